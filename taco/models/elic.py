@@ -1,0 +1,208 @@
+"""ELIC (He et al., CVPR 2022) composed from CompressAI's layers and latent codecs.
+
+Layout: CompressAI's ``Elic2022Official`` (32.07 M parameters at N=192, M=320), not the
+authors' reference layout (36.9 M, heavier context/parameter networks). We build on CompressAI's
+latent codecs and rANS coder instead of re-deriving them; the price is that the reference TACO
+checkpoints cannot be converted one-to-one (their context networks differ).
+
+Differences to ``Elic2022Official``: the analysis transform is split into named stages so that
+the TACO text adapter can be placed between them (SPEC table "Analysis transform"), and the
+widths of the channel-context networks are configurable so that tests can build tiny models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn as nn
+from compressai.entropy_models import EntropyBottleneck
+from compressai.latent_codecs import (
+    ChannelGroupsLatentCodec,
+    CheckerboardLatentCodec,
+    GaussianConditionalLatentCodec,
+    HyperLatentCodec,
+    HyperpriorLatentCodec,
+)
+from compressai.layers import AttentionBlock, CheckerboardMaskedConv2d, sequential_channel_ramp
+from compressai.models.base import CompressionModel
+from compressai.models.sensetime import ResidualBottleneckBlock
+from compressai.models.utils import conv, deconv
+from torch import Tensor
+
+#: Total down-sampling factor of g_a (y) times that of h_a (z): inputs are padded to this.
+PAD_MULTIPLE = 64
+
+
+def _rbs(n: int) -> list[nn.Module]:
+    return [ResidualBottleneckBlock(n, n) for _ in range(3)]
+
+
+class AnalysisTransform(nn.Module):
+    """g_a of ELIC, split into the stages the text adapter slots between.
+
+    x (B, 3, H, W) -> y (B, M, H/16, W/16).
+    """
+
+    def __init__(self, N: int, M: int) -> None:
+        super().__init__()
+        self.stage1 = nn.Sequential(conv(3, N, kernel_size=5, stride=2), *_rbs(N))  # H/2
+        self.stage2 = nn.Sequential(conv(N, N, kernel_size=5, stride=2), *_rbs(N))  # H/4
+        self.stage3 = AttentionBlock(N)  # H/4
+        self.stage4 = nn.Sequential(conv(N, N, kernel_size=5, stride=2), *_rbs(N))  # H/8
+        self.stage5 = nn.Sequential(conv(N, M, kernel_size=5, stride=2), AttentionBlock(M))  # H/16
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.stage2(self.stage1(x))
+        x = self.stage4(self.stage3(x))
+        return self.stage5(x)
+
+
+def synthesis_transform(N: int, M: int) -> nn.Sequential:
+    """g_s of ELIC: y_hat (B, M, h, w) -> x_hat (B, 3, 16h, 16w)."""
+    return nn.Sequential(
+        AttentionBlock(M),
+        deconv(M, N, kernel_size=5, stride=2),
+        *_rbs(N),
+        deconv(N, N, kernel_size=5, stride=2),
+        AttentionBlock(N),
+        *_rbs(N),
+        deconv(N, N, kernel_size=5, stride=2),
+        *_rbs(N),
+        deconv(N, 3, kernel_size=5, stride=2),
+    )
+
+
+def elic_latent_codec(
+    N: int, M: int, groups: Sequence[int], ctx_hidden: Sequence[int] = (224, 128)
+) -> HyperpriorLatentCodec:
+    """ELIC's entropy model: hyperprior z + uneven channel groups with checkerboard context.
+
+    Channel context g_ch^(k): all previous groups -> 5x5 convs ``ctx_hidden`` -> 2 c_k.
+    Spatial context g_sp^(k): checkerboard-masked 5x5 conv c_k -> 2 c_k on anchors.
+    Parameter aggregation: 1x1 convs ramping to 2 c_k (means, scales).
+    """
+    groups = list(groups)
+    if sum(groups) != M:
+        raise ValueError(f"channel groups {groups} must sum to M={M}")
+    h1, h2 = ctx_hidden
+    h_a = nn.Sequential(
+        conv(M, N, kernel_size=3, stride=1),
+        nn.ReLU(inplace=True),
+        conv(N, N, kernel_size=5, stride=2),
+        nn.ReLU(inplace=True),
+        conv(N, N, kernel_size=5, stride=2),
+    )
+    h_s = nn.Sequential(
+        deconv(N, N, kernel_size=5, stride=2),
+        nn.ReLU(inplace=True),
+        deconv(N, N * 3 // 2, kernel_size=5, stride=2),
+        nn.ReLU(inplace=True),
+        deconv(N * 3 // 2, N * 2, kernel_size=3, stride=1),
+    )
+    channel_context = {
+        f"y{k}": nn.Sequential(
+            conv(sum(groups[:k]), h1, kernel_size=5, stride=1),
+            nn.ReLU(inplace=True),
+            conv(h1, h2, kernel_size=5, stride=1),
+            nn.ReLU(inplace=True),
+            conv(h2, groups[k] * 2, kernel_size=5, stride=1),
+        )
+        for k in range(1, len(groups))
+    }
+    scctx = {
+        f"y{k}": CheckerboardLatentCodec(
+            latent_codec={"y": GaussianConditionalLatentCodec(quantizer="ste")},
+            context_prediction=CheckerboardMaskedConv2d(
+                groups[k], groups[k] * 2, kernel_size=5, stride=1, padding=2
+            ),
+            entropy_parameters=sequential_channel_ramp(
+                # spatial context + channel context (k > 0) + hyper params
+                groups[k] * 2 + (k > 0) * groups[k] * 2 + N * 2,
+                groups[k] * 2,
+                min_ch=N * 2,
+                num_layers=3,
+                interp="linear",
+                make_layer=nn.Conv2d,
+                make_act=lambda: nn.ReLU(inplace=True),
+                kernel_size=1,
+                stride=1,
+                padding=0,
+            ),
+        )
+        for k in range(len(groups))
+    }
+    return HyperpriorLatentCodec(
+        latent_codec={
+            "y": ChannelGroupsLatentCodec(
+                groups=groups, channel_context=channel_context, latent_codec=scctx
+            ),
+            "hyper": HyperLatentCodec(
+                entropy_bottleneck=EntropyBottleneck(N), h_a=h_a, h_s=h_s, quantizer="ste"
+            ),
+        }
+    )
+
+
+class ELIC(CompressionModel):
+    """ELIC without text: the baseline, and the backbone TACO adds its adapter to.
+
+    Contract (CompressAI's): ``forward(x) -> {"x_hat", "likelihoods"}``,
+    ``compress(x) -> {"strings", "shape"}``, ``decompress(strings, shape) -> {"x_hat"}``.
+    ``x`` is (B, 3, H, W) in [0, 1] with H, W multiples of :data:`PAD_MULTIPLE`.
+    """
+
+    uses_text = False
+
+    def __init__(
+        self,
+        N: int = 192,
+        M: int = 320,
+        groups: Sequence[int] = (16, 16, 32, 64, 192),
+        ctx_hidden: Sequence[int] = (224, 128),
+    ) -> None:
+        super().__init__()
+        self.N, self.M, self.groups = N, M, list(groups)
+        self.g_a: nn.Module = AnalysisTransform(N, M)
+        self.g_s = synthesis_transform(N, M)
+        self.latent_codec = elic_latent_codec(N, M, groups, ctx_hidden)
+
+    def analysis(self, x: Tensor, text: Any = None) -> Tensor:
+        """g_a: (B, 3, H, W) -> y (B, M, H/16, W/16). ELIC ignores text."""
+        return self.g_a(x)
+
+    def forward(self, x: Tensor) -> dict[str, Any]:
+        return self._forward_y(self.analysis(x))
+
+    def _forward_y(self, y: Tensor) -> dict[str, Any]:
+        y_out = self.latent_codec(y)
+        x_hat = self.g_s(y_out["y_hat"])
+        return {"x_hat": x_hat, "likelihoods": y_out["likelihoods"], "y": y}
+
+    def compress(self, x: Tensor) -> dict[str, Any]:
+        return self._compress_y(self.analysis(x))
+
+    def _compress_y(self, y: Tensor) -> dict[str, Any]:
+        out = self.latent_codec.compress(y)
+        return {"strings": out["strings"], "shape": out["shape"]}
+
+    @torch.no_grad()
+    def decompress(self, strings: list[list[bytes]], shape: dict[str, Any]) -> dict[str, Tensor]:
+        """Entropy-decode and synthesise. Takes no text: the decoder never sees a caption."""
+        y_hat = self.latent_codec.decompress(strings, shape)["y_hat"]
+        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+
+    def latent_shapes(self, height: int, width: int) -> dict[str, Any]:
+        """The ``shape`` argument of :meth:`decompress` for a padded (height, width) input."""
+        if height % PAD_MULTIPLE or width % PAD_MULTIPLE:
+            raise ValueError(f"size {height}x{width} is not a multiple of {PAD_MULTIPLE}")
+        h, w = height // 16, width // 16
+        return {
+            "y": [torch.Size([c, h, w]) for c in self.groups],
+            "hyper": torch.Size([h // 4, w // 4]),
+        }
+
+    def num_strings(self) -> int:
+        """Entropy-coded strings per image: anchors + non-anchors per group, plus z."""
+        return 2 * len(self.groups) + 1

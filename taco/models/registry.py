@@ -1,0 +1,313 @@
+"""One way to build a model (:func:`create_model`) and one way to load one (:func:`load`).
+
+A checkpoint is a single ``.safetensors`` file: the weights (entropy-coder tables included) and,
+in its metadata under ``"taco"``, a JSON document with the architecture config, the text encoder,
+λ, the training data and the taco version. Loading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .. import __version__
+from .elic import ELIC
+from .taco import TACO
+
+CHECKPOINT_FORMAT = "taco-checkpoint"
+CHECKPOINT_VERSION = 1
+_ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, malformed, or does not match the model it is loaded into."""
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model's architecture (not its weights).
+
+    ``text_encoder`` is ``None`` for ELIC, else ``{"name": ..., **options}`` as accepted by
+    :func:`taco.text.get_text_encoder`; the adapter's input width follows it.
+    """
+
+    architecture: str = "taco"  # "taco" | "elic"
+    N: int = 192
+    M: int = 320
+    groups: list[int] = field(default_factory=lambda: [16, 16, 32, 64, 192])
+    ctx_hidden: list[int] = field(default_factory=lambda: [224, 128])
+    text_encoder: dict[str, Any] | None = field(default_factory=lambda: {"name": "clip"})
+    heads: int = 8
+    residual: str = "paper"
+    use_mask: bool = False
+    learn_gamma: bool = True
+    gamma_init: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ("taco", "elic"):
+            raise ValueError(f"unknown architecture {self.architecture!r} (taco, elic)")
+        if sum(self.groups) != self.M:
+            raise ValueError(f"groups {self.groups} must sum to M={self.M}")
+        if self.architecture == "elic":
+            self.text_encoder = None
+        elif not self.text_encoder or "name" not in self.text_encoder:
+            raise ValueError("a TACO model needs text_encoder={'name': ...}")
+        if self.residual not in ("paper", "identity"):
+            raise ValueError(f"residual must be 'paper' or 'identity', got {self.residual!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise CheckpointError(f"unknown model config fields: {sorted(unknown)}")
+        return cls(**d)
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of this config."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+_TINY = dict(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16], heads=2)
+
+#: Architectures by name. The weights of these are random until trained (see PRETRAINED).
+MODEL_CONFIGS: dict[str, ModelConfig] = {
+    "taco": ModelConfig(),
+    "taco-minilm": ModelConfig(text_encoder={"name": "minilm"}),
+    "elic": ModelConfig(architecture="elic"),
+    "taco-tiny": ModelConfig(text_encoder={"name": "clip-tiny"}, **_TINY),  # type: ignore[arg-type]
+    "taco-minilm-tiny": ModelConfig(text_encoder={"name": "minilm"}, **_TINY),  # type: ignore[arg-type]
+    "elic-tiny": ModelConfig(architecture="elic", **_TINY),  # type: ignore[arg-type]
+}
+
+
+@dataclass(frozen=True)
+class PretrainedEntry:
+    """A trained checkpoint shipped in ``taco/assets/models`` (timm-style registry entry)."""
+
+    file: str
+    sha256: str
+    architecture: str
+    lmbda: float
+    trained_on: str
+    description: str = ""
+
+
+#: Trained checkpoints shipped with the package. Empty until models are trained (issue 9).
+PRETRAINED: dict[str, PretrainedEntry] = {}
+
+
+def _text_dim(spec: dict[str, Any]) -> int:
+    from ..text import text_encoder_dim
+
+    return text_encoder_dim(**spec)
+
+
+def build_model(config: ModelConfig) -> ELIC:
+    """Instantiate the architecture described by ``config`` (random weights)."""
+    common = dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden)
+    model: ELIC
+    if config.architecture == "elic":
+        model = ELIC(**common)  # type: ignore[arg-type]
+    else:
+        assert config.text_encoder is not None
+        model = TACO(
+            **common,  # type: ignore[arg-type]
+            text_dim=_text_dim(config.text_encoder),
+            heads=config.heads,
+            residual=config.residual,  # type: ignore[arg-type]
+            use_mask=config.use_mask,
+            learn_gamma=config.learn_gamma,
+            gamma_init=config.gamma_init,
+        )
+    model.config = config  # type: ignore[assignment]
+    model.model_id = "custom"  # type: ignore[assignment]
+    model.metadata = {}  # type: ignore[assignment]
+    return model
+
+
+def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
+    """Build a registered architecture, e.g. ``create_model("taco-tiny", use_mask=True)``.
+
+    Weights are random (seeded by ``seed`` for reproducibility) and the entropy-coder tables are
+    built, so the model can compress at once. Trained models come from :func:`load`.
+    """
+    if name not in MODEL_CONFIGS:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(MODEL_CONFIGS))}")
+    cfg = ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **overrides})
+    if seed is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = build_model(cfg)
+    else:
+        model = build_model(cfg)
+    model.model_id = name if not overrides else f"{name}+custom"  # type: ignore[assignment]
+    model.eval()
+    model.update(force=True)
+    return model
+
+
+def list_models() -> list[str]:
+    return sorted(set(MODEL_CONFIGS) | set(PRETRAINED))
+
+
+def save_checkpoint(
+    model: ELIC,
+    path: str | os.PathLike[str],
+    *,
+    model_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` as one self-describing safetensors file, atomically.
+
+    The entropy-coder tables are rebuilt (``update(force=True)``) first, so the file can be used
+    for real coding as is. ``metadata`` (λ, training data, steps, ...) is stored beside the config.
+    """
+    path = Path(path)
+    model.update(force=True)
+    invalidate_fingerprint(model)
+    state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    header = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "taco_version": __version__,
+        "model_id": model_id or getattr(model, "model_id", "custom"),
+        "config": model.config.to_dict(),  # type: ignore[operator]
+        "entropy_tables_updated": True,
+        "metadata": {**getattr(model, "metadata", {}), **(metadata or {})},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    save_file(state, str(tmp), metadata={"taco": json.dumps(header)})
+    os.replace(tmp, path)
+    return path
+
+
+def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON header of a checkpoint, validated, without loading weights."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as exc:  # safetensors raises several types for a bad file
+        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+    if "taco" not in meta:
+        raise CheckpointError(f"{path}: safetensors file without a taco header (not a taco checkpoint)")
+    try:
+        header = json.loads(meta["taco"])
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: corrupt taco header ({exc})") from None
+    if header.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a taco checkpoint")
+    if header.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint version {header.get('version')} is not supported "
+            f"(this taco reads version {CHECKPOINT_VERSION})"
+        )
+    return header
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
+    """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded)."""
+    from safetensors.torch import load_file
+
+    header = read_checkpoint_header(path)
+    config = ModelConfig.from_dict(header["config"])
+    model = build_model(config)
+    state = load_file(str(path), device=str(map_location))
+    expected = set(model.state_dict())
+    missing, unexpected = expected - set(state), set(state) - expected
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{path}: weights do not match the {config.architecture} architecture in its header "
+            f"(missing {sorted(missing)[:5]}{'...' if len(missing) > 5 else ''}, "
+            f"unexpected {sorted(unexpected)[:5]}{'...' if len(unexpected) > 5 else ''})"
+        )
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: tensor shapes do not match the architecture: {exc}") from None
+    model.model_id = header.get("model_id", "custom")  # type: ignore[assignment]
+    model.metadata = header.get("metadata", {})  # type: ignore[assignment]
+    model.to(map_location).eval()
+    return model
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
+    """Load a shipped trained model by name, or a checkpoint file by path.
+
+    Architecture names without trained weights (``"taco"``, ``"elic-tiny"``, ...) are refused
+    here with a pointer to :func:`create_model`: loading should never silently give random weights.
+    """
+    key = str(path_or_name)
+    if key in PRETRAINED:
+        entry = PRETRAINED[key]
+        file = _ASSETS / entry.file
+        if not file.is_file():
+            raise CheckpointError(f"built-in model {key!r}: {file} is missing from the installation")
+        digest = _sha256(file)
+        if digest != entry.sha256:
+            raise CheckpointError(
+                f"built-in model {key!r}: SHA-256 mismatch ({digest} != {entry.sha256}); "
+                "the installed file is corrupt"
+            )
+        model = load_checkpoint(file, map_location)
+        model.model_id = key  # type: ignore[assignment]
+        return model
+    path = Path(key)
+    if path.exists():
+        return load_checkpoint(path, map_location)
+    if key in MODEL_CONFIGS:
+        raise CheckpointError(
+            f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "
+            f"for a randomly initialised one. Trained models: {sorted(PRETRAINED) or 'none yet'}"
+        )
+    raise CheckpointError(
+        f"{key!r} is neither a checkpoint file nor a built-in model "
+        f"(built-in: {', '.join(list_models())})"
+    )
+
+
+def model_fingerprint(model: ELIC) -> bytes:
+    """8 bytes of SHA-256 over the model's config and every weight and table.
+
+    Written into each ``.taco`` file so a file is never decoded by a different model. Cached on the
+    model; call :func:`invalidate_fingerprint` after changing weights in place.
+    """
+    cached = getattr(model, "_taco_fingerprint", None)
+    if cached is not None:
+        return cached
+    h = hashlib.sha256(model.config.digest().encode())  # type: ignore[operator]
+    for name, t in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    fp = h.digest()[:8]
+    model._taco_fingerprint = fp  # type: ignore[assignment]
+    return fp
+
+
+def invalidate_fingerprint(model: ELIC) -> None:
+    model.__dict__.pop("_taco_fingerprint", None)

@@ -1,0 +1,83 @@
+"""The one small interface every text encoder implements.
+
+captions (list of B strings) -> :class:`TextTokens` with ``tokens`` (B, m, d) and ``mask`` (B, m).
+The encoders are frozen: they only ever run under ``torch.no_grad()`` and are never part of a
+checkpoint's weights. Only the *encoder* (``compress``) side of taco ever builds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+class TextEncoderUnavailable(RuntimeError):
+    """A text encoder's weights or tokenizer cannot be found (offline, missing files, ...)."""
+
+
+@dataclass(frozen=True)
+class TextTokens:
+    """Text tokens handed to the text adapter.
+
+    tokens: (B, m, d) float, the encoder's last hidden state (padded positions included).
+    mask:   (B, m) bool, True where a token is real, False where it is padding.
+    """
+
+    tokens: Tensor
+    mask: Tensor
+
+    def to(self, device: torch.device | str) -> TextTokens:
+        return TextTokens(self.tokens.to(device), self.mask.to(device))
+
+    def __len__(self) -> int:
+        return self.tokens.shape[0]
+
+
+class TextEncoder(torch.nn.Module):
+    """Base class: frozen captions -> tokens encoder with a per-process cache.
+
+    Subclasses set ``name``, ``dim`` (d) and ``max_tokens`` (m) and implement :meth:`_encode`.
+    """
+
+    name: str = "base"
+    dim: int
+    max_tokens: int
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache: dict[str, tuple[Tensor, Tensor]] = {}
+
+    def _encode(self, captions: list[str]) -> TextTokens:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def device(self) -> torch.device:
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    @torch.no_grad()
+    def encode(self, captions: Sequence[str]) -> TextTokens:
+        """Encode captions, reusing embeddings of captions seen before in this process."""
+        captions = [normalize_caption(c) for c in captions]
+        missing = sorted({c for c in captions if c not in self._cache})
+        if missing:
+            out = self._encode(missing)
+            for i, c in enumerate(missing):
+                self._cache[c] = (out.tokens[i].detach().cpu(), out.mask[i].detach().cpu())
+        tokens = torch.stack([self._cache[c][0] for c in captions])
+        mask = torch.stack([self._cache[c][1] for c in captions])
+        return TextTokens(tokens, mask)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+
+def normalize_caption(caption: str) -> str:
+    """Collapse whitespace. An empty caption is allowed (it encodes as the empty string)."""
+    if not isinstance(caption, str):
+        raise TypeError(f"caption must be a str, got {type(caption).__name__}")
+    return " ".join(caption.split())

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "taco" / "assets" / "samples"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _single_thread_determinism():
+    torch.manual_seed(0)
+    yield
+
+
+@pytest.fixture(scope="session")
+def tiny_taco():
+    from taco.models import create_model
+
+    return create_model("taco-tiny", seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_elic():
+    from taco.models import create_model
+
+    return create_model("elic-tiny", seed=0)
+
+
+@pytest.fixture(scope="session")
+def sample_image():
+    from PIL import Image
+
+    return Image.open(SAMPLES / "skimage-chelsea.png").convert("RGB")
