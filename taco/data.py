@@ -1,0 +1,481 @@
+"""Captioned image datasets for training and evaluation (paper §5, "Training" / "Evaluation").
+
+Every dataset yields :class:`Sample` ``(image (3, H, W) float32 in [0, 1], caption, name)``;
+:func:`collate` turns a list of them into a :class:`Batch` with images (B, 3, H, W).
+
+- :class:`CaptionedFolder`: a folder of images + ``captions.jsonl``
+  (``{"image": "name.png", "captions": ["...", ...]}`` per line), e.g. ``shared/data/photos``.
+- :class:`CocoCaptions`: MS-COCO 2014 (``captions_train2014.json``), the training set:
+  82,783 images, all five (or more) captions kept, one drawn at random per sample.
+- :func:`karpathy_split` + :class:`CaptionedImages`: the Karpathy split of COCO; its "restval"
+  part of val2014 is the paper's "MS-COCO 30k" (30,504 images) evaluation set.
+
+Transforms (PIL RGB → (3, H, W) tensor): :func:`train_transform` (random crop + flip),
+:func:`center_crop_transform` (COCO evaluation), :func:`no_crop` (Kodak, CLIC).
+
+Unreadable images are skipped, not fatal: ``__getitem__`` warns with a
+:class:`SkippedImageWarning`, counts the image in ``skipped`` and returns the next readable one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, to_rgb
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "KARPATHY_SPLIT_SIZES",
+    "Batch",
+    "CaptionRecord",
+    "CaptionedFolder",
+    "CaptionedImages",
+    "CenterCrop",
+    "CocoCaptions",
+    "RandomCrop",
+    "Sample",
+    "SkippedImageWarning",
+    "ToTensor",
+    "Transform",
+    "center_crop_transform",
+    "collate",
+    "karpathy_split",
+    "no_crop",
+    "train_transform",
+]
+
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+)
+
+# Karpathy & Fei-Fei (2015) split of COCO 2014 (train2014 + val2014 = 123,287 images).
+# "restval" (val2014 minus Karpathy's val and test) is TACO's "MS-COCO 30k".
+KARPATHY_SPLIT_SIZES = {"train": 82_783, "val": 5_000, "test": 5_000, "restval": 30_504}
+
+Transform = Callable[[Image.Image], Tensor]
+"""PIL RGB image → (3, H, W) float32 tensor in [0, 1]."""
+
+
+class SkippedImageWarning(UserWarning):
+    """A dataset skipped an image (unreadable file, listed without a file, without a caption)."""
+
+
+class Sample(NamedTuple):
+    """One dataset item. image: (3, H, W) float32 in [0, 1]."""
+
+    image: Tensor
+    caption: str
+    name: str
+
+
+class Batch(NamedTuple):
+    """What :func:`collate` returns. images: (B, 3, H, W) float32 in [0, 1]."""
+
+    images: Tensor
+    captions: list[str]
+    names: list[str]
+
+
+class CaptionRecord(NamedTuple):
+    """An image file (relative to a dataset root) and all of its captions."""
+
+    file: str
+    captions: tuple[str, ...]
+
+
+def collate(samples: Sequence[Sample]) -> Batch:
+    """Stack images into (B, 3, H, W); keep captions and names as lists (for the text encoder)."""
+    sizes = {tuple(s.image.shape) for s in samples}
+    if len(sizes) > 1:
+        raise ValueError(
+            f"cannot batch images of different sizes {sorted(sizes)}: crop them "
+            "(train_transform / center_crop_transform) or use batch_size=1"
+        )
+    return Batch(
+        images=torch.stack([s.image for s in samples]),
+        captions=[s.caption for s in samples],
+        names=[s.name for s in samples],
+    )
+
+
+# --------------------------------------------------------------------------------- transforms
+# Classes, not lambdas, so datasets pickle into DataLoader workers. Randomness comes from torch's
+# global RNG, which DataLoader seeds per worker (and CaptionedImages(seed=...) forks per sample).
+
+
+def _upscale_to_cover(img: Image.Image, crop: int) -> Image.Image:
+    # A side shorter than the crop: upscale (bicubic, aspect kept) so the short side equals the
+    # crop. Chosen over reflect-padding, which would feed mirrored content to the model.
+    w, h = img.size
+    if min(w, h) >= crop:
+        return img
+    scale = crop / min(w, h)
+    size = (max(crop, round(w * scale)), max(crop, round(h * scale)))
+    return img.resize(size, Image.Resampling.BICUBIC)
+
+
+class ToTensor:
+    """PIL image → (3, H, W) float32 in [0, 1], full size (Kodak, CLIC)."""
+
+    def __call__(self, img: Image.Image) -> Tensor:
+        return image_to_tensor(img)[0]
+
+    def __repr__(self) -> str:
+        return "ToTensor()"
+
+
+class RandomCrop:
+    """Random ``crop``×``crop`` window (+ horizontal flip with probability ``hflip``) → tensor.
+
+    Images with a side shorter than ``crop`` are first upscaled (bicubic, aspect ratio kept) so
+    the short side equals ``crop``; nothing is ever padded and no size crashes.
+    """
+
+    def __init__(self, crop: int = 256, hflip: float = 0.5) -> None:
+        if crop <= 0:
+            raise ValueError(f"crop must be positive, got {crop}")
+        if not 0.0 <= hflip <= 1.0:
+            raise ValueError(f"hflip is a probability, got {hflip}")
+        self.crop = crop
+        self.hflip = hflip
+
+    def __call__(self, img: Image.Image) -> Tensor:
+        img = _upscale_to_cover(img, self.crop)
+        w, h = img.size
+        left = int(torch.randint(w - self.crop + 1, ()).item())
+        top = int(torch.randint(h - self.crop + 1, ()).item())
+        img = img.crop((left, top, left + self.crop, top + self.crop))
+        if self.hflip > 0 and torch.rand(()).item() < self.hflip:
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        return image_to_tensor(img)[0]
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(crop={self.crop}, hflip={self.hflip})"
+
+
+class CenterCrop:
+    """Central ``crop``×``crop`` window → tensor (small images upscaled first, as RandomCrop)."""
+
+    def __init__(self, crop: int = 256) -> None:
+        if crop <= 0:
+            raise ValueError(f"crop must be positive, got {crop}")
+        self.crop = crop
+
+    def __call__(self, img: Image.Image) -> Tensor:
+        img = _upscale_to_cover(img, self.crop)
+        w, h = img.size
+        left, top = (w - self.crop) // 2, (h - self.crop) // 2
+        return image_to_tensor(img.crop((left, top, left + self.crop, top + self.crop)))[0]
+
+    def __repr__(self) -> str:
+        return f"CenterCrop(crop={self.crop})"
+
+
+def train_transform(crop: int = 256, hflip: bool = True) -> Transform:
+    """Training: random ``crop``² window (paper: 256), random horizontal flip if ``hflip``."""
+    return RandomCrop(crop, hflip=0.5 if hflip else 0.0)
+
+
+def center_crop_transform(crop: int = 256) -> Transform:
+    """COCO 30k evaluation: central ``crop``² window (paper: 256)."""
+    return CenterCrop(crop)
+
+
+def no_crop() -> Transform:
+    """Kodak / CLIC evaluation: the whole image (the codec pads to a multiple of 64 itself)."""
+    return ToTensor()
+
+
+# ----------------------------------------------------------------------------------- datasets
+
+
+def _existing_files(root: Path, files: Iterable[str]) -> set[str]:
+    # One directory listing per parent folder instead of one stat per image (COCO: 80k+ files).
+    listings: dict[Path, set[str]] = {}
+    found = set()
+    for file in files:
+        parent = (root / file).parent
+        if parent not in listings:
+            try:
+                listings[parent] = {e.name for e in os.scandir(parent)}
+            except OSError:
+                listings[parent] = set()
+        if Path(file).name in listings[parent]:
+            found.add(file)
+    return found
+
+
+def _sample_seed(seed: int, epoch: int, index: int) -> int:
+    state = np.random.SeedSequence([seed, epoch, index]).generate_state(1, np.uint64)
+    return int(state[0]) >> 1  # torch.manual_seed takes a non-negative int64
+
+
+class CaptionedImages(Dataset[Sample]):
+    """Images under ``root`` with their captions, given as :class:`CaptionRecord` s.
+
+    Each item is a :class:`Sample`; its caption is ``captions[caption_index]`` when
+    ``caption_index`` is set (deterministic evaluation), otherwise one drawn at random.
+
+    Randomness (caption draw and a random ``transform``) uses torch's global RNG, which
+    ``DataLoader`` seeds per worker from its ``generator``/``torch.manual_seed``. With ``seed``
+    set, each item's randomness is instead derived from ``(seed, epoch, index)``: the same for
+    any ``num_workers``, and changed by :meth:`set_epoch` (workers see a new epoch only when
+    they are re-created, i.e. ``persistent_workers=False``).
+
+    Records whose file does not exist, or with no captions, are dropped at construction with
+    one :class:`SkippedImageWarning` (counts in ``missing`` and ``uncaptioned``). A file that
+    fails to load is skipped in ``__getitem__`` (warning, ``skipped`` += 1, next index; it is
+    not retried later in the same process); after ``max_retries`` new unreadable files in one
+    call, or when none is readable, a ``RuntimeError`` is raised. ``skipped`` counts distinct
+    files in *this* process: DataLoader workers keep their own counts.
+
+    ``max_pixels`` is passed to :func:`taco.images.load_image`; ``check_files=False`` skips the
+    existence check at construction (the files are still checked, and skipped, on load).
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        records: Iterable[CaptionRecord],
+        transform: Transform | None = None,
+        *,
+        caption_index: int | None = None,
+        seed: int | None = None,
+        max_retries: int = 16,
+        max_pixels: int | None = MAX_PIXELS,
+        check_files: bool = True,
+    ) -> None:
+        self.root = Path(root)
+        self.transform: Transform = transform if transform is not None else ToTensor()
+        self.caption_index = caption_index
+        self.seed = seed
+        self.epoch = 0
+        self.max_retries = max_retries
+        self.max_pixels = max_pixels
+        self.skipped = 0
+        self._bad: set[int] = set()
+
+        records = list(records)
+        captioned = [r for r in records if r.captions]
+        self.uncaptioned = len(records) - len(captioned)
+        if check_files:
+            present = _existing_files(self.root, (r.file for r in captioned))
+            kept = [r for r in captioned if r.file in present]
+        else:
+            kept = captioned
+        self.missing = len(captioned) - len(kept)
+        self.records: list[CaptionRecord] = kept
+        self._warn_dropped()
+
+        if caption_index is not None:
+            short = [r.file for r in kept if caption_index >= len(r.captions)]
+            if caption_index < 0 or short:
+                raise ValueError(
+                    f"caption_index={caption_index} is out of range for {len(short)} image(s), "
+                    f"e.g. {short[:3]}"
+                )
+        if not kept:
+            raise ValueError(f"no captioned images found under '{self.root}'")
+
+    def _warn_dropped(self) -> None:
+        parts = []
+        if self.missing:
+            parts.append(f"{self.missing} listed without an image file")
+        if self.uncaptioned:
+            parts.append(f"{self.uncaptioned} without captions")
+        if parts:
+            warnings.warn(
+                f"{type(self).__name__}('{self.root}'): skipping {' and '.join(parts)}",
+                SkippedImageWarning,
+                stacklevel=3,
+            )
+
+    def set_epoch(self, epoch: int) -> None:
+        """Change the per-sample randomness when ``seed`` is set (like DistributedSampler)."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> Sample:
+        n = len(self.records)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} out of range for {n} images")
+        index %= n
+        failures = 0
+        for offset in range(n):
+            i = (index + offset) % n
+            if i in self._bad:  # known unreadable in this process: skip without reloading
+                continue
+            record = self.records[i]
+            try:
+                image = load_image(self.root / record.file, max_pixels=self.max_pixels)
+            except ImageReadError as e:
+                self._bad.add(i)
+                self.skipped += 1
+                warnings.warn(
+                    f"skipping unreadable image {record.file}: {e.reason}",
+                    SkippedImageWarning,
+                    stacklevel=2,
+                )
+                failures += 1
+                if failures >= self.max_retries:
+                    break
+                continue
+            rgb, _ = to_rgb(image)
+            if self.seed is None:
+                return self._sample(rgb, record)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(_sample_seed(self.seed, self.epoch, i))
+                return self._sample(rgb, record)
+        raise RuntimeError(
+            f"{type(self).__name__}('{self.root}'): no readable image found from index {index} "
+            f"({failures} unreadable in a row, {self.skipped} skipped in this process)"
+        )
+
+    def _sample(self, rgb: Image.Image, record: CaptionRecord) -> Sample:
+        if self.caption_index is not None:
+            caption = record.captions[self.caption_index]
+        else:
+            caption = record.captions[int(torch.randint(len(record.captions), ()).item())]
+        return Sample(self.transform(rgb), caption, record.file)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(root='{self.root}', images={len(self)}, "
+            f"transform={self.transform!r})"
+        )
+
+
+def _read_captions_jsonl(path: Path) -> list[CaptionRecord]:
+    captions: dict[str, list[str]] = {}  # insertion order = file order; repeated lines merge
+    with path.open(encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                image = entry["image"]
+                caps = entry.get("captions", entry.get("caption", []))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
+                raise ValueError(
+                    f'{path}:{line_no}: expected {{"image": ..., "captions": [...]}} ({e})'
+                ) from e
+            if isinstance(caps, str):
+                caps = [caps]
+            if not isinstance(image, str) or not all(isinstance(c, str) for c in caps):
+                raise ValueError(f"{path}:{line_no}: image must be a string, captions strings")
+            captions.setdefault(image, []).extend(c for c in caps if c.strip())
+    return [CaptionRecord(file, tuple(caps)) for file, caps in captions.items()]
+
+
+class CaptionedFolder(CaptionedImages):
+    """Images in ``root`` + ``root/captions_file`` (JSON lines), e.g. ``shared/data/photos/val``.
+
+    Each line: ``{"image": "name.png", "captions": ["...", ...]}`` (``image`` relative to
+    ``root``; repeated lines for one image merge their captions). Image files in ``root`` that
+    no line captions are counted in ``uncaptioned`` and skipped with the same single warning as
+    images listed without a file. Keyword arguments as :class:`CaptionedImages`.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        captions_file: str = "captions.jsonl",
+        transform: Transform | None = None,
+        **kwargs,
+    ) -> None:
+        root = Path(root)
+        captions_path = root / captions_file
+        if not captions_path.is_file():
+            raise FileNotFoundError(f"no captions file '{captions_path}'")
+        records = _read_captions_jsonl(captions_path)
+        listed = {r.file for r in records}
+        unlisted = sorted(
+            p.name
+            for p in root.iterdir()
+            if p.suffix.lower() in IMAGE_EXTENSIONS and p.name not in listed and p.is_file()
+        )
+        records += [CaptionRecord(name, ()) for name in unlisted]
+        super().__init__(root, records, transform, **kwargs)
+
+
+def _read_coco_annotations(annotations_json: Path) -> list[CaptionRecord]:
+    with annotations_json.open(encoding="utf-8") as f:
+        data = json.load(f)
+    try:
+        files = {int(im["id"]): im["file_name"] for im in data["images"]}
+        captions: dict[int, list[str]] = {image_id: [] for image_id in files}
+        for ann in data["annotations"]:
+            image_id = int(ann["image_id"])
+            if image_id in captions and ann["caption"].strip():
+                captions[image_id].append(ann["caption"].strip())
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(
+            f"{annotations_json}: not a COCO captions file (images[{{id, file_name}}], "
+            f"annotations[{{image_id, caption}}]): {e!r}"
+        ) from e
+    return [CaptionRecord(files[i], tuple(captions[i])) for i in sorted(files)]
+
+
+class CocoCaptions(CaptionedImages):
+    """MS-COCO captions: ``images_dir`` (e.g. ``train2014/``) + ``captions_train2014.json``.
+
+    All captions of an image are kept (five for most, up to seven) and one is drawn at random
+    per sample (paper §5: 82,783 training images × 5 captions). Images are ordered by COCO id.
+    Keyword arguments as :class:`CaptionedImages`.
+    """
+
+    def __init__(
+        self,
+        images_dir: str | os.PathLike[str],
+        annotations_json: str | os.PathLike[str],
+        transform: Transform | None = None,
+        **kwargs,
+    ) -> None:
+        records = _read_coco_annotations(Path(annotations_json))
+        super().__init__(images_dir, records, transform, **kwargs)
+
+
+def karpathy_split(
+    split_json: str | os.PathLike[str], split: str = "restval"
+) -> list[CaptionRecord]:
+    """Read one split of Karpathy's ``dataset_coco.json`` as :class:`CaptionRecord` s.
+
+    ``file`` is ``"{filepath}/{filename}"`` (e.g. ``val2014/COCO_val2014_….jpg``), so use the
+    COCO root (holding ``train2014/`` and ``val2014/``) as the dataset root; captions are the
+    ``raw`` sentences. ``split="restval"`` is the paper's "MS-COCO 30k": 30,504 val2014 images
+    (see :data:`KARPATHY_SPLIT_SIZES`)::
+
+        CaptionedImages(coco_root, karpathy_split("dataset_coco.json"),
+                        center_crop_transform(256), caption_index=0)
+    """
+    if split not in KARPATHY_SPLIT_SIZES:
+        raise ValueError(f"unknown split {split!r}; expected one of {sorted(KARPATHY_SPLIT_SIZES)}")
+    with Path(split_json).open(encoding="utf-8") as f:
+        data = json.load(f)
+    try:
+        return [
+            CaptionRecord(
+                f"{im['filepath']}/{im['filename']}" if im.get("filepath") else im["filename"],
+                tuple(s["raw"].strip() for s in im["sentences"] if s["raw"].strip()),
+            )
+            for im in data["images"]
+            if im["split"] == split
+        ]
+    except (KeyError, TypeError) as e:
+        raise ValueError(
+            f"{split_json}: not a Karpathy split file (images[{{filename, filepath, split, "
+            f"sentences[{{raw}}]}}]): {e!r}"
+        ) from e

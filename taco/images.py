@@ -1,0 +1,219 @@
+"""Image I/O shared by the codec, the CLI and the datasets.
+
+- :func:`load_image` opens and fully decodes a file, turning every way it can fail (missing,
+  empty, truncated, not an image, too large) into one typed :class:`ImageReadError`.
+- :func:`to_rgb` brings any Pillow mode to 8-bit RGB (what the model codes) and
+  :func:`restore_mode` maps a decoded RGB image back to the source mode where that is sensible.
+- :func:`image_to_tensor` / :func:`tensor_to_image` convert between PIL RGB and (1, 3, H, W)
+  float32 tensors in [0, 1].
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch import Tensor
+
+__all__ = [
+    "MAX_PIXELS",
+    "ImageConversionWarning",
+    "ImageReadError",
+    "image_to_tensor",
+    "load_image",
+    "restore_mode",
+    "tensor_to_image",
+    "to_rgb",
+]
+
+MAX_PIXELS: int = 100_000_000
+"""Default cap on width × height (100 megapixels) in :func:`load_image`.
+
+Guards against decompression bombs: a tiny file that declares a huge canvas. Pass
+``max_pixels=`` to :func:`load_image` to change it per call, or ``None`` to disable it. Pillow runs
+its own check first and refuses anything over ``2 * PIL.Image.MAX_IMAGE_PIXELS`` (≈179 MP by
+default); a cap above that also needs ``PIL.Image.MAX_IMAGE_PIXELS`` raised.
+"""
+
+# Modes holding 16-bit (or wider) integer samples; their values are read as 0..65535.
+_WIDE_INT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+# Modes with an alpha channel that to_rgb drops ("PA" goes through RGBA first).
+_ALPHA_MODES = ("LA", "La", "RGBA", "RGBa", "PA")
+
+
+class ImageReadError(ValueError):
+    """An image file cannot be read: missing, empty, truncated, not an image, or too large.
+
+    The message names the file and the reason; ``path`` and ``reason`` hold them separately.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot read image '{self.path}': {reason}")
+
+
+class ImageConversionWarning(UserWarning):
+    """Information is lost while loading or converting an image (alpha, animation frames)."""
+
+
+def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIXELS) -> Image.Image:
+    """Open ``path`` and decode it completely, in its own mode (use :func:`to_rgb` next).
+
+    The full decode (``Image.load``) happens here so a truncated file fails now with a clear
+    :class:`ImageReadError`, not later deep inside a transform. Animated images (GIF, APNG,
+    WebP, multi-page TIFF) give their first frame, with an :class:`ImageConversionWarning`.
+
+    Raises :class:`ImageReadError` for a missing or zero-byte file, a file Pillow cannot
+    identify, a truncated or corrupt file, and an image over ``max_pixels`` (see
+    :data:`MAX_PIXELS`).
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ImageReadError(path, "file not found") from None
+    except OSError as e:
+        raise ImageReadError(path, e.strerror or str(e)) from e
+    if path.is_dir():
+        raise ImageReadError(path, "is a directory, not a file")
+    if size == 0:
+        raise ImageReadError(path, "file is empty (0 bytes)")
+
+    try:
+        # Pillow warns for images between MAX_IMAGE_PIXELS and twice that; our cap decides.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except Image.DecompressionBombError as e:
+        raise ImageReadError(path, f"image too large (decompression bomb check): {e}") from e
+    except UnidentifiedImageError:
+        raise ImageReadError(path, "not an image file Pillow can identify") from None
+    except OSError as e:
+        # strerror is set for OS-level failures (permissions, I/O); otherwise Pillow's parser.
+        reason = e.strerror or f"file is corrupt or truncated ({e})"
+        raise ImageReadError(path, reason) from e
+    except Exception as e:  # e.g. SyntaxError from a plugin parsing a broken header
+        raise ImageReadError(path, f"file is corrupt ({e})") from e
+
+    with im:
+        width, height = im.size
+        if max_pixels is not None and width * height > max_pixels:
+            raise ImageReadError(
+                path,
+                f"image too large: {width}x{height} = {width * height} pixels exceeds the cap "
+                f"of {max_pixels} (raise max_pixels if the file is trusted)",
+            )
+        n_frames = getattr(im, "n_frames", 1)
+        try:
+            im.seek(0)
+            im.load()
+        except Image.DecompressionBombError as e:  # some formats check frame sizes on load
+            raise ImageReadError(path, f"image too large (decompression bomb check): {e}") from e
+        except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
+            raise ImageReadError(path, f"file is truncated or corrupt ({e})") from e
+        if n_frames > 1:
+            warnings.warn(
+                f"'{path.name}' has {n_frames} frames; using the first one",
+                ImageConversionWarning,
+                stacklevel=2,
+            )
+            # A plain single-frame copy, detached from the (closed) multi-frame file.
+            return im.copy()
+        return im
+
+
+def _wide_int_to_l(image: Image.Image) -> Image.Image:
+    # 0..65535 -> 0..255 by scaling (v / 257, rounded): Pillow's own convert("L") clips instead.
+    arr = np.asarray(image).astype(np.float64)
+    arr = np.rint(np.clip(arr, 0, 65535) / 257.0)
+    return Image.fromarray(arr.astype(np.uint8))
+
+
+def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
+    """Convert ``image`` to 8-bit RGB; return it with the original mode (for :func:`restore_mode`).
+
+    - ``RGB`` is returned unchanged; ``L``, ``1``, ``CMYK``, ``YCbCr``, ``HSV``, ``LAB``, ``RGBX``
+      go through Pillow's conversion (``CMYK`` naively, ignoring any ICC profile).
+    - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with an
+      :class:`ImageConversionWarning`; colours under transparent pixels are kept as stored.
+    - ``P``: expanded through the palette; a transparency entry is dropped with a warning.
+    - ``I;16``/``I;16B``/``I;16L``/``I;16N``/``I``: 16-bit samples scaled 0..65535 → 0..255
+      (``v / 257``, rounded), so 65535 → 255 and 257 → 1. ``I`` (32-bit) is clipped to 0..65535
+      first, since Pillow uses it for 16-bit data from some formats.
+    - ``F``: float samples clamped to 0..255 and rounded.
+    """
+    mode = image.mode
+    if mode == "RGB":
+        return image, mode
+    if mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info):
+        warnings.warn(
+            f"dropping the alpha channel of a {mode} image (TACO codes RGB only)",
+            ImageConversionWarning,
+            stacklevel=2,
+        )
+        if mode in ("P", "PA"):
+            image = image.convert("RGBA")
+        return image.convert("RGB"), mode
+    if mode in _WIDE_INT_MODES:
+        return _wide_int_to_l(image).convert("RGB"), mode
+    if mode == "F":
+        arr = np.rint(np.clip(np.nan_to_num(np.asarray(image)), 0.0, 255.0))
+        return Image.fromarray(arr.astype(np.uint8)).convert("RGB"), mode
+    try:
+        return image.convert("RGB"), mode
+    except ValueError as e:
+        raise ValueError(f"cannot convert a {mode} image to RGB: {e}") from e
+
+
+def restore_mode(rgb_image: Image.Image, mode: str) -> Image.Image:
+    """Map a decoded RGB image back towards the mode returned by :func:`to_rgb`.
+
+    | source mode                   | result                                              |
+    |-------------------------------|-----------------------------------------------------|
+    | ``L``, ``LA``, ``La``         | ``L`` (alpha was dropped on encode)                 |
+    | ``1``                         | ``L`` (no re-binarisation: that would add error)    |
+    | ``I;16``, ``I;16B/L/N``       | ``I;16``, values ×257 (255 → 65535)                 |
+    | ``I``                         | ``I``, values ×257                                  |
+    | ``F``                         | ``F``, values 0..255                                |
+    | anything else (``RGBA``, ``P``, ``CMYK``, ``YCbCr``, ``HSV``, ...) | ``RGB``    |
+
+    Alpha and palettes are not recovered: the codec never saw them.
+    """
+    if rgb_image.mode != "RGB":
+        rgb_image = rgb_image.convert("RGB")
+    if mode in ("L", "LA", "La", "1"):
+        return rgb_image.convert("L")
+    if mode in _WIDE_INT_MODES:
+        wide = np.asarray(rgb_image.convert("L")).astype(np.uint32) * 257
+        if mode == "I":
+            return Image.fromarray(wide.astype(np.int32))
+        return Image.fromarray(wide.astype("<u2"))
+    if mode == "F":
+        return rgb_image.convert("L").convert("F")
+    return rgb_image
+
+
+def image_to_tensor(img: Image.Image) -> Tensor:
+    """PIL image → (1, 3, H, W) float32 in [0, 1]. Non-RGB images go through :func:`to_rgb`."""
+    if img.mode != "RGB":
+        img, _ = to_rgb(img)
+    arr = np.array(img, dtype=np.uint8)  # (H, W, 3), a writable copy for torch.from_numpy
+    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+
+
+def tensor_to_image(t: Tensor) -> Image.Image:
+    """(1, 3, H, W) or (3, H, W) tensor in [0, 1] → PIL RGB (clamped, then rounded; NaN → 0)."""
+    if t.dim() == 4:
+        if t.shape[0] != 1:
+            raise ValueError(f"expected a batch of one image, got shape {tuple(t.shape)}")
+        t = t[0]
+    if t.dim() != 3 or t.shape[0] != 3:
+        raise ValueError(f"expected (1, 3, H, W) or (3, H, W), got shape {tuple(t.shape)}")
+    t = torch.nan_to_num(t.detach().to("cpu", torch.float32), nan=0.0)
+    arr = t.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return Image.fromarray(np.ascontiguousarray(arr))

@@ -1,0 +1,328 @@
+"""taco.data: captioned datasets, transforms, skipping of bad images, DataLoader use."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, DistributedSampler
+
+from taco.data import (
+    KARPATHY_SPLIT_SIZES,
+    Batch,
+    CaptionedFolder,
+    CaptionedImages,
+    CaptionRecord,
+    CocoCaptions,
+    Sample,
+    SkippedImageWarning,
+    center_crop_transform,
+    collate,
+    karpathy_split,
+    no_crop,
+    train_transform,
+)
+
+SHARED_VAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "val"
+BUNDLED_SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
+
+CAPTIONS = {
+    "red.png": ["a red square", "a crimson patch"],
+    "green.jpg": ["a green field"],
+    "small.png": ["a tiny strip", "a small picture", "a thumbnail"],
+    "corrupt.png": ["never loads"],
+    "ghost.png": ["listed but the file does not exist"],
+}
+
+
+def _write(path: Path, size: tuple[int, int], colour: tuple[int, int, int]) -> None:
+    rng = np.random.default_rng(sum(colour))
+    noise = rng.integers(-10, 11, (size[1], size[0], 3))
+    Image.fromarray(np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)).save(path)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """4 listed files (one corrupt) + one listed without a file + one file without a caption."""
+    _write(tmp_path / "red.png", (300, 280), (220, 20, 20))
+    _write(tmp_path / "green.jpg", (320, 260), (20, 220, 20))
+    _write(tmp_path / "small.png", (100, 60), (20, 20, 220))
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    _write(tmp_path / "uncaptioned.png", (64, 64), (128, 128, 128))
+    (tmp_path / "notes.txt").write_text("not an image, not listed, ignored")
+    with (tmp_path / "captions.jsonl").open("w") as f:
+        for name, caps in CAPTIONS.items():
+            f.write(json.dumps({"image": name, "captions": caps}) + "\n")
+    return tmp_path
+
+
+def _quiet_folder(root: Path, **kwargs) -> CaptionedFolder:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImageWarning)
+        return CaptionedFolder(root, **kwargs)
+
+
+def test_folder_drops_missing_and_uncaptioned_with_one_warning(folder: Path) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = CaptionedFolder(folder)
+    messages = [str(w.message) for w in caught if issubclass(w.category, SkippedImageWarning)]
+    assert len(messages) == 1
+    assert "1 listed without an image file" in messages[0] and "1 without captions" in messages[0]
+    assert (ds.missing, ds.uncaptioned, ds.skipped) == (1, 1, 0)
+    assert len(ds) == 4  # red, green, small, corrupt (unreadable only shows on load)
+    assert [r.file for r in ds.records] == ["red.png", "green.jpg", "small.png", "corrupt.png"]
+
+
+def test_folder_samples_and_corrupt_image_skipped(folder: Path) -> None:
+    ds = _quiet_folder(folder, seed=0)
+    samples = []
+    with pytest.warns(SkippedImageWarning, match=r"corrupt\.png") as record:
+        for i in range(len(ds)):
+            samples.append(ds[i])
+    assert len([w for w in record if "corrupt.png" in str(w.message)]) == 1
+    assert ds.skipped == 1
+    # Index 3 (corrupt) is replaced by the next readable image, wrapping round to red.png.
+    assert [s.name for s in samples] == ["red.png", "green.jpg", "small.png", "red.png"]
+    for s in samples:
+        assert isinstance(s, Sample)
+        assert s.caption in CAPTIONS[s.name]
+        assert s.image.dtype == torch.float32 and s.image.dim() == 3 and s.image.shape[0] == 3
+        assert 0.0 <= s.image.min().item() <= s.image.max().item() <= 1.0
+    assert samples[0].image.shape == (3, 280, 300)  # default transform: no crop
+    red = samples[0].image.mean(dim=(1, 2))
+    assert red[0] > 0.8 and red[1] < 0.2  # the right pixels, channel order RGB
+
+    # Known-bad files are not reloaded (or re-warned) in the same process.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ds[3].name == "red.png"
+    assert ds.skipped == 1
+
+
+def test_captions_drawn_from_the_images_own_list(folder: Path) -> None:
+    ds = _quiet_folder(folder, transform=train_transform(32))
+    drawn = {ds[2].caption for _ in range(60)}
+    assert drawn == set(CAPTIONS["small.png"])  # 3 captions, 60 draws: all seen
+
+
+def test_caption_index_is_deterministic(folder: Path) -> None:
+    ds = _quiet_folder(folder, caption_index=0)
+    assert [ds[i].caption for i in range(3)] == [CAPTIONS[n][0] for n in CAPTIONS][:3]
+    with pytest.raises(ValueError, match="caption_index=1"):
+        _quiet_folder(folder, caption_index=1)  # green.jpg has a single caption
+
+
+def test_seeded_randomness_is_reproducible(folder: Path) -> None:
+    a = _quiet_folder(folder, transform=train_transform(64), seed=7)
+    b = _quiet_folder(folder, transform=train_transform(64), seed=7)
+    torch.manual_seed(1)
+    first = [a[2] for _ in range(2)]
+    torch.manual_seed(2)
+    second = b[2]
+    assert torch.equal(first[0].image, second.image) and first[0].caption == second.caption
+    assert torch.equal(first[0].image, first[1].image)  # same (seed, epoch, index)
+    b.set_epoch(1)
+    crops = {b[0].image.sum().item()}
+    for epoch in range(2, 6):
+        b.set_epoch(epoch)
+        crops.add(b[0].image.sum().item())
+    assert len(crops) > 1  # the epoch changes the draw
+
+
+def test_crop_256_from_100x60_image(folder: Path) -> None:
+    img = Image.open(folder / "small.png").convert("RGB")
+    for transform in (train_transform(256), center_crop_transform(256)):
+        assert transform(img).shape == (3, 256, 256)
+    out = _quiet_folder(folder, transform=train_transform(256))[2]
+    assert out.name == "small.png" and out.image.shape == (3, 256, 256)
+    assert out.image[2].mean() > 0.7  # still the blue image, upscaled (not padded with black)
+    assert no_crop()(img).shape == (3, 60, 100)
+
+
+def test_train_transform_crops_and_flips() -> None:
+    row = np.tile((np.arange(300) % 256).astype(np.uint8)[None, :, None], (280, 1, 3))
+    img = Image.fromarray(row)
+    torch.manual_seed(0)
+    outs = [train_transform(256)(img) for _ in range(20)]
+    assert all(o.shape == (3, 256, 256) for o in outs)
+    increasing = {bool(o[0, 0, 1] > o[0, 0, 0]) for o in outs}
+    assert increasing == {True, False}  # some crops flipped, some not
+    starts = {round(o[0, 0, 0].item() * 255) for o in outs if o[0, 0, 1] > o[0, 0, 0]}
+    assert len(starts) > 1  # crop position varies
+    unflipped = [train_transform(256, hflip=False)(img) for _ in range(5)]
+    assert all(o[0, 0, 1] > o[0, 0, 0] for o in unflipped)
+    centre = center_crop_transform(256)(img)
+    assert round(centre[0, 0, 0].item() * 255) == 22  # (300 - 256) // 2
+
+
+def test_collate(folder: Path) -> None:
+    ds = _quiet_folder(folder, transform=center_crop_transform(64), caption_index=0)
+    batch = collate([ds[0], ds[1]])
+    assert isinstance(batch, Batch)
+    assert batch.images.shape == (2, 3, 64, 64)
+    assert batch.captions == ["a red square", "a green field"]
+    assert batch.names == ["red.png", "green.jpg"]
+    with pytest.raises(ValueError, match="different sizes"):
+        collate([_quiet_folder(folder)[0], _quiet_folder(folder)[1]])
+
+
+def test_everything_unreadable_raises(tmp_path: Path) -> None:
+    for name in ("a.png", "b.png"):
+        (tmp_path / name).write_bytes(b"")
+    ds = CaptionedImages(tmp_path, [CaptionRecord("a.png", ("x",)), CaptionRecord("b.png", ("y",))])
+    with pytest.warns(SkippedImageWarning), pytest.raises(RuntimeError, match="no readable image"):
+        ds[0]
+    assert ds.skipped == 2
+    with pytest.raises(RuntimeError, match="no readable image"):
+        ds[1]
+
+
+def test_max_retries_bounds_the_search(tmp_path: Path) -> None:
+    for i in range(5):
+        (tmp_path / f"{i}.png").write_bytes(b"")
+    _write(tmp_path / "good.png", (8, 8), (1, 2, 3))
+    records = [CaptionRecord(f"{i}.png", ("c",)) for i in range(5)] + [
+        CaptionRecord("good.png", ("c",))
+    ]
+    ds = CaptionedImages(tmp_path, records, max_retries=3)
+    with pytest.warns(SkippedImageWarning), pytest.raises(RuntimeError, match="3 unreadable"):
+        ds[0]
+    with pytest.warns(SkippedImageWarning):
+        assert ds[0].name == "good.png"  # 0-2 known bad, 3 and 4 fail, then good
+    assert ds.skipped == 5
+
+
+def test_jsonl_errors(tmp_path: Path) -> None:
+    (tmp_path / "captions.jsonl").write_text('{"image": "a.png", "captions": ["x"]}\n{oops\n')
+    with pytest.raises(ValueError, match=r"captions\.jsonl:2"):
+        CaptionedFolder(tmp_path)
+    with pytest.raises(FileNotFoundError, match="other.jsonl"):
+        CaptionedFolder(tmp_path, captions_file="other.jsonl")
+
+
+def test_dataloader_two_workers(folder: Path) -> None:
+    ds = _quiet_folder(folder, transform=train_transform(32), seed=3)
+    pickle.loads(pickle.dumps(ds))
+    loader = DataLoader(ds, batch_size=2, num_workers=2, collate_fn=collate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImageWarning)
+        batches = list(loader)
+    assert [b.images.shape for b in batches] == [(2, 3, 32, 32)] * 2
+    names = [n for b in batches for n in b.names]
+    assert names == ["red.png", "green.jpg", "small.png", "red.png"]
+    # Seeded draws do not depend on the worker that made them.
+    assert torch.equal(batches[0].images[0], ds[0].image)
+    assert batches[0].captions[0] == ds[0].caption
+
+
+def test_distributed_sampler(folder: Path) -> None:
+    ds = _quiet_folder(folder, transform=center_crop_transform(16))
+    seen = []
+    for rank in range(2):
+        sampler = DistributedSampler(ds, num_replicas=2, rank=rank, shuffle=False)
+        loader = DataLoader(ds, batch_size=2, sampler=sampler, collate_fn=collate)
+        seen += [i for i in sampler]
+        with pytest.warns(SkippedImageWarning) if rank == 1 else warnings.catch_warnings():
+            assert sum(len(b.names) for b in loader) == 2  # rank 1 gets index 3, corrupt.png
+    assert sorted(seen) == [0, 1, 2, 3]
+
+
+# ------------------------------------------------------------------------------------- COCO
+
+
+def _coco_json(path: Path) -> None:
+    images = [
+        {"id": 42, "file_name": "COCO_train2014_000000000042.jpg", "height": 60, "width": 80},
+        {"id": 7, "file_name": "COCO_train2014_000000000007.jpg", "height": 60, "width": 80},
+        {"id": 9, "file_name": "COCO_train2014_000000000009.jpg", "height": 60, "width": 80},
+        {"id": 5, "file_name": "COCO_train2014_000000000005.jpg", "height": 60, "width": 80},
+    ]
+    anns = [{"id": 100 + k, "image_id": 42, "caption": f"forty-two #{k} "} for k in range(5)]
+    anns += [{"id": 200 + k, "image_id": 7, "caption": f"seven #{k}"} for k in range(6)]
+    anns += [{"id": 300, "image_id": 5, "caption": "five, whose file is missing"}]
+    anns += [{"id": 400, "image_id": 999, "caption": "no such image"}]
+    path.write_text(json.dumps({"info": {}, "images": images, "annotations": anns}))
+
+
+def test_coco_captions(tmp_path: Path) -> None:
+    images = tmp_path / "train2014"
+    images.mkdir()
+    for image_id in (42, 7, 9):
+        _write(images / f"COCO_train2014_{image_id:012d}.jpg", (80, 60), (image_id, 0, 0))
+    _coco_json(tmp_path / "captions_train2014.json")
+    with pytest.warns(SkippedImageWarning, match="1 listed without an image file.*1 without"):
+        ds = CocoCaptions(images, tmp_path / "captions_train2014.json", train_transform(32))
+    assert len(ds) == 2  # 9 has no caption, 5 has no file
+    assert [r.file for r in ds.records] == [
+        "COCO_train2014_000000000007.jpg",
+        "COCO_train2014_000000000042.jpg",
+    ]
+    assert ds.records[1].captions == tuple(f"forty-two #{k}" for k in range(5))
+    assert len(ds.records[0].captions) == 6  # every caption kept
+    drawn = {ds[1].caption for _ in range(80)}
+    assert drawn == set(ds.records[1].captions)
+    assert ds[0].image.shape == (3, 32, 32)
+
+
+def test_coco_bad_json(tmp_path: Path) -> None:
+    (tmp_path / "ann.json").write_text(json.dumps({"images": [{"id": 1}], "annotations": []}))
+    with pytest.raises(ValueError, match="not a COCO captions file"):
+        CocoCaptions(tmp_path, tmp_path / "ann.json")
+
+
+def test_karpathy_split(tmp_path: Path) -> None:
+    def entry(i: int, split: str) -> dict:
+        folder = "train2014" if split == "train" else "val2014"
+        return {
+            "filepath": folder,
+            "filename": f"COCO_{folder}_{i:012d}.jpg",
+            "split": split,
+            "cocoid": i,
+            "sentences": [{"raw": f"caption {i}.{k}", "tokens": []} for k in range(5)],
+        }
+
+    splits = ["train", "restval", "val", "restval", "test", "restval"]
+    data = {"dataset": "coco", "images": [entry(i, s) for i, s in enumerate(splits)]}
+    (tmp_path / "dataset_coco.json").write_text(json.dumps(data))
+    restval = karpathy_split(tmp_path / "dataset_coco.json")
+    assert [r.file for r in restval] == [f"val2014/COCO_val2014_{i:012d}.jpg" for i in (1, 3, 5)]
+    assert restval[0].captions == tuple(f"caption 1.{k}" for k in range(5))
+    assert len(karpathy_split(tmp_path / "dataset_coco.json", "train")) == 1
+    assert KARPATHY_SPLIT_SIZES["restval"] == 30_504
+    with pytest.raises(ValueError, match="unknown split"):
+        karpathy_split(tmp_path / "dataset_coco.json", "minival")
+
+    (tmp_path / "val2014").mkdir()
+    for i in (1, 3):
+        _write(tmp_path / "val2014" / f"COCO_val2014_{i:012d}.jpg", (300, 260), (9, 9, 9))
+    with pytest.warns(SkippedImageWarning, match="1 listed without"):
+        ds = CaptionedImages(tmp_path, restval, center_crop_transform(256), caption_index=0)
+    assert len(ds) == 2 and ds[1].caption == "caption 3.0"
+    assert ds[0].image.shape == (3, 256, 256)
+
+
+# ------------------------------------------------------------------------------- real photos
+
+
+def _check_real_folder(root: Path) -> None:
+    ds = CaptionedFolder(root, transform=center_crop_transform(256), caption_index=0)
+    assert len(ds) > 0 and ds.skipped == 0
+    sample = ds[0]
+    assert sample.image.shape == (3, 256, 256)
+    assert sample.caption and (root / sample.name).is_file()
+
+
+def test_bundled_samples() -> None:
+    _check_real_folder(BUNDLED_SAMPLES)
+
+
+@pytest.mark.skipif(not SHARED_VAL.is_dir(), reason=f"{SHARED_VAL} not present")
+def test_shared_photos_val() -> None:
+    _check_real_folder(SHARED_VAL)

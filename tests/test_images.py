@@ -1,0 +1,291 @@
+"""taco.images: loading errors, mode conversion to RGB and back, tensor round trips."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from taco.images import (
+    ImageConversionWarning,
+    ImageReadError,
+    image_to_tensor,
+    load_image,
+    restore_mode,
+    tensor_to_image,
+    to_rgb,
+)
+
+
+def _gradient(w: int = 32, h: int = 24) -> Image.Image:
+    x = np.arange(w * h * 3, dtype=np.uint32).reshape(h, w, 3) % 256
+    return Image.fromarray(x.astype(np.uint8))
+
+
+# ------------------------------------------------------------------------------ load_image
+
+
+def test_load_png_roundtrip(tmp_path: Path) -> None:
+    src = _gradient()
+    path = tmp_path / "ok.png"
+    src.save(path)
+    img = load_image(path)
+    assert img.mode == "RGB" and img.size == (32, 24)
+    assert np.array_equal(np.asarray(img), np.asarray(src))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ImageReadError, match="nope.png.*not found") as info:
+        load_image(tmp_path / "nope.png")
+    assert info.value.path.name == "nope.png"
+    assert isinstance(info.value, ValueError)
+
+
+def test_zero_byte_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jpg"
+    path.write_bytes(b"")
+    with pytest.raises(ImageReadError, match=r"empty\.jpg.*empty"):
+        load_image(path)
+
+
+def test_directory(tmp_path: Path) -> None:
+    (tmp_path / "dir.png").mkdir()
+    with pytest.raises(ImageReadError, match=r"dir\.png.*directory"):
+        load_image(tmp_path / "dir.png")
+
+
+def test_not_an_image(tmp_path: Path) -> None:
+    path = tmp_path / "notes.png"
+    path.write_text("this is not a picture\n" * 10)
+    with pytest.raises(ImageReadError, match=r"notes\.png.*not an image"):
+        load_image(path)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_truncated_file(tmp_path: Path, fmt: str) -> None:
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), np.uint8)).save(buf, fmt)
+    path = tmp_path / f"cut.{fmt.lower()}"
+    path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    with pytest.raises(ImageReadError, match=r"cut\..*truncated"):
+        load_image(path)
+
+
+def test_decompression_bomb_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.png"
+    Image.new("L", (100, 100)).save(path)
+    with pytest.raises(ImageReadError, match=r"big\.png.*too large.*10000 pixels"):
+        load_image(path, max_pixels=9_999)
+    assert load_image(path, max_pixels=10_000).size == (100, 100)
+    assert load_image(path, max_pixels=None).size == (100, 100)
+
+
+def test_pillow_bomb_error_becomes_image_read_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bomb.png"
+    Image.new("L", (100, 100)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)  # Pillow refuses > 2 × 1000
+    with pytest.raises(ImageReadError, match=r"bomb\.png.*too large"):
+        load_image(path, max_pixels=None)
+
+
+def test_animated_first_frame(tmp_path: Path) -> None:
+    path = tmp_path / "anim.gif"
+    frames = [Image.new("RGB", (16, 16), c) for c in [(0, 0, 255), (255, 0, 0)]]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    with pytest.warns(ImageConversionWarning, match="2 frames"):
+        img = load_image(path)
+    rgb, _ = to_rgb(img)
+    assert rgb.getpixel((0, 0)) == (0, 0, 255)
+    assert not getattr(img, "is_animated", False)
+
+
+# ---------------------------------------------------------------------------------- to_rgb
+
+
+def _no_warning_to_rgb(img: Image.Image) -> tuple[Image.Image, str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return to_rgb(img)
+
+
+def test_rgb_unchanged() -> None:
+    src = _gradient()
+    rgb, mode = _no_warning_to_rgb(src)
+    assert mode == "RGB" and np.array_equal(np.asarray(rgb), np.asarray(src))
+
+
+def test_l_to_rgb() -> None:
+    src = Image.fromarray(np.array([[0, 100, 255]], np.uint8))
+    rgb, mode = _no_warning_to_rgb(src)
+    assert mode == "L" and rgb.mode == "RGB"
+    assert np.asarray(rgb)[0].tolist() == [[0, 0, 0], [100, 100, 100], [255, 255, 255]]
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "expected"),
+    [("LA", (70, 0), (70, 70, 70)), ("RGBA", (10, 20, 30, 0), (10, 20, 30))],
+)
+def test_alpha_dropped_with_warning(mode: str, value: tuple, expected: tuple) -> None:
+    src = Image.new(mode, (3, 2), value)
+    with pytest.warns(ImageConversionWarning, match=f"alpha.*{mode}"):
+        rgb, got_mode = to_rgb(src)
+    assert got_mode == mode and rgb.mode == "RGB"
+    assert rgb.getpixel((0, 0)) == expected  # colour kept as stored, not composited
+
+
+def _palette_image() -> Image.Image:
+    img = Image.fromarray(np.array([[0, 1, 2]], np.uint8), mode="L").convert("P")
+    img.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * (253 * 3))
+    return img
+
+
+def test_palette_without_transparency() -> None:
+    rgb, mode = _no_warning_to_rgb(_palette_image())
+    assert mode == "P"
+    assert np.asarray(rgb)[0].tolist() == [[255, 0, 0], [0, 255, 0], [0, 0, 255]]
+
+
+@pytest.mark.parametrize("transparency", [1, bytes([255, 0, 255])])
+def test_palette_with_transparency(transparency: int | bytes) -> None:
+    img = _palette_image()
+    img.info["transparency"] = transparency
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rgb, mode = to_rgb(img)
+    # Exactly our warning: Pillow's "should be converted to RGBA" warning must not leak.
+    assert [type(w.message) for w in caught] == [ImageConversionWarning]
+    assert mode == "P"
+    assert np.asarray(rgb)[0].tolist() == [[255, 0, 0], [0, 255, 0], [0, 0, 255]]
+
+
+def test_palette_file_with_transparency(tmp_path: Path) -> None:
+    img = _palette_image()
+    path = tmp_path / "pal.png"
+    img.save(path, transparency=0)
+    loaded = load_image(path)
+    assert loaded.mode == "P" and "transparency" in loaded.info
+    with pytest.warns(ImageConversionWarning):
+        rgb, _ = to_rgb(loaded)
+    assert rgb.getpixel((0, 0)) == (255, 0, 0)
+
+
+def test_bilevel() -> None:
+    src = Image.fromarray(np.array([[False, True]]))
+    assert src.mode == "1"
+    rgb, mode = _no_warning_to_rgb(src)
+    assert mode == "1" and np.asarray(rgb)[0].tolist() == [[0, 0, 0], [255, 255, 255]]
+    assert restore_mode(rgb, mode).mode == "L"
+
+
+def test_cmyk() -> None:
+    pixels = [(0, 0, 0, 0), (0, 255, 255, 0), (0, 0, 0, 255), (255, 0, 0, 0)]
+    src = Image.new("CMYK", (4, 1))
+    src.putdata(pixels)
+    rgb, mode = _no_warning_to_rgb(src)
+    assert mode == "CMYK"
+    assert np.asarray(rgb)[0].tolist() == [[255, 255, 255], [255, 0, 0], [0, 0, 0], [0, 255, 255]]
+
+
+@pytest.mark.parametrize("dtype", ["<u2", ">u2"])
+def test_16_bit_scaled_not_clipped(dtype: str) -> None:
+    src = Image.fromarray(np.array([[0, 257, 32896, 65535]], dtype=dtype))
+    assert src.mode == {"<u2": "I;16", ">u2": "I;16B"}[dtype]
+    rgb, mode = _no_warning_to_rgb(src)
+    assert mode == src.mode
+    assert np.asarray(rgb)[0, :, 0].tolist() == [0, 1, 128, 255]
+    assert np.asarray(rgb)[0, :, 1].tolist() == [0, 1, 128, 255]
+
+
+def test_16_bit_png_file(tmp_path: Path) -> None:
+    path = tmp_path / "deep.png"
+    Image.fromarray(np.array([[0, 1000, 65535]], dtype="<u2")).save(path)
+    rgb, mode = to_rgb(load_image(path))
+    assert mode.startswith("I")
+    assert np.asarray(rgb)[0, :, 0].tolist() == [0, 4, 255]  # 1000 / 257 = 3.89 → 4
+
+
+def test_mode_i_32_bit() -> None:
+    src = Image.fromarray(np.array([[-5, 257, 65535, 100_000]], dtype=np.int32))
+    assert src.mode == "I"
+    rgb, mode = _no_warning_to_rgb(src)
+    assert mode == "I" and np.asarray(rgb)[0, :, 0].tolist() == [0, 1, 255, 255]
+
+
+def test_float_clamped() -> None:
+    src = Image.fromarray(np.array([[-10.0, 0.4, 127.6, 300.0, np.nan]], dtype=np.float32))
+    assert src.mode == "F"
+    rgb, mode = _no_warning_to_rgb(src)
+    assert mode == "F" and np.asarray(rgb)[0, :, 0].tolist() == [0, 0, 128, 255, 0]
+
+
+def test_ycbcr_and_hsv() -> None:
+    ycbcr = Image.new("RGB", (2, 2), (200, 30, 60)).convert("YCbCr")
+    rgb, mode = _no_warning_to_rgb(ycbcr)
+    assert mode == "YCbCr"
+    assert np.abs(np.asarray(rgb, np.int16) - [200, 30, 60]).max() <= 2
+
+    hsv = Image.new("HSV", (2, 2), (0, 255, 255))  # pure red
+    rgb, mode = _no_warning_to_rgb(hsv)
+    assert mode == "HSV" and rgb.getpixel((0, 0)) == (255, 0, 0)
+
+
+# ----------------------------------------------------------------------------- restore_mode
+
+
+def test_restore_mode() -> None:
+    gray = Image.new("RGB", (2, 1), (128, 128, 128))
+    assert restore_mode(gray, "L").mode == "L"
+    assert restore_mode(gray, "LA").mode == "L"
+    assert restore_mode(gray, "RGBA").mode == "RGB"
+    assert restore_mode(gray, "P").mode == "RGB"
+    assert restore_mode(gray, "CMYK").mode == "RGB"
+    assert restore_mode(gray, "RGB") is gray
+
+    wide = restore_mode(Image.new("RGB", (2, 1), (255, 255, 255)), "I;16B")
+    assert wide.mode == "I;16" and np.asarray(wide).tolist() == [[65535, 65535]]
+    assert np.asarray(restore_mode(gray, "I")).tolist() == [[128 * 257, 128 * 257]]
+    assert restore_mode(gray, "F").getpixel((0, 0)) == 128.0
+
+
+def test_16_bit_round_trip_within_one_step() -> None:
+    values = np.array([[0, 300, 1000, 40000, 65535]], dtype="<u2")
+    rgb, mode = to_rgb(Image.fromarray(values))
+    back = np.asarray(restore_mode(rgb, mode)).astype(np.int64)
+    assert np.abs(back - values).max() <= 128  # half an 8-bit step (257 / 2)
+
+
+# ------------------------------------------------------------------------- tensor conversion
+
+
+def test_tensor_round_trip() -> None:
+    src = _gradient(17, 9)
+    t = image_to_tensor(src)
+    assert t.shape == (1, 3, 9, 17) and t.dtype == torch.float32
+    assert 0.0 <= t.min().item() and t.max().item() <= 1.0
+    assert np.array_equal(np.asarray(tensor_to_image(t)), np.asarray(src))
+    assert np.array_equal(np.asarray(tensor_to_image(t[0])), np.asarray(src))
+
+
+def test_image_to_tensor_converts_mode() -> None:
+    t = image_to_tensor(Image.new("L", (2, 2), 255))
+    assert t.shape == (1, 3, 2, 2) and torch.all(t == 1.0)
+
+
+def test_tensor_to_image_rounds_and_clamps() -> None:
+    t = torch.tensor([-0.5, 0.4 / 255, 1.6 / 255, 2.0, float("nan")]).view(1, 1, 1, 5)
+    img = tensor_to_image(t.expand(1, 3, 1, 5))
+    assert np.asarray(img)[0, :, 0].tolist() == [0, 0, 2, 255, 0]
+
+
+def test_tensor_to_image_bad_shapes() -> None:
+    with pytest.raises(ValueError, match="batch of one"):
+        tensor_to_image(torch.zeros(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="expected"):
+        tensor_to_image(torch.zeros(1, 4, 4))
