@@ -150,6 +150,19 @@ def elic_latent_codec(
     )
 
 
+def apply_context_masks(model: nn.Module) -> None:
+    """Zero the masked taps of every checkerboard context conv now, not at its first forward.
+
+    CompressAI's ``MaskedConv2d`` multiplies its weight by the mask *in place* on every forward,
+    so a fresh model's weights change the first time it runs. Masking at construction keeps the
+    state (and so the model fingerprint written into .taco files) stable from the start.
+    """
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, CheckerboardMaskedConv2d):
+                m.weight.mul_(m.mask)
+
+
 class ELIC(CompressionModel):
     """ELIC without text: the baseline, and the backbone TACO adds its adapter to.
 
@@ -172,6 +185,7 @@ class ELIC(CompressionModel):
         self.g_a: nn.Module = AnalysisTransform(N, M)
         self.g_s = synthesis_transform(N, M)
         self.latent_codec = elic_latent_codec(N, M, groups, ctx_hidden)
+        apply_context_masks(self)
 
     def analysis(self, x: Tensor, text: Any = None) -> Tensor:
         """g_a: (B, 3, H, W) -> y (B, M, H/16, W/16). ELIC ignores text."""

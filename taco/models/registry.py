@@ -278,7 +278,7 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
         model.model_id = key  # type: ignore[assignment]
         return model
     path = Path(key)
-    if path.exists():
+    if path.is_file():
         return load_checkpoint(path, map_location)
     if key in MODEL_CONFIGS:
         raise CheckpointError(

@@ -18,6 +18,10 @@ class TextEncoderUnavailable(RuntimeError):
     """A text encoder's weights or tokenizer cannot be found (offline, missing files, ...)."""
 
 
+class CaptionTruncatedWarning(UserWarning):
+    """A caption had more tokens than the encoder's ``max_tokens``; the tail was dropped."""
+
+
 @dataclass(frozen=True)
 class TextTokens:
     """Text tokens handed to the text adapter.
@@ -63,6 +67,9 @@ class TextEncoder(torch.nn.Module):
     def encode(self, captions: Sequence[str]) -> TextTokens:
         """Encode captions, reusing embeddings of captions seen before in this process."""
         captions = [normalize_caption(c) for c in captions]
+        if not captions:
+            empty = torch.empty(0, self.max_tokens, self.dim)
+            return TextTokens(empty, torch.empty(0, self.max_tokens, dtype=torch.bool))
         missing = sorted({c for c in captions if c not in self._cache})
         if missing:
             out = self._encode(missing)

