@@ -6,7 +6,15 @@ import zlib
 
 import pytest
 
-from taco.bitstream import FORMAT_VERSION, MAGIC, MAX_SIDE, TacoFormatError, TacoHeader, pack, unpack
+from taco.bitstream import (
+    FORMAT_VERSION,
+    MAGIC,
+    MAX_SIDE,
+    TacoFormatError,
+    TacoHeader,
+    pack,
+    unpack,
+)
 from taco.bitstream.container import _varint
 
 HEADER = TacoHeader(model_id="taco-tiny", fingerprint=bytes(range(8)), height=300, width=451, mode="RGB")
