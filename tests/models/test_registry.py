@@ -105,3 +105,16 @@ def test_lazy_top_level_api():
     assert issubclass(taco.TacoFormatError, ValueError)
     with pytest.raises(AttributeError):
         taco.nope  # noqa: B018
+
+
+def test_half_precision_storage(tmp_path, sample_image):
+    model = create_model("elic-tiny", seed=2)
+    full = save_checkpoint(model, tmp_path / "full.safetensors")
+    half = save_checkpoint(model, tmp_path / "half.safetensors", half=True)
+    assert half.stat().st_size < full.stat().st_size  # int32 entropy tables stay as they are
+    a, b = load(half), load(half)
+    assert all(p.dtype == torch.float32 for p in a.parameters())
+    crop = sample_image.crop((0, 0, 64, 64))
+    data = taco.compress(crop, None, a)
+    assert data == taco.compress(crop, None, b)
+    assert taco.decompress(data, b).size == (64, 64)
