@@ -32,12 +32,19 @@ class CheckpointError(ValueError):
     """A checkpoint is missing, malformed, or does not match the model it is loaded into."""
 
 
+#: ModelConfig fields added after the first release, with the defaults that keep them out of
+#: :meth:`ModelConfig.digest`.
+_ADDED_FIELDS: dict[str, Any] = {"text_injection": "adapter", "injector_at": "both"}
+
+
 @dataclass
 class ModelConfig:
     """Everything needed to rebuild a model's architecture (not its weights).
 
     ``text_encoder`` is ``None`` for ELIC, else ``{"name": ..., **options}`` as accepted by
     :func:`taco.text.get_text_encoder`; the adapter's input width follows it.
+    ``text_injection`` ("adapter" | "tgic") and ``injector_at`` ("both" | "h4" | "h8") select the
+    ablation variants of issue 8 (see :class:`taco.models.TextGuidedAnalysis`).
     """
 
     architecture: str = "taco"  # "taco" | "elic"
@@ -51,6 +58,8 @@ class ModelConfig:
     use_mask: bool = False
     learn_gamma: bool = True
     gamma_init: float = 0.0
+    text_injection: str = "adapter"
+    injector_at: str = "both"
 
     def __post_init__(self) -> None:
         if self.architecture not in ("taco", "elic"):
@@ -63,6 +72,10 @@ class ModelConfig:
             raise ValueError("a TACO model needs text_encoder={'name': ...}")
         if self.residual not in ("paper", "identity"):
             raise ValueError(f"residual must be 'paper' or 'identity', got {self.residual!r}")
+        if self.text_injection not in ("adapter", "tgic"):
+            raise ValueError(f"text_injection must be 'adapter' or 'tgic', got {self.text_injection!r}")
+        if self.injector_at not in ("both", "h4", "h8"):
+            raise ValueError(f"injector_at must be 'both', 'h4' or 'h8', got {self.injector_at!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -76,8 +89,16 @@ class ModelConfig:
         return cls(**d)
 
     def digest(self) -> str:
-        """SHA-256 of the canonical JSON of this config."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
+        """SHA-256 of the canonical JSON of this config.
+
+        Fields added after the first release are left out while at their defaults, so existing
+        models keep their digest (and every ``.taco`` file written with them its fingerprint).
+        """
+        d = self.to_dict()
+        for name, default in _ADDED_FIELDS.items():
+            if d[name] == default:
+                del d[name]
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()
 
 
@@ -94,6 +115,12 @@ MODEL_CONFIGS: dict[str, ModelConfig] = {
     "elic-small": ModelConfig(architecture="elic", **_SMALL),  # type: ignore[arg-type]
     "taco-tiny": ModelConfig(text_encoder={"name": "clip-tiny"}, **_TINY),  # type: ignore[arg-type]
     "taco-minilm-tiny": ModelConfig(text_encoder={"name": "minilm"}, **_TINY),  # type: ignore[arg-type]
+    # Ablation (paper §4.4 Q1, issue 8): TGIC's image-text attention in place of the adapter.
+    "taco-tgic": ModelConfig(text_injection="tgic"),
+    "taco-tgic-minilm-small": ModelConfig(
+        text_encoder={"name": "minilm"}, text_injection="tgic", **_SMALL),  # type: ignore[arg-type]
+    "taco-tgic-tiny": ModelConfig(
+        text_encoder={"name": "clip-tiny"}, text_injection="tgic", **_TINY),  # type: ignore[arg-type]
     "elic-tiny": ModelConfig(architecture="elic", **_TINY),  # type: ignore[arg-type]
 }
 
@@ -136,6 +163,8 @@ def build_model(config: ModelConfig) -> ELIC:
             use_mask=config.use_mask,
             learn_gamma=config.learn_gamma,
             gamma_init=config.gamma_init,
+            text_injection=config.text_injection,  # type: ignore[arg-type]
+            injector_at=config.injector_at,  # type: ignore[arg-type]
         )
     model.config = config  # type: ignore[assignment]
     model.model_id = "custom"  # type: ignore[assignment]
@@ -222,6 +251,8 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
         header = json.loads(meta["taco"])
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path}: corrupt taco header ({exc})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: corrupt taco header (not a JSON object)")
     if header.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a taco checkpoint")
     if header.get("version") != CHECKPOINT_VERSION:
@@ -237,8 +268,16 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     from safetensors.torch import load_file
 
     header = read_checkpoint_header(path)
-    config = ModelConfig.from_dict(header["config"])
-    model = build_model(config)
+    if not isinstance(header.get("config"), dict):
+        raise CheckpointError(f"{path}: the taco header has no model config")
+    try:
+        config = ModelConfig.from_dict(header["config"])
+        model = build_model(config)
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, KeyError, RuntimeError, MemoryError) as exc:
+        # a bad value (groups, residual, ...) or sizes too large to allocate
+        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
     state = {k: v.float() if v.is_floating_point() else v
              for k, v in load_file(str(path), device="cpu").items()}
     expected = set(model.state_dict())

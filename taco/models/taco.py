@@ -7,34 +7,88 @@ is :meth:`ELIC.decompress` and takes no text.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import torch.nn as nn
 from torch import Tensor
 
 from ..text.base import TextTokens
-from .adapter import Residual, TextAdapter
+from .adapter import Residual, TextAdapter, TextExtractor, TextInjector
 from .elic import ELIC, AnalysisTransform
+from .tgic import InjectorAt, TGICInjection
+
+TextInjection = Literal["adapter", "tgic"]
+
+
+class PartialTextAdapter(nn.Module):
+    """The text adapter at one resolution only (ablation, issue 8).
+
+    ``at="h4"``: CA1 only (no extractor, no CA3). ``at="h8"``: CA2 and CA3 only (no CA1).
+    """
+
+    def __init__(self, image_dim: int, text_dim: int, at: InjectorAt, heads: int = 8,
+                 **injector: Any) -> None:
+        super().__init__()
+        if at not in ("h4", "h8"):
+            raise ValueError(f"at must be 'h4' or 'h8', got {at!r}")
+        h4 = at == "h4"
+        self.ca1 = TextInjector(image_dim, text_dim, heads, **injector) if h4 else None
+        self.ca2 = None if h4 else TextExtractor(image_dim, text_dim, heads=heads)
+        self.ca3 = None if h4 else TextInjector(image_dim, text_dim, heads, **injector)
+
+
+# The adapter's options that TGIC has no use for, with their defaults (anything else is refused).
+_ADAPTER_ONLY = {"residual": "paper", "learn_gamma": True, "gamma_init": 0.0}
 
 
 class TextGuidedAnalysis(nn.Module):
     """g_a with the text adapter: stage1, stage2, CA1, stage3, stage4, CA2, CA3, stage5.
 
     x (B, 3, H, W) + text tokens (B, m, d) -> y (B, M, H/16, W/16).
+
+    ``self.adapter`` holds the text modules in three slots: ``ca1`` (text -> image at H/4),
+    ``ca2`` (image -> text at H/8) and ``ca3`` (text -> image at H/8); an empty slot is ``None``
+    and skipped. ``text_injection="adapter"`` with ``injector_at="both"`` is the paper's
+    :class:`TextAdapter`; "h4" / "h8" keep only CA1 / only CA2+CA3 (:class:`PartialTextAdapter`);
+    ``text_injection="tgic"`` puts TGIC's image-text attention in the CA1 and CA3 slots
+    (:class:`~taco.models.tgic.TGICInjection`), which takes ``use_mask`` but not the adapter's
+    residual / gamma options.
     """
 
-    def __init__(self, N: int, M: int, text_dim: int, **adapter: Any) -> None:
+    def __init__(
+        self,
+        N: int,
+        M: int,
+        text_dim: int,
+        text_injection: TextInjection = "adapter",
+        injector_at: InjectorAt = "both",
+        **adapter: Any,
+    ) -> None:
         super().__init__()
         self.base = AnalysisTransform(N, M)
-        self.adapter = TextAdapter(N, text_dim, **adapter)
+        self.adapter: TextAdapter | PartialTextAdapter | TGICInjection
+        if text_injection == "tgic":
+            unused = sorted(k for k, v in _ADAPTER_ONLY.items() if adapter.get(k, v) != v)
+            if unused:
+                raise ValueError(f"TGIC text injection has no option {', '.join(unused)}")
+            self.adapter = TGICInjection(N, text_dim, injector_at, adapter.get("use_mask", False))
+        elif text_injection != "adapter":
+            raise ValueError(f"text_injection must be 'adapter' or 'tgic', got {text_injection!r}")
+        elif injector_at == "both":
+            self.adapter = TextAdapter(N, text_dim, **adapter)
+        else:
+            self.adapter = PartialTextAdapter(N, text_dim, injector_at, **adapter)
 
     def forward(self, x: Tensor, text: Tensor, mask: Tensor | None = None) -> Tensor:
         g, a = self.base, self.adapter
         v = g.stage2(g.stage1(x))  # (B, N, H/4, W/4)
-        v = a.ca1(v, text, mask)
+        if a.ca1 is not None:
+            v = a.ca1(v, text, mask)
         v = g.stage4(g.stage3(v))  # (B, N, H/8, W/8)
-        text = a.ca2(v, text)  # (B, m, d): text updated by the image
-        v = a.ca3(v, text, mask)
+        if a.ca2 is not None:
+            text = a.ca2(v, text)  # (B, m, d): text updated by the image
+        if a.ca3 is not None:
+            v = a.ca3(v, text, mask)
         return g.stage5(v)  # (B, M, H/16, W/16)
 
 
@@ -55,12 +109,14 @@ class TACO(ELIC):
         use_mask: bool = False,
         learn_gamma: bool = True,
         gamma_init: float = 0.0,
+        text_injection: TextInjection = "adapter",
+        injector_at: InjectorAt = "both",
     ) -> None:
         super().__init__(N, M, groups, ctx_hidden)
         self.text_dim = text_dim
         self.g_a = TextGuidedAnalysis(
-            N, M, text_dim, heads=heads, residual=residual, use_mask=use_mask,
-            learn_gamma=learn_gamma, gamma_init=gamma_init,
+            N, M, text_dim, text_injection, injector_at, heads=heads, residual=residual,
+            use_mask=use_mask, learn_gamma=learn_gamma, gamma_init=gamma_init,
         )
 
     def analysis(self, x: Tensor, text: TextTokens | None = None) -> Tensor:
