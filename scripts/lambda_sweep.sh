@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Train the paper's six rate points, λ ∈ {4, 8, 16, 40, 90, 150}·1e-4, from one config.
+#
+#   scripts/lambda_sweep.sh CONFIG [taco train arguments...]
+#   GPUS="0 1 2 3 4 5" scripts/lambda_sweep.sh configs/taco-coco.yaml   # one λ per GPU, in parallel
+#   scripts/lambda_sweep.sh configs/taco-photos.yaml --set max_steps=2000  # CPU: one after another
+#
+# Each λ trains in <out_dir>/lambda-<λ> (out_dir from the config, or --set out_dir=...), the same
+# layout as `taco train --lambda-sweep`. A λ whose folder already holds a run is resumed.
+# With GPUS set, λ number i runs on GPU ${GPUS[i % n]}; runs sharing a GPU wait for each other.
+set -euo pipefail
+
+if [ $# -lt 1 ]; then
+    sed -n '2,10p' "$0" >&2
+    exit 2
+fi
+CONFIG="$1"
+shift
+EXTRA=("$@")
+LAMBDAS=(0.0004 0.0008 0.0016 0.004 0.009 0.015)
+PYTHON="${PYTHON:-python}"
+
+# out_dir as the config (and any --set out_dir=...) resolves it
+OUT_DIR="$("$PYTHON" -m taco.train "$CONFIG" "${EXTRA[@]}" --print-config | sed -n 's/^out_dir: //p')"
+
+run_one() {  # λ [CUDA device]
+    local lmbda="$1" dir="$OUT_DIR/lambda-$1" resume=()
+    [ -f "$dir/train_state.safetensors" ] && resume=(--resume)
+    mkdir -p "$dir"
+    echo "λ=$lmbda -> $dir${2:+ (GPU $2)}"
+    CUDA_VISIBLE_DEVICES="${2:-${CUDA_VISIBLE_DEVICES:-}}" "$PYTHON" -m taco.train "$CONFIG" \
+        "${EXTRA[@]}" "${resume[@]}" --set "lmbda=$lmbda" "out_dir=$dir" >"$dir/stdout.log" 2>&1
+}
+
+if [ -n "${GPUS:-}" ]; then
+    read -r -a gpus <<<"$GPUS"
+    for ((g = 0; g < ${#gpus[@]}; g++)); do
+        (
+            for ((i = g; i < ${#LAMBDAS[@]}; i += ${#gpus[@]})); do
+                run_one "${LAMBDAS[i]}" "${gpus[g]}"
+            done
+        ) &
+    done
+    wait
+else
+    for lmbda in "${LAMBDAS[@]}"; do
+        run_one "$lmbda"
+    done
+fi
+echo "done: $OUT_DIR/lambda-*/checkpoint.safetensors"

@@ -1,0 +1,116 @@
+"""``taco train`` / ``python -m taco.train``: a config file, ``--set`` overrides, and go.
+
+    taco train configs/taco-photos.yaml --set max_steps=100 k_j=0
+    torchrun --nproc_per_node=2 -m taco.train configs/taco-coco.yaml
+    taco train configs/taco-coco.yaml --resume            # continue out_dir's run
+    taco train configs/taco-coco.yaml --lambda-sweep      # the paper's six rate points
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+DESCRIPTION = (
+    "Train TACO (or the ELIC baseline) from a YAML/TOML config whose defaults are the paper's "
+    "recipe. Runs on one process, or on many under torchrun (DDP)."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", nargs="?", help="config file (.yaml/.yml/.toml); default: all defaults")
+    p.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
+                   metavar="KEY=VALUE",
+                   help="override config keys (dotted for sections: data.root=DIR val.interval=500)")
+    p.add_argument("--resume", nargs="?", const="", default=None, metavar="PATH",
+                   help="continue a run: its out_dir or train_state.safetensors "
+                   "(no PATH: the config's out_dir)")
+    p.add_argument("--lambda-sweep", action="store_true",
+                   help="train the paper's six λ one after the other, in out_dir/lambda-<λ>")
+    p.add_argument("--out-dir", help="same as --set out_dir=DIR")
+    p.add_argument("--max-steps", type=int, help="same as --set max_steps=N")
+    p.add_argument("--device", help="same as --set device=D (auto, cpu, cuda, cuda:1, ...)")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast for the model's forward pass")
+    p.add_argument("--channels-last", action="store_true", help="channels_last memory format")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved configuration (YAML) and exit")
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    out = list(args.overrides)
+    for flag, key in (("out_dir", "out_dir"), ("max_steps", "max_steps"), ("device", "device")):
+        value = getattr(args, flag)
+        if value is not None:
+            out.append(f"{key}={value}")
+    for flag in ("bf16", "channels_last", "compile"):
+        if getattr(args, flag):
+            out.append(f"{flag}=true")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Resolve the config and train. Raises ConfigError & co. for the caller to report."""
+    from .config import dump_config, load_config
+
+    cfg = load_config(args.config, _overrides(args))
+    if args.print_config:
+        print(dump_config(cfg), end="")
+        return 0
+    from .trainer import NonFiniteLossError, lambda_sweep, train
+
+    resume = None if args.resume is None else (args.resume or cfg.out_dir)
+    try:
+        if args.lambda_sweep:
+            lambda_sweep(cfg, resume=args.resume is not None)
+        else:
+            train(cfg, resume=resume)
+    except NonFiniteLossError as e:
+        print(f"taco train: stopped: {e}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from ..metrics import MetricUnavailable
+    from ..models import CheckpointError
+    from ..text.base import TextEncoderUnavailable
+    from .config import ConfigError
+    from .state import TrainStateError
+
+    return (ConfigError, TrainStateError, MetricUnavailable, CheckpointError,
+            TextEncoderUnavailable, FileNotFoundError)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """The ``taco train`` subcommand: user errors become one line and exit status 2."""
+    from ..cli import CLIError
+
+    try:
+        return run(args)
+    except _user_errors() as e:
+        raise CLIError(str(e)) from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``taco train`` to the ``taco`` command line (see taco.cli.COMMAND_MODULES)."""
+    p = subparsers.add_parser("train", help="train a model (one GPU, CPU, or many via torchrun)",
+                              description=DESCRIPTION)
+    add_arguments(p)
+    p.set_defaults(func=cmd_train)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m taco.train``: the same arguments as ``taco train``."""
+    p = argparse.ArgumentParser(prog="python -m taco.train", description=DESCRIPTION)
+    add_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        return run(args)
+    except _user_errors() as e:
+        print(f"taco train: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

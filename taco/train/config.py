@@ -1,0 +1,295 @@
+"""The training configuration: one dataclass whose defaults are the paper's recipe (§4.1).
+
+Loaded from YAML or TOML (:func:`load_config`), then ``key=value`` overrides (dotted keys reach
+into ``data``/``val``/``model_overrides``; values are parsed as YAML, so ``k_j=0``,
+``lr_milestones=[2,3]`` and ``bf16=true`` work). Unknown keys and wrongly typed values are
+errors that name the key, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
+
+PRESETS = ("taco", "elic", "taco-frozen-base")
+#: Registry architecture each preset trains unless ``model`` says otherwise.
+PRESET_MODELS = {"taco": "taco", "elic": "elic", "taco-frozen-base": "taco"}
+
+
+class ConfigError(ValueError):
+    """A training configuration is malformed: unknown key, wrong type or impossible value."""
+
+
+@dataclass
+class DataConfig:
+    """Where the training images and captions are.
+
+    kind="folder": ``root`` holds images + ``captions`` (a JSON-lines file name, default
+    captions.jsonl), e.g. ``shared/data/photos/train``.
+    kind="coco": ``root`` is the images folder (``train2014/``), ``captions`` the annotations
+    file (``annotations/captions_train2014.json``); a relative ``captions`` is taken relative to
+    ``root``'s parent.
+    """
+
+    kind: str = "folder"
+    root: str | None = None
+    captions: str | None = None
+
+    def captions_path(self) -> Path:
+        assert self.root is not None
+        if self.kind == "folder":
+            return Path(self.root) / (self.captions or "captions.jsonl")
+        assert self.captions is not None
+        path = Path(self.captions)
+        return path if path.is_absolute() else Path(self.root).parent / path
+
+
+@dataclass
+class ValConfig:
+    """A short validation pass every ``interval`` steps on a held-out captioned folder.
+
+    ``images`` centre crops of ``crop`` px give the loss parts in eval mode (true rounding);
+    the first ``compress_images`` of them are also really coded (bpp from the bytes, PSNR of the
+    decoded image). ``root=None`` switches validation off.
+    """
+
+    root: str | None = None
+    captions: str = "captions.jsonl"
+    interval: int = 1000
+    images: int = 8
+    compress_images: int = 2
+    crop: int = 256
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; the defaults are the paper's recipe (§4.1, SPEC).
+
+    ``batch_size`` is per process: with ``torchrun --nproc_per_node=G`` the global batch is
+    ``G * batch_size`` (the paper: one process, batch 4). ``epochs`` and ``lr_milestones`` count
+    passes over the training set; ``max_steps`` stops earlier (None: no limit).
+    """
+
+    # what to train
+    preset: str = "taco"
+    model: str | None = None  # registry name; None: the preset's (taco / elic)
+    model_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {N: 128, M: 192}
+    text_encoder: str | None = None  # "clip" | "minilm" | "clip-tiny": replaces the model's
+    model_id: str | None = None  # name written into checkpoints and .taco headers
+    init_from: str | None = None  # checkpoint to start from (ELIC -> TACO mapping done)
+    # loss (paper Eq. 6-7)
+    lmbda: float = LAMBDAS[2]
+    k_p: float = DEFAULT_K_P
+    k_j: float = DEFAULT_K_J
+    beta: float = DEFAULT_BETA
+    clip_model: str | None = None  # CLIP for the joint term: folder / cached id / "tiny"
+    # data
+    data: DataConfig = field(default_factory=DataConfig)
+    val: ValConfig = field(default_factory=ValConfig)
+    crop: int = 256
+    batch_size: int = 4
+    workers: int = 4
+    # optimisation
+    epochs: int = 50
+    max_steps: int | None = None
+    lr: float = 1e-4
+    lr_milestones: list[int] = field(default_factory=lambda: [45, 48])
+    lr_gamma: float = 0.1
+    aux_lr: float = 1e-3
+    clip_grad: float = 1.0
+    seed: int = 0
+    # machine
+    device: str = "auto"  # "auto": cuda:LOCAL_RANK if available, else cpu
+    bf16: bool = False
+    channels_last: bool = False
+    compile: bool = False
+    # bookkeeping
+    out_dir: str = "runs/taco"
+    log_interval: int = 10
+    ckpt_interval: int = 1000
+    progress: bool = True
+
+    def resolved_model(self) -> str:
+        return self.model or PRESET_MODELS[self.preset]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def validate(self) -> TrainConfig:
+        """Check values (types were checked when parsing). Returns self."""
+        if self.preset not in PRESETS:
+            raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+        if self.data.kind not in ("folder", "coco"):
+            raise ConfigError(f"data.kind must be 'folder' or 'coco', got {self.data.kind!r}")
+        if self.data.kind == "coco" and not self.data.captions:
+            raise ConfigError("data.kind=coco needs data.captions (captions_train2014.json)")
+        if self.text_encoder is not None and self.preset == "elic":
+            raise ConfigError("preset elic trains ELIC, which takes no text encoder")
+        positive = dict(
+            lmbda=self.lmbda, lr=self.lr, aux_lr=self.aux_lr, lr_gamma=self.lr_gamma,
+            crop=self.crop, batch_size=self.batch_size, epochs=self.epochs,
+            log_interval=self.log_interval, ckpt_interval=self.ckpt_interval,
+            **{"val.interval": self.val.interval, "val.crop": self.val.crop},
+        )  # fmt: skip
+        for key, value in positive.items():
+            if not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{key} must be positive, got {value}")
+        for key, value in dict(
+            k_p=self.k_p, k_j=self.k_j, beta=self.beta, clip_grad=self.clip_grad,
+            workers=self.workers, **{"val.images": self.val.images,
+                                     "val.compress_images": self.val.compress_images},
+        ).items():  # fmt: skip
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"{key} must be >= 0, got {value}")
+        if self.max_steps is not None and self.max_steps < 0:
+            raise ConfigError(f"max_steps must be >= 0 or null, got {self.max_steps}")
+        if self.crop % 64:
+            raise ConfigError(f"crop must be a multiple of 64 (the codec's padding), got {self.crop}")
+        if self.val.crop % 64:
+            raise ConfigError(f"val.crop must be a multiple of 64, got {self.val.crop}")
+        if sorted(self.lr_milestones) != self.lr_milestones:
+            raise ConfigError(f"lr_milestones must be increasing, got {self.lr_milestones}")
+        return self
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _type_ok(value: Any, annotation: Any) -> bool:
+    """Whether ``value`` (parsed YAML/TOML) fits the field annotation."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, a) for a in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if annotation is Any:
+        return True
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return isinstance(value, list) and all(_type_ok(v, item) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    raise TypeError(f"unsupported annotation {annotation!r}")  # pragma: no cover
+
+
+def _coerce(value: Any, annotation: Any) -> Any:
+    """Fix the two YAML readings that are not what a user means for this field."""
+    if isinstance(value, str) and _type_ok(0.5, annotation) and not _type_ok("", annotation):
+        try:  # YAML 1.1 reads 1e-4 (no dot) as a string
+            return float(value)
+        except ValueError:
+            return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if _type_ok("", annotation) and not _type_ok(value, annotation):
+            return str(value)  # a folder named 2014
+    return value
+
+
+def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
+    """Instantiate dataclass ``cls`` from a mapping, refusing unknown keys and wrong types."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+            raise ConfigError(
+                f"unknown config key {prefix}{key!r}{hint}; known: {', '.join(sorted(fields))}"
+            )
+        annotation = hints[key]
+        if dataclasses.is_dataclass(annotation):
+            kwargs[key] = _build(annotation, value or {}, f"{prefix}{key}.")  # type: ignore[arg-type]
+            continue
+        value = _coerce(value, annotation)
+        if not _type_ok(value, annotation):
+            name = getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
+            raise ConfigError(f"{prefix}{key} must be {name}, got {value!r}")
+        kwargs[key] = float(value) if annotation is float else value
+    return cls(**kwargs)
+
+
+def config_from_dict(values: dict[str, Any]) -> TrainConfig:
+    """A validated :class:`TrainConfig` from a (nested) mapping."""
+    return _build(TrainConfig, values).validate()
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A YAML (.yaml/.yml) or TOML (.toml) file -> mapping (not yet validated)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config ({e.strerror})") from None
+    try:
+        if path.suffix == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib  # type: ignore[no-redef]
+            data = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml", ".json"):
+            data = yaml.safe_load(text) or {}
+        else:
+            raise ConfigError(f"{path}: config files are .yaml, .yml or .toml")
+    except (yaml.YAMLError, ValueError) as e:
+        if isinstance(e, ConfigError):
+            raise
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys to values")
+    return data
+
+
+def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key=value`` strings (dotted keys for nested sections, YAML values) to a copy."""
+    out = json.loads(json.dumps(values))  # deep copy of plain data
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override {item!r} is not key=value")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        parts = key.strip().split(".")
+        node = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override {key!r}: {part!r} is not a section")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
+    """Defaults <- config file (YAML/TOML, optional) <- ``key=value`` overrides, validated."""
+    values = read_config_file(path) if path is not None else {}
+    return config_from_dict(apply_overrides(values, overrides or []))
+
+
+def dump_config(config: TrainConfig) -> str:
+    """The config as YAML (what a run writes beside its checkpoints; loadable by load_config)."""
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)

@@ -1,0 +1,132 @@
+"""Distributed plumbing for ``torchrun``: process group from the environment, a resumable sampler.
+
+No process spawning here: ``torchrun`` (or ``python -m torch.distributed.run``) starts the
+processes and sets ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE``; a plain ``python -m taco.train``
+is a world of one. Backend: NCCL on CUDA, gloo on CPU.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+from torch.utils.data import Dataset, DistributedSampler
+
+
+@dataclass(frozen=True)
+class DistEnv:
+    """This process's place in the job (rank 0 of 1 without torchrun)."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def dist_env_from_environ() -> DistEnv:
+    """Read torchrun's variables (absent: a single process)."""
+    return DistEnv(
+        rank=int(os.environ.get("RANK", 0)),
+        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
+        world_size=int(os.environ.get("WORLD_SIZE", 1)),
+    )
+
+
+def resolve_device(preference: str, env: DistEnv) -> torch.device:
+    """``"auto"``: ``cuda:LOCAL_RANK`` when CUDA is available, else the CPU; else as given."""
+    if preference == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", env.local_rank % torch.cuda.device_count())
+        return torch.device("cpu")
+    device = torch.device(preference)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", env.local_rank % max(torch.cuda.device_count(), 1))
+    return device
+
+
+def init_distributed(env: DistEnv, device: torch.device) -> None:
+    """Join the process group torchrun set up (no-op for a world of one)."""
+    if not env.distributed or dist.is_initialized():
+        return
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+
+
+def shutdown_distributed() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def all_reduce_mean(values: Tensor, env: DistEnv) -> Tensor:
+    """Mean of a tensor over all ranks (the tensor itself on a single process)."""
+    if not env.distributed:
+        return values
+    values = values.clone()
+    dist.all_reduce(values, op=dist.ReduceOp.SUM)
+    return values / env.world_size
+
+
+def all_true(flag: bool, env: DistEnv, device: torch.device) -> bool:
+    """Whether ``flag`` holds on every rank (so every rank takes the same branch)."""
+    if not env.distributed:
+        return flag
+    t = torch.tensor([0.0 if flag else 1.0], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    return t.item() == 0.0
+
+
+def gather_rows(row: Tensor, env: DistEnv, device: torch.device) -> Tensor:
+    """(n,) uint8 from every rank -> (world, n) on the CPU (RNG states, same length everywhere)."""
+    if not env.distributed:
+        return row.unsqueeze(0)
+    moved = row.to(device)
+    rows = [torch.empty_like(moved) for _ in range(env.world_size)]
+    dist.all_gather(rows, moved)
+    return torch.stack([r.cpu() for r in rows])
+
+
+def replicas_in_sync(params: list[Tensor], env: DistEnv) -> bool:
+    """Whether every rank holds the same parameters (all-reduced min/max of per-tensor sums).
+
+    Cheap end-of-run check that DDP kept the replicas together; a single process is in sync.
+    """
+    if not env.distributed or not params:
+        return True
+    sums = torch.stack([p.detach().double().sum() for p in params])  # (P,)
+    lo, hi = sums.clone(), sums.clone()
+    dist.all_reduce(lo, op=dist.ReduceOp.MIN)
+    dist.all_reduce(hi, op=dist.ReduceOp.MAX)
+    return bool(torch.equal(lo, hi))
+
+
+class ResumableSampler(DistributedSampler):
+    """:class:`DistributedSampler` (shuffled per epoch from ``seed``) that can start mid-epoch.
+
+    ``start`` is the number of this rank's samples of the current epoch already consumed; it
+    applies to the next iteration only. Used on one process too (``num_replicas=1``), so the
+    order of samples is the same function of (seed, epoch) whatever the world size.
+    """
+
+    def __init__(self, dataset: Dataset, env: DistEnv, seed: int) -> None:
+        super().__init__(
+            dataset, num_replicas=env.world_size, rank=env.rank, shuffle=True, seed=seed,
+            drop_last=True,
+        )  # fmt: skip
+        self.start = 0
+
+    def __iter__(self) -> Iterator[int]:
+        indices = list(super().__iter__())
+        start, self.start = self.start, 0
+        return iter(indices[start:])

@@ -1,0 +1,203 @@
+"""The resumable training state: one safetensors file, written atomically, never pickled.
+
+Tensors (model weights and tables, Adam moments and step counts, torch/CUDA RNG states of every
+rank) are safetensors entries; everything else (step, epoch, position in the epoch, optimizer
+hyper-parameters, Python/NumPy RNG states, the config) is a JSON document in the file's metadata
+under ``"taco_train_state"``. Optimizer entries are keyed by parameter *name*, so a state
+restores into a freshly built model and optimizer regardless of parameter order.
+
+Layout::
+
+    model/<name>                     every model.state_dict() entry
+    optim/<param name>/<key>         Adam state (exp_avg, exp_avg_sq, step) of the main optimizer
+    aux_optim/<param name>/<key>     the same for the auxiliary (quantiles) optimizer
+    rng/torch                        (world, 5056) uint8, torch.get_rng_state() of each rank
+    rng/cuda                         (world, n) uint8, torch.cuda.get_rng_state() of each rank
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+STATE_FORMAT = "taco-train-state"
+STATE_VERSION = 1
+_META_KEY = "taco_train_state"
+
+
+class TrainStateError(ValueError):
+    """A training-state file is missing, malformed, or does not fit the run resuming from it."""
+
+
+@dataclass
+class Progress:
+    """Where a run is: optimizer steps done, the epoch, batches of that epoch done."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    wall_time_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- optimizers
+
+
+def optimizer_to_tensors(
+    optimizer: torch.optim.Optimizer, names: dict[int, str], prefix: str
+) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
+    """Optimizer state -> (``{prefix/<param name>/<key>: tensor}``, JSON-able param groups).
+
+    ``names`` maps ``id(param)`` to its name in the model.
+    """
+    tensors: dict[str, Tensor] = {}
+    groups = []
+    for group in optimizer.param_groups:
+        hyper = {k: v for k, v in group.items() if k != "params"}
+        groups.append({**_jsonable(hyper), "params": [names[id(p)] for p in group["params"]]})
+        for p in group["params"]:
+            for key, value in optimizer.state.get(p, {}).items():
+                if not isinstance(value, Tensor):
+                    value = torch.tensor(value)
+                tensors[f"{prefix}/{names[id(p)]}/{key}"] = value.detach().cpu().contiguous()
+    return tensors, groups
+
+
+def optimizer_from_tensors(
+    optimizer: torch.optim.Optimizer,
+    params: dict[str, nn.Parameter],
+    tensors: dict[str, Tensor],
+    groups: list[dict[str, Any]],
+    prefix: str,
+) -> None:
+    """Restore what :func:`optimizer_to_tensors` wrote into ``optimizer`` (same parameters)."""
+    if len(groups) != len(optimizer.param_groups):
+        raise TrainStateError(
+            f"{prefix}: {len(groups)} parameter groups saved, the optimizer has "
+            f"{len(optimizer.param_groups)}"
+        )
+    name_of = {id(q): n for n, q in params.items()}
+    index: dict[str, int] = {}
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            index[name_of[id(p)]] = len(index)
+    saved = [n for g in groups for n in g["params"]]
+    if saved != list(index):
+        missing, extra = set(index) - set(saved), set(saved) - set(index)
+        raise TrainStateError(
+            f"{prefix}: the saved optimizer trains other parameters than this run "
+            f"(not saved: {sorted(missing)[:3]}, not in this run: {sorted(extra)[:3]}); "
+            "was the preset or model changed?"
+        )
+    state: dict[int, dict[str, Tensor]] = {}
+    for key, value in tensors.items():
+        if not key.startswith(prefix + "/"):
+            continue
+        name, _, slot = key[len(prefix) + 1 :].rpartition("/")
+        state.setdefault(index[name], {})[slot] = value
+    param_groups = [
+        {**_from_json(g), "params": [index[n] for n in g["params"]]} for g in groups
+    ]
+    optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, Tensor):
+            v = v.item()
+        if isinstance(v, tuple):
+            v = {"__tuple__": list(v)}
+        out[k] = v
+    json.dumps(out)  # fail here, not at write time, on a value JSON cannot hold
+    return out
+
+
+def _from_json(d: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: tuple(v["__tuple__"]) if isinstance(v, dict) and "__tuple__" in v else v
+        for k, v in d.items()
+        if k != "params"
+    }
+
+
+# --------------------------------------------------------------------------- RNG
+
+
+def python_numpy_rng_state() -> dict[str, Any]:
+    """Python's and NumPy's global RNG states as JSON-able data."""
+    version, internal, gauss = random.getstate()
+    state: Any = np.random.get_state()
+    kind, keys, pos, has_gauss, cached = state
+    return {
+        "python": [version, list(internal), gauss],
+        "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)],
+    }
+
+
+def set_python_numpy_rng_state(state: dict[str, Any]) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+
+
+# --------------------------------------------------------------------------- file
+
+
+def save_train_state(
+    path: str | os.PathLike[str],
+    tensors: dict[str, Tensor],
+    meta: dict[str, Any],
+) -> Path:
+    """Write ``tensors`` + JSON ``meta`` to ``path`` atomically (temporary file, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = {"format": STATE_FORMAT, "version": STATE_VERSION, **meta}
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    save_file(
+        {k: v.detach().cpu().contiguous() for k, v in tensors.items()},
+        str(tmp),
+        metadata={_META_KEY: json.dumps(header)},
+    )
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load_train_state(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """(tensors, meta) from a file written by :func:`save_train_state`, validated."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainStateError(f"{path}: no training state to resume from")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get(_META_KEY)
+    except Exception as e:  # safetensors raises several types for a bad file
+        raise TrainStateError(f"{path}: not a safetensors file ({e})") from None
+    if raw is None:
+        raise TrainStateError(f"{path}: not a taco training state (no {_META_KEY} header)")
+    meta = json.loads(raw)
+    if meta.get("format") != STATE_FORMAT or meta.get("version") != STATE_VERSION:
+        raise TrainStateError(
+            f"{path}: training state format {meta.get('format')} v{meta.get('version')} is not "
+            f"supported (this taco reads {STATE_FORMAT} v{STATE_VERSION})"
+        )
+    return load_file(str(path)), meta
+
+
+def prefixed(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+    """The entries under ``prefix/`` with the prefix removed."""
+    n = len(prefix) + 1
+    return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + "/")}

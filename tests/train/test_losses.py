@@ -1,0 +1,195 @@
+"""taco.losses: every term named, with the right signs, scales and gradients; off means unloaded."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from taco import metrics
+from taco.losses import (
+    CLIP_LOGIT_SCALE,
+    LAMBDAS,
+    LOSS_KEYS,
+    ClipTowers,
+    RateDistortionLoss,
+    TacoLoss,
+    bpp_from_likelihoods,
+    clip_contrastive_loss,
+    tiny_clip_model,
+)
+from taco.metrics import MetricUnavailable
+
+CAPTIONS = ["a cat on a sofa", "a red car", "the sea at dusk", "a bowl of fruit"]
+
+
+@pytest.fixture(scope="module")
+def towers() -> ClipTowers:
+    return ClipTowers.load("tiny")
+
+
+def _fake_output(x: torch.Tensor, offset: float = 0.1) -> dict:
+    b, _, h, w = x.shape
+    return {
+        "x_hat": (x + offset).requires_grad_(),
+        "likelihoods": {
+            "y": torch.full((b, 8, h // 16, w // 16), 0.5),  # 1 bit per element
+            "z": torch.full((b, 4, h // 64, w // 64), 0.25),  # 2 bits per element
+        },
+    }
+
+
+def test_paper_constants():
+    assert LAMBDAS == pytest.approx(tuple(v * 1e-4 for v in (4, 8, 16, 40, 90, 150)))
+    assert CLIP_LOGIT_SCALE == pytest.approx(1 / 0.07, rel=1e-4)
+    loss = TacoLoss(k_j=0)
+    assert (loss.lmbda, loss.k_p, loss.beta) == (0.0016, 3.5, 40.0)
+    assert TacoLoss.__init__.__defaults__[:4] == (0.0016, 3.5, 0.0025, 40.0)  # type: ignore[index]
+
+
+def test_rate_distortion_exact_values():
+    x = torch.rand(2, 3, 64, 64) * 0.8
+    parts = RateDistortionLoss(lmbda=0.004)(_fake_output(x), x)
+    assert list(parts) == list(LOSS_KEYS)
+    assert parts["bpp_y"].item() == pytest.approx(8 * 4 * 4 / (64 * 64))
+    assert parts["bpp_z"].item() == pytest.approx(2 * 4 * 1 * 1 / (64 * 64))
+    assert parts["bpp"].item() == pytest.approx(parts["bpp_y"].item() + parts["bpp_z"].item())
+    assert parts["mse"].item() == pytest.approx(0.01, rel=1e-4)
+    assert parts["mse_term"].item() == pytest.approx(0.004 * 255**2 * 0.01, rel=1e-4)
+    for key in ("lpips", "lpips_term", "clip_con", "clip_img", "joint_term"):
+        assert parts[key].item() == 0.0
+    assert parts["loss"].item() == pytest.approx(parts["bpp"].item() + parts["mse_term"].item())
+
+
+def test_bpp_refuses_unknown_latents():
+    with pytest.raises(ValueError, match="likelihoods"):
+        bpp_from_likelihoods({"y": torch.ones(1), "w": torch.ones(1)}, 1)
+
+
+def test_taco_loss_terms_signs_and_gradients(tiny_taco, towers):
+    from taco.codec import encode_text
+
+    model = tiny_taco
+    model.train()
+    try:
+        x = torch.rand(4, 3, 64, 64)
+        out = model(x, encode_text(model, CAPTIONS))
+        loss = TacoLoss(lmbda=0.0016, clip=towers)
+        parts = loss(out, x, CAPTIONS)
+        assert list(parts) == list(LOSS_KEYS)
+        assert all(v.dim() == 0 and torch.isfinite(v) for v in parts.values())
+        for key in ("bpp_y", "bpp_z", "mse", "lpips", "clip_con", "clip_img"):
+            assert parts[key].item() > 0, key
+        assert parts["lpips_term"].item() == pytest.approx(3.5 * parts["lpips"].item())
+        joint = 0.0025 * (parts["clip_con"].item() + 40.0 * parts["clip_img"].item())
+        assert parts["joint_term"].item() == pytest.approx(joint, rel=1e-5)
+        total = sum(parts[k].item() for k in ("bpp", "mse_term", "lpips_term", "joint_term"))
+        assert parts["loss"].item() == pytest.approx(total, rel=1e-5)
+        # LPIPS is taken on [-1, 1] inputs, i.e. exactly taco.metrics.lpips
+        expected = metrics.lpips(x, out["x_hat"].detach()).mean().item()
+        assert parts["lpips"].item() == pytest.approx(expected, rel=1e-5)
+
+        model.zero_grad()
+        parts["loss"].backward()
+        for prefix in ("g_a.base.", "g_a.adapter.", "g_s.", "latent_codec."):
+            grads = [p.grad for n, p in model.named_parameters() if n.startswith(prefix)]
+            assert any(g is not None and g.abs().sum() > 0 for g in grads), prefix
+        assert all(p.grad is None for p in towers.parameters())  # CLIP stays frozen
+    finally:
+        model.zero_grad()
+        model.eval()
+
+
+def test_each_term_pulls_x_hat_towards_its_target(towers):
+    """Gradient of each distortion term w.r.t. x_hat points away from a worse reconstruction."""
+    torch.manual_seed(0)
+    x = torch.rand(4, 3, 64, 64)
+    x_hat = (x + 0.2 * torch.randn_like(x)).clamp(0, 1).requires_grad_()
+    out = {"x_hat": x_hat, "likelihoods": {"y": torch.full((4, 8, 4, 4), 0.5)}}
+    parts = TacoLoss(clip=towers)(out, x, CAPTIONS)
+    for key in ("mse_term", "lpips_term", "joint_term"):
+        (grad,) = torch.autograd.grad(parts[key], x_hat, retain_graph=True)
+        step = (x_hat - 1e-2 * grad / grad.norm()).detach()
+        after = TacoLoss(clip=towers)({**out, "x_hat": step}, x, CAPTIONS)[key]
+        assert after.item() < parts[key].item(), key
+
+
+def test_identical_images_have_no_distortion(towers):
+    x = torch.rand(2, 3, 64, 64)
+    out = {"x_hat": x.clone(), "likelihoods": {"y": torch.full((2, 8, 4, 4), 0.5)}}
+    parts = TacoLoss(clip=towers)(out, x, CAPTIONS[:2])
+    assert parts["mse"].item() == 0.0
+    assert parts["lpips"].item() == pytest.approx(0.0, abs=1e-6)
+    assert parts["clip_img"].item() == pytest.approx(0.0, abs=1e-5)
+
+
+def test_contrastive_loss_fixed_temperature():
+    emb = torch.eye(4, dtype=torch.float64)  # (B, D): orthonormal, pair i matches only i
+    expected = math.log(1 + 3 * math.exp(-CLIP_LOGIT_SCALE))
+    assert clip_contrastive_loss(emb, emb).item() == pytest.approx(expected, rel=1e-4)
+    shuffled = clip_contrastive_loss(emb, emb[[1, 2, 3, 0]]).item()
+    assert shuffled == pytest.approx(CLIP_LOGIT_SCALE + expected, rel=1e-4)
+    assert clip_contrastive_loss(emb[:1], emb[1:2]).item() == 0.0  # B = 1: nothing to contrast
+
+
+def test_beta_term_is_one_norm_over_the_batch(towers):
+    x, x_hat = torch.rand(3, 3, 64, 64), torch.rand(3, 3, 64, 64)
+    con, img = towers.joint_parts(x, x_hat, CAPTIONS[:3])
+    a, b = towers.image_embeddings(x), towers.image_embeddings(x_hat)
+    assert img.item() == pytest.approx(torch.linalg.norm(a - b).item(), rel=1e-5)  # Frobenius
+    per_image_mean = (a - b).norm(dim=1).mean().item()
+    assert img.item() != pytest.approx(per_image_mean, rel=1e-3)
+    assert torch.allclose(a.norm(dim=1), torch.ones(3), atol=1e-5)  # L2-normalised embeddings
+
+
+def test_switched_off_terms_never_load_their_models(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("loaded a model that is switched off")
+
+    monkeypatch.setattr(metrics, "lpips_model", refuse)
+    monkeypatch.setattr(ClipTowers, "load", classmethod(lambda cls, *a, **k: refuse()))
+    loss = TacoLoss(k_p=0, k_j=0)
+    assert loss.clip is None
+    x = torch.rand(2, 3, 64, 64)
+    parts = loss(_fake_output(x), x)  # no captions needed either
+    assert parts["lpips"].item() == 0 and parts["joint_term"].item() == 0
+    with pytest.raises(AssertionError, match="switched off"):
+        TacoLoss(k_p=0, k_j=0.0025)
+    with pytest.raises(AssertionError, match="switched off"):
+        TacoLoss(k_p=3.5, k_j=0)(_fake_output(x), x)
+
+
+def test_missing_clip_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TACO_CLIP_PATH", str(tmp_path / "no-such-folder"))
+    with pytest.raises(MetricUnavailable, match="k_j=0"):
+        TacoLoss()
+    with pytest.raises(MetricUnavailable, match="vocabulary"):
+        ClipTowers.load(tmp_path)  # a folder without CLIP files
+
+
+def test_clip_from_a_local_folder(tmp_path):
+    from taco.text.clip import clip_bpe_tokenizer
+
+    model = tiny_clip_model(seed=3)
+    model.save_pretrained(tmp_path)
+    clip_bpe_tokenizer().save_pretrained(tmp_path)
+    loaded = ClipTowers.load(tmp_path)
+    reference = ClipTowers(model, clip_bpe_tokenizer())
+    x = torch.rand(2, 3, 48, 40)
+    assert torch.allclose(loaded.image_embeddings(x), reference.image_embeddings(x), atol=1e-6)
+    assert torch.allclose(
+        loaded.text_embeddings(CAPTIONS[:2]), reference.text_embeddings(CAPTIONS[:2]), atol=1e-6
+    )
+
+
+def test_joint_term_needs_captions(towers):
+    x = torch.rand(2, 3, 64, 64)
+    with pytest.raises(ValueError, match="caption"):
+        TacoLoss(clip=towers)(_fake_output(x), x)
+
+
+@pytest.mark.parametrize("bad", [dict(lmbda=0), dict(k_p=-1), dict(beta=float("nan"))])
+def test_bad_weights_are_refused(bad):
+    with pytest.raises(ValueError):
+        TacoLoss(**{"k_j": 0, **bad})

@@ -1,0 +1,100 @@
+"""taco.train.config: paper defaults, YAML/TOML files, --set overrides, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from taco.losses import LAMBDAS
+from taco.train.config import ConfigError, TrainConfig, dump_config, load_config
+from taco.train.trainer import lr_at
+
+
+def test_defaults_are_the_paper_recipe():
+    c = TrainConfig()
+    assert (c.lr, c.batch_size, c.epochs, c.lr_milestones, c.lr_gamma) == (1e-4, 4, 50, [45, 48], 0.1)
+    assert (c.aux_lr, c.clip_grad, c.crop) == (1e-3, 1.0, 256)
+    assert (c.k_p, c.k_j, c.beta) == (3.5, 0.0025, 40.0)
+    assert c.lmbda in LAMBDAS and c.preset == "taco" and c.resolved_model() == "taco"
+    assert not (c.bf16 or c.channels_last or c.compile) and c.max_steps is None
+    assert TrainConfig(preset="elic").resolved_model() == "elic"
+
+
+def test_step_schedule():
+    c = TrainConfig()
+    assert [lr_at(c, e) for e in (0, 44, 45, 47, 48, 49)] == pytest.approx(
+        [1e-4, 1e-4, 1e-5, 1e-5, 1e-6, 1e-6]
+    )
+
+
+def test_yaml_and_toml_agree(tmp_path):
+    (tmp_path / "a.yaml").write_text(
+        "preset: elic\nlr: 1e-4\nlr_milestones: [2, 3]\ndata:\n  root: /data/photos\n"
+        "val:\n  root: /data/val\n  interval: 50\nmodel_overrides: {N: 32}\n"
+    )
+    (tmp_path / "a.toml").write_text(
+        'preset = "elic"\nlr = 1e-4\nlr_milestones = [2, 3]\nmodel_overrides = {N = 32}\n'
+        '[data]\nroot = "/data/photos"\n[val]\nroot = "/data/val"\ninterval = 50\n'
+    )
+    a, b = load_config(tmp_path / "a.yaml"), load_config(tmp_path / "a.toml")
+    assert a == b
+    assert a.lr == 1e-4 and isinstance(a.lr, float)  # YAML 1.1 reads 1e-4 as a string
+    assert a.data.root == "/data/photos" and a.val.interval == 50 and a.model_overrides == {"N": 32}
+
+
+def test_overrides():
+    c = load_config(None, ["lr=3e-4", "data.root=2014", "bf16=true", "lr_milestones=[1,2]",
+                           "max_steps=10", "model_overrides.N=32", "val.images=0"])
+    assert (c.lr, c.data.root, c.bf16, c.lr_milestones, c.max_steps) == (3e-4, "2014", True, [1, 2], 10)
+    assert c.model_overrides == {"N": 32} and c.val.images == 0
+    assert load_config(None, ["k_j=0"]).k_j == 0.0
+
+
+def test_dumped_config_loads_back(tmp_path):
+    c = load_config(None, ["preset=taco-frozen-base", "data.root=/x", "init_from=/e.safetensors"])
+    (tmp_path / "c.yaml").write_text(dump_config(c))
+    assert load_config(tmp_path / "c.yaml") == c
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("lamda=0.1", "did you mean lmbda"),
+        ("data.rooot=/x", "did you mean data.root"),
+        ("batch_size=four", "batch_size must be int"),
+        ("bf16=maybe", "bf16 must be bool"),
+        ("crop=100", "multiple of 64"),
+        ("preset=hific", "preset must be one of"),
+        ("data.kind=coco", "data.captions"),
+        ("lr=-1", "lr must be positive"),
+        ("k_p=-0.5", "k_p must be >= 0"),
+        ("lr_milestones=[48,45]", "increasing"),
+        ("data=3", "data must be a mapping"),
+        ("nonsense", "key=value"),
+    ],
+)
+def test_errors_name_the_key(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, [override])
+
+
+def test_bad_files(tmp_path):
+    (tmp_path / "x.json5").write_text("{}")
+    with pytest.raises(ConfigError, match="yaml"):
+        load_config(tmp_path / "x.json5")
+    (tmp_path / "bad.yaml").write_text("lr: [1, 2\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(tmp_path / "bad.yaml")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(tmp_path / "list.yaml")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_shipped_configs_load():
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
+    assert len(configs) >= 5
+    for path in configs:
+        load_config(path)

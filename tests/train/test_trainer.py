@@ -1,0 +1,227 @@
+"""taco.train: a tiny model trains on the sample photos, resumes exactly, stops on NaN, presets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import taco
+from taco.codec import compress, decompress_tensor, encode_text
+from taco.data import CaptionedFolder, SkippedImageWarning, center_crop_transform, collate
+from taco.losses import TacoLoss
+from taco.models import create_model, save_checkpoint
+from taco.train import (
+    ConfigError,
+    NonFiniteLossError,
+    Trainer,
+    elic_key_to_taco,
+    lambda_sweep,
+    load_config,
+    train,
+)
+from taco.train.cli import main as cli_main
+from taco.train.cli import register
+
+SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
+
+
+def _records(out_dir: Path, kind: str = "train") -> list[dict]:
+    lines = (out_dir / "log.jsonl").read_text().splitlines()
+    return [r for r in map(json.loads, lines) if r["kind"] == kind]
+
+
+@torch.no_grad()
+def _eval_loss(model, loss: TacoLoss) -> float:
+    """Loss of ``model`` (eval mode, true rounding) on central 64 px crops of the samples."""
+    ds = CaptionedFolder(SAMPLES, transform=center_crop_transform(64), caption_index=0)
+    batch = collate([ds[i] for i in range(len(ds))])
+    model.eval()
+    out = model(batch.images, encode_text(model, batch.captions))
+    return loss(out, batch.images, batch.captions)["loss"].item()
+
+
+def test_tiny_model_trains_and_its_checkpoint_codes(tmp_path, tiny):
+    out = tmp_path / "run"
+    cfg = load_config(None, tiny(out, max_steps=8, lr=1e-3, ckpt_interval=4,
+                                           **{"val.root": SAMPLES, "val.interval": 4,
+                                              "val.images": 2, "val.crop": 64}))
+    result = train(cfg)
+    assert result.step == 8 and result.epoch == 4  # 4 images, batch 2: 2 steps per epoch
+    assert sorted(p.name for p in out.iterdir()) == [
+        "checkpoint.safetensors", "config.yaml", "log.jsonl", "train_state.safetensors"]
+
+    model = taco.load(result.checkpoint)
+    meta = model.metadata
+    assert meta["lambda"] == 0.0016 and meta["trained_steps"] == 8 and meta["epochs"] == 4.0
+    assert meta["train_data"]["images"] == 4 and meta["device"] == "cpu" and meta["wall_time_s"] >= 0
+    assert meta["config"]["model"] == "taco-tiny" and meta["preset"] == "taco"
+
+    loss = TacoLoss(k_j=0)  # LPIPS + rate + MSE, measured the same way before and after
+    before = _eval_loss(create_model("taco-tiny", seed=0), loss)
+    after = _eval_loss(model, loss)
+    assert after < 0.8 * before, (before, after)
+
+    train_records = _records(out)
+    assert [r["step"] for r in train_records] == list(range(1, 9))
+    for key in ("loss", "bpp", "mse_term", "lpips", "clip_con", "joint_term", "psnr", "img_per_s"):
+        assert all(key in r for r in train_records), key
+    val = _records(out, "val")
+    assert [r["step"] for r in val] == [4, 8]
+    assert all(r["real_bpp"] > 0 and r["real_psnr"] > 0 for r in val)
+
+    # the final checkpoint has its entropy tables: it codes and decodes as saved
+    image = torch.rand(3, 70, 90)
+    data = compress(image, "a test caption", model)
+    x_hat, _ = decompress_tensor(data, taco.load(result.checkpoint))
+    assert x_hat.shape == (1, 3, 70, 90)
+
+
+def test_resume_continues_exactly(tmp_path, tiny):
+    straight, halted = tmp_path / "straight", tmp_path / "halted"
+    val = {"val.root": SAMPLES, "val.interval": 1, "val.images": 2, "val.crop": 64}
+    train(load_config(None, tiny(straight, max_steps=4, **val)))
+    train(load_config(None, tiny(halted, max_steps=2)))  # no validation: same training
+    assert load_file(halted / "train_state.safetensors")["rng/torch"].shape == (1, 5056)
+    train(load_config(None, tiny(halted, max_steps=4)), resume=halted)
+
+    a, b = _records(straight), _records(halted)
+    assert [r["step"] for r in b] == [1, 2, 3, 4]
+    for ra, rb in zip(a, b, strict=True):
+        assert ra["loss"] == rb["loss"] and ra["bpp"] == rb["bpp"], (ra["step"], ra, rb)
+    wa, wb = (load_file(p / "checkpoint.safetensors") for p in (straight, halted))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path, tiny):
+    out = tmp_path / "run"
+    train(load_config(None, tiny(out, max_steps=1, preset="elic", model="elic-tiny", k_j=0)))
+    with pytest.raises(ConfigError, match="--resume"):
+        Trainer(load_config(None, tiny(out, max_steps=2, preset="elic", model="elic-tiny", k_j=0)))
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny, monkeypatch):
+    calls = {"n": 0}
+    forward = TacoLoss.forward
+
+    def poisoned(self, out, x, captions=None):
+        parts = forward(self, out, x, captions)
+        calls["n"] += 1
+        if calls["n"] == 3:
+            parts["loss"] = parts["loss"] * float("nan")
+        return parts
+
+    monkeypatch.setattr(TacoLoss, "forward", poisoned)
+    out = tmp_path / "run"
+    cfg = load_config(None, tiny(out, max_steps=5, ckpt_interval=1, preset="elic", model="elic-tiny",
+                                           k_j=0))
+    with pytest.raises(NonFiniteLossError, match=r"step 3 .*last good checkpoint"):
+        train(cfg)
+    assert taco.load(out / "checkpoint.safetensors").metadata["trained_steps"] == 2
+    state = json.loads(
+        __import__("safetensors").safe_open(str(out / "train_state.safetensors"), "pt")
+        .metadata()["taco_train_state"]
+    )
+    assert state["progress"]["step"] == 2
+
+
+def test_corrupt_and_missing_images_are_skipped(tmp_path, tiny):
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = []
+    for name in ("skimage-astronaut.png", "skimage-coffee.png", "skimage-rocket.png"):
+        shutil.copy(SAMPLES / name, data / name)
+        lines.append({"image": name, "captions": [f"photo {name}"]})
+    (data / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    lines += [{"image": "broken.png", "captions": ["x"]}, {"image": "gone.png", "captions": ["y"]}]
+    (data / "captions.jsonl").write_text("\n".join(json.dumps(r) for r in lines))
+    cfg = load_config(None, tiny(tmp_path / "run", max_steps=4, preset="elic", model="elic-tiny", k_j=0,
+                                           **{"data.root": data}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = train(cfg)
+    assert result.step == 4
+    messages = [str(w.message) for w in caught if issubclass(w.category, SkippedImageWarning)]
+    assert any("1 listed without an image file" in m for m in messages)
+    assert any("broken.png" in m for m in messages)
+
+
+def test_elic_key_mapping_covers_the_backbone():
+    elic, taco_model = create_model("elic-tiny"), create_model("taco-tiny")
+    assert elic_key_to_taco("g_a.stage1.0.weight") == "g_a.base.stage1.0.weight"
+    assert elic_key_to_taco("g_s.0.weight") == "g_s.0.weight"
+    mapped = {elic_key_to_taco(k) for k in elic.state_dict()}
+    adapter = {k for k in taco_model.state_dict() if k.startswith("g_a.adapter.")}
+    assert mapped == set(taco_model.state_dict()) - adapter
+
+
+def test_frozen_base_starts_as_its_elic_and_trains_only_the_adapter(tmp_path, tiny):
+    elic = create_model("elic-tiny", seed=7)
+    save_checkpoint(elic, tmp_path / "elic.safetensors")
+    out = tmp_path / "run"
+    cfg = load_config(None, tiny(
+        out, preset="taco-frozen-base", init_from=tmp_path / "elic.safetensors", max_steps=2,
+        k_j=0, lr=1e-3))
+    trainer = Trainer(cfg)
+    model = trainer.model
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith("g_a.adapter.") for n in trainable)
+    assert trainer.aux_optimizer is None  # the entropy model is frozen too
+
+    x = torch.rand(2, 3, 64, 64)
+    model.eval()
+    with torch.no_grad():
+        a = model(x, encode_text(model, ["a", "b"]))
+        b = elic.eval()(x)
+    assert torch.equal(a["x_hat"], b["x_hat"])  # a fresh adapter is an exact no-op
+    model.train()
+    trainer.fit()
+    after = taco.load(out / "checkpoint.safetensors").state_dict()
+    for k, v in elic.state_dict().items():
+        if not k.endswith(("_quantized_cdf", "_offset", "_cdf_length")):
+            assert torch.equal(after[elic_key_to_taco(k)], v), k
+    assert after["g_a.adapter.ca1.gamma"].abs().sum() > 0
+
+
+def test_lambda_sweep(tmp_path, tiny):
+    cfg = load_config(None, tiny(tmp_path, max_steps=1, preset="elic", model="elic-tiny", k_j=0,
+                                           model_id="elic-tiny-photos"))
+    results = lambda_sweep(cfg, lambdas=(0.0004, 0.015))
+    assert [r.checkpoint.parent.name for r in results] == ["lambda-0.0004", "lambda-0.015"]
+    models = [taco.load(r.checkpoint) for r in results]
+    assert [m.metadata["lambda"] for m in models] == [0.0004, 0.015]
+    assert models[0].model_id == "elic-tiny-photos-lambda0.0004"
+
+
+def test_bf16_and_channels_last_run_on_cpu(tmp_path, tiny):
+    cfg = load_config(None, tiny(tmp_path, max_steps=1, preset="elic", model="elic-tiny", k_j=0,
+                                           k_p=0, bf16=True, channels_last=True))
+    result = train(cfg)
+    assert result.step == 1 and all(torch.isfinite(torch.tensor(v)) for v in result.last.values())
+
+
+def test_command_line(tmp_path, tiny, capsys):
+    import argparse
+
+    assert cli_main(["--print-config", "--set", "k_j=0", "data.root=/x"]) == 0
+    printed = capsys.readouterr().out
+    assert "k_j: 0.0" in printed and "root: /x" in printed
+    assert cli_main(["--set", "lamda=1"]) == 2
+    assert "did you mean lmbda" in capsys.readouterr().err
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["train", "c.yaml", "--set", "k_j=0", "--resume", "--max-steps", "5"])
+    assert (args.config, args.overrides, args.resume, args.max_steps) == ("c.yaml", ["k_j=0"], "", 5)
+
+    out = tmp_path / "run"
+    argv = ["--set", *tiny(out, preset="elic", model="elic-tiny", k_j=0), "--max-steps", "1"]
+    assert cli_main(argv) == 0 and (out / "checkpoint.safetensors").exists()
+    assert cli_main(argv) == 2  # exists: refuses without --resume
+    assert cli_main([*argv[:-1], "2", "--resume"]) == 0
+    assert taco.load(out / "checkpoint.safetensors").metadata["trained_steps"] == 2
