@@ -9,6 +9,10 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# Small convolutions run several times faster on one thread than on two competing ones; tests
+# that are about thread counts start their own subprocesses.
+torch.set_num_threads(1)
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "taco" / "assets" / "samples"
 SHARED = REPO.parent / "shared"

@@ -1,0 +1,53 @@
+"""Evaluation (paper §5): real-bitstream metrics, caption studies, classic codecs, RD plots.
+
+* :mod:`.evaluate`: ``taco evaluate`` — models × datasets -> per-image CSV + summary JSON,
+  caption modes (true / shuffled / empty / fixed) with paired bootstrap comparisons.
+* :mod:`.classic`: JPEG / WebP / AVIF (Pillow), BPG and VTM when installed; matched-bpp coding.
+* :mod:`.bdrate`: Bjøntegaard BD-rate / BD-metric tables.
+* :mod:`.plot`: ``taco plot`` RD figures with the paper's reference points (:mod:`.reference`).
+* :mod:`.caption`: ``taco caption`` (BLIP / BLIP-2 / GIT) and BLEU-4 / CIDEr-D text similarity.
+* :mod:`.datasets`: Kodak / CLIC / COCO 30k / COCO 40k / folders, with the paper's crop rules.
+
+Submodules import their heavy dependencies (transformers, matplotlib) only when used.
+"""
+
+from .bdrate import bd_metric, bd_rate, bd_table
+from .caption import Captioner, auto_caption, caption_folder, text_similarity
+from .classic import code_at_bpp, evaluate_codec, evaluate_matched, get_codec, interpolate_rd
+from .datasets import EvalDataset, open_dataset
+from .evaluate import (
+    CaptionMode,
+    EvalConfig,
+    compare_caption_modes,
+    evaluate_model,
+    load_model,
+    run_evaluation,
+)
+from .plot import plot_results
+from .stats import derangement, paired_bootstrap
+
+__all__ = [
+    "CaptionMode",
+    "Captioner",
+    "EvalConfig",
+    "EvalDataset",
+    "auto_caption",
+    "bd_metric",
+    "bd_rate",
+    "bd_table",
+    "caption_folder",
+    "code_at_bpp",
+    "compare_caption_modes",
+    "derangement",
+    "evaluate_codec",
+    "evaluate_matched",
+    "evaluate_model",
+    "get_codec",
+    "interpolate_rd",
+    "load_model",
+    "open_dataset",
+    "paired_bootstrap",
+    "plot_results",
+    "run_evaluation",
+    "text_similarity",
+]

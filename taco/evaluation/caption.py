@@ -1,0 +1,332 @@
+"""Image captioning with a transformers model, and caption similarity (paper Table 1).
+
+* :class:`Captioner` wraps a BLIP / BLIP-2 / GIT (or any vision-encoder-decoder / image-text-to
+  -text) model chosen by name: a local folder or a Hugging Face id. Greedy decoding, batched.
+* :func:`caption_folder` (``taco caption FOLDER``) fills ``captions.jsonl`` for a folder of
+  images, skipping the images it already lists, so an interrupted run resumes.
+* :func:`auto_caption`: captions for a list of image files (``taco compress --auto-caption``).
+* :func:`text_similarity`: BLEU-4 and CIDEr-D (and SPICE where its Java models are present)
+  between captions of the originals and of the reconstructions, with ``pycocoevalcap``.
+
+The paper captions CLIC and Kodak with OFA; OFA is not in transformers, so the default here is
+BLIP (``Salesforce/blip-image-captioning-base``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+__all__ = [
+    "DEFAULT_CAPTIONER",
+    "Captioner",
+    "CaptionerUnavailable",
+    "auto_caption",
+    "caption_folder",
+    "text_similarity",
+]
+
+DEFAULT_CAPTIONER = "Salesforce/blip-image-captioning-base"
+
+
+class CaptionerUnavailable(RuntimeError):
+    """The captioning model cannot be loaded (not local, not cached, offline, or not a captioner)."""
+
+
+def _model_class(model_type: str) -> Any:
+    import transformers as tf
+
+    named = {
+        "blip": "BlipForConditionalGeneration",
+        "blip-2": "Blip2ForConditionalGeneration",
+        "git": "GitForCausalLM",
+        "vision-encoder-decoder": "VisionEncoderDecoderModel",
+    }
+    if model_type in named:
+        return getattr(tf, named[model_type])
+    for auto in ("AutoModelForImageTextToText", "AutoModelForVision2Seq"):
+        if hasattr(tf, auto):
+            return getattr(tf, auto)
+    raise CaptionerUnavailable(f"no transformers class for captioning models of type {model_type!r}")
+
+
+class Captioner:
+    """A frozen image-captioning model: ``captioner(images) -> captions``.
+
+    ``name``: a local folder holding the model and its processor, or a Hugging Face id. A hub id
+    is read from the local cache first; it is downloaded only with ``allow_download`` and when
+    the hub answers (checked in seconds: offline, it fails at once with
+    :class:`CaptionerUnavailable`). ``prompt`` conditions BLIP/GIT/BLIP-2 (e.g. "a photo of");
+    it is stripped from the output.
+    """
+
+    def __init__(
+        self,
+        name: str = DEFAULT_CAPTIONER,
+        *,
+        device: str | torch.device = "cpu",
+        max_new_tokens: int = 30,
+        prompt: str | None = None,
+        allow_download: bool = True,
+    ) -> None:
+        self.name, self.prompt, self.max_new_tokens = name, prompt, max_new_tokens
+        self.device = torch.device(device)
+        local = Path(name).expanduser().is_dir()
+        if not local and (os.path.isabs(name) or name.startswith((".", "~"))):
+            raise CaptionerUnavailable(f"captioner {name!r} is not a local model folder (no such folder)")
+        try:
+            self.model, self.processor, self.tokenizer = self._load(name, local_files_only=True)
+        except (OSError, ValueError) as exc:  # not found / not a valid repo id
+            if local or not allow_download:
+                raise CaptionerUnavailable(
+                    f"captioner {name!r} is not a local model folder or in the Hugging Face "
+                    f"cache ({exc.__class__.__name__})"
+                ) from None
+            from taco.text._hf import hub_offline, hub_unreachable
+
+            why = "HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set" if hub_offline() else hub_unreachable()
+            if why:
+                raise CaptionerUnavailable(
+                    f"captioner {name!r} is not cached and cannot be downloaded: {why}. "
+                    "Give a local folder (save_pretrained of model and processor) instead."
+                ) from None
+            self.model, self.processor, self.tokenizer = self._load(name, local_files_only=False)
+        self.model.eval().requires_grad_(False).to(self.device)
+
+    def _load(self, name: str, local_files_only: bool) -> tuple[Any, Any, Any]:
+        from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
+
+        from taco.text._hf import quiet_transformers
+
+        with quiet_transformers():
+            config = AutoConfig.from_pretrained(name, local_files_only=local_files_only)
+            cls = _model_class(config.model_type)
+            model = cls.from_pretrained(name, local_files_only=local_files_only)
+            if config.model_type == "vision-encoder-decoder":
+                processor = AutoImageProcessor.from_pretrained(name, local_files_only=local_files_only)
+                tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local_files_only)
+            else:
+                processor = AutoProcessor.from_pretrained(name, local_files_only=local_files_only)
+                tokenizer = getattr(processor, "tokenizer", processor)
+        return model, processor, tokenizer
+
+    @torch.no_grad()
+    def __call__(self, images: Sequence[Image.Image]) -> list[str]:
+        """Captions for PIL images (any mode; converted to RGB), greedy decoding."""
+        if not images:
+            return []
+        rgb = [im.convert("RGB") for im in images]
+        kwargs: dict[str, Any] = {"images": rgb, "return_tensors": "pt"}
+        if self.prompt:
+            kwargs["text"] = [self.prompt] * len(rgb)
+        inputs = self.processor(**kwargs)
+        inputs = {k: v.to(self.device) for k, v in inputs.items() if isinstance(v, torch.Tensor)}
+        ids = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1)
+        texts = self.tokenizer.batch_decode(ids, skip_special_tokens=True)
+        out = []
+        for t in texts:
+            t = " ".join(t.split())
+            if self.prompt and t.lower().startswith(self.prompt.lower()):
+                t = t[len(self.prompt):].strip()
+            out.append(t)
+        return out
+
+    def caption_tensor(self, x: torch.Tensor) -> str:
+        """Caption of one image tensor (1, 3, H, W) or (3, H, W) in [0, 1]."""
+        from taco.images import tensor_to_image
+
+        return self([tensor_to_image(x)])[0]
+
+
+# --------------------------------------------------------------------------- folders
+
+
+@dataclass(frozen=True)
+class CaptionReport:
+    """What :func:`caption_folder` did."""
+
+    path: Path
+    written: int
+    already: int
+    unreadable: list[str]
+
+
+def _listed(path: Path) -> set[str]:
+    """Image names already in a captions file; a half-written last line is cut off."""
+    if not path.is_file():
+        return set()
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+        path.write_bytes(data)
+    names = set()
+    for i, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            names.add(str(json.loads(line)["image"]))
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise ValueError(f'{path}:{i}: expected {{"image": NAME, "captions": [...]}}') from None
+    return names
+
+
+def caption_folder(
+    folder: str | os.PathLike[str],
+    captioner: Captioner,
+    *,
+    output: str = "captions.jsonl",
+    batch_size: int = 8,
+    limit: int | None = None,
+    progress: bool = True,
+) -> CaptionReport:
+    """Append ``{"image", "captions": [text], "captioner"}`` lines to ``FOLDER/output``.
+
+    Images already listed in the file (by any captioner or by hand) are left alone, so an
+    interrupted run resumes and human captions are never overwritten. Lines are written and
+    flushed after every batch. Unreadable images are reported and skipped.
+    """
+    from taco.data import IMAGE_EXTENSIONS
+    from taco.images import ImageReadError, load_image
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    path = folder / output
+    listed = _listed(path)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    todo = [p for p in files if p.name not in listed][:limit]
+    unreadable: list[str] = []
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc="caption", unit="img", file=sys.stderr)
+    written = 0
+    for start in range(0, len(todo), batch_size):
+        batch, images = [], []
+        for p in todo[start : start + batch_size]:
+            try:
+                images.append(load_image(p))
+                batch.append(p)
+            except ImageReadError as exc:
+                unreadable.append(f"{p.name}: {exc.reason}")
+        captions = captioner(images)
+        with path.open("a", encoding="utf-8") as f:
+            for p, text in zip(batch, captions, strict=True):
+                f.write(json.dumps({"image": p.name, "captions": [text], "captioner": captioner.name},
+                                   ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        written += len(batch)
+        if bar is not None:
+            bar.update(len(todo[start : start + batch_size]))
+    if bar is not None:
+        bar.close()
+    already = sum(p.name in listed for p in files)
+    return CaptionReport(path, written, already, unreadable)
+
+
+_CAPTIONERS: dict[tuple[str, str], Captioner] = {}
+
+
+def auto_caption(
+    image_paths: Iterable[str | os.PathLike[str]],
+    captioner_name: str = DEFAULT_CAPTIONER,
+    *,
+    batch_size: int = 8,
+    device: str = "cpu",
+) -> list[str]:
+    """Captions for image files, in order (for ``taco compress --auto-caption``).
+
+    The captioner is loaded once per process and name. Raises :class:`CaptionerUnavailable`
+    (fast) when it cannot be loaded.
+    """
+    from taco.images import load_image
+
+    key = (captioner_name, device)
+    if key not in _CAPTIONERS:
+        _CAPTIONERS[key] = Captioner(captioner_name, device=device)
+    captioner = _CAPTIONERS[key]
+    paths = list(image_paths)
+    out: list[str] = []
+    for start in range(0, len(paths), batch_size):
+        out += captioner([load_image(p) for p in paths[start : start + batch_size]])
+    return out
+
+
+# --------------------------------------------------------------------------- text similarity
+
+
+def _spice_available() -> str | None:
+    """None if SPICE can run, else why not (Java, or the Stanford CoreNLP jars it downloads)."""
+    if shutil.which("java") is None:
+        return "SPICE needs Java (not on PATH)"
+    try:
+        import pycocoevalcap.spice as spice_pkg
+    except ImportError:
+        return "pycocoevalcap is not installed"
+    lib = Path(next(iter(spice_pkg.__path__))) / "lib"
+    jars = ("stanford-corenlp-3.6.0.jar", "stanford-corenlp-3.6.0-models.jar")
+    missing = [j for j in jars if not (lib / j).is_file()]
+    if missing:
+        return (f"SPICE needs Stanford CoreNLP 3.6.0 ({', '.join(missing)} in {lib}); pycocoevalcap "
+                "downloads them on first use (about 1 GB), not done here")
+    return None
+
+
+def _tokenize(captions: dict[int, list[str]]) -> dict[int, list[str]]:
+    """PTB tokenisation as in the COCO caption evaluation (Java), or a lower-case fallback."""
+    if shutil.which("java") is not None:
+        from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            return PTBTokenizer().tokenize({k: [{"caption": c} for c in v] for k, v in captions.items()})
+    import re
+
+    return {k: [" ".join(re.findall(r"[a-z0-9]+", c.lower())) for c in v] for k, v in captions.items()}
+
+
+def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dict[str, Any]:
+    """Corpus BLEU-4, CIDEr-D (and SPICE if available) of ``candidates`` against ``references``.
+
+    One reference per candidate (the caption of the original image, as in the paper's Table 1,
+    which reports CIDEr-D on pycocoevalcap's 0-10 scale). CIDEr-D's IDF comes from the
+    references, so it is only stable on sets of a few hundred images or more.
+    """
+    if len(references) != len(candidates):
+        raise ValueError("need one reference per candidate")
+    if not references:
+        return {"images": 0, "bleu4": None, "cider_d": None, "spice": None}
+    from pycocoevalcap.bleu.bleu import Bleu
+    from pycocoevalcap.cider.cider import Cider
+
+    gts = _tokenize({i: [r] for i, r in enumerate(references)})
+    res = _tokenize({i: [c] for i, c in enumerate(candidates)})
+    with contextlib.redirect_stdout(io.StringIO()):  # Bleu prints its counts
+        bleu, _ = Bleu(4).compute_score(gts, res)
+    cider, _ = Cider().compute_score(gts, res)
+    out: dict[str, Any] = {
+        "images": len(references),
+        "bleu4": float(bleu[3]),
+        "cider_d": float(cider),
+        "tokenizer": "PTB (Stanford CoreNLP, Java)" if shutil.which("java") else "lower-case words",
+    }
+    why = _spice_available()
+    if why is None:
+        from pycocoevalcap.spice.spice import Spice
+
+        out["spice"], _ = Spice().compute_score(gts, res)
+    else:
+        out["spice"], out["spice_skipped"] = None, why
+    return out

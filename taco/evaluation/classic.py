@@ -1,0 +1,400 @@
+"""Classic codecs on the same footing as the learned ones: real files, same metrics.
+
+* JPEG, WebP and AVIF through Pillow (AVIF is built into Pillow ≥ 11.3; older Pillow needs the
+  ``pillow-avif-plugin`` package), at a sweep of qualities.
+* BPG (``bpgenc``/``bpgdec``) and VTM (``EncoderApp``/``DecoderApp`` + an intra config file in
+  ``TACO_VTM_CFG``) only when the binaries are on ``PATH``; otherwise :func:`get_codec` raises
+  :class:`CodecUnavailable` with what is missing, and ``taco evaluate`` skips them saying so.
+
+bpp is always 8 × the length of the file the codec wrote / pixels. :func:`code_at_bpp` finds,
+per image, the quality whose file comes closest to a target bpp (to compare with a learned model
+image by image at matched rate); :func:`interpolate_rd` reads a metric off an RD curve instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from taco.images import image_to_tensor, tensor_to_image
+
+from .datasets import EvalDataset
+from .measure import IMAGE_METRICS, SetMetrics, pair_metrics, write_json
+from .runner import Dist, Job, JobResult, read_rows, run_jobs
+
+__all__ = [
+    "CLASSIC_CODECS",
+    "ClassicCodec",
+    "CodecUnavailable",
+    "code_at_bpp",
+    "evaluate_codec",
+    "evaluate_matched",
+    "get_codec",
+    "interpolate_rd",
+]
+
+CLASSIC_COLUMNS = ("index", "image", "setting", "quality", "target_bpp", "height", "width",
+                   "bytes", "bpp", *IMAGE_METRICS, "sha256")
+VTM_CFG_ENV = "TACO_VTM_CFG"
+
+
+class CodecUnavailable(RuntimeError):
+    """A classic codec cannot run here (binary not on PATH, Pillow without the format)."""
+
+
+@dataclass(frozen=True)
+class ClassicCodec:
+    """A classic image codec: ``code(image, quality) -> (file bytes, decoded RGB image)``.
+
+    ``quality`` runs over ``quality_range``; ``direction`` is +1 when a larger value spends more
+    bits (JPEG quality) and -1 when it spends fewer (BPG/VTM QP).
+    """
+
+    name: str
+    label: str
+    sweep: tuple[int, ...]
+    quality_range: tuple[int, int]
+    direction: int
+    encode: Callable[[Image.Image, int], tuple[bytes, Image.Image]]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def code(self, image: Image.Image, quality: int) -> tuple[bytes, Image.Image]:
+        lo, hi = self.quality_range
+        if not lo <= quality <= hi:
+            raise ValueError(f"{self.name} quality must be in [{lo}, {hi}], got {quality}")
+        return self.encode(image.convert("RGB"), quality)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "quality_range": list(self.quality_range),
+                "quality_direction": "higher = more bits" if self.direction > 0 else "lower = more bits",
+                **self.settings}
+
+
+# --------------------------------------------------------------------------- Pillow
+
+
+def _pillow(fmt: str, **options: Any) -> Callable[[Image.Image, int], tuple[bytes, Image.Image]]:
+    def encode(image: Image.Image, quality: int) -> tuple[bytes, Image.Image]:
+        buf = io.BytesIO()
+        image.save(buf, fmt, quality=quality, **options)
+        data = buf.getvalue()
+        with Image.open(io.BytesIO(data)) as decoded:
+            return data, decoded.convert("RGB")
+
+    return encode
+
+
+def _pillow_version() -> str:
+    import PIL
+
+    return PIL.__version__
+
+
+def _avif_support() -> str | None:
+    from PIL import features
+
+    if features.check("avif"):
+        return None
+    try:
+        import pillow_avif  # noqa: F401  (registers the AVIF plugin)
+    except ImportError:
+        return f"Pillow {_pillow_version()} has no AVIF support: pip install pillow-avif-plugin"
+    return None
+
+
+# --------------------------------------------------------------------------- external binaries
+
+
+def _run(cmd: Sequence[str]) -> None:
+    try:
+        subprocess.run(list(cmd), check=True, capture_output=True, timeout=600)
+    except subprocess.CalledProcessError as exc:
+        tail = (exc.stderr or exc.stdout or b"").decode(errors="replace").strip()[-400:]
+        raise RuntimeError(f"{Path(cmd[0]).name} failed (exit {exc.returncode}): {tail}") from None
+
+
+def _bpg(image: Image.Image, qp: int) -> tuple[bytes, Image.Image]:
+    with tempfile.TemporaryDirectory(prefix="taco-bpg-") as tmp:
+        src, bits, dec = Path(tmp, "in.png"), Path(tmp, "out.bpg"), Path(tmp, "dec.png")
+        image.save(src)
+        # 4:4:4 YCbCr 8 bit, as CompressAI's benchmark runs BPG
+        _run(["bpgenc", "-o", str(bits), "-q", str(qp), "-f", "444", "-c", "ycbcr", "-b", "8", str(src)])
+        _run(["bpgdec", "-o", str(dec), str(bits)])
+        with Image.open(dec) as d:
+            return bits.read_bytes(), d.convert("RGB")
+
+
+def _vtm(image: Image.Image, qp: int) -> tuple[bytes, Image.Image]:
+    cfg = os.environ.get(VTM_CFG_ENV, "")
+    w, h = image.size
+    with tempfile.TemporaryDirectory(prefix="taco-vtm-") as tmp:
+        yuv, bits, dec = Path(tmp, "in.yuv"), Path(tmp, "out.bin"), Path(tmp, "dec.yuv")
+        planes = np.asarray(image.convert("YCbCr"), dtype=np.uint8).transpose(2, 0, 1)  # (3, H, W)
+        yuv.write_bytes(np.ascontiguousarray(planes).tobytes())
+        _run(["EncoderApp", "-c", cfg, "-i", str(yuv), "-b", str(bits), "-o", os.devnull,
+              "-wdt", str(w), "-hgt", str(h), "-fr", "1", "-f", "1", "-q", str(qp),
+              "--InputChromaFormat=444", "--ChromaFormatIDC=444", "--InputBitDepth=8",
+              "--OutputBitDepth=8", "--ConformanceWindowMode=1"])
+        _run(["DecoderApp", "-b", str(bits), "-o", str(dec), "-d", "8"])
+        out = np.frombuffer(dec.read_bytes(), dtype=np.uint8)
+        if out.size != 3 * h * w:
+            raise RuntimeError(f"DecoderApp wrote {out.size} bytes, expected {3 * h * w} (4:4:4, 8 bit)")
+        decoded = Image.fromarray(out.reshape(3, h, w).transpose(1, 2, 0), "YCbCr").convert("RGB")
+        return bits.read_bytes(), decoded
+
+
+def _needs(binaries: Sequence[str], what: str) -> str | None:
+    missing = [b for b in binaries if shutil.which(b) is None]
+    if missing:
+        return f"{what}: {', '.join(missing)} not on PATH"
+    return None
+
+
+SWEEP = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+
+#: name -> (codec, reason it is unavailable or None); checked when asked for.
+CLASSIC_CODECS: dict[str, Callable[[], tuple[ClassicCodec, str | None]]] = {
+    "jpeg": lambda: (ClassicCodec(
+        "jpeg", "JPEG", SWEEP, (1, 100), +1,
+        _pillow("JPEG", subsampling="4:2:0", optimize=True),
+        {"implementation": f"Pillow {_pillow_version()} (libjpeg)", "subsampling": "4:2:0",
+         "optimize": True}), None),
+    "webp": lambda: (ClassicCodec(
+        "webp", "WebP", SWEEP, (0, 100), +1, _pillow("WEBP", method=6),
+        {"implementation": f"Pillow {_pillow_version()} (libwebp)", "method": 6, "lossy": True}), None),
+    "avif": lambda: (ClassicCodec(
+        "avif", "AVIF", SWEEP, (0, 100), +1, _pillow("AVIF", speed=6, subsampling="4:2:0"),
+        {"implementation": f"Pillow {_pillow_version()} (libavif)", "speed": 6,
+         "subsampling": "4:2:0"}), _avif_support()),
+    "bpg": lambda: (ClassicCodec(
+        "bpg", "BPG", (48, 44, 40, 36, 32, 28, 24), (0, 51), -1, _bpg,
+        {"implementation": "bpgenc/bpgdec", "chroma": "4:4:4", "color": "ycbcr", "bit_depth": 8}),
+        _needs(["bpgenc", "bpgdec"], "BPG")),
+    "vtm": lambda: (ClassicCodec(
+        "vtm", "VTM (intra)", (47, 42, 37, 32, 27, 22), (0, 63), -1, _vtm,
+        {"implementation": "VTM EncoderApp/DecoderApp", "config": os.environ.get(VTM_CFG_ENV),
+         "chroma": "4:4:4", "bit_depth": 8}),
+        _needs(["EncoderApp", "DecoderApp"], "VTM")
+        or (None if os.path.isfile(os.environ.get(VTM_CFG_ENV, "")) else
+            f"VTM: set {VTM_CFG_ENV} to an intra config such as VTM's cfg/encoder_intra_vtm.cfg")),
+}
+
+
+def get_codec(name: str) -> ClassicCodec:
+    """The classic codec ``name`` (jpeg, webp, avif, bpg, vtm); :class:`CodecUnavailable` if it
+    cannot run here."""
+    key = name.lower()
+    if key not in CLASSIC_CODECS:
+        raise CodecUnavailable(f"unknown codec {name!r}; known: {', '.join(CLASSIC_CODECS)}")
+    codec, why = CLASSIC_CODECS[key]()
+    if why:
+        raise CodecUnavailable(why)
+    return codec
+
+
+# --------------------------------------------------------------------------- matched rate
+
+
+def _bpp(data: bytes, image: Image.Image) -> float:
+    return 8 * len(data) / (image.width * image.height)
+
+
+def code_at_bpp(
+    codec: ClassicCodec, image: Image.Image, target_bpp: float
+) -> tuple[int, bytes, Image.Image]:
+    """The quality whose file has the bpp closest to ``target_bpp``: (quality, bytes, decoded).
+
+    Bisection over the integer quality range (bpp is monotonic in quality up to small wiggles),
+    then the best of the bracketing qualities. About log2(range) + 2 encodes.
+    """
+    cache: dict[int, tuple[bytes, Image.Image]] = {}
+
+    def coded(q: int) -> tuple[bytes, Image.Image]:
+        if q not in cache:
+            cache[q] = codec.code(image, q)
+        return cache[q]
+
+    lo, hi = codec.quality_range
+    # order qualities from fewest to most bits
+    qs = list(range(lo, hi + 1)) if codec.direction > 0 else list(range(hi, lo - 1, -1))
+    a, b = 0, len(qs) - 1
+    while b - a > 1:
+        mid = (a + b) // 2
+        if _bpp(coded(qs[mid])[0], image) < target_bpp:
+            a = mid
+        else:
+            b = mid
+    best = min((qs[a], qs[b]), key=lambda q: (abs(_bpp(coded(q)[0], image) - target_bpp), q))
+    data, decoded = coded(best)
+    return best, data, decoded
+
+
+def interpolate_rd(points: Sequence[dict[str, float]], target_bpp: float, metric: str) -> float:
+    """``metric`` of an RD curve at ``target_bpp``, linear in log(bpp); NaN outside the curve."""
+    pts = sorted((p["bpp"], p[metric]) for p in points
+                 if p.get("bpp") and p.get(metric) is not None and np.isfinite(p[metric]))
+    if not pts or not pts[0][0] <= target_bpp <= pts[-1][0]:
+        return float("nan")
+    x = np.log([p[0] for p in pts])
+    return float(np.interp(np.log(target_bpp), x, [p[1] for p in pts]))
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def _classic_work(
+    codec: ClassicCodec,
+    dataset: EvalDataset,
+    quality_of: Callable[[Job], tuple[int | None, float | None]],
+    sets: SetMetrics | None,
+    captioner: Any,
+) -> Callable[[Job], JobResult]:
+    cache: dict[str, Any] = {}
+
+    def work(job: Job) -> JobResult:
+        if cache.get("index") != job.index:
+            sample = dataset.images[job.index]
+            cache.update(index=job.index, sample=sample, pil=tensor_to_image(sample.image),
+                         caption=None)
+        sample, pil = cache["sample"], cache["pil"]
+        if sample.name != job.image:
+            return JobResult(None)
+        quality, target = quality_of(job)
+        if quality is None:  # matched: search the quality for this image
+            quality, data, decoded = code_at_bpp(codec, pil, float(target))  # type: ignore[arg-type]
+        else:
+            data, decoded = codec.code(pil, quality)
+        x = sample.image.unsqueeze(0)  # (1, 3, H, W)
+        x_hat = image_to_tensor(decoded)
+        row: dict[str, object] = {
+            "index": job.index, "quality": quality, "target_bpp": target,
+            "height": pil.height, "width": pil.width, "bytes": len(data), "bpp": _bpp(data, pil),
+            **pair_metrics(x, x_hat), "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        if captioner is not None:
+            if cache["caption"] is None:
+                cache["caption"] = captioner([pil])[0]
+            row["gen_caption_original"] = cache["caption"]
+            row["gen_caption_recon"] = captioner([decoded])[0]
+        return JobResult(row, sets.features(x_hat) if sets is not None else {})
+
+    return work
+
+
+def _run_codec(
+    codec: ClassicCodec,
+    dataset: EvalDataset,
+    out_dir: Path,
+    stem: str,
+    jobs: list[Job],
+    quality_of: Callable[[Job], tuple[int | None, float | None]],
+    header_extra: dict[str, Any],
+    *,
+    kind: str,
+    label: str,
+    sets: SetMetrics | None,
+    captioner: Any,
+    dist: Dist | None,
+    progress: bool,
+) -> Path:
+    from .evaluate import TEXT_COLUMNS, _check_resume, _header, finish_run
+
+    dist = dist or Dist()
+    csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
+    features_dir = out_dir / f"{stem}.features"
+    run = {
+        "codec": codec.describe(),
+        "dataset": {k: dataset.describe()[k] for k in ("name", "kind", "crop")},
+        "set_metrics": sets.feature_names if sets else [],
+        "captioner": getattr(captioner, "name", None),
+        **{k: v for k, v in header_extra.items() if k == "matched_to_fingerprint"},
+    }
+    header = _header(kind, label, codec.name, dataset, run, "cpu", codec_settings=codec.describe(),
+                     csv=csv_path.name, **header_extra)
+    if dist.is_main:
+        _check_resume(json_path, run)
+        write_json(json_path, header)
+    columns = CLASSIC_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
+    work = _classic_work(codec, dataset, quality_of, sets, captioner)
+    report = run_jobs(jobs, work, csv_path, columns, features_dir=features_dir, dist=dist,
+                      progress=progress, desc=f"{label} on {dataset.name}")
+    if not dist.is_main:
+        return json_path
+    return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
+                      features_dir, progress)
+
+
+def evaluate_codec(
+    codec: ClassicCodec,
+    dataset: EvalDataset,
+    out_dir: Path,
+    *,
+    qualities: Sequence[int] | None = None,
+    sets: SetMetrics | None = None,
+    captioner: Any = None,
+    dist: Dist | None = None,
+    progress: bool = True,
+) -> Path:
+    """Code every image at every quality of the sweep: ``out_dir/CODEC.{csv,json}``, one point
+    per quality."""
+    qs = list(qualities or codec.sweep)
+    jobs = [Job(i, name, f"q{q}") for i, name in enumerate(dataset.names) for q in qs]
+    return _run_codec(
+        codec, dataset, out_dir, codec.name, jobs, lambda j: (int(j.setting[1:]), None),
+        {"qualities": qs}, kind="classic", label=codec.label, sets=sets, captioner=captioner,
+        dist=dist, progress=progress,
+    )
+
+
+def evaluate_matched(
+    codec: ClassicCodec,
+    dataset: EvalDataset,
+    out_dir: Path,
+    model_json: Path,
+    *,
+    sets: SetMetrics | None = None,
+    captioner: Any = None,
+    dist: Dist | None = None,
+    progress: bool = True,
+) -> Path:
+    """Code each image at the quality whose bpp is closest to the model's bpp on that image.
+
+    Writes ``out_dir/CODEC.matched-MODELTAG.{csv,json}``: one point, paired image by image with
+    the model's results in ``model_json``. Images beyond the codec's bpp range get its nearest
+    end (see ``bpp_gap`` in the JSON).
+    """
+    import json
+
+    meta = json.loads(model_json.read_text(encoding="utf-8"))
+    targets = {r["image"]: float(r["bpp"]) for r in read_rows(model_json.with_name(meta["csv"]))}
+    jobs = [Job(i, n, "matched") for i, n in enumerate(dataset.names) if n in targets]
+    tag = meta.get("model", {}).get("tag", model_json.stem)
+    path = _run_codec(
+        codec, dataset, out_dir, f"{codec.name}.matched-{tag}", jobs,
+        lambda j: (None, targets[j.image]),
+        {"matched_to": model_json.name, "matched_to_fingerprint": meta.get("model", {}).get("fingerprint"),
+         "matched_to_label": meta.get("label")},
+        kind="classic-matched", label=f"{codec.label} @ {meta.get('label')} bpp", sets=sets,
+        captioner=captioner, dist=dist, progress=progress,
+    )
+    if dist is None or dist.is_main:
+        result = json.loads(path.read_text(encoding="utf-8"))
+        rows = read_rows(path.with_name(result["csv"]))
+        gaps = [float(r["bpp"]) - float(r["target_bpp"]) for r in rows]
+        if gaps:
+            result["bpp_gap"] = {"mean": float(np.mean(gaps)), "mean_abs": float(np.mean(np.abs(gaps))),
+                                 "max_abs": float(np.max(np.abs(gaps))),
+                                 "note": "codec bpp - model bpp, per image"}
+        write_json(path, result)
+    return path

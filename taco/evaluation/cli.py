@@ -1,0 +1,214 @@
+"""``taco evaluate``, ``taco plot`` and ``taco caption``: thin wrappers over the library.
+
+``taco.cli`` adds these through ``register(subparsers)`` (module listed in ``COMMAND_MODULES``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .caption import DEFAULT_CAPTIONER
+from .measure import DEFAULT_CMMD_CLIP
+
+__all__ = ["register"]
+
+
+def _cli_error(exc: BaseException) -> Exception:
+    from taco.cli import CLIError
+
+    return CLIError(str(exc))
+
+
+def _split(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _qualities(items: list[str] | None) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for item in items or []:
+        name, sep, values = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip().lower()] = [int(v) for v in _split(values)]
+        except ValueError:
+            raise _cli_error(ValueError(f"--qualities expects CODEC=Q1,Q2,..., got {item!r}")) from None
+    return out
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .classic import CodecUnavailable
+    from .datasets import DatasetError
+    from .evaluate import EvalConfig, EvaluationError, run_evaluation
+    from .runner import ResultsFileError
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    modes = _split(args.compare_caption_modes) if args.compare_caption_modes else [args.caption_mode]
+    cfg = EvalConfig(
+        datasets=args.datasets,
+        models=args.model or [],
+        output=Path(args.output),
+        caption_modes=modes,
+        compare_caption_modes=bool(args.compare_caption_modes),
+        classic=_split(args.classic),
+        qualities=_qualities(args.qualities),
+        match_bpp=args.match_bpp,
+        crop=args.crop,
+        limit=args.limit,
+        captions_file=args.captions_file,
+        fid=args.fid,
+        fid_min_images=args.fid_min_images,
+        cmmd_clip=None if args.cmmd_clip in ("off", "none", "") else args.cmmd_clip,
+        text_similarity=args.text_similarity,
+        download=args.download,
+        device=args.device,
+        seed=args.seed,
+        bootstrap=args.bootstrap,
+        label=args.label,
+        plot=not args.no_plot,
+        reference=args.reference,
+        anchor=args.anchor,
+        progress=not args.quiet,
+    )
+    from .caption import CaptionerUnavailable
+
+    try:
+        written = run_evaluation(cfg)
+    except (EvaluationError, DatasetError, ResultsFileError, CodecUnavailable, CaptionerUnavailable,
+            FileNotFoundError) as exc:
+        raise _cli_error(exc) from None
+    from .runner import Dist
+
+    if Dist.from_env().is_main:
+        _print_summary(written)
+    return 0
+
+
+def _print_summary(written: list[Path]) -> None:
+    import json
+
+    for path in written:
+        if path.suffix != ".json" or path.name.endswith((".caption-modes.json", ".bdrate.json")):
+            continue
+        r = json.loads(path.read_text(encoding="utf-8"))
+        for p in r.get("points", []):
+            cells = [f"{k} {p[k]:.4f}" for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd")
+                     if isinstance(p.get(k), float)]
+            setting = f" {p['setting']}" if p.get("setting") else ""
+            print(f"{r['label']}{setting} on {r['dataset']['name']} ({p['images']} images): " + ", ".join(cells))
+    print("wrote:\n  " + "\n  ".join(str(p) for p in written))
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .plot import plot_results
+
+    try:
+        written = plot_results(args.results, args.output, reference=args.reference,
+                               metrics=_split(args.metrics), anchor=args.anchor, title=args.title)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _cli_error(exc) from None
+    for p in written:
+        if p.suffix == ".md":
+            print(p.read_text(encoding="utf-8"))
+    print("wrote:\n  " + "\n  ".join(map(str, written)))
+    return 0
+
+
+def cmd_caption(args: argparse.Namespace) -> int:
+    from .caption import Captioner, CaptionerUnavailable, caption_folder
+
+    try:
+        captioner = Captioner(args.model, device=args.device, max_new_tokens=args.max_new_tokens,
+                              prompt=args.prompt)
+        report = caption_folder(args.folder, captioner, output=args.output, batch_size=args.batch_size,
+                                limit=args.limit, progress=not args.quiet)
+    except (CaptionerUnavailable, FileNotFoundError, ValueError) as exc:
+        raise _cli_error(exc) from None
+    for bad in report.unreadable:
+        print(f"skipped {bad}", file=sys.stderr)
+    print(f"{report.path}: {report.written} image(s) captioned with {args.model}, "
+          f"{report.already} already had captions")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``evaluate``, ``plot`` and ``caption`` to the ``taco`` command line."""
+    e = sub.add_parser(
+        "evaluate", help="models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
+        description="Code every image of each dataset through the real .taco container (and/or "
+        "classic codecs), measure bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD, and write a per-image CSV "
+        "and a summary JSON per run under OUTPUT/DATASET/. Re-running resumes. Runs on several "
+        "GPUs with torchrun (each rank a shard). DATASET: a folder with captions.jsonl, "
+        "kodak:DIR, clic:DIR, coco30k:ROOT, coco40k:ROOT or samples (see docs/evaluation.md).")
+    e.add_argument("datasets", nargs="+", metavar="DATASET")
+    e.add_argument("-m", "--model", action="append",
+                   help="checkpoint, trained name or architecture (random seed-0); repeatable")
+    e.add_argument("-o", "--output", default="runs/eval", help="output folder (default: runs/eval)")
+    e.add_argument("--caption-mode", default="true", metavar="MODE",
+                   help="true | shuffled | empty | fixed:TEXT (default: true)")
+    e.add_argument("--compare-caption-modes", metavar="MODES",
+                   help="e.g. true,shuffled,empty,fixed:NA: run each and report differences vs true "
+                   "with paired bootstrap CIs")
+    e.add_argument("--classic", metavar="CODECS", help="classic codecs: jpeg,webp,avif,bpg,vtm")
+    e.add_argument("--qualities", action="append", metavar="CODEC=Q,...",
+                   help="quality sweep of a codec, e.g. jpeg=10,30,50,70,90 (repeatable)")
+    e.add_argument("--match-bpp", action="store_true",
+                   help="also code each image with each classic codec at the model's bpp for it")
+    e.add_argument("--crop", type=int, default=None,
+                   help="centre crop size (default: the paper's rule: 256 for coco30k, none else; 0 = none)")
+    e.add_argument("--limit", type=int, help="only the first N images")
+    e.add_argument("--captions-file", default="captions.jsonl",
+                   help="captions file inside a folder dataset (default: captions.jsonl)")
+    e.add_argument("--fid", choices=("auto", "full", "patches", "off"), default="auto",
+                   help="FID on whole images (>= --fid-min-images) or 256 px patches (default: auto)")
+    e.add_argument("--fid-min-images", type=int, default=2048)
+    e.add_argument("--cmmd-clip", default=DEFAULT_CMMD_CLIP, metavar="NAME|off",
+                   help=f"CLIP for CMMD, local folder or cached HF id (default: {DEFAULT_CMMD_CLIP}; "
+                   "skipped if unavailable)")
+    e.add_argument("--text-similarity", nargs="?", const=DEFAULT_CAPTIONER, metavar="CAPTIONER",
+                   help=f"caption originals and reconstructions, score BLEU-4/CIDEr-D (default "
+                   f"captioner: {DEFAULT_CAPTIONER})")
+    e.add_argument("--download", action="store_true", help="allow downloading CLIP / captioner weights")
+    e.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the shuffled captions and the bootstrap")
+    e.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default: 2000)")
+    e.add_argument("--label", help="legend label of the model(s)")
+    e.add_argument("--no-plot", action="store_true", help="do not draw the RD figure")
+    e.add_argument("--reference", default="auto",
+                   help="published points to draw: auto (same dataset only), none, kodak, coco30k")
+    e.add_argument("--anchor", help="BD-rate anchor label (default: the first classic codec)")
+    e.add_argument("--threads", type=int, help="CPU threads for torch (1 is fastest on a busy machine)")
+    e.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    e.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("plot", help="RD figure (PNG + SVG) and BD-rate table from result JSONs",
+                       description="Draw bpp vs PSNR / MS-SSIM / LPIPS / FID / CMMD from taco "
+                       "evaluate's JSONs (files or folders), with the paper's reference points "
+                       "for the same dataset as dashed lines.")
+    p.add_argument("results", nargs="+", help="result JSON files or folders")
+    p.add_argument("-o", "--output", default="rd", help="output path stem (default: rd -> rd.png, rd.svg)")
+    p.add_argument("--reference", default="auto", help="auto | none | kodak | coco30k (comma-separated)")
+    p.add_argument("--metrics", default="psnr,ms_ssim,lpips,fid,cmmd", help="panels, comma-separated")
+    p.add_argument("--anchor", help="write a BD-rate table against this curve label (e.g. JPEG)")
+    p.add_argument("--title", help="figure title")
+    p.set_defaults(func=cmd_plot)
+
+    c = sub.add_parser("caption", help="write captions.jsonl for a folder with a captioning model",
+                       description="Caption every image of FOLDER not yet in its captions file "
+                       "with a transformers captioner (BLIP, BLIP-2, GIT, ...; local folder or "
+                       "Hugging Face id). Resumable; existing captions are kept.")
+    c.add_argument("folder")
+    c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, help=f"captioner (default: {DEFAULT_CAPTIONER})")
+    c.add_argument("-o", "--output", default="captions.jsonl", help="file name inside FOLDER")
+    c.add_argument("--batch-size", type=int, default=8)
+    c.add_argument("--max-new-tokens", type=int, default=30)
+    c.add_argument("--prompt", help="text prompt for conditional captioning (e.g. 'a photography of')")
+    c.add_argument("--limit", type=int, help="caption at most N new images")
+    c.add_argument("--device", default="cpu")
+    c.add_argument("-q", "--quiet", action="store_true")
+    c.set_defaults(func=cmd_caption)

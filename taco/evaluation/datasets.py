@@ -1,0 +1,192 @@
+"""Evaluation datasets by name (paper §5 "Datasets"), each with its crop rule and caption source.
+
+A dataset is given on the command line as ``KIND:PATH`` or a plain folder path:
+
+==============  ===========================================================================
+``PATH``        a folder of images with ``captions.jsonl`` (``{"image", "captions"}`` lines),
+                e.g. ``../shared/data/photos/val``; not cropped. Without ``captions.jsonl`` the
+                images have no caption (``taco caption PATH`` writes one).
+``kodak:DIR``   Kodak (24 images, ``kodim01.png`` … ``kodim24.png``), not cropped; captions
+                from ``DIR/captions.jsonl`` (machine-made: the paper used OFA).
+``clic:DIR``    CLIC 2020 test (428 images), not cropped; captions as for Kodak.
+``coco30k:ROOT``  MS-COCO 30k: Karpathy "restval" of val2014 (30,504 images), centre crop
+                256×256; ``ROOT/dataset_coco.json`` + ``ROOT/val2014/``; first human caption.
+``coco40k:ROOT``  MS-COCO 40k: all of val2014 (40,504 images), not cropped;
+                ``ROOT/val2014/`` + ``ROOT/annotations/captions_val2014.json``; first caption.
+``samples``     the four public-domain photos shipped in ``taco/assets/samples``.
+==============  ===========================================================================
+
+The caption used as the "true" caption is always the first one listed for the image.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from taco.data import (
+    IMAGE_EXTENSIONS,
+    CaptionedFolder,
+    CaptionedImages,
+    CaptionRecord,
+    CocoCaptions,
+    center_crop_transform,
+    karpathy_split,
+    no_crop,
+)
+
+__all__ = ["DATASET_KINDS", "EvalDataset", "open_dataset"]
+
+DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
+#: Paper crop rule per kind: None = whole image (padded to 64 by the codec and cropped back).
+PAPER_CROP: dict[str, int | None] = {"coco30k": 256}
+
+
+class DatasetError(ValueError):
+    """A dataset spec that cannot be opened (missing folder, annotation file, ...)."""
+
+
+@dataclass
+class EvalDataset:
+    """An evaluation set: its images (in a fixed order), their true captions and how it was made."""
+
+    name: str
+    kind: str
+    root: Path
+    images: CaptionedImages
+    crop: int | None
+    caption_source: str
+    captioned: bool = True
+    limit: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def names(self) -> list[str]:
+        return [r.file for r in self.images.records]
+
+    @property
+    def captions(self) -> list[str]:
+        """The true caption of each image (its first caption; "" for an uncaptioned folder)."""
+        return [r.captions[0] for r in self.images.records]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "root": str(self.root),
+            "images": len(self),
+            "crop": f"center {self.crop}x{self.crop}" if self.crop else "none",
+            "caption_source": self.caption_source,
+            "limit": self.limit,
+            **self.extra,
+        }
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "dataset"
+
+
+def _transform(crop: int | None):  # noqa: ANN202
+    return center_crop_transform(crop) if crop else no_crop()
+
+
+def _limit(records: list[CaptionRecord], limit: int | None) -> list[CaptionRecord]:
+    return records[:limit] if limit else records
+
+
+def _folder(
+    root: Path, kind: str, name: str, crop: int | None, limit: int | None, captions_file: str
+) -> EvalDataset:
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such folder")
+    cap_path = root / captions_file
+    if cap_path.is_file():
+        folder = CaptionedFolder(root, captions_file, _transform(crop), caption_index=0)
+        records = _limit(folder.records, limit)
+        captioners = _captioners(cap_path)
+        source = f"{captions_file} (first caption" + (
+            f"; written by {', '.join(captioners)})" if captioners else ")"
+        )
+        images = CaptionedImages(root, records, _transform(crop), caption_index=0)
+        return EvalDataset(name, kind, root, images, crop, source, True, limit)
+    files = sorted(p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    if not files:
+        raise DatasetError(f"{root}: no images found")
+    records = _limit([CaptionRecord(f, ("",)) for f in files], limit)
+    images = CaptionedImages(root, records, _transform(crop), caption_index=0)
+    source = f"none ({captions_file} not found; write one with `taco caption {root}`)"
+    return EvalDataset(name, kind, root, images, crop, source, False, limit)
+
+
+def _captioners(path: Path) -> list[str]:
+    """Names recorded by ``taco caption`` in a captions file ("captioner" key), if any."""
+    found: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            name = json.loads(line).get("captioner")
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        if name and name not in found:
+            found.append(name)
+    return found
+
+
+def open_dataset(
+    spec: str,
+    *,
+    crop: int | None = None,
+    limit: int | None = None,
+    captions_file: str = "captions.jsonl",
+) -> EvalDataset:
+    """Open an evaluation dataset from ``KIND:PATH``, ``samples`` or a folder path.
+
+    ``crop`` overrides the paper's crop rule (centre crop to ``crop``×``crop``; 0 = no crop);
+    ``limit`` keeps the first ``limit`` images (quick runs); ``captions_file`` selects another
+    captions file in a folder (e.g. ``captions-blip2.jsonl``, for the caption-source study).
+    """
+    kind, sep, rest = spec.partition(":")
+    if not sep or kind not in DATASET_KINDS:
+        kind, rest = ("samples", "") if spec == "samples" else ("folder", spec)
+    if limit is not None and limit <= 0:
+        raise DatasetError(f"limit must be positive, got {limit}")
+    eff_crop = PAPER_CROP.get(kind) if crop is None else (crop or None)
+
+    if kind == "samples":
+        root = Path(str(resources.files("taco") / "assets" / "samples"))
+        return _folder(root, kind, "samples", eff_crop, limit, captions_file)
+    root = Path(rest).expanduser()
+    if kind in ("folder", "kodak", "clic"):
+        name = kind if kind != "folder" else _slug(root.resolve().name)
+        return _folder(root, kind, name, eff_crop, limit, captions_file)
+
+    if kind == "coco30k":
+        split_json = root / "dataset_coco.json"
+        if not split_json.is_file():
+            raise DatasetError(
+                f"{split_json} not found: coco30k:ROOT needs Karpathy's dataset_coco.json in ROOT "
+                "and the images in ROOT/val2014/"
+            )
+        records = _limit(karpathy_split(split_json, "restval"), limit)
+        images = CaptionedImages(root, records, _transform(eff_crop), caption_index=0)
+        source = "MS-COCO human captions (Karpathy split, first sentence)"
+        return EvalDataset("coco30k", kind, root, images, eff_crop, source, True, limit)
+
+    # coco40k
+    ann = root / "annotations" / "captions_val2014.json"
+    if not ann.is_file():
+        raise DatasetError(
+            f"{ann} not found: coco40k:ROOT needs ROOT/val2014/ and "
+            "ROOT/annotations/captions_val2014.json"
+        )
+    coco = CocoCaptions(root / "val2014", ann, _transform(eff_crop), caption_index=0)
+    records = _limit(coco.records, limit)
+    images = CaptionedImages(root / "val2014", records, _transform(eff_crop), caption_index=0)
+    source = "MS-COCO human captions (captions_val2014.json, first by annotation order)"
+    return EvalDataset("coco40k", kind, root, images, eff_crop, source, True, limit)

@@ -1,0 +1,592 @@
+"""``taco evaluate``: models (and classic codecs) × datasets -> per-image CSV + summary JSON.
+
+Every image goes through the real codec: :func:`taco.codec.compress_image` writes the
+``.taco`` bytes, :func:`taco.codec.decompress_tensor` decodes them without the caption, and the
+metrics compare the decoded image with the original. bpp is 8 × the file's length / pixels.
+
+Outputs, per dataset folder ``OUT/DATASET/``:
+
+* ``MODEL.csv``: one row per image (bytes, bpp, PSNR, MS-SSIM, LPIPS, SHA-256 of the file, the
+  caption used; generated captions with ``--text-similarity``). Re-running skips the images
+  already there (resume).
+* ``MODEL.json``: the summary (``format: taco-eval``): mean bpp and metrics, FID / CMMD over the
+  set (which, how, with which network), model id, checkpoint SHA-256 and fingerprint, dataset
+  and caption source, software versions, device.
+* ``MODEL.caption-MODE.*`` for the other caption modes, ``MODEL.caption-modes.json`` for the
+  paired comparison against the true captions (``--compare-caption-modes``).
+
+Caption modes (paper Table 3; effl-lab/TACO issue #2 doubts that the caption matters):
+``true`` (the first caption of each image), ``shuffled`` (another image's caption: a seeded
+derangement), ``empty`` (""), ``fixed:TEXT`` (the same string for every image).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .datasets import EvalDataset, open_dataset
+from .measure import (
+    IMAGE_METRICS,
+    METRIC_NOTES,
+    SetMetrics,
+    environment,
+    original_features,
+    pair_metrics,
+    summarize_run,
+    write_json,
+)
+from .runner import Dist, Job, JobResult, ResultsFileError, read_rows, run_jobs
+from .stats import derangement, paired_bootstrap
+
+__all__ = [
+    "CaptionMode",
+    "EvalConfig",
+    "EvaluationError",
+    "ModelInfo",
+    "compare_caption_modes",
+    "evaluate_model",
+    "load_model",
+    "run_evaluation",
+]
+
+RESULT_FORMAT = "taco-eval"
+RESULT_VERSION = 1
+MODEL_COLUMNS = ("index", "image", "setting", "caption", "height", "width", "bytes", "bpp",
+                 *IMAGE_METRICS, "sha256")
+TEXT_COLUMNS = ("gen_caption_original", "gen_caption_recon")
+
+
+class EvaluationError(ValueError):
+    """A user error in an evaluation request (unknown model, caption mode, resume mismatch)."""
+
+
+# --------------------------------------------------------------------------- caption modes
+
+
+@dataclass(frozen=True)
+class CaptionMode:
+    """Which caption the encoder sees: ``true``, ``shuffled``, ``empty`` or ``fixed:TEXT``."""
+
+    kind: str
+    text: str = ""
+
+    @classmethod
+    def parse(cls, spec: str) -> CaptionMode:
+        kind, sep, text = spec.partition(":")
+        if kind == "fixed" and sep:
+            return cls("fixed", text)
+        if spec in ("true", "shuffled", "empty"):
+            return cls(spec)
+        raise EvaluationError(f"unknown caption mode {spec!r}: use true, shuffled, empty or fixed:TEXT")
+
+    def __str__(self) -> str:
+        return f"fixed:{self.text}" if self.kind == "fixed" else self.kind
+
+    @property
+    def slug(self) -> str:
+        if self.kind != "fixed":
+            return self.kind
+        text = re.sub(r"[^A-Za-z0-9]+", "-", self.text).strip("-")[:24]
+        digest = hashlib.sha256(self.text.encode()).hexdigest()[:6]
+        return f"fixed-{text}-{digest}" if text else f"fixed-{digest}"
+
+    def captions(self, true_captions: Sequence[str], seed: int = 0) -> list[str]:
+        """The caption each image is coded with under this mode."""
+        n = len(true_captions)
+        if self.kind == "true":
+            return list(true_captions)
+        if self.kind == "empty":
+            return [""] * n
+        if self.kind == "fixed":
+            return [self.text] * n
+        perm = derangement(n, seed)  # image i borrows the caption of image perm[i] != i
+        return [true_captions[j] for j in perm]
+
+    def describe(self, seed: int) -> str:
+        return {
+            "true": "the image's own (first) caption",
+            "shuffled": f"another image's caption (seeded derangement, seed {seed})",
+            "empty": "the empty caption ''",
+            "fixed": f"the same caption for every image: {self.text!r}",
+        }[self.kind]
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Where a model came from, for the summary JSON and the results' file names."""
+
+    spec: str
+    model_id: str
+    trained: bool
+    fingerprint: str
+    checkpoint: str | None = None
+    checkpoint_sha256: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        """File-name stem: model id + fingerprint (distinct λ checkpoints never collide)."""
+        return f"{re.sub(r'[^A-Za-z0-9._-]+', '-', self.model_id)}-{self.fingerprint[:8]}"
+
+    @property
+    def label(self) -> str:
+        """Legend label: checkpoints of one model id (several λ) share it and form one curve."""
+        return self.model_id if self.trained else f"{self.model_id} (untrained)"
+
+    @property
+    def weights(self) -> str:
+        if self.checkpoint:
+            return f"checkpoint {self.checkpoint}"
+        return "trained (built-in)" if self.trained else "random seed-0 initialisation (UNTRAINED)"
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_model(spec: str, device: str | torch.device = "cpu") -> tuple[Any, ModelInfo]:
+    """``--model`` value -> (model in eval mode on ``device``, :class:`ModelInfo`).
+
+    A checkpoint file or a built-in trained name loads weights; a bare architecture name
+    (``taco-minilm``, ``elic-tiny``, ...) builds its seed-0 random model, marked untrained.
+    """
+    from taco.models import MODEL_CONFIGS, PRETRAINED, create_model, load, model_fingerprint
+
+    path = Path(spec).expanduser()
+    checkpoint = sha = None
+    if spec in PRETRAINED:
+        model, trained = load(spec), True
+    elif path.is_file():
+        model, trained = load(path), True
+        checkpoint, sha = str(path), _sha256_file(path)
+    elif spec in MODEL_CONFIGS:
+        model, trained = create_model(spec, seed=0), False
+    else:
+        raise EvaluationError(
+            f"model {spec!r} is neither a checkpoint file nor a built-in model "
+            f"(built-in: {', '.join(sorted(set(MODEL_CONFIGS) | set(PRETRAINED)))})"
+        )
+    model = model.to(device).eval()
+    info = ModelInfo(
+        spec=spec,
+        model_id=str(getattr(model, "model_id", "custom")),
+        trained=trained,
+        fingerprint=model_fingerprint(model).hex(),
+        checkpoint=checkpoint,
+        checkpoint_sha256=sha,
+        config=model.config.to_dict(),
+        metadata=dict(getattr(model, "metadata", {}) or {}),
+    )
+    return model, info
+
+
+# --------------------------------------------------------------------------- one model run
+
+
+def _check_resume(json_path: Path, run: dict[str, Any]) -> None:
+    """Refuse to append to results made with another model, dataset or configuration."""
+    if not json_path.is_file():
+        return
+    import json
+
+    try:
+        old = json.loads(json_path.read_text(encoding="utf-8")).get("run", {})
+    except (json.JSONDecodeError, AttributeError):
+        return
+    diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k))
+    if diff:
+        raise ResultsFileError(
+            f"{json_path} holds results of another configuration (differs in: {', '.join(diff)}); "
+            "delete its CSV/JSON or choose another --output"
+        )
+
+
+def dataset_dir(out: Path, dataset: EvalDataset) -> Path:
+    """``OUT/NAME`` (``OUT/NAME-cropN`` when cropped), shared by every run on the dataset."""
+    return out / (dataset.name + (f"-crop{dataset.crop}" if dataset.crop else ""))
+
+
+def _header(
+    kind: str,
+    label: str,
+    codec: str,
+    dataset: EvalDataset,
+    run: dict[str, Any],
+    device: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "format": RESULT_FORMAT,
+        "version": RESULT_VERSION,
+        "complete": False,
+        "kind": kind,
+        "label": label,
+        "codec": codec,
+        "dataset": dataset.describe(),
+        **extra,
+        "run": run,
+        "metric_notes": METRIC_NOTES,
+        "environment": environment(device),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def evaluate_model(
+    model: Any,
+    info: ModelInfo,
+    dataset: EvalDataset,
+    out_dir: Path,
+    *,
+    mode: CaptionMode | str = "true",
+    sets: SetMetrics | None = None,
+    captioner: Any = None,
+    seed: int = 0,
+    dist: Dist | None = None,
+    progress: bool = True,
+    label: str | None = None,
+) -> Path:
+    """Code every image of ``dataset`` with ``model`` and write ``out_dir/TAG[.caption-MODE].{csv,json}``.
+
+    Resumes: images already in the CSV are not coded again. Returns the JSON path (written by
+    rank 0 only under torchrun).
+    """
+    from taco.codec import compress_image, decompress_tensor, encode_text
+
+    dist = dist or Dist()
+    mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
+    uses_text = bool(getattr(model, "uses_text", False))
+    if uses_text and mode.kind == "true" and not dataset.captioned:
+        raise EvaluationError(
+            f"{dataset.root} has no captions ({dataset.caption_source}); caption it first with "
+            "`taco caption`, or evaluate with --caption-mode empty / fixed:TEXT"
+        )
+    if not uses_text and mode.kind != "true":
+        raise EvaluationError(f"{info.model_id} takes no text: caption mode {mode} means nothing for it")
+    captions = mode.captions(dataset.captions, seed) if uses_text else [""] * len(dataset)
+    device = next(model.parameters()).device
+    stem = info.tag + ("" if mode.kind == "true" else f".caption-{mode.slug}")
+    csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
+    features_dir = out_dir / f"{stem}.features"
+    columns = MODEL_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
+
+    run = {
+        "model_fingerprint": info.fingerprint,
+        "dataset": {k: dataset.describe()[k] for k in ("name", "kind", "crop", "caption_source")},
+        "caption_mode": str(mode) if uses_text else "n/a",
+        "caption_seed": seed if mode.kind == "shuffled" else None,
+        "set_metrics": sets.feature_names if sets else [],
+        "captioner": getattr(captioner, "name", None),
+    }
+    label = label or info.label
+    if mode.kind != "true":  # its own point in a figure, never joined to the model's RD curve
+        label = f"{label} [caption {mode}]"
+    header = _header(
+        "learned", label, info.model_id, dataset, run, str(device),
+        model={**asdict(info), "weights": info.weights, "tag": info.tag},
+        caption_mode=str(mode) if uses_text else "n/a (model takes no text)",
+        caption_mode_description=mode.describe(seed) if uses_text else None,
+        csv=csv_path.name,
+    )
+    if dist.is_main:
+        _check_resume(json_path, run)
+        write_json(json_path, header)
+    if uses_text:
+        encode_text(model, [""])  # load the text encoder before timing starts
+
+    recon_cache: dict[str, str] = {}
+
+    def work(job: Job) -> JobResult:
+        sample = dataset.images[job.index]
+        if sample.name != job.image:  # unreadable: the dataset handed us the next image
+            return JobResult(None)
+        x = sample.image.unsqueeze(0)  # (1, 3, H, W) in [0, 1]
+        caption = captions[job.index]
+        t0 = time.perf_counter()
+        res = compress_image(x, caption, model)
+        t1 = time.perf_counter()
+        x_hat, _ = decompress_tensor(res.data, model)  # no caption: the decoder never sees text
+        t2 = time.perf_counter()
+        row: dict[str, object] = {
+            "index": job.index,
+            "caption": caption if uses_text else "",
+            "height": res.height,
+            "width": res.width,
+            "bytes": len(res.data),
+            "bpp": res.bpp,
+            **pair_metrics(x.to(device), x_hat.to(device)),
+            "sha256": hashlib.sha256(res.data).hexdigest(),
+        }
+        if captioner is not None:
+            if job.image not in recon_cache:
+                recon_cache[job.image] = captioner.caption_tensor(x)
+            row["gen_caption_original"] = recon_cache[job.image]
+            row["gen_caption_recon"] = captioner.caption_tensor(x_hat)
+        feats = sets.features(x_hat) if sets is not None else {}
+        return JobResult(row, feats, {"encode_ms": 1000 * (t1 - t0), "decode_ms": 1000 * (t2 - t1)})
+
+    jobs = [Job(i, name) for i, name in enumerate(dataset.names)]
+    report = run_jobs(
+        jobs, work, csv_path, columns, features_dir=features_dir, dist=dist, progress=progress,
+        desc=f"{info.model_id} on {dataset.name}" + ("" if mode.kind == "true" else f" [{mode}]"),
+    )
+    if not dist.is_main:
+        return json_path
+    return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
+                      features_dir, progress)
+
+
+def finish_run(
+    json_path: Path,
+    header: dict[str, Any],
+    csv_path: Path,
+    jobs: Sequence[Job],
+    report: Any,
+    dataset: EvalDataset,
+    out_dir: Path,
+    sets: SetMetrics | None,
+    captioner: Any,
+    features_dir: Path,
+    progress: bool,
+) -> Path:
+    """Summarise a finished run (rank 0): points, set metrics, timings; mark the JSON complete."""
+    originals = {}
+    if sets is not None and sets.feature_names:
+        originals = original_features(sets, dataset, out_dir / "originals.features", progress=progress)
+    points = summarize_run(csv_path, jobs, sets=sets, originals=originals,
+                           features_dir=features_dir, text=captioner is not None)
+    samples = points[0].get("fid_samples") if points else None
+    coded = sum(p["images"] for p in points)
+    header.update(
+        complete=coded == len(jobs),
+        jobs_missing=len(jobs) - coded,
+        points=points,
+        set_metrics=(sets.describe(samples) if sets is not None else {}),
+        text_similarity=(
+            {"captioner": captioner.name, "metrics": "BLEU-4, CIDEr-D (pycocoevalcap), captions of "
+             "original vs reconstruction"} if captioner is not None else {"computed": False}
+        ),
+        timing={"images_timed": report.coded, **report.timing_summary(),
+                "note": "wall clock of the images coded in the latest session only"},
+        skipped_images=report.skipped,
+        features=features_dir.name if features_dir.is_dir() else None,
+    )
+    return write_json(json_path, header)
+
+
+# --------------------------------------------------------------------------- caption modes
+
+
+def compare_caption_modes(
+    results: dict[str, Path],
+    *,
+    reference: str = "true",
+    resamples: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Per-metric differences of every caption mode against ``reference``, paired over images.
+
+    ``results`` maps a mode (``"shuffled"``, ...) to its summary JSON. For bpp, PSNR, MS-SSIM and
+    LPIPS: mean of (mode − reference) over the images both runs coded, with a seeded percentile
+    bootstrap CI (``resamples`` resamplings of the images). Also reports how many images got
+    byte-identical files, the most direct test of "the caption makes no difference".
+    """
+    import json
+
+    def rows(path: Path) -> dict[str, dict[str, str]]:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        return {r["image"]: r for r in read_rows(path.with_name(meta["csv"]))}
+
+    if reference not in results:
+        raise EvaluationError(f"the comparison needs the {reference!r} run")
+    ref = rows(results[reference])
+    out: dict[str, Any] = {
+        "reference": reference,
+        "bootstrap": {"resamples": resamples, "confidence": confidence, "seed": seed,
+                      "method": "paired percentile bootstrap over images"},
+        "modes": {},
+    }
+    for mode, path in results.items():
+        if mode == reference:
+            continue
+        other = rows(path)
+        common = [name for name in ref if name in other]
+        entry: dict[str, Any] = {
+            "images": len(common),
+            "identical_files": sum(ref[n]["sha256"] == other[n]["sha256"] for n in common),
+        }
+        for m in ("bpp", *IMAGE_METRICS):
+            a = np.array([float(ref[n][m]) if ref[n][m] else math.nan for n in common])
+            b = np.array([float(other[n][m]) if other[n][m] else math.nan for n in common])
+            ci = paired_bootstrap(a, b, resamples=resamples, seed=seed, confidence=confidence)
+            finite = a[np.isfinite(a)]
+            entry[m] = {**ci.to_dict(), "reference_mean": float(finite.mean()) if len(finite) else None,
+                        "significant": ci.excludes_zero()}
+        out["modes"][mode] = entry
+    return out
+
+
+def format_comparison(comparison: dict[str, Any]) -> str:
+    """The caption-mode comparison as a Markdown table (difference [95% CI] per metric)."""
+    metrics = ("bpp", *IMAGE_METRICS)
+    lines = [
+        f"Difference vs `{comparison['reference']}` captions: mean over images [95% bootstrap CI]; "
+        "* = CI excludes 0.",
+        "",
+        "| mode | images | identical files | " + " | ".join(f"Δ{m}" for m in metrics) + " |",
+        "|---|---|---|" + "---|" * len(metrics),
+    ]
+    for mode, e in comparison["modes"].items():
+        cells = []
+        for m in metrics:
+            d = e[m]
+            if d["n"] == 0:
+                cells.append("n/a")
+            else:
+                star = "*" if d["significant"] else ""
+                cells.append(f"{d['mean']:+.4g} [{d['low']:+.3g}, {d['high']:+.3g}]{star}")
+        lines.append(f"| {mode} | {e['images']} | {e['identical_files']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- the whole request
+
+
+@dataclass
+class EvalConfig:
+    """Everything ``taco evaluate`` does, as data (the CLI only fills this in)."""
+
+    datasets: list[str]
+    models: list[str] = field(default_factory=list)
+    output: Path = Path("runs/eval")
+    caption_modes: list[str] = field(default_factory=lambda: ["true"])
+    compare_caption_modes: bool = False
+    classic: list[str] = field(default_factory=list)
+    qualities: dict[str, list[int]] = field(default_factory=dict)
+    match_bpp: bool = False
+    crop: int | None = None
+    limit: int | None = None
+    captions_file: str = "captions.jsonl"
+    fid: str = "auto"
+    fid_min_images: int = 2048
+    cmmd_clip: str | None = None
+    text_similarity: str | None = None
+    download: bool = False
+    device: str = "cpu"
+    seed: int = 0
+    bootstrap: int = 2000
+    label: str | None = None
+    plot: bool = True
+    reference: str = "auto"
+    anchor: str | None = None
+    progress: bool = True
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def run_evaluation(cfg: EvalConfig) -> list[Path]:
+    """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures)."""
+    from .classic import CodecUnavailable, evaluate_codec, evaluate_matched, get_codec
+
+    dist = Dist.from_env()
+    dist.init()
+    device = cfg.device
+    if device.startswith("cuda") and dist.world > 1:
+        import os
+
+        device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}"
+    if not cfg.models and not cfg.classic:
+        raise EvaluationError("nothing to evaluate: give --model and/or --classic")
+    modes = [CaptionMode.parse(m) for m in cfg.caption_modes]
+    if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
+        modes.insert(0, CaptionMode("true"))
+    codecs = []
+    for name in cfg.classic:
+        try:
+            codecs.append(get_codec(name))
+        except CodecUnavailable as exc:
+            _say(f"skipping {name}: {exc}")
+
+    captioner = None
+    if cfg.text_similarity:
+        from .caption import Captioner
+
+        captioner = Captioner(cfg.text_similarity, device=device, allow_download=cfg.download)
+
+    written: list[Path] = []
+    loaded = [load_model(spec, device) for spec in cfg.models]
+    for _, info in loaded:
+        if not info.trained and dist.is_main:
+            _say(f"note: {info.model_id} has no trained weights: evaluating its seed-0 random "
+                 "initialisation (expect meaningless quality)")
+    for spec in cfg.datasets:
+        dataset = open_dataset(spec, crop=cfg.crop, limit=cfg.limit, captions_file=cfg.captions_file)
+        out_dir = dataset_dir(cfg.output, dataset)
+        n_full = len(open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file)) if cfg.limit else len(dataset)
+        sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
+                          cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
+        if dist.is_main:
+            for name, why in (("FID", sets.fid_reason), ("CMMD", sets.cmmd_reason)):
+                if why:
+                    _say(f"{name} not computed: {why}")
+        model_jsons: list[Path] = []
+        for model, info in loaded:
+            runs: dict[str, Path] = {}
+            for mode in modes:
+                if mode.kind != "true" and not getattr(model, "uses_text", False):
+                    if dist.is_main:
+                        _say(f"skipping caption mode {mode} for {info.model_id}: it takes no text")
+                    continue
+                path = evaluate_model(model, info, dataset, out_dir, mode=mode, sets=sets,
+                                      captioner=captioner, seed=cfg.seed, dist=dist,
+                                      progress=cfg.progress, label=cfg.label)
+                runs[str(mode)] = path
+                if mode.kind == "true":
+                    model_jsons.append(path)
+            written += runs.values()
+            if cfg.compare_caption_modes and len(runs) > 1 and dist.is_main:
+                comparison = compare_caption_modes(runs, resamples=cfg.bootstrap, seed=cfg.seed)
+                comparison.update(model=asdict(info) | {"tag": info.tag}, dataset=dataset.describe())
+                stem = f"{info.tag}.caption-modes"
+                written.append(write_json(out_dir / f"{stem}.json", comparison))
+                table = format_comparison(comparison)
+                (out_dir / f"{stem}.md").write_text(table, encoding="utf-8")
+                written.append(out_dir / f"{stem}.md")
+                _say(f"\n{info.model_id} on {dataset.name}, caption modes:\n{table}")
+        for codec in codecs:
+            written.append(evaluate_codec(codec, dataset, out_dir, qualities=cfg.qualities.get(codec.name),
+                                          sets=sets, captioner=captioner, dist=dist, progress=cfg.progress))
+            if cfg.match_bpp:
+                for mj in model_jsons:
+                    written.append(evaluate_matched(codec, dataset, out_dir, mj, sets=sets,
+                                                    captioner=captioner, dist=dist, progress=cfg.progress))
+        if cfg.plot and dist.is_main:
+            from .plot import plot_results
+
+            # every result in the folder, also from earlier invocations (other models, codecs)
+            figs = plot_results([out_dir], out_dir / "rd", reference=cfg.reference,
+                                anchor=cfg.anchor or (codecs[0].label if codecs else None))
+            written += figs
+    return written

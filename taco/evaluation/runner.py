@@ -1,0 +1,322 @@
+"""Resumable, shardable loop over evaluation jobs: one CSV row (and optional features) per job.
+
+A *job* is one image under one setting (a model has one setting, a classic codec one per
+quality). :func:`run_jobs` skips every job whose row is already in the CSV (so a killed run on
+COCO 30k resumes where it stopped), writes rows in small flushed batches, and stores per-job
+feature arrays (Inception / CLIP embeddings for FID and CMMD) in chunk files beside the CSV so
+that set metrics survive a resume too.
+
+Under ``torchrun`` (``WORLD_SIZE`` > 1) every rank takes every ``world``-th remaining job and
+writes ``NAME.rankR.csv``; after a barrier rank 0 merges the shards into ``NAME.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Dist", "FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
+
+
+class ResultsFileError(RuntimeError):
+    """An existing results file cannot be resumed (other columns, other configuration)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: image ``index``/``image`` of the dataset under ``setting``."""
+
+    index: int
+    image: str
+    setting: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.image}\t{self.setting}"
+
+
+@dataclass
+class JobResult:
+    """What a work function returns: the CSV row (None: image skipped), features, timings (ms)."""
+
+    row: dict[str, object] | None
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunReport:
+    """What happened in one :func:`run_jobs` call (this process only)."""
+
+    total: int = 0
+    already_done: int = 0
+    coded: int = 0
+    skipped: list[str] = field(default_factory=list)
+    timings: dict[str, list[float]] = field(default_factory=dict)
+
+    def timing_summary(self) -> dict[str, float]:
+        return {f"{k}_mean": float(np.mean(v)) for k, v in self.timings.items() if v}
+
+
+@dataclass(frozen=True)
+class Dist:
+    """Rank and world size of this process (1 process unless launched by ``torchrun``)."""
+
+    rank: int = 0
+    world: int = 1
+
+    @classmethod
+    def from_env(cls) -> Dist:
+        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)))
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def init(self) -> None:
+        """Join the process group (gloo: it only carries barriers) with a long timeout."""
+        if self.world == 1:
+            return
+        import torch.distributed as td
+
+        if not td.is_initialized():
+            # ranks wait for each other at the end of each run: allow a long imbalance
+            td.init_process_group("gloo", timeout=datetime.timedelta(hours=12))
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            import torch.distributed as td
+
+            td.barrier()
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _repair_tail(path: Path) -> None:
+    """Cut a half-written last line (a crash mid-write) so appends start on a fresh line."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as f:
+            f.truncate(data.rfind(b"\n") + 1)
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """Complete rows of a results CSV (a truncated last row is ignored)."""
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return [r for r in reader if None not in r.values() and None not in r]
+
+
+def _header(path: Path) -> list[str] | None:
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    with path.open(newline="", encoding="utf-8") as f:
+        return next(csv.reader(f), None)
+
+
+def _format(value: object) -> str:
+    if isinstance(value, float):
+        return repr(value)  # shortest exact round trip: identical runs give identical files
+    return "" if value is None else str(value)
+
+
+class _CSVWriter:
+    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+        self.path, self.columns = path, list(columns)
+        header = _header(path)
+        if header is not None and header != self.columns:
+            raise ResultsFileError(
+                f"{path} has columns {header}, this run writes {self.columns}: "
+                "delete it or choose another --output"
+            )
+        if header is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._write([], header=True, mode="w")
+        else:
+            _repair_tail(path)
+
+    def _write(self, rows: Iterable[dict[str, object]], header: bool = False, mode: str = "a") -> None:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        if header:
+            w.writerow(self.columns)
+        for r in rows:
+            w.writerow([_format(r.get(c)) for c in self.columns])
+        with self.path.open(mode, newline="", encoding="utf-8") as f:
+            f.write(buf.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+
+    def append(self, rows: list[dict[str, object]]) -> None:
+        if rows:
+            self._write(rows)
+
+
+# --------------------------------------------------------------------------- features
+
+
+class FeatureStore:
+    """Per-job feature arrays kept in chunk files ``FOLDER/TAG-N.npz`` (no pickles).
+
+    Each chunk holds ``keys`` (job keys, unicode) and for every feature name ``NAME`` the rows
+    of all its jobs concatenated plus ``NAME.count`` (rows per job, e.g. patches per image).
+    """
+
+    def __init__(self, folder: Path, tag: str) -> None:
+        self.folder, self.tag = folder, tag
+        self._buffer: list[tuple[str, dict[str, np.ndarray]]] = []
+
+    def __len__(self) -> int:
+        """Jobs buffered and not yet flushed."""
+        return len(self._buffer)
+
+    def add(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        if arrays:
+            self._buffer.append((key, arrays))
+
+    def flush(self) -> None:
+        if not self._buffer:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        names = sorted({n for _, arrays in self._buffer for n in arrays})
+        out: dict[str, np.ndarray] = {"keys": np.array([k for k, _ in self._buffer], dtype=str)}
+        for n in names:
+            parts = [a.get(n) for _, a in self._buffer]
+            width = next(p.shape[1] for p in parts if p is not None)
+            rows = [p if p is not None else np.zeros((0, width), np.float32) for p in parts]
+            out[n] = np.concatenate(rows).astype(np.float32)
+            out[f"{n}.count"] = np.array([len(r) for r in rows], np.int64)
+        stamp = f"{self.tag}-{os.getpid()}-{time.time_ns()}"
+        tmp = self.folder / f".{stamp}.tmp.npz"
+        np.savez(tmp, **out)  # type: ignore[arg-type]
+        os.replace(tmp, self.folder / f"{stamp}.npz")
+        self._buffer.clear()
+
+    @staticmethod
+    def load(folder: Path) -> dict[str, dict[str, np.ndarray]]:
+        """key -> {feature name -> (rows, D)}; a key written twice keeps its last copy."""
+        found: dict[str, dict[str, np.ndarray]] = {}
+        if not folder.is_dir():
+            return found
+        for chunk in sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime_ns):
+            if chunk.name.startswith("."):
+                continue
+            with np.load(chunk, allow_pickle=False) as z:
+                keys = [str(k) for k in z["keys"]]
+                for n in [f for f in z.files if f != "keys" and not f.endswith(".count")]:
+                    counts, rows = z[f"{n}.count"], z[n]
+                    offsets = np.concatenate([[0], np.cumsum(counts)])
+                    for i, k in enumerate(keys):
+                        if counts[i]:
+                            found.setdefault(k, {})[n] = rows[offsets[i] : offsets[i + 1]]
+        return found
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def _shards(csv_path: Path) -> list[Path]:
+    return sorted(csv_path.parent.glob(f"{csv_path.stem}.rank*.csv"))
+
+
+def _merge(csv_path: Path, columns: Sequence[str], jobs: Sequence[Job]) -> None:
+    """Rank 0: fold the rank shards into ``csv_path``, rows in job order, one row per job."""
+    shards = _shards(csv_path)
+    if not shards:
+        return
+    order = {j.key: i for i, j in enumerate(jobs)}
+    rows: dict[str, dict[str, str]] = {}
+    for path in [csv_path, *shards]:
+        for r in read_rows(path):
+            rows.setdefault(f"{r['image']}\t{r.get('setting', '')}", r)
+    ordered = sorted(rows.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    tmp = csv_path.with_name(f".{csv_path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    writer = _CSVWriter(tmp, columns)
+    writer.append([r for _, r in ordered])  # type: ignore[misc]
+    os.replace(tmp, csv_path)
+    for s in shards:
+        s.unlink()
+
+
+def done_keys(csv_path: Path) -> set[str]:
+    """Keys of the jobs already in ``csv_path`` or its rank shards."""
+    keys = set()
+    for path in [csv_path, *_shards(csv_path)]:
+        keys |= {f"{r['image']}\t{r.get('setting', '')}" for r in read_rows(path)}
+    return keys
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    work: Callable[[Job], JobResult],
+    csv_path: Path,
+    columns: Sequence[str],
+    *,
+    features_dir: Path | None = None,
+    dist: Dist | None = None,
+    progress: bool = True,
+    desc: str = "",
+    flush_every: int = 16,
+) -> RunReport:
+    """Run every job not yet in ``csv_path``; return what this process did.
+
+    ``work(job)`` returns a :class:`JobResult`; its row is written with the given ``columns``
+    (``image`` and ``setting`` identify the job). Rows and features are flushed every
+    ``flush_every`` jobs, features first, so a row on disk always has its features.
+    """
+    dist = dist or Dist()
+    done = done_keys(csv_path)
+    dist.barrier()  # every rank has read the same done set before anyone writes
+    todo = [j for j in jobs if j.key not in done]
+    mine = todo[dist.rank :: dist.world]
+    report = RunReport(total=len(jobs), already_done=len(jobs) - len(todo))
+
+    out = csv_path if dist.world == 1 else csv_path.with_name(f"{csv_path.stem}.rank{dist.rank}.csv")
+    writer = _CSVWriter(out, columns)
+    store = FeatureStore(features_dir, f"r{dist.rank}") if features_dir else None
+    pending: list[dict[str, object]] = []
+
+    def flush() -> None:
+        if store is not None:
+            store.flush()
+        writer.append(pending)
+        pending.clear()
+
+    iterator: Iterable[Job] = mine
+    if progress and mine:
+        from tqdm import tqdm
+
+        iterator = tqdm(mine, desc=desc, unit="img", file=sys.stderr, dynamic_ncols=True,
+                        position=dist.rank if dist.world > 1 else None)
+    for job in iterator:
+        result = work(job)
+        if result.row is None:
+            report.skipped.append(job.image)
+            continue
+        pending.append({**result.row, "image": job.image, "setting": job.setting})
+        if store is not None:
+            store.add(job.key, result.features)
+        for k, v in result.timings.items():
+            report.timings.setdefault(k, []).append(v)
+        report.coded += 1
+        if len(pending) >= flush_every:
+            flush()
+    flush()
+    dist.barrier()
+    if dist.is_main and dist.world > 1:
+        _merge(csv_path, columns, jobs)
+    dist.barrier()
+    return report

@@ -1,0 +1,76 @@
+"""Small statistics for evaluation: paired bootstrap confidence intervals and derangements."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+__all__ = ["BootstrapCI", "derangement", "paired_bootstrap"]
+
+
+@dataclass(frozen=True)
+class BootstrapCI:
+    """Mean of per-image differences ``b - a`` with a percentile bootstrap interval."""
+
+    mean: float
+    low: float
+    high: float
+    n: int  # pairs used (both values finite)
+    resamples: int
+    confidence: float
+    seed: int
+
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+    def to_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def paired_bootstrap(
+    a: np.ndarray | list[float],
+    b: np.ndarray | list[float],
+    *,
+    resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> BootstrapCI:
+    """Percentile bootstrap CI of ``mean(b - a)`` over paired samples (images).
+
+    The same image indices are drawn for both members of a pair (a paired design: image
+    difficulty cancels). Pairs where either value is not finite (MS-SSIM on small images, the
+    infinite PSNR of identical images) are dropped first. Seeded: the same inputs and seed give
+    the same interval.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"paired samples must be 1-D of equal length, got {a.shape}, {b.shape}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    d = (b - a)[np.isfinite(a) & np.isfinite(b)]
+    n = len(d)
+    if n == 0:
+        nan = float("nan")
+        return BootstrapCI(nan, nan, nan, 0, resamples, confidence, seed)
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, n, size=(resamples, n))].mean(axis=1)  # (resamples,)
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [alpha, 1.0 - alpha])
+    return BootstrapCI(float(d.mean()), float(low), float(high), n, resamples, confidence, seed)
+
+
+def derangement(n: int, seed: int = 0) -> np.ndarray:
+    """A seeded random permutation of ``range(n)`` with no fixed point (``p[i] != i``).
+
+    Used to give each image another image's caption. Rejection sampling of uniform permutations
+    (about e ≈ 2.7 draws on average). ``n == 1`` has no derangement and raises ``ValueError``.
+    """
+    if n == 1:
+        raise ValueError("one image has no other image's caption to borrow")
+    rng = np.random.default_rng(seed)
+    idx = np.arange(n)
+    while True:
+        p = rng.permutation(n)
+        if not np.any(p == idx):
+            return p

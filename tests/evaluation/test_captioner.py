@@ -1,0 +1,115 @@
+"""taco caption and caption similarity (taco.evaluation.caption), with a tiny random BLIP."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from taco.evaluation.caption import (
+    Captioner,
+    CaptionerUnavailable,
+    auto_caption,
+    caption_folder,
+    text_similarity,
+)
+
+
+@pytest.fixture(scope="module")
+def captioner(tiny_captioner_dir):
+    return Captioner(str(tiny_captioner_dir), max_new_tokens=6)
+
+
+def lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_captioner_returns_one_string_per_image(captioner, sample_image):
+    caps = captioner([sample_image, sample_image.convert("L"), sample_image.resize((40, 30))])
+    assert len(caps) == 3 and all(isinstance(c, str) and c for c in caps)
+    assert caps[0] == captioner([sample_image])[0]  # greedy decoding: deterministic
+
+
+def test_caption_folder_fills_and_resumes(captioner, folder_factory, tmp_path):
+    folder = folder_factory(tmp_path / "kodak", captions=False)
+    report = caption_folder(folder, captioner, batch_size=3, progress=False)
+    assert report.written == 4 and report.already == 0
+    recs = lines(folder / "captions.jsonl")
+    assert sorted(r["image"] for r in recs) == sorted(p.name for p in folder.glob("*.png"))
+    assert all(r["captioner"] == str(captioner.name) and len(r["captions"]) == 1 for r in recs)
+
+    # nothing left to do
+    assert caption_folder(folder, captioner, progress=False).written == 0
+    # an interrupted run: last line lost, the one before half written -> two captioned again
+    text = (folder / "captions.jsonl").read_text().splitlines(keepends=True)
+    (folder / "captions.jsonl").write_text("".join(text[:2]) + text[2][:15])
+    again = caption_folder(folder, captioner, progress=False)
+    assert again.written == 2 and again.already == 2
+    assert sorted(map(json.dumps, lines(folder / "captions.jsonl"))) == sorted(map(json.dumps, recs))
+
+    # the dataset reader takes the file as is
+    from taco.evaluation.datasets import open_dataset
+
+    ds = open_dataset(str(folder))
+    assert ds.captioned and str(captioner.name) in ds.caption_source
+
+
+def test_human_captions_are_kept(captioner, tiny_folder):
+    before = (tiny_folder / "captions.jsonl").read_text()
+    report = caption_folder(tiny_folder, captioner, progress=False)
+    assert report.written == 0 and report.already == 4
+    assert (tiny_folder / "captions.jsonl").read_text() == before
+
+
+def test_unreadable_images_are_reported(captioner, tmp_path, sample_image):
+    sample_image.save(tmp_path / "good.png")
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    report = caption_folder(tmp_path, captioner, progress=False)
+    assert report.written == 1 and report.unreadable and "bad.png" in report.unreadable[0]
+
+
+def test_auto_caption(tiny_captioner_dir, tiny_folder):
+    paths = sorted(tiny_folder.glob("*.png"))
+    caps = auto_caption(paths, str(tiny_captioner_dir), batch_size=3)
+    assert len(caps) == 4 and all(isinstance(c, str) for c in caps)
+
+
+def test_missing_captioner_fails_fast(tmp_path, monkeypatch):
+    t0 = time.perf_counter()
+    with pytest.raises(CaptionerUnavailable, match="not a local model folder"):
+        Captioner(str(tmp_path / "empty"), allow_download=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(CaptionerUnavailable, match="HF_HUB_OFFLINE"):
+        Captioner("Salesforce/no-such-captioner-xyz")
+    assert time.perf_counter() - t0 < 10
+
+
+def test_text_similarity_scores():
+    pytest.importorskip("pycocoevalcap")
+    refs = ["a cat sits on a red mat", "two dogs run across a grassy field", "a bowl of soup on a table"]
+    same = text_similarity(refs, refs)
+    assert same["bleu4"] == pytest.approx(1.0, abs=1e-6)
+    assert same["cider_d"] == pytest.approx(10.0, rel=1e-6)  # pycocoevalcap's 0-10 scale
+    assert same["images"] == 3 and (same["spice"] is not None or same["spice_skipped"])
+    other = text_similarity(refs, ["a cat on a mat", "a dog in a field", "soup"])
+    assert other["bleu4"] < same["bleu4"] and other["cider_d"] < same["cider_d"]
+    with pytest.raises(ValueError):
+        text_similarity(refs, refs[:2])
+
+
+def test_text_similarity_in_an_evaluation(captioner, tiny_folder, tmp_path):
+    pytest.importorskip("pycocoevalcap")
+    from taco.evaluation.datasets import open_dataset
+    from taco.evaluation.evaluate import evaluate_model, load_model
+    from taco.evaluation.runner import read_rows
+
+    model, info = load_model("elic-tiny")
+    path = evaluate_model(model, info, open_dataset(str(tiny_folder)), tmp_path, captioner=captioner,
+                          progress=False)
+    result = json.loads(path.read_text())
+    rows = read_rows(path.with_suffix(".csv"))
+    assert all(r["gen_caption_original"] and r["gen_caption_recon"] for r in rows)
+    sim = result["points"][0]["text_similarity"]
+    assert sim["images"] == 4 and 0.0 <= sim["bleu4"] <= 1.0 and 0.0 <= sim["cider_d"] <= 10.0
+    assert result["text_similarity"]["captioner"] == str(captioner.name)

@@ -1,0 +1,144 @@
+"""Classic codecs (taco.evaluation.classic): real files, bpp from bytes, matched rate."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import stat
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from taco.evaluation.classic import (
+    CodecUnavailable,
+    code_at_bpp,
+    evaluate_codec,
+    evaluate_matched,
+    get_codec,
+    interpolate_rd,
+)
+from taco.evaluation.datasets import open_dataset
+from taco.evaluation.evaluate import evaluate_model, load_model
+from taco.evaluation.runner import read_rows
+
+
+@pytest.fixture
+def photo(sample_image):
+    return sample_image.crop((100, 60, 196, 156))  # 96 x 96
+
+
+@pytest.mark.parametrize(("name", "magic"), [("jpeg", b"\xff\xd8"), ("webp", b"RIFF"), ("avif", b"ftyp")])
+def test_pillow_codecs_write_real_files(photo, name, magic):
+    codec = get_codec(name)
+    low, _ = codec.code(photo, 10)
+    data, decoded = codec.code(photo, 90)
+    assert magic in data[:12]
+    assert decoded.size == photo.size and decoded.mode == "RGB"
+    with Image.open(io.BytesIO(data)) as again:  # the bytes alone decode to the same picture
+        assert np.array_equal(np.asarray(again.convert("RGB")), np.asarray(decoded))
+    assert len(low) < len(data)
+    assert codec.code(photo, 90)[0] == data  # deterministic
+    with pytest.raises(ValueError):
+        codec.code(photo, 1000)
+
+
+def test_unknown_and_missing_codecs_say_why(monkeypatch):
+    with pytest.raises(CodecUnavailable, match="unknown codec"):
+        get_codec("jpeg-xl")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(CodecUnavailable, match="bpgenc, bpgdec not on PATH"):
+        get_codec("bpg")
+    with pytest.raises(CodecUnavailable, match="EncoderApp, DecoderApp not on PATH"):
+        get_codec("vtm")
+
+
+def _fake_binaries(folder: Path, scripts: dict[str, str]) -> None:
+    folder.mkdir()
+    for name, body in scripts.items():
+        path = folder / name
+        path.write_text(f"#!{sys.executable}\nimport sys, shutil\nargs = sys.argv[1:]\n{body}\n")
+        path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+
+def test_bpg_through_its_binaries(photo, tmp_path, monkeypatch):
+    # stand-ins for bpgenc/bpgdec that "encode" by copying the PNG: exercises the plumbing
+    _fake_binaries(tmp_path / "bin", {
+        "bpgenc": "assert args[args.index('-f') + 1] == '444'\n"
+                  "shutil.copy(args[-1], args[args.index('-o') + 1])",
+        "bpgdec": "shutil.copy(args[-1], args[args.index('-o') + 1])",
+    })
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    codec = get_codec("bpg")
+    data, decoded = codec.code(photo, 30)
+    assert data[:4] == b"\x89PNG" and np.array_equal(np.asarray(decoded), np.asarray(photo))
+
+
+def test_vtm_through_its_binaries(photo, tmp_path, monkeypatch):
+    _fake_binaries(tmp_path / "bin", {
+        "EncoderApp": "assert '--ChromaFormatIDC=444' in args\n"
+                      "shutil.copy(args[args.index('-i') + 1], args[args.index('-b') + 1])",
+        "DecoderApp": "shutil.copy(args[args.index('-b') + 1], args[args.index('-o') + 1])",
+    })
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(CodecUnavailable, match="TACO_VTM_CFG"):
+        get_codec("vtm")
+    cfg = tmp_path / "encoder_intra_vtm.cfg"
+    cfg.write_text("")
+    monkeypatch.setenv("TACO_VTM_CFG", str(cfg))
+    data, decoded = get_codec("vtm").code(photo, 32)
+    assert len(data) == 3 * 96 * 96  # the raw 4:4:4 planes the fake "encoder" copied
+    # YCbCr 8-bit round trip: within a couple of levels of the original
+    assert np.abs(np.asarray(decoded, np.int16) - np.asarray(photo, np.int16)).max() <= 3
+
+
+def test_code_at_bpp_finds_the_closest_quality(photo):
+    codec = get_codec("jpeg")
+    bpps = {q: 8 * len(codec.code(photo, q)[0]) / (96 * 96) for q in range(1, 101)}
+    for target in (0.5, 1.3, 2.0, 50.0):
+        q, data, _ = code_at_bpp(codec, photo, target)
+        best = min(abs(b - target) for b in bpps.values())
+        assert abs(8 * len(data) / (96 * 96) - target) == pytest.approx(best, abs=0.1)
+        assert bpps[q] == 8 * len(data) / (96 * 96)
+    assert code_at_bpp(codec, photo, 50.0)[0] == max(bpps, key=bpps.get)  # out of range: top end
+
+
+def test_interpolate_rd():
+    points = [{"bpp": 0.25, "psnr": 30.0}, {"bpp": 1.0, "psnr": 34.0}, {"bpp": 0.5, "psnr": 32.0}]
+    assert interpolate_rd(points, 0.5, "psnr") == pytest.approx(32.0)
+    assert interpolate_rd(points, math.sqrt(0.5), "psnr") == pytest.approx(33.0)  # linear in log
+    assert math.isnan(interpolate_rd(points, 2.0, "psnr"))
+    assert math.isnan(interpolate_rd(points, 0.5, "lpips"))
+
+
+def test_sweep_run_is_resumable(tiny_folder, tmp_path):
+    ds = open_dataset(str(tiny_folder))
+    jpeg = get_codec("jpeg")
+    path = evaluate_codec(jpeg, ds, tmp_path, qualities=[20, 80], progress=False)
+    result = json.loads(path.read_text())
+    rows = read_rows(tmp_path / result["csv"])
+    assert len(rows) == 8 and [p["setting"] for p in result["points"]] == ["q20", "q80"]
+    assert result["points"][0]["bpp"] < result["points"][1]["bpp"]
+    assert result["points"][0]["psnr"] < result["points"][1]["psnr"]
+    for r in rows:  # bpp from the bytes written
+        assert float(r["bpp"]) == 8 * int(r["bytes"]) / (int(r["height"]) * int(r["width"]))
+    # resumable like model runs
+    again = json.loads(evaluate_codec(jpeg, ds, tmp_path, qualities=[20, 80], progress=False).read_text())
+    assert again["timing"]["images_timed"] == 0 and again["points"] == result["points"]
+
+
+def test_matched_to_a_model(tiny_folder, tmp_path):
+    ds = open_dataset(str(tiny_folder))
+    jpeg = get_codec("jpeg")
+    model, info = load_model("elic-tiny")
+    model_json = evaluate_model(model, info, ds, tmp_path, progress=False)
+    matched = json.loads(evaluate_matched(jpeg, ds, tmp_path, model_json, progress=False).read_text())
+    assert matched["kind"] == "classic-matched" and matched["points"][0]["images"] == 4
+    targets = {r["image"]: float(r["bpp"]) for r in read_rows(model_json.with_suffix(".csv"))}
+    for r in read_rows(tmp_path / matched["csv"]):
+        assert float(r["target_bpp"]) == targets[r["image"]]
+    assert matched["bpp_gap"]["mean_abs"] < 0.5

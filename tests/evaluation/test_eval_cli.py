@@ -1,0 +1,80 @@
+"""taco evaluate / plot / caption through the real command line."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+import taco.cli
+
+
+@pytest.fixture
+def taco_main(monkeypatch):
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    return taco.cli.main
+
+
+def test_evaluate_plot_caption_commands(taco_main, tiny_folder, tmp_path, capsys, tiny_captioner_dir):
+    out = tmp_path / "eval"
+    rc = taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--classic", "jpeg,bpg",
+                    "--qualities", "jpeg=30,70", "--match-bpp", "--fid", "off", "--cmmd-clip", "off",
+                    "-o", str(out), "-q"])
+    assert rc == 0
+    captured = capsys.readouterr()
+    assert "skipping bpg: BPG: bpgenc, bpgdec not on PATH" in captured.err
+    assert "elic-tiny (untrained) on photos (4 images): bpp" in captured.out
+    folder = out / "photos"
+    names = {p.name for p in folder.iterdir()}
+    assert {"jpeg.json", "jpeg.csv", "rd.png", "rd.svg"} <= names
+    has_bd = importlib.util.find_spec("bjontegaard") is not None
+    assert ("rd.bdrate.md" in names) == has_bd
+    assert any(n.startswith("jpeg.matched-elic-tiny-") and n.endswith(".json") for n in names)
+    assert json.loads((folder / "jpeg.json").read_text())["codec_settings"]["subsampling"] == "4:2:0"
+
+    assert taco_main(["plot", str(folder), "-o", str(tmp_path / "fig"), "--anchor", "JPEG"]) == 0
+    assert (tmp_path / "fig.png").is_file() and (tmp_path / "fig.svg").is_file()
+    assert ("Anchor: **JPEG**" in capsys.readouterr().out) == has_bd
+
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for p in tiny_folder.glob("*.png"):
+        (bare / p.name).write_bytes(p.read_bytes())
+    assert taco_main(["caption", str(bare), "-m", str(tiny_captioner_dir), "-q", "--max-new-tokens", "4"]) == 0
+    assert len((bare / "captions.jsonl").read_text().splitlines()) == 4
+
+
+def test_user_errors_are_one_line(taco_main, tiny_folder, tmp_path, capsys):
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "no-such-model", "-o", str(tmp_path)]) == 2
+    assert "neither a checkpoint" in capsys.readouterr().err
+    assert taco_main(["evaluate", str(tmp_path / "missing"), "--classic", "jpeg", "-o", str(tmp_path)]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert taco_main(["evaluate", str(tiny_folder), "-o", str(tmp_path)]) == 2
+    assert "nothing to evaluate" in capsys.readouterr().err
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--caption-mode", "random",
+                      "-o", str(tmp_path)]) == 2
+    assert "unknown caption mode" in capsys.readouterr().err
+    assert taco_main(["caption", str(tiny_folder), "-m", str(tmp_path / "nope")]) == 2
+    assert "not a local model folder" in capsys.readouterr().err
+    assert taco_main(["plot", str(tmp_path / "nothing-here")]) == 2
+
+
+def test_compare_caption_modes_command(taco_main, tiny_folder, tmp_path, capsys):
+    out = tmp_path / "eval"
+    rc = taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--compare-caption-modes",
+                    "shuffled,empty,fixed:NA", "--fid", "off", "--cmmd-clip", "off", "--no-plot",
+                    "--bootstrap", "200", "-o", str(out), "-q"])
+    assert rc == 0
+    assert "| fixed:NA | 4 | 4 |" in capsys.readouterr().err  # gamma = 0: identical files
+    folder = out / "photos"
+    tag = next(p.stem for p in folder.glob("taco-tiny-*.csv") if "caption" not in p.name)
+    true_run = json.loads((folder / f"{tag}.json").read_text())
+    assert true_run["format"] == "taco-eval" and true_run["caption_mode"] == "true"
+    comparison = json.loads((folder / f"{tag}.caption-modes.json").read_text())
+    assert set(comparison["modes"]) == {"shuffled", "empty", "fixed:NA"}  # "true" added as reference
+    assert comparison["bootstrap"]["resamples"] == 200
+    assert (folder / f"{tag}.caption-modes.md").is_file()
+    for mode in ("shuffled", "empty"):
+        assert json.loads((folder / f"{tag}.caption-{mode}.json").read_text())["label"].endswith(
+            f"[caption {mode}]")

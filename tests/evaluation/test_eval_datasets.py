@@ -1,0 +1,72 @@
+"""Evaluation datasets by name, with the paper's crop rules (taco.evaluation.datasets)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from taco.evaluation.datasets import DatasetError, open_dataset
+
+
+def _jpeg(path, size=(320, 240)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (120, 80, 40)).save(path)
+
+
+def test_folder_and_samples(tiny_folder):
+    ds = open_dataset(str(tiny_folder))
+    assert ds.kind == "folder" and ds.name == "photos" and ds.crop is None and len(ds) == 4
+    assert ds.captions[0].startswith("A smiling astronaut")
+    assert tuple(ds.images[0].image.shape) == (3, 64, 64)
+    assert len(open_dataset(str(tiny_folder), limit=2)) == 2
+    cropped = open_dataset(str(tiny_folder), crop=32)
+    assert tuple(cropped.images[0].image.shape) == (3, 32, 32) and cropped.describe()["crop"] == "center 32x32"
+    samples = open_dataset("samples")
+    assert samples.kind == "samples" and len(samples) == 4 and samples.captioned
+
+
+def test_kodak_and_clic_are_not_cropped(tiny_folder):
+    for kind in ("kodak", "clic"):
+        ds = open_dataset(f"{kind}:{tiny_folder}")
+        assert ds.name == kind and ds.crop is None
+
+
+def test_coco30k_is_karpathy_restval_centre_cropped(tmp_path):
+    images = []
+    for i, split in enumerate(["restval", "test", "restval"]):
+        name = f"COCO_val2014_{i:012d}.jpg"
+        _jpeg(tmp_path / "val2014" / name)
+        images.append({"filepath": "val2014", "filename": name, "split": split,
+                       "sentences": [{"raw": f"caption {i} a"}, {"raw": f"caption {i} b"}]})
+    (tmp_path / "dataset_coco.json").write_text(json.dumps({"images": images}))
+    ds = open_dataset(f"coco30k:{tmp_path}")
+    assert ds.name == "coco30k" and len(ds) == 2 and ds.crop == 256
+    assert ds.captions == ["caption 0 a", "caption 2 a"]
+    assert tuple(ds.images[0].image.shape) == (3, 256, 256)
+    assert open_dataset(f"coco30k:{tmp_path}", crop=0).crop is None  # explicit override
+
+
+def test_coco40k_is_all_of_val2014_uncropped(tmp_path):
+    anns = {"images": [], "annotations": []}
+    for i in range(3):
+        name = f"COCO_val2014_{i:012d}.jpg"
+        _jpeg(tmp_path / "val2014" / name)
+        anns["images"].append({"id": i, "file_name": name})
+        anns["annotations"].append({"image_id": i, "caption": f"a photo {i}"})
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "captions_val2014.json").write_text(json.dumps(anns))
+    ds = open_dataset(f"coco40k:{tmp_path}")
+    assert len(ds) == 3 and ds.crop is None and tuple(ds.images[1].image.shape) == (3, 240, 320)
+
+
+def test_missing_things_are_clear_errors(tmp_path):
+    with pytest.raises(DatasetError, match="no such folder"):
+        open_dataset(str(tmp_path / "nope"))
+    with pytest.raises(DatasetError, match="dataset_coco.json"):
+        open_dataset(f"coco30k:{tmp_path}")
+    with pytest.raises(DatasetError, match="captions_val2014.json"):
+        open_dataset(f"coco40k:{tmp_path}")
+    with pytest.raises(DatasetError, match="no images"):
+        open_dataset(str(tmp_path))

@@ -1,0 +1,91 @@
+"""RD figures and reference points (taco.evaluation.plot, taco.evaluation.reference)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from taco.evaluation.plot import collect_curves, load_results, plot_results
+from taco.evaluation.reference import REFERENCES, reference_datasets, references_for
+
+
+def result(label: str, kind: str, points: list[dict], dataset: str = "val", dkind: str = "folder") -> dict:
+    return {
+        "format": "taco-eval", "version": 1, "kind": kind, "label": label, "codec": label.lower(),
+        "dataset": {"name": dataset, "kind": dkind, "images": 14, "crop": "none"},
+        "set_metrics": {"fid": {"computed": True, "mode": "256x256 patches ..."}}, "points": points,
+    }
+
+
+@pytest.fixture
+def results_dir(tmp_path: Path) -> Path:
+    jpeg = [{"setting": f"q{q}", "bpp": b, "psnr": p, "ms_ssim": m, "lpips": lp, "fid": f}
+            for q, b, p, m, lp, f in [(20, 0.4, 28.0, 0.93, 0.20, 60.0), (50, 0.8, 31.0, 0.96, 0.10, 30.0),
+                                      (80, 1.5, 34.0, 0.98, 0.05, 12.0)]]
+    webp = [{**p, "bpp": 0.8 * p["bpp"]} for p in jpeg]
+    files = {
+        "jpeg.json": result("JPEG", "classic", jpeg),
+        "webp.json": result("WebP", "classic", webp),
+        "m1.json": result("TACO", "learned", [{"bpp": 0.3, "psnr": 29.5, "ms_ssim": 0.95, "lpips": 0.06, "fid": 20.0}]),
+        "m2.json": result("TACO", "learned", [{"bpp": 0.6, "psnr": 32.5, "ms_ssim": 0.97, "lpips": 0.03, "fid": 9.0}]),
+        "matched.json": result("JPEG @ TACO bpp", "classic-matched", [{"bpp": 0.31, "psnr": 27.0, "lpips": 0.25}]),
+        "other.json": {"format": "something-else"},
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_text(json.dumps(data))
+    (tmp_path / "broken.json").write_text("{")
+    return tmp_path
+
+
+def test_references_are_labelled_by_dataset():
+    assert set(reference_datasets()) == {"kodak", "coco30k"}
+    kodak = {r.label for r in references_for("kodak")}
+    assert kodak == {"ELIC (paper)", "LIC-TCM large (paper)", "MS-ILLM (paper)"}
+    for r in REFERENCES:
+        assert all("bpp" in p for p in r.points)
+    elic = references_for("kodak")[0]
+    assert elic.points[0] == {"bpp": 0.1235, "psnr": 29.11} and not elic.has("lpips")
+    assert {r.label for r in references_for("coco30k")} == {"TACO (paper)", "HiFiC (TACO paper)"}
+
+
+def test_results_group_into_curves(results_dir):
+    results = load_results([results_dir])
+    assert len(results) == 5  # other formats and broken files are ignored
+    curves = {c.label: c for c in collect_curves(results)["val"]}
+    assert [p["bpp"] for p in curves["TACO"].points] == [0.3, 0.6]  # two checkpoints, one curve
+    assert curves["JPEG @ TACO bpp"].kind == "classic-matched"
+
+
+def test_plot_writes_png_svg_and_bd_table(results_dir, tmp_path):
+    pytest.importorskip("bjontegaard")
+    out = tmp_path / "fig" / "rd"
+    written = plot_results([results_dir], out, anchor="JPEG")
+    names = sorted(p.name for p in written)
+    assert names == ["rd.bdrate.json", "rd.bdrate.md", "rd.png", "rd.svg"]
+    with Image.open(out.with_suffix(".png")) as im:
+        assert im.width > 800 and im.height > 400
+    svg = out.with_suffix(".svg").read_text()
+    assert "PSNR" in svg and "FID" in svg and "256 px patches" in svg
+    assert "ELIC (paper)" not in svg  # a photos/val plot gets no Kodak references by default
+    table = json.loads((out.parent / "rd.bdrate.json").read_text())["table"]
+    assert table["WebP"]["psnr"]["bd_rate"] == pytest.approx(-20.0)
+
+
+def test_reference_points_on_request(results_dir, tmp_path):
+    plot_results([results_dir], tmp_path / "rd", reference="kodak")
+    svg = (tmp_path / "rd.svg").read_text()
+    assert "ELIC (paper), kodak" in svg and "MS-ILLM (paper), kodak" in svg
+    with pytest.raises(ValueError, match="no reference points"):
+        plot_results([results_dir], tmp_path / "rd", reference="clic")
+    with pytest.raises(ValueError, match="no taco-eval"):
+        plot_results([tmp_path / "rd.svg"], tmp_path / "x")
+
+
+def test_kodak_results_get_kodak_references_automatically(tmp_path):
+    r = result("TACO", "learned", [{"bpp": 0.3, "psnr": 31.0}], dataset="kodak", dkind="kodak")
+    (tmp_path / "k.json").write_text(json.dumps(r))
+    plot_results([tmp_path / "k.json"], tmp_path / "rd")
+    assert "LIC-TCM large (paper), kodak" in (tmp_path / "rd.svg").read_text()

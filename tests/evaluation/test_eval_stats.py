@@ -1,0 +1,54 @@
+"""Paired bootstrap and derangements (taco.evaluation.stats)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from taco.evaluation.stats import derangement, paired_bootstrap
+
+
+def test_bootstrap_ci_contains_mean_and_is_reproducible():
+    rng = np.random.default_rng(1)
+    a = rng.normal(30, 2, 50)
+    b = a + 0.3 + rng.normal(0, 0.5, 50)
+    ci = paired_bootstrap(a, b, resamples=2000, seed=0)
+    assert ci.low < ci.mean < ci.high
+    assert ci.mean == pytest.approx(np.mean(b - a))
+    assert ci.excludes_zero()  # a 0.3 shift with 0.5 noise over 50 pairs is clear
+    assert paired_bootstrap(a, b, resamples=2000, seed=0) == ci
+    assert paired_bootstrap(a, b, resamples=2000, seed=1) != ci
+
+
+def test_bootstrap_is_paired():
+    # large between-image spread, tiny constant shift: a paired CI is narrow around the shift
+    a = np.linspace(10, 40, 30)
+    ci = paired_bootstrap(a, a + 0.1, seed=0)
+    assert ci.low == pytest.approx(0.1) and ci.high == pytest.approx(0.1)
+
+
+def test_bootstrap_drops_non_finite_pairs():
+    a = np.array([1.0, 2.0, np.nan, np.inf, 5.0])
+    b = np.array([2.0, 3.0, 4.0, 5.0, np.nan])
+    ci = paired_bootstrap(a, b, seed=0)
+    assert ci.n == 2 and ci.mean == pytest.approx(1.0)
+    empty = paired_bootstrap([np.nan], [1.0])
+    assert empty.n == 0 and np.isnan(empty.mean)
+
+
+def test_bootstrap_rejects_unpaired_input():
+    with pytest.raises(ValueError):
+        paired_bootstrap([1.0, 2.0], [1.0])
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 14, 100])
+def test_derangement_has_no_fixed_point(n):
+    p = derangement(n, seed=3)
+    assert sorted(p) == list(range(n))
+    assert not np.any(p == np.arange(n))
+    assert np.array_equal(p, derangement(n, seed=3))
+
+
+def test_derangement_of_one_is_impossible():
+    with pytest.raises(ValueError):
+        derangement(1)

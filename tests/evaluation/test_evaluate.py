@@ -1,0 +1,228 @@
+"""taco evaluate on tiny models: real bytes, CSV/JSON, resume, reproducibility, caption modes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from taco.codec import compress_image, decompress_tensor
+from taco.evaluation.datasets import open_dataset
+from taco.evaluation.evaluate import (
+    CaptionMode,
+    EvaluationError,
+    compare_caption_modes,
+    evaluate_model,
+    format_comparison,
+    load_model,
+)
+from taco.evaluation.measure import SetMetrics, hific_patches
+from taco.evaluation.runner import ResultsFileError, read_rows
+from taco.metrics import psnr
+
+
+@pytest.fixture(scope="module")
+def tiny_taco_model():
+    return load_model("taco-tiny")
+
+
+@pytest.fixture(scope="module")
+def text_sensitive():
+    """taco-tiny with gamma = 1: the adapter's output reaches the latent, so text changes bytes."""
+    from taco.evaluation.evaluate import ModelInfo
+    from taco.models import create_model, model_fingerprint
+
+    model = create_model("taco-tiny", seed=0, gamma_init=1.0)
+    info = ModelInfo("taco-tiny+gamma1", "taco-tiny+gamma1", False, model_fingerprint(model).hex(),
+                     config=model.config.to_dict())
+    return model, info
+
+
+def run(model_info, folder: Path, out: Path, **kw) -> dict:
+    model, info = model_info
+    path = evaluate_model(model, info, open_dataset(str(folder)), out, progress=False, **kw)
+    return json.loads(path.read_text())
+
+
+def test_csv_json_written_from_real_bytes(tiny_taco_model, tiny_folder, tmp_path):
+    model, info = tiny_taco_model
+    result = run(tiny_taco_model, tiny_folder, tmp_path)
+    rows = read_rows(tmp_path / result["csv"])
+    assert [r["image"] for r in rows] == sorted(p.name for p in tiny_folder.glob("*.png"))
+    assert result["complete"] and result["points"][0]["images"] == 4
+    assert result["model"]["fingerprint"] == info.fingerprint and not result["model"]["trained"]
+    assert torch.__version__.startswith(result["environment"]["versions"]["torch"])
+    assert result["dataset"]["caption_source"].startswith("captions.jsonl")
+
+    # the row is what the container really holds: same bytes, bpp from their length, same PSNR
+    r0 = rows[0]
+    x = open_dataset(str(tiny_folder)).images[0].image.unsqueeze(0)
+    res = compress_image(x, r0["caption"], model)
+    assert hashlib.sha256(res.data).hexdigest() == r0["sha256"]
+    assert float(r0["bpp"]) == 8 * len(res.data) / (64 * 64) == res.bpp
+    x_hat, _ = decompress_tensor(res.data, model)
+    assert float(r0["psnr"]) == pytest.approx(float(psnr(x, x_hat)[0]))
+    assert math.isnan(float(r0["ms_ssim"]))  # 64 px: too small for 5-scale MS-SSIM
+    assert result["points"][0]["bpp"] == pytest.approx(np.mean([float(r["bpp"]) for r in rows]))
+
+
+def test_resume_skips_done_images_and_reproduces(tiny_taco_model, tiny_folder, tmp_path):
+    result = run(tiny_taco_model, tiny_folder, tmp_path / "a")
+    csv_a = (tmp_path / "a" / result["csv"]).read_bytes()
+    # a second run codes nothing
+    again = run(tiny_taco_model, tiny_folder, tmp_path / "a")
+    assert again["timing"]["images_timed"] == 0
+    assert (tmp_path / "a" / result["csv"]).read_bytes() == csv_a
+    # an interrupted run (last row lost, next one half written) resumes to the same file
+    lines = csv_a.decode().splitlines(keepends=True)
+    (tmp_path / "a" / result["csv"]).write_text("".join(lines[:-2]) + lines[-2][:20])
+    resumed = run(tiny_taco_model, tiny_folder, tmp_path / "a")
+    assert resumed["timing"]["images_timed"] == 2
+    assert (tmp_path / "a" / result["csv"]).read_bytes() == csv_a
+    # a fresh run elsewhere gives byte-identical results
+    run(tiny_taco_model, tiny_folder, tmp_path / "b")
+    assert (tmp_path / "b" / result["csv"]).read_bytes() == csv_a
+
+
+def test_resume_refuses_another_configuration(tiny_taco_model, tiny_folder, tmp_path):
+    run(tiny_taco_model, tiny_folder, tmp_path, mode="empty")
+    result = json.loads(next(tmp_path.glob("*.caption-empty.json")).read_text())
+    result["run"]["model_fingerprint"] = "0" * 16
+    next(tmp_path.glob("*.caption-empty.json")).write_text(json.dumps(result))
+    with pytest.raises(ResultsFileError, match="model_fingerprint"):
+        run(tiny_taco_model, tiny_folder, tmp_path, mode="empty")
+
+
+def test_caption_modes():
+    caps = [f"caption {i}" for i in range(6)]
+    shuffled = CaptionMode.parse("shuffled").captions(caps, seed=0)
+    assert sorted(shuffled) == caps and all(s != c for s, c in zip(shuffled, caps, strict=True))
+    assert shuffled == CaptionMode.parse("shuffled").captions(caps, seed=0)
+    assert CaptionMode.parse("empty").captions(caps) == [""] * 6
+    assert CaptionMode.parse("fixed:NA").captions(caps) == ["NA"] * 6
+    assert CaptionMode.parse("fixed:").captions(caps) == [""] * 6
+    assert CaptionMode.parse("true").captions(caps) == caps
+    assert str(CaptionMode.parse("fixed:a photo")) == "fixed:a photo"
+    assert CaptionMode.parse("fixed:a photo").slug.startswith("fixed-a-photo-")
+    for bad in ("random", "fixed", ""):
+        with pytest.raises(EvaluationError):
+            CaptionMode.parse(bad)
+
+
+def test_text_reaches_the_bytes_only_when_gamma_is_nonzero(tiny_taco_model, text_sensitive,
+                                                          tiny_folder, tmp_path):
+    for model_info, differ in ((tiny_taco_model, False), (text_sensitive, True)):
+        out = tmp_path / model_info[1].tag
+        runs = {}
+        for mode in ("true", "shuffled", "fixed:NA"):
+            model, info = model_info
+            runs[mode] = evaluate_model(model, info, open_dataset(str(tiny_folder)), out,
+                                        mode=mode, progress=False)
+        cmp = compare_caption_modes(runs, resamples=500, seed=0)
+        for mode in ("shuffled", "fixed:NA"):
+            entry = cmp["modes"][mode]
+            assert entry["images"] == 4
+            # gamma = 0 (a fresh TACO): the adapter adds nothing, files are identical
+            assert (entry["identical_files"] < 4) == differ
+            for m in ("bpp", "psnr", "lpips"):
+                assert entry[m]["low"] <= entry[m]["mean"] <= entry[m]["high"]
+                if not differ:
+                    assert entry[m]["mean"] == 0.0
+        used = [r["caption"] for r in read_rows(runs["shuffled"].with_suffix(".csv"))]
+        true = [r["caption"] for r in read_rows(runs["true"].with_suffix(".csv"))]
+        assert sorted(used) == sorted(true) and all(u != t for u, t in zip(used, true, strict=True))
+        again = compare_caption_modes(runs, resamples=500, seed=0)
+        assert json.dumps(again, sort_keys=True) == json.dumps(cmp, sort_keys=True)
+        assert "| shuffled | 4 |" in format_comparison(cmp)
+
+
+def test_uncaptioned_folder_needs_a_caption_mode(tiny_taco_model, tmp_path, folder_factory):
+    folder = folder_factory(tmp_path / "bare", captions=False)
+    ds = open_dataset(str(folder))
+    assert not ds.captioned and "taco caption" in ds.caption_source
+    with pytest.raises(EvaluationError, match="taco caption"):
+        run(tiny_taco_model, folder, tmp_path / "out")
+    assert run(tiny_taco_model, folder, tmp_path / "out", mode="empty")["complete"]
+
+
+def test_text_free_model_refuses_caption_modes(tiny_folder, tmp_path):
+    with pytest.raises(EvaluationError, match="takes no text"):
+        run(load_model("elic-tiny"), tiny_folder, tmp_path, mode="shuffled")
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(EvaluationError, match="neither a checkpoint"):
+        load_model("no-such-model")
+
+
+class FakeInception:
+    """Stands in for the Inception network: per-channel means and variances as features."""
+
+    source = "fake (test)"
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        flat = images.flatten(2)  # (N, 3, HW)
+        return torch.cat([flat.mean(-1), flat.var(-1)], dim=1).float()  # (N, 6)
+
+
+@pytest.fixture(scope="module")
+def tiny_clip():
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    cfg = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, image_size=32, patch_size=16, projection_dim=16)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return CLIPVisionModelWithProjection(cfg).eval()
+
+
+def test_set_metrics_fid_and_cmmd(tiny_taco_model, tiny_folder, tmp_path, tiny_clip):
+    sets = SetMetrics(n_images=4, fid="full", extractor=FakeInception(), clip_model=tiny_clip)
+    result = run(tiny_taco_model, tiny_folder, tmp_path, sets=sets)
+    point = result["points"][0]
+    assert point["fid"] > 0 and point["fid_samples"] == 4
+    assert point["cmmd"] > 0 and point["cmmd_samples"] == 4
+    fid = result["set_metrics"]["fid"]
+    assert fid["computed"] and fid["network"] == "fake (test)" and fid["reliable"] is False
+    assert result["set_metrics"]["cmmd"]["computed"]
+    # features survive in files: a resumed run recomputes the same set metrics without coding
+    again = run(tiny_taco_model, tiny_folder, tmp_path, sets=sets)
+    assert again["timing"]["images_timed"] == 0
+    assert again["points"][0]["fid"] == pytest.approx(point["fid"])
+    assert again["points"][0]["cmmd"] == pytest.approx(point["cmmd"])
+
+
+def test_fid_mode_choice_and_missing_network(monkeypatch):
+    assert SetMetrics(n_images=30_000, extractor=FakeInception()).fid_mode == "full"
+    small = SetMetrics(n_images=24, extractor=FakeInception())
+    assert small.fid_mode == "patches" and small.fid_feature == "inception-p256"
+    off = SetMetrics(n_images=24, fid="off")
+    assert off.fid_feature is None and not off.describe()["fid"]["computed"]
+
+    from taco.evaluation import measure
+    from taco.metrics import MetricUnavailable
+
+    def unavailable(device):
+        raise MetricUnavailable("no Inception weights here")
+
+    monkeypatch.setattr(measure, "InceptionFeatures", unavailable)
+    missing = SetMetrics(n_images=24)
+    assert missing.fid_mode == "off" and "no Inception" in missing.describe()["fid"]["reason"]
+    with pytest.raises(ValueError):
+        SetMetrics(n_images=3, fid="sometimes")
+
+
+def test_cmmd_with_an_unavailable_clip_is_skipped_with_a_reason():
+    sets = SetMetrics(n_images=4, fid="off", cmmd_clip="/no/such/clip-folder")
+    assert sets.clip is None and "CLIP" in sets.describe()["cmmd"]["reason"]
+
+
+@pytest.mark.parametrize(("h", "w", "n"), [(384, 512, 3), (576, 768, 8), (256, 256, 1), (200, 900, 0)])
+def test_hific_patches(h, w, n):
+    patches = hific_patches(torch.rand(1, 3, h, w))
+    assert patches.shape == (n, 3, 256, 256)
