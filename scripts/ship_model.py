@@ -25,7 +25,7 @@ def main() -> None:
     model = load_checkpoint(args.checkpoint)
     meta = dict(model.metadata)
     dst = save_checkpoint(model, ASSETS / f"{args.name}.safetensors", model_id=args.name,
-                          metadata=meta, half=True)
+                          metadata=meta, half=True, compact_tables=True)
     data = meta.get("train_data", {})
     trained_on = (f"{Path(str(data.get('root', '?'))).name} ({data.get('images', '?')} images), "
                   f"{meta.get('trained_steps', '?')} steps on {meta.get('device', '?')}")

@@ -20,7 +20,7 @@ from . import __version__
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 DEFAULT_MODEL = "taco-minilm"
 #: Modules that add their own subcommands through ``register(subparsers)`` (train, evaluate, ...).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench")
 
 
 class CLIError(Exception):
@@ -309,6 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (CLIError, TacoFormatError, ImageReadError, CheckpointError, TextEncoderUnavailable) as exc:
+        print(f"taco {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file that cannot be read or written: missing, a folder, disk full
         print(f"taco {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -137,8 +137,48 @@ class PretrainedEntry:
     description: str = ""
 
 
-#: Trained checkpoints shipped with the package. Empty until models are trained (issue 9).
-PRETRAINED: dict[str, PretrainedEntry] = {}
+_SMALL_DESC = (
+    "reduced width (N=48, M=96), trained on a shared 2-core CPU: 1,500 steps of batch 8, 128 px "
+    "crops, Adam lr 3e-4, loss = rate + λ·255²·MSE + 3.5·LPIPS (no CLIP term: CLIP weights are "
+    "not available offline); see docs/models.md"
+)
+
+#: Trained checkpoints shipped with the package (fp16 weights, compact tables; SHA-256 checked on
+#: load). q3/q4 are the paper's 3rd and 4th rate points (λ = 0.0016, 0.004).
+PRETRAINED: dict[str, PretrainedEntry] = {
+    "taco-minilm-small-q4": PretrainedEntry(
+        file="taco-minilm-small-q4.safetensors",
+        sha256="c117797a36aa5bcff1c7ddd0f1f01e2eb9bb062eaa258a0f8965e1ac550f09c0",
+        architecture="taco",
+        lmbda=0.004,
+        trained_on="shared/data/photos/train (158 captioned photos)",
+        description=_SMALL_DESC,
+    ),
+    "taco-minilm-small-q3": PretrainedEntry(
+        file="taco-minilm-small-q3.safetensors",
+        sha256="ebfb5722da6f26fb949abddc6948cda906b866047757c7170f6543ec23781283",
+        architecture="taco",
+        lmbda=0.0016,
+        trained_on="shared/data/photos/train (158 captioned photos)",
+        description=_SMALL_DESC,
+    ),
+    "elic-small-q4": PretrainedEntry(
+        file="elic-small-q4.safetensors",
+        sha256="bd0468c44915a4d3e349cfe0ed95c4b7facaa3141983072fe17acff9519a7f76",
+        architecture="elic",
+        lmbda=0.004,
+        trained_on="shared/data/photos/train (158 captioned photos)",
+        description=_SMALL_DESC,
+    ),
+    "elic-small-q3": PretrainedEntry(
+        file="elic-small-q3.safetensors",
+        sha256="d5a97c3f4946bc57bc8a6210a688b83d1970159cfb7435452d94e41379c43ba6",
+        architecture="elic",
+        lmbda=0.0016,
+        trained_on="shared/data/photos/train (158 captioned photos)",
+        description=_SMALL_DESC,
+    ),
+}
 
 
 def _text_dim(spec: dict[str, Any]) -> int:
@@ -204,22 +244,33 @@ def save_checkpoint(
     model_id: str | None = None,
     metadata: dict[str, Any] | None = None,
     half: bool = False,
+    compact_tables: bool = False,
 ) -> Path:
     """Write ``model`` as one self-describing safetensors file, atomically.
 
     The entropy-coder tables are rebuilt (``update(force=True)``) first, so the file can be used
     for real coding as is. ``metadata`` (λ, training data, steps, ...) is stored beside the config.
+    ``half`` stores float weights as float16; they load back as float32. ``compact_tables``
+    leaves out the Gaussian-conditional CDF tables (identical for every channel group and
+    derived from the stored scale table: most of a small model's file) and stores their SHA-256;
+    :func:`load_checkpoint` rebuilds them and refuses the file if the rebuilt tables differ.
     """
     path = Path(path)
     model.update(force=True)
     invalidate_fingerprint(model)
     state = {}
+    dropped = _gaussian_table_keys(model) if compact_tables else []
+    # fp16 for network weights only: buffers (scale tables) and the entropy bottleneck's
+    # quantiles define the coder's tables and stay exact
+    halvable = {k for k, _ in model.named_parameters() if "entropy_bottleneck" not in k}
     for k, v in model.state_dict().items():
+        if k in dropped:
+            continue
         v = v.detach().cpu().contiguous().clone()
-        if half and v.is_floating_point():
+        if half and k in halvable and v.is_floating_point():
             v = v.half()
         state[k] = v
-    header = {
+    header: dict[str, Any] = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
         "taco_version": __version__,
@@ -228,11 +279,55 @@ def save_checkpoint(
         "entropy_tables_updated": True,
         "metadata": {**getattr(model, "metadata", {}), **(metadata or {})},
     }
+    if dropped:
+        header["gaussian_tables_sha256"] = _tables_digest(model.state_dict(), dropped)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     save_file(state, str(tmp), metadata={"taco": json.dumps(header)})
     os.replace(tmp, path)
     return path
+
+
+_TABLE_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")
+
+
+def _gaussian_table_keys(model: torch.nn.Module) -> list[str]:
+    from compressai.entropy_models import GaussianConditional
+
+    return [f"{name}.{b}" for name, m in model.named_modules()
+            if isinstance(m, GaussianConditional) for b in _TABLE_BUFFERS]
+
+
+def _tables_digest(state: dict[str, torch.Tensor], keys: list[str]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(keys):
+        h.update(k.encode())
+        h.update(state[k].detach().cpu().to(torch.int32).contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _rebuild_gaussian_tables(
+    model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str, path: os.PathLike[str]
+) -> None:
+    """Fill the Gaussian-conditional tables left out by ``compact_tables`` into ``state``."""
+    from compressai.entropy_models import GaussianConditional
+
+    keys = _gaussian_table_keys(model)
+    for name, m in model.named_modules():
+        if not isinstance(m, GaussianConditional):
+            continue
+        scale_key = f"{name}.scale_table"
+        if scale_key not in state:
+            raise CheckpointError(f"{path}: missing tensor {scale_key}")
+        rebuilt = GaussianConditional(None)
+        rebuilt.update_scale_table(state[scale_key], force=True)
+        for b in _TABLE_BUFFERS:
+            state[f"{name}.{b}"] = getattr(rebuilt, b).clone()
+    if _tables_digest(state, keys) != digest:
+        raise CheckpointError(
+            f"{path}: the entropy-coder tables rebuilt on this machine differ from those the model "
+            "was saved with, so its files would not decode bit-exactly here"
+        )
 
 
 def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -273,13 +368,15 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     try:
         config = ModelConfig.from_dict(header["config"])
         model = build_model(config)
-    except CheckpointError:
-        raise
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     except (TypeError, ValueError, KeyError, RuntimeError, MemoryError) as exc:
         # a bad value (groups, residual, ...) or sizes too large to allocate
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
     state = {k: v.float() if v.is_floating_point() else v
              for k, v in load_file(str(path), device="cpu").items()}
+    if "gaussian_tables_sha256" in header:
+        _rebuild_gaussian_tables(model, state, header["gaussian_tables_sha256"], path)
     expected = set(model.state_dict())
     missing, unexpected = expected - set(state), set(state) - expected
     if missing or unexpected:

@@ -118,3 +118,25 @@ def test_half_precision_storage(tmp_path, sample_image):
     data = taco.compress(crop, None, a)
     assert data == taco.compress(crop, None, b)
     assert taco.decompress(data, b).size == (64, 64)
+
+
+def test_compact_tables_round_trip_and_tamper_check(tmp_path, sample_image):
+    model = create_model("elic-tiny", seed=2)
+    full = save_checkpoint(model, tmp_path / "full.safetensors")
+    small = save_checkpoint(model, tmp_path / "small.safetensors", compact_tables=True)
+    assert small.stat().st_size < 0.5 * full.stat().st_size
+    a, b = load(full), load(small)
+    assert model_fingerprint(a) == model_fingerprint(b)  # identical tables after the rebuild
+    crop = sample_image.crop((0, 0, 64, 64))
+    assert taco.compress(crop, None, a) == taco.compress(crop, None, b)
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(small), framework="pt") as f:
+        header = json.loads(f.metadata()["taco"])
+    header["gaussian_tables_sha256"] = "0" * 64
+    save_file(load_file(str(small)), str(tmp_path / "bad.safetensors"),
+              metadata={"taco": json.dumps(header)})
+    with pytest.raises(CheckpointError, match="rebuilt on this machine differ"):
+        load(tmp_path / "bad.safetensors")
