@@ -2,23 +2,33 @@
 
 The caption guides the encoder only: :func:`decompress` takes no caption and never loads a text
 encoder. Inputs are padded (replicating the last row/column) to a multiple of 64 and cropped back.
-Coding is deterministic: the same image, caption and model give the same bytes.
+Coding is deterministic: the same image, caption and model give the same bytes, and a file decodes
+to the same latents on any machine: the entropy-parameter path (h_a, h_s, context and parameter
+networks -> scales, means, CDF indexes) runs in float64 on the CPU (:func:`coding_codec`), because
+float32 results differ in the last bits between thread counts, BLAS paths and devices and a single
+scale crossing a table boundary turns the rest of the image into garbage (docs/reliability.md).
+Untrusted input never reaches CompressAI's rANS decoder unchecked (:class:`BoundedRansCoder`).
 """
 
 from __future__ import annotations
 
+import copy
 import os
+import sys
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
+from compressai.entropy_models import EntropyBottleneck, EntropyModel, GaussianConditional
 from PIL import Image
 from torch import Tensor
 
 from .bitstream import TacoFormatError, TacoHeader, pack, unpack
-from .images import image_to_tensor, load_image, restore_mode, tensor_to_image, to_rgb
-from .models import PAD_MULTIPLE, PRETRAINED, load, model_fingerprint
+from .images import MAX_PIXELS, image_to_tensor, load_image, restore_mode, tensor_to_image, to_rgb
+from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, load, model_fingerprint
 from .models.elic import ELIC
 from .text import get_text_encoder
 from .text.base import TextEncoder, TextTokens
@@ -49,6 +59,135 @@ def pad_to_multiple(x: Tensor, multiple: int = PAD_MULTIPLE) -> Tensor:
         return x
     # replicate padding needs at least one pixel; sizes 1x1 work too
     return F.pad(x, (0, pw, 0, ph), mode="replicate")
+
+
+# --------------------------------------------------------------------------- entropy coding
+
+
+class BoundedRansCoder:
+    """CompressAI's rANS coder with the input checks its C++ decoder lacks.
+
+    ``compressai.ans.RansDecoder`` (ryg_rans: 64-bit state, 32-bit words) trusts its input: it
+    reads an 8-byte initial state even from an empty string, and on a corrupt string it keeps
+    reading words past the end of the buffer, up to one per symbol (a 100-byte file declaring
+    1024x1024 made it crash with SIGSEGV). Before a string reaches it we check what every string the
+    encoder writes satisfies -- at least 8 bytes, a multiple of 4, an initial state in
+    [2^31, 2^63) -- and append zero bytes beyond the most the decoder can read from such a state
+    (:func:`rans_overread_bound`). A valid string is read exactly to its end, so the padding
+    never changes what a valid file decodes to.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.name = inner.name  # EntropyModel pickles its coder by name
+
+    def encode_with_indexes(self, *args: Any, **kwargs: Any) -> bytes:
+        return self._inner.encode_with_indexes(*args, **kwargs)
+
+    def decode_with_indexes(
+        self, string: bytes, indexes: list[int], cdfs: list[list[int]], cdf_lengths: list[int],
+        offsets: list[int],
+    ) -> list[int]:
+        check_rans_string(string)
+        padded = bytes(string) + bytes(rans_overread_bound(len(indexes), len(string)))
+        return self._inner.decode_with_indexes(padded, indexes, cdfs, cdf_lengths, offsets)
+
+
+def check_rans_string(string: bytes) -> None:
+    """Raise :class:`TacoFormatError` unless ``string`` can be a CompressAI rANS string."""
+    n = len(string)
+    if n < 8 or n % 4:
+        raise TacoFormatError(
+            f"corrupt .taco file: an entropy-coded string of {n} bytes (rANS strings are "
+            "multiples of 4 bytes, at least 8)"
+        )
+    # Rans64DecInit: the state is two native-endian 32-bit words, low word first.
+    state = int.from_bytes(string[:4], sys.byteorder) | int.from_bytes(string[4:8], sys.byteorder) << 32
+    if not (1 << 31) <= state < (1 << 63):
+        raise TacoFormatError("corrupt .taco file: an entropy-coded string starts with an invalid rANS state")
+
+
+def rans_overread_bound(num_symbols: int, num_bytes: int) -> int:
+    """Most bytes the rANS decoder can read past the end of a string that passed
+    :func:`check_rans_string`, decoding ``num_symbols`` symbols (derivation: docs/reliability.md).
+
+    From a state >= 2^31 it stays >= 2^31; each 32-bit refill adds 32 bits and a symbol removes
+    at most 16, a 4-bit bypass read 4, so refills <= 1.04 + S/2 + G/8 over G bypass reads; with
+    zero padding G <= 272 S + 128 W (W = num_bytes / 4), hence <= 3.04 + 34.5 S + 15 W words.
+    """
+    return 4 * (4 + 35 * num_symbols) + 16 * num_bytes
+
+
+def guard_entropy_coders(module: nn.Module) -> nn.Module:
+    """Route every entropy model in ``module`` through :class:`BoundedRansCoder` (in place)."""
+    for m in module.modules():
+        if isinstance(m, EntropyModel) and not isinstance(m.entropy_coder, BoundedRansCoder):
+            m.entropy_coder = BoundedRansCoder(m.entropy_coder)
+    return module
+
+
+def check_entropy_tables(module: nn.Module) -> None:
+    """Raise :class:`CheckpointError` unless every entropy model's coder tables are well formed.
+
+    The C++ coder indexes them without bounds checks and divides by symbol frequencies: a
+    checkpoint whose ``_cdf_length`` is 1 made ``taco.compress`` die with SIGFPE. Each CDF must
+    start at 0, rise strictly and end at 2^16 at ``cdf_length - 1`` (>= 3 entries), and there must
+    be one per scale-table entry (Gaussian conditional) or per channel (entropy bottleneck).
+    """
+    for name, em in module.named_modules():
+        if not isinstance(em, EntropyModel):
+            continue
+        cdf, lengths, offsets = em._quantized_cdf, em._cdf_length.reshape(-1), em._offset.reshape(-1)
+        n = cdf.shape[0] if cdf.dim() == 2 else -1
+        want = n  # indexes the coder is given are < want
+        if isinstance(em, GaussianConditional):
+            want = em.scale_table.numel()
+        elif isinstance(em, EntropyBottleneck):
+            want = em.channels
+        ok = n == want and n > 0 and lengths.numel() == n and offsets.numel() == n
+        if ok:
+            ok = bool(((lengths >= 3) & (lengths <= cdf.shape[1])).all())
+        if ok:
+            cols = torch.arange(cdf.shape[1])
+            last = lengths.long()[:, None] - 1
+            rising = (cdf[:, 1:] > cdf[:, :-1]) | (cols[None, 1:] > last)  # only inside each CDF
+            end = cdf.gather(1, last)[:, 0]
+            ok = bool(rising.all() and (cdf[:, 0] == 0).all() and (end == 1 << 16).all())
+        if not ok:
+            raise CheckpointError(
+                f"the model's entropy-coder tables ({name}) are malformed: the checkpoint is "
+                "corrupt or was not saved with save_checkpoint"
+            )
+
+
+def _inputs_to_float64(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(a.double() if isinstance(a, Tensor) else a for a in args)
+
+
+def coding_codec(model: ELIC) -> nn.Module:
+    """The latent codec that :func:`compress` and :func:`decompress` code with.
+
+    A float64 copy of ``model.latent_codec`` on the CPU, whose convolutions take float32 inputs
+    (y, y_hat) and compute in float64. In float32, scales and means differ in the last bits
+    between thread counts, oneDNN on/off, memory layouts and devices, and one scale crossing a
+    scale-table boundary makes the decoder use another CDF than the encoder from there on
+    (docs/reliability.md: a file encoded with 2 threads and decoded with 1 lost 61k of 245k
+    symbols). In float64 they agree to ~1e-16 and the decoded latents are bit-identical; y_hat
+    stays float32 on both sides. Built once per model (keyed by its fingerprint; ~8 bytes per
+    latent-codec parameter), tables checked (:func:`check_entropy_tables`), coders guarded.
+    """
+    fingerprint = model_fingerprint(model)
+    cached = model.__dict__.get("_taco_coding_codec")
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    codec = copy.deepcopy(model.latent_codec).to("cpu", torch.float64).eval()
+    for m in codec.modules():
+        if isinstance(m, nn.modules.conv._ConvNd):
+            m.register_forward_pre_hook(_inputs_to_float64)
+    check_entropy_tables(codec)
+    guard_entropy_coders(codec)
+    model.__dict__["_taco_coding_codec"] = (fingerprint, codec)
+    return codec
 
 
 def _as_rgb_tensor(image: ImageLike) -> tuple[Tensor, str]:
@@ -92,7 +231,8 @@ def compress_image(
     device = next(model.parameters()).device
     x = pad_to_multiple(x.to(device))
     text = encode_text(model, [caption or ""], text_encoder)
-    out = model.compress(x, text) if model.uses_text else model.compress(x)  # type: ignore[call-arg]
+    y = model.analysis(x, text)  # (1, M, H/16, W/16) float32, on the model's device
+    out = coding_codec(model).compress(y.cpu())
     strings = [s[0] for s in out["strings"]]
     header = TacoHeader(
         model_id=getattr(model, "model_id", "custom"),
@@ -130,11 +270,22 @@ def resolve_model(data: bytes, model: ELIC | None) -> ELIC:
 
 
 @torch.no_grad()
-def decompress_tensor(data: bytes, model: ELIC | None = None) -> tuple[Tensor, str]:
-    """Decode ``.taco`` bytes -> ((1, 3, H, W) float in [0, 1], original mode). No caption."""
+def decompress_tensor(
+    data: bytes, model: ELIC | None = None, *, max_pixels: int | None = MAX_PIXELS
+) -> tuple[Tensor, str]:
+    """Decode ``.taco`` bytes -> ((1, 3, H, W) float in [0, 1], original mode). No caption.
+
+    A file declaring more than ``max_pixels`` pixels is refused before anything is allocated
+    for it (``None``: no cap; the container caps each side at 32768).
+    """
     parsed = unpack(data)
-    model = resolve_model(data, model)
     hdr = parsed.header
+    if max_pixels is not None and hdr.height * hdr.width > max_pixels:
+        raise TacoFormatError(
+            f"this file declares a {hdr.width}x{hdr.height} image ({hdr.height * hdr.width} pixels), "
+            f"over the decoder's cap of {max_pixels}; pass max_pixels= to decode it anyway"
+        )
+    model = resolve_model(data, model)
     if hdr.fingerprint != model_fingerprint(model):
         raise TacoFormatError(
             f"this file was made with another model (file: {hdr.model_id!r}, fingerprint "
@@ -147,17 +298,23 @@ def decompress_tensor(data: bytes, model: ELIC | None = None) -> tuple[Tensor, s
         )
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
     strings = [[s] for s in parsed.strings]
-    x_hat = model.decompress(strings, model.latent_shapes(ph, pw))["x_hat"]
+    y_hat = coding_codec(model).decompress(strings, model.latent_shapes(ph, pw))["y_hat"]
+    device = next(model.parameters()).device
+    x_hat = model.g_s(y_hat.to(device)).clamp_(0, 1)
     return x_hat[..., : hdr.height, : hdr.width].cpu(), hdr.mode
 
 
-def decompress(data: bytes, model: ELIC | None = None, *, restore: bool = True) -> Image.Image:
+def decompress(
+    data: bytes, model: ELIC | None = None, *, restore: bool = True,
+    max_pixels: int | None = MAX_PIXELS,
+) -> Image.Image:
     """Decode ``.taco`` bytes to a PIL image. Needs no caption and loads no text encoder.
 
     ``model`` may be omitted when the file was made by a built-in trained model. With
     ``restore`` the image is converted back to its original mode where sensible (L, I;16, ...).
+    Every malformed, corrupted or oversized (``max_pixels``) file raises :class:`TacoFormatError`.
     """
-    x_hat, mode = decompress_tensor(data, model)
+    x_hat, mode = decompress_tensor(data, model, max_pixels=max_pixels)
     image = tensor_to_image(x_hat)
     if restore and mode != "RGB":
         with warnings.catch_warnings():

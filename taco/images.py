@@ -158,6 +158,8 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
         )
         if mode in ("P", "PA"):
             image = image.convert("RGBA")
+        elif mode == "La":  # Pillow converts premultiplied La to LA only
+            image = image.convert("LA")
         return image.convert("RGB"), mode
     if mode in _WIDE_INT_MODES:
         return _wide_int_to_l(image).convert("RGB"), mode

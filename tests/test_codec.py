@@ -26,7 +26,9 @@ def test_round_trip_equals_forward_reconstruction(tiny_taco, sample_image):
         ref = tiny_taco(x, encode_text(tiny_taco, [CAPTION]))["x_hat"].clamp(0, 1)
     assert mode == "RGB"
     assert decoded.shape == (1, 3, 130, 200)
-    assert torch.equal(decoded, ref[..., :130, :200])
+    # The coder computes means/scales in float64 (taco.codec.coding_codec), the forward pass in
+    # float32: same symbols, y_hat within ~1e-7, so x_hat agrees to well under half a grey level.
+    torch.testing.assert_close(decoded, ref[..., :130, :200], rtol=0, atol=1e-5)
 
 
 def test_same_input_same_bytes_and_same_pixels(tiny_taco, sample_image):

@@ -1,0 +1,246 @@
+"""Bytes written vs the model's own information content, and where the difference goes.
+
+For each sample photo and model:
+
+    ideal     Σ -log2 p(ŷ), Σ -log2 p(ẑ) from the eval-mode forward pass (the rate the model trains on)
+    scales    ŷ costed with each scale rounded up to the coder's 64-level scale table (z: = ideal)
+    table     the same symbols costed with the coder's integer tables: 16-bit quantised CDFs,
+              escapes + 4-bit bypass chunks
+    written   bytes of the rANS strings (one per channel group and pass, plus z: 11 for ELIC)
+    single    bytes if all of them went into one rANS stream (BufferedRansEncoder), checked by
+              decoding it back
+    header    the .taco container header, for this model id
+
+So ``scales - ideal`` is what the scale table costs, ``table - scales`` the 16-bit CDFs, ``written - table`` what 11 separate rANS
+streams cost (each flushes its 32-bit state and pads to 16 bits), ``written - single`` what one
+stream would save. With random weights the latents fit their priors badly (many escapes, and the
+forward's likelihood floor of 1e-9 then *over*states the ideal), so unless a checkpoint is given
+the model is first fitted briefly (``--fit-steps``, rate + λ·MSE on random crops of the samples):
+enough for its priors to describe its latents, which is all this measurement needs.
+
+    python benchmarks/bitstream_overhead.py                     # elic-small + taco-minilm-small
+    python benchmarks/bitstream_overhead.py --models elic-tiny --fit-steps 100 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+warnings.filterwarnings("ignore")
+
+from compressai import ans  # noqa: E402
+
+from taco.bench import SAMPLE_IMAGES, SAMPLES  # noqa: E402
+from taco.cli import read_captions_jsonl  # noqa: E402
+from taco.codec import compress_image, pad_to_multiple  # noqa: E402
+from taco.images import image_to_tensor, load_image, to_rgb  # noqa: E402
+from taco.models import create_model, fast_codec, load  # noqa: E402
+from taco.pipeline import model_text_encoder  # noqa: E402
+
+BYPASS_BITS = 4  # compressai's rANS bypass_precision
+
+
+def table_bits(em: Any, symbols: torch.Tensor, indexes: torch.Tensor) -> float:
+    """Bits the coder's integer tables assign to ``symbols`` (before stream termination)."""
+    t = fast_codec._tables(em)
+    prec = em.entropy_coder_precision
+    sym = symbols.reshape(-1).cpu().numpy().astype(np.int64)
+    idx = indexes.reshape(-1).cpu().numpy().astype(np.int64)
+    offsets = np.asarray(t.offsets)[idx]
+    max_value = np.asarray(t.lengths)[idx] - 2
+    value = sym - offsets
+    raw = np.where(value < 0, -2 * value - 1, 2 * (value - max_value))
+    escaped = (value < 0) | (value >= max_value)
+    slot = np.where(escaped, max_value, value)
+    width = max(len(r) for r in t.cdfs)
+    cdf = np.array([r + [r[-1]] * (width - len(r)) for r in t.cdfs], dtype=np.int64)
+    freq = cdf[idx, slot + 1] - cdf[idx, slot]
+    bits = float(np.sum(prec - np.log2(freq)))
+    for r in raw[escaped]:
+        n = 0
+        while r >> (n * BYPASS_BITS):
+            n += 1
+        bits += BYPASS_BITS * (n // 15 + 1 + n)  # count (chunks of 15), then n raw chunks
+    return bits
+
+
+def scale_table_bits(gc: Any, symbols: torch.Tensor, indexes: torch.Tensor) -> float:
+    """Σ -log2 p of y symbols under the Gaussian at the table scale (what the tables sample)."""
+    scales = gc.scale_table[indexes.long()]
+    p = gc._likelihood(symbols.float(), scales)
+    if gc.use_likelihood_bound:
+        p = gc.likelihood_lower_bound(p)
+    return float(-torch.log2(p).sum())
+
+
+def measure(model: Any, x: torch.Tensor, caption: str) -> dict[str, Any]:
+    encoder = model_text_encoder(model)
+    text = encoder.encode([caption]) if encoder is not None else None
+    with torch.no_grad():
+        fwd = model(x, text) if model.uses_text else model(x)
+        ideal = {k: float(-torch.log2(v).sum()) for k, v in fwd["likelihoods"].items()}
+
+        calls: list[tuple[Any, torch.Tensor, torch.Tensor]] = []
+        encode = fast_codec._encode
+
+        def recording(em: Any, symbols: torch.Tensor, indexes: torch.Tensor) -> list[bytes]:
+            calls.append((em, symbols, indexes))
+            return encode(em, symbols, indexes)
+
+        fast_codec._encode = recording  # type: ignore[assignment]
+        try:
+            y = model.analysis(x, text) if model.uses_text else model.analysis(x)
+            out = fast_codec.compress_latent(model.latent_codec, y)
+        finally:
+            fast_codec._encode = encode  # type: ignore[assignment]
+    strings = [s[0] for s in out["strings"]]
+    z_em = calls[0][0]  # the hyper branch is coded first
+    table = {"y": 0.0, "z": 0.0}
+    scales = {"y": 0.0, "z": ideal["z"]}
+    for em, sym, idx in calls:
+        table["z" if em is z_em else "y"] += table_bits(em, sym, idx)
+        if em is not z_em:
+            scales["y"] += scale_table_bits(em, sym, idx)
+    written = {"y": 8 * sum(len(s) for s in strings[:-1]), "z": 8 * len(strings[-1])}
+    single = single_stream_bytes(calls)
+    return {"ideal_bits": ideal, "scale_table_bits": scales, "table_bits": table,
+            "written_bits": written,
+            "single_stream_bytes": single, "strings": len(strings)}
+
+
+def single_stream_bytes(calls: list[tuple[Any, torch.Tensor, torch.Tensor]]) -> int:
+    """Code z then every y pass into one rANS stream; decode it back to check; return its size."""
+    enc = ans.BufferedRansEncoder()
+    for em, sym, idx in calls:
+        t = fast_codec._tables(em)
+        enc.encode_with_indexes(sym.reshape(-1).tolist(), idx.reshape(-1).tolist(), t.cdfs,
+                                t.lengths, t.offsets)
+    stream = enc.flush()
+    dec = ans.RansDecoder()
+    dec.set_stream(stream)
+    for em, sym, idx in calls:
+        t = fast_codec._tables(em)
+        got = dec.decode_stream(idx.reshape(-1).tolist(), t.cdfs, t.lengths, t.offsets)
+        if got != sym.reshape(-1).tolist():
+            raise AssertionError("single-stream round trip failed")
+    return len(stream)
+
+
+def fit(model: Any, images: list[torch.Tensor], captions: list[str], steps: int,
+        lmbda: float = 0.013, crop: int = 128, batch: int = 4, seed: int = 0) -> None:
+    """A few hundred steps of rate + λ·255²·MSE on random crops, then the coder tables rebuilt."""
+    g = torch.Generator().manual_seed(seed)
+    encoder = model_text_encoder(model)
+    main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]
+    aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
+    opt = torch.optim.Adam(main_params, lr=1e-3)
+    aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
+    model.train()
+    for _ in range(steps):
+        xs, caps = [], []
+        for _ in range(batch):
+            i = int(torch.randint(len(images), (1,), generator=g))
+            im = images[i]
+            top = int(torch.randint(im.shape[-2] - crop + 1, (1,), generator=g))
+            left = int(torch.randint(im.shape[-1] - crop + 1, (1,), generator=g))
+            xs.append(im[..., top : top + crop, left : left + crop])
+            caps.append(captions[i])
+        x = torch.cat(xs)
+        out = model(x, encoder.encode(caps)) if model.uses_text else model(x)
+        bpp = sum(-torch.log2(v).sum() for v in out["likelihoods"].values()) / (batch * crop * crop)
+        loss = bpp + lmbda * 255**2 * torch.mean((out["x_hat"] - x) ** 2)
+        opt.zero_grad()
+        aux_opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(main_params, 1.0)
+        opt.step()
+        model.aux_loss().backward()
+        aux_opt.step()
+    model.eval()
+    model.update(force=True)
+    from taco.models.registry import invalidate_fingerprint
+
+    invalidate_fingerprint(model)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--models", nargs="+", default=["elic-small", "taco-minilm-small"],
+                   help="architecture names (random weights) or checkpoint files")
+    p.add_argument("--fit-steps", type=int, default=300,
+                   help="fit architectures (not checkpoints) this many steps first (default 300)")
+    p.add_argument("--images", nargs="+", default=list(SAMPLE_IMAGES))
+    p.add_argument("--scale-levels", type=int, default=0,
+                   help="rebuild the Gaussian tables with this many scale levels (0.11..256, log "
+                   "spaced; CompressAI's default is 64) before measuring: a what-if")
+    p.add_argument("--json", metavar="FILE")
+    args = p.parse_args(argv)
+    captions = read_captions_jsonl(SAMPLES / "captions.jsonl")
+    rows = []
+    for name in args.models:
+        model = load(name) if Path(name).is_file() else create_model(name)
+        if not Path(name).is_file() and args.fit_steps:
+            paths = [Path(i) if Path(i).is_file() else SAMPLES / i for i in args.images]
+            fit(model, [image_to_tensor(to_rgb(load_image(q))[0]) for q in paths],
+                [captions.get(q.name, "a photo") for q in paths], args.fit_steps)
+        if args.scale_levels:
+            from compressai.models.base import get_scale_table
+
+            model.update(scale_table=get_scale_table(levels=args.scale_levels), force=True)
+            from taco.models.registry import invalidate_fingerprint
+
+            invalidate_fingerprint(model)
+        for image_name in args.images:
+            path = Path(image_name) if Path(image_name).is_file() else SAMPLES / image_name
+            image = to_rgb(load_image(path))[0]
+            caption = captions.get(path.name, "a photo")
+            x = pad_to_multiple(image_to_tensor(image))
+            m = measure(model, x, caption)
+            res = compress_image(image, caption, model)
+            ideal = sum(m["ideal_bits"].values())
+            scaled = sum(m["scale_table_bits"].values())
+            table = sum(m["table_bits"].values())
+            written = sum(m["written_bits"].values())
+            row = {
+                "model": getattr(model, "model_id", name), "image": path.name,
+                "fit_steps": 0 if Path(name).is_file() else args.fit_steps,
+                "scale_levels": args.scale_levels or 64,
+                "width": image.width, "height": image.height, **m,
+                "file_bytes": len(res.data), "header_bytes": res.header_bytes,
+                "bpp": res.bpp,
+                "scale_table_overhead_pct": 100 * (scaled / ideal - 1),
+                "cdf_overhead_pct": 100 * (table / scaled - 1),
+                "z_table_overhead_pct": 100 * (m["table_bits"]["z"] / m["ideal_bits"]["z"] - 1),
+                "stream_overhead_pct": 100 * (written / table - 1),
+                "payload_overhead_pct": 100 * (written / ideal - 1),
+                "single_stream_overhead_pct": 100 * (8 * m["single_stream_bytes"] / ideal - 1),
+                "stream_bytes_saved_by_one_stream": written / 8 - m["single_stream_bytes"],
+            }
+            rows.append(row)
+            print(f"{row['model']:>12} {path.name:<22} {image.width}x{image.height} "
+                  f"bpp {row['bpp']:.3f}  ideal {ideal / 8:7.0f} B  scale table "
+                  f"+{row['scale_table_overhead_pct']:.2f}%  CDFs +{row['cdf_overhead_pct']:.2f}% "
+                  f"(z +{row['z_table_overhead_pct']:.2f}%)  "
+                  f"11 streams +{row['stream_overhead_pct']:.2f}%  payload "
+                  f"+{row['payload_overhead_pct']:.2f}%  one stream "
+                  f"+{row['single_stream_overhead_pct']:.2f}% "
+                  f"(saves {row['stream_bytes_saved_by_one_stream']:.0f} B)  header {row['header_bytes']} B",
+                  flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    if not rows or not all(math.isfinite(r["payload_overhead_pct"]) for r in rows):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

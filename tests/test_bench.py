@@ -1,0 +1,118 @@
+"""``taco bench``: it runs, and its JSON has what issue 6 asks for. No assertion on any time."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from taco import cli
+from taco.bench import BenchConfig, format_table, headline_ratios, peak_memory, summary
+
+SYSTEMS = {"taco", "elic", "elic-compressai-path", "compressai-elic"}
+RATIOS = {
+    "taco_encode_cold/elic_encode",
+    "taco_encode_cached/elic_encode",
+    "taco_encode_cold_sequential/elic_encode",
+    "taco_decode/elic_decode",
+    "elic_codec/compressai_elic_codec",
+    "elic_entropy_path/compressai_elic_entropy_path",
+}
+
+
+def _bench(argv, monkeypatch):
+    # through the real CLI parser, whether or not taco.cli lists taco.bench yet
+    if "taco.bench" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "taco.bench"))
+    return cli.main(["bench", *argv])
+
+
+def test_quick_bench_writes_json_with_the_expected_keys(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "bench.json"
+    argv = ["--quick", "--runs", "1", "--warmup", "0", "--images", "skimage-chelsea.png",
+            "--crop", "64", "--batch", "1", "--device", "cpu", "--threads", "1", "--json", str(out)]
+    assert _bench(argv, monkeypatch) == 0
+    table = capsys.readouterr().out
+    assert "ratios (of medians)" in table and "taco_encode_cold/elic_encode" in table
+    result = json.loads(out.read_text())
+    assert result["mode"] == "quick" and result["device_type"] == "cpu"
+    assert isinstance(result["threads"], int) and result["device"]
+    assert result["images"] == [{"name": "skimage-chelsea.png", "height": 64, "width": 64}]
+    assert SYSTEMS <= set(result["systems"])
+    taco, elic, anchor = (result["systems"][k] for k in ("taco", "elic", "compressai-elic"))
+    for stages, keys in (
+        (taco, {"text_cold", "text_cached", "g_a", "hyper", "entropy_coding", "encode_cold",
+                "encode_cached", "encode_cold_sequential", "decode"}),
+        (elic, {"g_a", "hyper", "entropy_coding", "encode", "entropy_decoding", "g_s", "decode"}),
+        (anchor, {"g_a", "hyper", "entropy_coding", "encode", "entropy_decoding", "g_s", "decode"}),
+    ):
+        assert keys <= set(stages)
+        for stat in stages.values():
+            assert set(stat) == {"median", "p90", "n"} and stat["n"] == 1
+            assert 0 <= stat["median"] <= stat["p90"]
+    assert RATIOS <= set(result["ratios"])
+    assert all(v is not None and v > 0 for k, v in result["ratios"].items() if k in RATIOS)
+    assert result["batch"]["images"] == 2 and result["batch"]["compress_batch_images_per_s"] > 0
+
+
+def test_summary_median_and_p90():
+    s = summary([5.0, 1.0, 3.0, 2.0, 4.0])
+    assert s == {"median": 3.0, "p90": pytest.approx(4.6), "n": 5}
+
+
+def test_ratios_and_table_from_synthetic_results():
+    def st(ms):
+        return {"median": ms, "p90": ms, "n": 1}
+
+    systems = {
+        "taco": {"encode_cold": st(110.0), "encode_cached": st(101.0),
+                 "encode_cold_sequential": st(130.0), "decode": st(200.0)},
+        "elic": {"encode": st(100.0), "decode": st(200.0), "hyper": st(5.0),
+                 "entropy_coding": st(20.0), "entropy_decoding": st(25.0)},
+        "elic-compressai-path": {"encode": st(150.0), "decode": st(250.0)},
+        "compressai-elic": {"encode": st(150.0), "decode": st(250.0), "hyper": st(10.0),
+                            "entropy_coding": st(40.0), "entropy_decoding": st(50.0)},
+    }
+    r = headline_ratios(systems)
+    assert r["taco_encode_cold/elic_encode"] == pytest.approx(1.10)
+    assert r["taco_encode_cached/elic_encode"] == pytest.approx(1.01)
+    assert r["taco_decode/elic_decode"] == pytest.approx(1.0)
+    assert r["elic_codec/compressai_elic_codec"] == pytest.approx(300 / 400)
+    assert r["elic_entropy_path/compressai_elic_entropy_path"] == pytest.approx(50 / 100)
+    result = {"mode": "quick", "device": "test cpu", "threads": 2, "torch": "x", "compressai": "y",
+              "images": [{"name": "a.png", "width": 64, "height": 64}],
+              "config": {"runs": 1, "warmup": 0}, "systems": systems, "ratios": r}
+    table = format_table(result)
+    assert "110.0 / 110.0" in table and "1.100" in table
+
+
+def test_quick_defaults_can_be_overridden():
+    cfg = BenchConfig.quick_defaults(runs=7, crop=None)
+    assert (cfg.quick, cfg.runs, cfg.crop, cfg.taco_model) == (True, 7, 128, "taco-tiny")
+
+
+@pytest.mark.slow
+def test_full_quick_bench(tmp_path, monkeypatch):
+    out = tmp_path / "bench.json"
+    assert _bench(["--quick", "--device", "cpu", "--threads", "1", "--json", str(out)],
+                  monkeypatch) == 0
+    result = json.loads(out.read_text())
+    assert result["systems"]["taco"]["encode_cold"]["n"] == 3 * 2  # 3 runs x 2 images
+    assert RATIOS <= set(result["ratios_cpu_time"])
+
+
+@pytest.mark.slow
+def test_memory_probe(tmp_path, monkeypatch):
+    out = tmp_path / "mem.json"
+    assert _bench(["--quick", "--device", "cpu", "--memory", "128x192", "--json", str(out)],
+                  monkeypatch) == 0
+    probes = json.loads(out.read_text())["memory"]
+    assert [p["model"] for p in probes] == ["taco-tiny"]
+    for probe in probes:
+        for part in ("encode", "decode"):
+            assert probe[part]["rss_peak_mib"] >= probe[part]["rss_before_mib"] > 0
+
+
+def test_memory_probe_refuses_unpadded_sizes():
+    with pytest.raises(ValueError, match="multiples of 64"):
+        peak_memory("elic-tiny", 100, 64)

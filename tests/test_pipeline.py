@@ -1,0 +1,210 @@
+"""The fast entropy-coding path and the encoder pipeline give exactly the bytes of the plain path."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+from PIL import Image
+
+import taco
+from taco.codec import compress_image, decompress_tensor, pad_to_multiple
+from taco.images import image_to_tensor
+from taco.models import create_model, fast_codec
+from taco.pipeline import coding_codec, compress_batch, encode_with_text_overlap
+from taco.text import build_text_encoder
+from taco.text.base import TextEncoder
+
+CAPTIONS = ["Close up of a tabby cat with green eyes looking to the side.", "", "a cup"]
+
+
+def _x(image: Image.Image, w: int = 192, h: int = 128) -> torch.Tensor:
+    return pad_to_multiple(image_to_tensor(image.crop((0, 0, w, h))))
+
+
+def _fresh_encoder(model) -> TextEncoder:
+    """A new encoder instance: an empty caption cache, so every caption is encoded cold."""
+    spec = dict(model.config.text_encoder)
+    return build_text_encoder(spec.pop("name"), **spec)
+
+
+def _sequential_strings(model, x, caption):
+    """The plain path: caption encoded first (cold), g_a, then CompressAI's own compress() on the
+    latent codec taco.codec codes with."""
+    with torch.no_grad():
+        text = _fresh_encoder(model).encode([caption]) if model.uses_text else None
+        y = model.analysis(x, text) if model.uses_text else model.analysis(x)
+        return coding_codec(model).compress(y.cpu())["strings"]
+
+
+def _compressai_elic():
+    from compressai.models import Elic2022Official
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = Elic2022Official(N=16, M=32, groups=[8, 8, 16]).eval()
+    model.update(force=True)
+    return model
+
+
+# --------------------------------------------------------------------------- fast_codec
+
+
+@pytest.mark.parametrize("which", ["elic-tiny", "compressai", "coding-codec"])
+def test_fast_codec_bytes_and_latents_equal_compressai(which, sample_image, tiny_elic):
+    model = _compressai_elic() if which == "compressai" else tiny_elic
+    # "coding-codec": the float64 copy taco.codec codes with, fed float32 latents
+    codec = coding_codec(model) if which == "coding-codec" else model.latent_codec
+    x = torch.cat([_x(sample_image), _x(sample_image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))])
+    with torch.no_grad():
+        y = model.g_a(x)
+        ref = codec.compress(y)
+        new = fast_codec.compress_latent(codec, y)
+        assert new["strings"] == ref["strings"]  # batch of 2: one string per image
+        assert torch.equal(new["y_hat"], ref["y_hat"])
+        assert [tuple(s) for s in new["shape"]["y"]] == [tuple(s) for s in ref["shape"]["y"]]
+        assert tuple(new["shape"]["hyper"]) == tuple(ref["shape"]["hyper"])
+        dec_ref = codec.decompress(ref["strings"], ref["shape"])["y_hat"]
+        dec_new = fast_codec.decompress_latent(codec, ref["strings"], ref["shape"])
+    assert torch.equal(dec_new["y_hat"], dec_ref)
+    assert torch.equal(dec_new["y_hat"], ref["y_hat"])
+
+
+def test_fast_codec_model_round_trip_matches_model_methods(tiny_taco, sample_image):
+    x = _x(sample_image)
+    text = _fresh_encoder(tiny_taco).encode(CAPTIONS[:1])
+    codec = tiny_taco.latent_codec
+    with torch.no_grad():
+        ref = codec.compress(tiny_taco.analysis(x, text))  # CompressAI's own methods
+        out = fast_codec.compress(tiny_taco, x, text)
+        assert out["strings"] == ref["strings"]
+        a = fast_codec.decompress(tiny_taco, out["strings"], out["shape"])["x_hat"]
+        b = tiny_taco.g_s(codec.decompress(ref["strings"], ref["shape"])["y_hat"]).clamp(0, 1)
+    assert torch.equal(a, b)
+
+
+def test_scale_indexes_equal_build_indexes(tiny_elic):
+    gc = tiny_elic.latent_codec.latent_codec["y"].latent_codec["y0"].latent_codec["y"].gaussian_conditional
+    table = gc.scale_table
+    scales = torch.cat([
+        torch.rand(1000) * 300,  # beyond both ends of the table
+        torch.rand(1000) * 0.2,
+        table, torch.nextafter(table, torch.tensor(0.0)), torch.nextafter(table, torch.tensor(1e9)),
+        torch.tensor([0.0, -1.0, 1e30]),
+    ]).reshape(1, 1, 1, -1)
+    assert torch.equal(fast_codec._scale_indexes(gc, scales), gc.build_indexes(scales))
+
+
+def test_table_cache_follows_the_buffers():
+    model = create_model("elic-tiny", seed=3)
+    eb = model.latent_codec.latent_codec["hyper"].entropy_bottleneck
+    first = fast_codec._tables(eb)
+    assert fast_codec._tables(eb) is first  # reused while the buffers are unchanged
+    with torch.no_grad():
+        eb.quantiles[:, 0, 2] += 5  # wider range -> new (longer) tables on update
+    model.update(force=True)
+    second = fast_codec._tables(eb)
+    assert second is not first and second.cdfs != first.cdfs
+    with torch.no_grad():
+        eb._quantized_cdf[0, 1] += 1  # written in place (as load_state_dict does): rebuilt
+    third = fast_codec._tables(eb)
+    assert third is not second and third.cdfs[0][1] == second.cdfs[0][1] + 1
+
+
+def test_fast_codec_refuses_other_codecs():
+    from compressai.latent_codecs import GaussianConditionalLatentCodec
+
+    codec = GaussianConditionalLatentCodec()
+    assert not fast_codec.supports(codec)
+    with pytest.raises(TypeError, match="not an ELIC latent codec"):
+        fast_codec.compress_latent(codec, torch.zeros(1, 4, 4, 4))
+
+
+# --------------------------------------------------------------------------- text overlap
+
+
+@pytest.mark.parametrize("caption", CAPTIONS)
+def test_overlap_gives_the_bytes_of_the_sequential_path(tiny_taco, sample_image, caption):
+    x = _x(sample_image)
+    sequential = _sequential_strings(tiny_taco, x, caption)
+    cold = encode_with_text_overlap(tiny_taco, x, caption, _fresh_encoder(tiny_taco))
+    assert cold["strings"] == sequential
+    enc = _fresh_encoder(tiny_taco)
+    enc.encode([caption])
+    cached = encode_with_text_overlap(tiny_taco, x, caption, enc)
+    assert cached["strings"] == sequential
+    no_overlap = encode_with_text_overlap(tiny_taco, x, caption, enc, overlap=False)
+    assert no_overlap["strings"] == sequential
+
+
+def test_overlap_with_elic_ignores_text(tiny_elic, sample_image):
+    x = _x(sample_image)
+    assert encode_with_text_overlap(tiny_elic, x, None)["strings"] == _sequential_strings(
+        tiny_elic, x, None)
+
+
+def test_text_worker_errors_reach_the_caller(tiny_taco, sample_image):
+    class Broken(TextEncoder):
+        name, dim, max_tokens = "broken", 32, 38
+
+        def _encode(self, captions):
+            raise RuntimeError("text encoder exploded")
+
+    with pytest.raises(RuntimeError, match="exploded"):
+        encode_with_text_overlap(tiny_taco, _x(sample_image), "a cat", Broken())
+    with pytest.raises(ValueError, match="caption"):
+        encode_with_text_overlap(tiny_taco, _x(sample_image), None)
+
+
+def test_text_width_mismatch_is_refused(tiny_taco, sample_image):
+    class Wrong(TextEncoder):
+        name, dim, max_tokens = "wrong", 64, 38
+
+        def _encode(self, captions):
+            from taco.text.base import TextTokens
+
+            return TextTokens(torch.zeros(len(captions), 38, 64), torch.ones(len(captions), 38, dtype=torch.bool))
+
+    with pytest.raises(ValueError, match="width 64"):
+        encode_with_text_overlap(tiny_taco, _x(sample_image), "a cat", Wrong())
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def test_compress_batch_equals_one_by_one(tiny_taco, sample_image):
+    images = [
+        sample_image.crop((0, 0, 130, 100)),
+        sample_image.crop((50, 20, 180, 120)),
+        sample_image.crop((0, 0, 64, 64)),  # another padded size: starts a new batch
+        sample_image.crop((100, 100, 230, 200)),
+    ]
+    captions = ["a cat", "", "green eyes", "a cat"]
+    batched = compress_batch(images, captions, tiny_taco, batch_size=2)
+    single = [compress_image(im, c, tiny_taco).data for im, c in zip(images, captions, strict=True)]
+    assert [r.data for r in batched] == single
+    decoded, _ = decompress_tensor(batched[1].data, tiny_taco)
+    assert decoded.shape == (1, 3, 100, 130)
+    assert batched[0].header_bytes == len(batched[0].data) - sum(
+        len(s) for s in taco.bitstream.unpack(batched[0].data).strings)
+
+
+def test_compress_batch_elic_and_errors(tiny_elic, tiny_taco, sample_image):
+    images = [sample_image.crop((0, 0, 64, 64))] * 3
+    assert [r.data for r in compress_batch(images, None, tiny_elic, batch_size=2)] == [
+        compress_image(images[0], None, tiny_elic).data] * 3
+    with pytest.raises(ValueError, match="captions"):
+        compress_batch(images, ["a"], tiny_taco)
+    with pytest.raises(ValueError, match="caption per image"):
+        compress_batch(images, None, tiny_taco)
+    with pytest.raises(ValueError, match="batch_size"):
+        compress_batch(images, None, tiny_elic, batch_size=0)
+
+
+@pytest.mark.parametrize("name,overrides", [("taco-tgic-tiny", {}), ("taco-tiny", {"injector_at": "h8"})])
+def test_overlap_matches_every_adapter_variant(name, overrides, sample_image):
+    model = create_model(name, **overrides)
+    x = _x(sample_image, 128, 64)
+    out = encode_with_text_overlap(model, x, CAPTIONS[0], _fresh_encoder(model))
+    assert out["strings"] == _sequential_strings(model, x, CAPTIONS[0])
