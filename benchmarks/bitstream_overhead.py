@@ -12,13 +12,14 @@ For each sample photo and model:
     header    the .taco container header, for this model id
 
 So ``scales - ideal`` is what the scale table costs, ``table - scales`` the 16-bit CDFs, ``written - table`` what 11 separate rANS
-streams cost (each flushes its 32-bit state and pads to 16 bits), ``written - single`` what one
+streams cost (each flushes its 64-bit rANS state: 8 bytes, strings are whole 32-bit words), ``written - single`` what one
 stream would save. With random weights the latents fit their priors badly (many escapes, and the
 forward's likelihood floor of 1e-9 then *over*states the ideal), so unless a checkpoint is given
-the model is first fitted briefly (``--fit-steps``, rate + λ·MSE on random crops of the samples):
+an architecture name is first fitted briefly (``--fit-steps``, rate + λ·MSE on random crops of the samples):
 enough for its priors to describe its latents, which is all this measurement needs.
 
-    python benchmarks/bitstream_overhead.py                     # elic-small + taco-minilm-small
+    python benchmarks/bitstream_overhead.py                     # the shipped small trained models
+    python benchmarks/bitstream_overhead.py --models elic-small-q4 --scale-levels 256
     python benchmarks/bitstream_overhead.py --models elic-tiny --fit-steps 100 --json out.json
 """
 
@@ -43,7 +44,7 @@ from taco.bench import SAMPLE_IMAGES, SAMPLES  # noqa: E402
 from taco.cli import read_captions_jsonl  # noqa: E402
 from taco.codec import compress_image, pad_to_multiple  # noqa: E402
 from taco.images import image_to_tensor, load_image, to_rgb  # noqa: E402
-from taco.models import create_model, fast_codec, load  # noqa: E402
+from taco.models import PRETRAINED, create_model, fast_codec, load  # noqa: E402
 from taco.pipeline import model_text_encoder  # noqa: E402
 
 BYPASS_BITS = 4  # compressai's rANS bypass_precision
@@ -174,8 +175,9 @@ def fit(model: Any, images: list[torch.Tensor], captions: list[str], steps: int,
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--models", nargs="+", default=["elic-small", "taco-minilm-small"],
-                   help="architecture names (random weights) or checkpoint files")
+    p.add_argument("--models", nargs="+", default=["elic-small-q4", "taco-minilm-small-q4"],
+                   help="trained built-in names or checkpoint files (measured as they are), or "
+                   "architecture names (random weights, fitted first: --fit-steps)")
     p.add_argument("--fit-steps", type=int, default=300,
                    help="fit architectures (not checkpoints) this many steps first (default 300)")
     p.add_argument("--images", nargs="+", default=list(SAMPLE_IMAGES))
@@ -187,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     captions = read_captions_jsonl(SAMPLES / "captions.jsonl")
     rows = []
     for name in args.models:
-        model = load(name) if Path(name).is_file() else create_model(name)
-        if not Path(name).is_file() and args.fit_steps:
+        trained = Path(name).is_file() or name in PRETRAINED
+        model = load(name) if trained else create_model(name)
+        if not trained and args.fit_steps:
             paths = [Path(i) if Path(i).is_file() else SAMPLES / i for i in args.images]
             fit(model, [image_to_tensor(to_rgb(load_image(q))[0]) for q in paths],
                 [captions.get(q.name, "a photo") for q in paths], args.fit_steps)
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             written = sum(m["written_bits"].values())
             row = {
                 "model": getattr(model, "model_id", name), "image": path.name,
-                "fit_steps": 0 if Path(name).is_file() else args.fit_steps,
+                "fit_steps": 0 if trained else args.fit_steps,
                 "scale_levels": args.scale_levels or 64,
                 "width": image.width, "height": image.height, **m,
                 "file_bytes": len(res.data), "header_bytes": res.header_bytes,
