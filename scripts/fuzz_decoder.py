@@ -24,6 +24,7 @@ hangs, time) is printed and written as JSON.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import multiprocessing as mp
@@ -69,9 +70,20 @@ def _varint(n: int) -> bytes:
 
 
 def assemble(head: bytes, lengths: list[int], payload: bytes, crc: int | None = None) -> bytes:
-    """Container bytes with arbitrary (possibly wrong) lengths; CRC of ``payload`` unless given."""
-    crc = zlib.crc32(payload) if crc is None else crc
-    return head + b"".join(_varint(n) for n in lengths) + crc.to_bytes(4, "big") + payload
+    """Container bytes with arbitrary (possibly wrong) lengths and a valid CRC unless given."""
+    header = head + b"".join(_varint(n) for n in lengths)
+    if crc is None:
+        crc = zlib.crc32(payload, zlib.crc32(header)) if _crc_covers_header() else zlib.crc32(payload)
+    return header + crc.to_bytes(4, "big") + payload
+
+
+@functools.cache
+def _crc_covers_header() -> bool:
+    """Whether the container's CRC-32 covers the header too (docs/reliability.md proposal)."""
+    from taco.bitstream import TacoHeader, pack
+
+    data = pack(TacoHeader("", bytes(8), 1, 1, "RGB"), [b"ab"])
+    return int.from_bytes(data[-6:-2], "big") != zlib.crc32(b"ab")
 
 
 def parse(data: bytes) -> Parsed:
@@ -307,12 +319,14 @@ def check_one(data: bytes, models: Models, workdir: str | None = None) -> str:
 
 def atheris_main(argv: list[str]) -> None:
     import atheris
+    import compressai  # noqa: F401  (imported first: only taco's own code is instrumented)
+    import torch
 
-    with atheris.instrument_imports():
+    with atheris.instrument_imports(include=["taco"]):
         import taco  # noqa: F401
         import taco.bitstream  # noqa: F401
+        import taco.cli  # noqa: F401
         import taco.codec  # noqa: F401
-    import torch
 
     torch.set_num_threads(1)
     models = Models()

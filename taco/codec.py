@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from compressai.entropy_models import EntropyBottleneck, EntropyModel, GaussianConditional
+from compressai.latent_codecs import HyperpriorLatentCodec
 from PIL import Image
 from torch import Tensor
 
@@ -138,6 +139,9 @@ def check_entropy_tables(module: nn.Module) -> None:
         if not isinstance(em, EntropyModel):
             continue
         cdf, lengths, offsets = em._quantized_cdf, em._cdf_length.reshape(-1), em._offset.reshape(-1)
+        if cdf.numel() == 0:
+            raise ValueError(f"the model's entropy-coder tables ({name}) are not built: "
+                             "call model.update(force=True)")
         n = cdf.shape[0] if cdf.dim() == 2 else -1
         want = n  # indexes the coder is given are < want
         if isinstance(em, GaussianConditional):
@@ -164,7 +168,7 @@ def _inputs_to_float64(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, .
     return tuple(a.double() if isinstance(a, Tensor) else a for a in args)
 
 
-def coding_codec(model: ELIC) -> nn.Module:
+def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     """The latent codec that :func:`compress` and :func:`decompress` code with.
 
     A float64 copy of ``model.latent_codec`` on the CPU, whose convolutions take float32 inputs
@@ -180,7 +184,7 @@ def coding_codec(model: ELIC) -> nn.Module:
     cached = model.__dict__.get("_taco_coding_codec")
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
-    codec = copy.deepcopy(model.latent_codec).to("cpu", torch.float64).eval()
+    codec: HyperpriorLatentCodec = copy.deepcopy(model.latent_codec).to("cpu", torch.float64).eval()
     for m in codec.modules():
         if isinstance(m, nn.modules.conv._ConvNd):
             m.register_forward_pre_hook(_inputs_to_float64)

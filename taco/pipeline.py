@@ -9,8 +9,8 @@ when the text encoder is on a GPU) while the main thread runs those two stages, 
 
 The text encoder caches each caption's tokens, so a repeated caption costs a dict lookup. Torch
 releases the GIL inside its ops, so on a CPU the two branches really run side by side. The bytes
-are exactly those of the sequential path (``model.compress(x, encoder.encode([caption]))``):
-the same modules see the same inputs, only the order of independent work changes.
+are exactly those of the sequential path (``encoder.encode([caption])``, then g_a, then the same
+entropy coding): the same modules see the same inputs, only the order of independent work changes.
 
 :func:`compress_batch` runs g_a on a batch of same-size images, then entropy-codes each image on
 its own (batch 1, as the decoder will), so each file decodes on its own.
@@ -184,7 +184,7 @@ def encode_with_text_overlap(
     *,
     overlap: bool = True,
 ) -> dict[str, Any]:
-    """``model.compress(x, encoder.encode([caption]))`` with the caption encoded alongside g_a.
+    """Encode one image with the caption encoded alongside g_a; entropy-code as taco.codec does.
 
     x: (1, 3, H, W), H and W multiples of 64 -> ``{"strings", "shape"}``, byte-identical to the
     sequential path. ELIC (no text) ignores ``caption``. Entropy coding uses the codec

@@ -17,8 +17,8 @@ Run as a separate process per configuration: thread count and oneDNN are process
 Cases: ``elic-tiny`` and ``taco-tiny`` (seed 0) as built, and ``elic-tiny-spread`` /
 ``elic-small-spread``: the same architectures with the scale outputs of the parameter networks
 scaled up so that the scales spread over the whole scale table, as a trained model's do (a
-random model's scales all sit below the table's first entry, where no index can flip). A case
-ending in ``.safetensors`` is a trained checkpoint, coding the photo resized to 768x512.
+random model's scales all sit below the table's first entry, where no index can flip). A
+built-in trained model's name or a checkpoint file codes the photo resized to 768x512.
 """
 
 from __future__ import annotations
@@ -64,11 +64,11 @@ def spread_scales(model) -> None:  # noqa: ANN001
 
 
 def build(name: str):  # noqa: ANN201
-    from taco.models import create_model, load_checkpoint
+    from taco.models import PRETRAINED, create_model, load
 
-    if name.endswith(".safetensors"):  # a trained checkpoint, coding the photo at 768x512
+    if name.endswith(".safetensors") or name in PRETRAINED:  # trained: the photo at 768x512
         CASES[name] = ("", False, (768, 512))
-        return load_checkpoint(name)
+        return load(name)
     arch, spread, _ = CASES[name]
     model = create_model(arch, seed=0)
     if spread:
