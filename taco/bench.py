@@ -53,7 +53,7 @@ from .pipeline import (
     encode_with_text_overlap,
 )
 from .text import build_text_encoder
-from .text.base import TextEncoder
+from .text.base import TextEncoder, TextEncoderUnavailable
 
 SAMPLES = Path(__file__).resolve().parent / "assets" / "samples"
 SAMPLE_IMAGES = ("skimage-astronaut.png", "skimage-chelsea.png", "skimage-coffee.png",
@@ -344,13 +344,23 @@ def headline_ratios(s: dict[str, Any]) -> dict[str, float | None]:
     return out
 
 
-def _build(cfg: BenchConfig, device: torch.device) -> _Systems:
+def _build(cfg: BenchConfig, device: torch.device,
+           log: Callable[[str], None] = lambda s: None) -> _Systems:
     taco = create_model(cfg.taco_model).to(device)
     elic = create_model(cfg.elic_model).to(device)
     if not taco.uses_text or elic.uses_text:
         raise ValueError(f"--taco-model must be text-guided and --elic-model not "
                          f"(got {cfg.taco_model!r}, {cfg.elic_model!r})")
-    systems = _Systems(taco, _text_encoder_for(taco).to(device), elic, compressai_elic(elic).to(device))
+    try:
+        text = _text_encoder_for(taco)
+    except TextEncoderUnavailable as e:
+        if taco.config.text_encoder["name"] != "clip":  # type: ignore[attr-defined]
+            raise
+        # No CLIP weights here (offline): the same architecture with random weights costs the
+        # same time, and taco-clip-b would then time the very same thing twice.
+        log(f"CLIP weights unavailable ({e}); timing a CLIP-B-sized text encoder with random weights")
+        text, cfg = clip_b_random(), dataclasses.replace(cfg, clip_b=False)
+    systems = _Systems(taco, text.to(device), elic, compressai_elic(elic).to(device))
     if cfg.clip_b:  # the paper's TACO (d=512 adapter) with a CLIP-B-sized text encoder
         systems.taco_clip = create_model("taco").to(device)
         systems.clip_text = clip_b_random().to(device)
@@ -364,7 +374,7 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
         torch.set_num_threads(cfg.threads)
     inputs = load_inputs(cfg)
     log(f"building models on {device} ...")
-    sy = _build(cfg, device)
+    sy = _build(cfg, device, log)
     rec = Recorder()
     with torch.no_grad():
         for run in range(cfg.warmup + cfg.runs):
@@ -395,7 +405,8 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
         "images": [{"name": n, "height": int(x.shape[-2]), "width": int(x.shape[-1])}
                    for n, x, _ in inputs],
         "models": {
-            "taco": f"{cfg.taco_model} + {sy.taco_text.name} text encoder (random weights)",
+            "taco": f"{cfg.taco_model} + {sy.taco_text.name} text encoder (random weights"
+                    f"{', the real tokenizer' if sy.taco_text.name == 'clip-b-random' else ''})",
             "elic": f"{cfg.elic_model} (random weights)",
             "compressai-elic": f"compressai.models.Elic2022Official(N={sy.elic.N}, M={sy.elic.M}, "
                                f"groups={sy.elic.groups}) (random weights)",
@@ -476,7 +487,14 @@ name, h, w, device, part, path, image = sys.argv[1:8]
 h, w = int(h), int(w)
 model = create_model(name).to(device)
 codec = coding_codec(model)  # built before measuring: it is built once per model
-enc = model_text_encoder(model)
+try:
+    enc = model_text_encoder(model)
+except Exception as e:  # no CLIP weights offline: the same architecture, random weights
+    from taco.text import TextEncoderUnavailable
+    from taco.bench import clip_b_random
+    if not isinstance(e, TextEncoderUnavailable) or model.config.text_encoder["name"] != "clip":
+        raise
+    enc = clip_b_random()
 if enc is not None:
     enc.to(device).encode(["a photo"])
 if part == "encode":
@@ -718,7 +736,7 @@ def cmd_memory(cfg: BenchConfig, size: str) -> int:
         h, w = (int(v) for v in size.lower().split("x"))
     except ValueError:
         raise ValueError(f"--memory takes HxW, e.g. 2176x3840, not {size!r}") from None
-    result = {"memory": [peak_memory(cfg.taco_model, h, w, cfg.device)]}
+    result = {"memory": [peak_memory(m, h, w, cfg.device) for m in (cfg.taco_model, cfg.elic_model)]}
     for m in result["memory"]:
         print(f"peak memory, {m['model']} {m['width']}x{m['height']} on {m['device']}: "
               + ", ".join(f"{part} +{m[part]['rss_added_mib']:.0f} MiB RSS (peak "

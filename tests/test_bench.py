@@ -107,7 +107,7 @@ def test_memory_probe(tmp_path, monkeypatch):
     assert _bench(["--quick", "--device", "cpu", "--memory", "128x192", "--json", str(out)],
                   monkeypatch) == 0
     probes = json.loads(out.read_text())["memory"]
-    assert [p["model"] for p in probes] == ["taco-tiny"]
+    assert [p["model"] for p in probes] == ["taco-tiny", "elic-tiny"]
     for probe in probes:
         for part in ("encode", "decode"):
             assert probe[part]["rss_peak_mib"] >= probe[part]["rss_before_mib"] > 0

@@ -158,6 +158,8 @@ def main() -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--out")
     p.add_argument("--decode-from")
+    p.add_argument("--decode-only", action="store_true",
+                   help="only decode --decode-from's files (no encoder, so no text encoder needed)")
     p.add_argument("--cases", default=",".join(CASES))
     p.add_argument("--float32-path", action="store_true")
     p.add_argument("--benchmark", metavar="MODEL")
@@ -194,7 +196,9 @@ def main() -> None:
         image = photo.resize(size) if size else photo
         caption = CAPTION if model.uses_text else None
         t0 = time.perf_counter()
-        if args.float32_path:
+        if args.decode_only:
+            data = b""
+        elif args.float32_path:
             x = pad_to_multiple(image_to_tensor(image).to(args.device))
             text = encode_text(model, [caption or ""])
             with torch.no_grad():
@@ -203,10 +207,14 @@ def main() -> None:
         else:
             data = taco.compress(image, caption, model)
         timings[tag] = {"encode_s": round(time.perf_counter() - t0, 3)}
-        (out / f"{tag}.taco").write_bytes(data)
-        sources = {"self.": data}
+        sources = {}
+        if not args.decode_only:
+            (out / f"{tag}.taco").write_bytes(data)
+            sources["self."] = data
         if args.decode_from:
             sources[""] = (Path(args.decode_from) / f"{tag}.taco").read_bytes()
+            if args.decode_only:  # compare() reads the bytes decoded from here
+                (out / f"{tag}.taco").write_bytes(sources[""])
         for prefix, src in sources.items():
             t0 = time.perf_counter()
             y_hat, x_hat = decode(model, src, image.size, args.float32_path, args.device)

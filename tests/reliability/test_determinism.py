@@ -51,9 +51,17 @@ def compare(encoder: Path, decoder: Path, cases: list[str]) -> dict[str, dict[st
     return report
 
 
-def assert_deterministic(report: dict[str, dict[str, float]]) -> None:
+def assert_deterministic(report: dict[str, dict[str, float]], same_bytes: bool = True) -> None:
+    """Every file decodes to the encoder's own latents, pixels within one grey level.
+
+    ``same_bytes``: the two configurations also *encode* the same bytes. True across CPU thread
+    counts and oneDNN settings; not across devices, where g_a itself computes y differently
+    (cuDNN vs CPU kernels, TF32) and a few latents round the other way: both files are valid
+    and each decodes identically everywhere, which is what the decoder guarantees.
+    """
     for case, r in report.items():
-        assert r["same_bytes"], (case, r)
+        if same_bytes:
+            assert r["same_bytes"], (case, r)
         assert r["latents_differing"] == 0, (case, r)
         assert r["max_pixel_difference"] <= 1, (case, r)
 
@@ -97,11 +105,15 @@ def test_every_configuration_decodes_every_other(tmp_path):
 @pytest.mark.timeout(1800)
 def test_cpu_to_gpu_and_back(tmp_path):
     """Encode on the CPU, decode on the GPU, and the reverse. The entropy-parameter path runs in
-    float64 on the CPU either way, so the latents are identical; g_s runs on the GPU in float32."""
+    float64 on the CPU either way, so the latents are identical; g_s runs on the GPU in float32.
+
+    Run on an H100 (2026-11-25, benchmarks/gpu_checks.sh): it first failed on ``same_bytes``
+    for elic-tiny (the GPU's g_a rounds a few latents the other way), with 0 latents differing
+    and at most 1 grey level in both directions; see docs/reliability.md."""
     cpu, gpu = tmp_path / "cpu", tmp_path / "gpu"
     probe(cpu, cases=",".join(SLOW_CASES))
     probe(gpu, "--device", "cuda", decode_from=cpu, cases=",".join(SLOW_CASES))
     back = tmp_path / "cpu-decodes-gpu"
     probe(back, decode_from=gpu, cases=",".join(SLOW_CASES))
-    assert_deterministic(compare(cpu, gpu, SLOW_CASES))
-    assert_deterministic(compare(gpu, back, SLOW_CASES))
+    assert_deterministic(compare(cpu, gpu, SLOW_CASES), same_bytes=False)
+    assert_deterministic(compare(gpu, back, SLOW_CASES), same_bytes=False)
