@@ -17,9 +17,9 @@ from typing import Any
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
 
 from .. import __version__
+from ..atomic import save_safetensors_atomic
 from .elic import ELIC
 from .taco import TACO
 
@@ -281,11 +281,7 @@ def save_checkpoint(
     }
     if dropped:
         header["gaussian_tables_sha256"] = _tables_digest(model.state_dict(), dropped)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    save_file(state, str(tmp), metadata={"taco": json.dumps(header)})
-    os.replace(tmp, path)
-    return path
+    return save_safetensors_atomic(state, path, metadata={"taco": json.dumps(header)})
 
 
 _TABLE_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print(dump_config(cfg), end="")
         return 0
-    from .trainer import NonFiniteLossError, lambda_sweep, train
+    from .trainer import NonFiniteLossError, OutputWriteError, lambda_sweep, train
 
     resume = None if args.resume is None else (args.resume or cfg.out_dir)
     try:
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             lambda_sweep(cfg, resume=args.resume is not None)
         else:
             train(cfg, resume=resume)
-    except NonFiniteLossError as e:
+    except (NonFiniteLossError, OutputWriteError) as e:
         print(f"taco train: stopped: {e}", file=sys.stderr)
         return 3
     return 0

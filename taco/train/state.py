@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor, nn
+
+from ..atomic import save_safetensors_atomic
 
 STATE_FORMAT = "taco-train-state"
 STATE_VERSION = 1
@@ -160,20 +162,16 @@ def save_train_state(
     tensors: dict[str, Tensor],
     meta: dict[str, Any],
 ) -> Path:
-    """Write ``tensors`` + JSON ``meta`` to ``path`` atomically (temporary file, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``tensors`` + JSON ``meta`` to ``path`` atomically (temporary file, fsync, rename).
+
+    A failed write (``OSError``, e.g. ``ENOSPC``) leaves the previous file as it was.
+    """
     header = {"format": STATE_FORMAT, "version": STATE_VERSION, **meta}
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    save_file(
+    return save_safetensors_atomic(
         {k: v.detach().cpu().contiguous() for k, v in tensors.items()},
-        str(tmp),
+        path,
         metadata={_META_KEY: json.dumps(header)},
     )
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
 
 
 def load_train_state(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict[str, Any]]:

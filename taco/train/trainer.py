@@ -17,12 +17,14 @@ Rank 0 alone logs, validates and writes. ``out_dir`` gets:
     tb/                       TensorBoard scalars, when tensorboard is installed
 
 Both files are rewritten atomically every ``ckpt_interval`` steps and at the end; a non-finite
-loss or gradient stops the run with :class:`NonFiniteLossError` and leaves them as they were.
+loss or gradient stops the run with :class:`NonFiniteLossError`, a file that cannot be written
+(full disk) with :class:`OutputWriteError`, and both leave the last good files as they were.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import importlib.util
 import inspect
 import json
@@ -40,6 +42,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from .. import metrics
+from ..atomic import stale_temporaries, write_bytes_atomic
 from ..data import (
     CaptionedFolder,
     CocoCaptions,
@@ -56,6 +59,7 @@ from ..models import (
     load_checkpoint,
     save_checkpoint,
 )
+from ..models.registry import read_checkpoint_header
 from ..text import get_text_encoder
 from ..text.base import TextEncoder, TextTokens
 from .config import ConfigError, TrainConfig, dump_config
@@ -96,6 +100,15 @@ TEXT_CACHE_STEPS = 2000
 
 class NonFiniteLossError(RuntimeError):
     """The loss or the gradient norm became NaN/inf; the last good checkpoint is kept."""
+
+
+class OutputWriteError(RuntimeError):
+    """A checkpoint, the training state or the log could not be written (e.g. the disk is full);
+    the last good checkpoint is kept. ``errno`` is the underlying OSError's."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
 
 
 @dataclass
@@ -440,13 +453,27 @@ class Trainer:
 
     def _non_finite(self, what: str, parts: dict[str, Tensor]) -> None:
         values = ", ".join(f"{k}={v.item():.4g}" for k, v in parts.items())
-        saved = self.out_dir / CHECKPOINT_FILE
-        kept = (
-            f"the last good checkpoint is kept: {saved}" if saved.exists() else "no checkpoint yet"
-        )
         raise NonFiniteLossError(
             f"non-finite {what} at step {self.progress.step + 1} (epoch {self.progress.epoch}): "
-            f"{values}. Stopping; {kept}. Try a lower lr, clip_grad > 0 or bf16=false."
+            f"{values}. Stopping; {self._kept()}. Try a lower lr, clip_grad > 0 or bf16=false."
+        )
+
+    def _kept(self) -> str:
+        saved = self.out_dir / CHECKPOINT_FILE
+        try:
+            step = read_checkpoint_header(saved)["metadata"]["trained_steps"]
+        except (CheckpointError, KeyError, TypeError):
+            return "no checkpoint yet"
+        return f"the last good checkpoint is kept: {saved} (step {step})"
+
+    def _write_failed(self, path: Path, error: OSError) -> OutputWriteError:
+        """A one-line error for a file that could not be written (full disk, permissions...)."""
+        reason = error.strerror or str(error)
+        todo = "free some space" if error.errno == errno.ENOSPC else "fix this"
+        return OutputWriteError(
+            f"cannot write {path}: {reason} (at step {self.progress.step}). Stopping; "
+            f"{self._kept()}; {todo} and continue with --resume.",
+            error.errno,
         )
 
     # ----------------------------------------------------------------- logging
@@ -487,9 +514,21 @@ class Trainer:
         self._tb = None
         if not self.env.is_main:
             return
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        (self.out_dir / "config.yaml").write_text(dump_config(self.cfg), encoding="utf-8")
-        self._log_file = open(self.out_dir / LOG_FILE, "a", encoding="utf-8")  # noqa: SIM115
+        path = self.out_dir
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            for name in (CHECKPOINT_FILE, STATE_FILE):  # left by a run killed while writing
+                for stale in stale_temporaries(self.out_dir / name):
+                    stale.unlink(missing_ok=True)
+            path = self.out_dir / "config.yaml"
+            write_bytes_atomic(path, dump_config(self.cfg).encode("utf-8"))
+            path = self.out_dir / LOG_FILE
+            cut = _ends_mid_line(path)  # a record cut short by a full disk: end its line
+            self._log_file = open(path, "a", encoding="utf-8")  # noqa: SIM115
+            if cut:
+                self._log_file.write("\n")
+        except OSError as e:
+            raise self._write_failed(path, e) from None
         if importlib.util.find_spec("tensorboard") is not None:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -497,14 +536,20 @@ class Trainer:
 
     def _close_outputs(self) -> None:
         if self._log_file is not None:
-            self._log_file.close()
+            try:
+                self._log_file.close()
+            except OSError:  # a full disk: already reported by the failed write
+                pass
         if self._tb is not None:
             self._tb.close()
 
     def _write_record(self, record: dict[str, Any]) -> None:
         if self._log_file is not None:
-            self._log_file.write(json.dumps(record) + "\n")
-            self._log_file.flush()
+            try:
+                self._log_file.write(json.dumps(record) + "\n")
+                self._log_file.flush()
+            except OSError as e:
+                raise self._write_failed(self.out_dir / LOG_FILE, e) from None
         if self._tb is not None:
             kind = record["kind"]
             for k, v in record.items():
@@ -632,8 +677,16 @@ class Trainer:
         )
         if not self.env.is_main:
             return
+        path = self.out_dir / CHECKPOINT_FILE
+        try:
+            save_checkpoint(self.model, path, metadata=self._metadata())
+            path = self.out_dir / STATE_FILE
+            self._save_state(final, rng_torch, rng_cuda)
+        except OSError as e:
+            raise self._write_failed(path, e) from None
+
+    def _save_state(self, final: bool, rng_torch: Tensor, rng_cuda: Tensor | None) -> None:
         p = self.progress
-        save_checkpoint(self.model, self.out_dir / CHECKPOINT_FILE, metadata=self._metadata())
         names = {id(q): n for n, q in self.model.named_parameters()}
         tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
         optim, groups = optimizer_to_tensors(self.optimizer, names, "optim")
@@ -729,6 +782,14 @@ class Trainer:
                 "the run will not continue exactly as it started",
                 stacklevel=3,
             )
+
+
+def _ends_mid_line(path: Path) -> bool:
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    with open(path, "rb") as f:
+        f.seek(-1, 2)
+        return f.read(1) != b"\n"
 
 
 def train(cfg: TrainConfig, resume: str | Path | None = None) -> TrainResult:

@@ -26,7 +26,7 @@ def samples() -> Path:
     return SAMPLES
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny():
     """``tiny(out_dir, **extra)`` -> ``key=value`` overrides for a few-second taco-tiny run."""
     return tiny_overrides

@@ -1,0 +1,343 @@
+"""Training survives faults (issue 7, item 4).
+
+A run SIGKILLed at a random step and resumed ends bit-identical to an uninterrupted one; a kill or
+an error inside a checkpoint write leaves the previous file whole and loadable; a full disk and a
+non-finite loss stop ``taco train`` with one line, exit status 3, and the last good checkpoint.
+The kill step comes from a seeded RNG: ``TACO_FAULT_SEED=<n>`` picks another.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import taco
+import taco.atomic
+from taco.cli import main as taco_main
+from taco.losses import TacoLoss
+from taco.train import Trainer, load_config, train
+from taco.train.cli import main as train_main
+from taco.train.state import load_train_state
+from taco.train.trainer import CHECKPOINT_FILE, STATE_FILE
+
+REPO = Path(__file__).resolve().parents[2]
+STEPS = 10  # 4 photos, batch 2: 5 epochs
+CKPT_EVERY = 2
+SEED = int(os.environ.get("TACO_FAULT_SEED", "20240704"))
+ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}  # no text encoder: the fastest runs
+FILES = ["checkpoint.safetensors", "config.yaml", "log.jsonl", "train_state.safetensors"]
+
+
+def _env() -> dict[str, str]:
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1"}  # fmt: skip
+
+
+def _records(out_dir: Path) -> list[dict]:
+    """The train records of log.jsonl (a line being written while we read is skipped)."""
+    path = out_dir / "log.jsonl"
+    records = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record["kind"] == "train":
+            records.append(record)
+    return records
+
+
+def _state_step(out_dir: Path) -> int:
+    return load_train_state(out_dir / STATE_FILE)[1]["progress"]["step"]
+
+
+def _ckpt_step(out_dir: Path) -> int:
+    return taco.load(out_dir / CHECKPOINT_FILE).metadata["trained_steps"]
+
+
+def _assert_same_run(out: Path, ref: Path) -> None:
+    """Final weights, entropy tables, Adam moments and RNG states equal bit for bit; so does the
+    last logged loss of every step (steps after the last checkpoint were computed twice)."""
+    for name in (CHECKPOINT_FILE, STATE_FILE):
+        a, b = load_file(ref / name), load_file(out / name)
+        assert a.keys() == b.keys(), name
+        differ = [k for k in a if not torch.equal(a[k], b[k])]
+        assert not differ, f"{name}: {len(differ)} tensors differ, e.g. {differ[:5]}"
+    last = {r["step"]: r for r in _records(out)}
+    expected = _records(ref)
+    assert sorted(last) == [r["step"] for r in expected]
+    for r in expected:
+        got = last[r["step"]]
+        assert (got["loss"], got["bpp"], got["psnr"]) == (r["loss"], r["bpp"], r["psnr"]), r["step"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, tiny) -> Path:
+    """The uninterrupted run every interrupted one must reproduce (taco-tiny, 10 steps)."""
+    out = tmp_path_factory.mktemp("faults") / "uninterrupted"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train(load_config(None, tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)))
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
+# --------------------------------------------------------------------------- SIGKILL
+
+
+def test_sigkill_at_a_random_step_then_resume_equals_an_uninterrupted_run(tmp_path, tiny, reference):
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "taco.train", "--set",
+           *tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)]  # fmt: skip
+    kill_at = random.Random(SEED).randint(CKPT_EVERY + 1, STEPS - 1)  # a state exists by then
+    with open(tmp_path / "stderr.txt", "w+") as err:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=err, stderr=err)
+        try:
+            deadline = time.monotonic() + 600
+            while not any(r["step"] >= kill_at for r in _records(out)):
+                if proc.poll() is not None:
+                    err.seek(0)
+                    pytest.fail(f"exited ({proc.returncode}) before step {kill_at}: {err.read()}")
+                assert time.monotonic() < deadline, "no progress in 600 s"
+                time.sleep(0.01)
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(60)
+    assert proc.returncode == -signal.SIGKILL
+    saved = _state_step(out)  # what the kill left: both files load
+    assert 0 < saved < STEPS and _ckpt_step(out) in (saved, saved + CKPT_EVERY)
+    print(f"\nSIGKILL after step {kill_at} was logged; resuming from the state of step {saved}")
+
+    resumed = subprocess.run([*cmd, "--resume"], cwd=REPO, env=_env(), capture_output=True,
+                             text=True, timeout=600)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    assert f"resuming at step {saved}" in resumed.stderr
+    _assert_same_run(out, reference)
+
+
+# A child that trains and, in its N-th write of one file, writes half of it, syncs it, leaves a
+# marker and waits to be killed.
+_HANG_IN_WRITE = """
+import os, sys, time
+import taco.atomic as atomic
+target, nth, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+write_all, calls = atomic._write_all, [0]
+def hang(f, data):
+    if os.path.basename(f.name).startswith("." + target + ".tmp-"):
+        calls[0] += 1
+        if calls[0] == nth:
+            f.write(data[: len(data) // 2]); f.flush(); os.fsync(f.fileno())
+            open(marker, "w").close()
+            time.sleep(600)
+    write_all(f, data)
+atomic._write_all = hang
+from taco.train.cli import main
+sys.exit(main(sys.argv[4:]))
+"""
+
+
+@pytest.mark.parametrize("target", [CHECKPOINT_FILE, STATE_FILE])
+def test_sigkill_inside_a_write_keeps_the_previous_file(tmp_path, tiny, reference, target):
+    out, marker = tmp_path / "run", tmp_path / "inside-the-write"
+    overrides = tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)
+    cmd = [sys.executable, "-c", _HANG_IN_WRITE, target, "2", str(marker), "--set", *overrides]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 600
+        while not marker.exists():
+            assert proc.poll() is None, proc.stderr.read()[-4000:]  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "never reached the write"
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(60)
+        proc.stderr.close()  # type: ignore[union-attr]
+    # killed in the second save (step 4): the file holds step 2, whole; a half temporary is left
+    (stale,) = taco.atomic.stale_temporaries(out / target)
+    assert 0 < stale.stat().st_size < (out / target).stat().st_size
+    assert _state_step(out) == 2
+    assert _ckpt_step(out) == (2 if target == CHECKPOINT_FILE else 4)
+
+    # resuming reads train_state.safetensors only, clears the temporary and ends as if unbroken
+    train(load_config(None, overrides), resume=out)
+    assert sorted(p.name for p in out.iterdir()) == FILES
+    _assert_same_run(out, reference)
+
+
+# --------------------------------------------------------------------------- full disk
+
+
+def _fail_nth_write(monkeypatch, target: str, nth: int, error: OSError) -> None:
+    """The ``nth`` write of ``target`` writes half its bytes, then raises ``error``."""
+    write_all, calls = taco.atomic._write_all, [0]
+
+    def failing(f, data):
+        if Path(f.name).name.startswith(f".{target}.tmp-"):
+            calls[0] += 1
+            if calls[0] == nth:
+                f.write(data[: len(data) // 2])
+                raise error
+        write_all(f, data)
+
+    monkeypatch.setattr(taco.atomic, "_write_all", failing)
+
+
+@pytest.mark.parametrize("target", [CHECKPOINT_FILE, STATE_FILE])
+def test_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(
+    tmp_path, tiny, monkeypatch, capsys, target
+):
+    out = tmp_path / "run"
+    overrides = tiny(out, max_steps=4, ckpt_interval=1, **ELIC)
+    _fail_nth_write(monkeypatch, target, 2, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    assert taco_main(["train", "--set", *overrides]) == 3
+
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [x for x in err.splitlines() if "stopped" in x]
+    kept = 1 if target == CHECKPOINT_FILE else 2  # the checkpoint is written before the state
+    assert line == (
+        f"taco train: stopped: cannot write {out / target}: No space left on device (at step 2). "
+        f"Stopping; the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step {kept}); "
+        "free some space and continue with --resume."
+    )
+    assert sorted(p.name for p in out.iterdir()) == FILES  # no temporary left behind
+    assert _state_step(out) == 1 and _ckpt_step(out) == kept
+
+    monkeypatch.undo()  # space freed: the run continues from the state
+    assert train_main(["--set", *overrides, "--resume"]) == 0
+    assert _state_step(out) == 4 and _ckpt_step(out) == 4
+
+
+def _tmpfs(path: Path, size: int) -> bool:
+    path.mkdir()
+    cmd = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=30).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mounts a tmpfs")
+def test_a_really_full_disk(tmp_path, tiny, capsys):
+    """The same on a real full file system: a tmpfs with room for one set of files and half a
+    checkpoint more, so the second checkpoint cannot be staged."""
+    sizing = tmp_path / "sizing"
+    train(load_config(None, tiny(sizing, max_steps=1, **ELIC)))
+    used = sum(p.stat().st_size for p in sizing.iterdir())
+    half = (sizing / CHECKPOINT_FILE).stat().st_size // 2
+    out = tmp_path / "small-disk"
+    if not _tmpfs(out, used + half):
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        overrides = tiny(out, max_steps=3, ckpt_interval=1, **ELIC)
+        assert taco_main(["train", "--set", *overrides]) == 3
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        (line,) = [x for x in err.splitlines() if "stopped" in x]
+        assert f"cannot write {out / CHECKPOINT_FILE}: No space left on device" in line, line
+        assert f"kept: {out / CHECKPOINT_FILE} (step 1)" in line
+        assert sorted(p.name for p in out.iterdir()) == FILES
+        assert _state_step(out) == 1 and _ckpt_step(out) == 1
+    finally:
+        subprocess.run(["umount", str(out)], capture_output=True, timeout=60)
+
+
+class _FullAfter:
+    """A log file whose writes fail with ENOSPC after ``n`` records (half of the last written)."""
+
+    def __init__(self, file, n: int) -> None:
+        self.file, self.n = file, n
+
+    def write(self, text: str) -> int:
+        if self.n == 0:
+            self.file.write(text[: len(text) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.n -= 1
+        return self.file.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+def test_full_disk_while_logging(tmp_path, tiny, monkeypatch, capsys):
+    start = Trainer._start_outputs
+
+    def start_then_fill(self):
+        start(self)
+        self._log_file = _FullAfter(self._log_file, 2)
+
+    monkeypatch.setattr(Trainer, "_start_outputs", start_then_fill)
+    out = tmp_path / "run"
+    overrides = tiny(out, max_steps=4, ckpt_interval=1, **ELIC)
+    assert taco_main(["train", "--set", *overrides]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [x for x in err.splitlines() if "stopped" in x]
+    assert line.startswith(f"taco train: stopped: cannot write {out / 'log.jsonl'}: No space left")
+    assert f"kept: {out / CHECKPOINT_FILE} (step 2)" in line
+    assert _state_step(out) == 2 and _ckpt_step(out) == 2
+
+    monkeypatch.undo()  # the cut record is ended with a newline before the resumed run's
+    assert train_main(["--set", *overrides, "--resume"]) == 0
+    assert [r["step"] for r in _records(out)] == [1, 2, 3, 4]
+    assert len((out / "log.jsonl").read_text().splitlines()) == 5
+
+
+def test_an_error_inside_a_write_leaves_no_temporary(tmp_path):
+    """Any exception while writing (not only OSError) keeps the old file and removes the new."""
+    path = tmp_path / "x.safetensors"
+    taco.atomic.save_safetensors_atomic({"a": torch.zeros(4)}, path)
+    with pytest.MonkeyPatch.context() as mp:
+        def broken(f, data):
+            f.write(data[:10])
+            raise KeyboardInterrupt
+
+        mp.setattr(taco.atomic, "_write_all", broken)
+        with pytest.raises(KeyboardInterrupt):
+            taco.atomic.save_safetensors_atomic({"a": torch.ones(4)}, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.safetensors"]
+    assert torch.equal(load_file(path)["a"], torch.zeros(4))
+
+
+# --------------------------------------------------------------------------- non-finite loss
+
+
+def test_non_finite_loss_on_the_command_line(tmp_path, tiny, monkeypatch, capsys):
+    forward, calls = TacoLoss.forward, [0]
+
+    def poisoned(self, out, x, captions=None):
+        parts = forward(self, out, x, captions)
+        calls[0] += 1
+        if calls[0] == 3:
+            parts["loss"] = parts["loss"] * float("inf")
+        return parts
+
+    monkeypatch.setattr(TacoLoss, "forward", poisoned)
+    out = tmp_path / "run"
+    assert train_main(["--set", *tiny(out, max_steps=5, ckpt_interval=1, **ELIC)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [x for x in err.splitlines() if "stopped" in x]
+    assert line.startswith("taco train: stopped: non-finite loss at step 3 (epoch 1): loss=inf")
+    assert f"the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step 2)" in line
+    assert _state_step(out) == 2 and _ckpt_step(out) == 2
+    assert sorted(p.name for p in out.iterdir()) == FILES
