@@ -48,6 +48,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    labels = args.label or []
+    if len(labels) > 1 and len(labels) != len(args.model or []):
+        raise _cli_error(ValueError(
+            f"--label given {len(labels)} times for {len(args.model or [])} --model: give it once "
+            "(every model) or once per --model, in the same order"))
     modes = _split(args.compare_caption_modes) if args.compare_caption_modes else [args.caption_mode]
     cfg = EvalConfig(
         datasets=args.datasets,
@@ -69,7 +74,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         device=args.device,
         seed=args.seed,
         bootstrap=args.bootstrap,
-        label=args.label,
+        label=labels[0] if len(labels) == 1 else None,
+        model_labels=labels if len(labels) > 1 else [],
         plot=not args.no_plot,
         reference=args.reference,
         anchor=args.anchor,
@@ -177,7 +183,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     e.add_argument("--seed", type=int, default=0, help="seed of the shuffled captions and the bootstrap")
     e.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default: 2000)")
-    e.add_argument("--label", help="legend label of the model(s)")
+    e.add_argument("--label", action="append",
+                   help="legend label: once for every model, or once per --model in the same "
+                   "order (models sharing a label form one RD curve; default: the model id)")
     e.add_argument("--no-plot", action="store_true", help="do not draw the RD figure")
     e.add_argument("--reference", default="auto",
                    help="published points to draw: auto (same dataset only), none, kodak, coco30k")

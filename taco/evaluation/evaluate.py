@@ -495,7 +495,8 @@ class EvalConfig:
     device: str = "cpu"
     seed: int = 0
     bootstrap: int = 2000
-    label: str | None = None
+    label: str | None = None  # legend label of every model
+    model_labels: list[str] = field(default_factory=list)  # or one per model, in models' order
     plot: bool = True
     reference: str = "auto"
     anchor: str | None = None
@@ -536,7 +537,13 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
         captioner = Captioner(cfg.text_similarity, device=device, allow_download=cfg.download)
 
     written: list[Path] = []
+    if cfg.model_labels and len(cfg.model_labels) != len(cfg.models):
+        raise EvaluationError(
+            f"{len(cfg.model_labels)} labels for {len(cfg.models)} models: give one label for "
+            "all of them, or one per model"
+        )
     loaded = [load_model(spec, device) for spec in cfg.models]
+    labels: list[str | None] = [*cfg.model_labels] or [cfg.label] * len(loaded)
     for _, info in loaded:
         if not info.trained and dist.is_main:
             _say(f"note: {info.model_id} has no trained weights: evaluating its seed-0 random "
@@ -552,7 +559,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
                 if why:
                     _say(f"{name} not computed: {why}")
         model_jsons: list[Path] = []
-        for model, info in loaded:
+        for (model, info), label in zip(loaded, labels, strict=True):
             runs: dict[str, Path] = {}
             for mode in modes:
                 if mode.kind != "true" and not getattr(model, "uses_text", False):
@@ -561,7 +568,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
                     continue
                 path = evaluate_model(model, info, dataset, out_dir, mode=mode, sets=sets,
                                       captioner=captioner, seed=cfg.seed, dist=dist,
-                                      progress=cfg.progress, label=cfg.label)
+                                      progress=cfg.progress, label=label)
                 runs[str(mode)] = path
                 if mode.kind == "true":
                     model_jsons.append(path)

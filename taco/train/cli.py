@@ -4,6 +4,8 @@
     torchrun --nproc_per_node=2 -m taco.train configs/taco-coco.yaml
     taco train configs/taco-coco.yaml --resume            # continue out_dir's run
     taco train configs/taco-coco.yaml --lambda-sweep      # the paper's six rate points
+    taco train configs/taco-photos.yaml --text-injection tgic   # ablation: TGIC's attention
+    taco train configs/taco-photos.yaml --freeze-base --set init_from=runs/elic/checkpoint.safetensors
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 DESCRIPTION = (
     "Train TACO (or the ELIC baseline) from a YAML/TOML config whose defaults are the paper's "
@@ -28,6 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "(no PATH: the config's out_dir)")
     p.add_argument("--lambda-sweep", action="store_true",
                    help="train the paper's six λ one after the other, in out_dir/lambda-<λ>")
+    p.add_argument("--text-injection", choices=("adapter", "tgic"),
+                   help="how a TACO model's encoder takes the text: the paper's adapter or TGIC's "
+                   "image-text attention (same as --set model_overrides.text_injection=...)")
+    p.add_argument("--freeze-base", action="store_true",
+                   help="train only the text modules on a frozen codec, e.g. an ELIC given by "
+                   "init_from (same as --set preset=taco-frozen-base)")
     p.add_argument("--out-dir", help="same as --set out_dir=DIR")
     p.add_argument("--max-steps", type=int, help="same as --set max_steps=N")
     p.add_argument("--device", help="same as --set device=D (auto, cpu, cuda, cuda:1, ...)")
@@ -38,8 +50,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="print the resolved configuration (YAML) and exit")
 
 
-def _overrides(args: argparse.Namespace) -> list[str]:
-    out = list(args.overrides)
+def _flag_overrides(args: argparse.Namespace) -> list[str]:
+    """The ``key=value`` items the option flags stand for (applied after --set)."""
+    out: list[str] = []
+    if getattr(args, "freeze_base", False):
+        out.append("preset=taco-frozen-base")
+    if getattr(args, "text_injection", None) is not None:
+        out.append(f"model_overrides.text_injection={args.text_injection}")
     for flag, key in (("out_dir", "out_dir"), ("max_steps", "max_steps"), ("device", "device")):
         value = getattr(args, flag)
         if value is not None:
@@ -50,11 +67,25 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return out
 
 
+def resolve_config(args: argparse.Namespace) -> TrainConfig:
+    """Defaults <- config file <- --set items <- option flags, validated."""
+    from .config import ConfigError, apply_overrides, config_from_dict, read_config_file
+
+    values = apply_overrides(read_config_file(args.config) if args.config else {}, args.overrides)
+    preset = values.get("preset")
+    if getattr(args, "freeze_base", False) and preset not in (None, "taco", "taco-frozen-base"):
+        raise ConfigError(
+            f"--freeze-base trains the text modules of a TACO model on a frozen codec; it "
+            f"contradicts preset {preset!r} (from the config or --set)"
+        )
+    return config_from_dict(apply_overrides(values, _flag_overrides(args)))
+
+
 def run(args: argparse.Namespace) -> int:
     """Resolve the config and train. Raises ConfigError & co. for the caller to report."""
-    from .config import dump_config, load_config
+    from .config import dump_config
 
-    cfg = load_config(args.config, _overrides(args))
+    cfg = resolve_config(args)
     if args.print_config:
         print(dump_config(cfg), end="")
         return 0

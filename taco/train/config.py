@@ -25,6 +25,9 @@ from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 PRESETS = ("taco", "elic", "taco-frozen-base")
 #: Registry architecture each preset trains unless ``model`` says otherwise.
 PRESET_MODELS = {"taco": "taco", "elic": "elic", "taco-frozen-base": "taco"}
+#: ``model_overrides`` keys that only a model with text has (the text modules' options).
+TEXT_MODEL_KEYS = ("text_injection", "injector_at", "heads", "residual", "use_mask",
+                   "learn_gamma", "gamma_init", "text_encoder")
 
 
 class ConfigError(ValueError):
@@ -87,7 +90,7 @@ class TrainConfig:
     model_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {N: 128, M: 192}
     text_encoder: str | None = None  # "clip" | "minilm" | "clip-tiny": replaces the model's
     model_id: str | None = None  # name written into checkpoints and .taco headers
-    init_from: str | None = None  # checkpoint to start from (ELIC -> TACO mapping done)
+    init_from: str | None = None  # checkpoint file or built-in name to start from (ELIC -> TACO)
     # loss (paper Eq. 6-7)
     lmbda: float = LAMBDAS[2]
     k_p: float = DEFAULT_K_P
@@ -136,6 +139,7 @@ class TrainConfig:
             raise ConfigError("data.kind=coco needs data.captions (captions_train2014.json)")
         if self.text_encoder is not None and self.preset == "elic":
             raise ConfigError("preset elic trains ELIC, which takes no text encoder")
+        self._check_model_fits_preset()
         positive = dict(
             lmbda=self.lmbda, lr=self.lr, aux_lr=self.aux_lr, lr_gamma=self.lr_gamma,
             crop=self.crop, batch_size=self.batch_size, epochs=self.epochs,
@@ -161,6 +165,30 @@ class TrainConfig:
         if sorted(self.lr_milestones) != self.lr_milestones:
             raise ConfigError(f"lr_milestones must be increasing, got {self.lr_milestones}")
         return self
+
+    def _check_model_fits_preset(self) -> None:
+        """A text option on a model without text, or a text preset on ELIC, is an error here
+        (not a silently ignored key, nor a late failure when the model is built)."""
+        from ..models import MODEL_CONFIGS
+
+        name = self.resolved_model()
+        known = MODEL_CONFIGS.get(name)
+        arch = self.model_overrides.get("architecture", known.architecture if known else None)
+        if arch != "elic":
+            return
+        text_keys = [k for k in TEXT_MODEL_KEYS if k in self.model_overrides]
+        if text_keys:
+            flag = " (--text-injection)" if "text_injection" in text_keys else ""
+            raise ConfigError(
+                f"model_overrides.{text_keys[0]}{flag}: model {name!r} is ELIC, which takes no "
+                "text; text options apply to TACO models (e.g. taco-minilm-small, preset taco)"
+            )
+        if self.preset != "elic":
+            flag = " (--freeze-base)" if self.preset == "taco-frozen-base" else ""
+            raise ConfigError(
+                f"preset {self.preset!r}{flag} trains a TACO model's text modules, but model "
+                f"{name!r} is ELIC (no text); use preset elic, or a TACO model"
+            )
 
 
 # --------------------------------------------------------------------------- parsing

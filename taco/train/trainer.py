@@ -56,7 +56,7 @@ from ..models import (
     MODEL_CONFIGS,
     CheckpointError,
     create_model,
-    load_checkpoint,
+    load,
     save_checkpoint,
 )
 from ..models.registry import read_checkpoint_header
@@ -148,12 +148,13 @@ def load_model_state(model: nn.Module, state: dict[str, Tensor], strict: bool = 
 
 
 def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
-    """Load a checkpoint's weights into ``model``; an ELIC checkpoint may initialise a TACO.
+    """Load a checkpoint's weights (file or built-in name) into ``model``; an ELIC checkpoint
+    may initialise a TACO.
 
     ELIC -> TACO maps the analysis stages into ``g_a.base`` (:func:`elic_key_to_taco`); the text
     adapter keeps its fresh initialisation. Returns the keys left at their initialisation.
     """
-    source = load_checkpoint(path)
+    source = load(path)  # a checkpoint file or a built-in trained name (elic-small-q4)
     src_cfg, dst_cfg = source.config, model.config  # type: ignore[attr-defined]
     for name in ("N", "M", "groups", "ctx_hidden"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
@@ -180,18 +181,38 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     return list(result.missing_keys)
 
 
+def zero_tgic_outputs(model: nn.Module) -> int:
+    """Zero the last fusion conv of every TGIC module: ``v + fuse([v; c])`` is then exactly
+    ``v``, so a frozen-base TGIC starts from its ELIC, as the adapter does with gamma = 0
+    (ControlNet-style zero conv; its weight still gets a gradient at the first step, the
+    layers before it from the second). Returns how many modules were zeroed."""
+    from ..models.tgic import TGICAttention
+
+    n = 0
+    for m in model.modules():
+        if isinstance(m, TGICAttention):
+            out = m.fuse[-1]
+            with torch.no_grad():
+                out.weight.zero_()  # type: ignore[operator]
+                out.bias.zero_()  # type: ignore[union-attr,operator]
+            n += 1
+    return n
+
+
 def build_model(cfg: TrainConfig) -> ELIC:
     """The model the preset trains, with its trainable parameters set (requires_grad)."""
     overrides = dict(cfg.model_overrides)
     if cfg.text_encoder is not None:
         overrides["text_encoder"] = {"name": cfg.text_encoder}
     name = cfg.resolved_model()
-    if cfg.preset == "taco-frozen-base" and name in MODEL_CONFIGS:
+    frozen = cfg.preset == "taco-frozen-base"
+    if frozen and name in MODEL_CONFIGS:
         spec = {**MODEL_CONFIGS[name].to_dict(), **overrides}
         if spec.get("text_injection", "adapter") == "adapter":
             # gamma = 0 and an identity residual make the fresh adapter an exact no-op, so
             # training starts from the (frozen) ELIC it was initialised with; the paper's
-            # LN residual would not. model_overrides: {residual: paper} restores it.
+            # LN residual would not. model_overrides: {residual: paper} restores it. (TGIC has
+            # no residual option: its no-op start is the zeroed output conv below.)
             overrides.setdefault("residual", "identity")
     try:
         model = create_model(name, seed=cfg.seed, **overrides)
@@ -200,6 +221,8 @@ def build_model(cfg: TrainConfig) -> ELIC:
     arch = model.config.architecture  # type: ignore[attr-defined]
     if (cfg.preset == "elic") != (arch == "elic"):
         raise ConfigError(f"preset {cfg.preset!r} cannot train the {arch} model {name!r}")
+    if frozen:
+        zero_tgic_outputs(model)
     if cfg.init_from:
         init_from_checkpoint(model, cfg.init_from)
     if cfg.preset == "taco-frozen-base":

@@ -78,3 +78,16 @@ def test_compare_caption_modes_command(taco_main, tiny_folder, tmp_path, capsys)
     for mode in ("shuffled", "empty"):
         assert json.loads((folder / f"{tag}.caption-{mode}.json").read_text())["label"].endswith(
             f"[caption {mode}]")
+
+
+def test_one_label_per_model(taco_main, tiny_folder, tmp_path, capsys):
+    """--label once per --model: one process codes several λ sweeps, each its own curve."""
+    out = tmp_path / "eval"
+    base = ["evaluate", str(tiny_folder), "--limit", "1", "--fid", "off", "--cmmd-clip", "off",
+            "--no-plot", "-q", "-o", str(out), "-m", "elic-tiny", "-m", "taco-tiny"]
+    assert taco_main([*base, "--label", "A", "--label", "B", "--label", "C"]) == 2
+    assert "--label given 3 times for 2 --model" in capsys.readouterr().err
+    assert taco_main([*base, "--label", "no text", "--label", "text"]) == 0
+    labels = {json.loads(p.read_text())["model"]["model_id"]: json.loads(p.read_text())["label"]
+              for p in (out / "photos").glob("*.json")}
+    assert labels == {"elic-tiny": "no text", "taco-tiny": "text"}

@@ -160,32 +160,44 @@ def test_elic_key_mapping_covers_the_backbone():
     assert mapped == set(taco_model.state_dict()) - adapter
 
 
-def test_frozen_base_starts_as_its_elic_and_trains_only_the_adapter(tmp_path, tiny):
+@pytest.mark.parametrize("injection", ["adapter", "tgic"])
+def test_frozen_base_starts_as_its_elic_and_trains_only_the_text_modules(tmp_path, tiny, injection):
     elic = create_model("elic-tiny", seed=7)
     save_checkpoint(elic, tmp_path / "elic.safetensors")
     out = tmp_path / "run"
     cfg = load_config(None, tiny(
         out, preset="taco-frozen-base", init_from=tmp_path / "elic.safetensors", max_steps=2,
-        k_j=0, lr=1e-3))
+        k_j=0, lr=1e-3, **{"model_overrides.text_injection": injection}))
     trainer = Trainer(cfg)
     model = trainer.model
+    assert model.config.text_injection == injection
+    # the adapter gets the identity residual; TGIC has no such option (it would refuse it)
+    assert model.config.residual == ("identity" if injection == "adapter" else "paper")
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert trainable and all(n.startswith("g_a.adapter.") for n in trainable)
     assert trainer.aux_optimizer is None  # the entropy model is frozen too
+    fresh = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("g_a.adapter.")}
 
     x = torch.rand(2, 3, 64, 64)
     model.eval()
     with torch.no_grad():
         a = model(x, encode_text(model, ["a", "b"]))
         b = elic.eval()(x)
-    assert torch.equal(a["x_hat"], b["x_hat"])  # a fresh adapter is an exact no-op
+    # a fresh adapter (gamma = 0) / TGIC (zeroed output conv) is an exact no-op
+    assert torch.equal(a["x_hat"], b["x_hat"])
     model.train()
     trainer.fit()
     after = taco.load(out / "checkpoint.safetensors").state_dict()
     for k, v in elic.state_dict().items():
         if not k.endswith(("_quantized_cdf", "_offset", "_cdf_length")):
             assert torch.equal(after[elic_key_to_taco(k)], v), k
-    assert after["g_a.adapter.ca1.gamma"].abs().sum() > 0
+    assert set(after) == {elic_key_to_taco(k) for k in elic.state_dict()} | set(fresh)
+    changed = {k for k, v in fresh.items() if not torch.equal(after[k], v)}
+    if injection == "adapter":
+        assert after["g_a.adapter.ca1.gamma"].abs().sum() > 0
+    else:  # the zeroed output conv trains at step 1, the layers before it from step 2
+        assert {"g_a.adapter.ca1.fuse.2.weight", "g_a.adapter.ca1.word_proj.weight",
+                "g_a.adapter.ca3.fuse.0.weight"} <= changed
 
 
 def test_lambda_sweep(tmp_path, tiny):

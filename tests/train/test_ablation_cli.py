@@ -1,0 +1,188 @@
+"""Issue 8: every text-injection variant trains through ``taco train`` and its checkpoint codes a
+real photo through ``taco compress`` / ``taco decompress`` (tiny models, 2 steps each)."""
+
+from __future__ import annotations
+
+import re
+from contextlib import nullcontext
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from PIL import Image
+
+import taco
+from taco.cli import main as taco_main
+from taco.codec import encode_text
+from taco.train.cli import main as train_main
+
+SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
+
+#: variant -> (taco train arguments besides the tiny recipe, expected model config fields).
+#: "{elic}" is replaced by the ELIC checkpoint trained first (the frozen base's init).
+VARIANTS: dict[str, tuple[list[str], dict[str, object]]] = {
+    "adapter": (["--text-injection", "adapter"], {"text_injection": "adapter", "residual": "paper"}),
+    "tgic": (["--text-injection", "tgic"], {"text_injection": "tgic"}),
+    "frozen-base": (["--freeze-base", "--set", "init_from={elic}"],
+                    {"text_injection": "adapter", "residual": "identity"}),
+    "frozen-base-tgic": (["--freeze-base", "--text-injection", "tgic", "--set", "init_from={elic}"],
+                         {"text_injection": "tgic", "residual": "paper"}),
+    "adapter-h4": (["--set", "model_overrides.injector_at=h4"], {"injector_at": "h4"}),
+    "adapter-h8-mask-fixed-gamma": (
+        ["--set", "model_overrides.injector_at=h8", "model_overrides.use_mask=true",
+         "model_overrides.learn_gamma=false", "model_overrides.gamma_init=0.1"],
+        {"injector_at": "h8", "use_mask": True, "learn_gamma": False, "gamma_init": 0.1}),
+    "tgic-h8-mask": (["--text-injection", "tgic", "--set", "model_overrides.injector_at=h8",
+                      "model_overrides.use_mask=true"],
+                     {"text_injection": "tgic", "injector_at": "h8", "use_mask": True}),
+}  # fmt: skip
+
+
+def _recipe(out: Path, **extra: object) -> list[str]:
+    """2 steps of taco-tiny on the 4 sample photos; no LPIPS / CLIP (k_p = k_j = 0): fast."""
+    values: dict[str, object] = {
+        "model": "taco-tiny", "data.root": SAMPLES, "crop": 64, "batch_size": 2, "workers": 0,
+        "k_p": 0, "k_j": 0, "max_steps": 2, "progress": "false", "out_dir": out, **extra,
+    }  # fmt: skip
+    return [f"{k}={v}" for k, v in values.items()]
+
+
+@pytest.fixture(scope="module")
+def elic_checkpoint(tmp_path_factory) -> Path:
+    """The no-text point, trained through the CLI too; the frozen-base variants start from it."""
+    out = tmp_path_factory.mktemp("elic")
+    assert train_main(["--set", *_recipe(out, preset="elic", model="elic-tiny")]) == 0
+    return out / "checkpoint.safetensors"
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("photo") / "coffee.png"
+    Image.open(SAMPLES / "skimage-coffee.png").convert("RGB").resize((120, 80)).save(path)
+    return path
+
+
+def _code_through_cli(checkpoint: Path, photo: Path, tmp_path: Path, caption: str) -> Path:
+    coded, decoded = tmp_path / "photo.taco", tmp_path / "photo.png"
+    argv = ["compress", str(photo), "-m", str(checkpoint), "-o", str(coded), "-q"]
+    assert taco_main([*argv, "--caption", caption]) == 0
+    assert taco_main(["decompress", str(coded), "-m", str(checkpoint), "-o", str(decoded), "-q"]) == 0
+    with Image.open(decoded) as im:
+        assert im.size == (120, 80)
+    return coded
+
+
+def test_elic_point_codes_through_the_cli(elic_checkpoint, photo, tmp_path):
+    model = taco.load(elic_checkpoint)
+    assert model.config.architecture == "elic" and model.metadata["trained_steps"] == 2
+    _code_through_cli(elic_checkpoint, photo, tmp_path, caption="")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_variant_trains_through_the_cli_and_codes_a_real_file(variant, elic_checkpoint, photo, tmp_path):
+    args, expected = VARIANTS[variant]
+    args = [a.replace("{elic}", str(elic_checkpoint)) for a in args]
+    out = tmp_path / "run"
+    assert taco_main(["train", *args, "--set", *_recipe(out, model_id=f"ablation-{variant}")]) == 0
+
+    # the flags are recorded like any other key: resolved config and checkpoint header
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
+    model = taco.load(out / "checkpoint.safetensors")
+    assert model.metadata["config"] == resolved and model.metadata["trained_steps"] == 2
+    assert model.model_id == f"ablation-{variant}"
+    frozen = "--freeze-base" in args
+    assert resolved["preset"] == ("taco-frozen-base" if frozen else "taco")
+    assert resolved["init_from"] == (str(elic_checkpoint) if frozen else None)
+    if "--text-injection" in args:
+        value = args[args.index("--text-injection") + 1]
+        assert resolved["model_overrides"]["text_injection"] == value
+    for key, value in expected.items():
+        assert getattr(model.config, key) == value, key
+
+    _code_through_cli(out / "checkpoint.safetensors", photo, tmp_path, "a cup of coffee")
+    # after 2 steps the text modules already act: the caption moves the latent
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        y1, y2 = (model.analysis(x, encode_text(model, [c])) for c in ("a cup", "a rocket"))
+    assert not torch.equal(y1, y2)
+
+def test_print_config_shows_the_flags(capsys):
+    argv = ["--print-config", "--text-injection", "tgic", "--freeze-base",
+            "--set", "model=taco-minilm-small"]
+    assert train_main(argv) == 0
+    cfg = yaml.safe_load(capsys.readouterr().out)
+    assert cfg["preset"] == "taco-frozen-base" and cfg["model"] == "taco-minilm-small"
+    assert cfg["model_overrides"] == {"text_injection": "tgic"}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--text-injection", "tgic", "--set", "preset=elic", "model=elic-tiny"],
+         r"model_overrides.text_injection \(--text-injection\): model .elic-tiny. is ELIC"),
+        (["--text-injection", "adapter", "--set", "preset=elic"],
+         "model 'elic' is ELIC, which takes no text"),
+        (["--set", "preset=elic", "model_overrides.use_mask=true"],
+         "model_overrides.use_mask: model 'elic' is ELIC"),
+        (["--freeze-base", "--set", "preset=elic"], "--freeze-base .* contradicts preset 'elic'"),
+        (["--freeze-base", "--set", "model=elic-tiny"],
+         r"preset 'taco-frozen-base' \(--freeze-base\) trains a TACO model's text modules"),
+        (["--text-injection", "film"], "invalid choice: 'film'"),
+    ],
+)
+def test_flag_errors_are_clear(argv, message, capsys):
+    with pytest.raises(SystemExit) if "film" in argv else nullcontext():
+        assert train_main(["--print-config", *argv]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+
+
+def test_help_lists_the_flags(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # no line wrapping inside the checked phrases
+    with pytest.raises(SystemExit):
+        taco_main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--text-injection {adapter,tgic}" in text
+    assert "same as --set model_overrides.text_injection=..." in text
+    assert "--freeze-base" in text and "same as --set preset=taco-frozen-base" in text
+
+
+
+ABLATION = Path(__file__).resolve().parents[2] / "configs" / "ablation"
+#: Keys that do not change what a run computes, or that name the run.
+BOOKKEEPING = {"model_id", "out_dir", "max_steps", "log_interval", "progress", "data"}
+
+
+@pytest.mark.parametrize("lmbda, suffix", [(0.0016, "q3"), (0.004, "q4")])
+def test_ablation_configs_are_the_built_in_models_recipe(lmbda, suffix):
+    """configs/ablation/*.yaml + the script's per-run keys == what the built-ins were trained with
+    (their checkpoint headers), and == the reference command of docs/models.md."""
+    from taco.models import PRETRAINED
+    from taco.models.registry import _ASSETS, read_checkpoint_header
+    from taco.train import load_config
+
+    def shipped(name: str) -> dict:
+        return read_checkpoint_header(_ASSETS / PRETRAINED[name].file)["metadata"]["config"]
+
+    def resolved(variant: str, *extra: str) -> dict:
+        return load_config(ABLATION / f"{variant}.yaml", [f"lmbda={lmbda}", *extra]).to_dict()
+
+    command = load_config(None, [  # docs/models.md, as the issue-8 runs were started
+        "preset=taco", "model=taco-tgic-minilm-small", "data.root=../shared/data/photos/train",
+        "crop=128", "batch_size=8", "workers=1", "epochs=100", "lr_milestones=[80,95]", "lr=0.0003",
+        f"lmbda={lmbda}", "k_j=0", "val.root=null", "ckpt_interval=100", "max_steps=1500", "seed=0",
+    ]).to_dict()  # fmt: skip
+    assert resolved("tgic") == command
+    for variant, builtin in (("elic", f"elic-small-{suffix}"), ("adapter", f"taco-minilm-small-{suffix}")):
+        mine, theirs = resolved(variant), shipped(builtin)
+        assert {k: v for k, v in mine.items() if k not in BOOKKEEPING} == {
+            k: v for k, v in theirs.items() if k not in BOOKKEEPING}, variant
+        assert mine["data"]["root"] == "../shared/data/photos/train" and mine["max_steps"] == 1500
+        assert theirs["data"]["root"].endswith("/shared/data/photos/train")
+        assert theirs["max_steps"] == 2000  # stopped at the step-1500 checkpoint
+    frozen = resolved("frozen-base", f"init_from=elic-small-{suffix}")
+    adapter = resolved("adapter", "preset=taco-frozen-base", f"init_from=elic-small-{suffix}")
+    assert frozen == adapter
+    assert (frozen["preset"], frozen["init_from"]) == ("taco-frozen-base", f"elic-small-{suffix}")
+    assert PRETRAINED[f"elic-small-{suffix}"].lmbda == lmbda
