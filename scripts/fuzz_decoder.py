@@ -120,11 +120,10 @@ class Models:
 
 
 def _flip_bits(rng: random.Random, data: bytes, n: int) -> bytes:
+    """``n`` distinct bits flipped (two flips of one bit would give the seed back)."""
     b = bytearray(data)
-    for _ in range(n):
-        if b:
-            i = rng.randrange(len(b))
-            b[i] ^= 1 << rng.randrange(8)
+    for bit in rng.sample(range(8 * len(b)), min(n, 8 * len(b))):
+        b[bit // 8] ^= 1 << (bit % 8)
     return bytes(b)
 
 
@@ -351,6 +350,7 @@ def _worker(seed: int, start: int, stop: int, progress: Any) -> None:
     torch.set_num_threads(1)  # tiny convolutions: one thread is fastest, and leaves a core free
     models = Models()
     workdir = _workdir()
+    progress.put(("ready", None, None, None))
     for i in range(start, stop):
         kind, data = mutate(case_rng(seed, i), models)
         try:
@@ -381,6 +381,7 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
         proc = ctx.Process(target=_worker, args=(seed, next_case, stop, progress), daemon=True)
         proc.start()
         last_seen = time.time()
+        ready = False  # start-up (imports, building the models) gets 10x the hang limit
         while True:
             try:
                 i, kind, outcome, info = progress.get(timeout=1.0)
@@ -390,7 +391,7 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
                     crashes.append({"case": next_case, "exitcode": proc.exitcode})
                     next_case += 1
                     break
-                if time.time() - last_seen > hang_after:
+                if time.time() - last_seen > (hang_after if ready else 10 * hang_after):
                     proc.kill()
                     proc.join()
                     hangs.append({"case": next_case, "seconds": hang_after})
@@ -398,6 +399,9 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
                     break
                 continue
             last_seen = time.time()
+            if i == "ready":
+                ready = True
+                continue
             if i == "done":
                 proc.join()
                 next_case = stop
