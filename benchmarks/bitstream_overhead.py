@@ -6,14 +6,18 @@ For each sample photo and model:
     scales    ŷ costed with each scale rounded up to the coder's 64-level scale table (z: = ideal)
     table     the same symbols costed with the coder's integer tables: 16-bit quantised CDFs,
               escapes + 4-bit bypass chunks
-    written   bytes of the rANS strings (one per channel group and pass, plus z: 11 for ELIC)
-    single    bytes if all of them went into one rANS stream (BufferedRansEncoder), checked by
-              decoding it back
+    written   bytes of the one rANS stream taco writes (.taco format version 2: z, then every
+              channel group's anchor and non-anchor pass), checked to be the file's payload and
+              decoded back
+    v1        bytes of the 11 separate rANS strings format version 1 wrote (one per channel
+              group and pass, plus z), for comparison
     header    the .taco container header, for this model id
 
-So ``scales - ideal`` is what the scale table costs, ``table - scales`` the 16-bit CDFs, ``written - table`` what 11 separate rANS
-streams cost (each flushes its 64-bit rANS state: 8 bytes, strings are whole 32-bit words), ``written - single`` what one
-stream would save. With random weights the latents fit their priors badly (many escapes, and the
+So ``scales - ideal`` is what the scale table costs, ``table - scales`` the 16-bit CDFs,
+``written - table`` what the stream's termination costs (its final 64-bit rANS state, whole
+32-bit words), ``v1 - written`` what one stream saves over 11. The symbols are those of the
+float64 latent codec taco codes with (``taco.codec.coding_codec``). With random weights the
+latents fit their priors badly (many escapes, and the
 forward's likelihood floor of 1e-9 then *over*states the ideal), so unless a checkpoint is given
 an architecture name is first fitted briefly (``--fit-steps``, rate + λ·MSE on random crops of the samples):
 enough for its priors to describe its latents, which is all this measurement needs.
@@ -41,8 +45,9 @@ warnings.filterwarnings("ignore")
 from compressai import ans  # noqa: E402
 
 from taco.bench import SAMPLE_IMAGES, SAMPLES  # noqa: E402
+from taco.bitstream import unpack  # noqa: E402
 from taco.cli import read_captions_jsonl  # noqa: E402
-from taco.codec import compress_image, pad_to_multiple  # noqa: E402
+from taco.codec import coding_codec, compress_image, pad_to_multiple  # noqa: E402
 from taco.images import image_to_tensor, load_image, to_rgb  # noqa: E402
 from taco.models import PRETRAINED, create_model, fast_codec, load  # noqa: E402
 from taco.pipeline import model_text_encoder  # noqa: E402
@@ -86,24 +91,28 @@ def scale_table_bits(gc: Any, symbols: torch.Tensor, indexes: torch.Tensor) -> f
 def measure(model: Any, x: torch.Tensor, caption: str) -> dict[str, Any]:
     encoder = model_text_encoder(model)
     text = encoder.encode([caption]) if encoder is not None else None
+    codec = coding_codec(model)  # what taco.codec entropy-codes with
     with torch.no_grad():
         fwd = model(x, text) if model.uses_text else model(x)
         ideal = {k: float(-torch.log2(v).sum()) for k, v in fwd["likelihoods"].items()}
 
         calls: list[tuple[Any, torch.Tensor, torch.Tensor]] = []
-        encode = fast_codec._encode
+        encode = fast_codec.StreamEncoder.encode
 
-        def recording(em: Any, symbols: torch.Tensor, indexes: torch.Tensor) -> list[bytes]:
+        def recording(self: Any, em: Any, symbols: torch.Tensor, indexes: torch.Tensor) -> None:
             calls.append((em, symbols, indexes))
-            return encode(em, symbols, indexes)
+            encode(self, em, symbols, indexes)
 
-        fast_codec._encode = recording  # type: ignore[assignment]
+        fast_codec.StreamEncoder.encode = recording  # type: ignore[method-assign]
         try:
             y = model.analysis(x, text) if model.uses_text else model.analysis(x)
-            out = fast_codec.compress_latent(model.latent_codec, y)
+            out = fast_codec.compress_latent(codec, y.cpu())
         finally:
-            fast_codec._encode = encode  # type: ignore[assignment]
-    strings = [s[0] for s in out["strings"]]
+            fast_codec.StreamEncoder.encode = encode  # type: ignore[method-assign]
+        decoded = fast_codec.decompress_latent(codec, out["strings"], out["shape"])["y_hat"]
+        if not torch.equal(decoded, out["y_hat"]):
+            raise AssertionError("one-stream round trip failed")
+    stream = out["strings"][0][0]
     z_em = calls[0][0]  # the hyper branch is coded first
     table = {"y": 0.0, "z": 0.0}
     scales = {"y": 0.0, "z": ideal["z"]}
@@ -111,29 +120,19 @@ def measure(model: Any, x: torch.Tensor, caption: str) -> dict[str, Any]:
         table["z" if em is z_em else "y"] += table_bits(em, sym, idx)
         if em is not z_em:
             scales["y"] += scale_table_bits(em, sym, idx)
-    written = {"y": 8 * sum(len(s) for s in strings[:-1]), "z": 8 * len(strings[-1])}
-    single = single_stream_bytes(calls)
     return {"ideal_bits": ideal, "scale_table_bits": scales, "table_bits": table,
-            "written_bits": written,
-            "single_stream_bytes": single, "strings": len(strings)}
+            "written_bits": 8 * len(stream), "stream": stream, "parts": len(calls),
+            "v1_eleven_strings_bytes": separate_strings_bytes(calls)}
 
 
-def single_stream_bytes(calls: list[tuple[Any, torch.Tensor, torch.Tensor]]) -> int:
-    """Code z then every y pass into one rANS stream; decode it back to check; return its size."""
-    enc = ans.BufferedRansEncoder()
+def separate_strings_bytes(calls: list[tuple[Any, torch.Tensor, torch.Tensor]]) -> int:
+    """Bytes of one rANS string per coded part, as format version 1 wrote them."""
+    total = 0
     for em, sym, idx in calls:
         t = fast_codec._tables(em)
-        enc.encode_with_indexes(sym.reshape(-1).tolist(), idx.reshape(-1).tolist(), t.cdfs,
-                                t.lengths, t.offsets)
-    stream = enc.flush()
-    dec = ans.RansDecoder()
-    dec.set_stream(stream)
-    for em, sym, idx in calls:
-        t = fast_codec._tables(em)
-        got = dec.decode_stream(idx.reshape(-1).tolist(), t.cdfs, t.lengths, t.offsets)
-        if got != sym.reshape(-1).tolist():
-            raise AssertionError("single-stream round trip failed")
-    return len(stream)
+        total += len(ans.RansEncoder().encode_with_indexes(
+            sym.reshape(-1).tolist(), idx.reshape(-1).tolist(), t.cdfs, t.lengths, t.offsets))
+    return total
 
 
 def fit(model: Any, images: list[torch.Tensor], captions: list[str], steps: int,
@@ -209,10 +208,13 @@ def main(argv: list[str] | None = None) -> int:
             x = pad_to_multiple(image_to_tensor(image))
             m = measure(model, x, caption)
             res = compress_image(image, caption, model)
+            if unpack(res.data).payload != m.pop("stream"):
+                raise AssertionError("the measured stream is not the file's payload")
             ideal = sum(m["ideal_bits"].values())
             scaled = sum(m["scale_table_bits"].values())
             table = sum(m["table_bits"].values())
-            written = sum(m["written_bits"].values())
+            written = m["written_bits"]
+            v1 = 8 * m["v1_eleven_strings_bytes"]
             row = {
                 "model": getattr(model, "model_id", name), "image": path.name,
                 "fit_steps": 0 if trained else args.fit_steps,
@@ -223,20 +225,21 @@ def main(argv: list[str] | None = None) -> int:
                 "scale_table_overhead_pct": 100 * (scaled / ideal - 1),
                 "cdf_overhead_pct": 100 * (table / scaled - 1),
                 "z_table_overhead_pct": 100 * (m["table_bits"]["z"] / m["ideal_bits"]["z"] - 1),
-                "stream_overhead_pct": 100 * (written / table - 1),
+                "stream_overhead_bytes": (written - table) / 8,
                 "payload_overhead_pct": 100 * (written / ideal - 1),
-                "single_stream_overhead_pct": 100 * (8 * m["single_stream_bytes"] / ideal - 1),
-                "stream_bytes_saved_by_one_stream": written / 8 - m["single_stream_bytes"],
+                "v1_payload_overhead_pct": 100 * (v1 / ideal - 1),
+                "bytes_saved_vs_v1": (v1 - written) / 8,
+                "file_overhead_pct": 100 * (8 * len(res.data) / ideal - 1),
             }
             rows.append(row)
             print(f"{row['model']:>12} {path.name:<22} {image.width}x{image.height} "
                   f"bpp {row['bpp']:.3f}  ideal {ideal / 8:7.0f} B  scale table "
-                  f"+{row['scale_table_overhead_pct']:.2f}%  CDFs +{row['cdf_overhead_pct']:.2f}% "
-                  f"(z +{row['z_table_overhead_pct']:.2f}%)  "
-                  f"11 streams +{row['stream_overhead_pct']:.2f}%  payload "
-                  f"+{row['payload_overhead_pct']:.2f}%  one stream "
-                  f"+{row['single_stream_overhead_pct']:.2f}% "
-                  f"(saves {row['stream_bytes_saved_by_one_stream']:.0f} B)  header {row['header_bytes']} B",
+                  f"{row['scale_table_overhead_pct']:+.2f}%  CDFs {row['cdf_overhead_pct']:+.2f}% "
+                  f"(z {row['z_table_overhead_pct']:+.2f}%)  stream end "
+                  f"{row['stream_overhead_bytes']:+.1f} B  payload "
+                  f"{row['payload_overhead_pct']:+.2f}% (v1 {row['v1_payload_overhead_pct']:+.2f}%, "
+                  f"saves {row['bytes_saved_vs_v1']:.0f} B)  header {row['header_bytes']} B  "
+                  f"file {row['file_overhead_pct']:+.2f}%",
                   flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")

@@ -9,10 +9,12 @@ decoded image (of the size the header declares) or :class:`taco.TacoFormatError`
 exit status 0 or 2. Anything else -- another exception, a crash, a hang -- is a failure.
 
 Inputs are valid files made by two seeded tiny models (``elic-tiny``, ``taco-tiny``), mutated:
-random bytes, bit flips, byte edits, truncations, insertions, edited / swapped / huge length
-fields, huge or wrong image sizes, and -- since the payload CRC-32 rejects almost every payload
-edit before decoding -- files whose *payload* is corrupted but whose CRC is recomputed, so that
-garbage rANS strings reach CompressAI's C++ decoder (:func:`mutate`).
+random bytes, bit flips, byte edits, truncations, insertions, and -- since the CRC-32 (over the
+whole file, header included: format version 2) rejects almost every edit before anything else
+looks at it -- files edited *behind a recomputed CRC*: header fields (model byte, version, mode
+and padding byte, fingerprint, bits anywhere in the header), huge varints, wrong image sizes,
+and a corrupted payload, so that garbage rANS streams reach CompressAI's C++ decoder
+(:func:`mutate`).
 
 ``run`` executes the cases in a worker process; a worker that dies (a crash: SIGSEGV, SIGFPE,
 SIGABRT, out of memory) or stops making progress for ``--hang-after`` seconds is recorded with
@@ -24,7 +26,6 @@ hangs, time) is printed and written as JSON.
 from __future__ import annotations
 
 import argparse
-import functools
 import io
 import json
 import multiprocessing as mp
@@ -53,11 +54,12 @@ SAMPLE = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "
 
 @dataclass(frozen=True)
 class Parsed:
-    """A valid file taken apart: header fields, the strings, and where each part starts."""
+    """A valid file taken apart: the header before the CRC, the payload, where fields start."""
 
-    head: bytes  # magic .. string count (everything before the lengths)
-    strings: list[bytes]
+    head: bytes  # magic .. mode/padding byte (everything the CRC follows)
+    payload: bytes  # the rANS stream
     height_at: int  # offset of the height varint
+    model_at: int = 5  # offset of the model byte
 
 
 def _varint(n: int) -> bytes:
@@ -69,34 +71,21 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-def assemble(head: bytes, lengths: list[int], payload: bytes, crc: int | None = None) -> bytes:
-    """Container bytes with arbitrary (possibly wrong) lengths and a valid CRC unless given."""
-    header = head + b"".join(_varint(n) for n in lengths)
+def assemble(head: bytes, payload: bytes, crc: int | None = None) -> bytes:
+    """Container bytes from any (possibly wrong) header fields, with a valid CRC unless given:
+    the CRC-32 of every byte before it and of the payload."""
     if crc is None:
-        crc = zlib.crc32(payload, zlib.crc32(header)) if _crc_covers_header() else zlib.crc32(payload)
-    return header + crc.to_bytes(4, "big") + payload
-
-
-@functools.cache
-def _crc_covers_header() -> bool:
-    """Whether the container's CRC-32 covers the header too (docs/reliability.md proposal)."""
-    from taco.bitstream import TacoHeader, pack
-
-    data = pack(TacoHeader("", bytes(8), 1, 1, "RGB"), [b"ab"])
-    return int.from_bytes(data[-6:-2], "big") != zlib.crc32(b"ab")
+        crc = zlib.crc32(payload, zlib.crc32(head))
+    return head + crc.to_bytes(4, "big") + payload
 
 
 def parse(data: bytes) -> Parsed:
     from taco.bitstream import unpack
 
     f = unpack(data)
-    id_len = data[5]
-    height_at = 6 + id_len + 8
-    head = data[: f.header_bytes - 4]
-    # strip the lengths: rebuild the head up to and including the string count
-    n_len = sum(len(_varint(len(s))) for s in f.strings)
-    head = head[: len(head) - n_len]
-    return Parsed(head, list(f.strings), height_at)
+    code = data[5]
+    height_at = 6 + (1 + data[6] if code == 0xFF else 0) + 8
+    return Parsed(data[: f.header_bytes - 4], f.payload, height_at)
 
 
 class Models:
@@ -106,7 +95,7 @@ class Models:
         from PIL import Image
 
         import taco
-        from taco.models import create_model
+        from taco.models import create_model, model_fingerprint
 
         self.elic = create_model("elic-tiny", seed=0)
         self.taco = create_model("taco-tiny", seed=0)
@@ -120,25 +109,26 @@ class Models:
                 taco.compress(photo.crop((200, 100, 264, 164)), "a cat", self.taco),
             ]
         self.parsed = [parse(s) for s in self.seeds]
+        self._taco_fingerprint = model_fingerprint(self.taco)
 
     def model_for(self, data: bytes) -> Any:
-        return self.taco if b"taco-tiny" in data[:40] else self.elic
+        """The model whose fingerprint the file carries (elic-tiny if neither)."""
+        return self.taco if self._taco_fingerprint in data[:300] else self.elic
 
 
 # --------------------------------------------------------------------------- mutations
 
 
 def _flip_bits(rng: random.Random, data: bytes, n: int) -> bytes:
+    """``n`` distinct bits flipped (two flips of one bit would give the seed back)."""
     b = bytearray(data)
-    for _ in range(n):
-        if b:
-            i = rng.randrange(len(b))
-            b[i] ^= 1 << rng.randrange(8)
+    for bit in rng.sample(range(8 * len(b)), min(n, 8 * len(b))):
+        b[bit // 8] ^= 1 << (bit % 8)
     return bytes(b)
 
 
-def _garble_string(rng: random.Random, s: bytes, donor: bytes) -> bytes:
-    """A corrupted rANS string, most often made to pass taco's pre-checks (whole 32-bit words,
+def _garble_stream(rng: random.Random, s: bytes, donor: bytes) -> bytes:
+    """A corrupted rANS stream, most often made to pass taco's pre-checks (whole 32-bit words,
     a valid initial state) as an attacker would, so that the C++ decoder runs on it."""
     g = _garble(rng, s, donor)
     if rng.random() < 0.75:
@@ -148,7 +138,7 @@ def _garble_string(rng: random.Random, s: bytes, donor: bytes) -> bytes:
 
 
 def _garble(rng: random.Random, s: bytes, donor: bytes) -> bytes:
-    kind = rng.randrange(9)
+    kind = rng.randrange(11)
     if kind == 0:
         return bytes(rng.getrandbits(8) for _ in range(rng.choice([0, 1, 4, 7, 8, 12, len(s)])))
     if kind == 1:
@@ -163,9 +153,25 @@ def _garble(rng: random.Random, s: bytes, donor: bytes) -> bytes:
         return (rng.randrange(1 << 31, 1 << 63)).to_bytes(8, sys.byteorder)
     if kind == 6:
         return bytes(len(s))
-    if kind == 7:
+    if kind == 7:  # another file's stream: other parts, other lengths
         return donor
+    if kind == 8:  # a stretch in the middle overwritten: the parts before it decode fine
+        at = rng.randrange(len(s))
+        n = rng.randint(1, max(1, len(s) // 4))
+        return s[:at] + bytes(rng.getrandbits(8) for _ in range(n)) + s[at + n :]
+    if kind == 9:  # the end cut off or doubled: later parts (the last y passes) run out of data
+        return s[: rng.randrange(8, len(s) + 1)] if rng.random() < 0.5 else s + s[8:]
     return bytes(rng.getrandbits(8) for _ in range(len(s)))
+
+
+def _model_field(rng: random.Random) -> bytes:
+    """Any value of the model field: no id, a table code (known or not), an inline id."""
+    code = rng.choice([0, 1, rng.randrange(1, 256), 0xFE, 0xFF, 0xFF])
+    if code != 0xFF:
+        return bytes([code])
+    n = rng.choice([0, 1, 9, 255, rng.randrange(256)])
+    raw = bytes(rng.getrandbits(8) for _ in range(n)) if rng.random() < 0.3 else b"x" * n
+    return bytes([0xFF, n]) + raw[: rng.choice([n, n, max(0, n - 1)])]
 
 
 def mutate(rng: random.Random, models: Models) -> tuple[str, bytes]:
@@ -174,14 +180,17 @@ def mutate(rng: random.Random, models: Models) -> tuple[str, bytes]:
     seed, p = models.seeds[i], models.parsed[i]
     other = models.parsed[rng.randrange(len(models.parsed))]
     kind = rng.choice(MUTATORS)
+    fields = p.head[p.height_at :]  # height, width, mode/padding
     if kind == "random-bytes":
         data = bytes(rng.getrandbits(8) for _ in range(rng.randrange(200)))
     elif kind == "random-after-magic":
-        data = b"TACO\x01" + bytes(rng.getrandbits(8) for _ in range(rng.randrange(120)))
+        data = b"TACO\x02" + bytes(rng.getrandbits(8) for _ in range(rng.randrange(120)))
     elif kind == "bit-flips":
         data = _flip_bits(rng, seed, rng.choice([1, 1, 1, 2, 3, 8]))
-    elif kind == "header-bit-flip":
-        data = _flip_bits(rng, seed[: len(p.head) + 20], 1) + seed[len(p.head) + 20 :]
+    elif kind == "header-bit-flip":  # caught by the CRC
+        data = _flip_bits(rng, seed[: len(p.head) + 4], 1) + seed[len(p.head) + 4 :]
+    elif kind == "header-behind-crc":  # header bits flipped, CRC recomputed: the fields' checks
+        data = assemble(_flip_bits(rng, p.head, rng.choice([1, 1, 2, 4])), p.payload)
     elif kind == "byte-edits":
         b = bytearray(seed)
         for _ in range(rng.randint(1, 4)):
@@ -195,53 +204,30 @@ def mutate(rng: random.Random, models: Models) -> tuple[str, bytes]:
             data = seed[:at] + bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 16))) + seed[at:]
         else:
             data = seed[:at] + seed[at + rng.randint(1, 16) :]
-    elif kind == "swap-lengths":  # same total: the CRC still matches, the strings split elsewhere
-        lengths = [len(s) for s in p.strings]
-        a, b = rng.sample(range(len(lengths)), 2)
-        lengths[a], lengths[b] = lengths[b], lengths[a]
-        data = assemble(p.head, lengths, b"".join(p.strings))
-    elif kind == "edit-length":
-        lengths = [len(s) for s in p.strings]
-        j = rng.randrange(len(lengths))
-        lengths[j] = rng.choice([0, 1, lengths[j] + rng.randint(-8, 8), 2**31, 2**35 - 1, 10**9])
-        lengths[j] = max(lengths[j], 0)
-        data = assemble(p.head, lengths, b"".join(p.strings))
-    elif kind == "move-bytes-between-strings":  # valid CRC, every string boundary shifted
-        lengths = [len(s) for s in p.strings]
-        a, b = rng.sample(range(len(lengths)), 2)
-        d = rng.randint(1, max(1, lengths[a]))
-        lengths[a] -= d
-        lengths[b] += d
-        data = assemble(p.head, lengths, b"".join(p.strings))
-    elif kind == "string-count":
-        n = rng.choice([0, 1, len(p.strings) - 1, len(p.strings) + 1, 255])
-        strings = (p.strings * 30)[:n]
-        head = p.head[:-1] + bytes([n])
-        data = assemble(head, [len(s) for s in strings], b"".join(strings))
+    elif kind == "version":  # valid CRC: version 1 (refused with its own message), 0, 3, 255
+        version = rng.choice([0, 1, 1, 3, 255])
+        data = assemble(p.head[:4] + bytes([version]) + p.head[5:], p.payload)
+    elif kind == "model-byte":  # valid CRC: any model code, inline ids of any length / UTF-8
+        data = assemble(p.head[: p.model_at] + _model_field(rng) + p.head[p.height_at - 8 :], p.payload)
+    elif kind == "mode-padding":  # valid CRC: every mode/padding byte value
+        data = assemble(p.head[:-1] + bytes([rng.getrandbits(8)]), p.payload)
+    elif kind == "fingerprint":  # valid CRC, another model's fingerprint or garbage
+        fp = rng.choice([bytes(8), bytes(rng.getrandbits(8) for _ in range(8)),
+                         other.head[other.height_at - 8 : other.height_at]])
+        data = assemble(p.head[: p.height_at - 8] + fp + fields, p.payload)
     elif kind == "image-size":  # payload untouched: the decoder codes more or fewer symbols
         h = rng.choice([1, 63, 64, 65, 127, 300, 1024, 4096, 32768, 32769, 2**35 - 1])
         w = rng.choice([1, 64, 65, 200, 1024, 32768, 40000])
-        pre = p.head[: p.height_at]
-        rest = p.head[p.height_at :]
-        rest = rest[len(_varint_prefix(rest)) :]  # drop height
+        rest = fields[len(_varint_prefix(fields)) :]  # drop height
         rest = rest[len(_varint_prefix(rest)) :]  # drop width
-        head = pre + _varint(h) + _varint(w) + rest
-        data = assemble(head, [len(s) for s in p.strings], b"".join(p.strings))
-    elif kind == "huge-varints":
-        lengths = [len(s) for s in p.strings]
-        body = p.head + b"".join(_varint(n) for n in lengths)
-        at = rng.randrange(p.height_at, len(body))
-        data = body[:at] + b"\xff\xff\xff\xff\x7f" + body[at:] + zlib.crc32(b"".join(p.strings)).to_bytes(4, "big") + b"".join(p.strings)
-    elif kind == "crc-only":  # payload intact, CRC wrong
-        data = assemble(p.head, [len(s) for s in p.strings], b"".join(p.strings), crc=rng.getrandbits(32))
-    else:  # "payload-behind-crc": garbage rANS strings in a well-formed container
-        strings = list(p.strings)
-        for j in rng.sample(range(len(strings)), rng.randint(1, len(strings))):
-            donor = other.strings[rng.randrange(len(other.strings))]
-            strings[j] = _garble_string(rng, strings[j], donor)
-        if rng.random() < 0.2:
-            rng.shuffle(strings)
-        data = assemble(p.head, [len(s) for s in strings], b"".join(strings))
+        data = assemble(p.head[: p.height_at] + _varint(h) + _varint(w) + rest, p.payload)
+    elif kind == "huge-varints":  # a 5-byte varint somewhere in height .. mode, CRC recomputed
+        at = rng.randrange(p.height_at, len(p.head))
+        data = assemble(p.head[:at] + b"\xff\xff\xff\xff\x7f" + p.head[at:], p.payload)
+    elif kind == "crc-only":  # file intact, CRC wrong
+        data = assemble(p.head, p.payload, crc=rng.getrandbits(32))
+    else:  # "payload-behind-crc": a garbage rANS stream in a well-formed container
+        data = assemble(p.head, _garble_stream(rng, p.payload, other.payload))
     return kind, data
 
 
@@ -253,10 +239,11 @@ def _varint_prefix(b: bytes) -> bytes:
 
 
 MUTATORS = (
-    "random-bytes", "random-after-magic", "bit-flips", "header-bit-flip", "byte-edits",
-    "truncate", "insert-delete", "swap-lengths", "edit-length", "move-bytes-between-strings",
-    "string-count", "image-size", "huge-varints", "crc-only",
+    "random-bytes", "random-after-magic", "bit-flips", "header-bit-flip", "header-behind-crc",
+    "byte-edits", "truncate", "insert-delete", "version", "model-byte", "mode-padding",
+    "fingerprint", "image-size", "huge-varints", "crc-only",
     "payload-behind-crc", "payload-behind-crc", "payload-behind-crc", "payload-behind-crc",
+    "payload-behind-crc",
 )
 
 # --------------------------------------------------------------------------- the target
@@ -334,7 +321,7 @@ def atheris_main(argv: list[str]) -> None:
 
     def test_one_input(data: bytes) -> None:
         # As is, and -- using the input as the randomness -- as a structured mutation of a seed
-        # (payload garbage behind a valid CRC, sizes, lengths), which raw bytes rarely reach.
+        # (payload garbage and header fields behind a valid CRC, sizes), which raw bytes rarely reach.
         check_one(data, models, workdir)
         if data:
             _, case = mutate(random.Random(data), models)
@@ -363,6 +350,7 @@ def _worker(seed: int, start: int, stop: int, progress: Any) -> None:
     torch.set_num_threads(1)  # tiny convolutions: one thread is fastest, and leaves a core free
     models = Models()
     workdir = _workdir()
+    progress.put(("ready", None, None, None))
     for i in range(start, stop):
         kind, data = mutate(case_rng(seed, i), models)
         try:
@@ -393,6 +381,7 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
         proc = ctx.Process(target=_worker, args=(seed, next_case, stop, progress), daemon=True)
         proc.start()
         last_seen = time.time()
+        ready = False  # start-up (imports, building the models) gets 10x the hang limit
         while True:
             try:
                 i, kind, outcome, info = progress.get(timeout=1.0)
@@ -402,7 +391,7 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
                     crashes.append({"case": next_case, "exitcode": proc.exitcode})
                     next_case += 1
                     break
-                if time.time() - last_seen > hang_after:
+                if time.time() - last_seen > (hang_after if ready else 10 * hang_after):
                     proc.kill()
                     proc.join()
                     hangs.append({"case": next_case, "seconds": hang_after})
@@ -410,6 +399,9 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
                     break
                 continue
             last_seen = time.time()
+            if i == "ready":
+                ready = True
+                continue
             if i == "done":
                 proc.join()
                 next_case = stop

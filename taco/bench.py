@@ -205,7 +205,8 @@ def _run_taco(rec: Recorder, name: str, model: ELIC, enc: TextEncoder, x: Tensor
                                                                  overlap=False), device)
         hyper = rec(name, "hyper", lambda: fast_codec.compress_hyper(codec, _on(codec, y)), device)
         rec(name, "entropy_coding",
-            lambda: fast_codec.compress_groups(codec, _on(codec, y), hyper["params"]), device)
+            lambda: fast_codec.compress_groups(codec, _on(codec, y), hyper["params"])["stream"].flush(),
+            device)
     enc.clear_cache()
     rec(name, "encode_cold_sequential",
         lambda: encode_with_text_overlap(model, x, caption, enc, overlap=False), device)
@@ -227,7 +228,8 @@ def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> No
     y = rec("elic", "g_a", lambda: model.analysis(x), device)
     hyper = rec("elic", "hyper", lambda: fast_codec.compress_hyper(codec, _on(codec, y)), device)
     rec("elic", "entropy_coding",
-        lambda: fast_codec.compress_groups(codec, _on(codec, y), hyper["params"]), device)
+        lambda: fast_codec.compress_groups(codec, _on(codec, y), hyper["params"])["stream"].flush(),
+        device)
     out = rec("elic", "encode", lambda: encode_with_text_overlap(model, x, None), device)
     y_hat = rec("elic", "entropy_decoding",
                 lambda: fast_codec.decompress_latent(codec, out["strings"], out["shape"])["y_hat"],
@@ -235,10 +237,10 @@ def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> No
     rec("elic", "g_s", lambda: model.g_s(y_hat.to(device)).clamp_(0, 1), device)
     rec("elic", "decode", lambda: _decode(model, codec, out), device)
     # the same codec through CompressAI's own latent-codec methods (taco.codec without fast_codec)
-    rec("elic-compressai-path", "encode", lambda: codec.compress(_on(codec, model.analysis(x))),
-        device)
+    ref = rec("elic-compressai-path", "encode",
+              lambda: codec.compress(_on(codec, model.analysis(x))), device)
     rec("elic-compressai-path", "decode",
-        lambda: model.g_s(codec.decompress(out["strings"], out["shape"])["y_hat"].to(device))
+        lambda: model.g_s(codec.decompress(ref["strings"], ref["shape"])["y_hat"].to(device))
         .clamp_(0, 1), device)
     if codec is not model.latent_codec:
         # the model's own float32 latent codec through the fast path (fast, not deterministic
@@ -500,7 +502,7 @@ if enc is not None:
 if part == "encode":
     x = image_to_tensor(Image.open(image).convert("RGB").resize((w, h), Image.BICUBIC)).to(device)
 else:
-    strings = unpack(open(path, "rb").read()).strings
+    payload = unpack(open(path, "rb").read()).payload
 if device.startswith("cuda"):
     torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -508,10 +510,10 @@ with torch.no_grad():
     if part == "encode":
         out = encode_with_text_overlap(model, x, "a photo", enc)
         header = TacoHeader("bench", b"\0" * 8, h, w, "RGB")
-        open(path, "wb").write(pack(header, [s[0] for s in out["strings"]]))
+        open(path, "wb").write(pack(header, out["strings"][0][0]))
     else:
         shape = model.latent_shapes(h, w)
-        y_hat = fast_codec.decompress_latent(codec, [[s] for s in strings], shape)["y_hat"]
+        y_hat = fast_codec.decompress_latent(codec, [[payload]], shape)["y_hat"]
         model.g_s(y_hat.to(device)).clamp_(0, 1)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 gpu = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
@@ -552,7 +554,8 @@ def peak_memory(model: str, height: int, width: int, device: str = "cpu") -> dic
 #: Where the entropy-coding time goes, by the functions cProfile attributes it to.
 _CATEGORIES = (
     ("convolutions", ("conv2d", "conv_transpose2d")),
-    ("rANS coder calls", ("encode_with_indexes", "decode_with_indexes")),
+    ("rANS coder calls", ("encode_with_indexes", "decode_with_indexes", "decode_stream", "flush",
+                          "set_stream")),
     ("tensor <-> list conversion", ("tolist", "built-in method torch.tensor", "fromiter")),
     ("scale -> table index", ("build_indexes", "searchsorted")),
 )
@@ -574,6 +577,7 @@ def profile_entropy_coding(
     with torch.no_grad():
         y = model.g_a(x)
         ref = codec.compress(y)
+        fast = fast_codec.compress_latent(codec, y)  # one stream: not CompressAI's 11 strings
     calls = {
         "compressai": {
             "compress": lambda: codec.compress(y),
@@ -581,7 +585,7 @@ def profile_entropy_coding(
         },
         "taco fast_codec": {
             "compress": lambda: fast_codec.compress_latent(codec, y),
-            "decompress": lambda: fast_codec.decompress_latent(codec, ref["strings"], ref["shape"]),
+            "decompress": lambda: fast_codec.decompress_latent(codec, fast["strings"], fast["shape"]),
         },
     }
     out: dict[str, dict[str, dict[str, float]]] = {}

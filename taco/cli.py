@@ -218,7 +218,6 @@ def cmd_info(args: argparse.Namespace) -> int:
             "bytes": len(data),
             "header_bytes": f.header_bytes,
             "payload_bytes": f.payload_bytes,
-            "strings": len(f.strings),
             "bpp": 8 * len(data) / (h.width * h.height),
         }
         if args.json:

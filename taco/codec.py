@@ -7,14 +7,16 @@ to the same latents on any machine: the entropy-parameter path (h_a, h_s, contex
 networks -> scales, means, CDF indexes) runs in float64 on the CPU (:func:`coding_codec`), because
 float32 results differ in the last bits between thread counts, BLAS paths and devices and a single
 scale crossing a table boundary turns the rest of the image into garbage (docs/reliability.md).
-Untrusted input never reaches CompressAI's rANS decoder unchecked (:class:`BoundedRansCoder`).
+Entropy coding goes through :mod:`taco.models.fast_codec` (CompressAI's symbols, one rANS
+stream per image: ``.taco`` format version 2). Untrusted input never reaches CompressAI's rANS
+decoder unchecked (:class:`BoundedRansCoder` for CompressAI's own methods,
+:class:`taco.models.fast_codec.StreamDecoder` for the stream).
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +31,10 @@ from torch import Tensor
 
 from .bitstream import TacoFormatError, TacoHeader, pack, unpack
 from .images import MAX_PIXELS, image_to_tensor, load_image, restore_mode, tensor_to_image, to_rgb
-from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, load, model_fingerprint
+from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
 from .models.elic import ELIC
+from .models.fast_codec import check_rans_string, rans_overread_bound
+from .pipeline import analysis_with_text_overlap
 from .text import get_text_encoder
 from .text.base import TextEncoder, TextTokens
 
@@ -92,31 +96,6 @@ class BoundedRansCoder:
         check_rans_string(string)
         padded = bytes(string) + bytes(rans_overread_bound(len(indexes), len(string)))
         return self._inner.decode_with_indexes(padded, indexes, cdfs, cdf_lengths, offsets)
-
-
-def check_rans_string(string: bytes) -> None:
-    """Raise :class:`TacoFormatError` unless ``string`` can be a CompressAI rANS string."""
-    n = len(string)
-    if n < 8 or n % 4:
-        raise TacoFormatError(
-            f"corrupt .taco file: an entropy-coded string of {n} bytes (rANS strings are "
-            "multiples of 4 bytes, at least 8)"
-        )
-    # Rans64DecInit: the state is two native-endian 32-bit words, low word first.
-    state = int.from_bytes(string[:4], sys.byteorder) | int.from_bytes(string[4:8], sys.byteorder) << 32
-    if not (1 << 31) <= state < (1 << 63):
-        raise TacoFormatError("corrupt .taco file: an entropy-coded string starts with an invalid rANS state")
-
-
-def rans_overread_bound(num_symbols: int, num_bytes: int) -> int:
-    """Most bytes the rANS decoder can read past the end of a string that passed
-    :func:`check_rans_string`, decoding ``num_symbols`` symbols (derivation: docs/reliability.md).
-
-    From a state >= 2^31 it stays >= 2^31; each 32-bit refill adds 32 bits and a symbol removes
-    at most 16, a 4-bit bypass read 4, so refills <= 1.04 + S/2 + G/8 over G bypass reads; with
-    zero padding G <= 272 S + 128 W (W = num_bytes / 4), hence <= 3.04 + 34.5 S + 15 W words.
-    """
-    return 4 * (4 + 35 * num_symbols) + 16 * num_bytes
 
 
 def guard_entropy_coders(module: nn.Module) -> nn.Module:
@@ -234,10 +213,10 @@ def compress_image(
     _, _, h, w = x.shape
     device = next(model.parameters()).device
     x = pad_to_multiple(x.to(device))
-    text = encode_text(model, [caption or ""], text_encoder)
-    y = model.analysis(x, text)  # (1, M, H/16, W/16) float32, on the model's device
-    out = coding_codec(model).compress(y.cpu())
-    strings = [s[0] for s in out["strings"]]
+    # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
+    # first stages of g_a (same bytes as encoding it first)
+    y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder)
+    stream = fast_codec.compress_latent(coding_codec(model), y.cpu())["strings"][0][0]
     header = TacoHeader(
         model_id=getattr(model, "model_id", "custom"),
         fingerprint=model_fingerprint(model),
@@ -245,8 +224,8 @@ def compress_image(
         width=w,
         mode=mode,
     )
-    data = pack(header, strings)
-    return CompressResult(data, h, w, len(data) - sum(len(s) for s in strings))
+    data = pack(header, stream)
+    return CompressResult(data, h, w, len(data) - len(stream))
 
 
 def compress(
@@ -296,13 +275,9 @@ def decompress_tensor(
             f"{hdr.fingerprint.hex()}; given: {getattr(model, 'model_id', 'custom')!r}, "
             f"fingerprint {model_fingerprint(model).hex()})"
         )
-    if len(parsed.strings) != model.num_strings():
-        raise TacoFormatError(
-            f"corrupt .taco file: {len(parsed.strings)} strings, the model codes {model.num_strings()}"
-        )
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
-    strings = [[s] for s in parsed.strings]
-    y_hat = coding_codec(model).decompress(strings, model.latent_shapes(ph, pw))["y_hat"]
+    shape = model.latent_shapes(ph, pw)
+    y_hat = fast_codec.decompress_latent(coding_codec(model), [[parsed.payload]], shape)["y_hat"]
     device = next(model.parameters()).device
     x_hat = model.g_s(y_hat.to(device)).clamp_(0, 1)
     return x_hat[..., : hdr.height, : hdr.width].cpu(), hdr.mode

@@ -186,10 +186,10 @@ def encode_with_text_overlap(
 ) -> dict[str, Any]:
     """Encode one image with the caption encoded alongside g_a; entropy-code as taco.codec does.
 
-    x: (1, 3, H, W), H and W multiples of 64 -> ``{"strings", "shape"}``, byte-identical to the
-    sequential path. ELIC (no text) ignores ``caption``. Entropy coding uses the codec
-    :mod:`taco.codec` codes with (:func:`coding_codec`) through :mod:`taco.models.fast_codec`
-    (same bytes as CompressAI's methods).
+    x: (1, 3, H, W), H and W multiples of 64 -> ``{"strings": [[stream]], "shape"}``, byte-identical
+    to the sequential path; ``stream`` is the ``.taco`` payload (one rANS stream). ELIC (no text)
+    ignores ``caption``. Entropy coding uses the codec :mod:`taco.codec` codes with
+    (:func:`coding_codec`) through :mod:`taco.models.fast_codec` (CompressAI's symbols).
     """
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
@@ -243,11 +243,10 @@ def compress_batch(
         x = torch.cat([b[0] for b in batch]).to(device)
         y = analysis_with_text_overlap(model, x, batch_caps, text_encoder)
         for i, (_, mode, h, w) in enumerate(batch):
-            out = _code(model, y[i : i + 1])
-            strings = [s[0] for s in out["strings"]]
+            stream = _code(model, y[i : i + 1])["strings"][0][0]
             header = TacoHeader(model_id=model_id, fingerprint=fingerprint, height=h, width=w, mode=mode)
-            data = pack(header, strings)
-            results.append(CompressResult(data, h, w, len(data) - sum(len(s) for s in strings)))
+            data = pack(header, stream)
+            results.append(CompressResult(data, h, w, len(data) - len(stream)))
         batch.clear()
         batch_caps.clear()
         if progress is not None:

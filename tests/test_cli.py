@@ -100,7 +100,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
     assert main(["compress", str(bad), "--caption", "", "-m", "elic-tiny"]) == 2
     assert "cannot read image" in capsys.readouterr().err
     junk = tmp_path / "junk.taco"
-    junk.write_bytes(b"TACO\x01garbage")
+    junk.write_bytes(b"TACO\x02\x01garbage")
     assert main(["decompress", str(junk), "-m", "elic-tiny"]) == 2
     assert "truncated" in capsys.readouterr().err
     assert main(["info", str(junk)]) == 2

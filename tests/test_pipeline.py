@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 import torch
+from compressai.entropy_models import EntropyBottleneck, EntropyModel
 from PIL import Image
 
 import taco
@@ -30,12 +31,14 @@ def _fresh_encoder(model) -> TextEncoder:
 
 
 def _sequential_strings(model, x, caption):
-    """The plain path: caption encoded first (cold), g_a, then CompressAI's own compress() on the
-    latent codec taco.codec codes with."""
+    """The plain path: caption encoded first (cold), g_a (``model.analysis``), then the latent
+    codec taco.codec codes with (whose symbols are CompressAI's: tested above)."""
     with torch.no_grad():
         text = _fresh_encoder(model).encode([caption]) if model.uses_text else None
         y = model.analysis(x, text) if model.uses_text else model.analysis(x)
-        return coding_codec(model).compress(y.cpu())["strings"]
+        out = fast_codec.compress_latent(coding_codec(model), y.cpu())
+        assert torch.equal(out["y_hat"], coding_codec(model).compress(y.cpu())["y_hat"])
+        return out["strings"]
 
 
 def _compressai_elic():
@@ -52,7 +55,8 @@ def _compressai_elic():
 
 
 @pytest.mark.parametrize("which", ["elic-tiny", "compressai", "coding-codec"])
-def test_fast_codec_bytes_and_latents_equal_compressai(which, sample_image, tiny_elic):
+def test_fast_codec_symbols_and_latents_equal_compressai(which, sample_image, tiny_elic):
+    """CompressAI's symbols and y_hat, coded as one stream per image instead of 11 strings."""
     model = _compressai_elic() if which == "compressai" else tiny_elic
     # "coding-codec": the float64 copy taco.codec codes with, fed float32 latents
     codec = coding_codec(model) if which == "coding-codec" else model.latent_codec
@@ -61,14 +65,56 @@ def test_fast_codec_bytes_and_latents_equal_compressai(which, sample_image, tiny
         y = model.g_a(x)
         ref = codec.compress(y)
         new = fast_codec.compress_latent(codec, y)
-        assert new["strings"] == ref["strings"]  # batch of 2: one string per image
+        assert len(new["strings"]) == 1 and len(new["strings"][0]) == 2  # one stream per image
+        assert new["strings"][0][0] != new["strings"][0][1]
         assert torch.equal(new["y_hat"], ref["y_hat"])
         assert [tuple(s) for s in new["shape"]["y"]] == [tuple(s) for s in ref["shape"]["y"]]
         assert tuple(new["shape"]["hyper"]) == tuple(ref["shape"]["hyper"])
+        # the same symbols in the same order as CompressAI's 11 strings, in one stream
+        assert new["strings"][0] == _one_stream_from_compressai_strings(codec, ref)
         dec_ref = codec.decompress(ref["strings"], ref["shape"])["y_hat"]
-        dec_new = fast_codec.decompress_latent(codec, ref["strings"], ref["shape"])
+        dec_new = fast_codec.decompress_latent(codec, new["strings"], new["shape"])
     assert torch.equal(dec_new["y_hat"], dec_ref)
     assert torch.equal(dec_new["y_hat"], ref["y_hat"])
+    # one stream holds what the 11 strings held, less their 11 separate terminations
+    for i in range(2):
+        assert len(new["strings"][0][i]) < sum(len(s[i]) for s in ref["strings"])
+
+
+def _one_stream_from_compressai_strings(codec, ref):
+    """Decode CompressAI's 11 strings, recording the symbols and CDF indexes of each coder call,
+    then code them in that order (z, then every y pass) into one BufferedRansEncoder per image."""
+    from compressai import ans
+
+    class Recorder:
+        def __init__(self, em, inner):
+            self.em, self.inner, self.name = em, inner, inner.name
+
+        def decode_with_indexes(self, string, indexes, *tables):
+            out = self.inner.decode_with_indexes(string, indexes, *tables)
+            calls.append((self.em, out, list(indexes)))
+            return out
+
+    calls = []  # one per (part, image): EntropyModel.decompress loops over the batch
+    ems = [m for m in codec.modules() if isinstance(m, EntropyModel)]
+    for em in ems:
+        em.entropy_coder = Recorder(em, em.entropy_coder)
+    try:
+        codec.decompress(ref["strings"], ref["shape"])
+    finally:
+        for em in ems:
+            em.entropy_coder = em.entropy_coder.inner
+    n = len(ref["strings"][0])
+    assert len(calls) == n * len(ref["strings"])
+    streams = []
+    for b in range(n):
+        enc = ans.BufferedRansEncoder()
+        assert isinstance(calls[b][0], EntropyBottleneck)  # z first, as in taco's stream
+        for em, symbols, indexes in calls[b::n]:
+            t = fast_codec._tables(em)
+            enc.encode_with_indexes(symbols, indexes, t.cdfs, t.lengths, t.offsets)
+        streams.append(enc.flush())
+    return streams
 
 
 def test_fast_codec_model_round_trip_matches_model_methods(tiny_taco, sample_image):
@@ -78,7 +124,6 @@ def test_fast_codec_model_round_trip_matches_model_methods(tiny_taco, sample_ima
     with torch.no_grad():
         ref = codec.compress(tiny_taco.analysis(x, text))  # CompressAI's own methods
         out = fast_codec.compress(tiny_taco, x, text)
-        assert out["strings"] == ref["strings"]
         a = fast_codec.decompress(tiny_taco, out["strings"], out["shape"])["x_hat"]
         b = tiny_taco.g_s(codec.decompress(ref["strings"], ref["shape"])["y_hat"]).clamp(0, 1)
     assert torch.equal(a, b)
@@ -186,8 +231,8 @@ def test_compress_batch_equals_one_by_one(tiny_taco, sample_image):
     assert [r.data for r in batched] == single
     decoded, _ = decompress_tensor(batched[1].data, tiny_taco)
     assert decoded.shape == (1, 3, 100, 130)
-    assert batched[0].header_bytes == len(batched[0].data) - sum(
-        len(s) for s in taco.bitstream.unpack(batched[0].data).strings)
+    assert batched[0].header_bytes == len(batched[0].data) - len(
+        taco.bitstream.unpack(batched[0].data).payload) == 22  # 130x100: one 1-byte varint
 
 
 def test_compress_batch_elic_and_errors(tiny_elic, tiny_taco, sample_image):

@@ -1,6 +1,7 @@
 """The versioned ``.taco`` container (see docs/format.md)."""
 
 from .container import (
+    BUILTIN_MODEL_IDS,
     FORMAT_VERSION,
     MAGIC,
     MAX_SIDE,
@@ -11,5 +12,5 @@ from .container import (
     unpack,
 )
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "MAX_SIDE", "TacoFile", "TacoFormatError", "TacoHeader",
-           "pack", "unpack"]
+__all__ = ["BUILTIN_MODEL_IDS", "FORMAT_VERSION", "MAGIC", "MAX_SIDE", "TacoFile", "TacoFormatError",
+           "TacoHeader", "pack", "unpack"]

@@ -1,22 +1,24 @@
-"""The ``.taco`` container: a small header, then the entropy-coded strings.
+"""The ``.taco`` container: a small header, then one entropy-coded stream.
 
-Layout (all integers unsigned; "varint" = LEB128, at most 5 bytes)::
+Layout, format version 2 (all integers unsigned; "varint" = LEB128, at most 5 bytes)::
 
     magic        4 bytes   b"TACO"
-    version      1 byte    FORMAT_VERSION
-    model id     1 byte length + UTF-8 (registry name, e.g. "taco-minilm-q1"; may be empty)
+    version      1 byte    FORMAT_VERSION (2)
+    model        1 byte    0: no model id; 1..254: BUILTIN_MODEL_IDS[code - 1];
+                           0xFF: followed by 1 length byte + the UTF-8 model id
     fingerprint  8 bytes   SHA-256[:8] of the model config and weights (taco.models.model_fingerprint)
     height       varint    original image height, 1..MAX_SIDE
     width        varint    original image width, 1..MAX_SIDE
-    mode         1 byte    original PIL mode (index into MODES)
-    padding      1 byte    padding scheme; 1 = replicate to a multiple of 64, bottom/right
-    n strings    1 byte    number of entropy-coded strings
-    lengths      n varints byte length of each string
-    crc32        4 bytes   CRC-32 (big endian) of the payload
-    payload      the strings, concatenated
+    mode/padding 1 byte    low 5 bits: original PIL mode (index into MODES);
+                           high 3 bits: padding scheme (1 = replicate to a multiple of 64, bottom/right)
+    crc32        4 bytes   CRC-32 (big endian) of every byte before it and of the payload
+    payload      the rest  one rANS stream (z, then each channel group's anchor and non-anchor pass)
+
+A built-in model on a photo: 4 + 1 + 1 + 8 + 2 + 2 + 1 + 4 = 23 header bytes.
 
 Every parse failure raises :class:`TacoFormatError` with a message meant for a person.
-Declared sizes are capped (:data:`MAX_SIDE`) before anything is allocated from them.
+Declared sizes are capped (:data:`MAX_SIDE`) before anything is allocated from them. The CRC
+covers the whole file, so a flipped bit anywhere (header included) is an error, never a picture.
 """
 
 from __future__ import annotations
@@ -25,14 +27,26 @@ import zlib
 from dataclasses import dataclass
 
 MAGIC = b"TACO"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Largest image side a .taco file may declare (pixels). Caps allocations driven by the header.
 MAX_SIDE = 1 << 15
 PAD_REPLICATE_64 = 1
 #: PIL modes an original image may have had; decoded images are restored to these where sensible.
+#: Stored in 5 bits: at most 32 entries, append-only.
 MODES = ("RGB", "L", "LA", "RGBA", "P", "PA", "I;16", "I;16B", "I;16L", "I;16N", "I", "F", "1", "CMYK",
          "YCbCr", "LAB", "HSV", "RGBX", "La", "RGBa")
-_MAX_STRINGS = 255
+#: Model ids stored as one byte (code = index + 1): the trained built-ins (taco.models.PRETRAINED),
+#: the architecture names (taco.models.MODEL_CONFIGS) and "custom" (models without a name).
+#: APPEND-ONLY: entries are never reordered or removed (files name their model by position);
+#: new names go at the end (at most 254 entries; tests check every registry name is here).
+BUILTIN_MODEL_IDS = (
+    "taco-minilm-small-q4", "taco-minilm-small-q3", "elic-small-q4", "elic-small-q3",
+    "taco", "taco-minilm", "elic", "taco-minilm-small", "elic-small", "taco-tiny",
+    "taco-minilm-tiny", "taco-tgic", "taco-tgic-minilm-small", "taco-tgic-tiny", "elic-tiny",
+    "custom",
+)
+MODEL_NONE, MODEL_INLINE = 0x00, 0xFF
+_MODE_BITS = 5
 
 
 class TacoFormatError(ValueError):
@@ -53,12 +67,12 @@ class TacoHeader:
 @dataclass(frozen=True)
 class TacoFile:
     header: TacoHeader
-    strings: list[bytes]
-    header_bytes: int
+    payload: bytes  # the rANS stream
+    header_bytes: int  # everything before the payload, CRC included
 
     @property
     def payload_bytes(self) -> int:
-        return sum(len(s) for s in self.strings)
+        return len(self.payload)
 
 
 def _varint(n: int) -> bytes:
@@ -73,6 +87,18 @@ def _varint(n: int) -> bytes:
         else:
             out.append(b)
             return bytes(out)
+
+
+def model_code(model_id: str) -> bytes:
+    """The model field of the header for ``model_id``: 1 byte, or 0xFF + length + UTF-8."""
+    if not model_id:
+        return bytes([MODEL_NONE])
+    if model_id in BUILTIN_MODEL_IDS:
+        return bytes([BUILTIN_MODEL_IDS.index(model_id) + 1])
+    raw = model_id.encode("utf-8")
+    if len(raw) > 255:
+        raise ValueError("model id longer than 255 bytes")
+    return bytes([MODEL_INLINE, len(raw)]) + raw
 
 
 class _Reader:
@@ -106,33 +132,30 @@ class _Reader:
         raise TacoFormatError(f"corrupt .taco file: {what} is not a valid varint")
 
 
-def pack(header: TacoHeader, strings: list[bytes]) -> bytes:
-    """Serialise a header and the entropy-coded strings into ``.taco`` bytes."""
-    model_id = header.model_id.encode("utf-8")
-    if len(model_id) > 255:
-        raise ValueError("model id longer than 255 bytes")
+def pack(header: TacoHeader, payload: bytes) -> bytes:
+    """Serialise a header and the entropy-coded stream into ``.taco`` bytes."""
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise TypeError(f"payload must be bytes (one rANS stream), got {type(payload).__name__}")
     if len(header.fingerprint) != 8:
         raise ValueError("fingerprint must be 8 bytes")
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ValueError(f"image sides must be in 1..{MAX_SIDE}, got {header.height}x{header.width}")
     if header.mode not in MODES:
         raise ValueError(f"unsupported original mode {header.mode!r}")
-    if len(strings) > _MAX_STRINGS:
-        raise ValueError("too many strings")
-    payload = b"".join(strings)
-    parts = [
+    if not 0 <= header.padding < 1 << (8 - _MODE_BITS):
+        raise ValueError(f"padding code {header.padding} does not fit in 3 bits")
+    head = b"".join([
         MAGIC,
-        bytes([FORMAT_VERSION, len(model_id)]),
-        model_id,
+        bytes([FORMAT_VERSION]),
+        model_code(header.model_id),
         header.fingerprint,
         _varint(header.height),
         _varint(header.width),
-        bytes([MODES.index(header.mode), header.padding, len(strings)]),
-        *(_varint(len(s)) for s in strings),
-        zlib.crc32(payload).to_bytes(4, "big"),
-        payload,
-    ]
-    return b"".join(parts)
+        bytes([MODES.index(header.mode) | header.padding << _MODE_BITS]),
+    ])
+    payload = bytes(payload)
+    crc = zlib.crc32(payload, zlib.crc32(head))
+    return head + crc.to_bytes(4, "big") + payload
 
 
 def unpack(data: bytes) -> TacoFile:
@@ -145,42 +168,49 @@ def unpack(data: bytes) -> TacoFile:
         raise TacoFormatError("not a .taco file (wrong magic bytes)")
     r.pos = len(MAGIC)
     version = r.u8("format version")
+    if version == 1:
+        raise TacoFormatError(
+            "this .taco file has format version 1 (taco 0.1.0 before the version-2 container), "
+            f"which this taco no longer reads: re-encode the image (this taco writes version {FORMAT_VERSION})"
+        )
     if version != FORMAT_VERSION:
         raise TacoFormatError(
             f"unsupported .taco format version {version}; this taco reads version {FORMAT_VERSION}"
         )
-    id_len = r.u8("model id length")
-    try:
-        model_id = r.take(id_len, "model id").decode("utf-8")
-    except UnicodeDecodeError:
-        raise TacoFormatError("corrupt .taco file: model id is not valid UTF-8") from None
+    code = r.u8("model code")
+    if code == MODEL_NONE:
+        model_id = ""
+    elif code == MODEL_INLINE:
+        id_len = r.u8("model id length")
+        try:
+            model_id = r.take(id_len, "model id").decode("utf-8")
+        except UnicodeDecodeError:
+            raise TacoFormatError("corrupt .taco file: model id is not valid UTF-8") from None
+    elif code <= len(BUILTIN_MODEL_IDS):
+        model_id = BUILTIN_MODEL_IDS[code - 1]
+    else:
+        raise TacoFormatError(
+            f"corrupt .taco file: unknown built-in model code {code} (or a file from a newer taco)"
+        )
     fingerprint = r.take(8, "model fingerprint")
     height = r.varint("image height", MAX_SIDE)
     width = r.varint("image width", MAX_SIDE)
     if height == 0 or width == 0:
         raise TacoFormatError(f"corrupt .taco file: image size {height}x{width}")
-    mode_index = r.u8("image mode")
+    packed = r.u8("image mode and padding")
+    mode_index, padding = packed & ((1 << _MODE_BITS) - 1), packed >> _MODE_BITS
     if mode_index >= len(MODES):
         raise TacoFormatError(f"corrupt .taco file: unknown image mode code {mode_index}")
-    padding = r.u8("padding scheme")
     if padding != PAD_REPLICATE_64:
         raise TacoFormatError(f"corrupt .taco file: unknown padding scheme {padding}")
-    n = r.u8("string count")
-    lengths = [r.varint(f"length of string {i}", len(data)) for i in range(n)]
-    crc = int.from_bytes(r.take(4, "payload checksum"), "big")
+    crc_at = r.pos
+    crc = int.from_bytes(r.take(4, "checksum"), "big")
     header_bytes = r.pos
-    payload_len = len(data) - header_bytes
-    if sum(lengths) != payload_len:
-        raise TacoFormatError(
-            f"corrupt or truncated .taco file: the header declares {sum(lengths)} payload bytes, "
-            f"the file holds {payload_len}"
-        )
     payload = data[header_bytes:]
-    if zlib.crc32(payload) != crc:
-        raise TacoFormatError("corrupt .taco file: payload checksum mismatch (the data was altered)")
-    strings, pos = [], 0
-    for length in lengths:
-        strings.append(payload[pos : pos + length])
-        pos += length
+    if zlib.crc32(payload, zlib.crc32(data[:crc_at])) != crc:
+        raise TacoFormatError(
+            "corrupt or truncated .taco file: checksum mismatch (the file was altered, cut short "
+            "or extended)"
+        )
     header = TacoHeader(model_id, fingerprint, height, width, MODES[mode_index], padding, version)
-    return TacoFile(header, strings, header_bytes)
+    return TacoFile(header, payload, header_bytes)

@@ -1,4 +1,4 @@
-"""A faster entropy-coding path for ELIC-style latent codecs, byte-identical to CompressAI's.
+"""The entropy-coding path of taco's ELIC-style latent codecs: CompressAI's symbols, one stream.
 
 It runs the composition that :func:`taco.models.elic.elic_latent_codec` builds and that
 CompressAI's ``Elic2022Official`` uses (also as the float64 copy ``taco.codec.coding_codec``
@@ -9,8 +9,16 @@ makes of it)::
       hyper: HyperLatentCodec (h_a, EntropyBottleneck, h_s)
 
 with the *same modules and the same tensor operations* on the same inputs, so every float that
-reaches the coder is the one CompressAI computes and the strings are identical (tested). What it
-leaves out is work whose result CompressAI throws away or recomputes (measured in
+reaches the coder is the one CompressAI computes, and the symbols, CDF indexes, y_hat and z_hat
+are CompressAI's (tested). The difference is the container of the symbols: CompressAI writes 11
+rANS strings (z, and an anchor and a non-anchor pass per channel group), each ending with its
+8-byte state; here z and then every y pass, in decoding order, go into **one** rANS stream per
+image (``compressai.ans.BufferedRansEncoder``; decoded with one ``RansDecoder``: ``set_stream``
+once, ``decode_stream`` per part), 40-52 bytes smaller per image (.taco format version 2).
+Decoding untrusted streams is bounded as ``taco.codec.BoundedRansCoder`` bounds CompressAI's
+(:class:`StreamDecoder`).
+
+It also leaves out work whose result CompressAI throws away or recomputes (measured in
 ``docs/performance.md``):
 
 1. **CDF tables built once.** CompressAI calls ``_quantized_cdf.tolist()`` (64 x 3127 ints for the
@@ -27,19 +35,22 @@ leaves out is work whose result CompressAI throws away or recomputes (measured i
 5. **One device->host copy** of the symbols and indexes of each coded tensor, and the Python
    lists the bindings need made by numpy (``torch.tensor(list)`` is 2-3x slower than numpy).
 
-Not changed (would alter floats, hence the stream): the non-anchor context conv still runs at full
-resolution on a half-zero input, exactly as CompressAI's.
+Not changed (would alter floats, hence the symbols): the non-anchor context conv still runs at
+full resolution on a half-zero input, exactly as CompressAI's.
 """
 
 from __future__ import annotations
 
+import sys
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn as nn
+from compressai import ans
 from compressai.entropy_models import EntropyBottleneck, EntropyModel, GaussianConditional
 from compressai.latent_codecs import (
     ChannelGroupsLatentCodec,
@@ -50,13 +61,20 @@ from compressai.latent_codecs import (
 )
 from torch import Tensor
 
+from ..bitstream import TacoFormatError
+
 __all__ = [
+    "StreamDecoder",
+    "StreamEncoder",
+    "check_rans_string",
     "compress",
     "compress_groups",
     "compress_hyper",
     "compress_latent",
     "decompress",
     "decompress_latent",
+    "num_symbols",
+    "rans_overread_bound",
     "supports",
 ]
 
@@ -107,31 +125,105 @@ def _tables(em: EntropyModel) -> _Tables:
     return tables
 
 
-def _encode(em: EntropyModel, symbols: Tensor, indexes: Tensor) -> list[bytes]:
-    """rANS-encode int32 ``symbols`` (N, ...) with CDF ``indexes`` (N, ...): one string per item."""
-    t = _tables(em)
-    n = symbols.shape[0]
-    sym = symbols.reshape(n, -1).int().cpu().numpy()  # numpy's tolist is the fastest way to
-    idx = indexes.reshape(n, -1).int().cpu().numpy()  # the Python ints the bindings take
-    coder = em.entropy_coder
-    return [
-        coder.encode_with_indexes(sym[i].tolist(), idx[i].tolist(), t.cdfs, t.lengths, t.offsets)
-        for i in range(n)
-    ]
+# --------------------------------------------------------------------------- the one stream
 
 
-def _decode(em: EntropyModel, strings: list[bytes], indexes: Tensor) -> Tensor:
-    """Inverse of :func:`_encode`: int32 symbols shaped like ``indexes``, on its device."""
-    if not isinstance(strings, (list, tuple)) or len(strings) != indexes.shape[0]:
-        raise ValueError(f"expected {indexes.shape[0]} strings, got {len(strings)}")
-    t = _tables(em)
-    idx = indexes.reshape(indexes.shape[0], -1).int().cpu().numpy()
-    coder = em.entropy_coder
-    out = np.empty(idx.shape, dtype=np.int32)
-    for i, s in enumerate(strings):
-        values = coder.decode_with_indexes(s, idx[i].tolist(), t.cdfs, t.lengths, t.offsets)
-        out[i] = np.fromiter(values, dtype=np.int32, count=idx.shape[1])  # 2x torch.tensor(list)
-    return torch.from_numpy(out).reshape(indexes.shape).to(indexes.device)
+def check_rans_string(string: bytes) -> None:
+    """Raise :class:`TacoFormatError` unless ``string`` can be a CompressAI rANS string."""
+    n = len(string)
+    if n < 8 or n % 4:
+        raise TacoFormatError(
+            f"corrupt .taco file: an entropy-coded string of {n} bytes (rANS strings are "
+            "multiples of 4 bytes, at least 8)"
+        )
+    # Rans64DecInit: the state is two native-endian 32-bit words, low word first.
+    state = int.from_bytes(string[:4], sys.byteorder) | int.from_bytes(string[4:8], sys.byteorder) << 32
+    if not (1 << 31) <= state < (1 << 63):
+        raise TacoFormatError("corrupt .taco file: an entropy-coded string starts with an invalid rANS state")
+
+
+def rans_overread_bound(num_symbols: int, num_bytes: int) -> int:
+    """Most bytes the rANS decoder can read past the end of a string that passed
+    :func:`check_rans_string`, decoding ``num_symbols`` symbols (derivation: docs/reliability.md).
+
+    From a state >= 2^31 it stays >= 2^31; each 32-bit refill adds 32 bits and a symbol removes
+    at most 16, a 4-bit bypass read 4, so refills <= 1.04 + S/2 + G/8 over G bypass reads; with
+    zero padding G <= 272 S + 128 W (W = num_bytes / 4), hence <= 3.04 + 34.5 S + 15 W words.
+    The bound holds for any split of the S symbols over ``RansDecoder.decode_stream`` calls after
+    one ``set_stream``: they run the loop of ``decode_with_indexes`` on the same state and pointer.
+    """
+    return 4 * (4 + 35 * num_symbols) + 16 * num_bytes
+
+
+class StreamEncoder:
+    """Every coded part of a batch, in coding order, into one rANS stream per image.
+
+    Each :meth:`encode` call appends one part (z, or one checkerboard pass of one channel group)
+    to a ``compressai.ans.BufferedRansEncoder`` per image; :meth:`flush` ends the streams.
+    """
+
+    def __init__(self) -> None:
+        self._encoders: list[Any] = []
+        self.num_symbols = 0  # per image, so far
+
+    def encode(self, em: EntropyModel, symbols: Tensor, indexes: Tensor) -> None:
+        """rANS-encode int32 ``symbols`` (N, ...) with CDF ``indexes`` (N, ...), image i into stream i."""
+        t = _tables(em)
+        n = symbols.shape[0]
+        sym = symbols.reshape(n, -1).int().cpu().numpy()  # numpy's tolist is the fastest way to
+        idx = indexes.reshape(n, -1).int().cpu().numpy()  # the Python ints the bindings take
+        if not self._encoders:
+            self._encoders = [ans.BufferedRansEncoder() for _ in range(n)]
+        elif len(self._encoders) != n:
+            raise ValueError(f"batch of {n}, the stream codes {len(self._encoders)} images")
+        for enc, s, i in zip(self._encoders, sym, idx, strict=True):
+            enc.encode_with_indexes(s.tolist(), i.tolist(), t.cdfs, t.lengths, t.offsets)
+        self.num_symbols += sym.shape[1]
+
+    def flush(self) -> list[bytes]:
+        """End the streams: one string per image (a whole number of 32-bit words, >= 8 bytes)."""
+        if not self._encoders:
+            raise ValueError("nothing was coded")
+        out = [enc.flush() for enc in self._encoders]
+        self._encoders = []
+        return out
+
+
+class StreamDecoder:
+    """Inverse of :class:`StreamEncoder`: one ``RansDecoder`` per image, parts in coding order.
+
+    The strings are untrusted. CompressAI's C++ decoder has no bounds checks (see
+    ``taco.codec.BoundedRansCoder``), so each string must pass :func:`check_rans_string` and is
+    padded with :func:`rans_overread_bound` zero bytes for ``num_symbols`` -- the number of
+    symbols the whole stream holds, known from the image size -- before ``set_stream``; at most
+    that many symbols are then decoded. A valid stream is read exactly to its end: the padding
+    never changes what it decodes to.
+    """
+
+    def __init__(self, strings: Sequence[bytes], num_symbols: int) -> None:
+        self._decoders = []
+        for s in strings:
+            check_rans_string(s)
+            dec = ans.RansDecoder()
+            dec.set_stream(bytes(s) + bytes(rans_overread_bound(num_symbols, len(s))))
+            self._decoders.append(dec)
+        self.symbols_left = num_symbols
+
+    def decode(self, em: EntropyModel, indexes: Tensor) -> Tensor:
+        """The next ``indexes.numel() / N`` symbols of each stream: int32 shaped like ``indexes``."""
+        n = indexes.shape[0]
+        if n != len(self._decoders):
+            raise ValueError(f"expected {n} streams, got {len(self._decoders)}")
+        t = _tables(em)
+        idx = indexes.reshape(n, -1).int().cpu().numpy()
+        if idx.shape[1] > self.symbols_left:  # the padding covers num_symbols only
+            raise ValueError("decoding more symbols than the stream was declared to hold")
+        self.symbols_left -= idx.shape[1]
+        out = np.empty(idx.shape, dtype=np.int32)
+        for i, dec in enumerate(self._decoders):
+            values = dec.decode_stream(idx[i].tolist(), t.cdfs, t.lengths, t.offsets)
+            out[i] = np.fromiter(values, dtype=np.int32, count=idx.shape[1])  # 2x torch.tensor(list)
+        return torch.from_numpy(out).reshape(indexes.shape).to(indexes.device)
 
 
 def _symbols(inputs: Tensor, means: Tensor) -> Tensor:
@@ -168,18 +260,19 @@ def _gaussian_params(lc: GaussianConditionalLatentCodec, ctx_params: Tensor) -> 
 
 
 def _gaussian_compress(
-    lc: GaussianConditionalLatentCodec, y: Tensor, ctx_params: Tensor
-) -> tuple[list[bytes], Tensor]:
+    lc: GaussianConditionalLatentCodec, y: Tensor, ctx_params: Tensor, stream: StreamEncoder
+) -> Tensor:
     indexes, means = _gaussian_params(lc, ctx_params)
     symbols = _symbols(y, means)
-    return _encode(lc.gaussian_conditional, symbols, indexes), _dequantize(symbols, means)
+    stream.encode(lc.gaussian_conditional, symbols, indexes)
+    return _dequantize(symbols, means)
 
 
 def _gaussian_decompress(
-    lc: GaussianConditionalLatentCodec, strings: list[bytes], ctx_params: Tensor
+    lc: GaussianConditionalLatentCodec, stream: StreamDecoder, ctx_params: Tensor
 ) -> Tensor:
     indexes, means = _gaussian_params(lc, ctx_params)
-    return _dequantize(_decode(lc.gaussian_conditional, strings, indexes), means)
+    return _dequantize(stream.decode(lc.gaussian_conditional, indexes), means)
 
 
 # --------------------------------------------------------------------------- y: checkerboard
@@ -199,30 +292,27 @@ def _checkerboard_params(
 
 
 def _checkerboard_compress(
-    cb: CheckerboardLatentCodec, y: Tensor, side_params: Tensor
-) -> tuple[list[list[bytes]], Tensor]:
+    cb: CheckerboardLatentCodec, y: Tensor, side_params: Tensor, stream: StreamEncoder
+) -> Tensor:
     n, c, h, w = y.shape
     y_hat_ = side_params.new_zeros((2, n, c, h, w // 2))  # (anchors, non-anchors) halves
     side_ = cb.unembed(side_params)
     y_ = cb.unembed(y)
-    strings: list[list[bytes]] = []
     for step in range(2):
         params = _checkerboard_params(cb, step, y_hat_, side_)
-        s, y_hat_[step] = _gaussian_compress(cb.latent_codec["y"], y_[step], params)
-        strings.append(s)
-    return strings, cb.embed(y_hat_)
+        y_hat_[step] = _gaussian_compress(cb.latent_codec["y"], y_[step], params, stream)
+    return cb.embed(y_hat_)
 
 
 def _checkerboard_decompress(
-    cb: CheckerboardLatentCodec, strings: list[list[bytes]], shape: Any, side_params: Tensor
+    cb: CheckerboardLatentCodec, stream: StreamDecoder, shape: Any, side_params: Tensor
 ) -> Tensor:
     c, h, w = shape
-    n = len(strings[0])
-    y_hat_ = side_params.new_zeros((2, n, c, h, w // 2))
+    y_hat_ = side_params.new_zeros((2, side_params.shape[0], c, h, w // 2))
     side_ = cb.unembed(side_params)
     for step in range(2):
         params = _checkerboard_params(cb, step, y_hat_, side_)
-        y_hat_[step] = _gaussian_decompress(cb.latent_codec["y"], strings[step], params)
+        y_hat_[step] = _gaussian_decompress(cb.latent_codec["y"], stream, params)
     return cb.embed(y_hat_)
 
 
@@ -237,19 +327,19 @@ def _z_indexes_and_medians(eb: EntropyBottleneck, n: int, size: Any, device: Any
     return indexes, medians
 
 
-def _hyper_compress(hc: HyperLatentCodec, y: Tensor) -> tuple[list[bytes], Any, Tensor]:
+def _hyper_compress(hc: HyperLatentCodec, y: Tensor, stream: StreamEncoder) -> tuple[Any, Tensor]:
     z = hc.h_a(y)
     eb = hc.entropy_bottleneck
     indexes, medians = _z_indexes_and_medians(eb, z.shape[0], z.shape[2:], z.device)
     symbols = _symbols(z, medians)
-    strings = _encode(eb, symbols, indexes)
-    return strings, z.size()[-2:], hc.h_s(_dequantize(symbols, medians))
+    stream.encode(eb, symbols, indexes)
+    return z.size()[-2:], hc.h_s(_dequantize(symbols, medians))
 
 
-def _hyper_decompress(hc: HyperLatentCodec, strings: list[bytes], shape: Any) -> Tensor:
+def _hyper_decompress(hc: HyperLatentCodec, stream: StreamDecoder, n: int, shape: Any) -> Tensor:
     eb = hc.entropy_bottleneck
-    indexes, medians = _z_indexes_and_medians(eb, len(strings), tuple(shape), eb.quantiles.device)
-    return hc.h_s(_dequantize(_decode(eb, strings, indexes), medians))
+    indexes, medians = _z_indexes_and_medians(eb, n, tuple(shape), eb.quantiles.device)
+    return hc.h_s(_dequantize(stream.decode(eb, indexes), medians))
 
 
 # --------------------------------------------------------------------------- public API
@@ -281,43 +371,59 @@ def _check(codec: nn.Module) -> None:
         raise TypeError(f"{type(codec).__name__} is not an ELIC latent codec; use its own methods")
 
 
-@torch.no_grad()
-def compress_hyper(codec: HyperpriorLatentCodec, y: Tensor) -> dict[str, Any]:
-    """The hyper branch: y -> z strings, z shape and the side parameters h_s(z_hat)."""
+def num_symbols(codec: HyperpriorLatentCodec, shape: dict[str, Any]) -> int:
+    """Symbols one image's stream holds for latent shapes ``shape`` (z, then every y group)."""
     _check(codec)
-    strings, shape, params = _hyper_compress(codec.latent_codec["hyper"], y)
-    return {"strings": strings, "shape": shape, "params": params}
+    eb = codec.latent_codec["hyper"].entropy_bottleneck
+    hz, wz = shape["hyper"]
+    return int(eb._quantized_cdf.shape[0] * hz * wz + sum(c * h * w for c, h, w in shape["y"]))
 
 
 @torch.no_grad()
-def compress_groups(codec: HyperpriorLatentCodec, y: Tensor, side_params: Tensor) -> dict[str, Any]:
-    """The y branch: channel groups, each in two checkerboard passes -> 2 strings per group."""
+def compress_hyper(
+    codec: HyperpriorLatentCodec, y: Tensor, stream: StreamEncoder | None = None
+) -> dict[str, Any]:
+    """The hyper branch: y -> z coded into ``stream`` (a new one if None), the z shape and the
+    side parameters h_s(z_hat)."""
     _check(codec)
+    stream = StreamEncoder() if stream is None else stream
+    shape, params = _hyper_compress(codec.latent_codec["hyper"], y, stream)
+    return {"stream": stream, "shape": shape, "params": params}
+
+
+@torch.no_grad()
+def compress_groups(
+    codec: HyperpriorLatentCodec, y: Tensor, side_params: Tensor, stream: StreamEncoder | None = None
+) -> dict[str, Any]:
+    """The y branch: channel groups, each in two checkerboard passes, coded into ``stream``."""
+    _check(codec)
+    stream = StreamEncoder() if stream is None else stream
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
     y_ = torch.split(y, groups.groups, dim=1)
     y_hat = torch.zeros_like(y)
     y_hat_ = y_hat.split(groups.groups, dim=1)  # views: filling them fills y_hat
-    strings: list[list[bytes]] = []
     shapes = []
     for k in range(len(groups.groups)):
         params = groups._get_ctx_params(k, side_params, y_hat_)
-        s, y_hat_k = _checkerboard_compress(groups.latent_codec[f"y{k}"], y_[k], params)
+        y_hat_k = _checkerboard_compress(groups.latent_codec[f"y{k}"], y_[k], params, stream)
         y_hat_[k][:] = y_hat_k
-        strings.extend(s)
         shapes.append(y_hat_k.shape[1:])
-    return {"strings": strings, "shape": shapes, "y_hat": y_hat}
+    return {"stream": stream, "shape": shapes, "y_hat": y_hat}
 
 
 @torch.no_grad()
 def compress_latent(codec: HyperpriorLatentCodec, y: Tensor) -> dict[str, Any]:
-    """``codec.compress(y)`` with the same output: strings, shape and y_hat.
+    """Entropy-code y (B, M, h, w) as ``codec.compress(y)`` does, into one stream per image.
 
-    y: (B, M, h, w) -> strings: [anchor, non-anchor per group..., z], each a list of B bytes.
+    The symbols, y_hat and shapes are CompressAI's; the strings are not: z, then each channel
+    group's anchor and non-anchor pass go into ONE rANS stream per image instead of 11.
+    Returns ``{"strings": [[stream_0, ..., stream_{B-1}]], "shape", "y_hat"}`` (CompressAI's
+    layout: a list of string kinds, each a list over the batch; here one kind).
     """
     hyper = compress_hyper(codec, y)
-    out = compress_groups(codec, y, hyper["params"])
+    out = compress_groups(codec, y, hyper["params"], hyper["stream"])
     return {
-        "strings": [*out["strings"], hyper["strings"]],
+        "strings": [out["stream"].flush()],
         "shape": {"y": out["shape"], "hyper": hyper["shape"]},
         "y_hat": out["y_hat"],
     }
@@ -325,24 +431,34 @@ def compress_latent(codec: HyperpriorLatentCodec, y: Tensor) -> dict[str, Any]:
 
 @torch.no_grad()
 def decompress_latent(
-    codec: HyperpriorLatentCodec, strings: list[list[bytes]], shape: dict[str, Any]
+    codec: HyperpriorLatentCodec, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]
 ) -> dict[str, Tensor]:
-    """``codec.decompress(strings, shape)``: the exact y_hat (B, M, h, w)."""
+    """Inverse of :func:`compress_latent`: the exact y_hat (B, M, h, w).
+
+    ``strings`` are untrusted: a malformed stream raises ``TacoFormatError`` (see
+    :class:`StreamDecoder`), never reads outside the memory handed to the C++ decoder.
+    """
     _check(codec)
+    if (not isinstance(strings, (list, tuple)) or len(strings) != 1
+            or not isinstance(strings[0], (list, tuple)) or not strings[0]):
+        raise ValueError("expected [[stream per image]]: one rANS stream per image "
+                         f"(got {len(strings) if isinstance(strings, (list, tuple)) else type(strings)})")
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
-    *y_strings, z_strings = strings
-    if len(y_strings) != 2 * len(groups.groups):
-        raise ValueError(f"expected {2 * len(groups.groups) + 1} strings, got {len(strings)}")
-    side_params = _hyper_decompress(codec.latent_codec["hyper"], z_strings, shape["hyper"])
-    n = len(z_strings)
+    if len(shape["y"]) != len(groups.groups):
+        raise ValueError(f"expected {len(groups.groups)} group shapes, got {len(shape['y'])}")
+    streams = strings[0]
+    stream = StreamDecoder(streams, num_symbols(codec, shape))
+    side_params = _hyper_decompress(codec.latent_codec["hyper"], stream, len(streams), shape["hyper"])
     c_total = sum(s[0] for s in shape["y"])
-    y_hat = torch.zeros((n, c_total, *shape["y"][0][1:]), device=side_params.device)
+    y_hat = torch.zeros((len(streams), c_total, *shape["y"][0][1:]), device=side_params.device)
     y_hat_ = y_hat.split(groups.groups, dim=1)
     for k in range(len(groups.groups)):
         params = groups._get_ctx_params(k, side_params, y_hat_)
         y_hat_[k][:] = _checkerboard_decompress(
-            groups.latent_codec[f"y{k}"], y_strings[2 * k : 2 * k + 2], shape["y"][k], params
+            groups.latent_codec[f"y{k}"], stream, shape["y"][k], params
         )
+    if stream.symbols_left:
+        raise RuntimeError(f"{stream.symbols_left} declared symbols were not decoded")
     return {"y_hat": y_hat}
 
 
@@ -351,6 +467,7 @@ def compress(model: Any, x: Tensor, text: Any = None) -> dict[str, Any]:
     """``model.compress`` through the fast path: g_a (with ``text`` for TACO), then the codec.
 
     Works for taco's ELIC/TACO and CompressAI's ``Elic2022Official`` (``model.g_a``).
+    ``strings`` is ``[[one stream per image]]`` (:func:`compress_latent`).
     """
     analysis = getattr(model, "analysis", None)
     y = analysis(x, text) if analysis is not None else model.g_a(x)
@@ -359,7 +476,7 @@ def compress(model: Any, x: Tensor, text: Any = None) -> dict[str, Any]:
 
 
 @torch.no_grad()
-def decompress(model: Any, strings: list[list[bytes]], shape: dict[str, Any]) -> dict[str, Tensor]:
-    """``model.decompress`` through the fast path. Takes no text."""
+def decompress(model: Any, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]) -> dict[str, Tensor]:
+    """``model.decompress`` through the fast path, for :func:`compress`'s strings. Takes no text."""
     y_hat = decompress_latent(model.latent_codec, strings, shape)["y_hat"]
     return {"x_hat": model.g_s(y_hat).clamp_(0, 1)}

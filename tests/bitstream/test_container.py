@@ -1,4 +1,5 @@
-"""The .taco container: round trip and every malformed-input case -> TacoFormatError."""
+"""The .taco container (format version 2): round trip and every malformed-input case ->
+TacoFormatError."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import zlib
 import pytest
 
 from taco.bitstream import (
+    BUILTIN_MODEL_IDS,
     FORMAT_VERSION,
     MAGIC,
     MAX_SIDE,
@@ -18,22 +20,60 @@ from taco.bitstream import (
 from taco.bitstream.container import _varint
 
 HEADER = TacoHeader(model_id="taco-tiny", fingerprint=bytes(range(8)), height=300, width=451, mode="RGB")
-STRINGS = [b"abc", b"", b"\x00\xff" * 40, b"z" * 300]
+PAYLOAD = b"abc" + b"\x00\xff" * 40 + b"z" * 300
 
 
 def test_round_trip():
-    data = pack(HEADER, STRINGS)
+    data = pack(HEADER, PAYLOAD)
     f = unpack(data)
     assert f.header == HEADER
-    assert f.strings == STRINGS
-    assert data.startswith(MAGIC)
+    assert f.payload == PAYLOAD
+    assert data.startswith(MAGIC + bytes([FORMAT_VERSION]))
     assert f.header_bytes + f.payload_bytes == len(data)
 
 
-def test_header_is_small():
-    f = unpack(pack(HEADER, STRINGS))
-    # magic 4 + version 1 + id 1+9 + fingerprint 8 + sizes 4 + mode/pad/n 3 + lengths 1+1+1+2 + crc 4
-    assert f.header_bytes == 39
+@pytest.mark.parametrize("model_id", ["", "taco-tiny", "custom", "elic-tiny+custom", "x" * 255, "ünï"])
+def test_model_ids_round_trip(model_id):
+    header = TacoHeader(model_id, bytes(8), 1, 1, "L")
+    assert unpack(pack(header, b"")).header == header
+
+
+def test_layout():
+    data = pack(HEADER, PAYLOAD)
+    code = BUILTIN_MODEL_IDS.index("taco-tiny") + 1
+    head = MAGIC + bytes([2, code]) + bytes(range(8)) + _varint(300) + _varint(451) + bytes([0x20])
+    assert data == head + zlib.crc32(head + PAYLOAD).to_bytes(4, "big") + PAYLOAD
+    # magic 4 + version 1 + model 1 + fingerprint 8 + sizes 2 + 2 + mode/padding 1 + crc 4
+    assert unpack(data).header_bytes == 23
+    # a model id outside the table: 0xFF, length, UTF-8
+    data = pack(TacoHeader("my-model", bytes(8), 10, 10, "L"), b"")
+    assert data[5:15] == b"\xff\x08my-model" and data[25] == 0x21
+    assert unpack(data).header_bytes == 23 + 9 - 2
+    assert pack(TacoHeader("", bytes(8), 10, 10, "RGB"), b"")[5] == 0
+
+
+def test_every_registry_name_has_a_one_byte_code():
+    from taco.models.registry import MODEL_CONFIGS, PRETRAINED
+
+    assert set(PRETRAINED) | set(MODEL_CONFIGS) <= set(BUILTIN_MODEL_IDS)
+    assert len(set(BUILTIN_MODEL_IDS)) == len(BUILTIN_MODEL_IDS) <= 254
+    # append-only: the codes files already use never move
+    assert BUILTIN_MODEL_IDS[:4] == ("taco-minilm-small-q4", "taco-minilm-small-q3",
+                                     "elic-small-q4", "elic-small-q3")
+    assert BUILTIN_MODEL_IDS.index("elic-tiny") == 14
+
+
+def test_builtin_model_header_is_at_most_32_bytes(sample_image):
+    """A real file: a built-in trained model on a sample photo (451x300)."""
+    import taco
+    from taco.codec import compress_image
+
+    model = taco.load("elic-small-q4")
+    res = compress_image(sample_image.crop((0, 0, 200, 150)), None, model)
+    f = unpack(res.data)
+    assert f.header.model_id == "elic-small-q4"
+    assert res.header_bytes == f.header_bytes == 23 <= 32
+    assert len(res.data) == f.header_bytes + f.payload_bytes
 
 
 def test_typed_error_is_a_value_error():
@@ -44,63 +84,74 @@ def test_typed_error_is_a_value_error():
     (b"", "wrong magic"),
     (b"PNG\x89rest", "wrong magic"),
     (b"TACO", "truncated"),
-    (MAGIC + bytes([FORMAT_VERSION + 1]), "unsupported .taco format version"),
+    (MAGIC + bytes([FORMAT_VERSION + 1]), "unsupported .taco format version 3"),
+    (MAGIC + bytes([0]), "unsupported .taco format version 0"),
 ])
 def test_bad_starts(data, match):
     with pytest.raises(TacoFormatError, match=match):
         unpack(data)
 
 
+def test_version_1_files_are_refused_with_a_clear_message():
+    # a version-1 file as taco 0.1.0 wrote it: id length + id, ..., string count, lengths, crc
+    v1 = (MAGIC + b"\x01\x09taco-tiny" + bytes(8) + b"\xac\x02\xc3\x03\x00\x01\x01\x04"
+          + zlib.crc32(b"abcd").to_bytes(4, "big") + b"abcd")
+    with pytest.raises(TacoFormatError, match=r"format version 1 \(taco 0\.1\.0 .*re-encode"):
+        unpack(v1)
+
+
 def test_truncated_at_every_offset():
-    data = pack(HEADER, STRINGS)
+    data = pack(HEADER, PAYLOAD)
     for n in range(len(data)):
         with pytest.raises(TacoFormatError):
             unpack(data[:n])
 
 
 def test_trailing_garbage():
-    with pytest.raises(TacoFormatError, match="payload bytes"):
-        unpack(pack(HEADER, STRINGS) + b"x")
+    with pytest.raises(TacoFormatError, match="checksum"):
+        unpack(pack(HEADER, PAYLOAD) + b"x")
 
 
-def test_every_single_bit_flip_is_detected():
-    data = bytearray(pack(HEADER, STRINGS))
+def _flips_detected(data: bytes) -> list[int]:
     undetected = []
     for i in range(len(data)):
         for bit in range(8):
             flipped = bytearray(data)
             flipped[i] ^= 1 << bit
             try:
-                f = unpack(bytes(flipped))
+                unpack(bytes(flipped))
             except TacoFormatError:
                 continue
-            # the only flips that can parse are in fields with free values: the model id text,
-            # the fingerprint (checked against the model at decode time), sizes and mode
-            undetected.append((i, f.header))
-    payload_start = unpack(bytes(data)).header_bytes
-    assert all(i < payload_start for i, _ in undetected)
+            undetected.append(8 * i + bit)
+    return undetected
 
 
-def test_lengths_that_do_not_add_up():
-    data = bytearray(pack(HEADER, [b"abcd", b"ef"]))
-    f = unpack(bytes(data))
-    # first length byte sits right before the second one and the 4-byte crc
-    first_len_at = f.header_bytes - 4 - 2
-    data[first_len_at] = 5
-    with pytest.raises(TacoFormatError, match="declares 7 payload bytes"):
-        unpack(bytes(data))
+def test_every_single_bit_flip_is_detected():
+    """The CRC covers the header too: no flip anywhere parses (CRC-32 catches every 1-bit error)."""
+    assert _flips_detected(pack(HEADER, PAYLOAD)) == []
+    assert _flips_detected(pack(TacoHeader("my model", bytes(8), 70000 % MAX_SIDE, 3, "I;16"),
+                                b"\x01" * 12)) == []
+
+
+def test_every_single_bit_flip_of_a_real_file_is_detected(tiny_elic, sample_image):
+    import taco
+
+    data = taco.compress(sample_image.crop((0, 0, 64, 48)), None, tiny_elic)
+    assert _flips_detected(data) == []
 
 
 def test_corrupt_payload_checksum():
-    data = bytearray(pack(HEADER, STRINGS))
+    data = bytearray(pack(HEADER, PAYLOAD))
     data[-1] ^= 0xFF
     with pytest.raises(TacoFormatError, match="checksum"):
         unpack(bytes(data))
 
 
-def _raw(height: int, width: int, mode_code: int = 0, padding: int = 1, n: int = 0) -> bytes:
-    return (MAGIC + bytes([FORMAT_VERSION, 0]) + bytes(8) + _varint(height) + _varint(width)
-            + bytes([mode_code, padding, n]) + zlib.crc32(b"").to_bytes(4, "big"))
+def _raw(height: int, width: int, mode_code: int = 0, padding: int = 1, model: bytes = b"\x00") -> bytes:
+    """A header with a valid CRC (and an empty payload) whatever its fields say."""
+    head = (MAGIC + bytes([FORMAT_VERSION]) + model + bytes(8) + _varint(height) + _varint(width)
+            + bytes([mode_code | padding << 5]))
+    return head + zlib.crc32(head).to_bytes(4, "big")
 
 
 def test_huge_declared_size_is_refused_before_allocation():
@@ -110,28 +161,38 @@ def test_huge_declared_size_is_refused_before_allocation():
         unpack(MAGIC + bytes([FORMAT_VERSION, 0]) + bytes(8) + b"\xff" * 6)
 
 
-def test_zero_size_unknown_mode_unknown_padding():
+def test_zero_size_unknown_mode_unknown_padding_unknown_model_code():
     with pytest.raises(TacoFormatError, match="image size"):
         unpack(_raw(0, 10))
     with pytest.raises(TacoFormatError, match="mode"):
-        unpack(_raw(10, 10, mode_code=200))
-    with pytest.raises(TacoFormatError, match="padding"):
-        unpack(_raw(10, 10, padding=9))
-    assert unpack(_raw(10, 10)).strings == []
+        unpack(_raw(10, 10, mode_code=31))
+    for padding in (0, 2, 7):
+        with pytest.raises(TacoFormatError, match="padding"):
+            unpack(_raw(10, 10, padding=padding))
+    for code in (len(BUILTIN_MODEL_IDS) + 1, 0xFE):
+        with pytest.raises(TacoFormatError, match="unknown built-in model code"):
+            unpack(_raw(10, 10, model=bytes([code])))
+    assert unpack(_raw(10, 10)).payload == b""
+    assert unpack(_raw(10, 10, model=b"\x01")).header.model_id == BUILTIN_MODEL_IDS[0]
 
 
 def test_non_utf8_model_id():
-    data = MAGIC + bytes([FORMAT_VERSION, 2]) + b"\xff\xfe" + bytes(8) + b"\x01\x01\x00\x01\x00"
     with pytest.raises(TacoFormatError, match="UTF-8"):
-        unpack(data + zlib.crc32(b"").to_bytes(4, "big"))
+        unpack(_raw(1, 1, model=b"\xff\x02\xff\xfe"))
 
 
 def test_pack_validates_its_inputs():
     with pytest.raises(ValueError):
-        pack(TacoHeader("m", bytes(8), 0, 1, "RGB"), [])
+        pack(TacoHeader("m", bytes(8), 0, 1, "RGB"), b"")
     with pytest.raises(ValueError):
-        pack(TacoHeader("m", bytes(7), 1, 1, "RGB"), [])
+        pack(TacoHeader("m", bytes(7), 1, 1, "RGB"), b"")
     with pytest.raises(ValueError):
-        pack(TacoHeader("m", bytes(8), 1, 1, "XYZ"), [])
+        pack(TacoHeader("m", bytes(8), 1, 1, "XYZ"), b"")
+    with pytest.raises(ValueError):
+        pack(TacoHeader("m" * 256, bytes(8), 1, 1, "RGB"), b"")
+    with pytest.raises(ValueError):
+        pack(TacoHeader("m", bytes(8), 1, 1, "RGB", padding=8), b"")
+    with pytest.raises(TypeError):
+        pack(HEADER, [b"ab", b"cd"])  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         unpack("TACO")  # type: ignore[arg-type]

@@ -92,9 +92,11 @@ def decode(model, data: bytes, size: tuple[int, int], float32_path: bool, device
             strings.append([data[pos + 4 : pos + 4 + n]])
             pos += 4 + n
         y_hat = model.latent_codec.decompress(strings, model.latent_shapes(ph, pw))["y_hat"]
-    else:
-        strings = [[s] for s in unpack(data).strings]
-        y_hat = coding_codec(model).decompress(strings, model.latent_shapes(ph, pw))["y_hat"]
+    else:  # taco's path: the one stream, decoded with the float64 codec
+        from taco.models import fast_codec
+
+        y_hat = fast_codec.decompress_latent(coding_codec(model), [[unpack(data).payload]],
+                                             model.latent_shapes(ph, pw))["y_hat"]
     return y_hat, model.g_s(y_hat.to(device)).clamp_(0, 1)[..., :h, :w]
 
 

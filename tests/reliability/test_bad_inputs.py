@@ -8,6 +8,7 @@ status 2 with a one-line ``taco COMMAND: error: ...`` and no traceback. Unusual 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import struct
@@ -22,7 +23,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 import taco
-from taco.bitstream import TacoFormatError, unpack
+from taco.bitstream import TacoFormatError, pack, unpack
 from taco.cli import main
 from taco.images import ImageConversionWarning, ImageReadError
 from taco.models import CheckpointError, create_model, load_checkpoint, save_checkpoint
@@ -307,7 +308,8 @@ def test_a_file_made_by_another_model(tmp_path, photo, capsys):
     status, err = cli(capsys, "decompress", str(tmp_path / "x.taco"), "-m", str(ckpt))
     assert status == 2 and "another model" in err
     # a file naming a model this installation does not have
-    renamed = data.replace(b"elic-tiny", b"elic-huge", 1)
+    f = unpack(data)
+    renamed = pack(dataclasses.replace(f.header, model_id="elic-huge"), f.payload)
     assert unpack(renamed).header.model_id == "elic-huge"
     with pytest.raises(TacoFormatError, match="not a built-in trained model"):
         taco.decompress(renamed)

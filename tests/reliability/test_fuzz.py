@@ -2,9 +2,9 @@
 
 The only allowed outcomes of reading a ``.taco`` file are a decoded image of the declared size
 or :class:`TacoFormatError` (``taco info``: exit 0, or 2 with one line); never another exception,
-a crash, a hang, or an allocation sized by the file. The payload CRC-32 rejects almost every
-payload edit before decoding, so most decoder cases here recompute the CRC: well-formed
-containers carrying garbage rANS strings, wrong string boundaries and wrong image sizes.
+a crash, a hang, or an allocation sized by the file. The CRC-32 (over the whole file) rejects
+almost every edit before decoding, so most decoder cases here recompute the CRC: well-formed
+containers carrying a garbage rANS stream, other header field values and wrong image sizes.
 
 The long run (>= 100k cases, crash-isolated) is ``scripts/fuzz_decoder.py run``; its figures are
 in docs/reliability.md.
@@ -65,7 +65,7 @@ def test_unpack_random_bytes(data):
 @settings(FAST, max_examples=1000)
 @given(st.binary(max_size=200))
 def test_unpack_random_bytes_after_a_valid_magic_and_version(tail):
-    data = b"TACO\x01" + tail
+    data = b"TACO\x02" + tail
     try:
         f = unpack(data)
     except TacoFormatError:
@@ -86,33 +86,35 @@ def test_truncation_at_every_offset(corpus):
 @pytest.mark.timeout(300)
 @DECODE
 @given(st.data())
-def test_swapped_and_edited_length_fields(corpus, fuzz, data):
-    """Lengths that still sum to the payload keep the CRC valid: strings split elsewhere."""
+def test_header_fields_behind_a_valid_crc(corpus, fuzz, data):
+    """Any version, model code (or inline id), mode/padding byte or fingerprint, CRC recomputed:
+    the header's own checks, then the model's, then the decoder."""
     p = corpus.parsed[data.draw(st.integers(0, len(corpus.parsed) - 1))]
-    lengths = [len(s) for s in p.strings]
-    how = data.draw(st.sampled_from(["swap", "move", "edit", "huge"]))
-    a, b = data.draw(st.lists(st.integers(0, len(lengths) - 1), min_size=2, max_size=2, unique=True))
-    if how == "swap":
-        lengths[a], lengths[b] = lengths[b], lengths[a]
-    elif how == "move":
-        d = data.draw(st.integers(1, max(1, lengths[a])))
-        lengths[a] -= d
-        lengths[b] += d
-    elif how == "edit":
-        lengths[a] = max(0, lengths[a] + data.draw(st.integers(-12, 12)))
+    field = data.draw(st.sampled_from(["version", "model", "mode-padding", "fingerprint", "bits"]))
+    value = data.draw(st.binary(min_size=1, max_size=12))
+    if field == "version":
+        head = p.head[:4] + value[:1] + p.head[5:]
+    elif field == "model":
+        head = p.head[:5] + value + p.head[p.height_at - 8 :]
+    elif field == "mode-padding":
+        head = p.head[:-1] + value[:1]
+    elif field == "fingerprint":
+        head = p.head[: p.height_at - 8] + (value * 8)[:8] + p.head[p.height_at :]
     else:
-        lengths[a] = data.draw(st.sampled_from([2**31, 2**35 - 1, len(b"".join(p.strings)) + 1]))
-    assert read(fuzz.assemble(p.head, lengths, b"".join(p.strings)), corpus, fuzz) in (
-        "image", "TacoFormatError")
+        b = bytearray(p.head)
+        for i in data.draw(st.lists(st.integers(0, 8 * len(b) - 1), min_size=1, max_size=4)):
+            b[i // 8] ^= 1 << (i % 8)
+        head = bytes(b)
+    assert read(fuzz.assemble(head, p.payload), corpus, fuzz) in ("image", "TacoFormatError")
 
 
 # --------------------------------------------------------------------------- behind the checksum
 
 
-def garbage_string(draw, original: bytes) -> bytes:
-    """A corrupt rANS string; most pass taco's pre-checks so that the C++ decoder runs on them."""
+def garbage_stream(draw, original: bytes, donor: bytes) -> bytes:
+    """A corrupt rANS stream; most pass taco's pre-checks so that the C++ decoder runs on them."""
     kind = draw(st.sampled_from(["random", "flips", "truncated", "extended", "ones", "state-only",
-                                 "zeros"]))
+                                 "zeros", "middle", "donor"]))
     if kind == "random":
         s = draw(st.binary(min_size=0, max_size=max(8, 2 * len(original))))
     elif kind == "flips":
@@ -128,6 +130,11 @@ def garbage_string(draw, original: bytes) -> bytes:
         s = original[:8] + b"\xff" * draw(st.sampled_from([0, 4, 256, 4096]))
     elif kind == "state-only":
         s = original[:8]
+    elif kind == "middle":  # a stretch overwritten: the parts before it decode as coded
+        at = draw(st.integers(min(8, len(original) - 1), len(original) - 1))
+        s = original[:at] + draw(st.binary(min_size=1, max_size=64)) + original[at + 64 :]
+    elif kind == "donor":
+        s = donor
     else:
         s = bytes(len(original))
     if draw(st.booleans()):  # make it pass the pre-checks: whole words, a valid initial state
@@ -141,16 +148,12 @@ def garbage_string(draw, original: bytes) -> bytes:
 @settings(DECODE, max_examples=250)
 @given(st.data())
 def test_decoder_on_garbage_behind_a_valid_crc(corpus, fuzz, data):
-    """Valid header and CRC, corrupted rANS strings: the C++ decoder must neither crash nor hang."""
+    """Valid header and CRC, a corrupted rANS stream: the C++ decoder must neither crash nor hang."""
     p = corpus.parsed[data.draw(st.integers(0, len(corpus.parsed) - 1))]
-    strings = list(p.strings)
-    for j in data.draw(st.lists(st.integers(0, len(strings) - 1), min_size=1, unique=True)):
-        strings[j] = garbage_string(data.draw, strings[j])
-    if data.draw(st.booleans()):
-        strings = data.draw(st.permutations(strings))
-    file = fuzz.assemble(p.head, [len(s) for s in strings], b"".join(strings))
+    donor = corpus.parsed[data.draw(st.integers(0, len(corpus.parsed) - 1))].payload
+    file = fuzz.assemble(p.head, garbage_stream(data.draw, p.payload, donor))
     if read(file, corpus, fuzz) == "image":  # and the same image twice: nothing read beyond the
-        model = corpus.model_for(file)         # strings' memory (heap contents vary between calls)
+        model = corpus.model_for(file)         # stream's memory (heap contents vary between calls)
         assert np.array_equal(np.asarray(taco.decompress(file, model)),
                               np.asarray(taco.decompress(file, model)))
 
@@ -168,7 +171,7 @@ def test_declared_sizes_other_than_the_coded_one(corpus, fuzz, data):
     rest = rest[len(fuzz._varint_prefix(rest)) :]
     rest = rest[len(fuzz._varint_prefix(rest)) :]
     head = p.head[: p.height_at] + fuzz._varint(h) + fuzz._varint(w) + rest
-    file = fuzz.assemble(head, [len(s) for s in p.strings], b"".join(p.strings))
+    file = fuzz.assemble(head, p.payload)
     assert read(file, corpus, fuzz) in ("image", "TacoFormatError")
 
 
@@ -178,7 +181,7 @@ def test_a_huge_declared_size_is_refused_before_anything_is_allocated(tiny_elic)
 
     header = TacoHeader("elic-tiny", model_fingerprint(tiny_elic), MAX_SIDE, MAX_SIDE, "RGB")
     rans = (1 << 40).to_bytes(8, sys.byteorder)
-    data = pack(header, [rans] * tiny_elic.num_strings())
+    data = pack(header, rans)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     with pytest.raises(TacoFormatError, match="cap"):
@@ -187,7 +190,7 @@ def test_a_huge_declared_size_is_refused_before_anything_is_allocated(tiny_elic)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 100_000  # KiB
 
 
-CRASHERS = {  # string contents that crashed CompressAI's decoder (SIGSEGV) before taco checked them
+CRASHERS = {  # strings that crashed CompressAI's decoder (SIGSEGV) before taco checked them
     "empty": b"",
     "one byte": b"\x01",
     "zero state": bytes(8),
@@ -198,7 +201,8 @@ CRASHERS = {  # string contents that crashed CompressAI's decoder (SIGSEGV) befo
 @pytest.mark.timeout(300)
 def test_former_crashers_now_raise_in_a_separate_process():
     """Files of ~100 bytes declaring 1024x1024 whose strings the C++ decoder read far past their
-    end (SIGSEGV). Run in a child process so that a regression fails this test, not the session."""
+    end (SIGSEGV; format version 1 had 11 such strings, version 2 has one stream). Run in a child
+    process so that a regression fails this test, not the session."""
     script = textwrap.dedent("""
         import sys, torch
         torch.set_num_threads(1)
@@ -209,7 +213,7 @@ def test_former_crashers_now_raise_in_a_separate_process():
         header = TacoHeader("elic-tiny", model_fingerprint(model), 1024, 1024, "RGB")
         for string in map(bytes.fromhex, sys.argv[1:]):
             try:
-                taco.decompress(pack(header, [string] * model.num_strings()), model)
+                taco.decompress(pack(header, string), model)
                 print("image", flush=True)
             except TacoFormatError as exc:
                 print("TacoFormatError", exc, flush=True)
@@ -260,6 +264,6 @@ def test_the_corpus_is_valid_and_the_fuzzer_rebuilds_it_exactly(corpus, fuzz):
     alone is caught by the CRC."""
     for data, p in zip(corpus.seeds, corpus.parsed, strict=True):
         assert read(data, corpus, fuzz) == "image"
-        assert fuzz.assemble(p.head, [len(s) for s in p.strings], b"".join(p.strings)) == data
+        assert fuzz.assemble(p.head, p.payload) == data
         with pytest.raises(TacoFormatError, match="checksum"):
             taco.decompress(data[:-1] + bytes([data[-1] ^ 1]), corpus.model_for(data))
