@@ -211,14 +211,16 @@ def _run_taco(rec: Recorder, name: str, model: ELIC, enc: TextEncoder, x: Tensor
     rec(name, "encode_cold_sequential",
         lambda: encode_with_text_overlap(model, x, caption, enc, overlap=False), device)
     enc.clear_cache()
-    out = rec(name, "encode_cold", lambda: encode_with_text_overlap(model, x, caption, enc), device)
+    out = rec(name, "encode_cold",
+              lambda: encode_with_text_overlap(model, x, caption, enc, overlap=True), device)
     # the overlap itself: how long g_a's first stages take, and how long g_a then still waits
     # for the caption (0 = the text step is off the critical path)
     enc.clear_cache()
     pending = _encode_async(enc, [caption])
     rec(name, "overlap_front", lambda: _front(model.g_a, x), device)
     rec(name, "overlap_text_wait", pending.result, device)
-    rec(name, "encode_cached", lambda: encode_with_text_overlap(model, x, caption, enc), device)
+    rec(name, "encode_cached",
+        lambda: encode_with_text_overlap(model, x, caption, enc, overlap=True), device)
     if stages:
         rec(name, "decode", lambda: _decode(model, codec, out), device)
 

@@ -138,11 +138,14 @@ def analysis_with_text_overlap(
     captions: Sequence[str],
     encoder: TextEncoder | None = None,
     *,
-    overlap: bool = True,
+    overlap: bool | None = None,
 ) -> Tensor:
     """g_a of a (B, 3, H, W) batch with one caption per image -> y (B, M, H/16, W/16).
 
-    ``overlap=False`` encodes the captions first, on this thread (the sequential reference).
+    ``overlap=False`` encodes the captions first, on this thread (the sequential reference);
+    ``None`` (default) overlaps on a CPU only: on an H100 the worker thread made cold-caption
+    encodes slower (median 129.7 vs 110.9 ms, docs/performance.md), the text encoder taking longer
+    than the stages it hides behind and two threads contending to launch kernels.
     """
     if not model.uses_text:
         return model.analysis(x)
@@ -151,6 +154,8 @@ def analysis_with_text_overlap(
     encoder = encoder or model_text_encoder(model)
     assert encoder is not None
     captions = list(captions)
+    if overlap is None:
+        overlap = x.device.type == "cpu"
     if not overlap:
         text = _encode_captions(encoder, captions)
         v = _front(model.g_a, x)
@@ -182,7 +187,7 @@ def encode_with_text_overlap(
     caption: str | None,
     encoder: TextEncoder | None = None,
     *,
-    overlap: bool = True,
+    overlap: bool | None = None,
 ) -> dict[str, Any]:
     """Encode one image with the caption encoded alongside g_a; entropy-code as taco.codec does.
 
