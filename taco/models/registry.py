@@ -20,6 +20,7 @@ from safetensors import safe_open
 
 from .. import __version__
 from ..atomic import save_safetensors_atomic
+from ..checksums import sha256_file
 from .elic import ELIC
 from .taco import TACO
 
@@ -391,13 +392,6 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     return model
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
     """Load a shipped trained model by name, or a checkpoint file by path.
@@ -411,7 +405,7 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
         file = _ASSETS / entry.file
         if not file.is_file():
             raise CheckpointError(f"built-in model {key!r}: {file} is missing from the installation")
-        digest = _sha256(file)
+        digest = sha256_file(file)
         if digest != entry.sha256:
             raise CheckpointError(
                 f"built-in model {key!r}: SHA-256 mismatch ({digest} != {entry.sha256}); "
