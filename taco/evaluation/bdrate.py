@@ -85,6 +85,33 @@ def _check(
     return ""
 
 
+def _bd(
+    along: str,
+    rate_anchor: Sequence[float],
+    quality_anchor: Sequence[float],
+    rate_test: Sequence[float],
+    quality_test: Sequence[float],
+    method: str,
+) -> BDResult:
+    """The Bjøntegaard delta along ``along``: "quality" (BD-rate) or "rate" (BD-metric)."""
+    ra, qa = _clean(rate_anchor, quality_anchor)
+    rt, qt = _clean(rate_test, quality_test)
+    reason = _check(ra, qa, rt, qt, along)
+    if reason:
+        return BDResult(float("nan"), reason=reason)
+    # the package interpolates along ``along``: sort the points by it
+    xa, xt = (qa, qt) if along == "quality" else (ra, rt)
+    ia, it = np.argsort(xa), np.argsort(xt)
+    delta = _bjontegaard().bd_rate if along == "quality" else _bjontegaard().bd_psnr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # overlap is reported in the result instead
+        value = delta(
+            ra[ia], qa[ia], rt[it], qt[it], method, require_matching_points=False, min_overlap=0
+        )
+    overlap = _overlap(qa, qt) if along == "quality" else _overlap(np.log10(ra), np.log10(rt))
+    return BDResult(float(value), overlap=overlap)
+
+
 def bd_rate(
     rate_anchor: Sequence[float],
     quality_anchor: Sequence[float],
@@ -93,19 +120,7 @@ def bd_rate(
     method: str = "pchip",
 ) -> BDResult:
     """BD-rate in percent of ``test`` against ``anchor`` (negative: ``test`` saves bits)."""
-    ra, qa = _clean(rate_anchor, quality_anchor)
-    rt, qt = _clean(rate_test, quality_test)
-    reason = _check(ra, qa, rt, qt, "quality")
-    if reason:
-        return BDResult(float("nan"), reason=reason)
-    # the package interpolates log-rate as a function of quality: sort by quality
-    ia, it = np.argsort(qa), np.argsort(qt)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # overlap is reported in the result instead
-        value = _bjontegaard().bd_rate(
-            ra[ia], qa[ia], rt[it], qt[it], method, require_matching_points=False, min_overlap=0
-        )
-    return BDResult(float(value), overlap=_overlap(qa, qt))
+    return _bd("quality", rate_anchor, quality_anchor, rate_test, quality_test, method)
 
 
 def bd_metric(
@@ -116,18 +131,7 @@ def bd_metric(
     method: str = "pchip",
 ) -> BDResult:
     """BD-metric (BD-PSNR for PSNR): average quality gain of ``test`` at equal rate."""
-    ra, qa = _clean(rate_anchor, quality_anchor)
-    rt, qt = _clean(rate_test, quality_test)
-    reason = _check(ra, qa, rt, qt, "rate")
-    if reason:
-        return BDResult(float("nan"), reason=reason)
-    ia, it = np.argsort(ra), np.argsort(rt)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = _bjontegaard().bd_psnr(
-            ra[ia], qa[ia], rt[it], qt[it], method, require_matching_points=False, min_overlap=0
-        )
-    return BDResult(float(value), overlap=_overlap(np.log10(ra), np.log10(rt)))
+    return _bd("rate", rate_anchor, quality_anchor, rate_test, quality_test, method)
 
 
 def bd_table(
