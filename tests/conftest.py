@@ -20,8 +20,13 @@ SHARED = REPO.parent / "shared"
 
 @pytest.fixture(autouse=True)
 def _single_thread_determinism():
+    """Every test starts with one torch thread and seed 0; a test that changes the thread count
+    (``taco bench --threads``, ...) gets it put back."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

@@ -27,17 +27,6 @@ def make_folder(root: Path, size: int = 64, captions: bool = True) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: tiny convolutions on a shared CPU are several times faster so."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def folder_factory():
     """``folder_factory(root, size=64, captions=True)``: see :func:`make_folder`."""

@@ -1,4 +1,4 @@
-"""Fixtures of the reliability suite: one torch thread, and the fuzz script loaded as a module."""
+"""Fixtures of the reliability suite: the fuzz script loaded as a module."""
 
 from __future__ import annotations
 
@@ -7,18 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small convolutions run fastest on one thread; the determinism tests set their own."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="session")

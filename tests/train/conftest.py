@@ -1,23 +1,13 @@
-"""Shared helpers for the training tests: tiny models, the bundled sample photos, one thread."""
+"""Shared helpers for the training tests: tiny models and the bundled sample photos."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-import torch
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "taco" / "assets" / "samples"
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The CI/dev machines are small and shared: one intra-op thread is faster than two that spin.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture
