@@ -99,27 +99,35 @@ def reference(tmp_path_factory, tiny) -> Path:
 # --------------------------------------------------------------------------- SIGKILL
 
 
-def test_sigkill_at_a_random_step_then_resume_equals_an_uninterrupted_run(tmp_path, tiny, reference):
-    out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "taco.train", "--set",
-           *tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)]  # fmt: skip
-    kill_at = random.Random(SEED).randint(CKPT_EVERY + 1, STEPS - 1)  # a state exists by then
-    with open(tmp_path / "stderr.txt", "w+") as err:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=err, stderr=err)
+def _sigkill_when(cmd: list[str], ready, what: str, output: Path) -> int:  # noqa: ANN001
+    """Run ``cmd``, SIGKILL it as soon as ``ready()``; -> its exit status. Fails the test if it
+    exits before (with its output, kept in ``output``) or is not ready within 600 s."""
+    with open(output, "w+") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + 600
-            while not any(r["step"] >= kill_at for r in _records(out)):
+            while not ready():
                 if proc.poll() is not None:
-                    err.seek(0)
-                    pytest.fail(f"exited ({proc.returncode}) before step {kill_at}: {err.read()}")
-                assert time.monotonic() < deadline, "no progress in 600 s"
+                    log.seek(0)
+                    pytest.fail(f"exited ({proc.returncode}) before {what}: {log.read()[-4000:]}")
+                assert time.monotonic() < deadline, f"never reached {what} in 600 s"
                 time.sleep(0.01)
             os.kill(proc.pid, signal.SIGKILL)
         finally:
             if proc.poll() is None:
                 proc.kill()
             proc.wait(60)
-    assert proc.returncode == -signal.SIGKILL
+    return proc.returncode
+
+
+def test_sigkill_at_a_random_step_then_resume_equals_an_uninterrupted_run(tmp_path, tiny, reference):
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "taco.train", "--set",
+           *tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)]  # fmt: skip
+    kill_at = random.Random(SEED).randint(CKPT_EVERY + 1, STEPS - 1)  # a state exists by then
+    status = _sigkill_when(cmd, lambda: any(r["step"] >= kill_at for r in _records(out)),
+                           f"step {kill_at}", tmp_path / "output.txt")
+    assert status == -signal.SIGKILL
     saved = _state_step(out)  # what the kill left: both files load
     assert 0 < saved < STEPS and _ckpt_step(out) in (saved, saved + CKPT_EVERY)
     print(f"\nSIGKILL after step {kill_at} was logged; resuming from the state of step {saved}")
@@ -157,20 +165,7 @@ def test_sigkill_inside_a_write_keeps_the_previous_file(tmp_path, tiny, referenc
     out, marker = tmp_path / "run", tmp_path / "inside-the-write"
     overrides = tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)
     cmd = [sys.executable, "-c", _HANG_IN_WRITE, target, "2", str(marker), "--set", *overrides]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 600
-        while not marker.exists():
-            assert proc.poll() is None, proc.stderr.read()[-4000:]  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "never reached the write"
-            time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(60)
-        proc.stderr.close()  # type: ignore[union-attr]
+    _sigkill_when(cmd, marker.exists, "the write", tmp_path / "output.txt")
     # killed in the second save (step 4): the file holds step 2, whole; a half temporary is left
     (stale,) = taco.atomic.stale_temporaries(out / target)
     assert 0 < stale.stat().st_size < (out / target).stat().st_size
