@@ -57,12 +57,14 @@ def test_unknown_and_missing_codecs_say_why(monkeypatch):
         get_codec("vtm")
 
 
-def _fake_binaries(folder: Path, scripts: dict[str, str]) -> None:
+def _fake_binaries(folder: Path, scripts: dict[str, str], monkeypatch) -> None:  # noqa: ANN001
+    """Python stand-ins for codec binaries in ``folder``, put first on PATH."""
     folder.mkdir()
     for name, body in scripts.items():
         path = folder / name
         path.write_text(f"#!{sys.executable}\nimport sys, shutil\nargs = sys.argv[1:]\n{body}\n")
         path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
 
 
 def test_bpg_through_its_binaries(photo, tmp_path, monkeypatch):
@@ -71,8 +73,7 @@ def test_bpg_through_its_binaries(photo, tmp_path, monkeypatch):
         "bpgenc": "assert args[args.index('-f') + 1] == '444'\n"
                   "shutil.copy(args[-1], args[args.index('-o') + 1])",
         "bpgdec": "shutil.copy(args[-1], args[args.index('-o') + 1])",
-    })
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    }, monkeypatch)
     codec = get_codec("bpg")
     data, decoded = codec.code(photo, 30)
     assert data[:4] == b"\x89PNG" and np.array_equal(np.asarray(decoded), np.asarray(photo))
@@ -83,8 +84,7 @@ def test_vtm_through_its_binaries(photo, tmp_path, monkeypatch):
         "EncoderApp": "assert '--ChromaFormatIDC=444' in args\n"
                       "shutil.copy(args[args.index('-i') + 1], args[args.index('-b') + 1])",
         "DecoderApp": "shutil.copy(args[args.index('-b') + 1], args[args.index('-o') + 1])",
-    })
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    }, monkeypatch)
     with pytest.raises(CodecUnavailable, match="TACO_VTM_CFG"):
         get_codec("vtm")
     cfg = tmp_path / "encoder_intra_vtm.cfg"
