@@ -174,6 +174,18 @@ def _text_encoder_for(model: ELIC) -> TextEncoder:
     return build_text_encoder(spec.pop("name"), **spec)  # private instance: its cache is ours
 
 
+def bench_text_encoder(model: ELIC, log: Callable[[str], None] = lambda s: None) -> TextEncoder:
+    """A private instance of ``model``'s text encoder; in place of CLIP when its weights are not
+    here (offline), :func:`clip_b_random`: the same architecture costs the same time."""
+    try:
+        return _text_encoder_for(model)
+    except TextEncoderUnavailable as e:
+        if model.config.text_encoder["name"] != "clip":  # type: ignore[attr-defined]
+            raise
+        log(f"CLIP weights unavailable ({e}); timing a CLIP-B-sized text encoder with random weights")
+        return clip_b_random()
+
+
 @dataclass
 class _Systems:
     taco: ELIC
@@ -355,15 +367,9 @@ def _build(cfg: BenchConfig, device: torch.device,
     if not taco.uses_text or elic.uses_text:
         raise ValueError(f"--taco-model must be text-guided and --elic-model not "
                          f"(got {cfg.taco_model!r}, {cfg.elic_model!r})")
-    try:
-        text = _text_encoder_for(taco)
-    except TextEncoderUnavailable as e:
-        if taco.config.text_encoder["name"] != "clip":  # type: ignore[attr-defined]
-            raise
-        # No CLIP weights here (offline): the same architecture with random weights costs the
-        # same time, and taco-clip-b would then time the very same thing twice.
-        log(f"CLIP weights unavailable ({e}); timing a CLIP-B-sized text encoder with random weights")
-        text, cfg = clip_b_random(), dataclasses.replace(cfg, clip_b=False)
+    text = bench_text_encoder(taco, log)
+    if text.name == "clip-b-random":  # taco-clip-b would time the very same thing twice
+        cfg = dataclasses.replace(cfg, clip_b=False)
     systems = _Systems(taco, text.to(device), elic, compressai_elic(elic).to(device))
     if cfg.clip_b:  # the paper's TACO (d=512 adapter) with a CLIP-B-sized text encoder
         systems.taco_clip = create_model("taco").to(device)
@@ -486,19 +492,13 @@ from PIL import Image
 from taco.bitstream import TacoHeader, pack, unpack
 from taco.images import image_to_tensor
 from taco.models import create_model, fast_codec
-from taco.pipeline import coding_codec, encode_with_text_overlap, model_text_encoder
+from taco.bench import bench_text_encoder
+from taco.pipeline import coding_codec, encode_with_text_overlap
 name, h, w, device, part, path, image = sys.argv[1:8]
 h, w = int(h), int(w)
 model = create_model(name).to(device)
 codec = coding_codec(model)  # built before measuring: it is built once per model
-try:
-    enc = model_text_encoder(model)
-except Exception as e:  # no CLIP weights offline: the same architecture, random weights
-    from taco.text import TextEncoderUnavailable
-    from taco.bench import clip_b_random
-    if not isinstance(e, TextEncoderUnavailable) or model.config.text_encoder["name"] != "clip":
-        raise
-    enc = clip_b_random()
+enc = bench_text_encoder(model) if model.uses_text else None
 if enc is not None:
     enc.to(device).encode(["a photo"])
 if part == "encode":
