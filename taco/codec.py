@@ -33,7 +33,9 @@ from .bitstream import TacoFormatError, TacoHeader, pack, unpack
 from .images import MAX_PIXELS, image_to_tensor, load_image, restore_mode, tensor_to_image, to_rgb
 from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
 from .models.elic import ELIC
-from .models.fast_codec import check_rans_string, rans_overread_bound
+from .models.fast_codec import bounded_string
+from .models.fast_codec import check_rans_string as check_rans_string  # re-exported
+from .models.fast_codec import rans_overread_bound as rans_overread_bound  # re-exported
 from .pipeline import analysis_with_text_overlap
 from .text import get_text_encoder
 from .text.base import TextEncoder, TextTokens
@@ -93,9 +95,8 @@ class BoundedRansCoder:
         self, string: bytes, indexes: list[int], cdfs: list[list[int]], cdf_lengths: list[int],
         offsets: list[int],
     ) -> list[int]:
-        check_rans_string(string)
-        padded = bytes(string) + bytes(rans_overread_bound(len(indexes), len(string)))
-        return self._inner.decode_with_indexes(padded, indexes, cdfs, cdf_lengths, offsets)
+        return self._inner.decode_with_indexes(
+            bounded_string(string, len(indexes)), indexes, cdfs, cdf_lengths, offsets)
 
 
 def guard_entropy_coders(module: nn.Module) -> nn.Module:

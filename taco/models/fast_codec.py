@@ -66,6 +66,7 @@ from ..bitstream import TacoFormatError
 __all__ = [
     "StreamDecoder",
     "StreamEncoder",
+    "bounded_string",
     "check_rans_string",
     "compress",
     "compress_groups",
@@ -155,6 +156,13 @@ def rans_overread_bound(num_symbols: int, num_bytes: int) -> int:
     return 4 * (4 + 35 * num_symbols) + 16 * num_bytes
 
 
+
+def bounded_string(string: bytes, num_symbols: int) -> bytes:
+    """``string`` made safe for CompressAI's rANS decoder to decode ``num_symbols`` symbols from:
+    checked (:func:`check_rans_string`) and padded with :func:`rans_overread_bound` zero bytes."""
+    check_rans_string(string)
+    return bytes(string) + bytes(rans_overread_bound(num_symbols, len(string)))
+
 class StreamEncoder:
     """Every coded part of a batch, in coding order, into one rANS stream per image.
 
@@ -203,9 +211,8 @@ class StreamDecoder:
     def __init__(self, strings: Sequence[bytes], num_symbols: int) -> None:
         self._decoders = []
         for s in strings:
-            check_rans_string(s)
             dec = ans.RansDecoder()
-            dec.set_stream(bytes(s) + bytes(rans_overread_bound(num_symbols, len(s))))
+            dec.set_stream(bounded_string(s, num_symbols))
             self._decoders.append(dec)
         self.symbols_left = num_symbols
 
