@@ -45,7 +45,7 @@ warnings.filterwarnings("ignore")
 from compressai import ans  # noqa: E402
 
 from taco.bench import SAMPLE_IMAGES, SAMPLES  # noqa: E402
-from taco.bitstream import unpack  # noqa: E402
+from taco.bitstream import rans, unpack  # noqa: E402
 from taco.cli import read_captions_jsonl  # noqa: E402
 from taco.codec import coding_codec, compress_image, pad_to_multiple  # noqa: E402
 from taco.images import image_to_tensor, load_image, to_rgb  # noqa: E402
@@ -57,7 +57,7 @@ BYPASS_BITS = 4  # compressai's rANS bypass_precision
 
 def table_bits(em: Any, symbols: torch.Tensor, indexes: torch.Tensor) -> float:
     """Bits the coder's integer tables assign to ``symbols`` (before stream termination)."""
-    t = fast_codec._tables(em)
+    t = rans.coder_tables(em)
     prec = em.entropy_coder_precision
     sym = symbols.reshape(-1).cpu().numpy().astype(np.int64)
     idx = indexes.reshape(-1).cpu().numpy().astype(np.int64)
@@ -97,18 +97,18 @@ def measure(model: Any, x: torch.Tensor, caption: str) -> dict[str, Any]:
         ideal = {k: float(-torch.log2(v).sum()) for k, v in fwd["likelihoods"].items()}
 
         calls: list[tuple[Any, torch.Tensor, torch.Tensor]] = []
-        encode = fast_codec.StreamEncoder.encode
+        encode = rans.StreamEncoder.encode
 
         def recording(self: Any, em: Any, symbols: torch.Tensor, indexes: torch.Tensor) -> None:
             calls.append((em, symbols, indexes))
             encode(self, em, symbols, indexes)
 
-        fast_codec.StreamEncoder.encode = recording  # type: ignore[method-assign]
+        rans.StreamEncoder.encode = recording  # type: ignore[method-assign]
         try:
             y = model.analysis(x, text) if model.uses_text else model.analysis(x)
             out = fast_codec.compress_latent(codec, y.cpu())
         finally:
-            fast_codec.StreamEncoder.encode = encode  # type: ignore[method-assign]
+            rans.StreamEncoder.encode = encode  # type: ignore[method-assign]
         decoded = fast_codec.decompress_latent(codec, out["strings"], out["shape"])["y_hat"]
         if not torch.equal(decoded, out["y_hat"]):
             raise AssertionError("one-stream round trip failed")
@@ -129,7 +129,7 @@ def separate_strings_bytes(calls: list[tuple[Any, torch.Tensor, torch.Tensor]]) 
     """Bytes of one rANS string per coded part, as format version 1 wrote them."""
     total = 0
     for em, sym, idx in calls:
-        t = fast_codec._tables(em)
+        t = rans.coder_tables(em)
         total += len(ans.RansEncoder().encode_with_indexes(
             sym.reshape(-1).tolist(), idx.reshape(-1).tolist(), t.cdfs, t.lengths, t.offsets))
     return total

@@ -10,7 +10,7 @@ scale crossing a table boundary turns the rest of the image into garbage (docs/r
 Entropy coding goes through :mod:`taco.models.fast_codec` (CompressAI's symbols, one rANS
 stream per image: ``.taco`` format version 2). Untrusted input never reaches CompressAI's rANS
 decoder unchecked (:class:`BoundedRansCoder` for CompressAI's own methods,
-:class:`taco.models.fast_codec.StreamDecoder` for the stream).
+:class:`taco.bitstream.rans.StreamDecoder` for the stream).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from PIL import Image
 from torch import Tensor
 
 from .bitstream import TacoFormatError, TacoHeader, pack, unpack
+from .bitstream.rans import bounded_string
+from .bitstream.rans import check_rans_string as check_rans_string  # re-exported
+from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exported
 from .images import MAX_PIXELS, image_to_tensor, load_image, restore_mode, tensor_to_image, to_rgb
 from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
 from .models.elic import ELIC
-from .models.fast_codec import bounded_string
-from .models.fast_codec import check_rans_string as check_rans_string  # re-exported
-from .models.fast_codec import rans_overread_bound as rans_overread_bound  # re-exported
 from .pipeline import analysis_with_text_overlap
 from .text import get_text_encoder
 from .text.base import TextEncoder, TextTokens

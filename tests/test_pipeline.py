@@ -10,6 +10,7 @@ from compressai.entropy_models import EntropyBottleneck, EntropyModel
 from PIL import Image
 
 import taco
+from taco.bitstream import rans
 from taco.codec import compress_image, decompress_tensor, pad_to_multiple
 from taco.images import image_to_tensor
 from taco.models import create_model, fast_codec
@@ -111,7 +112,7 @@ def _one_stream_from_compressai_strings(codec, ref):
         enc = ans.BufferedRansEncoder()
         assert isinstance(calls[b][0], EntropyBottleneck)  # z first, as in taco's stream
         for em, symbols, indexes in calls[b::n]:
-            t = fast_codec._tables(em)
+            t = rans.coder_tables(em)
             enc.encode_with_indexes(symbols, indexes, t.cdfs, t.lengths, t.offsets)
         streams.append(enc.flush())
     return streams
@@ -144,16 +145,16 @@ def test_scale_indexes_equal_build_indexes(tiny_elic):
 def test_table_cache_follows_the_buffers():
     model = create_model("elic-tiny", seed=3)
     eb = model.latent_codec.latent_codec["hyper"].entropy_bottleneck
-    first = fast_codec._tables(eb)
-    assert fast_codec._tables(eb) is first  # reused while the buffers are unchanged
+    first = rans.coder_tables(eb)
+    assert rans.coder_tables(eb) is first  # reused while the buffers are unchanged
     with torch.no_grad():
         eb.quantiles[:, 0, 2] += 5  # wider range -> new (longer) tables on update
     model.update(force=True)
-    second = fast_codec._tables(eb)
+    second = rans.coder_tables(eb)
     assert second is not first and second.cdfs != first.cdfs
     with torch.no_grad():
         eb._quantized_cdf[0, 1] += 1  # written in place (as load_state_dict does): rebuilt
-    third = fast_codec._tables(eb)
+    third = rans.coder_tables(eb)
     assert third is not second and third.cdfs[0][1] == second.cdfs[0][1] + 1
 
 

@@ -91,7 +91,7 @@ def test_every_stream_the_encoder_writes_passes_the_checks(corpus):
 
 def test_the_stream_decoder_decodes_no_more_than_it_padded_for(corpus):
     """The padding is sized for the symbol count declared up front: no call may go beyond it."""
-    from taco.models.fast_codec import StreamDecoder
+    from taco.bitstream.rans import StreamDecoder
 
     eb = coding_codec(corpus.elic).latent_codec["hyper"].entropy_bottleneck
     c = eb._quantized_cdf.shape[0]
