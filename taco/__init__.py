@@ -15,7 +15,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import compressai_loader
+
 __version__ = "0.1.0"
+
+compressai_loader.install()  # before any taco module imports CompressAI (see that module)
 
 _LAZY = {
     "compress": "taco.codec",

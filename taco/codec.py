@@ -37,6 +37,7 @@ from .images import MAX_PIXELS, image_to_tensor, load_image, restore_mode, tenso
 from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
 from .models.elic import ELIC
 from .pipeline import analysis_with_text_overlap
+from .progress import Progress
 from .text import get_text_encoder
 from .text.base import TextEncoder, TextTokens
 
@@ -206,17 +207,25 @@ def compress_image(
     model: ELIC,
     *,
     text_encoder: TextEncoder | None = None,
+    progress: Progress | None = None,
 ) -> CompressResult:
-    """Encode one image guided by ``caption`` into a ``.taco`` file (see :func:`compress`)."""
+    """Encode one image guided by ``caption`` into a ``.taco`` file (see :func:`compress`).
+
+    ``progress(stage, done, total)`` is told when each stage starts (:mod:`taco.progress`).
+    """
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
+    report = progress or _no_progress
+    report("converting", 0, 1)
     x, mode = _as_rgb_tensor(image)
     _, _, h, w = x.shape
     device = next(model.parameters()).device
     x = pad_to_multiple(x.to(device))
     # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
     # first stages of g_a (same bytes as encoding it first)
+    report("analysis", 0, 1)
     y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder)
+    report("entropy coding", 0, 1)
     stream = fast_codec.compress_latent(coding_codec(model), y.cpu())["strings"][0][0]
     header = TacoHeader(
         model_id=getattr(model, "model_id", "custom"),
@@ -240,6 +249,10 @@ def compress(
     return compress_image(image, caption, model, text_encoder=text_encoder).data
 
 
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
 def resolve_model(data: bytes, model: ELIC | None) -> ELIC:
     """The model to decode ``data`` with: the given one, or the built-in model the file names."""
     header = unpack(data).header
@@ -255,13 +268,16 @@ def resolve_model(data: bytes, model: ELIC | None) -> ELIC:
 
 @torch.no_grad()
 def decompress_tensor(
-    data: bytes, model: ELIC | None = None, *, max_pixels: int | None = MAX_PIXELS
+    data: bytes, model: ELIC | None = None, *, max_pixels: int | None = MAX_PIXELS,
+    progress: Progress | None = None,
 ) -> tuple[Tensor, str]:
     """Decode ``.taco`` bytes -> ((1, 3, H, W) float in [0, 1], original mode). No caption.
 
     A file declaring more than ``max_pixels`` pixels is refused before anything is allocated
-    for it (``None``: no cap; the container caps each side at 32768).
+    for it (``None``: no cap; the container caps each side at 32768). ``progress(stage, done,
+    total)`` is told when each stage starts (:mod:`taco.progress`).
     """
+    report = progress or _no_progress
     parsed = unpack(data)
     hdr = parsed.header
     if max_pixels is not None and hdr.height * hdr.width > max_pixels:
@@ -278,15 +294,17 @@ def decompress_tensor(
         )
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
     shape = model.latent_shapes(ph, pw)
+    report("entropy decoding", 0, 1)
     y_hat = fast_codec.decompress_latent(coding_codec(model), [[parsed.payload]], shape)["y_hat"]
     device = next(model.parameters()).device
+    report("synthesis", 0, 1)
     x_hat = model.g_s(y_hat.to(device)).clamp_(0, 1)
     return x_hat[..., : hdr.height, : hdr.width].cpu(), hdr.mode
 
 
 def decompress(
     data: bytes, model: ELIC | None = None, *, restore: bool = True,
-    max_pixels: int | None = MAX_PIXELS,
+    max_pixels: int | None = MAX_PIXELS, progress: Progress | None = None,
 ) -> Image.Image:
     """Decode ``.taco`` bytes to a PIL image. Needs no caption and loads no text encoder.
 
@@ -294,7 +312,7 @@ def decompress(
     ``restore`` the image is converted back to its original mode where sensible (L, I;16, ...).
     Every malformed, corrupted or oversized (``max_pixels``) file raises :class:`TacoFormatError`.
     """
-    x_hat, mode = decompress_tensor(data, model, max_pixels=max_pixels)
+    x_hat, mode = decompress_tensor(data, model, max_pixels=max_pixels, progress=progress)
     image = tensor_to_image(x_hat)
     if restore and mode != "RGB":
         with warnings.catch_warnings():

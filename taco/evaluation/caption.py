@@ -28,6 +28,8 @@ from typing import Any
 import torch
 from PIL import Image
 
+from .defaults import DEFAULT_CAPTIONER
+
 __all__ = [
     "DEFAULT_CAPTIONER",
     "Captioner",
@@ -36,8 +38,6 @@ __all__ = [
     "caption_folder",
     "text_similarity",
 ]
-
-DEFAULT_CAPTIONER = "Salesforce/blip-image-captioning-base"
 
 
 class CaptionerUnavailable(RuntimeError):

@@ -9,8 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .caption import DEFAULT_CAPTIONER
-from .measure import DEFAULT_CMMD_CLIP
+from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP
 
 __all__ = ["register"]
 
