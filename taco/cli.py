@@ -256,19 +256,26 @@ def _check_image_format(path: Path, modes: set[str]) -> None:
 
 
 @contextmanager
-def _image_warnings(command: str, src: Path) -> Iterator[None]:
-    """Show each warning about one input as one line, ``taco CMD: warning: SRC: MESSAGE``."""
+def _input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ...]) -> Iterator[None]:
+    """Print the warnings raised while one input is processed, one line each: those about the
+    input (``about_input``: alpha dropped, caption truncated, ...) as ``taco CMD: warning: SRC:
+    MESSAGE`` for every input they concern, any other once, without source lines."""
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        for category in about_input:
+            warnings.simplefilter("always", category)
         try:
             yield
         finally:
             seen: set[str] = set()
             for w in caught:
                 text = str(w.message)
-                if text not in seen:
-                    seen.add(text)
+                if text in seen:
+                    continue
+                seen.add(text)
+                if issubclass(w.category, about_input):
                     print(f"taco {command}: warning: {src}: {text}", file=sys.stderr)
+                else:
+                    _show_warning(w.message, w.category, w.filename, w.lineno)
 
 
 def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
@@ -292,15 +299,18 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
     from .atomic import write_bytes_atomic
     from .codec import compress_image
-    from .images import load_image
+    from .images import ImageConversionWarning, load_image
     from .progress import StageReporter
+    from .text.base import CaptionTruncatedWarning
 
+    about_input = (ImageConversionWarning, CaptionTruncatedWarning)
     model = resolve_model(args.model)
     total_bytes = total_pixels = 0
     t_all = time.perf_counter()
     for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
         count = f"[{i}/{len(jobs)}] " if many else ""
-        with _image_warnings("compress", src), StageReporter(f"{count}{src}") as progress:
+        with (_input_warnings("compress", src, about_input),
+              StageReporter(f"{count}{src}") as progress):
             progress("reading", 0, 1)
             image = load_image(src)
             t0 = time.perf_counter()
@@ -321,11 +331,9 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
 
 def cmd_decompress(args: argparse.Namespace) -> int:
-    from .bitstream import unpack
-
     files, from_folder = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
-    headers = {src: unpack(src.read_bytes()).header for src in files}  # every file checked first
+    headers = {src: read_taco(src).header for src in files}  # every file checked first
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
                         beside_suffix=".decoded.png", force=args.force)
     for dst in set(dsts):
@@ -367,12 +375,19 @@ def _save_format(path: Path) -> str:
     return Image.registered_extensions()[path.suffix.lower()]
 
 
-def cmd_info(args: argparse.Namespace) -> int:
-    from .bitstream import unpack
+def read_taco(path: Path) -> Any:
+    """Read and parse a ``.taco`` file; a bad one is a :class:`CLIError` naming the file."""
+    from .bitstream import TacoFormatError, unpack
 
+    try:
+        return unpack(path.read_bytes())
+    except TacoFormatError as exc:
+        raise CLIError(f"{path}: {exc}") from None
+
+
+def cmd_info(args: argparse.Namespace) -> int:
     for src in map(Path, args.files):
-        data = src.read_bytes()
-        f = unpack(data)
+        f = read_taco(src)
         h = f.header
         info = {
             "file": str(src),
@@ -382,10 +397,10 @@ def cmd_info(args: argparse.Namespace) -> int:
             "width": h.width,
             "height": h.height,
             "original_mode": h.mode,
-            "bytes": len(data),
+            "bytes": f.header_bytes + f.payload_bytes,
             "header_bytes": f.header_bytes,
             "payload_bytes": f.payload_bytes,
-            "bpp": round(8 * len(data) / (h.width * h.height), 4),
+            "bpp": round(8 * (f.header_bytes + f.payload_bytes) / (h.width * h.height), 4),
         }
         if args.json:
             print(json.dumps(info))

@@ -211,7 +211,7 @@ def caption_folder(
     if progress and todo:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(todo), desc="caption", unit="img", file=sys.stderr)
+        bar = tqdm(total=len(todo), desc="caption", unit="img", file=sys.stderr, disable=None)
     written = 0
     for start in range(0, len(todo), batch_size):
         batch, images = [], []

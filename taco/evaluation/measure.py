@@ -252,7 +252,8 @@ def original_features(
 
             from tqdm import tqdm
 
-            it = tqdm(todo, desc="features of the originals", unit="img", file=sys.stderr)
+            it = tqdm(todo, desc="features of the originals", unit="img", file=sys.stderr,
+                      disable=None)
         for i, name in it:
             sample = dataset.images[i]
             if sample.name != name:

@@ -529,7 +529,7 @@ class Trainer:
 
         return tqdm(
             total=self.total_steps, initial=self.progress.step, unit="step", dynamic_ncols=True,
-            file=sys.stderr, desc="train",
+            file=sys.stderr, desc="train", disable=None,
         )  # fmt: skip
 
     def _start_outputs(self) -> None:
