@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
+from ..metrics import LPIPS_INPUTS
 
 PRESETS = ("taco", "elic", "taco-frozen-base")
 #: Registry architecture each preset trains unless ``model`` says otherwise.
@@ -96,6 +97,7 @@ class TrainConfig:
     k_p: float = DEFAULT_K_P
     k_j: float = DEFAULT_K_J
     beta: float = DEFAULT_BETA
+    lpips_input: str = "standard"  # LPIPS convention: "standard" ([-1, 1]) | "official" ([0, 1])
     clip_model: str | None = None  # CLIP for the joint term: folder / cached id / "tiny"
     # data
     data: DataConfig = field(default_factory=DataConfig)
@@ -137,6 +139,8 @@ class TrainConfig:
             raise ConfigError(f"data.kind must be 'folder' or 'coco', got {self.data.kind!r}")
         if self.data.kind == "coco" and not self.data.captions:
             raise ConfigError("data.kind=coco needs data.captions (captions_train2014.json)")
+        if self.lpips_input not in LPIPS_INPUTS:
+            raise ConfigError(f"lpips_input must be 'standard' or 'official', got {self.lpips_input!r}")
         if self.text_encoder is not None and self.preset == "elic":
             raise ConfigError("preset elic trains ELIC, which takes no text encoder")
         self._check_model_fits_preset()

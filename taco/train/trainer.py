@@ -316,7 +316,8 @@ class Trainer:
         if self.model.uses_text:
             spec = dict(self.model.config.text_encoder)  # type: ignore[attr-defined]
             self.text_encoder = get_text_encoder(spec.pop("name"), **spec).to(self.device)
-        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model)
+        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
+                                lpips_input=cfg.lpips_input)
         self.loss_fn.to(self.device)
 
         self.dataset = build_train_dataset(cfg)

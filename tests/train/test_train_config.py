@@ -67,6 +67,8 @@ def test_dumped_config_loads_back(tmp_path):
         ("data.kind=coco", "data.captions"),
         ("lr=-1", "lr must be positive"),
         ("k_p=-0.5", "k_p must be >= 0"),
+        ("lpips_input=[0,1]", "lpips_input must be str"),
+        ("lpips_input=unscaled", "lpips_input must be 'standard' or 'official'"),
         ("lr_milestones=[48,45]", "increasing"),
         ("data=3", "data must be a mapping"),
         ("nonsense", "key=value"),
