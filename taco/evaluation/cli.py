@@ -80,6 +80,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         reference=args.reference,
         anchor=args.anchor,
         progress=not args.quiet,
+        lpips_input=args.lpips_input,
     )
     from .caption import CaptionerUnavailable
 
@@ -170,6 +171,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--limit", type=int, help="only the first N images")
     e.add_argument("--captions-file", default="captions.jsonl",
                    help="captions file inside a folder dataset (default: captions.jsonl)")
+    e.add_argument("--lpips-input", choices=("standard", "official"), default="standard",
+                   help="LPIPS convention: standard (inputs scaled to [-1, 1], the default) or "
+                   "official (inputs left in [0, 1] as effl-lab/TACO's scripts; the convention of "
+                   "the paper's LPIPS numbers, 10-31%% lower). Results go to DATASET-lpips-official/")
     e.add_argument("--fid", choices=("auto", "full", "patches", "off"), default="auto",
                    help="FID on whole images (>= --fid-min-images) or 256 px patches (default: auto)")
     e.add_argument("--fid-min-images", type=int, default=2048)

@@ -6,12 +6,13 @@ metrics compare the decoded image with the original. bpp is 8 × the file's leng
 
 Outputs, per dataset folder ``OUT/DATASET/``:
 
-* ``MODEL.csv``: one row per image (bytes, bpp, PSNR, MS-SSIM, LPIPS, SHA-256 of the file, the
-  caption used; generated captions with ``--text-similarity``). Re-running skips the images
-  already there (resume).
-* ``MODEL.json``: the summary (``format: taco-eval``): mean bpp and metrics, FID / CMMD over the
-  set (which, how, with which network), model id, checkpoint SHA-256 and fingerprint, dataset
-  and caption source, software versions, device.
+* ``MODEL.csv``: one row per image (bytes, bpp, PSNR, MS-SSIM, LPIPS and its convention
+  ``lpips_input``, SHA-256 of the file, the caption used; generated captions with
+  ``--text-similarity``). Re-running skips the images already there (resume).
+* ``MODEL.json``: the summary (``format: taco-eval``): mean bpp and metrics, the LPIPS convention
+  (``lpips_input``: ``standard`` or ``official``), FID / CMMD over the set (which, how, with which
+  network), model id, checkpoint SHA-256 and fingerprint, dataset and caption source, software
+  versions, device.
 * ``MODEL.caption-MODE.*`` for the other caption modes, ``MODEL.caption-modes.json`` for the
   paired comparison against the true captions (``--compare-caption-modes``).
 
@@ -37,12 +38,14 @@ import numpy as np
 import torch
 
 from ..checksums import sha256_file
+from ..metrics import check_lpips_input
 from .datasets import EvalDataset, open_dataset
 from .measure import (
+    IMAGE_COLUMNS,
     IMAGE_METRICS,
-    METRIC_NOTES,
     SetMetrics,
     environment,
+    metric_notes,
     original_features,
     pair_metrics,
     summarize_run,
@@ -65,7 +68,7 @@ __all__ = [
 RESULT_FORMAT = "taco-eval"
 RESULT_VERSION = 1
 MODEL_COLUMNS = ("index", "image", "setting", "caption", "height", "width", "bytes", "bpp",
-                 *IMAGE_METRICS, "sha256")
+                 *IMAGE_COLUMNS, "sha256")
 TEXT_COLUMNS = ("gen_caption_original", "gen_caption_recon")
 
 
@@ -215,9 +218,15 @@ def _check_resume(json_path: Path, run: dict[str, Any]) -> None:
         )
 
 
-def dataset_dir(out: Path, dataset: EvalDataset) -> Path:
-    """``OUT/NAME`` (``OUT/NAME-cropN`` when cropped), shared by every run on the dataset."""
-    return out / (dataset.name + (f"-crop{dataset.crop}" if dataset.crop else ""))
+def dataset_dir(out: Path, dataset: EvalDataset, lpips_input: str = "standard") -> Path:
+    """``OUT/NAME`` (``OUT/NAME-cropN`` when cropped), shared by every run on the dataset.
+
+    Runs with ``lpips_input="official"`` go to ``OUT/NAME[-cropN]-lpips-official``: their LPIPS
+    values are in another convention, so they never share a folder (an RD figure, a BD-rate
+    table) with standard ones.
+    """
+    name = dataset.name + (f"-crop{dataset.crop}" if dataset.crop else "")
+    return out / (name + ("-lpips-official" if lpips_input == "official" else ""))
 
 
 def _header(
@@ -237,9 +246,10 @@ def _header(
         "label": label,
         "codec": codec,
         "dataset": dataset.describe(),
+        "lpips_input": run["lpips_input"],
         **extra,
         "run": run,
-        "metric_notes": METRIC_NOTES,
+        "metric_notes": metric_notes(run["lpips_input"]),
         "environment": environment(device),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -258,11 +268,13 @@ def evaluate_model(
     dist: Dist | None = None,
     progress: bool = True,
     label: str | None = None,
+    lpips_input: str = "standard",
 ) -> Path:
     """Code every image of ``dataset`` with ``model`` and write ``out_dir/TAG[.caption-MODE].{csv,json}``.
 
     Resumes: images already in the CSV are not coded again. Returns the JSON path (written by
-    rank 0 only under torchrun).
+    rank 0 only under torchrun). ``lpips_input``: the LPIPS convention (``standard`` or
+    ``official``, see :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
     """
     from taco.codec import compress_image, decompress_tensor, encode_text
 
@@ -290,6 +302,7 @@ def evaluate_model(
         "caption_seed": seed if mode.kind == "shuffled" else None,
         "set_metrics": sets.feature_names if sets else [],
         "captioner": getattr(captioner, "name", None),
+        "lpips_input": lpips_input,
     }
     label = label or info.label
     if mode.kind != "true":  # its own point in a figure, never joined to the model's RD curve
@@ -327,7 +340,7 @@ def evaluate_model(
             "width": res.width,
             "bytes": len(res.data),
             "bpp": res.bpp,
-            **pair_metrics(x.to(device), x_hat.to(device)),
+            **pair_metrics(x.to(device), x_hat.to(device), lpips_input),
             "sha256": hashlib.sha256(res.data).hexdigest(),
         }
         if captioner is not None:
@@ -495,6 +508,7 @@ class EvalConfig:
     reference: str = "auto"
     anchor: str | None = None
     progress: bool = True
+    lpips_input: str = "standard"  # LPIPS convention: standard ([-1, 1]) | official ([0, 1])
 
 
 def _say(msg: str) -> None:
@@ -514,6 +528,10 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
         device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}"
     if not cfg.models and not cfg.classic:
         raise EvaluationError("nothing to evaluate: give --model and/or --classic")
+    try:
+        check_lpips_input(cfg.lpips_input)
+    except ValueError as exc:
+        raise EvaluationError(str(exc)) from None
     modes = [CaptionMode.parse(m) for m in cfg.caption_modes]
     if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
         modes.insert(0, CaptionMode("true"))
@@ -544,7 +562,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
                  "initialisation (expect meaningless quality)")
     for spec in cfg.datasets:
         dataset = open_dataset(spec, crop=cfg.crop, limit=cfg.limit, captions_file=cfg.captions_file)
-        out_dir = dataset_dir(cfg.output, dataset)
+        out_dir = dataset_dir(cfg.output, dataset, cfg.lpips_input)
         n_full = len(open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file)) if cfg.limit else len(dataset)
         sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
                           cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
@@ -562,7 +580,8 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
                     continue
                 path = evaluate_model(model, info, dataset, out_dir, mode=mode, sets=sets,
                                       captioner=captioner, seed=cfg.seed, dist=dist,
-                                      progress=cfg.progress, label=label)
+                                      progress=cfg.progress, label=label,
+                                      lpips_input=cfg.lpips_input)
                 runs[str(mode)] = path
                 if mode.kind == "true":
                     model_jsons.append(path)
@@ -578,11 +597,13 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
                 _say(f"\n{info.model_id} on {dataset.name}, caption modes:\n{table}")
         for codec in codecs:
             written.append(evaluate_codec(codec, dataset, out_dir, qualities=cfg.qualities.get(codec.name),
-                                          sets=sets, captioner=captioner, dist=dist, progress=cfg.progress))
+                                          sets=sets, captioner=captioner, dist=dist, progress=cfg.progress,
+                                          lpips_input=cfg.lpips_input))
             if cfg.match_bpp:
                 for mj in model_jsons:
                     written.append(evaluate_matched(codec, dataset, out_dir, mj, sets=sets,
-                                                    captioner=captioner, dist=dist, progress=cfg.progress))
+                                                    captioner=captioner, dist=dist, progress=cfg.progress,
+                                                    lpips_input=cfg.lpips_input))
         if cfg.plot and dist.is_main:
             from .plot import plot_results
 
