@@ -58,6 +58,7 @@ __all__ = [
     "collate",
     "karpathy_split",
     "no_crop",
+    "read_caption_records",
     "train_transform",
 ]
 
@@ -394,7 +395,14 @@ class CaptionedImages(Dataset[Sample]):
         )
 
 
-def _read_captions_jsonl(path: Path) -> list[CaptionRecord]:
+def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
+    """A ``captions.jsonl`` file -> one :class:`CaptionRecord` per image, in file order.
+
+    Each line: ``{"image": NAME, "captions": [...]}`` (or ``"caption": TEXT``); repeated lines
+    for one image merge their captions; blank captions are dropped. ``ValueError`` names the
+    line of a malformed entry.
+    """
+    path = Path(path)
     captions: dict[str, list[str]] = {}  # insertion order = file order; repeated lines merge
     with path.open(encoding="utf-8") as f:
         for line_no, line in enumerate(f, 1):
@@ -436,7 +444,7 @@ class CaptionedFolder(CaptionedImages):
         captions_path = root / captions_file
         if not captions_path.is_file():
             raise FileNotFoundError(f"no captions file '{captions_path}'")
-        records = _read_captions_jsonl(captions_path)
+        records = read_caption_records(captions_path)
         listed = {r.file for r in records}
         unlisted = sorted(
             p.name

@@ -31,6 +31,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -509,6 +510,7 @@ class EvalConfig:
     anchor: str | None = None
     progress: bool = True
     lpips_input: str = "standard"  # LPIPS convention: standard ([-1, 1]) | official ([0, 1])
+    coco30k_protocol: str = "paper"  # paper | official (effl-lab/TACO's script), see datasets
 
 
 def _say(msg: str) -> None:
@@ -532,6 +534,13 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
         check_lpips_input(cfg.lpips_input)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from None
+    if cfg.coco30k_protocol != "paper" and not any(d.startswith("coco30k:") for d in cfg.datasets):
+        raise EvaluationError("--coco30k-protocol applies to coco30k:ROOT datasets only")
+    if len(Path(cfg.captions_file).parts) > 1 and len(cfg.datasets) > 1:
+        raise EvaluationError(
+            f"--captions-file {cfg.captions_file} is a path, which would caption every dataset "
+            "alike: evaluate one dataset per call, or give a file name inside each folder"
+        )
     modes = [CaptionMode.parse(m) for m in cfg.caption_modes]
     if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
         modes.insert(0, CaptionMode("true"))
@@ -561,9 +570,11 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
             _say(f"note: {info.model_id} has no trained weights: evaluating its seed-0 random "
                  "initialisation (expect meaningless quality)")
     for spec in cfg.datasets:
-        dataset = open_dataset(spec, crop=cfg.crop, limit=cfg.limit, captions_file=cfg.captions_file)
+        opening = partial(open_dataset, spec, crop=cfg.crop, captions_file=cfg.captions_file,
+                          coco30k_protocol=cfg.coco30k_protocol)
+        dataset = opening(limit=cfg.limit)
         out_dir = dataset_dir(cfg.output, dataset, cfg.lpips_input)
-        n_full = len(open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file)) if cfg.limit else len(dataset)
+        n_full = len(opening()) if cfg.limit else len(dataset)
         sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
                           cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
         if dist.is_main:

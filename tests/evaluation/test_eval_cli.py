@@ -143,3 +143,12 @@ def test_lpips_input_choices(taco_main, tiny_folder, tmp_path, capsys):
     with pytest.raises(SystemExit):
         taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--lpips-input", "0-1"])
     assert "invalid choice: '0-1'" in capsys.readouterr().err
+
+
+def test_protocol_and_captions_path_errors(taco_main, tiny_folder, tmp_path, capsys):
+    base = ["evaluate", str(tiny_folder), "-m", "elic-tiny", "-o", str(tmp_path)]
+    assert taco_main([*base, "--coco30k-protocol", "official"]) == 2
+    assert "--coco30k-protocol applies to coco30k:ROOT datasets only" in capsys.readouterr().err
+    two = ["evaluate", str(tiny_folder), f"kodak:{tiny_folder}", "-m", "elic-tiny", "-o", str(tmp_path)]
+    assert taco_main([*two, "--captions-file", str(tmp_path / "c.jsonl")]) == 2
+    assert "is a path, which would caption every dataset alike" in capsys.readouterr().err

@@ -226,3 +226,4 @@ def test_cmmd_with_an_unavailable_clip_is_skipped_with_a_reason():
 def test_hific_patches(h, w, n):
     patches = hific_patches(torch.rand(1, 3, h, w))
     assert patches.shape == (n, 3, 256, 256)
+
