@@ -158,7 +158,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="checkpoint, trained name or architecture (random seed-0); repeatable")
     e.add_argument("-o", "--output", default="runs/eval", help="output folder (default: runs/eval)")
     e.add_argument("--caption-mode", default="true", metavar="MODE",
-                   help="true | shuffled | empty | fixed:TEXT (default: true)")
+                   help="true | shuffled | empty | fixed:TEXT | best-lpips (each caption of the "
+                   "image, keep the lowest-LPIPS file) (default: true)")
     e.add_argument("--compare-caption-modes", metavar="MODES",
                    help="e.g. true,shuffled,empty,fixed:NA: run each and report differences vs true "
                    "with paired bootstrap CIs")
