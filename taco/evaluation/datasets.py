@@ -140,7 +140,7 @@ def _folder(
         raise DatasetError(f"{root}: no such folder")
     cap_path = _captions_path(root, captions_file)
     if cap_path.is_file():
-        folder = CaptionedFolder(root, str(cap_path), _transform(crop), caption_index=0)
+        folder = CaptionedFolder(root, str(cap_path.resolve()), _transform(crop), caption_index=0)
         records = _limit(folder.records, limit)
         captioners = _captioners(cap_path)
         source = f"{captions_file} (first caption" + (

@@ -74,6 +74,13 @@ def test_coco30k_official_protocol_is_the_authors_script(tmp_path):
         open_dataset(f"coco30k:{tmp_path}", coco30k_protocol="authors")
 
 
+def test_relative_folder_paths(tiny_folder, monkeypatch):
+    monkeypatch.chdir(tiny_folder.parent)
+    ds = open_dataset(f"kodak:{tiny_folder.name}")
+    assert ds.captioned and len(ds) == 4
+    assert open_dataset(f"kodak:{tiny_folder.name}", captions_file=f"{tiny_folder.name}/captions.jsonl").captioned
+
+
 def test_captions_file_as_a_path(tiny_folder, tmp_path):
     moved = tmp_path / "ofa.jsonl"
     (tiny_folder / "captions.jsonl").rename(moved)
