@@ -30,7 +30,8 @@ DEFAULT_MODEL = "taco-minilm-small-q4"
 #: Modules that add their own subcommands through ``register(subparsers)`` (train, evaluate, ...).
 #: Each must import no torch (nor CompressAI, transformers) at module level, its package's
 #: ``__init__`` included: ``taco --help`` imports all of them.
-COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench_cli")
+COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench_cli",
+                                    "taco.evaluation.import_captions")
 
 #: Library errors that bad input causes, printed as one line (exit status 2). Named rather than
 #: imported: importing them would cost every command a torch import, and an error class whose
