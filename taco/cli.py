@@ -202,8 +202,10 @@ def plan_outputs(
             raise CLIError(f"{dst} is an input; it cannot be its own output")
     existing = [d for d in dsts if d.exists()]
     if existing and not force:
-        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
-        raise CLIError(f"{existing[0]}{more} exist(s); pass --force to overwrite")
+        if len(existing) == 1:
+            raise CLIError(f"{existing[0]} exists; pass --force to overwrite it")
+        raise CLIError(f"{existing[0]} and {len(existing) - 1} more outputs exist; "
+                       "pass --force to overwrite them")
     if force:
         for d in existing:
             if d.is_dir():
@@ -311,7 +313,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
         count = f"[{i}/{len(jobs)}] " if many else ""
         with (_input_warnings("compress", src, about_input),
-              StageReporter(f"{count}{src}") as progress):
+              StageReporter(f"{count}{src}", delay=_stage_delay(args)) as progress):
             progress("reading", 0, 1)
             image = load_image(src)
             t0 = time.perf_counter()
@@ -355,7 +357,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
         count = f"[{i}/{len(files)}] " if many else ""
         model = models[args.model or headers[src].model_id]
-        with StageReporter(f"{count}{src}") as progress:
+        with StageReporter(f"{count}{src}", delay=_stage_delay(args)) as progress:
             t0 = time.perf_counter()
             image = decompress(src.read_bytes(), model, progress=progress)
             ms = 1000 * (time.perf_counter() - t0)
@@ -368,6 +370,11 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                   flush=True)
     print(f"decompressed {len(files)} file(s) in {time.perf_counter() - t_all:.2f} s")
     return 0
+
+
+def _stage_delay(args: argparse.Namespace) -> float:
+    """Seconds before an image's stages are shown on stderr: 2, or never with --quiet."""
+    return float("inf") if args.quiet else 2.0
 
 
 def _save_format(path: Path) -> str:

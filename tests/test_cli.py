@@ -162,7 +162,7 @@ def test_existing_outputs_refused_before_work(photos, tmp_path, capsys, no_model
     out.mkdir()
     (out / "skimage-coffee.taco").write_bytes(b"old")
     assert main(["compress", str(photos), "-o", str(out)]) == 2
-    assert "skimage-coffee.taco exist(s); pass --force" in capsys.readouterr().err
+    assert "skimage-coffee.taco exists; pass --force to overwrite it" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["skimage-coffee.taco"]  # nothing written
 
 

@@ -215,3 +215,10 @@ def test_compressai_namespaces_identical_with_and_without_the_hook() -> None:
         assert r.returncode == 0, r.stderr
         runs[mode] = json.loads(r.stdout.splitlines()[-1])
     assert runs["hook"] == runs["plain"]
+
+
+def test_touching_taco_compress_prints_no_warning() -> None:
+    r = subprocess.run([sys.executable, "-W", "always", "-c", "import taco; taco.compress"],
+                       capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                       timeout=300)
+    assert r.returncode == 0 and r.stderr == ""  # torch.jit.script's FutureWarning came via torch_geometric
