@@ -365,6 +365,19 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     return header
 
 
+def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
+    """The architecture of a checkpoint file or built-in trained model, without its weights."""
+    key = str(path_or_name)
+    path = _ASSETS / PRETRAINED[key].file if key in PRETRAINED else Path(key)
+    header = read_checkpoint_header(path)
+    if not isinstance(header.get("config"), dict):
+        raise CheckpointError(f"{path}: the taco header has no model config")
+    try:
+        return ModelConfig.from_dict(header["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
+
+
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
     """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded)."""
     from safetensors.torch import load_file
