@@ -203,7 +203,7 @@ class ELIC(CompressionModel):
         self.N, self.M, self.groups, self.layout = N, M, list(groups), layout
         self.g_a: nn.Module = AnalysisTransform(N, M)
         self.g_s = synthesis_transform(N, M)
-        self.latent_codec: nn.Module
+        self.latent_codec: ReferenceLatentCodec | HyperpriorLatentCodec
         if layout == "reference":
             self.latent_codec = ReferenceLatentCodec(N, M, groups, ctx_hidden)
         else:

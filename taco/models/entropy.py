@@ -128,7 +128,7 @@ def _hyper_indexes_and_medians(eb: EntropyBottleneck, n: int, size: Any, device:
     return indexes, medians
 
 
-def compress_hyper_latent(hyper: nn.Module, y: Tensor, stream: StreamEncoder) -> tuple[Any, Tensor]:
+def compress_hyper_latent(hyper: Any, y: Tensor, stream: StreamEncoder) -> tuple[Any, Tensor]:
     """z = h_a(y) coded into ``stream`` -> (z's (h, w), h_s(z_hat)).
 
     ``hyper`` is anything with ``h_a``, ``entropy_bottleneck`` and ``h_s``: a
@@ -142,7 +142,7 @@ def compress_hyper_latent(hyper: nn.Module, y: Tensor, stream: StreamEncoder) ->
     return z.size()[-2:], hyper.h_s(dequantize_symbols(symbols, medians))
 
 
-def decompress_hyper_latent(hyper: nn.Module, stream: StreamDecoder, n: int, shape: Any) -> Tensor:
+def decompress_hyper_latent(hyper: Any, stream: StreamDecoder, n: int, shape: Any) -> Tensor:
     """Inverse of :func:`compress_hyper_latent`: h_s(z_hat) for ``n`` images, z of size ``shape``."""
     eb = hyper.entropy_bottleneck
     indexes, medians = _hyper_indexes_and_medians(eb, n, tuple(shape), eb.quantiles.device)
@@ -191,17 +191,15 @@ class ReferenceLatentCodec(nn.Module):
         )
         self.entropy_bottleneck = EntropyBottleneck(N)
         self.gaussian_conditional = GaussianConditional(None)  # table filled by update()
-        # index 0 is None: the first group has no channel context
-        self.channel_context = nn.ModuleList(
-            [None] + [
-                nn.Sequential(
-                    conv(sum(groups[:k]), h1, kernel_size=5, stride=1), nn.ReLU(inplace=True),
-                    conv(h1, h2, kernel_size=5, stride=1), nn.ReLU(inplace=True),
-                    conv(h2, 2 * c, kernel_size=5, stride=1),
-                )
-                for k, c in enumerate(groups) if k > 0
-            ]
-        )
+        # keyed "1", "2", ...: the first group has no channel context
+        self.channel_context = nn.ModuleDict({
+            str(k): nn.Sequential(
+                conv(sum(groups[:k]), h1, kernel_size=5, stride=1), nn.ReLU(inplace=True),
+                conv(h1, h2, kernel_size=5, stride=1), nn.ReLU(inplace=True),
+                conv(h2, 2 * c, kernel_size=5, stride=1),
+            )
+            for k, c in enumerate(groups) if k > 0
+        })
         self.spatial_context = nn.ModuleList(
             nn.Conv2d(c, 2 * c, kernel_size=5, padding=2) for c in groups
         )
@@ -227,7 +225,7 @@ class ReferenceLatentCodec(nn.Module):
         for k in range(len(self.groups)):
             side = hyper
             if k > 0:
-                ctx = self.channel_context[k](torch.cat(decoded, dim=1))  # (B, 2c_k, h, w)
+                ctx = self.channel_context[str(k)](torch.cat(decoded, dim=1))  # (B, 2c_k, h, w)
                 side = torch.cat([ctx, hyper], dim=1)
             side_a, side_n = split_checkerboard(side)  # (B, 2c_k + 2M, h, w/2) each
             scales, means = self.anchor_parameters[k](side_a).chunk(2, 1)

@@ -45,7 +45,7 @@ full resolution on a half-zero input, exactly as CompressAI's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import torch
 import torch.nn as nn
@@ -68,6 +68,9 @@ from .entropy import (
     quantize_symbols,
     scale_indexes,
 )
+
+#: The latent codecs this module codes: either layout (see :func:`supports`).
+LatentCodec: TypeAlias = "ReferenceLatentCodec | HyperpriorLatentCodec"
 
 __all__ = [
     "compress",
@@ -179,7 +182,7 @@ def _check(codec: nn.Module) -> None:
         raise TypeError(f"{type(codec).__name__} is not an ELIC latent codec; use its own methods")
 
 
-def num_symbols(codec: nn.Module, shape: dict[str, Any]) -> int:
+def num_symbols(codec: LatentCodec, shape: dict[str, Any]) -> int:
     """Symbols one image's stream holds for latent shapes ``shape`` (z, then every y group)."""
     _check(codec)
     if isinstance(codec, ReferenceLatentCodec):
@@ -190,7 +193,7 @@ def num_symbols(codec: nn.Module, shape: dict[str, Any]) -> int:
 
 
 @torch.no_grad()
-def compress_hyper(codec: nn.Module, y: Tensor, stream: StreamEncoder | None = None) -> dict[str, Any]:
+def compress_hyper(codec: LatentCodec, y: Tensor, stream: StreamEncoder | None = None) -> dict[str, Any]:
     """The hyper branch: y -> z coded into ``stream`` (a new one if None), the z shape and the
     side parameters h_s(z_hat)."""
     _check(codec)
@@ -203,7 +206,7 @@ def compress_hyper(codec: nn.Module, y: Tensor, stream: StreamEncoder | None = N
 
 @torch.no_grad()
 def compress_groups(
-    codec: nn.Module, y: Tensor, side_params: Tensor, stream: StreamEncoder | None = None
+    codec: LatentCodec, y: Tensor, side_params: Tensor, stream: StreamEncoder | None = None
 ) -> dict[str, Any]:
     """The y branch: channel groups, each in two checkerboard passes, coded into ``stream``."""
     _check(codec)
@@ -224,7 +227,7 @@ def compress_groups(
 
 
 @torch.no_grad()
-def compress_latent(codec: nn.Module, y: Tensor) -> dict[str, Any]:
+def compress_latent(codec: LatentCodec, y: Tensor) -> dict[str, Any]:
     """Entropy-code y (B, M, h, w) into one stream per image.
 
     Returns ``{"strings": [[stream_0, ..., stream_{B-1}]], "shape", "y_hat"}`` (CompressAI's
@@ -247,7 +250,7 @@ def compress_latent(codec: nn.Module, y: Tensor) -> dict[str, Any]:
 
 @torch.no_grad()
 def decompress_latent(
-    codec: nn.Module, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]
+    codec: LatentCodec, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]
 ) -> dict[str, Tensor]:
     """Inverse of :func:`compress_latent`: the exact y_hat (B, M, h, w).
 
