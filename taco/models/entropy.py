@@ -267,6 +267,7 @@ class ReferenceLatentCodec(nn.Module):
         return int(self.entropy_bottleneck._quantized_cdf.shape[0] * hz * wz
                    + sum(c * h * w for c, h, w in shape["y"]))
 
+    @torch.no_grad()
     def compress_hyper(self, y: Tensor, stream: StreamEncoder) -> dict[str, Any]:
         """z coded into ``stream``; its size and the side parameters h_s(z_hat)."""
         # g_a can hand over a channels-last y (the adapter's reshapes); convolutions pick other
@@ -275,6 +276,7 @@ class ReferenceLatentCodec(nn.Module):
         shape, params = compress_hyper_latent(self, y.contiguous(), stream)
         return {"stream": stream, "shape": shape, "params": params}
 
+    @torch.no_grad()
     def compress_groups(self, y: Tensor, hyper: Tensor, stream: StreamEncoder) -> dict[str, Any]:
         """Every group's two passes coded into ``stream``: their shapes and y_hat (float32)."""
         gc = self.gaussian_conditional

@@ -180,7 +180,8 @@ def test_a_pickle_that_weights_only_refuses_is_refused(tmp_path):
     assert not (tmp_path / "x.safetensors").exists()
 
 
-def test_a_clip_model_without_clip_is_a_clear_cli_error(tmp_path, sample_image):
+def test_a_clip_model_without_clip_is_a_clear_cli_error(tmp_path, sample_image, capsys):
+    """An imported TACO needs CLIP ViT-B/32 to encode; where it is not, one line says so."""
     model = taco.create_model("taco-tiny", text_encoder={"name": "clip"})
     path = save_checkpoint(model, tmp_path / "clip.safetensors")
     image = tmp_path / "cat.png"
@@ -188,3 +189,5 @@ def test_a_clip_model_without_clip_is_a_clear_cli_error(tmp_path, sample_image):
     code = cli.main(["compress", str(image), "--caption", "a cat", "--model", str(path),
                      "--clip-path", str(tmp_path / "no-clip-here")])
     assert code == 2
+    assert "taco compress: error: CLIP" in capsys.readouterr().err
+    assert not (tmp_path / "cat.taco").exists()
