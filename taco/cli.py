@@ -31,7 +31,7 @@ DEFAULT_MODEL = "taco-minilm-small-q4"
 #: Each must import no torch (nor CompressAI, transformers) at module level, its package's
 #: ``__init__`` included: ``taco --help`` imports all of them.
 COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench_cli",
-                                    "taco.evaluation.import_captions")
+                                    "taco.evaluation.import_captions", "taco.official.cli")
 
 #: Library errors that bad input causes, printed as one line (exit status 2). Named rather than
 #: imported: importing them would cost every command a torch import, and an error class whose
