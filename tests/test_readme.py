@@ -32,6 +32,10 @@ NOT_RUN = {
 }
 
 
+#: README lines of the Evaluation block (run by their own test: they take minutes).
+EVALUATION = ("taco evaluate ", "taco plot ")
+
+
 def blocks(language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```", README.read_text(encoding="utf-8"),
                       flags=re.M | re.S)
@@ -95,18 +99,30 @@ def _env(clone: Path) -> dict[str, str]:
             "TRANSFORMERS_OFFLINE": "1"}
 
 
-@pytest.mark.slow
-def test_readme_commands_run_as_written(clone: Path) -> None:
-    # the demo of the install line, then every other line in README order
-    commands = ["taco demo", *to_run()]
+def _run_lines(clone: Path, commands: list[str]) -> None:
     for command in commands:
         r = subprocess.run(["bash", "-c", f"set -eo pipefail; {command}"], cwd=clone,
                            env=_env(clone), capture_output=True, text=True, timeout=1800)
         assert r.returncode == 0, f"README line failed: {command}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
         assert "Traceback" not in r.stderr, command
+
+
+@pytest.mark.slow
+def test_readme_commands_run_as_written(clone: Path) -> None:
+    """The install line's ``taco demo``, then every README line outside the Evaluation block."""
+    _run_lines(clone, ["taco demo", *[c for c in to_run() if not c.startswith(EVALUATION)]])
     assert (clone / "cat.png").is_file() and (clone / "taco-demo").is_dir()
     assert sorted(p.name for p in (clone / "decoded").iterdir()) == [
         "skimage-astronaut.png", "skimage-chelsea.png", "skimage-coffee.png", "skimage-rocket.png"]
+
+
+@pytest.mark.slow
+def test_readme_evaluation_commands_run_as_written(clone: Path) -> None:
+    """The Evaluation block (evaluate, plot) on the shipped samples: several minutes on 2 cores."""
+    lines = [c for c in to_run() if c.startswith(EVALUATION)]
+    assert lines
+    _run_lines(clone, lines)
+    assert (clone / "runs" / "eval" / "samples" / "rd.png").is_file()
 
 
 @pytest.mark.slow
