@@ -160,10 +160,11 @@ def test_ablation_configs_are_the_built_in_models_recipe(lmbda, suffix):
     (their checkpoint headers), and == the reference command of docs/models.md."""
     from taco.models import PRETRAINED
     from taco.models.registry import _ASSETS, read_checkpoint_header
-    from taco.train import load_config
+    from taco.train import TrainConfig, load_config
 
-    def shipped(name: str) -> dict:
-        return read_checkpoint_header(_ASSETS / PRETRAINED[name].file)["metadata"]["config"]
+    def shipped(name: str) -> dict:  # keys added to the config since: at their defaults
+        saved = read_checkpoint_header(_ASSETS / PRETRAINED[name].file)["metadata"]["config"]
+        return {**TrainConfig().to_dict(), **saved}
 
     def resolved(variant: str, *extra: str) -> dict:
         return load_config(ABLATION / f"{variant}.yaml", [f"lmbda={lmbda}", *extra]).to_dict()

@@ -6,7 +6,7 @@ import pytest
 
 from taco.losses import LAMBDAS
 from taco.train.config import ConfigError, TrainConfig, dump_config, load_config
-from taco.train.trainer import lr_at
+from taco.train.schedule import lr_at
 
 
 def test_defaults_are_the_paper_recipe():
