@@ -119,7 +119,7 @@ def write_state(
         **meta, "optimizer": groups["optim"], "aux_optimizer": groups["aux_optim"],
         "rng": python_numpy_rng_state(),
     }  # fmt: skip
-    return save_train_state(out_dir / STATE_FILE, tensors, meta)
+    return save_train_state(out_dir / STATE_FILE, tensors, meta, max_bytes=SHARD_BYTES)
 
 
 def state_meta(
