@@ -129,8 +129,9 @@ def save_sharded(
     """
     base = base_path(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    whole = _serialise(tensors, metadata)
-    if max_bytes is None or len(whole) <= max_bytes:
+    payload = sum(t.numel() * t.element_size() for t in tensors.values())
+    whole = _serialise(tensors, metadata) if max_bytes is None or payload <= max_bytes else None
+    if whole is not None and (max_bytes is None or len(whole) <= max_bytes):
         write_bytes_atomic(base, whole)
         del whole
         _remove(index_path(base))

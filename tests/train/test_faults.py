@@ -159,6 +159,22 @@ def test_sigkill_before_the_first_checkpoint_then_resume_starts_clean(tmp_path, 
     _assert_same_run(out, reference)
 
 
+def test_a_resumed_run_logs_every_step_once(tmp_path, tiny):
+    """What a killed run logged after its last state (and a line it cut short) is dropped."""
+    out = tmp_path / "run"
+    train(load_config(None, tiny(out, max_steps=2, **ELIC)))
+    with open(out / "log.jsonl", "a") as log:  # as a run killed at step 4 leaves it
+        for step in (3, 4):
+            log.write(json.dumps({"kind": "train", "step": step, "loss": -1.0}) + "\n")
+        log.write(json.dumps({"kind": "val", "step": 4, "loss": -1.0}) + "\n")
+        log.write('{"kind": "train", "st')
+    train(load_config(None, tiny(out, max_steps=4, **ELIC)), resume=out)
+    lines = (out / "log.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    assert all(r["loss"] > 0 for r in records)
+
+
 def test_resume_from_elsewhere_without_a_state_is_an_error(tmp_path, tiny):
     out = tmp_path / "run"
     assert train_main(["--set", *tiny(out, max_steps=1, **ELIC), "--resume",
