@@ -15,7 +15,8 @@ CPU generator seeded by ``(seed, rank, step)``: no device synchronisation, and a
 draws what an uninterrupted one would. The image order is the DataLoader path's
 (:class:`taco.train.distributed.ResumableSampler`), the crop distribution the same (uniform
 window, horizontal flip with probability ``hflip``, one caption at random), the draws not.
-Images smaller than the crop are upscaled (bicubic, aspect kept) so the short side equals it.
+The dataset's rules hold (``data.small_images``: images under the crop were dropped by the
+dataset, or here upscaled, bicubic with the aspect kept, so the short side equals the crop).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class ResidentImages:
     """Every image of a captioned dataset as a uint8 (3, H, W) tensor on one device."""
 
     def __init__(self, images: list[Tensor], captions: list[tuple[str, ...]], names: list[str],
-                 crop: int, hflip: float = 0.5) -> None:  # fmt: skip
+                 crop: int, hflip: float = 0.0) -> None:  # fmt: skip
         if not images:
             raise ValueError("no readable training images")
         self.images, self.captions, self.names = images, captions, names
@@ -81,7 +82,7 @@ class ResidentImages:
     @classmethod
     def decode(
         cls, dataset: CaptionedImages, crop: int, device: torch.device | str,
-        hflip: float = 0.5, workers: int | None = None,
+        hflip: float = 0.0, workers: int | None = None,
     ) -> ResidentImages:  # fmt: skip
         """Decode ``dataset``'s images (threads) and move them to ``device``. Unreadable files
         are left out (counted in ``skipped``), so indices follow the readable images."""

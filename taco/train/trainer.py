@@ -132,12 +132,14 @@ class Trainer:
 
         self.model = build_model(cfg).to(self.device)
         self.model.train()
-        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model)
+        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
+                                lpips_input=cfg.lpips_input)
         self.loss_fn.to(self.device)
 
         self.dataset = build_train_dataset(cfg)
         self.resident = (
-            ResidentImages.decode(self.dataset, cfg.crop, self.device, workers=cfg.workers or None)
+            ResidentImages.decode(self.dataset, cfg.crop, self.device,
+                                  hflip=0.5 if cfg.data.hflip else 0.0, workers=cfg.workers or None)
             if cfg.data_on_device else None
         )  # fmt: skip
         self.sampler = ResumableSampler(self.resident or self.dataset, self.env, cfg.seed)
