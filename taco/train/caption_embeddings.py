@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..atomic import save_safetensors_atomic
 from ..text.base import TextEncoder, TextEncoderUnavailable, TextTokens, normalize_caption
@@ -154,3 +154,43 @@ def embed_captions(cfg: TrainConfig, path: str | os.PathLike[str], device: str =
     table = CaptionTable.encode(captions, encoder, spec, device)
     table.save(path)
     return table
+
+
+def text_inputs(
+    model: nn.Module, cfg: TrainConfig, captions: list[str], device: torch.device
+) -> tuple[TextEncoder | None, CaptionTable | None]:
+    """What a run gives its model as text: (an encoder, for validation's real coding; a table of
+    ``captions``' tokens on ``device``, or None to encode each batch with the encoder).
+
+    ``text_embeddings: FILE``: both from the file, which must hold every caption and name the
+    model's encoder. ``data_on_device``: the encoder, and a table it fills once. Otherwise the
+    encoder alone (with its per-caption cache). A model without text: (None, None).
+    """
+    from ..text import get_text_encoder
+
+    if not model.uses_text:
+        return None, None
+    spec = dict(model.config.text_encoder)  # type: ignore[attr-defined]
+    if cfg.text_embeddings:
+        try:
+            table = CaptionTable.load(cfg.text_embeddings, device)
+        except (ValueError, FileNotFoundError) as e:
+            raise ConfigError(f"text_embeddings: {e}") from None
+        if table.encoder != spec:
+            raise ConfigError(
+                f"text_embeddings {cfg.text_embeddings} were made with the text encoder "
+                f"{table.encoder}, the model uses {spec}"
+            )
+        missing = table.missing(captions)
+        if missing:
+            raise ConfigError(
+                f"text_embeddings {cfg.text_embeddings}: {len(missing)} captions of the "
+                f"training/validation data are not in it, e.g. {missing[0]!r}; make it "
+                "again with taco train CONFIG --embed-captions FILE"
+            )
+        return TableTextEncoder(table), table
+    options = {k: v for k, v in spec.items() if k != "name"}
+    encoder = get_text_encoder(spec["name"], **options).to(device)
+    if not cfg.data_on_device:
+        return encoder, None
+    return encoder, CaptionTable.encode(captions, encoder, spec, device)

@@ -122,6 +122,35 @@ def write_state(
     return save_train_state(out_dir / STATE_FILE, tensors, meta, max_bytes=SHARD_BYTES)
 
 
+def checkpoint_metadata(
+    cfg: TrainConfig, progress: Progress, model: nn.Module, loss_fn: nn.Module, env: DistEnv,
+    device: torch.device, steps_per_epoch: int, images: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The checkpoint header's metadata: λ, loss weights, steps (and the total over warm
+    starts), epochs, wall time, device, world size, training data, torch, the config."""
+    p = progress
+    before = getattr(model, "metadata", {}).get("init_from", {}).get("trained_steps_total", 0)
+    return {
+        "lambda": cfg.lmbda,
+        "preset": cfg.preset,
+        "loss": {"k_p": cfg.k_p, "k_j": loss_fn.k_j, "beta": cfg.beta},
+        "trained_steps": p.step,
+        "trained_steps_total": before + p.step,
+        "epochs": p.step / steps_per_epoch,
+        "wall_time_s": round(p.wall_time_s, 1),
+        "device": str(device),
+        "world_size": env.world_size,
+        "global_batch": cfg.batch_size * env.world_size,
+        "train_data": {
+            "kind": cfg.data.kind, "root": cfg.data.root, "captions": cfg.data.captions,
+            "images": images,
+        },  # fmt: skip
+        "torch": torch.__version__,
+        **({"replicas_in_sync": p.extra["replicas_in_sync"]} if "replicas_in_sync" in p.extra else {}),
+        "config": cfg.to_dict(),
+    }
+
+
 def state_meta(
     cfg: TrainConfig, progress: Progress, env: DistEnv, steps_per_epoch: int, final: bool
 ) -> dict[str, Any]:

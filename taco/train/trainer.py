@@ -48,12 +48,12 @@ from ..data import Batch, collate
 from ..losses import TacoLoss
 from ..models import CheckpointError
 from ..models.registry import read_checkpoint_header
-from ..text import get_text_encoder
-from ..text.base import TextEncoder, TextTokens
-from .caption_embeddings import CaptionTable, TableTextEncoder
+from ..text.base import TextTokens
+from .caption_embeddings import text_inputs
 from .checkpoints import (
     CHECKPOINT_FILE,
     STATE_FILE,
+    checkpoint_metadata,
     clear_leftovers,
     read_state,
     resume_source,
@@ -162,7 +162,8 @@ class Trainer:
             generator=torch.Generator(),
         )  # fmt: skip
         self.val_dataset = build_val_dataset(cfg) if self.env.is_main else None
-        self.text_encoder, self.caption_table = self._text_inputs()
+        captions = captions_of(self.dataset) + captions_of(self.val_dataset)
+        self.text_encoder, self.caption_table = text_inputs(self.model, cfg, captions, self.device)
 
         self.main_params, self.aux_params = split_parameters(self.model)
         if not self.main_params:
@@ -185,37 +186,6 @@ class Trainer:
         self.net = training_net(self.model, cfg, self.env, self.device)
 
     # ----------------------------------------------------------------- text
-
-    def _text_inputs(self) -> tuple[TextEncoder | None, CaptionTable | None]:
-        """(encoder for validation's real coding, table of every caption's tokens or None)."""
-        if not self.model.uses_text:
-            return None, None
-        spec = dict(self.model.config.text_encoder)  # type: ignore[attr-defined]
-        captions = captions_of(self.dataset) + captions_of(self.val_dataset)
-        if self.cfg.text_embeddings:
-            try:
-                table = CaptionTable.load(self.cfg.text_embeddings, self.device)
-            except (ValueError, FileNotFoundError) as e:
-                raise ConfigError(f"text_embeddings: {e}") from None
-            if table.encoder != spec:
-                raise ConfigError(
-                    f"text_embeddings {self.cfg.text_embeddings} were made with the text encoder "
-                    f"{table.encoder}, the model uses {spec}"
-                )
-            missing = table.missing(captions)
-            if missing:
-                raise ConfigError(
-                    f"text_embeddings {self.cfg.text_embeddings}: {len(missing)} captions of the "
-                    f"training/validation data are not in it, e.g. {missing[0]!r}; make it "
-                    "again with taco train CONFIG --embed-captions FILE"
-                )
-            return TableTextEncoder(table), table
-        name = spec.pop("name")
-        encoder = get_text_encoder(name, **spec).to(self.device)
-        if not self.cfg.data_on_device:
-            return encoder, None
-        table = CaptionTable.encode(captions, encoder, {"name": name, **spec}, self.device)
-        return encoder, table
 
     def _text(self, captions: list[str]) -> TextTokens | None:
         if self.caption_table is not None:
@@ -476,29 +446,6 @@ class Trainer:
     def _optimizers(self) -> dict[str, torch.optim.Optimizer | None]:
         return {"optim": self.optimizer, "aux_optim": self.aux_optimizer}
 
-    def _metadata(self) -> dict[str, Any]:
-        cfg, p = self.cfg, self.progress
-        before = self.model.metadata.get("init_from", {}).get("trained_steps_total", 0)  # type: ignore[union-attr]
-        return {
-            "lambda": cfg.lmbda,
-            "preset": cfg.preset,
-            "loss": {"k_p": cfg.k_p, "k_j": self.loss_fn.k_j, "beta": cfg.beta},
-            "trained_steps": p.step,
-            "trained_steps_total": before + p.step,
-            "epochs": p.step / self.steps_per_epoch,
-            "wall_time_s": round(p.wall_time_s, 1),
-            "device": str(self.device),
-            "world_size": self.env.world_size,
-            "global_batch": cfg.batch_size * self.env.world_size,
-            "train_data": {
-                "kind": cfg.data.kind, "root": cfg.data.root, "captions": cfg.data.captions,
-                "images": len(self.sampler.dataset),  # type: ignore[arg-type]
-            },  # fmt: skip
-            "torch": torch.__version__,
-            **({"replicas_in_sync": p.extra["replicas_in_sync"]} if "replicas_in_sync" in p.extra else {}),
-            "config": cfg.to_dict(),
-        }
-
     def _save(self, final: bool = False) -> float:
         """Model checkpoint + training state (rank 0 writes; every rank takes part in gathers);
         -> seconds it took."""
@@ -510,7 +457,11 @@ class Trainer:
             return time.perf_counter() - t0
         path = self.out_dir / CHECKPOINT_FILE
         try:
-            write_checkpoint(self.model, self.out_dir, self._metadata())
+            meta = checkpoint_metadata(
+                self.cfg, self.progress, self.model, self.loss_fn, self.env, self.device,
+                self.steps_per_epoch, len(self.sampler.dataset),  # type: ignore[arg-type]
+            )  # fmt: skip
+            write_checkpoint(self.model, self.out_dir, meta)
             path = self.out_dir / STATE_FILE
             meta = state_meta(self.cfg, self.progress, self.env, self.steps_per_epoch, final)
             write_state(self.out_dir, self.model, self._optimizers(), rng, meta)  # type: ignore[arg-type]

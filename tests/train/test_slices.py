@@ -161,7 +161,7 @@ def test_caption_embeddings_file_replaces_the_text_encoder(tmp_path, tiny, monke
     def unavailable(*args, **kwargs):
         raise AssertionError("the text encoder was built")
 
-    monkeypatch.setattr("taco.train.trainer.get_text_encoder", unavailable)
+    monkeypatch.setattr("taco.text.get_text_encoder", unavailable)
     result = train(load_config(None, [*overrides, f"text_embeddings={emb}", "data_on_device=true"]))
     assert result.step == 2 and _records(out, "val")[0]["real_bpp"] > 0
 
