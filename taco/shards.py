@@ -138,6 +138,7 @@ def save_sharded(
         _remove_shards(base, keep=set())
         return [base]
     del whole
+    assert max_bytes is not None  # no limit always fits in one file
     tag = secrets.token_hex(4)
     groups = _pack(tensors, max_bytes)
     stem = base.name.removesuffix(".safetensors")

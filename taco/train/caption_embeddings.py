@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..atomic import save_safetensors_atomic
+from ..models import ELIC
 from ..text.base import TextEncoder, TextEncoderUnavailable, TextTokens, normalize_caption
 from .config import ConfigError, TrainConfig
 
@@ -157,7 +158,7 @@ def embed_captions(cfg: TrainConfig, path: str | os.PathLike[str], device: str =
 
 
 def text_inputs(
-    model: nn.Module, cfg: TrainConfig, captions: list[str], device: torch.device
+    model: ELIC, cfg: TrainConfig, captions: list[str], device: torch.device
 ) -> tuple[TextEncoder | None, CaptionTable | None]:
     """What a run gives its model as text: (an encoder, for validation's real coding; a table of
     ``captions``' tokens on ``device``, or None to encode each batch with the encoder).

@@ -142,7 +142,7 @@ class Trainer:
                                   hflip=0.5 if cfg.data.hflip else 0.0, workers=cfg.workers or None)
             if cfg.data_on_device else None
         )  # fmt: skip
-        self.sampler = ResumableSampler(self.resident or self.dataset, self.env, cfg.seed)
+        self.sampler = ResumableSampler(self.resident or self.dataset, self.env, cfg.seed)  # type: ignore[arg-type]
         self.steps_per_epoch = len(self.sampler) // cfg.batch_size
         if self.steps_per_epoch == 0:
             raise ConfigError(
@@ -168,10 +168,10 @@ class Trainer:
         self.main_params, self.aux_params = split_parameters(self.model)
         if not self.main_params:
             raise ConfigError("nothing to train: every parameter is frozen")
-        fused = {"fused": True} if cfg.fused_adam else {}
-        self.optimizer = torch.optim.Adam(self.main_params.values(), lr=cfg.lr, **fused)
+        fused = True if cfg.fused_adam else None  # None: torch's default (foreach)
+        self.optimizer = torch.optim.Adam(self.main_params.values(), lr=cfg.lr, fused=fused)
         self.aux_optimizer = (
-            torch.optim.Adam(self.aux_params.values(), lr=cfg.aux_lr, **fused)
+            torch.optim.Adam(self.aux_params.values(), lr=cfg.aux_lr, fused=fused)
             if self.aux_params else None
         )  # fmt: skip
         self.progress = Progress()
