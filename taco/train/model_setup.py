@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, create_model, load
+from ..models.registry import checkpoint_config
 from .config import ConfigError, TrainConfig
 
 #: The checkpoint file a run folder holds (a run folder given as init_from means this file).
@@ -59,7 +60,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     """
     source = load(init_source(path))  # a checkpoint or a built-in trained name (elic-small-q4)
     src_cfg, dst_cfg = source.config, model.config  # type: ignore[attr-defined]
-    for name in ("N", "M", "groups", "ctx_hidden"):
+    for name in ("N", "M", "groups", "ctx_hidden", "layout"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
             raise CheckpointError(
                 f"init_from {path}: {name}={getattr(src_cfg, name)} there, "
@@ -126,6 +127,10 @@ def build_model(cfg: TrainConfig) -> ELIC:
             # LN residual would not. model_overrides: {residual: paper} restores it. (TGIC has
             # no residual option: its no-op start is the zeroed output conv below.)
             overrides.setdefault("residual", "identity")
+    if cfg.init_from and "layout" not in overrides:
+        # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
+        # have CompressAI's layout, new models the reference one: taco.models.elic)
+        overrides["layout"] = checkpoint_config(init_source(cfg.init_from)).layout
     try:
         model = create_model(name, seed=cfg.seed, **overrides)
     except (ValueError, TypeError, CheckpointError) as e:
