@@ -4,6 +4,8 @@
 #
 #   scripts/gpu_slice_prepare.sh          # then: the device tool runs scripts/gpu_slice.sh
 #
+# Run it in the checkout the device tool sends (the session's own, not a helper's worktree).
+#
 #   .gpu/photos/train     the training photos (PHOTOS, default ../shared/data/photos/train)
 #   .gpu/photos/val       the first VAL_IMAGES (4) validation photos with their captions
 #   .gpu/embeddings.safetensors   MiniLM tokens of every caption above (the machine has no
