@@ -187,3 +187,14 @@ def test_fast_flag_resolves(capsys):
     printed = capsys.readouterr().out
     for key in ("data_on_device", "fused_adam", "bf16", "channels_last", "compile"):
         assert f"{key}: true" in printed, key
+
+
+@pytest.mark.slow
+def test_compiled_transforms_train_and_save_plain_keys(tmp_path, tiny):
+    """compile=true compiles g_a and g_s in place: a run trains, and its checkpoint has the
+    keys of an uncompiled model (it loads without torch.compile)."""
+    out = tmp_path / "run"
+    result = train(load_config(None, tiny(out, max_steps=2, compile=True, **ELIC)))
+    assert result.step == 2 and all(torch.isfinite(torch.tensor(v)) for v in result.last.values())
+    saved = taco.load(out / "checkpoint.safetensors").state_dict()
+    assert set(saved) == set(create_model("elic-tiny").state_dict())
