@@ -21,7 +21,7 @@ from taco.train import Trainer, load_config, train
 from taco.train.caption_embeddings import CaptionTable
 from taco.train.cli import main as train_main
 from taco.train.forward import TrainingNet
-from taco.train.resident_data import ResidentImages
+from taco.train.resident_data import ResidentImages, step_generator
 
 SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
@@ -120,12 +120,17 @@ def test_resident_batches_are_a_function_of_the_step(samples):
     c = images.batch([0, 2, 3], step=8, seed=0)
     assert not torch.equal(a.images, c.images)
     assert all(cap in ds.records[i].captions for i, cap in zip([0, 2, 3], a.captions, strict=True))
-    # every crop is a window of its image, flipped or not
-    full = images.images[2].float() / 255
-    crop = a.images[1]
-    windows = full.unfold(1, 64, 1).unfold(2, 64, 1)  # (3, H-63, W-63, 64, 64)
-    hits = [(windows - v[:, None, None]).abs().amax(dim=(0, 3, 4)).min() for v in (crop, crop.flip(-1))]
-    assert min(hits) == 0
+    # every crop is the window the step's generator drew (top, left, flip, caption per image)
+    g = step_generator(0, 0, 7)
+    for k, i in enumerate([0, 2, 3]):
+        _, h, w = images.images[i].shape
+        top, left = int(torch.randint(h - 63, (), generator=g)), int(torch.randint(w - 63, (), generator=g))
+        assert not bool(torch.rand((), generator=g) < images.hflip)  # hflip 0: never flipped
+        torch.randint(len(images.captions[i]), (), generator=g)
+        window = images.images[i][:, top : top + 64, left : left + 64].float() / 255
+        assert torch.equal(a.images[k], window)
+    flipping = ResidentImages(images.images, images.captions, images.names, crop=64, hflip=1.0)
+    assert torch.equal(flipping.batch([0, 2, 3], step=7, seed=0).images, a.images.flip(-1))
 
 
 def test_data_on_device_trains_and_resumes_exactly(tmp_path, tiny):
