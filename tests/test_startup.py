@@ -222,3 +222,14 @@ def test_touching_taco_compress_prints_no_warning() -> None:
                        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
                        timeout=300)
     assert r.returncode == 0 and r.stderr == ""  # torch.jit.script's FutureWarning came via torch_geometric
+
+
+@pytest.mark.parametrize("package", ["taco", "taco.train", "taco.evaluation"])
+def test_lazy_exports_resolve(package: str) -> None:
+    """Every name a lazy package exports loads (a renamed or moved name fails here)."""
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, (package, name)
+    assert set(module.__all__) <= set(dir(module))

@@ -1,5 +1,11 @@
 """Training TACO and its ELIC baseline (paper §4.1): config, loop, resumable state, DDP.
 
+Modules: config (the dataclass), trainer (the loop), model_setup (what trains, init_from),
+forward (bf16/channels_last/DDP/compile), checkpoints and state (what is saved, resuming),
+run_log (log.jsonl, messages), validation, schedule (lr, warm-up, time limit), resident_data
+and caption_embeddings (the training set and its captions' tokens kept on the device),
+distributed (torchrun plumbing), cli.
+
     from taco.train import load_config, train
     result = train(load_config("configs/taco-photos.yaml", ["max_steps=100"]))
 
@@ -18,15 +24,16 @@ from typing import Any
 _LAZY = {
     **dict.fromkeys(("ConfigError", "DataConfig", "TrainConfig", "ValConfig", "load_config"),
                     "taco.train.config"),
+    **dict.fromkeys(("elic_key_to_taco", "init_from_checkpoint"), "taco.train.model_setup"),
     "TrainStateError": "taco.train.state",
-    **dict.fromkeys(("NonFiniteLossError", "Trainer", "TrainResult", "elic_key_to_taco",
-                     "init_from_checkpoint", "lambda_sweep", "train"), "taco.train.trainer"),
+    **dict.fromkeys(("NonFiniteLossError", "OutputWriteError", "Trainer", "TrainResult",
+                     "lambda_sweep", "train"), "taco.train.trainer"),
 }
 
 __all__ = [
-    "ConfigError", "DataConfig", "NonFiniteLossError", "TrainConfig", "TrainResult",
-    "TrainStateError", "Trainer", "ValConfig", "elic_key_to_taco", "init_from_checkpoint",
-    "lambda_sweep", "load_config", "train",
+    "ConfigError", "DataConfig", "NonFiniteLossError", "OutputWriteError", "TrainConfig",
+    "TrainResult", "TrainStateError", "Trainer", "ValConfig", "elic_key_to_taco",
+    "init_from_checkpoint", "lambda_sweep", "load_config", "train",
 ]
 
 
