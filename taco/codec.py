@@ -299,6 +299,7 @@ def synthesis_tiles(h: int, w: int, n: int) -> list[tuple[slice, slice]]:
             for r in range(0, h, side) for c in range(0, w, side)]
 
 
+@torch.no_grad()
 def synthesize(
     model: ELIC, y_hat: Tensor, height: int, width: int, out: Tensor,
     progress: Progress | None = None,
