@@ -5,8 +5,8 @@ model of docs/reliability.md.
     python benchmarks/memory_model.py --model elic --sizes 1024 2048      # paper widths, random
 
 Each measurement runs in a fresh process (``python benchmarks/memory_model.py child ...``) so that
-its peak RSS (``getrusage`` maxrss, and a 2 ms psutil sampler for the peak of each stage) is its
-own. ``decode`` decodes a real format-3 file of a side x side image through ``taco.decompress``
+its peak RSS (``getrusage`` maxrss, and a 2 ms /proc sampler for the peak of each stage) is its
+own (Linux). ``decode`` decodes a real format-3 file of a side x side image through ``taco.decompress``
 (8-bit output, as ``taco decompress`` does); a size is ``SIDE`` or ``WIDTHxHEIGHT`` and reports the peak of each stage through the
 decoder's ``progress`` callback: start-up (imports, model), entropy decoding (rANS chunks and
 the float64 entropy-parameter path at latent resolution), synthesis (g_s, tile by tile). The
@@ -30,13 +30,16 @@ from typing import Any
 SAMPLE = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "skimage-astronaut.png"
 
 
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux: /proc/self/statm)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 class PeakSampler:
     """Peak RSS of this process, per stage (a thread sampling every 2 ms)."""
 
     def __init__(self) -> None:
-        import psutil
-
-        self._proc = psutil.Process()
         self.stage, self.peaks = "start-up", {}
         self._stop = False
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -44,7 +47,7 @@ class PeakSampler:
 
     def _run(self) -> None:
         while not self._stop:
-            rss = self._proc.memory_info().rss
+            rss = rss_bytes()
             if rss > self.peaks.get(self.stage, 0):
                 self.peaks[self.stage] = rss
             time.sleep(0.002)

@@ -29,8 +29,9 @@ tested on crafted files: tests/reliability/test_hostile_files.py).
 
 ``run`` executes the cases in a worker process under an address-space limit (its size after
 start-up plus ``--memory-limit-mib``); a worker that dies (a crash: SIGSEGV, SIGFPE, SIGABRT, the
-kernel's OOM killer) or makes no progress for ``--hang-after`` seconds (10) is recorded with the
-case number and restarted after that case. Case ``i`` is generated from ``Random(seed, i)`` alone,
+kernel's OOM killer) or spends ``--hang-after`` seconds (10) of CPU time on one case -- or 30
+times that in wall time, if it is blocked -- is recorded with the case number and restarted
+after that case. (CPU time, not wall time: on a busy machine a niced worker waits for a core.) Case ``i`` is generated from ``Random(seed, i)`` alone,
 so ``--only I`` replays it. The summary -- cases, rate, outcomes by mutator, exceptions, crashes,
 hangs, the worker's peak RSS -- is printed and written as JSON.
 """
@@ -501,6 +502,17 @@ def _limit_memory(extra_mib: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) a process has used so far, from /proc; 0 where there is none
+    (then only the wall-time limit applies) or once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def _max_rss_mib() -> float:
     import resource
 
@@ -550,7 +562,7 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
         proc = ctx.Process(target=_worker, args=(seed, next_case, stop, progress, memory_limit_mib),
                            daemon=True)
         proc.start()
-        last_seen = time.time()
+        last_seen, last_cpu = time.time(), _cpu_seconds(proc.pid)
         ready = False  # start-up (imports, building the models) gets 10x the hang limit
         while True:
             try:
@@ -560,16 +572,22 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
                     proc.join()
                     crashes.append({"case": next_case, "exitcode": proc.exitcode,
                                     "signal": -proc.exitcode if (proc.exitcode or 0) < 0 else None})
+                    if not quiet:
+                        print(f"crash: case {next_case}, exit code {proc.exitcode}", flush=True)
                     next_case += 1
                     break
-                if time.time() - last_seen > (hang_after if ready else 10 * hang_after):
+                limit = hang_after if ready else 10 * hang_after
+                cpu, wall = _cpu_seconds(proc.pid) - last_cpu, time.time() - last_seen
+                if cpu > limit or wall > 30 * limit:
                     proc.kill()
                     proc.join()
-                    hangs.append({"case": next_case, "seconds": hang_after})
+                    hangs.append({"case": next_case, "cpu_seconds": round(cpu, 1), "seconds": round(wall, 1)})
+                    if not quiet:
+                        print(f"hang: case {next_case}, {cpu:.0f} s CPU, {wall:.0f} s wall", flush=True)
                     next_case += 1
                     break
                 continue
-            last_seen = time.time()
+            last_seen, last_cpu = time.time(), _cpu_seconds(proc.pid)
             if i == "ready":
                 ready = True
                 rss["after_start_up_mib"] = max(rss["after_start_up_mib"], info)
@@ -605,7 +623,7 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
         "exceptions_by_type": dict(exceptions),
         "crashes": crashes,
         "hangs": hangs,
-        "hang_after_seconds": hang_after,
+        "hang_after_cpu_seconds": hang_after,
         "slowest_case": slowest,
         "worker_rss": rss,
         "memory_limit_mib": memory_limit_mib,
@@ -631,7 +649,8 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="seeded mutation run in a crash-isolated worker")
     r.add_argument("--cases", type=int, default=100_000)
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--hang-after", type=float, default=10.0, help="seconds without progress (10)")
+    r.add_argument("--hang-after", type=float, default=10.0,
+                   help="CPU seconds on one case that make it a hang (10; or 30x that in wall time)")
     r.add_argument("--memory-limit-mib", type=int, default=3072,
                    help="address space the worker may add after start-up (0: no limit)")
     r.add_argument("--json", help="write the summary here")

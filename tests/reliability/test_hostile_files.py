@@ -33,8 +33,8 @@ SAMPLES = Path(taco.__file__).resolve().parent / "assets" / "samples"
 FUZZ_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fuzz_decoder.py"
 
 #: Runs ``taco.cli.main(argv)`` for each argv of a JSON list, after start-up, with the address
-#: space capped at its size then plus LIMIT bytes; prints one JSON line per run: status, stderr,
-#: seconds in main, peak RSS so far.
+#: space capped at its size then plus LIMIT bytes; prints one JSON line per run: status, what it
+#: printed to stderr, seconds in main, peak RSS so far.
 CHILD = textwrap.dedent("""
     import contextlib, io, json, os, resource, sys, time
     import torch
@@ -47,9 +47,9 @@ CHILD = textwrap.dedent("""
         vsize = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     resource.setrlimit(resource.RLIMIT_AS, (vsize + extra, vsize + extra))
     for argv in runs:
-        err = io.StringIO()
+        out, err = io.StringIO(), io.StringIO()
         t0 = time.perf_counter()
-        with contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             rc = taco.cli.main(argv)
         print(json.dumps({"rc": rc, "stderr": err.getvalue(), "seconds": time.perf_counter() - t0,
                           "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
