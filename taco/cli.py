@@ -21,7 +21,8 @@ from .memory import MAX_DECODE_PIXELS
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 DEFAULT_MODEL = "taco-minilm-small-q4"
 #: Modules that add their own subcommands through ``register(subparsers)`` (train, evaluate, ...).
-COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench")
+COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench",
+                                     "taco.evaluation.import_captions", "taco.official.cli")
 
 
 class CLIError(Exception):

@@ -80,6 +80,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         reference=args.reference,
         anchor=args.anchor,
         progress=not args.quiet,
+        lpips_input=args.lpips_input,
+        coco30k_protocol=args.coco30k_protocol,
     )
     from .caption import CaptionerUnavailable
 
@@ -156,7 +158,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="checkpoint, trained name or architecture (random seed-0); repeatable")
     e.add_argument("-o", "--output", default="runs/eval", help="output folder (default: runs/eval)")
     e.add_argument("--caption-mode", default="true", metavar="MODE",
-                   help="true | shuffled | empty | fixed:TEXT (default: true)")
+                   help="true | shuffled | empty | fixed:TEXT | best-lpips (each caption of the "
+                   "image, keep the lowest-LPIPS file) (default: true)")
     e.add_argument("--compare-caption-modes", metavar="MODES",
                    help="e.g. true,shuffled,empty,fixed:NA: run each and report differences vs true "
                    "with paired bootstrap CIs")
@@ -166,10 +169,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--match-bpp", action="store_true",
                    help="also code each image with each classic codec at the model's bpp for it")
     e.add_argument("--crop", type=int, default=None,
-                   help="centre crop size (default: the paper's rule: 256 for coco30k, none else; 0 = none)")
+                   help="centre crop size (default: the protocol's rule: 256 for coco30k, none for the "
+                   "official coco30k protocol and every other dataset; 0 = none)")
     e.add_argument("--limit", type=int, help="only the first N images")
     e.add_argument("--captions-file", default="captions.jsonl",
-                   help="captions file inside a folder dataset (default: captions.jsonl)")
+                   help="captions file: a name inside the dataset folder (default: captions.jsonl), "
+                   "or a path such as ./kodak-ofa.jsonl (one dataset per call then); "
+                   "`taco import-captions` makes one from the authors' JSON files")
+    e.add_argument("--coco30k-protocol", choices=("paper", "official"), default="paper",
+                   help="coco30k:ROOT as the paper states it (Karpathy restval, centre crop 256, "
+                   "first caption; default) or as effl-lab/TACO's script (their image list, "
+                   "uncropped, their captions: a captions file from `taco import-captions`)")
+    e.add_argument("--lpips-input", choices=("standard", "official"), default="standard",
+                   help="LPIPS convention: standard (inputs scaled to [-1, 1], the default) or "
+                   "official (inputs left in [0, 1] as effl-lab/TACO's scripts; the convention of "
+                   "the paper's LPIPS numbers, 10-31%% lower). Results go to DATASET-lpips-official/")
     e.add_argument("--fid", choices=("auto", "full", "patches", "off"), default="auto",
                    help="FID on whole images (>= --fid-min-images) or 256 px patches (default: auto)")
     e.add_argument("--fid-min-images", type=int, default=2048)

@@ -59,7 +59,7 @@ from ..models import (
     load,
     save_checkpoint,
 )
-from ..models.registry import read_checkpoint_header
+from ..models.registry import checkpoint_config, read_checkpoint_header
 from ..text import get_text_encoder
 from ..text.base import TextEncoder, TextTokens
 from .config import ConfigError, TrainConfig, dump_config
@@ -156,7 +156,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     """
     source = load(path)  # a checkpoint file or a built-in trained name (elic-small-q4)
     src_cfg, dst_cfg = source.config, model.config  # type: ignore[attr-defined]
-    for name in ("N", "M", "groups", "ctx_hidden"):
+    for name in ("N", "M", "groups", "ctx_hidden", "layout"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
             raise CheckpointError(
                 f"init_from {path}: {name}={getattr(src_cfg, name)} there, "
@@ -214,6 +214,10 @@ def build_model(cfg: TrainConfig) -> ELIC:
             # LN residual would not. model_overrides: {residual: paper} restores it. (TGIC has
             # no residual option: its no-op start is the zeroed output conv below.)
             overrides.setdefault("residual", "identity")
+    if cfg.init_from and "layout" not in overrides:
+        # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
+        # have CompressAI's layout, new models the reference one: taco.models.elic)
+        overrides["layout"] = checkpoint_config(cfg.init_from).layout
     try:
         model = create_model(name, seed=cfg.seed, **overrides)
     except (ValueError, TypeError, CheckpointError) as e:
@@ -276,14 +280,16 @@ class _Net(nn.Module):
 
 
 def build_train_dataset(cfg: TrainConfig) -> Dataset:
-    """Random ``crop`` windows with a random caption; per-sample randomness from the seed."""
+    """Random ``crop`` windows with a random caption; per-sample randomness from the seed.
+    ``data.small_images`` / ``data.hflip``: see :class:`DataConfig`."""
     d = cfg.data
     if d.root is None:
         raise ConfigError("data.root is not set (the training images)")
-    transform = train_transform(cfg.crop)
+    transform = train_transform(cfg.crop, hflip=d.hflip)
+    kw = {"seed": cfg.seed, "min_side": cfg.crop if d.small_images == "drop" else None}
     if d.kind == "folder":
-        return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform, seed=cfg.seed)
-    return CocoCaptions(d.root, d.captions_path(), transform, seed=cfg.seed)
+        return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform, **kw)
+    return CocoCaptions(d.root, d.captions_path(), transform, **kw)
 
 
 def build_val_dataset(cfg: TrainConfig) -> Dataset | None:
@@ -316,7 +322,8 @@ class Trainer:
         if self.model.uses_text:
             spec = dict(self.model.config.text_encoder)  # type: ignore[attr-defined]
             self.text_encoder = get_text_encoder(spec.pop("name"), **spec).to(self.device)
-        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model)
+        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
+                                lpips_input=cfg.lpips_input)
         self.loss_fn.to(self.device)
 
         self.dataset = build_train_dataset(cfg)
