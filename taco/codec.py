@@ -7,10 +7,12 @@ to the same latents on any machine: the entropy-parameter path (h_a, h_s, contex
 networks -> scales, means, CDF indexes) runs in float64 on the CPU (:func:`coding_codec`), because
 float32 results differ in the last bits between thread counts, BLAS paths and devices and a single
 scale crossing a table boundary turns the rest of the image into garbage (docs/reliability.md).
-Entropy coding goes through :mod:`taco.models.fast_codec` (CompressAI's symbols, one rANS
-stream per image: ``.taco`` format version 2). Untrusted input never reaches CompressAI's rANS
+Entropy coding goes through :mod:`taco.models.fast_codec` (one rANS stream per image, in chunks
+of 2^16 symbols: ``.taco`` format version 3). Untrusted input never reaches CompressAI's rANS
 decoder unchecked (:class:`BoundedRansCoder` for CompressAI's own methods,
-:class:`taco.bitstream.rans.StreamDecoder` for the stream).
+:class:`taco.bitstream.rans.StreamDecoder` for the stream), and decoding runs in memory bounded by
+what the stream proves and by ``max_pixels`` (:mod:`taco.memory`): the stream chunk by chunk, the
+synthesis tile by tile (:func:`synthesize`).
 """
 
 from __future__ import annotations
@@ -272,7 +274,8 @@ SYNTHESIS_HALO = 9
 SYNTHESIS_TILE_BUDGET = 48 * 2048 * 2048
 
 #: ``progress(stage, done, total)``: called as decoding advances, first with ``done = 0`` as a
-#: stage starts. Stages: ``"entropy"`` (0, then 1 of 1) and ``"synthesis"`` (tiles done of all).
+#: stage starts. Stages: ``"entropy decoding"`` (0, then 1 of 1) and ``"synthesis"`` (tiles done
+#: of all). The command line's stage reporter takes the same calls.
 Progress = Callable[[str, int, int], None]
 
 
@@ -377,10 +380,10 @@ def _decode(
         stream = UnchunkedStream(parsed.payload)
     try:
         if progress is not None:
-            progress("entropy", 0, 1)
+            progress("entropy decoding", 0, 1)
         y_hat = fast_codec.decompress_latent(codec, [[stream]], shape)["y_hat"]  # (1, M, h, w)
         if progress is not None:
-            progress("entropy", 1, 1)
+            progress("entropy decoding", 1, 1)
         if out_dtype == torch.uint8:
             out = torch.empty((hdr.height, hdr.width, 3), dtype=torch.uint8)
         else:

@@ -153,7 +153,7 @@ def test_progress_reports_the_stages(tiny_elic, sample_image, small_tiles):
     data = taco.compress(sample_image, None, tiny_elic)
     calls = []
     decompress_tensor(data, tiny_elic, progress=lambda *a: calls.append(a))
-    assert calls == [("entropy", 0, 1), ("entropy", 1, 1)] + [("synthesis", i, 12) for i in range(13)]
+    assert calls == [("entropy decoding", 0, 1), ("entropy decoding", 1, 1)] + [("synthesis", i, 12) for i in range(13)]
 
 
 # --------------------------------------------------------------------------- banded convolutions
