@@ -530,7 +530,7 @@ def _worker(seed: int, start: int, stop: int, progress: Any, memory_limit_mib: i
     progress.put(("ready", None, None, _max_rss_mib()))
     for i in range(start, stop):
         kind, data = mutate(case_rng(seed, i), models)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         try:
             outcome, info = check_one(data, models, workdir), None
         except UnexpectedOutcome as exc:
@@ -541,7 +541,7 @@ def _worker(seed: int, start: int, stop: int, progress: Any, memory_limit_mib: i
                 "traceback": traceback.format_exc()[-2000:],
                 "input_hex": data.hex() if len(data) < 4096 else data[:4096].hex() + "...",
             }
-        progress.put((i, kind, outcome, (time.perf_counter() - t0, _max_rss_mib(), info)))
+        progress.put((i, kind, outcome, (time.process_time() - t0, _max_rss_mib(), info)))
     progress.put(("done", None, None, None))
 
 
@@ -553,8 +553,9 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
     by_mutator: dict[str, Counter[str]] = {}
     exceptions: Counter[str] = Counter()
     failures, crashes, hangs = [], [], []
-    slowest = {"seconds": 0.0, "case": None}
+    slowest = {"cpu_seconds": 0.0, "case": None}
     rss = {"max_rss_mib": 0.0, "case": None, "after_start_up_mib": 0.0}
+    cpu_total = 0.0  # CPU seconds the worker spent on the cases themselves
     t0 = time.time()
     next_case = start
     while next_case < stop:
@@ -597,8 +598,8 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
                 next_case = stop
                 break
             seconds, max_rss, failure = info
-            if seconds > slowest["seconds"]:
-                slowest = {"seconds": round(seconds, 3), "case": i, "mutator": kind}
+            if seconds > slowest["cpu_seconds"]:
+                slowest = {"cpu_seconds": round(seconds, 3), "case": i, "mutator": kind}
             if max_rss > rss["max_rss_mib"]:
                 rss.update(max_rss_mib=max_rss, case=i)
             outcomes[outcome] += 1
@@ -608,17 +609,20 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
                 if len(failures) < 20:
                     failures.append({"case": i, "mutator": kind, **failure})
             next_case = i + 1
+            cpu_total += seconds
             done = next_case - start
-            if done % 5000 == 0 and not quiet:
+            if done % 1000 == 0 and not quiet:
                 rate = done / (time.time() - t0)
-                print(f"{done} cases, {rate:.1f}/s, {dict(outcomes)}, crashes {len(crashes)}, "
-                      f"hangs {len(hangs)}, max RSS {rss['max_rss_mib']:.0f} MiB", flush=True)
+                print(f"{done} cases, {rate:.1f}/s ({done / cpu_total:.0f} per CPU-second of the cases), "
+                      f"{dict(outcomes)}, crashes {len(crashes)}, hangs {len(hangs)}, max RSS "
+                      f"{rss['max_rss_mib']:.0f} MiB", flush=True)
     seconds = time.time() - t0
     summary = {
         "cases": stop - start,
         "seed": seed,
         "seconds": round(seconds, 1),
         "cases_per_second": round((stop - start) / seconds, 2),
+        "case_cpu_seconds": round(cpu_total, 1),
         "outcomes": dict(outcomes),
         "exceptions_by_type": dict(exceptions),
         "crashes": crashes,
