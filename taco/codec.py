@@ -265,12 +265,13 @@ def resolve_model(data: bytes, model: ELIC | None) -> ELIC:
 
 #: Latent positions of context each synthesis tile reads beyond its own area, on every side.
 #: ELIC's g_s (attention blocks, residual blocks, four stride-2 transposed convolutions) lets
-#: one latent reach 132 px = 8.25 latents out (measured: tests/test_codec.py), so 9 make each
+#: one latent reach 132 px = 8.25 latents out (measured: tests/test_decoding.py), so 9 make each
 #: tile's pixels those of the whole image's synthesis up to float rounding.
 SYNTHESIS_HALO = 9
 #: Output pixels per synthesis tile (halo included) times the model's width N: the tile size
-#: follows from it (about 256 MiB of activations per tile, docs/reliability.md). An image whose
-#: synthesis fits in one such tile is synthesised whole.
+#: follows from it (~4 MP for the -small models, N = 48, 1 MP at the paper's N = 192; a tile
+#: peaks at ~0.7 GB of activations: docs/reliability.md). An image whose synthesis fits in one
+#: such tile is synthesised whole, exactly as before tiling existed.
 SYNTHESIS_TILE_BUDGET = 48 * 2048 * 2048
 
 #: ``progress(stage, done, total)``: called as decoding advances, first with ``done = 0`` as a
@@ -343,14 +344,16 @@ def _decode(
     data: bytes, model: ELIC | None, max_pixels: int | None, out_dtype: torch.dtype,
     progress: Progress | None,
 ) -> tuple[Tensor, str]:
+    """Decode ``data`` into float32 (1, 3, H, W) or uint8 (H, W, 3) pixels; the checks first, in
+    order of cost: cap, model, quality, version, then (inside the stream decoder) the chunks."""
     parsed = unpack(data)
     hdr = parsed.header
     if max_pixels is not None and hdr.height * hdr.width > max_pixels:
         raise TacoFormatError(
             f"this file declares a {hdr.width}x{hdr.height} image ({hdr.height * hdr.width:,} pixels), "
-            f"over the decoder's cap of {max_pixels:,}; decoding it needs about "
-            f"{decode_memory_estimate(hdr.height * hdr.width) / 2**30:.1f} GiB: pass "
-            "max_pixels= (taco decompress --max-pixels) to decode it anyway"
+            f"over the decoder's cap of {max_pixels:,}; decoding it would take about "
+            f"{decode_memory_estimate(hdr.height * hdr.width) / 2**30:.1f} GiB with the built-in "
+            "models: pass max_pixels= (taco decompress --max-pixels) to decode it anyway"
         )
     model = resolve_model(data, model)
     if hdr.fingerprint != model_fingerprint(model):
