@@ -108,19 +108,24 @@ class _Banded:
         if rows is None:
             return super().forward(x)  # type: ignore[misc]
         if isinstance(self, MaskedConv2d):  # as MaskedConv2d.forward does before convolving
-            self.weight.data *= self.mask
+            self.weight.data = self.weight.data * self.mask
         if isinstance(self, nn.ConvTranspose2d):
             return _conv_transpose2d_bands(self, x, rows)
         return _conv2d_bands(self, x, rows)  # type: ignore[arg-type]
 
 
+#: The forwards :class:`_Banded` reproduces; a subclass with another forward is left alone.
+_PLAIN_FORWARDS = (nn.Conv2d.forward, nn.ConvTranspose2d.forward, MaskedConv2d.forward)
+
+
 def band_convolutions(module: nn.Module) -> nn.Module:
-    """Make every ``nn.Conv2d`` / ``nn.ConvTranspose2d`` in ``module`` run in bands when its
-    columns buffer would exceed :data:`BAND_BYTES` (in place: each layer's class becomes a
-    subclass of its own with the banded ``forward``; weights, hooks and state are unchanged)."""
+    """Make every ``nn.Conv2d`` / ``nn.ConvTranspose2d`` in ``module`` (and CompressAI's masked
+    convolutions) run in bands when its columns buffer would exceed :data:`BAND_BYTES` (in place:
+    each layer's class becomes a subclass of its own with the banded ``forward``; weights, hooks
+    and state are unchanged). Subclasses with a forward of their own are left as they are."""
     for m in module.modules():
         cls = type(m)
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and not isinstance(m, _Banded):
+        if cls.forward in _PLAIN_FORWARDS and not isinstance(m, _Banded):
             if cls not in _BANDED_CLASSES:
                 _BANDED_CLASSES[cls] = type(f"Banded{cls.__name__}", (_Banded, cls), {})
             m.__class__ = _BANDED_CLASSES[cls]

@@ -317,7 +317,6 @@ class _ChunkReader:
         while start < len(idx):
             if not self._left:
                 chunk, self._left = self._chunks[self._next], self._sizes[self._next]
-                self._chunks[self._next] = b""  # its padded copy lives in the decoder now
                 self._next += 1
                 self._decoder.set_stream(bounded_string(chunk, self._left))
             stop = min(len(idx), start + self._left)
