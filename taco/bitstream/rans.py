@@ -49,6 +49,7 @@ __all__ = [
     "check_rans_string",
     "coder_tables",
     "join_stream",
+    "num_chunks",
     "rans_overread_bound",
     "split_stream",
 ]
@@ -182,8 +183,8 @@ def split_stream(stream: bytes, num_symbols: int) -> list[memoryview]:
     """The rANS strings of a format-3 stream that holds ``num_symbols`` symbols, each checked
     (:func:`check_rans_string`); :class:`TacoFormatError` if the stream cannot hold them.
 
-    Walks the chunk lengths only (no decoding, nothing allocated beyond the list): a file that
-    declares more than it carries fails here, in time linear in its size.
+    Walks the chunk lengths only (no decoding; a copy of the stream and a list of views): a file
+    that declares more than it carries fails here, in time linear in its size.
     """
     n = num_chunks(num_symbols)
     view = memoryview(bytes(stream))
