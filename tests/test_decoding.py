@@ -206,3 +206,16 @@ def test_banded_coding_round_trips(monkeypatch, sample_image):
         coded = fast_codec.compress_latent(codec_, y)
         decoded = fast_codec.decompress_latent(codec_, [[unpack(data).payload]], coded["shape"])
     assert torch.equal(decoded["y_hat"], coded["y_hat"])
+
+
+def test_taco_info_shows_the_quality(tiny_elic, sample_image, tmp_path, capsys):
+    import json
+
+    from taco.cli import main
+
+    f = unpack(taco.compress(sample_image.crop((0, 0, 64, 64)), None, tiny_elic))
+    path = tmp_path / "q.taco"
+    path.write_bytes(pack(TacoHeader(**{**f.header.__dict__, "quality": 5}), f.payload))
+    assert main(["info", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["format_version"], info["quality"], info["header_bytes"]) == (3, 5, 22)
