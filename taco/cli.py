@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .memory import MAX_DECODE_PIXELS
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -337,6 +338,11 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
     headers = {src: read_taco(src).header for src in files}  # every file checked first
+    for src, h in headers.items():
+        if args.max_pixels and h.width * h.height > args.max_pixels:
+            raise CLIError(f"{src}: declares a {h.width}x{h.height} image ({h.width * h.height:,} "
+                           f"pixels), over --max-pixels {args.max_pixels:,} (decoding at most that "
+                           "stays under 2 GB of memory); pass --max-pixels 0 to decode it anyway")
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
                         beside_suffix=".decoded.png", force=args.force)
     for dst in set(dsts):
@@ -359,7 +365,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         model = models[args.model or headers[src].model_id]
         with StageReporter(f"{count}{src}", delay=_stage_delay(args)) as progress:
             t0 = time.perf_counter()
-            image = decompress(src.read_bytes(), model, progress=progress)
+            image = decompress(src.read_bytes(), model, max_pixels=args.max_pixels or None,
+                               progress=progress)
             ms = 1000 * (time.perf_counter() - t0)
             progress("writing", 0, 1)
             buf = io.BytesIO()
@@ -402,6 +409,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             "format_version": h.version,
             "model_id": h.model_id,
             "model_fingerprint": h.fingerprint.hex(),
+            "quality": h.quality,
             "width": h.width,
             "height": h.height,
             "original_mode": h.mode,
@@ -468,6 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
     d.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
     d.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    d.add_argument("--max-pixels", type=int, metavar="N", default=MAX_DECODE_PIXELS,
+                   help=f"refuse files that declare more than N pixels (default: {MAX_DECODE_PIXELS}, "
+                   "decoded in under 2 GB of memory; 0: no cap)")
     d.set_defaults(func=cmd_decompress)
 
     i = sub.add_parser("info", help="show the header of .taco files",
@@ -513,10 +524,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("interrupted", file=sys.stderr)
             return 130
         except Exception as exc:
-            if not is_user_error(exc):
-                raise
-            # OSError: a file that cannot be read or written (missing, a folder, disk full)
-            text = _os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+            if is_user_error(exc):
+                # OSError: a file that cannot be read or written (missing, a folder, disk full)
+                text = _os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+            else:  # MemoryError, std::bad_alloc, torch's allocator: one line; anything else: a bug
+                from .memory import OutOfMemoryError, allocation_failure
+
+                what = allocation_failure(exc)
+                if what is None:
+                    raise
+                text = what if isinstance(exc, OutOfMemoryError) else f"out of memory: {what}"
             print(f"taco {args.command}: error: {text}", file=sys.stderr)
             return 2
 
