@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .memory import MAX_DECODE_PIXELS
+from .memory import MAX_DECODE_PIXELS, decode_memory_estimate
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -338,11 +338,14 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
     headers = {src: read_taco(src).header for src in files}  # every file checked first
-    for src, h in headers.items():
-        if args.max_pixels and h.width * h.height > args.max_pixels:
-            raise CLIError(f"{src}: declares a {h.width}x{h.height} image ({h.width * h.height:,} "
-                           f"pixels), over --max-pixels {args.max_pixels:,} (decoding at most that "
-                           "stays under 2 GB of memory); pass --max-pixels 0 to decode it anyway")
+    for src, h in headers.items():  # the decoder's own cap check, before any model loads
+        pixels = h.width * h.height
+        if args.max_pixels and pixels > args.max_pixels:
+            raise CLIError(
+                f"{src}: this file declares a {h.width}x{h.height} image ({pixels:,} pixels), "
+                f"over the decoder's cap of {args.max_pixels:,}; decoding it would take about "
+                f"{decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models: "
+                "pass --max-pixels 0 to decode it anyway")
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
                         beside_suffix=".decoded.png", force=args.force)
     for dst in set(dsts):
