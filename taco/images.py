@@ -146,9 +146,9 @@ def load_image(
                 ImageConversionWarning,
                 stacklevel=2,
             )
-            # A plain single-frame copy, detached from the (closed) multi-frame file.
-            im = im.copy()
-        return _upright(im, path) if orient else im
+        # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
+        image: Image.Image = im.copy() if n_frames > 1 else im
+        return _upright(image, path) if orient else image
 
 
 def _upright(image: Image.Image, path: Path) -> Image.Image:
