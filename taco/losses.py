@@ -250,8 +250,8 @@ class ClipTowers(nn.Module):
             )
         from transformers import CLIPModel
 
-        from .text._hf import check_vocab, quiet_transformers
         from .text.clip import _clip_tokenizer_class
+        from .text.hf import check_vocab, quiet_transformers
 
         try:
             with quiet_transformers():
@@ -335,7 +335,7 @@ def tiny_clip_model(seed: int = 0) -> nn.Module:
     """
     from transformers import CLIPConfig, CLIPModel
 
-    from .text._hf import quiet_transformers
+    from .text.hf import quiet_transformers
 
     config = CLIPConfig(
         text_config=TINY_CLIP_TEXT, vision_config=TINY_CLIP_VISION, projection_dim=16

@@ -93,7 +93,7 @@ class Captioner:
                     f"captioner {name!r} is not a local model folder or in the Hugging Face "
                     f"cache ({exc.__class__.__name__})"
                 ) from None
-            from taco.text._hf import hub_offline, hub_unreachable
+            from taco.text.hf import hub_offline, hub_unreachable
 
             why = "HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set" if hub_offline() else hub_unreachable()
             if why:
@@ -107,7 +107,7 @@ class Captioner:
     def _load(self, name: str, local_files_only: bool) -> tuple[Any, Any, Any]:
         from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
 
-        from taco.text._hf import quiet_transformers
+        from taco.text.hf import quiet_transformers
 
         with quiet_transformers():
             config = AutoConfig.from_pretrained(name, local_files_only=local_files_only)

@@ -27,7 +27,8 @@ from typing import Any
 
 import torch
 
-from ._hf import (
+from .base import TextEncoderUnavailable
+from .hf import (
     HFTextEncoder,
     check_vocab,
     hub_offline,
@@ -35,7 +36,6 @@ from ._hf import (
     load_pretrained_model,
     quiet_transformers,
 )
-from .base import TextEncoderUnavailable
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 CLIP_PATH_ENV = "TACO_CLIP_PATH"
