@@ -18,9 +18,9 @@ from typing import Any
 import torch
 from safetensors import safe_open
 
-from .. import __version__
 from ..atomic import save_safetensors_atomic
 from ..checksums import sha256_file
+from ..version import __version__
 from .elic import ELIC
 from .taco import TACO
 
