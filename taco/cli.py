@@ -20,7 +20,7 @@ from . import __version__
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 DEFAULT_MODEL = "taco-minilm-small-q4"
 #: Modules that add their own subcommands through ``register(subparsers)`` (train, evaluate, ...).
-COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench")
+COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench.cli")
 
 
 class CLIError(Exception):
