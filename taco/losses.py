@@ -250,12 +250,12 @@ class ClipTowers(nn.Module):
             )
         from transformers import CLIPModel
 
-        from .text.clip import _clip_tokenizer_class
+        from .text.clip import clip_tokenizer_class
         from .text.hf import check_vocab, quiet_transformers
 
         try:
             with quiet_transformers():
-                tokenizer = _clip_tokenizer_class().from_pretrained(name, local_files_only=True)
+                tokenizer = clip_tokenizer_class().from_pretrained(name, local_files_only=True)
                 check_vocab(tokenizer, repr(name))
                 loaded: Any = CLIPModel.from_pretrained(
                     name, local_files_only=True, output_loading_info=True

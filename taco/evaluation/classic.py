@@ -29,9 +29,11 @@ from PIL import Image
 
 from taco.images import image_to_tensor, tensor_to_image
 
+from ..distributed import DistEnv
 from .datasets import EvalDataset
 from .measure import IMAGE_METRICS, SetMetrics, pair_metrics, write_json
-from .runner import Dist, Job, JobResult, read_rows, run_jobs
+from .results import TEXT_COLUMNS, check_resume, finish_run, result_header
+from .runner import Job, JobResult, read_rows, run_jobs
 
 __all__ = [
     "CLASSIC_CODECS",
@@ -305,12 +307,10 @@ def _run_codec(
     label: str,
     sets: SetMetrics | None,
     captioner: Any,
-    dist: Dist | None,
+    dist: DistEnv | None,
     progress: bool,
 ) -> Path:
-    from .evaluate import TEXT_COLUMNS, _check_resume, _header, finish_run
-
-    dist = dist or Dist()
+    dist = dist or DistEnv()
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
     features_dir = out_dir / f"{stem}.features"
     run = {
@@ -320,10 +320,10 @@ def _run_codec(
         "captioner": getattr(captioner, "name", None),
         **{k: v for k, v in header_extra.items() if k == "matched_to_fingerprint"},
     }
-    header = _header(kind, label, codec.name, dataset, run, "cpu", codec_settings=codec.describe(),
+    header = result_header(kind, label, codec.name, dataset, run, "cpu", codec_settings=codec.describe(),
                      csv=csv_path.name, **header_extra)
     if dist.is_main:
-        _check_resume(json_path, run)
+        check_resume(json_path, run)
         write_json(json_path, header)
     columns = CLASSIC_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
     work = _classic_work(codec, dataset, quality_of, sets, captioner)
@@ -343,7 +343,7 @@ def evaluate_codec(
     qualities: Sequence[int] | None = None,
     sets: SetMetrics | None = None,
     captioner: Any = None,
-    dist: Dist | None = None,
+    dist: DistEnv | None = None,
     progress: bool = True,
 ) -> Path:
     """Code every image at every quality of the sweep: ``out_dir/CODEC.{csv,json}``, one point
@@ -365,7 +365,7 @@ def evaluate_matched(
     *,
     sets: SetMetrics | None = None,
     captioner: Any = None,
-    dist: Dist | None = None,
+    dist: DistEnv | None = None,
     progress: bool = True,
 ) -> Path:
     """Code each image at the quality whose bpp is closest to the model's bpp on that image.

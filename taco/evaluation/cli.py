@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..commands import CLIError
 from .caption import DEFAULT_CAPTIONER
 from .measure import DEFAULT_CMMD_CLIP
 
@@ -16,8 +17,6 @@ __all__ = ["register"]
 
 
 def _cli_error(exc: BaseException) -> Exception:
-    from taco.cli import CLIError
-
     return CLIError(str(exc))
 
 
@@ -88,9 +87,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except (EvaluationError, DatasetError, ResultsFileError, CodecUnavailable, CaptionerUnavailable,
             FileNotFoundError) as exc:
         raise _cli_error(exc) from None
-    from .runner import Dist
+    from ..distributed import dist_env_from_environ
 
-    if Dist.from_env().is_main:
+    if dist_env_from_environ().is_main:
         _print_summary(written)
     return 0
 
