@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -428,23 +429,43 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
     )
 
 
+#: model -> (config digest, (name, tensor, _version, data_ptr) per state entry, fingerprint); kept
+#: beside the model, not on it, so that the weak references never travel with a pickled model.
+_FINGERPRINTS: weakref.WeakKeyDictionary[Any, tuple[str, list[Any], bytes]] = weakref.WeakKeyDictionary()
+
+
 def model_fingerprint(model: ELIC) -> bytes:
     """8 bytes of SHA-256 over the model's config and every weight and table.
 
-    Written into each ``.taco`` file so a file is never decoded by a different model. Cached on the
-    model; call :func:`invalidate_fingerprint` after changing weights in place.
+    Written into each ``.taco`` file so a file is never decoded by a different model. Cached per
+    model and recomputed when a weight or table changes: when a tensor of its state is replaced
+    (``update(force=True)``, ``p.data = ...``) or written in place (an optimizer step,
+    ``load_state_dict``, ``p.mul_()`` under ``no_grad``: torch counts those in ``_version``). Writes
+    through ``p.data`` are not counted: call :func:`invalidate_fingerprint` after those.
     """
-    cached = getattr(model, "_taco_fingerprint", None)
-    if cached is not None:
-        return cached
-    h = hashlib.sha256(model.config.digest().encode())  # type: ignore[operator]
-    for name, t in sorted(model.state_dict().items()):
+    digest = model.config.digest()  # type: ignore[operator]
+    state = model.state_dict(keep_vars=True)
+    cached = _FINGERPRINTS.get(model)
+    if cached is not None and cached[0] == digest and _same_tensors(cached[1], state):
+        return cached[2]
+    h = hashlib.sha256(digest.encode())
+    for name, t in sorted(state.items()):
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().numpy().tobytes())
     fp = h.digest()[:8]
-    model._taco_fingerprint = fp  # type: ignore[assignment]
+    marks = [(name, weakref.ref(t), t._version, t.data_ptr()) for name, t in state.items()]
+    _FINGERPRINTS[model] = (digest, marks, fp)
     return fp
 
 
+def _same_tensors(marks: list[tuple[str, Any, int, int]], state: dict[str, torch.Tensor]) -> bool:
+    """Whether ``state`` holds the very tensors of ``marks``, unwritten since."""
+    return len(marks) == len(state) and all(
+        name in state and ref() is state[name] and version == state[name]._version
+        and ptr == state[name].data_ptr()
+        for name, ref, version, ptr in marks
+    )
+
+
 def invalidate_fingerprint(model: ELIC) -> None:
-    model.__dict__.pop("_taco_fingerprint", None)
+    _FINGERPRINTS.pop(model, None)
