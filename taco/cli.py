@@ -14,10 +14,14 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .commands import CLIError
 from .resolve import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from .models.elic import ELIC
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 #: Modules that add their own subcommands through ``register(subparsers)`` (train, evaluate, ...).
@@ -27,7 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "ta
 # --------------------------------------------------------------------------- models
 
 
-def _model(name: str | None):  # noqa: ANN202
+def _model(name: str | None) -> ELIC:
     """``--model`` value -> model (:func:`taco.resolve.resolve_model`), saying so when it is
     an architecture's untrained seed-0 initialisation."""
     from .resolve import resolve_model
@@ -169,7 +173,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     files = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
-    models: dict[str, object] = {}
+    models: dict[str, ELIC] = {}
     t_all = time.perf_counter()
     for src in _progress(files, many and not args.quiet, "decompress"):
         data = src.read_bytes()
@@ -180,7 +184,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         dst = output_path(src, args.output, many, ".png" if args.output else ".decoded.png")
         _check_overwrite(dst, args.force)
         t0 = time.perf_counter()
-        image = decompress(data, models[key])  # type: ignore[arg-type]
+        image = decompress(data, models[key])
         ms = 1000 * (time.perf_counter() - t0)
         image.save(dst)
         if not args.quiet:

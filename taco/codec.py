@@ -201,7 +201,7 @@ def model_text_encoder(model: ELIC, *, shared: bool = True) -> TextEncoder | Non
     """
     if not model.uses_text:
         return None
-    spec = dict(model.config.text_encoder)  # type: ignore[attr-defined]
+    spec = dict(model.config.text_encoder)
     return (get_text_encoder if shared else build_text_encoder)(spec.pop("name"), **spec)
 
 

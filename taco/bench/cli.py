@@ -51,14 +51,15 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     from .latency import BenchConfig
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    over = dict(runs=args.runs, warmup=args.warmup, crop=args.crop, images=args.images,
-                taco_model=args.taco_model, elic_model=args.elic_model, batch=args.batch,
-                device=device, threads=args.threads, output=args.output)
+    over: dict[str, Any] = dict(
+        runs=args.runs, warmup=args.warmup, crop=args.crop, images=args.images,
+        taco_model=args.taco_model, elic_model=args.elic_model, batch=args.batch, device=device,
+        threads=args.threads, output=args.output)
     if args.no_clip_b:
         over["clip_b"] = False
     if args.quick:
         return BenchConfig.quick_defaults(**over)
-    return BenchConfig(**{k: v for k, v in over.items() if v is not None})  # type: ignore[arg-type]
+    return BenchConfig.with_overrides(**over)
 
 
 def _write_json(path: str, result: Any) -> None:

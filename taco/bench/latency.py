@@ -48,11 +48,15 @@ class BenchConfig:
     output: str | None = None
 
     @classmethod
+    def with_overrides(cls, **overrides: Any) -> BenchConfig:
+        """The defaults with every override that is not None."""
+        return dataclasses.replace(cls(), **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
     def quick_defaults(cls, **overrides: Any) -> BenchConfig:
-        base = dict(quick=True, runs=3, warmup=1, crop=128, images=list(SAMPLE_IMAGES[:2]),
+        quick = cls(quick=True, runs=3, warmup=1, crop=128, images=list(SAMPLE_IMAGES[:2]),
                     taco_model="taco-tiny", elic_model="elic-tiny", clip_b=False, batch=2)
-        base.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**base)  # type: ignore[arg-type]
+        return dataclasses.replace(quick, **{k: v for k, v in overrides.items() if v is not None})
 
 
 # --------------------------------------------------------------------------- systems
@@ -193,7 +197,8 @@ def headline_ratios(s: dict[str, Any]) -> dict[str, float | None]:
 
     def entropy_ms(system: str) -> float | None:
         parts = [_median(s, system, k) for k in ("hyper", "entropy_coding", "entropy_decoding")]
-        return None if None in parts else sum(parts)  # type: ignore[arg-type]
+        known = [p for p in parts if p is not None]
+        return sum(known) if len(known) == len(parts) else None
 
     elic_enc = _median(s, "elic", "encode")
     out = {

@@ -31,7 +31,6 @@ def profile_entropy_coding(
     is "other" (cat, zeros, embed/unembed, Python).
     """
     import cProfile
-    import pstats
 
     codec = model.latent_codec
     with torch.no_grad():
@@ -58,7 +57,8 @@ def profile_entropy_coding(
                 for _ in range(runs):
                     fn()
                 prof.disable()
-            stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+            prof.create_stats()  # what pstats.Stats(prof) reads
+            stats = prof.stats
             total = sum(v[2] for v in stats.values())  # tottime of every function
             cats = {name: 0.0 for name, _ in CATEGORIES}
             for (file, _, func), v in stats.items():

@@ -274,7 +274,8 @@ def _classic_work(
             return JobResult(None)
         quality, target = quality_of(job)
         if quality is None:  # matched: search the quality for this image
-            quality, data, decoded = code_at_bpp(codec, pil, float(target))  # type: ignore[arg-type]
+            assert target is not None
+            quality, data, decoded = code_at_bpp(codec, pil, target)
         else:
             data, decoded = codec.code(pil, quality)
         x = sample.image.unsqueeze(0)  # (1, 3, H, W)

@@ -18,7 +18,7 @@ import io
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,7 +135,7 @@ class _CSVWriter:
         else:
             _repair_tail(path)
 
-    def _write(self, rows: Iterable[dict[str, object]], header: bool = False, mode: str = "a") -> None:
+    def _write(self, rows: Iterable[Mapping[str, object]], header: bool = False, mode: str = "a") -> None:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         if header:
@@ -147,7 +147,7 @@ class _CSVWriter:
             f.flush()
             os.fsync(f.fileno())
 
-    def append(self, rows: list[dict[str, object]]) -> None:
+    def append(self, rows: Sequence[Mapping[str, object]]) -> None:
         if rows:
             self._write(rows)
 
@@ -188,7 +188,7 @@ class FeatureStore:
             out[f"{n}.count"] = np.array([len(r) for r in rows], np.int64)
         stamp = f"{self.tag}-{os.getpid()}-{time.time_ns()}"
         tmp = self.folder / f".{stamp}.tmp.npz"
-        np.savez(tmp, **out)  # type: ignore[arg-type]
+        np.savez(tmp, **out)
         os.replace(tmp, self.folder / f"{stamp}.npz")
         self._buffer.clear()
 
@@ -233,7 +233,7 @@ def _merge(csv_path: Path, columns: Sequence[str], jobs: Sequence[Job]) -> None:
     tmp = csv_path.with_name(f".{csv_path.name}.tmp")
     tmp.unlink(missing_ok=True)
     writer = _CSVWriter(tmp, columns)
-    writer.append([r for _, r in ordered])  # type: ignore[misc]
+    writer.append([r for _, r in ordered])
     os.replace(tmp, csv_path)
     for s in shards:
         s.unlink()

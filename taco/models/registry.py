@@ -305,7 +305,7 @@ def _tables_digest(state: dict[str, torch.Tensor], keys: list[str]) -> str:
 
 
 def _rebuild_gaussian_tables(
-    model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str, path: os.PathLike[str]
+    model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str, path: str | os.PathLike[str]
 ) -> None:
     """Fill the Gaussian-conditional tables left out by ``compact_tables`` into ``state``."""
     from compressai.entropy_models import GaussianConditional
