@@ -10,8 +10,14 @@ Every dataset yields :class:`Sample` ``(image (3, H, W) float32 in [0, 1], capti
 - :func:`karpathy_split` + :class:`CaptionedImages`: the Karpathy split of COCO; its "restval"
   part of val2014 is the paper's "MS-COCO 30k" (30,504 images) evaluation set.
 
-Transforms (PIL RGB → (3, H, W) tensor): :func:`train_transform` (random crop + flip),
+Transforms (PIL RGB → (3, H, W) tensor): :func:`train_transform` (random crop, optional flip),
 :func:`center_crop_transform` (COCO evaluation), :func:`no_crop` (Kodak, CLIC).
+
+Training-set rules of the paper's code (effl-lab/TACO ``datasets_MSCOCO.py``): a random 256²
+crop of images at least 256 px on both sides, no flips. ``CaptionedImages(min_side=256)`` drops
+the smaller images (their headers are read once, at construction) and ``train_transform(256,
+hflip=False)`` crops without flipping; ``hflip=True`` and ``min_side=None`` (small images
+upscaled to cover the crop) are taco's earlier behaviour, kept as options.
 
 Unreadable images are skipped, not fatal: ``__getitem__`` warns with a
 :class:`SkippedImageWarning`, counts the image in ``skipped`` and returns the next readable one.
@@ -52,6 +58,7 @@ __all__ = [
     "collate",
     "karpathy_split",
     "no_crop",
+    "read_caption_records",
     "train_transform",
 ]
 
@@ -182,8 +189,9 @@ class CenterCrop:
         return f"CenterCrop(crop={self.crop})"
 
 
-def train_transform(crop: int = 256, hflip: bool = True) -> Transform:
-    """Training: random ``crop``² window (paper: 256), random horizontal flip if ``hflip``."""
+def train_transform(crop: int = 256, hflip: bool = False) -> Transform:
+    """Training: random ``crop``² window (paper: 256); with ``hflip`` also a random horizontal
+    flip (probability 0.5), which the paper's code does not do."""
     return RandomCrop(crop, hflip=0.5 if hflip else 0.0)
 
 
@@ -216,6 +224,18 @@ def _existing_files(root: Path, files: Iterable[str]) -> set[str]:
     return found
 
 
+def _shorter_side(path: Path, default: int) -> int:
+    """The shorter side of the image at ``path`` from its header alone; ``default`` if unreadable
+    (the loader then skips the file with its usual warning)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                return min(im.size)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return default
+
+
 def _sample_seed(seed: int, epoch: int, index: int) -> int:
     state = np.random.SeedSequence([seed, epoch, index]).generate_state(1, np.uint64)
     return int(state[0]) >> 1  # torch.manual_seed takes a non-negative int64
@@ -240,6 +260,11 @@ class CaptionedImages(Dataset[Sample]):
     call, or when none is readable, a ``RuntimeError`` is raised. ``skipped`` counts distinct
     files in *this* process: DataLoader workers keep their own counts.
 
+    ``min_side``: drop, at construction, the records whose image is smaller than ``min_side``
+    px on its shorter side (only the file header is read; counted in ``too_small`` and reported
+    in the same single warning; a header that cannot be read keeps its record, to be skipped on
+    load as usual). None keeps every size (a cropping transform then upscales small images).
+
     ``max_pixels`` is passed to :func:`taco.images.load_image`; ``check_files=False`` skips the
     existence check at construction (the files are still checked, and skipped, on load).
     """
@@ -255,6 +280,7 @@ class CaptionedImages(Dataset[Sample]):
         max_retries: int = 16,
         max_pixels: int | None = MAX_PIXELS,
         check_files: bool = True,
+        min_side: int | None = None,
     ) -> None:
         self.root = Path(root)
         self.transform: Transform = transform if transform is not None else ToTensor()
@@ -275,6 +301,13 @@ class CaptionedImages(Dataset[Sample]):
         else:
             kept = captioned
         self.missing = len(captioned) - len(kept)
+        self.min_side = min_side
+        self.too_small = 0
+        if min_side is not None:
+            if min_side <= 0:
+                raise ValueError(f"min_side must be positive, got {min_side}")
+            big = [r for r in kept if _shorter_side(self.root / r.file, default=min_side) >= min_side]
+            self.too_small, kept = len(kept) - len(big), big
         self.records: list[CaptionRecord] = kept
         self._warn_dropped()
 
@@ -286,7 +319,9 @@ class CaptionedImages(Dataset[Sample]):
                     f"e.g. {short[:3]}"
                 )
         if not kept:
-            raise ValueError(f"no captioned images found under '{self.root}'")
+            small = (f" ({self.too_small} dropped as smaller than {min_side} px on the shorter "
+                     "side)" if self.too_small else "")
+            raise ValueError(f"no captioned images found under '{self.root}'{small}")
 
     def _warn_dropped(self) -> None:
         parts = []
@@ -294,6 +329,8 @@ class CaptionedImages(Dataset[Sample]):
             parts.append(f"{self.missing} listed without an image file")
         if self.uncaptioned:
             parts.append(f"{self.uncaptioned} without captions")
+        if self.too_small:
+            parts.append(f"{self.too_small} under {self.min_side} px on the shorter side")
         if parts:
             warnings.warn(
                 f"{type(self).__name__}('{self.root}'): skipping {' and '.join(parts)}",
@@ -358,7 +395,14 @@ class CaptionedImages(Dataset[Sample]):
         )
 
 
-def _read_captions_jsonl(path: Path) -> list[CaptionRecord]:
+def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
+    """A ``captions.jsonl`` file -> one :class:`CaptionRecord` per image, in file order.
+
+    Each line: ``{"image": NAME, "captions": [...]}`` (or ``"caption": TEXT``); repeated lines
+    for one image merge their captions; blank captions are dropped. ``ValueError`` names the
+    line of a malformed entry.
+    """
+    path = Path(path)
     captions: dict[str, list[str]] = {}  # insertion order = file order; repeated lines merge
     with path.open(encoding="utf-8") as f:
         for line_no, line in enumerate(f, 1):
@@ -400,7 +444,7 @@ class CaptionedFolder(CaptionedImages):
         captions_path = root / captions_file
         if not captions_path.is_file():
             raise FileNotFoundError(f"no captions file '{captions_path}'")
-        records = _read_captions_jsonl(captions_path)
+        records = read_caption_records(captions_path)
         listed = {r.file for r in records}
         unlisted = sorted(
             p.name

@@ -11,7 +11,7 @@ Every term is returned by name so that it can be logged (all scalars, 0-dim tens
 ``bpp``        ``bpp_y + bpp_z`` (the R of Eq. 6)
 ``mse``        mean squared error on [0, 1] images (not clamped)
 ``mse_term``   ``λ·255²·mse`` (CompressAI's scale, as the reference code)
-``lpips``      LPIPS-Alex v0.1, mean over the batch, inputs scaled to [−1, 1]
+``lpips``      LPIPS-Alex v0.1, mean over the batch, in the ``lpips_input`` convention
 ``lpips_term`` ``k_p·lpips``
 ``clip_con``   CLIP's symmetric InfoNCE between f_I(x̂) and f_T(c), temperature fixed at 0.07
 ``clip_img``   ``‖f_I(x) − f_I(x̂)‖₂`` over the whole (B, D) batch matrix (see below)
@@ -21,8 +21,10 @@ Every term is returned by name so that it can be logged (all scalars, 0-dim tens
 
 A switched-off term (``k_p = 0`` or ``k_j = 0``) is reported as 0 and its network (LPIPS or CLIP)
 is never built. Differences to the reference code (SPEC "Known defects"): LPIPS sees [−1, 1]
-inputs, CLIP preprocessing (resize 224, centre crop, CLIP mean/std) is differentiable and runs on
-the images' device, and the CLIP temperature is a constant rather than a stray ``nn.Parameter``.
+inputs by default (``lpips_input="official"`` feeds [0, 1] as the reference code, the convention
+its k_p = 3.5 was tuned in; see :func:`taco.metrics.lpips`), CLIP preprocessing (resize 224,
+centre crop, CLIP mean/std) is differentiable and runs on the images' device, and the CLIP
+temperature is a constant rather than a stray ``nn.Parameter``.
 
 The β term follows the reference: one Frobenius norm of the (B, D) difference of L2-normalised
 embeddings, not a per-image mean, so its size grows like √B. With the paper's batch of 4 that is
@@ -141,7 +143,8 @@ class TacoLoss(RateDistortionLoss):
     :class:`ClipTowers`, a folder / hub id (loaded from local files only), ``"tiny"`` (random tiny
     CLIP, tests only), or None for ``$TACO_CLIP_PATH`` / the cached openai/clip-vit-base-patch32.
     It is loaded here, at construction, so a missing CLIP fails before training starts. LPIPS is
-    built on first use (per device) only when ``k_p > 0``.
+    built on first use (per device) only when ``k_p > 0``. ``lpips_input``: ``"standard"``
+    (images scaled to [−1, 1]) or ``"official"`` (left in [0, 1], as effl-lab/TACO's loss).
 
     forward(out, x, captions): captions (B strings) are needed when ``k_j > 0``.
     """
@@ -153,12 +156,14 @@ class TacoLoss(RateDistortionLoss):
         k_j: float = DEFAULT_K_J,
         beta: float = DEFAULT_BETA,
         clip: ClipTowers | str | os.PathLike[str] | None = None,
+        lpips_input: str = "standard",
     ) -> None:
         super().__init__(lmbda)
         for name, value in (("k_p", k_p), ("k_j", k_j), ("beta", beta)):
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
         self.k_p, self.k_j, self.beta = float(k_p), float(k_j), float(beta)
+        self.lpips_input = metrics.check_lpips_input(lpips_input)
         self._lpips_devices: set[torch.device] = set()
         self.clip: ClipTowers | None = None
         if self.k_j > 0:
@@ -189,10 +194,11 @@ class TacoLoss(RateDistortionLoss):
             with torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
                 metrics.lpips_model(x.device)
             self._lpips_devices.add(x.device)
-        return metrics.lpips(x, x_hat).mean()
+        return metrics.lpips(x, x_hat, self.lpips_input).mean()
 
     def extra_repr(self) -> str:
-        return f"lmbda={self.lmbda}, k_p={self.k_p}, k_j={self.k_j}, beta={self.beta}"
+        return (f"lmbda={self.lmbda}, k_p={self.k_p}, k_j={self.k_j}, beta={self.beta}, "
+                f"lpips_input={self.lpips_input}")
 
 
 def clip_contrastive_loss(image_emb: Tensor, text_emb: Tensor) -> Tensor:

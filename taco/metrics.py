@@ -7,6 +7,8 @@ Full-reference, per image (inputs are float tensors (B, 3, H, W) in [0, 1] unles
 * :func:`ms_ssim` (Wang et al. 2003) on RGB through ``pytorch_msssim``.
 * :func:`lpips` (Zhang et al. 2018, v0.1, AlexNet), offline: linear heads from the ``lpips``
   wheel, AlexNet trunk from ``taco/assets/lpips`` (see ``scripts/convert_lpips_weights.py``).
+  Two input conventions: ``standard`` (inputs scaled to [-1, 1], the default) and
+  ``official`` (effl-lab/TACO's [0, 1], the convention of the paper's LPIPS numbers).
 
 Distribution metrics (sets of images):
 
@@ -39,7 +41,9 @@ from .checksums import sha256_file
 __all__ = [
     "ImageMetrics",
     "InceptionFeatures",
+    "LPIPS_INPUTS",
     "MetricUnavailable",
+    "check_lpips_input",
     "clip_image_embeddings",
     "clip_preprocess",
     "cmmd",
@@ -191,7 +195,8 @@ def lpips_model(device: torch.device | str = "cpu") -> nn.Module:
     Trunk from the shipped ``alexnet_features.safetensors`` (checksum verified), heads from the
     ``lpips`` wheel; never touches the network. Parameters have ``requires_grad=False`` and the
     model is in eval mode, but it stays differentiable with respect to its inputs. Call the
-    returned module as ``model(a, b)`` with inputs in [-1, 1]; :func:`lpips` does the scaling.
+    returned module as ``model(a, b)`` with inputs in [-1, 1]; :func:`lpips` does the scaling
+    (and knows the other convention).
     """
     device = _device_key(device)
     key = str(device)
@@ -200,18 +205,41 @@ def lpips_model(device: torch.device | str = "cpu") -> nn.Module:
     return _LPIPS_CACHE[key]
 
 
-def lpips(x: Tensor, x_hat: Tensor) -> Tensor:
+#: How images in [0, 1] are handed to the LPIPS network (:func:`lpips`'s ``lpips_input``).
+LPIPS_INPUTS = ("standard", "official")
+
+
+def check_lpips_input(lpips_input: str) -> str:
+    """``lpips_input`` if it is one of :data:`LPIPS_INPUTS`, else ``ValueError`` naming them."""
+    if lpips_input not in LPIPS_INPUTS:
+        raise ValueError(
+            f"lpips_input must be one of {', '.join(LPIPS_INPUTS)}, got {lpips_input!r}"
+        )
+    return lpips_input
+
+
+def lpips(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> Tensor:
     """LPIPS v0.1 (AlexNet, linear heads) per image, (B,), lower is better.
 
-    Inputs are in [0, 1] and scaled to [-1, 1] internally (``2 * x - 1``), the range the official
-    model expects (feeding [0, 1] directly is a known defect of the TACO reference code).
+    Inputs are in [0, 1]. ``lpips_input`` says how they reach the network:
+
+    * ``"standard"``: scaled to [-1, 1] (``2 * x - 1``), the range the LPIPS network was trained
+      on (``lpips.LPIPS(...)(a, b, normalize=True)``); the official reference values (e.g. the
+      metric-calibration pairs) are in this convention.
+    * ``"official"``: passed as they are, in [0, 1], as effl-lab/TACO's loss and evaluation
+      scripts do (``lpips.LPIPS(net='alex')(x, x_hat)``). The TACO paper's LPIPS figures and
+      its k_p = 3.5 are in this convention; it gives 10-31 % lower values than ``standard`` on
+      the metric-calibration pairs (docs/official.md).
+
     Differentiable with respect to both inputs, so training can use it as a loss; runs on the
     device of ``x`` in float32.
     """
     _check_pair(x, x_hat)
+    check_lpips_input(lpips_input)
     model = lpips_model(x.device)
-    a = x.to(torch.float32) * 2.0 - 1.0
-    b = x_hat.to(torch.float32) * 2.0 - 1.0
+    a, b = x.to(torch.float32), x_hat.to(torch.float32)
+    if lpips_input == "standard":
+        a, b = a * 2.0 - 1.0, b * 2.0 - 1.0
     return model(a, b).reshape(x.shape[0])  # (B, 1, 1, 1) -> (B,)
 
 
@@ -233,17 +261,22 @@ class ImageMetrics:
 
 @torch.no_grad()
 def compute_metrics(
-    x: Tensor, x_hat: Tensor, which: Sequence[str] = _IMAGE_METRICS
+    x: Tensor,
+    x_hat: Tensor,
+    which: Sequence[str] = _IMAGE_METRICS,
+    lpips_input: str = "standard",
 ) -> ImageMetrics:
     """Evaluate ``which`` of PSNR, MS-SSIM and LPIPS for each image of a batch.
 
     x, x_hat: (B, 3, H, W) in [0, 1]. Both are first clamped and rounded to the 8-bit grid, so
-    every metric sees exactly the images that would be written to disk.
+    every metric sees exactly the images that would be written to disk. ``lpips_input``: the
+    LPIPS convention, see :func:`lpips`.
     """
     unknown = set(which) - set(_IMAGE_METRICS)
     if unknown:
         raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {_IMAGE_METRICS}")
     _check_pair(x, x_hat)
+    check_lpips_input(lpips_input)
     a, b = quantize_8bit(x.float()) / 255.0, quantize_8bit(x_hat.float()) / 255.0
     out: dict[str, Tensor] = {}
     if "psnr" in which:
@@ -251,7 +284,7 @@ def compute_metrics(
     if "ms_ssim" in which:
         out["ms_ssim"] = ms_ssim(a, b)
     if "lpips" in which:
-        out["lpips"] = lpips(a, b)
+        out["lpips"] = lpips(a, b, lpips_input)
     return ImageMetrics(**{k: v.detach().double().cpu() for k, v in out.items()})
 
 

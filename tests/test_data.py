@@ -146,17 +146,35 @@ def test_crop_256_from_100x60_image(folder: Path) -> None:
     assert no_crop()(img).shape == (3, 60, 100)
 
 
+def test_min_side_drops_small_images_at_construction(folder: Path) -> None:
+    """The paper's training rule: images under 256 px on the shorter side are not used."""
+    with pytest.warns(SkippedImageWarning, match="1 under 256 px on the shorter side"):
+        ds = CaptionedFolder(folder, transform=train_transform(256), min_side=256)
+    # small.png (100x60) dropped; corrupt.png's header cannot be read: kept, skipped on load
+    assert [r.file for r in ds.records] == ["red.png", "green.jpg", "corrupt.png"]
+    assert ds.too_small == 1 and ds.min_side == 256
+    assert _quiet_folder(folder, min_side=60).too_small == 0  # the shorter side counts, >= keeps
+    assert _quiet_folder(folder, min_side=61).too_small == 1
+    readable = [CaptionRecord(f, ("a caption",)) for f in ("red.png", "green.jpg", "small.png")]
+    with pytest.raises(ValueError, match=r"\(3 dropped as smaller than 1000 px"), pytest.warns(
+        SkippedImageWarning
+    ):
+        CaptionedImages(folder, readable, min_side=1000)
+    with pytest.raises(ValueError, match="min_side must be positive"):
+        _quiet_folder(folder, min_side=0)
+
+
 def test_train_transform_crops_and_flips() -> None:
     row = np.tile((np.arange(300) % 256).astype(np.uint8)[None, :, None], (280, 1, 3))
     img = Image.fromarray(row)
     torch.manual_seed(0)
-    outs = [train_transform(256)(img) for _ in range(20)]
+    outs = [train_transform(256, hflip=True)(img) for _ in range(20)]
     assert all(o.shape == (3, 256, 256) for o in outs)
     increasing = {bool(o[0, 0, 1] > o[0, 0, 0]) for o in outs}
     assert increasing == {True, False}  # some crops flipped, some not
     starts = {round(o[0, 0, 0].item() * 255) for o in outs if o[0, 0, 1] > o[0, 0, 0]}
     assert len(starts) > 1  # crop position varies
-    unflipped = [train_transform(256, hflip=False)(img) for _ in range(5)]
+    unflipped = [train_transform(256)(img) for _ in range(5)]  # the paper's default: no flips
     assert all(o[0, 0, 1] > o[0, 0, 0] for o in unflipped)
     centre = center_crop_transform(256)(img)
     assert round(centre[0, 0, 0].item() * 255) == 22  # (300 - 256) // 2

@@ -24,6 +24,10 @@ REPO = Path(__file__).parents[1]
 # Official values for the in-repo pair (reference_values.csv, column i03) and our own RGB MS-SSIM.
 I03_PSNR, I03_LPIPS, I03_MS_SSIM_LUMA = 21.1136, 0.7237, 0.6733
 I03_MS_SSIM_RGB = 0.670191  # taco's RGB value (pytorch_msssim), regression only
+# LPIPS with lpips_input="official" (inputs left in [0, 1], as effl-lab/TACO), measured with the
+# official network (the standard values above check it), per calibration pair: regression values.
+OFFICIAL_INPUT_LPIPS = {"i03": 0.619611, "i04": 0.177639, "i06": 0.037656, "i08": 0.046862,
+                        "i19": 0.337194}  # fmt: skip
 
 
 def load_rgb(path: Path) -> torch.Tensor:
@@ -126,6 +130,24 @@ def test_lpips_scales_inputs_to_minus_one_one() -> None:
     assert not torch.allclose(M.lpips(x, y), unscaled, atol=1e-3)
 
 
+def test_lpips_input_conventions_are_the_lpips_package_calls() -> None:
+    """standard == ``LPIPS(a, b, normalize=True)`` (the package scales [0, 1] to [-1, 1]);
+    official == ``LPIPS(a, b)`` on [0, 1] images, the call in effl-lab/TACO's scripts."""
+    x, y = (M.quantize_8bit(rand_images(2, 64, 64, seed)) / 255 for seed in (0, 4))
+    model = M.lpips_model("cpu")
+    with torch.no_grad():
+        assert torch.allclose(M.lpips(x, y, "standard"), model(x, y, normalize=True).flatten())
+        assert torch.allclose(M.lpips(x, y, "official"), model(x, y).flatten())
+        assert torch.equal(M.lpips(x, y), M.lpips(x, y, "standard"))  # the default
+    m = M.compute_metrics(x, y, ["lpips"], lpips_input="official")
+    assert torch.allclose(m.lpips, M.lpips(x, y, "official").double(), atol=1e-6)
+    for bad in ("Official", "[0,1]", ""):
+        with pytest.raises(ValueError, match="lpips_input must be one of standard, official"):
+            M.lpips(x, y, bad)
+        with pytest.raises(ValueError, match="lpips_input"):
+            M.compute_metrics(x, y, ["psnr"], lpips_input=bad)
+
+
 def test_shipped_lpips_trunk_matches_pin_and_layout() -> None:
     from safetensors.torch import load_file
 
@@ -209,6 +231,9 @@ def test_calibration_pair_in_repo() -> None:
     with torch.no_grad():
         assert M.psnr(x, y).item() == pytest.approx(I03_PSNR, abs=1e-3)
         assert M.lpips(x, y).item() == pytest.approx(I03_LPIPS, abs=5e-4)
+        official = M.lpips(x, y, "official").item()
+        assert official == pytest.approx(OFFICIAL_INPUT_LPIPS["i03"], abs=5e-4)
+        assert 1 - official / M.lpips(x, y).item() == pytest.approx(0.144, abs=0.005)
         assert M.ms_ssim(x, y).item() == pytest.approx(I03_MS_SSIM_RGB, abs=1e-4)
         assert M.ms_ssim(luma3(x), luma3(y)).item() == pytest.approx(I03_MS_SSIM_LUMA, abs=5e-3)
 
@@ -224,9 +249,12 @@ def test_calibration_against_official_values() -> None:
         y = load_rgb(SHARED_CALIBRATION / "dist" / f"{name}.png")
         with torch.no_grad():
             assert M.psnr(x, y).item() == pytest.approx(float(official["psnr"][name]), abs=1e-3)
-            assert M.lpips(x, y).item() == pytest.approx(
-                float(official["lpips_alex"][name]), abs=5e-4
-            )
+            standard = M.lpips(x, y, "standard").item()
+            assert standard == pytest.approx(float(official["lpips_alex"][name]), abs=5e-4)
+            # effl-lab/TACO's [0, 1] inputs: 10-31 % lower (docs/official.md)
+            in_01 = M.lpips(x, y, "official").item()
+            assert in_01 == pytest.approx(OFFICIAL_INPUT_LPIPS[name], abs=5e-4)
+            assert 0.09 < 1 - in_01 / standard < 0.32, name
             # Official MS-SSIM is on luma; ours on luma agrees to ~0.005 (RGB can differ by 0.05).
             luma = M.ms_ssim(luma3(x), luma3(y)).item()
             assert luma == pytest.approx(float(official["ms_ssim"][name]), abs=5e-3)

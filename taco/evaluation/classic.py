@@ -31,7 +31,7 @@ from taco.images import image_to_tensor, tensor_to_image
 
 from ..distributed import DistEnv
 from .datasets import EvalDataset
-from .measure import IMAGE_METRICS, SetMetrics, pair_metrics, write_json
+from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics, write_json
 from .results import TEXT_COLUMNS, check_resume, finish_run, result_header
 from .runner import Job, JobResult, read_rows, run_jobs
 
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 CLASSIC_COLUMNS = ("index", "image", "setting", "quality", "target_bpp", "height", "width",
-                   "bytes", "bpp", *IMAGE_METRICS, "sha256")
+                   "bytes", "bpp", *IMAGE_COLUMNS, "sha256")
 VTM_CFG_ENV = "TACO_VTM_CFG"
 
 
@@ -261,6 +261,7 @@ def _classic_work(
     quality_of: Callable[[Job], tuple[int | None, float | None]],
     sets: SetMetrics | None,
     captioner: Any,
+    lpips_input: str,
 ) -> Callable[[Job], JobResult]:
     cache: dict[str, Any] = {}
 
@@ -283,7 +284,7 @@ def _classic_work(
         row: dict[str, object] = {
             "index": job.index, "quality": quality, "target_bpp": target,
             "height": pil.height, "width": pil.width, "bytes": len(data), "bpp": _bpp(data, pil),
-            **pair_metrics(x, x_hat), "sha256": hashlib.sha256(data).hexdigest(),
+            **pair_metrics(x, x_hat, lpips_input), "sha256": hashlib.sha256(data).hexdigest(),
         }
         if captioner is not None:
             if cache["caption"] is None:
@@ -310,6 +311,7 @@ def _run_codec(
     captioner: Any,
     dist: DistEnv | None,
     progress: bool,
+    lpips_input: str,
 ) -> Path:
     dist = dist or DistEnv()
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
@@ -319,6 +321,7 @@ def _run_codec(
         "dataset": {k: dataset.describe()[k] for k in ("name", "kind", "crop")},
         "set_metrics": sets.feature_names if sets else [],
         "captioner": getattr(captioner, "name", None),
+        "lpips_input": lpips_input,
         **{k: v for k, v in header_extra.items() if k == "matched_to_fingerprint"},
     }
     header = result_header(kind, label, codec.name, dataset, run, "cpu", codec_settings=codec.describe(),
@@ -327,7 +330,7 @@ def _run_codec(
         check_resume(json_path, run)
         write_json(json_path, header)
     columns = CLASSIC_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
-    work = _classic_work(codec, dataset, quality_of, sets, captioner)
+    work = _classic_work(codec, dataset, quality_of, sets, captioner, lpips_input)
     report = run_jobs(jobs, work, csv_path, columns, features_dir=features_dir, dist=dist,
                       progress=progress, desc=f"{label} on {dataset.name}")
     if not dist.is_main:
@@ -346,15 +349,16 @@ def evaluate_codec(
     captioner: Any = None,
     dist: DistEnv | None = None,
     progress: bool = True,
+    lpips_input: str = "standard",
 ) -> Path:
     """Code every image at every quality of the sweep: ``out_dir/CODEC.{csv,json}``, one point
-    per quality."""
+    per quality. ``lpips_input``: the LPIPS convention (see :func:`taco.metrics.lpips`)."""
     qs = list(qualities or codec.sweep)
     jobs = [Job(i, name, f"q{q}") for i, name in enumerate(dataset.names) for q in qs]
     return _run_codec(
         codec, dataset, out_dir, codec.name, jobs, lambda j: (int(j.setting[1:]), None),
         {"qualities": qs}, kind="classic", label=codec.label, sets=sets, captioner=captioner,
-        dist=dist, progress=progress,
+        dist=dist, progress=progress, lpips_input=lpips_input,
     )
 
 
@@ -368,6 +372,7 @@ def evaluate_matched(
     captioner: Any = None,
     dist: DistEnv | None = None,
     progress: bool = True,
+    lpips_input: str = "standard",
 ) -> Path:
     """Code each image at the quality whose bpp is closest to the model's bpp on that image.
 
@@ -387,7 +392,7 @@ def evaluate_matched(
         {"matched_to": model_json.name, "matched_to_fingerprint": meta.get("model", {}).get("fingerprint"),
          "matched_to_label": meta.get("label")},
         kind="classic-matched", label=f"{codec.label} @ {meta.get('label')} bpp", sets=sets,
-        captioner=captioner, dist=dist, progress=progress,
+        captioner=captioner, dist=dist, progress=progress, lpips_input=lpips_input,
     )
     if dist is None or dist.is_main:
         result = json.loads(path.read_text(encoding="utf-8"))

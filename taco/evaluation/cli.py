@@ -1,4 +1,5 @@
-"""``taco evaluate``, ``taco plot`` and ``taco caption``: thin wrappers over the library.
+"""``taco evaluate``, ``taco plot``, ``taco caption`` and ``taco import-captions``: thin wrappers
+over the library.
 
 ``taco.cli`` adds these through ``register(subparsers)`` (module listed in ``COMMAND_MODULES``).
 """
@@ -79,6 +80,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         reference=args.reference,
         anchor=args.anchor,
         progress=not args.quiet,
+        lpips_input=args.lpips_input,
+        coco30k_protocol=args.coco30k_protocol,
     )
     from .caption import CaptionerUnavailable
 
@@ -141,6 +144,46 @@ def cmd_caption(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_captions(args: argparse.Namespace) -> int:
+    from .import_captions import CaptionImportError, import_captions, write_captions_jsonl
+
+    out = Path(args.output)
+    if out.is_dir():
+        out = out / "captions.jsonl"
+    if out.exists() and not args.force:
+        raise CLIError(f"{out} exists; pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise CLIError(f"{out.parent}: no such folder")
+    try:
+        records = import_captions(args.file, args.images)
+    except CaptionImportError as exc:
+        raise CLIError(str(exc)) from None
+    captioner = args.captioner or Path(args.file).name
+    write_captions_jsonl(records, out, captioner)
+    n_captions = sum(len(r.captions) for r in records)
+    print(f"{out}: {len(records)} images, {n_captions} captions (captioner: {captioner})")
+    return 0
+
+
+def _register_import_captions(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import-captions", help="the authors' caption JSON (kodak_ofa.json, ...) -> captions.jsonl",
+        description="Convert a caption JSON file of effl-lab/TACO (materials/kodak_ofa.json, "
+        "clic_ofa.json: {NAME: CAPTION}; mscoco_val41k_img_cap_pair.json: {NAME: [CAPTION, ...]}) "
+        "into taco's captions.jsonl, for `taco evaluate kodak:DIR`, `clic:DIR` or `coco30k:ROOT "
+        "--coco30k-protocol official` (see docs/evaluation.md).")
+    p.add_argument("file", metavar="FILE.json", help="the authors' caption JSON file")
+    p.add_argument("-o", "--output", default="captions.jsonl",
+                   help="output file, or a folder to write captions.jsonl into (default: captions.jsonl)")
+    p.add_argument("--images", metavar="LIST.json",
+                   help="keep exactly the images of this JSON list of names (e.g. mscoco_30k_list.json)")
+    p.add_argument("--captioner", metavar="NAME",
+                   help="who wrote the captions, recorded in every line (e.g. OFA, human; "
+                   "default: the JSON file's name)")
+    p.add_argument("-f", "--force", action="store_true", help="overwrite the output file")
+    p.set_defaults(func=cmd_import_captions)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``evaluate``, ``plot`` and ``caption`` to the ``taco`` command line."""
     e = sub.add_parser(
@@ -155,7 +198,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="checkpoint, trained name or architecture (random seed-0); repeatable")
     e.add_argument("-o", "--output", default="runs/eval", help="output folder (default: runs/eval)")
     e.add_argument("--caption-mode", default="true", metavar="MODE",
-                   help="true | shuffled | empty | fixed:TEXT (default: true)")
+                   help="true | shuffled | empty | fixed:TEXT | best-lpips (each caption of the "
+                   "image, keep the lowest-LPIPS file) (default: true)")
     e.add_argument("--compare-caption-modes", metavar="MODES",
                    help="e.g. true,shuffled,empty,fixed:NA: run each and report differences vs true "
                    "with paired bootstrap CIs")
@@ -165,10 +209,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--match-bpp", action="store_true",
                    help="also code each image with each classic codec at the model's bpp for it")
     e.add_argument("--crop", type=int, default=None,
-                   help="centre crop size (default: the paper's rule: 256 for coco30k, none else; 0 = none)")
+                   help="centre crop size (default: the protocol's rule: 256 for coco30k, none for the "
+                   "official coco30k protocol and every other dataset; 0 = none)")
     e.add_argument("--limit", type=int, help="only the first N images")
     e.add_argument("--captions-file", default="captions.jsonl",
-                   help="captions file inside a folder dataset (default: captions.jsonl)")
+                   help="captions file: a name inside the dataset folder (default: captions.jsonl), "
+                   "or a path such as ./kodak-ofa.jsonl (one dataset per call then); "
+                   "`taco import-captions` makes one from the authors' JSON files")
+    e.add_argument("--coco30k-protocol", choices=("paper", "official"), default="paper",
+                   help="coco30k:ROOT as the paper states it (Karpathy restval, centre crop 256, "
+                   "first caption; default) or as effl-lab/TACO's script (their image list, "
+                   "uncropped, their captions: a captions file from `taco import-captions`)")
+    e.add_argument("--lpips-input", choices=("standard", "official"), default="standard",
+                   help="LPIPS convention: standard (inputs scaled to [-1, 1], the default) or "
+                   "official (inputs left in [0, 1] as effl-lab/TACO's scripts; the convention of "
+                   "the paper's LPIPS numbers, 10-31%% lower). Results go to DATASET-lpips-official/")
     e.add_argument("--fid", choices=("auto", "full", "patches", "off"), default="auto",
                    help="FID on whole images (>= --fid-min-images) or 256 px patches (default: auto)")
     e.add_argument("--fid-min-images", type=int, default=2048)
@@ -219,3 +274,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--device", default="cpu")
     c.add_argument("-q", "--quiet", action="store_true")
     c.set_defaults(func=cmd_caption)
+
+    _register_import_captions(sub)

@@ -7,16 +7,22 @@ A dataset is given on the command line as ``KIND:PATH`` or a plain folder path:
                 e.g. ``../shared/data/photos/val``; not cropped. Without ``captions.jsonl`` the
                 images have no caption (``taco caption PATH`` writes one).
 ``kodak:DIR``   Kodak (24 images, ``kodim01.png`` … ``kodim24.png``), not cropped; captions
-                from ``DIR/captions.jsonl`` (machine-made: the paper used OFA).
-``clic:DIR``    CLIC 2020 test (428 images), not cropped; captions as for Kodak.
-``coco30k:ROOT``  MS-COCO 30k: Karpathy "restval" of val2014 (30,504 images), centre crop
-                256×256; ``ROOT/dataset_coco.json`` + ``ROOT/val2014/``; first human caption.
+                from ``DIR/captions.jsonl`` (machine-made: the paper used OFA; ``taco
+                import-captions kodak_ofa.json -o DIR`` writes the authors' OFA captions).
+``clic:DIR``    CLIC 2020 test (428 images), not cropped; captions as for Kodak (the authors'
+                ``clic_ofa.json``).
+``coco30k:ROOT``  MS-COCO 30k as the paper states it: Karpathy "restval" of val2014 (30,504
+                images), centre crop 256×256; ``ROOT/dataset_coco.json`` + ``ROOT/val2014/``;
+                first human caption. ``coco30k_protocol="official"``: as effl-lab/TACO's
+                ``generate_images_mscoco30k.py`` instead (see :data:`COCO30K_PROTOCOLS`).
 ``coco40k:ROOT``  MS-COCO 40k: all of val2014 (40,504 images), not cropped;
                 ``ROOT/val2014/`` + ``ROOT/annotations/captions_val2014.json``; first caption.
 ``samples``     the four public-domain photos shipped in ``taco/assets/samples``.
 ==============  ===========================================================================
 
 The caption used as the "true" caption is always the first one listed for the image.
+``captions_file`` is a file name inside the folder (default ``captions.jsonl``) or, when it has a
+folder part (``./ofa.jsonl``, ``/data/kodak-ofa.jsonl``), a path of its own.
 """
 
 from __future__ import annotations
@@ -37,13 +43,24 @@ from taco.data import (
     center_crop_transform,
     karpathy_split,
     no_crop,
+    read_caption_records,
 )
 
-__all__ = ["DATASET_KINDS", "EvalDataset", "open_dataset"]
+__all__ = ["COCO30K_PROTOCOLS", "DATASET_KINDS", "EvalDataset", "open_dataset"]
 
 DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
 #: Paper crop rule per kind: None = whole image (padded to 64 by the codec and cropped back).
 PAPER_CROP: dict[str, int | None] = {"coco30k": 256}
+#: How ``coco30k:ROOT`` is made. ``paper``: as the paper's §4.1 states it. ``official``: as
+#: effl-lab/TACO's ``generate_images_mscoco30k.py`` does it: the 30,504 val2014 images of their
+#: ``mscoco_30k_list.json``, whole (no crop, no resize), with the captions of their
+#: ``mscoco_val41k_img_cap_pair.json``, both given as one captions file made by ``taco
+#: import-captions`` (their script codes every caption; see docs/official.md).
+COCO30K_PROTOCOLS = {
+    "paper": "Karpathy restval of val2014, centre crop 256, first human caption (paper §4.1)",
+    "official": "effl-lab/TACO generate_images_mscoco30k.py: the images of mscoco_30k_list.json "
+    "from val2014, uncropped, captions of mscoco_val41k_img_cap_pair.json",
+}
 
 
 class DatasetError(ValueError):
@@ -76,6 +93,11 @@ class EvalDataset:
         """The true caption of each image (its first caption; "" for an uncaptioned folder)."""
         return [r.captions[0] for r in self.images.records]
 
+    @property
+    def all_captions(self) -> list[tuple[str, ...]]:
+        """Every caption of each image, in the order the dataset lists them."""
+        return [r.captions for r in self.images.records]
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -101,14 +123,24 @@ def _limit(records: list[CaptionRecord], limit: int | None) -> list[CaptionRecor
     return records[:limit] if limit else records
 
 
+def _captions_path(root: Path, captions_file: str) -> Path:
+    """A bare file name lives in ``root``; anything with a folder part is a path of its own."""
+    path = Path(captions_file).expanduser()
+    if path.is_absolute() or len(path.parts) > 1:
+        if not path.is_file():
+            raise DatasetError(f"{path}: no such captions file")
+        return path.resolve()
+    return root / path
+
+
 def _folder(
     root: Path, kind: str, name: str, crop: int | None, limit: int | None, captions_file: str
 ) -> EvalDataset:
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder")
-    cap_path = root / captions_file
+    cap_path = _captions_path(root, captions_file)
     if cap_path.is_file():
-        folder = CaptionedFolder(root, captions_file, _transform(crop), caption_index=0)
+        folder = CaptionedFolder(root, str(cap_path.resolve()), _transform(crop), caption_index=0)
         records = _limit(folder.records, limit)
         captioners = _captioners(cap_path)
         source = f"{captions_file} (first caption" + (
@@ -144,19 +176,27 @@ def open_dataset(
     crop: int | None = None,
     limit: int | None = None,
     captions_file: str = "captions.jsonl",
+    coco30k_protocol: str = "paper",
 ) -> EvalDataset:
     """Open an evaluation dataset from ``KIND:PATH``, ``samples`` or a folder path.
 
     ``crop`` overrides the paper's crop rule (centre crop to ``crop``×``crop``; 0 = no crop);
     ``limit`` keeps the first ``limit`` images (quick runs); ``captions_file`` selects another
-    captions file in a folder (e.g. ``captions-blip2.jsonl``, for the caption-source study).
+    captions file in a folder (e.g. ``captions-blip2.jsonl``, for the caption-source study) or
+    is a path (see the module docstring). ``coco30k_protocol``: one of
+    :data:`COCO30K_PROTOCOLS` (only ``coco30k:ROOT`` has a choice).
     """
+    if coco30k_protocol not in COCO30K_PROTOCOLS:
+        raise DatasetError(
+            f"coco30k protocol must be one of {', '.join(COCO30K_PROTOCOLS)}, got {coco30k_protocol!r}"
+        )
     kind, sep, rest = spec.partition(":")
     if not sep or kind not in DATASET_KINDS:
         kind, rest = ("samples", "") if spec == "samples" else ("folder", spec)
     if limit is not None and limit <= 0:
         raise DatasetError(f"limit must be positive, got {limit}")
-    eff_crop = PAPER_CROP.get(kind) if crop is None else (crop or None)
+    official = kind == "coco30k" and coco30k_protocol == "official"
+    eff_crop = (None if official else PAPER_CROP.get(kind)) if crop is None else (crop or None)
 
     if kind == "samples":
         root = Path(str(resources.files("taco") / "assets" / "samples"))
@@ -166,6 +206,8 @@ def open_dataset(
         name = kind if kind != "folder" else _slug(root.resolve().name)
         return _folder(root, kind, name, eff_crop, limit, captions_file)
 
+    if official:
+        return _coco30k_official(root, eff_crop, limit, captions_file)
     if kind == "coco30k":
         split_json = root / "dataset_coco.json"
         if not split_json.is_file():
@@ -176,7 +218,8 @@ def open_dataset(
         records = _limit(karpathy_split(split_json, "restval"), limit)
         images = CaptionedImages(root, records, _transform(eff_crop), caption_index=0)
         source = "MS-COCO human captions (Karpathy split, first sentence)"
-        return EvalDataset("coco30k", kind, root, images, eff_crop, source, True, limit)
+        return EvalDataset("coco30k", kind, root, images, eff_crop, source, True, limit,
+                           {"protocol": f"paper: {COCO30K_PROTOCOLS['paper']}"})
 
     # coco40k
     ann = root / "annotations" / "captions_val2014.json"
@@ -190,3 +233,27 @@ def open_dataset(
     images = CaptionedImages(root / "val2014", records, _transform(eff_crop), caption_index=0)
     source = "MS-COCO human captions (captions_val2014.json, first by annotation order)"
     return EvalDataset("coco40k", kind, root, images, eff_crop, source, True, limit)
+
+
+def _coco30k_official(root: Path, crop: int | None, limit: int | None, captions_file: str) -> EvalDataset:
+    """``coco30k:ROOT`` as effl-lab/TACO's script: the images and captions of a captions file
+    (their list and pairs, converted by ``taco import-captions``), from ``ROOT/val2014/``."""
+    cap_path = _captions_path(root, captions_file)
+    if not cap_path.is_file():
+        raise DatasetError(
+            f"{cap_path} not found: the official coco30k protocol takes its images and captions "
+            "from the authors' files: taco import-captions mscoco_val41k_img_cap_pair.json "
+            f"--images mscoco_30k_list.json -o {cap_path}"
+        )
+    try:
+        records = read_caption_records(cap_path)
+    except ValueError as exc:
+        raise DatasetError(str(exc)) from None
+    images = CaptionedImages(root / "val2014", _limit(records, limit), _transform(crop), caption_index=0)
+    captioners = _captioners(cap_path)
+    source = f"{cap_path} (first caption" + (
+        f"; written by {', '.join(captioners)})" if captioners else ")"
+    )
+    extra = {"protocol": f"official: {COCO30K_PROTOCOLS['official']}",
+             "captions_per_image": max(len(r.captions) for r in records)}
+    return EvalDataset("coco30k-official", "coco30k", root, images, crop, source, True, limit, extra)

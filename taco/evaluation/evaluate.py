@@ -6,18 +6,21 @@ metrics compare the decoded image with the original. bpp is 8 × the file's leng
 
 Outputs, per dataset folder ``OUT/DATASET/``:
 
-* ``MODEL.csv``: one row per image (bytes, bpp, PSNR, MS-SSIM, LPIPS, SHA-256 of the file, the
-  caption used; generated captions with ``--text-similarity``). Re-running skips the images
-  already there (resume).
-* ``MODEL.json``: the summary (``format: taco-eval``): mean bpp and metrics, FID / CMMD over the
-  set (which, how, with which network), model id, checkpoint SHA-256 and fingerprint, dataset
-  and caption source, software versions, device.
+* ``MODEL.csv``: one row per image (bytes, bpp, PSNR, MS-SSIM, LPIPS and its convention
+  ``lpips_input``, SHA-256 of the file, the caption used; generated captions with
+  ``--text-similarity``). Re-running skips the images already there (resume).
+* ``MODEL.json``: the summary (``format: taco-eval``): mean bpp and metrics, the LPIPS convention
+  (``lpips_input``: ``standard`` or ``official``), FID / CMMD over the set (which, how, with which
+  network), model id, checkpoint SHA-256 and fingerprint, dataset and caption source, software
+  versions, device.
 * ``MODEL.caption-MODE.*`` for the other caption modes, ``MODEL.caption-modes.json`` for the
   paired comparison against the true captions (``--compare-caption-modes``).
 
 Caption modes (paper Table 3; effl-lab/TACO issue #2 doubts that the caption matters):
 ``true`` (the first caption of each image), ``shuffled`` (another image's caption: a seeded
-derangement), ``empty`` (""), ``fixed:TEXT`` (the same string for every image).
+derangement), ``empty`` (""), ``fixed:TEXT`` (the same string for every image), ``best-lpips``
+(code the image with each of its captions and keep the file with the lowest LPIPS: the choice
+effl-lab/TACO's ``generate_images_mscoco30k.py`` means to make, see docs/official.md).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +41,10 @@ import torch
 
 from ..checksums import sha256_file
 from ..distributed import DistEnv, dist_env_from_environ
+from ..metrics import check_lpips_input
 from .datasets import EvalDataset, open_dataset
 from .measure import (
+    IMAGE_COLUMNS,
     IMAGE_METRICS,
     SetMetrics,
     pair_metrics,
@@ -60,7 +66,7 @@ __all__ = [
 ]
 
 MODEL_COLUMNS = ("index", "image", "setting", "caption", "height", "width", "bytes", "bpp",
-                 *IMAGE_METRICS, "sha256")
+                 *IMAGE_COLUMNS, "sha256")
 
 
 class EvaluationError(ValueError):
@@ -72,7 +78,8 @@ class EvaluationError(ValueError):
 
 @dataclass(frozen=True)
 class CaptionMode:
-    """Which caption the encoder sees: ``true``, ``shuffled``, ``empty`` or ``fixed:TEXT``."""
+    """Which caption the encoder sees: ``true``, ``shuffled``, ``empty``, ``fixed:TEXT`` or
+    ``best-lpips`` (each of the image's captions in turn, keeping the lowest-LPIPS file)."""
 
     kind: str
     text: str = ""
@@ -82,9 +89,11 @@ class CaptionMode:
         kind, sep, text = spec.partition(":")
         if kind == "fixed" and sep:
             return cls("fixed", text)
-        if spec in ("true", "shuffled", "empty"):
+        if spec in ("true", "shuffled", "empty", "best-lpips"):
             return cls(spec)
-        raise EvaluationError(f"unknown caption mode {spec!r}: use true, shuffled, empty or fixed:TEXT")
+        raise EvaluationError(
+            f"unknown caption mode {spec!r}: use true, shuffled, empty, fixed:TEXT or best-lpips"
+        )
 
     def __str__(self) -> str:
         return f"fixed:{self.text}" if self.kind == "fixed" else self.kind
@@ -98,9 +107,10 @@ class CaptionMode:
         return f"fixed-{text}-{digest}" if text else f"fixed-{digest}"
 
     def captions(self, true_captions: Sequence[str], seed: int = 0) -> list[str]:
-        """The caption each image is coded with under this mode."""
+        """The caption each image is coded with under this mode (``best-lpips``: the first of
+        the captions it tries)."""
         n = len(true_captions)
-        if self.kind == "true":
+        if self.kind in ("true", "best-lpips"):
             return list(true_captions)
         if self.kind == "empty":
             return [""] * n
@@ -115,6 +125,9 @@ class CaptionMode:
             "shuffled": f"another image's caption (seeded derangement, seed {seed})",
             "empty": "the empty caption ''",
             "fixed": f"the same caption for every image: {self.text!r}",
+            "best-lpips": "each of the image's captions in turn, keeping the file with the lowest "
+            "LPIPS (an encoder-side choice that looks at the original; as effl-lab/TACO's "
+            "generate_images_mscoco30k.py intends)",
         }[self.kind]
 
 
@@ -194,18 +207,20 @@ def evaluate_model(
     dist: DistEnv | None = None,
     progress: bool = True,
     label: str | None = None,
+    lpips_input: str = "standard",
 ) -> Path:
     """Code every image of ``dataset`` with ``model`` and write ``out_dir/TAG[.caption-MODE].{csv,json}``.
 
     Resumes: images already in the CSV are not coded again. Returns the JSON path (written by
-    rank 0 only under torchrun).
+    rank 0 only under torchrun). ``lpips_input``: the LPIPS convention (``standard`` or
+    ``official``, see :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
     """
     from taco.codec import compress_image, decompress_tensor, encode_text
 
     dist = dist or DistEnv()
     mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
     uses_text = bool(getattr(model, "uses_text", False))
-    if uses_text and mode.kind == "true" and not dataset.captioned:
+    if uses_text and mode.kind in ("true", "best-lpips") and not dataset.captioned:
         raise EvaluationError(
             f"{dataset.root} has no captions ({dataset.caption_source}); caption it first with "
             "`taco caption`, or evaluate with --caption-mode empty / fixed:TEXT"
@@ -213,6 +228,9 @@ def evaluate_model(
     if not uses_text and mode.kind != "true":
         raise EvaluationError(f"{info.model_id} takes no text: caption mode {mode} means nothing for it")
     captions = mode.captions(dataset.captions, seed) if uses_text else [""] * len(dataset)
+    # the captions each image is coded with; best-lpips keeps the lowest-LPIPS one
+    candidates = (dataset.all_captions if uses_text and mode.kind == "best-lpips"
+                  else [(c,) for c in captions])
     device = next(model.parameters()).device
     stem = info.tag + ("" if mode.kind == "true" else f".caption-{mode.slug}")
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
@@ -226,6 +244,7 @@ def evaluate_model(
         "caption_seed": seed if mode.kind == "shuffled" else None,
         "set_metrics": sets.feature_names if sets else [],
         "captioner": getattr(captioner, "name", None),
+        "lpips_input": lpips_input,
     }
     label = label or info.label
     if mode.kind != "true":  # its own point in a figure, never joined to the model's RD curve
@@ -250,12 +269,18 @@ def evaluate_model(
         if sample.name != job.image:  # unreadable: the dataset handed us the next image
             return JobResult(None)
         x = sample.image.unsqueeze(0)  # (1, 3, H, W) in [0, 1]
-        caption = captions[job.index]
-        t0 = time.perf_counter()
-        res = compress_image(x, caption, model)
-        t1 = time.perf_counter()
-        x_hat, _ = decompress_tensor(res.data, model)  # no caption: the decoder never sees text
-        t2 = time.perf_counter()
+        tried = []
+        encode_s = decode_s = 0.0
+        for caption in candidates[job.index]:
+            t0 = time.perf_counter()
+            res = compress_image(x, caption, model)
+            t1 = time.perf_counter()
+            coded, _ = decompress_tensor(res.data, model)  # no caption: the decoder never sees text
+            t2 = time.perf_counter()
+            encode_s, decode_s = encode_s + t1 - t0, decode_s + t2 - t1
+            tried.append((pair_metrics(x.to(device), coded.to(device), lpips_input), caption, res, coded))
+        # one caption, or best-lpips: the lowest LPIPS (the earlier caption on a tie)
+        scores, caption, res, x_hat = min(tried, key=lambda t: t[0]["lpips"])
         row: dict[str, object] = {
             "index": job.index,
             "caption": caption if uses_text else "",
@@ -263,7 +288,7 @@ def evaluate_model(
             "width": res.width,
             "bytes": len(res.data),
             "bpp": res.bpp,
-            **pair_metrics(x.to(device), x_hat.to(device)),
+            **scores,
             "sha256": hashlib.sha256(res.data).hexdigest(),
         }
         if captioner is not None:
@@ -272,7 +297,7 @@ def evaluate_model(
             row["gen_caption_original"] = recon_cache[job.image]
             row["gen_caption_recon"] = captioner.caption_tensor(x_hat)
         feats = sets.features(x_hat) if sets is not None else {}
-        return JobResult(row, feats, {"encode_ms": 1000 * (t1 - t0), "decode_ms": 1000 * (t2 - t1)})
+        return JobResult(row, feats, {"encode_ms": 1000 * encode_s, "decode_ms": 1000 * decode_s})
 
     jobs = [Job(i, name) for i, name in enumerate(dataset.names)]
     report = run_jobs(
@@ -393,6 +418,8 @@ class EvalConfig:
     reference: str = "auto"
     anchor: str | None = None
     progress: bool = True
+    lpips_input: str = "standard"  # LPIPS convention: standard ([-1, 1]) | official ([0, 1])
+    coco30k_protocol: str = "paper"  # paper | official (effl-lab/TACO's script), see datasets
 
 
 def _say(msg: str) -> None:
@@ -410,6 +437,17 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
         device = f"cuda:{dist.local_rank}"
     if not cfg.models and not cfg.classic:
         raise EvaluationError("nothing to evaluate: give --model and/or --classic")
+    try:
+        check_lpips_input(cfg.lpips_input)
+    except ValueError as exc:
+        raise EvaluationError(str(exc)) from None
+    if cfg.coco30k_protocol != "paper" and not any(d.startswith("coco30k:") for d in cfg.datasets):
+        raise EvaluationError("--coco30k-protocol applies to coco30k:ROOT datasets only")
+    if len(Path(cfg.captions_file).parts) > 1 and len(cfg.datasets) > 1:
+        raise EvaluationError(
+            f"--captions-file {cfg.captions_file} is a path, which would caption every dataset "
+            "alike: evaluate one dataset per call, or give a file name inside each folder"
+        )
     modes = [CaptionMode.parse(m) for m in cfg.caption_modes]
     if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
         modes.insert(0, CaptionMode("true"))
@@ -439,9 +477,11 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
             _say(f"note: {info.model_id} has no trained weights: evaluating its seed-0 random "
                  "initialisation (expect meaningless quality)")
     for spec in cfg.datasets:
-        dataset = open_dataset(spec, crop=cfg.crop, limit=cfg.limit, captions_file=cfg.captions_file)
-        out_dir = dataset_dir(cfg.output, dataset)
-        n_full = len(open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file)) if cfg.limit else len(dataset)
+        opening = partial(open_dataset, spec, crop=cfg.crop, captions_file=cfg.captions_file,
+                          coco30k_protocol=cfg.coco30k_protocol)
+        dataset = opening(limit=cfg.limit)
+        out_dir = dataset_dir(cfg.output, dataset, cfg.lpips_input)
+        n_full = len(opening()) if cfg.limit else len(dataset)
         sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
                           cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
         if dist.is_main:
@@ -458,7 +498,8 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
                     continue
                 path = evaluate_model(model, info, dataset, out_dir, mode=mode, sets=sets,
                                       captioner=captioner, seed=cfg.seed, dist=dist,
-                                      progress=cfg.progress, label=label)
+                                      progress=cfg.progress, label=label,
+                                      lpips_input=cfg.lpips_input)
                 runs[str(mode)] = path
                 if mode.kind == "true":
                     model_jsons.append(path)
@@ -474,11 +515,13 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
                 _say(f"\n{info.model_id} on {dataset.name}, caption modes:\n{table}")
         for codec in codecs:
             written.append(evaluate_codec(codec, dataset, out_dir, qualities=cfg.qualities.get(codec.name),
-                                          sets=sets, captioner=captioner, dist=dist, progress=cfg.progress))
+                                          sets=sets, captioner=captioner, dist=dist, progress=cfg.progress,
+                                          lpips_input=cfg.lpips_input))
             if cfg.match_bpp:
                 for mj in model_jsons:
                     written.append(evaluate_matched(codec, dataset, out_dir, mj, sets=sets,
-                                                    captioner=captioner, dist=dist, progress=cfg.progress))
+                                                    captioner=captioner, dist=dist, progress=cfg.progress,
+                                                    lpips_input=cfg.lpips_input))
         if cfg.plot and dist.is_main:
             from .plot import plot_results
 

@@ -1,7 +1,8 @@
 """What evaluation measures, shared by learned models and classic codecs.
 
 * :func:`pair_metrics`: PSNR / MS-SSIM / LPIPS of one image pair through :mod:`taco.metrics`
-  (both images on the 8-bit grid; MS-SSIM is NaN for images under 161 px on a side).
+  (both images on the 8-bit grid; MS-SSIM is NaN for images under 161 px on a side), and the
+  LPIPS convention they were measured in (``lpips_input``: ``standard`` or ``official``).
 * :class:`SetMetrics`: the distribution metrics, FID and CMMD, and the networks behind them.
   FID uses whole images resized to 299×299 (the paper, after Muckley et al. 2023) when the set
   has at least ``fid_min_images`` images, otherwise 256×256 patches as in HiFiC (Mentzer et al.
@@ -28,6 +29,7 @@ from torch import Tensor
 from taco.metrics import (
     InceptionFeatures,
     MetricUnavailable,
+    check_lpips_input,
     clip_image_embeddings,
     compute_metrics,
     fid_from_features,
@@ -35,10 +37,12 @@ from taco.metrics import (
 )
 
 __all__ = [
+    "IMAGE_COLUMNS",
     "IMAGE_METRICS",
     "SetMetrics",
     "environment",
     "hific_patches",
+    "metric_notes",
     "pair_metrics",
     "summarize_rows",
     "write_json",
@@ -46,6 +50,8 @@ __all__ = [
 
 #: Per-image metrics in every results CSV.
 IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
+#: What :func:`pair_metrics` gives per image: the metrics and the LPIPS convention they used.
+IMAGE_COLUMNS = (*IMAGE_METRICS, "lpips_input")
 MS_SSIM_MIN_SIDE = 161  # 5 scales of an 11-tap window (see taco.metrics.ms_ssim)
 #: FID on whole images needs at least as many images as feature dimensions to be full rank.
 FID_MIN_IMAGES = 2048
@@ -56,18 +62,33 @@ METRIC_NOTES = {
     "bpp": "8 x bytes of the file written (container header included) / (H x W) of the image",
     "psnr": "RGB, peak 255, on the 8-bit clamped and rounded reconstruction (taco.metrics.psnr)",
     "ms_ssim": "RGB, 5 scales, pytorch_msssim; NaN (left out of the mean) under 161 px a side",
-    "lpips": "LPIPS v0.1 AlexNet, inputs scaled to [-1, 1] (taco.metrics.lpips)",
+}
+LPIPS_NOTES = {
+    "standard": "LPIPS v0.1 AlexNet, inputs scaled to [-1, 1] (taco.metrics.lpips, "
+    "lpips_input=standard)",
+    "official": "LPIPS v0.1 AlexNet, inputs left in [0, 1] as in effl-lab/TACO's scripts and "
+    "the paper's numbers (taco.metrics.lpips, lpips_input=official); 10-31 % below the standard "
+    "values on the metric-calibration pairs, not comparable with them",
 }
 
 
+def metric_notes(lpips_input: str = "standard") -> dict[str, str]:
+    """How each per-image metric was measured, for the summary JSON."""
+    return {**METRIC_NOTES, "lpips": LPIPS_NOTES[check_lpips_input(lpips_input)]}
+
+
 @torch.no_grad()
-def pair_metrics(x: Tensor, x_hat: Tensor) -> dict[str, float]:
-    """PSNR, MS-SSIM and LPIPS of one pair (1, 3, H, W) in [0, 1]; MS-SSIM NaN if too small."""
+def pair_metrics(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> dict[str, float | str]:
+    """The :data:`IMAGE_COLUMNS` of one pair (1, 3, H, W) in [0, 1]: PSNR, MS-SSIM (NaN if too
+    small), LPIPS in the ``lpips_input`` convention, and that convention's name."""
     which = ["psnr", "lpips"]
     if min(x.shape[-2:]) >= MS_SSIM_MIN_SIDE:
         which.append("ms_ssim")
-    m = compute_metrics(x, x_hat.to(x.device), which)
-    return {k: float(v[0]) if (v := getattr(m, k)) is not None else math.nan for k in IMAGE_METRICS}
+    m = compute_metrics(x, x_hat.to(x.device), which, lpips_input=lpips_input)
+    out: dict[str, float | str] = {
+        k: float(v[0]) if (v := getattr(m, k)) is not None else math.nan for k in IMAGE_METRICS
+    }
+    return {**out, "lpips_input": lpips_input}
 
 
 def hific_patches(x: Tensor, size: int = PATCH) -> Tensor:

@@ -67,8 +67,10 @@ def load_results(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
 
 
 def _dataset_key(result: dict[str, Any]) -> str:
+    """One figure per key: the dataset, its crop and the LPIPS convention (never mixed)."""
     d = result["dataset"]
-    return d["name"] + (f" (crop {d['crop']})" if d.get("crop", "none") != "none" else "")
+    key = d["name"] + (f" (crop {d['crop']})" if d.get("crop", "none") != "none" else "")
+    return key + (" [LPIPS official]" if result.get("lpips_input") == "official" else "")
 
 
 def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
@@ -165,6 +167,7 @@ def plot_results(
     for ds, curves in datasets.items():
         base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{re.sub(r'[^A-Za-z0-9]+', '-', ds).strip('-')}")
         ds_results = [r for r in results if _dataset_key(r) == ds]
+        lpips_input = ds_results[0].get("lpips_input", "standard")
         kinds = {p["dataset_kind"] for c in curves for p in c.points}
         refs = _references(reference, kinds)
         panels = [m for m in metrics if any(_finite(p.get(m)) for c in curves for p in c.points)
@@ -200,10 +203,14 @@ def plot_results(
             for r in refs:
                 pts = [p for p in r.points if m in p]
                 if pts:
+                    other = r.has("lpips") and r.lpips_input not in (None, lpips_input)
                     ax.plot([p["bpp"] for p in pts], [p[m] for p in pts], "--" if len(pts) > 1 else "",
                             marker="s", mfc="none", ms=6, lw=1.2, color=color("ref:" + r.label, "ref"),
-                            label=f"{r.label}, {r.dataset}")
+                            label=f"{r.label}, {r.dataset}"
+                            + (f" (LPIPS: {r.lpips_input} inputs)" if other else ""))
             label, _ = PANELS.get(m, (m, False))
+            if m == "lpips" and lpips_input == "official":
+                label = "LPIPS (AlexNet, [0, 1] inputs) ↓"
             if m == "fid":
                 fid_mode: dict[str, Any] = next(
                     (res["set_metrics"].get("fid", {}) for res in ds_results

@@ -16,9 +16,9 @@ from typing import Any
 
 from .datasets import EvalDataset
 from .measure import (
-    METRIC_NOTES,
     SetMetrics,
     environment,
+    metric_notes,
     original_features,
     summarize_run,
     write_json,
@@ -47,9 +47,15 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
         )
 
 
-def dataset_dir(out: Path, dataset: EvalDataset) -> Path:
-    """``OUT/NAME`` (``OUT/NAME-cropN`` when cropped), shared by every run on the dataset."""
-    return out / (dataset.name + (f"-crop{dataset.crop}" if dataset.crop else ""))
+def dataset_dir(out: Path, dataset: EvalDataset, lpips_input: str = "standard") -> Path:
+    """``OUT/NAME`` (``OUT/NAME-cropN`` when cropped), shared by every run on the dataset.
+
+    Runs with ``lpips_input="official"`` go to ``OUT/NAME[-cropN]-lpips-official``: their LPIPS
+    values are in another convention, so they never share a folder (an RD figure, a BD-rate
+    table) with standard ones.
+    """
+    name = dataset.name + (f"-crop{dataset.crop}" if dataset.crop else "")
+    return out / (name + ("-lpips-official" if lpips_input == "official" else ""))
 
 
 def result_header(
@@ -70,9 +76,10 @@ def result_header(
         "label": label,
         "codec": codec,
         "dataset": dataset.describe(),
+        "lpips_input": run["lpips_input"],
         **extra,
         "run": run,
-        "metric_notes": METRIC_NOTES,
+        "metric_notes": metric_notes(run["lpips_input"]),
         "environment": environment(device),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -21,10 +21,13 @@ from typing import Any
 import yaml
 
 from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
+from ..metrics import LPIPS_INPUTS
 
 PRESETS = ("taco", "elic", "taco-frozen-base")
 #: Registry architecture each preset trains unless ``model`` says otherwise.
 PRESET_MODELS = {"taco": "taco", "elic": "elic", "taco-frozen-base": "taco"}
+#: ``data.small_images``: what happens to images under ``crop`` px on the shorter side.
+SMALL_IMAGES = ("drop", "upscale")
 #: ``model_overrides`` keys that only a model with text has (the text modules' options).
 TEXT_MODEL_KEYS = ("text_injection", "injector_at", "heads", "residual", "use_mask",
                    "learn_gamma", "gamma_init", "text_encoder")
@@ -43,11 +46,19 @@ class DataConfig:
     kind="coco": ``root`` is the images folder (``train2014/``), ``captions`` the annotations
     file (``annotations/captions_train2014.json``); a relative ``captions`` is taken relative to
     ``root``'s parent.
+
+    The defaults follow the paper's code (effl-lab/TACO ``datasets_MSCOCO.py``): images smaller
+    than the crop on their shorter side are dropped (``small_images="drop"``; with the paper's
+    crop of 256 that is their rule) and nothing is flipped (``hflip=False``).
+    ``small_images="upscale"`` (upscale them to cover the crop) and ``hflip=True`` (random
+    horizontal flips) are taco's earlier behaviour.
     """
 
     kind: str = "folder"
     root: str | None = None
     captions: str | None = None
+    small_images: str = "drop"  # "drop" | "upscale": images under `crop` px on the shorter side
+    hflip: bool = False  # random horizontal flips (not in the paper's code)
 
     def captions_path(self) -> Path:
         assert self.root is not None
@@ -96,6 +107,7 @@ class TrainConfig:
     k_p: float = DEFAULT_K_P
     k_j: float = DEFAULT_K_J
     beta: float = DEFAULT_BETA
+    lpips_input: str = "standard"  # LPIPS convention: "standard" ([-1, 1]) | "official" ([0, 1])
     clip_model: str | None = None  # CLIP for the joint term: folder / cached id / "tiny"
     # data
     data: DataConfig = field(default_factory=DataConfig)
@@ -137,6 +149,10 @@ class TrainConfig:
             raise ConfigError(f"data.kind must be 'folder' or 'coco', got {self.data.kind!r}")
         if self.data.kind == "coco" and not self.data.captions:
             raise ConfigError("data.kind=coco needs data.captions (captions_train2014.json)")
+        if self.data.small_images not in SMALL_IMAGES:
+            raise ConfigError(f"data.small_images must be 'drop' or 'upscale', got {self.data.small_images!r}")
+        if self.lpips_input not in LPIPS_INPUTS:
+            raise ConfigError(f"lpips_input must be 'standard' or 'official', got {self.lpips_input!r}")
         if self.text_encoder is not None and self.preset == "elic":
             raise ConfigError("preset elic trains ELIC, which takes no text encoder")
         self._check_model_fits_preset()

@@ -276,14 +276,16 @@ class _Net(nn.Module):
 
 
 def build_train_dataset(cfg: TrainConfig) -> Dataset:
-    """Random ``crop`` windows with a random caption; per-sample randomness from the seed."""
+    """Random ``crop`` windows with a random caption; per-sample randomness from the seed.
+    ``data.small_images`` / ``data.hflip``: see :class:`DataConfig`."""
     d = cfg.data
     if d.root is None:
         raise ConfigError("data.root is not set (the training images)")
-    transform = train_transform(cfg.crop)
+    transform = train_transform(cfg.crop, hflip=d.hflip)
+    kw = {"seed": cfg.seed, "min_side": cfg.crop if d.small_images == "drop" else None}
     if d.kind == "folder":
-        return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform, seed=cfg.seed)
-    return CocoCaptions(d.root, d.captions_path(), transform, seed=cfg.seed)
+        return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform, **kw)
+    return CocoCaptions(d.root, d.captions_path(), transform, **kw)
 
 
 def build_val_dataset(cfg: TrainConfig) -> Dataset | None:
@@ -316,7 +318,8 @@ class Trainer:
         if self.model.uses_text:
             spec = dict(self.model.config.text_encoder)  # type: ignore[attr-defined]
             self.text_encoder = get_text_encoder(spec.pop("name"), **spec).to(self.device)
-        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model)
+        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
+                                lpips_input=cfg.lpips_input)
         self.loss_fn.to(self.device)
 
         self.dataset = build_train_dataset(cfg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 
@@ -91,3 +92,63 @@ def test_one_label_per_model(taco_main, tiny_folder, tmp_path, capsys):
     labels = {json.loads(p.read_text())["model"]["model_id"]: json.loads(p.read_text())["label"]
               for p in (out / "photos").glob("*.json")}
     assert labels == {"elic-tiny": "no text", "taco-tiny": "text"}
+
+
+def test_lpips_input_is_recorded_and_kept_apart(taco_main, tiny_folder, tmp_path):
+    """--lpips-input official: effl-lab/TACO's [0, 1] LPIPS, in every row and JSON, own folder."""
+    from taco.evaluation.plot import collect_curves, load_results
+    from taco.evaluation.runner import read_rows
+
+    out = tmp_path / "eval"
+    base = ["evaluate", str(tiny_folder), "-m", "elic-tiny", "--classic", "jpeg", "--qualities",
+            "jpeg=50", "--limit", "2", "--fid", "off", "--cmmd-clip", "off", "--no-plot", "-q",
+            "-o", str(out)]
+    assert taco_main(base) == 0
+    assert taco_main([*base, "--lpips-input", "official"]) == 0
+    runs = {c: out / ("photos" + ("-lpips-official" if c == "official" else ""))
+            for c in ("standard", "official")}
+    rows = {}
+    for convention, folder in runs.items():
+        for stem in ("jpeg", next(p.stem for p in folder.glob("elic-tiny-*.json"))):
+            result = json.loads((folder / f"{stem}.json").read_text())
+            assert result["lpips_input"] == result["run"]["lpips_input"] == convention
+            assert (("[0, 1]" in result["metric_notes"]["lpips"])
+                    == (convention == "official"))
+            rows[convention, stem.split("-")[0]] = read_rows(folder / result["csv"])
+            assert [r["lpips_input"] for r in rows[convention, stem.split("-")[0]]] == [convention] * 2
+    for codec in ("jpeg", "elic"):
+        for std, off in zip(rows["standard", codec], rows["official", codec], strict=True):
+            assert std["sha256"] == off["sha256"] and std["psnr"] == off["psnr"]  # same files
+            assert float(off["lpips"]) < float(std["lpips"])
+    # an official row holds metrics.lpips(..., "official") of the decoded file
+    from taco.codec import compress_image, decompress_tensor
+    from taco.evaluation.datasets import open_dataset
+    from taco.evaluation.evaluate import load_model
+    from taco.metrics import compute_metrics
+
+    model, _ = load_model("elic-tiny")
+    r = rows["official", "elic"][0]
+    x = open_dataset(str(tiny_folder)).images[0].image.unsqueeze(0)
+    res = compress_image(x, "", model)
+    assert hashlib.sha256(res.data).hexdigest() == r["sha256"]
+    x_hat, _ = decompress_tensor(res.data, model)
+    expected = compute_metrics(x, x_hat, ["lpips"], lpips_input="official").lpips
+    assert float(r["lpips"]) == pytest.approx(float(expected[0]), abs=1e-6)
+    # one figure per convention, never one curve mixing them
+    keys = set(collect_curves(load_results([out])))
+    assert keys == {"photos", "photos [LPIPS official]"}
+
+
+def test_lpips_input_choices(taco_main, tiny_folder, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--lpips-input", "0-1"])
+    assert "invalid choice: '0-1'" in capsys.readouterr().err
+
+
+def test_protocol_and_captions_path_errors(taco_main, tiny_folder, tmp_path, capsys):
+    base = ["evaluate", str(tiny_folder), "-m", "elic-tiny", "-o", str(tmp_path)]
+    assert taco_main([*base, "--coco30k-protocol", "official"]) == 2
+    assert "--coco30k-protocol applies to coco30k:ROOT datasets only" in capsys.readouterr().err
+    two = ["evaluate", str(tiny_folder), f"kodak:{tiny_folder}", "-m", "elic-tiny", "-o", str(tmp_path)]
+    assert taco_main([*two, "--captions-file", str(tmp_path / "c.jsonl")]) == 2
+    assert "is a path, which would caption every dataset alike" in capsys.readouterr().err

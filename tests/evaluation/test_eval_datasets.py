@@ -48,6 +48,49 @@ def test_coco30k_is_karpathy_restval_centre_cropped(tmp_path):
     assert open_dataset(f"coco30k:{tmp_path}", crop=0).crop is None  # explicit override
 
 
+def test_coco30k_official_protocol_is_the_authors_script(tmp_path):
+    """Their list + their captions (one captions file from taco import-captions), uncropped."""
+    from taco.evaluation.import_captions import import_captions, write_captions_jsonl
+
+    pairs = {}
+    for i, size in enumerate([(320, 240), (640, 427), (500, 375)]):
+        name = f"COCO_val2014_{i:012d}.jpg"
+        _jpeg(tmp_path / "val2014" / name, size)
+        pairs[name] = [f"caption {i} a", f"caption {i} b"]
+    (tmp_path / "pairs.json").write_text(json.dumps(pairs))
+    (tmp_path / "list.json").write_text(json.dumps(sorted(pairs)[1:]))
+    with pytest.raises(DatasetError, match="taco import-captions mscoco_val41k_img_cap_pair.json"):
+        open_dataset(f"coco30k:{tmp_path}", coco30k_protocol="official")
+    records = import_captions(tmp_path / "pairs.json", tmp_path / "list.json")
+    write_captions_jsonl(records, tmp_path / "captions.jsonl", "human")
+    ds = open_dataset(f"coco30k:{tmp_path}", coco30k_protocol="official")
+    assert ds.name == "coco30k-official" and ds.kind == "coco30k" and ds.crop is None
+    assert ds.names == sorted(pairs)[1:] and ds.captions == ["caption 1 a", "caption 2 a"]
+    assert ds.all_captions[0] == ("caption 1 a", "caption 1 b")
+    assert tuple(ds.images[0].image.shape) == (3, 427, 640)  # whole, not resized
+    assert ds.describe()["protocol"].startswith("official:") and "written by human" in ds.caption_source
+    assert open_dataset(f"coco30k:{tmp_path}", coco30k_protocol="official", crop=256).crop == 256
+    with pytest.raises(DatasetError, match="coco30k protocol must be one of paper, official"):
+        open_dataset(f"coco30k:{tmp_path}", coco30k_protocol="authors")
+
+
+def test_relative_folder_paths(tiny_folder, monkeypatch):
+    monkeypatch.chdir(tiny_folder.parent)
+    ds = open_dataset(f"kodak:{tiny_folder.name}")
+    assert ds.captioned and len(ds) == 4
+    assert open_dataset(f"kodak:{tiny_folder.name}", captions_file=f"{tiny_folder.name}/captions.jsonl").captioned
+
+
+def test_captions_file_as_a_path(tiny_folder, tmp_path):
+    moved = tmp_path / "ofa.jsonl"
+    (tiny_folder / "captions.jsonl").rename(moved)
+    assert not open_dataset(f"kodak:{tiny_folder}").captioned  # nothing beside the images now
+    ds = open_dataset(f"kodak:{tiny_folder}", captions_file=str(moved))
+    assert ds.captioned and ds.captions[0].startswith("A smiling astronaut")
+    with pytest.raises(DatasetError, match="no such captions file"):
+        open_dataset(f"kodak:{tiny_folder}", captions_file=str(tmp_path / "none.jsonl"))
+
+
 def test_coco40k_is_all_of_val2014_uncropped(tmp_path):
     anns = {"images": [], "annotations": []}
     for i in range(3):

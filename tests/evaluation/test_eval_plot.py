@@ -49,6 +49,8 @@ def test_references_are_labelled_by_dataset():
     elic = references_for("kodak")[0]
     assert elic.points[0] == {"bpp": 0.1235, "psnr": 29.11} and not elic.has("lpips")
     assert {r.label for r in references_for("coco30k")} == {"TACO (paper)", "HiFiC (TACO paper)"}
+    # the TACO paper's LPIPS numbers: images fed to LPIPS in [0, 1] (docs/official.md)
+    assert {r.lpips_input for r in references_for("coco30k")} == {"official"}
 
 
 def test_results_group_into_curves(results_dir):

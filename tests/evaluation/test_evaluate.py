@@ -227,3 +227,39 @@ def test_cmmd_with_an_unavailable_clip_is_skipped_with_a_reason():
 def test_hific_patches(h, w, n):
     patches = hific_patches(torch.rand(1, 3, h, w))
     assert patches.shape == (n, 3, 256, 256)
+
+
+def test_best_lpips_keeps_the_lowest_lpips_caption(text_sensitive, tiny_folder, tmp_path):
+    """Caption mode best-lpips: every caption of the image is coded, the lowest-LPIPS file kept."""
+    from taco.evaluation.measure import pair_metrics
+
+    lines = [json.loads(line) for line in (tiny_folder / "captions.jsonl").read_text().splitlines()]
+    extra = ["a photo", "an orange rocket on the moon", "green grass"]
+    with (tiny_folder / "captions.jsonl").open("w") as f:
+        for rec in lines:
+            f.write(json.dumps({"image": rec["image"], "captions": rec["captions"] + extra}) + "\n")
+    model, info = text_sensitive
+    dataset = open_dataset(str(tiny_folder), limit=2)
+    for lpips_input in ("standard", "official"):
+        path = evaluate_model(model, info, dataset, tmp_path / lpips_input, mode="best-lpips",
+                              progress=False, lpips_input=lpips_input)
+        result = json.loads(path.read_text())
+        assert result["caption_mode"] == "best-lpips" and path.name.endswith(".caption-best-lpips.json")
+        for i, row in enumerate(read_rows(path.with_name(result["csv"]))):
+            x = dataset.images[i].image.unsqueeze(0)
+            tried = {}
+            for caption in dataset.all_captions[i]:
+                res = compress_image(x, caption, model)
+                x_hat, _ = decompress_tensor(res.data, model)
+                tried[caption] = (pair_metrics(x, x_hat, lpips_input)["lpips"], res.data)
+            assert len({data for _, data in tried.values()}) > 1  # the caption changes the file
+            best = min(tried, key=lambda c: tried[c][0])
+            assert row["caption"] == best and float(row["lpips"]) == tried[best][0]
+            assert row["sha256"] == hashlib.sha256(tried[best][1]).hexdigest()
+
+
+def test_best_lpips_needs_captions(text_sensitive, folder_factory, tmp_path):
+    bare = folder_factory(tmp_path / "bare", captions=False)
+    model, info = text_sensitive
+    with pytest.raises(EvaluationError, match="has no captions"):
+        evaluate_model(model, info, open_dataset(str(bare)), tmp_path, mode="best-lpips", progress=False)

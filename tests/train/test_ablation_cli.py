@@ -152,6 +152,10 @@ def test_help_lists_the_flags(capsys, monkeypatch):
 ABLATION = Path(__file__).resolve().parents[2] / "configs" / "ablation"
 #: Keys that do not change what a run computes, or that name the run.
 BOOKKEEPING = {"model_id", "out_dir", "max_steps", "log_interval", "progress", "data"}
+#: Keys added after the built-ins were trained, with the value that does what those runs did.
+ADDED_SINCE = {"lpips_input": "standard"}
+#: The same for the data section (issue 13 made the paper's rules the defaults).
+DATA_ADDED_SINCE = {"small_images": "upscale", "hflip": True}
 
 
 @pytest.mark.parametrize("lmbda, suffix", [(0.0016, "q3"), (0.004, "q4")])
@@ -172,12 +176,14 @@ def test_ablation_configs_are_the_built_in_models_recipe(lmbda, suffix):
         "preset=taco", "model=taco-tgic-minilm-small", "data.root=../shared/data/photos/train",
         "crop=128", "batch_size=8", "workers=1", "epochs=100", "lr_milestones=[80,95]", "lr=0.0003",
         f"lmbda={lmbda}", "k_j=0", "val.root=null", "ckpt_interval=100", "max_steps=1500", "seed=0",
+        "data.small_images=upscale", "data.hflip=true",
     ]).to_dict()  # fmt: skip
     assert resolved("tgic") == command
     for variant, builtin in (("elic", f"elic-small-{suffix}"), ("adapter", f"taco-minilm-small-{suffix}")):
-        mine, theirs = resolved(variant), shipped(builtin)
+        mine, theirs = resolved(variant), {**ADDED_SINCE, **shipped(builtin)}
         assert {k: v for k, v in mine.items() if k not in BOOKKEEPING} == {
             k: v for k, v in theirs.items() if k not in BOOKKEEPING}, variant
+        assert mine["data"] == {**theirs["data"], **DATA_ADDED_SINCE, "root": mine["data"]["root"]}
         assert mine["data"]["root"] == "../shared/data/photos/train" and mine["max_steps"] == 1500
         assert theirs["data"]["root"].endswith("/shared/data/photos/train")
         assert theirs["max_steps"] == 2000  # stopped at the step-1500 checkpoint

@@ -193,3 +193,18 @@ def test_joint_term_needs_captions(towers):
 def test_bad_weights_are_refused(bad):
     with pytest.raises(ValueError):
         TacoLoss(**{"k_j": 0, **bad})
+
+
+def test_lpips_term_follows_lpips_input():
+    """``lpips_input="official"`` is effl-lab/TACO's loss: LPIPS of the [0, 1] images unscaled."""
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    out = _fake_output(x, offset=0.05)
+    parts = {c: TacoLoss(k_p=3.5, k_j=0, lpips_input=c)(out, x) for c in metrics.LPIPS_INPUTS}
+    for c, p in parts.items():
+        expected = metrics.lpips(x, out["x_hat"].detach(), c).mean()
+        assert p["lpips"].item() == pytest.approx(expected.item(), rel=1e-6), c
+        assert p["lpips_term"].item() == pytest.approx(3.5 * expected.item(), rel=1e-6), c
+    assert parts["official"]["lpips"] < parts["standard"]["lpips"]
+    assert TacoLoss(k_j=0).lpips_input == "standard"
+    with pytest.raises(ValueError, match="lpips_input must be one of standard, official"):
+        TacoLoss(k_j=0, lpips_input="0-1")

@@ -17,6 +17,8 @@ def test_defaults_are_the_paper_recipe():
     assert c.lmbda in LAMBDAS and c.preset == "taco" and c.resolved_model() == "taco"
     assert not (c.bf16 or c.channels_last or c.compile) and c.max_steps is None
     assert TrainConfig(preset="elic").resolved_model() == "elic"
+    # the paper's code: images under the crop dropped, no flips; LPIPS in the standard convention
+    assert (c.data.small_images, c.data.hflip, c.lpips_input) == ("drop", False, "standard")
 
 
 def test_step_schedule():
@@ -67,6 +69,10 @@ def test_dumped_config_loads_back(tmp_path):
         ("data.kind=coco", "data.captions"),
         ("lr=-1", "lr must be positive"),
         ("k_p=-0.5", "k_p must be >= 0"),
+        ("lpips_input=[0,1]", "lpips_input must be str"),
+        ("lpips_input=unscaled", "lpips_input must be 'standard' or 'official'"),
+        ("data.small_images=pad", "data.small_images must be 'drop' or 'upscale'"),
+        ("data.hflip=sometimes", "data.hflip must be bool"),
         ("lr_milestones=[48,45]", "increasing"),
         ("data=3", "data must be a mapping"),
         ("nonsense", "key=value"),
@@ -98,3 +104,31 @@ def test_shipped_configs_load():
     assert len(configs) >= 5
     for path in configs:
         load_config(path)
+
+
+def test_data_rules_reach_the_training_set(tmp_path):
+    """small_images / hflip decide what build_train_dataset gives (drop: the paper's rule)."""
+    import json
+    import warnings
+
+    import numpy as np
+    from PIL import Image
+
+    from taco.data import SkippedImageWarning
+    from taco.train.trainer import build_train_dataset
+
+    sizes = {"wide.png": (200, 100), "square.png": (128, 128), "tall.png": (130, 300)}
+    with (tmp_path / "captions.jsonl").open("w") as f:
+        for name, size in sizes.items():
+            Image.fromarray(np.zeros((size[1], size[0], 3), np.uint8)).save(tmp_path / name)
+            f.write(json.dumps({"image": name, "captions": [name]}) + "\n")
+    base = [f"data.root={tmp_path}", "crop=128"]
+    with pytest.warns(SkippedImageWarning, match="1 under 128 px on the shorter side"):
+        paper = build_train_dataset(load_config(None, base))
+    assert [r.file for r in paper.records] == ["square.png", "tall.png"]
+    assert paper.transform.hflip == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        old = build_train_dataset(load_config(None, [*base, "data.small_images=upscale", "data.hflip=true"]))
+    assert len(old) == 3 and old.transform.hflip == 0.5
+    assert old[0].image.shape == (3, 128, 128)  # wide.png upscaled to cover the crop

@@ -1,0 +1,145 @@
+"""``taco import-captions``: the authors' caption JSON files -> taco's ``captions.jsonl``.
+
+effl-lab/TACO publishes the captions of its evaluation sets beside its code (``materials/``), in
+three JSON layouts (read from their repository and their loaders; the files are not shipped here):
+
+* ``{"kodim01.png": "a brick building with red doors and windows", ...}``: one caption per
+  image. ``kodak_ofa.json`` (24 images) and ``clic_ofa.json`` (428), captions made by OFA, read
+  by ``datasets_image_cap.py`` for the Kodak / CLIC evaluation.
+* ``{"COCO_val2014_000000000073.jpg": ["...", "...", ...], ...}``: several captions per image.
+  ``mscoco_val41k_img_cap_pair.json`` (MS-COCO val2014, human captions), which
+  ``generate_images_mscoco30k.py`` iterates caption by caption.
+* ``["COCO_val2014_000000338840.jpg", ...]``: image names only. ``mscoco_30k_list.json``
+  (30,504 val2014 images, the authors' "MS-COCO 30k"); it holds no captions, so it is given as
+  ``--images`` to choose the images of a captions file.
+
+Each image becomes one line ``{"image": NAME, "captions": [...], "captioner": SOURCE}`` (the
+format of :class:`taco.data.CaptionedFolder` and ``taco caption``), sorted by name as the
+authors' loaders sort them. Blank captions are dropped; an image left without any is an error.
+The command line is in :mod:`taco.evaluation.cli`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # taco.data imports torch: not needed to build the parser
+    from taco.data import CaptionRecord
+
+__all__ = [
+    "CaptionImportError",
+    "import_captions",
+    "read_caption_json",
+    "read_image_list",
+    "write_captions_jsonl",
+]
+
+
+class CaptionImportError(ValueError):
+    """A caption JSON file that cannot be imported (unreadable, another layout, missing images)."""
+
+
+def _load_json(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CaptionImportError(f"{path}: not UTF-8 text (expected a JSON file)") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CaptionImportError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+
+
+def _clean(captions: Iterable[str]) -> list[str]:
+    return [c.strip() for c in captions if c.strip()]
+
+
+def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """A caption JSON file of the authors -> ``{image name: [captions]}``.
+
+    Takes ``{NAME: CAPTION}`` (their OFA files) and ``{NAME: [CAPTION, ...]}`` (their COCO
+    pairs). A list of names (``mscoco_30k_list.json``) has no captions and is refused with a hint
+    to pass it as ``--images``.
+    """
+    path = Path(path)
+    data = _load_json(path)
+    if isinstance(data, list):
+        raise CaptionImportError(
+            f"{path} is a list of {len(data)} image names without captions: give it with "
+            "--images LIST.json, and a captions file (e.g. mscoco_val41k_img_cap_pair.json) as FILE"
+        )
+    if not isinstance(data, dict) or not data:
+        raise CaptionImportError(
+            f'{path}: expected {{"NAME": "CAPTION", ...}} or {{"NAME": ["CAPTION", ...], ...}}, '
+            f"got {'an empty object' if data == {} else type(data).__name__}"
+        )
+    out: dict[str, list[str]] = {}
+    for name, value in data.items():
+        if not name.strip():
+            raise CaptionImportError(f"{path}: an image name is empty")
+        if isinstance(value, str):
+            captions = _clean([value])
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            captions = _clean(value)
+        else:
+            raise CaptionImportError(
+                f"{path}: the captions of {name!r} must be a string or a list of strings, "
+                f"got {json.dumps(value)[:60]}"
+            )
+        if not captions:
+            raise CaptionImportError(f"{path}: {name!r} has no caption (only blank text)")
+        out[name] = captions
+    return out
+
+
+def read_image_list(path: str | os.PathLike[str]) -> list[str]:
+    """A JSON list of image names (the authors' ``mscoco_30k_list.json``), duplicates removed."""
+    path = Path(path)
+    data = _load_json(path)
+    if not isinstance(data, list) or not data or not all(isinstance(n, str) and n for n in data):
+        raise CaptionImportError(f'{path}: expected a non-empty JSON list of image names ["NAME", ...]')
+    return list(dict.fromkeys(data))
+
+
+def import_captions(
+    captions_json: str | os.PathLike[str], images: str | os.PathLike[str] | None = None
+) -> list[CaptionRecord]:
+    """The records of ``captions_json`` (see :func:`read_caption_json`), sorted by image name.
+
+    ``images``: a JSON list of names (:func:`read_image_list`); then exactly those images are
+    kept, and one of them without a caption in ``captions_json`` is an error.
+    """
+    from taco.data import CaptionRecord
+
+    table = read_caption_json(captions_json)
+    names = sorted(table)
+    if images is not None:
+        wanted = read_image_list(images)
+        missing = [n for n in wanted if n not in table]
+        if missing:
+            raise CaptionImportError(
+                f"{len(missing)} of the {len(wanted)} images in {images} have no caption in "
+                f"{captions_json}, e.g. {', '.join(missing[:3])}"
+            )
+        names = sorted(wanted)
+    return [CaptionRecord(n, tuple(table[n])) for n in names]
+
+
+def write_captions_jsonl(
+    records: Sequence[CaptionRecord], path: str | os.PathLike[str], captioner: str
+) -> Path:
+    """Write ``records`` as ``captions.jsonl`` lines (atomically: a complete file or none)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("w", encoding="utf-8") as f:
+        for r in records:
+            line = {"image": r.file, "captions": list(r.captions), "captioner": captioner}
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return path
