@@ -1,7 +1,9 @@
 """Compress and decompress images to and from ``.taco`` bytes.
 
 The caption guides the encoder only: :func:`decompress` takes no caption and never loads a text
-encoder. Inputs are padded (replicating the last row/column) to a multiple of 64 and cropped back.
+encoder. The encoder is one path: g_a is the model's own ``analysis``, handed the caption as a
+future that a worker thread fills while g_a's first stages run (:func:`analysis_with_text_overlap`),
+then :func:`entropy_code` and :func:`pack_image`; :mod:`taco.pipeline` batches the same calls. Inputs are padded (replicating the last row/column) to a multiple of 64 and cropped back.
 Coding is deterministic: the same image, caption and model give the same bytes, and a file decodes
 to the same latents on any machine: the entropy-parameter path (h_a, h_s, context and parameter
 networks -> scales, means, CDF indexes) runs in float64 on the CPU (:func:`coding_codec`), because
