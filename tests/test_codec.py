@@ -138,13 +138,23 @@ def test_golden_bytes(tiny_elic, tiny_taco, sample_image):
 
     If this fails, the format, the model code, or the default initialisation changed: that
     breaks every existing .taco file. Update the hashes only on purpose (and bump the version).
+    ``GOLDEN``: the tiny models in CompressAI's layout, the layout of the first built-in models
+    (their hashes from before the reference layout existed); ``GOLDEN_REFERENCE``: as registered.
     """
     crop = sample_image.crop((100, 50, 228, 178))
-    got = {
-        "elic-tiny": hashlib.sha256(taco.compress(crop, None, tiny_elic)).hexdigest(),
-        "taco-tiny": hashlib.sha256(taco.compress(crop, CAPTION, tiny_taco)).hexdigest(),
-    }
-    assert got == GOLDEN
+
+    def digests(elic, taco_model) -> dict[str, str]:
+        return {
+            "elic-tiny": hashlib.sha256(taco.compress(crop, None, elic)).hexdigest(),
+            "taco-tiny": hashlib.sha256(taco.compress(crop, CAPTION, taco_model)).hexdigest(),
+        }
+
+    legacy = {}
+    for name in ("elic-tiny", "taco-tiny"):
+        legacy[name] = taco.create_model(name, seed=0, layout="compressai")
+        legacy[name].model_id = name  # as registered before the field existed
+    assert digests(legacy["elic-tiny"], legacy["taco-tiny"]) == GOLDEN
+    assert digests(tiny_elic, tiny_taco) == GOLDEN_REFERENCE
 
 
 # Format version 2 (one rANS stream, 23-byte header): 919 and 1747 bytes. The decoded latents are
@@ -152,4 +162,8 @@ def test_golden_bytes(tiny_elic, tiny_taco, sample_image):
 GOLDEN = {
     "elic-tiny": "f90f2d12df6d68b8b74feaa41bc5fe5a27815285bc309db2f823d517cc671043",
     "taco-tiny": "d250ab4bd447e1d4ba9d0c063389ab8ebade48284e82bb458297cf94e8876823",
+}
+GOLDEN_REFERENCE = {
+    "elic-tiny": "0b84f42cab9c9939a78cbbb4f033b01e004119e373f168838a3543f3add52f96",
+    "taco-tiny": "eab8bb33bf65c3ce530faea0f5f809e5ea0caef28220e22dd92ecb3db90200da",
 }

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "taco"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("entry", ("taco", "taco.cli", "taco.commands", "taco.*.cli", "taco.*.__main__")),
     ("library", ("taco.codec", "taco.pipeline", "taco.demo", "taco.resolve", "taco.evaluation.*",
-                 "taco.train.*", "taco.bench.*")),
+                 "taco.train.*", "taco.bench.*", "taco.official.*")),
     ("core", ("taco.models.*", "taco.text.*", "taco.bitstream.*", "taco.metrics", "taco.losses",
               "taco.data")),
     ("base", ("taco.version", "taco.atomic", "taco.checksums", "taco.images", "taco.distributed")),

@@ -14,6 +14,7 @@ from taco.bitstream import rans
 from taco.codec import coding_codec, compress_image, decompress_tensor, pad_to_multiple
 from taco.images import image_to_tensor
 from taco.models import create_model, fast_codec
+from taco.models.entropy import scale_indexes
 from taco.pipeline import compress_batch, encode_with_text_overlap
 from taco.text import build_text_encoder
 from taco.text.base import TextEncoder
@@ -56,8 +57,10 @@ def _compressai_elic():
 
 
 @pytest.mark.parametrize("which", ["elic-tiny", "compressai", "coding-codec"])
-def test_fast_codec_symbols_and_latents_equal_compressai(which, sample_image, tiny_elic):
-    """CompressAI's symbols and y_hat, coded as one stream per image instead of 11 strings."""
+def test_fast_codec_symbols_and_latents_equal_compressai(which, sample_image):
+    """CompressAI's symbols and y_hat, coded as one stream per image instead of 11 strings
+    (the CompressAI layout; the reference layout codes itself, tests/models/test_entropy.py)."""
+    tiny_elic = create_model("elic-tiny", seed=0, layout="compressai")
     model = _compressai_elic() if which == "compressai" else tiny_elic
     # "coding-codec": the float64 copy taco.codec codes with, fed float32 latents
     codec = coding_codec(model) if which == "coding-codec" else model.latent_codec
@@ -131,7 +134,7 @@ def test_fast_codec_model_round_trip_matches_model_methods(tiny_taco, sample_ima
 
 
 def test_scale_indexes_equal_build_indexes(tiny_elic):
-    gc = tiny_elic.latent_codec.latent_codec["y"].latent_codec["y0"].latent_codec["y"].gaussian_conditional
+    gc = tiny_elic.latent_codec.gaussian_conditional
     table = gc.scale_table
     scales = torch.cat([
         torch.rand(1000) * 300,  # beyond both ends of the table
@@ -139,12 +142,12 @@ def test_scale_indexes_equal_build_indexes(tiny_elic):
         table, torch.nextafter(table, torch.tensor(0.0)), torch.nextafter(table, torch.tensor(1e9)),
         torch.tensor([0.0, -1.0, 1e30]),
     ]).reshape(1, 1, 1, -1)
-    assert torch.equal(fast_codec._scale_indexes(gc, scales), gc.build_indexes(scales))
+    assert torch.equal(scale_indexes(gc, scales), gc.build_indexes(scales))
 
 
 def test_table_cache_follows_the_buffers():
     model = create_model("elic-tiny", seed=3)
-    eb = model.latent_codec.latent_codec["hyper"].entropy_bottleneck
+    eb = model.latent_codec.entropy_bottleneck
     first = rans.coder_tables(eb)
     assert rans.coder_tables(eb) is first  # reused while the buffers are unchanged
     with torch.no_grad():

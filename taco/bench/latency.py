@@ -152,12 +152,14 @@ def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> No
                 device)
     rec("elic", "g_s", lambda: model.g_s(y_hat.to(device)).clamp_(0, 1), device)
     rec("elic", "decode", lambda: _decode(model, codec, out), device)
-    # the same codec through CompressAI's own latent-codec methods (taco.codec without fast_codec)
-    ref = rec("elic-compressai-path", "encode",
-              lambda: codec.compress(_on(codec, model.analysis(x))), device)
-    rec("elic-compressai-path", "decode",
-        lambda: model.g_s(codec.decompress(ref["strings"], ref["shape"])["y_hat"].to(device))
-        .clamp_(0, 1), device)
+    if model.layout == "compressai":
+        # the same codec through CompressAI's own latent-codec methods (taco.codec without
+        # fast_codec); the reference layout has no other coding path
+        ref = rec("elic-compressai-path", "encode",
+                  lambda: codec.compress(_on(codec, model.analysis(x))), device)
+        rec("elic-compressai-path", "decode",
+            lambda: model.g_s(codec.decompress(ref["strings"], ref["shape"])["y_hat"].to(device))
+            .clamp_(0, 1), device)
     if codec is not model.latent_codec:
         # the model's own float32 latent codec through the fast path (fast, not deterministic
         # across machines and thread counts; what taco.codec did before coding_codec)

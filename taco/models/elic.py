@@ -1,13 +1,20 @@
-"""ELIC (He et al., CVPR 2022) composed from CompressAI's layers and latent codecs.
+"""ELIC (He et al., CVPR 2022) composed from CompressAI's layers, in one of two entropy-model layouts.
 
-Layout: CompressAI's ``Elic2022Official`` (32.07 M parameters at N=192, M=320), not the
-authors' reference layout (36.9 M, heavier context/parameter networks). We build on CompressAI's
-latent codecs and rANS coder instead of re-deriving them; the price is that the reference TACO
-checkpoints cannot be converted one-to-one (their context networks differ).
+The transforms g_a and g_s are ELIC's (residual bottleneck blocks, attention blocks); the analysis
+transform is split into named stages so that the TACO text adapter can be placed between them
+(SPEC table "Analysis transform"). The entropy model (``self.latent_codec``, every part of it in
+that one module) comes in two layouts (``layout=``):
 
-Differences to ``Elic2022Official``: the analysis transform is split into named stages so that
-the TACO text adapter can be placed between them (SPEC table "Analysis transform"), and the
-widths of the channel-context networks are configurable so that tests can build tiny models.
+- ``"reference"`` (the default): the layout of the TACO authors' code, so that their released
+  checkpoints load (:class:`~taco.models.entropy.ReferenceLatentCodec`; SPEC "Reference layout";
+  36,932,427 parameters at N=192, M=320, 38,579,275 with the TACO adapter).
+- ``"compressai"``: CompressAI's ``Elic2022Official`` layout composed from its latent codecs
+  (:func:`elic_latent_codec`; 32,074,200 parameters): h_s N->N->3N/2->2N, one parameter network
+  per group shared by both checkerboard passes, anchors where i + j is even, one Gaussian
+  conditional per group. The layout of the first built-in models (``elic-small-q3`` ...), kept so
+  that they and the files made with them keep working.
+
+The widths of the channel-context networks are configurable so that tests can build tiny models.
 """
 
 from __future__ import annotations
@@ -35,6 +42,11 @@ from compressai.models.base import CompressionModel
 from compressai.models.sensetime import ResidualBottleneckBlock
 from compressai.models.utils import conv, deconv
 from torch import Tensor
+
+from .entropy import ReferenceLatentCodec
+
+#: The entropy-model layouts (see the module docstring).
+LAYOUTS = ("reference", "compressai")
 
 #: Total down-sampling factor of g_a (y) times that of h_a (z): inputs are padded to this.
 PAD_MULTIPLE = 64
@@ -82,7 +94,8 @@ def synthesis_transform(N: int, M: int) -> nn.Sequential:
 def elic_latent_codec(
     N: int, M: int, groups: Sequence[int], ctx_hidden: Sequence[int] = (224, 128)
 ) -> HyperpriorLatentCodec:
-    """ELIC's entropy model: hyperprior z + uneven channel groups with checkerboard context.
+    """ELIC's entropy model in CompressAI's ``Elic2022Official`` layout (``layout="compressai"``):
+    hyperprior z + uneven channel groups with checkerboard context.
 
     Channel context g_ch^(k): all previous groups -> 5x5 convs ``ctx_hidden`` -> 2 c_k.
     Spatial context g_sp^(k): checkerboard-masked 5x5 conv c_k -> 2 c_k on anchors.
@@ -169,6 +182,9 @@ class ELIC(CompressionModel):
     Contract (CompressAI's): ``forward(x) -> {"x_hat", "likelihoods"}``,
     ``compress(x) -> {"strings", "shape"}``, ``decompress(strings, shape) -> {"x_hat"}``.
     ``x`` is (B, 3, H, W) in [0, 1] with H, W multiples of :data:`PAD_MULTIPLE`.
+    ``compress`` gives one rANS stream per image in the reference layout, CompressAI's
+    2 x groups + 1 strings in the CompressAI layout (``.taco`` files are written by
+    :mod:`taco.codec`, one stream per image for both).
     """
 
     uses_text = False
@@ -179,13 +195,20 @@ class ELIC(CompressionModel):
         M: int = 320,
         groups: Sequence[int] = (16, 16, 32, 64, 192),
         ctx_hidden: Sequence[int] = (224, 128),
+        layout: str = "reference",
     ) -> None:
         super().__init__()
-        self.N, self.M, self.groups = N, M, list(groups)
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        self.N, self.M, self.groups, self.layout = N, M, list(groups), layout
         self.g_a: nn.Module = AnalysisTransform(N, M)
         self.g_s = synthesis_transform(N, M)
-        self.latent_codec = elic_latent_codec(N, M, groups, ctx_hidden)
-        apply_context_masks(self)
+        self.latent_codec: ReferenceLatentCodec | HyperpriorLatentCodec
+        if layout == "reference":
+            self.latent_codec = ReferenceLatentCodec(N, M, groups, ctx_hidden)
+        else:
+            self.latent_codec = elic_latent_codec(N, M, groups, ctx_hidden)
+            apply_context_masks(self)
 
     def analysis(self, x: Tensor, text: Any = None) -> Tensor:
         """g_a: (B, 3, H, W) -> y (B, M, H/16, W/16). ELIC ignores text."""
@@ -223,5 +246,6 @@ class ELIC(CompressionModel):
         }
 
     def num_strings(self) -> int:
-        """Entropy-coded strings per image: anchors + non-anchors per group, plus z."""
-        return 2 * len(self.groups) + 1
+        """Kinds of string :meth:`compress` returns per image: one stream (reference layout), or
+        anchors + non-anchors per group plus z (CompressAI layout)."""
+        return 1 if self.layout == "reference" else 2 * len(self.groups) + 1

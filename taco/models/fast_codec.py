@@ -1,8 +1,12 @@
-"""The entropy-coding path of taco's ELIC-style latent codecs: CompressAI's symbols, one stream.
+"""The entropy-coding path of taco's latent codecs: one rANS stream per image, for every layout.
 
-It runs the composition that :func:`taco.models.elic.elic_latent_codec` builds and that
-CompressAI's ``Elic2022Official`` uses (also as the float64 copy ``taco.codec.coding_codec``
-makes of it)::
+The public functions take the latent codec of either layout (``model.latent_codec``, or the
+float64 copy ``taco.codec.coding_codec`` makes of it; see :mod:`taco.models.elic`). The
+reference layout (:class:`~taco.models.entropy.ReferenceLatentCodec`) codes itself into one
+stream, with the helpers below (symbols, scale indexes, z); this module hands the work to it.
+
+For the CompressAI layout this module is the coder. It runs the composition that
+:func:`taco.models.elic.elic_latent_codec` builds and that CompressAI's ``Elic2022Official`` uses::
 
     HyperpriorLatentCodec
       y:     ChannelGroupsLatentCodec -> CheckerboardLatentCodec -> GaussianConditionalLatentCodec
@@ -41,11 +45,11 @@ full resolution on a half-zero input, exactly as CompressAI's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import torch
 import torch.nn as nn
-from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+from compressai.entropy_models import EntropyBottleneck
 from compressai.latent_codecs import (
     ChannelGroupsLatentCodec,
     CheckerboardLatentCodec,
@@ -56,6 +60,17 @@ from compressai.latent_codecs import (
 from torch import Tensor
 
 from ..bitstream.rans import StreamDecoder, StreamEncoder
+from .entropy import (
+    ReferenceLatentCodec,
+    compress_hyper_latent,
+    decompress_hyper_latent,
+    dequantize_symbols,
+    quantize_symbols,
+    scale_indexes,
+)
+
+#: The latent codecs this module codes: either layout (see :func:`supports`).
+LatentCodec: TypeAlias = "ReferenceLatentCodec | HyperpriorLatentCodec"
 
 __all__ = [
     "compress",
@@ -69,53 +84,29 @@ __all__ = [
 ]
 
 
-def _symbols(inputs: Tensor, means: Tensor) -> Tensor:
-    """EntropyModel.quantize(inputs, "symbols", means), operation for operation.
-
-    The difference is stored in ``inputs``' dtype before rounding (an in-place ``-=``): with a
-    float64 codec fed float32 latents (``taco.codec.coding_codec``), ``round(y - means)`` in
-    float64 would differ where the float32 difference lands on x.5.
-    """
-    outputs = inputs.clone()
-    outputs -= means
-    return torch.round(outputs).int()
-
-
-def _dequantize(symbols: Tensor, means: Tensor) -> Tensor:
-    # EntropyModel.dequantize: symbols.type_as(means) + means (same float op, same result)
-    return symbols.type_as(means) + means
-
-
 # --------------------------------------------------------------------------- y: Gaussian conditional
-
-
-def _scale_indexes(gc: GaussianConditional, scales: Tensor) -> Tensor:
-    """GaussianConditional.build_indexes in one pass: #{table[:-1] entries < scale}."""
-    scales = gc.lower_bound_scale(scales)
-    table = gc.scale_table[:-1].to(scales.dtype).contiguous()
-    return torch.searchsorted(table, scales.contiguous()).int()
 
 
 def _gaussian_params(lc: GaussianConditionalLatentCodec, ctx_params: Tensor) -> tuple[Tensor, Tensor]:
     """(indexes, means) for the coder from the context parameters."""
     scales, means = lc._chunk(lc.entropy_parameters(ctx_params))
-    return _scale_indexes(lc.gaussian_conditional, scales), means
+    return scale_indexes(lc.gaussian_conditional, scales), means
 
 
 def _gaussian_compress(
     lc: GaussianConditionalLatentCodec, y: Tensor, ctx_params: Tensor, stream: StreamEncoder
 ) -> Tensor:
     indexes, means = _gaussian_params(lc, ctx_params)
-    symbols = _symbols(y, means)
+    symbols = quantize_symbols(y, means)
     stream.encode(lc.gaussian_conditional, symbols, indexes)
-    return _dequantize(symbols, means)
+    return dequantize_symbols(symbols, means)
 
 
 def _gaussian_decompress(
     lc: GaussianConditionalLatentCodec, stream: StreamDecoder, ctx_params: Tensor
 ) -> Tensor:
     indexes, means = _gaussian_params(lc, ctx_params)
-    return _dequantize(stream.decode(lc.gaussian_conditional, indexes), means)
+    return dequantize_symbols(stream.decode(lc.gaussian_conditional, indexes), means)
 
 
 # --------------------------------------------------------------------------- y: checkerboard
@@ -159,37 +150,14 @@ def _checkerboard_decompress(
     return cb.embed(y_hat_)
 
 
-# --------------------------------------------------------------------------- z: hyperprior
-
-
-def _z_indexes_and_medians(eb: EntropyBottleneck, n: int, size: Any, device: Any) -> tuple[Tensor, Tensor]:
-    c = eb._quantized_cdf.shape[0]
-    indexes = torch.arange(c, dtype=torch.int32, device=device).view(1, c, 1, 1)
-    indexes = indexes.expand(n, c, *size)
-    medians = eb._get_medians().detach().reshape(1, -1, 1, 1).expand(n, -1, 1, 1)
-    return indexes, medians
-
-
-def _hyper_compress(hc: HyperLatentCodec, y: Tensor, stream: StreamEncoder) -> tuple[Any, Tensor]:
-    z = hc.h_a(y)
-    eb = hc.entropy_bottleneck
-    indexes, medians = _z_indexes_and_medians(eb, z.shape[0], z.shape[2:], z.device)
-    symbols = _symbols(z, medians)
-    stream.encode(eb, symbols, indexes)
-    return z.size()[-2:], hc.h_s(_dequantize(symbols, medians))
-
-
-def _hyper_decompress(hc: HyperLatentCodec, stream: StreamDecoder, n: int, shape: Any) -> Tensor:
-    eb = hc.entropy_bottleneck
-    indexes, medians = _z_indexes_and_medians(eb, n, tuple(shape), eb.quantiles.device)
-    return hc.h_s(_dequantize(stream.decode(eb, indexes), medians))
-
-
 # --------------------------------------------------------------------------- public API
 
 
 def supports(codec: nn.Module) -> bool:
-    """Whether ``codec`` is the ELIC composition this module codes (else use its own methods)."""
+    """Whether ``codec`` is a latent codec this module codes: the reference layout, or the
+    CompressAI ELIC composition (else use its own methods)."""
+    if isinstance(codec, ReferenceLatentCodec):
+        return True
     if not isinstance(codec, HyperpriorLatentCodec):
         return False
     y, hyper = codec.latent_codec["y"], codec.latent_codec["hyper"]
@@ -214,33 +182,37 @@ def _check(codec: nn.Module) -> None:
         raise TypeError(f"{type(codec).__name__} is not an ELIC latent codec; use its own methods")
 
 
-def num_symbols(codec: HyperpriorLatentCodec, shape: dict[str, Any]) -> int:
+def num_symbols(codec: LatentCodec, shape: dict[str, Any]) -> int:
     """Symbols one image's stream holds for latent shapes ``shape`` (z, then every y group)."""
     _check(codec)
+    if isinstance(codec, ReferenceLatentCodec):
+        return codec.num_symbols(shape)
     eb = codec.latent_codec["hyper"].entropy_bottleneck
     hz, wz = shape["hyper"]
     return int(eb._quantized_cdf.shape[0] * hz * wz + sum(c * h * w for c, h, w in shape["y"]))
 
 
 @torch.no_grad()
-def compress_hyper(
-    codec: HyperpriorLatentCodec, y: Tensor, stream: StreamEncoder | None = None
-) -> dict[str, Any]:
+def compress_hyper(codec: LatentCodec, y: Tensor, stream: StreamEncoder | None = None) -> dict[str, Any]:
     """The hyper branch: y -> z coded into ``stream`` (a new one if None), the z shape and the
     side parameters h_s(z_hat)."""
     _check(codec)
     stream = StreamEncoder() if stream is None else stream
-    shape, params = _hyper_compress(codec.latent_codec["hyper"], y, stream)
+    if isinstance(codec, ReferenceLatentCodec):
+        return codec.compress_hyper(y, stream)
+    shape, params = compress_hyper_latent(codec.latent_codec["hyper"], y, stream)
     return {"stream": stream, "shape": shape, "params": params}
 
 
 @torch.no_grad()
 def compress_groups(
-    codec: HyperpriorLatentCodec, y: Tensor, side_params: Tensor, stream: StreamEncoder | None = None
+    codec: LatentCodec, y: Tensor, side_params: Tensor, stream: StreamEncoder | None = None
 ) -> dict[str, Any]:
     """The y branch: channel groups, each in two checkerboard passes, coded into ``stream``."""
     _check(codec)
     stream = StreamEncoder() if stream is None else stream
+    if isinstance(codec, ReferenceLatentCodec):
+        return codec.compress_groups(y, side_params, stream)
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
     y_ = torch.split(y, groups.groups, dim=1)
     y_hat = torch.zeros_like(y)
@@ -255,14 +227,18 @@ def compress_groups(
 
 
 @torch.no_grad()
-def compress_latent(codec: HyperpriorLatentCodec, y: Tensor) -> dict[str, Any]:
-    """Entropy-code y (B, M, h, w) as ``codec.compress(y)`` does, into one stream per image.
+def compress_latent(codec: LatentCodec, y: Tensor) -> dict[str, Any]:
+    """Entropy-code y (B, M, h, w) into one stream per image.
 
-    The symbols, y_hat and shapes are CompressAI's; the strings are not: z, then each channel
-    group's anchor and non-anchor pass go into ONE rANS stream per image instead of 11.
     Returns ``{"strings": [[stream_0, ..., stream_{B-1}]], "shape", "y_hat"}`` (CompressAI's
-    layout: a list of string kinds, each a list over the batch; here one kind).
+    layout: a list of string kinds, each a list over the batch; here one kind). For the
+    CompressAI layout the symbols, y_hat and shapes are those of ``codec.compress(y)``; the
+    strings are not: z, then each channel group's anchor and non-anchor pass go into ONE rANS
+    stream per image instead of 11.
     """
+    _check(codec)
+    if isinstance(codec, ReferenceLatentCodec):
+        return codec.compress(y)
     hyper = compress_hyper(codec, y)
     out = compress_groups(codec, y, hyper["params"], hyper["stream"])
     return {
@@ -274,7 +250,7 @@ def compress_latent(codec: HyperpriorLatentCodec, y: Tensor) -> dict[str, Any]:
 
 @torch.no_grad()
 def decompress_latent(
-    codec: HyperpriorLatentCodec, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]
+    codec: LatentCodec, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]
 ) -> dict[str, Tensor]:
     """Inverse of :func:`compress_latent`: the exact y_hat (B, M, h, w).
 
@@ -286,12 +262,15 @@ def decompress_latent(
             or not isinstance(strings[0], (list, tuple)) or not strings[0]):
         raise ValueError("expected [[stream per image]]: one rANS stream per image "
                          f"(got {len(strings) if isinstance(strings, (list, tuple)) else type(strings)})")
+    if isinstance(codec, ReferenceLatentCodec):
+        return codec.decompress(strings, shape)
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
     if len(shape["y"]) != len(groups.groups):
         raise ValueError(f"expected {len(groups.groups)} group shapes, got {len(shape['y'])}")
     streams = strings[0]
     stream = StreamDecoder(streams, num_symbols(codec, shape))
-    side_params = _hyper_decompress(codec.latent_codec["hyper"], stream, len(streams), shape["hyper"])
+    side_params = decompress_hyper_latent(codec.latent_codec["hyper"], stream, len(streams),
+                                          shape["hyper"])
     c_total = sum(s[0] for s in shape["y"])
     y_hat = torch.zeros((len(streams), c_total, *shape["y"][0][1:]), device=side_params.device)
     y_hat_ = y_hat.split(groups.groups, dim=1)
@@ -309,7 +288,7 @@ def decompress_latent(
 def compress(model: Any, x: Tensor, text: Any = None) -> dict[str, Any]:
     """``model.compress`` through the fast path: g_a (with ``text`` for TACO), then the codec.
 
-    Works for taco's ELIC/TACO and CompressAI's ``Elic2022Official`` (``model.g_a``).
+    Works for taco's ELIC/TACO (either layout) and CompressAI's ``Elic2022Official`` (``model.g_a``).
     ``strings`` is ``[[one stream per image]]`` (:func:`compress_latent`).
     """
     analysis = getattr(model, "analysis", None)

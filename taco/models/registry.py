@@ -22,7 +22,7 @@ from safetensors import safe_open
 from ..atomic import save_safetensors_atomic
 from ..checksums import sha256_file
 from ..version import __version__
-from .elic import ELIC
+from .elic import ELIC, LAYOUTS
 from .taco import TACO
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
@@ -34,9 +34,12 @@ class CheckpointError(ValueError):
     """A checkpoint is missing, malformed, or does not match the model it is loaded into."""
 
 
-#: ModelConfig fields added after the first release, with the defaults that keep them out of
-#: :meth:`ModelConfig.digest`.
-_ADDED_FIELDS: dict[str, Any] = {"text_injection": "adapter", "injector_at": "both"}
+#: ModelConfig fields added after the first release, with the value a config written before the
+#: field existed means. At that value a field is left out of :meth:`ModelConfig.digest`, so the
+#: first checkpoints (and every ``.taco`` file made with them) keep their fingerprints. ``layout``:
+#: those checkpoints have CompressAI's entropy-model layout; new configs default to the authors'.
+_ADDED_FIELDS: dict[str, Any] = {"text_injection": "adapter", "injector_at": "both",
+                                 "layout": "compressai"}
 
 
 @dataclass
@@ -46,7 +49,10 @@ class ModelConfig:
     ``text_encoder`` is ``None`` for ELIC, else ``{"name": ..., **options}`` as accepted by
     :func:`taco.text.get_text_encoder`; the adapter's input width follows it.
     ``text_injection`` ("adapter" | "tgic") and ``injector_at`` ("both" | "h4" | "h8") select the
-    ablation variants of issue 8 (see :class:`taco.models.TextGuidedAnalysis`).
+    ablation variants of issue 8 (see :class:`taco.models.TextGuidedAnalysis`). ``layout`` is the
+    entropy model's: "reference" (the authors' code, their checkpoints import into it) or
+    "compressai" (CompressAI's ``Elic2022Official``: the first built-in models); see
+    :mod:`taco.models.elic`. A config read from a file without the field is "compressai".
     """
 
     architecture: str = "taco"  # "taco" | "elic"
@@ -62,6 +68,7 @@ class ModelConfig:
     gamma_init: float = 0.0
     text_injection: str = "adapter"
     injector_at: str = "both"
+    layout: str = "reference"
 
     def __post_init__(self) -> None:
         if self.architecture not in ("taco", "elic"):
@@ -78,6 +85,8 @@ class ModelConfig:
             raise ValueError(f"text_injection must be 'adapter' or 'tgic', got {self.text_injection!r}")
         if self.injector_at not in ("both", "h4", "h8"):
             raise ValueError(f"injector_at must be 'both', 'h4' or 'h8', got {self.injector_at!r}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -88,7 +97,7 @@ class ModelConfig:
         unknown = set(d) - known
         if unknown:
             raise CheckpointError(f"unknown model config fields: {sorted(unknown)}")
-        return cls(**d)
+        return cls(**{**_ADDED_FIELDS, **d})
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of this config.
@@ -105,7 +114,8 @@ class ModelConfig:
 
 
 _TINY = dict(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16], heads=2)
-# Reduced width for models trained on a CPU (the shipped built-ins): ~2.3 M (ELIC) / 2.9 M (TACO).
+# Reduced width for models trained on a CPU: 2.84 M (ELIC) / 3.51 M (TACO, MiniLM); the shipped
+# built-ins have it in the CompressAI layout (2.25 M / 2.92 M).
 _SMALL = dict(N=48, M=96, groups=[8, 8, 16, 64], ctx_hidden=[48, 32])
 
 #: Architectures by name. The weights of these are random until trained (see PRETRAINED).
@@ -191,7 +201,8 @@ def _text_dim(spec: dict[str, Any]) -> int:
 
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights)."""
-    common = dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden)
+    common = dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden,
+                  layout=config.layout)
     model: ELIC
     if config.architecture == "elic":
         model = ELIC(**common)  # type: ignore[arg-type]
@@ -354,6 +365,19 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"(this taco reads version {CHECKPOINT_VERSION})"
         )
     return header
+
+
+def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
+    """The architecture of a checkpoint file or built-in trained model, without its weights."""
+    key = str(path_or_name)
+    path = _ASSETS / PRETRAINED[key].file if key in PRETRAINED else Path(key)
+    header = read_checkpoint_header(path)
+    if not isinstance(header.get("config"), dict):
+        raise CheckpointError(f"{path}: the taco header has no model config")
+    try:
+        return ModelConfig.from_dict(header["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:

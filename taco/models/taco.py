@@ -1,7 +1,7 @@
 """TACO: ELIC whose analysis transform is guided by text (paper §3, Fig. 4).
 
-Only g_a changes. g_s, h_a, h_s and the entropy model are ELIC's, so :meth:`TACO.decompress`
-is :meth:`ELIC.decompress` and takes no text.
+Only g_a changes. g_s, h_a, h_s and the entropy model are ELIC's (in either layout, see
+:mod:`taco.models.elic`), so :meth:`TACO.decompress` is :meth:`ELIC.decompress` and takes no text.
 """
 
 from __future__ import annotations
@@ -120,8 +120,9 @@ class TACO(ELIC):
         gamma_init: float = 0.0,
         text_injection: TextInjection = "adapter",
         injector_at: InjectorAt = "both",
+        layout: str = "reference",
     ) -> None:
-        super().__init__(N, M, groups, ctx_hidden)
+        super().__init__(N, M, groups, ctx_hidden, layout)
         self.text_dim = text_dim
         self.g_a = TextGuidedAnalysis(
             N, M, text_dim, text_injection, injector_at, heads=heads, residual=residual,

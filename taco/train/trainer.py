@@ -59,7 +59,7 @@ from ..models import (
     load,
     save_checkpoint,
 )
-from ..models.registry import read_checkpoint_header
+from ..models.registry import checkpoint_config, read_checkpoint_header
 from ..text import get_text_encoder
 from ..text.base import TextEncoder, TextTokens
 from .config import ConfigError, TrainConfig, dump_config
@@ -156,7 +156,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     """
     source = load(path)  # a checkpoint file or a built-in trained name (elic-small-q4)
     src_cfg, dst_cfg = source.config, model.config  # type: ignore[attr-defined]
-    for name in ("N", "M", "groups", "ctx_hidden"):
+    for name in ("N", "M", "groups", "ctx_hidden", "layout"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
             raise CheckpointError(
                 f"init_from {path}: {name}={getattr(src_cfg, name)} there, "
@@ -214,6 +214,10 @@ def build_model(cfg: TrainConfig) -> ELIC:
             # LN residual would not. model_overrides: {residual: paper} restores it. (TGIC has
             # no residual option: its no-op start is the zeroed output conv below.)
             overrides.setdefault("residual", "identity")
+    if cfg.init_from and "layout" not in overrides:
+        # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
+        # have CompressAI's layout, new models the reference one: taco.models.elic)
+        overrides["layout"] = checkpoint_config(cfg.init_from).layout
     try:
         model = create_model(name, seed=cfg.seed, **overrides)
     except (ValueError, TypeError, CheckpointError) as e:

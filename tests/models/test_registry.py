@@ -124,7 +124,8 @@ def test_compact_tables_round_trip_and_tamper_check(tmp_path, sample_image):
     model = create_model("elic-tiny", seed=2)
     full = save_checkpoint(model, tmp_path / "full.safetensors")
     small = save_checkpoint(model, tmp_path / "small.safetensors", compact_tables=True)
-    assert small.stat().st_size < 0.5 * full.stat().st_size
+    # the Gaussian conditional's CDF table (64 x 3133 int32, 0.8 MB) is most of a tiny model
+    assert full.stat().st_size - small.stat().st_size > 800_000
     a, b = load(full), load(small)
     assert model_fingerprint(a) == model_fingerprint(b)  # identical tables after the rebuild
     crop = sample_image.crop((0, 0, 64, 64))

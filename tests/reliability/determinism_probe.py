@@ -54,9 +54,14 @@ def spread_scales(model) -> None:  # noqa: ANN001
     """Scale outputs x300 + 4 in every parameter network: scales spread over 0.11 .. 20."""
     import torch
 
+    codec = model.latent_codec
+    if model.layout == "reference":
+        networks = [*codec.anchor_parameters, *codec.nonanchor_parameters]
+    else:
+        networks = [cb.entropy_parameters for cb in codec.latent_codec["y"].latent_codec.values()]
     with torch.no_grad():
-        for cb in model.latent_codec["y"].latent_codec.values():
-            last = [m for m in cb.entropy_parameters.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+        for net in networks:
+            last = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)][-1]
             c = last.out_channels // 2  # chunks ("scales", "means")
             last.weight[:c] *= 300.0
             last.bias[:c] = last.bias[:c] * 300.0 + 4.0

@@ -1,0 +1,333 @@
+"""ELIC's entropy model in the layout of the TACO authors' code (SPEC "Reference layout").
+
+The hyperprior::
+
+    y (B, M, h, w) --h_a--> z (B, N, h/4, w/4) --EntropyBottleneck(N)--> z_hat --h_s--> hyper (B, 2M, h, w)
+
+with h_a = conv3x3 M->N, ReLU, conv5x5/2 N->N, ReLU, conv5x5/2 N->N and h_s = deconv5x5/2 N->M, ReLU,
+deconv5x5/2 M->3M/2, ReLU, deconv3x3 3M/2->2M. y is coded in uneven channel groups c_0 .. c_{G-1}
+(paper: 16, 16, 32, 64, 192), each in two checkerboard passes: the anchors (positions (i, j) with
+i + j odd) first, then the non-anchors. For group k:
+
+- channel context (k > 0): 5x5 convs sum(c_<k) -> 224 -> 128 -> 2c_k on the decoded groups before k;
+- anchors: (scales, means) = ``anchor_parameters[k]([channel ctx, hyper])`` (group 0: hyper alone);
+- spatial context: a plain ``Conv2d(c_k, 2c_k, 5, padding=2)`` on the decoded anchors with zeros
+  at the non-anchor positions (so only its taps that land on anchors matter);
+- non-anchors: (scales, means) = ``nonanchor_parameters[k]([spatial ctx, channel ctx, hyper])``;
+
+the parameter networks are 1x1 convs in -> out*5/3 -> out*4/3 -> out (out = 2c_k, ReLUs). One
+``GaussianConditional`` (scale table exp(linspace(ln 0.11, ln 256, 64))) codes every group.
+
+:class:`ReferenceLatentCodec` has CompressAI's latent-codec contract (``forward``, ``compress``,
+``decompress``) and all three run one driver, :meth:`ReferenceLatentCodec.code_groups`, which
+computes the entropy parameters pass by pass and hands them to a *pass coder*: straight-through
+rounding plus likelihoods (training / the forward), rANS encoding, or rANS decoding. Coding puts
+z and then every pass, in decoding order, into one rANS stream per image
+(:mod:`taco.bitstream.rans`), the same stream layout as :mod:`taco.models.fast_codec` uses for the
+CompressAI layout. The parameter networks run on the half-width tensors of one parity (they are
+1x1 convs: the same values as at full width, half the work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+import torch.nn as nn
+from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+from compressai.models.utils import conv, deconv
+from compressai.ops import quantize_ste
+from torch import Tensor
+
+from ..bitstream.rans import StreamDecoder, StreamEncoder
+
+__all__ = [
+    "ReferenceLatentCodec",
+    "compress_hyper_latent",
+    "decompress_hyper_latent",
+    "dequantize_symbols",
+    "merge_checkerboard",
+    "quantize_symbols",
+    "scale_indexes",
+    "split_checkerboard",
+]
+
+#: The dtype of y_hat on both sides of the coder, whatever dtype the entropy parameters are
+#: computed in (``taco.codec.coding_codec`` computes them in float64): the contexts of later
+#: passes and g_s see these values, so encoder and decoder must hold exactly the same ones.
+Y_HAT_DTYPE = torch.float32
+
+#: A pass coder: (group k, pass 0 = anchors / 1 = non-anchors, scales, means), each
+#: (B, c_k, h, w/2) -> the quantised latents of that pass, (B, c_k, h, w/2).
+PassCoder = Callable[[int, int, Tensor, Tensor], Tensor]
+
+
+# --------------------------------------------------------------------------- checkerboard
+
+
+def split_checkerboard(x: Tensor) -> tuple[Tensor, Tensor]:
+    """(B, C, H, W) -> (anchors, non-anchors), each (B, C, H, W/2); H and W even.
+
+    Anchors sit where i + j is odd: row i keeps columns 1, 3, ... if i is even, 0, 2, ... if odd.
+    """
+    b, c, h, w = x.shape
+    if h % 2 or w % 2:
+        raise ValueError(f"the checkerboard needs an even latent height and width, got {h}x{w}")
+    x = x.reshape(b, c, h // 2, 2, w // 2, 2)  # row 2a + r, column 2d + s
+    anchors = torch.stack((x[:, :, :, 0, :, 1], x[:, :, :, 1, :, 0]), dim=3)  # (B, C, H/2, 2, W/2)
+    nonanchors = torch.stack((x[:, :, :, 0, :, 0], x[:, :, :, 1, :, 1]), dim=3)
+    return anchors.reshape(b, c, h, w // 2), nonanchors.reshape(b, c, h, w // 2)
+
+
+def merge_checkerboard(anchors: Tensor, nonanchors: Tensor) -> Tensor:
+    """Inverse of :func:`split_checkerboard`: two (B, C, H, W/2) halves -> (B, C, H, W)."""
+    b, c, h, w2 = anchors.shape
+    a = anchors.reshape(b, c, h // 2, 2, w2)
+    n = nonanchors.reshape(b, c, h // 2, 2, w2)
+    even_rows = torch.stack((n[:, :, :, 0], a[:, :, :, 0]), dim=-1)  # (B, C, H/2, W/2, 2)
+    odd_rows = torch.stack((a[:, :, :, 1], n[:, :, :, 1]), dim=-1)
+    return torch.stack((even_rows, odd_rows), dim=3).reshape(b, c, h, 2 * w2)
+
+
+# --------------------------------------------------------------------------- symbols
+
+
+def quantize_symbols(inputs: Tensor, means: Tensor) -> Tensor:
+    """``EntropyModel.quantize(inputs, "symbols", means)``, operation for operation.
+
+    The difference is stored in ``inputs``' dtype before rounding (an in-place ``-=``): with a
+    float64 codec fed float32 latents (``taco.codec.coding_codec``), ``round(y - means)`` in
+    float64 would differ where the float32 difference lands on x.5.
+    """
+    outputs = inputs.clone()
+    outputs -= means
+    return torch.round(outputs).int()
+
+
+def dequantize_symbols(symbols: Tensor, means: Tensor) -> Tensor:
+    """``EntropyModel.dequantize``: ``symbols.type_as(means) + means`` (same float op, same result)."""
+    return symbols.type_as(means) + means
+
+
+def scale_indexes(gc: GaussianConditional, scales: Tensor) -> Tensor:
+    """``GaussianConditional.build_indexes`` in one pass: #{scale_table[:-1] entries < scale}."""
+    scales = gc.lower_bound_scale(scales)
+    table = gc.scale_table[:-1].to(scales.dtype).contiguous()
+    return torch.searchsorted(table, scales.contiguous()).int()
+
+
+# --------------------------------------------------------------------------- z (hyperprior)
+
+
+def _hyper_indexes_and_medians(eb: EntropyBottleneck, n: int, size: Any, device: Any) -> tuple[Tensor, Tensor]:
+    c = eb._quantized_cdf.shape[0]
+    indexes = torch.arange(c, dtype=torch.int32, device=device).view(1, c, 1, 1)
+    indexes = indexes.expand(n, c, *size)
+    medians = eb._get_medians().detach().reshape(1, -1, 1, 1).expand(n, -1, 1, 1)
+    return indexes, medians
+
+
+def compress_hyper_latent(hyper: Any, y: Tensor, stream: StreamEncoder) -> tuple[Any, Tensor]:
+    """z = h_a(y) coded into ``stream`` -> (z's (h, w), h_s(z_hat)).
+
+    ``hyper`` is anything with ``h_a``, ``entropy_bottleneck`` and ``h_s``: a
+    :class:`ReferenceLatentCodec` or CompressAI's ``HyperLatentCodec``.
+    """
+    z = hyper.h_a(y)
+    eb = hyper.entropy_bottleneck
+    indexes, medians = _hyper_indexes_and_medians(eb, z.shape[0], z.shape[2:], z.device)
+    symbols = quantize_symbols(z, medians)
+    stream.encode(eb, symbols, indexes)
+    return z.size()[-2:], hyper.h_s(dequantize_symbols(symbols, medians))
+
+
+def decompress_hyper_latent(hyper: Any, stream: StreamDecoder, n: int, shape: Any) -> Tensor:
+    """Inverse of :func:`compress_hyper_latent`: h_s(z_hat) for ``n`` images, z of size ``shape``."""
+    eb = hyper.entropy_bottleneck
+    indexes, medians = _hyper_indexes_and_medians(eb, n, tuple(shape), eb.quantiles.device)
+    return hyper.h_s(dequantize_symbols(stream.decode(eb, indexes), medians))
+
+
+# --------------------------------------------------------------------------- the latent codec
+
+
+def _parameter_network(in_ch: int, out_ch: int) -> nn.Sequential:
+    """1x1 convs in -> out*5/3 -> out*4/3 -> out with ReLUs (the authors' widths, rounded down)."""
+    mid1, mid2 = out_ch * 5 // 3, out_ch * 4 // 3
+    return nn.Sequential(
+        nn.Conv2d(in_ch, mid1, 1), nn.ReLU(inplace=True),
+        nn.Conv2d(mid1, mid2, 1), nn.ReLU(inplace=True),
+        nn.Conv2d(mid2, out_ch, 1),
+    )
+
+
+class ReferenceLatentCodec(nn.Module):
+    """The entropy model of the module docstring: every part of it, in one module.
+
+    ``forward(y) -> {"y_hat", "likelihoods": {"y", "z"}}`` (training and rate estimates);
+    ``compress(y) -> {"strings": [[one stream per image]], "shape", "y_hat"}``;
+    ``decompress(strings, shape) -> {"y_hat"}``. y is (B, M, h, w) with h, w multiples of 4.
+    """
+
+    def __init__(
+        self, N: int, M: int, groups: Sequence[int], ctx_hidden: Sequence[int] = (224, 128)
+    ) -> None:
+        super().__init__()
+        groups = list(groups)
+        if sum(groups) != M:
+            raise ValueError(f"channel groups {groups} must sum to M={M}")
+        h1, h2 = ctx_hidden
+        self.groups = groups
+        self.h_a = nn.Sequential(
+            conv(M, N, kernel_size=3, stride=1), nn.ReLU(inplace=True),
+            conv(N, N, kernel_size=5, stride=2), nn.ReLU(inplace=True),
+            conv(N, N, kernel_size=5, stride=2),
+        )
+        self.h_s = nn.Sequential(
+            deconv(N, M, kernel_size=5, stride=2), nn.ReLU(inplace=True),
+            deconv(M, M * 3 // 2, kernel_size=5, stride=2), nn.ReLU(inplace=True),
+            deconv(M * 3 // 2, M * 2, kernel_size=3, stride=1),
+        )
+        self.entropy_bottleneck = EntropyBottleneck(N)
+        self.gaussian_conditional = GaussianConditional(None)  # table filled by update()
+        # keyed "1", "2", ...: the first group has no channel context
+        self.channel_context = nn.ModuleDict({
+            str(k): nn.Sequential(
+                conv(sum(groups[:k]), h1, kernel_size=5, stride=1), nn.ReLU(inplace=True),
+                conv(h1, h2, kernel_size=5, stride=1), nn.ReLU(inplace=True),
+                conv(h2, 2 * c, kernel_size=5, stride=1),
+            )
+            for k, c in enumerate(groups) if k > 0
+        })
+        self.spatial_context = nn.ModuleList(
+            nn.Conv2d(c, 2 * c, kernel_size=5, padding=2) for c in groups
+        )
+        # inputs: [channel ctx (2c, k > 0), hyper (2M)] and [spatial ctx (2c), those]
+        self.anchor_parameters = nn.ModuleList(
+            _parameter_network(2 * M + 2 * c * (k > 0), 2 * c) for k, c in enumerate(groups)
+        )
+        self.nonanchor_parameters = nn.ModuleList(
+            _parameter_network(2 * M + 2 * c * (1 + (k > 0)), 2 * c) for k, c in enumerate(groups)
+        )
+
+    # ------------------------------------------------------------------ the driver
+
+    def code_groups(self, hyper: Tensor, code: PassCoder) -> Tensor:
+        """Every channel group's two passes in decoding order -> y_hat (B, M, h, w).
+
+        ``hyper`` (B, 2M, h, w) is h_s(z_hat). ``code(k, step, scales, means)`` returns the
+        quantised latents of pass ``step`` of group ``k``: what it does with the true latents
+        (round them, rANS-encode them, or read them from a stream) is the caller's. The contexts
+        see exactly what ``code`` returns, as the decoder will.
+        """
+        decoded: list[Tensor] = []  # y_hat per group, (B, c_k, h, w)
+        for k in range(len(self.groups)):
+            side = hyper
+            if k > 0:
+                ctx = self.channel_context[str(k)](torch.cat(decoded, dim=1))  # (B, 2c_k, h, w)
+                side = torch.cat([ctx, hyper], dim=1)
+            side_a, side_n = split_checkerboard(side)  # (B, 2c_k + 2M, h, w/2) each
+            scales, means = self.anchor_parameters[k](side_a).chunk(2, 1)
+            anchors = code(k, 0, scales, means)  # (B, c_k, h, w/2)
+            anchors_only = merge_checkerboard(anchors, torch.zeros_like(anchors))
+            local = split_checkerboard(self.spatial_context[k](anchors_only))[1]  # (B, 2c_k, h, w/2)
+            scales, means = self.nonanchor_parameters[k](torch.cat([local, side_n], dim=1)).chunk(2, 1)
+            decoded.append(merge_checkerboard(anchors, code(k, 1, scales, means)))
+        return torch.cat(decoded, dim=1)
+
+    # ------------------------------------------------------------------ training / estimates
+
+    def forward(self, y: Tensor) -> dict[str, Any]:
+        """Straight-through rounding (y_hat = round(y - mu) + mu), likelihoods from the Gaussian
+        conditional's own forward on y (noise in training mode, rounding in eval mode)."""
+        z = self.h_a(y.contiguous())  # as compress_hyper: the same floats as the coder's
+        _, z_likelihoods = self.entropy_bottleneck(z)
+        medians = self.entropy_bottleneck._get_medians()
+        z_hat = quantize_ste(z - medians) + medians
+        y_ = [split_checkerboard(g) for g in y.split(self.groups, dim=1)]
+        likelihoods: list[list[Tensor]] = [[], []]  # per pass, in group order
+
+        def quantize(k: int, step: int, scales: Tensor, means: Tensor) -> Tensor:
+            latent = y_[k][step]
+            likelihoods[step].append(self.gaussian_conditional(latent, scales, means)[1])
+            return quantize_ste(latent - means) + means
+
+        y_hat = self.code_groups(self.h_s(z_hat), quantize)
+        y_likelihoods = torch.cat(
+            [merge_checkerboard(a, n) for a, n in zip(*likelihoods, strict=True)], dim=1
+        )
+        return {"y_hat": y_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
+
+    # ------------------------------------------------------------------ coding
+
+    def num_symbols(self, shape: dict[str, Any]) -> int:
+        """Symbols one image's stream holds for latent shapes ``shape`` (z, then every group)."""
+        hz, wz = shape["hyper"]
+        return int(self.entropy_bottleneck._quantized_cdf.shape[0] * hz * wz
+                   + sum(c * h * w for c, h, w in shape["y"]))
+
+    @torch.no_grad()
+    def compress_hyper(self, y: Tensor, stream: StreamEncoder) -> dict[str, Any]:
+        """z coded into ``stream``; its size and the side parameters h_s(z_hat)."""
+        # g_a can hand over a channels-last y (the adapter's reshapes); convolutions pick other
+        # kernels for it, so the encoder's h_s(z_hat) would differ in the last bits from the
+        # decoder's, which starts from a contiguous z_hat
+        shape, params = compress_hyper_latent(self, y.contiguous(), stream)
+        return {"stream": stream, "shape": shape, "params": params}
+
+    @torch.no_grad()
+    def compress_groups(self, y: Tensor, hyper: Tensor, stream: StreamEncoder) -> dict[str, Any]:
+        """Every group's two passes coded into ``stream``: their shapes and y_hat (float32)."""
+        gc = self.gaussian_conditional
+        y_ = [split_checkerboard(g) for g in y.split(self.groups, dim=1)]
+
+        def encode(k: int, step: int, scales: Tensor, means: Tensor) -> Tensor:
+            symbols = quantize_symbols(y_[k][step], means)
+            stream.encode(gc, symbols, scale_indexes(gc, scales))
+            return dequantize_symbols(symbols, means).to(Y_HAT_DTYPE)
+
+        y_hat = self.code_groups(hyper, encode)
+        shapes = [g.shape[1:] for g in y_hat.split(self.groups, dim=1)]
+        return {"stream": stream, "shape": shapes, "y_hat": y_hat}
+
+    @torch.no_grad()
+    def compress(self, y: Tensor) -> dict[str, Any]:
+        """y (B, M, h, w) -> ``{"strings": [[stream_0, ..., stream_{B-1}]], "shape", "y_hat"}``.
+
+        One kind of string (a list over the batch), as :mod:`taco.models.fast_codec` writes it.
+        """
+        hyper = self.compress_hyper(y, StreamEncoder())
+        out = self.compress_groups(y, hyper["params"], hyper["stream"])
+        return {
+            "strings": [out["stream"].flush()],
+            "shape": {"y": out["shape"], "hyper": hyper["shape"]},
+            "y_hat": out["y_hat"],
+        }
+
+    @torch.no_grad()
+    def decompress(self, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]) -> dict[str, Tensor]:
+        """Inverse of :meth:`compress`: the exact y_hat (B, M, h, w), float32.
+
+        ``strings`` are untrusted: a malformed stream raises ``TacoFormatError``
+        (:class:`~taco.bitstream.rans.StreamDecoder`), never reads outside its buffer.
+        """
+        if (not isinstance(strings, (list, tuple)) or len(strings) != 1
+                or not isinstance(strings[0], (list, tuple)) or not strings[0]):
+            raise ValueError("expected [[stream per image]]: one rANS stream per image")
+        hz, wz = shape["hyper"]
+        want = [(c, 4 * hz, 4 * wz) for c in self.groups]
+        if [tuple(s) for s in shape["y"]] != want:
+            raise ValueError(f"latent shapes {shape['y']} do not fit this codec (expected {want})")
+        stream = StreamDecoder(strings[0], self.num_symbols(shape))
+        hyper = decompress_hyper_latent(self, stream, len(strings[0]), (hz, wz))
+        gc = self.gaussian_conditional
+
+        def decode(k: int, step: int, scales: Tensor, means: Tensor) -> Tensor:
+            symbols = stream.decode(gc, scale_indexes(gc, scales))
+            return dequantize_symbols(symbols, means).to(Y_HAT_DTYPE)
+
+        y_hat = self.code_groups(hyper, decode)
+        if stream.symbols_left:
+            raise RuntimeError(f"{stream.symbols_left} declared symbols were not decoded")
+        return {"y_hat": y_hat}

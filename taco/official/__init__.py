@@ -1,0 +1,23 @@
+"""The TACO authors' code (GitHub effl-lab/TACO): importing their checkpoints (docs/official.md).
+
+    from taco.official import import_checkpoint
+    model = import_checkpoint("checkpoint.pth.tar")          # a taco TACO, eval mode
+    taco.save_checkpoint(model, "taco-official.safetensors")
+
+Importing this package imports no torch (``taco --help`` stays fast); :mod:`.checkpoint` does.
+"""
+
+from typing import Any
+
+__all__ = [
+    "convert_state_dict", "import_checkpoint", "import_checkpoint_file", "infer_config",
+    "official_key_to_taco", "read_official_state_dict",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from . import checkpoint
+
+        return getattr(checkpoint, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

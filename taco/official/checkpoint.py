@@ -1,0 +1,287 @@
+"""Import a checkpoint of the TACO authors' code (GitHub effl-lab/TACO) as a taco checkpoint.
+
+Their ``train.py`` saves ``torch.save({"epoch", "state_dict", "optimizer", "aux_optimizer",
+"lr_scheduler", "best_psnr", ..., "best_lpips_model_path"}, "*.pth.tar")`` with the state dict of
+the DistributedDataParallel wrapper (every key prefixed ``module.``) and the entropy-coder tables
+never built (empty). ELIC checkpoints of the code TACO builds on (GitHub JiangWeibeta/ELIC) have
+the same layout without the text modules. Either file, or a bare state dict, imports here:
+
+1. ``torch.load(..., weights_only=True)``: tensors and plain containers only, nothing else is
+   ever unpickled (a file that needs more is refused);
+2. ``module.`` stripped, every name mapped (:func:`official_key_to_taco`; the table is in
+   docs/official.md), N, M, the channel groups, the context widths and the text width read from
+   the shapes (:func:`infer_config`);
+3. every name and shape checked against the taco model of that config: a checkpoint of another
+   architecture gives one error listing the missing and the unexpected keys;
+4. the entropy-coder tables rebuilt (``update(force=True)``) and the result written with
+   :func:`taco.models.save_checkpoint` (safetensors + config + fingerprint).
+
+The model is taco's ``taco`` / ``elic`` in the reference layout (:mod:`taco.models.entropy`), whose
+eval-mode forward gives the authors' x_hat and likelihoods (tests/official, docs/official.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
+from ..models.registry import build_model
+from ..text import text_encoder_dim
+
+__all__ = [
+    "convert_state_dict",
+    "import_checkpoint",
+    "infer_config",
+    "official_key_to_taco",
+    "read_official_state_dict",
+]
+
+#: Buffers derived from the weights: their files leave them empty; taco rebuilds them.
+DERIVED_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table")
+
+# Their g_a is one nn.Sequential; ours is named stages (+ the adapter's three slots in TACO).
+_TACO_G_A = {
+    0: "base.stage1.0", 1: "base.stage1.1", 2: "base.stage1.2", 3: "base.stage1.3",
+    4: "base.stage2.0", 5: "base.stage2.1", 6: "base.stage2.2", 7: "base.stage2.3",
+    8: "adapter.ca1", 9: "base.stage3",
+    10: "base.stage4.0", 11: "base.stage4.1", 12: "base.stage4.2", 13: "base.stage4.3",
+    14: "adapter.ca2", 15: "adapter.ca3", 16: "base.stage5.0", 17: "base.stage5.1",
+}
+_ELIC_G_A = {
+    0: "stage1.0", 1: "stage1.1", 2: "stage1.2", 3: "stage1.3",
+    4: "stage2.0", 5: "stage2.1", 6: "stage2.2", 7: "stage2.3", 8: "stage3",
+    9: "stage4.0", 10: "stage4.1", 11: "stage4.2", 12: "stage4.3", 13: "stage5.0", 14: "stage5.1",
+}
+# Residual bottleneck: their branch.{0,2,4} is CompressAI's conv1/conv2/conv3.
+_RB = {"0": "conv1", "2": "conv2", "4": "conv3"}
+# Injector / extractor: their attribute names -> taco's (the others are equal).
+_ADAPTER = {"text_feature_dim_proj": "text_proj", "image_feature_dim_proj": "image_proj",
+            "cross_attn": "attn"}
+# Everything outside g_a / g_s.
+_ENTROPY = (
+    (re.compile(r"^h_a\.reduction\.(.*)"), r"latent_codec.h_a.\1"),
+    (re.compile(r"^h_s\.increase\.(.*)"), r"latent_codec.h_s.\1"),
+    (re.compile(r"^entropy_bottleneck\.(.*)"), r"latent_codec.entropy_bottleneck.\1"),
+    (re.compile(r"^gaussian_conditional\.(.*)"), r"latent_codec.gaussian_conditional.\1"),
+    (re.compile(r"^local_context\.(\d+)\.(.*)"), r"latent_codec.spatial_context.\1.\2"),
+    (re.compile(r"^channel_context\.(\d+)\.fushion\.(.*)"), r"latent_codec.channel_context.\1.\2"),
+    (re.compile(r"^entropy_parameters_anchor\.(\d+)\.fusion\.(.*)"),
+     r"latent_codec.anchor_parameters.\1.\2"),
+    (re.compile(r"^entropy_parameters_nonanchor\.(\d+)\.fusion\.(.*)"),
+     r"latent_codec.nonanchor_parameters.\1.\2"),
+)
+_G_A = re.compile(r"^g_a\.analysis_transform\.(\d+)\.(.*)")
+_G_S = re.compile(r"^g_s\.synthesis_transform\.(\d+)\.(.*)")
+_BRANCH = re.compile(r"^branch\.(\d)\.(.*)")
+# Residual bottlenecks inside their g_s (the others: attention blocks, deconvolutions).
+_G_S_RBS = {2, 3, 4, 7, 8, 9, 11, 12, 13}
+
+
+def _inner(rest: str) -> str:
+    """Names inside one block: residual bottleneck branch, adapter attributes; others equal."""
+    m = _BRANCH.match(rest)
+    if m and m.group(1) in _RB:
+        return f"{_RB[m.group(1)]}.{m.group(2)}"
+    head, _, tail = rest.partition(".")
+    return f"{_ADAPTER.get(head, head)}{'.' if tail else ''}{tail}"
+
+
+def official_key_to_taco(key: str, architecture: str = "taco") -> str | None:
+    """The taco name of one key of the authors' state dict (``module.`` already stripped), or
+    None for a key taco has no place for. ``architecture`` picks the g_a numbering."""
+    m = _G_A.match(key)
+    if m:
+        index, rest = int(m.group(1)), m.group(2)
+        stage = (_TACO_G_A if architecture == "taco" else _ELIC_G_A).get(index)
+        return None if stage is None else f"g_a.{stage}.{_inner(rest)}"
+    m = _G_S.match(key)
+    if m:
+        index, rest = int(m.group(1)), m.group(2)
+        return f"g_s.{index}.{_inner(rest) if index in _G_S_RBS else rest}"
+    for pattern, repl in _ENTROPY:
+        if pattern.match(key):
+            return pattern.sub(repl, key)
+    return None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """The model weights of an authors' checkpoint -> (state dict without ``module.``, info).
+
+    ``info`` has the file's other plain entries (``epoch``, ``best_*``) for the record. Loaded
+    with ``weights_only=True``; optimizer and scheduler states are read (plain data) and dropped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
+        raise CheckpointError(f"{path}: {_load_error(exc)}") from None
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path}: expected a dict (a checkpoint or a state dict), got "
+                              f"{type(obj).__name__}")
+    state = obj.get("state_dict", obj)
+    if not isinstance(state, dict) or not state:
+        raise CheckpointError(f"{path}: 'state_dict' is not a non-empty dict of tensors")
+    out: dict[str, Tensor] = {}
+    for key, value in state.items():
+        if not isinstance(key, str) or not isinstance(value, Tensor):
+            raise CheckpointError(f"{path}: the state dict holds a non-tensor entry {key!r}")
+        out[key.removeprefix("module.")] = value
+    info = {k: v for k, v in obj.items() if k != "state_dict" and isinstance(v, (int, float, str))}
+    return out, info
+
+
+def _load_error(exc: Exception) -> str:
+    """What went wrong in ``torch.load(weights_only=True)``, in one line."""
+    text = str(exc)
+    unsafe = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if unsafe:
+        return (f"refused: it holds an object of type {unsafe.group(1)}; taco reads tensors and "
+                "plain containers only and never unpickles anything else (torch.load with "
+                "weights_only=True)")
+    detail = re.search(r"WeightsUnpickler error:\s*(.+)", text)
+    first = detail.group(1) if detail else (text.strip().splitlines() or [type(exc).__name__])[0]
+    return f"not a readable PyTorch checkpoint ({first})"
+
+
+def _shape(state: dict[str, Tensor], key: str) -> tuple[int, ...]:
+    if key not in state:
+        raise CheckpointError(
+            f"no tensor {key!r}: not a checkpoint of the authors' TACO or ELIC "
+            f"(first keys: {sorted(state)[:5]})"
+        )
+    return tuple(state[key].shape)
+
+
+def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") -> ModelConfig:
+    """The taco :class:`ModelConfig` of an authors' state dict (keys without ``module.``).
+
+    TACO if its g_a has the injector's text projection, else ELIC. N, M, the channel groups,
+    the channel-context widths and the text width come from tensor shapes. ``text_encoder``
+    (taco's name) must produce tokens of the checkpoint's text width (CLIP: 512); 8 attention
+    heads, as in their code (head counts are not visible in the weights).
+    """
+    architecture = "taco" if "g_a.analysis_transform.8.text_feature_dim_proj.weight" in state else "elic"
+    N, M = _shape(state, "h_a.reduction.0.weight")[:2]  # conv3x3 M -> N: (N, M, 3, 3)
+    groups: list[int] = []
+    while f"local_context.{len(groups)}.weight" in state:
+        groups.append(_shape(state, f"local_context.{len(groups)}.weight")[1])
+    if not groups:
+        _shape(state, "local_context.0.weight")  # raises: no spatial context at all
+    ctx_hidden = [224, 128]
+    if len(groups) > 1:
+        ctx_hidden = [_shape(state, "channel_context.1.fushion.0.weight")[0],
+                      _shape(state, "channel_context.1.fushion.2.weight")[0]]
+    if sum(groups) != M:
+        raise CheckpointError(f"channel groups {groups} (from local_context.*) do not sum to "
+                              f"M={M} (from h_a): not a checkpoint of the authors' TACO or ELIC")
+    if architecture == "elic":
+        return ModelConfig(architecture="elic", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden)
+    if text_encoder is None:
+        raise CheckpointError("a TACO checkpoint needs a text encoder (e.g. 'clip')")
+    text_dim = _shape(state, "g_a.analysis_transform.8.text_feature_dim_proj.weight")[1]
+    try:
+        want = text_encoder_dim(text_encoder)
+    except KeyError:
+        raise CheckpointError(f"unknown text encoder {text_encoder!r}") from None
+    if want != text_dim:
+        raise CheckpointError(
+            f"the checkpoint's adapter takes text tokens of width {text_dim}; the text encoder "
+            f"{text_encoder!r} gives {want} (the authors' TACO uses CLIP ViT-B/32: 'clip', 512)"
+        )
+    return ModelConfig(architecture="taco", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden,
+                       text_encoder={"name": text_encoder}, heads=8, residual="paper",
+                       use_mask=False)
+
+
+def _listing(keys: set[str], limit: int = 8) -> str:
+    shown = sorted(keys)[:limit]
+    more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
+    return f"{len(keys)}: {', '.join(shown)}{more}" if keys else "none"
+
+
+def convert_state_dict(
+    state: dict[str, Tensor], text_encoder: str | None = "clip"
+) -> tuple[ModelConfig, dict[str, Tensor]]:
+    """An authors' state dict (``module.`` stripped) -> (taco config, taco state dict).
+
+    Raises :class:`CheckpointError` unless the names map one-to-one onto the taco model of the
+    inferred config (derived entropy-coder tables aside) and every shape matches.
+    """
+    config = infer_config(state, text_encoder)
+    with torch.device("meta"):  # shapes only: no memory, no initialisation
+        reference = build_model(config).state_dict()
+    mapped: dict[str, Tensor] = {}
+    unknown: set[str] = set()
+    for key, value in state.items():
+        if key.rsplit(".", 1)[-1] in DERIVED_BUFFERS:
+            continue  # empty in their files; rebuilt from the weights
+        name = official_key_to_taco(key, config.architecture)
+        if name is None or name not in reference:
+            unknown.add(key)
+        else:
+            mapped[name] = value
+    optional = {k for k in reference if k.rsplit(".", 1)[-1] in DERIVED_BUFFERS}
+    missing = set(reference) - set(mapped) - optional - _constant_buffers(reference)
+    if missing or unknown:
+        raise CheckpointError(
+            f"the weights do not fit the authors' {config.architecture.upper()} with N={config.N}, "
+            f"M={config.M}, groups {config.groups}: missing (taco names) {_listing(missing)}; "
+            f"unexpected (their names) {_listing(unknown)}"
+        )
+    wrong = [f"{k} {tuple(v.shape)} (expected {tuple(reference[k].shape)})"
+             for k, v in mapped.items() if v.shape != reference[k].shape]
+    if wrong:
+        raise CheckpointError(f"tensor shapes do not fit the inferred architecture: "
+                              f"{'; '.join(wrong[:8])}{' ...' if len(wrong) > 8 else ''}")
+    return config, mapped
+
+
+def _constant_buffers(reference: dict[str, Tensor]) -> set[str]:
+    """Buffers set at construction (likelihood bounds, the bottleneck's target) that some
+    CompressAI versions do not save: taco's own values are used where a file lacks them."""
+    return {k for k in reference if k.endswith(("likelihood_lower_bound.bound",
+                                                "lower_bound_scale.bound", "scale_bound",
+                                                "entropy_bottleneck.target"))}
+
+
+def import_checkpoint(
+    path: str | os.PathLike[str], text_encoder: str | None = "clip"
+) -> ELIC:
+    """An authors' checkpoint -> taco model (eval mode, entropy tables built), not yet saved."""
+    state, info = read_official_state_dict(path)
+    try:
+        config, mapped = convert_state_dict(state, text_encoder)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    model = build_model(config)
+    # nn.Module's: CompressAI's own wants the (derived, here absent) coder tables in the dict
+    result = torch.nn.Module.load_state_dict(model, mapped, strict=False)
+    assert not result.unexpected_keys  # checked by convert_state_dict
+    model.eval()
+    model.update(force=True)
+    model.model_id = "custom"  # type: ignore[assignment]
+    model.metadata = {  # type: ignore[assignment]
+        "imported_from": "effl-lab/TACO checkpoint (taco import-checkpoint)",
+        "source_file": Path(path).name,
+        **{f"source_{k}": v for k, v in info.items() if k == "epoch" or k.startswith("best_")
+           and not k.endswith("_path")},
+    }
+    return model
+
+
+def import_checkpoint_file(
+    path: str | os.PathLike[str], output: str | os.PathLike[str], text_encoder: str | None = "clip"
+) -> Path:
+    """:func:`import_checkpoint` and write the result with :func:`save_checkpoint`."""
+    return save_checkpoint(import_checkpoint(path, text_encoder), output)

@@ -1,0 +1,193 @@
+"""``taco import-checkpoint``: the authors' checkpoints load, and give the authors' outputs.
+
+tests/data/official was made with the authors' own code (scripts/make_official_golden.py,
+command in docs/official.md): their TACO at N=8, M=16, groups 4/4/8 (text width 32, taco's
+clip-tiny), every weight moved off its initial value, saved as their train.py saves it; an input
+batch, text embeddings and their eval-mode forward outputs. No code of theirs runs here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import taco
+from taco import cli
+from taco.models import CheckpointError, model_fingerprint, save_checkpoint
+from taco.official.checkpoint import (
+    import_checkpoint,
+    official_key_to_taco,
+    read_official_state_dict,
+)
+from taco.text.base import TextTokens
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "official"
+GOLDEN = DATA / "taco-tiny.pth.tar"
+IO = load_file(str(DATA / "taco-tiny-io.safetensors"))
+
+
+def bits(y: torch.Tensor, z: torch.Tensor) -> float:
+    return float(-torch.log2(y.double()).sum() - torch.log2(z.double()).sum())
+
+
+def assert_matches_their_forward(model) -> None:  # noqa: ANN001
+    """Max |delta x_hat| <= 1e-4 and total rate within 1e-4 relative (issue 13)."""
+    x = IO["x"].float() / 255
+    text = TextTokens(IO["text"], torch.ones(IO["text"].shape[:2], dtype=torch.bool))
+    with torch.no_grad():
+        out = model.eval()(x, text)
+    assert (out["x_hat"] - IO["x_hat"]).abs().max() <= 1e-4
+    ours = bits(out["likelihoods"]["y"], out["likelihoods"]["z"])
+    theirs = bits(IO["y_likelihoods"], IO["z_likelihoods"])
+    assert abs(ours - theirs) <= 1e-4 * theirs
+    assert (out["likelihoods"]["y"] - IO["y_likelihoods"]).abs().max() <= 1e-5
+
+
+@pytest.fixture(scope="module")
+def imported():
+    return import_checkpoint(GOLDEN, text_encoder="clip-tiny")
+
+
+def test_golden_checkpoint_gives_their_outputs(imported):
+    cfg = imported.config
+    assert (cfg.architecture, cfg.N, cfg.M, cfg.groups, cfg.ctx_hidden) == ("taco", 8, 16, [4, 4, 8], [16, 16])
+    assert cfg.layout == "reference" and cfg.text_encoder == {"name": "clip-tiny"}
+    assert imported.metadata["source_epoch"] == 49
+    assert_matches_their_forward(imported)
+
+
+def test_saved_and_loaded_checkpoint_gives_their_outputs_and_codes(imported, tmp_path, sample_image):
+    path = save_checkpoint(imported, tmp_path / "official.safetensors")
+    model = taco.load(path)
+    assert model_fingerprint(model) == model_fingerprint(imported)
+    assert_matches_their_forward(model)
+    crop = sample_image.crop((0, 0, 128, 96))
+    data = taco.compress(crop, "a cat", model)
+    assert taco.decompress(data, model).size == (128, 96)
+
+
+def test_every_name_maps_once(imported):
+    state, _ = read_official_state_dict(GOLDEN)
+    assert not any(k.startswith("module.") for k in state)
+    names = {k: official_key_to_taco(k) for k in state}
+    assert None not in names.values()
+    assert len(set(names.values())) == len(names)
+    assert set(names.values()) <= set(imported.state_dict())
+    assert names["g_a.analysis_transform.8.text_feature_dim_proj.weight"] == "g_a.adapter.ca1.text_proj.weight"
+    assert names["g_a.analysis_transform.14.cross_attn.in_proj_weight"] == "g_a.adapter.ca2.attn.in_proj_weight"
+    assert names["g_a.analysis_transform.5.branch.2.weight"] == "g_a.base.stage2.1.conv2.weight"
+    assert names["g_s.synthesis_transform.12.branch.4.bias"] == "g_s.12.conv3.bias"
+    assert names["entropy_parameters_nonanchor.2.fusion.4.weight"] == \
+        "latent_codec.nonanchor_parameters.2.4.weight"
+    # every weight of theirs is in the model, unchanged
+    ours = imported.state_dict()
+    for k, v in state.items():
+        if k.rsplit(".", 1)[-1] not in ("_quantized_cdf", "_offset", "_cdf_length", "scale_table"):
+            assert torch.equal(ours[names[k]], v), k
+
+
+def test_bare_state_dict_and_cli(tmp_path, capsys, sample_image):
+    state = torch.load(GOLDEN, weights_only=True)["state_dict"]
+    bare = tmp_path / "bare.pth"
+    torch.save({k.removeprefix("module."): v for k, v in state.items()}, bare)
+    out = tmp_path / "model.safetensors"
+    assert cli.main(["import-checkpoint", str(bare), "-o", str(out), "--text-encoder", "clip-tiny"]) == 0
+    assert "TACO N=8 M=16 groups [4, 4, 8]" in capsys.readouterr().out
+    assert_matches_their_forward(taco.load(out))
+    image = tmp_path / "cat.png"
+    sample_image.crop((0, 0, 64, 64)).save(image)
+    assert cli.main(["compress", str(image), "--caption", "a cat", "--model", str(out),
+                     "-o", str(tmp_path / "cat.taco")]) == 0
+    assert cli.main(["decompress", str(tmp_path / "cat.taco"), "--model", str(out),
+                     "-o", str(tmp_path / "back.png")]) == 0
+
+
+def _elic_state() -> dict[str, torch.Tensor]:
+    """The golden TACO as an ELIC checkpoint of JiangWeibeta/ELIC's layout: the same g_a without
+    the injector (8), extractor (14) and injector (15), renumbered."""
+    state = torch.load(GOLDEN, weights_only=True)["state_dict"]
+    elic_index = {i: i for i in range(8)} | {9: 8, 10: 9, 11: 10, 12: 11, 13: 12, 16: 13, 17: 14}
+    out = {}
+    for k, v in state.items():
+        m = re.match(r"module\.g_a\.analysis_transform\.(\d+)\.(.*)", k)
+        if m is None:
+            out[k] = v
+        elif int(m.group(1)) in elic_index:
+            out[f"module.g_a.analysis_transform.{elic_index[int(m.group(1))]}.{m.group(2)}"] = v
+    return out
+
+
+def test_elic_checkpoint_imports_as_elic(imported, tmp_path):
+    path = tmp_path / "elic.pth.tar"
+    torch.save({"epoch": 3, "state_dict": _elic_state()}, path)
+    elic = import_checkpoint(path)
+    assert elic.config.architecture == "elic" and elic.config.text_encoder is None
+    ours = imported.state_dict()
+    for k, v in elic.state_dict().items():
+        assert torch.equal(v, ours[k.replace("g_a.", "g_a.base.", 1) if k.startswith("g_a.") else k]), k
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_checkpoint_of_another_architecture_is_one_clear_error(tmp_path):
+    state = torch.load(GOLDEN, weights_only=True)["state_dict"]
+    del state["module.entropy_parameters_anchor.1.fusion.2.bias"]
+    state["module.entropy_parameters_anchor.1.fusion.6.weight"] = torch.zeros(3)
+    state["module.g_s.extra.weight"] = torch.zeros(3)
+    path = tmp_path / "other.pth.tar"
+    torch.save({"state_dict": state}, path)
+    with pytest.raises(CheckpointError) as e:
+        import_checkpoint(path, text_encoder="clip-tiny")
+    msg = str(e.value)
+    assert "missing (taco names) 1: latent_codec.anchor_parameters.1.2.bias" in msg
+    assert "unexpected (their names) 2: entropy_parameters_anchor.1.fusion.6.weight, g_s.extra.weight" in msg
+    # taco's own (CompressAI-layout) checkpoint state is not theirs either
+    own = tmp_path / "own.pth"
+    torch.save(taco.create_model("elic-tiny", layout="compressai").state_dict(), own)
+    with pytest.raises(CheckpointError, match="not a checkpoint of the authors' TACO or ELIC"):
+        import_checkpoint(own)
+
+
+def test_wrong_shape_and_wrong_text_width(tmp_path):
+    state = torch.load(GOLDEN, weights_only=True)["state_dict"]
+    state["module.g_s.synthesis_transform.1.bias"] = torch.zeros(9)
+    path = tmp_path / "shape.pth.tar"
+    torch.save({"state_dict": state}, path)
+    with pytest.raises(CheckpointError, match=r"g_s\.1\.bias \(9,\) \(expected \(8,\)\)"):
+        import_checkpoint(path, text_encoder="clip-tiny")
+    with pytest.raises(CheckpointError, match="width 32; the text encoder 'clip' gives 512"):
+        import_checkpoint(GOLDEN)  # the default, CLIP ViT-B/32
+
+
+def test_a_pickle_that_weights_only_refuses_is_refused(tmp_path):
+    path = tmp_path / "evil.pth.tar"
+    torch.save({"state_dict": {}, "args": argparse.Namespace(lr=1e-4)}, path)
+    with pytest.raises(CheckpointError, match="refused: it holds an object of type argparse.Namespace"):
+        import_checkpoint(path)
+    garbage = tmp_path / "garbage.pth.tar"
+    garbage.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="not a readable PyTorch checkpoint"):
+        import_checkpoint(garbage)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        import_checkpoint(tmp_path / "missing.pth.tar")
+    assert cli.main(["import-checkpoint", str(path), "-o", str(tmp_path / "x.safetensors")]) == 2
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_a_clip_model_without_clip_is_a_clear_cli_error(tmp_path, sample_image, capsys):
+    """An imported TACO needs CLIP ViT-B/32 to encode; where it is not, one line says so."""
+    model = taco.create_model("taco-tiny", text_encoder={"name": "clip"})
+    path = save_checkpoint(model, tmp_path / "clip.safetensors")
+    image = tmp_path / "cat.png"
+    sample_image.crop((0, 0, 64, 64)).save(image)
+    code = cli.main(["compress", str(image), "--caption", "a cat", "--model", str(path),
+                     "--clip-path", str(tmp_path / "no-clip-here")])
+    assert code == 2
+    assert "taco compress: error: CLIP" in capsys.readouterr().err
+    assert not (tmp_path / "cat.taco").exists()
