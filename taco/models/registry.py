@@ -219,9 +219,9 @@ def build_model(config: ModelConfig) -> ELIC:
             text_injection=config.text_injection,  # type: ignore[arg-type]
             injector_at=config.injector_at,  # type: ignore[arg-type]
         )
-    model.config = config  # type: ignore[assignment]
-    model.model_id = "custom"  # type: ignore[assignment]
-    model.metadata = {}  # type: ignore[assignment]
+    model.config = config
+    model.model_id = "custom"
+    model.metadata = {}
     return model
 
 
@@ -240,7 +240,7 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
             model = build_model(cfg)
     else:
         model = build_model(cfg)
-    model.model_id = name if not overrides else f"{name}+custom"  # type: ignore[assignment]
+    model.model_id = name if not overrides else f"{name}+custom"
     model.eval()
     model.update(force=True)
     return model
@@ -288,7 +288,7 @@ def save_checkpoint(
         "version": CHECKPOINT_VERSION,
         "taco_version": __version__,
         "model_id": model_id or getattr(model, "model_id", "custom"),
-        "config": model.config.to_dict(),  # type: ignore[operator]
+        "config": model.config.to_dict(),
         "entropy_tables_updated": True,
         "metadata": {**getattr(model, "metadata", {}), **(metadata or {})},
     }
@@ -411,8 +411,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: tensor shapes do not match the architecture: {exc}") from None
-    model.model_id = header.get("model_id", "custom")  # type: ignore[assignment]
-    model.metadata = header.get("metadata", {})  # type: ignore[assignment]
+    model.model_id = header.get("model_id", "custom")
+    model.metadata = header.get("metadata", {})
     model.to(map_location).eval()
     return model
 
@@ -437,7 +437,7 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
                 "the installed file is corrupt"
             )
         model = load_checkpoint(file, map_location)
-        model.model_id = key  # type: ignore[assignment]
+        model.model_id = key
         return model
     path = Path(key)
     if path.is_file():
@@ -467,7 +467,7 @@ def model_fingerprint(model: ELIC) -> bytes:
     ``load_state_dict``, ``p.mul_()`` under ``no_grad``: torch counts those in ``_version``). Writes
     through ``p.data`` are not counted: call :func:`invalidate_fingerprint` after those.
     """
-    digest = model.config.digest()  # type: ignore[operator]
+    digest = model.config.digest()
     state = model.state_dict(keep_vars=True)
     cached = _FINGERPRINTS.get(model)
     if cached is not None and cached[0] == digest and _same_tensors(cached[1], state):
