@@ -39,7 +39,7 @@ from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exp
 from .images import MAX_PIXELS, image_to_tensor, load_image, restore_mode, tensor_to_image, to_rgb
 from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
 from .models.elic import ELIC
-from .text import build_text_encoder, get_text_encoder
+from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
 
@@ -196,15 +196,11 @@ def as_rgb_tensor(image: ImageLike) -> tuple[Tensor, str]:
 
 
 def model_text_encoder(model: ELIC, *, shared: bool = True) -> TextEncoder | None:
-    """The text encoder named by the model's config (None for ELIC).
-
-    ``shared``: the process-wide instance (:func:`taco.text.get_text_encoder`, built on first
-    use); else a new one with its own caption cache (:func:`taco.text.build_text_encoder`).
-    """
+    """The text encoder named by the model's config (None for ELIC); ``shared`` as in
+    :func:`taco.text.text_encoder_from_spec`."""
     if not model.uses_text:
         return None
-    spec = dict(model.config.text_encoder)
-    return (get_text_encoder if shared else build_text_encoder)(spec.pop("name"), **spec)
+    return text_encoder_from_spec(model.config.text_encoder, shared=shared)
 
 
 def encode_text(model: ELIC, captions: list[str], encoder: TextEncoder | None = None) -> TextTokens | None:

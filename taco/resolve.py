@@ -32,7 +32,9 @@ class ResolvedModel:
     model: ELIC
     spec: str  # what was asked for (DEFAULT_MODEL when nothing was)
     trained: bool  # False: an architecture's seed-0 random weights
-    checkpoint: Path | None = None  # the file, when ``spec`` named one
+    #: when ``spec`` named a checkpoint: its file, or for a sharded one its index (which holds
+    #: every shard's SHA-256)
+    checkpoint: Path | None = None
 
     @property
     def note(self) -> str | None:
@@ -50,13 +52,15 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu") -> ResolvedMo
     that is neither built in nor a file, and for a file that is not a valid checkpoint.
     """
     from .models import MODEL_CONFIGS, PRETRAINED, CheckpointError, create_model, list_models, load
+    from .shards import find
 
     key = spec or DEFAULT_MODEL
     path = Path(key).expanduser()
     if key in PRETRAINED:
         return ResolvedModel(load(key, device).eval(), key, trained=True)
-    if path.is_file():
-        return ResolvedModel(load(path, device).eval(), key, trained=True, checkpoint=path)
+    checkpoint = find(path)  # a file, or a sharded checkpoint (taco train writes those)
+    if checkpoint is not None:
+        return ResolvedModel(load(path, device).eval(), key, trained=True, checkpoint=checkpoint)
     if key in MODEL_CONFIGS:
         return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False)
     raise CheckpointError(

@@ -21,7 +21,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                  "taco.train.*", "taco.bench.*", "taco.official.*")),
     ("core", ("taco.models.*", "taco.text.*", "taco.bitstream.*", "taco.metrics", "taco.losses",
               "taco.data")),
-    ("base", ("taco.version", "taco.atomic", "taco.checksums", "taco.images", "taco.distributed")),
+    ("base", ("taco.version", "taco.atomic", "taco.checksums", "taco.images", "taco.distributed",
+              "taco.shards")),
 ]
 RANK = {name: len(LAYERS) - i for i, (name, _) in enumerate(LAYERS)}
 
