@@ -20,8 +20,8 @@ from taco.cli import main
 from taco.demo import SAMPLE, sample_caption, sample_dir
 from taco.resolve import DEFAULT_MODEL, resolve_model
 
-#: SHA-256 of the .taco file the demo writes for the sample (format version 2).
-GOLDEN_FILE = "433b50716195e88957fa10e9c8c17499487feb8522f1f0d6bba97f982782f502"
+#: SHA-256 of the .taco file the demo writes for the sample (format version 3).
+GOLDEN_FILE = "b3dde0c164004aa86ceaf8b7f96b0d6f01e91b0204f18dca0f54fbeab4fc2930"
 #: SHA-256 of the decoded image's RGB pixels (451x300, row-major uint8), not of the PNG file,
 #: whose compressed bytes depend on the zlib build.
 GOLDEN_PIXELS = "a4cea0b4f6dca941d36cab81c1b3c82eb4f8d3cbe89d69345afd0f9f699c24b6"

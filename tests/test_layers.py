@@ -20,9 +20,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("library", ("taco.codec", "taco.pipeline", "taco.demo", "taco.resolve", "taco.evaluation.*",
                  "taco.train.*", "taco.bench.*", "taco.official.*")),
     ("core", ("taco.models.*", "taco.text.*", "taco.bitstream.*", "taco.metrics", "taco.losses",
-              "taco.data")),
+              "taco.data", "taco.conv_bands")),
     ("base", ("taco.version", "taco.atomic", "taco.checksums", "taco.images", "taco.distributed",
-              "taco.shards")),
+              "taco.shards", "taco.memory")),
 ]
 RANK = {name: len(LAYERS) - i for i, (name, _) in enumerate(LAYERS)}
 
