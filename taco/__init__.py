@@ -22,8 +22,7 @@ import importlib
 from typing import Any
 
 from . import compressai_loader
-
-__version__ = "0.1.0"
+from .version import __version__
 
 compressai_loader.install()  # before any taco module imports CompressAI (see that module)
 

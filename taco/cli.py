@@ -11,7 +11,6 @@ each command pays for).
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import json
 import os
@@ -21,18 +20,22 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .commands import CLIError
 from .memory import MAX_DECODE_PIXELS, decode_memory_estimate
+from .resolve import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from .models.elic import ELIC
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
-DEFAULT_MODEL = "taco-minilm-small-q4"
 #: Modules that add their own subcommands through ``register(subparsers)`` (train, evaluate, ...).
 #: Each must import no torch (nor CompressAI, transformers) at module level, its package's
 #: ``__init__`` included: ``taco --help`` imports all of them.
-COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench_cli",
-                                    "taco.evaluation.import_captions", "taco.official.cli")
+COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench.cli",
+                                    "taco.official.cli")
 
 #: Library errors that bad input causes, printed as one line (exit status 2). Named rather than
 #: imported: importing them would cost every command a torch import, and an error class whose
@@ -45,37 +48,18 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
 )
 
 
-class CLIError(Exception):
-    """A user error: printed as one line, exit status 2."""
-
-
 # --------------------------------------------------------------------------- models
 
 
-def resolve_model(name: str | None, *, file_model_id: str | None = None):  # noqa: ANN201
-    """``--model`` value -> model. Trained names and checkpoint paths load; a bare architecture
-    name builds the seed-0 random model (and says it is untrained)."""
-    from .models import MODEL_CONFIGS, PRETRAINED, create_model, load
+def _model(name: str | None) -> ELIC:
+    """``--model`` value -> model (:func:`taco.resolve.resolve_model`), saying so when it is
+    an architecture's untrained seed-0 initialisation."""
+    from .resolve import resolve_model
 
-    key = name or file_model_id or DEFAULT_MODEL
-    if key in PRETRAINED or Path(key).is_file():
-        return load(key)
-    base = key.split("+", 1)[0]
-    if base in MODEL_CONFIGS and "+" not in key:
-        print(f"note: {key!r} has no trained weights; using its seed-0 random initialisation "
-              "(the output will not look like the input)", file=sys.stderr)
-        return create_model(key, seed=0)
-    raise CLIError(unknown_model_message(key, trained=sorted(PRETRAINED),
-                                         untrained=sorted(set(MODEL_CONFIGS) - set(PRETRAINED))))
-
-
-def unknown_model_message(key: str, *, trained: Sequence[str], untrained: Sequence[str]) -> str:
-    """One line: what ``key`` is not, the closest names, then trained and untrained names apart."""
-    close = difflib.get_close_matches(key, [*trained, *untrained], n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    return (f"model {key!r} is neither a checkpoint file nor a built-in model; {hint}"
-            f"trained: {', '.join(trained) or 'none'}; "
-            f"untrained (random weights): {', '.join(untrained)}")
+    resolved = resolve_model(name)
+    if resolved.note:
+        print(f"note: {resolved.note}", file=sys.stderr)
+    return resolved.model
 
 
 # --------------------------------------------------------------------------- inputs and captions
@@ -308,7 +292,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     from .text.base import CaptionTruncatedWarning
 
     about_input = (ImageConversionWarning, CaptionTruncatedWarning)
-    model = resolve_model(args.model)
+    model = _model(args.model)
     total_bytes = total_pixels = 0
     t_all = time.perf_counter()
     for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
@@ -357,11 +341,11 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     from .codec import decompress
     from .progress import StageReporter
 
-    models: dict[str, Any] = {}
+    models: dict[str, ELIC] = {}
     for h in headers.values():  # every model is found before any decoding
         key = args.model or h.model_id
         if key not in models:
-            models[key] = resolve_model(args.model, file_model_id=h.model_id)
+            models[key] = _model(key)
     t_all = time.perf_counter()
     for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
         count = f"[{i}/{len(files)}] " if many else ""

@@ -40,7 +40,7 @@ from compressai.models.utils import conv, deconv
 from compressai.ops import quantize_ste
 from torch import Tensor
 
-from ..bitstream.rans import StreamDecoder, StreamEncoder
+from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
 
 __all__ = [
     "ReferenceLatentCodec",
@@ -306,7 +306,9 @@ class ReferenceLatentCodec(nn.Module):
         }
 
     @torch.no_grad()
-    def decompress(self, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]) -> dict[str, Tensor]:
+    def decompress(
+        self, strings: Sequence[Sequence[bytes | UnchunkedStream]], shape: dict[str, Any]
+    ) -> dict[str, Tensor]:
         """Inverse of :meth:`compress`: the exact y_hat (B, M, h, w), float32.
 
         ``strings`` are untrusted: a malformed stream raises ``TacoFormatError``

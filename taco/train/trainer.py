@@ -75,7 +75,7 @@ from .distributed import (
     shutdown_distributed,
 )
 from .forward import training_net
-from .model_setup import build_model, split_parameters
+from .model_setup import build_training_model, split_parameters
 from .resident_data import ResidentImages
 from .run_log import RunLog, train_postfix
 from .schedule import TimeBudget, lr_at
@@ -130,7 +130,7 @@ class Trainer:
         self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
         self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed)
 
-        self.model = build_model(cfg).to(self.device)
+        self.model = build_training_model(cfg).to(self.device)
         self.model.train()
         self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
                                 lpips_input=cfg.lpips_input)
@@ -385,7 +385,7 @@ class Trainer:
         cfg, m = self.cfg, self.model
         n_train = sum(p.numel() for p in self.main_params.values())
         n_all = sum(p.numel() for p in m.parameters())
-        text = m.config.text_encoder["name"] if m.uses_text else "none"  # type: ignore[attr-defined]
+        text = m.config.text_encoder["name"] if m.uses_text else "none"
         if self.caption_table is not None:
             text += f" ({len(self.caption_table)} captions encoded once)"
         start = f", resuming at step {self.progress.step}" if self.progress.step else ""

@@ -61,7 +61,7 @@ def _losses(
     for batch in DataLoader(dataset, batch_size=batch_size, collate_fn=collate):
         x = batch.images.to(device)
         tokens = text(batch.captions)
-        out = model(x) if tokens is None else model(x, tokens)  # type: ignore[call-arg]
+        out = model(x) if tokens is None else model(x, tokens)
         parts = loss_fn(out, x, batch.captions)
         parts["psnr"] = metrics.psnr(x, out["x_hat"]).mean()
         for k, v in parts.items():
