@@ -146,7 +146,7 @@ def no_model(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded before the output was checked")
 
-    monkeypatch.setattr(taco.cli, "resolve_model", refuse)
+    monkeypatch.setattr(taco.cli, "_model", refuse)
 
 
 def test_missing_output_folder_refused_before_work(tmp_path, capsys, no_model):

@@ -131,7 +131,7 @@ def test_user_errors_resolve() -> None:
 
 
 def test_command_modules_are_listed() -> None:
-    assert "taco.bench_cli" in COMMAND_MODULES
+    assert "taco.bench.cli" in COMMAND_MODULES
 
 
 def test_dir_taco_shows_the_api() -> None:
