@@ -2,12 +2,18 @@
 
 A caption guides the encoder only; a ``.taco`` file decodes without it::
 
+    from pathlib import Path
+    from PIL import Image
     import taco
-    model = taco.create_model("taco-minilm")      # or taco.load("checkpoint.safetensors")
-    data = taco.compress(image, "a caption", model)
-    image = taco.decompress(data, model)
 
-Heavy modules (torch, CompressAI, transformers) load on first use.
+    model = taco.load("taco-minilm-small-q4")     # a built-in trained model, or a checkpoint path
+    data = taco.compress(Image.open("photo.png"), "A tabby cat looking to the side.", model)
+    Path("photo.taco").write_bytes(data)
+    image = taco.decompress(Path("photo.taco").read_bytes())   # the file names its model
+
+``taco.list_models()`` lists the names; architecture names without ``-q*`` build untrained
+models (``taco.create_model``). Heavy modules (torch, CompressAI, transformers) load on first
+use, so ``import taco`` is instant.
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import compressai_loader
 from .version import __version__
+
+compressai_loader.install()  # before any taco module imports CompressAI (see that module)
 
 _LAZY = {
     "compress": "taco.codec",
@@ -39,3 +48,7 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'taco' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

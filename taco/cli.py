@@ -1,6 +1,11 @@
 """The ``taco`` command line: compress, decompress, info, demo.
 
 Entry points stay thin: parse arguments, hand them to the library, print what happened.
+
+Start-up is part of the interface: this module, and every module in :data:`COMMAND_MODULES`,
+imports no torch at the top, so ``taco --help``, ``taco X --help`` and ``taco info`` answer at
+once; a command imports what it uses when it runs (tests/test_startup.py checks which modules
+each command pays for).
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .commands import CLIError
-from .memory import MAX_DECODE_PIXELS
+from .memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from .resolve import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -26,8 +32,20 @@ if TYPE_CHECKING:
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 #: Modules that add their own subcommands through ``register(subparsers)`` (train, evaluate, ...).
+#: Each must import no torch (nor CompressAI, transformers) at module level, its package's
+#: ``__init__`` included: ``taco --help`` imports all of them.
 COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench.cli",
                                     "taco.official.cli")
+
+#: Library errors that bad input causes, printed as one line (exit status 2). Named rather than
+#: imported: importing them would cost every command a torch import, and an error class whose
+#: module was never imported cannot have been raised.
+USER_ERRORS: tuple[tuple[str, str], ...] = (
+    ("taco.bitstream", "TacoFormatError"),
+    ("taco.images", "ImageReadError"),
+    ("taco.models", "CheckpointError"),
+    ("taco.text.base", "TextEncoderUnavailable"),
+)
 
 
 # --------------------------------------------------------------------------- models
@@ -47,18 +65,26 @@ def _model(name: str | None) -> ELIC:
 # --------------------------------------------------------------------------- inputs and captions
 
 
-def expand_inputs(paths: Sequence[str], suffixes: set[str]) -> list[Path]:
+def expand_inputs(paths: Sequence[str], suffixes: set[str]) -> tuple[list[Path], bool]:
+    """Files named and files in the folders named -> (files, whether any argument was a folder)."""
     out: list[Path] = []
+    folder = False
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes and f.is_file()))
+            folder = True
+            try:
+                found = sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes and f.is_file())
+            except OSError as exc:
+                raise CLIError(f"{p}: cannot list the folder ({exc.strerror})") from None
+            out.extend(found)
         elif p.is_file():
             out.append(p)
         else:
             raise CLIError(f"{p}: no such file or folder")
     if not out:
-        raise CLIError(f"no input files found in {', '.join(paths)}")
-    return out
+        kinds = ", ".join(sorted(suffixes))
+        raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}")
+    return out, folder
 
 
 def read_captions_jsonl(path: Path) -> dict[str, str]:
@@ -68,6 +94,8 @@ def read_captions_jsonl(path: Path) -> dict[str, str]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise CLIError(f"{path}: cannot read captions ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"{path}: cannot read captions (not UTF-8 text)") from None
     for i, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -98,7 +126,10 @@ class CaptionSource:
                 return self.table[key]
         sidecar = image.with_suffix(".txt")
         if sidecar.is_file():
-            return sidecar.read_text(encoding="utf-8").strip()
+            try:
+                return sidecar.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                raise CLIError(f"{sidecar}: cannot read the caption (not readable UTF-8 text)") from None
         folder = image.parent
         if folder not in self._beside:
             f = folder / "captions.jsonl"
@@ -111,58 +142,176 @@ class CaptionSource:
         )
 
 
-def output_path(src: Path, out: str | None, many: bool, suffix: str) -> Path:
+# --------------------------------------------------------------------------- outputs
+
+
+def plan_outputs(
+    sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
+    beside_suffix: str, force: bool,
+) -> list[Path]:
+    """One output path per source, checked before any work (so nothing fails after the work).
+
+    Without ``out`` each output goes beside its source (``NAME + beside_suffix``). ``out`` is a
+    folder when ``to_folder`` (a folder or several files in), when it is an existing folder or
+    when it ends with a slash; the folder is created (with its parents). Otherwise ``out`` is the
+    one output file and its folder must exist. Refused, with one line each: an output folder that
+    is a file or not writable, a missing or unwritable folder for the output file, two sources
+    with the same output, an output that is one of the inputs, and outputs that exist already
+    (unless ``force``).
+    """
     if out is None:
-        return src.with_suffix(suffix)
-    o = Path(out)
-    if many or o.is_dir() or out.endswith(("/", "\\")):
-        o.mkdir(parents=True, exist_ok=True)
-        return o / (src.stem + suffix)
-    return o
+        dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
+        folders = sorted({d.parent for d in dsts})
+    else:
+        o = Path(out)
+        if to_folder or o.is_dir() or out.endswith(("/", os.sep)):
+            if o.exists() and not o.is_dir():
+                raise CLIError(f"{o} exists and is not a folder (the output of a folder or of "
+                               "several files is a folder)")
+            dsts = [o / (src.stem + suffix) for src in sources]
+            folders = [o]
+        else:
+            dsts = [o]
+            folders = [o.parent]
+    for folder in folders:
+        _check_folder(folder, create=out is not None and folder == Path(out))
+    seen: dict[Path, Path] = {}
+    for src, dst in zip(sources, dsts, strict=True):
+        if dst in seen:
+            raise CLIError(f"{seen[dst]} and {src} would both be written to {dst}; "
+                           "compress them into separate folders")
+        seen[dst] = src
+    inputs = {s.resolve() for s in sources}
+    for dst in dsts:
+        if dst.resolve() in inputs:
+            raise CLIError(f"{dst} is an input; it cannot be its own output")
+    existing = [d for d in dsts if d.exists()]
+    if existing and not force:
+        if len(existing) == 1:
+            raise CLIError(f"{existing[0]} exists; pass --force to overwrite it")
+        raise CLIError(f"{existing[0]} and {len(existing) - 1} more outputs exist; "
+                       "pass --force to overwrite them")
+    if force:
+        for d in existing:
+            if d.is_dir():
+                raise CLIError(f"{d} is a folder; it cannot be overwritten by a file")
+    return dsts
 
 
-def _check_overwrite(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise CLIError(f"{path} exists; pass --force to overwrite it")
+def _check_folder(folder: Path, *, create: bool) -> None:
+    """Raise a one-line :class:`CLIError` unless files can be written into ``folder``."""
+    if folder.is_dir():
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CLIError(f"cannot write into {folder}: permission denied")
+        return
+    if folder.exists():
+        raise CLIError(f"{folder} is not a folder")
+    if not create:
+        raise CLIError(f"folder {folder} does not exist (create it first, or give a folder "
+                       "ending with / to -o)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create the output folder {folder}: {_reason(exc)}") from None
 
 
-def _progress(items, enabled: bool, desc: str):  # noqa: ANN001, ANN202
-    if not enabled:
-        return items
-    from tqdm import tqdm
+def _reason(exc: OSError) -> str:
+    """An OSError without its ``[Errno N]`` prefix: ``strerror``, else the message."""
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
 
-    return tqdm(items, desc=desc, unit="img", file=sys.stderr, leave=False)
+
+def _os_error_line(exc: OSError) -> str:
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    return f"{where}: {_reason(exc)}" if where else _reason(exc)
+
+
+def _check_image_format(path: Path, modes: set[str]) -> None:
+    """Refuse, before decoding, an output suffix Pillow cannot write or a mode it cannot hold."""
+    import io
+
+    from PIL import Image
+
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None or fmt not in Image.SAVE:
+        raise CLIError(f"{path}: cannot write {path.suffix or 'files without a suffix'} images; "
+                       "use .png (lossless), or .tif, .webp, .bmp, ...")
+    for mode in sorted(modes):
+        try:
+            Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
+        except (OSError, ValueError, KeyError):
+            raise CLIError(f"{path}: {fmt} cannot hold the decoded {mode} image; use .png") from None
+
+
+@contextmanager
+def _input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ...]) -> Iterator[None]:
+    """Print the warnings raised while one input is processed, one line each: those about the
+    input (``about_input``: alpha dropped, caption truncated, ...) as ``taco CMD: warning: SRC:
+    MESSAGE`` for every input they concern, any other once, without source lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        for category in about_input:
+            warnings.simplefilter("always", category)
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                text = str(w.message)
+                if text in seen:
+                    continue
+                seen.add(text)
+                if issubclass(w.category, about_input):
+                    print(f"taco {command}: warning: {src}: {text}", file=sys.stderr)
+                else:
+                    _show_warning(w.message, w.category, w.filename, w.lineno)
+
+
+def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Warnings outside an image (library deprecations, ...) as one line, without source code."""
+    print(f"warning: {category.__name__}: {message}", file=file or sys.stderr)
 
 
 # --------------------------------------------------------------------------- commands
 
 
 def cmd_compress(args: argparse.Namespace) -> int:
-    from .codec import compress_image
-    from .images import load_image
-
     if args.clip_path:
         os.environ["TACO_CLIP_PATH"] = args.clip_path
-    files = expand_inputs(args.images, IMAGE_SUFFIXES)
+    files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES)
     captions = CaptionSource(args.caption, args.captions)
     jobs = [(f, captions(f)) for f in files]  # every caption is found before any work starts
-    model = _model(args.model)
     many = len(files) > 1
+    dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
+                        beside_suffix=".taco", force=args.force)
+
+    from .atomic import write_bytes_atomic
+    from .codec import compress_image
+    from .images import ImageConversionWarning, load_image
+    from .progress import StageReporter
+    from .text.base import CaptionTruncatedWarning
+
+    about_input = (ImageConversionWarning, CaptionTruncatedWarning)
+    model = _model(args.model)
     total_bytes = total_pixels = 0
     t_all = time.perf_counter()
-    for src, caption in _progress(jobs, many and not args.quiet, "compress"):
-        dst = output_path(src, args.output, many, ".taco")
-        _check_overwrite(dst, args.force)
-        image = load_image(src)
-        t0 = time.perf_counter()
-        res = compress_image(image, caption, model)
-        ms = 1000 * (time.perf_counter() - t0)
-        dst.write_bytes(res.data)
+    for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
+        count = f"[{i}/{len(jobs)}] " if many else ""
+        with (_input_warnings("compress", src, about_input),
+              StageReporter(f"{count}{src}", delay=_stage_delay(args)) as progress):
+            progress("reading", 0, 1)
+            image = load_image(src)
+            t0 = time.perf_counter()
+            res = compress_image(image, caption, model, progress=progress)
+            ms = 1000 * (time.perf_counter() - t0)
+            write_bytes_atomic(dst, res.data)
         total_bytes += len(res.data)
         total_pixels += res.height * res.width
         if not args.quiet:
-            print(f"{src} -> {dst}: {res.width}x{res.height}, {len(res.data)} bytes, "
-                  f"{res.bpp:.4f} bpp, {ms:.0f} ms")
+            turned = image.info.get("exif_orientation", 1)
+            note = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
+            print(f"{count}{src} -> {dst}: {res.width}x{res.height}{note}, {len(res.data)} bytes, "
+                  f"{res.bpp:.4f} bpp, {ms:.0f} ms", flush=True)
     secs = time.perf_counter() - t_all
     print(f"compressed {len(files)} image(s) with {model.model_id}: {total_bytes} bytes, "
           f"{8 * total_bytes / total_pixels:.4f} bpp overall, {secs:.2f} s")
@@ -170,37 +319,77 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
 
 def cmd_decompress(args: argparse.Namespace) -> int:
-    from .bitstream import unpack
-    from .codec import decompress
-
-    files = expand_inputs(args.files, {".taco"})
+    files, from_folder = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
+    headers = {src: read_taco(src).header for src in files}  # every file checked first
+    for src, h in headers.items():  # the decoder's own cap check, before any model loads
+        pixels = h.width * h.height
+        if args.max_pixels and pixels > args.max_pixels:
+            raise CLIError(
+                f"{src}: this file declares a {h.width}x{h.height} image ({pixels:,} pixels), "
+                f"over the decoder's cap of {args.max_pixels:,}; decoding it would take about "
+                f"{decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models: "
+                "pass --max-pixels 0 to decode it anyway")
+    dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
+                        beside_suffix=".decoded.png", force=args.force)
+    for dst in set(dsts):
+        _check_image_format(dst, {h.mode for h in headers.values()})
+
+    import io
+
+    from .atomic import write_bytes_atomic
+    from .codec import decompress
+    from .progress import StageReporter
+
     models: dict[str, ELIC] = {}
-    t_all = time.perf_counter()
-    for src in _progress(files, many and not args.quiet, "decompress"):
-        data = src.read_bytes()
-        header = unpack(data).header
-        key = args.model or header.model_id
+    for h in headers.values():  # every model is found before any decoding
+        key = args.model or h.model_id
         if key not in models:
             models[key] = _model(key)
-        dst = output_path(src, args.output, many, ".png" if args.output else ".decoded.png")
-        _check_overwrite(dst, args.force)
-        t0 = time.perf_counter()
-        image = decompress(data, models[key], max_pixels=args.max_pixels or None)
-        ms = 1000 * (time.perf_counter() - t0)
-        image.save(dst)
+    t_all = time.perf_counter()
+    for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
+        count = f"[{i}/{len(files)}] " if many else ""
+        model = models[args.model or headers[src].model_id]
+        with StageReporter(f"{count}{src}", delay=_stage_delay(args)) as progress:
+            t0 = time.perf_counter()
+            image = decompress(src.read_bytes(), model, max_pixels=args.max_pixels or None,
+                               progress=progress)
+            ms = 1000 * (time.perf_counter() - t0)
+            progress("writing", 0, 1)
+            buf = io.BytesIO()
+            image.save(buf, format=_save_format(dst))
+            write_bytes_atomic(dst, buf.getvalue())
         if not args.quiet:
-            print(f"{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms")
+            print(f"{count}{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
+                  flush=True)
     print(f"decompressed {len(files)} file(s) in {time.perf_counter() - t_all:.2f} s")
     return 0
 
 
-def cmd_info(args: argparse.Namespace) -> int:
-    from .bitstream import unpack
+def _stage_delay(args: argparse.Namespace) -> float:
+    """Seconds before an image's stages are shown on stderr: 2, or never with --quiet."""
+    return float("inf") if args.quiet else 2.0
 
+
+def _save_format(path: Path) -> str:
+    from PIL import Image
+
+    return Image.registered_extensions()[path.suffix.lower()]
+
+
+def read_taco(path: Path) -> Any:
+    """Read and parse a ``.taco`` file; a bad one is a :class:`CLIError` naming the file."""
+    from .bitstream import TacoFormatError, unpack
+
+    try:
+        return unpack(path.read_bytes())
+    except TacoFormatError as exc:
+        raise CLIError(f"{path}: {exc}") from None
+
+
+def cmd_info(args: argparse.Namespace) -> int:
     for src in map(Path, args.files):
-        data = src.read_bytes()
-        f = unpack(data)
+        f = read_taco(src)
         h = f.header
         info = {
             "file": str(src),
@@ -211,10 +400,10 @@ def cmd_info(args: argparse.Namespace) -> int:
             "width": h.width,
             "height": h.height,
             "original_mode": h.mode,
-            "bytes": len(data),
+            "bytes": f.header_bytes + f.payload_bytes,
             "header_bytes": f.header_bytes,
             "payload_bytes": f.payload_bytes,
-            "bpp": 8 * len(data) / (h.width * h.height),
+            "bpp": round(8 * (f.header_bytes + f.payload_bytes) / (h.width * h.height), 4),
         }
         if args.json:
             print(json.dumps(info))
@@ -248,12 +437,15 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compress", help="images -> .taco files, guided by captions",
                        description="Compress images into .taco files. Each image needs a caption: "
                        "--caption for all, --captions FILE.jsonl, a sidecar IMG.txt, or a "
-                       "captions.jsonl beside the images (in this order).")
+                       "captions.jsonl beside the images (in this order). The EXIF orientation "
+                       "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
+                       "warning says so).")
     c.add_argument("images", nargs="+", help="image files or folders of images")
     c.add_argument("--caption", help="caption for every image ('' to code without one)")
     c.add_argument("--captions", metavar="FILE.jsonl",
                    help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line')
-    c.add_argument("-o", "--output", help="output file (one input) or folder (default: beside each image)")
+    c.add_argument("-o", "--output", help="output file (one image in) or folder (a folder or "
+                   "several images in; created if missing); default: NAME.taco beside each image")
     c.add_argument("-m", "--model", help=model_help)
     c.add_argument("--clip-path", metavar="DIR",
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
@@ -265,8 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("decompress", help=".taco files -> PNG images (no caption needed)",
                        description="Decode .taco files to PNG. No caption is needed or used.")
     d.add_argument("files", nargs="+", help=".taco files or folders")
-    d.add_argument("-o", "--output", help="output file (one input) or folder "
-                   "(default: NAME.decoded.png beside each file)")
+    d.add_argument("-o", "--output", help="output image (one file in; its suffix picks the "
+                   "format) or folder (a folder or several files in; created if missing); "
+                   "default: NAME.decoded.png beside each file")
     d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
     d.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
     d.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
@@ -296,34 +489,40 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def is_user_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is bad input (printed as one line) rather than a bug (a traceback)."""
+    if isinstance(exc, (CLIError, OSError)):
+        return True
+    for module, name in USER_ERRORS:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return True
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    from .bitstream import TacoFormatError
-    from .images import ImageReadError
-    from .models import CheckpointError
-    from .text.base import TextEncoderUnavailable
-
     args = build_parser().parse_args(argv)
-    warnings.simplefilter("default")
-    try:
-        return int(args.func(args))
-    except (CLIError, TacoFormatError, ImageReadError, CheckpointError, TextEncoderUnavailable) as exc:
-        print(f"taco {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a file that cannot be read or written: missing, a folder, disk full
-        print(f"taco {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except (MemoryError, RuntimeError) as exc:  # MemoryError, std::bad_alloc, torch's allocator
-        from .memory import OutOfMemoryError, allocation_failure
+    with warnings.catch_warnings():  # the caller's filters and showwarning come back after
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.func(args))
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:
+            if is_user_error(exc):
+                # OSError: a file that cannot be read or written (missing, a folder, disk full)
+                text = _os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+            else:  # MemoryError, std::bad_alloc, torch's allocator: one line; anything else: a bug
+                from .memory import OutOfMemoryError, allocation_failure
 
-        what = allocation_failure(exc)
-        if what is None:
-            raise
-        message = what if isinstance(exc, OutOfMemoryError) else f"out of memory: {what}"
-        print(f"taco {args.command}: error: {message}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+                what = allocation_failure(exc)
+                if what is None:
+                    raise
+                text = what if isinstance(exc, OutOfMemoryError) else f"out of memory: {what}"
+            print(f"taco {args.command}: error: {text}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,7 @@ from .images import image_to_tensor, load_image, restore_mode, to_rgb
 from .memory import MAX_DECODE_PIXELS, OutOfMemoryError, allocation_failure, decode_memory_estimate
 from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
 from .models.elic import ELIC
+from .progress import Progress
 from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
@@ -276,17 +277,25 @@ def compress_image(
     model: ELIC,
     *,
     text_encoder: TextEncoder | None = None,
+    progress: Progress | None = None,
 ) -> CompressResult:
-    """Encode one image guided by ``caption`` into a ``.taco`` file (see :func:`compress`)."""
+    """Encode one image guided by ``caption`` into a ``.taco`` file (see :func:`compress`).
+
+    ``progress(stage, done, total)`` is told when each stage starts (:mod:`taco.progress`).
+    """
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
+    report = progress or _no_progress
+    report("converting", 0, 1)
     x, mode = as_rgb_tensor(image)
     _, _, h, w = x.shape
     device = next(model.parameters()).device
     x = pad_to_multiple(x.to(device))
     # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
     # first stages of g_a (same bytes as encoding it first)
+    report("analysis", 0, 1)
     y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder)
+    report("entropy coding", 0, 1)
     return pack_image(model, entropy_code(model, y)["strings"][0][0], h, w, mode)
 
 
@@ -299,6 +308,10 @@ def compress(
     converted to RGB for coding and the original mode is recorded in the file.
     """
     return compress_image(image, caption, model, text_encoder=text_encoder).data
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
 
 
 def model_for_file(data: bytes, model: ELIC | None) -> ELIC:
@@ -326,12 +339,6 @@ SYNTHESIS_HALO = 9
 #: peaks at ~0.7 GB of activations: docs/reliability.md). An image whose synthesis fits in one
 #: such tile is synthesised whole, exactly as before tiling existed.
 SYNTHESIS_TILE_BUDGET = 48 * 2048 * 2048
-
-#: ``progress(stage, done, total)``: called as decoding advances, first with ``done = 0`` as a
-#: stage starts. Stages: ``"entropy decoding"`` (0, then 1 of 1) and ``"synthesis"`` (tiles done
-#: of all). The command line's stage reporter takes the same calls.
-Progress = Callable[[str, int, int], None]
-
 
 def _decode_failed(exc: BaseException, hdr: TacoHeader) -> OutOfMemoryError | None:
     what = allocation_failure(exc)

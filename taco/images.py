@@ -1,9 +1,12 @@
 """Image I/O shared by the codec, the CLI and the datasets.
 
 - :func:`load_image` opens and fully decodes a file, turning every way it can fail (missing,
-  empty, truncated, not an image, too large) into one typed :class:`ImageReadError`.
-- :func:`to_rgb` brings any Pillow mode to 8-bit RGB (what the model codes) and
-  :func:`restore_mode` maps a decoded RGB image back to the source mode where that is sensible.
+  empty, truncated, not an image, too large) into one typed :class:`ImageReadError`, and turns
+  it upright as its EXIF orientation says (a phone photo would otherwise be coded sideways).
+- :func:`to_rgb` brings any Pillow mode to 8-bit RGB (what the model codes), with one
+  :class:`ImageConversionWarning` line for what is lost (alpha, 16-bit depth, CMYK without colour
+  management, a palette), and :func:`restore_mode` maps a decoded RGB image back to the source
+  mode where that is sensible.
 - :func:`image_to_tensor` / :func:`tensor_to_image` convert between PIL RGB and (1, 3, H, W)
   float32 tensors in [0, 1].
 """
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
 __all__ = [
@@ -43,6 +46,16 @@ default); a cap above that also needs ``PIL.Image.MAX_IMAGE_PIXELS`` raised.
 _WIDE_INT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 # Modes with an alpha channel that to_rgb drops ("PA" goes through RGBA first).
 _ALPHA_MODES = ("LA", "La", "RGBA", "RGBa", "PA")
+# What to_rgb tells the user it loses, by source mode (alpha modes: see to_rgb).
+_LOSSES = {
+    **{m: f"{m} samples are coded with 8-bit precision (decoded back to {m}, 8 significant bits)"
+       for m in ("I;16", "I;16L", "I;16B", "I;16N")},
+    "I": "32-bit integer samples are clipped to 0..65535 and coded with 8-bit precision",
+    "F": "float samples are clamped to 0..255 and coded as 8-bit integers",
+    "CMYK": "CMYK is converted to RGB without colour management (ICC profile ignored); "
+            "it decodes as RGB",
+    "P": "the palette is not kept: the image is coded, and decodes, as RGB",
+}
 
 
 class ImageReadError(ValueError):
@@ -58,15 +71,26 @@ class ImageReadError(ValueError):
 
 
 class ImageConversionWarning(UserWarning):
-    """Information is lost while loading or converting an image (alpha, animation frames)."""
+    """Information is lost while loading or converting an image (alpha, animation frames, 16-bit
+    depth, CMYK, a palette). The message is one line meant for a person."""
 
 
-def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIXELS) -> Image.Image:
+#: EXIF tag 0x0112 (Orientation): 1 is upright; 2..8 are mirrorings and rotations.
+EXIF_ORIENTATION = 0x0112
+
+
+def load_image(
+    path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIXELS, orient: bool = True
+) -> Image.Image:
     """Open ``path`` and decode it completely, in its own mode (use :func:`to_rgb` next).
 
     The full decode (``Image.load``) happens here so a truncated file fails now with a clear
     :class:`ImageReadError`, not later deep inside a transform. Animated images (GIF, APNG,
     WebP, multi-page TIFF) give their first frame, with an :class:`ImageConversionWarning`.
+
+    With ``orient`` (the default) an EXIF orientation other than 1 is applied, so the image is
+    the way viewers show it, and recorded as ``image.info["exif_orientation"]`` (the tag itself is
+    removed from the image's EXIF).
 
     Raises :class:`ImageReadError` for a missing or zero-byte file, a file Pillow cannot
     identify, a truncated or corrupt file, and an image over ``max_pixels`` (see
@@ -122,9 +146,24 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIX
                 ImageConversionWarning,
                 stacklevel=2,
             )
-            # A plain single-frame copy, detached from the (closed) multi-frame file.
-            return im.copy()
-        return im
+        # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
+        image: Image.Image = im.copy() if n_frames > 1 else im
+        return _upright(image, path) if orient else image
+
+
+def _upright(image: Image.Image, path: Path) -> Image.Image:
+    try:
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # a broken EXIF block is ignored, as viewers do
+        return image
+    if orientation not in range(2, 9):
+        return image
+    try:
+        turned = ImageOps.exif_transpose(image)
+    except Exception as e:  # Pillow raises several types on malformed EXIF
+        raise ImageReadError(path, f"cannot apply its EXIF orientation ({e})") from e
+    turned.info["exif_orientation"] = orientation
+    return turned
 
 
 def _wide_int_to_l(image: Image.Image) -> Image.Image:
@@ -137,25 +176,31 @@ def _wide_int_to_l(image: Image.Image) -> Image.Image:
 def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
     """Convert ``image`` to 8-bit RGB; return it with the original mode (for :func:`restore_mode`).
 
-    - ``RGB`` is returned unchanged; ``L``, ``1``, ``CMYK``, ``YCbCr``, ``HSV``, ``LAB``, ``RGBX``
-      go through Pillow's conversion (``CMYK`` naively, ignoring any ICC profile).
-    - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with an
-      :class:`ImageConversionWarning`; colours under transparent pixels are kept as stored.
-    - ``P``: expanded through the palette; a transparency entry is dropped with a warning.
+    - ``RGB`` is returned unchanged; ``L``, ``1`` (decodes as ``L``), ``YCbCr``, ``HSV``, ``LAB``,
+      ``RGBX`` go through Pillow's conversion silently (nothing a viewer would miss is lost).
+    - ``CMYK`` is converted naively, ignoring any ICC profile, with an
+      :class:`ImageConversionWarning`.
+    - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with a warning;
+      colours under transparent pixels are kept as stored.
+    - ``P``: expanded through the palette (it decodes as RGB) with a warning; a transparency
+      entry is dropped, with the alpha warning instead.
     - ``I;16``/``I;16B``/``I;16L``/``I;16N``/``I``: 16-bit samples scaled 0..65535 → 0..255
-      (``v / 257``, rounded), so 65535 → 255 and 257 → 1. ``I`` (32-bit) is clipped to 0..65535
+      (``v / 257``, rounded), so 65535 → 255 and 257 → 1, with a warning: the file decodes to
+      the 16-bit mode again but with 8 significant bits. ``I`` (32-bit) is clipped to 0..65535
       first, since Pillow uses it for 16-bit data from some formats.
-    - ``F``: float samples clamped to 0..255 and rounded.
+    - ``F``: float samples clamped to 0..255 and rounded, with a warning.
+
+    Every warning is one line meant for a person (the command line prints it with the file name).
     """
     mode = image.mode
     if mode == "RGB":
         return image, mode
-    if mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info):
-        warnings.warn(
-            f"dropping the alpha channel of a {mode} image (TACO codes RGB only)",
-            ImageConversionWarning,
-            stacklevel=2,
-        )
+    alpha = mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info)
+    lost = (f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)" if alpha
+            else _LOSSES.get(mode))
+    if lost:
+        warnings.warn(lost, ImageConversionWarning, stacklevel=2)
+    if alpha:
         if mode in ("P", "PA"):
             image = image.convert("RGBA")
         elif mode == "La":  # Pillow converts premultiplied La to LA only

@@ -12,6 +12,8 @@ This module imports torch only when a model is resolved: ``taco --help`` reads
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models.elic import ELIC
 
-__all__ = ["DEFAULT_MODEL", "ResolvedModel", "resolve_model"]
+__all__ = ["DEFAULT_MODEL", "ResolvedModel", "resolve_model", "unknown_model_message"]
 
 #: The model commands use when given none: the shipped text-guided model.
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -51,7 +53,7 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu") -> ResolvedMo
     ``None`` is :data:`DEFAULT_MODEL`. Raises :class:`taco.models.CheckpointError` for a name
     that is neither built in nor a file, and for a file that is not a valid checkpoint.
     """
-    from .models import MODEL_CONFIGS, PRETRAINED, CheckpointError, create_model, list_models, load
+    from .models import MODEL_CONFIGS, PRETRAINED, CheckpointError, create_model, load
     from .shards import find
 
     key = spec or DEFAULT_MODEL
@@ -63,7 +65,14 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu") -> ResolvedMo
         return ResolvedModel(load(path, device).eval(), key, trained=True, checkpoint=checkpoint)
     if key in MODEL_CONFIGS:
         return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False)
-    raise CheckpointError(
-        f"model {key!r} is neither a checkpoint file nor a built-in model "
-        f"(built-in: {', '.join(list_models())})"
-    )
+    raise CheckpointError(unknown_model_message(
+        key, trained=sorted(PRETRAINED), untrained=sorted(set(MODEL_CONFIGS) - set(PRETRAINED))))
+
+
+def unknown_model_message(key: str, *, trained: Sequence[str], untrained: Sequence[str]) -> str:
+    """One line: what ``key`` is not, the closest names, then trained and untrained names apart."""
+    close = difflib.get_close_matches(key, [*trained, *untrained], n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    return (f"model {key!r} is neither a checkpoint file nor a built-in model; {hint}"
+            f"trained: {', '.join(trained) or 'none'}; "
+            f"untrained (random weights): {', '.join(untrained)}")

@@ -133,3 +133,163 @@ def test_demo_runs_offline_and_writes_outputs(tmp_path, capsys):
         assert word in out
     assert (tmp_path / "skimage-chelsea.side-by-side.png").is_file()
     assert (tmp_path / "skimage-chelsea.decoded.png").is_file()
+
+
+# --------------------------------------------------------------------------- outputs (issue 15)
+
+
+@pytest.fixture()
+def no_model(monkeypatch):
+    """Fail if a command gets as far as loading a model: output checks come before any work."""
+    import taco.cli
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the output was checked")
+
+    monkeypatch.setattr(taco.cli, "_model", refuse)
+
+
+def test_missing_output_folder_refused_before_work(tmp_path, capsys, no_model):
+    out = tmp_path / "missing" / "x.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"folder {out.parent} does not exist" in err
+    assert "Errno" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_existing_outputs_refused_before_work(photos, tmp_path, capsys, no_model):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "skimage-coffee.taco").write_bytes(b"old")
+    assert main(["compress", str(photos), "-o", str(out)]) == 2
+    assert "skimage-coffee.taco exists; pass --force to overwrite it" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["skimage-coffee.taco"]  # nothing written
+
+
+def test_output_that_is_a_file_or_an_input_refused(photos, tmp_path, capsys, no_model):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert main(["compress", str(photos), "-o", str(a_file)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    img = photos / "skimage-chelsea.png"
+    assert main(["compress", str(img), "--caption", "", "-o", str(img), "--force"]) == 2
+    assert "is an input" in capsys.readouterr().err
+    shutil.copy(img, photos / "skimage-chelsea.jpg")  # same stem -> same output name
+    assert main(["compress", str(photos), "--caption", "", "-o", str(tmp_path / "o")]) == 2
+    assert "would both be written to" in capsys.readouterr().err
+
+
+def test_folder_in_folder_out_even_for_one_image(tmp_path, capsys):
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(CHELSEA, one / "cat.png")
+    (one / "cat.txt").write_text("a cat")
+    assert main(["compress", str(one), "-m", "elic-tiny", "-o", str(tmp_path / "NAME")]) == 0
+    assert (tmp_path / "NAME").is_dir() and (tmp_path / "NAME" / "cat.taco").is_file()
+    assert main(["decompress", str(tmp_path / "NAME"), "-o", str(tmp_path / "DEC")]) == 0
+    assert (tmp_path / "DEC" / "cat.png").is_file()
+
+
+def test_folder_lines_are_counted_and_summary_apart(photos, tmp_path, capsys):
+    assert main(["compress", str(photos), "-m", "elic-tiny", "-o", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("[1/2] ") and out[1].startswith("[2/2] ")
+    assert out[2].startswith("compressed 2 image(s)")
+
+
+def test_decompress_output_format_checked_before_decoding(tmp_path, capsys):
+    src = tmp_path / "x.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-tiny", "-o", str(src)]) == 0
+    capsys.readouterr()
+    assert main(["decompress", str(src), "-o", str(tmp_path / "x.xyz")]) == 2
+    assert "cannot write .xyz images" in capsys.readouterr().err
+    assert main(["decompress", str(src), "-o", str(tmp_path / "x.webp")]) == 0
+    with Image.open(tmp_path / "x.webp") as im:
+        assert im.format == "WEBP" and im.size == (451, 300)
+
+
+def test_bad_taco_file_names_the_file(tmp_path, capsys):
+    junk = tmp_path / "junk.taco"
+    junk.write_bytes(b"TACO\x02\x01garbage")
+    assert main(["info", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"taco info: error: {junk}: ") and len(err.strip().splitlines()) == 1
+
+
+def test_wrong_model_did_you_mean(tmp_path, capsys):
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "taco-minilm-small-q5",
+                 "-o", str(tmp_path / "x.taco")]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'taco-minilm-small-q4'" in err
+    trained, untrained = err.split("trained: ", 1)[1].split("; untrained (random weights): ")
+    assert "taco-minilm-small-q4" in trained and "elic-tiny" not in trained
+    assert "elic-tiny" in untrained and "taco-minilm-small-q4" not in untrained
+
+
+def test_info_rounds_bpp(tmp_path, capsys):
+    out = tmp_path / "x.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out), "--json"]) == 0
+    bpp = json.loads(capsys.readouterr().out)["bpp"]
+    assert bpp == round(8 * out.stat().st_size / (451 * 300), 4)
+    assert main(["info", str(out)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.strip().startswith("bpp"))
+    assert len(line.split(":")[1].strip().split(".")[1]) <= 4
+
+
+# --------------------------------------------------------------------------- photos as they come
+
+
+def test_phone_photo_is_coded_upright(tmp_path, capsys):
+    src = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored landscape, shown portrait
+    Image.open(CHELSEA).resize((128, 64)).save(src, exif=exif)
+    assert main(["compress", str(src), "--caption", "", "-m", "elic-tiny"]) == 0
+    assert "64x128 (EXIF orientation 6 applied)" in capsys.readouterr().out
+    assert main(["decompress", str(tmp_path / "phone.taco")]) == 0
+    with Image.open(tmp_path / "phone.decoded.png") as im:
+        assert im.size == (64, 128)
+
+
+@pytest.mark.parametrize(("mode", "words"), [
+    ("RGBA", "alpha channel of this RGBA image is dropped"),
+    ("I;16", "I;16 samples are coded with 8-bit precision"),
+    ("CMYK", "CMYK is converted to RGB without colour management"),
+    ("P", "the palette is not kept"),
+])
+def test_what_cannot_be_kept_is_one_warning_line(tmp_path, capsys, mode, words):
+    src = tmp_path / f"img-{mode.replace(';', '')}.{'tif' if mode == 'CMYK' else 'png'}"
+    base = Image.open(CHELSEA).resize((64, 48))
+    if mode == "I;16":
+        Image.fromarray(np.asarray(base.convert("L")).astype("<u2") * 257).save(src)
+    else:
+        base.convert(mode).save(src)
+    assert main(["compress", str(src), "--caption", "", "-m", "elic-tiny"]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    warned = [line for line in err if "warning" in line]
+    assert warned == [f"taco compress: warning: {src}: " + warned[0].split(f"{src}: ", 1)[1]]
+    assert words in warned[0]
+    assert not any(".py" in line or "warnings.warn" in line for line in err)  # no source lines
+
+
+def test_stage_reporter_prints_stages_after_the_delay():
+    import io
+
+    from taco.progress import StageReporter
+
+    log = io.StringIO()
+    with StageReporter("big.png", delay=0.0, stream=log) as progress:
+        progress("analysis", 0, 1)
+        progress("entropy coding", 0, 1)
+        progress("synthesis", 2, 8)
+    lines = log.getvalue().splitlines()
+    assert [line.rsplit(",", 1)[0] for line in lines[:3]] == [
+        "big.png: analysis", "big.png: entropy coding", "big.png: synthesis 2/8"]
+    assert "\r" not in log.getvalue()  # a log file gets whole lines
+
+    quiet = io.StringIO()
+    with StageReporter("small.png", delay=60.0, stream=quiet) as progress:
+        progress("analysis", 0, 1)
+    assert quiet.getvalue() == ""  # nothing for an image done within the delay

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -95,6 +96,36 @@ def test_pillow_bomb_error_becomes_image_read_error(
         load_image(path, max_pixels=None)
 
 
+def _phone_photo(path: Path, orientation: int) -> np.ndarray:
+    """A 6x4 JPEG stored sideways with an EXIF orientation tag, as phones write them."""
+    pixels = np.zeros((4, 6, 3), np.uint8)
+    pixels[:, :3] = (255, 0, 0)  # left half red (as stored)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, exif=exif, quality=100)
+    return pixels
+
+
+def test_exif_orientation_applied(tmp_path: Path) -> None:
+    path = tmp_path / "phone.jpg"
+    _phone_photo(path, 6)  # 6: the viewer rotates 90 degrees clockwise
+    img = load_image(path)
+    assert img.size == (4, 6)  # upright: portrait
+    assert img.info["exif_orientation"] == 6
+    assert img.getexif().get(0x0112) is None  # not applied twice by a later reader
+    top, bottom = img.getpixel((2, 0)), img.getpixel((2, 5))
+    assert top[0] > 200 and bottom[0] < 60  # red (stored left) is now at the top
+    raw = load_image(path, orient=False)
+    assert raw.size == (6, 4) and "exif_orientation" not in raw.info
+
+
+def test_exif_orientation_1_and_missing_leave_image_alone(tmp_path: Path) -> None:
+    path = tmp_path / "upright.jpg"
+    _phone_photo(path, 1)
+    img = load_image(path)
+    assert img.size == (6, 4) and "exif_orientation" not in img.info
+
+
 def test_animated_first_frame(tmp_path: Path) -> None:
     path = tmp_path / "anim.gif"
     frames = [Image.new("RGB", (16, 16), c) for c in [(0, 0, 255), (255, 0, 0)]]
@@ -113,6 +144,17 @@ def _no_warning_to_rgb(img: Image.Image) -> tuple[Image.Image, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return to_rgb(img)
+
+
+def _one_warning_to_rgb(img: Image.Image, match: str) -> tuple[Image.Image, str]:
+    """to_rgb that must warn exactly once, in one line, about what it cannot keep."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = to_rgb(img)
+    assert [type(w.message) for w in caught] == [ImageConversionWarning]
+    text = str(caught[0].message)
+    assert re.search(match, text) and "\n" not in text
+    return out
 
 
 def test_rgb_unchanged() -> None:
@@ -147,7 +189,7 @@ def _palette_image() -> Image.Image:
 
 
 def test_palette_without_transparency() -> None:
-    rgb, mode = _no_warning_to_rgb(_palette_image())
+    rgb, mode = _one_warning_to_rgb(_palette_image(), "palette is not kept")
     assert mode == "P"
     assert np.asarray(rgb)[0].tolist() == [[255, 0, 0], [0, 255, 0], [0, 0, 255]]
 
@@ -188,7 +230,7 @@ def test_cmyk() -> None:
     pixels = [(0, 0, 0, 0), (0, 255, 255, 0), (0, 0, 0, 255), (255, 0, 0, 0)]
     src = Image.new("CMYK", (4, 1))
     src.putdata(pixels)
-    rgb, mode = _no_warning_to_rgb(src)
+    rgb, mode = _one_warning_to_rgb(src, "CMYK .*without colour management")
     assert mode == "CMYK"
     assert np.asarray(rgb)[0].tolist() == [[255, 255, 255], [255, 0, 0], [0, 0, 0], [0, 255, 255]]
 
@@ -197,7 +239,7 @@ def test_cmyk() -> None:
 def test_16_bit_scaled_not_clipped(dtype: str) -> None:
     src = Image.fromarray(np.array([[0, 257, 32896, 65535]], dtype=dtype))
     assert src.mode == {"<u2": "I;16", ">u2": "I;16B"}[dtype]
-    rgb, mode = _no_warning_to_rgb(src)
+    rgb, mode = _one_warning_to_rgb(src, "8-bit precision")
     assert mode == src.mode
     assert np.asarray(rgb)[0, :, 0].tolist() == [0, 1, 128, 255]
     assert np.asarray(rgb)[0, :, 1].tolist() == [0, 1, 128, 255]
@@ -214,14 +256,14 @@ def test_16_bit_png_file(tmp_path: Path) -> None:
 def test_mode_i_32_bit() -> None:
     src = Image.fromarray(np.array([[-5, 257, 65535, 100_000]], dtype=np.int32))
     assert src.mode == "I"
-    rgb, mode = _no_warning_to_rgb(src)
+    rgb, mode = _one_warning_to_rgb(src, "clipped to 0..65535 and coded with 8-bit precision")
     assert mode == "I" and np.asarray(rgb)[0, :, 0].tolist() == [0, 1, 255, 255]
 
 
 def test_float_clamped() -> None:
     src = Image.fromarray(np.array([[-10.0, 0.4, 127.6, 300.0, np.nan]], dtype=np.float32))
     assert src.mode == "F"
-    rgb, mode = _no_warning_to_rgb(src)
+    rgb, mode = _one_warning_to_rgb(src, "float samples are clamped")
     assert mode == "F" and np.asarray(rgb)[0, :, 0].tolist() == [0, 0, 128, 255, 0]
 
 

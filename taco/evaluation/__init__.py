@@ -11,20 +11,25 @@
 Submodules import their heavy dependencies (transformers, matplotlib) only when used.
 """
 
-from .bdrate import bd_metric, bd_rate, bd_table
-from .caption import Captioner, auto_caption, caption_folder, text_similarity
-from .classic import code_at_bpp, evaluate_codec, evaluate_matched, get_codec, interpolate_rd
-from .datasets import EvalDataset, open_dataset
-from .evaluate import (
-    CaptionMode,
-    EvalConfig,
-    compare_caption_modes,
-    evaluate_model,
-    load_model,
-    run_evaluation,
-)
-from .plot import plot_results
-from .stats import derangement, paired_bootstrap
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Exported name -> the submodule that defines it (loaded on first use, so that
+#: ``taco evaluate --help`` imports no torch).
+_LAZY = {
+    **dict.fromkeys(("bd_metric", "bd_rate", "bd_table"), "taco.evaluation.bdrate"),
+    **dict.fromkeys(("Captioner", "auto_caption", "caption_folder", "text_similarity"),
+                    "taco.evaluation.caption"),
+    **dict.fromkeys(("code_at_bpp", "evaluate_codec", "evaluate_matched", "get_codec",
+                     "interpolate_rd"), "taco.evaluation.classic"),
+    **dict.fromkeys(("EvalDataset", "open_dataset"), "taco.evaluation.datasets"),
+    **dict.fromkeys(("CaptionMode", "EvalConfig", "compare_caption_modes", "evaluate_model",
+                     "load_model", "run_evaluation"), "taco.evaluation.evaluate"),
+    "plot_results": "taco.evaluation.plot",
+    **dict.fromkeys(("derangement", "paired_bootstrap"), "taco.evaluation.stats"),
+}
 
 __all__ = [
     "CaptionMode",
@@ -51,3 +56,15 @@ __all__ = [
     "run_evaluation",
     "text_similarity",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'taco.evaluation' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -29,6 +29,8 @@ from typing import Any
 import torch
 from PIL import Image
 
+from .defaults import DEFAULT_CAPTIONER
+
 __all__ = [
     "DEFAULT_CAPTIONER",
     "Captioner",
@@ -37,8 +39,6 @@ __all__ = [
     "caption_folder",
     "text_similarity",
 ]
-
-DEFAULT_CAPTIONER = "Salesforce/blip-image-captioning-base"
 
 
 class CaptionerUnavailable(RuntimeError):
@@ -212,7 +212,7 @@ def caption_folder(
     if progress and todo:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(todo), desc="caption", unit="img", file=sys.stderr)
+        bar = tqdm(total=len(todo), desc="caption", unit="img", file=sys.stderr, disable=None)
     written = 0
     for start in range(0, len(todo), batch_size):
         batch, images = [], []

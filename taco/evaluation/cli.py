@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 from ..commands import CLIError
-from .caption import DEFAULT_CAPTIONER
-from .measure import DEFAULT_CMMD_CLIP
+from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP
 
 __all__ = ["register"]
 
@@ -53,6 +52,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise _cli_error(ValueError(
             f"--label given {len(labels)} times for {len(args.model or [])} --model: give it once "
             "(every model) or once per --model, in the same order"))
+    if not args.model and args.classic:
+        if args.match_bpp:
+            raise _cli_error(ValueError(
+                "--match-bpp codes the classic codecs at a model's bpp: give --model too "
+                "(e.g. -m taco-minilm-small-q4)"))
+        print("taco evaluate: note: no --model given, so only the classic codecs run "
+              "(add -m taco-minilm-small-q4 for taco's default model)", file=sys.stderr)
     modes = _split(args.compare_caption_modes) if args.compare_caption_modes else [args.caption_mode]
     cfg = EvalConfig(
         datasets=args.datasets,

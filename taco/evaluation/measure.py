@@ -56,7 +56,6 @@ MS_SSIM_MIN_SIDE = 161  # 5 scales of an 11-tap window (see taco.metrics.ms_ssim
 #: FID on whole images needs at least as many images as feature dimensions to be full rank.
 FID_MIN_IMAGES = 2048
 PATCH = 256
-DEFAULT_CMMD_CLIP = "openai/clip-vit-large-patch14-336"  # the CMMD paper's CLIP
 
 METRIC_NOTES = {
     "bpp": "8 x bytes of the file written (container header included) / (H x W) of the image",
@@ -274,7 +273,8 @@ def original_features(
 
             from tqdm import tqdm
 
-            it = tqdm(todo, desc="features of the originals", unit="img", file=sys.stderr)
+            it = tqdm(todo, desc="features of the originals", unit="img", file=sys.stderr,
+                      disable=None)
         for i, name in it:
             sample = dataset.images[i]
             if sample.name != name:

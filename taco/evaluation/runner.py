@@ -287,7 +287,7 @@ def run_jobs(
     if progress and mine:
         from tqdm import tqdm
 
-        iterator = tqdm(mine, desc=desc, unit="img", file=sys.stderr, dynamic_ncols=True,
+        iterator = tqdm(mine, desc=desc, unit="img", file=sys.stderr, dynamic_ncols=True, disable=None,
                         position=dist.rank if dist.world_size > 1 else None)
     for job in iterator:
         result = work(job)

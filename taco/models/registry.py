@@ -14,6 +14,7 @@ import os
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import torch
@@ -328,6 +329,14 @@ def _rebuild_gaussian_tables(
     """Fill the Gaussian-conditional tables left out by ``compact_tables`` into ``state``."""
     from compressai.entropy_models import GaussianConditional
 
+    class TableBuilder(GaussianConditional):
+        # CompressAI takes the tail quantile from scipy.stats (1 s to import) for this one
+        # number; the standard library's is the same double at tail_mass / 2 = 5e-10, and the
+        # digest below refuses any table that comes out different.
+        @staticmethod
+        def _standardized_quantile(quantile: float) -> float:
+            return NormalDist().inv_cdf(quantile)
+
     keys = _gaussian_table_keys(model)
     for name, m in model.named_modules():
         if not isinstance(m, GaussianConditional):
@@ -335,7 +344,7 @@ def _rebuild_gaussian_tables(
         scale_key = f"{name}.scale_table"
         if scale_key not in state:
             raise CheckpointError(f"{path}: missing tensor {scale_key}")
-        rebuilt = GaussianConditional(None)
+        rebuilt = TableBuilder(None)
         rebuilt.update_scale_table(state[scale_key], force=True)
         for b in _TABLE_BUFFERS:
             state[f"{name}.{b}"] = getattr(rebuilt, b).clone()

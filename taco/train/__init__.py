@@ -11,15 +11,39 @@ distributed (torchrun plumbing), cli.
 
 Command line: ``taco train CONFIG`` or ``python -m taco.train CONFIG``; many processes with
 ``torchrun --nproc_per_node=G -m taco.train CONFIG``. See docs/training.md.
+
+The names below load on first use, so that ``taco train --help`` (taco.train.cli) imports no torch.
 """
 
-from .config import ConfigError, DataConfig, TrainConfig, ValConfig, load_config
-from .model_setup import elic_key_to_taco, init_from_checkpoint
-from .state import TrainStateError
-from .trainer import NonFiniteLossError, OutputWriteError, Trainer, TrainResult, lambda_sweep, train
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Exported name -> the submodule that defines it.
+_LAZY = {
+    **dict.fromkeys(("ConfigError", "DataConfig", "TrainConfig", "ValConfig", "load_config"),
+                    "taco.train.config"),
+    **dict.fromkeys(("elic_key_to_taco", "init_from_checkpoint"), "taco.train.model_setup"),
+    "TrainStateError": "taco.train.state",
+    **dict.fromkeys(("NonFiniteLossError", "OutputWriteError", "Trainer", "TrainResult",
+                     "lambda_sweep", "train"), "taco.train.trainer"),
+}
 
 __all__ = [
     "ConfigError", "DataConfig", "NonFiniteLossError", "OutputWriteError", "TrainConfig",
     "TrainResult", "TrainStateError", "Trainer", "ValConfig", "elic_key_to_taco",
     "init_from_checkpoint", "lambda_sweep", "load_config", "train",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'taco.train' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

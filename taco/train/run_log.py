@@ -117,7 +117,7 @@ class RunLog:
             return None
         from tqdm import tqdm
 
-        return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True,
+        return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, disable=None,
                     file=sys.stderr, desc="train")  # fmt: skip
 
 

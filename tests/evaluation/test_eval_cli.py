@@ -59,6 +59,17 @@ def test_user_errors_are_one_line(taco_main, tiny_folder, tmp_path, capsys):
     assert taco_main(["caption", str(tiny_folder), "-m", str(tmp_path / "nope")]) == 2
     assert "not a local model folder" in capsys.readouterr().err
     assert taco_main(["plot", str(tmp_path / "nothing-here")]) == 2
+    assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--match-bpp",
+                      "-o", str(tmp_path)]) == 2
+    assert "--match-bpp codes the classic codecs at a model's bpp: give --model" in (
+        capsys.readouterr().err)
+
+
+def test_classic_only_says_so(taco_main, tiny_folder, tmp_path, capsys):
+    assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=50",
+                      "--fid", "off", "--cmmd-clip", "off", "--limit", "1", "-o", str(tmp_path),
+                      "-q"]) == 0
+    assert "no --model given, so only the classic codecs run" in capsys.readouterr().err
 
 
 def test_compare_caption_modes_command(taco_main, tiny_folder, tmp_path, capsys):

@@ -1,0 +1,235 @@
+"""Start-up: what each command imports (issue 15), and that CompressAI stays CompressAI.
+
+Each command runs in a fresh interpreter through a small wrapper that reports ``sys.modules``
+afterwards. ``--help``, ``--version``, every subcommand's ``--help`` and ``info`` must import no
+torch at all; ``decompress`` must not pay for torch_geometric, torch._dynamo, torchvision,
+transformers or scipy.stats (see taco/compressai_loader.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import taco
+from taco.cli import COMMAND_MODULES, USER_ERRORS, build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHELSEA = ROOT / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+
+#: Runs ``taco ARGS`` and writes what got imported to the file named by $TACO_PROBE_OUT.
+PROBE = r"""
+import json, os, sys
+from taco.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+from taco.compressai_loader import is_pending
+ran = [m for m in ("scipy.stats", "compressai.datasets", "compressai.registry",
+                   "compressai.transforms") if m in sys.modules and not is_pending(sys.modules[m])]
+with open(os.environ["TACO_PROBE_OUT"], "w") as f:
+    json.dump({"code": code, "modules": sorted(sys.modules), "ran": ran}, f)
+"""
+
+NO_TORCH = ("torch", "compressai", "transformers", "scipy", "numpy", "matplotlib", "PIL")
+NOT_FOR_DECODING = ("torch_geometric", "torch._dynamo", "torchvision", "transformers", "lpips",
+                    "matplotlib", "pytorch_msssim")
+
+
+def probe(tmp_path: Path, *args: str) -> dict:
+    out = tmp_path / "probe.json"
+    env = {**os.environ, "TACO_PROBE_OUT": str(out), "PYTHONPATH": str(ROOT),
+           "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
+                       env=env, cwd=tmp_path, timeout=300)
+    assert out.is_file(), r.stderr
+    result = json.loads(out.read_text())
+    result["stdout"], result["stderr"] = r.stdout, r.stderr
+    return result
+
+
+def subcommands() -> list[str]:
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return sorted(sub.choices)
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A .taco file of a built-in trained model (its tables load without scipy)."""
+    from taco.cli import main
+
+    path = tmp_path_factory.mktemp("startup") / "cat.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-small-q4", "-q",
+                 "-o", str(path)]) == 0
+    return path
+
+
+def test_every_command_registered() -> None:
+    assert {"compress", "decompress", "info", "demo", "train", "evaluate", "bench"} <= set(
+        subcommands())
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_top_level_imports_no_torch(tmp_path: Path, args: list[str]) -> None:
+    r = probe(tmp_path, *args)
+    assert r["code"] == 0 and "taco" in r["stdout"]
+    assert not set(NO_TORCH) & set(r["modules"])
+
+
+def test_every_subcommand_help_imports_no_torch(tmp_path: Path) -> None:
+    # one interpreter per subcommand: a module imported by one --help would hide another's
+    for command in subcommands():
+        r = probe(tmp_path, command, "--help")
+        assert r["code"] == 0 and f"usage: taco {command}" in r["stdout"], command
+        heavy = set(NO_TORCH) & set(r["modules"])
+        assert not heavy, f"taco {command} --help imports {sorted(heavy)}"
+
+
+def test_info_imports_no_torch(tmp_path: Path, small_file: Path) -> None:
+    r = probe(tmp_path, "info", str(small_file))
+    assert r["code"] == 0 and "bpp" in r["stdout"]
+    assert not set(NO_TORCH) & set(r["modules"])
+
+
+def test_errors_import_no_torch(tmp_path: Path) -> None:
+    r = probe(tmp_path, "info", str(tmp_path / "missing.taco"))
+    assert r["code"] == 2 and "missing.taco" in r["stderr"]
+    assert "Errno" not in r["stderr"] and "Traceback" not in r["stderr"]
+    assert not set(NO_TORCH) & set(r["modules"])
+
+
+def test_decompress_imports_only_what_it_uses(tmp_path: Path, small_file: Path) -> None:
+    r = probe(tmp_path, "decompress", str(small_file), "-o", str(tmp_path / "out.png"))
+    assert r["code"] == 0, r["stderr"]
+    assert (tmp_path / "out.png").is_file()
+    assert not set(NOT_FOR_DECODING) & set(r["modules"])
+    assert r["ran"] == []  # CompressAI's datasets/registry/transforms roots and scipy.stats
+    assert "warning" not in r["stderr"].lower()  # no torch.jit.script FutureWarning
+
+
+def test_compress_without_text_imports_only_what_it_uses(tmp_path: Path) -> None:
+    r = probe(tmp_path, "compress", str(CHELSEA), "--caption", "", "-m", "elic-small-q4",
+              "-o", str(tmp_path / "x.taco"))
+    assert r["code"] == 0, r["stderr"]
+    assert not set(NOT_FOR_DECODING) & set(r["modules"])
+    assert r["ran"] == []
+
+
+def test_user_errors_resolve() -> None:
+    """The names main() catches by name exist, are exceptions, and live where it looks."""
+    import importlib
+
+    for module, name in USER_ERRORS:
+        cls = getattr(importlib.import_module(module), name)
+        assert isinstance(cls, type) and issubclass(cls, Exception), (module, name)
+
+
+def test_command_modules_are_listed() -> None:
+    assert "taco.bench.cli" in COMMAND_MODULES
+
+
+def test_dir_taco_shows_the_api() -> None:
+    names = dir(taco)
+    for name in ("compress", "decompress", "load", "create_model", "TacoFormatError", "__version__"):
+        assert name in names
+
+
+# --------------------------------------------------------------------------- the CompressAI hook
+
+COMPRESSAI_CHECK = r"""
+import sys, json, os
+import taco  # installs the hook
+import compressai.entropy_models as em
+from compressai.latent_codecs import HyperpriorLatentCodec
+from compressai.registry import MODULES, register_module
+import compressai.registry.torch as registry_torch
+from taco.compressai_loader import is_pending
+out = {
+    "eb_module": em.EntropyBottleneck.__module__,
+    "eb_file": sys.modules[em.EntropyBottleneck.__module__].__file__,
+    "registry_same": register_module is registry_torch.register_module and MODULES is registry_torch.MODULES,
+    "hyperprior_registered": MODULES.get("HyperpriorLatentCodec") is HyperpriorLatentCodec,
+    "heavy_before": [m for m in ("torch_geometric", "torch._dynamo", "torchvision") if m in sys.modules],
+    "pending_before": [m for m in ("compressai.datasets", "compressai.registry", "compressai.transforms") if is_pending(sys.modules[m])],
+}
+import compressai
+out["coder"] = compressai.get_entropy_coder()
+from compressai.models import Elic2022Official
+from compressai.models.sensetime import Elic2022Official as E2
+out["models_same"] = Elic2022Official is E2
+from compressai.datasets import ImageFolder
+out["image_folder"] = ImageFolder.__module__
+import scipy.stats
+out["ppf"] = float(scipy.stats.norm.ppf(0.975))
+print(json.dumps(out))
+"""
+
+
+def test_compressai_classes_are_compressais_own() -> None:
+    r = subprocess.run([sys.executable, "-c", COMPRESSAI_CHECK], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.splitlines()[-1])
+    assert out["eb_module"] == "compressai.entropy_models.entropy_models"
+    assert Path(out["eb_file"]).parts[-3:] == ("compressai", "entropy_models", "entropy_models.py")
+    assert out["registry_same"] and out["hyperprior_registered"]
+    assert out["heavy_before"] == []
+    assert out["pending_before"] == ["compressai.datasets", "compressai.registry",
+                                     "compressai.transforms"]
+    # and the user's own use of CompressAI afterwards works as usual
+    assert out["coder"] == "ans" and out["models_same"]
+    assert out["image_folder"] == "compressai.datasets.image"
+    assert abs(out["ppf"] - 1.959964) < 1e-6
+
+
+NAMES = r"""
+import json, sys, importlib
+if sys.argv[1] == "hook":
+    import taco  # noqa: F401
+import compressai
+names = {}
+for pkg in ("compressai", "compressai.datasets", "compressai.losses", "compressai.registry",
+            "compressai.transforms", "compressai.models", "compressai.entropy_models"):
+    m = importlib.import_module(pkg)
+    names[pkg] = sorted(n for n in dir(m) if not n.startswith("__"))
+import compressai.registry as r
+names["TRANSFORMS"] = sorted(r.TRANSFORMS)
+names["MODELS"] = sorted(r.MODELS)
+print(json.dumps(names))
+"""
+
+
+@pytest.mark.slow
+def test_compressai_namespaces_identical_with_and_without_the_hook() -> None:
+    """Once used, every deferred package holds exactly what a plain ``import compressai`` gives."""
+    runs = {}
+    for mode in ("plain", "hook"):
+        r = subprocess.run([sys.executable, "-W", "ignore", "-c", NAMES, mode], capture_output=True,
+                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+        assert r.returncode == 0, r.stderr
+        runs[mode] = json.loads(r.stdout.splitlines()[-1])
+    assert runs["hook"] == runs["plain"]
+
+
+def test_touching_taco_compress_prints_no_warning() -> None:
+    r = subprocess.run([sys.executable, "-W", "always", "-c", "import taco; taco.compress"],
+                       capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                       timeout=300)
+    assert r.returncode == 0 and r.stderr == ""  # torch.jit.script's FutureWarning came via torch_geometric
+
+
+@pytest.mark.parametrize("package", ["taco", "taco.train", "taco.evaluation"])
+def test_lazy_exports_resolve(package: str) -> None:
+    """Every name a lazy package exports loads (a renamed or moved name fails here)."""
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, (package, name)
+    assert set(module.__all__) <= set(dir(module))
