@@ -22,6 +22,7 @@ from .. import __version__
 from ..atomic import save_safetensors_atomic
 from ..checksums import sha256_file
 from .elic import ELIC, LAYOUTS
+from .gains import check_qualities
 from .taco import TACO
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
@@ -37,8 +38,9 @@ class CheckpointError(ValueError):
 #: field existed means. At that value a field is left out of :meth:`ModelConfig.digest`, so the
 #: first checkpoints (and every ``.taco`` file made with them) keep their fingerprints. ``layout``:
 #: those checkpoints have CompressAI's entropy-model layout; new configs default to the authors'.
+#: ``qualities``: None is a single-rate model, as every model was before variable rate.
 _ADDED_FIELDS: dict[str, Any] = {"text_injection": "adapter", "injector_at": "both",
-                                 "layout": "compressai"}
+                                 "layout": "compressai", "qualities": None}
 
 
 @dataclass
@@ -52,6 +54,9 @@ class ModelConfig:
     entropy model's: "reference" (the authors' code, their checkpoints import into it) or
     "compressai" (CompressAI's ``Elic2022Official``: the first built-in models); see
     :mod:`taco.models.elic`. A config read from a file without the field is "compressai".
+    ``qualities``: the λ of each quality of a variable-rate model (ascending; quality q = 1..Q is
+    trained with ``qualities[q - 1]``; reference layout only; :mod:`taco.models.gains`), or None
+    for a single-rate model (one λ, in its checkpoint's metadata).
     """
 
     architecture: str = "taco"  # "taco" | "elic"
@@ -68,6 +73,7 @@ class ModelConfig:
     text_injection: str = "adapter"
     injector_at: str = "both"
     layout: str = "reference"
+    qualities: list[float] | None = None
 
     def __post_init__(self) -> None:
         if self.architecture not in ("taco", "elic"):
@@ -86,6 +92,12 @@ class ModelConfig:
             raise ValueError(f"injector_at must be 'both', 'h4' or 'h8', got {self.injector_at!r}")
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
+        if self.qualities is not None:
+            if isinstance(self.qualities, (str, bytes)) or not hasattr(self.qualities, "__len__"):
+                raise ValueError(f"qualities must be a list of λ values, got {self.qualities!r}")
+            self.qualities = check_qualities(self.qualities)
+            if self.layout != "reference":
+                raise ValueError("a variable-rate model (qualities) needs layout='reference'")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -201,7 +213,7 @@ def _text_dim(spec: dict[str, Any]) -> int:
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights)."""
     common = dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden,
-                  layout=config.layout)
+                  layout=config.layout, qualities=config.qualities)
     model: ELIC
     if config.architecture == "elic":
         model = ELIC(**common)  # type: ignore[arg-type]
