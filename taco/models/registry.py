@@ -22,7 +22,7 @@ from .. import __version__
 from ..atomic import save_safetensors_atomic
 from ..checksums import sha256_file
 from .elic import ELIC, LAYOUTS
-from .gains import check_qualities
+from .gains import QUALITY_LAMBDAS, check_qualities
 from .taco import TACO
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
@@ -129,6 +129,14 @@ _TINY = dict(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16], heads=2)
 # built-ins have it in the CompressAI layout (2.25 M / 2.92 M).
 _SMALL = dict(N=48, M=96, groups=[8, 8, 16, 64], ctx_hidden=[48, 32])
 
+# Variable-rate models for GPU training (issue 14; docs/models.md "Variable rate"): ELIC's
+# transforms at CompressAI's low/mid-rate width (N=128, M=192, as mbt2018/cheng2020 q1-4) in the
+# authors' entropy-model layout, with channel-context widths cut so that the MiniLM TACO's fp16
+# file stays under 30 MB: 14.56 M parameters (TACO, 29.2 MB) / 13.69 M (ELIC, 27.4 MB). Seven
+# qualities: the paper's six λ and 2e-4 (taco.models.gains.QUALITY_LAMBDAS).
+_VR = dict(N=128, M=192, groups=[16, 16, 32, 64, 64], ctx_hidden=[128, 64],
+           qualities=list(QUALITY_LAMBDAS))
+
 #: Architectures by name. The weights of these are random until trained (see PRETRAINED).
 MODEL_CONFIGS: dict[str, ModelConfig] = {
     "taco": ModelConfig(),
@@ -145,6 +153,8 @@ MODEL_CONFIGS: dict[str, ModelConfig] = {
     "taco-tgic-tiny": ModelConfig(
         text_encoder={"name": "clip-tiny"}, text_injection="tgic", **_TINY),  # type: ignore[arg-type]
     "elic-tiny": ModelConfig(architecture="elic", **_TINY),  # type: ignore[arg-type]
+    "taco-minilm-vr": ModelConfig(text_encoder={"name": "minilm"}, **_VR),  # type: ignore[arg-type]
+    "elic-vr": ModelConfig(architecture="elic", **_VR),  # type: ignore[arg-type]
 }
 
 
