@@ -160,3 +160,48 @@ def test_checkpoint_round_trip_keeps_qualities_and_fingerprint(tmp_path):
         b = load(path).compress(x, text, quality=3)
     assert a["strings"] == b["strings"]
     assert model_fingerprint(loaded) == model_fingerprint(load(path))
+
+
+
+def spread_scales(model) -> None:
+    """Scale outputs x300 + 4: scales spread over the whole table, as a trained model's do (a
+    random model's all sit below the first entry, where no index can flip)."""
+    from taco.models.registry import invalidate_fingerprint
+
+    with torch.no_grad():
+        for net in [*model.latent_codec.anchor_parameters, *model.latent_codec.nonanchor_parameters]:
+            c = net[-1].out_channels // 2
+            net[-1].weight[:c] *= 300.0
+            net[-1].bias[:c] = net[-1].bias[:c] * 300.0 + 4.0
+    model.update(force=True)
+    invalidate_fingerprint(model)
+
+
+def test_every_quality_codes_the_same_with_one_and_two_threads(sample_image):
+    """The coding copy's float64 entropy parameters, gains included, agree bit for bit across
+    thread counts at every quality: the same bytes and, decoding with either count, the
+    encoder's latents."""
+    from taco.codec import pad_to_multiple
+    from taco.images import image_to_tensor
+
+    model = vr_model(lambdas=[0.0002, 0.0016, 0.015])
+    spread_scales(model)
+    codec = coding_codec(model)
+    x = pad_to_multiple(image_to_tensor(sample_image.crop((0, 0, 256, 192))))
+    with torch.no_grad():
+        y = model.analysis(x)
+    for q in (1, 2, 3):
+        encoded = {}
+        for threads in (2, 1):
+            torch.set_num_threads(threads)
+            encoded[threads] = fast_codec.compress_latent(codec, y, q)
+        assert encoded[1]["strings"] == encoded[2]["strings"], q
+        assert torch.equal(encoded[1]["y_hat"], encoded[2]["y_hat"])
+        for threads in (2, 1):
+            torch.set_num_threads(threads)
+            enc = encoded[3 - threads]  # written with the other thread count
+            assert torch.equal(
+                fast_codec.decompress_latent(codec, enc["strings"], enc["shape"])["y_hat"], enc["y_hat"])
+        with torch.no_grad():
+            fwd = model.latent_codec(y, q)
+        assert -torch.log2(fwd["likelihoods"]["y"]).mean() > 0.5  # the scales really spread out
