@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
 
 from .. import __version__
 from ..atomic import save_safetensors_atomic
 from ..checksums import sha256_file
+from ..shards import ShardedFileError, find, load_sharded, read_metadata, save_sharded
 from .elic import ELIC, LAYOUTS
 from .gains import QUALITY_LAMBDAS, check_qualities
 from .taco import TACO
@@ -279,6 +279,7 @@ def save_checkpoint(
     metadata: dict[str, Any] | None = None,
     half: bool = False,
     compact_tables: bool = False,
+    max_shard_bytes: int | None = None,
 ) -> Path:
     """Write ``model`` as one self-describing safetensors file, atomically.
 
@@ -288,6 +289,9 @@ def save_checkpoint(
     leaves out the Gaussian-conditional CDF tables (identical for every channel group and
     derived from the stored scale table: most of a small model's file) and stores their SHA-256;
     :func:`load_checkpoint` rebuilds them and refuses the file if the rebuilt tables differ.
+    ``max_shard_bytes`` (e.g. :data:`taco.shards.SHARD_BYTES`): a checkpoint larger than that
+    is written as shards + ``path.index.json`` (see :mod:`taco.shards`); ``load(path)`` reads
+    either. Returns ``path``.
     """
     path = Path(path)
     model.update(force=True)
@@ -315,7 +319,10 @@ def save_checkpoint(
     }
     if dropped:
         header["gaussian_tables_sha256"] = _tables_digest(model.state_dict(), dropped)
-    return save_safetensors_atomic(state, path, metadata={"taco": json.dumps(header)})
+    if max_shard_bytes is None:
+        return save_safetensors_atomic(state, path, metadata={"taco": json.dumps(header)})
+    save_sharded(state, path, {"taco": json.dumps(header)}, max_bytes=max_shard_bytes)
+    return path
 
 
 _TABLE_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")
@@ -363,13 +370,7 @@ def _rebuild_gaussian_tables(
 def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON header of a checkpoint, validated, without loading weights."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-    except Exception as exc:  # safetensors raises several types for a bad file
-        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+    meta = checkpoint_metadata(path)
     if "taco" not in meta:
         raise CheckpointError(f"{path}: safetensors file without a taco header (not a taco checkpoint)")
     try:
@@ -403,8 +404,6 @@ def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
     """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded)."""
-    from safetensors.torch import load_file
-
     header = read_checkpoint_header(path)
     if not isinstance(header.get("config"), dict):
         raise CheckpointError(f"{path}: the taco header has no model config")
@@ -417,7 +416,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         # a bad value (groups, residual, ...) or sizes too large to allocate
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
     state = {k: v.float() if v.is_floating_point() else v
-             for k, v in load_file(str(path), device="cpu").items()}
+             for k, v in checkpoint_tensors(path).items()}
     if "gaussian_tables_sha256" in header:
         _rebuild_gaussian_tables(model, state, header["gaussian_tables_sha256"], path)
     expected = set(model.state_dict())
@@ -461,7 +460,7 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
         model.model_id = key  # type: ignore[assignment]
         return model
     path = Path(key)
-    if path.is_file():
+    if is_checkpoint(path):
         return load_checkpoint(path, map_location)
     if key in MODEL_CONFIGS:
         raise CheckpointError(
@@ -494,3 +493,32 @@ def model_fingerprint(model: ELIC) -> bytes:
 
 def invalidate_fingerprint(model: ELIC) -> None:
     model.__dict__.pop("_taco_fingerprint", None)
+
+
+# --------------------------------------------------------------------------- sharded checkpoints
+
+
+def is_checkpoint(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a checkpoint on disk: a file, or a sharded checkpoint given by its
+    index (``X.safetensors.index.json``) or by the name it was saved under (``X.safetensors``)."""
+    return find(path) is not None
+
+
+def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The safetensors metadata of a checkpoint in either layout, as CheckpointError on failure."""
+    if find(path) is None:
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        return read_metadata(path)
+    except ShardedFileError as exc:
+        raise CheckpointError(str(exc)) from None
+    except Exception as exc:  # safetensors raises several types for a bad file
+        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+
+
+def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """Every tensor of a checkpoint in either layout (shards checked against their index)."""
+    try:
+        return load_sharded(path)[0]
+    except ShardedFileError as exc:
+        raise CheckpointError(str(exc)) from None

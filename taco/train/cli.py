@@ -6,6 +6,8 @@
     taco train configs/taco-coco.yaml --lambda-sweep      # the paper's six rate points
     taco train configs/taco-photos.yaml --text-injection tgic   # ablation: TGIC's attention
     taco train configs/taco-photos.yaml --freeze-base --set init_from=runs/elic/checkpoint.safetensors
+    taco train configs/taco-photos.yaml --fast --time-limit 8m --init-from taco-minilm-small-q4
+    taco train configs/taco-photos.yaml --embed-captions emb.safetensors   # for text_embeddings
 """
 
 from __future__ import annotations
@@ -43,9 +45,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out-dir", help="same as --set out_dir=DIR")
     p.add_argument("--max-steps", type=int, help="same as --set max_steps=N")
     p.add_argument("--device", help="same as --set device=D (auto, cpu, cuda, cuda:1, ...)")
-    p.add_argument("--bf16", action="store_true", help="bf16 autocast for the model's forward pass")
+    p.add_argument("--init-from", metavar="MODEL",
+                   help="start from these weights (checkpoint, run folder or built-in name) with "
+                   "a fresh optimiser and a 100-step lr warm-up (--set init_from=MODEL "
+                   "warmup_steps=100; give warmup_steps to change it)")
+    p.add_argument("--time-limit", metavar="DURATION",
+                   help="stop cleanly, with a final checkpoint, within this wall-clock budget "
+                   "(8m, 90s, 1h30m; same as --set time_limit=...)")
+    p.add_argument("--bf16", action="store_true",
+                   help="bf16 autocast for the transforms (the rate stays float32)")
     p.add_argument("--channels-last", action="store_true", help="channels_last memory format")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--fused-adam", action="store_true", help="torch's fused Adam kernels")
+    p.add_argument("--data-on-device", action="store_true",
+                   help="decode the training set once into device memory, crop there")
+    p.add_argument("--fast", action="store_true",
+                   help="the GPU recipe: --data-on-device --fused-adam --bf16 --channels-last")
+    p.add_argument("--embed-captions", metavar="FILE",
+                   help="write the token embeddings of the config's training and validation "
+                   "captions to FILE (for text_embeddings: FILE on a machine without the text "
+                   "encoder) and exit")
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved configuration (YAML) and exit")
 
@@ -57,14 +76,19 @@ def _flag_overrides(args: argparse.Namespace) -> list[str]:
         out.append("preset=taco-frozen-base")
     if getattr(args, "text_injection", None) is not None:
         out.append(f"model_overrides.text_injection={args.text_injection}")
-    for flag, key in (("out_dir", "out_dir"), ("max_steps", "max_steps"), ("device", "device")):
-        value = getattr(args, flag)
+    for key in ("out_dir", "max_steps", "device", "init_from", "time_limit"):
+        value = getattr(args, key, None)
         if value is not None:
             out.append(f"{key}={value}")
-    for flag in ("bf16", "channels_last", "compile"):
-        if getattr(args, flag):
+    fast = getattr(args, "fast", False)
+    for flag in ("bf16", "channels_last", "compile", "fused_adam", "data_on_device"):
+        if getattr(args, flag, False) or (fast and flag in FAST):
             out.append(f"{flag}=true")
     return out
+
+
+#: What --fast switches on (the GPU recipe; compile is separate: it pays only on long runs).
+FAST = ("data_on_device", "fused_adam", "bf16", "channels_last")
 
 
 def resolve_config(args: argparse.Namespace) -> TrainConfig:
@@ -78,7 +102,12 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
             f"--freeze-base trains the text modules of a TACO model on a frozen codec; it "
             f"contradicts preset {preset!r} (from the config or --set)"
         )
-    return config_from_dict(apply_overrides(values, _flag_overrides(args)))
+    flags = _flag_overrides(args)
+    if getattr(args, "init_from", None) and "warmup_steps" not in values:
+        from .schedule import INIT_WARMUP_STEPS
+
+        flags.append(f"warmup_steps={INIT_WARMUP_STEPS}")  # a warm start: fresh Adam, warm-up
+    return config_from_dict(apply_overrides(values, flags))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,6 +117,13 @@ def run(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
     if args.print_config:
         print(dump_config(cfg), end="")
+        return 0
+    if args.embed_captions:
+        from .caption_embeddings import embed_captions
+
+        table = embed_captions(cfg, args.embed_captions)
+        print(f"{len(table)} captions ({table.encoder['name']}, {tuple(table.tokens.shape[1:])} "
+              f"tokens each) -> {args.embed_captions}", file=sys.stderr)
         return 0
     from .trainer import NonFiniteLossError, OutputWriteError, lambda_sweep, train
 

@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import json
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -101,7 +102,7 @@ class TrainConfig:
     model_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {N: 128, M: 192}
     text_encoder: str | None = None  # "clip" | "minilm" | "clip-tiny": replaces the model's
     model_id: str | None = None  # name written into checkpoints and .taco headers
-    init_from: str | None = None  # checkpoint file or built-in name to start from (ELIC -> TACO)
+    init_from: str | None = None  # checkpoint (file, index, run folder) or built-in name
     # loss (paper Eq. 6-7)
     lmbda: float = LAMBDAS[2]
     k_p: float = DEFAULT_K_P
@@ -123,12 +124,17 @@ class TrainConfig:
     lr_gamma: float = 0.1
     aux_lr: float = 1e-3
     clip_grad: float = 1.0
+    warmup_steps: int = 0  # linear lr warm-up over the run's first steps (--init-from: 100)
     seed: int = 0
     # machine
     device: str = "auto"  # "auto": cuda:LOCAL_RANK if available, else cpu
-    bf16: bool = False
+    bf16: bool = False  # autocast g_a/g_s to bfloat16; the latent codec (rate) stays float32
     channels_last: bool = False
     compile: bool = False
+    fused_adam: bool = False  # torch's fused Adam kernels (one launch for all parameters)
+    data_on_device: bool = False  # decode the training set once into device memory
+    text_embeddings: str | None = None  # a caption-embeddings file (taco train --embed-captions)
+    time_limit: str | None = None  # wall-clock budget, e.g. "8m", "90s", "1h30m": then stop
     # bookkeeping
     out_dir: str = "runs/taco"
     log_interval: int = 10
@@ -172,6 +178,10 @@ class TrainConfig:
         ).items():  # fmt: skip
             if not (math.isfinite(value) and value >= 0):
                 raise ConfigError(f"{key} must be >= 0, got {value}")
+        if self.warmup_steps < 0:
+            raise ConfigError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
+        if self.time_limit is not None:
+            parse_duration(self.time_limit, "time_limit")
         if self.max_steps is not None and self.max_steps < 0:
             raise ConfigError(f"max_steps must be >= 0 or null, got {self.max_steps}")
         if self.crop % 64:
@@ -208,6 +218,27 @@ class TrainConfig:
 
 
 # --------------------------------------------------------------------------- parsing
+
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([hms])")
+
+
+def parse_duration(text: str | float, key: str = "duration") -> float:
+    """``"8m"``, ``"90s"``, ``"1h30m"``, ``"1.5h"`` or a number of seconds -> seconds (> 0)."""
+    value = str(text).strip().lower()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = _DURATION.findall(value)
+        if not parts or _DURATION.sub("", value).strip():
+            raise ConfigError(
+                f"{key} must be a duration like 8m, 90s, 1h30m or seconds, got {text!r}"
+            ) from None
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError(f"{key} must be a positive duration, got {text!r}")
+    return seconds
+
 
 
 def _type_ok(value: Any, annotation: Any) -> bool:

@@ -1,4 +1,8 @@
-"""The resumable training state: one safetensors file, written atomically, never pickled.
+"""The resumable training state: safetensors, written atomically, never pickled.
+
+One file, ``train_state.safetensors``, when it fits in :data:`taco.shards.SHARD_BYTES` (16 MB);
+else shards of at most that size plus ``train_state.safetensors.index.json`` (see
+:mod:`taco.shards`), so that a state can travel wherever a checkpoint can.
 
 Tensors (model weights and tables, Adam moments and step counts, torch/CUDA RNG states of every
 rank) are safetensors entries; everything else (step, epoch, position in the epoch, optimizer
@@ -26,11 +30,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from ..atomic import save_safetensors_atomic
+from ..shards import SHARD_BYTES, ShardedFileError, find, load_sharded, read_metadata, save_sharded
 
 STATE_FORMAT = "taco-train-state"
 STATE_VERSION = 1
@@ -161,27 +163,32 @@ def save_train_state(
     path: str | os.PathLike[str],
     tensors: dict[str, Tensor],
     meta: dict[str, Any],
+    max_bytes: int | None = SHARD_BYTES,
 ) -> Path:
-    """Write ``tensors`` + JSON ``meta`` to ``path`` atomically (temporary file, fsync, rename).
+    """Write ``tensors`` + JSON ``meta`` at ``path`` atomically (one file, or shards + index
+    when over ``max_bytes``). Returns ``path``.
 
-    A failed write (``OSError``, e.g. ``ENOSPC``) leaves the previous file as it was.
+    A failed write (``OSError``, e.g. ``ENOSPC``) leaves the previous state as it was.
     """
     header = {"format": STATE_FORMAT, "version": STATE_VERSION, **meta}
-    return save_safetensors_atomic(
-        {k: v.detach().cpu().contiguous() for k, v in tensors.items()},
-        path,
-        metadata={_META_KEY: json.dumps(header)},
-    )
+    save_sharded(tensors, path, {_META_KEY: json.dumps(header)}, max_bytes=max_bytes)
+    return Path(path)
+
+
+def state_exists(path: str | os.PathLike[str]) -> bool:
+    """Whether a training state is saved at ``path`` (either layout)."""
+    return find(path) is not None
 
 
 def load_train_state(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict[str, Any]]:
     """(tensors, meta) from a file written by :func:`save_train_state`, validated."""
     path = Path(path)
-    if not path.is_file():
+    if find(path) is None:
         raise TrainStateError(f"{path}: no training state to resume from")
     try:
-        with safe_open(str(path), framework="pt") as f:
-            raw = (f.metadata() or {}).get(_META_KEY)
+        raw = read_metadata(path).get(_META_KEY)
+    except ShardedFileError as e:
+        raise TrainStateError(str(e)) from None
     except Exception as e:  # safetensors raises several types for a bad file
         raise TrainStateError(f"{path}: not a safetensors file ({e})") from None
     if raw is None:
@@ -192,7 +199,10 @@ def load_train_state(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], d
             f"{path}: training state format {meta.get('format')} v{meta.get('version')} is not "
             f"supported (this taco reads {STATE_FORMAT} v{STATE_VERSION})"
         )
-    return load_file(str(path)), meta
+    try:
+        return load_sharded(path)[0], meta
+    except ShardedFileError as e:
+        raise TrainStateError(str(e)) from None
 
 
 def prefixed(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:

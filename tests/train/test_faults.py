@@ -26,8 +26,9 @@ import taco
 import taco.atomic
 from taco.cli import main as taco_main
 from taco.losses import TacoLoss
-from taco.train import Trainer, load_config, train
+from taco.train import load_config, train
 from taco.train.cli import main as train_main
+from taco.train.run_log import RunLog
 from taco.train.state import load_train_state
 from taco.train.trainer import CHECKPOINT_FILE, STATE_FILE
 
@@ -68,19 +69,19 @@ def _ckpt_step(out_dir: Path) -> int:
 
 
 def _assert_same_run(out: Path, ref: Path) -> None:
-    """Final weights, entropy tables, Adam moments and RNG states equal bit for bit; so does the
-    last logged loss of every step (steps after the last checkpoint were computed twice)."""
+    """Final weights, entropy tables, Adam moments and RNG states equal bit for bit; so is the
+    log: every step once (the recomputed steps replace what the killed run logged), same losses."""
     for name in (CHECKPOINT_FILE, STATE_FILE):
         a, b = load_file(ref / name), load_file(out / name)
         assert a.keys() == b.keys(), name
         differ = [k for k in a if not torch.equal(a[k], b[k])]
         assert not differ, f"{name}: {len(differ)} tensors differ, e.g. {differ[:5]}"
-    last = {r["step"]: r for r in _records(out)}
-    expected = _records(ref)
-    assert sorted(last) == [r["step"] for r in expected]
-    for r in expected:
-        got = last[r["step"]]
-        assert (got["loss"], got["bpp"], got["psnr"]) == (r["loss"], r["bpp"], r["psnr"]), r["step"]
+    got, expected = _records(out), _records(ref)
+    assert [r["step"] for r in got] == [r["step"] for r in expected]  # no step twice
+    for g, r in zip(got, expected, strict=True):
+        assert (g["loss"], g["bpp"], g["psnr"]) == (r["loss"], r["bpp"], r["psnr"]), r["step"]
+    lines = (out / "log.jsonl").read_text().splitlines()
+    assert all(json.loads(line) for line in lines)  # no line cut short by the kill
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +138,48 @@ def test_sigkill_at_a_random_step_then_resume_equals_an_uninterrupted_run(tmp_pa
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     assert f"resuming at step {saved}" in resumed.stderr
     _assert_same_run(out, reference)
+
+
+def test_sigkill_before_the_first_checkpoint_then_resume_starts_clean(tmp_path, tiny, reference):
+    """Nothing saved yet: --resume says so and starts from step 0; the log keeps no record of
+    the killed run, and the run ends as the uninterrupted one."""
+    out = tmp_path / "killed-early"
+    cmd = [sys.executable, "-m", "taco.train", "--set",
+           *tiny(out, max_steps=STEPS, ckpt_interval=STEPS)]  # fmt: skip
+    status = _sigkill_when(cmd, lambda: any(r["step"] >= 3 for r in _records(out)),
+                           "step 3", tmp_path / "output.txt")
+    assert status == -signal.SIGKILL
+    assert not (out / STATE_FILE).exists() and _records(out)  # a log, nothing to resume from
+
+    resumed = subprocess.run([*cmd, "--resume"], cwd=REPO, env=_env(), capture_output=True,
+                             text=True, timeout=600)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    assert f"nothing to resume in {out} (no {STATE_FILE}" in resumed.stderr
+    assert "starting from step 0" in resumed.stderr
+    _assert_same_run(out, reference)
+
+
+def test_a_resumed_run_logs_every_step_once(tmp_path, tiny):
+    """What a killed run logged after its last state (and a line it cut short) is dropped."""
+    out = tmp_path / "run"
+    train(load_config(None, tiny(out, max_steps=2, **ELIC)))
+    with open(out / "log.jsonl", "a") as log:  # as a run killed at step 4 leaves it
+        for step in (3, 4):
+            log.write(json.dumps({"kind": "train", "step": step, "loss": -1.0}) + "\n")
+        log.write(json.dumps({"kind": "val", "step": 4, "loss": -1.0}) + "\n")
+        log.write('{"kind": "train", "st')
+    train(load_config(None, tiny(out, max_steps=4, **ELIC)), resume=out)
+    lines = (out / "log.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    assert all(r["loss"] > 0 for r in records)
+
+
+def test_resume_from_elsewhere_without_a_state_is_an_error(tmp_path, tiny):
+    out = tmp_path / "run"
+    assert train_main(["--set", *tiny(out, max_steps=1, **ELIC), "--resume",
+                       str(tmp_path / "other")]) == 2  # fmt: skip
+    assert not out.exists()
 
 
 # A child that trains and, in its N-th write of one file, writes half of it, syncs it, leaves a
@@ -274,13 +317,13 @@ class _FullAfter:
 
 
 def test_full_disk_while_logging(tmp_path, tiny, monkeypatch, capsys):
-    start = Trainer._start_outputs
+    start = RunLog.open
 
-    def start_then_fill(self):
-        start(self)
-        self._log_file = _FullAfter(self._log_file, 2)
+    def start_then_fill(self, *args):
+        start(self, *args)
+        self._file = _FullAfter(self._file, 2)
 
-    monkeypatch.setattr(Trainer, "_start_outputs", start_then_fill)
+    monkeypatch.setattr(RunLog, "open", start_then_fill)
     out = tmp_path / "run"
     overrides = tiny(out, max_steps=4, ckpt_interval=1, **ELIC)
     assert taco_main(["train", "--set", *overrides]) == 3
@@ -291,10 +334,10 @@ def test_full_disk_while_logging(tmp_path, tiny, monkeypatch, capsys):
     assert f"kept: {out / CHECKPOINT_FILE} (step 2)" in line
     assert _state_step(out) == 2 and _ckpt_step(out) == 2
 
-    monkeypatch.undo()  # the cut record is ended with a newline before the resumed run's
+    monkeypatch.undo()  # the cut record is dropped before the resumed run logs
     assert train_main(["--set", *overrides, "--resume"]) == 0
     assert [r["step"] for r in _records(out)] == [1, 2, 3, 4]
-    assert len((out / "log.jsonl").read_text().splitlines()) == 5
+    assert len((out / "log.jsonl").read_text().splitlines()) == 4
 
 
 def test_an_error_inside_a_write_leaves_no_temporary(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from taco.losses import LAMBDAS
 from taco.train.config import ConfigError, TrainConfig, dump_config, load_config
-from taco.train.trainer import lr_at
+from taco.train.schedule import lr_at
 
 
 def test_defaults_are_the_paper_recipe():
@@ -132,3 +132,17 @@ def test_data_rules_reach_the_training_set(tmp_path):
         old = build_train_dataset(load_config(None, [*base, "data.small_images=upscale", "data.hflip=true"]))
     assert len(old) == 3 and old.transform.hflip == 0.5
     assert old[0].image.shape == (3, 128, 128)  # wide.png upscaled to cover the crop
+
+
+def test_time_limit_durations():
+    from taco.train.config import parse_duration
+
+    assert [parse_duration(t) for t in ("8m", "90s", "1h30m", "1.5h", "480", " 2m 30s ")] == [
+        480, 90, 5400, 5400, 480, 150]
+    for bad in ("8x", "m", "-5", "0", "1.2.3m", "inf", "8m soon"):
+        with pytest.raises(ConfigError, match="time_limit"):
+            parse_duration(bad, "time_limit")
+    assert load_config(None, ["time_limit=8m"]).time_limit == "8m"
+    assert load_config(None, ["time_limit=480"]).time_limit == "480"  # a YAML int, kept as text
+    with pytest.raises(ConfigError, match="time_limit must be"):
+        load_config(None, ["time_limit=soon"])

@@ -188,9 +188,10 @@ def test_frozen_base_starts_as_its_elic_and_trains_only_the_text_modules(tmp_pat
     model.train()
     trainer.fit()
     after = taco.load(out / "checkpoint.safetensors").state_dict()
-    for k, v in elic.state_dict().items():
+    for k, v in elic.state_dict().items():  # the checkpoint holds weights in float16
         if not k.endswith(("_quantized_cdf", "_offset", "_cdf_length")):
-            assert torch.equal(after[elic_key_to_taco(k)], v), k
+            assert torch.equal(after[elic_key_to_taco(k)], v.half().float()) or torch.equal(
+                after[elic_key_to_taco(k)], v), k
     assert set(after) == {elic_key_to_taco(k) for k in elic.state_dict()} | set(fresh)
     changed = {k for k, v in fresh.items() if not torch.equal(after[k], v)}
     if injection == "adapter":

@@ -1,0 +1,127 @@
+"""Helpers of scripts/gpu_slice.sh: copy a run's files into the folder that comes back from a GPU
+machine, and print what a slice achieved.
+
+    python scripts/gpu_slice.py sync RUN OUT [--extra FILE ...]   # checkpoint (+ state if room)
+    python scripts/gpu_slice.py report RUN                       # loss curve, validation
+
+What comes back from the machine is at most 8 files of at most 16 MiB each, 64 MiB together, no
+deeper than OUT/a/b/file. ``sync`` copies the checkpoint (one file, or index + shards of at most
+16 MB, see taco.shards) to OUT/ckpt/, the training state to OUT/state/ when it fits in what is
+left (else the next slice warm-starts from the checkpoint with --init-from instead of resuming),
+and packs the small files (log.jsonl, config.yaml, the --extra files) into OUT/run.tar.gz. Every
+file lands under a temporary name first and is renamed into place, so a machine stopped in the
+middle of a copy leaves the previous copy whole. Files of an earlier sync that the new one does
+not list are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import sys
+import tarfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from taco import shards  # noqa: E402
+
+LIMIT_FILES, LIMIT_FILE, LIMIT_TOTAL = 8, 16 << 20, 64 << 20
+
+
+def _copy(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.part")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _mirror(files: list[Path], folder: Path) -> None:
+    """Make ``folder`` hold exactly ``files`` (copied atomically, stale ones removed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {f.name for f in files}
+    for f in files:
+        target = folder / f.name
+        if not (target.exists() and target.stat().st_size == f.stat().st_size
+                and target.stat().st_mtime_ns >= f.stat().st_mtime_ns):  # fmt: skip
+            _copy(f, target)
+    for old in folder.iterdir():
+        if old.name not in names:
+            old.unlink()
+
+
+def sync(run: Path, out: Path, extra: list[Path]) -> None:
+    bundle = io.BytesIO()
+    with tarfile.open(fileobj=bundle, mode="w:gz") as tar:
+        for f in [run / "log.jsonl", run / "config.yaml", *extra]:
+            if f.is_file():
+                tar.add(f, arcname=f.name)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".run.tar.gz.part"
+    tmp.write_bytes(bundle.getvalue())
+    os.replace(tmp, out / "run.tar.gz")
+    used_files, used_bytes = 1, len(bundle.getvalue())
+    for name, folder in (("checkpoint.safetensors", "ckpt"), ("train_state.safetensors", "state")):
+        try:
+            files = shards.files(run / name)
+            size = sum(f.stat().st_size for f in files)
+        except (OSError, shards.ShardedFileError) as e:  # being rewritten: next time
+            print(f"sync: {name} skipped this time ({e})", file=sys.stderr)
+            continue
+        if not files:
+            continue
+        fits = (used_files + len(files) <= LIMIT_FILES and used_bytes + size <= LIMIT_TOTAL
+                and all(f.stat().st_size <= LIMIT_FILE for f in files))  # fmt: skip
+        if not fits:
+            print(f"sync: {name} ({len(files)} files, {size / 2**20:.1f} MiB) does not fit in "
+                  f"what comes back; not copied", file=sys.stderr)
+            continue
+        try:
+            _mirror(files, out / folder)
+        except FileNotFoundError as e:  # a shard replaced while copying: next time
+            print(f"sync: {name} changed while copying ({e}); next time", file=sys.stderr)
+            continue
+        used_files, used_bytes = used_files + len(files), used_bytes + size
+    print(f"sync: {used_files} files, {used_bytes / 2**20:.1f} MiB in {out}", file=sys.stderr)
+
+
+def report(run: Path) -> None:
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line]
+    train = [r for r in records if r["kind"] == "train"]
+    val = [r for r in records if r["kind"] == "val"]
+    print(f"loss curve ({len(train)} records):")
+    print(f"{'step':>7}{'loss':>9}{'bpp':>8}{'psnr':>8}{'lpips':>8}{'lr':>10}{'img/s':>9}")
+    every = max(1, len(train) // 20)
+    for r in train[::every] + ([train[-1]] if train and (len(train) - 1) % every else []):
+        print(f"{r['step']:>7}{r['loss']:>9.4f}{r['bpp']:>8.4f}{r['psnr']:>8.2f}"
+              f"{r['lpips']:>8.4f}{r['lr']:>10.2e}{r['img_per_s']:>9.1f}")
+    print(f"validation ({len(val)} records):")
+    for r in val:
+        real = (f" real_bpp {r['real_bpp']:.4f} real_psnr {r['real_psnr']:.2f}"
+                if "real_bpp" in r else "")  # fmt: skip
+        print(f"  step {r['step']}: loss {r['loss']:.4f} bpp {r['bpp']:.4f} psnr {r['psnr']:.2f} "
+              f"lpips {r['lpips']:.4f}{real}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("sync")
+    s.add_argument("run", type=Path)
+    s.add_argument("out", type=Path)
+    s.add_argument("--extra", type=Path, nargs="*", default=[])
+    r = sub.add_parser("report")
+    r.add_argument("run", type=Path)
+    args = p.parse_args()
+    if args.command == "sync":
+        sync(args.run, args.out, args.extra)
+    else:
+        report(args.run)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

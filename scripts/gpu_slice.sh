@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# One slice of GPU training, run ON the GPU machine from the repo root (the device tool sets OUT;
+# scripts/gpu_slice_prepare.sh made .gpu/ here first, carried with `carry: [".gpu"]`):
+#
+#   bash scripts/gpu_slice.sh                       # benchmark, then train TRAIN_TIME
+#       (device tool: run(command="bash scripts/gpu_slice.sh", carry=[".gpu"], timeout_s=600);
+#        about 9.5 minutes: 0.5 set-up, 2 x <= 2 benchmarks, 3.5 training + ~1 start/end)
+#   OUT=/tmp/out TRAIN_TIME=40s BENCH_SMALL="--crop 64 --batch 4 --steps 2" \
+#       TRAIN_ARGS="--set crop=64 batch_size=4 val.crop=64 log_interval=5 ckpt_interval=20" \
+#       bash scripts/gpu_slice.sh                   # the CPU rehearsal
+#
+# 1. installs the carried wheels (unless CompressAI & co. import already);
+# 2. the throughput benchmark (plain fp32 loop vs the fast path, built-in and paper size);
+# 3. trains configs/gpu-slice.yaml for TRAIN_TIME (--time-limit: a clean stop with a final
+#    checkpoint), warm-started from INIT_FROM (default the shipped taco-minilm-small-q4), or
+#    resuming the state in RESUME_FROM (a folder holding what OUT/state + OUT/ckpt brought back;
+#    keep INIT_FROM as it was, so the config matches and the run continues exactly);
+#    every SYNC_EVERY seconds the float16 checkpoint (and the state, when it fits) is copied to
+#    OUT (scripts/gpu_slice.py sync), so a machine taken back mid-run still returns the last one;
+# 4. prints the loss curve and the validation figures (real bpp / PSNR of coded val crops).
+set -uo pipefail
+: "${OUT:?OUT must be set (the device tool sets it)}"
+G=.gpu
+RUN=${RUN:-/tmp/run}
+PY=${PY:-python3}
+TRAIN_TIME=${TRAIN_TIME:-3m30s}
+INIT_FROM=${INIT_FROM-taco-minilm-small-q4}
+RESUME_FROM=${RESUME_FROM:-}
+SYNC_EVERY=${SYNC_EVERY:-30}
+BENCH=${BENCH:-1}
+BENCH_SMALL=${BENCH_SMALL:-"--crop 256 --batch 16 --steps 20"}
+BENCH_PAPER=${BENCH_PAPER:-"--crop 256 --batch 16 --steps 10"}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-120}
+TRAIN_ARGS=${TRAIN_ARGS:-}
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+T0=$SECONDS
+say() { echo "[$(printf '%4d' $((SECONDS - T0)))s] $*"; }
+
+if ! $PY -c "import compressai, lpips, pytorch_msssim" 2>/dev/null; then
+    say "installing $(ls $G/whl | tr '\n' ' ')"
+    $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site $G/whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site:$PWD
+else
+    export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+fi
+$PY -c "import sys, torch, compressai; print('python', sys.version.split()[0], 'torch', torch.__version__,
+'compressai', compressai.__version__, torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU')"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,clocks.sm --format=csv,noheader
+mkdir -p "$OUT" "$(dirname "$RUN")"
+
+extras=()
+if [ "$BENCH" = 1 ]; then
+    say "benchmark: built-in size (plain, fast-fp32, fast, fast-compile)"
+    # shellcheck disable=SC2086
+    timeout "$BENCH_TIMEOUT" $PY benchmarks/train_throughput.py --models taco-minilm-small \
+        --variants plain fast-fp32 fast fast-compile --data $G/photos/train \
+        --text-embeddings $G/embeddings.safetensors --json "$RUN-bench-small.json" $BENCH_SMALL \
+        || say "benchmark (built-in size) stopped: $?"
+    say "benchmark: paper size (plain, fast-fp32, fast)"
+    # shellcheck disable=SC2086
+    timeout "$BENCH_TIMEOUT" $PY benchmarks/train_throughput.py --models taco-minilm \
+        --variants plain fast-fp32 fast --data $G/photos/train \
+        --text-embeddings $G/embeddings.safetensors --json "$RUN-bench-paper.json" $BENCH_PAPER \
+        || say "benchmark (paper size) stopped: $?"
+    extras+=("$RUN-bench-small.json" "$RUN-bench-paper.json")
+fi
+
+if [ "$TRAIN_TIME" = 0 ]; then
+    say "done (no training: TRAIN_TIME=0)"
+    exit 0
+fi
+start=()
+if [ -n "$RESUME_FROM" ]; then  # the same flags as the slice that saved it: exact continuation
+    mkdir -p "$RUN" && cp "$RESUME_FROM"/* "$RUN"/ && start=(--resume "$RUN")
+    [ -n "$INIT_FROM" ] && start+=(--init-from "$INIT_FROM")
+elif [ -n "$INIT_FROM" ]; then
+    start=(--init-from "$INIT_FROM")
+fi
+say "training for $TRAIN_TIME: ${start[*]:-from scratch} -> $RUN"
+# shellcheck disable=SC2086
+$PY -m taco.train configs/gpu-slice.yaml --time-limit "$TRAIN_TIME" --out-dir "$RUN" \
+    "${start[@]}" $TRAIN_ARGS > "$RUN.log" 2>&1 &
+pid=$!
+while kill -0 $pid 2>/dev/null; do
+    for _ in $(seq "$SYNC_EVERY"); do kill -0 $pid 2>/dev/null && sleep 1; done
+    $PY scripts/gpu_slice.py sync "$RUN" "$OUT" --extra "$RUN.log" "${extras[@]}"
+done
+wait $pid
+status=$?
+say "training exited with status $status"
+tail -n 4 "$RUN.log"
+$PY scripts/gpu_slice.py sync "$RUN" "$OUT" --extra "$RUN.log" "${extras[@]}"
+$PY scripts/gpu_slice.py report "$RUN"
+ls -l "$OUT" "$OUT"/*/
+say "done"
+exit $status

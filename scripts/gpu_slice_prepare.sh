@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Prepare a GPU training slice, on this (CPU) machine: everything scripts/gpu_slice.sh needs on a
+# GPU machine that reaches no network, in .gpu/ (ignored by git, carried with `carry: [".gpu"]`).
+#
+#   scripts/gpu_slice_prepare.sh          # then: the device tool runs scripts/gpu_slice.sh
+#
+# Run it in the checkout the device tool sends (the session's own, not a helper's worktree).
+#
+#   .gpu/photos/train     the training photos (PHOTOS, default ../shared/data/photos/train)
+#   .gpu/photos/val       the first VAL_IMAGES (4) validation photos with their captions
+#   .gpu/embeddings.safetensors   MiniLM tokens of every caption above (the machine has no
+#                         MiniLM package; `taco train --embed-captions`)
+#   .gpu/whl/             wheels the machine lacks (CompressAI, LPIPS, pytorch-msssim) for its
+#                         Python (3.12, manylinux x86-64), installed there with --no-deps
+#
+# Then it measures what travels (tracked + untracked-not-ignored files + .gpu) against the
+# device tool's 64 MiB and fails if it is over.
+set -euo pipefail
+cd "$(git rev-parse --show-toplevel)"
+PY=${PY:-python3}
+PHOTOS=${PHOTOS:-../shared/data/photos}
+VAL_IMAGES=${VAL_IMAGES:-4}
+PY_VERSION=${PY_VERSION:-3.12}   # the GPU machine's python3 (device KINDS.md)
+WHEELS=${WHEELS:-"compressai==1.2.8 lpips==0.1.4 pytorch-msssim==1.0.0"}
+G=.gpu
+
+exclude="$(git rev-parse --git-path info/exclude)"
+mkdir -p "$(dirname "$exclude")"
+grep -qxF "/$G/" "$exclude" 2>/dev/null || echo "/$G/" >> "$exclude"
+mkdir -p $G/photos/val $G/whl
+
+echo "== photos"
+# Training photos: JPEGs losslessly re-packed by jpegtran when it is there (Debian:
+# libjpeg-turbo-progs; optimised Huffman tables, progressive: ~6% smaller, identical pixels).
+rm -rf $G/photos/train && mkdir -p $G/photos/train
+cp "$PHOTOS/train/captions.jsonl" $G/photos/train/
+for f in "$PHOTOS"/train/*; do
+    case "$f" in
+        *.jpg|*.jpeg) if command -v jpegtran >/dev/null; then
+                          jpegtran -copy none -optimize -progressive "$f" > "$G/photos/train/${f##*/}"
+                      else cp "$f" $G/photos/train/; fi ;;
+        *.jsonl) ;;
+        *) cp "$f" $G/photos/train/ ;;
+    esac
+done
+# Validation: the centre val.crop² crop of the first VAL_IMAGES photos (what validation reads
+# of them, the same pixels; PNG).
+rm -f $G/photos/val/*
+head -n "$VAL_IMAGES" "$PHOTOS/val/captions.jsonl" > $G/photos/val/captions.jsonl
+PYTHONPATH=$PWD "$PY" - "$PHOTOS/val" $G/photos/val <<'PYEOF'
+import json, sys
+from PIL import Image
+from taco.train import load_config
+src, dst = sys.argv[1:]
+crop = load_config("configs/gpu-slice.yaml").val.crop
+for line in open(f"{dst}/captions.jsonl"):
+    name = json.loads(line)["image"]
+    img = Image.open(f"{src}/{name}").convert("RGB")
+    w, h = img.size
+    assert min(w, h) >= crop, f"{name} is smaller than val.crop"
+    left, top = (w - crop) // 2, (h - crop) // 2
+    img.crop((left, top, left + crop, top + crop)).save(f"{dst}/{name.rsplit('.', 1)[0]}.png")
+PYEOF
+sed -i 's/\.\(jpg\|jpeg\|webp\)"/.png"/' $G/photos/val/captions.jsonl
+
+echo "== caption embeddings"
+PYTHONPATH=$PWD "$PY" -m taco.train configs/gpu-slice.yaml --embed-captions $G/embeddings.safetensors
+
+echo "== wheels for Python $PY_VERSION"
+# shellcheck disable=SC2086
+"$PY" -m pip download -q --no-deps --only-binary=:all: --python-version "$PY_VERSION" \
+    --implementation cp --platform manylinux_2_34_x86_64 --platform manylinux_2_28_x86_64 \
+    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any \
+    -d $G/whl $WHEELS
+ls $G/whl
+
+echo "== what travels"
+tracked=$(git ls-files -z | xargs -0 stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
+untracked=$(git ls-files -z --others --exclude-standard | xargs -0 -r stat -c %s | awk '{s+=$1} END {print s+0}')
+carried=$(du -sb $G | cut -f1)
+total=$((tracked + untracked + carried))
+limit=$((64 << 20))
+awk -v t="$tracked" -v u="$untracked" -v c="$carried" -v g="$G" 'BEGIN {m = 1048576; printf "tracked %.1f MiB + untracked %.1f MiB + %s %.1f MiB = %.1f MiB of 64 MiB\n", t / m, u / m, g, c / m, (t + u + c) / m}'
+if [ "$total" -gt "$limit" ]; then
+    echo "over the device tool's 64 MiB: carry less (VAL_IMAGES, fewer photos)" >&2
+    exit 1
+fi

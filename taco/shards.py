@@ -1,0 +1,255 @@
+"""Safetensors files of bounded size: one file when it fits, else shards plus a JSON index.
+
+    save_sharded(tensors, "run/checkpoint.safetensors", metadata, max_bytes=SHARD_BYTES)
+    tensors, metadata = load_sharded("run/checkpoint.safetensors")     # either layout
+
+A tensor dict that serialises to at most ``max_bytes`` is written as ``NAME.safetensors``, a
+plain safetensors file. A larger one goes to ``NAME-<tag>-00001-of-0000N.safetensors`` ... (each
+at most ``max_bytes``, header included) and ``NAME.safetensors.index.json``::
+
+    {"format": "taco-shards", "version": 1,
+     "metadata": {...},                                   # the safetensors metadata (str -> str)
+     "shards": [{"file": "NAME-<tag>-00001-of-00002.safetensors", "bytes": n, "sha256": "..."}],
+     "weight_map": {"tensor name": "NAME-<tag>-00001-of-00002.safetensors", ...}}
+
+Why: files that must travel through a channel with a per-file limit (16 MB here: what comes
+back from a rented GPU machine) and that a loader can still check. Every shard is written
+atomically under a name no earlier write used (the tag), then the index atomically, then the
+shards of the previous write are removed: a process killed at any point leaves either the old or
+the new checkpoint complete, and the index's SHA-256 per shard refuses a mixed set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .atomic import stale_temporaries, write_bytes_atomic
+
+#: The per-file limit for checkpoints a user keeps: 16 MB (10^6), under 16 MiB with room to spare.
+SHARD_BYTES = 16_000_000
+INDEX_SUFFIX = ".index.json"
+INDEX_FORMAT = "taco-shards"
+INDEX_VERSION = 1
+
+
+class ShardedFileError(ValueError):
+    """A sharded safetensors set is missing a shard, has a changed shard, or a bad index."""
+
+
+def index_path(path: str | os.PathLike[str]) -> Path:
+    """``NAME.safetensors`` -> ``NAME.safetensors.index.json`` (an index path stays itself)."""
+    path = Path(path)
+    return path if path.name.endswith(INDEX_SUFFIX) else path.with_name(path.name + INDEX_SUFFIX)
+
+
+def base_path(path: str | os.PathLike[str]) -> Path:
+    """``NAME.safetensors.index.json`` -> ``NAME.safetensors`` (a base path stays itself)."""
+    path = Path(path)
+    if path.name.endswith(INDEX_SUFFIX):
+        return path.with_name(path.name[: -len(INDEX_SUFFIX)])
+    return path
+
+
+def find(path: str | os.PathLike[str]) -> Path | None:
+    """The file that holds ``path``'s tensors: the plain file, the index, or None if neither.
+
+    ``path`` may name either. When both exist (a write killed between its last two steps), the
+    newer one wins.
+    """
+    single, index = base_path(path), index_path(path)
+    found = [p for p in (single, index) if p.is_file()]
+    if not found:
+        return None
+    return max(found, key=lambda p: p.stat().st_mtime_ns)
+
+
+def is_index(path: str | os.PathLike[str]) -> bool:
+    return Path(path).name.endswith(INDEX_SUFFIX)
+
+
+def _shard_glob(base: Path) -> str:
+    stem = base.name.removesuffix(".safetensors")
+    return f"{stem}-*-?????-of-?????.safetensors"
+
+
+def files(path: str | os.PathLike[str]) -> list[Path]:
+    """Every file of the checkpoint at ``path`` (the plain file, or the index and its shards)."""
+    found = find(path)
+    if found is None:
+        return []
+    if not is_index(found):
+        return [found]
+    return [found, *(found.parent / s["file"] for s in _read_index(found)["shards"])]
+
+
+def _serialise(tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None) -> bytes:
+    from safetensors.torch import save
+
+    return save(tensors, metadata=metadata)
+
+
+def _pack(tensors: dict[str, torch.Tensor], max_bytes: int) -> list[dict[str, torch.Tensor]]:
+    """Greedy split in key order into dicts that serialise to at most ``max_bytes`` each."""
+    shards: list[dict[str, torch.Tensor]] = [{}]
+    size = 0
+    for name, t in tensors.items():
+        nbytes = t.numel() * t.element_size()
+        entry = nbytes + len(name) + 128  # the header's JSON entry for it, generously
+        if entry + 1024 > max_bytes:
+            raise ValueError(
+                f"tensor {name!r} ({nbytes} bytes) does not fit in one {max_bytes}-byte shard"
+            )
+        if shards[-1] and size + entry + 1024 > max_bytes:
+            shards.append({})
+            size = 0
+        shards[-1][name] = t
+        size += entry
+    return shards
+
+
+def save_sharded(
+    tensors: dict[str, torch.Tensor],
+    path: str | os.PathLike[str],
+    metadata: dict[str, str] | None = None,
+    max_bytes: int | None = SHARD_BYTES,
+) -> list[Path]:
+    """Write ``tensors`` at ``path`` (``NAME.safetensors``): one file if it serialises to at most
+    ``max_bytes`` (None: no limit), else shards + index. Returns the files written.
+
+    Tensors are written as they are (contiguous, CPU). A failed write (``OSError``, e.g. a full
+    disk) leaves the previous checkpoint loadable. Files of the other layout or of earlier
+    writes are removed once the new one is complete.
+    """
+    base = base_path(path)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    payload = sum(t.numel() * t.element_size() for t in tensors.values())
+    whole = _serialise(tensors, metadata) if max_bytes is None or payload <= max_bytes else None
+    if whole is not None and (max_bytes is None or len(whole) <= max_bytes):
+        write_bytes_atomic(base, whole)
+        del whole
+        _remove(index_path(base))
+        _remove_shards(base, keep=set())
+        return [base]
+    del whole
+    assert max_bytes is not None  # no limit always fits in one file
+    tag = secrets.token_hex(4)
+    groups = _pack(tensors, max_bytes)
+    stem = base.name.removesuffix(".safetensors")
+    written: list[Path] = []
+    entries: list[dict[str, Any]] = []
+    weight_map: dict[str, str] = {}
+    for i, group in enumerate(groups, 1):
+        name = f"{stem}-{tag}-{i:05d}-of-{len(groups):05d}.safetensors"
+        data = _serialise(group, {"shard": f"{i}/{len(groups)}"})
+        if len(data) > max_bytes:  # pragma: no cover - _pack leaves ample room for the header
+            raise ValueError(f"shard {name} is {len(data)} bytes, over {max_bytes}")
+        written.append(write_bytes_atomic(base.with_name(name), data))
+        entries.append({"file": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        weight_map.update(dict.fromkeys(group, name))
+    index = {
+        "format": INDEX_FORMAT, "version": INDEX_VERSION, "metadata": metadata or {},
+        "shards": entries, "weight_map": weight_map,
+    }  # fmt: skip
+    write_bytes_atomic(index_path(base), json.dumps(index, indent=1).encode("utf-8"))
+    _remove(base)
+    _remove_shards(base, keep={e["file"] for e in entries})
+    return [index_path(base), *written]
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _remove_shards(base: Path, keep: set[str]) -> None:
+    for shard in base.parent.glob(_shard_glob(base)):
+        if shard.name not in keep:
+            shard.unlink(missing_ok=True)
+
+
+def remove_stale(path: str | os.PathLike[str]) -> None:
+    """Remove what killed writes of ``path`` left: temporaries, shards no index refers to."""
+    base = base_path(path)
+    for p in (base, index_path(base)):
+        for stale in stale_temporaries(p):
+            stale.unlink(missing_ok=True)
+    found = find(base)
+    keep = {f.name for f in files(base)} if found is not None and is_index(found) else set()
+    _remove_shards(base, keep)
+
+
+def _read_index(path: Path) -> dict[str, Any]:
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ShardedFileError(f"{path}: unreadable shard index ({e})") from None
+    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+        raise ShardedFileError(f"{path}: not a taco shard index")
+    if index.get("version") != INDEX_VERSION:
+        raise ShardedFileError(
+            f"{path}: shard index version {index.get('version')} is not supported "
+            f"(this taco reads version {INDEX_VERSION})"
+        )
+    shards = index.get("shards")
+    if not isinstance(shards, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("file"), str) and "/" not in s["file"]
+        for s in shards
+    ):
+        raise ShardedFileError(f"{path}: malformed shard list")
+    if not isinstance(index.get("metadata"), dict):
+        raise ShardedFileError(f"{path}: malformed metadata")
+    return index
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The safetensors metadata of ``path`` (either layout), without loading tensors.
+
+    Raises FileNotFoundError when neither layout exists, ShardedFileError for a bad index, and
+    whatever safetensors raises for a bad plain file.
+    """
+    found = find(path)
+    if found is None:
+        raise FileNotFoundError(f"{path}: no such file")
+    if is_index(found):
+        return dict(_read_index(found)["metadata"])
+    from safetensors import safe_open
+
+    with safe_open(str(found), framework="pt") as f:
+        return dict(f.metadata() or {})
+
+
+def load_sharded(
+    path: str | os.PathLike[str], device: str = "cpu"
+) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(tensors, metadata) of ``path`` in either layout; shards are checked against the index."""
+    from safetensors.torch import load
+
+    found = find(path)
+    if found is None:
+        raise FileNotFoundError(f"{path}: no such file")
+    if not is_index(found):
+        from safetensors.torch import load_file
+
+        return load_file(str(found), device=device), read_metadata(found)
+    index = _read_index(found)
+    tensors: dict[str, torch.Tensor] = {}
+    for entry in index["shards"]:
+        shard = found.parent / entry["file"]
+        try:
+            data = shard.read_bytes()
+        except OSError as e:
+            raise ShardedFileError(f"{found}: shard {entry['file']} cannot be read ({e.strerror})") from None
+        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+            raise ShardedFileError(
+                f"{found}: shard {entry['file']} does not match the index (changed or from "
+                "another write)"
+            )
+        part = load(data)
+        tensors.update({k: v.to(device) for k, v in part.items()})
+    return tensors, dict(index["metadata"])

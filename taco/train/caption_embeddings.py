@@ -1,0 +1,197 @@
+"""Caption embeddings computed once: the frozen text encoder's tokens for every caption of a run,
+kept on the training device, and a small file that carries them to a machine without the encoder.
+
+    table = CaptionTable.encode(captions, encoder, spec, device)   # each caption once
+    table.save("embeddings.safetensors")        # float16 tokens (K, m, d), bool masks (K, m)
+    table = CaptionTable.load("embeddings.safetensors", device)
+    text = table.lookup(["a cat on a sofa", ...])   # TextTokens (B, m, d) on the device
+
+The file (``taco train CONFIG --embed-captions FILE`` makes it for the config's training and
+validation captions) is what a GPU machine without MiniLM's package or CLIP's weights trains
+from (``text_embeddings: FILE``). Its metadata names the encoder (``{"name": "minilm", ...}``):
+a model with another encoder refuses it. Tokens are stored in float16 (a relative rounding of
+about 5e-4; the text adapter's LayerNorm follows); a table encoded in-process keeps float32, so it
+gives exactly what the encoder gives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..atomic import save_safetensors_atomic
+from ..models import ELIC
+from ..text.base import TextEncoder, TextEncoderUnavailable, TextTokens, normalize_caption
+from .config import ConfigError, TrainConfig
+
+FORMAT = "taco-caption-embeddings"
+VERSION = 1
+_META_KEY = "taco_caption_embeddings"
+
+
+class CaptionTable:
+    """Text tokens of a fixed set of captions, looked up by caption.
+
+    tokens: (K, m, d) float, mask: (K, m) bool, row k for ``captions[k]`` (normalised, unique).
+    ``encoder``: the text encoder spec they were made with (``{"name": ..., **options}``).
+    """
+
+    def __init__(self, captions: Sequence[str], tokens: Tensor, mask: Tensor, encoder: dict[str, Any]) -> None:
+        if tokens.shape[:2] != mask.shape or tokens.shape[0] != len(captions):
+            raise ValueError(
+                f"{len(captions)} captions, tokens {tuple(tokens.shape)}, mask {tuple(mask.shape)}"
+            )
+        self.captions = list(captions)
+        self.row = {c: i for i, c in enumerate(self.captions)}
+        self.tokens, self.mask = tokens, mask
+        self.encoder = dict(encoder)
+
+    def __len__(self) -> int:
+        return len(self.captions)
+
+    @property
+    def device(self) -> torch.device:
+        return self.tokens.device
+
+    @classmethod
+    @torch.no_grad()
+    def encode(
+        cls, captions: Iterable[str], encoder: TextEncoder, spec: dict[str, Any],
+        device: torch.device | str, batch_size: int = 256,
+    ) -> CaptionTable:  # fmt: skip
+        """Encode each distinct caption once with ``encoder`` (float32, on ``device``)."""
+        unique = sorted({normalize_caption(c) for c in captions})
+        tokens, masks = [], []
+        for i in range(0, len(unique), batch_size):
+            out = encoder.encode(unique[i : i + batch_size])
+            tokens.append(out.tokens.float().to(device))
+            masks.append(out.mask.to(device))
+        if not unique:
+            raise ValueError("no captions to encode")
+        encoder.clear_cache()  # the table holds them now
+        return cls(unique, torch.cat(tokens), torch.cat(masks), spec)
+
+    def missing(self, captions: Iterable[str]) -> list[str]:
+        """The captions (normalised) that have no row."""
+        return sorted({c for c in map(normalize_caption, captions) if c not in self.row})
+
+    def lookup(self, captions: Sequence[str]) -> TextTokens:
+        """Tokens (B, m, d) float32 and mask (B, m) of ``captions``, on the table's device."""
+        try:
+            rows = [self.row[normalize_caption(c)] for c in captions]
+        except KeyError as e:
+            raise TextEncoderUnavailable(
+                f"caption {e.args[0]!r} is not in the caption-embeddings table "
+                f"({len(self)} captions); make the table from the data you train on"
+            ) from None
+        index = torch.tensor(rows, dtype=torch.long).to(self.device, non_blocking=True)
+        return TextTokens(self.tokens[index].float(), self.mask[index])
+
+    # ----------------------------------------------------------------- file
+
+    def save(self, path: str | os.PathLike[str], dtype: torch.dtype = torch.float16) -> Path:
+        """Write the table (tokens as ``dtype``) atomically; the encoder spec and captions go
+        into the metadata."""
+        meta = {"format": FORMAT, "version": VERSION, "encoder": self.encoder,
+                "captions": self.captions}  # fmt: skip
+        tensors = {"tokens": self.tokens.to(dtype).cpu().contiguous(),
+                   "mask": self.mask.cpu().contiguous()}  # fmt: skip
+        return save_safetensors_atomic(tensors, path, metadata={_META_KEY: json.dumps(meta)})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: torch.device | str = "cpu") -> CaptionTable:
+        """Read a file written by :meth:`save` (tokens stay in the file's dtype until looked up)."""
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"text_embeddings: no file {path}")
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                raw = (f.metadata() or {}).get(_META_KEY)
+            tensors = load_file(str(path), device=str(device))
+        except Exception as e:  # safetensors raises several types for a bad file
+            raise ValueError(f"{path}: not a safetensors file ({e})") from None
+        meta = json.loads(raw) if raw else {}
+        if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+            raise ValueError(f"{path}: not a taco caption-embeddings file (v{VERSION})")
+        return cls(meta["captions"], tensors["tokens"], tensors["mask"], meta["encoder"])
+
+
+class TableTextEncoder(TextEncoder):
+    """A :class:`TextEncoder` that answers from a :class:`CaptionTable` (no model, no weights):
+    what validation's real coding uses when training from an embeddings file."""
+
+    def __init__(self, table: CaptionTable) -> None:
+        super().__init__()
+        self.table = table
+        self.name = str(table.encoder.get("name", "table"))
+        self.max_tokens, self.dim = int(table.tokens.shape[1]), int(table.tokens.shape[2])
+
+    def _encode(self, captions: list[str]) -> TextTokens:
+        return self.table.lookup(captions)
+
+
+def embed_captions(cfg: TrainConfig, path: str | os.PathLike[str], device: str = "cpu") -> CaptionTable:
+    """Encode every caption of ``cfg``'s training and validation data with its model's text
+    encoder and write them to ``path`` (what ``taco train --embed-captions`` does)."""
+    from ..text import get_text_encoder
+    from .datasets import build_train_dataset, build_val_dataset, captions_of
+    from .model_setup import text_encoder_spec
+
+    spec = text_encoder_spec(cfg)
+    if spec is None:
+        raise ConfigError(f"model {cfg.resolved_model()!r} takes no text: nothing to embed")
+    options = {k: v for k, v in spec.items() if k != "name"}
+    encoder = get_text_encoder(spec["name"], **options).to(device)
+    captions = captions_of(build_train_dataset(cfg)) + captions_of(build_val_dataset(cfg))
+    table = CaptionTable.encode(captions, encoder, spec, device)
+    table.save(path)
+    return table
+
+
+def text_inputs(
+    model: ELIC, cfg: TrainConfig, captions: list[str], device: torch.device
+) -> tuple[TextEncoder | None, CaptionTable | None]:
+    """What a run gives its model as text: (an encoder, for validation's real coding; a table of
+    ``captions``' tokens on ``device``, or None to encode each batch with the encoder).
+
+    ``text_embeddings: FILE``: both from the file, which must hold every caption and name the
+    model's encoder. ``data_on_device``: the encoder, and a table it fills once. Otherwise the
+    encoder alone (with its per-caption cache). A model without text: (None, None).
+    """
+    from ..text import get_text_encoder
+
+    if not model.uses_text:
+        return None, None
+    spec = dict(model.config.text_encoder)  # type: ignore[attr-defined]
+    if cfg.text_embeddings:
+        try:
+            table = CaptionTable.load(cfg.text_embeddings, device)
+        except (ValueError, FileNotFoundError) as e:
+            raise ConfigError(f"text_embeddings: {e}") from None
+        if table.encoder != spec:
+            raise ConfigError(
+                f"text_embeddings {cfg.text_embeddings} were made with the text encoder "
+                f"{table.encoder}, the model uses {spec}"
+            )
+        missing = table.missing(captions)
+        if missing:
+            raise ConfigError(
+                f"text_embeddings {cfg.text_embeddings}: {len(missing)} captions of the "
+                f"training/validation data are not in it, e.g. {missing[0]!r}; make it "
+                "again with taco train CONFIG --embed-captions FILE"
+            )
+        return TableTextEncoder(table), table
+    options = {k: v for k, v in spec.items() if k != "name"}
+    encoder = get_text_encoder(spec["name"], **options).to(device)
+    if not cfg.data_on_device:
+        return encoder, None
+    return encoder, CaptionTable.encode(captions, encoder, spec, device)

@@ -1,0 +1,241 @@
+"""A run's two saved files and the way back into a run.
+
+``checkpoint.safetensors``: the model for users (``taco.load``, ``taco compress --model``):
+float16 network weights (the entropy model's quantiles and tables stay exact), entropy tables
+updated, metadata (λ, steps, data, config). ``train_state.safetensors``: everything ``--resume``
+needs, in float32 (weights, both Adam states, progress, schedule, RNG states of every rank; see
+:mod:`taco.train.state`). Each is one file of at most 16 MB, or shards of at most 16 MB plus
+``NAME.index.json`` (:mod:`taco.shards`); both are written atomically.
+
+:func:`resume_source` decides where a run starts: a saved state, or (nothing saved yet in the
+run's own folder) a clean start from step 0 with a message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..models import ELIC, save_checkpoint
+from ..shards import SHARD_BYTES, remove_stale
+from .config import ConfigError, TrainConfig
+from .distributed import DistEnv
+from .model_setup import CHECKPOINT_FILE, load_model_state
+from .schedule import lr_at
+from .state import (
+    Progress,
+    TrainStateError,
+    load_train_state,
+    optimizer_from_tensors,
+    optimizer_to_tensors,
+    prefixed,
+    python_numpy_rng_state,
+    save_train_state,
+    set_python_numpy_rng_state,
+    state_exists,
+)
+
+__all__ = ["CHECKPOINT_FILE", "STATE_FILE", "RESUMABLE_CHANGES"]
+
+STATE_FILE = "train_state.safetensors"
+#: Config keys that may differ when resuming (they do not change what the next step computes).
+RESUMABLE_CHANGES = frozenset(
+    {"max_steps", "epochs", "out_dir", "log_interval", "ckpt_interval", "val", "workers",
+     "progress", "device", "compile", "time_limit"}
+)  # fmt: skip
+
+
+def resume_source(out_dir: Path, resume: str | Path | None) -> tuple[Path | None, str | None]:
+    """Where a run starts: (the state to resume from, or None; a message for the user, or None).
+
+    ``resume=None`` (no ``--resume``) refuses a folder that already holds a run. ``--resume``
+    with the run's own folder (or its state file) and nothing saved there yet, because the
+    run was killed before its first checkpoint or never started, is a clean start from step 0
+    with a message. Any other missing state is a :class:`TrainStateError`.
+    """
+    own = out_dir / STATE_FILE
+    if resume is None:
+        if state_exists(own):
+            raise ConfigError(
+                f"{out_dir} already holds a run ({STATE_FILE}); pass --resume to continue it, "
+                "or choose another out_dir"
+            )
+        return None, None
+    path = Path(resume)
+    if path.is_dir() or path.resolve() == out_dir.resolve():
+        path = path / STATE_FILE
+    if state_exists(path):
+        return path, None
+    if path.parent.resolve() == out_dir.resolve():
+        return None, (
+            f"nothing to resume in {out_dir} (no {STATE_FILE}: the run stopped before its first "
+            "checkpoint, or never started); starting from step 0"
+        )
+    raise TrainStateError(f"--resume: {path} does not exist")
+
+
+def clear_leftovers(out_dir: Path) -> None:
+    """Remove what killed writes left: temporaries, shards that no index refers to."""
+    for name in (CHECKPOINT_FILE, STATE_FILE):
+        remove_stale(out_dir / name)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_checkpoint(model: ELIC, out_dir: Path, metadata: dict[str, Any]) -> Path:
+    """The user's model: float16, entropy tables updated, shards of at most 16 MB."""
+    return save_checkpoint(
+        model, out_dir / CHECKPOINT_FILE, metadata=metadata, half=True,
+        max_shard_bytes=SHARD_BYTES,
+    )  # fmt: skip
+
+
+def write_state(
+    out_dir: Path,
+    model: nn.Module,
+    optimizers: dict[str, torch.optim.Optimizer | None],
+    rng: dict[str, Tensor | None],
+    meta: dict[str, Any],
+) -> Path:
+    """The resumable state: float32 weights, each optimiser's state under its name
+    (``optim``, ``aux_optim``), the gathered RNG rows, and ``meta`` (JSON)."""
+    names = {id(q): n for n, q in model.named_parameters()}
+    tensors = {f"model/{k}": v for k, v in model.state_dict().items()}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for prefix, optimizer in optimizers.items():
+        if optimizer is None:
+            groups[prefix] = []
+            continue
+        saved, groups[prefix] = optimizer_to_tensors(optimizer, names, prefix)
+        tensors.update(saved)
+    tensors.update({f"rng/{k}": v for k, v in rng.items() if v is not None})
+    meta = {
+        **meta, "optimizer": groups["optim"], "aux_optimizer": groups["aux_optim"],
+        "rng": python_numpy_rng_state(),
+    }  # fmt: skip
+    return save_train_state(out_dir / STATE_FILE, tensors, meta, max_bytes=SHARD_BYTES)
+
+
+def checkpoint_metadata(
+    cfg: TrainConfig, progress: Progress, model: nn.Module, loss_fn: nn.Module, env: DistEnv,
+    device: torch.device, steps_per_epoch: int, images: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The checkpoint header's metadata: λ, loss weights, steps (and the total over warm
+    starts), epochs, wall time, device, world size, training data, torch, the config."""
+    p = progress
+    before = getattr(model, "metadata", {}).get("init_from", {}).get("trained_steps_total", 0)
+    return {
+        "lambda": cfg.lmbda,
+        "preset": cfg.preset,
+        "loss": {"k_p": cfg.k_p, "k_j": loss_fn.k_j, "beta": cfg.beta},
+        "trained_steps": p.step,
+        "trained_steps_total": before + p.step,
+        "epochs": p.step / steps_per_epoch,
+        "wall_time_s": round(p.wall_time_s, 1),
+        "device": str(device),
+        "world_size": env.world_size,
+        "global_batch": cfg.batch_size * env.world_size,
+        "train_data": {
+            "kind": cfg.data.kind, "root": cfg.data.root, "captions": cfg.data.captions,
+            "images": images,
+        },  # fmt: skip
+        "torch": torch.__version__,
+        **({"replicas_in_sync": p.extra["replicas_in_sync"]} if "replicas_in_sync" in p.extra else {}),
+        "config": cfg.to_dict(),
+    }
+
+
+def state_meta(
+    cfg: TrainConfig, progress: Progress, env: DistEnv, steps_per_epoch: int, final: bool
+) -> dict[str, Any]:
+    """The JSON part of a training state (what :func:`read_state` checks on resume)."""
+    return {
+        "progress": dataclasses.asdict(progress),
+        "steps_per_epoch": steps_per_epoch,
+        "world_size": env.world_size,
+        "batch_size": cfg.batch_size,
+        "scheduler": {
+            "kind": "multistep-per-epoch", "milestones": cfg.lr_milestones,
+            "gamma": cfg.lr_gamma, "epoch": progress.epoch, "lr": lr_at(cfg, progress.epoch),
+        },  # fmt: skip
+        "config": cfg.to_dict(),
+        "final": final,
+    }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_state(
+    path: Path,
+    cfg: TrainConfig,
+    model: nn.Module,
+    optimizers: dict[str, torch.optim.Optimizer | None],
+    env: DistEnv,
+    steps_per_epoch: int,
+    device: torch.device,
+) -> Progress:
+    """Load a state into ``model`` and the optimisers, set the RNGs; -> where the run stands.
+
+    The same layout (world size, batch, steps per epoch) continues bit-exactly; another one
+    continues from the same step with a warning, its position in the epoch rescaled.
+    """
+    tensors, meta = load_train_state(path)
+    check_resumed_config(cfg, meta.get("config", {}), path)
+    try:
+        load_model_state(model, prefixed(tensors, "model"))
+    except RuntimeError as e:
+        raise TrainStateError(f"{path}: the saved model does not fit this run: {e}") from None
+    named = dict(model.named_parameters())
+    keys = {"optim": "optimizer", "aux_optim": "aux_optimizer"}
+    for prefix, optimizer in optimizers.items():
+        if optimizer is not None:
+            optimizer_from_tensors(optimizer, named, tensors, meta[keys[prefix]], prefix)
+    p = meta["progress"]
+    progress = Progress(
+        step=p["step"], epoch=p["epoch"], batch_in_epoch=p["batch_in_epoch"],
+        wall_time_s=p["wall_time_s"],
+    )  # fmt: skip
+    same_layout = (
+        meta["world_size"] == env.world_size
+        and meta["batch_size"] == cfg.batch_size
+        and meta["steps_per_epoch"] == steps_per_epoch
+    )
+    if same_layout:
+        set_python_numpy_rng_state(meta["rng"])
+        torch.set_rng_state(tensors["rng/torch"][env.rank].clone())
+        if device.type == "cuda" and "rng/cuda" in tensors:
+            torch.cuda.set_rng_state(tensors["rng/cuda"][env.rank].clone(), device)
+        return progress
+    warnings.warn(
+        f"resuming with another layout (world size {meta['world_size']} -> "
+        f"{env.world_size}, batch {meta['batch_size']} -> {cfg.batch_size}): "
+        "continuing from the same step, but not bit-exactly",
+        stacklevel=3,
+    )
+    seen = p["batch_in_epoch"] * meta["batch_size"] * meta["world_size"]
+    progress.batch_in_epoch = seen // (cfg.batch_size * env.world_size)
+    if progress.batch_in_epoch >= steps_per_epoch:
+        progress.epoch, progress.batch_in_epoch = progress.epoch + 1, 0
+    torch.manual_seed(cfg.seed + env.rank + progress.step)
+    return progress
+
+
+def check_resumed_config(cfg: TrainConfig, saved: dict[str, Any], path: Path) -> None:
+    """Warn (not fail) when keys that change what the next step computes differ from the saved."""
+    now, default = cfg.to_dict(), TrainConfig().to_dict()  # keys newer than the state: default
+    changed = sorted(
+        k for k in now if k not in RESUMABLE_CHANGES and saved.get(k, default[k]) != now[k]
+    )
+    if changed:
+        warnings.warn(
+            f"resuming {path} with a different configuration ({', '.join(changed)}); "
+            "the run will not continue exactly as it started",
+            stacklevel=4,
+        )

@@ -1,0 +1,47 @@
+"""The run's datasets from its config: training crops (random window, random caption) and the
+validation crops, plus every caption they hold (for encoding them once)."""
+
+from __future__ import annotations
+
+from torch.utils.data import Dataset, Subset
+
+from ..data import (
+    CaptionedFolder,
+    CaptionedImages,
+    CocoCaptions,
+    center_crop_transform,
+    train_transform,
+)
+from .config import ConfigError, TrainConfig
+
+
+def build_train_dataset(cfg: TrainConfig) -> CaptionedImages:
+    """Random ``crop`` windows with a random caption; per-sample randomness from the seed.
+    ``data.small_images`` / ``data.hflip``: see :class:`DataConfig`."""
+    d = cfg.data
+    if d.root is None:
+        raise ConfigError("data.root is not set (the training images)")
+    transform = train_transform(cfg.crop, hflip=d.hflip)
+    kw = {"seed": cfg.seed, "min_side": cfg.crop if d.small_images == "drop" else None}
+    if d.kind == "folder":
+        return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform, **kw)
+    return CocoCaptions(d.root, d.captions_path(), transform, **kw)
+
+
+def build_val_dataset(cfg: TrainConfig) -> Dataset | None:
+    """The first ``val.images`` centre crops of ``val.root`` (first caption each), or None."""
+    v = cfg.val
+    if v.root is None or v.images == 0:
+        return None
+    ds = CaptionedFolder(v.root, v.captions, center_crop_transform(v.crop), caption_index=0)
+    return Subset(ds, range(min(v.images, len(ds))))
+
+
+def captions_of(dataset: Dataset | None) -> list[str]:
+    """Every caption of a CaptionedImages dataset (or a Subset of one), without decoding."""
+    if dataset is None:
+        return []
+    if isinstance(dataset, Subset):
+        records = dataset.dataset.records  # type: ignore[attr-defined]
+        return [c for i in dataset.indices for c in records[i].captions]
+    return [c for r in dataset.records for c in r.captions]  # type: ignore[attr-defined]

@@ -1,0 +1,178 @@
+"""The model a run trains: the preset's architecture, its starting weights, what is frozen.
+
+    model = build_model(cfg)                 # registry model + init_from + freezing, seeded
+    main, aux = split_parameters(model)      # Adam groups: network weights / EB quantiles
+
+``init_from`` (a checkpoint file, a sharded checkpoint's index, a run folder, or a built-in
+trained name) loads weights like -> like or ELIC -> TACO (:func:`init_from_checkpoint`); the
+optimiser starts fresh, and the trainer warms the learning rate up over ``warmup_steps``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..models import ELIC, MODEL_CONFIGS, CheckpointError, create_model, load
+from ..models.registry import checkpoint_config
+from .config import ConfigError, TrainConfig
+
+#: The checkpoint file a run folder holds (a run folder given as init_from means this file).
+CHECKPOINT_FILE = "checkpoint.safetensors"
+_CODER_TABLES = frozenset({"_quantized_cdf", "_offset", "_cdf_length", "scale_table"})
+
+
+def elic_key_to_taco(key: str) -> str:
+    """ELIC state-dict key -> TACO's: ``g_a.stageK.*`` -> ``g_a.base.stageK.*``, others equal."""
+    return "g_a.base." + key[len("g_a.") :] if key.startswith("g_a.stage") else key
+
+
+def load_model_state(model: nn.Module, state: dict[str, Tensor], strict: bool = True) -> Any:
+    """``load_state_dict`` that first resizes the entropy coder's tables to the saved ones.
+
+    Their sizes depend on the learned densities, and CompressAI only resizes empty tables.
+    """
+    buffers = dict(model.named_buffers())
+    for key, value in state.items():
+        buf = buffers.get(key)
+        if buf is not None and buf.shape != value.shape and key.rsplit(".", 1)[-1] in _CODER_TABLES:
+            buf.resize_(value.shape)
+    return nn.Module.load_state_dict(model, state, strict=strict)
+
+
+def init_source(path: str | Path) -> str:
+    """``init_from`` as :func:`taco.load` takes it: a run folder means its checkpoint."""
+    folder = Path(path)
+    return str(folder / CHECKPOINT_FILE) if folder.is_dir() else str(path)
+
+
+def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
+    """Load a checkpoint's weights (file, index, run folder or built-in name) into ``model``;
+    an ELIC checkpoint may initialise a TACO.
+
+    ELIC -> TACO maps the analysis stages into ``g_a.base`` (:func:`elic_key_to_taco`); the text
+    adapter keeps its fresh initialisation. Returns the keys left at their initialisation. The
+    source's name and trained steps go into ``model.metadata["init_from"]`` (and so into every
+    checkpoint of the run), so a chain of warm-started runs keeps its total step count.
+    """
+    source = load(init_source(path))  # a checkpoint or a built-in trained name (elic-small-q4)
+    src_cfg, dst_cfg = source.config, model.config  # type: ignore[attr-defined]
+    for name in ("N", "M", "groups", "ctx_hidden", "layout"):
+        if getattr(src_cfg, name) != getattr(dst_cfg, name):
+            raise CheckpointError(
+                f"init_from {path}: {name}={getattr(src_cfg, name)} there, "
+                f"{getattr(dst_cfg, name)} in the model being trained"
+            )
+    state = source.state_dict()
+    if src_cfg.architecture == "elic" and dst_cfg.architecture == "taco":
+        state = {elic_key_to_taco(k): v for k, v in state.items()}
+    elif src_cfg.architecture != dst_cfg.architecture:
+        raise CheckpointError(
+            f"init_from {path}: cannot initialise {dst_cfg.architecture} from "
+            f"{src_cfg.architecture} (only ELIC -> TACO and like -> like)"
+        )
+    result = load_model_state(model, state, strict=False)
+    not_adapter = [k for k in result.missing_keys if not k.startswith("g_a.adapter.")]
+    if not_adapter or result.unexpected_keys:
+        raise CheckpointError(
+            f"init_from {path}: weights do not fit (missing {not_adapter[:3]}, "
+            f"unexpected {result.unexpected_keys[:3]})"
+        )
+    model.update(force=True)
+    meta = getattr(source, "metadata", {}) or {}
+    model.metadata = {  # type: ignore[assignment]
+        **getattr(model, "metadata", {}),
+        "init_from": {
+            "source": str(path),
+            "model_id": getattr(source, "model_id", "custom"),
+            "trained_steps_total": int(meta.get("trained_steps_total", meta.get("trained_steps", 0))),
+        },
+    }
+    return list(result.missing_keys)
+
+
+def zero_tgic_outputs(model: nn.Module) -> int:
+    """Zero the last fusion conv of every TGIC module: ``v + fuse([v; c])`` is then exactly
+    ``v``, so a frozen-base TGIC starts from its ELIC, as the adapter does with gamma = 0
+    (ControlNet-style zero conv; its weight still gets a gradient at the first step, the
+    layers before it from the second). Returns how many modules were zeroed."""
+    from ..models.tgic import TGICAttention
+
+    n = 0
+    for m in model.modules():
+        if isinstance(m, TGICAttention):
+            out = m.fuse[-1]
+            with torch.no_grad():
+                out.weight.zero_()  # type: ignore[operator]
+                out.bias.zero_()  # type: ignore[union-attr,operator]
+            n += 1
+    return n
+
+
+def build_model(cfg: TrainConfig) -> ELIC:
+    """The model the preset trains, with its trainable parameters set (requires_grad)."""
+    overrides = dict(cfg.model_overrides)
+    if cfg.text_encoder is not None:
+        overrides["text_encoder"] = {"name": cfg.text_encoder}
+    name = cfg.resolved_model()
+    frozen = cfg.preset == "taco-frozen-base"
+    if frozen and name in MODEL_CONFIGS:
+        spec = {**MODEL_CONFIGS[name].to_dict(), **overrides}
+        if spec.get("text_injection", "adapter") == "adapter":
+            # gamma = 0 and an identity residual make the fresh adapter an exact no-op, so
+            # training starts from the (frozen) ELIC it was initialised with; the paper's
+            # LN residual would not. model_overrides: {residual: paper} restores it. (TGIC has
+            # no residual option: its no-op start is the zeroed output conv below.)
+            overrides.setdefault("residual", "identity")
+    if cfg.init_from and "layout" not in overrides:
+        # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
+        # have CompressAI's layout, new models the reference one: taco.models.elic)
+        overrides["layout"] = checkpoint_config(init_source(cfg.init_from)).layout
+    try:
+        model = create_model(name, seed=cfg.seed, **overrides)
+    except (ValueError, TypeError, CheckpointError) as e:
+        raise ConfigError(f"model {name!r}: {e}") from None
+    arch = model.config.architecture  # type: ignore[attr-defined]
+    if (cfg.preset == "elic") != (arch == "elic"):
+        raise ConfigError(f"preset {cfg.preset!r} cannot train the {arch} model {name!r}")
+    if frozen:
+        zero_tgic_outputs(model)
+    if cfg.init_from:
+        init_from_checkpoint(model, cfg.init_from)
+    if cfg.preset == "taco-frozen-base":
+        for key, p in model.named_parameters():
+            p.requires_grad_(key.startswith("g_a.adapter.") and p.requires_grad)
+    if cfg.model_id:
+        model.model_id = cfg.model_id  # type: ignore[assignment]
+    return model
+
+
+def split_parameters(model: nn.Module) -> tuple[dict[str, nn.Parameter], dict[str, nn.Parameter]]:
+    """(main, aux) trainable parameters by name; aux = the entropy bottleneck's quantiles."""
+    main: dict[str, nn.Parameter] = {}
+    aux: dict[str, nn.Parameter] = {}
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (aux if name.endswith(".quantiles") else main)[name] = p
+    return main, aux
+
+
+def text_encoder_spec(cfg: TrainConfig) -> dict[str, Any] | None:
+    """The text encoder (``{"name": ..., **options}``) of the model ``cfg`` trains, without
+    building it; None for ELIC."""
+    from ..models.registry import ModelConfig
+
+    name = cfg.resolved_model()
+    if name not in MODEL_CONFIGS:
+        raise ConfigError(f"unknown model {name!r}")
+    overrides = dict(cfg.model_overrides)
+    if cfg.text_encoder is not None:
+        overrides["text_encoder"] = {"name": cfg.text_encoder}
+    try:
+        config = ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **overrides})
+    except (ValueError, TypeError, CheckpointError) as e:
+        raise ConfigError(f"model {name!r}: {e}") from None
+    return dict(config.text_encoder) if config.text_encoder else None

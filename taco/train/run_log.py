@@ -1,0 +1,130 @@
+"""What a run tells: ``config.yaml``, ``log.jsonl``, TensorBoard scalars, the progress bar and
+messages on stderr. Only rank 0 writes; other ranks get a silent log.
+
+``log.jsonl`` holds one JSON record per line (``"kind": "train"`` per log interval, ``"val"``
+per validation), each with its ``step``. A resumed run first drops the records after the step it
+resumes from (the killed run logged them, the resumed one computes them again), so every step
+appears once; a fresh run starts an empty log.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..atomic import write_bytes_atomic
+
+LOG_FILE = "log.jsonl"
+CONFIG_FILE = "config.yaml"
+
+#: Builds the exception raised for a file that cannot be written (the trainer's, with context).
+WriteError = Callable[[Path, OSError], Exception]
+
+
+def records_up_to(text: str, step: int) -> tuple[list[str], bool]:
+    """The lines of a log whose record has ``step <= step``; and whether any line was dropped
+    (a later record, or one cut short by a kill or a full disk)."""
+    kept, dropped = [], False
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+            keep = isinstance(record, dict) and int(record["step"]) <= step
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            keep = False
+        if keep:
+            kept.append(line)
+        else:
+            dropped = True
+    return kept, dropped
+
+
+class RunLog:
+    """The run's log files and messages. ``open`` before the first record, ``close`` at the end."""
+
+    def __init__(self, out_dir: Path, is_main: bool, progress: bool, write_error: WriteError) -> None:
+        self.out_dir = out_dir
+        self.is_main = is_main
+        self.progress = progress
+        self.write_error = write_error
+        self._file: Any = None
+        self._tb: Any = None
+
+    # ----------------------------------------------------------------- files
+
+    def open(self, config_yaml: str, start_step: int) -> None:
+        """Write config.yaml; keep the log's records up to ``start_step`` (none when 0)."""
+        if not self.is_main:
+            return
+        path = self.out_dir
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            path = self.out_dir / CONFIG_FILE
+            write_bytes_atomic(path, config_yaml.encode("utf-8"))
+            path = self.out_dir / LOG_FILE
+            old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+            kept, dropped = records_up_to(old, start_step)
+            if dropped or not path.is_file():
+                write_bytes_atomic(path, "".join(f"{line}\n" for line in kept).encode("utf-8"))
+            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        except OSError as e:
+            raise self.write_error(path, e) from None
+        if importlib.util.find_spec("tensorboard") is not None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._tb = SummaryWriter(str(self.out_dir / "tb"), purge_step=start_step + 1)
+
+    def close(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError:  # a full disk: already reported by the failed write
+                pass
+            self._file = None
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record (a dict with ``kind`` and ``step``) to log.jsonl and TensorBoard."""
+        if self._file is not None:
+            try:
+                self._file.write(json.dumps(record) + "\n")
+                self._file.flush()
+            except OSError as e:
+                raise self.write_error(self.out_dir / LOG_FILE, e) from None
+        if self._tb is not None:
+            kind = record["kind"]
+            for k, v in record.items():
+                if isinstance(v, int | float) and k not in ("step", "epoch"):
+                    self._tb.add_scalar(f"{kind}/{k}", v, record["step"])
+
+    # ----------------------------------------------------------------- terminal
+
+    def say(self, message: str) -> None:
+        """One line on stderr (rank 0), above the progress bar if there is one."""
+        if self.is_main:
+            from tqdm import tqdm
+
+            tqdm.write(message, file=sys.stderr)
+
+    def progress_bar(self, total: int, initial: int) -> Any:
+        """A tqdm bar on stderr (rank 0, ``progress: true``), else None."""
+        if not (self.is_main and self.progress):
+            return None
+        from tqdm import tqdm
+
+        return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True,
+                    file=sys.stderr, desc="train")  # fmt: skip
+
+
+def train_postfix(values: dict[str, float], img_per_s: float) -> str:
+    """The progress bar's text for one train record."""
+    return (
+        f"loss {values['loss']:.3f} bpp {values['bpp']:.3f} mse·λ {values['mse_term']:.3f} "
+        f"lpips {values['lpips']:.3f} joint {values['joint_term']:.4f} psnr {values['psnr']:.2f} "
+        f"{img_per_s:.1f} img/s"
+    )

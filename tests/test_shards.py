@@ -1,0 +1,93 @@
+"""taco.shards: bounded-size safetensors (one file or shards + index), and taco.load on them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import taco
+from taco import shards
+from taco.models import create_model, save_checkpoint
+from taco.models.registry import is_checkpoint
+
+
+def _tensors() -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {f"layer{i}.weight": torch.randn(64, 64, generator=g) for i in range(6)}  # 16 KiB each
+
+
+def test_small_enough_is_one_plain_file(tmp_path):
+    path = tmp_path / "x.safetensors"
+    assert shards.save_sharded(_tensors(), path, {"k": "v"}, max_bytes=1 << 20) == [path]
+    tensors, meta = shards.load_sharded(path)
+    assert meta == {"k": "v"} and all(torch.equal(tensors[k], v) for k, v in _tensors().items())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.safetensors"]
+
+
+def test_shards_stay_under_the_limit_and_load_back(tmp_path):
+    path = tmp_path / "x.safetensors"
+    written = shards.save_sharded(_tensors(), path, {"k": "v"}, max_bytes=40_000)
+    index = shards.index_path(path)
+    assert written[0] == index and len(written) == 4  # 2 tensors per 40 kB shard
+    assert all(p.stat().st_size <= 40_000 for p in written[1:])
+    assert not path.exists() and shards.find(path) == index and shards.files(path) == written
+    for name in (path, index):  # the saved-as name and the index both load
+        tensors, meta = shards.load_sharded(name)
+        assert meta == {"k": "v"} and all(torch.equal(tensors[k], v) for k, v in _tensors().items())
+
+    # a rewrite replaces every shard (new tag), then the old ones go
+    again = shards.save_sharded(_tensors(), path, max_bytes=40_000)
+    assert {p.name for p in tmp_path.iterdir()} == {p.name for p in again}
+    assert not set(again[1:]) & set(written[1:])
+
+
+def test_a_changed_or_missing_shard_is_refused(tmp_path):
+    path = tmp_path / "x.safetensors"
+    written = shards.save_sharded(_tensors(), path, max_bytes=40_000)
+    data = bytearray(written[2].read_bytes())
+    data[-1] ^= 1
+    written[2].write_bytes(bytes(data))
+    with pytest.raises(shards.ShardedFileError, match="does not match the index"):
+        shards.load_sharded(path)
+    written[2].unlink()
+    with pytest.raises(shards.ShardedFileError, match="cannot be read"):
+        shards.load_sharded(path)
+    shards.index_path(path).write_text(json.dumps({"format": "taco-shards", "version": 9}))
+    with pytest.raises(shards.ShardedFileError, match="version 9"):
+        shards.load_sharded(path)
+
+
+def test_a_tensor_larger_than_a_shard_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="does not fit in one"):
+        shards.save_sharded({"big": torch.zeros(20_000)}, tmp_path / "x.safetensors", max_bytes=40_000)
+
+
+def test_remove_stale_keeps_the_indexed_set(tmp_path):
+    path = tmp_path / "x.safetensors"
+    written = shards.save_sharded(_tensors(), path, max_bytes=40_000)
+    orphan = tmp_path / "x-deadbeef-00001-of-00003.safetensors"  # a write killed before its index
+    orphan.write_bytes(b"half")
+    temporary = tmp_path / ".x.safetensors.index.json.tmp-123"
+    temporary.write_bytes(b"{")
+    shards.remove_stale(path)
+    assert sorted(tmp_path.iterdir()) == sorted(written)
+
+
+def test_a_sharded_checkpoint_loads_like_a_file(tmp_path):
+    model = create_model("taco-tiny")
+    path = tmp_path / "checkpoint.safetensors"
+    save_checkpoint(model, path, half=True, max_shard_bytes=1_000_000, metadata={"trained_steps": 3})
+    files = shards.files(path)
+    assert len(files) > 2 and all(f.stat().st_size <= 1_000_000 for f in files[1:])
+    assert is_checkpoint(path) and is_checkpoint(files[0]) and not is_checkpoint(tmp_path / "no")
+    for name in (path, files[0]):
+        loaded = taco.load(name)
+        assert loaded.metadata["trained_steps"] == 3
+        whole = {k: v for k, v in model.state_dict().items()}
+        for k, v in loaded.state_dict().items():
+            assert torch.equal(v, whole[k].half().float()) or torch.equal(v, whole[k]), k
+    x = torch.rand(3, 64, 64)
+    data = taco.compress(x, "a caption", taco.load(path))
+    assert taco.decompress(data, taco.load(files[0])).size == (64, 64)
