@@ -28,13 +28,14 @@ import torch
 
 #: name -> (registry model, overrides). Qualities are added to every one.
 CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
-    "taco N48 M96 (built-in small)": ("taco-minilm-small", {}),
-    "taco N96 M192 ctx 160/96": ("taco-minilm-vr", dict(N=96, ctx_hidden=[160, 96])),
-    "taco N128 M160 ctx 128/96": ("taco-minilm-vr", dict(M=160, groups=[16, 16, 32, 48, 48],
-                                                         ctx_hidden=[128, 96])),
-    "taco-minilm-vr (N128 M192 ctx 128/64)": ("taco-minilm-vr", {}),
-    "elic-vr (N128 M192 ctx 128/64)": ("elic-vr", {}),
-    "taco N192 M320 (paper)": ("taco-minilm", {}),
+    "taco N48 M96 ctx 48/32 (old built-ins)": ("taco-minilm-small", {}),
+    "taco N96 M192 ctx 128/64": ("taco-minilm-vr", dict(N=96, M=192, groups=[16, 16, 32, 64, 64],
+                                                        ctx_hidden=[128, 64])),
+    "taco-minilm-vr (N128 M160 ctx 96/64)": ("taco-minilm-vr", {}),
+    "elic-vr (N128 M160 ctx 96/64)": ("elic-vr", {}),
+    "taco N128 M192 ctx 128/64": ("taco-minilm-vr", dict(M=192, groups=[16, 16, 32, 64, 64],
+                                                         ctx_hidden=[128, 64])),
+    "taco N192 M320 ctx 224/128 (paper)": ("taco-minilm", {}),
 }
 
 

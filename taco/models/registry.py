@@ -129,12 +129,13 @@ _TINY = dict(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16], heads=2)
 # built-ins have it in the CompressAI layout (2.25 M / 2.92 M).
 _SMALL = dict(N=48, M=96, groups=[8, 8, 16, 64], ctx_hidden=[48, 32])
 
-# Variable-rate models for GPU training (issue 14; docs/models.md "Variable rate"): ELIC's
-# transforms at CompressAI's low/mid-rate width (N=128, M=192, as mbt2018/cheng2020 q1-4) in the
-# authors' entropy-model layout, with channel-context widths cut so that the MiniLM TACO's fp16
-# file stays under 30 MB: 14.56 M parameters (TACO, 29.2 MB) / 13.69 M (ELIC, 27.4 MB). Seven
-# qualities: the paper's six λ and 2e-4 (taco.models.gains.QUALITY_LAMBDAS).
-_VR = dict(N=128, M=192, groups=[16, 16, 32, 64, 64], ctx_hidden=[128, 64],
+# Variable-rate models for GPU training (issue 14; docs/models.md "Variable-rate models"): ELIC's
+# transforms at CompressAI's low/mid-rate width N=128 in the authors' entropy-model layout, with
+# M=160 latent channels and channel-context widths 96/64: 11.99 M parameters (TACO with MiniLM,
+# 24.0 MB in fp16) / 11.11 M (ELIC, 22.3 MB). Under the 30 MB a built-in may ship in, and small
+# enough that a checkpoint to continue from travels to a GPU machine beside the training photos
+# (64 MiB in all). Seven qualities: the paper's six λ and 2e-4 (taco.models.gains).
+_VR = dict(N=128, M=160, groups=[16, 16, 32, 48, 48], ctx_hidden=[96, 64],
            qualities=list(QUALITY_LAMBDAS))
 
 #: Architectures by name. The weights of these are random until trained (see PRETRAINED).

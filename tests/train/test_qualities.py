@@ -48,3 +48,77 @@ def test_loss_takes_the_batch_lambda():
         assert loss(out, x)["mse_term"].item() == pytest.approx(0.0016 * 255**2 * at["mse"].item())
         with pytest.raises(ValueError, match="positive"):
             loss(out, x, None, lmbda=0.0)
+
+
+def _records(out, kind="train"):
+    import json
+
+    lines = (out / "log.jsonl").read_text(encoding="utf-8").splitlines()
+    return [r for r in map(json.loads, lines) if r["kind"] == kind]
+
+
+def test_a_variable_rate_run_trains_every_quality_at_its_lambda(tmp_path, tiny, samples):
+    """qualities=[...] makes taco-tiny variable-rate: 3 steps train qualities 1..3 once each (a
+    cycle), each step's gains and only those move, the checkpoint knows its qualities, and
+    validation reports every quality."""
+    import taco
+    from taco.models import create_model
+    from taco.train import load_config, train
+
+    out = tmp_path / "vr"
+    lambdas = [0.0004, 0.0016, 0.009]
+    cfg = load_config(None, tiny(out, max_steps=3, lr=1e-3, k_j=0, qualities="[4e-4, 0.0016, 9e-3]",
+                                 **{"val.root": samples, "val.interval": 3, "val.images": 2,
+                                    "val.crop": 64, "val.compress_images": 1}))
+    assert cfg.qualities == lambdas
+    result = train(cfg)
+    model = taco.load(result.checkpoint)
+    assert model.qualities == tuple(lambdas)
+    assert model.metadata["qualities"] == lambdas and model.metadata["lambda"] is None
+    start = create_model("taco-tiny", seed=0, qualities=lambdas).latent_codec.gains
+    gains = model.latent_codec.gains
+    for name in ("gain", "inverse_gain", "hyper_gain", "inverse_hyper_gain"):
+        moved = (getattr(gains, name) != getattr(start, name)).any(dim=1)
+        assert moved.tolist() == [True, True, True], name  # each quality trained once
+    val = _records(out, "val")[-1]
+    for q in (1, 2, 3):
+        assert val[f"q{q}/mse_term"] == pytest.approx(lambdas[q - 1] * 255**2 * val[f"q{q}/mse"])
+        assert val[f"q{q}/real_bpp"] > 0
+    assert val["bpp"] == pytest.approx(sum(val[f"q{q}/bpp"] for q in (1, 2, 3)) / 3)
+    assert val["q1/real_bpp"] < val["q3/real_bpp"]
+
+
+def test_variable_rate_config_errors(tmp_path, tiny):
+    from taco.train import ConfigError, load_config
+    from taco.train.trainer import lambda_sweep
+
+    with pytest.raises(ConfigError, match="increasing"):
+        load_config(None, tiny(tmp_path, qualities="[0.004, 0.001]"))
+    with pytest.raises(ConfigError, match="not both"):
+        load_config(None, tiny(tmp_path, qualities="[0.001]", **{"model_overrides.qualities": "[0.001]"}))
+    with pytest.raises(ConfigError, match="variable-rate"):
+        lambda_sweep(load_config(None, tiny(tmp_path, qualities="[0.001, 0.002]")))
+    with pytest.raises(ConfigError, match="reference"):
+        from taco.train.model_setup import build_model
+
+        build_model(load_config(None, tiny(tmp_path, qualities="[0.001, 0.002]",
+                                           **{"model_overrides.layout": "compressai"})))
+
+
+def test_a_variable_rate_model_starts_from_a_single_rate_checkpoint(tmp_path):
+    """init_from a single-rate checkpoint of the same width: every weight but the fresh gains;
+    a variable-rate checkpoint initialises only a model with its qualities."""
+    from taco.models import CheckpointError, create_model, save_checkpoint
+    from taco.train.model_setup import init_from_checkpoint
+
+    single = save_checkpoint(create_model("elic-tiny", seed=5), tmp_path / "single.safetensors")
+    vr = create_model("elic-tiny", seed=1, qualities=[0.001, 0.004])
+    fresh = init_from_checkpoint(vr, single)
+    assert sorted(fresh) == [f"latent_codec.gains.{n}" for n in
+                             ("gain", "hyper_gain", "inverse_gain", "inverse_hyper_gain")]
+    assert torch.equal(vr.g_s[1].weight, create_model("elic-tiny", seed=5).g_s[1].weight)
+    vr_file = save_checkpoint(vr, tmp_path / "vr.safetensors")
+    with pytest.raises(CheckpointError, match="same qualities"):
+        init_from_checkpoint(create_model("elic-tiny", qualities=[0.001, 0.002]), vr_file)
+    with pytest.raises(CheckpointError, match="same qualities"):
+        init_from_checkpoint(create_model("elic-tiny"), vr_file)
