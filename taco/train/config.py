@@ -22,8 +22,8 @@ from typing import Any
 import yaml
 
 from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
-from ..models.gains import check_qualities
 from ..metrics import LPIPS_INPUTS
+from ..models.gains import check_qualities
 
 PRESETS = ("taco", "elic", "taco-frozen-base")
 #: Registry architecture each preset trains unless ``model`` says otherwise.

@@ -122,3 +122,25 @@ def test_a_variable_rate_model_starts_from_a_single_rate_checkpoint(tmp_path):
         init_from_checkpoint(create_model("elic-tiny", qualities=[0.001, 0.002]), vr_file)
     with pytest.raises(CheckpointError, match="same qualities"):
         init_from_checkpoint(create_model("elic-tiny"), vr_file)
+
+
+def test_the_gpu_recipes_differ_only_in_the_text():
+    """configs/taco-minilm-vr.yaml and configs/elic-vr.yaml: same loss, data, optimisation,
+    width and qualities; TACO has text (and its caption tokens), ELIC none."""
+    from pathlib import Path
+
+    from taco.models.gains import QUALITY_LAMBDAS
+    from taco.train import load_config
+    from taco.train.model_setup import model_config
+
+    root = Path(__file__).resolve().parents[2] / "configs"
+    taco_cfg, elic_cfg = (load_config(root / f"{n}.yaml") for n in ("taco-minilm-vr", "elic-vr"))
+    a, b = taco_cfg.to_dict(), elic_cfg.to_dict()
+    assert sorted(k for k in a if a[k] != b[k]) == ["model", "preset", "text_embeddings"]
+    assert (taco_cfg.k_p, taco_cfg.k_j, taco_cfg.lpips_input) == (3.5, 0.0, "official")
+    ta, el = model_config(taco_cfg), model_config(elic_cfg)
+    assert ta.qualities == el.qualities == list(QUALITY_LAMBDAS)
+    assert (ta.N, ta.M, ta.groups, ta.ctx_hidden, ta.layout) == (el.N, el.M, el.groups, el.ctx_hidden,
+                                                                 el.layout) == (
+        128, 160, [16, 16, 32, 48, 48], [96, 64], "reference")
+    assert ta.text_encoder == {"name": "minilm"} and el.text_encoder is None
