@@ -51,6 +51,7 @@ class CompressResult:
     height: int
     width: int
     header_bytes: int
+    quality: int = 0  # as in the header: 0 single-rate model, else the quality coded at (1..Q)
 
     @property
     def bpp(self) -> float:
@@ -199,6 +200,26 @@ def encode_text(model: ELIC, captions: list[str], encoder: TextEncoder | None = 
     return encoder.encode(captions)
 
 
+def coding_quality(model: ELIC, quality: int | None) -> int | None:
+    """The quality to code at: ``quality`` (1..Q) for a variable-rate model, its middle one
+    (:attr:`~taco.models.ELIC.default_quality`) when None; None for a single-rate model, which
+    refuses one. ValueError (a sentence for a person) for anything else."""
+    qualities = model.qualities
+    if qualities is None:
+        if quality is not None:
+            raise ValueError(
+                f"model {getattr(model, 'model_id', 'custom')!r} has a single rate (one model per "
+                f"λ): it takes no quality (got {quality!r})"
+            )
+        return None
+    if quality is None:
+        return model.default_quality
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= len(qualities):
+        raise ValueError(f"quality must be an integer 1..{len(qualities)} for model "
+                         f"{getattr(model, 'model_id', 'custom')!r}, got {quality!r}")
+    return quality
+
+
 @torch.no_grad()
 def compress_image(
     image: ImageLike,
@@ -206,10 +227,12 @@ def compress_image(
     model: ELIC,
     *,
     text_encoder: TextEncoder | None = None,
+    quality: int | None = None,
 ) -> CompressResult:
     """Encode one image guided by ``caption`` into a ``.taco`` file (see :func:`compress`)."""
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
+    quality = coding_quality(model, quality)
     x, mode = _as_rgb_tensor(image)
     _, _, h, w = x.shape
     device = next(model.parameters()).device
@@ -217,27 +240,31 @@ def compress_image(
     # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
     # first stages of g_a (same bytes as encoding it first)
     y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder)
-    stream = fast_codec.compress_latent(coding_codec(model), y.cpu())["strings"][0][0]
+    stream = fast_codec.compress_latent(coding_codec(model), y.cpu(), quality)["strings"][0][0]
     header = TacoHeader(
         model_id=getattr(model, "model_id", "custom"),
         fingerprint=model_fingerprint(model),
         height=h,
         width=w,
         mode=mode,
+        quality=quality or 0,
     )
     data = pack(header, stream)
-    return CompressResult(data, h, w, len(data) - len(stream))
+    return CompressResult(data, h, w, len(data) - len(stream), quality or 0)
 
 
 def compress(
-    image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None
+    image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None,
+    quality: int | None = None,
 ) -> bytes:
     """Compress ``image`` (PIL image, (3, H, W) tensor in [0, 1], or a path) guided by ``caption``.
 
     Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with a warning), P, I;16, ... are
-    converted to RGB for coding and the original mode is recorded in the file.
+    converted to RGB for coding and the original mode is recorded in the file. ``quality``: 1..Q
+    for a variable-rate model (default: its middle one; recorded in the file, so decoding needs
+    nothing else), None for a single-rate model.
     """
-    return compress_image(image, caption, model, text_encoder=text_encoder).data
+    return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality).data
 
 
 def resolve_model(data: bytes, model: ELIC | None) -> ELIC:
@@ -251,6 +278,26 @@ def resolve_model(data: bytes, model: ELIC | None) -> ELIC:
             )
         model = load(header.model_id)
     return model
+
+
+def file_quality(model: ELIC, header: TacoHeader) -> int | None:
+    """The quality a file was coded at, checked against the model that decodes it (None: a
+    single-rate model's file); TacoFormatError when they do not fit."""
+    qualities = model.qualities
+    name = getattr(model, "model_id", "custom")
+    if qualities is None:
+        if header.quality != 0:
+            raise TacoFormatError(
+                f"this file was coded at quality {header.quality} of a variable-rate model; "
+                f"{name!r} is a single-rate model"
+            )
+        return None
+    if not 1 <= header.quality <= len(qualities):
+        raise TacoFormatError(
+            f"this file says quality {header.quality}, but model {name!r} has qualities "
+            f"1..{len(qualities)}" + (" (0: a single-rate model's file)" if header.quality == 0 else "")
+        )
+    return header.quality
 
 
 @torch.no_grad()
@@ -277,7 +324,7 @@ def decompress_tensor(
             f"fingerprint {model_fingerprint(model).hex()})"
         )
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
-    shape = model.latent_shapes(ph, pw)
+    shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
     y_hat = fast_codec.decompress_latent(coding_codec(model), [[parsed.payload]], shape)["y_hat"]
     device = next(model.parameters()).device
     x_hat = model.g_s(y_hat.to(device)).clamp_(0, 1)
