@@ -6,16 +6,18 @@ For each sample photo and model:
     scales    ŷ costed with each scale rounded up to the coder's 64-level scale table (z: = ideal)
     table     the same symbols costed with the coder's integer tables: 16-bit quantised CDFs,
               escapes + 4-bit bypass chunks
-    written   bytes of the one rANS stream taco writes (.taco format version 2: z, then every
-              channel group's anchor and non-anchor pass), checked to be the file's payload and
-              decoded back
+    written   bytes of the rANS stream taco writes (.taco format version 3: z, then every
+              channel group's anchor and non-anchor pass, in chunks of 2^16 symbols), checked
+              to be the file's payload and decoded back
+    v2        bytes of the one rANS string format version 2 wrote for the same symbols
     v1        bytes of the 11 separate rANS strings format version 1 wrote (one per channel
               group and pass, plus z), for comparison
     header    the .taco container header, for this model id
 
 So ``scales - ideal`` is what the scale table costs, ``table - scales`` the 16-bit CDFs,
-``written - table`` what the stream's termination costs (its final 64-bit rANS state, whole
-32-bit words), ``v1 - written`` what one stream saves over 11. The symbols are those of the
+``written - table`` what the stream's termination costs (each chunk's final 64-bit rANS state,
+whole 32-bit words, the chunk lengths), ``written - v2`` what the chunks cost, ``v1 - v2`` what
+one stream saves over 11. The symbols are those of the
 float64 latent codec taco codes with (``taco.codec.coding_codec``). With random weights the
 latents fit their priors badly (many escapes, and the
 forward's likelihood floor of 1e-9 then *over*states the ideal), so unless a checkpoint is given
@@ -122,7 +124,18 @@ def measure(model: Any, x: torch.Tensor, caption: str) -> dict[str, Any]:
             scales["y"] += scale_table_bits(em, sym, idx)
     return {"ideal_bits": ideal, "scale_table_bits": scales, "table_bits": table,
             "written_bits": 8 * len(stream), "stream": stream, "parts": len(calls),
+            "v2_one_string_bytes": one_string_bytes(calls),
             "v1_eleven_strings_bytes": separate_strings_bytes(calls)}
+
+
+def one_string_bytes(calls: list[tuple[Any, torch.Tensor, torch.Tensor]]) -> int:
+    """Bytes of one rANS string for every coded part, as format version 2 wrote them."""
+    enc = ans.BufferedRansEncoder()
+    for em, sym, idx in calls:
+        t = rans.coder_tables(em)
+        enc.encode_with_indexes(sym.reshape(-1).tolist(), idx.reshape(-1).tolist(), t.cdfs, t.lengths,
+                                t.offsets)
+    return len(enc.flush())
 
 
 def separate_strings_bytes(calls: list[tuple[Any, torch.Tensor, torch.Tensor]]) -> int:
@@ -229,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                 "payload_overhead_pct": 100 * (written / ideal - 1),
                 "v1_payload_overhead_pct": 100 * (v1 / ideal - 1),
                 "bytes_saved_vs_v1": (v1 - written) / 8,
+                "chunk_bytes_vs_v2": written // 8 - m["v2_one_string_bytes"],
                 "file_overhead_pct": 100 * (8 * len(res.data) / ideal - 1),
             }
             rows.append(row)
@@ -238,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"(z {row['z_table_overhead_pct']:+.2f}%)  stream end "
                   f"{row['stream_overhead_bytes']:+.1f} B  payload "
                   f"{row['payload_overhead_pct']:+.2f}% (v1 {row['v1_payload_overhead_pct']:+.2f}%, "
-                  f"saves {row['bytes_saved_vs_v1']:.0f} B)  header {row['header_bytes']} B  "
+                  f"saves {row['bytes_saved_vs_v1']:.0f} B)  chunks vs v2 {row['chunk_bytes_vs_v2']:+d} B  "
+                  f"header {row['header_bytes']} B  "
                   f"file {row['file_overhead_pct']:+.2f}%",
                   flush=True)
     if args.json:

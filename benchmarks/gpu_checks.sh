@@ -7,7 +7,11 @@
 #   2. the GPU determinism test (tests/reliability/test_determinism.py::test_cpu_to_gpu_and_back);
 #   3. `taco bench` on the GPU: latency table and ratios, compress_batch throughput, 4K memory.
 #
-# Make the reference on the CPU machine first (cases: any built-in model or probe case):
+# The files are .taco format 3 (chunked rANS stream; issue 17): make the reference with this
+# taco, not an older one (a format-2 reference still decodes, as one rANS string, but does not
+# exercise the chunks). elic-tiny-chunked codes two chunks with banded float64 convolutions and
+# tiled synthesis, as a big photo does. Make the reference on the CPU machine first (cases: any
+# built-in model or probe case):
 #   python tests/reliability/determinism_probe.py --threads 1 --out REF/cpu --cases CASES
 #   python tests/reliability/determinism_probe.py --threads 1 --float32-path --out REF/cpu-f32 \
 #       --cases F32_CASES
@@ -18,10 +22,10 @@ set -uo pipefail
 OUT=${OUT:-runs/gpu}
 REF=${REF:-.devin/det}
 PY=${PY:-python3}
-CASES=${CASES:-elic-small-q4,elic-small-q3,taco-minilm-small-q4,taco-minilm-small-q3,elic-small-spread,taco-tiny}
+CASES=${CASES:-elic-small-q4,elic-small-q3,taco-minilm-small-q4,taco-minilm-small-q3,elic-small-spread,taco-tiny,elic-tiny-chunked}
 F32_CASES=${F32_CASES:-elic-small-q4,taco-minilm-small-q4,elic-small-spread}
 # Encoded on the GPU: no model whose text encoder is missing there (MiniLM's weights).
-GPU_CASES=${GPU_CASES:-elic-small-q4,elic-small-q3,elic-small-spread,taco-tiny}
+GPU_CASES=${GPU_CASES:-elic-small-q4,elic-small-q3,elic-small-spread,taco-tiny,elic-tiny-chunked}
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TACO_CACHE_DIR=/tmp/taco-cache
@@ -78,8 +82,9 @@ EOF
 cat "$OUT/det-report.json"
 tar czf "$OUT/det-gpu.tar.gz" -C "$T" gpu gpu-f32
 
-step "2. the GPU determinism test"
+step "2. the GPU determinism test (format 3), and hostile files decoded with the model on the GPU"
 timeout 600 $PY -m pytest -q -p no:cacheprovider tests/reliability/test_determinism.py -k gpu -rA
+timeout 300 $PY -m pytest -q -p no:cacheprovider tests/reliability/test_hostile_files.py -m "not slow" -rA
 
 step "3a. taco bench on the GPU (paper sizes, 256x256 crops)"
 timeout 400 $PY -m taco.cli bench --device cuda --taco-model taco --runs 10 --warmup 2 --batch 8 \

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .memory import MAX_DECODE_PIXELS
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -192,7 +193,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         dst = output_path(src, args.output, many, ".png" if args.output else ".decoded.png")
         _check_overwrite(dst, args.force)
         t0 = time.perf_counter()
-        image = decompress(data, models[key])  # type: ignore[arg-type]
+        image = decompress(data, models[key], max_pixels=args.max_pixels or None)  # type: ignore[arg-type]
         ms = 1000 * (time.perf_counter() - t0)
         image.save(dst)
         if not args.quiet:
@@ -213,6 +214,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             "format_version": h.version,
             "model_id": h.model_id,
             "model_fingerprint": h.fingerprint.hex(),
+            "quality": h.quality,
             "width": h.width,
             "height": h.height,
             "original_mode": h.mode,
@@ -275,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
     d.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
     d.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    d.add_argument("--max-pixels", type=int, metavar="N", default=MAX_DECODE_PIXELS,
+                   help=f"refuse files that declare more than N pixels (default: {MAX_DECODE_PIXELS}, "
+                   "decoded in under 2 GB of memory; 0: no cap)")
     d.set_defaults(func=cmd_decompress)
 
     i = sub.add_parser("info", help="show the header of .taco files",
@@ -313,6 +318,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as exc:  # a file that cannot be read or written: missing, a folder, disk full
         print(f"taco {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (MemoryError, RuntimeError) as exc:  # MemoryError, std::bad_alloc, torch's allocator
+        from .memory import OutOfMemoryError, allocation_failure
+
+        what = allocation_failure(exc)
+        if what is None:
+            raise
+        message = what if isinstance(exc, OutOfMemoryError) else f"out of memory: {what}"
+        print(f"taco {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

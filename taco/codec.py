@@ -7,10 +7,12 @@ to the same latents on any machine: the entropy-parameter path (h_a, h_s, contex
 networks -> scales, means, CDF indexes) runs in float64 on the CPU (:func:`coding_codec`), because
 float32 results differ in the last bits between thread counts, BLAS paths and devices and a single
 scale crossing a table boundary turns the rest of the image into garbage (docs/reliability.md).
-Entropy coding goes through :mod:`taco.models.fast_codec` (CompressAI's symbols, one rANS
-stream per image: ``.taco`` format version 2). Untrusted input never reaches CompressAI's rANS
+Entropy coding goes through :mod:`taco.models.fast_codec` (one rANS stream per image, in chunks
+of 2^16 symbols: ``.taco`` format version 3). Untrusted input never reaches CompressAI's rANS
 decoder unchecked (:class:`BoundedRansCoder` for CompressAI's own methods,
-:class:`taco.bitstream.rans.StreamDecoder` for the stream).
+:class:`taco.bitstream.rans.StreamDecoder` for the stream), and decoding runs in memory bounded by
+what the stream proves and by ``max_pixels`` (:mod:`taco.memory`): the stream chunk by chunk, the
+synthesis tile by tile (:func:`synthesize`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +32,13 @@ from compressai.latent_codecs import HyperpriorLatentCodec
 from PIL import Image
 from torch import Tensor
 
-from .bitstream import TacoFormatError, TacoHeader, pack, unpack
-from .bitstream.rans import bounded_string
+from .bitstream import FORMAT_VERSION, TacoFormatError, TacoHeader, pack, unpack
+from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, bounded_string
 from .bitstream.rans import check_rans_string as check_rans_string  # re-exported
 from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exported
-from .images import MAX_PIXELS, image_to_tensor, load_image, restore_mode, tensor_to_image, to_rgb
+from .conv_bands import band_convolutions
+from .images import image_to_tensor, load_image, restore_mode, to_rgb
+from .memory import MAX_DECODE_PIXELS, OutOfMemoryError, allocation_failure, decode_memory_estimate
 from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
 from .models.elic import ELIC
 from .pipeline import analysis_with_text_overlap
@@ -160,6 +165,8 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     symbols). In float64 they agree to ~1e-16 and the decoded latents are bit-identical; y_hat
     stays float32 on both sides. Built once per model (keyed by its fingerprint; ~8 bytes per
     latent-codec parameter), tables checked (:func:`check_entropy_tables`), coders guarded.
+    Its convolutions run in bands of rows on big images (:mod:`taco.conv_bands`): float64
+    convolutions unfold their input, 13-38 KB per latent position, several GB on a 36 MP image.
     """
     fingerprint = model_fingerprint(model)
     cached = model.__dict__.get("_taco_coding_codec")
@@ -169,6 +176,7 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     for m in codec.modules():
         if isinstance(m, nn.modules.conv._ConvNd):
             m.register_forward_pre_hook(_inputs_to_float64)
+    band_convolutions(codec)
     check_entropy_tables(codec)
     guard_entropy_coders(codec)
     model.__dict__["_taco_coding_codec"] = (fingerprint, codec)
@@ -280,6 +288,9 @@ def resolve_model(data: bytes, model: ELIC | None) -> ELIC:
     return model
 
 
+# --------------------------------------------------------------------------- decoding
+
+
 def file_quality(model: ELIC, header: TacoHeader) -> int | None:
     """The quality a file was coded at, checked against the model that decodes it (None: a
     single-rate model's file); TacoFormatError when they do not fit."""
@@ -288,7 +299,7 @@ def file_quality(model: ELIC, header: TacoHeader) -> int | None:
     if qualities is None:
         if header.quality != 0:
             raise TacoFormatError(
-                f"this file was coded at quality {header.quality} of a variable-rate model; "
+                f"this file was coded at quality index {header.quality} of a variable-rate model; "
                 f"{name!r} is a single-rate model"
             )
         return None
@@ -300,21 +311,97 @@ def file_quality(model: ELIC, header: TacoHeader) -> int | None:
     return header.quality
 
 
-@torch.no_grad()
-def decompress_tensor(
-    data: bytes, model: ELIC | None = None, *, max_pixels: int | None = MAX_PIXELS
-) -> tuple[Tensor, str]:
-    """Decode ``.taco`` bytes -> ((1, 3, H, W) float in [0, 1], original mode). No caption.
+#: Latent positions of context each synthesis tile reads beyond its own area, on every side.
+#: ELIC's g_s (attention blocks, residual blocks, four stride-2 transposed convolutions) lets
+#: one latent reach 132 px = 8.25 latents out (measured: tests/test_decoding.py), so 9 make each
+#: tile's pixels those of the whole image's synthesis up to float rounding.
+SYNTHESIS_HALO = 9
+#: Output pixels per synthesis tile (halo included) times the model's width N: the tile size
+#: follows from it (~4 MP for the -small models, N = 48, 1 MP at the paper's N = 192; a tile
+#: peaks at ~0.7 GB of activations: docs/reliability.md). An image whose synthesis fits in one
+#: such tile is synthesised whole, exactly as before tiling existed.
+SYNTHESIS_TILE_BUDGET = 48 * 2048 * 2048
 
-    A file declaring more than ``max_pixels`` pixels is refused before anything is allocated
-    for it (``None``: no cap; the container caps each side at 32768).
+#: ``progress(stage, done, total)``: called as decoding advances, first with ``done = 0`` as a
+#: stage starts. Stages: ``"entropy decoding"`` (0, then 1 of 1) and ``"synthesis"`` (tiles done
+#: of all). The command line's stage reporter takes the same calls.
+Progress = Callable[[str, int, int], None]
+
+
+def _decode_failed(exc: BaseException, hdr: TacoHeader) -> OutOfMemoryError | None:
+    what = allocation_failure(exc)
+    if what is None:
+        return None
+    pixels = hdr.height * hdr.width
+    return OutOfMemoryError(
+        f"out of memory decoding a {hdr.width}x{hdr.height} image ({pixels:,} pixels): {what}; "
+        f"decoding this size takes about {decode_memory_estimate(pixels) / 2**30:.1f} GiB with "
+        "the built-in models (docs/reliability.md)"
+    )
+
+
+def synthesis_tiles(h: int, w: int, n: int) -> list[tuple[slice, slice]]:
+    """Core areas (latent rows, latent columns) tiling an h x w latent for a model of width
+    ``n``: one tile if the whole synthesis fits :data:`SYNTHESIS_TILE_BUDGET`, else squares
+    whose haloed synthesis does."""
+    if (16 * h) * (16 * w) * n <= SYNTHESIS_TILE_BUDGET:
+        return [(slice(0, h), slice(0, w))]
+    side = max(8, int((SYNTHESIS_TILE_BUDGET / n) ** 0.5) // 16 - 2 * SYNTHESIS_HALO)
+    return [(slice(r, min(h, r + side)), slice(c, min(w, c + side)))
+            for r in range(0, h, side) for c in range(0, w, side)]
+
+
+@torch.no_grad()
+def synthesize(
+    model: ELIC, y_hat: Tensor, height: int, width: int, out: Tensor,
+    progress: Progress | None = None,
+) -> None:
+    """g_s over y_hat (1, M, h, w), tile by tile (:func:`synthesis_tiles`), into ``out``: the
+    top-left ``height x width`` pixels, either (1, 3, height, width) float in [0, 1] or
+    (height, width, 3) uint8 (rounded as :func:`taco.images.tensor_to_image` rounds).
+
+    Each tile is synthesised with :data:`SYNTHESIS_HALO` latents of context around it and only
+    its own pixels are kept, so peak memory follows the tile, not the image, and the pixels are
+    those of one whole-image synthesis up to float rounding (at most one grey level).
     """
+    device = next(model.parameters()).device
+    _, _, h, w = y_hat.shape
+    tiles = synthesis_tiles(h, w, getattr(model, "N", 192))
+    halo = SYNTHESIS_HALO if len(tiles) > 1 else 0
+    if progress is not None:
+        progress("synthesis", 0, len(tiles))
+    for i, (rows, cols) in enumerate(tiles):
+        r0, c0 = max(0, rows.start - halo), max(0, cols.start - halo)
+        r1, c1 = min(h, rows.stop + halo), min(w, cols.stop + halo)
+        x = model.g_s(y_hat[:, :, r0:r1, c0:c1].to(device))  # (1, 3, 16 (r1 - r0), 16 (c1 - c0))
+        top, left = 16 * rows.start, 16 * cols.start
+        bottom, right = min(height, 16 * rows.stop), min(width, 16 * cols.stop)
+        if top < bottom and left < right:
+            x = x[..., top - 16 * r0 : bottom - 16 * r0, left - 16 * c0 : right - 16 * c0]
+            x = torch.nan_to_num(x.clamp_(0, 1), nan=0.0).cpu()
+            if out.dtype == torch.uint8:
+                out[top:bottom, left:right] = x[0].mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0)
+            else:
+                out[..., top:bottom, left:right] = x
+        del x
+        if progress is not None:
+            progress("synthesis", i + 1, len(tiles))
+
+
+def _decode(
+    data: bytes, model: ELIC | None, max_pixels: int | None, out_dtype: torch.dtype,
+    progress: Progress | None,
+) -> tuple[Tensor, str]:
+    """Decode ``data`` into float32 (1, 3, H, W) or uint8 (H, W, 3) pixels; the checks first, in
+    order of cost: cap, model, quality, version, then (inside the stream decoder) the chunks."""
     parsed = unpack(data)
     hdr = parsed.header
     if max_pixels is not None and hdr.height * hdr.width > max_pixels:
         raise TacoFormatError(
-            f"this file declares a {hdr.width}x{hdr.height} image ({hdr.height * hdr.width} pixels), "
-            f"over the decoder's cap of {max_pixels}; pass max_pixels= to decode it anyway"
+            f"this file declares a {hdr.width}x{hdr.height} image ({hdr.height * hdr.width:,} pixels), "
+            f"over the decoder's cap of {max_pixels:,}; decoding it would take about "
+            f"{decode_memory_estimate(hdr.height * hdr.width) / 2**30:.1f} GiB with the built-in "
+            "models: pass max_pixels= (taco decompress --max-pixels) to decode it anyway"
         )
     model = resolve_model(data, model)
     if hdr.fingerprint != model_fingerprint(model):
@@ -325,24 +412,68 @@ def decompress_tensor(
         )
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
-    y_hat = fast_codec.decompress_latent(coding_codec(model), [[parsed.payload]], shape)["y_hat"]
-    device = next(model.parameters()).device
-    x_hat = model.g_s(y_hat.to(device)).clamp_(0, 1)
-    return x_hat[..., : hdr.height, : hdr.width].cpu(), hdr.mode
+    codec = coding_codec(model)
+    stream: bytes | UnchunkedStream = parsed.payload
+    if hdr.version == 2:
+        symbols = fast_codec.num_symbols(codec, shape)
+        if symbols > MAX_UNCHUNKED_SYMBOLS:
+            raise TacoFormatError(
+                f"this .taco file has format version 2 (one rANS string), which this taco decodes "
+                f"up to {MAX_UNCHUNKED_SYMBOLS:,} coded symbols; its {hdr.width}x{hdr.height} image "
+                f"has {symbols:,}: re-encode the original image with model {hdr.model_id!r} "
+                f"(this taco writes version {FORMAT_VERSION})"
+            )
+        stream = UnchunkedStream(parsed.payload)
+    try:
+        if progress is not None:
+            progress("entropy decoding", 0, 1)
+        y_hat = fast_codec.decompress_latent(codec, [[stream]], shape)["y_hat"]  # (1, M, h, w)
+        if progress is not None:
+            progress("entropy decoding", 1, 1)
+        if out_dtype == torch.uint8:
+            out = torch.empty((hdr.height, hdr.width, 3), dtype=torch.uint8)
+        else:
+            out = torch.empty((1, 3, hdr.height, hdr.width), dtype=out_dtype)
+        synthesize(model, y_hat, hdr.height, hdr.width, out, progress)
+    except (MemoryError, RuntimeError) as exc:
+        oom = _decode_failed(exc, hdr)
+        if oom is None:
+            raise
+        raise oom from None
+    return out, hdr.mode
 
 
+@torch.no_grad()
+def decompress_tensor(
+    data: bytes, model: ELIC | None = None, *, max_pixels: int | None = MAX_DECODE_PIXELS,
+    progress: Progress | None = None,
+) -> tuple[Tensor, str]:
+    """Decode ``.taco`` bytes -> ((1, 3, H, W) float in [0, 1], original mode). No caption.
+
+    A file declaring more than ``max_pixels`` pixels is refused before anything is allocated
+    for it (``None``: no cap; the container caps each side at 32768). Big images are
+    synthesised tile by tile (:func:`synthesize`); ``progress`` reports the stages.
+    """
+    return _decode(data, model, max_pixels, torch.float32, progress)
+
+
+@torch.no_grad()
 def decompress(
     data: bytes, model: ELIC | None = None, *, restore: bool = True,
-    max_pixels: int | None = MAX_PIXELS,
+    max_pixels: int | None = MAX_DECODE_PIXELS, progress: Progress | None = None,
 ) -> Image.Image:
     """Decode ``.taco`` bytes to a PIL image. Needs no caption and loads no text encoder.
 
     ``model`` may be omitted when the file was made by a built-in trained model. With
     ``restore`` the image is converted back to its original mode where sensible (L, I;16, ...).
-    Every malformed, corrupted or oversized (``max_pixels``) file raises :class:`TacoFormatError`.
+    Every malformed, corrupted or oversized (``max_pixels``, default :data:`MAX_DECODE_PIXELS`)
+    file raises :class:`TacoFormatError`; running out of memory raises
+    :class:`OutOfMemoryError` (one line). The pixels are written tile by tile straight into
+    8-bit RGB (3 bytes per pixel), and ``progress(stage, done, total)`` reports the stages.
     """
-    x_hat, mode = decompress_tensor(data, model, max_pixels=max_pixels)
-    image = tensor_to_image(x_hat)
+    pixels, mode = _decode(data, model, max_pixels, torch.uint8, progress)
+    image = Image.fromarray(pixels.numpy())
+    del pixels
     if restore and mode != "RGB":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

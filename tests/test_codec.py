@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 
 import numpy as np
 import pytest
@@ -143,27 +144,42 @@ def test_golden_bytes(tiny_elic, tiny_taco, sample_image):
     """
     crop = sample_image.crop((100, 50, 228, 178))
 
-    def digests(elic, taco_model) -> dict[str, str]:
-        return {
-            "elic-tiny": hashlib.sha256(taco.compress(crop, None, elic)).hexdigest(),
-            "taco-tiny": hashlib.sha256(taco.compress(crop, CAPTION, taco_model)).hexdigest(),
-        }
+    def files(elic, taco_model) -> dict[str, bytes]:
+        return {"elic-tiny": taco.compress(crop, None, elic), "taco-tiny": taco.compress(crop, CAPTION, taco_model)}
 
     legacy = {}
     for name in ("elic-tiny", "taco-tiny"):
         legacy[name] = taco.create_model(name, seed=0, layout="compressai")
         legacy[name].model_id = name  # as registered before the field existed
-    assert digests(legacy["elic-tiny"], legacy["taco-tiny"]) == GOLDEN
-    assert digests(tiny_elic, tiny_taco) == GOLDEN_REFERENCE
+    for made, golden, golden_v2 in [(files(legacy["elic-tiny"], legacy["taco-tiny"]), GOLDEN, GOLDEN_V2),
+                                    (files(tiny_elic, tiny_taco), GOLDEN_REFERENCE, GOLDEN_REFERENCE_V2)]:
+        assert {k: hashlib.sha256(v).hexdigest() for k, v in made.items()} == golden
+        # Format 3 changed the container, not the coding: these images fit in one rANS chunk,
+        # so without the quality byte (and with the CRC recomputed) they are the version-2 files.
+        for name, data in made.items():
+            f = unpack(data)
+            head = data[:4] + b"\x02" + data[5:6] + data[7 : f.header_bytes - 4]
+            v2 = head + zlib.crc32(f.payload, zlib.crc32(head)).to_bytes(4, "big") + f.payload
+            assert hashlib.sha256(v2).hexdigest() == golden_v2[name]
 
 
+# Format version 3 (24-byte header with the quality byte, the stream in chunks of 2^16 symbols):
+# 920 and 1748 bytes in CompressAI's layout, 912 and 1736 in the reference layout.
+GOLDEN = {
+    "elic-tiny": "4f678cb974c33f9682f2d31b0b96c8640e1b2e4558121afaf2bd4b47e1eb9c8e",
+    "taco-tiny": "40699ad9a5b58e51221869aeb5376480d67ae53e2fd7325b7debd5d53566b1c8",
+}
+GOLDEN_REFERENCE = {
+    "elic-tiny": "f28c5eadb24c97417791a1c4ebd37ae076b8a65dc8d4e7b48bb17a6f121e5313",
+    "taco-tiny": "22ef5b16adac41e5eb948452b2ed04357742285cb4fb81af4fa370a66618e1be",
+}
 # Format version 2 (one rANS stream, 23-byte header): 919 and 1747 bytes. The decoded latents are
 # those of the version-1 files (985 and 1807 bytes), checked when the format changed.
-GOLDEN = {
+GOLDEN_V2 = {
     "elic-tiny": "f90f2d12df6d68b8b74feaa41bc5fe5a27815285bc309db2f823d517cc671043",
     "taco-tiny": "d250ab4bd447e1d4ba9d0c063389ab8ebade48284e82bb458297cf94e8876823",
 }
-GOLDEN_REFERENCE = {
+GOLDEN_REFERENCE_V2 = {
     "elic-tiny": "0b84f42cab9c9939a78cbbb4f033b01e004119e373f168838a3543f3add52f96",
     "taco-tiny": "eab8bb33bf65c3ce530faea0f5f809e5ea0caef28220e22dd92ecb3db90200da",
 }

@@ -236,7 +236,7 @@ def test_compress_batch_equals_one_by_one(tiny_taco, sample_image):
     decoded, _ = decompress_tensor(batched[1].data, tiny_taco)
     assert decoded.shape == (1, 3, 100, 130)
     assert batched[0].header_bytes == len(batched[0].data) - len(
-        taco.bitstream.unpack(batched[0].data).payload) == 22  # 130x100: one 1-byte varint
+        taco.bitstream.unpack(batched[0].data).payload) == 23  # 130x100: one 1-byte varint (format 3)
 
 
 def test_compress_batch_elic_and_errors(tiny_elic, tiny_taco, sample_image):

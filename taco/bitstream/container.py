@@ -1,11 +1,12 @@
 """The ``.taco`` container: a small header, then one entropy-coded stream.
 
-Layout, format version 2 (all integers unsigned; "varint" = LEB128, at most 5 bytes)::
+Layout, format version 3 (all integers unsigned; "varint" = LEB128, at most 5 bytes)::
 
     magic        4 bytes   b"TACO"
-    version      1 byte    FORMAT_VERSION (2)
+    version      1 byte    FORMAT_VERSION (3)
     model        1 byte    0: no model id; 1..254: BUILTIN_MODEL_IDS[code - 1];
                            0xFF: followed by 1 length byte + the UTF-8 model id
+    quality      1 byte    0: a single-rate model; 1..255: quality index of a variable-rate model
     fingerprint  8 bytes   SHA-256[:8] of the model config and weights (taco.models.model_fingerprint)
     height       varint    original image height, 1..MAX_SIDE
     width        varint    original image width, 1..MAX_SIDE
@@ -13,8 +14,10 @@ Layout, format version 2 (all integers unsigned; "varint" = LEB128, at most 5 by
                            high 3 bits: padding scheme (1 = replicate to a multiple of 64, bottom/right)
     crc32        4 bytes   CRC-32 (big endian) of every byte before it and of the payload
     payload      the rest  one rANS stream (z, then each channel group's anchor and non-anchor pass)
+                           in chunks of 2^16 symbols (taco.bitstream.rans: the chunk framing)
 
-A built-in model on a photo: 4 + 1 + 1 + 8 + 2 + 2 + 1 + 4 = 23 header bytes.
+A built-in model on a photo: 4 + 1 + 1 + 1 + 8 + 2 + 2 + 1 + 4 = 24 header bytes. Version 2 is
+the same without the quality byte (read as quality 0) and with the stream in one rANS string.
 
 Every parse failure raises :class:`TacoFormatError` with a message meant for a person.
 Declared sizes are capped (:data:`MAX_SIDE`) before anything is allocated from them. The CRC
@@ -27,7 +30,9 @@ import zlib
 from dataclasses import dataclass
 
 MAGIC = b"TACO"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: Older versions :func:`unpack` still reads (their payloads are decoded as they were written).
+READABLE_VERSIONS = (2, 3)
 #: Largest image side a .taco file may declare (pixels). Caps allocations driven by the header.
 MAX_SIDE = 1 << 15
 PAD_REPLICATE_64 = 1
@@ -61,13 +66,14 @@ class TacoHeader:
     width: int
     mode: str
     padding: int = PAD_REPLICATE_64
-    version: int = FORMAT_VERSION
+    version: int = FORMAT_VERSION  # what unpack read; pack always writes FORMAT_VERSION
+    quality: int = 0  # 0: single-rate model; 1..255: quality index of a variable-rate model
 
 
 @dataclass(frozen=True)
 class TacoFile:
     header: TacoHeader
-    payload: bytes  # the rANS stream
+    payload: bytes  # the rANS stream (version 3: chunked; version 2: one string)
     header_bytes: int  # everything before the payload, CRC included
 
     @property
@@ -133,7 +139,8 @@ class _Reader:
 
 
 def pack(header: TacoHeader, payload: bytes) -> bytes:
-    """Serialise a header and the entropy-coded stream into ``.taco`` bytes."""
+    """Serialise a header and the entropy-coded stream into ``.taco`` bytes (format version
+    :data:`FORMAT_VERSION`, whatever ``header.version`` says)."""
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise TypeError(f"payload must be bytes (one rANS stream), got {type(payload).__name__}")
     if len(header.fingerprint) != 8:
@@ -144,10 +151,13 @@ def pack(header: TacoHeader, payload: bytes) -> bytes:
         raise ValueError(f"unsupported original mode {header.mode!r}")
     if not 0 <= header.padding < 1 << (8 - _MODE_BITS):
         raise ValueError(f"padding code {header.padding} does not fit in 3 bits")
+    if not 0 <= header.quality <= 255:
+        raise ValueError(f"quality index {header.quality} does not fit in one byte")
     head = b"".join([
         MAGIC,
         bytes([FORMAT_VERSION]),
         model_code(header.model_id),
+        bytes([header.quality]),
         header.fingerprint,
         _varint(header.height),
         _varint(header.width),
@@ -173,9 +183,10 @@ def unpack(data: bytes) -> TacoFile:
             "this .taco file has format version 1 (taco 0.1.0 before the version-2 container), "
             f"which this taco no longer reads: re-encode the image (this taco writes version {FORMAT_VERSION})"
         )
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise TacoFormatError(
-            f"unsupported .taco format version {version}; this taco reads version {FORMAT_VERSION}"
+            f"unsupported .taco format version {version}; this taco reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     code = r.u8("model code")
     if code == MODEL_NONE:
@@ -192,6 +203,7 @@ def unpack(data: bytes) -> TacoFile:
         raise TacoFormatError(
             f"corrupt .taco file: unknown built-in model code {code} (or a file from a newer taco)"
         )
+    quality = r.u8("quality index") if version >= 3 else 0
     fingerprint = r.take(8, "model fingerprint")
     height = r.varint("image height", MAX_SIDE)
     width = r.varint("image width", MAX_SIDE)
@@ -212,5 +224,6 @@ def unpack(data: bytes) -> TacoFile:
             "corrupt or truncated .taco file: checksum mismatch (the file was altered, cut short "
             "or extended)"
         )
-    header = TacoHeader(model_id, fingerprint, height, width, MODES[mode_index], padding, version)
+    header = TacoHeader(model_id, fingerprint, height, width, MODES[mode_index], padding, version,
+                        quality)
     return TacoFile(header, payload, header_bytes)

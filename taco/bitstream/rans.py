@@ -1,11 +1,23 @@
-"""One rANS stream per image: CompressAI's coder, the tables it takes, and the bounds that make
-decoding an untrusted stream safe.
+"""One chunked rANS stream per image: CompressAI's coder, the tables it takes, and the bounds
+that make decoding an untrusted stream safe in memory and time.
 
 :class:`StreamEncoder` appends every coded part of an image (z, then each checkerboard pass of
-each channel group, in decoding order) to one ``compressai.ans.BufferedRansEncoder``;
-:class:`StreamDecoder` reads them back with one ``RansDecoder``. CompressAI's C++ decoder trusts
-its input, so a string must pass :func:`check_rans_string` and is padded with
-:func:`rans_overread_bound` zero bytes before it reaches the decoder (docs/reliability.md).
+each channel group, in decoding order) to the image's stream; :class:`StreamDecoder` reads them
+back. The stream (``.taco`` format version 3) is a sequence of **chunks**, each an independent
+rANS string (``compressai.ans.BufferedRansEncoder``) of :data:`CHUNK_SYMBOLS` symbols, the last
+one of the rest::
+
+    stream = chunk_0 ... chunk_{n-1},   n = ceil(S / CHUNK_SYMBOLS)
+    chunk_i (i < n - 1) = varint(len(string_i) / 4) + string_i,   chunk_{n-1} = string_{n-1}
+
+where S, the symbols of the whole image, follows from the declared image size. So the
+stream proves the size it declares before anything is allocated for it: ``n`` chunks need at
+least ``9 n - 1`` bytes (a string is >= 8 bytes), and the decoder walks the chunk lengths
+first (:func:`split_stream`). CompressAI's C++ decoder trusts its input, so each chunk must pass
+:func:`check_rans_string` and is padded with :func:`rans_overread_bound` zero bytes for *its*
+symbols -- at most ``CHUNK_SYMBOLS``, a few MB -- when decoding reaches it
+(docs/reliability.md). A version-2 payload (one string for the whole stream) is decoded as an
+:class:`UnchunkedStream`, up to :data:`MAX_UNCHUNKED_SYMBOLS`.
 
 The latent-codec drivers that produce the symbols and CDF indexes live in
 :mod:`taco.models.fast_codec`.
@@ -28,13 +40,27 @@ from torch import Tensor
 from .container import TacoFormatError
 
 __all__ = [
+    "CHUNK_SYMBOLS",
+    "MAX_UNCHUNKED_SYMBOLS",
     "StreamDecoder",
     "StreamEncoder",
+    "UnchunkedStream",
     "bounded_string",
     "check_rans_string",
     "coder_tables",
+    "join_stream",
+    "num_chunks",
     "rans_overread_bound",
+    "split_stream",
 ]
+
+#: Symbols per rANS chunk of a format-3 stream (all chunks but the last). Decoding a chunk pads
+#: it with rans_overread_bound(CHUNK_SYMBOLS, len) ~ 9.2 MB of zeros. Changing it changes the
+#: format (a new version).
+CHUNK_SYMBOLS = 1 << 16
+#: Most symbols an :class:`UnchunkedStream` (a version-2 payload: one rANS string) may hold:
+#: its guard padding is then at most ~147 MB (docs/reliability.md).
+MAX_UNCHUNKED_SYMBOLS = 1 << 20
 
 
 # --------------------------------------------------------------------------- coder tables
@@ -83,7 +109,7 @@ def coder_tables(em: EntropyModel) -> CoderTables:
     return tables
 
 
-# --------------------------------------------------------------------------- the one stream
+# --------------------------------------------------------------------------- one rANS string
 
 
 def check_rans_string(string: bytes) -> None:
@@ -113,22 +139,115 @@ def rans_overread_bound(num_symbols: int, num_bytes: int) -> int:
     return 4 * (4 + 35 * num_symbols) + 16 * num_bytes
 
 
-
 def bounded_string(string: bytes, num_symbols: int) -> bytes:
     """``string`` made safe for CompressAI's rANS decoder to decode ``num_symbols`` symbols from:
-    checked (:func:`check_rans_string`) and padded with :func:`rans_overread_bound` zero bytes."""
+    checked (:func:`check_rans_string`) and padded with :func:`rans_overread_bound` zero bytes
+    (one allocation: ``ljust``)."""
     check_rans_string(string)
-    return bytes(string) + bytes(rans_overread_bound(num_symbols, len(string)))
+    string = bytes(string)
+    return string.ljust(len(string) + rans_overread_bound(num_symbols, len(string)), b"\0")
+
+
+# --------------------------------------------------------------------------- chunk framing
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def num_chunks(num_symbols: int) -> int:
+    """Chunks of a format-3 stream holding ``num_symbols`` symbols (at least one)."""
+    return max(1, -(-num_symbols // CHUNK_SYMBOLS))
+
+
+def join_stream(strings: Sequence[bytes]) -> bytes:
+    """Frame rANS strings (one per chunk, in order) as one format-3 stream: each string but the
+    last preceded by its length in 32-bit words (LEB128 varint)."""
+    if not strings:
+        raise ValueError("a stream has at least one chunk")
+    out = []
+    for s in strings[:-1]:
+        if len(s) % 4:
+            raise ValueError("rANS strings are whole 32-bit words")
+        out += [_varint(len(s) // 4), bytes(s)]
+    out.append(bytes(strings[-1]))
+    return b"".join(out)
+
+
+def split_stream(stream: bytes, num_symbols: int) -> list[memoryview]:
+    """The rANS strings of a format-3 stream that holds ``num_symbols`` symbols, each checked
+    (:func:`check_rans_string`); :class:`TacoFormatError` if the stream cannot hold them.
+
+    Walks the chunk lengths only (no decoding; a copy of the stream and a list of views): a file
+    that declares more than it carries fails here, in time linear in its size.
+    """
+    n = num_chunks(num_symbols)
+    view = memoryview(bytes(stream))
+    if n > 1 and len(view) < 9 * n - 1:
+        raise TacoFormatError(
+            f"corrupt .taco file: its image size needs {num_symbols:,} coded symbols in {n:,} rANS "
+            f"chunks (of {CHUNK_SYMBOLS:,}), at least {9 * n - 1:,} bytes; the "
+            f"stream has {len(view):,}"
+        )
+    chunks, pos = [], 0
+    for i in range(n - 1):
+        words, shift = 0, 0
+        for k in range(5):
+            if pos >= len(view):
+                raise TacoFormatError(f"truncated .taco file: the stream ends inside the length of "
+                                      f"chunk {i + 1} of {n:,}")
+            b = view[pos]
+            pos += 1
+            words |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+            if k == 4:
+                raise TacoFormatError(f"corrupt .taco file: the length of chunk {i + 1} is not a "
+                                      "valid varint")
+        end = pos + 4 * words
+        if end > len(view):
+            raise TacoFormatError(
+                f"truncated .taco file: chunk {i + 1} of {n:,} needs {4 * words:,} bytes, "
+                f"{len(view) - pos:,} are left"
+            )
+        chunks.append(view[pos:end])
+        pos = end
+    chunks.append(view[pos:])
+    for c in chunks:
+        check_rans_string(c)
+    return chunks
+
+
+@dataclass(frozen=True)
+class UnchunkedStream:
+    """A stream that is one rANS string for all its symbols: the payload of a ``.taco`` version-2
+    file. :class:`StreamDecoder` decodes it as one chunk, if it holds at most
+    :data:`MAX_UNCHUNKED_SYMBOLS` symbols (its guard padding grows with them)."""
+
+    data: bytes
+
+
+# --------------------------------------------------------------------------- the stream
+
 
 class StreamEncoder:
-    """Every coded part of a batch, in coding order, into one rANS stream per image.
+    """Every coded part of a batch, in coding order, into one chunked rANS stream per image.
 
     Each :meth:`encode` call appends one part (z, or one checkerboard pass of one channel group)
-    to a ``compressai.ans.BufferedRansEncoder`` per image; :meth:`flush` ends the streams.
+    to each image's current ``compressai.ans.BufferedRansEncoder``; every :data:`CHUNK_SYMBOLS`
+    symbols that chunk is ended and a new one begun. :meth:`flush` ends the streams.
     """
 
     def __init__(self) -> None:
         self._encoders: list[Any] = []
+        self._chunks: list[list[bytes]] = []
+        self._in_chunk = 0  # symbols in each image's current chunk
         self.num_symbols = 0  # per image, so far
 
     def encode(self, em: EntropyModel, symbols: Tensor, indexes: Tensor) -> None:
@@ -139,52 +258,104 @@ class StreamEncoder:
         idx = indexes.reshape(n, -1).int().cpu().numpy()  # the Python ints the bindings take
         if not self._encoders:
             self._encoders = [ans.BufferedRansEncoder() for _ in range(n)]
+            self._chunks = [[] for _ in range(n)]
         elif len(self._encoders) != n:
             raise ValueError(f"batch of {n}, the stream codes {len(self._encoders)} images")
-        for enc, s, i in zip(self._encoders, sym, idx, strict=True):
-            enc.encode_with_indexes(s.tolist(), i.tolist(), t.cdfs, t.lengths, t.offsets)
-        self.num_symbols += sym.shape[1]
+        start, total = 0, sym.shape[1]
+        while start < total:
+            stop = min(total, start + CHUNK_SYMBOLS - self._in_chunk)
+            for enc, s, i in zip(self._encoders, sym, idx, strict=True):
+                enc.encode_with_indexes(s[start:stop].tolist(), i[start:stop].tolist(),
+                                        t.cdfs, t.lengths, t.offsets)
+            self._in_chunk += stop - start
+            start = stop
+            if self._in_chunk == CHUNK_SYMBOLS:
+                self._end_chunk()
+        self.num_symbols += total
+
+    def _end_chunk(self) -> None:
+        for enc, chunks in zip(self._encoders, self._chunks, strict=True):
+            chunks.append(enc.flush())  # flush empties the encoder for the next chunk
+        self._in_chunk = 0
 
     def flush(self) -> list[bytes]:
-        """End the streams: one string per image (a whole number of 32-bit words, >= 8 bytes)."""
+        """End the streams: one framed stream per image (:func:`join_stream`)."""
         if not self._encoders:
             raise ValueError("nothing was coded")
-        out = [enc.flush() for enc in self._encoders]
-        self._encoders = []
+        if self._in_chunk:
+            self._end_chunk()
+        out = [join_stream(chunks) for chunks in self._chunks]
+        self._encoders, self._chunks, self.num_symbols = [], [], 0
         return out
 
 
-class StreamDecoder:
-    """Inverse of :class:`StreamEncoder`: one ``RansDecoder`` per image, parts in coding order.
+class _ChunkReader:
+    """One image's stream, decoded chunk by chunk with one ``RansDecoder``."""
 
-    The strings are untrusted. CompressAI's C++ decoder has no bounds checks (see
-    ``taco.codec.BoundedRansCoder``), so each string must pass :func:`check_rans_string` and is
-    padded with :func:`rans_overread_bound` zero bytes for ``num_symbols`` -- the number of
-    symbols the whole stream holds, known from the image size -- before ``set_stream``; at most
-    that many symbols are then decoded. A valid stream is read exactly to its end: the padding
-    never changes what it decodes to.
+    def __init__(self, stream: bytes | UnchunkedStream, num_symbols: int) -> None:
+        if isinstance(stream, UnchunkedStream):
+            if num_symbols > MAX_UNCHUNKED_SYMBOLS:
+                raise TacoFormatError(
+                    f"an unchunked rANS stream (.taco format version 2) of {num_symbols:,} symbols "
+                    f"needs {rans_overread_bound(num_symbols, len(stream.data)) / 2**20:,.0f} MiB "
+                    f"of guard padding to decode safely; taco decodes at most "
+                    f"{MAX_UNCHUNKED_SYMBOLS:,} symbols in one string"
+                )
+            check_rans_string(stream.data)
+            self._chunks: list[Any] = [stream.data]
+            self._sizes = [num_symbols]
+        else:
+            self._chunks = split_stream(stream, num_symbols)
+            n = len(self._chunks)
+            self._sizes = [CHUNK_SYMBOLS] * (n - 1) + [num_symbols - CHUNK_SYMBOLS * (n - 1)]
+        self._decoder = ans.RansDecoder()
+        self._next = 0  # chunk to open next
+        self._left = 0  # symbols left in the open chunk
+
+    def decode(self, idx: np.ndarray, t: CoderTables, out: np.ndarray) -> None:
+        """Decode ``len(idx)`` symbols with CDF indexes ``idx`` into ``out`` (int32)."""
+        start = 0
+        while start < len(idx):
+            if not self._left:
+                chunk, self._left = self._chunks[self._next], self._sizes[self._next]
+                self._next += 1
+                self._decoder.set_stream(bounded_string(chunk, self._left))
+            stop = min(len(idx), start + self._left)
+            # Python lists of at most one chunk (the bindings take lists): numpy makes them
+            # fastest, and np.fromiter reads them back 2x faster than torch.tensor(list)
+            values = self._decoder.decode_stream(idx[start:stop].tolist(), t.cdfs, t.lengths, t.offsets)
+            out[start:stop] = np.fromiter(values, dtype=np.int32, count=stop - start)
+            self._left -= stop - start
+            start = stop
+
+
+class StreamDecoder:
+    """Inverse of :class:`StreamEncoder`: one chunked stream per image, parts in coding order.
+
+    The streams are untrusted. ``num_symbols`` -- the symbols each holds, known from the image
+    size -- fixes how many chunks each must have; their framing is checked up front
+    (:func:`split_stream`) and each chunk, when decoding reaches it, is checked and padded for
+    its own symbols (CompressAI's C++ decoder has no bounds checks, see
+    ``taco.codec.BoundedRansCoder``). At most ``num_symbols`` are decoded. A valid chunk is read
+    exactly to its end: the padding never changes what it decodes to. A stream may also be an
+    :class:`UnchunkedStream` (a version-2 payload).
     """
 
-    def __init__(self, strings: Sequence[bytes], num_symbols: int) -> None:
-        self._decoders = []
-        for s in strings:
-            dec = ans.RansDecoder()
-            dec.set_stream(bounded_string(s, num_symbols))
-            self._decoders.append(dec)
+    def __init__(self, strings: Sequence[bytes | UnchunkedStream], num_symbols: int) -> None:
+        self._readers = [_ChunkReader(s, num_symbols) for s in strings]
         self.symbols_left = num_symbols
 
     def decode(self, em: EntropyModel, indexes: Tensor) -> Tensor:
         """The next ``indexes.numel() / N`` symbols of each stream: int32 shaped like ``indexes``."""
         n = indexes.shape[0]
-        if n != len(self._decoders):
-            raise ValueError(f"expected {n} streams, got {len(self._decoders)}")
+        if n != len(self._readers):
+            raise ValueError(f"expected {n} streams, got {len(self._readers)}")
         t = coder_tables(em)
         idx = indexes.reshape(n, -1).int().cpu().numpy()
-        if idx.shape[1] > self.symbols_left:  # the padding covers num_symbols only
+        if idx.shape[1] > self.symbols_left:  # the chunks hold num_symbols only
             raise ValueError("decoding more symbols than the stream was declared to hold")
         self.symbols_left -= idx.shape[1]
         out = np.empty(idx.shape, dtype=np.int32)
-        for i, dec in enumerate(self._decoders):
-            values = dec.decode_stream(idx[i].tolist(), t.cdfs, t.lengths, t.offsets)
-            out[i] = np.fromiter(values, dtype=np.int32, count=idx.shape[1])  # 2x torch.tensor(list)
+        for reader, idx_i, out_i in zip(self._readers, idx, out, strict=True):
+            reader.decode(idx_i, t, out_i)
         return torch.from_numpy(out).reshape(indexes.shape).to(indexes.device)

@@ -1,5 +1,5 @@
-"""The .taco container (format version 2): round trip and every malformed-input case ->
-TacoFormatError."""
+"""The .taco container (format version 3, and reading version 2): round trip and every
+malformed-input case -> TacoFormatError."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from taco.bitstream import (
     pack,
     unpack,
 )
-from taco.bitstream.container import _varint
+from taco.bitstream.container import READABLE_VERSIONS, _varint
 
 HEADER = TacoHeader(model_id="taco-tiny", fingerprint=bytes(range(8)), height=300, width=451, mode="RGB")
 PAYLOAD = b"abc" + b"\x00\xff" * 40 + b"z" * 300
@@ -38,18 +38,45 @@ def test_model_ids_round_trip(model_id):
     assert unpack(pack(header, b"")).header == header
 
 
+@pytest.mark.parametrize("quality", [0, 1, 7, 255])
+def test_quality_round_trips(quality):
+    header = TacoHeader("taco-tiny", bytes(8), 5, 6, "RGB", quality=quality)
+    data = pack(header, PAYLOAD)
+    assert data[6] == quality  # right after the model code
+    assert unpack(data).header == header
+
+
 def test_layout():
     data = pack(HEADER, PAYLOAD)
     code = BUILTIN_MODEL_IDS.index("taco-tiny") + 1
-    head = MAGIC + bytes([2, code]) + bytes(range(8)) + _varint(300) + _varint(451) + bytes([0x20])
+    head = MAGIC + bytes([3, code, 0]) + bytes(range(8)) + _varint(300) + _varint(451) + bytes([0x20])
     assert data == head + zlib.crc32(head + PAYLOAD).to_bytes(4, "big") + PAYLOAD
-    # magic 4 + version 1 + model 1 + fingerprint 8 + sizes 2 + 2 + mode/padding 1 + crc 4
-    assert unpack(data).header_bytes == 23
+    # magic 4 + version 1 + model 1 + quality 1 + fingerprint 8 + sizes 2 + 2 + mode/padding 1 + crc 4
+    assert unpack(data).header_bytes == 24
     # a model id outside the table: 0xFF, length, UTF-8
-    data = pack(TacoHeader("my-model", bytes(8), 10, 10, "L"), b"")
-    assert data[5:15] == b"\xff\x08my-model" and data[25] == 0x21
-    assert unpack(data).header_bytes == 23 + 9 - 2
+    data = pack(TacoHeader("my-model", bytes(8), 10, 10, "L", quality=9), b"")
+    assert data[5:16] == b"\xff\x08my-model\x09" and data[26] == 0x21
+    assert unpack(data).header_bytes == 24 + 9 - 2
     assert pack(TacoHeader("", bytes(8), 10, 10, "RGB"), b"")[5] == 0
+
+
+def version_2(header: TacoHeader, payload: bytes) -> bytes:
+    """A file as taco wrote it in format version 2: no quality byte."""
+    head = (MAGIC + b"\x02" + bytes([BUILTIN_MODEL_IDS.index(header.model_id) + 1]) + header.fingerprint
+            + _varint(header.height) + _varint(header.width) + bytes([0x20]))
+    return head + zlib.crc32(payload, zlib.crc32(head)).to_bytes(4, "big") + payload
+
+
+def test_version_2_files_are_read():
+    assert READABLE_VERSIONS == (2, 3) and FORMAT_VERSION == 3
+    f = unpack(version_2(HEADER, PAYLOAD))
+    assert f.header == TacoHeader(**{**HEADER.__dict__, "version": 2, "quality": 0})
+    assert f.payload == PAYLOAD and f.header_bytes == 23
+    # the version byte is covered by the CRC like every other: 2 <-> 3 is an error
+    data = bytearray(pack(HEADER, PAYLOAD))
+    data[4] = 2
+    with pytest.raises(TacoFormatError):
+        unpack(bytes(data))
 
 
 def test_every_registry_name_has_a_one_byte_code():
@@ -72,7 +99,7 @@ def test_builtin_model_header_is_at_most_32_bytes(sample_image):
     res = compress_image(sample_image.crop((0, 0, 200, 150)), None, model)
     f = unpack(res.data)
     assert f.header.model_id == "elic-small-q4"
-    assert res.header_bytes == f.header_bytes == 23 <= 32
+    assert res.header_bytes == f.header_bytes == 24 <= 32
     assert len(res.data) == f.header_bytes + f.payload_bytes
 
 
@@ -84,7 +111,7 @@ def test_typed_error_is_a_value_error():
     (b"", "wrong magic"),
     (b"PNG\x89rest", "wrong magic"),
     (b"TACO", "truncated"),
-    (MAGIC + bytes([FORMAT_VERSION + 1]), "unsupported .taco format version 3"),
+    (MAGIC + bytes([FORMAT_VERSION + 1]), "unsupported .taco format version 4; this taco reads versions 2, 3"),
     (MAGIC + bytes([0]), "unsupported .taco format version 0"),
 ])
 def test_bad_starts(data, match):
@@ -149,7 +176,7 @@ def test_corrupt_payload_checksum():
 
 def _raw(height: int, width: int, mode_code: int = 0, padding: int = 1, model: bytes = b"\x00") -> bytes:
     """A header with a valid CRC (and an empty payload) whatever its fields say."""
-    head = (MAGIC + bytes([FORMAT_VERSION]) + model + bytes(8) + _varint(height) + _varint(width)
+    head = (MAGIC + bytes([FORMAT_VERSION]) + model + b"\x00" + bytes(8) + _varint(height) + _varint(width)
             + bytes([mode_code | padding << 5]))
     return head + zlib.crc32(head).to_bytes(4, "big")
 
@@ -158,7 +185,7 @@ def test_huge_declared_size_is_refused_before_allocation():
     with pytest.raises(TacoFormatError, match="exceeds"):
         unpack(_raw(MAX_SIDE + 1, 10))
     with pytest.raises(TacoFormatError, match="not a valid varint"):
-        unpack(MAGIC + bytes([FORMAT_VERSION, 0]) + bytes(8) + b"\xff" * 6)
+        unpack(MAGIC + bytes([FORMAT_VERSION, 0, 0]) + bytes(8) + b"\xff" * 6)
 
 
 def test_zero_size_unknown_mode_unknown_padding_unknown_model_code():
@@ -192,6 +219,9 @@ def test_pack_validates_its_inputs():
         pack(TacoHeader("m" * 256, bytes(8), 1, 1, "RGB"), b"")
     with pytest.raises(ValueError):
         pack(TacoHeader("m", bytes(8), 1, 1, "RGB", padding=8), b"")
+    for quality in (-1, 256):
+        with pytest.raises(ValueError, match="quality"):
+            pack(TacoHeader("m", bytes(8), 1, 1, "RGB", quality=quality), b"")
     with pytest.raises(TypeError):
         pack(HEADER, [b"ab", b"cd"])  # type: ignore[arg-type]
     with pytest.raises(TypeError):

@@ -17,8 +17,12 @@ Run as a separate process per configuration: thread count and oneDNN are process
 Cases: ``elic-tiny`` and ``taco-tiny`` (seed 0) as built, and ``elic-tiny-spread`` /
 ``elic-small-spread``: the same architectures with the scale outputs of the parameter networks
 scaled up so that the scales spread over the whole scale table, as a trained model's do (a
-random model's scales all sit below the table's first entry, where no index can flip). A
-built-in trained model's name or a checkpoint file codes the photo resized to 768x512.
+random model's scales all sit below the table's first entry, where no index can flip).
+``elic-tiny-chunked``: elic-tiny-spread on the photo at 1024x768 (two rANS chunks, format 3)
+with small memory limits (:data:`LIMITS`), so that its float64 convolutions run in bands and its
+synthesis in tiles, as a big photo's do. A built-in trained model's name or a checkpoint file
+codes the photo resized to 768x512. Pixels come from taco's own synthesis
+(``taco.codec.synthesize``, tiled when the image is big).
 """
 
 from __future__ import annotations
@@ -38,7 +42,28 @@ CASES = {  # name: (architecture, spread scales, image size or None for the full
     "taco-tiny": ("taco-tiny", False, None),
     "elic-tiny-spread": ("elic-tiny", True, None),
     "elic-small-spread": ("elic-small", True, (448, 320)),
+    "elic-tiny-chunked": ("elic-tiny", True, (1024, 768)),
 }
+#: Memory limits lowered for a case (encoder and decoder alike): conv_bands.BAND_BYTES and
+#: codec.SYNTHESIS_TILE_BUDGET (tiles of 16 latents).
+LIMITS = {"elic-tiny-chunked": {"BAND_BYTES": 1 << 18, "SYNTHESIS_TILE_BUDGET": 16 * (16 * (16 + 18)) ** 2}}
+
+
+@contextlib.contextmanager
+def limits(name: str):  # noqa: ANN201
+    """The case's lowered memory limits inside, the defaults outside."""
+    from taco import codec, conv_bands
+
+    values = LIMITS.get(name, {})
+    modules = {"BAND_BYTES": conv_bands, "SYNTHESIS_TILE_BUDGET": codec}
+    saved = {k: getattr(modules[k], k) for k in values}
+    for k, v in values.items():
+        setattr(modules[k], k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(modules[k], k, v)
 
 
 def torch_no_grad(fn):  # noqa: ANN001, ANN201
@@ -83,9 +108,12 @@ def build(name: str):  # noqa: ANN201
 
 @torch_no_grad
 def decode(model, data: bytes, size: tuple[int, int], float32_path: bool, device: str):  # noqa: ANN001, ANN201
-    """-> (y_hat, x_hat cropped to ``size``): through taco's coder, or the model's float32 one."""
+    """-> (y_hat, x_hat cropped to ``size``): through taco's coder and synthesis, or the model's
+    float32 coder."""
+    import torch
+
     from taco.bitstream import unpack
-    from taco.codec import coding_codec
+    from taco.codec import coding_codec, synthesize
     from taco.models import PAD_MULTIPLE
 
     w, h = size
@@ -97,11 +125,14 @@ def decode(model, data: bytes, size: tuple[int, int], float32_path: bool, device
             strings.append([data[pos + 4 : pos + 4 + n]])
             pos += 4 + n
         y_hat = model.latent_codec.decompress(strings, model.latent_shapes(ph, pw))["y_hat"]
-    else:  # taco's path: the one stream, decoded with the float64 codec
+    else:  # taco's path: the chunked stream, decoded with the float64 codec, tiled synthesis
         from taco.models import fast_codec
 
         y_hat = fast_codec.decompress_latent(coding_codec(model), [[unpack(data).payload]],
                                              model.latent_shapes(ph, pw))["y_hat"]
+        x_hat = torch.empty(1, 3, h, w)
+        synthesize(model, y_hat, h, w, x_hat)
+        return y_hat, x_hat
     return y_hat, model.g_s(y_hat.to(device)).clamp_(0, 1)[..., :h, :w]
 
 
@@ -202,33 +233,34 @@ def main() -> None:
         size = CASES[name][2]
         image = photo.resize(size) if size else photo
         caption = CAPTION if model.uses_text else None
-        t0 = time.perf_counter()
-        if args.decode_only:
-            data = b""
-        elif args.float32_path:
-            x = pad_to_multiple(image_to_tensor(image).to(args.device))
-            text = encode_text(model, [caption or ""])
-            with torch.no_grad():
-                enc = model.compress(x, text) if model.uses_text else model.compress(x)
-            data = b"".join(len(s[0]).to_bytes(4, "big") + s[0] for s in enc["strings"])
-        else:
-            data = taco.compress(image, caption, model)
-        timings[tag] = {"encode_s": round(time.perf_counter() - t0, 3)}
-        sources = {}
-        if not args.decode_only:
-            (out / f"{tag}.taco").write_bytes(data)
-            sources["self."] = data
-        if args.decode_from:
-            sources[""] = (Path(args.decode_from) / f"{tag}.taco").read_bytes()
-            if args.decode_only:  # compare() reads the bytes decoded from here
-                (out / f"{tag}.taco").write_bytes(sources[""])
-        for prefix, src in sources.items():
+        with limits(name):
             t0 = time.perf_counter()
-            y_hat, x_hat = decode(model, src, image.size, args.float32_path, args.device)
-            timings[tag][f"{prefix}decode_s"] = round(time.perf_counter() - t0, 3)
-            np.save(out / f"{tag}.{prefix}yhat.npy", y_hat.float().cpu().numpy(), allow_pickle=False)
-            pixels = np.asarray(tensor_to_image(x_hat.cpu()))
-            np.save(out / f"{tag}.{prefix}pixels.npy", pixels, allow_pickle=False)
+            if args.decode_only:
+                data = b""
+            elif args.float32_path:
+                x = pad_to_multiple(image_to_tensor(image).to(args.device))
+                text = encode_text(model, [caption or ""])
+                with torch.no_grad():
+                    enc = model.compress(x, text) if model.uses_text else model.compress(x)
+                data = b"".join(len(s[0]).to_bytes(4, "big") + s[0] for s in enc["strings"])
+            else:
+                data = taco.compress(image, caption, model)
+            timings[tag] = {"encode_s": round(time.perf_counter() - t0, 3)}
+            sources = {}
+            if not args.decode_only:
+                (out / f"{tag}.taco").write_bytes(data)
+                sources["self."] = data
+            if args.decode_from:
+                sources[""] = (Path(args.decode_from) / f"{tag}.taco").read_bytes()
+                if args.decode_only:  # compare() reads the bytes decoded from here
+                    (out / f"{tag}.taco").write_bytes(sources[""])
+            for prefix, src in sources.items():
+                t0 = time.perf_counter()
+                y_hat, x_hat = decode(model, src, image.size, args.float32_path, args.device)
+                timings[tag][f"{prefix}decode_s"] = round(time.perf_counter() - t0, 3)
+                np.save(out / f"{tag}.{prefix}yhat.npy", y_hat.float().cpu().numpy(), allow_pickle=False)
+                pixels = np.asarray(tensor_to_image(x_hat.cpu()))
+                np.save(out / f"{tag}.{prefix}pixels.npy", pixels, allow_pickle=False)
     print(json.dumps({"threads": args.threads, "mkldnn": args.mkldnn,
                       "channels_last": args.channels_last, "device": args.device,
                       "float32_path": args.float32_path, "timings": timings}))

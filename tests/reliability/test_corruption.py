@@ -1,12 +1,12 @@
-"""Silent corruption and the decoder's memory safety (issue 7, item 2).
+"""Silent corruption and the decoder's memory safety (issues 7 and 17).
 
 - Every single-bit flip of a real file gives :class:`TacoFormatError`: the CRC-32 covers the
-  header as well as the payload (format version 2), so no flip decodes to a picture.
-- The rANS stream is checked before the C++ decoder sees it (size, initial state), also behind a
-  valid CRC.
-- The padding taco appends to the stream (``taco.codec.rans_overread_bound``) covers every word
-  CompressAI's C++ decoder can read, checked against an exact Python model of its loop, and the
-  stream's parts decoded one ``decode_stream`` call each read what one call would.
+  header as well as the payload (format versions 2 and 3), so no flip decodes to a picture.
+- Each rANS string (a chunk of the format-3 stream, or a version-2 payload) is checked before
+  the C++ decoder sees it (size, initial state), also behind a valid CRC.
+- The padding taco appends to each chunk (``taco.codec.rans_overread_bound``) covers every word
+  CompressAI's C++ decoder can read, checked against an exact Python model of its loop, and a
+  chunk's parts decoded one ``decode_stream`` call each read what one call would.
 """
 
 from __future__ import annotations
@@ -66,10 +66,11 @@ def test_header_checksum(corpus):
     (b"", "0 bytes"), (b"\x00" * 4, "4 bytes"), (b"\x80" * 9, "9 bytes"),
     (bytes(8), "invalid rANS state"),
 ])
-def test_invalid_streams_behind_a_valid_crc(corpus, fuzz, payload, match):
-    p = corpus.parsed[0]
+@pytest.mark.parametrize("version", [2, 3])
+def test_invalid_streams_behind_a_valid_crc(corpus, fuzz, payload, match, version):
+    f = corpus.fields[0] if version == 3 else fuzz.as_version_2(corpus.fields[0])
     with pytest.raises(TacoFormatError, match=match):
-        taco.decompress(fuzz.assemble(p.head, payload), corpus.elic)
+        taco.decompress(f.assemble(payload), corpus.elic)
 
 
 @pytest.mark.parametrize("string,match", [
@@ -84,13 +85,15 @@ def test_rans_strings_are_checked_before_the_decoder_sees_them(string, match):
         check_rans_string(string)
 
 
-def test_every_stream_the_encoder_writes_passes_the_checks(corpus):
-    for data in corpus.seeds:
-        check_rans_string(unpack(data).payload)
+def test_every_string_the_encoder_writes_passes_the_checks(corpus):
+    for f in corpus.fields:  # every chunk of every seed (1 to 7 chunks), versions 3 and 2
+        for chunk in f.chunks:
+            check_rans_string(chunk)
 
 
 def test_the_stream_decoder_decodes_no_more_than_it_padded_for(corpus):
-    """The padding is sized for the symbol count declared up front: no call may go beyond it."""
+    """The chunks and their padding are sized for the symbol count declared up front: no call
+    may go beyond it."""
     from compressai.entropy_models import EntropyBottleneck
 
     from taco.bitstream.rans import StreamDecoder

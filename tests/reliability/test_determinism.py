@@ -8,7 +8,10 @@ by one grey level in a few pixels: that bound is asserted too (docs/reliability.
 
 ``elic-tiny-spread`` has its scales spread over the scale table like a trained model's: with the
 float32 entropy-parameter path it decodes to different latents under 1 and 2 threads.
-The GPU test runs only where CUDA is available (none in this project's CI).
+``elic-tiny-chunked`` is that model on a 1024x768 photo: a format-3 stream of two rANS chunks,
+its float64 convolutions in bands and its synthesis in tiles (lowered limits, as on a big photo).
+The GPU test runs only where CUDA is available (none in this project's CI); benchmarks/gpu_checks.sh
+runs it with the format-3 cases when a GPU is available.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def assert_deterministic(report: dict[str, dict[str, float]], same_bytes: bool =
         assert r["max_pixel_difference"] <= 1, (case, r)
 
 
-CI_CASES = ["elic-tiny", "taco-tiny", "elic-tiny-spread"]
+CI_CASES = ["elic-tiny", "taco-tiny", "elic-tiny-spread", "elic-tiny-chunked"]
 
 
 @pytest.mark.timeout(900)

@@ -1,13 +1,15 @@
-"""Fuzzing the container and the decoder (issue 7, item 1), CI-sized.
+"""Fuzzing the container and the decoder (issues 7 and 17), CI-sized.
 
 The only allowed outcomes of reading a ``.taco`` file are a decoded image of the declared size
 or :class:`TacoFormatError` (``taco info``: exit 0, or 2 with one line); never another exception,
 a crash, a hang, or an allocation sized by the file. The CRC-32 (over the whole file) rejects
 almost every edit before decoding, so most decoder cases here recompute the CRC: well-formed
-containers carrying a garbage rANS stream, other header field values and wrong image sizes.
+containers carrying a garbage or re-framed chunked rANS stream, other header field values and
+wrong image sizes. The fuzz script's own seeds are coded with small chunks
+(``fuzz.FUZZ_CHUNK_SYMBOLS``): decode them through ``fuzz.check_one``.
 
-The long run (>= 100k cases, crash-isolated) is ``scripts/fuzz_decoder.py run``; its figures are
-in docs/reliability.md.
+The long run (>= 100k cases, crash-isolated) is ``scripts/fuzz_decoder.py run``; a CI-sized run of
+it is in test_hostile_files.py, its figures in docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -65,7 +68,7 @@ def test_unpack_random_bytes(data):
 @settings(FAST, max_examples=1000)
 @given(st.binary(max_size=200))
 def test_unpack_random_bytes_after_a_valid_magic_and_version(tail):
-    data = b"TACO\x02" + tail
+    data = b"TACO" + bytes([2 + len(tail) % 2]) + tail
     try:
         f = unpack(data)
     except TacoFormatError:
@@ -74,38 +77,37 @@ def test_unpack_random_bytes_after_a_valid_magic_and_version(tail):
 
 
 @pytest.mark.timeout(300)
-def test_truncation_at_every_offset(corpus):
-    for data in corpus.seeds:
+def test_truncation_at_every_offset(corpus, fuzz):
+    for data in corpus.seeds[:4]:
         for cut in range(len(data)):
             with pytest.raises(TacoFormatError):
                 unpack(data[:cut])
-            with pytest.raises(TacoFormatError):
-                taco.decompress(data[:cut], corpus.model_for(data))
+            assert read(data[:cut], corpus, fuzz) == "TacoFormatError"
 
 
 @pytest.mark.timeout(300)
 @DECODE
 @given(st.data())
 def test_header_fields_behind_a_valid_crc(corpus, fuzz, data):
-    """Any version, model code (or inline id), mode/padding byte or fingerprint, CRC recomputed:
-    the header's own checks, then the model's, then the decoder."""
-    p = corpus.parsed[data.draw(st.integers(0, len(corpus.parsed) - 1))]
-    field = data.draw(st.sampled_from(["version", "model", "mode-padding", "fingerprint", "bits"]))
+    """Any version, model code (or inline id), quality, mode/padding byte or fingerprint, CRC
+    recomputed: the header's own checks, then the model's, then the decoder."""
+    f = corpus.fields[data.draw(st.integers(0, len(corpus.fields) - 1))]
+    field = data.draw(st.sampled_from(["version", "model", "quality", "mode", "fingerprint", "bits"]))
     value = data.draw(st.binary(min_size=1, max_size=12))
-    if field == "version":
-        head = p.head[:4] + value[:1] + p.head[5:]
-    elif field == "model":
-        head = p.head[:5] + value + p.head[p.height_at - 8 :]
-    elif field == "mode-padding":
-        head = p.head[:-1] + value[:1]
-    elif field == "fingerprint":
-        head = p.head[: p.height_at - 8] + (value * 8)[:8] + p.head[p.height_at :]
-    else:
-        b = bytearray(p.head)
+    if field == "bits":
+        b = bytearray(f.head())
         for i in data.draw(st.lists(st.integers(0, 8 * len(b) - 1), min_size=1, max_size=4)):
             b[i // 8] ^= 1 << (i % 8)
-        head = bytes(b)
-    assert read(fuzz.assemble(head, p.payload), corpus, fuzz) in ("image", "TacoFormatError")
+        file = fuzz.assemble(bytes(b), f.payload())
+    else:
+        if field == "fingerprint":
+            value = (value * 8)[:8]
+        elif field in ("version", "mode"):
+            value = value[:1]
+        elif field == "quality":
+            value = value[: data.draw(st.integers(0, 2))]
+        file = replace(f, **{field: value}).assemble()
+    assert read(file, corpus, fuzz) in ("image", "TacoFormatError")
 
 
 # --------------------------------------------------------------------------- behind the checksum
@@ -148,14 +150,22 @@ def garbage_stream(draw, original: bytes, donor: bytes) -> bytes:
 @settings(DECODE, max_examples=250)
 @given(st.data())
 def test_decoder_on_garbage_behind_a_valid_crc(corpus, fuzz, data):
-    """Valid header and CRC, a corrupted rANS stream: the C++ decoder must neither crash nor hang."""
-    p = corpus.parsed[data.draw(st.integers(0, len(corpus.parsed) - 1))]
-    donor = corpus.parsed[data.draw(st.integers(0, len(corpus.parsed) - 1))].payload
-    file = fuzz.assemble(p.head, garbage_stream(data.draw, p.payload, donor))
+    """Valid header and CRC, a corrupted rANS stream or chunk: the C++ decoder must neither crash
+    nor hang."""
+    f = corpus.fields[data.draw(st.integers(0, len(corpus.fields) - 1))]
+    donor = corpus.fields[data.draw(st.integers(0, len(corpus.fields) - 1))]
+    if data.draw(st.booleans()):  # the whole stream
+        file = f.assemble(garbage_stream(data.draw, f.payload(), donor.payload()))
+    else:  # one chunk, the framing intact
+        chunks = list(f.chunks)
+        i = data.draw(st.integers(0, len(chunks) - 1))
+        chunks[i] = garbage_stream(data.draw, chunks[i], donor.chunks[0])
+        file = replace(f, chunks=tuple(chunks)).assemble()
     if read(file, corpus, fuzz) == "image":  # and the same image twice: nothing read beyond the
         model = corpus.model_for(file)         # stream's memory (heap contents vary between calls)
-        assert np.array_equal(np.asarray(taco.decompress(file, model)),
-                              np.asarray(taco.decompress(file, model)))
+        with fuzz.fuzz_chunk_size():
+            assert np.array_equal(np.asarray(taco.decompress(file, model)),
+                                  np.asarray(taco.decompress(file, model)))
 
 
 @pytest.mark.timeout(300)
@@ -164,19 +174,15 @@ def test_decoder_on_garbage_behind_a_valid_crc(corpus, fuzz, data):
 def test_declared_sizes_other_than_the_coded_one(corpus, fuzz, data):
     """The payload codes one size, the header declares another (valid CRC): more or fewer symbols
     are decoded than were coded. A decoded image has the declared size."""
-    p = corpus.parsed[data.draw(st.integers(0, len(corpus.parsed) - 1))]
+    f = corpus.fields[data.draw(st.integers(0, len(corpus.fields) - 1))]
     h = data.draw(st.one_of(st.integers(1, 600), st.sampled_from([MAX_SIDE, MAX_SIDE + 1, 2**35 - 1])))
     w = data.draw(st.one_of(st.integers(1, 600), st.sampled_from([MAX_SIDE, MAX_SIDE + 1])))
-    rest = p.head[p.height_at :]
-    rest = rest[len(fuzz._varint_prefix(rest)) :]
-    rest = rest[len(fuzz._varint_prefix(rest)) :]
-    head = p.head[: p.height_at] + fuzz._varint(h) + fuzz._varint(w) + rest
-    file = fuzz.assemble(head, p.payload)
+    file = replace(f, height=fuzz._varint(h), width=fuzz._varint(w)).assemble()
     assert read(file, corpus, fuzz) in ("image", "TacoFormatError")
 
 
 def test_a_huge_declared_size_is_refused_before_anything_is_allocated(tiny_elic):
-    """32768 x 32768 with a 100-byte payload: the default cap refuses it at once."""
+    """32768 x 32768 with an 8-byte payload: the default cap refuses it at once."""
     from taco.models import model_fingerprint
 
     header = TacoHeader("elic-tiny", model_fingerprint(tiny_elic), MAX_SIDE, MAX_SIDE, "RGB")
@@ -201,28 +207,38 @@ CRASHERS = {  # strings that crashed CompressAI's decoder (SIGSEGV) before taco 
 @pytest.mark.timeout(300)
 def test_former_crashers_now_raise_in_a_separate_process():
     """Files of ~100 bytes declaring 1024x1024 whose strings the C++ decoder read far past their
-    end (SIGSEGV; format version 1 had 11 such strings, version 2 has one stream). Run in a child
-    process so that a regression fails this test, not the session."""
+    end (SIGSEGV; format version 1 had 11 such strings, version 2 one stream, version 3 chunks):
+    as a version-2 stream, as a whole version-3 stream, and as the last of the three chunks the
+    size needs, after two plausible ones. Run in a child process so that a regression fails this
+    test, not the session."""
     script = textwrap.dedent("""
-        import sys, torch
+        import sys, zlib, torch
         torch.set_num_threads(1)
         import taco
         from taco.bitstream import TacoFormatError, TacoHeader, pack
+        from taco.bitstream.rans import join_stream
         from taco.models import create_model, model_fingerprint
         model = create_model("elic-tiny", seed=0)
         header = TacoHeader("elic-tiny", model_fingerprint(model), 1024, 1024, "RGB")
+        state = (1 << 40).to_bytes(8, sys.byteorder)
+        def version_2(payload):
+            v3 = pack(header, payload)
+            head = v3[:4] + b"\\x02" + v3[5:6] + v3[7:-len(payload) - 4]
+            return head + zlib.crc32(payload, zlib.crc32(head)).to_bytes(4, "big") + payload
         for string in map(bytes.fromhex, sys.argv[1:]):
-            try:
-                taco.decompress(pack(header, string), model)
-                print("image", flush=True)
-            except TacoFormatError as exc:
-                print("TacoFormatError", exc, flush=True)
+            for data in (version_2(string), pack(header, string),
+                         pack(header, join_stream([state, state, string]))):
+                try:
+                    taco.decompress(data, model)
+                    print("image", flush=True)
+                except TacoFormatError as exc:
+                    print("TacoFormatError", exc, flush=True)
     """)
     r = subprocess.run([sys.executable, "-c", script, *(s.hex() for s in CRASHERS.values())],
                        capture_output=True, text=True, timeout=280)
     lines = r.stdout.splitlines()
-    assert r.returncode == 0, f"the decoder died (status {r.returncode}) on {list(CRASHERS)[len(lines)]!r}"
-    assert [line.split()[0] for line in lines] == ["TacoFormatError"] * len(CRASHERS), r.stdout
+    assert r.returncode == 0, f"the decoder died (status {r.returncode}) on {list(CRASHERS)[len(lines) // 3]!r}"
+    assert [line.split()[0] for line in lines] == ["TacoFormatError"] * 3 * len(CRASHERS), r.stdout
 
 
 # --------------------------------------------------------------------------- the fuzz script
@@ -230,15 +246,16 @@ def test_former_crashers_now_raise_in_a_separate_process():
 
 @pytest.mark.timeout(600)
 def test_fuzz_script_mutators_ci_sized(corpus, fuzz, tmp_path):
-    """300 cases of ``scripts/fuzz_decoder.py``'s own mutators through its target, which also
+    """400 cases of ``scripts/fuzz_decoder.py``'s own mutators through its target, which also
     runs ``taco info`` on each (exit 0 or 2, one line)."""
     outcomes = {}
-    for i in range(300):
+    for i in range(400):
         kind, data = fuzz.mutate(fuzz.case_rng(7, i), corpus)
         outcomes[kind, fuzz.check_one(data, corpus, str(tmp_path))] = True
     kinds = {k for k, _ in outcomes}
-    assert kinds == set(fuzz.MUTATORS)
-    assert ("payload-behind-crc", "image") in outcomes  # garbage really reached the decoder
+    assert kinds == set(fuzz.MUTATORS) | set(fuzz.RAW_MUTATORS)
+    assert ("stream", "image") in outcomes  # garbage really reached the decoder
+    assert ("chunks", "image") in outcomes and ("chunks", "TacoFormatError") in outcomes
 
 
 @pytest.mark.timeout(300)
@@ -260,10 +277,12 @@ def test_taco_info_on_fuzzed_files(tmp_path_factory, corpus, data, flips):
 
 
 def test_the_corpus_is_valid_and_the_fuzzer_rebuilds_it_exactly(corpus, fuzz):
-    """The seeds decode, ``assemble`` reproduces the container (CRC included), and a payload edit
-    alone is caught by the CRC."""
-    for data, p in zip(corpus.seeds, corpus.parsed, strict=True):
+    """The seeds (versions 3 and 2, one to seven chunks) decode, their fields reassemble to the
+    file (CRC included), and a payload edit alone is caught by the CRC."""
+    assert {f.version for f in corpus.fields} == {b"\x02", b"\x03"}
+    assert sorted({len(f.chunks) for f in corpus.fields}) == [1, 4, 7]
+    for data, f in zip(corpus.seeds, corpus.fields, strict=True):
         assert read(data, corpus, fuzz) == "image"
-        assert fuzz.assemble(p.head, p.payload) == data
+        assert f.assemble() == data
         with pytest.raises(TacoFormatError, match="checksum"):
             taco.decompress(data[:-1] + bytes([data[-1] ^ 1]), corpus.model_for(data))

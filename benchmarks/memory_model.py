@@ -1,0 +1,195 @@
+"""Peak memory (RSS) and time of decoding, and of encoding, against image size: the memory
+model of docs/reliability.md.
+
+    python benchmarks/memory_model.py --sizes 1024 2048 4096 6000x4000 --json mm.json
+    python benchmarks/memory_model.py --model elic --sizes 1024 2048      # paper widths, random
+
+Each measurement runs in a fresh process (``python benchmarks/memory_model.py child ...``) so that
+its peak RSS (``getrusage`` maxrss, and a 2 ms /proc sampler for the peak of each stage) is its
+own (Linux). ``decode`` decodes a real format-3 file of a side x side image through ``taco.decompress``
+(8-bit output, as ``taco decompress`` does); a size is ``SIDE`` or ``WIDTHxHEIGHT`` and reports the peak of each stage through the
+decoder's ``progress`` callback: start-up (imports, model), entropy decoding (rANS chunks and
+the float64 entropy-parameter path at latent resolution), synthesis (g_s, tile by tile). The
+file is made without running g_a on a huge photo: the latent of a 512x512 sample photo, tiled
+to the size, entropy-coded by taco (so the stream and its statistics are real). ``encode``
+runs ``taco.compress_image`` on the sample photo resized to side x side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+SAMPLE = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "skimage-astronaut.png"
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux: /proc/self/statm)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakSampler:
+    """Peak RSS of this process, per stage (a thread sampling every 2 ms)."""
+
+    def __init__(self) -> None:
+        self.stage, self.peaks = "start-up", {}
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop:
+            rss = rss_bytes()
+            if rss > self.peaks.get(self.stage, 0):
+                self.peaks[self.stage] = rss
+            time.sleep(0.002)
+
+    def enter(self, stage: str) -> None:
+        time.sleep(0.005)
+        self.stage = stage
+
+    def stop(self) -> dict[str, float]:
+        time.sleep(0.005)
+        self._stop = True
+        self._thread.join()
+        return {k: round(v / 2**20) for k, v in self.peaks.items()}
+
+
+def _model(name: str) -> Any:
+    import taco
+    from taco.models import PRETRAINED
+
+    return taco.load(name) if name in PRETRAINED else taco.create_model(name, seed=0)
+
+
+def parse_size(size: str) -> tuple[int, int]:
+    """"SIDE" or "WIDTHxHEIGHT" -> (width, height)."""
+    w, _, h = size.partition("x")
+    return int(w), int(h or w)
+
+
+def make_file(name: str, size: str, path: str) -> None:
+    """A real format-3 file of a ``size`` image, made from a tiled 512x512 latent."""
+    import torch
+    from PIL import Image
+
+    from taco.bitstream import TacoHeader, pack
+    from taco.codec import coding_codec
+    from taco.images import image_to_tensor
+    from taco.models import fast_codec, model_fingerprint
+
+    model = _model(name)
+    with torch.no_grad():
+        x = image_to_tensor(Image.open(SAMPLE).convert("RGB").resize((512, 512)))
+        y = model.analysis(x, None) if not model.uses_text else model.analysis(x, model_text(model))
+        width, height = parse_size(size)
+        h, w = -(-height // 64) * 4, -(-width // 64) * 4  # the padded image's latent
+        y = y.repeat(1, 1, -(-h // y.shape[-2]), -(-w // y.shape[-1]))[..., :h, :w].contiguous()
+        stream = fast_codec.compress_latent(coding_codec(model), y)["strings"][0][0]
+    header = TacoHeader(getattr(model, "model_id", "custom"), model_fingerprint(model), height, width, "RGB")
+    Path(path).write_bytes(pack(header, stream))
+
+
+def model_text(model: Any) -> Any:
+    from taco.pipeline import model_text_encoder
+
+    return model_text_encoder(model).encode(["a photo"])
+
+
+def child(part: str, name: str, size: str, path: str) -> dict[str, Any]:
+    sampler = PeakSampler()
+    import resource
+    import warnings
+
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    import taco
+
+    model = _model(name)
+    t0 = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = usage.ru_utime + usage.ru_stime
+    stages: dict[str, float] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if part == "encode":
+            from PIL import Image
+
+            from taco.codec import compress_image
+
+            image = Image.open(SAMPLE).convert("RGB").resize(parse_size(size))
+            sampler.enter("encode")
+            compress_image(image, "a photo", model)
+        else:
+            data = Path(path).read_bytes()
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if done == 0 or stage != sampler.stage:
+                    stages[stage] = time.perf_counter()
+                    sampler.enter(stage)
+
+            taco.decompress(data, model, max_pixels=None, progress=progress)
+    seconds = time.perf_counter() - t0
+    peaks = sampler.stop()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    width, height = parse_size(size)
+    return {"part": part, "model": name, "size": f"{width}x{height}", "pixels": width * height,
+            "seconds": round(seconds, 2),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime - cpu0, 2),
+            "peak_rss_mib": round(usage.ru_maxrss / 1024),
+            "stage_peak_rss_mib": peaks,
+            "file_bytes": os.path.getsize(path) if part == "decode" else None}
+
+
+def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows = []
+    tmp = Path(args.workdir)
+    tmp.mkdir(parents=True, exist_ok=True)
+    for size in args.sizes:
+        path = tmp / f"{args.model}-{size}.taco"
+        if "decode" in args.parts and not path.exists():
+            subprocess.run([sys.executable, __file__, "make", args.model, size, str(path)], check=True)
+        for part in args.parts:
+            out = subprocess.run([sys.executable, __file__, "child", part, args.model, size, str(path)],
+                                 capture_output=True, text=True)
+            if out.returncode:
+                row = {"part": part, "model": args.model, "size": size, "error": out.stderr.strip()[-500:]}
+            else:
+                row = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["child"]:
+        print(json.dumps(child(argv[1], argv[2], argv[3], argv[4])))
+        return 0
+    if argv[:1] == ["make"]:
+        make_file(argv[1], argv[2], argv[3])
+        return 0
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default="elic-small-q4")
+    p.add_argument("--sizes", nargs="+", default=["1024", "2048", "4096"], help="SIDE or WIDTHxHEIGHT")
+    p.add_argument("--parts", nargs="+", default=["decode", "encode"], choices=["decode", "encode"])
+    p.add_argument("--workdir", default="/tmp/taco-memory-model")
+    p.add_argument("--json", metavar="FILE")
+    args = p.parse_args(argv)
+    rows = run(args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

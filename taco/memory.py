@@ -1,0 +1,67 @@
+"""What decoding costs in memory, the cap that follows, and allocation failures as one line.
+
+No torch here: the CLI reads the cap for ``--help`` and reports an allocation failure of any
+command without importing anything heavy (an import is the last thing to try when memory ran
+out).
+
+The memory model (docs/reliability.md, ``benchmarks/memory_model.py``): peak RSS of
+``taco decompress`` in a fresh process ~ :data:`DECODE_BASE_BYTES` (Python, torch, CompressAI, a
+-small built-in model) + :data:`DECODE_BYTES_PER_PIXEL` x declared pixels. The rANS stream is
+decoded chunk by chunk (a few MB of padding at a time), the float64 entropy parameters are
+computed at latent resolution with their convolutions in bands (``taco.conv_bands``), and the
+synthesis runs tile by tile into 8-bit pixels (``taco.codec.synthesize``).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "DECODE_BASE_BYTES",
+    "DECODE_BYTES_PER_PIXEL",
+    "MAX_DECODE_PIXELS",
+    "OutOfMemoryError",
+    "allocation_failure",
+    "decode_memory_estimate",
+]
+
+#: The memory model, fitted (from above) to peak RSS measured at 1, 16.8, 20, 24 and 36 MP:
+#: start-up and the first megapixel (Python, torch, CompressAI, a -small built-in model) ...
+DECODE_BASE_BYTES = 1100 * 2**20
+#: ... and bytes per declared pixel beyond, decoding with the -small built-ins.
+DECODE_BYTES_PER_PIXEL = 38
+#: Default cap of the decoder (``taco.decompress(max_pixels=)``, ``taco decompress
+#: --max-pixels``) on the pixels a file may declare: decoding any file at or under it peaks
+#: under 2 GB with the built-in models (measured: 1,772 MiB at 5472x3648, 19.96 MP).
+MAX_DECODE_PIXELS = 20_000_000
+
+
+def decode_memory_estimate(pixels: int) -> int:
+    """Peak RSS (bytes) of decoding a file that declares ``pixels`` pixels, with a -small
+    built-in model, in a fresh process (the memory model above)."""
+    return int(DECODE_BASE_BYTES + DECODE_BYTES_PER_PIXEL * pixels)
+
+
+class OutOfMemoryError(MemoryError):
+    """Coding an image needed more memory than the machine would allocate. The message says
+    what was being coded and how much was asked for, in one line."""
+
+
+def allocation_failure(exc: BaseException) -> str | None:
+    """What an allocation failure says, for a person ("could not allocate 11.4 GiB", or "an
+    allocation failed" when it does not say how much); None if ``exc`` is not one. Python's and
+    numpy's ``MemoryError``, CompressAI's ``std::bad_alloc`` (a ``MemoryError``) and torch's
+    "can't allocate memory" / "out of memory" ``RuntimeError``."""
+    text = str(exc)
+    if isinstance(exc, OutOfMemoryError):
+        return text
+    if not isinstance(exc, MemoryError) and not (
+        isinstance(exc, RuntimeError)
+        and any(k in text for k in ("can't allocate memory", "out of memory", "bad_alloc"))
+    ):
+        return None
+    m = re.search(r"allocate (\d+) bytes", text)
+    if m:
+        return f"could not allocate {int(m.group(1)) / 2**30:.1f} GiB"
+    m = re.search(r"(?:allocate|Tried to allocate) ([\d.]+ ?[KMGT]i?B)", text)
+    return f"could not allocate {m.group(1)}" if m else "an allocation failed"

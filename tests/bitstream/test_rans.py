@@ -1,0 +1,194 @@
+"""The chunked rANS stream (format version 3): framing, round trips across chunk boundaries, the
+size proof, the per-chunk padding, and version-2 (unchunked) streams."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+from compressai import ans
+from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+
+from taco.bitstream import TacoFormatError, rans
+from taco.bitstream.rans import (
+    CHUNK_SYMBOLS,
+    MAX_UNCHUNKED_SYMBOLS,
+    StreamDecoder,
+    StreamEncoder,
+    UnchunkedStream,
+    join_stream,
+    num_chunks,
+    rans_overread_bound,
+    split_stream,
+)
+from taco.codec import coding_codec
+
+
+def state(value: int = 1 << 40) -> bytes:
+    return value.to_bytes(8, sys.byteorder)
+
+
+def test_chunk_counts():
+    assert CHUNK_SYMBOLS == 1 << 16
+    assert [num_chunks(s) for s in (1, CHUNK_SYMBOLS, CHUNK_SYMBOLS + 1, 10 * CHUNK_SYMBOLS)] == [1, 1, 2, 10]
+
+
+def test_framing_round_trip():
+    strings = [state() + bytes(4 * k) for k in (0, 1, 300, 40)]  # 8 .. 1208 bytes: 1- and 2-byte varints
+    stream = join_stream(strings)
+    assert stream[:10] == b"\x02" + strings[0] + b"\x03"  # lengths in 32-bit words
+    assert stream[22:24] == bytes([302 & 0x7F | 0x80, 302 >> 7])
+    assert len(stream) == sum(map(len, strings)) + 1 + 1 + 2  # the last string has no length
+    got = split_stream(stream, 3 * CHUNK_SYMBOLS + 5)
+    assert [bytes(c) for c in got] == strings
+    assert join_stream([strings[0]]) == strings[0]  # one chunk: the string itself (as in version 2)
+    with pytest.raises(ValueError):
+        join_stream([b"abc", b"x" * 8])
+    with pytest.raises(ValueError):
+        join_stream([])
+
+
+@pytest.mark.parametrize("stream,symbols,match", [
+    (state(), 2 * CHUNK_SYMBOLS, "needs 131,072 coded symbols in 2 rANS chunks .* at least 17 bytes; the stream has 8"),
+    (b"\x05" + state() + state(), 2 * CHUNK_SYMBOLS, "chunk 1 of 2 needs 20 bytes, 16 are left"),
+    (b"\xff" * 5 + state() + state(), 2 * CHUNK_SYMBOLS, "not a valid varint"),
+    (b"\x02" + state() + bytes(8), 2 * CHUNK_SYMBOLS, "invalid rANS state"),
+    (b"\x02" + bytes(8) + state(), 2 * CHUNK_SYMBOLS, "invalid rANS state"),
+    (b"\x02" + state() + state() + b"\x00", 2 * CHUNK_SYMBOLS, "multiples of 4"),
+    (state()[:7], 5, "string of 7 bytes"),
+])
+def test_malformed_streams(stream, symbols, match):
+    with pytest.raises(TacoFormatError, match=match):
+        split_stream(stream, symbols)
+    with pytest.raises(TacoFormatError):
+        StreamDecoder([stream], symbols)
+
+
+def test_a_stream_must_carry_the_chunks_its_size_needs():
+    """The 9984x9984 case: 38.5 M symbols need 589 chunks (>= 5,300 bytes), refused at once."""
+    with pytest.raises(TacoFormatError, match="589 rANS chunks"):
+        StreamDecoder([state() + bytes(88)], 38_548_224)
+
+
+@pytest.fixture(scope="module")
+def ems(tiny_elic):
+    codec = coding_codec(tiny_elic)
+    return (next(m for m in codec.modules() if isinstance(m, EntropyBottleneck)),
+            next(m for m in codec.modules() if isinstance(m, GaussianConditional)))
+
+
+def parts(ems, sizes, batch=2, seed=0):
+    """Random (entropy model, symbols, indexes) parts, some symbols out of the tables (bypass)."""
+    eb, gc = ems
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for k, n in enumerate(sizes):
+        em = eb if k == 0 else gc
+        rows = em._quantized_cdf.shape[0]
+        idx = torch.randint(rows, (batch, n), generator=g, dtype=torch.int32)
+        sym = (torch.randn(batch, n, generator=g) * (3 if k else 8)).round().int()
+        out.append((em, sym, idx))
+    return out
+
+
+@pytest.mark.parametrize("chunk", [7, 100, 1 << 16])
+def test_round_trip_across_chunk_boundaries(ems, monkeypatch, chunk):
+    """Parts of every size straddling chunk boundaries, two images: the decoder gives back every
+    symbol, and each stream has exactly ceil(S / chunk) chunks."""
+    monkeypatch.setattr(rans, "CHUNK_SYMBOLS", chunk)
+    ps = parts(ems, [13, 1, 99, 250, 7, 100, 64])
+    total = sum(sym.shape[1] for _, sym, _ in ps)
+    enc = StreamEncoder()
+    for em, sym, idx in ps:
+        enc.encode(em, sym, idx)
+    streams = enc.flush()
+    assert len(streams) == 2
+    for s in streams:
+        assert len(split_stream(s, total)) == -(-total // chunk)
+    dec = StreamDecoder(streams, total)
+    for em, sym, idx in ps:
+        assert torch.equal(dec.decode(em, idx), sym)
+    assert dec.symbols_left == 0
+
+
+def test_a_single_chunk_stream_is_the_version_2_string(ems):
+    """Up to CHUNK_SYMBOLS symbols the stream is one rANS string with no framing: exactly what
+    format version 2 wrote (one BufferedRansEncoder for every part)."""
+    ps = parts(ems, [20, 300, 300], batch=1)
+    enc, ref = StreamEncoder(), ans.BufferedRansEncoder()
+    for em, sym, idx in ps:
+        enc.encode(em, sym, idx)
+        t = rans.coder_tables(em)
+        ref.encode_with_indexes(sym[0].tolist(), idx[0].tolist(), t.cdfs, t.lengths, t.offsets)
+    assert enc.flush()[0] == ref.flush()
+
+
+def test_each_chunk_is_padded_for_its_own_symbols(ems, monkeypatch):
+    """The decoder's buffer is one chunk plus its over-read bound, never the whole stream's."""
+    monkeypatch.setattr(rans, "CHUNK_SYMBOLS", 100)
+    ps = parts(ems, [50, 400, 333], batch=1)
+    enc = StreamEncoder()
+    for em, sym, idx in ps:
+        enc.encode(em, sym, idx)
+    stream = enc.flush()[0]
+    chunks = split_stream(stream, 783)
+    sizes = []
+    real = rans.bounded_string
+
+    def recording(string, num_symbols):
+        out = real(string, num_symbols)
+        sizes.append((len(string), num_symbols, len(out)))
+        return out
+
+    monkeypatch.setattr(rans, "bounded_string", recording)
+    dec = StreamDecoder([stream], 783)
+    for em, sym, idx in ps:
+        assert torch.equal(dec.decode(em, idx), sym)
+    assert [n for _, n, _ in sizes] == [100] * 7 + [83]
+    assert [n for n, _, _ in sizes] == [len(c) for c in chunks]
+    assert all(out == n + rans_overread_bound(s, n) for n, s, out in sizes)
+
+
+def test_decoding_stops_at_the_declared_symbols(ems):
+    eb, _ = ems
+    c = eb._quantized_cdf.shape[0]
+    idx = torch.arange(c, dtype=torch.int32).reshape(1, c)
+    enc = StreamEncoder()
+    enc.encode(eb, torch.zeros(1, c, dtype=torch.int32), idx)
+    dec = StreamDecoder(enc.flush(), c)
+    dec.decode(eb, idx)
+    with pytest.raises(ValueError, match="more symbols"):
+        dec.decode(eb, idx[:, :1])
+
+
+def test_unchunked_streams(ems):
+    """Version-2 payloads: one string for every symbol, decoded as one chunk up to a limit."""
+    ps = parts(ems, [10, 500], batch=1)
+    enc = ans.BufferedRansEncoder()
+    for em, sym, idx in ps:
+        t = rans.coder_tables(em)
+        enc.encode_with_indexes(sym[0].tolist(), idx[0].tolist(), t.cdfs, t.lengths, t.offsets)
+    string = enc.flush()
+    dec = StreamDecoder([UnchunkedStream(string)], 510)
+    for em, sym, idx in ps:
+        assert torch.equal(dec.decode(em, idx), sym)
+    with pytest.raises(TacoFormatError, match="at most 1,048,576 symbols in one string"):
+        StreamDecoder([UnchunkedStream(string)], MAX_UNCHUNKED_SYMBOLS + 1)
+    with pytest.raises(TacoFormatError, match="invalid rANS state"):
+        StreamDecoder([UnchunkedStream(bytes(8))], 10)
+
+
+def test_garbage_chunks_decode_within_their_padding(ems):
+    """Chunks of ones (the longest bypass runs) and random words: decoding a chunk reads only
+    its own padded copy, so the symbols do not depend on anything else in memory."""
+    eb, gc = ems
+    rng = np.random.default_rng(1)
+    n = 3 * CHUNK_SYMBOLS + 17
+    strings = [state(int(rng.integers(1 << 31, 1 << 62))) + rng.bytes(4 * int(rng.integers(0, 50)))
+               for _ in range(3)] + [state() + b"\xff" * 64]
+    stream = join_stream(strings)
+    idx = torch.from_numpy(rng.integers(0, gc._quantized_cdf.shape[0], (1, n), dtype=np.int32))
+    outs = [StreamDecoder([stream], n).decode(gc, idx) for _ in range(2)]
+    assert torch.equal(outs[0], outs[1])
