@@ -154,7 +154,8 @@ ABLATION = Path(__file__).resolve().parents[2] / "configs" / "ablation"
 BOOKKEEPING = {"model_id", "out_dir", "max_steps", "log_interval", "progress", "data"}
 #: Keys added after the built-ins were trained, with the value that does what those runs did.
 ADDED_SINCE = {"lpips_input": "standard", "warmup_steps": 0, "fused_adam": False,
-               "data_on_device": False, "text_embeddings": None, "time_limit": None}
+               "data_on_device": False, "text_embeddings": None, "time_limit": None,
+               "qualities": None}
 #: The same for the data section (issue 13 made the paper's rules the defaults).
 DATA_ADDED_SINCE = {"small_images": "upscale", "hflip": True}
 

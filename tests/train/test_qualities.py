@@ -77,7 +77,8 @@ def test_a_variable_rate_run_trains_every_quality_at_its_lambda(tmp_path, tiny, 
     assert model.metadata["qualities"] == lambdas and model.metadata["lambda"] is None
     start = create_model("taco-tiny", seed=0, qualities=lambdas).latent_codec.gains
     gains = model.latent_codec.gains
-    for name in ("gain", "inverse_gain", "hyper_gain", "inverse_hyper_gain"):
+    # (not inverse_hyper_gain: a fresh tiny model's z rounds to 0, so it gets no gradient yet)
+    for name in ("gain", "inverse_gain", "hyper_gain"):
         moved = (getattr(gains, name) != getattr(start, name)).any(dim=1)
         assert moved.tolist() == [True, True, True], name  # each quality trained once
     val = _records(out, "val")[-1]
