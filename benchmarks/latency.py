@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from taco.bench import main
+from taco.bench.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,41 +14,34 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+from .commands import CLIError
 from .memory import MAX_DECODE_PIXELS
+from .resolve import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from .models.elic import ELIC
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
-DEFAULT_MODEL = "taco-minilm-small-q4"
 #: Modules that add their own subcommands through ``register(subparsers)`` (train, evaluate, ...).
-COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench",
-                                     "taco.evaluation.import_captions", "taco.official.cli")
-
-
-class CLIError(Exception):
-    """A user error: printed as one line, exit status 2."""
+COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "taco.bench.cli",
+                                    "taco.official.cli")
 
 
 # --------------------------------------------------------------------------- models
 
 
-def resolve_model(name: str | None, *, file_model_id: str | None = None):  # noqa: ANN201
-    """``--model`` value -> model. Trained names and checkpoint paths load; a bare architecture
-    name builds the seed-0 random model (and says it is untrained)."""
-    from .models import MODEL_CONFIGS, PRETRAINED, create_model, load
+def _model(name: str | None) -> ELIC:
+    """``--model`` value -> model (:func:`taco.resolve.resolve_model`), saying so when it is
+    an architecture's untrained seed-0 initialisation."""
+    from .resolve import resolve_model
 
-    key = name or file_model_id or DEFAULT_MODEL
-    if key in PRETRAINED or Path(key).is_file():
-        return load(key)
-    base = key.split("+", 1)[0]
-    if base in MODEL_CONFIGS and "+" not in key:
-        print(f"note: {key!r} has no trained weights; using its seed-0 random initialisation "
-              "(the output will not look like the input)", file=sys.stderr)
-        return create_model(key, seed=0)
-    raise CLIError(
-        f"model {key!r} is neither a checkpoint file nor a built-in model; "
-        f"built-in: {', '.join(sorted(set(MODEL_CONFIGS) | set(PRETRAINED)))}"
-    )
+    resolved = resolve_model(name)
+    if resolved.note:
+        print(f"note: {resolved.note}", file=sys.stderr)
+    return resolved.model
 
 
 # --------------------------------------------------------------------------- inputs and captions
@@ -153,7 +146,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     files = expand_inputs(args.images, IMAGE_SUFFIXES)
     captions = CaptionSource(args.caption, args.captions)
     jobs = [(f, captions(f)) for f in files]  # every caption is found before any work starts
-    model = resolve_model(args.model)
+    model = _model(args.model)
     many = len(files) > 1
     total_bytes = total_pixels = 0
     t_all = time.perf_counter()
@@ -182,18 +175,18 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     files = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
-    models: dict[str, object] = {}
+    models: dict[str, ELIC] = {}
     t_all = time.perf_counter()
     for src in _progress(files, many and not args.quiet, "decompress"):
         data = src.read_bytes()
         header = unpack(data).header
         key = args.model or header.model_id
         if key not in models:
-            models[key] = resolve_model(args.model, file_model_id=header.model_id)
+            models[key] = _model(key)
         dst = output_path(src, args.output, many, ".png" if args.output else ".decoded.png")
         _check_overwrite(dst, args.force)
         t0 = time.perf_counter()
-        image = decompress(data, models[key], max_pixels=args.max_pixels or None)  # type: ignore[arg-type]
+        image = decompress(data, models[key], max_pixels=args.max_pixels or None)
         ms = 1000 * (time.perf_counter() - t0)
         image.save(dst)
         if not args.quiet:

@@ -1,7 +1,10 @@
 """Compress and decompress images to and from ``.taco`` bytes.
 
 The caption guides the encoder only: :func:`decompress` takes no caption and never loads a text
-encoder. Inputs are padded (replicating the last row/column) to a multiple of 64 and cropped back.
+encoder. The encoder is one path: g_a is the model's own ``analysis``, handed the caption as a
+future that a worker thread fills while g_a's first stages run (:func:`analysis_with_text_overlap`),
+then :func:`entropy_code` and :func:`pack_image`; :mod:`taco.pipeline` batches the same calls.
+Inputs are padded (replicating the last row/column) to a multiple of 64 and cropped back.
 Coding is deterministic: the same image, caption and model give the same bytes, and a file decodes
 to the same latents on any machine: the entropy-parameter path (h_a, h_s, context and parameter
 networks -> scales, means, CDF indexes) runs in float64 on the CPU (:func:`coding_codec`), because
@@ -20,7 +23,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,9 +44,9 @@ from .images import image_to_tensor, load_image, restore_mode, to_rgb
 from .memory import MAX_DECODE_PIXELS, OutOfMemoryError, allocation_failure, decode_memory_estimate
 from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
 from .models.elic import ELIC
-from .pipeline import analysis_with_text_overlap
-from .text import get_text_encoder
+from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
+from .text.worker import encode_captions, encode_captions_async
 
 ImageLike = Image.Image | Tensor | str | os.PathLike
 
@@ -183,7 +186,7 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     return codec
 
 
-def _as_rgb_tensor(image: ImageLike) -> tuple[Tensor, str]:
+def as_rgb_tensor(image: ImageLike) -> tuple[Tensor, str]:
     """Any supported input -> ((1, 3, H, W) float in [0, 1], original PIL mode)."""
     if isinstance(image, Tensor):
         x = image if image.dim() == 4 else image.unsqueeze(0)
@@ -198,13 +201,23 @@ def _as_rgb_tensor(image: ImageLike) -> tuple[Tensor, str]:
     return image_to_tensor(rgb), mode
 
 
+# --------------------------------------------------------------------------- encoder
+
+
+def model_text_encoder(model: ELIC, *, shared: bool = True) -> TextEncoder | None:
+    """The text encoder named by the model's config (None for ELIC); ``shared`` as in
+    :func:`taco.text.text_encoder_from_spec`."""
+    if not model.uses_text:
+        return None
+    return text_encoder_from_spec(model.config.text_encoder, shared=shared)
+
+
 def encode_text(model: ELIC, captions: list[str], encoder: TextEncoder | None = None) -> TextTokens | None:
     """Caption strings -> text tokens with the model's own text encoder (None for ELIC)."""
     if not model.uses_text:
         return None
-    if encoder is None:
-        spec = dict(model.config.text_encoder)  # type: ignore[attr-defined]
-        encoder = get_text_encoder(spec.pop("name"), **spec)
+    encoder = encoder or model_text_encoder(model)
+    assert encoder is not None
     return encoder.encode(captions)
 
 
@@ -229,6 +242,60 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
 
 
 @torch.no_grad()
+def analysis_with_text_overlap(
+    model: ELIC,
+    x: Tensor,
+    captions: Sequence[str],
+    encoder: TextEncoder | None = None,
+    *,
+    overlap: bool | None = None,
+) -> Tensor:
+    """g_a (``model.analysis``) of a (B, 3, H, W) batch, one caption per image -> y (B, M, H/16, W/16).
+
+    With ``overlap`` the captions are encoded on a worker thread while g_a runs its first stages
+    (:mod:`taco.text.worker`); g_a waits for them at CA1. ``False`` encodes them first, on this
+    thread. The bytes are the same either way: the same modules see the same inputs. ``None``
+    (default) overlaps on a CPU only: on an H100 the worker thread made cold-caption encodes
+    slower (median 129.7 vs 110.9 ms, docs/performance.md), the text encoder taking longer than
+    the stages it hides behind and two threads contending to launch kernels.
+    """
+    if not model.uses_text:
+        return model.analysis(x)
+    if len(captions) != x.shape[0]:
+        raise ValueError(f"{x.shape[0]} images but {len(captions)} captions")
+    encoder = encoder or model_text_encoder(model)
+    assert encoder is not None
+    if overlap is None:
+        overlap = x.device.type == "cpu"
+    encode = encode_captions_async if overlap else encode_captions
+    return model.analysis(x, encode(encoder, list(captions)))
+
+
+def entropy_code(model: ELIC, y: Tensor, quality: int | None = None) -> dict[str, Any]:
+    """y (B, M, h, w) -> ``{"strings": [[stream], ...], "shape", "y_hat"}``: one rANS stream per
+    image, with the float64 coding copy of the latent codec (:func:`coding_codec`), at
+    ``quality`` for a variable-rate model (:func:`coding_quality`)."""
+    return fast_codec.compress_latent(coding_codec(model), y.cpu(), quality)
+
+
+def pack_image(
+    model: ELIC, stream: bytes, height: int, width: int, mode: str, quality: int | None = None
+) -> CompressResult:
+    """A ``.taco`` file: the header naming ``model``, the image and the quality coded at (None:
+    a single-rate model, 0 in the header), then ``stream``."""
+    header = TacoHeader(
+        model_id=getattr(model, "model_id", "custom"),
+        fingerprint=model_fingerprint(model),
+        height=height,
+        width=width,
+        mode=mode,
+        quality=quality or 0,
+    )
+    data = pack(header, stream)
+    return CompressResult(data, height, width, len(data) - len(stream), quality or 0)
+
+
+@torch.no_grad()
 def compress_image(
     image: ImageLike,
     caption: str | None,
@@ -241,24 +308,14 @@ def compress_image(
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
     quality = coding_quality(model, quality)
-    x, mode = _as_rgb_tensor(image)
+    x, mode = as_rgb_tensor(image)
     _, _, h, w = x.shape
     device = next(model.parameters()).device
     x = pad_to_multiple(x.to(device))
     # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
     # first stages of g_a (same bytes as encoding it first)
     y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder)
-    stream = fast_codec.compress_latent(coding_codec(model), y.cpu(), quality)["strings"][0][0]
-    header = TacoHeader(
-        model_id=getattr(model, "model_id", "custom"),
-        fingerprint=model_fingerprint(model),
-        height=h,
-        width=w,
-        mode=mode,
-        quality=quality or 0,
-    )
-    data = pack(header, stream)
-    return CompressResult(data, h, w, len(data) - len(stream), quality or 0)
+    return pack_image(model, entropy_code(model, y, quality)["strings"][0][0], h, w, mode, quality)
 
 
 def compress(
@@ -275,7 +332,7 @@ def compress(
     return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality).data
 
 
-def resolve_model(data: bytes, model: ELIC | None) -> ELIC:
+def model_for_file(data: bytes, model: ELIC | None) -> ELIC:
     """The model to decode ``data`` with: the given one, or the built-in model the file names."""
     header = unpack(data).header
     if model is None:
@@ -403,7 +460,7 @@ def _decode(
             f"{decode_memory_estimate(hdr.height * hdr.width) / 2**30:.1f} GiB with the built-in "
             "models: pass max_pixels= (taco decompress --max-pixels) to decode it anyway"
         )
-    model = resolve_model(data, model)
+    model = model_for_file(data, model)
     if hdr.fingerprint != model_fingerprint(model):
         raise TacoFormatError(
             f"this file was made with another model (file: {hdr.model_id!r}, fingerprint "

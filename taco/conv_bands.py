@@ -58,6 +58,7 @@ def band_rows(m: nn.Module, x: Tensor) -> int | None:
 
 
 def _conv2d_bands(m: nn.Conv2d, x: Tensor, rows: int) -> Tensor:
+    assert not isinstance(m.padding, str)  # band_rows refuses "same" / "valid"
     kh, kw = m.kernel_size
     sh, sw = m.stride
     ph, pw = m.padding
@@ -76,6 +77,7 @@ def _conv2d_bands(m: nn.Conv2d, x: Tensor, rows: int) -> Tensor:
 
 
 def _conv_transpose2d_bands(m: nn.ConvTranspose2d, x: Tensor, rows: int) -> Tensor:
+    assert not isinstance(m.padding, str)  # band_rows refuses "same" / "valid"
     kh, kw = m.kernel_size
     sh, sw = m.stride
     ph, pw = m.padding
@@ -103,7 +105,7 @@ def _conv_transpose2d_bands(m: nn.ConvTranspose2d, x: Tensor, rows: int) -> Tens
 class _Banded:
     """Mixin: a 2-D convolution that computes big outputs band by band (:func:`band_rows`)."""
 
-    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(self, x: Tensor) -> Tensor:
         rows = band_rows(self, x)  # type: ignore[arg-type]
         if rows is None:
             return super().forward(x)  # type: ignore[misc]

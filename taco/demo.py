@@ -8,6 +8,7 @@ PNG.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from importlib import resources
 from pathlib import Path
@@ -29,13 +30,6 @@ def sample_caption(name: str = SAMPLE) -> str:
     raise KeyError(name)
 
 
-def default_model_name() -> str:
-    from .cli import DEFAULT_MODEL
-    from .models import PRETRAINED
-
-    return next(iter(PRETRAINED), DEFAULT_MODEL)
-
-
 def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
     canvas = Image.new("RGB", (left.width + right.width + 8, max(left.height, right.height)), "white")
     canvas.paste(left.convert("RGB"), (0, 0))
@@ -49,17 +43,19 @@ def run_demo(
     caption: str | None = None,
     out_dir: Path = Path("taco-demo"),
 ) -> dict[str, float | int | str]:
-    from .cli import resolve_model
     from .codec import compress_image, decompress, encode_text
     from .images import image_to_tensor, load_image, to_rgb
     from .metrics import lpips, psnr
+    from .resolve import resolve_model
 
-    name = model_name or default_model_name()
     src = Path(image) if image else sample_dir() / SAMPLE
     if caption is None:
         caption = sample_caption(src.name) if image is None else ""
     original = load_image(src)
-    model = resolve_model(name)
+    resolved = resolve_model(model_name)
+    if resolved.note:
+        print(f"note: {resolved.note}", file=sys.stderr)
+    model, name = resolved.model, resolved.spec
 
     t0 = time.perf_counter()
     if model.uses_text:

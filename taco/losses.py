@@ -266,12 +266,12 @@ class ClipTowers(nn.Module):
             )
         from transformers import CLIPModel
 
-        from .text._hf import check_vocab, quiet_transformers
-        from .text.clip import _clip_tokenizer_class
+        from .text.clip import clip_tokenizer_class
+        from .text.hf import check_vocab, quiet_transformers
 
         try:
             with quiet_transformers():
-                tokenizer = _clip_tokenizer_class().from_pretrained(name, local_files_only=True)
+                tokenizer = clip_tokenizer_class().from_pretrained(name, local_files_only=True)
                 check_vocab(tokenizer, repr(name))
                 loaded: Any = CLIPModel.from_pretrained(
                     name, local_files_only=True, output_loading_info=True
@@ -351,7 +351,7 @@ def tiny_clip_model(seed: int = 0) -> nn.Module:
     """
     from transformers import CLIPConfig, CLIPModel
 
-    from .text._hf import quiet_transformers
+    from .text.hf import quiet_transformers
 
     config = CLIPConfig(
         text_config=TINY_CLIP_TEXT, vision_config=TINY_CLIP_VISION, projection_dim=16

@@ -7,7 +7,10 @@ import json
 import pytest
 
 from taco import cli
-from taco.bench import BenchConfig, format_table, headline_ratios, peak_memory, summary
+from taco.bench.latency import BenchConfig, headline_ratios
+from taco.bench.memory import peak_memory
+from taco.bench.report import format_table
+from taco.bench.timing import summary
 
 # "elic-compressai-path" only for an ELIC in CompressAI's layout (the registered ones are not)
 SYSTEMS = {"taco", "elic", "compressai-elic"}
@@ -22,9 +25,9 @@ RATIOS = {
 
 
 def _bench(argv, monkeypatch):
-    # through the real CLI parser, whether or not taco.cli lists taco.bench yet
-    if "taco.bench" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "taco.bench"))
+    # through the real CLI parser, whether or not taco.cli lists taco.bench.cli yet
+    if "taco.bench.cli" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "taco.bench.cli"))
     return cli.main(["bench", *argv])
 
 

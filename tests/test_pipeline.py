@@ -11,11 +11,11 @@ from PIL import Image
 
 import taco
 from taco.bitstream import rans
-from taco.codec import compress_image, decompress_tensor, pad_to_multiple
+from taco.codec import coding_codec, compress_image, decompress_tensor, pad_to_multiple
 from taco.images import image_to_tensor
 from taco.models import create_model, fast_codec
 from taco.models.entropy import scale_indexes
-from taco.pipeline import coding_codec, compress_batch, encode_with_text_overlap
+from taco.pipeline import compress_batch, encode_with_text_overlap
 from taco.text import build_text_encoder
 from taco.text.base import TextEncoder
 

@@ -99,8 +99,8 @@ def coder_tables(em: EntropyModel) -> CoderTables:
     lengths = length.reshape(-1).int().tolist()
     rows = cdf.tolist()
     tables = CoderTables(
-        sources=sources,  # type: ignore[arg-type]
-        versions=versions,  # type: ignore[arg-type]
+        sources=sources,
+        versions=versions,
         cdfs=[row[:n] for row, n in zip(rows, lengths, strict=True)],
         lengths=lengths,
         offsets=offset.reshape(-1).int().tolist(),
@@ -112,7 +112,7 @@ def coder_tables(em: EntropyModel) -> CoderTables:
 # --------------------------------------------------------------------------- one rANS string
 
 
-def check_rans_string(string: bytes) -> None:
+def check_rans_string(string: bytes | memoryview) -> None:
     """Raise :class:`TacoFormatError` unless ``string`` can be a CompressAI rANS string."""
     n = len(string)
     if n < 8 or n % 4:

@@ -4,7 +4,8 @@
   -text) model chosen by name: a local folder or a Hugging Face id. Greedy decoding, batched.
 * :func:`caption_folder` (``taco caption FOLDER``) fills ``captions.jsonl`` for a folder of
   images, skipping the images it already lists, so an interrupted run resumes.
-* :func:`auto_caption`: captions for a list of image files (``taco compress --auto-caption``).
+* :func:`auto_caption`: captions for a list of image files, in Python (the command line captions
+  a folder with ``taco caption``; ``taco compress`` then reads its captions.jsonl).
 * :func:`text_similarity`: BLEU-4 and CIDEr-D (and SPICE where its Java models are present)
   between captions of the originals and of the reconstructions, with ``pycocoevalcap``.
 
@@ -93,7 +94,7 @@ class Captioner:
                     f"captioner {name!r} is not a local model folder or in the Hugging Face "
                     f"cache ({exc.__class__.__name__})"
                 ) from None
-            from taco.text._hf import hub_offline, hub_unreachable
+            from taco.text.hf import hub_offline, hub_unreachable
 
             why = "HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set" if hub_offline() else hub_unreachable()
             if why:
@@ -107,7 +108,7 @@ class Captioner:
     def _load(self, name: str, local_files_only: bool) -> tuple[Any, Any, Any]:
         from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
 
-        from taco.text._hf import quiet_transformers
+        from taco.text.hf import quiet_transformers
 
         with quiet_transformers():
             config = AutoConfig.from_pretrained(name, local_files_only=local_files_only)
@@ -247,7 +248,7 @@ def auto_caption(
     batch_size: int = 8,
     device: str = "cpu",
 ) -> list[str]:
-    """Captions for image files, in order (for ``taco compress --auto-caption``).
+    """Captions for image files, in order (a folder: ``taco caption``, :func:`caption_folder`).
 
     The captioner is loaded once per process and name. Raises :class:`CaptionerUnavailable`
     (fast) when it cannot be loaded.

@@ -29,9 +29,11 @@ from PIL import Image
 
 from taco.images import image_to_tensor, tensor_to_image
 
+from ..distributed import DistEnv
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics, write_json
-from .runner import Dist, Job, JobResult, read_rows, run_jobs
+from .results import TEXT_COLUMNS, check_resume, finish_run, result_header
+from .runner import Job, JobResult, read_rows, run_jobs
 
 __all__ = [
     "CLASSIC_CODECS",
@@ -273,7 +275,8 @@ def _classic_work(
             return JobResult(None)
         quality, target = quality_of(job)
         if quality is None:  # matched: search the quality for this image
-            quality, data, decoded = code_at_bpp(codec, pil, float(target))  # type: ignore[arg-type]
+            assert target is not None
+            quality, data, decoded = code_at_bpp(codec, pil, target)
         else:
             data, decoded = codec.code(pil, quality)
         x = sample.image.unsqueeze(0)  # (1, 3, H, W)
@@ -306,13 +309,11 @@ def _run_codec(
     label: str,
     sets: SetMetrics | None,
     captioner: Any,
-    dist: Dist | None,
+    dist: DistEnv | None,
     progress: bool,
     lpips_input: str,
 ) -> Path:
-    from .evaluate import TEXT_COLUMNS, _check_resume, _header, finish_run
-
-    dist = dist or Dist()
+    dist = dist or DistEnv()
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
     features_dir = out_dir / f"{stem}.features"
     run = {
@@ -323,10 +324,10 @@ def _run_codec(
         "lpips_input": lpips_input,
         **{k: v for k, v in header_extra.items() if k == "matched_to_fingerprint"},
     }
-    header = _header(kind, label, codec.name, dataset, run, "cpu", codec_settings=codec.describe(),
+    header = result_header(kind, label, codec.name, dataset, run, "cpu", codec_settings=codec.describe(),
                      csv=csv_path.name, **header_extra)
     if dist.is_main:
-        _check_resume(json_path, run)
+        check_resume(json_path, run)
         write_json(json_path, header)
     columns = CLASSIC_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
     work = _classic_work(codec, dataset, quality_of, sets, captioner, lpips_input)
@@ -346,7 +347,7 @@ def evaluate_codec(
     qualities: Sequence[int] | None = None,
     sets: SetMetrics | None = None,
     captioner: Any = None,
-    dist: Dist | None = None,
+    dist: DistEnv | None = None,
     progress: bool = True,
     lpips_input: str = "standard",
 ) -> Path:
@@ -369,7 +370,7 @@ def evaluate_matched(
     *,
     sets: SetMetrics | None = None,
     captioner: Any = None,
-    dist: Dist | None = None,
+    dist: DistEnv | None = None,
     progress: bool = True,
     lpips_input: str = "standard",
 ) -> Path:

@@ -1,4 +1,5 @@
-"""``taco evaluate``, ``taco plot`` and ``taco caption``: thin wrappers over the library.
+"""``taco evaluate``, ``taco plot``, ``taco caption`` and ``taco import-captions``: thin wrappers
+over the library.
 
 ``taco.cli`` adds these through ``register(subparsers)`` (module listed in ``COMMAND_MODULES``).
 """
@@ -9,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..commands import CLIError
 from .caption import DEFAULT_CAPTIONER
 from .measure import DEFAULT_CMMD_CLIP
 
@@ -16,8 +18,6 @@ __all__ = ["register"]
 
 
 def _cli_error(exc: BaseException) -> Exception:
-    from taco.cli import CLIError
-
     return CLIError(str(exc))
 
 
@@ -90,9 +90,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except (EvaluationError, DatasetError, ResultsFileError, CodecUnavailable, CaptionerUnavailable,
             FileNotFoundError) as exc:
         raise _cli_error(exc) from None
-    from .runner import Dist
+    from ..distributed import dist_env_from_environ
 
-    if Dist.from_env().is_main:
+    if dist_env_from_environ().is_main:
         _print_summary(written)
     return 0
 
@@ -142,6 +142,46 @@ def cmd_caption(args: argparse.Namespace) -> int:
     print(f"{report.path}: {report.written} image(s) captioned with {args.model}, "
           f"{report.already} already had captions")
     return 0
+
+
+def cmd_import_captions(args: argparse.Namespace) -> int:
+    from .import_captions import CaptionImportError, import_captions, write_captions_jsonl
+
+    out = Path(args.output)
+    if out.is_dir():
+        out = out / "captions.jsonl"
+    if out.exists() and not args.force:
+        raise CLIError(f"{out} exists; pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise CLIError(f"{out.parent}: no such folder")
+    try:
+        records = import_captions(args.file, args.images)
+    except CaptionImportError as exc:
+        raise CLIError(str(exc)) from None
+    captioner = args.captioner or Path(args.file).name
+    write_captions_jsonl(records, out, captioner)
+    n_captions = sum(len(r.captions) for r in records)
+    print(f"{out}: {len(records)} images, {n_captions} captions (captioner: {captioner})")
+    return 0
+
+
+def _register_import_captions(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import-captions", help="the authors' caption JSON (kodak_ofa.json, ...) -> captions.jsonl",
+        description="Convert a caption JSON file of effl-lab/TACO (materials/kodak_ofa.json, "
+        "clic_ofa.json: {NAME: CAPTION}; mscoco_val41k_img_cap_pair.json: {NAME: [CAPTION, ...]}) "
+        "into taco's captions.jsonl, for `taco evaluate kodak:DIR`, `clic:DIR` or `coco30k:ROOT "
+        "--coco30k-protocol official` (see docs/evaluation.md).")
+    p.add_argument("file", metavar="FILE.json", help="the authors' caption JSON file")
+    p.add_argument("-o", "--output", default="captions.jsonl",
+                   help="output file, or a folder to write captions.jsonl into (default: captions.jsonl)")
+    p.add_argument("--images", metavar="LIST.json",
+                   help="keep exactly the images of this JSON list of names (e.g. mscoco_30k_list.json)")
+    p.add_argument("--captioner", metavar="NAME",
+                   help="who wrote the captions, recorded in every line (e.g. OFA, human; "
+                   "default: the JSON file's name)")
+    p.add_argument("-f", "--force", action="store_true", help="overwrite the output file")
+    p.set_defaults(func=cmd_import_captions)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -234,3 +274,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--device", default="cpu")
     c.add_argument("-q", "--quiet", action="store_true")
     c.set_defaults(func=cmd_caption)
+
+    _register_import_captions(sub)

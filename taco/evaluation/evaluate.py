@@ -32,7 +32,6 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -41,20 +40,18 @@ import numpy as np
 import torch
 
 from ..checksums import sha256_file
+from ..distributed import DistEnv, dist_env_from_environ
 from ..metrics import check_lpips_input
 from .datasets import EvalDataset, open_dataset
 from .measure import (
     IMAGE_COLUMNS,
     IMAGE_METRICS,
     SetMetrics,
-    environment,
-    metric_notes,
-    original_features,
     pair_metrics,
-    summarize_run,
     write_json,
 )
-from .runner import Dist, Job, JobResult, ResultsFileError, read_rows, run_jobs
+from .results import TEXT_COLUMNS, check_resume, dataset_dir, finish_run, result_header
+from .runner import Job, JobResult, join_process_group, read_rows, run_jobs
 from .stats import derangement, paired_bootstrap
 
 __all__ = [
@@ -68,11 +65,8 @@ __all__ = [
     "run_evaluation",
 ]
 
-RESULT_FORMAT = "taco-eval"
-RESULT_VERSION = 1
 MODEL_COLUMNS = ("index", "image", "setting", "caption", "height", "width", "bytes", "bpp",
                  *IMAGE_COLUMNS, "sha256")
-TEXT_COLUMNS = ("gen_caption_original", "gen_caption_recon")
 
 
 class EvaluationError(ValueError):
@@ -174,33 +168,23 @@ class ModelInfo:
 def load_model(spec: str, device: str | torch.device = "cpu") -> tuple[Any, ModelInfo]:
     """``--model`` value -> (model in eval mode on ``device``, :class:`ModelInfo`).
 
-    A checkpoint file or a built-in trained name loads weights; a bare architecture name
-    (``taco-minilm``, ``elic-tiny``, ...) builds its seed-0 random model, marked untrained.
+    The model comes from :func:`taco.resolve.resolve_model`, as for every command: a checkpoint
+    file or a built-in trained name loads weights; a bare architecture name (``taco-minilm``,
+    ``elic-tiny``, ...) builds its seed-0 random model, marked untrained.
     """
-    from taco.models import MODEL_CONFIGS, PRETRAINED, create_model, load, model_fingerprint
+    from taco.models import model_fingerprint
+    from taco.resolve import resolve_model
 
-    path = Path(spec).expanduser()
-    checkpoint = sha = None
-    if spec in PRETRAINED:
-        model, trained = load(spec), True
-    elif path.is_file():
-        model, trained = load(path), True
-        checkpoint, sha = str(path), sha256_file(path)
-    elif spec in MODEL_CONFIGS:
-        model, trained = create_model(spec, seed=0), False
-    else:
-        raise EvaluationError(
-            f"model {spec!r} is neither a checkpoint file nor a built-in model "
-            f"(built-in: {', '.join(sorted(set(MODEL_CONFIGS) | set(PRETRAINED)))})"
-        )
-    model = model.to(device).eval()
+    resolved = resolve_model(spec, device=device)
+    model = resolved.model
+    checkpoint = resolved.checkpoint
     info = ModelInfo(
         spec=spec,
         model_id=str(getattr(model, "model_id", "custom")),
-        trained=trained,
+        trained=resolved.trained,
         fingerprint=model_fingerprint(model).hex(),
-        checkpoint=checkpoint,
-        checkpoint_sha256=sha,
+        checkpoint=str(checkpoint) if checkpoint else None,
+        checkpoint_sha256=sha256_file(checkpoint) if checkpoint else None,
         config=model.config.to_dict(),
         metadata=dict(getattr(model, "metadata", {}) or {}),
     )
@@ -208,61 +192,6 @@ def load_model(spec: str, device: str | torch.device = "cpu") -> tuple[Any, Mode
 
 
 # --------------------------------------------------------------------------- one model run
-
-
-def _check_resume(json_path: Path, run: dict[str, Any]) -> None:
-    """Refuse to append to results made with another model, dataset or configuration."""
-    if not json_path.is_file():
-        return
-    import json
-
-    try:
-        old = json.loads(json_path.read_text(encoding="utf-8")).get("run", {})
-    except (json.JSONDecodeError, AttributeError):
-        return
-    diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k))
-    if diff:
-        raise ResultsFileError(
-            f"{json_path} holds results of another configuration (differs in: {', '.join(diff)}); "
-            "delete its CSV/JSON or choose another --output"
-        )
-
-
-def dataset_dir(out: Path, dataset: EvalDataset, lpips_input: str = "standard") -> Path:
-    """``OUT/NAME`` (``OUT/NAME-cropN`` when cropped), shared by every run on the dataset.
-
-    Runs with ``lpips_input="official"`` go to ``OUT/NAME[-cropN]-lpips-official``: their LPIPS
-    values are in another convention, so they never share a folder (an RD figure, a BD-rate
-    table) with standard ones.
-    """
-    name = dataset.name + (f"-crop{dataset.crop}" if dataset.crop else "")
-    return out / (name + ("-lpips-official" if lpips_input == "official" else ""))
-
-
-def _header(
-    kind: str,
-    label: str,
-    codec: str,
-    dataset: EvalDataset,
-    run: dict[str, Any],
-    device: str,
-    **extra: Any,
-) -> dict[str, Any]:
-    return {
-        "format": RESULT_FORMAT,
-        "version": RESULT_VERSION,
-        "complete": False,
-        "kind": kind,
-        "label": label,
-        "codec": codec,
-        "dataset": dataset.describe(),
-        "lpips_input": run["lpips_input"],
-        **extra,
-        "run": run,
-        "metric_notes": metric_notes(run["lpips_input"]),
-        "environment": environment(device),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
 
 
 def evaluate_model(
@@ -275,7 +204,7 @@ def evaluate_model(
     sets: SetMetrics | None = None,
     captioner: Any = None,
     seed: int = 0,
-    dist: Dist | None = None,
+    dist: DistEnv | None = None,
     progress: bool = True,
     label: str | None = None,
     lpips_input: str = "standard",
@@ -288,7 +217,7 @@ def evaluate_model(
     """
     from taco.codec import compress_image, decompress_tensor, encode_text
 
-    dist = dist or Dist()
+    dist = dist or DistEnv()
     mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
     uses_text = bool(getattr(model, "uses_text", False))
     if uses_text and mode.kind in ("true", "best-lpips") and not dataset.captioned:
@@ -320,7 +249,7 @@ def evaluate_model(
     label = label or info.label
     if mode.kind != "true":  # its own point in a figure, never joined to the model's RD curve
         label = f"{label} [caption {mode}]"
-    header = _header(
+    header = result_header(
         "learned", label, info.model_id, dataset, run, str(device),
         model={**asdict(info), "weights": info.weights, "tag": info.tag},
         caption_mode=str(mode) if uses_text else "n/a (model takes no text)",
@@ -328,7 +257,7 @@ def evaluate_model(
         csv=csv_path.name,
     )
     if dist.is_main:
-        _check_resume(json_path, run)
+        check_resume(json_path, run)
         write_json(json_path, header)
     if uses_text:
         encode_text(model, [""])  # load the text encoder before timing starts
@@ -379,44 +308,6 @@ def evaluate_model(
         return json_path
     return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
                       features_dir, progress)
-
-
-def finish_run(
-    json_path: Path,
-    header: dict[str, Any],
-    csv_path: Path,
-    jobs: Sequence[Job],
-    report: Any,
-    dataset: EvalDataset,
-    out_dir: Path,
-    sets: SetMetrics | None,
-    captioner: Any,
-    features_dir: Path,
-    progress: bool,
-) -> Path:
-    """Summarise a finished run (rank 0): points, set metrics, timings; mark the JSON complete."""
-    originals = {}
-    if sets is not None and sets.feature_names:
-        originals = original_features(sets, dataset, out_dir / "originals.features", progress=progress)
-    points = summarize_run(csv_path, jobs, sets=sets, originals=originals,
-                           features_dir=features_dir, text=captioner is not None)
-    samples = points[0].get("fid_samples") if points else None
-    coded = sum(p["images"] for p in points)
-    header.update(
-        complete=coded == len(jobs),
-        jobs_missing=len(jobs) - coded,
-        points=points,
-        set_metrics=(sets.describe(samples) if sets is not None else {}),
-        text_similarity=(
-            {"captioner": captioner.name, "metrics": "BLEU-4, CIDEr-D (pycocoevalcap), captions of "
-             "original vs reconstruction"} if captioner is not None else {"computed": False}
-        ),
-        timing={"images_timed": report.coded, **report.timing_summary(),
-                "note": "wall clock of the images coded in the latest session only"},
-        skipped_images=report.skipped,
-        features=features_dir.name if features_dir.is_dir() else None,
-    )
-    return write_json(json_path, header)
 
 
 # --------------------------------------------------------------------------- caption modes
@@ -539,13 +430,11 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures)."""
     from .classic import CodecUnavailable, evaluate_codec, evaluate_matched, get_codec
 
-    dist = Dist.from_env()
-    dist.init()
+    dist = dist_env_from_environ()
+    join_process_group(dist)
     device = cfg.device
-    if device.startswith("cuda") and dist.world > 1:
-        import os
-
-        device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}"
+    if device.startswith("cuda") and dist.distributed:
+        device = f"cuda:{dist.local_rank}"
     if not cfg.models and not cfg.classic:
         raise EvaluationError("nothing to evaluate: give --model and/or --classic")
     try:

@@ -16,11 +16,11 @@ three JSON layouts (read from their repository and their loaders; the files are 
 Each image becomes one line ``{"image": NAME, "captions": [...], "captioner": SOURCE}`` (the
 format of :class:`taco.data.CaptionedFolder` and ``taco caption``), sorted by name as the
 authors' loaders sort them. Blank captions are dropped; an image left without any is an error.
+The command line is in :mod:`taco.evaluation.cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -35,7 +35,6 @@ __all__ = [
     "import_captions",
     "read_caption_json",
     "read_image_list",
-    "register",
     "write_captions_jsonl",
 ]
 
@@ -144,47 +143,3 @@ def write_captions_jsonl(
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
     return path
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def cmd_import_captions(args: argparse.Namespace) -> int:
-    from taco.cli import CLIError
-
-    out = Path(args.output)
-    if out.is_dir():
-        out = out / "captions.jsonl"
-    if out.exists() and not args.force:
-        raise CLIError(f"{out} exists; pass --force to overwrite it")
-    if not out.parent.is_dir():
-        raise CLIError(f"{out.parent}: no such folder")
-    try:
-        records = import_captions(args.file, args.images)
-    except CaptionImportError as exc:
-        raise CLIError(str(exc)) from None
-    captioner = args.captioner or Path(args.file).name
-    write_captions_jsonl(records, out, captioner)
-    n_captions = sum(len(r.captions) for r in records)
-    print(f"{out}: {len(records)} images, {n_captions} captions (captioner: {captioner})")
-    return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``import-captions`` to the ``taco`` command line."""
-    p = sub.add_parser(
-        "import-captions", help="the authors' caption JSON (kodak_ofa.json, ...) -> captions.jsonl",
-        description="Convert a caption JSON file of effl-lab/TACO (materials/kodak_ofa.json, "
-        "clic_ofa.json: {NAME: CAPTION}; mscoco_val41k_img_cap_pair.json: {NAME: [CAPTION, ...]}) "
-        "into taco's captions.jsonl, for `taco evaluate kodak:DIR`, `clic:DIR` or `coco30k:ROOT "
-        "--coco30k-protocol official` (see docs/evaluation.md).")
-    p.add_argument("file", metavar="FILE.json", help="the authors' caption JSON file")
-    p.add_argument("-o", "--output", default="captions.jsonl",
-                   help="output file, or a folder to write captions.jsonl into (default: captions.jsonl)")
-    p.add_argument("--images", metavar="LIST.json",
-                   help="keep exactly the images of this JSON list of names (e.g. mscoco_30k_list.json)")
-    p.add_argument("--captioner", metavar="NAME",
-                   help="who wrote the captions, recorded in every line (e.g. OFA, human; "
-                   "default: the JSON file's name)")
-    p.add_argument("-f", "--force", action="store_true", help="overwrite the output file")
-    p.set_defaults(func=cmd_import_captions)

@@ -113,7 +113,7 @@ def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> 
     """CLIP vision tower with projection from a local folder or the HF cache (download if allowed)."""
     from transformers import CLIPVisionModelWithProjection
 
-    from taco.text._hf import hub_offline, hub_unreachable, quiet_transformers
+    from taco.text.hf import hub_offline, hub_unreachable, quiet_transformers
 
     local = Path(name).expanduser().is_dir()
     try:

@@ -18,13 +18,15 @@ import io
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Dist", "FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
+from ..distributed import DistEnv
+
+__all__ = ["FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
 
 
 class ResultsFileError(RuntimeError):
@@ -67,36 +69,22 @@ class RunReport:
         return {f"{k}_mean": float(np.mean(v)) for k, v in self.timings.items() if v}
 
 
-@dataclass(frozen=True)
-class Dist:
-    """Rank and world size of this process (1 process unless launched by ``torchrun``)."""
+def join_process_group(env: DistEnv) -> None:
+    """Join the process group (gloo: it only carries barriers) with a long timeout."""
+    if not env.distributed:
+        return
+    import torch.distributed as td
 
-    rank: int = 0
-    world: int = 1
+    if not td.is_initialized():
+        # ranks wait for each other at the end of each run: allow a long imbalance
+        td.init_process_group("gloo", timeout=datetime.timedelta(hours=12))
 
-    @classmethod
-    def from_env(cls) -> Dist:
-        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)))
 
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    def init(self) -> None:
-        """Join the process group (gloo: it only carries barriers) with a long timeout."""
-        if self.world == 1:
-            return
+def barrier(env: DistEnv) -> None:
+    if env.distributed:
         import torch.distributed as td
 
-        if not td.is_initialized():
-            # ranks wait for each other at the end of each run: allow a long imbalance
-            td.init_process_group("gloo", timeout=datetime.timedelta(hours=12))
-
-    def barrier(self) -> None:
-        if self.world > 1:
-            import torch.distributed as td
-
-            td.barrier()
+        td.barrier()
 
 
 # --------------------------------------------------------------------------- CSV
@@ -119,7 +107,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return [r for r in reader if None not in r.values() and None not in r]
 
 
-def _header(path: Path) -> list[str] | None:
+def _csv_columns(path: Path) -> list[str] | None:
     if not path.is_file() or path.stat().st_size == 0:
         return None
     with path.open(newline="", encoding="utf-8") as f:
@@ -135,7 +123,7 @@ def _format(value: object) -> str:
 class _CSVWriter:
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self.path, self.columns = path, list(columns)
-        header = _header(path)
+        header = _csv_columns(path)
         if header is not None and header != self.columns:
             raise ResultsFileError(
                 f"{path} has columns {header}, this run writes {self.columns}: "
@@ -147,7 +135,7 @@ class _CSVWriter:
         else:
             _repair_tail(path)
 
-    def _write(self, rows: Iterable[dict[str, object]], header: bool = False, mode: str = "a") -> None:
+    def _write(self, rows: Iterable[Mapping[str, object]], header: bool = False, mode: str = "a") -> None:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         if header:
@@ -159,7 +147,7 @@ class _CSVWriter:
             f.flush()
             os.fsync(f.fileno())
 
-    def append(self, rows: list[dict[str, object]]) -> None:
+    def append(self, rows: Sequence[Mapping[str, object]]) -> None:
         if rows:
             self._write(rows)
 
@@ -200,7 +188,7 @@ class FeatureStore:
             out[f"{n}.count"] = np.array([len(r) for r in rows], np.int64)
         stamp = f"{self.tag}-{os.getpid()}-{time.time_ns()}"
         tmp = self.folder / f".{stamp}.tmp.npz"
-        np.savez(tmp, **out)  # type: ignore[arg-type]
+        np.savez(tmp, **out)
         os.replace(tmp, self.folder / f"{stamp}.npz")
         self._buffer.clear()
 
@@ -245,7 +233,7 @@ def _merge(csv_path: Path, columns: Sequence[str], jobs: Sequence[Job]) -> None:
     tmp = csv_path.with_name(f".{csv_path.name}.tmp")
     tmp.unlink(missing_ok=True)
     writer = _CSVWriter(tmp, columns)
-    writer.append([r for _, r in ordered])  # type: ignore[misc]
+    writer.append([r for _, r in ordered])
     os.replace(tmp, csv_path)
     for s in shards:
         s.unlink()
@@ -266,7 +254,7 @@ def run_jobs(
     columns: Sequence[str],
     *,
     features_dir: Path | None = None,
-    dist: Dist | None = None,
+    dist: DistEnv | None = None,
     progress: bool = True,
     desc: str = "",
     flush_every: int = 16,
@@ -277,14 +265,14 @@ def run_jobs(
     (``image`` and ``setting`` identify the job). Rows and features are flushed every
     ``flush_every`` jobs, features first, so a row on disk always has its features.
     """
-    dist = dist or Dist()
+    dist = dist or DistEnv()
     done = done_keys(csv_path)
-    dist.barrier()  # every rank has read the same done set before anyone writes
+    barrier(dist)  # every rank has read the same done set before anyone writes
     todo = [j for j in jobs if j.key not in done]
-    mine = todo[dist.rank :: dist.world]
+    mine = todo[dist.rank :: dist.world_size]
     report = RunReport(total=len(jobs), already_done=len(jobs) - len(todo))
 
-    out = csv_path if dist.world == 1 else csv_path.with_name(f"{csv_path.stem}.rank{dist.rank}.csv")
+    out = csv_path if dist.world_size == 1 else csv_path.with_name(f"{csv_path.stem}.rank{dist.rank}.csv")
     writer = _CSVWriter(out, columns)
     store = FeatureStore(features_dir, f"r{dist.rank}") if features_dir else None
     pending: list[dict[str, object]] = []
@@ -300,7 +288,7 @@ def run_jobs(
         from tqdm import tqdm
 
         iterator = tqdm(mine, desc=desc, unit="img", file=sys.stderr, dynamic_ncols=True,
-                        position=dist.rank if dist.world > 1 else None)
+                        position=dist.rank if dist.world_size > 1 else None)
     for job in iterator:
         result = work(job)
         if result.row is None:
@@ -315,8 +303,8 @@ def run_jobs(
         if len(pending) >= flush_every:
             flush()
     flush()
-    dist.barrier()
-    if dist.is_main and dist.world > 1:
+    barrier(dist)
+    if dist.is_main and dist.world_size > 1:
         _merge(csv_path, columns, jobs)
-    dist.barrier()
+    barrier(dist)
     return report

@@ -25,13 +25,13 @@ from torch import Tensor
 Residual = Literal["paper", "identity"]
 
 
-def _to_tokens(x: Tensor) -> Tensor:
-    # (B, C, H, W) -> (B, HW, C): every spatial position is one image token (paper Eq. 4)
+def to_tokens(x: Tensor) -> Tensor:
+    """(B, C, H, W) -> (B, HW, C): every spatial position is one image token (paper Eq. 4)."""
     return x.flatten(2).transpose(1, 2)
 
 
-def _to_map(v: Tensor, h: int, w: int) -> Tensor:
-    # (B, HW, C) -> (B, C, H, W)
+def to_map(v: Tensor, h: int, w: int) -> Tensor:
+    """(B, HW, C) -> (B, C, H, W): :func:`to_tokens` undone."""
     return v.transpose(1, 2).reshape(v.shape[0], v.shape[2], h, w)
 
 
@@ -63,13 +63,13 @@ class TextInjector(nn.Module):
 
     def forward(self, image: Tensor, text: Tensor, mask: Tensor | None = None) -> Tensor:
         b, c, h, w = image.shape
-        v = _to_tokens(image)  # (B, HW, N)
+        v = to_tokens(image)  # (B, HW, N)
         e = self.text_norm(self.text_proj(text))  # (B, m, N)
         q = self.image_norm(v)
-        pad = _key_padding(mask) if self.use_mask else None
+        pad = key_padding(mask) if self.use_mask else None
         attended, _ = self.attn(q, e, e, key_padding_mask=pad, need_weights=False)
         base = q if self.residual == "paper" else v
-        return _to_map(base + self.gamma * attended, h, w)
+        return to_map(base + self.gamma * attended, h, w)
 
 
 class TextExtractor(nn.Module):
@@ -87,13 +87,13 @@ class TextExtractor(nn.Module):
         self.attn = nn.MultiheadAttention(text_dim, heads, batch_first=True)
 
     def forward(self, image: Tensor, text: Tensor) -> Tensor:
-        v = self.image_norm(self.image_proj(_to_tokens(image)))  # (B, HW, d)
+        v = self.image_norm(self.image_proj(to_tokens(image)))  # (B, HW, d)
         q = self.text_norm(text)  # (B, m, d)
         attended, _ = self.attn(q, v, v, need_weights=False)
         return q + attended
 
 
-def _key_padding(mask: Tensor | None) -> Tensor | None:
+def key_padding(mask: Tensor | None) -> Tensor | None:
     """MHA wants True where a key is *ignored*. A caption with no real token keeps all keys."""
     if mask is None:
         return None

@@ -45,7 +45,7 @@ from compressai.models.utils import conv, deconv
 from compressai.ops import quantize_ste
 from torch import Tensor
 
-from ..bitstream.rans import StreamDecoder, StreamEncoder
+from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
 from .gains import GainVectors, QualityGains
 
 __all__ = [
@@ -362,7 +362,9 @@ class ReferenceLatentCodec(nn.Module):
         return {"strings": [out["stream"].flush()], "shape": shape, "y_hat": out["y_hat"]}
 
     @torch.no_grad()
-    def decompress(self, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]) -> dict[str, Tensor]:
+    def decompress(
+        self, strings: Sequence[Sequence[bytes | UnchunkedStream]], shape: dict[str, Any]
+    ) -> dict[str, Tensor]:
         """Inverse of :meth:`compress`: the exact y_hat (B, M, h, w), float32. A variable-rate
         codec reads the quality from ``shape["quality"]``.
 

@@ -59,7 +59,7 @@ from compressai.latent_codecs import (
 )
 from torch import Tensor
 
-from ..bitstream.rans import StreamDecoder, StreamEncoder
+from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
 from .entropy import (
     ReferenceLatentCodec,
     compress_hyper_latent,
@@ -257,7 +257,7 @@ def compress_latent(codec: LatentCodec, y: Tensor, quality: int | None = None) -
 
 @torch.no_grad()
 def decompress_latent(
-    codec: LatentCodec, strings: Sequence[Sequence[bytes]], shape: dict[str, Any]
+    codec: LatentCodec, strings: Sequence[Sequence[bytes | UnchunkedStream]], shape: dict[str, Any]
 ) -> dict[str, Tensor]:
     """Inverse of :func:`compress_latent`: the exact y_hat (B, M, h, w) (a variable-rate codec
     reads the quality from ``shape["quality"]``).

@@ -11,16 +11,17 @@ import dataclasses
 import hashlib
 import json
 import os
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .. import __version__
 from ..atomic import save_safetensors_atomic
 from ..checksums import sha256_file
 from ..shards import ShardedFileError, find, load_sharded, read_metadata, save_sharded
+from ..version import __version__
 from .elic import ELIC, LAYOUTS
 from .gains import QUALITY_LAMBDAS, check_qualities
 from .taco import TACO
@@ -241,9 +242,9 @@ def build_model(config: ModelConfig) -> ELIC:
             text_injection=config.text_injection,  # type: ignore[arg-type]
             injector_at=config.injector_at,  # type: ignore[arg-type]
         )
-    model.config = config  # type: ignore[assignment]
-    model.model_id = "custom"  # type: ignore[assignment]
-    model.metadata = {}  # type: ignore[assignment]
+    model.config = config
+    model.model_id = "custom"
+    model.metadata = {}
     return model
 
 
@@ -262,7 +263,7 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
             model = build_model(cfg)
     else:
         model = build_model(cfg)
-    model.model_id = name if not overrides else f"{name}+custom"  # type: ignore[assignment]
+    model.model_id = name if not overrides else f"{name}+custom"
     model.eval()
     model.update(force=True)
     return model
@@ -314,7 +315,7 @@ def save_checkpoint(
         "version": CHECKPOINT_VERSION,
         "taco_version": __version__,
         "model_id": model_id or getattr(model, "model_id", "custom"),
-        "config": model.config.to_dict(),  # type: ignore[operator]
+        "config": model.config.to_dict(),
         "entropy_tables_updated": True,
         "metadata": {**getattr(model, "metadata", {}), **(metadata or {})},
     }
@@ -345,7 +346,7 @@ def _tables_digest(state: dict[str, torch.Tensor], keys: list[str]) -> str:
 
 
 def _rebuild_gaussian_tables(
-    model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str, path: os.PathLike[str]
+    model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str, path: str | os.PathLike[str]
 ) -> None:
     """Fill the Gaussian-conditional tables left out by ``compact_tables`` into ``state``."""
     from compressai.entropy_models import GaussianConditional
@@ -432,8 +433,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: tensor shapes do not match the architecture: {exc}") from None
-    model.model_id = header.get("model_id", "custom")  # type: ignore[assignment]
-    model.metadata = header.get("metadata", {})  # type: ignore[assignment]
+    model.model_id = header.get("model_id", "custom")
+    model.metadata = header.get("metadata", {})
     model.to(map_location).eval()
     return model
 
@@ -458,7 +459,7 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
                 "the installed file is corrupt"
             )
         model = load_checkpoint(file, map_location)
-        model.model_id = key  # type: ignore[assignment]
+        model.model_id = key
         return model
     path = Path(key)
     if is_checkpoint(path):
@@ -474,26 +475,46 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
     )
 
 
+#: model -> (config digest, (name, tensor, _version, data_ptr) per state entry, fingerprint); kept
+#: beside the model, not on it, so that the weak references never travel with a pickled model.
+_FINGERPRINTS: weakref.WeakKeyDictionary[Any, tuple[str, list[Any], bytes]] = weakref.WeakKeyDictionary()
+
+
 def model_fingerprint(model: ELIC) -> bytes:
     """8 bytes of SHA-256 over the model's config and every weight and table.
 
-    Written into each ``.taco`` file so a file is never decoded by a different model. Cached on the
-    model; call :func:`invalidate_fingerprint` after changing weights in place.
+    Written into each ``.taco`` file so a file is never decoded by a different model. Cached per
+    model and recomputed when a weight or table changes: when a tensor of its state is replaced
+    (``update(force=True)``, ``p.data = ...``) or written in place (an optimizer step,
+    ``load_state_dict``, ``p.mul_()`` under ``no_grad``: torch counts those in ``_version``). Writes
+    through ``p.data`` are not counted: call :func:`invalidate_fingerprint` after those.
     """
-    cached = getattr(model, "_taco_fingerprint", None)
-    if cached is not None:
-        return cached
-    h = hashlib.sha256(model.config.digest().encode())  # type: ignore[operator]
-    for name, t in sorted(model.state_dict().items()):
+    digest = model.config.digest()
+    state = model.state_dict(keep_vars=True)
+    cached = _FINGERPRINTS.get(model)
+    if cached is not None and cached[0] == digest and _same_tensors(cached[1], state):
+        return cached[2]
+    h = hashlib.sha256(digest.encode())
+    for name, t in sorted(state.items()):
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().numpy().tobytes())
     fp = h.digest()[:8]
-    model._taco_fingerprint = fp  # type: ignore[assignment]
+    marks = [(name, weakref.ref(t), t._version, t.data_ptr()) for name, t in state.items()]
+    _FINGERPRINTS[model] = (digest, marks, fp)
     return fp
 
 
+def _same_tensors(marks: list[tuple[str, Any, int, int]], state: dict[str, torch.Tensor]) -> bool:
+    """Whether ``state`` holds the very tensors of ``marks``, unwritten since."""
+    return len(marks) == len(state) and all(
+        name in state and ref() is state[name] and version == state[name]._version
+        and ptr == state[name].data_ptr()
+        for name, ref, version, ptr in marks
+    )
+
+
 def invalidate_fingerprint(model: ELIC) -> None:
-    model.__dict__.pop("_taco_fingerprint", None)
+    _FINGERPRINTS.pop(model, None)
 
 
 # --------------------------------------------------------------------------- sharded checkpoints

@@ -6,7 +6,8 @@ Only g_a changes. g_s, h_a, h_s and the entropy model are ELIC's (in either layo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any, Literal
 
 import torch.nn as nn
@@ -18,6 +19,8 @@ from .elic import ELIC, AnalysisTransform
 from .tgic import InjectorAt, TGICInjection
 
 TextInjection = Literal["adapter", "tgic"]
+#: Text still being encoded: called by g_a when CA1 first needs it -> (tokens, mask).
+PendingText = Callable[[], tuple[Tensor, Tensor | None]]
 
 
 class PartialTextAdapter(nn.Module):
@@ -79,9 +82,15 @@ class TextGuidedAnalysis(nn.Module):
         else:
             self.adapter = PartialTextAdapter(N, text_dim, injector_at, **adapter)
 
-    def forward(self, x: Tensor, text: Tensor, mask: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, text: Tensor | PendingText, mask: Tensor | None = None
+    ) -> Tensor:
+        """``text``: tokens (B, m, d), or a callable giving (tokens, mask) that is called only
+        here, once stages 1-2 have run: the caption can be encoded meanwhile (:meth:`TACO.analysis`)."""
         g, a = self.base, self.adapter
         v = g.stage2(g.stage1(x))  # (B, N, H/4, W/4)
+        if callable(text):
+            text, mask = text()
         if a.ca1 is not None:
             v = a.ca1(v, text, mask)
         v = g.stage4(g.stage3(v))  # (B, N, H/8, W/8)
@@ -121,16 +130,27 @@ class TACO(ELIC):
             use_mask=use_mask, learn_gamma=learn_gamma, gamma_init=gamma_init,
         )
 
-    def analysis(self, x: Tensor, text: TextTokens | None = None) -> Tensor:
+    def analysis(self, x: Tensor, text: TextTokens | Future[TextTokens] | None = None) -> Tensor:
+        """g_a: x (B, 3, H, W) + text -> y (B, M, H/16, W/16).
+
+        ``text`` may still be on its way (a :class:`~concurrent.futures.Future`, e.g. the caption
+        encoded on another thread): g_a runs its first two stages, then waits for it at CA1.
+        """
         if text is None:
             raise TypeError("TACO's encoder needs text tokens (a caption); use '' for none")
+        if isinstance(text, Future):
+            pending = text
+            return self.g_a(x, lambda: self._text_inputs(pending.result(), x))
+        return self.g_a(x, *self._text_inputs(text, x))
+
+    def _text_inputs(self, text: TextTokens, like: Tensor) -> tuple[Tensor, Tensor]:
+        """Check the tokens' width; move them to ``like``'s device and dtype."""
         if text.tokens.shape[-1] != self.text_dim:
             raise ValueError(
                 f"text tokens have width {text.tokens.shape[-1]}, this model's adapter expects "
                 f"{self.text_dim}: the text encoder does not match the checkpoint"
             )
-        tokens = text.tokens.to(device=x.device, dtype=x.dtype)
-        return self.g_a(x, tokens, text.mask.to(x.device))
+        return text.tokens.to(device=like.device, dtype=like.dtype), text.mask.to(like.device)
 
     def forward(  # type: ignore[override]
         self, x: Tensor, text: TextTokens, quality: int | None = None

@@ -52,7 +52,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from .adapter import _key_padding, _to_map, _to_tokens
+from .adapter import key_padding, to_map, to_tokens
 
 InjectorAt = Literal["both", "h4", "h8"]
 
@@ -76,13 +76,13 @@ class TGICAttention(nn.Module):
 
     def forward(self, image: Tensor, text: Tensor, mask: Tensor | None = None) -> Tensor:
         _, _, h, w = image.shape
-        q = _to_tokens(image)  # (B, HW, N)
+        q = to_tokens(image)  # (B, HW, N)
         e = self.word_proj(text)  # (B, m, N)
         scores = q @ e.transpose(1, 2) * self.scale  # (B, HW, m)
-        pad = _key_padding(mask) if self.use_mask else None
+        pad = key_padding(mask) if self.use_mask else None
         if pad is not None:
             scores = scores.masked_fill(pad[:, None, :], float("-inf"))
-        context = _to_map(scores.softmax(dim=-1) @ e, h, w)  # (B, N, H, W)
+        context = to_map(scores.softmax(dim=-1) @ e, h, w)  # (B, N, H, W)
         return image + self.fuse(torch.cat([image, context], dim=1))
 
 

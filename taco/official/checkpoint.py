@@ -270,8 +270,8 @@ def import_checkpoint(
     assert not result.unexpected_keys  # checked by convert_state_dict
     model.eval()
     model.update(force=True)
-    model.model_id = "custom"  # type: ignore[assignment]
-    model.metadata = {  # type: ignore[assignment]
+    model.model_id = "custom"
+    model.metadata = {
         "imported_from": "effl-lab/TACO checkpoint (taco import-checkpoint)",
         "source_file": Path(path).name,
         **{f"source_{k}": v for k, v in info.items() if k == "epoch" or k.startswith("best_")

@@ -24,7 +24,7 @@ def cmd_import_checkpoint(args: argparse.Namespace) -> int:
 
     model = import_checkpoint(args.checkpoint, args.text_encoder)
     path = save_checkpoint(model, args.output)
-    cfg = model.config  # type: ignore[attr-defined]
+    cfg = model.config
     n = sum(p.numel() for p in model.parameters())
     text = f", text encoder {cfg.text_encoder['name']}" if cfg.text_encoder else ""
     print(f"{path}: {cfg.architecture.upper()} N={cfg.N} M={cfg.M} groups {cfg.groups}{text}, "

@@ -14,6 +14,7 @@ import functools
 import inspect
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "get_text_encoder",
     "normalize_caption",
     "text_encoder_dim",
+    "text_encoder_from_spec",
 ]
 
 #: Token width d of each encoder with its default weights: the text adapter's input width.
@@ -90,6 +92,16 @@ def get_text_encoder(name: str, **options: Any) -> TextEncoder:
         )
     )
     return _cached(name, key)
+
+
+def text_encoder_from_spec(spec: Mapping[str, Any], *, shared: bool = True) -> TextEncoder:
+    """A model config's ``text_encoder`` entry (``{"name": ..., **options}``) -> its encoder.
+
+    ``shared``: the process-wide instance (:func:`get_text_encoder`); else a new one with its own
+    caption cache (:func:`build_text_encoder`).
+    """
+    options = {k: v for k, v in spec.items() if k != "name"}
+    return (get_text_encoder if shared else build_text_encoder)(spec["name"], **options)
 
 
 def clear_text_encoder_cache() -> None:

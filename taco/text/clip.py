@@ -27,7 +27,8 @@ from typing import Any
 
 import torch
 
-from ._hf import (
+from .base import TextEncoderUnavailable
+from .hf import (
     HFTextEncoder,
     check_vocab,
     hub_offline,
@@ -35,7 +36,6 @@ from ._hf import (
     load_pretrained_model,
     quiet_transformers,
 )
-from .base import TextEncoderUnavailable
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 CLIP_PATH_ENV = "TACO_CLIP_PATH"
@@ -151,7 +151,7 @@ def _load_clip(source: str) -> tuple[Any, torch.nn.Module]:
 def _from_pretrained(source: str, local_files_only: bool) -> tuple[Any, torch.nn.Module]:
     from transformers import CLIPTextModel
 
-    tokenizer = _clip_tokenizer_class().from_pretrained(source, local_files_only=local_files_only)
+    tokenizer = clip_tokenizer_class().from_pretrained(source, local_files_only=local_files_only)
     check_vocab(tokenizer, repr(source))  # before fetching weights for nothing
     return tokenizer, load_pretrained_model(CLIPTextModel, source, local_files_only)
 
@@ -184,12 +184,13 @@ def clip_bpe_tokenizer() -> Any:
     """
     folder = _write_clip_bpe(_find_bpe_file())
     with quiet_transformers():
-        tokenizer = _clip_tokenizer_class().from_pretrained(folder, local_files_only=True)
+        tokenizer = clip_tokenizer_class().from_pretrained(folder, local_files_only=True)
     check_vocab(tokenizer, str(folder))
     return tokenizer
 
 
-def _clip_tokenizer_class() -> Any:
+def clip_tokenizer_class() -> Any:
+    """transformers' CLIP tokenizer class (also what :mod:`taco.losses` loads CLIP's with)."""
     import transformers
 
     # transformers 5 has one (Rust-backed) CLIPTokenizer; 4.x names that one CLIPTokenizerFast.

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from ._hf import HFTextEncoder, load_pretrained_model, quiet_transformers
 from .base import TextEncoderUnavailable
+from .hf import HFTextEncoder, load_pretrained_model, quiet_transformers
 
 MINILM_DIM = 384
 DEFAULT_MAX_TOKENS = 38

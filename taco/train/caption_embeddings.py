@@ -142,15 +142,14 @@ class TableTextEncoder(TextEncoder):
 def embed_captions(cfg: TrainConfig, path: str | os.PathLike[str], device: str = "cpu") -> CaptionTable:
     """Encode every caption of ``cfg``'s training and validation data with its model's text
     encoder and write them to ``path`` (what ``taco train --embed-captions`` does)."""
-    from ..text import get_text_encoder
+    from ..text import text_encoder_from_spec
     from .datasets import build_train_dataset, build_val_dataset, captions_of
     from .model_setup import text_encoder_spec
 
     spec = text_encoder_spec(cfg)
     if spec is None:
         raise ConfigError(f"model {cfg.resolved_model()!r} takes no text: nothing to embed")
-    options = {k: v for k, v in spec.items() if k != "name"}
-    encoder = get_text_encoder(spec["name"], **options).to(device)
+    encoder = text_encoder_from_spec(spec).to(device)
     captions = captions_of(build_train_dataset(cfg)) + captions_of(build_val_dataset(cfg))
     table = CaptionTable.encode(captions, encoder, spec, device)
     table.save(path)
@@ -167,11 +166,11 @@ def text_inputs(
     model's encoder. ``data_on_device``: the encoder, and a table it fills once. Otherwise the
     encoder alone (with its per-caption cache). A model without text: (None, None).
     """
-    from ..text import get_text_encoder
+    from ..text import text_encoder_from_spec
 
     if not model.uses_text:
         return None, None
-    spec = dict(model.config.text_encoder)  # type: ignore[attr-defined]
+    spec = dict(model.config.text_encoder)
     if cfg.text_embeddings:
         try:
             table = CaptionTable.load(cfg.text_embeddings, device)
@@ -190,8 +189,7 @@ def text_inputs(
                 "again with taco train CONFIG --embed-captions FILE"
             )
         return TableTextEncoder(table), table
-    options = {k: v for k, v in spec.items() if k != "name"}
-    encoder = get_text_encoder(spec["name"], **options).to(device)
+    encoder = text_encoder_from_spec(spec).to(device)
     if not cfg.data_on_device:
         return encoder, None
     return encoder, CaptionTable.encode(captions, encoder, spec, device)

@@ -152,7 +152,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: user errors become one line and exit status 2."""
-    from ..cli import CLIError
+    from ..commands import CLIError
 
     try:
         return run(args)

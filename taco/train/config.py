@@ -338,7 +338,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
             try:
                 import tomllib
             except ModuleNotFoundError:  # Python 3.10
-                import tomli as tomllib  # type: ignore[no-redef]
+                import tomli as tomllib
             data = tomllib.loads(text)
         elif path.suffix in (".yaml", ".yml", ".json"):
             data = yaml.safe_load(text) or {}

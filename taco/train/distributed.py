@@ -1,5 +1,6 @@
 """Distributed plumbing for ``torchrun``: process group from the environment, a resumable sampler.
 
+The job's shape is :class:`taco.distributed.DistEnv` (shared with evaluation).
 No process spawning here: ``torchrun`` (or ``python -m torch.distributed.run``) starts the
 processes and sets ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE``; a plain ``python -m taco.train``
 is a world of one. Backend: NCCL on CUDA, gloo on CPU.
@@ -7,40 +8,15 @@ is a world of one. Backend: NCCL on CUDA, gloo on CPU.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 from torch import Tensor
 from torch.utils.data import Dataset, DistributedSampler
 
-
-@dataclass(frozen=True)
-class DistEnv:
-    """This process's place in the job (rank 0 of 1 without torchrun)."""
-
-    rank: int = 0
-    local_rank: int = 0
-    world_size: int = 1
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def distributed(self) -> bool:
-        return self.world_size > 1
-
-
-def dist_env_from_environ() -> DistEnv:
-    """Read torchrun's variables (absent: a single process)."""
-    return DistEnv(
-        rank=int(os.environ.get("RANK", 0)),
-        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
-        world_size=int(os.environ.get("WORLD_SIZE", 1)),
-    )
+from ..distributed import DistEnv
+from ..distributed import dist_env_from_environ as dist_env_from_environ  # re-exported
 
 
 def resolve_device(preference: str, env: DistEnv) -> torch.device:

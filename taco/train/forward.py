@@ -45,7 +45,7 @@ def keep_float32(module: nn.Module) -> None:
     Set on the instance as a bound method, so ``copy.deepcopy`` (the float64 coding copy of the
     latent codec) binds it to the copy; state dicts are unchanged.
     """
-    module.forward = types.MethodType(_float32_forward, module)  # type: ignore[method-assign]
+    module.forward = types.MethodType(_float32_forward, module)
 
 
 def no_buffer_sync(ddp: type) -> dict[str, Any]:
@@ -78,13 +78,13 @@ class TrainingNet(nn.Module):
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             if tokens is None:
                 return self.model(x, quality=quality)
-            return self.model(x, TextTokens(tokens, mask), quality=quality)  # type: ignore[call-arg,arg-type]
+            return self.model(x, TextTokens(tokens, mask), quality=quality)  # type: ignore[arg-type]
 
 
 def training_net(model: ELIC, cfg: TrainConfig, env: DistEnv, device: torch.device) -> nn.Module:
     """``model`` (already on ``device``) wrapped for training: channels_last, DDP, compile."""
     if cfg.channels_last:
-        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        model.to(memory_format=torch.channels_last)
     net: nn.Module = TrainingNet(model, bf16=cfg.bf16)
     if env.distributed:
         from torch.nn.parallel import DistributedDataParallel

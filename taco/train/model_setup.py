@@ -1,6 +1,6 @@
 """The model a run trains: the preset's architecture, its starting weights, what is frozen.
 
-    model = build_model(cfg)                 # registry model + init_from + freezing, seeded
+    model = build_training_model(cfg)        # registry model + init_from + freezing, seeded
     main, aux = split_parameters(model)      # Adam groups: network weights / EB quantiles
 
 ``init_from`` (a checkpoint file, a sharded checkpoint's index, a run folder, or a built-in
@@ -60,7 +60,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     checkpoint of the run), so a chain of warm-started runs keeps its total step count.
     """
     source = load(init_source(path))  # a checkpoint or a built-in trained name (elic-small-q4)
-    src_cfg, dst_cfg = source.config, model.config  # type: ignore[attr-defined]
+    src_cfg, dst_cfg = source.config, model.config
     for name in ("N", "M", "groups", "ctx_hidden", "layout"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
             raise CheckpointError(
@@ -91,7 +91,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
         )
     model.update(force=True)
     meta = getattr(source, "metadata", {}) or {}
-    model.metadata = {  # type: ignore[assignment]
+    model.metadata = {
         **getattr(model, "metadata", {}),
         "init_from": {
             "source": str(path),
@@ -115,12 +115,12 @@ def zero_tgic_outputs(model: nn.Module) -> int:
             out = m.fuse[-1]
             with torch.no_grad():
                 out.weight.zero_()  # type: ignore[operator]
-                out.bias.zero_()  # type: ignore[union-attr,operator]
+                out.bias.zero_()  # type: ignore[operator]
             n += 1
     return n
 
 
-def build_model(cfg: TrainConfig) -> ELIC:
+def build_training_model(cfg: TrainConfig) -> ELIC:
     """The model the preset trains, with its trainable parameters set (requires_grad)."""
     overrides = model_overrides(cfg)
     name = cfg.resolved_model()
@@ -141,7 +141,7 @@ def build_model(cfg: TrainConfig) -> ELIC:
         model = create_model(name, seed=cfg.seed, **overrides)
     except (ValueError, TypeError, CheckpointError) as e:
         raise ConfigError(f"model {name!r}: {e}") from None
-    arch = model.config.architecture  # type: ignore[attr-defined]
+    arch = model.config.architecture
     if (cfg.preset == "elic") != (arch == "elic"):
         raise ConfigError(f"preset {cfg.preset!r} cannot train the {arch} model {name!r}")
     if frozen:
@@ -152,7 +152,7 @@ def build_model(cfg: TrainConfig) -> ELIC:
         for key, p in model.named_parameters():
             p.requires_grad_(key.startswith("g_a.adapter.") and p.requires_grad)
     if cfg.model_id:
-        model.model_id = cfg.model_id  # type: ignore[assignment]
+        model.model_id = cfg.model_id
     return model
 
 

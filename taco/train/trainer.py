@@ -75,7 +75,7 @@ from .distributed import (
     shutdown_distributed,
 )
 from .forward import training_net
-from .model_setup import build_model, model_config, split_parameters
+from .model_setup import build_training_model, model_config, split_parameters
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, train_postfix
@@ -131,7 +131,7 @@ class Trainer:
         self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
         self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed)
 
-        self.model = build_model(cfg).to(self.device)
+        self.model = build_training_model(cfg).to(self.device)
         self.model.train()
         # variable rate: the quality (and λ) of each step, a function of (seed, step)
         self.qualities = (QualitySchedule(self.model.qualities, cfg.seed)
@@ -396,7 +396,7 @@ class Trainer:
         cfg, m = self.cfg, self.model
         n_train = sum(p.numel() for p in self.main_params.values())
         n_all = sum(p.numel() for p in m.parameters())
-        text = m.config.text_encoder["name"] if m.uses_text else "none"  # type: ignore[attr-defined]
+        text = m.config.text_encoder["name"] if m.uses_text else "none"
         if self.caption_table is not None:
             text += f" ({len(self.caption_table)} captions encoded once)"
         start = f", resuming at step {self.progress.step}" if self.progress.step else ""

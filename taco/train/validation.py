@@ -78,7 +78,7 @@ def _losses(
         if tokens is None:
             out = model(x, quality=quality)
         else:
-            out = model(x, tokens, quality=quality)  # type: ignore[call-arg]
+            out = model(x, tokens, quality=quality)
         parts = loss_fn(out, x, batch.captions, lmbda=lmbda)
         parts["psnr"] = metrics.psnr(x, out["x_hat"]).mean()
         for k, v in parts.items():

@@ -24,6 +24,7 @@ from taco.evaluation.evaluate import (
 from taco.evaluation.measure import SetMetrics, hific_patches
 from taco.evaluation.runner import ResultsFileError, read_rows
 from taco.metrics import psnr
+from taco.models import CheckpointError
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +157,7 @@ def test_text_free_model_refuses_caption_modes(tiny_folder, tmp_path):
 
 
 def test_unknown_model_is_a_clear_error():
-    with pytest.raises(EvaluationError, match="neither a checkpoint"):
+    with pytest.raises(CheckpointError, match="neither a checkpoint"):
         load_model("no-such-model")
 
 

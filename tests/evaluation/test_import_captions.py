@@ -22,7 +22,7 @@ LIST_30K = ["COCO_val2014_000000000074.jpg", "COCO_val2014_000000000073.jpg"]
 
 @pytest.fixture
 def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.import_captions",))
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
     return taco.cli.main
 
 

@@ -155,12 +155,12 @@ def test_training_from_a_builtin_elic_takes_its_layout():
     """--freeze-base --set init_from=elic-small-q4: the TACO being trained gets the layout of
     the (CompressAI-layout) built-in it starts from, unless model_overrides.layout says."""
     from taco.train.config import load_config
-    from taco.train.trainer import build_model
+    from taco.train.model_setup import build_training_model
 
     args = ["preset=taco-frozen-base", "model=taco-minilm-small", "data.root=/x",
             "init_from=elic-small-q4"]
-    model = build_model(load_config(None, args))
+    model = build_training_model(load_config(None, args))
     assert model.config.layout == "compressai"
     assert not any(p.requires_grad for n, p in model.named_parameters() if ".adapter." not in n)
     with pytest.raises(taco.models.CheckpointError, match="layout"):
-        build_model(load_config(None, [*args, "model_overrides.layout=reference"]))
+        build_training_model(load_config(None, [*args, "model_overrides.layout=reference"]))

@@ -22,8 +22,8 @@ from taco.text import (
     get_text_encoder,
     text_encoder_dim,
 )
-from taco.text._hf import check_vocab
 from taco.text.clip import clip_bpe_tokenizer
+from taco.text.hf import check_vocab
 
 CAPTIONS = [
     "a photo of a cat",

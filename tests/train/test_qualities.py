@@ -100,9 +100,9 @@ def test_variable_rate_config_errors(tmp_path, tiny):
     with pytest.raises(ConfigError, match="variable-rate"):
         lambda_sweep(load_config(None, tiny(tmp_path, qualities="[0.001, 0.002]")))
     with pytest.raises(ConfigError, match="reference"):
-        from taco.train.model_setup import build_model
+        from taco.train.model_setup import build_training_model
 
-        build_model(load_config(None, tiny(tmp_path, qualities="[0.001, 0.002]",
+        build_training_model(load_config(None, tiny(tmp_path, qualities="[0.001, 0.002]",
                                            **{"model_overrides.layout": "compressai"})))
 
 

@@ -19,8 +19,8 @@ from taco.train.state import prefixed
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
 def test_two_process_ddp_equals_one_process(tmp_path, tiny):
+    """In CI (not slow): one step, two gloo processes -- ~20 s, nearly all of it imports."""
     ddp, one = tmp_path / "ddp", tmp_path / "one"
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",

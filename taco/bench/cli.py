@@ -1,0 +1,143 @@
+"""``taco bench``: encode/decode latency of TACO, ELIC and CompressAI's ELIC, same images, same process.
+
+The command line only: the measurements live in :mod:`.latency`, :mod:`.memory` and
+:mod:`.profiling`, the printing in :mod:`.report`. Importing this module imports no torch (it
+is loaded to build ``taco --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .latency import BenchConfig
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true",
+                   help="tiny models, 128x128 crops of 2 images, 3 runs (CI-friendly on a CPU)")
+    p.add_argument("--runs", type=int, help="timed runs per image (default 5, quick 3)")
+    p.add_argument("--warmup", type=int, help="untimed runs first (default 1)")
+    p.add_argument("--crop", type=int,
+                   help="centre crop side in pixels, 0 for whole images (default 256, quick 128)")
+    p.add_argument("--images", nargs="+", metavar="IMG",
+                   help="image files or built-in sample names (default: the 4 samples)")
+    p.add_argument("--taco-model", help="TACO architecture (default taco-minilm, quick taco-tiny)")
+    p.add_argument("--elic-model", help="ELIC architecture (default elic, quick elic-tiny)")
+    p.add_argument("--no-clip-b", action="store_true",
+                   help="skip TACO with the CLIP-B-sized random text encoder")
+    p.add_argument("--batch", type=int, help="compress_batch batch size for the throughput "
+                   "measurement, 0 to skip (default 0, quick 2)")
+    p.add_argument("--memory", metavar="HxW",
+                   help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
+                   "e.g. 2176x3840 for 4K) with --taco-model (any model), each in a fresh process")
+    p.add_argument("--device", default=None, help="cpu or cuda[:N] (default: cuda if available)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
+    p.add_argument("--profile", action="store_true",
+                   help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
+                   "category) on the first image with the ELIC model")
+    p.add_argument("--json", metavar="FILE", dest="output", help="write the results as JSON here")
+
+
+def config_from_args(args: argparse.Namespace) -> BenchConfig:
+    import torch
+
+    from .latency import BenchConfig
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    over: dict[str, Any] = dict(
+        runs=args.runs, warmup=args.warmup, crop=args.crop, images=args.images,
+        taco_model=args.taco_model, elic_model=args.elic_model, batch=args.batch, device=device,
+        threads=args.threads, output=args.output)
+    if args.no_clip_b:
+        over["clip_b"] = False
+    if args.quick:
+        return BenchConfig.quick_defaults(**over)
+    return BenchConfig.with_overrides(**over)
+
+
+def _write_json(path: str, result: Any) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(result, indent=2) + "\n")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .latency import run_bench
+    from .report import format_table
+
+    cfg = config_from_args(args)
+    if args.profile:
+        return cmd_profile(cfg)
+    if args.memory:
+        return cmd_memory(cfg, args.memory)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_bench(cfg, log=lambda s: print(s, file=sys.stderr))
+    print(format_table(result))
+    if cfg.output:
+        _write_json(cfg.output, result)
+        print(f"wrote {cfg.output}")
+    return 0
+
+
+def cmd_memory(cfg: BenchConfig, size: str) -> int:
+    from .memory import peak_memory
+    from .report import format_memory
+
+    try:
+        h, w = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--memory takes HxW, e.g. 2176x3840, not {size!r}") from None
+    result = {"memory": [peak_memory(m, h, w, cfg.device) for m in (cfg.taco_model, cfg.elic_model)]}
+    for m in result["memory"]:
+        print(format_memory(m))
+    if cfg.output:
+        _write_json(cfg.output, result)
+    return 0
+
+
+def cmd_profile(cfg: BenchConfig) -> int:
+    import torch
+
+    from ..models import create_model
+    from .inputs import load_inputs
+    from .profiling import profile_entropy_coding
+    from .report import device_name, format_profile
+    from .systems import compressai_elic
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        name, x, _ = load_inputs(cfg.images, cfg.crop)[0]
+        model = compressai_elic(create_model(cfg.elic_model))
+        prof = profile_entropy_coding(model.to(cfg.device), x.to(cfg.device), runs=cfg.runs)
+    print(f"entropy coding of {name} {x.shape[-1]}x{x.shape[-2]}, Elic2022Official at "
+          f"{cfg.elic_model} widths, {torch.get_num_threads()} threads, {device_name(torch.device(cfg.device))}")
+    print(format_profile(prof))
+    if cfg.output:
+        _write_json(cfg.output, prof)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``taco bench`` to the ``taco`` command line (see taco.cli.COMMAND_MODULES)."""
+    p = subparsers.add_parser(
+        "bench", help="encode/decode latency: TACO vs ELIC vs CompressAI's ELIC",
+        description="Time encode and decode per image for TACO, ELIC (same backbone) and "
+        "CompressAI's Elic2022Official on the same images in one process; print a table and the "
+        "ratios, optionally write JSON. Random weights: this measures cost, not quality.")
+    add_arguments(p)
+    p.set_defaults(func=cmd_bench)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="taco bench", description=__doc__.split("\n")[0])
+    add_arguments(p)
+    return cmd_bench(p.parse_args(argv))

@@ -1,0 +1,35 @@
+"""The images ``taco bench`` times: built-in sample photos (or files), centre-cropped, padded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from torch import Tensor
+
+from ..codec import pad_to_multiple
+from ..demo import sample_caption, sample_dir
+from ..images import image_to_tensor, load_image, to_rgb
+
+SAMPLES = sample_dir()
+SAMPLE_IMAGES = ("skimage-astronaut.png", "skimage-chelsea.png", "skimage-coffee.png",
+                 "skimage-rocket.png")
+
+
+def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str]]:
+    """(name, padded (1, 3, H, W) tensor, caption) per image: a file or a sample's name; the
+    centre ``crop`` x ``crop`` square (0: the whole image); a sample's own caption, else "a photo"."""
+    out = []
+    for item in images:
+        path = Path(item) if Path(item).is_file() else SAMPLES / item
+        image = to_rgb(load_image(path))[0]
+        if crop:
+            s = min(crop, image.width, image.height)
+            left, top = (image.width - s) // 2, (image.height - s) // 2
+            image = image.crop((left, top, left + s, top + s))
+        try:
+            caption = sample_caption(path.name)
+        except KeyError:
+            caption = "a photo"
+        out.append((path.name, pad_to_multiple(image_to_tensor(image)), caption))
+    return out

@@ -1,0 +1,77 @@
+"""Peak memory to encode, then to decode, one photo of a given size, each in a fresh process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .inputs import SAMPLE_IMAGES, SAMPLES
+
+_MEMORY_CHILD = r"""
+import json, resource, sys, warnings
+warnings.filterwarnings("ignore")
+import torch
+from PIL import Image
+from taco.bench.systems import bench_text_encoder
+from taco.bitstream import TacoHeader, pack, unpack
+from taco.codec import coding_codec
+from taco.images import image_to_tensor
+from taco.models import create_model, fast_codec
+from taco.pipeline import encode_with_text_overlap
+name, h, w, device, part, path, image = sys.argv[1:8]
+h, w = int(h), int(w)
+model = create_model(name).to(device)
+codec = coding_codec(model)  # built before measuring: it is built once per model
+enc = bench_text_encoder(model) if model.uses_text else None
+if enc is not None:
+    enc.to(device).encode(["a photo"])
+if part == "encode":
+    x = image_to_tensor(Image.open(image).convert("RGB").resize((w, h), Image.BICUBIC)).to(device)
+else:
+    payload = unpack(open(path, "rb").read()).payload
+if device.startswith("cuda"):
+    torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with torch.no_grad():
+    if part == "encode":
+        out = encode_with_text_overlap(model, x, "a photo", enc)
+        header = TacoHeader("bench", b"\0" * 8, h, w, "RGB")
+        open(path, "wb").write(pack(header, out["strings"][0][0]))
+    else:
+        shape = model.latent_shapes(h, w)
+        y_hat = fast_codec.decompress_latent(codec, [[payload]], shape)["y_hat"]
+        model.g_s(y_hat.to(device)).clamp_(0, 1)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+gpu = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
+print(json.dumps({"rss_before_mib": before / 1024, "rss_peak_mib": peak / 1024,
+                  "rss_added_mib": (peak - before) / 1024, "gpu_peak_allocated_mib": gpu}))
+"""
+
+
+def peak_memory(model: str, height: int, width: int, device: str = "cpu") -> dict[str, Any]:
+    """Peak memory to encode, then to decode, one height x width photo, each in a fresh process.
+
+    torch's allocations are invisible to tracemalloc: each child reads its own peak RSS
+    (``getrusage`` maxrss) after building the model and loading the input, and again after the
+    work; on a GPU also ``torch.cuda.max_memory_allocated``. The photo is a sample resized to
+    the size (dimensions must be multiples of 64); weights are random.
+    """
+    if height % 64 or width % 64:
+        raise ValueError(f"memory probe size must be multiples of 64, got {height}x{width}")
+    out: dict[str, Any] = {"model": model, "height": height, "width": width, "device": device}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "probe.taco")
+        for part in ("encode", "decode"):
+            proc = subprocess.run(
+                [sys.executable, "-c", _MEMORY_CHILD, model, str(height), str(width), device, part,
+                 path, str(SAMPLES / SAMPLE_IMAGES[0])],
+                capture_output=True, text=True, check=False,
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"memory probe ({part}) failed:\n{proc.stderr[-2000:]}")
+            out[part] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out

