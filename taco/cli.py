@@ -138,7 +138,7 @@ def _progress(items, enabled: bool, desc: str):  # noqa: ANN001, ANN202
 
 
 def cmd_compress(args: argparse.Namespace) -> int:
-    from .codec import compress_image
+    from .codec import coding_quality, compress_image
     from .images import load_image
 
     if args.clip_path:
@@ -147,6 +147,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
     captions = CaptionSource(args.caption, args.captions)
     jobs = [(f, captions(f)) for f in files]  # every caption is found before any work starts
     model = _model(args.model)
+    try:
+        quality = coding_quality(model, args.quality)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
     many = len(files) > 1
     total_bytes = total_pixels = 0
     t_all = time.perf_counter()
@@ -155,7 +159,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         _check_overwrite(dst, args.force)
         image = load_image(src)
         t0 = time.perf_counter()
-        res = compress_image(image, caption, model)
+        res = compress_image(image, caption, model, quality=quality)
         ms = 1000 * (time.perf_counter() - t0)
         dst.write_bytes(res.data)
         total_bytes += len(res.data)
@@ -164,7 +168,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
             print(f"{src} -> {dst}: {res.width}x{res.height}, {len(res.data)} bytes, "
                   f"{res.bpp:.4f} bpp, {ms:.0f} ms")
     secs = time.perf_counter() - t_all
-    print(f"compressed {len(files)} image(s) with {model.model_id}: {total_bytes} bytes, "
+    at = f" at quality {quality}" if quality is not None else ""
+    print(f"compressed {len(files)} image(s) with {model.model_id}{at}: {total_bytes} bytes, "
           f"{8 * total_bytes / total_pixels:.4f} bpp overall, {secs:.2f} s")
     return 0
 
@@ -259,7 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
                    "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH)")
     c.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
-    c.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    c.add_argument("-q", "--quality", type=int, metavar="N",
+                   help="quality 1..Q of a variable-rate model (higher: more bytes, a better "
+                   "image; the file records it); default: its middle one. A single-rate model "
+                   "(one per λ) takes none")
+    c.add_argument("--quiet", action="store_true", help="print only the summary line")
     c.set_defaults(func=cmd_compress)
 
     d = sub.add_parser("decompress", help=".taco files -> PNG images (no caption needed)",
@@ -269,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: NAME.decoded.png beside each file)")
     d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
     d.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
-    d.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    d.add_argument("--quiet", action="store_true", help="print only the summary line")
     d.add_argument("--max-pixels", type=int, metavar="N", default=MAX_DECODE_PIXELS,
                    help=f"refuse files that declare more than N pixels (default: {MAX_DECODE_PIXELS}, "
                    "decoded in under 2 GB of memory; 0: no cap)")

@@ -65,9 +65,9 @@ def photo(tmp_path_factory) -> Path:
 
 def _code_through_cli(checkpoint: Path, photo: Path, tmp_path: Path, caption: str) -> Path:
     coded, decoded = tmp_path / "photo.taco", tmp_path / "photo.png"
-    argv = ["compress", str(photo), "-m", str(checkpoint), "-o", str(coded), "-q"]
+    argv = ["compress", str(photo), "-m", str(checkpoint), "-o", str(coded), "--quiet"]
     assert taco_main([*argv, "--caption", caption]) == 0
-    assert taco_main(["decompress", str(coded), "-m", str(checkpoint), "-o", str(decoded), "-q"]) == 0
+    assert taco_main(["decompress", str(coded), "-m", str(checkpoint), "-o", str(decoded), "--quiet"]) == 0
     with Image.open(decoded) as im:
         assert im.size == (120, 80)
     return coded
