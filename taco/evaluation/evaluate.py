@@ -262,7 +262,7 @@ def evaluate_model(
     header = result_header(
         "learned", label, info.model_id, dataset, run, str(device),
         model={**asdict(info), "weights": info.weights, "tag": tag},
-        **({"quality": quality, "lambda": qualities[quality - 1]} if quality is not None else {}),
+        **({"quality": quality, "lambda": qualities[quality - 1]} if qualities and quality else {}),
         caption_mode=str(mode) if uses_text else "n/a (model takes no text)",
         caption_mode_description=mode.describe(seed) if uses_text else None,
         csv=csv_path.name,
