@@ -162,12 +162,15 @@ MODEL_CONFIGS: dict[str, ModelConfig] = {
 
 @dataclass(frozen=True)
 class PretrainedEntry:
-    """A trained checkpoint shipped in ``taco/assets/models`` (timm-style registry entry)."""
+    """A trained checkpoint shipped in ``taco/assets/models`` (timm-style registry entry).
+
+    ``lmbda``: the λ a single-rate model was trained with; None for a variable-rate model, whose
+    λ per quality are its config's ``qualities``."""
 
     file: str
     sha256: str
     architecture: str
-    lmbda: float
+    lmbda: float | None
     trained_on: str
     description: str = ""
 

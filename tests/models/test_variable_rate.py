@@ -205,3 +205,19 @@ def test_every_quality_codes_the_same_with_one_and_two_threads(sample_image):
         with torch.no_grad():
             fwd = model.latent_codec(y, q)
         assert -torch.log2(fwd["likelihoods"]["y"]).mean() > 0.5  # the scales really spread out
+
+
+def test_the_coding_copy_inverse_gain_is_the_float32_models_product():
+    """y_hat leaves the float64 coding copy times the inverse gain, rounded once to float32: the
+    product of two float32 values is exact in float64, so this is the float32 model's own
+    product, bit for bit, whatever the values."""
+    from taco.models.entropy import _inverse_gained
+
+    model = vr_model()
+    codec = coding_codec(model)
+    y_hat = (torch.randn(2, 32, 8, 8) * 37).round() + torch.rand(2, 32, 8, 8)  # float32
+    for q in (1, 2, 3):
+        g64, g32 = codec.gains.vectors(q), model.latent_codec.gains.vectors(q)
+        assert g64.y_inverse.dtype == torch.float64
+        out = _inverse_gained(y_hat, g64)
+        assert out.dtype == torch.float32 and torch.equal(out, y_hat * g32.y_inverse)
