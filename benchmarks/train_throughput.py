@@ -115,6 +115,10 @@ def plain_loop(name: str, args: argparse.Namespace, device: torch.device) -> dic
     if encoder is not None:
         encoder.to(device)
     loss_fn = TacoLoss(args.lmbda, k_j=0).to(device)
+    # a variable-rate model trains its middle quality at that quality's λ here (the taco variants
+    # draw one per step): the same work per step whichever quality
+    quality = model.default_quality
+    lmbda = model.qualities[quality - 1] if quality is not None else None
     aux = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
     main = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
     optimizer, aux_optimizer = torch.optim.Adam(main, lr=1e-4), torch.optim.Adam(aux, lr=1e-3)
@@ -139,8 +143,8 @@ def plain_loop(name: str, args: argparse.Namespace, device: torch.device) -> dic
         batch = next(source)
         x = batch.images.to(device)
         text = encoder.encode(batch.captions).to(device) if encoder is not None else None
-        out = model(x) if text is None else model(x, text)
-        parts = loss_fn(out, x, batch.captions)
+        out = model(x, quality=quality) if text is None else model(x, text, quality=quality)
+        parts = loss_fn(out, x, batch.captions, lmbda=lmbda)
         optimizer.zero_grad()
         aux_optimizer.zero_grad()
         (parts["loss"] + model.aux_loss()).backward()

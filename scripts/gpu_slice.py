@@ -104,6 +104,14 @@ def report(run: Path) -> None:
                 if "real_bpp" in r else "")  # fmt: skip
         print(f"  step {r['step']}: loss {r['loss']:.4f} bpp {r['bpp']:.4f} psnr {r['psnr']:.2f} "
               f"lpips {r['lpips']:.4f}{real}")
+    qualities = sorted(int(k[1:].split("/")[0]) for k in (val[-1] if val else {}) if k.endswith("/bpp"))
+    if qualities:  # a variable-rate model: the last validation, quality by quality
+        last = val[-1]
+        print(f"per quality at step {last['step']} (real_*: coded and decoded):")
+        names = [n for n in ("bpp", "psnr", "lpips", "real_bpp", "real_psnr") if f"q1/{n}" in last]
+        print(f"{'quality':>9}" + "".join(f"{n:>11}" for n in names))
+        for q in qualities:
+            print(f"{q:>9}" + "".join(f"{last[f'q{q}/{n}']:>11.4f}" for n in names))
 
 
 def main() -> int:

@@ -11,10 +11,12 @@
 #
 # 1. installs the carried wheels (unless CompressAI & co. import already);
 # 2. the throughput benchmark (plain fp32 loop vs the fast path, built-in and paper size);
-# 3. trains configs/gpu-slice.yaml for TRAIN_TIME (--time-limit: a clean stop with a final
-#    checkpoint), warm-started from INIT_FROM (default the shipped taco-minilm-small-q4), or
-#    resuming the state in RESUME_FROM (a folder holding what OUT/state + OUT/ckpt brought back;
-#    keep INIT_FROM as it was, so the config matches and the run continues exactly);
+# 3. trains CONFIG (default configs/taco-minilm-vr.yaml, the variable-rate TACO built-in's
+#    recipe; configs/elic-vr.yaml for its ELIC baseline) for TRAIN_TIME (--time-limit: a clean
+#    stop with a final checkpoint), from scratch or warm-started from INIT_FROM (a checkpoint
+#    that an earlier slice brought back, carried in .gpu/), or resuming the state in RESUME_FROM
+#    (a folder holding what OUT/state + OUT/ckpt brought back; keep INIT_FROM as it was, so the
+#    config matches and the run continues exactly);
 #    every SYNC_EVERY seconds the float16 checkpoint (and the state, when it fits) is copied to
 #    OUT (scripts/gpu_slice.py sync), so a machine taken back mid-run still returns the last one;
 # 4. prints the loss curve and the validation figures (real bpp / PSNR of coded val crops).
@@ -24,7 +26,8 @@ G=.gpu
 RUN=${RUN:-/tmp/run}
 PY=${PY:-python3}
 TRAIN_TIME=${TRAIN_TIME:-3m30s}
-INIT_FROM=${INIT_FROM-taco-minilm-small-q4}
+CONFIG=${CONFIG:-configs/taco-minilm-vr.yaml}
+INIT_FROM=${INIT_FROM-}
 RESUME_FROM=${RESUME_FROM:-}
 SYNC_EVERY=${SYNC_EVERY:-30}
 BENCH=${BENCH:-1}
@@ -53,7 +56,7 @@ extras=()
 if [ "$BENCH" = 1 ]; then
     say "benchmark: built-in size (plain, fast-fp32, fast, fast-compile)"
     # shellcheck disable=SC2086
-    timeout "$BENCH_TIMEOUT" $PY benchmarks/train_throughput.py --models taco-minilm-small \
+    timeout "$BENCH_TIMEOUT" $PY benchmarks/train_throughput.py --models taco-minilm-vr \
         --variants plain fast-fp32 fast fast-compile --data $G/photos/train \
         --text-embeddings $G/embeddings.safetensors --json "$RUN-bench-small.json" $BENCH_SMALL \
         || say "benchmark (built-in size) stopped: $?"
@@ -79,7 +82,7 @@ elif [ -n "$INIT_FROM" ]; then
 fi
 say "training for $TRAIN_TIME: ${start[*]:-from scratch} -> $RUN"
 # shellcheck disable=SC2086
-$PY -m taco.train configs/gpu-slice.yaml --time-limit "$TRAIN_TIME" --out-dir "$RUN" \
+$PY -m taco.train "$CONFIG" --time-limit "$TRAIN_TIME" --out-dir "$RUN" \
     "${start[@]}" $TRAIN_ARGS > "$RUN.log" 2>&1 &
 pid=$!
 while kill -0 $pid 2>/dev/null; do

@@ -20,6 +20,7 @@ cd "$(git rev-parse --show-toplevel)"
 PY=${PY:-python3}
 PHOTOS=${PHOTOS:-../shared/data/photos}
 VAL_IMAGES=${VAL_IMAGES:-4}
+CONFIG=${CONFIG:-configs/taco-minilm-vr.yaml}  # the recipe whose val crop and text encoder count
 PY_VERSION=${PY_VERSION:-3.12}   # the GPU machine's python3 (device KINDS.md)
 WHEELS=${WHEELS:-"compressai==1.2.8 lpips==0.1.4 pytorch-msssim==1.0.0"}
 G=.gpu
@@ -47,12 +48,12 @@ done
 # of them, the same pixels; PNG).
 rm -f $G/photos/val/*
 head -n "$VAL_IMAGES" "$PHOTOS/val/captions.jsonl" > $G/photos/val/captions.jsonl
-PYTHONPATH=$PWD "$PY" - "$PHOTOS/val" $G/photos/val <<'PYEOF'
+PYTHONPATH=$PWD "$PY" - "$PHOTOS/val" $G/photos/val "$CONFIG" <<'PYEOF'
 import json, sys
 from PIL import Image
 from taco.train import load_config
-src, dst = sys.argv[1:]
-crop = load_config("configs/gpu-slice.yaml").val.crop
+src, dst = sys.argv[1:3]
+crop = load_config(sys.argv[3]).val.crop
 for line in open(f"{dst}/captions.jsonl"):
     name = json.loads(line)["image"]
     img = Image.open(f"{src}/{name}").convert("RGB")
@@ -64,7 +65,7 @@ PYEOF
 sed -i 's/\.\(jpg\|jpeg\|webp\)"/.png"/' $G/photos/val/captions.jsonl
 
 echo "== caption embeddings"
-PYTHONPATH=$PWD "$PY" -m taco.train configs/gpu-slice.yaml --embed-captions $G/embeddings.safetensors
+PYTHONPATH=$PWD "$PY" -m taco.train "$CONFIG" --embed-captions $G/embeddings.safetensors
 
 echo "== wheels for Python $PY_VERSION"
 # shellcheck disable=SC2086

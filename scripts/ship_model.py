@@ -36,7 +36,7 @@ def main() -> None:
           f'        file="{dst.name}",\n'
           f'        sha256="{digest}",\n'
           f'        architecture="{model.config.architecture}",\n'
-          f'        lmbda={meta.get("lambda", meta.get("lmbda"))},\n'
+          f'        lmbda={meta.get("lambda", meta.get("lmbda"))},  # None: variable rate\n'
           f'        trained_on="{trained_on}",\n'
           f'    ),')
 

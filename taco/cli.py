@@ -286,13 +286,17 @@ def cmd_compress(args: argparse.Namespace) -> int:
                         beside_suffix=".taco", force=args.force)
 
     from .atomic import write_bytes_atomic
-    from .codec import compress_image
+    from .codec import coding_quality, compress_image
     from .images import ImageConversionWarning, load_image
     from .progress import StageReporter
     from .text.base import CaptionTruncatedWarning
 
     about_input = (ImageConversionWarning, CaptionTruncatedWarning)
     model = _model(args.model)
+    try:
+        quality = coding_quality(model, args.quality)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
     total_bytes = total_pixels = 0
     t_all = time.perf_counter()
     for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
@@ -302,7 +306,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
             progress("reading", 0, 1)
             image = load_image(src)
             t0 = time.perf_counter()
-            res = compress_image(image, caption, model, progress=progress)
+            res = compress_image(image, caption, model, quality=quality, progress=progress)
             ms = 1000 * (time.perf_counter() - t0)
             write_bytes_atomic(dst, res.data)
         total_bytes += len(res.data)
@@ -313,7 +317,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
             print(f"{count}{src} -> {dst}: {res.width}x{res.height}{note}, {len(res.data)} bytes, "
                   f"{res.bpp:.4f} bpp, {ms:.0f} ms", flush=True)
     secs = time.perf_counter() - t_all
-    print(f"compressed {len(files)} image(s) with {model.model_id}: {total_bytes} bytes, "
+    at = f" at quality {quality}" if quality is not None else ""
+    print(f"compressed {len(files)} image(s) with {model.model_id}{at}: {total_bytes} bytes, "
           f"{8 * total_bytes / total_pixels:.4f} bpp overall, {secs:.2f} s")
     return 0
 
@@ -451,7 +456,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
                    "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH)")
     c.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
-    c.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    c.add_argument("-q", "--quality", type=int, metavar="N",
+                   help="quality 1..Q of a variable-rate model (higher: more bytes, a better "
+                   "image; the file records it); default: its middle one. A single-rate model "
+                   "(one per λ) takes none")
+    c.add_argument("--quiet", action="store_true", help="print only the summary line")
     c.set_defaults(func=cmd_compress)
 
     d = sub.add_parser("decompress", help=".taco files -> PNG images (no caption needed)",
@@ -462,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "default: NAME.decoded.png beside each file")
     d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
     d.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
-    d.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    d.add_argument("--quiet", action="store_true", help="print only the summary line")
     d.add_argument("--max-pixels", type=int, metavar="N", default=MAX_DECODE_PIXELS,
                    help=f"refuse files that declare more than N pixels (default: {MAX_DECODE_PIXELS}, "
                    "decoded in under 2 GB of memory; 0: no cap)")

@@ -60,6 +60,7 @@ class CompressResult:
     height: int
     width: int
     header_bytes: int
+    quality: int = 0  # as in the header: 0 single-rate model, else the quality coded at (1..Q)
 
     @property
     def bpp(self) -> float:
@@ -221,6 +222,26 @@ def encode_text(model: ELIC, captions: list[str], encoder: TextEncoder | None = 
     return encoder.encode(captions)
 
 
+def coding_quality(model: ELIC, quality: int | None) -> int | None:
+    """The quality to code at: ``quality`` (1..Q) for a variable-rate model, its middle one
+    (:attr:`~taco.models.ELIC.default_quality`) when None; None for a single-rate model, which
+    refuses one. ValueError (a sentence for a person) for anything else."""
+    qualities = model.qualities
+    if qualities is None:
+        if quality is not None:
+            raise ValueError(
+                f"model {getattr(model, 'model_id', 'custom')!r} has a single rate (one model per "
+                f"λ): it takes no quality (got {quality!r})"
+            )
+        return None
+    if quality is None:
+        return model.default_quality
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= len(qualities):
+        raise ValueError(f"quality must be an integer 1..{len(qualities)} for model "
+                         f"{getattr(model, 'model_id', 'custom')!r}, got {quality!r}")
+    return quality
+
+
 @torch.no_grad()
 def analysis_with_text_overlap(
     model: ELIC,
@@ -251,23 +272,28 @@ def analysis_with_text_overlap(
     return model.analysis(x, encode(encoder, list(captions)))
 
 
-def entropy_code(model: ELIC, y: Tensor) -> dict[str, Any]:
+def entropy_code(model: ELIC, y: Tensor, quality: int | None = None) -> dict[str, Any]:
     """y (B, M, h, w) -> ``{"strings": [[stream], ...], "shape", "y_hat"}``: one rANS stream per
-    image, with the float64 coding copy of the latent codec (:func:`coding_codec`)."""
-    return fast_codec.compress_latent(coding_codec(model), y.cpu())
+    image, with the float64 coding copy of the latent codec (:func:`coding_codec`), at
+    ``quality`` for a variable-rate model (:func:`coding_quality`)."""
+    return fast_codec.compress_latent(coding_codec(model), y.cpu(), quality)
 
 
-def pack_image(model: ELIC, stream: bytes, height: int, width: int, mode: str) -> CompressResult:
-    """A ``.taco`` file: the header naming ``model`` and the image, then ``stream``."""
+def pack_image(
+    model: ELIC, stream: bytes, height: int, width: int, mode: str, quality: int | None = None
+) -> CompressResult:
+    """A ``.taco`` file: the header naming ``model``, the image and the quality coded at (None:
+    a single-rate model, 0 in the header), then ``stream``."""
     header = TacoHeader(
         model_id=getattr(model, "model_id", "custom"),
         fingerprint=model_fingerprint(model),
         height=height,
         width=width,
         mode=mode,
+        quality=quality or 0,
     )
     data = pack(header, stream)
-    return CompressResult(data, height, width, len(data) - len(stream))
+    return CompressResult(data, height, width, len(data) - len(stream), quality or 0)
 
 
 @torch.no_grad()
@@ -277,6 +303,7 @@ def compress_image(
     model: ELIC,
     *,
     text_encoder: TextEncoder | None = None,
+    quality: int | None = None,
     progress: Progress | None = None,
 ) -> CompressResult:
     """Encode one image guided by ``caption`` into a ``.taco`` file (see :func:`compress`).
@@ -285,6 +312,7 @@ def compress_image(
     """
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
+    quality = coding_quality(model, quality)
     report = progress or _no_progress
     report("converting", 0, 1)
     x, mode = as_rgb_tensor(image)
@@ -296,18 +324,21 @@ def compress_image(
     report("analysis", 0, 1)
     y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder)
     report("entropy coding", 0, 1)
-    return pack_image(model, entropy_code(model, y)["strings"][0][0], h, w, mode)
+    return pack_image(model, entropy_code(model, y, quality)["strings"][0][0], h, w, mode, quality)
 
 
 def compress(
-    image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None
+    image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None,
+    quality: int | None = None,
 ) -> bytes:
     """Compress ``image`` (PIL image, (3, H, W) tensor in [0, 1], or a path) guided by ``caption``.
 
     Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with a warning), P, I;16, ... are
-    converted to RGB for coding and the original mode is recorded in the file.
+    converted to RGB for coding and the original mode is recorded in the file. ``quality``: 1..Q
+    for a variable-rate model (default: its middle one; recorded in the file, so decoding needs
+    nothing else), None for a single-rate model.
     """
-    return compress_image(image, caption, model, text_encoder=text_encoder).data
+    return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality).data
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -328,6 +359,27 @@ def model_for_file(data: bytes, model: ELIC | None) -> ELIC:
 
 
 # --------------------------------------------------------------------------- decoding
+
+
+def file_quality(model: ELIC, header: TacoHeader) -> int | None:
+    """The quality a file was coded at, checked against the model that decodes it (None: a
+    single-rate model's file); TacoFormatError when they do not fit."""
+    qualities = model.qualities
+    name = getattr(model, "model_id", "custom")
+    if qualities is None:
+        if header.quality != 0:
+            raise TacoFormatError(
+                f"this file was coded at quality index {header.quality} of a variable-rate model; "
+                f"{name!r} is a single-rate model"
+            )
+        return None
+    if not 1 <= header.quality <= len(qualities):
+        raise TacoFormatError(
+            f"this file says quality {header.quality}, but model {name!r} has qualities "
+            f"1..{len(qualities)}" + (" (0: a single-rate model's file)" if header.quality == 0 else "")
+        )
+    return header.quality
+
 
 #: Latent positions of context each synthesis tile reads beyond its own area, on every side.
 #: ELIC's g_s (attention blocks, residual blocks, four stride-2 transposed convolutions) lets
@@ -422,13 +474,8 @@ def _decode(
             f"{hdr.fingerprint.hex()}; given: {getattr(model, 'model_id', 'custom')!r}, "
             f"fingerprint {model_fingerprint(model).hex()})"
         )
-    if hdr.quality != 0:  # issue 14: variable-rate models will take a quality index
-        raise TacoFormatError(
-            f"this file was coded at quality index {hdr.quality} of a variable-rate model; "
-            f"{getattr(model, 'model_id', 'the given model')!r} is a single-rate model"
-        )
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
-    shape = model.latent_shapes(ph, pw)
+    shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
     codec = coding_codec(model)
     stream: bytes | UnchunkedStream = parsed.payload
     if hdr.version == 2:

@@ -105,9 +105,11 @@ class RateDistortionLoss(nn.Module):
 
     Equal to ``TacoLoss(lmbda, k_p=0, k_j=0)``.
 
-    forward(out, x, captions=None): ``out`` is the model's forward output (``x_hat`` (B, 3, H, W),
-    ``likelihoods`` {"y", "z"}), ``x`` the (B, 3, H, W) input in [0, 1]. Returns the dict of
-    :data:`LOSS_KEYS` (the perceptual and joint terms are 0 here).
+    forward(out, x, captions=None, lmbda=None): ``out`` is the model's forward output (``x_hat``
+    (B, 3, H, W), ``likelihoods`` {"y", "z"}), ``x`` the (B, 3, H, W) input in [0, 1]; ``lmbda``
+    replaces the λ given at construction for this call (a variable-rate model is trained with
+    the λ of the quality drawn for the batch). Returns the dict of :data:`LOSS_KEYS` (the
+    perceptual and joint terms are 0 here).
     """
 
     def __init__(self, lmbda: float = LAMBDAS[2]) -> None:
@@ -116,19 +118,25 @@ class RateDistortionLoss(nn.Module):
             raise ValueError(f"lmbda must be positive, got {lmbda}")
         self.lmbda = float(lmbda)
 
-    def rate_distortion(self, out: Mapping[str, Any], x: Tensor) -> dict[str, Tensor]:
+    def rate_distortion(
+        self, out: Mapping[str, Any], x: Tensor, lmbda: float | None = None
+    ) -> dict[str, Tensor]:
+        lmbda = self.lmbda if lmbda is None else float(lmbda)
+        if not lmbda > 0:
+            raise ValueError(f"lmbda must be positive, got {lmbda}")
         b, _, h, w = x.shape
         x_hat = out["x_hat"].float()
         parts = bpp_from_likelihoods(out["likelihoods"], b * h * w)
         parts["bpp"] = parts["bpp_y"] + parts["bpp_z"]
         parts["mse"] = F.mse_loss(x_hat, x.float())
-        parts["mse_term"] = self.lmbda * 255.0**2 * parts["mse"]
+        parts["mse_term"] = lmbda * 255.0**2 * parts["mse"]
         return parts
 
     def forward(
-        self, out: Mapping[str, Any], x: Tensor, captions: Sequence[str] | None = None
+        self, out: Mapping[str, Any], x: Tensor, captions: Sequence[str] | None = None,
+        lmbda: float | None = None,
     ) -> dict[str, Tensor]:
-        parts = self.rate_distortion(out, x)
+        parts = self.rate_distortion(out, x, lmbda)
         zero = parts["mse"].new_zeros(())
         for key in ("lpips", "lpips_term", "clip_con", "clip_img", "joint_term"):
             parts[key] = zero
@@ -146,7 +154,8 @@ class TacoLoss(RateDistortionLoss):
     built on first use (per device) only when ``k_p > 0``. ``lpips_input``: ``"standard"``
     (images scaled to [−1, 1]) or ``"official"`` (left in [0, 1], as effl-lab/TACO's loss).
 
-    forward(out, x, captions): captions (B strings) are needed when ``k_j > 0``.
+    forward(out, x, captions, lmbda=None): captions (B strings) are needed when ``k_j > 0``;
+    ``lmbda`` as in :class:`RateDistortionLoss`.
     """
 
     def __init__(
@@ -170,9 +179,10 @@ class TacoLoss(RateDistortionLoss):
             self.clip = clip if isinstance(clip, ClipTowers) else ClipTowers.load(clip)
 
     def forward(
-        self, out: Mapping[str, Any], x: Tensor, captions: Sequence[str] | None = None
+        self, out: Mapping[str, Any], x: Tensor, captions: Sequence[str] | None = None,
+        lmbda: float | None = None,
     ) -> dict[str, Tensor]:
-        parts = self.rate_distortion(out, x)
+        parts = self.rate_distortion(out, x, lmbda)
         x_hat = out["x_hat"].float()
         zero = parts["mse"].new_zeros(())
         parts["lpips"] = self._lpips(x, x_hat) if self.k_p > 0 else zero

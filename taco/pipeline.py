@@ -21,6 +21,7 @@ from .codec import (
     ImageLike,
     analysis_with_text_overlap,
     as_rgb_tensor,
+    coding_quality,
     entropy_code,
     pack_image,
     pad_to_multiple,
@@ -39,17 +40,19 @@ def encode_with_text_overlap(
     encoder: TextEncoder | None = None,
     *,
     overlap: bool | None = None,
+    quality: int | None = None,
 ) -> dict[str, Any]:
     """Encode one image as :func:`taco.compress` does, without the container.
 
     x: (1, 3, H, W), H and W multiples of 64 -> ``{"strings": [[stream]], "shape"}``; ``stream``
     is the ``.taco`` payload (one rANS stream). ELIC (no text) ignores ``caption``. ``overlap``
-    as :func:`taco.codec.analysis_with_text_overlap`.
+    as :func:`taco.codec.analysis_with_text_overlap`; ``quality`` as :func:`taco.compress`.
     """
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
+    quality = coding_quality(model, quality)
     y = analysis_with_text_overlap(model, x, [caption or ""], encoder, overlap=overlap)
-    out = entropy_code(model, y)
+    out = entropy_code(model, y, quality)
     return {"strings": out["strings"], "shape": out["shape"]}
 
 
@@ -62,6 +65,7 @@ def compress_batch(
     text_encoder: TextEncoder | None = None,
     batch_size: int = 8,
     progress: Callable[[int], None] | None = None,
+    quality: int | None = None,
 ) -> list[CompressResult]:
     """Compress many images, ``batch_size`` at a time through g_a; one result per image.
 
@@ -71,8 +75,10 @@ def compress_batch(
     wherever the backend's convolutions give the same floats at batch B as at batch 1 (true for
     the models tested on CPU, see tests/test_pipeline.py); where they do not, a latent that
     sits on a rounding boundary may round the other way: an equally valid file.
-    ``progress(n)`` is called after each batch with the number of images done.
+    ``progress(n)`` is called after each batch with the number of images done; ``quality`` as
+    :func:`taco.compress` (every image at the same one).
     """
+    quality = coding_quality(model, quality)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     caps: list[str | None] = list(captions) if captions is not None else [None] * len(images)
@@ -92,8 +98,8 @@ def compress_batch(
         x = torch.cat([b[0] for b in batch]).to(device)
         y = analysis_with_text_overlap(model, x, batch_caps, text_encoder)
         for i, (_, mode, h, w) in enumerate(batch):
-            stream = entropy_code(model, y[i : i + 1])["strings"][0][0]
-            results.append(pack_image(model, stream, h, w, mode))
+            stream = entropy_code(model, y[i : i + 1], quality)["strings"][0][0]
+            results.append(pack_image(model, stream, h, w, mode, quality))
         batch.clear()
         batch_caps.clear()
         if progress is not None:

@@ -293,3 +293,32 @@ def test_stage_reporter_prints_stages_after_the_delay():
     with StageReporter("small.png", delay=60.0, stream=quiet) as progress:
         progress("analysis", 0, 1)
     assert quiet.getvalue() == ""  # nothing for an image done within the delay
+
+
+def test_quality_of_a_variable_rate_model(tmp_path, capsys):
+    """taco compress -q N: the quality goes into the file, taco decompress needs nothing else;
+    a single-rate model refuses -q, a variable-rate one refuses a quality it does not have."""
+    from taco.models import create_model, save_checkpoint
+
+    ckpt = save_checkpoint(create_model("elic-tiny", qualities=[0.0004, 0.0016, 0.009]),
+                           tmp_path / "vr.safetensors")
+    image = tmp_path / "cat.png"
+    Image.open(CHELSEA).resize((96, 64)).save(image)
+    sizes = {}
+    for q in (None, 1, 3):
+        out = tmp_path / f"q{q}.taco"
+        args = ["compress", str(image), "--caption", "", "-m", str(ckpt), "-o", str(out), "--quiet"]
+        assert main(args + (["-q", str(q)] if q else [])) == 0
+        assert f"at quality {q or 2}:" in capsys.readouterr().out  # default: the middle one
+        assert main(["info", str(out), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["quality"] == (q or 2)
+        assert main(["decompress", str(out), "-m", str(ckpt), "--quiet"]) == 0
+        sizes[q] = out.stat().st_size
+    assert sizes[1] < sizes[None] < sizes[3]
+    assert main(["compress", str(image), "--caption", "", "-m", str(ckpt), "-q", "4",
+                 "-o", str(tmp_path / "x.taco")]) == 2
+    assert "quality must be an integer 1..3" in capsys.readouterr().err
+    assert main(["compress", str(image), "--caption", "", "-m", "elic-tiny", "-q", "2",
+                 "-o", str(tmp_path / "y.taco")]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(errors) == 1 and "single rate" in errors[0]

@@ -65,7 +65,7 @@ def small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from taco.cli import main
 
     path = tmp_path_factory.mktemp("startup") / "cat.taco"
-    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-small-q4", "-q",
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-small-q4", "--quiet",
                  "-o", str(path)]) == 0
     return path
 

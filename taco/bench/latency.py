@@ -108,16 +108,17 @@ def _ms(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
 def _run_taco(rec: Recorder, name: str, model: ELIC, enc: TextEncoder, x: Tensor, caption: str,
               device: torch.device, stages: bool) -> None:
     codec = coding_codec(model)  # the latent codec taco.codec codes with
+    q = model.default_quality  # a variable-rate model's middle quality, as taco.compress's
     if stages:
         enc.clear_cache()
         rec(name, "text_cold", lambda: enc.encode([caption]), device)
         rec(name, "text_cached", lambda: enc.encode([caption]), device)
         y = rec(name, "g_a", lambda: analysis_with_text_overlap(model, x, [caption], enc,
                                                                  overlap=False), device)
-        hyper = rec(name, "hyper", lambda: fast_codec.compress_hyper(codec, _on(codec, y)), device)
-        rec(name, "entropy_coding",
-            lambda: fast_codec.compress_groups(codec, _on(codec, y), hyper["params"])["stream"].flush(),
-            device)
+        hyper = rec(name, "hyper", lambda: fast_codec.compress_hyper(codec, _on(codec, y), quality=q),
+                    device)
+        rec(name, "entropy_coding", lambda: fast_codec.compress_groups(
+            codec, _on(codec, y), hyper["params"], quality=q)["stream"].flush(), device)
     enc.clear_cache()
     rec(name, "encode_cold_sequential",
         lambda: encode_with_text_overlap(model, x, caption, enc, overlap=False), device)
@@ -141,11 +142,12 @@ def _run_taco(rec: Recorder, name: str, model: ELIC, enc: TextEncoder, x: Tensor
 
 def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> None:
     codec = coding_codec(model)  # the latent codec taco.codec codes with
+    q = model.default_quality  # a variable-rate model's middle quality, as taco.compress's
     y = rec("elic", "g_a", lambda: model.analysis(x), device)
-    hyper = rec("elic", "hyper", lambda: fast_codec.compress_hyper(codec, _on(codec, y)), device)
-    rec("elic", "entropy_coding",
-        lambda: fast_codec.compress_groups(codec, _on(codec, y), hyper["params"])["stream"].flush(),
-        device)
+    hyper = rec("elic", "hyper", lambda: fast_codec.compress_hyper(codec, _on(codec, y), quality=q),
+                device)
+    rec("elic", "entropy_coding", lambda: fast_codec.compress_groups(
+        codec, _on(codec, y), hyper["params"], quality=q)["stream"].flush(), device)
     out = rec("elic", "encode", lambda: encode_with_text_overlap(model, x, None), device)
     y_hat = rec("elic", "entropy_decoding",
                 lambda: fast_codec.decompress_latent(codec, out["strings"], out["shape"])["y_hat"],
@@ -163,7 +165,8 @@ def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> No
     if codec is not model.latent_codec:
         # the model's own float32 latent codec through the fast path (fast, not deterministic
         # across machines and thread counts; what taco.codec did before coding_codec)
-        out32 = rec("elic-float32-codec", "encode", lambda: fast_codec.compress(model, x), device)
+        out32 = rec("elic-float32-codec", "encode",
+                    lambda: fast_codec.compress(model, x, quality=q), device)
         rec("elic-float32-codec", "decode",
             lambda: fast_codec.decompress(model, out32["strings"], out32["shape"]), device)
 

@@ -42,7 +42,7 @@ with torch.no_grad():
         header = TacoHeader("bench", b"\0" * 8, h, w, "RGB")
         open(path, "wb").write(pack(header, out["strings"][0][0]))
     else:
-        shape = model.latent_shapes(h, w)
+        shape = model.latent_shapes(h, w, model.default_quality)
         y_hat = fast_codec.decompress_latent(codec, [[payload]], shape)["y_hat"]
         model.g_s(y_hat.to(device)).clamp_(0, 1)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

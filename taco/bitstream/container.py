@@ -48,7 +48,7 @@ BUILTIN_MODEL_IDS = (
     "taco-minilm-small-q4", "taco-minilm-small-q3", "elic-small-q4", "elic-small-q3",
     "taco", "taco-minilm", "elic", "taco-minilm-small", "elic-small", "taco-tiny",
     "taco-minilm-tiny", "taco-tgic", "taco-tgic-minilm-small", "taco-tgic-tiny", "elic-tiny",
-    "custom",
+    "custom", "taco-minilm-vr", "elic-vr",
 )
 MODEL_NONE, MODEL_INLINE = 0x00, 0xFF
 _MODE_BITS = 5

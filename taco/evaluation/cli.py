@@ -251,7 +251,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="published points to draw: auto (same dataset only), none, kodak, coco30k")
     e.add_argument("--anchor", help="BD-rate anchor label (default: the first classic codec)")
     e.add_argument("--threads", type=int, help="CPU threads for torch (1 is fastest on a busy machine)")
-    e.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("plot", help="RD figure (PNG + SVG) and BD-rate table from result JSONs",
@@ -278,7 +278,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--prompt", help="text prompt for conditional captioning (e.g. 'a photography of')")
     c.add_argument("--limit", type=int, help="caption at most N new images")
     c.add_argument("--device", default="cpu")
-    c.add_argument("-q", "--quiet", action="store_true")
+    c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_caption)
 
     _register_import_captions(sub)

@@ -208,12 +208,15 @@ def evaluate_model(
     progress: bool = True,
     label: str | None = None,
     lpips_input: str = "standard",
+    quality: int | None = None,
 ) -> Path:
-    """Code every image of ``dataset`` with ``model`` and write ``out_dir/TAG[.caption-MODE].{csv,json}``.
+    """Code every image of ``dataset`` with ``model`` and write ``out_dir/TAG[.qK][.caption-MODE].{csv,json}``.
 
     Resumes: images already in the CSV are not coded again. Returns the JSON path (written by
     rank 0 only under torchrun). ``lpips_input``: the LPIPS convention (``standard`` or
     ``official``, see :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
+    ``quality``: the quality K of a variable-rate model to code at (one RD point; setting
+    ``qK``), None for a single-rate model.
     """
     from taco.codec import compress_image, decompress_tensor, encode_text
 
@@ -232,7 +235,13 @@ def evaluate_model(
     candidates = (dataset.all_captions if uses_text and mode.kind == "best-lpips"
                   else [(c,) for c in captions])
     device = next(model.parameters()).device
-    stem = info.tag + ("" if mode.kind == "true" else f".caption-{mode.slug}")
+    qualities = getattr(model, "qualities", None)
+    if (quality is None) != (qualities is None):
+        raise EvaluationError(f"{info.model_id}: a variable-rate model is evaluated at one quality "
+                              "at a time, a single-rate one at none")
+    setting = f"q{quality}" if quality is not None else ""
+    tag = info.tag + (f".{setting}" if setting else "")
+    stem = tag + ("" if mode.kind == "true" else f".caption-{mode.slug}")
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
     features_dir = out_dir / f"{stem}.features"
     columns = MODEL_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
@@ -245,13 +254,15 @@ def evaluate_model(
         "set_metrics": sets.feature_names if sets else [],
         "captioner": getattr(captioner, "name", None),
         "lpips_input": lpips_input,
+        **({"quality": quality} if quality is not None else {}),
     }
     label = label or info.label
     if mode.kind != "true":  # its own point in a figure, never joined to the model's RD curve
         label = f"{label} [caption {mode}]"
     header = result_header(
         "learned", label, info.model_id, dataset, run, str(device),
-        model={**asdict(info), "weights": info.weights, "tag": info.tag},
+        model={**asdict(info), "weights": info.weights, "tag": tag},
+        **({"quality": quality, "lambda": qualities[quality - 1]} if qualities and quality else {}),
         caption_mode=str(mode) if uses_text else "n/a (model takes no text)",
         caption_mode_description=mode.describe(seed) if uses_text else None,
         csv=csv_path.name,
@@ -273,7 +284,7 @@ def evaluate_model(
         encode_s = decode_s = 0.0
         for caption in candidates[job.index]:
             t0 = time.perf_counter()
-            res = compress_image(x, caption, model)
+            res = compress_image(x, caption, model, quality=quality)
             t1 = time.perf_counter()
             coded, _ = decompress_tensor(res.data, model)  # no caption: the decoder never sees text
             t2 = time.perf_counter()
@@ -299,10 +310,11 @@ def evaluate_model(
         feats = sets.features(x_hat) if sets is not None else {}
         return JobResult(row, feats, {"encode_ms": 1000 * encode_s, "decode_ms": 1000 * decode_s})
 
-    jobs = [Job(i, name) for i, name in enumerate(dataset.names)]
+    jobs = [Job(i, name, setting) for i, name in enumerate(dataset.names)]
     report = run_jobs(
         jobs, work, csv_path, columns, features_dir=features_dir, dist=dist, progress=progress,
-        desc=f"{info.model_id} on {dataset.name}" + ("" if mode.kind == "true" else f" [{mode}]"),
+        desc=f"{info.model_id}{' ' + setting if setting else ''} on {dataset.name}"
+        + ("" if mode.kind == "true" else f" [{mode}]"),
     )
     if not dist.is_main:
         return json_path
@@ -490,29 +502,35 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
                     _say(f"{name} not computed: {why}")
         model_jsons: list[Path] = []
         for (model, info), label in zip(loaded, labels, strict=True):
-            runs: dict[str, Path] = {}
-            for mode in modes:
-                if mode.kind != "true" and not getattr(model, "uses_text", False):
-                    if dist.is_main:
-                        _say(f"skipping caption mode {mode} for {info.model_id}: it takes no text")
-                    continue
-                path = evaluate_model(model, info, dataset, out_dir, mode=mode, sets=sets,
-                                      captioner=captioner, seed=cfg.seed, dist=dist,
-                                      progress=cfg.progress, label=label,
-                                      lpips_input=cfg.lpips_input)
-                runs[str(mode)] = path
-                if mode.kind == "true":
-                    model_jsons.append(path)
-            written += runs.values()
-            if cfg.compare_caption_modes and len(runs) > 1 and dist.is_main:
-                comparison = compare_caption_modes(runs, resamples=cfg.bootstrap, seed=cfg.seed)
-                comparison.update(model=asdict(info) | {"tag": info.tag}, dataset=dataset.describe())
-                stem = f"{info.tag}.caption-modes"
-                written.append(write_json(out_dir / f"{stem}.json", comparison))
-                table = format_comparison(comparison)
-                (out_dir / f"{stem}.md").write_text(table, encoding="utf-8")
-                written.append(out_dir / f"{stem}.md")
-                _say(f"\n{info.model_id} on {dataset.name}, caption modes:\n{table}")
+            # a variable-rate model: every quality, one RD point each, one curve (one label)
+            qualities = getattr(model, "qualities", None)
+            for quality in ([None] if qualities is None else range(1, len(qualities) + 1)):
+                runs: dict[str, Path] = {}
+                for mode in modes:
+                    if mode.kind != "true" and not getattr(model, "uses_text", False):
+                        if dist.is_main and quality in (None, 1):
+                            _say(f"skipping caption mode {mode} for {info.model_id}: it takes no text")
+                        continue
+                    path = evaluate_model(model, info, dataset, out_dir, mode=mode, sets=sets,
+                                          captioner=captioner, seed=cfg.seed, dist=dist,
+                                          progress=cfg.progress, label=label,
+                                          lpips_input=cfg.lpips_input, quality=quality)
+                    runs[str(mode)] = path
+                    if mode.kind == "true":
+                        model_jsons.append(path)
+                written += runs.values()
+                if cfg.compare_caption_modes and len(runs) > 1 and dist.is_main:
+                    tag = info.tag + (f".q{quality}" if quality is not None else "")
+                    comparison = compare_caption_modes(runs, resamples=cfg.bootstrap, seed=cfg.seed)
+                    comparison.update(model=asdict(info) | {"tag": tag}, dataset=dataset.describe(),
+                                      **({"quality": quality} if quality is not None else {}))
+                    stem = f"{tag}.caption-modes"
+                    written.append(write_json(out_dir / f"{stem}.json", comparison))
+                    table = format_comparison(comparison)
+                    (out_dir / f"{stem}.md").write_text(table, encoding="utf-8")
+                    written.append(out_dir / f"{stem}.md")
+                    at = f" at quality {quality}" if quality is not None else ""
+                    _say(f"\n{info.model_id} on {dataset.name}{at}, caption modes:\n{table}")
         for codec in codecs:
             written.append(evaluate_codec(codec, dataset, out_dir, qualities=cfg.qualities.get(codec.name),
                                           sets=sets, captioner=captioner, dist=dist, progress=cfg.progress,

@@ -44,6 +44,7 @@ from compressai.models.utils import conv, deconv
 from torch import Tensor
 
 from .entropy import ReferenceLatentCodec
+from .gains import default_quality
 
 #: The entropy-model layouts (see the module docstring).
 LAYOUTS = ("reference", "compressai")
@@ -185,6 +186,10 @@ class ELIC(CompressionModel):
     ``compress`` gives one rANS stream per image in the reference layout, CompressAI's
     2 x groups + 1 strings in the CompressAI layout (``.taco`` files are written by
     :mod:`taco.codec`, one stream per image for both).
+
+    A variable-rate model (``qualities``: the λ of each quality; reference layout only) takes
+    ``quality=1..Q`` in ``forward`` and ``compress`` (:mod:`taco.models.gains`); ``compress``
+    puts it into ``shape``, so ``decompress(**compress(x, quality=q))`` still needs nothing else.
     """
 
     uses_text = False
@@ -196,54 +201,84 @@ class ELIC(CompressionModel):
         groups: Sequence[int] = (16, 16, 32, 64, 192),
         ctx_hidden: Sequence[int] = (224, 128),
         layout: str = "reference",
+        qualities: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        if qualities is not None and layout != "reference":
+            raise ValueError("variable-rate models (qualities) have the reference layout")
         self.N, self.M, self.groups, self.layout = N, M, list(groups), layout
         self.g_a: nn.Module = AnalysisTransform(N, M)
         self.g_s = synthesis_transform(N, M)
         self.latent_codec: ReferenceLatentCodec | HyperpriorLatentCodec
         if layout == "reference":
-            self.latent_codec = ReferenceLatentCodec(N, M, groups, ctx_hidden)
+            self.latent_codec = ReferenceLatentCodec(N, M, groups, ctx_hidden, qualities)
         else:
             self.latent_codec = elic_latent_codec(N, M, groups, ctx_hidden)
             apply_context_masks(self)
+
+    @property
+    def qualities(self) -> tuple[float, ...] | None:
+        """λ of each quality (1..Q, low to high rate) of a variable-rate model; None: one rate."""
+        gains = getattr(self.latent_codec, "gains", None)
+        return None if gains is None else tuple(gains.lambdas)
+
+    @property
+    def default_quality(self) -> int | None:
+        """The quality :mod:`taco.codec` codes at when none is given (the middle one)."""
+        return None if self.qualities is None else default_quality(len(self.qualities))
 
     def analysis(self, x: Tensor, text: Any = None) -> Tensor:
         """g_a: (B, 3, H, W) -> y (B, M, H/16, W/16). ELIC ignores text."""
         return self.g_a(x)
 
-    def forward(self, x: Tensor) -> dict[str, Any]:
-        return self._forward_y(self.analysis(x))
+    def forward(self, x: Tensor, quality: int | None = None) -> dict[str, Any]:
+        """``quality``: 1..Q for a variable-rate model (required), None for a single-rate one."""
+        return self._forward_y(self.analysis(x), quality)
 
-    def _forward_y(self, y: Tensor) -> dict[str, Any]:
-        y_out = self.latent_codec(y)
+    def _forward_y(self, y: Tensor, quality: int | None = None) -> dict[str, Any]:
+        y_out = self._latent_codec_call("forward", y, quality)
         x_hat = self.g_s(y_out["y_hat"])
         return {"x_hat": x_hat, "likelihoods": y_out["likelihoods"], "y": y}
 
-    def compress(self, x: Tensor) -> dict[str, Any]:
-        return self._compress_y(self.analysis(x))
+    def compress(self, x: Tensor, quality: int | None = None) -> dict[str, Any]:
+        return self._compress_y(self.analysis(x), quality)
 
-    def _compress_y(self, y: Tensor) -> dict[str, Any]:
-        out = self.latent_codec.compress(y)
+    def _compress_y(self, y: Tensor, quality: int | None = None) -> dict[str, Any]:
+        out = self._latent_codec_call("compress", y, quality)
         return {"strings": out["strings"], "shape": out["shape"]}
+
+    def _latent_codec_call(self, method: str, y: Tensor, quality: int | None) -> dict[str, Any]:
+        if isinstance(self.latent_codec, ReferenceLatentCodec):
+            return getattr(self.latent_codec, method)(y, quality)
+        if quality is not None:
+            raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
+        return getattr(self.latent_codec, method)(y)
 
     @torch.no_grad()
     def decompress(self, strings: list[list[bytes]], shape: dict[str, Any]) -> dict[str, Tensor]:
-        """Entropy-decode and synthesise. Takes no text: the decoder never sees a caption."""
+        """Entropy-decode and synthesise. Takes no text: the decoder never sees a caption (nor a
+        quality: a variable-rate model's is in ``shape``, as :meth:`compress` returns it)."""
         y_hat = self.latent_codec.decompress(strings, shape)["y_hat"]
         return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
 
-    def latent_shapes(self, height: int, width: int) -> dict[str, Any]:
-        """The ``shape`` argument of :meth:`decompress` for a padded (height, width) input."""
+    def latent_shapes(self, height: int, width: int, quality: int | None = None) -> dict[str, Any]:
+        """The ``shape`` argument of :meth:`decompress` for a padded (height, width) input
+        (coded at ``quality``: a variable-rate model needs it, a single-rate one takes None)."""
         if height % PAD_MULTIPLE or width % PAD_MULTIPLE:
             raise ValueError(f"size {height}x{width} is not a multiple of {PAD_MULTIPLE}")
         h, w = height // 16, width // 16
-        return {
+        shape: dict[str, Any] = {
             "y": [torch.Size([c, h, w]) for c in self.groups],
             "hyper": torch.Size([h // 4, w // 4]),
         }
+        if isinstance(self.latent_codec, ReferenceLatentCodec):
+            if self.latent_codec.gain_vectors(quality) is not None:  # checks quality either way
+                shape["quality"] = quality
+        elif quality is not None:
+            raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
+        return shape
 
     def num_strings(self) -> int:
         """Kinds of string :meth:`compress` returns per image: one stream (reference layout), or

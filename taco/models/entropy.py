@@ -26,6 +26,11 @@ z and then every pass, in decoding order, into one rANS stream per image
 (:mod:`taco.bitstream.rans`), the same stream layout as :mod:`taco.models.fast_codec` uses for the
 CompressAI layout. The parameter networks run on the half-width tensors of one parity (they are
 1x1 convs: the same values as at full width, half the work).
+
+A variable-rate codec (``qualities=``, :mod:`taco.models.gains`) also holds the gain units of
+Cui et al. 2021: y and z are coded times the gains of the quality asked for, z_hat reaches h_s
+and y_hat leaves the codec times the inverse gains; ``shape["quality"]`` carries the quality
+from :meth:`ReferenceLatentCodec.compress` to :meth:`ReferenceLatentCodec.decompress`.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from compressai.ops import quantize_ste
 from torch import Tensor
 
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
+from .gains import GainVectors, QualityGains
 
 __all__ = [
     "ReferenceLatentCodec",
@@ -128,25 +134,38 @@ def _hyper_indexes_and_medians(eb: EntropyBottleneck, n: int, size: Any, device:
     return indexes, medians
 
 
-def compress_hyper_latent(hyper: Any, y: Tensor, stream: StreamEncoder) -> tuple[Any, Tensor]:
+def compress_hyper_latent(
+    hyper: Any, y: Tensor, stream: StreamEncoder, gains: GainVectors | None = None
+) -> tuple[Any, Tensor]:
     """z = h_a(y) coded into ``stream`` -> (z's (h, w), h_s(z_hat)).
 
     ``hyper`` is anything with ``h_a``, ``entropy_bottleneck`` and ``h_s``: a
-    :class:`ReferenceLatentCodec` or CompressAI's ``HyperLatentCodec``.
+    :class:`ReferenceLatentCodec` or CompressAI's ``HyperLatentCodec``. ``gains``: a variable-rate
+    model's gains of one quality (:mod:`taco.models.gains`): z is coded times ``gains.z``, z_hat
+    reaches h_s times ``gains.z_inverse``; y is taken as it is (already gained).
     """
     z = hyper.h_a(y)
+    if gains is not None:
+        z = z * gains.z
     eb = hyper.entropy_bottleneck
     indexes, medians = _hyper_indexes_and_medians(eb, z.shape[0], z.shape[2:], z.device)
     symbols = quantize_symbols(z, medians)
     stream.encode(eb, symbols, indexes)
-    return z.size()[-2:], hyper.h_s(dequantize_symbols(symbols, medians))
+    return z.size()[-2:], hyper.h_s(_ungain(dequantize_symbols(symbols, medians), gains))
 
 
-def decompress_hyper_latent(hyper: Any, stream: StreamDecoder, n: int, shape: Any) -> Tensor:
+def decompress_hyper_latent(
+    hyper: Any, stream: StreamDecoder, n: int, shape: Any, gains: GainVectors | None = None
+) -> Tensor:
     """Inverse of :func:`compress_hyper_latent`: h_s(z_hat) for ``n`` images, z of size ``shape``."""
     eb = hyper.entropy_bottleneck
     indexes, medians = _hyper_indexes_and_medians(eb, n, tuple(shape), eb.quantiles.device)
-    return hyper.h_s(dequantize_symbols(stream.decode(eb, indexes), medians))
+    return hyper.h_s(_ungain(dequantize_symbols(stream.decode(eb, indexes), medians), gains))
+
+
+def _ungain(z_hat: Tensor, gains: GainVectors | None) -> Tensor:
+    """z_hat times the inverse hyper gain (one IEEE multiply: the same bits on every machine)."""
+    return z_hat if gains is None else z_hat * gains.z_inverse
 
 
 # --------------------------------------------------------------------------- the latent codec
@@ -171,7 +190,8 @@ class ReferenceLatentCodec(nn.Module):
     """
 
     def __init__(
-        self, N: int, M: int, groups: Sequence[int], ctx_hidden: Sequence[int] = (224, 128)
+        self, N: int, M: int, groups: Sequence[int], ctx_hidden: Sequence[int] = (224, 128),
+        qualities: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         groups = list(groups)
@@ -210,6 +230,18 @@ class ReferenceLatentCodec(nn.Module):
         self.nonanchor_parameters = nn.ModuleList(
             _parameter_network(2 * M + 2 * c * (1 + (k > 0)), 2 * c) for k, c in enumerate(groups)
         )
+        # variable rate (taco.models.gains): absent for a single-rate codec, whose state dict
+        # and fingerprint are as they were
+        self.gains = QualityGains(qualities, M, N) if qualities is not None else None
+
+    def gain_vectors(self, quality: int | None) -> GainVectors | None:
+        """The gains of ``quality`` (1..Q) for a variable-rate codec, which needs one; None for a
+        single-rate codec, which takes none (ValueError either way for a wrong ``quality``)."""
+        if self.gains is None:
+            if quality is not None:
+                raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
+            return None
+        return self.gains.vectors(quality)
 
     # ------------------------------------------------------------------ the driver
 
@@ -238,13 +270,22 @@ class ReferenceLatentCodec(nn.Module):
 
     # ------------------------------------------------------------------ training / estimates
 
-    def forward(self, y: Tensor) -> dict[str, Any]:
+    def forward(self, y: Tensor, quality: int | None = None) -> dict[str, Any]:
         """Straight-through rounding (y_hat = round(y - mu) + mu), likelihoods from the Gaussian
-        conditional's own forward on y (noise in training mode, rounding in eval mode)."""
+        conditional's own forward on y (noise in training mode, rounding in eval mode).
+
+        ``quality``: 1..Q for a variable-rate codec (y and z are gained, y_hat is returned
+        times the inverse gain, ready for g_s), None for a single-rate one.
+        """
+        gains = self.gain_vectors(quality)
+        if gains is not None:
+            y = y * gains.y
         z = self.h_a(y.contiguous())  # as compress_hyper: the same floats as the coder's
+        if gains is not None:
+            z = z * gains.z
         _, z_likelihoods = self.entropy_bottleneck(z)
         medians = self.entropy_bottleneck._get_medians()
-        z_hat = quantize_ste(z - medians) + medians
+        z_hat = _ungain(quantize_ste(z - medians) + medians, gains)
         y_ = [split_checkerboard(g) for g in y.split(self.groups, dim=1)]
         likelihoods: list[list[Tensor]] = [[], []]  # per pass, in group order
 
@@ -257,6 +298,7 @@ class ReferenceLatentCodec(nn.Module):
         y_likelihoods = torch.cat(
             [merge_checkerboard(a, n) for a, n in zip(*likelihoods, strict=True)], dim=1
         )
+        y_hat = y_hat if gains is None else y_hat * gains.y_inverse
         return {"y_hat": y_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 
     # ------------------------------------------------------------------ coding
@@ -268,18 +310,31 @@ class ReferenceLatentCodec(nn.Module):
                    + sum(c * h * w for c, h, w in shape["y"]))
 
     @torch.no_grad()
-    def compress_hyper(self, y: Tensor, stream: StreamEncoder) -> dict[str, Any]:
-        """z coded into ``stream``; its size and the side parameters h_s(z_hat)."""
+    def compress_hyper(
+        self, y: Tensor, stream: StreamEncoder, quality: int | None = None
+    ) -> dict[str, Any]:
+        """z coded into ``stream``; its size and the side parameters h_s(z_hat). ``y`` is g_a's
+        output (gained here for a variable-rate codec, at ``quality``)."""
+        gains = self.gain_vectors(quality)
         # g_a can hand over a channels-last y (the adapter's reshapes); convolutions pick other
         # kernels for it, so the encoder's h_s(z_hat) would differ in the last bits from the
         # decoder's, which starts from a contiguous z_hat
-        shape, params = compress_hyper_latent(self, y.contiguous(), stream)
+        y = y.contiguous()
+        if gains is not None:
+            y = y * gains.y  # contiguous too
+        shape, params = compress_hyper_latent(self, y, stream, gains)
         return {"stream": stream, "shape": shape, "params": params}
 
     @torch.no_grad()
-    def compress_groups(self, y: Tensor, hyper: Tensor, stream: StreamEncoder) -> dict[str, Any]:
-        """Every group's two passes coded into ``stream``: their shapes and y_hat (float32)."""
+    def compress_groups(
+        self, y: Tensor, hyper: Tensor, stream: StreamEncoder, quality: int | None = None
+    ) -> dict[str, Any]:
+        """Every group's two passes coded into ``stream``: their shapes and y_hat (float32,
+        times the inverse gain for a variable-rate codec: what g_s takes)."""
         gc = self.gaussian_conditional
+        gains = self.gain_vectors(quality)
+        if gains is not None:
+            y = y * gains.y
         y_ = [split_checkerboard(g) for g in y.split(self.groups, dim=1)]
 
         def encode(k: int, step: int, scales: Tensor, means: Tensor) -> Tensor:
@@ -289,27 +344,29 @@ class ReferenceLatentCodec(nn.Module):
 
         y_hat = self.code_groups(hyper, encode)
         shapes = [g.shape[1:] for g in y_hat.split(self.groups, dim=1)]
-        return {"stream": stream, "shape": shapes, "y_hat": y_hat}
+        return {"stream": stream, "shape": shapes, "y_hat": _inverse_gained(y_hat, gains)}
 
     @torch.no_grad()
-    def compress(self, y: Tensor) -> dict[str, Any]:
+    def compress(self, y: Tensor, quality: int | None = None) -> dict[str, Any]:
         """y (B, M, h, w) -> ``{"strings": [[stream_0, ..., stream_{B-1}]], "shape", "y_hat"}``.
 
         One kind of string (a list over the batch), as :mod:`taco.models.fast_codec` writes it.
+        A variable-rate codec codes at ``quality`` (1..Q) and puts it into ``shape["quality"]``:
+        :meth:`decompress` needs nothing else.
         """
-        hyper = self.compress_hyper(y, StreamEncoder())
-        out = self.compress_groups(y, hyper["params"], hyper["stream"])
-        return {
-            "strings": [out["stream"].flush()],
-            "shape": {"y": out["shape"], "hyper": hyper["shape"]},
-            "y_hat": out["y_hat"],
-        }
+        hyper = self.compress_hyper(y, StreamEncoder(), quality)
+        out = self.compress_groups(y, hyper["params"], hyper["stream"], quality)
+        shape: dict[str, Any] = {"y": out["shape"], "hyper": hyper["shape"]}
+        if self.gains is not None:
+            shape["quality"] = quality
+        return {"strings": [out["stream"].flush()], "shape": shape, "y_hat": out["y_hat"]}
 
     @torch.no_grad()
     def decompress(
         self, strings: Sequence[Sequence[bytes | UnchunkedStream]], shape: dict[str, Any]
     ) -> dict[str, Tensor]:
-        """Inverse of :meth:`compress`: the exact y_hat (B, M, h, w), float32.
+        """Inverse of :meth:`compress`: the exact y_hat (B, M, h, w), float32. A variable-rate
+        codec reads the quality from ``shape["quality"]``.
 
         ``strings`` are untrusted: a malformed stream raises ``TacoFormatError``
         (:class:`~taco.bitstream.rans.StreamDecoder`), never reads outside its buffer.
@@ -321,8 +378,9 @@ class ReferenceLatentCodec(nn.Module):
         want = [(c, 4 * hz, 4 * wz) for c in self.groups]
         if [tuple(s) for s in shape["y"]] != want:
             raise ValueError(f"latent shapes {shape['y']} do not fit this codec (expected {want})")
+        gains = self.gain_vectors(shape.get("quality"))
         stream = StreamDecoder(strings[0], self.num_symbols(shape))
-        hyper = decompress_hyper_latent(self, stream, len(strings[0]), (hz, wz))
+        hyper = decompress_hyper_latent(self, stream, len(strings[0]), (hz, wz), gains)
         gc = self.gaussian_conditional
 
         def decode(k: int, step: int, scales: Tensor, means: Tensor) -> Tensor:
@@ -332,4 +390,12 @@ class ReferenceLatentCodec(nn.Module):
         y_hat = self.code_groups(hyper, decode)
         if stream.symbols_left:
             raise RuntimeError(f"{stream.symbols_left} declared symbols were not decoded")
-        return {"y_hat": y_hat}
+        return {"y_hat": _inverse_gained(y_hat, gains)}
+
+
+def _inverse_gained(y_hat: Tensor, gains: GainVectors | None) -> Tensor:
+    """The coded (gained) y_hat -> what g_s takes: times the inverse gain, as :data:`Y_HAT_DTYPE`.
+
+    In the float64 coding copy the product of two float32 values is exact and is rounded once,
+    so it equals the float32 model's own product bit for bit (tested)."""
+    return y_hat if gains is None else (y_hat * gains.y_inverse).to(Y_HAT_DTYPE)

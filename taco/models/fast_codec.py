@@ -177,9 +177,11 @@ def supports(codec: nn.Module) -> bool:
     return True
 
 
-def _check(codec: nn.Module) -> None:
+def _check(codec: nn.Module, quality: Any = None) -> None:
     if not supports(codec):
         raise TypeError(f"{type(codec).__name__} is not an ELIC latent codec; use its own methods")
+    if quality is not None and not isinstance(codec, ReferenceLatentCodec):
+        raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
 
 
 def num_symbols(codec: LatentCodec, shape: dict[str, Any]) -> int:
@@ -193,26 +195,30 @@ def num_symbols(codec: LatentCodec, shape: dict[str, Any]) -> int:
 
 
 @torch.no_grad()
-def compress_hyper(codec: LatentCodec, y: Tensor, stream: StreamEncoder | None = None) -> dict[str, Any]:
+def compress_hyper(
+    codec: LatentCodec, y: Tensor, stream: StreamEncoder | None = None, quality: int | None = None
+) -> dict[str, Any]:
     """The hyper branch: y -> z coded into ``stream`` (a new one if None), the z shape and the
-    side parameters h_s(z_hat)."""
-    _check(codec)
+    side parameters h_s(z_hat). ``quality``: 1..Q for a variable-rate codec, else None."""
+    _check(codec, quality)
     stream = StreamEncoder() if stream is None else stream
     if isinstance(codec, ReferenceLatentCodec):
-        return codec.compress_hyper(y, stream)
+        return codec.compress_hyper(y, stream, quality)
     shape, params = compress_hyper_latent(codec.latent_codec["hyper"], y, stream)
     return {"stream": stream, "shape": shape, "params": params}
 
 
 @torch.no_grad()
 def compress_groups(
-    codec: LatentCodec, y: Tensor, side_params: Tensor, stream: StreamEncoder | None = None
+    codec: LatentCodec, y: Tensor, side_params: Tensor, stream: StreamEncoder | None = None,
+    quality: int | None = None,
 ) -> dict[str, Any]:
-    """The y branch: channel groups, each in two checkerboard passes, coded into ``stream``."""
-    _check(codec)
+    """The y branch: channel groups, each in two checkerboard passes, coded into ``stream``
+    (at ``quality`` for a variable-rate codec)."""
+    _check(codec, quality)
     stream = StreamEncoder() if stream is None else stream
     if isinstance(codec, ReferenceLatentCodec):
-        return codec.compress_groups(y, side_params, stream)
+        return codec.compress_groups(y, side_params, stream, quality)
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
     y_ = torch.split(y, groups.groups, dim=1)
     y_hat = torch.zeros_like(y)
@@ -227,18 +233,19 @@ def compress_groups(
 
 
 @torch.no_grad()
-def compress_latent(codec: LatentCodec, y: Tensor) -> dict[str, Any]:
+def compress_latent(codec: LatentCodec, y: Tensor, quality: int | None = None) -> dict[str, Any]:
     """Entropy-code y (B, M, h, w) into one stream per image.
 
     Returns ``{"strings": [[stream_0, ..., stream_{B-1}]], "shape", "y_hat"}`` (CompressAI's
     layout: a list of string kinds, each a list over the batch; here one kind). For the
     CompressAI layout the symbols, y_hat and shapes are those of ``codec.compress(y)``; the
     strings are not: z, then each channel group's anchor and non-anchor pass go into ONE rANS
-    stream per image instead of 11.
+    stream per image instead of 11. A variable-rate codec codes at ``quality`` (1..Q) and
+    returns it in ``shape["quality"]``.
     """
-    _check(codec)
+    _check(codec, quality)
     if isinstance(codec, ReferenceLatentCodec):
-        return codec.compress(y)
+        return codec.compress(y, quality)
     hyper = compress_hyper(codec, y)
     out = compress_groups(codec, y, hyper["params"], hyper["stream"])
     return {
@@ -252,12 +259,13 @@ def compress_latent(codec: LatentCodec, y: Tensor) -> dict[str, Any]:
 def decompress_latent(
     codec: LatentCodec, strings: Sequence[Sequence[bytes | UnchunkedStream]], shape: dict[str, Any]
 ) -> dict[str, Tensor]:
-    """Inverse of :func:`compress_latent`: the exact y_hat (B, M, h, w).
+    """Inverse of :func:`compress_latent`: the exact y_hat (B, M, h, w) (a variable-rate codec
+    reads the quality from ``shape["quality"]``).
 
     ``strings`` are untrusted: a malformed stream raises ``TacoFormatError`` (see
     :class:`StreamDecoder`), never reads outside the memory handed to the C++ decoder.
     """
-    _check(codec)
+    _check(codec, shape.get("quality"))
     if (not isinstance(strings, (list, tuple)) or len(strings) != 1
             or not isinstance(strings[0], (list, tuple)) or not strings[0]):
         raise ValueError("expected [[stream per image]]: one rANS stream per image "
@@ -285,7 +293,7 @@ def decompress_latent(
 
 
 @torch.no_grad()
-def compress(model: Any, x: Tensor, text: Any = None) -> dict[str, Any]:
+def compress(model: Any, x: Tensor, text: Any = None, quality: int | None = None) -> dict[str, Any]:
     """``model.compress`` through the fast path: g_a (with ``text`` for TACO), then the codec.
 
     Works for taco's ELIC/TACO (either layout) and CompressAI's ``Elic2022Official`` (``model.g_a``).
@@ -293,7 +301,7 @@ def compress(model: Any, x: Tensor, text: Any = None) -> dict[str, Any]:
     """
     analysis = getattr(model, "analysis", None)
     y = analysis(x, text) if analysis is not None else model.g_a(x)
-    out = compress_latent(model.latent_codec, y)
+    out = compress_latent(model.latent_codec, y, quality)
     return {"strings": out["strings"], "shape": out["shape"]}
 
 

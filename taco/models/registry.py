@@ -24,6 +24,7 @@ from ..checksums import sha256_file
 from ..shards import ShardedFileError, find, load_sharded, read_metadata, save_sharded
 from ..version import __version__
 from .elic import ELIC, LAYOUTS
+from .gains import QUALITY_LAMBDAS, check_qualities
 from .taco import TACO
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
@@ -39,8 +40,9 @@ class CheckpointError(ValueError):
 #: field existed means. At that value a field is left out of :meth:`ModelConfig.digest`, so the
 #: first checkpoints (and every ``.taco`` file made with them) keep their fingerprints. ``layout``:
 #: those checkpoints have CompressAI's entropy-model layout; new configs default to the authors'.
+#: ``qualities``: None is a single-rate model, as every model was before variable rate.
 _ADDED_FIELDS: dict[str, Any] = {"text_injection": "adapter", "injector_at": "both",
-                                 "layout": "compressai"}
+                                 "layout": "compressai", "qualities": None}
 
 
 @dataclass
@@ -54,6 +56,9 @@ class ModelConfig:
     entropy model's: "reference" (the authors' code, their checkpoints import into it) or
     "compressai" (CompressAI's ``Elic2022Official``: the first built-in models); see
     :mod:`taco.models.elic`. A config read from a file without the field is "compressai".
+    ``qualities``: the λ of each quality of a variable-rate model (ascending; quality q = 1..Q is
+    trained with ``qualities[q - 1]``; reference layout only; :mod:`taco.models.gains`), or None
+    for a single-rate model (one λ, in its checkpoint's metadata).
     """
 
     architecture: str = "taco"  # "taco" | "elic"
@@ -70,6 +75,7 @@ class ModelConfig:
     text_injection: str = "adapter"
     injector_at: str = "both"
     layout: str = "reference"
+    qualities: list[float] | None = None
 
     def __post_init__(self) -> None:
         if self.architecture not in ("taco", "elic"):
@@ -88,6 +94,12 @@ class ModelConfig:
             raise ValueError(f"injector_at must be 'both', 'h4' or 'h8', got {self.injector_at!r}")
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
+        if self.qualities is not None:
+            if isinstance(self.qualities, (str, bytes)) or not hasattr(self.qualities, "__len__"):
+                raise ValueError(f"qualities must be a list of λ values, got {self.qualities!r}")
+            self.qualities = check_qualities(self.qualities)
+            if self.layout != "reference":
+                raise ValueError("a variable-rate model (qualities) needs layout='reference'")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -119,6 +131,15 @@ _TINY = dict(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16], heads=2)
 # built-ins have it in the CompressAI layout (2.25 M / 2.92 M).
 _SMALL = dict(N=48, M=96, groups=[8, 8, 16, 64], ctx_hidden=[48, 32])
 
+# Variable-rate models for GPU training (issue 14; docs/models.md "Variable-rate models"): ELIC's
+# transforms at CompressAI's low/mid-rate width N=128 in the authors' entropy-model layout, with
+# M=160 latent channels and channel-context widths 96/64: 11.99 M parameters (TACO with MiniLM,
+# 24.0 MB in fp16) / 11.11 M (ELIC, 22.3 MB). Under the 30 MB a built-in may ship in, and small
+# enough that a checkpoint to continue from travels to a GPU machine beside the training photos
+# (64 MiB in all). Seven qualities: the paper's six λ and 2e-4 (taco.models.gains).
+_VR = dict(N=128, M=160, groups=[16, 16, 32, 48, 48], ctx_hidden=[96, 64],
+           qualities=list(QUALITY_LAMBDAS))
+
 #: Architectures by name. The weights of these are random until trained (see PRETRAINED).
 MODEL_CONFIGS: dict[str, ModelConfig] = {
     "taco": ModelConfig(),
@@ -135,17 +156,22 @@ MODEL_CONFIGS: dict[str, ModelConfig] = {
     "taco-tgic-tiny": ModelConfig(
         text_encoder={"name": "clip-tiny"}, text_injection="tgic", **_TINY),  # type: ignore[arg-type]
     "elic-tiny": ModelConfig(architecture="elic", **_TINY),  # type: ignore[arg-type]
+    "taco-minilm-vr": ModelConfig(text_encoder={"name": "minilm"}, **_VR),  # type: ignore[arg-type]
+    "elic-vr": ModelConfig(architecture="elic", **_VR),  # type: ignore[arg-type]
 }
 
 
 @dataclass(frozen=True)
 class PretrainedEntry:
-    """A trained checkpoint shipped in ``taco/assets/models`` (timm-style registry entry)."""
+    """A trained checkpoint shipped in ``taco/assets/models`` (timm-style registry entry).
+
+    ``lmbda``: the λ a single-rate model was trained with; None for a variable-rate model, whose
+    λ per quality are its config's ``qualities``."""
 
     file: str
     sha256: str
     architecture: str
-    lmbda: float
+    lmbda: float | None
     trained_on: str
     description: str = ""
 
@@ -203,7 +229,7 @@ def _text_dim(spec: dict[str, Any]) -> int:
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights)."""
     common = dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden,
-                  layout=config.layout)
+                  layout=config.layout, qualities=config.qualities)
     model: ELIC
     if config.architecture == "elic":
         model = ELIC(**common)  # type: ignore[arg-type]

@@ -121,8 +121,9 @@ class TACO(ELIC):
         text_injection: TextInjection = "adapter",
         injector_at: InjectorAt = "both",
         layout: str = "reference",
+        qualities: Sequence[float] | None = None,
     ) -> None:
-        super().__init__(N, M, groups, ctx_hidden, layout)
+        super().__init__(N, M, groups, ctx_hidden, layout, qualities)
         self.text_dim = text_dim
         self.g_a = TextGuidedAnalysis(
             N, M, text_dim, text_injection, injector_at, heads=heads, residual=residual,
@@ -151,8 +152,12 @@ class TACO(ELIC):
             )
         return text.tokens.to(device=like.device, dtype=like.dtype), text.mask.to(like.device)
 
-    def forward(self, x: Tensor, text: TextTokens) -> dict[str, Any]:  # type: ignore[override]
-        return self._forward_y(self.analysis(x, text))
+    def forward(  # type: ignore[override]
+        self, x: Tensor, text: TextTokens, quality: int | None = None
+    ) -> dict[str, Any]:
+        return self._forward_y(self.analysis(x, text), quality)
 
-    def compress(self, x: Tensor, text: TextTokens) -> dict[str, Any]:  # type: ignore[override]
-        return self._compress_y(self.analysis(x, text))
+    def compress(  # type: ignore[override]
+        self, x: Tensor, text: TextTokens, quality: int | None = None
+    ) -> dict[str, Any]:
+        return self._compress_y(self.analysis(x, text), quality)

@@ -126,12 +126,15 @@ def checkpoint_metadata(
     cfg: TrainConfig, progress: Progress, model: nn.Module, loss_fn: nn.Module, env: DistEnv,
     device: torch.device, steps_per_epoch: int, images: int,
 ) -> dict[str, Any]:  # fmt: skip
-    """The checkpoint header's metadata: λ, loss weights, steps (and the total over warm
-    starts), epochs, wall time, device, world size, training data, torch, the config."""
+    """The checkpoint header's metadata: λ (a variable-rate model: None, and its qualities' λ),
+    loss weights, steps (and the total over warm starts), epochs, wall time, device, world size,
+    training data, torch, the config."""
     p = progress
     before = getattr(model, "metadata", {}).get("init_from", {}).get("trained_steps_total", 0)
+    qualities = getattr(model, "qualities", None)
     return {
-        "lambda": cfg.lmbda,
+        "lambda": cfg.lmbda if qualities is None else None,  # variable rate: one λ per quality
+        **({"qualities": list(qualities)} if qualities is not None else {}),
         "preset": cfg.preset,
         "loss": {"k_p": cfg.k_p, "k_j": loss_fn.k_j, "beta": cfg.beta},
         "trained_steps": p.step,

@@ -23,6 +23,7 @@ import yaml
 
 from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 from ..metrics import LPIPS_INPUTS
+from ..models.gains import check_qualities
 
 PRESETS = ("taco", "elic", "taco-frozen-base")
 #: Registry architecture each preset trains unless ``model`` says otherwise.
@@ -94,6 +95,11 @@ class TrainConfig:
     ``batch_size`` is per process: with ``torchrun --nproc_per_node=G`` the global batch is
     ``G * batch_size`` (the paper: one process, batch 4). ``epochs`` and ``lr_milestones`` count
     passes over the training set; ``max_steps`` stops earlier (None: no limit).
+
+    ``qualities`` (the λ of each quality, ascending) makes the model variable-rate
+    (``ModelConfig.qualities``, :mod:`taco.models.gains`; registry models such as
+    ``taco-minilm-vr`` have them already): each step trains the quality drawn for it
+    (:class:`taco.train.qualities.QualitySchedule`) with that quality's λ, and ``lmbda`` is unused.
     """
 
     # what to train
@@ -104,7 +110,8 @@ class TrainConfig:
     model_id: str | None = None  # name written into checkpoints and .taco headers
     init_from: str | None = None  # checkpoint (file, index, run folder) or built-in name
     # loss (paper Eq. 6-7)
-    lmbda: float = LAMBDAS[2]
+    lmbda: float = LAMBDAS[2]  # a single-rate model's; a variable-rate one uses its qualities'
+    qualities: list[float] | None = None  # λ per quality: makes the model variable-rate
     k_p: float = DEFAULT_K_P
     k_j: float = DEFAULT_K_J
     beta: float = DEFAULT_BETA
@@ -159,6 +166,13 @@ class TrainConfig:
             raise ConfigError(f"data.small_images must be 'drop' or 'upscale', got {self.data.small_images!r}")
         if self.lpips_input not in LPIPS_INPUTS:
             raise ConfigError(f"lpips_input must be 'standard' or 'official', got {self.lpips_input!r}")
+        if self.qualities is not None:
+            if "qualities" in self.model_overrides:
+                raise ConfigError("give qualities or model_overrides.qualities, not both")
+            try:
+                check_qualities(self.qualities)
+            except ValueError as e:
+                raise ConfigError(f"qualities: {e}") from None
         if self.text_encoder is not None and self.preset == "elic":
             raise ConfigError("preset elic trains ELIC, which takes no text encoder")
         self._check_model_fits_preset()
@@ -276,6 +290,8 @@ def _coerce(value: Any, annotation: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if _type_ok("", annotation) and not _type_ok(value, annotation):
             return str(value)  # a folder named 2014
+    if isinstance(value, list) and _type_ok([0.5], annotation) and not _type_ok(value, annotation):
+        return [_coerce(v, float) for v in value]  # qualities: [2e-4, 4e-4]
     return value
 
 

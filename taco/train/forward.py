@@ -70,11 +70,15 @@ class TrainingNet(nn.Module):
         if bf16:
             keep_float32(model.latent_codec)
 
-    def forward(self, x: Tensor, tokens: Tensor | None = None, mask: Tensor | None = None) -> Any:
+    def forward(
+        self, x: Tensor, tokens: Tensor | None = None, mask: Tensor | None = None,
+        quality: int | None = None,
+    ) -> Any:
+        """``quality``: the step's quality (1..Q) for a variable-rate model, else None."""
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             if tokens is None:
-                return self.model(x)
-            return self.model(x, TextTokens(tokens, mask))  # type: ignore[arg-type]
+                return self.model(x, quality=quality)
+            return self.model(x, TextTokens(tokens, mask), quality=quality)  # type: ignore[arg-type]
 
 
 def training_net(model: ELIC, cfg: TrainConfig, env: DistEnv, device: torch.device) -> nn.Module:

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..models import ELIC, MODEL_CONFIGS, CheckpointError, create_model, load
+from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
 from ..models.registry import checkpoint_config
 from .config import ConfigError, TrainConfig
 
@@ -54,7 +54,8 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     an ELIC checkpoint may initialise a TACO.
 
     ELIC -> TACO maps the analysis stages into ``g_a.base`` (:func:`elic_key_to_taco`); the text
-    adapter keeps its fresh initialisation. Returns the keys left at their initialisation. The
+    adapter keeps its fresh initialisation, and so do the gains of a variable-rate model started
+    from a single-rate checkpoint. Returns the keys left at their initialisation. The
     source's name and trained steps go into ``model.metadata["init_from"]`` (and so into every
     checkpoint of the run), so a chain of warm-started runs keeps its total step count.
     """
@@ -66,6 +67,11 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
                 f"init_from {path}: {name}={getattr(src_cfg, name)} there, "
                 f"{getattr(dst_cfg, name)} in the model being trained"
             )
+    if src_cfg.qualities is not None and src_cfg.qualities != dst_cfg.qualities:
+        raise CheckpointError(
+            f"init_from {path}: a variable-rate checkpoint (qualities {src_cfg.qualities}) "
+            f"initialises only a model with the same qualities (this one: {dst_cfg.qualities})"
+        )
     state = source.state_dict()
     if src_cfg.architecture == "elic" and dst_cfg.architecture == "taco":
         state = {elic_key_to_taco(k): v for k, v in state.items()}
@@ -75,7 +81,9 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
             f"{src_cfg.architecture} (only ELIC -> TACO and like -> like)"
         )
     result = load_model_state(model, state, strict=False)
-    not_adapter = [k for k in result.missing_keys if not k.startswith("g_a.adapter.")]
+    # fresh: the text adapter (ELIC -> TACO) and the gains (single-rate -> variable-rate)
+    fresh = ("g_a.adapter.", "latent_codec.gains.")
+    not_adapter = [k for k in result.missing_keys if not k.startswith(fresh)]
     if not_adapter or result.unexpected_keys:
         raise CheckpointError(
             f"init_from {path}: weights do not fit (missing {not_adapter[:3]}, "
@@ -114,9 +122,7 @@ def zero_tgic_outputs(model: nn.Module) -> int:
 
 def build_training_model(cfg: TrainConfig) -> ELIC:
     """The model the preset trains, with its trainable parameters set (requires_grad)."""
-    overrides = dict(cfg.model_overrides)
-    if cfg.text_encoder is not None:
-        overrides["text_encoder"] = {"name": cfg.text_encoder}
+    overrides = model_overrides(cfg)
     name = cfg.resolved_model()
     frozen = cfg.preset == "taco-frozen-base"
     if frozen and name in MODEL_CONFIGS:
@@ -160,19 +166,29 @@ def split_parameters(model: nn.Module) -> tuple[dict[str, nn.Parameter], dict[st
     return main, aux
 
 
-def text_encoder_spec(cfg: TrainConfig) -> dict[str, Any] | None:
-    """The text encoder (``{"name": ..., **options}``) of the model ``cfg`` trains, without
-    building it; None for ELIC."""
-    from ..models.registry import ModelConfig
-
-    name = cfg.resolved_model()
-    if name not in MODEL_CONFIGS:
-        raise ConfigError(f"unknown model {name!r}")
+def model_overrides(cfg: TrainConfig) -> dict[str, Any]:
+    """``model_overrides`` with the top-level shortcuts (``text_encoder``, ``qualities``) in."""
     overrides = dict(cfg.model_overrides)
     if cfg.text_encoder is not None:
         overrides["text_encoder"] = {"name": cfg.text_encoder}
+    if cfg.qualities is not None:
+        overrides["qualities"] = list(cfg.qualities)
+    return overrides
+
+
+def model_config(cfg: TrainConfig) -> ModelConfig:
+    """The architecture ``cfg`` trains (registry entry + overrides), without building it."""
+    name = cfg.resolved_model()
+    if name not in MODEL_CONFIGS:
+        raise ConfigError(f"unknown model {name!r}")
     try:
-        config = ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **overrides})
+        return ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **model_overrides(cfg)})
     except (ValueError, TypeError, CheckpointError) as e:
         raise ConfigError(f"model {name!r}: {e}") from None
+
+
+def text_encoder_spec(cfg: TrainConfig) -> dict[str, Any] | None:
+    """The text encoder (``{"name": ..., **options}``) of the model ``cfg`` trains, without
+    building it; None for ELIC."""
+    config = model_config(cfg)
     return dict(config.text_encoder) if config.text_encoder else None

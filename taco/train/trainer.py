@@ -75,7 +75,8 @@ from .distributed import (
     shutdown_distributed,
 )
 from .forward import training_net
-from .model_setup import build_training_model, split_parameters
+from .model_setup import build_training_model, model_config, split_parameters
+from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, train_postfix
 from .schedule import TimeBudget, lr_at
@@ -132,6 +133,9 @@ class Trainer:
 
         self.model = build_training_model(cfg).to(self.device)
         self.model.train()
+        # variable rate: the quality (and λ) of each step, a function of (seed, step)
+        self.qualities = (QualitySchedule(self.model.qualities, cfg.seed)
+                          if self.model.qualities is not None else None)
         self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
                                 lpips_input=cfg.lpips_input)
         self.loss_fn.to(self.device)
@@ -314,8 +318,15 @@ class Trainer:
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         text = self._text(batch.captions)
-        out = self.net(x) if text is None else self.net(x, text.tokens, text.mask)
-        parts = self.loss_fn(out, x, batch.captions)
+        quality = lmbda = None
+        if self.qualities is not None:  # variable rate: this step's quality and its λ
+            step = self.progress.step
+            quality, lmbda = self.qualities.quality(step), self.qualities.lmbda(step)
+        if text is None:
+            out = self.net(x, quality=quality)
+        else:
+            out = self.net(x, text.tokens, text.mask, quality=quality)
+        parts = self.loss_fn(out, x, batch.captions, lmbda=lmbda)
         aux = self.model.aux_loss() if self.aux_optimizer is not None else None
         self.optimizer.zero_grad(set_to_none=True)
         if self.aux_optimizer is not None:
@@ -396,7 +407,7 @@ class Trainer:
         return (
             f"taco train: preset {cfg.preset}, model {cfg.resolved_model()} "
             f"({n_train / 1e6:.2f} M of {n_all / 1e6:.2f} M parameters train), text {text}, "
-            f"λ={cfg.lmbda:g} k_p={cfg.k_p:g} k_j={self.loss_fn.k_j:g} β={cfg.beta:g}; "
+            f"{self._lambdas()} k_p={cfg.k_p:g} k_j={self.loss_fn.k_j:g} β={cfg.beta:g}; "
             f"{data}, {self.steps_per_epoch} steps/epoch x "
             f"{self.env.world_size} process(es) x batch {cfg.batch_size} on {self.device}"
             + (f" [{', '.join(options)}]" if options else "")
@@ -405,6 +416,12 @@ class Trainer:
             + (f"; time limit {cfg.time_limit}" if cfg.time_limit else "")
             + f"; {self.total_steps} steps{start} -> {self.out_dir}"
         )
+
+    def _lambdas(self) -> str:
+        if self.qualities is None:
+            return f"λ={self.cfg.lmbda:g}"
+        lambdas = ", ".join(f"{v:g}" for v in self.qualities.lambdas)
+        return f"variable rate, λ drawn per step from qualities 1..{self.qualities.num_qualities} ({lambdas})"
 
     def _log_train(self, window: list[dict[str, Tensor]], elapsed: float, bar: Any) -> dict[str, float]:
         """Mean of the window's loss parts over steps and ranks -> log record + progress bar."""
@@ -438,6 +455,13 @@ class Trainer:
             f"{k} {record[k]:.4f}" for k in ("loss", "bpp", "psnr", "lpips", "real_bpp", "real_psnr")
             if k in record
         )  # fmt: skip
+        if self.qualities is not None:  # each quality's point: bpp, PSNR (coded if measured)
+            real = "real_bpp" in record
+            shown += "; " + " | ".join(
+                f"q{q} {record[f'q{q}/' + ('real_bpp' if real else 'bpp')]:.3f} bpp "
+                f"{record[f'q{q}/' + ('real_psnr' if real else 'psnr')]:.2f} dB"
+                for q in range(1, self.qualities.num_qualities + 1)
+            )  # fmt: skip
         self.log.say(f"val @ step {self.progress.step}: {shown}")
         return float(record["seconds"])
 
@@ -487,6 +511,11 @@ def lambda_sweep(
     from ..losses import LAMBDAS
     from .state import state_exists
 
+    if model_config(cfg).qualities is not None:
+        raise ConfigError(
+            "--lambda-sweep trains one single-rate model per λ, but this model is variable-rate "
+            "(qualities): train it once, every quality is in it"
+        )
     results = []
     try:
         for lmbda in lambdas or LAMBDAS:

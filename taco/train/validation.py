@@ -1,5 +1,7 @@
 """The validation hook: loss parts in eval mode on held-out centre crops, and real coding of a
-few of them (bpp from the bytes, PSNR of the decoded image).
+few of them (bpp from the bytes, PSNR of the decoded image). A variable-rate model is validated
+at every quality: keys ``q<k>/<name>`` for quality k (its λ in the loss), and the plain keys the
+mean over the qualities.
 
 It never changes the training: it runs under a forked RNG (a DataLoader iterator draws a seed
 from the global one) and puts the model back in training mode.
@@ -36,16 +38,28 @@ def validate(
     compress_images: int,
 ) -> dict[str, Any]:
     """Mean loss parts (+ PSNR) over ``dataset``; ``real_bpp``/``real_psnr`` from coding its
-    first ``compress_images`` images with ``text_encoder``; ``seconds`` it took."""
+    first ``compress_images`` images with ``text_encoder``; ``seconds`` it took. A variable-rate
+    model: all of it per quality (``q<k>/...``) and, under the plain keys, the mean over them."""
     t0 = time.perf_counter()
     model.eval()
     devices = [device] if device.type == "cuda" else []
+    qualities = model.qualities
+    points: list[tuple[int | None, float | None]] = (
+        [(None, None)] if qualities is None else list(enumerate(qualities, start=1)))
+    record: dict[str, Any] = {}
     with torch.random.fork_rng(devices=devices):
         try:
-            record = _losses(model, dataset, loss_fn, text, device, batch_size)
             coded = [dataset[i] for i in range(min(compress_images, len(dataset)))]  # type: ignore[arg-type]
-            if coded:
-                record.update(_real_coding(model, coded, text_encoder))
+            for quality, lmbda in points:
+                part = _losses(model, dataset, loss_fn, text, device, batch_size, quality, lmbda)
+                if coded:
+                    part.update(_real_coding(model, coded, text_encoder, quality))
+                if quality is None:
+                    record = part
+                    continue
+                record.update({f"q{quality}/{k}": v for k, v in part.items()})
+                for k, v in part.items():
+                    record[k] = record.get(k, 0.0) + v / len(points)
         finally:
             model.train()
     record["seconds"] = time.perf_counter() - t0
@@ -54,15 +68,18 @@ def validate(
 
 def _losses(
     model: ELIC, dataset: Dataset, loss_fn: TacoLoss, text: TextSource, device: torch.device,
-    batch_size: int,
+    batch_size: int, quality: int | None = None, lmbda: float | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     sums: dict[str, float] = {}
     n = 0
     for batch in DataLoader(dataset, batch_size=batch_size, collate_fn=collate):
         x = batch.images.to(device)
         tokens = text(batch.captions)
-        out = model(x) if tokens is None else model(x, tokens)
-        parts = loss_fn(out, x, batch.captions)
+        if tokens is None:
+            out = model(x, quality=quality)
+        else:
+            out = model(x, tokens, quality=quality)
+        parts = loss_fn(out, x, batch.captions, lmbda=lmbda)
         parts["psnr"] = metrics.psnr(x, out["x_hat"]).mean()
         for k, v in parts.items():
             sums[k] = sums.get(k, 0.0) + float(v) * len(x)
@@ -70,7 +87,9 @@ def _losses(
     return {k: v / n for k, v in sums.items()}
 
 
-def _real_coding(model: ELIC, coded: list[Any], text_encoder: TextEncoder | None) -> dict[str, float]:
+def _real_coding(
+    model: ELIC, coded: list[Any], text_encoder: TextEncoder | None, quality: int | None = None
+) -> dict[str, float]:
     from ..codec import compress_image, decompress_tensor
     from ..models.registry import invalidate_fingerprint
 
@@ -80,7 +99,7 @@ def _real_coding(model: ELIC, coded: list[Any], text_encoder: TextEncoder | None
     for sample in coded:
         res = compress_image(
             sample.image, sample.caption if model.uses_text else None, model,
-            text_encoder=text_encoder,
+            text_encoder=text_encoder, quality=quality,
         )  # fmt: skip
         x_hat, _ = decompress_tensor(res.data, model)
         bpps.append(res.bpp)

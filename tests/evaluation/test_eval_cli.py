@@ -21,7 +21,7 @@ def test_evaluate_plot_caption_commands(taco_main, tiny_folder, tmp_path, capsys
     out = tmp_path / "eval"
     rc = taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--classic", "jpeg,bpg",
                     "--qualities", "jpeg=30,70", "--match-bpp", "--fid", "off", "--cmmd-clip", "off",
-                    "-o", str(out), "-q"])
+                    "-o", str(out), "--quiet"])
     assert rc == 0
     captured = capsys.readouterr()
     assert "skipping bpg: BPG: bpgenc, bpgdec not on PATH" in captured.err
@@ -42,7 +42,7 @@ def test_evaluate_plot_caption_commands(taco_main, tiny_folder, tmp_path, capsys
     bare.mkdir()
     for p in tiny_folder.glob("*.png"):
         (bare / p.name).write_bytes(p.read_bytes())
-    assert taco_main(["caption", str(bare), "-m", str(tiny_captioner_dir), "-q", "--max-new-tokens", "4"]) == 0
+    assert taco_main(["caption", str(bare), "-m", str(tiny_captioner_dir), "--quiet", "--max-new-tokens", "4"]) == 0
     assert len((bare / "captions.jsonl").read_text().splitlines()) == 4
 
 
@@ -68,7 +68,7 @@ def test_user_errors_are_one_line(taco_main, tiny_folder, tmp_path, capsys):
 def test_classic_only_says_so(taco_main, tiny_folder, tmp_path, capsys):
     assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=50",
                       "--fid", "off", "--cmmd-clip", "off", "--limit", "1", "-o", str(tmp_path),
-                      "-q"]) == 0
+                      "--quiet"]) == 0
     assert "no --model given, so only the classic codecs run" in capsys.readouterr().err
 
 
@@ -76,7 +76,7 @@ def test_compare_caption_modes_command(taco_main, tiny_folder, tmp_path, capsys)
     out = tmp_path / "eval"
     rc = taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--compare-caption-modes",
                     "shuffled,empty,fixed:NA", "--fid", "off", "--cmmd-clip", "off", "--no-plot",
-                    "--bootstrap", "200", "-o", str(out), "-q"])
+                    "--bootstrap", "200", "-o", str(out), "--quiet"])
     assert rc == 0
     assert "| fixed:NA | 4 | 4 |" in capsys.readouterr().err  # gamma = 0: identical files
     folder = out / "photos"
@@ -96,7 +96,7 @@ def test_one_label_per_model(taco_main, tiny_folder, tmp_path, capsys):
     """--label once per --model: one process codes several λ sweeps, each its own curve."""
     out = tmp_path / "eval"
     base = ["evaluate", str(tiny_folder), "--limit", "1", "--fid", "off", "--cmmd-clip", "off",
-            "--no-plot", "-q", "-o", str(out), "-m", "elic-tiny", "-m", "taco-tiny"]
+            "--no-plot", "--quiet", "-o", str(out), "-m", "elic-tiny", "-m", "taco-tiny"]
     assert taco_main([*base, "--label", "A", "--label", "B", "--label", "C"]) == 2
     assert "--label given 3 times for 2 --model" in capsys.readouterr().err
     assert taco_main([*base, "--label", "no text", "--label", "text"]) == 0
@@ -112,7 +112,7 @@ def test_lpips_input_is_recorded_and_kept_apart(taco_main, tiny_folder, tmp_path
 
     out = tmp_path / "eval"
     base = ["evaluate", str(tiny_folder), "-m", "elic-tiny", "--classic", "jpeg", "--qualities",
-            "jpeg=50", "--limit", "2", "--fid", "off", "--cmmd-clip", "off", "--no-plot", "-q",
+            "jpeg=50", "--limit", "2", "--fid", "off", "--cmmd-clip", "off", "--no-plot", "--quiet",
             "-o", str(out)]
     assert taco_main(base) == 0
     assert taco_main([*base, "--lpips-input", "official"]) == 0

@@ -21,7 +21,7 @@ def test_torchrun_shards_merge_to_the_single_process_result(tiny_folder, tmp_pat
     script = tmp_path / "taco_entry.py"
     script.write_text(SCRIPT)
     args = [str(tiny_folder), "-m", "elic-tiny", "--classic", "jpeg", "--qualities", "jpeg=40",
-            "--fid", "off", "--cmmd-clip", "off", "--no-plot", "-q"]
+            "--fid", "off", "--cmmd-clip", "off", "--no-plot", "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     single = subprocess.run([sys.executable, str(script), "evaluate", *args, "-o", str(tmp_path / "one")],
                             env=env, capture_output=True, text=True, timeout=300)

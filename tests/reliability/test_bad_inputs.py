@@ -130,7 +130,7 @@ def test_unusual_images_are_coded(tmp_path, photo, capsys):
         out = taco.decompress(data, model)
         assert out.size == (64, 48) and out.mode == restored, name
         status, _ = cli(capsys, "compress", str(path), "--caption", "", "-m", "elic-tiny", "-o",
-                        str(tmp_path / f"{name}.taco"), "-q")
+                        str(tmp_path / f"{name}.taco"), "--quiet")
         assert status == 0, name
 
 

@@ -65,9 +65,9 @@ def photo(tmp_path_factory) -> Path:
 
 def _code_through_cli(checkpoint: Path, photo: Path, tmp_path: Path, caption: str) -> Path:
     coded, decoded = tmp_path / "photo.taco", tmp_path / "photo.png"
-    argv = ["compress", str(photo), "-m", str(checkpoint), "-o", str(coded), "-q"]
+    argv = ["compress", str(photo), "-m", str(checkpoint), "-o", str(coded), "--quiet"]
     assert taco_main([*argv, "--caption", caption]) == 0
-    assert taco_main(["decompress", str(coded), "-m", str(checkpoint), "-o", str(decoded), "-q"]) == 0
+    assert taco_main(["decompress", str(coded), "-m", str(checkpoint), "-o", str(decoded), "--quiet"]) == 0
     with Image.open(decoded) as im:
         assert im.size == (120, 80)
     return coded
@@ -154,7 +154,8 @@ ABLATION = Path(__file__).resolve().parents[2] / "configs" / "ablation"
 BOOKKEEPING = {"model_id", "out_dir", "max_steps", "log_interval", "progress", "data"}
 #: Keys added after the built-ins were trained, with the value that does what those runs did.
 ADDED_SINCE = {"lpips_input": "standard", "warmup_steps": 0, "fused_adam": False,
-               "data_on_device": False, "text_embeddings": None, "time_limit": None}
+               "data_on_device": False, "text_embeddings": None, "time_limit": None,
+               "qualities": None}
 #: The same for the data section (issue 13 made the paper's rules the defaults).
 DATA_ADDED_SINCE = {"small_images": "upscale", "hflip": True}
 

@@ -362,8 +362,8 @@ def test_an_error_inside_a_write_leaves_no_temporary(tmp_path):
 def test_non_finite_loss_on_the_command_line(tmp_path, tiny, monkeypatch, capsys):
     forward, calls = TacoLoss.forward, [0]
 
-    def poisoned(self, out, x, captions=None):
-        parts = forward(self, out, x, captions)
+    def poisoned(self, out, x, captions=None, lmbda=None):
+        parts = forward(self, out, x, captions, lmbda)
         calls[0] += 1
         if calls[0] == 3:
             parts["loss"] = parts["loss"] * float("inf")

@@ -109,8 +109,8 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny
     calls = {"n": 0}
     forward = TacoLoss.forward
 
-    def poisoned(self, out, x, captions=None):
-        parts = forward(self, out, x, captions)
+    def poisoned(self, out, x, captions=None, lmbda=None):
+        parts = forward(self, out, x, captions, lmbda)
         calls["n"] += 1
         if calls["n"] == 3:
             parts["loss"] = parts["loss"] * float("nan")

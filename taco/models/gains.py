@@ -1,0 +1,123 @@
+"""Gain units: one model at several rates (Cui et al., CVPR 2021, "Asymmetric Gained Deep Image
+Compression With Continuous Rate Adaptation", §3).
+
+A variable-rate model has Q *qualities*; quality q (1..Q, low to high rate) is trained with the
+rate-distortion weight λ_q (``ModelConfig.qualities``, ascending). Four learned (Q, C) matrices
+rescale the latents channel by channel, row q for quality q::
+
+    y = g_a(x)        -> y * gain[q]                    (M channels, before quantisation)
+    z = h_a(gained y) -> z * hyper_gain[q]              (N channels, before quantisation)
+    ẑ                 -> ẑ * inverse_hyper_gain[q]      (before h_s)
+    ŷ                 -> ŷ * inverse_gain[q]            (before g_s)
+
+Everything between the gain and its inverse is shared and unchanged: the entropy model codes
+the *gained* y and z (a larger gain is a finer quantisation step: more bits, less distortion), and
+its contexts see the gained ŷ. The gain and its inverse are separate parameters ("asymmetric"),
+not reciprocals. They live in the latent codec (:class:`~taco.models.entropy.ReferenceLatentCodec`),
+so the float64 coding copy (``taco.codec.coding_codec``) holds them like every other
+entropy-model part.
+
+Why decoding stays exact. The decoder computes two of the four products: ẑ · inverse_hyper_gain
+(feeding h_s, hence every scale and mean) and ŷ · inverse_gain (feeding only g_s). Both are one
+elementwise IEEE multiply in the coding copy's float64 on the CPU, of values the decoder already
+holds bit for bit (ẑ = symbols + medians, the gain as stored), so encoder and decoder get the same
+bits on any machine; ŷ · inverse_gain is exact in float64 (a float32 times a float32) and rounded
+once to float32. The two other products (y · gain, z · hyper_gain) are the encoder's alone: they
+only choose which symbols to write.
+
+Initialisation: quantisation with step Δ costs ≈ −log₂ Δ bits per latent and ≈ Δ²/12 distortion,
+so the step that minimises R + λ·D goes as λ^(-1/2): gain[q] starts at √(λ_q / λ̄) with λ̄ the
+geometric mean of the λs (the middle quality starts near 1), inverse_gain[q] at its reciprocal,
+the hyper gains at 1. Nothing here draws random numbers, so a variable-rate model built from a
+seed has the same other weights as the single-rate one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+__all__ = [
+    "MAX_QUALITIES", "QUALITY_LAMBDAS", "GainVectors", "QualityGains", "check_qualities",
+    "default_quality",
+]
+
+#: Qualities a model may have: the ``.taco`` header stores the quality in one byte (0 = single-rate).
+MAX_QUALITIES = 255
+
+#: The λ of the built-in variable-rate models' qualities 1..7: the paper's six rate points
+#: (taco.losses.LAMBDAS, §4.1) and one lower, 2e-4, continuing the doubling of the low end. Seven
+#: gives the default a true middle, quality 4 = λ 0.0016 (the paper's third point), and reaches
+#: the low rates (≈ 0.1 bpp and below) where previews live and AVIF is the classic to beat.
+QUALITY_LAMBDAS: tuple[float, ...] = (0.0002, 0.0004, 0.0008, 0.0016, 0.004, 0.009, 0.015)
+
+
+def check_qualities(qualities: Sequence[float]) -> list[float]:
+    """The λ of each quality as floats; ValueError unless 1..255 of them, finite, > 0, ascending."""
+    lambdas = [float(v) for v in qualities]
+    if not 1 <= len(lambdas) <= MAX_QUALITIES:
+        raise ValueError(f"qualities must list 1..{MAX_QUALITIES} λ values, got {len(lambdas)}")
+    if not all(math.isfinite(v) and v > 0 for v in lambdas):
+        raise ValueError(f"qualities must be positive λ values, got {lambdas}")
+    if any(b <= a for a, b in zip(lambdas, lambdas[1:], strict=False)):
+        raise ValueError(f"qualities must be strictly increasing (low to high rate), got {lambdas}")
+    return lambdas
+
+
+def default_quality(num_qualities: int) -> int:
+    """The quality used when none is asked for: the middle one (the lower middle for even Q)."""
+    return (num_qualities + 1) // 2
+
+
+class GainVectors(NamedTuple):
+    """The gains of one quality, each (1, C, 1, 1): y's (C = M) and z's (C = N), and their inverses."""
+
+    y: Tensor
+    y_inverse: Tensor
+    z: Tensor
+    z_inverse: Tensor
+
+
+class QualityGains(nn.Module):
+    """The four gain matrices of a variable-rate latent codec (see the module docstring).
+
+    ``lambdas``: λ of each quality, ascending; ``M``, ``N``: channels of y and z.
+    """
+
+    def __init__(self, lambdas: Sequence[float], M: int, N: int) -> None:
+        super().__init__()
+        self.lambdas = check_qualities(lambdas)
+        lam = torch.tensor(self.lambdas, dtype=torch.float64)
+        start = (lam / lam.log().mean().exp()).sqrt().float()  # (Q,): √(λ_q / λ̄)
+        q = len(self.lambdas)
+        self.gain = nn.Parameter(start[:, None].repeat(1, M))  # (Q, M)
+        self.inverse_gain = nn.Parameter((1 / start)[:, None].repeat(1, M))  # (Q, M)
+        self.hyper_gain = nn.Parameter(torch.ones(q, N))  # (Q, N)
+        self.inverse_hyper_gain = nn.Parameter(torch.ones(q, N))  # (Q, N)
+
+    @property
+    def num_qualities(self) -> int:
+        return len(self.lambdas)
+
+    def index(self, quality: Any) -> int:
+        """Row of quality ``quality`` (1..Q); ValueError for anything else, None included."""
+        q = self.num_qualities
+        if quality is None:
+            raise ValueError(f"this is a variable-rate model: give quality=1..{q}")
+        if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= q:
+            raise ValueError(f"quality must be an integer 1..{q}, got {quality!r}")
+        return quality - 1
+
+    def vectors(self, quality: Any) -> GainVectors:
+        """The four gains of ``quality`` (1..Q), each (1, C, 1, 1) to multiply a (B, C, h, w) latent."""
+        i = self.index(quality)
+        rows = (self.gain, self.inverse_gain, self.hyper_gain, self.inverse_hyper_gain)
+        return GainVectors(*(g[i].view(1, -1, 1, 1) for g in rows))
+
+    def extra_repr(self) -> str:
+        return f"lambdas={self.lambdas}"
