@@ -8,7 +8,7 @@ import pytest
 
 from taco import cli
 from taco.bench.latency import BenchConfig, headline_ratios
-from taco.bench.memory import peak_memory
+from taco.bench.peak_memory import peak_memory
 from taco.bench.report import format_table
 from taco.bench.timing import summary
 

@@ -87,7 +87,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_memory(cfg: BenchConfig, size: str) -> int:
-    from .memory import peak_memory
+    from .peak_memory import peak_memory
     from .report import format_memory
 
     try:

@@ -93,7 +93,7 @@ def format_profile(prof: dict[str, dict[str, dict[str, float]]]) -> str:
 
 
 def format_memory(probe: dict[str, Any]) -> str:
-    """One line per :func:`taco.bench.memory.peak_memory` result."""
+    """One line per :func:`taco.bench.peak_memory.peak_memory` result."""
     parts = []
     for part in ("encode", "decode"):
         m = probe[part]

@@ -151,12 +151,6 @@ def plot_results(
     dataset kind), ``none``, or dataset kinds such as ``kodak``. ``anchor``: a curve label; adds
     ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     results = load_results(paths)
     if not results:
         raise ValueError(f"no taco-eval result JSONs with points in {', '.join(map(str, paths))}")
@@ -167,99 +161,127 @@ def plot_results(
     for ds, curves in datasets.items():
         base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{re.sub(r'[^A-Za-z0-9]+', '-', ds).strip('-')}")
         ds_results = [r for r in results if _dataset_key(r) == ds]
-        lpips_input = ds_results[0].get("lpips_input", "standard")
-        kinds = {p["dataset_kind"] for c in curves for p in c.points}
-        refs = _references(reference, kinds)
+        refs = _references(reference, {p["dataset_kind"] for c in curves for p in c.points})
         panels = [m for m in metrics if any(_finite(p.get(m)) for c in curves for p in c.points)
                   or any(r.has(m) for r in refs)]
         if not panels:
             continue
-        ncols = min(len(panels), 3 if len(panels) > 4 else 2 if len(panels) == 4 else len(panels))
-        nrows = math.ceil(len(panels) / ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
-        color = _Palette()
         codec_order = list(CODEC_COLORS)
         curves = sorted(curves, key=lambda c: (
             _KIND_ORDER.get(c.kind, 3), codec_order.index(c.codec) if c.codec in codec_order else -1,
             c.label))
-
-        all_bpp = [p["bpp"] for c in curves for p in c.points] + [
-            p["bpp"] for r in refs for p in r.points if any(m in p for m in panels)]
-        log_x = max(all_bpp) / max(min(all_bpp), 1e-9) > 8
-        lo, hi = min(all_bpp), max(all_bpp)
-        xlim = (lo / 1.15, hi * 1.15) if log_x else (max(0.0, lo - 0.05 * (hi - lo + 1e-9)), hi + 0.05 * (hi - lo + 1e-9))
-        for ax, m in zip(axes.flat, panels, strict=False):
-            for c in curves:
-                pts = [p for p in c.points if _finite(p.get(m))]
-                if not pts:
-                    continue
-                x, y = [p["bpp"] for p in pts], [p[m] for p in pts]
-                if c.kind == "classic-matched":
-                    ax.plot(x, y, "*", ms=13, color=color(c.codec), mec="black", mew=0.6, label=c.label)
-                else:
-                    ax.plot(x, y, "o-" if len(pts) > 1 else "o", ms=5 if c.kind == "classic" else 8,
-                            lw=1.6, color=color(c.label if c.kind == "learned" else c.codec),
-                            label=c.label)
-            for r in refs:
-                pts = [p for p in r.points if m in p]
-                if pts:
-                    other = r.has("lpips") and r.lpips_input not in (None, lpips_input)
-                    ax.plot([p["bpp"] for p in pts], [p[m] for p in pts], "--" if len(pts) > 1 else "",
-                            marker="s", mfc="none", ms=6, lw=1.2, color=color("ref:" + r.label, "ref"),
-                            label=f"{r.label}, {r.dataset}"
-                            + (f" (LPIPS: {r.lpips_input} inputs)" if other else ""))
-            label, _ = PANELS.get(m, (m, False))
-            if m == "lpips" and lpips_input == "official":
-                label = "LPIPS (AlexNet, [0, 1] inputs) ↓"
-            if m == "fid":
-                fid_mode: dict[str, Any] = next(
-                    (res["set_metrics"].get("fid", {}) for res in ds_results
-                     if res["set_metrics"].get("fid", {}).get("computed")), {})
-                if "patches" in str(fid_mode.get("mode", "")):
-                    label += " (256 px patches)"
-            ax.set_ylabel(label)
-            ax.set_xlabel("bits per pixel")
-            ax.grid(True, which="both", alpha=0.3)
-            ax.set_xlim(*xlim)  # the same bpp range in every panel
-            if log_x:  # bpp spanning decades: log axis, plain tick labels at 1-2-5 steps
-                ax.set_xscale("log")
-                ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-                ax.xaxis.set_minor_formatter(NullFormatter())
-        for ax in list(axes.flat)[len(panels):]:
-            ax.axis("off")
-        handles: dict[str, Any] = {}
-        for ax in axes.flat:
-            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-                handles.setdefault(lab, h)
-        n_images = max((res["dataset"]["images"] for res in ds_results), default=0)
-        heading = title or f"Rate-distortion on {ds}: {n_images} images"
-        if any(c.kind == "learned" and "untrained" in c.label for c in curves):
-            heading += "\n(untrained = random seed-0 weights: its quality numbers are meaningless)"
-        fig.suptitle(heading, fontsize=12)
-        longest = max(map(len, handles))
-        ncol = max(1, min(4 if longest < 28 else 3 if longest < 40 else 2, len(handles)))
-        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=ncol, fontsize=9,
-                   frameon=False)
-        legend_rows = math.ceil(len(handles) / ncol)
-        fig.tight_layout(rect=(0, 0.045 * legend_rows + 0.02, 1, 0.95))
-        base.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(base.with_suffix(".png"), dpi=130)
-        with plt.rc_context({"svg.fonttype": "none"}):  # keep text as text: searchable, editable
-            fig.savefig(base.with_suffix(".svg"))
-        written += [base.with_suffix(".png"), base.with_suffix(".svg")]
-        plt.close(fig)
-
+        written += _draw_figure(base, ds, curves, refs, panels, ds_results, title)
         if anchor:
-            table_curves = {c.label: c.points for c in curves if c.kind != "classic-matched"}
-            if anchor in table_curves:
-                try:
-                    table = bd_table(table_curves, anchor, [m for m in panels if m in ("psnr", "ms_ssim", "lpips", "fid")])
-                except ImportError as exc:  # the eval extra is not installed
-                    print(f"no BD-rate table: {exc}", file=sys.stderr)
-                    continue
-                md = base.with_name(base.name + ".bdrate.md")
-                md.write_text(f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor), encoding="utf-8")
-                written += [md, write_json(md.with_suffix(".json"), {"anchor": anchor, "dataset": ds,
-                                                                       "method": "pchip", "table": table})]
+            written += _write_bd_table(base, ds, curves, panels, anchor)
     return written
+
+
+def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceCurve],
+                 panels: list[str], ds_results: list[dict[str, Any]], title: str | None) -> list[Path]:
+    """One dataset's figure: a panel per metric, one legend below, saved as PNG and SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ncols = min(len(panels), 3 if len(panels) > 4 else 2 if len(panels) == 4 else len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
+    color = _Palette()
+    all_bpp = [p["bpp"] for c in curves for p in c.points] + [
+        p["bpp"] for r in refs for p in r.points if any(m in p for m in panels)]
+    log_x = max(all_bpp) / max(min(all_bpp), 1e-9) > 8
+    lo, hi = min(all_bpp), max(all_bpp)
+    xlim = (lo / 1.15, hi * 1.15) if log_x else (max(0.0, lo - 0.05 * (hi - lo + 1e-9)), hi + 0.05 * (hi - lo + 1e-9))
+    for ax, m in zip(axes.flat, panels, strict=False):
+        _draw_panel(ax, m, curves, refs, color, ds_results)
+        ax.set_xlim(*xlim)  # the same bpp range in every panel
+        if log_x:
+            _log_bpp_axis(ax)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    handles: dict[str, Any] = {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    n_images = max((res["dataset"]["images"] for res in ds_results), default=0)
+    heading = title or f"Rate-distortion on {ds}: {n_images} images"
+    if any(c.kind == "learned" and "untrained" in c.label for c in curves):
+        heading += "\n(untrained = random seed-0 weights: its quality numbers are meaningless)"
+    fig.suptitle(heading, fontsize=12)
+    longest = max(map(len, handles))
+    ncol = max(1, min(4 if longest < 28 else 3 if longest < 40 else 2, len(handles)))
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=ncol, fontsize=9,
+               frameon=False)
+    legend_rows = math.ceil(len(handles) / ncol)
+    fig.tight_layout(rect=(0, 0.045 * legend_rows + 0.02, 1, 0.95))
+    base.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(base.with_suffix(".png"), dpi=130)
+    with plt.rc_context({"svg.fonttype": "none"}):  # keep text as text: searchable, editable
+        fig.savefig(base.with_suffix(".svg"))
+    plt.close(fig)
+    return [base.with_suffix(".png"), base.with_suffix(".svg")]
+
+
+def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve],
+                color: _Palette, ds_results: list[dict[str, Any]]) -> None:
+    """Metric ``m`` against bpp: every curve that has it, then the published references."""
+    lpips_input = ds_results[0].get("lpips_input", "standard")
+    for c in curves:
+        pts = [p for p in c.points if _finite(p.get(m))]
+        if not pts:
+            continue
+        x, y = [p["bpp"] for p in pts], [p[m] for p in pts]
+        if c.kind == "classic-matched":
+            ax.plot(x, y, "*", ms=13, color=color(c.codec), mec="black", mew=0.6, label=c.label)
+        else:
+            ax.plot(x, y, "o-" if len(pts) > 1 else "o", ms=5 if c.kind == "classic" else 8,
+                    lw=1.6, color=color(c.label if c.kind == "learned" else c.codec),
+                    label=c.label)
+    for r in refs:
+        pts = [p for p in r.points if m in p]
+        if pts:
+            other = r.has("lpips") and r.lpips_input not in (None, lpips_input)
+            ax.plot([p["bpp"] for p in pts], [p[m] for p in pts], "--" if len(pts) > 1 else "",
+                    marker="s", mfc="none", ms=6, lw=1.2, color=color("ref:" + r.label, "ref"),
+                    label=f"{r.label}, {r.dataset}"
+                    + (f" (LPIPS: {r.lpips_input} inputs)" if other else ""))
+    label, _ = PANELS.get(m, (m, False))
+    if m == "lpips" and lpips_input == "official":
+        label = "LPIPS (AlexNet, [0, 1] inputs) ↓"
+    if m == "fid":
+        fid_mode: dict[str, Any] = next(
+            (res["set_metrics"].get("fid", {}) for res in ds_results
+             if res["set_metrics"].get("fid", {}).get("computed")), {})
+        if "patches" in str(fid_mode.get("mode", "")):
+            label += " (256 px patches)"
+    ax.set_ylabel(label)
+    ax.set_xlabel("bits per pixel")
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def _log_bpp_axis(ax: Any) -> None:
+    """bpp spanning decades: log axis, plain tick labels at 1-2-5 steps."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _write_bd_table(base: Path, ds: str, curves: list[Curve], panels: list[str],
+                    anchor: str) -> list[Path]:
+    """``STEM.bdrate.md`` / ``.json``: every curve against ``anchor`` (none if it is absent)."""
+    table_curves = {c.label: c.points for c in curves if c.kind != "classic-matched"}
+    if anchor not in table_curves:
+        return []
+    try:
+        table = bd_table(table_curves, anchor, [m for m in panels if m in ("psnr", "ms_ssim", "lpips", "fid")])
+    except ImportError as exc:  # the eval extra is not installed
+        print(f"no BD-rate table: {exc}", file=sys.stderr)
+        return []
+    md = base.with_name(base.name + ".bdrate.md")
+    md.write_text(f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor), encoding="utf-8")
+    return [md, write_json(md.with_suffix(".json"), {"anchor": anchor, "dataset": ds,
+                                                   "method": "pchip", "table": table})]
