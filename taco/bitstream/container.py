@@ -81,7 +81,8 @@ class TacoFile:
         return len(self.payload)
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
+    """``n`` as an unsigned LEB128 varint (the header's sizes, the stream's chunk lengths)."""
     if n < 0:
         raise ValueError("varint must be non-negative")
     out = bytearray()
@@ -159,8 +160,8 @@ def pack(header: TacoHeader, payload: bytes) -> bytes:
         model_code(header.model_id),
         bytes([header.quality]),
         header.fingerprint,
-        _varint(header.height),
-        _varint(header.width),
+        varint(header.height),
+        varint(header.width),
         bytes([MODES.index(header.mode) | header.padding << _MODE_BITS]),
     ])
     payload = bytes(payload)

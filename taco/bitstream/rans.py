@@ -37,7 +37,7 @@ from compressai import ans
 from compressai.entropy_models import EntropyModel
 from torch import Tensor
 
-from .container import TacoFormatError
+from .container import TacoFormatError, varint
 
 __all__ = [
     "CHUNK_SYMBOLS",
@@ -151,15 +151,6 @@ def bounded_string(string: bytes, num_symbols: int) -> bytes:
 # --------------------------------------------------------------------------- chunk framing
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 def num_chunks(num_symbols: int) -> int:
     """Chunks of a format-3 stream holding ``num_symbols`` symbols (at least one)."""
     return max(1, -(-num_symbols // CHUNK_SYMBOLS))
@@ -174,7 +165,7 @@ def join_stream(strings: Sequence[bytes]) -> bytes:
     for s in strings[:-1]:
         if len(s) % 4:
             raise ValueError("rANS strings are whole 32-bit words")
-        out += [_varint(len(s) // 4), bytes(s)]
+        out += [varint(len(s) // 4), bytes(s)]
     out.append(bytes(strings[-1]))
     return b"".join(out)
 

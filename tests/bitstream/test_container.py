@@ -17,7 +17,7 @@ from taco.bitstream import (
     pack,
     unpack,
 )
-from taco.bitstream.container import READABLE_VERSIONS, _varint
+from taco.bitstream.container import READABLE_VERSIONS, varint
 
 HEADER = TacoHeader(model_id="taco-tiny", fingerprint=bytes(range(8)), height=300, width=451, mode="RGB")
 PAYLOAD = b"abc" + b"\x00\xff" * 40 + b"z" * 300
@@ -49,7 +49,7 @@ def test_quality_round_trips(quality):
 def test_layout():
     data = pack(HEADER, PAYLOAD)
     code = BUILTIN_MODEL_IDS.index("taco-tiny") + 1
-    head = MAGIC + bytes([3, code, 0]) + bytes(range(8)) + _varint(300) + _varint(451) + bytes([0x20])
+    head = MAGIC + bytes([3, code, 0]) + bytes(range(8)) + varint(300) + varint(451) + bytes([0x20])
     assert data == head + zlib.crc32(head + PAYLOAD).to_bytes(4, "big") + PAYLOAD
     # magic 4 + version 1 + model 1 + quality 1 + fingerprint 8 + sizes 2 + 2 + mode/padding 1 + crc 4
     assert unpack(data).header_bytes == 24
@@ -63,7 +63,7 @@ def test_layout():
 def version_2(header: TacoHeader, payload: bytes) -> bytes:
     """A file as taco wrote it in format version 2: no quality byte."""
     head = (MAGIC + b"\x02" + bytes([BUILTIN_MODEL_IDS.index(header.model_id) + 1]) + header.fingerprint
-            + _varint(header.height) + _varint(header.width) + bytes([0x20]))
+            + varint(header.height) + varint(header.width) + bytes([0x20]))
     return head + zlib.crc32(payload, zlib.crc32(head)).to_bytes(4, "big") + payload
 
 
@@ -176,7 +176,7 @@ def test_corrupt_payload_checksum():
 
 def _raw(height: int, width: int, mode_code: int = 0, padding: int = 1, model: bytes = b"\x00") -> bytes:
     """A header with a valid CRC (and an empty payload) whatever its fields say."""
-    head = (MAGIC + bytes([FORMAT_VERSION]) + model + b"\x00" + bytes(8) + _varint(height) + _varint(width)
+    head = (MAGIC + bytes([FORMAT_VERSION]) + model + b"\x00" + bytes(8) + varint(height) + varint(width)
             + bytes([mode_code | padding << 5]))
     return head + zlib.crc32(head).to_bytes(4, "big")
 

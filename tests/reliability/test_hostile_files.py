@@ -75,14 +75,14 @@ def real_file() -> bytes:
 
 def reseal(data: bytes, height: int, width: int, version: int = 3) -> bytes:
     """``data`` declaring another size (and, for 2, relabelled version 2), CRC recomputed."""
-    from taco.bitstream.container import _varint
+    from taco.bitstream.container import varint
 
     f = unpack(data)
     model_end = 6 + (1 + data[6] if data[5] == 0xFF else 0)
     fingerprint = data[model_end + 1 : model_end + 9]
     quality = data[model_end : model_end + 1] if version == 3 else b""
-    head = (data[:4] + bytes([version]) + data[5:model_end] + quality + fingerprint + _varint(height)
-            + _varint(width) + data[f.header_bytes - 5 : f.header_bytes - 4])
+    head = (data[:4] + bytes([version]) + data[5:model_end] + quality + fingerprint + varint(height)
+            + varint(width) + data[f.header_bytes - 5 : f.header_bytes - 4])
     return head + zlib.crc32(f.payload, zlib.crc32(head)).to_bytes(4, "big") + f.payload
 
 
