@@ -1,0 +1,27 @@
+"""Names of a package that load their submodule on first use (PEP 562), so that importing the
+package (and ``taco X --help``) imports no torch."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def lazy_names(
+    package: str, where: Mapping[str, str], namespace: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for ``package``: name -> the module in ``where`` that defines
+    it, imported on first use and then kept in ``namespace`` (the package's ``globals()``)."""
+
+    def __getattr__(name: str) -> Any:  # noqa: N807
+        if name in where:
+            value = getattr(importlib.import_module(where[name]), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:  # noqa: N807
+        return sorted({*namespace, *where})
+
+    return __getattr__, __dir__
