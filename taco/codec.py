@@ -41,9 +41,16 @@ from .bitstream.rans import check_rans_string as check_rans_string  # re-exporte
 from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exported
 from .conv_bands import band_convolutions
 from .images import image_to_tensor, load_image, restore_mode, to_rgb
-from .memory import MAX_DECODE_PIXELS, OutOfMemoryError, allocation_failure, decode_memory_estimate
+from .memory import (
+    MAX_DECODE_PIXELS,
+    OutOfMemoryError,
+    allocation_failure,
+    decode_memory_estimate,
+    spans,
+    widen,
+)
 from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
-from .models.elic import ELIC
+from .models.elic import ANALYSIS_HALO, ELIC
 from .progress import Progress
 from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
@@ -242,6 +249,27 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     return quality
 
 
+#: Input pixels per analysis stripe (halo included) times the model's width N, and the most
+#: that g_a computes at once per image: a (padded) image whose pixels x N fit is analysed whole,
+#: exactly as before stripes existed; a bigger one in horizontal stripes
+#: (:func:`analysis_stripe_rows`). ~4 MP for the -small models (N = 48), 1 MP at the paper's
+#: N = 192, as :data:`SYNTHESIS_TILE_BUDGET`. The measured peaks are in docs/performance.md.
+ANALYSIS_STRIPE_BUDGET = 48 * 2048 * 2048
+
+
+def analysis_stripe_rows(
+    height: int, width: int, n: int, budget: int = ANALYSIS_STRIPE_BUDGET
+) -> int | None:
+    """Rows at H/8 per g_a stripe (``model.analysis(stripe_rows=)``) for a (padded) height x
+    width image and a model of width ``n``: None (whole) if ``height * width * n`` fits
+    ``budget``, else the most rows whose haloed stripe (:data:`ANALYSIS_HALO` rows above and
+    below) fits, and at least 8. Per image: a batch of B images takes B stripes' memory, and
+    each image is striped as it would be alone (so a batch codes the bytes one image does)."""
+    if height * width * n <= budget:
+        return None
+    return max(8, budget // (n * 8 * width) - 2 * ANALYSIS_HALO)
+
+
 @torch.no_grad()
 def analysis_with_text_overlap(
     model: ELIC,
@@ -250,6 +278,7 @@ def analysis_with_text_overlap(
     encoder: TextEncoder | None = None,
     *,
     overlap: bool | None = None,
+    stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
 ) -> Tensor:
     """g_a (``model.analysis``) of a (B, 3, H, W) batch, one caption per image -> y (B, M, H/16, W/16).
 
@@ -259,9 +288,16 @@ def analysis_with_text_overlap(
     (default) overlaps on a CPU only: on an H100 the worker thread made cold-caption encodes
     slower (median 129.7 vs 110.9 ms, docs/performance.md), the text encoder taking longer than
     the stages it hides behind and two threads contending to launch kernels.
+
+    Images over ``stripe_budget`` (pixels x the model's width N, default
+    :data:`ANALYSIS_STRIPE_BUDGET`: ~4 MP for the -small models) are analysed in horizontal
+    stripes (:func:`analysis_stripe_rows`), so g_a's memory follows the stripe: y then equals
+    the whole image's up to float rounding, an equally valid file that the unchanged decoder
+    reads. At or under it, g_a runs whole and the bytes are those of every earlier release.
     """
+    rows = analysis_stripe_rows(x.shape[-2], x.shape[-1], model.N, stripe_budget)
     if not model.uses_text:
-        return model.analysis(x)
+        return model.analysis(x, stripe_rows=rows)
     if len(captions) != x.shape[0]:
         raise ValueError(f"{x.shape[0]} images but {len(captions)} captions")
     encoder = encoder or model_text_encoder(model)
@@ -269,7 +305,7 @@ def analysis_with_text_overlap(
     if overlap is None:
         overlap = x.device.type == "cpu"
     encode = encode_captions_async if overlap else encode_captions
-    return model.analysis(x, encode(encoder, list(captions)))
+    return model.analysis(x, encode(encoder, list(captions)), stripe_rows=rows)
 
 
 def entropy_code(model: ELIC, y: Tensor, quality: int | None = None) -> dict[str, Any]:
@@ -305,10 +341,12 @@ def compress_image(
     text_encoder: TextEncoder | None = None,
     quality: int | None = None,
     progress: Progress | None = None,
+    stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
 ) -> CompressResult:
     """Encode one image guided by ``caption`` into a ``.taco`` file (see :func:`compress`).
 
-    ``progress(stage, done, total)`` is told when each stage starts (:mod:`taco.progress`).
+    ``progress(stage, done, total)`` is told when each stage starts (:mod:`taco.progress`);
+    ``stripe_budget`` as :func:`analysis_with_text_overlap`.
     """
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
@@ -322,23 +360,27 @@ def compress_image(
     # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
     # first stages of g_a (same bytes as encoding it first)
     report("analysis", 0, 1)
-    y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder)
+    y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder,
+                                   stripe_budget=stripe_budget)
     report("entropy coding", 0, 1)
     return pack_image(model, entropy_code(model, y, quality)["strings"][0][0], h, w, mode, quality)
 
 
 def compress(
     image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None,
-    quality: int | None = None,
+    quality: int | None = None, stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
 ) -> bytes:
     """Compress ``image`` (PIL image, (3, H, W) tensor in [0, 1], or a path) guided by ``caption``.
 
     Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with a warning), P, I;16, ... are
     converted to RGB for coding and the original mode is recorded in the file. ``quality``: 1..Q
     for a variable-rate model (default: its middle one; recorded in the file, so decoding needs
-    nothing else), None for a single-rate model.
+    nothing else), None for a single-rate model. Images over ``stripe_budget`` (pixels x the
+    model's width; default ~4 MP for the -small built-ins) are analysed in stripes, in memory
+    that follows the stripe (:func:`analysis_with_text_overlap`).
     """
-    return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality).data
+    return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality,
+                          stripe_budget=stripe_budget).data
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -411,8 +453,7 @@ def synthesis_tiles(h: int, w: int, n: int) -> list[tuple[slice, slice]]:
     if (16 * h) * (16 * w) * n <= SYNTHESIS_TILE_BUDGET:
         return [(slice(0, h), slice(0, w))]
     side = max(8, int((SYNTHESIS_TILE_BUDGET / n) ** 0.5) // 16 - 2 * SYNTHESIS_HALO)
-    return [(slice(r, min(h, r + side)), slice(c, min(w, c + side)))
-            for r in range(0, h, side) for c in range(0, w, side)]
+    return [(rows, cols) for rows in spans(h, side) for cols in spans(w, side)]
 
 
 @torch.no_grad()
@@ -435,9 +476,9 @@ def synthesize(
     if progress is not None:
         progress("synthesis", 0, len(tiles))
     for i, (rows, cols) in enumerate(tiles):
-        r0, c0 = max(0, rows.start - halo), max(0, cols.start - halo)
-        r1, c1 = min(h, rows.stop + halo), min(w, cols.stop + halo)
-        x = model.g_s(y_hat[:, :, r0:r1, c0:c1].to(device))  # (1, 3, 16 (r1 - r0), 16 (c1 - c0))
+        read_rows, read_cols = widen(rows, halo, h), widen(cols, halo, w)
+        r0, c0 = read_rows.start, read_cols.start
+        x = model.g_s(y_hat[:, :, read_rows, read_cols].to(device))  # (1, 3, 16 rows, 16 cols) read
         top, left = 16 * rows.start, 16 * cols.start
         bottom, right = min(height, 16 * rows.stop), min(width, 16 * cols.stop)
         if top < bottom and left < right:

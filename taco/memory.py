@@ -1,4 +1,5 @@
-"""What decoding costs in memory, the cap that follows, and allocation failures as one line.
+"""What decoding costs in memory, the cap that follows, allocation failures as one line, and the
+arithmetic of cutting an image into pieces computed with context (tiles, stripes).
 
 No torch here: the CLI reads the cap for ``--help`` and reports an allocation failure of any
 command without importing anything heavy (an import is the last thing to try when memory ran
@@ -23,6 +24,8 @@ __all__ = [
     "OutOfMemoryError",
     "allocation_failure",
     "decode_memory_estimate",
+    "spans",
+    "widen",
 ]
 
 #: The memory model, fitted (from above) to peak RSS measured at 1, 16.8, 20, 24 and 36 MP:
@@ -65,3 +68,19 @@ def allocation_failure(exc: BaseException) -> str | None:
         return f"could not allocate {int(m.group(1)) / 2**30:.1f} GiB"
     m = re.search(r"(?:allocate|Tried to allocate) ([\d.]+ ?[KMGT]i?B)", text)
     return f"could not allocate {m.group(1)}" if m else "an allocation failed"
+
+
+def spans(length: int, size: int) -> list[slice]:
+    """``range(length)`` cut into consecutive slices of ``size`` (the last may be shorter): the
+    cores of the pieces an image is computed in (the decoder's synthesis tiles, the encoder's
+    analysis stripes), each computed over :func:`widen` of itself and cropped back."""
+    if size < 1:
+        raise ValueError(f"size must be >= 1, got {size}")
+    return [slice(a, min(length, a + size)) for a in range(0, length, size)]
+
+
+def widen(core: slice, halo: int, length: int) -> slice:
+    """``core`` with ``halo`` more on each side, clipped to ``[0, length)``: what a piece reads so
+    that its core comes out as the whole image's would, when ``halo`` covers the receptive field
+    (zero padding at the window's edge then reaches only the halo, which is cropped away)."""
+    return slice(max(0, core.start - halo), min(length, core.stop + halo))

@@ -20,6 +20,7 @@ from typing import Literal
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 
 Residual = Literal["paper", "identity"]
@@ -75,7 +76,8 @@ class TextInjector(nn.Module):
 class TextExtractor(nn.Module):
     """Image -> text cross-attention (CA2): updates the text tokens from image features.
 
-    image: (B, N, H, W), text: (B, m, d) -> (B, m, d).
+    image: (B, N, H, W), text: (B, m, d) -> (B, m, d). With ``chunk_rows`` the image is read
+    that many rows at a time (:meth:`attend_in_chunks`), for big images.
     """
 
     def __init__(self, image_dim: int, text_dim: int, heads: int = 8) -> None:
@@ -86,11 +88,46 @@ class TextExtractor(nn.Module):
         self.text_norm = nn.LayerNorm(text_dim)
         self.attn = nn.MultiheadAttention(text_dim, heads, batch_first=True)
 
-    def forward(self, image: Tensor, text: Tensor) -> Tensor:
-        v = self.image_norm(self.image_proj(to_tokens(image)))  # (B, HW, d)
+    def forward(self, image: Tensor, text: Tensor, chunk_rows: int | None = None) -> Tensor:
         q = self.text_norm(text)  # (B, m, d)
+        if chunk_rows is not None and chunk_rows < image.shape[-2]:
+            return q + self.attend_in_chunks(q, image, chunk_rows)
+        v = self.image_norm(self.image_proj(to_tokens(image)))  # (B, HW, d)
         attended, _ = self.attn(q, v, v, need_weights=False)
         return q + attended
+
+    def attend_in_chunks(self, q: Tensor, image: Tensor, rows: int) -> Tensor:
+        """``self.attn(q, v, v)`` for v the projected tokens of ``image`` (B, N, H, W), taking
+        ``rows`` rows of the image at a time: each chunk's keys and values are made, scored and
+        folded into a running softmax (max, sum and weighted values per query, rescaled as the
+        max grows), so the (B, HW, d) projections never exist whole; at d = 384 they take
+        1.1 GB at H/8 of a 12 MP image. Equal to the whole attention up to float rounding.
+        q (B, m, d) -> (B, m, d)."""
+        mha = self.attn
+        assert mha.in_proj_bias is not None and mha.bias_k is None and not mha.add_zero_attn
+        b, m, d = q.shape
+        heads = mha.num_heads
+        w_q, w_k, w_v = mha.in_proj_weight.chunk(3)
+        b_q, b_k, b_v = mha.in_proj_bias.chunk(3)
+
+        def split(t: Tensor) -> Tensor:  # (B, n, d) -> (B, heads, n, d / heads)
+            return t.unflatten(-1, (heads, d // heads)).transpose(1, 2)
+
+        qh = split(F.linear(q, w_q, b_q)) * (d // heads) ** -0.5
+        best = qh.new_full((b, heads, m, 1), float("-inf"))  # running max score per query
+        total = qh.new_zeros((b, heads, m, 1))  # running sum of exp(score - best)
+        acc = qh.new_zeros((b, heads, m, d // heads))  # running sum of exp(score - best) * value
+        for a in range(0, image.shape[-2], rows):
+            v = self.image_norm(self.image_proj(to_tokens(image[..., a : a + rows, :])))  # (B, n, d)
+            scores = qh @ split(F.linear(v, w_k, b_k)).transpose(-1, -2)  # (B, heads, m, n)
+            new_best = torch.maximum(best, scores.amax(-1, keepdim=True))
+            keep = (best - new_best).exp()
+            p = (scores - new_best).exp()
+            total = total * keep + p.sum(-1, keepdim=True)
+            acc = acc * keep + p @ split(F.linear(v, w_v, b_v))
+            best = new_best
+        out = (acc / total).transpose(1, 2).flatten(2)  # (B, m, d)
+        return mha.out_proj(out)
 
 
 def key_padding(mask: Tensor | None) -> Tensor | None:

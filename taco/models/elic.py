@@ -20,7 +20,7 @@ The widths of the channel-context networks are configurable so that tests can bu
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -43,6 +43,7 @@ from compressai.models.sensetime import ResidualBottleneckBlock
 from compressai.models.utils import conv, deconv
 from torch import Tensor
 
+from ..memory import spans, widen
 from .entropy import ReferenceLatentCodec
 from .gains import default_quality
 
@@ -53,14 +54,42 @@ LAYOUTS = ("reference", "compressai")
 PAD_MULTIPLE = 64
 
 
+#: Rows of g_a's H/8 map that an analysis stripe reads beyond its own, above and below. Stages
+#: 1-4 (four 5x5 stride-2 convolutions, 3x3 convolutions in their residual and attention blocks)
+#: and a TGIC module at H/4 let one input pixel reach 70 px = 8.75 rows of H/8 (measured:
+#: tests/models/test_analysis_stripes.py), so 9 make each stripe's rows those of the whole map up
+#: to float rounding.
+ANALYSIS_HALO = 9
+
+
 def _rbs(n: int) -> list[nn.Module]:
     return [ResidualBottleneckBlock(n, n) for _ in range(3)]
+
+
+def in_stripes(to_h8: Callable[[Tensor], Tensor], x: Tensor, rows: int) -> Tensor:
+    """``to_h8`` (a convolutional x (B, 3, H, W) -> (B, N, H/8, W/8), H a multiple of 8) over
+    horizontal stripes of ``rows`` output rows: each stripe is computed from its input rows with
+    :data:`ANALYSIS_HALO` rows of context above and below, and only its own rows are kept. The
+    map equals ``to_h8(x)`` up to float rounding; memory follows the stripe, not the image."""
+    h8 = x.shape[-2] // 8
+    out: Tensor | None = None
+    for core in spans(h8, rows):
+        read = widen(core, ANALYSIS_HALO, h8)
+        v = to_h8(x[..., 8 * read.start : 8 * read.stop, :])  # (B, N, read rows, W/8)
+        if out is None:
+            out = v.new_empty((*v.shape[:2], h8, v.shape[-1]))
+        out[..., core, :] = v[..., core.start - read.start : core.stop - read.start, :]
+        del v
+    assert out is not None
+    return out
 
 
 class AnalysisTransform(nn.Module):
     """g_a of ELIC, split into the stages the text adapter slots between.
 
-    x (B, 3, H, W) -> y (B, M, H/16, W/16).
+    x (B, 3, H, W) -> y (B, M, H/16, W/16). ``stripe_rows``: run stages 1-4 in horizontal
+    stripes of that many rows at H/8 (:func:`in_stripes`) and stage 5 on the assembled map;
+    None (default): the whole image at once.
     """
 
     def __init__(self, N: int, M: int) -> None:
@@ -71,10 +100,14 @@ class AnalysisTransform(nn.Module):
         self.stage4 = nn.Sequential(conv(N, N, kernel_size=5, stride=2), *_rbs(N))  # H/8
         self.stage5 = nn.Sequential(conv(N, M, kernel_size=5, stride=2), AttentionBlock(M))  # H/16
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, stripe_rows: int | None = None) -> Tensor:
+        v = self.to_h8(x) if stripe_rows is None else in_stripes(self.to_h8, x, stripe_rows)
+        return self.stage5(v)
+
+    def to_h8(self, x: Tensor) -> Tensor:
+        """Stages 1-4: x (B, 3, H, W) -> (B, N, H/8, W/8)."""
         x = self.stage2(self.stage1(x))
-        x = self.stage4(self.stage3(x))
-        return self.stage5(x)
+        return self.stage4(self.stage3(x))
 
 
 def synthesis_transform(N: int, M: int) -> nn.Sequential:
@@ -229,9 +262,10 @@ class ELIC(CompressionModel):
         """The quality :mod:`taco.codec` codes at when none is given (the middle one)."""
         return None if self.qualities is None else default_quality(len(self.qualities))
 
-    def analysis(self, x: Tensor, text: Any = None) -> Tensor:
-        """g_a: (B, 3, H, W) -> y (B, M, H/16, W/16). ELIC ignores text."""
-        return self.g_a(x)
+    def analysis(self, x: Tensor, text: Any = None, *, stripe_rows: int | None = None) -> Tensor:
+        """g_a: (B, 3, H, W) -> y (B, M, H/16, W/16). ELIC ignores text. ``stripe_rows``: stages
+        1-4 in stripes of that many rows at H/8 (:class:`AnalysisTransform`); None: whole."""
+        return self.g_a(x, stripe_rows)
 
     def forward(self, x: Tensor, quality: int | None = None) -> dict[str, Any]:
         """``quality``: 1..Q for a variable-rate model (required), None for a single-rate one."""

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..text.base import TextTokens
 from .adapter import Residual, TextAdapter, TextExtractor, TextInjector
-from .elic import ELIC, AnalysisTransform
+from .elic import ELIC, AnalysisTransform, in_stripes
 from .tgic import InjectorAt, TGICInjection
 
 TextInjection = Literal["adapter", "tgic"]
@@ -83,19 +83,33 @@ class TextGuidedAnalysis(nn.Module):
             self.adapter = PartialTextAdapter(N, text_dim, injector_at, **adapter)
 
     def forward(
-        self, x: Tensor, text: Tensor | PendingText, mask: Tensor | None = None
+        self, x: Tensor, text: Tensor | PendingText, mask: Tensor | None = None,
+        stripe_rows: int | None = None,
     ) -> Tensor:
         """``text``: tokens (B, m, d), or a callable giving (tokens, mask) that is called only
-        here, once stages 1-2 have run: the caption can be encoded meanwhile (:meth:`TACO.analysis`)."""
+        here, once stages 1-2 have run: the caption can be encoded meanwhile (:meth:`TACO.analysis`).
+
+        ``stripe_rows``: stages 1-4 with CA1 in horizontal stripes of that many rows at H/8
+        (:func:`~taco.models.elic.in_stripes`: each position's CA1 queries the text on its own,
+        so CA1 stripes like a convolution); CA2, which lets the text attend to every image
+        token, then runs on the assembled H/8 map in chunks of as many rows, CA3 and stage 5 on
+        the whole map. The result equals the whole image's up to float rounding. None: whole.
+        """
         g, a = self.base, self.adapter
-        v = g.stage2(g.stage1(x))  # (B, N, H/4, W/4)
-        if callable(text):
-            text, mask = text()
-        if a.ca1 is not None:
-            v = a.ca1(v, text, mask)
-        v = g.stage4(g.stage3(v))  # (B, N, H/8, W/8)
+
+        def to_h8(x: Tensor) -> Tensor:  # (B, 3, H, W) -> (B, N, H/8, W/8)
+            nonlocal text, mask
+            v = g.stage2(g.stage1(x))  # (B, N, H/4, W/4)
+            if callable(text):
+                text, mask = text()
+            if a.ca1 is not None:
+                v = a.ca1(v, text, mask)
+            return g.stage4(g.stage3(v))
+
+        v = to_h8(x) if stripe_rows is None else in_stripes(to_h8, x, stripe_rows)
+        assert not callable(text)
         if a.ca2 is not None:
-            text = a.ca2(v, text)  # (B, m, d): text updated by the image
+            text = a.ca2(v, text, stripe_rows)  # (B, m, d): text updated by the image
         if a.ca3 is not None:
             v = a.ca3(v, text, mask)
         return g.stage5(v)  # (B, M, H/16, W/16)
@@ -130,18 +144,23 @@ class TACO(ELIC):
             use_mask=use_mask, learn_gamma=learn_gamma, gamma_init=gamma_init,
         )
 
-    def analysis(self, x: Tensor, text: TextTokens | Future[TextTokens] | None = None) -> Tensor:
+    def analysis(
+        self, x: Tensor, text: TextTokens | Future[TextTokens] | None = None, *,
+        stripe_rows: int | None = None,
+    ) -> Tensor:
         """g_a: x (B, 3, H, W) + text -> y (B, M, H/16, W/16).
 
         ``text`` may still be on its way (a :class:`~concurrent.futures.Future`, e.g. the caption
         encoded on another thread): g_a runs its first two stages, then waits for it at CA1.
+        ``stripe_rows``: the early stages in stripes of that many rows at H/8
+        (:class:`TextGuidedAnalysis`); None: the whole image at once.
         """
         if text is None:
             raise TypeError("TACO's encoder needs text tokens (a caption); use '' for none")
         if isinstance(text, Future):
             pending = text
-            return self.g_a(x, lambda: self._text_inputs(pending.result(), x))
-        return self.g_a(x, *self._text_inputs(text, x))
+            return self.g_a(x, lambda: self._text_inputs(pending.result(), x), None, stripe_rows)
+        return self.g_a(x, *self._text_inputs(text, x), stripe_rows)
 
     def _text_inputs(self, text: TextTokens, like: Tensor) -> tuple[Tensor, Tensor]:
         """Check the tokens' width; move them to ``like``'s device and dtype."""

@@ -1,0 +1,51 @@
+"""The encoder side of bounded memory: g_a in stripes above a budget (taco.codec), the files it
+makes and the bytes it leaves alone below it."""
+
+from __future__ import annotations
+
+import pytest
+
+import taco
+from taco.codec import ANALYSIS_STRIPE_BUDGET, analysis_stripe_rows
+from taco.images import image_to_tensor
+from taco.metrics import psnr
+from taco.models.elic import ANALYSIS_HALO
+
+
+def test_stripe_rows_follow_the_budget():
+    n = 48
+    assert analysis_stripe_rows(2048, 2048, n) is None  # the budget itself: whole
+    assert analysis_stripe_rows(2048, 2112, n) is not None
+    assert analysis_stripe_rows(1024, 1024, 192) is None
+    for h, w in [(3008, 4032), (4096, 4096), (32768, 256), (64, 32768)]:
+        rows = analysis_stripe_rows(h, w, n)
+        assert rows is not None and rows >= 8
+        assert 8 * (rows + 2 * ANALYSIS_HALO) * w * n <= ANALYSIS_STRIPE_BUDGET or rows == 8
+    assert analysis_stripe_rows(4096, 64, 48, budget=1) == 8  # the smallest stripe
+
+
+@pytest.mark.parametrize("name", ["elic-small-q4", "taco-minilm-small-q4"])
+def test_a_striped_encode_decodes_as_well_as_the_whole_one(name, sample_image):
+    """Stripes of 8 rows at H/8 (64 px: 5 stripes for the 451x300 photo): another file, as valid
+    (the unchanged decoder reads it), with the quality of the whole-image encode."""
+    model = taco.load(name)
+    caption = "A cat." if model.uses_text else None
+    whole = taco.compress(sample_image, caption, model)
+    striped = taco.compress(sample_image, caption, model, stripe_budget=1)
+    assert analysis_stripe_rows(320, 512, model.N, budget=1) == 8
+    x = image_to_tensor(sample_image)
+    q_whole = float(psnr(x, image_to_tensor(taco.decompress(whole))))
+    q_striped = float(psnr(x, image_to_tensor(taco.decompress(striped))))
+    assert abs(q_striped - q_whole) < 0.05
+    assert abs(len(striped) - len(whole)) <= 0.01 * len(whole)
+
+
+def test_at_or_under_the_budget_the_bytes_do_not_change(tiny_taco, sample_image):
+    """The padded 512x320 photo times the width (16) is the budget: whole, the bytes of a budget
+    that never stripes; one pixel less of budget: stripes, and (here) other bytes."""
+    budget = 512 * 320 * tiny_taco.N
+    whole = taco.compress(sample_image, "A cat.", tiny_taco, stripe_budget=10**15)
+    assert taco.compress(sample_image, "A cat.", tiny_taco) == whole  # default budget
+    assert taco.compress(sample_image, "A cat.", tiny_taco, stripe_budget=budget) == whole
+    striped = taco.compress(sample_image, "A cat.", tiny_taco, stripe_budget=budget - 1)
+    assert taco.decompress(striped, tiny_taco).size == sample_image.size
