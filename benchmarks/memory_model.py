@@ -12,7 +12,9 @@ decoder's ``progress`` callback: start-up (imports, model), entropy decoding (rA
 the float64 entropy-parameter path at latent resolution), synthesis (g_s, tile by tile). The
 file is made without running g_a on a huge photo: the latent of a 512x512 sample photo, tiled
 to the size, entropy-coded by taco (so the stream and its statistics are real). ``encode``
-runs ``taco.compress_image`` on the sample photo resized to side x side.
+runs ``taco.compress_image`` on the sample photo resized to side x side and reports the peak of
+each of its stages: converting, analysis (g_a, in stripes above ``taco.codec``'s budget),
+entropy coding.
 """
 
 from __future__ import annotations
@@ -119,6 +121,12 @@ def child(part: str, name: str, size: str, path: str) -> dict[str, Any]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu0 = usage.ru_utime + usage.ru_stime
     stages: dict[str, float] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if done == 0 or stage != sampler.stage:
+            stages[stage] = time.perf_counter()
+            sampler.enter(stage)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if part == "encode":
@@ -127,16 +135,9 @@ def child(part: str, name: str, size: str, path: str) -> dict[str, Any]:
             from taco.codec import compress_image
 
             image = Image.open(SAMPLE).convert("RGB").resize(parse_size(size))
-            sampler.enter("encode")
-            compress_image(image, "a photo", model)
+            compress_image(image, "a photo", model, progress=progress)
         else:
             data = Path(path).read_bytes()
-
-            def progress(stage: str, done: int, total: int) -> None:
-                if done == 0 or stage != sampler.stage:
-                    stages[stage] = time.perf_counter()
-                    sampler.enter(stage)
-
             taco.decompress(data, model, max_pixels=None, progress=progress)
     seconds = time.perf_counter() - t0
     peaks = sampler.stop()

@@ -66,18 +66,22 @@ def _rbs(n: int) -> list[nn.Module]:
     return [ResidualBottleneckBlock(n, n) for _ in range(3)]
 
 
-def in_stripes(to_h8: Callable[[Tensor], Tensor], x: Tensor, rows: int) -> Tensor:
-    """``to_h8`` (a convolutional x (B, 3, H, W) -> (B, N, H/8, W/8), H a multiple of 8) over
-    horizontal stripes of ``rows`` output rows: each stripe is computed from its input rows with
-    :data:`ANALYSIS_HALO` rows of context above and below, and only its own rows are kept. The
-    map equals ``to_h8(x)`` up to float rounding; memory follows the stripe, not the image."""
-    h8 = x.shape[-2] // 8
+def in_stripes(
+    f: Callable[[Tensor], Tensor], x: Tensor, rows: int, halo: int = ANALYSIS_HALO, scale: int = 8
+) -> Tensor:
+    """``f`` over horizontal stripes of ``rows`` rows of its output. ``f`` is local (convolutions,
+    per-position attention) and maps x (B, C, H, W), H a multiple of ``scale``, to
+    (B, C', H/scale, W/scale), e.g. stages 1-4 of g_a (scale 8, the default halo). Each stripe is
+    computed from its input rows with ``halo`` output rows of context above and below (clipped
+    at the image's edges), and only its own rows are kept: the result equals ``f(x)`` up to
+    float rounding when ``halo`` covers ``f``'s reach, and memory follows the stripe."""
+    h_out = x.shape[-2] // scale
     out: Tensor | None = None
-    for core in spans(h8, rows):
-        read = widen(core, ANALYSIS_HALO, h8)
-        v = to_h8(x[..., 8 * read.start : 8 * read.stop, :])  # (B, N, read rows, W/8)
+    for core in spans(h_out, rows):
+        read = widen(core, halo, h_out)
+        v = f(x[..., scale * read.start : scale * read.stop, :])  # (B, C', read rows, W/scale)
         if out is None:
-            out = v.new_empty((*v.shape[:2], h8, v.shape[-1]))
+            out = v.new_empty((*v.shape[:2], h_out, v.shape[-1]))
         out[..., core, :] = v[..., core.start - read.start : core.stop - read.start, :]
         del v
     assert out is not None

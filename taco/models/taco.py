@@ -92,8 +92,9 @@ class TextGuidedAnalysis(nn.Module):
         ``stripe_rows``: stages 1-4 with CA1 in horizontal stripes of that many rows at H/8
         (:func:`~taco.models.elic.in_stripes`: each position's CA1 queries the text on its own,
         so CA1 stripes like a convolution); CA2, which lets the text attend to every image
-        token, then runs on the assembled H/8 map in chunks of as many rows, CA3 and stage 5 on
-        the whole map. The result equals the whole image's up to float rounding. None: whole.
+        token, then reads the assembled H/8 map in chunks of as many rows, CA3 runs on stripes
+        of it (one row of halo: TGIC's module has a 3x3 convolution) and stage 5 on the whole
+        map. The result equals the whole image's up to float rounding. None: all at once.
         """
         g, a = self.base, self.adapter
 
@@ -111,7 +112,11 @@ class TextGuidedAnalysis(nn.Module):
         if a.ca2 is not None:
             text = a.ca2(v, text, stripe_rows)  # (B, m, d): text updated by the image
         if a.ca3 is not None:
-            v = a.ca3(v, text, mask)
+            ca3, t = a.ca3, text
+            if stripe_rows is None:
+                v = ca3(v, t, mask)
+            else:  # its attention weights are (B, heads, HW/64, m): 0.5 GB at 12 MP
+                v = in_stripes(lambda s: ca3(s, t, mask), v, stripe_rows, halo=1, scale=1)
         return g.stage5(v)  # (B, M, H/16, W/16)
 
 
