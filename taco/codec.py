@@ -252,9 +252,12 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
 #: Input pixels per analysis stripe (halo included) times the model's width N, and the most
 #: that g_a computes at once per image: a (padded) image whose pixels x N fit is analysed whole,
 #: exactly as before stripes existed; a bigger one in horizontal stripes
-#: (:func:`analysis_stripe_rows`). ~4 MP for the -small models (N = 48), 1 MP at the paper's
-#: N = 192, as :data:`SYNTHESIS_TILE_BUDGET`. The measured peaks are in docs/performance.md.
-ANALYSIS_STRIPE_BUDGET = 48 * 2048 * 2048
+#: (:func:`analysis_stripe_rows`). ~2 MP for the -small models (N = 48; 1920x1080 is still
+#: analysed whole), 0.5 MP at the paper's N = 192. Measured on a 12 MP photo with the default
+#: model, g_a added 795 MiB to the converted image's RSS with ~4 MP stripes, 414 with ~2 MP and
+#: 297 with ~1 MP, against 1,958 whole: at ~2 MP it stays under entropy coding's peak, for the
+#: same CPU time (docs/performance.md).
+ANALYSIS_STRIPE_BUDGET = 48 * 2048 * 1024
 
 
 def analysis_stripe_rows(
@@ -290,7 +293,7 @@ def analysis_with_text_overlap(
     the stages it hides behind and two threads contending to launch kernels.
 
     Images over ``stripe_budget`` (pixels x the model's width N, default
-    :data:`ANALYSIS_STRIPE_BUDGET`: ~4 MP for the -small models) are analysed in horizontal
+    :data:`ANALYSIS_STRIPE_BUDGET`: ~2 MP for the -small models) are analysed in horizontal
     stripes (:func:`analysis_stripe_rows`), so g_a's memory follows the stripe: y then equals
     the whole image's up to float rounding, an equally valid file that the unchanged decoder
     reads. At or under it, g_a runs whole and the bytes are those of every earlier release.
@@ -377,7 +380,7 @@ def compress(
     converted to RGB for coding and the original mode is recorded in the file. ``quality``: 1..Q
     for a variable-rate model (default: its middle one; recorded in the file, so decoding needs
     nothing else), None for a single-rate model. Images over ``stripe_budget`` (pixels x the
-    model's width; default ~4 MP for the -small built-ins) are analysed in stripes, in memory
+    model's width; default ~2 MP for the -small built-ins) are analysed in stripes, in memory
     that follows the stripe (:func:`analysis_with_text_overlap`).
     """
     return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality,

@@ -14,10 +14,11 @@ from taco.models.elic import ANALYSIS_HALO
 
 def test_stripe_rows_follow_the_budget():
     n = 48
-    assert analysis_stripe_rows(2048, 2048, n) is None  # the budget itself: whole
-    assert analysis_stripe_rows(2048, 2112, n) is not None
-    assert analysis_stripe_rows(1024, 1024, 192) is None
-    for h, w in [(3008, 4032), (4096, 4096), (32768, 256), (64, 32768)]:
+    assert analysis_stripe_rows(2048, 1024, n) is None  # the budget itself: whole
+    assert analysis_stripe_rows(1088, 1920, n) is None  # 1080p, padded
+    assert analysis_stripe_rows(2048, 1088, n) is not None
+    assert analysis_stripe_rows(512, 1024, 192) is None
+    for h, w in [(3008, 4032), (4096, 4096), (32768, 256), (128, 32768)]:
         rows = analysis_stripe_rows(h, w, n)
         assert rows is not None and rows >= 8
         assert 8 * (rows + 2 * ANALYSIS_HALO) * w * n <= ANALYSIS_STRIPE_BUDGET or rows == 8
