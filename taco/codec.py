@@ -4,6 +4,8 @@ The caption guides the encoder only: :func:`decompress` takes no caption and nev
 encoder. The encoder is one path: g_a is the model's own ``analysis``, handed the caption as a
 future that a worker thread fills while g_a's first stages run (:func:`analysis_with_text_overlap`),
 then :func:`entropy_code` and :func:`pack_image`; :mod:`taco.pipeline` batches the same calls.
+Above :data:`ANALYSIS_STRIPE_BUDGET` (~2 MP for the -small models) g_a runs in horizontal stripes,
+so its memory follows the stripe, not the image (:func:`analysis_with_text_overlap`).
 Inputs are padded (replicating the last row/column) to a multiple of 64 and cropped back.
 Coding is deterministic: the same image, caption and model give the same bytes, and a file decodes
 to the same latents on any machine: the entropy-parameter path (h_a, h_s, context and parameter
