@@ -100,8 +100,9 @@ class TextExtractor(nn.Module):
         """``self.attn(q, v, v)`` for v the projected tokens of ``image`` (B, N, H, W), taking
         ``rows`` rows of the image at a time: each chunk's keys and values are made, scored and
         folded into a running softmax (max, sum and weighted values per query, rescaled as the
-        max grows), so the (B, HW, d) projections never exist whole; at d = 384 they take
-        1.1 GB at H/8 of a 12 MP image. Equal to the whole attention up to float rounding.
+        max grows), so the (B, HW, d) projections never exist whole (at d = 384, CA2 on the H/8
+        map of a 12 MP image took +1,378 MiB whole). Equal to the whole attention up to float
+        rounding.
         q (B, m, d) -> (B, m, d)."""
         mha = self.attn
         assert mha.in_proj_bias is not None and mha.bias_k is None and not mha.add_zero_attn

@@ -54,11 +54,12 @@ LAYOUTS = ("reference", "compressai")
 PAD_MULTIPLE = 64
 
 
-#: Rows of g_a's H/8 map that an analysis stripe reads beyond its own, above and below. Stages
-#: 1-4 (four 5x5 stride-2 convolutions, 3x3 convolutions in their residual and attention blocks)
-#: and a TGIC module at H/4 let one input pixel reach 70 px = 8.75 rows of H/8 (measured:
-#: tests/models/test_analysis_stripes.py), so 9 make each stripe's rows those of the whole map up
-#: to float rounding.
+#: Rows of g_a's H/8 map that an analysis stripe reads beyond its own, above and below. Through
+#: stages 1-4 (four 5x5 stride-2 convolutions, 3x3 convolutions in their residual and attention
+#: blocks) a row of the map reads input up to 68 px above its own 8 rows and 61 px below, 72 and
+#: 65 with a TGIC module (a 3x3 convolution) at H/4 (measured in float64:
+#: tests/models/test_analysis_stripes.py), so 9 rows (72 px) make each stripe's rows those of the
+#: whole map up to float rounding.
 ANALYSIS_HALO = 9
 
 
