@@ -12,6 +12,19 @@ from taco.metrics import psnr
 from taco.models.elic import ANALYSIS_HALO
 
 
+def stripe_rows_seen(model, monkeypatch) -> list[int | None]:
+    """The ``stripe_rows`` each call of ``model.analysis`` gets, from now on in this test."""
+    seen: list[int | None] = []
+    analysis = model.analysis
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("stripe_rows"))
+        return analysis(*args, **kwargs)
+
+    monkeypatch.setattr(model, "analysis", spy)
+    return seen
+
+
 def test_stripe_rows_follow_the_budget():
     n = 48
     assert analysis_stripe_rows(2048, 1024, n) is None  # the budget itself: whole
@@ -26,14 +39,15 @@ def test_stripe_rows_follow_the_budget():
 
 
 @pytest.mark.parametrize("name", ["elic-small-q4", "taco-minilm-small-q4"])
-def test_a_striped_encode_decodes_as_well_as_the_whole_one(name, sample_image):
-    """Stripes of 8 rows at H/8 (64 px: 5 stripes for the 451x300 photo): another file, as valid
-    (the unchanged decoder reads it), with the quality of the whole-image encode."""
+def test_a_striped_encode_decodes_as_well_as_the_whole_one(name, sample_image, monkeypatch):
+    """Stripes of 8 rows at H/8 (64 px: 5 stripes for the 451x300 photo): a file as valid (the
+    unchanged decoder reads it), with the quality and size of the whole-image encode."""
     model = taco.load(name)
     caption = "A cat." if model.uses_text else None
+    seen = stripe_rows_seen(model, monkeypatch)
     whole = taco.compress(sample_image, caption, model)
     striped = taco.compress(sample_image, caption, model, stripe_budget=1)
-    assert analysis_stripe_rows(320, 512, model.N, budget=1) == 8
+    assert seen == [None, 8]
     x = image_to_tensor(sample_image)
     q_whole = float(psnr(x, image_to_tensor(taco.decompress(whole))))
     q_striped = float(psnr(x, image_to_tensor(taco.decompress(striped))))
@@ -41,12 +55,16 @@ def test_a_striped_encode_decodes_as_well_as_the_whole_one(name, sample_image):
     assert abs(len(striped) - len(whole)) <= 0.01 * len(whole)
 
 
-def test_at_or_under_the_budget_the_bytes_do_not_change(tiny_taco, sample_image):
-    """The padded 512x320 photo times the width (16) is the budget: whole, the bytes of a budget
-    that never stripes; one pixel less of budget: stripes, and (here) other bytes."""
+def test_at_or_under_the_budget_g_a_runs_whole_and_the_bytes_do_not_change(
+    tiny_taco, sample_image, monkeypatch
+):
+    """The padded 512x320 photo times the width (16) is the budget: g_a whole, the bytes of a
+    budget that never stripes (and of the default); one less: stripes, a file that decodes."""
     budget = 512 * 320 * tiny_taco.N
+    seen = stripe_rows_seen(tiny_taco, monkeypatch)
     whole = taco.compress(sample_image, "A cat.", tiny_taco, stripe_budget=10**15)
-    assert taco.compress(sample_image, "A cat.", tiny_taco) == whole  # default budget
+    assert taco.compress(sample_image, "A cat.", tiny_taco) == whole
     assert taco.compress(sample_image, "A cat.", tiny_taco, stripe_budget=budget) == whole
     striped = taco.compress(sample_image, "A cat.", tiny_taco, stripe_budget=budget - 1)
+    assert seen == [None, None, None, 21]  # 39 rows of budget less the halo; the map has 40
     assert taco.decompress(striped, tiny_taco).size == sample_image.size
