@@ -268,11 +268,13 @@ def analysis_stripe_rows(
     """Rows at H/8 per g_a stripe (``model.analysis(stripe_rows=)``) for a (padded) height x
     width image and a model of width ``n``: None (whole) if ``height * width * n`` fits
     ``budget``, else the most rows whose haloed stripe (:data:`ANALYSIS_HALO` rows above and
-    below) fits, and at least 8. Per image: a batch of B images takes B stripes' memory, and
-    each image is striped as it would be alone (so a batch codes the bytes one image does)."""
+    below) fits, and at least twice the halo, so that at most half of what a stripe computes is
+    halo (on wide images with a wide model the stripe then takes more than the budget: 1.1 MP
+    at 3840 px and N = 192). Per image: a batch of B images takes B stripes' memory, and each
+    image is striped as it would be alone (so a batch codes the bytes one image does)."""
     if height * width * n <= budget:
         return None
-    return max(8, budget // (n * 8 * width) - 2 * ANALYSIS_HALO)
+    return max(2 * ANALYSIS_HALO, budget // (n * 8 * width) - 2 * ANALYSIS_HALO)
 
 
 @torch.no_grad()
