@@ -293,7 +293,7 @@ def fetch(out: Path, cache: Path, append: bool = False) -> list[str]:
     mode = "a" if append else "w"
     with out_captions.open(mode, encoding="utf-8") as f:
         for name in written:
-            f.write(json.dumps(records.get(name, {"image": name, "captions": [""]})) + "\n")
+            f.write(json.dumps(records.get(name, {"image": name, "captions": []})) + "\n")
     return written
 
 
