@@ -71,7 +71,7 @@ PACKAGES: dict[str, Package] = {
     "lxqt-themes": Package(
         "debian", "lxqt-themes", "1.2.0-1", "lxqt-themes_1.2.0-1_all.deb",
         "d518df36b515b09d36cb00b12645dd8ce170bb82bb0966297741905ce3edc8e1",
-        "LGPL-2.1+ (debian/copyright `Files: *`)",
+        "LGPL-2.1+ (debian/copyright `Files: *`); wallpapers/License: CC BY-SA 3.0",
     ),
     "palapeli-data": Package(
         "debian", "palapeli-data", "4:22.12.3-1", "palapeli-data_4%3a22.12.3-1_all.deb",
