@@ -14,7 +14,8 @@
 # 3. trains CONFIG (default configs/taco-minilm-vr.yaml, the variable-rate TACO built-in's
 #    recipe; configs/elic-vr.yaml for its ELIC baseline) for TRAIN_TIME (--time-limit: a clean
 #    stop with a final checkpoint), from scratch or warm-started from INIT_FROM (a checkpoint
-#    that an earlier slice brought back, carried in .gpu/), or resuming the state in RESUME_FROM
+#    that an earlier slice brought back, carried in .gpu/; by default the one gpu_slice_prepare.sh
+#    packed into .gpu/init with INIT=...), or resuming the state in RESUME_FROM
 #    (a folder holding what OUT/state + OUT/ckpt brought back; keep INIT_FROM as it was, so the
 #    config matches and the run continues exactly);
 #    every SYNC_EVERY seconds the float16 checkpoint (and the state, when it fits) is copied to
@@ -69,6 +70,10 @@ if [ "$BENCH" = 1 ]; then
     extras+=("$RUN-bench-small.json" "$RUN-bench-paper.json")
 fi
 
+if [ -z "$INIT_FROM" ] && [ -z "$RESUME_FROM" ] && [ -d $G/init ]; then
+    INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init /tmp/init) || exit 1
+    say "unpacked $G/init: $INIT_FROM"
+fi
 if [ "$TRAIN_TIME" = 0 ]; then
     say "done (no training: TRAIN_TIME=0)"
     exit 0
