@@ -5,6 +5,9 @@
 #   bash scripts/gpu_slice.sh                       # benchmark, then train TRAIN_TIME
 #       (device tool: run(command="bash scripts/gpu_slice.sh", carry=[".gpu"], timeout_s=600);
 #        about 9.5 minutes: 0.5 set-up, 2 x <= 2 benchmarks, 3.5 training + ~1 start/end)
+#   TRAIN_TIME=auto BUDGET=560 bash scripts/gpu_slice.sh   # train for whatever is left of
+#       BUDGET seconds (from the script's start) after the benchmark, less RESERVE (60 s) for
+#       the final checkpoint, validation, sync and report: one call of at most 600 s
 #   OUT=/tmp/out TRAIN_TIME=40s BENCH_SMALL="--crop 64 --batch 4 --steps 2" \
 #       TRAIN_ARGS="--set crop=64 batch_size=4 val.crop=64 log_interval=5 ckpt_interval=20" \
 #       bash scripts/gpu_slice.sh                   # the CPU rehearsal
@@ -27,6 +30,8 @@ G=.gpu
 RUN=${RUN:-/tmp/run}
 PY=${PY:-python3}
 TRAIN_TIME=${TRAIN_TIME:-3m30s}
+BUDGET=${BUDGET:-560}
+RESERVE=${RESERVE:-60}
 CONFIG=${CONFIG:-configs/taco-minilm-vr.yaml}
 INIT_FROM=${INIT_FROM-}
 RESUME_FROM=${RESUME_FROM:-}
@@ -73,6 +78,10 @@ fi
 if [ -z "$INIT_FROM" ] && [ -z "$RESUME_FROM" ] && [ -d $G/init ]; then
     INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init /tmp/init) || exit 1
     say "unpacked $G/init: $INIT_FROM"
+fi
+if [ "$TRAIN_TIME" = auto ]; then
+    TRAIN_TIME=$((BUDGET - (SECONDS - T0) - RESERVE))s
+    [ "${TRAIN_TIME%s}" -lt 30 ] && { say "no time left to train (BUDGET=$BUDGET)"; exit 0; }
 fi
 if [ "$TRAIN_TIME" = 0 ]; then
     say "done (no training: TRAIN_TIME=0)"
