@@ -272,24 +272,21 @@ def bd_bootstrap(
     a, t = anchor.select(images), test.select(images)
     columns = (a.rate, a.quality[metric], t.rate, t.quality[metric])
 
-    def deltas(rows: np.ndarray | None) -> tuple[BDResult, BDResult]:
-        ra, qa, rt, qt = (_mean_points(c, rows).tolist() for c in columns)
-        return bd_rate(ra, qa, rt, qt, method=method), bd_metric(ra, qa, rt, qt, method=method)
+    kinds = (bd_rate, bd_metric)
 
-    if not images:
-        none = BDResult(float("nan"), reason="the two curves share no image")
-        full = (none, none)
-    else:
-        full = deltas(None)
+    def deltas(rows: np.ndarray | None, which: Sequence[int] = (0, 1)) -> dict[int, BDResult]:
+        ra, qa, rt, qt = (_mean_points(c, rows).tolist() for c in columns)
+        return {k: kinds[k](ra, qa, rt, qt, method=method) for k in which}
+
+    none = BDResult(float("nan"), reason="the two curves share no image")
+    full = deltas(None) if images else {0: none, 1: none}
+    wanted = [k for k in (0, 1) if not math.isnan(full[k].value)]  # an undefined delta gets no CI
     draws: list[list[float]] = [[], []]
     undefined = [0, 0]
     rng = np.random.default_rng(seed)
-    wanted = [not math.isnan(d.value) for d in full]
-    for _ in range(resamples if any(wanted) else 0):
+    for _ in range(resamples if wanted else 0):
         rows = rng.integers(0, len(images), size=len(images))  # (images,) drawn with replacement
-        for k, d in enumerate(deltas(rows)):
-            if not wanted[k]:
-                continue
+        for k, d in deltas(rows, wanted).items():
             if math.isnan(d.value):
                 undefined[k] += 1
             else:
