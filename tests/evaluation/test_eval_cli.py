@@ -31,6 +31,7 @@ def test_evaluate_plot_caption_commands(taco_main, tiny_folder, tmp_path, capsys
     assert {"jpeg.json", "jpeg.csv", "rd.png", "rd.svg"} <= names
     has_bd = importlib.util.find_spec("bjontegaard") is not None
     assert ("rd.bdrate.md" in names) == has_bd
+    assert ("Anchor: **JPEG**" in captured.out) == has_bd  # the BD table is printed too
     assert any(n.startswith("jpeg.matched-elic-tiny-") and n.endswith(".json") for n in names)
     assert json.loads((folder / "jpeg.json").read_text())["codec_settings"]["subsampling"] == "4:2:0"
 
