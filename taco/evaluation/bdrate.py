@@ -156,7 +156,6 @@ def bd_metric(
     return _bd("rate", rate_anchor, quality_anchor, rate_test, quality_test, method)
 
 
-
 # --------------------------------------------------------------------------- CIs over images
 
 
@@ -271,7 +270,6 @@ def bd_bootstrap(
     images = [name for name in anchor.images if name in in_test]
     a, t = anchor.select(images), test.select(images)
     columns = (a.rate, a.quality[metric], t.rate, t.quality[metric])
-
     kinds = (bd_rate, bd_metric)
 
     def deltas(rows: np.ndarray | None, which: Sequence[int] = (0, 1)) -> dict[int, BDResult]:
