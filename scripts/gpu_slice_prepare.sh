@@ -6,7 +6,9 @@
 #
 # Run it in the checkout the device tool sends (the session's own, not a helper's worktree).
 #
-#   .gpu/photos/train     the training photos (PHOTOS, default ../shared/data/photos/train)
+#   .gpu/photos/train     the training photos (PHOTOS, default ../shared/data/photos/train),
+#                         less those the recipe's data.exclude names (sources held out for
+#                         testing: docs/training.md), so they never reach the GPU machine
 #   .gpu/photos/val       the first VAL_IMAGES (4) validation photos with their captions
 #   .gpu/embeddings.safetensors   MiniLM tokens of every caption above (the machine has no
 #                         MiniLM package; `taco train --embed-captions`)
@@ -34,8 +36,25 @@ echo "== photos"
 # Training photos: JPEGs losslessly re-packed by jpegtran when it is there (Debian:
 # libjpeg-turbo-progs; optimised Huffman tables, progressive: ~6% smaller, identical pixels).
 rm -rf $G/photos/train && mkdir -p $G/photos/train
-cp "$PHOTOS/train/captions.jsonl" $G/photos/train/
+# The recipe's data.exclude patterns: those photos and their captions stay here.
+PYTHONPATH=$PWD "$PY" - "$PHOTOS/train" $G/photos/train "$CONFIG" <<'PYEOF'
+import fnmatch, json, sys
+from pathlib import Path
+from taco.train import load_config
+src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+patterns = load_config(sys.argv[3]).data.exclude
+def excluded(name):
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+kept = [line for line in (src / "captions.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not excluded(json.loads(line)["image"])]
+(dst / "captions.jsonl").write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+(dst.parent / "train-excluded.txt").write_text("".join(
+    f.name + "\n" for f in sorted(src.iterdir()) if excluded(f.name)), encoding="utf-8")
+print(f"{len(kept)} captioned photos kept, "
+      f"{len((dst.parent / 'train-excluded.txt').read_text().split())} excluded by {patterns}")
+PYEOF
 for f in "$PHOTOS"/train/*; do
+    grep -qxF "${f##*/}" $G/photos/train-excluded.txt && continue
     case "$f" in
         *.jpg|*.jpeg) if command -v jpegtran >/dev/null; then
                           jpegtran -copy none -optimize -progressive "$f" > "$G/photos/train/${f##*/}"

@@ -25,6 +25,7 @@ Unreadable images are skipped, not fatal: ``__getitem__`` warns with a
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import warnings
@@ -236,6 +237,11 @@ def _shorter_side(path: Path, default: int) -> int:
         return default
 
 
+def _excluded(file: str, patterns: Sequence[str]) -> bool:
+    name = Path(file).name
+    return any(fnmatch.fnmatchcase(file, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
 def _sample_seed(seed: int, epoch: int, index: int) -> int:
     state = np.random.SeedSequence([seed, epoch, index]).generate_state(1, np.uint64)
     return int(state[0]) >> 1  # torch.manual_seed takes a non-negative int64
@@ -265,6 +271,11 @@ class CaptionedImages(Dataset[Sample]):
     in the same single warning; a header that cannot be read keeps its record, to be skipped on
     load as usual). None keeps every size (a cropping transform then upscales small images).
 
+    ``exclude``: shell-style patterns (:mod:`fnmatch`, case-sensitive) matched against each
+    record's file path and its name; matching records are dropped at construction (counted in
+    ``excluded``, reported in the same warning), e.g. ``("lomiri-*",)`` keeps photos of a source
+    that is held out for testing out of training.
+
     ``max_pixels`` is passed to :func:`taco.images.load_image`; ``check_files=False`` skips the
     existence check at construction (the files are still checked, and skipped, on load).
     """
@@ -281,6 +292,7 @@ class CaptionedImages(Dataset[Sample]):
         max_pixels: int | None = MAX_PIXELS,
         check_files: bool = True,
         min_side: int | None = None,
+        exclude: Sequence[str] = (),
     ) -> None:
         self.root = Path(root)
         self.transform: Transform = transform if transform is not None else ToTensor()
@@ -293,6 +305,10 @@ class CaptionedImages(Dataset[Sample]):
         self._bad: set[int] = set()
 
         records = list(records)
+        self.exclude = tuple(exclude)
+        included = [r for r in records if not _excluded(r.file, self.exclude)]
+        self.excluded = len(records) - len(included)
+        records = included
         captioned = [r for r in records if r.captions]
         self.uncaptioned = len(records) - len(captioned)
         if check_files:
@@ -321,10 +337,13 @@ class CaptionedImages(Dataset[Sample]):
         if not kept:
             small = (f" ({self.too_small} dropped as smaller than {min_side} px on the shorter "
                      "side)" if self.too_small else "")
-            raise ValueError(f"no captioned images found under '{self.root}'{small}")
+            excluded = f" ({self.excluded} excluded)" if self.excluded else ""
+            raise ValueError(f"no captioned images found under '{self.root}'{small}{excluded}")
 
     def _warn_dropped(self) -> None:
         parts = []
+        if self.excluded:
+            parts.append(f"{self.excluded} excluded by {list(self.exclude)}")
         if self.missing:
             parts.append(f"{self.missing} listed without an image file")
         if self.uncaptioned:

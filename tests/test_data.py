@@ -164,6 +164,22 @@ def test_min_side_drops_small_images_at_construction(folder: Path) -> None:
         _quiet_folder(folder, min_side=0)
 
 
+def test_exclude_drops_matching_records_at_construction(folder: Path) -> None:
+    """``exclude``: shell-style patterns on the file path or name, dropped before anything is
+    read and reported in the one warning; excluding everything is a clear error."""
+    with pytest.warns(SkippedImageWarning, match=r"1 excluded by \['gr\*'\]"):
+        ds = CaptionedFolder(folder, exclude=["gr*"])
+    assert "green.jpg" not in [r.file for r in ds.records] and ds.excluded == 1
+    assert _quiet_folder(folder, exclude=["*.png"]).excluded == 5  # listed or not, file or not
+    assert _quiet_folder(folder, exclude=["Green*"]).excluded == 0  # case-sensitive
+    nested = [CaptionRecord("sub/lomiri-a.jpg", ("c",)), CaptionRecord("sub/b.jpg", ("c",))]
+    with pytest.warns(SkippedImageWarning):
+        kept = CaptionedImages(folder, nested, exclude=["lomiri-*"], check_files=False)
+    assert [r.file for r in kept.records] == ["sub/b.jpg"]  # the name matches in a subfolder
+    with pytest.raises(ValueError, match=r"\(2 excluded\)"), pytest.warns(SkippedImageWarning):
+        CaptionedImages(folder, nested, exclude=["*"], check_files=False)
+
+
 def test_train_transform_crops_and_flips() -> None:
     row = np.tile((np.arange(300) % 256).astype(np.uint8)[None, :, None], (280, 1, 3))
     img = Image.fromarray(row)

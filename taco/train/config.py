@@ -54,6 +54,10 @@ class DataConfig:
     crop of 256 that is their rule) and nothing is flipped (``hflip=False``).
     ``small_images="upscale"`` (upscale them to cover the crop) and ``hflip=True`` (random
     horizontal flips) are taco's earlier behaviour.
+
+    ``exclude``: file-name patterns (shell-style, e.g. ``["lomiri-*"]``) never trained on; the
+    recipes on ``shared/data/photos/train`` exclude the photos of sources held out for testing
+    (docs/training.md, "Held-out sources").
     """
 
     kind: str = "folder"
@@ -61,6 +65,7 @@ class DataConfig:
     captions: str | None = None
     small_images: str = "drop"  # "drop" | "upscale": images under `crop` px on the shorter side
     hflip: bool = False  # random horizontal flips (not in the paper's code)
+    exclude: list[str] = field(default_factory=list)  # file-name patterns never trained on
 
     def captions_path(self) -> Path:
         assert self.root is not None

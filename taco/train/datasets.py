@@ -17,12 +17,13 @@ from .config import ConfigError, TrainConfig
 
 def build_train_dataset(cfg: TrainConfig) -> CaptionedImages:
     """Random ``crop`` windows with a random caption; per-sample randomness from the seed.
-    ``data.small_images`` / ``data.hflip``: see :class:`DataConfig`."""
+    ``data.small_images`` / ``data.hflip`` / ``data.exclude``: see :class:`DataConfig`."""
     d = cfg.data
     if d.root is None:
         raise ConfigError("data.root is not set (the training images)")
     transform = train_transform(cfg.crop, hflip=d.hflip)
-    kw = {"seed": cfg.seed, "min_side": cfg.crop if d.small_images == "drop" else None}
+    kw = {"seed": cfg.seed, "min_side": cfg.crop if d.small_images == "drop" else None,
+          "exclude": d.exclude}
     if d.kind == "folder":
         return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform, **kw)
     return CocoCaptions(d.root, d.captions_path(), transform, **kw)

@@ -146,3 +146,34 @@ def test_time_limit_durations():
     assert load_config(None, ["time_limit=480"]).time_limit == "480"  # a YAML int, kept as text
     with pytest.raises(ConfigError, match="time_limit must be"):
         load_config(None, ["time_limit=soon"])
+
+
+#: Sources whose photos are held out for testing (docs/training.md): never trained on.
+HELD_OUT = ("lomiri-",)
+
+
+def test_recipes_on_the_shared_photos_exclude_the_held_out_sources():
+    """Every shipped recipe that trains on shared/data/photos/train (directly or through the
+    .gpu/ copy the GPU slice carries) excludes the held-out sources' photos."""
+    import fnmatch
+    from pathlib import Path
+
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    on_photos = 0
+    for path in sorted(configs.rglob("*.yaml")):
+        cfg = load_config(path)
+        if cfg.data.root is None or not cfg.data.root.endswith("photos/train"):
+            continue
+        on_photos += 1
+        for prefix in HELD_OUT:
+            assert any(fnmatch.fnmatchcase(prefix + "x.jpg", p) for p in cfg.data.exclude), path
+    assert on_photos >= 7  # taco-photos, the two variable-rate recipes, the four ablations
+
+
+def test_data_exclude_from_file_and_set(tmp_path):
+    (tmp_path / "a.yaml").write_text('data:\n  root: /p\n  exclude: ["lomiri-*", "x?.png"]\n')
+    assert load_config(tmp_path / "a.yaml").data.exclude == ["lomiri-*", "x?.png"]
+    assert load_config(None, ["data.exclude=[a*]"]).data.exclude == ["a*"]
+    assert TrainConfig().data.exclude == []
+    with pytest.raises(ConfigError, match="exclude"):
+        load_config(None, ["data.exclude=3"])
