@@ -171,7 +171,8 @@ def check(results_dir: Path, model: str | None = None, elic: str | None = None,
                                 "overlap_used": _overlap_text(d, "bd_rate", metric, curve, base)})
     lpips_input = curve.sources[0].get("lpips_input", "standard")
     return {
-        "results": str(results_dir), "dataset": ds, "model": _describe(curve), "lpips_input": lpips_input,
+        "results": str(results_dir), "dataset": ds, "model": curve.label,
+        "model_curve": _describe(curve), "lpips_input": lpips_input,
         "bootstrap": {"resamples": resamples, "confidence": 0.95, "seed": seed,
                       "method": "percentile bootstrap over the images (taco.evaluation.bdrate.bd_bootstrap)"},
         "pass_rule": "whole 95 % CI meets the threshold" if require_ci else "value on all images meets the threshold",
@@ -201,7 +202,7 @@ def format_report(report: dict[str, Any]) -> str:
     """The report as Markdown: a line of context, the targets table, the ELIC comparison."""
     b = report["bootstrap"]
     lines = [
-        f"Model **{report['model']}** on {report['dataset']} (LPIPS {report['lpips_input']}); "
+        f"Model **{report['model_curve']}** on {report['dataset']} (LPIPS {report['lpips_input']}); "
         f"value on all images [95 % CI: {b['method']}, {b['resamples']} resamples, seed {b['seed']}]. "
         f"Pass: {report['pass_rule']}.",
         "",

@@ -89,7 +89,7 @@ def test_elic_comparison(check_targets, tmp_path, rd_folder, capsys):
     rd_folder(tmp_path, model_bits=0.7, elic_bits=0.8)
     rc, out, _ = run(check_targets, capsys, str(tmp_path), "--elic", "ELIC", "--json")
     report = json.loads(out)
-    assert rc == 0 and report["model"].startswith("TACO")  # the only learned curve but ELIC
+    assert rc == 0 and report["model"] == "TACO" and report["model_curve"] == "TACO (3 points)"  # the only learned curve but ELIC
     comp = {c["name"]: c for c in report["comparisons"]}
     assert list(comp) == ["BD-rate (PSNR) vs ELIC", "BD-rate (LPIPS) vs ELIC"]
     psnr = comp["BD-rate (PSNR) vs ELIC"]
