@@ -3,6 +3,8 @@ machine, and print what a slice achieved.
 
     python scripts/gpu_slice.py sync RUN OUT [--extra FILE ...]   # checkpoint (+ state if room)
     python scripts/gpu_slice.py report RUN                       # loss curve, validation
+    python scripts/gpu_slice.py pack-init CKPT DIR     # here: a checkpoint to start from, xz'd
+    python scripts/gpu_slice.py unpack-init DIR DST    # there: unpacked; prints what to load
 
 What comes back from the machine is at most 8 files of at most 16 MiB each, 64 MiB together, no
 deeper than OUT/a/b/file. ``sync`` copies the checkpoint (one file, or index + shards of at most
@@ -12,6 +14,12 @@ and packs the small files (log.jsonl, config.yaml, the --extra files) into OUT/r
 file lands under a temporary name first and is renamed into place, so a machine stopped in the
 middle of a copy leaves the previous copy whole. Files of an earlier sync that the new one does
 not list are removed.
+
+``pack-init`` carries a checkpoint to continue from (a file, an index with its shards, or a
+built-in name) to the GPU machine as ``DIR/*.xz``: float16 weights lose 20-25 % to xz (the
+exponent bits repeat), which is what makes a 24 MB checkpoint fit beside the photos in the 64
+MiB that travel. ``unpack-init`` restores the files byte for byte (xz checks its CRC) and prints
+the path to give ``--init-from``.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import lzma
 import os
 import shutil
 import sys
@@ -88,6 +97,37 @@ def sync(run: Path, out: Path, extra: list[Path]) -> None:
     print(f"sync: {used_files} files, {used_bytes / 2**20:.1f} MiB in {out}", file=sys.stderr)
 
 
+def pack_init(checkpoint: str, folder: Path) -> None:
+    from taco.models import PRETRAINED, pretrained_file
+
+    path = pretrained_file(checkpoint) if checkpoint in PRETRAINED else Path(checkpoint)
+    files = shards.files(path)
+    if not files:
+        raise SystemExit(f"pack-init: no checkpoint at {path}")
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    entry = files[0].name  # the plain file, or the index (its shards follow)
+    for f in files:
+        (folder / f"{f.name}.xz").write_bytes(lzma.compress(f.read_bytes(), preset=6))
+    (folder / "entry").write_text(entry + "\n")
+    before = sum(f.stat().st_size for f in files)
+    after = sum(f.stat().st_size for f in folder.iterdir())
+    print(f"pack-init: {path} ({len(files)} files, {before / 2**20:.1f} MiB) -> {folder} "
+          f"({after / 2**20:.1f} MiB)")
+
+
+def unpack_init(folder: Path, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in sorted(folder.glob("*.xz")):
+        (dest / f.name[: -len(".xz")]).write_bytes(lzma.decompress(f.read_bytes()))
+    entry = dest / (folder / "entry").read_text().strip()
+    missing = [f.name for f in shards.files(entry) if not f.is_file()] if entry.is_file() else [entry.name]
+    if missing:
+        raise SystemExit(f"unpack-init: {folder} lacks {', '.join(missing)}")
+    print(entry)
+
+
 def report(run: Path) -> None:
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line]
     train = [r for r in records if r["kind"] == "train"]
@@ -123,9 +163,19 @@ def main() -> int:
     s.add_argument("--extra", type=Path, nargs="*", default=[])
     r = sub.add_parser("report")
     r.add_argument("run", type=Path)
+    k = sub.add_parser("pack-init")
+    k.add_argument("checkpoint")
+    k.add_argument("folder", type=Path)
+    u = sub.add_parser("unpack-init")
+    u.add_argument("folder", type=Path)
+    u.add_argument("dest", type=Path)
     args = p.parse_args()
     if args.command == "sync":
         sync(args.run, args.out, args.extra)
+    elif args.command == "pack-init":
+        pack_init(args.checkpoint, args.folder)
+    elif args.command == "unpack-init":
+        unpack_init(args.folder, args.dest)
     else:
         report(args.run)
     return 0

@@ -5,6 +5,9 @@
 #   bash scripts/gpu_slice.sh                       # benchmark, then train TRAIN_TIME
 #       (device tool: run(command="bash scripts/gpu_slice.sh", carry=[".gpu"], timeout_s=600);
 #        about 9.5 minutes: 0.5 set-up, 2 x <= 2 benchmarks, 3.5 training + ~1 start/end)
+#   TRAIN_TIME=auto BUDGET=560 bash scripts/gpu_slice.sh   # train for whatever is left of
+#       BUDGET seconds (from the script's start) after the benchmark, less RESERVE (60 s) for
+#       the final checkpoint, validation, sync and report: one call of at most 600 s
 #   OUT=/tmp/out TRAIN_TIME=40s BENCH_SMALL="--crop 64 --batch 4 --steps 2" \
 #       TRAIN_ARGS="--set crop=64 batch_size=4 val.crop=64 log_interval=5 ckpt_interval=20" \
 #       bash scripts/gpu_slice.sh                   # the CPU rehearsal
@@ -14,7 +17,8 @@
 # 3. trains CONFIG (default configs/taco-minilm-vr.yaml, the variable-rate TACO built-in's
 #    recipe; configs/elic-vr.yaml for its ELIC baseline) for TRAIN_TIME (--time-limit: a clean
 #    stop with a final checkpoint), from scratch or warm-started from INIT_FROM (a checkpoint
-#    that an earlier slice brought back, carried in .gpu/), or resuming the state in RESUME_FROM
+#    that an earlier slice brought back, carried in .gpu/; by default the one gpu_slice_prepare.sh
+#    packed into .gpu/init with INIT=...), or resuming the state in RESUME_FROM
 #    (a folder holding what OUT/state + OUT/ckpt brought back; keep INIT_FROM as it was, so the
 #    config matches and the run continues exactly);
 #    every SYNC_EVERY seconds the float16 checkpoint (and the state, when it fits) is copied to
@@ -26,6 +30,8 @@ G=.gpu
 RUN=${RUN:-/tmp/run}
 PY=${PY:-python3}
 TRAIN_TIME=${TRAIN_TIME:-3m30s}
+BUDGET=${BUDGET:-560}
+RESERVE=${RESERVE:-60}
 CONFIG=${CONFIG:-configs/taco-minilm-vr.yaml}
 INIT_FROM=${INIT_FROM-}
 RESUME_FROM=${RESUME_FROM:-}
@@ -69,6 +75,14 @@ if [ "$BENCH" = 1 ]; then
     extras+=("$RUN-bench-small.json" "$RUN-bench-paper.json")
 fi
 
+if [ -z "$INIT_FROM" ] && [ -z "$RESUME_FROM" ] && [ -d $G/init ]; then
+    INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init /tmp/init) || exit 1
+    say "unpacked $G/init: $INIT_FROM"
+fi
+if [ "$TRAIN_TIME" = auto ]; then
+    TRAIN_TIME=$((BUDGET - (SECONDS - T0) - RESERVE))s
+    [ "${TRAIN_TIME%s}" -lt 30 ] && { say "no time left to train (BUDGET=$BUDGET)"; exit 0; }
+fi
 if [ "$TRAIN_TIME" = 0 ]; then
     say "done (no training: TRAIN_TIME=0)"
     exit 0

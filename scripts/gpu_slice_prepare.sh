@@ -8,10 +8,15 @@
 #
 #   .gpu/photos/train     the training photos (PHOTOS, default ../shared/data/photos/train),
 #                         less those the recipe's data.exclude names (sources held out for
-#                         testing: docs/training.md), so they never reach the GPU machine
+#                         testing: docs/training.md), so they never reach the GPU machine;
+#                         plus (EXTRA_PHOTOS=1, the default) the 34 photos of
+#                         scripts/fetch_extra_photos.py (docs/data.md), downloads cached in
+#                         EXTRA_CACHE (default ~/.cache/taco/extra-photos)
 #   .gpu/photos/val       the first VAL_IMAGES (4) validation photos with their captions
 #   .gpu/embeddings.safetensors   MiniLM tokens of every caption above (the machine has no
 #                         MiniLM package; `taco train --embed-captions`)
+#   .gpu/init/            INIT (a checkpoint file or index, or a built-in name), xz'd: what the
+#                         next slice warm-starts from (gpu_slice.sh unpacks it); none without INIT
 #   .gpu/whl/             wheels the machine lacks (CompressAI, LPIPS, pytorch-msssim) for its
 #                         Python (3.12, manylinux x86-64), installed there with --no-deps
 #
@@ -22,6 +27,9 @@ cd "$(git rev-parse --show-toplevel)"
 PY=${PY:-python3}
 PHOTOS=${PHOTOS:-../shared/data/photos}
 VAL_IMAGES=${VAL_IMAGES:-4}
+EXTRA_PHOTOS=${EXTRA_PHOTOS:-1}
+EXTRA_CACHE=${EXTRA_CACHE:-$HOME/.cache/taco/extra-photos}
+INIT=${INIT:-}
 CONFIG=${CONFIG:-configs/taco-minilm-vr.yaml}  # the recipe whose val crop and text encoder count
 PY_VERSION=${PY_VERSION:-3.12}   # the GPU machine's python3 (device KINDS.md)
 WHEELS=${WHEELS:-"compressai==1.2.8 lpips==0.1.4 pytorch-msssim==1.0.0"}
@@ -33,6 +41,10 @@ grep -qxF "/$G/" "$exclude" 2>/dev/null || echo "/$G/" >> "$exclude"
 mkdir -p $G/photos/val $G/whl
 
 echo "== photos"
+repack() {  # JPEG -> JPEG, same pixels
+    if command -v jpegtran >/dev/null; then jpegtran -copy none -optimize -progressive "$1" > "$2"
+    else cp "$1" "$2"; fi
+}
 # Training photos: JPEGs losslessly re-packed by jpegtran when it is there (Debian:
 # libjpeg-turbo-progs; optimised Huffman tables, progressive: ~6% smaller, identical pixels).
 rm -rf $G/photos/train && mkdir -p $G/photos/train
@@ -56,13 +68,22 @@ PYEOF
 for f in "$PHOTOS"/train/*; do
     grep -qxF "${f##*/}" $G/photos/train-excluded.txt && continue
     case "$f" in
-        *.jpg|*.jpeg) if command -v jpegtran >/dev/null; then
-                          jpegtran -copy none -optimize -progressive "$f" > "$G/photos/train/${f##*/}"
-                      else cp "$f" $G/photos/train/; fi ;;
+        *.jpg|*.jpeg) repack "$f" "$G/photos/train/${f##*/}" ;;
         *.jsonl) ;;
         *) cp "$f" $G/photos/train/ ;;
     esac
 done
+if [ "$EXTRA_PHOTOS" = 1 ]; then
+    extra=$(mktemp -d)  # not under .gpu/, which travels whole
+    "$PY" scripts/fetch_extra_photos.py "$extra" --cache "$EXTRA_CACHE"
+    for f in "$extra"/*.jpg; do
+        [ -e "$G/photos/train/${f##*/}" ] && { echo "extra photo ${f##*/} is already in $PHOTOS/train" >&2; exit 1; }
+        repack "$f" "$G/photos/train/${f##*/}"
+    done
+    cat "$extra/captions.jsonl" >> $G/photos/train/captions.jsonl
+    echo "$(ls "$extra"/*.jpg | wc -l) extra photos added (docs/data.md)"
+    rm -r "$extra"
+fi
 # Validation: the centre val.crop² crop of the first VAL_IMAGES photos (what validation reads
 # of them, the same pixels; PNG).
 rm -f $G/photos/val/*
@@ -86,6 +107,12 @@ sed -i 's/\.\(jpg\|jpeg\|webp\)"/.png"/' $G/photos/val/captions.jsonl
 echo "== caption embeddings"
 PYTHONPATH=$PWD "$PY" -m taco.train "$CONFIG" --embed-captions $G/embeddings.safetensors
 
+rm -rf $G/init
+if [ -n "$INIT" ]; then
+    echo "== checkpoint to start from"
+    PYTHONPATH=$PWD "$PY" scripts/gpu_slice.py pack-init "$INIT" $G/init
+fi
+
 echo "== wheels for Python $PY_VERSION"
 # shellcheck disable=SC2086
 "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version "$PY_VERSION" \
@@ -102,6 +129,11 @@ total=$((tracked + untracked + carried))
 limit=$((64 << 20))
 awk -v t="$tracked" -v u="$untracked" -v c="$carried" -v g="$G" 'BEGIN {m = 1048576; printf "tracked %.1f MiB + untracked %.1f MiB + %s %.1f MiB = %.1f MiB of 64 MiB\n", t / m, u / m, g, c / m, (t + u + c) / m}'
 if [ "$total" -gt "$limit" ]; then
-    echo "over the device tool's 64 MiB: carry less (VAL_IMAGES, fewer photos)" >&2
+    old=$(git ls-files -z 'taco/assets/models/*-small-q[34].safetensors' | xargs -0 -r stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
+    if [ "$old" -gt 0 ] && [ $((total - old)) -le "$limit" ]; then
+        awk -v o="$old" -v t="$((total - old))" 'BEGIN {m = 1048576; printf "over the device tool'"'"'s 64 MiB. The four CPU-trained built-ins (%.1f MiB) are not used on the GPU machine: take them out of the working tree for the run, and it is %.1f MiB:\n  git rm -q taco/assets/models/*-small-q[34].safetensors   # before run(...)\n  git checkout HEAD -- taco/assets/models                  # right after it\n", o / m, t / m}' >&2
+    else
+        echo "over the device tool's 64 MiB: carry less (EXTRA_PHOTOS=0, VAL_IMAGES)" >&2
+    fi
     exit 1
 fi

@@ -13,6 +13,7 @@ from .registry import (
     load,
     load_checkpoint,
     model_fingerprint,
+    pretrained_file,
     save_checkpoint,
 )
 from .taco import TACO, TextGuidedAnalysis
@@ -21,5 +22,5 @@ __all__ = [
     "ELIC", "MODEL_CONFIGS", "PAD_MULTIPLE", "PRETRAINED", "TACO", "CheckpointError",
     "ModelConfig", "PretrainedEntry", "TextAdapter", "TextExtractor", "TextGuidedAnalysis",
     "TextInjector", "create_model", "list_models", "load", "load_checkpoint",
-    "model_fingerprint", "save_checkpoint",
+    "model_fingerprint", "pretrained_file", "save_checkpoint",
 ]

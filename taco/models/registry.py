@@ -406,7 +406,7 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
 def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
     """The architecture of a checkpoint file or built-in trained model, without its weights."""
     key = str(path_or_name)
-    path = _ASSETS / PRETRAINED[key].file if key in PRETRAINED else Path(key)
+    path = pretrained_file(key) if key in PRETRAINED else Path(key)
     header = read_checkpoint_header(path)
     if not isinstance(header.get("config"), dict):
         raise CheckpointError(f"{path}: the taco header has no model config")
@@ -452,6 +452,11 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
 
 
 
+def pretrained_file(name: str) -> Path:
+    """Where the shipped trained model ``name`` (a key of :data:`PRETRAINED`) is installed."""
+    return _ASSETS / PRETRAINED[name].file
+
+
 def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
     """Load a shipped trained model by name, or a checkpoint file by path.
 
@@ -461,7 +466,7 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
     key = str(path_or_name)
     if key in PRETRAINED:
         entry = PRETRAINED[key]
-        file = _ASSETS / entry.file
+        file = pretrained_file(key)
         if not file.is_file():
             raise CheckpointError(f"built-in model {key!r}: {file} is missing from the installation")
         digest = sha256_file(file)

@@ -1,0 +1,51 @@
+"""scripts/gpu_slice.py: a checkpoint to continue from travels xz'd and comes out byte for byte."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from taco import shards
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu_slice.py"
+
+
+def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def test_pack_and_unpack_init_round_trip_a_sharded_checkpoint(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    tensors = {f"w{i}": torch.randn(64, 64, generator=g).half() for i in range(6)}
+    (tmp_path / "ckpt").mkdir()
+    written = shards.save_sharded(tensors, tmp_path / "ckpt" / "checkpoint.safetensors",
+                                  {"k": "v"}, max_bytes=20_000)  # fmt: skip
+    files = shards.files(written[0])
+    index = files[0]
+    assert len(files) > 2  # an index and several shards
+
+    packed = _run("pack-init", index, tmp_path / "init")
+    assert packed.returncode == 0, packed.stderr
+    assert sorted(p.name for p in (tmp_path / "init").glob("*.xz")) == sorted(f"{f.name}.xz" for f in files)
+
+    out = _run("unpack-init", tmp_path / "init", tmp_path / "there")
+    assert out.returncode == 0, out.stderr
+    entry = Path(out.stdout.strip())
+    assert entry == tmp_path / "there" / index.name
+    for f in files:
+        assert (tmp_path / "there" / f.name).read_bytes() == f.read_bytes()
+    loaded, meta = shards.load_sharded(entry)
+    assert meta == {"k": "v"} and all(torch.equal(loaded[k], v) for k, v in tensors.items())
+
+    (tmp_path / "init" / f"{files[-1].name}.xz").unlink()  # a shard lost on the way
+    bad = _run("unpack-init", tmp_path / "init", tmp_path / "again")
+    assert bad.returncode != 0 and files[-1].name in bad.stderr
+
+
+def test_pack_init_of_a_missing_checkpoint_is_one_line(tmp_path):
+    r = _run("pack-init", tmp_path / "nothing.safetensors", tmp_path / "init")
+    assert r.returncode != 0 and "no checkpoint" in r.stderr and "Traceback" not in r.stderr
