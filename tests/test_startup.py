@@ -233,3 +233,12 @@ def test_lazy_exports_resolve(package: str) -> None:
     for name in module.__all__:
         assert getattr(module, name) is not None, (package, name)
     assert set(module.__all__) <= set(dir(module))
+
+
+def test_python_dash_m_taco_is_the_command() -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "taco", "--version"], capture_output=True,
+                       text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 0 and r.stdout.startswith("taco ")
