@@ -42,8 +42,17 @@ from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exp
 from .conv_bands import band_convolutions
 from .images import image_to_tensor, load_image, restore_mode, to_rgb
 from .memory import MAX_DECODE_PIXELS, OutOfMemoryError, allocation_failure, decode_memory_estimate
-from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
+from .models import (
+    PAD_MULTIPLE,
+    PRETRAINED,
+    RETIRED,
+    CheckpointError,
+    fast_codec,
+    load,
+    model_fingerprint,
+)
 from .models.elic import ELIC
+from .models.registry import retired_message
 from .progress import Progress
 from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
@@ -349,6 +358,9 @@ def model_for_file(data: bytes, model: ELIC | None) -> ELIC:
     """The model to decode ``data`` with: the given one, or the built-in model the file names."""
     header = unpack(data).header
     if model is None:
+        if header.model_id in RETIRED:
+            raise TacoFormatError(f"this file was made with model {header.model_id!r}: "
+                                  + retired_message(header.model_id))
         if header.model_id not in PRETRAINED:
             raise TacoFormatError(
                 f"this file was made with model {header.model_id!r}, which is not a built-in "

@@ -53,12 +53,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"--label given {len(labels)} times for {len(args.model or [])} --model: give it once "
             "(every model) or once per --model, in the same order"))
     if not args.model and args.classic:
+        from ..resolve import DEFAULT_MODEL  # no torch
+
         if args.match_bpp:
             raise _cli_error(ValueError(
                 "--match-bpp codes the classic codecs at a model's bpp: give --model too "
-                "(e.g. -m taco-minilm-small-q4)"))
+                f"(e.g. -m {DEFAULT_MODEL})"))
         print("taco evaluate: note: no --model given, so only the classic codecs run "
-              "(add -m taco-minilm-small-q4 for taco's default model)", file=sys.stderr)
+              f"(add -m {DEFAULT_MODEL} for taco's default model)", file=sys.stderr)
     modes = _split(args.compare_caption_modes) if args.compare_caption_modes else [args.caption_mode]
     cfg = EvalConfig(
         datasets=args.datasets,
