@@ -51,8 +51,17 @@ from .memory import (
     spans,
     widen,
 )
-from .models import PAD_MULTIPLE, PRETRAINED, CheckpointError, fast_codec, load, model_fingerprint
+from .models import (
+    PAD_MULTIPLE,
+    PRETRAINED,
+    RETIRED,
+    CheckpointError,
+    fast_codec,
+    load,
+    model_fingerprint,
+)
 from .models.elic import ANALYSIS_HALO, ELIC
+from .models.registry import retired_message
 from .progress import Progress
 from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
@@ -399,6 +408,9 @@ def model_for_file(data: bytes, model: ELIC | None) -> ELIC:
     """The model to decode ``data`` with: the given one, or the built-in model the file names."""
     header = unpack(data).header
     if model is None:
+        if header.model_id in RETIRED:
+            raise TacoFormatError(f"this file was made with model {header.model_id!r}: "
+                                  + retired_message(header.model_id))
         if header.model_id not in PRETRAINED:
             raise TacoFormatError(
                 f"this file was made with model {header.model_id!r}, which is not a built-in "

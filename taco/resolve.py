@@ -51,9 +51,11 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu") -> ResolvedMo
     """``--model`` value -> :class:`ResolvedModel` (model in eval mode on ``device``).
 
     ``None`` is :data:`DEFAULT_MODEL`. Raises :class:`taco.models.CheckpointError` for a name
-    that is neither built in nor a file, and for a file that is not a valid checkpoint.
+    that is neither built in nor a file (saying where a retired built-in's checkpoint is), and
+    for a file that is not a valid checkpoint.
     """
-    from .models import MODEL_CONFIGS, PRETRAINED, CheckpointError, create_model, load
+    from .models import MODEL_CONFIGS, PRETRAINED, RETIRED, CheckpointError, create_model, load
+    from .models.registry import retired_message
     from .shards import find
 
     key = spec or DEFAULT_MODEL
@@ -65,6 +67,8 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu") -> ResolvedMo
         return ResolvedModel(load(path, device).eval(), key, trained=True, checkpoint=checkpoint)
     if key in MODEL_CONFIGS:
         return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False)
+    if key in RETIRED:  # a file made with a former built-in names it
+        raise CheckpointError(retired_message(key))
     raise CheckpointError(unknown_model_message(
         key, trained=sorted(PRETRAINED), untrained=sorted(set(MODEL_CONFIGS) - set(PRETRAINED))))
 

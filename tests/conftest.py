@@ -30,6 +30,18 @@ def _single_thread_determinism():
 
 
 @pytest.fixture(scope="session")
+def elic_checkpoint(tmp_path_factory) -> Path:
+    """A checkpoint file of ``elic-small`` built from seed 0, written as a built-in is shipped
+    (fp16, compact tables): a small real single-rate model that ``--model PATH`` loads without an
+    "untrained" note, for the tests of formats, hostile files and start-up. Made here rather than
+    taken from the package, whose built-ins change (issue 14); its files name "elic-small"."""
+    from taco.models import create_model, save_checkpoint
+
+    path = tmp_path_factory.mktemp("elic-checkpoint") / "elic-small-seed0.safetensors"
+    return save_checkpoint(create_model("elic-small", seed=0), path, half=True, compact_tables=True)
+
+
+@pytest.fixture(scope="session")
 def tiny_taco():
     from taco.models import create_model
 

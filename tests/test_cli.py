@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from taco.cli import main
+from taco.resolve import DEFAULT_MODEL
 
 SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 CHELSEA = SAMPLES / "skimage-chelsea.png"
@@ -217,13 +218,14 @@ def test_bad_taco_file_names_the_file(tmp_path, capsys):
 
 
 def test_wrong_model_did_you_mean(tmp_path, capsys):
-    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "taco-minilm-small-q5",
+    typo = DEFAULT_MODEL[:-1] + chr(ord(DEFAULT_MODEL[-1]) + 1)  # taco-minilm-small-q4 -> ...-q5
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", typo,
                  "-o", str(tmp_path / "x.taco")]) == 2
     err = capsys.readouterr().err
-    assert "did you mean 'taco-minilm-small-q4'" in err
+    assert f"did you mean {DEFAULT_MODEL!r}" in err
     trained, untrained = err.split("trained: ", 1)[1].split("; untrained (random weights): ")
-    assert "taco-minilm-small-q4" in trained and "elic-tiny" not in trained
-    assert "elic-tiny" in untrained and "taco-minilm-small-q4" not in untrained
+    assert DEFAULT_MODEL in trained.split(", ") and "elic-tiny" not in trained
+    assert "elic-tiny" in untrained and DEFAULT_MODEL not in untrained
 
 
 def test_info_rounds_bpp(tmp_path, capsys):

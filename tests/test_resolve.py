@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import numpy as np
+import pytest
+from PIL import Image
+
+from taco.bitstream import TacoFormatError
 from taco.models import CheckpointError, create_model, model_fingerprint, save_checkpoint
 from taco.resolve import DEFAULT_MODEL, resolve_model
+
+CHELSEA = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
 
 
 def test_default_is_the_trained_builtin():
@@ -37,3 +44,35 @@ def test_unknown_name_is_one_clear_error(tmp_path):
         resolve_model("no-such-model")
     with pytest.raises(CheckpointError, match="neither"):
         resolve_model(str(tmp_path / "missing.safetensors"))
+
+
+def test_a_retired_builtin_says_where_its_checkpoint_is(tmp_path, monkeypatch, capsys, elic_checkpoint):
+    """A built-in that left the package (issue 14) keeps its name in files; the library and the
+    CLI say, in one line, where its checkpoint is rather than suggest an untrained architecture."""
+    import taco
+    from taco.bitstream.container import BUILTIN_MODEL_IDS
+    from taco.cli import main
+    from taco.models import PRETRAINED, RETIRED, load
+
+    name = "elic-small-q4"  # a name with a one-byte code (kept forever), whatever ships today
+    assert name in BUILTIN_MODEL_IDS
+    model = load(elic_checkpoint)
+    model.model_id = name
+    data = taco.compress(Image.open(CHELSEA).convert("RGB").crop((0, 0, 64, 64)), None, model)
+    path = tmp_path / "old.taco"
+    path.write_bytes(data)
+    monkeypatch.delitem(PRETRAINED, name, raising=False)
+    monkeypatch.setitem(RETIRED, name, "0123abc")
+    where = f"git show 0123abc:taco/assets/models/{name}.safetensors > {name}.safetensors"
+    with pytest.raises(TacoFormatError, match=f"made with model '{name}': '{name}' was a built-in"):
+        taco.decompress(data)
+    with pytest.raises(CheckpointError, match="no longer ships") as e:
+        resolve_model(name)
+    assert where in str(e.value) and "did you mean" not in str(e.value)
+    with pytest.raises(CheckpointError, match="no longer ships"):
+        load(name)
+    assert main(["decompress", str(path), "-o", str(tmp_path / "old.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and where in err
+    assert np.array_equal(np.asarray(taco.decompress(data, model)),  # with its checkpoint: decodes
+                          np.asarray(taco.decompress(data, load(elic_checkpoint))))

@@ -18,6 +18,7 @@ import pytest
 
 import taco
 from taco.cli import COMMAND_MODULES, USER_ERRORS, build_parser
+from taco.resolve import DEFAULT_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 CHELSEA = ROOT / "taco" / "assets" / "samples" / "skimage-chelsea.png"
@@ -61,11 +62,12 @@ def subcommands() -> list[str]:
 
 @pytest.fixture(scope="module")
 def small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A .taco file of a built-in trained model (its tables load without scipy)."""
+    """A .taco file of the default built-in model (its tables load without scipy), which
+    ``taco decompress`` finds by the name in the file."""
     from taco.cli import main
 
     path = tmp_path_factory.mktemp("startup") / "cat.taco"
-    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-small-q4", "--quiet",
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", DEFAULT_MODEL, "--quiet",
                  "-o", str(path)]) == 0
     return path
 
@@ -113,8 +115,9 @@ def test_decompress_imports_only_what_it_uses(tmp_path: Path, small_file: Path) 
     assert "warning" not in r["stderr"].lower()  # no torch.jit.script FutureWarning
 
 
-def test_compress_without_text_imports_only_what_it_uses(tmp_path: Path) -> None:
-    r = probe(tmp_path, "compress", str(CHELSEA), "--caption", "", "-m", "elic-small-q4",
+def test_compress_without_text_imports_only_what_it_uses(tmp_path: Path, elic_checkpoint: Path) -> None:
+    """An ELIC checkpoint file with compact tables, as a built-in ships (tests/conftest.py)."""
+    r = probe(tmp_path, "compress", str(CHELSEA), "--caption", "", "-m", str(elic_checkpoint),
               "-o", str(tmp_path / "x.taco"))
     assert r["code"] == 0, r["stderr"]
     assert not set(NOT_FOR_DECODING) & set(r["modules"])
@@ -233,3 +236,12 @@ def test_lazy_exports_resolve(package: str) -> None:
     for name in module.__all__:
         assert getattr(module, name) is not None, (package, name)
     assert set(module.__all__) <= set(dir(module))
+
+
+def test_python_dash_m_taco_is_the_command() -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "taco", "--version"], capture_output=True,
+                       text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 0 and r.stdout.startswith("taco ")

@@ -3,7 +3,7 @@
 * :mod:`.evaluate`: ``taco evaluate`` — models × datasets -> per-image CSV + summary JSON,
   caption modes (true / shuffled / empty / fixed) with paired bootstrap comparisons.
 * :mod:`.classic`: JPEG / WebP / AVIF (Pillow), BPG and VTM when installed; matched-bpp coding.
-* :mod:`.bdrate`: Bjøntegaard BD-rate / BD-metric tables.
+* :mod:`.bdrate`: Bjøntegaard BD-rate / BD-metric tables, with bootstrap CIs over images.
 * :mod:`.plot`: ``taco plot`` RD figures with the paper's reference points (:mod:`.reference`).
 * :mod:`.caption`: ``taco caption`` (BLIP / BLIP-2 / GIT) and BLEU-4 / CIDEr-D text similarity.
 * :mod:`.datasets`: Kodak / CLIC / COCO 30k / COCO 40k / folders, with the paper's crop rules.
@@ -18,7 +18,8 @@ from ..lazy import lazy_names
 #: Exported name -> the submodule that defines it (loaded on first use, so that
 #: ``taco evaluate --help`` imports no torch).
 _LAZY = {
-    **dict.fromkeys(("bd_metric", "bd_rate", "bd_table"), "taco.evaluation.bdrate"),
+    **dict.fromkeys(("ImageCurve", "bd_bootstrap", "bd_metric", "bd_rate", "bd_table"),
+                    "taco.evaluation.bdrate"),
     **dict.fromkeys(("Captioner", "auto_caption", "caption_folder", "text_similarity"),
                     "taco.evaluation.caption"),
     **dict.fromkeys(("code_at_bpp", "evaluate_codec", "evaluate_matched", "get_codec",
@@ -35,7 +36,9 @@ __all__ = [
     "Captioner",
     "EvalConfig",
     "EvalDataset",
+    "ImageCurve",
     "auto_caption",
+    "bd_bootstrap",
     "bd_metric",
     "bd_rate",
     "bd_table",

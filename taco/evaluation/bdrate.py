@@ -12,6 +12,10 @@ The interpolation comes from the ``bjontegaard`` package (FAU, BSD-3; the ``eval
 ``"pchip"`` (piecewise cubic Hermite, the default; the JVET CTC spreadsheet uses a comparable
 piecewise-cubic scheme) or ``"cubic"`` (the original VCEG-M33 cubic polynomial fit) or
 ``"akima"``. Points are sorted here first, so LPIPS/FID curves (decreasing in rate) work too.
+
+:func:`bd_bootstrap` puts a confidence interval on both deltas by resampling the *images*
+behind two curves (:class:`ImageCurve`: every image's bpp and metrics at every rate point): each
+resample averages the drawn images into two mean curves and takes their deltas again.
 """
 
 from __future__ import annotations
@@ -19,11 +23,23 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["BDResult", "bd_metric", "bd_rate", "bd_table", "format_bd_table"]
+from .stats import percentile_interval
+
+__all__ = [
+    "BDBootstrap",
+    "BDInterval",
+    "BDResult",
+    "ImageCurve",
+    "bd_bootstrap",
+    "bd_metric",
+    "bd_rate",
+    "bd_table",
+    "format_bd_table",
+]
 
 #: Metrics where lower is better (a negative BD-metric is an improvement).
 LOWER_IS_BETTER = frozenset({"lpips", "fid", "cmmd", "bpp"})
@@ -37,6 +53,8 @@ class BDResult:
     value: float
     overlap: float = float("nan")  # fraction of the union interval both curves cover
     reason: str = ""
+    #: the interval the delta averages over: quality (BD-rate) or rate (BD-metric), NaN if none
+    interval: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def _bjontegaard():  # noqa: ANN202
@@ -54,7 +72,9 @@ def _clean(rate: Sequence[float], quality: Sequence[float]) -> tuple[np.ndarray,
     if r.shape != q.shape or r.ndim != 1:
         raise ValueError(f"rate and quality must be 1-D of equal length, got {r.shape}, {q.shape}")
     keep = np.isfinite(r) & np.isfinite(q) & (r > 0)
-    return r[keep], q[keep]
+    # a point given twice (two settings that wrote the same files: AVIF q3 and q5) is one point
+    pairs = np.unique(np.stack([r[keep], q[keep]], axis=1), axis=0)  # (points, 2), sorted by rate
+    return pairs[:, 0], pairs[:, 1]
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -109,7 +129,9 @@ def _bd(
             ra[ia], qa[ia], rt[it], qt[it], method, require_matching_points=False, min_overlap=0
         )
     overlap = _overlap(qa, qt) if along == "quality" else _overlap(np.log10(ra), np.log10(rt))
-    return BDResult(float(value), overlap=overlap)
+    ya, yt = (qa, qt) if along == "quality" else (ra, rt)
+    interval = (float(max(ya.min(), yt.min())), float(min(ya.max(), yt.max())))
+    return BDResult(float(value), overlap=overlap, interval=interval)
 
 
 def bd_rate(
@@ -134,17 +156,170 @@ def bd_metric(
     return _bd("rate", rate_anchor, quality_anchor, rate_test, quality_test, method)
 
 
+# --------------------------------------------------------------------------- CIs over images
+
+
+@dataclass(frozen=True)
+class ImageCurve:
+    """The per-image results behind one RD curve: every image at every rate point.
+
+    ``rate`` and each ``quality[metric]`` are ``(images, points)`` arrays in the same image and
+    point order; the curve's point ``j`` is the mean over images of column ``j`` (non-finite
+    values skipped, as in the summary JSON's means).
+    """
+
+    images: tuple[str, ...]
+    rate: np.ndarray  # (images, points) bpp
+    quality: Mapping[str, np.ndarray] = field(default_factory=dict)  # metric -> (images, points)
+
+    def __post_init__(self) -> None:
+        shape = (len(self.images), self.rate.shape[1] if self.rate.ndim == 2 else -1)
+        for name, a in {"rate": self.rate, **self.quality}.items():
+            if a.shape != shape:
+                raise ValueError(f"{name} has shape {a.shape}, expected (images, points) = {shape}")
+
+    def select(self, images: Sequence[str]) -> ImageCurve:
+        """The same curve over ``images`` (each must be one of its images), in that order."""
+        where = {name: i for i, name in enumerate(self.images)}
+        rows = np.array([where[name] for name in images], dtype=np.int64)
+        return ImageCurve(tuple(images), self.rate[rows], {m: q[rows] for m, q in self.quality.items()})
+
+
+@dataclass(frozen=True)
+class BDInterval:
+    """A Bjøntegaard delta on all images with its percentile bootstrap interval over images.
+
+    ``value``, ``overlap``, ``interval`` and ``reason`` are those of the delta between the two
+    mean curves over all images (:class:`BDResult`). ``low``/``high`` come from the ``defined``
+    resamples; ``undefined`` resamples gave no delta (too little overlap, a curve not monotonic)
+    and are left out. When the delta on all images is undefined, no resample is tried.
+    """
+
+    value: float
+    low: float
+    high: float
+    defined: int
+    undefined: int
+    overlap: float = float("nan")
+    interval: tuple[float, float] = (float("nan"), float("nan"))
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "interval": list(self.interval)}
+
+
+@dataclass(frozen=True)
+class BDBootstrap:
+    """BD-rate (%) and BD-metric of ``test`` against ``anchor`` in one metric, with CIs.
+
+    Both deltas come from the same resamples of the same ``images`` (a paired design: both
+    codecs coded every image, so image difficulty cancels)."""
+
+    metric: str
+    bd_rate: BDInterval
+    bd_metric: BDInterval
+    images: int
+    resamples: int
+    confidence: float
+    seed: int
+    method: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"metric": self.metric, "bd_rate": self.bd_rate.to_dict(),
+                "bd_metric": self.bd_metric.to_dict(), "images": self.images,
+                "resamples": self.resamples, "confidence": self.confidence, "seed": self.seed,
+                "method": self.method}
+
+
+def _mean_points(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Mean over the (drawn) images of each point's finite values: (images, P) -> (P,)."""
+    v = values if rows is None else values[rows]
+    ok = np.isfinite(v)
+    count = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, v, 0.0).sum(axis=0) / count  # NaN where a point has no finite value
+
+
+def bd_bootstrap(
+    anchor: ImageCurve,
+    test: ImageCurve,
+    metric: str = "psnr",
+    *,
+    resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    method: str = "pchip",
+) -> BDBootstrap:
+    """BD-rate and BD-metric of ``test`` against ``anchor`` with percentile bootstrap CIs.
+
+    The images both curves have are paired by name. Each of ``resamples`` seeded draws takes
+    that many images with replacement, averages them into the two mean curves and recomputes
+    both deltas; the interval is the central ``confidence`` share of the deltas that are
+    defined (:class:`BDInterval` says how many were not). The point estimate is the delta of
+    the mean curves over all paired images: the value :func:`bd_table` gives for the same
+    images. Same inputs and seed, same intervals.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if resamples < 0:
+        raise ValueError(f"resamples must be >= 0, got {resamples}")
+    for name, curve in (("anchor", anchor), ("test", test)):
+        if metric not in curve.quality:
+            raise ValueError(f"the {name} curve has no per-image {metric!r}: {sorted(curve.quality)}")
+    in_test = set(test.images)
+    images = [name for name in anchor.images if name in in_test]
+    a, t = anchor.select(images), test.select(images)
+    columns = (a.rate, a.quality[metric], t.rate, t.quality[metric])
+    kinds = (bd_rate, bd_metric)
+
+    def deltas(rows: np.ndarray | None, which: Sequence[int] = (0, 1)) -> dict[int, BDResult]:
+        ra, qa, rt, qt = (_mean_points(c, rows).tolist() for c in columns)
+        return {k: kinds[k](ra, qa, rt, qt, method=method) for k in which}
+
+    none = BDResult(float("nan"), reason="the two curves share no image")
+    full = deltas(None) if images else {0: none, 1: none}
+    wanted = [k for k in (0, 1) if not math.isnan(full[k].value)]  # an undefined delta gets no CI
+    draws: list[list[float]] = [[], []]
+    undefined = [0, 0]
+    rng = np.random.default_rng(seed)
+    for _ in range(resamples if wanted else 0):
+        rows = rng.integers(0, len(images), size=len(images))  # (images,) drawn with replacement
+        for k, d in deltas(rows, wanted).items():
+            if math.isnan(d.value):
+                undefined[k] += 1
+            else:
+                draws[k].append(d.value)
+
+    def interval(k: int) -> BDInterval:
+        d = full[k]
+        low, high = percentile_interval(draws[k], confidence)
+        return BDInterval(d.value, low, high, len(draws[k]), undefined[k], d.overlap, d.interval, d.reason)
+
+    return BDBootstrap(metric, interval(0), interval(1), len(images), resamples, confidence, seed, method)
+
+
 def bd_table(
     curves: Mapping[str, Sequence[Mapping[str, float]]],
     anchor: str,
     metrics: Sequence[str] = ("psnr", "ms_ssim", "lpips"),
     method: str = "pchip",
+    *,
+    images: Mapping[str, ImageCurve] | None = None,
+    resamples: int = 0,
+    confidence: float = 0.95,
+    seed: int = 0,
 ) -> dict[str, dict[str, dict[str, float | str]]]:
     """BD-rate and BD-metric of every curve against ``anchor``, for each metric.
 
     ``curves`` maps a label to its points (dicts with ``"bpp"`` and metric values). Returns
     ``{label: {metric: {"bd_rate": %, "bd_metric": delta, "overlap": ..., "reason": ...}}}``;
     the anchor itself is left out. NaN values carry a reason.
+
+    With ``resamples`` > 0 and the per-image results of a label and of the anchor in ``images``
+    (label -> :class:`ImageCurve`), that label's metrics measured per image also get
+    :func:`bd_bootstrap` intervals: ``bd_rate_low``/``bd_rate_high``,
+    ``bd_metric_low``/``bd_metric_high``, ``ci_images`` (images paired) and
+    ``bd_rate_undefined``/``bd_metric_undefined`` (resamples without a delta, left out).
     """
     if anchor not in curves:
         raise ValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")
@@ -152,6 +327,7 @@ def bd_table(
     def column(points: Sequence[Mapping[str, float]], key: str) -> list[float]:
         return [float(p.get(key, math.nan)) for p in points]
 
+    images = images or {}
     table: dict[str, dict[str, dict[str, float | str]]] = {}
     base = curves[anchor]
     for label, points in curves.items():
@@ -167,12 +343,42 @@ def bd_table(
                 "overlap": r.overlap,
                 "reason": r.reason or d.reason,
             }
+            a, t = images.get(anchor), images.get(label)
+            if resamples > 0 and a is not None and t is not None and m in a.quality and m in t.quality:
+                b = bd_bootstrap(a, t, m, resamples=resamples, confidence=confidence, seed=seed,
+                                 method=method)
+                row[m].update(
+                    bd_rate_low=b.bd_rate.low, bd_rate_high=b.bd_rate.high,
+                    bd_metric_low=b.bd_metric.low, bd_metric_high=b.bd_metric.high,
+                    ci_images=b.images, bd_rate_undefined=b.bd_rate.undefined,
+                    bd_metric_undefined=b.bd_metric.undefined,
+                )
         table[label] = row
     return table
 
 
-def format_bd_table(table: Mapping[str, Mapping[str, Mapping[str, float | str]]], anchor: str) -> str:
-    """A Markdown table of :func:`bd_table` output: BD-rate % and BD-metric per metric."""
+def _cell(entry: Mapping[str, float | str], key: str, fmt: str) -> str:
+    """``value`` or ``value [low, high]`` (the CI when the table has one), ``n/a`` for NaN."""
+    v = entry.get(key, math.nan)
+    if not isinstance(v, float) or math.isnan(v):
+        return "n/a"
+    low, high = entry.get(f"{key}_low", math.nan), entry.get(f"{key}_high", math.nan)
+    if isinstance(low, float) and isinstance(high, float) and not (math.isnan(low) or math.isnan(high)):
+        return f"{fmt.format(v)} [{fmt.format(low)}, {fmt.format(high)}]"
+    return fmt.format(v)
+
+
+def format_bd_table(
+    table: Mapping[str, Mapping[str, Mapping[str, float | str]]],
+    anchor: str,
+    *,
+    bootstrap: Mapping[str, float | int] | None = None,
+) -> str:
+    """A Markdown table of :func:`bd_table` output: BD-rate % and BD-metric per metric.
+
+    Cells with a bootstrap interval read ``value [low, high]``; ``bootstrap`` (``resamples``,
+    ``confidence``, ``seed``) describes it in a note under the table.
+    """
     present = {m for row in table.values() for m in row}
     metrics = [m for m in METRIC_ORDER if m in present] + sorted(present - set(METRIC_ORDER))
     head = ["codec"] + [f"BD-rate {m} (%)" for m in metrics] + [f"BD-{m}" for m in metrics]
@@ -184,14 +390,30 @@ def format_bd_table(table: Mapping[str, Mapping[str, Mapping[str, float | str]]]
         "|" + "---|" * len(head),
     ]
     notes: list[str] = []
+    undefined: list[str] = []
+    with_ci: set[float | str] = set()
     for label, row in table.items():
         cells = [label]
         for key, fmt in (("bd_rate", "{:+.2f}"), ("bd_metric", "{:+.4f}")):
             for m in metrics:
-                v = row.get(m, {}).get(key, math.nan)
-                cells.append("n/a" if not isinstance(v, float) or math.isnan(v) else fmt.format(v))
+                cells.append(_cell(row.get(m, {}), key, fmt))
         lines.append("| " + " | ".join(cells) + " |")
         notes += [f"- {label}, {m}: {row[m]['reason']}" for m in metrics if row.get(m, {}).get("reason")]
+        for m in metrics:
+            entry = row.get(m, {})
+            if "ci_images" in entry:
+                with_ci.add(entry["ci_images"])
+            skipped = [f"{entry[f'{k}_undefined']} for BD-{'rate' if k == 'bd_rate' else m}"
+                       for k in ("bd_rate", "bd_metric") if entry.get(f"{k}_undefined")]
+            if skipped:
+                undefined.append(f"- {label}, {m}: " + ", ".join(skipped))
+    if with_ci and bootstrap:
+        counts = ", ".join(str(int(n)) for n in sorted(with_ci, key=float))
+        lines += ["", f"[low, high]: {100 * float(bootstrap['confidence']):g} % percentile bootstrap "
+                  f"interval over the images ({counts} paired), {int(bootstrap['resamples'])} "
+                  f"resamples, seed {int(bootstrap['seed'])}; the per-image metrics only (not FID)."]
+    if undefined:
+        lines += ["", "resamples without a delta (left out of the interval):", *undefined]
     if notes:
         lines += ["", "n/a:", *notes]
     return "\n".join(lines) + "\n"

@@ -53,12 +53,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"--label given {len(labels)} times for {len(args.model or [])} --model: give it once "
             "(every model) or once per --model, in the same order"))
     if not args.model and args.classic:
+        from ..resolve import DEFAULT_MODEL  # no torch
+
         if args.match_bpp:
             raise _cli_error(ValueError(
                 "--match-bpp codes the classic codecs at a model's bpp: give --model too "
-                "(e.g. -m taco-minilm-small-q4)"))
+                f"(e.g. -m {DEFAULT_MODEL})"))
         print("taco evaluate: note: no --model given, so only the classic codecs run "
-              "(add -m taco-minilm-small-q4 for taco's default model)", file=sys.stderr)
+              f"(add -m {DEFAULT_MODEL} for taco's default model)", file=sys.stderr)
     modes = _split(args.compare_caption_modes) if args.compare_caption_modes else [args.caption_mode]
     cfg = EvalConfig(
         datasets=args.datasets,
@@ -107,6 +109,8 @@ def _print_summary(written: list[Path]) -> None:
     import json
 
     for path in written:
+        if path.name.endswith(".bdrate.md"):
+            print(path.read_text(encoding="utf-8"))
         if path.suffix != ".json" or path.name.endswith((".caption-modes.json", ".bdrate.json")):
             continue
         r = json.loads(path.read_text(encoding="utf-8"))
@@ -123,7 +127,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     try:
         written = plot_results(args.results, args.output, reference=args.reference,
-                               metrics=_split(args.metrics), anchor=args.anchor, title=args.title)
+                               metrics=_split(args.metrics), anchor=args.anchor, title=args.title,
+                               bootstrap=args.bootstrap, seed=args.seed)
     except (ValueError, FileNotFoundError) as exc:
         raise _cli_error(exc) from None
     for p in written:
@@ -241,8 +246,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    f"captioner: {DEFAULT_CAPTIONER})")
     e.add_argument("--download", action="store_true", help="allow downloading CLIP / captioner weights")
     e.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-    e.add_argument("--seed", type=int, default=0, help="seed of the shuffled captions and the bootstrap")
-    e.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default: 2000)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the shuffled captions and the bootstraps")
+    e.add_argument("--bootstrap", type=int, default=2000,
+                   help="bootstrap resamples of the images: CIs of the caption-mode differences and "
+                   "of the BD table's BD-rate/BD-metric (0: no BD CIs; default: 2000)")
     e.add_argument("--label", action="append",
                    help="legend label: once for every model, or once per --model in the same "
                    "order (models sharing a label form one RD curve; default: the model id)")
@@ -263,6 +270,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", default="auto", help="auto | none | kodak | coco30k (comma-separated)")
     p.add_argument("--metrics", default="psnr,ms_ssim,lpips,fid,cmmd", help="panels, comma-separated")
     p.add_argument("--anchor", help="write a BD-rate table against this curve label (e.g. JPEG)")
+    p.add_argument("--bootstrap", type=int, default=2000,
+                   help="bootstrap resamples of the images for the BD table's CIs, from the CSVs "
+                   "beside the JSONs (0: none; default: 2000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
     p.add_argument("--title", help="figure title")
     p.set_defaults(func=cmd_plot)
 

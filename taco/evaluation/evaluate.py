@@ -423,7 +423,7 @@ class EvalConfig:
     download: bool = False
     device: str = "cpu"
     seed: int = 0
-    bootstrap: int = 2000
+    bootstrap: int = 2000  # resamples: caption-mode CIs and the BD table's CIs over images
     label: str | None = None  # legend label of every model
     model_labels: list[str] = field(default_factory=list)  # or one per model, in models' order
     plot: bool = True
@@ -545,6 +545,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
 
             # every result in the folder, also from earlier invocations (other models, codecs)
             figs = plot_results([out_dir], out_dir / "rd", reference=cfg.reference,
-                                anchor=cfg.anchor or (codecs[0].label if codecs else None))
+                                anchor=cfg.anchor or (codecs[0].label if codecs else None),
+                                bootstrap=cfg.bootstrap, seed=cfg.seed)
             written += figs
     return written

@@ -5,6 +5,10 @@ data. Learned models with the same label (checkpoints of one model at several λ
 curve; each classic codec is one curve over its qualities; codecs matched to a model's bpp are
 stars. Published numbers from :mod:`taco.evaluation.reference` are dashed, only for the
 dataset they were measured on (``reference="auto"``) unless another dataset is named.
+
+The BD table against an anchor comes from the curves' points; with ``bootstrap`` resamples its
+per-image metrics also get confidence intervals over the images, read from the runs' CSVs
+(:func:`image_curve`, :func:`taco.evaluation.bdrate.bd_bootstrap`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .bdrate import bd_table, format_bd_table
-from .measure import write_json
-from .reference import ReferenceCurve, reference_datasets, references_for
+import numpy as np
 
-__all__ = ["Curve", "collect_curves", "load_results", "plot_results"]
+from .bdrate import ImageCurve, bd_table, format_bd_table
+from .measure import IMAGE_METRICS, write_json
+from .reference import ReferenceCurve, reference_datasets, references_for
+from .runner import read_rows
+
+__all__ = ["Curve", "collect_curves", "image_curve", "load_results", "plot_results"]
 
 PANELS = {
     "psnr": ("PSNR (dB) ↑", False),
@@ -42,6 +49,7 @@ class Curve:
     kind: str  # learned | classic | classic-matched
     codec: str
     points: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)  # the result JSONs of the points
 
 
 def load_results(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
@@ -83,6 +91,7 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
         if r["kind"] == "classic-matched" and gap is not None and gap > 0.05 * r["points"][0]["bpp"]:
             label += " (closest reachable)"  # the model's bpp is beyond the codec's range
         curve = curves.setdefault(f"{r['kind']}|{label}", Curve(label, r["kind"], r["codec"]))
+        curve.sources.append(r)
         for p in r["points"]:
             if p.get("bpp") is not None:
                 curve.points.append({**p, "dataset_kind": r["dataset"]["kind"]})
@@ -92,6 +101,45 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
             c.points.sort(key=lambda p: p["bpp"])
         out[ds] = list(curves.values())
     return out
+
+
+def image_curve(curve: Curve, metrics: Sequence[str] = IMAGE_METRICS) -> ImageCurve | None:
+    """The per-image rows behind ``curve``: each image's bpp and ``metrics`` at every point.
+
+    Read from the CSV each result JSON names (``csv``, beside it), only the rows the JSON's
+    points summarise (their ``setting``, dataset index below its image count: a CSV may hold
+    more, from a run with a larger ``--limit``; the first row of an image, as in the summary).
+    Images missing at some point are left out. None when a result has no CSV to read (written
+    by hand, or moved without it) or no image has every point.
+    """
+    columns: list[dict[str, dict[str, str]]] = []  # one per point: image -> its row
+    for r in curve.sources:
+        path, name = r.get("_path"), r.get("csv")
+        if not path or not name or not Path(path).with_name(name).is_file():
+            return None
+        n_images = r.get("dataset", {}).get("images")
+        rows = read_rows(Path(path).with_name(name))
+        for p in r["points"]:
+            if p.get("bpp") is None:
+                continue
+            column: dict[str, dict[str, str]] = {}
+            for row in rows:
+                index = row.get("index", "")
+                if row.get("setting", "") != p.get("setting", "") or (
+                        n_images is not None and index.isdigit() and int(index) >= n_images):
+                    continue
+                column.setdefault(row["image"], row)
+            columns.append(column)
+    if not columns:
+        return None
+    images = tuple(name for name in columns[0] if all(name in c for c in columns[1:]))
+    if not images:
+        return None
+
+    def values(key: str) -> np.ndarray:  # (images, points)
+        return np.array([[float(c[name].get(key) or "nan") for c in columns] for name in images])
+
+    return ImageCurve(images, values("bpp"), {m: values(m) for m in metrics})
 
 
 def _finite(v: Any) -> bool:
@@ -143,13 +191,17 @@ def plot_results(
     metrics: Sequence[str] = DEFAULT_METRICS,
     anchor: str | None = None,
     title: str | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
 ) -> list[Path]:
     """Draw the RD figure(s) of the results in ``paths``; return the files written.
 
     ``out`` is a path stem (``out_dir/rd`` -> ``rd.png`` + ``rd.svg``; with several datasets
     ``rd-DATASET.png`` ...). ``reference``: ``auto`` (published points of the results' own
     dataset kind), ``none``, or dataset kinds such as ``kodak``. ``anchor``: a curve label; adds
-    ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it.
+    ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it,
+    with 95 % bootstrap intervals over the images when ``bootstrap`` (resamples, seeded by
+    ``seed``) is above 0 and the runs' CSVs are beside their JSONs.
     """
     results = load_results(paths)
     if not results:
@@ -172,7 +224,7 @@ def plot_results(
             c.label))
         written += _draw_figure(base, ds, curves, refs, panels, ds_results, title)
         if anchor:
-            written += _write_bd_table(base, ds, curves, panels, anchor)
+            written += _write_bd_table(base, ds, curves, panels, anchor, bootstrap, seed)
     return written
 
 
@@ -271,17 +323,26 @@ def _log_bpp_axis(ax: Any) -> None:
 
 
 def _write_bd_table(base: Path, ds: str, curves: list[Curve], panels: list[str],
-                    anchor: str) -> list[Path]:
+                    anchor: str, bootstrap: int, seed: int) -> list[Path]:
     """``STEM.bdrate.md`` / ``.json``: every curve against ``anchor`` (none if it is absent)."""
-    table_curves = {c.label: c.points for c in curves if c.kind != "classic-matched"}
+    kept = [c for c in curves if c.kind != "classic-matched"]
+    table_curves = {c.label: c.points for c in kept}
     if anchor not in table_curves:
         return []
+    images: dict[str, ImageCurve] = {}
+    if bootstrap > 0:
+        images = {c.label: ic for c in kept if (ic := image_curve(c)) is not None}
+    boot = {"resamples": bootstrap, "confidence": 0.95, "seed": seed}
     try:
-        table = bd_table(table_curves, anchor, [m for m in panels if m in ("psnr", "ms_ssim", "lpips", "fid")])
+        table = bd_table(table_curves, anchor, [m for m in panels if m in ("psnr", "ms_ssim", "lpips", "fid")],
+                         images=images, resamples=bootstrap, seed=seed)
     except ImportError as exc:  # the eval extra is not installed
         print(f"no BD-rate table: {exc}", file=sys.stderr)
         return []
     md = base.with_name(base.name + ".bdrate.md")
-    md.write_text(f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor), encoding="utf-8")
+    md.write_text(f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot), encoding="utf-8")
+    extra = ({"bootstrap": {**boot, "method": "percentile bootstrap over the images, both curves "
+                            "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
+             if images else {})
     return [md, write_json(md.with_suffix(".json"), {"anchor": anchor, "dataset": ds,
-                                                   "method": "pchip", "table": table})]
+                                                   "method": "pchip", **extra, "table": table})]

@@ -1,4 +1,8 @@
-"""Small statistics for evaluation: paired bootstrap confidence intervals and derangements."""
+"""Small statistics for evaluation: bootstrap confidence intervals and derangements.
+
+:func:`paired_bootstrap` resamples per-image differences; :func:`taco.evaluation.bdrate.bd_bootstrap`
+resamples whole per-image RD curves. Both take their interval from :func:`percentile_interval`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["BootstrapCI", "derangement", "paired_bootstrap"]
+__all__ = ["BootstrapCI", "derangement", "paired_bootstrap", "percentile_interval"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,24 @@ def paired_bootstrap(
         return BootstrapCI(nan, nan, nan, 0, resamples, confidence, seed)
     rng = np.random.default_rng(seed)
     means = d[rng.integers(0, n, size=(resamples, n))].mean(axis=1)  # (resamples,)
+    low, high = percentile_interval(means, confidence)
+    return BootstrapCI(float(d.mean()), low, high, n, resamples, confidence, seed)
+
+
+def percentile_interval(samples: np.ndarray | list[float], confidence: float = 0.95) -> tuple[float, float]:
+    """The central ``confidence`` interval of bootstrap ``samples`` (percentile method).
+
+    Efron & Tibshirani, *An Introduction to the Bootstrap* (1993), §13.3: the
+    ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles. NaN, NaN for no samples.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    values = np.asarray(samples, np.float64)
+    if values.size == 0:
+        return float("nan"), float("nan")
     alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(means, [alpha, 1.0 - alpha])
-    return BootstrapCI(float(d.mean()), float(low), float(high), n, resamples, confidence, seed)
+    low, high = np.quantile(values, [alpha, 1.0 - alpha])
+    return float(low), float(high)
 
 
 def derangement(n: int, seed: int = 0) -> np.ndarray:

@@ -5,6 +5,7 @@ from .elic import ELIC, PAD_MULTIPLE
 from .registry import (
     MODEL_CONFIGS,
     PRETRAINED,
+    RETIRED,
     CheckpointError,
     ModelConfig,
     PretrainedEntry,
@@ -19,7 +20,7 @@ from .registry import (
 from .taco import TACO, TextGuidedAnalysis
 
 __all__ = [
-    "ELIC", "MODEL_CONFIGS", "PAD_MULTIPLE", "PRETRAINED", "TACO", "CheckpointError",
+    "ELIC", "MODEL_CONFIGS", "PAD_MULTIPLE", "PRETRAINED", "RETIRED", "TACO", "CheckpointError",
     "ModelConfig", "PretrainedEntry", "TextAdapter", "TextExtractor", "TextGuidedAnalysis",
     "TextInjector", "create_model", "list_models", "load", "load_checkpoint",
     "model_fingerprint", "pretrained_file", "save_checkpoint",

@@ -220,6 +220,21 @@ PRETRAINED: dict[str, PretrainedEntry] = {
 }
 
 
+#: Built-in trained models the package no longer ships, by name: the last commit whose package
+#: had them (git history keeps their files). Their names keep their one-byte codes
+#: (``BUILTIN_MODEL_IDS``), so their files still name them; :func:`retired_message` then says
+#: where the checkpoint is, instead of a "did you mean" pointing at an untrained architecture.
+RETIRED: dict[str, str] = {}
+
+
+def retired_message(name: str) -> str:
+    """Where a :data:`RETIRED` built-in's checkpoint is, in one sentence for a person."""
+    rev = RETIRED[name]
+    return (f"{name!r} was a built-in model of taco up to commit {rev} and no longer ships; its "
+            f"checkpoint is in taco's git history: git show {rev}:taco/assets/models/{name}.safetensors "
+            f"> {name}.safetensors, then give that file as the model (--model {name}.safetensors)")
+
+
 def _text_dim(spec: dict[str, Any]) -> int:
     from ..text import text_encoder_dim
 
@@ -481,6 +496,8 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
     path = Path(key)
     if is_checkpoint(path):
         return load_checkpoint(path, map_location)
+    if key in RETIRED:
+        raise CheckpointError(retired_message(key))
     if key in MODEL_CONFIGS:
         raise CheckpointError(
             f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "

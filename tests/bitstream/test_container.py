@@ -91,14 +91,15 @@ def test_every_registry_name_has_a_one_byte_code():
 
 
 def test_builtin_model_header_is_at_most_32_bytes(sample_image):
-    """A real file: a built-in trained model on a sample photo (451x300)."""
+    """A real file: the default built-in model on a crop of a sample photo."""
     import taco
     from taco.codec import compress_image
+    from taco.resolve import DEFAULT_MODEL
 
-    model = taco.load("elic-small-q4")
-    res = compress_image(sample_image.crop((0, 0, 200, 150)), None, model)
+    model = taco.load(DEFAULT_MODEL)
+    res = compress_image(sample_image.crop((0, 0, 200, 150)), "", model)
     f = unpack(res.data)
-    assert f.header.model_id == "elic-small-q4"
+    assert f.header.model_id == DEFAULT_MODEL
     assert res.header_bytes == f.header_bytes == 24 <= 32
     assert len(res.data) == f.header_bytes + f.payload_bytes
 

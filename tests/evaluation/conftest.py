@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -74,3 +76,100 @@ def tiny_captioner_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     BlipProcessor(image_processor=BlipImageProcessor(size={"height": 32, "width": 32}),
                   tokenizer=tok).save_pretrained(out)
     return out
+
+
+def write_rd_run(folder: Path, stem: str, *, label: str, kind: str, codec: str,
+                 rows: list[dict], images: int | None = None) -> Path:
+    """One run as ``taco evaluate`` leaves it: ``STEM.csv`` (its real columns) + ``STEM.json``.
+
+    ``rows``: per image and setting ``image``, ``setting``, ``bpp``, ``psnr``, ``ms_ssim``,
+    ``lpips`` (index, size and bytes are filled in). The JSON's points are the CSV's
+    summary (``taco.evaluation.measure.summarize_rows``), one per setting in row order;
+    ``images``: the dataset size recorded in the JSON (default: the distinct images).
+    """
+    import csv
+
+    from taco.evaluation.classic import CLASSIC_COLUMNS
+    from taco.evaluation.evaluate import MODEL_COLUMNS
+    from taco.evaluation.measure import summarize_rows
+
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = MODEL_COLUMNS if kind == "learned" else CLASSIC_COLUMNS
+    order = list(dict.fromkeys(r["image"] for r in rows))
+    full = [{"index": order.index(r["image"]), "height": 64, "width": 64, "lpips_input": "standard",
+             "bytes": round(r["bpp"] * 64 * 64 / 8), "sha256": "0" * 64, **r} for r in rows]
+    with (folder / f"{stem}.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, columns, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(full)
+    n = len(order) if images is None else images
+    settings = list(dict.fromkeys(r["setting"] for r in rows))
+    points = [{"setting": s, **summarize_rows([{k: str(v) for k, v in r.items()} for r in full
+                                               if r["setting"] == s and r["index"] < n])}
+              for s in settings]
+    meta = {
+        "format": "taco-eval", "version": 1, "complete": True, "kind": kind, "label": label,
+        "codec": codec, "dataset": {"name": "val", "kind": "folder", "images": n, "crop": "none"},
+        "lpips_input": "standard", "points": points, "set_metrics": {}, "csv": f"{stem}.csv",
+        **({"codec_settings": {"implementation": "Pillow", "subsampling": "4:2:0"}} if kind == "classic" else {}),
+    }
+    path = folder / f"{stem}.json"
+    path.write_text(json.dumps(meta))
+    return path
+
+
+def synthetic_rd_rows(bits: float, qualities: list[float], n: int = 10, seed: int = 0) -> list[dict]:
+    """Per-image rows of a codec that needs ``bits`` × the reference's bits for the same quality.
+
+    Image ``i`` at quality step ``q``: bpp = q · bits · s_i, PSNR = 30 + 4 log2(q / 0.4) + d_i
+    (+ a little noise), LPIPS falling with q: so against a codec of ``bits_a`` the BD-rate is
+    (bits / bits_a − 1) · 100 % and the BD-PSNR 4 log2(bits_a / bits) dB, LPIPS lower at equal
+    bpp when bits < bits_a. Seeded by image, so codecs share the images' difficulty.
+    """
+    rows = []
+    for i in range(n):
+        rng = np.random.default_rng([seed, i])
+        s, d = rng.lognormal(0.0, 0.3), rng.normal(0.0, 2.0)
+        for k, q in enumerate(qualities):
+            noise = np.random.default_rng([seed, i, k, int(1000 * bits)]).normal(0.0, 0.05)
+            rows.append({"image": f"img{i:02d}.png", "setting": f"q{k + 1}", "bpp": q * bits * s,
+                         "psnr": 30.0 + 4.0 * math.log2(q / 0.4) + d + noise,
+                         "ms_ssim": 1.0 - 0.05 / q, "lpips": 0.3 * math.exp(-2.0 * q) + 0.001 * noise})
+    return rows
+
+
+@pytest.fixture
+def rd_folder():
+    """``rd_folder(root, model_bits=0.7, elic_bits=0.8)``: synthetic results in taco evaluate's format.
+
+    JPEG, WebP and AVIF (5 qualities, 1.6×, 1.3× and 1× the reference's bits), a variable-rate
+    model ``TACO`` (3 qualities, one JSON each, ``model_bits``) and ``ELIC`` (2 single-rate
+    JSONs) over the same 10 images under ``root/val``. Returns that folder.
+    """
+
+    def make(root: Path, model_bits: float = 0.7, elic_bits: float = 0.8) -> Path:
+        folder = root / "val"
+        steps = [0.1, 0.2, 0.4, 0.8, 1.6]
+        for codec, label, bits in (("jpeg", "JPEG", 1.6), ("webp", "WebP", 1.3), ("avif", "AVIF", 1.0)):
+            write_rd_run(folder, codec, label=label, kind="classic", codec=codec,
+                         rows=synthetic_rd_rows(bits, steps))
+        for k, row_set in enumerate(_per_setting(synthetic_rd_rows(model_bits, [0.2, 0.4, 0.8]))):
+            write_rd_run(folder, f"taco-vr-abcdef12.q{k + 1}", label="TACO", kind="learned",
+                         codec="taco-vr", rows=row_set)
+        for k, row_set in enumerate(_per_setting(synthetic_rd_rows(elic_bits, [0.25, 0.7]))):
+            write_rd_run(folder, f"elic-q{k + 1}", label="ELIC", kind="learned", codec="elic",
+                         rows=[{**r, "setting": ""} for r in row_set])
+        return folder
+
+    return make
+
+
+def _per_setting(rows: list[dict]) -> list[list[dict]]:
+    settings = list(dict.fromkeys(r["setting"] for r in rows))
+    return [[r for r in rows if r["setting"] == s] for s in settings]
+
+
+@pytest.fixture
+def rd_run():
+    """:func:`write_rd_run` and :func:`synthetic_rd_rows`, for tests that build their own runs."""
+    return write_rd_run, synthetic_rd_rows

@@ -75,6 +75,14 @@ def test_impossible_deltas_are_nan_with_a_reason():
     assert math.isnan(apart.value) and "overlap" in apart.reason
     wiggly = bd_rate(RATE, PSNR, RATE, [40.0, 35.0, 38.0, 34.0])
     assert math.isnan(wiggly.value) and "monotonic" in wiggly.reason
+    flat = bd_rate(RATE, PSNR, [1000.0, 2000.0, 3000.0], [35.0, 37.0, 37.0])
+    assert math.isnan(flat.value) and "repeated quality" in flat.reason
+
+
+def test_a_point_given_twice_counts_once():
+    # two settings that wrote identical files (AVIF q3 and q5) give the same point twice
+    twice = bd_rate(RATE, PSNR, [RATE[0], *RATE], [PSNR[0], *PSNR])
+    assert twice.value == pytest.approx(0.0, abs=1e-9) and not twice.reason
 
 
 def test_table_and_markdown():
@@ -91,3 +99,108 @@ def test_table_and_markdown():
     assert "| better | -20.00 |" in md and "n/a" in md
     with pytest.raises(ValueError):
         bd_table(curves, "missing")
+
+
+# --------------------------------------------------------------------------- CIs over images
+
+
+def image_curves(n=12, seed=0):
+    """An anchor over ``n`` images (4 rate points each, image difficulty varies a lot)."""
+    from taco.evaluation.bdrate import ImageCurve
+
+    rng = np.random.default_rng(seed)
+    bpp = np.array([0.1, 0.2, 0.4, 0.8]) * rng.lognormal(0.0, 0.4, (n, 1))  # (n, 4)
+    psnr = 26.0 + 3.0 * np.log2(bpp / 0.1) + rng.normal(0.0, 2.0, (n, 1)) + rng.normal(0, 0.2, (n, 4))
+    lpips = 0.3 * np.exp(-2.0 * bpp) + rng.normal(0, 0.01, (n, 1))
+    names = tuple(f"img{i}" for i in range(n))
+    return ImageCurve(names, bpp, {"psnr": psnr, "lpips": lpips}), names
+
+
+def test_bootstrap_of_known_shifts():
+    from taco.evaluation.bdrate import ImageCurve, bd_bootstrap
+
+    anchor, names = image_curves()
+    # every image needs 20 % fewer bits for the same quality: BD-rate -20 %, in every resample
+    cheaper = ImageCurve(names, 0.8 * anchor.rate, anchor.quality)
+    b = bd_bootstrap(anchor, cheaper, "psnr", resamples=300, seed=0)
+    assert b.images == 12 and b.resamples == 300
+    assert b.bd_rate.value == pytest.approx(-20.0)
+    assert b.bd_rate.low <= -20.0 + 1e-9 and b.bd_rate.high >= -20.0 - 1e-9
+    assert b.bd_rate.high - b.bd_rate.low < 1e-6
+    assert b.bd_rate.defined == 300 and b.bd_rate.undefined == 0
+    # +0.5 dB on every image at every rate: BD-PSNR +0.5 with a CI around it
+    better = ImageCurve(names, anchor.rate, {"psnr": anchor.quality["psnr"] + 0.5})
+    d = bd_bootstrap(anchor, better, "psnr", resamples=300, seed=0).bd_metric
+    assert d.value == pytest.approx(0.5)
+    assert d.low == pytest.approx(0.5) and d.high == pytest.approx(0.5)
+    assert 0 < d.overlap <= 1 and d.interval[0] < d.interval[1]  # bpp range averaged over
+    # lower-is-better LPIPS, 0.01 lower everywhere: BD-metric -0.01
+    lower = ImageCurve(names, anchor.rate, {"lpips": anchor.quality["lpips"] - 0.01})
+    assert bd_bootstrap(anchor, lower, "lpips", resamples=50).bd_metric.value == pytest.approx(-0.01)
+
+
+def test_bootstrap_matches_the_table_and_is_seeded():
+    from taco.evaluation.bdrate import ImageCurve, bd_bootstrap
+
+    anchor, names = image_curves()
+    rng = np.random.default_rng(5)
+    noisy = ImageCurve(names, anchor.rate * rng.uniform(0.7, 1.0, anchor.rate.shape),
+                       {"psnr": anchor.quality["psnr"] + rng.normal(0.3, 0.5, anchor.rate.shape)})
+    b = bd_bootstrap(anchor, noisy, "psnr", resamples=400, seed=3)
+    # the point estimate is the delta of the mean curves, as bd_table computes it from the points
+    mean = lambda c, q: [{"bpp": r, "psnr": p} for r, p in zip(c.rate.mean(0), c.quality[q].mean(0), strict=True)]  # noqa: E731
+    row = bd_table({"A": mean(anchor, "psnr"), "T": mean(noisy, "psnr")}, "A", ["psnr"])["T"]["psnr"]
+    assert b.bd_rate.value == pytest.approx(row["bd_rate"]) and b.bd_metric.value == pytest.approx(row["bd_metric"])
+    assert b.bd_rate.low < b.bd_rate.value < b.bd_rate.high  # real noise: a real interval
+    assert bd_bootstrap(anchor, noisy, "psnr", resamples=400, seed=3) == b
+    assert bd_bootstrap(anchor, noisy, "psnr", resamples=400, seed=4).bd_rate != b.bd_rate
+    # images are paired by name, whatever their order; only shared images count
+    flipped = noisy.select(names[::-1])
+    assert bd_bootstrap(anchor, flipped, "psnr", resamples=0).bd_rate.value == pytest.approx(b.bd_rate.value)
+    assert bd_bootstrap(anchor, noisy.select(names[:5]), "psnr", resamples=10).images == 5
+
+
+def test_bootstrap_counts_undefined_resamples():
+    from taco.evaluation.bdrate import ImageCurve, bd_bootstrap
+
+    # two images whose mean curves overlap in PSNR, but neither image's own curves do: a
+    # resample that draws one image twice (half of them) has no BD-rate
+    names = ("a", "b")
+    rate = np.array([[0.1, 0.2], [0.1, 0.2]])
+    anchor = ImageCurve(names, rate, {"psnr": np.array([[20.0, 22.0], [30.0, 32.0]])})  # mean 25, 27
+    test = ImageCurve(names, rate, {"psnr": np.array([[26.0, 28.0], [24.0, 26.0]])})  # mean 25, 27
+    b = bd_bootstrap(anchor, test, "psnr", resamples=200, seed=0)
+    assert b.bd_rate.value == pytest.approx(0.0, abs=1e-9)
+    assert 60 < b.bd_rate.undefined < 140 and b.bd_rate.defined + b.bd_rate.undefined == 200
+    assert b.bd_metric.undefined == 0  # the rates always overlap
+    # undefined on all images: no interval, no resample tried, and the reason
+    apart = ImageCurve(names, anchor.rate, {"psnr": anchor.quality["psnr"] + 50})
+    r = bd_bootstrap(anchor, apart, "psnr", resamples=200).bd_rate
+    assert math.isnan(r.value) and math.isnan(r.low) and r.defined == r.undefined == 0
+    assert "overlap" in r.reason
+    nothing = bd_bootstrap(anchor, ImageCurve(("z",), np.ones((1, 2)), {"psnr": np.ones((1, 2))}), "psnr")
+    assert nothing.images == 0 and "no image" in nothing.bd_rate.reason
+    with pytest.raises(ValueError, match="no per-image 'ms_ssim'"):
+        bd_bootstrap(anchor, test, "ms_ssim")
+    with pytest.raises(ValueError, match="expected"):
+        ImageCurve(names, np.ones((2, 3)), {"psnr": np.ones((2, 2))})
+
+
+def test_table_with_intervals():
+    from taco.evaluation.bdrate import ImageCurve
+
+    anchor, names = image_curves()
+    cheaper = ImageCurve(names, 0.8 * anchor.rate, anchor.quality)
+    points = lambda c: [{"bpp": r, "psnr": p, "fid": 10.0 / r} for r, p in zip(c.rate.mean(0), c.quality["psnr"].mean(0), strict=True)]  # noqa: E731
+    curves = {"JPEG": points(anchor), "better": points(cheaper)}
+    table = bd_table(curves, "JPEG", ["psnr", "fid"], images={"JPEG": anchor, "better": cheaper},
+                     resamples=100, seed=0)
+    psnr = table["better"]["psnr"]
+    assert psnr["bd_rate_low"] == pytest.approx(-20.0) and psnr["bd_rate_high"] == pytest.approx(-20.0)
+    assert psnr["ci_images"] == 12 and psnr["bd_rate_undefined"] == 0
+    assert "bd_rate_low" not in table["better"]["fid"]  # a set metric: no per-image values
+    md = format_bd_table(table, "JPEG", bootstrap={"resamples": 100, "confidence": 0.95, "seed": 0})
+    assert "| better | -20.00 [-20.00, -20.00] |" in md
+    assert "95 % percentile bootstrap interval over the images (12 paired), 100 resamples" in md
+    # without resamples the table is as before
+    assert "bd_rate_low" not in bd_table(curves, "JPEG", ["psnr"], images={"JPEG": anchor, "better": cheaper})["better"]["psnr"]

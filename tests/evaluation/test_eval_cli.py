@@ -9,6 +9,7 @@ import json
 import pytest
 
 import taco.cli
+from taco.resolve import DEFAULT_MODEL
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def test_evaluate_plot_caption_commands(taco_main, tiny_folder, tmp_path, capsys
     assert {"jpeg.json", "jpeg.csv", "rd.png", "rd.svg"} <= names
     has_bd = importlib.util.find_spec("bjontegaard") is not None
     assert ("rd.bdrate.md" in names) == has_bd
+    assert ("Anchor: **JPEG**" in captured.out) == has_bd  # the BD table is printed too
     assert any(n.startswith("jpeg.matched-elic-tiny-") and n.endswith(".json") for n in names)
     assert json.loads((folder / "jpeg.json").read_text())["codec_settings"]["subsampling"] == "4:2:0"
 
@@ -61,7 +63,7 @@ def test_user_errors_are_one_line(taco_main, tiny_folder, tmp_path, capsys):
     assert taco_main(["plot", str(tmp_path / "nothing-here")]) == 2
     assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--match-bpp",
                       "-o", str(tmp_path)]) == 2
-    assert "--match-bpp codes the classic codecs at a model's bpp: give --model" in (
+    assert f"--match-bpp codes the classic codecs at a model's bpp: give --model too (e.g. -m {DEFAULT_MODEL})" in (
         capsys.readouterr().err)
 
 
@@ -69,7 +71,8 @@ def test_classic_only_says_so(taco_main, tiny_folder, tmp_path, capsys):
     assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=50",
                       "--fid", "off", "--cmmd-clip", "off", "--limit", "1", "-o", str(tmp_path),
                       "--quiet"]) == 0
-    assert "no --model given, so only the classic codecs run" in capsys.readouterr().err
+    assert (f"no --model given, so only the classic codecs run (add -m {DEFAULT_MODEL} for taco's "
+            "default model)") in capsys.readouterr().err
 
 
 def test_compare_caption_modes_command(taco_main, tiny_folder, tmp_path, capsys):

@@ -91,3 +91,56 @@ def test_kodak_results_get_kodak_references_automatically(tmp_path):
     (tmp_path / "k.json").write_text(json.dumps(r))
     plot_results([tmp_path / "k.json"], tmp_path / "rd")
     assert "LIC-TCM large (paper), kodak" in (tmp_path / "rd.svg").read_text()
+
+
+def test_image_curve_reads_the_rows_behind_a_curve(tmp_path, rd_folder):
+    from taco.evaluation.plot import image_curve
+
+    folder = rd_folder(tmp_path)
+    curves = {c.label: c for c in collect_curves(load_results([folder]))["val"]}
+    taco = image_curve(curves["TACO"])  # three JSONs (one per quality), one curve
+    assert taco is not None and taco.rate.shape == (10, 3) and set(taco.quality) == {"psnr", "ms_ssim", "lpips"}
+    # each point is the mean of its column: the JSON's point
+    assert sorted(taco.rate.mean(0)) == pytest.approx([p["bpp"] for p in curves["TACO"].points])
+    jpeg = image_curve(curves["JPEG"])
+    assert jpeg is not None and jpeg.rate.shape == (10, 5) and jpeg.images[0] == "img00.png"
+    # a JSON without its CSV (written by hand, or moved): no per-image curve
+    (folder / "jpeg.csv").unlink()
+    curves = {c.label: c for c in collect_curves(load_results([folder]))["val"]}
+    assert image_curve(curves["JPEG"]) is None
+
+
+def test_image_curve_keeps_the_rows_the_json_summarises(tmp_path, rd_run):
+    from taco.evaluation.plot import image_curve
+
+    write, rows = rd_run
+    jpeg = rows(1.6, [0.1, 0.4, 1.6], n=6)
+    # the CSV holds 6 images (an earlier run without --limit), the JSON summarises the first 4
+    write(tmp_path, "jpeg", label="JPEG", kind="classic", codec="jpeg", rows=jpeg, images=4)
+    # the other setting of a CSV (an image coded twice keeps its first row, as the summary does)
+    write(tmp_path / "m", "m", label="M", kind="learned", codec="m",
+          rows=[*rows(1.0, [0.4], n=3), {**rows(1.0, [0.4], n=1)[0], "bpp": 9.0}])
+    (curve,) = [c for c in collect_curves(load_results([tmp_path]))["val"] if c.label == "JPEG"]
+    ic = image_curve(curve)
+    assert ic is not None and ic.images == ("img00.png", "img01.png", "img02.png", "img03.png")
+    assert ic.rate.mean(0) == pytest.approx([p["bpp"] for p in curve.points])
+    (model,) = [c for c in collect_curves(load_results([tmp_path]))["val"] if c.label == "M"]
+    m = image_curve(model)
+    assert m is not None and len(m.images) == 3 and m.rate.max() < 9.0
+
+
+def test_plot_writes_bd_intervals_from_the_csvs(tmp_path, rd_folder):
+    pytest.importorskip("bjontegaard")
+    folder = rd_folder(tmp_path)
+    plot_results([folder], tmp_path / "rd", anchor="AVIF", metrics=["psnr", "lpips"], bootstrap=200, seed=1)
+    data = json.loads((tmp_path / "rd.bdrate.json").read_text())
+    assert data["bootstrap"]["resamples"] == 200 and data["bootstrap"]["seed"] == 1
+    psnr = data["table"]["TACO"]["psnr"]
+    assert psnr["bd_rate"] == pytest.approx(-30.0, abs=1.0)  # 0.7x AVIF's bits for the same quality
+    assert psnr["bd_rate_low"] < psnr["bd_rate"] < psnr["bd_rate_high"] and psnr["ci_images"] == 10
+    md = (tmp_path / "rd.bdrate.md").read_text()
+    assert "200 resamples, seed 1" in md and "| TACO | -30." in md
+    # bootstrap 0: the table of before, no intervals
+    plot_results([folder], tmp_path / "plain", anchor="AVIF", metrics=["psnr"])
+    plain = json.loads((tmp_path / "plain.bdrate.json").read_text())
+    assert "bootstrap" not in plain and "bd_rate_low" not in plain["table"]["TACO"]["psnr"]

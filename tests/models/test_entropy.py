@@ -8,7 +8,7 @@ import torch
 import taco
 from taco.bitstream import TacoFormatError, unpack
 from taco.codec import coding_codec
-from taco.models import ModelConfig, create_model, fast_codec, model_fingerprint
+from taco.models import MODEL_CONFIGS, ModelConfig, create_model, fast_codec, model_fingerprint
 from taco.models.entropy import ReferenceLatentCodec, merge_checkerboard, split_checkerboard
 
 
@@ -151,16 +151,40 @@ def test_legacy_layout_models_keep_their_fingerprint_under_the_old_name():
     assert model_fingerprint(old) != model_fingerprint(create_model("elic-tiny"))
 
 
-def test_training_from_a_builtin_elic_takes_its_layout():
-    """--freeze-base --set init_from=elic-small-q4: the TACO being trained gets the layout of
-    the (CompressAI-layout) built-in it starts from, unless model_overrides.layout says."""
+def test_training_from_a_compressai_layout_elic_takes_its_layout(tmp_path):
+    """--freeze-base --set init_from=an ELIC checkpoint of the CompressAI layout (as the first
+    built-ins, elic-small-q4 ...): the TACO being trained gets the layout of the checkpoint it
+    starts from, unless model_overrides.layout says."""
+    from taco.models import save_checkpoint
     from taco.train.config import load_config
     from taco.train.model_setup import build_training_model
 
+    elic = save_checkpoint(create_model("elic-small", layout="compressai"), tmp_path / "elic.safetensors",
+                           half=True, compact_tables=True)
     args = ["preset=taco-frozen-base", "model=taco-minilm-small", "data.root=/x",
-            "init_from=elic-small-q4"]
+            f"init_from={elic}"]
     model = build_training_model(load_config(None, args))
     assert model.config.layout == "compressai"
     assert not any(p.requires_grad for n, p in model.named_parameters() if ".adapter." not in n)
     with pytest.raises(taco.models.CheckpointError, match="layout"):
         build_training_model(load_config(None, [*args, "model_overrides.layout=reference"]))
+
+
+def test_training_from_the_default_builtin_by_name_starts_from_its_weights():
+    """init_from=<a built-in's name> (whichever ships): its layout and its weights."""
+    from taco.models.registry import checkpoint_config
+    from taco.resolve import DEFAULT_MODEL
+    from taco.train.config import load_config
+    from taco.train.model_setup import build_training_model
+
+    shipped = checkpoint_config(DEFAULT_MODEL)
+    arch = next(name for name, cfg in MODEL_CONFIGS.items()  # its architecture, any layout
+                if {**cfg.to_dict(), "layout": shipped.layout} == shipped.to_dict())
+    model = build_training_model(load_config(None, [
+        "preset=taco" if shipped.architecture == "taco" else "preset=elic", f"model={arch}",
+        "data.root=/x", f"init_from={DEFAULT_MODEL}"]))
+    assert model.config.layout == shipped.layout
+    builtin = taco.load(DEFAULT_MODEL).state_dict()
+    for k, v in model.state_dict().items():
+        if v.is_floating_point() and k in builtin and "entropy_bottleneck" not in k:
+            assert torch.equal(v, builtin[k]), k

@@ -32,17 +32,17 @@ from taco.memory import MAX_DECODE_PIXELS, OutOfMemoryError
 SAMPLES = Path(taco.__file__).resolve().parent / "assets" / "samples"
 FUZZ_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fuzz_decoder.py"
 
-#: Runs ``taco.cli.main(argv)`` for each argv of a JSON list, after start-up, with the address
-#: space capped at its size then plus LIMIT bytes; prints one JSON line per run: status, what it
-#: printed to stderr, seconds in main, peak RSS so far.
+#: Runs ``taco.cli.main(argv)`` for each argv of a JSON list, after start-up (the model loaded
+#: once), with the address space capped at its size then plus LIMIT bytes; prints one JSON line
+#: per run: status, what it printed to stderr, seconds in main, peak RSS so far.
 CHILD = textwrap.dedent("""
     import contextlib, io, json, os, resource, sys, time
     import torch
     torch.set_num_threads(1)
     import taco.cli, taco.codec
     from taco.models import load
-    load("elic-small-q4")
     extra, runs = int(sys.argv[1]), json.loads(sys.argv[2])
+    load(sys.argv[3])
     with open("/proc/self/statm") as f:
         vsize = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     resource.setrlimit(resource.RLIMIT_AS, (vsize + extra, vsize + extra))
@@ -58,19 +58,22 @@ CHILD = textwrap.dedent("""
 LIMIT = 2 << 30  # address space a child may add after start-up
 
 
-def run_cli(runs: list[list[str]], timeout: float = 600) -> list[dict]:
-    """Run ``taco`` command lines in one child process under the memory limit."""
-    r = subprocess.run([sys.executable, "-c", CHILD, str(LIMIT), json.dumps(runs)], capture_output=True,
-                       text=True, timeout=timeout)
+def run_cli(runs: list[list[str]], model: Path, timeout: float = 600) -> list[dict]:
+    """Run ``taco`` command lines in one child process under the memory limit, each given
+    ``--model model`` (a checkpoint file: the files here name a model the package need not ship)."""
+    runs = [[*argv, "--model", str(model)] for argv in runs]
+    r = subprocess.run([sys.executable, "-c", CHILD, str(LIMIT), json.dumps(runs), str(model)],
+                       capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, f"the child died (status {r.returncode}): {r.stderr[-3000:]}"
     return [json.loads(line) for line in r.stdout.strip().splitlines()]
 
 
 @pytest.fixture(scope="module")
-def real_file() -> bytes:
-    """A real 64x64 file of the built-in elic-small-q4 (format 3, one chunk: ~120 bytes)."""
+def real_file(elic_checkpoint) -> bytes:
+    """A real 64x64 file of elic-small (seed 0, from its checkpoint file: tests/conftest.py;
+    format 3, one chunk: ~80 bytes)."""
     crop = Image.open(SAMPLES / "skimage-chelsea.png").convert("RGB").crop((0, 0, 64, 64))
-    return taco.compress(crop, None, taco.load("elic-small-q4"))
+    return taco.compress(crop, None, taco.load(elic_checkpoint))
 
 
 def reseal(data: bytes, height: int, width: int, version: int = 3) -> bytes:
@@ -90,13 +93,13 @@ CRAFTED = {  # name: (side, version, extra CLI args, words the one line must con
     "9984x9984, default cap": (9984, 3, [], f"over the decoder's cap of {MAX_DECODE_PIXELS:,}"),
     "9984x9984, no cap": (9984, 3, ["--max-pixels", "0"], "589 rANS chunks"),
     "4096x4096": (4096, 3, [], "99 rANS chunks"),
-    "9984x9984, version 2, no cap": (9984, 2, ["--max-pixels", "0"], "re-encode the original image with model 'elic-small-q4'"),
+    "9984x9984, version 2, no cap": (9984, 2, ["--max-pixels", "0"], "re-encode the original image with model 'elic-small'"),
     "4096x4096, version 2": (4096, 2, [], "format version 2 (one rANS string)"),
 }
 
 
 @pytest.mark.timeout(900)
-def test_crafted_sizes_fail_fast_in_one_line(tmp_path, real_file):
+def test_crafted_sizes_fail_fast_in_one_line(tmp_path, real_file, elic_checkpoint):
     """Each crafted file through ``taco decompress``, all in one child (one start-up)."""
     runs = []
     for i, (side, version, args, _) in enumerate(CRAFTED.values()):
@@ -105,7 +108,8 @@ def test_crafted_sizes_fail_fast_in_one_line(tmp_path, real_file):
         path = tmp_path / f"crafted{i}.taco"
         path.write_bytes(data)
         runs.append(["decompress", str(path), "-o", str(tmp_path / "out.png"), *args])
-    for name, (*_, words), report in zip(CRAFTED, CRAFTED.values(), run_cli(runs), strict=True):
+    for name, (*_, words), report in zip(CRAFTED, CRAFTED.values(), run_cli(runs, elic_checkpoint),
+                                      strict=True):
         err = report["stderr"].strip()
         assert report["rc"] == 2, (name, err)
         assert "\n" not in err and err.startswith("taco decompress: error: ") and words in err, (name, err)
@@ -115,7 +119,7 @@ def test_crafted_sizes_fail_fast_in_one_line(tmp_path, real_file):
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-def test_enough_chunks_of_garbage_decode_in_bounded_memory(tmp_path, real_file, fuzz):
+def test_enough_chunks_of_garbage_decode_in_bounded_memory(tmp_path, real_file, fuzz, elic_checkpoint):
     """4096x4096 with the 99 chunks its size needs, each a bare rANS state (900 bytes): it passes
     the size proof, and 6.5 M garbage symbols decode in bounded memory (docs/reliability.md)."""
     f = fuzz.take_apart(real_file, 1)
@@ -124,7 +128,8 @@ def test_enough_chunks_of_garbage_decode_in_bounded_memory(tmp_path, real_file, 
                    chunks=(state,) * 99).assemble()
     path = tmp_path / "garbage.taco"
     path.write_bytes(data)
-    (report,) = run_cli([["decompress", str(path), "-o", str(tmp_path / "out.png")]], timeout=1500)
+    (report,) = run_cli([["decompress", str(path), "-o", str(tmp_path / "out.png")]], elic_checkpoint,
+                        timeout=1500)
     assert report["max_rss_mib"] < 2048
     assert report["rc"] == 0 or report["stderr"].startswith("taco decompress: error: out of memory"), report
 
@@ -137,7 +142,7 @@ def test_the_crafted_sizes_need_what_the_messages_say(real_file):
 
 
 @pytest.mark.timeout(600)
-def test_running_out_of_memory_is_one_line(tmp_path, monkeypatch, capsys, real_file):
+def test_running_out_of_memory_is_one_line(tmp_path, monkeypatch, capsys, real_file, elic_checkpoint):
     """An allocation failure while decoding (torch's message, CompressAI's std::bad_alloc) is
     OutOfMemoryError from the library and one line from the CLI; the file says what size."""
     from taco import codec
@@ -149,11 +154,13 @@ def test_running_out_of_memory_is_one_line(tmp_path, monkeypatch, capsys, real_f
 
     path = tmp_path / "x.taco"
     path.write_bytes(real_file)
+    model = taco.load(elic_checkpoint)
     for error in (failing, MemoryError("std::bad_alloc")):
         monkeypatch.setattr(codec, "synthesize", failing if callable(error) else _raiser(error))
         with pytest.raises(OutOfMemoryError, match="out of memory decoding a 64x64 image"):
-            taco.decompress(real_file)
-        assert main(["decompress", str(path), "-o", str(tmp_path / "o.png"), "-f"]) == 2
+            taco.decompress(real_file, model)
+        assert main(["decompress", str(path), "-o", str(tmp_path / "o.png"), "-f",
+                     "-m", str(elic_checkpoint)]) == 2
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and "Traceback" not in err
         assert err.startswith("taco decompress: error: out of memory decoding a 64x64 image (4,096 pixels)")

@@ -1,0 +1,255 @@
+"""Check issue 14's targets (item 5) on the results of one ``taco evaluate`` run.
+
+    taco evaluate ../shared/data/photos/val -m MODEL --classic jpeg,webp,avif \
+        --qualities jpeg=10,20,30,50,70 --qualities webp=5,10,20,40,60 \
+        --qualities avif=10,20,30,50,70 --fid off --cmmd-clip off -o runs/targets
+    python scripts/check_targets.py runs/targets --model LABEL [--elic LABEL] [--json]
+
+The targets, for the model's curve (all its qualities) against each classic codec's curve (all
+its qualities), BD over the interval where both curves have data:
+
+1. BD-PSNR against JPEG (Pillow, 4:2:0) >= +2 dB;
+2. BD-rate in PSNR against WebP <= -15 %;
+3. BD-rate in PSNR against AVIF <= 0 %;
+4. lower LPIPS than AVIF at equal bpp: BD-metric of LPIPS against AVIF < 0 (the mean LPIPS
+   difference at equal bpp over the overlap in bpp).
+
+A target passes when the value on all images meets it (``--require-ci``: when the whole 95 %
+bootstrap interval over the images does). With ``--elic LABEL``: the model's BD-rate in PSNR and
+in LPIPS against that same-budget ELIC, with intervals (reported, not a target). Exit status: 0
+when every target passes, 1 when one does not, 2 when the results cannot be checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import operator
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from taco.evaluation.bdrate import BDInterval, bd_bootstrap
+from taco.evaluation.plot import Curve, collect_curves, image_curve, load_results
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of issue 14's targets: ``delta`` (bd_rate | bd_metric) of ``metric`` against ``codec``."""
+
+    name: str
+    codec: str  # the classic codec's name in the results (``codec`` of its JSON)
+    metric: str
+    delta: str  # "bd_rate" (%) or "bd_metric" (metric units)
+    op: str  # ">=", "<=", "<"
+    threshold: float
+    meaning: str
+
+
+TARGETS = (
+    Target("BD-PSNR vs JPEG", "jpeg", "psnr", "bd_metric", ">=", 2.0,
+           "mean PSNR gain at equal bpp over the overlap, dB"),
+    Target("BD-rate (PSNR) vs WebP", "webp", "psnr", "bd_rate", "<=", -15.0,
+           "mean bit saving at equal PSNR over the overlap, %"),
+    Target("BD-rate (PSNR) vs AVIF", "avif", "psnr", "bd_rate", "<=", 0.0,
+           "mean bit saving at equal PSNR over the overlap, %"),
+    Target("LPIPS vs AVIF at equal bpp", "avif", "lpips", "bd_metric", "<", 0.0,
+           "BD-metric of LPIPS: mean LPIPS difference at equal bpp over the overlap (< 0: lower)"),
+)
+OPS: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
+
+
+class CheckError(ValueError):
+    """The results cannot be checked (no such folder, label or codec)."""
+
+
+def _pick_dataset(results_dir: Path, dataset: str | None) -> tuple[str, list[Curve]]:
+    if not results_dir.is_dir():
+        raise CheckError(f"{results_dir}: no such folder")
+    by_dataset = collect_curves(load_results([results_dir]))
+    if not by_dataset:
+        raise CheckError(f"no taco-eval result JSONs with points under {results_dir}")
+    if dataset is None:
+        if len(by_dataset) > 1:
+            raise CheckError(f"results of several datasets: {sorted(by_dataset)}; choose one with --dataset")
+        dataset = next(iter(by_dataset))
+    if dataset not in by_dataset:
+        raise CheckError(f"no results for dataset {dataset!r}; have {sorted(by_dataset)}")
+    return dataset, by_dataset[dataset]
+
+
+def _learned(curves: Sequence[Curve], label: str | None, exclude: str | None, what: str) -> Curve:
+    learned = [c for c in curves if c.kind == "learned" and c.label != exclude]
+    if label is None:
+        if len(learned) != 1:
+            raise CheckError(f"choose the {what} with --{what}: learned curves are "
+                             f"{sorted(c.label for c in learned)}")
+        return learned[0]
+    for c in learned:
+        if c.label == label:
+            return c
+    raise CheckError(f"no learned curve labelled {label!r}; have {sorted(c.label for c in learned)}")
+
+
+def _classic(curves: Sequence[Curve], codec: str) -> Curve:
+    for c in curves:
+        if c.kind == "classic" and c.codec == codec:
+            return c
+    raise CheckError(f"no {codec} curve in the results: run taco evaluate with --classic {codec}")
+
+
+def _describe(curve: Curve) -> str:
+    settings = curve.sources[0].get("codec_settings", {}) if curve.kind == "classic" else {}
+    extra = [str(settings[k]) for k in ("implementation", "subsampling") if k in settings]
+    return f"{curve.label} ({', '.join([*extra, f'{len(curve.points)} points'])})"
+
+
+def _measure(model: Curve, anchor: Curve, metric: str, resamples: int, seed: int) -> dict[str, Any]:
+    """Both deltas of ``metric`` of ``model`` against ``anchor``, with intervals over images."""
+    a, t = image_curve(anchor), image_curve(model)
+    if a is None or t is None:
+        missing = anchor.label if a is None else model.label
+        raise CheckError(f"{missing}: no per-image CSV beside its result JSON(s); BD intervals need them")
+    b = bd_bootstrap(a, t, metric, resamples=resamples, seed=seed)
+    return {"images": b.images, "bd_rate": b.bd_rate, "bd_metric": b.bd_metric}
+
+
+def _span(curve: Curve, key: str) -> str:
+    values = [float(p[key]) for p in curve.points if isinstance(p.get(key), int | float)]
+    return f"{min(values):.4g}–{max(values):.4g}" if values else "none"
+
+
+def _overlap_text(d: BDInterval, delta: str, metric: str, model: Curve, anchor: Curve) -> str:
+    """The interval the delta averaged over; without one, where each curve lies on that axis."""
+    axis = metric if delta == "bd_rate" else "bpp"
+    if math.isnan(d.overlap):
+        return f"none: {axis} {_span(model, axis)} ({model.label}) vs {_span(anchor, axis)} ({anchor.label})"
+    lo, hi = d.interval
+    return f"{axis} {lo:.4g}–{hi:.4g} ({100 * d.overlap:.0f} % of the union)"
+
+
+def _jsonable(value: Any) -> Any:
+    """NaN -> None, so that ``--json`` prints strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def check(results_dir: Path, model: str | None = None, elic: str | None = None,
+          dataset: str | None = None, resamples: int = 2000, seed: int = 0,
+          require_ci: bool = False) -> dict[str, Any]:
+    """Every target (and the ELIC comparison) measured on ``results_dir``: a JSON-ready dict."""
+    ds, curves = _pick_dataset(results_dir, dataset)
+    curve = _learned(curves, model, elic, "model")
+    rows = []
+    for tgt in TARGETS:
+        anchor = _classic(curves, tgt.codec)
+        m = _measure(curve, anchor, tgt.metric, resamples, seed)
+        d: BDInterval = m[tgt.delta]
+        ok = OPS[tgt.op]
+        defined = not math.isnan(d.value)
+        ci_ok = defined and not math.isnan(d.low) and ok(d.low, tgt.threshold) and ok(d.high, tgt.threshold)
+        passed = (ci_ok if require_ci else defined and ok(d.value, tgt.threshold))
+        rows.append({**asdict(tgt), "anchor": _describe(anchor), "images": m["images"], **d.to_dict(),
+                     "overlap_used": _overlap_text(d, tgt.delta, tgt.metric, curve, anchor), "ci_passed": ci_ok,
+                     "passed": passed})
+    comparisons = []
+    if elic is not None:
+        base = _learned(curves, elic, None, "elic")
+        for metric in ("psnr", "lpips"):
+            m = _measure(curve, base, metric, resamples, seed)
+            d = m["bd_rate"]
+            comparisons.append({"name": f"BD-rate ({metric.upper()}) vs {base.label}", "anchor": base.label,
+                                "metric": metric, "delta": "bd_rate", "images": m["images"], **d.to_dict(),
+                                "overlap_used": _overlap_text(d, "bd_rate", metric, curve, base)})
+    lpips_input = curve.sources[0].get("lpips_input", "standard")
+    return {
+        "results": str(results_dir), "dataset": ds, "model": curve.label,
+        "model_curve": _describe(curve), "lpips_input": lpips_input,
+        "bootstrap": {"resamples": resamples, "confidence": 0.95, "seed": seed,
+                      "method": "percentile bootstrap over the images (taco.evaluation.bdrate.bd_bootstrap)"},
+        "pass_rule": "whole 95 % CI meets the threshold" if require_ci else "value on all images meets the threshold",
+        "targets": rows, "comparisons": comparisons, "passed": all(r["passed"] for r in rows),
+    }
+
+
+def _fmt(v: float, r: dict[str, Any]) -> str:
+    """A delta with its unit: % for BD-rate, dB for BD-PSNR, LPIPS units otherwise."""
+    if math.isnan(v):
+        return "n/a"
+    if r["delta"] == "bd_rate":
+        return f"{v:+.2f} %"
+    return f"{v:+.2f} dB" if r["metric"] == "psnr" else f"{v:+.4f}"
+
+
+def _value_cell(r: dict[str, Any]) -> str:
+    if math.isnan(r["value"]):
+        return f"n/a ({r['reason']})"
+    ci = (f" [{_fmt(r['low'], r)}, {_fmt(r['high'], r)}]"
+          if not math.isnan(r["low"]) else " [no CI]")
+    skipped = f", {r['undefined']} resamples undefined" if r["undefined"] else ""
+    return _fmt(r["value"], r) + ci + skipped
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as Markdown: a line of context, the targets table, the ELIC comparison."""
+    b = report["bootstrap"]
+    lines = [
+        f"Model **{report['model_curve']}** on {report['dataset']} (LPIPS {report['lpips_input']}); "
+        f"value on all images [95 % CI: {b['method']}, {b['resamples']} resamples, seed {b['seed']}]. "
+        f"Pass: {report['pass_rule']}.",
+        "",
+        "| target | anchor | measured [95 % CI] | threshold | pass | overlap used | images |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in report["targets"]:
+        threshold = f"{r['op']} {_fmt(r['threshold'], r)}"
+        verdict = "PASS" if r["passed"] else "FAIL"
+        lines.append(f"| {r['name']} | {r['anchor']} | {_value_cell(r)} | {threshold} | {verdict} | "
+                     f"{r['overlap_used']} | {r['images']} |")
+    lines += ["", *[f"- {r['name']}: {r['meaning']}." for r in report["targets"]]]
+    if report["comparisons"]:
+        lines += ["", "| comparison | measured [95 % CI] | overlap used | images |", "|---|---|---|---|"]
+        lines += [f"| {c['name']} | {_value_cell(c)} | {c['overlap_used']} | {c['images']} |"
+                  for c in report["comparisons"]]
+    passed = sum(r["passed"] for r in report["targets"])
+    lines += ["", f"{passed} of {len(report['targets'])} targets pass."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("results", type=Path, help="taco evaluate's output folder (-o), or a dataset folder in it")
+    p.add_argument("--model", help="label of the model's curve (default: the only learned curve "
+                   "other than --elic)")
+    p.add_argument("--elic", help="label of the same-budget ELIC curve: also report the model's BD-rate "
+                   "against it in PSNR and LPIPS")
+    p.add_argument("--dataset", help="dataset key when the results hold several (e.g. 'val')")
+    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default: 2000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    p.add_argument("--require-ci", action="store_true",
+                   help="pass only when the whole 95 %% interval meets the threshold")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = p.parse_args(argv)
+    try:
+        report = check(args.results, args.model, args.elic, args.dataset, args.bootstrap, args.seed,
+                       args.require_ci)
+    except (CheckError, ImportError) as exc:
+        print(f"check_targets: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(_jsonable(report), indent=2))
+    else:
+        print(format_report(report), end="")
+    return 0 if report["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

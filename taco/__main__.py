@@ -1,0 +1,8 @@
+"""``python -m taco ...``: the ``taco`` command (for an environment whose scripts folder is not
+on PATH, or to pick the interpreter: ``.venv/bin/python -m taco compress ...``)."""
+
+import sys
+
+from taco.cli import main
+
+sys.exit(main())
