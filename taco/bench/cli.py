@@ -1,6 +1,6 @@
 """``taco bench``: encode/decode latency of TACO, ELIC and CompressAI's ELIC, same images, same process.
 
-The command line only: the measurements live in :mod:`.latency`, :mod:`.memory` and
+The command line only: the measurements live in :mod:`.latency`, :mod:`.peak_memory` and
 :mod:`.profiling`, the printing in :mod:`.report`. Importing this module imports no torch (it
 is loaded to build ``taco --help``).
 """

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from taco.bench.systems import bench_text_encoder
 from taco.bitstream import TacoHeader, pack, unpack
-from taco.codec import coding_codec
+from taco.codec import coding_codec, synthesize
 from taco.images import image_to_tensor
 from taco.models import create_model, fast_codec
 from taco.pipeline import encode_with_text_overlap
@@ -44,7 +44,8 @@ with torch.no_grad():
     else:
         shape = model.latent_shapes(h, w, model.default_quality)
         y_hat = fast_codec.decompress_latent(codec, [[payload]], shape)["y_hat"]
-        model.g_s(y_hat.to(device)).clamp_(0, 1)
+        # g_s as taco decompress runs it: in tiles, into 8-bit pixels
+        synthesize(model, y_hat, h, w, torch.empty((h, w, 3), dtype=torch.uint8))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 gpu = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
 print(json.dumps({"rss_before_mib": before / 1024, "rss_peak_mib": peak / 1024,
