@@ -114,3 +114,14 @@ def test_unusable_results_exit_2(check_targets, tmp_path, rd_folder, capsys):
     (tmp_path / "again" / "val" / "taco-vr-abcdef12.q2.csv").unlink()
     rc, _, err = run(check_targets, capsys, str(tmp_path / "again"), "--model", "TACO")
     assert rc == 2 and "no per-image CSV" in err
+
+
+def test_a_thin_overlap_fails(check_targets, tmp_path, rd_folder, capsys):
+    rd_folder(tmp_path, model_bits=0.7)  # meets every target over a wide overlap
+    rc, out, _ = run(check_targets, capsys, str(tmp_path), "--model", "TACO", "--json")
+    report = json.loads(out)
+    assert rc == 0 and all(t["overlap_ok"] for t in report["targets"])
+    assert "over at least 20 % of the curves' union" in report["pass_rule"]
+    # the same values, but demanding more overlap than any pair of curves has
+    rc, out, _ = run(check_targets, capsys, str(tmp_path), "--model", "TACO", "--min-overlap", "1.01")
+    assert rc == 1 and out.count("| FAIL (overlap too thin) |") == 4
