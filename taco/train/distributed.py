@@ -40,8 +40,14 @@ def init_distributed(env: DistEnv, device: torch.device) -> None:
     dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
 
 
-def shutdown_distributed() -> None:
+def shutdown_distributed(*, wait: bool = False) -> None:
+    """Leave the process group. ``wait``: first a barrier, so that no rank tears its
+    connections down while another still uses them (gloo then aborts the late rank's process:
+    "terminate called without an active exception"); only on the way out of a run that ended
+    normally on every rank, since a barrier after a failure on one rank would never return."""
     if dist.is_initialized():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
 
 

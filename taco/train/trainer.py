@@ -497,9 +497,12 @@ class Trainer:
 def train(cfg: TrainConfig, resume: str | Path | None = None) -> TrainResult:
     """Run one training job (see :class:`Trainer`); leaves the process group on return."""
     try:
-        return Trainer(cfg, resume).fit()
-    finally:
+        result = Trainer(cfg, resume).fit()
+    except BaseException:
         shutdown_distributed()
+        raise
+    shutdown_distributed(wait=True)
+    return result
 
 
 def lambda_sweep(
@@ -526,6 +529,8 @@ def lambda_sweep(
             )  # fmt: skip
             has_state = state_exists(out / STATE_FILE)
             results.append(Trainer(run_cfg, out if resume and has_state else None).fit())
-    finally:
+    except BaseException:
         shutdown_distributed()
+        raise
+    shutdown_distributed(wait=True)
     return results
