@@ -9,6 +9,7 @@ is a world of one. Backend: NCCL on CUDA, gloo on CPU.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as dist
@@ -49,6 +50,18 @@ def shutdown_distributed(*, wait: bool = False) -> None:
         if wait:
             dist.barrier()
         dist.destroy_process_group()
+
+
+@contextmanager
+def leaving_process_group() -> Iterator[None]:
+    """Run the block, then leave the process group: after a barrier when the block ended
+    normally, at once when it raised (:func:`shutdown_distributed`)."""
+    try:
+        yield
+    except BaseException:
+        shutdown_distributed()
+        raise
+    shutdown_distributed(wait=True)
 
 
 def all_reduce_mean(values: Tensor, env: DistEnv) -> Tensor:

@@ -70,9 +70,9 @@ from .distributed import (
     dist_env_from_environ,
     gather_rows,
     init_distributed,
+    leaving_process_group,
     replicas_in_sync,
     resolve_device,
-    shutdown_distributed,
 )
 from .forward import training_net
 from .model_setup import build_training_model, model_config, split_parameters
@@ -496,13 +496,8 @@ class Trainer:
 
 def train(cfg: TrainConfig, resume: str | Path | None = None) -> TrainResult:
     """Run one training job (see :class:`Trainer`); leaves the process group on return."""
-    try:
-        result = Trainer(cfg, resume).fit()
-    except BaseException:
-        shutdown_distributed()
-        raise
-    shutdown_distributed(wait=True)
-    return result
+    with leaving_process_group():
+        return Trainer(cfg, resume).fit()
 
 
 def lambda_sweep(
@@ -520,7 +515,7 @@ def lambda_sweep(
             "(qualities): train it once, every quality is in it"
         )
     results = []
-    try:
+    with leaving_process_group():
         for lmbda in lambdas or LAMBDAS:
             out = Path(cfg.out_dir) / f"lambda-{lmbda:g}"
             run_cfg = dataclasses.replace(
@@ -529,8 +524,4 @@ def lambda_sweep(
             )  # fmt: skip
             has_state = state_exists(out / STATE_FILE)
             results.append(Trainer(run_cfg, out if resume and has_state else None).fit())
-    except BaseException:
-        shutdown_distributed()
-        raise
-    shutdown_distributed(wait=True)
     return results
