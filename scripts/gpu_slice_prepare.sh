@@ -48,31 +48,31 @@ repack() {  # JPEG -> JPEG, same pixels
 # Training photos: JPEGs losslessly re-packed by jpegtran when it is there (Debian:
 # libjpeg-turbo-progs; optimised Huffman tables, progressive: ~6% smaller, identical pixels).
 rm -rf $G/photos/train && mkdir -p $G/photos/train
-# The recipe's data.exclude patterns: those photos and their captions stay here.
+# What the recipe trains on (taco.data.CaptionedFolder with its data.exclude): only those
+# photos and their captions travel; the excluded ones stay here.
 PYTHONPATH=$PWD "$PY" - "$PHOTOS/train" $G/photos/train "$CONFIG" <<'PYEOF'
-import fnmatch, json, sys
+import json, sys, warnings
 from pathlib import Path
+from taco.data import CaptionedFolder
 from taco.train import load_config
 src, dst = Path(sys.argv[1]), Path(sys.argv[2])
 patterns = load_config(sys.argv[3]).data.exclude
-def excluded(name):
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
-kept = [line for line in (src / "captions.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip() and not excluded(json.loads(line)["image"])]
-(dst / "captions.jsonl").write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-(dst.parent / "train-excluded.txt").write_text("".join(
-    f.name + "\n" for f in sorted(src.iterdir()) if excluded(f.name)), encoding="utf-8")
-print(f"{len(kept)} captioned photos kept, "
-      f"{len((dst.parent / 'train-excluded.txt').read_text().split())} excluded by {patterns}")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # the counts are printed below
+    folder = CaptionedFolder(src, exclude=patterns)
+kept = {r.file for r in folder.records}
+lines = [line for line in (src / "captions.jsonl").read_text(encoding="utf-8").splitlines()
+         if line.strip() and json.loads(line)["image"] in kept]
+(dst / "captions.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+(dst.parent / "train-files.txt").write_text("".join(f + "\n" for f in sorted(kept)), encoding="utf-8")
+print(f"{len(kept)} captioned photos kept, {folder.excluded} excluded by {patterns}")
 PYEOF
-for f in "$PHOTOS"/train/*; do
-    grep -qxF "${f##*/}" $G/photos/train-excluded.txt && continue
-    case "$f" in
-        *.jpg|*.jpeg) repack "$f" "$G/photos/train/${f##*/}" ;;
-        *.jsonl) ;;
-        *) cp "$f" $G/photos/train/ ;;
+while IFS= read -r name; do
+    case "$name" in
+        *.jpg|*.jpeg) repack "$PHOTOS/train/$name" "$G/photos/train/$name" ;;
+        *) cp "$PHOTOS/train/$name" "$G/photos/train/" ;;
     esac
-done
+done < $G/photos/train-files.txt
 if [ "$EXTRA_PHOTOS" = 1 ]; then
     extra=$(mktemp -d)  # not under .gpu/, which travels whole
     "$PY" scripts/fetch_extra_photos.py "$extra" --cache "$EXTRA_CACHE"
