@@ -53,8 +53,11 @@ __all__ = [
     "compress_hyper_latent",
     "decompress_hyper_latent",
     "dequantize_symbols",
+    "band_rows",
     "merge_checkerboard",
+    "pass_parameters",
     "quantize_symbols",
+    "row_bands",
     "scale_indexes",
     "split_checkerboard",
 ]
@@ -64,8 +67,14 @@ __all__ = [
 #: passes and g_s see these values, so encoder and decoder must hold exactly the same ones.
 Y_HAT_DTYPE = torch.float32
 
-#: A pass coder: (group k, pass 0 = anchors / 1 = non-anchors, scales, means), each
-#: (B, c_k, h, w/2) -> the quantised latents of that pass, (B, c_k, h, w/2).
+#: Most bytes of float64 activations one band of :meth:`ReferenceLatentCodec.code_groups` may take
+#: when coding (its convolutions' unfolded inputs are bounded separately, by
+#: :mod:`taco.conv_bands`); a latent that fits is computed in one band, exactly as without bands.
+BAND_BYTES = 256 * 2**20
+
+#: A pass coder: (group k, pass 0 = anchors / 1 = non-anchors, scales (or the Gaussian
+#: conditional's table indexes: ``code_groups(..., indexes=True)``), means), each (B, c_k, h, w/2)
+#: -> the quantised latents of that pass, (B, c_k, h, w/2).
 PassCoder = Callable[[int, int, Tensor, Tensor], Tensor]
 
 
@@ -168,6 +177,52 @@ def _ungain(z_hat: Tensor, gains: GainVectors | None) -> Tensor:
     return z_hat if gains is None else z_hat * gains.z_inverse
 
 
+# --------------------------------------------------------------------------- entropy parameters in bands
+
+
+def band_rows(h: int, w: int, per_position: int) -> int:
+    """Latent rows per band when the entropy parameters of a (h, w) latent are computed in bands
+    (``per_position``: bytes of float64 activations per latent position): all ``h`` when a whole
+    latent fits :data:`BAND_BYTES`, else an even number (a band must start on an even row, where
+    the checkerboard's parity starts) of at least 12 (twice the channel context's halo)."""
+    rows = BAND_BYTES // max(1, per_position * w)
+    return h if rows >= h else max(12, rows // 2 * 2)
+
+
+def row_bands(h: int, rows: int) -> list[tuple[int, int]]:
+    """``range(h)`` in consecutive bands [a, e) of ``rows`` rows (the last may be shorter)."""
+    return [(a, min(h, a + rows)) for a in range(0, h, rows)]
+
+
+def pass_parameters(
+    params: Callable[[int, int], tuple[Tensor, Tensor]], bands: Sequence[tuple[int, int]],
+    gc: GaussianConditional | None,
+) -> tuple[Tensor, Tensor]:
+    """The (scales, means) of one checkerboard pass from ``params(a, e)``, the pass's parameters
+    of latent rows [a, e); with ``gc``, (``gc``'s table indexes, means) assembled band by band, so
+    that only one band's scales and activations exist at a time. Without ``gc`` (training: one
+    band), ``params`` of the whole latent as they are."""
+    if gc is None:
+        assert len(bands) == 1, "parameters in bands are for coding only"
+        return params(*bands[0])
+    if len(bands) == 1:
+        scales, means = params(*bands[0])
+        return scale_indexes(gc, scales), means
+    h = bands[-1][1]
+    idx: Tensor | None = None
+    means = torch.empty(0)
+    for a, e in bands:
+        band_scales, band_means = params(a, e)
+        if idx is None:
+            n, c, _, w2 = band_scales.shape
+            idx = torch.empty((n, c, h, w2), dtype=torch.int32, device=band_scales.device)
+            means = band_means.new_empty((n, c, h, w2))
+        idx[..., a:e, :] = scale_indexes(gc, band_scales)
+        means[..., a:e, :] = band_means
+    assert idx is not None
+    return idx, means
+
+
 # --------------------------------------------------------------------------- the latent codec
 
 
@@ -199,6 +254,7 @@ class ReferenceLatentCodec(nn.Module):
             raise ValueError(f"channel groups {groups} must sum to M={M}")
         h1, h2 = ctx_hidden
         self.groups = groups
+        self.ctx_hidden = (h1, h2)
         self.h_a = nn.Sequential(
             conv(M, N, kernel_size=3, stride=1), nn.ReLU(inplace=True),
             conv(N, N, kernel_size=5, stride=2), nn.ReLU(inplace=True),
@@ -245,28 +301,62 @@ class ReferenceLatentCodec(nn.Module):
 
     # ------------------------------------------------------------------ the driver
 
-    def code_groups(self, hyper: Tensor, code: PassCoder) -> Tensor:
+    def code_groups(self, hyper: Tensor, code: PassCoder, *, indexes: bool = False) -> Tensor:
         """Every channel group's two passes in decoding order -> y_hat (B, M, h, w).
 
         ``hyper`` (B, 2M, h, w) is h_s(z_hat). ``code(k, step, scales, means)`` returns the
         quantised latents of pass ``step`` of group ``k``: what it does with the true latents
         (round them, rANS-encode them, or read them from a stream) is the caller's. The contexts
         see exactly what ``code`` returns, as the decoder will.
+
+        ``indexes=True`` (coding, no autograd): ``code`` gets the Gaussian conditional's table
+        indexes instead of the scales, and the parameters are computed in bands of
+        :meth:`band_rows` rows, so that only the indexes and means of a pass are held for the
+        whole latent, not the networks' activations (docs/reliability.md, "Entropy parameters in
+        bands"). A latent of one band is computed exactly as without bands; more bands compute
+        the same values up to float rounding, identically on both sides of the coder.
         """
+        h, w = hyper.shape[-2:]
+        bands = row_bands(h, self.band_rows(h, w) if indexes else h)
+        gc = self.gaussian_conditional if indexes else None
         decoded: list[Tensor] = []  # y_hat per group, (B, c_k, h, w)
         for k in range(len(self.groups)):
-            side = hyper
-            if k > 0:
-                ctx = self.channel_context[str(k)](torch.cat(decoded, dim=1))  # (B, 2c_k, h, w)
-                side = torch.cat([ctx, hyper], dim=1)
-            side_a, side_n = split_checkerboard(side)  # (B, 2c_k + 2M, h, w/2) each
-            scales, means = self.anchor_parameters[k](side_a).chunk(2, 1)
-            anchors = code(k, 0, scales, means)  # (B, c_k, h, w/2)
-            anchors_only = merge_checkerboard(anchors, torch.zeros_like(anchors))
-            local = split_checkerboard(self.spatial_context[k](anchors_only))[1]  # (B, 2c_k, h, w/2)
-            scales, means = self.nonanchor_parameters[k](torch.cat([local, side_n], dim=1)).chunk(2, 1)
-            decoded.append(merge_checkerboard(anchors, code(k, 1, scales, means)))
+            ctx_n: dict[int, Tensor] = {}  # band start -> the channel context's non-anchor half
+
+            def anchor_params(a: int, e: int, k: int = k, ctx_n: dict[int, Tensor] = ctx_n) -> tuple[Tensor, Tensor]:
+                side = hyper[..., a:e, :]
+                if k > 0:  # channel context: three 5x5 convs, 6 rows of halo
+                    lo, hi = max(0, a - 6), min(h, e + 6)
+                    prev = torch.cat([d[..., lo:hi, :] for d in decoded], dim=1)
+                    ctx = self.channel_context[str(k)](prev)[..., a - lo : e - lo, :]  # (B, 2c_k, e-a, w)
+                    ctx_n[a] = split_checkerboard(ctx)[1]
+                    side = torch.cat([ctx, side], dim=1)
+                return self.anchor_parameters[k](split_checkerboard(side)[0]).chunk(2, 1)
+
+            anchors = code(k, 0, *pass_parameters(anchor_params, bands, gc))  # (B, c_k, h, w/2)
+
+            def nonanchor_params(a: int, e: int, k: int = k, ctx_n: dict[int, Tensor] = ctx_n,
+                                 anchors: Tensor = anchors) -> tuple[Tensor, Tensor]:
+                lo, hi = max(0, a - 2), min(h, e + 2)  # spatial context: one 5x5 conv, 2 rows of halo
+                part = anchors[..., lo:hi, :]
+                anchors_only = merge_checkerboard(part, torch.zeros_like(part))
+                local = split_checkerboard(self.spatial_context[k](anchors_only))[1][..., a - lo : e - lo, :]
+                side_n = split_checkerboard(hyper[..., a:e, :])[1]
+                inputs = [local, side_n] if k == 0 else [local, ctx_n.pop(a), side_n]
+                return self.nonanchor_parameters[k](torch.cat(inputs, dim=1)).chunk(2, 1)
+
+            decoded.append(merge_checkerboard(anchors, code(k, 1, *pass_parameters(nonanchor_params, bands, gc))))
         return torch.cat(decoded, dim=1)
+
+    def band_rows(self, h: int, w: int) -> int:
+        """Latent rows per band of :meth:`code_groups` when coding a (h, w) latent
+        (:func:`band_rows`): a function of the shapes only, so encoder and decoder band alike."""
+        widest = max(self.groups)
+        # per latent position, float64: the hyper and channel-context slices of a band, their
+        # concatenation and checkerboard halves, the channel context's hidden layers and the
+        # parameter network's (5/3 and 4/3 of 2c)
+        per_position = 8 * (3 * (2 * sum(self.groups) + 2 * widest) + sum(self.ctx_hidden) + 3 * widest)
+        return band_rows(h, w, per_position)
 
     # ------------------------------------------------------------------ training / estimates
 
@@ -337,12 +427,12 @@ class ReferenceLatentCodec(nn.Module):
             y = y * gains.y
         y_ = [split_checkerboard(g) for g in y.split(self.groups, dim=1)]
 
-        def encode(k: int, step: int, scales: Tensor, means: Tensor) -> Tensor:
+        def encode(k: int, step: int, indexes: Tensor, means: Tensor) -> Tensor:
             symbols = quantize_symbols(y_[k][step], means)
-            stream.encode(gc, symbols, scale_indexes(gc, scales))
+            stream.encode(gc, symbols, indexes)
             return dequantize_symbols(symbols, means).to(Y_HAT_DTYPE)
 
-        y_hat = self.code_groups(hyper, encode)
+        y_hat = self.code_groups(hyper, encode, indexes=True)
         shapes = [g.shape[1:] for g in y_hat.split(self.groups, dim=1)]
         return {"stream": stream, "shape": shapes, "y_hat": _inverse_gained(y_hat, gains)}
 
@@ -383,11 +473,11 @@ class ReferenceLatentCodec(nn.Module):
         hyper = decompress_hyper_latent(self, stream, len(strings[0]), (hz, wz), gains)
         gc = self.gaussian_conditional
 
-        def decode(k: int, step: int, scales: Tensor, means: Tensor) -> Tensor:
-            symbols = stream.decode(gc, scale_indexes(gc, scales))
+        def decode(k: int, step: int, indexes: Tensor, means: Tensor) -> Tensor:
+            symbols = stream.decode(gc, indexes)
             return dequantize_symbols(symbols, means).to(Y_HAT_DTYPE)
 
-        y_hat = self.code_groups(hyper, decode)
+        y_hat = self.code_groups(hyper, decode, indexes=True)
         if stream.symbols_left:
             raise RuntimeError(f"{stream.symbols_left} declared symbols were not decoded")
         return {"y_hat": _inverse_gained(y_hat, gains)}

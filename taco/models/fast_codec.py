@@ -44,7 +44,7 @@ full resolution on a half-zero input, exactly as CompressAI's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 import torch
@@ -62,11 +62,13 @@ from torch import Tensor
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
 from .entropy import (
     ReferenceLatentCodec,
+    band_rows,
     compress_hyper_latent,
     decompress_hyper_latent,
     dequantize_symbols,
+    pass_parameters,
     quantize_symbols,
-    scale_indexes,
+    row_bands,
 )
 
 #: The latent codecs this module codes: either layout (see :func:`supports`).
@@ -84,70 +86,76 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- y: Gaussian conditional
+# --------------------------------------------------------------------------- y: the driver
 
 
-def _gaussian_params(lc: GaussianConditionalLatentCodec, ctx_params: Tensor) -> tuple[Tensor, Tensor]:
-    """(indexes, means) for the coder from the context parameters."""
-    scales, means = lc._chunk(lc.entropy_parameters(ctx_params))
-    return scale_indexes(lc.gaussian_conditional, scales), means
+#: A pass coder: (group k, pass 0 = anchors / 1 = non-anchors, table indexes, means), each
+#: (B, c_k, h, w/2) in CompressAI's checkerboard halves -> the pass's y_hat half.
+PassCoder: TypeAlias = "Callable[[int, int, Tensor, Tensor], Tensor]"
 
 
-def _gaussian_compress(
-    lc: GaussianConditionalLatentCodec, y: Tensor, ctx_params: Tensor, stream: StreamEncoder
-) -> Tensor:
-    indexes, means = _gaussian_params(lc, ctx_params)
-    symbols = quantize_symbols(y, means)
-    stream.encode(lc.gaussian_conditional, symbols, indexes)
-    return dequantize_symbols(symbols, means)
+def _band_rows(groups: ChannelGroupsLatentCodec, h: int, w: int, side_channels: int) -> int:
+    """Latent rows per band of :func:`_code_groups` (:func:`taco.models.entropy.band_rows`)."""
+    widest = max(groups.groups)
+    hidden = sum(m.out_channels for net in groups.channel_context.values() for m in list(net)[:-1]
+                 if isinstance(m, nn.Conv2d)) // max(1, len(groups.channel_context))
+    # float64 per latent position: side and channel-context slices, their concatenation and
+    # checkerboard halves, the channel context's hidden layers, the parameter network's layers
+    return band_rows(h, w, 8 * (3 * (side_channels + 2 * widest) + hidden + 3 * side_channels))
 
 
-def _gaussian_decompress(
-    lc: GaussianConditionalLatentCodec, stream: StreamDecoder, ctx_params: Tensor
-) -> Tensor:
-    indexes, means = _gaussian_params(lc, ctx_params)
-    return dequantize_symbols(stream.decode(lc.gaussian_conditional, indexes), means)
+def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCoder) -> Tensor:
+    """Every channel group's anchor and non-anchor pass in decoding order -> y_hat (float32).
 
+    The entropy parameters are CompressAI's, computed with its modules (channel context, the
+    checkerboard's ``unembed``/``embed``, masked context convolution, parameter network) in bands
+    of latent rows (:func:`_band_rows`): only a pass's table indexes and means are held for the
+    whole latent. A latent of one band gets exactly the values of one whole-latent computation;
+    more bands get them up to float rounding, identically in the encoder and the decoder. The
+    anchors' context is zeros (CompressAI convolves an all-zero input, then zeros the result).
+    """
+    groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
+    n, side_channels, h, w = side_params.shape
+    bands = row_bands(h, _band_rows(groups, h, w, side_channels))
+    y_hat = torch.zeros((n, sum(groups.groups), h, w), device=side_params.device)
+    y_hat_ = y_hat.split(groups.groups, dim=1)  # views: filling them fills y_hat
+    for k in range(len(groups.groups)):
+        cb: CheckerboardLatentCodec = groups.latent_codec[f"y{k}"]
+        gcodec: GaussianConditionalLatentCodec = cb.latent_codec["y"]
+        ctx_n: dict[int, Tensor] = {}  # band start -> the channel context's non-anchor half
 
-# --------------------------------------------------------------------------- y: checkerboard
+        def gaussian(params: Tensor, gcodec: GaussianConditionalLatentCodec = gcodec) -> tuple[Tensor, Tensor]:
+            scales, means = gcodec._chunk(gcodec.entropy_parameters(params))
+            return scales, means
 
+        def anchor_params(a: int, e: int, k: int = k, cb: CheckerboardLatentCodec = cb,
+                          ctx_n: dict[int, Tensor] = ctx_n) -> tuple[Tensor, Tensor]:
+            side = side_params[..., a:e, :]
+            if k > 0:  # channel context: three 5x5 convs, 6 rows of halo
+                lo, hi = max(0, a - 6), min(h, e + 6)
+                prev = groups.merge_y(*(t[..., lo:hi, :] for t in y_hat_[:k]))
+                ctx = groups.channel_context[f"y{k}"](prev)[..., a - lo : e - lo, :]
+                ctx_n[a] = cb.unembed(ctx)[1]
+                side = groups.merge_params(ctx, side)
+            side_a = cb.unembed(side)[0]
+            zeros = side_a.new_zeros((n, cb.context_prediction.out_channels, *side_a.shape[2:]))
+            return gaussian(cb.entropy_parameters(cb.merge(zeros, side_a)))
 
-def _checkerboard_params(
-    cb: CheckerboardLatentCodec, step: int, y_hat_: Tensor, side_: Tensor
-) -> Tensor:
-    """Entropy parameters of step 0 (anchors) or 1 (non-anchors), half width (N, 2c, h, w/2)."""
-    if step == 0:
-        # CompressAI convolves the all-zero y_hat_ and then zeros the result: same zeros.
-        n, _, h, w_half = side_[0].shape
-        ctx = side_.new_zeros((n, cb.context_prediction.out_channels, h, w_half))
-    else:
-        ctx = cb.unembed(cb.context_prediction(cb.embed(y_hat_)))[1]
-    return cb.entropy_parameters(cb.merge(ctx, side_[step]))
+        halves = side_params.new_zeros((2, n, groups.groups[k], h, w // 2))  # (anchors, non-anchors)
+        halves[0] = code(k, 0, *pass_parameters(anchor_params, bands, cb.latent_codec["y"].gaussian_conditional))
 
+        def nonanchor_params(a: int, e: int, cb: CheckerboardLatentCodec = cb, ctx_n: dict[int, Tensor] = ctx_n,
+                             halves: Tensor = halves) -> tuple[Tensor, Tensor]:
+            lo, hi = max(0, a - 2), min(h, e + 2)  # masked 5x5 context: 2 rows of halo
+            ctx = cb.unembed(cb.context_prediction(cb.embed(halves[..., lo:hi, :])))[1][..., a - lo : e - lo, :]
+            side_n = cb.unembed(side_params[..., a:e, :])[1]
+            if a in ctx_n:
+                side_n = torch.cat([ctx_n.pop(a), side_n], dim=1)
+            return gaussian(cb.entropy_parameters(cb.merge(ctx, side_n)))
 
-def _checkerboard_compress(
-    cb: CheckerboardLatentCodec, y: Tensor, side_params: Tensor, stream: StreamEncoder
-) -> Tensor:
-    n, c, h, w = y.shape
-    y_hat_ = side_params.new_zeros((2, n, c, h, w // 2))  # (anchors, non-anchors) halves
-    side_ = cb.unembed(side_params)
-    y_ = cb.unembed(y)
-    for step in range(2):
-        params = _checkerboard_params(cb, step, y_hat_, side_)
-        y_hat_[step] = _gaussian_compress(cb.latent_codec["y"], y_[step], params, stream)
-    return cb.embed(y_hat_)
-
-
-def _checkerboard_decompress(
-    cb: CheckerboardLatentCodec, stream: StreamDecoder, shape: Any, side_params: Tensor
-) -> Tensor:
-    c, h, w = shape
-    y_hat_ = side_params.new_zeros((2, side_params.shape[0], c, h, w // 2))
-    side_ = cb.unembed(side_params)
-    for step in range(2):
-        params = _checkerboard_params(cb, step, y_hat_, side_)
-        y_hat_[step] = _gaussian_decompress(cb.latent_codec["y"], stream, params)
-    return cb.embed(y_hat_)
+        halves[1] = code(k, 1, *pass_parameters(nonanchor_params, bands, cb.latent_codec["y"].gaussian_conditional))
+        y_hat_[k][:] = cb.embed(halves)
+    return y_hat
 
 
 # --------------------------------------------------------------------------- public API
@@ -220,16 +228,16 @@ def compress_groups(
     if isinstance(codec, ReferenceLatentCodec):
         return codec.compress_groups(y, side_params, stream, quality)
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
-    y_ = torch.split(y, groups.groups, dim=1)
-    y_hat = torch.zeros_like(y)
-    y_hat_ = y_hat.split(groups.groups, dim=1)  # views: filling them fills y_hat
-    shapes = []
-    for k in range(len(groups.groups)):
-        params = groups._get_ctx_params(k, side_params, y_hat_)
-        y_hat_k = _checkerboard_compress(groups.latent_codec[f"y{k}"], y_[k], params, stream)
-        y_hat_[k][:] = y_hat_k
-        shapes.append(y_hat_k.shape[1:])
-    return {"stream": stream, "shape": shapes, "y_hat": y_hat}
+    y_ = [groups.latent_codec[f"y{k}"].unembed(t) for k, t in enumerate(y.split(groups.groups, dim=1))]
+
+    def encode(k: int, step: int, indexes: Tensor, means: Tensor) -> Tensor:
+        symbols = quantize_symbols(y_[k][step], means)
+        stream.encode(groups.latent_codec[f"y{k}"].latent_codec["y"].gaussian_conditional, symbols, indexes)
+        return dequantize_symbols(symbols, means)
+
+    y_hat = _code_groups(codec, side_params, encode).to(y.dtype)
+    return {"stream": stream, "shape": [t.shape[1:] for t in y_hat.split(groups.groups, dim=1)],
+            "y_hat": y_hat}
 
 
 @torch.no_grad()
@@ -273,20 +281,20 @@ def decompress_latent(
     if isinstance(codec, ReferenceLatentCodec):
         return codec.decompress(strings, shape)
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
-    if len(shape["y"]) != len(groups.groups):
-        raise ValueError(f"expected {len(groups.groups)} group shapes, got {len(shape['y'])}")
+    hz, wz = shape["hyper"]
+    want = [(c, 4 * hz, 4 * wz) for c in groups.groups]
+    if [tuple(s) for s in shape["y"]] != want:
+        raise ValueError(f"latent shapes {shape['y']} do not fit this codec (expected {want})")
     streams = strings[0]
     stream = StreamDecoder(streams, num_symbols(codec, shape))
     side_params = decompress_hyper_latent(codec.latent_codec["hyper"], stream, len(streams),
                                           shape["hyper"])
-    c_total = sum(s[0] for s in shape["y"])
-    y_hat = torch.zeros((len(streams), c_total, *shape["y"][0][1:]), device=side_params.device)
-    y_hat_ = y_hat.split(groups.groups, dim=1)
-    for k in range(len(groups.groups)):
-        params = groups._get_ctx_params(k, side_params, y_hat_)
-        y_hat_[k][:] = _checkerboard_decompress(
-            groups.latent_codec[f"y{k}"], stream, shape["y"][k], params
-        )
+
+    def decode(k: int, step: int, indexes: Tensor, means: Tensor) -> Tensor:
+        gc = groups.latent_codec[f"y{k}"].latent_codec["y"].gaussian_conditional
+        return dequantize_symbols(stream.decode(gc, indexes), means)
+
+    y_hat = _code_groups(codec, side_params, decode)
     if stream.symbols_left:
         raise RuntimeError(f"{stream.symbols_left} declared symbols were not decoded")
     return {"y_hat": y_hat}
