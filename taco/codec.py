@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -42,7 +43,7 @@ from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, bounded_stri
 from .bitstream.rans import check_rans_string as check_rans_string  # re-exported
 from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exported
 from .conv_bands import band_convolutions
-from .images import image_to_tensor, load_image, restore_mode, to_rgb
+from .images import load_image, restore_mode, to_rgb
 from .memory import (
     MAX_DECODE_PIXELS,
     OutOfMemoryError,
@@ -205,19 +206,40 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     return codec
 
 
-def as_rgb_tensor(image: ImageLike) -> tuple[Tensor, str]:
-    """Any supported input -> ((1, 3, H, W) float in [0, 1], original PIL mode)."""
+def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
+    """Any supported input -> (the (1, 3, H', W') float32 tensor in [0, 1] that g_a codes, H, W,
+    the original PIL mode): replicate-padded at the bottom and right to multiples of
+    :data:`PAD_MULTIPLE` (:func:`pad_to_multiple`).
+
+    From a PIL image (or a path) the padded tensor is filled straight from the 8-bit pixels: 15
+    bytes per pixel at the peak, not the 27 of a float copy and then a padded one. The values are
+    the same either way; an image that needs no padding keeps the channels-last strides of its
+    8-bit pixels (g_a's kernels depend on the layout, and the files on g_a).
+    """
     if isinstance(image, Tensor):
         x = image if image.dim() == 4 else image.unsqueeze(0)
         if x.dim() != 4 or x.shape[0] != 1 or x.shape[1] != 3:
             raise ValueError(f"expected a (3, H, W) or (1, 3, H, W) tensor, got {tuple(image.shape)}")
         if not torch.is_floating_point(x):
             raise ValueError("image tensors must be float in [0, 1]")
-        return x.clamp(0, 1), "RGB"
+        return pad_to_multiple(x.clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
     if not isinstance(image, Image.Image):
         image = load_image(image)
     rgb, mode = to_rgb(image)
-    return image_to_tensor(rgb), mode
+    pixels = torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).unsqueeze(0)
+    h, w = pixels.shape[-2:]
+    hp, wp = h + (-h) % PAD_MULTIPLE, w + (-w) % PAD_MULTIPLE
+    if (hp, wp) == (h, w):
+        return pixels.float().div_(255.0), h, w, mode
+    # padded, as pad_to_multiple's F.pad lays it out: contiguous, but channels-last from a 1x1
+    # image (whose strides fit both layouts)
+    x = torch.empty((1, 3, hp, wp), memory_format=torch.channels_last if h == w == 1 else torch.contiguous_format)
+    core = x[..., :h, :w]
+    core.copy_(pixels)
+    core.div_(255.0)
+    x[..., :h, w:] = x[..., :h, w - 1 : w]  # replicate padding, as pad_to_multiple
+    x[..., h:, :] = x[..., h - 1 : h, :]
+    return x, h, w, mode
 
 
 # --------------------------------------------------------------------------- encoder
@@ -369,10 +391,8 @@ def compress_image(
     quality = coding_quality(model, quality)
     report = progress or _no_progress
     report("converting", 0, 1)
-    x, mode = as_rgb_tensor(image)
-    _, _, h, w = x.shape
-    device = next(model.parameters()).device
-    x = pad_to_multiple(x.to(device))
+    x, h, w, mode = coding_input(image)
+    x = x.to(next(model.parameters()).device)
     # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
     # first stages of g_a (same bytes as encoding it first)
     report("analysis", 0, 1)

@@ -20,11 +20,10 @@ from .codec import (
     CompressResult,
     ImageLike,
     analysis_with_text_overlap,
-    as_rgb_tensor,
+    coding_input,
     coding_quality,
     entropy_code,
     pack_image,
-    pad_to_multiple,
 )
 from .models.elic import ELIC
 from .text.base import TextEncoder
@@ -106,9 +105,7 @@ def compress_batch(
             progress(len(results))
 
     for image, caption in zip(images, caps, strict=True):
-        x, mode = as_rgb_tensor(image)
-        h, w = x.shape[-2:]
-        x = pad_to_multiple(x)
+        x, h, w, mode = coding_input(image)
         if batch and (x.shape != batch[0][0].shape or len(batch) == batch_size):
             flush()
         batch.append((x, mode, h, w))

@@ -71,3 +71,30 @@ def test_at_or_under_the_budget_g_a_runs_whole_and_the_bytes_do_not_change(
     striped = taco.compress(sample_image, "A cat.", tiny_taco, stripe_budget=budget - 1)
     assert seen == [None, None, None, 21]  # 39 rows of budget less the halo; the map has 40
     assert taco.decompress(striped, tiny_taco).size == sample_image.size
+
+
+@pytest.mark.parametrize("size", [(451, 300), (512, 320), (64, 65), (1, 1)])
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA"])
+def test_coding_input_is_the_padded_float_image(size, mode):
+    """coding_input fills the padded tensor from the 8-bit pixels: the values (and, with no
+    padding, the channels-last strides) of converting to float and then padding."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from taco.codec import coding_input, pad_to_multiple
+
+    rng = np.random.default_rng(sum(size))
+    image = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).convert(mode)
+    with pytest.warns() if mode == "RGBA" else _no_warning():
+        x, h, w, got_mode = coding_input(image)
+    expected = pad_to_multiple(image_to_tensor(image.convert("RGB")))
+    assert (h, w, got_mode) == (size[1], size[0], mode)
+    assert torch.equal(x, expected)
+    assert x.stride() == expected.stride()  # g_a's kernels, hence the bytes, follow the layout
+
+
+def _no_warning():
+    import contextlib
+
+    return contextlib.nullcontext()
