@@ -18,6 +18,7 @@ from statistics import NormalDist
 from typing import Any
 
 import torch
+import torch.nn as nn
 
 from ..atomic import save_safetensors_atomic
 from ..checksums import sha256_file
@@ -432,7 +433,11 @@ def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
-    """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded)."""
+    """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded).
+
+    Once loaded, its entropy-coder tables are checked (:func:`check_entropy_tables`). Every
+    failure is a :class:`CheckpointError` naming ``path``.
+    """
     header = read_checkpoint_header(path)
     if not isinstance(header.get("config"), dict):
         raise CheckpointError(f"{path}: the taco header has no model config")
@@ -460,6 +465,10 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: tensor shapes do not match the architecture: {exc}") from None
+    try:
+        check_entropy_tables(model)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     model.model_id = header.get("model_id", "custom")
     model.metadata = header.get("metadata", {})
     model.to(map_location).eval()
@@ -578,3 +587,47 @@ def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         return load_sharded(path)[0]
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- entropy-coder tables
+
+
+def check_entropy_tables(module: nn.Module) -> None:
+    """Raise :class:`CheckpointError` unless every entropy model's coder tables are well formed.
+
+    The C++ coder indexes them without bounds checks and divides by symbol frequencies: a
+    checkpoint whose ``_cdf_length`` is 1 made ``taco.compress`` die with SIGFPE. Each CDF must
+    start at 0, rise strictly and end at 2^16 at ``cdf_length - 1`` (>= 3 entries), and there must
+    be one per scale-table entry (Gaussian conditional) or per channel (entropy bottleneck).
+    Tables not built yet are a ValueError. Run by :func:`load_checkpoint` and by
+    ``taco.codec.coding_codec`` (a model's tables can change after it is loaded).
+    """
+    from compressai.entropy_models import EntropyBottleneck, EntropyModel, GaussianConditional
+
+    for name, em in module.named_modules():
+        if not isinstance(em, EntropyModel):
+            continue
+        cdf, lengths, offsets = em._quantized_cdf, em._cdf_length.reshape(-1), em._offset.reshape(-1)
+        if cdf.numel() == 0:
+            raise ValueError(f"the model's entropy-coder tables ({name}) are not built: "
+                             "call model.update(force=True)")
+        n = cdf.shape[0] if cdf.dim() == 2 else -1
+        want = n  # indexes the coder is given are < want
+        if isinstance(em, GaussianConditional):
+            want = em.scale_table.numel()
+        elif isinstance(em, EntropyBottleneck):
+            want = em.channels
+        ok = n == want and n > 0 and lengths.numel() == n and offsets.numel() == n
+        if ok:
+            ok = bool(((lengths >= 3) & (lengths <= cdf.shape[1])).all())
+        if ok:
+            cols = torch.arange(cdf.shape[1])
+            last = lengths.long()[:, None] - 1
+            rising = (cdf[:, 1:] > cdf[:, :-1]) | (cols[None, 1:] > last)  # only inside each CDF
+            end = cdf.gather(1, last)[:, 0]
+            ok = bool(rising.all() and (cdf[:, 0] == 0).all() and (end == 1 << 16).all())
+        if not ok:
+            raise CheckpointError(
+                f"the model's entropy-coder tables ({name}) are malformed: the checkpoint is "
+                "corrupt or was not saved with save_checkpoint"
+            )

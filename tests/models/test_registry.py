@@ -141,3 +141,55 @@ def test_compact_tables_round_trip_and_tamper_check(tmp_path, sample_image):
               metadata={"taco": json.dumps(header)})
     with pytest.raises(CheckpointError, match="rebuilt on this machine differ"):
         load(tmp_path / "bad.safetensors")
+
+
+# --------------------------------------------------------------------------- untrusted checkpoints
+
+
+def _rewrite(src, dst, *, config=None, edit=None):  # noqa: ANN001, ANN202
+    """A copy of checkpoint ``src`` at ``dst`` with its header's config updated by ``config`` and
+    its tensors changed by ``edit(state)`` (in place)."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(src), framework="pt") as f:
+        header = json.loads(f.metadata()["taco"])
+    header["config"].update(config or {})
+    state = load_file(str(src))
+    if edit is not None:
+        edit(state)
+    save_file(state, str(dst), metadata={"taco": json.dumps(header)})
+    return dst
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory):
+    return save_checkpoint(create_model("elic-tiny", seed=0),
+                           tmp_path_factory.mktemp("tiny") / "elic-tiny.safetensors")
+
+
+def _cdf_length_one(state):  # noqa: ANN001, ANN202 - made taco.compress die with SIGFPE
+    state["latent_codec.gaussian_conditional._cdf_length"].fill_(1)
+
+
+def _falling_cdf(state):  # noqa: ANN001, ANN202
+    cdf = state["latent_codec.entropy_bottleneck._quantized_cdf"]
+    cdf[3, 1], cdf[3, 2] = cdf[3, 2].item(), cdf[3, 1].item()
+
+
+def _cdf_not_ending_at_one(state):  # noqa: ANN001, ANN202
+    state["latent_codec.gaussian_conditional._quantized_cdf"][0, 1:] = 7
+
+
+def _rows_missing(state):  # noqa: ANN001, ANN202
+    for b in ("_quantized_cdf", "_offset", "_cdf_length"):
+        key = f"latent_codec.entropy_bottleneck.{b}"
+        state[key] = state[key][:-1].clone()
+
+
+@pytest.mark.parametrize("damage", [_cdf_length_one, _falling_cdf, _cdf_not_ending_at_one, _rows_missing])
+def test_damaged_entropy_tables_are_refused_at_load(tmp_path, tiny_file, damage):
+    bad = _rewrite(tiny_file, tmp_path / "damaged.safetensors", edit=damage)
+    with pytest.raises(CheckpointError, match="entropy-coder tables .* are malformed") as err:
+        load_checkpoint(bad)
+    assert str(bad) in str(err.value)
