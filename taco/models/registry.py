@@ -30,6 +30,11 @@ from .taco import TACO
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
 CHECKPOINT_VERSION = 1
+#: The largest channel count (N, M, a group, a context width, attention heads) a config may
+#: give: 200x the paper's M (320). It bounds what checking a checkpoint's shapes costs before
+#: the file is trusted (16 MB): CompressAI's entropy bottleneck allocates its N channels'
+#: parameters (244 bytes each) even when the rest of the model is built on the meta device.
+MAX_WIDTH = 1 << 16
 _ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
 
 
@@ -81,6 +86,15 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.architecture not in ("taco", "elic"):
             raise ValueError(f"unknown architecture {self.architecture!r} (taco, elic)")
+        for name in ("N", "M", "heads"):
+            if not _is_width(getattr(self, name)):
+                raise ValueError(f"{name} must be an integer 1..{MAX_WIDTH}, got {getattr(self, name)!r}")
+        for name, count in (("groups", None), ("ctx_hidden", 2)):
+            widths = getattr(self, name)
+            if not (isinstance(widths, (list, tuple)) and len(widths) == (count or len(widths)) > 0
+                    and all(_is_width(v) for v in widths)):
+                raise ValueError(f"{name} must be a list of {f'{count} ' if count else ''}"
+                                 f"integers 1..{MAX_WIDTH}, got {widths!r}")
         if sum(self.groups) != self.M:
             raise ValueError(f"groups {self.groups} must sum to M={self.M}")
         if self.architecture == "elic":
@@ -125,6 +139,10 @@ class ModelConfig:
                 del d[name]
         blob = json.dumps(d, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()
+
+
+def _is_width(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_WIDTH
 
 
 _TINY = dict(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16], heads=2)

@@ -193,3 +193,15 @@ def test_damaged_entropy_tables_are_refused_at_load(tmp_path, tiny_file, damage)
     with pytest.raises(CheckpointError, match="entropy-coder tables .* are malformed") as err:
         load_checkpoint(bad)
     assert str(bad) in str(err.value)
+
+
+def test_model_config_widths_are_bounded():
+    """Widths are integers 1..MAX_WIDTH: a header's N = 10^9 is refused before anything is built
+    (the meta build's entropy bottleneck would allocate 244 bytes per channel)."""
+    from taco.models.registry import MAX_WIDTH
+
+    for bad in ({"N": 0}, {"N": MAX_WIDTH + 1}, {"N": 10**9}, {"M": 2.5}, {"N": True},
+                {"heads": -1}, {"groups": "16"}, {"groups": [8, 8, 0, 16]}, {"ctx_hidden": [16]}):
+        (name,) = bad
+        with pytest.raises(ValueError, match=f"^{name} must be .*integers? 1..{MAX_WIDTH}"):
+            ModelConfig.from_dict({**MODEL_CONFIGS["elic-tiny"].to_dict(), **bad})
