@@ -19,10 +19,18 @@ from typing import Any
 
 import torch
 import torch.nn as nn
+from torch.overrides import TorchFunctionMode
 
 from ..atomic import save_safetensors_atomic
 from ..checksums import sha256_file
-from ..shards import ShardedFileError, find, load_sharded, read_metadata, save_sharded
+from ..shards import (
+    ShardedFileError,
+    find,
+    load_sharded,
+    read_metadata,
+    save_sharded,
+    tensor_shapes,
+)
 from ..version import __version__
 from .elic import ELIC, LAYOUTS
 from .gains import QUALITY_LAMBDAS, check_qualities
@@ -453,32 +461,38 @@ def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
     """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded).
 
-    Once loaded, its entropy-coder tables are checked (:func:`check_entropy_tables`). Every
-    failure is a :class:`CheckpointError` naming ``path``.
+    The file is trusted step by step: its header's config is validated, the architecture is
+    built on the meta device (no memory) and every tensor's name, shape and dtype is compared
+    with the file's safetensors header (:func:`check_checkpoint_shapes`); only then is the
+    model built and the weights read. Once loaded, its entropy-coder tables are checked
+    (:func:`check_entropy_tables`). Every failure is a :class:`CheckpointError` naming ``path``.
     """
     header = read_checkpoint_header(path)
     if not isinstance(header.get("config"), dict):
         raise CheckpointError(f"{path}: the taco header has no model config")
     try:
         config = ModelConfig.from_dict(header["config"])
-        model = build_model(config)
+        skeleton = build_on_meta(config)
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
-    except (TypeError, ValueError, KeyError, RuntimeError, MemoryError) as exc:
-        # a bad value (groups, residual, ...) or sizes too large to allocate
+    except (TypeError, ValueError, KeyError, AssertionError) as exc:
+        # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
+    check_checkpoint_shapes(skeleton, checkpoint_shapes(path), path,
+                            tables_left_out="gaussian_tables_sha256" in header)
+    del skeleton
+    try:
+        model = build_model(config)
+    except (RuntimeError, MemoryError) as exc:  # the file's tensors fit on disk, not in memory
+        raise CheckpointError(f"{path}: the model does not fit in memory ({exc})") from None
     state = {k: v.float() if v.is_floating_point() else v
              for k, v in checkpoint_tensors(path).items()}
     if "gaussian_tables_sha256" in header:
         _rebuild_gaussian_tables(model, state, header["gaussian_tables_sha256"], path)
     expected = set(model.state_dict())
     missing, unexpected = expected - set(state), set(state) - expected
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{path}: weights do not match the {config.architecture} architecture in its header "
-            f"(missing {sorted(missing)[:5]}{'...' if len(missing) > 5 else ''}, "
-            f"unexpected {sorted(unexpected)[:5]}{'...' if len(unexpected) > 5 else ''})"
-        )
+    if missing or unexpected:  # the shards changed since their headers were read
+        raise CheckpointError(_names_mismatch(path, config, missing, unexpected))
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -492,6 +506,117 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     model.to(map_location).eval()
     return model
 
+
+class _MetaTensors(TorchFunctionMode):
+    """Tensor factories called without a device make meta tensors: shapes, no memory.
+
+    Unlike ``torch.device("meta")`` it leaves ``linspace``/``arange``/``logspace`` on the CPU:
+    CompressAI sizes the CompressAI layout's parameter networks from a ``torch.linspace``
+    (``compressai.layers.sequential_channel_ramp`` reads it with ``.tolist()``). Legacy
+    constructors (``torch.Tensor(n, 3, 3)``, as CompressAI's entropy bottleneck uses) are not
+    torch functions and stay on the CPU: O(N), bounded by :data:`MAX_WIDTH`. Initialisers are
+    skipped on meta tensors (no-ops there, but torch runs them through Python decompositions:
+    half the time of building a -small model on meta).
+    """
+
+    FACTORIES = frozenset({
+        torch.empty, torch.empty_strided, torch.zeros, torch.ones, torch.full, torch.eye,
+        torch.rand, torch.randn, torch.randint, torch.randperm, torch.normal, torch.tensor,
+    })  # fmt: skip
+    INITIALISERS = frozenset({
+        torch.Tensor.uniform_, torch.Tensor.normal_,
+        *(f for name, f in vars(nn.init).items()
+          if name.endswith("_") and not name.startswith("_") and callable(f)),
+    })  # fmt: skip
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func in self.FACTORIES:
+            if kwargs.get("device") is None:
+                kwargs = {**kwargs, "device": "meta"}
+        elif func in self.INITIALISERS:
+            target = args[0] if args else kwargs.get("tensor")
+            if isinstance(target, torch.Tensor) and target.is_meta:
+                return target
+        return func(*args, **kwargs)
+
+
+def build_on_meta(config: ModelConfig) -> ELIC:
+    """The architecture of ``config`` with its weights on the meta device: every parameter and
+    buffer has its shape and dtype but no memory (CompressAI's entropy bottleneck excepted:
+    :class:`_MetaTensors`), to compare a checkpoint with before building it for real. The
+    global RNG is left as it was (the CPU-side initialisers draw from it)."""
+    with torch.random.fork_rng(devices=[]), _MetaTensors():
+        return build_model(config)
+
+
+#: safetensors' dtype names of the dtypes a model holds; any float dtype loads into a float one.
+_DTYPE_NAMES = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16",
+                torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32",
+                torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL"}
+_FLOAT_NAMES = frozenset({"F64", "F32", "F16", "BF16"})
+
+
+def check_checkpoint_shapes(
+    model: ELIC,
+    shapes: dict[str, tuple[tuple[int, ...], str]],
+    path: str | os.PathLike[str],
+    *,
+    tables_left_out: bool = False,
+) -> None:
+    """Raise :class:`CheckpointError` unless the tensors a checkpoint holds (``shapes``: name ->
+    (shape, safetensors dtype), :func:`checkpoint_shapes`) are exactly ``model``'s state, by name,
+    shape and dtype (float weights may be stored in any float dtype: ``save_checkpoint(half=True)``).
+
+    ``model`` is typically :func:`build_on_meta`'s. ``tables_left_out``: the file was saved with
+    ``compact_tables`` and holds no Gaussian-conditional tables. The entropy models' tables and
+    scale tables are sized by training, not by the config (CompressAI resizes them on load): only
+    their number of dimensions is checked here, their contents by :func:`check_entropy_tables`.
+    """
+    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+
+    state = model.state_dict()
+    if tables_left_out:
+        for key in _gaussian_table_keys(model):
+            del state[key]
+    missing, unexpected = set(state) - set(shapes), set(shapes) - set(state)
+    if missing or unexpected:
+        raise CheckpointError(_names_mismatch(path, model.config, missing, unexpected))
+    sized = set()  # buffers CompressAI sizes when a state dict is loaded (empty until then)
+    for name, m in model.named_modules():
+        if isinstance(m, GaussianConditional):
+            sized |= {f"{name}.{b}" for b in (*_TABLE_BUFFERS, "scale_table")}
+        elif isinstance(m, EntropyBottleneck):
+            sized |= {f"{name}.{b}" for b in _TABLE_BUFFERS}
+    wrong = []
+    for key, tensor in state.items():
+        shape, dtype = shapes[key]
+        want = tuple(tensor.shape)
+        if key in sized:
+            want_dims = 2 if key.endswith("_quantized_cdf") else 1
+            if len(shape) != want_dims:
+                wrong.append(f"{key} has {len(shape)} dimensions in the file, {want_dims} in the model")
+        elif shape != want:
+            wrong.append(f"{key} is {list(shape)} in the file, {list(want)} in the model")
+        float_ok = tensor.is_floating_point() and dtype in _FLOAT_NAMES
+        if not float_ok and dtype != _DTYPE_NAMES.get(tensor.dtype):
+            wrong.append(f"{key} is {dtype} in the file, {tensor.dtype} in the model")
+    if wrong:
+        more = f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""
+        raise CheckpointError(
+            f"{path}: tensor shapes do not match the {model.config.architecture} architecture in "
+            f"its header: {'; '.join(wrong[:3])}{more}"
+        )
+
+
+def _names_mismatch(path: str | os.PathLike[str], config: ModelConfig, missing: set[str],
+                    unexpected: set[str]) -> str:
+    return (
+        f"{path}: weights do not match the {config.architecture} architecture in its header "
+        f"(missing {sorted(missing)[:5]}{'...' if len(missing) > 5 else ''}, "
+        f"unexpected {sorted(unexpected)[:5]}{'...' if len(unexpected) > 5 else ''})"
+    )
 
 
 def pretrained_file(name: str) -> Path:
@@ -605,6 +730,17 @@ def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         return load_sharded(path)[0]
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
+
+
+def checkpoint_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Name -> (shape, safetensors dtype) of every tensor of a checkpoint in either layout, read
+    from the safetensors headers only (no weight is loaded)."""
+    try:
+        return tensor_shapes(path)
+    except ShardedFileError as exc:
+        raise CheckpointError(str(exc)) from None
+    except Exception as exc:  # safetensors raises several types for a bad file
+        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
 
 
 # --------------------------------------------------------------------------- entropy-coder tables
