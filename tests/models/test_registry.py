@@ -268,6 +268,22 @@ def test_damaged_entropy_tables_are_refused_at_load(tmp_path, tiny_file, damage)
     assert str(bad) in str(err.value)
 
 
+@pytest.mark.parametrize("scales", [torch.full((64,), 1e4), torch.full((129,), 1.0),
+                                    torch.tensor([1.0, float("nan")]), torch.tensor([-1.0, 1.0])])
+def test_compact_tables_from_a_hostile_scale_table_are_not_built(tmp_path, scales):
+    """A compact checkpoint's Gaussian tables are rebuilt from its scale table before the digest
+    can check them: unbounded, scales 100x too large took 15 s and 390 MB (then RuntimeError)."""
+    small = save_checkpoint(create_model("elic-tiny", seed=0), tmp_path / "small.safetensors",
+                            compact_tables=True)
+
+    def edit(state):  # noqa: ANN001, ANN202
+        state["latent_codec.gaussian_conditional.scale_table"] = scales
+
+    bad = _rewrite(small, tmp_path / "bad.safetensors", edit=edit)
+    with pytest.raises(CheckpointError, match="is not a scale table"):
+        load_checkpoint(bad)
+
+
 def test_model_config_widths_are_bounded():
     """Widths are integers 1..MAX_WIDTH: a header's N = 10^9 is refused before anything is built
     (the meta build's entropy bottleneck would allocate 244 bytes per channel)."""
