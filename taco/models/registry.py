@@ -533,24 +533,42 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
 class _MetaTensors(TorchFunctionMode):
     """Tensor factories called without a device make meta tensors: shapes, no memory.
 
-    Unlike ``torch.device("meta")`` it leaves ``linspace``/``arange``/``logspace`` on the CPU:
-    CompressAI sizes the CompressAI layout's parameter networks from a ``torch.linspace``
+    Factories given sizes (``torch.empty``, ``zeros``, ..., what layers allocate weights with)
+    and ``torch.tensor`` make meta tensors; ``linspace``/``arange`` stay on the CPU: CompressAI
+    sizes the CompressAI layout's parameter networks from a ``torch.linspace``
     (``compressai.layers.sequential_channel_ramp`` reads it with ``.tolist()``). Legacy
     constructors (``torch.Tensor(n, 3, 3)``, as CompressAI's entropy bottleneck uses) are not
-    torch functions and stay on the CPU: O(N), bounded by :data:`MAX_WIDTH`. Initialisers are
-    skipped on meta tensors (no-ops there, but torch runs them through Python decompositions:
-    half the time of building a -small model on meta).
+    torch functions and stay on the CPU: O(N), bounded by :data:`MAX_WIDTH`.
+
+    The operations the constructors run on meta tensors are answered here from shapes alone:
+    torch implements their meta kernels in Python, whose first call imports sympy (0.4-0.7 s,
+    once per process: the CLI's first load) and whose decompositions took half the time of a
+    -small model's meta build. Initialisers and in-place arithmetic return their tensor,
+    ``*_like``, ``repeat``, elementwise arithmetic and ``mean()`` a new meta tensor of the
+    result's shape. Any other operation runs as torch has it (slower, still correct).
     """
 
     FACTORIES = frozenset({
         torch.empty, torch.empty_strided, torch.zeros, torch.ones, torch.full, torch.eye,
         torch.rand, torch.randn, torch.randint, torch.randperm, torch.normal, torch.tensor,
     })  # fmt: skip
-    INITIALISERS = frozenset({
-        torch.Tensor.uniform_, torch.Tensor.normal_,
+    LIKE = frozenset({torch.empty_like, torch.zeros_like, torch.ones_like, torch.full_like,
+                      torch.rand_like, torch.randn_like})
+    SAME_SHAPE = frozenset({
+        torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.mul_, torch.Tensor.add_,
+        torch.Tensor.sub_, torch.Tensor.div_, torch.Tensor.copy_, torch.Tensor.clamp_,
+        torch.Tensor.fill_, torch.Tensor.zero_, torch.Tensor.masked_fill_,
         *(f for name, f in vars(nn.init).items()
           if name.endswith("_") and not name.startswith("_") and callable(f)),
     })  # fmt: skip
+    ELEMENTWISE = frozenset({
+        torch.Tensor.log, torch.Tensor.exp, torch.Tensor.sqrt, torch.Tensor.neg,
+        torch.Tensor.reciprocal, torch.Tensor.__neg__, torch.Tensor.__truediv__,
+        torch.Tensor.__rtruediv__, torch.Tensor.__rdiv__, torch.Tensor.div, torch.Tensor.__mul__,
+        torch.Tensor.__rmul__, torch.Tensor.mul, torch.Tensor.__add__, torch.Tensor.__radd__,
+        torch.Tensor.add, torch.Tensor.__sub__, torch.Tensor.__rsub__, torch.Tensor.sub,
+    })  # fmt: skip
+    CASTS = {torch.Tensor.float: torch.float32, torch.Tensor.double: torch.float64}
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
                            kwargs: dict[str, Any] | None = None) -> Any:
@@ -558,11 +576,39 @@ class _MetaTensors(TorchFunctionMode):
         if func in self.FACTORIES:
             if kwargs.get("device") is None:
                 kwargs = {**kwargs, "device": "meta"}
-        elif func in self.INITIALISERS:
-            target = args[0] if args else kwargs.get("tensor")
-            if isinstance(target, torch.Tensor) and target.is_meta:
-                return target
-        return func(*args, **kwargs)
+            return func(*args, **kwargs)
+        first = args[0] if args else kwargs.get("tensor", kwargs.get("input"))
+        if not (isinstance(first, torch.Tensor) and first.is_meta):
+            return func(*args, **kwargs)
+        shape: Any = None
+        dtype = first.dtype
+        if func in self.SAME_SHAPE:
+            return first
+        if func in self.LIKE and kwargs.get("device") is None:
+            shape, dtype = first.shape, kwargs.get("dtype") or first.dtype
+        elif func in self.CASTS and len(args) == 1 and not kwargs:
+            shape, dtype = first.shape, self.CASTS[func]
+        elif func is torch.Tensor.mean and len(args) == 1 and not kwargs:
+            shape = ()
+        elif func is torch.Tensor.repeat and not kwargs:
+            sizes = args[1] if len(args) == 2 and not isinstance(args[1], int) else args[1:]
+            padded = (1,) * (len(sizes) - first.dim()) + tuple(first.shape)
+            shape = [s * r for s, r in zip(padded, sizes, strict=True)]
+        elif func in self.ELEMENTWISE and len(args) <= 2 and not kwargs:
+            other = args[1] if len(args) == 2 else None
+            shape = _broadcast(first.shape, getattr(other, "shape", ()))
+            dtype = first.dtype if other is None else torch.result_type(first, other)
+        if shape is None:
+            return func(*args, **kwargs)
+        return torch.empty(shape, dtype=dtype, device="meta")
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> list[int]:
+    """``torch.broadcast_shapes(a, b)`` (which imports sympy on its first call)."""
+    a, b = (1,) * (len(b) - len(a)) + tuple(a), (1,) * (len(a) - len(b)) + tuple(b)
+    if any(x != y and 1 not in (x, y) for x, y in zip(a, b, strict=True)):
+        raise RuntimeError(f"shapes {list(a)} and {list(b)} do not broadcast")
+    return [y if x == 1 else x for x, y in zip(a, b, strict=True)]
 
 
 def build_on_meta(config: ModelConfig) -> ELIC:

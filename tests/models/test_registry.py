@@ -325,6 +325,25 @@ def test_every_architecture_builds_on_meta_as_for_real(name, layout):
         assert sum(v.numel() * v.element_size() for v in state.values() if not v.is_meta) < 17e6
 
 
+def test_meta_builds_run_no_python_meta_kernels():
+    """torch's Python meta kernels import sympy on their first call (0.4-0.7 s of every CLI
+    run's first load): building every architecture on meta, in a fresh process, must not."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from taco.models.registry import MODEL_CONFIGS, ModelConfig, build_on_meta\n"
+        "for config in MODEL_CONFIGS.values():\n"
+        "    for layout in ('compressai', 'reference')[config.qualities is not None:]:\n"
+        "        build_on_meta(ModelConfig.from_dict({**config.to_dict(), 'layout': layout}))\n"
+        "print('sympy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         check=True).stdout
+    assert out.split() == ["False"]
+
+
 #: taco.models.model_fingerprint of each built-in as loaded before load_checkpoint checked shapes
 #: and tables (commit 3b7fadb): loading must still give the very same weights and tables.
 BUILTIN_FINGERPRINTS = {
