@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from compressai.entropy_models import EntropyBottleneck, EntropyModel, GaussianConditional
+from compressai.entropy_models import EntropyModel
 from compressai.latent_codecs import HyperpriorLatentCodec
 from PIL import Image
 from torch import Tensor
@@ -56,13 +56,12 @@ from .models import (
     PAD_MULTIPLE,
     PRETRAINED,
     RETIRED,
-    CheckpointError,
     fast_codec,
     load,
     model_fingerprint,
 )
 from .models.elic import ANALYSIS_HALO, ELIC
-from .models.registry import retired_message
+from .models.registry import check_entropy_tables, retired_message
 from .progress import Progress
 from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
@@ -134,43 +133,6 @@ def guard_entropy_coders(module: nn.Module) -> nn.Module:
         if isinstance(m, EntropyModel) and not isinstance(m.entropy_coder, BoundedRansCoder):
             m.entropy_coder = BoundedRansCoder(m.entropy_coder)
     return module
-
-
-def check_entropy_tables(module: nn.Module) -> None:
-    """Raise :class:`CheckpointError` unless every entropy model's coder tables are well formed.
-
-    The C++ coder indexes them without bounds checks and divides by symbol frequencies: a
-    checkpoint whose ``_cdf_length`` is 1 made ``taco.compress`` die with SIGFPE. Each CDF must
-    start at 0, rise strictly and end at 2^16 at ``cdf_length - 1`` (>= 3 entries), and there must
-    be one per scale-table entry (Gaussian conditional) or per channel (entropy bottleneck).
-    """
-    for name, em in module.named_modules():
-        if not isinstance(em, EntropyModel):
-            continue
-        cdf, lengths, offsets = em._quantized_cdf, em._cdf_length.reshape(-1), em._offset.reshape(-1)
-        if cdf.numel() == 0:
-            raise ValueError(f"the model's entropy-coder tables ({name}) are not built: "
-                             "call model.update(force=True)")
-        n = cdf.shape[0] if cdf.dim() == 2 else -1
-        want = n  # indexes the coder is given are < want
-        if isinstance(em, GaussianConditional):
-            want = em.scale_table.numel()
-        elif isinstance(em, EntropyBottleneck):
-            want = em.channels
-        ok = n == want and n > 0 and lengths.numel() == n and offsets.numel() == n
-        if ok:
-            ok = bool(((lengths >= 3) & (lengths <= cdf.shape[1])).all())
-        if ok:
-            cols = torch.arange(cdf.shape[1])
-            last = lengths.long()[:, None] - 1
-            rising = (cdf[:, 1:] > cdf[:, :-1]) | (cols[None, 1:] > last)  # only inside each CDF
-            end = cdf.gather(1, last)[:, 0]
-            ok = bool(rising.all() and (cdf[:, 0] == 0).all() and (end == 1 << 16).all())
-        if not ok:
-            raise CheckpointError(
-                f"the model's entropy-coder tables ({name}) are malformed: the checkpoint is "
-                "corrupt or was not saved with save_checkpoint"
-            )
 
 
 def _inputs_to_float64(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:

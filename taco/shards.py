@@ -224,6 +224,35 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
         return dict(f.metadata() or {})
 
 
+def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Name -> (shape, safetensors dtype such as ``"F16"``) of every tensor of ``path`` (either
+    layout), from the safetensors headers alone: no tensor data is read, and shards are not
+    checked against the index's SHA-256 (:func:`load_sharded` does that).
+
+    Raises as :func:`read_metadata` does, and ShardedFileError for a shard that cannot be opened.
+    """
+    from safetensors import safe_open
+
+    found = find(path)
+    if found is None:
+        raise FileNotFoundError(f"{path}: no such file")
+    files = [found]
+    if is_index(found):
+        files = [found.parent / entry["file"] for entry in _read_index(found)["shards"]]
+    shapes: dict[str, tuple[tuple[int, ...], str]] = {}
+    for file in files:
+        try:
+            with safe_open(str(file), framework="pt") as f:
+                for name in f.keys():
+                    part = f.get_slice(name)
+                    shapes[name] = (tuple(part.get_shape()), part.get_dtype())
+        except Exception as e:  # safetensors raises several types for a bad file
+            if file is found:
+                raise
+            raise ShardedFileError(f"{found}: shard {file.name} cannot be read ({e})") from None
+    return shapes
+
+
 def load_sharded(
     path: str | os.PathLike[str], device: str = "cpu"
 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:

@@ -91,3 +91,27 @@ def test_a_sharded_checkpoint_loads_like_a_file(tmp_path):
     x = torch.rand(3, 64, 64)
     data = taco.compress(x, "a caption", taco.load(path))
     assert taco.decompress(data, taco.load(files[0])).size == (64, 64)
+
+
+def test_tensor_shapes_reads_headers_only(tmp_path):
+    tensors = {**_tensors(), "table": torch.arange(5, dtype=torch.int32), "half": torch.zeros(2, 3).half()}
+    want = {k: (tuple(v.shape), {torch.float32: "F32", torch.int32: "I32", torch.float16: "F16"}[v.dtype])
+            for k, v in tensors.items()}
+    one, many = tmp_path / "one.safetensors", tmp_path / "many.safetensors"
+    shards.save_sharded(tensors, one, max_bytes=None)
+    written = shards.save_sharded(tensors, many, max_bytes=40_000)
+    assert shards.tensor_shapes(one) == want
+    assert shards.tensor_shapes(many) == shards.tensor_shapes(written[0]) == want
+    # the data is not read: a shard with changed bytes (same header) still gives its shapes
+    data = bytearray(written[2].read_bytes())
+    data[-1] ^= 1
+    written[2].write_bytes(bytes(data))
+    assert shards.tensor_shapes(many) == want
+    written[2].write_bytes(b"not safetensors")
+    with pytest.raises(shards.ShardedFileError, match="cannot be read"):
+        shards.tensor_shapes(many)
+    written[2].unlink()
+    with pytest.raises(shards.ShardedFileError, match="cannot be read"):
+        shards.tensor_shapes(many)
+    with pytest.raises(FileNotFoundError):
+        shards.tensor_shapes(tmp_path / "none.safetensors")

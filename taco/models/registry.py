@@ -18,10 +18,19 @@ from statistics import NormalDist
 from typing import Any
 
 import torch
+import torch.nn as nn
+from torch.overrides import TorchFunctionMode
 
 from ..atomic import save_safetensors_atomic
 from ..checksums import sha256_file
-from ..shards import ShardedFileError, find, load_sharded, read_metadata, save_sharded
+from ..shards import (
+    ShardedFileError,
+    find,
+    load_sharded,
+    read_metadata,
+    save_sharded,
+    tensor_shapes,
+)
 from ..version import __version__
 from .elic import ELIC, LAYOUTS
 from .gains import QUALITY_LAMBDAS, check_qualities
@@ -29,6 +38,11 @@ from .taco import TACO
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
 CHECKPOINT_VERSION = 1
+#: The largest channel count (N, M, a group, a context width, attention heads) a config may
+#: give: 200x the paper's M (320). It bounds what checking a checkpoint's shapes costs before
+#: the file is trusted (16 MB): CompressAI's entropy bottleneck allocates its N channels'
+#: parameters (244 bytes each) even when the rest of the model is built on the meta device.
+MAX_WIDTH = 1 << 16
 _ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
 
 
@@ -80,6 +94,15 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.architecture not in ("taco", "elic"):
             raise ValueError(f"unknown architecture {self.architecture!r} (taco, elic)")
+        for name in ("N", "M", "heads"):
+            if not _is_width(getattr(self, name)):
+                raise ValueError(f"{name} must be an integer 1..{MAX_WIDTH}, got {getattr(self, name)!r}")
+        for name, count in (("groups", None), ("ctx_hidden", 2)):
+            widths = getattr(self, name)
+            if not (isinstance(widths, (list, tuple)) and len(widths) == (count or len(widths)) > 0
+                    and all(_is_width(v) for v in widths)):
+                raise ValueError(f"{name} must be a list of {f'{count} ' if count else ''}"
+                                 f"integers 1..{MAX_WIDTH}, got {widths!r}")
         if sum(self.groups) != self.M:
             raise ValueError(f"groups {self.groups} must sum to M={self.M}")
         if self.architecture == "elic":
@@ -124,6 +147,10 @@ class ModelConfig:
                 del d[name]
         blob = json.dumps(d, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()
+
+
+def _is_width(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_WIDTH
 
 
 _TINY = dict(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16], heads=2)
@@ -364,10 +391,24 @@ def _tables_digest(state: dict[str, torch.Tensor], keys: list[str]) -> str:
     return h.hexdigest()
 
 
+#: Bounds on a compact checkpoint's scale tables, from which :func:`load_checkpoint` rebuilds
+#: CDF tables of (scales) x (~12 x the largest scale) entries before anything can check them:
+#: 4x the levels (256 levels: docs/performance.md) and 2x the largest scale of CompressAI's and
+#: the authors' tables (64 scales up to 256). Rebuilding the largest table allowed took 4.5 s and
+#: 47 MiB (the built-ins' take 40 ms); unbounded, a 1.3 MB file whose scales were 100x took 15 s
+#: and 390 MB to end in a RuntimeError.
+MAX_SCALE_TABLE_ENTRIES = 256
+MAX_SCALE = 512.0
+
+
 def _rebuild_gaussian_tables(
     model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str, path: str | os.PathLike[str]
 ) -> None:
-    """Fill the Gaussian-conditional tables left out by ``compact_tables`` into ``state``."""
+    """Fill the Gaussian-conditional tables left out by ``compact_tables`` into ``state``.
+
+    Each distinct scale table is built once (the CompressAI layout has one Gaussian conditional
+    per channel group, all with the same table): the tables are a function of its values.
+    """
     from compressai.entropy_models import GaussianConditional
 
     class TableBuilder(GaussianConditional):
@@ -379,16 +420,26 @@ def _rebuild_gaussian_tables(
             return NormalDist().inv_cdf(quantile)
 
     keys = _gaussian_table_keys(model)
+    built: dict[bytes, GaussianConditional] = {}
     for name, m in model.named_modules():
         if not isinstance(m, GaussianConditional):
             continue
         scale_key = f"{name}.scale_table"
         if scale_key not in state:
             raise CheckpointError(f"{path}: missing tensor {scale_key}")
-        rebuilt = TableBuilder(None)
-        rebuilt.update_scale_table(state[scale_key], force=True)
+        scales = state[scale_key]
+        if not (scales.dim() == 1 and 1 <= scales.numel() <= MAX_SCALE_TABLE_ENTRIES
+                and bool(((scales > 0) & (scales <= MAX_SCALE)).all())):
+            raise CheckpointError(
+                f"{path}: {scale_key} is not a scale table (1..{MAX_SCALE_TABLE_ENTRIES} scales "
+                f"in (0, {MAX_SCALE:g}])"
+            )
+        key = scales.detach().cpu().contiguous().numpy().tobytes()
+        if key not in built:
+            built[key] = TableBuilder(None)
+            built[key].update_scale_table(scales, force=True)
         for b in _TABLE_BUFFERS:
-            state[f"{name}.{b}"] = getattr(rebuilt, b).clone()
+            state[f"{name}.{b}"] = getattr(built[key], b).clone()
     if _tables_digest(state, keys) != digest:
         raise CheckpointError(
             f"{path}: the entropy-coder tables rebuilt on this machine differ from those the model "
@@ -432,39 +483,210 @@ def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
-    """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded)."""
+    """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded).
+
+    The file is trusted step by step: its header's config is validated, the architecture is
+    built on the meta device (no memory) and every tensor's name, shape and dtype is compared
+    with the file's safetensors header (:func:`check_checkpoint_shapes`); only then is the
+    model built and the weights read. Once loaded, its entropy-coder tables are checked
+    (:func:`check_entropy_tables`). Every failure is a :class:`CheckpointError` naming ``path``.
+    """
     header = read_checkpoint_header(path)
     if not isinstance(header.get("config"), dict):
         raise CheckpointError(f"{path}: the taco header has no model config")
     try:
         config = ModelConfig.from_dict(header["config"])
-        model = build_model(config)
+        skeleton = build_on_meta(config)
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
-    except (TypeError, ValueError, KeyError, RuntimeError, MemoryError) as exc:
-        # a bad value (groups, residual, ...) or sizes too large to allocate
+    except (TypeError, ValueError, KeyError, AssertionError) as exc:
+        # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
+    check_checkpoint_shapes(skeleton, checkpoint_shapes(path), path,
+                            tables_left_out="gaussian_tables_sha256" in header)
+    del skeleton
+    try:
+        model = build_model(config)
+    except (RuntimeError, MemoryError) as exc:  # the file's tensors fit on disk, not in memory
+        raise CheckpointError(f"{path}: the model does not fit in memory ({exc})") from None
     state = {k: v.float() if v.is_floating_point() else v
              for k, v in checkpoint_tensors(path).items()}
     if "gaussian_tables_sha256" in header:
         _rebuild_gaussian_tables(model, state, header["gaussian_tables_sha256"], path)
     expected = set(model.state_dict())
     missing, unexpected = expected - set(state), set(state) - expected
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{path}: weights do not match the {config.architecture} architecture in its header "
-            f"(missing {sorted(missing)[:5]}{'...' if len(missing) > 5 else ''}, "
-            f"unexpected {sorted(unexpected)[:5]}{'...' if len(unexpected) > 5 else ''})"
-        )
+    if missing or unexpected:  # the shards changed since their headers were read
+        raise CheckpointError(_names_mismatch(path, config, missing, unexpected))
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: tensor shapes do not match the architecture: {exc}") from None
+    try:
+        check_entropy_tables(model)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     model.model_id = header.get("model_id", "custom")
     model.metadata = header.get("metadata", {})
     model.to(map_location).eval()
     return model
 
+
+class _MetaTensors(TorchFunctionMode):
+    """Tensor factories called without a device make meta tensors: shapes, no memory.
+
+    Factories given sizes (``torch.empty``, ``zeros``, ..., what layers allocate weights with)
+    and ``torch.tensor`` make meta tensors; ``linspace``/``arange`` stay on the CPU: CompressAI
+    sizes the CompressAI layout's parameter networks from a ``torch.linspace``
+    (``compressai.layers.sequential_channel_ramp`` reads it with ``.tolist()``). Legacy
+    constructors (``torch.Tensor(n, 3, 3)``, as CompressAI's entropy bottleneck uses) are not
+    torch functions and stay on the CPU: O(N), bounded by :data:`MAX_WIDTH`.
+
+    The operations the constructors run on meta tensors are answered here from shapes alone:
+    torch implements their meta kernels in Python, whose first call imports sympy (0.4-0.7 s,
+    once per process: the CLI's first load) and whose decompositions took half the time of a
+    -small model's meta build. Initialisers and in-place arithmetic return their tensor,
+    ``*_like``, ``repeat``, elementwise arithmetic and ``mean()`` a new meta tensor of the
+    result's shape. Any other operation runs as torch has it (slower, still correct).
+    """
+
+    FACTORIES = frozenset({
+        torch.empty, torch.empty_strided, torch.zeros, torch.ones, torch.full, torch.eye,
+        torch.rand, torch.randn, torch.randint, torch.randperm, torch.normal, torch.tensor,
+    })  # fmt: skip
+    LIKE = frozenset({torch.empty_like, torch.zeros_like, torch.ones_like, torch.full_like,
+                      torch.rand_like, torch.randn_like})
+    SAME_SHAPE = frozenset({
+        torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.mul_, torch.Tensor.add_,
+        torch.Tensor.sub_, torch.Tensor.div_, torch.Tensor.copy_, torch.Tensor.clamp_,
+        torch.Tensor.fill_, torch.Tensor.zero_, torch.Tensor.masked_fill_,
+        *(f for name, f in vars(nn.init).items()
+          if name.endswith("_") and not name.startswith("_") and callable(f)),
+    })  # fmt: skip
+    ELEMENTWISE = frozenset({
+        torch.Tensor.log, torch.Tensor.exp, torch.Tensor.sqrt, torch.Tensor.neg,
+        torch.Tensor.reciprocal, torch.Tensor.__neg__, torch.Tensor.__truediv__,
+        torch.Tensor.__rtruediv__, torch.Tensor.__rdiv__, torch.Tensor.div, torch.Tensor.__mul__,
+        torch.Tensor.__rmul__, torch.Tensor.mul, torch.Tensor.__add__, torch.Tensor.__radd__,
+        torch.Tensor.add, torch.Tensor.__sub__, torch.Tensor.__rsub__, torch.Tensor.sub,
+    })  # fmt: skip
+    CASTS = {torch.Tensor.float: torch.float32, torch.Tensor.double: torch.float64}
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func in self.FACTORIES:
+            if kwargs.get("device") is None:
+                kwargs = {**kwargs, "device": "meta"}
+            return func(*args, **kwargs)
+        first = args[0] if args else kwargs.get("tensor", kwargs.get("input"))
+        if not (isinstance(first, torch.Tensor) and first.is_meta):
+            return func(*args, **kwargs)
+        shape: Any = None
+        dtype = first.dtype
+        if func in self.SAME_SHAPE:
+            return first
+        if func in self.LIKE and kwargs.get("device") is None:
+            shape, dtype = first.shape, kwargs.get("dtype") or first.dtype
+        elif func in self.CASTS and len(args) == 1 and not kwargs:
+            shape, dtype = first.shape, self.CASTS[func]
+        elif func is torch.Tensor.mean and len(args) == 1 and not kwargs:
+            shape = ()
+        elif func is torch.Tensor.repeat and not kwargs:
+            sizes = args[1] if len(args) == 2 and not isinstance(args[1], int) else args[1:]
+            padded = (1,) * (len(sizes) - first.dim()) + tuple(first.shape)
+            shape = [s * r for s, r in zip(padded, sizes, strict=True)]
+        elif func in self.ELEMENTWISE and len(args) <= 2 and not kwargs:
+            other = args[1] if len(args) == 2 else None
+            shape = _broadcast(first.shape, getattr(other, "shape", ()))
+            dtype = first.dtype if other is None else torch.result_type(first, other)
+        if shape is None:
+            return func(*args, **kwargs)
+        return torch.empty(shape, dtype=dtype, device="meta")
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> list[int]:
+    """``torch.broadcast_shapes(a, b)`` (which imports sympy on its first call)."""
+    a, b = (1,) * (len(b) - len(a)) + tuple(a), (1,) * (len(a) - len(b)) + tuple(b)
+    if any(x != y and 1 not in (x, y) for x, y in zip(a, b, strict=True)):
+        raise RuntimeError(f"shapes {list(a)} and {list(b)} do not broadcast")
+    return [y if x == 1 else x for x, y in zip(a, b, strict=True)]
+
+
+def build_on_meta(config: ModelConfig) -> ELIC:
+    """The architecture of ``config`` with its weights on the meta device: every parameter and
+    buffer has its shape and dtype but no memory (CompressAI's entropy bottleneck excepted:
+    :class:`_MetaTensors`), to compare a checkpoint with before building it for real. The
+    global RNG is left as it was (the CPU-side initialisers draw from it)."""
+    with torch.random.fork_rng(devices=[]), _MetaTensors():
+        return build_model(config)
+
+
+#: safetensors' dtype names of the dtypes a model holds; any float dtype loads into a float one.
+_DTYPE_NAMES = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16",
+                torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32",
+                torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL"}
+_FLOAT_NAMES = frozenset({"F64", "F32", "F16", "BF16"})
+
+
+def check_checkpoint_shapes(
+    model: ELIC,
+    shapes: dict[str, tuple[tuple[int, ...], str]],
+    path: str | os.PathLike[str],
+    *,
+    tables_left_out: bool = False,
+) -> None:
+    """Raise :class:`CheckpointError` unless the tensors a checkpoint holds (``shapes``: name ->
+    (shape, safetensors dtype), :func:`checkpoint_shapes`) are exactly ``model``'s state, by name,
+    shape and dtype (float weights may be stored in any float dtype: ``save_checkpoint(half=True)``).
+
+    ``model`` is typically :func:`build_on_meta`'s. ``tables_left_out``: the file was saved with
+    ``compact_tables`` and holds no Gaussian-conditional tables. The entropy models' tables and
+    scale tables are sized by training, not by the config (CompressAI resizes them on load): only
+    their number of dimensions is checked here, their contents by :func:`check_entropy_tables`.
+    """
+    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+
+    state = model.state_dict()
+    if tables_left_out:
+        for key in _gaussian_table_keys(model):
+            del state[key]
+    missing, unexpected = set(state) - set(shapes), set(shapes) - set(state)
+    if missing or unexpected:
+        raise CheckpointError(_names_mismatch(path, model.config, missing, unexpected))
+    sized = set()  # buffers CompressAI sizes when a state dict is loaded (empty until then)
+    for name, m in model.named_modules():
+        if isinstance(m, GaussianConditional):
+            sized |= {f"{name}.{b}" for b in (*_TABLE_BUFFERS, "scale_table")}
+        elif isinstance(m, EntropyBottleneck):
+            sized |= {f"{name}.{b}" for b in _TABLE_BUFFERS}
+    wrong = []
+    for key, tensor in state.items():
+        shape, dtype = shapes[key]
+        want = tuple(tensor.shape)
+        if key in sized:
+            want_dims = 2 if key.endswith("_quantized_cdf") else 1
+            if len(shape) != want_dims:
+                wrong.append(f"{key} has {len(shape)} dimensions in the file, {want_dims} in the model")
+        elif shape != want:
+            wrong.append(f"{key} is {list(shape)} in the file, {list(want)} in the model")
+        float_ok = tensor.is_floating_point() and dtype in _FLOAT_NAMES
+        if not float_ok and dtype != _DTYPE_NAMES.get(tensor.dtype):
+            wrong.append(f"{key} is {dtype} in the file, {tensor.dtype} in the model")
+    if wrong:
+        more = f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""
+        raise CheckpointError(
+            f"{path}: tensor shapes do not match the {model.config.architecture} architecture in "
+            f"its header: {'; '.join(wrong[:3])}{more}"
+        )
+
+
+def _names_mismatch(path: str | os.PathLike[str], config: ModelConfig, missing: set[str],
+                    unexpected: set[str]) -> str:
+    return (
+        f"{path}: weights do not match the {config.architecture} architecture in its header "
+        f"(missing {sorted(missing)[:5]}{'...' if len(missing) > 5 else ''}, "
+        f"unexpected {sorted(unexpected)[:5]}{'...' if len(unexpected) > 5 else ''})"
+    )
 
 
 def pretrained_file(name: str) -> Path:
@@ -578,3 +800,58 @@ def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         return load_sharded(path)[0]
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
+
+
+def checkpoint_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Name -> (shape, safetensors dtype) of every tensor of a checkpoint in either layout, read
+    from the safetensors headers only (no weight is loaded)."""
+    try:
+        return tensor_shapes(path)
+    except ShardedFileError as exc:
+        raise CheckpointError(str(exc)) from None
+    except Exception as exc:  # safetensors raises several types for a bad file
+        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+
+
+# --------------------------------------------------------------------------- entropy-coder tables
+
+
+def check_entropy_tables(module: nn.Module) -> None:
+    """Raise :class:`CheckpointError` unless every entropy model's coder tables are well formed.
+
+    The C++ coder indexes them without bounds checks and divides by symbol frequencies: a
+    checkpoint whose ``_cdf_length`` is 1 made ``taco.compress`` die with SIGFPE. Each CDF must
+    start at 0, rise strictly and end at 2^16 at ``cdf_length - 1`` (>= 3 entries), and there must
+    be one per scale-table entry (Gaussian conditional) or per channel (entropy bottleneck).
+    Tables not built yet are a ValueError. Run by :func:`load_checkpoint` and by
+    ``taco.codec.coding_codec`` (a model's tables can change after it is loaded).
+    """
+    from compressai.entropy_models import EntropyBottleneck, EntropyModel, GaussianConditional
+
+    for name, em in module.named_modules():
+        if not isinstance(em, EntropyModel):
+            continue
+        cdf, lengths, offsets = em._quantized_cdf, em._cdf_length.reshape(-1), em._offset.reshape(-1)
+        if cdf.numel() == 0:
+            raise ValueError(f"the model's entropy-coder tables ({name}) are not built: "
+                             "call model.update(force=True)")
+        n = cdf.shape[0] if cdf.dim() == 2 else -1
+        want = n  # indexes the coder is given are < want
+        if isinstance(em, GaussianConditional):
+            want = em.scale_table.numel()
+        elif isinstance(em, EntropyBottleneck):
+            want = em.channels
+        ok = n == want and n > 0 and lengths.numel() == n and offsets.numel() == n
+        if ok:
+            ok = bool(((lengths >= 3) & (lengths <= cdf.shape[1])).all())
+        if ok:
+            cols = torch.arange(cdf.shape[1])
+            last = lengths.long()[:, None] - 1
+            rising = (cdf[:, 1:] > cdf[:, :-1]) | (cols[None, 1:] > last)  # only inside each CDF
+            end = cdf.gather(1, last)[:, 0]
+            ok = bool(rising.all() and (cdf[:, 0] == 0).all() and (end == 1 << 16).all())
+        if not ok:
+            raise CheckpointError(
+                f"the model's entropy-coder tables ({name}) are malformed: the checkpoint is "
+                "corrupt or was not saved with save_checkpoint"
+            )

@@ -141,3 +141,240 @@ def test_compact_tables_round_trip_and_tamper_check(tmp_path, sample_image):
               metadata={"taco": json.dumps(header)})
     with pytest.raises(CheckpointError, match="rebuilt on this machine differ"):
         load(tmp_path / "bad.safetensors")
+
+
+# --------------------------------------------------------------------------- untrusted checkpoints
+
+
+def _rewrite(src, dst, *, config=None, edit=None):  # noqa: ANN001, ANN202
+    """A copy of checkpoint ``src`` at ``dst`` with its header's config updated by ``config`` and
+    its tensors changed by ``edit(state)`` (in place)."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(src), framework="pt") as f:
+        header = json.loads(f.metadata()["taco"])
+    header["config"].update(config or {})
+    state = load_file(str(src))
+    if edit is not None:
+        edit(state)
+    save_file(state, str(dst), metadata={"taco": json.dumps(header)})
+    return dst
+
+
+class RealBuild(Exception):  # noqa: N818 - not an error of the code under test
+    """Raised instead of building a model for real (allocating it) in the tests below."""
+
+
+@pytest.fixture
+def watched(monkeypatch):
+    """Calls of build_model on real tensors (refused: RealBuild) and of checkpoint_tensors."""
+    from taco.models import registry
+
+    calls = {"real builds": [], "tensors read": []}
+    build, read = registry.build_model, registry.checkpoint_tensors
+
+    def build_model(config):  # noqa: ANN001, ANN202
+        if not torch.empty(0).is_meta:  # the default device is meta while checking shapes
+            calls["real builds"].append(config.N)
+            raise RealBuild(f"a real model of N={config.N} was built")
+        return build(config)
+
+    def checkpoint_tensors(path):  # noqa: ANN001, ANN202
+        calls["tensors read"].append(path)
+        return read(path)
+
+    monkeypatch.setattr(registry, "build_model", build_model)
+    monkeypatch.setattr(registry, "checkpoint_tensors", checkpoint_tensors)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory):
+    return save_checkpoint(create_model("elic-tiny", seed=0),
+                           tmp_path_factory.mktemp("tiny") / "elic-tiny.safetensors")
+
+
+def test_huge_sizes_in_the_header_are_refused_before_anything_is_built(tmp_path, tiny_file, watched):
+    """N = 20000 makes g_a's 5x5 convolutions 40 GB each: the file's tensors are compared with
+    a model built on the meta device first, and no real model (nor tensor) is ever made."""
+    bad = _rewrite(tiny_file, tmp_path / "huge.safetensors", config={"N": 20000})
+    with pytest.raises(CheckpointError, match=r"shapes do not match.*20000\] in the model") as err:
+        load_checkpoint(bad)
+    assert str(bad) in str(err.value)
+    assert watched == {"real builds": [], "tensors read": []}
+
+
+def test_huge_sizes_cost_no_memory(tmp_path, tiny_file):
+    """The same in a fresh process, by peak RSS: N = 1024 (a real model of 1 GiB, which loading
+    built and initialised before) is refused with < 64 MiB of growth."""
+    import subprocess
+    import sys
+
+    bad = _rewrite(tiny_file, tmp_path / "big.safetensors", config={"N": 1024})
+    code = (
+        "import resource, taco\n"
+        "from taco.models import CheckpointError, load_checkpoint\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"try:\n    load_checkpoint({str(bad)!r})\nexcept CheckpointError as e:\n    print(e)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         check=True).stdout.splitlines()
+    assert "shapes do not match" in out[0]
+    assert int(out[-1]) < 64, f"peak RSS grew by {out[-1]} MiB"
+
+
+def test_a_tensor_of_the_wrong_shape_or_dtype_is_refused_by_name(tmp_path, tiny_file, watched):
+    def reshape(state):  # noqa: ANN001, ANN202
+        state["g_s.1.weight"] = state["g_s.1.weight"].transpose(0, 1).contiguous()
+
+    def retype(state):  # noqa: ANN001, ANN202
+        state["g_a.stage1.0.bias"] = state["g_a.stage1.0.bias"].int()
+
+    wrong = _rewrite(tiny_file, tmp_path / "reshaped.safetensors", edit=reshape)
+    with pytest.raises(CheckpointError, match=r"g_s\.1\.weight is \[16, 32, 5, 5\] in the file, \[32, 16, 5, 5\] in the model"):
+        load_checkpoint(wrong)
+    retyped = _rewrite(tiny_file, tmp_path / "retyped.safetensors", edit=retype)
+    with pytest.raises(CheckpointError, match=r"g_a\.stage1\.0\.bias is I32 in the file, torch\.float32"):
+        load_checkpoint(retyped)
+    assert watched == {"real builds": [], "tensors read": []}  # refused from the headers alone
+
+
+def _cdf_length_one(state):  # noqa: ANN001, ANN202 - made taco.compress die with SIGFPE
+    state["latent_codec.gaussian_conditional._cdf_length"].fill_(1)
+
+
+def _falling_cdf(state):  # noqa: ANN001, ANN202
+    cdf = state["latent_codec.entropy_bottleneck._quantized_cdf"]
+    cdf[3, 1], cdf[3, 2] = cdf[3, 2].item(), cdf[3, 1].item()
+
+
+def _cdf_not_ending_at_one(state):  # noqa: ANN001, ANN202
+    state["latent_codec.gaussian_conditional._quantized_cdf"][0, 1:] = 7
+
+
+def _rows_missing(state):  # noqa: ANN001, ANN202
+    for b in ("_quantized_cdf", "_offset", "_cdf_length"):
+        key = f"latent_codec.entropy_bottleneck.{b}"
+        state[key] = state[key][:-1].clone()
+
+
+@pytest.mark.parametrize("damage", [_cdf_length_one, _falling_cdf, _cdf_not_ending_at_one, _rows_missing])
+def test_damaged_entropy_tables_are_refused_at_load(tmp_path, tiny_file, damage):
+    bad = _rewrite(tiny_file, tmp_path / "damaged.safetensors", edit=damage)
+    with pytest.raises(CheckpointError, match="entropy-coder tables .* are malformed") as err:
+        load_checkpoint(bad)
+    assert str(bad) in str(err.value)
+
+
+@pytest.mark.parametrize("scales", [torch.full((64,), 1e4), torch.full((257,), 1.0),
+                                    torch.tensor([1.0, float("nan")]), torch.tensor([-1.0, 1.0])])
+def test_compact_tables_from_a_hostile_scale_table_are_not_built(tmp_path, scales):
+    """A compact checkpoint's Gaussian tables are rebuilt from its scale table before the digest
+    can check them: unbounded, scales 100x too large took 15 s and 390 MB (then RuntimeError)."""
+    small = save_checkpoint(create_model("elic-tiny", seed=0), tmp_path / "small.safetensors",
+                            compact_tables=True)
+
+    def edit(state):  # noqa: ANN001, ANN202
+        state["latent_codec.gaussian_conditional.scale_table"] = scales
+
+    bad = _rewrite(small, tmp_path / "bad.safetensors", edit=edit)
+    with pytest.raises(CheckpointError, match="is not a scale table"):
+        load_checkpoint(bad)
+
+
+def test_model_config_widths_are_bounded():
+    """Widths are integers 1..MAX_WIDTH: a header's N = 10^9 is refused before anything is built
+    (the meta build's entropy bottleneck would allocate 244 bytes per channel)."""
+    from taco.models.registry import MAX_WIDTH
+
+    for bad in ({"N": 0}, {"N": MAX_WIDTH + 1}, {"N": 10**9}, {"M": 2.5}, {"N": True},
+                {"heads": -1}, {"groups": "16"}, {"groups": [8, 8, 0, 16]}, {"ctx_hidden": [16]}):
+        (name,) = bad
+        with pytest.raises(ValueError, match=f"^{name} must be .*integers? 1..{MAX_WIDTH}"):
+            ModelConfig.from_dict({**MODEL_CONFIGS["elic-tiny"].to_dict(), **bad})
+
+
+def _variants():  # noqa: ANN202 - every registered architecture in both entropy layouts
+    for name, config in MODEL_CONFIGS.items():
+        for layout in ("compressai", "reference"):
+            if layout == "reference" or config.qualities is None:
+                yield name, layout
+
+
+@pytest.mark.parametrize(("name", "layout"), list(_variants()))
+def test_every_architecture_builds_on_meta_as_for_real(name, layout):
+    """The meta build has the real build's state (names, shapes, dtypes) at tiny widths, with
+    no memory but CompressAI's entropy bottleneck's (legacy constructors), and leaves the global
+    RNG alone; the widest config allowed costs < 17 MB."""
+    from taco.models.registry import MAX_WIDTH, build_model, build_on_meta
+
+    tiny = {k: MODEL_CONFIGS["elic-tiny"].to_dict()[k] for k in ("N", "M", "groups", "ctx_hidden")}
+    config = ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), "layout": layout, **tiny})
+    rng = torch.get_rng_state()
+    meta = build_on_meta(config).state_dict()
+    assert torch.equal(torch.get_rng_state(), rng)
+    real = build_model(config).state_dict()
+    assert {k: (v.shape, v.dtype) for k, v in meta.items()} == {k: (v.shape, v.dtype) for k, v in real.items()}
+    # on the CPU: the bottleneck's parameters, bounds and empty tables (CompressAI's legacy constructors)
+    assert all(v.is_meta or ".entropy_bottleneck." in k or v.numel() <= 1 for k, v in meta.items())
+    if name in ("taco", "elic"):
+        wide = ModelConfig.from_dict({**config.to_dict(), "N": MAX_WIDTH})
+        state = build_on_meta(wide).state_dict()
+        assert sum(v.numel() * v.element_size() for v in state.values() if not v.is_meta) < 17e6
+
+
+def test_meta_builds_run_no_python_meta_kernels():
+    """torch's Python meta kernels import sympy on their first call (0.4-0.7 s of every CLI
+    run's first load): building every architecture on meta, in a fresh process, must not."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from taco.models.registry import MODEL_CONFIGS, ModelConfig, build_on_meta\n"
+        "for config in MODEL_CONFIGS.values():\n"
+        "    for layout in ('compressai', 'reference')[config.qualities is not None:]:\n"
+        "        build_on_meta(ModelConfig.from_dict({**config.to_dict(), 'layout': layout}))\n"
+        "print('sympy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         check=True).stdout
+    assert out.split() == ["False"]
+
+
+#: taco.models.model_fingerprint of each built-in as loaded before load_checkpoint checked shapes
+#: and tables (commit 3b7fadb): loading must still give the very same weights and tables.
+BUILTIN_FINGERPRINTS = {
+    "elic-small-q3": "1eb8dc41b328e370", "elic-small-q4": "9b2c3816941fccc5",
+    "taco-minilm-small-q3": "b597a0870b38c578", "taco-minilm-small-q4": "bac73911571da2eb",
+}
+
+
+def test_builtins_load_bit_identically():
+    from taco.models import PRETRAINED
+
+    assert set(BUILTIN_FINGERPRINTS) == set(PRETRAINED)
+    for name, fingerprint in BUILTIN_FINGERPRINTS.items():
+        assert model_fingerprint(load(name)).hex() == fingerprint, name
+
+
+@pytest.mark.parametrize("options", [{}, {"half": True, "compact_tables": True},
+                                     {"max_shard_bytes": 1_000_000, "half": True, "compact_tables": True}])
+@pytest.mark.parametrize("name", ["elic-small", "taco-tgic-tiny"])
+def test_checkpoints_load_bit_identically(tmp_path, name, options):
+    """Every layout a checkpoint can have loads to exactly the state it was saved from (fp16
+    weights to their fp16 values), whatever random state loading starts from."""
+    layout = "compressai" if name == "taco-tgic-tiny" else "reference"
+    model = create_model(name, seed=7, layout=layout)
+    path = save_checkpoint(model, tmp_path / "m.safetensors", **options)
+    torch.manual_seed(123)
+    loaded = load(path)
+    saved = model.state_dict()
+    for key, value in loaded.state_dict().items():
+        want = saved[key]
+        if options.get("half") and want.is_floating_point() and "entropy_bottleneck" not in key \
+                and key in dict(model.named_parameters()):
+            want = want.half().float()
+        assert value.dtype == want.dtype and torch.equal(value, want), key
