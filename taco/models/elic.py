@@ -29,7 +29,7 @@ import torch.nn as nn
 # CompressAI calls torch.jit.script at import time, which recent torch flags as deprecated.
 warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
 
-from compressai.entropy_models import EntropyBottleneck
+from compressai.entropy_models import EntropyBottleneck, GaussianConditional
 from compressai.latent_codecs import (
     ChannelGroupsLatentCodec,
     CheckerboardLatentCodec,
@@ -38,7 +38,7 @@ from compressai.latent_codecs import (
     HyperpriorLatentCodec,
 )
 from compressai.layers import AttentionBlock, CheckerboardMaskedConv2d, sequential_channel_ramp
-from compressai.models.base import CompressionModel
+from compressai.models.base import SCALES_LEVELS, CompressionModel, get_scale_table
 from compressai.models.sensetime import ResidualBottleneckBlock
 from compressai.models.utils import conv, deconv
 from torch import Tensor
@@ -52,6 +52,13 @@ LAYOUTS = ("reference", "compressai")
 
 #: Total down-sampling factor of g_a (y) times that of h_a (z): inputs are padded to this.
 PAD_MULTIPLE = 64
+
+
+#: Most scale levels a model may code with (:meth:`ELIC.set_scale_levels`): 4x CompressAI's 64,
+#: the finest docs/performance.md measured ("Bitstream efficiency"), and the largest scale table
+#: a compact checkpoint may hold (``taco.models.registry.MAX_SCALE_TABLE_ENTRIES``: its tables are
+#: rebuilt from it at load, before anything can check them).
+MAX_SCALE_LEVELS = 256
 
 
 #: Rows of g_a's H/8 map that an analysis stripe reads beyond its own, above and below. Through
@@ -266,6 +273,53 @@ class ELIC(CompressionModel):
     def default_quality(self) -> int | None:
         """The quality :mod:`taco.codec` codes at when none is given (the middle one)."""
         return None if self.qualities is None else default_quality(len(self.qualities))
+
+    @property
+    def scale_levels(self) -> int:
+        """Levels of the scale table y is coded with (:meth:`set_scale_levels`): the length of
+        the Gaussian conditionals' table (one table, the same in each), or CompressAI's 64 while
+        none is built (what ``update`` builds then)."""
+        table = self._scale_table()
+        return SCALES_LEVELS if table is None else table.numel()
+
+    def set_scale_levels(self, levels: int) -> None:
+        """Code y with ``levels`` scale levels: every Gaussian conditional's scale table becomes
+        ``get_scale_table(levels=levels)`` (log-spaced from 0.11 to 256, as CompressAI's 64) and
+        its coder tables are rebuilt from it. A scale is coded with the first level at or above
+        it, so finer levels cost fewer bits: 256 levels took the payload of the built-ins from
+        0.85-2.49 % over the model's own rate to 0.15-0.66 % (docs/performance.md "Bitstream
+        efficiency").
+
+        The table is part of the model's state: ``update(force=True)``,
+        :func:`~taco.models.save_checkpoint` (every form) and :func:`~taco.models.load` keep it,
+        and the model fingerprint covers it, so a file decodes only with the table it was coded
+        with. Training is unaffected: its likelihoods take the scale itself, bounded below by
+        each Gaussian conditional's fixed 0.11 (``lower_bound_scale``), not by the table.
+        """
+        if isinstance(levels, bool) or not isinstance(levels, int) or not 2 <= levels <= MAX_SCALE_LEVELS:
+            raise ValueError(f"scale levels must be an integer 2..{MAX_SCALE_LEVELS}, got {levels!r}")
+        table = get_scale_table(levels=levels)
+        for m in self.modules():
+            if isinstance(m, GaussianConditional):
+                m.update_scale_table(table, force=True)
+
+    def update(self, scale_table: Tensor | None = None, force: bool = False,
+               update_quantiles: bool = False) -> bool:
+        """CompressAI's ``update`` (build the coder tables; ``force``: rebuild them), except that
+        without ``scale_table`` the model keeps the scale table it has (:attr:`scale_levels`),
+        CompressAI's default of 64 levels only where none is built yet: the ``update(force=True)``
+        of :func:`~taco.models.save_checkpoint` and of training's validation keeps the levels
+        :meth:`set_scale_levels` gave."""
+        if scale_table is None:
+            scale_table = self._scale_table()
+        return bool(super().update(scale_table, force=force, update_quantiles=update_quantiles))
+
+    def _scale_table(self) -> Tensor | None:
+        """The first built Gaussian-conditional scale table (they are all the same), or None."""
+        for m in self.modules():
+            if isinstance(m, GaussianConditional) and m.scale_table.numel():
+                return m.scale_table
+        return None
 
     def analysis(self, x: Tensor, text: Any = None, *, stripe_rows: int | None = None) -> Tensor:
         """g_a: (B, 3, H, W) -> y (B, M, H/16, W/16). ELIC ignores text. ``stripe_rows``: stages

@@ -32,7 +32,7 @@ from ..shards import (
     tensor_shapes,
 )
 from ..version import __version__
-from .elic import ELIC, LAYOUTS
+from .elic import ELIC, LAYOUTS, MAX_SCALE_LEVELS
 from .gains import QUALITY_LAMBDAS, check_qualities
 from .taco import TACO
 
@@ -331,8 +331,9 @@ def save_checkpoint(
 ) -> Path:
     """Write ``model`` as one self-describing safetensors file, atomically.
 
-    The entropy-coder tables are rebuilt (``update(force=True)``) first, so the file can be used
-    for real coding as is. ``metadata`` (λ, training data, steps, ...) is stored beside the config.
+    The entropy-coder tables are rebuilt (``update(force=True)``, with the model's own scale
+    table: :meth:`ELIC.set_scale_levels`) first, so the file can be used for real coding as is.
+    ``metadata`` (λ, training data, steps, ...) is stored beside the config.
     ``half`` stores float weights as float16; they load back as float32. ``compact_tables``
     leaves out the Gaussian-conditional CDF tables (identical for every channel group and
     derived from the stored scale table: most of a small model's file) and stores their SHA-256;
@@ -346,6 +347,8 @@ def save_checkpoint(
     invalidate_fingerprint(model)
     state = {}
     dropped = _gaussian_table_keys(model) if compact_tables else []
+    if compact_tables:
+        _check_rebuildable(model)
     # fp16 for network weights only: buffers (scale tables) and the entropy bottleneck's
     # quantiles define the coder's tables and stay exact
     halvable = {k for k, _ in model.named_parameters() if "entropy_bottleneck" not in k}
@@ -396,9 +399,29 @@ def _tables_digest(state: dict[str, torch.Tensor], keys: list[str]) -> str:
 #: 4x the levels (256 levels: docs/performance.md) and 2x the largest scale of CompressAI's and
 #: the authors' tables (64 scales up to 256). Rebuilding the largest table allowed took 4.5 s and
 #: 47 MiB (the built-ins' take 40 ms); unbounded, a 1.3 MB file whose scales were 100x took 15 s
-#: and 390 MB to end in a RuntimeError.
-MAX_SCALE_TABLE_ENTRIES = 256
+#: and 390 MB to end in a RuntimeError. The most levels a model may be set to is the same number.
+MAX_SCALE_TABLE_ENTRIES = MAX_SCALE_LEVELS
 MAX_SCALE = 512.0
+
+
+def _rebuildable(scales: torch.Tensor) -> bool:
+    """Whether :func:`load_checkpoint` rebuilds Gaussian tables from this scale table."""
+    return (scales.dim() == 1 and 1 <= scales.numel() <= MAX_SCALE_TABLE_ENTRIES
+            and bool(((scales > 0) & (scales <= MAX_SCALE)).all()))
+
+
+def _check_rebuildable(model: torch.nn.Module) -> None:
+    """ValueError unless a compact checkpoint of ``model`` would load: a scale table set with
+    ``update(scale_table=...)`` may be one :func:`load_checkpoint` refuses to rebuild."""
+    from compressai.entropy_models import GaussianConditional
+
+    for name, m in model.named_modules():
+        if isinstance(m, GaussianConditional) and not _rebuildable(m.scale_table):
+            raise ValueError(
+                f"{name}.scale_table: a compact checkpoint's scale tables have 1.."
+                f"{MAX_SCALE_TABLE_ENTRIES} scales in (0, {MAX_SCALE:g}] (set_scale_levels gives "
+                "such tables); save this model without compact_tables"
+            )
 
 
 def _rebuild_gaussian_tables(
@@ -428,8 +451,7 @@ def _rebuild_gaussian_tables(
         if scale_key not in state:
             raise CheckpointError(f"{path}: missing tensor {scale_key}")
         scales = state[scale_key]
-        if not (scales.dim() == 1 and 1 <= scales.numel() <= MAX_SCALE_TABLE_ENTRIES
-                and bool(((scales > 0) & (scales <= MAX_SCALE)).all())):
+        if not _rebuildable(scales):
             raise CheckpointError(
                 f"{path}: {scale_key} is not a scale table (1..{MAX_SCALE_TABLE_ENTRIES} scales "
                 f"in (0, {MAX_SCALE:g}])"
