@@ -3,7 +3,7 @@
 For each sample photo and model:
 
     ideal     Σ -log2 p(ŷ), Σ -log2 p(ẑ) from the eval-mode forward pass (the rate the model trains on)
-    scales    ŷ costed with each scale rounded up to the coder's 64-level scale table (z: = ideal)
+    scales    ŷ costed with each scale rounded up to the coder's scale table (z: = ideal)
     table     the same symbols costed with the coder's integer tables: 16-bit quantised CDFs,
               escapes + 4-bit bypass chunks
     written   bytes of the rANS stream taco writes (.taco format version 3: z, then every
@@ -26,6 +26,7 @@ enough for its priors to describe its latents, which is all this measurement nee
 
     python benchmarks/bitstream_overhead.py                     # the shipped small trained models
     python benchmarks/bitstream_overhead.py --models elic-small-q4 --scale-levels 256
+    python benchmarks/bitstream_overhead.py --models shipped-256.safetensors    # levels as saved
     python benchmarks/bitstream_overhead.py --models elic-tiny --fit-steps 100 --json out.json
 """
 
@@ -89,12 +90,12 @@ def scale_table_bits(gc: Any, symbols: torch.Tensor, indexes: torch.Tensor) -> f
     return float(-torch.log2(p).sum())
 
 
-def measure(model: Any, x: torch.Tensor, caption: str) -> dict[str, Any]:
+def measure(model: Any, x: torch.Tensor, caption: str, quality: int | None = None) -> dict[str, Any]:
     encoder = model_text_encoder(model)
     text = encoder.encode([caption]) if encoder is not None else None
     codec = coding_codec(model)  # what taco.codec entropy-codes with
     with torch.no_grad():
-        fwd = model(x, text) if model.uses_text else model(x)
+        fwd = model(x, text, quality=quality) if model.uses_text else model(x, quality=quality)
         ideal = {k: float(-torch.log2(v).sum()) for k, v in fwd["likelihoods"].items()}
 
         calls: list[tuple[Any, torch.Tensor, torch.Tensor]] = []
@@ -107,7 +108,7 @@ def measure(model: Any, x: torch.Tensor, caption: str) -> dict[str, Any]:
         rans.StreamEncoder.encode = recording  # type: ignore[method-assign]
         try:
             y = model.analysis(x, text) if model.uses_text else model.analysis(x)
-            out = fast_codec.compress_latent(codec, y.cpu())
+            out = fast_codec.compress_latent(codec, y.cpu(), quality)
         finally:
             rans.StreamEncoder.encode = encode  # type: ignore[method-assign]
         decoded = fast_codec.decompress_latent(codec, out["strings"], out["shape"])["y_hat"]
@@ -148,8 +149,12 @@ def separate_strings_bytes(calls: list[tuple[Any, torch.Tensor, torch.Tensor]]) 
 
 
 def fit(model: Any, images: list[torch.Tensor], captions: list[str], steps: int,
-        lmbda: float = 0.013, crop: int = 128, batch: int = 4, seed: int = 0) -> None:
-    """A few hundred steps of rate + λ·255²·MSE on random crops, then the coder tables rebuilt."""
+        lmbda: float = 0.013, crop: int = 128, batch: int = 4, seed: int = 0,
+        quality: int | None = None) -> None:
+    """A few hundred steps of rate + λ·255²·MSE on random crops, then the coder tables rebuilt
+    (a variable-rate model: at ``quality``, with its λ)."""
+    if quality is not None:
+        lmbda = model.qualities[quality - 1]
     g = torch.Generator().manual_seed(seed)
     encoder = model_text_encoder(model)
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]
@@ -167,7 +172,7 @@ def fit(model: Any, images: list[torch.Tensor], captions: list[str], steps: int,
             xs.append(im[..., top : top + crop, left : left + crop])
             caps.append(captions[i])
         x = torch.cat(xs)
-        out = model(x, encoder.encode(caps)) if model.uses_text else model(x)
+        out = model(x, encoder.encode(caps), quality=quality) if model.uses_text else model(x, quality=quality)
         bpp = sum(-torch.log2(v).sum() for v in out["likelihoods"].values()) / (batch * crop * crop)
         loss = bpp + lmbda * 255**2 * torch.mean((out["x_hat"] - x) ** 2)
         opt.zero_grad()
@@ -193,8 +198,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="fit architectures (not checkpoints) this many steps first (default 300)")
     p.add_argument("--images", nargs="+", default=list(SAMPLE_IMAGES))
     p.add_argument("--scale-levels", type=int, default=0,
-                   help="rebuild the Gaussian tables with this many scale levels (0.11..256, log "
-                   "spaced; CompressAI's default is 64) before measuring: a what-if")
+                   help="set the models to this many scale levels (ELIC.set_scale_levels: 0.11..256, "
+                   "log spaced; CompressAI's default is 64) before measuring; 0 (default): as "
+                   "loaded (a checkpoint keeps the levels it was saved with)")
+    p.add_argument("--quality", type=int,
+                   help="the quality variable-rate models are measured (and fitted) at "
+                   "(default: each one's default quality)")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)
     captions = read_captions_jsonl(SAMPLES / "captions.jsonl")
@@ -202,24 +211,20 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.models:
         trained = Path(name).is_file() or name in PRETRAINED
         model = load(name) if trained else create_model(name)
+        quality = None if model.qualities is None else args.quality or model.default_quality
         if not trained and args.fit_steps:
             paths = [Path(i) if Path(i).is_file() else SAMPLES / i for i in args.images]
             fit(model, [image_to_tensor(to_rgb(load_image(q))[0]) for q in paths],
-                [captions.get(q.name, "a photo") for q in paths], args.fit_steps)
+                [captions.get(q.name, "a photo") for q in paths], args.fit_steps, quality=quality)
         if args.scale_levels:
-            from compressai.models.base import get_scale_table
-
-            model.update(scale_table=get_scale_table(levels=args.scale_levels), force=True)
-            from taco.models.registry import invalidate_fingerprint
-
-            invalidate_fingerprint(model)
+            model.set_scale_levels(args.scale_levels)
         for image_name in args.images:
             path = Path(image_name) if Path(image_name).is_file() else SAMPLES / image_name
             image = to_rgb(load_image(path))[0]
             caption = captions.get(path.name, "a photo")
             x = pad_to_multiple(image_to_tensor(image))
-            m = measure(model, x, caption)
-            res = compress_image(image, caption, model)
+            m = measure(model, x, caption, quality)
+            res = compress_image(image, caption, model, quality=quality)
             if unpack(res.data).payload != m.pop("stream"):
                 raise AssertionError("the measured stream is not the file's payload")
             ideal = sum(m["ideal_bits"].values())
@@ -229,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             v1 = 8 * m["v1_eleven_strings_bytes"]
             row = {
                 "model": getattr(model, "model_id", name), "image": path.name,
-                "fit_steps": 0 if trained else args.fit_steps,
-                "scale_levels": args.scale_levels or 64,
+                "fit_steps": 0 if trained else args.fit_steps, "quality": quality,
+                "scale_levels": model.scale_levels,
                 "width": image.width, "height": image.height, **m,
                 "file_bytes": len(res.data), "header_bytes": res.header_bytes,
                 "bpp": res.bpp,
@@ -245,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                 "file_overhead_pct": 100 * (8 * len(res.data) / ideal - 1),
             }
             rows.append(row)
-            print(f"{row['model']:>12} {path.name:<22} {image.width}x{image.height} "
+            print(f"{row['model']:>12} {row['scale_levels']:>3} levels {path.name:<22} {image.width}x{image.height} "
                   f"bpp {row['bpp']:.3f}  ideal {ideal / 8:7.0f} B  scale table "
                   f"{row['scale_table_overhead_pct']:+.2f}%  CDFs {row['cdf_overhead_pct']:+.2f}% "
                   f"(z {row['z_table_overhead_pct']:+.2f}%)  stream end "

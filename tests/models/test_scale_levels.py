@@ -4,6 +4,8 @@ built-ins) are as they were."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from compressai.entropy_models import GaussianConditional
@@ -175,3 +177,32 @@ def test_a_table_a_compact_checkpoint_cannot_hold_is_refused_before_writing(tmp_
         save_checkpoint(model, tmp_path / "m.safetensors", compact_tables=True)
     assert not list(tmp_path.iterdir())
     assert load(save_checkpoint(model, tmp_path / "full.safetensors")).scale_levels == 257
+
+
+def _ship_model_script(monkeypatch, assets):  # noqa: ANN001, ANN202
+    """scripts/ship_model.py as a module, writing into ``assets`` instead of the package."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "ship_model.py"
+    spec = importlib.util.spec_from_file_location("ship_model", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "ASSETS", assets)
+    return module
+
+
+def test_ship_model_ships_256_levels_unless_told(tmp_path, monkeypatch, capsys):
+    ship = _ship_model_script(monkeypatch, tmp_path)
+    trained = save_checkpoint(create_model("elic-tiny"), tmp_path / "run.safetensors",
+                              metadata={"lambda": 0.0016, "trained_steps": 3})
+    ship.main([str(trained), "new-built-in"])
+    shipped = load(tmp_path / "new-built-in.safetensors")
+    assert shipped.scale_levels == 256 and shipped.metadata["scale_levels"] == 256
+    assert shipped.metadata["trained_steps"] == 3 and shipped.model_id == "new-built-in"
+    assert "coded with 256 scale levels" in capsys.readouterr().out
+    ship.main([str(trained), "old-style", "--scale-levels", "64"])
+    assert load(tmp_path / "old-style.safetensors").metadata["scale_levels"] == 64
+    with pytest.raises(SystemExit):
+        ship.main([str(trained), "too-fine", "--scale-levels", "512"])
+    assert "scale levels must be an integer 2..256" in capsys.readouterr().err
+    assert not (tmp_path / "too-fine.safetensors").exists()
