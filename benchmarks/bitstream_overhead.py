@@ -25,7 +25,7 @@ an architecture name is first fitted briefly (``--fit-steps``, rate + λ·MSE on
 enough for its priors to describe its latents, which is all this measurement needs.
 
     python benchmarks/bitstream_overhead.py                     # the shipped small trained models
-    python benchmarks/bitstream_overhead.py --models elic-small-q4 --scale-levels 256
+    python benchmarks/bitstream_overhead.py --models elic-small-q4 --scale-levels 64 256
     python benchmarks/bitstream_overhead.py --models shipped-256.safetensors    # levels as saved
     python benchmarks/bitstream_overhead.py --models elic-tiny --fit-steps 100 --json out.json
 """
@@ -197,10 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fit-steps", type=int, default=300,
                    help="fit architectures (not checkpoints) this many steps first (default 300)")
     p.add_argument("--images", nargs="+", default=list(SAMPLE_IMAGES))
-    p.add_argument("--scale-levels", type=int, default=0,
-                   help="set the models to this many scale levels (ELIC.set_scale_levels: 0.11..256, "
-                   "log spaced; CompressAI's default is 64) before measuring; 0 (default): as "
-                   "loaded (a checkpoint keeps the levels it was saved with)")
+    p.add_argument("--scale-levels", type=int, nargs="+", default=[], metavar="N",
+                   help="measure each model set to N scale levels (ELIC.set_scale_levels: 0.11..256, "
+                   "log spaced; CompressAI's default is 64), for each N given; default: as loaded "
+                   "(a checkpoint keeps the levels it was saved with)")
     p.add_argument("--quality", type=int,
                    help="the quality variable-rate models are measured (and fitted) at "
                    "(default: each one's default quality)")
@@ -216,50 +216,51 @@ def main(argv: list[str] | None = None) -> int:
             paths = [Path(i) if Path(i).is_file() else SAMPLES / i for i in args.images]
             fit(model, [image_to_tensor(to_rgb(load_image(q))[0]) for q in paths],
                 [captions.get(q.name, "a photo") for q in paths], args.fit_steps, quality=quality)
-        if args.scale_levels:
-            model.set_scale_levels(args.scale_levels)
-        for image_name in args.images:
-            path = Path(image_name) if Path(image_name).is_file() else SAMPLES / image_name
-            image = to_rgb(load_image(path))[0]
-            caption = captions.get(path.name, "a photo")
-            x = pad_to_multiple(image_to_tensor(image))
-            m = measure(model, x, caption, quality)
-            res = compress_image(image, caption, model, quality=quality)
-            if unpack(res.data).payload != m.pop("stream"):
-                raise AssertionError("the measured stream is not the file's payload")
-            ideal = sum(m["ideal_bits"].values())
-            scaled = sum(m["scale_table_bits"].values())
-            table = sum(m["table_bits"].values())
-            written = m["written_bits"]
-            v1 = 8 * m["v1_eleven_strings_bytes"]
-            row = {
-                "model": getattr(model, "model_id", name), "image": path.name,
-                "fit_steps": 0 if trained else args.fit_steps, "quality": quality,
-                "scale_levels": model.scale_levels,
-                "width": image.width, "height": image.height, **m,
-                "file_bytes": len(res.data), "header_bytes": res.header_bytes,
-                "bpp": res.bpp,
-                "scale_table_overhead_pct": 100 * (scaled / ideal - 1),
-                "cdf_overhead_pct": 100 * (table / scaled - 1),
-                "z_table_overhead_pct": 100 * (m["table_bits"]["z"] / m["ideal_bits"]["z"] - 1),
-                "stream_overhead_bytes": (written - table) / 8,
-                "payload_overhead_pct": 100 * (written / ideal - 1),
-                "v1_payload_overhead_pct": 100 * (v1 / ideal - 1),
-                "bytes_saved_vs_v1": (v1 - written) / 8,
-                "chunk_bytes_vs_v2": written // 8 - m["v2_one_string_bytes"],
-                "file_overhead_pct": 100 * (8 * len(res.data) / ideal - 1),
-            }
-            rows.append(row)
-            print(f"{row['model']:>12} {row['scale_levels']:>3} levels {path.name:<22} {image.width}x{image.height} "
-                  f"bpp {row['bpp']:.3f}  ideal {ideal / 8:7.0f} B  scale table "
-                  f"{row['scale_table_overhead_pct']:+.2f}%  CDFs {row['cdf_overhead_pct']:+.2f}% "
-                  f"(z {row['z_table_overhead_pct']:+.2f}%)  stream end "
-                  f"{row['stream_overhead_bytes']:+.1f} B  payload "
-                  f"{row['payload_overhead_pct']:+.2f}% (v1 {row['v1_payload_overhead_pct']:+.2f}%, "
-                  f"saves {row['bytes_saved_vs_v1']:.0f} B)  chunks vs v2 {row['chunk_bytes_vs_v2']:+d} B  "
-                  f"header {row['header_bytes']} B  "
-                  f"file {row['file_overhead_pct']:+.2f}%",
-                  flush=True)
+        for levels in args.scale_levels or [0]:
+            if levels:
+                model.set_scale_levels(levels)
+            for image_name in args.images:
+                path = Path(image_name) if Path(image_name).is_file() else SAMPLES / image_name
+                image = to_rgb(load_image(path))[0]
+                caption = captions.get(path.name, "a photo")
+                x = pad_to_multiple(image_to_tensor(image))
+                m = measure(model, x, caption, quality)
+                res = compress_image(image, caption, model, quality=quality)
+                if unpack(res.data).payload != m.pop("stream"):
+                    raise AssertionError("the measured stream is not the file's payload")
+                ideal = sum(m["ideal_bits"].values())
+                scaled = sum(m["scale_table_bits"].values())
+                table = sum(m["table_bits"].values())
+                written = m["written_bits"]
+                v1 = 8 * m["v1_eleven_strings_bytes"]
+                row = {
+                    "model": getattr(model, "model_id", name), "image": path.name,
+                    "fit_steps": 0 if trained else args.fit_steps, "quality": quality,
+                    "scale_levels": model.scale_levels,
+                    "width": image.width, "height": image.height, **m,
+                    "file_bytes": len(res.data), "header_bytes": res.header_bytes,
+                    "bpp": res.bpp,
+                    "scale_table_overhead_pct": 100 * (scaled / ideal - 1),
+                    "cdf_overhead_pct": 100 * (table / scaled - 1),
+                    "z_table_overhead_pct": 100 * (m["table_bits"]["z"] / m["ideal_bits"]["z"] - 1),
+                    "stream_overhead_bytes": (written - table) / 8,
+                    "payload_overhead_pct": 100 * (written / ideal - 1),
+                    "v1_payload_overhead_pct": 100 * (v1 / ideal - 1),
+                    "bytes_saved_vs_v1": (v1 - written) / 8,
+                    "chunk_bytes_vs_v2": written // 8 - m["v2_one_string_bytes"],
+                    "file_overhead_pct": 100 * (8 * len(res.data) / ideal - 1),
+                }
+                rows.append(row)
+                print(f"{row['model']:>12} {row['scale_levels']:>3} levels {path.name:<22} {image.width}x{image.height} "
+                      f"bpp {row['bpp']:.3f}  ideal {ideal / 8:7.0f} B  scale table "
+                      f"{row['scale_table_overhead_pct']:+.2f}%  CDFs {row['cdf_overhead_pct']:+.2f}% "
+                      f"(z {row['z_table_overhead_pct']:+.2f}%)  stream end "
+                      f"{row['stream_overhead_bytes']:+.1f} B  payload "
+                      f"{row['payload_overhead_pct']:+.2f}% (v1 {row['v1_payload_overhead_pct']:+.2f}%, "
+                      f"saves {row['bytes_saved_vs_v1']:.0f} B)  chunks vs v2 {row['chunk_bytes_vs_v2']:+d} B  "
+                      f"header {row['header_bytes']} B  "
+                      f"file {row['file_overhead_pct']:+.2f}%",
+                      flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
     if not rows or not all(math.isfinite(r["payload_overhead_pct"]) for r in rows):
