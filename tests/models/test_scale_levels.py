@@ -102,6 +102,18 @@ def test_levels_survive_every_checkpoint_form(tmp_path, case, form):
         assert model_fingerprint(loaded) == model_fingerprint(model)
 
 
+def test_a_taco_model_keeps_its_levels_and_codes_with_them(tmp_path, sample_image):
+    model = create_model("taco-tiny")
+    spread(model)
+    model.set_scale_levels(256)
+    loaded = load(save_checkpoint(model, tmp_path / "m.safetensors", half=True, compact_tables=True))
+    assert loaded.scale_levels == 256
+    image = sample_image.crop((0, 0, 128, 96))
+    data = taco.compress(image, "a cat", loaded)
+    loaded.set_scale_levels(64)
+    assert len(taco.compress(image, "a cat", loaded)) > len(data)
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_256_level_model_codes_files_that_decode_exactly(tmp_path, sample_image, monkeypatch, case):
     """Written as a built-in ships (fp16, compact tables) and loaded twice: what one copy
