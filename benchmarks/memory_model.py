@@ -79,14 +79,14 @@ def parse_size(size: str) -> tuple[int, int]:
 
 
 def make_file(name: str, size: str, path: str) -> None:
-    """A real format-3 file of a ``size`` image, made from a tiled 512x512 latent."""
+    """A real format-3 file of a ``size`` image, made from a tiled 512x512 latent (a
+    variable-rate model's at its middle quality)."""
     import torch
     from PIL import Image
 
-    from taco.bitstream import TacoHeader, pack
-    from taco.codec import coding_codec
+    from taco.codec import coding_codec, pack_image
     from taco.images import image_to_tensor
-    from taco.models import fast_codec, model_fingerprint
+    from taco.models import fast_codec
 
     model = _model(name)
     with torch.no_grad():
@@ -95,9 +95,9 @@ def make_file(name: str, size: str, path: str) -> None:
         width, height = parse_size(size)
         h, w = -(-height // 64) * 4, -(-width // 64) * 4  # the padded image's latent
         y = y.repeat(1, 1, -(-h // y.shape[-2]), -(-w // y.shape[-1]))[..., :h, :w].contiguous()
-        stream = fast_codec.compress_latent(coding_codec(model), y)["strings"][0][0]
-    header = TacoHeader(getattr(model, "model_id", "custom"), model_fingerprint(model), height, width, "RGB")
-    Path(path).write_bytes(pack(header, stream))
+        quality = model.default_quality  # a variable-rate model's middle quality, else None
+        stream = fast_codec.compress_latent(coding_codec(model), y, quality)["strings"][0][0]
+    Path(path).write_bytes(pack_image(model, stream, height, width, "RGB", quality).data)
 
 
 def model_text(model: Any) -> Any:

@@ -150,8 +150,10 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     symbols). In float64 they agree to ~1e-16 and the decoded latents are bit-identical; y_hat
     stays float32 on both sides. Built once per model (keyed by its fingerprint; ~8 bytes per
     latent-codec parameter), tables checked (:func:`check_entropy_tables`), coders guarded.
-    Its convolutions run in bands of rows on big images (:mod:`taco.conv_bands`): float64
-    convolutions unfold their input, 13-38 KB per latent position, several GB on a 36 MP image.
+    On big latents the entropy parameters are computed in bands of rows, keeping only each
+    pass's table indexes and means (``taco.models.entropy.BAND_BYTES``), and each convolution
+    within a band in bands of its own (:mod:`taco.conv_bands`): float64 convolutions unfold
+    their input, 13-38 KB per latent position, several GB on a 36 MP image.
     """
     fingerprint = model_fingerprint(model)
     cached = model.__dict__.get("_taco_coding_codec")

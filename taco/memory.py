@@ -9,8 +9,11 @@ The memory model (docs/reliability.md, ``benchmarks/memory_model.py``): peak RSS
 ``taco decompress`` in a fresh process ~ :data:`DECODE_BASE_BYTES` (Python, torch, CompressAI, a
 -small built-in model) + :data:`DECODE_BYTES_PER_PIXEL` x declared pixels. The rANS stream is
 decoded chunk by chunk (a few MB of padding at a time), the float64 entropy parameters are
-computed at latent resolution with their convolutions in bands (``taco.conv_bands``), and the
-synthesis runs tile by tile into 8-bit pixels (``taco.codec.synthesize``).
+computed in bands of latent rows, of which only each pass's table indexes and means are kept
+(``taco.models.entropy.BAND_BYTES``; their convolutions in bands of their own,
+``taco.conv_bands``), and the synthesis runs tile by tile into 8-bit pixels
+(``taco.codec.synthesize``). What still grows with the image: the side parameters h_s(z_hat) in
+float64 (2N or 2M channels), y_hat, one pass's indexes and means, and the 8-bit output.
 """
 
 from __future__ import annotations
@@ -28,15 +31,18 @@ __all__ = [
     "widen",
 ]
 
-#: The memory model, fitted (from above) to peak RSS measured at 1, 16.8, 20, 24 and 36 MP:
-#: start-up and the first megapixel (Python, torch, CompressAI, a -small built-in model) ...
-DECODE_BASE_BYTES = 1100 * 2**20
-#: ... and bytes per declared pixel beyond, decoding with the -small built-ins.
-DECODE_BYTES_PER_PIXEL = 38
+#: The memory model, fitted (from above) to peak RSS measured at 1, 4.2, 16.8, 20, 24, 48 and
+#: 64 MP (docs/reliability.md): start-up and a synthesis tile (Python, torch, CompressAI, a -small
+#: built-in model, ~0.7 GB of g_s activations) ...
+DECODE_BASE_BYTES = 1300 * 2**20
+#: ... and bytes per declared pixel, decoding with the -small built-ins (the float64 side
+#: parameters, y_hat, a pass's indexes and means, the 8-bit output).
+DECODE_BYTES_PER_PIXEL = 12
 #: Default cap of the decoder (``taco.decompress(max_pixels=)``, ``taco decompress
 #: --max-pixels``) on the pixels a file may declare: decoding any file at or under it peaks
-#: under 2 GB with the built-in models (measured: 1,772 MiB at 5472x3648, 19.96 MP).
-MAX_DECODE_PIXELS = 20_000_000
+#: under 2 GB with the built-in models (measured: 1,818 MiB at 8000x6000, 1,770 MiB at
+#: 9248x6936, 64.1 MP), so photos of every camera up to 60 MP decode without an option.
+MAX_DECODE_PIXELS = 64_000_000
 
 
 def decode_memory_estimate(pixels: int) -> int:

@@ -95,8 +95,8 @@ def test_quality_other_than_0_needs_a_variable_rate_model(tiny_elic, sample_imag
 
 
 def test_the_cap_message_gives_the_memory_it_would_take(tiny_elic):
-    header = TacoHeader("elic-tiny", model_fingerprint(tiny_elic), 8000, 6000, "RGB")
-    with pytest.raises(TacoFormatError, match=r"6000x8000 image \(48,000,000 pixels\), over the decoder's "
+    header = TacoHeader("elic-tiny", model_fingerprint(tiny_elic), 12000, 8000, "RGB")
+    with pytest.raises(TacoFormatError, match=r"8000x12000 image \(96,000,000 pixels\), over the decoder's "
                        rf"cap of {MAX_DECODE_PIXELS:,}; decoding it would take about [\d.]+ GiB"):
         taco.decompress(pack(header, bytes(8)), tiny_elic)
     assert decode_memory_estimate(MAX_DECODE_PIXELS) < 2 * 2**30

@@ -46,6 +46,7 @@ from compressai.ops import quantize_ste
 from torch import Tensor
 
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
+from ..memory import spans
 from .gains import GainVectors, QualityGains
 
 __all__ = [
@@ -57,7 +58,6 @@ __all__ = [
     "merge_checkerboard",
     "pass_parameters",
     "quantize_symbols",
-    "row_bands",
     "scale_indexes",
     "split_checkerboard",
 ]
@@ -189,36 +189,32 @@ def band_rows(h: int, w: int, per_position: int) -> int:
     return h if rows >= h else max(12, rows // 2 * 2)
 
 
-def row_bands(h: int, rows: int) -> list[tuple[int, int]]:
-    """``range(h)`` in consecutive bands [a, e) of ``rows`` rows (the last may be shorter)."""
-    return [(a, min(h, a + rows)) for a in range(0, h, rows)]
-
-
 def pass_parameters(
-    params: Callable[[int, int], tuple[Tensor, Tensor]], bands: Sequence[tuple[int, int]],
+    params: Callable[[int, int], tuple[Tensor, Tensor]], bands: Sequence[slice],
     gc: GaussianConditional | None,
 ) -> tuple[Tensor, Tensor]:
     """The (scales, means) of one checkerboard pass from ``params(a, e)``, the pass's parameters
-    of latent rows [a, e); with ``gc``, (``gc``'s table indexes, means) assembled band by band, so
-    that only one band's scales and activations exist at a time. Without ``gc`` (training: one
-    band), ``params`` of the whole latent as they are."""
+    of latent rows [a, e), for each band of rows in ``bands`` (:func:`taco.memory.spans`); with
+    ``gc``, (``gc``'s table indexes, means) assembled band by band, so that only one band's
+    scales and activations exist at a time. Without ``gc`` (training: one band), ``params`` of
+    the whole latent as they are."""
     if gc is None:
         assert len(bands) == 1, "parameters in bands are for coding only"
-        return params(*bands[0])
+        return params(bands[0].start, bands[0].stop)
     if len(bands) == 1:
-        scales, means = params(*bands[0])
+        scales, means = params(bands[0].start, bands[0].stop)
         return scale_indexes(gc, scales), means
-    h = bands[-1][1]
+    h = bands[-1].stop
     idx: Tensor | None = None
     means = torch.empty(0)
-    for a, e in bands:
-        band_scales, band_means = params(a, e)
+    for band in bands:
+        band_scales, band_means = params(band.start, band.stop)
         if idx is None:
             n, c, _, w2 = band_scales.shape
             idx = torch.empty((n, c, h, w2), dtype=torch.int32, device=band_scales.device)
             means = band_means.new_empty((n, c, h, w2))
-        idx[..., a:e, :] = scale_indexes(gc, band_scales)
-        means[..., a:e, :] = band_means
+        idx[..., band, :] = scale_indexes(gc, band_scales)
+        means[..., band, :] = band_means
     assert idx is not None
     return idx, means
 
@@ -317,7 +313,7 @@ class ReferenceLatentCodec(nn.Module):
         the same values up to float rounding, identically on both sides of the coder.
         """
         h, w = hyper.shape[-2:]
-        bands = row_bands(h, self.band_rows(h, w) if indexes else h)
+        bands = spans(h, self.band_rows(h, w) if indexes else h)
         gc = self.gaussian_conditional if indexes else None
         decoded: list[Tensor] = []  # y_hat per group, (B, c_k, h, w)
         for k in range(len(self.groups)):

@@ -60,6 +60,7 @@ from compressai.latent_codecs import (
 from torch import Tensor
 
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
+from ..memory import spans
 from .entropy import (
     ReferenceLatentCodec,
     band_rows,
@@ -68,7 +69,6 @@ from .entropy import (
     dequantize_symbols,
     pass_parameters,
     quantize_symbols,
-    row_bands,
 )
 
 #: The latent codecs this module codes: either layout (see :func:`supports`).
@@ -97,8 +97,8 @@ PassCoder: TypeAlias = "Callable[[int, int, Tensor, Tensor], Tensor]"
 def _band_rows(groups: ChannelGroupsLatentCodec, h: int, w: int, side_channels: int) -> int:
     """Latent rows per band of :func:`_code_groups` (:func:`taco.models.entropy.band_rows`)."""
     widest = max(groups.groups)
-    hidden = sum(m.out_channels for net in groups.channel_context.values() for m in list(net)[:-1]
-                 if isinstance(m, nn.Conv2d)) // max(1, len(groups.channel_context))
+    contexts = list(groups.channel_context.values())  # each: conv, ReLU, conv, ReLU, conv
+    hidden = sum(m.out_channels for m in list(contexts[0])[:-1] if isinstance(m, nn.Conv2d)) if contexts else 0
     # float64 per latent position: side and channel-context slices, their concatenation and
     # checkerboard halves, the channel context's hidden layers, the parameter network's layers
     return band_rows(h, w, 8 * (3 * (side_channels + 2 * widest) + hidden + 3 * side_channels))
@@ -116,7 +116,7 @@ def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCo
     """
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
     n, side_channels, h, w = side_params.shape
-    bands = row_bands(h, _band_rows(groups, h, w, side_channels))
+    bands = spans(h, _band_rows(groups, h, w, side_channels))
     y_hat = torch.zeros((n, sum(groups.groups), h, w), device=side_params.device)
     y_hat_ = y_hat.split(groups.groups, dim=1)  # views: filling them fills y_hat
     for k in range(len(groups.groups)):

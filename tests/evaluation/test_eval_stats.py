@@ -52,3 +52,19 @@ def test_derangement_has_no_fixed_point(n):
 def test_derangement_of_one_is_impossible():
     with pytest.raises(ValueError):
         derangement(1)
+
+
+def test_paired_bootstrap_draws_in_bounded_chunks_with_the_same_result(monkeypatch):
+    """The resamples are drawn a few rows at a time (bounded memory at COCO-30k scale); the
+    interval is the one a single (resamples, n) draw gives."""
+    from taco.evaluation import stats
+
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=3000), rng.normal(size=3000) + 0.1
+    chunked = stats.paired_bootstrap(a, b, resamples=500, seed=3)
+    monkeypatch.setattr(stats, "_DRAW_BYTES", 16 * 3000 * 7)  # 7 rows at a time
+    assert stats.paired_bootstrap(a, b, resamples=500, seed=3) == chunked
+    monkeypatch.setattr(stats, "_DRAW_BYTES", 10**12)  # all at once
+    assert stats.paired_bootstrap(a, b, resamples=500, seed=3) == chunked
+    with pytest.raises(ValueError, match="resamples"):
+        stats.paired_bootstrap(a, b, resamples=-1)

@@ -9,8 +9,9 @@ import torch
 
 import taco
 from taco.codec import coding_codec
+from taco.memory import spans
 from taco.models import create_model, entropy, fast_codec
-from taco.models.entropy import band_rows, pass_parameters, row_bands
+from taco.models.entropy import band_rows, pass_parameters
 
 # (architecture, overrides): both entropy layouts, a variable-rate codec, and TACO
 CODECS = {
@@ -72,8 +73,6 @@ def test_band_rows_are_even_and_cover_the_latent():
         rows = band_rows(1000, 300, per_position)
         assert rows % 2 == 0 and rows >= 12
         assert rows * 300 * per_position <= entropy.BAND_BYTES or rows == 12
-    assert row_bands(30, 12) == [(0, 12), (12, 24), (24, 30)]
-    assert row_bands(30, 30) == [(0, 30)]
 
 
 def test_pass_parameters_assemble_indexes_and_means_band_by_band():
@@ -87,9 +86,9 @@ def test_pass_parameters_assemble_indexes_and_means_band_by_band():
         calls.append((a, e))
         return scales[..., a:e, :], means[..., a:e, :]
 
-    idx, m = pass_parameters(params, row_bands(30, 12), gc)
+    idx, m = pass_parameters(params, spans(30, 12), gc)
     assert calls == [(0, 12), (12, 24), (24, 30)]
     assert idx.dtype == torch.int32 and torch.equal(idx, entropy.scale_indexes(gc, scales))
     assert torch.equal(m, means)
     with pytest.raises(AssertionError):  # training (scales, autograd) computes whole latents
-        pass_parameters(params, row_bands(30, 12), None)
+        pass_parameters(params, spans(30, 12), None)
