@@ -311,6 +311,11 @@ def cmd_compress(args: argparse.Namespace) -> int:
             write_bytes_atomic(dst, res.data)
         total_bytes += len(res.data)
         total_pixels += res.height * res.width
+        if res.height * res.width > MAX_DECODE_PIXELS:
+            print(f"taco compress: warning: {dst}: {res.width}x{res.height} is over the decoder's "
+                  f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
+                  f"--max-pixels 0 (about {decode_memory_estimate(res.height * res.width) / 2**30:.1f} "
+                  "GiB with the built-in models)", file=sys.stderr)
         if not args.quiet:
             turned = image.info.get("exif_orientation", 1)
             note = f" (EXIF orientation {turned} applied)" if turned != 1 else ""

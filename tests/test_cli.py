@@ -324,3 +324,19 @@ def test_quality_of_a_variable_rate_model(tmp_path, capsys):
                  "-o", str(tmp_path / "y.taco")]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(errors) == 1 and "single rate" in errors[0]
+
+
+def test_compress_warns_when_the_file_is_over_the_decoders_default_cap(tmp_path, monkeypatch, capsys):
+    """A photo over the decode cap still compresses, with one line saying how to decode it."""
+    import taco.cli
+
+    monkeypatch.setattr(taco.cli, "MAX_DECODE_PIXELS", 64 * 64)
+    src = tmp_path / "big.png"
+    Image.new("RGB", (80, 64), (120, 60, 30)).save(src)
+    assert main(["compress", str(src), "--caption", "", "-m", "elic-tiny", "-o", str(tmp_path / "big.taco")]) == 0
+    err = capsys.readouterr().err
+    assert "big.taco: 80x64 is over the decoder's default cap of 4,096 pixels" in err
+    assert "taco decompress --max-pixels 0" in err
+    Image.new("RGB", (64, 64)).save(src.with_name("small.png"))
+    assert main(["compress", str(src.with_name("small.png")), "--caption", "", "-m", "elic-tiny"]) == 0
+    assert "cap" not in capsys.readouterr().err
