@@ -125,6 +125,7 @@ def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCo
         ctx_n: dict[int, Tensor] = {}  # band start -> the channel context's non-anchor half
 
         def gaussian(params: Tensor, gcodec: GaussianConditionalLatentCodec = gcodec) -> tuple[Tensor, Tensor]:
+            """(scales, means) as CompressAI's Gaussian-conditional codec splits them."""
             scales, means = gcodec._chunk(gcodec.entropy_parameters(params))
             return scales, means
 
@@ -142,7 +143,8 @@ def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCo
             return gaussian(cb.entropy_parameters(cb.merge(zeros, side_a)))
 
         halves = side_params.new_zeros((2, n, groups.groups[k], h, w // 2))  # (anchors, non-anchors)
-        halves[0] = code(k, 0, *pass_parameters(anchor_params, bands, cb.latent_codec["y"].gaussian_conditional))
+        gc = gcodec.gaussian_conditional
+        halves[0] = code(k, 0, *pass_parameters(anchor_params, bands, gc))
 
         def nonanchor_params(a: int, e: int, cb: CheckerboardLatentCodec = cb, ctx_n: dict[int, Tensor] = ctx_n,
                              halves: Tensor = halves) -> tuple[Tensor, Tensor]:
@@ -153,7 +155,7 @@ def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCo
                 side_n = torch.cat([ctx_n.pop(a), side_n], dim=1)
             return gaussian(cb.entropy_parameters(cb.merge(ctx, side_n)))
 
-        halves[1] = code(k, 1, *pass_parameters(nonanchor_params, bands, cb.latent_codec["y"].gaussian_conditional))
+        halves[1] = code(k, 1, *pass_parameters(nonanchor_params, bands, gc))
         y_hat_[k][:] = cb.embed(halves)
     return y_hat
 
