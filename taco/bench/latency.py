@@ -143,7 +143,8 @@ def _run_taco(rec: Recorder, name: str, model: ELIC, enc: TextEncoder, x: Tensor
 def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> None:
     codec = coding_codec(model)  # the latent codec taco.codec codes with
     q = model.default_quality  # a variable-rate model's middle quality, as taco.compress's
-    y = rec("elic", "g_a", lambda: model.analysis(x), device)
+    # g_a as taco.compress runs it: in stripes above the budget (taco.codec.analysis_stripe_rows)
+    y = rec("elic", "g_a", lambda: analysis_with_text_overlap(model, x, []), device)
     hyper = rec("elic", "hyper", lambda: fast_codec.compress_hyper(codec, _on(codec, y), quality=q),
                 device)
     rec("elic", "entropy_coding", lambda: fast_codec.compress_groups(
@@ -158,7 +159,7 @@ def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> No
         # the same codec through CompressAI's own latent-codec methods (taco.codec without
         # fast_codec); the reference layout has no other coding path
         ref = rec("elic-compressai-path", "encode",
-                  lambda: codec.compress(_on(codec, model.analysis(x))), device)
+                  lambda: codec.compress(_on(codec, analysis_with_text_overlap(model, x, []))), device)
         rec("elic-compressai-path", "decode",
             lambda: model.g_s(codec.decompress(ref["strings"], ref["shape"])["y_hat"].to(device))
             .clamp_(0, 1), device)
