@@ -175,10 +175,10 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     the original PIL mode): replicate-padded at the bottom and right to multiples of
     :data:`PAD_MULTIPLE` (:func:`pad_to_multiple`).
 
-    From a PIL image (or a path) the padded tensor is filled straight from the 8-bit pixels: 15
-    bytes per pixel at the peak, not the 27 of a float copy and then a padded one. The values are
-    the same either way; an image that needs no padding keeps the channels-last strides of its
-    8-bit pixels (g_a's kernels depend on the layout, and the files on g_a).
+    From a PIL image (or a path) the 8-bit pixels are padded, then converted: 15 bytes per pixel
+    at the peak, not the 27 of a float copy and then a padded one. Replicate padding commutes
+    with the conversion, so the values and the layout (g_a's kernels depend on it, and the files
+    on g_a) are those of padding the float image.
     """
     if isinstance(image, Tensor):
         x = image if image.dim() == 4 else image.unsqueeze(0)
@@ -190,20 +190,9 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     if not isinstance(image, Image.Image):
         image = load_image(image)
     rgb, mode = to_rgb(image)
-    pixels = torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).unsqueeze(0)
-    h, w = pixels.shape[-2:]
-    hp, wp = h + (-h) % PAD_MULTIPLE, w + (-w) % PAD_MULTIPLE
-    if (hp, wp) == (h, w):
-        return pixels.float().div_(255.0), h, w, mode
-    # padded, as pad_to_multiple's F.pad lays it out: contiguous, but channels-last from a 1x1
-    # image (whose strides fit both layouts)
-    x = torch.empty((1, 3, hp, wp), memory_format=torch.channels_last if h == w == 1 else torch.contiguous_format)
-    core = x[..., :h, :w]
-    core.copy_(pixels)
-    core.div_(255.0)
-    x[..., :h, w:] = x[..., :h, w - 1 : w]  # replicate padding, as pad_to_multiple
-    x[..., h:, :] = x[..., h - 1 : h, :]
-    return x, h, w, mode
+    w, h = rgb.size
+    pixels = pad_to_multiple(torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).unsqueeze(0))
+    return pixels.float().div_(255.0), h, w, mode
 
 
 # --------------------------------------------------------------------------- encoder
