@@ -54,6 +54,8 @@ __all__ = [
     "compress_hyper_latent",
     "decompress_hyper_latent",
     "dequantize_symbols",
+    "CHANNEL_CONTEXT_HALO",
+    "SPATIAL_CONTEXT_HALO",
     "band_rows",
     "merge_checkerboard",
     "pass_parameters",
@@ -179,14 +181,19 @@ def _ungain(z_hat: Tensor, gains: GainVectors | None) -> Tensor:
 
 # --------------------------------------------------------------------------- entropy parameters in bands
 
+#: Latent rows a band's entropy parameters read beyond the band, above and below: the channel
+#: context (three 5x5 convolutions) and the spatial context (one 5x5), in both entropy layouts.
+CHANNEL_CONTEXT_HALO = 6
+SPATIAL_CONTEXT_HALO = 2
+
 
 def band_rows(h: int, w: int, per_position: int) -> int:
     """Latent rows per band when the entropy parameters of a (h, w) latent are computed in bands
     (``per_position``: bytes of float64 activations per latent position): all ``h`` when a whole
     latent fits :data:`BAND_BYTES`, else an even number (a band must start on an even row, where
-    the checkerboard's parity starts) of at least 12 (twice the channel context's halo)."""
+    the checkerboard's parity starts) of at least twice the channel context's halo."""
     rows = BAND_BYTES // max(1, per_position * w)
-    return h if rows >= h else max(12, rows // 2 * 2)
+    return h if rows >= h else max(2 * CHANNEL_CONTEXT_HALO, rows // 2 * 2)
 
 
 def pass_parameters(
@@ -321,8 +328,8 @@ class ReferenceLatentCodec(nn.Module):
 
             def anchor_params(a: int, e: int, k: int = k, ctx_n: dict[int, Tensor] = ctx_n) -> tuple[Tensor, Tensor]:
                 side = hyper[..., a:e, :]
-                if k > 0:  # channel context: three 5x5 convs, 6 rows of halo
-                    lo, hi = max(0, a - 6), min(h, e + 6)
+                if k > 0:
+                    lo, hi = max(0, a - CHANNEL_CONTEXT_HALO), min(h, e + CHANNEL_CONTEXT_HALO)
                     prev = torch.cat([d[..., lo:hi, :] for d in decoded], dim=1)
                     ctx = self.channel_context[str(k)](prev)[..., a - lo : e - lo, :]  # (B, 2c_k, e-a, w)
                     ctx_n[a] = split_checkerboard(ctx)[1]
@@ -333,7 +340,7 @@ class ReferenceLatentCodec(nn.Module):
 
             def nonanchor_params(a: int, e: int, k: int = k, ctx_n: dict[int, Tensor] = ctx_n,
                                  anchors: Tensor = anchors) -> tuple[Tensor, Tensor]:
-                lo, hi = max(0, a - 2), min(h, e + 2)  # spatial context: one 5x5 conv, 2 rows of halo
+                lo, hi = max(0, a - SPATIAL_CONTEXT_HALO), min(h, e + SPATIAL_CONTEXT_HALO)
                 part = anchors[..., lo:hi, :]
                 anchors_only = merge_checkerboard(part, torch.zeros_like(part))
                 local = split_checkerboard(self.spatial_context[k](anchors_only))[1][..., a - lo : e - lo, :]

@@ -62,6 +62,8 @@ from torch import Tensor
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
 from ..memory import spans
 from .entropy import (
+    CHANNEL_CONTEXT_HALO,
+    SPATIAL_CONTEXT_HALO,
     ReferenceLatentCodec,
     band_rows,
     compress_hyper_latent,
@@ -132,8 +134,8 @@ def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCo
         def anchor_params(a: int, e: int, k: int = k, cb: CheckerboardLatentCodec = cb,
                           ctx_n: dict[int, Tensor] = ctx_n) -> tuple[Tensor, Tensor]:
             side = side_params[..., a:e, :]
-            if k > 0:  # channel context: three 5x5 convs, 6 rows of halo
-                lo, hi = max(0, a - 6), min(h, e + 6)
+            if k > 0:
+                lo, hi = max(0, a - CHANNEL_CONTEXT_HALO), min(h, e + CHANNEL_CONTEXT_HALO)
                 prev = groups.merge_y(*(t[..., lo:hi, :] for t in y_hat_[:k]))
                 ctx = groups.channel_context[f"y{k}"](prev)[..., a - lo : e - lo, :]
                 ctx_n[a] = cb.unembed(ctx)[1]
@@ -148,7 +150,7 @@ def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCo
 
         def nonanchor_params(a: int, e: int, cb: CheckerboardLatentCodec = cb, ctx_n: dict[int, Tensor] = ctx_n,
                              halves: Tensor = halves) -> tuple[Tensor, Tensor]:
-            lo, hi = max(0, a - 2), min(h, e + 2)  # masked 5x5 context: 2 rows of halo
+            lo, hi = max(0, a - SPATIAL_CONTEXT_HALO), min(h, e + SPATIAL_CONTEXT_HALO)
             ctx = cb.unembed(cb.context_prediction(cb.embed(halves[..., lo:hi, :])))[1][..., a - lo : e - lo, :]
             side_n = cb.unembed(side_params[..., a:e, :])[1]
             if a in ctx_n:
