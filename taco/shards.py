@@ -233,14 +233,12 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
     """
     from safetensors import safe_open
 
-    found = find(path)
-    if found is None:
+    every = files(path)  # the plain file, or the index and its shards
+    if not every:
         raise FileNotFoundError(f"{path}: no such file")
-    files = [found]
-    if is_index(found):
-        files = [found.parent / entry["file"] for entry in _read_index(found)["shards"]]
+    found = every[0]
     shapes: dict[str, tuple[tuple[int, ...], str]] = {}
-    for file in files:
+    for file in every[1:] if is_index(found) else every:
         try:
             with safe_open(str(file), framework="pt") as f:
                 for name in f.keys():

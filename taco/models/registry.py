@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -804,16 +806,23 @@ def is_checkpoint(path: str | os.PathLike[str]) -> bool:
     return find(path) is not None
 
 
-def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
-    """The safetensors metadata of a checkpoint in either layout, as CheckpointError on failure."""
-    if find(path) is None:
-        raise CheckpointError(f"{path}: no such checkpoint file")
+@contextmanager
+def _reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError."""
     try:
-        return read_metadata(path)
+        yield
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
     except Exception as exc:  # safetensors raises several types for a bad file
         raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+
+
+def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The safetensors metadata of a checkpoint in either layout, as CheckpointError on failure."""
+    if find(path) is None:
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    with _reading_headers(path):
+        return read_metadata(path)
 
 
 def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
@@ -827,12 +836,8 @@ def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
 def checkpoint_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
     """Name -> (shape, safetensors dtype) of every tensor of a checkpoint in either layout, read
     from the safetensors headers only (no weight is loaded)."""
-    try:
+    with _reading_headers(path):
         return tensor_shapes(path)
-    except ShardedFileError as exc:
-        raise CheckpointError(str(exc)) from None
-    except Exception as exc:  # safetensors raises several types for a bad file
-        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
 
 
 # --------------------------------------------------------------------------- entropy-coder tables
