@@ -31,6 +31,7 @@ _LAZY = {
     "compress_image": "taco.codec",
     "decompress": "taco.codec",
     "CompressResult": "taco.codec",
+    "ImageSizeError": "taco.codec",
     "TacoFormatError": "taco.bitstream",
     "create_model": "taco.models",
     "load": "taco.models",

@@ -42,6 +42,7 @@ COMMAND_MODULES: tuple[str, ...] = ("taco.train.cli", "taco.evaluation.cli", "ta
 #: module was never imported cannot have been raised.
 USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("taco.bitstream", "TacoFormatError"),
+    ("taco.codec", "ImageSizeError"),
     ("taco.images", "ImageReadError"),
     ("taco.models", "CheckpointError"),
     ("taco.text.base", "TextEncoderUnavailable"),
@@ -298,17 +299,24 @@ def cmd_compress(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CLIError(str(e)) from None
     total_bytes = total_pixels = 0
+    failed: list[Path] = []
     t_all = time.perf_counter()
     for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
         count = f"[{i}/{len(jobs)}] " if many else ""
-        with (_input_warnings("compress", src, about_input),
-              StageReporter(f"{count}{src}", delay=_stage_delay(args)) as progress):
-            progress("reading", 0, 1)
-            image = load_image(src)
-            t0 = time.perf_counter()
-            res = compress_image(image, caption, model, quality=quality, progress=progress)
-            ms = 1000 * (time.perf_counter() - t0)
-            write_bytes_atomic(dst, res.data)
+        try:
+            with (_input_warnings("compress", src, about_input),
+                  StageReporter(f"{count}{src}", delay=_stage_delay(args)) as progress):
+                progress("reading", 0, 1)
+                image = load_image(src)
+                t0 = time.perf_counter()
+                res = compress_image(image, caption, model, quality=quality, progress=progress)
+                ms = 1000 * (time.perf_counter() - t0)
+                write_bytes_atomic(dst, res.data)
+        except Exception as exc:
+            if not _skip_failed_input("compress", src, exc):
+                raise
+            failed.append(src)
+            continue
         total_bytes += len(res.data)
         total_pixels += res.height * res.width
         if res.height * res.width > MAX_DECODE_PIXELS:
@@ -323,23 +331,40 @@ def cmd_compress(args: argparse.Namespace) -> int:
                   f"{res.bpp:.4f} bpp, {ms:.0f} ms", flush=True)
     secs = time.perf_counter() - t_all
     at = f" at quality {quality}" if quality is not None else ""
-    print(f"compressed {len(files)} image(s) with {model.model_id}{at}: {total_bytes} bytes, "
-          f"{8 * total_bytes / total_pixels:.4f} bpp overall, {secs:.2f} s")
-    return 0
+    done = len(files) - len(failed)
+    overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
+    if done or many:
+        print(f"compressed {done} image(s) with {model.model_id}{at}: {total_bytes} bytes, "
+              f"{overall}{secs:.2f} s")
+    return _batch_status("compress", failed, len(files), "image(s)")
 
 
 def cmd_decompress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
-    headers = {src: read_taco(src).header for src in files}  # every file checked first
-    for src, h in headers.items():  # the decoder's own cap check, before any model loads
-        pixels = h.width * h.height
-        if args.max_pixels and pixels > args.max_pixels:
-            raise CLIError(
-                f"{src}: this file declares a {h.width}x{h.height} image ({pixels:,} pixels), "
-                f"over the decoder's cap of {args.max_pixels:,}; decoding it would take about "
-                f"{decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models: "
-                "pass --max-pixels 0 to decode it anyway")
+    failed: list[Path] = []
+
+    def skip(src: Path, exc: Exception) -> bool:  # a bad file is reported, and skipped in a batch
+        if _skip_failed_input("decompress", src, exc):
+            failed.append(src)
+            return True
+        return False
+
+    headers: dict[Path, Any] = {}
+    for src in files:  # every file checked first, with the decoder's own cap, before any model loads
+        try:
+            headers[src] = h = read_taco(src).header
+            pixels = h.width * h.height
+            if args.max_pixels and pixels > args.max_pixels:
+                raise CLIError(
+                    f"{src}: this file declares a {h.width}x{h.height} image ({pixels:,} pixels), "
+                    f"over the decoder's cap of {args.max_pixels:,}; decoding it would take about "
+                    f"{decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models: "
+                    "pass --max-pixels 0 to decode it anyway")
+        except Exception as exc:
+            if not skip(src, exc):
+                raise
+            headers.pop(src, None)
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
                         beside_suffix=".decoded.png", force=args.force)
     for dst in set(dsts):
@@ -352,28 +377,65 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     from .progress import StageReporter
 
     models: dict[str, ELIC] = {}
-    for h in headers.values():  # every model is found before any decoding
+    for src, h in list(headers.items()):  # every model is found before any decoding
         key = args.model or h.model_id
-        if key not in models:
-            models[key] = _model(key)
+        try:
+            if key not in models:
+                models[key] = _model(key)
+        except Exception as exc:
+            if not skip(src, exc):
+                raise
+            del headers[src]
     t_all = time.perf_counter()
     for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
+        if src not in headers:
+            continue
         count = f"[{i}/{len(files)}] " if many else ""
         model = models[args.model or headers[src].model_id]
-        with StageReporter(f"{count}{src}", delay=_stage_delay(args)) as progress:
-            t0 = time.perf_counter()
-            image = decompress(src.read_bytes(), model, max_pixels=args.max_pixels or None,
-                               progress=progress)
-            ms = 1000 * (time.perf_counter() - t0)
-            progress("writing", 0, 1)
-            buf = io.BytesIO()
-            image.save(buf, format=_save_format(dst))
-            write_bytes_atomic(dst, buf.getvalue())
+        try:
+            with StageReporter(f"{count}{src}", delay=_stage_delay(args)) as progress:
+                t0 = time.perf_counter()
+                image = decompress(src.read_bytes(), model, max_pixels=args.max_pixels or None,
+                                   progress=progress)
+                ms = 1000 * (time.perf_counter() - t0)
+                progress("writing", 0, 1)
+                buf = io.BytesIO()
+                image.save(buf, format=_save_format(dst))
+                write_bytes_atomic(dst, buf.getvalue())
+        except Exception as exc:
+            if not skip(src, exc):
+                raise
+            continue
         if not args.quiet:
             print(f"{count}{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
                   flush=True)
-    print(f"decompressed {len(files)} file(s) in {time.perf_counter() - t_all:.2f} s")
-    return 0
+    done = len(files) - len(failed)
+    if done or many:
+        print(f"decompressed {done} file(s) in {time.perf_counter() - t_all:.2f} s")
+    return _batch_status("decompress", failed, len(files), "file(s)")
+
+
+def _skip_failed_input(command: str, src: Path, exc: Exception) -> bool:
+    """An input that fails with a one-line error (:func:`error_line`: unreadable, uncodable, out
+    of memory) is reported now, naming it, and skipped, so that the rest of a batch is still
+    done; False for a bug, which stops the command with its traceback."""
+    text = error_line(exc)
+    if text is None:
+        return False
+    where = "" if str(src) in text else f"{src}: "
+    print(f"taco {command}: error: {where}{text}", file=sys.stderr, flush=True)
+    return True
+
+
+def _batch_status(command: str, failed: list[Path], total: int, what: str) -> int:
+    """The exit status: 0, or 2 when an input failed, after one line naming them in a batch."""
+    if not failed:
+        return 0
+    if total > 1:
+        names = ", ".join(str(f) for f in failed[:5]) + (", ..." if len(failed) > 5 else "")
+        print(f"taco {command}: error: {len(failed)} of {total} {what} failed: {names}",
+              file=sys.stderr)
+    return 2
 
 
 def _stage_delay(args: argparse.Namespace) -> float:
@@ -514,6 +576,21 @@ def is_user_error(exc: BaseException) -> bool:
     return False
 
 
+def error_line(exc: BaseException) -> str | None:
+    """The one line a person sees for ``exc``: bad input (:func:`is_user_error`) or an allocation
+    failure (MemoryError, std::bad_alloc, torch's allocator); None for anything else, a bug that
+    deserves its traceback."""
+    if is_user_error(exc):
+        # OSError: a file that cannot be read or written (missing, a folder, disk full)
+        return _os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+    from .memory import OutOfMemoryError, allocation_failure
+
+    what = allocation_failure(exc)
+    if what is None:
+        return None
+    return what if isinstance(exc, OutOfMemoryError) else f"out of memory: {what}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with warnings.catch_warnings():  # the caller's filters and showwarning come back after
@@ -525,16 +602,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("interrupted", file=sys.stderr)
             return 130
         except Exception as exc:
-            if is_user_error(exc):
-                # OSError: a file that cannot be read or written (missing, a folder, disk full)
-                text = _os_error_line(exc) if isinstance(exc, OSError) else str(exc)
-            else:  # MemoryError, std::bad_alloc, torch's allocator: one line; anything else: a bug
-                from .memory import OutOfMemoryError, allocation_failure
-
-                what = allocation_failure(exc)
-                if what is None:
-                    raise
-                text = what if isinstance(exc, OutOfMemoryError) else f"out of memory: {what}"
+            text = error_line(exc)
+            if text is None:
+                raise
             print(f"taco {args.command}: error: {text}", file=sys.stderr)
             return 2
 

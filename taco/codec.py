@@ -38,7 +38,7 @@ from compressai.latent_codecs import HyperpriorLatentCodec
 from PIL import Image
 from torch import Tensor
 
-from .bitstream import FORMAT_VERSION, TacoFormatError, TacoHeader, pack, unpack
+from .bitstream import FORMAT_VERSION, MAX_SIDE, TacoFormatError, TacoHeader, pack, unpack
 from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, bounded_string
 from .bitstream.rans import check_rans_string as check_rans_string  # re-exported
 from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exported
@@ -68,6 +68,18 @@ from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
 
 ImageLike = Image.Image | Tensor | str | os.PathLike
+
+
+class ImageSizeError(ValueError):
+    """An image the ``.taco`` format cannot hold: a side outside 1..:data:`MAX_SIDE` pixels
+    (32,768). Raised by the encoder before any work, with the size and the limit in the message."""
+
+
+def check_image_size(height: int, width: int) -> None:
+    """Raise :class:`ImageSizeError` unless both sides are in 1..:data:`MAX_SIDE`."""
+    if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
+        raise ImageSizeError(f"a {width}x{height} image cannot be coded: the .taco format holds "
+                             f"images of 1 to {MAX_SIDE:,} pixels a side (crop or resize it)")
 
 
 @dataclass(frozen=True)
@@ -173,7 +185,8 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
 def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     """Any supported input -> (the (1, 3, H', W') float32 tensor in [0, 1] that g_a codes, H, W,
     the original PIL mode): replicate-padded at the bottom and right to multiples of
-    :data:`PAD_MULTIPLE` (:func:`pad_to_multiple`).
+    :data:`PAD_MULTIPLE` (:func:`pad_to_multiple`). An image the format cannot hold is refused
+    first (:func:`check_image_size`).
 
     From a PIL image (or a path) the 8-bit pixels are padded, then converted: 15 bytes per pixel
     at the peak, not the 27 of a float copy and then a padded one. Replicate padding commutes
@@ -186,9 +199,11 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
             raise ValueError(f"expected a (3, H, W) or (1, 3, H, W) tensor, got {tuple(image.shape)}")
         if not torch.is_floating_point(x):
             raise ValueError("image tensors must be float in [0, 1]")
+        check_image_size(x.shape[2], x.shape[3])
         return pad_to_multiple(x.clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
     if not isinstance(image, Image.Image):
         image = load_image(image)
+    check_image_size(image.height, image.width)
     rgb, mode = to_rgb(image)
     w, h = rgb.size
     pixels = pad_to_multiple(torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).unsqueeze(0))

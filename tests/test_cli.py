@@ -340,3 +340,58 @@ def test_compress_warns_when_the_file_is_over_the_decoders_default_cap(tmp_path,
     Image.new("RGB", (64, 64)).save(src.with_name("small.png"))
     assert main(["compress", str(src.with_name("small.png")), "--caption", "", "-m", "elic-tiny"]) == 0
     assert "cap" not in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- bad inputs in a batch
+
+
+def test_a_batch_skips_the_inputs_it_cannot_code_and_says_so(photos, tmp_path, capsys):
+    (photos / "cut.png").write_bytes((photos / "skimage-coffee.png").read_bytes()[:200])
+    Image.new("RGB", (3, 40_000)).save(photos / "tall.png")
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
+    assert sorted(p.name for p in out.iterdir()) == ["skimage-chelsea.taco", "skimage-coffee.taco"]
+    assert "compressed 2 image(s)" in captured.out
+    assert any("cannot read image" in line and "cut.png" in line for line in err)
+    assert any(f"{photos / 'tall.png'}: a 3x40000 image cannot be coded" in line for line in err)
+    assert err[-1] == (f"taco compress: error: 2 of 4 image(s) failed: {photos / 'cut.png'}, "
+                       f"{photos / 'tall.png'}")
+
+    files = sorted(out.iterdir())
+    (out / "bad.taco").write_bytes(files[0].read_bytes()[:-3])
+    decoded = tmp_path / "decoded"
+    assert main(["decompress", str(out), "-o", str(decoded)]) == 2
+    captured = capsys.readouterr()
+    assert sorted(p.name for p in decoded.iterdir()) == ["skimage-chelsea.png", "skimage-coffee.png"]
+    assert "decompressed 2 file(s)" in captured.out
+    assert captured.err.splitlines()[-1] == f"taco decompress: error: 1 of 3 file(s) failed: {out / 'bad.taco'}"
+
+
+def test_one_image_too_tall_for_the_format_is_refused_before_coding(tmp_path, capsys, monkeypatch):
+    import taco.codec
+
+    tall = tmp_path / "tall.png"
+    Image.new("RGB", (40_000, 2)).save(tall)
+    monkeypatch.setattr(taco.codec, "analysis_with_text_overlap",
+                        lambda *a, **k: pytest.fail("coded an image the format cannot hold"))
+    assert main(["compress", str(tall), "--caption", "", "-m", "elic-tiny",
+                 "-o", str(tmp_path / "x.taco")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-1] == (
+        f"taco compress: error: {tall}: a 40000x2 image cannot be coded: the .taco format holds "
+        "images of 1 to 32,768 pixels a side (crop or resize it)")
+    assert "compressed" not in captured.out
+    assert not (tmp_path / "x.taco").exists()
+
+
+def test_a_bug_in_a_batch_is_not_skipped(photos, tmp_path, monkeypatch):
+    import taco.codec
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(taco.codec, "compress_image", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["compress", str(photos), "--caption", "", "-m", "elic-tiny", "-o", str(tmp_path / "o")])

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 import taco
-from taco.bitstream import TacoFormatError, unpack
+from taco.bitstream import MAX_SIDE, TacoFormatError, unpack
 from taco.codec import compress_image, decompress_tensor, encode_text, pad_to_multiple
 from taco.images import image_to_tensor
 
@@ -183,3 +183,12 @@ GOLDEN_REFERENCE_V2 = {
     "elic-tiny": "0b84f42cab9c9939a78cbbb4f033b01e004119e373f168838a3543f3add52f96",
     "taco-tiny": "eab8bb33bf65c3ce530faea0f5f809e5ea0caef28220e22dd92ecb3db90200da",
 }
+
+
+def test_an_image_the_format_cannot_hold_is_refused_before_coding():
+    model = taco.create_model("elic-tiny", seed=0)
+    for x in (torch.zeros(3, MAX_SIDE + 1, 1), torch.zeros(1, 3, 1, 0)):
+        with pytest.raises(taco.ImageSizeError, match="cannot be coded"):
+            taco.compress(x, None, model)
+    with pytest.raises(taco.ImageSizeError, match=f"1x{MAX_SIDE + 1} image"):
+        taco.compress(Image.new("RGB", (1, MAX_SIDE + 1)), None, model)

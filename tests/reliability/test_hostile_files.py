@@ -163,7 +163,8 @@ def test_running_out_of_memory_is_one_line(tmp_path, monkeypatch, capsys, real_f
                      "-m", str(elic_checkpoint)]) == 2
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and "Traceback" not in err
-        assert err.startswith("taco decompress: error: out of memory decoding a 64x64 image (4,096 pixels)")
+        assert err.startswith(f"taco decompress: error: {path}: out of memory decoding a 64x64 image "
+                              "(4,096 pixels)")
         assert ("could not allocate 11.4 GiB" if callable(error) else "an allocation failed") in err
 
 
