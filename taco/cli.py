@@ -47,6 +47,14 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("taco.models", "CheckpointError"),
     ("taco.text.base", "TextEncoderUnavailable"),
 )
+#: The user errors that belong to one input of a batch (and CLIError, raised by a check of one
+#: input): that input is reported and skipped, the rest is done. The others (a missing text
+#: encoder, a bad --model) would fail every input alike and stop the command.
+INPUT_ERRORS: tuple[tuple[str, str], ...] = (
+    ("taco.bitstream", "TacoFormatError"),
+    ("taco.codec", "ImageSizeError"),
+    ("taco.images", "ImageReadError"),
+)
 
 
 # --------------------------------------------------------------------------- models
@@ -344,8 +352,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     many = len(files) > 1
     failed: list[Path] = []
 
-    def skip(src: Path, exc: Exception) -> bool:  # a bad file is reported, and skipped in a batch
-        if _skip_failed_input("decompress", src, exc):
+    def skip(src: Path, exc: Exception, also: Sequence[tuple[str, str]] = ()) -> bool:
+        if _skip_failed_input("decompress", src, exc, also):  # reported, and skipped in a batch
             failed.append(src)
             return True
         return False
@@ -377,13 +385,15 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     from .progress import StageReporter
 
     models: dict[str, ELIC] = {}
+    if args.model:
+        models[args.model] = _model(args.model)
     for src, h in list(headers.items()):  # every model is found before any decoding
         key = args.model or h.model_id
         try:
             if key not in models:
                 models[key] = _model(key)
-        except Exception as exc:
-            if not skip(src, exc):
+        except Exception as exc:  # the model this file names is not here: the file's failure
+            if not skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
             del headers[src]
     t_all = time.perf_counter()
@@ -415,14 +425,17 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     return _batch_status("decompress", failed, len(files), "file(s)")
 
 
-def _skip_failed_input(command: str, src: Path, exc: Exception) -> bool:
-    """An input that fails with a one-line error (:func:`error_line`: unreadable, uncodable, out
-    of memory) is reported now, naming it, and skipped, so that the rest of a batch is still
-    done; False for a bug, which stops the command with its traceback."""
-    text = error_line(exc)
-    if text is None:
+def _skip_failed_input(command: str, src: Path, exc: Exception,
+                       also: Sequence[tuple[str, str]] = ()) -> bool:
+    """Whether ``exc`` is a failure of the input ``src`` alone (:data:`INPUT_ERRORS`, ``also``,
+    a CLIError of its checks, running out of memory on it): then it is reported now, naming
+    the input, and skipped, so that the rest of a batch is still done. False for anything else
+    (a missing text encoder, a bug), which stops the command as ``main`` reports it."""
+    if not (isinstance(exc, CLIError) or _is_one_of(exc, (*INPUT_ERRORS, *also))
+            or allocation_failure_line(exc)):
         return False
-    where = "" if str(src) in text else f"{src}: "
+    text = error_line(exc)
+    where = "" if str(src) in str(text) else f"{src}: "
     print(f"taco {command}: error: {where}{text}", file=sys.stderr, flush=True)
     return True
 
@@ -567,9 +580,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def is_user_error(exc: BaseException) -> bool:
     """Whether ``exc`` is bad input (printed as one line) rather than a bug (a traceback)."""
-    if isinstance(exc, (CLIError, OSError)):
-        return True
-    for module, name in USER_ERRORS:
+    return isinstance(exc, (CLIError, OSError)) or _is_one_of(exc, USER_ERRORS)
+
+
+def _is_one_of(exc: BaseException, names: Sequence[tuple[str, str]]) -> bool:
+    """Whether ``exc`` is an instance of one of the (module, class name) ``names``; a module not
+    imported yet cannot have raised it."""
+    for module, name in names:
         cls = getattr(sys.modules.get(module), name, None)
         if isinstance(cls, type) and isinstance(exc, cls):
             return True
@@ -583,6 +600,12 @@ def error_line(exc: BaseException) -> str | None:
     if is_user_error(exc):
         # OSError: a file that cannot be read or written (missing, a folder, disk full)
         return _os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+    return allocation_failure_line(exc)
+
+
+def allocation_failure_line(exc: BaseException) -> str | None:
+    """What an allocation failure (MemoryError, std::bad_alloc, torch's allocator) says, in one
+    line; None if ``exc`` is not one."""
     from .memory import OutOfMemoryError, allocation_failure
 
     what = allocation_failure(exc)
