@@ -40,9 +40,9 @@ def commands(root: Path, work: Path) -> dict[str, list[str]]:
         "taco train --help": [*taco, "train", "--help"],
         "taco info FILE": [*taco, "info", str(work / "cat.taco")],
         "taco decompress FILE": [*taco, "decompress", str(work / "cat.taco"), "-o",
-                                 str(work / "cat.png"), "-f", "-q"],
+                                 str(work / "cat.png"), "-f", "--quiet"],
         "taco compress PHOTO (0.14 MP)": [*taco, "compress", photo, "--caption", "a cat", "-o",
-                                          str(work / "again.taco"), "-f", "-q"],
+                                          str(work / "again.taco"), "-f", "--quiet"],
     }
 
 
@@ -55,16 +55,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="write the raw times here")
     args = p.parse_args(argv)
     roots = [r.resolve() for r in args.root or [ROOT]]
+    unknown = set(args.only or ()) - set(commands(ROOT, ROOT))
+    if unknown:
+        p.error(f"unknown command(s) {sorted(unknown)}; known: {sorted(commands(ROOT, ROOT))}")
     envs = {r: {**os.environ, "PYTHONPATH": str(r), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
                 "TRANSFORMERS_OFFLINE": "1"} for r in roots}
     with tempfile.TemporaryDirectory() as tmp:
         cmds: dict[tuple[Path, str], list[str]] = {}
+        # each checkout's commands run in their own folder: ``python -m`` puts the working
+        # directory first on sys.path, before PYTHONPATH, so from a checkout every root would
+        # run that checkout's taco
+        works = {root: Path(tmp) / str(i) for i, root in enumerate(roots)}
         for i, root in enumerate(roots):
-            work = Path(tmp) / str(i)
+            work = works[root]
             work.mkdir()
             subprocess.run([sys.executable, "-m", "taco.cli", "compress", str(root / SAMPLE),
-                            "--caption", "a cat", "-o", str(work / "cat.taco"), "-q"],
-                           env=envs[root], check=True, capture_output=True)
+                            "--caption", "a cat", "-o", str(work / "cat.taco"), "--quiet"],
+                           env=envs[root], cwd=work, check=True, capture_output=True)
             for name, cmd in commands(root, work).items():
                 if not args.only or name in args.only or name.startswith("python"):
                     if i == 0 or not name.startswith("python"):
@@ -73,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.runs):
             for (root, name), cmd in cmds.items():
                 t0 = time.perf_counter()
-                subprocess.run(cmd, env=envs[root], check=True, capture_output=True)
+                subprocess.run(cmd, env=envs[root], cwd=works[root], check=True,
+                               capture_output=True)
                 times[root, name].append(time.perf_counter() - t0)
     torch_median = statistics.median(times[roots[0], "python -c 'import torch'"])
     print(f"{'command':<34} {'median s':>9} {'min s':>7} {'- torch s':>10}   ({args.runs} runs)")

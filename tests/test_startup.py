@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import taco
-from taco.cli import COMMAND_MODULES, USER_ERRORS, build_parser
+from taco.cli import COMMAND_MODULES, INPUT_ERRORS, USER_ERRORS, build_parser
 from taco.resolve import DEFAULT_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,11 +124,20 @@ def test_compress_without_text_imports_only_what_it_uses(tmp_path: Path, elic_ch
     assert r["ran"] == []
 
 
+def test_compress_with_the_default_model_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """MiniLM, the default's text encoder, runs without transformers (taco/text/minilm.py)."""
+    r = probe(tmp_path, "compress", str(CHELSEA), "--caption", "a cat", "-m", DEFAULT_MODEL,
+              "-o", str(tmp_path / "x.taco"))
+    assert r["code"] == 0, r["stderr"]
+    assert not set(NOT_FOR_DECODING) & set(r["modules"])
+    assert r["ran"] == []
+
+
 def test_user_errors_resolve() -> None:
     """The names main() catches by name exist, are exceptions, and live where it looks."""
     import importlib
 
-    for module, name in USER_ERRORS:
+    for module, name in (*USER_ERRORS, *INPUT_ERRORS):
         cls = getattr(importlib.import_module(module), name)
         assert isinstance(cls, type) and issubclass(cls, Exception), (module, name)
 

