@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -46,6 +48,8 @@ default); a cap above that also needs ``PIL.Image.MAX_IMAGE_PIXELS`` raised.
 _WIDE_INT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 # Modes with an alpha channel that to_rgb drops ("PA" goes through RGBA first).
 _ALPHA_MODES = ("LA", "La", "RGBA", "RGBa", "PA")
+# Modes whose colours an RGB ICC profile describes (to_rgb converts them to sRGB through it).
+_RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA")
 # What to_rgb tells the user it loses, by source mode (alpha modes: see to_rgb).
 _LOSSES = {
     **{m: f"{m} samples are coded with 8-bit precision (decoded back to {m}, 8 significant bits)"
@@ -178,6 +182,11 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
 
     - ``RGB`` is returned unchanged; ``L``, ``1`` (decodes as ``L``), ``YCbCr``, ``HSV``, ``LAB``,
       ``RGBX`` go through Pillow's conversion silently (nothing a viewer would miss is lost).
+    - An RGB colour profile other than sRGB (Adobe RGB, Display P3 from a phone) is applied:
+      the colours are converted to sRGB, relative colorimetric, as a colour-managed viewer shows
+      them, with a warning naming the profile; otherwise the decoded image, which is sRGB, would
+      show the profile's numbers as sRGB (duller or shifted colours). sRGB profiles and grey
+      ones are left alone.
     - ``CMYK`` is converted naively, ignoring any ICC profile, with an
       :class:`ImageConversionWarning`.
     - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with a warning;
@@ -193,6 +202,9 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
     Every warning is one line meant for a person (the command line prints it with the file name).
     """
     mode = image.mode
+    profile = _colour_profile(image) if mode in _RGB_MODES else None
+    if profile is not None:
+        return _to_srgb(image, profile), mode
     if mode == "RGB":
         return image, mode
     alpha = mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info)
@@ -215,6 +227,50 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
         return image.convert("RGB"), mode
     except ValueError as e:
         raise ValueError(f"cannot convert a {mode} image to RGB: {e}") from e
+
+
+def _colour_profile(image: Image.Image) -> Any:
+    """The image's ICC profile (an ``ImageCms.ImageCmsProfile``) when colours must be converted
+    from it: an RGB profile that is not sRGB. None otherwise; a profile that cannot be read is
+    ignored with a warning, as viewers ignore it."""
+    icc = image.info.get("icc_profile")
+    if not icc:
+        return None
+    from PIL import ImageCms
+
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        space = profile.profile.xcolor_space.strip()
+        name = (profile.profile.profile_description or "").strip()
+    except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
+        warnings.warn(f"its colour profile cannot be read and is ignored ({e})",
+                      ImageConversionWarning, stacklevel=3)
+        return None
+    if space != "RGB" or name.lower().startswith("srgb"):
+        return None
+    return profile
+
+
+def _to_srgb(image: Image.Image, profile: Any) -> Image.Image:
+    """``image`` (an RGB, RGB-with-alpha or palette mode) -> 8-bit sRGB through its ICC
+    ``profile``, relative colorimetric (what viewers show), with one warning naming it."""
+    from PIL import ImageCms
+
+    name = (profile.profile.profile_description or "unnamed").strip()
+    mode = image.mode
+    alpha = mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info)
+    lost = "; the alpha channel is dropped" if alpha else ""
+    warnings.warn(f"colours converted from its '{name}' profile to sRGB (it decodes as sRGB{lost})",
+                  ImageConversionWarning, stacklevel=3)
+    if mode in ("P", "PA", "RGBa"):
+        image = image.convert("RGBA")
+    image = image.convert("RGB")
+    out = ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"),
+                                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                                    outputMode="RGB")
+    assert out is not None
+    out.info.pop("icc_profile", None)
+    return out
 
 
 def restore_mode(rgb_image: Image.Image, mode: str) -> Image.Image:

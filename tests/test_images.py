@@ -331,3 +331,66 @@ def test_tensor_to_image_bad_shapes() -> None:
         tensor_to_image(torch.zeros(2, 3, 4, 4))
     with pytest.raises(ValueError, match="expected"):
         tensor_to_image(torch.zeros(1, 4, 4))
+
+
+# --------------------------------------------------------------------------- colour profiles
+
+SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
+
+
+def _adobe_rgb() -> bytes:
+    """The Adobe RGB (1998) profile of a shipped sample photo (skimage's rocket)."""
+    return Image.open(SAMPLES / "skimage-rocket.png").info["icc_profile"]
+
+
+def _tagged(mode: str, icc: bytes) -> Image.Image:
+    img = Image.fromarray(np.array([[[100, 150, 100], [200, 40, 60], [128, 128, 128]]], np.uint8))
+    img = img.convert(mode)
+    img.info["icc_profile"] = icc
+    return img
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_an_rgb_profile_other_than_srgb_is_converted_to_srgb(mode: str) -> None:
+    from PIL import ImageCms
+
+    src = _tagged(mode, _adobe_rgb())
+    match = "colours converted from its 'Adobe RGB \\(1998\\)' profile to sRGB \\(it decodes as sRGB"
+    rgb, got_mode = _one_warning_to_rgb(src, match + ("; the alpha channel is dropped" if mode == "RGBA" else "\\)$"))
+    assert got_mode == mode and rgb.mode == "RGB" and "icc_profile" not in rgb.info
+    expected = ImageCms.profileToProfile(
+        src.convert("RGB"), ImageCms.ImageCmsProfile(io.BytesIO(_adobe_rgb())),
+        ImageCms.createProfile("sRGB"), renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+        outputMode="RGB")
+    assert np.array_equal(np.asarray(rgb), np.asarray(expected))
+    (g_src, g_out) = (np.asarray(im.convert("RGB"), np.int32)[0, 0] for im in (src, rgb))
+    assert g_out[1] - g_out[0] > g_src[1] - g_src[0]  # Adobe RGB's green is the more saturated
+
+
+def test_srgb_and_unreadable_profiles_leave_the_colours_alone() -> None:
+    srgb = Image.open(SAMPLES / "skimage-chelsea.png")
+    assert srgb.info["icc_profile"]  # 'sRGB IEC61966-2.1'
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rgb, _ = to_rgb(srgb)
+    assert np.array_equal(np.asarray(rgb), np.asarray(srgb))
+    broken = _tagged("RGB", b"not a profile")
+    rgb, _ = _one_warning_to_rgb(broken, "colour profile cannot be read and is ignored")
+    assert np.array_equal(np.asarray(rgb), np.asarray(broken))
+
+
+def test_a_tagged_photo_is_coded_in_srgb_end_to_end(tmp_path: Path) -> None:
+    """load_image keeps the profile through its EXIF turn; the codec codes the sRGB colours."""
+    from taco.codec import coding_input
+
+    path = tmp_path / "adobe.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned a quarter: the 3x1 image codes as 1x3
+    _tagged("RGB", _adobe_rgb()).save(path, icc_profile=_adobe_rgb(), exif=exif)
+    with pytest.warns(ImageConversionWarning, match="Adobe RGB"):
+        x, h, w, mode = coding_input(path)
+    with pytest.warns(ImageConversionWarning):
+        expected = to_rgb(load_image(path))[0]
+    assert (h, w, mode) == (3, 1, "RGB") and expected.size == (1, 3)
+    assert torch.equal((x[0, :, :h, :w] * 255).round().to(torch.uint8),
+                       torch.from_numpy(np.array(expected)).permute(2, 0, 1))
