@@ -17,7 +17,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,11 +26,11 @@ from . import __version__
 from .commands import CLIError
 from .memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from .resolve import DEFAULT_MODEL
+from .suffixes import IMAGE_SUFFIXES
 
 if TYPE_CHECKING:
     from .models.elic import ELIC
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 #: Modules that add their own subcommands through ``register(subparsers)`` (train, evaluate, ...).
 #: Each must import no torch (nor CompressAI, transformers) at module level, its package's
 #: ``__init__`` included: ``taco --help`` imports all of them.
@@ -74,7 +74,7 @@ def _model(name: str | None) -> ELIC:
 # --------------------------------------------------------------------------- inputs and captions
 
 
-def expand_inputs(paths: Sequence[str], suffixes: set[str]) -> tuple[list[Path], bool]:
+def expand_inputs(paths: Sequence[str], suffixes: Collection[str]) -> tuple[list[Path], bool]:
     """Files named and files in the folders named -> (files, whether any argument was a folder)."""
     out: list[Path] = []
     folder = False

@@ -40,6 +40,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, to_rgb
+from taco.suffixes import IMAGE_SUFFIXES
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -63,9 +64,7 @@ __all__ = [
     "train_transform",
 ]
 
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
-)
+IMAGE_EXTENSIONS = IMAGE_SUFFIXES  # the name this module has exported
 
 # Karpathy & Fei-Fei (2015) split of COCO 2014 (train2014 + val2014 = 123,287 images).
 # "restval" (val2014 minus Karpathy's val and test) is TACO's "MS-COCO 30k".

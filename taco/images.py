@@ -24,6 +24,8 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
+from .suffixes import HEIF_SUFFIXES
+
 __all__ = [
     "MAX_PIXELS",
     "ImageConversionWarning",
@@ -111,6 +113,8 @@ def load_image(
         raise ImageReadError(path, "is a directory, not a file")
     if size == 0:
         raise ImageReadError(path, "file is empty (0 bytes)")
+    if path.suffix.lower() in HEIF_SUFFIXES:
+        _register_heif(path)
 
     try:
         # Pillow warns for images between MAX_IMAGE_PIXELS and twice that; our cap decides.
@@ -155,10 +159,25 @@ def load_image(
         return _upright(image, path) if orient else image
 
 
+def _register_heif(path: Path) -> None:
+    """Let Pillow open HEIC/HEIF files (``pillow-heif``), or say how to get it."""
+    try:
+        import pillow_heif
+    except ImportError:
+        raise ImageReadError(path, "HEIC/HEIF photos need the pillow-heif package: pip install "
+                                   "pillow-heif (or taco's 'heif' extra)") from None
+    if "HEIF" not in Image.OPEN:
+        pillow_heif.register_heif_opener()
+
+
 def _upright(image: Image.Image, path: Path) -> Image.Image:
     try:
         orientation = image.getexif().get(EXIF_ORIENTATION, 1)
     except Exception:  # a broken EXIF block is ignored, as viewers do
+        return image
+    turned_by_reader = image.info.get("original_orientation")  # pillow-heif turns HEIC itself
+    if orientation == 1 and turned_by_reader in range(2, 9):
+        image.info["exif_orientation"] = turned_by_reader
         return image
     if orientation not in range(2, 9):
         return image

@@ -395,3 +395,16 @@ def test_a_bug_in_a_batch_is_not_skipped(photos, tmp_path, monkeypatch):
     monkeypatch.setattr(taco.codec, "compress_image", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["compress", str(photos), "--caption", "", "-m", "elic-tiny", "-o", str(tmp_path / "o")])
+
+
+def test_a_folder_of_avif_and_heic_photos(tmp_path):
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()  # to write the test photo
+    photos = tmp_path / "phone"
+    photos.mkdir()
+    cat = Image.open(CHELSEA).convert("RGB").resize((96, 64))
+    cat.save(photos / "a.avif", quality=90)
+    cat.save(photos / "b.HEIC", quality=90)
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.taco", "b.taco"]

@@ -394,3 +394,32 @@ def test_a_tagged_photo_is_coded_in_srgb_end_to_end(tmp_path: Path) -> None:
     assert (h, w, mode) == (3, 1, "RGB") and expected.size == (1, 3)
     assert torch.equal((x[0, :, :h, :w] * 255).round().to(torch.uint8),
                        torch.from_numpy(np.array(expected)).permute(2, 0, 1))
+
+
+# --------------------------------------------------------------------------- HEIC
+
+
+def test_a_heic_photo_is_read_upright_through_pillow_heif(tmp_path: Path) -> None:
+    src = Image.open(SAMPLES / "skimage-chelsea.png").convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "cat.heic"
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()  # a writer, for the test; load_image registers the reader
+    src.save(path, quality=95, exif=exif.tobytes())
+    img = load_image(path)
+    assert img.format == "HEIF" and img.size == (300, 451)  # turned once, by the reader
+    assert img.info["exif_orientation"] == 6
+    rgb, mode = to_rgb(img)
+    turned = np.asarray(src.transpose(Image.Transpose.ROTATE_270), np.float64)
+    assert mode == "RGB" and np.abs(np.asarray(rgb, np.float64) - turned).mean() < 4
+
+
+def test_a_heic_photo_without_pillow_heif_says_what_to_install(tmp_path: Path, monkeypatch) -> None:
+    import sys
+
+    path = tmp_path / "x.HEIC"
+    path.write_bytes(b"\0\0\0\x18ftypheic")
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # as if not installed
+    with pytest.raises(ImageReadError, match="need the pillow-heif package: pip install pillow-heif"):
+        load_image(path)
