@@ -222,8 +222,9 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
     """
     mode = image.mode
     profile = _colour_profile(image) if mode in _RGB_MODES else None
-    if profile is not None:
-        return _to_srgb(image, profile), mode
+    converted = None if profile is None else _to_srgb(image, profile)
+    if converted is not None:
+        return converted, mode
     if mode == "RGB":
         return image, mode
     alpha = mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info)
@@ -270,24 +271,29 @@ def _colour_profile(image: Image.Image) -> Any:
     return profile
 
 
-def _to_srgb(image: Image.Image, profile: Any) -> Image.Image:
+def _to_srgb(image: Image.Image, profile: Any) -> Image.Image | None:
     """``image`` (an RGB, RGB-with-alpha or palette mode) -> 8-bit sRGB through its ICC
-    ``profile``, relative colorimetric (what viewers show), with one warning naming it."""
+    ``profile``, relative colorimetric (what viewers show), with one warning naming it; None,
+    with a warning, when LittleCMS cannot build a transform from the profile (it is then
+    ignored, as a viewer ignores it)."""
     from PIL import ImageCms
 
     name = (profile.profile.profile_description or "unnamed").strip()
     mode = image.mode
     alpha = mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info)
+    rgb = image.convert("RGBA").convert("RGB") if mode in ("P", "PA", "RGBa") else image.convert("RGB")
+    try:
+        out = ImageCms.profileToProfile(rgb, profile, ImageCms.createProfile("sRGB"),
+                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                                        outputMode="RGB")
+    except ImageCms.PyCMSError as e:
+        warnings.warn(f"its colour profile '{name}' cannot be used and is ignored ({e})",
+                      ImageConversionWarning, stacklevel=3)
+        return None
+    assert out is not None
     lost = "; the alpha channel is dropped" if alpha else ""
     warnings.warn(f"colours converted from its '{name}' profile to sRGB (it decodes as sRGB{lost})",
                   ImageConversionWarning, stacklevel=3)
-    if mode in ("P", "PA", "RGBa"):
-        image = image.convert("RGBA")
-    image = image.convert("RGB")
-    out = ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"),
-                                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-                                    outputMode="RGB")
-    assert out is not None
     out.info.pop("icc_profile", None)
     return out
 

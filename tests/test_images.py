@@ -423,3 +423,31 @@ def test_a_heic_photo_without_pillow_heif_says_what_to_install(tmp_path: Path, m
     monkeypatch.setitem(sys.modules, "pillow_heif", None)  # as if not installed
     with pytest.raises(ImageReadError, match="need the pillow-heif package: pip install pillow-heif"):
         load_image(path)
+
+
+def test_damaged_profiles_never_stop_the_conversion() -> None:
+    """Seeded mutations of a real profile: whatever LittleCMS makes of them (unreadable, no
+    transform, a transform), to_rgb gives an RGB image and says in one line what it did."""
+    import random
+
+    from PIL import ImageCms
+
+    rng = random.Random(0)
+    icc = _adobe_rgb()
+    unusable = 0
+    for _ in range(300):
+        damaged = bytearray(icc)
+        for _ in range(rng.randint(1, 8)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        img = _tagged("RGB", bytes(damaged))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rgb, mode = to_rgb(img)
+        assert mode == "RGB" and rgb.mode == "RGB" and rgb.size == img.size
+        texts = [str(w.message) for w in caught]
+        assert len(texts) <= 1 and all("\n" not in t for t in texts)
+        if texts and "cannot be used and is ignored" in texts[0]:
+            unusable += 1
+            assert np.array_equal(np.asarray(rgb), np.asarray(img))
+            ImageCms.ImageCmsProfile(io.BytesIO(bytes(damaged)))  # it parses: only the transform fails
+    assert unusable > 0
