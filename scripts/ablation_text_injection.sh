@@ -124,7 +124,7 @@ for variant in "${VARIANTS[@]}"; do
         specs+=("$variant=$ckpt")
     done
 done
-taco evaluate "$VAL" "${models[@]}" "${labels[@]}" -o "$RUNS/eval" --no-plot -q "${EVAL_ARGS[@]}"
+taco evaluate "$VAL" "${models[@]}" "${labels[@]}" -o "$RUNS/eval" --no-plot --quiet "${EVAL_ARGS[@]}"
 
 # ------------------------------------------------------------------ parameters, encode time
 # Also lists this run's result files for the figure (the eval folder may hold older ones).
