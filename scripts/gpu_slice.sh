@@ -27,7 +27,13 @@
 set -uo pipefail
 : "${OUT:?OUT must be set (the device tool sets it)}"
 G=.gpu
-RUN=${RUN:-/tmp/run}
+# A fresh folder per call: the machine stays warm between calls, so a fixed one would still hold
+# the last call's run ("already holds a run": the training would not start, and the report would
+# show the old run), and a compile killed mid-write (BENCH_TIMEOUT) leaves a truncated kernel in
+# inductor's cache that the next compile loads ("file too short"): both seen in a rehearsal.
+SLICE_DIR=$(mktemp -d /tmp/slice.XXXXXX)
+RUN=${RUN:-$SLICE_DIR/run}
+export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-$SLICE_DIR/inductor}
 PY=${PY:-python3}
 TRAIN_TIME=${TRAIN_TIME:-3m30s}
 BUDGET=${BUDGET:-560}
