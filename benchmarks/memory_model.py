@@ -66,10 +66,11 @@ class PeakSampler:
 
 
 def _model(name: str) -> Any:
-    import taco
-    from taco.models import PRETRAINED
+    """As ``--model`` names it for the command line: a built-in, a checkpoint file or an
+    architecture (seed 0)."""
+    from taco.resolve import resolve_model
 
-    return taco.load(name) if name in PRETRAINED else taco.create_model(name, seed=0)
+    return resolve_model(name).model
 
 
 def parse_size(size: str) -> tuple[int, int]:
@@ -84,26 +85,20 @@ def make_file(name: str, size: str, path: str) -> None:
     import torch
     from PIL import Image
 
-    from taco.codec import coding_codec, pack_image
+    from taco.codec import coding_codec, encode_text, pack_image
     from taco.images import image_to_tensor
     from taco.models import fast_codec
 
     model = _model(name)
     with torch.no_grad():
         x = image_to_tensor(Image.open(SAMPLE).convert("RGB").resize((512, 512)))
-        y = model.analysis(x, None) if not model.uses_text else model.analysis(x, model_text(model))
+        y = model.analysis(x, encode_text(model, ["a photo"]))
         width, height = parse_size(size)
         h, w = -(-height // 64) * 4, -(-width // 64) * 4  # the padded image's latent
         y = y.repeat(1, 1, -(-h // y.shape[-2]), -(-w // y.shape[-1]))[..., :h, :w].contiguous()
         quality = model.default_quality  # a variable-rate model's middle quality, else None
         stream = fast_codec.compress_latent(coding_codec(model), y, quality)["strings"][0][0]
     Path(path).write_bytes(pack_image(model, stream, height, width, "RGB", quality).data)
-
-
-def model_text(model: Any) -> Any:
-    from taco.pipeline import model_text_encoder
-
-    return model_text_encoder(model).encode(["a photo"])
 
 
 def child(part: str, name: str, size: str, path: str) -> dict[str, Any]:
@@ -156,7 +151,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     tmp = Path(args.workdir)
     tmp.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
-        path = tmp / f"{args.model}-{size}.taco"
+        path = tmp / f"{Path(args.model).name}-{size}.taco"
         if "decode" in args.parts and not path.exists():
             subprocess.run([sys.executable, __file__, "make", args.model, size, str(path)], check=True)
         for part in args.parts:
