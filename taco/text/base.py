@@ -7,6 +7,7 @@ checkpoint's weights. Only the *encoder* (``compress``) side of taco ever builds
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,15 @@ class TextEncoderUnavailable(RuntimeError):
 
 class CaptionTruncatedWarning(UserWarning):
     """A caption had more tokens than the encoder's ``max_tokens``; the tail was dropped."""
+
+
+def warn_truncated(encoder: str, caption: str, tokens: int, max_tokens: int) -> None:
+    """The one-line :class:`CaptionTruncatedWarning` of an encoder's ``_encode`` (the caller of
+    ``encode`` is blamed) for a caption of ``tokens`` tokens cut to ``max_tokens``."""
+    short = caption if len(caption) <= 60 else caption[:57] + "..."
+    warnings.warn(f"{encoder}: caption has {tokens} tokens, truncated to {max_tokens} "
+                  f"({tokens - max_tokens} dropped): {short!r}", CaptionTruncatedWarning,
+                  stacklevel=6)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,13 @@ import os
 import threading
 import urllib.error
 import urllib.request
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import torch
 
-from .base import CaptionTruncatedWarning, TextEncoder, TextEncoderUnavailable, TextTokens
+from .base import TextEncoder, TextEncoderUnavailable, TextTokens, warn_truncated
 
 _TRUTHY = {"1", "on", "yes", "true"}
 #: Below this many entries a tokenizer was built without its vocabulary files (transformers'
@@ -73,14 +72,7 @@ class HFTextEncoder(TextEncoder):
         ids = self.tokenizer(captions, truncation=False, verbose=False)
         for caption, seq in zip(captions, ids["input_ids"], strict=True):
             if len(seq) > self.max_tokens:
-                dropped = len(seq) - self.max_tokens
-                short = caption if len(caption) <= 60 else caption[:57] + "..."
-                warnings.warn(
-                    f"{self.name}: caption has {len(seq)} tokens, truncated to {self.max_tokens} "
-                    f"({dropped} dropped): {short!r}",
-                    CaptionTruncatedWarning,
-                    stacklevel=5,
-                )
+                warn_truncated(self.name, caption, len(seq), self.max_tokens)
 
 
 def load_pretrained_model(cls: Any, source: str, local_files_only: bool) -> torch.nn.Module:

