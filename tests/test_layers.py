@@ -22,7 +22,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("taco.models.*", "taco.text.*", "taco.bitstream.*", "taco.metrics", "taco.losses",
               "taco.data", "taco.conv_bands")),
     ("base", ("taco.version", "taco.atomic", "taco.checksums", "taco.images", "taco.distributed",
-              "taco.shards", "taco.memory", "taco.progress", "taco.compressai_loader", "taco.lazy")),
+              "taco.shards", "taco.memory", "taco.progress", "taco.compressai_loader", "taco.lazy",
+              "taco.suffixes")),
 ]
 RANK = {name: len(LAYERS) - i for i, (name, _) in enumerate(LAYERS)}
 
