@@ -227,7 +227,7 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
         return converted, mode
     if mode == "RGB":
         return image, mode
-    alpha = mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info)
+    alpha = _has_alpha(image)
     lost = (f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)" if alpha
             else _LOSSES.get(mode))
     if lost:
@@ -247,6 +247,11 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
         return image.convert("RGB"), mode
     except ValueError as e:
         raise ValueError(f"cannot convert a {mode} image to RGB: {e}") from e
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    """An alpha channel, or a palette's transparency entry: what to_rgb drops."""
+    return image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
 
 
 def _colour_profile(image: Image.Image) -> Any:
@@ -280,7 +285,7 @@ def _to_srgb(image: Image.Image, profile: Any) -> Image.Image | None:
 
     name = (profile.profile.profile_description or "unnamed").strip()
     mode = image.mode
-    alpha = mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info)
+    alpha = _has_alpha(image)
     rgb = image.convert("RGBA").convert("RGB") if mode in ("P", "PA", "RGBa") else image.convert("RGB")
     try:
         out = ImageCms.profileToProfile(rgb, profile, ImageCms.createProfile("sRGB"),

@@ -67,6 +67,10 @@ class TextEncoder(torch.nn.Module):
     def _encode(self, captions: list[str]) -> TextTokens:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def train(self, mode: bool = True) -> TextEncoder:
+        # Frozen encoder: stays in eval mode (no dropout) whatever a parent module asks for.
+        return super().train(False)
+
     @property
     def device(self) -> torch.device:
         for p in self.parameters():

@@ -49,10 +49,6 @@ class HFTextEncoder(TextEncoder):
         self.dim = int(config.hidden_size)
         self.max_tokens = max_tokens
 
-    def train(self, mode: bool = True) -> HFTextEncoder:
-        # Frozen encoder: stays in eval mode (no dropout) whatever a parent module asks for.
-        return super().train(False)
-
     def _encode(self, captions: list[str]) -> TextTokens:
         self._warn_truncated(captions)
         batch = self.tokenizer(

@@ -85,10 +85,6 @@ class MiniLMTextEncoder(TextEncoder):
         self.max_tokens = max_tokens
         self.source = os.fspath(folder)
 
-    def train(self, mode: bool = True) -> MiniLMTextEncoder:
-        # Frozen encoder: stays in eval mode (no dropout) whatever a parent module asks for.
-        return super().train(False)
-
     def _encode(self, captions: list[str]) -> TextTokens:
         m = self.max_tokens
         ids = torch.full((len(captions), m), self.pad, dtype=torch.long)
