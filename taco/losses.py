@@ -254,9 +254,10 @@ class ClipTowers(nn.Module):
         Raises :class:`taco.metrics.MetricUnavailable` with what to do when it is not there.
         """
         if source is not None and os.fspath(source) == "tiny":
-            from .text.clip import clip_bpe_tokenizer
+            from .text.clip import clip_bpe_folder
 
-            return cls(tiny_clip_model(), clip_bpe_tokenizer(), source="tiny")
+            return cls(tiny_clip_model(), _transformers_clip_tokenizer(clip_bpe_folder()),
+                       source="tiny")
         name = os.fspath(source) if source is not None else None
         name = os.path.expanduser(name or os.environ.get(CLIP_PATH_ENV) or DEFAULT_CLIP_MODEL)
         if not os.path.isdir(name) and not _in_hf_cache(name):
@@ -266,13 +267,11 @@ class ClipTowers(nn.Module):
             )
         from transformers import CLIPModel
 
-        from .text.clip import clip_tokenizer_class
-        from .text.hf import check_vocab, quiet_transformers
+        from .text.hf import quiet_transformers
 
         try:
+            tokenizer = _transformers_clip_tokenizer(name)
             with quiet_transformers():
-                tokenizer = clip_tokenizer_class().from_pretrained(name, local_files_only=True)
-                check_vocab(tokenizer, repr(name))
                 loaded: Any = CLIPModel.from_pretrained(
                     name, local_files_only=True, output_loading_info=True
                 )
@@ -341,6 +340,18 @@ TINY_CLIP_VISION: dict[str, Any] = dict(
     hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
     image_size=32, patch_size=8, hidden_act="quick_gelu",
 )  # fmt: skip
+
+
+def _transformers_clip_tokenizer(source: str | os.PathLike[str]) -> Any:
+    """transformers' CLIP tokenizer from a folder or the local cache, refused without its
+    vocabulary (the CLIP of the loss runs in transformers, its tokenizer with it)."""
+    from .text.clip import clip_tokenizer_class
+    from .text.hf import check_vocab, quiet_transformers
+
+    with quiet_transformers():
+        tokenizer = clip_tokenizer_class().from_pretrained(source, local_files_only=True)
+    check_vocab(tokenizer, repr(os.fspath(source)))
+    return tokenizer
 
 
 def tiny_clip_model(seed: int = 0) -> nn.Module:

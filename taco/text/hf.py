@@ -1,7 +1,6 @@
-"""Shared body of the transformers-backed encoders: tokenizer + frozen model -> last hidden state.
-
-Also the offline plumbing: detecting ``HF_HUB_OFFLINE`` and probing the hub in a few seconds, so a
-missing encoder fails at once instead of after minutes of huggingface_hub retries.
+"""Hugging Face plumbing: detecting ``HF_HUB_OFFLINE`` and probing the hub in a few seconds, so a
+missing model fails at once instead of after minutes of huggingface_hub retries; quieting
+transformers' load reports; refusing a tokenizer built without its vocabulary.
 """
 
 from __future__ import annotations
@@ -14,80 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import torch
-
-from .base import TextEncoder, TextEncoderUnavailable, TextTokens, warn_truncated
+from .base import TextEncoderUnavailable
 
 _TRUTHY = {"1", "on", "yes", "true"}
 #: Below this many entries a tokenizer was built without its vocabulary files (transformers'
 #: CLIPTokenizer then "works" with 2 tokens and maps every word to the same id).
 MIN_VOCAB = 1000
-
-
-class HFTextEncoder(TextEncoder):
-    """captions -> ``model(**tokenizer(captions)).last_hidden_state`` (B, m, d), frozen.
-
-    Captions are padded to exactly ``max_tokens`` (m) and truncated beyond it (keeping the
-    end-of-text / [SEP] token), with a :class:`CaptionTruncatedWarning` saying how many tokens
-    were dropped. The mask is the tokenizer's attention mask.
-    """
-
-    def __init__(self, tokenizer: Any, model: torch.nn.Module, max_tokens: int) -> None:
-        super().__init__()
-        config: Any = model.config
-        limit = config.max_position_embeddings
-        if not 2 <= max_tokens <= limit:
-            raise ValueError(f"max_tokens must be in [2, {limit}] for this model, got {max_tokens}")
-        check_vocab(tokenizer, "tokenizer")
-        if len(tokenizer) > config.vocab_size:
-            raise TextEncoderUnavailable(
-                f"tokenizer has {len(tokenizer)} tokens but the model only embeds "
-                f"{config.vocab_size}: they do not belong together"
-            )
-        self.tokenizer = tokenizer
-        self.model = model.eval().requires_grad_(False)
-        self.dim = int(config.hidden_size)
-        self.max_tokens = max_tokens
-
-    def _encode(self, captions: list[str]) -> TextTokens:
-        self._warn_truncated(captions)
-        batch = self.tokenizer(
-            captions,
-            padding="max_length",
-            truncation=True,
-            max_length=self.max_tokens,
-            return_tensors="pt",
-        )
-        device = self.device
-        out = self.model(**{k: v.to(device) for k, v in batch.items()})
-        # tokens (B, m, d), mask (B, m)
-        return TextTokens(out.last_hidden_state, batch["attention_mask"].bool())
-
-    def _warn_truncated(self, captions: list[str]) -> None:
-        # verbose=False: no "sequence longer than model_max_length" log line, we warn ourselves.
-        ids = self.tokenizer(captions, truncation=False, verbose=False)
-        for caption, seq in zip(captions, ids["input_ids"], strict=True):
-            if len(seq) > self.max_tokens:
-                warn_truncated(self.name, caption, len(seq), self.max_tokens)
-
-
-def load_pretrained_model(cls: Any, source: str, local_files_only: bool) -> torch.nn.Module:
-    """``cls.from_pretrained(source)`` in float32, refusing a checkpoint that lacks some weights.
-
-    transformers would silently initialise missing weights at random; the keys a text model does
-    not use (a full CLIPModel's vision half) are fine and not reported.
-    """
-    with quiet_transformers():
-        model, info = cls.from_pretrained(
-            source, local_files_only=local_files_only, output_loading_info=True
-        )
-    bad = sorted(info["missing_keys"]) + sorted(str(k) for k in info["mismatched_keys"])
-    if bad:
-        raise TextEncoderUnavailable(
-            f"{source}: the checkpoint lacks or mis-shapes {len(bad)} weights of "
-            f"{cls.__name__} ({', '.join(bad[:3])}, ...)"
-        )
-    return model.float()
 
 
 @contextmanager

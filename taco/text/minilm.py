@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import TextEncoder, TextEncoderUnavailable, TextTokens, warn_truncated
+from .base import TextEncoder, TextEncoderUnavailable, TextTokens, fit_tokens
 
 MINILM_DIM = 384
 DEFAULT_MAX_TOKENS = 38
@@ -75,7 +75,7 @@ class MiniLMTextEncoder(TextEncoder):
             raise TextEncoderUnavailable(
                 f"tokenizer has {tokenizer.get_vocab_size()} tokens but the model only embeds "
                 f"{model.vocab_size}: they do not belong together")
-        tokenizer.no_truncation()  # lengths are measured, then cut, in _ids
+        tokenizer.no_truncation()  # lengths are measured, then cut, by fit_tokens
         tokenizer.no_padding()
         self.tokenizer = tokenizer
         self.sep = _token_id(tokenizer, "[SEP]")
@@ -86,26 +86,10 @@ class MiniLMTextEncoder(TextEncoder):
         self.source = os.fspath(folder)
 
     def _encode(self, captions: list[str]) -> TextTokens:
-        m = self.max_tokens
-        ids = torch.full((len(captions), m), self.pad, dtype=torch.long)
-        mask = torch.zeros(len(captions), m, dtype=torch.bool)
-        for i, seq in enumerate(self._ids(captions)):
-            ids[i, : len(seq)] = torch.tensor(seq)
-            mask[i, : len(seq)] = True
+        seqs = [enc.ids for enc in self.tokenizer.encode_batch(captions)]  # [CLS] ... [SEP]
+        ids, mask = fit_tokens(self.name, captions, seqs, self.max_tokens, self.sep, self.pad)
         device = self.device
         return TextTokens(self.model(ids.to(device), mask.to(device)), mask)
-
-    def _ids(self, captions: list[str]) -> list[list[int]]:
-        """Token ids with [CLS] and [SEP], cut to ``max_tokens`` as transformers' truncation
-        does for one sequence (the text is cut, [SEP] kept), warning for each cut caption."""
-        out = []
-        for caption, enc in zip(captions, self.tokenizer.encode_batch(captions), strict=True):
-            seq = enc.ids
-            if len(seq) > self.max_tokens:
-                warn_truncated(self.name, caption, len(seq), self.max_tokens)
-                seq = [*seq[: self.max_tokens - 1], self.sep]
-            out.append(seq)
-        return out
 
 
 def _token_id(tokenizer: Any, token: str) -> int:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,7 +24,7 @@ from taco.text import (
     get_text_encoder,
     text_encoder_dim,
 )
-from taco.text.clip import clip_bpe_tokenizer
+from taco.text.clip import TINY_CONFIG, clip_bpe_folder, clip_tokenizer
 from taco.text.hf import check_vocab
 
 CAPTIONS = [
@@ -129,13 +131,13 @@ def test_empty_whitespace_and_non_ascii_captions(tiny, minilm):
 
 def test_tiny_tokenizer_matches_open_clip():
     open_clip = pytest.importorskip("open_clip")
-    tokenizer = clip_bpe_tokenizer()
-    assert len(tokenizer) == 49408
+    tokenizer = clip_tokenizer(clip_bpe_folder())
+    assert tokenizer.vocab_size == 49408
     reference = open_clip.tokenize(CAPTIONS + ["word " * 100], context_length=38)
-    for caption, ref in zip(CAPTIONS + ["word " * 100], reference, strict=True):
-        ids = tokenizer(caption, padding="max_length", truncation=True, max_length=38)["input_ids"]
-        n = int((ref != 0).sum())  # open_clip pads with 0, the HF tokenizer with <|endoftext|>
-        assert ids[:n] == ref[:n].tolist(), caption
+    for caption, ref, ids in zip(CAPTIONS + ["word " * 100], reference,
+                                 tokenizer(CAPTIONS + ["word " * 100]), strict=True):
+        n = int((ref != 0).sum())  # open_clip pads with 0 and cuts [..., end] as we do
+        assert [*ids[: n - 1], tokenizer.eos] == ref[:n].tolist(), caption
 
 
 def test_tiny_clip_is_deterministic():
@@ -155,16 +157,22 @@ def test_tiny_vocab_tokenizer_is_refused(tmp_path):
             return 2
 
     with pytest.raises(TextEncoderUnavailable, match="only 2 tokens"):
-        check_vocab(TwoTokens(), "test")
-    # A CLIP folder without vocabulary files: transformers would build a 2-token tokenizer.
-    build_text_encoder("clip-tiny").model.save_pretrained(tmp_path)
-    with pytest.raises(TextEncoderUnavailable, match="--clip-path"):
-        CLIPTextEncoder(tmp_path)
+        check_vocab(TwoTokens(), "test")  # transformers' tokenizer, for the CLIP of the loss
+    for f in clip_bpe_folder().iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "vocab.json").write_text(json.dumps({"<|startoftext|>": 0, "<|endoftext|>": 1}))
+    (tmp_path / "merges.txt").write_text("#version: 0.2\n")
+    with pytest.raises(TextEncoderUnavailable, match="only 2 tokens"):
+        clip_tokenizer(tmp_path)
 
 
 def test_clip_from_local_folder(tmp_path, monkeypatch, tiny):
-    tiny.model.save_pretrained(tmp_path)
-    clip_bpe_tokenizer().save_pretrained(tmp_path)
+    from safetensors.torch import save_file
+
+    (tmp_path / "config.json").write_text(json.dumps(TINY_CONFIG))
+    save_file(tiny.model.state_dict(), tmp_path / "model.safetensors")
+    for f in clip_bpe_folder().iterdir():
+        shutil.copy(f, tmp_path / f.name)
     expected = tiny.encode(CAPTIONS)
     assert torch.equal(CLIPTextEncoder(tmp_path).encode(CAPTIONS).tokens, expected.tokens)
     assert text_encoder_dim("clip", path=tmp_path) == TEXT_ENCODER_DIMS["clip-tiny"]
@@ -172,37 +180,6 @@ def test_clip_from_local_folder(tmp_path, monkeypatch, tiny):
     from_env = build_text_encoder("clip")
     assert from_env.source == str(tmp_path)
     assert torch.equal(from_env.encode(CAPTIONS).tokens, expected.tokens)
-
-
-def test_clip_text_half_of_full_clip_model(tmp_path, tiny):
-    from transformers import CLIPConfig, CLIPModel
-
-    from taco.text.clip import TINY_CONFIG
-
-    vision = dict(
-        hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-        image_size=32, patch_size=16,
-    )  # fmt: skip
-    full = CLIPModel(CLIPConfig(text_config=TINY_CONFIG, vision_config=vision, projection_dim=32))
-    full.text_model.load_state_dict(tiny.model.state_dict())
-    full.save_pretrained(tmp_path)
-    clip_bpe_tokenizer().save_pretrained(tmp_path)
-    out = CLIPTextEncoder(tmp_path).encode(["a cat"])
-    assert torch.equal(out.tokens, tiny.encode(["a cat"]).tokens)
-
-
-def test_clip_checkpoint_missing_weights_is_refused(tmp_path):
-    from safetensors.torch import load_file, save_file
-
-    encoder = build_text_encoder("clip-tiny")
-    encoder.model.save_pretrained(tmp_path)
-    clip_bpe_tokenizer().save_pretrained(tmp_path)
-    weights = load_file(tmp_path / "model.safetensors")
-    save_file(
-        {k: v for k, v in weights.items() if "layers.1." not in k}, tmp_path / "model.safetensors"
-    )
-    with pytest.raises(TextEncoderUnavailable, match="lacks"):
-        CLIPTextEncoder(tmp_path)
 
 
 @pytest.mark.parametrize("offline", ["1", "0"])

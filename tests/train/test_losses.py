@@ -169,13 +169,14 @@ def test_missing_clip_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_clip_from_a_local_folder(tmp_path):
-    from taco.text.clip import clip_bpe_tokenizer
+    from taco.text.clip import clip_bpe_folder, clip_tokenizer_class
 
     model = tiny_clip_model(seed=3)
     model.save_pretrained(tmp_path)
-    clip_bpe_tokenizer().save_pretrained(tmp_path)
+    tokenizer = clip_tokenizer_class().from_pretrained(clip_bpe_folder())
+    tokenizer.save_pretrained(tmp_path)
     loaded = ClipTowers.load(tmp_path)
-    reference = ClipTowers(model, clip_bpe_tokenizer())
+    reference = ClipTowers(model, tokenizer)
     x = torch.rand(2, 3, 48, 40)
     assert torch.allclose(loaded.image_embeddings(x), reference.image_embeddings(x), atol=1e-6)
     assert torch.allclose(
