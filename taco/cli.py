@@ -17,7 +17,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -257,28 +257,44 @@ def _input_warnings(command: str, src: Path, about_input: tuple[type[Warning], .
     """Print the warnings raised while one input is processed, one line each: those about the
     input (``about_input``: alpha dropped, caption truncated, ...) as ``taco CMD: warning: SRC:
     MESSAGE`` for every input they concern, any other once, without source lines."""
-    with warnings.catch_warnings(record=True) as caught:
-        for category in about_input:
-            warnings.simplefilter("always", category)
-        try:
-            yield
-        finally:
-            seen: set[str] = set()
-            for w in caught:
-                text = str(w.message)
-                if text in seen:
-                    continue
-                seen.add(text)
-                if issubclass(w.category, about_input):
-                    print(f"taco {command}: warning: {src}: {text}", file=sys.stderr)
-                else:
-                    _show_warning(w.message, w.category, w.filename, w.lineno)
+    others: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            for category in about_input:
+                warnings.simplefilter("always", category)
+            try:
+                yield
+            finally:
+                seen: set[str] = set()
+                for w in caught:
+                    text = str(w.message)
+                    if text in seen:
+                        continue
+                    seen.add(text)
+                    if issubclass(w.category, about_input):
+                        print(f"taco {command}: warning: {src}: {text}", file=sys.stderr)
+                    else:
+                        others.append(w)
+    finally:
+        for w in others:  # through the command's printer, restored by now
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
-def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
-                  file: Any = None, line: str | None = None) -> None:
-    """Warnings outside an image (library deprecations, ...) as one line, without source code."""
-    print(f"warning: {category.__name__}: {message}", file=file or sys.stderr)
+def _warning_printer() -> Callable[..., None]:
+    """A ``warnings.showwarning`` for one command: warnings outside an image (library
+    deprecations, ...) as one line without source code, each text once. Python's "default"
+    action means once per place, but every ``catch_warnings`` forgets which places have warned
+    (a training run loading a photo with a colour profile each epoch would say so each epoch)."""
+    shown: set[str] = set()
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        text = f"warning: {category.__name__}: {message}"
+        if text not in shown:
+            shown.add(text)
+            print(text, file=file or sys.stderr)
+
+    return show
 
 
 # --------------------------------------------------------------------------- commands
@@ -618,7 +634,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with warnings.catch_warnings():  # the caller's filters and showwarning come back after
         warnings.simplefilter("default")
-        warnings.showwarning = _show_warning
+        warnings.showwarning = _warning_printer()
         try:
             return int(args.func(args))
         except KeyboardInterrupt:

@@ -388,7 +388,7 @@ class CaptionedImages(Dataset[Sample]):
                 if failures >= self.max_retries:
                     break
                 continue
-            rgb, _ = to_rgb(image)
+            rgb, _ = to_rgb(image, source=record.file)
             if self.seed is None:
                 return self._sample(rgb, record)
             with torch.random.fork_rng(devices=[]):

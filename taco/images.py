@@ -196,7 +196,7 @@ def _wide_int_to_l(image: Image.Image) -> Image.Image:
     return Image.fromarray(arr.astype(np.uint8))
 
 
-def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
+def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, str]:
     """Convert ``image`` to 8-bit RGB; return it with the original mode (for :func:`restore_mode`).
 
     - ``RGB`` is returned unchanged; ``L``, ``1`` (decodes as ``L``), ``YCbCr``, ``HSV``, ``LAB``,
@@ -218,11 +218,13 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
       first, since Pillow uses it for 16-bit data from some formats.
     - ``F``: float samples clamped to 0..255 and rounded, with a warning.
 
-    Every warning is one line meant for a person (the command line prints it with the file name).
+    Every warning is one line meant for a person, starting with ``source:`` when it is given
+    (the image's name; the command line's compress names the file itself).
     """
     mode = image.mode
-    profile = _colour_profile(image) if mode in _RGB_MODES else None
-    converted = None if profile is None else _to_srgb(image, profile)
+    about = f"{source}: " if source else ""
+    profile = _colour_profile(image, about) if mode in _RGB_MODES else None
+    converted = None if profile is None else _to_srgb(image, profile, about)
     if converted is not None:
         return converted, mode
     if mode == "RGB":
@@ -231,7 +233,7 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
     lost = (f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)" if alpha
             else _LOSSES.get(mode))
     if lost:
-        warnings.warn(lost, ImageConversionWarning, stacklevel=2)
+        warnings.warn(about + lost, ImageConversionWarning, stacklevel=2)
     if alpha:
         if mode in ("P", "PA"):
             image = image.convert("RGBA")
@@ -254,7 +256,7 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
 
 
-def _colour_profile(image: Image.Image) -> Any:
+def _colour_profile(image: Image.Image, about: str) -> Any:
     """The image's ICC profile (an ``ImageCms.ImageCmsProfile``) when colours must be converted
     from it: an RGB profile that is not sRGB. None otherwise; a profile that cannot be read is
     ignored with a warning, as viewers ignore it."""
@@ -268,7 +270,7 @@ def _colour_profile(image: Image.Image) -> Any:
         space = profile.profile.xcolor_space.strip()
         name = (profile.profile.profile_description or "").strip()
     except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
-        warnings.warn(f"its colour profile cannot be read and is ignored ({e})",
+        warnings.warn(f"{about}its colour profile cannot be read and is ignored ({e})",
                       ImageConversionWarning, stacklevel=3)
         return None
     if space != "RGB" or name.lower().startswith("srgb"):
@@ -276,7 +278,7 @@ def _colour_profile(image: Image.Image) -> Any:
     return profile
 
 
-def _to_srgb(image: Image.Image, profile: Any) -> Image.Image | None:
+def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None:
     """``image`` (an RGB, RGB-with-alpha or palette mode) -> 8-bit sRGB through its ICC
     ``profile``, relative colorimetric (what viewers show), with one warning naming it; None,
     with a warning, when LittleCMS cannot build a transform from the profile (it is then
@@ -292,13 +294,13 @@ def _to_srgb(image: Image.Image, profile: Any) -> Image.Image | None:
                                         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
                                         outputMode="RGB")
     except ImageCms.PyCMSError as e:
-        warnings.warn(f"its colour profile '{name}' cannot be used and is ignored ({e})",
+        warnings.warn(f"{about}its colour profile '{name}' cannot be used and is ignored ({e})",
                       ImageConversionWarning, stacklevel=3)
         return None
     assert out is not None
     lost = "; the alpha channel is dropped" if alpha else ""
-    warnings.warn(f"colours converted from its '{name}' profile to sRGB (it decodes as sRGB{lost})",
-                  ImageConversionWarning, stacklevel=3)
+    warnings.warn(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
+                  f"sRGB{lost})", ImageConversionWarning, stacklevel=3)
     out.info.pop("icc_profile", None)
     return out
 
@@ -332,9 +334,9 @@ def restore_mode(rgb_image: Image.Image, mode: str) -> Image.Image:
 
 
 def image_to_tensor(img: Image.Image) -> Tensor:
-    """PIL image → (1, 3, H, W) float32 in [0, 1]. Non-RGB images go through :func:`to_rgb`."""
-    if img.mode != "RGB":
-        img, _ = to_rgb(img)
+    """PIL image → (1, 3, H, W) float32 in [0, 1], through :func:`to_rgb` (other modes, an RGB
+    colour profile other than sRGB)."""
+    img, _ = to_rgb(img)
     arr = np.array(img, dtype=np.uint8)  # (H, W, 3), a writable copy for torch.from_numpy
     return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 

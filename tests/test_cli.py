@@ -408,3 +408,19 @@ def test_a_folder_of_avif_and_heic_photos(tmp_path):
     out = tmp_path / "out"
     assert main(["compress", str(photos), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["a.taco", "b.taco"]
+
+
+def test_a_photo_loaded_each_epoch_warns_once_naming_it(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("skimage-rocket.png", "skimage-chelsea.png"):  # rocket: an Adobe RGB profile
+        shutil.copy(SAMPLES / name, photos / name)
+    (photos / "captions.jsonl").write_text(
+        "".join(json.dumps({"image": n, "captions": ["a photo"]}) + "\n"
+                for n in ("skimage-rocket.png", "skimage-chelsea.png")))
+    smoke = SAMPLES.parents[2] / "configs" / "smoke.yaml"
+    assert main(["train", str(smoke), "--set", f"data.root={photos}", f"val.root={photos}",
+                 "val.interval=2", "max_steps=6", f"out_dir={tmp_path / 'run'}"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "Adobe RGB" in line]
+    assert lines == ["warning: ImageConversionWarning: skimage-rocket.png: colours converted "
+                     "from its 'Adobe RGB (1998)' profile to sRGB (it decodes as sRGB)"]

@@ -367,6 +367,13 @@ def test_an_rgb_profile_other_than_srgb_is_converted_to_srgb(mode: str) -> None:
     assert g_out[1] - g_out[0] > g_src[1] - g_src[0]  # Adobe RGB's green is the more saturated
 
 
+def test_warnings_name_the_source_when_given() -> None:
+    with pytest.warns(ImageConversionWarning, match="^photos/a.png: colours converted from its"):
+        to_rgb(_tagged("RGB", _adobe_rgb()), source="photos/a.png")
+    with pytest.warns(ImageConversionWarning, match="^b.png: the alpha channel of this RGBA"):
+        to_rgb(Image.new("RGBA", (2, 2)), source="b.png")
+
+
 def test_srgb_and_unreadable_profiles_leave_the_colours_alone() -> None:
     srgb = Image.open(SAMPLES / "skimage-chelsea.png")
     assert srgb.info["icc_profile"]  # 'sRGB IEC61966-2.1'

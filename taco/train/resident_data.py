@@ -49,7 +49,7 @@ def _decode(dataset: CaptionedImages, i: int, crop: int) -> Tensor | None:
         image = load_image(dataset.root / record.file, max_pixels=dataset.max_pixels)
     except ImageReadError:
         return None
-    rgb, _ = to_rgb(image)
+    rgb, _ = to_rgb(image, source=record.file)
     arr = np.array(_cover(rgb, crop), dtype=np.uint8)  # (H, W, 3)
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()  # (3, H, W) uint8
 
