@@ -357,7 +357,10 @@ def load_clip_text(folder: str | os.PathLike[str]) -> ClipText:
     root = Path(folder)
     try:
         config = json.loads((root / "config.json").read_text(encoding="utf-8"))
-        model = ClipText(config.get("text_config") or config)
+        if "text_config" in config or "text_config_dict" in config:  # a CLIPModel's config
+            # older ones also hold text_config_dict, whose values transformers takes first
+            config = {**(config.get("text_config") or {}), **(config.get("text_config_dict") or {})}
+        model = ClipText(config)
     except Exception as e:
         raise TextEncoderUnavailable(f"{os.fspath(root)!r}: no usable config.json ({e})") from e
     wanted = model.state_dict()

@@ -206,3 +206,13 @@ def test_encoding_with_clip_imports_no_transformers():
             "print(tuple(out.tokens.shape), 'transformers' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.split() == ["(1,", "38,", "32)", "False"]
+
+
+def test_an_older_clip_config_s_text_config_dict_wins(tmp_path, tiny):
+    hf_model(tiny.model, TINY_CONFIG).save_pretrained(tmp_path)
+    copy_vocab(tmp_path)
+    stale = {**TINY_CONFIG, "hidden_size": 512, "num_hidden_layers": 12}  # what transformers ignores
+    (tmp_path / "config.json").write_text(json.dumps({"text_config": stale,
+                                                      "text_config_dict": TINY_CONFIG}))
+    assert torch.equal(CLIPTextEncoder(tmp_path).encode(["a cat"]).tokens,
+                       tiny.encode(["a cat"]).tokens)
