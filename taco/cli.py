@@ -145,10 +145,33 @@ class CaptionSource:
             self._beside[folder] = read_captions_jsonl(f) if f.is_file() else {}
         if image.name in self._beside[folder]:
             return self._beside[folder][image.name]
-        raise CLIError(
-            f"{image}: no caption. Give --caption TEXT, --captions FILE.jsonl, a sidecar "
-            f"{sidecar.name}, or a captions.jsonl beside the image (--caption '' codes without one)"
-        )
+        raise MissingCaption(image)
+
+    def all_of(self, images: Sequence[Path]) -> list[str]:
+        """Every image's caption, or one error naming all the images that have none."""
+        found: list[str] = []
+        missing: list[Path] = []
+        for image in images:
+            try:
+                found.append(self(image))
+            except MissingCaption:
+                missing.append(image)
+        if len(missing) == 1:
+            sidecar = missing[0].with_suffix(".txt").name
+            raise CLIError(f"{missing[0]}: no caption. Give --caption TEXT, --captions FILE.jsonl, "
+                           f"a sidecar {sidecar}, or a captions.jsonl beside the image "
+                           "(--caption '' codes without one)")
+        if missing:
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            names = ", ".join(str(m) for m in missing[:5]) + more
+            raise CLIError(f"{len(missing)} of {len(images)} images have no caption: {names}. "
+                           "Give --caption TEXT, --captions FILE.jsonl, sidecar IMAGE.txt files, "
+                           "or a captions.jsonl beside the images (--caption '' codes without one)")
+        return found
+
+
+class MissingCaption(CLIError):
+    """An image without a caption (:meth:`CaptionSource.all_of` reports them all at once)."""
 
 
 # --------------------------------------------------------------------------- outputs
@@ -305,7 +328,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         os.environ["TACO_CLIP_PATH"] = args.clip_path
     files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES)
     captions = CaptionSource(args.caption, args.captions)
-    jobs = [(f, captions(f)) for f in files]  # every caption is found before any work starts
+    jobs = list(zip(files, captions.all_of(files), strict=True))  # before any work starts
     many = len(files) > 1
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
                         beside_suffix=".taco", force=args.force)
@@ -489,8 +512,17 @@ def read_taco(path: Path) -> Any:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    for src in map(Path, args.files):
-        f = read_taco(src)
+    files, _ = expand_inputs(args.files, {".taco"})
+    failed: list[Path] = []
+    shown = 0
+    for src in files:
+        try:
+            f = read_taco(src)
+        except Exception as exc:
+            if _skip_failed_input("info", src, exc):  # reported; the other files are still read
+                failed.append(src)
+                continue
+            raise
         h = f.header
         info = {
             "file": str(src),
@@ -507,10 +539,14 @@ def cmd_info(args: argparse.Namespace) -> int:
             "bpp": round(8 * (f.header_bytes + f.payload_bytes) / (h.width * h.height), 4),
         }
         if args.json:
-            print(json.dumps(info))
+            print(json.dumps(info), flush=True)
         else:
-            print("\n".join(f"{k:>18}: {v}" for k, v in info.items()))
-    return 0
+            if not h.quality:
+                info["quality"] = "- (single-rate model)"  # the header's 0
+            blank = "\n" if shown else ""  # a blank line between files
+            print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()), flush=True)
+        shown += 1
+    return _batch_status("info", failed, len(files), "file(s)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -575,8 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("info", help="show the header of .taco files",
                        description="Print what a .taco file's header says, without decoding it.")
-    i.add_argument("files", nargs="+", help=".taco files")
-    i.add_argument("--json", action="store_true", help="one JSON object per file")
+    i.add_argument("files", nargs="+", help=".taco files or folders of them")
+    i.add_argument("--json", action="store_true",
+                   help="one JSON object per file (quality 0: a single-rate model)")
     i.set_defaults(func=cmd_info)
 
     m = sub.add_parser("demo", help="compress and decode a built-in sample photo, print the numbers",

@@ -83,7 +83,19 @@ def test_missing_caption_error_message(tmp_path, capsys):
     shutil.copy(CHELSEA, tmp_path / "x.png")
     assert main(["compress", str(tmp_path / "x.png"), "-m", "taco-tiny"]) == 2
     err = capsys.readouterr().err
-    assert "no caption" in err and "--caption" in err
+    assert "no caption" in err and "--caption" in err and "x.txt" in err
+
+
+def test_every_image_without_a_caption_is_named_at_once(tmp_path, capsys):
+    for name in "abcdefg":
+        shutil.copy(CHELSEA, tmp_path / f"{name}.png")
+    (tmp_path / "captions.jsonl").write_text(json.dumps({"image": "c.png", "captions": ["x"]}))
+    assert main(["compress", str(tmp_path), "-m", "taco-tiny", "-o", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith(
+        "taco compress: error: 6 of 7 images have no caption: "
+        f"{tmp_path / 'a.png'}, {tmp_path / 'b.png'}, {tmp_path / 'd.png'}, {tmp_path / 'e.png'}, "
+        f"{tmp_path / 'f.png'} and 1 more. Give --caption TEXT")
+    assert not (tmp_path / "o").exists()  # nothing done
 
 
 def test_refuses_to_overwrite(tmp_path, capsys):
@@ -424,3 +436,23 @@ def test_a_photo_loaded_each_epoch_warns_once_naming_it(tmp_path, capsys):
     lines = [line for line in capsys.readouterr().err.splitlines() if "Adobe RGB" in line]
     assert lines == ["warning: ImageConversionWarning: skimage-rocket.png: colours converted "
                      "from its 'Adobe RGB (1998)' profile to sRGB (it decodes as sRGB)"]
+
+
+def test_info_reads_the_other_files_past_a_bad_one(tmp_path, capsys):
+    good = tmp_path / "files" / "good.taco"
+    good.parent.mkdir()
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-tiny", "-o", str(good)]) == 0
+    bad = tmp_path / "files" / "bad.taco"
+    bad.write_bytes(good.read_bytes()[:10])
+    capsys.readouterr()
+    assert main(["info", str(good.parent)]) == 2  # a folder: its .taco files, sorted
+    out, err = capsys.readouterr()
+    assert "          file: " + str(good) in out
+    assert "quality: - (single-rate model)" in out
+    assert err.splitlines() == [
+        f"taco info: error: {bad}: truncated .taco file: it ends inside the model fingerprint "
+        "(needs 15 bytes, has 10)",
+        f"taco info: error: 1 of 2 file(s) failed: {bad}"]
+    assert main(["info", str(good), str(good), "--json"]) == 0
+    first, second = capsys.readouterr().out.splitlines()
+    assert first == second and json.loads(first)["quality"] == 0
