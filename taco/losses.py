@@ -254,7 +254,7 @@ class ClipTowers(nn.Module):
         Raises :class:`taco.metrics.MetricUnavailable` with what to do when it is not there.
         """
         if source is not None and os.fspath(source) == "tiny":
-            from .text.clip import clip_bpe_folder
+            from .text.clip_vocab import clip_bpe_folder
 
             return cls(tiny_clip_model(), _transformers_clip_tokenizer(clip_bpe_folder()),
                        source="tiny")

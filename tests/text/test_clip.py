@@ -17,12 +17,12 @@ from taco.text.clip import (
     CLIP_B_TEXT,
     TINY_CONFIG,
     ClipText,
-    clip_bpe_folder,
     clip_tokenizer,
     clip_tokenizer_class,
     load_clip_text,
     seeded_clip_text,
 )
+from taco.text.clip_vocab import clip_bpe_folder
 
 transformers = pytest.importorskip("transformers")
 

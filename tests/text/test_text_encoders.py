@@ -24,7 +24,8 @@ from taco.text import (
     get_text_encoder,
     text_encoder_dim,
 )
-from taco.text.clip import TINY_CONFIG, clip_bpe_folder, clip_tokenizer
+from taco.text.clip import TINY_CONFIG, clip_tokenizer
+from taco.text.clip_vocab import clip_bpe_folder
 from taco.text.hf import check_vocab
 
 CAPTIONS = [

@@ -169,7 +169,8 @@ def test_missing_clip_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_clip_from_a_local_folder(tmp_path):
-    from taco.text.clip import clip_bpe_folder, clip_tokenizer_class
+    from taco.text.clip import clip_tokenizer_class
+    from taco.text.clip_vocab import clip_bpe_folder
 
     model = tiny_clip_model(seed=3)
     model.save_pretrained(tmp_path)
