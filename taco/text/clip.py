@@ -35,6 +35,7 @@ from torch import Tensor, nn
 from .base import TextEncoder, TextEncoderUnavailable, TextTokens, fit_tokens
 from .clip_vocab import BOS, EOS, clip_bpe_folder
 from .hf import MIN_VOCAB, hub_offline, hub_unreachable
+from .weights import WEIGHT_FILES, empty_embedding, load_network
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 CLIP_PATH_ENV = "TACO_CLIP_PATH"
@@ -71,8 +72,6 @@ TINY_CONFIG: dict[str, Any] = dict(
 )
 TINY_DIM: int = TINY_CONFIG["hidden_size"]
 
-#: The files a model folder may hold that the encoder reads (weights: one of the three).
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json",
                    "special_tokens_map.json")
 #: What the CLIP-style pre-tokenizer splits a normalised caption into (CLIP's own pattern).
@@ -217,8 +216,8 @@ _ACTIVATIONS = {"quick_gelu": _quick_gelu, "gelu": F.gelu}
 class _Embeddings(nn.Module):
     def __init__(self, vocab: int, positions: int, d: int) -> None:
         super().__init__()
-        self.token_embedding = nn.Embedding(vocab, d)
-        self.position_embedding = nn.Embedding(positions, d)
+        self.token_embedding = empty_embedding(vocab, d)
+        self.position_embedding = empty_embedding(positions, d)
 
 
 class _Encoder(nn.Module):
@@ -344,7 +343,8 @@ def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
 
 def load_clip_text(folder: str | os.PathLike[str]) -> ClipText:
     """The CLIP text transformer of a folder holding a ``CLIPModel`` or a ``CLIPTextModel``
-    (config.json + :data:`WEIGHT_FILES`), in float32; only the text tower's tensors are read.
+    (config.json + weights, :func:`taco.text.weights.load_network`: its sizes are checked against
+    the weights before anything is allocated; only the text tower's tensors are read), float32.
 
     Raises :class:`TextEncoderUnavailable` when a file is missing or unreadable, or when the
     weights lack or mis-shape some of the model's tensors.
@@ -355,52 +355,14 @@ def load_clip_text(folder: str | os.PathLike[str]) -> ClipText:
         if "text_config" in config or "text_config_dict" in config:  # a CLIPModel's config
             # older ones also hold text_config_dict, whose values transformers takes first
             config = {**(config.get("text_config") or {}), **(config.get("text_config_dict") or {})}
-        model = ClipText(config)
+        with torch.device("meta"):
+            ClipText(config)  # a config it cannot build is the config's error
     except Exception as e:
         raise TextEncoderUnavailable(f"{os.fspath(root)!r}: no usable config.json ({e})") from e
-    wanted = model.state_dict()
-    try:
-        stored = _read_text_weights(root, set(wanted))
-    except TextEncoderUnavailable:
-        raise
-    except Exception as e:
-        raise TextEncoderUnavailable(f"{os.fspath(root)!r}: cannot read the weights ({e})") from e
-    bad = sorted(k for k in wanted if k not in stored or stored[k].shape != wanted[k].shape)
-    if bad:
-        raise TextEncoderUnavailable(
-            f"{os.fspath(root)!r}: the checkpoint lacks or mis-shapes {len(bad)} weights of "
-            f"CLIPTextModel ({', '.join(bad[:3])}, ...)")
-    model.load_state_dict(stored)  # copies into the float32 parameters
+    model = load_network(lambda: ClipText(config), root,
+                         lambda key: key.removeprefix("text_model."), "CLIPTextModel")
+    assert isinstance(model, ClipText)
     return model
-
-
-def _read_text_weights(root: Path, names: set[str]) -> dict[str, Tensor]:
-    """The tensors of ``names`` in a folder's weights, stored bare or under ``text_model.``."""
-    def wanted(key: str) -> str | None:
-        name = key.removeprefix("text_model.")
-        return name if name in names else None
-
-    if (root / "model.safetensors").is_file():
-        files = [root / "model.safetensors"]
-    elif (root / "model.safetensors.index.json").is_file():
-        index = json.loads((root / "model.safetensors.index.json").read_text(encoding="utf-8"))
-        files = [root / f for f in sorted({f for k, f in index["weight_map"].items() if wanted(k)})]
-    elif (root / "pytorch_model.bin").is_file():
-        state = torch.load(root / "pytorch_model.bin", map_location="cpu", weights_only=True,
-                           mmap=True)
-        return {name: t for k, t in state.items() if (name := wanted(k))}
-    else:
-        raise TextEncoderUnavailable(
-            f"{os.fspath(root)!r} holds no weights ({', '.join(WEIGHT_FILES)})")
-    from safetensors import safe_open
-
-    out: dict[str, Tensor] = {}
-    for file in files:
-        with safe_open(os.fspath(file), "pt") as f:
-            for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping
-                if name := wanted(key):
-                    out[name] = f.get_tensor(key)
-    return out
 
 
 def seeded_clip_text(config: dict[str, Any], seed: int) -> ClipText:

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .base import TextEncoder, TextEncoderUnavailable, TextTokens, fit_tokens
+from .weights import empty_embedding, load_network
 
 MINILM_DIM = 384
 DEFAULT_MAX_TOKENS = 38
@@ -51,23 +52,17 @@ class MiniLMTextEncoder(TextEncoder):
         folder = Path(path) if path is not None else Path(minilm_path())
         try:
             config = json.loads((folder / "config.json").read_text())
-            model = Bert(config)
-            from safetensors.torch import load_file
-
-            weights = load_file(folder / "model.safetensors")
+            with torch.device("meta"):
+                Bert(config)  # a config it cannot build is the config's error
             from tokenizers import Tokenizer
 
             tokenizer = Tokenizer.from_file(os.fspath(folder / "tokenizer.json"))
+            model = load_network(lambda: Bert(config), folder, str, "a BERT model")
+        except TextEncoderUnavailable as e:  # names the folder
+            raise TextEncoderUnavailable(f"MiniLM: {e}") from e
         except Exception as e:
             raise TextEncoderUnavailable(f"MiniLM: cannot load {os.fspath(folder)!r}: {e}") from e
-        weights.pop("embeddings.position_ids", None)  # a buffer older transformers saved
-        bad = model.load_state_dict(weights, strict=False)
-        missing = sorted(bad.missing_keys) + sorted(k for k in bad.unexpected_keys
-                                                    if not k.startswith("pooler."))
-        if missing:
-            raise TextEncoderUnavailable(
-                f"MiniLM: {os.fspath(folder)!r} lacks or does not expect {len(missing)} weights of "
-                f"a BERT model ({', '.join(missing[:3])}, ...)")
+        assert isinstance(model, Bert)
         if not 2 <= max_tokens <= model.max_positions:
             raise ValueError(f"max_tokens must be in [2, {model.max_positions}] for this model, "
                              f"got {max_tokens}")
@@ -139,9 +134,9 @@ class Bert(nn.Module):
 class _Embeddings(nn.Module):
     def __init__(self, vocab: int, positions: int, types: int, d: int, eps: float) -> None:
         super().__init__()
-        self.word_embeddings = nn.Embedding(vocab, d)
-        self.position_embeddings = nn.Embedding(positions, d)
-        self.token_type_embeddings = nn.Embedding(types, d)
+        self.word_embeddings = empty_embedding(vocab, d)
+        self.position_embeddings = empty_embedding(positions, d)
+        self.token_type_embeddings = empty_embedding(types, d)
         self.LayerNorm = nn.LayerNorm(d, eps=eps)
 
 

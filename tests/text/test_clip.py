@@ -169,6 +169,12 @@ def test_damaged_folders_are_clear_errors(tmp_path, tiny):
               folder / "model.safetensors")
     with pytest.raises(TextEncoderUnavailable, match="lacks or mis-shapes 16 weights"):
         CLIPTextEncoder(folder)
+    # a config far larger than its weights (a 26 GB network): refused from the headers alone
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "hidden_size": 32768}))
+    with pytest.raises(TextEncoderUnavailable, match="mis-shapes .* weights of CLIPTextModel"):
+        load_clip_text(folder)
+    (folder / "config.json").write_text(json.dumps(config))
     (folder / "model.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(TextEncoderUnavailable, match="cannot read the weights"):
         load_clip_text(folder)
@@ -200,12 +206,15 @@ def test_a_hub_id_loads_from_the_hugging_face_cache(tmp_path, monkeypatch, tiny)
         CLIPTextEncoder("someone/tiny-clip")
 
 
-def test_encoding_with_clip_imports_no_transformers():
-    code = ("import sys; from taco.text import get_text_encoder; "
-            "out = get_text_encoder('clip-tiny').encode(['a cat']); "
-            "print(tuple(out.tokens.shape), 'transformers' in sys.modules)")
+def test_encoding_with_clip_imports_no_transformers(tmp_path, tiny):
+    hf_model(tiny.model, TINY_CONFIG).save_pretrained(tmp_path)
+    copy_vocab(tmp_path)
+    code = ("import sys; from taco.text import build_text_encoder; "
+            f"out = build_text_encoder('clip', path={str(tmp_path)!r}).encode(['a cat']); "
+            "print(tuple(out.tokens.shape), [m for m in ('transformers', 'sympy', 'torch._dynamo') "
+            "if m in sys.modules])")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert r.stdout.split() == ["(1,", "38,", "32)", "False"]
+    assert r.stdout.strip() == "(1, 38, 32) []"  # loading on the meta device imports no sympy
 
 
 def test_an_older_clip_config_s_text_config_dict_wins(tmp_path, tiny):

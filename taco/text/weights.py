@@ -1,0 +1,109 @@
+"""A text encoder's weights from a model folder someone else made (Hugging Face's layouts).
+
+The network is built on the meta device from the folder's config.json, the tensors' shapes are
+read from the weight files' headers, and only when every tensor the network needs is there with
+its shape are the tensors read -- those alone (a ``CLIPModel``'s vision tower is never read) --
+and assigned to the network in float32. So a config whose sizes do not match its weights is a
+clear error before anything is allocated for it, and no random initialisation is paid for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .base import TextEncoderUnavailable
+
+#: The weight files of a Hugging Face model folder, in the order they are looked for.
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def load_network(build: Callable[[], nn.Module], folder: str | os.PathLike[str],
+                 rename: Callable[[str], str], what: str) -> nn.Module:
+    """``build()``'s network holding the weights of ``folder`` (:data:`WEIGHT_FILES`), float32.
+
+    ``rename``: a stored tensor's name -> the network's name for it (e.g. without a prefix);
+    stored tensors the network does not have are ignored. Raises :class:`TextEncoderUnavailable`
+    naming the folder when the weights cannot be read, or lack or mis-shape some of the
+    network's tensors (``what``: the network's name in that message).
+    """
+    root = Path(folder)
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
+        network = build()
+    wanted = {name: tuple(t.shape) for name, t in network.state_dict().items()}
+    try:
+        files = _WeightFiles(root, rename)
+        shapes = files.shapes()
+        bad = sorted(k for k in wanted if shapes.get(k) != wanted[k])
+        if bad:
+            raise TextEncoderUnavailable(
+                f"{os.fspath(root)!r}: the checkpoint lacks or mis-shapes {len(bad)} weights of "
+                f"{what} ({', '.join(bad[:3])}, ...)")
+        tensors = {k: t.float() for k, t in files.tensors(set(wanted)).items()}
+    except TextEncoderUnavailable:
+        raise
+    except Exception as e:
+        raise TextEncoderUnavailable(f"{os.fspath(root)!r}: cannot read the weights ({e})") from e
+    network.load_state_dict(tensors, assign=True)
+    return network
+
+
+def empty_embedding(n: int, d: int) -> nn.Embedding:
+    """An ``nn.Embedding(n, d)`` whose weights are left uninitialised, for networks whose weights
+    are loaded (or drawn) afterwards: on the meta device, ``nn.Embedding``'s own normal
+    initialisation runs torch's Python meta kernel, whose first call imports sympy (~1.2 s)."""
+    return nn.Embedding.from_pretrained(torch.empty(n, d), freeze=False)
+
+
+class _WeightFiles:
+    """The weights of a folder: one safetensors file, sharded ones, or a torch pickle read with
+    ``weights_only=True`` (memory-mapped)."""
+
+    def __init__(self, root: Path, rename: Callable[[str], str]) -> None:
+        self.rename = rename
+        self.pickled: dict[str, Any] | None = None
+        if (root / "model.safetensors").is_file():
+            self.files = [root / "model.safetensors"]
+        elif (root / "model.safetensors.index.json").is_file():
+            index = json.loads((root / "model.safetensors.index.json").read_text(encoding="utf-8"))
+            self.files = [root / f for f in sorted(set(index["weight_map"].values()))]
+        elif (root / "pytorch_model.bin").is_file():
+            self.files = []
+            self.pickled = torch.load(root / "pytorch_model.bin", map_location="cpu",
+                                      weights_only=True, mmap=True)
+        else:
+            raise TextEncoderUnavailable(
+                f"{os.fspath(root)!r} holds no weights ({', '.join(WEIGHT_FILES)})")
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every stored tensor's shape, by the network's name, from the headers alone."""
+        if self.pickled is not None:
+            return {self.rename(k): tuple(t.shape) for k, t in self.pickled.items()}
+        from safetensors import safe_open
+
+        out: dict[str, tuple[int, ...]] = {}
+        for file in self.files:
+            with safe_open(os.fspath(file), "pt") as f:
+                for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping
+                    out[self.rename(key)] = tuple(f.get_slice(key).get_shape())
+        return out
+
+    def tensors(self, names: set[str]) -> dict[str, Tensor]:
+        """The stored tensors of ``names`` (by the network's names), and no others."""
+        if self.pickled is not None:
+            return {n: t for k, t in self.pickled.items() if (n := self.rename(k)) in names}
+        from safetensors import safe_open
+
+        out: dict[str, Tensor] = {}
+        for file in self.files:
+            with safe_open(os.fspath(file), "pt") as f:
+                for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping
+                    if (name := self.rename(key)) in names:
+                        out[name] = f.get_tensor(key)
+        return out
