@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
@@ -114,6 +115,47 @@ class TextEncoder(torch.nn.Module):
 
     def clear_cache(self) -> None:
         self._cache.clear()
+
+
+class Tokenizer(Protocol):
+    """Captions -> each one's token ids with its special tokens, uncut; ``vocab_size`` (added
+    tokens included), ``end`` (the token a cut sequence ends with) and ``pad`` ids."""
+
+    vocab_size: int
+    end: int
+    pad: int
+
+    def __call__(self, captions: list[str]) -> list[list[int]]: ...
+
+
+class TokenNetworkEncoder(TextEncoder):
+    """A tokenizer and a frozen transformer ``model(ids (B, m), mask (B, m)) -> (B, m, d)``
+    (with ``hidden_size``, ``vocab_size`` and ``max_positions``): what both MiniLM and CLIP are.
+
+    Captions are padded to exactly ``max_tokens`` (m) and truncated beyond it, keeping the end
+    token (:func:`fit_tokens`).
+    """
+
+    def __init__(self, tokenizer: Tokenizer, model: torch.nn.Module, max_tokens: int) -> None:
+        super().__init__()
+        network: Any = model  # Bert, ClipText: their sizes as attributes
+        limit, vocab = int(network.max_positions), int(network.vocab_size)
+        if not 2 <= max_tokens <= limit:
+            raise ValueError(f"max_tokens must be in [2, {limit}] for this model, got {max_tokens}")
+        if tokenizer.vocab_size > vocab:
+            raise TextEncoderUnavailable(
+                f"tokenizer has {tokenizer.vocab_size} tokens but the model only embeds {vocab}: "
+                "they do not belong together")
+        self.tokenizer = tokenizer
+        self.model = model.eval().requires_grad_(False)
+        self.dim = int(network.hidden_size)
+        self.max_tokens = max_tokens
+
+    def _encode(self, captions: list[str]) -> TextTokens:
+        t = self.tokenizer
+        ids, mask = fit_tokens(self.name, captions, t(captions), self.max_tokens, t.end, t.pad)
+        device = self.device
+        return TextTokens(self.model(ids.to(device), mask.to(device)), mask)
 
 
 def normalize_caption(caption: str) -> str:

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import TextEncoder, TextEncoderUnavailable, TextTokens, fit_tokens
+from .base import TextEncoderUnavailable, TokenNetworkEncoder
 from .clip_vocab import BOS, EOS, clip_bpe_folder
 from .hf import MIN_VOCAB, hub_offline, hub_unreachable
 from .weights import WEIGHT_FILES, empty_embedding, load_network
@@ -88,37 +88,7 @@ _HOW_TO = (
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
-class ClipEncoderBase(TextEncoder):
-    """A CLIP tokenizer + :class:`ClipText`, frozen: captions -> (B, m, d) + mask (B, m).
-
-    Captions are padded to exactly ``max_tokens`` (m) with the pad token and truncated beyond
-    it (keeping the end-of-text token), with a ``CaptionTruncatedWarning`` saying how many
-    tokens were dropped, as transformers' tokenizer does with ``padding="max_length",
-    truncation=True``.
-    """
-
-    def __init__(self, tokenizer: ClipTokenizer, model: ClipText, max_tokens: int) -> None:
-        super().__init__()
-        if not 2 <= max_tokens <= model.max_positions:
-            raise ValueError(f"max_tokens must be in [2, {model.max_positions}] for this model, "
-                             f"got {max_tokens}")
-        if tokenizer.vocab_size > model.vocab_size:
-            raise TextEncoderUnavailable(
-                f"tokenizer has {tokenizer.vocab_size} tokens but the model only embeds "
-                f"{model.vocab_size}: they do not belong together")
-        self.tokenizer = tokenizer
-        self.model = model.eval().requires_grad_(False)
-        self.dim = model.hidden_size
-        self.max_tokens = max_tokens
-
-    def _encode(self, captions: list[str]) -> TextTokens:
-        t = self.tokenizer
-        ids, mask = fit_tokens(self.name, captions, t(captions), self.max_tokens, t.eos, t.pad)
-        device = self.device
-        return TextTokens(self.model(ids.to(device), mask.to(device)), mask)
-
-
-class CLIPTextEncoder(ClipEncoderBase):
+class CLIPTextEncoder(TokenNetworkEncoder):
     """Frozen CLIP text transformer: captions -> ``last_hidden_state`` (B, m, 512) + mask (B, m).
 
     ``path_or_id``: a local folder or a Hugging Face model id; default ``$TACO_CLIP_PATH``, else
@@ -148,7 +118,7 @@ class CLIPTextEncoder(ClipEncoderBase):
         return TinyCLIPTextEncoder(seed=seed, max_tokens=max_tokens)
 
 
-class TinyCLIPTextEncoder(ClipEncoderBase):
+class TinyCLIPTextEncoder(TokenNetworkEncoder):
     """A small CLIP text transformer (:data:`TINY_CONFIG`, d=32) for tests and tiny models.
 
     Weights are drawn by :func:`seeded_clip_text`, so every process builds byte-identical
@@ -262,8 +232,9 @@ class _Layer(nn.Module):
 class ClipTokenizer:
     """CLIP's byte-level BPE with lower-casing, as transformers' ``CLIPTokenizer`` builds it.
 
-    Calling it gives each caption's ids with the start- and end-of-text tokens, untruncated.
-    ``pad``, ``eos``: the ids of the padding and end-of-text tokens.
+    Calling it gives each caption's ids with the start- and end-of-text tokens, untruncated
+    (a :class:`~taco.text.base.Tokenizer`). ``bos``, ``end``, ``pad``: the ids of the
+    start-of-text, end-of-text and padding tokens.
     """
 
     def __init__(self, vocab: dict[str, int], merges: list[tuple[str, str]],
@@ -283,12 +254,12 @@ class ClipTokenizer:
         # transformers registers its special tokens in this order (new ones get the next ids)
         tokenizer.add_special_tokens([special[k] for k in ("bos", "eos", "unk", "pad")])
         self._tokenizer = tokenizer
-        self.bos, self.eos, self.pad = (_token_id(tokenizer, special[k])
+        self.bos, self.end, self.pad = (_token_id(tokenizer, special[k])
                                         for k in ("bos", "eos", "pad"))
         self.vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
 
     def __call__(self, captions: list[str]) -> list[list[int]]:
-        return [[self.bos, *enc.ids, self.eos]
+        return [[self.bos, *enc.ids, self.end]
                 for enc in self._tokenizer.encode_batch(captions, add_special_tokens=False)]
 
 

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import TextEncoder, TextEncoderUnavailable, TextTokens, fit_tokens
+from .base import TextEncoderUnavailable, TokenNetworkEncoder
 from .weights import empty_embedding, load_network
 
 MINILM_DIM = 384
@@ -34,7 +34,7 @@ DEFAULT_MAX_TOKENS = 38
 FILES = ("config.json", "model.safetensors", "tokenizer.json")
 
 
-class MiniLMTextEncoder(TextEncoder):
+class MiniLMTextEncoder(TokenNetworkEncoder):
     """Frozen all-MiniLM-L6-v2: captions -> ``last_hidden_state`` (B, m, 384) + mask (B, m).
 
     ``path``: a folder holding the model (:data:`FILES`); default the one shipped by
@@ -48,49 +48,44 @@ class MiniLMTextEncoder(TextEncoder):
     def __init__(
         self, path: str | os.PathLike[str] | None = None, max_tokens: int = DEFAULT_MAX_TOKENS
     ) -> None:
-        super().__init__()
         folder = Path(path) if path is not None else Path(minilm_path())
         try:
             config = json.loads((folder / "config.json").read_text())
             with torch.device("meta"):
                 Bert(config)  # a config it cannot build is the config's error
-            from tokenizers import Tokenizer
-
-            tokenizer = Tokenizer.from_file(os.fspath(folder / "tokenizer.json"))
+            tokenizer = WordPieceTokenizer(folder / "tokenizer.json")
             model = load_network(lambda: Bert(config), folder, str, "a BERT model")
         except TextEncoderUnavailable as e:  # names the folder
             raise TextEncoderUnavailable(f"MiniLM: {e}") from e
         except Exception as e:
             raise TextEncoderUnavailable(f"MiniLM: cannot load {os.fspath(folder)!r}: {e}") from e
-        assert isinstance(model, Bert)
-        if not 2 <= max_tokens <= model.max_positions:
-            raise ValueError(f"max_tokens must be in [2, {model.max_positions}] for this model, "
-                             f"got {max_tokens}")
-        if tokenizer.get_vocab_size() > model.vocab_size:
-            raise TextEncoderUnavailable(
-                f"tokenizer has {tokenizer.get_vocab_size()} tokens but the model only embeds "
-                f"{model.vocab_size}: they do not belong together")
-        tokenizer.no_truncation()  # lengths are measured, then cut, by fit_tokens
-        tokenizer.no_padding()
-        self.tokenizer = tokenizer
-        self.sep = _token_id(tokenizer, "[SEP]")
-        self.pad = _token_id(tokenizer, "[PAD]")
-        self.model = model.eval().requires_grad_(False)
-        self.dim = model.hidden_size
-        self.max_tokens = max_tokens
+        super().__init__(tokenizer, model, max_tokens)
         self.source = os.fspath(folder)
 
-    def _encode(self, captions: list[str]) -> TextTokens:
-        seqs = [enc.ids for enc in self.tokenizer.encode_batch(captions)]  # [CLS] ... [SEP]
-        ids, mask = fit_tokens(self.name, captions, seqs, self.max_tokens, self.sep, self.pad)
-        device = self.device
-        return TextTokens(self.model(ids.to(device), mask.to(device)), mask)
+
+class WordPieceTokenizer:
+    """A BERT model's ``tokenizer.json`` in the ``tokenizers`` library (the one transformers'
+    fast tokenizer wraps): each caption's ids as [CLS] ... [SEP], uncut (a
+    :class:`~taco.text.base.Tokenizer`); ``end`` is [SEP], ``pad`` [PAD]."""
+
+    def __init__(self, file: Path) -> None:
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(os.fspath(file))
+        tokenizer.no_truncation()  # lengths are measured, then cut, by fit_tokens
+        tokenizer.no_padding()
+        self._tokenizer = tokenizer
+        self.end, self.pad = _token_id(tokenizer, "[SEP]"), _token_id(tokenizer, "[PAD]")
+        self.vocab_size = tokenizer.get_vocab_size()
+
+    def __call__(self, captions: list[str]) -> list[list[int]]:
+        return [enc.ids for enc in self._tokenizer.encode_batch(captions)]
 
 
 def _token_id(tokenizer: Any, token: str) -> int:
     i = tokenizer.token_to_id(token)
     if i is None:
-        raise TextEncoderUnavailable(f"MiniLM: the tokenizer has no {token} token")
+        raise TextEncoderUnavailable(f"the tokenizer has no {token} token")
     return int(i)
 
 

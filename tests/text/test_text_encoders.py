@@ -138,7 +138,7 @@ def test_tiny_tokenizer_matches_open_clip():
     for caption, ref, ids in zip(CAPTIONS + ["word " * 100], reference,
                                  tokenizer(CAPTIONS + ["word " * 100]), strict=True):
         n = int((ref != 0).sum())  # open_clip pads with 0 and cuts [..., end] as we do
-        assert [*ids[: n - 1], tokenizer.eos] == ref[:n].tolist(), caption
+        assert [*ids[: n - 1], tokenizer.end] == ref[:n].tolist(), caption
 
 
 def test_tiny_clip_is_deterministic():
