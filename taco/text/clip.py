@@ -35,7 +35,7 @@ from torch import Tensor, nn
 from .base import TextEncoderUnavailable, TokenNetworkEncoder
 from .clip_vocab import BOS, EOS, clip_bpe_folder
 from .hf import MIN_VOCAB, hub_offline, hub_unreachable
-from .weights import WEIGHT_FILES, empty_embedding, load_network
+from .weights import WEIGHT_FILES, checked_config, empty_embedding, load_network
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 CLIP_PATH_ENV = "TACO_CLIP_PATH"
@@ -144,8 +144,8 @@ class ClipText(nn.Module):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
-        c = {**CLIP_B_TEXT, **config}
-        if c["hidden_act"] not in _ACTIVATIONS:
+        c = checked_config({**CLIP_B_TEXT, **config}, _SIZES)
+        if not isinstance(c["hidden_act"], str) or c["hidden_act"] not in _ACTIVATIONS:
             raise ValueError(f"CLIP text models with hidden_act {c['hidden_act']!r} are not "
                              f"supported (only {', '.join(_ACTIVATIONS)})")
         d = self.hidden_size = int(c["hidden_size"])
@@ -174,6 +174,10 @@ class ClipText(nn.Module):
         for layer in self.encoder.layers:
             x = layer(x, attn_mask, self.heads, self.activation)
         return self.final_layer_norm(x)
+
+
+_SIZES = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+          "num_attention_heads", "max_position_embeddings")
 
 
 def _quick_gelu(x: Tensor) -> Tensor:

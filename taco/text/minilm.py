@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .base import TextEncoderUnavailable, TokenNetworkEncoder
-from .weights import empty_embedding, load_network
+from .weights import checked_config, empty_embedding, load_network
 
 MINILM_DIM = 384
 DEFAULT_MAX_TOKENS = 38
@@ -102,6 +102,9 @@ class Bert(nn.Module):
         if config.get("hidden_act", "gelu") != "gelu" or config.get(
                 "position_embedding_type", "absolute") != "absolute":
             raise ValueError("only BERT models with GELU and absolute positions are supported")
+        checked_config(config, ("vocab_size", "hidden_size", "intermediate_size",
+                                "num_hidden_layers", "num_attention_heads",
+                                "max_position_embeddings", "type_vocab_size"))
         d = self.hidden_size = int(config["hidden_size"])
         self.vocab_size = int(config["vocab_size"])
         self.max_positions = int(config["max_position_embeddings"])

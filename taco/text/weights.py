@@ -54,6 +54,29 @@ def load_network(build: Callable[[], nn.Module], folder: str | os.PathLike[str],
     return network
 
 
+#: The most a text encoder's config.json may name: widths, vocabulary and positions; layers.
+MAX_SIZE, MAX_LAYERS = 1 << 20, 256
+
+
+def checked_config(config: dict[str, Any], sizes: tuple[str, ...]) -> dict[str, Any]:
+    """``config`` with ``sizes`` checked to be integers in [1, :data:`MAX_SIZE`] (layers: [1,
+    :data:`MAX_LAYERS`]), ``num_attention_heads`` to divide ``hidden_size`` and
+    ``layer_norm_eps`` to be a positive number, before a network is built from them (on the meta
+    device too, a million layers would take forever). Raises ValueError saying which is wrong."""
+    for name in sizes:
+        value = config.get(name)
+        limit = MAX_LAYERS if name == "num_hidden_layers" else MAX_SIZE
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+            raise ValueError(f"{name} must be an integer in [1, {limit}], not {value!r}")
+    if config["hidden_size"] % config["num_attention_heads"]:
+        raise ValueError(f"hidden_size {config['hidden_size']} is not a multiple of "
+                         f"num_attention_heads {config['num_attention_heads']}")
+    eps = config.get("layer_norm_eps")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < 1:
+        raise ValueError(f"layer_norm_eps must be a number in (0, 1), not {eps!r}")
+    return config
+
+
 def empty_embedding(n: int, d: int) -> nn.Embedding:
     """An ``nn.Embedding(n, d)`` whose weights are left uninitialised, for networks whose weights
     are loaded (or drawn) afterwards: on the meta device, ``nn.Embedding``'s own normal

@@ -225,3 +225,40 @@ def test_an_older_clip_config_s_text_config_dict_wins(tmp_path, tiny):
                                                       "text_config_dict": TINY_CONFIG}))
     assert torch.equal(CLIPTextEncoder(tmp_path).encode(["a cat"]).tokens,
                        tiny.encode(["a cat"]).tokens)
+
+
+def test_hostile_configs_are_refused_or_load(tmp_path):
+    """Seeded mutations of a CLIP folder's config.json (sizes of any type and magnitude, a
+    billion layers, heads not dividing the width, ...): each is refused with
+    TextEncoderUnavailable in bounded time, or loads and runs; nothing else."""
+    import random
+
+    from safetensors.torch import save_file
+
+    save_file(seeded_clip_text(TINY_CONFIG, 0).state_dict(), tmp_path / "model.safetensors")
+    rng = random.Random(0)
+    values = [0, -1, 1, 3, 7, 32, 64, 77, 2**31, 2**63, 1.5, 32.0, "32", None, [], {}, True,
+              float("nan"), float("inf"), 1e-30]
+    keys = [*TINY_CONFIG, "layer_norm_eps", "hidden_act", "text_config"]
+    outcomes = {"refused": 0, "ran": 0}
+    ids = torch.randint(0, 49408, (2, 38))
+    mask = torch.ones(2, 38, dtype=torch.bool)
+    mask[1, 5:] = False
+    for _ in range(150):
+        config = dict(TINY_CONFIG)
+        for _ in range(rng.randint(1, 3)):
+            config[rng.choice(keys)] = rng.choice(values)
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        try:
+            model = load_clip_text(tmp_path)
+        except TextEncoderUnavailable:
+            outcomes["refused"] += 1
+            continue
+        with torch.no_grad():
+            assert model(ids, mask).shape == (2, 38, 32)
+        outcomes["ran"] += 1
+    assert outcomes["refused"] > 100 and outcomes["ran"] > 10, outcomes
+    config = {**TINY_CONFIG, "num_attention_heads": 3}  # the weights cannot tell: the config can
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(TextEncoderUnavailable, match="not a multiple of num_attention_heads 3"):
+        load_clip_text(tmp_path)

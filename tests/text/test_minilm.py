@@ -97,6 +97,11 @@ def test_a_folder_missing_a_file_or_weights_is_a_clear_error(tmp_path):
                                                     "intermediate_size": 153600}))
     with pytest.raises(TextEncoderUnavailable, match="mis-shapes .* weights of a BERT model"):
         MiniLMTextEncoder(folder)
+    for bad, message in (({"num_attention_heads": 5}, "not a multiple of num_attention_heads 5"),
+                         ({"num_hidden_layers": 10**9}, "num_hidden_layers must be an integer")):
+        (folder / "config.json").write_text(json.dumps({**config, **bad}))
+        with pytest.raises(TextEncoderUnavailable, match=message):
+            MiniLMTextEncoder(folder)
     (folder / "config.json").write_text(json.dumps(config))
 
     config = json.loads((folder / "config.json").read_text())
