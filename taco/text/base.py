@@ -158,6 +158,14 @@ class TokenNetworkEncoder(TextEncoder):
         return TextTokens(self.model(ids.to(device), mask.to(device)), mask)
 
 
+def special_token_id(tokenizer: Any, token: str) -> int:
+    """The id of ``token`` in a ``tokenizers.Tokenizer``; TextEncoderUnavailable if it has none."""
+    i = tokenizer.token_to_id(token)
+    if i is None:
+        raise TextEncoderUnavailable(f"the tokenizer has no {token} token")
+    return int(i)
+
+
 def normalize_caption(caption: str) -> str:
     """Collapse whitespace. An empty caption is allowed (it encodes as the empty string)."""
     if not isinstance(caption, str):

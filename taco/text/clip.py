@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import TextEncoderUnavailable, TokenNetworkEncoder
+from .base import TextEncoderUnavailable, TokenNetworkEncoder, special_token_id
 from .clip_vocab import BOS, EOS, clip_bpe_folder
 from .hf import MIN_VOCAB, hub_offline, hub_unreachable
 from .weights import WEIGHT_FILES, checked_config, empty_embedding, load_network
@@ -258,20 +258,13 @@ class ClipTokenizer:
         # transformers registers its special tokens in this order (new ones get the next ids)
         tokenizer.add_special_tokens([special[k] for k in ("bos", "eos", "unk", "pad")])
         self._tokenizer = tokenizer
-        self.bos, self.end, self.pad = (_token_id(tokenizer, special[k])
+        self.bos, self.end, self.pad = (special_token_id(tokenizer, special[k])
                                         for k in ("bos", "eos", "pad"))
         self.vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
 
     def __call__(self, captions: list[str]) -> list[list[int]]:
         return [[self.bos, *enc.ids, self.end]
                 for enc in self._tokenizer.encode_batch(captions, add_special_tokens=False)]
-
-
-def _token_id(tokenizer: Any, token: str) -> int:
-    i = tokenizer.token_to_id(token)
-    if i is None:  # pragma: no cover - add_special_tokens gives every special token an id
-        raise TextEncoderUnavailable(f"the CLIP tokenizer has no {token} token")
-    return int(i)
 
 
 def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
@@ -330,8 +323,6 @@ def load_clip_text(folder: str | os.PathLike[str]) -> ClipText:
         if "text_config" in config or "text_config_dict" in config:  # a CLIPModel's config
             # older ones also hold text_config_dict, whose values transformers takes first
             config = {**(config.get("text_config") or {}), **(config.get("text_config_dict") or {})}
-        with torch.device("meta"):
-            ClipText(config)  # a config it cannot build is the config's error
     except Exception as e:
         raise TextEncoderUnavailable(f"{os.fspath(root)!r}: no usable config.json ({e})") from e
     model = load_network(lambda: ClipText(config), root,

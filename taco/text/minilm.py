@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import TextEncoderUnavailable, TokenNetworkEncoder
+from .base import TextEncoderUnavailable, TokenNetworkEncoder, special_token_id
 from .weights import checked_config, empty_embedding, load_network
 
 MINILM_DIM = 384
@@ -51,8 +51,6 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
         folder = Path(path) if path is not None else Path(minilm_path())
         try:
             config = json.loads((folder / "config.json").read_text())
-            with torch.device("meta"):
-                Bert(config)  # a config it cannot build is the config's error
             tokenizer = WordPieceTokenizer(folder / "tokenizer.json")
             model = load_network(lambda: Bert(config), folder, str, "a BERT model")
         except TextEncoderUnavailable as e:  # names the folder
@@ -75,18 +73,11 @@ class WordPieceTokenizer:
         tokenizer.no_truncation()  # lengths are measured, then cut, by fit_tokens
         tokenizer.no_padding()
         self._tokenizer = tokenizer
-        self.end, self.pad = _token_id(tokenizer, "[SEP]"), _token_id(tokenizer, "[PAD]")
+        self.end, self.pad = (special_token_id(tokenizer, t) for t in ("[SEP]", "[PAD]"))
         self.vocab_size = tokenizer.get_vocab_size()
 
     def __call__(self, captions: list[str]) -> list[list[int]]:
         return [enc.ids for enc in self._tokenizer.encode_batch(captions)]
-
-
-def _token_id(tokenizer: Any, token: str) -> int:
-    i = tokenizer.token_to_id(token)
-    if i is None:
-        raise TextEncoderUnavailable(f"the tokenizer has no {token} token")
-    return int(i)
 
 
 class Bert(nn.Module):

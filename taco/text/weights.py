@@ -30,12 +30,16 @@ def load_network(build: Callable[[], nn.Module], folder: str | os.PathLike[str],
 
     ``rename``: a stored tensor's name -> the network's name for it (e.g. without a prefix);
     stored tensors the network does not have are ignored. Raises :class:`TextEncoderUnavailable`
-    naming the folder when the weights cannot be read, or lack or mis-shape some of the
+    naming the folder when ``build`` fails (it builds from the folder's config.json: that is the
+    config's error), when the weights cannot be read, or when they lack or mis-shape some of the
     network's tensors (``what``: the network's name in that message).
     """
     root = Path(folder)
-    with torch.random.fork_rng(devices=[]), torch.device("meta"):
-        network = build()
+    try:
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            network = build()
+    except Exception as e:
+        raise TextEncoderUnavailable(f"{os.fspath(root)!r}: no usable config.json ({e})") from e
     wanted = {name: tuple(t.shape) for name, t in network.state_dict().items()}
     try:
         files = _WeightFiles(root, rename)
