@@ -346,7 +346,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CLIError(str(e)) from None
     total_bytes = total_pixels = 0
-    failed: list[Path] = []
+    failures = _Failures("compress")
     t_all = time.perf_counter()
     for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
         count = f"[{i}/{len(jobs)}] " if many else ""
@@ -360,9 +360,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 ms = 1000 * (time.perf_counter() - t0)
                 write_bytes_atomic(dst, res.data)
         except Exception as exc:
-            if not _skip_failed_input("compress", src, exc):
+            if not failures.skip(src, exc):
                 raise
-            failed.append(src)
             continue
         total_bytes += len(res.data)
         total_pixels += res.height * res.width
@@ -378,25 +377,18 @@ def cmd_compress(args: argparse.Namespace) -> int:
                   f"{res.bpp:.4f} bpp, {ms:.0f} ms", flush=True)
     secs = time.perf_counter() - t_all
     at = f" at quality {quality}" if quality is not None else ""
-    done = len(files) - len(failed)
+    done = len(files) - len(failures.inputs)
     overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
     if done or many:
         print(f"compressed {done} image(s) with {model.model_id}{at}: {total_bytes} bytes, "
               f"{overall}{secs:.2f} s")
-    return _batch_status("compress", failed, len(files), "image(s)")
+    return failures.status(len(files), "image(s)")
 
 
 def cmd_decompress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
-    failed: list[Path] = []
-
-    def skip(src: Path, exc: Exception, also: Sequence[tuple[str, str]] = ()) -> bool:
-        if _skip_failed_input("decompress", src, exc, also):  # reported, and skipped in a batch
-            failed.append(src)
-            return True
-        return False
-
+    failures = _Failures("decompress")
     headers: dict[Path, Any] = {}
     for src in files:  # every file checked first, with the decoder's own cap, before any model loads
         try:
@@ -409,7 +401,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                     f"{decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models: "
                     "pass --max-pixels 0 to decode it anyway")
         except Exception as exc:
-            if not skip(src, exc):
+            if not failures.skip(src, exc):
                 raise
             headers.pop(src, None)
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
@@ -432,7 +424,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if key not in models:
                 models[key] = _model(key)
         except Exception as exc:  # the model this file names is not here: the file's failure
-            if not skip(src, exc, (("taco.models", "CheckpointError"),)):
+            if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
             del headers[src]
     t_all = time.perf_counter()
@@ -452,42 +444,50 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                 image.save(buf, format=_save_format(dst))
                 write_bytes_atomic(dst, buf.getvalue())
         except Exception as exc:
-            if not skip(src, exc):
+            if not failures.skip(src, exc):
                 raise
             continue
         if not args.quiet:
             print(f"{count}{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
                   flush=True)
-    done = len(files) - len(failed)
+    done = len(files) - len(failures.inputs)
     if done or many:
         print(f"decompressed {done} file(s) in {time.perf_counter() - t_all:.2f} s")
-    return _batch_status("decompress", failed, len(files), "file(s)")
+    return failures.status(len(files), "file(s)")
 
 
-def _skip_failed_input(command: str, src: Path, exc: Exception,
-                       also: Sequence[tuple[str, str]] = ()) -> bool:
-    """Whether ``exc`` is a failure of the input ``src`` alone (:data:`INPUT_ERRORS`, ``also``,
-    a CLIError of its checks, running out of memory on it): then it is reported now, naming
-    the input, and skipped, so that the rest of a batch is still done. False for anything else
-    (a missing text encoder, a bug), which stops the command as ``main`` reports it."""
-    if not (isinstance(exc, CLIError) or _is_one_of(exc, (*INPUT_ERRORS, *also))
-            or allocation_failure_line(exc)):
-        return False
-    text = error_line(exc)
-    where = "" if str(src) in str(text) else f"{src}: "
-    print(f"taco {command}: error: {where}{text}", file=sys.stderr, flush=True)
-    return True
+class _Failures:
+    """The inputs of one batch command that failed alone: each is reported on one line when it
+    fails and skipped, the rest of the batch is still done, and :meth:`status` ends the command."""
 
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.inputs: list[Path] = []
 
-def _batch_status(command: str, failed: list[Path], total: int, what: str) -> int:
-    """The exit status: 0, or 2 when an input failed, after one line naming them in a batch."""
-    if not failed:
-        return 0
-    if total > 1:
-        names = ", ".join(str(f) for f in failed[:5]) + (", ..." if len(failed) > 5 else "")
-        print(f"taco {command}: error: {len(failed)} of {total} {what} failed: {names}",
-              file=sys.stderr)
-    return 2
+    def skip(self, src: Path, exc: Exception, also: Sequence[tuple[str, str]] = ()) -> bool:
+        """Whether ``exc`` is a failure of the input ``src`` alone (:data:`INPUT_ERRORS`,
+        ``also``, a CLIError of its checks, running out of memory on it): then it is reported
+        now, naming the input, and counted. False for anything else (a missing text encoder, a
+        bug), which stops the command as ``main`` reports it."""
+        if not (isinstance(exc, CLIError) or _is_one_of(exc, (*INPUT_ERRORS, *also))
+                or allocation_failure_line(exc)):
+            return False
+        text = error_line(exc)
+        where = "" if str(src) in str(text) else f"{src}: "
+        print(f"taco {self.command}: error: {where}{text}", file=sys.stderr, flush=True)
+        self.inputs.append(src)
+        return True
+
+    def status(self, total: int, what: str) -> int:
+        """The exit status: 0, or 2 when an input failed, after one line naming them in a batch."""
+        failed = self.inputs
+        if not failed:
+            return 0
+        if total > 1:
+            names = ", ".join(str(f) for f in failed[:5]) + (", ..." if len(failed) > 5 else "")
+            print(f"taco {self.command}: error: {len(failed)} of {total} {what} failed: {names}",
+                  file=sys.stderr)
+        return 2
 
 
 def _stage_delay(args: argparse.Namespace) -> float:
@@ -513,14 +513,13 @@ def read_taco(path: Path) -> Any:
 
 def cmd_info(args: argparse.Namespace) -> int:
     files, _ = expand_inputs(args.files, {".taco"})
-    failed: list[Path] = []
+    failures = _Failures("info")
     shown = 0
     for src in files:
         try:
             f = read_taco(src)
         except Exception as exc:
-            if _skip_failed_input("info", src, exc):  # reported; the other files are still read
-                failed.append(src)
+            if failures.skip(src, exc):  # reported; the other files are still read
                 continue
             raise
         h = f.header
@@ -546,7 +545,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             blank = "\n" if shown else ""  # a blank line between files
             print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()), flush=True)
         shown += 1
-    return _batch_status("info", failed, len(files), "file(s)")
+    return failures.status(len(files), "file(s)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
