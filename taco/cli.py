@@ -127,7 +127,8 @@ class CaptionSource:
         self.table = read_captions_jsonl(Path(captions_file)) if captions_file else {}
         self._beside: dict[Path, dict[str, str]] = {}
 
-    def __call__(self, image: Path) -> str:
+    def __call__(self, image: Path) -> str | None:
+        """The caption of ``image``, or None when it has none."""
         if self.caption is not None:
             return self.caption
         for key in (image.name, str(image)):
@@ -145,33 +146,26 @@ class CaptionSource:
             self._beside[folder] = read_captions_jsonl(f) if f.is_file() else {}
         if image.name in self._beside[folder]:
             return self._beside[folder][image.name]
-        raise MissingCaption(image)
-
-    def all_of(self, images: Sequence[Path]) -> list[str]:
-        """Every image's caption, or one error naming all the images that have none."""
-        found: list[str] = []
-        missing: list[Path] = []
-        for image in images:
-            try:
-                found.append(self(image))
-            except MissingCaption:
-                missing.append(image)
-        if len(missing) == 1:
-            sidecar = missing[0].with_suffix(".txt").name
-            raise CLIError(f"{missing[0]}: no caption. Give --caption TEXT, --captions FILE.jsonl, "
-                           f"a sidecar {sidecar}, or a captions.jsonl beside the image "
-                           "(--caption '' codes without one)")
-        if missing:
-            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-            names = ", ".join(str(m) for m in missing[:5]) + more
-            raise CLIError(f"{len(missing)} of {len(images)} images have no caption: {names}. "
-                           "Give --caption TEXT, --captions FILE.jsonl, sidecar IMAGE.txt files, "
-                           "or a captions.jsonl beside the images (--caption '' codes without one)")
-        return found
+        return None
 
 
-class MissingCaption(CLIError):
-    """An image without a caption (:meth:`CaptionSource.all_of` reports them all at once)."""
+def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None]) -> str | None:
+    """The one line telling which images a text-guided model codes without a caption, if any."""
+    missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]
+    if not missing:
+        return None
+    how = "(a caption guides the encoder: give --caption TEXT, --captions FILE.jsonl, "
+    if len(missing) == 1:
+        return (f"{missing[0]} has no caption, so it is coded without one {how}"
+                f"a sidecar {missing[0].with_suffix('.txt').name}, or a captions.jsonl beside it)")
+    return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without one: "
+            f"{some_names(missing)} {how}sidecar IMAGE.txt files, or a captions.jsonl beside them)")
+
+
+def some_names(paths: Sequence[Path], most: int = 5) -> str:
+    """``a, b, c, d, e and 2 more``: a list of inputs for one line."""
+    more = f" and {len(paths) - most} more" if len(paths) > most else ""
+    return ", ".join(str(p) for p in paths[:most]) + more
 
 
 # --------------------------------------------------------------------------- outputs
@@ -328,7 +322,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         os.environ["TACO_CLIP_PATH"] = args.clip_path
     files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES)
     captions = CaptionSource(args.caption, args.captions)
-    jobs = list(zip(files, captions.all_of(files), strict=True))  # before any work starts
+    found = [captions(f) for f in files]  # before any work starts
     many = len(files) > 1
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
                         beside_suffix=".taco", force=args.force)
@@ -345,6 +339,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
         quality = coding_quality(model, args.quality)
     except ValueError as e:
         raise CLIError(str(e)) from None
+    note = uncaptioned_note(files, found) if model.uses_text else None
+    if note:
+        print(f"taco compress: note: {note}", file=sys.stderr, flush=True)
+    jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     total_bytes = total_pixels = 0
     failures = _Failures("compress")
     t_all = time.perf_counter()
@@ -484,8 +482,8 @@ class _Failures:
         if not failed:
             return 0
         if total > 1:
-            names = ", ".join(str(f) for f in failed[:5]) + (", ..." if len(failed) > 5 else "")
-            print(f"taco {self.command}: error: {len(failed)} of {total} {what} failed: {names}",
+            print(f"taco {self.command}: error: {len(failed)} of {total} {what} failed: "
+                  f"{some_names(failed)}",
                   file=sys.stderr)
         return 2
 
@@ -571,9 +569,10 @@ def build_parser() -> argparse.ArgumentParser:
                   f"(random seed-0 weights); default: {DEFAULT_MODEL}")
 
     c = sub.add_parser("compress", help="images -> .taco files, guided by captions",
-                       description="Compress images into .taco files. Each image needs a caption: "
+                       description="Compress images into .taco files. A caption guides the encoder: "
                        "--caption for all, --captions FILE.jsonl, a sidecar IMG.txt, or a "
-                       "captions.jsonl beside the images (in this order). The EXIF orientation "
+                       "captions.jsonl beside the images (looked up in this order); an image "
+                       "without one is coded with an empty caption (a note names it). The EXIF orientation "
                        "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
                        "warning says so).")
     c.add_argument("images", nargs="+", help="image files or folders of images")
