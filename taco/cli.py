@@ -26,7 +26,7 @@ from . import __version__
 from .commands import CLIError
 from .memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from .resolve import DEFAULT_MODEL
-from .suffixes import IMAGE_SUFFIXES
+from .suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
 if TYPE_CHECKING:
     from .models.elic import ELIC
@@ -74,15 +74,18 @@ def _model(name: str | None) -> ELIC:
 # --------------------------------------------------------------------------- inputs and captions
 
 
-def expand_inputs(paths: Sequence[str], suffixes: Collection[str]) -> tuple[list[Path], bool]:
-    """Files named and files in the folders named -> (files, whether any argument was a folder)."""
+def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
+                  skip_in_folders: str | None = None) -> tuple[list[Path], bool]:
+    """Files named and files in the folders named -> (files, whether any argument was a folder).
+    In a folder, names ending with ``skip_in_folders`` are left out (taco's own outputs)."""
     out: list[Path] = []
     folder = False
     for p in map(Path, paths):
         if p.is_dir():
             folder = True
             try:
-                found = sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes and f.is_file())
+                found = sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes and f.is_file()
+                               and not (skip_in_folders and f.name.endswith(skip_in_folders)))
             except OSError as exc:
                 raise CLIError(f"{p}: cannot list the folder ({exc.strerror})") from None
             out.extend(found)
@@ -320,7 +323,7 @@ def _warning_printer() -> Callable[..., None]:
 def cmd_compress(args: argparse.Namespace) -> int:
     if args.clip_path:
         os.environ["TACO_CLIP_PATH"] = args.clip_path
-    files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES)
+    files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX)
     captions = CaptionSource(args.caption, args.captions)
     found = [captions(f) for f in files]  # before any work starts
     many = len(files) > 1
@@ -403,7 +406,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                 raise
             headers.pop(src, None)
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
-                        beside_suffix=".decoded.png", force=args.force)
+                        beside_suffix=DECODED_SUFFIX, force=args.force)
     for dst in set(dsts):
         _check_image_format(dst, {h.mode for h in headers.values()})
 
@@ -575,7 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "without one is coded with an empty caption (a note names it). The EXIF orientation "
                        "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
                        "warning says so).")
-    c.add_argument("images", nargs="+", help="image files or folders of images")
+    c.add_argument("images", nargs="+", help="image files or folders of images (in a folder, "
+                   "taco's own outputs NAME.decoded.png are left out)")
     c.add_argument("--caption", help="caption for every image ('' to code without one)")
     c.add_argument("--captions", metavar="FILE.jsonl",
                    help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line')

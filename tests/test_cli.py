@@ -466,3 +466,15 @@ def test_info_reads_the_other_files_past_a_bad_one(tmp_path, capsys):
     assert main(["info", str(good), str(good), "--json"]) == 0
     first, second = capsys.readouterr().out.splitlines()
     assert first == second and json.loads(first)["quality"] == 0
+
+
+def test_a_folder_is_compressed_without_its_decoded_outputs(tmp_path):
+    shutil.copy(CHELSEA, tmp_path / "x.png")
+    assert main(["compress", str(tmp_path), "-m", "elic-tiny", "--quiet"]) == 0
+    assert main(["decompress", str(tmp_path / "x.taco"), "--quiet"]) == 0
+    assert (tmp_path / "x.decoded.png").is_file()
+    out = tmp_path / "o"
+    assert main(["compress", str(tmp_path), "-m", "elic-tiny", "-o", str(out), "--quiet"]) == 0
+    assert [p.name for p in out.iterdir()] == ["x.taco"]
+    # named on its own, a decoded output is an image like any other
+    assert main(["compress", str(tmp_path / "x.decoded.png"), "-m", "elic-tiny", "--quiet"]) == 0
