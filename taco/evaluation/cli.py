@@ -33,7 +33,7 @@ def _qualities(items: list[str] | None) -> dict[str, list[int]]:
                 raise ValueError
             out[name.strip().lower()] = [int(v) for v in _split(values)]
         except ValueError:
-            raise _cli_error(ValueError(f"--qualities expects CODEC=Q1,Q2,..., got {item!r}")) from None
+            raise _cli_error(ValueError(f"--qualities expects NAME=Q1,Q2,..., got {item!r}")) from None
     return out
 
 
@@ -215,8 +215,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="e.g. true,shuffled,empty,fixed:NA: run each and report differences vs true "
                    "with paired bootstrap CIs")
     e.add_argument("--classic", metavar="CODECS", help="classic codecs: jpeg,webp,avif,bpg,vtm")
-    e.add_argument("--qualities", action="append", metavar="CODEC=Q,...",
-                   help="quality sweep of a codec, e.g. jpeg=10,30,50,70,90 (repeatable)")
+    e.add_argument("--qualities", action="append", metavar="NAME=Q,...",
+                   help="quality sweep of a classic codec (jpeg=10,30,50,70,90), or the qualities "
+                   "of a variable-rate --model to code at (taco-minilm-vr=2,4,6; default: all) "
+                   "(repeatable)")
     e.add_argument("--match-bpp", action="store_true",
                    help="also code each image with each classic codec at the model's bpp for it")
     e.add_argument("--crop", type=int, default=None,

@@ -411,6 +411,8 @@ class EvalConfig:
     caption_modes: list[str] = field(default_factory=lambda: ["true"])
     compare_caption_modes: bool = False
     classic: list[str] = field(default_factory=list)
+    #: classic codec name -> its quality sweep; a variable-rate model's --model value (or its
+    #: model id) -> the qualities it codes at (default: all of them)
     qualities: dict[str, list[int]] = field(default_factory=dict)
     match_bpp: bool = False
     crop: int | None = None
@@ -432,6 +434,24 @@ class EvalConfig:
     progress: bool = True
     lpips_input: str = "standard"  # LPIPS convention: standard ([-1, 1]) | official ([0, 1])
     coco30k_protocol: str = "paper"  # paper | official (effl-lab/TACO's script), see datasets
+
+
+def model_qualities(model: Any, info: ModelInfo, wanted: dict[str, list[int]]) -> list[int | None]:
+    """The qualities a model is evaluated at: ``[None]`` for a single-rate model, else those
+    ``wanted`` names for it (by its ``--model`` value or its model id), else all of them."""
+    total = len(getattr(model, "qualities", None) or ())
+    keys = [k for k in (info.spec.lower(), info.model_id.lower()) if k in wanted]
+    if not keys:
+        return [None] if not total else [*range(1, total + 1)]
+    if not total:
+        raise EvaluationError(f"--qualities {keys[0]}=...: {info.model_id} is a single-rate model "
+                              "(--qualities chooses among a variable-rate model's qualities)")
+    qs = wanted[keys[0]]
+    bad = [q for q in qs if not 1 <= q <= total]
+    if bad or not qs or len(set(qs)) != len(qs):
+        raise EvaluationError(f"--qualities {keys[0]}={','.join(map(str, qs))}: {info.model_id} "
+                              f"has qualities 1..{total}; give each at most once")
+    return [*sorted(qs)]
 
 
 def _say(msg: str) -> None:
@@ -483,6 +503,12 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
             "all of them, or one per model"
         )
     loaded = [load_model(spec, device) for spec in cfg.models]
+    chosen = [model_qualities(model, info, cfg.qualities) for model, info in loaded]
+    named = {c.lower() for c in cfg.classic} | {
+        k for _, info in loaded for k in (info.spec.lower(), info.model_id.lower())}
+    for key in cfg.qualities.keys() - named:
+        raise EvaluationError(f"--qualities {key}=...: {key!r} is neither a --classic codec nor a "
+                              "--model of this run")
     labels: list[str | None] = [*cfg.model_labels] or [cfg.label] * len(loaded)
     for _, info in loaded:
         if not info.trained and dist.is_main:
@@ -501,14 +527,13 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
                 if why:
                     _say(f"{name} not computed: {why}")
         model_jsons: list[Path] = []
-        for (model, info), label in zip(loaded, labels, strict=True):
-            # a variable-rate model: every quality, one RD point each, one curve (one label)
-            qualities = getattr(model, "qualities", None)
-            for quality in ([None] if qualities is None else range(1, len(qualities) + 1)):
+        for (model, info), label, model_q in zip(loaded, labels, chosen, strict=True):
+            # a variable-rate model: each chosen quality one RD point, one curve (one label)
+            for quality in model_q:
                 runs: dict[str, Path] = {}
                 for mode in modes:
                     if mode.kind != "true" and not getattr(model, "uses_text", False):
-                        if dist.is_main and quality in (None, 1):
+                        if dist.is_main and quality == model_q[0]:
                             _say(f"skipping caption mode {mode} for {info.model_id}: it takes no text")
                         continue
                     path = evaluate_model(model, info, dataset, out_dir, mode=mode, sets=sets,

@@ -46,3 +46,33 @@ def test_a_variable_rate_model_needs_one_quality_per_run(tiny_folder, tmp_path):
         evaluate_model(vr, info, dataset, tmp_path, progress=False)
     with pytest.raises(EvaluationError, match="one quality at a time"):
         evaluate_model(model, info, dataset, tmp_path, progress=False, quality=1)
+
+
+def test_qualities_chooses_the_points_of_a_variable_rate_model(tiny_folder, tmp_path):
+    ckpt = save_checkpoint(create_model("elic-tiny", seed=0, qualities=LAMBDAS),
+                           tmp_path / "vr.safetensors")
+    cfg = EvalConfig(datasets=[str(tiny_folder)], models=[str(ckpt)], output=tmp_path / "out",
+                     qualities={str(ckpt).lower(): [3, 1]}, fid="off", cmmd_clip="off",
+                     plot=False, progress=False)
+    results = [json.loads(p.read_text()) for p in run_evaluation(cfg) if p.suffix == ".json"]
+    assert [r["quality"] for r in results] == [1, 3]
+    assert [r["lambda"] for r in results] == [LAMBDAS[0], LAMBDAS[2]]
+
+
+@pytest.mark.parametrize("qualities, match", [
+    ({"elic-tiny": [1]}, "single-rate model"),
+    ({"vr": [0, 2]}, "has qualities 1..3"),
+    ({"vr": [4]}, "has qualities 1..3"),
+    ({"vr": [2, 2]}, "at most once"),
+    ({"webp": [50]}, "neither a --classic codec nor a --model"),
+])
+def test_qualities_refuses_what_it_cannot_code(tiny_folder, tmp_path, qualities, match):
+    ckpt = save_checkpoint(create_model("elic-tiny", seed=0, qualities=LAMBDAS),
+                           tmp_path / "vr.safetensors")
+    wanted = {(str(ckpt).lower() if k == "vr" else k): v for k, v in qualities.items()}
+    cfg = EvalConfig(datasets=[str(tiny_folder)], models=[str(ckpt), "elic-tiny"],
+                     classic=["jpeg"], output=tmp_path / "out", qualities=wanted, fid="off",
+                     cmmd_clip="off", plot=False, progress=False)
+    with pytest.raises(EvaluationError, match=match):
+        run_evaluation(cfg)
+    assert not (tmp_path / "out").exists()  # refused before any work
