@@ -206,6 +206,11 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       them, with a warning naming the profile; otherwise the decoded image, which is sRGB, would
       show the profile's numbers as sRGB (duller or shifted colours). sRGB profiles and grey
       ones are left alone.
+    - A HEIC/AVIF photo whose colours are described by code points (an ``nclx_profile`` from
+      pillow-heif) rather than an ICC profile, with other primaries than sRGB's (Display P3,
+      BT.2020) and the sRGB transfer curve, is converted to sRGB the same way (a matrix in
+      linear light, clipped to the sRGB gamut), with a warning; with an HDR transfer (PQ, HLG)
+      its values are coded as they are, with a warning that they are not tone-mapped.
     - ``CMYK`` is converted naively, ignoring any ICC profile, with an
       :class:`ImageConversionWarning`.
     - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with a warning;
@@ -225,6 +230,8 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     about = f"{source}: " if source else ""
     profile = _colour_profile(image, about) if mode in _RGB_MODES else None
     converted = None if profile is None else _to_srgb(image, profile, about)
+    if converted is None and mode in ("RGB", "RGBA") and not image.info.get("icc_profile"):
+        converted = _nclx_to_srgb(image, about)
     if converted is not None:
         return converted, mode
     if mode == "RGB":
@@ -303,6 +310,81 @@ def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None
                   f"sRGB{lost})", ImageConversionWarning, stacklevel=3)
     out.info.pop("icc_profile", None)
     return out
+
+
+#: sRGB's primaries and white point (x, y): red, green, blue, white (D65).
+_SRGB_XY = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06), (0.3127, 0.3290))
+#: nclx transfer characteristics (ITU-T H.273) read as the sRGB curve: unspecified, sRGB.
+_SRGB_TRANSFERS = {2, 13}
+#: Names of the nclx colour primaries (H.273) a photo may carry, for the warnings.
+_PRIMARIES_NAMES = {9: "BT.2020", 11: "DCI-P3", 12: "Display P3"}
+_TRANSFER_NAMES = {16: "PQ (HDR)", 18: "HLG (HDR)"}
+#: Bradford's cone response matrix (white-point adaptation, as LittleCMS does it).
+_BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+
+
+def _rgb_to_xyz(xy: Any) -> np.ndarray:
+    """The RGB -> XYZ matrix of primaries and white ``((xr, yr), (xg, yg), (xb, yb), (xw, yw))``."""
+    prim = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in xy[:3]]).T
+    xw, yw = xy[3]
+    white = np.array([xw / yw, 1.0, (1 - xw - yw) / yw])
+    return prim * np.linalg.solve(prim, white)
+
+
+def _srgb_decoding_table() -> np.ndarray:
+    """8-bit sRGB value -> linear light (float32), the IEC 61966-2-1 curve."""
+    v = np.arange(256, dtype=np.float64) / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
+    """``image`` (RGB or RGBA) -> 8-bit sRGB when its ``nclx_profile`` (pillow-heif's code points)
+    has other primaries than sRGB's; None when there is nothing to convert, or nothing it can
+    convert (an HDR or unusual transfer: a warning says the values are coded as they are)."""
+    nclx: Any = image.info.get("nclx_profile")
+    try:
+        xy = tuple((float(nclx[f"color_primary_{c}_x"]), float(nclx[f"color_primary_{c}_y"]))
+                   for c in ("red", "green", "blue", "white"))
+        primaries, transfer = int(nclx["color_primaries"]), int(nclx["transfer_characteristics"])
+    except (TypeError, KeyError, ValueError):
+        return None  # no nclx profile, or not one pillow-heif wrote: nothing to say
+    if np.allclose(xy, _SRGB_XY, atol=2e-3) or not all(0 < y <= 1 and 0 <= x <= 1 for x, y in xy):
+        hdr = _TRANSFER_NAMES.get(transfer)
+        if hdr:
+            warnings.warn(f"{about}its {hdr} transfer is not tone-mapped: its values are coded as "
+                          "they are (it looks flat in sRGB)", ImageConversionWarning, stacklevel=3)
+        return None
+    name = _PRIMARIES_NAMES.get(primaries, f"nclx primaries {primaries}")
+    if transfer not in _SRGB_TRANSFERS:
+        how = _TRANSFER_NAMES.get(transfer, f"nclx transfer {transfer}")
+        warnings.warn(f"{about}its {name} colours with a {how} transfer are not converted: its "
+                      "values are coded as they are, as sRGB", ImageConversionWarning, stacklevel=3)
+        return None
+    try:
+        to_xyz = _rgb_to_xyz(xy)
+        srgb_to_xyz = _rgb_to_xyz(_SRGB_XY)
+        src_white, dst_white = to_xyz.sum(axis=1), srgb_to_xyz.sum(axis=1)
+        adapt = np.linalg.solve(_BRADFORD, np.diag((_BRADFORD @ dst_white) / (_BRADFORD @ src_white))
+                                @ _BRADFORD)
+        matrix = np.linalg.solve(srgb_to_xyz, adapt @ to_xyz)
+    except np.linalg.LinAlgError:
+        return None  # degenerate primaries: nothing a viewer could show either
+    alpha = _has_alpha(image)
+    src = np.asarray(image.convert("RGB"))
+    dst = np.empty_like(src)
+    decode = _srgb_decoding_table()
+    m = matrix.T.astype(np.float32)
+    for top in range(0, src.shape[0], 256):  # bands of rows: a few MB of float32 at a time
+        linear = decode[src[top:top + 256]] @ m
+        np.clip(linear, 0.0, 1.0, out=linear)
+        encoded = np.where(linear <= 0.0031308, 12.92 * linear,
+                           1.055 * np.power(linear, 1 / 2.4, dtype=np.float32) - 0.055)
+        dst[top:top + 256] = np.rint(encoded * 255.0)
+    rgb = Image.fromarray(dst)
+    lost = "; the alpha channel is dropped" if alpha else ""
+    warnings.warn(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
+                  f"sRGB{lost})", ImageConversionWarning, stacklevel=3)
+    return rgb
 
 
 def restore_mode(rgb_image: Image.Image, mode: str) -> Image.Image:

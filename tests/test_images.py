@@ -406,6 +406,95 @@ def test_a_tagged_photo_is_coded_in_srgb_end_to_end(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- HEIC
 
 
+#: Display P3's primaries and white as pillow-heif reports them (float32 values of an nclx box).
+P3 = ((0.6800000071525574, 0.3199999928474426), (0.26499998569488525, 0.6899999976158142),
+      (0.15000000596046448, 0.05999999865889549), (0.3127000033855438, 0.32899999618530273))
+SRGB = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06), (0.3127, 0.329))
+#: The linear-light Display P3 -> sRGB matrix as published (both D65; e.g. in the CSS Color 4
+#: sample code's matrices, rounded to 7 places), independent of taco's derivation.
+P3_TO_SRGB = np.array([[1.2249401, -0.2249404, 0.0], [-0.0420569, 1.0420571, 0.0],
+                       [-0.0196376, -0.0786361, 1.0982735]])
+
+
+def _nclx(primaries: int, transfer: int, xy: tuple) -> dict:
+    names = ("red", "green", "blue", "white")
+    return {"color_primaries": primaries, "transfer_characteristics": transfer,
+            "matrix_coefficients": 6, "full_range_flag": 1,
+            **{f"color_primary_{c}_{a}": v for c, (x, y) in zip(names, xy, strict=True) for a, v in (("x", x), ("y", y))}}
+
+
+def _coded_as(mode: str, nclx: dict) -> Image.Image:
+    img = Image.fromarray(np.array([[[200, 60, 40], [20, 220, 30], [128, 128, 128], [255, 255, 255],
+                                     [0, 0, 0], [90, 110, 240]]], np.uint8)).convert(mode)
+    img.info["nclx_profile"] = nclx
+    return img
+
+
+def _srgb_reference(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    v = rgb / 255.0
+    linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+    out = np.clip(linear @ matrix.T, 0, 1)
+    return np.rint(255 * np.where(out <= 0.0031308, 12.92 * out, 1.055 * out ** (1 / 2.4) - 0.055))
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_display_p3_code_points_are_converted_to_srgb(mode: str) -> None:
+    src = _coded_as(mode, _nclx(12, 13, P3))
+    match = "^colours converted from its Display P3 primaries to sRGB \\(it decodes as sRGB"
+    rgb, got_mode = _one_warning_to_rgb(src, match + ("; the alpha channel is dropped" if mode == "RGBA" else "\\)$"))
+    assert got_mode == mode and rgb.mode == "RGB"
+    expected = _srgb_reference(np.asarray(src.convert("RGB"), np.float64), P3_TO_SRGB)
+    got = np.asarray(rgb, np.float64)
+    assert np.abs(got - expected).max() <= 1  # the published matrix, to one level
+    assert got[0, 2].tolist() == [128, 128, 128] and got[0, 3].tolist() == [255, 255, 255]
+    assert got[0, 0, 0] > 200 and got[0, 1, 1] > 220  # P3's red and green are the wider ones
+
+
+def test_srgb_code_points_and_unknown_info_leave_the_colours_alone() -> None:
+    for nclx in (_nclx(1, 13, SRGB), _nclx(2, 2, SRGB), "not a dict", {"color_primaries": 12},
+                 _nclx(12, 13, ((0.68, 0.0), *P3[1:]))):  # a y of 0: not a colour space
+        img = _coded_as("RGB", nclx)  # type: ignore[arg-type]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            rgb, _ = to_rgb(img)
+        assert np.array_equal(np.asarray(rgb), np.asarray(img))
+
+
+def test_an_icc_profile_wins_over_code_points() -> None:
+    img = _tagged("RGB", _adobe_rgb())
+    img.info["nclx_profile"] = _nclx(12, 13, P3)
+    rgb, _ = _one_warning_to_rgb(img, "'Adobe RGB \\(1998\\)' profile")
+    img.info.pop("nclx_profile")
+    with pytest.warns(ImageConversionWarning, match="Adobe RGB"):
+        alone, _ = to_rgb(img)
+    assert np.array_equal(np.asarray(rgb), np.asarray(alone))
+
+
+@pytest.mark.parametrize("primaries, xy, match", [
+    (9, ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046), (0.3127, 0.329)),
+     "^its BT.2020 colours with a PQ \\(HDR\\) transfer are not converted"),
+    (1, SRGB, "^its PQ \\(HDR\\) transfer is not tone-mapped"),
+])
+def test_hdr_code_points_are_coded_as_they_are_with_a_warning(primaries, xy, match) -> None:
+    img = _coded_as("RGB", _nclx(primaries, 16, xy))
+    rgb, _ = _one_warning_to_rgb(img, match)
+    assert np.array_equal(np.asarray(rgb), np.asarray(img))
+
+
+def test_a_display_p3_heic_photo_decodes_in_srgb(tmp_path: Path) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    path = tmp_path / "p3.heic"
+    Image.fromarray(np.full((16, 16, 3), (200, 60, 40), np.uint8)).save(
+        path, quality=95, color_primaries=12, transfer_characteristics=13, matrix_coefficients=6,
+        full_range_flag=1)
+    img = load_image(path)
+    stored = np.asarray(img, np.float64)
+    with pytest.warns(ImageConversionWarning, match="Display P3 primaries"):
+        rgb, _ = to_rgb(img)
+    assert np.abs(np.asarray(rgb, np.float64) - _srgb_reference(stored, P3_TO_SRGB)).max() <= 1
+
+
 def test_a_heic_photo_is_read_upright_through_pillow_heif(tmp_path: Path) -> None:
     src = Image.open(SAMPLES / "skimage-chelsea.png").convert("RGB")
     exif = Image.Exif()
