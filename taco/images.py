@@ -346,7 +346,7 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
         xy = tuple((float(nclx[f"color_primary_{c}_x"]), float(nclx[f"color_primary_{c}_y"]))
                    for c in ("red", "green", "blue", "white"))
         primaries, transfer = int(nclx["color_primaries"]), int(nclx["transfer_characteristics"])
-    except (TypeError, KeyError, ValueError):
+    except (TypeError, KeyError, ValueError, OverflowError):
         return None  # no nclx profile, or not one pillow-heif wrote: nothing to say
     if np.allclose(xy, _SRGB_XY, atol=2e-3) or not all(0 < y <= 1 and 0 <= x <= 1 for x, y in xy):
         hdr = _TRANSFER_NAMES.get(transfer)

@@ -481,6 +481,28 @@ def test_hdr_code_points_are_coded_as_they_are_with_a_warning(primaries, xy, mat
     assert np.array_equal(np.asarray(rgb), np.asarray(img))
 
 
+def test_damaged_code_points_never_stop_the_conversion() -> None:
+    """Seeded mutations of Display P3's code points (any type and magnitude in one to three
+    fields): to_rgb gives an RGB image and at most one warning line, whatever they say."""
+    import random
+
+    rng = random.Random(0)
+    values = [0, 1, -1, 0.5, 1e-9, 1e308, float("nan"), float("inf"), -0.3, 2, 255, 2**70, "12",
+              None, [], b"\0", 0.3127, 0.68, 0.0]
+    outcomes = set()
+    for _ in range(300):
+        nclx = _nclx(12, 13, P3)
+        for key in rng.sample(sorted(nclx), rng.randint(1, 3)):
+            nclx[key] = rng.choice(values)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rgb, mode = to_rgb(_coded_as("RGB", nclx))
+        assert rgb.mode == "RGB" and mode == "RGB" and rgb.size == (6, 1)
+        assert len(caught) <= 1 and all("\n" not in str(w.message) for w in caught)
+        outcomes.add(str(caught[0].message).split(" ")[0] if caught else "none")
+    assert {"none", "colours", "its"} <= outcomes  # left alone, converted, refused with a reason
+
+
 def test_a_display_p3_heic_photo_decodes_in_srgb(tmp_path: Path) -> None:
     pillow_heif = pytest.importorskip("pillow_heif")
     pillow_heif.register_heif_opener()
