@@ -1,8 +1,8 @@
 """``taco demo``: the main job on a built-in default, end to end and offline.
 
 Compress a built-in sample photo with its caption, decode it without the caption, print bpp,
-PSNR, LPIPS, encode/decode times and file sizes, and write the reconstruction and a side-by-side
-PNG.
+PSNR, LPIPS, encode/decode times and file sizes, the same for JPEG, WebP and AVIF at the nearest
+file size they can make, and write the reconstruction and a side-by-side PNG.
 """
 
 from __future__ import annotations
@@ -12,8 +12,12 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 SAMPLE = "skimage-chelsea.png"
 
@@ -42,7 +46,8 @@ def run_demo(
     image: str | None = None,
     caption: str | None = None,
     out_dir: Path = Path("taco-demo"),
-) -> dict[str, float | int | str]:
+) -> dict[str, Any]:
+    """Run the demo, print its lines; return the numbers (``classic``: :func:`classic_at_same_size`)."""
     from .codec import compress_image, decompress, encode_text
     from .images import image_to_tensor, load_image, to_rgb
     from .metrics import lpips, psnr
@@ -76,7 +81,8 @@ def run_demo(
     side_path = out_dir / (src.stem + ".side-by-side.png")
     side_by_side(original, recon).save(side_path)
 
-    x = image_to_tensor(to_rgb(original)[0])
+    rgb = to_rgb(original)[0]
+    x = image_to_tensor(rgb)
     x_hat = image_to_tensor(recon.convert("RGB"))
     result: dict[str, float | int | str] = {
         "model": getattr(model, "model_id", name),
@@ -92,6 +98,7 @@ def run_demo(
         "decode_ms": dec_ms,
         "text_encoder_load_ms": load_ms,
     }
+    classic = classic_at_same_size(rgb, x, res.bpp)
     trained = bool(getattr(model, "metadata", {}).get("trained_steps"))
     print(f"model      {result['model']}" + ("" if trained else "  (UNTRAINED: random weights)"))
     print(f"image      {src.name} ({result['size']}, {result['source_bytes']} bytes as PNG)")
@@ -100,5 +107,29 @@ def run_demo(
     print(f"quality    PSNR {result['psnr_db']:.2f} dB, LPIPS-Alex {result['lpips_alex']:.4f}")
     print(f"time       encode {enc_ms:.0f} ms, decode {dec_ms:.0f} ms (CPU/GPU as available; "
           f"text encoder load {load_ms:.0f} ms)")
+    for label, c in classic.items():
+        print(f"{label:<10} {c['bytes']} bytes at quality {c['quality']} (nearest size it makes): "
+              f"PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {c['lpips_alex']:.4f}")
     print(f"wrote      {recon_path}, {side_path}")
-    return result
+    return {**result, "classic": classic}
+
+
+def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, dict[str, float | int]]:
+    """JPEG, WebP and AVIF (those Pillow can write here) at the quality whose file is nearest to
+    ``bpp``: {label: bytes, bpp, quality, PSNR, LPIPS} against the original ``x`` (1, 3, H, W)."""
+    from .evaluation.classic import CodecUnavailable, code_at_bpp, get_codec
+    from .images import image_to_tensor
+    from .metrics import lpips, psnr
+
+    out: dict[str, dict[str, float | int]] = {}
+    for name in ("jpeg", "webp", "avif"):
+        try:
+            codec = get_codec(name)
+        except CodecUnavailable:
+            continue
+        quality, data, decoded = code_at_bpp(codec, rgb, bpp)
+        y = image_to_tensor(decoded)
+        out[codec.label] = {"bytes": len(data), "bpp": 8 * len(data) / (rgb.width * rgb.height),
+                            "quality": quality, "psnr_db": float(psnr(x, y)[0]),
+                            "lpips_alex": float(lpips(x, y)[0])}
+    return out

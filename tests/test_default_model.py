@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,11 @@ def test_taco_demo_with_the_default_model_gives_the_golden_file_and_pixels(tmp_p
     assert f"model      {DEFAULT_MODEL}\n" in out  # trained: no "UNTRAINED" note
     for word in ("bpp", "PSNR", "LPIPS", "encode", "decode"):
         assert word in out
+    # the classic codecs at the nearest size they make, measured the same way
+    jpeg = next(line for line in out.splitlines() if line.startswith("JPEG "))
+    assert re.fullmatch(r"JPEG +\d+ bytes at quality \d+ \(nearest size it makes\): "
+                        r"PSNR \d+\.\d\d dB, LPIPS-Alex 0\.\d{4}", jpeg)
+    assert any(line.startswith("WebP ") for line in out.splitlines())
     stem = SAMPLE.rsplit(".", 1)[0]
     data = (tmp_path / f"{stem}.taco").read_bytes()
     assert hashlib.sha256(data).hexdigest() == GOLDEN_FILE
