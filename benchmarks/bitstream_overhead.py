@@ -184,7 +184,7 @@ def fit(model: Any, images: list[torch.Tensor], captions: list[str], steps: int,
         aux_opt.step()
     model.eval()
     model.update(force=True)
-    from taco.models.registry import invalidate_fingerprint
+    from taco.models.checkpoint import invalidate_fingerprint
 
     invalidate_fingerprint(model)
 

@@ -76,7 +76,7 @@ finished() {
     "$PYTHON" - "$1" "${ALLOW_PARTIAL:-0}" <<'EOF'
 import sys
 
-from taco.models.registry import read_checkpoint_header
+from taco.models.checkpoint import read_checkpoint_header
 
 path, allow = sys.argv[1], sys.argv[2] == "1"
 meta = read_checkpoint_header(path)["metadata"]

@@ -60,8 +60,9 @@ from .models import (
     load,
     model_fingerprint,
 )
+from .models.checkpoint import check_entropy_tables
 from .models.elic import ANALYSIS_HALO, ELIC
-from .models.registry import check_entropy_tables, retired_message
+from .models.registry import retired_message
 from .progress import Progress
 from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens

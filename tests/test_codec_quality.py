@@ -12,7 +12,7 @@ from taco.bitstream import TacoFormatError, pack, unpack
 from taco.codec import coding_codec, compress_image, decompress_tensor, pad_to_multiple
 from taco.images import image_to_tensor
 from taco.models import create_model, fast_codec
-from taco.models.registry import invalidate_fingerprint
+from taco.models.checkpoint import invalidate_fingerprint
 
 LAMBDAS = [0.0002, 0.0016, 0.009, 0.015]
 

@@ -9,7 +9,7 @@ import taco
 from taco.bitstream import unpack
 from taco.codec import coding_codec, decompress_tensor
 from taco.models import create_model, load_checkpoint, model_fingerprint, save_checkpoint
-from taco.models.registry import invalidate_fingerprint
+from taco.models.checkpoint import invalidate_fingerprint
 
 
 def _crop(sample_image):

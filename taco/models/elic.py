@@ -56,7 +56,7 @@ PAD_MULTIPLE = 64
 
 #: Most scale levels a model may code with (:meth:`ELIC.set_scale_levels`): 4x CompressAI's 64,
 #: the finest docs/performance.md measured ("Bitstream efficiency"), and the largest scale table
-#: a compact checkpoint may hold (``taco.models.registry.MAX_SCALE_TABLE_ENTRIES``: its tables are
+#: a compact checkpoint may hold (``taco.models.checkpoint.MAX_SCALE_TABLE_ENTRIES``: its tables are
 #: rebuilt from it at load, before anything can check them).
 MAX_SCALE_LEVELS = 256
 

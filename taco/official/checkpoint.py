@@ -31,7 +31,7 @@ import torch
 from torch import Tensor
 
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
-from ..models.registry import build_model
+from ..models.architecture import build_model
 from ..text import text_encoder_dim
 
 __all__ = [

@@ -91,7 +91,7 @@ def _real_coding(
     model: ELIC, coded: list[Any], text_encoder: TextEncoder | None, quality: int | None = None
 ) -> dict[str, float]:
     from ..codec import compress_image, decompress_tensor
-    from ..models.registry import invalidate_fingerprint
+    from ..models.checkpoint import invalidate_fingerprint
 
     model.update(force=True)
     invalidate_fingerprint(model)

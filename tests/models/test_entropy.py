@@ -107,7 +107,7 @@ def spread(model) -> None:
             last.weight[:c] *= 300.0
             last.bias[:c] = last.bias[:c] * 300.0 + 4.0
     model.update(force=True)
-    taco.models.registry.invalidate_fingerprint(model)
+    taco.models.checkpoint.invalidate_fingerprint(model)
 
 
 def test_same_bytes_and_latents_with_one_and_two_threads(sample_image):

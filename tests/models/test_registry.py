@@ -169,10 +169,10 @@ class RealBuild(Exception):  # noqa: N818 - not an error of the code under test
 @pytest.fixture
 def watched(monkeypatch):
     """Calls of build_model on real tensors (refused: RealBuild) and of checkpoint_tensors."""
-    from taco.models import registry
+    from taco.models import checkpoint
 
     calls = {"real builds": [], "tensors read": []}
-    build, read = registry.build_model, registry.checkpoint_tensors
+    build, read = checkpoint.build_model, checkpoint.checkpoint_tensors
 
     def build_model(config):  # noqa: ANN001, ANN202
         if not torch.empty(0).is_meta:  # the default device is meta while checking shapes
@@ -184,8 +184,8 @@ def watched(monkeypatch):
         calls["tensors read"].append(path)
         return read(path)
 
-    monkeypatch.setattr(registry, "build_model", build_model)
-    monkeypatch.setattr(registry, "checkpoint_tensors", checkpoint_tensors)
+    monkeypatch.setattr(checkpoint, "build_model", build_model)
+    monkeypatch.setattr(checkpoint, "checkpoint_tensors", checkpoint_tensors)
     return calls
 
 
@@ -287,7 +287,7 @@ def test_compact_tables_from_a_hostile_scale_table_are_not_built(tmp_path, scale
 def test_model_config_widths_are_bounded():
     """Widths are integers 1..MAX_WIDTH: a header's N = 10^9 is refused before anything is built
     (the meta build's entropy bottleneck would allocate 244 bytes per channel)."""
-    from taco.models.registry import MAX_WIDTH
+    from taco.models.architecture import MAX_WIDTH
 
     for bad in ({"N": 0}, {"N": MAX_WIDTH + 1}, {"N": 10**9}, {"M": 2.5}, {"N": True},
                 {"heads": -1}, {"groups": "16"}, {"groups": [8, 8, 0, 16]}, {"ctx_hidden": [16]}):
@@ -308,7 +308,7 @@ def test_every_architecture_builds_on_meta_as_for_real(name, layout):
     """The meta build has the real build's state (names, shapes, dtypes) at tiny widths, with
     no memory but CompressAI's entropy bottleneck's (legacy constructors), and leaves the global
     RNG alone; the widest config allowed costs < 17 MB."""
-    from taco.models.registry import MAX_WIDTH, build_model, build_on_meta
+    from taco.models.architecture import MAX_WIDTH, build_model, build_on_meta
 
     tiny = {k: MODEL_CONFIGS["elic-tiny"].to_dict()[k] for k in ("N", "M", "groups", "ctx_hidden")}
     config = ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), "layout": layout, **tiny})
@@ -333,7 +333,8 @@ def test_meta_builds_run_no_python_meta_kernels():
 
     code = (
         "import sys\n"
-        "from taco.models.registry import MODEL_CONFIGS, ModelConfig, build_on_meta\n"
+        "from taco.models.architecture import ModelConfig, build_on_meta\n"
+        "from taco.models.registry import MODEL_CONFIGS\n"
         "for config in MODEL_CONFIGS.values():\n"
         "    for layout in ('compressai', 'reference')[config.qualities is not None:]:\n"
         "        build_on_meta(ModelConfig.from_dict({**config.to_dict(), 'layout': layout}))\n"

@@ -17,7 +17,7 @@ from taco.bitstream import rans, unpack
 from taco.codec import coding_codec, pad_to_multiple
 from taco.images import image_to_tensor
 from taco.models import create_model, fast_codec, load, model_fingerprint, save_checkpoint
-from taco.models.registry import MAX_SCALE_TABLE_ENTRIES
+from taco.models.checkpoint import MAX_SCALE_TABLE_ENTRIES
 
 #: (architecture, overrides): both entropy layouts and a variable-rate model, at tiny widths
 CASES = {

@@ -166,7 +166,7 @@ def test_checkpoint_round_trip_keeps_qualities_and_fingerprint(tmp_path):
 def spread_scales(model) -> None:
     """Scale outputs x300 + 4: scales spread over the whole table, as a trained model's do (a
     random model's all sit below the first entry, where no index can flip)."""
-    from taco.models.registry import invalidate_fingerprint
+    from taco.models.checkpoint import invalidate_fingerprint
 
     with torch.no_grad():
         for net in [*model.latent_codec.anchor_parameters, *model.latent_codec.nonanchor_parameters]:

@@ -1,0 +1,456 @@
+"""Checkpoint files: saving, checking and loading a model's weights, and its fingerprint.
+
+A checkpoint is a single ``.safetensors`` file (or shards of one with an index): the weights
+(entropy-coder tables included) and, in its metadata under ``"taco"``, a JSON document with the
+architecture config, the text encoder, λ, the training data and the taco version. Loading never
+unpickles anything, and checks every shape and table before a tensor is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from ..atomic import save_safetensors_atomic
+from ..shards import (
+    ShardedFileError,
+    find,
+    load_sharded,
+    read_metadata,
+    save_sharded,
+    tensor_shapes,
+)
+from ..version import __version__
+from .architecture import CheckpointError, ModelConfig, build_model, build_on_meta
+from .elic import ELIC, MAX_SCALE_LEVELS
+
+CHECKPOINT_FORMAT = "taco-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def save_checkpoint(
+    model: ELIC,
+    path: str | os.PathLike[str],
+    *,
+    model_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    half: bool = False,
+    compact_tables: bool = False,
+    max_shard_bytes: int | None = None,
+) -> Path:
+    """Write ``model`` as one self-describing safetensors file, atomically.
+
+    The entropy-coder tables are rebuilt (``update(force=True)``, with the model's own scale
+    table: :meth:`ELIC.set_scale_levels`) first, so the file can be used for real coding as is.
+    ``metadata`` (λ, training data, steps, ...) is stored beside the config.
+    ``half`` stores float weights as float16; they load back as float32. ``compact_tables``
+    leaves out the Gaussian-conditional CDF tables (identical for every channel group and
+    derived from the stored scale table: most of a small model's file) and stores their SHA-256;
+    :func:`load_checkpoint` rebuilds them and refuses the file if the rebuilt tables differ.
+    ``max_shard_bytes`` (e.g. :data:`taco.shards.SHARD_BYTES`): a checkpoint larger than that
+    is written as shards + ``path.index.json`` (see :mod:`taco.shards`); ``load(path)`` reads
+    either. Returns ``path``.
+    """
+    path = Path(path)
+    model.update(force=True)
+    invalidate_fingerprint(model)
+    state = {}
+    dropped = _gaussian_table_keys(model) if compact_tables else []
+    if compact_tables:
+        _check_rebuildable(model)
+    # fp16 for network weights only: buffers (scale tables) and the entropy bottleneck's
+    # quantiles define the coder's tables and stay exact
+    halvable = {k for k, _ in model.named_parameters() if "entropy_bottleneck" not in k}
+    for k, v in model.state_dict().items():
+        if k in dropped:
+            continue
+        v = v.detach().cpu().contiguous().clone()
+        if half and k in halvable and v.is_floating_point():
+            v = v.half()
+        state[k] = v
+    header: dict[str, Any] = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "taco_version": __version__,
+        "model_id": model_id or getattr(model, "model_id", "custom"),
+        "config": model.config.to_dict(),
+        "entropy_tables_updated": True,
+        "metadata": {**getattr(model, "metadata", {}), **(metadata or {})},
+    }
+    if dropped:
+        header["gaussian_tables_sha256"] = _tables_digest(model.state_dict(), dropped)
+    if max_shard_bytes is None:
+        return save_safetensors_atomic(state, path, metadata={"taco": json.dumps(header)})
+    save_sharded(state, path, {"taco": json.dumps(header)}, max_bytes=max_shard_bytes)
+    return path
+
+
+_TABLE_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")
+
+
+def _gaussian_table_keys(model: torch.nn.Module) -> list[str]:
+    from compressai.entropy_models import GaussianConditional
+
+    return [f"{name}.{b}" for name, m in model.named_modules()
+            if isinstance(m, GaussianConditional) for b in _TABLE_BUFFERS]
+
+
+def _tables_digest(state: dict[str, torch.Tensor], keys: list[str]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(keys):
+        h.update(k.encode())
+        h.update(state[k].detach().cpu().to(torch.int32).contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+#: Bounds on a compact checkpoint's scale tables, from which :func:`load_checkpoint` rebuilds
+#: CDF tables of (scales) x (~12 x the largest scale) entries before anything can check them:
+#: 4x the levels (256 levels: docs/performance.md) and 2x the largest scale of CompressAI's and
+#: the authors' tables (64 scales up to 256). Rebuilding the largest table allowed took 4.5 s and
+#: 47 MiB (the built-ins' take 40 ms); unbounded, a 1.3 MB file whose scales were 100x took 15 s
+#: and 390 MB to end in a RuntimeError. The most levels a model may be set to is the same number.
+MAX_SCALE_TABLE_ENTRIES = MAX_SCALE_LEVELS
+MAX_SCALE = 512.0
+
+
+def _rebuildable(scales: torch.Tensor) -> bool:
+    """Whether :func:`load_checkpoint` rebuilds Gaussian tables from this scale table."""
+    return (scales.dim() == 1 and 1 <= scales.numel() <= MAX_SCALE_TABLE_ENTRIES
+            and bool(((scales > 0) & (scales <= MAX_SCALE)).all()))
+
+
+def _check_rebuildable(model: torch.nn.Module) -> None:
+    """ValueError unless a compact checkpoint of ``model`` would load: a scale table set with
+    ``update(scale_table=...)`` may be one :func:`load_checkpoint` refuses to rebuild."""
+    from compressai.entropy_models import GaussianConditional
+
+    for name, m in model.named_modules():
+        if isinstance(m, GaussianConditional) and not _rebuildable(m.scale_table):
+            raise ValueError(
+                f"{name}.scale_table: a compact checkpoint's scale tables have 1.."
+                f"{MAX_SCALE_TABLE_ENTRIES} scales in (0, {MAX_SCALE:g}] (set_scale_levels gives "
+                "such tables); save this model without compact_tables"
+            )
+
+
+def _rebuild_gaussian_tables(
+    model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str, path: str | os.PathLike[str]
+) -> None:
+    """Fill the Gaussian-conditional tables left out by ``compact_tables`` into ``state``.
+
+    Each distinct scale table is built once (the CompressAI layout has one Gaussian conditional
+    per channel group, all with the same table): the tables are a function of its values.
+    """
+    from compressai.entropy_models import GaussianConditional
+
+    class TableBuilder(GaussianConditional):
+        # CompressAI takes the tail quantile from scipy.stats (1 s to import) for this one
+        # number; the standard library's is the same double at tail_mass / 2 = 5e-10, and the
+        # digest below refuses any table that comes out different.
+        @staticmethod
+        def _standardized_quantile(quantile: float) -> float:
+            return NormalDist().inv_cdf(quantile)
+
+    keys = _gaussian_table_keys(model)
+    built: dict[bytes, GaussianConditional] = {}
+    for name, m in model.named_modules():
+        if not isinstance(m, GaussianConditional):
+            continue
+        scale_key = f"{name}.scale_table"
+        if scale_key not in state:
+            raise CheckpointError(f"{path}: missing tensor {scale_key}")
+        scales = state[scale_key]
+        if not _rebuildable(scales):
+            raise CheckpointError(
+                f"{path}: {scale_key} is not a scale table (1..{MAX_SCALE_TABLE_ENTRIES} scales "
+                f"in (0, {MAX_SCALE:g}])"
+            )
+        key = scales.detach().cpu().contiguous().numpy().tobytes()
+        if key not in built:
+            built[key] = TableBuilder(None)
+            built[key].update_scale_table(scales, force=True)
+        for b in _TABLE_BUFFERS:
+            state[f"{name}.{b}"] = getattr(built[key], b).clone()
+    if _tables_digest(state, keys) != digest:
+        raise CheckpointError(
+            f"{path}: the entropy-coder tables rebuilt on this machine differ from those the model "
+            "was saved with, so its files would not decode bit-exactly here"
+        )
+
+
+def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON header of a checkpoint, validated, without loading weights."""
+    path = Path(path)
+    meta = checkpoint_metadata(path)
+    if "taco" not in meta:
+        raise CheckpointError(f"{path}: safetensors file without a taco header (not a taco checkpoint)")
+    try:
+        header = json.loads(meta["taco"])
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: corrupt taco header ({exc})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: corrupt taco header (not a JSON object)")
+    if header.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a taco checkpoint")
+    if header.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint version {header.get('version')} is not supported "
+            f"(this taco reads version {CHECKPOINT_VERSION})"
+        )
+    return header
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
+    """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded).
+
+    The file is trusted step by step: its header's config is validated, the architecture is
+    built on the meta device (no memory) and every tensor's name, shape and dtype is compared
+    with the file's safetensors header (:func:`check_checkpoint_shapes`); only then is the
+    model built and the weights read. Once loaded, its entropy-coder tables are checked
+    (:func:`check_entropy_tables`). Every failure is a :class:`CheckpointError` naming ``path``.
+    """
+    header = read_checkpoint_header(path)
+    if not isinstance(header.get("config"), dict):
+        raise CheckpointError(f"{path}: the taco header has no model config")
+    try:
+        config = ModelConfig.from_dict(header["config"])
+        skeleton = build_on_meta(config)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    except (TypeError, ValueError, KeyError, AssertionError) as exc:
+        # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...
+        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
+    check_checkpoint_shapes(skeleton, checkpoint_shapes(path), path,
+                            tables_left_out="gaussian_tables_sha256" in header)
+    del skeleton
+    try:
+        model = build_model(config)
+    except (RuntimeError, MemoryError) as exc:  # the file's tensors fit on disk, not in memory
+        raise CheckpointError(f"{path}: the model does not fit in memory ({exc})") from None
+    state = {k: v.float() if v.is_floating_point() else v
+             for k, v in checkpoint_tensors(path).items()}
+    if "gaussian_tables_sha256" in header:
+        _rebuild_gaussian_tables(model, state, header["gaussian_tables_sha256"], path)
+    expected = set(model.state_dict())
+    missing, unexpected = expected - set(state), set(state) - expected
+    if missing or unexpected:  # the shards changed since their headers were read
+        raise CheckpointError(_names_mismatch(path, config, missing, unexpected))
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: tensor shapes do not match the architecture: {exc}") from None
+    try:
+        check_entropy_tables(model)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    model.model_id = header.get("model_id", "custom")
+    model.metadata = header.get("metadata", {})
+    model.to(map_location).eval()
+    return model
+
+
+#: safetensors' dtype names of the dtypes a model holds; any float dtype loads into a float one.
+_DTYPE_NAMES = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16",
+                torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32",
+                torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL"}
+_FLOAT_NAMES = frozenset({"F64", "F32", "F16", "BF16"})
+
+
+def check_checkpoint_shapes(
+    model: ELIC,
+    shapes: dict[str, tuple[tuple[int, ...], str]],
+    path: str | os.PathLike[str],
+    *,
+    tables_left_out: bool = False,
+) -> None:
+    """Raise :class:`CheckpointError` unless the tensors a checkpoint holds (``shapes``: name ->
+    (shape, safetensors dtype), :func:`checkpoint_shapes`) are exactly ``model``'s state, by name,
+    shape and dtype (float weights may be stored in any float dtype: ``save_checkpoint(half=True)``).
+
+    ``model`` is typically :func:`build_on_meta`'s. ``tables_left_out``: the file was saved with
+    ``compact_tables`` and holds no Gaussian-conditional tables. The entropy models' tables and
+    scale tables are sized by training, not by the config (CompressAI resizes them on load): only
+    their number of dimensions is checked here, their contents by :func:`check_entropy_tables`.
+    """
+    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+
+    state = model.state_dict()
+    if tables_left_out:
+        for key in _gaussian_table_keys(model):
+            del state[key]
+    missing, unexpected = set(state) - set(shapes), set(shapes) - set(state)
+    if missing or unexpected:
+        raise CheckpointError(_names_mismatch(path, model.config, missing, unexpected))
+    sized = set()  # buffers CompressAI sizes when a state dict is loaded (empty until then)
+    for name, m in model.named_modules():
+        if isinstance(m, GaussianConditional):
+            sized |= {f"{name}.{b}" for b in (*_TABLE_BUFFERS, "scale_table")}
+        elif isinstance(m, EntropyBottleneck):
+            sized |= {f"{name}.{b}" for b in _TABLE_BUFFERS}
+    wrong = []
+    for key, tensor in state.items():
+        shape, dtype = shapes[key]
+        want = tuple(tensor.shape)
+        if key in sized:
+            want_dims = 2 if key.endswith("_quantized_cdf") else 1
+            if len(shape) != want_dims:
+                wrong.append(f"{key} has {len(shape)} dimensions in the file, {want_dims} in the model")
+        elif shape != want:
+            wrong.append(f"{key} is {list(shape)} in the file, {list(want)} in the model")
+        float_ok = tensor.is_floating_point() and dtype in _FLOAT_NAMES
+        if not float_ok and dtype != _DTYPE_NAMES.get(tensor.dtype):
+            wrong.append(f"{key} is {dtype} in the file, {tensor.dtype} in the model")
+    if wrong:
+        more = f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""
+        raise CheckpointError(
+            f"{path}: tensor shapes do not match the {model.config.architecture} architecture in "
+            f"its header: {'; '.join(wrong[:3])}{more}"
+        )
+
+
+def _names_mismatch(path: str | os.PathLike[str], config: ModelConfig, missing: set[str],
+                    unexpected: set[str]) -> str:
+    return (
+        f"{path}: weights do not match the {config.architecture} architecture in its header "
+        f"(missing {sorted(missing)[:5]}{'...' if len(missing) > 5 else ''}, "
+        f"unexpected {sorted(unexpected)[:5]}{'...' if len(unexpected) > 5 else ''})"
+    )
+
+
+#: model -> (config digest, (name, tensor, _version, data_ptr) per state entry, fingerprint); kept
+#: beside the model, not on it, so that the weak references never travel with a pickled model.
+_FINGERPRINTS: weakref.WeakKeyDictionary[Any, tuple[str, list[Any], bytes]] = weakref.WeakKeyDictionary()
+
+
+def model_fingerprint(model: ELIC) -> bytes:
+    """8 bytes of SHA-256 over the model's config and every weight and table.
+
+    Written into each ``.taco`` file so a file is never decoded by a different model. Cached per
+    model and recomputed when a weight or table changes: when a tensor of its state is replaced
+    (``update(force=True)``, ``p.data = ...``) or written in place (an optimizer step,
+    ``load_state_dict``, ``p.mul_()`` under ``no_grad``: torch counts those in ``_version``). Writes
+    through ``p.data`` are not counted: call :func:`invalidate_fingerprint` after those.
+    """
+    digest = model.config.digest()
+    state = model.state_dict(keep_vars=True)
+    cached = _FINGERPRINTS.get(model)
+    if cached is not None and cached[0] == digest and _same_tensors(cached[1], state):
+        return cached[2]
+    h = hashlib.sha256(digest.encode())
+    for name, t in sorted(state.items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    fp = h.digest()[:8]
+    marks = [(name, weakref.ref(t), t._version, t.data_ptr()) for name, t in state.items()]
+    _FINGERPRINTS[model] = (digest, marks, fp)
+    return fp
+
+
+def _same_tensors(marks: list[tuple[str, Any, int, int]], state: dict[str, torch.Tensor]) -> bool:
+    """Whether ``state`` holds the very tensors of ``marks``, unwritten since."""
+    return len(marks) == len(state) and all(
+        name in state and ref() is state[name] and version == state[name]._version
+        and ptr == state[name].data_ptr()
+        for name, ref, version, ptr in marks
+    )
+
+
+def invalidate_fingerprint(model: ELIC) -> None:
+    _FINGERPRINTS.pop(model, None)
+
+
+# --------------------------------------------------------------------------- sharded checkpoints
+
+
+def is_checkpoint(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a checkpoint on disk: a file, or a sharded checkpoint given by its
+    index (``X.safetensors.index.json``) or by the name it was saved under (``X.safetensors``)."""
+    return find(path) is not None
+
+
+@contextmanager
+def _reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError."""
+    try:
+        yield
+    except ShardedFileError as exc:
+        raise CheckpointError(str(exc)) from None
+    except Exception as exc:  # safetensors raises several types for a bad file
+        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+
+
+def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The safetensors metadata of a checkpoint in either layout, as CheckpointError on failure."""
+    if find(path) is None:
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    with _reading_headers(path):
+        return read_metadata(path)
+
+
+def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """Every tensor of a checkpoint in either layout (shards checked against their index)."""
+    try:
+        return load_sharded(path)[0]
+    except ShardedFileError as exc:
+        raise CheckpointError(str(exc)) from None
+
+
+def checkpoint_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Name -> (shape, safetensors dtype) of every tensor of a checkpoint in either layout, read
+    from the safetensors headers only (no weight is loaded)."""
+    with _reading_headers(path):
+        return tensor_shapes(path)
+
+
+# --------------------------------------------------------------------------- entropy-coder tables
+
+
+def check_entropy_tables(module: nn.Module) -> None:
+    """Raise :class:`CheckpointError` unless every entropy model's coder tables are well formed.
+
+    The C++ coder indexes them without bounds checks and divides by symbol frequencies: a
+    checkpoint whose ``_cdf_length`` is 1 made ``taco.compress`` die with SIGFPE. Each CDF must
+    start at 0, rise strictly and end at 2^16 at ``cdf_length - 1`` (>= 3 entries), and there must
+    be one per scale-table entry (Gaussian conditional) or per channel (entropy bottleneck).
+    Tables not built yet are a ValueError. Run by :func:`load_checkpoint` and by
+    ``taco.codec.coding_codec`` (a model's tables can change after it is loaded).
+    """
+    from compressai.entropy_models import EntropyBottleneck, EntropyModel, GaussianConditional
+
+    for name, em in module.named_modules():
+        if not isinstance(em, EntropyModel):
+            continue
+        cdf, lengths, offsets = em._quantized_cdf, em._cdf_length.reshape(-1), em._offset.reshape(-1)
+        if cdf.numel() == 0:
+            raise ValueError(f"the model's entropy-coder tables ({name}) are not built: "
+                             "call model.update(force=True)")
+        n = cdf.shape[0] if cdf.dim() == 2 else -1
+        want = n  # indexes the coder is given are < want
+        if isinstance(em, GaussianConditional):
+            want = em.scale_table.numel()
+        elif isinstance(em, EntropyBottleneck):
+            want = em.channels
+        ok = n == want and n > 0 and lengths.numel() == n and offsets.numel() == n
+        if ok:
+            ok = bool(((lengths >= 3) & (lengths <= cdf.shape[1])).all())
+        if ok:
+            cols = torch.arange(cdf.shape[1])
+            last = lengths.long()[:, None] - 1
+            rising = (cdf[:, 1:] > cdf[:, :-1]) | (cols[None, 1:] > last)  # only inside each CDF
+            end = cdf.gather(1, last)[:, 0]
+            ok = bool(rising.all() and (cdf[:, 0] == 0).all() and (end == 1 << 16).all())
+        if not ok:
+            raise CheckpointError(
+                f"the model's entropy-coder tables ({name}) are malformed: the checkpoint is "
+                "corrupt or was not saved with save_checkpoint"
+            )
