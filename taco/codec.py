@@ -238,10 +238,13 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     qualities = model.qualities
     if qualities is None:
         if quality is not None:
-            raise ValueError(
-                f"model {getattr(model, 'model_id', 'custom')!r} has a single rate (one model per "
-                f"λ): it takes no quality (got {quality!r})"
-            )
+            name = getattr(model, "model_id", "custom")
+            family = sorted((e.lmbda, n) for n, e in PRETRAINED.items() if e.lmbda is not None
+                            and "-q" in name and n.rpartition("-q")[0] == name.rpartition("-q")[0])
+            rates = ("; its rates are separate models, chosen with --model: "
+                     + ", ".join(f"{n} (λ={lmbda:g})" for lmbda, n in family)) if len(family) > 1 else ""
+            raise ValueError(f"model {name!r} has a single rate (one model per λ): it takes no "
+                             f"quality (got {quality!r}){rates}")
         return None
     if quality is None:
         return model.default_quality

@@ -96,3 +96,16 @@ def test_a_header_quality_that_does_not_fit_the_model_is_a_format_error(vr, tiny
         assert taco.decompress(_with_quality(data, 2), vr).size == (50, 40)
     except TacoFormatError:
         pass
+
+
+def test_a_single_rate_built_in_names_the_models_of_its_other_rates(tiny_elic, monkeypatch):
+    from taco.models import PretrainedEntry
+
+    family = {f"x-small-q{k}": PretrainedEntry(f"x-small-q{k}.safetensors", "0" * 64, "elic", lmbda,
+                                               "nothing")
+              for k, lmbda in ((4, 0.004), (3, 0.0016))}
+    monkeypatch.setattr("taco.codec.PRETRAINED", {**family, "y-small-q2": family["x-small-q3"]})
+    monkeypatch.setattr(tiny_elic, "model_id", "x-small-q4", raising=False)
+    with pytest.raises(ValueError, match=r"single rate .* chosen with --model: x-small-q3 "
+                                         r"\(λ=0\.0016\), x-small-q4 \(λ=0\.004\)$"):
+        taco.compress(torch.rand(3, 32, 32), None, tiny_elic, quality=3)
