@@ -549,6 +549,76 @@ def cmd_info(args: argparse.Namespace) -> int:
     return failures.status(len(files), "file(s)")
 
 
+_TEXT_NAMES = {"clip": "CLIP", "clip-tiny": "tiny CLIP", "minilm": "MiniLM"}
+
+
+def _model_kind(info: dict[str, Any]) -> str:
+    """``TACO + MiniLM``, ``TACO (TGIC) + CLIP``, ``ELIC``: one model's kind, for a table."""
+    if info["architecture"] == "elic":
+        return "ELIC"
+    tgic = " (TGIC)" if info["config"].get("text_injection") == "tgic" else ""
+    return f"TACO{tgic} + {_TEXT_NAMES.get(info['text_encoder'], info['text_encoder'])}"
+
+
+def _model_rate(info: dict[str, Any]) -> str:
+    if info["qualities"]:
+        return f"{len(info['qualities'])} qualities"
+    return f"λ {info['lmbda']:g}" if info["lmbda"] is not None else "single rate"
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from .models import describe_model, list_models
+    from .resolve import DEFAULT_MODEL
+
+    names = args.names or list_models()
+    try:
+        infos = [describe_model(n) for n in names]
+    except KeyError as exc:
+        name = exc.args[0]
+        raise CLIError(f"no model {name!r}; the models are: {', '.join(list_models())}") from None
+    if args.json:
+        for info in infos:
+            print(json.dumps({**info, "default": info["name"] == DEFAULT_MODEL}), flush=True)
+        return 0
+    if args.names:  # each one in full
+        for i, info in enumerate(infos):
+            lines = {"name": info["name"] + (" (the default)" if info["name"] == DEFAULT_MODEL else ""),
+                     "trained": "yes (ships with taco)" if info["trained"] else
+                                "no: random seed-0 weights until trained (taco train --set model=NAME)",
+                     "model": _model_kind(info), "rate": _model_rate(info),
+                     "qualities (λ)": ", ".join(f"{q}: {lmbda:g}" for q, lmbda in
+                                                enumerate(info["qualities"] or [], 1)) or None,
+                     "parameters": f"{info['parameters']:,}",
+                     "width": f"N={info['config']['N']}, M={info['config']['M']}, "
+                              f"groups {'/'.join(map(str, info['config']['groups']))}",
+                     "file": info.get("file"),
+                     "file size": f"{info['file_bytes'] / 1e6:.1f} MB" if info.get("file_bytes") else None,
+                     "sha256": info.get("sha256"), "trained on": info.get("trained_on")}
+            print(("\n" if i else "") + "\n".join(f"{k:>14}: {v}" for k, v in lines.items() if v))
+            if info.get("description"):
+                print(textwrap.fill(info["description"], 96, initial_indent=" " * 16,
+                                    subsequent_indent=" " * 16))
+        return 0
+    width = max(len(i["name"]) for i in infos) + 2
+    kind_width = max(len(_model_kind(i)) for i in infos)
+    for trained, title in ((True, "Trained models (ship with taco: --model NAME):"),
+                           (False, "Architectures (random seed-0 weights until trained: "
+                                   "taco train --set model=NAME):")):
+        group = [i for i in infos if i["trained"] == trained]
+        if not group:
+            continue
+        print(title)
+        for info in group:
+            mark = "*" if info["name"] == DEFAULT_MODEL else " "
+            size = f"  {info['file_bytes'] / 1e6:5.1f} MB" if info.get("file_bytes") else ""
+            print(f"  {info['name']:<{width}}{mark} {_model_kind(info):<{kind_width}}  {_model_rate(info):<12} "
+                  f"{info['parameters'] / 1e6:6.2f} M parameters{size}")
+    print("* the default. taco models NAME: one model in full.")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -569,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     model_help = (f"trained model name, checkpoint file (.safetensors), or architecture name "
-                  f"(random seed-0 weights); default: {DEFAULT_MODEL}")
+                  f"(random seed-0 weights; taco models lists the names); default: {DEFAULT_MODEL}")
 
     c = sub.add_parser("compress", help="images -> .taco files, guided by captions",
                        description="Compress images into .taco files. A caption guides the encoder: "
@@ -617,6 +687,14 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true",
                    help="one JSON object per file (quality 0: a single-rate model)")
     i.set_defaults(func=cmd_info)
+
+    ls = sub.add_parser("models", help="list the built-in trained models and the architectures",
+                        description="List the trained models that ship with taco and the "
+                        "architectures it can build (parameters, rate, file size), or show "
+                        "the named ones in full. Nothing is loaded but the checkpoints' headers.")
+    ls.add_argument("names", nargs="*", metavar="NAME", help="show these models in full")
+    ls.add_argument("--json", action="store_true", help="one JSON object per model")
+    ls.set_defaults(func=cmd_models)
 
     m = sub.add_parser("demo", help="compress and decode a built-in sample photo, print the numbers",
                        description="Compress a built-in sample photo with its caption, decode it "
@@ -680,6 +758,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # `taco models | head`: the reader has gone; so do we, quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+            return 141  # as a program ended by SIGPIPE
         except Exception as exc:
             text = error_line(exc)
             if text is None:

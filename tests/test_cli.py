@@ -478,3 +478,41 @@ def test_a_folder_is_compressed_without_its_decoded_outputs(tmp_path):
     assert [p.name for p in out.iterdir()] == ["x.taco"]
     # named on its own, a decoded output is an image like any other
     assert main(["compress", str(tmp_path / "x.decoded.png"), "-m", "elic-tiny", "--quiet"]) == 0
+
+
+def test_models_lists_the_built_ins_and_the_architectures(capsys):
+    from taco.models import PRETRAINED, list_models
+    from taco.resolve import DEFAULT_MODEL
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("  ")]
+    assert sorted(listed) == list_models()
+    assert any(line.split()[:2] == [DEFAULT_MODEL, "*"] for line in out.splitlines())
+    trained = out.split("Architectures")[0]
+    assert all(name in trained for name in PRETRAINED)
+
+    assert main(["models", "taco", "elic", "--json"]) == 0
+    taco, elic = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert (taco["parameters"], taco["trained"], taco["text_encoder"]) == (38_579_275, False, "clip")
+    assert elic["parameters"] == 36_932_427 and elic["text_encoder"] is None  # ELIC, paper size
+
+    assert main(["models", DEFAULT_MODEL]) == 0
+    out = capsys.readouterr().out
+    assert f"name: {DEFAULT_MODEL} (the default)" in out and "trained: yes" in out
+    assert PRETRAINED[DEFAULT_MODEL].sha256 in out
+
+    assert main(["models", "nope"]) == 2
+    assert "no model 'nope'; the models are: " in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    """`taco models | head -1`: no "broken pipe" error line and no traceback, status 141."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "taco", "models"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    _, err = proc.communicate(timeout=300)
+    assert (proc.returncode, err.decode()) == (141, "")

@@ -10,6 +10,7 @@ from .registry import (
     RETIRED,
     PretrainedEntry,
     create_model,
+    describe_model,
     list_models,
     load,
     pretrained_file,
@@ -19,6 +20,6 @@ from .taco import TACO, TextGuidedAnalysis
 __all__ = [
     "ELIC", "MODEL_CONFIGS", "PAD_MULTIPLE", "PRETRAINED", "RETIRED", "TACO", "CheckpointError",
     "ModelConfig", "PretrainedEntry", "TextAdapter", "TextExtractor", "TextGuidedAnalysis",
-    "TextInjector", "create_model", "list_models", "load", "load_checkpoint",
+    "TextInjector", "create_model", "describe_model", "list_models", "load", "load_checkpoint",
     "model_fingerprint", "pretrained_file", "save_checkpoint",
 ]

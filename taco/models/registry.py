@@ -155,6 +155,36 @@ def list_models() -> list[str]:
     return sorted(set(MODEL_CONFIGS) | set(PRETRAINED))
 
 
+def describe_model(name: str) -> dict[str, Any]:
+    """What a user may want to know about a built-in trained model or an architecture, without
+    loading weights (the architecture is built on the meta device to count its parameters):
+    ``name``, ``trained``, ``architecture``, ``text_encoder``, ``parameters``, ``qualities`` (the
+    λ of each quality of a variable-rate model, else None), ``lmbda`` (a single-rate built-in's),
+    ``config``; for a built-in also ``file``, ``file_bytes``, ``sha256``, ``trained_on``,
+    ``description``. KeyError for a name that is neither."""
+    entry = PRETRAINED.get(name)
+    if entry is None and name not in MODEL_CONFIGS:
+        raise KeyError(name)
+    config = checkpoint_config(name) if entry else MODEL_CONFIGS[name]
+    from .architecture import build_on_meta
+
+    info: dict[str, Any] = {
+        "name": name,
+        "trained": entry is not None,
+        "architecture": config.architecture,
+        "text_encoder": (config.text_encoder or {}).get("name"),
+        "parameters": sum(p.numel() for p in build_on_meta(config).parameters()),
+        "qualities": config.qualities,
+        "lmbda": entry.lmbda if entry else None,
+        "config": config.to_dict(),
+    }
+    if entry:
+        file = pretrained_file(name)
+        info.update(file=str(file), file_bytes=file.stat().st_size if file.is_file() else None,
+                    sha256=entry.sha256, trained_on=entry.trained_on, description=entry.description)
+    return info
+
+
 def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
     """The architecture of a checkpoint file or built-in trained model, without its weights."""
     key = str(path_or_name)
