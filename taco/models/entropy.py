@@ -322,7 +322,11 @@ class ReferenceLatentCodec(nn.Module):
         h, w = hyper.shape[-2:]
         bands = spans(h, self.band_rows(h, w) if indexes else h)
         gc = self.gaussian_conditional if indexes else None
-        decoded: list[Tensor] = []  # y_hat per group, (B, c_k, h, w)
+        first = [sum(self.groups[:k]) for k in range(len(self.groups) + 1)]  # group k's channels
+        # coding: each group's y_hat is written into one tensor, which the channel contexts read
+        # through views (no copy of y_hat at the end); training: a list, for autograd
+        y_hat = hyper.new_empty((hyper.shape[0], first[-1], h, w), dtype=Y_HAT_DTYPE) if indexes else None
+        decoded: list[Tensor] = []  # training: y_hat per group, (B, c_k, h, w)
         for k in range(len(self.groups)):
             ctx_n: dict[int, Tensor] = {}  # band start -> the channel context's non-anchor half
 
@@ -330,7 +334,8 @@ class ReferenceLatentCodec(nn.Module):
                 side = hyper[..., a:e, :]
                 if k > 0:
                     lo, hi = max(0, a - CHANNEL_CONTEXT_HALO), min(h, e + CHANNEL_CONTEXT_HALO)
-                    prev = torch.cat([d[..., lo:hi, :] for d in decoded], dim=1)
+                    prev = (y_hat[:, : first[k], lo:hi] if y_hat is not None
+                            else torch.cat([d[..., lo:hi, :] for d in decoded], dim=1))
                     ctx = self.channel_context[str(k)](prev)[..., a - lo : e - lo, :]  # (B, 2c_k, e-a, w)
                     ctx_n[a] = split_checkerboard(ctx)[1]
                     side = torch.cat([ctx, side], dim=1)
@@ -348,8 +353,12 @@ class ReferenceLatentCodec(nn.Module):
                 inputs = [local, side_n] if k == 0 else [local, ctx_n.pop(a), side_n]
                 return self.nonanchor_parameters[k](torch.cat(inputs, dim=1)).chunk(2, 1)
 
-            decoded.append(merge_checkerboard(anchors, code(k, 1, *pass_parameters(nonanchor_params, bands, gc))))
-        return torch.cat(decoded, dim=1)
+            merged = merge_checkerboard(anchors, code(k, 1, *pass_parameters(nonanchor_params, bands, gc)))
+            if y_hat is None:
+                decoded.append(merged)
+            else:
+                y_hat[:, first[k] : first[k + 1]] = merged
+        return torch.cat(decoded, dim=1) if y_hat is None else y_hat
 
     def band_rows(self, h: int, w: int) -> int:
         """Latent rows per band of :meth:`code_groups` when coding a (h, w) latent
@@ -481,14 +490,20 @@ class ReferenceLatentCodec(nn.Module):
             return dequantize_symbols(symbols, means).to(Y_HAT_DTYPE)
 
         y_hat = self.code_groups(hyper, decode, indexes=True)
+        del hyper  # h_s(z_hat), 2M float64 channels: not held beside y_hat from here on
         if stream.symbols_left:
             raise RuntimeError(f"{stream.symbols_left} declared symbols were not decoded")
         return {"y_hat": _inverse_gained(y_hat, gains)}
 
 
 def _inverse_gained(y_hat: Tensor, gains: GainVectors | None) -> Tensor:
-    """The coded (gained) y_hat -> what g_s takes: times the inverse gain, as :data:`Y_HAT_DTYPE`.
+    """The coded (gained) y_hat -> what g_s takes: times the inverse gain, as :data:`Y_HAT_DTYPE`,
+    in place when ``y_hat`` is already of that dtype (the coders' own y_hat: no second copy).
 
-    In the float64 coding copy the product of two float32 values is exact and is rounded once,
-    so it equals the float32 model's own product bit for bit (tested)."""
-    return y_hat if gains is None else (y_hat * gains.y_inverse).to(Y_HAT_DTYPE)
+    The inverse gain is a float32 parameter, held exactly by the float64 coding copy, so it is
+    cast back to float32 exactly; a float32 multiply is correctly rounded (IEEE 754), so it
+    equals the float64 product of the two float32 values (which is exact) rounded once to
+    float32, and the float32 model's own product, bit for bit (tested)."""
+    if gains is None:
+        return y_hat
+    return y_hat.to(Y_HAT_DTYPE).mul_(gains.y_inverse.to(Y_HAT_DTYPE))

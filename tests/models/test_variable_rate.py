@@ -214,10 +214,18 @@ def test_the_coding_copy_inverse_gain_is_the_float32_models_product():
     from taco.models.entropy import _inverse_gained
 
     model = vr_model()
+    with torch.no_grad():  # gains far from their start, of any magnitude
+        g = model.latent_codec.gains.inverse_gain
+        g.copy_(torch.exp(torch.randn_like(g) * 4))
     codec = coding_codec(model)
-    y_hat = (torch.randn(2, 32, 8, 8) * 37).round() + torch.rand(2, 32, 8, 8)  # float32
+    gen = torch.Generator().manual_seed(0)
+    y_hat = (torch.randn(2, 32, 8, 8, generator=gen) * 37).round() + torch.rand(2, 32, 8, 8, generator=gen)
+    y_hat[0, :, 0] *= torch.exp(torch.randn(32, 8, generator=gen) * 20)  # tiny to huge values
     for q in (1, 2, 3):
         g64, g32 = codec.gains.vectors(q), model.latent_codec.gains.vectors(q)
         assert g64.y_inverse.dtype == torch.float64
-        out = _inverse_gained(y_hat, g64)
-        assert out.dtype == torch.float32 and torch.equal(out, y_hat * g32.y_inverse)
+        exact = (y_hat.double() * g64.y_inverse).float()  # exact in float64, rounded once
+        coded = y_hat.clone()
+        out = _inverse_gained(coded, g64)
+        assert out.dtype == torch.float32 and out.data_ptr() == coded.data_ptr()  # in place
+        assert torch.equal(out, y_hat * g32.y_inverse) and torch.equal(out, exact)
