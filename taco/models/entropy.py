@@ -435,12 +435,15 @@ class ReferenceLatentCodec(nn.Module):
         times the inverse gain for a variable-rate codec: what g_s takes)."""
         gc = self.gaussian_conditional
         gains = self.gain_vectors(quality)
-        if gains is not None:
-            y = y * gains.y
-        y_ = [split_checkerboard(g) for g in y.split(self.groups, dim=1)]
+        groups = y.split(self.groups, dim=1)  # views
+        gained = gains.y.split(self.groups, dim=1) if gains is not None else None
+        halves: list[Tensor] = []  # the group being coded, gained, split: one group at a time
 
         def encode(k: int, step: int, indexes: Tensor, means: Tensor) -> Tensor:
-            symbols = quantize_symbols(y_[k][step], means)
+            if step == 0:
+                group = groups[k] if gained is None else groups[k] * gained[k]
+                halves[:] = split_checkerboard(group)
+            symbols = quantize_symbols(halves[step], means)
             stream.encode(gc, symbols, indexes)
             return dequantize_symbols(symbols, means).to(Y_HAT_DTYPE)
 
