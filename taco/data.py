@@ -461,7 +461,9 @@ class CaptionedFolder(CaptionedImages):
         root = Path(root)
         captions_path = root / captions_file
         if not captions_path.is_file():
-            raise FileNotFoundError(f"no captions file '{captions_path}'")
+            where = "" if captions_path.is_absolute() else f" (in {Path.cwd()})"
+            missing = "no folder" if not root.is_dir() else "no captions file"
+            raise FileNotFoundError(f"{missing} '{root if missing == 'no folder' else captions_path}'{where}")
         records = read_caption_records(captions_path)
         listed = {r.file for r in records}
         unlisted = sorted(

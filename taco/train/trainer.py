@@ -130,6 +130,9 @@ class Trainer:
         self.out_dir = Path(cfg.out_dir)
         self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
         self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed)
+        # the photos and captions first: a wrong folder is said before minutes of set-up
+        self.dataset = build_train_dataset(cfg)
+        self.val_dataset = build_val_dataset(cfg) if self.env.is_main else None
 
         self.model = build_training_model(cfg).to(self.device)
         self.model.train()
@@ -140,7 +143,6 @@ class Trainer:
                                 lpips_input=cfg.lpips_input)
         self.loss_fn.to(self.device)
 
-        self.dataset = build_train_dataset(cfg)
         self.resident = (
             ResidentImages.decode(self.dataset, cfg.crop, self.device,
                                   hflip=0.5 if cfg.data.hflip else 0.0, workers=cfg.workers or None)
@@ -165,7 +167,6 @@ class Trainer:
             # or a resumed run would see other training noise than an uninterrupted one
             generator=torch.Generator(),
         )  # fmt: skip
-        self.val_dataset = build_val_dataset(cfg) if self.env.is_main else None
         captions = captions_of(self.dataset) + captions_of(self.val_dataset)
         self.text_encoder, self.caption_table = text_inputs(self.model, cfg, captions, self.device)
 
