@@ -300,16 +300,19 @@ def _input_warnings(command: str, src: Path, about_input: tuple[type[Warning], .
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
-def _warning_printer() -> Callable[..., None]:
-    """A ``warnings.showwarning`` for one command: warnings outside an image (library
-    deprecations, ...) as one line without source code, each text once. Python's "default"
-    action means once per place, but every ``catch_warnings`` forgets which places have warned
-    (a training run loading a photo with a colour profile each epoch would say so each epoch)."""
+def _warning_printer(command: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` for one command: warnings outside an image's own lines, each
+    text once and without source code: taco's own (a photo's colour profile met in training,
+    which names the photo) as ``taco CMD: warning: MESSAGE``, a library's
+    (deprecations, ...) as ``warning: CATEGORY: MESSAGE``. Python's "default" action means once
+    per place, but every ``catch_warnings`` forgets which places have warned (a training run
+    loading a photo with a colour profile each epoch would say so each epoch)."""
     shown: set[str] = set()
 
     def show(message: Any, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
-        text = f"warning: {category.__name__}: {message}"
+        ours = category.__module__.partition(".")[0] == "taco"  # without importing them here
+        text = f"taco {command}: warning: {message}" if ours else f"warning: {category.__name__}: {message}"
         if text not in shown:
             shown.add(text)
             print(text, file=file or sys.stderr)
@@ -752,7 +755,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with warnings.catch_warnings():  # the caller's filters and showwarning come back after
         warnings.simplefilter("default")
-        warnings.showwarning = _warning_printer()
+        warnings.showwarning = _warning_printer(args.command)
         try:
             return int(args.func(args))
         except KeyboardInterrupt:

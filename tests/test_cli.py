@@ -444,7 +444,7 @@ def test_a_photo_loaded_each_epoch_warns_once_naming_it(tmp_path, capsys):
     assert main(["train", str(smoke), "--set", f"data.root={photos}", f"val.root={photos}",
                  "val.interval=2", "max_steps=6", f"out_dir={tmp_path / 'run'}"]) == 0
     lines = [line for line in capsys.readouterr().err.splitlines() if "Adobe RGB" in line]
-    assert lines == ["warning: ImageConversionWarning: skimage-rocket.png: colours converted "
+    assert lines == ["taco train: warning: skimage-rocket.png: colours converted "
                      "from its 'Adobe RGB (1998)' profile to sRGB (it decodes as sRGB)"]
 
 
