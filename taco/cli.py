@@ -569,6 +569,19 @@ def _model_rate(info: dict[str, Any]) -> str:
     return f"λ {info['lmbda']:g}" if info["lmbda"] is not None else "single rate"
 
 
+def _training_line(t: dict[str, Any]) -> str:
+    """What a checkpoint's training wrote into it, in one line."""
+    parts = [f"{t['trained_steps_total']:,} steps" if "trained_steps_total" in t else None,
+             f"{t['epochs']:.1f} epochs" if isinstance(t.get("epochs"), (int, float)) else None,
+             f"{t['wall_time_s']:.0f} s" if isinstance(t.get("wall_time_s"), (int, float)) else None,
+             f"on {t['device']} x {t.get('world_size', 1)}" if "device" in t else None,
+             f"batch {t['global_batch']}" if "global_batch" in t else None]
+    data = t.get("train_data")
+    if isinstance(data, dict) and data.get("root"):
+        parts.append(f"data {data['root']}" + (f" ({data['images']} images)" if "images" in data else ""))
+    return ", ".join(p for p in parts if p)
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     import textwrap
 
@@ -580,16 +593,21 @@ def cmd_models(args: argparse.Namespace) -> int:
         infos = [describe_model(n) for n in names]
     except KeyError as exc:
         name = exc.args[0]
-        raise CLIError(f"no model {name!r}; the models are: {', '.join(list_models())}") from None
+        raise CLIError(f"no model {name!r} (a name, or a checkpoint file); the models are: "
+                       f"{', '.join(list_models())}") from None
     if args.json:
         for info in infos:
             print(json.dumps({**info, "default": info["name"] == DEFAULT_MODEL}), flush=True)
         return 0
     if args.names:  # each one in full
         for i, info in enumerate(infos):
+            training = info.get("training")
             lines = {"name": info["name"] + (" (the default)" if info["name"] == DEFAULT_MODEL else ""),
-                     "trained": "yes (ships with taco)" if info["trained"] else
-                                "no: random seed-0 weights until trained (taco train --set model=NAME)",
+                     "model id": info.get("model_id"),
+                     "trained": ("yes (a checkpoint file)" if training is not None else
+                                 "yes (ships with taco)" if info["trained"] else
+                                 "no: random seed-0 weights until trained (taco train --set model=NAME)"),
+                     "training": _training_line(training) if training else None,
                      "model": _model_kind(info), "rate": _model_rate(info),
                      "qualities (λ)": ", ".join(f"{q}: {lmbda:g}" for q, lmbda in
                                                 enumerate(info["qualities"] or [], 1)) or None,
@@ -694,8 +712,10 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("models", help="list the built-in trained models and the architectures",
                         description="List the trained models that ship with taco and the "
                         "architectures it can build (parameters, rate, file size), or show "
-                        "the named ones in full. Nothing is loaded but the checkpoints' headers.")
-    ls.add_argument("names", nargs="*", metavar="NAME", help="show these models in full")
+                        "the named ones, or checkpoint files, in full (a checkpoint's training "
+                        "record too). Nothing is loaded but the checkpoints' headers.")
+    ls.add_argument("names", nargs="*", metavar="NAME",
+                    help="show these models in full: names, or checkpoint files (.safetensors)")
     ls.add_argument("--json", action="store_true", help="one JSON object per model")
     ls.set_defaults(func=cmd_models)
 

@@ -503,7 +503,35 @@ def test_models_lists_the_built_ins_and_the_architectures(capsys):
     assert PRETRAINED[DEFAULT_MODEL].sha256 in out
 
     assert main(["models", "nope"]) == 2
-    assert "no model 'nope'; the models are: " in capsys.readouterr().err
+    assert "no model 'nope' (a name, or a checkpoint file); the models are: " in capsys.readouterr().err
+
+
+def test_models_describes_a_checkpoint_file(tmp_path, capsys):
+    from taco.models import create_model, save_checkpoint
+
+    record = {"trained_steps_total": 1234, "epochs": 2.5, "wall_time_s": 61.0, "device": "cuda",
+              "world_size": 1, "global_batch": 16, "train_data": {"root": "photos", "images": 179}}
+    ckpt = save_checkpoint(create_model("elic-tiny", seed=0, qualities=[0.001, 0.01]),
+                           tmp_path / "vr.safetensors", model_id="mine", metadata=record)
+    assert main(["models", str(ckpt)]) == 0
+    out = capsys.readouterr().out
+    assert "model id: mine" in out and "trained: yes (a checkpoint file)" in out
+    assert ("training: 1,234 steps, 2.5 epochs, 61 s, on cuda x 1, batch 16, data photos (179 images)"
+            in out)
+    assert "qualities (λ): 1: 0.001, 2: 0.01" in out
+    assert main(["models", str(ckpt), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["training"]["trained_steps_total"] == 1234 and info["file_bytes"] == ckpt.stat().st_size
+    assert info["parameters"] == sum(p.numel() for p in create_model("elic-tiny", qualities=[0.001, 0.01]).parameters())
+    sharded = save_checkpoint(create_model("elic-tiny", seed=0), tmp_path / "sh" / "x.safetensors",
+                              max_shard_bytes=1_000_000)
+    files = list(sharded.parent.iterdir())
+    assert len(files) > 2  # an index and its shards
+    assert main(["models", str(tmp_path / "sh" / "x.safetensors"), "--json"]) == 0  # the name saved
+    assert json.loads(capsys.readouterr().out)["file_bytes"] == sum(f.stat().st_size for f in files)
+    (tmp_path / "not.safetensors").write_bytes(b"garbage")
+    assert main(["models", str(tmp_path / "not.safetensors")]) == 2
+    assert capsys.readouterr().err.startswith("taco models: error: ")
 
 
 def test_a_reader_that_goes_away_ends_the_command_quietly():

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from ..checksums import sha256_file
+from ..shards import find
 from .architecture import CheckpointError, ModelConfig, build_model
 from .checkpoint import is_checkpoint, load_checkpoint, read_checkpoint_header
 from .elic import ELIC
@@ -155,34 +156,65 @@ def list_models() -> list[str]:
     return sorted(set(MODEL_CONFIGS) | set(PRETRAINED))
 
 
-def describe_model(name: str) -> dict[str, Any]:
-    """What a user may want to know about a built-in trained model or an architecture, without
-    loading weights (the architecture is built on the meta device to count its parameters):
-    ``name``, ``trained``, ``architecture``, ``text_encoder``, ``parameters``, ``qualities`` (the
-    λ of each quality of a variable-rate model, else None), ``lmbda`` (a single-rate built-in's),
-    ``config``; for a built-in also ``file``, ``file_bytes``, ``sha256``, ``trained_on``,
-    ``description``. KeyError for a name that is neither."""
-    entry = PRETRAINED.get(name)
-    if entry is None and name not in MODEL_CONFIGS:
-        raise KeyError(name)
-    config = checkpoint_config(name) if entry else MODEL_CONFIGS[name]
+def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
+    """What a user may want to know about a built-in trained model, an architecture or a
+    checkpoint file, without loading weights (the architecture is built on the meta device to
+    count its parameters): ``name``, ``trained``, ``architecture``, ``text_encoder``,
+    ``parameters``, ``qualities`` (the λ of each quality of a variable-rate model, else None),
+    ``lmbda`` (a single-rate trained model's), ``config``; for a built-in or a checkpoint also
+    ``file``, ``file_bytes``; for a built-in ``sha256``, ``trained_on``, ``description``; for a
+    checkpoint ``model_id`` and ``training`` (steps, wall time, device, data: what the training
+    wrote into it). KeyError for a name that is none of them."""
     from .architecture import build_on_meta
 
+    key = str(name)
+    entry = PRETRAINED.get(key)
+    file: Path | None = pretrained_file(key) if entry else None
+    header: dict[str, Any] = {}
+    if entry:
+        config = checkpoint_config(key)
+    elif key in MODEL_CONFIGS:
+        config = MODEL_CONFIGS[key]
+    elif (found := find(key)) is not None:  # a checkpoint file, or a sharded one's index
+        header = read_checkpoint_header(found)
+        config = checkpoint_config(found)
+        file = found
+    else:
+        raise KeyError(key)
+    trained_with = header.get("metadata") or {}
     info: dict[str, Any] = {
-        "name": name,
-        "trained": entry is not None,
+        "name": key,
+        "trained": entry is not None or bool(header),
         "architecture": config.architecture,
         "text_encoder": (config.text_encoder or {}).get("name"),
         "parameters": sum(p.numel() for p in build_on_meta(config).parameters()),
         "qualities": config.qualities,
-        "lmbda": entry.lmbda if entry else None,
+        "lmbda": entry.lmbda if entry else trained_with.get("lambda", trained_with.get("lmbda")),
         "config": config.to_dict(),
     }
+    if file is not None:
+        info.update(file=str(file), file_bytes=sum(f.stat().st_size for f in _files_of(file)))
     if entry:
-        file = pretrained_file(name)
-        info.update(file=str(file), file_bytes=file.stat().st_size if file.is_file() else None,
-                    sha256=entry.sha256, trained_on=entry.trained_on, description=entry.description)
+        info.update(sha256=entry.sha256, trained_on=entry.trained_on, description=entry.description)
+    if header:
+        info.update(model_id=header.get("model_id"), training={
+            k: trained_with[k] for k in ("trained_steps", "trained_steps_total", "epochs", "wall_time_s",
+                                         "device", "world_size", "global_batch", "train_data", "torch")
+            if k in trained_with})
     return info
+
+
+def _files_of(path: Path) -> list[Path]:
+    """The files a checkpoint is stored in: itself, or an index and its shards."""
+    if not path.name.endswith(".index.json"):
+        return [path] if path.is_file() else []
+    import json
+
+    try:
+        shards = set(json.loads(path.read_text(encoding="utf-8"))["weight_map"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return [path]
+    return [path, *(path.parent / s for s in sorted(shards) if (path.parent / s).is_file())]
 
 
 def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
