@@ -506,7 +506,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
     chosen = [model_qualities(model, info, cfg.qualities) for model, info in loaded]
     named = {c.lower() for c in cfg.classic} | {
         k for _, info in loaded for k in (info.spec.lower(), info.model_id.lower())}
-    for key in cfg.qualities.keys() - named:
+    for key in sorted(cfg.qualities.keys() - named):
         raise EvaluationError(f"--qualities {key}=...: {key!r} is neither a --classic codec nor a "
                               "--model of this run")
     labels: list[str | None] = [*cfg.model_labels] or [cfg.label] * len(loaded)

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from ..checksums import sha256_file
+from ..shards import files as shard_files
 from ..shards import find
 from .architecture import CheckpointError, ModelConfig, build_model
 from .checkpoint import is_checkpoint, load_checkpoint, read_checkpoint_header
@@ -177,7 +178,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         config = MODEL_CONFIGS[key]
     elif (found := find(key)) is not None:  # a checkpoint file, or a sharded one's index
         header = read_checkpoint_header(found)
-        config = checkpoint_config(found)
+        config = _header_config(header, found)
         file = found
     else:
         raise KeyError(key)
@@ -193,7 +194,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         "config": config.to_dict(),
     }
     if file is not None:
-        info.update(file=str(file), file_bytes=sum(f.stat().st_size for f in _files_of(file)))
+        info.update(file=str(file), file_bytes=sum(f.stat().st_size for f in shard_files(file)))
     if entry:
         info.update(sha256=entry.sha256, trained_on=entry.trained_on, description=entry.description)
     if header:
@@ -204,24 +205,15 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     return info
 
 
-def _files_of(path: Path) -> list[Path]:
-    """The files a checkpoint is stored in: itself, or an index and its shards."""
-    if not path.name.endswith(".index.json"):
-        return [path] if path.is_file() else []
-    import json
-
-    try:
-        shards = set(json.loads(path.read_text(encoding="utf-8"))["weight_map"].values())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return [path]
-    return [path, *(path.parent / s for s in sorted(shards) if (path.parent / s).is_file())]
-
-
 def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
     """The architecture of a checkpoint file or built-in trained model, without its weights."""
     key = str(path_or_name)
     path = pretrained_file(key) if key in PRETRAINED else Path(key)
-    header = read_checkpoint_header(path)
+    return _header_config(read_checkpoint_header(path), path)
+
+
+def _header_config(header: dict[str, Any], path: Path) -> ModelConfig:
+    """The architecture a checkpoint's header (read from ``path``) gives."""
     if not isinstance(header.get("config"), dict):
         raise CheckpointError(f"{path}: the taco header has no model config")
     try:
