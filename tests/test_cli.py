@@ -164,12 +164,14 @@ def test_demo_runs_offline_and_writes_outputs(tmp_path, capsys):
 @pytest.fixture()
 def no_model(monkeypatch):
     """Fail if a command gets as far as loading a model: output checks come before any work."""
-    import taco.cli
+    import taco.cli.compress
+    import taco.cli.decompress
 
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded before the output was checked")
 
-    monkeypatch.setattr(taco.cli, "_model", refuse)
+    for command in (taco.cli.compress, taco.cli.decompress):
+        monkeypatch.setattr(command, "load_model", refuse)
 
 
 def test_missing_output_folder_refused_before_work(tmp_path, capsys, no_model):
@@ -350,9 +352,9 @@ def test_quality_of_a_variable_rate_model(tmp_path, capsys):
 
 def test_compress_warns_when_the_file_is_over_the_decoders_default_cap(tmp_path, monkeypatch, capsys):
     """A photo over the decode cap still compresses, with one line saying how to decode it."""
-    import taco.cli
+    import taco.cli.compress
 
-    monkeypatch.setattr(taco.cli, "MAX_DECODE_PIXELS", 64 * 64)
+    monkeypatch.setattr(taco.cli.compress, "MAX_DECODE_PIXELS", 64 * 64)
     src = tmp_path / "big.png"
     Image.new("RGB", (80, 64), (120, 60, 30)).save(src)
     assert main(["compress", str(src), "--caption", "", "-m", "elic-tiny", "-o", str(tmp_path / "big.taco")]) == 0

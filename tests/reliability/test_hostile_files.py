@@ -177,16 +177,17 @@ def _raiser(exc: BaseException):  # noqa: ANN202
 def test_any_command_reports_allocation_failures_in_one_line(monkeypatch, capsys, tmp_path):
     """Outside decoding too (here ``taco info``): torch's allocator error, a bare MemoryError."""
     from taco import cli
+    from taco.cli import info
 
     for error, line in [
         (RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 2147483648 "
                       "bytes. Error code 12 (Cannot allocate memory)"), "could not allocate 2.0 GiB"),
         (MemoryError(), "an allocation failed"),
     ]:
-        monkeypatch.setattr(cli, "cmd_info", _raiser(error))
+        monkeypatch.setattr(info, "cmd_info", _raiser(error))
         assert cli.main(["info", str(tmp_path)]) == 2
         assert capsys.readouterr().err.strip() == f"taco info: error: out of memory: {line}"
-    monkeypatch.setattr(cli, "cmd_info", _raiser(RuntimeError("something else")))
+    monkeypatch.setattr(info, "cmd_info", _raiser(RuntimeError("something else")))
     with pytest.raises(RuntimeError, match="something else"):  # not swallowed
         cli.main(["info", str(tmp_path)])
 

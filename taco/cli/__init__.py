@@ -1,0 +1,98 @@
+"""The ``taco`` command line: the parser, and how a command's end is reported.
+
+Entry points stay thin: parse arguments, hand them to the library, print what happened. Each
+command lives in its own module (:data:`COMMAND_MODULES`): the codec's here (``compress``,
+``decompress``, ``info``, ``models``, ``demo``, sharing :mod:`taco.cli.common` and
+:mod:`taco.cli.files`), the others in their packages' ``cli`` modules (``train``, ``evaluate``, ...).
+
+Start-up is part of the interface: this package, and every module in :data:`COMMAND_MODULES`,
+imports no torch at the top, so ``taco --help``, ``taco X --help`` and ``taco info`` answer at
+once; a command imports what it uses when it runs (tests/test_startup.py checks which modules
+each command pays for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .. import __version__
+from .common import INPUT_ERRORS, USER_ERRORS, error_line
+
+__all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "USER_ERRORS", "build_parser", "main"]
+
+#: The modules that add the subcommands, in ``taco --help``'s order, each through
+#: ``register(subparsers)`` (see :mod:`taco.commands`). Each must import no torch (nor
+#: CompressAI, transformers) at module level, its package's ``__init__`` included: ``taco
+#: --help`` imports all of them.
+COMMAND_MODULES: tuple[str, ...] = ("taco.cli.compress", "taco.cli.decompress", "taco.cli.info",
+                                    "taco.cli.models", "taco.cli.demo", "taco.train.cli",
+                                    "taco.evaluation.cli", "taco.bench.cli", "taco.official.cli")
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="taco",
+        description="TACO: text-guided neural image compression. A caption guides the encoder; "
+        "the decoder needs only the .taco file.",
+    )
+    p.add_argument("--version", action="version", version=f"taco {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return p
+
+
+def _warning_printer(command: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` for one command: warnings outside an image's own lines, each
+    text once and without source code: taco's own (a photo's colour profile met in training,
+    which names the photo) as ``taco CMD: warning: MESSAGE``, a library's
+    (deprecations, ...) as ``warning: CATEGORY: MESSAGE``. Python's "default" action means once
+    per place, but every ``catch_warnings`` forgets which places have warned (a training run
+    loading a photo with a colour profile each epoch would say so each epoch)."""
+    shown: set[str] = set()
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        ours = category.__module__.partition(".")[0] == "taco"  # without importing them here
+        text = f"taco {command}: warning: {message}" if ours else f"warning: {category.__name__}: {message}"
+        if text not in shown:
+            shown.add(text)
+            print(text, file=file or sys.stderr)
+
+    return show
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():  # the caller's filters and showwarning come back after
+        warnings.simplefilter("default")
+        warnings.showwarning = _warning_printer(args.command)
+        try:
+            return int(args.func(args))
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:  # `taco models | head`: the reader has gone; so do we, quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+            return 141  # as a program ended by SIGPIPE
+        except Exception as exc:
+            text = error_line(exc)
+            if text is None:
+                raise
+            print(f"taco {args.command}: error: {text}", file=sys.stderr)
+            return 2
+

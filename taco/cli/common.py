@@ -1,0 +1,185 @@
+"""What the codec's commands share: the ``--model`` option, which errors are a person's input
+(one line) rather than a bug (a traceback), and how a batch reports the inputs that failed.
+
+Imports no torch at the top (see :mod:`taco.cli`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..commands import CLIError
+from ..resolve import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from ..models.elic import ELIC
+
+#: Library errors that bad input causes, printed as one line (exit status 2). Named rather than
+#: imported: importing them would cost every command a torch import, and an error class whose
+#: module was never imported cannot have been raised.
+USER_ERRORS: tuple[tuple[str, str], ...] = (
+    ("taco.bitstream", "TacoFormatError"),
+    ("taco.codec", "ImageSizeError"),
+    ("taco.images", "ImageReadError"),
+    ("taco.models", "CheckpointError"),
+    ("taco.text.base", "TextEncoderUnavailable"),
+)
+#: The user errors that belong to one input of a batch (and CLIError, raised by a check of one
+#: input): that input is reported and skipped, the rest is done. The others (a missing text
+#: encoder, a bad --model) would fail every input alike and stop the command.
+INPUT_ERRORS: tuple[tuple[str, str], ...] = (
+    ("taco.bitstream", "TacoFormatError"),
+    ("taco.codec", "ImageSizeError"),
+    ("taco.images", "ImageReadError"),
+)
+
+#: ``--model``'s help, for every command that takes one.
+MODEL_HELP = (f"trained model name, checkpoint file (.safetensors), or architecture name "
+              f"(random seed-0 weights; taco models lists the names); default: {DEFAULT_MODEL}")
+
+
+# --------------------------------------------------------------------------- models
+
+
+def load_model(name: str | None) -> ELIC:
+    """``--model`` value -> model (:func:`taco.resolve.resolve_model`), saying so when it is
+    an architecture's untrained seed-0 initialisation."""
+    from ..resolve import resolve_model
+
+    resolved = resolve_model(name)
+    if resolved.note:
+        print(f"note: {resolved.note}", file=sys.stderr)
+    return resolved.model
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is bad input (printed as one line) rather than a bug (a traceback)."""
+    return isinstance(exc, (CLIError, OSError)) or is_one_of(exc, USER_ERRORS)
+
+
+def is_one_of(exc: BaseException, names: Sequence[tuple[str, str]]) -> bool:
+    """Whether ``exc`` is an instance of one of the (module, class name) ``names``; a module not
+    imported yet cannot have raised it."""
+    for module, name in names:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return True
+    return False
+
+
+def error_line(exc: BaseException) -> str | None:
+    """The one line a person sees for ``exc``: bad input (:func:`is_user_error`) or an allocation
+    failure (MemoryError, std::bad_alloc, torch's allocator); None for anything else, a bug that
+    deserves its traceback."""
+    if is_user_error(exc):
+        # OSError: a file that cannot be read or written (missing, a folder, disk full)
+        return os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+    return allocation_failure_line(exc)
+
+
+def allocation_failure_line(exc: BaseException) -> str | None:
+    """What an allocation failure (MemoryError, std::bad_alloc, torch's allocator) says, in one
+    line; None if ``exc`` is not one."""
+    from ..memory import OutOfMemoryError, allocation_failure
+
+    what = allocation_failure(exc)
+    if what is None:
+        return None
+    return what if isinstance(exc, OutOfMemoryError) else f"out of memory: {what}"
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError without its ``[Errno N]`` prefix: ``strerror``, else the message."""
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
+def os_error_line(exc: OSError) -> str:
+    """``FILE: reason`` (``FILE -> FILE2: reason`` for a rename) for an OSError."""
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    return f"{where}: {os_reason(exc)}" if where else os_reason(exc)
+
+
+# --------------------------------------------------------------------------- batches
+
+
+class Failures:
+    """The inputs of one batch command that failed alone: each is reported on one line when it
+    fails and skipped, the rest of the batch is still done, and :meth:`status` ends the command."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.inputs: list[Path] = []
+
+    def skip(self, src: Path, exc: Exception, also: Sequence[tuple[str, str]] = ()) -> bool:
+        """Whether ``exc`` is a failure of the input ``src`` alone (:data:`INPUT_ERRORS`,
+        ``also``, a CLIError of its checks, running out of memory on it): then it is reported
+        now, naming the input, and counted. False for anything else (a missing text encoder, a
+        bug), which stops the command as :func:`taco.cli.main` reports it."""
+        if not (isinstance(exc, CLIError) or is_one_of(exc, (*INPUT_ERRORS, *also))
+                or allocation_failure_line(exc)):
+            return False
+        text = error_line(exc)
+        where = "" if str(src) in str(text) else f"{src}: "
+        print(f"taco {self.command}: error: {where}{text}", file=sys.stderr, flush=True)
+        self.inputs.append(src)
+        return True
+
+    def status(self, total: int, what: str) -> int:
+        """The exit status: 0, or 2 when an input failed, after one line naming them in a batch."""
+        failed = self.inputs
+        if not failed:
+            return 0
+        if total > 1:
+            print(f"taco {self.command}: error: {len(failed)} of {total} {what} failed: "
+                  f"{some_names(failed)}",
+                  file=sys.stderr)
+        return 2
+
+
+def some_names(paths: Sequence[Path], most: int = 5) -> str:
+    """``a, b, c, d, e and 2 more``: a list of inputs for one line."""
+    more = f" and {len(paths) - most} more" if len(paths) > most else ""
+    return ", ".join(str(p) for p in paths[:most]) + more
+
+
+def stage_delay(args: argparse.Namespace) -> float:
+    """Seconds before an image's stages are shown on stderr: 2, or never with --quiet."""
+    return float("inf") if args.quiet else 2.0
+
+
+@contextmanager
+def input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ...]) -> Iterator[None]:
+    """Print the warnings raised while one input is processed, one line each: those about the
+    input (``about_input``: alpha dropped, caption truncated, ...) as ``taco CMD: warning: SRC:
+    MESSAGE`` for every input they concern, any other once, without source lines."""
+    others: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            for category in about_input:
+                warnings.simplefilter("always", category)
+            try:
+                yield
+            finally:
+                seen: set[str] = set()
+                for w in caught:
+                    text = str(w.message)
+                    if text in seen:
+                        continue
+                    seen.add(text)
+                    if issubclass(w.category, about_input):
+                        print(f"taco {command}: warning: {src}: {text}", file=sys.stderr)
+                    else:
+                        others.append(w)
+    finally:
+        for w in others:  # through the command's printer, restored by now
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)

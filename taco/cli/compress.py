@@ -1,0 +1,110 @@
+"""``taco compress``: images -> ``.taco`` files, guided by captions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any
+
+from ..commands import CLIError
+from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
+from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
+from .common import MODEL_HELP, Failures, input_warnings, load_model, stage_delay
+from .files import CaptionSource, expand_inputs, plan_outputs, uncaptioned_note
+
+
+def register(sub: Any) -> None:
+    """Add ``taco compress`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
+    c = sub.add_parser("compress", help="images -> .taco files, guided by captions",
+                       description="Compress images into .taco files. A caption guides the encoder: "
+                       "--caption for all, --captions FILE.jsonl, a sidecar IMG.txt, or a "
+                       "captions.jsonl beside the images (looked up in this order); an image "
+                       "without one is coded with an empty caption (a note names it). The EXIF orientation "
+                       "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
+                       "warning says so).")
+    c.add_argument("images", nargs="+", help="image files or folders of images (in a folder, "
+                   "taco's own outputs NAME.decoded.png are left out)")
+    c.add_argument("--caption", help="caption for every image ('' to code without one)")
+    c.add_argument("--captions", metavar="FILE.jsonl",
+                   help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line')
+    c.add_argument("-o", "--output", help="output file (one image in) or folder (a folder or "
+                   "several images in; created if missing); default: NAME.taco beside each image")
+    c.add_argument("-m", "--model", help=MODEL_HELP)
+    c.add_argument("--clip-path", metavar="DIR",
+                   help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
+                   "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH)")
+    c.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    c.add_argument("-q", "--quality", type=int, metavar="N",
+                   help="quality 1..Q of a variable-rate model (higher: more bytes, a better "
+                   "image; the file records it); default: its middle one. A single-rate model "
+                   "(one per λ) takes none")
+    c.add_argument("--quiet", action="store_true", help="print only the summary line")
+    c.set_defaults(func=cmd_compress)
+
+
+def cmd_compress(args: argparse.Namespace) -> int:
+    if args.clip_path:
+        os.environ["TACO_CLIP_PATH"] = args.clip_path
+    files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX)
+    captions = CaptionSource(args.caption, args.captions)
+    found = [captions(f) for f in files]  # before any work starts
+    many = len(files) > 1
+    dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
+                        beside_suffix=".taco", force=args.force)
+
+    from ..atomic import write_bytes_atomic
+    from ..codec import coding_quality, compress_image
+    from ..images import ImageConversionWarning, load_image
+    from ..progress import StageReporter
+    from ..text.base import CaptionTruncatedWarning
+
+    about_input = (ImageConversionWarning, CaptionTruncatedWarning)
+    model = load_model(args.model)
+    try:
+        quality = coding_quality(model, args.quality)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    note = uncaptioned_note(files, found) if model.uses_text else None
+    if note:
+        print(f"taco compress: note: {note}", file=sys.stderr, flush=True)
+    jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
+    total_bytes = total_pixels = 0
+    failures = Failures("compress")
+    t_all = time.perf_counter()
+    for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
+        count = f"[{i}/{len(jobs)}] " if many else ""
+        try:
+            with (input_warnings("compress", src, about_input),
+                  StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress):
+                progress("reading", 0, 1)
+                image = load_image(src)
+                t0 = time.perf_counter()
+                res = compress_image(image, caption, model, quality=quality, progress=progress)
+                ms = 1000 * (time.perf_counter() - t0)
+                write_bytes_atomic(dst, res.data)
+        except Exception as exc:
+            if not failures.skip(src, exc):
+                raise
+            continue
+        total_bytes += len(res.data)
+        total_pixels += res.height * res.width
+        if res.height * res.width > MAX_DECODE_PIXELS:
+            print(f"taco compress: warning: {dst}: {res.width}x{res.height} is over the decoder's "
+                  f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
+                  f"--max-pixels 0 (about {decode_memory_estimate(res.height * res.width) / 2**30:.1f} "
+                  "GiB with the built-in models)", file=sys.stderr)
+        if not args.quiet:
+            turned = image.info.get("exif_orientation", 1)
+            note = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
+            print(f"{count}{src} -> {dst}: {res.width}x{res.height}{note}, {len(res.data)} bytes, "
+                  f"{res.bpp:.4f} bpp, {ms:.0f} ms", flush=True)
+    secs = time.perf_counter() - t_all
+    at = f" at quality {quality}" if quality is not None else ""
+    done = len(files) - len(failures.inputs)
+    overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
+    if done or many:
+        print(f"compressed {done} image(s) with {model.model_id}{at}: {total_bytes} bytes, "
+              f"{overall}{secs:.2f} s")
+    return failures.status(len(files), "image(s)")

@@ -1,0 +1,216 @@
+"""Which files a codec command reads and writes: the inputs named (files and folders), their
+captions, and the outputs, all checked before any work (so nothing fails after the work).
+
+Imports no torch at the top (see :mod:`taco.cli`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..commands import CLIError
+from .common import os_reason, some_names
+
+# --------------------------------------------------------------------------- inputs and captions
+
+
+def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
+                  skip_in_folders: str | None = None) -> tuple[list[Path], bool]:
+    """Files named and files in the folders named -> (files, whether any argument was a folder).
+    In a folder, names ending with ``skip_in_folders`` are left out (taco's own outputs)."""
+    out: list[Path] = []
+    folder = False
+    for p in map(Path, paths):
+        if p.is_dir():
+            folder = True
+            try:
+                found = sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes and f.is_file()
+                               and not (skip_in_folders and f.name.endswith(skip_in_folders)))
+            except OSError as exc:
+                raise CLIError(f"{p}: cannot list the folder ({exc.strerror})") from None
+            out.extend(found)
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise CLIError(f"{p}: no such file or folder")
+    if not out:
+        kinds = ", ".join(sorted(suffixes))
+        raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}")
+    return out, folder
+
+
+def read_captions_jsonl(path: Path) -> dict[str, str]:
+    """``{"image": name, "captions": [...]}`` per line -> {name: first caption}."""
+    captions: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CLIError(f"{path}: cannot read captions ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"{path}: cannot read captions (not UTF-8 text)") from None
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            name, caps = rec["image"], rec["captions"]
+            captions[str(name)] = caps[0] if isinstance(caps, list) else str(caps)
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError):
+            raise CLIError(
+                f'{path}:{i}: expected {{"image": NAME, "captions": [TEXT, ...]}}'
+            ) from None
+    return captions
+
+
+class CaptionSource:
+    """Finds the caption of an image: --caption, --captions FILE, IMG.txt, captions.jsonl beside it."""
+
+    def __init__(self, caption: str | None, captions_file: str | None) -> None:
+        self.caption = caption
+        self.table = read_captions_jsonl(Path(captions_file)) if captions_file else {}
+        self._beside: dict[Path, dict[str, str]] = {}
+
+    def __call__(self, image: Path) -> str | None:
+        """The caption of ``image``, or None when it has none."""
+        if self.caption is not None:
+            return self.caption
+        for key in (image.name, str(image)):
+            if key in self.table:
+                return self.table[key]
+        sidecar = image.with_suffix(".txt")
+        if sidecar.is_file():
+            try:
+                return sidecar.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                raise CLIError(f"{sidecar}: cannot read the caption (not readable UTF-8 text)") from None
+        folder = image.parent
+        if folder not in self._beside:
+            f = folder / "captions.jsonl"
+            self._beside[folder] = read_captions_jsonl(f) if f.is_file() else {}
+        if image.name in self._beside[folder]:
+            return self._beside[folder][image.name]
+        return None
+
+
+def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None]) -> str | None:
+    """The one line telling which images a text-guided model codes without a caption, if any."""
+    missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]
+    if not missing:
+        return None
+    how = "(a caption guides the encoder: give --caption TEXT, --captions FILE.jsonl, "
+    if len(missing) == 1:
+        return (f"{missing[0]} has no caption, so it is coded without one {how}"
+                f"a sidecar {missing[0].with_suffix('.txt').name}, or a captions.jsonl beside it)")
+    return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without one: "
+            f"{some_names(missing)} {how}sidecar IMAGE.txt files, or a captions.jsonl beside them)")
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def plan_outputs(
+    sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
+    beside_suffix: str, force: bool,
+) -> list[Path]:
+    """One output path per source, checked before any work (so nothing fails after the work).
+
+    Without ``out`` each output goes beside its source (``NAME + beside_suffix``). ``out`` is a
+    folder when ``to_folder`` (a folder or several files in), when it is an existing folder or
+    when it ends with a slash; the folder is created (with its parents). Otherwise ``out`` is the
+    one output file and its folder must exist. Refused, with one line each: an output folder that
+    is a file or not writable, a missing or unwritable folder for the output file, two sources
+    with the same output, an output that is one of the inputs, and outputs that exist already
+    (unless ``force``).
+    """
+    if out is None:
+        dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
+        folders = sorted({d.parent for d in dsts})
+    else:
+        o = Path(out)
+        if to_folder or o.is_dir() or out.endswith(("/", os.sep)):
+            if o.exists() and not o.is_dir():
+                raise CLIError(f"{o} exists and is not a folder (the output of a folder or of "
+                               "several files is a folder)")
+            dsts = [o / (src.stem + suffix) for src in sources]
+            folders = [o]
+        else:
+            dsts = [o]
+            folders = [o.parent]
+    for folder in folders:
+        check_folder(folder, create=out is not None and folder == Path(out))
+    seen: dict[Path, Path] = {}
+    for src, dst in zip(sources, dsts, strict=True):
+        if dst in seen:
+            raise CLIError(f"{seen[dst]} and {src} would both be written to {dst}; "
+                           "compress them into separate folders")
+        seen[dst] = src
+    inputs = {s.resolve() for s in sources}
+    for dst in dsts:
+        if dst.resolve() in inputs:
+            raise CLIError(f"{dst} is an input; it cannot be its own output")
+    existing = [d for d in dsts if d.exists()]
+    if existing and not force:
+        if len(existing) == 1:
+            raise CLIError(f"{existing[0]} exists; pass --force to overwrite it")
+        raise CLIError(f"{existing[0]} and {len(existing) - 1} more outputs exist; "
+                       "pass --force to overwrite them")
+    if force:
+        for d in existing:
+            if d.is_dir():
+                raise CLIError(f"{d} is a folder; it cannot be overwritten by a file")
+    return dsts
+
+
+def check_folder(folder: Path, *, create: bool) -> None:
+    """Raise a one-line :class:`CLIError` unless files can be written into ``folder``."""
+    if folder.is_dir():
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CLIError(f"cannot write into {folder}: permission denied")
+        return
+    if folder.exists():
+        raise CLIError(f"{folder} is not a folder")
+    if not create:
+        raise CLIError(f"folder {folder} does not exist (create it first, or give a folder "
+                       "ending with / to -o)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create the output folder {folder}: {os_reason(exc)}") from None
+
+
+def check_image_format(path: Path, modes: set[str]) -> None:
+    """Refuse, before decoding, an output suffix Pillow cannot write or a mode it cannot hold."""
+    import io
+
+    from PIL import Image
+
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None or fmt not in Image.SAVE:
+        raise CLIError(f"{path}: cannot write {path.suffix or 'files without a suffix'} images; "
+                       "use .png (lossless), or .tif, .webp, .bmp, ...")
+    for mode in sorted(modes):
+        try:
+            Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
+        except (OSError, ValueError, KeyError):
+            raise CLIError(f"{path}: {fmt} cannot hold the decoded {mode} image; use .png") from None
+
+
+def save_format(path: Path) -> str:
+    """The Pillow format an output path's suffix names (checked by :func:`check_image_format`)."""
+    from PIL import Image
+
+    return Image.registered_extensions()[path.suffix.lower()]
+
+
+def read_taco(path: Path) -> Any:
+    """Read and parse a ``.taco`` file; a bad one is a :class:`CLIError` naming the file."""
+    from ..bitstream import TacoFormatError, unpack
+
+    try:
+        return unpack(path.read_bytes())
+    except TacoFormatError as exc:
+        raise CLIError(f"{path}: {exc}") from None

@@ -1,0 +1,57 @@
+"""``taco info``: what a ``.taco`` file's header says, without decoding it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from .common import Failures
+from .files import expand_inputs, read_taco
+
+
+def register(sub: Any) -> None:
+    """Add ``taco info`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
+    i = sub.add_parser("info", help="show the header of .taco files",
+                       description="Print what a .taco file's header says, without decoding it.")
+    i.add_argument("files", nargs="+", help=".taco files or folders of them")
+    i.add_argument("--json", action="store_true",
+                   help="one JSON object per file (quality 0: a single-rate model)")
+    i.set_defaults(func=cmd_info)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    files, _ = expand_inputs(args.files, {".taco"})
+    failures = Failures("info")
+    shown = 0
+    for src in files:
+        try:
+            f = read_taco(src)
+        except Exception as exc:
+            if failures.skip(src, exc):  # reported; the other files are still read
+                continue
+            raise
+        h = f.header
+        info = {
+            "file": str(src),
+            "format_version": h.version,
+            "model_id": h.model_id,
+            "model_fingerprint": h.fingerprint.hex(),
+            "quality": h.quality,
+            "width": h.width,
+            "height": h.height,
+            "original_mode": h.mode,
+            "bytes": f.header_bytes + f.payload_bytes,
+            "header_bytes": f.header_bytes,
+            "payload_bytes": f.payload_bytes,
+            "bpp": round(8 * (f.header_bytes + f.payload_bytes) / (h.width * h.height), 4),
+        }
+        if args.json:
+            print(json.dumps(info), flush=True)
+        else:
+            if not h.quality:
+                info["quality"] = "- (single-rate model)"  # the header's 0
+            blank = "\n" if shown else ""  # a blank line between files
+            print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()), flush=True)
+        shown += 1
+    return failures.status(len(files), "file(s)")

@@ -1,0 +1,110 @@
+"""``taco models``: the trained models that ship with taco and the architectures it builds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..commands import CLIError
+
+
+def register(sub: Any) -> None:
+    """Add ``taco models`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
+    ls = sub.add_parser("models", help="list the built-in trained models and the architectures",
+                        description="List the trained models that ship with taco and the "
+                        "architectures it can build (parameters, rate, file size), or show "
+                        "the named ones, or checkpoint files, in full (a checkpoint's training "
+                        "record too). Nothing is loaded but the checkpoints' headers.")
+    ls.add_argument("names", nargs="*", metavar="NAME",
+                    help="show these models in full: names, or checkpoint files (.safetensors)")
+    ls.add_argument("--json", action="store_true", help="one JSON object per model")
+    ls.set_defaults(func=cmd_models)
+
+
+_TEXT_NAMES = {"clip": "CLIP", "clip-tiny": "tiny CLIP", "minilm": "MiniLM"}
+
+
+def _model_kind(info: dict[str, Any]) -> str:
+    """``TACO + MiniLM``, ``TACO (TGIC) + CLIP``, ``ELIC``: one model's kind, for a table."""
+    if info["architecture"] == "elic":
+        return "ELIC"
+    tgic = " (TGIC)" if info["config"].get("text_injection") == "tgic" else ""
+    return f"TACO{tgic} + {_TEXT_NAMES.get(info['text_encoder'], info['text_encoder'])}"
+
+
+def _model_rate(info: dict[str, Any]) -> str:
+    if info["qualities"]:
+        return f"{len(info['qualities'])} qualities"
+    return f"λ {info['lmbda']:g}" if info["lmbda"] is not None else "single rate"
+
+
+def _training_line(t: dict[str, Any]) -> str:
+    """What a checkpoint's training wrote into it, in one line."""
+    parts = [f"{t['trained_steps_total']:,} steps" if "trained_steps_total" in t else None,
+             f"{t['epochs']:.1f} epochs" if isinstance(t.get("epochs"), (int, float)) else None,
+             f"{t['wall_time_s']:.0f} s" if isinstance(t.get("wall_time_s"), (int, float)) else None,
+             f"on {t['device']} x {t.get('world_size', 1)}" if "device" in t else None,
+             f"batch {t['global_batch']}" if "global_batch" in t else None]
+    data = t.get("train_data")
+    if isinstance(data, dict) and data.get("root"):
+        parts.append(f"data {data['root']}" + (f" ({data['images']} images)" if "images" in data else ""))
+    return ", ".join(p for p in parts if p)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from ..models import describe_model, list_models
+    from ..resolve import DEFAULT_MODEL
+
+    names = args.names or list_models()
+    try:
+        infos = [describe_model(n) for n in names]
+    except KeyError as exc:
+        name = exc.args[0]
+        raise CLIError(f"no model {name!r} (a name, or a checkpoint file); the models are: "
+                       f"{', '.join(list_models())}") from None
+    if args.json:
+        for info in infos:
+            print(json.dumps({**info, "default": info["name"] == DEFAULT_MODEL}), flush=True)
+        return 0
+    if args.names:  # each one in full
+        for i, info in enumerate(infos):
+            training = info.get("training")
+            lines = {"name": info["name"] + (" (the default)" if info["name"] == DEFAULT_MODEL else ""),
+                     "model id": info.get("model_id"),
+                     "trained": ("yes (a checkpoint file)" if training is not None else
+                                 "yes (ships with taco)" if info["trained"] else
+                                 "no: random seed-0 weights until trained (taco train --set model=NAME)"),
+                     "training": _training_line(training) if training else None,
+                     "model": _model_kind(info), "rate": _model_rate(info),
+                     "qualities (λ)": ", ".join(f"{q}: {lmbda:g}" for q, lmbda in
+                                                enumerate(info["qualities"] or [], 1)) or None,
+                     "parameters": f"{info['parameters']:,}",
+                     "width": f"N={info['config']['N']}, M={info['config']['M']}, "
+                              f"groups {'/'.join(map(str, info['config']['groups']))}",
+                     "file": info.get("file"),
+                     "file size": f"{info['file_bytes'] / 1e6:.1f} MB" if info.get("file_bytes") else None,
+                     "sha256": info.get("sha256"), "trained on": info.get("trained_on")}
+            print(("\n" if i else "") + "\n".join(f"{k:>14}: {v}" for k, v in lines.items() if v))
+            if info.get("description"):
+                print(textwrap.fill(info["description"], 96, initial_indent=" " * 16,
+                                    subsequent_indent=" " * 16))
+        return 0
+    width = max(len(i["name"]) for i in infos) + 2
+    kind_width = max(len(_model_kind(i)) for i in infos)
+    for trained, title in ((True, "Trained models (ship with taco: --model NAME):"),
+                           (False, "Architectures (random seed-0 weights until trained: "
+                                   "taco train --set model=NAME):")):
+        group = [i for i in infos if i["trained"] == trained]
+        if not group:
+            continue
+        print(title)
+        for info in group:
+            mark = "*" if info["name"] == DEFAULT_MODEL else " "
+            size = f"  {info['file_bytes'] / 1e6:5.1f} MB" if info.get("file_bytes") else ""
+            print(f"  {info['name']:<{width}}{mark} {_model_kind(info):<{kind_width}}  {_model_rate(info):<12} "
+                  f"{info['parameters'] / 1e6:6.2f} M parameters{size}")
+    print("* the default. taco models NAME: one model in full.")
+    return 0
