@@ -86,9 +86,11 @@ EXIF_ORIENTATION = 0x0112
 
 
 def load_image(
-    path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIXELS, orient: bool = True
+    path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIXELS, orient: bool = True,
+    data: bytes | None = None,
 ) -> Image.Image:
-    """Open ``path`` and decode it completely, in its own mode (use :func:`to_rgb` next).
+    """Open ``path`` and decode it completely, in its own mode (use :func:`to_rgb` next). With
+    ``data``, decode those bytes instead (an image piped in); ``path`` names it in messages.
 
     The full decode (``Image.load``) happens here so a truncated file fails now with a clear
     :class:`ImageReadError`, not later deep inside a transform. Animated images (GIF, APNG,
@@ -103,24 +105,27 @@ def load_image(
     :data:`MAX_PIXELS`).
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ImageReadError(path, "file not found") from None
-    except OSError as e:
-        raise ImageReadError(path, e.strerror or str(e)) from e
-    if path.is_dir():
-        raise ImageReadError(path, "is a directory, not a file")
+    if data is not None:
+        size = len(data)
+    else:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise ImageReadError(path, "file not found") from None
+        except OSError as e:
+            raise ImageReadError(path, e.strerror or str(e)) from e
+        if path.is_dir():
+            raise ImageReadError(path, "is a directory, not a file")
     if size == 0:
         raise ImageReadError(path, "file is empty (0 bytes)")
-    if path.suffix.lower() in HEIF_SUFFIXES:
+    if path.suffix.lower() in HEIF_SUFFIXES or (data is not None and data[4:12] in _HEIF_BRANDS):
         _register_heif(path)
 
     try:
         # Pillow warns for images between MAX_IMAGE_PIXELS and twice that; our cap decides.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
+            im = Image.open(path if data is None else io.BytesIO(data))
     except Image.DecompressionBombError as e:
         raise ImageReadError(path, f"image too large (decompression bomb check): {e}") from e
     except UnidentifiedImageError:
@@ -157,6 +162,12 @@ def load_image(
         # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
         image: Image.Image = im.copy() if n_frames > 1 else im
         return _upright(image, path) if orient else image
+
+
+#: How a HEIC/HEIF file's bytes 4..12 start (``ftyp`` and its major brand): bytes without a name
+#: (piped in) are told by these.
+_HEIF_BRANDS = frozenset(b"ftyp" + brand for brand in (b"heic", b"heix", b"heim", b"heis", b"hevc",
+                                                       b"hevx", b"mif1", b"msf1"))
 
 
 def _register_heif(path: Path) -> None:

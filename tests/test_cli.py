@@ -546,3 +546,125 @@ def test_a_reader_that_goes_away_ends_the_command_quietly():
     proc.stdout.close()  # the reader is gone before the first line is written
     _, err = proc.communicate(timeout=300)
     assert (proc.returncode, err.decode()) == (141, "")
+
+
+# --------------------------------------------------------------------------- standard input and output
+
+
+class _Stdin:
+    """Standard input carrying ``data`` (a pipe, or a terminal with ``tty``)."""
+
+    def __init__(self, data: bytes, tty: bool = False) -> None:
+        import io
+
+        self.buffer = io.BytesIO(data)
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_pipe_through_standard_input_and_output(tmp_path, monkeypatch, capsysbinary):
+    """``taco compress - < img | taco decompress - > out.png``: the same bytes as with files, the
+    report lines on stderr (stdout carries the data)."""
+    png = CHELSEA.read_bytes()
+    by_file = tmp_path / "cat.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "a cat", "-m", "elic-tiny", "-o", str(by_file)]) == 0
+    capsysbinary.readouterr()
+
+    monkeypatch.setattr(sys, "stdin", _Stdin(png))
+    assert main(["compress", "-", "--caption", "a cat", "-m", "elic-tiny"]) == 0
+    out = capsysbinary.readouterr()
+    assert out.out == by_file.read_bytes()
+    assert b"<stdin> -> <stdout>: 451x300" in out.err and b"compressed 1 image(s)" in out.err
+
+    monkeypatch.setattr(sys, "stdin", _Stdin(out.out))
+    assert main(["decompress", "-"]) == 0
+    decoded = capsysbinary.readouterr()
+    assert decoded.out.startswith(b"\x89PNG") and b"decompressed 1 file(s)" in decoded.err
+    assert main(["decompress", str(by_file), "-o", str(tmp_path / "cat.png")]) == 0
+    with Image.open(tmp_path / "cat.png") as a, Image.open(__import__("io").BytesIO(decoded.out)) as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    capsysbinary.readouterr()
+
+    # a file to standard output, standard input to a file, and info from standard input
+    assert main(["decompress", str(by_file), "-o", "-", "--quiet"]) == 0
+    assert capsysbinary.readouterr().out == decoded.out
+    monkeypatch.setattr(sys, "stdin", _Stdin(by_file.read_bytes()))
+    assert main(["decompress", "-", "-o", str(tmp_path / "piped.webp")]) == 0
+    with Image.open(tmp_path / "piped.webp") as im:
+        assert im.format == "WEBP" and im.size == (451, 300)
+    capsysbinary.readouterr()
+    monkeypatch.setattr(sys, "stdin", _Stdin(by_file.read_bytes()))
+    assert main(["info", "-", "--json"]) == 0
+    info = json.loads(capsysbinary.readouterr().out)
+    assert info["file"] == "<stdin>" and info["bytes"] == by_file.stat().st_size
+
+
+def test_piped_image_without_caption_and_heic(tmp_path, monkeypatch, capsysbinary):
+    """A text-guided model notes the missing caption once; a HEIC is told by its bytes."""
+    pytest.importorskip("pillow_heif")
+    import io
+
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    buf = io.BytesIO()
+    Image.open(CHELSEA).convert("RGB").resize((64, 48)).save(buf, format="HEIF")
+    monkeypatch.setattr(sys, "stdin", _Stdin(buf.getvalue()))
+    from PIL import Image as PILImage
+
+    monkeypatch.delitem(PILImage.OPEN, "HEIF", raising=False)  # as in a fresh process
+    assert main(["compress", "-", "-m", "taco-tiny", "-o", str(tmp_path / "x.taco")]) == 0
+    err = capsysbinary.readouterr().err.decode()
+    assert "note: <stdin> has no caption, so it is coded without one" in err
+    assert "sidecar" not in err
+    assert main(["info", str(tmp_path / "x.taco"), "--json"]) == 0
+    assert json.loads(capsysbinary.readouterr().out)["width"] == 64
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["compress", "-", str(CHELSEA), "--caption", ""], "- (standard input) must be the only input"),
+    (["compress", str(CHELSEA), str(CHELSEA), "--caption", "", "-o", "-"],
+     "-o - (standard output) takes one input; got 2"),
+    (["decompress", "-"], "- reads standard input, which is a terminal here"),
+])
+def test_standard_input_and_output_misuse_refused(argv, message, monkeypatch, capsysbinary, no_model):
+    monkeypatch.setattr(sys, "stdin", _Stdin(b"", tty="decompress" in argv))
+    assert main(argv) == 2
+    err = capsysbinary.readouterr().err.decode()
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_binary_output_to_a_terminal_refused(monkeypatch, capsysbinary, no_model):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys, "stdin", _Stdin(CHELSEA.read_bytes()))
+    assert main(["compress", "-", "--caption", ""]) == 2
+    assert b"standard output is a terminal: redirect it" in capsysbinary.readouterr().err
+
+
+def test_piped_garbage_is_one_line(monkeypatch, capsysbinary):
+    monkeypatch.setattr(sys, "stdin", _Stdin(b"not an image at all"))
+    assert main(["compress", "-", "--caption", "", "-m", "elic-tiny", "-o", "-"]) == 2
+    err = capsysbinary.readouterr().err.decode().strip().splitlines()
+    assert err[-1] == "taco compress: error: cannot read image '<stdin>': not an image file Pillow can identify"
+    assert len([line for line in err if "error" in line]) == 1
+    monkeypatch.setattr(sys, "stdin", _Stdin(b"TACO garbage"))
+    assert main(["decompress", "-", "-o", "-"]) == 2
+    err = capsysbinary.readouterr().err.decode().strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("taco decompress: error: <stdin>: ")
+
+
+def test_real_pipe_between_two_processes(tmp_path):
+    """``taco compress - < cat.png | taco decompress - > cat.png`` in a shell, as a user runs it."""
+    import shlex
+
+    taco = f"{shlex.quote(sys.executable)} -m taco"
+    cmd = (f"{taco} compress - --caption 'a cat' -m elic-tiny < {shlex.quote(str(CHELSEA))} "
+           f"| {taco} decompress - > out.png")
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "<stdin> -> <stdout>" in r.stderr
+    with Image.open(tmp_path / "out.png") as im:
+        assert im.size == (451, 300)

@@ -12,7 +12,16 @@ from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import MODEL_HELP, Failures, input_warnings, load_model, stage_delay
-from .files import CaptionSource, expand_inputs, plan_outputs, uncaptioned_note
+from .files import (
+    STDIN,
+    STDOUT,
+    CaptionSource,
+    expand_inputs,
+    plan_outputs,
+    read_input,
+    uncaptioned_note,
+    write_output,
+)
 
 
 def register(sub: Any) -> None:
@@ -25,12 +34,14 @@ def register(sub: Any) -> None:
                        "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
                        "warning says so).")
     c.add_argument("images", nargs="+", help="image files or folders of images (in a folder, "
-                   "taco's own outputs NAME.decoded.png are left out)")
+                   "taco's own outputs NAME.decoded.png are left out); - reads one image from "
+                   "standard input (its .taco goes to standard output unless -o FILE)")
     c.add_argument("--caption", help="caption for every image ('' to code without one)")
     c.add_argument("--captions", metavar="FILE.jsonl",
                    help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line')
-    c.add_argument("-o", "--output", help="output file (one image in) or folder (a folder or "
-                   "several images in; created if missing); default: NAME.taco beside each image")
+    c.add_argument("-o", "--output", help="output file (one image in; - for standard output) or "
+                   "folder (a folder or several images in; created if missing); default: "
+                   "NAME.taco beside each image")
     c.add_argument("-m", "--model", help=MODEL_HELP)
     c.add_argument("--clip-path", metavar="DIR",
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
@@ -54,7 +65,6 @@ def cmd_compress(args: argparse.Namespace) -> int:
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
                         beside_suffix=".taco", force=args.force)
 
-    from ..atomic import write_bytes_atomic
     from ..codec import coding_quality, compress_image
     from ..images import ImageConversionWarning, load_image
     from ..progress import StageReporter
@@ -69,6 +79,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     note = uncaptioned_note(files, found) if model.uses_text else None
     if note:
         print(f"taco compress: note: {note}", file=sys.stderr, flush=True)
+    report = sys.stderr if dsts == [STDOUT] else sys.stdout  # standard output carries the file
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     total_bytes = total_pixels = 0
     failures = Failures("compress")
@@ -79,11 +90,11 @@ def cmd_compress(args: argparse.Namespace) -> int:
             with (input_warnings("compress", src, about_input),
                   StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress):
                 progress("reading", 0, 1)
-                image = load_image(src)
+                image = load_image(src, data=read_input(src) if src is STDIN else None)
                 t0 = time.perf_counter()
                 res = compress_image(image, caption, model, quality=quality, progress=progress)
                 ms = 1000 * (time.perf_counter() - t0)
-                write_bytes_atomic(dst, res.data)
+                write_output(dst, res.data)
         except Exception as exc:
             if not failures.skip(src, exc):
                 raise
@@ -99,12 +110,12 @@ def cmd_compress(args: argparse.Namespace) -> int:
             turned = image.info.get("exif_orientation", 1)
             note = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
             print(f"{count}{src} -> {dst}: {res.width}x{res.height}{note}, {len(res.data)} bytes, "
-                  f"{res.bpp:.4f} bpp, {ms:.0f} ms", flush=True)
+                  f"{res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
     secs = time.perf_counter() - t_all
     at = f" at quality {quality}" if quality is not None else ""
     done = len(files) - len(failures.inputs)
     overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
     if done or many:
         print(f"compressed {done} image(s) with {model.model_id}{at}: {total_bytes} bytes, "
-              f"{overall}{secs:.2f} s")
+              f"{overall}{secs:.2f} s", file=report)
     return failures.status(len(files), "image(s)")

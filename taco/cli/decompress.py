@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,17 @@ from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from ..suffixes import DECODED_SUFFIX
 from .common import Failures, load_model, stage_delay
-from .files import check_image_format, expand_inputs, plan_outputs, read_taco, save_format
+from .files import (
+    STDIN,
+    STDOUT,
+    check_image_format,
+    expand_inputs,
+    plan_outputs,
+    read_input,
+    read_taco,
+    save_format,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from ..models.elic import ELIC
@@ -21,9 +32,10 @@ def register(sub: Any) -> None:
     """Add ``taco decompress`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
     d = sub.add_parser("decompress", help=".taco files -> PNG images (no caption needed)",
                        description="Decode .taco files to PNG. No caption is needed or used.")
-    d.add_argument("files", nargs="+", help=".taco files or folders")
+    d.add_argument("files", nargs="+", help=".taco files or folders; - reads one from standard "
+                   "input (its image goes to standard output as PNG unless -o FILE)")
     d.add_argument("-o", "--output", help="output image (one file in; its suffix picks the "
-                   "format) or folder (a folder or several files in; created if missing); "
+                   "format; - for PNG on standard output) or folder (a folder or several files in; created if missing); "
                    "default: NAME.decoded.png beside each file")
     d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
     d.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
@@ -39,9 +51,10 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     many = len(files) > 1
     failures = Failures("decompress")
     headers: dict[Path, Any] = {}
+    piped = read_input(STDIN) if files == [STDIN] else None  # standard input, read once
     for src in files:  # every file checked first, with the decoder's own cap, before any model loads
         try:
-            headers[src] = h = read_taco(src).header
+            headers[src] = h = read_taco(src, piped).header
             pixels = h.width * h.height
             if args.max_pixels and pixels > args.max_pixels:
                 raise CLIError(
@@ -60,7 +73,6 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     import io
 
-    from ..atomic import write_bytes_atomic
     from ..codec import decompress
     from ..progress import StageReporter
 
@@ -76,6 +88,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
             del headers[src]
+    report = sys.stderr if dsts == [STDOUT] else sys.stdout  # standard output carries the image
     t_all = time.perf_counter()
     for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
         if src not in headers:
@@ -85,21 +98,21 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         try:
             with StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress:
                 t0 = time.perf_counter()
-                image = decompress(src.read_bytes(), model, max_pixels=args.max_pixels or None,
+                image = decompress(read_input(src) if piped is None else piped, model, max_pixels=args.max_pixels or None,
                                    progress=progress)
                 ms = 1000 * (time.perf_counter() - t0)
                 progress("writing", 0, 1)
                 buf = io.BytesIO()
                 image.save(buf, format=save_format(dst))
-                write_bytes_atomic(dst, buf.getvalue())
+                write_output(dst, buf.getvalue())
         except Exception as exc:
             if not failures.skip(src, exc):
                 raise
             continue
         if not args.quiet:
             print(f"{count}{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
-                  flush=True)
+                  file=report, flush=True)
     done = len(files) - len(failures.inputs)
     if done or many:
-        print(f"decompressed {done} file(s) in {time.perf_counter() - t_all:.2f} s")
+        print(f"decompressed {done} file(s) in {time.perf_counter() - t_all:.2f} s", file=report)
     return failures.status(len(files), "file(s)")

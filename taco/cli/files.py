@@ -1,6 +1,9 @@
 """Which files a codec command reads and writes: the inputs named (files and folders), their
 captions, and the outputs, all checked before any work (so nothing fails after the work).
 
+``-`` as the input reads standard input, ``-o -`` writes to standard output (one input each):
+they are :data:`STDIN` and :data:`STDOUT` here, told apart from files by identity.
+
 Imports no torch at the top (see :mod:`taco.cli`).
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,13 +19,27 @@ from typing import Any
 from ..commands import CLIError
 from .common import os_reason, some_names
 
+#: The input ``-``: standard input (a file really named ``-`` is ``./-``).
+STDIN = Path("<stdin>")
+#: The output ``-o -``: standard output.
+STDOUT = Path("<stdout>")
+
+
 # --------------------------------------------------------------------------- inputs and captions
 
 
 def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                   skip_in_folders: str | None = None) -> tuple[list[Path], bool]:
     """Files named and files in the folders named -> (files, whether any argument was a folder).
-    In a folder, names ending with ``skip_in_folders`` are left out (taco's own outputs)."""
+    In a folder, names ending with ``skip_in_folders`` are left out (taco's own outputs). ``-``
+    is standard input, [:data:`STDIN`], and must be the only input."""
+    if "-" in paths:
+        if len(paths) > 1:
+            raise CLIError("- (standard input) must be the only input")
+        if sys.stdin is None or sys.stdin.isatty():
+            raise CLIError("- reads standard input, which is a terminal here: pipe the data in "
+                           "(... | taco CMD -, or taco CMD - < FILE), or name the file")
+        return [STDIN], False
     out: list[Path] = []
     folder = False
     for p in map(Path, paths):
@@ -76,7 +94,7 @@ class CaptionSource:
 
     def __call__(self, image: Path) -> str | None:
         """The caption of ``image``, or None when it has none."""
-        if self.caption is not None:
+        if self.caption is not None or image is STDIN:
             return self.caption
         for key in (image.name, str(image)):
             if key in self.table:
@@ -102,6 +120,8 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None]) -> 
     if not missing:
         return None
     how = "(a caption guides the encoder: give --caption TEXT, --captions FILE.jsonl, "
+    if missing == [STDIN]:
+        return f"{STDIN} has no caption, so it is coded without one (a caption guides the encoder: give --caption TEXT)"
     if len(missing) == 1:
         return (f"{missing[0]} has no caption, so it is coded without one {how}"
                 f"a sidecar {missing[0].with_suffix('.txt').name}, or a captions.jsonl beside it)")
@@ -125,7 +145,17 @@ def plan_outputs(
     is a file or not writable, a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs, and outputs that exist already
     (unless ``force``).
+
+    ``out`` ``-`` is standard output, [:data:`STDOUT`], for one source; so is the output of
+    :data:`STDIN` without ``out``. Standard output may not be a terminal (binary data).
     """
+    if out == "-" or (out is None and list(sources) == [STDIN]):
+        if len(sources) > 1:
+            raise CLIError(f"-o - (standard output) takes one input; got {len(sources)}")
+        if sys.stdout is None or sys.stdout.isatty():
+            raise CLIError("standard output is a terminal: redirect it (> FILE, | ...) or give "
+                           "-o FILE")
+        return [STDOUT]
     if out is None:
         dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
         folders = sorted({d.parent for d in dsts})
@@ -148,7 +178,7 @@ def plan_outputs(
             raise CLIError(f"{seen[dst]} and {src} would both be written to {dst}; "
                            "compress them into separate folders")
         seen[dst] = src
-    inputs = {s.resolve() for s in sources}
+    inputs = {s.resolve() for s in sources if s is not STDIN}
     for dst in dsts:
         if dst.resolve() in inputs:
             raise CLIError(f"{dst} is an input; it cannot be its own output")
@@ -188,7 +218,7 @@ def check_image_format(path: Path, modes: set[str]) -> None:
 
     from PIL import Image
 
-    fmt = Image.registered_extensions().get(path.suffix.lower())
+    fmt = save_format(path)
     if fmt is None or fmt not in Image.SAVE:
         raise CLIError(f"{path}: cannot write {path.suffix or 'files without a suffix'} images; "
                        "use .png (lossless), or .tif, .webp, .bmp, ...")
@@ -199,18 +229,39 @@ def check_image_format(path: Path, modes: set[str]) -> None:
             raise CLIError(f"{path}: {fmt} cannot hold the decoded {mode} image; use .png") from None
 
 
-def save_format(path: Path) -> str:
-    """The Pillow format an output path's suffix names (checked by :func:`check_image_format`)."""
+def save_format(path: Path) -> str | None:
+    """The Pillow format an output path's suffix names (PNG for :data:`STDOUT`), or None."""
     from PIL import Image
 
-    return Image.registered_extensions()[path.suffix.lower()]
+    by_suffix = Image.registered_extensions()  # also loads the plugins (Image.SAVE)
+    return "PNG" if path is STDOUT else by_suffix.get(path.suffix.lower())
 
 
-def read_taco(path: Path) -> Any:
-    """Read and parse a ``.taco`` file; a bad one is a :class:`CLIError` naming the file."""
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file, or of standard input for :data:`STDIN` (read once: a second
+    call gets nothing more)."""
+    if path is STDIN:
+        return sys.stdin.buffer.read()
+    return path.read_bytes()
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, or to standard output for :data:`STDOUT`."""
+    if path is STDOUT:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    from ..atomic import write_bytes_atomic
+
+    write_bytes_atomic(path, data)
+
+
+def read_taco(path: Path, data: bytes | None = None) -> Any:
+    """Parse a ``.taco`` file (its bytes ``data``, else read from ``path``); a bad one is a
+    :class:`CLIError` naming the file."""
     from ..bitstream import TacoFormatError, unpack
 
     try:
-        return unpack(path.read_bytes())
+        return unpack(read_input(path) if data is None else data)
     except TacoFormatError as exc:
         raise CLIError(f"{path}: {exc}") from None

@@ -14,7 +14,8 @@ def register(sub: Any) -> None:
     """Add ``taco info`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
     i = sub.add_parser("info", help="show the header of .taco files",
                        description="Print what a .taco file's header says, without decoding it.")
-    i.add_argument("files", nargs="+", help=".taco files or folders of them")
+    i.add_argument("files", nargs="+", help=".taco files or folders of them; - reads one from "
+                   "standard input")
     i.add_argument("--json", action="store_true",
                    help="one JSON object per file (quality 0: a single-rate model)")
     i.set_defaults(func=cmd_info)
