@@ -210,6 +210,19 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     return header
 
 
+def header_config(header: dict[str, Any], path: str | os.PathLike[str]) -> ModelConfig:
+    """The architecture a checkpoint's taco header (read from ``path``) gives; a missing or
+    invalid one is a :class:`CheckpointError` naming ``path``."""
+    if not isinstance(header.get("config"), dict):
+        raise CheckpointError(f"{path}: the taco header has no model config")
+    try:
+        return ModelConfig.from_dict(header["config"])
+    except CheckpointError as exc:  # unknown fields
+        raise CheckpointError(f"{path}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
+
+
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
     """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded).
 
@@ -220,13 +233,9 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     (:func:`check_entropy_tables`). Every failure is a :class:`CheckpointError` naming ``path``.
     """
     header = read_checkpoint_header(path)
-    if not isinstance(header.get("config"), dict):
-        raise CheckpointError(f"{path}: the taco header has no model config")
+    config = header_config(header, path)
     try:
-        config = ModelConfig.from_dict(header["config"])
         skeleton = build_on_meta(config)
-    except CheckpointError as exc:
-        raise CheckpointError(f"{path}: {exc}") from None
     except (TypeError, ValueError, KeyError, AssertionError) as exc:
         # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None

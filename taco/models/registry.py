@@ -16,7 +16,7 @@ from ..checksums import sha256_file
 from ..shards import files as shard_files
 from ..shards import find
 from .architecture import CheckpointError, ModelConfig, build_model
-from .checkpoint import is_checkpoint, load_checkpoint, read_checkpoint_header
+from .checkpoint import header_config, is_checkpoint, load_checkpoint, read_checkpoint_header
 from .elic import ELIC
 from .gains import QUALITY_LAMBDAS
 
@@ -178,7 +178,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         config = MODEL_CONFIGS[key]
     elif (found := find(key)) is not None:  # a checkpoint file, or a sharded one's index
         header = read_checkpoint_header(found)
-        config = _header_config(header, found)
+        config = header_config(header, found)
         file = found
     else:
         raise KeyError(key)
@@ -209,17 +209,7 @@ def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
     """The architecture of a checkpoint file or built-in trained model, without its weights."""
     key = str(path_or_name)
     path = pretrained_file(key) if key in PRETRAINED else Path(key)
-    return _header_config(read_checkpoint_header(path), path)
-
-
-def _header_config(header: dict[str, Any], path: Path) -> ModelConfig:
-    """The architecture a checkpoint's header (read from ``path``) gives."""
-    if not isinstance(header.get("config"), dict):
-        raise CheckpointError(f"{path}: the taco header has no model config")
-    try:
-        return ModelConfig.from_dict(header["config"])
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
+    return header_config(read_checkpoint_header(path), path)
 
 
 def pretrained_file(name: str) -> Path:
