@@ -79,7 +79,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     note = uncaptioned_note(files, found) if model.uses_text else None
     if note:
         print(f"taco compress: note: {note}", file=sys.stderr, flush=True)
-    report = sys.stderr if dsts == [STDOUT] else sys.stdout  # standard output carries the file
+    report = sys.stderr if dsts[0] is STDOUT else sys.stdout  # standard output carries the file
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     total_bytes = total_pixels = 0
     failures = Failures("compress")

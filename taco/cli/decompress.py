@@ -51,7 +51,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     many = len(files) > 1
     failures = Failures("decompress")
     headers: dict[Path, Any] = {}
-    piped = read_input(STDIN) if files == [STDIN] else None  # standard input, read once
+    piped = read_input(STDIN) if files[0] is STDIN else None  # standard input, read once
     for src in files:  # every file checked first, with the decoder's own cap, before any model loads
         try:
             headers[src] = h = read_taco(src, piped).header
@@ -88,7 +88,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
             del headers[src]
-    report = sys.stderr if dsts == [STDOUT] else sys.stdout  # standard output carries the image
+    report = sys.stderr if dsts[0] is STDOUT else sys.stdout  # standard output carries the image
     t_all = time.perf_counter()
     for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
         if src not in headers:

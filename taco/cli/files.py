@@ -120,8 +120,9 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None]) -> 
     if not missing:
         return None
     how = "(a caption guides the encoder: give --caption TEXT, --captions FILE.jsonl, "
-    if missing == [STDIN]:
-        return f"{STDIN} has no caption, so it is coded without one (a caption guides the encoder: give --caption TEXT)"
+    if len(missing) == 1 and missing[0] is STDIN:
+        return (f"{STDIN} has no caption, so it is coded without one (a caption guides the "
+                "encoder: give --caption TEXT)")
     if len(missing) == 1:
         return (f"{missing[0]} has no caption, so it is coded without one {how}"
                 f"a sidecar {missing[0].with_suffix('.txt').name}, or a captions.jsonl beside it)")
@@ -149,7 +150,7 @@ def plan_outputs(
     ``out`` ``-`` is standard output, [:data:`STDOUT`], for one source; so is the output of
     :data:`STDIN` without ``out``. Standard output may not be a terminal (binary data).
     """
-    if out == "-" or (out is None and list(sources) == [STDIN]):
+    if out == "-" or (out is None and len(sources) == 1 and sources[0] is STDIN):
         if len(sources) > 1:
             raise CLIError(f"-o - (standard output) takes one input; got {len(sources)}")
         if sys.stdout is None or sys.stdout.isatty():
