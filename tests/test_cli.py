@@ -628,6 +628,7 @@ def test_piped_image_without_caption_and_heic(tmp_path, monkeypatch, capsysbinar
     (["compress", str(CHELSEA), str(CHELSEA), "--caption", "", "-o", "-"],
      "-o - (standard output) takes one input; got 2"),
     (["decompress", "-"], "- reads standard input, which is a terminal here"),
+    (["compress", "-", "--caption", "", "-o", "out/"], "standard input has no name to give the file"),
 ])
 def test_standard_input_and_output_misuse_refused(argv, message, monkeypatch, capsysbinary, no_model):
     monkeypatch.setattr(sys, "stdin", _Stdin(b"", tty="decompress" in argv))

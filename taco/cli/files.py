@@ -166,6 +166,9 @@ def plan_outputs(
             if o.exists() and not o.is_dir():
                 raise CLIError(f"{o} exists and is not a folder (the output of a folder or of "
                                "several files is a folder)")
+            if sources[0] is STDIN:
+                raise CLIError(f"{o} is a folder, and standard input has no name to give the "
+                               "file in it: give -o FILE")
             dsts = [o / (src.stem + suffix) for src in sources]
             folders = [o]
         else:
