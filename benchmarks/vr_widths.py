@@ -4,7 +4,7 @@
     python benchmarks/vr_widths.py --crop 256 --batch 4 --steps 3 --json widths.json
 
 For each candidate (a registry name plus width overrides, all variable-rate with the seven
-qualities of ``taco.models.gains.QUALITY_LAMBDAS``, reference layout, MiniLM text for TACO):
+qualities of ``taco.models.config.QUALITY_LAMBDAS``, reference layout, MiniLM text for TACO):
 parameters, the size of its fp16 checkpoint with compact tables (what would ship), forward
 GFLOP per 256² image (``torch.utils.flop_counter``, training mode), and the CPU time of full
 training steps: forward at the step's quality, rate + λ·255²·MSE, backward, Adam on both
@@ -52,7 +52,7 @@ def measure(name: str, overrides: dict[str, Any], crop: int, batch: int, steps: 
 
     from taco.losses import RateDistortionLoss
     from taco.models import create_model, save_checkpoint
-    from taco.models.gains import QUALITY_LAMBDAS
+    from taco.models.config import QUALITY_LAMBDAS
     from taco.train.qualities import QualitySchedule
 
     model = create_model(name, **{"qualities": list(QUALITY_LAMBDAS), **overrides})

@@ -26,11 +26,12 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from .atomic import stale_temporaries, write_bytes_atomic
+
+if TYPE_CHECKING:
+    import torch
 
 #: The per-file limit for checkpoints a user keeps: 16 MB (10^6), under 16 MiB with room to spare.
 SHARD_BYTES = 16_000_000
@@ -220,7 +221,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
         return dict(_read_index(found)["metadata"])
     from safetensors import safe_open
 
-    with safe_open(str(found), framework="pt") as f:
+    with safe_open(str(found), framework="numpy") as f:  # headers only: no torch
         return dict(f.metadata() or {})
 
 
@@ -240,7 +241,7 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
     shapes: dict[str, tuple[tuple[int, ...], str]] = {}
     for file in every[1:] if is_index(found) else every:
         try:
-            with safe_open(str(file), framework="pt") as f:
+            with safe_open(str(file), framework="numpy") as f:
                 for name in f.keys():
                     part = f.get_slice(name)
                     shapes[name] = (tuple(part.get_shape()), part.get_dtype())

@@ -10,7 +10,7 @@ import torch
 import taco
 from taco import shards
 from taco.models import create_model, save_checkpoint
-from taco.models.checkpoint import is_checkpoint
+from taco.models.header import is_checkpoint
 
 
 def _tensors() -> dict[str, torch.Tensor]:

@@ -106,6 +106,30 @@ def test_errors_import_no_torch(tmp_path: Path) -> None:
     assert not set(NO_TORCH) & set(r["modules"])
 
 
+#: What listing models and refusing a mistyped one may not import (the built-ins' headers are
+#: read with safetensors' numpy reader; decompress checks the output format with Pillow first).
+HEAVY = tuple(m for m in NO_TORCH if m not in ("numpy", "PIL"))
+
+
+def test_models_imports_no_torch(tmp_path: Path) -> None:
+    """``taco models`` and ``taco models NAME`` read names, configs and checkpoint headers only."""
+    for args in (["models"], ["models", DEFAULT_MODEL, "taco-minilm-vr"], ["models", "--json"]):
+        r = probe(tmp_path, *args)
+        assert r["code"] == 0 and DEFAULT_MODEL in r["stdout"], r["stderr"]
+        heavy = set(HEAVY) & set(r["modules"])
+        assert not heavy, f"taco {' '.join(args)} imports {sorted(heavy)}"
+
+
+def test_mistyped_model_refused_without_torch(tmp_path: Path, small_file: Path) -> None:
+    for args in (["compress", str(CHELSEA), "--caption", "", "-m", "taco-minilm-smal-q4", "-o",
+                  str(tmp_path / "x.taco")],
+                 ["decompress", str(small_file), "-m", "nosuch", "-o", str(tmp_path / "x.png")]):
+        r = probe(tmp_path, *args)
+        assert r["code"] == 2 and "is neither a checkpoint file nor a built-in model" in r["stderr"]
+        heavy = set(HEAVY) & set(r["modules"])
+        assert not heavy, f"taco {args[0]} -m TYPO imports {sorted(heavy)}"
+
+
 def test_decompress_imports_only_what_it_uses(tmp_path: Path, small_file: Path) -> None:
     r = probe(tmp_path, "decompress", str(small_file), "-o", str(tmp_path / "out.png"))
     assert r["code"] == 0, r["stderr"]

@@ -65,13 +65,14 @@ def cmd_compress(args: argparse.Namespace) -> int:
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
                         beside_suffix=".taco", force=args.force)
 
+    model = load_model(args.model)  # first: a mistyped name is refused before torch loads
+
     from ..codec import coding_quality, compress_image
     from ..images import ImageConversionWarning, load_image
     from ..progress import StageReporter
     from ..text.base import CaptionTruncatedWarning
 
     about_input = (ImageConversionWarning, CaptionTruncatedWarning)
-    model = load_model(args.model)
     try:
         quality = coding_quality(model, args.quality)
     except ValueError as e:

@@ -71,12 +71,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     for dst in set(dsts):
         check_image_format(dst, {h.mode for h in headers.values()})
 
-    import io
-
-    from ..codec import decompress
-    from ..progress import StageReporter
-
-    models: dict[str, ELIC] = {}
+    models: dict[str, ELIC] = {}  # first: a mistyped --model is refused before torch loads
     if args.model:
         models[args.model] = load_model(args.model)
     for src, h in list(headers.items()):  # every model is found before any decoding
@@ -88,6 +83,11 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
             del headers[src]
+    import io
+
+    from ..codec import decompress
+    from ..progress import StageReporter
+
     report = sys.stderr if dsts[0] is STDOUT else sys.stdout  # standard output carries the image
     t_all = time.perf_counter()
     for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):

@@ -12,8 +12,6 @@ import hashlib
 import json
 import os
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any
@@ -22,20 +20,18 @@ import torch
 import torch.nn as nn
 
 from ..atomic import save_safetensors_atomic
-from ..shards import (
-    ShardedFileError,
-    find,
-    load_sharded,
-    read_metadata,
-    save_sharded,
-    tensor_shapes,
-)
+from ..shards import ShardedFileError, load_sharded, save_sharded
 from ..version import __version__
-from .architecture import CheckpointError, ModelConfig, build_model, build_on_meta
+from .architecture import build_model, build_on_meta
+from .config import CheckpointError, ModelConfig
 from .elic import ELIC, MAX_SCALE_LEVELS
-
-CHECKPOINT_FORMAT = "taco-checkpoint"
-CHECKPOINT_VERSION = 1
+from .header import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    checkpoint_shapes,
+    header_config,
+    read_checkpoint_header,
+)
 
 
 def save_checkpoint(
@@ -186,41 +182,6 @@ def _rebuild_gaussian_tables(
             f"{path}: the entropy-coder tables rebuilt on this machine differ from those the model "
             "was saved with, so its files would not decode bit-exactly here"
         )
-
-
-def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The JSON header of a checkpoint, validated, without loading weights."""
-    path = Path(path)
-    meta = checkpoint_metadata(path)
-    if "taco" not in meta:
-        raise CheckpointError(f"{path}: safetensors file without a taco header (not a taco checkpoint)")
-    try:
-        header = json.loads(meta["taco"])
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path}: corrupt taco header ({exc})") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path}: corrupt taco header (not a JSON object)")
-    if header.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not a taco checkpoint")
-    if header.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(
-            f"{path}: checkpoint version {header.get('version')} is not supported "
-            f"(this taco reads version {CHECKPOINT_VERSION})"
-        )
-    return header
-
-
-def header_config(header: dict[str, Any], path: str | os.PathLike[str]) -> ModelConfig:
-    """The architecture a checkpoint's taco header (read from ``path``) gives; a missing or
-    invalid one is a :class:`CheckpointError` naming ``path``."""
-    if not isinstance(header.get("config"), dict):
-        raise CheckpointError(f"{path}: the taco header has no model config")
-    try:
-        return ModelConfig.from_dict(header["config"])
-    except CheckpointError as exc:  # unknown fields
-        raise CheckpointError(f"{path}: {exc}") from None
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
@@ -381,44 +342,12 @@ def invalidate_fingerprint(model: ELIC) -> None:
 # --------------------------------------------------------------------------- sharded checkpoints
 
 
-def is_checkpoint(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` names a checkpoint on disk: a file, or a sharded checkpoint given by its
-    index (``X.safetensors.index.json``) or by the name it was saved under (``X.safetensors``)."""
-    return find(path) is not None
-
-
-@contextmanager
-def _reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError."""
-    try:
-        yield
-    except ShardedFileError as exc:
-        raise CheckpointError(str(exc)) from None
-    except Exception as exc:  # safetensors raises several types for a bad file
-        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
-
-
-def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
-    """The safetensors metadata of a checkpoint in either layout, as CheckpointError on failure."""
-    if find(path) is None:
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    with _reading_headers(path):
-        return read_metadata(path)
-
-
 def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     """Every tensor of a checkpoint in either layout (shards checked against their index)."""
     try:
         return load_sharded(path)[0]
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
-
-
-def checkpoint_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
-    """Name -> (shape, safetensors dtype) of every tensor of a checkpoint in either layout, read
-    from the safetensors headers only (no weight is loaded)."""
-    with _reading_headers(path):
-        return tensor_shapes(path)
 
 
 # --------------------------------------------------------------------------- entropy-coder tables

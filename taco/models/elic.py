@@ -44,11 +44,11 @@ from compressai.models.utils import conv, deconv
 from torch import Tensor
 
 from ..memory import spans, widen
+from .config import LAYOUTS
 from .entropy import ReferenceLatentCodec
 from .gains import default_quality
 
 #: The entropy-model layouts (see the module docstring).
-LAYOUTS = ("reference", "compressai")
 
 #: Total down-sampling factor of g_a (y) times that of h_a (z): inputs are padded to this.
 PAD_MULTIPLE = 64

@@ -34,7 +34,6 @@ seed has the same other weights as the single-rate one.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -42,32 +41,9 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-__all__ = [
-    "MAX_QUALITIES", "QUALITY_LAMBDAS", "GainVectors", "QualityGains", "check_qualities",
-    "default_quality",
-]
+from .config import check_qualities
 
-#: Qualities a model may have: the ``.taco`` header stores the quality in one byte (0 = single-rate).
-MAX_QUALITIES = 255
-
-#: The λ of the built-in variable-rate models' qualities 1..7: the paper's six rate points
-#: (taco.losses.LAMBDAS, §4.1) and one lower, 2e-4, continuing the doubling of the low end. Seven
-#: gives the default a true middle, quality 4 = λ 0.0016 (the paper's third point), and reaches
-#: the low rates (≈ 0.1 bpp and below) where previews live and AVIF is the classic to beat.
-QUALITY_LAMBDAS: tuple[float, ...] = (0.0002, 0.0004, 0.0008, 0.0016, 0.004, 0.009, 0.015)
-
-
-def check_qualities(qualities: Sequence[float]) -> list[float]:
-    """The λ of each quality as floats; ValueError unless 1..255 of them, finite, > 0, ascending."""
-    lambdas = [float(v) for v in qualities]
-    if not 1 <= len(lambdas) <= MAX_QUALITIES:
-        raise ValueError(f"qualities must list 1..{MAX_QUALITIES} λ values, got {len(lambdas)}")
-    if not all(math.isfinite(v) and v > 0 for v in lambdas):
-        raise ValueError(f"qualities must be positive λ values, got {lambdas}")
-    if any(b <= a for a, b in zip(lambdas, lambdas[1:], strict=False)):
-        raise ValueError(f"qualities must be strictly increasing (low to high rate), got {lambdas}")
-    return lambdas
-
+__all__ = ["GainVectors", "QualityGains", "default_quality"]
 
 def default_quality(num_qualities: int) -> int:
     """The quality used when none is asked for: the middle one (the lower middle for even Q)."""

@@ -1,6 +1,10 @@
 """Names: the architectures (:data:`MODEL_CONFIGS`), the trained models that ship
 (:data:`PRETRAINED`), and the one way to build a model by name (:func:`create_model`) and to
 load one by name or checkpoint path (:func:`load`).
+
+Importing this module imports no torch (nor CompressAI): the names, configs and what
+:func:`describe_model` says of them are known before a model is built, so ``taco models`` and a
+mistyped ``--model`` answer at once; building and loading import torch when called.
 """
 
 from __future__ import annotations
@@ -8,17 +12,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from ..checksums import sha256_file
 from ..shards import files as shard_files
 from ..shards import find
-from .architecture import CheckpointError, ModelConfig, build_model
-from .checkpoint import header_config, is_checkpoint, load_checkpoint, read_checkpoint_header
-from .elic import ELIC
-from .gains import QUALITY_LAMBDAS
+from .config import QUALITY_LAMBDAS, CheckpointError, ModelConfig
+from .header import header_config, is_checkpoint, read_checkpoint_header
+
+if TYPE_CHECKING:
+    import torch
+
+    from .elic import ELIC
 
 _ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
 
@@ -124,6 +129,31 @@ PRETRAINED: dict[str, PretrainedEntry] = {
 RETIRED: dict[str, str] = {}
 
 
+#: Parameters of every name :func:`list_models` gives, so that :func:`describe_model` (``taco
+#: models``) need not import torch to build each on the meta device. The meta build is the
+#: truth: tests/models/test_registry.py checks every entry against it, and a name missing here
+#: is counted that way.
+PARAMETERS: dict[str, int] = {
+    "elic": 36_932_427,
+    "elic-small": 2_837_371,
+    "elic-small-q3": 2_253_089,
+    "elic-small-q4": 2_253_089,
+    "elic-tiny": 312_777,
+    "elic-vr": 11_111_929,
+    "taco": 38_579_275,
+    "taco-minilm": 38_045_643,
+    "taco-minilm-small": 3_505_339,
+    "taco-minilm-small-q3": 2_921_057,
+    "taco-minilm-small-q4": 2_921_057,
+    "taco-minilm-tiny": 926_857,
+    "taco-minilm-vr": 11_986_297,
+    "taco-tgic": 37_940_811,
+    "taco-tgic-minilm-small": 2_925_115,
+    "taco-tgic-tiny": 319_497,
+    "taco-tiny": 321_065,
+}
+
+
 def retired_message(name: str) -> str:
     """Where a :data:`RETIRED` built-in's checkpoint is, in one sentence for a person."""
     rev = RETIRED[name]
@@ -140,6 +170,10 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     """
     if name not in MODEL_CONFIGS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(MODEL_CONFIGS))}")
+    import torch
+
+    from .architecture import build_model
+
     cfg = ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **overrides})
     if seed is not None:
         with torch.random.fork_rng(devices=[]):
@@ -159,15 +193,13 @@ def list_models() -> list[str]:
 
 def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     """What a user may want to know about a built-in trained model, an architecture or a
-    checkpoint file, without loading weights (the architecture is built on the meta device to
-    count its parameters): ``name``, ``trained``, ``architecture``, ``text_encoder``,
+    checkpoint file, without loading weights (a checkpoint file's architecture is built on the
+    meta device to count its parameters; the names' counts are :data:`PARAMETERS`): ``name``, ``trained``, ``architecture``, ``text_encoder``,
     ``parameters``, ``qualities`` (the λ of each quality of a variable-rate model, else None),
     ``lmbda`` (a single-rate trained model's), ``config``; for a built-in or a checkpoint also
     ``file``, ``file_bytes``; for a built-in ``sha256``, ``trained_on``, ``description``; for a
     checkpoint ``model_id`` and ``training`` (steps, wall time, device, data: what the training
     wrote into it). KeyError for a name that is none of them."""
-    from .architecture import build_on_meta
-
     key = str(name)
     entry = PRETRAINED.get(key)
     file: Path | None = pretrained_file(key) if entry else None
@@ -188,7 +220,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         "trained": entry is not None or bool(header),
         "architecture": config.architecture,
         "text_encoder": (config.text_encoder or {}).get("name"),
-        "parameters": sum(p.numel() for p in build_on_meta(config).parameters()),
+        "parameters": PARAMETERS[key] if key in PARAMETERS else _count_parameters(config),
         "qualities": config.qualities,
         "lmbda": entry.lmbda if entry else trained_with.get("lambda", trained_with.get("lmbda")),
         "config": config.to_dict(),
@@ -203,6 +235,13 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
                                          "device", "world_size", "global_batch", "train_data", "torch")
             if k in trained_with})
     return info
+
+
+def _count_parameters(config: ModelConfig) -> int:
+    """The parameters of ``config``'s architecture, built on the meta device (imports torch)."""
+    from .architecture import build_on_meta
+
+    return sum(p.numel() for p in build_on_meta(config).parameters())
 
 
 def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:
@@ -223,6 +262,8 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
     Architecture names without trained weights (``"taco"``, ``"elic-tiny"``, ...) are refused
     here with a pointer to :func:`create_model`: loading should never silently give random weights.
     """
+    from .checkpoint import load_checkpoint
+
     key = str(path_or_name)
     if key in PRETRAINED:
         entry = PRETRAINED[key]

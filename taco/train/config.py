@@ -23,7 +23,7 @@ import yaml
 
 from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 from ..metrics import LPIPS_INPUTS
-from ..models.gains import check_qualities
+from ..models.config import check_qualities
 
 PRESETS = ("taco", "elic", "taco-frozen-base")
 #: Registry architecture each preset trains unless ``model`` says otherwise.

@@ -47,7 +47,7 @@ from .. import metrics
 from ..data import Batch, collate
 from ..losses import TacoLoss
 from ..models import CheckpointError
-from ..models.checkpoint import read_checkpoint_header
+from ..models.header import read_checkpoint_header
 from ..text.base import TextTokens
 from .caption_embeddings import text_inputs
 from .checkpoints import (

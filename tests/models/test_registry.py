@@ -287,7 +287,7 @@ def test_compact_tables_from_a_hostile_scale_table_are_not_built(tmp_path, scale
 def test_model_config_widths_are_bounded():
     """Widths are integers 1..MAX_WIDTH: a header's N = 10^9 is refused before anything is built
     (the meta build's entropy bottleneck would allocate 244 bytes per channel)."""
-    from taco.models.architecture import MAX_WIDTH
+    from taco.models.config import MAX_WIDTH
 
     for bad in ({"N": 0}, {"N": MAX_WIDTH + 1}, {"N": 10**9}, {"M": 2.5}, {"N": True},
                 {"heads": -1}, {"groups": "16"}, {"groups": [8, 8, 0, 16]}, {"ctx_hidden": [16]}):
@@ -308,7 +308,8 @@ def test_every_architecture_builds_on_meta_as_for_real(name, layout):
     """The meta build has the real build's state (names, shapes, dtypes) at tiny widths, with
     no memory but CompressAI's entropy bottleneck's (legacy constructors), and leaves the global
     RNG alone; the widest config allowed costs < 17 MB."""
-    from taco.models.architecture import MAX_WIDTH, build_model, build_on_meta
+    from taco.models.architecture import build_model, build_on_meta
+    from taco.models.config import MAX_WIDTH
 
     tiny = {k: MODEL_CONFIGS["elic-tiny"].to_dict()[k] for k in ("N", "M", "groups", "ctx_hidden")}
     config = ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), "layout": layout, **tiny})
@@ -333,7 +334,7 @@ def test_meta_builds_run_no_python_meta_kernels():
 
     code = (
         "import sys\n"
-        "from taco.models.architecture import ModelConfig, build_on_meta\n"
+        "from taco.models.architecture import build_on_meta\nfrom taco.models.config import ModelConfig\n"
         "from taco.models.registry import MODEL_CONFIGS\n"
         "for config in MODEL_CONFIGS.values():\n"
         "    for layout in ('compressai', 'reference')[config.qualities is not None:]:\n"
@@ -379,3 +380,15 @@ def test_checkpoints_load_bit_identically(tmp_path, name, options):
                 and key in dict(model.named_parameters()):
             want = want.half().float()
         assert value.dtype == want.dtype and torch.equal(value, want), key
+
+
+def test_parameter_counts_are_the_meta_builds():
+    """``PARAMETERS`` (what ``taco models`` shows without torch) is every name's real count."""
+    from taco.models.architecture import build_on_meta
+    from taco.models.registry import MODEL_CONFIGS, PARAMETERS, checkpoint_config, list_models
+
+    assert set(PARAMETERS) == set(list_models())
+    for name in list_models():
+        config = MODEL_CONFIGS[name] if name in MODEL_CONFIGS else checkpoint_config(name)
+        count = sum(p.numel() for p in build_on_meta(config).parameters())
+        assert PARAMETERS[name] == count, f"PARAMETERS[{name!r}] is {PARAMETERS[name]}, the model has {count}"

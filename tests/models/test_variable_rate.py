@@ -17,7 +17,8 @@ from taco.models import (
     model_fingerprint,
     save_checkpoint,
 )
-from taco.models.gains import QUALITY_LAMBDAS, QualityGains, check_qualities, default_quality
+from taco.models.config import QUALITY_LAMBDAS, check_qualities
+from taco.models.gains import QualityGains, default_quality
 
 LAMBDAS = [0.0004, 0.0016, 0.009]
 

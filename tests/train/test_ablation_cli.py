@@ -207,7 +207,7 @@ def test_ablation_configs_are_the_built_in_models_recipe(lmbda, suffix):
 def test_recorded_headers_are_those_of_the_cpu_trained_built_ins(name):
     """tests/data/legacy/headers.json: the built-ins' headers, as shipped (while they ship)."""
     from taco.models import PRETRAINED, pretrained_file
-    from taco.models.checkpoint import read_checkpoint_header
+    from taco.models.header import read_checkpoint_header
 
     if name not in PRETRAINED:
         pytest.skip(f"{name} has left the package (issue 14); its header is kept in {HEADERS}")

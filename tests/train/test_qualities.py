@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from taco.losses import RateDistortionLoss, TacoLoss
-from taco.models.gains import QUALITY_LAMBDAS
+from taco.models.config import QUALITY_LAMBDAS
 from taco.train.qualities import QualitySchedule
 
 
@@ -130,7 +130,7 @@ def test_the_gpu_recipes_differ_only_in_the_text():
     width and qualities; TACO has text (and its caption tokens), ELIC none."""
     from pathlib import Path
 
-    from taco.models.gains import QUALITY_LAMBDAS
+    from taco.models.config import QUALITY_LAMBDAS
     from taco.train import load_config
     from taco.train.model_setup import model_config
 

@@ -1,0 +1,86 @@
+"""A checkpoint file's headers, read without torch: the taco header (its model config, what the
+training wrote) and the tensors' names, shapes and dtypes. Loading the weights is
+:mod:`taco.models.checkpoint`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..shards import ShardedFileError, find, read_metadata, tensor_shapes
+from .config import CheckpointError, ModelConfig
+
+CHECKPOINT_FORMAT = "taco-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def is_checkpoint(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a checkpoint on disk: a file, or a sharded checkpoint given by its
+    index (``X.safetensors.index.json``) or by the name it was saved under (``X.safetensors``)."""
+    return find(path) is not None
+
+
+@contextmanager
+def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError."""
+    try:
+        yield
+    except ShardedFileError as exc:
+        raise CheckpointError(str(exc)) from None
+    except Exception as exc:  # safetensors raises several types for a bad file
+        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+
+
+def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The safetensors metadata of a checkpoint in either layout, as CheckpointError on failure."""
+    if find(path) is None:
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    with reading_headers(path):
+        return read_metadata(path)
+
+
+def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON header of a checkpoint, validated, without loading weights."""
+    path = Path(path)
+    meta = checkpoint_metadata(path)
+    if "taco" not in meta:
+        raise CheckpointError(f"{path}: safetensors file without a taco header (not a taco checkpoint)")
+    try:
+        header = json.loads(meta["taco"])
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: corrupt taco header ({exc})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: corrupt taco header (not a JSON object)")
+    if header.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a taco checkpoint")
+    if header.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint version {header.get('version')} is not supported "
+            f"(this taco reads version {CHECKPOINT_VERSION})"
+        )
+    return header
+
+
+def header_config(header: dict[str, Any], path: str | os.PathLike[str]) -> ModelConfig:
+    """The architecture a checkpoint's taco header (read from ``path``) gives; a missing or
+    invalid one is a :class:`CheckpointError` naming ``path``."""
+    if not isinstance(header.get("config"), dict):
+        raise CheckpointError(f"{path}: the taco header has no model config")
+    try:
+        return ModelConfig.from_dict(header["config"])
+    except CheckpointError as exc:  # unknown fields
+        raise CheckpointError(f"{path}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
+
+
+def checkpoint_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Name -> (shape, safetensors dtype) of every tensor of a checkpoint in either layout, read
+    from the safetensors headers only (no weight is loaded)."""
+    with reading_headers(path):
+        return tensor_shapes(path)
