@@ -525,7 +525,8 @@ def _decode(
         raise TacoFormatError(
             f"this file was made with another model (file: {hdr.model_id!r}, fingerprint "
             f"{hdr.fingerprint.hex()}; given: {getattr(model, 'model_id', 'custom')!r}, "
-            f"fingerprint {model_fingerprint(model).hex()})"
+            f"fingerprint {model_fingerprint(model).hex()}): decode it with the model that made "
+            "it (one made with a checkpoint file needs that file: taco decompress --model FILE)"
         )
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))

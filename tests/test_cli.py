@@ -669,3 +669,15 @@ def test_real_pipe_between_two_processes(tmp_path):
     assert "<stdin> -> <stdout>" in r.stderr
     with Image.open(tmp_path / "out.png") as im:
         assert im.size == (451, 300)
+
+
+def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, capsys):
+    """A .taco made with a checkpoint file names its architecture; decoding it by that name
+    alone gets the untrained architecture, and the error says to give the checkpoint."""
+    out = tmp_path / "cat.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", str(elic_checkpoint), "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["decompress", str(out), "-o", str(tmp_path / "a.png")]) == 2
+    err = capsys.readouterr().err
+    assert "made with another model" in err and "taco decompress --model FILE" in err
+    assert main(["decompress", str(out), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
