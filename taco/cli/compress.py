@@ -14,11 +14,11 @@ from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import MODEL_HELP, Failures, input_warnings, load_model, stage_delay
 from .files import (
     STDIN,
-    STDOUT,
     CaptionSource,
     expand_inputs,
     plan_outputs,
     read_input,
+    report_stream,
     uncaptioned_note,
     write_output,
 )
@@ -80,7 +80,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     note = uncaptioned_note(files, found) if model.uses_text else None
     if note:
         print(f"taco compress: note: {note}", file=sys.stderr, flush=True)
-    report = sys.stderr if dsts[0] is STDOUT else sys.stdout  # standard output carries the file
+    report = report_stream(dsts)
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     total_bytes = total_pixels = 0
     failures = Failures("compress")

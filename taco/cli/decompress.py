@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,12 +13,12 @@ from ..suffixes import DECODED_SUFFIX
 from .common import Failures, load_model, stage_delay
 from .files import (
     STDIN,
-    STDOUT,
     check_image_format,
     expand_inputs,
     plan_outputs,
     read_input,
     read_taco,
+    report_stream,
     save_format,
     write_output,
 )
@@ -35,8 +34,8 @@ def register(sub: Any) -> None:
     d.add_argument("files", nargs="+", help=".taco files or folders; - reads one from standard "
                    "input (its image goes to standard output as PNG unless -o FILE)")
     d.add_argument("-o", "--output", help="output image (one file in; its suffix picks the "
-                   "format; - for PNG on standard output) or folder (a folder or several files in; created if missing); "
-                   "default: NAME.decoded.png beside each file")
+                   "format; - for PNG on standard output) or folder (a folder or several files "
+                   "in; created if missing); default: NAME.decoded.png beside each file")
     d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
     d.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
     d.add_argument("--quiet", action="store_true", help="print only the summary line")
@@ -88,7 +87,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     from ..codec import decompress
     from ..progress import StageReporter
 
-    report = sys.stderr if dsts[0] is STDOUT else sys.stdout  # standard output carries the image
+    report = report_stream(dsts)
     t_all = time.perf_counter()
     for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
         if src not in headers:
@@ -98,8 +97,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         try:
             with StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress:
                 t0 = time.perf_counter()
-                image = decompress(read_input(src) if piped is None else piped, model, max_pixels=args.max_pixels or None,
-                                   progress=progress)
+                data = read_input(src) if piped is None else piped
+                image = decompress(data, model, max_pixels=args.max_pixels or None, progress=progress)
                 ms = 1000 * (time.perf_counter() - t0)
                 progress("writing", 0, 1)
                 buf = io.BytesIO()

@@ -241,6 +241,12 @@ def save_format(path: Path) -> str | None:
     return "PNG" if path is STDOUT else by_suffix.get(path.suffix.lower())
 
 
+def report_stream(outputs: Sequence[Path]) -> Any:
+    """Where a command's report lines go: stderr when standard output carries the data
+    (:data:`STDOUT`), else stdout."""
+    return sys.stderr if outputs[0] is STDOUT else sys.stdout
+
+
 def read_input(path: Path) -> bytes:
     """The bytes of an input file, or of standard input for :data:`STDIN` (read once: a second
     call gets nothing more)."""

@@ -194,8 +194,8 @@ def list_models() -> list[str]:
 def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     """What a user may want to know about a built-in trained model, an architecture or a
     checkpoint file, without loading weights (a checkpoint file's architecture is built on the
-    meta device to count its parameters; the names' counts are :data:`PARAMETERS`): ``name``, ``trained``, ``architecture``, ``text_encoder``,
-    ``parameters``, ``qualities`` (the λ of each quality of a variable-rate model, else None),
+    meta device to count its parameters; the names' counts are :data:`PARAMETERS`): ``name``,
+    ``trained``, ``architecture``, ``text_encoder``, ``parameters``, ``qualities`` (the λ of each quality of a variable-rate model, else None),
     ``lmbda`` (a single-rate trained model's), ``config``; for a built-in or a checkpoint also
     ``file``, ``file_bytes``; for a built-in ``sha256``, ``trained_on``, ``description``; for a
     checkpoint ``model_id`` and ``training`` (steps, wall time, device, data: what the training
