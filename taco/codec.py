@@ -412,6 +412,18 @@ def model_for_file(data: bytes, model: ELIC | None) -> ELIC:
     return model
 
 
+def check_made_with(header: TacoHeader, model: ELIC) -> None:
+    """TacoFormatError unless ``model`` is the one the file with ``header`` was made with (its
+    weights' fingerprint), saying what to do."""
+    if header.fingerprint != model_fingerprint(model):
+        raise TacoFormatError(
+            f"this file was made with another model (file: {header.model_id!r}, fingerprint "
+            f"{header.fingerprint.hex()}; given: {getattr(model, 'model_id', 'custom')!r}, "
+            f"fingerprint {model_fingerprint(model).hex()}): decode it with the model that made "
+            "it (one made with a checkpoint file needs that file: taco decompress --model FILE)"
+        )
+
+
 # --------------------------------------------------------------------------- decoding
 
 
@@ -521,13 +533,7 @@ def _decode(
             "models: pass max_pixels= (taco decompress --max-pixels) to decode it anyway"
         )
     model = model_for_file(data, model)
-    if hdr.fingerprint != model_fingerprint(model):
-        raise TacoFormatError(
-            f"this file was made with another model (file: {hdr.model_id!r}, fingerprint "
-            f"{hdr.fingerprint.hex()}; given: {getattr(model, 'model_id', 'custom')!r}, "
-            f"fingerprint {model_fingerprint(model).hex()}): decode it with the model that made "
-            "it (one made with a checkpoint file needs that file: taco decompress --model FILE)"
-        )
+    check_made_with(hdr, model)
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
     codec = coding_codec(model)

@@ -680,4 +680,18 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
     assert main(["decompress", str(out), "-o", str(tmp_path / "a.png")]) == 2
     err = capsys.readouterr().err
     assert "made with another model" in err and "taco decompress --model FILE" in err
+    assert "no trained weights" not in err  # the file was not made with them: no note before it
+    assert not (tmp_path / "a.png").exists()
     assert main(["decompress", str(out), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
+
+
+def test_file_made_with_untrained_weights_decodes_with_the_note(tmp_path, capsys):
+    """A file made with an architecture's seed-0 weights decodes without --model; the note
+    about untrained weights is said once, however many files use them."""
+    outs = [tmp_path / f"{n}.taco" for n in "ab"]
+    for out in outs:
+        assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["decompress", *map(str, outs), "-o", str(tmp_path / "dec")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("no trained weights") == 1, err

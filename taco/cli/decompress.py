@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
+from ..resolve import resolve_model
 from ..suffixes import DECODED_SUFFIX
 from .common import Failures, load_model, stage_delay
 from .files import (
@@ -73,11 +75,20 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     models: dict[str, ELIC] = {}  # first: a mistyped --model is refused before torch loads
     if args.model:
         models[args.model] = load_model(args.model)
+    untrained: dict[str, str] = {}  # architectures named by files: their note, said once
     for src, h in list(headers.items()):  # every model is found before any decoding
         key = args.model or h.model_id
         try:
             if key not in models:
-                models[key] = load_model(key)
+                resolved = resolve_model(key)
+                models[key] = resolved.model
+                if resolved.note:
+                    untrained[key] = resolved.note
+            if key in untrained:  # a file made with a checkpoint names its architecture
+                from ..codec import check_made_with
+
+                check_made_with(h, models[key])
+                print(f"note: {untrained.pop(key)}", file=sys.stderr)
         except Exception as exc:  # the model this file names is not here: the file's failure
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
