@@ -172,6 +172,7 @@ def no_model(monkeypatch):
 
     for command in (taco.cli.compress, taco.cli.decompress):
         monkeypatch.setattr(command, "load_model", refuse)
+    monkeypatch.setattr(taco.cli.decompress, "resolve_model", refuse)  # the model a file names
 
 
 def test_missing_output_folder_refused_before_work(tmp_path, capsys, no_model):
@@ -635,6 +636,18 @@ def test_standard_input_and_output_misuse_refused(argv, message, monkeypatch, ca
     assert main(argv) == 2
     err = capsysbinary.readouterr().err.decode()
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_piped_image_with_only_a_captions_file_refused(tmp_path, monkeypatch, capsysbinary, no_model):
+    """--captions FILE looks captions up by name; a piped image has none, so it is not coded
+    silently without a caption: one line says to give --caption."""
+    table = tmp_path / "captions.jsonl"
+    table.write_text(json.dumps({"image": "cat.png", "captions": ["a cat"]}) + "\n")
+    monkeypatch.setattr(sys, "stdin", _Stdin(CHELSEA.read_bytes()))
+    assert main(["compress", "-", "--captions", str(table), "-o", str(tmp_path / "x.taco")]) == 2
+    err = capsysbinary.readouterr().err.decode().strip().splitlines()
+    assert len(err) == 1 and "an image on standard input has none: give --caption TEXT" in err[0]
+    assert not (tmp_path / "x.taco").exists()
 
 
 def test_binary_output_to_a_terminal_refused(monkeypatch, capsysbinary, no_model):

@@ -89,11 +89,16 @@ class CaptionSource:
 
     def __init__(self, caption: str | None, captions_file: str | None) -> None:
         self.caption = caption
+        self.captions_file = captions_file
         self.table = read_captions_jsonl(Path(captions_file)) if captions_file else {}
         self._beside: dict[Path, dict[str, str]] = {}
 
     def __call__(self, image: Path) -> str | None:
-        """The caption of ``image``, or None when it has none."""
+        """The caption of ``image``, or None when it has none. A CLIError for a piped image with
+        only --captions FILE, which looks captions up by name (a piped image has none)."""
+        if image is STDIN and self.caption is None and self.captions_file:
+            raise CLIError(f"--captions {self.captions_file} looks captions up by image name, and "
+                           f"an image on standard input has none: give --caption TEXT")
         if self.caption is not None or image is STDIN:
             return self.caption
         for key in (image.name, str(image)):
