@@ -4,8 +4,8 @@
   empty, truncated, not an image, too large) into one typed :class:`ImageReadError`, and turns
   it upright as its EXIF orientation says (a phone photo would otherwise be coded sideways).
 - :func:`to_rgb` brings any Pillow mode to 8-bit RGB (what the model codes), with one
-  :class:`ImageConversionWarning` line for what is lost (alpha, 16-bit depth, CMYK without colour
-  management, a palette), and :func:`restore_mode` maps a decoded RGB image back to the source
+  :class:`ImageConversionWarning` line for what is lost (alpha, 16-bit depth, CMYK without a colour
+  profile, a palette), and :func:`restore_mode` maps a decoded RGB image back to the source
   mode where that is sensible.
 - :func:`image_to_tensor` / :func:`tensor_to_image` convert between PIL RGB and (1, 3, H, W)
   float32 tensors in [0, 1].
@@ -58,8 +58,8 @@ _LOSSES = {
        for m in ("I;16", "I;16L", "I;16B", "I;16N")},
     "I": "32-bit integer samples are clipped to 0..65535 and coded with 8-bit precision",
     "F": "float samples are clamped to 0..255 and coded as 8-bit integers",
-    "CMYK": "CMYK is converted to RGB without colour management (ICC profile ignored); "
-            "it decodes as RGB",
+    "CMYK": "CMYK is converted to RGB without colour management (it has no CMYK colour "
+            "profile); it decodes as RGB",
     "P": "the palette is not kept: the image is coded, and decodes, as RGB",
 }
 
@@ -222,8 +222,9 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       BT.2020) and the sRGB transfer curve, is converted to sRGB the same way (a matrix in
       linear light, clipped to the sRGB gamut), with a warning; with an HDR transfer (PQ, HLG)
       its values are coded as they are, with a warning that they are not tone-mapped.
-    - ``CMYK`` is converted naively, ignoring any ICC profile, with an
-      :class:`ImageConversionWarning`.
+    - ``CMYK`` with a CMYK colour profile (as print and stock photos carry: SWOP, FOGRA) is
+      converted to sRGB through it, relative colorimetric, with a warning naming it; without
+      one, naively (Pillow's ``convert``), with a warning that it is not colour-managed.
     - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with a warning;
       colours under transparent pixels are kept as stored.
     - ``P``: expanded through the palette (it decodes as RGB) with a warning; a transparency
@@ -239,7 +240,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     """
     mode = image.mode
     about = f"{source}: " if source else ""
-    profile = _colour_profile(image, about) if mode in _RGB_MODES else None
+    profile = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else None
     converted = None if profile is None else _to_srgb(image, profile, about)
     if converted is None and mode in ("RGB", "RGBA") and not image.info.get("icc_profile"):
         converted = _nclx_to_srgb(image, about)
@@ -274,10 +275,18 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
 
 
+def _one_line(text: str, limit: int = 80) -> str:
+    """``text`` from a file (a profile's name) made safe for a one-line message: whitespace runs
+    as one space, other unprintable characters (a terminal's escape codes) as ``?``, at most
+    ``limit`` characters."""
+    text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _colour_profile(image: Image.Image, about: str) -> Any:
     """The image's ICC profile (an ``ImageCms.ImageCmsProfile``) when colours must be converted
-    from it: an RGB profile that is not sRGB. None otherwise; a profile that cannot be read is
-    ignored with a warning, as viewers ignore it."""
+    from it: an RGB profile that is not sRGB (RGB modes), a CMYK profile (CMYK). None otherwise;
+    a profile that cannot be read is ignored with a warning, as viewers ignore it."""
     icc = image.info.get("icc_profile")
     if not icc:
         return None
@@ -288,31 +297,38 @@ def _colour_profile(image: Image.Image, about: str) -> Any:
         space = profile.profile.xcolor_space.strip()
         name = (profile.profile.profile_description or "").strip()
     except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
-        warnings.warn(f"{about}its colour profile cannot be read and is ignored ({e})",
+        warnings.warn(f"{about}its colour profile cannot be read and is ignored ({_one_line(str(e), 200)})",
                       ImageConversionWarning, stacklevel=3)
         return None
+    if image.mode == "CMYK":
+        return profile if space == "CMYK" else None
     if space != "RGB" or name.lower().startswith("srgb"):
         return None
     return profile
 
 
 def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None:
-    """``image`` (an RGB, RGB-with-alpha or palette mode) -> 8-bit sRGB through its ICC
+    """``image`` (an RGB, RGB-with-alpha, palette or CMYK mode) -> 8-bit sRGB through its ICC
     ``profile``, relative colorimetric (what viewers show), with one warning naming it; None,
     with a warning, when LittleCMS cannot build a transform from the profile (it is then
     ignored, as a viewer ignores it)."""
     from PIL import ImageCms
 
-    name = (profile.profile.profile_description or "unnamed").strip()
+    name = _one_line(profile.profile.profile_description or "") or "unnamed"
     mode = image.mode
     alpha = _has_alpha(image)
-    rgb = image.convert("RGBA").convert("RGB") if mode in ("P", "PA", "RGBa") else image.convert("RGB")
+    if mode == "CMYK":
+        rgb = image
+    elif mode in ("P", "PA", "RGBa"):
+        rgb = image.convert("RGBA").convert("RGB")
+    else:
+        rgb = image.convert("RGB")
     try:
         out = ImageCms.profileToProfile(rgb, profile, ImageCms.createProfile("sRGB"),
                                         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
                                         outputMode="RGB")
     except ImageCms.PyCMSError as e:
-        warnings.warn(f"{about}its colour profile '{name}' cannot be used and is ignored ({e})",
+        warnings.warn(f"{about}its colour profile '{name}' cannot be used and is ignored ({_one_line(str(e), 200)})",
                       ImageConversionWarning, stacklevel=3)
         return None
     assert out is not None

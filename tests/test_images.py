@@ -367,6 +367,78 @@ def test_an_rgb_profile_other_than_srgb_is_converted_to_srgb(mode: str) -> None:
     assert g_out[1] - g_out[0] > g_src[1] - g_src[0]  # Adobe RGB's green is the more saturated
 
 
+def _cmyk_profile(name: str) -> bytes:
+    """A small ICC v2 CMYK printer profile, built here (no CMYK profile ships with a registry
+    package): an ``A2B0`` lut16 table from CMYK to Lab with a 2-point grid, whose inks are
+    softer than the naive conversion's (cyan is not (0, 255, 255), black is not (0, 0, 0))."""
+    import itertools
+    import struct
+
+    def s15(x: float) -> bytes:
+        return struct.pack(">i", round(x * 65536))
+
+    def lab(c: int, m: int, y: int, k: int) -> tuple[float, float, float]:
+        if k:
+            return 10.0, 0.0, 0.0
+        return max(90 - 25 * c - 30 * m - 8 * y, 15), -30 * c + 60 * m - 5 * y, -40 * c - 10 * m + 70 * y
+
+    clut = []
+    for c, m, y, k in itertools.product((0, 1), repeat=4):  # the first input varies slowest
+        L, a, b = lab(c, m, y, k)
+        clut += [round(L / 100 * 0xFF00), round((a + 128) * 256), round((b + 128) * 256)]
+    a2b0 = (b"mft2" + bytes(4) + bytes([4, 3, 2, 0]) + b"".join(s15(v) for v in (1, 0, 0, 0, 1, 0, 0, 0, 1))
+            + struct.pack(">HH", 2, 2) + struct.pack(">8H", *[0, 65535] * 4)
+            + struct.pack(f">{len(clut)}H", *clut) + struct.pack(">6H", *[0, 65535] * 3))
+    text = name.encode() + b"\0"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8 + 3 + 67)
+    d50 = s15(0.9642) + s15(1.0) + s15(0.8249)
+    tags = [(b"desc", desc), (b"wtpt", b"XYZ " + bytes(4) + d50), (b"cprt", b"text" + bytes(4) + b"none\0"),
+            (b"A2B0", a2b0)]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, body in tags:
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body + bytes(-len(body) % 4)
+    size = offset + len(data)
+    header = (struct.pack(">I", size) + bytes(4) + struct.pack(">I", 0x02100000) + b"prtrCMYKLab "
+              + bytes(12) + b"acsp" + bytes(28) + d50 + bytes(48))
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def test_a_cmyk_profile_is_applied() -> None:
+    """A CMYK photo's own profile says what its inks look like: the colours go through it, not
+    through the naive conversion (which makes cyan (0, 255, 255) and black (0, 0, 0))."""
+    from PIL import ImageCms
+
+    icc = _cmyk_profile("Test press CMYK")
+    src = Image.new("CMYK", (3, 1))
+    src.putdata([(0, 0, 0, 0), (255, 0, 0, 0), (0, 0, 0, 255)])
+    src.info["icc_profile"] = icc
+    rgb, mode = _one_warning_to_rgb(src, "colours converted from its 'Test press CMYK' profile to sRGB")
+    assert mode == "CMYK" and rgb.mode == "RGB" and "icc_profile" not in rgb.info
+    expected = ImageCms.profileToProfile(src, ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+                                         ImageCms.createProfile("sRGB"), outputMode="RGB",
+                                         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+    got = np.asarray(rgb)[0].astype(int)
+    assert np.array_equal(got, np.asarray(expected)[0])
+    naive = np.asarray(src.convert("RGB"))[0].astype(int)
+    assert naive[1].tolist() == [0, 255, 255] and got[1][1] < 230  # a softer cyan
+    assert naive[2].tolist() == [0, 0, 0] and got[2].min() > 10  # the ink's black is not 0
+
+
+def test_a_cmyk_jpeg_keeps_its_profile_through_load_image(tmp_path: Path) -> None:
+    """Saved and read back as a CMYK JPEG (Adobe's inverted CMYK, which Pillow undoes): the
+    profile is found and used; a CMYK image with an RGB profile is converted naively."""
+    icc = _cmyk_profile("Test press CMYK")
+    path = tmp_path / "print.jpg"
+    Image.new("CMYK", (16, 16), (255, 0, 0, 0)).save(path, icc_profile=icc, quality=95)
+    img = load_image(path)
+    assert img.mode == "CMYK" and img.info["icc_profile"] == icc
+    rgb, _ = _one_warning_to_rgb(img, "'Test press CMYK' profile to sRGB")
+    assert abs(int(np.asarray(rgb)[8, 8, 1]) - 255) > 25  # not the naive cyan
+    rgb, _ = _one_warning_to_rgb(_tagged("CMYK", _adobe_rgb()), "without colour management "
+                                 "\\(it has no CMYK colour profile\\)")
+
+
 def test_warnings_name_the_source_when_given() -> None:
     with pytest.warns(ImageConversionWarning, match="^photos/a.png: colours converted from its"):
         to_rgb(_tagged("RGB", _adobe_rgb()), source="photos/a.png")
@@ -543,29 +615,32 @@ def test_a_heic_photo_without_pillow_heif_says_what_to_install(tmp_path: Path, m
         load_image(path)
 
 
-def test_damaged_profiles_never_stop_the_conversion() -> None:
-    """Seeded mutations of a real profile: whatever LittleCMS makes of them (unreadable, no
-    transform, a transform), to_rgb gives an RGB image and says in one line what it did."""
+@pytest.mark.parametrize("mode", ["RGB", "CMYK"])
+def test_damaged_profiles_never_stop_the_conversion(mode: str) -> None:
+    """Seeded mutations of a real profile (Adobe RGB) and of a CMYK one: whatever LittleCMS
+    makes of them (unreadable, no transform, a transform), to_rgb gives an RGB image and says in
+    one line what it did (a CMYK image whose profile is ignored: a second line, the naive
+    conversion's)."""
     import random
 
     from PIL import ImageCms
 
     rng = random.Random(0)
-    icc = _adobe_rgb()
+    icc = _adobe_rgb() if mode == "RGB" else _cmyk_profile("Test press CMYK")
     unusable = 0
     for _ in range(300):
         damaged = bytearray(icc)
         for _ in range(rng.randint(1, 8)):
             damaged[rng.randrange(len(damaged))] = rng.randrange(256)
-        img = _tagged("RGB", bytes(damaged))
+        img = _tagged(mode, bytes(damaged))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            rgb, mode = to_rgb(img)
-        assert mode == "RGB" and rgb.mode == "RGB" and rgb.size == img.size
+            rgb, got_mode = to_rgb(img)
+        assert got_mode == mode and rgb.mode == "RGB" and rgb.size == img.size
         texts = [str(w.message) for w in caught]
-        assert len(texts) <= 1 and all("\n" not in t for t in texts)
+        assert len(texts) <= (1 if mode == "RGB" else 2) and all("\n" not in t for t in texts)
         if texts and "cannot be used and is ignored" in texts[0]:
             unusable += 1
-            assert np.array_equal(np.asarray(rgb), np.asarray(img))
+            assert np.array_equal(np.asarray(rgb), np.asarray(img.convert("RGB")))
             ImageCms.ImageCmsProfile(io.BytesIO(bytes(damaged)))  # it parses: only the transform fails
     assert unusable > 0
