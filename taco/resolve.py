@@ -47,12 +47,13 @@ class ResolvedModel:
                 "(the output will not look like the input)")
 
 
-def resolve_model(spec: str | None = None, *, device: Any = "cpu") -> ResolvedModel:
+def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: bool = False) -> ResolvedModel:
     """``--model`` value -> :class:`ResolvedModel` (model in eval mode on ``device``).
 
     ``None`` is :data:`DEFAULT_MODEL`. Raises :class:`taco.models.CheckpointError` for a name
     that is neither built in nor a file (saying where a retired built-in's checkpoint is), and
-    for a file that is not a valid checkpoint.
+    for a file that is not a valid checkpoint. With ``names_only`` (the model a ``.taco`` file
+    names: the file must not choose a file to read), ``spec`` is never taken for a path.
     """
     from .models import MODEL_CONFIGS, PRETRAINED, RETIRED, CheckpointError, create_model, load
     from .models.registry import retired_message
@@ -62,6 +63,9 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu") -> ResolvedMo
     path = Path(key).expanduser()
     if key in PRETRAINED:
         return ResolvedModel(load(key, device).eval(), key, trained=True)
+    if names_only and key not in MODEL_CONFIGS and key not in RETIRED:
+        raise CheckpointError(f"this file names model {key!r}, which is not a built-in model: decode it "
+                              "with the model that made it (taco decompress --model FILE)")
     checkpoint = find(path)  # a file, or a sharded checkpoint (taco train writes those)
     if checkpoint is not None:
         return ResolvedModel(load(path, device).eval(), key, trained=True, checkpoint=checkpoint)

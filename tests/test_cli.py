@@ -698,6 +698,26 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
     assert main(["decompress", str(out), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
 
 
+def test_a_file_never_chooses_a_file_to_read(elic_checkpoint, tmp_path, capsys):
+    """The model a .taco names is looked up among the built-in names only: a file naming a path
+    (here a real checkpoint's) is refused without reading it; --model FILE is how to give one."""
+    import dataclasses
+
+    from taco.bitstream import pack, unpack
+
+    made = tmp_path / "cat.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", str(elic_checkpoint), "-o", str(made)]) == 0
+    parsed = unpack(made.read_bytes())
+    hostile = tmp_path / "hostile.taco"
+    hostile.write_bytes(pack(dataclasses.replace(parsed.header, model_id=str(elic_checkpoint)), parsed.payload))
+    capsys.readouterr()
+    assert main(["decompress", str(hostile), "-o", str(tmp_path / "a.png")]) == 2
+    err = capsys.readouterr().err
+    assert f"this file names model {str(elic_checkpoint)!r}, which is not a built-in model" in err
+    assert not (tmp_path / "a.png").exists()
+    assert main(["decompress", str(hostile), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
+
+
 def test_file_made_with_untrained_weights_decodes_with_the_note(tmp_path, capsys):
     """A file made with an architecture's seed-0 weights decodes without --model; the note
     about untrained weights is said once, however many files use them."""

@@ -102,6 +102,8 @@ def model_code(model_id: str) -> bytes:
         return bytes([MODEL_NONE])
     if model_id in BUILTIN_MODEL_IDS:
         return bytes([BUILTIN_MODEL_IDS.index(model_id) + 1])
+    if not model_id.isprintable():
+        raise ValueError(f"model id {model_id!r} has unprintable characters")
     raw = model_id.encode("utf-8")
     if len(raw) > 255:
         raise ValueError("model id longer than 255 bytes")
@@ -198,6 +200,8 @@ def unpack(data: bytes) -> TacoFile:
             model_id = r.take(id_len, "model id").decode("utf-8")
         except UnicodeDecodeError:
             raise TacoFormatError("corrupt .taco file: model id is not valid UTF-8") from None
+        if not model_id.isprintable():  # it is shown to people: no line breaks or escape codes
+            raise TacoFormatError("corrupt .taco file: model id has unprintable characters") from None
     elif code <= len(BUILTIN_MODEL_IDS):
         model_id = BUILTIN_MODEL_IDS[code - 1]
     else:

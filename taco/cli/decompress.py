@@ -80,7 +80,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         key = args.model or h.model_id
         try:
             if key not in models:
-                resolved = resolve_model(key)
+                resolved = resolve_model(key, names_only=not args.model)  # a file names no path
                 models[key] = resolved.model
                 if resolved.note:
                     untrained[key] = resolved.note

@@ -209,6 +209,16 @@ def test_non_utf8_model_id():
         unpack(_raw(1, 1, model=b"\xff\x02\xff\xfe"))
 
 
+@pytest.mark.parametrize("model_id", ["evil\x1b[31mred", "two\nlines", "tab\tbed", "nul\x00"])
+def test_unprintable_model_ids_are_refused(model_id):
+    """A model id is shown to people (taco info, error lines): no escape codes or line breaks."""
+    raw = model_id.encode()
+    with pytest.raises(TacoFormatError, match="model id has unprintable characters"):
+        unpack(_raw(1, 1, model=b"\xff" + bytes([len(raw)]) + raw))
+    with pytest.raises(ValueError, match="unprintable"):
+        pack(TacoHeader(model_id, bytes(8), 1, 1, "RGB"), b"")
+
+
 def test_pack_validates_its_inputs():
     with pytest.raises(ValueError):
         pack(TacoHeader("m", bytes(8), 0, 1, "RGB"), b"")
