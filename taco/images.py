@@ -24,6 +24,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
+from .messages import one_line
 from .suffixes import HEIF_SUFFIXES
 
 __all__ = [
@@ -275,14 +276,6 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
 
 
-def _one_line(text: str, limit: int = 80) -> str:
-    """``text`` from a file (a profile's name) made safe for a one-line message: whitespace runs
-    as one space, other unprintable characters (a terminal's escape codes) as ``?``, at most
-    ``limit`` characters."""
-    text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _colour_profile(image: Image.Image, about: str) -> Any:
     """The image's ICC profile (an ``ImageCms.ImageCmsProfile``) when colours must be converted
     from it: an RGB profile that is not sRGB (RGB modes), a CMYK profile (CMYK). None otherwise;
@@ -297,7 +290,7 @@ def _colour_profile(image: Image.Image, about: str) -> Any:
         space = profile.profile.xcolor_space.strip()
         name = (profile.profile.profile_description or "").strip()
     except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
-        warnings.warn(f"{about}its colour profile cannot be read and is ignored ({_one_line(str(e), 200)})",
+        warnings.warn(f"{about}its colour profile cannot be read and is ignored ({one_line(str(e), 200)})",
                       ImageConversionWarning, stacklevel=3)
         return None
     if image.mode == "CMYK":
@@ -314,7 +307,7 @@ def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None
     ignored, as a viewer ignores it)."""
     from PIL import ImageCms
 
-    name = _one_line(profile.profile.profile_description or "") or "unnamed"
+    name = one_line(profile.profile.profile_description or "") or "unnamed"
     mode = image.mode
     alpha = _has_alpha(image)
     if mode == "CMYK":
@@ -328,7 +321,7 @@ def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None
                                         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
                                         outputMode="RGB")
     except ImageCms.PyCMSError as e:
-        warnings.warn(f"{about}its colour profile '{name}' cannot be used and is ignored ({_one_line(str(e), 200)})",
+        warnings.warn(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
                       ImageConversionWarning, stacklevel=3)
         return None
     assert out is not None

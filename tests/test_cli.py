@@ -532,6 +532,12 @@ def test_models_describes_a_checkpoint_file(tmp_path, capsys):
     assert len(files) > 2  # an index and its shards
     assert main(["models", str(tmp_path / "sh" / "x.safetensors"), "--json"]) == 0  # the name saved
     assert json.loads(capsys.readouterr().out)["file_bytes"] == sum(f.stat().st_size for f in files)
+    odd = save_checkpoint(create_model("elic-tiny", seed=0), tmp_path / "odd.safetensors",
+                          metadata={"device": "cu\x1b[2Jda", "train_data": {"root": "a\nb"}})
+    assert main(["models", str(odd)]) == 0  # a record's text is shown as one printable line
+    assert "training: on cu?[2Jda x 1, data a b\n" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="unprintable"):
+        save_checkpoint(create_model("elic-tiny", seed=0), tmp_path / "x.safetensors", model_id="a\nb")
     (tmp_path / "not.safetensors").write_bytes(b"garbage")
     assert main(["models", str(tmp_path / "not.safetensors")]) == 2
     assert capsys.readouterr().err.startswith("taco models: error: ")

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ..commands import CLIError
+from ..messages import one_line
 
 
 def register(sub: Any) -> None:
@@ -87,9 +88,11 @@ def cmd_models(args: argparse.Namespace) -> int:
                      "file": info.get("file"),
                      "file size": f"{info['file_bytes'] / 1e6:.1f} MB" if info.get("file_bytes") else None,
                      "sha256": info.get("sha256"), "trained on": info.get("trained_on")}
-            print(("\n" if i else "") + "\n".join(f"{k:>14}: {v}" for k, v in lines.items() if v))
+            # one printable line per value: a checkpoint's record is text from a file
+            print(("\n" if i else "") + "\n".join(f"{k:>14}: {one_line(str(v), 400)}"
+                                                    for k, v in lines.items() if v))
             if info.get("description"):
-                print(textwrap.fill(info["description"], 96, initial_indent=" " * 16,
+                print(textwrap.fill(one_line(info["description"], 2000), 96, initial_indent=" " * 16,
                                     subsequent_indent=" " * 16))
         return 0
     width = max(len(i["name"]) for i in infos) + 2

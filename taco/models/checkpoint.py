@@ -30,6 +30,8 @@ from .header import (
     CHECKPOINT_VERSION,
     checkpoint_shapes,
     header_config,
+    header_model_id,
+    model_id_problem,
     read_checkpoint_header,
 )
 
@@ -58,6 +60,10 @@ def save_checkpoint(
     either. Returns ``path``.
     """
     path = Path(path)
+    model_id = model_id or getattr(model, "model_id", "custom")
+    problem = model_id_problem(model_id)
+    if problem:
+        raise ValueError(f"model id {model_id!r}: {problem}")
     model.update(force=True)
     invalidate_fingerprint(model)
     state = {}
@@ -78,7 +84,7 @@ def save_checkpoint(
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
         "taco_version": __version__,
-        "model_id": model_id or getattr(model, "model_id", "custom"),
+        "model_id": model_id,
         "config": model.config.to_dict(),
         "entropy_tables_updated": True,
         "metadata": {**getattr(model, "metadata", {}), **(metadata or {})},
@@ -223,7 +229,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         check_entropy_tables(model)
     except ValueError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
-    model.model_id = header.get("model_id", "custom")
+    model.model_id = header_model_id(header, path)
     model.metadata = header.get("metadata", {})
     model.to(map_location).eval()
     return model

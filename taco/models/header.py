@@ -79,6 +79,29 @@ def header_config(header: dict[str, Any], path: str | os.PathLike[str]) -> Model
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
 
 
+def model_id_problem(model_id: object) -> str | None:
+    """Why ``model_id`` cannot name a model in a ``.taco`` file (which carries it and shows it to
+    people: printable text of 1 to 255 UTF-8 bytes), or None when it can."""
+    if not isinstance(model_id, str) or not model_id:
+        return "it must be a non-empty string"
+    if not model_id.isprintable():
+        return "it has unprintable characters (line breaks, control or escape codes)"
+    if len(model_id.encode("utf-8")) > 255:
+        return "it is longer than 255 bytes"
+    return None
+
+
+def header_model_id(header: dict[str, Any], path: str | os.PathLike[str]) -> str:
+    """The model id a checkpoint's taco header gives (``custom`` when it has none), which the
+    ``.taco`` files it makes will carry; an unusable one is a :class:`CheckpointError`."""
+    model_id = header.get("model_id", "custom")
+    problem = model_id_problem(model_id)
+    if problem:
+        raise CheckpointError(f"{path}: invalid model id {str(model_id)!r:.60} in the taco header: "
+                              f"{problem}")
+    return model_id
+
+
 def checkpoint_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
     """Name -> (shape, safetensors dtype) of every tensor of a checkpoint in either layout, read
     from the safetensors headers only (no weight is loaded)."""

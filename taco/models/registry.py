@@ -18,7 +18,7 @@ from ..checksums import sha256_file
 from ..shards import files as shard_files
 from ..shards import find
 from .config import QUALITY_LAMBDAS, CheckpointError, ModelConfig
-from .header import header_config, is_checkpoint, read_checkpoint_header
+from .header import header_config, header_model_id, is_checkpoint, read_checkpoint_header
 
 if TYPE_CHECKING:
     import torch
@@ -230,7 +230,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     if entry:
         info.update(sha256=entry.sha256, trained_on=entry.trained_on, description=entry.description)
     if header:
-        info.update(model_id=header.get("model_id"), training={
+        info.update(model_id=header_model_id(header, file or key), training={
             k: trained_with[k] for k in ("trained_steps", "trained_steps_total", "epochs", "wall_time_s",
                                          "device", "world_size", "global_batch", "train_data", "torch")
             if k in trained_with})

@@ -250,6 +250,10 @@ def _bad_checkpoints(folder: Path, checkpoint) -> dict[str, tuple[Path, str]]:  
         "unknown config field": ((state, {**meta, "config": {**meta["config"], "bogus": 1}}),
                                  "unknown model config"),
         "a future version": ((state, {**meta, "version": 99}), "not supported"),
+        # the model id goes into every .taco file made with the checkpoint, and is shown
+        "a model id with escape codes": ((state, {**meta, "model_id": "x\x1b[2J\ny"}), "unprintable"),
+        "a model id over 255 bytes": ((state, {**meta, "model_id": "m" * 256}), "longer than 255"),
+        "a model id not a string": ((state, {**meta, "model_id": 7}), "invalid model id"),
         "zero bytes": (b"", "not a safetensors file"),
         "random bytes": (os.urandom(4096), "not a safetensors file"),
         "truncated": (raw[: len(raw) // 2], "not a safetensors file"),
