@@ -17,20 +17,22 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
-from torch import Tensor
 
 from .messages import one_line
 from .suffixes import HEIF_SUFFIXES
+
+if TYPE_CHECKING:  # torch is imported by the two functions that use it
+    from torch import Tensor
 
 __all__ = [
     "MAX_PIXELS",
     "ImageConversionWarning",
     "ImageReadError",
+    "decoded_mode",
     "image_to_tensor",
     "load_image",
     "restore_mode",
@@ -57,8 +59,9 @@ _RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA")
 _LOSSES = {
     **{m: f"{m} samples are coded with 8-bit precision (decoded back to {m}, 8 significant bits)"
        for m in ("I;16", "I;16L", "I;16B", "I;16N")},
-    "I": "32-bit integer samples are clipped to 0..65535 and coded with 8-bit precision",
-    "F": "float samples are clamped to 0..255 and coded as 8-bit integers",
+    "I": "32-bit integer samples are clipped to 0..65535 and coded with 8-bit precision "
+         "(decoded as 16-bit I;16, 8 significant bits)",
+    "F": "float samples are clamped to 0..255 and coded as 8-bit integers (decoded as 8-bit grey, L)",
     "CMYK": "CMYK is converted to RGB without colour management (it has no CMYK colour "
             "profile); it decodes as RGB",
     "P": "the palette is not kept: the image is coded, and decodes, as RGB",
@@ -232,9 +235,9 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       entry is dropped, with the alpha warning instead.
     - ``I;16``/``I;16B``/``I;16L``/``I;16N``/``I``: 16-bit samples scaled 0..65535 → 0..255
       (``v / 257``, rounded), so 65535 → 255 and 257 → 1, with a warning: the file decodes to
-      the 16-bit mode again but with 8 significant bits. ``I`` (32-bit) is clipped to 0..65535
-      first, since Pillow uses it for 16-bit data from some formats.
-    - ``F``: float samples clamped to 0..255 and rounded, with a warning.
+      ``I;16`` again but with 8 significant bits. ``I`` (32-bit) is clipped to 0..65535 first,
+      since Pillow uses it for 16-bit data from some formats, and decodes as ``I;16`` too.
+    - ``F``: float samples clamped to 0..255 and rounded, with a warning; it decodes as ``L``.
 
     Every warning is one line meant for a person, starting with ``source:`` when it is given
     (the image's name; the command line's compress names the file itself).
@@ -407,31 +410,37 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
     return rgb
 
 
+def decoded_mode(mode: str) -> str:
+    """The mode an image of ``mode`` decodes to (what :func:`restore_mode` makes of the decoded
+    RGB): ``L`` for grey, bilevel and float ones (alpha dropped; floats were coded as 0..255
+    integers), ``I;16`` for 16- and 32-bit integer ones (32-bit ones were clipped to 16 bits),
+    ``RGB`` for every other (alpha, palette, CMYK, ...). PNG holds each of them."""
+    if mode in ("L", "LA", "La", "1", "F"):
+        return "L"
+    return "I;16" if mode in _WIDE_INT_MODES else "RGB"
+
+
 def restore_mode(rgb_image: Image.Image, mode: str) -> Image.Image:
-    """Map a decoded RGB image back towards the mode returned by :func:`to_rgb`.
+    """Map a decoded RGB image back towards the mode returned by :func:`to_rgb`, i.e. to
+    :func:`decoded_mode` of it.
 
     | source mode                   | result                                              |
     |-------------------------------|-----------------------------------------------------|
     | ``L``, ``LA``, ``La``         | ``L`` (alpha was dropped on encode)                 |
     | ``1``                         | ``L`` (no re-binarisation: that would add error)    |
-    | ``I;16``, ``I;16B/L/N``       | ``I;16``, values ×257 (255 → 65535)                 |
-    | ``I``                         | ``I``, values ×257                                  |
-    | ``F``                         | ``F``, values 0..255                                |
+    | ``I;16``, ``I;16B/L/N``, ``I``| ``I;16``, values ×257 (255 → 65535)                 |
+    | ``F``                         | ``L`` (coded as 0..255 integers)                    |
     | anything else (``RGBA``, ``P``, ``CMYK``, ``YCbCr``, ``HSV``, ...) | ``RGB``    |
 
     Alpha and palettes are not recovered: the codec never saw them.
     """
     if rgb_image.mode != "RGB":
         rgb_image = rgb_image.convert("RGB")
-    if mode in ("L", "LA", "La", "1"):
+    target = decoded_mode(mode)
+    if target == "L":
         return rgb_image.convert("L")
-    if mode in _WIDE_INT_MODES:
-        wide = np.asarray(rgb_image.convert("L")).astype(np.uint32) * 257
-        if mode == "I":
-            return Image.fromarray(wide.astype(np.int32))
-        return Image.fromarray(wide.astype("<u2"))
-    if mode == "F":
-        return rgb_image.convert("L").convert("F")
+    if target == "I;16":
+        return Image.fromarray((np.asarray(rgb_image.convert("L")).astype(np.uint16) * 257).astype("<u2"))
     return rgb_image
 
 
@@ -439,6 +448,8 @@ def image_to_tensor(img: Image.Image) -> Tensor:
     """PIL image → (1, 3, H, W) float32 in [0, 1], through :func:`to_rgb` (other modes, an RGB
     colour profile other than sRGB)."""
     img, _ = to_rgb(img)
+    import torch
+
     arr = np.array(img, dtype=np.uint8)  # (H, W, 3), a writable copy for torch.from_numpy
     return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
@@ -451,6 +462,8 @@ def tensor_to_image(t: Tensor) -> Image.Image:
         t = t[0]
     if t.dim() != 3 or t.shape[0] != 3:
         raise ValueError(f"expected (1, 3, H, W) or (3, H, W), got shape {tuple(t.shape)}")
+    import torch
+
     t = torch.nan_to_num(t.detach().to("cpu", torch.float32), nan=0.0)
     arr = t.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
     return Image.fromarray(np.ascontiguousarray(arr))

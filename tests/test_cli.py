@@ -394,6 +394,37 @@ def test_a_batch_skips_the_inputs_it_cannot_code_and_says_so(photos, tmp_path, c
     assert captured.err.splitlines()[-1] == f"taco decompress: error: 1 of 3 file(s) failed: {out / 'bad.taco'}"
 
 
+def test_every_file_decodes_to_the_default_png_and_outputs_fit_what_it_decodes_to(tmp_path, capsys):
+    """The output format is checked against what a file decodes to (RGB for CMYK, alpha and
+    palette images; I;16 for 16-bit and 32-bit grey; L for float), not against the mode it was
+    made from: a CMYK JPEG decodes to PNG and an RGBA one to JPEG."""
+    base = Image.open(CHELSEA).convert("RGB").resize((32, 24))
+    grey = np.asarray(base.convert("L"))
+    sources = {"cmyk.jpg": base.convert("CMYK"), "rgba.png": base.convert("RGBA"),
+               "palette.gif": base.convert("P"), "grey16.png": Image.fromarray(grey.astype("<u2") * 257),
+               "int32.tif": Image.fromarray(grey.astype(np.int32) * 257),
+               "float.tif": Image.fromarray(grey.astype(np.float32))}
+    made = tmp_path / "made"
+    made.mkdir()
+    for name, image in sources.items():
+        image.save(tmp_path / name)
+    assert main(["compress", *(str(tmp_path / n) for n in sources), "--caption", "", "-m", "elic-tiny",
+                 "-o", str(made), "--quiet"]) == 0
+    assert main(["decompress", str(made), "-o", str(tmp_path / "png"), "--quiet"]) == 0  # every one
+    modes = {p.name: Image.open(p).mode for p in (tmp_path / "png").iterdir()}
+    assert modes == {"cmyk.png": "RGB", "rgba.png": "RGB", "palette.png": "RGB", "grey16.png": "I;16",
+                     "int32.png": "I;16", "float.png": "L"}
+    for name in ("cmyk", "rgba", "palette"):
+        assert main(["decompress", str(made / f"{name}.taco"), "-o", str(tmp_path / "png" / f"{name}.jpg")]) == 0
+    capsys.readouterr()
+    assert main(["decompress", str(made / "grey16.taco"), "-o", str(tmp_path / "g.jpg")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"taco decompress: error: {made / 'grey16.taco'}: {tmp_path / 'g.jpg'}: JPEG cannot hold the "
+        "decoded 16-bit grey image; use .png or .tif")
+    assert main(["decompress", str(made / "rgba.taco"), "-o", str(tmp_path / "noext")]) == 2
+    assert "cannot write an image to a name without a suffix; use .png" in capsys.readouterr().err
+
+
 def test_one_image_too_tall_for_the_format_is_refused_before_coding(tmp_path, capsys, monkeypatch):
     import taco.codec
 

@@ -15,6 +15,7 @@ from PIL import Image
 from taco.images import (
     ImageConversionWarning,
     ImageReadError,
+    decoded_mode,
     image_to_tensor,
     load_image,
     restore_mode,
@@ -292,8 +293,12 @@ def test_restore_mode() -> None:
 
     wide = restore_mode(Image.new("RGB", (2, 1), (255, 255, 255)), "I;16B")
     assert wide.mode == "I;16" and np.asarray(wide).tolist() == [[65535, 65535]]
-    assert np.asarray(restore_mode(gray, "I")).tolist() == [[128 * 257, 128 * 257]]
-    assert restore_mode(gray, "F").getpixel((0, 0)) == 128.0
+    as_i = restore_mode(gray, "I")  # clipped to 16 bits on encode: I;16, which PNG holds
+    assert as_i.mode == "I;16" and np.asarray(as_i).tolist() == [[128 * 257, 128 * 257]]
+    as_f = restore_mode(gray, "F")  # coded as 0..255 integers: L
+    assert as_f.mode == "L" and as_f.getpixel((0, 0)) == 128
+    for mode in ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "CMYK", "YCbCr", "I;16", "I;16B", "I", "F"):
+        assert restore_mode(gray, mode).mode == decoded_mode(mode), mode
 
 
 def test_16_bit_round_trip_within_one_step() -> None:

@@ -69,8 +69,15 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             headers.pop(src, None)
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
                         beside_suffix=DECODED_SUFFIX, force=args.force)
-    for dst in set(dsts):
-        check_image_format(dst, {h.mode for h in headers.values()})
+    from ..images import decoded_mode  # numpy and Pillow: not for --help
+
+    for src, dst in zip(files, dsts, strict=True):  # each output's format holds its image
+        try:
+            if src in headers:
+                check_image_format(dst, decoded_mode(headers[src].mode))
+        except CLIError as exc:
+            failures.skip(src, exc)
+            del headers[src]
 
     models: dict[str, ELIC] = {}  # first: a mistyped --model is refused before torch loads
     if args.model:

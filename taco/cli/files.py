@@ -221,21 +221,22 @@ def check_folder(folder: Path, *, create: bool) -> None:
         raise CLIError(f"cannot create the output folder {folder}: {os_reason(exc)}") from None
 
 
-def check_image_format(path: Path, modes: set[str]) -> None:
-    """Refuse, before decoding, an output suffix Pillow cannot write or a mode it cannot hold."""
+def check_image_format(path: Path, mode: str) -> None:
+    """Refuse, before decoding, an output suffix Pillow cannot write, or a format that cannot
+    hold an image of ``mode`` (what the file decodes to: ``taco.images.decoded_mode``)."""
     import io
 
     from PIL import Image
 
     fmt = save_format(path)
     if fmt is None or fmt not in Image.SAVE:
-        raise CLIError(f"{path}: cannot write {path.suffix or 'files without a suffix'} images; "
-                       "use .png (lossless), or .tif, .webp, .bmp, ...")
-    for mode in sorted(modes):
-        try:
-            Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
-        except (OSError, ValueError, KeyError):
-            raise CLIError(f"{path}: {fmt} cannot hold the decoded {mode} image; use .png") from None
+        what = f"{path.suffix} images" if path.suffix else "an image to a name without a suffix"
+        raise CLIError(f"{path}: cannot write {what}; use .png (lossless), or .tif, .webp, .bmp, ...")
+    try:
+        Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
+    except (OSError, ValueError, KeyError):
+        depth = {"I;16": "16-bit grey", "I": "32-bit integer", "F": "float"}.get(mode, mode)
+        raise CLIError(f"{path}: {fmt} cannot hold the decoded {depth} image; use .png or .tif") from None
 
 
 def save_format(path: Path) -> str | None:

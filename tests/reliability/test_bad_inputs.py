@@ -99,7 +99,7 @@ def _unusual_images(folder: Path, photo: Image.Image) -> dict[str, tuple[Path, s
         "cmyk.jpg": (photo.convert("CMYK"), "RGB"),
         "cmyk.tif": (photo.convert("CMYK"), "RGB"),
         "gray16.png": (Image.fromarray(arr16), "I;16"),
-        "float.tif": (Image.fromarray(np.asarray(photo.convert("L")).astype(np.float32)), "F"),
+        "float.tif": (Image.fromarray(np.asarray(photo.convert("L")).astype(np.float32)), "L"),
         "palette-transparent.png": (photo.convert("P"), "RGB"),
         "gray-alpha.png": (photo.convert("LA"), "L"),
         "bilevel.png": (photo.convert("1"), "L"),
