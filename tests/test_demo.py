@@ -20,3 +20,25 @@ def test_each_classic_codec_is_measured_at_the_nearest_size_it_makes():
         assert low[label]["bpp"] == 8 * low[label]["bytes"] / (160 * 96)
     # JPEG can make a file near 2 bpp at this size: it lands within a quality step of it
     assert abs(high["JPEG"]["bpp"] - 2.0) < 0.25
+
+
+def test_demo_on_an_image_finds_its_caption_as_compress_does(tmp_path, capsys):
+    """``taco demo --image X`` without --caption uses X's sidecar or captions.jsonl entry, and
+    says so when there is none (it used to code with an empty caption, silently)."""
+    import json
+
+    from taco.cli import main
+
+    photo = tmp_path / "cat.png"
+    with Image.open(sample_dir() / "skimage-chelsea.png") as im:
+        im.resize((64, 48)).save(photo)
+    (tmp_path / "captions.jsonl").write_text(json.dumps({"image": "cat.png", "captions": ["A cat."]}) + "\n")
+    assert main(["demo", "--image", str(photo), "-m", "taco-tiny", "-o", str(tmp_path / "a")]) == 0
+    captured = capsys.readouterr()
+    assert "caption    'A cat.' (used by the encoder only)" in captured.out
+    assert "has no caption" not in captured.err
+    (tmp_path / "captions.jsonl").unlink()
+    assert main(["demo", "--image", str(photo), "-m", "taco-tiny", "-o", str(tmp_path / "b")]) == 0
+    captured = capsys.readouterr()
+    assert "caption    '' (used by the encoder only)" in captured.out
+    assert f"taco demo: note: {photo} has no caption" in captured.err

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from .common import MODEL_HELP
+from .files import CaptionSource
 
 
 def register(sub: Any) -> None:
@@ -18,13 +20,22 @@ def register(sub: Any) -> None:
                        "reconstruction and a side-by-side PNG.")
     m.add_argument("-m", "--model", default=None, help=MODEL_HELP)
     m.add_argument("--image", help="use this image instead of the built-in sample")
-    m.add_argument("--caption", help="caption for --image (default: the sample's own caption)")
+    m.add_argument("--caption", help="caption for --image (default: the sample's own caption; for "
+                   "--image, its sidecar IMAGE.txt or a captions.jsonl beside it, as compress finds them)")
     m.add_argument("-o", "--output", default="taco-demo", help="output folder (default: taco-demo)")
     m.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    caption = args.caption
+    if args.image and caption is None:  # the caption compress would find for it
+        image = Path(args.image)
+        caption = CaptionSource(None, None)(image)
+        if caption is None:
+            print(f"taco demo: note: {image} has no caption, so a text-guided model codes it without "
+                  f"one (give --caption TEXT, a sidecar {image.stem}.txt, or a captions.jsonl beside it)",
+                  file=sys.stderr, flush=True)
     from ..demo import run_demo
 
-    run_demo(model_name=args.model, image=args.image, caption=args.caption, out_dir=Path(args.output))
+    run_demo(model_name=args.model, image=args.image, caption=caption, out_dir=Path(args.output))
     return 0
