@@ -8,6 +8,7 @@ file size they can make, and write the reconstruction and a side-by-side PNG.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from importlib import resources
@@ -50,7 +51,7 @@ def run_demo(
     """Run the demo, print its lines; return the numbers (``classic``: :func:`classic_at_same_size`)."""
     from .codec import compress_image, decompress, encode_text
     from .images import image_to_tensor, load_image, to_rgb
-    from .metrics import lpips, psnr
+    from .metrics import psnr
     from .resolve import resolve_model
 
     src = Path(image) if image else sample_dir() / SAMPLE
@@ -93,7 +94,7 @@ def run_demo(
         "taco_bytes": len(res.data),
         "bpp": res.bpp,
         "psnr_db": float(psnr(x, x_hat)[0]),
-        "lpips_alex": float(lpips(x, x_hat)[0]),
+        "lpips_alex": lpips_or_nan(x, x_hat),
         "encode_ms": enc_ms,
         "decode_ms": dec_ms,
         "text_encoder_load_ms": load_ms,
@@ -104,14 +105,27 @@ def run_demo(
     print(f"image      {src.name} ({result['size']}, {result['source_bytes']} bytes as PNG)")
     print(f"caption    {caption!r} (used by the encoder only)")
     print(f"taco file  {taco_path} ({len(res.data)} bytes, {res.bpp:.4f} bpp)")
-    print(f"quality    PSNR {result['psnr_db']:.2f} dB, LPIPS-Alex {result['lpips_alex']:.4f}")
+    print(f"quality    PSNR {result['psnr_db']:.2f} dB, LPIPS-Alex {_shown(float(result['lpips_alex']))}")
     print(f"time       encode {enc_ms:.0f} ms, decode {dec_ms:.0f} ms (CPU/GPU as available; "
           f"text encoder load {load_ms:.0f} ms)")
     for label, c in classic.items():
         print(f"{label:<10} {c['bytes']} bytes at quality {c['quality']} (nearest size it makes): "
-              f"PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {c['lpips_alex']:.4f}")
+              f"PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {_shown(float(c['lpips_alex']))}")
     print(f"wrote      {recon_path}, {side_path}")
     return {**result, "classic": classic}
+
+
+def lpips_or_nan(x: Tensor, y: Tensor) -> float:
+    """LPIPS-Alex of one pair, NaN for an image under :data:`taco.metrics.LPIPS_MIN_SIDE` a side."""
+    from .metrics import LPIPS_MIN_SIDE, lpips
+
+    return float(lpips(x, y)[0]) if min(x.shape[-2:]) >= LPIPS_MIN_SIDE else math.nan
+
+
+def _shown(value: float) -> str:
+    from .metrics import LPIPS_MIN_SIDE
+
+    return f"{value:.4f}" if math.isfinite(value) else f"n/a (the image is under {LPIPS_MIN_SIDE} px a side)"
 
 
 def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, dict[str, float | int]]:
@@ -119,7 +133,7 @@ def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, d
     ``bpp``: {label: bytes, bpp, quality, PSNR, LPIPS} against the original ``x`` (1, 3, H, W)."""
     from .evaluation.classic import CodecUnavailable, code_at_bpp, get_codec
     from .images import image_to_tensor
-    from .metrics import lpips, psnr
+    from .metrics import psnr
 
     out: dict[str, dict[str, float | int]] = {}
     for name in ("jpeg", "webp", "avif"):
@@ -131,5 +145,5 @@ def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, d
         y = image_to_tensor(decoded)
         out[codec.label] = {"bytes": len(data), "bpp": 8 * len(data) / (rgb.width * rgb.height),
                             "quality": quality, "psnr_db": float(psnr(x, y)[0]),
-                            "lpips_alex": float(lpips(x, y)[0])}
+                            "lpips_alex": lpips_or_nan(x, y)}
     return out

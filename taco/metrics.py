@@ -106,7 +106,9 @@ def psnr(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> Tensor:
     return 10.0 * torch.log10(255.0**2 / err)
 
 
-_MS_SSIM_MIN_SIDE = 161  # pytorch_msssim: 5 scales, window 11 -> smaller side > (11 - 1) * 2**4
+#: The smallest image side MS-SSIM takes (pytorch_msssim: 5 scales of an 11-tap window, so the
+#: smaller side must exceed (11 - 1) * 2**4).
+MS_SSIM_MIN_SIDE = 161
 
 
 def ms_ssim(x: Tensor, x_hat: Tensor) -> Tensor:
@@ -122,9 +124,9 @@ def ms_ssim(x: Tensor, x_hat: Tensor) -> Tensor:
     from pytorch_msssim import ms_ssim as _ms_ssim
 
     _check_pair(x, x_hat)
-    if min(x.shape[-2:]) < _MS_SSIM_MIN_SIDE:
+    if min(x.shape[-2:]) < MS_SSIM_MIN_SIDE:
         raise ValueError(
-            f"MS-SSIM (5 scales) needs images of at least {_MS_SSIM_MIN_SIDE} px on the smaller "
+            f"MS-SSIM (5 scales) needs images of at least {MS_SSIM_MIN_SIDE} px on the smaller "
             f"side, got {tuple(x.shape[-2:])}"
         )
     return _ms_ssim(x, x_hat, data_range=1.0, size_average=False)
@@ -218,6 +220,10 @@ def check_lpips_input(lpips_input: str) -> str:
     return lpips_input
 
 
+#: The smallest image side LPIPS's AlexNet takes (its last pooling needs a 3x3 map).
+LPIPS_MIN_SIDE = 31
+
+
 def lpips(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> Tensor:
     """LPIPS v0.1 (AlexNet, linear heads) per image, (B,), lower is better.
 
@@ -232,10 +238,14 @@ def lpips(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> Tensor:
       the metric-calibration pairs (docs/official.md).
 
     Differentiable with respect to both inputs, so training can use it as a loss; runs on the
-    device of ``x`` in float32.
+    device of ``x`` in float32. AlexNet's five stages need both sides to be at least
+    :data:`LPIPS_MIN_SIDE` px; smaller images raise ``ValueError``.
     """
     _check_pair(x, x_hat)
     check_lpips_input(lpips_input)
+    if min(x.shape[-2:]) < LPIPS_MIN_SIDE:
+        raise ValueError(f"LPIPS (AlexNet) needs images of at least {LPIPS_MIN_SIDE} px on the "
+                         f"smaller side, got {tuple(x.shape[-2:])}")
     model = lpips_model(x.device)
     a, b = x.to(torch.float32), x_hat.to(torch.float32)
     if lpips_input == "standard":

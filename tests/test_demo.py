@@ -42,3 +42,14 @@ def test_demo_on_an_image_finds_its_caption_as_compress_does(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "caption    '' (used by the encoder only)" in captured.out
     assert f"taco demo: note: {photo} has no caption" in captured.err
+
+
+def test_demo_on_a_thumbnail_says_lpips_is_not_measured(tmp_path, capsys):
+    """LPIPS's AlexNet takes 31 px a side at least: the demo of a smaller image still runs."""
+    from taco.cli import main
+
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (10, 7), (30, 200, 40)).save(tiny)
+    assert main(["demo", "--image", str(tiny), "--caption", "green", "-m", "elic-tiny", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "LPIPS-Alex n/a (the image is under 31 px a side)" in out and "PSNR" in out

@@ -106,6 +106,25 @@ def test_ms_ssim_rejects_small_images() -> None:
 # ---------------------------------------------------------------------------- LPIPS
 
 
+def test_lpips_rejects_images_smaller_than_alexnet_takes() -> None:
+    """31 px a side is the least AlexNet's last pooling takes: smaller is a clear ValueError,
+    not torch's "Output size is too small" from deep inside the network."""
+    side = M.LPIPS_MIN_SIDE
+    assert M.lpips(torch.rand(1, 3, side, 200), torch.rand(1, 3, side, 200)).shape == (1,)
+    with pytest.raises(ValueError, match=f"at least {side} px"):
+        M.lpips(torch.rand(1, 3, side - 1, 200), torch.rand(1, 3, side - 1, 200))
+
+
+def test_pair_metrics_leave_out_what_an_image_is_too_small_for() -> None:
+    """An evaluation folder may hold a thumbnail: its LPIPS and MS-SSIM are NaN (the summaries
+    skip them and say over how many images each mean is), its PSNR is measured."""
+    from taco.evaluation.measure import pair_metrics
+
+    x = torch.rand(1, 3, 7, 10)
+    m = pair_metrics(x, (x + 0.01).clamp(0, 1))
+    assert math.isfinite(m["psnr"]) and math.isnan(m["lpips"]) and math.isnan(m["ms_ssim"])
+
+
 def test_lpips_zero_for_identical_cached_frozen_differentiable() -> None:
     x = rand_images(2, 64, 64)
     x_hat = (1 - x).requires_grad_(True)

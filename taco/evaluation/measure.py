@@ -27,6 +27,8 @@ import torch
 from torch import Tensor
 
 from taco.metrics import (
+    LPIPS_MIN_SIDE,
+    MS_SSIM_MIN_SIDE,
     InceptionFeatures,
     MetricUnavailable,
     check_lpips_input,
@@ -52,7 +54,6 @@ __all__ = [
 IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
 #: What :func:`pair_metrics` gives per image: the metrics and the LPIPS convention they used.
 IMAGE_COLUMNS = (*IMAGE_METRICS, "lpips_input")
-MS_SSIM_MIN_SIDE = 161  # 5 scales of an 11-tap window (see taco.metrics.ms_ssim)
 #: FID on whole images needs at least as many images as feature dimensions to be full rank.
 FID_MIN_IMAGES = 2048
 PATCH = 256
@@ -78,10 +79,14 @@ def metric_notes(lpips_input: str = "standard") -> dict[str, str]:
 
 @torch.no_grad()
 def pair_metrics(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> dict[str, float | str]:
-    """The :data:`IMAGE_COLUMNS` of one pair (1, 3, H, W) in [0, 1]: PSNR, MS-SSIM (NaN if too
-    small), LPIPS in the ``lpips_input`` convention, and that convention's name."""
-    which = ["psnr", "lpips"]
-    if min(x.shape[-2:]) >= MS_SSIM_MIN_SIDE:
+    """The :data:`IMAGE_COLUMNS` of one pair (1, 3, H, W) in [0, 1]: PSNR, MS-SSIM and LPIPS in
+    the ``lpips_input`` convention (each NaN for an image too small for it: under 161 and 31 px
+    a side), and that convention's name."""
+    side = min(x.shape[-2:])
+    which = ["psnr"]
+    if side >= LPIPS_MIN_SIDE:
+        which.append("lpips")
+    if side >= MS_SSIM_MIN_SIDE:
         which.append("ms_ssim")
     m = compute_metrics(x, x_hat.to(x.device), which, lpips_input=lpips_input)
     out: dict[str, float | str] = {
