@@ -150,6 +150,8 @@ def load_image(
                 f"of {max_pixels} (raise max_pixels if the file is trusted)",
             )
         n_frames = getattr(im, "n_frames", 1)
+        # Pillow reads 16-bit colour (PNG, TIFF) as 8-bit RGB: only the decoder's raw mode says so
+        wide_rgb = im.mode in ("RGB", "RGBA") and any(len(t) > 3 and ";16" in str(t[3]) for t in im.tile)
         try:
             im.seek(0)
             im.load()
@@ -165,7 +167,10 @@ def load_image(
             )
         # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
         image: Image.Image = im.copy() if n_frames > 1 else im
-        return _upright(image, path) if orient else image
+        image = _upright(image, path) if orient else image
+        if wide_rgb:
+            image.info["source_bits"] = 16  # for to_rgb's warning
+        return image
 
 
 #: How a HEIC/HEIF file's bytes 4..12 start (``ftyp`` and its major brand): bytes without a name
@@ -238,12 +243,18 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       ``I;16`` again but with 8 significant bits. ``I`` (32-bit) is clipped to 0..65535 first,
       since Pillow uses it for 16-bit data from some formats, and decodes as ``I;16`` too.
     - ``F``: float samples clamped to 0..255 and rounded, with a warning; it decodes as ``L``.
+    - A 16-bit colour file (PNG, TIFF), which Pillow reads as 8-bit ``RGB``/``RGBA`` (marked by
+      :func:`load_image`), gets a warning that its precision is 8 bits.
 
     Every warning is one line meant for a person, starting with ``source:`` when it is given
     (the image's name; the command line's compress names the file itself).
     """
     mode = image.mode
     about = f"{source}: " if source else ""
+    if image.info.get("source_bits") == 16 and mode in ("RGB", "RGBA"):
+        warnings.warn(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
+                      "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning,
+                      stacklevel=2)
     profile = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else None
     converted = None if profile is None else _to_srgb(image, profile, about)
     if converted is None and mode in ("RGB", "RGBA") and not image.info.get("icc_profile"):

@@ -236,6 +236,30 @@ def test_cmyk() -> None:
     assert np.asarray(rgb)[0].tolist() == [[255, 255, 255], [255, 0, 0], [0, 0, 0], [0, 255, 255]]
 
 
+def test_16_bit_colour_png_is_said_to_be_read_as_8_bit(tmp_path: Path) -> None:
+    """Pillow reads a 16-bit RGB PNG as 8-bit RGB without a word: load_image marks it, to_rgb
+    warns (an 8-bit one gets no warning)."""
+    import struct
+    import zlib
+
+    h, w = 4, 5
+    arr = (np.arange(h * w * 3).reshape(h, w, 3) * 1000).astype(">u2")
+    raw = b"".join(b"\0" + arr[i].tobytes() for i in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    path = tmp_path / "rgb16.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    img = load_image(path)
+    assert img.mode == "RGB" and img.info["source_bits"] == 16
+    rgb, _ = _one_warning_to_rgb(img, "its 16-bit colour samples are read with 8-bit precision")
+    assert np.asarray(rgb)[0, 1].tolist() == [int(v) >> 8 for v in arr[0, 1]]  # the high bytes
+    Image.fromarray((arr >> 8).astype(np.uint8)).save(tmp_path / "rgb8.png")
+    _no_warning_to_rgb(load_image(tmp_path / "rgb8.png"))
+
+
 @pytest.mark.parametrize("dtype", ["<u2", ">u2"])
 def test_16_bit_scaled_not_clipped(dtype: str) -> None:
     src = Image.fromarray(np.array([[0, 257, 32896, 65535]], dtype=dtype))
