@@ -425,6 +425,23 @@ def test_every_file_decodes_to_the_default_png_and_outputs_fit_what_it_decodes_t
     assert "cannot write an image to a name without a suffix; use .png" in capsys.readouterr().err
 
 
+def test_a_folder_says_what_it_leaves_out(tmp_path, capsys):
+    """A camera folder: subfolders are not searched and RAW or video files are not read; one
+    note names them. Captions, notes, hidden files and taco's own files are left out quietly."""
+    folder = tmp_path / "DCIM"
+    (folder / "sub").mkdir(parents=True)
+    (folder / ".thumbs").mkdir()
+    Image.open(CHELSEA).resize((32, 24)).save(folder / "a.png")
+    for name in ("IMG_1.CR2", "clip.MOV", ".DS_Store", "a.txt", "captions.jsonl", "x.taco", "a.decoded.png"):
+        (folder / name).write_bytes(b"")
+    assert main(["compress", str(folder), "--caption", "", "-m", "elic-tiny", "-o", str(tmp_path / "out"),
+                 "--quiet"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "left out" in line]
+    assert notes == [f"taco compress: note: left out 1 subfolder(s), not searched ({folder / 'sub'}) and 2 "
+                     f"file(s) it does not read as images ({folder / 'IMG_1.CR2'}, {folder / 'clip.MOV'})"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.taco"]
+
+
 def test_one_image_too_tall_for_the_format_is_refused_before_coding(tmp_path, capsys, monkeypatch):
     import taco.codec
 

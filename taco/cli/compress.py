@@ -58,7 +58,8 @@ def register(sub: Any) -> None:
 def cmd_compress(args: argparse.Namespace) -> int:
     if args.clip_path:
         os.environ["TACO_CLIP_PATH"] = args.clip_path
-    files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX)
+    files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX,
+                                       note_left_out="taco compress")
     captions = CaptionSource(args.caption, args.captions)
     found = [captions(f) for f in files]  # before any work starts
     many = len(files) > 1

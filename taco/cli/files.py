@@ -28,11 +28,20 @@ STDOUT = Path("<stdout>")
 # --------------------------------------------------------------------------- inputs and captions
 
 
+#: What a folder of photos holds beside them that is not worth a note when it is left out:
+#: captions, taco's own files, notes.
+_EXPECTED_BESIDE = frozenset({".txt", ".jsonl", ".json", ".taco", ".md", ".csv", ".xmp"})
+
+
 def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
-                  skip_in_folders: str | None = None) -> tuple[list[Path], bool]:
+                  skip_in_folders: str | None = None, note_left_out: str | None = None,
+                  ) -> tuple[list[Path], bool]:
     """Files named and files in the folders named -> (files, whether any argument was a folder).
-    In a folder, names ending with ``skip_in_folders`` are left out (taco's own outputs). ``-``
-    is standard input, [:data:`STDIN`], and must be the only input."""
+    In a folder, names ending with ``skip_in_folders`` are left out (taco's own outputs), and so
+    are subfolders (not searched) and files of other suffixes; with ``note_left_out`` (the
+    command, ``taco compress``) one note line on stderr names those a user may have expected
+    (not hidden files, captions or taco's own). ``-`` is standard input, [:data:`STDIN`], and
+    must be the only input."""
     if "-" in paths:
         if len(paths) > 1:
             raise CLIError("- (standard input) must be the only input")
@@ -42,12 +51,19 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         return [STDIN], False
     out: list[Path] = []
     folder = False
+    subfolders: list[Path] = []
+    others: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             folder = True
             try:
-                found = sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes and f.is_file()
-                               and not (skip_in_folders and f.name.endswith(skip_in_folders)))
+                entries = sorted(p.iterdir())
+                found = [f for f in entries if f.suffix.lower() in suffixes and f.is_file()
+                         and not (skip_in_folders and f.name.endswith(skip_in_folders))]
+                subfolders += [f for f in entries if f.is_dir() and not f.name.startswith(".")]
+                others += [f for f in entries if f.is_file() and f not in found
+                           and not f.name.startswith(".") and f.suffix.lower() not in _EXPECTED_BESIDE
+                           and not (skip_in_folders and f.name.endswith(skip_in_folders))]
             except OSError as exc:
                 raise CLIError(f"{p}: cannot list the folder ({exc.strerror})") from None
             out.extend(found)
@@ -58,6 +74,11 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     if not out:
         kinds = ", ".join(sorted(suffixes))
         raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}")
+    if note_left_out and (subfolders or others):
+        parts = [f"{len(subfolders)} subfolder(s), not searched ({some_names(subfolders, 3)})"] if subfolders else []
+        if others:
+            parts.append(f"{len(others)} file(s) it does not read as images ({some_names(others, 3)})")
+        print(f"{note_left_out}: note: left out {' and '.join(parts)}", file=sys.stderr, flush=True)
     return out, folder
 
 
