@@ -425,6 +425,21 @@ def test_every_file_decodes_to_the_default_png_and_outputs_fit_what_it_decodes_t
     assert "cannot write an image to a name without a suffix; use .png" in capsys.readouterr().err
 
 
+def test_compress_refuses_a_taco_input_and_an_image_output_name(tmp_path, capsys, no_model):
+    """``taco compress cat.taco`` says it is a .taco (not "it cannot be its own output"), and
+    ``-o x.png`` would have written .taco bytes under an image's name."""
+    made = tmp_path / "cat.taco"
+    made.write_bytes(b"TACO")
+    assert main(["compress", str(made), "--caption", ""]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"taco compress: error: {made} is a .taco file, not an image: taco decompress decodes it")
+    assert main(["compress", str(CHELSEA), "--caption", "", "-o", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"taco compress: error: {tmp_path / 'x.png'}: compress writes a .taco file, not a .png image: "
+        "name it x.taco")
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_a_folder_says_what_it_leaves_out(tmp_path, capsys):
     """A camera folder: subfolders are not searched and RAW or video files are not read; one
     note names them. Captions, notes, hidden files and taco's own files are left out quietly."""
@@ -554,7 +569,11 @@ def test_models_lists_the_built_ins_and_the_architectures(capsys):
     assert PRETRAINED[DEFAULT_MODEL].sha256 in out
 
     assert main(["models", "nope"]) == 2
-    assert "no model 'nope' (a name, or a checkpoint file); the models are: " in capsys.readouterr().err
+    assert "model 'nope' is neither a checkpoint file nor a built-in model; trained: " in capsys.readouterr().err
+    assert main(["models", "taco-mini-small-q4"]) == 2  # the same "did you mean" as --model
+    assert "did you mean 'taco-minilm-small-q4'" in capsys.readouterr().err
+    assert main(["models", "missing.safetensors"]) == 2
+    assert capsys.readouterr().err.strip() == "taco models: error: missing.safetensors: no such checkpoint file"
 
 
 def test_models_describes_a_checkpoint_file(tmp_path, capsys):

@@ -177,6 +177,8 @@ def unpack(data: bytes) -> TacoFile:
         raise TypeError(f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
     r = _Reader(data)
+    if not data:
+        raise TacoFormatError("not a .taco file (it is empty: 0 bytes)")
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
         raise TacoFormatError("not a .taco file (wrong magic bytes)")
     r.pos = len(MAGIC)

@@ -14,6 +14,7 @@ from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import MODEL_HELP, Failures, input_warnings, load_model, stage_delay
 from .files import (
     STDIN,
+    STDOUT,
     CaptionSource,
     expand_inputs,
     plan_outputs,
@@ -60,11 +61,17 @@ def cmd_compress(args: argparse.Namespace) -> int:
         os.environ["TACO_CLIP_PATH"] = args.clip_path
     files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX,
                                        note_left_out="taco compress")
+    for f in files:  # a .taco named by mistake: say what it is, before its caption is looked up
+        if f is not STDIN and f.suffix.lower() == ".taco":
+            raise CLIError(f"{f} is a .taco file, not an image: taco decompress decodes it")
     captions = CaptionSource(args.caption, args.captions)
     found = [captions(f) for f in files]  # before any work starts
     many = len(files) > 1
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
                         beside_suffix=".taco", force=args.force)
+    if len(dsts) == 1 and dsts[0] is not STDOUT and dsts[0].suffix.lower() in IMAGE_SUFFIXES:
+        raise CLIError(f"{dsts[0]}: compress writes a .taco file, not a {dsts[0].suffix} image: "
+                       f"name it {dsts[0].with_suffix('.taco').name}")
 
     model = load_model(args.model)  # first: a mistyped name is refused before torch loads
 

@@ -63,9 +63,16 @@ def cmd_models(args: argparse.Namespace) -> int:
     try:
         infos = [describe_model(n) for n in names]
     except KeyError as exc:
-        name = exc.args[0]
-        raise CLIError(f"no model {name!r} (a name, or a checkpoint file); the models are: "
-                       f"{', '.join(list_models())}") from None
+        from pathlib import Path
+
+        from ..models import MODEL_CONFIGS, PRETRAINED
+        from ..resolve import unknown_model_message
+
+        name = str(exc.args[0])
+        if Path(name).suffix == ".safetensors" or "/" in name:
+            raise CLIError(f"{name}: no such checkpoint file") from None
+        raise CLIError(unknown_model_message(name, trained=sorted(PRETRAINED),
+                                             untrained=sorted(set(MODEL_CONFIGS) - set(PRETRAINED)))) from None
     if args.json:
         for info in infos:
             print(json.dumps({**info, "default": info["name"] == DEFAULT_MODEL}), flush=True)

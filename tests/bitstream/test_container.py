@@ -109,7 +109,7 @@ def test_typed_error_is_a_value_error():
 
 
 @pytest.mark.parametrize("data,match", [
-    (b"", "wrong magic"),
+    (b"", "it is empty: 0 bytes"),
     (b"PNG\x89rest", "wrong magic"),
     (b"TACO", "truncated"),
     (MAGIC + bytes([FORMAT_VERSION + 1]), "unsupported .taco format version 4; this taco reads versions 2, 3"),
