@@ -37,7 +37,9 @@ def register(sub: Any) -> None:
     c.add_argument("images", nargs="+", help="image files or folders of images (in a folder, "
                    "taco's own outputs NAME.decoded.png are left out); - reads one image from "
                    "standard input (its .taco goes to standard output unless -o FILE)")
-    c.add_argument("--caption", help="caption for every image ('' to code without one)")
+    c.add_argument("--caption", help="caption for every image ('' to code without one); the text "
+                   "encoder reads its first 38 tokens (the paper's m; about 30 words), a warning "
+                   "says when it cut one")
     c.add_argument("--captions", metavar="FILE.jsonl",
                    help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line')
     c.add_argument("-o", "--output", help="output file (one image in; - for standard output) or "
