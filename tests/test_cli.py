@@ -568,6 +568,8 @@ def test_models_lists_the_built_ins_and_the_architectures(capsys):
     assert f"name: {DEFAULT_MODEL} (the default)" in out and "trained: yes" in out
     assert PRETRAINED[DEFAULT_MODEL].sha256 in out
 
+    assert main(["models", "taco-minilm-small"]) == 0  # an architecture: which entropy layout
+    assert "entropy model: the authors' layout (effl-lab/TACO" in capsys.readouterr().out
     assert main(["models", "nope"]) == 2
     assert "model 'nope' is neither a checkpoint file nor a built-in model; trained: " in capsys.readouterr().err
     assert main(["models", "taco-mini-small-q4"]) == 2  # the same "did you mean" as --model

@@ -24,6 +24,8 @@ def register(sub: Any) -> None:
 
 
 _TEXT_NAMES = {"clip": "CLIP", "clip-tiny": "tiny CLIP", "minilm": "MiniLM"}
+_LAYOUT_NAMES = {"reference": "the authors' layout (effl-lab/TACO; their checkpoints import)",
+                 "compressai": "CompressAI's ELIC layout (the first built-ins keep it)"}
 
 
 def _model_kind(info: dict[str, Any]) -> str:
@@ -92,6 +94,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                      "parameters": f"{info['parameters']:,}",
                      "width": f"N={info['config']['N']}, M={info['config']['M']}, "
                               f"groups {'/'.join(map(str, info['config']['groups']))}",
+                     "entropy model": _LAYOUT_NAMES.get(info["config"].get("layout"), info["config"].get("layout")),
                      "file": info.get("file"),
                      "file size": f"{info['file_bytes'] / 1e6:.1f} MB" if info.get("file_bytes") else None,
                      "sha256": info.get("sha256"), "trained on": info.get("trained_on")}
