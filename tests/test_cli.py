@@ -200,9 +200,27 @@ def test_output_that_is_a_file_or_an_input_refused(photos, tmp_path, capsys, no_
     img = photos / "skimage-chelsea.png"
     assert main(["compress", str(img), "--caption", "", "-o", str(img), "--force"]) == 2
     assert "is an input" in capsys.readouterr().err
-    shutil.copy(img, photos / "skimage-chelsea.jpg")  # same stem -> same output name
-    assert main(["compress", str(photos), "--caption", "", "-o", str(tmp_path / "o")]) == 2
-    assert "would both be written to" in capsys.readouterr().err
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(img, other / img.name)  # the same name in two folders -> the same output
+    assert main(["compress", str(photos), str(other), "--caption", "", "-o", str(tmp_path / "o")]) == 2
+    assert "would both be written to" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_inputs_that_differ_by_suffix_keep_their_whole_names(tmp_path, capsys):
+    """A camera's IMG_1.HEIC beside IMG_1.JPG (here .png and .jpg): each keeps its whole name,
+    IMG_1.png.taco and IMG_1.jpg.taco, beside the inputs or in an output folder; the others
+    keep the short name."""
+    base = Image.open(CHELSEA).convert("RGB").resize((32, 24))
+    for name in ("IMG_1.png", "IMG_1.jpg", "IMG_2.png"):
+        base.save(tmp_path / name)
+    args = ["--caption", "", "-m", "elic-tiny", "--quiet"]
+    assert main(["compress", str(tmp_path / "IMG_1.png"), str(tmp_path / "IMG_1.jpg"), *args]) == 0
+    assert (tmp_path / "IMG_1.png.taco").is_file() and (tmp_path / "IMG_1.jpg.taco").is_file()
+    assert main(["compress", str(tmp_path), "-o", str(tmp_path / "out"), *args]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["IMG_1.jpg.taco", "IMG_1.png.taco", "IMG_2.taco"]
+    assert main(["decompress", str(tmp_path / "out"), "-o", str(tmp_path / "dec"), "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "dec").iterdir()) == ["IMG_1.jpg.png", "IMG_1.png.png", "IMG_2.png"]
 
 
 def test_folder_in_folder_out_even_for_one_image(tmp_path, capsys):

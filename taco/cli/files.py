@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +159,16 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None]) -> 
 # --------------------------------------------------------------------------- outputs
 
 
+def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path],
+                         full_name: Callable[[Path], Path]) -> list[Path]:
+    """``dsts``, where inputs that differ only by suffix (a camera's IMG_1.HEIC and IMG_1.JPG)
+    would share an output, with their whole names kept instead (IMG_1.HEIC.taco, IMG_1.JPG.taco)."""
+    by_dst: dict[Path, set[str]] = {}
+    for src, dst in zip(sources, dsts, strict=True):
+        by_dst.setdefault(dst, set()).add(src.name)
+    return [full_name(src) if len(by_dst[dst]) > 1 else dst for src, dst in zip(sources, dsts, strict=True)]
+
+
 def plan_outputs(
     sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
     beside_suffix: str, force: bool,
@@ -168,7 +178,8 @@ def plan_outputs(
     Without ``out`` each output goes beside its source (``NAME + beside_suffix``). ``out`` is a
     folder when ``to_folder`` (a folder or several files in), when it is an existing folder or
     when it ends with a slash; the folder is created (with its parents). Otherwise ``out`` is the
-    one output file and its folder must exist. Refused, with one line each: an output folder that
+    one output file and its folder must exist. Inputs that differ only by suffix (IMG_1.HEIC and
+    IMG_1.JPG) keep their whole names (IMG_1.HEIC.taco). Refused, with one line each: an output folder that
     is a file or not writable, a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs, and outputs that exist already
     (unless ``force``).
@@ -185,6 +196,7 @@ def plan_outputs(
         return [STDOUT]
     if out is None:
         dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
+        dsts = _keep_suffixes_apart(sources, dsts, lambda src: src.with_name(src.name + beside_suffix))
         folders = sorted({d.parent for d in dsts})
     else:
         o = Path(out)
@@ -196,22 +208,23 @@ def plan_outputs(
                 raise CLIError(f"{o} is a folder, and standard input has no name to give the "
                                "file in it: give -o FILE")
             dsts = [o / (src.stem + suffix) for src in sources]
+            dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + suffix))
             folders = [o]
         else:
             dsts = [o]
             folders = [o.parent]
-    for folder in folders:
-        check_folder(folder, create=out is not None and folder == Path(out))
-    seen: dict[Path, Path] = {}
+    seen: dict[Path, Path] = {}  # the names first: nothing is created for a plan refused
     for src, dst in zip(sources, dsts, strict=True):
         if dst in seen:
             raise CLIError(f"{seen[dst]} and {src} would both be written to {dst}; "
-                           "compress them into separate folders")
+                           "give them separate output folders")
         seen[dst] = src
     inputs = {s.resolve() for s in sources if s is not STDIN}
     for dst in dsts:
         if dst.resolve() in inputs:
             raise CLIError(f"{dst} is an input; it cannot be its own output")
+    for folder in folders:
+        check_folder(folder, create=out is not None and folder == Path(out))
     existing = [d for d in dsts if d.exists()]
     if existing and not force:
         if len(existing) == 1:
