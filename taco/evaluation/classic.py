@@ -318,7 +318,7 @@ def _run_codec(
     features_dir = out_dir / f"{stem}.features"
     run = {
         "codec": codec.describe(),
-        "dataset": {k: dataset.describe()[k] for k in ("name", "kind", "crop")},
+        "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop")}, "content": dataset.content},
         "set_metrics": sets.feature_names if sets else [],
         "captioner": getattr(captioner, "name", None),
         "lpips_input": lpips_input,

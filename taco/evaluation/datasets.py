@@ -27,6 +27,7 @@ folder part (``./ofa.jsonl``, ``/data/kodak-ofa.jsonl``), a path of its own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -97,6 +98,20 @@ class EvalDataset:
     def all_captions(self) -> list[tuple[str, ...]]:
         """Every caption of each image, in the order the dataset lists them."""
         return [r.captions for r in self.images.records]
+
+    @property
+    def content(self) -> str:
+        """A short digest of what the results rows depend on, cheap to take on every run: each
+        image's name and byte size, and its captions. A photo replaced, a caption edited or
+        another folder of the same name changes it, so a resumed run refuses old rows."""
+        digest = hashlib.sha256()
+        for r in self.images.records:
+            try:
+                size = (self.images.root / r.file).stat().st_size
+            except OSError:
+                size = -1
+            digest.update(json.dumps([r.file, size, list(r.captions)]).encode())
+        return digest.hexdigest()[:16]
 
     def describe(self) -> dict[str, Any]:
         return {

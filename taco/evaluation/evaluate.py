@@ -191,6 +191,26 @@ def load_model(spec: str, device: str | torch.device = "cpu") -> tuple[Any, Mode
     return model, info
 
 
+def check_one_curve_per_label(loaded: Sequence[tuple[Any, ModelInfo]], labels: Sequence[str | None]) -> None:
+    """EvaluationError when models sharing a legend label (one RD curve) are not one λ sweep:
+    two of them at the same or an unknown λ (two runs of one architecture, whose checkpoints
+    name it alike), or a variable-rate one among them (a curve of its own)."""
+    groups: dict[str, list[ModelInfo]] = {}
+    for (_, info), label in zip(loaded, labels, strict=True):
+        groups.setdefault(label or info.label, []).append(info)
+    for label, infos in groups.items():
+        if len(infos) < 2:
+            continue
+        lambdas = [info.metadata.get("lambda") for info in infos]
+        if (len({i.fingerprint for i in infos}) < len(infos) or None in lambdas
+                or len(set(lambdas)) < len(lambdas)):
+            specs = ", ".join(i.spec for i in infos)
+            raise EvaluationError(
+                f"{specs} would be one RD curve labelled {label!r}, but they are not one λ sweep "
+                f"(λ: {', '.join('?' if v is None else f'{v:g}' for v in lambdas)}): give each its "
+                "own --label (once per --model)")
+
+
 # --------------------------------------------------------------------------- one model run
 
 
@@ -248,7 +268,8 @@ def evaluate_model(
 
     run = {
         "model_fingerprint": info.fingerprint,
-        "dataset": {k: dataset.describe()[k] for k in ("name", "kind", "crop", "caption_source")},
+        "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop", "caption_source")},
+                    "content": dataset.content},
         "caption_mode": str(mode) if uses_text else "n/a",
         "caption_seed": seed if mode.kind == "shuffled" else None,
         "set_metrics": sets.feature_names if sets else [],
@@ -510,6 +531,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
         raise EvaluationError(f"--qualities {key}=...: {key!r} is neither a --classic codec nor a "
                               "--model of this run")
     labels: list[str | None] = [*cfg.model_labels] or [cfg.label] * len(loaded)
+    check_one_curve_per_label(loaded, labels)
     for _, info in loaded:
         if not info.trained and dist.is_main:
             _say(f"note: {info.model_id} has no trained weights: evaluating its seed-0 random "

@@ -90,6 +90,26 @@ def test_resume_skips_done_images_and_reproduces(tiny_taco_model, tiny_folder, t
     assert (tmp_path / "b" / result["csv"]).read_bytes() == csv_a
 
 
+def test_resume_refuses_rows_of_other_photos_or_captions(tiny_taco_model, tiny_folder, tmp_path):
+    """Rows are matched by image name: a caption edited, or a photo replaced by another of the
+    same name, since the last run must not resume into the old rows."""
+    run(tiny_taco_model, tiny_folder, tmp_path / "out")
+    table = tiny_folder / "captions.jsonl"
+    lines = table.read_text().splitlines()
+    first = json.loads(lines[0])
+    table.write_text("\n".join([json.dumps({**first, "captions": ["Something else."]}), *lines[1:]]) + "\n")
+    with pytest.raises(ResultsFileError, match="another configuration \\(differs in: dataset\\)"):
+        run(tiny_taco_model, tiny_folder, tmp_path / "out")
+    table.write_text("\n".join(lines) + "\n")
+    assert run(tiny_taco_model, tiny_folder, tmp_path / "out")["timing"]["images_timed"] == 0  # as before
+    from PIL import Image
+
+    photo = tiny_folder / first["image"]
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(photo)  # another photo, same name
+    with pytest.raises(ResultsFileError, match="differs in: dataset"):
+        run(tiny_taco_model, tiny_folder, tmp_path / "out")
+
+
 def test_resume_refuses_another_configuration(tiny_taco_model, tiny_folder, tmp_path):
     run(tiny_taco_model, tiny_folder, tmp_path, mode="empty")
     result = json.loads(next(tmp_path.glob("*.caption-empty.json")).read_text())
@@ -263,3 +283,23 @@ def test_best_lpips_needs_captions(text_sensitive, folder_factory, tmp_path):
     model, info = text_sensitive
     with pytest.raises(EvaluationError, match="has no captions"):
         evaluate_model(model, info, open_dataset(str(bare)), tmp_path, mode="best-lpips", progress=False)
+
+
+def test_models_sharing_a_label_must_be_one_lambda_sweep():
+    """Checkpoints name their architecture, so two training runs of it share a legend label:
+    drawn as one curve (and BD-rated as a λ sweep) unless refused. A λ sweep is fine."""
+    from taco.evaluation.evaluate import EvaluationError, ModelInfo, check_one_curve_per_label
+
+    def info(fp: str, lmbda: float | None, spec: str) -> tuple[None, ModelInfo]:
+        return None, ModelInfo(spec=spec, model_id="taco-minilm-tiny", trained=True, fingerprint=fp,
+                               metadata={"lambda": lmbda})
+
+    sweep = [info("a" * 16, 0.004, "q4.safetensors"), info("b" * 16, 0.0016, "q3.safetensors")]
+    check_one_curve_per_label(sweep, [None, None])
+    runs = [info("a" * 16, 0.004, "run1/checkpoint.safetensors"), info("c" * 16, 0.004, "run2/checkpoint.safetensors")]
+    with pytest.raises(EvaluationError, match="would be one RD curve labelled 'taco-minilm-tiny', but they "
+                                              "are not one λ sweep \\(λ: 0.004, 0.004\\): give each its own --label"):
+        check_one_curve_per_label(runs, [None, None])
+    check_one_curve_per_label(runs, ["run 1", "run 2"])  # labelled apart: two curves
+    with pytest.raises(EvaluationError, match="λ: \\?, 0.004"):  # a variable-rate one: a curve of its own
+        check_one_curve_per_label([info("d" * 16, None, "vr.safetensors"), runs[0]], [None, None])
