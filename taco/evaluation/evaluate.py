@@ -591,8 +591,12 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
             from .plot import plot_results
 
             # every result in the folder, also from earlier invocations (other models, codecs)
-            figs = plot_results([out_dir], out_dir / "rd", reference=cfg.reference,
-                                anchor=cfg.anchor or (codecs[0].label if codecs else None),
-                                bootstrap=cfg.bootstrap, seed=cfg.seed)
+            try:
+                figs = plot_results([out_dir], out_dir / "rd", reference=cfg.reference,
+                                    anchor=cfg.anchor or (codecs[0].label if codecs else None),
+                                    bootstrap=cfg.bootstrap, seed=cfg.seed)
+            except ValueError as exc:  # an --anchor naming no curve: the results are kept
+                raise EvaluationError(f"{exc} (the results are in {out_dir}: taco plot draws "
+                                      "them again)") from None
             written += figs
     return written

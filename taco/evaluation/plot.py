@@ -222,10 +222,23 @@ def plot_results(
         curves = sorted(curves, key=lambda c: (
             _KIND_ORDER.get(c.kind, 3), codec_order.index(c.codec) if c.codec in codec_order else -1,
             c.label))
+        label = find_anchor(anchor, ds, curves) if anchor else None  # before anything is written
         written += _draw_figure(base, ds, curves, refs, panels, ds_results, title)
-        if anchor:
-            written += _write_bd_table(base, ds, curves, panels, anchor, bootstrap, seed)
+        if label:
+            written += _write_bd_table(base, ds, curves, panels, label, bootstrap, seed)
     return written
+
+
+def find_anchor(anchor: str, ds: str, curves: Sequence[Curve]) -> str:
+    """The label of the curve ``anchor`` names (exactly, else ignoring case: ``jpeg`` is
+    ``JPEG``); a ValueError naming the curves there are when none is."""
+    labels = [c.label for c in curves if c.kind != "classic-matched"]
+    if anchor in labels:
+        return anchor
+    same = [label for label in labels if label.casefold() == anchor.casefold()]
+    if len(same) == 1:
+        return same[0]
+    raise ValueError(f"--anchor {anchor!r} is none of the curves on {ds}: {', '.join(sorted(set(labels)))}")
 
 
 def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceCurve],
@@ -324,11 +337,9 @@ def _log_bpp_axis(ax: Any) -> None:
 
 def _write_bd_table(base: Path, ds: str, curves: list[Curve], panels: list[str],
                     anchor: str, bootstrap: int, seed: int) -> list[Path]:
-    """``STEM.bdrate.md`` / ``.json``: every curve against ``anchor`` (none if it is absent)."""
+    """``STEM.bdrate.md`` / ``.json``: every curve against ``anchor`` (a label of theirs)."""
     kept = [c for c in curves if c.kind != "classic-matched"]
     table_curves = {c.label: c.points for c in kept}
-    if anchor not in table_curves:
-        return []
     images: dict[str, ImageCurve] = {}
     if bootstrap > 0:
         images = {c.label: ic for c in kept if (ic := image_curve(c)) is not None}

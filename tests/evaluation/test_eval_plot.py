@@ -76,6 +76,18 @@ def test_plot_writes_png_svg_and_bd_table(results_dir, tmp_path):
     assert table["WebP"]["psnr"]["bd_rate"] == pytest.approx(-20.0)
 
 
+def test_the_anchor_is_found_ignoring_case_or_refused_before_anything_is_written(results_dir, tmp_path):
+    """``--anchor jpeg`` (the name --classic takes) is the JPEG curve; a name that is no curve
+    is an error naming the curves, with nothing written (it used to drop the table silently)."""
+    pytest.importorskip("bjontegaard")
+    written = plot_results([results_dir], tmp_path / "a" / "rd", anchor="jpeg")
+    assert json.loads((tmp_path / "a" / "rd.bdrate.json").read_text())["anchor"] == "JPEG"
+    assert len(written) == 4
+    with pytest.raises(ValueError, match="--anchor 'FOO' is none of the curves on val: .*JPEG, .*WebP"):
+        plot_results([results_dir], tmp_path / "b" / "rd", anchor="FOO")
+    assert not (tmp_path / "b").exists()
+
+
 def test_reference_points_on_request(results_dir, tmp_path):
     plot_results([results_dir], tmp_path / "rd", reference="kodak")
     svg = (tmp_path / "rd.svg").read_text()
