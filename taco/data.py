@@ -48,6 +48,7 @@ __all__ = [
     "Batch",
     "CaptionRecord",
     "CaptionedFolder",
+    "CaptionsFileError",
     "CaptionedImages",
     "CenterCrop",
     "CocoCaptions",
@@ -72,6 +73,10 @@ KARPATHY_SPLIT_SIZES = {"train": 82_783, "val": 5_000, "test": 5_000, "restval":
 
 Transform = Callable[[Image.Image], Tensor]
 """PIL RGB image → (3, H, W) float32 tensor in [0, 1]."""
+
+
+class CaptionsFileError(ValueError):
+    """A captions file (``captions.jsonl``) with a malformed line; the message names the line."""
 
 
 class SkippedImageWarning(UserWarning):
@@ -417,8 +422,8 @@ def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
     """A ``captions.jsonl`` file -> one :class:`CaptionRecord` per image, in file order.
 
     Each line: ``{"image": NAME, "captions": [...]}`` (or ``"caption": TEXT``); repeated lines
-    for one image merge their captions; blank captions are dropped. ``ValueError`` names the
-    line of a malformed entry.
+    for one image merge their captions; blank captions are dropped. :class:`CaptionsFileError`
+    (a ``ValueError``) names the line of a malformed entry.
     """
     path = Path(path)
     captions: dict[str, list[str]] = {}  # insertion order = file order; repeated lines merge
@@ -431,13 +436,13 @@ def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
                 image = entry["image"]
                 caps = entry.get("captions", entry.get("caption", []))
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
-                raise ValueError(
+                raise CaptionsFileError(
                     f'{path}:{line_no}: expected {{"image": ..., "captions": [...]}} ({e})'
                 ) from e
             if isinstance(caps, str):
                 caps = [caps]
             if not isinstance(image, str) or not all(isinstance(c, str) for c in caps):
-                raise ValueError(f"{path}:{line_no}: image must be a string, captions strings")
+                raise CaptionsFileError(f"{path}:{line_no}: image must be a string, captions strings")
             captions.setdefault(image, []).extend(c for c in caps if c.strip())
     return [CaptionRecord(file, tuple(caps)) for file, caps in captions.items()]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["DistEnv", "dist_env_from_environ"]
+__all__ = ["DeviceUnavailable", "DistEnv", "check_device", "dist_env_from_environ"]
 
 
 @dataclass(frozen=True)
@@ -38,3 +38,25 @@ def dist_env_from_environ() -> DistEnv:
         local_rank=int(os.environ.get("LOCAL_RANK", 0)),
         world_size=int(os.environ.get("WORLD_SIZE", 1)),
     )
+
+
+class DeviceUnavailable(RuntimeError):
+    """A ``--device`` this machine does not have (``cuda`` without a CUDA GPU): one line, not
+    torch's driver traceback."""
+
+
+def check_device(device: object) -> None:
+    """Raise :class:`DeviceUnavailable` when ``device`` (``cuda``, ``cuda:1``, ``mps``, a
+    ``torch.device``) cannot be used here; the CPU always can. Imports torch."""
+    import torch
+
+    dev = torch.device(str(device))
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise DeviceUnavailable(f"device {str(device)!r}: torch sees no CUDA GPU here (no driver "
+                                    "or no device): use the CPU")
+        if dev.index is not None and dev.index >= count:
+            raise DeviceUnavailable(f"device {str(device)!r}: this machine has {count} CUDA GPU(s)")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise DeviceUnavailable(f"device {str(device)!r}: torch sees no Apple GPU (MPS) here")

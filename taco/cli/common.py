@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("taco.bitstream", "TacoFormatError"),
     ("taco.codec", "ImageSizeError"),
+    ("taco.data", "CaptionsFileError"),
+    ("taco.distributed", "DeviceUnavailable"),
     ("taco.images", "ImageReadError"),
     ("taco.models", "CheckpointError"),
     ("taco.text.base", "TextEncoderUnavailable"),

@@ -255,7 +255,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--label", action="append",
                    help="legend label: once for every model, or once per --model in the same "
                    "order (models sharing a label form one RD curve; default: the model id)")
-    e.add_argument("--no-plot", action="store_true", help="do not draw the RD figure")
+    e.add_argument("--no-plot", action="store_true", help="do not draw the RD figure nor write the "
+                   "BD-rate table (taco plot does both from the results later)")
     e.add_argument("--reference", default="auto",
                    help="published points to draw: auto (same dataset only), none, kodak, coco30k")
     e.add_argument("--anchor", help="BD-rate anchor label (default: the first classic codec)")

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from ..checksums import sha256_file
-from ..distributed import DistEnv, dist_env_from_environ
+from ..distributed import DistEnv, check_device, dist_env_from_environ
 from ..metrics import check_lpips_input
 from .datasets import EvalDataset, open_dataset
 from .measure import (
@@ -481,11 +481,18 @@ def _say(msg: str) -> None:
 
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures)."""
-    from .classic import CodecUnavailable, evaluate_codec, evaluate_matched, get_codec
+    from .classic import (
+        CLASSIC_CODECS,
+        CodecUnavailable,
+        evaluate_codec,
+        evaluate_matched,
+        get_codec,
+    )
 
     dist = dist_env_from_environ()
     join_process_group(dist)
     device = cfg.device
+    check_device(device)  # before any work: a machine without the GPU asked for
     if device.startswith("cuda") and dist.distributed:
         device = f"cuda:{dist.local_rank}"
     if not cfg.models and not cfg.classic:
@@ -506,10 +513,19 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
         modes.insert(0, CaptionMode("true"))
     codecs = []
     for name in cfg.classic:
+        if name.lower() not in CLASSIC_CODECS:  # a typo, not a codec missing here: nothing runs
+            raise EvaluationError(f"--classic {name}: no such codec; the codecs are: "
+                                  f"{', '.join(CLASSIC_CODECS)}")
         try:
             codecs.append(get_codec(name))
         except CodecUnavailable as exc:
             _say(f"skipping {name}: {exc}")
+    for codec in codecs:  # before any work: a sweep the codec cannot take
+        lo, hi = codec.quality_range
+        bad = [q for q in cfg.qualities.get(codec.name, []) if not lo <= q <= hi]
+        if bad:
+            raise EvaluationError(f"--qualities {codec.name}=...: {', '.join(map(str, bad))} outside "
+                                  f"{codec.label}'s qualities {lo}..{hi}")
 
     captioner = None
     if cfg.text_similarity:

@@ -16,7 +16,7 @@ import torch.distributed as dist
 from torch import Tensor
 from torch.utils.data import Dataset, DistributedSampler
 
-from ..distributed import DistEnv
+from ..distributed import DistEnv, check_device
 from ..distributed import dist_env_from_environ as dist_env_from_environ  # re-exported
 
 
@@ -26,6 +26,7 @@ def resolve_device(preference: str, env: DistEnv) -> torch.device:
         if torch.cuda.is_available():
             return torch.device("cuda", env.local_rank % torch.cuda.device_count())
         return torch.device("cpu")
+    check_device(preference)
     device = torch.device(preference)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", env.local_rank % max(torch.cuda.device_count(), 1))

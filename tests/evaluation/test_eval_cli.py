@@ -67,6 +67,31 @@ def test_user_errors_are_one_line(taco_main, tiny_folder, tmp_path, capsys):
         capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("extra,message", [
+    (["--classic", "jpg"], "--classic jpg: no such codec; the codecs are: jpeg, webp, avif, bpg, vtm"),
+    (["--classic", "jpeg", "--qualities", "jpeg=0,50,200"], "--qualities jpeg=...: 0, 200 outside JPEG's qualities 1..100"),
+    (["--classic", "jpeg", "--device", "cuda:7"], "device 'cuda:7': "),
+])
+def test_mistakes_are_one_line_before_any_work(taco_main, tiny_folder, tmp_path, capsys, extra, message):
+    """A typo in a codec name used to skip it and exit 0 with nothing evaluated; a quality out
+    of range and a missing GPU ended in tracebacks after work had started."""
+    assert taco_main(["evaluate", str(tiny_folder), *extra, "--fid", "off", "-o", str(tmp_path / "out"),
+                      "--quiet"]) == 2
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if "no --model given" not in line]
+    assert len(err) == 1 and err[0].startswith(f"taco evaluate: error: {message}")
+    assert not list((tmp_path / "out").rglob("*.csv"))
+
+
+def test_a_broken_captions_line_is_one_line(taco_main, tiny_folder, tmp_path, capsys):
+    with (tiny_folder / "captions.jsonl").open("a") as f:
+        f.write("{broken\n")
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--fid", "off", "-o", str(tmp_path),
+                      "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"taco evaluate: error: {tiny_folder / 'captions.jsonl'}:5: expected")
+    assert "Traceback" not in "\n".join(err)
+
+
 def test_classic_only_says_so(taco_main, tiny_folder, tmp_path, capsys):
     assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=50",
                       "--fid", "off", "--cmmd-clip", "off", "--limit", "1", "-o", str(tmp_path),
