@@ -439,7 +439,9 @@ class Trainer:
         }  # fmt: skip
         if self.env.is_main:
             self.log.write(record)
-            if bar is not None:
+            if bar is not None and bar.disable:  # stderr is a log file or a pipe: a line instead
+                self.log.say(f"step {p.step}/{self.total_steps}: {train_postfix(values, record['img_per_s'])}")
+            elif bar is not None:
                 bar.set_postfix_str(train_postfix(values, record["img_per_s"]), refresh=False)
         return values
 

@@ -238,3 +238,10 @@ def test_command_line(tmp_path, tiny, capsys):
     assert cli_main(argv) == 2  # exists: refuses without --resume
     assert cli_main([*argv[:-1], "2", "--resume"]) == 0
     assert taco.load(out / "checkpoint.safetensors").metadata["trained_steps"] == 2
+    capsys.readouterr()
+    # stderr not a terminal (a log file, nohup): no bar, so one line per log interval instead
+    logged = tmp_path / "logged"
+    assert cli_main(["--set", *tiny(logged, preset="elic", model="elic-tiny", k_j=0, progress="true"),
+                     "--max-steps", "2"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("step ")]
+    assert [line.split(":")[0] for line in lines] == ["step 1/2", "step 2/2"] and "bpp" in lines[0]
