@@ -38,6 +38,9 @@ SHARD_BYTES = 16_000_000
 INDEX_SUFFIX = ".index.json"
 INDEX_FORMAT = "taco-shards"
 INDEX_VERSION = 1
+#: The checkpoint a training run writes into its folder: a folder given for a checkpoint
+#: (``--model RUN``, ``init_from: RUN``) means this file in it.
+CHECKPOINT_FILE = "checkpoint.safetensors"
 
 
 class ShardedFileError(ValueError):
@@ -61,9 +64,11 @@ def base_path(path: str | os.PathLike[str]) -> Path:
 def find(path: str | os.PathLike[str]) -> Path | None:
     """The file that holds ``path``'s tensors: the plain file, the index, or None if neither.
 
-    ``path`` may name either. When both exist (a write killed between its last two steps), the
-    newer one wins.
+    ``path`` may name either, or a training run's folder (its :data:`CHECKPOINT_FILE`). When
+    both exist (a write killed between its last two steps), the newer one wins.
     """
+    if Path(path).is_dir():
+        path = Path(path) / CHECKPOINT_FILE
     single, index = base_path(path), index_path(path)
     found = [p for p in (single, index) if p.is_file()]
     if not found:

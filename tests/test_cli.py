@@ -785,8 +785,9 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
     capsys.readouterr()
     assert main(["decompress", str(out), "-o", str(tmp_path / "a.png")]) == 2
     err = capsys.readouterr().err
-    assert "made with another model" in err and "taco decompress --model FILE" in err
-    assert "no trained weights" not in err  # the file was not made with them: no note before it
+    assert err.strip() == (f"taco decompress: error: {out}: made with trained weights of 'elic-small' (a "
+                           "checkpoint), not its untrained ones: decode it with them: taco decompress "
+                           "--model FILE (the checkpoint or its run folder)")  # no untrained-weights note
     assert not (tmp_path / "a.png").exists()
     assert main(["decompress", str(out), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
 
@@ -809,6 +810,21 @@ def test_a_file_never_chooses_a_file_to_read(elic_checkpoint, tmp_path, capsys):
     assert f"this file names model {str(elic_checkpoint)!r}, which is not a built-in model" in err
     assert not (tmp_path / "a.png").exists()
     assert main(["decompress", str(hostile), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
+
+
+def test_a_run_folder_is_its_checkpoint(elic_checkpoint, tmp_path, capsys):
+    """``--model RUN`` and ``taco models RUN`` take a training run's folder, as ``init_from``
+    and ``--resume`` do: its checkpoint.safetensors."""
+    import shutil
+
+    run = tmp_path / "runs" / "mine"
+    run.mkdir(parents=True)
+    shutil.copy(elic_checkpoint, run / "checkpoint.safetensors")
+    assert main(["models", str(run), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["file"] == str(run / "checkpoint.safetensors")
+    out = tmp_path / "cat.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", str(run), "-o", str(out)]) == 0
+    assert main(["decompress", str(out), "-m", str(run), "-o", str(tmp_path / "cat.png")]) == 0
 
 
 def test_file_made_with_untrained_weights_decodes_with_the_note(tmp_path, capsys):

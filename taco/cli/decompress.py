@@ -92,9 +92,12 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                 if resolved.note:
                     untrained[key] = resolved.note
             if key in untrained:  # a file made with a checkpoint names its architecture
-                from ..codec import check_made_with
+                from ..models import model_fingerprint
 
-                check_made_with(h, models[key])
+                if h.fingerprint != model_fingerprint(models[key]):
+                    raise CLIError(f"{src}: made with trained weights of {h.model_id!r} (a "
+                                   "checkpoint), not its untrained ones: decode it with them: "
+                                   "taco decompress --model FILE (the checkpoint or its run folder)")
                 print(f"note: {untrained.pop(key)}", file=sys.stderr)
         except Exception as exc:  # the model this file names is not here: the file's failure
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):

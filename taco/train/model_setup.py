@@ -18,10 +18,9 @@ from torch import Tensor, nn
 
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
 from ..models.registry import checkpoint_config
+from ..shards import CHECKPOINT_FILE
 from .config import ConfigError, TrainConfig
 
-#: The checkpoint file a run folder holds (a run folder given as init_from means this file).
-CHECKPOINT_FILE = "checkpoint.safetensors"
 _CODER_TABLES = frozenset({"_quantized_cdf", "_offset", "_cdf_length", "scale_table"})
 
 
