@@ -453,7 +453,9 @@ class CaptionedFolder(CaptionedImages):
     Each line: ``{"image": "name.png", "captions": ["...", ...]}`` (``image`` relative to
     ``root``; repeated lines for one image merge their captions). Image files in ``root`` that
     no line captions are counted in ``uncaptioned`` and skipped with the same single warning as
-    images listed without a file. Keyword arguments as :class:`CaptionedImages`.
+    images listed without a file. Without ``captions_needed`` (a model that reads no text), a
+    folder without the captions file gives every image, with an empty caption. Keyword
+    arguments as :class:`CaptionedImages`.
     """
 
     def __init__(
@@ -461,10 +463,17 @@ class CaptionedFolder(CaptionedImages):
         root: str | os.PathLike[str],
         captions_file: str = "captions.jsonl",
         transform: Transform | None = None,
+        *,
+        captions_needed: bool = True,
         **kwargs,
     ) -> None:
         root = Path(root)
         captions_path = root / captions_file
+        if not captions_needed and root.is_dir() and not captions_path.exists():
+            # a text-free model (ELIC) on a folder of photos: every image, with an empty caption
+            images = sorted(p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+            super().__init__(root, [CaptionRecord(name, ("",)) for name in images], transform, **kwargs)
+            return
         if not captions_path.is_file():
             where = "" if captions_path.is_absolute() else f" (in {Path.cwd()})"
             missing = "no folder" if not root.is_dir() else "no captions file"

@@ -25,7 +25,10 @@ def build_train_dataset(cfg: TrainConfig) -> CaptionedImages:
     kw = {"seed": cfg.seed, "min_side": cfg.crop if d.small_images == "drop" else None,
           "exclude": d.exclude}
     if d.kind == "folder":
-        return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform, **kw)
+        from .model_setup import model_config
+
+        return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform,
+                               captions_needed=model_config(cfg).text_encoder is not None, **kw)
     return CocoCaptions(d.root, d.captions_path(), transform, **kw)
 
 

@@ -245,3 +245,19 @@ def test_command_line(tmp_path, tiny, capsys):
                      "--max-steps", "2"]) == 0
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("step ")]
     assert [line.split(":")[0] for line in lines] == ["step 1/2", "step 2/2"] and "bpp" in lines[0]
+
+
+def test_a_text_free_model_trains_on_a_folder_without_captions(tmp_path, tiny):
+    """ELIC reads no text: a folder of photos without captions.jsonl is its training set (every
+    image); a text-guided model still asks for the captions."""
+    import shutil
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for p in sorted(SAMPLES.glob("*.png"))[:2]:
+        shutil.copy(p, photos / p.name)
+    out = tmp_path / "elic"
+    assert cli_main(["--set", *tiny(out, preset="elic", model="elic-tiny", k_j=0), f"data.root={photos}",
+                     "--max-steps", "1"]) == 0
+    assert (out / "checkpoint.safetensors").is_file()
+    assert cli_main(["--set", *tiny(tmp_path / "taco"), f"data.root={photos}", "--max-steps", "1"]) == 2
