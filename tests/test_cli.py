@@ -790,6 +790,15 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
                            "--model FILE (the checkpoint or its run folder)")  # no untrained-weights note
     assert not (tmp_path / "a.png").exists()
     assert main(["decompress", str(out), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
+    untrained = tmp_path / "untrained.taco"  # beside one made with the untrained weights, in a batch
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-small", "-o", str(untrained)]) == 0
+    capsys.readouterr()
+    copy = tmp_path / "copy.taco"
+    copy.write_bytes(out.read_bytes())
+    assert main(["decompress", str(untrained), str(out), str(copy), "-o", str(tmp_path / "batch")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("made with trained weights of 'elic-small'") == 2, err  # each file says so
+    assert err.count("no trained weights") == 1 and (tmp_path / "batch" / "untrained.png").is_file()
 
 
 def test_a_file_never_chooses_a_file_to_read(elic_checkpoint, tmp_path, capsys):

@@ -82,7 +82,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     models: dict[str, ELIC] = {}  # first: a mistyped --model is refused before torch loads
     if args.model:
         models[args.model] = load_model(args.model)
-    untrained: dict[str, str] = {}  # architectures named by files: their note, said once
+    untrained: dict[str, str] = {}  # architectures named by files: their note
+    noted: set[str] = set()  # said once
     for src, h in list(headers.items()):  # every model is found before any decoding
         key = args.model or h.model_id
         try:
@@ -98,7 +99,9 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                     raise CLIError(f"{src}: made with trained weights of {h.model_id!r} (a "
                                    "checkpoint), not its untrained ones: decode it with them: "
                                    "taco decompress --model FILE (the checkpoint or its run folder)")
-                print(f"note: {untrained.pop(key)}", file=sys.stderr)
+                if key not in noted:
+                    print(f"note: {untrained[key]}", file=sys.stderr)
+                    noted.add(key)
         except Exception as exc:  # the model this file names is not here: the file's failure
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
