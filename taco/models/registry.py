@@ -181,7 +181,8 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
             model = build_model(cfg)
     else:
         model = build_model(cfg)
-    model.model_id = name if not overrides else f"{name}+custom"
+    # overrides that change nothing (the layout a warm start repeats) keep the plain name
+    model.model_id = name if cfg == MODEL_CONFIGS[name] else f"{name}+custom"
     model.eval()
     model.update(force=True)
     return model

@@ -27,6 +27,8 @@ def test_create_model_is_seeded_and_overridable():
     assert model_fingerprint(a) != model_fingerprint(create_model("elic-tiny", seed=4))
     m = create_model("taco-tiny", use_mask=True)
     assert m.g_a.adapter.ca1.use_mask and m.model_id == "taco-tiny+custom"
+    same = create_model("taco-tiny", layout="reference")  # what --init-from repeats: no change
+    assert same.model_id == "taco-tiny"
     with pytest.raises(ValueError, match="unknown model"):
         create_model("nope")
 
