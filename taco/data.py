@@ -471,8 +471,8 @@ class CaptionedFolder(CaptionedImages):
         captions_path = root / captions_file
         if not captions_needed and root.is_dir() and not captions_path.exists():
             # a text-free model (ELIC) on a folder of photos: every image, with an empty caption
-            images = sorted(p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
-            super().__init__(root, [CaptionRecord(name, ("",)) for name in images], transform, **kwargs)
+            super().__init__(root, [CaptionRecord(name, ("",)) for name in _folder_images(root)],
+                             transform, **kwargs)
             return
         if not captions_path.is_file():
             where = "" if captions_path.is_absolute() else f" (in {Path.cwd()})"
@@ -480,13 +480,13 @@ class CaptionedFolder(CaptionedImages):
             raise FileNotFoundError(f"{missing} '{root if missing == 'no folder' else captions_path}'{where}")
         records = read_caption_records(captions_path)
         listed = {r.file for r in records}
-        unlisted = sorted(
-            p.name
-            for p in root.iterdir()
-            if p.suffix.lower() in IMAGE_EXTENSIONS and p.name not in listed and p.is_file()
-        )
-        records += [CaptionRecord(name, ()) for name in unlisted]
+        records += [CaptionRecord(name, ()) for name in _folder_images(root) if name not in listed]
         super().__init__(root, records, transform, **kwargs)
+
+
+def _folder_images(root: Path) -> list[str]:
+    """The names of the image files in ``root``, sorted."""
+    return sorted(p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
 
 
 def _read_coco_annotations(annotations_json: Path) -> list[CaptionRecord]:

@@ -96,17 +96,29 @@ def varint(n: int) -> bytes:
             return bytes(out)
 
 
+def model_id_problem(model_id: object) -> str | None:
+    """Why ``model_id`` cannot name a model in a ``.taco`` file (which carries it and shows it to
+    people: printable text of 1 to 255 UTF-8 bytes), or None when it can. Checkpoints are held
+    to it too (:func:`taco.models.header.header_model_id`): their files carry their id."""
+    if not isinstance(model_id, str) or not model_id:
+        return "it must be a non-empty string"
+    if not model_id.isprintable():
+        return "it has unprintable characters (line breaks, control or escape codes)"
+    if len(model_id.encode("utf-8")) > 255:
+        return "it is longer than 255 bytes"
+    return None
+
+
 def model_code(model_id: str) -> bytes:
     """The model field of the header for ``model_id``: 1 byte, or 0xFF + length + UTF-8."""
     if not model_id:
         return bytes([MODEL_NONE])
     if model_id in BUILTIN_MODEL_IDS:
         return bytes([BUILTIN_MODEL_IDS.index(model_id) + 1])
-    if not model_id.isprintable():
-        raise ValueError(f"model id {model_id!r} has unprintable characters")
+    problem = model_id_problem(model_id)
+    if problem:
+        raise ValueError(f"model id {model_id!r}: {problem}")
     raw = model_id.encode("utf-8")
-    if len(raw) > 255:
-        raise ValueError("model id longer than 255 bytes")
     return bytes([MODEL_INLINE, len(raw)]) + raw
 
 

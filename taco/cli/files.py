@@ -57,16 +57,18 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         if p.is_dir():
             folder = True
             try:
-                entries = sorted(p.iterdir())
-                found = [f for f in entries if f.suffix.lower() in suffixes and f.is_file()
-                         and not (skip_in_folders and f.name.endswith(skip_in_folders))]
-                subfolders += [f for f in entries if f.is_dir() and not f.name.startswith(".")]
-                others += [f for f in entries if f.is_file() and f not in found
-                           and not f.name.startswith(".") and f.suffix.lower() not in _EXPECTED_BESIDE
-                           and not (skip_in_folders and f.name.endswith(skip_in_folders))]
+                for f in sorted(p.iterdir()):  # each entry looked at once: folders of many photos
+                    if f.is_dir():
+                        if not f.name.startswith("."):
+                            subfolders.append(f)
+                    elif not f.is_file() or (skip_in_folders and f.name.endswith(skip_in_folders)):
+                        continue
+                    elif f.suffix.lower() in suffixes:
+                        out.append(f)
+                    elif not f.name.startswith(".") and f.suffix.lower() not in _EXPECTED_BESIDE:
+                        others.append(f)
             except OSError as exc:
                 raise CLIError(f"{p}: cannot list the folder ({exc.strerror})") from None
-            out.extend(found)
         elif p.is_file():
             out.append(p)
         else:
@@ -269,8 +271,8 @@ def check_image_format(path: Path, mode: str) -> None:
     try:
         Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
     except (OSError, ValueError, KeyError):
-        depth = {"I;16": "16-bit grey", "I": "32-bit integer", "F": "float"}.get(mode, mode)
-        raise CLIError(f"{path}: {fmt} cannot hold the decoded {depth} image; use .png or .tif") from None
+        kind = "16-bit grey" if mode == "I;16" else mode  # PNG and TIFF hold every decoded mode
+        raise CLIError(f"{path}: {fmt} cannot hold the decoded {kind} image; use .png or .tif") from None
 
 
 def save_format(path: Path) -> str | None:

@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 
 from ..atomic import save_safetensors_atomic
+from ..bitstream.container import model_id_problem
 from ..shards import ShardedFileError, load_sharded, save_sharded
 from ..version import __version__
 from .architecture import build_model, build_on_meta
@@ -31,7 +32,6 @@ from .header import (
     checkpoint_shapes,
     header_config,
     header_model_id,
-    model_id_problem,
     read_checkpoint_header,
 )
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..bitstream.container import model_id_problem
 from ..shards import ShardedFileError, find, read_metadata, tensor_shapes
 from .config import CheckpointError, ModelConfig
 
@@ -77,18 +78,6 @@ def header_config(header: dict[str, Any], path: str | os.PathLike[str]) -> Model
         raise CheckpointError(f"{path}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
-
-
-def model_id_problem(model_id: object) -> str | None:
-    """Why ``model_id`` cannot name a model in a ``.taco`` file (which carries it and shows it to
-    people: printable text of 1 to 255 UTF-8 bytes), or None when it can."""
-    if not isinstance(model_id, str) or not model_id:
-        return "it must be a non-empty string"
-    if not model_id.isprintable():
-        return "it has unprintable characters (line breaks, control or escape codes)"
-    if len(model_id.encode("utf-8")) > 255:
-        return "it is longer than 255 bytes"
-    return None
 
 
 def header_model_id(header: dict[str, Any], path: str | os.PathLike[str]) -> str:
