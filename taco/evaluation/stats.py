@@ -32,8 +32,9 @@ class BootstrapCI:
         return asdict(self)
 
 
-#: Bytes of bootstrap indices and gathered values drawn at a time by :func:`paired_bootstrap`.
-_DRAW_BYTES = 32 * 2**20
+#: Bytes of bootstrap indices and gathered values drawn at a time (:func:`paired_bootstrap`,
+#: :func:`taco.evaluation.bdrate.bd_bootstrap`).
+DRAW_BYTES = 32 * 2**20
 
 
 def paired_bootstrap(
@@ -66,7 +67,7 @@ def paired_bootstrap(
     rng = np.random.default_rng(seed)
     # the draws a few rows at a time (~32 MB of indices, whatever n): one (resamples, n) array
     # took 960 MB at 30,000 images; the generator gives the same indices either way
-    rows = max(1, _DRAW_BYTES // (16 * n))
+    rows = max(1, DRAW_BYTES // (16 * n))
     means = np.concatenate([
         d[rng.integers(0, n, size=(min(rows, resamples - start), n))].mean(axis=1)
         for start in range(0, resamples, rows)

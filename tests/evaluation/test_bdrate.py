@@ -160,6 +160,71 @@ def test_bootstrap_matches_the_table_and_is_seeded():
     assert bd_bootstrap(anchor, noisy.select(names[:5]), "psnr", resamples=10).images == 5
 
 
+def resampled_one_by_one(anchor, test, metric, resamples, seed, method="pchip"):
+    """bd_bootstrap's draws done the plain way: one resample, one package call per delta."""
+    rng = np.random.default_rng(seed)
+    n = len(anchor.images)
+    out = {"bd_rate": [], "bd_metric": []}
+    for _ in range(resamples):
+        rows = rng.integers(0, n, size=n)
+        mean = [np.nanmean(c[rows], axis=0) if np.isfinite(c[rows]).any() else c[0] * np.nan
+                for c in (anchor.rate, anchor.quality[metric], test.rate, test.quality[metric])]
+        out["bd_rate"].append(bd_rate(*mean, method=method).value)
+        out["bd_metric"].append(bd_metric(*mean, method=method).value)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("case", ["smooth", "noisy", "two_points", "holes", "repeats", "lpips"])
+def test_bootstrap_resamples_equal_the_package_one_by_one(case):
+    """All resamples at once (PCHIP in arrays) give what the package gives one resample at a time:
+    the same defined/undefined counts and the same interval, also where rows need the package
+    (a missing or repeated point, quality not monotonic) and for a lower-is-better metric."""
+    from taco.evaluation.bdrate import ImageCurve, bd_bootstrap
+    from taco.evaluation.stats import percentile_interval
+
+    rng = np.random.default_rng(len(case))
+    n, points = (9, 2) if case == "two_points" else (9, 5)
+    noise = 2.0 if case == "noisy" else 0.1
+
+    def curve(shift):
+        bpp = np.sort(rng.uniform(0.05, 1.5, (n, points)), axis=1) * rng.lognormal(0, 0.4, (n, 1))
+        psnr = shift + 4 * np.log2(bpp) + rng.normal(0, noise, (n, points))
+        lpips = 0.3 * np.exp(-2 * bpp) + rng.normal(0, 0.002, (n, points))
+        if case == "holes":
+            psnr[rng.integers(0, n, 3), rng.integers(0, points, 3)] = np.nan
+        if case == "repeats":  # two settings that wrote the same files
+            bpp[:, 1], psnr[:, 1], lpips[:, 1] = bpp[:, 0], psnr[:, 0], lpips[:, 0]
+        return bpp, psnr, lpips
+
+    names = tuple(f"img{i}" for i in range(n))
+    (ra, qa, la), (rt, qt, lt) = curve(30.0), curve(31.0)
+    anchor = ImageCurve(names, ra, {"psnr": qa, "lpips": la})
+    test = ImageCurve(names, rt, {"psnr": qt, "lpips": lt})
+    metric = "lpips" if case == "lpips" else "psnr"
+    b = bd_bootstrap(anchor, test, metric, resamples=400, seed=7)
+    plain = resampled_one_by_one(anchor, test, metric, 400, seed=7)
+    for key in ("bd_rate", "bd_metric"):
+        got, values = getattr(b, key), plain[key]
+        defined = values[~np.isnan(values)]
+        assert (got.defined, got.undefined) == (len(defined), int(np.isnan(values).sum()))
+        low, high = percentile_interval(defined, 0.95)
+        assert got.low == pytest.approx(low, rel=1e-9, abs=1e-12)
+        assert got.high == pytest.approx(high, rel=1e-9, abs=1e-12)
+    if case == "noisy":  # quality not monotonic in some resamples: those have no BD-rate
+        assert b.bd_rate.undefined > 0
+
+
+def test_bootstrap_in_chunks_is_the_same(monkeypatch):
+    from taco.evaluation import stats
+    from taco.evaluation.bdrate import bd_bootstrap
+
+    anchor, names = image_curves()
+    test = type(anchor)(names, anchor.rate * 0.9, {"psnr": anchor.quality["psnr"] + 0.1})
+    whole = bd_bootstrap(anchor, test, "psnr", resamples=100, seed=1)
+    monkeypatch.setattr(stats, "DRAW_BYTES", 1)  # one resample at a time
+    assert bd_bootstrap(anchor, test, "psnr", resamples=100, seed=1) == whole
+
+
 def test_bootstrap_counts_undefined_resamples():
     from taco.evaluation.bdrate import ImageCurve, bd_bootstrap
 

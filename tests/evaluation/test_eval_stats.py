@@ -62,9 +62,9 @@ def test_paired_bootstrap_draws_in_bounded_chunks_with_the_same_result(monkeypat
     rng = np.random.default_rng(5)
     a, b = rng.normal(size=3000), rng.normal(size=3000) + 0.1
     chunked = stats.paired_bootstrap(a, b, resamples=500, seed=3)
-    monkeypatch.setattr(stats, "_DRAW_BYTES", 16 * 3000 * 7)  # 7 rows at a time
+    monkeypatch.setattr(stats, "DRAW_BYTES", 16 * 3000 * 7)  # 7 rows at a time
     assert stats.paired_bootstrap(a, b, resamples=500, seed=3) == chunked
-    monkeypatch.setattr(stats, "_DRAW_BYTES", 10**12)  # all at once
+    monkeypatch.setattr(stats, "DRAW_BYTES", 10**12)  # all at once
     assert stats.paired_bootstrap(a, b, resamples=500, seed=3) == chunked
     with pytest.raises(ValueError, match="resamples"):
         stats.paired_bootstrap(a, b, resamples=-1)
