@@ -39,6 +39,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from taco.captions_file import CaptionRecord, CaptionsFileError, read_caption_records
 from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, to_rgb
 from taco.suffixes import IMAGE_SUFFIXES
 
@@ -75,10 +76,6 @@ Transform = Callable[[Image.Image], Tensor]
 """PIL RGB image → (3, H, W) float32 tensor in [0, 1]."""
 
 
-class CaptionsFileError(ValueError):
-    """A captions file (``captions.jsonl``) with a malformed line; the message names the line."""
-
-
 class SkippedImageWarning(UserWarning):
     """A dataset skipped an image (unreadable file, listed without a file, without a caption)."""
 
@@ -97,13 +94,6 @@ class Batch(NamedTuple):
     images: Tensor
     captions: list[str]
     names: list[str]
-
-
-class CaptionRecord(NamedTuple):
-    """An image file (relative to a dataset root) and all of its captions."""
-
-    file: str
-    captions: tuple[str, ...]
 
 
 def collate(samples: Sequence[Sample]) -> Batch:
@@ -416,35 +406,6 @@ class CaptionedImages(Dataset[Sample]):
             f"{type(self).__name__}(root='{self.root}', images={len(self)}, "
             f"transform={self.transform!r})"
         )
-
-
-def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
-    """A ``captions.jsonl`` file -> one :class:`CaptionRecord` per image, in file order.
-
-    Each line: ``{"image": NAME, "captions": [...]}`` (or ``"caption": TEXT``); repeated lines
-    for one image merge their captions; blank captions are dropped. :class:`CaptionsFileError`
-    (a ``ValueError``) names the line of a malformed entry.
-    """
-    path = Path(path)
-    captions: dict[str, list[str]] = {}  # insertion order = file order; repeated lines merge
-    with path.open(encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                image = entry["image"]
-                caps = entry.get("captions", entry.get("caption", []))
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
-                raise CaptionsFileError(
-                    f'{path}:{line_no}: expected {{"image": ..., "captions": [...]}} ({e})'
-                ) from e
-            if isinstance(caps, str):
-                caps = [caps]
-            if not isinstance(image, str) or not all(isinstance(c, str) for c in caps):
-                raise CaptionsFileError(f"{path}:{line_no}: image must be a string, captions strings")
-            captions.setdefault(image, []).extend(c for c in caps if c.strip())
-    return [CaptionRecord(file, tuple(caps)) for file, caps in captions.items()]
 
 
 class CaptionedFolder(CaptionedImages):

@@ -83,6 +83,30 @@ def test_caption_sources(photos, tmp_path, capsys):
                  "-o", str(tmp_path / "c.taco")]) == 0
 
 
+def test_compress_reads_captions_files_as_training_does(tmp_path, capsys):
+    """One reader of captions.jsonl (taco.captions_file): what trains also compresses."""
+    shutil.copy(CHELSEA, tmp_path / "a.png")
+    args = ["-m", "taco-tiny", "--quiet"]
+    assert main(["compress", str(tmp_path / "a.png"), "--caption", "a cat", "-o", str(tmp_path / "want.taco"), *args]) == 0
+    for n, line in enumerate([{"image": "a.png", "caption": "a cat"},  # singular, as training accepts
+                              {"image": "a.png", "captions": ["", " ", "a cat", "a sofa"]}]):  # blanks dropped
+        caps = tmp_path / f"caps{n}.jsonl"
+        caps.write_text(json.dumps(line) + "\n")
+        out = tmp_path / f"got{n}.taco"
+        assert main(["compress", str(tmp_path / "a.png"), "--captions", str(caps), "-o", str(out), *args]) == 0
+        assert out.read_bytes() == (tmp_path / "want.taco").read_bytes()
+    capsys.readouterr()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"image": "a.png", "captions": ["x"]}) + "\n{not json\n")
+    assert main(["compress", str(tmp_path / "a.png"), "--captions", str(bad), *args]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: expected" in err and "Traceback" not in err and len(err.splitlines()) == 1
+    bad.write_bytes(b'{"image": "a.png", "captions": ["\xff"]}\n')
+    assert main(["compress", str(tmp_path / "a.png"), "--captions", str(bad), *args]) == 2
+    assert f"{bad}: not UTF-8 text" in capsys.readouterr().err
+    assert not (tmp_path / "a.taco").exists()
+
+
 def test_an_image_without_a_caption_is_coded_with_an_empty_one(tmp_path, capsys):
     shutil.copy(CHELSEA, tmp_path / "x.png")
     assert main(["compress", str(tmp_path / "x.png"), "-m", "taco-tiny"]) == 0

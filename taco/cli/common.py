@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("taco.bitstream", "TacoFormatError"),
     ("taco.codec", "ImageSizeError"),
-    ("taco.data", "CaptionsFileError"),
+    ("taco.captions_file", "CaptionsFileError"),
     ("taco.distributed", "DeviceUnavailable"),
     ("taco.images", "ImageReadError"),
     ("taco.models", "CheckpointError"),

@@ -9,13 +9,13 @@ Imports no torch at the top (see :mod:`taco.cli`).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..captions_file import CaptionsFileError, read_caption_records
 from ..commands import CLIError
 from .common import os_reason, some_names
 
@@ -85,26 +85,16 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
 
 
 def read_captions_jsonl(path: Path) -> dict[str, str]:
-    """``{"image": name, "captions": [...]}`` per line -> {name: first caption}."""
-    captions: dict[str, str] = {}
+    """A captions.jsonl (:func:`taco.captions_file.read_caption_records`) -> {image: first caption}.
+
+    Images listed without a caption are left out (looked up further, like images not listed)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        records = read_caption_records(path)
     except OSError as exc:
         raise CLIError(f"{path}: cannot read captions ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"{path}: cannot read captions (not UTF-8 text)") from None
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-            name, caps = rec["image"], rec["captions"]
-            captions[str(name)] = caps[0] if isinstance(caps, list) else str(caps)
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError):
-            raise CLIError(
-                f'{path}:{i}: expected {{"image": NAME, "captions": [TEXT, ...]}}'
-            ) from None
-    return captions
+    except CaptionsFileError as exc:
+        raise CLIError(str(exc)) from None
+    return {r.file: r.captions[0] for r in records if r.captions}
 
 
 class CaptionSource:

@@ -35,16 +35,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from taco.captions_file import CaptionRecord, read_caption_records
 from taco.data import (
     IMAGE_EXTENSIONS,
     CaptionedFolder,
     CaptionedImages,
-    CaptionRecord,
     CocoCaptions,
     center_crop_transform,
     karpathy_split,
     no_crop,
-    read_caption_records,
 )
 
 __all__ = ["COCO30K_PROTOCOLS", "DATASET_KINDS", "EvalDataset", "open_dataset"]

@@ -25,10 +25,8 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # taco.data imports torch: not needed to build the parser
-    from taco.data import CaptionRecord
+from taco.captions_file import CaptionRecord
 
 __all__ = [
     "CaptionImportError",
@@ -115,8 +113,6 @@ def import_captions(
     ``images``: a JSON list of names (:func:`read_image_list`); then exactly those images are
     kept, and one of them without a caption in ``captions_json`` is an error.
     """
-    from taco.data import CaptionRecord
-
     table = read_caption_json(captions_json)
     names = sorted(table)
     if images is not None:
