@@ -120,3 +120,10 @@ def test_memory_probe(tmp_path, monkeypatch):
 def test_memory_probe_refuses_unpadded_sizes():
     with pytest.raises(ValueError, match="multiples of 64"):
         peak_memory("elic-tiny", 100, 64)
+
+
+def test_an_image_that_is_neither_a_file_nor_a_sample_is_named(tmp_path, monkeypatch, capsys):
+    assert _bench(["--quick", "--images", str(tmp_path / "nope.png"), "--device", "cpu"], monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert f"cannot read image '{tmp_path / 'nope.png'}': no such file, and not a sample" in err
+    assert "assets/samples" not in err

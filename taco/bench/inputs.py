@@ -9,7 +9,7 @@ from torch import Tensor
 
 from ..codec import pad_to_multiple
 from ..demo import sample_caption, sample_dir
-from ..images import image_to_tensor, load_image, to_rgb
+from ..images import ImageReadError, image_to_tensor, load_image, to_rgb
 
 SAMPLES = sample_dir()
 SAMPLE_IMAGES = ("skimage-astronaut.png", "skimage-chelsea.png", "skimage-coffee.png",
@@ -21,7 +21,11 @@ def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str
     centre ``crop`` x ``crop`` square (0: the whole image); a sample's own caption, else "a photo"."""
     out = []
     for item in images:
-        path = Path(item) if Path(item).is_file() else SAMPLES / item
+        path = Path(item)
+        if not path.is_file():
+            if item not in SAMPLE_IMAGES:
+                raise ImageReadError(item, f"no such file, and not a sample ({', '.join(SAMPLE_IMAGES)})")
+            path = SAMPLES / item
         image = to_rgb(load_image(path))[0]
         if crop:
             s = min(crop, image.width, image.height)

@@ -88,6 +88,8 @@ class CaptionMode:
     def parse(cls, spec: str) -> CaptionMode:
         kind, sep, text = spec.partition(":")
         if kind == "fixed" and sep:
+            if not text.strip():  # it would be coded, and named in the results, apart from "empty"
+                raise EvaluationError(f"caption mode {spec!r} has no text: use empty for no caption")
             return cls("fixed", text)
         if spec in ("true", "shuffled", "empty", "best-lpips"):
             return cls(spec)

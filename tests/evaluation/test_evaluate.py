@@ -126,7 +126,9 @@ def test_caption_modes():
     assert shuffled == CaptionMode.parse("shuffled").captions(caps, seed=0)
     assert CaptionMode.parse("empty").captions(caps) == [""] * 6
     assert CaptionMode.parse("fixed:NA").captions(caps) == ["NA"] * 6
-    assert CaptionMode.parse("fixed:").captions(caps) == [""] * 6
+    for blank in ("fixed:", "fixed:  "):  # one name for no caption: empty
+        with pytest.raises(EvaluationError, match="no text: use empty"):
+            CaptionMode.parse(blank)
     assert CaptionMode.parse("true").captions(caps) == caps
     assert str(CaptionMode.parse("fixed:a photo")) == "fixed:a photo"
     assert CaptionMode.parse("fixed:a photo").slug.startswith("fixed-a-photo-")
