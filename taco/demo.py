@@ -7,7 +7,6 @@ file size they can make, and write the reconstruction and a side-by-side PNG.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
+
+from .captions_file import read_caption_records
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -28,10 +29,10 @@ def sample_dir() -> Path:
 
 
 def sample_caption(name: str = SAMPLE) -> str:
-    for line in (sample_dir() / "captions.jsonl").read_text(encoding="utf-8").splitlines():
-        rec = json.loads(line)
-        if rec["image"] == name:
-            return rec["captions"][0]
+    """The first caption of the built-in sample ``name`` (a KeyError for another name)."""
+    for record in read_caption_records(sample_dir() / "captions.jsonl"):
+        if record.file == name and record.captions:
+            return record.captions[0]
     raise KeyError(name)
 
 
@@ -48,13 +49,17 @@ def run_demo(
     caption: str | None = None,
     out_dir: Path = Path("taco-demo"),
 ) -> dict[str, Any]:
-    """Run the demo, print its lines; return the numbers (``classic``: :func:`classic_at_same_size`)."""
+    """Run the demo, print its lines; return the numbers (``classic``: :func:`classic_at_same_size`).
+
+    ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption, with a
+    note when the model reads text)."""
     from .codec import compress_image, decompress, encode_text
     from .images import image_to_tensor, load_image, to_rgb
     from .metrics import psnr
     from .resolve import resolve_model
 
     src = Path(image) if image else sample_dir() / SAMPLE
+    uncaptioned = image is not None and caption is None
     if caption is None:
         caption = sample_caption(src.name) if image is None else ""
     original = load_image(src)
@@ -62,6 +67,9 @@ def run_demo(
     if resolved.note:
         print(f"note: {resolved.note}", file=sys.stderr)
     model, name = resolved.model, resolved.spec
+    if uncaptioned and model.uses_text:
+        print(f"note: {src} has no caption, so it is coded without one (give --caption TEXT, a "
+              f"sidecar {src.stem}.txt, or a captions.jsonl beside it)", file=sys.stderr)
 
     t0 = time.perf_counter()
     if model.uses_text:
@@ -103,11 +111,14 @@ def run_demo(
     trained = bool(getattr(model, "metadata", {}).get("trained_steps"))
     print(f"model      {result['model']}" + ("" if trained else "  (UNTRAINED: random weights)"))
     print(f"image      {src.name} ({result['size']}, {result['source_bytes']} bytes as PNG)")
-    print(f"caption    {caption!r} (used by the encoder only)")
+    if model.uses_text:
+        print(f"caption    {caption!r} (used by the encoder only)")
+    else:
+        print(f"caption    none ({result['model']} reads no text)")
     print(f"taco file  {taco_path} ({len(res.data)} bytes, {res.bpp:.4f} bpp)")
     print(f"quality    PSNR {result['psnr_db']:.2f} dB, LPIPS-Alex {_shown(float(result['lpips_alex']))}")
-    print(f"time       encode {enc_ms:.0f} ms, decode {dec_ms:.0f} ms (CPU/GPU as available; "
-          f"text encoder load {load_ms:.0f} ms)")
+    loading = f"; text encoder load {load_ms:.0f} ms" if model.uses_text else ""
+    print(f"time       encode {enc_ms:.0f} ms, decode {dec_ms:.0f} ms (CPU/GPU as available{loading})")
     for label, c in classic.items():
         print(f"{label:<10} {c['bytes']} bytes at quality {c['quality']} (nearest size it makes): "
               f"PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {_shown(float(c['lpips_alex']))}")

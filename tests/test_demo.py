@@ -41,7 +41,9 @@ def test_demo_on_an_image_finds_its_caption_as_compress_does(tmp_path, capsys):
     assert main(["demo", "--image", str(photo), "-m", "taco-tiny", "-o", str(tmp_path / "b")]) == 0
     captured = capsys.readouterr()
     assert "caption    '' (used by the encoder only)" in captured.out
-    assert f"taco demo: note: {photo} has no caption" in captured.err
+    assert f"note: {photo} has no caption, so it is coded without one" in captured.err
+    assert main(["demo", "--image", str(photo), "-m", "elic-tiny", "-o", str(tmp_path / "c")]) == 0
+    assert "has no caption" not in capsys.readouterr().err  # ELIC reads no text
 
 
 def test_demo_on_a_thumbnail_says_lpips_is_not_measured(tmp_path, capsys):
@@ -53,3 +55,5 @@ def test_demo_on_a_thumbnail_says_lpips_is_not_measured(tmp_path, capsys):
     assert main(["demo", "--image", str(tiny), "--caption", "green", "-m", "elic-tiny", "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "LPIPS-Alex n/a (the image is under 31 px a side)" in out and "PSNR" in out
+    # ELIC reads no text: the demo does not claim the caption was used, nor a text encoder loaded
+    assert "caption    none (elic-tiny reads no text)" in out and "text encoder" not in out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,8 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     caption = args.caption
-    if args.image and caption is None:  # the caption compress would find for it
-        image = Path(args.image)
-        caption = CaptionSource(None, None)(image)
-        if caption is None:
-            print(f"taco demo: note: {image} has no caption, so a text-guided model codes it without "
-                  f"one (give --caption TEXT, a sidecar {image.stem}.txt, or a captions.jsonl beside it)",
-                  file=sys.stderr, flush=True)
+    if args.image and caption is None:  # the caption compress would find for it (None: none)
+        caption = CaptionSource(None, None)(Path(args.image))
     from ..demo import run_demo
 
     run_demo(model_name=args.model, image=args.image, caption=caption, out_dir=Path(args.output))
