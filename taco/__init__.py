@@ -29,10 +29,14 @@ compressai_loader.install()  # before any taco module imports CompressAI (see th
 _LAZY = {
     "compress": "taco.codec",
     "compress_image": "taco.codec",
+    "compress_batch": "taco.pipeline",
     "decompress": "taco.codec",
     "CompressResult": "taco.codec",
     "ImageSizeError": "taco.codec",
     "TacoFormatError": "taco.bitstream",
+    "ImageReadError": "taco.images",
+    "OutOfMemoryError": "taco.memory",
+    "CaptionTruncatedWarning": "taco.text.base",
     "create_model": "taco.models",
     "load": "taco.models",
     "save_checkpoint": "taco.models",
@@ -42,12 +46,18 @@ _LAZY = {
     "TACO": "taco.models",
 }
 
+#: Subpackages reached as attributes (``taco.metrics.psnr``) without importing them first.
+_SUBMODULES = frozenset({"bitstream", "codec", "data", "evaluation", "images", "metrics", "models",
+                         "pipeline", "text", "train"})
+
 __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"taco.{name}")
     raise AttributeError(f"module 'taco' has no attribute {name!r}")
 
 

@@ -23,6 +23,7 @@ synthesis tile by tile (:func:`synthesize`).
 from __future__ import annotations
 
 import copy
+import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -68,7 +69,13 @@ from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
 
-ImageLike = Image.Image | Tensor | str | os.PathLike
+ImageLike = Image.Image | Tensor | np.ndarray | str | os.PathLike
+
+#: What :func:`compress` takes, for messages.
+IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1], an (H, W, 3) uint8 array "
+               "or a path")
+#: Float pixel values beyond this far outside [0, 1] are another scale (0-255), not overshoot.
+PIXEL_SLACK = 0.5
 
 
 class ImageSizeError(ValueError):
@@ -183,6 +190,30 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     return codec
 
 
+def check_pixel_values(x: Tensor) -> None:
+    """Refuse float pixels that are not finite or are on another scale than [0, 1] (0-255 values
+    would code as a white image); values within :data:`PIXEL_SLACK` of it are clamped later."""
+    low, high = float(x.min()), float(x.max())  # NaN propagates through both
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError("the image tensor has NaN or infinite values")
+    if low < -PIXEL_SLACK or high > 1 + PIXEL_SLACK:
+        raise ValueError(f"the image tensor's values run from {low:g} to {high:g}: image tensors "
+                         "take [0, 1] (divide 0-255 values by 255)")
+
+
+def array_image(a: np.ndarray) -> Image.Image | Tensor:
+    """A numpy image as :func:`coding_input` takes it: (H, W) or (H, W, 3|4) uint8 (or (H, W)
+    uint16) as a PIL image, (H, W, 3) float in [0, 1] as a (3, H, W) tensor."""
+    if a.dtype == np.uint8 and (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
+        return Image.fromarray(np.ascontiguousarray(a))
+    if a.dtype == np.uint16 and a.ndim == 2:
+        return Image.fromarray(np.ascontiguousarray(a))
+    if np.issubdtype(a.dtype, np.floating) and a.ndim == 3 and a.shape[2] == 3:
+        return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)
+    raise ValueError(f"a numpy image must be (H, W, 3) uint8 or float in [0, 1], (H, W, 4) or "
+                     f"(H, W) uint8, or (H, W) uint16; got {a.dtype} {a.shape}")
+
+
 def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     """Any supported input -> (the (1, 3, H', W') float32 tensor in [0, 1] that g_a codes, H, W,
     the original PIL mode): replicate-padded at the bottom and right to multiples of
@@ -194,14 +225,20 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     with the conversion, so the values and the layout (g_a's kernels depend on it, and the files
     on g_a) are those of padding the float image.
     """
+    if isinstance(image, np.ndarray):
+        image = array_image(image)
     if isinstance(image, Tensor):
         x = image if image.dim() == 4 else image.unsqueeze(0)
         if x.dim() != 4 or x.shape[0] != 1 or x.shape[1] != 3:
             raise ValueError(f"expected a (3, H, W) or (1, 3, H, W) tensor, got {tuple(image.shape)}")
         if not torch.is_floating_point(x):
-            raise ValueError("image tensors must be float in [0, 1]")
+            raise ValueError(f"image tensors must be float in [0, 1], not {x.dtype} "
+                             "(divide 0-255 values by 255)")
         check_image_size(x.shape[2], x.shape[3])
-        return pad_to_multiple(x.clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
+        check_pixel_values(x)
+        return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
+    if not isinstance(image, Image.Image | str | os.PathLike):
+        raise TypeError(f"image must be {IMAGE_TYPES}, not {type(image).__name__}")
     if not isinstance(image, Image.Image):
         image = load_image(image)
     check_image_size(image.height, image.width)
@@ -358,13 +395,15 @@ def compress_image(
     ``progress(stage, done, total)`` is told when each stage starts (:mod:`taco.progress`);
     ``stripe_budget`` as :func:`analysis_with_text_overlap`.
     """
+    check_model(model)
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
     quality = coding_quality(model, quality)
     report = progress or _no_progress
     report("converting", 0, 1)
     x, h, w, mode = coding_input(image)
-    x = x.to(next(model.parameters()).device)
+    weight = next(model.parameters())
+    x = x.to(weight.device, weight.dtype)
     # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
     # first stages of g_a (same bytes as encoding it first)
     report("analysis", 0, 1)
@@ -379,7 +418,8 @@ def compress(
     image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None,
     quality: int | None = None, stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
 ) -> bytes:
-    """Compress ``image`` (PIL image, (3, H, W) tensor in [0, 1], or a path) guided by ``caption``.
+    """Compress ``image`` guided by ``caption``: a PIL image, a (3, H, W) float tensor in [0, 1]
+    (0-255 values and NaN refused), an (H, W, 3) uint8 numpy array, or a path.
 
     Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with a warning), P, I;16, ... are
     converted to RGB for coding and the original mode is recorded in the file. ``quality``: 1..Q
@@ -396,8 +436,18 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
+def check_model(model: object) -> None:
+    """A TypeError unless ``model`` is a loaded model (a name or path is loaded with taco.load)."""
+    if not isinstance(model, ELIC):
+        hint = (f"; load it first: model = taco.load({str(model)!r})"
+                if isinstance(model, str | os.PathLike) else "")
+        raise TypeError(f"model must be a loaded taco model, not {type(model).__name__}{hint}")
+
+
 def model_for_file(data: bytes, model: ELIC | None) -> ELIC:
     """The model to decode ``data`` with: the given one, or the built-in model the file names."""
+    if model is not None:
+        check_model(model)
     header = unpack(data).header
     if model is None:
         if header.model_id in RETIRED:

@@ -20,6 +20,7 @@ from .codec import (
     CompressResult,
     ImageLike,
     analysis_with_text_overlap,
+    check_model,
     coding_input,
     coding_quality,
     entropy_code,
@@ -77,7 +78,10 @@ def compress_batch(
     ``progress(n)`` is called after each batch with the number of images done; ``quality`` as
     :func:`taco.compress` (every image at the same one).
     """
+    check_model(model)
     quality = coding_quality(model, quality)
+    if isinstance(captions, str):
+        raise TypeError("captions must be a sequence of one caption per image, not one str")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     caps: list[str | None] = list(captions) if captions is not None else [None] * len(images)
@@ -85,7 +89,7 @@ def compress_batch(
         raise ValueError(f"{len(images)} images but {len(caps)} captions")
     if model.uses_text and any(c is None for c in caps):
         raise ValueError("this model is text-guided: give a caption per image (use '' for none)")
-    device = next(model.parameters()).device
+    weight = next(model.parameters())
 
     results: list[CompressResult] = []
     batch: list[tuple[Tensor, str, int, int]] = []  # (padded x, mode, h, w)
@@ -94,7 +98,7 @@ def compress_batch(
     def flush() -> None:
         if not batch:
             return
-        x = torch.cat([b[0] for b in batch]).to(device)
+        x = torch.cat([b[0] for b in batch]).to(weight.device, weight.dtype)
         y = analysis_with_text_overlap(model, x, batch_caps, text_encoder)
         for i, (_, mode, h, w) in enumerate(batch):
             stream = entropy_code(model, y[i : i + 1], quality)["strings"][0][0]

@@ -192,3 +192,74 @@ def test_an_image_the_format_cannot_hold_is_refused_before_coding():
             taco.compress(x, None, model)
     with pytest.raises(taco.ImageSizeError, match=f"1x{MAX_SIDE + 1} image"):
         taco.compress(Image.new("RGB", (1, MAX_SIDE + 1)), None, model)
+
+
+# --------------------------------------------------------------------------- what compress takes
+
+
+def test_inputs_a_python_user_passes(tiny_taco, sample_image):
+    """numpy arrays code as the PIL image they are; other float dtypes as float32; what cannot be
+    an image is refused by type, with what is taken, before any work."""
+    crop = sample_image.crop((0, 0, 96, 64))
+    want = taco.compress(crop, CAPTION, tiny_taco)
+    pixels = np.asarray(crop)
+    assert taco.compress(pixels, CAPTION, tiny_taco) == want  # (H, W, 3) uint8
+    as_float = image_to_tensor(crop)[0]
+    assert taco.compress(as_float.double(), CAPTION, tiny_taco) == taco.compress(as_float, CAPTION, tiny_taco)
+    assert taco.compress(pixels.astype(np.float32) / 255, CAPTION, tiny_taco) == taco.compress(as_float, CAPTION, tiny_taco)
+    for bad in (None, b"\x89PNG", [crop]):
+        with pytest.raises(TypeError, match="image must be a PIL image, a .3, H, W. float tensor"):
+            taco.compress(bad, CAPTION, tiny_taco)
+    with pytest.raises(ValueError, match="a numpy image must be"):
+        taco.compress(pixels.astype(np.int64), CAPTION, tiny_taco)
+    with pytest.raises(TypeError, match=r"load it first: model = taco.load\('taco-minilm-small-q4'\)"):
+        taco.compress(crop, CAPTION, "taco-minilm-small-q4")
+    with pytest.raises(TypeError, match="model must be a loaded taco model"):
+        taco.decompress(want, "taco-minilm-small-q4")
+    from taco.pipeline import compress_batch
+
+    with pytest.raises(TypeError, match="one caption per image, not one str"):
+        compress_batch([crop, crop], "ab", tiny_taco)
+
+
+def test_pixels_on_another_scale_or_not_finite_are_refused(tiny_elic):
+    """A NaN pixel used to make the rANS coder loop for ever; 0-255 floats coded a white image."""
+    x = torch.rand(3, 64, 64)
+    nan = x.clone()
+    nan[0, 5, 5] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        taco.compress(nan, None, tiny_elic)
+    with pytest.raises(ValueError, match=r"divide 0-255 values by 255"):
+        taco.compress(x * 255, None, tiny_elic)
+    with pytest.raises(ValueError, match=r"not torch.uint8 \(divide 0-255 values by 255\)"):
+        taco.compress((x * 255).to(torch.uint8), None, tiny_elic)
+    # a little overshoot (a resampled image) is clamped, as before
+    assert taco.compress(x * 1.2 - 0.1, None, tiny_elic) == taco.compress((x * 1.2 - 0.1).clamp(0, 1), None, tiny_elic)
+
+
+def test_broken_weights_are_refused_not_coded_for_ever(tiny_elic):
+    """Latents no image gives (NaN weights, exploded weights) stop the coder with a message: a NaN
+    cast to int32 sent CompressAI's escape code into an endless loop."""
+    import copy
+
+    for value in (float("nan"), 1e12):
+        broken = copy.deepcopy(tiny_elic)
+        with torch.no_grad():
+            next(broken.g_a.parameters()).fill_(value)
+        with pytest.raises(ValueError, match="model's weights or the input are broken"):
+            taco.compress(torch.rand(3, 64, 64), None, broken)
+
+
+def test_model_methods_as_a_researcher_calls_them(tiny_taco, tiny_elic):
+    x = torch.rand(2, 3, 64, 64)
+    tokens = encode_text(tiny_taco, ["a cat", "a dog"])
+    # compress works with or without no_grad (it used to fail on an in-place view without it)
+    assert tiny_elic.compress(x)["strings"] and tiny_taco.compress(x, tokens)["strings"]
+    with pytest.raises(TypeError, match=r"text must be TextTokens, not str: make them with taco.codec.encode_text"):
+        tiny_taco(x, "a cat")
+    with pytest.raises(ValueError, match=r"2 image\(s\) but 1 caption\(s\)"):
+        tiny_taco(x, encode_text(tiny_taco, ["a cat"]))
+    with pytest.raises(ValueError, match=r"quality must be an int or None, not TextTokens \(this model reads no text\)"):
+        tiny_elic(x, tokens)
+    with pytest.raises(ValueError, match="H and W must be multiples of 64, got .50, 64.: pad with"):
+        tiny_elic(x[..., :50, :])

@@ -61,6 +61,10 @@ CHUNK_SYMBOLS = 1 << 16
 #: Most symbols an :class:`UnchunkedStream` (a version-2 payload: one rANS string) may hold:
 #: its guard padding is then at most ~147 MB (docs/reliability.md).
 MAX_UNCHUNKED_SYMBOLS = 1 << 20
+#: The largest symbol magnitude the encoder takes. CompressAI's escape code doubles a symbol
+#: in int32 and shifts it until it is zero: past 2**30 that overflows, and a NaN latent cast to
+#: int (-2**31) loops for ever. Real latents are within a few hundred.
+MAX_SYMBOL = 1 << 24
 
 
 # --------------------------------------------------------------------------- coder tables
@@ -227,6 +231,20 @@ class UnchunkedStream:
 # --------------------------------------------------------------------------- the stream
 
 
+def check_symbols(symbols: Tensor) -> None:
+    """Refuse symbols no image gives: not finite, or beyond :data:`MAX_SYMBOL` (the coder would
+    loop for ever on them)."""
+    if symbols.numel() == 0:
+        return
+    if torch.is_floating_point(symbols) and not bool(torch.isfinite(symbols).all()):
+        raise ValueError("the latents to code are not finite (NaN or infinite): the model's "
+                         "weights or the input are broken")
+    low, high = float(symbols.min()), float(symbols.max())  # abs() of int32's -2**31 is itself
+    if max(-low, high) > MAX_SYMBOL:
+        raise ValueError(f"a latent symbol of {low if -low > high else high:g} is beyond what the "
+                         f"coder takes (±{MAX_SYMBOL}): the model's weights or the input are broken")
+
+
 class StreamEncoder:
     """Every coded part of a batch, in coding order, into one chunked rANS stream per image.
 
@@ -245,6 +263,7 @@ class StreamEncoder:
         """rANS-encode int32 ``symbols`` (N, ...) with CDF ``indexes`` (N, ...), image i into stream i."""
         t = coder_tables(em)
         n = symbols.shape[0]
+        check_symbols(symbols)
         sym = symbols.reshape(n, -1).int().cpu().numpy()  # numpy's tolist is the fastest way to
         idx = indexes.reshape(n, -1).int().cpu().numpy()  # the Python ints the bindings take
         if not self._encoders:

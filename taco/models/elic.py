@@ -222,6 +222,17 @@ def apply_context_masks(model: nn.Module) -> None:
                 m.weight.mul_(m.mask)
 
 
+def check_input(x: Tensor) -> Tensor:
+    """``x`` if it is what :meth:`ELIC.forward` and ``compress`` take: (B, 3, H, W) with H and W
+    multiples of :data:`PAD_MULTIPLE` (``taco.codec`` pads any image so; crops for training are)."""
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ValueError(f"expected images (B, 3, H, W), got {tuple(x.shape)}")
+    if x.shape[-2] % PAD_MULTIPLE or x.shape[-1] % PAD_MULTIPLE:
+        raise ValueError(f"H and W must be multiples of {PAD_MULTIPLE}, got {tuple(x.shape[-2:])}: "
+                         "pad with taco.codec.pad_to_multiple (taco.compress takes any size)")
+    return x
+
+
 class ELIC(CompressionModel):
     """ELIC without text: the baseline, and the backbone TACO adds its adapter to.
 
@@ -328,21 +339,25 @@ class ELIC(CompressionModel):
 
     def forward(self, x: Tensor, quality: int | None = None) -> dict[str, Any]:
         """``quality``: 1..Q for a variable-rate model (required), None for a single-rate one."""
-        return self._forward_y(self.analysis(x), quality)
+        return self._forward_y(self.analysis(check_input(x)), quality)
 
     def _forward_y(self, y: Tensor, quality: int | None = None) -> dict[str, Any]:
         y_out = self._latent_codec_call("forward", y, quality)
         x_hat = self.g_s(y_out["y_hat"])
         return {"x_hat": x_hat, "likelihoods": y_out["likelihoods"], "y": y}
 
+    @torch.no_grad()
     def compress(self, x: Tensor, quality: int | None = None) -> dict[str, Any]:
-        return self._compress_y(self.analysis(x), quality)
+        return self._compress_y(self.analysis(check_input(x)), quality)
 
     def _compress_y(self, y: Tensor, quality: int | None = None) -> dict[str, Any]:
         out = self._latent_codec_call("compress", y, quality)
         return {"strings": out["strings"], "shape": out["shape"]}
 
     def _latent_codec_call(self, method: str, y: Tensor, quality: int | None) -> dict[str, Any]:
+        if quality is not None and (not isinstance(quality, int) or isinstance(quality, bool)):
+            raise ValueError(f"quality must be an int or None, not {type(quality).__name__}"
+                            + (" (this model reads no text)" if not self.uses_text else ""))
         if isinstance(self.latent_codec, ReferenceLatentCodec):
             return getattr(self.latent_codec, method)(y, quality)
         if quality is not None:

@@ -10,12 +10,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, Literal
 
+import torch
 import torch.nn as nn
 from torch import Tensor
 
 from ..text.base import TextTokens
 from .adapter import Residual, TextAdapter, TextExtractor, TextInjector
-from .elic import ELIC, AnalysisTransform, in_stripes
+from .elic import ELIC, AnalysisTransform, check_input, in_stripes
 from .tgic import InjectorAt, TGICInjection
 
 TextInjection = Literal["adapter", "tgic"]
@@ -168,7 +169,13 @@ class TACO(ELIC):
         return self.g_a(x, *self._text_inputs(text, x), stripe_rows)
 
     def _text_inputs(self, text: TextTokens, like: Tensor) -> tuple[Tensor, Tensor]:
-        """Check the tokens' width; move them to ``like``'s device and dtype."""
+        """Check the tokens (one caption per image, the adapter's width); move them to ``like``'s
+        device and dtype."""
+        if not isinstance(text, TextTokens):
+            raise TypeError(f"text must be TextTokens, not {type(text).__name__}: make them with "
+                            "taco.codec.encode_text(model, captions), one caption per image")
+        if text.tokens.shape[0] != like.shape[0]:
+            raise ValueError(f"{like.shape[0]} image(s) but {text.tokens.shape[0]} caption(s)")
         if text.tokens.shape[-1] != self.text_dim:
             raise ValueError(
                 f"text tokens have width {text.tokens.shape[-1]}, this model's adapter expects "
@@ -179,9 +186,10 @@ class TACO(ELIC):
     def forward(  # type: ignore[override]
         self, x: Tensor, text: TextTokens, quality: int | None = None
     ) -> dict[str, Any]:
-        return self._forward_y(self.analysis(x, text), quality)
+        return self._forward_y(self.analysis(check_input(x), text), quality)
 
+    @torch.no_grad()
     def compress(  # type: ignore[override]
         self, x: Tensor, text: TextTokens, quality: int | None = None
     ) -> dict[str, Any]:
-        return self._compress_y(self.analysis(x, text), quality)
+        return self._compress_y(self.analysis(check_input(x), text), quality)
