@@ -1,6 +1,10 @@
 """Image-quality metrics: the one module used by training, evaluation and benchmarks.
 
-Full-reference, per image (inputs are float tensors (B, 3, H, W) in [0, 1] unless stated):
+Full-reference, per image (inputs are float tensors (B, 3, H, W) in [0, 1] unless stated; a
+single image (3, H, W) counts as a batch of one). Inputs on another scale are refused rather than
+scored wrongly: integer tensors (0-255 pixels), and a reference ``x`` with values beyond
+[-0.5, 1.5] (``PIXEL_SLACK``; a reconstruction ``x_hat`` may overshoot, e.g. during training),
+the values checked on CPU tensors (on a GPU that would cost a device sync per call).
 
 * :func:`psnr` on the 8-bit grid (clamped and rounded, as the image would be saved), :func:`mse`
   on the raw floats (the differentiable training distortion).
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -65,11 +70,71 @@ class MetricUnavailable(RuntimeError):
     """A metric's network weights cannot be found or do not match their pinned checksum."""
 
 
-def _check_pair(x: Tensor, x_hat: Tensor) -> None:
+#: How far reference image values may stray outside [0, data_range] (a resampled image overshoots
+#: a little); beyond it the tensor is taken to be on another scale (0-255, [-1, 1]). As
+#: ``taco.codec.PIXEL_SLACK`` for the images the codec takes.
+PIXEL_SLACK = 0.5
+
+
+def _check_float(images: Mapping[str, Tensor]) -> None:
+    """Refuse integer image tensors (by name): 0-255 pixels where [0, 1] floats are expected."""
+    for name, t in images.items():
+        if not torch.is_floating_point(t):
+            raise TypeError(f"{name} is {t.dtype}: divide 0-255 pixels by 255 (metrics take "
+                            "floats in [0, 1])")
+
+
+def _check_scale(images: Mapping[str, Tensor], data_range: float = 1.0) -> None:
+    """Refuse image tensors (by name) that are not floats on the scale [0, ``data_range``].
+
+    PSNR, MS-SSIM and LPIPS of 0-255 pixels are numbers, just wrong ones. Integer tensors raise
+    ``TypeError`` unless ``data_range`` is not 1 (PSNR of uint8 pixels with ``data_range=255``
+    is right); values beyond ``[-PIXEL_SLACK, 1 + PIXEL_SLACK] * data_range`` raise
+    ``ValueError``. NaN passes (non-finite checks downstream name it better). One min/max per
+    tensor. Values are read on the CPU only: on an accelerator reading them back would stall the
+    device once per call (a training step calls LPIPS and PSNR), so there only the dtype is checked.
+    """
+    if data_range == 1.0:
+        _check_float(images)
+    full = {name: t for name, t in images.items() if t.numel() and t.device.type == "cpu"}
+    if not full:
+        return
+    bounds = [v.double() for t in full.values() for v in torch.aminmax(t.detach())]
+    values = torch.stack(bounds).tolist()  # [min, max] per tensor
+    for name, low, high in zip(full, values[0::2], values[1::2], strict=True):
+        if not (low < -PIXEL_SLACK * data_range or high > (1 + PIXEL_SLACK) * data_range):
+            continue  # in range, or NaN
+        if data_range != 1.0:
+            raise ValueError(f"{name} has values from {low:g} to {high:g}: expected "
+                             f"[0, data_range={data_range:g}]")
+        if high > 1 + PIXEL_SLACK:
+            raise ValueError(f"{name} has values up to {high:g}: divide 0-255 pixels by 255 "
+                             "(metrics take floats in [0, 1])")
+        raise ValueError(f"{name} has values down to {low:g}: metrics take floats in [0, 1] "
+                         "(map [-1, 1] images with (x + 1) / 2)")
+
+
+def _check_pair(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> tuple[Tensor, Tensor]:
+    """The pair as (B, 3, H, W) batches (a (3, H, W) image becomes a batch of one); shapes must
+    agree, both must be floats (unless ``data_range`` is given) and ``x`` on the [0, 1] scale."""
+    for t, name in ((x, "x"), (x_hat, "x_hat")):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} must be a tensor, not {type(t).__name__}: metrics take "
+                            "tensors (B, 3, H, W) in [0, 1]; convert a PIL image with "
+                            "taco.images.image_to_tensor")
+    x = x.unsqueeze(0) if x.dim() == 3 else x
+    x_hat = x_hat.unsqueeze(0) if x_hat.dim() == 3 else x_hat
     if x.shape != x_hat.shape:
         raise ValueError(f"x and x_hat differ in shape: {tuple(x.shape)} vs {tuple(x_hat.shape)}")
     if x.dim() != 4 or x.shape[1] != 3:
-        raise ValueError(f"expected RGB images (B, 3, H, W), got {tuple(x.shape)}")
+        raise ValueError(f"expected RGB images (B, 3, H, W) or (3, H, W), got {tuple(x.shape)}")
+    if data_range == 1.0:
+        _check_float({"x": x, "x_hat": x_hat})
+    # Values are checked on the reference only: a reconstruction may stray from [0, 1] by any
+    # amount (training's unclamped g_s output; an untrained model's reaches -0.6) and is clamped
+    # where that matters. Misuse passes both images on the same wrong scale, and x shows it.
+    _check_scale({"x": x}, data_range)
+    return x, x_hat
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,7 +152,7 @@ def mse(x: Tensor, x_hat: Tensor) -> Tensor:
 
     This is the training distortion; for reporting use :func:`psnr`, which quantises.
     """
-    _check_pair(x, x_hat)
+    x, x_hat = _check_pair(x, x_hat)
     return (x - x_hat).pow(2).flatten(1).mean(dim=1)
 
 
@@ -98,8 +163,9 @@ def psnr(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> Tensor:
     grid, ``(t / data_range).clamp(0, 1) * 255`` rounded, and the PSNR is taken with peak 255 over
     all three channels (RGB, not luma). Unclamped reconstructions would otherwise be scored on
     values no decoder output file can hold. Identical images give ``inf``. Not differentiable.
+    Integer tensors (uint8 pixels) are taken only with ``data_range`` other than 1, e.g. 255.
     """
-    _check_pair(x, x_hat)
+    x, x_hat = _check_pair(x, x_hat, data_range)
     a = quantize_8bit(x.detach().double() / data_range)
     b = quantize_8bit(x_hat.detach().double() / data_range)
     err = (a - b).pow(2).flatten(1).mean(dim=1)  # (B,)
@@ -123,7 +189,7 @@ def ms_ssim(x: Tensor, x_hat: Tensor) -> Tensor:
     """
     from pytorch_msssim import ms_ssim as _ms_ssim
 
-    _check_pair(x, x_hat)
+    x, x_hat = _check_pair(x, x_hat)
     if min(x.shape[-2:]) < MS_SSIM_MIN_SIDE:
         raise ValueError(
             f"MS-SSIM (5 scales) needs images of at least {MS_SSIM_MIN_SIDE} px on the smaller "
@@ -241,7 +307,7 @@ def lpips(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> Tensor:
     device of ``x`` in float32. AlexNet's five stages need both sides to be at least
     :data:`LPIPS_MIN_SIDE` px; smaller images raise ``ValueError``.
     """
-    _check_pair(x, x_hat)
+    x, x_hat = _check_pair(x, x_hat)
     check_lpips_input(lpips_input)
     if min(x.shape[-2:]) < LPIPS_MIN_SIDE:
         raise ValueError(f"LPIPS (AlexNet) needs images of at least {LPIPS_MIN_SIDE} px on the "
@@ -273,28 +339,36 @@ class ImageMetrics:
 def compute_metrics(
     x: Tensor,
     x_hat: Tensor,
-    which: Sequence[str] = _IMAGE_METRICS,
+    which: str | Sequence[str] = _IMAGE_METRICS,
     lpips_input: str = "standard",
 ) -> ImageMetrics:
     """Evaluate ``which`` of PSNR, MS-SSIM and LPIPS for each image of a batch.
 
-    x, x_hat: (B, 3, H, W) in [0, 1]. Both are first clamped and rounded to the 8-bit grid, so
-    every metric sees exactly the images that would be written to disk. ``lpips_input``: the
-    LPIPS convention, see :func:`lpips`.
+    x, x_hat: (B, 3, H, W) or (3, H, W) in [0, 1]. Both are first clamped and rounded to the 8-bit
+    grid, so every metric sees exactly the images that would be written to disk. ``which``: metric
+    names, or one name. ``lpips_input``: the LPIPS convention, see :func:`lpips`.
+
+    Images too small for MS-SSIM (under :data:`MS_SSIM_MIN_SIDE` px a side) or LPIPS (under
+    :data:`LPIPS_MIN_SIDE`) get NaN for that metric, the others are still measured: the
+    convention of the evaluation results, whose means leave the NaN out.
     """
-    unknown = set(which) - set(_IMAGE_METRICS)
+    names = (which,) if isinstance(which, str) else tuple(which)
+    unknown = set(names) - set(_IMAGE_METRICS)
     if unknown:
         raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {_IMAGE_METRICS}")
-    _check_pair(x, x_hat)
+    # Checked before the 8-bit rounding, whose clamp would turn 0-255 values into a white image.
+    x, x_hat = _check_pair(x, x_hat)
     check_lpips_input(lpips_input)
     a, b = quantize_8bit(x.float()) / 255.0, quantize_8bit(x_hat.float()) / 255.0
+    side = min(x.shape[-2:])
+    too_small = torch.full((x.shape[0],), math.nan, dtype=torch.float64)  # (B,)
     out: dict[str, Tensor] = {}
-    if "psnr" in which:
+    if "psnr" in names:
         out["psnr"] = psnr(a, b)
-    if "ms_ssim" in which:
-        out["ms_ssim"] = ms_ssim(a, b)
-    if "lpips" in which:
-        out["lpips"] = lpips(a, b, lpips_input)
+    if "ms_ssim" in names:
+        out["ms_ssim"] = ms_ssim(a, b) if side >= MS_SSIM_MIN_SIDE else too_small
+    if "lpips" in names:
+        out["lpips"] = lpips(a, b, lpips_input) if side >= LPIPS_MIN_SIDE else too_small
     return ImageMetrics(**{k: v.detach().double().cpu() for k, v in out.items()})
 
 
@@ -422,6 +496,7 @@ class InceptionFeatures:
         """images (N, 3, H, W) in [0, 1] -> features (N, 2048) float32 on the CPU."""
         if images.dim() != 4 or images.shape[1] != 3:
             raise ValueError(f"expected RGB images (N, 3, H, W), got {tuple(images.shape)}")
+        _check_scale({"images": images})  # 8-bit rounding would turn 0-255 values white
         feats = []
         for batch in images.split(batch_size):
             x = quantize_8bit(batch.to(self.device, torch.float32))  # (b, 3, H, W) in 0..255
@@ -522,6 +597,7 @@ def mmd_rbf(x_emb: Tensor, y_emb: Tensor, sigma: float = 10.0, scale: float = 10
 @torch.no_grad()
 def cmmd(images_a: Tensor, images_b: Tensor, model: nn.Module, batch_size: int = 32) -> float:
     """CMMD between two image sets (N, 3, H, W) and (M, 3, H', W') in [0, 1] (Jayasumana et al.)."""
+    _check_scale({"images_a": images_a, "images_b": images_b})
 
     def embed(images: Tensor) -> Tensor:
         return torch.cat([clip_image_embeddings(b, model) for b in images.split(batch_size)])
