@@ -26,7 +26,7 @@ _LAZY = {
                      "interpolate_rd"), "taco.evaluation.classic"),
     **dict.fromkeys(("EvalDataset", "open_dataset"), "taco.evaluation.datasets"),
     **dict.fromkeys(("CaptionMode", "EvalConfig", "compare_caption_modes", "evaluate_model",
-                     "load_model", "run_evaluation"), "taco.evaluation.evaluate"),
+                     "format_comparison", "load_model", "run_evaluation"), "taco.evaluation.evaluate"),
     "plot_results": "taco.evaluation.plot",
     **dict.fromkeys(("derangement", "paired_bootstrap"), "taco.evaluation.stats"),
 }
@@ -49,6 +49,7 @@ __all__ = [
     "evaluate_codec",
     "evaluate_matched",
     "evaluate_model",
+    "format_comparison",
     "get_codec",
     "interpolate_rd",
     "load_model",

@@ -65,22 +65,23 @@ def _model_class(model_type: str) -> Any:
 class Captioner:
     """A frozen image-captioning model: ``captioner(images) -> captions``.
 
-    ``name``: a local folder holding the model and its processor, or a Hugging Face id. A hub id
-    is read from the local cache first; it is downloaded only with ``allow_download`` and when
-    the hub answers (checked in seconds: offline, it fails at once with
-    :class:`CaptionerUnavailable`). ``prompt`` conditions BLIP/GIT/BLIP-2 (e.g. "a photo of");
+    ``name``: a local folder holding the model and its processor (a str or a path), or a Hugging
+    Face id. A hub id is read from the local cache first; it is downloaded only with
+    ``allow_download`` and when the hub answers (checked in seconds: offline, it fails at once
+    with :class:`CaptionerUnavailable`). ``prompt`` conditions BLIP/GIT/BLIP-2 (e.g. "a photo of");
     it is stripped from the output.
     """
 
     def __init__(
         self,
-        name: str = DEFAULT_CAPTIONER,
+        name: str | os.PathLike[str] = DEFAULT_CAPTIONER,
         *,
         device: str | torch.device = "cpu",
         max_new_tokens: int = 30,
         prompt: str | None = None,
         allow_download: bool = True,
     ) -> None:
+        name = os.fspath(name)
         self.name, self.prompt, self.max_new_tokens = name, prompt, max_new_tokens
         self.device = torch.device(device)
         local = Path(name).expanduser().is_dir()
@@ -186,7 +187,7 @@ def caption_folder(
     folder: str | os.PathLike[str],
     captioner: Captioner,
     *,
-    output: str = "captions.jsonl",
+    output: str | os.PathLike[str] = "captions.jsonl",
     batch_size: int = 8,
     limit: int | None = None,
     progress: bool = True,
@@ -243,7 +244,7 @@ _CAPTIONERS: dict[tuple[str, str], Captioner] = {}
 
 def auto_caption(
     image_paths: Iterable[str | os.PathLike[str]],
-    captioner_name: str = DEFAULT_CAPTIONER,
+    captioner_name: str | os.PathLike[str] = DEFAULT_CAPTIONER,
     *,
     batch_size: int = 8,
     device: str = "cpu",
@@ -255,9 +256,9 @@ def auto_caption(
     """
     from taco.images import load_image
 
-    key = (captioner_name, device)
+    key = (os.fspath(captioner_name), device)
     if key not in _CAPTIONERS:
-        _CAPTIONERS[key] = Captioner(captioner_name, device=device)
+        _CAPTIONERS[key] = Captioner(key[0], device=device)
     captioner = _CAPTIONERS[key]
     paths = list(image_paths)
     out: list[str] = []

@@ -342,7 +342,7 @@ def _run_codec(
 def evaluate_codec(
     codec: ClassicCodec,
     dataset: EvalDataset,
-    out_dir: Path,
+    out_dir: str | os.PathLike[str],
     *,
     qualities: Sequence[int] | None = None,
     sets: SetMetrics | None = None,
@@ -353,6 +353,7 @@ def evaluate_codec(
 ) -> Path:
     """Code every image at every quality of the sweep: ``out_dir/CODEC.{csv,json}``, one point
     per quality. ``lpips_input``: the LPIPS convention (see :func:`taco.metrics.lpips`)."""
+    out_dir = Path(out_dir)
     qs = list(qualities or codec.sweep)
     jobs = [Job(i, name, f"q{q}") for i, name in enumerate(dataset.names) for q in qs]
     return _run_codec(
@@ -365,8 +366,8 @@ def evaluate_codec(
 def evaluate_matched(
     codec: ClassicCodec,
     dataset: EvalDataset,
-    out_dir: Path,
-    model_json: Path,
+    out_dir: str | os.PathLike[str],
+    model_json: str | os.PathLike[str],
     *,
     sets: SetMetrics | None = None,
     captioner: Any = None,
@@ -382,6 +383,7 @@ def evaluate_matched(
     """
     import json
 
+    out_dir, model_json = Path(out_dir), Path(model_json)
     meta = json.loads(model_json.read_text(encoding="utf-8"))
     targets = {r["image"]: float(r["bpp"]) for r in read_rows(model_json.with_name(meta["csv"]))}
     jobs = [Job(i, n, "matched") for i, n in enumerate(dataset.names) if n in targets]

@@ -213,7 +213,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "image, keep the lowest-LPIPS file) (default: true)")
     e.add_argument("--compare-caption-modes", metavar="MODES",
                    help="e.g. true,shuffled,empty,fixed:NA: run each and report differences vs true "
-                   "with paired bootstrap CIs")
+                   "with paired bootstrap CIs (none with fewer than 6 images)")
     e.add_argument("--classic", metavar="CODECS", help="classic codecs: jpeg,webp,avif,bpg,vtm")
     e.add_argument("--qualities", action="append", metavar="NAME=Q,...",
                    help="quality sweep of a classic codec (jpeg=10,30,50,70,90), or the qualities "
@@ -251,7 +251,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--seed", type=int, default=0, help="seed of the shuffled captions and the bootstraps")
     e.add_argument("--bootstrap", type=int, default=2000,
                    help="bootstrap resamples of the images: CIs of the caption-mode differences and "
-                   "of the BD table's BD-rate/BD-metric (0: no BD CIs; default: 2000)")
+                   "of the BD table's BD-rate/BD-metric (0: no CIs; default: 2000)")
     e.add_argument("--label", action="append",
                    help="legend label: once for every model, or once per --model in the same "
                    "order (models sharing a label form one RD curve; default: the model id)")

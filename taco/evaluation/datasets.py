@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -185,14 +186,17 @@ def _captioners(path: Path) -> list[str]:
 
 
 def open_dataset(
-    spec: str,
+    spec: str | os.PathLike[str],
     *,
     crop: int | None = None,
     limit: int | None = None,
-    captions_file: str = "captions.jsonl",
+    captions_file: str | os.PathLike[str] = "captions.jsonl",
     coco30k_protocol: str = "paper",
 ) -> EvalDataset:
     """Open an evaluation dataset from ``KIND:PATH``, ``samples`` or a folder path.
+
+    ``spec`` may be a str or a path (``Path("/data/kodak")``); a path is read as its string,
+    so ``Path("kodak:/data/kodak")`` is the Kodak set, as on the command line.
 
     ``crop`` overrides the paper's crop rule (centre crop to ``crop``×``crop``; 0 = no crop);
     ``limit`` keeps the first ``limit`` images (quick runs); ``captions_file`` selects another
@@ -204,6 +208,7 @@ def open_dataset(
         raise DatasetError(
             f"coco30k protocol must be one of {', '.join(COCO30K_PROTOCOLS)}, got {coco30k_protocol!r}"
         )
+    spec, captions_file = os.fspath(spec), os.fspath(captions_file)
     kind, sep, rest = spec.partition(":")
     if not sep or kind not in DATASET_KINDS:
         kind, rest = ("samples", "") if spec == "samples" else ("folder", spec)

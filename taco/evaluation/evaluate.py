@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -52,7 +53,7 @@ from .measure import (
 )
 from .results import TEXT_COLUMNS, check_resume, dataset_dir, finish_run, result_header
 from .runner import Job, JobResult, join_process_group, read_rows, run_jobs
-from .stats import derangement, paired_bootstrap
+from .stats import derangement, min_pairs, paired_bootstrap
 
 __all__ = [
     "CaptionMode",
@@ -61,6 +62,7 @@ __all__ = [
     "ModelInfo",
     "compare_caption_modes",
     "evaluate_model",
+    "format_comparison",
     "load_model",
     "run_evaluation",
 ]
@@ -167,16 +169,20 @@ class ModelInfo:
 
 
 
-def load_model(spec: str, device: str | torch.device = "cpu") -> tuple[Any, ModelInfo]:
+def load_model(
+    spec: str | os.PathLike[str], device: str | torch.device = "cpu"
+) -> tuple[Any, ModelInfo]:
     """``--model`` value -> (model in eval mode on ``device``, :class:`ModelInfo`).
 
     The model comes from :func:`taco.resolve.resolve_model`, as for every command: a checkpoint
-    file or a built-in trained name loads weights; a bare architecture name (``taco-minilm``,
+    file (a str or a path) or a built-in trained name (``taco-minilm-small-q4``, see
+    :func:`taco.list_models`) loads weights; a bare architecture name (``taco-minilm``,
     ``elic-tiny``, ...) builds its seed-0 random model, marked untrained.
     """
     from taco.models import model_fingerprint
     from taco.resolve import resolve_model
 
+    spec = os.fspath(spec)
     resolved = resolve_model(spec, device=device)
     model = resolved.model
     checkpoint = resolved.checkpoint
@@ -220,7 +226,7 @@ def evaluate_model(
     model: Any,
     info: ModelInfo,
     dataset: EvalDataset,
-    out_dir: Path,
+    out_dir: str | os.PathLike[str],
     *,
     mode: CaptionMode | str = "true",
     sets: SetMetrics | None = None,
@@ -242,6 +248,7 @@ def evaluate_model(
     """
     from taco.codec import compress_image, decompress_tensor, encode_text
 
+    out_dir = Path(out_dir)
     dist = dist or DistEnv()
     mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
     uses_text = bool(getattr(model, "uses_text", False))
@@ -349,7 +356,7 @@ def evaluate_model(
 
 
 def compare_caption_modes(
-    results: dict[str, Path],
+    results: Mapping[str, str | os.PathLike[str]],
     *,
     reference: str = "true",
     resamples: int = 2000,
@@ -360,12 +367,16 @@ def compare_caption_modes(
 
     ``results`` maps a mode (``"shuffled"``, ...) to its summary JSON. For bpp, PSNR, MS-SSIM and
     LPIPS: mean of (mode − reference) over the images both runs coded, with a seeded percentile
-    bootstrap CI (``resamples`` resamplings of the images). Also reports how many images got
-    byte-identical files, the most direct test of "the caption makes no difference".
+    bootstrap CI (``resamples`` resamplings of the images). With fewer images than
+    :func:`taco.evaluation.stats.min_pairs` (6 at 95 %) the CI is not computed (``low``/``high``
+    NaN, null in the JSON; ``reason`` says why) and the difference is not ``significant``. Also
+    reports how many images got byte-identical files, the most direct test of "the caption makes
+    no difference".
     """
     import json
 
-    def rows(path: Path) -> dict[str, dict[str, str]]:
+    def rows(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
+        path = Path(path)
         meta = json.loads(path.read_text(encoding="utf-8"))
         return {r["image"]: r for r in read_rows(path.with_name(meta["csv"]))}
 
@@ -375,7 +386,11 @@ def compare_caption_modes(
     out: dict[str, Any] = {
         "reference": reference,
         "bootstrap": {"resamples": resamples, "confidence": confidence, "seed": seed,
-                      "method": "paired percentile bootstrap over images"},
+                      "method": "paired percentile bootstrap over images",
+                      "min_images": min_pairs(confidence),
+                      "note": "fewer images than min_images: no CI (low/high null, see reason) "
+                              "and never significant, as even differences all of one sign are not "
+                              "(sign test)"},
         "modes": {},
     }
     for mode, path in results.items():
@@ -399,25 +414,36 @@ def compare_caption_modes(
 
 
 def format_comparison(comparison: dict[str, Any]) -> str:
-    """The caption-mode comparison as a Markdown table (difference [95% CI] per metric)."""
+    """The caption-mode comparison as a Markdown table (difference [CI] per metric).
+
+    A difference without an interval (too few images, see :func:`compare_caption_modes`) reads
+    ``mean [no CI]``, with the reason under the table.
+    """
     metrics = ("bpp", *IMAGE_METRICS)
+    confidence = comparison["bootstrap"]["confidence"]
     lines = [
-        f"Difference vs `{comparison['reference']}` captions: mean over images [95% bootstrap CI]; "
-        "* = CI excludes 0.",
+        f"Difference vs `{comparison['reference']}` captions: mean over images "
+        f"[{100 * confidence:g}% bootstrap CI]; * = CI excludes 0.",
         "",
         "| mode | images | identical files | " + " | ".join(f"Δ{m}" for m in metrics) + " |",
         "|---|---|---|" + "---|" * len(metrics),
     ]
+    reasons: list[str] = []
     for mode, e in comparison["modes"].items():
         cells = []
         for m in metrics:
             d = e[m]
             if d["n"] == 0:
                 cells.append("n/a")
+            elif d.get("reason"):
+                cells.append(f"{d['mean']:+.4g} [no CI]")
+                reasons.append(d["reason"])
             else:
                 star = "*" if d["significant"] else ""
                 cells.append(f"{d['mean']:+.4g} [{d['low']:+.3g}, {d['high']:+.3g}]{star}")
         lines.append(f"| {mode} | {e['images']} | {e['identical_files']} | " + " | ".join(cells) + " |")
+    if reasons:
+        lines += ["", "no CI, so never *:", *(f"- {r}" for r in dict.fromkeys(reasons))]
     return "\n".join(lines) + "\n"
 
 
@@ -430,7 +456,7 @@ class EvalConfig:
 
     datasets: list[str]
     models: list[str] = field(default_factory=list)
-    output: Path = Path("runs/eval")
+    output: str | os.PathLike[str] = Path("runs/eval")
     caption_modes: list[str] = field(default_factory=lambda: ["true"])
     compare_caption_modes: bool = False
     classic: list[str] = field(default_factory=list)
@@ -558,7 +584,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
         opening = partial(open_dataset, spec, crop=cfg.crop, captions_file=cfg.captions_file,
                           coco30k_protocol=cfg.coco30k_protocol)
         dataset = opening(limit=cfg.limit)
-        out_dir = dataset_dir(cfg.output, dataset, cfg.lpips_input)
+        out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
         n_full = len(opening()) if cfg.limit else len(dataset)
         sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
                           cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -52,8 +53,15 @@ class Curve:
     sources: list[dict[str, Any]] = field(default_factory=list)  # the result JSONs of the points
 
 
-def load_results(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
-    """Result JSONs (``format: taco-eval``) from files and folders (searched recursively)."""
+def load_results(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> list[dict[str, Any]]:
+    """Result JSONs (``format: taco-eval``) from files and folders (searched recursively).
+
+    ``paths``: one file or folder, or several.
+    """
+    if isinstance(paths, str | os.PathLike):  # one path, not a sequence of its characters
+        paths = [paths]
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -184,8 +192,8 @@ def _references(reference: str, kinds: set[str]) -> list[ReferenceCurve]:
 
 
 def plot_results(
-    paths: Sequence[str | Path],
-    out: str | Path,
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
     *,
     reference: str = "auto",
     metrics: Sequence[str] = DEFAULT_METRICS,
@@ -194,7 +202,8 @@ def plot_results(
     bootstrap: int = 0,
     seed: int = 0,
 ) -> list[Path]:
-    """Draw the RD figure(s) of the results in ``paths``; return the files written.
+    """Draw the RD figure(s) of the results in ``paths`` (files and folders, or one of them);
+    return the files written.
 
     ``out`` is a path stem (``out_dir/rd`` -> ``rd.png`` + ``rd.svg``; with several datasets
     ``rd-DATASET.png`` ...). ``reference``: ``auto`` (published points of the results' own
@@ -203,6 +212,8 @@ def plot_results(
     with 95 % bootstrap intervals over the images when ``bootstrap`` (resamples, seeded by
     ``seed``) is above 0 and the runs' CSVs are beside their JSONs.
     """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
     results = load_results(paths)
     if not results:
         raise ValueError(f"no taco-eval result JSONs with points in {', '.join(map(str, paths))}")

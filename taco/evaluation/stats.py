@@ -2,6 +2,7 @@
 
 :func:`paired_bootstrap` resamples per-image differences; :func:`taco.evaluation.bdrate.bd_bootstrap`
 resamples whole per-image RD curves. Both take their interval from :func:`percentile_interval`.
+:func:`paired_bootstrap` gives no interval on fewer pairs than :func:`min_pairs`.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["BootstrapCI", "derangement", "paired_bootstrap", "percentile_interval"]
+__all__ = ["BootstrapCI", "derangement", "min_pairs", "paired_bootstrap", "percentile_interval"]
 
 
 @dataclass(frozen=True)
 class BootstrapCI:
-    """Mean of per-image differences ``b - a`` with a percentile bootstrap interval."""
+    """Mean of per-image differences ``b - a`` with a percentile bootstrap interval.
+
+    ``low`` and ``high`` are NaN when no interval was computed; ``reason`` then says why (no
+    pairs, too few pairs for ``confidence``: :func:`min_pairs`, no resamples).
+    """
 
     mean: float
     low: float
@@ -24,9 +29,11 @@ class BootstrapCI:
     resamples: int
     confidence: float
     seed: int
+    reason: str = ""  # why there is no interval; "" when there is one
 
     def excludes_zero(self) -> bool:
-        return self.low > 0 or self.high < 0
+        """Whether the interval lies wholly above or below 0 (False when there is none)."""
+        return not self.reason and (self.low > 0 or self.high < 0)
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -35,6 +42,25 @@ class BootstrapCI:
 #: Bytes of bootstrap indices and gathered values drawn at a time (:func:`paired_bootstrap`,
 #: :func:`taco.evaluation.bdrate.bd_bootstrap`).
 DRAW_BYTES = 32 * 2**20
+
+
+def min_pairs(confidence: float = 0.95) -> int:
+    """The fewest pairs on which a two-sided ``confidence`` interval can exclude 0: 6 at 95 %.
+
+    Differences of one sign in every one of ``n`` pairs are the strongest evidence the pairs can
+    give, and an exact sign test (or sign-flip permutation test) puts them at two-sided
+    p = 2 / 2**n: 0.5 at n = 2, 0.0625 at n = 5, 0.031 at n = 6. With fewer pairs than returned
+    here, even that p exceeds ``1 - confidence``, so no honest interval excludes 0. A percentile
+    bootstrap still would: its resample means take few values (3 at n = 2, 1 at n = 1) and lie
+    on one side of 0 whenever the differences do, at any n. This is a floor, not a promise of
+    coverage: percentile intervals run narrow on a few dozen pairs too.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    n = 1
+    while 2.0 * 0.5**n > 1.0 - confidence:
+        n += 1
+    return n
 
 
 def paired_bootstrap(
@@ -51,6 +77,10 @@ def paired_bootstrap(
     difficulty cancels). Pairs where either value is not finite (MS-SSIM on small images, the
     infinite PSNR of identical images) are dropped first. Seeded: the same inputs and seed give
     the same interval.
+
+    With fewer than :func:`min_pairs` finite pairs (6 at 95 %), or no resamples, the mean is
+    given but not the interval: ``low`` and ``high`` are NaN, ``reason`` says why, and
+    :meth:`BootstrapCI.excludes_zero` is False.
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape or a.ndim != 1:
@@ -60,10 +90,18 @@ def paired_bootstrap(
     if resamples < 0:
         raise ValueError(f"resamples must be >= 0, got {resamples}")
     d = (b - a)[np.isfinite(a) & np.isfinite(b)]
-    n = len(d)
+    n, nan = len(d), float("nan")
     if n == 0:
-        nan = float("nan")
-        return BootstrapCI(nan, nan, nan, 0, resamples, confidence, seed)
+        why = "no pair with both values finite"
+        return BootstrapCI(nan, nan, nan, 0, resamples, confidence, seed, why)
+    fewest = min_pairs(confidence)
+    if n < fewest:
+        reason = (f"{n} pair{'s' if n > 1 else ''}: a {100 * confidence:g}% interval needs at "
+                  f"least {fewest} (with {n}, even differences all of one sign have sign-test "
+                  f"p = {2 * 0.5**n:.3g} > {1 - confidence:.3g})")
+        return BootstrapCI(float(d.mean()), nan, nan, n, resamples, confidence, seed, reason)
+    if resamples == 0:
+        return BootstrapCI(float(d.mean()), nan, nan, n, 0, confidence, seed, "no resamples drawn")
     rng = np.random.default_rng(seed)
     # the draws a few rows at a time (~32 MB of indices, whatever n): one (resamples, n) array
     # took 960 MB at 30,000 images; the generator gives the same indices either way
@@ -71,7 +109,7 @@ def paired_bootstrap(
     means = np.concatenate([
         d[rng.integers(0, n, size=(min(rows, resamples - start), n))].mean(axis=1)
         for start in range(0, resamples, rows)
-    ]) if resamples else np.empty(0)
+    ])
     low, high = percentile_interval(means, confidence)
     return BootstrapCI(float(d.mean()), low, high, n, resamples, confidence, seed)
 

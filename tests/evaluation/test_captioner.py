@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -55,6 +56,15 @@ def test_caption_folder_fills_and_resumes(captioner, folder_factory, tmp_path):
     assert ds.captioned and str(captioner.name) in ds.caption_source
 
 
+def test_captioner_and_caption_folder_take_paths(tiny_captioner_dir, folder_factory, tmp_path):
+    captioner = Captioner(tiny_captioner_dir, max_new_tokens=2)  # a Path, not a str
+    assert captioner.name == str(tiny_captioner_dir)
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    report = caption_folder(folder, captioner, output=Path("blip.jsonl"), progress=False)
+    assert report.path == folder / "blip.jsonl" and report.written == 4
+    assert {r["captioner"] for r in lines(report.path)} == {str(tiny_captioner_dir)}
+
+
 def test_human_captions_are_kept(captioner, tiny_folder):
     before = (tiny_folder / "captions.jsonl").read_text()
     report = caption_folder(tiny_folder, captioner, progress=False)
@@ -73,6 +83,7 @@ def test_auto_caption(tiny_captioner_dir, tiny_folder):
     paths = sorted(tiny_folder.glob("*.png"))
     caps = auto_caption(paths, str(tiny_captioner_dir), batch_size=3)
     assert len(caps) == 4 and all(isinstance(c, str) for c in caps)
+    assert auto_caption(paths[:1], tiny_captioner_dir) == caps[:1]  # the name as a Path: the same one
 
 
 def test_missing_captioner_fails_fast(tmp_path, monkeypatch):

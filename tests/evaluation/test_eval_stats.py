@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from taco.evaluation.stats import derangement, paired_bootstrap
+from taco.evaluation.stats import derangement, min_pairs, paired_bootstrap
 
 
 def test_bootstrap_ci_contains_mean_and_is_reproducible():
@@ -33,7 +33,44 @@ def test_bootstrap_drops_non_finite_pairs():
     ci = paired_bootstrap(a, b, seed=0)
     assert ci.n == 2 and ci.mean == pytest.approx(1.0)
     empty = paired_bootstrap([np.nan], [1.0])
-    assert empty.n == 0 and np.isnan(empty.mean)
+    assert empty.n == 0 and np.isnan(empty.mean) and not empty.excludes_zero()
+    assert empty.reason == "no pair with both values finite"
+
+
+def test_min_pairs_is_where_a_sign_test_can_first_reach_the_confidence():
+    assert [min_pairs(c) for c in (0.5, 0.9, 0.95, 0.99)] == [2, 5, 6, 8]
+    for confidence in (0.9, 0.95, 0.99):
+        n = min_pairs(confidence)
+        assert 2 * 0.5**n <= 1 - confidence < 2 * 0.5 ** (n - 1)
+    with pytest.raises(ValueError, match="confidence"):
+        min_pairs(1.0)
+
+
+@pytest.mark.parametrize(("a", "b"), [([26.3, 26.8], [26.29, 26.79]), ([26.3], [26.29]),
+                                      ([30.0, 31.0, 29.0, 32.0, 30.5], [29.99, 30.99, 28.99, 31.99, 30.49])])
+def test_too_few_pairs_give_no_interval_and_no_significance(a, b):
+    """1-5 pairs at 95 %: a percentile bootstrap would give a zero-width or one-sided interval
+    (2 pairs: 3 possible resample means), calling a -0.01 dB difference significant."""
+    ci = paired_bootstrap(a, b, resamples=2000, seed=0)
+    assert ci.n == len(a) and ci.mean == pytest.approx(-0.01)
+    assert np.isnan(ci.low) and np.isnan(ci.high)
+    assert not ci.excludes_zero()
+    assert f"{len(a)} pair" in ci.reason and "needs at least 6" in ci.reason
+    assert ci.to_dict()["reason"] == ci.reason
+
+
+def test_enough_pairs_of_one_sign_give_an_interval_that_excludes_zero():
+    a = np.array([30.0, 31.0, 29.0, 32.0, 30.5, 28.0])
+    ci = paired_bootstrap(a, a - 0.01, seed=0)
+    assert ci.n == min_pairs() == 6 and ci.reason == ""
+    assert ci.high < 0 and ci.excludes_zero()
+    assert paired_bootstrap(a[:5], a[:5] - 0.01, confidence=0.9, seed=0).excludes_zero()  # 5 at 90 %
+
+
+def test_no_resamples_give_no_interval():
+    ci = paired_bootstrap(np.arange(10.0), np.arange(10.0) + 1, resamples=0)
+    assert ci.mean == pytest.approx(1.0) and np.isnan(ci.low) and not ci.excludes_zero()
+    assert ci.reason == "no resamples drawn"
 
 
 def test_bootstrap_rejects_unpaired_input():

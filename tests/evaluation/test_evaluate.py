@@ -153,7 +153,9 @@ def test_text_reaches_the_bytes_only_when_gamma_is_nonzero(tiny_taco_model, text
             # gamma = 0 (a fresh TACO): the adapter adds nothing, files are identical
             assert (entry["identical_files"] < 4) == differ
             for m in ("bpp", "psnr", "lpips"):
-                assert entry[m]["low"] <= entry[m]["mean"] <= entry[m]["high"]
+                # 4 images: too few for a 95 % interval (taco.evaluation.stats.min_pairs)
+                assert math.isnan(entry[m]["low"]) and math.isnan(entry[m]["high"])
+                assert not entry[m]["significant"] and "needs at least 6" in entry[m]["reason"]
                 if not differ:
                     assert entry[m]["mean"] == 0.0
         used = [r["caption"] for r in read_rows(runs["shuffled"].with_suffix(".csv"))]
@@ -162,6 +164,69 @@ def test_text_reaches_the_bytes_only_when_gamma_is_nonzero(tiny_taco_model, text
         again = compare_caption_modes(runs, resamples=500, seed=0)
         assert json.dumps(again, sort_keys=True) == json.dumps(cmp, sort_keys=True)
         assert "| shuffled | 4 |" in format_comparison(cmp)
+
+
+def test_too_few_images_are_never_significant(rd_run, tmp_path):
+    """Two images 0.01 dB apart: a percentile bootstrap over 2 pairs has a zero-width interval
+    that excludes 0. No interval below 6 images; the table says why; above it, one is given."""
+    write_rd_run, _ = rd_run
+
+    def runs(n: int) -> dict[str, Path]:
+        base = [{"image": f"img{i}.png", "setting": "", "bpp": 0.3 + 0.01 * i,
+                 "psnr": 26.3 + 0.5 * i, "ms_ssim": 0.95, "lpips": 0.2} for i in range(n)]
+        return {mode: write_rd_run(tmp_path / str(n), f"run-{mode}", label=mode, kind="learned",
+                                   codec="taco", rows=[{**r, "psnr": r["psnr"] - shift} for r in base])
+                for mode, shift in (("true", 0.0), ("shuffled", 0.01))}
+
+    small = compare_caption_modes(runs(2), resamples=200)
+    psnr_diff = small["modes"]["shuffled"]["psnr"]
+    assert psnr_diff["mean"] == pytest.approx(-0.01) and psnr_diff["n"] == 2
+    assert psnr_diff["significant"] is False and math.isnan(psnr_diff["low"])
+    assert psnr_diff["reason"].startswith("2 pairs: a 95% interval needs at least 6")
+    assert small["bootstrap"]["min_images"] == 6
+    table = format_comparison(small)
+    assert "-0.01 [no CI]" in table and "*" not in table.split("\n", 1)[1].split("no CI, so")[0]
+    assert "no CI, so never *:\n- 2 pairs: a 95% interval needs at least 6" in table
+
+    enough = compare_caption_modes(runs(6), resamples=200)
+    psnr_diff = enough["modes"]["shuffled"]["psnr"]
+    assert psnr_diff["reason"] == "" and psnr_diff["significant"] is True  # 6 of 6 lower: p = 0.031
+    assert "-0.01 [-0.01, -0.01]*" in format_comparison(enough)
+
+
+def test_python_api_takes_str_paths(tiny_taco_model, tiny_folder, tmp_path):
+    """Every public function that takes a folder or file takes a str as well as a Path."""
+    from taco.evaluation import (
+        EvalConfig,
+        evaluate_codec,
+        evaluate_matched,
+        get_codec,
+        plot_results,
+        run_evaluation,
+    )
+    from taco.models import save_checkpoint
+
+    out = str(tmp_path / "runs" / "val")
+    ds = open_dataset(Path(tiny_folder), limit=1)
+    assert ds.root == tiny_folder and len(ds) == 1
+    model, info = tiny_taco_model
+    runs = {mode: evaluate_model(model, info, ds, out, mode=mode, progress=False)
+            for mode in ("true", "empty")}
+    assert runs["true"].parent == Path(out) and json.loads(runs["true"].read_text())["complete"]
+    jpeg = get_codec("jpeg")
+    assert evaluate_codec(jpeg, ds, out, qualities=[50], progress=False).parent == Path(out)
+    matched = evaluate_matched(jpeg, ds, out, str(runs["true"]), progress=False)
+    assert json.loads(matched.read_text())["matched_to"] == runs["true"].name
+    cmp = compare_caption_modes({mode: str(path) for mode, path in runs.items()}, resamples=10)
+    assert cmp["modes"]["empty"]["images"] == 1
+    assert [p.name for p in plot_results(out, out + "/rd", metrics=("psnr",))] == ["rd.png", "rd.svg"]
+
+    ckpt = save_checkpoint(model, tmp_path / "tiny.safetensors")
+    assert load_model(Path(ckpt))[1].spec == str(ckpt)  # a str, as --model gives it
+    written = run_evaluation(EvalConfig(datasets=[str(tiny_folder)], classic=["jpeg"],
+                                        qualities={"jpeg": [50]}, limit=1, fid="off", cmmd_clip="off",
+                                        output=str(tmp_path / "cfg"), plot=False, progress=False))
+    assert written == [tmp_path / "cfg" / "photos" / "jpeg.json"]
 
 
 def test_uncaptioned_folder_needs_a_caption_mode(tiny_taco_model, tmp_path, folder_factory):
