@@ -14,6 +14,7 @@ piecewise-cubic scheme) or ``"cubic"`` (the original VCEG-M33 cubic polynomial f
 ``"akima"``. Points are sorted here first, so LPIPS/FID curves (decreasing in rate) work too.
 
 :func:`bd_bootstrap` puts a confidence interval on both deltas by resampling the *images*
+(no interval on fewer images than :func:`taco.evaluation.stats.min_pairs`: 6 at 95 %)
 behind two curves (:class:`ImageCurve`: every image's bpp and metrics at every rate point): each
 resample averages the drawn images into two mean curves and takes their deltas again. With
 ``"pchip"`` the resamples are computed together (:func:`_pchip_deltas`, the same PCHIP as
@@ -32,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import stats
-from .stats import percentile_interval
+from .stats import min_pairs, percentile_interval
 
 __all__ = [
     "BDBootstrap",
@@ -200,7 +201,9 @@ class BDInterval:
     ``value``, ``overlap``, ``interval`` and ``reason`` are those of the delta between the two
     mean curves over all images (:class:`BDResult`). ``low``/``high`` come from the ``defined``
     resamples; ``undefined`` resamples gave no delta (too little overlap, a curve not monotonic)
-    and are left out. When the delta on all images is undefined, no resample is tried.
+    and are left out. When the delta on all images is undefined, no resample is tried; when
+    there are too few images for an interval (:func:`taco.evaluation.stats.min_pairs`) neither,
+    and ``ci_reason`` says so.
     """
 
     value: float
@@ -211,6 +214,7 @@ class BDInterval:
     overlap: float = float("nan")
     interval: tuple[float, float] = (float("nan"), float("nan"))
     reason: str = ""
+    ci_reason: str = ""  # why a defined delta has no interval; "" when it has one
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "interval": list(self.interval)}
@@ -368,6 +372,12 @@ def bd_bootstrap(
     ra, qa, rt, qt = (_mean_points(c) for c in columns)
     full = {k: _bd(alongs[k], ra, qa, rt, qt, method) if images else none for k in (0, 1)}
     wanted = [k for k in (0, 1) if not math.isnan(full[k].value)]  # an undefined delta gets no CI
+    fewest = min_pairs(confidence)
+    ci_reason = (f"{len(images)} paired image{'s' if len(images) != 1 else ''}: a "
+                 f"{100 * confidence:g} % interval needs at least {fewest}"
+                 if wanted and len(images) < fewest else "")
+    if ci_reason:
+        wanted = []
     found: list[list[np.ndarray]] = [[], []]
     rng = np.random.default_rng(seed)
     n, points = len(images), a.rate.shape[1] + t.rate.shape[1]
@@ -395,7 +405,9 @@ def bd_bootstrap(
     def interval(k: int) -> BDInterval:
         d = full[k]
         low, high = percentile_interval(draws[k], confidence)
-        return BDInterval(d.value, low, high, len(draws[k]), undefined[k], d.overlap, d.interval, d.reason)
+        why = ci_reason if not math.isnan(d.value) else ""
+        return BDInterval(d.value, low, high, len(draws[k]), undefined[k], d.overlap, d.interval,
+                          d.reason, why)
 
     return BDBootstrap(metric, interval(0), interval(1), len(images), resamples, confidence, seed, method)
 
@@ -421,7 +433,8 @@ def bd_table(
     (label -> :class:`ImageCurve`), that label's metrics measured per image also get
     :func:`bd_bootstrap` intervals: ``bd_rate_low``/``bd_rate_high``,
     ``bd_metric_low``/``bd_metric_high``, ``ci_images`` (images paired) and
-    ``bd_rate_undefined``/``bd_metric_undefined`` (resamples without a delta, left out).
+    ``bd_rate_undefined``/``bd_metric_undefined`` (resamples without a delta, left out), and
+    ``ci_reason`` when there are too few images for an interval.
     """
     if anchor not in curves:
         raise ValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")
@@ -455,6 +468,8 @@ def bd_table(
                     ci_images=b.images, bd_rate_undefined=b.bd_rate.undefined,
                     bd_metric_undefined=b.bd_metric.undefined,
                 )
+                if b.bd_rate.ci_reason or b.bd_metric.ci_reason:
+                    row[m]["ci_reason"] = b.bd_rate.ci_reason or b.bd_metric.ci_reason
         table[label] = row
     return table
 
@@ -494,6 +509,7 @@ def format_bd_table(
     notes: list[str] = []
     undefined: list[str] = []
     with_ci: set[float | str] = set()
+    no_ci: set[str] = set()  # why cells that could have had an interval have none
     for label, row in table.items():
         cells = [label]
         for key, fmt in (("bd_rate", "{:+.2f}"), ("bd_metric", "{:+.4f}")):
@@ -503,8 +519,10 @@ def format_bd_table(
         notes += [f"- {label}, {m}: {row[m]['reason']}" for m in metrics if row.get(m, {}).get("reason")]
         for m in metrics:
             entry = row.get(m, {})
-            if "ci_images" in entry:
+            if "ci_images" in entry and not entry.get("ci_reason"):
                 with_ci.add(entry["ci_images"])
+            if entry.get("ci_reason"):
+                no_ci.add(str(entry["ci_reason"]))
             skipped = [f"{entry[f'{k}_undefined']} for BD-{'rate' if k == 'bd_rate' else m}"
                        for k in ("bd_rate", "bd_metric") if entry.get(f"{k}_undefined")]
             if skipped:
@@ -514,6 +532,8 @@ def format_bd_table(
         lines += ["", f"[low, high]: {100 * float(bootstrap['confidence']):g} % percentile bootstrap "
                   f"interval over the images ({counts} paired), {int(bootstrap['resamples'])} "
                   f"resamples, seed {int(bootstrap['seed'])}; the per-image metrics only (not FID)."]
+    if no_ci:
+        lines += ["", "no interval: " + "; ".join(sorted(no_ci)) + "."]
     if undefined:
         lines += ["", "resamples without a delta (left out of the interval):", *undefined]
     if notes:

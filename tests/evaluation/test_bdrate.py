@@ -228,16 +228,22 @@ def test_bootstrap_in_chunks_is_the_same(monkeypatch):
 def test_bootstrap_counts_undefined_resamples():
     from taco.evaluation.bdrate import ImageCurve, bd_bootstrap
 
-    # two images whose mean curves overlap in PSNR, but neither image's own curves do: a
-    # resample that draws one image twice (half of them) has no BD-rate
-    names = ("a", "b")
-    rate = np.array([[0.1, 0.2], [0.1, 0.2]])
-    anchor = ImageCurve(names, rate, {"psnr": np.array([[20.0, 22.0], [30.0, 32.0]])})  # mean 25, 27
-    test = ImageCurve(names, rate, {"psnr": np.array([[26.0, 28.0], [24.0, 26.0]])})  # mean 25, 27
+    # images of two kinds whose mean curves overlap in PSNR, but neither kind's own curves do: a
+    # resample drawing mostly one kind (under 3 or over 5 of 8 of kind b: 29 %) has no BD-rate
+    names = tuple("abcdefgh")
+    rate = np.tile([0.1, 0.2], (8, 1))
+    kinds = lambda a, b: np.array([a] * 4 + [b] * 4)  # noqa: E731
+    anchor = ImageCurve(names, rate, {"psnr": kinds([20.0, 22.0], [30.0, 32.0])})  # mean 25, 27
+    test = ImageCurve(names, rate, {"psnr": kinds([26.0, 28.0], [24.0, 26.0])})  # mean 25, 27
     b = bd_bootstrap(anchor, test, "psnr", resamples=200, seed=0)
     assert b.bd_rate.value == pytest.approx(0.0, abs=1e-9)
-    assert 60 < b.bd_rate.undefined < 140 and b.bd_rate.defined + b.bd_rate.undefined == 200
+    assert 30 < b.bd_rate.undefined < 90 and b.bd_rate.defined + b.bd_rate.undefined == 200
     assert b.bd_metric.undefined == 0  # the rates always overlap
+    # on two images no interval at all: too few for a 95 % one (taco.evaluation.stats.min_pairs)
+    two = bd_bootstrap(anchor.select(("a", "e")), test.select(("a", "e")), "psnr", resamples=200)
+    assert two.bd_rate.value == pytest.approx(0.0, abs=1e-9) and math.isnan(two.bd_rate.low)
+    assert two.bd_rate.defined == two.bd_rate.undefined == 0
+    assert two.bd_rate.ci_reason == "2 paired images: a 95 % interval needs at least 6"
     # undefined on all images: no interval, no resample tried, and the reason
     apart = ImageCurve(names, anchor.rate, {"psnr": anchor.quality["psnr"] + 50})
     r = bd_bootstrap(anchor, apart, "psnr", resamples=200).bd_rate
@@ -269,3 +275,9 @@ def test_table_with_intervals():
     assert "95 % percentile bootstrap interval over the images (12 paired), 100 resamples" in md
     # without resamples the table is as before
     assert "bd_rate_low" not in bd_table(curves, "JPEG", ["psnr"], images={"JPEG": anchor, "better": cheaper})["better"]["psnr"]
+    # on 4 images (the samples) the table says why it has no interval
+    few = {k: c.select(names[:4]) for k, c in (("JPEG", anchor), ("better", cheaper))}
+    table = bd_table(curves, "JPEG", ["psnr"], images=few, resamples=100, seed=0)
+    md = format_bd_table(table, "JPEG", bootstrap={"resamples": 100, "confidence": 0.95, "seed": 0})
+    assert "| better | -20.00 |" in md and "percentile bootstrap interval" not in md
+    assert "no interval: 4 paired images: a 95 % interval needs at least 6." in md
