@@ -135,6 +135,14 @@ def build_on_meta(config: ModelConfig) -> ELIC:
     """The architecture of ``config`` with its weights on the meta device: every parameter and
     buffer has its shape and dtype but no memory (CompressAI's entropy bottleneck excepted:
     :class:`_MetaTensors`), to compare a checkpoint with before building it for real. The
-    global RNG is left as it was (the CPU-side initialisers draw from it)."""
-    with torch.random.fork_rng(devices=[]), _MetaTensors():
-        return build_model(config)
+    global RNG is left as it was (the CPU-side initialisers draw from it).
+
+    A layer whose construction mixes meta and CPU tensors (CompressAI's GDN: its pedestal comes
+    from a legacy constructor, on the CPU) is built for real instead, in memory bounded by
+    :data:`~taco.models.config.MAX_WIDTH`: a new backbone's layers need not be meta-safe."""
+    with torch.random.fork_rng(devices=[]):
+        try:
+            with _MetaTensors():
+                return build_model(config)
+        except (RuntimeError, NotImplementedError):
+            return build_model(config)

@@ -203,7 +203,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     config = header_config(header, path)
     try:
         skeleton = build_on_meta(config)
-    except (TypeError, ValueError, KeyError, AssertionError) as exc:
+    except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
         # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
     check_checkpoint_shapes(skeleton, checkpoint_shapes(path), path,

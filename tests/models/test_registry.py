@@ -328,6 +328,29 @@ def test_every_architecture_builds_on_meta_as_for_real(name, layout):
         assert sum(v.numel() * v.element_size() for v in state.values() if not v.is_meta) < 17e6
 
 
+def test_a_layer_that_is_not_meta_safe_is_built_for_real(monkeypatch):
+    """A new backbone's layers need not be meta-safe: GDN (CompressAI) mixes meta and CPU tensors
+    when built on meta, so that build is done for real, with the same state and RNG left alone."""
+    from compressai.layers import GDN
+
+    from taco.models import architecture
+
+    plain = architecture.build_model
+
+    def with_gdn(config):  # noqa: ANN001, ANN202
+        model = plain(config)
+        model.extra = GDN(8)
+        return model
+
+    monkeypatch.setattr(architecture, "build_model", with_gdn)
+    config = MODEL_CONFIGS["elic-tiny"]
+    rng = torch.get_rng_state()
+    built = architecture.build_on_meta(config)
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert any(k.startswith("extra.") for k in built.state_dict())
+    assert {k: v.shape for k, v in built.state_dict().items()} == {k: v.shape for k, v in with_gdn(config).state_dict().items()}
+
+
 def test_meta_builds_run_no_python_meta_kernels():
     """torch's Python meta kernels import sympy on their first call (0.4-0.7 s of every CLI
     run's first load): building every architecture on meta, in a fresh process, must not."""
