@@ -32,6 +32,8 @@ def _model_kind(info: dict[str, Any]) -> str:
     """``TACO + MiniLM``, ``TACO (TGIC) + CLIP``, ``ELIC``: one model's kind, for a table."""
     if info["architecture"] == "elic":
         return "ELIC"
+    if info["architecture"] != "taco":  # a backbone added since (docs/models.md)
+        return str(info["architecture"])
     tgic = " (TGIC)" if info["config"].get("text_injection") == "tgic" else ""
     return f"TACO{tgic} + {_TEXT_NAMES.get(info['text_encoder'], info['text_encoder'])}"
 

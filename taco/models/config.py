@@ -17,6 +17,10 @@ from typing import Any
 #: ``Elic2022Official`` (the first built-in models).
 LAYOUTS = ("reference", "compressai")
 
+#: Architectures a config may name, and those among them that read no text.
+ARCHITECTURES = ("taco", "elic")
+TEXTLESS_ARCHITECTURES = ("elic",)
+
 #: Qualities a model may have: the ``.taco`` header stores the quality in one byte (0 = single-rate).
 MAX_QUALITIES = 255
 
@@ -75,7 +79,7 @@ class ModelConfig:
     for a single-rate model (one λ, in its checkpoint's metadata).
     """
 
-    architecture: str = "taco"  # "taco" | "elic"
+    architecture: str = "taco"  # one of ARCHITECTURES
     N: int = 192
     M: int = 320
     groups: list[int] = field(default_factory=lambda: [16, 16, 32, 64, 192])
@@ -92,8 +96,8 @@ class ModelConfig:
     qualities: list[float] | None = None
 
     def __post_init__(self) -> None:
-        if self.architecture not in ("taco", "elic"):
-            raise ValueError(f"unknown architecture {self.architecture!r} (taco, elic)")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.architecture!r} ({', '.join(ARCHITECTURES)})")
         for name in ("N", "M", "heads"):
             if not _is_width(getattr(self, name)):
                 raise ValueError(f"{name} must be an integer 1..{MAX_WIDTH}, got {getattr(self, name)!r}")
@@ -105,7 +109,7 @@ class ModelConfig:
                                  f"integers 1..{MAX_WIDTH}, got {widths!r}")
         if sum(self.groups) != self.M:
             raise ValueError(f"groups {self.groups} must sum to M={self.M}")
-        if self.architecture == "elic":
+        if self.architecture in TEXTLESS_ARCHITECTURES:
             self.text_encoder = None
         elif not self.text_encoder or "name" not in self.text_encoder:
             raise ValueError("a TACO model needs text_encoder={'name': ...}")

@@ -165,10 +165,18 @@ def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCo
 # --------------------------------------------------------------------------- public API
 
 
+def codes_itself(codec: nn.Module) -> bool:
+    """Whether ``codec`` codes itself into one stream per image (``compress``, ``decompress``,
+    ``num_symbols``, ``gain_vectors`` as :class:`ReferenceLatentCodec`): the reference layout, or
+    any latent codec that says so with a true ``one_stream`` attribute (a new backbone's: see
+    docs/models.md, "Adding a backbone")."""
+    return isinstance(codec, ReferenceLatentCodec) or bool(getattr(codec, "one_stream", False))
+
+
 def supports(codec: nn.Module) -> bool:
-    """Whether ``codec`` is a latent codec this module codes: the reference layout, or the
-    CompressAI ELIC composition (else use its own methods)."""
-    if isinstance(codec, ReferenceLatentCodec):
+    """Whether ``codec`` is a latent codec this module codes: one that codes itself
+    (:func:`codes_itself`), or the CompressAI ELIC composition (else use its own methods)."""
+    if codes_itself(codec):
         return True
     if not isinstance(codec, HyperpriorLatentCodec):
         return False
@@ -192,15 +200,16 @@ def supports(codec: nn.Module) -> bool:
 def _check(codec: nn.Module, quality: Any = None) -> None:
     if not supports(codec):
         raise TypeError(f"{type(codec).__name__} is not an ELIC latent codec; use its own methods")
-    if quality is not None and not isinstance(codec, ReferenceLatentCodec):
+    if quality is not None and not codes_itself(codec):
         raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
 
 
 def num_symbols(codec: LatentCodec, shape: dict[str, Any]) -> int:
     """Symbols one image's stream holds for latent shapes ``shape`` (z, then every y group)."""
     _check(codec)
-    if isinstance(codec, ReferenceLatentCodec):
-        return codec.num_symbols(shape)
+    if codes_itself(codec):
+        return codec.num_symbols(shape)  # type: ignore[union-attr]
+    assert isinstance(codec, HyperpriorLatentCodec)
     eb = codec.latent_codec["hyper"].entropy_bottleneck
     hz, wz = shape["hyper"]
     return int(eb._quantized_cdf.shape[0] * hz * wz + sum(c * h * w for c, h, w in shape["y"]))
@@ -256,7 +265,7 @@ def compress_latent(codec: LatentCodec, y: Tensor, quality: int | None = None) -
     returns it in ``shape["quality"]``.
     """
     _check(codec, quality)
-    if isinstance(codec, ReferenceLatentCodec):
+    if codes_itself(codec):
         return codec.compress(y, quality)
     hyper = compress_hyper(codec, y)
     out = compress_groups(codec, y, hyper["params"], hyper["stream"])
@@ -282,8 +291,9 @@ def decompress_latent(
             or not isinstance(strings[0], (list, tuple)) or not strings[0]):
         raise ValueError("expected [[stream per image]]: one rANS stream per image "
                          f"(got {len(strings) if isinstance(strings, (list, tuple)) else type(strings)})")
-    if isinstance(codec, ReferenceLatentCodec):
-        return codec.decompress(strings, shape)
+    if codes_itself(codec):
+        return codec.decompress(strings, shape)  # type: ignore[union-attr]
+    assert isinstance(codec, HyperpriorLatentCodec)
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
     hz, wz = shape["hyper"]
     want = [(c, 4 * hz, 4 * wz) for c in groups.groups]

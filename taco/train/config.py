@@ -215,11 +215,12 @@ class TrainConfig:
         """A text option on a model without text, or a text preset on ELIC, is an error here
         (not a silently ignored key, nor a late failure when the model is built)."""
         from ..models import MODEL_CONFIGS
+        from ..models.config import TEXTLESS_ARCHITECTURES
 
         name = self.resolved_model()
         known = MODEL_CONFIGS.get(name)
         arch = self.model_overrides.get("architecture", known.architecture if known else None)
-        if arch != "elic":
+        if arch not in TEXTLESS_ARCHITECTURES:
             return
         text_keys = [k for k in TEXT_MODEL_KEYS if k in self.model_overrides]
         if text_keys:

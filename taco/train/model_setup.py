@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
+from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import checkpoint_config
 from ..shards import CHECKPOINT_FILE
 from .config import ConfigError, TrainConfig
@@ -141,7 +142,7 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
     except (ValueError, TypeError, CheckpointError) as e:
         raise ConfigError(f"model {name!r}: {e}") from None
     arch = model.config.architecture
-    if (cfg.preset == "elic") != (arch == "elic"):
+    if (cfg.preset == "elic") != (arch in TEXTLESS_ARCHITECTURES):
         raise ConfigError(f"preset {cfg.preset!r} cannot train the {arch} model {name!r}")
     if frozen:
         zero_tgic_outputs(model)
