@@ -28,7 +28,8 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -278,7 +279,7 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
             name = getattr(model, "model_id", "custom")
             family = sorted((e.lmbda, n) for n, e in PRETRAINED.items() if e.lmbda is not None
                             and "-q" in name and n.rpartition("-q")[0] == name.rpartition("-q")[0])
-            rates = ("; its rates are separate models, chosen with --model: "
+            rates = ("; its rates are separate models, chosen by name: "
                      + ", ".join(f"{n} (λ={lmbda:g})" for lmbda, n in family)) if len(family) > 1 else ""
             raise ValueError(f"model {name!r} has a single rate (one model per λ): it takes no "
                              f"quality (got {quality!r}){rates}")
@@ -567,12 +568,21 @@ def synthesize(
             progress("synthesis", i + 1, len(tiles))
 
 
+#: What :func:`decompress` takes: the bytes of a ``.taco`` file, or its path.
+TacoLike = bytes | bytearray | memoryview | str | os.PathLike
+
+
 def _decode(
-    data: bytes, model: ELIC | None, max_pixels: int | None, out_dtype: torch.dtype,
+    data: TacoLike, model: ELIC | None, max_pixels: int | None, out_dtype: torch.dtype,
     progress: Progress | None,
 ) -> tuple[Tensor, str]:
     """Decode ``data`` into float32 (1, 3, H, W) or uint8 (H, W, 3) pixels; the checks first, in
     order of cost: cap, model, quality, version, then (inside the stream decoder) the chunks."""
+    if isinstance(data, str | os.PathLike):
+        data = Path(data).read_bytes()
+    elif not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"expected the bytes of a .taco file or its path, not {type(data).__name__}")
+    data = cast(bytes, data)  # bytearray and memoryview read as bytes do, without a copy
     parsed = unpack(data)
     hdr = parsed.header
     if max_pixels is not None and hdr.height * hdr.width > max_pixels:
@@ -619,10 +629,11 @@ def _decode(
 
 @torch.no_grad()
 def decompress_tensor(
-    data: bytes, model: ELIC | None = None, *, max_pixels: int | None = MAX_DECODE_PIXELS,
+    data: TacoLike, model: ELIC | None = None, *, max_pixels: int | None = MAX_DECODE_PIXELS,
     progress: Progress | None = None,
 ) -> tuple[Tensor, str]:
-    """Decode ``.taco`` bytes -> ((1, 3, H, W) float in [0, 1], original mode). No caption.
+    """Decode a ``.taco`` file (its bytes or path) -> ((1, 3, H, W) float in [0, 1], original
+    mode). No caption.
 
     A file declaring more than ``max_pixels`` pixels is refused before anything is allocated
     for it (``None``: no cap; the container caps each side at 32768). Big images are
@@ -633,10 +644,11 @@ def decompress_tensor(
 
 @torch.no_grad()
 def decompress(
-    data: bytes, model: ELIC | None = None, *, restore: bool = True,
+    data: TacoLike, model: ELIC | None = None, *, restore: bool = True,
     max_pixels: int | None = MAX_DECODE_PIXELS, progress: Progress | None = None,
 ) -> Image.Image:
-    """Decode ``.taco`` bytes to a PIL image. Needs no caption and loads no text encoder.
+    """Decode a ``.taco`` file (its bytes or path) to a PIL image. Needs no caption and loads no
+    text encoder.
 
     ``model`` may be omitted when the file was made by a built-in trained model. With
     ``restore`` the image is converted back to its original mode where sensible (L, I;16, ...).

@@ -263,3 +263,13 @@ def test_model_methods_as_a_researcher_calls_them(tiny_taco, tiny_elic):
         tiny_elic(x, tokens)
     with pytest.raises(ValueError, match="H and W must be multiples of 64, got .50, 64.: pad with"):
         tiny_elic(x[..., :50, :])
+
+
+def test_decompress_takes_a_path(tiny_elic, tmp_path):
+    data = taco.compress(torch.rand(3, 64, 64), None, tiny_elic)
+    (tmp_path / "x.taco").write_bytes(data)
+    want = np.asarray(taco.decompress(data, tiny_elic))
+    for source in (tmp_path / "x.taco", str(tmp_path / "x.taco"), bytearray(data), memoryview(data)):
+        assert np.array_equal(np.asarray(taco.decompress(source, tiny_elic)), want)
+    with pytest.raises(TypeError, match="expected the bytes of a .taco file or its path, not list"):
+        taco.decompress([data], tiny_elic)

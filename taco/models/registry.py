@@ -9,6 +9,7 @@ mistyped ``--model`` answer at once; building and loading import torch when call
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,7 +291,10 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
             f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "
             f"for a randomly initialised one. Trained models: {sorted(PRETRAINED) or 'none yet'}"
         )
+    close = difflib.get_close_matches(key, sorted(PRETRAINED), n=2, cutoff=0.6)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
     raise CheckpointError(
-        f"{key!r} is neither a checkpoint file nor a built-in model "
-        f"(built-in: {', '.join(list_models())})"
+        f"{key!r} is neither a checkpoint file nor a built-in model: {hint}"
+        f"trained: {', '.join(sorted(PRETRAINED)) or 'none yet'} (architectures without weights, "
+        "for taco.create_model: " + ", ".join(sorted(MODEL_CONFIGS)) + ")"
     )
