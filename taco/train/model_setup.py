@@ -61,6 +61,11 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     """
     source = load(init_source(path))  # a checkpoint or a built-in trained name (elic-small-q4)
     src_cfg, dst_cfg = source.config, model.config
+    if src_cfg.architecture != dst_cfg.architecture and (src_cfg.architecture, dst_cfg.architecture) != ("elic", "taco"):
+        raise CheckpointError(  # before the widths: another architecture's differ for that reason
+            f"init_from {path}: cannot initialise {dst_cfg.architecture} from "
+            f"{src_cfg.architecture} (only ELIC -> TACO and like -> like)"
+        )
     for name in ("N", "M", "groups", "ctx_hidden", "layout"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
             raise CheckpointError(
@@ -75,11 +80,6 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     state = source.state_dict()
     if src_cfg.architecture == "elic" and dst_cfg.architecture == "taco":
         state = {elic_key_to_taco(k): v for k, v in state.items()}
-    elif src_cfg.architecture != dst_cfg.architecture:
-        raise CheckpointError(
-            f"init_from {path}: cannot initialise {dst_cfg.architecture} from "
-            f"{src_cfg.architecture} (only ELIC -> TACO and like -> like)"
-        )
     result = load_model_state(model, state, strict=False)
     # fresh: the text adapter (ELIC -> TACO) and the gains (single-rate -> variable-rate)
     fresh = ("g_a.adapter.", "latent_codec.gains.")
