@@ -496,6 +496,8 @@ def format_bd_table(
     Cells with a bootstrap interval read ``value [low, high]``; ``bootstrap`` (``resamples``,
     ``confidence``, ``seed``) describes it in a note under the table.
     """
+    if not table:
+        return f"Anchor: **{anchor}**. No other curve to compare with it: nothing to tabulate.\n"
     present = {m for row in table.values() for m in row}
     metrics = [m for m in METRIC_ORDER if m in present] + sorted(present - set(METRIC_ORDER))
     head = ["codec"] + [f"BD-rate {m} (%)" for m in metrics] + [f"BD-{m}" for m in metrics]

@@ -281,3 +281,9 @@ def test_table_with_intervals():
     md = format_bd_table(table, "JPEG", bootstrap={"resamples": 100, "confidence": 0.95, "seed": 0})
     assert "| better | -20.00 |" in md and "percentile bootstrap interval" not in md
     assert "no interval: 4 paired images: a 95 % interval needs at least 6." in md
+
+
+def test_a_table_of_the_anchor_alone_says_so():
+    curves = {"JPEG": [{"bpp": 0.2, "psnr": 28.0}, {"bpp": 0.4, "psnr": 31.0}]}
+    md = format_bd_table(bd_table(curves, "JPEG", ["psnr"]), "JPEG")
+    assert md == "Anchor: **JPEG**. No other curve to compare with it: nothing to tabulate.\n"
