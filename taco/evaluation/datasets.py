@@ -168,7 +168,7 @@ def _folder(
         raise DatasetError(f"{root}: no images found")
     records = _limit([CaptionRecord(f, ("",)) for f in files], limit)
     images = CaptionedImages(root, records, _transform(crop), caption_index=0)
-    source = f"none ({captions_file} not found; write one with `taco caption {root}`)"
+    source = f"{captions_file} not found (write one with `taco caption {root}`)"
     return EvalDataset(name, kind, root, images, crop, source, False, limit)
 
 

@@ -254,8 +254,8 @@ def evaluate_model(
     uses_text = bool(getattr(model, "uses_text", False))
     if uses_text and mode.kind in ("true", "best-lpips") and not dataset.captioned:
         raise EvaluationError(
-            f"{dataset.root} has no captions ({dataset.caption_source.removeprefix('none (').rstrip(')')}), "
-            "or evaluate with --caption-mode empty / fixed:TEXT"
+            f"{dataset.root} has no captions: {dataset.caption_source}; or evaluate with "
+            "--caption-mode empty / fixed:TEXT"
         )
     if not uses_text and mode.kind != "true":
         raise EvaluationError(f"{info.model_id} takes no text: caption mode {mode} means nothing for it")
