@@ -225,6 +225,12 @@ class Trainer:
         """Train until ``epochs``, ``max_steps`` or ``time_limit``; write the final checkpoint
         and state."""
         cfg, p = self.cfg, self.progress
+        if p.step > 0 and (p.step >= self.total_steps or p.epoch >= cfg.epochs):
+            # a finished run resumed (a sweep's --resume, a repeated command): nothing is written
+            self.log.say(f"taco train: {self.out_dir} already finished at step {p.step} "
+                         "(raise max_steps or epochs to train on); nothing to do")
+            return TrainResult(self.out_dir / CHECKPOINT_FILE, self.out_dir / STATE_FILE, p.step,
+                               p.epoch, p.wall_time_s, {}, "done")
         if self.env.is_main:
             clear_leftovers(self.out_dir)
         self.log.open(dump_config(cfg), p.step)

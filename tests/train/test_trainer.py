@@ -239,6 +239,11 @@ def test_command_line(tmp_path, tiny, capsys):
     assert cli_main([*argv[:-1], "2", "--resume"]) == 0
     assert taco.load(out / "checkpoint.safetensors").metadata["trained_steps"] == 2
     capsys.readouterr()
+    # resuming a finished run writes nothing and says so
+    before = {f.name: f.stat().st_mtime_ns for f in out.iterdir()}
+    assert cli_main([*argv[:-1], "2", "--resume"]) == 0
+    assert "already finished at step 2" in capsys.readouterr().err
+    assert {f.name: f.stat().st_mtime_ns for f in out.iterdir()} == before
     # stderr not a terminal (a log file, nohup): no bar, so one line per log interval instead
     logged = tmp_path / "logged"
     assert cli_main(["--set", *tiny(logged, preset="elic", model="elic-tiny", k_j=0, progress="true"),
