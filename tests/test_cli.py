@@ -870,3 +870,11 @@ def test_file_made_with_untrained_weights_decodes_with_the_note(tmp_path, capsys
     assert main(["decompress", *map(str, outs), "-o", str(tmp_path / "dec")]) == 0
     err = capsys.readouterr().err
     assert err.count("no trained weights") == 1, err
+
+
+def test_models_tells_a_warm_started_runs_steps_apart():
+    from taco.cli.models import _training_line
+
+    warm = _training_line({"trained_steps_total": 3000, "trained_steps": 1500, "epochs": 12.3})
+    assert warm == "3,000 steps, this run 1,500 of them, 12.3 epochs (this run)"
+    assert _training_line({"trained_steps_total": 1500, "trained_steps": 1500, "epochs": 12.3}) == "1,500 steps, 12.3 epochs"

@@ -46,8 +46,12 @@ def _model_rate(info: dict[str, Any]) -> str:
 
 def _training_line(t: dict[str, Any]) -> str:
     """What a checkpoint's training wrote into it, in one line."""
-    parts = [f"{t['trained_steps_total']:,} steps" if "trained_steps_total" in t else None,
-             f"{t['epochs']:.1f} epochs" if isinstance(t.get("epochs"), (int, float)) else None,
+    total, own = t.get("trained_steps_total"), t.get("trained_steps")
+    warm = isinstance(total, int) and isinstance(own, int) and total > own  # after --init-from
+    parts = [f"{total:,} steps" if isinstance(total, int) else None,
+             f"this run {own:,} of them" if warm else None,
+             f"{t['epochs']:.1f} epochs" + (" (this run)" if warm else "")
+             if isinstance(t.get("epochs"), (int, float)) else None,
              f"{t['wall_time_s']:.0f} s" if isinstance(t.get("wall_time_s"), (int, float)) else None,
              f"on {t['device']} x {t.get('world_size', 1)}" if "device" in t else None,
              f"batch {t['global_batch']}" if "global_batch" in t else None]
