@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..commands import CLIError
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP
@@ -105,6 +106,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setting(result: dict[str, Any], point: dict[str, Any]) -> str:
+    """What tells one summary line from another of the same label: a classic quality, the model
+    and quality of a learned point (runs sharing a label: a λ sweep, a variable-rate model), the
+    run a matched-bpp point was matched to."""
+    if result.get("matched_to"):
+        return f" matched to {Path(str(result['matched_to'])).stem}"
+    if result.get("kind") == "learned":
+        model_id = str(result.get("model", {}).get("model_id", ""))
+        quality = f"q{result['quality']}" if result.get("quality") else ""
+        if model_id and model_id not in result["label"]:
+            return " (" + " ".join(filter(None, (model_id, quality))) + ")"
+        return f" {quality}" if quality else ""
+    return f" {point['setting']}" if point.get("setting") else ""
+
+
 def _print_summary(written: list[Path]) -> None:
     import json
 
@@ -117,8 +133,8 @@ def _print_summary(written: list[Path]) -> None:
         for p in r.get("points", []):
             cells = [f"{k} {p[k]:.4f}" for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd")
                      if isinstance(p.get(k), float)]
-            setting = f" {p['setting']}" if p.get("setting") else ""
-            print(f"{r['label']}{setting} on {r['dataset']['name']} ({p['images']} images): " + ", ".join(cells))
+            print(f"{r['label']}{_setting(r, p)} on {r['dataset']['name']} ({p['images']} images): "
+                  + ", ".join(cells))
     print("wrote:\n  " + "\n  ".join(str(p) for p in written))
 
 

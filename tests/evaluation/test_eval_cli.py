@@ -191,3 +191,19 @@ def test_protocol_and_captions_path_errors(taco_main, tiny_folder, tmp_path, cap
     two = ["evaluate", str(tiny_folder), f"kodak:{tiny_folder}", "-m", "elic-tiny", "-o", str(tmp_path)]
     assert taco_main([*two, "--captions-file", str(tmp_path / "c.jsonl")]) == 2
     assert "is a path, which would caption every dataset alike" in capsys.readouterr().err
+
+
+def test_summary_lines_of_one_label_tell_their_runs_apart():
+    """A λ sweep or a variable-rate model shares a label, and so do their matched-bpp runs: each
+    summary line names the model, quality or run it is about (they read alike before)."""
+    from taco.evaluation.cli import _setting
+
+    learned = {"kind": "learned", "label": "elic", "model": {"model_id": "elic-small-q4"}}
+    assert _setting(learned, {}) == " (elic-small-q4)"
+    vr = {"kind": "learned", "label": "taco-minilm-vr", "model": {"model_id": "taco-minilm-vr"}, "quality": 2}
+    assert _setting(vr, {}) == " q2"
+    own = {"kind": "learned", "label": "elic-tiny (untrained)", "model": {"model_id": "elic-tiny"}}
+    assert _setting(own, {}) == ""
+    matched = {"kind": "classic-matched", "matched_to": "taco-minilm-vr-0123abcd.q2.json"}
+    assert _setting(matched, {"setting": "matched"}) == " matched to taco-minilm-vr-0123abcd.q2"
+    assert _setting({"kind": "classic"}, {"setting": "q50"}) == " q50"
