@@ -99,12 +99,17 @@ def _repair_tail(path: Path) -> None:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    """Complete rows of a results CSV (a truncated last row is ignored)."""
+    """Complete rows of a results CSV. Every row the writer ends ends with a newline: a last line
+    without one was cut by a crash (even inside its last field, where it still has every column)
+    and is ignored, as :func:`_repair_tail` cuts it before the next append."""
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        return [r for r in reader if None not in r.values() and None not in r]
+        text = f.read()
+    if not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    return [r for r in reader if None not in r.values() and None not in r]
 
 
 def _csv_columns(path: Path) -> list[str] | None:

@@ -85,9 +85,24 @@ def test_resume_skips_done_images_and_reproduces(tiny_taco_model, tiny_folder, t
     resumed = run(tiny_taco_model, tiny_folder, tmp_path / "a")
     assert resumed["timing"]["images_timed"] == 2
     assert (tmp_path / "a" / result["csv"]).read_bytes() == csv_a
+    # cut inside the last field (every column there, no newline): that row is coded again too
+    (tmp_path / "a" / result["csv"]).write_bytes(csv_a[:-10])
+    resumed = run(tiny_taco_model, tiny_folder, tmp_path / "a")
+    assert resumed["timing"]["images_timed"] == 1 and resumed["complete"]
+    assert (tmp_path / "a" / result["csv"]).read_bytes() == csv_a
     # a fresh run elsewhere gives byte-identical results
     run(tiny_taco_model, tiny_folder, tmp_path / "b")
     assert (tmp_path / "b" / result["csv"]).read_bytes() == csv_a
+
+
+def test_a_limited_run_is_completed_by_the_full_run(tiny_taco_model, tiny_folder, tmp_path):
+    """docs/evaluation.md: --limit N writes to the same files, and a later run without the limit
+    completes them (the dataset digest is the whole folder's, whatever the limit)."""
+    model, info = tiny_taco_model
+    first = evaluate_model(model, info, open_dataset(str(tiny_folder), limit=2), tmp_path, progress=False)
+    full = json.loads(evaluate_model(model, info, open_dataset(str(tiny_folder)), tmp_path, progress=False).read_text())
+    assert full["complete"] and full["timing"]["images_timed"] == 2 and full["points"][0]["images"] == 4
+    assert first.name == full["csv"].replace(".csv", ".json")
 
 
 def test_resume_refuses_rows_of_other_photos_or_captions(tiny_taco_model, tiny_folder, tmp_path):
