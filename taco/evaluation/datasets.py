@@ -81,6 +81,9 @@ class EvalDataset:
     captioned: bool = True
     limit: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: every record before ``limit`` (None: ``images``' own); :attr:`content` is taken over it,
+    #: so a ``--limit`` run and the full run after it share one results file
+    listing: list[CaptionRecord] | None = None
 
     def __len__(self) -> int:
         return len(self.images)
@@ -103,9 +106,10 @@ class EvalDataset:
     def content(self) -> str:
         """A short digest of what the results rows depend on, cheap to take on every run: each
         image's name and byte size, and its captions. A photo replaced, a caption edited or
-        another folder of the same name changes it, so a resumed run refuses old rows."""
+        another folder of the same name changes it, so a resumed run refuses old rows. Taken
+        over the whole dataset even with a ``limit`` (:attr:`listing`)."""
         digest = hashlib.sha256()
-        for r in self.images.records:
+        for r in self.listing if self.listing is not None else self.images.records:
             try:
                 size = (self.images.root / r.file).stat().st_size
             except OSError:
@@ -162,14 +166,14 @@ def _folder(
             f"; written by {', '.join(captioners)})" if captioners else ")"
         )
         images = CaptionedImages(root, records, _transform(crop), caption_index=0)
-        return EvalDataset(name, kind, root, images, crop, source, True, limit)
+        return EvalDataset(name, kind, root, images, crop, source, True, limit, listing=list(folder.records))
     files = sorted(p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
         raise DatasetError(f"{root}: no images found")
-    records = _limit([CaptionRecord(f, ("",)) for f in files], limit)
-    images = CaptionedImages(root, records, _transform(crop), caption_index=0)
+    every = [CaptionRecord(f, ("",)) for f in files]
+    images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0)
     source = f"{captions_file} not found (write one with `taco caption {root}`)"
-    return EvalDataset(name, kind, root, images, crop, source, False, limit)
+    return EvalDataset(name, kind, root, images, crop, source, False, limit, listing=every)
 
 
 def _captioners(path: Path) -> list[str]:
@@ -234,11 +238,11 @@ def open_dataset(
                 f"{split_json} not found: coco30k:ROOT needs Karpathy's dataset_coco.json in ROOT "
                 "and the images in ROOT/val2014/"
             )
-        records = _limit(karpathy_split(split_json, "restval"), limit)
-        images = CaptionedImages(root, records, _transform(eff_crop), caption_index=0)
+        every = karpathy_split(split_json, "restval")
+        images = CaptionedImages(root, _limit(every, limit), _transform(eff_crop), caption_index=0)
         source = "MS-COCO human captions (Karpathy split, first sentence)"
         return EvalDataset("coco30k", kind, root, images, eff_crop, source, True, limit,
-                           {"protocol": f"paper: {COCO30K_PROTOCOLS['paper']}"})
+                           {"protocol": f"paper: {COCO30K_PROTOCOLS['paper']}"}, listing=every)
 
     # coco40k
     ann = root / "annotations" / "captions_val2014.json"
@@ -251,7 +255,8 @@ def open_dataset(
     records = _limit(coco.records, limit)
     images = CaptionedImages(root / "val2014", records, _transform(eff_crop), caption_index=0)
     source = "MS-COCO human captions (captions_val2014.json, first by annotation order)"
-    return EvalDataset("coco40k", kind, root, images, eff_crop, source, True, limit)
+    return EvalDataset("coco40k", kind, root, images, eff_crop, source, True, limit,
+                       listing=coco.records)
 
 
 def _coco30k_official(root: Path, crop: int | None, limit: int | None, captions_file: str) -> EvalDataset:
@@ -275,4 +280,5 @@ def _coco30k_official(root: Path, crop: int | None, limit: int | None, captions_
     )
     extra = {"protocol": f"official: {COCO30K_PROTOCOLS['official']}",
              "captions_per_image": max(len(r.captions) for r in records)}
-    return EvalDataset("coco30k-official", "coco30k", root, images, crop, source, True, limit, extra)
+    return EvalDataset("coco30k-official", "coco30k", root, images, crop, source, True, limit, extra,
+                       listing=records)
