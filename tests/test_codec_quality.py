@@ -106,6 +106,6 @@ def test_a_single_rate_built_in_names_the_models_of_its_other_rates(tiny_elic, m
               for k, lmbda in ((4, 0.004), (3, 0.0016))}
     monkeypatch.setattr("taco.codec.PRETRAINED", {**family, "y-small-q2": family["x-small-q3"]})
     monkeypatch.setattr(tiny_elic, "model_id", "x-small-q4", raising=False)
-    with pytest.raises(ValueError, match=r"single rate .* chosen with --model: x-small-q3 "
+    with pytest.raises(ValueError, match=r"single rate .* chosen by name: x-small-q3 "
                                          r"\(λ=0\.0016\), x-small-q4 \(λ=0\.004\)$"):
         taco.compress(torch.rand(3, 32, 32), None, tiny_elic, quality=3)
