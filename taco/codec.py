@@ -45,7 +45,7 @@ from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, bounded_stri
 from .bitstream.rans import check_rans_string as check_rans_string  # re-exported
 from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exported
 from .conv_bands import band_convolutions
-from .images import load_image, restore_mode, to_rgb
+from .images import PIXEL_SLACK, load_image, restore_mode, to_rgb
 from .memory import (
     MAX_DECODE_PIXELS,
     OutOfMemoryError,
@@ -75,8 +75,6 @@ ImageLike = Image.Image | Tensor | np.ndarray | str | os.PathLike
 #: What :func:`compress` takes, for messages.
 IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1], an (H, W, 3) uint8 array "
                "or a path")
-#: Float pixel values beyond this far outside [0, 1] are another scale (0-255), not overshoot.
-PIXEL_SLACK = 0.5
 
 
 class ImageSizeError(ValueError):

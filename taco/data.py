@@ -39,7 +39,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from taco.captions_file import CaptionRecord, CaptionsFileError, read_caption_records
+from taco.captions_file import CaptionRecord, read_caption_records
 from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, to_rgb
 from taco.suffixes import IMAGE_SUFFIXES
 
@@ -47,9 +47,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "KARPATHY_SPLIT_SIZES",
     "Batch",
-    "CaptionRecord",
     "CaptionedFolder",
-    "CaptionsFileError",
     "CaptionedImages",
     "CenterCrop",
     "CocoCaptions",
@@ -62,7 +60,6 @@ __all__ = [
     "collate",
     "karpathy_split",
     "no_crop",
-    "read_caption_records",
     "train_transform",
 ]
 

@@ -68,6 +68,12 @@ _LOSSES = {
 }
 
 
+#: How far float pixel values may stray outside [0, 1] (a resampled image overshoots a little;
+#: clamped where it matters); beyond it a tensor is taken to be on another scale (0-255,
+#: [-1, 1]) and refused, by the codec and by the metrics alike.
+PIXEL_SLACK = 0.5
+
+
 class ImageReadError(ValueError):
     """An image file cannot be read: missing, empty, truncated, not an image, or too large.
 

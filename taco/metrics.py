@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .checksums import sha256_file
+from .images import PIXEL_SLACK
 
 __all__ = [
     "ImageMetrics",
@@ -70,10 +71,6 @@ class MetricUnavailable(RuntimeError):
     """A metric's network weights cannot be found or do not match their pinned checksum."""
 
 
-#: How far reference image values may stray outside [0, data_range] (a resampled image overshoots
-#: a little); beyond it the tensor is taken to be on another scale (0-255, [-1, 1]). As
-#: ``taco.codec.PIXEL_SLACK`` for the images the codec takes.
-PIXEL_SLACK = 0.5
 
 
 def _check_float(images: Mapping[str, Tensor]) -> None:

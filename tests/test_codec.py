@@ -248,6 +248,18 @@ def test_broken_weights_are_refused_not_coded_for_ever(tiny_elic):
             next(broken.g_a.parameters()).fill_(value)
         with pytest.raises(ValueError, match="model's weights or the input are broken"):
             taco.compress(torch.rand(3, 64, 64), None, broken)
+    # the model's own compress, in CompressAI's layout (the shipped built-ins'), codes through
+    # CompressAI's coder: the same latents are refused before it
+    import dataclasses
+
+    from taco.models.architecture import build_model
+
+    legacy = build_model(dataclasses.replace(tiny_elic.config, layout="compressai")).eval()
+    legacy.update(force=True)
+    nan = torch.rand(1, 3, 64, 64)
+    nan[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="not finite"):
+        legacy.compress(nan)
 
 
 def test_model_methods_as_a_researcher_calls_them(tiny_taco, tiny_elic):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from taco.data import read_caption_records
+from taco.captions_file import read_caption_records
 
 REPO = Path(__file__).resolve().parents[1]
 

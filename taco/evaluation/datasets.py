@@ -172,7 +172,7 @@ def _folder(
         raise DatasetError(f"{root}: no images found")
     every = [CaptionRecord(f, ("",)) for f in files]
     images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0)
-    source = f"{captions_file} not found (write one with `taco caption {root}`)"
+    source = f"none ({captions_file} not found; write one with `taco caption {root}`)"
     return EvalDataset(name, kind, root, images, crop, source, False, limit, listing=every)
 
 

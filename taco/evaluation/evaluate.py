@@ -14,7 +14,7 @@ Outputs, per dataset folder ``OUT/DATASET/``:
   network), model id, checkpoint SHA-256 and fingerprint, dataset and caption source, software
   versions, device.
 * ``MODEL.caption-MODE.*`` for the other caption modes, ``MODEL.caption-modes.json`` for the
-  paired comparison against the true captions (``--compare-caption-modes``).
+  paired comparison (MODEL: the model id and fingerprint, then ``.qN`` for a variable-rate model) against the true captions (``--compare-caption-modes``).
 
 Caption modes (paper Table 3; effl-lab/TACO issue #2 doubts that the caption matters):
 ``true`` (the first caption of each image), ``shuffled`` (another image's caption: a seeded
@@ -254,12 +254,15 @@ def evaluate_model(
     uses_text = bool(getattr(model, "uses_text", False))
     if uses_text and mode.kind in ("true", "best-lpips") and not dataset.captioned:
         raise EvaluationError(
-            f"{dataset.root} has no captions: {dataset.caption_source}; or evaluate with "
-            "--caption-mode empty / fixed:TEXT"
+            f"{dataset.root} has no captions: "
+            f"{dataset.caption_source.removeprefix('none (').removesuffix(')')}; or evaluate "
+            "with --caption-mode empty / fixed:TEXT"
         )
     if not uses_text and mode.kind != "true":
         raise EvaluationError(f"{info.model_id} takes no text: caption mode {mode} means nothing for it")
-    captions = mode.captions(dataset.captions, seed) if uses_text else [""] * len(dataset)
+    # drawn over the whole dataset, so a --limit run's shuffled captions are the full run's
+    every = [r.captions[0] for r in dataset.listing] if dataset.listing is not None else dataset.captions
+    captions = mode.captions(every, seed)[: len(dataset)] if uses_text else [""] * len(dataset)
     # the captions each image is coded with; best-lpips keeps the lowest-LPIPS one
     candidates = (dataset.all_captions if uses_text and mode.kind == "best-lpips"
                   else [(c,) for c in captions])

@@ -43,9 +43,10 @@ from compressai.models.sensetime import ResidualBottleneckBlock
 from compressai.models.utils import conv, deconv
 from torch import Tensor
 
+from ..bitstream.rans import check_symbols
 from ..memory import spans, widen
 from .config import LAYOUTS
-from .entropy import ReferenceLatentCodec
+from .entropy import ReferenceLatentCodec, codes_itself
 from .gains import default_quality
 
 #: The entropy-model layouts (see the module docstring).
@@ -351,14 +352,16 @@ class ELIC(CompressionModel):
         return self._compress_y(self.analysis(check_input(x)), quality)
 
     def _compress_y(self, y: Tensor, quality: int | None = None) -> dict[str, Any]:
+        check_symbols(y)  # NaN or huge latents hang CompressAI's escape code (taco.bitstream.rans)
         out = self._latent_codec_call("compress", y, quality)
         return {"strings": out["strings"], "shape": out["shape"]}
 
     def _latent_codec_call(self, method: str, y: Tensor, quality: int | None) -> dict[str, Any]:
         if quality is not None and (not isinstance(quality, int) or isinstance(quality, bool)):
+            text_given = type(quality).__name__ in ("TextTokens", "str", "list")
             raise ValueError(f"quality must be an int or None, not {type(quality).__name__}"
-                            + (" (this model reads no text)" if not self.uses_text else ""))
-        if isinstance(self.latent_codec, ReferenceLatentCodec):
+                            + (" (this model reads no text)" if text_given and not self.uses_text else ""))
+        if codes_itself(self.latent_codec):  # takes the quality (None for single-rate)
             return getattr(self.latent_codec, method)(y, quality)
         if quality is not None:
             raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
@@ -381,7 +384,7 @@ class ELIC(CompressionModel):
             "y": [torch.Size([c, h, w]) for c in self.groups],
             "hyper": torch.Size([h // 4, w // 4]),
         }
-        if isinstance(self.latent_codec, ReferenceLatentCodec):
+        if codes_itself(self.latent_codec):
             if self.latent_codec.gain_vectors(quality) is not None:  # checks quality either way
                 shape["quality"] = quality
         elif quality is not None:

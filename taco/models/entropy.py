@@ -51,6 +51,7 @@ from .gains import GainVectors, QualityGains
 
 __all__ = [
     "ReferenceLatentCodec",
+    "codes_itself",
     "compress_hyper_latent",
     "decompress_hyper_latent",
     "dequantize_symbols",
@@ -510,3 +511,11 @@ def _inverse_gained(y_hat: Tensor, gains: GainVectors | None) -> Tensor:
     if gains is None:
         return y_hat
     return y_hat.to(Y_HAT_DTYPE).mul_(gains.y_inverse.to(Y_HAT_DTYPE))
+
+
+def codes_itself(codec: nn.Module) -> bool:
+    """Whether ``codec`` codes itself into one stream per image (``compress``, ``decompress``,
+    ``num_symbols``, ``gain_vectors`` as :class:`ReferenceLatentCodec`): the reference layout, or
+    any latent codec that says so with a true ``one_stream`` attribute (a new backbone's: see
+    docs/models.md, "Adding a backbone")."""
+    return isinstance(codec, ReferenceLatentCodec) or bool(getattr(codec, "one_stream", False))

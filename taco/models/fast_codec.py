@@ -66,6 +66,7 @@ from .entropy import (
     SPATIAL_CONTEXT_HALO,
     ReferenceLatentCodec,
     band_rows,
+    codes_itself,
     compress_hyper_latent,
     decompress_hyper_latent,
     dequantize_symbols,
@@ -163,14 +164,6 @@ def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCo
 
 
 # --------------------------------------------------------------------------- public API
-
-
-def codes_itself(codec: nn.Module) -> bool:
-    """Whether ``codec`` codes itself into one stream per image (``compress``, ``decompress``,
-    ``num_symbols``, ``gain_vectors`` as :class:`ReferenceLatentCodec`): the reference layout, or
-    any latent codec that says so with a true ``one_stream`` attribute (a new backbone's: see
-    docs/models.md, "Adding a backbone")."""
-    return isinstance(codec, ReferenceLatentCodec) or bool(getattr(codec, "one_stream", False))
 
 
 def supports(codec: nn.Module) -> bool:

@@ -103,6 +103,14 @@ def test_a_limited_run_is_completed_by_the_full_run(tiny_taco_model, tiny_folder
     full = json.loads(evaluate_model(model, info, open_dataset(str(tiny_folder)), tmp_path, progress=False).read_text())
     assert full["complete"] and full["timing"]["images_timed"] == 2 and full["points"][0]["images"] == 4
     assert first.name == full["csv"].replace(".csv", ".json")
+    # shuffled captions are drawn over the whole dataset: the limited run's rows are the full run's
+    limited = json.loads(evaluate_model(model, info, open_dataset(str(tiny_folder), limit=2), tmp_path / "s",
+                                        mode="shuffled", progress=False).read_text())
+    whole = evaluate_model(model, info, open_dataset(str(tiny_folder)), tmp_path / "t", mode="shuffled",
+                           progress=False)
+    rows = {r["image"]: r["caption"] for r in read_rows(whole.with_name(json.loads(whole.read_text())["csv"]))}
+    for r in read_rows(tmp_path / "s" / limited["csv"]):
+        assert r["caption"] == rows[r["image"]]
 
 
 def test_resume_refuses_rows_of_other_photos_or_captions(tiny_taco_model, tiny_folder, tmp_path):
