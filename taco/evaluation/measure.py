@@ -27,8 +27,6 @@ import torch
 from torch import Tensor
 
 from taco.metrics import (
-    LPIPS_MIN_SIDE,
-    MS_SSIM_MIN_SIDE,
     InceptionFeatures,
     MetricUnavailable,
     check_lpips_input,
@@ -82,16 +80,8 @@ def pair_metrics(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> dic
     """The :data:`IMAGE_COLUMNS` of one pair (1, 3, H, W) in [0, 1]: PSNR, MS-SSIM and LPIPS in
     the ``lpips_input`` convention (each NaN for an image too small for it: under 161 and 31 px
     a side), and that convention's name."""
-    side = min(x.shape[-2:])
-    which = ["psnr"]
-    if side >= LPIPS_MIN_SIDE:
-        which.append("lpips")
-    if side >= MS_SSIM_MIN_SIDE:
-        which.append("ms_ssim")
-    m = compute_metrics(x, x_hat.to(x.device), which, lpips_input=lpips_input)
-    out: dict[str, float | str] = {
-        k: float(v[0]) if (v := getattr(m, k)) is not None else math.nan for k in IMAGE_METRICS
-    }
+    m = compute_metrics(x, x_hat.to(x.device), IMAGE_METRICS, lpips_input=lpips_input)
+    out: dict[str, float | str] = {k: float(getattr(m, k)[0]) for k in IMAGE_METRICS}
     return {**out, "lpips_input": lpips_input}
 
 
