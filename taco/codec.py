@@ -203,9 +203,8 @@ def check_pixel_values(x: Tensor) -> None:
 def array_image(a: np.ndarray) -> Image.Image | Tensor:
     """A numpy image as :func:`coding_input` takes it: (H, W) or (H, W, 3|4) uint8 (or (H, W)
     uint16) as a PIL image, (H, W, 3) float in [0, 1] as a (3, H, W) tensor."""
-    if a.dtype == np.uint8 and (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
-        return Image.fromarray(np.ascontiguousarray(a))
-    if a.dtype == np.uint16 and a.ndim == 2:
+    if (a.dtype == np.uint8 and (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4)))
+            or (a.dtype == np.uint16 and a.ndim == 2)):
         return Image.fromarray(np.ascontiguousarray(a))
     if np.issubdtype(a.dtype, np.floating) and a.ndim == 3 and a.shape[2] == 3:
         return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)

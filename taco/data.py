@@ -58,6 +58,7 @@ __all__ = [
     "Transform",
     "center_crop_transform",
     "collate",
+    "folder_images",
     "karpathy_split",
     "no_crop",
     "train_transform",
@@ -429,7 +430,7 @@ class CaptionedFolder(CaptionedImages):
         captions_path = root / captions_file
         if not captions_needed and root.is_dir() and not captions_path.exists():
             # a text-free model (ELIC) on a folder of photos: every image, with an empty caption
-            super().__init__(root, [CaptionRecord(name, ("",)) for name in _folder_images(root)],
+            super().__init__(root, [CaptionRecord(name, ("",)) for name in folder_images(root)],
                              transform, **kwargs)
             return
         if not captions_path.is_file():
@@ -438,11 +439,11 @@ class CaptionedFolder(CaptionedImages):
             raise FileNotFoundError(f"{missing} '{root if missing == 'no folder' else captions_path}'{where}")
         records = read_caption_records(captions_path)
         listed = {r.file for r in records}
-        records += [CaptionRecord(name, ()) for name in _folder_images(root) if name not in listed]
+        records += [CaptionRecord(name, ()) for name in folder_images(root) if name not in listed]
         super().__init__(root, records, transform, **kwargs)
 
 
-def _folder_images(root: Path) -> list[str]:
+def folder_images(root: Path) -> list[str]:
     """The names of the image files in ``root``, sorted."""
     return sorted(p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
 

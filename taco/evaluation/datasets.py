@@ -38,11 +38,11 @@ from typing import Any
 
 from taco.captions_file import CaptionRecord, read_caption_records
 from taco.data import (
-    IMAGE_EXTENSIONS,
     CaptionedFolder,
     CaptionedImages,
     CocoCaptions,
     center_crop_transform,
+    folder_images,
     karpathy_split,
     no_crop,
 )
@@ -81,9 +81,14 @@ class EvalDataset:
     captioned: bool = True
     limit: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    #: every record before ``limit`` (None: ``images``' own); :attr:`content` is taken over it,
-    #: so a ``--limit`` run and the full run after it share one results file
+    #: every record before ``limit`` (given as None: ``images``' own); :attr:`content` and the
+    #: shuffled captions are taken over it, so a ``--limit`` run and the full run after it share
+    #: one results file
     listing: list[CaptionRecord] | None = None
+
+    def __post_init__(self) -> None:
+        if self.listing is None:
+            self.listing = list(self.images.records)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -109,7 +114,7 @@ class EvalDataset:
         another folder of the same name changes it, so a resumed run refuses old rows. Taken
         over the whole dataset even with a ``limit`` (:attr:`listing`)."""
         digest = hashlib.sha256()
-        for r in self.listing if self.listing is not None else self.images.records:
+        for r in self.listing or ():
             try:
                 size = (self.images.root / r.file).stat().st_size
             except OSError:
@@ -167,10 +172,9 @@ def _folder(
         )
         images = CaptionedImages(root, records, _transform(crop), caption_index=0)
         return EvalDataset(name, kind, root, images, crop, source, True, limit, listing=list(folder.records))
-    files = sorted(p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
-    if not files:
+    every = [CaptionRecord(name, ("",)) for name in folder_images(root)]
+    if not every:
         raise DatasetError(f"{root}: no images found")
-    every = [CaptionRecord(f, ("",)) for f in files]
     images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0)
     source = f"none ({captions_file} not found; write one with `taco caption {root}`)"
     return EvalDataset(name, kind, root, images, crop, source, False, limit, listing=every)
