@@ -9,7 +9,8 @@ A caption guides the encoder only; a ``.taco`` file decodes without it::
     model = taco.load("taco-minilm-small-q4")     # a built-in trained model, or a checkpoint path
     data = taco.compress(Image.open("photo.png"), "A tabby cat looking to the side.", model)
     Path("photo.taco").write_bytes(data)
-    image = taco.decompress(Path("photo.taco").read_bytes())   # the file names its model
+    image = taco.decompress("photo.taco")        # the file names its model: no caption
+    taco.info("photo.taco").bpp                  # its header and size, without decoding
 
 ``taco.list_models()`` lists the names; architecture names without ``-q*`` build untrained
 models (``taco.create_model``). Heavy modules (torch, CompressAI, transformers) load on first
@@ -31,6 +32,7 @@ _LAZY = {
     "compress_image": "taco.codec",
     "compress_batch": "taco.pipeline",
     "decompress": "taco.codec",
+    "info": "taco.bitstream",
     "CompressResult": "taco.codec",
     "ImageSizeError": "taco.codec",
     "TacoFormatError": "taco.bitstream",

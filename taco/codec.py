@@ -28,8 +28,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,7 +39,7 @@ from compressai.latent_codecs import HyperpriorLatentCodec
 from PIL import Image
 from torch import Tensor
 
-from .bitstream import FORMAT_VERSION, MAX_SIDE, TacoFormatError, TacoHeader, pack, unpack
+from .bitstream import FORMAT_VERSION, MAX_SIDE, TacoFormatError, TacoHeader, TacoLike, info, pack
 from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, bounded_string
 from .bitstream.rans import check_rans_string as check_rans_string  # re-exported
 from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exported
@@ -442,11 +441,11 @@ def check_model(model: object) -> None:
         raise TypeError(f"model must be a loaded taco model, not {type(model).__name__}{hint}")
 
 
-def model_for_file(data: bytes, model: ELIC | None) -> ELIC:
-    """The model to decode ``data`` with: the given one, or the built-in model the file names."""
+def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
+    """The model to decode the file with ``header`` with: the given one, or the built-in model
+    the file names."""
     if model is not None:
         check_model(model)
-    header = unpack(data).header
     if model is None:
         if header.model_id in RETIRED:
             raise TacoFormatError(f"this file was made with model {header.model_id!r}: "
@@ -565,22 +564,13 @@ def synthesize(
             progress("synthesis", i + 1, len(tiles))
 
 
-#: What :func:`decompress` takes: the bytes of a ``.taco`` file, or its path.
-TacoLike = bytes | bytearray | memoryview | str | os.PathLike
-
-
 def _decode(
     data: TacoLike, model: ELIC | None, max_pixels: int | None, out_dtype: torch.dtype,
     progress: Progress | None,
 ) -> tuple[Tensor, str]:
     """Decode ``data`` into float32 (1, 3, H, W) or uint8 (H, W, 3) pixels; the checks first, in
     order of cost: cap, model, quality, version, then (inside the stream decoder) the chunks."""
-    if isinstance(data, str | os.PathLike):
-        data = Path(data).read_bytes()
-    elif not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"expected the bytes of a .taco file or its path, not {type(data).__name__}")
-    data = cast(bytes, data)  # bytearray and memoryview read as bytes do, without a copy
-    parsed = unpack(data)
+    parsed = info(data)
     hdr = parsed.header
     if max_pixels is not None and hdr.height * hdr.width > max_pixels:
         raise TacoFormatError(
@@ -589,7 +579,7 @@ def _decode(
             f"{decode_memory_estimate(hdr.height * hdr.width) / 2**30:.1f} GiB with the built-in "
             "models: pass max_pixels= (taco decompress --max-pixels) to decode it anyway"
         )
-    model = model_for_file(data, model)
+    model = model_for_file(hdr, model)
     check_made_with(hdr, model)
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))

@@ -99,6 +99,17 @@ def test_info_imports_no_torch(tmp_path: Path, small_file: Path) -> None:
     assert not set(NO_TORCH) & set(r["modules"])
 
 
+def test_library_info_imports_no_torch(small_file: Path) -> None:
+    code = ("import sys, taco; f = taco.info(sys.argv[1]); "
+            "print(f.header.model_id, round(f.bpp, 4), sorted(set(sys.modules) & set(sys.argv[2:])))")
+    r = subprocess.run([sys.executable, "-c", code, str(small_file), *NO_TORCH], capture_output=True,
+                       text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    model_id, bpp, imported = r.stdout.split(maxsplit=2)
+    assert model_id == DEFAULT_MODEL and 0 < float(bpp) < 24
+    assert imported.strip() == "[]"
+
+
 def test_errors_import_no_torch(tmp_path: Path) -> None:
     r = probe(tmp_path, "info", str(tmp_path / "missing.taco"))
     assert r["code"] == 2 and "missing.taco" in r["stderr"]

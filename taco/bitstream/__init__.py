@@ -8,9 +8,12 @@ from .container import (
     TacoFile,
     TacoFormatError,
     TacoHeader,
+    TacoLike,
+    info,
     pack,
+    taco_bytes,
     unpack,
 )
 
 __all__ = ["BUILTIN_MODEL_IDS", "FORMAT_VERSION", "MAGIC", "MAX_SIDE", "TacoFile", "TacoFormatError",
-           "TacoHeader", "pack", "unpack"]
+           "TacoHeader", "TacoLike", "info", "pack", "taco_bytes", "unpack"]

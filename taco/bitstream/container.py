@@ -26,8 +26,10 @@ covers the whole file, so a flipped bit anywhere (header included) is an error, 
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 MAGIC = b"TACO"
 FORMAT_VERSION = 3
@@ -79,6 +81,16 @@ class TacoFile:
     @property
     def payload_bytes(self) -> int:
         return len(self.payload)
+
+    @property
+    def total_bytes(self) -> int:
+        """The file's size: header and payload."""
+        return self.header_bytes + len(self.payload)
+
+    @property
+    def bpp(self) -> float:
+        """Bits per pixel of the original image, counting every byte of the file."""
+        return 8 * self.total_bytes / (self.header.width * self.header.height)
 
 
 def varint(n: int) -> bytes:
@@ -246,3 +258,23 @@ def unpack(data: bytes) -> TacoFile:
     header = TacoHeader(model_id, fingerprint, height, width, MODES[mode_index], padding, version,
                         quality)
     return TacoFile(header, payload, header_bytes)
+
+
+#: What :func:`info` (and :func:`taco.decompress`) take: the bytes of a ``.taco`` file, or its path.
+TacoLike = bytes | bytearray | memoryview | str | os.PathLike
+
+
+def taco_bytes(data: TacoLike) -> bytes:
+    """The bytes of a ``.taco`` file given as bytes or as its path (read once)."""
+    if isinstance(data, str | os.PathLike):
+        return Path(data).read_bytes()
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"expected the bytes of a .taco file or its path, not {type(data).__name__}")
+    return bytes(data)
+
+
+def info(data: TacoLike) -> TacoFile:
+    """What a ``.taco`` file (its bytes or path) says, without decoding it: ``.header`` (model,
+    fingerprint, quality, size, original mode), ``.total_bytes``, ``.bpp``. Needs no model and
+    no torch; a malformed or corrupted file raises :class:`TacoFormatError` (checksum included)."""
+    return unpack(taco_bytes(data))

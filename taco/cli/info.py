@@ -42,10 +42,10 @@ def cmd_info(args: argparse.Namespace) -> int:
             "width": h.width,
             "height": h.height,
             "original_mode": h.mode,
-            "bytes": f.header_bytes + f.payload_bytes,
+            "bytes": f.total_bytes,
             "header_bytes": f.header_bytes,
             "payload_bytes": f.payload_bytes,
-            "bpp": round(8 * (f.header_bytes + f.payload_bytes) / (h.width * h.height), 4),
+            "bpp": round(f.bpp, 4),
         }
         if args.json:
             print(json.dumps(info), flush=True)

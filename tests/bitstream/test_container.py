@@ -14,6 +14,7 @@ from taco.bitstream import (
     MAX_SIDE,
     TacoFormatError,
     TacoHeader,
+    info,
     pack,
     unpack,
 )
@@ -30,6 +31,22 @@ def test_round_trip():
     assert f.payload == PAYLOAD
     assert data.startswith(MAGIC + bytes([FORMAT_VERSION]))
     assert f.header_bytes + f.payload_bytes == len(data)
+
+
+def test_info_reads_bytes_and_paths(tmp_path):
+    data = pack(HEADER, PAYLOAD)
+    path = tmp_path / "x.taco"
+    path.write_bytes(data)
+    for source in (data, bytearray(data), memoryview(data), path, str(path)):
+        f = info(source)
+        assert f.header == HEADER and f.payload == PAYLOAD
+        assert f.total_bytes == len(data)
+        assert f.bpp == 8 * len(data) / (451 * 300)
+    path.write_bytes(data[:-1])
+    with pytest.raises(TacoFormatError, match="checksum"):
+        info(path)
+    with pytest.raises(TypeError, match="bytes of a .taco file or its path, not NoneType"):
+        info(None)
 
 
 @pytest.mark.parametrize("model_id", ["", "taco-tiny", "custom", "elic-tiny+custom", "x" * 255, "ünï"])
