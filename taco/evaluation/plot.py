@@ -51,6 +51,21 @@ class Curve:
     codec: str
     points: list[dict[str, Any]] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)  # the result JSONs of the points
+    matched_to: str | None = None  # classic-matched: the label of the model run it matched
+
+
+#: Markers of matched-bpp points, one per model matched to (the codec gives the colour).
+MATCHED_MARKERS = ("*", "D", "P", "X", "^", "v", "p", "h")
+
+
+def matched_markers(curves: Sequence[Curve]) -> dict[str, str]:
+    """The marker of each classic-matched curve (by label): one per model run matched to, in
+    order of appearance, so JPEG and WebP matched to one model share it and two models differ."""
+    targets: dict[str | None, str] = {}
+    for c in curves:
+        if c.kind == "classic-matched" and c.matched_to not in targets:
+            targets[c.matched_to] = MATCHED_MARKERS[len(targets) % len(MATCHED_MARKERS)]
+    return {c.label: targets[c.matched_to] for c in curves if c.kind == "classic-matched"}
 
 
 def load_results(
@@ -98,7 +113,8 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
         gap = r.get("bpp_gap", {}).get("mean_abs")
         if r["kind"] == "classic-matched" and gap is not None and gap > 0.05 * r["points"][0]["bpp"]:
             label += " (closest reachable)"  # the model's bpp is beyond the codec's range
-        curve = curves.setdefault(f"{r['kind']}|{label}", Curve(label, r["kind"], r["codec"]))
+        curve = curves.setdefault(f"{r['kind']}|{label}", Curve(label, r["kind"], r["codec"],
+                                                                 matched_to=r.get("matched_to_label")))
         curve.sources.append(r)
         for p in r["points"]:
             if p.get("bpp") is not None:
@@ -269,8 +285,9 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
     log_x = max(all_bpp) / max(min(all_bpp), 1e-9) > 8
     lo, hi = min(all_bpp), max(all_bpp)
     xlim = (lo / 1.15, hi * 1.15) if log_x else (max(0.0, lo - 0.05 * (hi - lo + 1e-9)), hi + 0.05 * (hi - lo + 1e-9))
+    markers = matched_markers(curves)
     for ax, m in zip(axes.flat, panels, strict=False):
-        _draw_panel(ax, m, curves, refs, color, ds_results)
+        _draw_panel(ax, m, curves, refs, color, markers, ds_results)
         ax.set_xlim(*xlim)  # the same bpp range in every panel
         if log_x:
             _log_bpp_axis(ax)
@@ -300,7 +317,7 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
 
 
 def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve],
-                color: _Palette, ds_results: list[dict[str, Any]]) -> None:
+                color: _Palette, markers: dict[str, str], ds_results: list[dict[str, Any]]) -> None:
     """Metric ``m`` against bpp: every curve that has it, then the published references."""
     lpips_input = ds_results[0].get("lpips_input", "standard")
     for c in curves:
@@ -309,7 +326,9 @@ def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve]
             continue
         x, y = [p["bpp"] for p in pts], [p[m] for p in pts]
         if c.kind == "classic-matched":
-            ax.plot(x, y, "*", ms=13, color=color(c.codec), mec="black", mew=0.6, label=c.label)
+            star = markers[c.label] == "*"
+            ax.plot(x, y, markers[c.label], ms=13 if star else 9, color=color(c.codec), mec="black",
+                    mew=0.6, label=c.label)
         else:
             ax.plot(x, y, "o-" if len(pts) > 1 else "o", ms=5 if c.kind == "classic" else 8,
                     lw=1.6, color=color(c.label if c.kind == "learned" else c.codec),

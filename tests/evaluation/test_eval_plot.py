@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from taco.evaluation.plot import collect_curves, load_results, plot_results
+from taco.evaluation.plot import collect_curves, load_results, matched_markers, plot_results
 from taco.evaluation.reference import REFERENCES, reference_datasets, references_for
 
 
@@ -59,6 +59,17 @@ def test_results_group_into_curves(results_dir):
     curves = {c.label: c for c in collect_curves(results)["val"]}
     assert [p["bpp"] for p in curves["TACO"].points] == [0.3, 0.6]  # two checkpoints, one curve
     assert curves["JPEG @ TACO bpp"].kind == "classic-matched"
+
+
+def test_matched_points_of_two_models_have_two_markers():
+    def matched(codec: str, model: str) -> dict:
+        return {**result(f"{codec} @ {model} bpp", "classic-matched", [{"bpp": 0.3, "psnr": 27.0}]),
+                "matched_to_label": model}
+
+    runs = [matched("JPEG", "TACO"), matched("WebP", "TACO"), matched("JPEG", "ELIC"),
+            result("JPEG", "classic", [{"bpp": 0.4, "psnr": 28.0}])]
+    markers = matched_markers(collect_curves(runs)["val"])
+    assert markers == {"JPEG @ TACO bpp": "*", "WebP @ TACO bpp": "*", "JPEG @ ELIC bpp": "D"}
 
 
 def test_plot_writes_png_svg_and_bd_table(results_dir, tmp_path):
