@@ -25,11 +25,17 @@ def build_train_dataset(cfg: TrainConfig) -> CaptionedImages:
     kw = {"seed": cfg.seed, "min_side": cfg.crop if d.small_images == "drop" else None,
           "exclude": d.exclude}
     if d.kind == "folder":
-        from .model_setup import model_config
-
         return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform,
-                               captions_needed=model_config(cfg).text_encoder is not None, **kw)
+                               captions_needed=reads_text(cfg), **kw)
     return CocoCaptions(d.root, d.captions_path(), transform, **kw)
+
+
+def reads_text(cfg: TrainConfig) -> bool:
+    """Whether the run's model reads captions: a text-free one (ELIC) also trains and validates
+    on folders without a captions file."""
+    from .model_setup import model_config
+
+    return model_config(cfg).text_encoder is not None
 
 
 def build_val_dataset(cfg: TrainConfig) -> Dataset | None:
@@ -37,7 +43,8 @@ def build_val_dataset(cfg: TrainConfig) -> Dataset | None:
     v = cfg.val
     if v.root is None or v.images == 0:
         return None
-    ds = CaptionedFolder(v.root, v.captions, center_crop_transform(v.crop), caption_index=0)
+    ds = CaptionedFolder(v.root, v.captions, center_crop_transform(v.crop), caption_index=0,
+                         captions_needed=reads_text(cfg))
     return Subset(ds, range(min(v.images, len(ds))))
 
 

@@ -254,7 +254,7 @@ def test_command_line(tmp_path, tiny, capsys):
 
 def test_a_text_free_model_trains_on_a_folder_without_captions(tmp_path, tiny):
     """ELIC reads no text: a folder of photos without captions.jsonl is its training set (every
-    image); a text-guided model still asks for the captions."""
+    image) and its validation set; a text-guided model still asks for the captions."""
     import shutil
 
     photos = tmp_path / "photos"
@@ -263,6 +263,6 @@ def test_a_text_free_model_trains_on_a_folder_without_captions(tmp_path, tiny):
         shutil.copy(p, photos / p.name)
     out = tmp_path / "elic"
     assert cli_main(["--set", *tiny(out, preset="elic", model="elic-tiny", k_j=0), f"data.root={photos}",
-                     "--max-steps", "1"]) == 0
+                     f"val.root={photos}", "val.interval=1", "--max-steps", "1"]) == 0
     assert (out / "checkpoint.safetensors").is_file()
     assert cli_main(["--set", *tiny(tmp_path / "taco"), f"data.root={photos}", "--max-steps", "1"]) == 2
