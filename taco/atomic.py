@@ -49,6 +49,12 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     return path
 
 
+def write_text_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
+    """Replace ``path`` with ``text`` atomically, as :func:`write_bytes_atomic` (no newline
+    translation: the file holds exactly ``text`` encoded)."""
+    return write_bytes_atomic(path, text.encode(encoding))
+
+
 def save_safetensors_atomic(
     tensors: dict, path: str | os.PathLike[str], metadata: dict[str, str] | None = None
 ) -> Path:

@@ -26,6 +26,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from taco.atomic import write_text_atomic
 from taco.captions_file import CaptionRecord
 
 __all__ = [
@@ -131,11 +132,9 @@ def write_captions_jsonl(
     records: Sequence[CaptionRecord], path: str | os.PathLike[str], captioner: str
 ) -> Path:
     """Write ``records`` as ``captions.jsonl`` lines (atomically: a complete file or none)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("w", encoding="utf-8") as f:
-        for r in records:
-            line = {"image": r.file, "captions": list(r.captions), "captioner": captioner}
-            f.write(json.dumps(line, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
-    return path
+    lines = (
+        json.dumps({"image": r.file, "captions": list(r.captions), "captioner": captioner}, ensure_ascii=False)
+        + "\n"
+        for r in records
+    )
+    return write_text_atomic(path, "".join(lines))

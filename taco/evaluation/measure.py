@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import math
-import os
 import platform
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from taco.atomic import write_text_atomic
 from taco.metrics import (
     InceptionFeatures,
     MetricUnavailable,
@@ -368,11 +368,7 @@ def _jsonable(obj: Any) -> Any:
 
 def write_json(path: Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n")
 
 
 def summarize_run(

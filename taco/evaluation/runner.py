@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_bytes_atomic, write_text_atomic
 from ..distributed import DistEnv
 
 __all__ = ["FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
@@ -125,6 +126,17 @@ def _format(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, object]], header: bool) -> str:
+    """CSV lines (``\\n``-terminated) of ``rows`` in ``columns`` order, the header first if asked."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if header:
+        w.writerow(columns)
+    for r in rows:
+        w.writerow([_format(r.get(c)) for c in columns])
+    return buf.getvalue()
+
+
 class _CSVWriter:
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self.path, self.columns = path, list(columns)
@@ -141,14 +153,8 @@ class _CSVWriter:
             _repair_tail(path)
 
     def _write(self, rows: Iterable[Mapping[str, object]], header: bool = False, mode: str = "a") -> None:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        if header:
-            w.writerow(self.columns)
-        for r in rows:
-            w.writerow([_format(r.get(c)) for c in self.columns])
         with self.path.open(mode, newline="", encoding="utf-8") as f:
-            f.write(buf.getvalue())
+            f.write(_csv_text(self.columns, rows, header))
             f.flush()
             os.fsync(f.fileno())
 
@@ -192,9 +198,9 @@ class FeatureStore:
             out[n] = np.concatenate(rows).astype(np.float32)
             out[f"{n}.count"] = np.array([len(r) for r in rows], np.int64)
         stamp = f"{self.tag}-{os.getpid()}-{time.time_ns()}"
-        tmp = self.folder / f".{stamp}.tmp.npz"
-        np.savez(tmp, **out)
-        os.replace(tmp, self.folder / f"{stamp}.npz")
+        buf = io.BytesIO()
+        np.savez(buf, **out)
+        write_bytes_atomic(self.folder / f"{stamp}.npz", buf.getvalue())
         self._buffer.clear()
 
     @staticmethod
@@ -235,11 +241,7 @@ def _merge(csv_path: Path, columns: Sequence[str], jobs: Sequence[Job]) -> None:
         for r in read_rows(path):
             rows.setdefault(f"{r['image']}\t{r.get('setting', '')}", r)
     ordered = sorted(rows.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
-    tmp = csv_path.with_name(f".{csv_path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    writer = _CSVWriter(tmp, columns)
-    writer.append([r for _, r in ordered])
-    os.replace(tmp, csv_path)
+    write_text_atomic(csv_path, _csv_text(columns, [r for _, r in ordered], header=True))
     for s in shards:
         s.unlink()
 

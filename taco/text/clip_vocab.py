@@ -16,6 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..atomic import write_text_atomic
 from .base import TextEncoderUnavailable
 
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
@@ -107,7 +108,5 @@ def _write_files(folder: Path, files: dict[str, str]) -> None:
         target = folder / name
         if target.is_file() and target.read_text(encoding="utf-8") == text:
             continue
-        # Write-then-rename: a concurrent process never reads a half-written file.
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        # Atomic: a concurrent process never reads a half-written file.
+        write_text_atomic(target, text)

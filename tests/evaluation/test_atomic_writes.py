@@ -1,0 +1,82 @@
+"""The evaluation's whole-file writes go through taco.atomic: a failed write (a full disk) keeps
+the previous file and leaves no temporary file beside it."""
+
+from __future__ import annotations
+
+import errno
+
+import numpy as np
+import pytest
+
+import taco.atomic
+from taco.captions_file import CaptionRecord
+from taco.evaluation.import_captions import write_captions_jsonl
+from taco.evaluation.measure import write_json
+from taco.evaluation.runner import FeatureStore, Job, _merge, read_rows
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    def failing(f, data):
+        f.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    return lambda: monkeypatch.setattr(taco.atomic, "_write_all", failing)
+
+
+def _names(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_write_json(tmp_path, full_disk):
+    path = tmp_path / "summary.json"
+    write_json(path, {"a": float("nan")})
+    assert path.read_text(encoding="utf-8") == '{\n  "a": null\n}\n'
+    full_disk()
+    with pytest.raises(OSError):
+        write_json(path, {"a": 2.0})
+    assert path.read_text(encoding="utf-8") == '{\n  "a": null\n}\n'
+    assert _names(tmp_path) == ["summary.json"]
+
+
+def test_write_captions_jsonl(tmp_path, full_disk):
+    path = tmp_path / "captions.jsonl"
+    write_captions_jsonl([CaptionRecord("a.png", ("été",))], path, "OFA")
+    old = '{"image": "a.png", "captions": ["été"], "captioner": "OFA"}\n'
+    assert path.read_text(encoding="utf-8") == old
+    full_disk()
+    with pytest.raises(OSError):
+        write_captions_jsonl([CaptionRecord("b.png", ("x",))] * 100, path, "OFA")
+    assert path.read_text(encoding="utf-8") == old
+    assert _names(tmp_path) == ["captions.jsonl"]
+
+
+def test_feature_chunks(tmp_path, full_disk):
+    store = FeatureStore(tmp_path / "features", "m")
+    store.add("k1", {"clip": np.ones((1, 4), np.float32)})
+    store.flush()
+    assert FeatureStore.load(tmp_path / "features")["k1"]["clip"].tolist() == [[1, 1, 1, 1]]
+    full_disk()
+    store.add("k2", {"clip": np.zeros((1, 4), np.float32)})
+    with pytest.raises(OSError):
+        store.flush()
+    assert len(_names(tmp_path / "features")) == 1  # the first chunk, no temporary
+    assert set(FeatureStore.load(tmp_path / "features")) == {"k1"}
+
+
+def test_merged_results_csv(tmp_path, full_disk):
+    csv_path = tmp_path / "r.csv"
+    columns = ["image", "setting", "bpp"]
+    (tmp_path / "r.rank0.csv").write_text("image,setting,bpp\nb.png,,0.5\n", encoding="utf-8")
+    (tmp_path / "r.rank1.csv").write_text("image,setting,bpp\na.png,,0.25\n", encoding="utf-8")
+    jobs = [Job(0, "a.png"), Job(1, "b.png")]
+    _merge(csv_path, columns, jobs)
+    assert csv_path.read_text(encoding="utf-8") == "image,setting,bpp\na.png,,0.25\nb.png,,0.5\n"
+    assert _names(tmp_path) == ["r.csv"]  # the shards folded in
+
+    (tmp_path / "r.rank0.csv").write_text("image,setting,bpp\nc.png,,1.0\n", encoding="utf-8")
+    full_disk()
+    with pytest.raises(OSError):
+        _merge(csv_path, columns, [*jobs, Job(2, "c.png")])
+    assert [r["image"] for r in read_rows(csv_path)] == ["a.png", "b.png"]
+    assert _names(tmp_path) == ["r.csv", "r.rank0.csv"]  # the shard is kept for the next merge

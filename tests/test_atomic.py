@@ -1,0 +1,54 @@
+"""taco.atomic: whole-file writes that leave the old file or the new one, never half of either,
+and no temporary file behind when they fail; the writers that use it (text files, CLIP vocab)."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+import taco.atomic
+from taco.atomic import stale_temporaries, write_text_atomic
+
+
+def _full_disk(monkeypatch) -> None:
+    """Every atomic write writes half its bytes, then fails as a full disk does."""
+
+    def failing(f, data):
+        f.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(taco.atomic, "_write_all", failing)
+
+
+def test_write_text_atomic_writes_exactly_the_text(tmp_path):
+    path = tmp_path / "sub" / "a.txt"
+    assert write_text_atomic(path, "é\r\nb\n") == path
+    assert path.read_bytes() == "é\r\nb\n".encode()  # encoded as is, no newline translation
+    write_text_atomic(path, "new")
+    assert path.read_text(encoding="utf-8") == "new"
+    assert stale_temporaries(path) == []
+
+
+def test_write_text_atomic_that_fails_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "a.txt"
+    path.write_text("old", encoding="utf-8")
+    _full_disk(monkeypatch)
+    with pytest.raises(OSError) as exc:
+        write_text_atomic(path, "new" * 1000)
+    assert exc.value.errno == errno.ENOSPC
+    assert path.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_clip_vocab_files_are_written_atomically(tmp_path, monkeypatch):
+    from taco.text.clip_vocab import _write_files
+
+    _write_files(tmp_path, {"vocab.txt": "a b\n"})
+    assert (tmp_path / "vocab.txt").read_text(encoding="utf-8") == "a b\n"
+    _full_disk(monkeypatch)
+    with pytest.raises(OSError):  # the caller falls back to a private temporary folder
+        _write_files(tmp_path, {"vocab.txt": "c d\n"})
+    assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["vocab.txt"]
+    assert (tmp_path / "vocab.txt").read_text(encoding="utf-8") == "a b\n"
