@@ -1,14 +1,13 @@
 """``taco demo``: the main job on a built-in default, end to end and offline.
 
-Compress a built-in sample photo with its caption, decode it without the caption, print bpp,
+Compress a built-in sample photo with its caption, decode it without the caption, measure bpp,
 PSNR, LPIPS, encode/decode times and file sizes, the same for JPEG, WebP and AVIF at the nearest
-file size they can make, and write the reconstruction and a side-by-side PNG.
+file size they can make, and write the reconstruction and a side-by-side PNG (the command prints
+them: :mod:`taco.cli.demo`).
 """
 
 from __future__ import annotations
 
-import math
-import sys
 import time
 from importlib import resources
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from .captions_file import read_caption_records
+from .suffixes import DECODED_SUFFIX
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -49,13 +49,14 @@ def run_demo(
     caption: str | None = None,
     out_dir: Path = Path("taco-demo"),
 ) -> dict[str, Any]:
-    """Run the demo, print its lines; return the numbers (``classic``: :func:`classic_at_same_size`).
+    """Run the demo and write its files; return the numbers, the files written and the notes for
+    the user (``notes``), for :mod:`taco.cli.demo` to print (``classic``:
+    :func:`classic_at_same_size`).
 
     ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption, with a
     note when the model reads text)."""
     from .codec import compress_image, decompress, encode_text
     from .images import image_to_tensor, load_image, to_rgb
-    from .metrics import psnr
     from .resolve import resolve_model
 
     src = Path(image) if image else sample_dir() / SAMPLE
@@ -64,12 +65,11 @@ def run_demo(
         caption = sample_caption(src.name) if image is None else ""
     original = load_image(src)
     resolved = resolve_model(model_name)
-    if resolved.note:
-        print(f"note: {resolved.note}", file=sys.stderr)
+    notes = [resolved.note] if resolved.note else []
     model, name = resolved.model, resolved.spec
     if uncaptioned and model.uses_text:
-        print(f"note: {src} has no caption, so it is coded without one (give --caption TEXT, a "
-              f"sidecar {src.stem}.txt, or a captions.jsonl beside it)", file=sys.stderr)
+        notes.append(f"{src} has no caption, so it is coded without one (give --caption TEXT, a "
+                     f"sidecar {src.stem}.txt, or a captions.jsonl beside it)")
 
     t0 = time.perf_counter()
     if model.uses_text:
@@ -85,58 +85,40 @@ def run_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     taco_path = out_dir / (src.stem + ".taco")
     taco_path.write_bytes(res.data)
-    recon_path = out_dir / (src.stem + ".decoded.png")
+    recon_path = out_dir / (src.stem + DECODED_SUFFIX)
     recon.save(recon_path)
     side_path = out_dir / (src.stem + ".side-by-side.png")
     side_by_side(original, recon).save(side_path)
 
     rgb = to_rgb(original)[0]
     x = image_to_tensor(rgb)
-    x_hat = image_to_tensor(recon.convert("RGB"))
-    result: dict[str, float | int | str] = {
+    return {
         "model": getattr(model, "model_id", name),
+        "trained": resolved.trained,
+        "reads_text": model.uses_text,
         "image": str(src),
         "caption": caption,
         "size": f"{res.width}x{res.height}",
         "source_bytes": src.stat().st_size,
         "taco_bytes": len(res.data),
         "bpp": res.bpp,
-        "psnr_db": float(psnr(x, x_hat)[0]),
-        "lpips_alex": lpips_or_nan(x, x_hat),
+        **psnr_lpips(x, image_to_tensor(recon.convert("RGB"))),
         "encode_ms": enc_ms,
         "decode_ms": dec_ms,
         "text_encoder_load_ms": load_ms,
+        "classic": classic_at_same_size(rgb, x, res.bpp),
+        "files": [str(taco_path), str(recon_path), str(side_path)],
+        "notes": notes,
     }
-    classic = classic_at_same_size(rgb, x, res.bpp)
-    trained = bool(getattr(model, "metadata", {}).get("trained_steps"))
-    print(f"model      {result['model']}" + ("" if trained else "  (UNTRAINED: random weights)"))
-    print(f"image      {src.name} ({result['size']}, {result['source_bytes']} bytes as PNG)")
-    if model.uses_text:
-        print(f"caption    {caption!r} (used by the encoder only)")
-    else:
-        print(f"caption    none ({result['model']} reads no text)")
-    print(f"taco file  {taco_path} ({len(res.data)} bytes, {res.bpp:.4f} bpp)")
-    print(f"quality    PSNR {result['psnr_db']:.2f} dB, LPIPS-Alex {_shown(float(result['lpips_alex']))}")
-    loading = f"; text encoder load {load_ms:.0f} ms" if model.uses_text else ""
-    print(f"time       encode {enc_ms:.0f} ms, decode {dec_ms:.0f} ms (CPU/GPU as available{loading})")
-    for label, c in classic.items():
-        print(f"{label:<10} {c['bytes']} bytes at quality {c['quality']} (nearest size it makes): "
-              f"PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {_shown(float(c['lpips_alex']))}")
-    print(f"wrote      {recon_path}, {side_path}")
-    return {**result, "classic": classic}
 
 
-def lpips_or_nan(x: Tensor, y: Tensor) -> float:
-    """LPIPS-Alex of one pair, NaN for an image under :data:`taco.metrics.LPIPS_MIN_SIDE` a side."""
-    from .metrics import LPIPS_MIN_SIDE, lpips
+def psnr_lpips(x: Tensor, y: Tensor) -> dict[str, float]:
+    """PSNR (dB) and LPIPS-Alex of one pair; LPIPS NaN for an image too small for it."""
+    from .metrics import compute_metrics
 
-    return float(lpips(x, y)[0]) if min(x.shape[-2:]) >= LPIPS_MIN_SIDE else math.nan
-
-
-def _shown(value: float) -> str:
-    from .metrics import LPIPS_MIN_SIDE
-
-    return f"{value:.4f}" if math.isfinite(value) else f"n/a (the image is under {LPIPS_MIN_SIDE} px a side)"
+    m = compute_metrics(x, y, ("psnr", "lpips"))
+    assert m.psnr is not None and m.lpips is not None
+    return {"psnr_db": float(m.psnr[0]), "lpips_alex": float(m.lpips[0])}
 
 
 def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, dict[str, float | int]]:
@@ -144,7 +126,6 @@ def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, d
     ``bpp``: {label: bytes, bpp, quality, PSNR, LPIPS} against the original ``x`` (1, 3, H, W)."""
     from .evaluation.classic import CodecUnavailable, code_at_bpp, get_codec
     from .images import image_to_tensor
-    from .metrics import psnr
 
     out: dict[str, dict[str, float | int]] = {}
     for name in ("jpeg", "webp", "avif"):
@@ -153,8 +134,6 @@ def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, d
         except CodecUnavailable:
             continue
         quality, data, decoded = code_at_bpp(codec, rgb, bpp)
-        y = image_to_tensor(decoded)
         out[codec.label] = {"bytes": len(data), "bpp": 8 * len(data) / (rgb.width * rgb.height),
-                            "quality": quality, "psnr_db": float(psnr(x, y)[0]),
-                            "lpips_alex": lpips_or_nan(x, y)}
+                            "quality": quality, **psnr_lpips(x, image_to_tensor(decoded))}
     return out

@@ -57,3 +57,21 @@ def test_demo_on_a_thumbnail_says_lpips_is_not_measured(tmp_path, capsys):
     assert "LPIPS-Alex n/a (the image is under 31 px a side)" in out and "PSNR" in out
     # ELIC reads no text: the demo does not claim the caption was used, nor a text encoder loaded
     assert "caption    none (elic-tiny reads no text)" in out and "text encoder" not in out
+
+
+def test_demo_calls_any_checkpoint_trained_and_untrained_weights_untrained(tmp_path, capsys):
+    """A checkpoint without ``trained_steps`` (one ``taco import-checkpoint`` wrote) is trained
+    weights: only an architecture name gets the UNTRAINED label."""
+    import taco
+    from taco.cli import main
+
+    photo = tmp_path / "cat.png"
+    with Image.open(sample_dir() / "skimage-chelsea.png") as im:
+        im.resize((64, 48)).save(photo)
+    checkpoint = taco.save_checkpoint(taco.create_model("elic-tiny", seed=1), tmp_path / "imported.safetensors")
+    assert "trained_steps" not in taco.load(checkpoint).metadata
+    assert main(["demo", "--image", str(photo), "-m", str(checkpoint), "-o", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("model      ") and "UNTRAINED" not in out
+    assert main(["demo", "--image", str(photo), "-m", "elic-tiny", "-o", str(tmp_path / "b")]) == 0
+    assert "elic-tiny  (UNTRAINED: random weights)" in capsys.readouterr().out

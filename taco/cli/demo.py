@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,5 +33,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
         caption = CaptionSource(None, None)(Path(args.image))
     from ..demo import run_demo
 
-    run_demo(model_name=args.model, image=args.image, caption=caption, out_dir=Path(args.output))
+    result = run_demo(model_name=args.model, image=args.image, caption=caption,
+                      out_dir=Path(args.output))
+    for note in result["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    print("\n".join(demo_lines(result)))
     return 0
+
+
+def demo_lines(r: dict[str, Any]) -> list[str]:
+    """What ``taco demo`` prints of :func:`taco.demo.run_demo`'s result."""
+    taco_path, *written = r["files"]
+    lines = [f"model      {r['model']}" + ("" if r["trained"] else "  (UNTRAINED: random weights)"),
+             f"image      {Path(r['image']).name} ({r['size']}, {r['source_bytes']} bytes as PNG)",
+             f"caption    {r['caption']!r} (used by the encoder only)" if r["reads_text"]
+             else f"caption    none ({r['model']} reads no text)",
+             f"taco file  {taco_path} ({r['taco_bytes']} bytes, {r['bpp']:.4f} bpp)",
+             f"quality    PSNR {r['psnr_db']:.2f} dB, LPIPS-Alex {_lpips(r['lpips_alex'])}"]
+    loading = f"; text encoder load {r['text_encoder_load_ms']:.0f} ms" if r["reads_text"] else ""
+    lines.append(f"time       encode {r['encode_ms']:.0f} ms, decode {r['decode_ms']:.0f} ms "
+                 f"(CPU/GPU as available{loading})")
+    for label, c in r["classic"].items():
+        lines.append(f"{label:<10} {c['bytes']} bytes at quality {c['quality']} (nearest size it "
+                     f"makes): PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {_lpips(c['lpips_alex'])}")
+    lines.append(f"wrote      {', '.join(written)}")
+    return lines
+
+
+def _lpips(value: float) -> str:
+    from ..metrics import LPIPS_MIN_SIDE
+
+    return f"{value:.4f}" if math.isfinite(value) else f"n/a (the image is under {LPIPS_MIN_SIDE} px a side)"
