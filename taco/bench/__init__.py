@@ -20,7 +20,7 @@ medians. Weights are random (weights do not change the cost of the transforms; t
 cost depends a little on the symbol statistics). No CI test looks at an absolute time.
 
 Modules, each for one part: :mod:`.latency` (the systems timed stage by stage, the ratios),
-:mod:`.timing` (clocks, samples), :mod:`.memory` (peak memory in a fresh process),
+:mod:`.timing` (clocks, samples), :mod:`.peak_memory` (peak memory in a fresh process),
 :mod:`.profiling` (where the entropy-coding time goes), :mod:`.report` (tables),
 :mod:`.systems` (CompressAI's ELIC, a CLIP-B-sized text encoder), :mod:`.inputs` (the images),
 :mod:`.cli` (``taco bench``).

@@ -49,8 +49,6 @@ from .config import LAYOUTS
 from .entropy import ReferenceLatentCodec, codes_itself
 from .gains import default_quality
 
-#: The entropy-model layouts (see the module docstring).
-
 #: Total down-sampling factor of g_a (y) times that of h_a (z): inputs are padded to this.
 PAD_MULTIPLE = 64
 
