@@ -12,8 +12,9 @@ from taco.bench.peak_memory import peak_memory
 from taco.bench.report import format_table
 from taco.bench.timing import summary
 
-# "elic-compressai-path" only for an ELIC in CompressAI's layout (the registered ones are not)
-SYSTEMS = {"taco", "elic", "compressai-elic"}
+# "elic-compressai-path" only for an ELIC in CompressAI's layout (the registered ones are not);
+# "elic-float32-codec" always (taco.codec codes with a float64 copy of every latent codec)
+SYSTEMS = {"taco", "elic", "compressai-elic", "elic-float32-codec"}
 RATIOS = {
     "taco_encode_cold/elic_encode",
     "taco_encode_cached/elic_encode",

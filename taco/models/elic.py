@@ -388,8 +388,3 @@ class ELIC(CompressionModel):
         elif quality is not None:
             raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
         return shape
-
-    def num_strings(self) -> int:
-        """Kinds of string :meth:`compress` returns per image: one stream (reference layout), or
-        anchors + non-anchors per group plus z (CompressAI layout)."""
-        return 1 if self.layout == "reference" else 2 * len(self.groups) + 1
