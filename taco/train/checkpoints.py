@@ -183,8 +183,11 @@ def read_state(
     env: DistEnv,
     steps_per_epoch: int,
     device: torch.device,
+    *,
+    seed: int,
 ) -> Progress:
-    """Load a state into ``model`` and the optimisers, set the RNGs; -> where the run stands.
+    """Load a state into ``model`` and the optimisers, set the RNGs from ``seed`` (the run's
+    stream seed, :func:`taco.train.trainer.stream_seed`); -> where the run stands.
 
     The same layout (world size, batch, steps per epoch) continues bit-exactly; another one
     continues from the same step with a warning, its position in the epoch rescaled.
@@ -226,7 +229,7 @@ def read_state(
     progress.batch_in_epoch = seen // (cfg.batch_size * env.world_size)
     if progress.batch_in_epoch >= steps_per_epoch:
         progress.epoch, progress.batch_in_epoch = progress.epoch + 1, 0
-    torch.manual_seed(cfg.seed + env.rank + progress.step)
+    torch.manual_seed(seed + env.rank + progress.step)
     return progress
 
 

@@ -8,8 +8,8 @@ of Q steps every quality gets the same share (i.i.d. draws leave some quality id
 and its gains drift behind).
 
 The order is a pure function of ``(seed, step)``: every DDP rank trains the same quality in a
-step (the averaged gradient is one λ's), and a resumed or sliced run continues the same sequence
-without saving anything.
+step (the averaged gradient is one λ's), and a resumed run continues the same sequence without
+saving anything. (A warm-started run gets another seed: :func:`taco.train.trainer.stream_seed`.)
 """
 
 from __future__ import annotations

@@ -118,6 +118,18 @@ class TrainResult:
     stopped: str = "done"
 
 
+def stream_seed(seed: int, warm_steps: int) -> int:
+    """The seed of a run's random streams (image order, crops, captions, flips, qualities,
+    training noise): ``seed`` itself, or for a warm start (``init_from``) from a model trained
+    ``warm_steps`` steps in all, one drawn from both. So each slice of a chain of warm starts
+    draws new batches: with ``seed`` alone, every slice would replay the first slice's stream
+    (each starts again at step 0). The same on every rank and machine."""
+    if warm_steps <= 0:
+        return seed
+    state = np.random.SeedSequence([seed % 2**32, warm_steps]).generate_state(1, np.uint32)
+    return int(state[0]) >> 1  # < 2**31: seed + rank + step stays a valid torch seed
+
+
 class Trainer:
     """One training run. Build with a validated config, then call :meth:`fit`."""
 
@@ -136,8 +148,11 @@ class Trainer:
 
         self.model = build_training_model(cfg).to(self.device)
         self.model.train()
+        warm_steps = getattr(self.model, "metadata", {}).get("init_from", {}).get("trained_steps_total", 0)
+        self.seed = stream_seed(cfg.seed, warm_steps)
+        self.dataset.seed = self.seed  # its crops, captions and flips
         # variable rate: the quality (and λ) of each step, a function of (seed, step)
-        self.qualities = (QualitySchedule(self.model.qualities, cfg.seed)
+        self.qualities = (QualitySchedule(self.model.qualities, self.seed)
                           if self.model.qualities is not None else None)
         self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
                                 lpips_input=cfg.lpips_input)
@@ -148,7 +163,7 @@ class Trainer:
                                   hflip=0.5 if cfg.data.hflip else 0.0, workers=cfg.workers or None)
             if cfg.data_on_device else None
         )  # fmt: skip
-        self.sampler = ResumableSampler(self.resident or self.dataset, self.env, cfg.seed)  # type: ignore[arg-type]
+        self.sampler = ResumableSampler(self.resident or self.dataset, self.env, self.seed)  # type: ignore[arg-type]
         self.steps_per_epoch = len(self.sampler) // cfg.batch_size
         if self.steps_per_epoch == 0:
             raise ConfigError(
@@ -181,12 +196,12 @@ class Trainer:
         )  # fmt: skip
         self.progress = Progress()
         # Each rank draws its own training noise; the model was built from cfg.seed everywhere.
-        torch.manual_seed(cfg.seed + self.env.rank)
-        np.random.seed(cfg.seed + self.env.rank)
+        torch.manual_seed(self.seed + self.env.rank)
+        np.random.seed(self.seed + self.env.rank)
         if self.resume_path is not None:
             self.progress = read_state(
                 self.resume_path, cfg, self.model, self._optimizers(), self.env,
-                self.steps_per_epoch, self.device,
+                self.steps_per_epoch, self.device, seed=self.seed,
             )  # fmt: skip
         self.net = training_net(self.model, cfg, self.env, self.device)
 
@@ -219,7 +234,7 @@ class Trainer:
         order = list(self.sampler)
         for k in range(0, len(order) - cfg.batch_size + 1, cfg.batch_size):
             step = p.step  # the batch for step p.step + 1, whatever happened before
-            yield self.resident.batch(order[k : k + cfg.batch_size], step, cfg.seed, self.env.rank)
+            yield self.resident.batch(order[k : k + cfg.batch_size], step, self.seed, self.env.rank)
 
     def fit(self) -> TrainResult:
         """Train until ``epochs``, ``max_steps`` or ``time_limit``; write the final checkpoint

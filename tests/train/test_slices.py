@@ -88,6 +88,42 @@ def test_init_from_a_run_folder_warm_starts(tmp_path, tiny, capsys):
         assert torch.equal(p, saved[name]), name
 
 
+def _first_batch(trainer: Trainer) -> tuple[torch.Tensor, list[str], float]:
+    batch = next(iter(trainer.batches()))
+    return batch.images.clone(), list(batch.names), torch.rand(()).item()
+
+
+@pytest.mark.parametrize("on_device", [False, True])
+def test_a_warm_start_draws_new_batches_and_resumes_exactly(tmp_path, tiny, on_device):
+    """Each slice of a chain of warm starts starts at step 0: it must not replay the first
+    slice's crops, captions and noise (it did, with the stream a function of the seed alone),
+    and it is still deterministic, so a warm-started run resumes exactly."""
+    from taco.train.trainer import stream_seed
+
+    fast = {"data_on_device": True} if on_device else {}
+    first = tmp_path / "first"
+    cold = Trainer(load_config(None, tiny(first, max_steps=2, **ELIC, **fast)))
+    assert cold.seed == 0
+    cold_batch = _first_batch(cold)
+    cold.fit()
+    warm = []
+    for i in range(2):  # each built, then drawn from (the trainer seeds the global RNG)
+        warm.append(Trainer(load_config(None, tiny(tmp_path / f"w{i}", init_from=str(first),
+                                                   **ELIC, **fast))))
+        warm.append(_first_batch(warm[-1]))
+    assert warm[0].seed == stream_seed(0, 2) != 0 and stream_seed(0, 3) != stream_seed(0, 2)
+    a, b = warm[1], warm[3]
+    assert torch.equal(a[0], b[0]) and a[1:] == b[1:]  # deterministic
+    assert not torch.equal(a[0], cold_batch[0]) and a[2] != cold_batch[2]  # not a replay
+
+    straight, halted = tmp_path / "straight", tmp_path / "halted"
+    train(load_config(None, tiny(straight, max_steps=3, init_from=str(first), **ELIC, **fast)))
+    train(load_config(None, tiny(halted, max_steps=1, init_from=str(first), **ELIC, **fast)))
+    train(load_config(None, tiny(halted, max_steps=3, init_from=str(first), **ELIC, **fast)),
+          resume=halted)
+    assert [r["loss"] for r in _records(halted)] == [r["loss"] for r in _records(straight)]
+
+
 # --------------------------------------------------------------------------- 16 MB shards
 
 
