@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
 from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import checkpoint_config
-from ..shards import CHECKPOINT_FILE
+from ..shards import CHECKPOINT_FILE as CHECKPOINT_FILE  # taco.train.checkpoints imports it here
 from .config import ConfigError, TrainConfig
 
 _CODER_TABLES = frozenset({"_quantized_cdf", "_offset", "_cdf_length", "scale_table"})
@@ -43,12 +43,6 @@ def load_model_state(model: nn.Module, state: dict[str, Tensor], strict: bool = 
     return nn.Module.load_state_dict(model, state, strict=strict)
 
 
-def init_source(path: str | Path) -> str:
-    """``init_from`` as :func:`taco.load` takes it: a run folder means its checkpoint."""
-    folder = Path(path)
-    return str(folder / CHECKPOINT_FILE) if folder.is_dir() else str(path)
-
-
 def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     """Load a checkpoint's weights (file, index, run folder or built-in name) into ``model``;
     an ELIC checkpoint may initialise a TACO.
@@ -59,7 +53,9 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     source's name and trained steps go into ``model.metadata["init_from"]`` (and so into every
     checkpoint of the run), so a chain of warm-started runs keeps its total step count.
     """
-    source = load(init_source(path))  # a checkpoint or a built-in trained name (elic-small-q4)
+    # a checkpoint (a run folder means its checkpoint: taco.shards.find) or a built-in trained
+    # name (elic-small-q4)
+    source = load(path)
     src_cfg, dst_cfg = source.config, model.config
     if src_cfg.architecture != dst_cfg.architecture and (src_cfg.architecture, dst_cfg.architecture) != ("elic", "taco"):
         raise CheckpointError(  # before the widths: another architecture's differ for that reason
@@ -136,7 +132,7 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
     if cfg.init_from and "layout" not in overrides:
         # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
         # have CompressAI's layout, new models the reference one: taco.models.elic)
-        overrides["layout"] = checkpoint_config(init_source(cfg.init_from)).layout
+        overrides["layout"] = checkpoint_config(cfg.init_from).layout
     try:
         model = create_model(name, seed=cfg.seed, **overrides)
     except (ValueError, TypeError, CheckpointError) as e:
