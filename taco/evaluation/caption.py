@@ -165,22 +165,17 @@ class CaptionReport:
 
 
 def _listed(path: Path) -> set[str]:
-    """Image names already in a captions file; a half-written last line is cut off."""
+    """Image names already in a captions file (read as every reader does,
+    :func:`taco.captions_file.read_caption_records`); a half-written last line (an interrupted
+    run) is cut off first. A malformed line raises :class:`taco.captions_file.CaptionsFileError`."""
+    from taco.captions_file import read_caption_records
+
     if not path.is_file():
         return set()
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
-        data = data[: data.rfind(b"\n") + 1]
-        path.write_bytes(data)
-    names = set()
-    for i, line in enumerate(data.decode("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            names.add(str(json.loads(line)["image"]))
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise ValueError(f'{path}:{i}: expected {{"image": NAME, "captions": [...]}}') from None
-    return names
+        path.write_bytes(data[: data.rfind(b"\n") + 1])
+    return {r.file for r in read_caption_records(path)}
 
 
 def caption_folder(

@@ -36,7 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from taco.captions_file import CaptionRecord, read_caption_records
+from taco.captions_file import CaptionRecord, read_captions_file
 from taco.data import (
     CaptionedFolder,
     CaptionedImages,
@@ -157,6 +157,11 @@ def _captions_path(root: Path, captions_file: str) -> Path:
     return root / path
 
 
+def _written_by(captioners: tuple[str, ...]) -> str:
+    """The caption source's note: which caption is used and who wrote them (``"captioner"``)."""
+    return "first caption" + (f"; written by {', '.join(captioners)}" if captioners else "")
+
+
 def _folder(
     root: Path, kind: str, name: str, crop: int | None, limit: int | None, captions_file: str
 ) -> EvalDataset:
@@ -166,10 +171,7 @@ def _folder(
     if cap_path.is_file():
         folder = CaptionedFolder(root, str(cap_path.resolve()), _transform(crop), caption_index=0)
         records = _limit(folder.records, limit)
-        captioners = _captioners(cap_path)
-        source = f"{captions_file} (first caption" + (
-            f"; written by {', '.join(captioners)})" if captioners else ")"
-        )
+        source = f"{captions_file} ({_written_by(read_captions_file(cap_path).captioners)})"
         images = CaptionedImages(root, records, _transform(crop), caption_index=0)
         return EvalDataset(name, kind, root, images, crop, source, True, limit, listing=list(folder.records))
     every = [CaptionRecord(name, ("",)) for name in folder_images(root)]
@@ -178,19 +180,6 @@ def _folder(
     images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0)
     source = f"none ({captions_file} not found; write one with `taco caption {root}`)"
     return EvalDataset(name, kind, root, images, crop, source, False, limit, listing=every)
-
-
-def _captioners(path: Path) -> list[str]:
-    """Names recorded by ``taco caption`` in a captions file ("captioner" key), if any."""
-    found: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            name = json.loads(line).get("captioner")
-        except (json.JSONDecodeError, AttributeError):
-            continue
-        if name and name not in found:
-            found.append(name)
-    return found
 
 
 def open_dataset(
@@ -274,14 +263,11 @@ def _coco30k_official(root: Path, crop: int | None, limit: int | None, captions_
             f"--images mscoco_30k_list.json -o {cap_path}"
         )
     try:
-        records = read_caption_records(cap_path)
+        records, captioners = read_captions_file(cap_path)
     except ValueError as exc:
         raise DatasetError(str(exc)) from None
     images = CaptionedImages(root / "val2014", _limit(records, limit), _transform(crop), caption_index=0)
-    captioners = _captioners(cap_path)
-    source = f"{cap_path} (first caption" + (
-        f"; written by {', '.join(captioners)})" if captioners else ")"
-    )
+    source = f"{cap_path} ({_written_by(captioners)})"
     extra = {"protocol": f"official: {COCO30K_PROTOCOLS['official']}",
              "captions_per_image": max(len(r.captions) for r in records)}
     return EvalDataset("coco30k-official", "coco30k", root, images, crop, source, True, limit, extra,

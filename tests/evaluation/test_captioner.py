@@ -72,6 +72,25 @@ def test_human_captions_are_kept(captioner, tiny_folder):
     assert (tiny_folder / "captions.jsonl").read_text() == before
 
 
+def test_caption_folder_reads_the_captions_file_as_every_reader_does(captioner, folder_factory, tmp_path):
+    from taco.captions_file import CaptionsFileError
+
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    path = folder / "captions.jsonl"
+    # a caption with a line separator (U+2028, written as is by ensure_ascii=False) is one line
+    path.write_text(json.dumps({"image": "skimage-astronaut.png", "captions": ["a\u2028b"]}, ensure_ascii=False)
+                    + "\n", encoding="utf-8")
+    report = caption_folder(folder, captioner, progress=False)
+    assert report.already == 1 and report.written == 3
+
+    path.write_bytes(b'{"image": "skimage-astronaut.png", "captions": ["\xff"]}\n')
+    with pytest.raises(CaptionsFileError, match="captions.jsonl: not UTF-8 text"):
+        caption_folder(folder, captioner, progress=False)
+    path.write_text('{"image": "skimage-astronaut.png"}\n{"images": "x.png"}\n', encoding="utf-8")
+    with pytest.raises(CaptionsFileError, match=r"captions.jsonl:2: expected"):
+        caption_folder(folder, captioner, progress=False)
+
+
 def test_unreadable_images_are_reported(captioner, tmp_path, sample_image):
     sample_image.save(tmp_path / "good.png")
     (tmp_path / "bad.png").write_bytes(b"not a png")

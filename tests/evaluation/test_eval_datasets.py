@@ -74,6 +74,16 @@ def test_coco30k_official_protocol_is_the_authors_script(tmp_path):
         open_dataset(f"coco30k:{tmp_path}", coco30k_protocol="authors")
 
 
+def test_caption_source_names_the_captioners_of_the_file(tiny_folder):
+    path = tiny_folder / "captions.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert open_dataset(str(tiny_folder)).caption_source == "captions.jsonl (first caption)"
+    for line, who in zip(lines, ["ofa", "blip", "ofa", 3], strict=True):
+        line["captioner"] = who  # not a name (3): left out
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert open_dataset(str(tiny_folder)).caption_source == "captions.jsonl (first caption; written by ofa, blip)"
+
+
 def test_relative_folder_paths(tiny_folder, monkeypatch):
     monkeypatch.chdir(tiny_folder.parent)
     ds = open_dataset(f"kodak:{tiny_folder.name}")
