@@ -4,7 +4,8 @@ machine, and print what a slice achieved.
     python scripts/gpu_slice.py sync RUN OUT [--extra FILE ...]   # checkpoint (+ state if room)
     python scripts/gpu_slice.py report RUN                       # loss curve, validation
     python scripts/gpu_slice.py pack-init CKPT DIR     # here: a checkpoint to start from, xz'd
-    python scripts/gpu_slice.py unpack-init DIR DST    # there: unpacked; prints what to load
+    python scripts/gpu_slice.py unpack-init DIR DST [--config CONFIG]
+                                                       # there: unpacked; prints what to load
 
 What comes back from the machine is at most 8 files of at most 16 MiB each, 64 MiB together, no
 deeper than OUT/a/b/file. ``sync`` copies the checkpoint (one file, or index + shards of at most
@@ -19,7 +20,10 @@ not list are removed.
 built-in name) to the GPU machine as ``DIR/*.xz``: float16 weights lose 20-25 % to xz (the
 exponent bits repeat), which is what makes a 24 MB checkpoint fit beside the photos in the 64
 MiB that travel. ``unpack-init`` restores the files byte for byte (xz checks its CRC) and prints
-the path to give ``--init-from``.
+the path to give ``--init-from``; with ``--config`` it first refuses a checkpoint of another
+architecture than the recipe trains (the one ``.gpu/init`` slot serves whichever CONFIG runs, and
+``taco train`` takes an ELIC checkpoint to start a TACO: the ELIC baseline's would have
+initialised the TACO built-in without a word).
 """
 
 from __future__ import annotations
@@ -117,7 +121,7 @@ def pack_init(checkpoint: str, folder: Path) -> None:
           f"({after / 2**20:.1f} MiB)")
 
 
-def unpack_init(folder: Path, dest: Path) -> None:
+def unpack_init(folder: Path, dest: Path, config: str | None = None) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for f in sorted(folder.glob("*.xz")):
         (dest / f.name[: -len(".xz")]).write_bytes(lzma.decompress(f.read_bytes()))
@@ -125,6 +129,16 @@ def unpack_init(folder: Path, dest: Path) -> None:
     missing = [f.name for f in shards.files(entry) if not f.is_file()] if entry.is_file() else [entry.name]
     if missing:
         raise SystemExit(f"unpack-init: {folder} lacks {', '.join(missing)}")
+    if config is not None:
+        from taco.models.registry import checkpoint_config
+        from taco.train import load_config
+        from taco.train.model_setup import model_config
+
+        held, trains = checkpoint_config(entry).architecture, model_config(load_config(config)).architecture
+        if held != trains:
+            raise SystemExit(f"unpack-init: {folder} holds a {held} checkpoint, but {config} trains "
+                             f"{trains}: pack its own (gpu_slice_prepare.sh INIT=...), or name a "
+                             "checkpoint with INIT_FROM= to start from another architecture")
     print(entry)
 
 
@@ -169,13 +183,14 @@ def main() -> int:
     u = sub.add_parser("unpack-init")
     u.add_argument("folder", type=Path)
     u.add_argument("dest", type=Path)
+    u.add_argument("--config", help="the training recipe: refuse a checkpoint of another architecture")
     args = p.parse_args()
     if args.command == "sync":
         sync(args.run, args.out, args.extra)
     elif args.command == "pack-init":
         pack_init(args.checkpoint, args.folder)
     elif args.command == "unpack-init":
-        unpack_init(args.folder, args.dest)
+        unpack_init(args.folder, args.dest, args.config)
     else:
         report(args.run)
     return 0

@@ -2,12 +2,12 @@
 # One slice of GPU training, run ON the GPU machine from the repo root (the device tool sets OUT;
 # scripts/gpu_slice_prepare.sh made .gpu/ here first, carried with `carry: [".gpu"]`):
 #
-#   bash scripts/gpu_slice.sh                       # benchmark, then train TRAIN_TIME
-#       (device tool: run(command="bash scripts/gpu_slice.sh", carry=[".gpu"], timeout_s=600);
-#        about 9.5 minutes: 0.5 set-up, 2 x <= 2 benchmarks, 3.5 training + ~1 start/end)
-#   TRAIN_TIME=auto BUDGET=560 bash scripts/gpu_slice.sh   # train for whatever is left of
-#       BUDGET seconds (from the script's start) after the benchmark, less RESERVE (60 s) for
-#       the final checkpoint, validation, sync and report: one call of at most 600 s
+#   BENCH=1 TRAIN_TIME=auto BUDGET=560 bash scripts/gpu_slice.sh   # the first slice: benchmark
+#       (<= 2 x 2 min), then train for whatever is left of BUDGET seconds (from the script's
+#       start), less RESERVE (60 s) for the final checkpoint, validation, sync and report: one
+#       call of at most 600 s (device tool: run(command=..., carry=[".gpu"], timeout_s=600))
+#   BENCH=0 TRAIN_TIME=auto BUDGET=560 bash scripts/gpu_slice.sh   # every later slice: all
+#       of it trains (the default BENCH=1 spends ~4 of 9.5 minutes benchmarking)
 #   OUT=/tmp/out TRAIN_TIME=40s BENCH_SMALL="--crop 64 --batch 4 --steps 2" \
 #       TRAIN_ARGS="--set crop=64 batch_size=4 val.crop=64 log_interval=5 ckpt_interval=20" \
 #       bash scripts/gpu_slice.sh                   # the CPU rehearsal
@@ -35,7 +35,7 @@ SLICE_DIR=$(mktemp -d /tmp/slice.XXXXXX)
 RUN=${RUN:-$SLICE_DIR/run}
 export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-$SLICE_DIR/inductor}
 PY=${PY:-python3}
-TRAIN_TIME=${TRAIN_TIME:-3m30s}
+TRAIN_TIME=${TRAIN_TIME:-auto}
 BUDGET=${BUDGET:-560}
 RESERVE=${RESERVE:-60}
 CONFIG=${CONFIG:-configs/taco-minilm-vr.yaml}
@@ -64,6 +64,12 @@ $PY -c "import sys, torch, compressai; print('python', sys.version.split()[0], '
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,clocks.sm --format=csv,noheader
 mkdir -p "$OUT" "$(dirname "$RUN")"
 
+# the checkpoint to continue from, checked against CONFIG before any minute goes to the benchmark
+if [ -z "$INIT_FROM" ] && [ -z "$RESUME_FROM" ] && [ -d $G/init ]; then
+    INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init /tmp/init --config "$CONFIG") || exit 1
+    say "unpacked $G/init: $INIT_FROM"
+fi
+
 extras=()
 if [ "$BENCH" = 1 ]; then
     say "benchmark: built-in size (plain, fast-fp32, fast, fast-compile)"
@@ -81,10 +87,6 @@ if [ "$BENCH" = 1 ]; then
     extras+=("$RUN-bench-small.json" "$RUN-bench-paper.json")
 fi
 
-if [ -z "$INIT_FROM" ] && [ -z "$RESUME_FROM" ] && [ -d $G/init ]; then
-    INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init /tmp/init) || exit 1
-    say "unpacked $G/init: $INIT_FROM"
-fi
 if [ "$TRAIN_TIME" = auto ]; then
     TRAIN_TIME=$((BUDGET - (SECONDS - T0) - RESERVE))s
     [ "${TRAIN_TIME%s}" -lt 30 ] && { say "no time left to train (BUDGET=$BUDGET)"; exit 0; }

@@ -1,6 +1,8 @@
-"""The training configuration: one dataclass whose defaults are the paper's recipe (§4.1).
+"""The training configuration: one dataclass whose defaults are the paper's recipe (§4.1), but
+for the LPIPS input convention (``lpips_input``: "standard", the LPIPS evaluation reports;
+"official" is the authors' loss, docs/training.md).
 
-Loaded from YAML or TOML (:func:`load_config`), then ``key=value`` overrides (dotted keys reach
+Loaded from YAML, JSON or TOML (:func:`load_config`), then ``key=value`` overrides (dotted keys reach
 into ``data``/``val``/``model_overrides``; values are parsed as YAML, so ``k_j=0``,
 ``lr_milestones=[2,3]`` and ``bf16=true`` work). Unknown keys and wrongly typed values are
 errors that name the key, never silently ignored.
@@ -95,7 +97,8 @@ class ValConfig:
 
 @dataclass
 class TrainConfig:
-    """Everything a training run needs; the defaults are the paper's recipe (§4.1, SPEC).
+    """Everything a training run needs; the defaults are the paper's recipe (§4.1, SPEC) but for
+    ``lpips_input`` (module docstring).
 
     ``batch_size`` is per process: with ``torchrun --nproc_per_node=G`` the global batch is
     ``G * batch_size`` (the paper: one process, batch 4). ``epochs`` and ``lr_milestones`` count
@@ -333,7 +336,8 @@ def config_from_dict(values: dict[str, Any]) -> TrainConfig:
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A YAML (.yaml/.yml) or TOML (.toml) file -> mapping (not yet validated)."""
+    """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file -> mapping
+    (not yet validated)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -349,7 +353,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         elif path.suffix in (".yaml", ".yml", ".json"):
             data = yaml.safe_load(text) or {}
         else:
-            raise ConfigError(f"{path}: config files are .yaml, .yml or .toml")
+            raise ConfigError(f"{path}: config files are .yaml, .yml, .json or .toml")
     except (yaml.YAMLError, ValueError) as e:
         if isinstance(e, ConfigError):
             raise

@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +158,10 @@ class Trainer:
         self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
                                 lpips_input=cfg.lpips_input)
         self.loss_fn.to(self.device)
+        if cfg.k_j > 0 and cfg.batch_size < 2:
+            warnings.warn("k_j > 0 with batch_size 1 (per process): the contrastive part of the "
+                          "joint loss is taken within each process's batch and is 0 with one image; "
+                          "give each process at least 2 images", stacklevel=2)
 
         self.resident = (
             ResidentImages.decode(self.dataset, cfg.crop, self.device,

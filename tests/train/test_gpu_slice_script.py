@@ -49,3 +49,20 @@ def test_pack_and_unpack_init_round_trip_a_sharded_checkpoint(tmp_path):
 def test_pack_init_of_a_missing_checkpoint_is_one_line(tmp_path):
     r = _run("pack-init", tmp_path / "nothing.safetensors", tmp_path / "init")
     assert r.returncode != 0 and "no checkpoint" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unpack_init_refuses_a_checkpoint_of_another_architecture_than_the_recipe(tmp_path):
+    """The one .gpu/init slot serves whichever CONFIG runs: an ELIC checkpoint would have started
+    the TACO built-in's training without a word (taco train takes ELIC weights into a TACO)."""
+    from taco.models import create_model, save_checkpoint
+
+    repo = SCRIPT.parents[1]
+    elic = save_checkpoint(create_model("elic-tiny", seed=0), tmp_path / "elic.safetensors")
+    assert _run("pack-init", elic, tmp_path / "init").returncode == 0
+    wrong = _run("unpack-init", tmp_path / "init", tmp_path / "a", "--config",
+                 repo / "configs" / "taco-minilm-vr.yaml")
+    assert wrong.returncode != 0 and "holds a elic checkpoint" in wrong.stderr
+    assert "trains taco" in wrong.stderr and "Traceback" not in wrong.stderr
+    right = _run("unpack-init", tmp_path / "init", tmp_path / "b", "--config", repo / "configs" / "elic-vr.yaml")
+    assert right.returncode == 0, right.stderr
+    assert Path(right.stdout.strip()) == tmp_path / "b" / "elic.safetensors"

@@ -266,3 +266,15 @@ def test_a_text_free_model_trains_on_a_folder_without_captions(tmp_path, tiny):
                      f"val.root={photos}", "val.interval=1", "--max-steps", "1"]) == 0
     assert (out / "checkpoint.safetensors").is_file()
     assert cli_main(["--set", *tiny(tmp_path / "taco"), f"data.root={photos}", "--max-steps", "1"]) == 2
+
+
+def test_a_joint_loss_with_one_image_per_process_warns(tmp_path, tiny):
+    """The contrastive part of the joint loss is taken within a process's batch: 0 with one
+    image (a torchrun command of the docs had batch_size=1)."""
+    from taco.train import Trainer, load_config
+
+    with pytest.warns(UserWarning, match="contrastive part of the joint loss"):
+        Trainer(load_config(None, tiny(tmp_path / "one", batch_size=1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer(load_config(None, tiny(tmp_path / "two", batch_size=2)))
