@@ -97,14 +97,20 @@ def save_checkpoint(
     return path
 
 
-_TABLE_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")
+#: The coder tables of an entropy model (the entropy bottleneck's, each Gaussian conditional's),
+#: built by CompressAI's ``update`` from the learned densities.
+CODER_TABLES = ("_quantized_cdf", "_offset", "_cdf_length")
+#: Every table buffer of the entropy models: the coder tables and the Gaussian conditionals'
+#: scale table. Their sizes are set by training (levels, learned densities), not by the config,
+#: and CompressAI resizes only empty ones when a state dict is loaded.
+TABLE_BUFFERS = (*CODER_TABLES, "scale_table")
 
 
 def _gaussian_table_keys(model: torch.nn.Module) -> list[str]:
     from compressai.entropy_models import GaussianConditional
 
     return [f"{name}.{b}" for name, m in model.named_modules()
-            if isinstance(m, GaussianConditional) for b in _TABLE_BUFFERS]
+            if isinstance(m, GaussianConditional) for b in CODER_TABLES]
 
 
 def _tables_digest(state: dict[str, torch.Tensor], keys: list[str]) -> str:
@@ -181,7 +187,7 @@ def _rebuild_gaussian_tables(
         if key not in built:
             built[key] = TableBuilder(None)
             built[key].update_scale_table(scales, force=True)
-        for b in _TABLE_BUFFERS:
+        for b in CODER_TABLES:
             state[f"{name}.{b}"] = getattr(built[key], b).clone()
     if _tables_digest(state, keys) != digest:
         raise CheckpointError(
@@ -270,9 +276,9 @@ def check_checkpoint_shapes(
     sized = set()  # buffers CompressAI sizes when a state dict is loaded (empty until then)
     for name, m in model.named_modules():
         if isinstance(m, GaussianConditional):
-            sized |= {f"{name}.{b}" for b in (*_TABLE_BUFFERS, "scale_table")}
+            sized |= {f"{name}.{b}" for b in TABLE_BUFFERS}
         elif isinstance(m, EntropyBottleneck):
-            sized |= {f"{name}.{b}" for b in _TABLE_BUFFERS}
+            sized |= {f"{name}.{b}" for b in CODER_TABLES}
     wrong = []
     for key, tensor in state.items():
         shape, dtype = shapes[key]

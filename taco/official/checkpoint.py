@@ -32,6 +32,7 @@ from torch import Tensor
 
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model
+from ..models.checkpoint import TABLE_BUFFERS  # derived: their files leave them empty
 from ..text import text_encoder_dim
 
 __all__ = [
@@ -42,8 +43,6 @@ __all__ = [
     "read_official_state_dict",
 ]
 
-#: Buffers derived from the weights: their files leave them empty; taco rebuilds them.
-DERIVED_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table")
 
 # Their g_a is one nn.Sequential; ours is named stages (+ the adapter's three slots in TACO).
 _TACO_G_A = {
@@ -224,14 +223,14 @@ def convert_state_dict(
     mapped: dict[str, Tensor] = {}
     unknown: set[str] = set()
     for key, value in state.items():
-        if key.rsplit(".", 1)[-1] in DERIVED_BUFFERS:
+        if key.rsplit(".", 1)[-1] in TABLE_BUFFERS:
             continue  # empty in their files; rebuilt from the weights
         name = official_key_to_taco(key, config.architecture)
         if name is None or name not in reference:
             unknown.add(key)
         else:
             mapped[name] = value
-    optional = {k for k in reference if k.rsplit(".", 1)[-1] in DERIVED_BUFFERS}
+    optional = {k for k in reference if k.rsplit(".", 1)[-1] in TABLE_BUFFERS}
     missing = set(reference) - set(mapped) - optional - _constant_buffers(reference)
     if missing or unknown:
         raise CheckpointError(

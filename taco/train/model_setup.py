@@ -17,12 +17,11 @@ import torch
 from torch import Tensor, nn
 
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
+from ..models.checkpoint import TABLE_BUFFERS
 from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import checkpoint_config
 from ..shards import CHECKPOINT_FILE as CHECKPOINT_FILE  # taco.train.checkpoints imports it here
 from .config import ConfigError, TrainConfig
-
-_CODER_TABLES = frozenset({"_quantized_cdf", "_offset", "_cdf_length", "scale_table"})
 
 
 def elic_key_to_taco(key: str) -> str:
@@ -38,7 +37,7 @@ def load_model_state(model: nn.Module, state: dict[str, Tensor], strict: bool = 
     buffers = dict(model.named_buffers())
     for key, value in state.items():
         buf = buffers.get(key)
-        if buf is not None and buf.shape != value.shape and key.rsplit(".", 1)[-1] in _CODER_TABLES:
+        if buf is not None and buf.shape != value.shape and key.rsplit(".", 1)[-1] in TABLE_BUFFERS:
             buf.resize_(value.shape)
     return nn.Module.load_state_dict(model, state, strict=strict)
 
