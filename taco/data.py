@@ -41,10 +41,9 @@ from torch.utils.data import Dataset
 
 from taco.captions_file import CaptionRecord, read_caption_records
 from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, to_rgb
-from taco.suffixes import IMAGE_SUFFIXES
+from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
 __all__ = [
-    "IMAGE_EXTENSIONS",
     "KARPATHY_SPLIT_SIZES",
     "Batch",
     "CaptionedFolder",
@@ -63,8 +62,6 @@ __all__ = [
     "no_crop",
     "train_transform",
 ]
-
-IMAGE_EXTENSIONS = IMAGE_SUFFIXES  # the name this module has exported
 
 # Karpathy & Fei-Fei (2015) split of COCO 2014 (train2014 + val2014 = 123,287 images).
 # "restval" (val2014 minus Karpathy's val and test) is TACO's "MS-COCO 30k".
@@ -410,11 +407,12 @@ class CaptionedFolder(CaptionedImages):
     """Images in ``root`` + ``root/captions_file`` (JSON lines), e.g. ``shared/data/photos/val``.
 
     Each line: ``{"image": "name.png", "captions": ["...", ...]}`` (``image`` relative to
-    ``root``; repeated lines for one image merge their captions). Image files in ``root`` that
-    no line captions are counted in ``uncaptioned`` and skipped with the same single warning as
-    images listed without a file. Without ``captions_needed`` (a model that reads no text), a
-    folder without the captions file gives every image, with an empty caption. Keyword
-    arguments as :class:`CaptionedImages`.
+    ``root``; repeated lines for one image merge their captions). Image files in ``root``
+    (:func:`folder_images`: not ``taco decompress``'s ``NAME.decoded.png``) that no line
+    captions are counted in ``uncaptioned`` and skipped with the same single warning as images
+    listed without a file. Without ``captions_needed`` (a model that reads no text), a folder
+    without the captions file gives every image, with an empty caption. Keyword arguments as
+    :class:`CaptionedImages`.
     """
 
     def __init__(
@@ -444,8 +442,16 @@ class CaptionedFolder(CaptionedImages):
 
 
 def folder_images(root: Path) -> list[str]:
-    """The names of the image files in ``root``, sorted."""
-    return sorted(p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    """The names of the image files in ``root``, sorted: files (not folders) with an image suffix
+    (:data:`taco.suffixes.IMAGE_SUFFIXES`), leaving out ``NAME.decoded.png``, what ``taco
+    decompress`` writes beside a file (:data:`taco.suffixes.DECODED_SUFFIX`), as ``taco
+    compress`` leaves it out of a folder: a folder where ``taco decompress`` ran holds its photos
+    once. (A captions file that lists such a file by name still has it.)"""
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.endswith(DECODED_SUFFIX) and p.is_file()
+    )
 
 
 def _read_coco_annotations(annotations_json: Path) -> list[CaptionRecord]:

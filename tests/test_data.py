@@ -24,6 +24,7 @@ from taco.data import (
     SkippedImageWarning,
     center_crop_transform,
     collate,
+    folder_images,
     karpathy_split,
     no_crop,
     train_transform,
@@ -78,6 +79,31 @@ def test_folder_drops_missing_and_uncaptioned_with_one_warning(folder: Path) -> 
     assert (ds.missing, ds.uncaptioned, ds.skipped) == (1, 1, 0)
     assert len(ds) == 4  # red, green, small, corrupt (unreadable only shows on load)
     assert [r.file for r in ds.records] == ["red.png", "green.jpg", "small.png", "corrupt.png"]
+
+
+def test_folder_images_leave_out_decoded_outputs_as_taco_compress_does(folder: Path) -> None:
+    """A folder where ``taco decompress`` ran: its NAME.decoded.png are not photos of the folder
+    (not captioned, trained on or evaluated), unless a captions file lists one by name."""
+    from taco.cli.files import expand_inputs
+    from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
+
+    _write(folder / "red.taco.decoded.png", (64, 64), (220, 20, 20))
+    _write(folder / "green.decoded.png", (64, 64), (20, 220, 20))
+    (folder / "folder.png").mkdir()
+    names = ["corrupt.png", "green.jpg", "red.png", "small.png", "uncaptioned.png"]
+    assert folder_images(folder) == names
+    compressed, _ = expand_inputs([str(folder)], IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX)
+    assert sorted(p.name for p in compressed) == names  # the same images as taco compress takes
+    ds = _quiet_folder(folder)
+    assert ds.uncaptioned == 1  # uncaptioned.png only
+    plain = folder / "plain"  # no captions file, a model that reads no text: every image
+    plain.mkdir()
+    _write(plain / "a.png", (64, 64), (1, 2, 3))
+    _write(plain / "a.taco.decoded.png", (64, 64), (1, 2, 3))
+    assert [r.file for r in _quiet_folder(plain, captions_needed=False).records] == ["a.png"]
+    with (folder / "captions.jsonl").open("a") as f:
+        f.write(json.dumps({"image": "green.decoded.png", "captions": ["listed by name"]}) + "\n")
+    assert "green.decoded.png" in [r.file for r in _quiet_folder(folder).records]
 
 
 def test_folder_samples_and_corrupt_image_skipped(folder: Path) -> None:

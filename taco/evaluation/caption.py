@@ -191,9 +191,10 @@ def caption_folder(
 
     Images already listed in the file (by any captioner or by hand) are left alone, so an
     interrupted run resumes and human captions are never overwritten. Lines are written and
-    flushed after every batch. Unreadable images are reported and skipped.
+    flushed after every batch. Unreadable images are reported and skipped. The images are those
+    of :func:`taco.data.folder_images` (not ``taco decompress``'s ``NAME.decoded.png``).
     """
-    from taco.data import IMAGE_EXTENSIONS
+    from taco.data import folder_images
     from taco.images import ImageReadError, load_image
 
     folder = Path(folder)
@@ -201,7 +202,7 @@ def caption_folder(
         raise FileNotFoundError(f"{folder}: no such folder")
     path = folder / output
     listed = _listed(path)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    files = [folder / name for name in folder_images(folder)]
     todo = [p for p in files if p.name not in listed][:limit]
     unreadable: list[str] = []
     bar = None

@@ -84,6 +84,14 @@ def test_caption_source_names_the_captioners_of_the_file(tiny_folder):
     assert open_dataset(str(tiny_folder)).caption_source == "captions.jsonl (first caption; written by ofa, blip)"
 
 
+def test_an_uncaptioned_folder_leaves_out_decoded_outputs(tiny_folder):
+    (tiny_folder / "captions.jsonl").unlink()
+    (tiny_folder / "skimage-chelsea.taco.decoded.png").write_bytes((tiny_folder / "skimage-chelsea.png").read_bytes())
+    ds = open_dataset(str(tiny_folder))
+    assert not ds.captioned and len(ds) == 4
+    assert "skimage-chelsea.taco.decoded.png" not in ds.names
+
+
 def test_relative_folder_paths(tiny_folder, monkeypatch):
     monkeypatch.chdir(tiny_folder.parent)
     ds = open_dataset(f"kodak:{tiny_folder.name}")
