@@ -19,7 +19,7 @@ def clip_b_random(seed: int = 0) -> TextEncoder:
     The real CLIP weights cannot be fetched offline; the cost of a transformer does not depend on
     its weights, so this times what the paper's encoder costs.
     """
-    from ..text.base import TokenNetworkEncoder
+    from ..text.base import DEFAULT_MAX_TOKENS, TokenNetworkEncoder
     from ..text.clip import CLIP_B_TEXT, clip_tokenizer, seeded_clip_text
     from ..text.clip_vocab import clip_bpe_folder
 
@@ -27,7 +27,7 @@ def clip_b_random(seed: int = 0) -> TextEncoder:
         name = "clip-b-random"
 
     return RandomCLIPB(clip_tokenizer(clip_bpe_folder()), seeded_clip_text(CLIP_B_TEXT, seed),
-                       max_tokens=38)
+                       max_tokens=DEFAULT_MAX_TOKENS)
 
 
 def compressai_elic(like: ELIC) -> Any:

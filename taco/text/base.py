@@ -15,6 +15,9 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
+#: Tokens per caption (m in the paper) of every built-in text encoder not given ``max_tokens``.
+DEFAULT_MAX_TOKENS = 38
+
 
 class TextEncoderUnavailable(RuntimeError):
     """A text encoder's weights or tokenizer cannot be found (offline, missing files, ...)."""

@@ -32,14 +32,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import TextEncoderUnavailable, TokenNetworkEncoder, special_token_id
+from .base import (
+    DEFAULT_MAX_TOKENS,
+    TextEncoderUnavailable,
+    TokenNetworkEncoder,
+    special_token_id,
+)
 from .clip_vocab import BOS, EOS, clip_bpe_folder
 from .hf import MIN_VOCAB, hub_offline, hub_unreachable
 from .weights import WEIGHT_FILES, checked_config, empty_embedding, load_network
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 CLIP_PATH_ENV = "TACO_CLIP_PATH"
-DEFAULT_MAX_TOKENS = 38  # m in the paper
 
 
 #: transformers' ``CLIPTextConfig`` defaults: openai/clip-vit-base-patch32's text tower. A

@@ -25,11 +25,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import TextEncoderUnavailable, TokenNetworkEncoder, special_token_id
+from .base import (
+    DEFAULT_MAX_TOKENS,
+    TextEncoderUnavailable,
+    TokenNetworkEncoder,
+    special_token_id,
+)
 from .weights import checked_config, empty_embedding, load_network
 
 MINILM_DIM = 384
-DEFAULT_MAX_TOKENS = 38
 #: The model files a MiniLM folder must hold (a Hugging Face ``BertModel`` folder has them).
 FILES = ("config.json", "model.safetensors", "tokenizer.json")
 
