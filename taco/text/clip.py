@@ -116,11 +116,6 @@ class CLIPTextEncoder(TokenNetworkEncoder):
         super().__init__(tokenizer, model, max_tokens)
         self.source = source
 
-    @classmethod
-    def tiny(cls, seed: int = 0, max_tokens: int = DEFAULT_MAX_TOKENS) -> TinyCLIPTextEncoder:
-        """The tiny test CLIP ("clip-tiny"), see :class:`TinyCLIPTextEncoder`."""
-        return TinyCLIPTextEncoder(seed=seed, max_tokens=max_tokens)
-
 
 class TinyCLIPTextEncoder(TokenNetworkEncoder):
     """A small CLIP text transformer (:data:`TINY_CONFIG`, d=32) for tests and tiny models.

@@ -12,7 +12,12 @@ import warnings
 import pytest
 import torch
 
-from taco.text import CaptionTruncatedWarning, CLIPTextEncoder, TextEncoderUnavailable
+from taco.text import (
+    CaptionTruncatedWarning,
+    CLIPTextEncoder,
+    TextEncoderUnavailable,
+    TinyCLIPTextEncoder,
+)
 from taco.text.clip import (
     CLIP_B_TEXT,
     TINY_CONFIG,
@@ -59,7 +64,7 @@ def copy_vocab(folder) -> None:
 
 @pytest.fixture(scope="module")
 def tiny():
-    return CLIPTextEncoder.tiny()
+    return TinyCLIPTextEncoder()
 
 
 def test_tokens_are_bit_identical_to_transformers_clip(tiny):
