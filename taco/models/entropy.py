@@ -50,6 +50,7 @@ from ..memory import spans
 from .gains import GainVectors, QualityGains
 
 __all__ = [
+    "PassCoder",
     "ReferenceLatentCodec",
     "codes_itself",
     "compress_hyper_latent",
@@ -75,9 +76,11 @@ Y_HAT_DTYPE = torch.float32
 #: :mod:`taco.conv_bands`); a latent that fits is computed in one band, exactly as without bands.
 BAND_BYTES = 256 * 2**20
 
-#: A pass coder: (group k, pass 0 = anchors / 1 = non-anchors, scales (or the Gaussian
-#: conditional's table indexes: ``code_groups(..., indexes=True)``), means), each (B, c_k, h, w/2)
-#: -> the quantised latents of that pass, (B, c_k, h, w/2).
+#: A pass coder, the driver's hook for what happens to a pass's latents (round them, rANS-encode
+#: them, read them from a stream): (group k, pass 0 = anchors / 1 = non-anchors, scales or the
+#: Gaussian conditional's table indexes (coding: ``code_groups(..., indexes=True)``, and
+#: :mod:`taco.models.fast_codec`'s driver), means), each (B, c_k, h, w/2), a checkerboard half of
+#: the layout -> the quantised latents of that pass (its y_hat half), (B, c_k, h, w/2).
 PassCoder = Callable[[int, int, Tensor, Tensor], Tensor]
 
 

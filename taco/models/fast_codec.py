@@ -44,7 +44,7 @@ full resolution on a half-zero input, exactly as CompressAI's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 import torch
@@ -64,6 +64,7 @@ from ..memory import spans
 from .entropy import (
     CHANNEL_CONTEXT_HALO,
     SPATIAL_CONTEXT_HALO,
+    PassCoder,
     ReferenceLatentCodec,
     band_rows,
     codes_itself,
@@ -92,11 +93,6 @@ __all__ = [
 # --------------------------------------------------------------------------- y: the driver
 
 
-#: A pass coder: (group k, pass 0 = anchors / 1 = non-anchors, table indexes, means), each
-#: (B, c_k, h, w/2) in CompressAI's checkerboard halves -> the pass's y_hat half.
-PassCoder: TypeAlias = "Callable[[int, int, Tensor, Tensor], Tensor]"
-
-
 def _band_rows(groups: ChannelGroupsLatentCodec, h: int, w: int, side_channels: int) -> int:
     """Latent rows per band of :func:`_code_groups` (:func:`taco.models.entropy.band_rows`)."""
     widest = max(groups.groups)
@@ -109,6 +105,8 @@ def _band_rows(groups: ChannelGroupsLatentCodec, h: int, w: int, side_channels: 
 
 def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCoder) -> Tensor:
     """Every channel group's anchor and non-anchor pass in decoding order -> y_hat (float32).
+    ``code`` gets table indexes, and CompressAI's checkerboard halves (anchors where i + j is
+    even).
 
     The entropy parameters are CompressAI's, computed with its modules (channel context, the
     checkerboard's ``unembed``/``embed``, masked context convolution, parameter network) in bands
