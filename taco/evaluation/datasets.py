@@ -81,14 +81,10 @@ class EvalDataset:
     captioned: bool = True
     limit: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    #: every record before ``limit`` (given as None: ``images``' own); :attr:`content` and the
-    #: shuffled captions are taken over it, so a ``--limit`` run and the full run after it share
-    #: one results file
-    listing: list[CaptionRecord] | None = None
-
-    def __post_init__(self) -> None:
-        if self.listing is None:
-            self.listing = list(self.images.records)
+    #: every record before ``limit`` (keyword only, required); :attr:`content` and the shuffled
+    #: captions are taken over it, so a ``--limit`` run and the full run after it share one
+    #: results file
+    listing: list[CaptionRecord] = field(kw_only=True)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -96,11 +92,6 @@ class EvalDataset:
     @property
     def names(self) -> list[str]:
         return [r.file for r in self.images.records]
-
-    @property
-    def captions(self) -> list[str]:
-        """The true caption of each image (its first caption; "" for an uncaptioned folder)."""
-        return [r.captions[0] for r in self.images.records]
 
     @property
     def all_captions(self) -> list[tuple[str, ...]]:
@@ -114,7 +105,7 @@ class EvalDataset:
         another folder of the same name changes it, so a resumed run refuses old rows. Taken
         over the whole dataset even with a ``limit`` (:attr:`listing`)."""
         digest = hashlib.sha256()
-        for r in self.listing or ():
+        for r in self.listing:
             try:
                 size = (self.images.root / r.file).stat().st_size
             except OSError:

@@ -261,7 +261,7 @@ def evaluate_model(
     if not uses_text and mode.kind != "true":
         raise EvaluationError(f"{info.model_id} takes no text: caption mode {mode} means nothing for it")
     # drawn over the whole dataset, so a --limit run's shuffled captions are the full run's
-    every = [r.captions[0] for r in dataset.listing or ()]
+    every = [r.captions[0] for r in dataset.listing]
     captions = mode.captions(every, seed)[: len(dataset)] if uses_text else [""] * len(dataset)
     # the captions each image is coded with; best-lpips keeps the lowest-LPIPS one
     candidates = (dataset.all_captions if uses_text and mode.kind == "best-lpips"

@@ -10,6 +10,11 @@ from PIL import Image
 from taco.evaluation.datasets import DatasetError, open_dataset
 
 
+def _first(ds):
+    """The true caption of each image: its first."""
+    return [caps[0] for caps in ds.all_captions]
+
+
 def _jpeg(path, size=(320, 240)):
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", size, (120, 80, 40)).save(path)
@@ -18,7 +23,7 @@ def _jpeg(path, size=(320, 240)):
 def test_folder_and_samples(tiny_folder):
     ds = open_dataset(str(tiny_folder))
     assert ds.kind == "folder" and ds.name == "photos" and ds.crop is None and len(ds) == 4
-    assert ds.captions[0].startswith("A smiling astronaut")
+    assert _first(ds)[0].startswith("A smiling astronaut")
     assert tuple(ds.images[0].image.shape) == (3, 64, 64)
     assert len(open_dataset(str(tiny_folder), limit=2)) == 2
     cropped = open_dataset(str(tiny_folder), crop=32)
@@ -43,7 +48,7 @@ def test_coco30k_is_karpathy_restval_centre_cropped(tmp_path):
     (tmp_path / "dataset_coco.json").write_text(json.dumps({"images": images}))
     ds = open_dataset(f"coco30k:{tmp_path}")
     assert ds.name == "coco30k" and len(ds) == 2 and ds.crop == 256
-    assert ds.captions == ["caption 0 a", "caption 2 a"]
+    assert _first(ds) == ["caption 0 a", "caption 2 a"]
     assert tuple(ds.images[0].image.shape) == (3, 256, 256)
     assert open_dataset(f"coco30k:{tmp_path}", crop=0).crop is None  # explicit override
 
@@ -65,7 +70,7 @@ def test_coco30k_official_protocol_is_the_authors_script(tmp_path):
     write_captions_jsonl(records, tmp_path / "captions.jsonl", "human")
     ds = open_dataset(f"coco30k:{tmp_path}", coco30k_protocol="official")
     assert ds.name == "coco30k-official" and ds.kind == "coco30k" and ds.crop is None
-    assert ds.names == sorted(pairs)[1:] and ds.captions == ["caption 1 a", "caption 2 a"]
+    assert ds.names == sorted(pairs)[1:] and _first(ds) == ["caption 1 a", "caption 2 a"]
     assert ds.all_captions[0] == ("caption 1 a", "caption 1 b")
     assert tuple(ds.images[0].image.shape) == (3, 427, 640)  # whole, not resized
     assert ds.describe()["protocol"].startswith("official:") and "written by human" in ds.caption_source
@@ -92,6 +97,16 @@ def test_an_uncaptioned_folder_leaves_out_decoded_outputs(tiny_folder):
     assert "skimage-chelsea.taco.decoded.png" not in ds.names
 
 
+def test_the_listing_is_every_record_and_is_required(tiny_folder):
+    from taco.evaluation.datasets import EvalDataset
+
+    full, limited = open_dataset(str(tiny_folder)), open_dataset(str(tiny_folder), limit=2)
+    assert limited.listing == full.listing == full.images.records and len(limited) == 2
+    assert limited.content == full.content
+    with pytest.raises(TypeError, match="listing"):  # no fallback to the (limited) images
+        EvalDataset("x", "folder", tiny_folder, limited.images, None, "src")  # type: ignore[call-arg]
+
+
 def test_relative_folder_paths(tiny_folder, monkeypatch):
     monkeypatch.chdir(tiny_folder.parent)
     ds = open_dataset(f"kodak:{tiny_folder.name}")
@@ -104,7 +119,7 @@ def test_captions_file_as_a_path(tiny_folder, tmp_path):
     (tiny_folder / "captions.jsonl").rename(moved)
     assert not open_dataset(f"kodak:{tiny_folder}").captioned  # nothing beside the images now
     ds = open_dataset(f"kodak:{tiny_folder}", captions_file=str(moved))
-    assert ds.captioned and ds.captions[0].startswith("A smiling astronaut")
+    assert ds.captioned and _first(ds)[0].startswith("A smiling astronaut")
     with pytest.raises(DatasetError, match="no such captions file"):
         open_dataset(f"kodak:{tiny_folder}", captions_file=str(tmp_path / "none.jsonl"))
 

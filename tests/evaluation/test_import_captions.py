@@ -26,6 +26,11 @@ def taco_main(monkeypatch):
     return taco.cli.main
 
 
+def _first(ds):
+    """The true caption of each image: its first."""
+    return [caps[0] for caps in ds.all_captions]
+
+
 def _json(path: Path, data: object) -> Path:
     path.write_text(json.dumps(data, indent=4))
     return path
@@ -69,10 +74,10 @@ def test_imported_captions_feed_kodak_and_clic(taco_main, folder_factory, tmp_pa
                       "--captioner", "OFA"]) == 0
     ds = open_dataset(f"clic:{folder}", captions_file=str(tmp_path / "elsewhere.jsonl"))
     assert ds.captioned and ds.names == names and ds.crop is None
-    assert ds.captions == [f"photo number {i}" for i in range(len(names))]
+    assert _first(ds) == [f"photo number {i}" for i in range(len(names))]
     assert "written by OFA" in ds.caption_source and "elsewhere.jsonl" in ds.caption_source
     assert taco_main(["import-captions", str(src), "-o", str(folder)]) == 0
-    assert open_dataset(f"kodak:{folder}").captions == ds.captions
+    assert _first(open_dataset(f"kodak:{folder}")) == _first(ds)
 
 
 @pytest.mark.parametrize(
