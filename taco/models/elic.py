@@ -47,7 +47,7 @@ from ..bitstream.rans import check_symbols
 from ..memory import spans, widen
 from .config import LAYOUTS
 from .entropy import ReferenceLatentCodec, codes_itself
-from .gains import default_quality
+from .gains import check_quality, default_quality
 
 #: Total down-sampling factor of g_a (y) times that of h_a (z): inputs are padded to this.
 PAD_MULTIPLE = 64
@@ -355,14 +355,13 @@ class ELIC(CompressionModel):
         return {"strings": out["strings"], "shape": out["shape"]}
 
     def _latent_codec_call(self, method: str, y: Tensor, quality: int | None) -> dict[str, Any]:
-        if quality is not None and (not isinstance(quality, int) or isinstance(quality, bool)):
-            text_given = type(quality).__name__ in ("TextTokens", "str", "list")
-            raise ValueError(f"quality must be an int or None, not {type(quality).__name__}"
-                            + (" (this model reads no text)" if text_given and not self.uses_text else ""))
-        if codes_itself(self.latent_codec):  # takes the quality (None for single-rate)
+        if not self.uses_text and type(quality).__name__ in ("TextTokens", "str", "list"):
+            # model(x, text) on a model without text puts the text where the quality goes
+            raise ValueError(f"quality must be an int or None, not {type(quality).__name__} "
+                             "(this model reads no text)")
+        if codes_itself(self.latent_codec):  # takes the quality and checks it (gain_vectors)
             return getattr(self.latent_codec, method)(y, quality)
-        if quality is not None:
-            raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
+        check_quality(quality, None)
         return getattr(self.latent_codec, method)(y)
 
     @torch.no_grad()
@@ -385,6 +384,6 @@ class ELIC(CompressionModel):
         if codes_itself(self.latent_codec):
             if self.latent_codec.gain_vectors(quality) is not None:  # checks quality either way
                 shape["quality"] = quality
-        elif quality is not None:
-            raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
+        else:
+            check_quality(quality, None)
         return shape

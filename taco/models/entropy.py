@@ -47,7 +47,7 @@ from torch import Tensor
 
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
 from ..memory import spans
-from .gains import GainVectors, QualityGains
+from .gains import GainVectors, QualityGains, check_quality
 
 __all__ = [
     "PassCoder",
@@ -301,8 +301,7 @@ class ReferenceLatentCodec(nn.Module):
         """The gains of ``quality`` (1..Q) for a variable-rate codec, which needs one; None for a
         single-rate codec, which takes none (ValueError either way for a wrong ``quality``)."""
         if self.gains is None:
-            if quality is not None:
-                raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
+            check_quality(quality, None)
             return None
         return self.gains.vectors(quality)
 

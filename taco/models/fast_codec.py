@@ -74,6 +74,7 @@ from .entropy import (
     pass_parameters,
     quantize_symbols,
 )
+from .gains import check_quality
 
 #: The latent codecs this module codes: either layout (see :func:`supports`).
 LatentCodec: TypeAlias = "ReferenceLatentCodec | HyperpriorLatentCodec"
@@ -191,8 +192,8 @@ def supports(codec: nn.Module) -> bool:
 def _check(codec: nn.Module, quality: Any = None) -> None:
     if not supports(codec):
         raise TypeError(f"{type(codec).__name__} is not an ELIC latent codec; use its own methods")
-    if quality is not None and not codes_itself(codec):
-        raise ValueError(f"this is a single-rate model: it takes no quality (got {quality!r})")
+    if not codes_itself(codec):  # the CompressAI layout has one rate; the others check their own
+        check_quality(quality, None)
 
 
 def num_symbols(codec: LatentCodec, shape: dict[str, Any]) -> int:

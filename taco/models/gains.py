@@ -43,7 +43,28 @@ from torch import Tensor
 
 from .config import check_qualities
 
-__all__ = ["GainVectors", "QualityGains", "default_quality"]
+__all__ = ["GainVectors", "QualityGains", "check_quality", "default_quality"]
+
+
+def check_quality(quality: Any, num_qualities: int | None) -> None:
+    """ValueError unless ``quality`` is what a codec with ``num_qualities`` qualities codes at:
+    an integer 1..Q for a variable-rate codec, None for a single-rate one (``num_qualities``
+    None). The rule of every model and latent codec in :mod:`taco.models`; ``taco.codec``
+    (``coding_quality``) also defaults a missing quality and names the model."""
+    if num_qualities is None:
+        if quality is not None:
+            raise ValueError(f"this is a single-rate model: it takes no quality (got {_shown(quality)})")
+        return
+    if quality is None:
+        raise ValueError(f"this is a variable-rate model: give quality=1..{num_qualities}")
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= num_qualities:
+        raise ValueError(f"quality must be an integer 1..{num_qualities}, got {_shown(quality)}")
+
+
+def _shown(quality: Any) -> str:
+    """A number's or a string's repr, anything else's type (text tokens' repr is a tensor's)."""
+    return repr(quality) if isinstance(quality, (int, float, str)) else type(quality).__name__
+
 
 def default_quality(num_qualities: int) -> int:
     """The quality used when none is asked for: the middle one (the lower middle for even Q)."""
@@ -82,12 +103,8 @@ class QualityGains(nn.Module):
 
     def index(self, quality: Any) -> int:
         """Row of quality ``quality`` (1..Q); ValueError for anything else, None included."""
-        q = self.num_qualities
-        if quality is None:
-            raise ValueError(f"this is a variable-rate model: give quality=1..{q}")
-        if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= q:
-            raise ValueError(f"quality must be an integer 1..{q}, got {quality!r}")
-        return quality - 1
+        check_quality(quality, self.num_qualities)
+        return int(quality) - 1
 
     def vectors(self, quality: Any) -> GainVectors:
         """The four gains of ``quality`` (1..Q), each (1, C, 1, 1) to multiply a (B, C, h, w) latent."""

@@ -18,7 +18,8 @@ from taco.models import (
     save_checkpoint,
 )
 from taco.models.config import QUALITY_LAMBDAS, check_qualities
-from taco.models.gains import QualityGains, default_quality
+from taco.models.gains import QualityGains, check_quality, default_quality
+from taco.text.base import TextTokens
 
 LAMBDAS = [0.0004, 0.0016, 0.009]
 
@@ -97,6 +98,30 @@ def test_quality_must_be_given_to_a_variable_rate_model_and_only_to_it():
         legacy.compress(x, quality=1)
     with pytest.raises(ValueError, match="single-rate"):
         fast_codec.compress_latent(coding_codec(legacy), torch.zeros(1, 32, 4, 4), quality=1)
+
+
+def test_every_model_and_codec_checks_a_quality_with_one_rule():
+    """taco.models.gains.check_quality: the models, their latent codecs and fast_codec say the
+    same thing for the same quality (a non-integer given to a model used to read 'quality must
+    be an int or None, not float', to a variable-rate codec 'an integer 1..Q, got 1.5')."""
+    text = TextTokens(torch.zeros(1, 38, 8), torch.ones(1, 38, dtype=torch.bool))
+    check_quality(None, None)
+    check_quality(3, 3)
+    for quality, num, match in ((1, None, r"^this is a single-rate model: it takes no quality \(got 1\)$"),
+                                (text, None, r"takes no quality \(got TextTokens\)$"),
+                                (None, 3, r"^this is a variable-rate model: give quality=1\.\.3$"),
+                                (0, 3, r"^quality must be an integer 1\.\.3, got 0$"),
+                                (True, 3, "got True$"), (1.5, 3, "got 1.5$"), ("2", 3, "got '2'$")):
+        with pytest.raises(ValueError, match=match):
+            check_quality(quality, num)
+    vr, x = vr_model(), torch.rand(1, 3, 64, 64)
+    with pytest.raises(ValueError, match=r"^quality must be an integer 1\.\.3, got 1.5$"):
+        vr(x, quality=1.5)
+    with pytest.raises(ValueError, match=r"^quality must be an integer 1\.\.3, got 4$"):
+        vr.latent_shapes(64, 64, quality=4)
+    legacy = coding_codec(create_model("elic-tiny", layout="compressai"))
+    with pytest.raises(ValueError, match=r"takes no quality \(got TextTokens\)$"):
+        fast_codec.compress_latent(legacy, torch.zeros(1, 32, 4, 4), quality=text)
 
 
 @pytest.mark.parametrize("name", ["elic-tiny", "taco-tiny"])
