@@ -45,6 +45,7 @@ from .checksums import sha256_file
 from .images import PIXEL_SLACK
 
 __all__ = [
+    "IMAGE_METRICS",
     "ImageMetrics",
     "InceptionFeatures",
     "LPIPS_INPUTS",
@@ -320,7 +321,8 @@ def lpips(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> Tensor:
 # Per-image bundle
 # --------------------------------------------------------------------------------------------
 
-_IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
+#: The per-image full-reference metrics :func:`compute_metrics` gives (every results CSV has them).
+IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,7 @@ class ImageMetrics:
 def compute_metrics(
     x: Tensor,
     x_hat: Tensor,
-    which: str | Sequence[str] = _IMAGE_METRICS,
+    which: str | Sequence[str] = IMAGE_METRICS,
     lpips_input: str = "standard",
 ) -> ImageMetrics:
     """Evaluate ``which`` of PSNR, MS-SSIM and LPIPS for each image of a batch.
@@ -350,9 +352,9 @@ def compute_metrics(
     convention of the evaluation results, whose means leave the NaN out.
     """
     names = (which,) if isinstance(which, str) else tuple(which)
-    unknown = set(names) - set(_IMAGE_METRICS)
+    unknown = set(names) - set(IMAGE_METRICS)
     if unknown:
-        raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {_IMAGE_METRICS}")
+        raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {IMAGE_METRICS}")
     # Checked before the 8-bit rounding, whose clamp would turn 0-255 values into a white image.
     x, x_hat = _check_pair(x, x_hat)
     check_lpips_input(lpips_input)

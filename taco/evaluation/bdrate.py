@@ -52,6 +52,7 @@ Points = Sequence[float] | np.ndarray
 
 #: Metrics where lower is better (a negative BD-metric is an improvement).
 LOWER_IS_BETTER = frozenset({"lpips", "fid", "cmmd", "bpp"})
+#: The metrics of the BD table and the plot's panels, in their order.
 METRIC_ORDER = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
 
 
@@ -501,9 +502,12 @@ def format_bd_table(
     present = {m for row in table.values() for m in row}
     metrics = [m for m in METRIC_ORDER if m in present] + sorted(present - set(METRIC_ORDER))
     head = ["codec"] + [f"BD-rate {m} (%)" for m in metrics] + [f"BD-{m}" for m in metrics]
+    lower = [m.upper() for m in metrics if m in LOWER_IS_BETTER]
+    lower_note = (f" (for {', '.join(lower[:-1])}{' and ' if len(lower) > 1 else ''}{lower[-1]} lower "
+                  "is better, so < 0 is a gain)" if lower else "")
     lines = [
         f"Anchor: **{anchor}**. BD-rate < 0: fewer bits at equal quality. "
-        "BD-metric: quality gain at equal rate (for LPIPS/FID lower is better, so < 0 is a gain).",
+        f"BD-metric: quality gain at equal rate{lower_note}.",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),

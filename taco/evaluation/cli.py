@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..commands import CLIError
-from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP
+from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_MIN_IMAGES
 
 __all__ = ["register"]
 
@@ -255,7 +255,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "the paper's LPIPS numbers, 10-31%% lower). Results go to DATASET-lpips-official/")
     e.add_argument("--fid", choices=("auto", "full", "patches", "off"), default="auto",
                    help="FID on whole images (>= --fid-min-images) or 256 px patches (default: auto)")
-    e.add_argument("--fid-min-images", type=int, default=2048)
+    e.add_argument("--fid-min-images", type=int, default=FID_MIN_IMAGES)
     e.add_argument("--cmmd-clip", default=DEFAULT_CMMD_CLIP, metavar="NAME|off",
                    help=f"CLIP for CMMD, local folder or cached HF id (default: {DEFAULT_CMMD_CLIP}; "
                    "skipped if unavailable)")

@@ -1,5 +1,12 @@
-"""The evaluation's default model names, in a torch-free module so that ``taco evaluate --help``
-(which shows them) imports no torch."""
+"""The evaluation's defaults (model names, FID's whole-image threshold), in a torch-free module so
+that ``taco evaluate --help`` (which shows them) imports no torch."""
 
 DEFAULT_CAPTIONER = "Salesforce/blip-image-captioning-base"
 DEFAULT_CMMD_CLIP = "openai/clip-vit-large-patch14-336"  # the CMMD paper's CLIP
+
+#: Width of the Inception pool3 features FID compares: fewer samples leave their covariance
+#: rank-deficient (FID biased upwards).
+FID_FEATURE_DIMS = 2048
+#: FID on whole images needs at least as many images as feature dimensions to be full rank; a
+#: smaller set gets FID on 256 px patches (``--fid-min-images``).
+FID_MIN_IMAGES = FID_FEATURE_DIMS

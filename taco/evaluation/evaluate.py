@@ -45,6 +45,7 @@ from ..distributed import DistEnv, check_device, dist_env_from_environ
 from ..metrics import check_lpips_input
 from .datasets import EvalDataset, open_dataset
 from .measure import (
+    FID_MIN_IMAGES,
     IMAGE_COLUMNS,
     IMAGE_METRICS,
     SetMetrics,
@@ -471,7 +472,7 @@ class EvalConfig:
     limit: int | None = None
     captions_file: str = "captions.jsonl"
     fid: str = "auto"
-    fid_min_images: int = 2048
+    fid_min_images: int = FID_MIN_IMAGES
     cmmd_clip: str | None = None
     text_similarity: str | None = None
     download: bool = False

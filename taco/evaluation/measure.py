@@ -27,6 +27,7 @@ from torch import Tensor
 
 from taco.atomic import write_text_atomic
 from taco.metrics import (
+    IMAGE_METRICS,
     InceptionFeatures,
     MetricUnavailable,
     check_lpips_input,
@@ -36,9 +37,12 @@ from taco.metrics import (
     mmd_rbf,
 )
 
+from .defaults import FID_FEATURE_DIMS, FID_MIN_IMAGES
+
 __all__ = [
+    "FID_MIN_IMAGES",
     "IMAGE_COLUMNS",
-    "IMAGE_METRICS",
+    "IMAGE_METRICS",  # taco.metrics's: the per-image metrics of every results CSV
     "SetMetrics",
     "environment",
     "hific_patches",
@@ -48,12 +52,8 @@ __all__ = [
     "write_json",
 ]
 
-#: Per-image metrics in every results CSV.
-IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
 #: What :func:`pair_metrics` gives per image: the metrics and the LPIPS convention they used.
 IMAGE_COLUMNS = (*IMAGE_METRICS, "lpips_input")
-#: FID on whole images needs at least as many images as feature dimensions to be full rank.
-FID_MIN_IMAGES = 2048
 PATCH = 256
 
 METRIC_NOTES = {
@@ -232,9 +232,9 @@ class SetMetrics:
             )
             if samples is not None:
                 fid["samples"] = samples
-                fid["reliable"] = samples >= 2048
-                if samples < 2048:
-                    fid["note"] = (f"{samples} samples < 2048 feature dimensions: the covariance is "
+                fid["reliable"] = samples >= FID_FEATURE_DIMS
+                if samples < FID_FEATURE_DIMS:
+                    fid["note"] = (f"{samples} samples < {FID_FEATURE_DIMS} feature dimensions: the covariance is "
                                    "rank-deficient and FID is biased upwards; compare only runs on "
                                    "this same set")
         cmmd: dict[str, Any] = {"computed": self.clip is not None}

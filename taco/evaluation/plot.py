@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .bdrate import ImageCurve, bd_table, format_bd_table
+from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .measure import IMAGE_METRICS, write_json
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .runner import read_rows
@@ -39,7 +39,6 @@ PANELS = {
     "fid": ("FID ↓", True),
     "cmmd": ("CMMD ↓", True),
 }
-DEFAULT_METRICS = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
 
 
 @dataclass
@@ -212,7 +211,7 @@ def plot_results(
     out: str | os.PathLike[str],
     *,
     reference: str = "auto",
-    metrics: Sequence[str] = DEFAULT_METRICS,
+    metrics: Sequence[str] = METRIC_ORDER,
     anchor: str | None = None,
     title: str | None = None,
     bootstrap: int = 0,

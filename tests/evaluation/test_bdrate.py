@@ -97,8 +97,21 @@ def test_table_and_markdown():
     assert math.isnan(table["single"]["psnr"]["bd_rate"])
     md = format_bd_table(table, "JPEG")
     assert "| better | -20.00 |" in md and "n/a" in md
+    assert "BD-metric: quality gain at equal rate." in md  # PSNR only: higher is better
     with pytest.raises(ValueError):
         bd_table(curves, "missing")
+
+
+def test_the_note_names_every_lower_is_better_metric_of_the_table():
+    """CMMD is lower-is-better too (the note said "for LPIPS/FID" whatever the table held)."""
+    curves = {
+        name: [{"bpp": f * r, "psnr": p, "lpips": 1 / p, "cmmd": 2 / p} for r, p in zip(RATE, PSNR, strict=True)]
+        for name, f in (("JPEG", 1.0), ("better", 0.8))
+    }
+    md = format_bd_table(bd_table(curves, "JPEG", ["psnr", "lpips", "cmmd"]), "JPEG")
+    assert "(for LPIPS and CMMD lower is better, so < 0 is a gain)" in md
+    md = format_bd_table(bd_table(curves, "JPEG", ["cmmd"]), "JPEG")
+    assert "(for CMMD lower is better, so < 0 is a gain)" in md
 
 
 # --------------------------------------------------------------------------- CIs over images

@@ -207,3 +207,24 @@ def test_summary_lines_of_one_label_tell_their_runs_apart():
     matched = {"kind": "classic-matched", "matched_to": "taco-minilm-vr-0123abcd.q2.json"}
     assert _setting(matched, {"setting": "matched"}) == " matched to taco-minilm-vr-0123abcd.q2"
     assert _setting({"kind": "classic"}, {"setting": "q50"}) == " q50"
+
+
+def test_defaults_have_one_home():
+    """--fid-min-images, EvalConfig and SetMetrics share FID_MIN_IMAGES; the metric lists are one."""
+    import argparse
+    import inspect
+
+    import taco.metrics
+    from taco.evaluation import bdrate, measure, plot
+    from taco.evaluation.cli import register
+    from taco.evaluation.defaults import FID_MIN_IMAGES
+    from taco.evaluation.evaluate import EvalConfig
+
+    sub = argparse.ArgumentParser().add_subparsers()
+    register(sub)
+    evaluate = sub.choices["evaluate"]
+    assert evaluate.get_default("fid_min_images") == FID_MIN_IMAGES == 2048
+    assert EvalConfig(datasets=[], output="x").fid_min_images == FID_MIN_IMAGES
+    assert inspect.signature(measure.SetMetrics).parameters["fid_min_images"].default == FID_MIN_IMAGES
+    assert measure.IMAGE_METRICS is taco.metrics.IMAGE_METRICS
+    assert inspect.signature(plot.plot_results).parameters["metrics"].default is bdrate.METRIC_ORDER
