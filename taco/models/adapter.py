@@ -16,14 +16,12 @@ key-padding mask keeps attention off padded text tokens (off by default, as in t
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-Residual = Literal["paper", "identity"]
+from .config import RESIDUALS, check_choice
 
 
 def to_tokens(x: Tensor) -> Tensor:
@@ -47,12 +45,13 @@ class TextInjector(nn.Module):
         image_dim: int,
         text_dim: int,
         heads: int = 8,
-        residual: Residual = "paper",
+        residual: str = "paper",
         use_mask: bool = False,
         learn_gamma: bool = True,
         gamma_init: float = 0.0,
     ) -> None:
         super().__init__()
+        check_choice("residual", residual, RESIDUALS)
         self.text_proj = nn.Linear(text_dim, image_dim)
         nn.init.kaiming_normal_(self.text_proj.weight)  # as in the reference code
         self.text_norm = nn.LayerNorm(image_dim)
@@ -149,7 +148,7 @@ class TextAdapter(nn.Module):
         image_dim: int,
         text_dim: int,
         heads: int = 8,
-        residual: Residual = "paper",
+        residual: str = "paper",
         use_mask: bool = False,
         learn_gamma: bool = True,
         gamma_init: float = 0.0,

@@ -37,12 +37,12 @@ def build_model(config: ModelConfig) -> ELIC:
             **common,  # type: ignore[arg-type]
             text_dim=_text_dim(config.text_encoder),
             heads=config.heads,
-            residual=config.residual,  # type: ignore[arg-type]
+            residual=config.residual,
             use_mask=config.use_mask,
             learn_gamma=config.learn_gamma,
             gamma_init=config.gamma_init,
-            text_injection=config.text_injection,  # type: ignore[arg-type]
-            injector_at=config.injector_at,  # type: ignore[arg-type]
+            text_injection=config.text_injection,
+            injector_at=config.injector_at,
         )
     model.config = config
     model.model_id = "custom"

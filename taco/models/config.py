@@ -17,6 +17,16 @@ from typing import Any
 #: ``Elic2022Official`` (the first built-in models).
 LAYOUTS = ("reference", "compressai")
 
+#: How a TACO model's encoder takes the text (:class:`taco.models.TextGuidedAnalysis`): the
+#: paper's adapter, or TGIC's image-text attention (the ablation of issue 8).
+TEXT_INJECTIONS = ("adapter", "tgic")
+
+#: Where the text enters g_a: at H/4 and H/8 (the paper's), at H/4 only, or at H/8 only.
+INJECTOR_POSITIONS = ("both", "h4", "h8")
+
+#: The text injectors' residual R(v) (:mod:`taco.models.adapter`): LN(v) as in the paper, or v.
+RESIDUALS = ("paper", "identity")
+
 #: Architectures a config may name, and those among them that read no text.
 ARCHITECTURES = ("taco", "elic")
 TEXTLESS_ARCHITECTURES = ("elic",)
@@ -29,6 +39,14 @@ MAX_QUALITIES = 255
 #: gives the default a true middle, quality 4 = λ 0.0016 (the paper's third point), and reaches
 #: the low rates (≈ 0.1 bpp and below) where previews live and AVIF is the classic to beat.
 QUALITY_LAMBDAS: tuple[float, ...] = (0.0002, 0.0004, 0.0008, 0.0016, 0.004, 0.009, 0.015)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
+    """ValueError naming option ``name`` and its ``choices`` unless ``value`` is one of them."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices[:-1])
+        listed = f"{listed} or {choices[-1]!r}" if listed else repr(choices[-1])
+        raise ValueError(f"{name} must be {listed}, got {value!r}")
 
 
 def check_qualities(qualities: Sequence[float]) -> list[float]:
@@ -69,10 +87,10 @@ class ModelConfig:
 
     ``text_encoder`` is ``None`` for ELIC, else ``{"name": ..., **options}`` as accepted by
     :func:`taco.text.get_text_encoder`; the adapter's input width follows it.
-    ``text_injection`` ("adapter" | "tgic") and ``injector_at`` ("both" | "h4" | "h8") select the
-    ablation variants of issue 8 (see :class:`taco.models.TextGuidedAnalysis`). ``layout`` is the
-    entropy model's: "reference" (the authors' code, their checkpoints import into it) or
-    "compressai" (CompressAI's ``Elic2022Official``: the first built-in models); see
+    ``text_injection`` (:data:`TEXT_INJECTIONS`) and ``injector_at`` (:data:`INJECTOR_POSITIONS`)
+    select the ablation variants of issue 8 (see :class:`taco.models.TextGuidedAnalysis`).
+    ``layout`` is the entropy model's: "reference" (the authors' code, their checkpoints import
+    into it) or "compressai" (CompressAI's ``Elic2022Official``: the first built-in models); see
     :mod:`taco.models.elic`. A config read from a file without the field is "compressai".
     ``qualities``: the λ of each quality of a variable-rate model (ascending; quality q = 1..Q is
     trained with ``qualities[q - 1]``; reference layout only; :mod:`taco.models.gains`), or None
@@ -86,13 +104,13 @@ class ModelConfig:
     ctx_hidden: list[int] = field(default_factory=lambda: [224, 128])
     text_encoder: dict[str, Any] | None = field(default_factory=lambda: {"name": "clip"})
     heads: int = 8
-    residual: str = "paper"
+    residual: str = "paper"  # one of RESIDUALS
     use_mask: bool = False
     learn_gamma: bool = True
     gamma_init: float = 0.0
-    text_injection: str = "adapter"
-    injector_at: str = "both"
-    layout: str = "reference"
+    text_injection: str = "adapter"  # one of TEXT_INJECTIONS
+    injector_at: str = "both"  # one of INJECTOR_POSITIONS
+    layout: str = "reference"  # one of LAYOUTS
     qualities: list[float] | None = None
 
     def __post_init__(self) -> None:
@@ -113,14 +131,9 @@ class ModelConfig:
             self.text_encoder = None
         elif not self.text_encoder or "name" not in self.text_encoder:
             raise ValueError("a TACO model needs text_encoder={'name': ...}")
-        if self.residual not in ("paper", "identity"):
-            raise ValueError(f"residual must be 'paper' or 'identity', got {self.residual!r}")
-        if self.text_injection not in ("adapter", "tgic"):
-            raise ValueError(f"text_injection must be 'adapter' or 'tgic', got {self.text_injection!r}")
-        if self.injector_at not in ("both", "h4", "h8"):
-            raise ValueError(f"injector_at must be 'both', 'h4' or 'h8', got {self.injector_at!r}")
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
+        for name, choices in (("residual", RESIDUALS), ("text_injection", TEXT_INJECTIONS),
+                              ("injector_at", INJECTOR_POSITIONS), ("layout", LAYOUTS)):
+            check_choice(name, getattr(self, name), choices)
         if self.qualities is not None:
             if isinstance(self.qualities, (str, bytes)) or not hasattr(self.qualities, "__len__"):
                 raise ValueError(f"qualities must be a list of λ values, got {self.qualities!r}")

@@ -45,7 +45,7 @@ from torch import Tensor
 
 from ..bitstream.rans import check_symbols
 from ..memory import spans, widen
-from .config import LAYOUTS
+from .config import LAYOUTS, check_choice
 from .entropy import ReferenceLatentCodec, codes_itself
 from .gains import check_quality, default_quality
 
@@ -259,8 +259,7 @@ class ELIC(CompressionModel):
         qualities: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        check_choice("layout", layout, LAYOUTS)
         if qualities is not None and layout != "reference":
             raise ValueError("variable-rate models (qualities) have the reference layout")
         self.N, self.M, self.groups, self.layout = N, M, list(groups), layout

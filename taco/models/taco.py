@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn as nn
 from torch import Tensor
 
 from ..text.base import TextTokens
-from .adapter import Residual, TextAdapter, TextExtractor, TextInjector
+from .adapter import TextAdapter, TextExtractor, TextInjector
+from .config import INJECTOR_POSITIONS, TEXT_INJECTIONS, check_choice
 from .elic import ELIC, AnalysisTransform, check_input, in_stripes
-from .tgic import InjectorAt, TGICInjection
+from .tgic import TGICInjection
 
-TextInjection = Literal["adapter", "tgic"]
+#: The injector positions of one resolution only (:class:`PartialTextAdapter`).
+PARTIAL_POSITIONS = tuple(p for p in INJECTOR_POSITIONS if p != "both")
 #: Text still being encoded: called by g_a when CA1 first needs it -> (tokens, mask).
 PendingText = Callable[[], tuple[Tensor, Tensor | None]]
 
@@ -30,11 +32,10 @@ class PartialTextAdapter(nn.Module):
     ``at="h4"``: CA1 only (no extractor, no CA3). ``at="h8"``: CA2 and CA3 only (no CA1).
     """
 
-    def __init__(self, image_dim: int, text_dim: int, at: InjectorAt, heads: int = 8,
+    def __init__(self, image_dim: int, text_dim: int, at: str, heads: int = 8,
                  **injector: Any) -> None:
         super().__init__()
-        if at not in ("h4", "h8"):
-            raise ValueError(f"at must be 'h4' or 'h8', got {at!r}")
+        check_choice("at", at, PARTIAL_POSITIONS)
         h4 = at == "h4"
         self.ca1 = TextInjector(image_dim, text_dim, heads, **injector) if h4 else None
         self.ca2 = None if h4 else TextExtractor(image_dim, text_dim, heads=heads)
@@ -64,11 +65,13 @@ class TextGuidedAnalysis(nn.Module):
         N: int,
         M: int,
         text_dim: int,
-        text_injection: TextInjection = "adapter",
-        injector_at: InjectorAt = "both",
+        text_injection: str = "adapter",
+        injector_at: str = "both",
         **adapter: Any,
     ) -> None:
         super().__init__()
+        check_choice("text_injection", text_injection, TEXT_INJECTIONS)
+        check_choice("injector_at", injector_at, INJECTOR_POSITIONS)
         self.base = AnalysisTransform(N, M)
         self.adapter: TextAdapter | PartialTextAdapter | TGICInjection
         if text_injection == "tgic":
@@ -76,8 +79,6 @@ class TextGuidedAnalysis(nn.Module):
             if unused:
                 raise ValueError(f"TGIC text injection has no option {', '.join(unused)}")
             self.adapter = TGICInjection(N, text_dim, injector_at, adapter.get("use_mask", False))
-        elif text_injection != "adapter":
-            raise ValueError(f"text_injection must be 'adapter' or 'tgic', got {text_injection!r}")
         elif injector_at == "both":
             self.adapter = TextAdapter(N, text_dim, **adapter)
         else:
@@ -134,12 +135,12 @@ class TACO(ELIC):
         ctx_hidden: Sequence[int] = (224, 128),
         text_dim: int = 512,
         heads: int = 8,
-        residual: Residual = "paper",
+        residual: str = "paper",
         use_mask: bool = False,
         learn_gamma: bool = True,
         gamma_init: float = 0.0,
-        text_injection: TextInjection = "adapter",
-        injector_at: InjectorAt = "both",
+        text_injection: str = "adapter",
+        injector_at: str = "both",
         layout: str = "reference",
         qualities: Sequence[float] | None = None,
     ) -> None:

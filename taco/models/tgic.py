@@ -46,15 +46,12 @@ Details chosen here, not read anywhere:
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn as nn
 from torch import Tensor
 
 from .adapter import key_padding, to_map, to_tokens
-
-InjectorAt = Literal["both", "h4", "h8"]
+from .config import INJECTOR_POSITIONS, check_choice
 
 
 class TGICAttention(nn.Module):
@@ -94,11 +91,10 @@ class TGICInjection(nn.Module):
     """
 
     def __init__(
-        self, image_dim: int, text_dim: int, at: InjectorAt = "both", use_mask: bool = False
+        self, image_dim: int, text_dim: int, at: str = "both", use_mask: bool = False
     ) -> None:
         super().__init__()
-        if at not in ("both", "h4", "h8"):
-            raise ValueError(f"at must be 'both', 'h4' or 'h8', got {at!r}")
+        check_choice("at", at, INJECTOR_POSITIONS)
         self.ca1 = TGICAttention(image_dim, text_dim, use_mask) if at in ("both", "h4") else None
         self.ca2 = None  # uni-directional: the text is never updated from the image
         self.ca3 = TGICAttention(image_dim, text_dim, use_mask) if at in ("both", "h8") else None

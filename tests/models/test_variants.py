@@ -6,6 +6,7 @@ and the behaviour that defines it.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -17,10 +18,12 @@ from taco.models import (
     TACO,
     ModelConfig,
     TextAdapter,
+    TextInjector,
     create_model,
     load,
     save_checkpoint,
 )
+from taco.models.config import INJECTOR_POSITIONS, RESIDUALS, TEXT_INJECTIONS
 from taco.models.taco import PartialTextAdapter
 from taco.models.tgic import TGICAttention, TGICInjection
 from taco.text.base import TextTokens
@@ -192,7 +195,32 @@ def test_tgic_refuses_adapter_only_options():
     with pytest.raises(ValueError, match="injector_at"):
         ModelConfig(injector_at="h2")
     with pytest.raises(ValueError, match="at must be"):
-        TGICInjection(16, 8, at="h2")  # type: ignore[arg-type]
+        TGICInjection(16, 8, at="h2")
+
+
+def test_every_option_value_comes_from_one_tuple_and_others_are_refused():
+    """TEXT_INJECTIONS, INJECTOR_POSITIONS, RESIDUALS (taco.models.config) are what the config
+    and the modules accept; the text injector used to take any residual but "paper" as the
+    identity one."""
+    for injection, at, residual in itertools.product(TEXT_INJECTIONS, INJECTOR_POSITIONS, RESIDUALS):
+        if injection == "tgic" and residual != "paper":
+            continue  # TGIC has no residual option
+        kw = dict(text_injection=injection, injector_at=at, residual=residual)
+        ModelConfig(**kw)
+        TACO(**TINY, **kw)
+    for name, bad, listed in (("residual", "ln", "'paper' or 'identity'"),
+                              ("text_injection", "film", "'adapter' or 'tgic'"),
+                              ("injector_at", "h2", "'both', 'h4' or 'h8'"),
+                              ("layout", "x", "'reference' or 'compressai'")):
+        with pytest.raises(ValueError, match=f"^{name} must be {listed}, got '{bad}'$"):
+            ModelConfig(**{name: bad})
+        if name != "layout":
+            with pytest.raises(ValueError, match=f"^{name} must be {listed}, got '{bad}'$"):
+                TACO(**TINY, **{name: bad})
+    with pytest.raises(ValueError, match="^residual must be 'paper' or 'identity', got 'Identity'$"):
+        TextInjector(16, 8, residual="Identity")
+    with pytest.raises(ValueError, match="^at must be 'h4' or 'h8', got 'both'$"):
+        PartialTextAdapter(16, 8, at="both")
 
 
 def test_new_config_fields_keep_old_digests_and_checkpoints():
