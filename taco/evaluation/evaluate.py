@@ -31,7 +31,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -247,26 +247,13 @@ def evaluate_model(
     ``quality``: the quality K of a variable-rate model to code at (one RD point; setting
     ``qK``), None for a single-rate model.
     """
-    from taco.codec import compress_image, decompress_tensor, encode_text
+    from taco.codec import encode_text
 
     out_dir = Path(out_dir)
     dist = dist or DistEnv()
     mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
     uses_text = bool(getattr(model, "uses_text", False))
-    if uses_text and mode.kind in ("true", "best-lpips") and not dataset.captioned:
-        raise EvaluationError(
-            f"{dataset.root} has no captions: "
-            f"{dataset.caption_source.removeprefix('none (').removesuffix(')')}; or evaluate "
-            "with --caption-mode empty / fixed:TEXT"
-        )
-    if not uses_text and mode.kind != "true":
-        raise EvaluationError(f"{info.model_id} takes no text: caption mode {mode} means nothing for it")
-    # drawn over the whole dataset, so a --limit run's shuffled captions are the full run's
-    every = [r.captions[0] for r in dataset.listing]
-    captions = mode.captions(every, seed)[: len(dataset)] if uses_text else [""] * len(dataset)
-    # the captions each image is coded with; best-lpips keeps the lowest-LPIPS one
-    candidates = (dataset.all_captions if uses_text and mode.kind == "best-lpips"
-                  else [(c,) for c in captions])
+    candidates = _coding_captions(uses_text, info, dataset, mode, seed)
     device = next(model.parameters()).device
     qualities = getattr(model, "qualities", None)
     if (quality is None) != (qualities is None):
@@ -307,6 +294,57 @@ def evaluate_model(
     if uses_text:
         encode_text(model, [""])  # load the text encoder before timing starts
 
+    work = _coding_work(model, dataset, candidates, quality, uses_text=uses_text, sets=sets,
+                        captioner=captioner, lpips_input=lpips_input)
+    jobs = [Job(i, name, setting) for i, name in enumerate(dataset.names)]
+    report = run_jobs(
+        jobs, work, csv_path, columns, features_dir=features_dir, dist=dist, progress=progress,
+        desc=f"{info.model_id}{' ' + setting if setting else ''} on {dataset.name}"
+        + ("" if mode.kind == "true" else f" [{mode}]"),
+    )
+    if not dist.is_main:
+        return json_path
+    return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
+                      features_dir, progress)
+
+
+def _coding_captions(
+    uses_text: bool, info: ModelInfo, dataset: EvalDataset, mode: CaptionMode, seed: int
+) -> list[tuple[str, ...]]:
+    """The captions each image is coded with (one, or with best-lpips every caption, of which the
+    lowest-LPIPS one is kept); EvaluationError for a caption mode the model or dataset cannot take."""
+    if uses_text and mode.kind in ("true", "best-lpips") and not dataset.captioned:
+        raise EvaluationError(
+            f"{dataset.root} has no captions: "
+            f"{dataset.caption_source.removeprefix('none (').removesuffix(')')}; or evaluate "
+            "with --caption-mode empty / fixed:TEXT"
+        )
+    if not uses_text and mode.kind != "true":
+        raise EvaluationError(f"{info.model_id} takes no text: caption mode {mode} means nothing for it")
+    # drawn over the whole dataset, so a --limit run's shuffled captions are the full run's
+    every = [r.captions[0] for r in dataset.listing]
+    captions = mode.captions(every, seed)[: len(dataset)] if uses_text else [""] * len(dataset)
+    if uses_text and mode.kind == "best-lpips":
+        return dataset.all_captions
+    return [(c,) for c in captions]
+
+
+def _coding_work(
+    model: Any,
+    dataset: EvalDataset,
+    candidates: Sequence[tuple[str, ...]],
+    quality: int | None,
+    *,
+    uses_text: bool,
+    sets: SetMetrics | None,
+    captioner: Any,
+    lpips_input: str,
+) -> Callable[[Job], JobResult]:
+    """:func:`run_jobs`' work for :func:`evaluate_model`: code one image with each of its
+    candidate captions, keep the lowest-LPIPS result and return its row and set features."""
+    from taco.codec import compress_image, decompress_tensor
+
+    device = next(model.parameters()).device
     recon_cache: dict[str, str] = {}
 
     def work(job: Job) -> JobResult:
@@ -344,16 +382,7 @@ def evaluate_model(
         feats = sets.features(x_hat) if sets is not None else {}
         return JobResult(row, feats, {"encode_ms": 1000 * encode_s, "decode_ms": 1000 * decode_s})
 
-    jobs = [Job(i, name, setting) for i, name in enumerate(dataset.names)]
-    report = run_jobs(
-        jobs, work, csv_path, columns, features_dir=features_dir, dist=dist, progress=progress,
-        desc=f"{info.model_id}{' ' + setting if setting else ''} on {dataset.name}"
-        + ("" if mode.kind == "true" else f" [{mode}]"),
-    )
-    if not dist.is_main:
-        return json_path
-    return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
-                      features_dir, progress)
+    return work
 
 
 # --------------------------------------------------------------------------- caption modes
@@ -513,20 +542,38 @@ def _say(msg: str) -> None:
 
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures)."""
-    from .classic import (
-        CLASSIC_CODECS,
-        CodecUnavailable,
-        evaluate_codec,
-        evaluate_matched,
-        get_codec,
-    )
-
     dist = dist_env_from_environ()
     join_process_group(dist)
     device = cfg.device
     check_device(device)  # before any work: a machine without the GPU asked for
     if device.startswith("cuda") and dist.distributed:
         device = f"cuda:{dist.local_rank}"
+    _check_config(cfg)
+    modes = [CaptionMode.parse(m) for m in cfg.caption_modes]
+    if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
+        modes.insert(0, CaptionMode("true"))
+    codecs = _classic_codecs(cfg)
+    captioner = None
+    if cfg.text_similarity:
+        from .caption import Captioner
+
+        captioner = Captioner(cfg.text_similarity, device=device, allow_download=cfg.download)
+    models = _load_models(cfg, device, dist)
+
+    written: list[Path] = []
+    for spec in cfg.datasets:
+        target = _open_target(cfg, spec, device, captioner, dist)
+        model_jsons: list[Path] = []  # each model's caption-mode "true" results, for --match-bpp
+        for model in models:
+            written += _run_model(cfg, model, modes, target, model_jsons)
+        written += _run_classic(cfg, codecs, target, model_jsons)
+        if cfg.plot and dist.is_main:
+            written += _plot(cfg, target.out_dir, codecs)
+    return written
+
+
+def _check_config(cfg: EvalConfig) -> None:
+    """EvaluationError for a configuration that cannot run, before anything is loaded."""
     if not cfg.models and not cfg.classic:
         raise EvaluationError("nothing to evaluate: give --model and/or --classic")
     try:
@@ -540,9 +587,13 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
             f"--captions-file {cfg.captions_file} is a path, which would caption every dataset "
             "alike: evaluate one dataset per call, or give a file name inside each folder"
         )
-    modes = [CaptionMode.parse(m) for m in cfg.caption_modes]
-    if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
-        modes.insert(0, CaptionMode("true"))
+
+
+def _classic_codecs(cfg: EvalConfig) -> list[Any]:
+    """The ``--classic`` codecs present here (one missing here is skipped with a note); a name
+    that is no codec, or a quality outside a codec's range, is an EvaluationError."""
+    from .classic import CLASSIC_CODECS, CodecUnavailable, get_codec
+
     codecs = []
     for name in cfg.classic:
         if name.lower() not in CLASSIC_CODECS:  # a typo, not a codec missing here: nothing runs
@@ -558,14 +609,20 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
         if bad:
             raise EvaluationError(f"--qualities {codec.name}=...: {', '.join(map(str, bad))} outside "
                                   f"{codec.label}'s qualities {lo}..{hi}")
+    return codecs
 
-    captioner = None
-    if cfg.text_similarity:
-        from .caption import Captioner
 
-        captioner = Captioner(cfg.text_similarity, device=device, allow_download=cfg.download)
+@dataclass(frozen=True)
+class _ModelRun:
+    """A loaded ``--model``, its legend label (None: its own) and the qualities it codes at."""
 
-    written: list[Path] = []
+    model: Any
+    info: ModelInfo
+    label: str | None
+    qualities: list[int | None]
+
+
+def _load_models(cfg: EvalConfig, device: str, dist: DistEnv) -> list[_ModelRun]:
     if cfg.model_labels and len(cfg.model_labels) != len(cfg.models):
         raise EvaluationError(
             f"{len(cfg.model_labels)} labels for {len(cfg.models)} models: give one label for "
@@ -584,67 +641,110 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
         if not info.trained and dist.is_main:
             _say(f"note: {info.model_id} has no trained weights: evaluating its seed-0 random "
                  "initialisation (expect meaningless quality)")
-    for spec in cfg.datasets:
-        opening = partial(open_dataset, spec, crop=cfg.crop, captions_file=cfg.captions_file,
-                          coco30k_protocol=cfg.coco30k_protocol)
-        dataset = opening(limit=cfg.limit)
-        out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
-        n_full = len(opening()) if cfg.limit else len(dataset)
-        sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
-                          cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
-        if dist.is_main:
-            for name, why in (("FID", sets.fid_reason), ("CMMD", sets.cmmd_reason)):
-                if why:
-                    _say(f"{name} not computed: {why}")
-        model_jsons: list[Path] = []
-        for (model, info), label, model_q in zip(loaded, labels, chosen, strict=True):
-            # a variable-rate model: each chosen quality one RD point, one curve (one label)
-            for quality in model_q:
-                runs: dict[str, Path] = {}
-                for mode in modes:
-                    if mode.kind != "true" and not getattr(model, "uses_text", False):
-                        if dist.is_main and quality == model_q[0]:
-                            _say(f"skipping caption mode {mode} for {info.model_id}: it takes no text")
-                        continue
-                    path = evaluate_model(model, info, dataset, out_dir, mode=mode, sets=sets,
-                                          captioner=captioner, seed=cfg.seed, dist=dist,
-                                          progress=cfg.progress, label=label,
-                                          lpips_input=cfg.lpips_input, quality=quality)
-                    runs[str(mode)] = path
-                    if mode.kind == "true":
-                        model_jsons.append(path)
-                written += runs.values()
-                if cfg.compare_caption_modes and len(runs) > 1 and dist.is_main:
-                    tag = info.tag + (f".q{quality}" if quality is not None else "")
-                    comparison = compare_caption_modes(runs, resamples=cfg.bootstrap, seed=cfg.seed)
-                    comparison.update(model=asdict(info) | {"tag": tag}, dataset=dataset.describe(),
-                                      **({"quality": quality} if quality is not None else {}))
-                    stem = f"{tag}.caption-modes"
-                    written.append(write_json(out_dir / f"{stem}.json", comparison))
-                    table = format_comparison(comparison)
-                    (out_dir / f"{stem}.md").write_text(table, encoding="utf-8")
-                    written.append(out_dir / f"{stem}.md")
-                    at = f" at quality {quality}" if quality is not None else ""
-                    _say(f"\n{info.model_id} on {dataset.name}{at}, caption modes:\n{table}")
-        for codec in codecs:
-            written.append(evaluate_codec(codec, dataset, out_dir, qualities=cfg.qualities.get(codec.name),
-                                          sets=sets, captioner=captioner, dist=dist, progress=cfg.progress,
-                                          lpips_input=cfg.lpips_input))
-            if cfg.match_bpp:
-                for mj in model_jsons:
-                    written.append(evaluate_matched(codec, dataset, out_dir, mj, sets=sets,
-                                                    captioner=captioner, dist=dist, progress=cfg.progress,
-                                                    lpips_input=cfg.lpips_input))
-        if cfg.plot and dist.is_main:
-            from .plot import plot_results
+    return [_ModelRun(model, info, label, qs)
+            for (model, info), label, qs in zip(loaded, labels, chosen, strict=True)]
 
-            # every result in the folder, also from earlier invocations (other models, codecs)
-            try:
-                figs = plot_results([out_dir], out_dir / "rd", reference=cfg.reference,
-                                    anchor=cfg.anchor or (codecs[0].label if codecs else None),
-                                    bootstrap=cfg.bootstrap, seed=cfg.seed)
-            except ValueError as exc:  # an --anchor naming no curve: the results are kept
-                raise EvaluationError(f"{exc} (the results are in {out_dir}: taco plot draws "
-                                      "them again)") from None
-            written += figs
+
+@dataclass(frozen=True)
+class _Target:
+    """One dataset of a run and what every evaluation on it shares."""
+
+    dataset: EvalDataset
+    out_dir: Path
+    sets: SetMetrics
+    captioner: Any
+    dist: DistEnv
+
+
+def _open_target(cfg: EvalConfig, spec: str, device: str, captioner: Any, dist: DistEnv) -> _Target:
+    opening = partial(open_dataset, spec, crop=cfg.crop, captions_file=cfg.captions_file,
+                      coco30k_protocol=cfg.coco30k_protocol)
+    dataset = opening(limit=cfg.limit)
+    out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
+    n_full = len(opening()) if cfg.limit else len(dataset)
+    sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
+                      cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
+    if dist.is_main:
+        for name, why in (("FID", sets.fid_reason), ("CMMD", sets.cmmd_reason)):
+            if why:
+                _say(f"{name} not computed: {why}")
+    return _Target(dataset, out_dir, sets, captioner, dist)
+
+
+def _run_model(
+    cfg: EvalConfig, m: _ModelRun, modes: Sequence[CaptionMode], target: _Target, model_jsons: list[Path]
+) -> list[Path]:
+    """Every quality and caption mode of one model on one dataset; its caption-mode "true"
+    results are added to ``model_jsons``. Returns the files written."""
+    dist = target.dist
+    written: list[Path] = []
+    # a variable-rate model: each chosen quality one RD point, one curve (one label)
+    for quality in m.qualities:
+        runs: dict[str, Path] = {}
+        for mode in modes:
+            if mode.kind != "true" and not getattr(m.model, "uses_text", False):
+                if dist.is_main and quality == m.qualities[0]:
+                    _say(f"skipping caption mode {mode} for {m.info.model_id}: it takes no text")
+                continue
+            path = evaluate_model(m.model, m.info, target.dataset, target.out_dir, mode=mode,
+                                  sets=target.sets, captioner=target.captioner, seed=cfg.seed,
+                                  dist=dist, progress=cfg.progress, label=m.label,
+                                  lpips_input=cfg.lpips_input, quality=quality)
+            runs[str(mode)] = path
+            if mode.kind == "true":
+                model_jsons.append(path)
+        written += runs.values()
+        if cfg.compare_caption_modes and len(runs) > 1 and dist.is_main:
+            written += _write_caption_comparison(cfg, m.info, quality, runs, target)
     return written
+
+
+def _write_caption_comparison(
+    cfg: EvalConfig, info: ModelInfo, quality: int | None, runs: dict[str, Path], target: _Target
+) -> list[Path]:
+    """``TAG[.qK].caption-modes.{json,md}``: one model's caption modes compared; the table is
+    printed too."""
+    tag = info.tag + (f".q{quality}" if quality is not None else "")
+    comparison = compare_caption_modes(runs, resamples=cfg.bootstrap, seed=cfg.seed)
+    comparison.update(model=asdict(info) | {"tag": tag}, dataset=target.dataset.describe(),
+                      **({"quality": quality} if quality is not None else {}))
+    stem = f"{tag}.caption-modes"
+    written = [write_json(target.out_dir / f"{stem}.json", comparison)]
+    table = format_comparison(comparison)
+    (target.out_dir / f"{stem}.md").write_text(table, encoding="utf-8")
+    written.append(target.out_dir / f"{stem}.md")
+    at = f" at quality {quality}" if quality is not None else ""
+    _say(f"\n{info.model_id} on {target.dataset.name}{at}, caption modes:\n{table}")
+    return written
+
+
+def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_jsons: Sequence[Path]
+                 ) -> list[Path]:
+    """Each classic codec's sweep on one dataset, and with ``match_bpp`` its points at each
+    model's rates. Returns the files written."""
+    from .classic import evaluate_codec, evaluate_matched
+
+    written = []
+    common = dict(sets=target.sets, captioner=target.captioner, dist=target.dist,
+                  progress=cfg.progress, lpips_input=cfg.lpips_input)
+    for codec in codecs:
+        written.append(evaluate_codec(codec, target.dataset, target.out_dir,
+                                      qualities=cfg.qualities.get(codec.name), **common))
+        if cfg.match_bpp:
+            for mj in model_jsons:
+                written.append(evaluate_matched(codec, target.dataset, target.out_dir, mj, **common))
+    return written
+
+
+def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
+    """The RD figure and BD table of every result in ``out_dir``, also from earlier invocations
+    (other models, codecs)."""
+    from .plot import plot_results
+
+    try:
+        return plot_results([out_dir], out_dir / "rd", reference=cfg.reference,
+                            anchor=cfg.anchor or (codecs[0].label if codecs else None),
+                            bootstrap=cfg.bootstrap, seed=cfg.seed)
+    except ValueError as exc:  # an --anchor naming no curve: the results are kept
+        raise EvaluationError(f"{exc} (the results are in {out_dir}: taco plot draws "
+                              "them again)") from None
