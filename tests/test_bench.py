@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from taco import cli
-from taco.bench.latency import BenchConfig, headline_ratios
+from taco.bench.latency import BenchConfig, _run_elic, headline_ratios
 from taco.bench.peak_memory import peak_memory
 from taco.bench.report import format_table
-from taco.bench.timing import summary
+from taco.bench.timing import Recorder, summary
+from taco.models import create_model
 
 # "elic-compressai-path" only for an ELIC in CompressAI's layout (the registered ones are not);
 # "elic-float32-codec" always (taco.codec codes with a float64 copy of every latent codec)
@@ -128,3 +130,44 @@ def test_an_image_that_is_neither_a_file_nor_a_sample_is_named(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert f"cannot read image '{tmp_path / 'nope.png'}': no such file, and not a sample" in err
     assert "assets/samples" not in err
+
+
+class _OneCallCodec(torch.nn.Module):
+    """A latent codec that codes itself in one call (``one_stream``, no compress_hyper /
+    compress_groups: docs/models.md, "Adding a backbone"), here a reference codec's."""
+
+    one_stream = True
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def compress(self, y, quality=None):
+        return self.inner.compress(y, quality)
+
+    def decompress(self, strings, shape):
+        return self.inner.decompress(strings, shape)
+
+    def num_symbols(self, shape):
+        return self.inner.num_symbols(shape)
+
+    def gain_vectors(self, quality):
+        return self.inner.gain_vectors(quality)
+
+
+def test_a_latent_codec_that_codes_itself_in_one_call_is_timed_as_one_stage():
+    """It used to pass fast_codec's check and fail on codec.latent_codec["hyper"]."""
+    model = create_model("elic-tiny", seed=0).eval()
+    model.latent_codec = _OneCallCodec(model.latent_codec)
+    rec = Recorder()
+    rec.recording = True
+    with torch.no_grad():
+        _run_elic(rec, model, torch.rand(1, 3, 64, 64), torch.device("cpu"))
+    stages = set(rec.wall["elic"])
+    assert "latent_coding" in stages and not stages & {"hyper", "entropy_coding"}
+    assert {"g_a", "encode", "entropy_decoding", "g_s", "decode"} <= stages
+    result = {"mode": "quick", "device": "test cpu", "threads": 1, "torch": "x", "compressai": "y",
+              "images": [{"name": "a.png", "width": 64, "height": 64}],
+              "config": {"runs": 1, "warmup": 0}, "systems": Recorder.summaries(rec.wall),
+              "ratios": headline_ratios(Recorder.summaries(rec.wall))}
+    assert "latent coding (a one-call codec)" in format_table(result)

@@ -12,7 +12,8 @@ gap on the CLIP step. This measures, per image:
   the outside anchor.
 
 Encode is split into text encoding / g_a / hyper (h_a, z coding, h_s) / entropy coding (the y
-groups with their context networks); decode into entropy decoding (z and y, with h_s and the
+groups with their context networks; one "latent coding" stage for a latent codec that codes
+itself in one call: :func:`taco.models.fast_codec.codes_by_branch`); decode into entropy decoding (z and y, with h_s and the
 context networks) / g_s. Each stage and each end-to-end call is timed on its own, with
 ``torch.cuda.synchronize()`` before and after on a GPU. Systems are interleaved inside every run
 so that a machine that gets busier slows all of them alike; the headline numbers are ratios of

@@ -105,6 +105,21 @@ def _ms(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
     return 1000 * (b[0] - a[0]), 1000 * (b[1] - a[1])
 
 
+def _time_latent_coding(rec: Recorder, name: str, codec: Any, y: Tensor, quality: int | None,
+                        device: torch.device) -> None:
+    """The entropy coding of ``y`` with ``codec``: the hyper branch and the y groups on their
+    own ("hyper", "entropy_coding"), or, for a codec that codes itself in one call
+    (:func:`~taco.models.fast_codec.codes_by_branch`), the whole of it ("latent_coding")."""
+    if not fast_codec.codes_by_branch(codec):
+        rec(name, "latent_coding",
+            lambda: fast_codec.compress_latent(codec, _on(codec, y), quality), device)
+        return
+    hyper = rec(name, "hyper",
+                lambda: fast_codec.compress_hyper(codec, _on(codec, y), quality=quality), device)
+    rec(name, "entropy_coding", lambda: fast_codec.compress_groups(
+        codec, _on(codec, y), hyper["params"], quality=quality)["stream"].flush(), device)
+
+
 def _run_taco(rec: Recorder, name: str, model: ELIC, enc: TextEncoder, x: Tensor, caption: str,
               device: torch.device, stages: bool) -> None:
     codec = coding_codec(model)  # the latent codec taco.codec codes with
@@ -115,10 +130,7 @@ def _run_taco(rec: Recorder, name: str, model: ELIC, enc: TextEncoder, x: Tensor
         rec(name, "text_cached", lambda: enc.encode([caption]), device)
         y = rec(name, "g_a", lambda: analysis_with_text_overlap(model, x, [caption], enc,
                                                                  overlap=False), device)
-        hyper = rec(name, "hyper", lambda: fast_codec.compress_hyper(codec, _on(codec, y), quality=q),
-                    device)
-        rec(name, "entropy_coding", lambda: fast_codec.compress_groups(
-            codec, _on(codec, y), hyper["params"], quality=q)["stream"].flush(), device)
+        _time_latent_coding(rec, name, codec, y, q, device)
     enc.clear_cache()
     rec(name, "encode_cold_sequential",
         lambda: encode_with_text_overlap(model, x, caption, enc, overlap=False), device)
@@ -145,10 +157,7 @@ def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> No
     q = model.default_quality  # a variable-rate model's middle quality, as taco.compress's
     # g_a as taco.compress runs it: in stripes above the budget (taco.codec.analysis_stripe_rows)
     y = rec("elic", "g_a", lambda: analysis_with_text_overlap(model, x, []), device)
-    hyper = rec("elic", "hyper", lambda: fast_codec.compress_hyper(codec, _on(codec, y), quality=q),
-                device)
-    rec("elic", "entropy_coding", lambda: fast_codec.compress_groups(
-        codec, _on(codec, y), hyper["params"], quality=q)["stream"].flush(), device)
+    _time_latent_coding(rec, "elic", codec, y, q, device)
     out = rec("elic", "encode", lambda: encode_with_text_overlap(model, x, None), device)
     y_hat = rec("elic", "entropy_decoding",
                 lambda: fast_codec.decompress_latent(codec, out["strings"], out["shape"])["y_hat"],

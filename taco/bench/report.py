@@ -33,6 +33,7 @@ _ROWS = (
     ("g_a", "g_a (analysis)"),
     ("hyper", "hyper: h_a, z coding, h_s"),
     ("entropy_coding", "entropy coding (y groups)"),
+    ("latent_coding", "latent coding (a one-call codec)"),
     ("encode_cold_sequential", "encode, cold caption, sequential"),
     ("encode_cold", "encode, cold caption, overlapped"),
     ("overlap_front", "  overlapped: stages 1-2 of g_a"),

@@ -44,7 +44,7 @@ full resolution on a half-zero input, exactly as CompressAI's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 import torch
@@ -80,6 +80,8 @@ from .gains import check_quality
 LatentCodec: TypeAlias = "ReferenceLatentCodec | HyperpriorLatentCodec"
 
 __all__ = [
+    "BRANCH_METHODS",
+    "codes_by_branch",
     "compress",
     "compress_groups",
     "compress_hyper",
@@ -196,6 +198,31 @@ def _check(codec: nn.Module, quality: Any = None) -> None:
         check_quality(quality, None)
 
 
+#: The methods of a codec that codes itself with which :func:`compress_hyper` and
+#: :func:`compress_groups` code its two branches one at a time (optional: docs/models.md,
+#: "Adding a backbone"; the reference layout has them).
+BRANCH_METHODS = ("compress_hyper", "compress_groups")
+
+
+def codes_by_branch(codec: nn.Module) -> bool:
+    """Whether :func:`compress_hyper` and :func:`compress_groups` code ``codec`` (the hyper
+    branch, then the y groups, as ``taco bench`` times them): the CompressAI composition, and a
+    codec that codes itself and has :data:`BRANCH_METHODS`. Every codec :func:`supports` is
+    coded whole by :func:`compress_latent`."""
+    if not supports(codec):
+        return False
+    return not codes_itself(codec) or all(callable(getattr(codec, m, None)) for m in BRANCH_METHODS)
+
+
+def _branch_method(codec: nn.Module, name: str) -> Callable[..., dict[str, Any]]:
+    """``codec``'s own ``name`` (one of :data:`BRANCH_METHODS`), for a codec that codes itself."""
+    method = getattr(codec, name, None)
+    if not callable(method):
+        raise TypeError(f"{type(codec).__name__} codes itself in one call and has no {name}: "
+                        "code it with compress_latent (see codes_by_branch)")
+    return method
+
+
 def num_symbols(codec: LatentCodec, shape: dict[str, Any]) -> int:
     """Symbols one image's stream holds for latent shapes ``shape`` (z, then every y group)."""
     _check(codec)
@@ -212,11 +239,13 @@ def compress_hyper(
     codec: LatentCodec, y: Tensor, stream: StreamEncoder | None = None, quality: int | None = None
 ) -> dict[str, Any]:
     """The hyper branch: y -> z coded into ``stream`` (a new one if None), the z shape and the
-    side parameters h_s(z_hat). ``quality``: 1..Q for a variable-rate codec, else None."""
+    side parameters h_s(z_hat). ``quality``: 1..Q for a variable-rate codec, else None.
+    TypeError for a codec that codes itself without this step (:func:`codes_by_branch`)."""
     _check(codec, quality)
     stream = StreamEncoder() if stream is None else stream
-    if isinstance(codec, ReferenceLatentCodec):
-        return codec.compress_hyper(y, stream, quality)
+    if codes_itself(codec):
+        return _branch_method(codec, "compress_hyper")(y, stream, quality)
+    assert isinstance(codec, HyperpriorLatentCodec)
     shape, params = compress_hyper_latent(codec.latent_codec["hyper"], y, stream)
     return {"stream": stream, "shape": shape, "params": params}
 
@@ -227,11 +256,13 @@ def compress_groups(
     quality: int | None = None,
 ) -> dict[str, Any]:
     """The y branch: channel groups, each in two checkerboard passes, coded into ``stream``
-    (at ``quality`` for a variable-rate codec)."""
+    (at ``quality`` for a variable-rate codec) after :func:`compress_hyper`'s z. TypeError for a
+    codec that codes itself without this step (:func:`codes_by_branch`)."""
     _check(codec, quality)
     stream = StreamEncoder() if stream is None else stream
-    if isinstance(codec, ReferenceLatentCodec):
-        return codec.compress_groups(y, side_params, stream, quality)
+    if codes_itself(codec):
+        return _branch_method(codec, "compress_groups")(y, side_params, stream, quality)
+    assert isinstance(codec, HyperpriorLatentCodec)
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
     y_ = [groups.latent_codec[f"y{k}"].unembed(t) for k, t in enumerate(y.split(groups.groups, dim=1))]
 

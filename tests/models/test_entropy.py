@@ -188,3 +188,60 @@ def test_training_from_the_default_builtin_by_name_starts_from_its_weights():
     for k, v in model.state_dict().items():
         if v.is_floating_point() and k in builtin and "entropy_bottleneck" not in k:
             assert torch.equal(v, builtin[k]), k
+
+
+class OneCallCodec(torch.nn.Module):
+    """A minimal latent codec of a new backbone (docs/models.md, "Adding a backbone"): it codes
+    itself (``one_stream``) in one call, here by handing the work to a reference codec."""
+
+    one_stream = True
+
+    def __init__(self, inner: ReferenceLatentCodec) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def compress(self, y, quality=None):
+        return self.inner.compress(y, quality)
+
+    def decompress(self, strings, shape):
+        return self.inner.decompress(strings, shape)
+
+    def num_symbols(self, shape):
+        return self.inner.num_symbols(shape)
+
+    def gain_vectors(self, quality):
+        return self.inner.gain_vectors(quality)
+
+
+class ByBranchCodec(OneCallCodec):
+    """The same, with the optional branch steps (fast_codec.BRANCH_METHODS)."""
+
+    def compress_hyper(self, y, stream, quality=None):
+        return self.inner.compress_hyper(y, stream, quality)
+
+    def compress_groups(self, y, params, stream, quality=None):
+        return self.inner.compress_groups(y, params, stream, quality)
+
+
+def test_a_one_stream_codec_is_coded_by_branch_only_with_its_own_branch_steps():
+    """fast_codec.compress_hyper / compress_groups follow codes_itself, as the rest of fast_codec:
+    they read codec.latent_codec["hyper"] of any codec but a ReferenceLatentCodec."""
+    model = create_model("elic-tiny", seed=0)
+    reference = coding_codec(model)
+    y = model.analysis(torch.rand(1, 3, 64, 64)).detach()
+    whole = fast_codec.compress_latent(reference, y)
+    by_branch, one_call = ByBranchCodec(reference), OneCallCodec(reference)
+    assert fast_codec.codes_by_branch(reference) and fast_codec.codes_by_branch(by_branch)
+    assert not fast_codec.codes_by_branch(one_call)
+    hyper = fast_codec.compress_hyper(by_branch, y)
+    groups = fast_codec.compress_groups(by_branch, y, hyper["params"], hyper["stream"])
+    assert groups["stream"].flush() == whole["strings"][0]
+    assert torch.equal(groups["y_hat"], whole["y_hat"])
+    assert fast_codec.compress_latent(one_call, y)["strings"] == whole["strings"]
+    for step, args in ((fast_codec.compress_hyper, (y,)),
+                       (fast_codec.compress_groups, (y, hyper["params"]))):
+        with pytest.raises(TypeError, match=f"OneCallCodec codes itself in one call and has no "
+                                            f"{step.__name__}: code it with compress_latent"):
+            step(one_call, *args)
+    with pytest.raises(ValueError, match="single-rate"):
+        fast_codec.compress_hyper(by_branch, y, quality=1)
