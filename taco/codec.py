@@ -49,6 +49,7 @@ from .memory import (
     MAX_DECODE_PIXELS,
     OutOfMemoryError,
     allocation_failure,
+    decode_cap_problem,
     decode_memory_estimate,
     spans,
     widen,
@@ -56,14 +57,12 @@ from .memory import (
 from .models import (
     PAD_MULTIPLE,
     PRETRAINED,
-    RETIRED,
+    CheckpointError,
     fast_codec,
-    load,
     model_fingerprint,
 )
 from .models.checkpoint import check_entropy_tables
 from .models.elic import ANALYSIS_HALO, ELIC
-from .models.registry import retired_message
 from .progress import Progress
 from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
@@ -442,21 +441,22 @@ def check_model(model: object) -> None:
 
 
 def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
-    """The model to decode the file with ``header`` with: the given one, or the built-in model
-    the file names."""
+    """The model to decode the file with ``header`` with: the given one, or the model the file
+    names (a built-in trained model, or an architecture's seed-0 weights; the fingerprint check
+    that follows tells whether they are the ones that made it)."""
     if model is not None:
         check_model(model)
-    if model is None:
-        if header.model_id in RETIRED:
-            raise TacoFormatError(f"this file was made with model {header.model_id!r}: "
-                                  + retired_message(header.model_id))
-        if header.model_id not in PRETRAINED:
-            raise TacoFormatError(
-                f"this file was made with model {header.model_id!r}, which is not a built-in "
-                "trained model: pass the same model (or checkpoint) to decompress"
-            )
-        model = load(header.model_id)
-    return model
+        return model
+    from .resolve import check_file_weights, resolve_model
+
+    try:
+        resolved = resolve_model(header.model_id, names_only=True)
+        check_file_weights(resolved, header.fingerprint)
+    except CheckpointError as exc:  # a model not here is the file's failure
+        said = str(exc)
+        raise TacoFormatError(said if said.startswith(("this file", "made with")) else
+                              f"this file was made with model {header.model_id!r}: {said}") from None
+    return resolved.model
 
 
 def check_made_with(header: TacoHeader, model: ELIC) -> None:
@@ -572,13 +572,9 @@ def _decode(
     order of cost: cap, model, quality, version, then (inside the stream decoder) the chunks."""
     parsed = info(data)
     hdr = parsed.header
-    if max_pixels is not None and hdr.height * hdr.width > max_pixels:
-        raise TacoFormatError(
-            f"this file declares a {hdr.width}x{hdr.height} image ({hdr.height * hdr.width:,} pixels), "
-            f"over the decoder's cap of {max_pixels:,}; decoding it would take about "
-            f"{decode_memory_estimate(hdr.height * hdr.width) / 2**30:.1f} GiB with the built-in "
-            "models: pass max_pixels= (taco decompress --max-pixels) to decode it anyway"
-        )
+    too_big = decode_cap_problem(hdr.width, hdr.height, max_pixels)
+    if too_big:
+        raise TacoFormatError(too_big)
     model = model_for_file(hdr, model)
     check_made_with(hdr, model)
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
@@ -637,7 +633,8 @@ def decompress(
     """Decode a ``.taco`` file (its bytes or path) to a PIL image. Needs no caption and loads no
     text encoder.
 
-    ``model`` may be omitted when the file was made by a built-in trained model. With
+    ``model`` may be omitted when the file was made by a built-in trained model (or by an
+    architecture's seed-0 weights, as ``taco decompress`` finds them). With
     ``restore`` the image is converted back to its original mode where sensible (L, I;16, ...).
     Every malformed, corrupted or oversized (``max_pixels``, default :data:`MAX_DECODE_PIXELS`)
     file raises :class:`TacoFormatError`; running out of memory raises

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_DECODE_PIXELS",
     "OutOfMemoryError",
     "allocation_failure",
+    "decode_cap_problem",
     "decode_memory_estimate",
     "spans",
     "widen",
@@ -49,6 +50,18 @@ def decode_memory_estimate(pixels: int) -> int:
     """Peak RSS (bytes) of decoding a file that declares ``pixels`` pixels, with a -small
     built-in model, in a fresh process (the memory model above)."""
     return int(DECODE_BASE_BYTES + DECODE_BYTES_PER_PIXEL * pixels)
+
+
+def decode_cap_problem(width: int, height: int, max_pixels: int | None) -> str | None:
+    """Why a file declaring a ``width`` x ``height`` image is refused under the decoder's cap
+    ``max_pixels`` (None: no cap), in one line; None when it is within it."""
+    pixels = width * height
+    if max_pixels is None or pixels <= max_pixels:
+        return None
+    return (f"this file declares a {width}x{height} image ({pixels:,} pixels), over the decoder's "
+            f"cap of {max_pixels:,}; decoding it would take about "
+            f"{decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models: pass "
+            "max_pixels=None (taco decompress --max-pixels 0) to decode it anyway")
 
 
 class OutOfMemoryError(MemoryError):

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models.elic import ELIC
 
-__all__ = ["DEFAULT_MODEL", "ResolvedModel", "resolve_model", "unknown_model_message"]
+__all__ = ["DEFAULT_MODEL", "ResolvedModel", "check_file_weights", "resolve_model",
+           "unknown_model_message"]
 
 #: The model commands use when given none: the shipped text-guided model.
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -65,7 +66,8 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: b
         return ResolvedModel(load(key, device).eval(), key, trained=True)
     if names_only and key not in MODEL_CONFIGS and key not in RETIRED:
         raise CheckpointError(f"this file names model {key!r}, which is not a built-in model: decode it "
-                              "with the model that made it (taco decompress --model FILE)")
+                              "with the model that made it (taco.decompress(data, model), taco "
+                              "decompress --model FILE)")
     checkpoint = find(path)  # a file, or a sharded checkpoint (taco train writes those)
     if checkpoint is not None:
         return ResolvedModel(load(path, device).eval(), key, trained=True, checkpoint=checkpoint)
@@ -75,6 +77,19 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: b
         raise CheckpointError(retired_message(key))
     raise CheckpointError(unknown_model_message(
         key, trained=sorted(PRETRAINED), untrained=sorted(set(MODEL_CONFIGS) - set(PRETRAINED))))
+
+
+def check_file_weights(resolved: ResolvedModel, fingerprint: bytes) -> None:
+    """CheckpointError when a file naming an architecture (``resolved`` by that name: its seed-0
+    weights) was made with trained weights of it (a checkpoint's), saying what to do. A trained
+    model's mismatch is the decoder's own check (:func:`taco.codec.check_made_with`)."""
+    from .models import CheckpointError, model_fingerprint
+
+    if not resolved.trained and fingerprint != model_fingerprint(resolved.model):
+        raise CheckpointError(
+            f"made with trained weights of {resolved.spec!r} (a checkpoint), not its untrained "
+            "ones: decode it with them: taco decompress --model FILE (the checkpoint or its run "
+            "folder; in Python, taco.decompress(data, taco.load(FILE)))")
 
 
 def unknown_model_message(key: str, *, trained: Sequence[str], untrained: Sequence[str]) -> str:

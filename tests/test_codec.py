@@ -128,10 +128,14 @@ def test_file_for_another_model_is_refused(tiny_taco, tiny_elic, sample_image):
         taco.decompress(data, other)
 
 
-def test_decompress_without_model_needs_a_builtin(tiny_elic, sample_image):
-    data = taco.compress(sample_image, None, tiny_elic)
-    with pytest.raises(TacoFormatError, match="not a built-in trained model"):
-        taco.decompress(data)
+def test_decompress_without_model_finds_the_model_the_file_names(tiny_elic, sample_image):
+    """As ``taco decompress`` does: a built-in, or an architecture's seed-0 weights when those
+    made the file; trained weights of an architecture need their checkpoint."""
+    data = taco.compress(sample_image, None, tiny_elic)  # elic-tiny, seed 0
+    assert np.array_equal(np.asarray(taco.decompress(data)), np.asarray(taco.decompress(data, tiny_elic)))
+    trained = taco.compress(sample_image, None, taco.create_model("elic-tiny", seed=1))
+    with pytest.raises(TacoFormatError, match="made with trained weights of 'elic-tiny'.*taco.load"):
+        taco.decompress(trained)
 
 
 def test_golden_bytes(tiny_elic, tiny_taco, sample_image):

@@ -6,11 +6,11 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..commands import CLIError
-from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
-from ..resolve import resolve_model
+from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
+from ..resolve import ResolvedModel, check_file_weights, resolve_model
 from ..suffixes import DECODED_SUFFIX
 from .common import Failures, load_model, stage_delay
 from .files import (
@@ -24,9 +24,6 @@ from .files import (
     save_format,
     write_output,
 )
-
-if TYPE_CHECKING:
-    from ..models.elic import ELIC
 
 
 def register(sub: Any) -> None:
@@ -56,13 +53,9 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     for src in files:  # every file checked first, with the decoder's own cap, before any model loads
         try:
             headers[src] = h = read_taco(src, piped).header
-            pixels = h.width * h.height
-            if args.max_pixels and pixels > args.max_pixels:
-                raise CLIError(
-                    f"{src}: this file declares a {h.width}x{h.height} image ({pixels:,} pixels), "
-                    f"over the decoder's cap of {args.max_pixels:,}; decoding it would take about "
-                    f"{decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models: "
-                    "pass --max-pixels 0 to decode it anyway")
+            too_big = decode_cap_problem(h.width, h.height, args.max_pixels or None)
+            if too_big:
+                raise CLIError(f"{src}: {too_big}")
         except Exception as exc:
             if not failures.skip(src, exc):
                 raise
@@ -79,29 +72,20 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             failures.skip(src, exc)
             del headers[src]
 
-    models: dict[str, ELIC] = {}  # first: a mistyped --model is refused before torch loads
+    models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
     if args.model:
-        models[args.model] = load_model(args.model)
-    untrained: dict[str, str] = {}  # architectures named by files: their note
-    noted: set[str] = set()  # said once
+        models[args.model] = ResolvedModel(load_model(args.model), args.model, trained=True)
+    noted: set[str] = set()  # untrained architectures' notes, said once
     for src, h in list(headers.items()):  # every model is found before any decoding
         key = args.model or h.model_id
         try:
             if key not in models:
-                resolved = resolve_model(key, names_only=not args.model)  # a file names no path
-                models[key] = resolved.model
-                if resolved.note:
-                    untrained[key] = resolved.note
-            if key in untrained:  # a file made with a checkpoint names its architecture
-                from ..models import model_fingerprint
-
-                if h.fingerprint != model_fingerprint(models[key]):
-                    raise CLIError(f"{src}: made with trained weights of {h.model_id!r} (a "
-                                   "checkpoint), not its untrained ones: decode it with them: "
-                                   "taco decompress --model FILE (the checkpoint or its run folder)")
-                if key not in noted:
-                    print(f"note: {untrained[key]}", file=sys.stderr)
-                    noted.add(key)
+                models[key] = resolve_model(key, names_only=True)  # a file names no path
+            check_file_weights(models[key], h.fingerprint)
+            note = models[key].note
+            if note and key not in noted:
+                print(f"note: {note}", file=sys.stderr)
+                noted.add(key)
         except Exception as exc:  # the model this file names is not here: the file's failure
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
@@ -117,7 +101,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         if src not in headers:
             continue
         count = f"[{i}/{len(files)}] " if many else ""
-        model = models[args.model or headers[src].model_id]
+        model = models[args.model or headers[src].model_id].model
         try:
             with StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress:
                 t0 = time.perf_counter()

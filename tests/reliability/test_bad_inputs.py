@@ -315,7 +315,7 @@ def test_a_file_made_by_another_model(tmp_path, photo, capsys):
     f = unpack(data)
     renamed = pack(dataclasses.replace(f.header, model_id="elic-huge"), f.payload)
     assert unpack(renamed).header.model_id == "elic-huge"
-    with pytest.raises(TacoFormatError, match="not a built-in trained model"):
+    with pytest.raises(TacoFormatError, match="'elic-huge', which is not a built-in model"):
         taco.decompress(renamed)
 
 
