@@ -85,7 +85,8 @@ class TextEncoder(torch.nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self._cache: dict[str, tuple[Tensor, Tensor]] = {}
+        # caption -> (tokens, mask, whether it was encoded on its own)
+        self._cache: dict[str, tuple[Tensor, Tensor, bool]] = {}
 
     def _encode(self, captions: list[str]) -> TextTokens:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -102,16 +103,25 @@ class TextEncoder(torch.nn.Module):
 
     @torch.no_grad()
     def encode(self, captions: Sequence[str]) -> TextTokens:
-        """Encode captions, reusing embeddings of captions seen before in this process."""
+        """Encode captions, reusing embeddings of captions seen before in this process.
+
+        The captions not cached are encoded as one batch. One caption (however often repeated)
+        gets the tokens of that caption encoded on its own, never ones cached from a batch: a
+        backend may give a caption in a batch other last bits (clip-tiny did on a multi-threaded
+        CPU), and the bytes one image is coded into (:mod:`taco.text.worker`) must not depend on
+        what was encoded before it in the process.
+        """
         captions = [normalize_caption(c) for c in captions]
         if not captions:
             empty = torch.empty(0, self.max_tokens, self.dim)
             return TextTokens(empty, torch.empty(0, self.max_tokens, dtype=torch.bool))
-        missing = sorted({c for c in captions if c not in self._cache})
+        one = len(set(captions)) == 1
+        missing = sorted({c for c in captions if c not in self._cache or (one and not self._cache[c][2])})
         if missing:
             out = self._encode(missing)
             for i, c in enumerate(missing):
-                self._cache[c] = (out.tokens[i].detach().cpu(), out.mask[i].detach().cpu())
+                self._cache[c] = (out.tokens[i].detach().cpu(), out.mask[i].detach().cpu(),
+                                  len(missing) == 1)
         tokens = torch.stack([self._cache[c][0] for c in captions])
         mask = torch.stack([self._cache[c][1] for c in captions])
         return TextTokens(tokens, mask)

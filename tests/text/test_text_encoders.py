@@ -24,6 +24,7 @@ from taco.text import (
     get_text_encoder,
     text_encoder_dim,
 )
+from taco.text.base import TextEncoder, TextTokens
 from taco.text.clip import TINY_CONFIG, clip_tokenizer
 from taco.text.clip_vocab import clip_bpe_folder
 from taco.text.hf import check_vocab
@@ -103,6 +104,39 @@ def test_cache_reuses_embeddings(monkeypatch):
     assert torch.equal(second.mask[1], first.mask[0])
     encoder.encode(["a bird", "a cat"])
     assert calls[1] == ["a bird"]
+
+
+class _BatchSensitive(TextEncoder):
+    """Tokens whose last bits depend on the batch a caption was encoded in, as a backend's may
+    (clip-tiny's did, at 64 captions on 3 and 16 CPU threads)."""
+
+    name, dim, max_tokens = "batch-sensitive", 4, 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[str]] = []
+
+    def _encode(self, captions: list[str]) -> TextTokens:
+        self.calls.append(list(captions))
+        tokens = torch.stack([torch.full((3, 4), float(len(c))) for c in captions])
+        mask = torch.ones(len(captions), 3, dtype=torch.bool)
+        return TextTokens(tokens + 1e-6 * (len(captions) - 1), mask)
+
+
+def test_a_single_caption_gets_its_own_tokens_whatever_was_batched_before():
+    """An image is coded with its caption encoded alone (taco.text.worker); the cache used to
+    hand it tokens an earlier batched encode had computed, so its bytes depended on history."""
+    alone = _BatchSensitive().encode(["a cat"]).tokens
+    encoder = _BatchSensitive()
+    batched = encoder.encode(["a cat", "a dog"]).tokens
+    assert not torch.equal(batched[:1], alone)  # what this encoder does to a batch
+    assert torch.equal(encoder.encode(["a cat"]).tokens, alone)
+    assert torch.equal(encoder.encode(["a  cat", "a cat "]).tokens, alone.expand(2, -1, -1))
+    assert torch.equal(encoder.encode(["a dog", "a cat"]).tokens[1:], alone)  # the batch reuses it
+    assert encoder.calls == [["a cat", "a dog"], ["a cat"]]  # each caption alone at most once
+    encoder.encode(["a bird", "a fish"])
+    encoder.encode(["a bird", "a fish"])
+    assert encoder.calls[2:] == [["a bird", "a fish"]]  # batches still reuse batched tokens
 
 
 def test_get_text_encoder_is_shared():
