@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from taco import cli
-from taco.bench.latency import BenchConfig, _run_elic, headline_ratios
+from taco.bench.latency import BenchConfig, _run_elic, batch_throughput, headline_ratios
 from taco.bench.peak_memory import peak_memory
 from taco.bench.report import format_table
+from taco.bench.systems import bench_text_encoder
 from taco.bench.timing import Recorder, summary
 from taco.models import create_model
 
@@ -171,3 +172,22 @@ def test_a_latent_codec_that_codes_itself_in_one_call_is_timed_as_one_stage():
               "config": {"runs": 1, "warmup": 0}, "systems": Recorder.summaries(rec.wall),
               "ratios": headline_ratios(Recorder.summaries(rec.wall))}
     assert "latent coding (a one-call codec)" in format_table(result)
+
+
+def test_batch_throughput_times_cached_captions():
+    """Its warm-up caches each caption as coding reads it (alone, taco.text.base), so no timed
+    run encodes text; it used to cache them as one batch, which a single caption does not reuse."""
+    model = create_model("taco-tiny", seed=0).eval()
+    encoder = bench_text_encoder(model)
+    calls: list[list[str]] = []
+    original = encoder._encode
+
+    def counting(captions):
+        calls.append(list(captions))
+        return original(captions)
+
+    encoder._encode = counting  # type: ignore[method-assign]
+    inputs = [("a", torch.rand(1, 3, 64, 64), "a cat"), ("b", torch.rand(1, 3, 64, 64), "a dog")]
+    cfg = BenchConfig.quick_defaults(runs=1, warmup=0, batch=1)
+    assert batch_throughput(model, encoder, inputs, cfg, torch.device("cpu"))["images"] == 2
+    assert calls == [["a cat"], ["a dog"]]
