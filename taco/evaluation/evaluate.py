@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..atomic import write_text_atomic
 from ..checksums import sha256_file
 from ..distributed import DistEnv, check_device, dist_env_from_environ
 from ..metrics import check_lpips_input
@@ -711,8 +712,7 @@ def _write_caption_comparison(
     stem = f"{tag}.caption-modes"
     written = [write_json(target.out_dir / f"{stem}.json", comparison)]
     table = format_comparison(comparison)
-    (target.out_dir / f"{stem}.md").write_text(table, encoding="utf-8")
-    written.append(target.out_dir / f"{stem}.md")
+    written.append(write_text_atomic(target.out_dir / f"{stem}.md", table))
     at = f" at quality {quality}" if quality is not None else ""
     _say(f"\n{info.model_id} on {target.dataset.name}{at}, caption modes:\n{table}")
     return written

@@ -13,6 +13,7 @@ per-image metrics also get confidence intervals over the images, read from the r
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import write_bytes_atomic, write_text_atomic
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .measure import IMAGE_METRICS, write_json
 from .reference import ReferenceCurve, reference_datasets, references_for
@@ -307,12 +309,13 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
                frameon=False)
     legend_rows = math.ceil(len(handles) / ncol)
     fig.tight_layout(rect=(0, 0.045 * legend_rows + 0.02, 1, 0.95))
-    base.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(base.with_suffix(".png"), dpi=130)
+    png, svg = io.BytesIO(), io.BytesIO()
+    fig.savefig(png, format="png", dpi=130)
     with plt.rc_context({"svg.fonttype": "none"}):  # keep text as text: searchable, editable
-        fig.savefig(base.with_suffix(".svg"))
+        fig.savefig(svg, format="svg")
     plt.close(fig)
-    return [base.with_suffix(".png"), base.with_suffix(".svg")]
+    return [write_bytes_atomic(base.with_suffix(".png"), png.getvalue()),
+            write_bytes_atomic(base.with_suffix(".svg"), svg.getvalue())]
 
 
 def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve],
@@ -380,7 +383,7 @@ def _write_bd_table(base: Path, ds: str, curves: list[Curve], panels: list[str],
         print(f"no BD-rate table: {exc}", file=sys.stderr)
         return []
     md = base.with_name(base.name + ".bdrate.md")
-    md.write_text(f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot), encoding="utf-8")
+    write_text_atomic(md, f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot))
     extra = ({"bootstrap": {**boot, "method": "percentile bootstrap over the images, both curves "
                             "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
              if images else {})

@@ -4,6 +4,8 @@ the previous file and leaves no temporary file beside it."""
 from __future__ import annotations
 
 import errno
+import json
+import os
 
 import numpy as np
 import pytest
@@ -80,3 +82,32 @@ def test_merged_results_csv(tmp_path, full_disk):
         _merge(csv_path, columns, [*jobs, Job(2, "c.png")])
     assert [r["image"] for r in read_rows(csv_path)] == ["a.png", "b.png"]
     assert _names(tmp_path) == ["r.csv", "r.rank0.csv"]  # the shard is kept for the next merge
+
+
+def test_plot_figures_and_bd_table(tmp_path, full_disk):
+    pytest.importorskip("bjontegaard")
+    pytest.importorskip("matplotlib")
+    from taco.evaluation.plot import plot_results
+
+    def result(label, points):
+        return {"format": "taco-eval", "version": 1, "kind": "classic", "label": label, "codec": label.lower(),
+                "dataset": {"name": "val", "kind": "folder", "images": 14, "crop": "none"},
+                "set_metrics": {}, "points": points}
+
+    results = tmp_path / "results"
+    results.mkdir()
+    jpeg = [{"setting": f"q{q}", "bpp": b, "psnr": p} for q, b, p in [(20, 0.4, 28.0), (50, 0.8, 31.0), (80, 1.5, 34.0)]]
+    for name, label, f in (("jpeg.json", "JPEG", 1.0), ("webp.json", "WebP", 0.8)):
+        (results / name).write_text(json.dumps(result(label, [{**p, "bpp": f * p["bpp"]} for p in jpeg])))
+    out = tmp_path / "fig" / "rd"
+    written = plot_results([results], out, anchor="JPEG", metrics=["psnr"])
+    assert sorted(p.name for p in written) == ["rd.bdrate.json", "rd.bdrate.md", "rd.png", "rd.svg"]
+    before = {p.name: p.read_bytes() for p in written}
+    assert before["rd.png"].startswith(b"\x89PNG") and b"<svg" in before["rd.svg"]
+    for p in written:
+        os.utime(p, ns=(10**18, 10**18))  # a mark a file written again loses
+    full_disk()
+    with pytest.raises(OSError):
+        plot_results([results], out, anchor="JPEG", metrics=["psnr"])
+    assert _names(out.parent) == sorted(before)  # no temporary left
+    assert all(p.stat().st_mtime_ns == 10**18 and p.read_bytes() == before[p.name] for p in written)
