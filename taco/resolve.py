@@ -12,8 +12,6 @@ This module imports torch only when a model is resolved: ``taco --help`` reads
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models.elic import ELIC
 
-__all__ = ["DEFAULT_MODEL", "ResolvedModel", "check_file_weights", "resolve_model",
-           "unknown_model_message"]
+__all__ = ["DEFAULT_MODEL", "ResolvedModel", "check_file_weights", "resolve_model"]
 
 #: The model commands use when given none: the shipped text-guided model.
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -57,7 +54,7 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: b
     names: the file must not choose a file to read), ``spec`` is never taken for a path.
     """
     from .models import MODEL_CONFIGS, PRETRAINED, RETIRED, CheckpointError, create_model, load
-    from .models.registry import retired_message
+    from .models.registry import retired_message, unknown_model_message
     from .shards import find
 
     key = spec or DEFAULT_MODEL
@@ -75,8 +72,7 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: b
         return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False)
     if key in RETIRED:  # a file made with a former built-in names it
         raise CheckpointError(retired_message(key))
-    raise CheckpointError(unknown_model_message(
-        key, trained=sorted(PRETRAINED), untrained=sorted(set(MODEL_CONFIGS) - set(PRETRAINED))))
+    raise CheckpointError(unknown_model_message(key))
 
 
 def check_file_weights(resolved: ResolvedModel, fingerprint: bytes) -> None:
@@ -90,12 +86,3 @@ def check_file_weights(resolved: ResolvedModel, fingerprint: bytes) -> None:
             f"made with trained weights of {resolved.spec!r} (a checkpoint), not its untrained "
             "ones: decode it with them: taco decompress --model FILE (the checkpoint or its run "
             "folder; in Python, taco.decompress(data, taco.load(FILE)))")
-
-
-def unknown_model_message(key: str, *, trained: Sequence[str], untrained: Sequence[str]) -> str:
-    """One line: what ``key`` is not, the closest names, then trained and untrained names apart."""
-    close = difflib.get_close_matches(key, [*trained, *untrained], n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    return (f"model {key!r} is neither a checkpoint file nor a built-in model; {hint}"
-            f"trained: {', '.join(trained) or 'none'}; "
-            f"untrained (random weights): {', '.join(untrained)}")

@@ -73,14 +73,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     except KeyError as exc:
         from pathlib import Path
 
-        from ..models import MODEL_CONFIGS, PRETRAINED
-        from ..resolve import unknown_model_message
+        from ..models.registry import unknown_model_message
 
         name = str(exc.args[0])
         if Path(name).suffix == ".safetensors" or "/" in name:
             raise CLIError(f"{name}: no such checkpoint file") from None
-        raise CLIError(unknown_model_message(name, trained=sorted(PRETRAINED),
-                                             untrained=sorted(set(MODEL_CONFIGS) - set(PRETRAINED)))) from None
+        raise CLIError(unknown_model_message(name)) from None
     if args.json:
         for info in infos:
             print(json.dumps({**info, "default": info["name"] == DEFAULT_MODEL}), flush=True)

@@ -163,6 +163,17 @@ def retired_message(name: str) -> str:
             f"> {name}.safetensors, then give that file as the model (--model {name}.safetensors)")
 
 
+def unknown_model_message(key: str, *, untrained_use: str = "random weights") -> str:
+    """One line: what ``key`` is not, the closest names, then the trained models and the
+    architectures (``untrained_use``: what the architectures are for where this is said)."""
+    trained, untrained = sorted(PRETRAINED), sorted(set(MODEL_CONFIGS) - set(PRETRAINED))
+    close = difflib.get_close_matches(key, [*trained, *untrained], n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    return (f"model {key!r} is neither a checkpoint file nor a built-in model; {hint}"
+            f"trained: {', '.join(trained) or 'none yet'}; "
+            f"untrained ({untrained_use}): {', '.join(untrained)}")
+
+
 def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     """Build a registered architecture, e.g. ``create_model("taco-tiny", use_mask=True)``.
 
@@ -170,7 +181,11 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     built, so the model can compress at once. Trained models come from :func:`load`.
     """
     if name not in MODEL_CONFIGS:
-        raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(MODEL_CONFIGS))}")
+        close = difflib.get_close_matches(name, sorted(MODEL_CONFIGS), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise ValueError(f"unknown architecture {name!r}; {hint}architectures: "
+                         f"{', '.join(sorted(MODEL_CONFIGS))}"
+                         + ("; trained models load with taco.load" if name in PRETRAINED else ""))
     import torch
 
     from .architecture import build_model
@@ -291,10 +306,4 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
             f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "
             f"for a randomly initialised one. Trained models: {sorted(PRETRAINED) or 'none yet'}"
         )
-    close = difflib.get_close_matches(key, sorted(PRETRAINED), n=2, cutoff=0.6)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    raise CheckpointError(
-        f"{key!r} is neither a checkpoint file nor a built-in model: {hint}"
-        f"trained: {', '.join(sorted(PRETRAINED)) or 'none yet'} (architectures without weights, "
-        "for taco.create_model: " + ", ".join(sorted(MODEL_CONFIGS)) + ")"
-    )
+    raise CheckpointError(unknown_model_message(key, untrained_use="for taco.create_model"))
