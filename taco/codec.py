@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -645,7 +644,5 @@ def decompress(
     image = Image.fromarray(pixels.numpy())
     del pixels
     if restore and mode != "RGB":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            image = restore_mode(image, mode)
+        image = restore_mode(image, mode)  # warns of nothing (and catch_warnings is not thread-safe)
     return image

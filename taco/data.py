@@ -40,7 +40,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from taco.captions_file import CaptionRecord, read_caption_records
-from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, to_rgb
+from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, open_image, to_rgb
 from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
 __all__ = [
@@ -218,10 +218,8 @@ def _shorter_side(path: Path, default: int) -> int:
     """The shorter side of the image at ``path`` from its header alone; ``default`` if unreadable
     (the loader then skips the file with its usual warning)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                return min(im.size)
+        with open_image(path) as im:
+            return min(im.size)
     except (OSError, ValueError, Image.DecompressionBombError):
         return default
 

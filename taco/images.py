@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .messages import one_line
 from .suffixes import HEIF_SUFFIXES
@@ -35,6 +36,7 @@ __all__ = [
     "decoded_mode",
     "image_to_tensor",
     "load_image",
+    "open_image",
     "restore_mode",
     "tensor_to_image",
     "to_rgb",
@@ -95,6 +97,21 @@ class ImageConversionWarning(UserWarning):
 EXIF_ORIENTATION = 0x0112
 
 
+#: Held while taco silences Pillow's DecompressionBombWarning (:func:`open_image`).
+_WARNINGS_LOCK = threading.Lock()
+
+
+def open_image(source: str | os.PathLike[str] | io.BytesIO) -> ImageFile.ImageFile:
+    """``PIL.Image.open(source)`` without Pillow's DecompressionBombWarning (it warns between
+    ``MAX_IMAGE_PIXELS`` and twice that; taco's own cap, :data:`MAX_PIXELS`, decides). The
+    warnings filter is process-wide and ``catch_warnings`` is not thread-safe: the lock keeps
+    taco's threads from interleaving their changes to it (an interleaving can leave a filter in
+    place for good)."""
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(source)
+
+
 def load_image(
     path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIXELS, orient: bool = True,
     data: bytes | None = None,
@@ -132,10 +149,7 @@ def load_image(
         _register_heif(path)
 
     try:
-        # Pillow warns for images between MAX_IMAGE_PIXELS and twice that; our cap decides.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path if data is None else io.BytesIO(data))
+        im = open_image(path if data is None else io.BytesIO(data))
     except Image.DecompressionBombError as e:
         raise ImageReadError(path, f"image too large (decompression bomb check): {e}") from e
     except UnidentifiedImageError:

@@ -289,3 +289,18 @@ def test_decompress_takes_a_path(tiny_elic, tmp_path):
         assert np.array_equal(np.asarray(taco.decompress(source, tiny_elic)), want)
     with pytest.raises(TypeError, match="expected the bytes of a .taco file or its path, not list"):
         taco.decompress([data], tiny_elic)
+
+
+def test_threads_decoding_grey_files_leave_the_warnings_filters_alone(tiny_elic, sample_image):
+    """decompress of a non-RGB file silenced every warning in a catch_warnings block, which is
+    process-wide and not thread-safe: threads interleaving it left an 'ignore all' filter in
+    place for good (the service audit saw it after a few rounds)."""
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = taco.compress(sample_image.convert("L").resize((64, 64)), None, tiny_elic)
+    before = list(warnings.filters)
+    with ThreadPoolExecutor(4) as pool:
+        images = list(pool.map(lambda _: taco.decompress(data, tiny_elic), range(24)))
+    assert {im.mode for im in images} == {"L"}
+    assert list(warnings.filters) == before
