@@ -5,6 +5,4 @@ import sys
 
 from taco import cli
 
-if "taco.evaluation.cli" not in cli.COMMAND_MODULES:
-    cli.COMMAND_MODULES = (*cli.COMMAND_MODULES, "taco.evaluation.cli")
-sys.exit(cli.main())
+sys.exit(cli.main())  # taco.evaluation.cli is one of cli.COMMAND_MODULES

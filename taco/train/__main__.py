@@ -1,7 +1,8 @@
-"""``python -m taco.train`` (also under ``torchrun -m taco.train``)."""
+"""``python -m taco.train`` (also under ``torchrun -m taco.train``): ``taco train`` with these
+arguments, through the one command line (its error lines, warnings and exit statuses)."""
 
 import sys
 
-from .cli import main
+from taco.cli import main
 
-sys.exit(main())
+sys.exit(main(["train", *sys.argv[1:]]))

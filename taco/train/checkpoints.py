@@ -22,10 +22,10 @@ import torch
 from torch import Tensor, nn
 
 from ..models import ELIC, save_checkpoint
-from ..shards import SHARD_BYTES, remove_stale
+from ..shards import CHECKPOINT_FILE, SHARD_BYTES, remove_stale
 from .config import ConfigError, TrainConfig
 from .distributed import DistEnv
-from .model_setup import CHECKPOINT_FILE, load_model_state
+from .model_setup import load_model_state
 from .schedule import lr_at
 from .state import (
     Progress,

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from ..models.config import TEXT_INJECTIONS
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -36,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "(no PATH: the config's out_dir)")
     p.add_argument("--lambda-sweep", action="store_true",
                    help="train the paper's six λ one after the other, in out_dir/lambda-<λ>")
-    p.add_argument("--text-injection", choices=("adapter", "tgic"),
+    p.add_argument("--text-injection", choices=TEXT_INJECTIONS,
                    help="how a TACO model's encoder takes the text: the paper's adapter or TGIC's "
                    "image-text attention (same as --set model_overrides.text_injection=...)")
     p.add_argument("--freeze-base", action="store_true",
@@ -166,18 +167,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description=DESCRIPTION)
     add_arguments(p)
     p.set_defaults(func=cmd_train)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m taco.train``: the same arguments as ``taco train``."""
-    p = argparse.ArgumentParser(prog="python -m taco.train", description=DESCRIPTION)
-    add_arguments(p)
-    args = p.parse_args(argv)
-    try:
-        return run(args)
-    except _user_errors() as e:
-        print(f"taco train: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130

@@ -20,7 +20,6 @@ from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_m
 from ..models.checkpoint import TABLE_BUFFERS
 from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import checkpoint_config
-from ..shards import CHECKPOINT_FILE as CHECKPOINT_FILE  # taco.train.checkpoints imports it here
 from .config import ConfigError, TrainConfig
 
 

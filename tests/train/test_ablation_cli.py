@@ -16,7 +16,11 @@ from PIL import Image
 import taco
 from taco.cli import main as taco_main
 from taco.codec import encode_text
-from taco.train.cli import main as train_main
+
+
+def train_main(argv: list[str]) -> int:
+    """``taco train ARGV``."""
+    return taco_main(["train", *argv])
 
 SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 

@@ -27,10 +27,14 @@ import taco.atomic
 from taco.cli import main as taco_main
 from taco.losses import TacoLoss
 from taco.train import load_config, train
-from taco.train.cli import main as train_main
 from taco.train.run_log import RunLog
 from taco.train.state import load_train_state
 from taco.train.trainer import CHECKPOINT_FILE, STATE_FILE
+
+
+def train_main(argv: list[str]) -> int:
+    """``taco train ARGV``."""
+    return taco_main(["train", *argv])
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS = 10  # 4 photos, batch 2: 5 epochs
@@ -198,8 +202,8 @@ def hang(f, data):
             time.sleep(600)
     write_all(f, data)
 atomic._write_all = hang
-from taco.train.cli import main
-sys.exit(main(sys.argv[4:]))
+from taco.cli import main
+sys.exit(main(["train", *sys.argv[4:]]))
 """
 
 

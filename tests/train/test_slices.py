@@ -14,14 +14,19 @@ from safetensors.torch import load_file
 
 import taco
 from taco import shards
+from taco.cli import main as taco_main
 from taco.data import CaptionedFolder
 from taco.models import create_model
 from taco.text import get_text_encoder
 from taco.train import Trainer, load_config, train
 from taco.train.caption_embeddings import CaptionTable
-from taco.train.cli import main as train_main
 from taco.train.forward import TrainingNet
 from taco.train.resident_data import ResidentImages, step_generator
+
+
+def train_main(argv: list[str]) -> int:
+    """``taco train ARGV``."""
+    return taco_main(["train", *argv])
 
 SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}

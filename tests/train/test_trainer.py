@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 import taco
+from taco.cli import main as taco_main
 from taco.codec import compress, decompress_tensor, encode_text
 from taco.data import CaptionedFolder, SkippedImageWarning, center_crop_transform, collate
 from taco.losses import TacoLoss
@@ -25,8 +26,12 @@ from taco.train import (
     load_config,
     train,
 )
-from taco.train.cli import main as cli_main
 from taco.train.cli import register
+
+
+def cli_main(argv: list[str]) -> int:
+    """``taco train ARGV``."""
+    return taco_main(["train", *argv])
 
 SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 
