@@ -23,6 +23,7 @@ synthesis tile by tile (:func:`synthesize`).
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 from collections.abc import Sequence
@@ -43,7 +44,7 @@ from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, bounded_stri
 from .bitstream.rans import check_rans_string as check_rans_string  # re-exported
 from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exported
 from .conv_bands import band_convolutions
-from .images import PIXEL_SLACK, load_image, restore_mode, to_rgb
+from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
 from .memory import (
     MAX_DECODE_PIXELS,
     OutOfMemoryError,
@@ -63,15 +64,16 @@ from .models import (
 from .models.checkpoint import check_entropy_tables
 from .models.elic import ANALYSIS_HALO, ELIC
 from .progress import Progress
+from .resolve import ResolvedModel, check_file_weights, resolve_model
 from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
 
-ImageLike = Image.Image | Tensor | np.ndarray | str | os.PathLike
+ImageLike = Image.Image | Tensor | np.ndarray | str | os.PathLike | bytes | bytearray | memoryview
 
 #: What :func:`compress` takes, for messages.
-IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1], an (H, W, 3) uint8 array "
-               "or a path")
+IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1], an (H, W, 3) uint8 array, "
+               "a path or the bytes of an image file")
 
 
 class ImageSizeError(ValueError):
@@ -232,10 +234,18 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
         check_image_size(x.shape[2], x.shape[3])
         check_pixel_values(x)
         return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
-    if not isinstance(image, Image.Image | str | os.PathLike):
+    if isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
+        image = load_image("image bytes", data=bytes(image))  # EXIF orientation applied
+    elif isinstance(image, str | os.PathLike):
+        image = load_image(image)  # EXIF orientation applied
+    elif not isinstance(image, Image.Image):
         raise TypeError(f"image must be {IMAGE_TYPES}, not {type(image).__name__}")
-    if not isinstance(image, Image.Image):
-        image = load_image(image)
+    else:  # as the caller has it (no EXIF rotation), decoded now: a cut file is an ImageReadError
+        try:
+            image.load()
+        except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
+            raise ImageReadError(getattr(image, "filename", "") or "PIL image",
+                                 f"file is truncated or corrupt ({exc})") from exc
     check_image_size(image.height, image.width)
     rgb, mode = to_rgb(image)
     w, h = rgb.size
@@ -397,16 +407,25 @@ def compress_image(
     report = progress or _no_progress
     report("converting", 0, 1)
     x, h, w, mode = coding_input(image)
-    weight = next(model.parameters())
-    x = x.to(weight.device, weight.dtype)
-    # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
-    # first stages of g_a (same bytes as encoding it first)
-    report("analysis", 0, 1)
-    y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder,
-                                   stripe_budget=stripe_budget)
-    del x  # 12 bytes per pixel that entropy coding has no use for
-    report("entropy coding", 0, 1)
-    return pack_image(model, entropy_code(model, y, quality)["strings"][0][0], h, w, mode, quality)
+    try:
+        weight = next(model.parameters())
+        x = x.to(weight.device, weight.dtype)
+        # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
+        # first stages of g_a (same bytes as encoding it first)
+        report("analysis", 0, 1)
+        y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder,
+                                       stripe_budget=stripe_budget)
+        del x  # 12 bytes per pixel that entropy coding has no use for
+        report("entropy coding", 0, 1)
+        stream = entropy_code(model, y, quality)["strings"][0][0]
+    except (MemoryError, RuntimeError) as exc:
+        what = allocation_failure(exc)
+        if what is None:
+            raise
+        raise OutOfMemoryError(
+            f"out of memory encoding a {w}x{h} image ({w * h:,} pixels): {what}; a smaller "
+            "stripe_budget= lowers the analysis peak (docs/performance.md)") from None
+    return pack_image(model, stream, h, w, mode, quality)
 
 
 def compress(
@@ -442,20 +461,31 @@ def check_model(model: object) -> None:
 def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
     """The model to decode the file with ``header`` with: the given one, or the model the file
     names (a built-in trained model, or an architecture's seed-0 weights; the fingerprint check
-    that follows tells whether they are the ones that made it)."""
+    that follows tells whether they are the ones that made it), loaded once per process for
+    the last :data:`NAMED_MODELS_KEPT` names (:func:`named_model`)."""
     if model is not None:
         check_model(model)
         return model
-    from .resolve import check_file_weights, resolve_model
-
     try:
-        resolved = resolve_model(header.model_id, names_only=True)
+        resolved = named_model(header.model_id)
         check_file_weights(resolved, header.fingerprint)
     except CheckpointError as exc:  # a model not here is the file's failure
         said = str(exc)
         raise TacoFormatError(said if said.startswith(("this file", "made with")) else
                               f"this file was made with model {header.model_id!r}: {said}") from None
     return resolved.model
+
+
+#: How many models :func:`named_model` keeps loaded (a -small built-in: ~12 MB each).
+NAMED_MODELS_KEPT = 4
+
+
+@functools.lru_cache(maxsize=NAMED_MODELS_KEPT)
+def named_model(model_id: str) -> ResolvedModel:
+    """The model a ``.taco`` file names, resolved once per process (``taco.decompress(data)``
+    without a model in a loop loaded, hashed and built it at every call: 14x the decode time of
+    a small image). Failures are not kept. The models are only read by decoding."""
+    return resolve_model(model_id, names_only=True)
 
 
 def check_made_with(header: TacoHeader, model: ELIC) -> None:

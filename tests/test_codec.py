@@ -211,9 +211,11 @@ def test_inputs_a_python_user_passes(tiny_taco, sample_image):
     as_float = image_to_tensor(crop)[0]
     assert taco.compress(as_float.double(), CAPTION, tiny_taco) == taco.compress(as_float, CAPTION, tiny_taco)
     assert taco.compress(pixels.astype(np.float32) / 255, CAPTION, tiny_taco) == taco.compress(as_float, CAPTION, tiny_taco)
-    for bad in (None, b"\x89PNG", [crop]):
+    for bad in (None, [crop]):
         with pytest.raises(TypeError, match="image must be a PIL image, a .3, H, W. float tensor"):
             taco.compress(bad, CAPTION, tiny_taco)
+    with pytest.raises(ValueError, match="cannot read image 'image bytes'"):  # bytes: a file's
+        taco.compress(b"\x89PNG", CAPTION, tiny_taco)
     with pytest.raises(ValueError, match="a numpy image must be"):
         taco.compress(pixels.astype(np.int64), CAPTION, tiny_taco)
     with pytest.raises(TypeError, match=r"load it first: model = taco.load\('taco-minilm-small-q4'\)"):
@@ -304,3 +306,66 @@ def test_threads_decoding_grey_files_leave_the_warnings_filters_alone(tiny_elic,
         images = list(pool.map(lambda _: taco.decompress(data, tiny_elic), range(24)))
     assert {im.mode for im in images} == {"L"}
     assert list(warnings.filters) == before
+
+
+def test_decompress_without_a_model_loads_the_named_one_once(tiny_elic, sample_image, monkeypatch):
+    """A service decoding files by the model they name loaded, hashed and built it at every call;
+    the named model is resolved once per process now, and a failure is not remembered."""
+    import taco.resolve
+    from taco.codec import named_model
+
+    calls = []
+    resolve = taco.resolve.resolve_model
+    monkeypatch.setattr("taco.codec.resolve_model", lambda *a, **k: calls.append(a) or resolve(*a, **k))
+    named_model.cache_clear()
+    data = taco.compress(sample_image, None, tiny_elic)
+    first, second = taco.decompress(data), taco.decompress(data)
+    assert first.tobytes() == second.tobytes() and calls == [("elic-tiny",)]
+    state = torch.random.get_rng_state()
+    taco.decompress(data)  # decoding draws no random numbers of the caller's
+    assert torch.equal(torch.random.get_rng_state(), state)
+    named_model.cache_clear()
+
+
+def test_compress_takes_an_image_file_s_bytes_as_its_path(tiny_elic, tmp_path):
+    """An upload's bytes code as the file would (EXIF orientation applied); a PIL image is taken
+    as the caller has it; a cut file is an ImageReadError either way."""
+    import io
+
+    from PIL import Image
+
+    from taco.images import ImageReadError
+
+    photo = Image.new("RGB", (96, 64), (200, 40, 10))
+    photo.paste((10, 40, 200), (0, 0, 48, 64))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: viewers turn it upright
+    buf = io.BytesIO()
+    photo.save(buf, format="JPEG", exif=exif)
+    raw = buf.getvalue()
+    path = tmp_path / "rot.jpg"
+    path.write_bytes(raw)
+    from_bytes = taco.compress(raw, None, tiny_elic)
+    assert from_bytes == taco.compress(path, None, tiny_elic) == taco.compress(bytearray(raw), None, tiny_elic)
+    assert taco.info(from_bytes).header.width == 64  # upright: 64 wide, 96 high
+    assert taco.info(taco.compress(Image.open(io.BytesIO(raw)), None, tiny_elic)).header.width == 96
+    with pytest.raises(ImageReadError, match="cannot read image 'image bytes'"):
+        taco.compress(raw[:200], None, tiny_elic)
+    png = io.BytesIO()
+    photo.save(png, format="PNG")
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(png.getvalue()[:-40])
+    with pytest.raises(ImageReadError, match="truncated or corrupt"):
+        taco.compress(Image.open(cut), None, tiny_elic)
+
+
+def test_running_out_of_memory_encoding_is_one_line(tiny_elic, sample_image, monkeypatch):
+    from taco.memory import OutOfMemoryError
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:121] DefaultCPUAllocator: can't allocate "
+                           "memory: you tried to allocate 12884901888 bytes. Error code 12")
+
+    monkeypatch.setattr("taco.codec.entropy_code", no_memory)
+    with pytest.raises(OutOfMemoryError, match=r"out of memory encoding a \d+x\d+ image .*12.0 GiB"):
+        taco.compress(sample_image, None, tiny_elic)

@@ -216,7 +216,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
                             tables_left_out="gaussian_tables_sha256" in header)
     del skeleton
     try:
-        model = build_model(config)
+        with torch.random.fork_rng(devices=[]):  # its random init is overwritten: the caller's
+            model = build_model(config)            # seeded draws stay as they were
     except (RuntimeError, MemoryError) as exc:  # the file's tensors fit on disk, not in memory
         raise CheckpointError(f"{path}: the model does not fit in memory ({exc})") from None
     state = {k: v.float() if v.is_floating_point() else v

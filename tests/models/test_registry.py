@@ -419,3 +419,13 @@ def test_parameter_counts_are_the_meta_builds():
         config = MODEL_CONFIGS[name] if name in MODEL_CONFIGS else checkpoint_config(name)
         count = sum(p.numel() for p in build_on_meta(config).parameters())
         assert PARAMETERS[name] == count, f"PARAMETERS[{name!r}] is {PARAMETERS[name]}, the model has {count}"
+
+
+def test_loading_draws_none_of_the_callers_random_numbers():
+    """load builds the architecture (random init) before reading the weights over it: under
+    fork_rng, so a caller's seeded draws are the same with or without a load in between."""
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    load("elic-small-q3")
+    assert torch.equal(torch.rand(3), expected)
