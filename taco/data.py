@@ -1,4 +1,4 @@
-"""Captioned image datasets for training and evaluation (paper §5, "Training" / "Evaluation").
+"""Captioned image datasets for training and evaluation (paper §4.1, "Experimental Setup").
 
 Every dataset yields :class:`Sample` ``(image (3, H, W) float32 in [0, 1], caption, name)``;
 :func:`collate` turns a list of them into a :class:`Batch` with images (B, 3, H, W).
@@ -474,7 +474,7 @@ class CocoCaptions(CaptionedImages):
     """MS-COCO captions: ``images_dir`` (e.g. ``train2014/``) + ``captions_train2014.json``.
 
     All captions of an image are kept (five for most, up to seven) and one is drawn at random
-    per sample (paper §5: 82,783 training images × 5 captions). Images are ordered by COCO id.
+    per sample (paper §4.1: 82,783 training images × 5 captions). Images are ordered by COCO id.
     Keyword arguments as :class:`CaptionedImages`.
     """
 

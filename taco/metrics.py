@@ -59,6 +59,7 @@ __all__ = [
     "fid_from_features",
     "frechet_distance",
     "lpips",
+    "lpips_from_trunk",
     "lpips_model",
     "mmd_rbf",
     "ms_ssim",
@@ -209,7 +210,7 @@ _ALEXNET_CONV_SLICES = {0: 1, 3: 2, 6: 3, 8: 4, 10: 5}
 _LPIPS_CACHE: dict[str, nn.Module] = {}
 
 
-def _lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
+def lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
     """Build the frozen LPIPS-Alex v0.1 model from an AlexNet ``features`` state dict.
 
     ``trunk`` holds ``features.{0,3,6,8,10}.{weight,bias}`` as in torchvision's AlexNet. The
@@ -267,7 +268,7 @@ def lpips_model(device: torch.device | str = "cpu") -> nn.Module:
     device = _device_key(device)
     key = str(device)
     if key not in _LPIPS_CACHE:
-        _LPIPS_CACHE[key] = _lpips_from_trunk(_load_lpips_trunk()).to(device)
+        _LPIPS_CACHE[key] = lpips_from_trunk(_load_lpips_trunk()).to(device)
     return _LPIPS_CACHE[key]
 
 

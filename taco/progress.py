@@ -19,7 +19,7 @@ from typing import TextIO
 __all__ = ["Progress", "StageReporter"]
 
 #: ``progress(stage, done, total)``: ``stage`` is a short name ("analysis", "entropy coding",
-#: "synthesis"); ``done`` of ``total`` parts of it are finished (tiles, channel groups). A stage
+#: "synthesis"); ``done`` of ``total`` parts of it are finished (the synthesis tiles). A stage
 #: without parts reports ``(stage, 0, 1)`` when it starts.
 Progress = Callable[[str, int, int], None]
 

@@ -1,4 +1,4 @@
-"""Evaluation (paper §5): real-bitstream metrics, caption studies, classic codecs, RD plots.
+"""Evaluation (paper §4): real-bitstream metrics, caption studies, classic codecs, RD plots.
 
 * :mod:`.evaluate`: ``taco evaluate`` — models × datasets -> per-image CSV + summary JSON,
   caption modes (true / shuffled / empty / fixed) with paired bootstrap comparisons.

@@ -1,4 +1,4 @@
-"""Evaluation datasets by name (paper §5 "Datasets"), each with its crop rule and caption source.
+"""Evaluation datasets by name (paper §4.1), each with its crop rule and caption source.
 
 A dataset is given on the command line as ``KIND:PATH`` or a plain folder path:
 

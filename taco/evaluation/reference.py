@@ -64,11 +64,11 @@ REFERENCES: tuple[ReferenceCurve, ...] = (
         lpips=(0.1576, 0.1100, 0.0732, 0.0451, 0.0320, 0.0180),
     ),
     _curve(
-        "TACO (paper)", "coco30k", "Lee, Kim et al., ICML 2024, §5.1 headline",
+        "TACO (paper)", "coco30k", "Lee, Kim et al., ICML 2024, §4.2 headline",
         lpips_input="official", bpp=(0.226,), lpips=(0.025,),
     ),
     _curve(  # measured by the TACO authors; assumed with the same [0, 1] LPIPS call as TACO's
-        "HiFiC (TACO paper)", "coco30k", "Lee, Kim et al., ICML 2024, §5.1 headline",
+        "HiFiC (TACO paper)", "coco30k", "Lee, Kim et al., ICML 2024, §4.2 headline",
         lpips_input="official", bpp=(0.233,), lpips=(0.053,),
     ),
 )

@@ -4,7 +4,7 @@
   header as well as the payload (format versions 2 and 3), so no flip decodes to a picture.
 - Each rANS string (a chunk of the format-3 stream, or a version-2 payload) is checked before
   the C++ decoder sees it (size, initial state), also behind a valid CRC.
-- The padding taco appends to each chunk (``taco.codec.rans_overread_bound``) covers every word
+- The padding taco appends to each chunk (``taco.bitstream.rans.rans_overread_bound``) covers every word
   CompressAI's C++ decoder can read, checked against an exact Python model of its loop, and a
   chunk's parts decoded one ``decode_stream`` call each read what one call would.
 """
@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 import taco
 from taco.bitstream import TacoFormatError, unpack
-from taco.codec import check_rans_string, coding_codec, rans_overread_bound
+from taco.bitstream.rans import check_rans_string, rans_overread_bound
+from taco.codec import coding_codec
 
 
 def flip(data: bytes, bit: int) -> bytes:
