@@ -10,7 +10,7 @@ its own (batch 1, as the decoder will), so each file decodes on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -27,6 +27,7 @@ from .codec import (
     pack_image,
 )
 from .models.elic import ELIC
+from .progress import Progress
 from .text.base import TextEncoder
 
 __all__ = ["compress_batch", "encode_with_text_overlap"]
@@ -64,7 +65,7 @@ def compress_batch(
     *,
     text_encoder: TextEncoder | None = None,
     batch_size: int = 8,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     quality: int | None = None,
 ) -> list[CompressResult]:
     """Compress many images, ``batch_size`` at a time through g_a; one result per image.
@@ -75,8 +76,9 @@ def compress_batch(
     wherever the backend's convolutions give the same floats at batch B as at batch 1 (true for
     the models tested on CPU, see tests/test_pipeline.py); where they do not, a latent that
     sits on a rounding boundary may round the other way: an equally valid file.
-    ``progress(n)`` is called after each batch with the number of images done; ``quality`` as
-    :func:`taco.compress` (every image at the same one).
+    ``progress("images", done, total)`` (:data:`taco.progress.Progress`) is told after each
+    batch how many images are done; ``quality`` as :func:`taco.compress` (every image at the
+    same one).
     """
     check_model(model)
     quality = coding_quality(model, quality)
@@ -106,7 +108,7 @@ def compress_batch(
         batch.clear()
         batch_caps.clear()
         if progress is not None:
-            progress(len(results))
+            progress("images", len(results), len(images))
 
     for image, caption in zip(images, caps, strict=True):
         x, h, w, mode = coding_input(image)

@@ -195,7 +195,7 @@ def no_model(monkeypatch):
         raise AssertionError("the model was loaded before the output was checked")
 
     for command in (taco.cli.compress, taco.cli.decompress):
-        monkeypatch.setattr(command, "load_model", refuse)
+        monkeypatch.setattr(command, "command_model", refuse)
     monkeypatch.setattr(taco.cli.decompress, "resolve_model", refuse)  # the model a file names
 
 

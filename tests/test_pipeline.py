@@ -241,8 +241,11 @@ def test_compress_batch_equals_one_by_one(tiny_taco, sample_image):
 
 def test_compress_batch_elic_and_errors(tiny_elic, tiny_taco, sample_image):
     images = [sample_image.crop((0, 0, 64, 64))] * 3
-    assert [r.data for r in compress_batch(images, None, tiny_elic, batch_size=2)] == [
+    told = []
+    assert [r.data for r in compress_batch(images, None, tiny_elic, batch_size=2,
+                                           progress=lambda *a: told.append(a))] == [
         compress_image(images[0], None, tiny_elic).data] * 3
+    assert told == [("images", 2, 3), ("images", 3, 3)]  # taco.progress.Progress, per batch
     with pytest.raises(ValueError, match="captions"):
         compress_batch(images, ["a"], tiny_taco)
     with pytest.raises(ValueError, match="caption per image"):

@@ -49,7 +49,7 @@ MODEL_HELP = (f"trained model name, checkpoint file (.safetensors), or architect
 # --------------------------------------------------------------------------- models
 
 
-def load_model(name: str | None) -> ELIC:
+def command_model(name: str | None) -> ELIC:
     """``--model`` value -> model (:func:`taco.resolve.resolve_model`), saying so when it is
     an architecture's untrained seed-0 initialisation."""
     from ..resolve import resolve_model

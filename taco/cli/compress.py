@@ -11,7 +11,7 @@ from typing import Any
 from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
-from .common import MODEL_HELP, Failures, input_warnings, load_model, stage_delay
+from .common import MODEL_HELP, Failures, command_model, input_warnings, stage_delay
 from .files import (
     STDIN,
     STDOUT,
@@ -75,7 +75,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         raise CLIError(f"{dsts[0]}: compress writes a .taco file, not a {dsts[0].suffix} image: "
                        f"name it {dsts[0].with_suffix('.taco').name}")
 
-    model = load_model(args.model)  # first: a mistyped name is refused before torch loads
+    model = command_model(args.model)  # first: a mistyped name is refused before torch loads
 
     from ..codec import coding_quality, compress_image
     from ..images import ImageConversionWarning, load_image

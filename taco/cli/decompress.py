@@ -12,7 +12,7 @@ from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
 from ..resolve import ResolvedModel, check_file_weights, resolve_model
 from ..suffixes import DECODED_SUFFIX
-from .common import Failures, load_model, stage_delay
+from .common import Failures, command_model, stage_delay
 from .files import (
     STDIN,
     check_image_format,
@@ -74,7 +74,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
     if args.model:
-        models[args.model] = ResolvedModel(load_model(args.model), args.model, trained=True)
+        models[args.model] = ResolvedModel(command_model(args.model), args.model, trained=True)
     noted: set[str] = set()  # untrained architectures' notes, said once
     for src, h in list(headers.items()):  # every model is found before any decoding
         key = args.model or h.model_id

@@ -28,7 +28,7 @@ from .distributed import DistEnv
 from .model_setup import load_model_state
 from .schedule import lr_at
 from .state import (
-    Progress,
+    TrainProgress,
     TrainStateError,
     load_train_state,
     optimizer_from_tensors,
@@ -122,8 +122,8 @@ def write_state(
     return save_train_state(out_dir / STATE_FILE, tensors, meta, max_bytes=SHARD_BYTES)
 
 
-def checkpoint_metadata(
-    cfg: TrainConfig, progress: Progress, model: nn.Module, loss_fn: nn.Module, env: DistEnv,
+def training_metadata(
+    cfg: TrainConfig, progress: TrainProgress, model: nn.Module, loss_fn: nn.Module, env: DistEnv,
     device: torch.device, steps_per_epoch: int, images: int,
 ) -> dict[str, Any]:  # fmt: skip
     """The checkpoint header's metadata: λ (a variable-rate model: None, and its qualities' λ),
@@ -155,7 +155,7 @@ def checkpoint_metadata(
 
 
 def state_meta(
-    cfg: TrainConfig, progress: Progress, env: DistEnv, steps_per_epoch: int, final: bool
+    cfg: TrainConfig, progress: TrainProgress, env: DistEnv, steps_per_epoch: int, final: bool
 ) -> dict[str, Any]:
     """The JSON part of a training state (what :func:`read_state` checks on resume)."""
     return {
@@ -185,7 +185,7 @@ def read_state(
     device: torch.device,
     *,
     seed: int,
-) -> Progress:
+) -> TrainProgress:
     """Load a state into ``model`` and the optimisers, set the RNGs from ``seed`` (the run's
     stream seed, :func:`taco.train.trainer.stream_seed`); -> where the run stands.
 
@@ -204,7 +204,7 @@ def read_state(
         if optimizer is not None:
             optimizer_from_tensors(optimizer, named, tensors, meta[keys[prefix]], prefix)
     p = meta["progress"]
-    progress = Progress(
+    progress = TrainProgress(
         step=p["step"], epoch=p["epoch"], batch_in_epoch=p["batch_in_epoch"],
         wall_time_s=p["wall_time_s"],
     )  # fmt: skip

@@ -44,7 +44,7 @@ class TrainStateError(ValueError):
 
 
 @dataclass
-class Progress:
+class TrainProgress:
     """Where a run is: optimizer steps done, the epoch, batches of that epoch done."""
 
     step: int = 0

@@ -54,11 +54,11 @@ from .caption_embeddings import text_inputs
 from .checkpoints import (
     CHECKPOINT_FILE,
     STATE_FILE,
-    checkpoint_metadata,
     clear_leftovers,
     read_state,
     resume_source,
     state_meta,
+    training_metadata,
     write_checkpoint,
     write_state,
 )
@@ -81,7 +81,7 @@ from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, train_postfix
 from .schedule import TimeBudget, lr_at
-from .state import Progress
+from .state import TrainProgress
 from .validation import validate
 
 __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NonFiniteLossError", "OutputWriteError", "Trainer",
@@ -199,7 +199,7 @@ class Trainer:
             torch.optim.Adam(self.aux_params.values(), lr=cfg.aux_lr, fused=fused)
             if self.aux_params else None
         )  # fmt: skip
-        self.progress = Progress()
+        self.progress = TrainProgress()
         # Each rank draws its own training noise; the model was built from cfg.seed everywhere.
         torch.manual_seed(self.seed + self.env.rank)
         np.random.seed(self.seed + self.env.rank)
@@ -510,7 +510,7 @@ class Trainer:
             return time.perf_counter() - t0
         path = self.out_dir / CHECKPOINT_FILE
         try:
-            meta = checkpoint_metadata(
+            meta = training_metadata(
                 self.cfg, self.progress, self.model, self.loss_fn, self.env, self.device,
                 self.steps_per_epoch, len(self.sampler.dataset),  # type: ignore[arg-type]
             )  # fmt: skip
