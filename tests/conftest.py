@@ -60,3 +60,32 @@ def sample_image():
     from PIL import Image
 
     return Image.open(SAMPLES / "skimage-chelsea.png").convert("RGB")
+
+
+class OneCallCodec(torch.nn.Module):
+    """A minimal latent codec of a new backbone (docs/models.md, "Adding a backbone"): it codes
+    itself (``one_stream``) in one call, here by handing the work to a reference codec."""
+
+    one_stream = True
+
+    def __init__(self, inner: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def compress(self, y, quality=None):
+        return self.inner.compress(y, quality)
+
+    def decompress(self, strings, shape):
+        return self.inner.decompress(strings, shape)
+
+    def num_symbols(self, shape):
+        return self.inner.num_symbols(shape)
+
+    def gain_vectors(self, quality):
+        return self.inner.gain_vectors(quality)
+
+
+@pytest.fixture(scope="session")
+def one_call_codec() -> type[OneCallCodec]:
+    """:class:`OneCallCodec`, the latent codec of a minimal new backbone."""
+    return OneCallCodec

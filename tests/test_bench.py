@@ -133,33 +133,10 @@ def test_an_image_that_is_neither_a_file_nor_a_sample_is_named(tmp_path, monkeyp
     assert "assets/samples" not in err
 
 
-class _OneCallCodec(torch.nn.Module):
-    """A latent codec that codes itself in one call (``one_stream``, no compress_hyper /
-    compress_groups: docs/models.md, "Adding a backbone"), here a reference codec's."""
-
-    one_stream = True
-
-    def __init__(self, inner):
-        super().__init__()
-        self.inner = inner
-
-    def compress(self, y, quality=None):
-        return self.inner.compress(y, quality)
-
-    def decompress(self, strings, shape):
-        return self.inner.decompress(strings, shape)
-
-    def num_symbols(self, shape):
-        return self.inner.num_symbols(shape)
-
-    def gain_vectors(self, quality):
-        return self.inner.gain_vectors(quality)
-
-
-def test_a_latent_codec_that_codes_itself_in_one_call_is_timed_as_one_stage():
+def test_a_latent_codec_that_codes_itself_in_one_call_is_timed_as_one_stage(one_call_codec):
     """It used to pass fast_codec's check and fail on codec.latent_codec["hyper"]."""
     model = create_model("elic-tiny", seed=0).eval()
-    model.latent_codec = _OneCallCodec(model.latent_codec)
+    model.latent_codec = one_call_codec(model.latent_codec)
     rec = Recorder()
     rec.recording = True
     with torch.no_grad():

@@ -190,47 +190,24 @@ def test_training_from_the_default_builtin_by_name_starts_from_its_weights():
             assert torch.equal(v, builtin[k]), k
 
 
-class OneCallCodec(torch.nn.Module):
-    """A minimal latent codec of a new backbone (docs/models.md, "Adding a backbone"): it codes
-    itself (``one_stream``) in one call, here by handing the work to a reference codec."""
-
-    one_stream = True
-
-    def __init__(self, inner: ReferenceLatentCodec) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def compress(self, y, quality=None):
-        return self.inner.compress(y, quality)
-
-    def decompress(self, strings, shape):
-        return self.inner.decompress(strings, shape)
-
-    def num_symbols(self, shape):
-        return self.inner.num_symbols(shape)
-
-    def gain_vectors(self, quality):
-        return self.inner.gain_vectors(quality)
-
-
-class ByBranchCodec(OneCallCodec):
-    """The same, with the optional branch steps (fast_codec.BRANCH_METHODS)."""
-
-    def compress_hyper(self, y, stream, quality=None):
-        return self.inner.compress_hyper(y, stream, quality)
-
-    def compress_groups(self, y, params, stream, quality=None):
-        return self.inner.compress_groups(y, params, stream, quality)
-
-
-def test_a_one_stream_codec_is_coded_by_branch_only_with_its_own_branch_steps():
+def test_a_one_stream_codec_is_coded_by_branch_only_with_its_own_branch_steps(one_call_codec):
     """fast_codec.compress_hyper / compress_groups follow codes_itself, as the rest of fast_codec:
     they read codec.latent_codec["hyper"] of any codec but a ReferenceLatentCodec."""
+
+    class ByBranchCodec(one_call_codec):
+        """The same, with the optional branch steps (fast_codec.BRANCH_METHODS)."""
+
+        def compress_hyper(self, y, stream, quality=None):
+            return self.inner.compress_hyper(y, stream, quality)
+
+        def compress_groups(self, y, params, stream, quality=None):
+            return self.inner.compress_groups(y, params, stream, quality)
+
     model = create_model("elic-tiny", seed=0)
     reference = coding_codec(model)
     y = model.analysis(torch.rand(1, 3, 64, 64)).detach()
     whole = fast_codec.compress_latent(reference, y)
-    by_branch, one_call = ByBranchCodec(reference), OneCallCodec(reference)
+    by_branch, one_call = ByBranchCodec(reference), one_call_codec(reference)
     assert fast_codec.codes_by_branch(reference) and fast_codec.codes_by_branch(by_branch)
     assert not fast_codec.codes_by_branch(one_call)
     hyper = fast_codec.compress_hyper(by_branch, y)
