@@ -14,6 +14,7 @@ thread, so the bytes a model writes do not depend on which path encoded its capt
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -35,6 +36,19 @@ def _text_worker() -> ThreadPoolExecutor:
         if _worker is None:
             _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="taco-text")
         return _worker
+
+
+def _after_fork() -> None:
+    """A forked child (gunicorn --preload, multiprocessing's fork) has none of its parent's
+    threads: the parent's executor, believing its thread idle, would start none and leave every
+    caption future pending. The child makes its own worker on first use."""
+    global _worker, _worker_lock
+    _worker, _worker_lock = None, threading.Lock()
+    _side_streams.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def encode_captions(encoder: TextEncoder, captions: list[str]) -> TextTokens:
