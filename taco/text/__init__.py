@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .base import (
+    MAX_CAPTION_CHARS,
+    CaptionTooLongError,
     CaptionTruncatedWarning,
     TextEncoder,
     TextEncoderUnavailable,
@@ -31,7 +33,9 @@ from .minilm import MINILM_DIM, MiniLMTextEncoder
 __all__ = [
     "CLIP_PATH_ENV",
     "DEFAULT_CLIP",
+    "MAX_CAPTION_CHARS",
     "TEXT_ENCODER_DIMS",
+    "CaptionTooLongError",
     "CaptionTruncatedWarning",
     "CLIPTextEncoder",
     "MiniLMTextEncoder",

@@ -22,6 +22,12 @@ from torch import Tensor
 #: Tokens per caption (m in the paper) of every built-in text encoder not given ``max_tokens``.
 DEFAULT_MAX_TOKENS = 38
 
+#: The longest caption taco takes, in characters (whitespace included): a longer one is a
+#: :class:`CaptionTooLongError` (:func:`normalize_caption`). The encoders read a caption's first
+#: 38 tokens, about 30 words; everything after them was tokenized, only to be cut (a 1 MB
+#: caption took 1.5 s and 122 MiB, on the one thread every caption is encoded on).
+MAX_CAPTION_CHARS = 10_000
+
 
 class TextEncoderUnavailable(RuntimeError):
     """A text encoder's weights or tokenizer cannot be found (offline, missing files, ...)."""
@@ -29,6 +35,10 @@ class TextEncoderUnavailable(RuntimeError):
 
 class CaptionTruncatedWarning(UserWarning):
     """A caption had more tokens than the encoder's ``max_tokens``; the tail was dropped."""
+
+
+class CaptionTooLongError(ValueError):
+    """A caption over :data:`MAX_CAPTION_CHARS` characters: refused, not read."""
 
 
 def fit_tokens(encoder: str, captions: list[str], seqs: list[list[int]], max_tokens: int,
@@ -224,7 +234,18 @@ def special_token_id(tokenizer: Any, token: str) -> int:
 
 
 def normalize_caption(caption: str) -> str:
-    """Collapse whitespace. An empty caption is allowed (it encodes as the empty string)."""
+    """Collapse whitespace. An empty caption is allowed (it encodes as the empty string); one
+    over :data:`MAX_CAPTION_CHARS` characters is a :class:`CaptionTooLongError` (a ValueError).
+
+    Every caption an encoder reads passes here first (:meth:`TextEncoder.encode`, the caption
+    worker, training's caption table), so compress, the CLI and training all refuse it.
+    """
     if not isinstance(caption, str):
         raise TypeError(f"caption must be a str, got {type(caption).__name__}")
+    if len(caption) > MAX_CAPTION_CHARS:
+        start = " ".join(caption[:200].split())[:40]
+        raise CaptionTooLongError(
+            f"caption {start + '...'!r} has {len(caption):,} characters, more than the "
+            f"{MAX_CAPTION_CHARS:,} taco takes: the text encoder reads only its first "
+            f"{DEFAULT_MAX_TOKENS} tokens (about 30 words); shorten it")
     return " ".join(caption.split())

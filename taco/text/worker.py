@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import torch
 
-from .base import TextEncoder, TextTokens
+from .base import TextEncoder, TextTokens, normalize_caption
 
 __all__ = ["encode_captions", "encode_captions_async"]
 
@@ -64,8 +64,10 @@ def encode_captions(encoder: TextEncoder, captions: list[str]) -> TextTokens:
 def encode_captions_async(encoder: TextEncoder, captions: list[str]) -> Future[TextTokens]:
     """Start :func:`encode_captions` on the worker thread; a CUDA encoder gets a side stream.
 
-    The future re-raises the encoder's exception, if any, in the thread that waits on it.
+    A caption that is not a str, or is too long, is refused here, at once. The future re-raises
+    the encoder's exception, if any, in the thread that waits on it.
     """
+    captions = [normalize_caption(c) for c in captions]
     device = encoder.device
 
     def job() -> TextTokens:

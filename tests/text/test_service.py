@@ -1,5 +1,5 @@
-"""taco in a long-running service: a bounded caption cache, and a forked worker process that
-still compresses."""
+"""taco in a long-running service: a bounded caption cache, a cap on caption length, and a
+forked worker process that still compresses."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ import torch
 
 import taco
 from taco.models import create_model
-from taco.text.base import TextEncoder, TextTokens
+from taco.text import (
+    MAX_CAPTION_CHARS,
+    CaptionTooLongError,
+    CaptionTruncatedWarning,
+    get_text_encoder,
+)
+from taco.text.base import TextEncoder, TextTokens, normalize_caption
+from taco.text.worker import encode_captions_async
 
 
 class _Counting(TextEncoder):
@@ -112,6 +119,41 @@ def test_the_cache_is_safe_to_share_between_threads():
     for t in threads:
         t.join()
     assert not failures and len(encoder._cache) <= 8
+
+
+# --------------------------------------------------------------------------- overlong captions
+
+
+def test_a_caption_over_the_cap_is_refused_at_once():
+    """A 1 MB caption took 1.5 s and +122 MiB to tokenize, on the one thread every caption
+    goes through, for a model that reads its first 38 tokens."""
+    assert 4096 <= MAX_CAPTION_CHARS <= 100_000
+    huge = "A cat.  " + "a" * MAX_CAPTION_CHARS
+    with pytest.raises(CaptionTooLongError, match=r"^caption 'A cat. aaa.*\.\.\.' has 10,008 "
+                                                  r"characters.*first 38 tokens"):
+        normalize_caption(huge)
+    assert issubclass(CaptionTooLongError, ValueError)
+    encoder = _Counting()
+    with pytest.raises(CaptionTooLongError):
+        encoder.encode([huge])
+    with pytest.raises(CaptionTooLongError):  # on the caller's thread, not the worker's
+        encode_captions_async(encoder, ["fine", huge])
+    assert encoder.calls == [] and len(encoder._cache) == 0
+    normalize_caption("a" * MAX_CAPTION_CHARS)  # at the cap: accepted
+
+
+def test_a_caption_over_the_cap_is_refused_by_compress(model, image):
+    with pytest.raises(CaptionTooLongError, match="characters"):
+        taco.compress(image, "a cat " * 5000, model)
+
+
+@pytest.mark.parametrize("name", ["clip-tiny", "minilm"])
+def test_a_long_caption_under_the_cap_is_still_truncated_with_a_warning(name):
+    encoder = get_text_encoder(name)
+    caption = ("a tabby cat on a sofa " * 2000)[:MAX_CAPTION_CHARS]
+    with pytest.warns(CaptionTruncatedWarning, match="truncated to 38"):
+        out = encoder.encode([caption])
+    assert bool(out.mask.all())
 
 
 # --------------------------------------------------------------------------- fork
