@@ -8,11 +8,13 @@ checkpoint's weights. Only the *encoder* (``compress``) side of taco ever builds
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import warnings
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,27 +48,61 @@ def fit_tokens(encoder: str, captions: list[str], seqs: list[list[int]], max_tok
     """Each caption's token ids -> ``(ids (B, m), mask (B, m))``, m = ``max_tokens``, as
     transformers' tokenizers give them with ``padding="max_length", truncation=True``.
 
-    A longer sequence is cut and ends with ``end`` (the [SEP] / end-of-text token), with a
-    one-line :class:`CaptionTruncatedWarning` blaming the caller of ``encode``; a shorter one is
-    padded with ``pad``. ``mask`` is True for real tokens.
+    A longer sequence is cut and ends with ``end`` (the [SEP] / end-of-text token), and
+    :func:`note_truncated` says so; a shorter one is padded with ``pad``. ``mask`` is True for
+    real tokens.
     """
     ids = torch.full((len(seqs), max_tokens), pad, dtype=torch.long)
     mask = torch.zeros(len(seqs), max_tokens, dtype=torch.bool)
     for i, (caption, seq) in enumerate(zip(captions, seqs, strict=True)):
         if len(seq) > max_tokens:
-            _warn_truncated(encoder, caption, len(seq), max_tokens)
+            note_truncated(encoder, caption, len(seq), max_tokens)
             seq = [*seq[: max_tokens - 1], end]
         ids[i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
         mask[i, : len(seq)] = True
     return ids, mask
 
 
-def _warn_truncated(encoder: str, caption: str, tokens: int, max_tokens: int) -> None:
+# caption -> its truncation note, for the TextEncoder.encode_noting running in this thread
+_cut_notes: ContextVar[dict[str, str] | None] = ContextVar("taco_cut_notes", default=None)
+
+
+def note_truncated(encoder: str, caption: str, tokens: int, max_tokens: int) -> None:
+    """Say that ``caption`` (``tokens`` tokens) was cut to ``max_tokens``: to the
+    :meth:`TextEncoder.encode_noting` running in this thread, which hands the note to its
+    caller, or else at once as a :class:`CaptionTruncatedWarning` (:func:`warn_truncated`)."""
     short = caption if len(caption) <= 60 else caption[:57] + "..."
-    # stack: here, fit_tokens, _encode, encode, its no_grad wrapper, encode's caller
-    warnings.warn(f"{encoder}: caption has {tokens} tokens, truncated to {max_tokens} "
-                  f"({tokens - max_tokens} dropped): {short!r}", CaptionTruncatedWarning,
-                  stacklevel=6)
+    note = (f"{encoder}: caption has {tokens} tokens, truncated to {max_tokens} "
+            f"({tokens - max_tokens} dropped): {short!r}")
+    notes = _cut_notes.get()
+    if notes is None:
+        warn_truncated([note])
+    else:
+        notes[caption] = note
+
+
+# Frames skipped when a warning is blamed on its caller: taco's own and torch's (no_grad
+# wrappers, Module.__call__).
+_INTERNAL = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+             os.path.dirname(os.path.abspath(torch.__file__)) + os.sep)
+
+
+def warn_truncated(notes: Iterable[str]) -> None:
+    """Raise a :class:`CaptionTruncatedWarning` for each note (:func:`note_truncated`), in this
+    thread, blamed on the nearest caller outside taco and torch: the line that called
+    ``taco.compress`` or ``encoder.encode``, whatever path inside taco led here."""
+    notes = list(notes)
+    if not notes:
+        return
+    frame, level = sys._getframe(), 1  # this function is stacklevel 1
+    while frame.f_back is not None and _internal(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    for note in notes:
+        warnings.warn(note, CaptionTruncatedWarning, stacklevel=level)
+
+
+def _internal(filename: str) -> bool:
+    return not filename.startswith("<") and os.path.abspath(filename).startswith(_INTERNAL)
 
 
 @dataclass(frozen=True)
@@ -90,7 +126,8 @@ class TextTokens:
 class TextEncoder(torch.nn.Module):
     """Base class: frozen captions -> tokens encoder with a bounded per-process cache.
 
-    Subclasses set ``name``, ``dim`` (d) and ``max_tokens`` (m) and implement :meth:`_encode`.
+    Subclasses set ``name``, ``dim`` (d) and ``max_tokens`` (m) and implement :meth:`_encode`
+    (calling :func:`note_truncated` for each caption they cut).
     """
 
     name: str = "base"
@@ -105,9 +142,9 @@ class TextEncoder(torch.nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # caption -> (tokens, mask, whether it was encoded on its own), least recently used
-        # first; taken under _cache_lock, which no encode holds
-        self._cache: OrderedDict[str, tuple[Tensor, Tensor, bool]] = OrderedDict()
+        # caption -> (tokens, mask, whether it was encoded on its own, its truncation note),
+        # least recently used first; taken under _cache_lock, which no encode holds
+        self._cache: OrderedDict[str, tuple[Tensor, Tensor, bool, str | None]] = OrderedDict()
         self._cache_lock = threading.Lock()
         _ENCODERS.add(self)
 
@@ -124,7 +161,6 @@ class TextEncoder(torch.nn.Module):
             return p.device
         return torch.device("cpu")
 
-    @torch.no_grad()
     def encode(self, captions: Sequence[str]) -> TextTokens:
         """Encode captions, reusing embeddings of captions seen recently in this process.
 
@@ -132,14 +168,25 @@ class TextEncoder(torch.nn.Module):
         gets the tokens of that caption encoded on its own, never ones cached from a batch: a
         backend may give a caption in a batch other last bits (clip-tiny did on a multi-threaded
         CPU), and the bytes one image is coded into (:mod:`taco.text.worker`) must not depend on
-        what was encoded before it in the process.
+        what was encoded before it in the process. A caption cut to ``max_tokens`` gets a
+        :class:`CaptionTruncatedWarning` (each time), blamed on the caller; one over
+        :data:`MAX_CAPTION_CHARS` characters is a :class:`CaptionTooLongError`.
         """
+        out, notes = self.encode_noting(captions)
+        warn_truncated(notes)
+        return out
+
+    @torch.no_grad()
+    def encode_noting(self, captions: Sequence[str]) -> tuple[TextTokens, list[str]]:
+        """:meth:`encode` without warning: the tokens, and the texts of the
+        :class:`CaptionTruncatedWarning` it would raise (one per distinct caption cut), for a
+        caller that raises them elsewhere (:func:`warn_truncated` on another thread)."""
         captions = [normalize_caption(c) for c in captions]
         if not captions:
             empty = torch.empty(0, self.max_tokens, self.dim)
-            return TextTokens(empty, torch.empty(0, self.max_tokens, dtype=torch.bool))
+            return TextTokens(empty, torch.empty(0, self.max_tokens, dtype=torch.bool)), []
         one = len(set(captions)) == 1
-        found: dict[str, tuple[Tensor, Tensor, bool]] = {}
+        found: dict[str, tuple[Tensor, Tensor, bool, str | None]] = {}
         with self._cache_lock:
             for c in dict.fromkeys(captions):
                 entry = self._cache.get(c)
@@ -148,13 +195,18 @@ class TextEncoder(torch.nn.Module):
                     found[c] = entry
         missing = sorted(set(captions) - found.keys())
         if missing:
-            out = self._encode(missing)
+            cut: dict[str, str] = {}
+            context = _cut_notes.set(cut)
+            try:
+                out = self._encode(missing)
+            finally:
+                _cut_notes.reset(context)
             tokens, masks = out.tokens.detach().cpu(), out.mask.detach().cpu()
             for i, c in enumerate(missing):
                 # a row of a batch on the CPU is a view: cloned, it frees with its own entry
                 alone = len(missing) == 1
                 row = (tokens[i], masks[i]) if alone else (tokens[i].clone(), masks[i].clone())
-                found[c] = (*row, alone)
+                found[c] = (*row, alone, cut.get(c))
             with self._cache_lock:
                 for c in missing:
                     self._cache[c] = found[c]
@@ -163,7 +215,8 @@ class TextEncoder(torch.nn.Module):
                     self._cache.popitem(last=False)
         tokens = torch.stack([found[c][0] for c in captions])
         mask = torch.stack([found[c][1] for c in captions])
-        return TextTokens(tokens, mask)
+        notes = [note for c in dict.fromkeys(captions) if (note := found[c][3]) is not None]
+        return TextTokens(tokens, mask), notes
 
     def clear_cache(self) -> None:
         with self._cache_lock:

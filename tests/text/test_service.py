@@ -1,11 +1,12 @@
-"""taco in a long-running service: a bounded caption cache, a cap on caption length, and a
-forked worker process that still compresses."""
+"""taco in a long-running service: a bounded caption cache, a cap on caption length, a forked
+worker process that still compresses, and warnings raised where the caller can see them."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 import warnings
 
@@ -22,7 +23,9 @@ from taco.text import (
     get_text_encoder,
 )
 from taco.text.base import TextEncoder, TextTokens, normalize_caption
-from taco.text.worker import encode_captions_async
+from taco.text.worker import encode_captions, encode_captions_async
+
+LONG = " ".join(f"word{i}" for i in range(60))  # more than 38 tokens with every encoder
 
 
 class _Counting(TextEncoder):
@@ -194,3 +197,74 @@ def test_a_forked_child_compresses_after_the_parent_did(model, image):
     assert status == "ok", value
     assert value == taco.compress(image, "a dog", model)
     assert _compress_in_child(image, "a cat", model, timeout=60) == ("ok", expected)
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def _truncated_in(record: list[warnings.WarningMessage]) -> list[warnings.WarningMessage]:
+    return [w for w in record if issubclass(w.category, CaptionTruncatedWarning)]
+
+
+def test_truncation_warns_where_taco_compress_was_called(model, image):
+    """It was raised on the worker thread and blamed taco/text/worker.py (whose
+    __warningregistry__ took an entry per distinct message)."""
+    get_text_encoder("clip-tiny").clear_cache()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        taco.compress(image, LONG + " first", model)  # the CPU default: encoded on the worker
+        line = sys._getframe().f_lineno - 1
+    caught = _truncated_in(record)
+    assert len(caught) == 1 and "truncated to 38" in str(caught[0].message)
+    assert (caught[0].filename, caught[0].lineno) == (__file__, line)
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_truncation_warns_where_the_analysis_was_called(model, overlap):
+    from taco.codec import analysis_with_text_overlap
+
+    get_text_encoder("clip-tiny").clear_cache()
+    x = torch.rand(1, 3, 64, 64)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        analysis_with_text_overlap(model, x, [f"{LONG} {overlap}"], overlap=overlap)
+        line = sys._getframe().f_lineno - 1
+    assert [(w.filename, w.lineno) for w in _truncated_in(record)] == [(__file__, line)]
+
+
+def test_truncation_warns_on_the_calling_thread_for_both_paths():
+    encoder = get_text_encoder("clip-tiny")
+    encoder.clear_cache()
+    seen: list[str] = []
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        seen.append(threading.current_thread().name)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        try:
+            future = encode_captions_async(encoder, [LONG + " async"])
+            future.result()
+            future.result()  # once, however often the result is read
+            encode_captions(encoder, [LONG + " sync", LONG + " sync"])
+            encode_captions(encoder, [LONG + " sync"])  # cached: still cut, still said
+        finally:
+            warnings.showwarning = original
+    assert seen == [threading.current_thread().name] * 3
+
+
+def test_the_async_path_encodes_off_the_calling_thread():
+    encoder = _Counting()
+    threads: list[str] = []
+    real = encoder._encode
+
+    def spy(captions: list[str]) -> TextTokens:
+        threads.append(threading.current_thread().name)
+        return real(captions)
+
+    encoder._encode = spy  # type: ignore[method-assign]
+    out = encode_captions_async(encoder, ["a", "bb"]).result(timeout=30)
+    assert out.tokens[:, 0, 0].tolist() == [1.0, 2.0]
+    assert threads and all(t.startswith("taco-text") for t in threads)
