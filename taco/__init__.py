@@ -39,6 +39,7 @@ _LAZY = {
     "ImageReadError": "taco.images",
     "OutOfMemoryError": "taco.memory",
     "CaptionTruncatedWarning": "taco.text.base",
+    "CaptionTooLongError": "taco.text.base",
     "create_model": "taco.models",
     "load": "taco.models",
     "save_checkpoint": "taco.models",

@@ -879,3 +879,18 @@ def test_models_tells_a_warm_started_runs_steps_apart():
     warm = _training_line({"trained_steps_total": 3000, "trained_steps": 1500, "epochs": 12.3})
     assert warm == "3,000 steps, this run 1,500 of them, 12.3 epochs (this run)"
     assert _training_line({"trained_steps_total": 1500, "trained_steps": 1500, "epochs": 12.3}) == "1,500 steps, 12.3 epochs"
+
+
+def test_a_caption_over_the_cap_is_one_line_and_skips_only_its_image(tmp_path, capsys):
+    """10,000 characters and more are refused (the encoder reads ~30 words): a batch goes on."""
+    from taco.text.base import MAX_CAPTION_CHARS
+
+    for name, caption in (("long", "a" * (MAX_CAPTION_CHARS + 1)), ("short", "a cat")):
+        Image.open(CHELSEA).resize((64, 48)).save(tmp_path / f"{name}.png")
+        (tmp_path / f"{name}.txt").write_text(caption)
+    status = main(["compress", str(tmp_path / "long.png"), str(tmp_path / "short.png"), "-m", "taco-tiny",
+                   "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert "long.png: caption 'aaa" in err and f"has {MAX_CAPTION_CHARS + 1:,} characters" in err
+    assert (tmp_path / "out" / "short.taco").is_file() and not (tmp_path / "out" / "long.taco").exists()

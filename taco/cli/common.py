@@ -30,6 +30,7 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("taco.distributed", "DeviceUnavailable"),
     ("taco.images", "ImageReadError"),
     ("taco.models", "CheckpointError"),
+    ("taco.text.base", "CaptionTooLongError"),
     ("taco.text.base", "TextEncoderUnavailable"),
 )
 #: The user errors that belong to one input of a batch (and CLIError, raised by a check of one
@@ -39,6 +40,7 @@ INPUT_ERRORS: tuple[tuple[str, str], ...] = (
     ("taco.bitstream", "TacoFormatError"),
     ("taco.codec", "ImageSizeError"),
     ("taco.images", "ImageReadError"),
+    ("taco.text.base", "CaptionTooLongError"),
 )
 
 #: ``--model``'s help, for every command that takes one.

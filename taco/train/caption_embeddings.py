@@ -27,7 +27,13 @@ from torch import Tensor
 
 from ..atomic import save_safetensors_atomic
 from ..models import ELIC
-from ..text.base import TextEncoder, TextEncoderUnavailable, TextTokens, normalize_caption
+from ..text.base import (
+    CaptionTooLongError,
+    TextEncoder,
+    TextEncoderUnavailable,
+    TextTokens,
+    normalize_caption,
+)
 from .config import ConfigError, TrainConfig
 
 FORMAT = "taco-caption-embeddings"
@@ -139,6 +145,16 @@ class TableTextEncoder(TextEncoder):
         return self.table.lookup(captions)
 
 
+def check_captions(captions: Iterable[str]) -> None:
+    """ConfigError at a run's start for a caption the text encoders refuse (over
+    :data:`taco.text.base.MAX_CAPTION_CHARS`), instead of a crash at the step that draws it."""
+    try:
+        for caption in captions:
+            normalize_caption(caption)
+    except CaptionTooLongError as e:
+        raise ConfigError(f"training/validation data: {e}") from None
+
+
 def embed_captions(cfg: TrainConfig, path: str | os.PathLike[str], device: str = "cpu") -> CaptionTable:
     """Encode every caption of ``cfg``'s training and validation data with its model's text
     encoder and write them to ``path`` (what ``taco train --embed-captions`` does)."""
@@ -149,8 +165,9 @@ def embed_captions(cfg: TrainConfig, path: str | os.PathLike[str], device: str =
     spec = text_encoder_spec(cfg)
     if spec is None:
         raise ConfigError(f"model {cfg.resolved_model()!r} takes no text: nothing to embed")
-    encoder = text_encoder_from_spec(spec).to(device)
     captions = captions_of(build_train_dataset(cfg)) + captions_of(build_val_dataset(cfg))
+    check_captions(captions)
+    encoder = text_encoder_from_spec(spec).to(device)
     table = CaptionTable.encode(captions, encoder, spec, device)
     table.save(path)
     return table
@@ -170,6 +187,7 @@ def text_inputs(
 
     if not model.uses_text:
         return None, None
+    check_captions(captions)
     spec = dict(model.config.text_encoder)
     if cfg.text_embeddings:
         try:

@@ -87,8 +87,6 @@ from .validation import validate
 __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NonFiniteLossError", "OutputWriteError", "Trainer",
            "TrainResult", "lambda_sweep", "train"]  # fmt: skip
 
-#: Clear the text encoders' per-caption caches this often (COCO has 414k captions).
-TEXT_CACHE_STEPS = 2000
 
 
 class NonFiniteLossError(RuntimeError):
@@ -295,8 +293,6 @@ class Trainer:
                     if p.step % cfg.ckpt_interval == 0 and p.step < self.total_steps:
                         self._check_finite(unchecked)
                         budget.note_reserve(self._save())
-                    if p.step % TEXT_CACHE_STEPS == 0 and self.text_encoder is not None:
-                        self.text_encoder.clear_cache()
                     if p.step >= self.total_steps:
                         break
             self._check_finite(unchecked)

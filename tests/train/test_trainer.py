@@ -283,3 +283,18 @@ def test_a_joint_loss_with_one_image_per_process_warns(tmp_path, tiny):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Trainer(load_config(None, tiny(tmp_path / "two", batch_size=2)))
+
+
+def test_a_caption_over_the_cap_stops_the_run_at_its_start(tmp_path, tiny, capsys):
+    """Refused before the first step, naming it: not a crash at the step that draws it."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for p in sorted(SAMPLES.glob("*.png"))[:2]:
+        shutil.copy(p, photos / p.name)
+    (photos / "captions.jsonl").write_text("".join(
+        json.dumps({"image": p.name, "captions": ["a photo", "b" * 10_001 if i else "fine"]}) + "\n"
+        for i, p in enumerate(sorted(photos.glob("*.png")))))
+    assert cli_main(["--set", *tiny(tmp_path / "run"), f"data.root={photos}", "--max-steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "training/validation data: caption 'bbb" in err and "10,001 characters" in err
+    assert not (tmp_path / "run" / "checkpoint.safetensors").exists()
