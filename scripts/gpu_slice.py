@@ -33,6 +33,7 @@ import io
 import json
 import lzma
 import os
+import shlex
 import shutil
 import sys
 import tarfile
@@ -121,7 +122,7 @@ def pack_init(checkpoint: str, folder: Path) -> None:
           f"({after / 2**20:.1f} MiB)")
 
 
-def unpack_init(folder: Path, dest: Path, config: str | None = None) -> None:
+def unpack_init(folder: Path, dest: Path, config: str | None = None, train_args: str = "") -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for f in sorted(folder.glob("*.xz")):
         (dest / f.name[: -len(".xz")]).write_bytes(lzma.decompress(f.read_bytes()))
@@ -134,7 +135,11 @@ def unpack_init(folder: Path, dest: Path, config: str | None = None) -> None:
         from taco.train import load_config
         from taco.train.model_setup import model_config
 
-        held, trains = checkpoint_config(entry).architecture, model_config(load_config(config)).architecture
+        sets = argparse.ArgumentParser(add_help=False)  # the run's --set overrides (TRAIN_ARGS)
+        sets.add_argument("--set", nargs="+", action="extend", default=[])
+        overrides = sets.parse_known_args(shlex.split(train_args))[0].set
+        held = checkpoint_config(entry).architecture
+        trains = model_config(load_config(config, overrides)).architecture
         if held != trains:
             raise SystemExit(f"unpack-init: {folder} holds a {held} checkpoint, but {config} trains "
                              f"{trains}: pack its own (gpu_slice_prepare.sh INIT=...), or name a "
@@ -184,13 +189,14 @@ def main() -> int:
     u.add_argument("folder", type=Path)
     u.add_argument("dest", type=Path)
     u.add_argument("--config", help="the training recipe: refuse a checkpoint of another architecture")
+    u.add_argument("--train-args", default="", help="the run's other arguments (their --set items)")
     args = p.parse_args()
     if args.command == "sync":
         sync(args.run, args.out, args.extra)
     elif args.command == "pack-init":
         pack_init(args.checkpoint, args.folder)
     elif args.command == "unpack-init":
-        unpack_init(args.folder, args.dest, args.config)
+        unpack_init(args.folder, args.dest, args.config, args.train_args)
     else:
         report(args.run)
     return 0

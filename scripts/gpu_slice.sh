@@ -65,8 +65,9 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,clo
 mkdir -p "$OUT" "$(dirname "$RUN")"
 
 # the checkpoint to continue from, checked against CONFIG before any minute goes to the benchmark
-if [ -z "$INIT_FROM" ] && [ -z "$RESUME_FROM" ] && [ -d $G/init ]; then
-    INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init /tmp/init --config "$CONFIG") || exit 1
+if [ -z "$INIT_FROM" ] && [ -d $G/init ]; then  # a resumed run names it too (its config)
+    INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init /tmp/init --config "$CONFIG" \
+        --train-args "$TRAIN_ARGS") || exit 1
     say "unpacked $G/init: $INIT_FROM"
 fi
 

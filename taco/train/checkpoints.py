@@ -31,6 +31,7 @@ from .state import (
     TrainProgress,
     TrainStateError,
     load_train_state,
+    load_train_state_meta,
     optimizer_from_tensors,
     optimizer_to_tensors,
     prefixed,
@@ -155,10 +156,15 @@ def training_metadata(
 
 
 def state_meta(
-    cfg: TrainConfig, progress: TrainProgress, env: DistEnv, steps_per_epoch: int, final: bool
+    cfg: TrainConfig, progress: TrainProgress, env: DistEnv, steps_per_epoch: int, final: bool,
+    *, stream_seed: int, init_from: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The JSON part of a training state (what :func:`read_state` checks on resume)."""
+    """The JSON part of a training state (what :func:`read_state` checks on resume). With it,
+    the run's stream seed and warm-start record: a resumed run takes them from here, not again
+    from its ``init_from`` source, which may have trained on since (:func:`resumed_run_identity`)."""
     return {
+        "stream_seed": stream_seed,
+        "init_from": init_from,
         "progress": dataclasses.asdict(progress),
         "steps_per_epoch": steps_per_epoch,
         "world_size": env.world_size,
@@ -173,6 +179,13 @@ def state_meta(
 
 
 # --------------------------------------------------------------------------- reading
+
+
+def resumed_run_identity(path: Path) -> tuple[int | None, dict[str, Any] | None]:
+    """(stream seed, warm-start record) a state saved (None, None for a state from before they
+    were saved: the run's are derived as at its start)."""
+    meta = load_train_state_meta(path)
+    return meta.get("stream_seed"), meta.get("init_from")
 
 
 def read_state(

@@ -182,6 +182,16 @@ def state_exists(path: str | os.PathLike[str]) -> bool:
 
 def load_train_state(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict[str, Any]]:
     """(tensors, meta) from a file written by :func:`save_train_state`, validated."""
+    meta = load_train_state_meta(path)
+    try:
+        return load_sharded(path)[0], meta
+    except ShardedFileError as e:
+        raise TrainStateError(str(e)) from None
+
+
+def load_train_state_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON part of a file written by :func:`save_train_state`, validated, from its header
+    alone (no tensor read)."""
     path = Path(path)
     if find(path) is None:
         raise TrainStateError(f"{path}: no training state to resume from")
@@ -199,10 +209,7 @@ def load_train_state(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], d
             f"{path}: training state format {meta.get('format')} v{meta.get('version')} is not "
             f"supported (this taco reads {STATE_FORMAT} v{STATE_VERSION})"
         )
-    try:
-        return load_sharded(path)[0], meta
-    except ShardedFileError as e:
-        raise TrainStateError(str(e)) from None
+    return meta
 
 
 def prefixed(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:

@@ -57,6 +57,7 @@ from .checkpoints import (
     clear_leftovers,
     read_state,
     resume_source,
+    resumed_run_identity,
     state_meta,
     training_metadata,
     write_checkpoint,
@@ -149,6 +150,11 @@ class Trainer:
         self.model.train()
         warm_steps = getattr(self.model, "metadata", {}).get("init_from", {}).get("trained_steps_total", 0)
         self.seed = stream_seed(cfg.seed, warm_steps)
+        if self.resume_path is not None:  # the saved run's own, whatever its source did since
+            saved_seed, saved_init = resumed_run_identity(self.resume_path)
+            self.seed = self.seed if saved_seed is None else saved_seed
+            if saved_init is not None:
+                self.model.metadata = {**getattr(self.model, "metadata", {}), "init_from": saved_init}
         self.dataset.seed = self.seed  # its crops, captions and flips
         # variable rate: the quality (and λ) of each step, a function of (seed, step)
         self.qualities = (QualitySchedule(self.model.qualities, self.seed)
@@ -156,7 +162,7 @@ class Trainer:
         self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
                                 lpips_input=cfg.lpips_input)
         self.loss_fn.to(self.device)
-        if cfg.k_j > 0 and cfg.batch_size < 2:
+        if cfg.k_j > 0 and cfg.batch_size < 2 and self.env.is_main:
             warnings.warn("k_j > 0 with batch_size 1 (per process): the contrastive part of the "
                           "joint loss is taken within each process's batch and is 0 with one image; "
                           "give each process at least 2 images", stacklevel=2)
@@ -512,7 +518,9 @@ class Trainer:
             )  # fmt: skip
             write_checkpoint(self.model, self.out_dir, meta)
             path = self.out_dir / STATE_FILE
-            meta = state_meta(self.cfg, self.progress, self.env, self.steps_per_epoch, final)
+            meta = state_meta(self.cfg, self.progress, self.env, self.steps_per_epoch, final,
+                              stream_seed=self.seed,
+                              init_from=getattr(self.model, "metadata", {}).get("init_from"))
             write_state(self.out_dir, self.model, self._optimizers(), rng, meta)  # type: ignore[arg-type]
         except OSError as e:
             raise self._write_failed(path, e) from None

@@ -65,4 +65,8 @@ def test_unpack_init_refuses_a_checkpoint_of_another_architecture_than_the_recip
     assert "trains taco" in wrong.stderr and "Traceback" not in wrong.stderr
     right = _run("unpack-init", tmp_path / "init", tmp_path / "b", "--config", repo / "configs" / "elic-vr.yaml")
     assert right.returncode == 0, right.stderr
+    overridden = _run("unpack-init", tmp_path / "init", tmp_path / "c", "--config",  # TRAIN_ARGS' --set
+                      repo / "configs" / "taco-minilm-vr.yaml", "--train-args",
+                      "--time-limit 1m --set preset=elic model=elic-vr crop=64")
+    assert overridden.returncode == 0, overridden.stderr
     assert Path(right.stdout.strip()) == tmp_path / "b" / "elic.safetensors"

@@ -124,9 +124,13 @@ def test_a_warm_start_draws_new_batches_and_resumes_exactly(tmp_path, tiny, on_d
     straight, halted = tmp_path / "straight", tmp_path / "halted"
     train(load_config(None, tiny(straight, max_steps=3, init_from=str(first), **ELIC, **fast)))
     train(load_config(None, tiny(halted, max_steps=1, init_from=str(first), **ELIC, **fast)))
+    # its source trains on meanwhile (a chain's next slice): the resumed run keeps its own seed
+    train(load_config(None, tiny(first, max_steps=4, **ELIC, **fast)), resume=first)
     train(load_config(None, tiny(halted, max_steps=3, init_from=str(first), **ELIC, **fast)),
           resume=halted)
     assert [r["loss"] for r in _records(halted)] == [r["loss"] for r in _records(straight)]
+    for run in (straight, halted):  # and its record of where it started
+        assert taco.load(run / "checkpoint.safetensors").metadata["trained_steps_total"] == 2 + 3
 
 
 # --------------------------------------------------------------------------- 16 MB shards
