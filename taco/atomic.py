@@ -1,6 +1,6 @@
 """Atomic file writes: a file is either its old content or its complete new content.
 
-The new content goes to a temporary file beside the target (``.<name>.tmp-<pid>``), is flushed
+The new content goes to a temporary file beside the target (``.<name>.tmp-<pid>-<thread>``), is flushed
 and fsynced, then renamed over the target; the folder is fsynced so the rename survives a power
 cut. A write that fails (full disk, ...) removes its temporary file and raises :class:`OSError`
 with its ``errno`` (``ENOSPC`` for a full disk). A process killed mid-write leaves the target
@@ -10,6 +10,7 @@ untouched and, at worst, a temporary file that no loader reads (:func:`stale_tem
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 #: Bytes per ``write`` call (a full disk fails on the first chunk that does not fit).
@@ -18,7 +19,9 @@ CHUNK = 16 << 20
 
 def temporary_path(path: Path) -> Path:
     """Where :func:`write_bytes_atomic` stages ``path`` (hidden, named after this process)."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    # the thread too: two threads of one process writing one target (a service's first use
+    # writing a shared file) must not write into each other's temporary
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
 
 
 def stale_temporaries(path: Path) -> list[Path]:

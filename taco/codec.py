@@ -23,9 +23,10 @@ synthesis tile by tile (:func:`synthesize`).
 from __future__ import annotations
 
 import copy
-import functools
 import math
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +63,7 @@ from .models import (
 from .models.checkpoint import check_entropy_tables
 from .models.elic import ANALYSIS_HALO, ELIC
 from .progress import Progress
-from .resolve import ResolvedModel, check_file_weights, resolve_model
+from .resolve import check_file_weights, resolve_model
 from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
@@ -239,11 +240,12 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     elif not isinstance(image, Image.Image):
         raise TypeError(f"image must be {IMAGE_TYPES}, not {type(image).__name__}")
     else:  # as the caller has it (no EXIF rotation), decoded now: a cut file is an ImageReadError
+        check_image_size(image.height, image.width)  # from the header: before decoding it
         try:
             image.load()
         except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
             raise ImageReadError(getattr(image, "filename", "") or "PIL image",
-                                 f"file is truncated or corrupt ({exc})") from exc
+                                 f"cannot decode it ({type(exc).__name__}: {exc})") from exc
     check_image_size(image.height, image.width)
     rgb, mode = to_rgb(image)
     w, h = rgb.size
@@ -430,8 +432,10 @@ def compress(
     image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None,
     quality: int | None = None, stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
 ) -> bytes:
-    """Compress ``image`` guided by ``caption``: a PIL image, a (3, H, W) float tensor in [0, 1]
-    (0-255 values and NaN refused), an (H, W, 3) uint8 numpy array, or a path.
+    """Compress ``image`` guided by ``caption``: a PIL image (coded as it is), a (3, H, W) float
+    tensor in [0, 1] (0-255 values and NaN refused), an (H, W, 3) uint8 numpy array, a path or
+    the bytes of an image file (both read by :func:`taco.images.load_image`: EXIF orientation
+    applied).
 
     Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with a warning), P, I;16, ... are
     converted to RGB for coding and the original mode is recorded in the file. ``quality``: 1..Q
@@ -439,6 +443,10 @@ def compress(
     nothing else), None for a single-rate model. Images over ``stripe_budget`` (pixels x the
     model's width; default ~2 MP for the -small built-ins) are analysed in stripes, in memory
     that follows the stripe (:func:`analysis_with_text_overlap`).
+
+    Raises :class:`taco.images.ImageReadError` for an image that cannot be read,
+    :class:`ImageSizeError`, :class:`taco.text.base.CaptionTooLongError`, ``ValueError`` for other
+    bad values, ``TypeError`` for wrong types, :class:`taco.memory.OutOfMemoryError`.
     """
     return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality,
                           stripe_budget=stripe_budget).data
@@ -459,31 +467,58 @@ def check_model(model: object) -> None:
 def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
     """The model to decode the file with ``header`` with: the given one, or the model the file
     names (a built-in trained model, or an architecture's seed-0 weights; the fingerprint check
-    that follows tells whether they are the ones that made it), loaded once per process for
-    the last :data:`NAMED_MODELS_KEPT` names (:func:`named_model`)."""
+    that follows tells whether they are the ones that made it), kept loaded for the next files
+    (:data:`NAMED_MODELS_KEPT`, :func:`named_model`)."""
     if model is not None:
         check_model(model)
         return model
     try:
-        resolved = named_model(header.model_id)
-        check_file_weights(resolved, header.fingerprint)
+        return named_model(header)
     except CheckpointError as exc:  # a model not here is the file's failure
         said = str(exc)
         raise TacoFormatError(said if said.startswith(("this file", "made with")) else
                               f"this file was made with model {header.model_id!r}: {said}") from None
-    return resolved.model
 
 
 #: How many models :func:`named_model` keeps loaded (a -small built-in: ~12 MB each).
 NAMED_MODELS_KEPT = 4
+_named_models: OrderedDict[tuple[str, bytes], ELIC] = OrderedDict()
+_named_models_lock = threading.Lock()
 
 
-@functools.lru_cache(maxsize=NAMED_MODELS_KEPT)
-def named_model(model_id: str) -> ResolvedModel:
-    """The model a ``.taco`` file names, resolved once per process (``taco.decompress(data)``
-    without a model in a loop loaded, hashed and built it at every call: 14x the decode time of
-    a small image). Failures are not kept. The models are only read by decoding."""
-    return resolve_model(model_id, names_only=True)
+def clear_named_models() -> None:
+    """Forget the models :func:`named_model` keeps (their memory is freed with the last use)."""
+    with _named_models_lock:
+        _named_models.clear()
+
+
+def _after_fork_in_child() -> None:
+    global _named_models_lock
+    _named_models_lock = threading.Lock()  # another thread may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def named_model(header: TacoHeader) -> ELIC:
+    """The model a ``.taco`` file's header names (:func:`taco.resolve.resolve_model` by name,
+    never a path), kept for the next files when its weights are the file's (a loop of
+    ``taco.decompress(data)`` loaded, hashed and built it at every call: 14x the decode time of a
+    small image). Only models that made a file are kept, at most :data:`NAMED_MODELS_KEPT`, least
+    recently used out first, so files naming other weights cannot fill memory."""
+    key = (header.model_id, header.fingerprint)
+    with _named_models_lock:
+        if key in _named_models:
+            _named_models.move_to_end(key)
+            return _named_models[key]
+    resolved = resolve_model(header.model_id, names_only=True)
+    check_file_weights(resolved, header.fingerprint)
+    if model_fingerprint(resolved.model) == header.fingerprint:
+        with _named_models_lock:
+            _named_models[key] = resolved.model
+            while len(_named_models) > NAMED_MODELS_KEPT:
+                _named_models.popitem(last=False)
+    return resolved.model
 
 
 def check_made_with(header: TacoHeader, model: ELIC) -> None:

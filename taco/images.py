@@ -101,6 +101,14 @@ EXIF_ORIENTATION = 0x0112
 _WARNINGS_LOCK = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    global _WARNINGS_LOCK
+    _WARNINGS_LOCK = threading.Lock()  # another thread may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def open_image(source: str | os.PathLike[str] | io.BytesIO) -> ImageFile.ImageFile:
     """``PIL.Image.open(source)`` without Pillow's DecompressionBombWarning (it warns between
     ``MAX_IMAGE_PIXELS`` and twice that; taco's own cap, :data:`MAX_PIXELS`, decides). The

@@ -65,7 +65,8 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: b
         raise CheckpointError(f"this file names model {key!r}, which is not a built-in model: decode it "
                               "with the model that made it (taco.decompress(data, model), taco "
                               "decompress --model FILE)")
-    checkpoint = find(path)  # a file, or a sharded checkpoint (taco train writes those)
+    # a file, or a sharded checkpoint (taco train writes those); never for a name a file gives
+    checkpoint = None if names_only else find(path)
     if checkpoint is not None:
         return ResolvedModel(load(path, device).eval(), key, trained=True, checkpoint=checkpoint)
     if key in MODEL_CONFIGS:

@@ -52,3 +52,21 @@ def test_clip_vocab_files_are_written_atomically(tmp_path, monkeypatch):
         _write_files(tmp_path, {"vocab.txt": "c d\n"})
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["vocab.txt"]
     assert (tmp_path / "vocab.txt").read_text(encoding="utf-8") == "a b\n"
+
+
+def test_two_threads_writing_one_file_use_two_temporaries(tmp_path):
+    """The temporary was named by process only: two threads of a service writing one target
+    wrote into the same temporary."""
+    import threading
+
+    from taco.atomic import stale_temporaries, temporary_path
+
+    target = tmp_path / "vocab.json"
+    names: list = []
+    worker = threading.Thread(target=lambda: names.append(temporary_path(target)))
+    worker.start()
+    worker.join()
+    assert names[0] != temporary_path(target)
+    for name in (names[0], temporary_path(target)):  # both are what a cleanup looks for
+        name.write_bytes(b"x")
+    assert len(stale_temporaries(target)) == 2

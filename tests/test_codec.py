@@ -308,23 +308,37 @@ def test_threads_decoding_grey_files_leave_the_warnings_filters_alone(tiny_elic,
     assert list(warnings.filters) == before
 
 
-def test_decompress_without_a_model_loads_the_named_one_once(tiny_elic, sample_image, monkeypatch):
+def test_decompress_without_a_model_loads_the_named_one_once(tiny_elic, sample_image, monkeypatch, tmp_path):
     """A service decoding files by the model they name loaded, hashed and built it at every call;
-    the named model is resolved once per process now, and a failure is not remembered."""
+    the named model is kept now, but only when its weights made the file (files naming other
+    weights must not fill memory), and a name in a file never reads a file of that name."""
+    import os
+
     import taco.resolve
-    from taco.codec import named_model
+    from taco.codec import clear_named_models
 
     calls = []
     resolve = taco.resolve.resolve_model
     monkeypatch.setattr("taco.codec.resolve_model", lambda *a, **k: calls.append(a) or resolve(*a, **k))
-    named_model.cache_clear()
+    clear_named_models()
     data = taco.compress(sample_image, None, tiny_elic)
     first, second = taco.decompress(data), taco.decompress(data)
     assert first.tobytes() == second.tobytes() and calls == [("elic-tiny",)]
     state = torch.random.get_rng_state()
     taco.decompress(data)  # decoding draws no random numbers of the caller's
     assert torch.equal(torch.random.get_rng_state(), state)
-    named_model.cache_clear()
+
+    other = taco.compress(sample_image, None, taco.create_model("elic-tiny", seed=1))
+    for _ in range(2):  # refused each time: the seed-0 weights are not kept for it
+        with pytest.raises(TacoFormatError, match="made with trained weights of 'elic-tiny'"):
+            taco.decompress(other)
+    assert calls == [("elic-tiny",)] * 3
+    taco.save_checkpoint(taco.create_model("elic-tiny", seed=1), tmp_path / "elic-tiny" / "checkpoint.safetensors")
+    monkeypatch.chdir(tmp_path)  # ./elic-tiny/ holds those weights: a file's name is not a path
+    assert os.path.isdir("elic-tiny")
+    with pytest.raises(TacoFormatError, match="made with trained weights of 'elic-tiny'"):
+        taco.decompress(other)
+    clear_named_models()
 
 
 def test_compress_takes_an_image_file_s_bytes_as_its_path(tiny_elic, tmp_path):
@@ -355,7 +369,7 @@ def test_compress_takes_an_image_file_s_bytes_as_its_path(tiny_elic, tmp_path):
     photo.save(png, format="PNG")
     cut = tmp_path / "cut.png"
     cut.write_bytes(png.getvalue()[:-40])
-    with pytest.raises(ImageReadError, match="truncated or corrupt"):
+    with pytest.raises(ImageReadError, match="cannot decode it .OSError: image file is truncated"):
         taco.compress(Image.open(cut), None, tiny_elic)
 
 

@@ -148,6 +148,19 @@ class TextEncoder(torch.nn.Module):
         self._cache_lock = threading.Lock()
         _ENCODERS.add(self)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled and deep-copied without the lock and the cache (spawned workers,
+        ``copy.deepcopy`` of a module holding one)."""
+        state = self.__dict__.copy()
+        state.pop("_cache_lock", None)
+        state["_cache"] = OrderedDict()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._cache_lock = threading.Lock()
+        _ENCODERS.add(self)
+
     def _encode(self, captions: list[str]) -> TextTokens:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -268,3 +268,19 @@ def test_the_async_path_encodes_off_the_calling_thread():
     out = encode_captions_async(encoder, ["a", "bb"]).result(timeout=30)
     assert out.tokens[:, 0, 0].tolist() == [1.0, 2.0]
     assert threads and all(t.startswith("taco-text") for t in threads)
+
+
+def test_an_encoder_pickles_and_deep_copies_without_its_lock_and_cache():
+    """Spawned workers and copy.deepcopy of a module holding one: the cache's lock cannot be
+    pickled, so a copy gets a fresh lock and an empty cache, and encodes the same."""
+    import copy
+    import pickle
+
+    from taco.text import get_text_encoder
+
+    encoder = get_text_encoder("clip-tiny")
+    want = encoder.encode(["a cat on a mat"])
+    for other in (copy.deepcopy(encoder), pickle.loads(pickle.dumps(encoder))):
+        assert len(other._cache) == 0 and other._cache_lock is not encoder._cache_lock
+        got = other.encode(["a cat on a mat"])
+        assert torch.equal(got.tokens, want.tokens) and torch.equal(got.mask, want.mask)
