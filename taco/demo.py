@@ -9,6 +9,7 @@ them: :mod:`taco.cli.demo`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,10 +49,11 @@ def run_demo(
     image: str | None = None,
     caption: str | None = None,
     out_dir: Path = Path("taco-demo"),
+    notify: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the demo and write its files; return the numbers, the files written and the notes for
-    the user (``notes``), for :mod:`taco.cli.demo` to print (``classic``:
-    :func:`classic_at_same_size`).
+    the user (``notes``, each also given to ``notify`` as soon as it is known: before the
+    coding), for :mod:`taco.cli.demo` to print (``classic``: :func:`classic_at_same_size`).
 
     ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption, with a
     note when the model reads text)."""
@@ -65,11 +67,14 @@ def run_demo(
         caption = sample_caption(src.name) if image is None else ""
     original = load_image(src)
     resolved = resolve_model(model_name)
-    notes = [resolved.note] if resolved.note else []
     model, name = resolved.model, resolved.spec
+    notes = [resolved.note] if resolved.note else []
     if uncaptioned and model.uses_text:
         notes.append(f"{src} has no caption, so it is coded without one (give --caption TEXT, a "
                      f"sidecar {src.stem}.txt, or a captions.jsonl beside it)")
+    if notify is not None:
+        for note in notes:
+            notify(note)
 
     t0 = time.perf_counter()
     if model.uses_text:

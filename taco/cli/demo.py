@@ -34,9 +34,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
     result = run_demo(model_name=args.model, image=args.image, caption=caption,
-                      out_dir=Path(args.output))
-    for note in result["notes"]:
-        print(f"note: {note}", file=sys.stderr)
+                      out_dir=Path(args.output),
+                      notify=lambda note: print(f"note: {note}", file=sys.stderr, flush=True))
     print("\n".join(demo_lines(result)))
     return 0
 

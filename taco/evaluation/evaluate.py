@@ -44,6 +44,7 @@ from ..atomic import write_text_atomic
 from ..checksums import sha256_file
 from ..distributed import DistEnv, check_device, dist_env_from_environ
 from ..metrics import check_lpips_input
+from ..text.base import normalize_caption
 from .datasets import EvalDataset, open_dataset
 from .measure import (
     FID_MIN_IMAGES,
@@ -325,9 +326,11 @@ def _coding_captions(
     # drawn over the whole dataset, so a --limit run's shuffled captions are the full run's
     every = [r.captions[0] for r in dataset.listing]
     captions = mode.captions(every, seed)[: len(dataset)] if uses_text else [""] * len(dataset)
-    if uses_text and mode.kind == "best-lpips":
-        return dataset.all_captions
-    return [(c,) for c in captions]
+    chosen: list[tuple[str, ...]] = (dataset.all_captions if uses_text and mode.kind == "best-lpips"
+                                     else [(c,) for c in captions])
+    for c in {c for candidates in chosen for c in candidates}:  # refused now, not mid-run
+        normalize_caption(c)
+    return chosen
 
 
 def _coding_work(

@@ -261,6 +261,23 @@ def test_uncaptioned_folder_needs_a_caption_mode(tiny_taco_model, tmp_path, fold
     assert run(tiny_taco_model, folder, tmp_path / "out", mode="empty")["complete"]
 
 
+def test_a_caption_over_the_cap_stops_an_evaluation_before_it_codes(tiny_taco_model, tiny_folder, tmp_path):
+    """The text encoders refuse captions over 10,000 characters: said at the start, not at the
+    image whose turn it is."""
+    import json
+
+    from taco.text.base import CaptionTooLongError
+
+    captions = tiny_folder / "captions.jsonl"
+    records = [json.loads(line) for line in captions.read_text().splitlines()]
+    records[-1]["captions"] = ["x" * 10_001]
+    captions.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with pytest.raises(CaptionTooLongError, match="10,001 characters"):
+        run(tiny_taco_model, tiny_folder, tmp_path / "out")
+    assert not list((tmp_path / "out").rglob("*.csv"))  # nothing coded
+    assert run(tiny_taco_model, tiny_folder, tmp_path / "out2", mode="empty")["complete"]
+
+
 def test_text_free_model_refuses_caption_modes(tiny_folder, tmp_path):
     with pytest.raises(EvaluationError, match="takes no text"):
         run(load_model("elic-tiny"), tiny_folder, tmp_path, mode="shuffled")
