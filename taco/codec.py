@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from .bitstream import FORMAT_VERSION, MAX_SIDE, TacoFormatError, TacoHeader, Ta
 from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, bounded_string
 from .conv_bands import band_convolutions
 from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
+from .locks import ForkSafeLock
 from .memory import (
     MAX_DECODE_PIXELS,
     OutOfMemoryError,
@@ -239,14 +239,12 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
         image = load_image(image)  # EXIF orientation applied
     elif not isinstance(image, Image.Image):
         raise TypeError(f"image must be {IMAGE_TYPES}, not {type(image).__name__}")
-    else:  # as the caller has it (no EXIF rotation), decoded now: a cut file is an ImageReadError
-        check_image_size(image.height, image.width)  # from the header: before decoding it
-        try:
-            image.load()
-        except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
-            raise ImageReadError(getattr(image, "filename", "") or "PIL image",
-                                 f"cannot decode it ({type(exc).__name__}: {exc})") from exc
-    check_image_size(image.height, image.width)
+    check_image_size(image.height, image.width)  # a caller's PIL image: from its header
+    try:  # a caller's PIL image (coded as it is: no EXIF rotation) is decoded now; a no-op else
+        image.load()
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
+        raise ImageReadError(getattr(image, "filename", "") or "PIL image",
+                             f"cannot decode it ({type(exc).__name__}: {exc})") from exc
     rgb, mode = to_rgb(image)
     w, h = rgb.size
     pixels = pad_to_multiple(torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).unsqueeze(0))
@@ -483,21 +481,13 @@ def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
 #: How many models :func:`named_model` keeps loaded (a -small built-in: ~12 MB each).
 NAMED_MODELS_KEPT = 4
 _named_models: OrderedDict[tuple[str, bytes], ELIC] = OrderedDict()
-_named_models_lock = threading.Lock()
+_named_models_lock = ForkSafeLock()
 
 
 def clear_named_models() -> None:
     """Forget the models :func:`named_model` keeps (their memory is freed with the last use)."""
     with _named_models_lock:
         _named_models.clear()
-
-
-def _after_fork_in_child() -> None:
-    global _named_models_lock
-    _named_models_lock = threading.Lock()  # another thread may have held it at the fork
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def named_model(header: TacoHeader) -> ELIC:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from .locks import ForkSafeLock
 from .messages import one_line
 from .suffixes import HEIF_SUFFIXES
 
@@ -98,15 +98,7 @@ EXIF_ORIENTATION = 0x0112
 
 
 #: Held while taco silences Pillow's DecompressionBombWarning (:func:`open_image`).
-_WARNINGS_LOCK = threading.Lock()
-
-
-def _after_fork_in_child() -> None:
-    global _WARNINGS_LOCK
-    _WARNINGS_LOCK = threading.Lock()  # another thread may have held it at the fork
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
+_WARNINGS_LOCK = ForkSafeLock()
 
 
 def open_image(source: str | os.PathLike[str] | io.BytesIO) -> ImageFile.ImageFile:

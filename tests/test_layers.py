@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "taco.data", "taco.conv_bands")),
     ("base", ("taco.version", "taco.atomic", "taco.checksums", "taco.images", "taco.distributed",
               "taco.shards", "taco.memory", "taco.progress", "taco.compressai_loader", "taco.lazy",
-              "taco.suffixes", "taco.messages", "taco.captions_file")),
+              "taco.suffixes", "taco.messages", "taco.captions_file", "taco.locks")),
 ]
 RANK = {name: len(LAYERS) - i for i, (name, _) in enumerate(LAYERS)}
 

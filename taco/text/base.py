@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import warnings
-import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
@@ -20,6 +18,8 @@ from typing import Any, Protocol
 
 import torch
 from torch import Tensor
+
+from ..locks import ForkSafeLock
 
 #: Tokens per caption (m in the paper) of every built-in text encoder not given ``max_tokens``.
 DEFAULT_MAX_TOKENS = 38
@@ -145,8 +145,7 @@ class TextEncoder(torch.nn.Module):
         # caption -> (tokens, mask, whether it was encoded on its own, its truncation note),
         # least recently used first; taken under _cache_lock, which no encode holds
         self._cache: OrderedDict[str, tuple[Tensor, Tensor, bool, str | None]] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        _ENCODERS.add(self)
+        self._cache_lock = ForkSafeLock()
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled and deep-copied without the lock and the cache (spawned workers,
@@ -158,8 +157,7 @@ class TextEncoder(torch.nn.Module):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._cache_lock = threading.Lock()
-        _ENCODERS.add(self)
+        self._cache_lock = ForkSafeLock()
 
     def _encode(self, captions: list[str]) -> TextTokens:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -234,20 +232,6 @@ class TextEncoder(torch.nn.Module):
     def clear_cache(self) -> None:
         with self._cache_lock:
             self._cache.clear()
-
-
-# Every encoder, for _after_fork.
-_ENCODERS: weakref.WeakSet[TextEncoder] = weakref.WeakSet()
-
-
-def _after_fork() -> None:
-    """In a forked child, locks held by the parent's other threads stay held: new ones."""
-    for encoder in list(_ENCODERS):
-        encoder._cache_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork)
 
 
 class Tokenizer(Protocol):
