@@ -520,3 +520,13 @@ def karpathy_split(
             f"{split_json}: not a Karpathy split file (images[{{filename, filepath, split, "
             f"sentences[{{raw}}]}}]): {e!r}"
         ) from e
+
+
+def __getattr__(name: str) -> object:
+    """``IMAGE_EXTENSIONS``, this module's old name for :data:`taco.suffixes.IMAGE_SUFFIXES`,
+    still answers, with a DeprecationWarning, for code written before the rename."""
+    if name == "IMAGE_EXTENSIONS":
+        warnings.warn("taco.data.IMAGE_EXTENSIONS is deprecated: use taco.suffixes.IMAGE_SUFFIXES",
+                      DeprecationWarning, stacklevel=2)
+        return IMAGE_SUFFIXES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

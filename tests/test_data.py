@@ -81,6 +81,16 @@ def test_folder_drops_missing_and_uncaptioned_with_one_warning(folder: Path) -> 
     assert [r.file for r in ds.records] == ["red.png", "green.jpg", "small.png", "corrupt.png"]
 
 
+def test_the_old_image_extensions_name_still_answers_with_a_deprecation_warning() -> None:
+    import taco.data
+    from taco.suffixes import IMAGE_SUFFIXES
+
+    with pytest.warns(DeprecationWarning, match="IMAGE_SUFFIXES"):
+        assert taco.data.IMAGE_EXTENSIONS is IMAGE_SUFFIXES
+    with pytest.raises(AttributeError, match="no attribute 'NOPE'"):
+        taco.data.NOPE  # noqa: B018
+
+
 def test_folder_images_leave_out_decoded_outputs_as_taco_compress_does(folder: Path) -> None:
     """A folder where ``taco decompress`` ran: its NAME.decoded.png are not photos of the folder
     (not captioned, trained on or evaluated), unless a captions file lists one by name."""

@@ -296,6 +296,6 @@ def normalize_caption(caption: str) -> str:
         start = " ".join(caption[:200].split())[:40]
         raise CaptionTooLongError(
             f"caption {start + '...'!r} has {len(caption):,} characters, more than the "
-            f"{MAX_CAPTION_CHARS:,} taco takes: the text encoder reads only its first "
-            f"{DEFAULT_MAX_TOKENS} tokens (about 30 words); shorten it")
+            f"{MAX_CAPTION_CHARS:,} taco takes: a text encoder reads only a caption's first "
+            f"tokens (its max_tokens: {DEFAULT_MAX_TOKENS}, about 30 words, unless set); shorten it")
     return " ".join(caption.split())
