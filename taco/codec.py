@@ -430,7 +430,8 @@ def compress(
     image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None,
     quality: int | None = None, stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
 ) -> bytes:
-    """Compress ``image`` guided by ``caption``: a PIL image (coded as it is), a (3, H, W) float
+    """Compress ``image`` guided by ``caption`` (a text-free model, ``model.uses_text`` False,
+    reads none: ``caption`` is not used): a PIL image (coded as it is), a (3, H, W) float
     tensor in [0, 1] (0-255 values and NaN refused), an (H, W, 3) uint8 numpy array, a path or
     the bytes of an image file (both read by :func:`taco.images.load_image`: EXIF orientation
     applied).

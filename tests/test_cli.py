@@ -117,6 +117,11 @@ def test_an_image_without_a_caption_is_coded_with_an_empty_one(tmp_path, capsys)
     # a model without text needs no caption: no note
     assert main(["compress", str(tmp_path / "x.png"), "-m", "elic-tiny", "--force"]) == 0
     assert "caption" not in capsys.readouterr().err
+    # one given by name to a model that reads none: said, not silently dropped
+    assert main(["compress", str(tmp_path / "x.png"), "-m", "elic-tiny", "--force",
+                 "--caption", "a cat"]) == 0
+    assert ("taco compress: note: elic-tiny takes no caption (a text-free model): --caption is "
+            "not used") in capsys.readouterr().err
 
 
 def test_every_image_without_a_caption_is_named_at_once(tmp_path, capsys):

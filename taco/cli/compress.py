@@ -87,7 +87,13 @@ def cmd_compress(args: argparse.Namespace) -> int:
         quality = coding_quality(model, args.quality)
     except ValueError as e:
         raise CLIError(str(e)) from None
-    note = uncaptioned_note(files, found) if model.uses_text else None
+    if model.uses_text:
+        note = uncaptioned_note(files, found)
+    elif args.caption or args.captions:  # asked for by name: say they change nothing
+        note = (f"{model.model_id} takes no caption (a text-free model): "
+                f"{'--caption' if args.caption else '--captions'} is not used")
+    else:
+        note = None
     if note:
         print(f"taco compress: note: {note}", file=sys.stderr, flush=True)
     report = report_stream(dsts)
