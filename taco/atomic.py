@@ -1,32 +1,49 @@
 """Atomic file writes: a file is either its old content or its complete new content.
 
-The new content goes to a temporary file beside the target (``.<name>.tmp-<pid>-<thread>``), is flushed
-and fsynced, then renamed over the target; the folder is fsynced so the rename survives a power
-cut. A write that fails (full disk, ...) removes its temporary file and raises :class:`OSError`
-with its ``errno`` (``ENOSPC`` for a full disk). A process killed mid-write leaves the target
+The new content goes to a temporary file beside the target (``.<name>.tmp-<random>``, created
+exclusively, so each write, of any thread or process, has its own), is flushed and fsynced, then
+renamed over the target; the folder is fsynced so the rename survives a power cut. A write that
+fails (full disk, ...) removes its temporary file and raises :class:`OSError` with its ``errno``
+(``ENOSPC`` for a full disk) and the target's name. A process killed mid-write leaves the target
 untouched and, at worst, a temporary file that no loader reads (:func:`stale_temporaries`).
 """
 
 from __future__ import annotations
 
+import errno
+import glob
 import os
-import threading
+import secrets
 from pathlib import Path
+from typing import BinaryIO
 
 #: Bytes per ``write`` call (a full disk fails on the first chunk that does not fit).
 CHUNK = 16 << 20
+#: The longest file name, in bytes, that common file systems take (ext4, XFS, APFS, NTFS).
+NAME_MAX = 255
+_TMP = ".tmp-"
+_RANDOM_HEX = 8
+
+
+def _temporary_prefix(path: Path) -> str:
+    """``.NAME.tmp-``, with NAME cut short where the temporary name would be longer than
+    :data:`NAME_MAX` bytes: a target of a legal 250-byte name must get a legal temporary."""
+    stem = "." + path.name
+    while stem and len(os.fsencode(stem + _TMP)) + _RANDOM_HEX > NAME_MAX:
+        stem = stem[:-1]
+    return stem + _TMP
 
 
 def temporary_path(path: Path) -> Path:
-    """Where :func:`write_bytes_atomic` stages ``path`` (hidden, named after this process)."""
-    # the thread too: two threads of one process writing one target (a service's first use
-    # writing a shared file) must not write into each other's temporary
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    """A fresh name where :func:`write_bytes_atomic` may stage ``path`` (hidden, beside it,
+    random: the writer creates it exclusively and draws again if it exists)."""
+    return path.with_name(_temporary_prefix(path) + secrets.token_hex(_RANDOM_HEX // 2))
 
 
 def stale_temporaries(path: Path) -> list[Path]:
-    """Temporary files of ``path`` left by processes that were killed while writing it."""
-    return sorted(path.parent.glob(f".{path.name}.tmp-*"))
+    """Temporary files of ``path`` left by processes that were killed while writing it. (For a
+    name cut short in the temporary's, also those of names that begin alike.)"""
+    return sorted(path.parent.glob(glob.escape(_temporary_prefix(path)) + "*"))
 
 
 def _write_all(f, data: memoryview) -> None:  # noqa: ANN001 - a binary file object
@@ -38,18 +55,39 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     """Replace ``path`` with ``data`` atomically (temporary file, fsync, rename, fsync folder)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(path)
+    f, tmp = _create_temporary(path)
     try:
-        with open(tmp, "wb") as f:
+        with f:
             _write_all(f, memoryview(data))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, str(tmp)):
+            raise _naming(exc, path) from None  # the target, not a name the caller never gave
         raise
     _fsync_folder(path.parent)
     return path
+
+
+def _create_temporary(path: Path) -> tuple[BinaryIO, Path]:
+    """A new temporary file for ``path``, open for writing (its permissions as ``open`` gives a
+    new file: the umask's, not mkstemp's 0600)."""
+    for _ in range(100):
+        tmp = temporary_path(path)
+        try:
+            return open(tmp, "xb"), tmp
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _naming(exc, path) from None
+    raise FileExistsError(errno.EEXIST, "no free temporary name beside it", str(path))
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` (same errno, same class) naming ``path`` instead of its temporary."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:

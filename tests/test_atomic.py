@@ -70,3 +70,45 @@ def test_two_threads_writing_one_file_use_two_temporaries(tmp_path):
     for name in (names[0], temporary_path(target)):  # both are what a cleanup looks for
         name.write_bytes(b"x")
     assert len(stale_temporaries(target)) == 2
+
+
+def test_a_target_of_a_long_legal_name_gets_a_legal_temporary(tmp_path):
+    """The temporary was ``.NAME.tmp-PID-THREAD``: ~34 more characters, so a legal 254-character
+    name failed with ENAMETOOLONG (a batch of photos stopped there)."""
+    from taco.atomic import NAME_MAX, temporary_path, write_bytes_atomic
+
+    target = tmp_path / ("x" * 249 + ".taco")
+    assert len(target.name) == 254
+    assert len(temporary_path(target).name) <= NAME_MAX
+    write_bytes_atomic(target, b"data")
+    assert target.read_bytes() == b"data" and sorted(tmp_path.iterdir()) == [target]
+    # a stale temporary of it is still found by its (shortened) name
+    stale = temporary_path(target)
+    stale.write_bytes(b"half")
+    assert stale_temporaries(target) == [stale]
+
+
+def test_a_failed_write_names_the_target_not_its_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "a.txt"
+    _full_disk(monkeypatch)
+    with pytest.raises(OSError) as exc:
+        write_text_atomic(path, "new")
+    assert (exc.value.errno, exc.value.filename) == (errno.ENOSPC, str(path))
+    monkeypatch.undo()
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(IsADirectoryError) as exc:
+        write_text_atomic(tmp_path / "folder", "new")
+    assert exc.value.filename == str(tmp_path / "folder") and exc.value.filename2 is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+def test_a_written_file_has_the_umasks_permissions(tmp_path):
+    """Not mkstemp's 0600: an output others could read before is still readable by them."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
