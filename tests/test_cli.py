@@ -806,6 +806,28 @@ def test_real_pipe_between_two_processes(tmp_path):
         assert im.size == (451, 300)
 
 
+def test_a_reader_that_goes_away_mid_file_is_an_error(tmp_path):
+    """`taco decompress big.taco -o - | head -c 10`: the write returned 65,536 of ~200,000 bytes,
+    taco said "decompressed 1 file(s)" and exited 0. Now one error line and status 141, and no
+    "Exception ignored" noise at exit."""
+    taco_file = tmp_path / "cat.taco"
+    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-tiny", "-o", str(taco_file),
+                 "--quiet"]) == 0
+    for argv in (["decompress", str(taco_file), "-o", "-"],  # ~200 kB: more than a pipe holds
+                 ["compress", str(CHELSEA), "--caption", "", "-m", "elic-tiny", "-o", "-"]):
+        proc = subprocess.Popen([sys.executable, "-m", "taco", *argv], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        if argv[0] == "decompress":
+            assert proc.stdout.read(10).startswith(b"\x89PNG")
+        proc.stdout.close()  # the reader goes away (before compress writes its few bytes)
+        _, err = proc.communicate(timeout=300)
+        lines = [line for line in err.decode().splitlines() if not line.startswith("note: ")]
+        assert proc.returncode == 141, err.decode()
+        assert len(lines) == 1 and lines[0].startswith(f"taco {argv[0]}: error: standard output was "
+                                                       "closed after "), lines
+        assert "cut short" in lines[0]
+
+
 def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, capsys):
     """A .taco made with a checkpoint file names its architecture; decoding it by that name
     alone gets the untrained architecture, and the error says to give the checkpoint."""

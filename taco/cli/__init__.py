@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import __version__
-from .common import INPUT_ERRORS, USER_ERRORS, error_line
+from .common import INPUT_ERRORS, USER_ERRORS, OutputClosed, error_line
 
 __all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "USER_ERRORS", "build_parser", "main"]
 
@@ -85,9 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
-        except BrokenPipeError:  # `taco models | head`: the reader has gone; so do we, quietly
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+        except BrokenPipeError as exc:  # `taco models | head`: the reader has gone; so do we
+            if isinstance(exc, OutputClosed):  # a file's data cut short: not quietly
+                print(f"taco {args.command}: error: {exc.strerror}", file=sys.stderr)
+            _quiet_stdout()
             return 141  # as a program ended by SIGPIPE
         except Exception as exc:
             text = error_line(exc)
@@ -96,3 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"taco {args.command}: error: {text}", file=sys.stderr)
             return 2
 
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at the null device: no second broken-pipe error (Python's
+    "Exception ignored ... BrokenPipeError") when it is flushed at exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

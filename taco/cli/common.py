@@ -65,6 +65,11 @@ def command_model(name: str | None) -> ELIC:
 # --------------------------------------------------------------------------- errors
 
 
+class OutputClosed(BrokenPipeError):
+    """Standard output was closed (its reader went away) before all of a file's bytes were
+    written: one error line, and the status of a broken pipe (141), never a success line."""
+
+
 def is_user_error(exc: BaseException) -> bool:
     """Whether ``exc`` is bad input (printed as one line) rather than a bug (a traceback)."""
     return isinstance(exc, (CLIError, OSError)) or is_one_of(exc, USER_ERRORS)

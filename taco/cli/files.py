@@ -9,6 +9,7 @@ Imports no torch at the top (see :mod:`taco.cli`).
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable, Collection, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 from ..captions_file import CaptionsFileError, read_caption_records
 from ..commands import CLIError
-from .common import os_reason, some_names
+from .common import OutputClosed, os_reason, some_names
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
 STDIN = Path("<stdin>")
@@ -288,14 +289,39 @@ def read_input(path: Path) -> bytes:
 
 
 def write_output(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, or to standard output for :data:`STDOUT`."""
+    """Write ``data`` to ``path`` atomically, or to standard output for :data:`STDOUT`
+    (:func:`write_stdout`)."""
     if path is STDOUT:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        write_stdout(data)
         return
     from ..atomic import write_bytes_atomic
 
     write_bytes_atomic(path, data)
+
+
+def write_stdout(data: bytes) -> None:
+    """Write all of ``data`` to standard output, or raise :class:`OutputClosed` saying how much
+    got through. (``sys.stdout.buffer.write`` returned 65,536 of 699,661 bytes when a pipe's
+    reader went away mid-write, and raised nothing: the command said it had written the file.)"""
+    sys.stdout.flush()  # text written before (none today) goes first
+    out = sys.stdout.buffer
+    out.flush()
+    try:
+        fd: int | None = out.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture): write to it
+        fd = None
+    view, done = memoryview(data), 0
+    try:
+        while done < len(view):
+            chunk = view[done : done + (1 << 20)]
+            n = os.write(fd, chunk) if fd is not None else out.write(chunk)
+            if not n:
+                raise OSError(errno.EIO, "standard output took no bytes")
+            done += n
+        out.flush()
+    except BrokenPipeError:
+        raise OutputClosed(errno.EPIPE, f"standard output was closed after {done:,} of "
+                           f"{len(data):,} bytes (its reader went away): the data is cut short") from None
 
 
 def read_taco(path: Path, data: bytes | None = None) -> Any:
