@@ -16,13 +16,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from .. import __version__
-from .common import INPUT_ERRORS, USER_ERRORS, OutputClosed, error_line
+from .common import INPUT_ERRORS, USER_ERRORS, Interrupted, OutputClosed, error_line
 
 __all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "USER_ERRORS", "build_parser", "main"]
 
@@ -76,15 +79,26 @@ def _warning_printer(command: str) -> Callable[..., None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    command = ""
+    with _signals_as_interrupts():
+        try:
+            args = build_parser().parse_args(argv)  # in here: Ctrl-C while it imports is one line
+            command = f" {args.command}"
+            return _run(args)
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: `finally`s have run
+            signum = getattr(exc, "signum", signal.SIGINT)
+            how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+            print(f"taco{command}: {how}{getattr(exc, 'progress', '')}", file=sys.stderr)
+            return 128 + signum
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command, its errors as one line each (status 2), a broken pipe as 141."""
     with warnings.catch_warnings():  # the caller's filters and showwarning come back after
         warnings.simplefilter("default")
         warnings.showwarning = _warning_printer(args.command)
         try:
             return int(args.func(args))
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
         except BrokenPipeError as exc:  # `taco models | head`: the reader has gone; so do we
             if isinstance(exc, OutputClosed):  # a file's data cut short: not quietly
                 print(f"taco {args.command}: error: {exc.strerror}", file=sys.stderr)
@@ -97,6 +111,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"taco {args.command}: error: {text}", file=sys.stderr)
             return 2
 
+
+@contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a ``kill``, a closed terminal, a scheduler's stop) raise
+    :class:`~taco.cli.common.Interrupted` as SIGINT raises KeyboardInterrupt: ``finally`` blocks
+    run (an atomic write removes its temporary), :func:`main` says so in one line and exits with
+    128 + the signal's number. Installed here, not in the library, for the command's time only;
+    in the main thread (the only one Python runs handlers in), and only over a signal's default
+    action (``nohup`` ignores SIGHUP, a host program may have its own). A second signal of the
+    kind ends the process at once, as it would have without taco."""
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signum, signal.SIG_DFL)
+        raise Interrupted(signum)
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)  # Windows has no SIGHUP
+            if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+                previous[signum] = signal.signal(signum, interrupt)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _quiet_stdout() -> None:

@@ -7,6 +7,8 @@ Imports no torch at the top (see :mod:`taco.cli`).
 from __future__ import annotations
 
 import argparse
+import errno
+import signal
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -121,20 +123,43 @@ def os_error_line(exc: OSError) -> str:
 # --------------------------------------------------------------------------- batches
 
 
+#: Errors of a write that doom the outputs after it too (a full disk or quota, a read-only file
+#: system, no file descriptors left, a reader gone): they stop a batch. Any other OSError (a name
+#: too long, a folder in the way, one file not readable) is one input's, skipped like a bad input.
+STOP_ERRNOS = frozenset(getattr(errno, name) for name in (
+    "ENOSPC", "EDQUOT", "EROFS", "EMFILE", "ENFILE", "EPIPE") if hasattr(errno, name))
+
+
+class Interrupted(KeyboardInterrupt):
+    """A command stopped by a signal: SIGINT (Ctrl-C), SIGTERM or SIGHUP (which
+    :func:`taco.cli.main` turns into this), with how far a batch got (``progress``: `` after 3 of
+    20 image(s); ...``). A KeyboardInterrupt, so what handles Ctrl-C handles these too."""
+
+    def __init__(self, signum: int, progress: str = "") -> None:
+        super().__init__(signum, progress)
+        self.signum = signum
+        self.progress = progress
+
+
 class Failures:
     """The inputs of one batch command that failed alone: each is reported on one line when it
-    fails and skipped, the rest of the batch is still done, and :meth:`status` ends the command."""
+    fails and skipped, the rest of the batch is still done, and :meth:`status` ends the command.
+    Around the batch's loop, :meth:`stopping` says how far it got when it is stopped."""
 
     def __init__(self, command: str) -> None:
         self.command = command
         self.inputs: list[Path] = []
+        #: Inputs of the batch finished so far (done, failed); the loop keeps it.
+        self.finished = 0
 
     def skip(self, src: Path, exc: Exception, also: Sequence[tuple[str, str]] = ()) -> bool:
         """Whether ``exc`` is a failure of the input ``src`` alone (:data:`INPUT_ERRORS`,
-        ``also``, a CLIError of its checks, running out of memory on it): then it is reported
-        now, naming the input, and counted. False for anything else (a missing text encoder, a
+        ``also``, a CLIError of its checks, an OSError of its own files not in
+        :data:`STOP_ERRNOS`, running out of memory on it): then it is reported now, naming the
+        input, and counted. False for anything else (a missing text encoder, a full disk, a
         bug), which stops the command as :func:`taco.cli.main` reports it."""
         if not (isinstance(exc, CLIError) or is_one_of(exc, (*INPUT_ERRORS, *also))
+                or (isinstance(exc, OSError) and exc.errno not in STOP_ERRNOS)
                 or allocation_failure_line(exc)):
             return False
         text = error_line(exc)
@@ -142,6 +167,34 @@ class Failures:
         print(f"taco {self.command}: error: {where}{text}", file=sys.stderr, flush=True)
         self.inputs.append(src)
         return True
+
+    @contextmanager
+    def stopping(self, total: int, what: str, rest: str = "") -> Iterator[None]:
+        """Around a batch's loop of ``total`` inputs: an interrupt (:class:`Interrupted`) or an
+        error that dooms the rest (:data:`STOP_ERRNOS`, as a CLIError) says how far it got,
+        ``after 6 of 20 image(s)``, and ``rest``: how to do the others (``run it again with
+        --skip-existing``). A broken pipe stays one (the reader has gone: nobody to tell)."""
+        if total < 2:
+            yield
+            return
+        try:
+            yield
+        except KeyboardInterrupt as exc:
+            after = f" after {self.finished} of {total} {what}" + (f"; {rest}" if rest else "")
+            raise Interrupted(getattr(exc, "signum", signal.SIGINT), after) from None
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            then = f" ({rest})" if rest else ""
+            raise CLIError(f"stopped after {self.finished} of {total} {what}: "
+                           f"{os_error_line(exc)}{then}") from None
+
+    def summary(self, skipped: int = 0) -> str:
+        """`` (2 failed, 14 skipped: their outputs exist)`` for a batch's summary line, or ''."""
+        parts = [f"{len(self.inputs)} failed"] if self.inputs else []
+        if skipped:
+            parts.append(f"{skipped} skipped: their outputs exist")
+        return f" ({', '.join(parts)})" if parts else ""
 
     def status(self, total: int, what: str) -> int:
         """The exit status: 0, or 2 when an input failed, after one line naming them in a batch."""

@@ -101,38 +101,40 @@ def cmd_compress(args: argparse.Namespace) -> int:
     total_bytes = total_pixels = 0
     failures = Failures("compress")
     t_all = time.perf_counter()
-    for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
-        count = f"[{i}/{len(jobs)}] " if many else ""
-        try:
-            with (input_warnings("compress", src, about_input),
-                  StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress):
-                progress("reading", 0, 1)
-                image = load_image(src, data=read_input(src) if src is STDIN else None)
-                t0 = time.perf_counter()
-                res = compress_image(image, caption, model, quality=quality, progress=progress)
-                ms = 1000 * (time.perf_counter() - t0)
-                write_output(dst, res.data)
-        except Exception as exc:
-            if not failures.skip(src, exc):
-                raise
-            continue
-        total_bytes += len(res.data)
-        total_pixels += res.height * res.width
-        if res.height * res.width > MAX_DECODE_PIXELS:
-            print(f"taco compress: warning: {dst}: {res.width}x{res.height} is over the decoder's "
-                  f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
-                  f"--max-pixels 0 (about {decode_memory_estimate(res.height * res.width) / 2**30:.1f} "
-                  "GiB with the built-in models)", file=sys.stderr)
-        if not args.quiet:
-            turned = image.info.get("exif_orientation", 1)
-            note = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
-            print(f"{count}{src} -> {dst}: {res.width}x{res.height}{note}, {len(res.data)} bytes, "
-                  f"{res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
+    with failures.stopping(len(jobs), "image(s)"):
+        for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
+            failures.finished = i - 1
+            count = f"[{i}/{len(jobs)}] " if many else ""
+            try:
+                with (input_warnings("compress", src, about_input),
+                      StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress):
+                    progress("reading", 0, 1)
+                    image = load_image(src, data=read_input(src) if src is STDIN else None)
+                    t0 = time.perf_counter()
+                    res = compress_image(image, caption, model, quality=quality, progress=progress)
+                    ms = 1000 * (time.perf_counter() - t0)
+                    write_output(dst, res.data)
+            except Exception as exc:
+                if not failures.skip(src, exc):
+                    raise
+                continue
+            total_bytes += len(res.data)
+            total_pixels += res.height * res.width
+            if res.height * res.width > MAX_DECODE_PIXELS:
+                print(f"taco compress: warning: {dst}: {res.width}x{res.height} is over the decoder's "
+                      f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
+                      f"--max-pixels 0 (about {decode_memory_estimate(res.height * res.width) / 2**30:.1f} "
+                      "GiB with the built-in models)", file=sys.stderr)
+            if not args.quiet:
+                turned = image.info.get("exif_orientation", 1)
+                note = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
+                print(f"{count}{src} -> {dst}: {res.width}x{res.height}{note}, {len(res.data)} bytes, "
+                      f"{res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
     secs = time.perf_counter() - t_all
     at = f" at quality {quality}" if quality is not None else ""
     done = len(files) - len(failures.inputs)
     overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
     if done or many:
         print(f"compressed {done} image(s) with {model.model_id}{at}: {total_bytes} bytes, "
-              f"{overall}{secs:.2f} s", file=report)
+              f"{overall}{secs:.2f} s{failures.summary()}", file=report)
     return failures.status(len(files), "image(s)")

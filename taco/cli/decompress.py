@@ -97,29 +97,32 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     report = report_stream(dsts)
     t_all = time.perf_counter()
-    for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
-        if src not in headers:
-            continue
-        count = f"[{i}/{len(files)}] " if many else ""
-        model = models[args.model or headers[src].model_id].model
-        try:
-            with StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress:
-                t0 = time.perf_counter()
-                data = read_input(src) if piped is None else piped
-                image = decompress(data, model, max_pixels=args.max_pixels or None, progress=progress)
-                ms = 1000 * (time.perf_counter() - t0)
-                progress("writing", 0, 1)
-                buf = io.BytesIO()
-                image.save(buf, format=save_format(dst))
-                write_output(dst, buf.getvalue())
-        except Exception as exc:
-            if not failures.skip(src, exc):
-                raise
-            continue
-        if not args.quiet:
-            print(f"{count}{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
-                  file=report, flush=True)
+    with failures.stopping(len(files), "file(s)"):
+        for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
+            failures.finished = i - 1
+            if src not in headers:
+                continue
+            count = f"[{i}/{len(files)}] " if many else ""
+            model = models[args.model or headers[src].model_id].model
+            try:
+                with StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress:
+                    t0 = time.perf_counter()
+                    data = read_input(src) if piped is None else piped
+                    image = decompress(data, model, max_pixels=args.max_pixels or None, progress=progress)
+                    ms = 1000 * (time.perf_counter() - t0)
+                    progress("writing", 0, 1)
+                    buf = io.BytesIO()
+                    image.save(buf, format=save_format(dst))
+                    write_output(dst, buf.getvalue())
+            except Exception as exc:
+                if not failures.skip(src, exc):
+                    raise
+                continue
+            if not args.quiet:
+                print(f"{count}{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
+                      file=report, flush=True)
     done = len(files) - len(failures.inputs)
     if done or many:
-        print(f"decompressed {done} file(s) in {time.perf_counter() - t_all:.2f} s", file=report)
+        print(f"decompressed {done} file(s) in {time.perf_counter() - t_all:.2f} s{failures.summary()}",
+              file=report)
     return failures.status(len(files), "file(s)")

@@ -218,7 +218,7 @@ def plan_outputs(
             raise CLIError(f"{dst} is an input; it cannot be its own output")
     for folder in folders:
         check_folder(folder, create=out is not None and folder == Path(out))
-    existing = [d for d in dsts if d.exists()]
+    existing = [d for d in dsts if _exists(d)]
     if existing and not force:
         if len(existing) == 1:
             raise CLIError(f"{existing[0]} exists; pass --force to overwrite it")
@@ -229,6 +229,15 @@ def plan_outputs(
             if d.is_dir():
                 raise CLIError(f"{d} is a folder; it cannot be overwritten by a file")
     return dsts
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; False where asking fails (a name too long for the file system:
+    that output's write fails alone, and the rest of the batch is done)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def check_folder(folder: Path, *, create: bool) -> None:

@@ -1,0 +1,152 @@
+"""The codec commands over folders of photos: what stops a batch, what skips one input, and how
+an interrupted batch is finished (tiny models, small photos, so it stays fast)."""
+
+from __future__ import annotations
+
+import errno
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import taco.atomic
+from taco.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
+CODE = ["--caption", "", "-m", "elic-tiny"]
+
+
+@pytest.fixture()
+def photos(tmp_path):
+    """Three small photos in a folder."""
+    d = tmp_path / "photos"
+    d.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        Image.open(SAMPLES / "skimage-chelsea.png").resize((64, 48)).save(d / name)
+    return d
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+# --------------------------------------------------------------------------- write errors
+
+
+def test_an_output_that_cannot_be_written_skips_its_image_only(photos, tmp_path, capsys):
+    """An output name too long for the file system (a 252-character photo name + .taco) stopped
+    the whole batch; now that image is reported and skipped, like an image that cannot be read,
+    and the summary on stdout counts it."""
+    long = photos / ("b" * 251 + ".png")
+    (photos / "b.png").rename(long)
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert _names(out) == ["a.taco", "c.taco"]  # and no temporary left
+    lines = captured.err.splitlines()
+    assert any(line.startswith(f"taco compress: error: {long}: ") and "file name too long" in line
+               for line in lines), lines
+    assert lines[-1] == f"taco compress: error: 1 of 3 image(s) failed: {long}"
+    summary = captured.out.splitlines()[-1]
+    assert summary.startswith("compressed 2 image(s)") and summary.endswith("(1 failed)")
+
+
+def test_a_full_disk_stops_the_batch_saying_how_far_it_got(photos, tmp_path, monkeypatch, capsys):
+    write_all, calls = taco.atomic._write_all, [0]
+
+    def full_on_the_second(f, data):
+        calls[0] += 1
+        if calls[0] == 2:
+            f.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write_all(f, data)
+
+    monkeypatch.setattr(taco.atomic, "_write_all", full_on_the_second)
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert _names(out) == ["a.taco"]  # the third was not tried, no temporary is left
+    assert captured.err.splitlines()[-1].startswith(
+        f"taco compress: error: stopped after 1 of 3 image(s): {out / 'b.taco'}: no space left on device")
+    assert "compressed" not in captured.out  # no summary: the batch did not end
+
+
+# --------------------------------------------------------------------------- signals
+
+# A child that compresses a folder and, in its second write, writes half the file, says so and
+# waits for the signal.
+_HANG_IN_SECOND_WRITE = """
+import os, sys, time
+import taco.atomic as atomic
+marker, calls, write_all = sys.argv[1], [0], atomic._write_all
+def hang(f, data):
+    calls[0] += 1
+    if calls[0] == 2:
+        f.write(data[: len(data) // 2]); f.flush()
+        open(marker, "w").close()
+        time.sleep(120)
+    write_all(f, data)
+atomic._write_all = hang
+from taco.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_stops_a_batch_with_one_line_and_no_temporary(photos, tmp_path, signum):
+    """SIGTERM and SIGHUP ended the batch silently (status 143) and left the hidden temporary of
+    the file being written; now they are handled as Ctrl-C is."""
+    import time
+
+    out, marker = tmp_path / "out", tmp_path / "in-the-write"
+    proc = subprocess.Popen([sys.executable, "-c", _HANG_IN_SECOND_WRITE, str(marker), "compress",
+                             str(photos), *CODE, "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), proc.communicate()[1]
+    assert any(p.name.startswith(".b.taco.tmp-") for p in out.iterdir())  # half written, now
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err
+    how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    assert err.splitlines()[-1].startswith(f"taco compress: {how} after 1 of 3 image(s)")
+    assert "Traceback" not in err
+    assert _names(out) == ["a.taco"]  # the temporary was removed
+
+
+def test_an_interrupt_while_the_parser_is_built_is_one_line(monkeypatch, capsys):
+    import taco.cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(taco.cli, "build_parser", interrupted)
+    assert main(["models"]) == 130
+    assert capsys.readouterr().err == "taco: interrupted\n"
+
+
+def test_signal_handlers_are_the_commands_only(monkeypatch, capsys):
+    """Installed for the command's time, not left behind; an ignored SIGHUP (nohup) stays
+    ignored."""
+    before = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        seen = []
+        import taco.cli.models
+
+        def record(args):
+            seen.append((signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)))
+            return 0
+
+        monkeypatch.setattr(taco.cli.models, "cmd_models", record)
+        main(["models"])
+    finally:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    assert signal.getsignal(signal.SIGTERM) == before
+    (term, hup), = seen
+    assert callable(term) and hup == signal.SIG_IGN
