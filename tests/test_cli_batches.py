@@ -114,7 +114,8 @@ def test_a_signal_stops_a_batch_with_one_line_and_no_temporary(photos, tmp_path,
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signum, err
     how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
-    assert err.splitlines()[-1].startswith(f"taco compress: {how} after 1 of 3 image(s)")
+    assert err.splitlines()[-1] == (f"taco compress: {how} after 1 of 3 image(s); run the same "
+                                    "command with --skip-existing to do the rest")
     assert "Traceback" not in err
     assert _names(out) == ["a.taco"]  # the temporary was removed
 
@@ -150,3 +151,57 @@ def test_signal_handlers_are_the_commands_only(monkeypatch, capsys):
     assert signal.getsignal(signal.SIGTERM) == before
     (term, hup), = seen
     assert callable(term) and hup == signal.SIG_IGN
+
+
+# --------------------------------------------------------------------------- finishing a batch
+
+
+def test_skip_existing_finishes_an_interrupted_batch(photos, tmp_path, monkeypatch, capsys):
+    """Running an interrupted batch again was refused ("... exist; pass --force"), and --force
+    coded everything again. --skip-existing writes only the outputs that are missing."""
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--quiet"]) == 0
+    (out / "b.taco").unlink()
+    kept = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    capsys.readouterr()
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"taco compress: error: {out / 'a.taco'} and 1 more outputs exist; pass --force to "
+        "overwrite them, or --skip-existing to write only the others")
+
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--skip-existing"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"[1/1] {photos / 'b.png'} -> {out / 'b.taco'}: ")
+    assert lines[1].startswith("compressed 1 image(s)")
+    assert lines[1].endswith("(2 skipped: their outputs exist)")
+    assert _names(out) == ["a.taco", "b.taco", "c.taco"]
+    assert all(p.stat().st_mtime_ns == kept[p.name] for p in out.iterdir() if p.name in kept)
+
+    # nothing left to do: said so, without loading a model
+    import taco.cli.compress
+
+    monkeypatch.setattr(taco.cli.compress, "command_model", None)
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--skip-existing"]) == 0
+    assert capsys.readouterr().out == "compressed 0 image(s) (3 skipped: their outputs exist)\n"
+
+
+def test_decompress_skip_existing_reads_only_the_files_left(photos, tmp_path, capsys):
+    tacos, out = tmp_path / "tacos", tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(tacos), "--quiet"]) == 0
+    assert main(["decompress", str(tacos), "-o", str(out), "--quiet"]) == 0
+    (out / "c.png").unlink()
+    (tacos / "a.taco").write_bytes(b"damaged since: not read again")
+    capsys.readouterr()
+    assert main(["decompress", str(tacos), "-o", str(out), "--skip-existing"]) == 0
+    captured = capsys.readouterr()
+    assert "error" not in captured.err
+    assert captured.out.splitlines()[-1].startswith("decompressed 1 file(s) in ")
+    assert captured.out.splitlines()[-1].endswith(" s (2 skipped: their outputs exist)")
+    assert _names(out) == ["a.png", "b.png", "c.png"]
+
+
+def test_force_and_skip_existing_are_one_or_the_other(photos, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(photos), "--force", "--skip-existing"])
+    assert exc.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -50,6 +50,16 @@ MODEL_HELP = (f"trained model name, checkpoint file (.safetensors), or architect
               f"(random seed-0 weights; taco models lists the names); default: {DEFAULT_MODEL}")
 
 
+def add_existing_options(parser: argparse.ArgumentParser) -> None:
+    """``-f/--force`` and ``--skip-existing``, one or the other: what to do with outputs that
+    exist already (without either, they are refused before any work)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    group.add_argument("--skip-existing", action="store_true",
+                       help="leave the outputs that exist and write only the others (to finish "
+                       "an interrupted batch: an output is never half written)")
+
+
 # --------------------------------------------------------------------------- models
 
 
@@ -151,6 +161,8 @@ class Failures:
         self.inputs: list[Path] = []
         #: Inputs of the batch finished so far (done, failed); the loop keeps it.
         self.finished = 0
+        #: Inputs left out because their outputs exist (--skip-existing).
+        self.skipped = 0
 
     def skip(self, src: Path, exc: Exception, also: Sequence[tuple[str, str]] = ()) -> bool:
         """Whether ``exc`` is a failure of the input ``src`` alone (:data:`INPUT_ERRORS`,
@@ -189,11 +201,11 @@ class Failures:
             raise CLIError(f"stopped after {self.finished} of {total} {what}: "
                            f"{os_error_line(exc)}{then}") from None
 
-    def summary(self, skipped: int = 0) -> str:
+    def summary(self) -> str:
         """`` (2 failed, 14 skipped: their outputs exist)`` for a batch's summary line, or ''."""
         parts = [f"{len(self.inputs)} failed"] if self.inputs else []
-        if skipped:
-            parts.append(f"{skipped} skipped: their outputs exist")
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped: their outputs exist")
         return f" ({', '.join(parts)})" if parts else ""
 
     def status(self, total: int, what: str) -> int:

@@ -11,7 +11,14 @@ from typing import Any
 from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
-from .common import MODEL_HELP, Failures, command_model, input_warnings, stage_delay
+from .common import (
+    MODEL_HELP,
+    Failures,
+    add_existing_options,
+    command_model,
+    input_warnings,
+    stage_delay,
+)
 from .files import (
     STDIN,
     STDOUT,
@@ -20,6 +27,8 @@ from .files import (
     plan_outputs,
     read_input,
     report_stream,
+    rest_hint,
+    to_write,
     uncaptioned_note,
     write_output,
 )
@@ -49,7 +58,7 @@ def register(sub: Any) -> None:
     c.add_argument("--clip-path", metavar="DIR",
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
                    "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH)")
-    c.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    add_existing_options(c)
     c.add_argument("-q", "--quality", type=int, metavar="N",
                    help="quality 1..Q of a variable-rate model (higher: more bytes, a better "
                    "image; the file records it); default: its middle one. A single-rate model "
@@ -70,10 +79,20 @@ def cmd_compress(args: argparse.Namespace) -> int:
     found = [captions(f) for f in files]  # before any work starts
     many = len(files) > 1
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
-                        beside_suffix=".taco", force=args.force)
+                        beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing)
     if len(dsts) == 1 and dsts[0] is not STDOUT and dsts[0].suffix.lower() in IMAGE_SUFFIXES:
         raise CLIError(f"{dsts[0]}: compress writes a .taco file, not a {dsts[0].suffix} image: "
                        f"name it {dsts[0].with_suffix('.taco').name}")
+    failures = Failures("compress")
+    if args.skip_existing:
+        todo = to_write(dsts)
+        files = [f for f, t in zip(files, todo, strict=True) if t]
+        found = [c for c, t in zip(found, todo, strict=True) if t]
+        dsts = [d for d, t in zip(dsts, todo, strict=True) if t]
+        failures.skipped = todo.count(False)
+        if not files:
+            print(f"compressed 0 image(s){failures.summary()}")
+            return 0
 
     model = command_model(args.model)  # first: a mistyped name is refused before torch loads
 
@@ -99,9 +118,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
     report = report_stream(dsts)
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     total_bytes = total_pixels = 0
-    failures = Failures("compress")
     t_all = time.perf_counter()
-    with failures.stopping(len(jobs), "image(s)"):
+    with failures.stopping(len(jobs), "image(s)", rest_hint(dsts, args.force)):
         for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
             failures.finished = i - 1
             count = f"[{i}/{len(jobs)}] " if many else ""

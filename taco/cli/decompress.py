@@ -12,7 +12,7 @@ from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
 from ..resolve import ResolvedModel, check_file_weights, resolve_model
 from ..suffixes import DECODED_SUFFIX
-from .common import Failures, command_model, stage_delay
+from .common import Failures, add_existing_options, command_model, stage_delay
 from .files import (
     STDIN,
     check_image_format,
@@ -21,7 +21,9 @@ from .files import (
     read_input,
     read_taco,
     report_stream,
+    rest_hint,
     save_format,
+    to_write,
     write_output,
 )
 
@@ -36,7 +38,7 @@ def register(sub: Any) -> None:
                    "format; - for PNG on standard output) or folder (a folder or several files "
                    "in; created if missing); default: NAME.decoded.png beside each file")
     d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
-    d.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    add_existing_options(d)
     d.add_argument("--quiet", action="store_true", help="print only the summary line")
     d.add_argument("--max-pixels", type=int, metavar="N", default=MAX_DECODE_PIXELS,
                    help=f"refuse files that declare more than N pixels (default: {MAX_DECODE_PIXELS}, "
@@ -47,7 +49,17 @@ def register(sub: Any) -> None:
 def cmd_decompress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
+    dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
+                        beside_suffix=DECODED_SUFFIX, force=args.force, skip_existing=args.skip_existing)
     failures = Failures("decompress")
+    if args.skip_existing:  # before the files are read: a batch finished again reads only the rest
+        todo = to_write(dsts)
+        files = [f for f, t in zip(files, todo, strict=True) if t]
+        dsts = [d for d, t in zip(dsts, todo, strict=True) if t]
+        failures.skipped = todo.count(False)
+        if not files:
+            print(f"decompressed 0 file(s){failures.summary()}")
+            return 0
     headers: dict[Path, Any] = {}
     piped = read_input(STDIN) if files[0] is STDIN else None  # standard input, read once
     for src in files:  # every file checked first, with the decoder's own cap, before any model loads
@@ -60,8 +72,6 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not failures.skip(src, exc):
                 raise
             headers.pop(src, None)
-    dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
-                        beside_suffix=DECODED_SUFFIX, force=args.force)
     from ..images import decoded_mode  # numpy and Pillow: not for --help
 
     for src, dst in zip(files, dsts, strict=True):  # each output's format holds its image
@@ -97,7 +107,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     report = report_stream(dsts)
     t_all = time.perf_counter()
-    with failures.stopping(len(files), "file(s)"):
+    with failures.stopping(len(files), "file(s)", rest_hint(dsts, args.force)):
         for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
             failures.finished = i - 1
             if src not in headers:

@@ -164,7 +164,7 @@ def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path],
 
 def plan_outputs(
     sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
-    beside_suffix: str, force: bool,
+    beside_suffix: str, force: bool, skip_existing: bool = False,
 ) -> list[Path]:
     """One output path per source, checked before any work (so nothing fails after the work).
 
@@ -175,7 +175,7 @@ def plan_outputs(
     IMG_1.JPG) keep their whole names (IMG_1.HEIC.taco). Refused, with one line each: an output folder that
     is a file or not writable, a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs, and outputs that exist already
-    (unless ``force``).
+    (unless ``force``, or ``skip_existing``: then the caller leaves them out, :func:`to_write`).
 
     ``out`` ``-`` is standard output, [:data:`STDOUT`], for one source; so is the output of
     :data:`STDIN` without ``out``. Standard output may not be a terminal (binary data).
@@ -219,16 +219,32 @@ def plan_outputs(
     for folder in folders:
         check_folder(folder, create=out is not None and folder == Path(out))
     existing = [d for d in dsts if _exists(d)]
-    if existing and not force:
+    if existing and not (force or skip_existing):
+        others = ", or --skip-existing to write only the others" if len(dsts) > len(existing) else ""
         if len(existing) == 1:
-            raise CLIError(f"{existing[0]} exists; pass --force to overwrite it")
+            raise CLIError(f"{existing[0]} exists; pass --force to overwrite it{others}")
         raise CLIError(f"{existing[0]} and {len(existing) - 1} more outputs exist; "
-                       "pass --force to overwrite them")
+                       f"pass --force to overwrite them{others}")
     if force:
         for d in existing:
             if d.is_dir():
                 raise CLIError(f"{d} is a folder; it cannot be overwritten by a file")
     return dsts
+
+
+def to_write(dsts: Sequence[Path]) -> list[bool]:
+    """For ``--skip-existing``: which of the outputs ``dsts`` are still to write (do not exist).
+    An output that exists is whole: it was written atomically."""
+    return [d is STDOUT or not _exists(d) for d in dsts]
+
+
+def rest_hint(dsts: Sequence[Path], force: bool) -> str:
+    """How to finish a batch writing ``dsts`` that was stopped: run it again with
+    --skip-existing ('' for standard output)."""
+    if not dsts or dsts[0] is STDOUT:
+        return ""
+    return ("run it again with --skip-existing instead of --force to do the rest" if force
+            else "run the same command with --skip-existing to do the rest")
 
 
 def _exists(path: Path) -> bool:
