@@ -444,11 +444,14 @@ def folder_images(root: Path) -> list[str]:
     (:data:`taco.suffixes.IMAGE_SUFFIXES`), leaving out ``NAME.decoded.png``, what ``taco
     decompress`` writes beside a file (:data:`taco.suffixes.DECODED_SUFFIX`), as ``taco
     compress`` leaves it out of a folder: a folder where ``taco decompress`` ran holds its photos
-    once. (A captions file that lists such a file by name still has it.)"""
+    once. Hidden files are left out too, as ``taco compress`` does (macOS's ``._NAME.jpg`` beside
+    each photo copied from its disks is not an image). (A captions file that lists such a file
+    by name still has it.)"""
     return sorted(
         p.name
         for p in root.iterdir()
-        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.endswith(DECODED_SUFFIX) and p.is_file()
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.endswith(DECODED_SUFFIX)
+        and not p.name.startswith(".") and p.is_file()
     )
 
 

@@ -748,7 +748,7 @@ def test_piped_image_without_caption_and_heic(tmp_path, monkeypatch, capsysbinar
 
 @pytest.mark.parametrize("argv,message", [
     (["compress", "-", str(CHELSEA), "--caption", ""], "- (standard input) must be the only input"),
-    (["compress", str(CHELSEA), str(CHELSEA), "--caption", "", "-o", "-"],
+    (["compress", str(CHELSEA), str(SAMPLES / "skimage-coffee.png"), "--caption", "", "-o", "-"],
      "-o - (standard output) takes one input; got 2"),
     (["decompress", "-"], "- reads standard input, which is a terminal here"),
     (["compress", "-", "--caption", "", "-o", "out/"], "standard input has no name to give the file"),

@@ -205,3 +205,46 @@ def test_force_and_skip_existing_are_one_or_the_other(photos, capsys):
         main(["compress", str(photos), "--force", "--skip-existing"])
     assert exc.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- what a folder holds
+
+
+def test_hidden_files_and_links_to_nothing_are_left_out_and_said(photos, tmp_path, capsys):
+    """A folder copied from a Mac holds ``._a.png`` (AppleDouble, not an image) beside each
+    photo, and may hold hidden ``.x.png``: they were coded (or failed as garbage). A link to
+    nothing was left out without a word. Evaluation, captioning and training list folders alike."""
+    from taco.data import folder_images
+
+    (photos / "._a.png").write_bytes(b"\0\5\26\7 AppleDouble")
+    (photos / ".x.png").write_bytes((photos / "a.png").read_bytes())
+    (photos / "gone.jpg").symlink_to(photos / "nowhere.jpg")
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert f"taco compress: note: left out 2 hidden file(s) ({photos / '._a.png'}, {photos / '.x.png'}) " \
+           f"and 1 link(s) to nothing ({photos / 'gone.jpg'})" in err
+    assert _names(out) == ["a.taco", "b.taco", "c.taco"]
+    assert folder_images(photos) == ["a.png", "b.png", "c.png"]
+
+
+def test_a_folder_without_inputs_names_the_subfolders_not_searched(tmp_path, capsys):
+    folder = tmp_path / "DCIM"
+    for sub in ("100APPLE", "101APPLE"):
+        (folder / sub).mkdir(parents=True)
+    assert main(["compress", str(folder), "--caption", ""]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"found in {folder}; left out 2 subfolder(s), not searched ({folder / '100APPLE'}, "
+        f"{folder / '101APPLE'})")
+
+
+def test_a_file_given_twice_is_one_input(photos, tmp_path, capsys):
+    """It was refused ("would both be written to ...; give them separate output folders"), and
+    so was a file named with its folder."""
+    a = photos / "a.png"
+    out = tmp_path / "out"
+    assert main(["compress", str(a), str(photos), f"{photos}/./a.png", *CODE, "-o", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" -> ")[0] for line in lines[:-1]] == [
+        f"[1/3] {a}", f"[2/3] {photos / 'b.png'}", f"[3/3] {photos / 'c.png'}"]
+    assert _names(out) == ["a.taco", "b.taco", "c.taco"]

@@ -37,12 +37,14 @@ _EXPECTED_BESIDE = frozenset({".txt", ".jsonl", ".json", ".taco", ".md", ".csv",
 def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                   skip_in_folders: str | None = None, note_left_out: str | None = None,
                   ) -> tuple[list[Path], bool]:
-    """Files named and files in the folders named -> (files, whether any argument was a folder).
-    In a folder, names ending with ``skip_in_folders`` are left out (taco's own outputs), and so
-    are subfolders (not searched) and files of other suffixes; with ``note_left_out`` (the
-    command, ``taco compress``) one note line on stderr names those a user may have expected
-    (not hidden files, captions or taco's own). ``-`` is standard input, [:data:`STDIN`], and
-    must be the only input."""
+    """Files named and files in the folders named -> (files, whether any argument was a folder),
+    each file once (a file named twice, or named and in a folder named, is one input). In a
+    folder, names ending with ``skip_in_folders`` are left out (taco's own outputs), and so are
+    hidden files and folders (``.x.jpg``, and macOS's ``._x.jpg``, which are not photos),
+    subfolders (not searched), links to nothing and files of other suffixes; with
+    ``note_left_out`` (the command, ``taco compress``) one note line on stderr names those a user
+    may have expected (not captions, notes or taco's own). ``-`` is standard input,
+    [:data:`STDIN`], and must be the only input."""
     if "-" in paths:
         if len(paths) > 1:
             raise CLIError("- (standard input) must be the only input")
@@ -52,22 +54,27 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         return [STDIN], False
     out: list[Path] = []
     folder = False
-    subfolders: list[Path] = []
-    others: list[Path] = []
+    left = _LeftOut()
     for p in map(Path, paths):
         if p.is_dir():
             folder = True
             try:
                 for f in sorted(p.iterdir()):  # each entry looked at once: folders of many photos
-                    if f.is_dir():
-                        if not f.name.startswith("."):
-                            subfolders.append(f)
-                    elif not f.is_file() or (skip_in_folders and f.name.endswith(skip_in_folders)):
+                    kind = f.suffix.lower()
+                    if f.name.startswith("."):
+                        if kind in suffixes and not f.is_dir():
+                            left.hidden.append(f)
+                    elif f.is_dir():
+                        left.subfolders.append(f)
+                    elif not f.is_file():  # a link to nothing, a socket, ...
+                        if f.is_symlink():
+                            left.broken_links.append(f)
+                    elif skip_in_folders and f.name.endswith(skip_in_folders):
                         continue
-                    elif f.suffix.lower() in suffixes:
+                    elif kind in suffixes:
                         out.append(f)
-                    elif not f.name.startswith(".") and f.suffix.lower() not in _EXPECTED_BESIDE:
-                        others.append(f)
+                    elif kind not in _EXPECTED_BESIDE:
+                        left.others.append(f)
             except OSError as exc:
                 raise CLIError(f"{p}: cannot list the folder ({exc.strerror})") from None
         elif p.is_file():
@@ -76,13 +83,47 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
             raise CLIError(f"{p}: no such file or folder")
     if not out:
         kinds = ", ".join(sorted(suffixes))
-        raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}")
-    if note_left_out and (subfolders or others):
-        parts = [f"{len(subfolders)} subfolder(s), not searched ({some_names(subfolders, 3)})"] if subfolders else []
-        if others:
-            parts.append(f"{len(others)} file(s) it does not read as images ({some_names(others, 3)})")
-        print(f"{note_left_out}: note: left out {' and '.join(parts)}", file=sys.stderr, flush=True)
-    return out, folder
+        why = left.parts(others=False)
+        raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}"
+                       + (f"; left out {' and '.join(why)}" if why else ""))
+    if note_left_out and left.parts():
+        print(f"{note_left_out}: note: left out {' and '.join(left.parts())}", file=sys.stderr, flush=True)
+    return _once_each(out), folder
+
+
+class _LeftOut:
+    """What :func:`expand_inputs` left out of the folders it listed, for the one line saying so."""
+
+    def __init__(self) -> None:
+        self.subfolders: list[Path] = []
+        self.others: list[Path] = []  # files of other suffixes a user may have expected (RAW, video)
+        self.hidden: list[Path] = []  # hidden files with an input's suffix
+        self.broken_links: list[Path] = []
+
+    def parts(self, others: bool = True) -> list[str]:
+        parts = []
+        if self.subfolders:
+            parts.append(f"{len(self.subfolders)} subfolder(s), not searched ({some_names(self.subfolders, 3)})")
+        if self.others and others:
+            parts.append(f"{len(self.others)} file(s) it does not read as images ({some_names(self.others, 3)})")
+        if self.hidden:
+            parts.append(f"{len(self.hidden)} hidden file(s) ({some_names(self.hidden, 3)})")
+        if self.broken_links:
+            parts.append(f"{len(self.broken_links)} link(s) to nothing ({some_names(self.broken_links, 3)})")
+        return parts
+
+
+def _once_each(files: Sequence[Path]) -> list[Path]:
+    """``files`` without those seen before: the same file named twice, or named and in a folder
+    named, is one input (it was refused: two inputs with one output)."""
+    seen: set[str] = set()
+    once = []
+    for f in files:
+        key = os.path.normcase(os.path.realpath(f))
+        if key not in seen:
+            seen.add(key)
+            once.append(f)
+    return once
 
 
 def read_captions_jsonl(path: Path) -> dict[str, str]:
