@@ -248,3 +248,38 @@ def test_a_file_given_twice_is_one_input(photos, tmp_path, capsys):
     assert [line.split(" -> ")[0] for line in lines[:-1]] == [
         f"[1/3] {a}", f"[2/3] {photos / 'b.png'}", f"[3/3] {photos / 'c.png'}"]
     assert _names(out) == ["a.taco", "b.taco", "c.taco"]
+
+
+def test_outputs_that_differ_only_by_case_are_one_file(photos, tmp_path, capsys):
+    """Photo.jpg and photo.png went to Photo.taco and photo.taco: one file on macOS and Windows,
+    where the second overwrote the first. Now they keep their whole names, as IMG_1.HEIC and
+    IMG_1.JPG do; names that would still be one file are refused."""
+    Image.open(photos / "a.png").save(photos / "Photo.jpg")
+    (photos / "a.png").rename(photos / "photo.png")
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--quiet"]) == 0
+    assert _names(out) == ["Photo.jpg.taco", "b.taco", "c.taco", "photo.png.taco"]
+    capsys.readouterr()
+    assert main(["compress", str(photos / "Photo.jpg"), str(photos / "b.png"), *CODE, "-o",
+                 str(tmp_path / "o2"), "--quiet"]) == 0  # no clash: nothing renamed
+    assert _names(tmp_path / "o2") == ["Photo.taco", "b.taco"]
+    (photos / "b.png").rename(photos / "PHOTO.PNG")
+    assert main(["compress", str(photos / "photo.png"), str(photos / "PHOTO.PNG"), *CODE, "-o",
+                 str(tmp_path / "o3")]) == 2
+    assert "one file where case is not told apart" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_folder_says_why(photos, tmp_path, monkeypatch, capsys):
+    """"cannot write into DIR: permission denied" was written whatever the reason (a read-only
+    file system, EROFS)."""
+    import os
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path))
+
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    assert main(["compress", str(photos), *CODE, "-o", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (f"taco compress: error: cannot write into {tmp_path}: "
+                                               "read-only file system")

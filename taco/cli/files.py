@@ -197,10 +197,17 @@ def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path],
                          full_name: Callable[[Path], Path]) -> list[Path]:
     """``dsts``, where inputs that differ only by suffix (a camera's IMG_1.HEIC and IMG_1.JPG)
     would share an output, with their whole names kept instead (IMG_1.HEIC.taco, IMG_1.JPG.taco)."""
-    by_dst: dict[Path, set[str]] = {}
+    by_dst: dict[str, set[str]] = {}
     for src, dst in zip(sources, dsts, strict=True):
-        by_dst.setdefault(dst, set()).add(src.name)
-    return [full_name(src) if len(by_dst[dst]) > 1 else dst for src, dst in zip(sources, dsts, strict=True)]
+        by_dst.setdefault(_one_file(dst), set()).add(src.name)
+    return [full_name(src) if len(by_dst[_one_file(dst)]) > 1 else dst
+            for src, dst in zip(sources, dsts, strict=True)]
+
+
+def _one_file(path: Path) -> str:
+    """What names one file wherever it is written: case folded, as macOS and Windows file
+    systems compare names (Photo.taco and photo.taco are one file there)."""
+    return str(path).casefold()
 
 
 def plan_outputs(
@@ -247,12 +254,15 @@ def plan_outputs(
         else:
             dsts = [o]
             folders = [o.parent]
-    seen: dict[Path, Path] = {}  # the names first: nothing is created for a plan refused
+    seen: dict[str, tuple[Path, Path]] = {}  # the names first: nothing is created for a plan refused
     for src, dst in zip(sources, dsts, strict=True):
-        if dst in seen:
-            raise CLIError(f"{seen[dst]} and {src} would both be written to {dst}; "
+        if _one_file(dst) in seen:
+            first, first_dst = seen[_one_file(dst)]
+            where = (f"{first_dst} and {dst}, one file where case is not told apart (macOS, "
+                     "Windows)" if first_dst != dst else str(dst))
+            raise CLIError(f"{first} and {src} would both be written to {where}; rename one, or "
                            "give them separate output folders")
-        seen[dst] = src
+        seen[_one_file(dst)] = src, dst
     inputs = {s.resolve() for s in sources if s is not STDIN}
     for dst in dsts:
         if dst.resolve() in inputs:
@@ -300,8 +310,9 @@ def _exists(path: Path) -> bool:
 def check_folder(folder: Path, *, create: bool) -> None:
     """Raise a one-line :class:`CLIError` unless files can be written into ``folder``."""
     if folder.is_dir():
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise CLIError(f"cannot write into {folder}: permission denied")
+        problem = _write_problem(folder)
+        if problem:
+            raise CLIError(f"cannot write into {folder}: {problem}")
         return
     if folder.exists():
         raise CLIError(f"{folder} is not a folder")
@@ -312,6 +323,21 @@ def check_folder(folder: Path, *, create: bool) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CLIError(f"cannot create the output folder {folder}: {os_reason(exc)}") from None
+
+
+def _write_problem(folder: Path) -> str | None:
+    """Why files cannot be created in ``folder`` (``read-only file system``, ``permission
+    denied``), or None. ``os.access`` answers yes or no; where it says no, a temporary file tried
+    there says why."""
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None  # access() said no, the file system says yes (root, ACLs)
+    except OSError as exc:
+        return os_reason(exc)
 
 
 def check_image_format(path: Path, mode: str) -> None:
