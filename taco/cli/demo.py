@@ -42,7 +42,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def demo_lines(r: dict[str, Any]) -> list[str]:
     """What ``taco demo`` prints of :func:`taco.demo.run_demo`'s result."""
-    taco_path, *written = r["files"]
+    taco_path = r["files"][0]
     lines = [f"model      {r['model']}" + ("" if r["trained"] else "  (UNTRAINED: random weights)"),
              f"image      {Path(r['image']).name} ({r['size']}, {r['source_bytes']} bytes as PNG)",
              f"caption    {r['caption']!r} (used by the encoder only)" if r["reads_text"]
@@ -55,7 +55,7 @@ def demo_lines(r: dict[str, Any]) -> list[str]:
     for label, c in r["classic"].items():
         lines.append(f"{label:<10} {c['bytes']} bytes at quality {c['quality']} (nearest size it "
                      f"makes): PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {_lpips(c['lpips_alex'])}")
-    lines.append(f"wrote      {', '.join(written)}")
+    lines.append(f"wrote      {', '.join(r['files'])}")  # the .taco too: it was written
     return lines
 
 
