@@ -121,6 +121,13 @@ def _setting(result: dict[str, Any], point: dict[str, Any]) -> str:
     return f" {point['setting']}" if point.get("setting") else ""
 
 
+def _over(point: dict[str, Any], metric: str) -> str:
+    """`` (n=1)`` when ``metric``'s mean is over fewer of the point's images than all (MS-SSIM
+    is not measured under 161 px a side: the mean of 1 of 24 images read as the set's), else ''."""
+    n = point.get(f"{metric}_images")
+    return f" (n={n})" if isinstance(n, int) and n < point.get("images", 0) else ""
+
+
 def _print_summary(written: list[Path]) -> None:
     import json
 
@@ -131,7 +138,7 @@ def _print_summary(written: list[Path]) -> None:
             continue
         r = json.loads(path.read_text(encoding="utf-8"))
         for p in r.get("points", []):
-            cells = [f"{k} {p[k]:.4f}" for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd")
+            cells = [f"{k} {p[k]:.4f}{_over(p, k)}" for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd")
                      if isinstance(p.get(k), float)]
             print(f"{r['label']}{_setting(r, p)} on {r['dataset']['name']} ({p['images']} images): "
                   + ", ".join(cells))
