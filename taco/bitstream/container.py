@@ -1,11 +1,12 @@
 """The ``.taco`` container: a small header, then one entropy-coded stream.
 
-Layout, format version 3 (all integers unsigned; "varint" = LEB128, at most 5 bytes)::
+Layout, format version 3 (all integers unsigned; "varint" = LEB128 in its shortest form, at most
+5 bytes; the full specification, decoding included: docs/format.md)::
 
     magic        4 bytes   b"TACO"
     version      1 byte    FORMAT_VERSION (3)
     model        1 byte    0: no model id; 1..254: BUILTIN_MODEL_IDS[code - 1];
-                           0xFF: followed by 1 length byte + the UTF-8 model id
+                           0xFF: followed by 1 length byte (1..255) + the UTF-8 model id
     quality      1 byte    0: a single-rate model; 1..255: quality index of a variable-rate model
     fingerprint  8 bytes   SHA-256[:8] of the model config and weights (taco.models.model_fingerprint)
     height       varint    original image height, 1..MAX_SIDE
@@ -16,8 +17,9 @@ Layout, format version 3 (all integers unsigned; "varint" = LEB128, at most 5 by
     payload      the rest  one rANS stream (z, then each channel group's anchor and non-anchor pass)
                            in chunks of 2^16 symbols (taco.bitstream.rans: the chunk framing)
 
-A built-in model on a photo: 4 + 1 + 1 + 1 + 8 + 2 + 2 + 1 + 4 = 24 header bytes. Version 2 is
-the same without the quality byte (read as quality 0) and with the stream in one rANS string.
+A built-in model on a photo of 128..16,383 px a side: 4 + 1 + 1 + 1 + 8 + 2 + 2 + 1 + 4 = 24
+header bytes. Version 2 is the same without the quality byte (read as quality 0) and with the
+stream in one rANS string.
 
 Every parse failure raises :class:`TacoFormatError` with a message meant for a person.
 Declared sizes are capped (:data:`MAX_SIDE`) before anything is allocated from them. The CRC
@@ -77,6 +79,7 @@ class TacoFile:
     header: TacoHeader
     payload: bytes  # the rANS stream (version 3: chunked; version 2: one string)
     header_bytes: int  # everything before the payload, CRC included
+    crc32: int = 0  # the file's checksum (checked by unpack)
 
     @property
     def payload_bytes(self) -> int:
@@ -158,6 +161,9 @@ class _Reader:
             b = self.u8(what)
             value |= (b & 0x7F) << shift
             if not b & 0x80:
+                if b == 0 and shift:  # a final zero byte adds nothing: taco never writes one
+                    raise TacoFormatError(f"corrupt .taco file: {what} is a varint with a "
+                                          "redundant zero byte")
                 if value > limit:
                     raise TacoFormatError(f"corrupt .taco file: {what} {value} exceeds {limit}")
                 return value
@@ -222,6 +228,8 @@ def unpack(data: bytes) -> TacoFile:
         model_id = ""
     elif code == MODEL_INLINE:
         id_len = r.u8("model id length")
+        if not id_len:  # taco writes no id as code 0
+            raise TacoFormatError("corrupt .taco file: an inline model id of 0 bytes")
         try:
             model_id = r.take(id_len, "model id").decode("utf-8")
         except UnicodeDecodeError:
@@ -257,7 +265,7 @@ def unpack(data: bytes) -> TacoFile:
         )
     header = TacoHeader(model_id, fingerprint, height, width, MODES[mode_index], padding, version,
                         quality)
-    return TacoFile(header, payload, header_bytes)
+    return TacoFile(header, payload, header_bytes, crc)
 
 
 #: What :func:`info` (and :func:`taco.decompress`) take: the bytes of a ``.taco`` file, or its path.
@@ -275,6 +283,8 @@ def taco_bytes(data: TacoLike) -> bytes:
 
 def info(data: TacoLike) -> TacoFile:
     """What a ``.taco`` file (its bytes or path) says, without decoding it: ``.header`` (model,
-    fingerprint, quality, size, original mode), ``.total_bytes``, ``.bpp``. Needs no model and
-    no torch; a malformed or corrupted file raises :class:`TacoFormatError` (checksum included)."""
+    fingerprint, quality, size, original mode, padding), ``.crc32``, ``.total_bytes``, ``.bpp``.
+    Needs no model and no torch. A malformed header or a checksum mismatch raises
+    :class:`TacoFormatError`; the stream is not read, so a file that passes may still fail to
+    decode (another model, a quality it lacks, a stream altered behind a recomputed checksum)."""
     return unpack(taco_bytes(data))

@@ -10,14 +10,18 @@ one of the rest::
     stream = chunk_0 ... chunk_{n-1},   n = ceil(S / CHUNK_SYMBOLS)
     chunk_i (i < n - 1) = varint(len(string_i) / 4) + string_i,   chunk_{n-1} = string_{n-1}
 
-where S, the symbols of the whole image, follows from the declared image size. So the
-stream proves the size it declares before anything is allocated for it: ``n`` chunks need at
-least ``9 n - 1`` bytes (a string is >= 8 bytes), and the decoder walks the chunk lengths
-first (:func:`split_stream`). CompressAI's C++ decoder trusts its input, so each chunk must pass
-:func:`check_rans_string` and is padded with :func:`rans_overread_bound` zero bytes for *its*
-symbols -- at most ``CHUNK_SYMBOLS``, a few MB -- when decoding reaches it
-(docs/reliability.md). A version-2 payload (one string for the whole stream) is decoded as an
-:class:`UnchunkedStream`, up to :data:`MAX_UNCHUNKED_SYMBOLS`.
+where S, the symbols of the whole image, follows from the declared image size. A rANS string
+starts with the encoder's final 64-bit state (the decoder's initial one: two 32-bit words, low
+word first), then the words the decoder reads, in order, all in the host's byte order
+(little-endian on every machine taco runs on). The stream proves the size it declares before
+anything is allocated for it: ``n`` chunks need at least ``9 n - 1`` bytes (a string is >= 8
+bytes), and the decoder walks the chunk lengths first (:func:`split_stream`). CompressAI's C++
+decoder trusts its input, so each chunk must pass :func:`check_rans_string` and is padded with
+:func:`rans_overread_bound` zero bytes for *its* symbols -- at most ``CHUNK_SYMBOLS``: 9.2 MB +
+16 x its length -- when decoding reaches it (docs/reliability.md); once decoded, it must be
+exactly what the encoder writes for its symbols (:func:`check_chunk`: no byte left unread). A
+version-2 payload (one string for the whole stream) is decoded as an :class:`UnchunkedStream`,
+up to :data:`MAX_UNCHUNKED_SYMBOLS`.
 
 The latent-codec drivers that produce the symbols and CDF indexes live in
 :mod:`taco.models.fast_codec`.
@@ -46,6 +50,7 @@ __all__ = [
     "StreamEncoder",
     "UnchunkedStream",
     "bounded_string",
+    "check_chunk",
     "check_rans_string",
     "coder_tables",
     "join_stream",
@@ -55,16 +60,21 @@ __all__ = [
 ]
 
 #: Symbols per rANS chunk of a format-3 stream (all chunks but the last). Decoding a chunk pads
-#: it with rans_overread_bound(CHUNK_SYMBOLS, len) ~ 9.2 MB of zeros. Changing it changes the
-#: format (a new version).
+#: it with rans_overread_bound(CHUNK_SYMBOLS, len) = 9.2 MB + 16 x len of zeros. Changing it
+#: changes the format (a new version).
 CHUNK_SYMBOLS = 1 << 16
 #: Most symbols an :class:`UnchunkedStream` (a version-2 payload: one rANS string) may hold:
-#: its guard padding is then at most ~147 MB (docs/reliability.md).
+#: its guard padding is then at most 147 MB + 16 x its length (docs/reliability.md).
 MAX_UNCHUNKED_SYMBOLS = 1 << 20
 #: The largest symbol magnitude the encoder takes. CompressAI's escape code doubles a symbol
 #: in int32 and shifts it until it is zero: past 2**30 that overflows, and a NaN latent cast to
 #: int (-2**31) loops for ever. Real latents are within a few hundred.
 MAX_SYMBOL = 1 << 24
+#: Fewest symbols of a chunk that :func:`check_chunk` re-encodes. CompressAI's encoder writes a
+#: string into a buffer of one 32-bit word per coded entry (symbol or 4-bit bypass group); E
+#: entries emit at most E/2 + 1 words and the final state 2 more, which overruns the buffer
+#: below 6 entries. Only a model whose 16 M + N is not a multiple of 8 can have such a chunk.
+MIN_REENCODED_SYMBOLS = 8
 
 
 # --------------------------------------------------------------------------- coder tables
@@ -152,6 +162,35 @@ def bounded_string(string: bytes, num_symbols: int) -> bytes:
     return string.ljust(len(string) + rans_overread_bound(num_symbols, len(string)), b"\0")
 
 
+def check_chunk(chunk: bytes | memoryview, parts: Sequence[tuple[list[int], list[int], CoderTables]],
+                where: str) -> None:
+    """Raise :class:`TacoFormatError` unless ``chunk`` is exactly the rANS string CompressAI's
+    encoder writes for the symbols it was decoded to (``parts``: the symbols, CDF indexes and
+    tables of each decoding call on it, in order).
+
+    The decoder reads a string forward from its start and does not say how far it got, so bytes
+    it never reads -- appended to the file, or inside a chunk longer than its symbols need --
+    would change nothing and be accepted. The encoder is deterministic and the decoder its exact
+    inverse on what the encoder writes, so re-encoding the decoded symbols gives back every byte
+    of a chunk taco wrote (about 1 % of decoding time). Such a chunk also ends where the encoder
+    began (state 2^31), which a decoder with other tables than the encoder's (desynchronised)
+    almost never does: it is refused here instead of making a wrong picture. Chunks of fewer
+    than :data:`MIN_REENCODED_SYMBOLS` symbols are not re-encoded.
+    """
+    if sum(len(values) for values, _, _ in parts) < MIN_REENCODED_SYMBOLS:
+        return
+    enc = ans.BufferedRansEncoder()
+    for values, indexes, t in parts:
+        enc.encode_with_indexes(values, indexes, t.cdfs, t.lengths, t.offsets)
+    if enc.flush() != chunk:
+        raise TacoFormatError(
+            f"corrupt .taco file: {where} is not what the encoder writes for the symbols it "
+            "decodes to: it holds bytes the decoder does not read (data appended to the file), "
+            "or it was altered behind a recomputed checksum, or the model computes other tables "
+            "here than where the file was made"
+        )
+
+
 # --------------------------------------------------------------------------- chunk framing
 
 
@@ -201,6 +240,9 @@ def split_stream(stream: bytes, num_symbols: int) -> list[memoryview]:
             words |= (b & 0x7F) << shift
             shift += 7
             if not b & 0x80:
+                if b == 0 and k:  # a final zero byte adds nothing: join_stream never writes one
+                    raise TacoFormatError(f"corrupt .taco file: the length of chunk {i + 1} is a "
+                                          "varint with a redundant zero byte")
                 break
             if k == 4:
                 raise TacoFormatError(f"corrupt .taco file: the length of chunk {i + 1} is not a "
@@ -300,7 +342,8 @@ class StreamEncoder:
 
 
 class _ChunkReader:
-    """One image's stream, decoded chunk by chunk with one ``RansDecoder``."""
+    """One image's stream, decoded chunk by chunk with one ``RansDecoder``; each chunk, once its
+    symbols are decoded, checked to hold nothing else (:func:`check_chunk`)."""
 
     def __init__(self, stream: bytes | UnchunkedStream, num_symbols: int) -> None:
         if isinstance(stream, UnchunkedStream):
@@ -321,6 +364,7 @@ class _ChunkReader:
         self._decoder = ans.RansDecoder()
         self._next = 0  # chunk to open next
         self._left = 0  # symbols left in the open chunk
+        self._parts: list[tuple[list[int], list[int], CoderTables]] = []  # the open chunk's, so far
 
     def decode(self, idx: np.ndarray, t: CoderTables, out: np.ndarray) -> None:
         """Decode ``len(idx)`` symbols with CDF indexes ``idx`` into ``out`` (int32)."""
@@ -333,10 +377,21 @@ class _ChunkReader:
             stop = min(len(idx), start + self._left)
             # Python lists of at most one chunk (the bindings take lists): numpy makes them
             # fastest, and np.fromiter reads them back 2x faster than torch.tensor(list)
-            values = self._decoder.decode_stream(idx[start:stop].tolist(), t.cdfs, t.lengths, t.offsets)
-            out[start:stop] = np.fromiter(values, dtype=np.int32, count=stop - start)
+            indexes = idx[start:stop].tolist()
+            values = self._decoder.decode_stream(indexes, t.cdfs, t.lengths, t.offsets)
+            decoded = out[start:stop]
+            decoded[:] = np.fromiter(values, dtype=np.int32, count=stop - start)
+            if decoded.min() < -MAX_SYMBOL or decoded.max() > MAX_SYMBOL:
+                raise TacoFormatError(
+                    f"corrupt .taco file: rANS chunk {self._next} of {len(self._chunks):,} decodes "
+                    f"to a symbol beyond what the encoder writes (±{MAX_SYMBOL:,})")
+            self._parts.append((values, indexes, t))
             self._left -= stop - start
             start = stop
+            if not self._left:
+                parts, self._parts = self._parts, []
+                check_chunk(self._chunks[self._next - 1], parts,
+                            f"rANS chunk {self._next} of {len(self._chunks):,}")
 
 
 class StreamDecoder:
@@ -347,8 +402,9 @@ class StreamDecoder:
     (:func:`split_stream`) and each chunk, when decoding reaches it, is checked and padded for
     its own symbols (CompressAI's C++ decoder has no bounds checks, see
     ``taco.codec.BoundedRansCoder``). At most ``num_symbols`` are decoded. A valid chunk is read
-    exactly to its end: the padding never changes what it decodes to. A stream may also be an
-    :class:`UnchunkedStream` (a version-2 payload).
+    exactly to its end: the padding never changes what it decodes to, and a chunk with bytes the
+    decoder did not read is refused once its symbols are decoded (:func:`check_chunk`). A stream
+    may also be an :class:`UnchunkedStream` (a version-2 payload).
     """
 
     def __init__(self, strings: Sequence[bytes | UnchunkedStream], num_symbols: int) -> None:

@@ -13,7 +13,9 @@ from .files import expand_inputs, read_taco
 def register(sub: Any) -> None:
     """Add ``taco info`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
     i = sub.add_parser("info", help="show the header of .taco files",
-                       description="Print what a .taco file's header says, without decoding it.")
+                       description="Print what a .taco file's header says, without decoding it: "
+                       "the header and the checksum are checked, the coded stream is not (a file "
+                       "shown here may still fail to decode).")
     i.add_argument("files", nargs="+", help=".taco files or folders of them; - reads one from "
                    "standard input")
     i.add_argument("--json", action="store_true",
@@ -42,6 +44,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             "width": h.width,
             "height": h.height,
             "original_mode": h.mode,
+            "padding": h.padding,
+            "crc32": f"{f.crc32:08x}",
             "bytes": f.total_bytes,
             "header_bytes": f.header_bytes,
             "payload_bytes": f.payload_bytes,
@@ -52,6 +56,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         else:
             if not h.quality:
                 info["quality"] = "- (single-rate model)"  # the header's 0
+            info["padding"] = f"{h.padding} (edges replicated to a multiple of 64)"  # the only scheme
             blank = "\n" if shown else ""  # a blank line between files
             print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()), flush=True)
         shown += 1

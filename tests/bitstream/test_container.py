@@ -221,6 +221,46 @@ def test_zero_size_unknown_mode_unknown_padding_unknown_model_code():
     assert unpack(_raw(10, 10, model=b"\x01")).header.model_id == BUILTIN_MODEL_IDS[0]
 
 
+def test_sizes_are_shortest_varints():
+    """taco writes every varint in its shortest form; a redundant zero byte is refused (one
+    image, one file)."""
+    head = MAGIC + bytes([FORMAT_VERSION, 0, 0]) + bytes(8) + b"\x8a\x00" + b"\x0a\x20"
+    with pytest.raises(TacoFormatError, match="image height is a varint with a redundant zero byte"):
+        unpack(head + zlib.crc32(head).to_bytes(4, "big"))
+    assert varint(127) == b"\x7f" and varint(128) == b"\x80\x01" and varint(16384) == b"\x80\x80\x01"
+    assert unpack(_raw(128, 16384)).header_bytes == 25  # a side of 16,384 px or more: 3 bytes
+
+
+def test_an_empty_inline_model_id_is_refused():
+    """No model id is code 0; 0xFF with length 0 is nothing taco writes."""
+    with pytest.raises(TacoFormatError, match="inline model id of 0 bytes"):
+        unpack(_raw(1, 1, model=b"\xff\x00"))
+    # a table name written inline (not what taco writes) reads as that name
+    assert unpack(_raw(1, 1, model=b"\xff\x09taco-tiny")).header.model_id == "taco-tiny"
+
+
+def test_the_checksum_is_exposed():
+    data = pack(HEADER, PAYLOAD)
+    f = unpack(data)
+    assert f.crc32 == int.from_bytes(data[f.header_bytes - 4 : f.header_bytes], "big")
+    assert f.crc32 == zlib.crc32(data[: f.header_bytes - 4] + PAYLOAD)
+
+
+def test_bytes_appended_behind_a_recomputed_checksum_are_refused(tiny_elic, sample_image):
+    """The CRC guards the end of the file; behind a recomputed one the decoder still refuses
+    bytes it does not read (each rANS chunk must re-encode to itself)."""
+    import taco
+
+    data = taco.compress(sample_image.crop((0, 0, 64, 48)), None, tiny_elic)
+    f = unpack(data)
+    head = data[: f.header_bytes - 4]
+    for extra in (bytes(4), b"\x01\x02\x03\x04" * 2):
+        resealed = head + zlib.crc32(f.payload + extra, zlib.crc32(head)).to_bytes(4, "big")
+        with pytest.raises(TacoFormatError, match="rANS chunk 1 of 1 is not what the encoder writes"):
+            taco.decompress(resealed + f.payload + extra, tiny_elic)
+    assert taco.decompress(data, tiny_elic).size == (64, 48)
+
+
 def test_non_utf8_model_id():
     with pytest.raises(TacoFormatError, match="UTF-8"):
         unpack(_raw(1, 1, model=b"\xff\x02\xff\xfe"))

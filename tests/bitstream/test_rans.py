@@ -180,9 +180,11 @@ def test_unchunked_streams(ems):
         StreamDecoder([UnchunkedStream(bytes(8))], 10)
 
 
-def test_garbage_chunks_decode_within_their_padding(ems):
+def test_garbage_chunks_decode_within_their_padding(ems, monkeypatch):
     """Chunks of ones (the longest bypass runs) and random words: decoding a chunk reads only
-    its own padded copy, so the symbols do not depend on anything else in memory."""
+    its own padded copy, so the symbols do not depend on anything else in memory. Garbage is
+    refused once its first chunk is decoded (not what the encoder writes); without that check
+    (the decoder's memory bound must not rest on it) every chunk decodes, the same twice."""
     eb, gc = ems
     rng = np.random.default_rng(1)
     n = 3 * CHUNK_SYMBOLS + 17
@@ -190,5 +192,106 @@ def test_garbage_chunks_decode_within_their_padding(ems):
                for _ in range(3)] + [state() + b"\xff" * 64]
     stream = join_stream(strings)
     idx = torch.from_numpy(rng.integers(0, gc._quantized_cdf.shape[0], (1, n), dtype=np.int32))
+    with pytest.raises(TacoFormatError, match="rANS chunk 1 of 4 is not what the encoder writes"):
+        StreamDecoder([stream], n).decode(gc, idx)
+    monkeypatch.setattr(rans, "check_chunk", lambda *args: None)
+    monkeypatch.setattr(rans, "MAX_SYMBOL", 1 << 31)
     outs = [StreamDecoder([stream], n).decode(gc, idx) for _ in range(2)]
     assert torch.equal(outs[0], outs[1])
+
+
+def encoded_stream(ems, monkeypatch, sizes=(50, 400, 333), chunk=100):
+    """One image's stream of random parts in chunks of ``chunk`` symbols, and the parts."""
+    monkeypatch.setattr(rans, "CHUNK_SYMBOLS", chunk)
+    ps = parts(ems, list(sizes), batch=1)
+    enc = StreamEncoder()
+    for em, sym, idx in ps:
+        enc.encode(em, sym, idx)
+    return enc.flush()[0], ps
+
+
+def decode_all(stream, ps):
+    dec = StreamDecoder([stream], sum(sym.shape[1] for _, sym, _ in ps))
+    for em, sym, idx in ps:
+        assert torch.equal(dec.decode(em, idx), sym)
+
+
+def test_bytes_the_decoder_does_not_read_are_refused(ems, monkeypatch):
+    """rANS reads forward and never says how far: words after those a chunk's symbols need (at
+    the end of the file, or inside a chunk whose length says more) would be ignored. Each chunk
+    is re-encoded once decoded and must come out byte for byte."""
+    stream, ps = encoded_stream(ems, monkeypatch)
+    decode_all(stream, ps)  # as written: every chunk re-encodes to itself
+    chunks = [bytes(c) for c in split_stream(stream, 783)]
+    assert len(chunks) == 8
+    with pytest.raises(TacoFormatError, match="rANS chunk 8 of 8 is not what the encoder writes"):
+        decode_all(stream + bytes(4), ps)
+    with pytest.raises(TacoFormatError, match="multiples of 4"):
+        decode_all(stream + b"\x01", ps)
+    padded = join_stream([chunks[0], chunks[1] + b"\x01\x02\x03\x04", *chunks[2:]])
+    assert [bytes(c) for c in split_stream(padded, 783)][1] == chunks[1] + b"\x01\x02\x03\x04"
+    with pytest.raises(TacoFormatError, match="rANS chunk 2 of 8 is not what the encoder writes"):
+        decode_all(padded, ps)
+
+
+def test_a_version_2_string_with_trailing_bytes_is_refused(ems):
+    ps = parts(ems, [10, 500], batch=1)
+    enc = ans.BufferedRansEncoder()
+    for em, sym, idx in ps:
+        t = rans.coder_tables(em)
+        enc.encode_with_indexes(sym[0].tolist(), idx[0].tolist(), t.cdfs, t.lengths, t.offsets)
+    string = enc.flush()
+    for data, ok in ((string, True), (string + bytes(8), False)):
+        dec = StreamDecoder([UnchunkedStream(data)], 510)
+        em, sym, idx = ps[0]
+        assert torch.equal(dec.decode(em, idx), sym)  # the check comes at the string's end
+        em, sym, idx = ps[1]
+        if ok:
+            assert torch.equal(dec.decode(em, idx), sym)
+        else:
+            with pytest.raises(TacoFormatError, match="rANS chunk 1 of 1 is not what the encoder"):
+                dec.decode(em, idx)
+
+
+def test_chunks_too_short_for_compressai_encoder_are_not_re_encoded(ems):
+    _, gc = ems
+    t = rans.coder_tables(gc)
+    few = [([0] * (rans.MIN_REENCODED_SYMBOLS - 1), [0] * (rans.MIN_REENCODED_SYMBOLS - 1), t)]
+    rans.check_chunk(b"not a string at all", few, "chunk 1 of 1")  # nothing to compare: passes
+    assert rans.MIN_REENCODED_SYMBOLS >= 6  # E >= 6 entries: E/2 + 1 words + 2 of state fit E
+
+
+def test_symbols_beyond_what_the_encoder_writes_are_refused(ems):
+    """The encoder refuses symbols over MAX_SYMBOL (check_symbols); a stream that decodes to one
+    was not written by it (and re-encoding it could loop in CompressAI's escape code)."""
+    _, gc = ems
+    t = rans.coder_tables(gc)
+    enc = ans.BufferedRansEncoder()
+    enc.encode_with_indexes([rans.MAX_SYMBOL + 1] + [0] * 9, [0] * 10, t.cdfs, t.lengths, t.offsets)
+    with pytest.raises(TacoFormatError, match="a symbol beyond what the encoder writes"):
+        StreamDecoder([enc.flush()], 10).decode(gc, torch.zeros(1, 10, dtype=torch.int32))
+
+
+def test_chunk_lengths_are_shortest_varints():
+    """join_stream writes each length in its shortest form; a redundant zero byte is refused."""
+    assert join_stream([state(), state()])[:1] == b"\x02"
+    with pytest.raises(TacoFormatError, match="length of chunk 1 is a varint with a redundant zero"):
+        split_stream(b"\x82\x00" + state() + state(), 2 * CHUNK_SYMBOLS)
+
+
+def test_a_decoder_with_other_tables_is_refused(ems, monkeypatch):
+    """Decoding a valid stream with other CDF indexes than the encoder's (a desynchronised
+    decoder) gives other symbols, soon escapes beyond any real latent; and even a desync in the
+    last symbols only leaves a state the encoder did not start from: an error, not a picture."""
+    stream, ps = encoded_stream(ems, monkeypatch, sizes=(50, 400), chunk=1 << 16)
+    rows = ps[1][0]._quantized_cdf.shape[0]
+    for last, match in ((400, "decodes to a symbol beyond what the encoder writes"),
+                        (2, "is not what the encoder writes")):
+        dec = StreamDecoder([stream], 450)
+        em, _, idx = ps[0]
+        dec.decode(em, idx)
+        em, _, idx = ps[1]
+        other = idx.clone()
+        other[:, -last:] = (idx[:, -last:] + rows // 2) % rows
+        with pytest.raises(TacoFormatError, match=f"rANS chunk 1 of 1 {match}"):
+            dec.decode(em, other)
