@@ -41,12 +41,8 @@ grep -qxF "/$G/" "$exclude" 2>/dev/null || echo "/$G/" >> "$exclude"
 mkdir -p $G/photos/val $G/whl
 
 echo "== photos"
-repack() {  # JPEG -> JPEG, same pixels
-    if command -v jpegtran >/dev/null; then jpegtran -copy none -optimize -progressive "$1" > "$2"
-    else cp "$1" "$2"; fi
-}
-# Training photos: JPEGs losslessly re-packed by jpegtran when it is there (Debian:
-# libjpeg-turbo-progs; optimised Huffman tables, progressive: ~6% smaller, identical pixels).
+# Training photos: JPEGs losslessly re-packed after the copy (scripts/gpu_slice.py repack-jpegs:
+# mozjpeg-lossless-optimization from pip, or Debian's jpegtran; the same pixels, ~8 % smaller).
 rm -rf $G/photos/train && mkdir -p $G/photos/train
 # What the recipe trains on (taco.data.CaptionedFolder with its data.exclude): only those
 # photos and their captions travel; the excluded ones stay here.
@@ -68,22 +64,20 @@ lines = [line for line in (src / "captions.jsonl").read_text(encoding="utf-8").s
 print(f"{len(kept)} captioned photos kept, {folder.excluded} excluded by {patterns}")
 PYEOF
 while IFS= read -r name; do
-    case "$name" in
-        *.jpg|*.jpeg) repack "$PHOTOS/train/$name" "$G/photos/train/$name" ;;
-        *) cp "$PHOTOS/train/$name" "$G/photos/train/" ;;
-    esac
+    cp "$PHOTOS/train/$name" "$G/photos/train/"
 done < $G/photos/train-files.txt
 if [ "$EXTRA_PHOTOS" = 1 ]; then
     extra=$(mktemp -d)  # not under .gpu/, which travels whole
     "$PY" scripts/fetch_extra_photos.py "$extra" --cache "$EXTRA_CACHE"
     for f in "$extra"/*.jpg; do
         [ -e "$G/photos/train/${f##*/}" ] && { echo "extra photo ${f##*/} is already in $PHOTOS/train" >&2; exit 1; }
-        repack "$f" "$G/photos/train/${f##*/}"
+        cp "$f" "$G/photos/train/"
     done
     cat "$extra/captions.jsonl" >> $G/photos/train/captions.jsonl
     echo "$(ls "$extra"/*.jpg | wc -l) extra photos added (docs/data.md)"
     rm -r "$extra"
 fi
+"$PY" scripts/gpu_slice.py repack-jpegs $G/photos/train
 # Validation: the centre val.crop² crop of the first VAL_IMAGES photos (what validation reads
 # of them, the same pixels; PNG).
 rm -f $G/photos/val/*
