@@ -587,9 +587,9 @@ def test_info_reads_the_other_files_past_a_bad_one(tmp_path, capsys):
         f"taco info: error: {bad}: truncated .taco file: it ends inside the model fingerprint "
         "(needs 15 bytes, has 10)",
         f"taco info: error: 1 of 2 file(s) failed: {bad}"]
-    assert main(["info", str(good), str(good), "--json"]) == 0
-    first, second = capsys.readouterr().out.splitlines()
-    assert first == second and json.loads(first)["quality"] == 0
+    assert main(["info", str(good), str(good), "--json"]) == 0  # one file named twice: once
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["quality"] == 0
 
 
 def test_a_folder_is_compressed_without_its_decoded_outputs(tmp_path):
@@ -832,11 +832,12 @@ def test_a_reader_that_goes_away_mid_file_is_an_error(tmp_path):
             assert proc.stdout.read(10).startswith(b"\x89PNG")
         proc.stdout.close()  # the reader goes away (before compress writes its few bytes)
         _, err = proc.communicate(timeout=300)
-        lines = [line for line in err.decode().splitlines() if not line.startswith("note: ")]
+        lines = err.decode().splitlines()  # notes and, on a slow machine, stage lines before
         assert proc.returncode == 141, err.decode()
-        assert len(lines) == 1 and lines[0].startswith(f"taco {argv[0]}: error: standard output was "
-                                                       "closed after "), lines
-        assert "cut short" in lines[0]
+        assert [line for line in lines if "error" in line] == lines[-1:]
+        assert lines[-1].startswith(f"taco {argv[0]}: error: standard output was closed after ")
+        assert "cut short" in lines[-1] and "compressed" not in err.decode()
+        assert "Exception ignored" not in err.decode()
 
 
 def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, capsys):
