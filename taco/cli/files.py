@@ -85,9 +85,9 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         kinds = ", ".join(sorted(suffixes))
         why = left.parts(others=False)
         raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}"
-                       + (f"; left out {' and '.join(why)}" if why else ""))
+                       + (f"; left out {_and(why)}" if why else ""))
     if note_left_out and left.parts():
-        print(f"{note_left_out}: note: left out {' and '.join(left.parts())}", file=sys.stderr, flush=True)
+        print(f"{note_left_out}: note: left out {_and(left.parts())}", file=sys.stderr, flush=True)
     return _once_each(out), folder
 
 
@@ -111,6 +111,11 @@ class _LeftOut:
         if self.broken_links:
             parts.append(f"{len(self.broken_links)} link(s) to nothing ({some_names(self.broken_links, 3)})")
         return parts
+
+
+def _and(parts: Sequence[str]) -> str:
+    """``a, b and c``."""
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
 
 
 def _once_each(files: Sequence[Path]) -> list[Path]:
