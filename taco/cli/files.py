@@ -417,8 +417,9 @@ def write_stdout(data: bytes) -> None:
             done += n
         out.flush()
     except BrokenPipeError:
-        raise OutputClosed(errno.EPIPE, f"standard output was closed after {done:,} of "
-                           f"{len(data):,} bytes (its reader went away): the data is cut short") from None
+        got = f"after {done:,} of {len(data):,} bytes" if done else f"before any of {len(data):,} bytes"
+        raise OutputClosed(errno.EPIPE, f"standard output was closed {got} were written (its "
+                           "reader went away): the data is cut short") from None
 
 
 def read_taco(path: Path, data: bytes | None = None) -> Any:
