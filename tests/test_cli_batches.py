@@ -185,6 +185,16 @@ def test_skip_existing_finishes_an_interrupted_batch(photos, tmp_path, monkeypat
     assert capsys.readouterr().out == "compressed 0 image(s) (3 skipped: their outputs exist)\n"
 
 
+def test_skip_existing_does_not_take_a_folder_for_an_output(photos, tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "b.taco").mkdir(parents=True)
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--skip-existing", "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert f"{out / 'b.taco'}: is a directory" in captured.err
+    assert captured.out.splitlines()[-1].endswith("(1 failed)")
+    assert _names(out) == ["a.taco", "b.taco", "c.taco"] and (out / "b.taco").is_dir()
+
+
 def test_decompress_skip_existing_reads_only_the_files_left(photos, tmp_path, capsys):
     tacos, out = tmp_path / "tacos", tmp_path / "out"
     assert main(["compress", str(photos), *CODE, "-o", str(tacos), "--quiet"]) == 0

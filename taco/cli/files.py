@@ -289,9 +289,10 @@ def plan_outputs(
 
 
 def to_write(dsts: Sequence[Path]) -> list[bool]:
-    """For ``--skip-existing``: which of the outputs ``dsts`` are still to write (do not exist).
-    An output that exists is whole: it was written atomically."""
-    return [d is STDOUT or not _exists(d) for d in dsts]
+    """For ``--skip-existing``: which of the outputs ``dsts`` are still to write (not a file
+    yet: a folder in the way is not an output done, its write fails alone). An output that
+    exists is whole: it was written atomically."""
+    return [d is STDOUT or not (_exists(d) and d.is_file()) for d in dsts]
 
 
 def rest_hint(dsts: Sequence[Path], force: bool) -> str:
