@@ -26,6 +26,8 @@ SAMPLE = "skimage-chelsea.png"
 
 
 def sample_dir() -> Path:
+    """The folder of the sample photos the package ships (with their captions.jsonl and
+    SOURCES.md), wherever taco is installed: a checkout's ``taco/assets/samples``."""
     return Path(str(resources.files("taco") / "assets" / "samples"))
 
 

@@ -28,8 +28,8 @@ from .files import (
     read_input,
     report_stream,
     rest_hint,
-    to_write,
     uncaptioned_note,
+    without_existing,
     write_output,
 )
 
@@ -85,11 +85,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                        f"name it {dsts[0].with_suffix('.taco').name}")
     failures = Failures("compress")
     if args.skip_existing:
-        todo = to_write(dsts)
-        files = [f for f, t in zip(files, todo, strict=True) if t]
-        found = [c for c, t in zip(found, todo, strict=True) if t]
-        dsts = [d for d, t in zip(dsts, todo, strict=True) if t]
-        failures.skipped = todo.count(False)
+        failures.skipped, dsts, (files, found) = without_existing(dsts, files, found)
         if not files:
             print(f"compressed 0 image(s){failures.summary()}")
             return 0

@@ -23,7 +23,7 @@ from .files import (
     report_stream,
     rest_hint,
     save_format,
-    to_write,
+    without_existing,
     write_output,
 )
 
@@ -53,10 +53,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                         beside_suffix=DECODED_SUFFIX, force=args.force, skip_existing=args.skip_existing)
     failures = Failures("decompress")
     if args.skip_existing:  # before the files are read: a batch finished again reads only the rest
-        todo = to_write(dsts)
-        files = [f for f, t in zip(files, todo, strict=True) if t]
-        dsts = [d for d, t in zip(dsts, todo, strict=True) if t]
-        failures.skipped = todo.count(False)
+        failures.skipped, dsts, (files,) = without_existing(dsts, files)
         if not files:
             print(f"decompressed 0 file(s){failures.summary()}")
             return 0

@@ -228,7 +228,7 @@ def plan_outputs(
     IMG_1.JPG) keep their whole names (IMG_1.HEIC.taco). Refused, with one line each: an output folder that
     is a file or not writable, a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs, and outputs that exist already
-    (unless ``force``, or ``skip_existing``: then the caller leaves them out, :func:`to_write`).
+    (unless ``force``, or ``skip_existing``: then the caller leaves them out, :func:`without_existing`).
 
     ``out`` ``-`` is standard output, [:data:`STDOUT`], for one source; so is the output of
     :data:`STDIN` without ``out``. Standard output may not be a terminal (binary data).
@@ -293,6 +293,14 @@ def to_write(dsts: Sequence[Path]) -> list[bool]:
     yet: a folder in the way is not an output done, its write fails alone). An output that
     exists is whole: it was written atomically."""
     return [d is STDOUT or not (_exists(d) and d.is_file()) for d in dsts]
+
+
+def without_existing(dsts: list[Path], *inputs: list[Any]) -> tuple[int, list[Path], list[list[Any]]]:
+    """For ``--skip-existing``: (how many outputs exist, the outputs still to write, each of
+    ``inputs`` -- lists parallel to ``dsts`` -- cut to match)."""
+    todo = to_write(dsts)
+    keep = [i for i, t in enumerate(todo) if t]
+    return todo.count(False), [dsts[i] for i in keep], [[xs[i] for i in keep] for xs in inputs]
 
 
 def rest_hint(dsts: Sequence[Path], force: bool) -> str:
