@@ -29,7 +29,8 @@ initialised the TACO built-in without a word).
 ``repack-jpegs`` re-packs a folder's JPEGs losslessly (the same DCT coefficients: optimised
 Huffman tables, progressive scans, no metadata): with the ``mozjpeg-lossless-optimization``
 package (pip; 8.5 % off the training photos) or else Debian's ``jpegtran`` (libjpeg-turbo-progs;
-~6 %), each file checked to decode to the same pixels and kept only when smaller. Neither there,
+~6 %), each file checked to decode to the same pixels and kept only when smaller; one with an
+EXIF orientation or a colour profile is left as it is (both are metadata, which goes). Neither there,
 the photos travel as they are, ~2.4 MiB more, and a slice that continues a checkpoint may not fit.
 """
 
@@ -169,7 +170,10 @@ def _optimizer():  # type: ignore[no-untyped-def]
 
     def run(data: bytes) -> bytes:
         cmd = [jpegtran, "-copy", "none", "-optimize", "-progressive"]
-        return subprocess.run(cmd, input=data, capture_output=True, check=True).stdout
+        done = subprocess.run(cmd, input=data, capture_output=True)
+        if done.returncode:
+            raise ValueError(done.stderr.decode(errors="replace").strip())
+        return done.stdout
 
     return "jpegtran", run
 
@@ -188,10 +192,14 @@ def repack_jpegs(folder: Path) -> None:
     before = after = 0
     for f in files:
         data = f.read_bytes()
-        new = optimize(data)
+        try:
+            new = optimize(data)
+        except (ValueError, OSError) as e:  # mozjpeg's ValueError, jpegtran's exit status
+            print(f"repack-jpegs: {f}: left as it is ({name}: {e})", file=sys.stderr)
+            new = data
         with Image.open(io.BytesIO(data)) as a, Image.open(io.BytesIO(new)) as b:
-            if a.getexif().get(0x0112, 1) != 1:  # the orientation tag goes with the metadata
-                new = data
+            if a.getexif().get(0x0112, 1) != 1 or a.info.get("icc_profile"):
+                new = data  # the orientation tag and the colour profile go with the metadata
             elif not np.array_equal(np.asarray(a), np.asarray(b)):
                 raise SystemExit(f"repack-jpegs: {f}: {name} changed its pixels")
         if len(new) < len(data):

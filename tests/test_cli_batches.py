@@ -4,6 +4,7 @@ an interrupted batch is finished (tiny models, small photos, so it stays fast)."
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 
 import taco.atomic
-from taco.cli import main
+from taco.cli import files, main
 
 SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 CODE = ["--caption", "", "-m", "elic-tiny"]
@@ -79,7 +80,10 @@ def test_a_full_disk_stops_the_batch_saying_how_far_it_got(photos, tmp_path, mon
 # A child that compresses a folder and, in its second write, writes half the file, says so and
 # waits for the signal.
 _HANG_IN_SECOND_WRITE = """
-import os, sys, time
+import os, signal, sys, time
+# as a terminal's command has them: a background job or nohup would pass them on ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 import taco.atomic as atomic
 marker, calls, write_all = sys.argv[1], [0], atomic._write_all
 def hang(f, data):
@@ -90,7 +94,7 @@ def hang(f, data):
         time.sleep(120)
     write_all(f, data)
 atomic._write_all = hang
-from taco.cli import main
+from taco.cli import files, main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -134,7 +138,7 @@ def test_an_interrupt_while_the_parser_is_built_is_one_line(monkeypatch, capsys)
 def test_signal_handlers_are_the_commands_only(monkeypatch, capsys):
     """Installed for the command's time, not left behind; an ignored SIGHUP (nohup) stays
     ignored."""
-    before = signal.getsignal(signal.SIGTERM)
+    before, hup_before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         seen = []
@@ -147,7 +151,7 @@ def test_signal_handlers_are_the_commands_only(monkeypatch, capsys):
         monkeypatch.setattr(taco.cli.models, "cmd_models", record)
         main(["models"])
     finally:
-        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, hup_before)
     assert signal.getsignal(signal.SIGTERM) == before
     (term, hup), = seen
     assert callable(term) and hup == signal.SIG_IGN
@@ -258,12 +262,16 @@ def test_a_file_given_twice_is_one_input(photos, tmp_path, capsys):
     assert [line.split(" -> ")[0] for line in lines[:-1]] == [
         f"[1/3] {a}", f"[2/3] {photos / 'b.png'}", f"[3/3] {photos / 'c.png'}"]
     assert _names(out) == ["a.taco", "b.taco", "c.taco"]
+    # a link is another name: coded too (resolving links had left out real.png, silently)
+    (photos / "z-alias.png").symlink_to(photos / "a.png")
+    assert main(["compress", str(photos), *CODE, "-o", str(tmp_path / "o2"), "--quiet"]) == 0
+    assert _names(tmp_path / "o2") == ["a.taco", "b.taco", "c.taco", "z-alias.taco"]
 
 
-def test_outputs_that_differ_only_by_case_are_one_file(photos, tmp_path, capsys):
+def test_outputs_that_differ_only_by_case_are_one_file(photos, tmp_path, monkeypatch, capsys):
     """Photo.jpg and photo.png went to Photo.taco and photo.taco: one file on macOS and Windows,
     where the second overwrote the first. Now they keep their whole names, as IMG_1.HEIC and
-    IMG_1.JPG do; names that would still be one file are refused."""
+    IMG_1.JPG do; names that would still be one file are refused where they are one file."""
     Image.open(photos / "a.png").save(photos / "Photo.jpg")
     (photos / "a.png").rename(photos / "photo.png")
     out = tmp_path / "out"
@@ -274,9 +282,23 @@ def test_outputs_that_differ_only_by_case_are_one_file(photos, tmp_path, capsys)
                  str(tmp_path / "o2"), "--quiet"]) == 0  # no clash: nothing renamed
     assert _names(tmp_path / "o2") == ["Photo.taco", "b.taco"]
     (photos / "b.png").rename(photos / "PHOTO.PNG")
-    assert main(["compress", str(photos / "photo.png"), str(photos / "PHOTO.PNG"), *CODE, "-o",
-                 str(tmp_path / "o3")]) == 2
-    assert "one file where case is not told apart" in capsys.readouterr().err
+    both = [str(photos / "photo.png"), str(photos / "PHOTO.PNG"), *CODE, "--quiet"]
+    if not files._case_blind(tmp_path):  # Linux: two files, both written
+        assert main(["compress", *both, "-o", str(tmp_path / "o3")]) == 0
+        assert _names(tmp_path / "o3") == ["PHOTO.PNG.taco", "photo.png.taco"]
+        # folders are not folded: A/x and a/x are two outputs in two folders
+        for folder in ("A", "a"):
+            (tmp_path / folder).mkdir()
+            Image.open(photos / "c.png").save(tmp_path / folder / "x.png")
+        assert main(["compress", str(tmp_path / "A" / "x.png"), str(tmp_path / "a" / "x.png"),
+                     *CODE, "--quiet"]) == 0
+        assert (tmp_path / "A" / "x.taco").is_file() and (tmp_path / "a" / "x.taco").is_file()
+    capsys.readouterr()
+    with monkeypatch.context() as m:  # where case is not told apart (macOS, Windows): refused
+        m.setattr(files, "_case_blind", lambda folder: True)
+        assert main(["compress", *both, "-o", str(tmp_path / "o4")]) == 2
+    assert "one file on this file system (it does not tell names apart by case)" in capsys.readouterr().err
+    assert not (tmp_path / "o4").exists()
 
 
 def test_an_unwritable_output_folder_says_why(photos, tmp_path, monkeypatch, capsys):
@@ -293,3 +315,22 @@ def test_an_unwritable_output_folder_says_why(photos, tmp_path, monkeypatch, cap
     assert main(["compress", str(photos), *CODE, "-o", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == (f"taco compress: error: cannot write into {tmp_path}: "
                                                "read-only file system")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_forked_child_ends_on_sigterm_as_without_taco():
+    """A DataLoader worker forked during a command inherits the handler: its terminate() raised
+    taco's interrupt inside the worker instead of ending it."""
+    import time
+
+    from taco.cli import _signals_as_interrupts
+
+    with _signals_as_interrupts():
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            time.sleep(30)
+            os._exit(0)
+        time.sleep(0.2)
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM

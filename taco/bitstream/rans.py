@@ -70,10 +70,14 @@ MAX_UNCHUNKED_SYMBOLS = 1 << 20
 #: in int32 and shifts it until it is zero: past 2**30 that overflows, and a NaN latent cast to
 #: int (-2**31) loops for ever. Real latents are within a few hundred.
 MAX_SYMBOL = 1 << 24
-#: Fewest symbols of a chunk that :func:`check_chunk` re-encodes. CompressAI's encoder writes a
-#: string into a buffer of one 32-bit word per coded entry (symbol or 4-bit bypass group); E
-#: entries emit at most E/2 + 1 words and the final state 2 more, which overruns the buffer
-#: below 6 entries. Only a model whose 16 M + N is not a multiple of 8 can have such a chunk.
+#: Fewest symbols of a rANS string CompressAI's encoder can end safely. It writes a string into
+#: a buffer of one 32-bit word per coded entry (symbol or 4-bit bypass group); E entries emit
+#: at most E/2 + 1 words and the final state 2 more, which overruns the buffer (heap corruption)
+#: below 6 entries. A chunk holds a multiple of 16 M + N symbols (y at H/16, z at H/64), so only
+#: a model whose N is not a multiple of 8 can end one this short: :class:`StreamEncoder` refuses
+#: to, instead of calling the encoder.
+MIN_STRING_SYMBOLS = 6
+#: Fewest symbols of a chunk that :func:`check_chunk` re-encodes (above the encoder's limit).
 MIN_REENCODED_SYMBOLS = 8
 
 
@@ -326,6 +330,11 @@ class StreamEncoder:
         self.num_symbols += total
 
     def _end_chunk(self) -> None:
+        if self._in_chunk < MIN_STRING_SYMBOLS:
+            raise ValueError(
+                f"this image's latents end with a rANS chunk of {self._in_chunk} symbols, fewer than "
+                f"the {MIN_STRING_SYMBOLS} CompressAI's encoder can write (it would corrupt memory): "
+                "a model whose N is not a multiple of 8 cannot code every image size")
         for enc, chunks in zip(self._encoders, self._chunks, strict=True):
             chunks.append(enc.flush())  # flush empties the encoder for the next chunk
         self._in_chunk = 0

@@ -120,9 +120,15 @@ def _signals_as_interrupts() -> Iterator[None]:
     128 + the signal's number. Installed here, not in the library, for the command's time only;
     in the main thread (the only one Python runs handlers in), and only over a signal's default
     action (``nohup`` ignores SIGHUP, a host program may have its own). A second signal of the
-    kind ends the process at once, as it would have without taco."""
+    kind ends the process at once, as it would have without taco. A forked child (a
+    DataLoader worker) inherits the handler: there the signal does what it did before taco."""
+    installer = os.getpid()
+
     def interrupt(signum: int, frame: Any) -> None:
         signal.signal(signum, signal.SIG_DFL)
+        if os.getpid() != installer:  # a forked child's terminate(): end as without taco
+            os.kill(os.getpid(), signum)
+            return
         raise Interrupted(signum)
 
     previous: dict[int, Any] = {}

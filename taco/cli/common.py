@@ -133,11 +133,13 @@ def os_error_line(exc: OSError) -> str:
 # --------------------------------------------------------------------------- batches
 
 
-#: Errors of a write that doom the outputs after it too (a full disk or quota, a read-only file
-#: system, no file descriptors left, a reader gone): they stop a batch. Any other OSError (a name
+#: Errors that doom the outputs after it too (a full disk or quota, a read-only file system, no
+#: file descriptors left, a reader gone, an I/O error, no memory, a stale NFS handle; an OSError
+#: without an errno is not known to be one input's either): they stop a batch. Any other OSError (a name
 #: too long, a folder in the way, one file not readable) is one input's, skipped like a bad input.
 STOP_ERRNOS = frozenset(getattr(errno, name) for name in (
-    "ENOSPC", "EDQUOT", "EROFS", "EMFILE", "ENFILE", "EPIPE") if hasattr(errno, name))
+    "ENOSPC", "EDQUOT", "EROFS", "EMFILE", "ENFILE", "EPIPE", "EIO", "ENOMEM", "ESTALE")
+    if hasattr(errno, name))
 
 
 class Interrupted(KeyboardInterrupt):
@@ -171,7 +173,7 @@ class Failures:
         input, and counted. False for anything else (a missing text encoder, a full disk, a
         bug), which stops the command as :func:`taco.cli.main` reports it."""
         if not (isinstance(exc, CLIError) or is_one_of(exc, (*INPUT_ERRORS, *also))
-                or (isinstance(exc, OSError) and exc.errno not in STOP_ERRNOS)
+                or (isinstance(exc, OSError) and exc.errno is not None and exc.errno not in STOP_ERRNOS)
                 or allocation_failure_line(exc)):
             return False
         text = error_line(exc)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -120,11 +121,12 @@ def _and(parts: Sequence[str]) -> str:
 
 def _once_each(files: Sequence[Path]) -> list[Path]:
     """``files`` without those seen before: the same file named twice, or named and in a folder
-    named, is one input (it was refused: two inputs with one output)."""
+    named, is one input (it was refused: two inputs with one output). By path, links not
+    followed: a link and the file it points to are two names, both coded."""
     seen: set[str] = set()
     once = []
     for f in files:
-        key = os.path.normcase(os.path.realpath(f))
+        key = os.path.normcase(os.path.abspath(f))
         if key not in seen:
             seen.add(key)
             once.append(f)
@@ -210,9 +212,27 @@ def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path],
 
 
 def _one_file(path: Path) -> str:
-    """What names one file wherever it is written: case folded, as macOS and Windows file
-    systems compare names (Photo.taco and photo.taco are one file there)."""
-    return str(path).casefold()
+    """What names one file wherever it is written: its name in lower case, as macOS and Windows
+    file systems compare names (Photo.taco and photo.taco are one file there), in its folder as
+    given."""
+    return os.path.join(str(path.parent), path.name.lower())
+
+
+def _case_blind(folder: Path) -> bool:
+    """Whether ``folder`` (or, not made yet, the nearest folder above it) is on a file system
+    that does not tell names apart by case: a probe file is made there and looked up in the
+    other case. False when nothing can be made there (check_folder says why)."""
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".taco-case-", suffix=".tmp", dir=folder)
+    except OSError:
+        return False
+    try:
+        os.close(fd)
+        return os.path.exists(os.path.join(os.path.dirname(probe), os.path.basename(probe).upper()))
+    finally:
+        os.unlink(probe)
 
 
 def plan_outputs(
@@ -263,8 +283,10 @@ def plan_outputs(
     for src, dst in zip(sources, dsts, strict=True):
         if _one_file(dst) in seen:
             first, first_dst = seen[_one_file(dst)]
-            where = (f"{first_dst} and {dst}, one file where case is not told apart (macOS, "
-                     "Windows)" if first_dst != dst else str(dst))
+            if first_dst != dst and not _case_blind(dst.parent):
+                continue  # Photo.jpg.taco and photo.jpg.taco: two files here
+            where = (f"{first_dst} and {dst}, one file on this file system (it does not tell "
+                     "names apart by case)" if first_dst != dst else str(dst))
             raise CLIError(f"{first} and {src} would both be written to {where}; rename one, or "
                            "give them separate output folders")
         seen[_one_file(dst)] = src, dst

@@ -93,7 +93,7 @@ def parts(ems, sizes, batch=2, seed=0):
     return out
 
 
-@pytest.mark.parametrize("chunk", [7, 100, 1 << 16])
+@pytest.mark.parametrize("chunk", [8, 100, 1 << 16])  # 8: the last chunk holds 6, the fewest
 def test_round_trip_across_chunk_boundaries(ems, monkeypatch, chunk):
     """Parts of every size straddling chunk boundaries, two images: the decoder gives back every
     symbol, and each stream has exactly ceil(S / chunk) chunks."""
@@ -258,7 +258,7 @@ def test_chunks_too_short_for_compressai_encoder_are_not_re_encoded(ems):
     t = rans.coder_tables(gc)
     few = [([0] * (rans.MIN_REENCODED_SYMBOLS - 1), [0] * (rans.MIN_REENCODED_SYMBOLS - 1), t)]
     rans.check_chunk(b"not a string at all", few, "chunk 1 of 1")  # nothing to compare: passes
-    assert rans.MIN_REENCODED_SYMBOLS >= 6  # E >= 6 entries: E/2 + 1 words + 2 of state fit E
+    assert rans.MIN_REENCODED_SYMBOLS >= rans.MIN_STRING_SYMBOLS >= 6  # E/2 + 1 + 2 words fit E
 
 
 def test_symbols_beyond_what_the_encoder_writes_are_refused(ems):
@@ -295,3 +295,20 @@ def test_a_decoder_with_other_tables_is_refused(ems, monkeypatch):
         other[:, -last:] = (idx[:, -last:] + rows // 2) % rows
         with pytest.raises(TacoFormatError, match=f"rANS chunk 1 of 1 {match}"):
             dec.decode(em, other)
+
+
+def test_the_encoder_refuses_a_string_too_short_for_compressai_instead_of_corrupting_memory(
+        ems, monkeypatch):
+    """CompressAI's encoder overran its buffer ending a string of fewer than 6 entries ("double
+    free or corruption" in taco.compress, with a last chunk of 1 symbol): only a model whose N
+    is not a multiple of 8 ends a chunk that short. Refused before the encoder is called."""
+    monkeypatch.setattr(rans, "CHUNK_SYMBOLS", 100)
+    for total, ok in ((105, False), (106, True), (100, True)):
+        enc = StreamEncoder()
+        for em, sym, idx in parts(ems, [total], batch=1):
+            enc.encode(em, sym, idx)
+        if ok:
+            assert len(split_stream(enc.flush()[0], total)) == -(-total // 100)
+        else:
+            with pytest.raises(ValueError, match="chunk of 5 symbols, fewer than the 6"):
+                enc.flush()

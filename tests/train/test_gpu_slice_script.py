@@ -75,8 +75,8 @@ def test_unpack_init_refuses_a_checkpoint_of_another_architecture_than_the_recip
 
 def test_repack_jpegs_keeps_every_pixel_and_never_grows_a_file(tmp_path):
     """The training photos travel re-packed (8.5 % smaller with mozjpeg's lossless optimiser):
-    the same pixels, a file never larger, an EXIF-rotated photo left as it is (its orientation
-    tag would go with the metadata)."""
+    the same pixels, a file never larger, an EXIF-rotated or colour-profiled photo left as it is
+    (its orientation tag or profile would go with the metadata)."""
     import numpy as np
     from PIL import Image
 
@@ -86,6 +86,10 @@ def test_repack_jpegs_keeps_every_pixel_and_never_grows_a_file(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6
     Image.fromarray(smooth).save(tmp_path / "rotated.jpeg", quality=90, exif=exif)
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.fromarray(smooth).save(tmp_path / "profiled.jpg", quality=90, icc_profile=srgb)
     (tmp_path / "notes.txt").write_text("not a photo")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
@@ -99,6 +103,7 @@ def test_repack_jpegs_keeps_every_pixel_and_never_grows_a_file(tmp_path):
             with Image.open(tmp_path / name) as a:
                 assert np.array_equal(np.asarray(a), np.asarray(Image.open(io.BytesIO(data))))
     assert (tmp_path / "rotated.jpeg").read_bytes() == before["rotated.jpeg"]
+    assert (tmp_path / "profiled.jpg").read_bytes() == before["profiled.jpg"]
     assert (tmp_path / "notes.txt").read_bytes() == before["notes.txt"]
     if "left as they are" not in r.stderr:  # an optimiser was there: a.jpg did shrink
         assert len((tmp_path / "a.jpg").read_bytes()) < len(before["a.jpg"])
