@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import glob
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -26,12 +27,17 @@ _RANDOM_HEX = 8
 
 
 def _temporary_prefix(path: Path) -> str:
-    """``.NAME.tmp-``, with NAME cut short where the temporary name would be longer than
-    :data:`NAME_MAX` bytes: a target of a legal 250-byte name must get a legal temporary."""
+    """``.NAME.tmp-``; where that would make the temporary name longer than :data:`NAME_MAX`
+    bytes (a target of a legal 250-byte name must get a legal temporary), NAME cut short and
+    followed by ``~`` and 8 hex digits of its whole name's SHA-256, so two long names that begin
+    alike keep apart."""
     stem = "." + path.name
-    while stem and len(os.fsencode(stem + _TMP)) + _RANDOM_HEX > NAME_MAX:
+    if len(os.fsencode(stem + _TMP)) + _RANDOM_HEX <= NAME_MAX:
+        return stem + _TMP
+    tag = "~" + hashlib.sha256(os.fsencode(path.name)).hexdigest()[:8]
+    while stem and len(os.fsencode(stem + tag + _TMP)) + _RANDOM_HEX > NAME_MAX:
         stem = stem[:-1]
-    return stem + _TMP
+    return stem + tag + _TMP
 
 
 def temporary_path(path: Path) -> Path:
@@ -41,8 +47,7 @@ def temporary_path(path: Path) -> Path:
 
 
 def stale_temporaries(path: Path) -> list[Path]:
-    """Temporary files of ``path`` left by processes that were killed while writing it. (For a
-    name cut short in the temporary's, also those of names that begin alike.)"""
+    """Temporary files of ``path`` left by processes that were killed while writing it."""
     return sorted(path.parent.glob(glob.escape(_temporary_prefix(path)) + "*"))
 
 

@@ -86,6 +86,12 @@ def test_a_target_of_a_long_legal_name_gets_a_legal_temporary(tmp_path):
     stale = temporary_path(target)
     stale.write_bytes(b"half")
     assert stale_temporaries(target) == [stale]
+    # another long name that begins alike: its temporaries are not this target's
+    other = tmp_path / ("x" * 249 + ".tac0")
+    temporary_path(other).write_bytes(b"another writer's")
+    assert stale_temporaries(target) == [stale] and len(stale_temporaries(other)) == 1
+    short = tmp_path / "a.taco"  # a name that fits keeps the plain form
+    assert temporary_path(short).name.startswith(".a.taco.tmp-")
 
 
 def test_a_failed_write_names_the_target_not_its_temporary(tmp_path, monkeypatch):
