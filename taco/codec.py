@@ -461,6 +461,10 @@ def check_model(model: object) -> None:
         hint = (f"; load it first: model = taco.load({str(model)!r})"
                 if isinstance(model, str | os.PathLike) else "")
         raise TypeError(f"model must be a loaded taco model, not {type(model).__name__}{hint}")
+    if getattr(model, "config", None) is None:  # a bare ELIC(...)/TACO(...): no config to code with
+        raise TypeError(f"this {type(model).__name__} was built without a ModelConfig, which the "
+                        "file records: build it with taco.create_model(...) or load it with "
+                        "taco.load(...)")
 
 
 def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:

@@ -222,6 +222,11 @@ def test_inputs_a_python_user_passes(tiny_taco, sample_image):
         taco.compress(crop, CAPTION, "taco-minilm-small-q4")
     with pytest.raises(TypeError, match="model must be a loaded taco model"):
         taco.decompress(want, "taco-minilm-small-q4")
+    from taco.models.elic import ELIC
+
+    bare = ELIC(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16])  # was an AttributeError
+    with pytest.raises(TypeError, match="built without a ModelConfig.*taco.create_model"):
+        taco.compress(crop, CAPTION, bare)
     from taco.pipeline import compress_batch
 
     with pytest.raises(TypeError, match="one caption per image, not one str"):
