@@ -20,7 +20,7 @@ use, so ``import taco`` is instant.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import compressai_loader
 from .version import __version__
@@ -50,18 +50,90 @@ _LAZY = {
 }
 
 #: Subpackages reached as attributes (``taco.metrics.psnr``) without importing them first.
-_SUBMODULES = frozenset({"bitstream", "codec", "data", "evaluation", "images", "metrics", "models",
-                         "pipeline", "text", "train"})
+_SUBMODULES = frozenset({"bitstream", "codec", "data", "demo", "evaluation", "images", "metrics",
+                         "models", "official", "pipeline", "text", "train"})
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "__version__",
+    "compress",
+    "compress_image",
+    "compress_batch",
+    "decompress",
+    "info",
+    "CompressResult",
+    "ImageSizeError",
+    "TacoFormatError",
+    "ImageReadError",
+    "OutOfMemoryError",
+    "CaptionTruncatedWarning",
+    "CaptionTooLongError",
+    "create_model",
+    "load",
+    "save_checkpoint",
+    "list_models",
+    "CheckpointError",
+    "ELIC",
+    "TACO",
+]
 
+if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import nothing here)
+    from taco.bitstream import (
+        TacoFormatError as TacoFormatError,
+        info as info,
+    )
+    from taco.codec import (
+        CompressResult as CompressResult,
+        ImageSizeError as ImageSizeError,
+        compress as compress,
+        compress_image as compress_image,
+        decompress as decompress,
+    )
+    from taco.images import (
+        ImageReadError as ImageReadError,
+    )
+    from taco.memory import (
+        OutOfMemoryError as OutOfMemoryError,
+    )
+    from taco.models import (
+        ELIC as ELIC,
+        TACO as TACO,
+        CheckpointError as CheckpointError,
+        create_model as create_model,
+        list_models as list_models,
+        load as load,
+        save_checkpoint as save_checkpoint,
+    )
+    from taco.pipeline import (
+        compress_batch as compress_batch,
+    )
+    from taco.text.base import (
+        CaptionTooLongError as CaptionTooLongError,
+        CaptionTruncatedWarning as CaptionTruncatedWarning,
+    )
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f"taco.{name}")
-    raise AttributeError(f"module 'taco' has no attribute {name!r}")
+    from . import (
+        bitstream as bitstream,
+        codec as codec,
+        data as data,
+        demo as demo,
+        evaluation as evaluation,
+        images as images,
+        metrics as metrics,
+        models as models,
+        official as official,
+        pipeline as pipeline,
+        text as text,
+        train as train,
+    )
+
+if not TYPE_CHECKING:  # hidden from type checkers: a misspelled name is an error there, not Any
+
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            return getattr(importlib.import_module(_LAZY[name]), name)
+        if name in _SUBMODULES:
+            return importlib.import_module(f"taco.{name}")
+        raise AttributeError(f"module 'taco' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

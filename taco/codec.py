@@ -68,7 +68,8 @@ from .text import text_encoder_from_spec
 from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
 
-ImageLike = Image.Image | Tensor | np.ndarray | str | os.PathLike | bytes | bytearray | memoryview
+ImageLike = (Image.Image | Tensor | np.ndarray[Any, Any] | str | os.PathLike[str] | bytes | bytearray
+             | memoryview)
 
 #: What :func:`compress` takes, for messages.
 IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1], an (H, W, 3) uint8 array, "
@@ -257,9 +258,10 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
 def model_text_encoder(model: ELIC, *, shared: bool = True) -> TextEncoder | None:
     """The text encoder named by the model's config (None for ELIC); ``shared`` as in
     :func:`taco.text.text_encoder_from_spec`."""
-    if not model.uses_text:
+    spec = model.config.text_encoder
+    if not model.uses_text or spec is None:  # a text-guided model's config always names one
         return None
-    return text_encoder_from_spec(model.config.text_encoder, shared=shared)
+    return text_encoder_from_spec(spec, shared=shared)
 
 
 def encode_text(model: ELIC, captions: list[str], encoder: TextEncoder | None = None) -> TextTokens | None:

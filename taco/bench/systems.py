@@ -48,7 +48,7 @@ def bench_text_encoder(model: ELIC, log: Callable[[str], None] = lambda s: None)
     try:
         encoder = model_text_encoder(model, shared=False)
     except TextEncoderUnavailable as e:
-        if model.config.text_encoder["name"] != "clip":
+        if (model.config.text_encoder or {}).get("name") != "clip":
             raise
         log(f"CLIP weights unavailable ({e}); timing a CLIP-B-sized text encoder with random weights")
         return clip_b_random()

@@ -269,7 +269,7 @@ def unpack(data: bytes) -> TacoFile:
 
 
 #: What :func:`info` (and :func:`taco.decompress`) take: the bytes of a ``.taco`` file, or its path.
-TacoLike = bytes | bytearray | memoryview | str | os.PathLike
+TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str]
 
 
 def taco_bytes(data: TacoLike) -> bytes:

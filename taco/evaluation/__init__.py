@@ -13,6 +13,8 @@ Submodules import their heavy dependencies (transformers, matplotlib) only when 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..lazy import lazy_names
 
 #: Exported name -> the submodule that defines it (loaded on first use, so that
@@ -61,4 +63,47 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
+if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import nothing here)
+    from taco.evaluation.bdrate import (
+        ImageCurve as ImageCurve,
+        bd_bootstrap as bd_bootstrap,
+        bd_metric as bd_metric,
+        bd_rate as bd_rate,
+        bd_table as bd_table,
+    )
+    from taco.evaluation.caption import (
+        Captioner as Captioner,
+        auto_caption as auto_caption,
+        caption_folder as caption_folder,
+        text_similarity as text_similarity,
+    )
+    from taco.evaluation.classic import (
+        code_at_bpp as code_at_bpp,
+        evaluate_codec as evaluate_codec,
+        evaluate_matched as evaluate_matched,
+        get_codec as get_codec,
+        interpolate_rd as interpolate_rd,
+    )
+    from taco.evaluation.datasets import (
+        EvalDataset as EvalDataset,
+        open_dataset as open_dataset,
+    )
+    from taco.evaluation.evaluate import (
+        CaptionMode as CaptionMode,
+        EvalConfig as EvalConfig,
+        compare_caption_modes as compare_caption_modes,
+        evaluate_model as evaluate_model,
+        format_comparison as format_comparison,
+        load_model as load_model,
+        run_evaluation as run_evaluation,
+    )
+    from taco.evaluation.plot import (
+        plot_results as plot_results,
+    )
+    from taco.evaluation.stats import (
+        derangement as derangement,
+        paired_bootstrap as paired_bootstrap,
+    )
+
+if not TYPE_CHECKING:  # hidden from type checkers: a misspelled name is an error there
+    __getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -57,6 +57,9 @@ from .measure import (
 from .results import TEXT_COLUMNS, check_resume, dataset_dir, finish_run, result_header
 from .runner import Job, JobResult, join_process_group, read_rows, run_jobs
 from .stats import derangement, min_pairs, paired_bootstrap
+
+if TYPE_CHECKING:
+    from ..models import ELIC
 
 __all__ = [
     "CaptionMode",
@@ -174,7 +177,7 @@ class ModelInfo:
 
 def load_model(
     spec: str | os.PathLike[str], device: str | torch.device = "cpu"
-) -> tuple[Any, ModelInfo]:
+) -> tuple[ELIC, ModelInfo]:
     """``--model`` value -> (model in eval mode on ``device``, :class:`ModelInfo`).
 
     The model comes from :func:`taco.resolve.resolve_model`, as for every command: a checkpoint
@@ -226,7 +229,7 @@ def check_one_curve_per_label(loaded: Sequence[tuple[Any, ModelInfo]], labels: S
 
 
 def evaluate_model(
-    model: Any,
+    model: ELIC,
     info: ModelInfo,
     dataset: EvalDataset,
     out_dir: str | os.PathLike[str],

@@ -7,6 +7,8 @@ building or loading a model imports torch and CompressAI then.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..lazy import lazy_names
 
 #: Exported name -> the submodule that defines it.
@@ -29,4 +31,40 @@ __all__ = [
     "model_fingerprint", "pretrained_file", "save_checkpoint",
 ]
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
+if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import nothing here)
+    from taco.models.adapter import (
+        TextAdapter as TextAdapter,
+        TextExtractor as TextExtractor,
+        TextInjector as TextInjector,
+    )
+    from taco.models.checkpoint import (
+        load_checkpoint as load_checkpoint,
+        model_fingerprint as model_fingerprint,
+        save_checkpoint as save_checkpoint,
+    )
+    from taco.models.config import (
+        CheckpointError as CheckpointError,
+        ModelConfig as ModelConfig,
+    )
+    from taco.models.elic import (
+        ELIC as ELIC,
+        PAD_MULTIPLE as PAD_MULTIPLE,
+    )
+    from taco.models.registry import (
+        MODEL_CONFIGS as MODEL_CONFIGS,
+        PRETRAINED as PRETRAINED,
+        RETIRED as RETIRED,
+        PretrainedEntry as PretrainedEntry,
+        create_model as create_model,
+        describe_model as describe_model,
+        list_models as list_models,
+        load as load,
+        pretrained_file as pretrained_file,
+    )
+    from taco.models.taco import (
+        TACO as TACO,
+        TextGuidedAnalysis as TextGuidedAnalysis,
+    )
+
+if not TYPE_CHECKING:  # hidden from type checkers: a misspelled name is an error there
+    __getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -45,7 +45,7 @@ from torch import Tensor
 
 from ..bitstream.rans import check_symbols
 from ..memory import spans, widen
-from .config import LAYOUTS, check_choice
+from .config import LAYOUTS, ModelConfig, check_choice
 from .entropy import ReferenceLatentCodec, codes_itself
 from .gains import check_quality, default_quality
 
@@ -248,6 +248,11 @@ class ELIC(CompressionModel):
     """
 
     uses_text = False
+    #: Set by :func:`taco.create_model` / :func:`taco.load` (a bare ``ELIC(...)`` has none): the
+    #: architecture and widths a file records, the model's name, its checkpoint's metadata.
+    config: ModelConfig
+    model_id: str
+    metadata: dict[str, Any]
 
     def __init__(
         self,

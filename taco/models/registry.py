@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..checksums import sha256_file
-from ..shards import files as shard_files
-from ..shards import find
+from ..shards import files as shard_files, find
 from .config import QUALITY_LAMBDAS, CheckpointError, ModelConfig
 from .header import header_config, header_model_id, is_checkpoint, read_checkpoint_header
 

@@ -7,17 +7,27 @@
 Importing this package imports no torch (``taco --help`` stays fast); :mod:`.checkpoint` does.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "convert_state_dict", "import_checkpoint", "import_checkpoint_file", "infer_config",
     "official_key_to_taco", "read_official_state_dict",
 ]
 
+if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import nothing here)
+    from .checkpoint import (
+        convert_state_dict as convert_state_dict,
+        import_checkpoint as import_checkpoint,
+        import_checkpoint_file as import_checkpoint_file,
+        infer_config as infer_config,
+        official_key_to_taco as official_key_to_taco,
+        read_official_state_dict as read_official_state_dict,
+    )
+else:  # hidden from type checkers: a misspelled name is an error there
 
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from . import checkpoint
+    def __getattr__(name: str) -> Any:
+        if name in __all__:
+            from . import checkpoint
 
-        return getattr(checkpoint, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+            return getattr(checkpoint, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,6 +17,8 @@ The names below load on first use, so that ``taco train --help`` (taco.train.cli
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..lazy import lazy_names
 
 #: Exported name -> the submodule that defines it.
@@ -36,4 +38,29 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
+if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import nothing here)
+    from taco.train.config import (
+        ConfigError as ConfigError,
+        DataConfig as DataConfig,
+        TrainConfig as TrainConfig,
+        ValConfig as ValConfig,
+        load_config as load_config,
+    )
+    from taco.train.model_setup import (
+        elic_key_to_taco as elic_key_to_taco,
+        init_from_checkpoint as init_from_checkpoint,
+    )
+    from taco.train.state import (
+        TrainStateError as TrainStateError,
+    )
+    from taco.train.trainer import (
+        NonFiniteLossError as NonFiniteLossError,
+        OutputWriteError as OutputWriteError,
+        Trainer as Trainer,
+        TrainResult as TrainResult,
+        lambda_sweep as lambda_sweep,
+        train as train,
+    )
+
+if not TYPE_CHECKING:  # hidden from type checkers: a misspelled name is an error there
+    __getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

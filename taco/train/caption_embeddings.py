@@ -185,7 +185,7 @@ def text_inputs(
     """
     from ..text import text_encoder_from_spec
 
-    if not model.uses_text:
+    if not model.uses_text or model.config.text_encoder is None:  # the latter: never, for one
         return None, None
     check_captions(captions)
     spec = dict(model.config.text_encoder)

@@ -16,8 +16,11 @@ import torch.distributed as dist
 from torch import Tensor
 from torch.utils.data import Dataset, DistributedSampler
 
-from ..distributed import DistEnv, check_device
-from ..distributed import dist_env_from_environ as dist_env_from_environ  # re-exported
+from ..distributed import (
+    DistEnv,
+    check_device,
+    dist_env_from_environ as dist_env_from_environ,  # re-exported
+)
 
 
 def resolve_device(preference: str, env: DistEnv) -> torch.device:

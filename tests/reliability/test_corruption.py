@@ -19,8 +19,7 @@ import pytest
 import torch
 from compressai import ans
 from compressai.entropy_models import EntropyBottleneck, GaussianConditional
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import taco
 from taco.bitstream import TacoFormatError, unpack

@@ -25,8 +25,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import taco
 from taco.bitstream import MAX_SIDE, TacoFormatError, TacoHeader, pack, unpack

@@ -1,0 +1,47 @@
+"""What a type checker sees of taco's public names (taco ships ``py.typed``): checked by mypy in
+CI (``.ci/run``), never run. The names load lazily at run time; without the packages'
+``TYPE_CHECKING`` imports every one of them was ``Any`` to mypy and pyright, and so was a
+misspelled name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+from typing_extensions import assert_type
+
+import taco
+import taco.evaluation
+import taco.models
+import taco.official
+import taco.train
+from taco.bitstream import TacoFile
+from taco.codec import CompressResult
+
+
+def user_code(photo: Path) -> None:
+    model = taco.load("taco-minilm-small-q4")
+    assert_type(model, taco.ELIC)
+    data = taco.compress(photo, "A tabby cat.", model, quality=None)
+    assert_type(data, bytes)
+    assert_type(taco.compress_image(photo, "", model), CompressResult)
+    assert_type(taco.compress_batch([photo], ["a cat"], model), list[CompressResult])
+    assert_type(taco.decompress(data, model), Image.Image)
+    assert_type(taco.info(data), TacoFile)
+    assert_type(taco.create_model("elic-tiny"), taco.ELIC)
+    assert_type(taco.list_models(), list[str])
+    assert_type(taco.models.load("elic-tiny"), taco.ELIC)
+    assert_type(taco.train.load_config(None), taco.train.TrainConfig)
+    assert_type(taco.official.import_checkpoint("ckpt.pth.tar"), taco.ELIC)
+    assert_type(taco.demo.sample_dir(), Path)
+    try:
+        taco.decompress(b"", None)
+    except (taco.TacoFormatError, taco.ImageReadError, taco.CaptionTooLongError) as e:
+        assert_type(e, taco.TacoFormatError | taco.ImageReadError | taco.CaptionTooLongError)
+    # a misspelled name is an error, not Any (the ignores must be used: warn_unused_ignores)
+    taco.decompres(data)  # type: ignore[attr-defined]
+    taco.models.lod("elic-tiny")  # type: ignore[attr-defined]
+    taco.train.load_confg(None)  # type: ignore[attr-defined]
+    taco.evaluation.evaluate_modle  # type: ignore[attr-defined]  # noqa: B018
+    taco.official.import_checkpont  # type: ignore[attr-defined]  # noqa: B018
+    taco.compress(photo, 42, model)  # type: ignore[arg-type]
