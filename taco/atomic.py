@@ -48,7 +48,7 @@ def temporary_path(path: Path) -> Path:
 
 def stale_temporaries(path: Path) -> list[Path]:
     """Temporary files of ``path`` left by processes that were killed while writing it."""
-    return sorted(path.parent.glob(glob.escape(_temporary_prefix(path)) + "*"))
+    return sorted(path.parent.glob(glob.escape(_temporary_prefix(path)) + "[0-9a-f]" * _RANDOM_HEX))
 
 
 def _write_all(f, data: memoryview) -> None:  # noqa: ANN001 - a binary file object

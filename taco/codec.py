@@ -258,9 +258,11 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
 def model_text_encoder(model: ELIC, *, shared: bool = True) -> TextEncoder | None:
     """The text encoder named by the model's config (None for ELIC); ``shared`` as in
     :func:`taco.text.text_encoder_from_spec`."""
-    spec = model.config.text_encoder
-    if not model.uses_text or spec is None:  # a text-guided model's config always names one
+    if not model.uses_text:
         return None
+    spec = model.config.text_encoder
+    if spec is None:  # ModelConfig names one for every text-guided model; changed after?
+        raise ValueError(f"{model.model_id}: a text-guided model whose config names no text encoder")
     return text_encoder_from_spec(spec, shared=shared)
 
 

@@ -92,6 +92,9 @@ def test_a_target_of_a_long_legal_name_gets_a_legal_temporary(tmp_path):
     assert stale_temporaries(target) == [stale] and len(stale_temporaries(other)) == 1
     short = tmp_path / "a.taco"  # a name that fits keeps the plain form
     assert temporary_path(short).name.startswith(".a.taco.tmp-")
+    # nor is the temporary of a target named like a temporary of this one
+    temporary_path(tmp_path / "a.taco.tmp-1").write_bytes(b"x")
+    assert stale_temporaries(short) == []
 
 
 def test_a_failed_write_names_the_target_not_its_temporary(tmp_path, monkeypatch):

@@ -185,8 +185,10 @@ def text_inputs(
     """
     from ..text import text_encoder_from_spec
 
-    if not model.uses_text or model.config.text_encoder is None:  # the latter: never, for one
+    if not model.uses_text:
         return None, None
+    if model.config.text_encoder is None:  # ModelConfig names one for every text-guided model
+        raise ValueError("a text-guided model whose config names no text encoder")
     check_captions(captions)
     spec = dict(model.config.text_encoder)
     if cfg.text_embeddings:
