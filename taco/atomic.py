@@ -14,6 +14,7 @@ import errno
 import glob
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import BinaryIO
@@ -24,6 +25,10 @@ CHUNK = 16 << 20
 NAME_MAX = 255
 _TMP = ".tmp-"
 _RANDOM_HEX = 8
+#: What follows the prefix in a temporary's name: the random hex digits, or the PID[-THREAD] of
+#: the names taco wrote before (so an upgrade still cleans those up); not a longer name that
+#: begins alike (``.x.taco.tmp-1.tmp-...`` is the temporary of the target ``x.taco.tmp-1``).
+_STALE_TAIL = re.compile(rf"[0-9a-f]{{{_RANDOM_HEX}}}|[0-9]+(-[0-9]+)?")
 
 
 def _temporary_prefix(path: Path) -> str:
@@ -48,7 +53,9 @@ def temporary_path(path: Path) -> Path:
 
 def stale_temporaries(path: Path) -> list[Path]:
     """Temporary files of ``path`` left by processes that were killed while writing it."""
-    return sorted(path.parent.glob(glob.escape(_temporary_prefix(path)) + "[0-9a-f]" * _RANDOM_HEX))
+    prefix = _temporary_prefix(path)
+    return sorted(p for p in path.parent.glob(glob.escape(prefix) + "*")
+                  if _STALE_TAIL.fullmatch(p.name[len(prefix):]))
 
 
 def _write_all(f, data: memoryview) -> None:  # noqa: ANN001 - a binary file object

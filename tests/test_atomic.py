@@ -95,6 +95,9 @@ def test_a_target_of_a_long_legal_name_gets_a_legal_temporary(tmp_path):
     # nor is the temporary of a target named like a temporary of this one
     temporary_path(tmp_path / "a.taco.tmp-1").write_bytes(b"x")
     assert stale_temporaries(short) == []
+    old = tmp_path / ".a.taco.tmp-123-456"  # what taco wrote before: still cleaned up
+    old.write_bytes(b"x")
+    assert stale_temporaries(short) == [old]
 
 
 def test_a_failed_write_names_the_target_not_its_temporary(tmp_path, monkeypatch):
