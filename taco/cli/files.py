@@ -367,8 +367,6 @@ def _write_problem(folder: Path) -> str | None:
     there says why."""
     if os.access(folder, os.W_OK | os.X_OK):
         return None
-    import tempfile
-
     try:
         with tempfile.TemporaryFile(dir=folder):
             return None  # access() said no, the file system says yes (root, ACLs)

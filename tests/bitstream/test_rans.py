@@ -93,6 +93,16 @@ def parts(ems, sizes, batch=2, seed=0):
     return out
 
 
+def one_string(ps):
+    """The first image's symbols of ``ps`` as one rANS string (one BufferedRansEncoder for every
+    part): what format version 2 wrote."""
+    enc = ans.BufferedRansEncoder()
+    for em, sym, idx in ps:
+        t = rans.coder_tables(em)
+        enc.encode_with_indexes(sym[0].tolist(), idx[0].tolist(), t.cdfs, t.lengths, t.offsets)
+    return enc.flush()
+
+
 @pytest.mark.parametrize("chunk", [8, 100, 1 << 16])  # 8: the last chunk holds 6, the fewest
 def test_round_trip_across_chunk_boundaries(ems, monkeypatch, chunk):
     """Parts of every size straddling chunk boundaries, two images: the decoder gives back every
@@ -117,12 +127,10 @@ def test_a_single_chunk_stream_is_the_version_2_string(ems):
     """Up to CHUNK_SYMBOLS symbols the stream is one rANS string with no framing: exactly what
     format version 2 wrote (one BufferedRansEncoder for every part)."""
     ps = parts(ems, [20, 300, 300], batch=1)
-    enc, ref = StreamEncoder(), ans.BufferedRansEncoder()
+    enc = StreamEncoder()
     for em, sym, idx in ps:
         enc.encode(em, sym, idx)
-        t = rans.coder_tables(em)
-        ref.encode_with_indexes(sym[0].tolist(), idx[0].tolist(), t.cdfs, t.lengths, t.offsets)
-    assert enc.flush()[0] == ref.flush()
+    assert enc.flush()[0] == one_string(ps)
 
 
 def test_each_chunk_is_padded_for_its_own_symbols(ems, monkeypatch):
@@ -166,11 +174,7 @@ def test_decoding_stops_at_the_declared_symbols(ems):
 def test_unchunked_streams(ems):
     """Version-2 payloads: one string for every symbol, decoded as one chunk up to a limit."""
     ps = parts(ems, [10, 500], batch=1)
-    enc = ans.BufferedRansEncoder()
-    for em, sym, idx in ps:
-        t = rans.coder_tables(em)
-        enc.encode_with_indexes(sym[0].tolist(), idx[0].tolist(), t.cdfs, t.lengths, t.offsets)
-    string = enc.flush()
+    string = one_string(ps)
     dec = StreamDecoder([UnchunkedStream(string)], 510)
     for em, sym, idx in ps:
         assert torch.equal(dec.decode(em, idx), sym)
@@ -236,11 +240,7 @@ def test_bytes_the_decoder_does_not_read_are_refused(ems, monkeypatch):
 
 def test_a_version_2_string_with_trailing_bytes_is_refused(ems):
     ps = parts(ems, [10, 500], batch=1)
-    enc = ans.BufferedRansEncoder()
-    for em, sym, idx in ps:
-        t = rans.coder_tables(em)
-        enc.encode_with_indexes(sym[0].tolist(), idx[0].tolist(), t.cdfs, t.lengths, t.offsets)
-    string = enc.flush()
+    string = one_string(ps)
     for data, ok in ((string, True), (string + bytes(8), False)):
         dec = StreamDecoder([UnchunkedStream(data)], 510)
         em, sym, idx = ps[0]
