@@ -46,7 +46,8 @@ INPUT_ERRORS: tuple[tuple[str, str], ...] = (
 )
 
 #: ``--model``'s help, for every command that takes one.
-MODEL_HELP = (f"trained model name, checkpoint file (.safetensors), or architecture name "
+MODEL_HELP = (f"trained model name, checkpoint (a .safetensors file, a sharded one's "
+              f".index.json, or a training run's folder), or architecture name "
               f"(random seed-0 weights; taco models lists the names); default: {DEFAULT_MODEL}")
 
 

@@ -262,7 +262,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "the paper's LPIPS numbers, 10-31%% lower). Results go to DATASET-lpips-official/")
     e.add_argument("--fid", choices=("auto", "full", "patches", "off"), default="auto",
                    help="FID on whole images (>= --fid-min-images) or 256 px patches (default: auto)")
-    e.add_argument("--fid-min-images", type=int, default=FID_MIN_IMAGES)
+    e.add_argument("--fid-min-images", type=int, default=FID_MIN_IMAGES, metavar="N",
+                   help="with --fid auto, whole-image FID from N images on, else 256 px patches "
+                   f"(default: {FID_MIN_IMAGES}, the Inception feature size)")
     e.add_argument("--cmmd-clip", default=DEFAULT_CMMD_CLIP, metavar="NAME|off",
                    help=f"CLIP for CMMD, local folder or cached HF id (default: {DEFAULT_CMMD_CLIP}; "
                    "skipped if unavailable)")
@@ -309,13 +311,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "Hugging Face id). Resumable; existing captions are kept.")
     c.add_argument("folder")
     c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, help=f"captioner (default: {DEFAULT_CAPTIONER})")
-    c.add_argument("-o", "--output", default="captions.jsonl", help="file name inside FOLDER")
-    c.add_argument("--batch-size", type=int, default=8)
-    c.add_argument("--max-new-tokens", type=int, default=30)
+    c.add_argument("-o", "--output", default="captions.jsonl", help="file name inside FOLDER (default: captions.jsonl)")
+    c.add_argument("--batch-size", type=int, default=8, help="images per captioner call (default: 8)")
+    c.add_argument("--max-new-tokens", type=int, default=30,
+                   help="longest caption, in the captioner's tokens (default: 30)")
     c.add_argument("--prompt", help="text prompt for conditional captioning (e.g. 'a photography of')")
     c.add_argument("--limit", type=int, help="caption at most N new images")
-    c.add_argument("--device", default="cpu")
-    c.add_argument("--quiet", action="store_true")
+    c.add_argument("--device", default="cpu", help="torch device of the captioner (default: cpu)")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_caption)
 
     _register_import_captions(sub)

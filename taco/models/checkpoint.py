@@ -46,7 +46,8 @@ def save_checkpoint(
     compact_tables: bool = False,
     max_shard_bytes: int | None = None,
 ) -> Path:
-    """Write ``model`` as one self-describing safetensors file, atomically.
+    """Write ``model`` as a self-describing safetensors checkpoint, atomically: one file, or
+    shards plus an index with ``max_shard_bytes``.
 
     The entropy-coder tables are rebuilt (``update(force=True)``, with the model's own scale
     table: :meth:`ELIC.set_scale_levels`) first, so the file can be used for real coding as is.

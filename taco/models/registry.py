@@ -204,6 +204,9 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
 
 
 def list_models() -> list[str]:
+    """Every model name taco knows, sorted: the trained built-ins (``PRETRAINED``, which
+    :func:`taco.load` loads) and the registered architectures (``MODEL_CONFIGS``, which
+    :func:`taco.create_model` builds with random weights; ``taco.load`` refuses those)."""
     return sorted(set(MODEL_CONFIGS) | set(PRETRAINED))
 
 

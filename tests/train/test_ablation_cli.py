@@ -165,6 +165,9 @@ BOOKKEEPING = {"model_id", "out_dir", "max_steps", "log_interval", "progress", "
 ADDED_SINCE = {"lpips_input": "standard", "warmup_steps": 0, "fused_adam": False,
                "data_on_device": False, "text_embeddings": None, "time_limit": None,
                "qualities": None}
+#: ``model_overrides`` for what was then the only entropy-model layout (new configs default to
+#: the authors' layout, issue 13): a fresh run must build the built-ins' model.
+LAYOUT_THEN = {"layout": "compressai"}
 #: The same for the data section (issue 13 made the paper's rules the defaults).
 DATA_ADDED_SINCE = {"small_images": "upscale", "hflip": True}
 #: What the recipe changed since: the photos of a source held out for testing no longer train
@@ -176,7 +179,9 @@ HELD_OUT = {"exclude": ["lomiri-*"]}
 def test_ablation_configs_are_the_built_in_models_recipe(lmbda, suffix):
     """configs/ablation/*.yaml + the script's per-run keys == what the built-ins were trained with
     (their checkpoint headers), and == the reference command of docs/models.md."""
+    from taco.models.config import ModelConfig
     from taco.train import load_config
+    from taco.train.model_setup import model_config
 
     def shipped(name: str) -> dict:
         return BUILTIN_HEADERS[name]["metadata"]["config"]
@@ -189,10 +194,15 @@ def test_ablation_configs_are_the_built_in_models_recipe(lmbda, suffix):
         "crop=128", "batch_size=8", "workers=1", "epochs=100", "lr_milestones=[80,95]", "lr=0.0003",
         f"lmbda={lmbda}", "k_j=0", "val.root=null", "ckpt_interval=100", "max_steps=1500", "seed=0",
         "data.small_images=upscale", "data.hflip=true", 'data.exclude=["lomiri-*"]',
+        "model_overrides.layout=compressai",  # the only layout then (LAYOUT_THEN)
     ]).to_dict()  # fmt: skip
     assert resolved("tgic") == command
     for variant, builtin in (("elic", f"elic-small-{suffix}"), ("adapter", f"taco-minilm-small-{suffix}")):
         mine, theirs = resolved(variant), {**ADDED_SINCE, **shipped(builtin)}
+        theirs["model_overrides"] = {**LAYOUT_THEN, **theirs["model_overrides"]}
+        # the model a fresh run builds is the built-in's (its width, layout and text options)
+        built = model_config(load_config(ABLATION / f"{variant}.yaml", [f"lmbda={lmbda}"]))
+        assert built == ModelConfig.from_dict(BUILTIN_HEADERS[builtin]["config"]), variant
         assert {k: v for k, v in mine.items() if k not in BOOKKEEPING} == {
             k: v for k, v in theirs.items() if k not in BOOKKEEPING}, variant
         assert mine["data"] == {**theirs["data"], **DATA_ADDED_SINCE, **HELD_OUT,
