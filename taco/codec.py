@@ -61,7 +61,7 @@ from .models import (
     model_fingerprint,
 )
 from .models.checkpoint import check_entropy_tables
-from .models.elic import ANALYSIS_HALO, ELIC
+from .models.elic import ELIC
 from .progress import Progress
 from .resolve import check_file_weights, resolve_model
 from .text import text_encoder_from_spec
@@ -298,7 +298,8 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     return quality
 
 
-#: Input pixels per analysis stripe (halo included) times the model's width N, and the most
+#: Input pixels per analysis stripe (halo included) times the model's width
+#: (:attr:`~taco.models.ELIC.tiling_width`: N), and the most
 #: that g_a computes at once per image: a (padded) image whose pixels x N fit is analysed whole,
 #: exactly as before stripes existed; a bigger one in horizontal stripes
 #: (:func:`analysis_stripe_rows`). ~2 MP for the -small models (N = 48; 1920x1080 is still
@@ -310,18 +311,20 @@ ANALYSIS_STRIPE_BUDGET = 48 * 2048 * 1024
 
 
 def analysis_stripe_rows(
-    height: int, width: int, n: int, budget: int = ANALYSIS_STRIPE_BUDGET
+    model: ELIC, height: int, width: int, budget: int = ANALYSIS_STRIPE_BUDGET
 ) -> int | None:
-    """Rows at H/8 per g_a stripe (``model.analysis(stripe_rows=)``) for a (padded) height x
-    width image and a model of width ``n``: None (whole) if ``height * width * n`` fits
-    ``budget``, else the most rows whose haloed stripe (:data:`ANALYSIS_HALO` rows above and
-    below) fits, and at least twice the halo, so that at most half of what a stripe computes is
-    halo (on wide images with a wide model the stripe then takes more than the budget: 1.1 MP
-    at 3840 px and N = 192). Per image: a batch of B images takes B stripes' memory, and each
-    image is striped as it would be alone (so a batch codes the bytes one image does)."""
+    """Rows of g_a's striped map (at H/``model.analysis_stripe_scale``: H/8 for ELIC) per stripe
+    (``model.analysis(stripe_rows=)``) for a (padded) height x width image: None (whole) if
+    ``height * width * model.tiling_width`` fits ``budget``, else the most rows whose haloed
+    stripe (``model.analysis_halo`` rows above and below) fits, and at least twice the halo, so
+    that at most half of what a stripe computes is halo (on wide images with a wide model the
+    stripe then takes more than the budget: 1.1 MP at 3840 px and N = 192). Per image: a batch
+    of B images takes B stripes' memory, and each image is striped as it would be alone (so a
+    batch codes the bytes one image does)."""
+    n, halo, scale = model.tiling_width, model.analysis_halo, model.analysis_stripe_scale
     if height * width * n <= budget:
         return None
-    return max(2 * ANALYSIS_HALO, budget // (n * 8 * width) - 2 * ANALYSIS_HALO)
+    return max(2 * halo, budget // (n * scale * width) - 2 * halo)
 
 
 @torch.no_grad()
@@ -343,13 +346,13 @@ def analysis_with_text_overlap(
     slower (median 129.7 vs 110.9 ms, docs/performance.md), the text encoder taking longer than
     the stages it hides behind and two threads contending to launch kernels.
 
-    Images over ``stripe_budget`` (pixels x the model's width N, default
+    Images over ``stripe_budget`` (pixels x the model's width N, ``model.tiling_width``, default
     :data:`ANALYSIS_STRIPE_BUDGET`: ~2 MP for the -small models) are analysed in horizontal
     stripes (:func:`analysis_stripe_rows`), so g_a's memory follows the stripe: y then equals
     the whole image's up to float rounding, an equally valid file that the unchanged decoder
     reads. At or under it, g_a runs whole and the bytes are those of every earlier release.
     """
-    rows = analysis_stripe_rows(x.shape[-2], x.shape[-1], model.N, stripe_budget)
+    rows = analysis_stripe_rows(model, x.shape[-2], x.shape[-1], stripe_budget)
     if not model.uses_text:
         return model.analysis(x, stripe_rows=rows)
     if len(captions) != x.shape[0]:
@@ -555,12 +558,8 @@ def file_quality(model: ELIC, header: TacoHeader) -> int | None:
     return header.quality
 
 
-#: Latent positions of context each synthesis tile reads beyond its own area, on every side.
-#: ELIC's g_s (attention blocks, residual blocks, four stride-2 transposed convolutions) lets
-#: one latent reach 132 px = 8.25 latents out (measured: tests/test_decoding.py), so 9 make each
-#: tile's pixels those of the whole image's synthesis up to float rounding.
-SYNTHESIS_HALO = 9
-#: Output pixels per synthesis tile (halo included) times the model's width N: the tile size
+#: Output pixels per synthesis tile (halo included) times the model's width
+#: (:attr:`~taco.models.ELIC.tiling_width`: N): the tile size
 #: follows from it (~4 MP for the -small models, N = 48, 1 MP at the paper's N = 192; a tile
 #: peaks at ~0.7 GB of activations: docs/reliability.md). An image whose synthesis fits in one
 #: such tile is synthesised whole, exactly as before tiling existed.
@@ -578,13 +577,15 @@ def _decode_failed(exc: BaseException, hdr: TacoHeader) -> OutOfMemoryError | No
     )
 
 
-def synthesis_tiles(h: int, w: int, n: int) -> list[tuple[slice, slice]]:
-    """Core areas (latent rows, latent columns) tiling an h x w latent for a model of width
-    ``n``: one tile if the whole synthesis fits :data:`SYNTHESIS_TILE_BUDGET`, else squares
-    whose haloed synthesis does."""
-    if (16 * h) * (16 * w) * n <= SYNTHESIS_TILE_BUDGET:
+def synthesis_tiles(model: ELIC, h: int, w: int) -> list[tuple[slice, slice]]:
+    """Core areas (latent rows, latent columns) tiling an h x w latent of ``model``: one tile if
+    the whole synthesis (``model.latent_scale`` pixels a latent on a side, times
+    ``model.tiling_width``) fits :data:`SYNTHESIS_TILE_BUDGET`, else squares whose synthesis
+    with ``model.synthesis_halo`` latents around them does."""
+    n, scale = model.tiling_width, model.latent_scale
+    if (scale * h) * (scale * w) * n <= SYNTHESIS_TILE_BUDGET:
         return [(slice(0, h), slice(0, w))]
-    side = max(8, int((SYNTHESIS_TILE_BUDGET / n) ** 0.5) // 16 - 2 * SYNTHESIS_HALO)
+    side = max(8, int((SYNTHESIS_TILE_BUDGET / n) ** 0.5) // scale - 2 * model.synthesis_halo)
     return [(rows, cols) for rows in spans(h, side) for cols in spans(w, side)]
 
 
@@ -597,24 +598,25 @@ def synthesize(
     top-left ``height x width`` pixels, either (1, 3, height, width) float in [0, 1] or
     (height, width, 3) uint8 (rounded as :func:`taco.images.tensor_to_image` rounds).
 
-    Each tile is synthesised with :data:`SYNTHESIS_HALO` latents of context around it and only
+    Each tile is synthesised with ``model.synthesis_halo`` latents of context around it and only
     its own pixels are kept, so peak memory follows the tile, not the image, and the pixels are
     those of one whole-image synthesis up to float rounding (at most one grey level).
     """
     device = next(model.parameters()).device
     _, _, h, w = y_hat.shape
-    tiles = synthesis_tiles(h, w, getattr(model, "N", 192))
-    halo = SYNTHESIS_HALO if len(tiles) > 1 else 0
+    tiles = synthesis_tiles(model, h, w)
+    halo = model.synthesis_halo if len(tiles) > 1 else 0
+    s = model.latent_scale
     if progress is not None:
         progress("synthesis", 0, len(tiles))
     for i, (rows, cols) in enumerate(tiles):
         read_rows, read_cols = widen(rows, halo, h), widen(cols, halo, w)
         r0, c0 = read_rows.start, read_cols.start
-        x = model.g_s(y_hat[:, :, read_rows, read_cols].to(device))  # (1, 3, 16 rows, 16 cols) read
-        top, left = 16 * rows.start, 16 * cols.start
-        bottom, right = min(height, 16 * rows.stop), min(width, 16 * cols.stop)
+        x = model.g_s(y_hat[:, :, read_rows, read_cols].to(device))  # (1, 3, s x rows read, s x cols read)
+        top, left = s * rows.start, s * cols.start
+        bottom, right = min(height, s * rows.stop), min(width, s * cols.stop)
         if top < bottom and left < right:
-            x = x[..., top - 16 * r0 : bottom - 16 * r0, left - 16 * c0 : right - 16 * c0]
+            x = x[..., top - s * r0 : bottom - s * r0, left - s * c0 : right - s * c0]
             x = torch.nan_to_num(x.clamp_(0, 1), nan=0.0).cpu()
             if out.dtype == torch.uint8:
                 out[top:bottom, left:right] = x[0].mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0)

@@ -16,10 +16,10 @@ import taco
 from taco import codec, conv_bands
 from taco.bitstream import TacoFormatError, TacoHeader, pack, unpack
 from taco.bitstream.rans import MAX_UNCHUNKED_SYMBOLS, split_stream
-from taco.codec import SYNTHESIS_HALO, coding_codec, decompress_tensor, synthesis_tiles, synthesize
+from taco.codec import coding_codec, decompress_tensor, synthesis_tiles, synthesize
 from taco.images import tensor_to_image
 from taco.memory import MAX_DECODE_PIXELS, decode_memory_estimate
-from taco.models import MODEL_CONFIGS, create_model, fast_codec, model_fingerprint
+from taco.models import ELIC, MODEL_CONFIGS, create_model, fast_codec, model_fingerprint
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(taco.__file__).resolve().parent / "assets" / "samples"
@@ -109,8 +109,8 @@ def test_the_cap_message_gives_the_memory_it_would_take(tiny_elic):
     pytest.param(a, marks=[pytest.mark.slow] if MODEL_CONFIGS[a].N > 48 else []) for a in sorted(MODEL_CONFIGS)])
 def test_the_synthesis_halo_covers_what_one_latent_reaches(arch):
     """A change to one latent moves pixels at most 8.25 latents away (132 px), measured in
-    float64 with a delta, for every registered architecture (the paper-size ones ``slow``):
-    SYNTHESIS_HALO = 9 covers it."""
+    float64 with a delta, for every registered architecture (the paper-size ones ``slow``): the
+    model's synthesis_halo (9 for ELIC's g_s), which taco.codec tiles with, covers it."""
     model = create_model(arch, seed=0)
     g_s = model.g_s.double().eval()
     m, n = model.M, 24
@@ -120,15 +120,16 @@ def test_the_synthesis_halo_covers_what_one_latent_reaches(arch):
         y[..., n // 2, n // 2] += 5
         changed = (g_s(y) - a).abs().sum(1)[0] > 0
     rows = changed.any(1).nonzero().flatten()
-    c = 16 * (n // 2)
-    reach = max(c - int(rows.min()), int(rows.max()) - (c + 15))
-    assert 100 < reach <= 16 * SYNTHESIS_HALO - 12  # 132 px, with the crop's margin
+    s = model.latent_scale
+    c = s * (n // 2)
+    reach = max(c - int(rows.min()), int(rows.max()) - (c + s - 1))
+    assert 100 < reach <= s * model.synthesis_halo - 12  # 132 px, with the crop's margin
 
 
 def test_synthesis_tiles_cover_the_latent_once():
     for h, w, n in [(7, 5, 48), (128, 128, 48), (129, 300, 48), (624, 624, 48), (200, 90, 192)]:
         cover = np.zeros((h, w), int)
-        tiles = synthesis_tiles(h, w, n)
+        tiles = synthesis_tiles(ELIC(N=n, M=32, groups=(16, 16), ctx_hidden=(16, 16)), h, w)
         for rows, cols in tiles:
             cover[rows, cols] += 1
         assert (cover == 1).all()
@@ -138,7 +139,7 @@ def test_synthesis_tiles_cover_the_latent_once():
 @pytest.fixture()
 def small_tiles(monkeypatch):
     """Tiles of 8 latents (the smallest; + the halo) for a width-16 model: a 451x300 photo takes 12."""
-    monkeypatch.setattr(codec, "SYNTHESIS_TILE_BUDGET", 16 * (16 * (6 + 2 * SYNTHESIS_HALO)) ** 2)
+    monkeypatch.setattr(codec, "SYNTHESIS_TILE_BUDGET", 16 * (16 * (6 + 2 * ELIC.synthesis_halo)) ** 2)
 
 
 def test_tiled_synthesis_matches_the_whole_image(tiny_elic, sample_image, small_tiles):
@@ -148,7 +149,7 @@ def test_tiled_synthesis_matches_the_whole_image(tiny_elic, sample_image, small_
     data = taco.compress(sample_image, None, tiny_elic)
     y_hat = fast_codec.decompress_latent(coding_codec(tiny_elic), [[unpack(data).payload]],
                                          tiny_elic.latent_shapes(320, 512))["y_hat"]
-    assert len(synthesis_tiles(20, 32, 16)) == 12
+    assert len(synthesis_tiles(tiny_elic, 20, 32)) == 12
     with torch.no_grad():
         whole = tiny_elic.g_s(y_hat).clamp(0, 1)[..., :300, :451]
     tiled = torch.empty(1, 3, 300, 451)
@@ -162,6 +163,22 @@ def test_tiled_synthesis_matches_the_whole_image(tiny_elic, sample_image, small_
     assert np.abs(a - b).max() <= 1 and (a != b).mean() < 1e-3
     assert np.array_equal(np.asarray(tensor_to_image(tiled)), eight_bit.numpy())
     assert np.array_equal(eight_bit.numpy(), np.asarray(taco.decompress(data, tiny_elic)))
+
+
+def test_tiles_read_the_models_own_synthesis_halo(small_tiles, monkeypatch):
+    """A backbone that reaches further (synthesis_halo 12, not ELIC's 9) gets tiles read with
+    its halo: the first of the 20x32 latent's tiles (8x8 latents) reads 8 + 12 rows and columns,
+    the pixels stay the whole synthesis's."""
+    y = torch.randn(1, 32, 20, 32, dtype=torch.float64)
+    model = create_model("elic-tiny", seed=0).double()
+    monkeypatch.setattr(model, "synthesis_halo", 12)
+    reads: list[tuple[int, ...]] = []
+    model.g_s.register_forward_pre_hook(lambda _, args: reads.append(tuple(args[0].shape[-2:])))
+    tiled = torch.empty(1, 3, 320, 512, dtype=torch.float64)
+    synthesize(model, y, 320, 512, tiled)
+    assert reads[0] == (20, 20) and len(reads) == 12  # ELIC's halo would read (17, 17)
+    with torch.no_grad():
+        assert (tiled - model.g_s(y).clamp(0, 1)).abs().max() < 1e-12
 
 
 def test_tiled_synthesis_is_exact_in_float64(sample_image, small_tiles):

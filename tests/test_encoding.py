@@ -9,7 +9,7 @@ import taco
 from taco.codec import ANALYSIS_STRIPE_BUDGET, analysis_stripe_rows
 from taco.images import image_to_tensor
 from taco.metrics import psnr
-from taco.models.elic import ANALYSIS_HALO
+from taco.models import ELIC
 from taco.resolve import DEFAULT_MODEL
 
 
@@ -26,17 +26,44 @@ def stripe_rows_seen(model, monkeypatch) -> list[int | None]:
     return seen
 
 
+def _elic(n: int, cls: type[ELIC] = ELIC) -> ELIC:
+    """An ELIC of width ``n`` with a small entropy model (the stripes depend on g_a alone)."""
+    return cls(N=n, M=32, groups=(16, 16), ctx_hidden=(16, 16))
+
+
 def test_stripe_rows_follow_the_budget():
-    n = 48
-    assert analysis_stripe_rows(2048, 1024, n) is None  # the budget itself: whole
-    assert analysis_stripe_rows(1088, 1920, n) is None  # 1080p, padded
-    assert analysis_stripe_rows(2048, 1088, n) is not None
-    assert analysis_stripe_rows(512, 1024, 192) is None
+    model = _elic(48)
+    halo = model.analysis_halo
+    assert analysis_stripe_rows(model, 2048, 1024) is None  # the budget itself: whole
+    assert analysis_stripe_rows(model, 1088, 1920) is None  # 1080p, padded
+    assert analysis_stripe_rows(model, 2048, 1088) is not None
+    assert analysis_stripe_rows(_elic(192), 512, 1024) is None
     for h, w in [(3008, 4032), (4096, 4096), (32768, 256), (128, 32768)]:
-        rows = analysis_stripe_rows(h, w, n)
-        assert rows is not None and rows >= 2 * ANALYSIS_HALO
-        assert 8 * (rows + 2 * ANALYSIS_HALO) * w * n <= ANALYSIS_STRIPE_BUDGET or rows == 18
-    assert analysis_stripe_rows(4096, 64, 48, budget=1) == 18  # the smallest stripe
+        rows = analysis_stripe_rows(model, h, w)
+        assert rows is not None and rows >= 2 * halo
+        assert 8 * (rows + 2 * halo) * w * 48 <= ANALYSIS_STRIPE_BUDGET or rows == 18
+    assert analysis_stripe_rows(model, 4096, 64, budget=1) == 18  # the smallest stripe
+
+
+class WideReachELIC(ELIC):
+    """A backbone whose g_a is wider (twice the width per pixel), down-samples 4x before its
+    stripes and reaches 20 rows of that map: what taco.codec must read from the model."""
+
+    analysis_stripe_scale = 4
+    analysis_halo = 20
+
+    @property
+    def tiling_width(self) -> int:
+        return 2 * self.N
+
+
+def test_stripe_rows_follow_the_models_geometry():
+    """The stripe height comes from the backbone's own halo, scale and width, not ELIC's."""
+    wide = _elic(48, WideReachELIC)
+    assert analysis_stripe_rows(wide, 4096, 64, budget=1) == 40  # twice its own halo
+    assert analysis_stripe_rows(wide, 4096, 1024) == 216  # the budget // (96 * 4 * 1024) - 40
+    assert analysis_stripe_rows(_elic(48), 4096, 1024) == 238  # ELIC's: the budget // (48 * 8 * 1024) - 18
+    assert analysis_stripe_rows(wide, 2048, 1024) is not None  # 96 channels: over the budget
 
 
 @pytest.mark.parametrize("which", ["default", "elic"])

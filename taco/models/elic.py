@@ -248,6 +248,22 @@ class ELIC(CompressionModel):
     """
 
     uses_text = False
+
+    # How taco.codec cuts the transforms to bound memory, read from the model (a backbone with
+    # another down-sampling or a wider reach overrides these, or its stripes and tiles get seams):
+    #: ``analysis(stripe_rows=)`` counts rows of g_a's map at H/``analysis_stripe_scale`` (stages
+    #: 1-4, before the last down-sampling), and each stripe reads :attr:`analysis_halo` rows of
+    #: that map beyond its own, above and below (:data:`ANALYSIS_HALO`, :func:`in_stripes`).
+    analysis_stripe_scale = 8
+    analysis_halo = ANALYSIS_HALO
+    #: Pixels per latent position on a side: y is (H/16, W/16), g_s up-samples 16x.
+    latent_scale = 16
+    #: Latent positions of context each synthesis tile reads beyond its own area, on every side.
+    #: ELIC's g_s (attention blocks, residual blocks, four stride-2 transposed convolutions) lets
+    #: one latent reach 132 px = 8.25 latents out (measured: tests/test_decoding.py), so 9 make
+    #: each tile's pixels those of the whole image's synthesis up to float rounding.
+    synthesis_halo = 9
+
     #: Set by :func:`taco.create_model` / :func:`taco.load` (a bare ``ELIC(...)`` has none): the
     #: architecture and widths a file records, the model's name, its checkpoint's metadata.
     config: ModelConfig
@@ -276,6 +292,12 @@ class ELIC(CompressionModel):
         else:
             self.latent_codec = elic_latent_codec(N, M, groups, ctx_hidden)
             apply_context_masks(self)
+
+    @property
+    def tiling_width(self) -> int:
+        """Channels per pixel that taco.codec's analysis-stripe and synthesis-tile budgets are
+        counted in: N, the width of g_a's and g_s's high-resolution stages."""
+        return self.N
 
     @property
     def qualities(self) -> tuple[float, ...] | None:
@@ -380,7 +402,7 @@ class ELIC(CompressionModel):
         (coded at ``quality``: a variable-rate model needs it, a single-rate one takes None)."""
         if height % PAD_MULTIPLE or width % PAD_MULTIPLE:
             raise ValueError(f"size {height}x{width} is not a multiple of {PAD_MULTIPLE}")
-        h, w = height // 16, width // 16
+        h, w = height // self.latent_scale, width // self.latent_scale
         shape: dict[str, Any] = {
             "y": [torch.Size([c, h, w]) for c in self.groups],
             "hyper": torch.Size([h // 4, w // 4]),

@@ -8,7 +8,7 @@ import torch
 
 from taco.models import MODEL_CONFIGS, create_model
 from taco.models.adapter import TextExtractor
-from taco.models.elic import ANALYSIS_HALO, in_stripes
+from taco.models.elic import in_stripes
 from taco.text.base import TextTokens
 
 
@@ -39,7 +39,8 @@ def test_the_analysis_halo_covers_what_one_pixel_reaches(arch):
     """A change to one input pixel moves the H/8 map of stages 1-4 (with CA1) at most 68 px above
     and 61 px below the rows it sits in (72 and 65 with TGIC's 3x3 fusion at H/4), measured in
     float64 over the 8 phases of the stride, for every registered architecture (the paper-size
-    ones ``slow``): ANALYSIS_HALO = 9 rows of H/8 (72 px) covers it."""
+    ones ``slow``): the model's analysis_halo, which taco.codec sizes stripes with (ELIC's
+    ANALYSIS_HALO = 9 rows of H/8, 72 px), covers it."""
     model = create_model(arch, seed=0).double().eval()
     to_h8 = _to_h8(model, _tokens(model, torch.float64) if model.uses_text else None)
     x0 = torch.rand(1, 3, 256, 48, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
@@ -52,7 +53,8 @@ def test_the_analysis_halo_covers_what_one_pixel_reaches(arch):
             rows = ((to_h8(x) - base).abs().sum((0, 1, 3)) > 0).nonzero().flatten()
             above = max(above, 8 * int(rows.max()) - p)  # input rows a row reads above its own
             below = max(below, p - (8 * int(rows.min()) + 7))  # ... and below
-    assert 60 < below <= above <= 8 * ANALYSIS_HALO
+    assert model.analysis_stripe_scale == 8
+    assert 60 < below <= above <= 8 * model.analysis_halo
 
 
 @pytest.mark.parametrize("arch", ["elic-tiny", "taco-tiny", "taco-tgic-tiny"])
