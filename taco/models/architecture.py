@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
-from .config import ModelConfig
+from .config import ARCHITECTURES, ModelConfig
 from .elic import ELIC
 from .taco import TACO
 
@@ -25,14 +25,16 @@ def _text_dim(spec: dict[str, Any]) -> int:
 
 
 def build_model(config: ModelConfig) -> ELIC:
-    """Instantiate the architecture described by ``config`` (random weights)."""
+    """Instantiate the architecture described by ``config`` (random weights): one branch per
+    name in :data:`~taco.models.config.ARCHITECTURES`; ValueError for any other name (a config
+    changed after it was checked)."""
     common = dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden,
                   layout=config.layout, qualities=config.qualities)
     model: ELIC
     if config.architecture == "elic":
         model = ELIC(**common)  # type: ignore[arg-type]
-    else:
-        assert config.text_encoder is not None
+    elif config.architecture == "taco":
+        assert config.text_encoder is not None  # ModelConfig requires one for a text-guided model
         model = TACO(
             **common,  # type: ignore[arg-type]
             text_dim=_text_dim(config.text_encoder),
@@ -44,6 +46,9 @@ def build_model(config: ModelConfig) -> ELIC:
             text_injection=config.text_injection,
             injector_at=config.injector_at,
         )
+    else:
+        raise ValueError(f"unknown architecture {config.architecture!r} "
+                         f"({', '.join(ARCHITECTURES)})")
     model.config = config
     model.model_id = "custom"
     model.metadata = {}

@@ -27,7 +27,8 @@ INJECTOR_POSITIONS = ("both", "h4", "h8")
 #: The text injectors' residual R(v) (:mod:`taco.models.adapter`): LN(v) as in the paper, or v.
 RESIDUALS = ("paper", "identity")
 
-#: Architectures a config may name, and those among them that read no text.
+#: Architectures a config may name, and those among them that read no text (their model class's
+#: ``uses_text`` is False: tests/models/test_registry.py holds the two to each other).
 ARCHITECTURES = ("taco", "elic")
 TEXTLESS_ARCHITECTURES = ("elic",)
 
@@ -85,7 +86,8 @@ _ADDED_FIELDS: dict[str, Any] = {"text_injection": "adapter", "injector_at": "bo
 class ModelConfig:
     """Everything needed to rebuild a model's architecture (not its weights).
 
-    ``text_encoder`` is ``None`` for ELIC, else ``{"name": ..., **options}`` as accepted by
+    ``text_encoder`` is ``None`` for an architecture that reads no text
+    (:data:`TEXTLESS_ARCHITECTURES`: ELIC), else ``{"name": ..., **options}`` as accepted by
     :func:`taco.text.get_text_encoder`; the adapter's input width follows it.
     ``text_injection`` (:data:`TEXT_INJECTIONS`) and ``injector_at`` (:data:`INJECTOR_POSITIONS`)
     select the ablation variants of issue 8 (see :class:`taco.models.TextGuidedAnalysis`).
@@ -130,7 +132,8 @@ class ModelConfig:
         if self.architecture in TEXTLESS_ARCHITECTURES:
             self.text_encoder = None
         elif not self.text_encoder or "name" not in self.text_encoder:
-            raise ValueError("a TACO model needs text_encoder={'name': ...}")
+            raise ValueError(f"architecture {self.architecture!r} is text-guided: it needs "
+                             "text_encoder={'name': ...}")
         for name, choices in (("residual", RESIDUALS), ("text_injection", TEXT_INJECTIONS),
                               ("injector_at", INJECTOR_POSITIONS), ("layout", LAYOUTS)):
             check_choice(name, getattr(self, name), choices)

@@ -19,6 +19,8 @@ from taco.models import (
     model_fingerprint,
     save_checkpoint,
 )
+from taco.models.architecture import build_model, build_on_meta
+from taco.models.config import ARCHITECTURES, TEXTLESS_ARCHITECTURES
 
 
 def test_create_model_is_seeded_and_overridable():
@@ -41,6 +43,29 @@ def test_config_validation():
     with pytest.raises(ValueError, match="architecture"):
         ModelConfig(architecture="hific")
     assert ModelConfig(architecture="elic").text_encoder is None
+    with pytest.raises(ValueError, match="'taco' is text-guided: it needs text_encoder"):
+        ModelConfig(architecture="taco", text_encoder=None)
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_each_architecture_builds_its_own_class(arch):
+    """build_model has a branch for every name in ARCHITECTURES, and the class it builds reads
+    text (``uses_text``) exactly when the config module says so (TEXTLESS_ARCHITECTURES: what
+    training presets and text options go by, without torch)."""
+    model = build_on_meta(ModelConfig(architecture=arch, N=16, M=32, groups=[16, 16],
+                                      ctx_hidden=[16, 16], text_encoder={"name": "minilm"}))
+    assert model.config.architecture == arch
+    assert model.uses_text == (arch not in TEXTLESS_ARCHITECTURES)
+    assert (model.config.text_encoder is None) == (not model.uses_text)
+
+
+def test_build_model_refuses_an_unknown_architecture():
+    """A config changed after its checks (ModelConfig refuses the name) builds nothing, rather
+    than a TACO."""
+    config = ModelConfig(architecture="elic", N=16, M=32, groups=[16, 16], ctx_hidden=[16, 16])
+    config.architecture = "hific"
+    with pytest.raises(ValueError, match="unknown architecture 'hific' \\(taco, elic\\)"):
+        build_model(config)
 
 
 def test_checkpoint_round_trip(tmp_path, sample_image):
