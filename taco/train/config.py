@@ -229,14 +229,14 @@ class TrainConfig:
         if text_keys:
             flag = " (--text-injection)" if "text_injection" in text_keys else ""
             raise ConfigError(
-                f"model_overrides.{text_keys[0]}{flag}: model {name!r} is ELIC, which takes no "
-                "text; text options apply to TACO models (e.g. taco-minilm-small, preset taco)"
+                f"model_overrides.{text_keys[0]}{flag}: model {name!r} reads no text; text options "
+                "apply to TACO models (e.g. taco-minilm-small, preset taco)"
             )
         if self.preset != "elic":
             flag = " (--freeze-base)" if self.preset == "taco-frozen-base" else ""
             raise ConfigError(
                 f"preset {self.preset!r}{flag} trains a TACO model's text modules, but model "
-                f"{name!r} is ELIC (no text); use preset elic, or a TACO model"
+                f"{name!r} reads no text; use preset elic, or a TACO model"
             )
 
 
