@@ -64,7 +64,7 @@ from .models.checkpoint import check_entropy_tables
 from .models.elic import ELIC
 from .progress import Progress
 from .resolve import check_file_weights, resolve_model
-from .text import text_encoder_from_spec
+from .text import model_text_encoder
 from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
 
@@ -255,19 +255,9 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
 # --------------------------------------------------------------------------- encoder
 
 
-def model_text_encoder(model: ELIC, *, shared: bool = True) -> TextEncoder | None:
-    """The text encoder named by the model's config (None for ELIC); ``shared`` as in
-    :func:`taco.text.text_encoder_from_spec`."""
-    if not model.uses_text:
-        return None
-    spec = model.config.text_encoder
-    if spec is None:  # ModelConfig names one for every text-guided model; changed after?
-        raise ValueError(f"{model.model_id}: a text-guided model whose config names no text encoder")
-    return text_encoder_from_spec(spec, shared=shared)
-
-
 def encode_text(model: ELIC, captions: list[str], encoder: TextEncoder | None = None) -> TextTokens | None:
-    """Caption strings -> text tokens with the model's own text encoder (None for ELIC)."""
+    """Caption strings -> text tokens with the model's own text encoder
+    (:func:`taco.text.model_text_encoder`; None for a model that reads no text)."""
     if not model.uses_text:
         return None
     encoder = encoder or model_text_encoder(model)

@@ -114,8 +114,13 @@ def test_decoding_loads_no_text_encoder(tiny_taco, sample_image, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("the decoder touched a text encoder")
 
-    for name in ("text_encoder_from_spec", "model_text_encoder", "encode_text"):
+    import taco.text as text
+
+    for name in ("model_text_encoder", "encode_text"):
         monkeypatch.setattr(codec, name, boom)
+    for name in ("model_text_encoder", "text_encoder_from_spec", "get_text_encoder",
+                 "build_text_encoder"):
+        monkeypatch.setattr(text, name, boom)
     taco.decompress(data, tiny_taco)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
-from ..codec import model_text_encoder
 from ..models.elic import ELIC
+from ..text import model_text_encoder
 from ..text.base import TextEncoder, TextEncoderUnavailable
 
 

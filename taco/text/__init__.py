@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .base import (
     MAX_CAPTION_CHARS,
@@ -46,6 +46,8 @@ __all__ = [
     "build_text_encoder",
     "clear_text_encoder_cache",
     "get_text_encoder",
+    "model_text_encoder",
+    "model_text_encoder_spec",
     "normalize_caption",
     "text_encoder_dim",
     "text_encoder_from_spec",
@@ -106,6 +108,42 @@ def text_encoder_from_spec(spec: Mapping[str, Any], *, shared: bool = True) -> T
     """
     options = {k: v for k, v in spec.items() if k != "name"}
     return (get_text_encoder if shared else build_text_encoder)(spec["name"], **options)
+
+
+class _ModelConfig(Protocol):
+    @property
+    def text_encoder(self) -> Mapping[str, Any] | None: ...
+
+
+class _Model(Protocol):
+    """What the two functions below read of a model (a :class:`taco.models.ELIC` has it all)."""
+
+    @property
+    def uses_text(self) -> bool: ...
+    @property
+    def config(self) -> _ModelConfig: ...
+    @property
+    def model_id(self) -> str: ...
+
+
+def model_text_encoder_spec(model: _Model) -> dict[str, Any] | None:
+    """The text encoder a model's config names (a copy of its ``text_encoder`` entry), None for a
+    model that reads no text (``model.uses_text`` False; its config is not read). ValueError for
+    a text-guided model whose config names none (one changed after the model was built:
+    ``ModelConfig`` requires one)."""
+    if not model.uses_text:
+        return None
+    spec = model.config.text_encoder
+    if spec is None:
+        raise ValueError(f"{model.model_id}: a text-guided model whose config names no text encoder")
+    return dict(spec)
+
+
+def model_text_encoder(model: _Model, *, shared: bool = True) -> TextEncoder | None:
+    """The text encoder a model's config names (:func:`model_text_encoder_spec`: None for a model
+    that reads no text); ``shared`` as in :func:`text_encoder_from_spec`."""
+    spec = model_text_encoder_spec(model)
+    return None if spec is None else text_encoder_from_spec(spec, shared=shared)
 
 
 def clear_text_encoder_cache() -> None:

@@ -183,14 +183,12 @@ def text_inputs(
     model's encoder. ``data_on_device``: the encoder, and a table it fills once. Otherwise the
     encoder alone (with its per-caption cache). A model without text: (None, None).
     """
-    from ..text import text_encoder_from_spec
+    from ..text import model_text_encoder_spec, text_encoder_from_spec
 
-    if not model.uses_text:
+    spec = model_text_encoder_spec(model)
+    if spec is None:
         return None, None
-    if model.config.text_encoder is None:  # ModelConfig names one for every text-guided model
-        raise ValueError("a text-guided model whose config names no text encoder")
     check_captions(captions)
-    spec = dict(model.config.text_encoder)
     if cfg.text_embeddings:
         try:
             table = CaptionTable.load(cfg.text_embeddings, device)
