@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from ..models import ELIC, save_checkpoint
 from ..shards import CHECKPOINT_FILE, SHARD_BYTES, remove_stale
-from .config import ConfigError, TrainConfig
+from .config import ConfigError, TrainConfig, absolute_paths
 from .distributed import DistEnv
 from .model_setup import load_model_state
 from .schedule import lr_at
@@ -57,7 +57,9 @@ def resume_source(out_dir: Path, resume: str | Path | None) -> tuple[Path | None
     ``resume=None`` (no ``--resume``) refuses a folder that already holds a run. ``--resume``
     with the run's own folder (or its state file) and nothing saved there yet, because the
     run was killed before its first checkpoint or never started, is a clean start from step 0
-    with a message. Any other missing state is a :class:`TrainStateError`.
+    with a message. Any other missing state is a :class:`TrainStateError`. Another run's state
+    continues in ``out_dir`` only when ``out_dir`` holds no run of its own (which it would
+    overwrite): otherwise a :class:`ConfigError` names both folders.
     """
     own = out_dir / STATE_FILE
     if resume is None:
@@ -70,9 +72,16 @@ def resume_source(out_dir: Path, resume: str | Path | None) -> tuple[Path | None
     path = Path(resume)
     if path.is_dir() or path.resolve() == out_dir.resolve():
         path = path / STATE_FILE
+    elsewhere = path.parent.resolve() != out_dir.resolve()
+    if elsewhere and state_exists(own):
+        raise ConfigError(
+            f"--resume {path.parent}: {out_dir} holds another run ({STATE_FILE}), which "
+            f"continuing {path.parent} there would overwrite; continue it in its own folder "
+            "(--resume without --out-dir), or give an out_dir that holds no run"
+        )
     if state_exists(path):
         return path, None
-    if path.parent.resolve() == out_dir.resolve():
+    if not elsewhere:
         return None, (
             f"nothing to resume in {out_dir} (no {STATE_FILE}: the run stopped before its first "
             "checkpoint, or never started); starting from step 0"
@@ -173,7 +182,7 @@ def state_meta(
             "kind": "multistep-per-epoch", "milestones": cfg.lr_milestones,
             "gamma": cfg.lr_gamma, "epoch": progress.epoch, "lr": lr_at(cfg, progress.epoch),
         },  # fmt: skip
-        "config": cfg.to_dict(),
+        "config": absolute_paths(cfg.to_dict()),  # what resuming compares, from any folder
         "final": final,
     }
 
@@ -247,8 +256,10 @@ def read_state(
 
 
 def check_resumed_config(cfg: TrainConfig, saved: dict[str, Any], path: Path) -> None:
-    """Warn (not fail) when keys that change what the next step computes differ from the saved."""
-    now, default = cfg.to_dict(), TrainConfig().to_dict()  # keys newer than the state: default
+    """Warn (not fail) when keys that change what the next step computes differ from the saved.
+    Paths compare absolute (a state saved before they were saved so: against this directory)."""
+    now, default = absolute_paths(cfg.to_dict()), TrainConfig().to_dict()  # newer keys: default
+    saved = absolute_paths(saved)
     changed = sorted(
         k for k in now if k not in RESUMABLE_CHANGES and saved.get(k, default[k]) != now[k]
     )

@@ -3,6 +3,7 @@
     taco train configs/taco-photos.yaml --set max_steps=100 k_j=0
     torchrun --nproc_per_node=2 -m taco.train configs/taco-coco.yaml
     taco train configs/taco-coco.yaml --resume            # continue out_dir's run
+    taco train --resume runs/x --max-steps 2000           # continue runs/x (its config.yaml)
     taco train configs/taco-coco.yaml --lambda-sweep      # the paper's six rate points
     taco train configs/taco-photos.yaml --text-injection tgic   # ablation: TGIC's attention
     taco train configs/taco-photos.yaml --freeze-base --set init_from=runs/elic/checkpoint.safetensors
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..models.config import TEXT_INJECTIONS
 
@@ -33,8 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    metavar="KEY=VALUE",
                    help="override config keys (dotted for sections: data.root=DIR val.interval=500)")
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="PATH",
-                   help="continue a run: its out_dir or train_state.safetensors "
-                   "(no PATH: the config's out_dir)")
+                   help="continue a run: its folder or its train_state.safetensors (no PATH: the "
+                   "config's out_dir). The run goes on in that folder (--out-dir DIR: in DIR, "
+                   "which must hold no other run); without a config file, the run's own "
+                   "config.yaml is read, --set applies on top")
     p.add_argument("--lambda-sweep", action="store_true",
                    help="train the paper's six λ one after the other, in out_dir/lambda-<λ>")
     p.add_argument("--text-injection", choices=TEXT_INJECTIONS,
@@ -92,11 +96,63 @@ def _flag_overrides(args: argparse.Namespace) -> list[str]:
 FAST = ("data_on_device", "fused_adam", "bf16", "channels_last")
 
 
+def _given_keys(args: argparse.Namespace) -> set[str]:
+    """The top-level config keys the command line sets (--set items and option flags)."""
+    return {item.partition("=")[0].strip().split(".")[0]
+            for item in [*args.overrides, *_flag_overrides(args)]}
+
+
+def resumed_run(args: argparse.Namespace) -> Path | None:
+    """The folder of the run ``--resume PATH`` names (PATH, or the folder of its state file);
+    None without --resume or without PATH (the config's out_dir is the run)."""
+    from .checkpoints import STATE_FILE
+
+    if not getattr(args, "resume", None):
+        return None
+    path = Path(args.resume)
+    return path.parent if not path.is_dir() and path.name.startswith(STATE_FILE) else path
+
+
+def run_config_values(run: Path) -> dict[str, Any]:
+    """What a run was started with: its ``config.yaml``, else the config its training state
+    saved; nothing (the defaults) for a folder that holds neither."""
+    from .checkpoints import STATE_FILE
+    from .config import read_config_file
+    from .run_log import CONFIG_FILE
+    from .state import load_train_state_meta, state_exists
+
+    if (run / CONFIG_FILE).is_file():
+        return read_config_file(run / CONFIG_FILE)
+    if state_exists(run / STATE_FILE):
+        return dict(load_train_state_meta(run / STATE_FILE).get("config") or {})
+    return {}
+
+
 def resolve_config(args: argparse.Namespace) -> TrainConfig:
-    """Defaults <- config file <- --set items <- option flags, validated."""
+    """Defaults <- config file <- --set items <- option flags, validated.
+
+    ``--resume`` without a config file starts from the run's own config (its ``config.yaml``,
+    :func:`run_config_values`) instead of the defaults; ``--resume PATH`` continues that run in
+    its own folder (``out_dir`` is PATH unless --out-dir or --set out_dir says otherwise)."""
     from .config import ConfigError, apply_overrides, config_from_dict, read_config_file
 
-    values = apply_overrides(read_config_file(args.config) if args.config else {}, args.overrides)
+    base = read_config_file(args.config) if args.config else {}
+    given = _given_keys(args)
+    run = resumed_run(args)
+    if run is not None and not run.exists():
+        from .state import TrainStateError
+
+        raise TrainStateError(f"--resume: {args.resume} does not exist")
+    if run is not None and "out_dir" not in given:
+        base["out_dir"] = str(run)
+    if args.resume is not None and not args.config:
+        if run is None:  # --resume alone: the run in out_dir (--out-dir, --set or the default)
+            from .config import TrainConfig
+
+            out = apply_overrides({}, [*args.overrides, *_flag_overrides(args)]).get("out_dir")
+            run = Path(str(out if out is not None else TrainConfig.out_dir))
+        base = {**run_config_values(run), **({"out_dir": str(run)} if "out_dir" not in given else {})}
+    values = apply_overrides(base, args.overrides)
     preset = values.get("preset")
     if getattr(args, "freeze_base", False) and preset not in (None, "taco", "taco-frozen-base"):
         raise ConfigError(

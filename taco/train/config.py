@@ -391,6 +391,42 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     return config_from_dict(apply_overrides(values, overrides or []))
 
 
-def dump_config(config: TrainConfig) -> str:
-    """The config as YAML (what a run writes beside its checkpoints; loadable by load_config)."""
-    return yaml.safe_dump(config.to_dict(), sort_keys=False)
+def dump_config(config: TrainConfig, *, absolute: bool = False) -> str:
+    """The config as YAML (loadable by load_config). ``absolute``: its paths made absolute
+    (:func:`absolute_paths`), as a run writes its ``config.yaml``."""
+    values = config.to_dict()
+    return yaml.safe_dump(absolute_paths(values) if absolute else values, sort_keys=False)
+
+
+#: Config keys that name files or folders: relative values are taken relative to the current
+#: directory (a config file's too), so a run's own config.yaml holds them absolute.
+PATH_KEYS = ("out_dir", "data.root", "val.root", "init_from", "text_embeddings", "clip_model")
+
+
+def absolute_paths(values: dict[str, Any], cwd: str | Path | None = None) -> dict[str, Any]:
+    """A copy of a config mapping (:meth:`TrainConfig.to_dict`) with the relative paths of
+    :data:`PATH_KEYS` made absolute against ``cwd`` (default: the current directory).
+
+    What a run writes into its ``config.yaml`` and training state, so that ``taco train --resume
+    RUN`` finds the run's data and folder from any directory. ``init_from`` and ``clip_model``
+    may be names (a built-in model, ``tiny``, a Hugging Face id): they change only when they
+    name an existing file or folder. ``data.captions`` is left as it is: it is relative to
+    ``data.root`` (or its parent, for COCO).
+    """
+    base = Path.cwd() if cwd is None else Path(cwd)
+    out = json.loads(json.dumps(values))
+    for key in PATH_KEYS:
+        *sections, name = key.split(".")
+        node = out
+        for section in sections:
+            node = node.get(section) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or not isinstance(node.get(name), str):
+            continue
+        value = node[name]
+        path = Path(value).expanduser()
+        if path.is_absolute() or not value:
+            continue
+        if key in ("init_from", "clip_model") and not (base / path).exists():
+            continue  # a name, not a path
+        node[name] = str(base / path)
+    return out

@@ -14,7 +14,7 @@ A step never waits for the device: the loss parts stay on it until the next log 
 the last check had a finite loss and gradient norm. Rank 0 alone logs, validates and writes.
 ``out_dir`` gets:
 
-    config.yaml               the resolved configuration
+    config.yaml               the resolved configuration, paths absolute (--resume RUN reads it)
     log.jsonl                 one JSON record per log interval ("train") and validation ("val")
     checkpoint.safetensors    the model (taco.load / taco compress --model): float16, tables updated
     train_state.safetensors   everything --resume needs (see taco.train.state)
@@ -257,7 +257,7 @@ class Trainer:
                                p.epoch, p.wall_time_s, {}, "done")
         if self.env.is_main:
             clear_leftovers(self.out_dir)
-        self.log.open(dump_config(cfg), p.step)
+        self.log.open(dump_config(cfg, absolute=True), p.step)  # --resume RUN from anywhere
         if self.resume_note:
             self.log.say(f"taco train: {self.resume_note}")
         self.log.say(self._summary())

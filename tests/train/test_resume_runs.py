@@ -1,0 +1,82 @@
+"""``taco train --resume RUN``: the run goes on in its own folder, from its own config.yaml,
+from any directory; a folder that holds another run is never overwritten."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+import taco
+from taco.cli import main as taco_main
+from taco.train.checkpoints import STATE_FILE
+
+SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
+ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
+
+
+def train_main(argv: list[str]) -> int:
+    """``taco train ARGV``."""
+    return taco_main(["train", *argv])
+
+
+def _files(folder: Path) -> dict[str, int]:
+    return {f.name: f.stat().st_mtime_ns for f in folder.iterdir()}
+
+
+def _steps(run: Path) -> int:
+    return taco.load(run / "checkpoint.safetensors").metadata["trained_steps"]
+
+
+def test_resume_continues_the_named_run_in_its_own_folder(tmp_path, tiny, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run1, other = tmp_path / "run1", tmp_path / "runs" / "taco"
+    assert train_main(["--set", *tiny(run1, **ELIC), "--max-steps", "1"]) == 0
+    assert train_main(["--set", *tiny(other, **ELIC), "--max-steps", "3"]) == 0
+    before = _files(other)
+    # no out_dir anywhere but the default (runs/taco, which holds another run): run1 goes on
+    # in run1, from run1's config.yaml
+    assert train_main(["--resume", str(run1), "--max-steps", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "resuming at step 1" in err and f"-> {run1}" in err
+    assert _steps(run1) == 2 and _files(other) == before and _steps(other) == 3
+
+    # continuing it into a folder that holds another run is refused, naming both
+    assert train_main(["--resume", str(run1), "--out-dir", str(other), "--max-steps", "3"]) == 2
+    err = capsys.readouterr().err
+    assert f"--resume {run1}: {other} holds another run ({STATE_FILE})" in err
+    assert len(err.strip().splitlines()) == 1
+    assert _files(other) == before and _steps(run1) == 2
+
+    # into an empty folder it continues there (a copy that trains on), run1 left as it was
+    fork = tmp_path / "fork"
+    kept = _files(run1)
+    assert train_main(["--resume", str(run1), "--out-dir", str(fork), "--max-steps", "3"]) == 0
+    assert _steps(fork) == 3 and _files(run1) == kept
+
+    # a path that is not there is an error, not a new run in a new folder
+    assert train_main(["--resume", str(tmp_path / "rnu1"), "--max-steps", "3"]) == 2
+    assert "--resume" in capsys.readouterr().err and not (tmp_path / "rnu1").exists()
+
+
+def test_resume_reads_the_runs_config_from_any_directory(tmp_path, tiny, capsys, monkeypatch):
+    """A run started with --set and relative paths resumes with --resume RUN alone, from
+    another directory: its config.yaml holds absolute paths."""
+    work = tmp_path / "work"
+    shutil.copytree(SAMPLES, work / "photos")
+    monkeypatch.chdir(work)
+    argv = ["--set", *tiny("run1", **ELIC), "data.root=photos", "--max-steps", "1"]
+    assert train_main(argv) == 0
+    saved = yaml.safe_load((work / "run1" / "config.yaml").read_text())
+    assert saved["data"]["root"] == str(work / "photos") and saved["out_dir"] == str(work / "run1")
+
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert train_main(["--resume", "work/run1", "--max-steps", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "resuming at step 1" in err and "different configuration" not in err
+    assert _steps(work / "run1") == 2 and not (tmp_path / "runs").exists()
+    # --set applies on top of the run's config
+    assert train_main(["--resume", "work/run1", "--set", "max_steps=3", "log_interval=3"]) == 0
+    assert _steps(work / "run1") == 3
