@@ -14,8 +14,9 @@ float32 results differ in the last bits between thread counts, BLAS paths and de
 scale crossing a table boundary turns the rest of the image into garbage (docs/reliability.md).
 Entropy coding goes through :mod:`taco.models.fast_codec` (one rANS stream per image, in chunks
 of 2^16 symbols: ``.taco`` format version 3). Untrusted input never reaches CompressAI's rANS
-decoder unchecked (:class:`BoundedRansCoder` for CompressAI's own methods,
-:class:`taco.bitstream.rans.StreamDecoder` for the stream), and decoding runs in memory bounded by
+decoder unchecked (:class:`taco.bitstream.rans.StreamDecoder` for the stream that
+:func:`decompress` reads; :class:`taco.bitstream.rans.BoundedRansCoder` for CompressAI's own
+methods on :func:`coding_codec`, which ``taco bench`` times), and decoding runs in memory bounded by
 what the stream proves and by ``max_pixels`` (:mod:`taco.memory`): the stream chunk by chunk, the
 synthesis tile by tile (:func:`synthesize`).
 """
@@ -34,13 +35,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from compressai.entropy_models import EntropyModel
 from compressai.latent_codecs import HyperpriorLatentCodec
 from PIL import Image
 from torch import Tensor
 
 from .bitstream import FORMAT_VERSION, MAX_SIDE, TacoFormatError, TacoHeader, TacoLike, info, pack
-from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, bounded_string
+from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, guard_entropy_coders
 from .conv_bands import band_convolutions
 from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
 from .locks import ForkSafeLock
@@ -117,42 +117,6 @@ def pad_to_multiple(x: Tensor, multiple: int = PAD_MULTIPLE) -> Tensor:
 # --------------------------------------------------------------------------- entropy coding
 
 
-class BoundedRansCoder:
-    """CompressAI's rANS coder with the input checks its C++ decoder lacks.
-
-    ``compressai.ans.RansDecoder`` (ryg_rans: 64-bit state, 32-bit words) trusts its input: it
-    reads an 8-byte initial state even from an empty string, and on a corrupt string it keeps
-    reading words past the end of the buffer, up to one per symbol (a 100-byte file declaring
-    1024x1024 made it crash with SIGSEGV). Before a string reaches it we check what every string the
-    encoder writes satisfies -- at least 8 bytes, a multiple of 4, an initial state in
-    [2^31, 2^63) -- and append zero bytes beyond the most the decoder can read from such a state
-    (:func:`taco.bitstream.rans.rans_overread_bound`). A valid string is read exactly to its end, so the padding
-    never changes what a valid file decodes to.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self.name = inner.name  # EntropyModel pickles its coder by name
-
-    def encode_with_indexes(self, *args: Any, **kwargs: Any) -> bytes:
-        return self._inner.encode_with_indexes(*args, **kwargs)
-
-    def decode_with_indexes(
-        self, string: bytes, indexes: list[int], cdfs: list[list[int]], cdf_lengths: list[int],
-        offsets: list[int],
-    ) -> list[int]:
-        return self._inner.decode_with_indexes(
-            bounded_string(string, len(indexes)), indexes, cdfs, cdf_lengths, offsets)
-
-
-def guard_entropy_coders(module: nn.Module) -> nn.Module:
-    """Route every entropy model in ``module`` through :class:`BoundedRansCoder` (in place)."""
-    for m in module.modules():
-        if isinstance(m, EntropyModel) and not isinstance(m.entropy_coder, BoundedRansCoder):
-            m.entropy_coder = BoundedRansCoder(m.entropy_coder)
-    return module
-
-
 def _inputs_to_float64(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(a.double() if isinstance(a, Tensor) else a for a in args)
 
@@ -167,7 +131,10 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     (docs/reliability.md: a file encoded with 2 threads and decoded with 1 lost 61k of 245k
     symbols). In float64 they agree to ~1e-16 and the decoded latents are bit-identical; y_hat
     stays float32 on both sides. Built once per model (keyed by its fingerprint; ~8 bytes per
-    latent-codec parameter), tables checked (:func:`check_entropy_tables`), coders guarded.
+    latent-codec parameter), tables checked (:func:`check_entropy_tables`), coders guarded
+    (:func:`taco.bitstream.rans.guard_entropy_coders`: CompressAI's own ``compress`` /
+    ``decompress`` on it, as ``taco bench`` calls them, check what they decode; :func:`decompress`
+    reads its stream through :class:`taco.bitstream.rans.StreamDecoder`).
     On big latents the entropy parameters are computed in bands of rows, keeping only each
     pass's table indexes and means (``taco.models.entropy.BAND_BYTES``), and each convolution
     within a band in bands of its own (:mod:`taco.conv_bands`): float64 convolutions unfold

@@ -44,6 +44,7 @@ from torch import Tensor
 from .container import TacoFormatError, varint
 
 __all__ = [
+    "BoundedRansCoder",
     "CHUNK_SYMBOLS",
     "MAX_UNCHUNKED_SYMBOLS",
     "StreamDecoder",
@@ -53,6 +54,7 @@ __all__ = [
     "check_chunk",
     "check_rans_string",
     "coder_tables",
+    "guard_entropy_coders",
     "join_stream",
     "num_chunks",
     "rans_overread_bound",
@@ -164,6 +166,44 @@ def bounded_string(string: bytes, num_symbols: int) -> bytes:
     check_rans_string(string)
     string = bytes(string)
     return string.ljust(len(string) + rans_overread_bound(num_symbols, len(string)), b"\0")
+
+
+class BoundedRansCoder:
+    """CompressAI's rANS coder with the input checks its C++ decoder lacks, for CompressAI's own
+    ``compress``/``decompress`` methods of an entropy model (taco's streams are decoded by
+    :class:`StreamDecoder`, which checks them itself).
+
+    ``compressai.ans.RansDecoder`` (ryg_rans: 64-bit state, 32-bit words) trusts its input: it
+    reads an 8-byte initial state even from an empty string, and on a corrupt string it keeps
+    reading words past the end of the buffer, up to one per symbol (a 100-byte file declaring
+    1024x1024 made it crash with SIGSEGV). Before a string reaches it, it goes through
+    :func:`bounded_string`: checked for what every string the encoder writes satisfies -- at
+    least 8 bytes, a multiple of 4, an initial state in [2^31, 2^63) -- and padded with zero
+    bytes beyond the most the decoder can read from such a state (:func:`rans_overread_bound`).
+    A valid string is read exactly to its end, so the padding never changes what it decodes to.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.name = inner.name  # EntropyModel pickles its coder by name
+
+    def encode_with_indexes(self, *args: Any, **kwargs: Any) -> bytes:
+        return self._inner.encode_with_indexes(*args, **kwargs)
+
+    def decode_with_indexes(
+        self, string: bytes, indexes: list[int], cdfs: list[list[int]], cdf_lengths: list[int],
+        offsets: list[int],
+    ) -> list[int]:
+        return self._inner.decode_with_indexes(
+            bounded_string(string, len(indexes)), indexes, cdfs, cdf_lengths, offsets)
+
+
+def guard_entropy_coders(module: torch.nn.Module) -> torch.nn.Module:
+    """Route every entropy model in ``module`` through :class:`BoundedRansCoder` (in place)."""
+    for m in module.modules():
+        if isinstance(m, EntropyModel) and not isinstance(m.entropy_coder, BoundedRansCoder):
+            m.entropy_coder = BoundedRansCoder(m.entropy_coder)
+    return module
 
 
 def check_chunk(chunk: bytes | memoryview, parts: Sequence[tuple[list[int], list[int], CoderTables]],
@@ -410,7 +450,7 @@ class StreamDecoder:
     size -- fixes how many chunks each must have; their framing is checked up front
     (:func:`split_stream`) and each chunk, when decoding reaches it, is checked and padded for
     its own symbols (CompressAI's C++ decoder has no bounds checks, see
-    ``taco.codec.BoundedRansCoder``). At most ``num_symbols`` are decoded. A valid chunk is read
+    :class:`BoundedRansCoder`). At most ``num_symbols`` are decoded. A valid chunk is read
     exactly to its end: the padding never changes what it decodes to, and a chunk with bytes the
     decoder did not read is refused once its symbols are decoded (:func:`check_chunk`). A stream
     may also be an :class:`UnchunkedStream` (a version-2 payload).

@@ -373,6 +373,14 @@ class ELIC(CompressionModel):
 
     @torch.no_grad()
     def compress(self, x: Tensor, quality: int | None = None) -> dict[str, Any]:
+        """CompressAI's ``compress`` with this model's own float32 latent codec: x ->
+        ``{"strings", "shape"}`` for :meth:`decompress` (``quality`` as in :meth:`forward`).
+
+        ``.taco`` files are written by :func:`taco.compress`, not by this: it computes the
+        entropy parameters in float64 on the CPU (``taco.codec.coding_codec``; float32 ones
+        differ in the last bits between machines and thread counts, and a file coded with them
+        can fail to decode elsewhere), and writes the stream into the ``.taco`` container, whose
+        decoder checks every untrusted byte (``taco.bitstream.rans.StreamDecoder``)."""
         return self._compress_y(self.analysis(check_input(x)), quality)
 
     def _compress_y(self, y: Tensor, quality: int | None = None) -> dict[str, Any]:
