@@ -7,7 +7,7 @@ scored wrongly: integer tensors (0-255 pixels), and a reference ``x`` with value
 the values checked on CPU tensors (on a GPU that would cost a device sync per call).
 
 * :func:`psnr` on the 8-bit grid (clamped and rounded, as the image would be saved), :func:`mse`
-  on the raw floats (the differentiable training distortion).
+  on the raw floats (differentiable: training's distortion, per image).
 * :func:`ms_ssim` (Wang et al. 2003) on RGB through ``pytorch_msssim``.
 * :func:`lpips` (Zhang et al. 2018, v0.1, AlexNet), offline: linear heads from the ``lpips``
   wheel, AlexNet trunk from ``taco/assets/lpips`` (see ``scripts/convert_lpips_weights.py``).
@@ -149,7 +149,9 @@ def quantize_8bit(x: Tensor) -> Tensor:
 def mse(x: Tensor, x_hat: Tensor) -> Tensor:
     """Mean squared error per image, (B,), on the raw floats (no clamping, differentiable).
 
-    This is the training distortion; for reporting use :func:`psnr`, which quantises.
+    The distortion training minimises, per image (:mod:`taco.losses` takes it over the whole
+    batch with ``F.mse_loss``: the mean of these for images of one size); for reporting use
+    :func:`psnr`, which quantises.
     """
     x, x_hat = _check_pair(x, x_hat)
     return (x - x_hat).pow(2).flatten(1).mean(dim=1)

@@ -19,7 +19,7 @@ from PIL import Image
 from taco.bench.systems import bench_text_encoder
 from taco.bitstream import TacoHeader, pack, unpack
 from taco.codec import coding_codec, synthesize
-from taco.images import image_to_tensor
+from taco.images import image_to_tensor, load_image, to_rgb
 from taco.models import create_model, fast_codec
 from taco.pipeline import encode_with_text_overlap
 name, h, w, device, part, path, image = sys.argv[1:8]
@@ -30,7 +30,8 @@ enc = bench_text_encoder(model) if model.uses_text else None
 if enc is not None:
     enc.to(device).encode(["a photo"])
 if part == "encode":
-    x = image_to_tensor(Image.open(image).convert("RGB").resize((w, h), Image.BICUBIC)).to(device)
+    # read as taco compress reads a file (EXIF orientation, colour profile), then resized
+    x = image_to_tensor(to_rgb(load_image(image))[0].resize((w, h), Image.BICUBIC)).to(device)
 else:
     payload = unpack(open(path, "rb").read()).payload
 if device.startswith("cuda"):

@@ -60,8 +60,6 @@ class JobResult:
 class RunReport:
     """What happened in one :func:`run_jobs` call (this process only)."""
 
-    total: int = 0
-    already_done: int = 0
     coded: int = 0
     skipped: list[str] = field(default_factory=list)
     timings: dict[str, list[float]] = field(default_factory=dict)
@@ -277,7 +275,7 @@ def run_jobs(
     barrier(dist)  # every rank has read the same done set before anyone writes
     todo = [j for j in jobs if j.key not in done]
     mine = todo[dist.rank :: dist.world_size]
-    report = RunReport(total=len(jobs), already_done=len(jobs) - len(todo))
+    report = RunReport()
 
     out = csv_path if dist.world_size == 1 else csv_path.with_name(f"{csv_path.stem}.rank{dist.rank}.csv")
     writer = _CSVWriter(out, columns)

@@ -21,6 +21,7 @@ from taco import cli
 from taco.models import CheckpointError, model_fingerprint, save_checkpoint
 from taco.official.checkpoint import (
     import_checkpoint,
+    import_checkpoint_file,
     official_key_to_taco,
     read_official_state_dict,
 )
@@ -69,6 +70,18 @@ def test_saved_and_loaded_checkpoint_gives_their_outputs_and_codes(imported, tmp
     crop = sample_image.crop((0, 0, 128, 96))
     data = taco.compress(crop, "a cat", model)
     assert taco.decompress(data, model).size == (128, 96)
+
+
+def test_import_checkpoint_file_writes_what_import_checkpoint_gives(imported, tmp_path):
+    """taco.official.import_checkpoint_file: import, then save_checkpoint; the file loads as the
+    imported model (same fingerprint, metadata and outputs)."""
+    path = import_checkpoint_file(GOLDEN, tmp_path / "official.safetensors", text_encoder="clip-tiny")
+    assert path == tmp_path / "official.safetensors" and path.is_file()
+    model = taco.load(path)
+    assert model_fingerprint(model) == model_fingerprint(imported)
+    assert model.metadata["imported_from"] == imported.metadata["imported_from"]
+    assert model.config.text_encoder == {"name": "clip-tiny"}
+    assert_matches_their_forward(model)
 
 
 def test_every_name_maps_once(imported):
