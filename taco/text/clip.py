@@ -86,8 +86,9 @@ _HOW_TO = (
     "To fix: give a local folder with the CLIP files (config.json, model.safetensors or "
     "pytorch_model.bin, vocab.json + merges.txt or tokenizer.json), e.g. a copy of "
     f"{DEFAULT_CLIP} made with `hf download {DEFAULT_CLIP} --local-dir DIR` on a machine with "
-    f"network, via --clip-path DIR or the {CLIP_PATH_ENV} environment variable; or run once with "
-    "network access (HF_HUB_OFFLINE unset) to fill the Hugging Face cache."
+    f"network, in the {CLIP_PATH_ENV} environment variable (taco compress also takes it as "
+    "--clip-path DIR); or run once with network access (HF_HUB_OFFLINE unset) to fill the "
+    "Hugging Face cache."
 )
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,23 @@ DESCRIPTION = (
     "Train TACO (or the ELIC baseline) from a YAML/TOML config whose defaults are the paper's "
     "recipe. Runs on one process, or on many under torchrun (DDP)."
 )
+
+#: ``taco train --help``'s closing words: a recipe that needs no config file, no checkout and no
+#: network (what a pip-installed taco has).
+EPILOG = """\
+without a config file (a pip install has no configs/): every key by --set, and
+nothing to download. PHOTOS holds your photos and a captions.jsonl (`taco
+caption PHOTOS` writes one with a captioning model):
+
+  taco train --set data.root=PHOTOS model=taco-minilm-small k_j=0 --out-dir runs/mine
+  taco train --resume runs/mine         # after a stop: on from its last checkpoint
+  taco compress photo.jpg --model runs/mine          # use it
+
+model=taco-minilm-*: the MiniLM text encoder, installed with taco (the default
+model, taco, reads captions with CLIP). k_j=0: no CLIP term in the loss (it
+needs openai/clip-vit-base-patch32 on disk: clip_model=DIR or TACO_CLIP_PATH).
+Photos without captions: --set preset=elic model=elic-small (the text-free
+baseline). Every key and its default: taco train --print-config."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -220,6 +238,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``taco train`` to the ``taco`` command line (see taco.cli.COMMAND_MODULES)."""
     p = subparsers.add_parser("train", help="train a model (one GPU, CPU, or many via torchrun)",
-                              description=DESCRIPTION)
+                              description=textwrap.fill(DESCRIPTION, 79), epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
     p.set_defaults(func=cmd_train)

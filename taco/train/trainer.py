@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import os
 import time
 import warnings
 from collections.abc import Iterator
@@ -49,7 +50,7 @@ from ..data import Batch, collate
 from ..losses import TacoLoss
 from ..models import CheckpointError
 from ..models.header import read_checkpoint_header
-from ..text.base import TextTokens
+from ..text.base import TextEncoderUnavailable, TextTokens
 from .caption_embeddings import text_inputs
 from .checkpoints import (
     CHECKPOINT_FILE,
@@ -130,6 +131,43 @@ def stream_seed(seed: int, warm_steps: int) -> int:
     return int(state[0]) >> 1  # < 2**31: seed + rank + step stays a valid torch seed
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def loader_workers(workers: int) -> int:
+    """``workers`` capped at the usable CPUs: more worker processes than CPUs only contend (and
+    PyTorch warns). Changes no draw: each sample's randomness comes from (seed, epoch, index),
+    whatever the number of workers."""
+    return min(workers, usable_cpus())
+
+
+def check_text_encoder(cfg: TrainConfig) -> None:
+    """Load the text encoder of the model ``cfg`` trains (it is shared: the run uses this one),
+    unless the caption tokens come from ``text_embeddings``; where it is missing, the
+    :class:`TextEncoderUnavailable` also names the text encoder that works offline."""
+    from ..text import text_encoder_from_spec
+    from .model_setup import text_encoder_spec
+
+    spec = None if cfg.text_embeddings else text_encoder_spec(cfg)
+    if spec is None:
+        return
+    try:
+        text_encoder_from_spec(spec)
+    except TextEncoderUnavailable as e:
+        if spec.get("name") != "clip":
+            raise
+        raise TextEncoderUnavailable(
+            f"model {cfg.resolved_model()!r} reads captions with CLIP's text encoder: {e}\n"
+            "Or train a model whose MiniLM text encoder works offline: --set "
+            "model=taco-minilm-small (or taco-minilm-tiny, taco-minilm; taco models lists them)."
+        ) from None
+
+
 class Trainer:
     """One training run. Build with a validated config, then call :meth:`fit`."""
 
@@ -142,7 +180,12 @@ class Trainer:
         self.out_dir = Path(cfg.out_dir)
         self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
         self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed)
-        # the photos and captions first: a wrong folder is said before minutes of set-up
+        # what needs files from elsewhere (the text encoder, CLIP and LPIPS for the loss) first:
+        # a missing one is said in seconds, before the data's headers are read
+        check_text_encoder(cfg)
+        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
+                                lpips_input=cfg.lpips_input)
+        # then the photos and captions: a wrong folder is said before minutes of set-up
         self.dataset = build_train_dataset(cfg)
         self.val_dataset = build_val_dataset(cfg) if self.env.is_main else None
 
@@ -159,17 +202,16 @@ class Trainer:
         # variable rate: the quality (and λ) of each step, a function of (seed, step)
         self.qualities = (QualitySchedule(self.model.qualities, self.seed)
                           if self.model.qualities is not None else None)
-        self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
-                                lpips_input=cfg.lpips_input)
         self.loss_fn.to(self.device)
         if cfg.k_j > 0 and cfg.batch_size < 2 and self.env.is_main:
             warnings.warn("k_j > 0 with batch_size 1 (per process): the contrastive part of the "
                           "joint loss is taken within each process's batch and is 0 with one image; "
                           "give each process at least 2 images", stacklevel=2)
 
+        workers = loader_workers(cfg.workers)
         self.resident = (
             ResidentImages.decode(self.dataset, cfg.crop, self.device,
-                                  hflip=0.5 if cfg.data.hflip else 0.0, workers=cfg.workers or None)
+                                  hflip=0.5 if cfg.data.hflip else 0.0, workers=workers or None)
             if cfg.data_on_device else None
         )  # fmt: skip
         self.sampler = ResumableSampler(self.resident or self.dataset, self.env, self.seed)  # type: ignore[arg-type]
@@ -183,7 +225,7 @@ class Trainer:
             self.dataset,
             batch_size=cfg.batch_size,
             sampler=self.sampler,
-            num_workers=cfg.workers,
+            num_workers=workers,
             collate_fn=collate,
             pin_memory=self.device.type == "cuda",
             drop_last=True,
