@@ -50,9 +50,10 @@ from compressai import ans  # noqa: E402
 from taco.bench.inputs import SAMPLE_IMAGES, SAMPLES  # noqa: E402
 from taco.bitstream import rans, unpack  # noqa: E402
 from taco.cli.files import read_captions_jsonl  # noqa: E402
-from taco.codec import coding_codec, compress_image, model_text_encoder, pad_to_multiple  # noqa: E402
+from taco.codec import coding_codec, compress_image, pad_to_multiple  # noqa: E402
 from taco.images import image_to_tensor, load_image, to_rgb  # noqa: E402
 from taco.models import PRETRAINED, create_model, fast_codec, load  # noqa: E402
+from taco.text import model_text_encoder  # noqa: E402
 
 BYPASS_BITS = 4  # compressai's rANS bypass_precision
 

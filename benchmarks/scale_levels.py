@@ -42,8 +42,9 @@ from PIL import Image  # noqa: E402
 import taco  # noqa: E402
 from taco.bench.inputs import SAMPLES  # noqa: E402
 from taco.bitstream import rans, unpack  # noqa: E402
-from taco.codec import coding_codec, model_text_encoder  # noqa: E402
+from taco.codec import coding_codec  # noqa: E402
 from taco.models import PRETRAINED, create_model, load, save_checkpoint  # noqa: E402
+from taco.text import model_text_encoder  # noqa: E402
 
 
 def timed(f: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
