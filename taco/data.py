@@ -50,6 +50,7 @@ __all__ = [
     "CaptionedImages",
     "CenterCrop",
     "CocoCaptions",
+    "EmptyDatasetError",
     "RandomCrop",
     "Sample",
     "SkippedImageWarning",
@@ -73,6 +74,19 @@ Transform = Callable[[Image.Image], Tensor]
 
 class SkippedImageWarning(UserWarning):
     """A dataset skipped an image (unreadable file, listed without a file, without a caption)."""
+
+
+class EmptyDatasetError(ValueError):
+    """A dataset has no image left to give: none there, or every one dropped (listed without a
+    file, without captions, excluded, too small); the message says which, naming a few files.
+
+    ``too_small``: how many were dropped as smaller than ``min_side``, and ``largest_small_side``
+    the largest shorter side among them (0 if none), for a caller to suggest a crop that fits."""
+
+    def __init__(self, message: str, too_small: int = 0, largest_small_side: int = 0) -> None:
+        super().__init__(message)
+        self.too_small = too_small
+        self.largest_small_side = largest_small_side
 
 
 class Sample(NamedTuple):
@@ -247,7 +261,9 @@ class CaptionedImages(Dataset[Sample]):
     they are re-created, i.e. ``persistent_workers=False``).
 
     Records whose file does not exist, or with no captions, are dropped at construction with
-    one :class:`SkippedImageWarning` (counts in ``missing`` and ``uncaptioned``). A file that
+    one :class:`SkippedImageWarning` that names the first few files of each reason (counts in
+    ``missing`` and ``uncaptioned``, the files in ``dropped``); with no record left,
+    :class:`EmptyDatasetError` says why. A file that
     fails to load is skipped in ``__getitem__`` (warning, ``skipped`` += 1, next index; it is
     not retried later in the same process); after ``max_retries`` new unreadable files in one
     call, or when none is readable, a ``RuntimeError`` is raised. ``skipped`` counts distinct
@@ -293,26 +309,35 @@ class CaptionedImages(Dataset[Sample]):
 
         records = list(records)
         self.exclude = tuple(exclude)
+        # the files dropped at construction, by reason (the warning and the error name a few)
+        self.dropped: dict[str, list[str]] = {}
         included = [r for r in records if not _excluded(r.file, self.exclude)]
+        self.dropped["excluded"] = [r.file for r in records if _excluded(r.file, self.exclude)]
         self.excluded = len(records) - len(included)
-        records = included
-        captioned = [r for r in records if r.captions]
-        self.uncaptioned = len(records) - len(captioned)
+        captioned = [r for r in included if r.captions]
+        self.dropped["uncaptioned"] = [r.file for r in included if not r.captions]
+        self.uncaptioned = len(included) - len(captioned)
         if check_files:
             present = _existing_files(self.root, (r.file for r in captioned))
             kept = [r for r in captioned if r.file in present]
+            self.dropped["missing"] = [r.file for r in captioned if r.file not in present]
         else:
             kept = captioned
         self.missing = len(captioned) - len(kept)
         self.min_side = min_side
         self.too_small = 0
+        largest_small = 0
         if min_side is not None:
             if min_side <= 0:
                 raise ValueError(f"min_side must be positive, got {min_side}")
-            big = [r for r in kept if _shorter_side(self.root / r.file, default=min_side) >= min_side]
+            sides = [_shorter_side(self.root / r.file, default=min_side) for r in kept]
+            self.dropped["too_small"] = [r.file for r, n in zip(kept, sides, strict=True) if n < min_side]
+            largest_small = max((n for n in sides if n < min_side), default=0)
+            big = [r for r, n in zip(kept, sides, strict=True) if n >= min_side]
             self.too_small, kept = len(kept) - len(big), big
         self.records: list[CaptionRecord] = kept
-        self._warn_dropped()
+        if kept:  # with none left, the error below says it all
+            self._warn_dropped()
 
         if caption_index is not None:
             short = [r.file for r in kept if caption_index >= len(r.captions)]
@@ -322,21 +347,29 @@ class CaptionedImages(Dataset[Sample]):
                     f"e.g. {short[:3]}"
                 )
         if not kept:
-            small = (f" ({self.too_small} dropped as smaller than {min_side} px on the shorter "
-                     "side)" if self.too_small else "")
-            excluded = f" ({self.excluded} excluded)" if self.excluded else ""
-            raise ValueError(f"no captioned images found under '{self.root}'{small}{excluded}")
+            why = "; ".join(self._dropped_parts()) or (
+                f"no image files there ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise EmptyDatasetError(f"no images to use under '{self.root}': {why}",
+                                    self.too_small, largest_small)
+
+    def _dropped_parts(self) -> list[str]:
+        """What was dropped at construction, one phrase per reason, each naming its first files."""
+        reasons = [
+            ("excluded", f"excluded by {list(self.exclude)}"),
+            ("missing", "listed without an image file"),
+            ("uncaptioned", "without captions"),
+            ("too_small", f"under {self.min_side} px on the shorter side"),
+        ]
+        parts = []
+        for key, what in reasons:
+            files = self.dropped.get(key, [])
+            if files:
+                shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
+                parts.append(f"{len(files)} {what} ({shown})")
+        return parts
 
     def _warn_dropped(self) -> None:
-        parts = []
-        if self.excluded:
-            parts.append(f"{self.excluded} excluded by {list(self.exclude)}")
-        if self.missing:
-            parts.append(f"{self.missing} listed without an image file")
-        if self.uncaptioned:
-            parts.append(f"{self.uncaptioned} without captions")
-        if self.too_small:
-            parts.append(f"{self.too_small} under {self.min_side} px on the shorter side")
+        parts = self._dropped_parts()
         if parts:
             warnings.warn(
                 f"{type(self).__name__}('{self.root}'): skipping {' and '.join(parts)}",

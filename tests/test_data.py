@@ -20,6 +20,7 @@ from taco.data import (
     CaptionedImages,
     CaptionRecord,
     CocoCaptions,
+    EmptyDatasetError,
     Sample,
     SkippedImageWarning,
     center_crop_transform,
@@ -75,7 +76,8 @@ def test_folder_drops_missing_and_uncaptioned_with_one_warning(folder: Path) -> 
         ds = CaptionedFolder(folder)
     messages = [str(w.message) for w in caught if issubclass(w.category, SkippedImageWarning)]
     assert len(messages) == 1
-    assert "1 listed without an image file" in messages[0] and "1 without captions" in messages[0]
+    assert "1 listed without an image file (ghost.png)" in messages[0]
+    assert "1 without captions (uncaptioned.png)" in messages[0]
     assert (ds.missing, ds.uncaptioned, ds.skipped) == (1, 1, 0)
     assert len(ds) == 4  # red, green, small, corrupt (unreadable only shows on load)
     assert [r.file for r in ds.records] == ["red.png", "green.jpg", "small.png", "corrupt.png"]
@@ -192,12 +194,35 @@ def test_min_side_drops_small_images_at_construction(folder: Path) -> None:
     assert _quiet_folder(folder, min_side=60).too_small == 0  # the shorter side counts, >= keeps
     assert _quiet_folder(folder, min_side=61).too_small == 1
     readable = [CaptionRecord(f, ("a caption",)) for f in ("red.png", "green.jpg", "small.png")]
-    with pytest.raises(ValueError, match=r"\(3 dropped as smaller than 1000 px"), pytest.warns(
-        SkippedImageWarning
-    ):
+    with pytest.raises(EmptyDatasetError, match=r": 3 under 1000 px on the shorter side \(red.png, "
+                       r"green.jpg, small.png\)$") as raised:
         CaptionedImages(folder, readable, min_side=1000)
+    assert raised.value.too_small == 3 and raised.value.largest_small_side == 280
     with pytest.raises(ValueError, match="min_side must be positive"):
         _quiet_folder(folder, min_side=0)
+
+
+def test_an_empty_dataset_is_one_error_that_says_why(folder: Path, tmp_path: Path) -> None:
+    """Nothing left to use: an EmptyDatasetError (a user error of the command line: one line)
+    that names the reasons and a few files, never a warning for it besides; a warning names the
+    first three files of each reason and says there are more."""
+    records = [CaptionRecord(f"gone-{i}.png", ("c",)) for i in range(5)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(EmptyDatasetError, match=r"5 listed without an image file \(gone-0.png, "
+                           r"gone-1.png, gone-2.png, \.\.\.\)$"):
+            CaptionedImages(folder, records)
+        with pytest.raises(EmptyDatasetError, match=r"2 without captions \(red.png, green.jpg\)$"):
+            CaptionedImages(folder, [CaptionRecord("red.png", ()), CaptionRecord("green.jpg", ())])
+        empty = tmp_path / "notes"
+        empty.mkdir()
+        (empty / "a.txt").write_text("no image")
+        with pytest.raises(EmptyDatasetError, match=r"no images to use under .*notes.: no image "
+                           r"files there \(.avif, .bmp, "):
+            CaptionedFolder(empty, captions_needed=False)
+    from taco.cli.common import is_user_error
+
+    assert is_user_error(EmptyDatasetError("x")) and issubclass(EmptyDatasetError, ValueError)
 
 
 def test_exclude_drops_matching_records_at_construction(folder: Path) -> None:
@@ -212,7 +237,7 @@ def test_exclude_drops_matching_records_at_construction(folder: Path) -> None:
     with pytest.warns(SkippedImageWarning):
         kept = CaptionedImages(folder, nested, exclude=["lomiri-*"], check_files=False)
     assert [r.file for r in kept.records] == ["sub/b.jpg"]  # the name matches in a subfolder
-    with pytest.raises(ValueError, match=r"\(2 excluded\)"), pytest.warns(SkippedImageWarning):
+    with pytest.raises(EmptyDatasetError, match=r"2 excluded by \['\*'\] \(sub/lomiri-a.jpg, sub/b.jpg\)"):
         CaptionedImages(folder, nested, exclude=["*"], check_files=False)
 
 

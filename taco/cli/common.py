@@ -29,6 +29,7 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("taco.bitstream", "TacoFormatError"),
     ("taco.codec", "ImageSizeError"),
     ("taco.captions_file", "CaptionsFileError"),
+    ("taco.data", "EmptyDatasetError"),
     ("taco.distributed", "DeviceUnavailable"),
     ("taco.images", "ImageReadError"),
     ("taco.models", "CheckpointError"),

@@ -43,10 +43,10 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from .. import metrics
-from ..data import Batch, collate
+from ..data import Batch, CaptionedImages, EmptyDatasetError, collate
 from ..losses import TacoLoss
 from ..models import CheckpointError
 from ..models.header import read_checkpoint_header
@@ -65,7 +65,7 @@ from .checkpoints import (
     write_state,
 )
 from .config import ConfigError, TrainConfig, dump_config
-from .datasets import build_train_dataset, build_val_dataset, captions_of
+from .datasets import build_train_dataset, build_val_dataset, captions_of, reads_text
 from .distributed import (
     ResumableSampler,
     all_reduce_mean,
@@ -168,6 +168,35 @@ def check_text_encoder(cfg: TrainConfig) -> None:
         ) from None
 
 
+def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, Dataset | None]:
+    """The training set and (with ``validation``) the validation set of ``cfg``; what is
+    missing or empty is said in one line with what to do about it."""
+    for root, key in ((cfg.data.root, "data.root"), (cfg.val.root if validation else None, "val.root")):
+        if (root is None or (key == "data.root" and cfg.data.kind != "folder")
+                or not reads_text(cfg)):
+            continue
+        name = (cfg.data.captions or "captions.jsonl") if key == "data.root" else cfg.val.captions
+        captions = Path(root) / name
+        if Path(root).is_dir() and not captions.exists():
+            raise ConfigError(
+                f"{key}: no captions file {captions}, which model {cfg.resolved_model()!r} needs "
+                f"(it reads the captions); `taco caption {root}` writes one, or train the "
+                "text-free baseline on the photos alone: --set preset=elic model=elic-small"
+            )
+    try:
+        train_set = build_train_dataset(cfg)
+        val_set = build_val_dataset(cfg) if validation else None
+    except EmptyDatasetError as e:
+        hint = ""
+        if e.too_small:
+            fits = e.largest_small_side // 64 * 64
+            hint = ("; train on them with --set data.small_images=upscale (each upscaled to "
+                    "cover the crop)" + (f", or a smaller crop: crop={fits} keeps those of "
+                                         f"{fits} px and more" if fits >= 64 else ""))
+        raise EmptyDatasetError(f"{e}{hint}", e.too_small, e.largest_small_side) from None
+    return train_set, val_set
+
+
 class Trainer:
     """One training run. Build with a validated config, then call :meth:`fit`."""
 
@@ -186,8 +215,14 @@ class Trainer:
         self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,
                                 lpips_input=cfg.lpips_input)
         # then the photos and captions: a wrong folder is said before minutes of set-up
-        self.dataset = build_train_dataset(cfg)
-        self.val_dataset = build_val_dataset(cfg) if self.env.is_main else None
+        self.dataset, self.val_dataset = training_data(cfg, self.env.is_main)
+        if cfg.k_j > 0 and self.env.is_main and not any(captions_of(self.dataset)):
+            warnings.warn(
+                f"every training caption is empty ({cfg.data.root} has no captions file): the "
+                f"joint loss (k_j={cfg.k_j:g}) contrasts each image with the same empty caption; "
+                "give the photos captions (taco caption DIR) or train with k_j=0",
+                stacklevel=2,
+            )
 
         self.model = build_training_model(cfg).to(self.device)
         self.model.train()

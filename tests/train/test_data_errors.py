@@ -1,0 +1,96 @@
+"""Training data that leaves nothing to train on is one line that says what to do (exit 2), not
+a traceback; a text-guided model on photos without captions names `taco caption` and the
+text-free preset; a joint loss over captions that are all empty is warned about."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+from taco.cli import main as taco_main
+from taco.train import Trainer, load_config
+
+SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
+ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
+
+
+def train_main(argv: list[str]) -> int:
+    """``taco train ARGV``."""
+    return taco_main(["train", *argv])
+
+
+def _photos(tmp_path: Path, captions: list[dict] | None = None) -> Path:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for p in sorted(SAMPLES.glob("*.png")):
+        shutil.copy(p, photos / p.name)
+    if captions is not None:
+        (photos / "captions.jsonl").write_text("".join(json.dumps(c) + "\n" for c in captions))
+    return photos
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_photos_all_smaller_than_the_crop(tmp_path, tiny, capsys):
+    """The samples' shorter sides are 300-512 px: a crop of 1024 drops every one."""
+    out = tmp_path / "run"
+    assert train_main(["--set", *tiny(out, **ELIC), "crop=1024", "--max-steps", "1"]) == 2
+    line = _one_error_line(capsys)
+    assert "4 under 1024 px on the shorter side (skimage-astronaut.png" in line
+    assert "--set data.small_images=upscale" in line and "crop=512" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("case", ["missing files", "empty captions", "all excluded", "no images"])
+def test_nothing_left_to_train_on(tmp_path, tiny, capsys, case):
+    if case == "missing files":
+        root = _photos(tmp_path, [{"image": "nope.jpg", "captions": ["a photo"]}])
+        extra, expected = [], "1 listed without an image file (nope.jpg)"
+    elif case == "empty captions":
+        names = [p.name for p in sorted(SAMPLES.glob("*.png"))]
+        root = _photos(tmp_path, [{"image": n, "captions": []} for n in names])
+        extra, expected = ["model=taco-minilm-tiny", "preset=taco"], "4 without captions"
+    elif case == "all excluded":
+        root = _photos(tmp_path, [])
+        extra, expected = ['data.exclude=["*"]'], "4 excluded by ['*']"
+    else:  # a folder of text files, for a model that needs no captions file
+        root = tmp_path / "notes"
+        root.mkdir()
+        (root / "a.txt").write_text("not a photo")
+        extra, expected = [], "no image files there"
+    out = tmp_path / "run"
+    argv = ["--set", *tiny(out, **ELIC), f"data.root={root}", *extra, "--max-steps", "1"]
+    assert train_main(argv) == 2
+    line = _one_error_line(capsys)
+    assert "no images to use under" in line and expected in line, line
+
+
+def test_a_text_model_on_photos_without_captions_says_what_to_do(tmp_path, tiny, capsys):
+    photos = _photos(tmp_path)
+    argv = ["--set", *tiny(tmp_path / "run", model="taco-minilm-tiny", k_j=0),
+            f"data.root={photos}", "--max-steps", "1"]
+    assert train_main(argv) == 2
+    line = _one_error_line(capsys)
+    assert f"no captions file {photos / 'captions.jsonl'}" in line
+    assert f"taco caption {photos}" in line and "--set preset=elic model=elic-small" in line
+
+
+def test_a_joint_loss_over_empty_captions_warns(tmp_path, tiny):
+    """ELIC on photos without captions trains with empty captions: a CLIP term (k_j > 0) then
+    contrasts every image with the same empty text."""
+    photos = _photos(tmp_path)
+    overrides = tiny(tmp_path / "run", preset="elic", model="elic-tiny", **{"data.root": photos})
+    with pytest.warns(UserWarning, match="every training caption is empty"):
+        Trainer(load_config(None, overrides))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer(load_config(None, [*overrides, "k_j=0", f"out_dir={tmp_path / 'run2'}"]))
