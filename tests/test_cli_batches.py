@@ -334,3 +334,19 @@ def test_a_forked_child_ends_on_sigterm_as_without_taco():
         os.kill(pid, signal.SIGTERM)
         _, status = os.waitpid(pid, 0)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+
+
+def test_force_refuses_a_folder_in_an_output_s_place_before_any_work(photos, tmp_path, monkeypatch,
+                                                                     capsys):
+    """--force overwrites files; a folder where an output goes is refused before any image is
+    coded (it is not replaced, and nothing else is written)."""
+    out = tmp_path / "out"
+    (out / "b.taco").mkdir(parents=True)
+    (out / "b.taco" / "keep.txt").write_text("mine")
+    coded = []
+    monkeypatch.setattr(taco.atomic, "_write_all", lambda *a: coded.append(a))
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert f"{out / 'b.taco'} is a folder; it cannot be overwritten by a file" in err
+    assert coded == [] and _names(out) == ["b.taco"]
+    assert (out / "b.taco" / "keep.txt").read_text() == "mine"

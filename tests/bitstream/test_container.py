@@ -107,6 +107,14 @@ def test_every_registry_name_has_a_one_byte_code():
     assert BUILTIN_MODEL_IDS.index("elic-tiny") == 14
 
 
+@pytest.mark.parametrize("model_id", BUILTIN_MODEL_IDS)
+def test_every_builtin_model_code_round_trips(model_id):
+    """Each code reads back as its id, the last appended one too (an off-by-one at the table's end
+    would make every file of the newest model unreadable)."""
+    header = unpack(pack(TacoHeader(model_id, bytes(8), 10, 10, "RGB"), b"")).header
+    assert header.model_id == model_id
+
+
 def test_builtin_model_header_is_at_most_32_bytes(sample_image):
     """A real file: the default built-in model on a crop of a sample photo."""
     import taco

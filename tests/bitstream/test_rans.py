@@ -261,13 +261,15 @@ def test_chunks_too_short_for_compressai_encoder_are_not_re_encoded(ems):
     assert rans.MIN_REENCODED_SYMBOLS >= rans.MIN_STRING_SYMBOLS >= 6  # E/2 + 1 + 2 words fit E
 
 
-def test_symbols_beyond_what_the_encoder_writes_are_refused(ems):
-    """The encoder refuses symbols over MAX_SYMBOL (check_symbols); a stream that decodes to one
-    was not written by it (and re-encoding it could loop in CompressAI's escape code)."""
+@pytest.mark.parametrize("beyond", [rans.MAX_SYMBOL + 1, -(rans.MAX_SYMBOL + 1)])
+def test_symbols_beyond_what_the_encoder_writes_are_refused(ems, beyond):
+    """The encoder refuses symbols beyond ±MAX_SYMBOL (check_symbols); a stream that decodes to
+    one, either side, was not written by it (and re-encoding it could loop in CompressAI's escape
+    code)."""
     _, gc = ems
     t = rans.coder_tables(gc)
     enc = ans.BufferedRansEncoder()
-    enc.encode_with_indexes([rans.MAX_SYMBOL + 1] + [0] * 9, [0] * 10, t.cdfs, t.lengths, t.offsets)
+    enc.encode_with_indexes([beyond] + [0] * 9, [0] * 10, t.cdfs, t.lengths, t.offsets)
     with pytest.raises(TacoFormatError, match="a symbol beyond what the encoder writes"):
         StreamDecoder([enc.flush()], 10).decode(gc, torch.zeros(1, 10, dtype=torch.int32))
 

@@ -300,3 +300,26 @@ def test_a_table_of_the_anchor_alone_says_so():
     curves = {"JPEG": [{"bpp": 0.2, "psnr": 28.0}, {"bpp": 0.4, "psnr": 31.0}]}
     md = format_bd_table(bd_table(curves, "JPEG", ["psnr"]), "JPEG")
     assert md == "Anchor: **JPEG**. No other curve to compare with it: nothing to tabulate.\n"
+
+
+def test_a_nan_point_is_left_out_not_the_whole_result():
+    """One undefined measurement (an LPIPS or MS-SSIM NaN, a missing FID) drops that point only:
+    the result is the one without it, not NaN with a misleading reason."""
+    anchor = ([0.1, 0.2, 0.4, 0.8], [28.0, 30.0, 32.0, 34.0])
+    with_nan = bd_rate(*anchor, [0.1, 0.2, 0.4, 0.8], [28.5, 30.5, 32.5, math.nan])
+    without = bd_rate(*anchor, [0.1, 0.2, 0.4], [28.5, 30.5, 32.5])
+    assert math.isfinite(with_nan.value) and not with_nan.reason
+    assert with_nan.value == pytest.approx(without.value)
+    assert with_nan.interval == without.interval
+    nan_rate = bd_metric([0.1, 0.2, 0.4, 0.8], [28.0, 30.0, 32.0, 34.0],
+                         [0.1, 0.2, math.nan, 0.4], [28.5, 30.5, 31.0, 32.5])
+    assert nan_rate.value == pytest.approx(bd_metric(*anchor, [0.1, 0.2, 0.4], [28.5, 30.5, 32.5]).value)
+
+
+def test_the_interval_is_the_overlap_of_both_curves():
+    """BD-rate averages over the quality range both curves cover, BD-metric over the rate range
+    (what the tables print as the range averaged over): the overlap, never the union."""
+    anchor = ([0.1, 0.2, 0.4, 0.8], [28.0, 30.0, 32.0, 34.0])
+    test = ([0.15, 0.3, 0.6, 1.2], [29.0, 31.0, 33.0, 35.0])
+    assert bd_rate(*anchor, *test).interval == (29.0, 34.0)
+    assert bd_metric(*anchor, *test).interval == pytest.approx((0.15, 0.8))
