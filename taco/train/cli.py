@@ -71,7 +71,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init-from", metavar="MODEL",
                    help="start from these weights (checkpoint, run folder or built-in name) with "
                    "a fresh optimiser and a 100-step lr warm-up (--set init_from=MODEL "
-                   "warmup_steps=100; give warmup_steps to change it)")
+                   "warmup_steps=100; give warmup_steps to change it); model and lmbda, unless "
+                   "given, are the checkpoint's")
     p.add_argument("--time-limit", metavar="DURATION",
                    help="stop cleanly, with a final checkpoint, within this wall-clock budget "
                    "(8m, 90s, 1h30m; same as --set time_limit=...)")
@@ -146,12 +147,14 @@ def run_config_values(run: Path) -> dict[str, Any]:
     return {}
 
 
-def resolve_config(args: argparse.Namespace) -> TrainConfig:
+def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> TrainConfig:
     """Defaults <- config file <- --set items <- option flags, validated.
 
     ``--resume`` without a config file starts from the run's own config (its ``config.yaml``,
     :func:`run_config_values`) instead of the defaults; ``--resume PATH`` continues that run in
-    its own folder (``out_dir`` is PATH unless --out-dir or --set out_dir says otherwise)."""
+    its own folder (``out_dir`` is PATH unless --out-dir or --set out_dir says otherwise).
+    With ``init_from``, the model and λ nothing gives are the checkpoint's
+    (:func:`~taco.train.model_setup.settings_from_init`); ``notes`` gets what was taken so."""
     from .config import ConfigError, apply_overrides, config_from_dict, read_config_file
 
     base = read_config_file(args.config) if args.config else {}
@@ -182,14 +185,22 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
         from .schedule import INIT_WARMUP_STEPS
 
         flags.append(f"warmup_steps={INIT_WARMUP_STEPS}")  # a warm start: fresh Adam, warm-up
-    return config_from_dict(apply_overrides(values, flags))
+    values = apply_overrides(values, flags)
+    if values.get("init_from"):
+        from .model_setup import settings_from_init
+
+        values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
+        if notes is not None:
+            notes.extend(taken)
+    return config_from_dict(values)
 
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the config and train. Raises ConfigError & co. for the caller to report."""
     from .config import dump_config
 
-    cfg = resolve_config(args)
+    notes: list[str] = []
+    cfg = resolve_config(args, notes)
     if args.print_config:
         print(dump_config(cfg), end="")
         return 0
@@ -205,9 +216,9 @@ def run(args: argparse.Namespace) -> int:
     resume = None if args.resume is None else (args.resume or cfg.out_dir)
     try:
         if args.lambda_sweep:
-            lambda_sweep(cfg, resume=args.resume is not None)
+            lambda_sweep(cfg, resume=args.resume is not None, notes=notes)
         else:
-            train(cfg, resume=resume)
+            train(cfg, resume=resume, notes=notes)
     except (NonFiniteLossError, OutputWriteError) as e:
         print(f"taco train: stopped: {e}", file=sys.stderr)
         return 3

@@ -6,10 +6,12 @@
 ``init_from`` (a checkpoint file, a sharded checkpoint's index, a run folder, or a built-in
 trained name) loads weights like -> like or ELIC -> TACO (:func:`init_from_checkpoint`); the
 optimiser starts fresh, and the trainer warms the learning rate up over ``warmup_steps``.
+:func:`settings_from_init` fills in the model and λ a config leaves to its ``init_from``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +60,13 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     if src_cfg.architecture != dst_cfg.architecture and (src_cfg.architecture, dst_cfg.architecture) != ("elic", "taco"):
         raise CheckpointError(  # before the widths: another architecture's differ for that reason
             f"init_from {path}: cannot initialise {dst_cfg.architecture} from "
-            f"{src_cfg.architecture} (only ELIC -> TACO and like -> like)"
+            f"{src_cfg.architecture} (only ELIC -> TACO and like -> like); {_fitting_model(source, dst_cfg)}"
         )
     for name in ("N", "M", "groups", "ctx_hidden", "layout"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
             raise CheckpointError(
                 f"init_from {path}: {name}={getattr(src_cfg, name)} there, "
-                f"{getattr(dst_cfg, name)} in the model being trained"
+                f"{getattr(dst_cfg, name)} in the model being trained; {_fitting_model(source, dst_cfg)}"
             )
     if src_cfg.qualities is not None and src_cfg.qualities != dst_cfg.qualities:
         raise CheckpointError(
@@ -94,6 +96,90 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
         },
     }
     return list(result.missing_keys)
+
+
+def init_source(init_from: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
+    """(architecture, metadata) of an ``init_from`` checkpoint (file, index, run folder or
+    built-in name), from its header alone."""
+    from ..models.header import header_config, read_checkpoint_header
+    from ..models.registry import PRETRAINED, pretrained_file
+
+    key = str(init_from)
+    path = pretrained_file(key) if key in PRETRAINED else Path(key)
+    header = read_checkpoint_header(path)
+    meta = header.get("metadata")
+    return header_config(header, path), meta if isinstance(meta, dict) else {}
+
+
+def architecture_as_named(config: ModelConfig, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """``config`` as (registry name, model_overrides), the entropy-model layout left out (a
+    warm start takes it from its checkpoint anyway): ``name`` (a checkpoint's own ``model``)
+    where it has that architecture, else the registered architecture that needs the fewest
+    overrides."""
+    wanted = {k: v for k, v in config.to_dict().items() if k != "layout"}
+
+    def overrides(candidate: str) -> dict[str, Any]:
+        have = MODEL_CONFIGS[candidate].to_dict()
+        return {k: v for k, v in wanted.items() if have.get(k) != v}
+
+    same = [n for n, c in MODEL_CONFIGS.items() if c.architecture == config.architecture]
+    if name in same:
+        return name, overrides(name)
+    best = min(same or list(MODEL_CONFIGS), key=lambda n: (len(overrides(n)), n))
+    return best, overrides(best)
+
+
+def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[dict[str, Any], list[str]]:
+    """A config mapping with what its ``init_from`` checkpoint was trained as filled in where
+    ``values`` does not say: the model (``model``, with the ``model_overrides`` that make its
+    architecture, and ``preset: elic`` for a text-free one when no preset is given) and, with
+    ``lmbda``, the λ of a single-rate checkpoint. Explicit settings win; a TACO preset with an
+    ELIC checkpoint (ELIC -> TACO) keeps its own model. Returns (values, notes for the user)."""
+    source = values.get("init_from")
+    if not source:
+        return values, []
+    src_cfg, meta = init_source(source)
+    saved: dict[str, Any] = meta["config"] if isinstance(meta.get("config"), dict) else {}
+    out, taken = dict(values), []
+    textless = src_cfg.architecture in TEXTLESS_ARCHITECTURES
+    preset = out.get("preset")
+    if out.get("model") is None and (preset is None or (preset == "elic") == textless):
+        name, overrides = architecture_as_named(src_cfg, saved.get("model"))
+        mine = dict(out.get("model_overrides") or {})
+        for key in ("text_encoder", "qualities"):  # given at the top level: those win
+            if out.get(key) is not None:
+                overrides.pop(key, None)
+        out["model"], out["model_overrides"] = name, {**overrides, **mine}
+        if textless and preset is None:
+            out["preset"] = "elic"
+        taken.append(f"model {name}" + (f" (+ {overrides})" if overrides else ""))
+    if lmbda and "lmbda" not in out and isinstance(meta.get("lambda"), int | float):
+        out["lmbda"] = float(meta["lambda"])
+        taken.append(f"λ={out['lmbda']:g}")
+    if not taken:
+        return out, []
+    return out, [f"{' and '.join(taken)} from init_from {source}, as it was trained (--set "
+                 "model=... lmbda=... to change)"]
+
+
+def _fitting_model(source: ELIC, target: ModelConfig) -> str:
+    """What to give for a model that ``source``'s weights initialise: for a TACO model from an
+    ELIC checkpoint, the TACO architectures of its widths; else the model it was trained as."""
+    src = source.config
+    if src.architecture in TEXTLESS_ARCHITECTURES and target.architecture not in TEXTLESS_ARCHITECTURES:
+        widths = ("N", "M", "groups", "ctx_hidden")
+        fits = sorted(n for n, c in MODEL_CONFIGS.items() if c.architecture == target.architecture
+                      and all(getattr(c, k) == getattr(src, k) for k in widths))
+        if fits:
+            return f"a TACO model of its width: --set model={' or model='.join(fits)}"
+    saved = (getattr(source, "metadata", {}) or {}).get("config") or {}
+    name, overrides = architecture_as_named(src, saved.get("model"))
+    extra = "".join(f" model_overrides.{k}={json.dumps(v, separators=(',', ':'))}"
+                    for k, v in overrides.items())
+    textless = src.architecture in TEXTLESS_ARCHITECTURES
+    preset = (" preset=elic" if textless else
+              " preset=taco" if target.architecture in TEXTLESS_ARCHITECTURES else "")
+    return f"the model it was trained as: --set model={name}{extra}{preset}"
 
 
 def zero_tgic_outputs(model: nn.Module) -> int:

@@ -35,7 +35,7 @@ import errno
 import os
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,8 +200,10 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
 class Trainer:
     """One training run. Build with a validated config, then call :meth:`fit`."""
 
-    def __init__(self, cfg: TrainConfig, resume: str | Path | None = None) -> None:
+    def __init__(self, cfg: TrainConfig, resume: str | Path | None = None, *,
+                 notes: Sequence[str] = ()) -> None:
         self.cfg = cfg
+        self.notes = list(notes)  # said before the run's summary line (e.g. what init_from gave)
         self.budget = TimeBudget.from_config(cfg)  # counts the set-up (decoding, encoding) too
         self.env = dist_env_from_environ()
         self.device = resolve_device(cfg.device, self.env)
@@ -335,8 +337,9 @@ class Trainer:
         if self.env.is_main:
             clear_leftovers(self.out_dir)
         self.log.open(dump_config(cfg, absolute=True), p.step)  # --resume RUN from anywhere
-        if self.resume_note:
-            self.log.say(f"taco train: {self.resume_note}")
+        for note in [self.resume_note, *self.notes]:
+            if note:
+                self.log.say(f"taco train: {note}")
         self.log.say(self._summary())
         bar = self.log.progress_bar(self.total_steps, p.step)
         budget = self.budget
@@ -604,14 +607,17 @@ class Trainer:
         return time.perf_counter() - t0
 
 
-def train(cfg: TrainConfig, resume: str | Path | None = None) -> TrainResult:
-    """Run one training job (see :class:`Trainer`); leaves the process group on return."""
+def train(cfg: TrainConfig, resume: str | Path | None = None, *,
+          notes: Sequence[str] = ()) -> TrainResult:
+    """Run one training job (see :class:`Trainer`; ``notes`` are said before its summary
+    line); leaves the process group on return."""
     with leaving_process_group():
-        return Trainer(cfg, resume).fit()
+        return Trainer(cfg, resume, notes=notes).fit()
 
 
 def lambda_sweep(
-    cfg: TrainConfig, lambdas: tuple[float, ...] | None = None, resume: bool = False
+    cfg: TrainConfig, lambdas: tuple[float, ...] | None = None, resume: bool = False, *,
+    notes: Sequence[str] = (),
 ) -> list[TrainResult]:
     """Train one model per λ (default: the paper's six), one after the other, each in
     ``out_dir/lambda-<λ>``; with ``resume``, runs that have a state continue and finished ones
@@ -633,5 +639,6 @@ def lambda_sweep(
                 model_id=f"{cfg.model_id}-lambda{lmbda:g}" if cfg.model_id else None,
             )  # fmt: skip
             has_state = state_exists(out / STATE_FILE)
-            results.append(Trainer(run_cfg, out if resume and has_state else None).fit())
+            results.append(Trainer(run_cfg, out if resume and has_state else None,
+                                   notes=notes).fit())
     return results

@@ -1,0 +1,75 @@
+"""``--init-from`` trains on what the checkpoint is: without ``model`` (and ``lmbda``) given,
+they are the checkpoint's (said before the run's summary); given ones win, and a model its
+weights do not fit is refused with the --set that fits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import taco
+from taco.cli import main as taco_main
+
+SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
+SMALL = ["data.root=" + str(SAMPLES), "k_j=0", "crop=64", "batch_size=2", "workers=0",
+         "progress=false"]
+
+
+def train_main(argv: list[str]) -> int:
+    """``taco train ARGV``."""
+    return taco_main(["train", *argv])
+
+
+def _resolved(capsys, *argv: str) -> dict:
+    assert train_main(["--print-config", *argv]) == 0
+    return yaml.safe_load(capsys.readouterr().out)
+
+
+def test_model_and_lambda_come_from_the_init_checkpoint(tmp_path, capsys):
+    cfg = _resolved(capsys, "--init-from", "taco-minilm-small-q4", "--set", *SMALL)
+    assert (cfg["preset"], cfg["model"], cfg["lmbda"]) == ("taco", "taco-minilm-small", 0.004)
+    assert cfg["model_overrides"] == {}  # its layout comes from the checkpoint anyway
+
+    elic = _resolved(capsys, "--init-from", "elic-small-q3", "--set", *SMALL)
+    assert (elic["preset"], elic["model"], elic["lmbda"]) == ("elic", "elic-small", 0.0016)
+
+    # what is given wins: λ, and an ELIC -> TACO warm start keeps its TACO model
+    given = _resolved(capsys, "--init-from", "taco-minilm-small-q4", "--set", *SMALL, "lmbda=0.009")
+    assert (given["model"], given["lmbda"]) == ("taco-minilm-small", 0.009)
+    frozen = _resolved(capsys, "--freeze-base", "--init-from", "elic-small-q4", "--set", *SMALL,
+                       "model=taco-minilm-small")
+    assert (frozen["preset"], frozen["model"], frozen["lmbda"]) == (
+        "taco-frozen-base", "taco-minilm-small", 0.004)
+
+    # a real (one-step) run says so before its summary, and trains at the checkpoint's λ
+    out = tmp_path / "run"
+    assert train_main(["--init-from", "taco-minilm-small-q4", "--out-dir", str(out),
+                       "--max-steps", "1", "--set", *SMALL]) == 0
+    err = capsys.readouterr().err
+    assert ("model taco-minilm-small and λ=0.004 from init_from taco-minilm-small-q4, as it was "
+            "trained") in err
+    assert err.index("from init_from") < err.index("taco train: preset taco, model taco-minilm-small")
+    meta = taco.load(out / "checkpoint.safetensors").metadata
+    assert meta["lambda"] == 0.004 and meta["config"]["model"] == "taco-minilm-small"
+
+
+@pytest.mark.parametrize("model, fits", [
+    ("taco-minilm-tiny", "--set model=taco-minilm-small"),
+    ("elic-tiny", "--set model=taco-minilm-small preset=taco"),
+])
+def test_a_model_the_weights_do_not_fit_names_the_one_that_does(tmp_path, capsys, model, fits):
+    preset = ["preset=elic"] if model.startswith("elic") else []
+    assert train_main(["--init-from", "taco-minilm-small-q4", "--out-dir", str(tmp_path / "r"),
+                       "--set", *SMALL, f"model={model}", *preset]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "init_from taco-minilm-small-q4" in err and fits in err and len(err.splitlines()) == 1
+
+
+def test_an_elic_checkpoint_for_a_taco_model_names_the_taco_models_of_its_width(tmp_path, capsys):
+    assert train_main(["--freeze-base", "--init-from", "elic-small-q4", "--out-dir",
+                       str(tmp_path / "r"), "--set", *SMALL, "model=taco-minilm-tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "N=48 there, 16 in the model being trained" in err
+    assert "a TACO model of its width: --set model=taco-minilm-small" in err
