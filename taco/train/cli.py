@@ -75,7 +75,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "given, are the checkpoint's")
     p.add_argument("--time-limit", metavar="DURATION",
                    help="stop cleanly, with a final checkpoint, within this wall-clock budget "
-                   "(8m, 90s, 1h30m; same as --set time_limit=...)")
+                   "counted from the start of the set-up (8m, 90s, 1h30m; same as --set "
+                   "time_limit=...); exit status 3, nothing written, if not one step fits")
     p.add_argument("--bf16", action="store_true",
                    help="bf16 autocast for the transforms (the rate stays float32)")
     p.add_argument("--channels-last", action="store_true", help="channels_last memory format")
@@ -211,7 +212,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(table)} captions ({table.encoder['name']}, {tuple(table.tokens.shape[1:])} "
               f"tokens each) -> {args.embed_captions}", file=sys.stderr)
         return 0
-    from .trainer import NonFiniteLossError, OutputWriteError, lambda_sweep, train
+    from .trainer import (
+        NonFiniteLossError,
+        NoStepInTimeLimit,
+        OutputWriteError,
+        lambda_sweep,
+        train,
+    )
 
     resume = None if args.resume is None else (args.resume or cfg.out_dir)
     try:
@@ -219,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
             lambda_sweep(cfg, resume=args.resume is not None, notes=notes)
         else:
             train(cfg, resume=resume, notes=notes)
-    except (NonFiniteLossError, OutputWriteError) as e:
+    except (NonFiniteLossError, NoStepInTimeLimit, OutputWriteError) as e:
         print(f"taco train: stopped: {e}", file=sys.stderr)
         return 3
     return 0

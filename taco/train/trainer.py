@@ -23,7 +23,8 @@ the last check had a finite loss and gradient norm. Rank 0 alone logs, validates
 Both safetensors files are rewritten atomically every ``ckpt_interval`` steps and at the end
 (each over 16 MB as shards + ``NAME.index.json``, see taco.train.checkpoints). The run ends at
 ``epochs``, ``max_steps`` or, with ``time_limit``, when the wall-clock budget would not cover
-another step and the final checkpoint. A non-finite loss or gradient stops the run with
+another step and the final checkpoint (:class:`NoStepInTimeLimit`, writing nothing, when the
+set-up left no time for one step). A non-finite loss or gradient stops the run with
 :class:`NonFiniteLossError`, a file that cannot be written (full disk) with
 :class:`OutputWriteError`; both leave the last good files as they were.
 """
@@ -86,13 +87,18 @@ from .schedule import TimeBudget, lr_at
 from .state import TrainProgress
 from .validation import validate
 
-__all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NonFiniteLossError", "OutputWriteError", "Trainer",
-           "TrainResult", "lambda_sweep", "train"]  # fmt: skip
+__all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NoStepInTimeLimit", "NonFiniteLossError",
+           "OutputWriteError", "Trainer", "TrainResult", "lambda_sweep", "train"]  # fmt: skip
 
 
 
 class NonFiniteLossError(RuntimeError):
     """The loss or the gradient norm became NaN/inf; the last good checkpoint is kept."""
+
+
+class NoStepInTimeLimit(RuntimeError):
+    """``time_limit`` was spent before the run's first step (by the set-up: data, model, text
+    encoder): nothing is written, a resumed run's files stay as they were."""
 
 
 class OutputWriteError(RuntimeError):
@@ -348,6 +354,7 @@ class Trainer:
         last: dict[str, float] = {}
         stopped = "done"
         t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
+        first_step = p.step
         try:
             while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
                 for batch in self.batches():
@@ -382,6 +389,14 @@ class Trainer:
                     if p.step >= self.total_steps:
                         break
             self._check_finite(unchecked)
+            if stopped == "time_limit" and p.step == first_step:
+                kept = (f"; {self.out_dir} is as it was (step {p.step})" if p.step
+                        else "; no checkpoint written")
+                raise NoStepInTimeLimit(
+                    f"no step fitted in the time limit {cfg.time_limit}: the set-up took "
+                    f"{budget.elapsed():.0f} s (data, model, text encoder){kept}; give a "
+                    "longer --time-limit"
+                )
             if window and stopped != "done":  # the last, partial log interval
                 last = self._log_train(window, time.perf_counter() - t_window, bar)
             if self.val_dataset is not None and p.step % cfg.val.interval != 0:

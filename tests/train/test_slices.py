@@ -45,12 +45,12 @@ def test_time_limit_stops_cleanly_with_a_checkpoint_and_validation(tmp_path, tin
     val = {"val.root": SAMPLES, "val.interval": 100000, "val.images": 2, "val.crop": 64,
            "val.compress_images": 1}  # fmt: skip
     cfg = load_config(None, tiny(out, max_steps=100000, ckpt_interval=100000, log_interval=50,
-                                 time_limit="3s", **ELIC, **val))  # fmt: skip
+                                 time_limit="8s", **ELIC, **val))  # fmt: skip
     t0 = time.perf_counter()
     result = train(cfg)
     took = time.perf_counter() - t0
     assert result.stopped == "time_limit" and 0 < result.step < 100000, result
-    assert took < 3 + 30  # the budget, plus the final checkpoint and validation at worst
+    assert took < 8 + 30  # the budget, plus the final checkpoint and validation at worst
     assert taco.load(result.checkpoint).metadata["trained_steps"] == result.step
     assert [r["step"] for r in _records(out, "val")] == [result.step]  # the hook still ran
     assert _records(out)[-1]["step"] == result.step  # the last partial interval is logged
@@ -60,13 +60,37 @@ def test_time_limit_stops_cleanly_with_a_checkpoint_and_validation(tmp_path, tin
     assert train(more, resume=out).step == result.step + 2
 
 
-def test_time_limit_on_the_command_line(tmp_path, tiny, capsys):
+def test_time_limit_on_the_command_line(tmp_path, tiny, capsys, monkeypatch):
+    from taco.train.schedule import TimeBudget
+
+    # spent once a step is done, however long the set-up took on this machine
+    monkeypatch.setattr(TimeBudget, "spent", lambda self: self.step_time > 0)
     out = tmp_path / "run"
-    argv = ["--set", *tiny(out, max_steps=100000, **ELIC), "--time-limit", "1s"]
+    argv = ["--set", *tiny(out, max_steps=100000, **ELIC), "--time-limit", "1m"]
     assert train_main(argv) == 0
-    assert "time limit 1s reached" in capsys.readouterr().err
+    assert "time limit 1m reached" in capsys.readouterr().err
+    assert taco.load(out / "checkpoint.safetensors").metadata["trained_steps"] == 1
     assert train_main(["--time-limit", "soon", "--set", *tiny(out, **ELIC)]) == 2
     assert "time_limit must be a duration like 8m" in capsys.readouterr().err
+
+
+def test_a_time_limit_the_set_up_spends_writes_nothing(tmp_path, tiny, capsys):
+    """Not one step fits: no checkpoint of untrained weights (which taco models would list as
+    a model trained for 0 steps), one line, exit status 3; a resumed run's files stay as
+    they were."""
+    out = tmp_path / "run"
+    argv = ["--set", *tiny(out, max_steps=100000, **ELIC), "--time-limit", "0.01s"]
+    assert train_main(argv) == 3
+    err = capsys.readouterr().err
+    assert "taco train: stopped: no step fitted in the time limit 0.01s: the set-up took" in err
+    assert "no checkpoint written" in err and "Traceback" not in err
+    assert not (out / "checkpoint.safetensors").exists() and not (out / "train_state.safetensors").exists()
+
+    assert train_main(["--set", *tiny(out, max_steps=1, **ELIC)]) == 0  # a fresh run may go there
+    before = {f.name: f.stat().st_mtime_ns for f in out.iterdir() if f.name.endswith(".safetensors")}
+    assert train_main([*argv, "--resume"]) == 3
+    assert f"{out} is as it was (step 1)" in capsys.readouterr().err
+    assert {f.name: f.stat().st_mtime_ns for f in out.iterdir() if f.name.endswith(".safetensors")} == before
 
 
 # --------------------------------------------------------------------------- warm start
