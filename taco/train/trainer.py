@@ -390,8 +390,8 @@ class Trainer:
                         break
             self._check_finite(unchecked)
             if stopped == "time_limit" and p.step == first_step:
-                kept = (f"; {self.out_dir} is as it was (step {p.step})" if p.step
-                        else "; no checkpoint written")
+                kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
+                        f"(step {p.step})" if p.step else "; no checkpoint written")
                 raise NoStepInTimeLimit(
                     f"no step fitted in the time limit {cfg.time_limit}: the set-up took "
                     f"{budget.elapsed():.0f} s (data, model, text encoder){kept}; give a "

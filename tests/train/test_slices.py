@@ -89,7 +89,7 @@ def test_a_time_limit_the_set_up_spends_writes_nothing(tmp_path, tiny, capsys):
     assert train_main(["--set", *tiny(out, max_steps=1, **ELIC)]) == 0  # a fresh run may go there
     before = {f.name: f.stat().st_mtime_ns for f in out.iterdir() if f.name.endswith(".safetensors")}
     assert train_main([*argv, "--resume"]) == 3
-    assert f"{out} is as it was (step 1)" in capsys.readouterr().err
+    assert f"the checkpoint and state in {out} are as they were (step 1)" in capsys.readouterr().err
     assert {f.name: f.stat().st_mtime_ns for f in out.iterdir() if f.name.endswith(".safetensors")} == before
 
 
