@@ -294,9 +294,12 @@ class ClipTowers(nn.Module):
         """B captions -> (B, D) L2-normalised text embeddings (no gradient), on the model's device."""
         device = self.model.text_projection.weight.device
         missing = sorted({c for c in captions if c not in self._text_cache})
+        if missing and len(self._text_cache) + len(missing) > self.max_cached_captions:
+            # full: start again, and embed every caption of this batch (those cached before the
+            # clear too: the lookup below reads each from the cache)
+            self._text_cache.clear()
+            missing = sorted(set(captions))
         if missing:
-            if len(self._text_cache) + len(missing) > self.max_cached_captions:
-                self._text_cache.clear()
             batch = self.tokenizer(
                 missing, padding=True, truncation=True, max_length=77, return_tensors="pt"
             )

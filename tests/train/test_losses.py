@@ -210,3 +210,33 @@ def test_lpips_term_follows_lpips_input():
     assert TacoLoss(k_j=0).lpips_input == "standard"
     with pytest.raises(ValueError, match="lpips_input must be one of standard, official"):
         TacoLoss(k_j=0, lpips_input="0-1")
+
+
+def test_the_contrastive_term_is_of_x_hat_and_trains_it(towers):
+    """L_con scores the reconstruction's embedding against the captions' (paper Eq. 6/7), and its
+    gradient reaches x̂ (scoring the original, computed without gradient, would train nothing)."""
+    torch.manual_seed(1)
+    x = torch.rand(3, 3, 64, 64)
+    x_hat = torch.rand(3, 3, 64, 64, requires_grad=True)
+    con, _ = towers.joint_parts(x, x_hat, CAPTIONS[:3])
+    expected = clip_contrastive_loss(towers.image_embeddings(x_hat), towers.text_embeddings(CAPTIONS[:3]))
+    assert con.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert con.item() != pytest.approx(
+        clip_contrastive_loss(towers.image_embeddings(x), towers.text_embeddings(CAPTIONS[:3])).item(),
+        rel=1e-4)
+    (grad,) = torch.autograd.grad(con, x_hat)
+    assert grad.abs().sum().item() > 0
+
+
+def test_text_embeddings_are_normalised_and_survive_a_full_cache():
+    """The caption cache starts again when full, and a batch mixing cached and new captions still
+    gets every embedding (it raised KeyError for the cached ones after the clear: a crash ~65,536
+    distinct captions into a COCO run); the values equal those of a cache that never fills."""
+    small, big = ClipTowers.load("tiny"), ClipTowers.load("tiny")
+    small.max_cached_captions = 3
+    small.text_embeddings(["a", "b"])
+    got = small.text_embeddings(["a", "c", "d"])  # 2 + 2 new > 3: cleared
+    want = big.text_embeddings(["a", "c", "d"])
+    assert torch.allclose(got, want, atol=1e-6)
+    assert torch.allclose(got.norm(dim=1), torch.ones(3), atol=1e-5)
+    assert len(small._text_cache) <= 3
