@@ -673,3 +673,30 @@ def test_damaged_profiles_never_stop_the_conversion(mode: str) -> None:
             assert np.array_equal(np.asarray(rgb), np.asarray(img.convert("RGB")))
             ImageCms.ImageCmsProfile(io.BytesIO(bytes(damaged)))  # it parses: only the transform fails
     assert unusable > 0
+
+
+#: What a viewer shows for each EXIF orientation (TIFF/EXIF 2.3), as array operations on the
+#: stored (rows, columns) pixels -- written out, not taken from Pillow's exif_transpose.
+EXIF_UPRIGHT = {
+    2: np.fliplr,                                     # mirrored left-right
+    3: lambda a: np.rot90(a, 2),                      # upside down
+    4: np.flipud,                                     # mirrored top-bottom
+    5: lambda a: a.transpose(1, 0, 2),                # mirrored along the main diagonal
+    6: lambda a: np.rot90(a, -1),                     # turned 90° clockwise to view
+    7: lambda a: np.rot90(a, 2).transpose(1, 0, 2),   # mirrored along the other diagonal
+    8: lambda a: np.rot90(a, 1),                      # turned 90° counter-clockwise to view
+}
+
+
+@pytest.mark.parametrize("orientation", sorted(EXIF_UPRIGHT))
+def test_every_exif_orientation_is_shown_upright(tmp_path: Path, orientation: int) -> None:
+    """All seven non-trivial orientations (phones write 3, 6 and 8; mirrored ones come from
+    front cameras and editors), on a lossless PNG whose every pixel differs."""
+    stored = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 13
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"o{orientation}.png"
+    Image.fromarray(stored).save(path, exif=exif)
+    img = load_image(path)
+    assert img.info["exif_orientation"] == orientation
+    np.testing.assert_array_equal(np.asarray(img.convert("RGB")), EXIF_UPRIGHT[orientation](stored))
