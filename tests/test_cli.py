@@ -934,3 +934,43 @@ def test_a_caption_over_the_cap_is_one_line_and_skips_only_its_image(tmp_path, c
     assert status == 2 and "Traceback" not in err
     assert "long.png: caption 'aaa" in err and f"has {MAX_CAPTION_CHARS + 1:,} characters" in err
     assert (tmp_path / "out" / "short.taco").is_file() and not (tmp_path / "out" / "long.taco").exists()
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("argv", [
+    ["bench", "--quick", "--profile"],  # was torch's "Found no NVIDIA driver" traceback
+    ["bench", "--quick"],
+    ["evaluate", "samples", "-m", "taco-tiny"],
+    ["train", "--max-steps", "1"],
+    ["caption", str(SAMPLES), "-m", "no-such-captioner"],
+])
+def test_a_gpu_this_machine_lacks_is_one_line_for_every_command(argv, tmp_path, monkeypatch, capsys):
+    import taco.cli as cli
+
+    if "taco.bench.cli" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "taco.bench.cli"))
+    out = ["-o", str(tmp_path / "out")] if argv[0] == "evaluate" else (
+        ["--out-dir", str(tmp_path / "out")] if argv[0] == "train" else [])
+    assert main([*argv, *out, "--device", "cuda"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"taco {argv[0]}: error: device 'cuda': torch sees no CUDA GPU here "
+                   "(no driver or no device): use the CPU"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_device_option_is_the_same(monkeypatch):
+    """evaluate, caption, train and bench: one --device, auto by default (train's: its config's,
+    itself auto)."""
+    import argparse
+
+    import taco.cli as cli
+
+    if "taco.bench.cli" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "taco.bench.cli"))
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    options = {name: next(a for a in sub.choices[name]._actions if "--device" in a.option_strings)
+               for name in ("evaluate", "caption", "train", "bench")}
+    assert {name: o.default for name, o in options.items()} == {
+        "evaluate": "auto", "caption": "auto", "train": None, "bench": "auto"}
+    assert all(o.help.startswith("torch device: auto, cpu, cuda, cuda:N, mps (default: auto, ")
+               for o in options.values())

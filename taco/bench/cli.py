@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cli.common import add_device_option
+
 if TYPE_CHECKING:
     from .latency import BenchConfig
 
@@ -37,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory", metavar="HxW",
                    help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
                    "e.g. 2176x3840 for 4K) with --taco-model (any model), each in a fresh process")
-    p.add_argument("--device", default=None, help="cpu or cuda[:N] (default: cuda if available)")
+    add_device_option(p)
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
     p.add_argument("--profile", action="store_true",
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
@@ -46,11 +48,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
-    import torch
-
+    from ..devices import resolve_device
     from .latency import BenchConfig
 
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = str(resolve_device(args.device))  # before any work: a GPU this machine lacks
     over: dict[str, Any] = dict(
         runs=args.runs, warmup=args.warmup, crop=args.crop, images=args.images,
         taco_model=args.taco_model, elic_model=args.elic_model, batch=args.batch, device=device,

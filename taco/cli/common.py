@@ -1,4 +1,4 @@
-"""What the codec's commands share: the ``--model`` option, which errors are a person's input
+"""What the commands share: the ``--model`` and ``--device`` options, which errors are a person's input
 (one line) rather than a bug (a traceback), and how a batch reports the inputs that failed.
 
 Imports no torch at the top (see :mod:`taco.cli`).
@@ -50,6 +50,21 @@ INPUT_ERRORS: tuple[tuple[str, str], ...] = (
 MODEL_HELP = (f"trained model name, checkpoint (a .safetensors file, a sharded one's "
               f".index.json, or a training run's folder), or architecture name "
               f"(random seed-0 weights; taco models lists the names); default: {DEFAULT_MODEL}")
+
+
+def add_device_option(parser: argparse.ArgumentParser, *, default: str | None = "auto",
+                      note: str = "") -> None:
+    """``--device``, the same for every command that runs a network (evaluate, caption, train,
+    bench): ``auto`` by default, resolved and checked by :func:`taco.devices.resolve_device` when
+    the command starts (a device this machine lacks: one line, exit status 2). ``default``: None
+    where the option only overrides a config file's ``device`` (itself ``auto`` by default);
+    ``note``: what else the help says."""
+    from ..devices import DEVICE_NAMES  # no torch
+
+    parser.add_argument(
+        "--device", default=default, metavar="DEVICE",
+        help=f"torch device: {DEVICE_NAMES} (default: auto, this process's GPU when torch sees "
+        "one, under torchrun each rank's own, else the CPU)" + (f"; {note}" if note else ""))
 
 
 def add_existing_options(parser: argparse.ArgumentParser) -> None:

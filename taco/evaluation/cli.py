@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cli.common import add_device_option
 from ..commands import CLIError
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_MIN_IMAGES
 
@@ -162,10 +163,12 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_caption(args: argparse.Namespace) -> int:
+    from ..devices import resolve_device
     from .caption import Captioner, CaptionerUnavailable, caption_folder
 
+    device = str(resolve_device(args.device))  # before the captioner loads: one line, exit 2
     try:
-        captioner = Captioner(args.model, device=args.device, max_new_tokens=args.max_new_tokens,
+        captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
                               prompt=args.prompt)
         report = caption_folder(args.folder, captioner, output=args.output, batch_size=args.batch_size,
                                 limit=args.limit, progress=not args.quiet)
@@ -272,7 +275,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"caption originals and reconstructions, score BLEU-4/CIDEr-D (default "
                    f"captioner: {DEFAULT_CAPTIONER})")
     e.add_argument("--download", action="store_true", help="allow downloading CLIP / captioner weights")
-    e.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    add_device_option(e, note="the CPU's results are byte-identical run to run, a GPU's can "
+                      "differ from them in the last digits: --device cpu for numbers to compare "
+                      "across machines (the JSON records the device)")
     e.add_argument("--seed", type=int, default=0, help="seed of the shuffled captions and the bootstraps")
     e.add_argument("--bootstrap", type=int, default=2000,
                    help="bootstrap resamples of the images: CIs of the caption-mode differences and "
@@ -317,7 +322,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="longest caption, in the captioner's tokens (default: 30)")
     c.add_argument("--prompt", help="text prompt for conditional captioning (e.g. 'a photography of')")
     c.add_argument("--limit", type=int, help="caption at most N new images")
-    c.add_argument("--device", default="cpu", help="torch device of the captioner (default: cpu)")
+    add_device_option(c, note="the captioner's")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_caption)
 

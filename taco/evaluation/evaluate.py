@@ -42,7 +42,8 @@ import torch
 
 from ..atomic import write_text_atomic
 from ..checksums import sha256_file
-from ..distributed import DistEnv, check_device, dist_env_from_environ
+from ..devices import resolve_device
+from ..distributed import DistEnv, dist_env_from_environ
 from ..metrics import check_lpips_input
 from ..text.base import normalize_caption
 from .datasets import EvalDataset, open_dataset
@@ -512,7 +513,7 @@ class EvalConfig:
     cmmd_clip: str | None = None
     text_similarity: str | None = None
     download: bool = False
-    device: str = "cpu"
+    device: str = "cpu"  # or auto, cuda, cuda:N, mps (taco.devices.resolve_device)
     seed: int = 0
     bootstrap: int = 2000  # resamples: caption-mode CIs and the BD table's CIs over images
     label: str | None = None  # legend label of every model
@@ -551,10 +552,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures)."""
     dist = dist_env_from_environ()
     join_process_group(dist)
-    device = cfg.device
-    check_device(device)  # before any work: a machine without the GPU asked for
-    if device.startswith("cuda") and dist.distributed:
-        device = f"cuda:{dist.local_rank}"
+    device = str(resolve_device(cfg.device, dist))  # before any work: a GPU this machine lacks
     _check_config(cfg)
     modes = [CaptionMode.parse(m) for m in cfg.caption_modes]
     if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):

@@ -19,6 +19,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cli.common import add_device_option
 from ..models.config import TEXT_INJECTIONS
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "init_from (same as --set preset=taco-frozen-base)")
     p.add_argument("--out-dir", help="same as --set out_dir=DIR")
     p.add_argument("--max-steps", type=int, help="same as --set max_steps=N")
-    p.add_argument("--device", help="same as --set device=D (auto, cpu, cuda, cuda:1, ...)")
+    add_device_option(p, default=None, note="same as --set device=DEVICE (a config file's "
+                      "device, when it gives one, is the default)")
     p.add_argument("--init-from", metavar="MODEL",
                    help="start from these weights (checkpoint, run folder or built-in name) with "
                    "a fresh optimiser and a 100-step lr warm-up (--set init_from=MODEL "

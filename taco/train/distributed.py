@@ -16,24 +16,11 @@ import torch.distributed as dist
 from torch import Tensor
 from torch.utils.data import Dataset, DistributedSampler
 
+from ..devices import resolve_device as resolve_device  # re-exported: one rule for every command
 from ..distributed import (
     DistEnv,
-    check_device,
     dist_env_from_environ as dist_env_from_environ,  # re-exported
 )
-
-
-def resolve_device(preference: str, env: DistEnv) -> torch.device:
-    """``"auto"``: ``cuda:LOCAL_RANK`` when CUDA is available, else the CPU; else as given."""
-    if preference == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", env.local_rank % torch.cuda.device_count())
-        return torch.device("cpu")
-    check_device(preference)
-    device = torch.device(preference)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", env.local_rank % max(torch.cuda.device_count(), 1))
-    return device
 
 
 def init_distributed(env: DistEnv, device: torch.device) -> None:

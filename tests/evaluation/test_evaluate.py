@@ -410,3 +410,30 @@ def test_models_sharing_a_label_must_be_one_lambda_sweep():
     check_one_curve_per_label(runs, ["run 1", "run 2"])  # labelled apart: two curves
     with pytest.raises(EvaluationError, match="λ: \\?, 0.004"):  # a variable-rate one: a curve of its own
         check_one_curve_per_label([info("d" * 16, None, "vr.safetensors"), runs[0]], [None, None])
+
+
+def test_torchrun_maps_device_as_training_does(monkeypatch, tiny_folder, tmp_path):
+    """Rank 1 of 2: cuda and auto are the rank's GPU, a named GPU stays that GPU (evaluate used
+    to overwrite an explicit cuda:0 with cuda:LOCAL_RANK; training kept it)."""
+    from taco.evaluation import evaluate
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    for name, value in (("RANK", "1"), ("LOCAL_RANK", "1"), ("WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(evaluate, "join_process_group", lambda env: None)
+    seen: list[str] = []
+
+    class Loaded(Exception):
+        pass
+
+    def load(spec, device):
+        seen.append(str(device))
+        raise Loaded
+
+    monkeypatch.setattr(evaluate, "load_model", load)
+    for given in ("cuda:0", "cuda", "auto", "cpu"):
+        with pytest.raises(Loaded):
+            evaluate.run_evaluation(evaluate.EvalConfig(datasets=[str(tiny_folder)], models=["taco-tiny"],
+                                                        device=given, output=tmp_path))
+    assert seen == ["cuda:0", "cuda:1", "cuda:1", "cpu"]

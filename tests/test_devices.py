@@ -1,0 +1,46 @@
+"""``--device``: one rule (taco.devices.resolve_device) for evaluate, caption, train and bench."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from taco.devices import resolve_device
+from taco.distributed import DeviceUnavailable, DistEnv
+
+RANK_3_OF_4 = DistEnv(rank=3, local_rank=3, world_size=4)
+
+
+@pytest.fixture()
+def four_gpus(monkeypatch):
+    """A machine torch says has four CUDA GPUs (nothing runs on them here)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+
+
+@pytest.mark.parametrize(("given", "single", "rank_3"), [
+    ("auto", "cuda:0", "cuda:3"),
+    ("cuda", "cuda:0", "cuda:3"),
+    ("cuda:1", "cuda:1", "cuda:1"),  # an explicit GPU stays that GPU under torchrun
+    ("cpu", "cpu", "cpu"),
+])
+def test_the_local_rank_picks_the_gpu_unless_one_is_named(four_gpus, given, single, rank_3):
+    assert str(resolve_device(given)) == single
+    assert str(resolve_device(given, RANK_3_OF_4)) == rank_3
+
+
+def test_auto_is_the_cpu_without_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto", RANK_3_OF_4) == torch.device("cpu")
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ("cuda:4", "device 'cuda:4': this machine has 4 CUDA GPU(s)"),
+    ("gpu", "device 'gpu': not a device taco runs on; give one of auto, cpu, cuda, cuda:N, mps"),
+    ("xpu", "device 'xpu': not a device taco runs on"),
+    ("cuda:x", "device 'cuda:x': not a device taco runs on"),
+])
+def test_a_device_that_cannot_be_used_is_one_error(four_gpus, given, message):
+    with pytest.raises(DeviceUnavailable) as caught:
+        resolve_device(given)
+    assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
