@@ -191,26 +191,78 @@ def remove_stale(path: str | os.PathLike[str]) -> None:
 
 
 def _read_index(path: Path) -> dict[str, Any]:
+    """The index at ``path``, its every field checked (a hostile one is a ShardedFileError)."""
     try:
         index = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ShardedFileError(f"{path}: unreadable shard index ({e})") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ShardedFileError(f"{path}: unreadable shard index ({json_problem(e)})") from None
     if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
         raise ShardedFileError(f"{path}: not a taco shard index")
-    if index.get("version") != INDEX_VERSION:
+    version = index.get("version")
+    if isinstance(version, bool) or version != INDEX_VERSION or not isinstance(version, int):
         raise ShardedFileError(
-            f"{path}: shard index version {index.get('version')} is not supported "
+            f"{path}: shard index version {version!r:.40} is not supported "
             f"(this taco reads version {INDEX_VERSION})"
         )
     shards = index.get("shards")
-    if not isinstance(shards, list) or not all(
-        isinstance(s, dict) and isinstance(s.get("file"), str) and "/" not in s["file"]
-        for s in shards
-    ):
+    if not isinstance(shards, list) or not shards or not all(isinstance(s, dict) for s in shards):
         raise ShardedFileError(f"{path}: malformed shard list")
-    if not isinstance(index.get("metadata"), dict):
-        raise ShardedFileError(f"{path}: malformed metadata")
+    for s in shards:
+        if not is_file_name(s.get("file")):
+            raise ShardedFileError(f"{path}: malformed shard list (shard {s.get('file')!r:.80} is not "
+                                   "a file name in the index's folder)")
+    listed: set[str] = set()
+    for s in shards:  # a shard listed n times was read (and hashed) n times
+        if s["file"] in listed:
+            raise ShardedFileError(f"{path}: malformed shard list (shard {s['file']} is listed twice)")
+        listed.add(s["file"])
+    metadata = index.get("metadata")
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise ShardedFileError(f"{path}: malformed metadata (safetensors metadata maps names to strings)")
+    weight_map = index.get("weight_map")
+    if not isinstance(weight_map, dict) or not all(v in listed for v in weight_map.values()):
+        raise ShardedFileError(f"{path}: malformed weight_map (tensor name -> a listed shard)")
     return index
+
+
+def json_problem(exc: BaseException) -> str:
+    """What ``json.loads`` refused in a file's text, in a few words: besides bad JSON
+    (``JSONDecodeError``), a number of over 4,300 digits is a ValueError and arrays or objects
+    nested some thousand deep a RecursionError, whose texts tell a user to change Python."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError):
+        return "a number with too many digits" if "digits" in str(exc) else str(exc)
+    return str(exc)
+
+
+def is_file_name(name: object) -> bool:
+    """Whether an index may name ``name`` (a shard): a file in the index's own folder, given
+    without any path (no ``/``, ``\\``, ``..``, NUL)."""
+    return (isinstance(name, str) and name not in ("", ".", "..")
+            and not any(c in name for c in "/\\\0"))
+
+
+def _check_shard_tensors(found: Path, index: dict[str, Any], shard: str, names: list[str],
+                         seen: dict[str, str]) -> None:
+    """ShardedFileError unless the tensors ``names`` of ``shard`` are where the index's weight
+    map puts them and in no other shard read so far (``seen``: name -> shard, filled in)."""
+    weight_map = index["weight_map"]
+    for name in names:
+        if name in seen:
+            raise ShardedFileError(f"{found}: tensor {name!r:.80} is in two shards ({seen[name]} "
+                                   f"and {shard})")
+        seen[name] = shard
+        if weight_map.get(name) != shard:
+            raise ShardedFileError(f"{found}: shard {shard} holds tensor {name!r:.80}, which the "
+                                   "index's weight_map does not put there")
+
+
+def _check_all_listed(found: Path, index: dict[str, Any], seen: dict[str, str]) -> None:
+    missing = sorted(set(index["weight_map"]) - set(seen))
+    if missing:
+        raise ShardedFileError(f"{found}: the index's weight_map lists {len(missing)} tensors no "
+                               f"shard holds ({missing[0]!r:.80}, ...)")
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -243,17 +295,26 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
     if not every:
         raise FileNotFoundError(f"{path}: no such file")
     found = every[0]
+    index = _read_index(found) if is_index(found) else None
     shapes: dict[str, tuple[tuple[int, ...], str]] = {}
-    for file in every[1:] if is_index(found) else every:
+    seen: dict[str, str] = {}
+    for file in every[1:] if index is not None else every:
         try:
             with safe_open(str(file), framework="numpy") as f:
-                for name in f.keys():
+                names = list(f.keys())
+                if index is not None:
+                    _check_shard_tensors(found, index, file.name, names, seen)
+                for name in names:
                     part = f.get_slice(name)
                     shapes[name] = (tuple(part.get_shape()), part.get_dtype())
+        except ShardedFileError:
+            raise
         except Exception as e:  # safetensors raises several types for a bad file
             if file is found:
                 raise
             raise ShardedFileError(f"{found}: shard {file.name} cannot be read ({e})") from None
+    if index is not None:
+        _check_all_listed(found, index, seen)
     return shapes
 
 
@@ -272,6 +333,7 @@ def load_sharded(
         return load_file(str(found), device=device), read_metadata(found)
     index = _read_index(found)
     tensors: dict[str, torch.Tensor] = {}
+    seen: dict[str, str] = {}
     for entry in index["shards"]:
         shard = found.parent / entry["file"]
         try:
@@ -283,6 +345,11 @@ def load_sharded(
                 f"{found}: shard {entry['file']} does not match the index (changed or from "
                 "another write)"
             )
-        part = load(data)
+        try:
+            part = load(data)
+        except Exception as e:  # safetensors raises several types for a bad file
+            raise ShardedFileError(f"{found}: shard {entry['file']} cannot be read ({e})") from None
+        _check_shard_tensors(found, index, entry["file"], list(part), seen)
         tensors.update({k: v.to(device) for k, v in part.items()})
+    _check_all_listed(found, index, seen)
     return tensors, dict(index["metadata"])

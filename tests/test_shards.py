@@ -115,3 +115,64 @@ def test_tensor_shapes_reads_headers_only(tmp_path):
         shards.tensor_shapes(many)
     with pytest.raises(FileNotFoundError):
         shards.tensor_shapes(tmp_path / "none.safetensors")
+
+
+def _hostile_indexes() -> dict[str, tuple]:
+    """name -> (edit of a good index (dict) or the index's whole text, words of the error)."""
+    import hashlib
+
+    def extra_shard(index, folder):  # noqa: ANN001, ANN202 - a second copy of one tensor
+        from safetensors.torch import save
+
+        first = next(iter(index["weight_map"]))
+        data = save({first: torch.full((64, 64), 123.0)})
+        (folder / "extra.safetensors").write_bytes(data)
+        index["shards"].append({"file": "extra.safetensors", "bytes": len(data),
+                                "sha256": hashlib.sha256(data).hexdigest()})
+
+    def listed(*path):  # noqa: ANN002, ANN202
+        def edit(index, folder):  # noqa: ANN001, ANN202
+            target = index
+            for k in path[:-2]:
+                target = target[k]
+            target[path[-2]] = path[-1]
+        return edit
+
+    def shard_named(name):  # noqa: ANN001, ANN202
+        return lambda index, folder: index["shards"][0].__setitem__("file", name)
+
+    return {
+        "nested too deeply": ("[" * 100_000, "unreadable shard index \\(nested too deeply\\)"),
+        "a 5000-digit number": ('{"version": ' + "9" * 5000 + "}", "a number with too many digits"),
+        "version '1'": (listed("version", "1"), "version '1' is not supported"),
+        "metadata value a dict": (listed("metadata", "taco", {"format": "x"}), "malformed metadata"),
+        "metadata value an int": (listed("metadata", "taco", 5), "malformed metadata"),
+        "a shard listed twice": (lambda i, f: i["shards"].append(i["shards"][0]), "listed twice"),
+        "a shard listed 2000 times": (lambda i, f: i["shards"].extend([i["shards"][0]] * 2000), "listed twice"),
+        "a tensor in two shards": (extra_shard, "is in two shards"),
+        "a shard named ..": (shard_named(".."), "not a file name in the index's folder"),
+        "a shard in another folder": (shard_named("../../etc/passwd"), "not a file name"),
+        "a weight map naming another folder": (listed("weight_map", {"x": "../../etc/passwd"}),
+                                               "malformed weight_map"),
+        "no shards": (listed("shards", []), "malformed shard list"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_hostile_indexes()))
+def test_hostile_indexes_are_refused_naming_the_index(tmp_path, name):
+    """A deep index was reported as 'not a safetensors file' of another name, a dict where a
+    string goes was a TypeError, and a shard listed 2000 times was read 2000 times."""
+    edit, words = _hostile_indexes()[name]
+    path = tmp_path / "x.safetensors"
+    shards.save_sharded(_tensors(), path, {"k": "v"}, max_bytes=40_000)
+    index_file = shards.index_path(path)
+    if isinstance(edit, str):
+        index_file.write_text(edit)
+    else:
+        index = json.loads(index_file.read_text())
+        edit(index, tmp_path)
+        index_file.write_text(json.dumps(index))
+    for read in (shards.load_sharded, shards.tensor_shapes):
+        with pytest.raises(shards.ShardedFileError, match=words) as err:
+            read(path)
+        assert str(index_file) in str(err.value)
