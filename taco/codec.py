@@ -40,7 +40,12 @@ from PIL import Image
 from torch import Tensor
 
 from .bitstream import FORMAT_VERSION, MAX_SIDE, TacoFormatError, TacoHeader, TacoLike, info, pack
-from .bitstream.rans import MAX_UNCHUNKED_SYMBOLS, UnchunkedStream, guard_entropy_coders
+from .bitstream.rans import (
+    MAX_UNCHUNKED_SYMBOLS,
+    UnchunkedStream,
+    check_symbols,
+    guard_entropy_coders,
+)
 from .conv_bands import band_convolutions
 from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
 from .locks import ForkSafeLock
@@ -325,8 +330,27 @@ def analysis_with_text_overlap(
 def entropy_code(model: ELIC, y: Tensor, quality: int | None = None) -> dict[str, Any]:
     """y (B, M, h, w) -> ``{"strings": [[stream], ...], "shape", "y_hat"}``: one rANS stream per
     image, with the float64 coding copy of the latent codec (:func:`coding_codec`), at
-    ``quality`` for a variable-rate model (:func:`coding_quality`)."""
-    return fast_codec.compress_latent(coding_codec(model), y.cpu(), quality)
+    ``quality`` for a variable-rate model (:func:`coding_quality`).
+
+    Latents the coder refuses (not finite, or beyond ±2^24: :func:`taco.bitstream.rans.check_symbols`)
+    come from broken weights (finite but absurd ones: a checkpoint's NaN is refused when it is
+    loaded), as the image is checked to be in [0, 1]: a :class:`CheckpointError` naming the
+    model, which the CLI reports in one line."""
+    try:
+        return fast_codec.compress_latent(coding_codec(model), y.cpu(), quality)
+    except ValueError as exc:
+        if not _raised_by(exc, check_symbols):
+            raise
+        raise CheckpointError(f"model {getattr(model, 'model_id', 'custom')!r} cannot code this "
+                              f"image: {exc}") from None
+
+
+def _raised_by(exc: BaseException, function: Any) -> bool:
+    """Whether ``exc`` was raised in ``function``'s own code (the last frame of its traceback)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code is function.__code__
 
 
 def pack_image(

@@ -225,6 +225,10 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
              for k, v in checkpoint_tensors(path).items()}
     if "gaussian_tables_sha256" in header:
         _rebuild_gaussian_tables(model, state, header["gaussian_tables_sha256"], path)
+    try:
+        check_finite(state)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     expected = set(model.state_dict())
     missing, unexpected = expected - set(state), set(state) - expected
     if missing or unexpected:  # the shards changed since their headers were read
@@ -234,6 +238,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: tensor shapes do not match the architecture: {exc}") from None
     try:
+        check_quantiles(model)
         check_entropy_tables(model)
     except ValueError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
@@ -362,6 +367,54 @@ def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         return load_sharded(path)[0]
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- weights' values
+
+
+def check_finite(state: dict[str, torch.Tensor]) -> None:
+    """Raise :class:`CheckpointError` naming the first tensors of ``state`` that hold NaN or an
+    infinity. No trained model has one: a checkpoint with one coded nothing (NaN in g_a or the
+    hyper-synthesis: latents the coder refuses) or decoded every image black (NaN in g_s)."""
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+        which = f"tensors {', '.join(bad[:3])}{more} hold" if len(bad) > 1 else f"tensor {bad[0]} holds"
+        raise CheckpointError(f"{which} NaN or infinite values: the weights are broken (no trained "
+                              "model has one)")
+
+
+#: The widest an entropy bottleneck's learned quantiles may span (upper - lower, per channel),
+#: and the farthest a median may lie from 0. CompressAI's ``update`` builds a CDF of that many
+#: entries per channel, in time that grows with its square: a span of 2^12 takes ~5 s for the
+#: paper's N = 192 channels (0.02 s at the trained built-ins' span of 24); unchecked, a 535 KB
+#: file with quantiles at ±10^6 ran for over 400 s and 2.9 GB, beyond SIGTERM's reach. Trained
+#: models span ~24 (the built-ins; a new bottleneck spans 20): the bound leaves 170x.
+MAX_QUANTILE_SPAN = 1 << 12
+
+
+def check_quantiles(module: nn.Module) -> None:
+    """Raise :class:`CheckpointError` unless every entropy bottleneck's quantiles (lower,
+    median, upper per channel) are finite, ordered, span at most :data:`MAX_QUANTILE_SPAN` and
+    have a median within it of 0. Checked before anything builds tables from them:
+    :func:`load_checkpoint` (so ``init_from``'s ``update``), ``taco import-checkpoint``."""
+    from compressai.entropy_models import EntropyBottleneck
+
+    for name, em in module.named_modules():
+        if not isinstance(em, EntropyBottleneck):
+            continue
+        q = em.quantiles.detach()
+        if q.dim() != 3 or q.shape[1:] != (1, 3):
+            raise CheckpointError(f"{name}.quantiles is {list(q.shape)}, not (channels, 1, 3)")
+        lower, median, upper = q[:, 0, 0], q[:, 0, 1], q[:, 0, 2]
+        ok = bool(torch.isfinite(q).all()) and bool(((lower <= median) & (median <= upper)).all())
+        if not ok or bool(((upper - lower) > MAX_QUANTILE_SPAN).any()) or bool(
+                (median.abs() > MAX_QUANTILE_SPAN).any()):
+            raise CheckpointError(
+                f"{name}.quantiles are not a trained entropy model's: each channel's lower, median "
+                f"and upper quantiles must be finite, in that order, at most {MAX_QUANTILE_SPAN} "
+                f"apart and within {MAX_QUANTILE_SPAN} of 0 (a trained model's span ~24)"
+            )
 
 
 # --------------------------------------------------------------------------- entropy-coder tables
