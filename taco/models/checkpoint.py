@@ -243,7 +243,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     except ValueError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
     model.model_id = header_model_id(header, path)
-    model.metadata = header.get("metadata", {})
+    model.metadata = header.get("metadata") or {}  # an object (read_checkpoint_header), or none
     model.to(map_location).eval()
     return model
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
-from ..shards import ShardedFileError, find, read_metadata, tensor_shapes
+from ..shards import ShardedFileError, find, json_problem, read_metadata, tensor_shapes
 from .config import CheckpointError, ModelConfig
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
@@ -51,19 +51,25 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     meta = checkpoint_metadata(path)
     if "taco" not in meta:
         raise CheckpointError(f"{path}: safetensors file without a taco header (not a taco checkpoint)")
+    text = meta["taco"]
+    if not isinstance(text, str):
+        raise CheckpointError(f"{path}: corrupt taco header (not JSON text)")
     try:
-        header = json.loads(meta["taco"])
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path}: corrupt taco header ({exc})") from None
+        header = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # bad JSON, a 5,000-digit number, [[[[...
+        raise CheckpointError(f"{path}: corrupt taco header ({json_problem(exc)})") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: corrupt taco header (not a JSON object)")
     if header.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a taco checkpoint")
-    if header.get("version") != CHECKPOINT_VERSION:
+    version = header.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version != CHECKPOINT_VERSION:
         raise CheckpointError(
-            f"{path}: checkpoint version {header.get('version')} is not supported "
+            f"{path}: checkpoint version {version!r:.40} is not supported "
             f"(this taco reads version {CHECKPOINT_VERSION})"
         )
+    if not isinstance(header.get("metadata") or {}, dict):  # what describe_model and load read
+        raise CheckpointError(f"{path}: corrupt taco header (its metadata is not a JSON object)")
     return header
 
 

@@ -10,6 +10,7 @@ mistyped ``--model`` answer at once; building and loading import torch when call
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,7 +234,10 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         file = found
     else:
         raise KeyError(key)
-    trained_with = header.get("metadata") or {}
+    trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
+    lmbda = trained_with.get("lambda", trained_with.get("lmbda"))
+    if not _is_number(lmbda):
+        lmbda = None  # what the training wrote is text from a file: a λ of "abc" is none
     info: dict[str, Any] = {
         "name": key,
         "trained": entry is not None or bool(header),
@@ -241,7 +245,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         "text_encoder": (config.text_encoder or {}).get("name"),
         "parameters": PARAMETERS[key] if key in PARAMETERS else _count_parameters(config),
         "qualities": config.qualities,
-        "lmbda": entry.lmbda if entry else trained_with.get("lambda", trained_with.get("lmbda")),
+        "lmbda": entry.lmbda if entry else lmbda,
         "config": config.to_dict(),
     }
     if file is not None:
@@ -250,10 +254,28 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         info.update(sha256=entry.sha256, trained_on=entry.trained_on, description=entry.description)
     if header:
         info.update(model_id=header_model_id(header, file or key), training={
-            k: trained_with[k] for k in ("trained_steps", "trained_steps_total", "epochs", "wall_time_s",
-                                         "device", "world_size", "global_batch", "train_data", "torch")
-            if k in trained_with})
+            k: v for k, v in trained_with.items() if k in _TRAINING_FIELDS and _of_its_type(k, v)})
     return info
+
+
+#: What :func:`describe_model` shows of a checkpoint's training record; the numbers among them
+#: (a field of the wrong type, "steps": "abc", is left out as absent).
+_TRAINING_NUMBERS = ("trained_steps", "trained_steps_total", "epochs", "wall_time_s",
+                     "world_size", "global_batch")
+_TRAINING_FIELDS = (*_TRAINING_NUMBERS, "device", "train_data", "torch")
+
+
+def _of_its_type(field: str, value: Any) -> bool:
+    """Whether a training record's ``field`` holds what taco writes there (a number, the data's
+    description as an object, text)."""
+    if field in _TRAINING_NUMBERS:
+        return _is_number(value)
+    return isinstance(value, dict) if field == "train_data" else isinstance(value, str)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def _count_parameters(config: ModelConfig) -> int:

@@ -24,9 +24,11 @@ from taco.cli import main
 from taco.models import (
     CheckpointError,
     create_model,
+    describe_model,
     load_checkpoint,
     save_checkpoint,
 )
+from taco.models.config import ModelConfig
 from taco.models.registry import MODEL_CONFIGS, PRETRAINED
 
 SAMPLE = Path(taco.__file__).resolve().parent / "assets" / "samples" / "skimage-chelsea.png"
@@ -166,5 +168,67 @@ def test_quantile_bound_holds_every_real_model(tmp_path, tiny):
         check_quantiles(create_model(name, seed=0))
     half = MAX_QUANTILE_SPAN / 2
     load_checkpoint(rewrite(tiny, tmp_path / "edge.safetensors", edit=quantiles(-half, 0.0, half)))
+
+
+# --------------------------------------------------------------------------- M3: groups
+
+
+def test_a_config_of_many_groups_is_refused_before_it_is_built(tmp_path, tiny):
+    """M = 65,536 in 65,536 groups of one took 4 min and 4 GB to build on the meta device."""
+    from taco.models.config import MAX_GROUPS
+
+    config = {**tiny[2]["config"], "M": 1 << 16, "groups": [1] * (1 << 16)}
+    bad = rewrite(tiny, tmp_path / "groups.safetensors", header={**tiny[2], "config": config})
+    start = time.perf_counter()
+    with pytest.raises(CheckpointError, match=f"groups must list 1..{MAX_GROUPS} channel groups"):
+        load_checkpoint(bad)
+    assert time.perf_counter() - start < 5
+    ModelConfig(architecture="elic", N=16, M=MAX_GROUPS, groups=[1] * MAX_GROUPS)  # the bound itself
+    assert all(len(c.groups) <= MAX_GROUPS for c in MODEL_CONFIGS.values())
+
+
+# --------------------------------------------------------------------------- M4, M5, L5: headers
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("[" * 100_000, "nested too deeply"),
+    ('{"format": "taco-checkpoint", "version": ' + "9" * 5000 + "}", "a number with too many digits"),
+    ('{"format": "taco-checkpoint", "version": "1"}', "version '1' is not supported"),
+    ('{"format": "taco-checkpoint", "version": true}', "version True is not supported"),
+])
+def test_hostile_header_json_is_one_checkpoint_error(tmp_path, tiny, capsys, text, words):
+    bad = rewrite(tiny, tmp_path / "h.safetensors", taco_text=text)
+    with pytest.raises(CheckpointError, match=words) as err:
+        load_checkpoint(bad)
+    assert str(bad) in str(err.value)
+    status, out = cli(capsys, "models", str(bad))
+    assert status == 2 and str(bad) in out
+
+
+@pytest.mark.parametrize("metadata", [[1, 2, 3], "text", 7])
+def test_metadata_must_be_an_object(tmp_path, tiny, capsys, metadata):
+    """``"metadata": [1, 2, 3]`` loaded, and ``taco models FILE`` ended in an AttributeError."""
+    bad = rewrite(tiny, tmp_path / "m.safetensors", header={**tiny[2], "metadata": metadata})
+    with pytest.raises(CheckpointError, match="its metadata is not a JSON object"):
+        load_checkpoint(bad)
+    status, out = cli(capsys, "models", str(bad))
+    assert status == 2 and str(bad) in out
+
+
+@pytest.mark.parametrize("record", [
+    {"lambda": "abc"}, {"lambda": [1]}, {"lmbda": float("nan")},
+    {"lambda": 0.0016, "trained_steps_total": "x", "trained_steps": "y", "epochs": "z",
+     "device": ["a"], "wall_time_s": None, "train_data": {"root": {"x": 1}, "images": "many"}},
+])
+def test_odd_training_records_are_shown_as_absent(tmp_path, tiny, capsys, record):
+    """A λ of "abc" crashed ``taco models FILE`` (format code 'g' for str); odd steps too."""
+    bad = rewrite(tiny, tmp_path / "r.safetensors", header={**tiny[2], "metadata": record})
+    info = describe_model(bad)
+    lmbda = record.get("lambda")
+    assert info["lmbda"] == (lmbda if isinstance(lmbda, float) else None)
+    assert set(info["training"]) <= {"train_data"}
+    for argv in (["models", str(bad)], ["models", "--json", str(bad)]):
+        status, _ = cli(capsys, *argv)
+        assert status == 0
 
 
