@@ -32,8 +32,14 @@ from torch import Tensor
 
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model
-from ..models.checkpoint import TABLE_BUFFERS  # derived: their files leave them empty
+from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave them empty
+    TABLE_BUFFERS,
+    check_finite,
+    check_quantiles,
+)
+from ..models.config import MAX_GROUPS
 from ..text import text_encoder_dim
+from ..text.weights import torch_load_problem
 
 __all__ = [
     "convert_state_dict",
@@ -134,32 +140,41 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     out: dict[str, Tensor] = {}
     for key, value in state.items():
         if not isinstance(key, str) or not isinstance(value, Tensor):
-            raise CheckpointError(f"{path}: the state dict holds a non-tensor entry {key!r}")
+            raise CheckpointError(f"{path}: the state dict holds a non-tensor entry {key!r:.80}")
+        if value.untyped_storage().nbytes() < value.numel() * value.element_size():
+            # a view that repeats its storage (stride 0, overlapping strides): a 132 KB file
+            # declared 96 M parameters (2.2 GB to import); torch.save never writes a parameter so
+            raise CheckpointError(f"{path}: tensor {key!r:.80} is a view of {value.numel():,} "
+                                  f"values over storage of {value.untyped_storage().nbytes():,} "
+                                  "bytes: not a saved model's weights")
         out[key.removeprefix("module.")] = value
+    stored = sum(v.numel() * v.element_size() for v in out.values())
+    if stored > 2 * path.stat().st_size + (1 << 20):  # many tensors viewing one storage
+        raise CheckpointError(f"{path}: its tensors hold {stored:,} bytes, more than the "
+                              f"{path.stat().st_size:,}-byte file stores: not a saved model's weights")
     info = {k: v for k, v in obj.items() if k != "state_dict" and isinstance(v, (int, float, str))}
     return out, info
 
 
 def _load_error(exc: Exception) -> str:
-    """What went wrong in ``torch.load(weights_only=True)``, in one line."""
-    text = str(exc)
-    unsafe = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
-    if unsafe:
-        return (f"refused: it holds an object of type {unsafe.group(1)}; taco reads tensors and "
-                "plain containers only and never unpickles anything else (torch.load with "
-                "weights_only=True)")
-    detail = re.search(r"WeightsUnpickler error:\s*(.+)", text)
-    first = detail.group(1) if detail else (text.strip().splitlines() or [type(exc).__name__])[0]
-    return f"not a readable PyTorch checkpoint ({first})"
+    """What went wrong in ``torch.load(weights_only=True)``, in one line (a refused pickle is
+    named, torch's advice to load it with ``weights_only=False`` never passed on)."""
+    return torch_load_problem(exc)
 
 
-def _shape(state: dict[str, Tensor], key: str) -> tuple[int, ...]:
+def _shape(state: dict[str, Tensor], key: str, dims: int = 4) -> tuple[int, ...]:
+    """The shape of ``state[key]``, which must be a ``dims``-dimensional tensor (a convolution's
+    weight: 4) with no empty dimension."""
     if key not in state:
         raise CheckpointError(
             f"no tensor {key!r}: not a checkpoint of the authors' TACO or ELIC "
             f"(first keys: {sorted(state)[:5]})"
         )
-    return tuple(state[key].shape)
+    shape = tuple(state[key].shape)
+    if len(shape) != dims or 0 in shape:
+        raise CheckpointError(f"{key} is {list(shape)}: not a checkpoint of the authors' TACO or "
+                              f"ELIC (it is a {dims}-dimensional weight with no empty dimension)")
+    return shape
 
 
 def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") -> ModelConfig:
@@ -173,7 +188,7 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
     architecture = "taco" if "g_a.analysis_transform.8.text_feature_dim_proj.weight" in state else "elic"
     N, M = _shape(state, "h_a.reduction.0.weight")[:2]  # conv3x3 M -> N: (N, M, 3, 3)
     groups: list[int] = []
-    while f"local_context.{len(groups)}.weight" in state:
+    while f"local_context.{len(groups)}.weight" in state and len(groups) <= MAX_GROUPS:
         groups.append(_shape(state, f"local_context.{len(groups)}.weight")[1])
     if not groups:
         _shape(state, "local_context.0.weight")  # raises: no spatial context at all
@@ -185,10 +200,10 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
         raise CheckpointError(f"channel groups {groups} (from local_context.*) do not sum to "
                               f"M={M} (from h_a): not a checkpoint of the authors' TACO or ELIC")
     if architecture == "elic":
-        return ModelConfig(architecture="elic", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden)
+        return _config(architecture="elic", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden)
     if text_encoder is None:
         raise CheckpointError("a TACO checkpoint needs a text encoder (e.g. 'clip')")
-    text_dim = _shape(state, "g_a.analysis_transform.8.text_feature_dim_proj.weight")[1]
+    text_dim = _shape(state, "g_a.analysis_transform.8.text_feature_dim_proj.weight", 2)[1]
     try:
         want = text_encoder_dim(text_encoder)
     except KeyError:
@@ -198,9 +213,18 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
             f"the checkpoint's adapter takes text tokens of width {text_dim}; the text encoder "
             f"{text_encoder!r} gives {want} (the authors' TACO uses CLIP ViT-B/32: 'clip', 512)"
         )
-    return ModelConfig(architecture="taco", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden,
-                       text_encoder={"name": text_encoder}, heads=8, residual="paper",
-                       use_mask=False)
+    return _config(architecture="taco", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden,
+                   text_encoder={"name": text_encoder}, heads=8, residual="paper", use_mask=False)
+
+
+def _config(**fields: Any) -> ModelConfig:
+    """The ModelConfig of sizes read from a file's shapes; sizes it refuses (N = 0 or 70,000,
+    65 groups, heads not dividing a width) are the file's CheckpointError."""
+    try:
+        return ModelConfig(**fields)
+    except ValueError as exc:
+        raise CheckpointError(f"sizes no taco model has ({exc}): not a checkpoint of the "
+                              "authors' TACO or ELIC") from None
 
 
 def _listing(keys: set[str], limit: int = 8) -> str:
@@ -240,6 +264,8 @@ def convert_state_dict(
         )
     wrong = [f"{k} {tuple(v.shape)} (expected {tuple(reference[k].shape)})"
              for k, v in mapped.items() if v.shape != reference[k].shape]
+    wrong += [f"{k} is {v.dtype} (expected a real floating-point tensor)" for k, v in mapped.items()
+              if reference[k].is_floating_point() and not v.is_floating_point()]
     if wrong:
         raise CheckpointError(f"tensor shapes do not fit the inferred architecture: "
                               f"{'; '.join(wrong[:8])}{' ...' if len(wrong) > 8 else ''}")
@@ -267,6 +293,11 @@ def import_checkpoint(
     # nn.Module's: CompressAI's own wants the (derived, here absent) coder tables in the dict
     result = torch.nn.Module.load_state_dict(model, mapped, strict=False)
     assert not result.unexpected_keys  # checked by convert_state_dict
+    try:
+        check_finite(mapped)  # NaN made update() fail in CompressAI's pmf_to_quantized_cdf
+        check_quantiles(model)  # ±10^6 made update() run for minutes in GBs
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     model.eval()
     model.update(force=True)
     model.model_id = "custom"

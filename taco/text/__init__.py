@@ -162,9 +162,27 @@ def text_encoder_dim(name: str, **options: Any) -> int:
     if path is not None:
         config_file = Path(os.path.expanduser(os.fspath(path))) / "config.json"
         if config_file.is_file():
-            config = json.loads(config_file.read_text())
-            return int(config.get("text_config", config)["hidden_size"])
+            return _config_width(config_file)
     return TEXT_ENCODER_DIMS[name]
+
+
+def _config_width(config_file: Path) -> int:
+    """``hidden_size`` of a model folder's config.json (a CLIP's ``text_config``'s), an integer
+    in [1, :data:`taco.text.weights.MAX_SIZE`] as the encoders check it when they load; ValueError
+    naming the file otherwise (a width of 10^30 ended in a C++ backtrace building the adapter)."""
+    from ..shards import json_problem
+    from .weights import MAX_SIZE
+
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ValueError(f"{config_file}: not a readable config.json ({json_problem(e)})") from None
+    section = config.get("text_config", config) if isinstance(config, dict) else None
+    width = section.get("hidden_size") if isinstance(section, dict) else None
+    if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= MAX_SIZE:
+        raise ValueError(f"{config_file}: hidden_size must be an integer in [1, {MAX_SIZE}], "
+                         f"not {width!r:.40}")
+    return width
 
 
 def _lookup(name: str, options: dict[str, Any]) -> tuple[type[TextEncoder], dict[str, str]]:

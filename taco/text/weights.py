@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,52 @@ def empty_embedding(n: int, d: int) -> nn.Embedding:
     return nn.Embedding.from_pretrained(torch.empty(n, d), freeze=False)
 
 
+#: The class a pickle names that ``torch.load(weights_only=True)`` refused, in the words of
+#: torch <= 2.5 ("Unsupported global: GLOBAL posix.system was not an allowed global") and of
+#: torch >= 2.6 ("Trying to load unsupported GLOBAL posix.system whose module posix is blocked").
+_REFUSED_GLOBAL = re.compile(r"unsupported\s+global:?\s+(?:global\s+)?([\w.]+)", re.IGNORECASE)
+
+
+def torch_load_problem(exc: BaseException) -> str:
+    """What went wrong in ``torch.load(..., weights_only=True)``, in one line that never passes
+    on torch's own text when it refused the file: that text advises ``weights_only=False``,
+    which would run the code a hostile pickle carries."""
+    text = str(exc)
+    refused = _REFUSED_GLOBAL.search(text)
+    if refused:
+        return (f"refused: it holds {refused.group(1)}; taco never unpickles code (it reads "
+                "tensors and plain containers only)")
+    detail = re.search(r"WeightsUnpickler error:\s*(.+)", text)
+    if detail:  # a pickle instruction or a type weights_only does not take
+        return f"not a readable PyTorch checkpoint ({detail.group(1).strip()})"
+    if "weights_only" in text or "weights only" in text.lower():
+        return ("refused: it holds more than tensors and plain containers; taco never unpickles "
+                "code")
+    first = (text.strip().splitlines() or [type(exc).__name__])[0]
+    return f"not a readable PyTorch checkpoint ({first})"
+
+
+def _indexed_files(index_file: Path) -> list[str]:
+    """The shard files a Hugging Face ``model.safetensors.index.json`` names (its weight map's
+    values), each a file in the index's folder: a name with a path in it is refused, as
+    :mod:`taco.shards` refuses one (``../../etc/passwd`` was opened)."""
+    from ..shards import is_file_name, json_problem
+
+    try:
+        index = json.loads(index_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise TextEncoderUnavailable(f"{os.fspath(index_file)!r}: unreadable index "
+                                     f"({json_problem(e)})") from None
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise TextEncoderUnavailable(f"{os.fspath(index_file)!r}: no weight_map (tensor name -> file)")
+    for name in weight_map.values():
+        if not is_file_name(name):
+            raise TextEncoderUnavailable(f"{os.fspath(index_file)!r}: weight_map names {name!r:.80}, "
+                                         "not a file in the index's folder")
+    return sorted(set(weight_map.values()))
+
+
 class _WeightFiles:
     """The weights of a folder: one safetensors file, sharded ones, or a torch pickle read with
     ``weights_only=True`` (memory-mapped)."""
@@ -98,12 +145,15 @@ class _WeightFiles:
         if (root / "model.safetensors").is_file():
             self.files = [root / "model.safetensors"]
         elif (root / "model.safetensors.index.json").is_file():
-            index = json.loads((root / "model.safetensors.index.json").read_text(encoding="utf-8"))
-            self.files = [root / f for f in sorted(set(index["weight_map"].values()))]
+            self.files = [root / f for f in _indexed_files(root / "model.safetensors.index.json")]
         elif (root / "pytorch_model.bin").is_file():
             self.files = []
-            self.pickled = torch.load(root / "pytorch_model.bin", map_location="cpu",
-                                      weights_only=True, mmap=True)
+            try:
+                self.pickled = torch.load(root / "pytorch_model.bin", map_location="cpu",
+                                          weights_only=True, mmap=True)
+            except Exception as e:  # UnpicklingError, RuntimeError, EOFError, ...
+                raise TextEncoderUnavailable(
+                    f"{os.fspath(root / 'pytorch_model.bin')!r}: {torch_load_problem(e)}") from None
         else:
             raise TextEncoderUnavailable(
                 f"{os.fspath(root)!r} holds no weights ({', '.join(WEIGHT_FILES)})")

@@ -9,6 +9,7 @@ registered architecture and the built-ins pass the new bounds.
 from __future__ import annotations
 
 import json
+import os
 import time
 import warnings
 from pathlib import Path
@@ -230,5 +231,160 @@ def test_odd_training_records_are_shown_as_absent(tmp_path, tiny, capsys, record
     for argv in (["models", str(bad)], ["models", "--json", str(bad)]):
         status, _ = cli(capsys, *argv)
         assert status == 0
+
+
+# --------------------------------------------------------------------------- M6, L1, L2: imports
+
+
+def _tiny_official_state() -> dict[str, torch.Tensor]:
+    from taco.official.checkpoint import read_official_state_dict
+
+    path = Path(__file__).resolve().parents[1] / "data" / "official" / "taco-tiny.pth.tar"
+    return read_official_state_dict(path)[0]
+
+
+class _Evil:
+    """A pickle that would run a shell command when unpickled (it never is: weights_only)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_pickle_carrying_code_is_refused_without_torchs_advice(tmp_path):
+    """torch 2.6+ says "Trying to load unsupported GLOBAL posix.system whose module posix is
+    blocked" after advising ``weights_only=False``; that advice was passed on to the user."""
+    from taco.official.checkpoint import import_checkpoint
+
+    marker = tmp_path / "PWNED"
+    evil = tmp_path / "evil.pth.tar"
+    torch.save({"state_dict": {"a": torch.zeros(1)}, "x": _Evil(marker)}, evil)
+    with pytest.raises(CheckpointError, match=r"refused: it holds (posix|nt)\.system; taco never "
+                       "unpickles code") as err:
+        import_checkpoint(evil, "clip-tiny")
+    assert str(evil) in str(err.value) and "weights_only" not in str(err.value)
+    assert not marker.exists()
+
+
+def test_both_wordings_of_a_refused_global():
+    from taco.text.weights import torch_load_problem
+
+    old = RuntimeError("Weights only load failed. Re-running `torch.load` with `weights_only` set to "
+                       "`False` will likely succeed ...\nUnsupported global: GLOBAL posix.system was "
+                       "not an allowed global by default.")
+    new = RuntimeError("Weights only load failed. In PyTorch 2.6, we changed the default value of "
+                       "the `weights_only` argument ...\n\n\nTrying to load unsupported GLOBAL "
+                       "posix.system whose module posix is blocked.\n\nCheck the documentation")
+    vague = RuntimeError("Weights only load failed. Re-running `torch.load` with `weights_only` set "
+                         "to `False` will likely succeed, but it can result in arbitrary code execution.")
+    for exc in (old, new):
+        assert torch_load_problem(exc) == ("refused: it holds posix.system; taco never unpickles "
+                                           "code (it reads tensors and plain containers only)")
+    assert "weights_only" not in torch_load_problem(vague)
+    assert torch_load_problem(vague).startswith("refused:")
+
+
+def test_a_text_encoder_pickle_carrying_code_is_refused(tmp_path):
+    from taco.text.base import TextEncoderUnavailable
+    from taco.text.weights import load_network
+
+    marker = tmp_path / "PWNED"
+    torch.save({"weight": _Evil(marker)}, tmp_path / "pytorch_model.bin")
+    with pytest.raises(TextEncoderUnavailable, match=r"refused: it holds (posix|nt)\.system") as err:
+        load_network(lambda: torch.nn.Linear(2, 2), tmp_path, lambda k: k, "a test network")
+    assert "weights_only" not in str(err.value) and "pytorch_model.bin" in str(err.value)
+    assert not marker.exists()
+
+
+def _official_edits() -> dict[str, tuple]:
+    def put(key, value):  # noqa: ANN001, ANN202
+        return lambda s: s.__setitem__(key, value)
+
+    def stride0(s):  # noqa: ANN001, ANN202
+        for k, v in s.items():
+            if v.is_floating_point() and v.numel() > 1:
+                s[k] = torch.zeros(1).expand(v.shape)
+
+    def nan(s):  # noqa: ANN001, ANN202
+        for k, v in s.items():
+            if v.is_floating_point() and "quantiles" not in k:
+                s[k] = torch.full_like(v, float("nan"))
+
+    def quant(s):  # noqa: ANN001, ANN202
+        q = s["entropy_bottleneck.quantiles"].clone()
+        q[:, :, 0], q[:, :, 2] = -1e6, 1e6
+        s["entropy_bottleneck.quantiles"] = q
+
+    return {
+        "1-D where 4-D is expected": (put("h_a.reduction.0.weight", torch.zeros(8)), "h_a.reduction.0.weight is \\[8\\]"),
+        "zero rows": (put("h_a.reduction.0.weight", torch.zeros(0, 16, 3, 3)), "no empty dimension"),
+        "1-D context": (put("local_context.0.weight", torch.zeros(8)), "local_context.0.weight is"),
+        "zero-stride views": (stride0, "is a view of"),
+        "NaN weights": (nan, "NaN or infinite"),
+        "quantiles at ±1e6": (quant, "quantiles are not a trained"),
+        "complex weights": (lambda s: s.__setitem__("h_a.reduction.0.weight", s["h_a.reduction.0.weight"]
+                                                   .to(torch.complex64)), "complex64"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_official_edits()))
+def test_malformed_official_checkpoints_are_one_error(tmp_path, capsys, name):
+    from taco.official.checkpoint import import_checkpoint
+
+    edit, words = _official_edits()[name]
+    state = _tiny_official_state()
+    edit(state)
+    path = tmp_path / "bad.pth.tar"
+    torch.save({"state_dict": state}, path)
+    start = time.perf_counter()
+    with pytest.raises(CheckpointError, match=words) as err:
+        import_checkpoint(path, "clip-tiny")
+    assert str(path) in str(err.value) and time.perf_counter() - start < 30
+    status, out = cli(capsys, "import-checkpoint", str(path), "--text-encoder", "clip-tiny",
+                      "-o", str(tmp_path / "out.safetensors"))
+    assert status == 2 and not (tmp_path / "out.safetensors").exists()
+
+
+def test_tensors_sharing_one_storage_cannot_declare_a_bigger_model(tmp_path):
+    """Views of one stored tensor pass the per-tensor check, but not the file-size bound."""
+    from taco.official.checkpoint import read_official_state_dict
+
+    big = torch.zeros(1 << 18)  # 1 MiB, stored once, viewed 16 times
+    path = tmp_path / "shared.pth.tar"
+    torch.save({"state_dict": {f"t{i}": big[:] for i in range(16)}}, path)
+    with pytest.raises(CheckpointError, match="more than the .*-byte file stores"):
+        read_official_state_dict(path)
+
+
+# --------------------------------------------------------------------------- L4: text encoders
+
+
+@pytest.mark.parametrize(("config", "words"), [
+    ({"hidden_size": 10**30}, "hidden_size must be an integer in"),
+    ({"hidden_size": -5}, "hidden_size must be an integer in"),
+    ({"text_config": {"hidden_size": "512"}}, "hidden_size must be an integer in"),
+    ("[" * 100_000, "nested too deeply"),
+    ([1, 2], "hidden_size must be an integer in"),
+])
+def test_text_encoder_width_from_a_hostile_config(tmp_path, config, words):
+    """A hidden_size of 10^30 ended in a C++ backtrace building the adapter."""
+    from taco.text import text_encoder_dim
+
+    (tmp_path / "config.json").write_text(config if isinstance(config, str) else json.dumps(config))
+    with pytest.raises(ValueError, match=words) as err:
+        text_encoder_dim("minilm", path=str(tmp_path))
+    assert "config.json" in str(err.value)
+
+
+def test_a_text_encoder_index_naming_another_folder_is_refused(tmp_path):
+    from taco.text.base import TextEncoderUnavailable
+    from taco.text.weights import load_network
+
+    (tmp_path / "model.safetensors.index.json").write_text(
+        json.dumps({"weight_map": {"weight": "../../../../etc/passwd"}}))
+    with pytest.raises(TextEncoderUnavailable, match="not a file in the index's folder"):
+        load_network(lambda: torch.nn.Linear(2, 2), tmp_path, lambda k: k, "a test network")
 
 
