@@ -32,7 +32,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..shards import SHARD_BYTES, ShardedFileError, find, load_sharded, read_metadata, save_sharded
+from ..shards import (
+    SHARD_BYTES,
+    ShardedFileError,
+    find,
+    json_problem,
+    load_sharded,
+    read_metadata,
+    save_sharded,
+)
 
 STATE_FORMAT = "taco-train-state"
 STATE_VERSION = 1
@@ -108,11 +116,42 @@ def optimizer_from_tensors(
         if not key.startswith(prefix + "/"):
             continue
         name, _, slot = key[len(prefix) + 1 :].rpartition("/")
+        if name not in index:
+            raise TrainStateError(f"{prefix}: the saved optimizer state names {name!r:.80}, which "
+                                  "it does not train")
+        want = () if slot == "step" else tuple(params[name].shape)
+        if tuple(value.shape) != want or not value.is_floating_point():
+            raise TrainStateError(f"{prefix}: {name}/{slot} is {value.dtype} {list(value.shape)}, "
+                                  f"the parameter's needs float {list(want)}")
         state.setdefault(index[name], {})[slot] = value
+    for saved_group, group in zip(groups, optimizer.param_groups, strict=True):
+        for k, v in _from_json(saved_group).items():
+            if k in group and not _same_kind(v, group[k]):
+                raise TrainStateError(f"{prefix}: hyper-parameter {k} is {v!r:.40}, this "
+                                      f"optimizer's is {group[k]!r:.40}")
     param_groups = [
         {**_from_json(g), "params": [index[n] for n in g["params"]]} for g in groups
     ]
     optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+
+
+def _same_kind(saved: Any, current: Any) -> bool:
+    """Whether a saved hyper-parameter is of the kind of the optimizer's own: a number (not
+    NaN), a tuple of as many numbers, text, or a flag (True, False, None: torch's defaults for
+    ``foreach``, ``fused`` move between them). A learning rate of "x" failed at the first step."""
+    flags = (bool, type(None))
+    ks, kc = _kind(saved), _kind(current)
+    return ks == kc or (ks in flags and kc in flags)
+
+
+def _kind(v: Any) -> Any:
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return type(v)
+    if isinstance(v, (int, float)):
+        return float if v == v else "NaN"
+    if isinstance(v, (tuple, list)):
+        return tuple(_kind(x) for x in v)
+    return type(v)
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
@@ -184,9 +223,46 @@ def load_train_state(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], d
     """(tensors, meta) from a file written by :func:`save_train_state`, validated."""
     meta = load_train_state_meta(path)
     try:
-        return load_sharded(path)[0], meta
+        tensors = load_sharded(path)[0]
     except ShardedFileError as e:
         raise TrainStateError(str(e)) from None
+    except Exception as e:  # safetensors raises several types for a bad file
+        raise TrainStateError(f"{path}: not a safetensors file ({e})") from None
+    problem = _tensors_problem(tensors, meta)
+    if problem:
+        raise TrainStateError(f"{path}: corrupt training state ({problem})")
+    return tensors, meta
+
+
+def _tensors_problem(tensors: dict[str, Tensor], meta: dict[str, Any]) -> str | None:
+    """What is wrong with a state's tensors as resuming uses them (None: nothing): the RNG
+    rows of every rank (torch's are :func:`torch.get_rng_state`'s size) and finite weights and
+    moments (a NaN resumed only to stop the run at its first step)."""
+    rows = meta["world_size"]
+    for key, cols in (("rng/torch", torch.get_rng_state().numel()), ("rng/cuda", None)):
+        t = tensors.get(key)
+        if t is None and key == "rng/torch":
+            return "no rng/torch: the torch RNG states are missing"
+        if t is not None and (t.dtype != torch.uint8 or t.dim() != 2 or t.shape[0] != rows
+                              or (cols is not None and t.shape[1] != cols)):
+            return (f"{key} is {t.dtype} {list(t.shape)}, not {rows} RNG state(s) of "
+                    f"{cols or 'n'} bytes")
+    for prefix, key in (("optim", "optimizer"), ("aux_optim", "aux_optimizer")):
+        trained = {n for g in meta[key] for n in g["params"]}
+        for k, v in tensors.items():
+            if not k.startswith(prefix + "/"):
+                continue
+            name, _, slot = k[len(prefix) + 1 :].rpartition("/")
+            weight = tensors.get(f"model/{name}")
+            if name not in trained or weight is None:
+                return f"{k}: {name!r:.80} is not a parameter its {key} trains"
+            want = () if slot == "step" else tuple(weight.shape)
+            if tuple(v.shape) != want or not v.is_floating_point():
+                return f"{k} is {v.dtype} {list(v.shape)}, its parameter's needs float {list(want)}"
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        return f"{bad[0]}{f' and {len(bad) - 1} more' if len(bad) > 1 else ''} hold NaN or infinite values"
+    return None
 
 
 def load_train_state_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -203,13 +279,66 @@ def load_train_state_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise TrainStateError(f"{path}: not a safetensors file ({e})") from None
     if raw is None:
         raise TrainStateError(f"{path}: not a taco training state (no {_META_KEY} header)")
-    meta = json.loads(raw)
-    if meta.get("format") != STATE_FORMAT or meta.get("version") != STATE_VERSION:
+    try:
+        meta = json.loads(raw)
+    except (ValueError, RecursionError) as e:  # bad JSON, a 5,000-digit number, [[[[...
+        raise TrainStateError(f"{path}: corrupt training state ({json_problem(e)})") from None
+    if not isinstance(meta, dict):
+        raise TrainStateError(f"{path}: corrupt training state (its header is not a JSON object)")
+    version = meta.get("version")
+    if (meta.get("format") != STATE_FORMAT or isinstance(version, bool)
+            or not isinstance(version, int) or version != STATE_VERSION):
         raise TrainStateError(
-            f"{path}: training state format {meta.get('format')} v{meta.get('version')} is not "
+            f"{path}: training state format {meta.get('format')!r:.40} v{version!r:.20} is not "
             f"supported (this taco reads {STATE_FORMAT} v{STATE_VERSION})"
         )
+    problem = _meta_problem(meta)
+    if problem:
+        raise TrainStateError(f"{path}: corrupt training state ({problem})")
     return meta
+
+
+def _count(value: Any, least: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _meta_problem(meta: dict[str, Any]) -> str | None:
+    """What is wrong with the JSON part of a state, as resuming reads it (None: nothing)."""
+    p = meta.get("progress")
+    if not isinstance(p, dict) or not all(_count(p.get(k)) for k in ("step", "epoch", "batch_in_epoch")):
+        return "progress must hold step, epoch and batch_in_epoch as integers >= 0"
+    wall = p.get("wall_time_s")
+    if isinstance(wall, bool) or not isinstance(wall, (int, float)) or not 0 <= wall < float("inf"):
+        return "progress.wall_time_s must be a number of seconds"
+    for k in ("world_size", "batch_size", "steps_per_epoch"):
+        if not _count(meta.get(k), 1):
+            return f"{k} must be an integer >= 1"
+    for k in ("optimizer", "aux_optimizer"):
+        groups = meta.get(k)
+        if not isinstance(groups, list) or not all(
+            isinstance(g, dict) and isinstance(g.get("params"), list)
+            and all(isinstance(n, str) for n in g["params"]) for g in groups
+        ):
+            return f"{k} must list parameter groups, each with its parameters' names"
+    rng = meta.get("rng")
+    if not isinstance(rng, dict):
+        return "rng must hold the Python and NumPy RNG states"
+    try:  # as resuming sets them, on RNGs of their own
+        version, internal, gauss = rng["python"]
+        random.Random().setstate((version, tuple(internal), gauss))
+        kind, keys, pos, has_gauss, cached = rng["numpy"]
+        np.random.RandomState().set_state((kind, np.asarray(keys, dtype=np.uint32), pos,
+                                           has_gauss, cached))
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return "rng holds no valid Python and NumPy RNG states"
+    if not isinstance(meta.get("config", {}), dict):
+        return "config must be a JSON object"
+    if not isinstance(meta.get("init_from"), (dict, type(None))):
+        return "init_from must be a JSON object or null"
+    seed = meta.get("stream_seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        return "stream_seed must be an integer"
+    return None
 
 
 def prefixed(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:

@@ -388,3 +388,108 @@ def test_a_text_encoder_index_naming_another_folder_is_refused(tmp_path):
         load_network(lambda: torch.nn.Linear(2, 2), tmp_path, lambda k: k, "a test network")
 
 
+# --------------------------------------------------------------------------- L3: training states
+
+
+@pytest.fixture(scope="module")
+def train_state(tmp_path_factory):
+    """A real training state of elic-tiny after one Adam step: (file, tensors, meta)."""
+    from taco.train.state import (
+        load_train_state,
+        optimizer_to_tensors,
+        python_numpy_rng_state,
+        save_train_state,
+    )
+
+    model = create_model("elic-tiny", seed=0)
+    params = [p for n, p in model.named_parameters() if "quantiles" not in n]
+    optimizer = torch.optim.Adam(params, lr=1e-4)
+    for p in params:
+        p.grad = torch.ones_like(p)
+    optimizer.step()
+    names = {id(p): n for n, p in model.named_parameters()}
+    saved, groups = optimizer_to_tensors(optimizer, names, "optim")
+    tensors = {**{f"model/{k}": v for k, v in model.state_dict().items()}, **saved,
+               "rng/torch": torch.get_rng_state()[None]}
+    meta = {"progress": {"step": 1, "epoch": 0, "batch_in_epoch": 1, "wall_time_s": 0.5, "extra": {}},
+            "steps_per_epoch": 4, "world_size": 1, "batch_size": 2, "optimizer": groups,
+            "aux_optimizer": [], "rng": python_numpy_rng_state(), "config": {}, "stream_seed": 0,
+            "init_from": None}
+    path = save_train_state(tmp_path_factory.mktemp("state") / "train_state.safetensors", tensors, meta)
+    load_train_state(path)  # the good one loads
+    return path, tensors, json.loads(json.dumps({"format": "taco-train-state", "version": 1, **meta}))
+
+
+def _state_edits() -> dict[str, tuple]:
+    def meta(**changes):  # noqa: ANN003, ANN202
+        return lambda t, m: m.update(changes)
+
+    def progress(**changes):  # noqa: ANN003, ANN202
+        return lambda t, m: m["progress"].update(changes)
+
+    def tensor(key, value):  # noqa: ANN001, ANN202
+        return lambda t, m: t.__setitem__(key, value) if value is not None else t.pop(key)
+
+    def moment(t, m):  # noqa: ANN001, ANN202
+        key = next(k for k in t if k.startswith("optim/") and k.endswith("/exp_avg"))
+        t[key] = torch.zeros(3)
+
+    def unknown(t, m):  # noqa: ANN001, ANN202
+        key = next(k for k in t if k.startswith("optim/") and k.endswith("/exp_avg"))
+        t[key.replace("optim/", "optim/nonexistent.")] = t.pop(key)
+
+    def nan(t, m):  # noqa: ANN001, ANN202
+        key = next(k for k in t if k.startswith("model/g_a") and t[k].is_floating_point())
+        t[key] = torch.full_like(t[key], float("nan"))
+
+    return {
+        "not JSON": ("{bad", "corrupt training state"),
+        "a list": ("[1]", "not a JSON object"),
+        "nested too deeply": ("[" * 100_000, "nested too deeply"),
+        "no progress": (lambda t, m: m.pop("progress"), "progress must hold"),
+        "a step of text": (progress(step="x"), "progress must hold"),
+        "a negative step": (progress(step=-5), "progress must hold"),
+        "a world size of 0": (meta(world_size=0), "world_size must be"),
+        "optimizer not a list": (meta(optimizer="x"), "optimizer must list"),
+        "a bad Python RNG state": (lambda t, m: m["rng"].__setitem__("python", [3, [1, 2], None]),
+                                   "rng holds no valid"),
+        "no torch RNG state": (tensor("rng/torch", None), "no rng/torch"),
+        "a torch RNG state of 7 bytes": (tensor("rng/torch", torch.zeros(1, 7, dtype=torch.uint8)), "rng/torch is"),
+        "an Adam moment of the wrong shape": (moment, "its parameter's needs float"),
+        "an Adam moment of an unknown parameter": (unknown, "is not a parameter its optimizer trains"),
+        "NaN weights": (nan, "NaN or infinite"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_state_edits()))
+def test_hostile_training_states_are_train_state_errors(tmp_path, train_state, name):
+    from taco.train.state import TrainStateError, load_train_state
+
+    path, tensors, meta = train_state
+    edit, words = _state_edits()[name]
+    tensors = dict(tensors)
+    meta = json.loads(json.dumps(meta))
+    text = edit if isinstance(edit, str) else None
+    if text is None:
+        edit(tensors, meta)
+    bad = tmp_path / "train_state.safetensors"
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(bad),
+              metadata={"taco_train_state": text if text is not None else json.dumps(meta)})
+    with pytest.raises(TrainStateError, match=words) as err:
+        load_train_state(bad)
+    assert str(bad) in str(err.value)
+
+
+def test_optimizer_hyper_parameters_of_the_wrong_kind_are_refused(train_state):
+    from taco.train.state import TrainStateError, load_train_state, optimizer_from_tensors
+
+    path, _, _ = train_state
+    tensors, meta = load_train_state(path)
+    model = create_model("elic-tiny", seed=0)
+    named = dict(model.named_parameters())
+    params = [p for n, p in named.items() if "quantiles" not in n]
+    optimizer_from_tensors(torch.optim.Adam(params, lr=1e-4), named, tensors, meta["optimizer"], "optim")
+    for change in ({"lr": "x"}, {"betas": {"__tuple__": [0.9]}}, {"lr": float("nan")}):
+        groups = [{**meta["optimizer"][0], **change}]
+        with pytest.raises(TrainStateError, match="hyper-parameter"):
+            optimizer_from_tensors(torch.optim.Adam(params, lr=1e-4), named, tensors, groups, "optim")
