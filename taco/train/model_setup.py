@@ -92,7 +92,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
         "init_from": {
             "source": str(path),
             "model_id": getattr(source, "model_id", "custom"),
-            "trained_steps_total": int(meta.get("trained_steps_total", meta.get("trained_steps", 0))),
+            "trained_steps_total": _steps(meta.get("trained_steps_total", meta.get("trained_steps", 0))),
         },
     }
     return list(result.missing_keys)
@@ -272,3 +272,9 @@ def text_encoder_spec(cfg: TrainConfig) -> dict[str, Any] | None:
     building it; None for ELIC."""
     config = model_config(cfg)
     return dict(config.text_encoder) if config.text_encoder else None
+
+
+def _steps(value: object) -> int:
+    """A checkpoint's recorded step count, or 0 where its training record holds no whole number
+    (an odd record must not stop a warm start: the weights are what it takes)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
