@@ -1,12 +1,14 @@
-"""Fixtures of the reliability suite: the fuzz script loaded as a module."""
+"""Fixtures of the reliability suite: the fuzz script loaded as a module, and a tiny checkpoint."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
 import pytest
+from safetensors import safe_open
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,3 +27,16 @@ def fuzz():
 def corpus(fuzz):
     """Seeded tiny models and valid files made with them (see ``fuzz_decoder.Models``)."""
     return fuzz.Models()
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    """An elic-tiny checkpoint (seed 0) as written: (file, its tensors, its taco header)."""
+    from taco.models import create_model, save_checkpoint
+
+    path = tmp_path_factory.mktemp("ckpt") / "elic-tiny.safetensors"
+    save_checkpoint(create_model("elic-tiny", seed=0), path)
+    with safe_open(str(path), framework="pt") as f:
+        header = json.loads(f.metadata()["taco"])
+        state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    return path, state, header

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from safetensors import safe_open
 from safetensors.torch import save_file
 
 import taco
@@ -210,16 +209,6 @@ def test_caption_must_be_text(tiny_taco_model, photo):
 # --------------------------------------------------------------------------- checkpoints
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ckpt") / "elic-tiny.safetensors"
-    save_checkpoint(create_model("elic-tiny", seed=0), path)
-    with safe_open(str(path), framework="pt") as f:
-        meta = json.loads(f.metadata()["taco"])
-        state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-    return path, state, meta
-
-
 def _write(path: Path, state: dict, meta) -> Path:  # noqa: ANN001
     save_file(state, str(path), metadata=None if meta is None else {"taco": json.dumps(meta)})
     return path
@@ -276,9 +265,9 @@ def _bad_checkpoints(folder: Path, checkpoint) -> dict[str, tuple[Path, str]]:  
 
 
 @pytest.mark.timeout(300)
-def test_bad_checkpoints(tmp_path, checkpoint, capsys, photo):
+def test_bad_checkpoints(tmp_path, tiny_checkpoint, capsys, photo):
     photo.save(tmp_path / "x.png")
-    for name, (path, words) in _bad_checkpoints(tmp_path, checkpoint).items():
+    for name, (path, words) in _bad_checkpoints(tmp_path, tiny_checkpoint).items():
         with pytest.raises(CheckpointError, match=words):
             load_checkpoint(path)
         with pytest.raises(CheckpointError):
