@@ -193,9 +193,9 @@ def remove_stale(path: str | os.PathLike[str]) -> None:
 def _read_index(path: Path) -> dict[str, Any]:
     """The index at ``path``, its every field checked (a hostile one is a ShardedFileError)."""
     try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise ShardedFileError(f"{path}: unreadable shard index ({json_problem(e)})") from None
+        index = load_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError too
+        raise ShardedFileError(f"{path}: unreadable shard index ({e})") from None
     if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
         raise ShardedFileError(f"{path}: not a taco shard index")
     version = index.get("version")
@@ -225,15 +225,19 @@ def _read_index(path: Path) -> dict[str, Any]:
     return index
 
 
-def json_problem(exc: BaseException) -> str:
-    """What ``json.loads`` refused in a file's text, in a few words: besides bad JSON
-    (``JSONDecodeError``), a number of over 4,300 digits is a ValueError and arrays or objects
-    nested some thousand deep a RecursionError, whose texts tell a user to change Python."""
-    if isinstance(exc, RecursionError):
-        return "nested too deeply"
-    if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError):
-        return "a number with too many digits" if "digits" in str(exc) else str(exc)
-    return str(exc)
+def load_json(text: str | bytes) -> Any:
+    """``json.loads`` for text from a file, every refusal a ValueError saying in a few words what
+    was wrong: besides bad JSON (``JSONDecodeError``, as is), a number of over 4,300 digits (a
+    ValueError) and arrays or objects nested some thousand deep (a RecursionError), whose own
+    texts tell a user to change Python."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise ValueError("a number with too many digits" if "digits" in str(exc) else str(exc)) from None
 
 
 def is_file_name(name: object) -> bool:

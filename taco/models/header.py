@@ -5,7 +5,6 @@ training wrote) and the tensors' names, shapes and dtypes. Loading the weights i
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
-from ..shards import ShardedFileError, find, json_problem, read_metadata, tensor_shapes
+from ..shards import ShardedFileError, find, load_json, read_metadata, tensor_shapes
 from .config import CheckpointError, ModelConfig
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
@@ -55,9 +54,9 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(text, str):
         raise CheckpointError(f"{path}: corrupt taco header (not JSON text)")
     try:
-        header = json.loads(text)
-    except (ValueError, RecursionError) as exc:  # bad JSON, a 5,000-digit number, [[[[...
-        raise CheckpointError(f"{path}: corrupt taco header ({json_problem(exc)})") from None
+        header = load_json(text)
+    except ValueError as exc:  # bad JSON, a 5,000-digit number, [[[[...
+        raise CheckpointError(f"{path}: corrupt taco header ({exc})") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: corrupt taco header (not a JSON object)")
     if header.get("format") != CHECKPOINT_FORMAT:

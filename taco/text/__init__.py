@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -170,13 +169,13 @@ def _config_width(config_file: Path) -> int:
     """``hidden_size`` of a model folder's config.json (a CLIP's ``text_config``'s), an integer
     in [1, :data:`taco.text.weights.MAX_SIZE`] as the encoders check it when they load; ValueError
     naming the file otherwise (a width of 10^30 ended in a C++ backtrace building the adapter)."""
-    from ..shards import json_problem
+    from ..shards import load_json
     from .weights import MAX_SIZE
 
     try:
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise ValueError(f"{config_file}: not a readable config.json ({json_problem(e)})") from None
+        config = load_json(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError too
+        raise ValueError(f"{config_file}: not a readable config.json ({e})") from None
     section = config.get("text_config", config) if isinstance(config, dict) else None
     width = section.get("hidden_size") if isinstance(section, dict) else None
     if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= MAX_SIZE:

@@ -9,7 +9,6 @@ clear error before anything is allocated for it, and no random initialisation is
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable
@@ -118,13 +117,12 @@ def _indexed_files(index_file: Path) -> list[str]:
     """The shard files a Hugging Face ``model.safetensors.index.json`` names (its weight map's
     values), each a file in the index's folder: a name with a path in it is refused, as
     :mod:`taco.shards` refuses one (``../../etc/passwd`` was opened)."""
-    from ..shards import is_file_name, json_problem
+    from ..shards import is_file_name, load_json
 
     try:
-        index = json.loads(index_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise TextEncoderUnavailable(f"{os.fspath(index_file)!r}: unreadable index "
-                                     f"({json_problem(e)})") from None
+        index = load_json(index_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError too
+        raise TextEncoderUnavailable(f"{os.fspath(index_file)!r}: unreadable index ({e})") from None
     weight_map = index.get("weight_map") if isinstance(index, dict) else None
     if not isinstance(weight_map, dict) or not weight_map:
         raise TextEncoderUnavailable(f"{os.fspath(index_file)!r}: no weight_map (tensor name -> file)")

@@ -36,7 +36,7 @@ from ..shards import (
     SHARD_BYTES,
     ShardedFileError,
     find,
-    json_problem,
+    load_json,
     load_sharded,
     read_metadata,
     save_sharded,
@@ -280,9 +280,9 @@ def load_train_state_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     if raw is None:
         raise TrainStateError(f"{path}: not a taco training state (no {_META_KEY} header)")
     try:
-        meta = json.loads(raw)
-    except (ValueError, RecursionError) as e:  # bad JSON, a 5,000-digit number, [[[[...
-        raise TrainStateError(f"{path}: corrupt training state ({json_problem(e)})") from None
+        meta = load_json(raw)
+    except ValueError as e:  # bad JSON, a 5,000-digit number, [[[[...
+        raise TrainStateError(f"{path}: corrupt training state ({e})") from None
     if not isinstance(meta, dict):
         raise TrainStateError(f"{path}: corrupt training state (its header is not a JSON object)")
     version = meta.get("version")
