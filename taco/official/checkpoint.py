@@ -130,7 +130,7 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
-        raise CheckpointError(f"{path}: {_load_error(exc)}") from None
+        raise CheckpointError(f"{path}: {torch_load_problem(exc)}") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: expected a dict (a checkpoint or a state dict), got "
                               f"{type(obj).__name__}")
@@ -154,12 +154,6 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
                               f"{path.stat().st_size:,}-byte file stores: not a saved model's weights")
     info = {k: v for k, v in obj.items() if k != "state_dict" and isinstance(v, (int, float, str))}
     return out, info
-
-
-def _load_error(exc: Exception) -> str:
-    """What went wrong in ``torch.load(weights_only=True)``, in one line (a refused pickle is
-    named, torch's advice to load it with ``weights_only=False`` never passed on)."""
-    return torch_load_problem(exc)
 
 
 def _shape(state: dict[str, Tensor], key: str, dims: int = 4) -> tuple[int, ...]:
