@@ -372,11 +372,16 @@ def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
 # --------------------------------------------------------------------------- weights' values
 
 
+def non_finite(tensors: dict[str, torch.Tensor]) -> list[str]:
+    """The names of the floating-point tensors that hold NaN or an infinity, in order."""
+    return [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+
+
 def check_finite(state: dict[str, torch.Tensor]) -> None:
     """Raise :class:`CheckpointError` naming the first tensors of ``state`` that hold NaN or an
     infinity. No trained model has one: a checkpoint with one coded nothing (NaN in g_a or the
     hyper-synthesis: latents the coder refuses) or decoded every image black (NaN in g_s)."""
-    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    bad = non_finite(state)
     if bad:
         more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
         which = f"tensors {', '.join(bad[:3])}{more} hold" if len(bad) > 1 else f"tensor {bad[0]} holds"

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..models.checkpoint import non_finite
 from ..shards import (
     SHARD_BYTES,
     ShardedFileError,
@@ -259,7 +260,7 @@ def _tensors_problem(tensors: dict[str, Tensor], meta: dict[str, Any]) -> str | 
             want = () if slot == "step" else tuple(weight.shape)
             if tuple(v.shape) != want or not v.is_floating_point():
                 return f"{k} is {v.dtype} {list(v.shape)}, its parameter's needs float {list(want)}"
-    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    bad = non_finite(tensors)
     if bad:
         return f"{bad[0]}{f' and {len(bad) - 1} more' if len(bad) > 1 else ''} hold NaN or infinite values"
     return None
