@@ -170,18 +170,17 @@ def _config_width(config_file: Path) -> int:
     in [1, :data:`taco.text.weights.MAX_SIZE`] as the encoders check it when they load; ValueError
     naming the file otherwise (a width of 10^30 ended in a C++ backtrace building the adapter)."""
     from ..shards import load_json
-    from .weights import MAX_SIZE
+    from .weights import checked_size
 
     try:
         config = load_json(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError too
         raise ValueError(f"{config_file}: not a readable config.json ({e})") from None
     section = config.get("text_config", config) if isinstance(config, dict) else None
-    width = section.get("hidden_size") if isinstance(section, dict) else None
-    if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= MAX_SIZE:
-        raise ValueError(f"{config_file}: hidden_size must be an integer in [1, {MAX_SIZE}], "
-                         f"not {width!r:.40}")
-    return width
+    try:
+        return checked_size(section if isinstance(section, dict) else {}, "hidden_size")
+    except ValueError as e:
+        raise ValueError(f"{config_file}: {e}") from None
 
 
 def _lookup(name: str, options: dict[str, Any]) -> tuple[type[TextEncoder], dict[str, str]]:

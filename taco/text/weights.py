@@ -68,10 +68,7 @@ def checked_config(config: dict[str, Any], sizes: tuple[str, ...]) -> dict[str, 
     ``layer_norm_eps`` to be a positive number, before a network is built from them (on the meta
     device too, a million layers would take forever). Raises ValueError saying which is wrong."""
     for name in sizes:
-        value = config.get(name)
-        limit = MAX_LAYERS if name == "num_hidden_layers" else MAX_SIZE
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
-            raise ValueError(f"{name} must be an integer in [1, {limit}], not {value!r}")
+        checked_size(config, name)
     if config["hidden_size"] % config["num_attention_heads"]:
         raise ValueError(f"hidden_size {config['hidden_size']} is not a multiple of "
                          f"num_attention_heads {config['num_attention_heads']}")
@@ -79,6 +76,16 @@ def checked_config(config: dict[str, Any], sizes: tuple[str, ...]) -> dict[str, 
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < 1:
         raise ValueError(f"layer_norm_eps must be a number in (0, 1), not {eps!r}")
     return config
+
+
+def checked_size(config: dict[str, Any], name: str) -> int:
+    """``config[name]``, which must be an integer in [1, :data:`MAX_SIZE`] ([1,
+    :data:`MAX_LAYERS`] for ``num_hidden_layers``); ValueError saying so otherwise."""
+    value = config.get(name)
+    limit = MAX_LAYERS if name == "num_hidden_layers" else MAX_SIZE
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise ValueError(f"{name} must be an integer in [1, {limit}], not {value!r:.40}")
+    return value
 
 
 def empty_embedding(n: int, d: int) -> nn.Embedding:
