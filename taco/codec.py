@@ -42,8 +42,8 @@ from torch import Tensor
 from .bitstream import FORMAT_VERSION, MAX_SIDE, TacoFormatError, TacoHeader, TacoLike, info, pack
 from .bitstream.rans import (
     MAX_UNCHUNKED_SYMBOLS,
+    SymbolRangeError,
     UnchunkedStream,
-    check_symbols,
     guard_entropy_coders,
 )
 from .conv_bands import band_convolutions
@@ -338,19 +338,9 @@ def entropy_code(model: ELIC, y: Tensor, quality: int | None = None) -> dict[str
     model, which the CLI reports in one line."""
     try:
         return fast_codec.compress_latent(coding_codec(model), y.cpu(), quality)
-    except ValueError as exc:
-        if not _raised_by(exc, check_symbols):
-            raise
+    except SymbolRangeError as exc:
         raise CheckpointError(f"model {getattr(model, 'model_id', 'custom')!r} cannot code this "
                               f"image: {exc}") from None
-
-
-def _raised_by(exc: BaseException, function: Any) -> bool:
-    """Whether ``exc`` was raised in ``function``'s own code (the last frame of its traceback)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and tb.tb_frame.f_code is function.__code__
 
 
 def pack_image(

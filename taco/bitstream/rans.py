@@ -49,6 +49,7 @@ __all__ = [
     "MAX_UNCHUNKED_SYMBOLS",
     "StreamDecoder",
     "StreamEncoder",
+    "SymbolRangeError",
     "UnchunkedStream",
     "bounded_string",
     "check_chunk",
@@ -317,17 +318,22 @@ class UnchunkedStream:
 # --------------------------------------------------------------------------- the stream
 
 
+class SymbolRangeError(ValueError):
+    """Latents to code that no image gives (:func:`check_symbols`): the model's weights, or what
+    was given as an image, are broken."""
+
+
 def check_symbols(symbols: Tensor) -> None:
     """Refuse symbols no image gives: not finite, or beyond :data:`MAX_SYMBOL` (the coder would
-    loop for ever on them)."""
+    loop for ever on them): :class:`SymbolRangeError`."""
     if symbols.numel() == 0:
         return
     if torch.is_floating_point(symbols) and not bool(torch.isfinite(symbols).all()):
-        raise ValueError("the latents to code are not finite (NaN or infinite): the model's "
+        raise SymbolRangeError("the latents to code are not finite (NaN or infinite): the model's "
                          "weights or the input are broken")
     low, high = float(symbols.min()), float(symbols.max())  # abs() of int32's -2**31 is itself
     if max(-low, high) > MAX_SYMBOL:
-        raise ValueError(f"a latent symbol of {low if -low > high else high:g} is beyond what the "
+        raise SymbolRangeError(f"a latent symbol of {low if -low > high else high:g} is beyond what the "
                          f"coder takes (±{MAX_SYMBOL}): the model's weights or the input are broken")
 
 
