@@ -46,6 +46,7 @@ from .bitstream.rans import (
     UnchunkedStream,
     guard_entropy_coders,
 )
+from .checks import is_int
 from .conv_bands import band_convolutions
 from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
 from .locks import ForkSafeLock
@@ -254,7 +255,7 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
         return None
     if quality is None:
         return model.default_quality
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= len(qualities):
+    if not is_int(quality, 1, len(qualities)):
         raise ValueError(f"quality must be an integer 1..{len(qualities)} for model "
                          f"{getattr(model, 'model_id', 'custom')!r}, got {quality!r}")
     return quality

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import stale_temporaries, write_bytes_atomic
+from .checks import is_int
 
 if TYPE_CHECKING:
     import torch
@@ -199,7 +200,7 @@ def _read_index(path: Path) -> dict[str, Any]:
     if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
         raise ShardedFileError(f"{path}: not a taco shard index")
     version = index.get("version")
-    if isinstance(version, bool) or version != INDEX_VERSION or not isinstance(version, int):
+    if not is_int(version) or version != INDEX_VERSION:
         raise ShardedFileError(
             f"{path}: shard index version {version!r:.40} is not supported "
             f"(this taco reads version {INDEX_VERSION})"

@@ -23,7 +23,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "taco.data", "taco.conv_bands")),
     ("base", ("taco.version", "taco.atomic", "taco.checksums", "taco.images", "taco.distributed", "taco.devices",
               "taco.shards", "taco.memory", "taco.progress", "taco.compressai_loader", "taco.lazy",
-              "taco.suffixes", "taco.messages", "taco.captions_file", "taco.locks")),
+              "taco.suffixes", "taco.messages", "taco.captions_file", "taco.locks",
+              "taco.checks")),
 ]
 RANK = {name: len(LAYERS) - i for i, (name, _) in enumerate(LAYERS)}
 

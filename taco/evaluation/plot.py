@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import write_bytes_atomic, write_text_atomic
+from ..checks import is_number
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .measure import IMAGE_METRICS, write_json
 from .reference import ReferenceCurve, reference_datasets, references_for
@@ -167,10 +168,6 @@ def image_curve(curve: Curve, metrics: Sequence[str] = IMAGE_METRICS) -> ImageCu
     return ImageCurve(images, values("bpp"), {m: values(m) for m in metrics})
 
 
-def _finite(v: Any) -> bool:
-    return isinstance(v, int | float) and math.isfinite(v)
-
-
 #: Fixed colours, so that a codec looks the same in every figure.
 CODEC_COLORS = {"jpeg": "tab:orange", "webp": "tab:green", "avif": "tab:red", "bpg": "tab:purple",
                 "vtm": "tab:brown"}
@@ -242,7 +239,7 @@ def plot_results(
         base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{re.sub(r'[^A-Za-z0-9]+', '-', ds).strip('-')}")
         ds_results = [r for r in results if _dataset_key(r) == ds]
         refs = _references(reference, {p["dataset_kind"] for c in curves for p in c.points})
-        panels = [m for m in metrics if any(_finite(p.get(m)) for c in curves for p in c.points)
+        panels = [m for m in metrics if any(is_number(p.get(m)) for c in curves for p in c.points)
                   or any(r.has(m) for r in refs)]
         if not panels:
             continue
@@ -323,7 +320,7 @@ def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve]
     """Metric ``m`` against bpp: every curve that has it, then the published references."""
     lpips_input = ds_results[0].get("lpips_input", "standard")
     for c in curves:
-        pts = [p for p in c.points if _finite(p.get(m))]
+        pts = [p for p in c.points if is_number(p.get(m))]
         if not pts:
             continue
         x, y = [p["bpp"] for p in pts], [p[m] for p in pts]

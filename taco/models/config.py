@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..checks import is_int
+
 #: The entropy model's layouts (:mod:`taco.models.elic`): the authors' code, and CompressAI's
 #: ``Elic2022Official`` (the first built-in models).
 LAYOUTS = ("reference", "compressai")
@@ -126,12 +128,12 @@ class ModelConfig:
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {self.architecture!r} ({', '.join(ARCHITECTURES)})")
         for name in ("N", "M", "heads"):
-            if not _is_width(getattr(self, name)):
+            if not is_int(getattr(self, name), 1, MAX_WIDTH):
                 raise ValueError(f"{name} must be an integer 1..{MAX_WIDTH}, got {getattr(self, name)!r}")
         for name, count in (("groups", None), ("ctx_hidden", 2)):
             widths = getattr(self, name)
             if not (isinstance(widths, (list, tuple)) and len(widths) == (count or len(widths)) > 0
-                    and all(_is_width(v) for v in widths)):
+                    and all(is_int(v, 1, MAX_WIDTH) for v in widths)):
                 raise ValueError(f"{name} must be a list of {f'{count} ' if count else ''}"
                                  f"integers 1..{MAX_WIDTH}, got {widths!r:.200}")
         if len(self.groups) > MAX_GROUPS:
@@ -176,7 +178,3 @@ class ModelConfig:
                 del d[name]
         blob = json.dumps(d, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()
-
-
-def _is_width(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_WIDTH

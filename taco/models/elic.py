@@ -44,6 +44,7 @@ from compressai.models.utils import conv, deconv
 from torch import Tensor
 
 from ..bitstream.rans import check_symbols
+from ..checks import is_int
 from ..memory import spans, widen
 from .config import LAYOUTS, ModelConfig, check_choice
 from .entropy import ReferenceLatentCodec, codes_itself
@@ -332,7 +333,7 @@ class ELIC(CompressionModel):
         with. Training is unaffected: its likelihoods take the scale itself, bounded below by
         each Gaussian conditional's fixed 0.11 (``lower_bound_scale``), not by the table.
         """
-        if isinstance(levels, bool) or not isinstance(levels, int) or not 2 <= levels <= MAX_SCALE_LEVELS:
+        if not is_int(levels, 2, MAX_SCALE_LEVELS):
             raise ValueError(f"scale levels must be an integer 2..{MAX_SCALE_LEVELS}, got {levels!r}")
         table = get_scale_table(levels=levels)
         for m in self.modules():

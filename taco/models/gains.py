@@ -41,6 +41,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from ..checks import is_int
 from .config import check_qualities
 
 __all__ = ["GainVectors", "QualityGains", "check_quality", "default_quality"]
@@ -57,7 +58,7 @@ def check_quality(quality: Any, num_qualities: int | None) -> None:
         return
     if quality is None:
         raise ValueError(f"this is a variable-rate model: give quality=1..{num_qualities}")
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= num_qualities:
+    if not is_int(quality, 1, num_qualities):
         raise ValueError(f"quality must be an integer 1..{num_qualities}, got {_shown(quality)}")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
+from ..checks import is_int
 from ..shards import ShardedFileError, find, load_json, read_metadata, tensor_shapes
 from .config import CheckpointError, ModelConfig
 
@@ -62,7 +63,7 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     if header.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a taco checkpoint")
     version = header.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version != CHECKPOINT_VERSION:
+    if not is_int(version) or version != CHECKPOINT_VERSION:
         raise CheckpointError(
             f"{path}: checkpoint version {version!r:.40} is not supported "
             f"(this taco reads version {CHECKPOINT_VERSION})"

@@ -10,12 +10,12 @@ mistyped ``--model`` answer at once; building and loading import torch when call
 from __future__ import annotations
 
 import difflib
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..checks import is_number
 from ..checksums import sha256_file
 from ..shards import files as shard_files, find
 from .config import QUALITY_LAMBDAS, CheckpointError, ModelConfig
@@ -236,7 +236,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         raise KeyError(key)
     trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
     lmbda = trained_with.get("lambda", trained_with.get("lmbda"))
-    if not _is_number(lmbda):
+    if not is_number(lmbda):
         lmbda = None  # what the training wrote is text from a file: a λ of "abc" is none
     info: dict[str, Any] = {
         "name": key,
@@ -269,13 +269,8 @@ def _of_its_type(field: str, value: Any) -> bool:
     """Whether a training record's ``field`` holds what taco writes there (a number, the data's
     description as an object, text)."""
     if field in _TRAINING_NUMBERS:
-        return _is_number(value)
+        return is_number(value)
     return isinstance(value, dict) if field == "train_data" else isinstance(value, str)
-
-
-def _is_number(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
 
 
 def _count_parameters(config: ModelConfig) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..checks import is_int, is_number
 from .base import TextEncoderUnavailable
 
 #: The weight files of a Hugging Face model folder, in the order they are looked for.
@@ -73,7 +74,7 @@ def checked_config(config: dict[str, Any], sizes: tuple[str, ...]) -> dict[str, 
         raise ValueError(f"hidden_size {config['hidden_size']} is not a multiple of "
                          f"num_attention_heads {config['num_attention_heads']}")
     eps = config.get("layer_norm_eps")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < 1:
+    if not (is_number(eps) and 0 < eps < 1):
         raise ValueError(f"layer_norm_eps must be a number in (0, 1), not {eps!r}")
     return config
 
@@ -83,7 +84,7 @@ def checked_size(config: dict[str, Any], name: str) -> int:
     :data:`MAX_LAYERS`] for ``num_hidden_layers``); ValueError saying so otherwise."""
     value = config.get(name)
     limit = MAX_LAYERS if name == "num_hidden_layers" else MAX_SIZE
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+    if not is_int(value, 1, limit):
         raise ValueError(f"{name} must be an integer in [1, {limit}], not {value!r:.40}")
     return value
 

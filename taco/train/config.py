@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ..checks import is_int
 from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 from ..metrics import LPIPS_INPUTS
 from ..models.config import check_qualities
@@ -276,9 +277,9 @@ def _type_ok(value: Any, annotation: Any) -> bool:
     if annotation is bool:
         return isinstance(value, bool)
     if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return is_int(value)
     if annotation is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return isinstance(value, float) or is_int(value)  # NaN too: validate() says what is wrong
     if annotation is str:
         return isinstance(value, str)
     if origin is list:
@@ -296,7 +297,7 @@ def _coerce(value: Any, annotation: Any) -> Any:
             return float(value)
         except ValueError:
             return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, float) or is_int(value):
         if _type_ok("", annotation) and not _type_ok(value, annotation):
             return str(value)  # a folder named 2014
     if isinstance(value, list) and _type_ok([0.5], annotation) and not _type_ok(value, annotation):

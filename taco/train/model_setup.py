@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..checks import is_int
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
 from ..models.checkpoint import TABLE_BUFFERS
 from ..models.config import TEXTLESS_ARCHITECTURES
@@ -277,4 +278,4 @@ def text_encoder_spec(cfg: TrainConfig) -> dict[str, Any] | None:
 def _steps(value: object) -> int:
     """A checkpoint's recorded step count, or 0 where its training record holds no whole number
     (an odd record must not stop a warm start: the weights are what it takes)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    return value if is_int(value, 0) else 0

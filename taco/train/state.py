@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..checks import is_int, is_number
 from ..models.checkpoint import non_finite
 from ..shards import (
     SHARD_BYTES,
@@ -287,8 +288,7 @@ def load_train_state_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise TrainStateError(f"{path}: corrupt training state (its header is not a JSON object)")
     version = meta.get("version")
-    if (meta.get("format") != STATE_FORMAT or isinstance(version, bool)
-            or not isinstance(version, int) or version != STATE_VERSION):
+    if meta.get("format") != STATE_FORMAT or not is_int(version) or version != STATE_VERSION:
         raise TrainStateError(
             f"{path}: training state format {meta.get('format')!r:.40} v{version!r:.20} is not "
             f"supported (this taco reads {STATE_FORMAT} v{STATE_VERSION})"
@@ -299,20 +299,16 @@ def load_train_state_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     return meta
 
 
-def _count(value: Any, least: int = 0) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= least
-
-
 def _meta_problem(meta: dict[str, Any]) -> str | None:
     """What is wrong with the JSON part of a state, as resuming reads it (None: nothing)."""
     p = meta.get("progress")
-    if not isinstance(p, dict) or not all(_count(p.get(k)) for k in ("step", "epoch", "batch_in_epoch")):
+    if not isinstance(p, dict) or not all(is_int(p.get(k), 0) for k in ("step", "epoch", "batch_in_epoch")):
         return "progress must hold step, epoch and batch_in_epoch as integers >= 0"
     wall = p.get("wall_time_s")
-    if isinstance(wall, bool) or not isinstance(wall, (int, float)) or not 0 <= wall < float("inf"):
+    if not (is_number(wall) and wall >= 0):
         return "progress.wall_time_s must be a number of seconds"
     for k in ("world_size", "batch_size", "steps_per_epoch"):
-        if not _count(meta.get(k), 1):
+        if not is_int(meta.get(k), 1):
             return f"{k} must be an integer >= 1"
     for k in ("optimizer", "aux_optimizer"):
         groups = meta.get(k)
@@ -337,7 +333,7 @@ def _meta_problem(meta: dict[str, Any]) -> str | None:
     if not isinstance(meta.get("init_from"), (dict, type(None))):
         return "init_from must be a JSON object or null"
     seed = meta.get("stream_seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+    if seed is not None and not is_int(seed):
         return "stream_seed must be an integer"
     return None
 

@@ -204,12 +204,13 @@ def test_metadata_must_be_an_object(tmp_path, tiny_checkpoint, capsys, metadata)
 
 
 @pytest.mark.parametrize("record", [
-    {"lambda": "abc"}, {"lambda": [1]}, {"lmbda": float("nan")},
+    {"lambda": "abc"}, {"lambda": [1]}, {"lmbda": float("nan")}, {"lambda": 10**400},
     {"lambda": 0.0016, "trained_steps_total": "x", "trained_steps": "y", "epochs": "z",
      "device": ["a"], "wall_time_s": None, "train_data": {"root": {"x": 1}, "images": "many"}},
 ])
 def test_odd_training_records_are_shown_as_absent(tmp_path, tiny_checkpoint, capsys, record):
-    """A λ of "abc" crashed ``taco models FILE`` (format code 'g' for str); odd steps too."""
+    """A λ of "abc" crashed ``taco models FILE`` (format code 'g' for str), one of 401 digits
+    too (OverflowError: no float holds it); odd steps too."""
     bad = rewrite(tiny_checkpoint, tmp_path / "r.safetensors", header={**tiny_checkpoint[2], "metadata": record})
     info = describe_model(bad)
     lmbda = record.get("lambda")
@@ -436,6 +437,7 @@ def _state_edits() -> dict[str, tuple]:
         "no progress": (lambda t, m: m.pop("progress"), "progress must hold"),
         "a step of text": (progress(step="x"), "progress must hold"),
         "a negative step": (progress(step=-5), "progress must hold"),
+        "a wall time of 401 digits": (progress(wall_time_s=10**400), "wall_time_s must be"),
         "a world size of 0": (meta(world_size=0), "world_size must be"),
         "optimizer not a list": (meta(optimizer="x"), "optimizer must list"),
         "a bad Python RNG state": (lambda t, m: m["rng"].__setitem__("python", [3, [1, 2], None]),

@@ -1,0 +1,33 @@
+"""Whether a value read from a file or a caller is the number taco needs: one test each, used
+wherever a config, checkpoint header, training state or argument is checked.
+
+Python counts ``True`` as the integer 1 and NaN as a float, and JSON and YAML give both; a
+quality of ``true`` or a λ of NaN is neither to a user, so both tests refuse them. Imports
+nothing but :mod:`math` (the bottom layer).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TypeGuard
+
+__all__ = ["is_int", "is_number"]
+
+
+def is_int(value: object, lo: int | None = None, hi: int | None = None) -> TypeGuard[int]:
+    """Whether ``value`` is an ``int``, not a ``bool``, in ``[lo, hi]`` (a bound left None is
+    none). ``1.0`` and NumPy integers are not."""
+    return (isinstance(value, int) and not isinstance(value, bool)
+            and (lo is None or value >= lo) and (hi is None or value <= hi))
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether ``value`` is a finite real number: an ``int`` or ``float``, not a ``bool``, not
+    NaN or ±inf, and within a float's range (JSON's ``1`` followed by 400 zeros is an ``int``
+    that ``float()`` cannot take)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float's range
+        return False
