@@ -1,24 +1,50 @@
-"""The captions file, ``captions.jsonl``: one JSON object per line naming an image and its captions.
+"""Where an image's captions come from: captions files (``captions.jsonl``) and sidecar files.
 
-``{"image": "name.png", "captions": ["...", ...]}`` (or ``"caption": "..."``) per line, ``image``
-relative to the folder the file describes, optionally with ``"captioner": "..."`` (who wrote the
-captions). Training, evaluation, ``taco caption`` and ``taco compress`` all read it with
-:func:`read_caption_records` (or :func:`read_captions_file`, which keeps the captioners too).
-Imports no torch (the CLI reads captions before it loads a model).
+A captions file holds ``{"image": "name.png", "captions": ["...", ...]}`` (or ``"caption":
+"..."``) per line, ``image`` relative to the folder the file describes, optionally with
+``"captioner": "..."`` (who wrote the captions). Training, evaluation, ``taco caption`` and
+``taco compress`` all read it with :func:`read_caption_records` (or :func:`read_captions_file`,
+which keeps the captioners too).
+
+Which captions an image has is one rule, :class:`CaptionLookup`, used by ``taco compress``,
+``taco evaluate`` and ``taco train`` (:func:`folder_captions` for a folder): a captions file
+named on purpose, else the image's sidecar ``IMAGE.txt``, else the ``captions.jsonl`` of its
+folder. Imports no torch (the CLI reads captions before it loads a model).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-__all__ = ["CaptionRecord", "CaptionsFile", "CaptionsFileError", "read_caption_records", "read_captions_file"]
+__all__ = [
+    "FOLDER_CAPTIONS",
+    "SIDECAR_SUFFIX",
+    "CaptionLookup",
+    "CaptionRecord",
+    "CaptionsFile",
+    "CaptionsFileError",
+    "FolderCaptions",
+    "FoundCaptions",
+    "folder_captions",
+    "has_captions",
+    "read_caption_records",
+    "read_captions_file",
+    "read_sidecar",
+]
+
+#: The captions file of a folder, used for its images when no captions file is named.
+FOLDER_CAPTIONS = "captions.jsonl"
+#: An image's own caption file beside it: ``photo.txt`` for ``photo.jpg`` (one caption).
+SIDECAR_SUFFIX = ".txt"
 
 
 class CaptionsFileError(ValueError):
-    """A captions file (``captions.jsonl``) with a malformed line; the message names the line."""
+    """A captions file (``captions.jsonl``) with a malformed line, or a sidecar ``IMAGE.txt``
+    that cannot be read as UTF-8 text; the message names the file (and the line)."""
 
 
 class CaptionRecord(NamedTuple):
@@ -82,3 +108,169 @@ def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
     """The records of a ``captions.jsonl`` file, one per image, in file order (see
     :func:`read_captions_file`, which also gives the captioners the file names)."""
     return read_captions_file(path).records
+
+
+def read_sidecar(path: str | os.PathLike[str]) -> str:
+    """The caption in a sidecar ``IMAGE.txt``: its whole text, stripped ("" for none; a UTF-8
+    byte-order mark is not part of it). :class:`CaptionsFileError` names a file that cannot be
+    read or is not UTF-8 text."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig").strip()
+    except (OSError, UnicodeDecodeError):
+        raise CaptionsFileError(f"{path}: cannot read the caption (not readable UTF-8 text)") from None
+
+
+class FoundCaptions(NamedTuple):
+    """An image's captions (at least one) and the rule's step that found them."""
+
+    captions: tuple[str, ...]
+    #: ``"named"`` (the named captions file), ``"sidecar"`` or ``"folder"`` (the folder's captions.jsonl)
+    source: str
+
+
+#: The steps of :class:`CaptionLookup`'s rule, first to last.
+_SOURCES = ("named", "sidecar", "folder")
+
+
+def _table(records: list[CaptionRecord]) -> dict[str, tuple[str, ...]]:
+    """Image name -> its captions, for the images a file gives at least one caption."""
+    return {r.file: r.captions for r in records if r.captions}
+
+
+class CaptionLookup:
+    """The captions of images, by one rule (``taco compress``, ``taco evaluate``, ``taco train``):
+
+    1. the captions file named on purpose (``captions_file``: ``taco compress --captions FILE``,
+       ``taco evaluate --captions-file``, training's ``data.captions`` / ``val.captions``);
+    2. the image's sidecar ``IMAGE.txt`` (:func:`read_sidecar`: one caption, its whole text);
+    3. ``captions.jsonl`` in the image's folder (:data:`FOLDER_CAPTIONS`).
+
+    A step with no caption for an image (not listed, only blank captions, an empty sidecar)
+    leaves it to the next. So a named file is never overridden by a sidecar, and without one the
+    more specific sidecar wins over the folder's file. Each file is read once, when first
+    needed, and each folder listed once (sidecars are found in the listing, not by a stat per
+    image). A named file that cannot be opened raises the ``OSError``; a malformed file or an
+    unreadable sidecar a :class:`CaptionsFileError` naming it.
+    """
+
+    def __init__(self, captions_file: str | os.PathLike[str] | None = None) -> None:
+        self.captions_file = None if captions_file is None else Path(captions_file)
+        #: the named file's records and captioners (None without one)
+        self.named: CaptionsFile | None = None
+        self._named: dict[str, tuple[str, ...]] = {}
+        if self.captions_file is not None:
+            self.named = read_captions_file(self.captions_file)
+            self._named = _table(self.named.records)
+        self._listings: dict[Path, frozenset[str]] = {}
+        self._folder_files: dict[Path, CaptionsFile | None] = {}
+        self._folder_tables: dict[Path, dict[str, tuple[str, ...]]] = {}
+
+    def find(self, folder: Path, name: str, *also: str) -> FoundCaptions | None:
+        """The captions of the image ``folder / name``, or None when it has none. ``name`` is how
+        a captions file of ``folder`` lists it; ``also``: other names the named file may list it
+        by (``taco compress``: the path as given)."""
+        for key in (name, *also):
+            if key in self._named:
+                return FoundCaptions(self._named[key], "named")
+        if self.has_sidecar(folder, name):
+            caption = read_sidecar(self.sidecar(folder, name))
+            if caption:
+                return FoundCaptions((caption,), "sidecar")
+        if folder not in self._folder_tables:
+            file = self.folder_file(folder)
+            self._folder_tables[folder] = _table(file.records) if file else {}
+        captions = self._folder_tables[folder].get(name)
+        return FoundCaptions(captions, "folder") if captions else None
+
+    @staticmethod
+    def sidecar(folder: Path, name: str) -> Path:
+        """Where the sidecar of the image ``folder / name`` is: ``IMAGE.txt`` beside it."""
+        return (folder / name).with_suffix(SIDECAR_SUFFIX)
+
+    def has_sidecar(self, folder: Path, name: str) -> bool:
+        """Whether the image ``folder / name`` has a sidecar file (from its folder's listing)."""
+        sidecar = self.sidecar(folder, name)
+        return sidecar.name in self._listing(sidecar.parent)
+
+    def folder_file(self, folder: Path) -> CaptionsFile | None:
+        """``folder``'s captions.jsonl, read (None when there is none)."""
+        if folder not in self._folder_files:
+            present = FOLDER_CAPTIONS in self._listing(folder)
+            self._folder_files[folder] = read_captions_file(folder / FOLDER_CAPTIONS) if present else None
+        return self._folder_files[folder]
+
+    def has_source(self, folder: Path, names: Iterable[str]) -> bool:
+        """Whether images ``names`` of ``folder`` have any caption source, read or not: a named
+        file, the folder's captions.jsonl or a sidecar of one of them (even an empty one)."""
+        return (self.captions_file is not None or FOLDER_CAPTIONS in self._listing(folder)
+                or any(self.has_sidecar(folder, name) for name in names))
+
+    def _listing(self, folder: Path) -> frozenset[str]:
+        """The names in ``folder`` of the files the rule reads: sidecars and captions.jsonl."""
+        if folder not in self._listings:
+            try:
+                with os.scandir(folder) as entries:
+                    names = frozenset(e.name for e in entries
+                                      if (e.name.endswith(SIDECAR_SUFFIX) or e.name == FOLDER_CAPTIONS)
+                                      and e.is_file())
+            except OSError:  # no such folder (yet): nothing there
+                names = frozenset()
+            self._listings[folder] = names
+        return self._listings[folder]
+
+
+class FolderCaptions(NamedTuple):
+    """The captions of a folder's images (:func:`folder_captions`)."""
+
+    #: one per image, captions by :class:`CaptionLookup`'s rule (none: an uncaptioned image)
+    records: list[CaptionRecord]
+    #: how many images took their captions from each step of the rule (``"named"``,
+    #: ``"sidecar"``, ``"folder"``, in that order; steps that gave none are left out)
+    counts: dict[str, int]
+    #: the captioners the named file and the folder's captions.jsonl name (those that were read)
+    captioners: dict[str, tuple[str, ...]]
+    #: whether the folder has any caption source at all (:meth:`CaptionLookup.has_source`)
+    has_source: bool
+
+
+def folder_captions(
+    root: str | os.PathLike[str], images: Iterable[str], captions_file: str | os.PathLike[str] | None = None
+) -> FolderCaptions:
+    """The captions of the images of folder ``root`` (``images``: their names, e.g.
+    :func:`taco.data.folder_images`), by :class:`CaptionLookup`'s rule, with ``captions_file``
+    the named file (None: none named, so sidecars, then ``root/captions.jsonl``).
+
+    One record per image: first those the listing file lists (the named file, else the
+    folder's captions.jsonl), in its order, then the other ``images`` in their order.
+    """
+    root = Path(root)
+    lookup = CaptionLookup(captions_file)
+    listing = lookup.named if lookup.named is not None else lookup.folder_file(root)
+    names = dict.fromkeys([r.file for r in listing.records] if listing else [])
+    names.update(dict.fromkeys(images))
+    counts = dict.fromkeys(_SOURCES, 0)
+    records = []
+    for name in names:
+        found = lookup.find(root, name)
+        if found is not None:
+            counts[found.source] += 1
+        records.append(CaptionRecord(name, found.captions if found else ()))
+    captioners = {}
+    if lookup.named is not None:
+        captioners["named"] = lookup.named.captioners
+    folder_file = lookup.folder_file(root) if lookup.named is None or counts["folder"] else None
+    if folder_file is not None:  # read already: it lists the images, or it captioned some
+        captioners["folder"] = folder_file.captioners
+    return FolderCaptions(records, {k: n for k, n in counts.items() if n},
+                          captioners, lookup.has_source(root, names))
+
+
+def has_captions(
+    root: str | os.PathLike[str], images: Iterable[str], captions_file: str | os.PathLike[str] | None = None
+) -> bool:
+    """Whether the images of folder ``root`` have a caption source, without reading one: the
+    named ``captions_file`` exists, or (none named) ``root/captions.jsonl`` or a sidecar of one
+    of ``images`` does."""
+    if captions_file is not None:
+        return Path(captions_file).is_file()
+    return CaptionLookup().has_source(Path(root), images)

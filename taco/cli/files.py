@@ -15,9 +15,9 @@ import sys
 import tempfile
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ..captions_file import CaptionsFileError, read_caption_records
+from ..captions_file import CaptionLookup, CaptionsFileError, read_caption_records
 from ..commands import CLIError
 from .common import OutputClosed, os_reason, some_names
 
@@ -25,6 +25,8 @@ from .common import OutputClosed, os_reason, some_names
 STDIN = Path("<stdin>")
 #: The output ``-o -``: standard output.
 STDOUT = Path("<stdout>")
+
+_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------- inputs and captions
@@ -147,38 +149,36 @@ def read_captions_jsonl(path: Path) -> dict[str, str]:
 
 
 class CaptionSource:
-    """Finds the caption of an image: --caption, --captions FILE, IMG.txt, captions.jsonl beside it."""
+    """Finds the caption of an image: --caption TEXT for all, else by the rule of
+    :class:`taco.captions_file.CaptionLookup` (as evaluate and train find captions): --captions
+    FILE (by image name, or by the path as given), a sidecar IMG.txt, captions.jsonl beside it."""
 
     def __init__(self, caption: str | None, captions_file: str | None) -> None:
         self.caption = caption
         self.captions_file = captions_file
-        self.table = read_captions_jsonl(Path(captions_file)) if captions_file else {}
-        self._beside: dict[Path, dict[str, str]] = {}
+        self.lookup = _reading_captions(lambda: CaptionLookup(captions_file))
 
     def __call__(self, image: Path) -> str | None:
-        """The caption of ``image``, or None when it has none. A CLIError for a piped image with
-        only --captions FILE, which looks captions up by name (a piped image has none)."""
+        """The caption of ``image`` (the first of its captions), or None when it has none. A
+        CLIError for a piped image with only --captions FILE, which looks captions up by name
+        (a piped image has none), and for a captions file or sidecar that cannot be read."""
         if image is STDIN and self.caption is None and self.captions_file:
             raise CLIError(f"--captions {self.captions_file} looks captions up by image name, and "
                            f"an image on standard input has none: give --caption TEXT")
         if self.caption is not None or image is STDIN:
             return self.caption
-        for key in (image.name, str(image)):
-            if key in self.table:
-                return self.table[key]
-        sidecar = image.with_suffix(".txt")
-        if sidecar.is_file():
-            try:
-                return sidecar.read_text(encoding="utf-8").strip()
-            except (OSError, UnicodeDecodeError):
-                raise CLIError(f"{sidecar}: cannot read the caption (not readable UTF-8 text)") from None
-        folder = image.parent
-        if folder not in self._beside:
-            f = folder / "captions.jsonl"
-            self._beside[folder] = read_captions_jsonl(f) if f.is_file() else {}
-        if image.name in self._beside[folder]:
-            return self._beside[folder][image.name]
-        return None
+        found = _reading_captions(lambda: self.lookup.find(image.parent, image.name, str(image)))
+        return found.captions[0] if found else None
+
+
+def _reading_captions(read: Callable[[], _T]) -> _T:
+    """``read()``, with a captions file or sidecar that cannot be read a one-line CLIError."""
+    try:
+        return read()
+    except OSError as exc:
+        raise CLIError(f"{exc.filename}: cannot read captions ({exc.strerror})") from None
+    except CaptionsFileError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None]) -> str | None:
