@@ -235,9 +235,6 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     else:
         raise KeyError(key)
     trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
-    lmbda = trained_with.get("lambda", trained_with.get("lmbda"))
-    if not is_number(lmbda):
-        lmbda = None  # what the training wrote is text from a file: a λ of "abc" is none
     info: dict[str, Any] = {
         "name": key,
         "trained": entry is not None or bool(header),
@@ -245,7 +242,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         "text_encoder": (config.text_encoder or {}).get("name"),
         "parameters": PARAMETERS[key] if key in PARAMETERS else _count_parameters(config),
         "qualities": config.qualities,
-        "lmbda": entry.lmbda if entry else lmbda,
+        "lmbda": entry.lmbda if entry else trained_lambda(trained_with),
         "config": config.to_dict(),
     }
     if file is not None:
@@ -256,6 +253,15 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         info.update(model_id=header_model_id(header, file or key), training={
             k: v for k, v in trained_with.items() if k in _TRAINING_FIELDS and _of_its_type(k, v)})
     return info
+
+
+def trained_lambda(metadata: dict[str, Any]) -> float | None:
+    """The λ a single-rate checkpoint was trained with, from its header's ``metadata``
+    (``lambda``; ``lmbda`` in early files); None where it records none or no finite positive
+    number: what the training wrote is text from a file, and a λ of "abc", true, NaN or -1 is
+    none (:func:`describe_model` shows it as absent, a warm start does not take it)."""
+    lmbda = metadata.get("lambda", metadata.get("lmbda"))
+    return float(lmbda) if is_number(lmbda) and lmbda > 0 else None
 
 
 #: What :func:`describe_model` shows of a checkpoint's training record; the numbers among them

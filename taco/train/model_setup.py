@@ -22,7 +22,7 @@ from ..checks import is_int
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
 from ..models.checkpoint import TABLE_BUFFERS
 from ..models.config import TEXTLESS_ARCHITECTURES
-from ..models.registry import checkpoint_config
+from ..models.registry import checkpoint_config, trained_lambda
 from .config import ConfigError, TrainConfig
 
 
@@ -134,7 +134,8 @@ def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[d
     """A config mapping with what its ``init_from`` checkpoint was trained as filled in where
     ``values`` does not say: the model (``model``, with the ``model_overrides`` that make its
     architecture, and ``preset: elic`` for a text-free one when no preset is given) and, with
-    ``lmbda``, the λ of a single-rate checkpoint. Explicit settings win; a TACO preset with an
+    ``lmbda``, the λ of a single-rate checkpoint (:func:`~taco.models.registry.trained_lambda`:
+    one recorded as no positive number is not taken). Explicit settings win; a TACO preset with an
     ELIC checkpoint (ELIC -> TACO) keeps its own model. Returns (values, notes for the user)."""
     source = values.get("init_from")
     if not source:
@@ -154,9 +155,10 @@ def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[d
         if textless and preset is None:
             out["preset"] = "elic"
         taken.append(f"model {name}" + (f" (+ {overrides})" if overrides else ""))
-    if lmbda and "lmbda" not in out and isinstance(meta.get("lambda"), int | float):
-        out["lmbda"] = float(meta["lambda"])
-        taken.append(f"λ={out['lmbda']:g}")
+    trained = trained_lambda(meta) if lmbda and "lmbda" not in out else None
+    if trained is not None:  # none recorded, or no positive number: the config's λ
+        out["lmbda"] = trained
+        taken.append(f"λ={trained:g}")
     if not taken:
         return out, []
     return out, [f"{' and '.join(taken)} from init_from {source}, as it was trained (--set "

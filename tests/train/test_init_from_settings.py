@@ -4,6 +4,7 @@ weights do not fit is refused with the --set that fits."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,39 @@ def test_an_elic_checkpoint_for_a_taco_model_names_the_taco_models_of_its_width(
     err = capsys.readouterr().err
     assert "N=48 there, 16 in the model being trained" in err
     assert "a TACO model of its width: --set model=taco-minilm-small" in err
+
+
+@pytest.fixture(scope="module")
+def elic_tiny(tmp_path_factory) -> Path:
+    """An elic-tiny checkpoint (seed 0) trained, it says, at λ=0.002."""
+    from taco.models import create_model, save_checkpoint
+
+    path = tmp_path_factory.mktemp("ckpt") / "elic-tiny.safetensors"
+    return save_checkpoint(create_model("elic-tiny", seed=0), path, metadata={"lambda": 0.002})
+
+
+@pytest.mark.parametrize("lmbda", [True, float("nan"), float("inf"), -0.01, 0, pytest.param(10**400, id="10**400"), "0.01", None])
+def test_a_recorded_lambda_that_is_no_positive_number_is_not_taken(tmp_path, elic_tiny, capsys, lmbda):
+    """``"lambda": true`` was taken as λ=1, NaN and -0.01 were refused as the config's own
+    ("lmbda must be positive, got nan") and a 401-digit λ was an OverflowError; like
+    ``taco models``, a warm start now sees no λ there and trains at the config's."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from taco.models import describe_model
+    from taco.train.config import TrainConfig
+    from taco.train.model_setup import settings_from_init
+
+    with safe_open(str(elic_tiny), framework="pt") as f:
+        header = json.loads(f.metadata()["taco"])
+        state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    odd = tmp_path / "odd.safetensors"
+    save_file(state, str(odd), metadata={"taco": json.dumps({**header, "metadata": {"lambda": lmbda}})})
+
+    good, notes = settings_from_init({"init_from": str(elic_tiny)})
+    assert good["lmbda"] == 0.002 and "λ=0.002" in notes[0]
+    values, notes = settings_from_init({"init_from": str(odd)})
+    assert "lmbda" not in values and "λ" not in notes[0] and values["model"] == "elic-tiny"
+    assert describe_model(odd)["lmbda"] is None
+    cfg = _resolved(capsys, "--init-from", str(odd), "--set", *SMALL)
+    assert (cfg["model"], cfg["lmbda"]) == ("elic-tiny", TrainConfig.lmbda)
