@@ -224,7 +224,7 @@ def read_state(
     keys = {"optim": "optimizer", "aux_optim": "aux_optimizer"}
     for prefix, optimizer in optimizers.items():
         if optimizer is not None:
-            optimizer_from_tensors(optimizer, named, tensors, meta[keys[prefix]], prefix)
+            optimizer_from_tensors(optimizer, named, tensors, meta[keys[prefix]], prefix, path)
     p = meta["progress"]
     progress = TrainProgress(
         step=p["step"], epoch=p["epoch"], batch_in_epoch=p["batch_in_epoch"],

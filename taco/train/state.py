@@ -93,11 +93,14 @@ def optimizer_from_tensors(
     tensors: dict[str, Tensor],
     groups: list[dict[str, Any]],
     prefix: str,
+    source: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Restore what :func:`optimizer_to_tensors` wrote into ``optimizer`` (same parameters)."""
+    """Restore what :func:`optimizer_to_tensors` wrote into ``optimizer`` (same parameters).
+    A TrainStateError says what does not fit, after ``source`` (the state's file) and ``prefix``."""
+    where = f"{source}: {prefix}" if source is not None else prefix
     if len(groups) != len(optimizer.param_groups):
         raise TrainStateError(
-            f"{prefix}: {len(groups)} parameter groups saved, the optimizer has "
+            f"{where}: {len(groups)} parameter groups saved, the optimizer has "
             f"{len(optimizer.param_groups)}"
         )
     name_of = {id(q): n for n, q in params.items()}
@@ -109,7 +112,7 @@ def optimizer_from_tensors(
     if saved != list(index):
         missing, extra = set(index) - set(saved), set(saved) - set(index)
         raise TrainStateError(
-            f"{prefix}: the saved optimizer trains other parameters than this run "
+            f"{where}: the saved optimizer trains other parameters than this run "
             f"(not saved: {sorted(missing)[:3]}, not in this run: {sorted(extra)[:3]}); "
             "was the preset or model changed?"
         )
@@ -119,17 +122,17 @@ def optimizer_from_tensors(
             continue
         name, _, slot = key[len(prefix) + 1 :].rpartition("/")
         if name not in index:
-            raise TrainStateError(f"{prefix}: the saved optimizer state names {name!r:.80}, which "
+            raise TrainStateError(f"{where}: the saved optimizer state names {name!r:.80}, which "
                                   "it does not train")
         want = () if slot == "step" else tuple(params[name].shape)
         if tuple(value.shape) != want or not value.is_floating_point():
-            raise TrainStateError(f"{prefix}: {name}/{slot} is {value.dtype} {list(value.shape)}, "
+            raise TrainStateError(f"{where}: {name}/{slot} is {value.dtype} {list(value.shape)}, "
                                   f"the parameter's needs float {list(want)}")
         state.setdefault(index[name], {})[slot] = value
     for saved_group, group in zip(groups, optimizer.param_groups, strict=True):
         for k, v in _from_json(saved_group).items():
             if k in group and not _same_kind(v, group[k]):
-                raise TrainStateError(f"{prefix}: hyper-parameter {k} is {v!r:.40}, this "
+                raise TrainStateError(f"{where}: hyper-parameter {k} is {v!r:.40}, this "
                                       f"optimizer's is {group[k]!r:.40}")
     param_groups = [
         {**_from_json(g), "params": [index[n] for n in g["params"]]} for g in groups

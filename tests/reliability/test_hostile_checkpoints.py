@@ -482,3 +482,25 @@ def test_optimizer_hyper_parameters_of_the_wrong_kind_are_refused(train_state):
         groups = [{**meta["optimizer"][0], **change}]
         with pytest.raises(TrainStateError, match="hyper-parameter"):
             optimizer_from_tensors(torch.optim.Adam(params, lr=1e-4), named, tensors, groups, "optim")
+
+
+def test_an_optimizer_that_does_not_fit_names_the_state_file(tmp_path, train_state):
+    """Resuming read the file's optimizer into the run's with errors that named only its prefix
+    ("optim: hyper-parameter lr is 'x' ..."): which file, of a run's several, said nothing."""
+    from taco.distributed import DistEnv
+    from taco.train.checkpoints import read_state
+    from taco.train.config import TrainConfig
+    from taco.train.state import TrainStateError, load_train_state
+
+    path, _, _ = train_state
+    tensors, meta = load_train_state(path)
+    meta["optimizer"][0]["lr"] = "x"
+    bad = tmp_path / "train_state.safetensors"
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(bad),
+              metadata={"taco_train_state": json.dumps({"format": "taco-train-state", "version": 1, **meta})})
+    model = create_model("elic-tiny", seed=0)
+    params = [p for n, p in model.named_parameters() if "quantiles" not in n]
+    with pytest.raises(TrainStateError) as err:
+        read_state(bad, TrainConfig(), model, {"optim": torch.optim.Adam(params, lr=1e-4)},
+                   DistEnv(), 4, torch.device("cpu"), seed=0)
+    assert str(err.value).startswith(f"{bad}: optim: hyper-parameter lr is 'x'")
