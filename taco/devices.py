@@ -7,10 +7,13 @@ rank's GPU too; ``cuda:1`` is that GPU whatever the rank; ``cpu``, ``mps`` as gi
 this machine does not have, or any other name, is
 :class:`taco.distributed.DeviceUnavailable`: one line (exit status 2 on the command line), raised
 before any work. Imports torch when called, not when imported.
+
+:func:`usable_cpus`: the CPUs this process may run on, for sizing pools of workers and threads.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from .distributed import DeviceUnavailable, DistEnv, check_device
@@ -18,7 +21,7 @@ from .distributed import DeviceUnavailable, DistEnv, check_device
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["DEVICE_NAMES", "resolve_device"]
+__all__ = ["DEVICE_NAMES", "resolve_device", "usable_cpus"]
 
 #: What ``--device`` takes, for help texts and errors.
 DEVICE_NAMES = "auto, cpu, cuda, cuda:N, mps"
@@ -47,3 +50,12 @@ def resolve_device(preference: str | torch.device = "auto", env: DistEnv | None 
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", local_rank % torch.cuda.device_count())
     return device
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask where the OS has one (``taskset``,
+    a container's or a batch system's CPU set), which ``os.cpu_count()`` ignores."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows
+        return os.cpu_count() or 1

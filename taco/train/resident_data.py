@@ -21,7 +21,6 @@ dataset, or here upscaled, bicubic with the aspect kept, so the short side equal
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -31,6 +30,7 @@ from PIL import Image
 from torch import Tensor
 
 from ..data import Batch, CaptionedImages
+from ..devices import usable_cpus
 from ..images import ImageReadError, load_image, to_rgb
 
 
@@ -84,10 +84,11 @@ class ResidentImages:
         cls, dataset: CaptionedImages, crop: int, device: torch.device | str,
         hflip: float = 0.0, workers: int | None = None,
     ) -> ResidentImages:  # fmt: skip
-        """Decode ``dataset``'s images (threads) and move them to ``device``. Unreadable files
+        """Decode ``dataset``'s images in ``workers`` threads (default: one per usable CPU, at
+        most 16; :func:`taco.devices.usable_cpus`) and move them to ``device``. Unreadable files
         are left out (counted in ``skipped``), so indices follow the readable images."""
         n = len(dataset.records)
-        workers = workers or min(16, os.cpu_count() or 1)
+        workers = workers or min(16, usable_cpus())
         images, captions, names = [], [], []
         with ThreadPoolExecutor(max(1, workers)) as pool:
             decoded = pool.map(lambda i: _decode(dataset, i, crop), range(n))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import time
 from pathlib import Path
 
@@ -177,6 +178,21 @@ def test_sharded_checkpoint_and_state_resume_exactly(tmp_path, tiny, monkeypatch
 
 
 # --------------------------------------------------------------------------- the fast path
+
+
+def test_resident_decoding_takes_a_thread_per_usable_cpu(samples, monkeypatch):
+    """Without ``workers``, decoding took ``os.cpu_count()`` threads (up to 16) where the
+    trainer's loader workers take the CPUs the process may run on: a job pinned to one CPU of a
+    64-core machine decoded in 16 threads."""
+    from taco.train import resident_data
+
+    sizes = []
+    pool = resident_data.ThreadPoolExecutor
+    monkeypatch.setattr(resident_data, "ThreadPoolExecutor", lambda n: sizes.append(n) or pool(n))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert len(ResidentImages.decode(CaptionedFolder(samples), crop=64, device="cpu")) == 4
+    assert sizes == [1]
 
 
 def test_resident_batches_are_a_function_of_the_step(samples):
