@@ -3,8 +3,8 @@
 Every dataset yields :class:`Sample` ``(image (3, H, W) float32 in [0, 1], caption, name)``;
 :func:`collate` turns a list of them into a :class:`Batch` with images (B, 3, H, W).
 
-- :class:`CaptionedFolder`: a folder of images + ``captions.jsonl``
-  (``{"image": "name.png", "captions": ["...", ...]}`` per line), e.g. ``shared/data/photos``.
+- :class:`CaptionedFolder`: a folder of images + ``captions.jsonl`` (``{"image": "name.png",
+  "captions": ["...", ...]}`` per line) or sidecar ``IMAGE.txt`` files, e.g. ``shared/data/photos``.
 - :class:`CocoCaptions`: MS-COCO 2014 (``captions_train2014.json``), the training set:
   82,783 images, all five (or more) captions kept, one drawn at random per sample.
 - :func:`karpathy_split` + :class:`CaptionedImages`: the Karpathy split of COCO; its "restval"
@@ -39,7 +39,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from taco.captions_file import CaptionRecord, read_caption_records
+from taco.captions_file import FOLDER_CAPTIONS, SIDECAR_SUFFIX, CaptionRecord, folder_captions
 from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, open_image, to_rgb
 from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
@@ -435,40 +435,45 @@ class CaptionedImages(Dataset[Sample]):
 
 
 class CaptionedFolder(CaptionedImages):
-    """Images in ``root`` + ``root/captions_file`` (JSON lines), e.g. ``shared/data/photos/val``.
+    """The images in ``root`` with their captions, e.g. ``shared/data/photos/val``.
 
-    Each line: ``{"image": "name.png", "captions": ["...", ...]}`` (``image`` relative to
+    Captions by :class:`taco.captions_file.CaptionLookup`'s rule (as ``taco compress`` and
+    ``taco evaluate`` find them): ``captions_file`` when one is named (a file name inside
+    ``root``, or a path), else each image's sidecar ``IMAGE.txt``, else ``root/captions.jsonl``
+    (``{"image": "name.png", "captions": ["...", ...]}`` per line, ``image`` relative to
     ``root``; repeated lines for one image merge their captions). Image files in ``root``
-    (:func:`folder_images`: not ``taco decompress``'s ``NAME.decoded.png``) that no line
-    captions are counted in ``uncaptioned`` and skipped with the same single warning as images
-    listed without a file. Without ``captions_needed`` (a model that reads no text), a folder
-    without the captions file gives every image, with an empty caption. Keyword arguments as
-    :class:`CaptionedImages`.
+    (:func:`folder_images`: not ``taco decompress``'s ``NAME.decoded.png``) without a caption
+    are counted in ``uncaptioned`` and skipped with the same single warning as images listed
+    without a file. Without ``captions_needed`` (a model that reads no text), a folder without
+    any caption (no such files at all) gives every image, with an empty caption. Keyword
+    arguments as :class:`CaptionedImages`.
     """
 
     def __init__(
         self,
         root: str | os.PathLike[str],
-        captions_file: str = "captions.jsonl",
+        captions_file: str | os.PathLike[str] | None = None,
         transform: Transform | None = None,
         *,
         captions_needed: bool = True,
         **kwargs,
     ) -> None:
         root = Path(root)
-        captions_path = root / captions_file
-        if not captions_needed and root.is_dir() and not captions_path.exists():
+        where = "" if root.is_absolute() else f" (in {Path.cwd()})"
+        if not root.is_dir():
+            raise FileNotFoundError(f"no folder '{root}'{where}")
+        images = folder_images(root)
+        named = None if captions_file is None else root / captions_file
+        found = folder_captions(root, images, named) if named is None or named.is_file() else None
+        if found is None or not found.has_source:
+            if captions_needed:
+                raise FileNotFoundError(
+                    f"no captions file '{named}'{'' if named.is_absolute() else where}" if named
+                    else f"no captions in '{root}'{where}: no {FOLDER_CAPTIONS}, no sidecar "
+                    f"IMAGE{SIDECAR_SUFFIX} files")
             # a text-free model (ELIC) on a folder of photos: every image, with an empty caption
-            super().__init__(root, [CaptionRecord(name, ("",)) for name in folder_images(root)],
-                             transform, **kwargs)
-            return
-        if not captions_path.is_file():
-            where = "" if captions_path.is_absolute() else f" (in {Path.cwd()})"
-            missing = "no folder" if not root.is_dir() else "no captions file"
-            raise FileNotFoundError(f"{missing} '{root if missing == 'no folder' else captions_path}'{where}")
-        records = read_caption_records(captions_path)
-        listed = {r.file for r in records}
-        records += [CaptionRecord(name, ()) for name in folder_images(root) if name not in listed]
+            found = None
+        records = found.records if found else [CaptionRecord(name, ("",)) for name in images]
         super().__init__(root, records, transform, **kwargs)
 
 

@@ -34,8 +34,9 @@ DESCRIPTION = (
 #: network (what a pip-installed taco has).
 EPILOG = """\
 without a config file (a pip install has no configs/): every key by --set, and
-nothing to download. PHOTOS holds your photos and a captions.jsonl (`taco
-caption PHOTOS` writes one with a captioning model):
+nothing to download. PHOTOS holds your photos and their captions: a
+captions.jsonl (`taco caption PHOTOS` writes one with a captioning model) or a
+sidecar PHOTO.txt beside each photo:
 
   taco train --set data.root=PHOTOS model=taco-minilm-small k_j=0 --out-dir runs/mine
   taco train --resume runs/mine         # after a stop: on from its last checkpoint

@@ -46,8 +46,10 @@ class ConfigError(ValueError):
 class DataConfig:
     """Where the training images and captions are.
 
-    kind="folder": ``root`` holds images + ``captions`` (a JSON-lines file name, default
-    captions.jsonl), e.g. ``shared/data/photos/train``.
+    kind="folder": ``root`` holds the images, e.g. ``shared/data/photos/train``, captioned as
+    every command finds captions (:class:`taco.captions_file.CaptionLookup`): by ``captions``
+    when it names a JSON-lines file (inside ``root``, or a path), else by each image's sidecar
+    ``IMAGE.txt``, else by ``root/captions.jsonl``.
     kind="coco": ``root`` is the images folder (``train2014/``), ``captions`` the annotations
     file (``annotations/captions_train2014.json``); a relative ``captions`` is taken relative to
     ``root``'s parent.
@@ -89,7 +91,7 @@ class ValConfig:
     """
 
     root: str | None = None
-    captions: str = "captions.jsonl"
+    captions: str | None = None  # as data.captions: None = sidecars, then captions.jsonl
     interval: int = 1000
     images: int = 8
     compress_images: int = 2

@@ -25,7 +25,7 @@ def build_train_dataset(cfg: TrainConfig) -> CaptionedImages:
     kw = {"seed": cfg.seed, "min_side": cfg.crop if d.small_images == "drop" else None,
           "exclude": d.exclude}
     if d.kind == "folder":
-        return CaptionedFolder(d.root, d.captions or "captions.jsonl", transform,
+        return CaptionedFolder(d.root, d.captions, transform,
                                captions_needed=reads_text(cfg), **kw)
     return CocoCaptions(d.root, d.captions_path(), transform, **kw)
 

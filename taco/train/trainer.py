@@ -47,7 +47,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from .. import metrics
-from ..data import Batch, CaptionedImages, EmptyDatasetError, collate
+from ..captions_file import FOLDER_CAPTIONS, has_captions
+from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_images
 from ..losses import TacoLoss
 from ..models import CheckpointError
 from ..models.header import read_checkpoint_header
@@ -181,13 +182,15 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
         if (root is None or (key == "data.root" and cfg.data.kind != "folder")
                 or not reads_text(cfg)):
             continue
-        name = (cfg.data.captions or "captions.jsonl") if key == "data.root" else cfg.val.captions
-        captions = Path(root) / name
-        if Path(root).is_dir() and not captions.exists():
+        name = cfg.data.captions if key == "data.root" else cfg.val.captions
+        named = None if name is None else Path(root) / name
+        if Path(root).is_dir() and not has_captions(root, folder_images(Path(root)), named):
+            missing = (f"no captions file {named}" if named else
+                       f"no captions in {root} (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files)")
             raise ConfigError(
-                f"{key}: no captions file {captions}, which model {cfg.resolved_model()!r} needs "
-                f"(it reads the captions); `taco caption {root}` writes one, or train the "
-                "text-free baseline on the photos alone: --set preset=elic model=elic-small"
+                f"{key}: {missing}, which model {cfg.resolved_model()!r} needs "
+                f"(it reads the captions); `taco caption {root}` writes {FOLDER_CAPTIONS}, or "
+                "train the text-free baseline on the photos alone: --set preset=elic model=elic-small"
             )
     try:
         train_set = build_train_dataset(cfg)

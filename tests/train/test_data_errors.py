@@ -80,7 +80,7 @@ def test_a_text_model_on_photos_without_captions_says_what_to_do(tmp_path, tiny,
             f"data.root={photos}", "--max-steps", "1"]
     assert train_main(argv) == 2
     line = _one_error_line(capsys)
-    assert f"no captions file {photos / 'captions.jsonl'}" in line
+    assert f"no captions in {photos} (no captions.jsonl, no sidecar IMAGE.txt files)" in line
     assert f"taco caption {photos}" in line and "--set preset=elic model=elic-small" in line
 
 
