@@ -190,10 +190,14 @@ def caption_folder(
     """Append ``{"image", "captions": [text], "captioner"}`` lines to ``FOLDER/output``.
 
     Images already listed in the file (by any captioner or by hand) are left alone, so an
-    interrupted run resumes and human captions are never overwritten. Lines are written and
+    interrupted run resumes and human captions are never overwritten; writing the folder's own
+    ``captions.jsonl``, so are images with a caption in a sidecar ``IMAGE.txt`` (which every
+    command reads before ``captions.jsonl``: :class:`taco.captions_file.CaptionLookup`; a named
+    file such as ``captions-blip2.jsonl`` gets every image). Lines are written and
     flushed after every batch. Unreadable images are reported and skipped. The images are those
     of :func:`taco.data.folder_images` (not ``taco decompress``'s ``NAME.decoded.png``).
     """
+    from taco.captions_file import FOLDER_CAPTIONS, CaptionLookup, read_sidecar
     from taco.data import folder_images
     from taco.images import ImageReadError, load_image
 
@@ -203,6 +207,10 @@ def caption_folder(
     path = folder / output
     listed = _listed(path)
     files = [folder / name for name in folder_images(folder)]
+    if path.resolve() == (folder / FOLDER_CAPTIONS).resolve():
+        lookup = CaptionLookup()
+        listed |= {p.name for p in files if lookup.has_sidecar(folder, p.name)
+                   and read_sidecar(lookup.sidecar(folder, p.name))}
     todo = [p for p in files if p.name not in listed][:limit]
     unreadable: list[str] = []
     bar = None

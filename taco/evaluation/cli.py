@@ -228,8 +228,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Code every image of each dataset through the real .taco container (and/or "
         "classic codecs), measure bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD, and write a per-image CSV "
         "and a summary JSON per run under OUTPUT/DATASET/. Re-running resumes. Runs on several "
-        "GPUs with torchrun (each rank a shard). DATASET: a folder with captions.jsonl, "
-        "kodak:DIR, clic:DIR, coco30k:ROOT, coco40k:ROOT or samples (see docs/evaluation.md).")
+        "GPUs with torchrun (each rank a shard). DATASET: a folder with captions.jsonl or "
+        "sidecar IMAGE.txt files, kodak:DIR, clic:DIR, coco30k:ROOT, coco40k:ROOT or samples (see docs/evaluation.md).")
     e.add_argument("datasets", nargs="+", metavar="DATASET")
     e.add_argument("-m", "--model", action="append",
                    help="checkpoint, trained name or architecture (random seed-0); repeatable")
@@ -251,9 +251,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="centre crop size (default: the protocol's rule: 256 for coco30k, none for the "
                    "official coco30k protocol and every other dataset; 0 = none)")
     e.add_argument("--limit", type=int, help="only the first N images")
-    e.add_argument("--captions-file", default="captions.jsonl",
-                   help="captions file: a name inside the dataset folder (default: captions.jsonl), "
-                   "or a path such as ./kodak-ofa.jsonl (one dataset per call then); "
+    e.add_argument("--captions-file", default=None,
+                   help="captions file: a name inside the dataset folder, or a path such as "
+                   "./kodak-ofa.jsonl (one dataset per call then); its captions win over sidecars "
+                   "(default: each image's sidecar IMAGE.txt, else the folder's captions.jsonl); "
                    "`taco import-captions` makes one from the authors' JSON files")
     e.add_argument("--coco30k-protocol", choices=("paper", "official"), default="paper",
                    help="coco30k:ROOT as the paper states it (Karpathy restval, centre crop 256, "
@@ -312,7 +313,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = sub.add_parser("caption", help="write captions.jsonl for a folder with a captioning model",
                        description="Caption every image of FOLDER not yet in its captions file "
-                       "with a transformers captioner (BLIP, BLIP-2, GIT, ...; local folder or "
+                       "(nor, for captions.jsonl, in a sidecar IMAGE.txt) with a transformers captioner (BLIP, BLIP-2, GIT, ...; local folder or "
                        "Hugging Face id). Resumable; existing captions are kept.")
     c.add_argument("folder")
     c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, help=f"captioner (default: {DEFAULT_CAPTIONER})")

@@ -3,9 +3,10 @@
 A dataset is given on the command line as ``KIND:PATH`` or a plain folder path:
 
 ==============  ===========================================================================
-``PATH``        a folder of images with ``captions.jsonl`` (``{"image", "captions"}`` lines),
-                e.g. ``../shared/data/photos/val``; not cropped. Without ``captions.jsonl`` the
-                images have no caption (``taco caption PATH`` writes one).
+``PATH``        a folder of images with sidecar ``IMAGE.txt`` files or ``captions.jsonl``
+                (``{"image", "captions"}`` lines), e.g. ``../shared/data/photos/val``; not
+                cropped. Without either the images have no caption (``taco caption PATH``
+                writes ``captions.jsonl``).
 ``kodak:DIR``   Kodak (24 images, ``kodim01.png`` … ``kodim24.png``), not cropped; captions
                 from ``DIR/captions.jsonl`` (machine-made: the paper used OFA; ``taco
                 import-captions kodak_ofa.json -o DIR`` writes the authors' OFA captions).
@@ -20,9 +21,12 @@ A dataset is given on the command line as ``KIND:PATH`` or a plain folder path:
 ``samples``     the four public-domain photos shipped in ``taco/assets/samples``.
 ==============  ===========================================================================
 
-The caption used as the "true" caption is always the first one listed for the image.
-``captions_file`` is a file name inside the folder (default ``captions.jsonl``) or, when it has a
-folder part (``./ofa.jsonl``, ``/data/kodak-ofa.jsonl``), a path of its own.
+The caption used as the "true" caption is always the first one listed for the image. A folder's
+captions are found as ``taco compress`` and ``taco train`` find them
+(:class:`taco.captions_file.CaptionLookup`): in ``captions_file`` when one is named, else in each
+image's sidecar ``IMAGE.txt``, else in the folder's ``captions.jsonl``. ``captions_file`` is a
+file name inside the folder or, when it has a folder part (``./ofa.jsonl``,
+``/data/kodak-ofa.jsonl``), a path of its own; a named file must exist.
 """
 
 from __future__ import annotations
@@ -36,9 +40,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from taco.captions_file import CaptionRecord, read_captions_file
+from taco.captions_file import (
+    FOLDER_CAPTIONS,
+    CaptionRecord,
+    FolderCaptions,
+    folder_captions,
+    read_captions_file,
+)
 from taco.data import (
-    CaptionedFolder,
     CaptionedImages,
     CocoCaptions,
     center_crop_transform,
@@ -153,23 +162,45 @@ def _written_by(captioners: tuple[str, ...]) -> str:
     return "first caption" + (f"; written by {', '.join(captioners)}" if captioners else "")
 
 
+def _caption_source(found: FolderCaptions, captions_file: str | None) -> str:
+    """Where a folder's captions came from, e.g. ``captions.jsonl (first caption; written by
+    BLIP)``, or with several sources the images each captioned: ``sidecar IMAGE.txt files (3
+    images), captions.jsonl (21 images; first caption)``."""
+    several = len(found.counts) > 1
+    parts = []
+    for source, n in found.counts.items():
+        images = f"{n} image{'s' if n != 1 else ''}"
+        if source == "sidecar":
+            parts.append(f"sidecar IMAGE.txt files ({images})")
+            continue
+        name = captions_file if source == "named" else FOLDER_CAPTIONS
+        how = _written_by(found.captioners.get(source, ()))
+        parts.append(f"{name} ({images}; {how})" if several else f"{name} ({how})")
+    return ", ".join(parts)
+
+
 def _folder(
-    root: Path, kind: str, name: str, crop: int | None, limit: int | None, captions_file: str
+    root: Path, kind: str, name: str, crop: int | None, limit: int | None, captions_file: str | None
 ) -> EvalDataset:
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder")
-    cap_path = _captions_path(root, captions_file)
-    if cap_path.is_file():
-        folder = CaptionedFolder(root, str(cap_path.resolve()), _transform(crop), caption_index=0)
+    named = None if captions_file is None else _captions_path(root, captions_file)
+    if named is not None and not named.is_file():
+        raise DatasetError(f"{named}: no such captions file")
+    names = folder_images(root)
+    found = folder_captions(root, names, named)
+    if found.has_source:
+        folder = CaptionedImages(root, found.records, _transform(crop), caption_index=0)
         records = _limit(folder.records, limit)
-        source = f"{captions_file} ({_written_by(read_captions_file(cap_path).captioners)})"
         images = CaptionedImages(root, records, _transform(crop), caption_index=0)
-        return EvalDataset(name, kind, root, images, crop, source, True, limit, listing=list(folder.records))
-    every = [CaptionRecord(name, ("",)) for name in folder_images(root)]
+        return EvalDataset(name, kind, root, images, crop, _caption_source(found, captions_file), True,
+                           limit, listing=list(folder.records))
+    every = [CaptionRecord(name, ("",)) for name in names]
     if not every:
         raise DatasetError(f"{root}: no images found")
     images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0)
-    source = f"none ({captions_file} not found; write one with `taco caption {root}`)"
+    source = (f"none (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files; write {FOLDER_CAPTIONS} "
+              f"with `taco caption {root}`)")
     return EvalDataset(name, kind, root, images, crop, source, False, limit, listing=every)
 
 
@@ -178,7 +209,7 @@ def open_dataset(
     *,
     crop: int | None = None,
     limit: int | None = None,
-    captions_file: str | os.PathLike[str] = "captions.jsonl",
+    captions_file: str | os.PathLike[str] | None = None,
     coco30k_protocol: str = "paper",
 ) -> EvalDataset:
     """Open an evaluation dataset from ``KIND:PATH``, ``samples`` or a folder path.
@@ -187,16 +218,19 @@ def open_dataset(
     so ``Path("kodak:/data/kodak")`` is the Kodak set, as on the command line.
 
     ``crop`` overrides the paper's crop rule (centre crop to ``crop``×``crop``; 0 = no crop);
-    ``limit`` keeps the first ``limit`` images (quick runs); ``captions_file`` selects another
-    captions file in a folder (e.g. ``captions-blip2.jsonl``, for the caption-source study) or
-    is a path (see the module docstring). ``coco30k_protocol``: one of
+    ``limit`` keeps the first ``limit`` images (quick runs); ``captions_file`` names the
+    captions file of a folder (e.g. ``captions-blip2.jsonl``, for the caption-source study;
+    sidecars do not override it) or is a path (see the module docstring); None: each image's
+    sidecar ``IMAGE.txt``, else the folder's ``captions.jsonl`` (the official coco30k protocol:
+    ``ROOT/captions.jsonl``). ``coco30k_protocol``: one of
     :data:`COCO30K_PROTOCOLS` (only ``coco30k:ROOT`` has a choice).
     """
     if coco30k_protocol not in COCO30K_PROTOCOLS:
         raise DatasetError(
             f"coco30k protocol must be one of {', '.join(COCO30K_PROTOCOLS)}, got {coco30k_protocol!r}"
         )
-    spec, captions_file = os.fspath(spec), os.fspath(captions_file)
+    spec = os.fspath(spec)
+    captions_file = None if captions_file is None else os.fspath(captions_file)
     kind, sep, rest = spec.partition(":")
     if not sep or kind not in DATASET_KINDS:
         kind, rest = ("samples", "") if spec == "samples" else ("folder", spec)
@@ -214,7 +248,7 @@ def open_dataset(
         return _folder(root, kind, name, eff_crop, limit, captions_file)
 
     if official:
-        return _coco30k_official(root, eff_crop, limit, captions_file)
+        return _coco30k_official(root, eff_crop, limit, captions_file or FOLDER_CAPTIONS)
     if kind == "coco30k":
         split_json = root / "dataset_coco.json"
         if not split_json.is_file():

@@ -507,7 +507,7 @@ class EvalConfig:
     match_bpp: bool = False
     crop: int | None = None
     limit: int | None = None
-    captions_file: str = "captions.jsonl"
+    captions_file: str | None = None  # None: sidecar IMAGE.txt files, then captions.jsonl
     fid: str = "auto"
     fid_min_images: int = FID_MIN_IMAGES
     cmmd_clip: str | None = None
@@ -587,7 +587,7 @@ def _check_config(cfg: EvalConfig) -> None:
         raise EvaluationError(str(exc)) from None
     if cfg.coco30k_protocol != "paper" and not any(d.startswith("coco30k:") for d in cfg.datasets):
         raise EvaluationError("--coco30k-protocol applies to coco30k:ROOT datasets only")
-    if len(Path(cfg.captions_file).parts) > 1 and len(cfg.datasets) > 1:
+    if cfg.captions_file and len(Path(cfg.captions_file).parts) > 1 and len(cfg.datasets) > 1:
         raise EvaluationError(
             f"--captions-file {cfg.captions_file} is a path, which would caption every dataset "
             "alike: evaluate one dataset per call, or give a file name inside each folder"
