@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import os
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -49,6 +48,7 @@ from torch.utils.data import DataLoader, Dataset
 from .. import metrics
 from ..captions_file import FOLDER_CAPTIONS, has_captions
 from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_images
+from ..devices import usable_cpus
 from ..losses import TacoLoss
 from ..models import CheckpointError
 from ..models.header import read_checkpoint_header
@@ -136,14 +136,6 @@ def stream_seed(seed: int, warm_steps: int) -> int:
         return seed
     state = np.random.SeedSequence([seed % 2**32, warm_steps]).generate_state(1, np.uint32)
     return int(state[0]) >> 1  # < 2**31: seed + rank + step stays a valid torch seed
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def loader_workers(workers: int) -> int:
