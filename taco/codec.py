@@ -435,7 +435,10 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 def check_model(model: object) -> None:
-    """A TypeError unless ``model`` is a loaded model (a name or path is loaded with taco.load)."""
+    """A TypeError unless ``model`` is a loaded float32 model (a name or path is loaded with
+    taco.load). A model converted with ``.half()``, ``.double()`` or ``.to(torch.bfloat16)`` is
+    refused: its fingerprint is over the converted weights and its decoder would not take the
+    encoder's float32 latents, so the files it wrote could be decoded by nothing."""
     if not isinstance(model, ELIC):
         hint = (f"; load it first: model = taco.load({str(model)!r})"
                 if isinstance(model, str | os.PathLike) else "")
@@ -444,6 +447,12 @@ def check_model(model: object) -> None:
         raise TypeError(f"this {type(model).__name__} was built without a ModelConfig, which the "
                         "file records: build it with taco.create_model(...) or load it with "
                         "taco.load(...)")
+    dtypes = {t.dtype for t in (*model.parameters(), *model.buffers()) if t.is_floating_point()}
+    if dtypes - {torch.float32}:
+        other = ", ".join(sorted(str(d).removeprefix("torch.") for d in dtypes - {torch.float32}))
+        raise TypeError(f"this model's weights are {other}: taco codes with float32 weights only "
+                        "(a file coded in another precision could not be decoded); convert it back "
+                        "with model.float()")
 
 
 def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
