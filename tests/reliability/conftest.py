@@ -1,10 +1,13 @@
-"""Fixtures of the reliability suite: the fuzz script loaded as a module, and a tiny checkpoint."""
+"""Fixtures of the reliability suite: the fuzz script loaded as a module, a tiny checkpoint, and
+the CLI run as a user runs it (an error is one line, no traceback)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,22 @@ def tiny_checkpoint(tmp_path_factory):
         header = json.loads(f.metadata()["taco"])
         state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
     return path, state, header
+
+
+@pytest.fixture
+def cli(capsys) -> Callable[..., tuple[int, str]]:
+    """``cli(*argv)``: run ``taco ARGV``; (status, stderr), checking that an error is one line
+    (``taco COMMAND: error: ...``) without a traceback."""
+    from taco.cli import main
+
+    def run(*argv: str) -> tuple[int, str]:
+        with warnings.catch_warnings(record=True):  # the CLI shows warnings; keep them here
+            status = main(list(argv))
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        if status == 2:
+            errors = [line for line in err.splitlines() if ": error: " in line]
+            assert len(errors) == 1 and errors[0].startswith(f"taco {argv[0]}: error: "), err
+        return status, err
+
+    return run

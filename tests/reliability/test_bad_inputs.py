@@ -23,7 +23,6 @@ from safetensors.torch import save_file
 
 import taco
 from taco.bitstream import TacoFormatError, pack, unpack
-from taco.cli import main
 from taco.images import ImageConversionWarning, ImageReadError
 from taco.models import CheckpointError, create_model, load_checkpoint, save_checkpoint
 from taco.text import get_text_encoder
@@ -37,17 +36,6 @@ SAMPLE = PACKAGE / "assets" / "samples" / "skimage-chelsea.png"
 def photo():
     return Image.open(SAMPLE).convert("RGB").resize((64, 48))
 
-
-def cli(capsys, *argv: str) -> tuple[int, str]:
-    """Run the CLI; return (status, stderr) and check that an error is one line, no traceback."""
-    with warnings.catch_warnings(record=True):  # the CLI shows warnings; keep them here
-        status = main(list(argv))
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    if status == 2:
-        errors = [line for line in err.splitlines() if ": error: " in line]
-        assert len(errors) == 1 and errors[0].startswith(f"taco {argv[0]}: error: "), err
-    return status, err
 
 
 # --------------------------------------------------------------------------- images
@@ -79,13 +67,13 @@ def _bad_images(folder: Path, photo: Image.Image) -> dict[str, tuple[Path, str]]
 
 
 @pytest.mark.timeout(300)
-def test_unreadable_images(tmp_path, photo, capsys):
+def test_unreadable_images(tmp_path, photo, cli):
     model = create_model("elic-tiny", seed=0)
     for name, (path, words) in _bad_images(tmp_path, photo).items():
         with pytest.raises(ImageReadError, match=words) as info:
             taco.compress(path, None, model)
         assert str(path) in str(info.value), name
-        status, err = cli(capsys, "compress", str(path), "--caption", "x", "-m", "elic-tiny",
+        status, err = cli("compress", str(path), "--caption", "x", "-m", "elic-tiny",
                           "-o", str(tmp_path / "out.taco"), "-f")
         assert status == 2, name
 
@@ -117,7 +105,7 @@ def _unusual_images(folder: Path, photo: Image.Image) -> dict[str, tuple[Path, s
 
 
 @pytest.mark.timeout(300)
-def test_unusual_images_are_coded(tmp_path, photo, capsys):
+def test_unusual_images_are_coded(tmp_path, photo, cli):
     model = create_model("elic-tiny", seed=0)
     for name, (path, restored) in _unusual_images(tmp_path, photo).items():
         with warnings.catch_warnings(record=True) as caught:
@@ -128,7 +116,7 @@ def test_unusual_images_are_coded(tmp_path, photo, capsys):
                        for w in caught), name
         out = taco.decompress(data, model)
         assert out.size == (64, 48) and out.mode == restored, name
-        status, _ = cli(capsys, "compress", str(path), "--caption", "", "-m", "elic-tiny", "-o",
+        status, _ = cli("compress", str(path), "--caption", "", "-m", "elic-tiny", "-o",
                         str(tmp_path / f"{name}.taco"), "--quiet")
         assert status == 0, name
 
@@ -145,15 +133,15 @@ def test_every_pillow_mode_in_memory(photo):
             assert taco.decompress(data, model).size == (64, 48), mode
 
 
-def test_cli_file_errors_are_one_line(tmp_path, photo, capsys):
+def test_cli_file_errors_are_one_line(tmp_path, photo, cli):
     """Missing files, folders where files belong, an output folder that does not exist."""
     src = tmp_path / "ok.png"
     photo.save(src)
-    assert cli(capsys, "info", str(tmp_path / "missing.taco"))[0] == 2
-    assert cli(capsys, "info", str(tmp_path))[0] == 2
-    assert cli(capsys, "info", str(src))[0] == 2  # not a .taco file
-    assert cli(capsys, "decompress", str(tmp_path / "missing.taco"))[0] == 2
-    assert cli(capsys, "compress", str(src), "--caption", "x", "-m", "elic-tiny",
+    assert cli("info", str(tmp_path / "missing.taco"))[0] == 2
+    assert cli("info", str(tmp_path))[0] == 2
+    assert cli("info", str(src))[0] == 2  # not a .taco file
+    assert cli("decompress", str(tmp_path / "missing.taco"))[0] == 2
+    assert cli("compress", str(src), "--caption", "x", "-m", "elic-tiny",
                "-o", str(tmp_path / "no" / "such" / "folder" / "x.taco"))[0] == 2
 
 
@@ -265,14 +253,14 @@ def _bad_checkpoints(folder: Path, checkpoint) -> dict[str, tuple[Path, str]]:  
 
 
 @pytest.mark.timeout(300)
-def test_bad_checkpoints(tmp_path, tiny_checkpoint, capsys, photo):
+def test_bad_checkpoints(tmp_path, tiny_checkpoint, cli, photo):
     photo.save(tmp_path / "x.png")
     for name, (path, words) in _bad_checkpoints(tmp_path, tiny_checkpoint).items():
         with pytest.raises(CheckpointError, match=words):
             load_checkpoint(path)
         with pytest.raises(CheckpointError):
             taco.load(path)
-        status, err = cli(capsys, "compress", str(tmp_path / "x.png"), "--caption", "x",
+        status, err = cli("compress", str(tmp_path / "x.png"), "--caption", "x",
                           "-m", str(path), "-o", str(tmp_path / "x.taco"), "-f")
         assert status == 2 and str(path) in err, name
 
@@ -289,7 +277,7 @@ def test_missing_checkpoint_and_unknown_names(tmp_path):
 # --------------------------------------------------------------------------- other models' files
 
 
-def test_a_file_made_by_another_model(tmp_path, photo, capsys):
+def test_a_file_made_by_another_model(tmp_path, photo, cli):
     elic, other = create_model("elic-tiny", seed=0), create_model("elic-tiny", seed=1)
     data = taco.compress(photo, None, elic)
     with pytest.raises(TacoFormatError, match="another model"):
@@ -298,7 +286,7 @@ def test_a_file_made_by_another_model(tmp_path, photo, capsys):
         taco.decompress(taco.compress(photo, "a cat", create_model("taco-tiny", seed=0)), elic)
     ckpt = save_checkpoint(other, tmp_path / "other.safetensors")
     (tmp_path / "x.taco").write_bytes(data)
-    status, err = cli(capsys, "decompress", str(tmp_path / "x.taco"), "-m", str(ckpt))
+    status, err = cli("decompress", str(tmp_path / "x.taco"), "-m", str(ckpt))
     assert status == 2 and "another model" in err
     # a file naming a model this installation does not have
     f = unpack(data)

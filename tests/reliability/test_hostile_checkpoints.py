@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import warnings
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from PIL import Image
 from safetensors.torch import save_file
 
 import taco
-from taco.cli import main
 from taco.models import (
     CheckpointError,
     create_model,
@@ -51,17 +49,6 @@ def rewrite(tiny_checkpoint, path: Path, edit=None, header=None, taco_text=None)
     save_file(state, str(path), metadata={"taco": text})
     return path
 
-
-def cli(capsys, *argv: str) -> tuple[int, str]:
-    """Run the CLI: (status, stderr), an error being one line without a traceback."""
-    with warnings.catch_warnings(record=True):
-        status = main(list(argv))
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    if status == 2:
-        errors = [line for line in err.splitlines() if ": error: " in line]
-        assert len(errors) == 1 and errors[0].startswith(f"taco {argv[0]}: error: "), err
-    return status, err
 
 
 def fill(prefix: str, value: float):  # noqa: ANN201
@@ -97,17 +84,17 @@ def quantiles(lower: float, median: float, upper: float):  # noqa: ANN201
 @pytest.mark.parametrize(("prefix", "value"), [("g_s.", float("nan")), ("g_a.", float("nan")),
                                                ("latent_codec.h_s.", float("inf")),
                                                (QUANTILES, float("-inf"))])
-def test_non_finite_weights_are_refused_at_load(tmp_path, tiny_checkpoint, photo, capsys, prefix, value):
+def test_non_finite_weights_are_refused_at_load(tmp_path, tiny_checkpoint, photo, cli, prefix, value):
     """NaN in g_s decoded every image black (exit 0); in g_a or h_s it ended in a traceback."""
     bad = rewrite(tiny_checkpoint, tmp_path / "bad.safetensors", edit=fill(prefix, value))
     with pytest.raises(CheckpointError, match="NaN or infinite") as err:
         load_checkpoint(bad)
     assert str(bad) in str(err.value) and prefix in str(err.value)
-    status, out = cli(capsys, "compress", str(photo), "-m", str(bad), "-o", str(tmp_path / "x.taco"))
+    status, out = cli("compress", str(photo), "-m", str(bad), "-o", str(tmp_path / "x.taco"))
     assert status == 2 and str(bad) in out and not (tmp_path / "x.taco").exists()
 
 
-def test_absurd_finite_weights_are_the_models_error(tmp_path, tiny_checkpoint, photo, capsys):
+def test_absurd_finite_weights_are_the_models_error(tmp_path, tiny_checkpoint, photo, cli):
     """g_a x 1e6 loads (finite), and its latents are beyond the coder: a CheckpointError naming
     the model, not rANS's ValueError and a traceback."""
     bad = rewrite(tiny_checkpoint, tmp_path / "huge.safetensors", edit=scale("g_a.", 1e6),
@@ -115,7 +102,7 @@ def test_absurd_finite_weights_are_the_models_error(tmp_path, tiny_checkpoint, p
     model = load_checkpoint(bad)
     with pytest.raises(CheckpointError, match="model 'huge-g-a' cannot code this image: .* the model's weights"):
         taco.compress(Image.open(photo), None, model)
-    status, out = cli(capsys, "compress", str(photo), "-m", str(bad), "-o", str(tmp_path / "x.taco"))
+    status, out = cli("compress", str(photo), "-m", str(bad), "-o", str(tmp_path / "x.taco"))
     assert status == 2 and "huge-g-a" in out and not (tmp_path / "x.taco").exists()
 
 
@@ -184,22 +171,22 @@ def test_a_config_of_many_groups_is_refused_before_it_is_built(tmp_path, tiny_ch
     ('{"format": "taco-checkpoint", "version": "1"}', "version '1' is not supported"),
     ('{"format": "taco-checkpoint", "version": true}', "version True is not supported"),
 ])
-def test_hostile_header_json_is_one_checkpoint_error(tmp_path, tiny_checkpoint, capsys, text, words):
+def test_hostile_header_json_is_one_checkpoint_error(tmp_path, tiny_checkpoint, cli, text, words):
     bad = rewrite(tiny_checkpoint, tmp_path / "h.safetensors", taco_text=text)
     with pytest.raises(CheckpointError, match=words) as err:
         load_checkpoint(bad)
     assert str(bad) in str(err.value)
-    status, out = cli(capsys, "models", str(bad))
+    status, out = cli("models", str(bad))
     assert status == 2 and str(bad) in out
 
 
 @pytest.mark.parametrize("metadata", [[1, 2, 3], "text", 7])
-def test_metadata_must_be_an_object(tmp_path, tiny_checkpoint, capsys, metadata):
+def test_metadata_must_be_an_object(tmp_path, tiny_checkpoint, cli, metadata):
     """``"metadata": [1, 2, 3]`` loaded, and ``taco models FILE`` ended in an AttributeError."""
     bad = rewrite(tiny_checkpoint, tmp_path / "m.safetensors", header={**tiny_checkpoint[2], "metadata": metadata})
     with pytest.raises(CheckpointError, match="its metadata is not a JSON object"):
         load_checkpoint(bad)
-    status, out = cli(capsys, "models", str(bad))
+    status, out = cli("models", str(bad))
     assert status == 2 and str(bad) in out
 
 
@@ -208,7 +195,7 @@ def test_metadata_must_be_an_object(tmp_path, tiny_checkpoint, capsys, metadata)
     {"lambda": 0.0016, "trained_steps_total": "x", "trained_steps": "y", "epochs": "z",
      "device": ["a"], "wall_time_s": None, "train_data": {"root": {"x": 1}, "images": "many"}},
 ])
-def test_odd_training_records_are_shown_as_absent(tmp_path, tiny_checkpoint, capsys, record):
+def test_odd_training_records_are_shown_as_absent(tmp_path, tiny_checkpoint, cli, record):
     """A λ of "abc" crashed ``taco models FILE`` (format code 'g' for str), one of 401 digits
     too (OverflowError: no float holds it); odd steps too."""
     bad = rewrite(tiny_checkpoint, tmp_path / "r.safetensors", header={**tiny_checkpoint[2], "metadata": record})
@@ -217,7 +204,7 @@ def test_odd_training_records_are_shown_as_absent(tmp_path, tiny_checkpoint, cap
     assert info["lmbda"] == (lmbda if isinstance(lmbda, float) else None)
     assert set(info["training"]) <= {"train_data"}
     for argv in (["models", str(bad)], ["models", "--json", str(bad)]):
-        status, _ = cli(capsys, *argv)
+        status, _ = cli(*argv)
         assert status == 0
 
 
@@ -318,7 +305,7 @@ def _official_edits() -> dict[str, tuple]:
 
 
 @pytest.mark.parametrize("name", list(_official_edits()))
-def test_malformed_official_checkpoints_are_one_error(tmp_path, capsys, name):
+def test_malformed_official_checkpoints_are_one_error(tmp_path, cli, name):
     from taco.official.checkpoint import import_checkpoint
 
     edit, words = _official_edits()[name]
@@ -330,7 +317,7 @@ def test_malformed_official_checkpoints_are_one_error(tmp_path, capsys, name):
     with pytest.raises(CheckpointError, match=words) as err:
         import_checkpoint(path, "clip-tiny")
     assert str(path) in str(err.value) and time.perf_counter() - start < 30
-    status, out = cli(capsys, "import-checkpoint", str(path), "--text-encoder", "clip-tiny",
+    status, out = cli("import-checkpoint", str(path), "--text-encoder", "clip-tiny",
                       "-o", str(tmp_path / "out.safetensors"))
     assert status == 2 and not (tmp_path / "out.safetensors").exists()
 
