@@ -100,8 +100,9 @@ class AnalysisTransform(nn.Module):
     """g_a of ELIC, split into the stages the text adapter slots between.
 
     x (B, 3, H, W) -> y (B, M, H/16, W/16). ``stripe_rows``: run stages 1-4 in horizontal
-    stripes of that many rows at H/8 (:func:`in_stripes`) and stage 5 on the assembled map;
-    None (default): the whole image at once.
+    stripes of that many rows at H/8 (:func:`in_stripes`), each reading ``halo`` rows of that
+    map beyond its own (the model's :attr:`ELIC.analysis_halo`, which :meth:`ELIC.analysis`
+    passes), and stage 5 on the assembled map; None (default): the whole image at once.
     """
 
     def __init__(self, N: int, M: int) -> None:
@@ -112,8 +113,10 @@ class AnalysisTransform(nn.Module):
         self.stage4 = nn.Sequential(conv(N, N, kernel_size=5, stride=2), *_rbs(N))  # H/8
         self.stage5 = nn.Sequential(conv(N, M, kernel_size=5, stride=2), AttentionBlock(M))  # H/16
 
-    def forward(self, x: Tensor, stripe_rows: int | None = None) -> Tensor:
-        v = self.to_h8(x) if stripe_rows is None else in_stripes(self.to_h8, x, stripe_rows)
+    def forward(
+        self, x: Tensor, stripe_rows: int | None = None, *, halo: int = ANALYSIS_HALO
+    ) -> Tensor:
+        v = self.to_h8(x) if stripe_rows is None else in_stripes(self.to_h8, x, stripe_rows, halo)
         return self.stage5(v)
 
     def to_h8(self, x: Tensor) -> Tensor:
@@ -360,8 +363,9 @@ class ELIC(CompressionModel):
 
     def analysis(self, x: Tensor, text: Any = None, *, stripe_rows: int | None = None) -> Tensor:
         """g_a: (B, 3, H, W) -> y (B, M, H/16, W/16). ELIC ignores text. ``stripe_rows``: stages
-        1-4 in stripes of that many rows at H/8 (:class:`AnalysisTransform`); None: whole."""
-        return self.g_a(x, stripe_rows)
+        1-4 in stripes of that many rows at H/8 (:class:`AnalysisTransform`), each reading
+        :attr:`analysis_halo` rows beyond its own; None: whole."""
+        return self.g_a(x, stripe_rows, halo=self.analysis_halo)
 
     def forward(self, x: Tensor, quality: int | None = None) -> dict[str, Any]:
         """``quality``: 1..Q for a variable-rate model (required), None for a single-rate one."""

@@ -17,7 +17,7 @@ from torch import Tensor
 from ..text.base import TextTokens
 from .adapter import TextAdapter, TextExtractor, TextInjector
 from .config import INJECTOR_POSITIONS, TEXT_INJECTIONS, check_choice
-from .elic import ELIC, AnalysisTransform, check_input, in_stripes
+from .elic import ANALYSIS_HALO, ELIC, AnalysisTransform, check_input, in_stripes
 from .tgic import TGICInjection
 
 #: The injector positions of one resolution only (:class:`PartialTextAdapter`).
@@ -86,17 +86,19 @@ class TextGuidedAnalysis(nn.Module):
 
     def forward(
         self, x: Tensor, text: Tensor | PendingText, mask: Tensor | None = None,
-        stripe_rows: int | None = None,
+        stripe_rows: int | None = None, *, halo: int = ANALYSIS_HALO,
     ) -> Tensor:
         """``text``: tokens (B, m, d), or a callable giving (tokens, mask) that is called only
         here, once stages 1-2 have run: the caption can be encoded meanwhile (:meth:`TACO.analysis`).
 
-        ``stripe_rows``: stages 1-4 with CA1 in horizontal stripes of that many rows at H/8
-        (:func:`~taco.models.elic.in_stripes`: each position's CA1 queries the text on its own,
-        so CA1 stripes like a convolution); CA2, which lets the text attend to every image
-        token, then reads the assembled H/8 map in chunks of as many rows, CA3 runs on stripes
-        of it (one row of halo: TGIC's module has a 3x3 convolution) and stage 5 on the whole
-        map. The result equals the whole image's up to float rounding. None: all at once.
+        ``stripe_rows``: stages 1-4 with CA1 in horizontal stripes of that many rows at H/8, each
+        reading ``halo`` rows beyond its own (the model's ``analysis_halo``, which
+        :meth:`TACO.analysis` passes; :func:`~taco.models.elic.in_stripes`: each position's CA1
+        queries the text on its own, so CA1 stripes like a convolution); CA2, which lets the
+        text attend to every image token, then reads the assembled H/8 map in chunks of as many
+        rows, CA3 runs on stripes of it (one row of halo: TGIC's module has a 3x3 convolution)
+        and stage 5 on the whole map. The result equals the whole image's up to float rounding.
+        None: all at once.
         """
         g, a = self.base, self.adapter
 
@@ -109,7 +111,7 @@ class TextGuidedAnalysis(nn.Module):
                 v = a.ca1(v, text, mask)
             return g.stage4(g.stage3(v))
 
-        v = to_h8(x) if stripe_rows is None else in_stripes(to_h8, x, stripe_rows)
+        v = to_h8(x) if stripe_rows is None else in_stripes(to_h8, x, stripe_rows, halo)
         assert not callable(text)
         if a.ca2 is not None:
             text = a.ca2(v, text, stripe_rows)  # (B, m, d): text updated by the image
@@ -166,8 +168,9 @@ class TACO(ELIC):
             raise TypeError("TACO's encoder needs text tokens (a caption); use '' for none")
         if isinstance(text, Future):
             pending = text
-            return self.g_a(x, lambda: self._text_inputs(pending.result(), x), None, stripe_rows)
-        return self.g_a(x, *self._text_inputs(text, x), stripe_rows)
+            return self.g_a(x, lambda: self._text_inputs(pending.result(), x), None, stripe_rows,
+                            halo=self.analysis_halo)
+        return self.g_a(x, *self._text_inputs(text, x), stripe_rows, halo=self.analysis_halo)
 
     def _text_inputs(self, text: TextTokens, like: Tensor) -> tuple[Tensor, Tensor]:
         """Check the tokens (one caption per image, the adapter's width); move them to ``like``'s
