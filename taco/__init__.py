@@ -34,12 +34,16 @@ _LAZY = {
     "decompress": "taco.codec",
     "info": "taco.bitstream",
     "CompressResult": "taco.codec",
+    "TacoError": "taco.errors",
+    "TacoWarning": "taco.errors",
     "ImageSizeError": "taco.codec",
     "TacoFormatError": "taco.bitstream",
     "ImageReadError": "taco.images",
+    "ImageConversionWarning": "taco.images",
     "OutOfMemoryError": "taco.memory",
     "CaptionTruncatedWarning": "taco.text.base",
     "CaptionTooLongError": "taco.text.base",
+    "TextEncoderUnavailable": "taco.text.base",
     "create_model": "taco.models",
     "load": "taco.models",
     "save_checkpoint": "taco.models",
@@ -61,12 +65,16 @@ __all__ = [
     "decompress",
     "info",
     "CompressResult",
+    "TacoError",
+    "TacoWarning",
     "ImageSizeError",
     "TacoFormatError",
     "ImageReadError",
+    "ImageConversionWarning",
     "OutOfMemoryError",
     "CaptionTruncatedWarning",
     "CaptionTooLongError",
+    "TextEncoderUnavailable",
     "create_model",
     "load",
     "save_checkpoint",
@@ -88,7 +96,12 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         compress_image as compress_image,
         decompress as decompress,
     )
+    from taco.errors import (
+        TacoError as TacoError,
+        TacoWarning as TacoWarning,
+    )
     from taco.images import (
+        ImageConversionWarning as ImageConversionWarning,
         ImageReadError as ImageReadError,
     )
     from taco.memory import (
@@ -109,6 +122,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
     from taco.text.base import (
         CaptionTooLongError as CaptionTooLongError,
         CaptionTruncatedWarning as CaptionTruncatedWarning,
+        TextEncoderUnavailable as TextEncoderUnavailable,
     )
 
     from . import (

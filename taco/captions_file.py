@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from .errors import TacoError
+
 __all__ = [
     "FOLDER_CAPTIONS",
     "SIDECAR_SUFFIX",
@@ -42,7 +44,7 @@ FOLDER_CAPTIONS = "captions.jsonl"
 SIDECAR_SUFFIX = ".txt"
 
 
-class CaptionsFileError(ValueError):
+class CaptionsFileError(TacoError, ValueError):
     """A captions file (``captions.jsonl``) with a malformed line, or a sidecar ``IMAGE.txt``
     that cannot be read as UTF-8 text; the message names the file (and the line)."""
 

@@ -48,6 +48,7 @@ from .bitstream.rans import (
 )
 from .checks import is_int
 from .conv_bands import band_convolutions
+from .errors import TacoError
 from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
 from .locks import ForkSafeLock
 from .memory import (
@@ -82,7 +83,7 @@ IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1], an (H, W, 3) ui
                "a path or the bytes of an image file")
 
 
-class ImageSizeError(ValueError):
+class ImageSizeError(TacoError, ValueError):
     """An image the ``.taco`` format cannot hold: a side outside 1..:data:`MAX_SIDE` pixels
     (32,768). Raised by the encoder before any work, with the size and the limit in the message."""
 

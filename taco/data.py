@@ -43,6 +43,8 @@ from taco.captions_file import FOLDER_CAPTIONS, SIDECAR_SUFFIX, CaptionRecord, f
 from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, open_image, to_rgb
 from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
+from .errors import TacoError, TacoWarning
+
 __all__ = [
     "KARPATHY_SPLIT_SIZES",
     "Batch",
@@ -72,11 +74,11 @@ Transform = Callable[[Image.Image], Tensor]
 """PIL RGB image → (3, H, W) float32 tensor in [0, 1]."""
 
 
-class SkippedImageWarning(UserWarning):
+class SkippedImageWarning(TacoWarning):
     """A dataset skipped an image (unreadable file, listed without a file, without a caption)."""
 
 
-class EmptyDatasetError(ValueError):
+class EmptyDatasetError(TacoError, ValueError):
     """A dataset has no image left to give: none there, or every one dropped (listed without a
     file, without captions, excluded, too small); the message says which, naming a few files.
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .errors import TacoError
+
 __all__ = ["DeviceUnavailable", "DistEnv", "check_device", "dist_env_from_environ"]
 
 
@@ -40,7 +42,7 @@ def dist_env_from_environ() -> DistEnv:
     )
 
 
-class DeviceUnavailable(RuntimeError):
+class DeviceUnavailable(TacoError, RuntimeError):
     """A ``--device`` this machine does not have (``cuda`` without a CUDA GPU): one line, not
     torch's driver traceback."""
 

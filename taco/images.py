@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from .errors import TacoError, TacoWarning
 from .locks import ForkSafeLock
 from .messages import one_line
 from .suffixes import HEIF_SUFFIXES
@@ -76,7 +77,7 @@ _LOSSES = {
 PIXEL_SLACK = 0.5
 
 
-class ImageReadError(ValueError):
+class ImageReadError(TacoError, ValueError):
     """An image file cannot be read: missing, empty, truncated, not an image, or too large.
 
     The message names the file and the reason; ``path`` and ``reason`` hold them separately.
@@ -88,7 +89,7 @@ class ImageReadError(ValueError):
         super().__init__(f"cannot read image '{self.path}': {reason}")
 
 
-class ImageConversionWarning(UserWarning):
+class ImageConversionWarning(TacoWarning):
     """Information is lost while loading or converting an image (alpha, animation frames, 16-bit
     depth, CMYK, a palette). The message is one line meant for a person."""
 

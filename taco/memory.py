@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import TacoError
+
 __all__ = [
     "DECODE_BASE_BYTES",
     "DECODE_BYTES_PER_PIXEL",
@@ -64,7 +66,7 @@ def decode_cap_problem(width: int, height: int, max_pixels: int | None) -> str |
             "max_pixels=None (taco decompress --max-pixels 0) to decode it anyway")
 
 
-class OutOfMemoryError(MemoryError):
+class OutOfMemoryError(TacoError, MemoryError):
     """Coding an image needed more memory than the machine would allocate. The message says
     what was being coded and how much was asked for, in one line."""
 

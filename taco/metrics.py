@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .checksums import sha256_file
+from .errors import TacoError
 from .images import PIXEL_SLACK
 
 __all__ = [
@@ -69,7 +70,7 @@ __all__ = [
 ]
 
 
-class MetricUnavailable(RuntimeError):
+class MetricUnavailable(TacoError, RuntimeError):
     """A metric's network weights cannot be found or do not match their pinned checksum."""
 
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .atomic import stale_temporaries, write_bytes_atomic
 from .checks import is_int
+from .errors import TacoError
 
 if TYPE_CHECKING:
     import torch
@@ -44,7 +45,7 @@ INDEX_VERSION = 1
 CHECKPOINT_FILE = "checkpoint.safetensors"
 
 
-class ShardedFileError(ValueError):
+class ShardedFileError(TacoError, ValueError):
     """A sharded safetensors set is missing a shard, has a changed shard, or a bad index."""
 
 

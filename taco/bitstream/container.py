@@ -33,6 +33,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import TacoError
+
 MAGIC = b"TACO"
 FORMAT_VERSION = 3
 #: Older versions :func:`unpack` still reads (their payloads are decoded as they were written).
@@ -58,7 +60,7 @@ MODEL_NONE, MODEL_INLINE = 0x00, 0xFF
 _MODE_BITS = 5
 
 
-class TacoFormatError(ValueError):
+class TacoFormatError(TacoError, ValueError):
     """A ``.taco`` file is malformed, truncated, corrupted, or made for another model."""
 
 

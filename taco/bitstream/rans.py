@@ -41,6 +41,7 @@ from compressai import ans
 from compressai.entropy_models import EntropyModel
 from torch import Tensor
 
+from ..errors import TacoError
 from .container import TacoFormatError, varint
 
 __all__ = [
@@ -318,7 +319,7 @@ class UnchunkedStream:
 # --------------------------------------------------------------------------- the stream
 
 
-class SymbolRangeError(ValueError):
+class SymbolRangeError(TacoError, ValueError):
     """Latents to code that no image gives (:func:`check_symbols`): the model's weights, or what
     was given as an image, are broken."""
 

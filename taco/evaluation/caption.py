@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from ..errors import TacoError
 from .defaults import DEFAULT_CAPTIONER
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-class CaptionerUnavailable(RuntimeError):
+class CaptionerUnavailable(TacoError, RuntimeError):
     """The captioning model cannot be loaded (not local, not cached, offline, or not a captioner)."""
 
 

@@ -30,6 +30,7 @@ from PIL import Image
 from taco.images import image_to_tensor, tensor_to_image
 
 from ..distributed import DistEnv
+from ..errors import TacoError
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics, write_json
 from .results import TEXT_COLUMNS, check_resume, finish_run, result_header
@@ -51,7 +52,7 @@ CLASSIC_COLUMNS = ("index", "image", "setting", "quality", "target_bpp", "height
 VTM_CFG_ENV = "TACO_VTM_CFG"
 
 
-class CodecUnavailable(RuntimeError):
+class CodecUnavailable(TacoError, RuntimeError):
     """A classic codec cannot run here (binary not on PATH, Pillow without the format)."""
 
 

@@ -56,6 +56,8 @@ from taco.data import (
     no_crop,
 )
 
+from ..errors import TacoError
+
 __all__ = ["COCO30K_PROTOCOLS", "DATASET_KINDS", "EvalDataset", "open_dataset"]
 
 DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
@@ -73,7 +75,7 @@ COCO30K_PROTOCOLS = {
 }
 
 
-class DatasetError(ValueError):
+class DatasetError(TacoError, ValueError):
     """A dataset spec that cannot be opened (missing folder, annotation file, ...)."""
 
 

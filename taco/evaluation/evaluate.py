@@ -44,6 +44,7 @@ from ..atomic import write_text_atomic
 from ..checksums import sha256_file
 from ..devices import resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
+from ..errors import TacoError
 from ..metrics import check_lpips_input
 from ..text.base import normalize_caption
 from .datasets import EvalDataset, open_dataset
@@ -78,7 +79,7 @@ MODEL_COLUMNS = ("index", "image", "setting", "caption", "height", "width", "byt
                  *IMAGE_COLUMNS, "sha256")
 
 
-class EvaluationError(ValueError):
+class EvaluationError(TacoError, ValueError):
     """A user error in an evaluation request (unknown model, caption mode, resume mismatch)."""
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 from taco.atomic import write_text_atomic
 from taco.captions_file import CaptionRecord
 
+from ..errors import TacoError
+
 __all__ = [
     "CaptionImportError",
     "import_captions",
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 
-class CaptionImportError(ValueError):
+class CaptionImportError(TacoError, ValueError):
     """A caption JSON file that cannot be imported (unreadable, another layout, missing images)."""
 
 

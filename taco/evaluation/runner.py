@@ -26,11 +26,12 @@ import numpy as np
 
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..distributed import DistEnv
+from ..errors import TacoError
 
 __all__ = ["FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
 
 
-class ResultsFileError(RuntimeError):
+class ResultsFileError(TacoError, RuntimeError):
     """An existing results file cannot be resumed (other columns, other configuration)."""
 
 

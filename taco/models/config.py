@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks import is_int
+from ..errors import TacoError
 
 #: The entropy model's layouts (:mod:`taco.models.elic`): the authors' code, and CompressAI's
 #: ``Elic2022Official`` (the first built-in models).
@@ -78,7 +79,7 @@ MAX_WIDTH = 1 << 16
 MAX_GROUPS = 64
 
 
-class CheckpointError(ValueError):
+class CheckpointError(TacoError, ValueError):
     """A checkpoint is missing, malformed, or does not match the model it is loaded into."""
 
 

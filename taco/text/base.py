@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
+from ..errors import TacoError, TacoWarning
 from ..locks import ForkSafeLock
 
 #: Tokens per caption (m in the paper) of every built-in text encoder not given ``max_tokens``.
@@ -31,15 +32,15 @@ DEFAULT_MAX_TOKENS = 38
 MAX_CAPTION_CHARS = 10_000
 
 
-class TextEncoderUnavailable(RuntimeError):
+class TextEncoderUnavailable(TacoError, RuntimeError):
     """A text encoder's weights or tokenizer cannot be found (offline, missing files, ...)."""
 
 
-class CaptionTruncatedWarning(UserWarning):
+class CaptionTruncatedWarning(TacoWarning):
     """A caption had more tokens than the encoder's ``max_tokens``; the tail was dropped."""
 
 
-class CaptionTooLongError(ValueError):
+class CaptionTooLongError(TacoError, ValueError):
     """A caption over :data:`MAX_CAPTION_CHARS` characters: refused, not read."""
 
 

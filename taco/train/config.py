@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from ..checks import is_int
+from ..errors import TacoError
 from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 from ..metrics import LPIPS_INPUTS
 from ..models.config import check_qualities
@@ -38,7 +39,7 @@ TEXT_MODEL_KEYS = ("text_injection", "injector_at", "heads", "residual", "use_ma
                    "learn_gamma", "gamma_init", "text_encoder")
 
 
-class ConfigError(ValueError):
+class ConfigError(TacoError, ValueError):
     """A training configuration is malformed: unknown key, wrong type or impossible value."""
 
 

@@ -33,6 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import is_int, is_number
+from ..errors import TacoError
 from ..models.checkpoint import non_finite
 from ..shards import (
     SHARD_BYTES,
@@ -49,7 +50,7 @@ STATE_VERSION = 1
 _META_KEY = "taco_train_state"
 
 
-class TrainStateError(ValueError):
+class TrainStateError(TacoError, ValueError):
     """A training-state file is missing, malformed, or does not fit the run resuming from it."""
 
 

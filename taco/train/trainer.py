@@ -49,6 +49,7 @@ from .. import metrics
 from ..captions_file import FOLDER_CAPTIONS, has_captions
 from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_images
 from ..devices import usable_cpus
+from ..errors import TacoError
 from ..losses import TacoLoss
 from ..models import CheckpointError
 from ..models.header import read_checkpoint_header
@@ -93,16 +94,16 @@ __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NoStepInTimeLimit", "NonFiniteLossE
 
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(TacoError, RuntimeError):
     """The loss or the gradient norm became NaN/inf; the last good checkpoint is kept."""
 
 
-class NoStepInTimeLimit(RuntimeError):
+class NoStepInTimeLimit(TacoError, RuntimeError):
     """``time_limit`` was spent before the run's first step (by the set-up: data, model, text
     encoder): nothing is written, a resumed run's files stay as they were."""
 
 
-class OutputWriteError(RuntimeError):
+class OutputWriteError(TacoError, RuntimeError):
     """A checkpoint, the training state or the log could not be written (e.g. the disk is full);
     the last good checkpoint is kept. ``errno`` is the underlying OSError's."""
 

@@ -1,0 +1,103 @@
+"""Every error taco raises on purpose is a ``taco.TacoError`` and keeps its builtin base; every
+warning it gives is a ``taco.TacoWarning``; ``taco.errors`` imports no torch."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import taco
+from taco.errors import TacoError, TacoWarning
+
+PACKAGE = Path(taco.__file__).resolve().parent
+
+#: The command line's own errors (``CLIError``, ``OutputClosed``) never reach a library caller:
+#: ``taco.cli.main`` prints them as one line.
+CLI_MODULES = ("taco.commands", "taco.cli")
+
+BUILTIN_BASES = {"Exception", "ValueError", "RuntimeError", "MemoryError", "TypeError", "OSError",
+                 "KeyError", "LookupError", "UserWarning", "Warning"}
+
+
+def _declared_exceptions() -> list[tuple[str, str]]:
+    """(module, class) for each class in taco whose base is a builtin exception or warning, or
+    another such class (found by parsing, so a new module is walked without being listed)."""
+    found: list[tuple[str, str]] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if module.startswith(CLI_MODULES) or module == "taco.errors":
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef):
+                bases = {b.id for b in node.bases if isinstance(b, ast.Name)}
+                if bases & BUILTIN_BASES or any(b.endswith(("Error", "Warning", "Unavailable"))
+                                                for b in bases):
+                    found.append((module, node.name))
+    return found
+
+
+DECLARED = _declared_exceptions()
+
+
+def test_the_walk_finds_the_known_errors():
+    names = {name for _, name in DECLARED}
+    assert {"ImageSizeError", "TacoFormatError", "CheckpointError", "OutOfMemoryError",
+            "DeviceUnavailable", "NoStepInTimeLimit", "CaptionTruncatedWarning"} <= names
+    assert len(names) >= 27
+
+
+@pytest.mark.parametrize(("module", "name"), DECLARED, ids=[f"{m}.{n}" for m, n in DECLARED])
+def test_every_error_is_a_taco_error_and_every_warning_a_taco_warning(module, name):
+    cls = getattr(importlib.import_module(module), name)
+    if issubclass(cls, Warning):
+        assert issubclass(cls, TacoWarning) and issubclass(cls, UserWarning)
+    else:
+        assert issubclass(cls, TacoError), f"{module}.{name} is not a taco.TacoError"
+        # and keeps a builtin base more specific than Exception: older `except ValueError` works
+        assert any(issubclass(cls, b) for b in (ValueError, RuntimeError, MemoryError)), cls.__mro__
+
+
+def test_builtin_bases_are_kept():
+    from taco.bitstream import TacoFormatError
+    from taco.memory import OutOfMemoryError
+    from taco.text.base import TextEncoderUnavailable
+
+    assert issubclass(TacoFormatError, ValueError)
+    assert issubclass(OutOfMemoryError, MemoryError)
+    assert issubclass(TextEncoderUnavailable, RuntimeError)
+
+
+def test_taco_exports_the_bases_and_the_errors_a_caller_meets():
+    assert taco.TacoError is TacoError and taco.TacoWarning is TacoWarning
+    assert issubclass(taco.TextEncoderUnavailable, TacoError)
+    assert issubclass(taco.ImageConversionWarning, TacoWarning)
+    for name in taco.__all__:
+        value = getattr(taco, name)
+        if isinstance(value, type) and issubclass(value, Warning):
+            assert issubclass(value, TacoWarning), name
+        elif isinstance(value, type) and issubclass(value, Exception):
+            assert issubclass(value, TacoError), name
+
+
+def test_one_except_catches_a_bad_file():
+    with pytest.raises(TacoError):
+        taco.info(b"not a taco file")
+
+
+def test_a_taco_warning_is_filtered_as_a_user_warning():
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.warn("x", taco.ImageConversionWarning, stacklevel=1)
+    assert seen == []
+
+
+def test_taco_errors_imports_no_torch():
+    code = "import sys, taco.errors, taco; taco.TacoError; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
