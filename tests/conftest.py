@@ -89,3 +89,24 @@ class OneCallCodec(torch.nn.Module):
 def one_call_codec() -> type[OneCallCodec]:
     """:class:`OneCallCodec`, the latent codec of a minimal new backbone."""
     return OneCallCodec
+
+
+def spread(model) -> None:
+    """Scale outputs x300 + 4 in the entropy parameter networks: scales spread over the whole
+    table, as a trained model's do (a random model's all sit below the first entry, where no
+    index can flip). The coding copy and fingerprint are refreshed."""
+    from taco.models.checkpoint import invalidate_fingerprint
+
+    with torch.no_grad():
+        for net in [*model.latent_codec.anchor_parameters, *model.latent_codec.nonanchor_parameters]:
+            c = net[-1].out_channels // 2
+            net[-1].weight[:c] *= 300.0
+            net[-1].bias[:c] = net[-1].bias[:c] * 300.0 + 4.0
+    model.update(force=True)
+    invalidate_fingerprint(model)
+
+
+@pytest.fixture(scope="session")
+def spread_scales():
+    """:func:`spread`: a random reference-layout model's scales spread as a trained model's are."""
+    return spread

@@ -12,23 +12,16 @@ from taco.bitstream import TacoFormatError, pack, unpack
 from taco.codec import coding_codec, compress_image, decompress_tensor, pad_to_multiple
 from taco.images import image_to_tensor
 from taco.models import create_model, fast_codec
-from taco.models.checkpoint import invalidate_fingerprint
 
 LAMBDAS = [0.0002, 0.0016, 0.009, 0.015]
 
 
 @pytest.fixture(scope="module")
-def vr():
+def vr(spread_scales):
     """elic-tiny with four qualities, its scale outputs spread over the whole table as a trained
     model's are (a random model's all sit below the table's first entry)."""
     model = create_model("elic-tiny", seed=2, qualities=LAMBDAS)
-    with torch.no_grad():
-        for net in [*model.latent_codec.anchor_parameters, *model.latent_codec.nonanchor_parameters]:
-            c = net[-1].out_channels // 2
-            net[-1].weight[:c] *= 300.0
-            net[-1].bias[:c] = net[-1].bias[:c] * 300.0 + 4.0
-    model.update(force=True)
-    invalidate_fingerprint(model)
+    spread_scales(model)
     return model
 
 

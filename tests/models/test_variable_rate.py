@@ -189,21 +189,7 @@ def test_checkpoint_round_trip_keeps_qualities_and_fingerprint(tmp_path):
 
 
 
-def spread_scales(model) -> None:
-    """Scale outputs x300 + 4: scales spread over the whole table, as a trained model's do (a
-    random model's all sit below the first entry, where no index can flip)."""
-    from taco.models.checkpoint import invalidate_fingerprint
-
-    with torch.no_grad():
-        for net in [*model.latent_codec.anchor_parameters, *model.latent_codec.nonanchor_parameters]:
-            c = net[-1].out_channels // 2
-            net[-1].weight[:c] *= 300.0
-            net[-1].bias[:c] = net[-1].bias[:c] * 300.0 + 4.0
-    model.update(force=True)
-    invalidate_fingerprint(model)
-
-
-def test_every_quality_codes_the_same_with_one_and_two_threads(sample_image):
+def test_every_quality_codes_the_same_with_one_and_two_threads(sample_image, spread_scales):
     """The coding copy's float64 entropy parameters, gains included, agree bit for bit across
     thread counts at every quality: the same bytes and, decoding with either count, the
     encoder's latents."""
