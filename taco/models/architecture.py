@@ -15,6 +15,7 @@ from torch.overrides import TorchFunctionMode
 
 from .config import ARCHITECTURES, ModelConfig
 from .elic import ELIC
+from .fast_codec import check_latent_codec
 from .taco import TACO
 
 
@@ -27,7 +28,9 @@ def _text_dim(spec: dict[str, Any]) -> int:
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights): one branch per
     name in :data:`~taco.models.config.ARCHITECTURES`; ValueError for any other name (a config
-    changed after it was checked)."""
+    changed after it was checked). TypeError, naming the class, for a model whose latent codec
+    :mod:`taco.models.fast_codec` cannot code (:func:`~taco.models.fast_codec.check_latent_codec`):
+    a new backbone finds out here, not at its first compress."""
     common = dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden,
                   layout=config.layout, qualities=config.qualities)
     model: ELIC
@@ -49,6 +52,7 @@ def build_model(config: ModelConfig) -> ELIC:
     else:
         raise ValueError(f"unknown architecture {config.architecture!r} "
                          f"({', '.join(ARCHITECTURES)})")
+    check_latent_codec(model)
     model.config = config
     model.model_id = "custom"
     model.metadata = {}

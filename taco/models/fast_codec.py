@@ -214,6 +214,37 @@ def codes_by_branch(codec: nn.Module) -> bool:
     return not codes_itself(codec) or all(callable(getattr(codec, m, None)) for m in BRANCH_METHODS)
 
 
+#: The methods of a latent codec that codes itself (:func:`~taco.models.entropy.codes_itself`),
+#: as :class:`~taco.models.entropy.ReferenceLatentCodec` has them: what :func:`compress_latent`,
+#: :func:`decompress_latent`, :func:`num_symbols` and the model's ``forward``, ``compress`` and
+#: ``latent_shapes`` call on it (docs/models.md, "Adding a backbone", item 2).
+ONE_STREAM_METHODS = ("compress", "decompress", "num_symbols", "gain_vectors")
+
+
+def check_latent_codec(model: nn.Module) -> None:
+    """TypeError naming ``model``'s class and what is missing, unless this module codes its
+    ``latent_codec``: the CompressAI ELIC composition, or a codec that codes itself and has
+    every one of :data:`ONE_STREAM_METHODS`. :func:`taco.models.architecture.build_model` calls
+    it, so a new backbone's codec is refused when the model is built, not at its first
+    ``taco.compress`` (which codes with this module, never with the codec's own methods)."""
+    owner = type(model).__name__
+    codec = getattr(model, "latent_codec", None)
+    if not isinstance(codec, nn.Module):
+        raise TypeError(f"{owner} has no latent_codec module (got {type(codec).__name__}): "
+                        "taco.compress entropy-codes model.latent_codec")
+    name = type(codec).__name__
+    if not supports(codec):
+        raise TypeError(f"{owner}.latent_codec is a {name}, which taco cannot code: it must be "
+                        "the reference layout, CompressAI's ELIC composition, or a codec with "
+                        f"one_stream = True and the methods {', '.join(ONE_STREAM_METHODS)} "
+                        "(docs/models.md, 'Adding a backbone')")
+    missing = [m for m in ONE_STREAM_METHODS if not callable(getattr(codec, m, None))]
+    if codes_itself(codec) and missing:
+        raise TypeError(f"{owner}.latent_codec ({name}) says it codes itself (one_stream) but has "
+                        f"no {', '.join(missing)}: a codec that codes itself needs "
+                        f"{', '.join(ONE_STREAM_METHODS)} (docs/models.md, 'Adding a backbone')")
+
+
 def _branch_method(codec: nn.Module, name: str) -> Callable[..., dict[str, Any]]:
     """``codec``'s own ``name`` (one of :data:`BRANCH_METHODS`), for a codec that codes itself."""
     method = getattr(codec, name, None)
