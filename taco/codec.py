@@ -682,7 +682,7 @@ def decompress(
     architecture's seed-0 weights, as ``taco decompress`` finds them). With
     ``restore`` the image is converted back to its original mode where sensible (L, I;16, ...).
     Every malformed, corrupted or oversized (``max_pixels``, default :data:`MAX_DECODE_PIXELS`)
-    file raises :class:`TacoFormatError`; running out of memory raises
+    file, and a path that cannot be read, raises :class:`TacoFormatError`; running out of memory raises
     :class:`OutOfMemoryError` (one line). The pixels are written tile by tile straight into
     8-bit RGB (3 bytes per pixel), and ``progress(stage, done, total)`` reports the stages.
     """

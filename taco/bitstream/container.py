@@ -61,7 +61,9 @@ _MODE_BITS = 5
 
 
 class TacoFormatError(TacoError, ValueError):
-    """A ``.taco`` file is malformed, truncated, corrupted, or made for another model."""
+    """A ``.taco`` file is malformed, truncated, corrupted, or made for another model; or, given
+    by its path, cannot be read (missing, a folder, not permitted: the message names the path,
+    as :class:`taco.images.ImageReadError` does for an image)."""
 
 
 @dataclass(frozen=True)
@@ -275,9 +277,18 @@ TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str]
 
 
 def taco_bytes(data: TacoLike) -> bytes:
-    """The bytes of a ``.taco`` file given as bytes or as its path (read once)."""
+    """The bytes of a ``.taco`` file given as bytes or as its path (read once). A path that
+    cannot be read is a :class:`TacoFormatError` naming it."""
     if isinstance(data, str | os.PathLike):
-        return Path(data).read_bytes()
+        path = Path(data)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise TacoFormatError(f"cannot read .taco file '{path}': file not found") from None
+        except IsADirectoryError:
+            raise TacoFormatError(f"cannot read .taco file '{path}': is a directory, not a file") from None
+        except OSError as e:
+            raise TacoFormatError(f"cannot read .taco file '{path}': {e.strerror or e}") from e
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"expected the bytes of a .taco file or its path, not {type(data).__name__}")
     return bytes(data)
@@ -286,7 +297,7 @@ def taco_bytes(data: TacoLike) -> bytes:
 def info(data: TacoLike) -> TacoFile:
     """What a ``.taco`` file (its bytes or path) says, without decoding it: ``.header`` (model,
     fingerprint, quality, size, original mode, padding), ``.crc32``, ``.total_bytes``, ``.bpp``.
-    Needs no model and no torch. A malformed header or a checksum mismatch raises
-    :class:`TacoFormatError`; the stream is not read, so a file that passes may still fail to
+    Needs no model and no torch. A path that cannot be read, a malformed header or a checksum
+    mismatch raises :class:`TacoFormatError`; the stream is not read, so a file that passes may still fail to
     decode (another model, a quality it lacks, a stream altered behind a recomputed checksum)."""
     return unpack(taco_bytes(data))

@@ -1,0 +1,46 @@
+"""The public API's edges found by an audit: unreadable ``.taco`` paths, where warnings point,
+short reprs, NumPy qualities, and argument errors that name the argument."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import taco
+from taco.cli import main
+
+# ---------------------------------------------------------------- a .taco path that cannot be read
+
+
+@pytest.mark.parametrize("read", [taco.info, taco.decompress], ids=["info", "decompress"])
+def test_a_missing_taco_path_is_a_taco_error_naming_it(read, tmp_path):
+    missing = tmp_path / "gone.taco"
+    with pytest.raises(taco.TacoFormatError, match="cannot read .taco file .*gone.taco.*file not found"):
+        read(missing)
+    with pytest.raises(taco.TacoError, match="is a directory"):
+        read(str(tmp_path))
+
+
+def test_an_unreadable_taco_path_is_a_taco_error(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root reads any file")
+    path = tmp_path / "locked.taco"
+    path.write_bytes(b"TACO")
+    path.chmod(0)
+    with pytest.raises(taco.TacoFormatError, match="locked.taco.*ermission denied"):
+        taco.info(path)
+
+
+def test_a_missing_image_and_a_missing_taco_file_are_said_alike(tmp_path, tiny_elic):
+    with pytest.raises(taco.ImageReadError, match="gone.png.*file not found"):
+        taco.compress(tmp_path / "gone.png", "", tiny_elic)
+    with pytest.raises(taco.TacoFormatError, match="gone.taco.*file not found"):
+        taco.decompress(tmp_path / "gone.taco", tiny_elic)
+
+
+@pytest.mark.parametrize("command", ["info", "decompress"])
+def test_the_cli_says_a_missing_taco_file_in_one_line(command, tmp_path, capsys):
+    assert main([command, str(tmp_path / "gone.taco")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "gone.taco" in err
