@@ -12,6 +12,7 @@ optimiser starts fresh, and the trainer warms the learning rate up over ``warmup
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,12 @@ from .config import ConfigError, TrainConfig
 def elic_key_to_taco(key: str) -> str:
     """ELIC state-dict key -> TACO's: ``g_a.stageK.*`` -> ``g_a.base.stageK.*``, others equal."""
     return "g_a.base." + key[len("g_a.") :] if key.startswith("g_a.stage") else key
+
+
+#: The warm starts across architectures, (source, target) -> how a source state-dict key is named
+#: in the target; like -> like keeps every name. The target's modules the source lacks keep their
+#: fresh initialisation (:func:`init_from_checkpoint`).
+WARM_STARTS: dict[tuple[str, str], Callable[[str], str]] = {("elic", "taco"): elic_key_to_taco}
 
 
 def load_model_state(model: nn.Module, state: dict[str, Tensor], strict: bool = True) -> Any:
@@ -58,10 +65,12 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     # name (elic-small-q4)
     source = load(path)
     src_cfg, dst_cfg = source.config, model.config
-    if src_cfg.architecture != dst_cfg.architecture and (src_cfg.architecture, dst_cfg.architecture) != ("elic", "taco"):
+    pair = (src_cfg.architecture, dst_cfg.architecture)
+    if pair[0] != pair[1] and pair not in WARM_STARTS:
+        across = "".join(f"{a} -> {b} and " for a, b in WARM_STARTS)
         raise CheckpointError(  # before the widths: another architecture's differ for that reason
-            f"init_from {path}: cannot initialise {dst_cfg.architecture} from "
-            f"{src_cfg.architecture} (only ELIC -> TACO and like -> like); {_fitting_model(source, dst_cfg)}"
+            f"init_from {path}: cannot initialise {pair[1]} from {pair[0]} "
+            f"(only {across}like -> like); {_fitting_model(source, dst_cfg)}"
         )
     for name in ("N", "M", "groups", "ctx_hidden", "layout"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
@@ -75,8 +84,16 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
             f"initialises only a model with the same qualities (this one: {dst_cfg.qualities})"
         )
     state = source.state_dict()
-    if src_cfg.architecture == "elic" and dst_cfg.architecture == "taco":
-        state = {elic_key_to_taco(k): v for k, v in state.items()}
+    if pair in WARM_STARTS:
+        state = {WARM_STARTS[pair](k): v for k, v in state.items()}
+    # shapes first: load_state_dict would raise a RuntimeError on them (another text encoder's
+    # adapter width), after copying what fits
+    here = model.state_dict()
+    resized = [f"{k} {tuple(v.shape)} there, {tuple(here[k].shape)} here" for k, v in state.items()
+               if k in here and v.shape != here[k].shape and k.rsplit(".", 1)[-1] not in TABLE_BUFFERS]
+    if resized:
+        raise CheckpointError(f"init_from {path}: weights do not fit ({'; '.join(resized[:2])}); "
+                              f"{_fitting_model(source, dst_cfg)}")
     result = load_model_state(model, state, strict=False)
     # fresh: the text adapter (ELIC -> TACO) and the gains (single-rate -> variable-rate)
     fresh = ("g_a.adapter.", "latent_codec.gains.")
@@ -84,7 +101,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     if not_adapter or result.unexpected_keys:
         raise CheckpointError(
             f"init_from {path}: weights do not fit (missing {not_adapter[:3]}, "
-            f"unexpected {result.unexpected_keys[:3]})"
+            f"unexpected {result.unexpected_keys[:3]}); {_fitting_model(source, dst_cfg)}"
         )
     model.update(force=True)
     meta = getattr(source, "metadata", {}) or {}
@@ -166,15 +183,18 @@ def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[d
 
 
 def _fitting_model(source: ELIC, target: ModelConfig) -> str:
-    """What to give for a model that ``source``'s weights initialise: for a TACO model from an
-    ELIC checkpoint, the TACO architectures of its widths; else the model it was trained as."""
+    """What to give for a model that ``source``'s weights initialise: for a warm start across
+    architectures (:data:`WARM_STARTS`, ELIC -> TACO), the registered models of the target's
+    architecture with the source's widths; else (or where none has them) the model it was
+    trained as, with the preset that trains it where the target's would not."""
     src = source.config
-    if src.architecture in TEXTLESS_ARCHITECTURES and target.architecture not in TEXTLESS_ARCHITECTURES:
+    if (src.architecture, target.architecture) in WARM_STARTS:
         widths = ("N", "M", "groups", "ctx_hidden")
         fits = sorted(n for n, c in MODEL_CONFIGS.items() if c.architecture == target.architecture
                       and all(getattr(c, k) == getattr(src, k) for k in widths))
         if fits:
-            return f"a TACO model of its width: --set model={' or model='.join(fits)}"
+            return (f"a {target.architecture.upper()} model of its width: "
+                    f"--set model={' or model='.join(fits)}")
     saved = (getattr(source, "metadata", {}) or {}).get("config") or {}
     name, overrides = architecture_as_named(src, saved.get("model"))
     extra = "".join(f" model_overrides.{k}={json.dumps(v, separators=(',', ':'))}"

@@ -1,0 +1,64 @@
+"""The ``--set`` a refused warm start names (taco.train.model_setup): for every pair of
+registered models, following it gives a model the checkpoint initialises."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from taco.models import CheckpointError, create_model, save_checkpoint
+from taco.models.config import TEXTLESS_ARCHITECTURES
+from taco.train.model_setup import WARM_STARTS, init_from_checkpoint
+
+#: One model of each kind, at the smallest widths: ELIC, and TACO with each text encoder and
+#: each injection (a checkpoint of other widths: tests/train/test_init_from_settings.py).
+NAMES = ["elic-tiny", "taco-tiny", "taco-minilm-tiny", "taco-tgic-tiny"]
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("init_from")
+    return {n: save_checkpoint(create_model(n, seed=0), out / f"{n}.safetensors") for n in NAMES}
+
+
+def _hint(message: str) -> tuple[list[str], dict[str, object], str | None]:
+    """(models, model_overrides, preset) of the ``--set ...`` that ends ``message``."""
+    found = re.search(r"--set (.*)$", message)
+    assert found, f"no --set in {message!r}"
+    models, overrides, preset = [], {}, None
+    for token in found.group(1).replace(" or model=", " model=").split():
+        key, value = token.split("=", 1)
+        if key == "model":
+            models.append(value)
+        elif key.startswith("model_overrides."):
+            overrides[key.split(".", 1)[1]] = json.loads(value)
+        else:
+            assert key == "preset", token
+            preset = value
+    return models, overrides, preset
+
+
+@pytest.mark.parametrize("source, target", list(itertools.product(NAMES, NAMES)))
+def test_a_refused_warm_start_names_a_model_the_checkpoint_initialises(checkpoints, source, target):
+    try:
+        init_from_checkpoint(create_model(target, seed=0), checkpoints[source])
+        return  # like -> like, or a warm start across architectures (WARM_STARTS)
+    except CheckpointError as e:
+        message = str(e)
+    models, overrides, preset = _hint(message)
+    textless_preset = (preset == "elic") if preset else target.startswith("elic")
+    for name in models:
+        model = create_model(name, seed=0, **overrides)
+        init_from_checkpoint(model, checkpoints[source])  # raises if the hint is wrong
+        assert (model.config.architecture in TEXTLESS_ARCHITECTURES) == textless_preset, message
+
+
+def test_only_the_listed_warm_starts_cross_architectures(checkpoints):
+    assert set(WARM_STARTS) == {("elic", "taco")}
+    with pytest.raises(CheckpointError, match=r"cannot initialise elic from taco \(only elic -> taco "
+                                              r"and like -> like\).*--set model=taco-tiny preset=taco$"):
+        init_from_checkpoint(create_model("elic-tiny"), checkpoints["taco-tiny"])
