@@ -24,8 +24,22 @@ def register(sub: Any) -> None:
 
 
 _TEXT_NAMES = {"clip": "CLIP", "clip-tiny": "tiny CLIP", "minilm": "MiniLM"}
-_LAYOUT_NAMES = {"reference": "the authors' layout (effl-lab/TACO; their checkpoints import)",
-                 "compressai": "CompressAI's ELIC layout (the first built-ins keep it)"}
+#: Each architecture's entropy-model layouts (docs/official.md): the authors' code has a TACO
+#: and an ELIC (after JiangWeibeta/ELIC), and ``taco import-checkpoint`` imports either's
+#: checkpoints into the reference layout. A backbone added since is named by its layout alone.
+_LAYOUT_NAMES = {
+    ("taco", "reference"): "the authors' layout (effl-lab/TACO; their TACO checkpoints import)",
+    ("elic", "reference"): "the authors' layout (effl-lab/TACO's ELIC, after JiangWeibeta/ELIC; "
+                           "their ELIC checkpoints import)",
+    ("taco", "compressai"): "CompressAI's ELIC layout (the first built-ins keep it)",
+    ("elic", "compressai"): "CompressAI's ELIC layout (the first built-ins keep it)",
+}
+
+
+def entropy_model_name(architecture: str, layout: str) -> str:
+    """What ``taco models NAME`` calls the entropy model of ``architecture`` in ``layout``: where
+    the layout comes from for taco's TACO and ELIC, else the layout's name."""
+    return _LAYOUT_NAMES.get((architecture, layout), f"{architecture}'s, layout {layout!r}")
 
 
 def _model_kind(info: dict[str, Any]) -> str:
@@ -98,7 +112,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                      "parameters": f"{info['parameters']:,}",
                      "width": f"N={info['config']['N']}, M={info['config']['M']}, "
                               f"groups {'/'.join(map(str, info['config']['groups']))}",
-                     "entropy model": _LAYOUT_NAMES.get(info["config"].get("layout"), info["config"].get("layout")),
+                     "entropy model": entropy_model_name(info["architecture"], info["config"].get("layout")),
                      "file": info.get("file"),
                      "file size": f"{info['file_bytes'] / 1e6:.1f} MB" if info.get("file_bytes") else None,
                      "sha256": info.get("sha256"), "trained on": info.get("trained_on")}

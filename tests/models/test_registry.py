@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -64,7 +65,8 @@ def test_build_model_refuses_an_unknown_architecture():
     than a TACO."""
     config = ModelConfig(architecture="elic", N=16, M=32, groups=[16, 16], ctx_hidden=[16, 16])
     config.architecture = "hific"
-    with pytest.raises(ValueError, match="unknown architecture 'hific' \\(taco, elic\\)"):
+    with pytest.raises(ValueError, match=re.escape(
+            f"unknown architecture 'hific' ({', '.join(ARCHITECTURES)})")):
         build_model(config)
 
 
@@ -454,3 +456,17 @@ def test_loading_draws_none_of_the_callers_random_numbers():
     torch.manual_seed(123)
     load("elic-small-q3")
     assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_taco_models_says_whose_entropy_model_each_architecture_has(arch, capsys):
+    """``taco models NAME`` names the layout of the name's own architecture: the authors' TACO
+    checkpoints import into ``taco``, their ELIC ones into ``elic``; a backbone added since is
+    not said to take anyone's checkpoints."""
+    from taco.cli import main
+    from taco.cli.models import entropy_model_name
+
+    name = next(n for n, c in MODEL_CONFIGS.items() if c.architecture == arch and c.layout == "reference")
+    assert main(["models", name]) == 0
+    assert f"their {arch.upper()} checkpoints import" in capsys.readouterr().out
+    assert "authors" not in entropy_model_name("hyperprior", "reference")
