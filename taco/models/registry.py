@@ -298,12 +298,29 @@ def pretrained_file(name: str) -> Path:
     return _ASSETS / PRETRAINED[name].file
 
 
-def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
-    """Load a shipped trained model by name, or a checkpoint file by path.
+def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu", *,
+         map_location: str | torch.device | None = None) -> ELIC:
+    """Load a shipped trained model by name, or a checkpoint file by path, onto ``device``
+    (``cpu``, ``auto``, ``cuda``, ``cuda:1``, ``mps``, a ``torch.device``: resolved and checked
+    by :func:`taco.devices.resolve_device`, as everywhere in taco; ``DeviceUnavailable`` for
+    one this machine lacks, before the file is read).
 
     Architecture names without trained weights (``"taco"``, ``"elic-tiny"``, ...) are refused
     here with a pointer to :func:`create_model`: loading should never silently give random weights.
+    ``map_location`` is the former name of ``device``: it still works, with a DeprecationWarning
+    (a TypeError beside a ``device`` other than the default).
     """
+    import warnings
+
+    from ..devices import resolve_device
+
+    if map_location is not None:
+        if str(device) != "cpu":
+            raise TypeError("taco.load: give device= only (map_location is its former name)")
+        warnings.warn("taco.load(map_location=...) is deprecated: give device=... (as the rest of "
+                      "taco's API takes it)", DeprecationWarning, stacklevel=2)
+        device = map_location
+    target = resolve_device(device)
     from .checkpoint import load_checkpoint
 
     key = str(path_or_name)
@@ -318,12 +335,12 @@ def load(path_or_name: str | os.PathLike[str], map_location: str | torch.device 
                 f"built-in model {key!r}: SHA-256 mismatch ({digest} != {entry.sha256}); "
                 "the installed file is corrupt"
             )
-        model = load_checkpoint(file, map_location)
+        model = load_checkpoint(file, target)
         model.model_id = key
         return model
     path = Path(key)
     if is_checkpoint(path):
-        return load_checkpoint(path, map_location)
+        return load_checkpoint(path, target)
     if key in RETIRED:
         raise CheckpointError(retired_message(key))
     if key in MODEL_CONFIGS:

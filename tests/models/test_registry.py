@@ -470,3 +470,22 @@ def test_taco_models_says_whose_entropy_model_each_architecture_has(arch, capsys
     assert main(["models", name]) == 0
     assert f"their {arch.upper()} checkpoints import" in capsys.readouterr().out
     assert "authors" not in entropy_model_name("hyperprior", "reference")
+
+
+def test_load_takes_a_device_as_the_rest_of_the_api_does(elic_checkpoint):
+    """``taco.load(path, device=...)`` resolves the device as compress, evaluate and train do
+    (``auto`` is the CPU without a GPU; a device taco does not run on is DeviceUnavailable,
+    before the file is read); ``map_location``, its former name, still works with a warning."""
+    from taco.distributed import DeviceUnavailable
+
+    auto = "cuda" if torch.cuda.is_available() else "cpu"
+    for device, want in (("cpu", "cpu"), (torch.device("cpu"), "cpu"), ("auto", auto)):
+        model = taco.load(elic_checkpoint, device=device)
+        assert {p.device.type for p in model.parameters()} == {want}
+    with pytest.raises(DeviceUnavailable, match="'tpu': not a device taco runs on"):
+        taco.load("no/such/file.safetensors", device="tpu")
+    with pytest.warns(DeprecationWarning, match=r"map_location=\.\.\.\) is deprecated: give device="):
+        model = taco.load(elic_checkpoint, map_location="cpu")
+    assert model_fingerprint(model) == model_fingerprint(taco.load(elic_checkpoint))
+    with pytest.raises(TypeError, match="give device= only"):
+        taco.load(elic_checkpoint, "auto", map_location="cpu")

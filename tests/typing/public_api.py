@@ -31,6 +31,7 @@ def user_code(photo: Path) -> None:
     assert_type(taco.create_model("elic-tiny"), taco.ELIC)
     assert_type(taco.list_models(), list[str])
     assert_type(taco.models.load("elic-tiny"), taco.ELIC)
+    assert_type(taco.load("elic-small-q4", device="auto"), taco.ELIC)
     assert_type(taco.train.load_config(None), taco.train.TrainConfig)
     assert_type(taco.official.import_checkpoint("ckpt.pth.tar"), taco.ELIC)
     assert_type(taco.demo.sample_dir(), Path)
