@@ -208,9 +208,11 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
         check_image_size(x.shape[2], x.shape[3])
         check_pixel_values(x)
         return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
+    source = None  # what the image's warnings name: its path, if it has one
     if isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
         image = load_image("image bytes", data=bytes(image))  # EXIF orientation applied
     elif isinstance(image, str | os.PathLike):
+        source = os.fspath(image)
         image = load_image(image)  # EXIF orientation applied
     elif not isinstance(image, Image.Image):
         raise TypeError(f"image must be {IMAGE_TYPES}, not {type(image).__name__}")
@@ -220,7 +222,7 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
         raise ImageReadError(getattr(image, "filename", "") or "PIL image",
                              f"cannot decode it ({type(exc).__name__}: {exc})") from exc
-    rgb, mode = to_rgb(image)
+    rgb, mode = to_rgb(image, source or getattr(image, "filename", "") or None)
     w, h = rgb.size
     pixels = pad_to_multiple(torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).unsqueeze(0))
     return pixels.float().div_(255.0), h, w, mode
@@ -416,7 +418,8 @@ def compress(
     the bytes of an image file (both read by :func:`taco.images.load_image`: EXIF orientation
     applied).
 
-    Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with a warning), P, I;16, ... are
+    Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with an
+    :class:`~taco.images.ImageConversionWarning` at the caller's line, naming the path), P, I;16, ... are
     converted to RGB for coding and the original mode is recorded in the file. ``quality``: 1..Q
     for a variable-rate model (default: its middle one; recorded in the file, so decoding needs
     nothing else), None for a single-rate model. Images over ``stripe_budget`` (pixels x the

@@ -3,13 +3,18 @@
 Every error taco raises on purpose is a :class:`TacoError`, and keeps the builtin base it had
 before (``CheckpointError`` is also a ``ValueError``, ``OutOfMemoryError`` a ``MemoryError``),
 so ``except taco.TacoError`` catches all of them and older ``except ValueError`` code still
-works. Every warning taco gives on purpose is a :class:`TacoWarning` (a ``UserWarning``).
-Imports nothing (the bottom layer), so ``import taco.errors`` loads no torch.
+works. Every warning taco gives on purpose is a :class:`TacoWarning` (a ``UserWarning``), given
+through :func:`warn_at_caller` so that it points at the user's line. Imports nothing of taco's
+or torch's (the bottom layer), so ``import taco.errors`` loads no torch.
 """
 
 from __future__ import annotations
 
-__all__ = ["TacoError", "TacoWarning"]
+import os
+import sys
+import warnings
+
+__all__ = ["TacoError", "TacoWarning", "warn_at_caller"]
 
 
 class TacoError(Exception):
@@ -20,3 +25,26 @@ class TacoError(Exception):
 class TacoWarning(UserWarning):
     """Every warning taco gives on purpose (a caption cut to fit, an image converted to RGB, an
     unreadable image skipped)."""
+
+
+#: taco's own folder: its frames are skipped when a warning is blamed on its caller.
+_TACO_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_at_caller(message: str, category: type[Warning]) -> None:
+    """``warnings.warn(message, category)`` blamed on the nearest caller outside taco and torch
+    (no_grad wrappers, ``Module.__call__``): the line that called ``taco.compress`` or
+    ``encoder.encode``, whatever path inside taco led here, so the warning names the user's file
+    and line and ``-W``/``filterwarnings`` by module see the user's module."""
+    torch = sys.modules.get("torch")  # not imported: no torch frame can be on the stack
+    torch_file = getattr(torch, "__file__", None)
+    internal = (_TACO_DIR,) if torch_file is None else (
+        _TACO_DIR, os.path.dirname(os.path.abspath(torch_file)) + os.sep)
+    frame, level = sys._getframe(), 1  # this function is stacklevel 1
+    while frame.f_back is not None and _internal(frame.f_code.co_filename, internal):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _internal(filename: str, folders: tuple[str, ...]) -> bool:
+    return not filename.startswith("<") and os.path.abspath(filename).startswith(folders)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from .errors import TacoError, TacoWarning
+from .errors import TacoError, TacoWarning, warn_at_caller
 from .locks import ForkSafeLock
 from .messages import one_line
 from .suffixes import HEIF_SUFFIXES
@@ -181,11 +181,8 @@ def load_image(
         except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
             raise ImageReadError(path, f"file is truncated or corrupt ({e})") from e
         if n_frames > 1:
-            warnings.warn(
-                f"'{path.name}' has {n_frames} frames; using the first one",
-                ImageConversionWarning,
-                stacklevel=2,
-            )
+            warn_at_caller(
+                f"'{path.name}' has {n_frames} frames; using the first one", ImageConversionWarning)
         # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
         image: Image.Image = im.copy() if n_frames > 1 else im
         image = _upright(image, path) if orient else image
@@ -273,9 +270,8 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     mode = image.mode
     about = f"{source}: " if source else ""
     if image.info.get("source_bits") == 16 and mode in ("RGB", "RGBA"):
-        warnings.warn(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
-                      "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning,
-                      stacklevel=2)
+        warn_at_caller(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
+                       "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning)
     profile = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else None
     converted = None if profile is None else _to_srgb(image, profile, about)
     if converted is None and mode in ("RGB", "RGBA") and not image.info.get("icc_profile"):
@@ -288,7 +284,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     lost = (f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)" if alpha
             else _LOSSES.get(mode))
     if lost:
-        warnings.warn(about + lost, ImageConversionWarning, stacklevel=2)
+        warn_at_caller(about + lost, ImageConversionWarning)
     if alpha:
         if mode in ("P", "PA"):
             image = image.convert("RGBA")
@@ -325,8 +321,8 @@ def _colour_profile(image: Image.Image, about: str) -> Any:
         space = profile.profile.xcolor_space.strip()
         name = (profile.profile.profile_description or "").strip()
     except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
-        warnings.warn(f"{about}its colour profile cannot be read and is ignored ({one_line(str(e), 200)})",
-                      ImageConversionWarning, stacklevel=3)
+        warn_at_caller(f"{about}its colour profile cannot be read and is ignored ({one_line(str(e), 200)})",
+                       ImageConversionWarning)
         return None
     if image.mode == "CMYK":
         return profile if space == "CMYK" else None
@@ -356,13 +352,13 @@ def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None
                                         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
                                         outputMode="RGB")
     except ImageCms.PyCMSError as e:
-        warnings.warn(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
-                      ImageConversionWarning, stacklevel=3)
+        warn_at_caller(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
+                       ImageConversionWarning)
         return None
     assert out is not None
     lost = "; the alpha channel is dropped" if alpha else ""
-    warnings.warn(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
-                  f"sRGB{lost})", ImageConversionWarning, stacklevel=3)
+    warn_at_caller(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
+                   f"sRGB{lost})", ImageConversionWarning)
     out.info.pop("icc_profile", None)
     return out
 
@@ -406,14 +402,14 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
     if np.allclose(xy, _SRGB_XY, atol=2e-3) or not all(0 < y <= 1 and 0 <= x <= 1 for x, y in xy):
         hdr = _TRANSFER_NAMES.get(transfer)
         if hdr:
-            warnings.warn(f"{about}its {hdr} transfer is not tone-mapped: its values are coded as "
-                          "they are (it looks flat in sRGB)", ImageConversionWarning, stacklevel=3)
+            warn_at_caller(f"{about}its {hdr} transfer is not tone-mapped: its values are coded as "
+                           "they are (it looks flat in sRGB)", ImageConversionWarning)
         return None
     name = _PRIMARIES_NAMES.get(primaries, f"nclx primaries {primaries}")
     if transfer not in _SRGB_TRANSFERS:
         how = _TRANSFER_NAMES.get(transfer, f"nclx transfer {transfer}")
-        warnings.warn(f"{about}its {name} colours with a {how} transfer are not converted: its "
-                      "values are coded as they are, as sRGB", ImageConversionWarning, stacklevel=3)
+        warn_at_caller(f"{about}its {name} colours with a {how} transfer are not converted: its "
+                       "values are coded as they are, as sRGB", ImageConversionWarning)
         return None
     try:
         to_xyz = _rgb_to_xyz(xy)
@@ -437,8 +433,8 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
         dst[top:top + 256] = np.rint(encoded * 255.0)
     rgb = Image.fromarray(dst)
     lost = "; the alpha channel is dropped" if alpha else ""
-    warnings.warn(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
-                  f"sRGB{lost})", ImageConversionWarning, stacklevel=3)
+    warn_at_caller(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
+                   f"sRGB{lost})", ImageConversionWarning)
     return rgb
 
 

@@ -4,6 +4,7 @@ short reprs, NumPy qualities, and argument errors that name the argument."""
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -44,3 +45,44 @@ def test_the_cli_says_a_missing_taco_file_in_one_line(command, tmp_path, capsys)
     assert main([command, str(tmp_path / "gone.taco")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "gone.taco" in err
+
+
+# ---------------------------------------------------------------- warnings point at the caller
+
+
+def _rgba(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "with-alpha.png"
+    Image.new("RGBA", (64, 64), (200, 30, 40, 128)).save(path)
+    return path
+
+
+def test_a_conversion_warning_points_at_the_callers_line_and_names_the_path(tmp_path, tiny_elic):
+    path = _rgba(tmp_path)
+    with pytest.warns(taco.ImageConversionWarning) as record:
+        line = sys._getframe().f_lineno + 1
+        taco.compress(path, "", tiny_elic)
+    (w,) = [w for w in record if issubclass(w.category, taco.ImageConversionWarning)]
+    assert (w.filename, w.lineno) == (__file__, line)
+    assert str(path) in str(w.message) and "alpha" in str(w.message)
+
+
+def test_a_conversion_warning_of_a_pil_image_and_of_a_batch_points_at_the_caller(tmp_path, tiny_elic):
+    from PIL import Image
+
+    image = Image.new("LA", (64, 64))
+    with pytest.warns(taco.ImageConversionWarning) as record:
+        taco.compress(image, "", tiny_elic)
+        taco.compress_batch([_rgba(tmp_path)], [""], tiny_elic)
+    assert [w.filename for w in record if issubclass(w.category, taco.ImageConversionWarning)] == [
+        __file__, __file__]
+
+
+def test_a_caption_warning_still_points_at_the_caller():
+    from taco.errors import warn_at_caller
+
+    with pytest.warns(taco.TacoWarning) as record:
+        line = sys._getframe().f_lineno + 1
+        warn_at_caller("note", taco.TacoWarning)
+    assert (record[0].filename, record[0].lineno) == (__file__, line)

@@ -7,9 +7,6 @@ checkpoint's weights. Only the *encoder* (``compress``) side of taco ever builds
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
@@ -19,7 +16,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from ..errors import TacoError, TacoWarning
+from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..locks import ForkSafeLock
 
 #: Tokens per caption (m in the paper) of every built-in text encoder not given ``max_tokens``.
@@ -82,28 +79,12 @@ def note_truncated(encoder: str, caption: str, tokens: int, max_tokens: int) -> 
         notes[caption] = note
 
 
-# Frames skipped when a warning is blamed on its caller: taco's own and torch's (no_grad
-# wrappers, Module.__call__).
-_INTERNAL = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
-             os.path.dirname(os.path.abspath(torch.__file__)) + os.sep)
-
-
 def warn_truncated(notes: Iterable[str]) -> None:
     """Raise a :class:`CaptionTruncatedWarning` for each note (:func:`note_truncated`), in this
     thread, blamed on the nearest caller outside taco and torch: the line that called
     ``taco.compress`` or ``encoder.encode``, whatever path inside taco led here."""
-    notes = list(notes)
-    if not notes:
-        return
-    frame, level = sys._getframe(), 1  # this function is stacklevel 1
-    while frame.f_back is not None and _internal(frame.f_code.co_filename):
-        frame, level = frame.f_back, level + 1
     for note in notes:
-        warnings.warn(note, CaptionTruncatedWarning, stacklevel=level)
-
-
-def _internal(filename: str) -> bool:
-    return not filename.startswith("<") and os.path.abspath(filename).startswith(_INTERNAL)
+        warn_at_caller(note, CaptionTruncatedWarning)
 
 
 @dataclass(frozen=True)
