@@ -110,6 +110,10 @@ class CompressResult:
         """Bits per pixel of the whole file (header included), from the bytes written."""
         return 8 * len(self.data) / (self.height * self.width)
 
+    def __repr__(self) -> str:  # the size of the bytes, not the bytes (a few MB of escapes)
+        return (f"CompressResult(data=<{len(self.data)} bytes>, height={self.height}, "
+                f"width={self.width}, header_bytes={self.header_bytes}, quality={self.quality})")
+
 
 def pad_to_multiple(x: Tensor, multiple: int = PAD_MULTIPLE) -> Tensor:
     """Replicate-pad (B, C, H, W) at the bottom/right to multiples of ``multiple``."""

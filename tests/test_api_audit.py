@@ -86,3 +86,17 @@ def test_a_caption_warning_still_points_at_the_caller():
         line = sys._getframe().f_lineno + 1
         warn_at_caller("note", taco.TacoWarning)
     assert (record[0].filename, record[0].lineno) == (__file__, line)
+
+
+# ---------------------------------------------------------------- short reprs
+
+
+def test_the_results_of_compress_image_and_info_have_short_reprs(sample_image, tiny_elic):
+    result = taco.compress_image(sample_image, "", tiny_elic)
+    text = repr(result)
+    assert f"data=<{len(result.data)} bytes>" in text and "\\x" not in text and len(text) < 200
+    assert f"height={result.height}" in text and f"width={result.width}" in text
+    parsed = taco.info(result.data)
+    text = repr(parsed)
+    assert f"payload=<{parsed.payload_bytes} bytes>" in text and len(text) < 400
+    assert repr(parsed.header) in text and f"crc32=0x{parsed.crc32:08x}" in text

@@ -99,6 +99,10 @@ class TacoFile:
         """Bits per pixel of the original image, counting every byte of the file."""
         return 8 * self.total_bytes / (self.header.width * self.header.height)
 
+    def __repr__(self) -> str:  # the payload's size, not its bytes (a few MB of escapes)
+        return (f"TacoFile(header={self.header!r}, payload=<{len(self.payload)} bytes>, "
+                f"header_bytes={self.header_bytes}, crc32=0x{self.crc32:08x})")
+
 
 def varint(n: int) -> bytes:
     """``n`` as an unsigned LEB128 varint (the header's sizes, the stream's chunk lengths)."""
