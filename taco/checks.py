@@ -3,15 +3,16 @@ wherever a config, checkpoint header, training state or argument is checked.
 
 Python counts ``True`` as the integer 1 and NaN as a float, and JSON and YAML give both; a
 quality of ``true`` or a λ of NaN is neither to a user, so both tests refuse them. Imports
-nothing but :mod:`math` (the bottom layer).
+nothing but :mod:`math` and :mod:`numbers` (the bottom layer).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TypeGuard
 
-__all__ = ["is_int", "is_number"]
+__all__ = ["as_int", "is_int", "is_number"]
 
 
 def is_int(value: object, lo: int | None = None, hi: int | None = None) -> TypeGuard[int]:
@@ -19,6 +20,17 @@ def is_int(value: object, lo: int | None = None, hi: int | None = None) -> TypeG
     none). ``1.0`` and NumPy integers are not."""
     return (isinstance(value, int) and not isinstance(value, bool)
             and (lo is None or value >= lo) and (hi is None or value <= hi))
+
+
+def as_int(value: object) -> int | None:
+    """``value`` as a Python ``int`` when a caller gave an integer: an ``int`` or any other
+    :class:`numbers.Integral` (NumPy's ``int64``, ``uint8``, ...), not a ``bool`` (nor NumPy's,
+    which is no ``Integral``); None for anything else (``3.0``, ``"3"``, a tensor). For
+    arguments of the public API, where ``quality=np.int64(3)`` from an array is a 3; values read
+    from files take :func:`is_int`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return None
+    return int(value)
 
 
 def is_number(value: object) -> TypeGuard[int | float]:

@@ -46,7 +46,7 @@ from .bitstream.rans import (
     UnchunkedStream,
     guard_entropy_coders,
 )
-from .checks import is_int
+from .checks import as_int
 from .conv_bands import band_convolutions
 from .errors import TacoError
 from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
@@ -247,8 +247,8 @@ def encode_text(model: ELIC, captions: list[str], encoder: TextEncoder | None = 
 
 def coding_quality(model: ELIC, quality: int | None) -> int | None:
     """The quality to code at: ``quality`` (1..Q) for a variable-rate model, its middle one
-    (:attr:`~taco.models.ELIC.default_quality`) when None; None for a single-rate model, which
-    refuses one. ValueError (a sentence for a person) for anything else."""
+    (:attr:`~taco.models.ELIC.default_quality`) when None, as a Python int (NumPy integers are
+    taken); None for a single-rate model, which refuses one. ValueError (a sentence for a person) for anything else."""
     qualities = model.qualities
     if qualities is None:
         if quality is not None:
@@ -262,10 +262,11 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
         return None
     if quality is None:
         return model.default_quality
-    if not is_int(quality, 1, len(qualities)):
+    number = as_int(quality)  # a NumPy integer is a number too
+    if number is None or not 1 <= number <= len(qualities):
         raise ValueError(f"quality must be an integer 1..{len(qualities)} for model "
                          f"{getattr(model, 'model_id', 'custom')!r}, got {quality!r}")
-    return quality
+    return number
 
 
 #: Input pixels per analysis stripe (halo included) times the model's width

@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 import taco
 from taco.cli import main
@@ -100,3 +102,32 @@ def test_the_results_of_compress_image_and_info_have_short_reprs(sample_image, t
     text = repr(parsed)
     assert f"payload=<{parsed.payload_bytes} bytes>" in text and len(text) < 400
     assert repr(parsed.header) in text and f"crc32=0x{parsed.crc32:08x}" in text
+
+
+# ---------------------------------------------------------------- NumPy integers as qualities
+
+
+@pytest.fixture(scope="module")
+def variable_rate():
+    return taco.create_model("elic-vr", seed=0)
+
+
+@pytest.mark.parametrize("quality", [np.int64(3), np.uint8(3), np.int32(3)], ids=str)
+def test_a_numpy_integer_quality_is_a_quality(quality, variable_rate, sample_image):
+    small = sample_image.crop((0, 0, 64, 64))
+    result = taco.compress_image(small, "", variable_rate, quality=quality)
+    assert type(result.quality) is int and result.quality == 3
+    assert result.data == taco.compress(small, "", variable_rate, quality=3)
+    (batch,) = taco.compress_batch([small], [""], variable_rate, quality=quality)
+    assert batch.data == result.data
+    x = torch.rand(1, 3, 64, 64)
+    assert variable_rate.compress(x, quality)["strings"] == variable_rate.compress(x, 3)["strings"]
+
+
+@pytest.mark.parametrize("quality", [np.bool_(True), True, 3.0, np.float64(3), np.int64(9), "3"], ids=repr)
+def test_bools_floats_and_out_of_range_numpy_integers_are_refused(quality, variable_rate, sample_image):
+    small = sample_image.crop((0, 0, 64, 64))
+    with pytest.raises(ValueError, match="quality must be an integer 1..7"):
+        taco.compress(small, "", variable_rate, quality=quality)
+    with pytest.raises(ValueError, match="quality must be an int"):
+        variable_rate.compress(torch.rand(1, 3, 64, 64), quality)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from taco.checks import is_int, is_number
+from taco.checks import as_int, is_int, is_number
 
 
 @pytest.mark.parametrize("value, lo, hi, expected", [
@@ -27,3 +28,13 @@ def test_is_int_takes_ints_in_range_and_no_bools(value, lo, hi, expected):
 ])
 def test_is_number_takes_finite_reals_and_no_bools(value, expected):
     assert is_number(value) is expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (3, 3), (-1, -1), (np.int64(3), 3), (np.uint8(255), 255), (10**400, 10**400),
+    (True, None), (np.bool_(True), None), (3.0, None), (np.float32(3), None), ("3", None),
+    (None, None),
+])
+def test_as_int_takes_python_and_numpy_integers_and_no_bools(value, expected):
+    got = as_int(value)
+    assert got == expected and (got is None or type(got) is int)

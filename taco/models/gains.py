@@ -34,6 +34,7 @@ seed has the same other weights as the single-rate one.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -41,7 +42,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from ..checks import is_int
+from ..checks import as_int
 from .config import check_qualities
 
 __all__ = ["GainVectors", "QualityGains", "check_quality", "default_quality"]
@@ -49,7 +50,7 @@ __all__ = ["GainVectors", "QualityGains", "check_quality", "default_quality"]
 
 def check_quality(quality: Any, num_qualities: int | None) -> None:
     """ValueError unless ``quality`` is what a codec with ``num_qualities`` qualities codes at:
-    an integer 1..Q for a variable-rate codec, None for a single-rate one (``num_qualities``
+    an integer 1..Q (an ``int`` or a NumPy integer, not a ``bool``) for a variable-rate codec, None for a single-rate one (``num_qualities``
     None). The rule of every model and latent codec in :mod:`taco.models`; ``taco.codec``
     (``coding_quality``) also defaults a missing quality and names the model."""
     if num_qualities is None:
@@ -58,13 +59,14 @@ def check_quality(quality: Any, num_qualities: int | None) -> None:
         return
     if quality is None:
         raise ValueError(f"this is a variable-rate model: give quality=1..{num_qualities}")
-    if not is_int(quality, 1, num_qualities):
+    number = as_int(quality)
+    if number is None or not 1 <= number <= num_qualities:
         raise ValueError(f"quality must be an integer 1..{num_qualities}, got {_shown(quality)}")
 
 
 def _shown(quality: Any) -> str:
     """A number's or a string's repr, anything else's type (text tokens' repr is a tensor's)."""
-    return repr(quality) if isinstance(quality, (int, float, str)) else type(quality).__name__
+    return repr(quality) if isinstance(quality, (numbers.Number, str)) else type(quality).__name__
 
 
 def default_quality(num_qualities: int) -> int:
