@@ -162,6 +162,17 @@ def test_a_config_of_many_groups_is_refused_before_it_is_built(tmp_path, tiny_ch
     assert all(len(c.groups) <= MAX_GROUPS for c in MODEL_CONFIGS.values())
 
 
+@pytest.mark.parametrize("qualities", [[True, 2], [10**400], "abc", [0.001, "0.002"], {"a": 1}, 3])
+def test_a_headers_odd_qualities_are_a_checkpoint_error(tmp_path, tiny_checkpoint, qualities):
+    """``"qualities": [true, 2]`` loaded as λ 1 and 2, ``"0.002"`` as a λ, a 401-digit λ ended in
+    a raw OverflowError and ``3`` in a TypeError."""
+    config = {**tiny_checkpoint[2]["config"], "qualities": qualities}
+    bad = rewrite(tiny_checkpoint, tmp_path / "q.safetensors", header={**tiny_checkpoint[2], "config": config})
+    with pytest.raises(CheckpointError, match="qualities must") as err:
+        load_checkpoint(bad)
+    assert str(bad) in str(err.value)
+
+
 # --------------------------------------------------------------------------- M4, M5, L5: headers
 
 
