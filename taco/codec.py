@@ -281,6 +281,52 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
 ANALYSIS_STRIPE_BUDGET = 48 * 2048 * 1024
 
 
+def check_coding_options(
+    *, text_encoder: object = None, progress: object = None,
+    stripe_budget: object = ANALYSIS_STRIPE_BUDGET,
+) -> None:
+    """A TypeError or ValueError naming the argument unless each keyword is what the encoders
+    (:func:`compress`, :func:`compress_image`, :func:`taco.pipeline.compress_batch`) take:
+    ``text_encoder`` a loaded :class:`~taco.text.base.TextEncoder` or None, ``progress`` a
+    function ``progress(stage, done, total)`` or None, ``stripe_budget`` a positive integer.
+    Checked before any work: ``text_encoder="minilm"`` failed in the caption worker with an
+    AttributeError, ``progress=True`` with "'bool' object is not callable"."""
+    if text_encoder is not None and not isinstance(text_encoder, TextEncoder):
+        hint = (f" (load one with taco.text.get_text_encoder({text_encoder!r}), or give None for "
+                "the model's own)" if isinstance(text_encoder, str) else "")
+        raise TypeError(f"text_encoder must be a loaded text encoder or None, not "
+                        f"{type(text_encoder).__name__}{hint}")
+    check_progress(progress)
+    budget = as_int(stripe_budget)
+    if budget is None:
+        raise TypeError(f"stripe_budget must be an integer (pixels x the model's width; default "
+                        f"{ANALYSIS_STRIPE_BUDGET:,}), not {type(stripe_budget).__name__}")
+    if budget < 1:
+        raise ValueError(f"stripe_budget must be positive, got {stripe_budget!r}")
+
+
+def check_progress(progress: object) -> None:
+    """A TypeError unless ``progress`` is None or a function ``progress(stage, done, total)``
+    (:data:`taco.progress.Progress`)."""
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function progress(stage, done, total) or None, not "
+                        f"{type(progress).__name__}")
+
+
+def check_max_pixels(max_pixels: object) -> None:
+    """A TypeError or ValueError naming ``max_pixels`` unless it is a positive integer (NumPy's
+    taken) or None (no cap): a cap of 0, -1 or 1.5 refused every file with a message about the
+    file, and ``"64000000"`` failed inside a comparison."""
+    if max_pixels is None:
+        return
+    cap = as_int(max_pixels)
+    if cap is None:
+        raise TypeError(f"max_pixels must be an integer or None (no cap), not "
+                        f"{type(max_pixels).__name__}")
+    if cap < 1:
+        raise ValueError(f"max_pixels must be positive, or None for no cap; got {max_pixels!r}")
+
+
 def analysis_stripe_rows(
     model: ELIC, height: int, width: int, budget: int = ANALYSIS_STRIPE_BUDGET
 ) -> int | None:
@@ -386,6 +432,7 @@ def compress_image(
     ``stripe_budget`` as :func:`analysis_with_text_overlap`.
     """
     check_model(model)
+    check_coding_options(text_encoder=text_encoder, progress=progress, stripe_budget=stripe_budget)
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
     quality = coding_quality(model, quality)
@@ -416,6 +463,7 @@ def compress_image(
 def compress(
     image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None,
     quality: int | None = None, stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
+    progress: Progress | None = None,
 ) -> bytes:
     """Compress ``image`` guided by ``caption`` (a text-free model, ``model.uses_text`` False,
     reads none: ``caption`` is not used): a PIL image (coded as it is), a (3, H, W) float
@@ -429,14 +477,17 @@ def compress(
     for a variable-rate model (default: its middle one; recorded in the file, so decoding needs
     nothing else), None for a single-rate model. Images over ``stripe_budget`` (pixels x the
     model's width; default ~2 MP for the -small built-ins) are analysed in stripes, in memory
-    that follows the stripe (:func:`analysis_with_text_overlap`).
+    that follows the stripe (:func:`analysis_with_text_overlap`). ``text_encoder``: a loaded
+    text encoder to use instead of the model's own; ``progress(stage, done, total)`` is told when
+    each stage starts (:mod:`taco.progress`).
 
     Raises :class:`taco.images.ImageReadError` for an image that cannot be read,
     :class:`ImageSizeError`, :class:`taco.text.base.CaptionTooLongError`, ``ValueError`` for other
-    bad values, ``TypeError`` for wrong types, :class:`taco.memory.OutOfMemoryError`.
+    bad values, ``TypeError`` for wrong types (each naming the argument),
+    :class:`taco.memory.OutOfMemoryError`.
     """
     return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality,
-                          stripe_budget=stripe_budget).data
+                          stripe_budget=stripe_budget, progress=progress).data
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -623,6 +674,8 @@ def _decode(
 ) -> tuple[Tensor, str]:
     """Decode ``data`` into float32 (1, 3, H, W) or uint8 (H, W, 3) pixels; the checks first, in
     order of cost: cap, model, quality, version, then (inside the stream decoder) the chunks."""
+    check_max_pixels(max_pixels)
+    check_progress(progress)
     parsed = info(data)
     hdr = parsed.header
     too_big = decode_cap_problem(hdr.width, hdr.height, max_pixels)

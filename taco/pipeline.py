@@ -16,10 +16,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .checks import as_int
 from .codec import (
     CompressResult,
     ImageLike,
     analysis_with_text_overlap,
+    check_coding_options,
     check_model,
     coding_input,
     coding_quality,
@@ -81,11 +83,12 @@ def compress_batch(
     same one).
     """
     check_model(model)
+    check_coding_options(text_encoder=text_encoder, progress=progress)
     quality = coding_quality(model, quality)
     if isinstance(captions, str):
         raise TypeError("captions must be a sequence of one caption per image, not one str")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if as_int(batch_size) is None or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     caps: list[str | None] = list(captions) if captions is not None else [None] * len(images)
     if len(caps) != len(images):
         raise ValueError(f"{len(images)} images but {len(caps)} captions")

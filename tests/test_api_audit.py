@@ -131,3 +131,47 @@ def test_bools_floats_and_out_of_range_numpy_integers_are_refused(quality, varia
         taco.compress(small, "", variable_rate, quality=quality)
     with pytest.raises(ValueError, match="quality must be an int"):
         variable_rate.compress(torch.rand(1, 3, 64, 64), quality)
+
+
+# ---------------------------------------------------------------- arguments of the wrong kind
+
+
+@pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda img, m: taco.compress(img, "a", m, progress=True), TypeError, "progress must be a function"),
+    (lambda img, m: taco.compress_image(img, "a", m, progress="x"), TypeError, "progress must be a function"),
+    (lambda img, m: taco.compress(img, "a", m, stripe_budget=None), TypeError, "stripe_budget must be an integer"),
+    (lambda img, m: taco.compress(img, "a", m, stripe_budget=1.5), TypeError, "stripe_budget must be an integer"),
+    (lambda img, m: taco.compress(img, "a", m, stripe_budget=0), ValueError, "stripe_budget must be positive"),
+    (lambda img, m: taco.compress(img, "a", m, text_encoder="minilm"), TypeError,
+     r"text_encoder must be a loaded text encoder or None, not str \(load one with taco.text.get_text_encoder"),
+    (lambda img, m: taco.compress_batch([img], ["a"], m, text_encoder="minilm"), TypeError,
+     "text_encoder must be a loaded text encoder"),
+    (lambda img, m: taco.compress_batch([img], ["a"], m, progress=True), TypeError, "progress must be a function"),
+    (lambda img, m: taco.compress_batch([img], ["a"], m, batch_size="8"), ValueError, "batch_size must be an integer"),
+], ids=["compress-progress", "compress_image-progress", "stripe_budget-None", "stripe_budget-float",
+        "stripe_budget-0", "text_encoder-str", "batch-text_encoder", "batch-progress", "batch-batch_size"])
+def test_a_wrong_encoder_argument_is_named(call, error, words, sample_image, tiny_taco):
+    with pytest.raises(error, match=words):
+        call(sample_image.crop((0, 0, 64, 64)), tiny_taco)
+
+
+@pytest.mark.parametrize(("max_pixels", "error"), [
+    ("64000000", TypeError), (1.5, TypeError), (True, TypeError), (0, ValueError), (-1, ValueError),
+], ids=repr)
+def test_a_wrong_max_pixels_is_named(max_pixels, error, sample_image, tiny_elic):
+    data = taco.compress(sample_image.crop((0, 0, 64, 64)), "", tiny_elic)
+    with pytest.raises(error, match="max_pixels must be"):
+        taco.decompress(data, tiny_elic, max_pixels=max_pixels)
+    with pytest.raises(error, match="max_pixels must be"):
+        taco.codec.decompress_tensor(data, tiny_elic, max_pixels=max_pixels)
+
+
+def test_progress_and_numpy_options_still_work(sample_image, tiny_elic):
+    small = sample_image.crop((0, 0, 64, 64))
+    stages: list[str] = []
+    data = taco.compress(small, "", tiny_elic, progress=lambda stage, done, total: stages.append(stage),
+                         stripe_budget=np.int64(10**9))
+    assert stages == ["converting", "analysis", "entropy coding"]
+    assert taco.decompress(data, tiny_elic, max_pixels=np.int64(4096), progress=None).size == (64, 64)
+    with pytest.raises(taco.TacoFormatError, match="over the decoder's cap of 4,095"):
+        taco.decompress(data, tiny_elic, max_pixels=4095)
