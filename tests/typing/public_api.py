@@ -39,6 +39,10 @@ def user_code(photo: Path) -> None:
         taco.decompress(b"", None)
     except (taco.TacoFormatError, taco.ImageReadError, taco.CaptionTooLongError) as e:
         assert_type(e, taco.TacoFormatError | taco.ImageReadError | taco.CaptionTooLongError)
+    try:
+        taco.compress(photo, "a cat", model)
+    except taco.TacoError as e:  # every error taco raises on purpose
+        assert_type(e, taco.TacoError)
     # a misspelled name is an error, not Any (the ignores must be used: warn_unused_ignores)
     taco.decompres(data)  # type: ignore[attr-defined]
     taco.models.lod("elic-tiny")  # type: ignore[attr-defined]
