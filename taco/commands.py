@@ -8,6 +8,8 @@ raises :class:`CLIError` for a user error. Such modules import this module (and 
 
 from __future__ import annotations
 
+from .errors import TacoError
 
-class CLIError(Exception):
+
+class CLIError(TacoError):
     """A user error: printed as one line, exit status 2."""

@@ -101,3 +101,17 @@ def test_a_taco_warning_is_filtered_as_a_user_warning():
 def test_taco_errors_imports_no_torch():
     code = "import sys, taco.errors, taco; taco.TacoError; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_cli_prints_every_taco_error_as_one_line():
+    """main() prints an error taco raises on purpose as one line (exit status 2), whichever module
+    it comes from: it caught nine classes by name, so a TrainStateError, ConfigError or
+    ShardedFileError reaching it was printed as a traceback."""
+    from taco.cli.common import error_line
+    from taco.shards import ShardedFileError
+    from taco.train.config import ConfigError
+    from taco.train.state import TrainStateError
+
+    for cls in (TrainStateError, ConfigError, ShardedFileError, TacoError):
+        assert error_line(cls("bad.yaml: no such setting")) == "bad.yaml: no such setting", cls
+    assert error_line(RuntimeError("a bug")) is None  # a bug keeps its traceback

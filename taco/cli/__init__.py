@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import __version__
-from .common import INPUT_ERRORS, USER_ERRORS, Interrupted, OutputClosed, error_line
+from .common import INPUT_ERRORS, Interrupted, OutputClosed, error_line
 
-__all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "USER_ERRORS", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "build_parser", "main"]
 
 #: The modules that add the subcommands, in ``taco --help``'s order, each through
 #: ``register(subparsers)`` (see :mod:`taco.commands`). Each must import no torch (nor

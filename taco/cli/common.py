@@ -17,28 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..commands import CLIError
+from ..errors import TacoError
 from ..resolve import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from ..models.elic import ELIC
 
-#: Library errors that bad input causes, printed as one line (exit status 2). Named rather than
-#: imported: importing them would cost every command a torch import, and an error class whose
-#: module was never imported cannot have been raised.
-USER_ERRORS: tuple[tuple[str, str], ...] = (
-    ("taco.bitstream", "TacoFormatError"),
-    ("taco.codec", "ImageSizeError"),
-    ("taco.captions_file", "CaptionsFileError"),
-    ("taco.data", "EmptyDatasetError"),
-    ("taco.distributed", "DeviceUnavailable"),
-    ("taco.images", "ImageReadError"),
-    ("taco.models", "CheckpointError"),
-    ("taco.text.base", "CaptionTooLongError"),
-    ("taco.text.base", "TextEncoderUnavailable"),
-)
-#: The user errors that belong to one input of a batch (and CLIError, raised by a check of one
-#: input): that input is reported and skipped, the rest is done. The others (a missing text
-#: encoder, a bad --model) would fail every input alike and stop the command.
+#: The user errors (:class:`taco.errors.TacoError`) that belong to one input of a batch (and
+#: CLIError, raised by a check of one input): that input is reported and skipped, the rest is
+#: done. The others (a missing text encoder, a bad --model) would fail every input alike and stop
+#: the command. Named rather than imported: importing them would cost every command a torch
+#: import, and an error class whose module was never imported cannot have been raised.
 INPUT_ERRORS: tuple[tuple[str, str], ...] = (
     ("taco.bitstream", "TacoFormatError"),
     ("taco.codec", "ImageSizeError"),
@@ -100,8 +89,10 @@ class OutputClosed(BrokenPipeError):
 
 
 def is_user_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is bad input (printed as one line) rather than a bug (a traceback)."""
-    return isinstance(exc, (CLIError, OSError)) or is_one_of(exc, USER_ERRORS)
+    """Whether ``exc`` is bad input (printed as one line) rather than a bug (a traceback): an
+    error taco raises on purpose (:class:`taco.errors.TacoError`, CLIError among them) or a file
+    that cannot be read or written (OSError)."""
+    return isinstance(exc, (TacoError, OSError))
 
 
 def is_one_of(exc: BaseException, names: Sequence[tuple[str, str]]) -> bool:
