@@ -747,6 +747,8 @@ def decompress(
     :class:`OutOfMemoryError` (one line). The pixels are written tile by tile straight into
     8-bit RGB (3 bytes per pixel), and ``progress(stage, done, total)`` reports the stages.
     """
+    if not isinstance(restore, bool):  # "no" or "False" from a config would restore
+        raise TypeError(f"restore must be True or False, not {type(restore).__name__}")
     pixels, mode = _decode(data, model, max_pixels, torch.uint8, progress)
     image = Image.fromarray(pixels.numpy())
     del pixels
