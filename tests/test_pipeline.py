@@ -166,7 +166,7 @@ def test_fast_codec_refuses_other_codecs():
 
     codec = GaussianConditionalLatentCodec()
     assert not fast_codec.supports(codec)
-    with pytest.raises(TypeError, match="not an ELIC latent codec"):
+    with pytest.raises(TypeError, match="which taco cannot code"):
         fast_codec.compress_latent(codec, torch.zeros(1, 4, 4, 4))
 
 

@@ -193,7 +193,7 @@ def supports(codec: nn.Module) -> bool:
 
 def _check(codec: nn.Module, quality: Any = None) -> None:
     if not supports(codec):
-        raise TypeError(f"{type(codec).__name__} is not an ELIC latent codec; use its own methods")
+        raise TypeError(f"{type(codec).__name__} is a latent codec which taco cannot code: {_WHAT_IT_CODES}")
     if not codes_itself(codec):  # the CompressAI layout has one rate; the others check their own
         check_quality(quality, None)
 
@@ -221,6 +221,12 @@ def codes_by_branch(codec: nn.Module) -> bool:
 ONE_STREAM_METHODS = ("compress", "decompress", "num_symbols", "gain_vectors")
 
 
+#: The latent codecs this module codes, as an error says it.
+_WHAT_IT_CODES = ("it must be the reference layout, CompressAI's ELIC composition, or a codec with "
+                  f"one_stream = True and the methods {', '.join(ONE_STREAM_METHODS)} "
+                  "(docs/models.md, 'Adding a backbone')")
+
+
 def check_latent_codec(model: nn.Module) -> None:
     """TypeError naming ``model``'s class and what is missing, unless this module codes its
     ``latent_codec``: the CompressAI ELIC composition, or a codec that codes itself and has
@@ -234,10 +240,8 @@ def check_latent_codec(model: nn.Module) -> None:
                         "taco.compress entropy-codes model.latent_codec")
     name = type(codec).__name__
     if not supports(codec):
-        raise TypeError(f"{owner}.latent_codec is a {name}, which taco cannot code: it must be "
-                        "the reference layout, CompressAI's ELIC composition, or a codec with "
-                        f"one_stream = True and the methods {', '.join(ONE_STREAM_METHODS)} "
-                        "(docs/models.md, 'Adding a backbone')")
+        raise TypeError(f"{owner}.latent_codec is a {name}, which taco cannot code: "
+                        f"{_WHAT_IT_CODES}")
     missing = [m for m in ONE_STREAM_METHODS if not callable(getattr(codec, m, None))]
     if codes_itself(codec) and missing:
         raise TypeError(f"{owner}.latent_codec ({name}) says it codes itself (one_stream) but has "
