@@ -4,6 +4,8 @@ The caption guides the encoder only: :func:`decompress` takes no caption and nev
 encoder. The encoder is one path: g_a is the model's own ``analysis``, handed the caption as a
 future that a worker thread fills while g_a's first stages run (:func:`analysis_with_text_overlap`),
 then :func:`entropy_code` and :func:`pack_image`; :mod:`taco.pipeline` batches the same calls.
+With ``max_bytes=`` (a variable-rate model) the one analysis is entropy-coded at the qualities a
+bisection tries, and the highest that fits is kept (:func:`code_within`).
 Above :data:`ANALYSIS_STRIPE_BUDGET` (~2 MP for the -small models) g_a runs in horizontal stripes,
 so its memory follows the stripe, not the image (:func:`analysis_with_text_overlap`).
 Inputs are padded (replicating the last row/column) to a multiple of 64 and cropped back.
@@ -93,6 +95,12 @@ def check_image_size(height: int, width: int) -> None:
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
         raise ImageSizeError(f"a {width}x{height} image cannot be coded: the .taco format holds "
                              f"images of 1 to {MAX_SIDE:,} pixels a side (crop or resize it)")
+
+
+class SizeBudgetError(TacoError, ValueError):
+    """A ``max_bytes=`` budget that even a variable-rate model's lowest quality (1) goes over:
+    raised by :func:`code_within` after coding it, with that file's size (the smallest the model
+    reaches for this image) in the message."""
 
 
 @dataclass(frozen=True)
@@ -269,6 +277,29 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     return number
 
 
+def check_max_bytes(model: ELIC, max_bytes: object, quality: object) -> int | None:
+    """``max_bytes`` as an int (NumPy integers taken), or None when not given; checked before any
+    work: a TypeError or ValueError naming the argument unless it is a positive integer, given
+    without ``quality`` (one or the other), to a variable-rate model (a single-rate model codes at
+    one rate: it has nothing to choose from)."""
+    if max_bytes is None:
+        return None
+    budget = as_int(max_bytes)
+    if budget is None:
+        raise TypeError(f"max_bytes must be an integer (bytes of the whole .taco file), not "
+                        f"{type(max_bytes).__name__}")
+    if budget < 1:
+        raise ValueError(f"max_bytes must be positive, got {max_bytes!r}")
+    if quality is not None:
+        raise ValueError(f"give quality= or max_bytes=, not both (got quality={quality!r}, "
+                         f"max_bytes={max_bytes!r})")
+    if model.qualities is None:
+        raise ValueError(f"max_bytes= needs a variable-rate model, which codes one analysis at any "
+                         f"of its qualities; model {getattr(model, 'model_id', 'custom')!r} has a "
+                         "single rate (one model per λ): choose the model by name instead")
+    return budget
+
+
 #: Input pixels per analysis stripe (halo included) times the model's width
 #: (:attr:`~taco.models.ELIC.tiling_width`: N), and the most
 #: that g_a computes at once per image: a (padded) image whose pixels x N fit is analysed whole,
@@ -415,6 +446,48 @@ def pack_image(
     return CompressResult(data, height, width, len(data) - len(stream), quality or 0)
 
 
+def code_within(
+    model: ELIC, y: Tensor, height: int, width: int, mode: str, max_bytes: int,
+    progress: Progress | None = None,
+) -> CompressResult:
+    """The ``.taco`` file of one analysis y (1, M, h, w) of a variable-rate ``model`` at the
+    highest quality whose whole file (header included) is at most ``max_bytes``, found by
+    bisection over 1..Q: ``Q.bit_length()`` entropy codings of the same y (3 for Q = 7), no
+    second analysis. Every size is measured, none assumed: the file returned fits, and the
+    quality above it was coded and did not (or it is Q). Sizes grow with quality in trained
+    models, but nothing forces it; where they do not, a higher quality that also fits may be
+    passed over, never one that does not fit returned. :class:`SizeBudgetError` when quality 1's
+    file is over ``max_bytes``, saying its size. ``progress`` is told ("entropy coding", try,
+    most tries) before each coding."""
+    qualities = model.qualities
+    if qualities is None:
+        raise ValueError(f"max_bytes= needs a variable-rate model; model "
+                         f"{getattr(model, 'model_id', 'custom')!r} has a single rate")
+    y = y.cpu()
+    tries = len(qualities).bit_length()
+    lo, hi = 0, len(qualities) + 1  # quality lo fits (0: none found yet), hi does not (Q + 1)
+    best: CompressResult | None = None
+    lowest = 0  # bytes of quality 1's file, once it was coded and did not fit
+    step = 0
+    while hi - lo > 1:  # halves hi - lo (Q + 1 at the start): ``tries`` times at most
+        mid = (lo + hi) // 2
+        if progress is not None:
+            progress("entropy coding", step, tries)
+        step += 1
+        stream = entropy_code(model, y, mid)["strings"][0][0]
+        result = pack_image(model, stream, height, width, mode, mid)
+        if len(result.data) <= max_bytes:
+            lo, best = mid, result
+        else:
+            hi, lowest = mid, len(result.data)
+    if best is None:  # hi came down to 1: quality 1 was coded and is over
+        raise SizeBudgetError(
+            f"a {width}x{height} image does not fit in {max_bytes:,} bytes with model "
+            f"{getattr(model, 'model_id', 'custom')!r}: its smallest file (quality 1) is "
+            f"{lowest:,} bytes ({8 * lowest / (height * width):.4f} bpp)")
+    return best
+
+
 @torch.no_grad()
 def compress_image(
     image: ImageLike,
@@ -425,14 +498,17 @@ def compress_image(
     quality: int | None = None,
     progress: Progress | None = None,
     stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
+    max_bytes: int | None = None,
 ) -> CompressResult:
     """Encode one image guided by ``caption`` into a ``.taco`` file (see :func:`compress`).
 
     ``progress(stage, done, total)`` is told when each stage starts (:mod:`taco.progress`);
-    ``stripe_budget`` as :func:`analysis_with_text_overlap`.
+    ``stripe_budget`` as :func:`analysis_with_text_overlap`; ``max_bytes`` (instead of
+    ``quality``) as :func:`compress`: the result's ``quality`` is the one chosen.
     """
     check_model(model)
     check_coding_options(text_encoder=text_encoder, progress=progress, stripe_budget=stripe_budget)
+    budget = check_max_bytes(model, max_bytes, quality)
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
     quality = coding_quality(model, quality)
@@ -448,6 +524,8 @@ def compress_image(
         y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder,
                                        stripe_budget=stripe_budget)
         del x  # 12 bytes per pixel that entropy coding has no use for
+        if budget is not None:
+            return code_within(model, y, h, w, mode, budget, report)
         report("entropy coding", 0, 1)
         stream = entropy_code(model, y, quality)["strings"][0][0]
     except (MemoryError, RuntimeError) as exc:
@@ -463,7 +541,7 @@ def compress_image(
 def compress(
     image: ImageLike, caption: str | None, model: ELIC, *, text_encoder: TextEncoder | None = None,
     quality: int | None = None, stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
-    progress: Progress | None = None,
+    progress: Progress | None = None, max_bytes: int | None = None,
 ) -> bytes:
     """Compress ``image`` guided by ``caption`` (a text-free model, ``model.uses_text`` False,
     reads none: ``caption`` is not used): a PIL image (coded as it is), a (3, H, W) float
@@ -481,13 +559,19 @@ def compress(
     text encoder to use instead of the model's own; ``progress(stage, done, total)`` is told when
     each stage starts (:mod:`taco.progress`).
 
+    ``max_bytes`` (instead of ``quality``; a variable-rate model only): the highest quality whose
+    whole file, header included, is at most that many bytes, as ``cwebp -size`` does. The analysis
+    runs once and the entropy coder tries qualities by bisection (:func:`code_within`: 3 codings
+    for Q = 7); the file records the quality, so decoding is unchanged.
+
     Raises :class:`taco.images.ImageReadError` for an image that cannot be read,
-    :class:`ImageSizeError`, :class:`taco.text.base.CaptionTooLongError`, ``ValueError`` for other
+    :class:`ImageSizeError`, :class:`taco.text.base.CaptionTooLongError`,
+    :class:`SizeBudgetError` (even quality 1 is over ``max_bytes``), ``ValueError`` for other
     bad values, ``TypeError`` for wrong types (each naming the argument),
     :class:`taco.memory.OutOfMemoryError`.
     """
     return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality,
-                          stripe_budget=stripe_budget, progress=progress).data
+                          stripe_budget=stripe_budget, progress=progress, max_bytes=max_bytes).data
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:

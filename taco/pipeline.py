@@ -20,9 +20,12 @@ from .checks import as_int
 from .codec import (
     CompressResult,
     ImageLike,
+    SizeBudgetError,
     analysis_with_text_overlap,
     check_coding_options,
+    check_max_bytes,
     check_model,
+    code_within,
     coding_input,
     coding_quality,
     entropy_code,
@@ -69,6 +72,7 @@ def compress_batch(
     batch_size: int = 8,
     progress: Progress | None = None,
     quality: int | None = None,
+    max_bytes: int | None = None,
 ) -> list[CompressResult]:
     """Compress many images, ``batch_size`` at a time through g_a; one result per image.
 
@@ -80,10 +84,13 @@ def compress_batch(
     sits on a rounding boundary may round the other way: an equally valid file.
     ``progress("images", done, total)`` (:data:`taco.progress.Progress`) is told after each
     batch how many images are done; ``quality`` as :func:`taco.compress` (every image at the
-    same one).
+    same one). ``max_bytes`` (instead of ``quality``) as :func:`taco.compress`, for each image on
+    its own: each result's ``quality`` is the one chosen for it. An image that does not fit even
+    at quality 1 fails the whole call with :class:`taco.codec.SizeBudgetError`, naming its index.
     """
     check_model(model)
     check_coding_options(text_encoder=text_encoder, progress=progress)
+    budget = check_max_bytes(model, max_bytes, quality)
     quality = coding_quality(model, quality)
     if isinstance(captions, str):
         raise TypeError("captions must be a sequence of one caption per image, not one str")
@@ -106,6 +113,12 @@ def compress_batch(
         x = torch.cat([b[0] for b in batch]).to(weight.device, weight.dtype)
         y = analysis_with_text_overlap(model, x, batch_caps, text_encoder)
         for i, (_, mode, h, w) in enumerate(batch):
+            if budget is not None:
+                try:
+                    results.append(code_within(model, y[i : i + 1], h, w, mode, budget))
+                except SizeBudgetError as exc:
+                    raise SizeBudgetError(f"image {len(results)} (counting from 0): {exc}") from None
+                continue
             stream = entropy_code(model, y[i : i + 1], quality)["strings"][0][0]
             results.append(pack_image(model, stream, h, w, mode, quality))
         batch.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -59,12 +60,51 @@ def register(sub: Any) -> None:
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
                    "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH)")
     add_existing_options(c)
-    c.add_argument("-q", "--quality", type=int, metavar="N",
-                   help="quality 1..Q of a variable-rate model (higher: more bytes, a better "
-                   "image; the file records it); default: its middle one. A single-rate model "
-                   "(one per λ) takes none")
+    rate = c.add_mutually_exclusive_group()
+    rate.add_argument("-q", "--quality", type=int, metavar="N",
+                      help="quality 1..Q of a variable-rate model (higher: more bytes, a better "
+                      "image; the file records it); default: its middle one. A single-rate model "
+                      "(one per λ) takes none")
+    rate.add_argument("--max-bytes", type=positive_int, metavar="N",
+                      help="instead of -q: the highest quality of a variable-rate model whose "
+                      "whole .taco file (header included) is at most N bytes, per image (as cwebp "
+                      "-size; the analysis runs once, the entropy coder tries ~log2(Q) qualities); "
+                      "an image that does not fit even at quality 1 is an error naming its "
+                      "smallest size")
+    rate.add_argument("--target-bpp", type=positive_float, metavar="B",
+                      help="instead of -q: --max-bytes floor(B x width x height / 8), per image")
     c.add_argument("--quiet", action="store_true", help="print only the summary line")
     c.set_defaults(func=cmd_compress)
+
+
+def positive_int(text: str) -> int:
+    """``--max-bytes``'s value: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """``--target-bpp``'s value: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def byte_budget(args: argparse.Namespace, width: int, height: int) -> int | None:
+    """The ``max_bytes`` for one width x height image: ``--max-bytes``, or ``--target-bpp`` B as
+    floor(B x width x height / 8) (at least 1), or None when coding at a quality."""
+    if args.target_bpp is not None:
+        return max(1, math.floor(args.target_bpp * width * height / 8))
+    return args.max_bytes
 
 
 def cmd_compress(args: argparse.Namespace) -> int:
@@ -98,8 +138,14 @@ def cmd_compress(args: argparse.Namespace) -> int:
     from ..text.base import CaptionTruncatedWarning
 
     about_input = (ImageConversionWarning, CaptionTruncatedWarning)
+    sized = args.max_bytes is not None or args.target_bpp is not None
+    if sized and model.qualities is None:  # refused before any image is read
+        option = "--max-bytes" if args.max_bytes is not None else "--target-bpp"
+        raise CLIError(f"{option} needs a variable-rate model, which codes one analysis at any of "
+                       f"its qualities; {model.model_id} has a single rate (one model per λ): "
+                       "choose the model by name instead")
     try:
-        quality = coding_quality(model, args.quality)
+        quality = None if sized else coding_quality(model, args.quality)
     except ValueError as e:
         raise CLIError(str(e)) from None
     if model.uses_text:
@@ -114,6 +160,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     report = report_stream(dsts)
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     total_bytes = total_pixels = 0
+    chosen: set[int] = set()  # the qualities coded at
     t_all = time.perf_counter()
     with failures.stopping(len(jobs), "image(s)", rest_hint(dsts, args.force)):
         for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
@@ -125,13 +172,15 @@ def cmd_compress(args: argparse.Namespace) -> int:
                     progress("reading", 0, 1)
                     image = load_image(src, data=read_input(src) if src is STDIN else None)
                     t0 = time.perf_counter()
-                    res = compress_image(image, caption, model, quality=quality, progress=progress)
+                    res = compress_image(image, caption, model, quality=quality, progress=progress,
+                                         max_bytes=byte_budget(args, image.width, image.height))
                     ms = 1000 * (time.perf_counter() - t0)
                     write_output(dst, res.data)
             except Exception as exc:
-                if not failures.skip(src, exc):
+                if not failures.skip(src, exc, also=(("taco.codec", "SizeBudgetError"),)):
                     raise
                 continue
+            chosen.add(res.quality)
             total_bytes += len(res.data)
             total_pixels += res.height * res.width
             if res.height * res.width > MAX_DECODE_PIXELS:
@@ -142,10 +191,18 @@ def cmd_compress(args: argparse.Namespace) -> int:
             if not args.quiet:
                 turned = image.info.get("exif_orientation", 1)
                 note = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
-                print(f"{count}{src} -> {dst}: {res.width}x{res.height}{note}, {len(res.data)} bytes, "
-                      f"{res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
+                budget = byte_budget(args, res.width, res.height)
+                fit = f"quality {res.quality} (budget {budget} bytes), " if sized else ""
+                print(f"{count}{src} -> {dst}: {res.width}x{res.height}{note}, {fit}{len(res.data)} "
+                      f"bytes, {res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
     secs = time.perf_counter() - t_all
-    at = f" at quality {quality}" if quality is not None else ""
+    if quality is not None:
+        at = f" at quality {quality}"
+    elif sized and chosen:
+        at = (f" at quality {min(chosen)}" if len(chosen) == 1
+              else f" at qualities {min(chosen)}..{max(chosen)}")
+    else:
+        at = ""
     done = len(files) - len(failures.inputs)
     overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
     if done or many:

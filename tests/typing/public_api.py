@@ -25,6 +25,8 @@ def user_code(photo: Path) -> None:
     data = taco.compress(photo, "A tabby cat.", model, quality=None)
     assert_type(data, bytes)
     assert_type(taco.compress_image(photo, "", model), CompressResult)
+    assert_type(taco.compress(photo, "a cat", model, max_bytes=20_000), bytes)
+    assert_type(taco.compress_batch([photo], ["a cat"], model, max_bytes=20_000), list[CompressResult])
     assert_type(taco.compress_batch([photo], ["a cat"], model), list[CompressResult])
     assert_type(taco.decompress(data, model), Image.Image)
     assert_type(taco.info(data), TacoFile)
