@@ -195,17 +195,12 @@ def remove_stale(path: str | os.PathLike[str]) -> None:
 def _read_index(path: Path) -> dict[str, Any]:
     """The index at ``path``, its every field checked (a hostile one is a ShardedFileError)."""
     try:
-        index = load_json(path.read_text(encoding="utf-8"))
+        index = json_object(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError too
         raise ShardedFileError(f"{path}: unreadable shard index ({e})") from None
-    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
-        raise ShardedFileError(f"{path}: not a taco shard index")
-    version = index.get("version")
-    if not is_int(version) or version != INDEX_VERSION:
-        raise ShardedFileError(
-            f"{path}: shard index version {version!r:.40} is not supported "
-            f"(this taco reads version {INDEX_VERSION})"
-        )
+    problem = format_problem(index, INDEX_FORMAT, INDEX_VERSION, "taco shard index")
+    if problem:
+        raise ShardedFileError(f"{path}: {problem}")
     shards = index.get("shards")
     if not isinstance(shards, list) or not shards or not all(isinstance(s, dict) for s in shards):
         raise ShardedFileError(f"{path}: malformed shard list")
@@ -240,6 +235,28 @@ def load_json(text: str | bytes) -> Any:
         raise
     except ValueError as exc:
         raise ValueError("a number with too many digits" if "digits" in str(exc) else str(exc)) from None
+
+
+def json_object(text: str | bytes) -> dict[str, Any]:
+    """The JSON object ``text`` holds (an index, a safetensors metadata value), or a ValueError
+    saying in a few words what was wrong: :func:`load_json`'s reasons, or "not a JSON object".
+    Callers put it into their own error with the file's name."""
+    document = load_json(text)
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    return document
+
+
+def format_problem(document: dict[str, Any], fmt: str, version: int, what: str) -> str | None:
+    """Why this taco cannot read ``document`` as version ``version`` of the format ``fmt``
+    (None: it can): "not a WHAT" when its ``"format"`` is another, else "WHAT version V is not
+    supported (this taco reads version N)" when its ``"version"`` is not that integer."""
+    if document.get("format") != fmt:
+        return f"not a {what}"
+    found = document.get("version")
+    if not is_int(found) or found != version:
+        return f"{what} version {found!r:.40} is not supported (this taco reads version {version})"
+    return None
 
 
 def is_file_name(name: object) -> bool:

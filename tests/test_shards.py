@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -176,3 +177,71 @@ def test_hostile_indexes_are_refused_naming_the_index(tmp_path, name):
         with pytest.raises(shards.ShardedFileError, match=words) as err:
             read(path)
         assert str(index_file) in str(err.value)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("{bad", "Expecting property name"),
+    ("[" * 100_000, "nested too deeply"),
+    ("9" * 5000, "a number with too many digits"),
+    ("[1, 2]", "not a JSON object"),
+    ('"text"', "not a JSON object"),
+    ("null", "not a JSON object"),
+])
+def test_json_object_says_in_a_few_words_what_is_wrong(text, words):
+    assert shards.json_object('{"a": [1]}') == shards.json_object(b'{"a": [1]}') == {"a": [1]}
+    with pytest.raises(ValueError, match=words):
+        shards.json_object(text)
+
+
+def test_format_problem_names_the_format_and_the_version():
+    def problem(document):  # noqa: ANN001, ANN202
+        return shards.format_problem(document, "f", 2, "taco thing")
+
+    assert problem({"format": "f", "version": 2}) is None
+    assert problem({"format": "g", "version": 2}) == problem({"version": 2}) == "not a taco thing"
+    for version in (3, "2", True, 2.0, None):  # "2", True and 2.0 are not the integer 2
+        assert problem({"format": "f", "version": version}) == (
+            f"taco thing version {version!r} is not supported (this taco reads version 2)")
+    assert len(problem({"format": "f", "version": "9" * 1000})) < 120  # a long one is cut
+
+
+def test_checkpoints_training_states_and_indexes_word_a_bad_header_alike(tmp_path):
+    """The three JSON headers taco reads from safetensors files go through json_object and
+    format_problem: each error names the file, then the same reason."""
+    from safetensors.torch import save_file
+
+    from taco.models.config import CheckpointError
+    from taco.models.header import read_checkpoint_header
+    from taco.train.state import TrainStateError, load_train_state_meta
+
+    def with_header(name, key, text):  # noqa: ANN001, ANN202
+        path = tmp_path / name
+        save_file({"x": torch.zeros(1)}, str(path), metadata={key: text})
+        return path
+
+    readers = {
+        "checkpoint": (read_checkpoint_header, CheckpointError, "taco", "taco-checkpoint"),
+        "training state": (load_train_state_meta, TrainStateError, "taco_train_state", "taco-train-state"),
+    }
+    for what, (read, error, key, fmt) in readers.items():
+        for text, words in (
+            ("[1]", "corrupt .* \\(not a JSON object\\)"),
+            (json.dumps({"format": "other", "version": 1}), f"not a taco {what}$"),
+            (json.dumps({"format": fmt, "version": 7}),
+             f"taco {what} version 7 is not supported \\(this taco reads version 1\\)"),
+        ):
+            path = with_header(f"{key}.safetensors", key, text)
+            with pytest.raises(error, match=f"^{re.escape(str(path))}: {words}"):
+                read(path)
+
+    path = tmp_path / "x.safetensors"
+    shards.save_sharded(_tensors(), path, {"k": "v"}, max_bytes=40_000)
+    index_file = shards.index_path(path)
+    index = json.loads(index_file.read_text())
+    for text, words in (("[1]", "unreadable shard index \\(not a JSON object\\)"),
+                        (json.dumps({**index, "format": "other"}), "not a taco shard index$"),
+                        (json.dumps({**index, "version": 7}),
+                         "taco shard index version 7 is not supported \\(this taco reads version 1\\)")):
+        index_file.write_text(text)
+        with pytest.raises(shards.ShardedFileError, match=f"^{re.escape(str(index_file))}: {words}"):
+            shards.read_metadata(path)

@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
-from ..checks import is_int
-from ..shards import ShardedFileError, find, load_json, read_metadata, tensor_shapes
+from ..shards import (
+    ShardedFileError,
+    find,
+    format_problem,
+    json_object,
+    read_metadata,
+    tensor_shapes,
+)
 from .config import CheckpointError, ModelConfig
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
@@ -51,23 +57,13 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     meta = checkpoint_metadata(path)
     if "taco" not in meta:
         raise CheckpointError(f"{path}: safetensors file without a taco header (not a taco checkpoint)")
-    text = meta["taco"]
-    if not isinstance(text, str):
-        raise CheckpointError(f"{path}: corrupt taco header (not JSON text)")
     try:
-        header = load_json(text)
-    except ValueError as exc:  # bad JSON, a 5,000-digit number, [[[[...
+        header = json_object(meta["taco"])
+    except ValueError as exc:  # bad JSON, a 5,000-digit number, [[[[..., a list
         raise CheckpointError(f"{path}: corrupt taco header ({exc})") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path}: corrupt taco header (not a JSON object)")
-    if header.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not a taco checkpoint")
-    version = header.get("version")
-    if not is_int(version) or version != CHECKPOINT_VERSION:
-        raise CheckpointError(
-            f"{path}: checkpoint version {version!r:.40} is not supported "
-            f"(this taco reads version {CHECKPOINT_VERSION})"
-        )
+    problem = format_problem(header, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "taco checkpoint")
+    if problem:
+        raise CheckpointError(f"{path}: {problem}")
     if not isinstance(header.get("metadata") or {}, dict):  # what describe_model and load read
         raise CheckpointError(f"{path}: corrupt taco header (its metadata is not a JSON object)")
     return header

@@ -39,7 +39,8 @@ from ..shards import (
     SHARD_BYTES,
     ShardedFileError,
     find,
-    load_json,
+    format_problem,
+    json_object,
     load_sharded,
     read_metadata,
     save_sharded,
@@ -286,17 +287,12 @@ def load_train_state_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     if raw is None:
         raise TrainStateError(f"{path}: not a taco training state (no {_META_KEY} header)")
     try:
-        meta = load_json(raw)
-    except ValueError as e:  # bad JSON, a 5,000-digit number, [[[[...
+        meta = json_object(raw)
+    except ValueError as e:  # bad JSON, a 5,000-digit number, [[[[..., a list
         raise TrainStateError(f"{path}: corrupt training state ({e})") from None
-    if not isinstance(meta, dict):
-        raise TrainStateError(f"{path}: corrupt training state (its header is not a JSON object)")
-    version = meta.get("version")
-    if meta.get("format") != STATE_FORMAT or not is_int(version) or version != STATE_VERSION:
-        raise TrainStateError(
-            f"{path}: training state format {meta.get('format')!r:.40} v{version!r:.20} is not "
-            f"supported (this taco reads {STATE_FORMAT} v{STATE_VERSION})"
-        )
+    problem = format_problem(meta, STATE_FORMAT, STATE_VERSION, "taco training state")
+    if problem:
+        raise TrainStateError(f"{path}: {problem}")
     problem = _meta_problem(meta)
     if problem:
         raise TrainStateError(f"{path}: corrupt training state ({problem})")
