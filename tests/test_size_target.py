@@ -191,3 +191,21 @@ def test_cli_help_names_the_options(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "--max-bytes N" in text and "--target-bpp B" in text and "cwebp -size" in text
 
+
+
+def test_cli_batch_skips_an_image_over_the_budget_and_does_the_rest(vr, vr_file, crop, sizes,
+                                                                    tmp_path, capsys):
+    small = crop.crop((0, 0, 16, 16))
+    smallest = len(compress_image(small, None, vr, quality=1).data)
+    assert smallest < sizes[1]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    crop.save(folder / "big.png")
+    small.save(folder / "small.png")
+    out = tmp_path / "out"
+    assert main(["compress", str(folder), "-m", str(vr_file), "--max-bytes", str(sizes[1] - 1),
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "big.png" in err and f"is {sizes[1]:,} bytes" in err
+    assert (out / "small.taco").stat().st_size <= sizes[1] - 1
+    assert not (out / "big.taco").exists()
