@@ -173,6 +173,9 @@ DATA_ADDED_SINCE = {"small_images": "upscale", "hflip": True}
 #: What the recipe changed since: the photos of a source held out for testing no longer train
 #: (data.exclude; the built-ins saw them: docs/models.md).
 HELD_OUT = {"exclude": ["lomiri-*"]}
+#: The val section's captions then: named, now found by taco.captions_file's one rule (a sidecar
+#: IMAGE.txt, else captions.jsonl), which on the val photos (no sidecars) reads the same file.
+VAL_CAPTIONS_NOW = {"captions": None}
 
 
 @pytest.mark.parametrize("lmbda, suffix", [(0.0016, "q3"), (0.004, "q4")])
@@ -200,6 +203,7 @@ def test_ablation_configs_are_the_built_in_models_recipe(lmbda, suffix):
     for variant, builtin in (("elic", f"elic-small-{suffix}"), ("adapter", f"taco-minilm-small-{suffix}")):
         mine, theirs = resolved(variant), {**ADDED_SINCE, **shipped(builtin)}
         theirs["model_overrides"] = {**LAYOUT_THEN, **theirs["model_overrides"]}
+        theirs["val"] = {**theirs["val"], **VAL_CAPTIONS_NOW}
         # the model a fresh run builds is the built-in's (its width, layout and text options)
         built = model_config(load_config(ABLATION / f"{variant}.yaml", [f"lmbda={lmbda}"]))
         assert built == ModelConfig.from_dict(BUILTIN_HEADERS[builtin]["config"]), variant
