@@ -37,6 +37,7 @@ _LAZY = {
     "TacoError": "taco.errors",
     "TacoWarning": "taco.errors",
     "ImageSizeError": "taco.codec",
+    "SizeBudgetError": "taco.codec",
     "TacoFormatError": "taco.bitstream",
     "ImageReadError": "taco.images",
     "ImageConversionWarning": "taco.images",
@@ -68,6 +69,7 @@ __all__ = [
     "TacoError",
     "TacoWarning",
     "ImageSizeError",
+    "SizeBudgetError",
     "TacoFormatError",
     "ImageReadError",
     "ImageConversionWarning",
@@ -92,6 +94,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
     from taco.codec import (
         CompressResult as CompressResult,
         ImageSizeError as ImageSizeError,
+        SizeBudgetError as SizeBudgetError,
         compress as compress,
         compress_image as compress_image,
         decompress as decompress,
