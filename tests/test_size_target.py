@@ -171,11 +171,13 @@ def test_cli_refusals(vr_file, tmp_path, crop, sizes, capsys):
     crop.save(image)
     out = str(tmp_path / "x.taco")
     for extra in (["-q", "2", "--max-bytes", "5000"], ["--max-bytes", "5000", "--target-bpp", "1"],
-                  ["--max-bytes", "0"], ["--target-bpp", "nan"]):
+                  ["--max-bytes", "0"], ["--target-bpp", "nan"], ["--target-bpp", "1e308"],
+                  ["--target-bpp", "1025"]):
         with pytest.raises(SystemExit) as caught:
             main(["compress", str(image), "-m", str(vr_file), "-o", out, *extra])
         assert caught.value.code == 2
-    assert "not allowed with" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not allowed with" in err and "must be a number > 0 and <= 1024, got 1e308" in err
     assert main(["compress", str(image), "-m", "elic-tiny", "--target-bpp", "1", "-o", out]) == 2
     assert "--target-bpp needs a variable-rate model" in capsys.readouterr().err
     assert main(["compress", str(image), "-m", str(vr_file), "--max-bytes", str(sizes[1] - 1),

@@ -72,7 +72,8 @@ def register(sub: Any) -> None:
                       "an image that does not fit even at quality 1 is an error naming its "
                       "smallest size")
     rate.add_argument("--target-bpp", type=positive_float, metavar="B",
-                      help="instead of -q: --max-bytes floor(B x width x height / 8), per image")
+                      help="instead of -q: --max-bytes floor(B x width x height / 8), per image "
+                           f"(0 < B <= {MAX_TARGET_BPP}; raw 8-bit RGB is 24)")
     c.add_argument("--quiet", action="store_true", help="print only the summary line")
     c.set_defaults(func=cmd_compress)
 
@@ -88,14 +89,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+#: The largest ``--target-bpp``: far above any image's (raw 8-bit RGB is 24 bpp), low enough that
+#: B x width x height stays a number of bytes a file can have.
+MAX_TARGET_BPP = 1024
+
+
 def positive_float(text: str) -> float:
-    """``--target-bpp``'s value: a finite number > 0."""
+    """``--target-bpp``'s value: a finite number, 0 < B <= :data:`MAX_TARGET_BPP`."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    if not math.isfinite(value) or value <= 0 or value > MAX_TARGET_BPP:
+        raise argparse.ArgumentTypeError(f"must be a number > 0 and <= {MAX_TARGET_BPP}, got {text}")
     return value
 
 
