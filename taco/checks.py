@@ -12,7 +12,7 @@ import math
 import numbers
 from typing import TypeGuard
 
-__all__ = ["as_int", "is_int", "is_number"]
+__all__ = ["as_float", "as_int", "is_int", "is_number"]
 
 
 def is_int(value: object, lo: int | None = None, hi: int | None = None) -> TypeGuard[int]:
@@ -43,3 +43,18 @@ def is_number(value: object) -> TypeGuard[int | float]:
         return math.isfinite(value)
     except OverflowError:  # an int beyond float's range
         return False
+
+
+def as_float(value: object) -> float | None:
+    """``value`` as a Python ``float`` when a caller gave a finite real number: what
+    :func:`is_number` takes, or any other :class:`numbers.Real` (NumPy's ``float32``, ``int64``,
+    ...) that is finite; None for anything else (a ``bool``, NaN, ``"0.5"``, a tensor). For
+    arguments of the public API (``qualities=np.array([...])``); values read from files take
+    :func:`is_number`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range
+        return None
+    return number if math.isfinite(number) else None

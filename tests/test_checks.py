@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from taco.checks import as_int, is_int, is_number
+from taco.checks import as_float, as_int, is_int, is_number
 
 
 @pytest.mark.parametrize("value, lo, hi, expected", [
@@ -38,3 +38,13 @@ def test_is_number_takes_finite_reals_and_no_bools(value, expected):
 def test_as_int_takes_python_and_numpy_integers_and_no_bools(value, expected):
     got = as_int(value)
     assert got == expected and (got is None or type(got) is int)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0.004, 0.004), (3, 3.0), (np.float32(0.5), 0.5), (np.float64(0.25), 0.25), (np.int64(2), 2.0),
+    (True, None), (np.bool_(True), None), (math.nan, None), (np.float32("inf"), None),
+    (10**400, None), ("0.5", None), (None, None), ([1.0], None),
+])
+def test_as_float_takes_finite_python_and_numpy_reals_and_no_bools(value, expected):
+    got = as_float(value)
+    assert got == expected and (got is None or type(got) is float)

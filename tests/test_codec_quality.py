@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -102,3 +104,16 @@ def test_a_single_rate_built_in_names_the_models_of_its_other_rates(tiny_elic, m
     with pytest.raises(ValueError, match=r"single rate .* chosen by name: x-small-q3 "
                                          r"\(λ=0\.0016\), x-small-q4 \(λ=0\.004\)$"):
         taco.compress(torch.rand(3, 32, 32), None, tiny_elic, quality=3)
+
+
+@pytest.mark.parametrize("qualities", [np.array(LAMBDAS), [np.float32(v) for v in LAMBDAS]])
+def test_qualities_may_come_from_numpy(qualities):
+    model = create_model("elic-tiny", seed=2, qualities=qualities)
+    assert model.config.qualities == pytest.approx(list(LAMBDAS), rel=1e-6)
+    assert all(type(v) is float for v in model.config.qualities)
+
+
+@pytest.mark.parametrize("qualities", [[True, 0.5], ["0.1", "0.2"], "0.1", [0.2, 0.1], [math.nan]])
+def test_qualities_that_are_no_lambdas_are_refused(qualities):
+    with pytest.raises(ValueError, match="qualities must"):
+        create_model("elic-tiny", seed=2, qualities=qualities)

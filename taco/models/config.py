@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks import is_int, is_number
+from ..checks import as_float, is_int
 from ..errors import TacoError
 
 #: The entropy model's layouts (:mod:`taco.models.elic`): the authors' code, and CompressAI's
@@ -53,15 +53,21 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
 
 
 def check_qualities(qualities: Sequence[float]) -> list[float]:
-    """The λ of each quality as floats; ValueError unless a list (or tuple) of 1..255 numbers
-    (not bools or strings: a header's ``true`` or ``"0.2"`` is no λ), finite, > 0, ascending."""
+    """The λ of each quality as Python floats; ValueError unless a list, tuple or 1-D array of
+    1..255 finite numbers > 0 (NumPy's too; not bools or strings: a header's ``true`` or
+    ``"0.2"`` is no λ), strictly ascending."""
+    if hasattr(qualities, "tolist") and getattr(qualities, "ndim", None) == 1:
+        qualities = qualities.tolist()  # a NumPy array (or tensor) of λ values
     if not isinstance(qualities, list | tuple):
         raise ValueError(f"qualities must be a list of λ values, got {qualities!r:.60}")
     if not 1 <= len(qualities) <= MAX_QUALITIES:
         raise ValueError(f"qualities must list 1..{MAX_QUALITIES} λ values, got {len(qualities)}")
-    if not all(is_number(v) and v > 0 for v in qualities):
-        raise ValueError(f"qualities must be positive λ values, got {list(qualities)!r:.200}")
-    lambdas = [float(v) for v in qualities]
+    lambdas = []
+    for value in qualities:
+        number = as_float(value)
+        if number is None or number <= 0:
+            raise ValueError(f"qualities must be positive λ values, got {list(qualities)!r:.200}")
+        lambdas.append(number)
     if any(b <= a for a, b in zip(lambdas, lambdas[1:], strict=False)):
         raise ValueError(f"qualities must be strictly increasing (low to high rate), got {lambdas}")
     return lambdas
