@@ -25,6 +25,18 @@ def test_a_missing_taco_path_is_a_taco_error_naming_it(read, tmp_path):
         read(str(tmp_path))
 
 
+@pytest.mark.parametrize("read", [taco.info, taco.decompress], ids=["info", "decompress"])
+def test_a_missing_taco_path_is_also_the_oserror_python_raises(read, tmp_path):
+    missing = tmp_path / "gone.taco"
+    for caught in (FileNotFoundError, OSError, taco.TacoFormatError, ValueError):
+        with pytest.raises(caught) as error:
+            read(missing)
+    assert error.value.errno == 2 and error.value.filename == str(missing)
+    assert str(error.value) == f"cannot read .taco file '{missing}': file not found"
+    with pytest.raises(OSError, match="is a directory"):
+        read(tmp_path)
+
+
 def test_an_unreadable_taco_path_is_a_taco_error(tmp_path):
     if os.geteuid() == 0:
         pytest.skip("root reads any file")
@@ -33,6 +45,9 @@ def test_an_unreadable_taco_path_is_a_taco_error(tmp_path):
     path.chmod(0)
     with pytest.raises(taco.TacoFormatError, match="locked.taco.*ermission denied"):
         taco.info(path)
+    with pytest.raises(OSError, match="locked.taco.*ermission denied") as error:
+        taco.info(path)
+    assert error.value.errno is not None
 
 
 def test_a_missing_image_and_a_missing_taco_file_are_said_alike(tmp_path, tiny_elic):

@@ -62,8 +62,26 @@ _MODE_BITS = 5
 
 class TacoFormatError(TacoError, ValueError):
     """A ``.taco`` file is malformed, truncated, corrupted, or made for another model; or, given
-    by its path, cannot be read (missing, a folder, not permitted: the message names the path,
-    as :class:`taco.images.ImageReadError` does for an image)."""
+    by its path, cannot be read (:class:`TacoFileUnreadable`: missing, a folder, not permitted;
+    the message names the path, as :class:`taco.images.ImageReadError` does for an image)."""
+
+
+class TacoFileUnreadable(TacoFormatError, OSError):
+    """A ``.taco`` file given by its path cannot be read. Also the ``OSError`` that reading it
+    raised, with its ``errno``, ``strerror`` and ``filename`` (and a ``FileNotFoundError`` when
+    the file is missing: :class:`TacoFileNotFound`), so ``except OSError`` catches it as it
+    catches any file that cannot be read; the message is taco's one line naming the path."""
+
+    def __init__(self, path: Path, error: OSError, reason: str) -> None:
+        super().__init__(f"cannot read .taco file '{path}': {reason}")
+        self.errno, self.strerror, self.filename = error.errno, error.strerror, str(path)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class TacoFileNotFound(TacoFileUnreadable, FileNotFoundError):
+    """A ``.taco`` file given by its path does not exist."""
 
 
 @dataclass(frozen=True)
@@ -282,17 +300,18 @@ TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str]
 
 def taco_bytes(data: TacoLike) -> bytes:
     """The bytes of a ``.taco`` file given as bytes or as its path (read once). A path that
-    cannot be read is a :class:`TacoFormatError` naming it."""
+    cannot be read is a :class:`TacoFileUnreadable` naming it (a :class:`TacoFormatError` and an
+    ``OSError``)."""
     if isinstance(data, str | os.PathLike):
         path = Path(data)
         try:
             return path.read_bytes()
-        except FileNotFoundError:
-            raise TacoFormatError(f"cannot read .taco file '{path}': file not found") from None
-        except IsADirectoryError:
-            raise TacoFormatError(f"cannot read .taco file '{path}': is a directory, not a file") from None
+        except FileNotFoundError as e:
+            raise TacoFileNotFound(path, e, "file not found") from None
+        except IsADirectoryError as e:
+            raise TacoFileUnreadable(path, e, "is a directory, not a file") from None
         except OSError as e:
-            raise TacoFormatError(f"cannot read .taco file '{path}': {e.strerror or e}") from e
+            raise TacoFileUnreadable(path, e, e.strerror or str(e)) from e
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"expected the bytes of a .taco file or its path, not {type(data).__name__}")
     return bytes(data)
