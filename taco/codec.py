@@ -831,8 +831,9 @@ def decompress(
     :class:`OutOfMemoryError` (one line). The pixels are written tile by tile straight into
     8-bit RGB (3 bytes per pixel), and ``progress(stage, done, total)`` reports the stages.
     """
-    if not isinstance(restore, bool):  # "no" or "False" from a config would restore
-        raise TypeError(f"restore must be True or False, not {type(restore).__name__}")
+    if not (isinstance(restore, bool | np.bool_) or as_int(restore) in (0, 1)):
+        # "no" or "False" from a config would restore (a non-empty string is true)
+        raise TypeError(f"restore must be True or False, not {restore!r:.40}")
     pixels, mode = _decode(data, model, max_pixels, torch.uint8, progress)
     image = Image.fromarray(pixels.numpy())
     del pixels

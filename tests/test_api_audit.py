@@ -181,14 +181,19 @@ def test_a_wrong_max_pixels_is_named(max_pixels, error, sample_image, tiny_elic)
         taco.codec.decompress_tensor(data, tiny_elic, max_pixels=max_pixels)
 
 
-@pytest.mark.parametrize("restore", ["no", "False", 0, None])
+@pytest.mark.parametrize("restore", ["no", "False", "", None, 2, 1.0])
 def test_restore_must_be_a_bool(restore, sample_image, tiny_elic):
     """``restore="no"`` restored the mode (a non-empty string is true)."""
     data = taco.compress(sample_image.crop((0, 0, 64, 64)).convert("L"), "", tiny_elic)
     with pytest.raises(TypeError, match="restore must be True or False"):
         taco.decompress(data, tiny_elic, restore=restore)
-    assert taco.decompress(data, tiny_elic, restore=False).mode == "RGB"
-    assert taco.decompress(data, tiny_elic, restore=True).mode == "L"
+
+
+@pytest.mark.parametrize("off, on", [(False, True), (0, 1), (np.bool_(False), np.bool_(True))])
+def test_restore_takes_bools_numpy_bools_and_0_1(off, on, sample_image, tiny_elic):
+    data = taco.compress(sample_image.crop((0, 0, 64, 64)).convert("L"), "", tiny_elic)
+    assert taco.decompress(data, tiny_elic, restore=off).mode == "RGB"
+    assert taco.decompress(data, tiny_elic, restore=on).mode == "L"
 
 
 def test_progress_and_numpy_options_still_work(sample_image, tiny_elic):
