@@ -31,7 +31,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -78,11 +78,11 @@ from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
 
 ImageLike = (Image.Image | Tensor | np.ndarray[Any, Any] | str | os.PathLike[str] | bytes | bytearray
-             | memoryview)
+             | memoryview | BinaryIO)
 
 #: What :func:`compress` takes, for messages.
-IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1], an (H, W, 3) uint8 array, "
-               "a path or the bytes of an image file")
+IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1] or uint8 tensor, an (H, W, 3) "
+               "uint8 array, a path, the bytes of an image file or a binary file object")
 
 
 class ImageSizeError(TacoError, ValueError):
@@ -214,14 +214,25 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
         x = image if image.dim() == 4 else image.unsqueeze(0)
         if x.dim() != 4 or x.shape[0] != 1 or x.shape[1] != 3:
             raise ValueError(f"expected a (3, H, W) or (1, 3, H, W) tensor, got {tuple(image.shape)}")
+        if x.dtype == torch.uint8:  # 0-255, as torchvision.io.decode_image gives
+            check_image_size(x.shape[2], x.shape[3])
+            return pad_to_multiple(x.cpu()).float().div_(255.0), x.shape[2], x.shape[3], "RGB"
         if not torch.is_floating_point(x):
-            raise ValueError(f"image tensors must be float in [0, 1], not {x.dtype} "
+            raise ValueError(f"image tensors must be float in [0, 1] or uint8, not {x.dtype} "
                              "(divide 0-255 values by 255)")
         check_image_size(x.shape[2], x.shape[3])
         check_pixel_values(x)
         return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
     source = None  # what the image's warnings name: its path, if it has one
-    if isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
+    if hasattr(image, "read") and not isinstance(image, Image.Image):  # open(..., "rb"), BytesIO
+        name = str(getattr(image, "name", "") or "image file object")
+        source = name if getattr(image, "name", "") else None
+        data = image.read()
+        if not isinstance(data, bytes):
+            raise TypeError(f"an image file object must be opened in binary mode ('rb'): "
+                            f"{name} gave {type(data).__name__}")
+        image = load_image(name, data=data)  # EXIF orientation applied
+    elif isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
         image = load_image("image bytes", data=bytes(image))  # EXIF orientation applied
     elif isinstance(image, str | os.PathLike):
         source = os.fspath(image)
@@ -545,9 +556,10 @@ def compress(
 ) -> bytes:
     """Compress ``image`` guided by ``caption`` (a text-free model, ``model.uses_text`` False,
     reads none: ``caption`` is not used): a PIL image (coded as it is), a (3, H, W) float
-    tensor in [0, 1] (0-255 values and NaN refused), an (H, W, 3) uint8 numpy array, a path or
-    the bytes of an image file (both read by :func:`taco.images.load_image`: EXIF orientation
-    applied).
+    tensor in [0, 1] (0-255 float values and NaN refused) or uint8 tensor (0-255, as
+    ``torchvision.io.decode_image`` gives), an (H, W, 3) uint8 numpy array, a path or the bytes
+    of an image file (both read by :func:`taco.images.load_image`: EXIF orientation applied), or
+    a binary file object (``open(path, "rb")``, ``io.BytesIO``: read to its end, then the same).
 
     Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with an
     :class:`~taco.images.ImageConversionWarning` at the caller's line, naming the path), P, I;16, ... are

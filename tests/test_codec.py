@@ -247,8 +247,8 @@ def test_pixels_on_another_scale_or_not_finite_are_refused(tiny_elic):
         taco.compress(nan, None, tiny_elic)
     with pytest.raises(ValueError, match=r"divide 0-255 values by 255"):
         taco.compress(x * 255, None, tiny_elic)
-    with pytest.raises(ValueError, match=r"not torch.uint8 \(divide 0-255 values by 255\)"):
-        taco.compress((x * 255).to(torch.uint8), None, tiny_elic)
+    with pytest.raises(ValueError, match=r"float in \[0, 1\] or uint8, not torch.int64"):
+        taco.compress((x * 255).long(), None, tiny_elic)
     # a little overshoot (a resampled image) is clamped, as before
     assert taco.compress(x * 1.2 - 0.1, None, tiny_elic) == taco.compress((x * 1.2 - 0.1).clamp(0, 1), None, tiny_elic)
 
@@ -393,3 +393,27 @@ def test_running_out_of_memory_encoding_is_one_line(tiny_elic, sample_image, mon
     monkeypatch.setattr("taco.codec.entropy_code", no_memory)
     with pytest.raises(OutOfMemoryError, match=r"out of memory encoding a \d+x\d+ image .*12.0 GiB"):
         taco.compress(sample_image, None, tiny_elic)
+
+
+def test_uint8_tensors_and_binary_file_objects_code_as_the_same_pixels(tiny_elic, tmp_path):
+    """``torchvision.io.decode_image`` gives (3, H, W) uint8 tensors and uploads come as file
+    objects: both code to the same file as the PIL image with those pixels."""
+    import io
+
+    from PIL import Image
+
+    pixels = torch.randint(0, 256, (3, 40, 70), dtype=torch.uint8)
+    image = Image.fromarray(pixels.permute(1, 2, 0).numpy())
+    expected = taco.compress(image, None, tiny_elic)
+    assert taco.compress(pixels, None, tiny_elic) == expected
+    assert taco.compress(pixels.unsqueeze(0), None, tiny_elic) == expected
+    path = tmp_path / "noise.png"
+    image.save(path)
+    buffer = io.BytesIO(path.read_bytes())
+    assert taco.compress(buffer, None, tiny_elic) == expected
+    with open(path, "rb") as f:
+        assert taco.compress(f, None, tiny_elic) == expected
+    with open(path, encoding="latin-1") as text, pytest.raises(TypeError, match="binary mode"):
+        taco.compress(text, None, tiny_elic)
+    with pytest.raises(taco.ImageReadError, match="image file object"):
+        taco.compress(io.BytesIO(b"not an image"), None, tiny_elic)
