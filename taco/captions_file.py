@@ -8,8 +8,8 @@ which keeps the captioners too).
 
 Which captions an image has is one rule, :class:`CaptionLookup`, used by ``taco compress``,
 ``taco evaluate`` and ``taco train`` (:func:`folder_captions` for a folder): a captions file
-named on purpose, else the image's sidecar ``IMAGE.txt``, else the ``captions.jsonl`` of its
-folder. Imports no torch (the CLI reads captions before it loads a model).
+named on purpose is the only source; without one, the image's sidecar ``IMAGE.txt``, else the
+``captions.jsonl`` of its folder. Imports no torch (the CLI reads captions before it loads a model).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class FoundCaptions(NamedTuple):
     source: str
 
 
-#: The steps of :class:`CaptionLookup`'s rule, first to last.
+#: The sources of :class:`CaptionLookup`'s rule: a named file alone, else sidecars, then the folder's file.
 _SOURCES = ("named", "sidecar", "folder")
 
 
@@ -142,17 +142,20 @@ def _table(records: list[CaptionRecord]) -> dict[str, tuple[str, ...]]:
 class CaptionLookup:
     """The captions of images, by one rule (``taco compress``, ``taco evaluate``, ``taco train``):
 
-    1. the captions file named on purpose (``captions_file``: ``taco compress --captions FILE``,
-       ``taco evaluate --captions-file``, training's ``data.captions`` / ``val.captions``);
-    2. the image's sidecar ``IMAGE.txt`` (:func:`read_sidecar`: one caption, its whole text);
-    3. ``captions.jsonl`` in the image's folder (:data:`FOLDER_CAPTIONS`).
+    - a captions file named on purpose (``captions_file``: ``taco compress --captions FILE``,
+      ``taco evaluate --captions-file``, training's ``data.captions`` / ``val.captions``) is the
+      only source: an image it gives no caption (not listed, only blank captions) has none, and
+      sidecars and the folder's captions.jsonl are not read. A named file is a choice of
+      captions (``--captions-file captions-blip2.jsonl`` in a caption-source study), so captions
+      from elsewhere are never mixed in;
+    - without one: the image's sidecar ``IMAGE.txt`` (:func:`read_sidecar`: one caption, its
+      whole text), else ``captions.jsonl`` in the image's folder (:data:`FOLDER_CAPTIONS`): the
+      more specific sidecar wins, and one with no caption (empty) leaves the image to the
+      folder's file.
 
-    A step with no caption for an image (not listed, only blank captions, an empty sidecar)
-    leaves it to the next. So a named file is never overridden by a sidecar, and without one the
-    more specific sidecar wins over the folder's file. Each file is read once, when first
-    needed, and each folder listed once (sidecars are found in the listing, not by a stat per
-    image). A named file that cannot be opened raises the ``OSError``; a malformed file or an
-    unreadable sidecar a :class:`CaptionsFileError` naming it.
+    Each file is read once, when first needed, and each folder listed once (sidecars are found
+    in the listing, not by a stat per image). A named file that cannot be opened raises the
+    ``OSError``; a malformed file or an unreadable sidecar a :class:`CaptionsFileError` naming it.
     """
 
     def __init__(self, captions_file: str | os.PathLike[str] | None = None) -> None:
@@ -170,10 +173,12 @@ class CaptionLookup:
     def find(self, folder: Path, name: str, *also: str) -> FoundCaptions | None:
         """The captions of the image ``folder / name``, or None when it has none. ``name`` is how
         a captions file of ``folder`` lists it; ``also``: other names the named file may list it
-        by (``taco compress``: the path as given)."""
-        for key in (name, *also):
-            if key in self._named:
-                return FoundCaptions(self._named[key], "named")
+        by (``taco compress``: the path as given). With a named file, its captions or None."""
+        if self.captions_file is not None:
+            for key in (name, *also):
+                if key in self._named:
+                    return FoundCaptions(self._named[key], "named")
+            return None
         if self.has_sidecar(folder, name):
             caption = read_sidecar(self.sidecar(folder, name))
             if caption:
@@ -203,7 +208,8 @@ class CaptionLookup:
 
     def has_source(self, folder: Path, names: Iterable[str]) -> bool:
         """Whether images ``names`` of ``folder`` have any caption source, read or not: a named
-        file, the folder's captions.jsonl or a sidecar of one of them (even an empty one)."""
+        file (their only source then, whichever images it lists), else the folder's captions.jsonl
+        or a sidecar of one of them (even an empty one)."""
         return (self.captions_file is not None or FOLDER_CAPTIONS in self._listing(folder)
                 or any(self.has_sidecar(folder, name) for name in names))
 
@@ -226,10 +232,11 @@ class FolderCaptions(NamedTuple):
 
     #: one per image, captions by :class:`CaptionLookup`'s rule (none: an uncaptioned image)
     records: list[CaptionRecord]
-    #: how many images took their captions from each step of the rule (``"named"``,
-    #: ``"sidecar"``, ``"folder"``, in that order; steps that gave none are left out)
+    #: how many images took their captions from each source of the rule (``"named"``, else
+    #: ``"sidecar"`` and ``"folder"``, in that order; sources that gave none are left out)
     counts: dict[str, int]
-    #: the captioners the named file and the folder's captions.jsonl name (those that were read)
+    #: the captioners the named file names (``"named"``), else the folder's captions.jsonl (``"folder"``,
+    #: when it was read)
     captioners: dict[str, tuple[str, ...]]
     #: whether the folder has any caption source at all (:meth:`CaptionLookup.has_source`)
     has_source: bool
@@ -240,7 +247,7 @@ def folder_captions(
 ) -> FolderCaptions:
     """The captions of the images of folder ``root`` (``images``: their names, e.g.
     :func:`taco.data.folder_images`), by :class:`CaptionLookup`'s rule, with ``captions_file``
-    the named file (None: none named, so sidecars, then ``root/captions.jsonl``).
+    the named file, their only source (None: none named, so sidecars, then ``root/captions.jsonl``).
 
     One record per image: first those the listing file lists (the named file, else the
     folder's captions.jsonl), in its order, then the other ``images`` in their order.
@@ -260,8 +267,8 @@ def folder_captions(
     captioners = {}
     if lookup.named is not None:
         captioners["named"] = lookup.named.captioners
-    folder_file = lookup.folder_file(root) if lookup.named is None or counts["folder"] else None
-    if folder_file is not None:  # read already: it lists the images, or it captioned some
+    folder_file = lookup.folder_file(root) if lookup.named is None else None
+    if folder_file is not None:  # read already: it lists the images
         captioners["folder"] = folder_file.captioners
     return FolderCaptions(records, {k: n for k, n in counts.items() if n},
                           captioners, lookup.has_source(root, names))

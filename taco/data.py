@@ -440,8 +440,9 @@ class CaptionedFolder(CaptionedImages):
     """The images in ``root`` with their captions, e.g. ``shared/data/photos/val``.
 
     Captions by :class:`taco.captions_file.CaptionLookup`'s rule (as ``taco compress`` and
-    ``taco evaluate`` find them): ``captions_file`` when one is named (a file name inside
-    ``root``, or a path), else each image's sidecar ``IMAGE.txt``, else ``root/captions.jsonl``
+    ``taco evaluate`` find them): ``captions_file`` alone when one is named (a file name inside
+    ``root``, or a path; sidecars are not read then), else each image's sidecar ``IMAGE.txt``,
+    else ``root/captions.jsonl``
     (``{"image": "name.png", "captions": ["...", ...]}`` per line, ``image`` relative to
     ``root``; repeated lines for one image merge their captions). Image files in ``root``
     (:func:`folder_images`: not ``taco decompress``'s ``NAME.decoded.png``) without a caption

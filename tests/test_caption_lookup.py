@@ -1,6 +1,6 @@
 """One rule for an image's captions (taco.captions_file.CaptionLookup), used by taco compress,
-taco evaluate and taco train alike: a captions file named on purpose, else the image's sidecar
-IMAGE.txt, else its folder's captions.jsonl."""
+taco evaluate and taco train alike: a captions file named on purpose alone, else the image's
+sidecar IMAGE.txt, else its folder's captions.jsonl."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from taco.captions_file import CaptionLookup, CaptionsFileError, folder_captions, has_captions
-from taco.cli.files import CaptionSource
+from taco.cli.files import CaptionSource, uncaptioned_note
 from taco.commands import CLIError
 from taco.data import CaptionedFolder
 from taco.evaluation.datasets import DatasetError, open_dataset
@@ -58,8 +58,8 @@ def _sidecars_only(tmp_path: Path) -> Path:
     return root
 
 
-# the expected captions: by the named file, sidecars, captions.jsonl, in that order
-NAMED = {"a.png": "named a", "b.png": "sidecar b", "c.png": "folder c"}
+# the expected captions: by the named file alone; without one, sidecars, then captions.jsonl
+NAMED = {"a.png": "named a"}
 DEFAULT = {"a.png": "sidecar a", "b.png": "sidecar b", "c.png": "folder c"}
 
 
@@ -74,19 +74,40 @@ def _eval_captions(root: Path, named: str | None) -> dict[str, str]:
 
 
 def _train_captions(root: Path, named: str | None) -> dict[str, str]:
-    with pytest.warns(UserWarning, match="1 without captions"):  # d.png
+    with pytest.warns(UserWarning, match=f"{3 if named else 1} without captions"):  # b, c, d / d
         ds = CaptionedFolder(root, named)
     return {r.file: r.captions[0] for r in ds.records}
 
 
 def test_the_rule(photos):
-    """A named file wins over a sidecar, a sidecar over the folder's captions.jsonl; a step with
-    no caption for an image leaves it to the next."""
+    """A named file is the only source; without one a sidecar wins over the folder's
+    captions.jsonl, which captions the images without a sidecar."""
     named, default = CaptionLookup(photos / "named.jsonl"), CaptionLookup()
-    assert [named.find(photos, n) for n in NAMES] == [
-        (("named a",), "named"), (("sidecar b",), "sidecar"), (("folder c",), "folder"), None]
+    assert [named.find(photos, n) for n in NAMES] == [(("named a",), "named"), None, None, None]
     assert [default.find(photos, n) for n in NAMES] == [
         (("sidecar a",), "sidecar"), (("sidecar b",), "sidecar"), (("folder c",), "folder"), None]
+
+
+def test_a_named_file_is_the_only_source(photos, tmp_path, capsys):
+    """A named file lists a.png, not b.png; b has a sidecar and the folder's captions.jsonl
+    lists it: b has no caption (a caption-source study mixes in no other source's captions)."""
+    named = photos / "named.jsonl"
+    assert CaptionLookup(named).find(photos, "b.png") is None
+    assert CaptionSource(None, str(named))(photos / "b.png") is None
+    assert "b.png" not in _eval_captions(photos, str(named))
+    assert "b.png" not in _train_captions(photos, str(named))
+    assert folder_captions(photos, NAMES, named).counts == {"named": 1}
+    # compress codes b without a caption, and its note points at the named file, not a sidecar
+    from taco.cli import main
+
+    out = tmp_path / "out"
+    assert main(["compress", str(photos / "a.png"), str(photos / "b.png"), "--captions", str(named),
+                 "-m", "taco-tiny", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"{photos / 'b.png'} has no caption, so it is coded without one" in err
+    assert f"--captions {named}, the only source of captions when given, has none for it" in err
+    assert "sidecar" not in err
+    assert "a sidecar b.txt" in uncaptioned_note([photos / "b.png"], [None])  # none named
 
 
 @pytest.mark.parametrize("reader", [_compress_captions, _eval_captions, _train_captions],
@@ -114,9 +135,7 @@ def test_evaluate_says_where_each_images_captions_came_from(photos):
     assert _eval_captions(photos, None) == DEFAULT  # d.png (uncaptioned) is skipped
     assert open_dataset(str(photos)).caption_source == (
         "sidecar IMAGE.txt files (2 images), captions.jsonl (1 image; first caption)")
-    assert open_dataset(str(photos), captions_file="named.jsonl").caption_source == (
-        "named.jsonl (1 image; first caption), sidecar IMAGE.txt files (1 image), "
-        "captions.jsonl (1 image; first caption)")
+    assert open_dataset(str(photos), captions_file="named.jsonl").caption_source == "named.jsonl (first caption)"
 
 
 def test_a_named_file_that_is_not_there_is_an_error_not_other_captions(photos):
@@ -177,7 +196,8 @@ def test_a_bad_sidecar_is_a_clear_error_naming_it_everywhere(photos, bad, monkey
     with pytest.raises(CaptionsFileError) as train:
         CaptionedFolder(photos)
     assert str(compress.value) == str(evaluate.value) == str(train.value) == message
-    # a named file that captions b.png first never reads its sidecar
+    # a named file, the only source, never reads the sidecar, whether it captions b.png or not
+    assert CaptionSource(None, str(photos / "named.jsonl"))(photos / "b.png") is None
     _jsonl(photos / "named.jsonl", {"b.png": "named b"})
     assert CaptionSource(None, str(photos / "named.jsonl"))(photos / "b.png") == "named b"
 

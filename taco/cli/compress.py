@@ -39,8 +39,8 @@ def register(sub: Any) -> None:
     """Add ``taco compress`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
     c = sub.add_parser("compress", help="images -> .taco files, guided by captions",
                        description="Compress images into .taco files. A caption guides the encoder: "
-                       "--caption for all, --captions FILE.jsonl, a sidecar IMG.txt, or a "
-                       "captions.jsonl beside the images (looked up in this order); an image "
+                       "--caption for all, --captions FILE.jsonl (then the only source), else a "
+                       "sidecar IMG.txt, else a captions.jsonl beside the images; an image "
                        "without one is coded with an empty caption (a note names it). The EXIF orientation "
                        "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
                        "warning says so).")
@@ -51,7 +51,9 @@ def register(sub: Any) -> None:
                    "encoder reads its first 38 tokens (the paper's m; about 30 words), a warning "
                    "says when it cut one")
     c.add_argument("--captions", metavar="FILE.jsonl",
-                   help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line')
+                   help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line; '
+                   "the only source of captions when given (sidecars and captions.jsonl are not "
+                   "read; an image it does not list has none)")
     c.add_argument("-o", "--output", help="output file (one image in; - for standard output) or "
                    "folder (a folder or several images in; created if missing); default: "
                    "NAME.taco beside each image")
@@ -155,7 +157,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CLIError(str(e)) from None
     if model.uses_text:
-        note = uncaptioned_note(files, found)
+        note = uncaptioned_note(files, found, args.captions)
     elif args.caption or args.captions:  # asked for by name: say they change nothing
         note = (f"{model.model_id} takes no caption (a text-free model): "
                 f"{'--caption' if args.caption else '--captions'} is not used")

@@ -138,7 +138,7 @@ def _once_each(files: Sequence[Path]) -> list[Path]:
 def read_captions_jsonl(path: Path) -> dict[str, str]:
     """A captions.jsonl (:func:`taco.captions_file.read_caption_records`) -> {image: first caption}.
 
-    Images listed without a caption are left out (looked up further, like images not listed)."""
+    Images listed without a caption are left out, like images not listed."""
     try:
         records = read_caption_records(path)
     except OSError as exc:
@@ -151,7 +151,8 @@ def read_captions_jsonl(path: Path) -> dict[str, str]:
 class CaptionSource:
     """Finds the caption of an image: --caption TEXT for all, else by the rule of
     :class:`taco.captions_file.CaptionLookup` (as evaluate and train find captions): --captions
-    FILE (by image name, or by the path as given), a sidecar IMG.txt, captions.jsonl beside it."""
+    FILE alone when given (by image name, or by the path as given), else a sidecar IMG.txt, else
+    captions.jsonl beside it."""
 
     def __init__(self, caption: str | None, captions_file: str | None) -> None:
         self.caption = caption
@@ -181,8 +182,11 @@ def _reading_captions(read: Callable[[], _T]) -> _T:
         raise CLIError(str(exc)) from None
 
 
-def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None]) -> str | None:
-    """The one line telling which images a text-guided model codes without a caption, if any."""
+def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
+                     captions_file: str | None = None) -> str | None:
+    """The one line telling which images a text-guided model codes without a caption, if any.
+    With ``captions_file`` (--captions FILE, the only source then) it says to caption them there,
+    not in sidecars."""
     missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]
     if not missing:
         return None
@@ -190,6 +194,14 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None]) -> 
     if len(missing) == 1 and missing[0] is STDIN:
         return (f"{STDIN} has no caption, so it is coded without one (a caption guides the "
                 "encoder: give --caption TEXT)")
+    if captions_file is not None:
+        them = "it" if len(missing) == 1 else "them"
+        how = (f"(a caption guides the encoder: --captions {captions_file}, the only source of "
+               f"captions when given, has none for {them}; add {them} there, or give --caption TEXT)")
+        if len(missing) == 1:
+            return f"{missing[0]} has no caption, so it is coded without one {how}"
+        return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without "
+                f"one: {some_names(missing)} {how}")
     if len(missing) == 1:
         return (f"{missing[0]} has no caption, so it is coded without one {how}"
                 f"a sidecar {missing[0].with_suffix('.txt').name}, or a captions.jsonl beside it)")

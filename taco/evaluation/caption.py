@@ -193,8 +193,9 @@ def caption_folder(
     Images already listed in the file (by any captioner or by hand) are left alone, so an
     interrupted run resumes and human captions are never overwritten; writing the folder's own
     ``captions.jsonl``, so are images with a caption in a sidecar ``IMAGE.txt`` (which every
-    command reads before ``captions.jsonl``: :class:`taco.captions_file.CaptionLookup`; a named
-    file such as ``captions-blip2.jsonl`` gets every image). Lines are written and
+    command reads before ``captions.jsonl`` when no captions file is named:
+    :class:`taco.captions_file.CaptionLookup`; a named file such as ``captions-blip2.jsonl`` is
+    the only source of captions where it is named, so it gets every image). Lines are written and
     flushed after every batch. Unreadable images are reported and skipped. The images are those
     of :func:`taco.data.folder_images` (not ``taco decompress``'s ``NAME.decoded.png``).
     """

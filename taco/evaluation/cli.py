@@ -253,8 +253,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--limit", type=int, help="only the first N images")
     e.add_argument("--captions-file", default=None,
                    help="captions file: a name inside the dataset folder, or a path such as "
-                   "./kodak-ofa.jsonl (one dataset per call then); its captions win over sidecars "
-                   "(default: each image's sidecar IMAGE.txt, else the folder's captions.jsonl); "
+                   "./kodak-ofa.jsonl (one dataset per call then); the only source of captions "
+                   "(sidecars and captions.jsonl are not read; an image it does not list has "
+                   "none and is skipped) (default: each image's sidecar IMAGE.txt, else the "
+                   "folder's captions.jsonl); "
                    "`taco import-captions` makes one from the authors' JSON files")
     e.add_argument("--coco30k-protocol", choices=("paper", "official"), default="paper",
                    help="coco30k:ROOT as the paper states it (Karpathy restval, centre crop 256, "

@@ -23,8 +23,10 @@ A dataset is given on the command line as ``KIND:PATH`` or a plain folder path:
 
 The caption used as the "true" caption is always the first one listed for the image. A folder's
 captions are found as ``taco compress`` and ``taco train`` find them
-(:class:`taco.captions_file.CaptionLookup`): in ``captions_file`` when one is named, else in each
-image's sidecar ``IMAGE.txt``, else in the folder's ``captions.jsonl``. ``captions_file`` is a
+(:class:`taco.captions_file.CaptionLookup`): in ``captions_file`` alone when one is named (an
+image it does not caption has none, and is skipped: sidecars and ``captions.jsonl`` are not read,
+so a caption-source study never mixes in captions from elsewhere), else in each image's sidecar
+``IMAGE.txt``, else in the folder's ``captions.jsonl``. ``captions_file`` is a
 file name inside the folder or, when it has a folder part (``./ofa.jsonl``,
 ``/data/kodak-ofa.jsonl``), a path of its own; a named file must exist.
 """
@@ -222,7 +224,7 @@ def open_dataset(
     ``crop`` overrides the paper's crop rule (centre crop to ``crop``×``crop``; 0 = no crop);
     ``limit`` keeps the first ``limit`` images (quick runs); ``captions_file`` names the
     captions file of a folder (e.g. ``captions-blip2.jsonl``, for the caption-source study;
-    sidecars do not override it) or is a path (see the module docstring); None: each image's
+    the only source of captions then) or is a path (see the module docstring); None: each image's
     sidecar ``IMAGE.txt``, else the folder's ``captions.jsonl`` (the official coco30k protocol:
     ``ROOT/captions.jsonl``). ``coco30k_protocol``: one of
     :data:`COCO30K_PROTOCOLS` (only ``coco30k:ROOT`` has a choice).

@@ -49,8 +49,9 @@ class DataConfig:
 
     kind="folder": ``root`` holds the images, e.g. ``shared/data/photos/train``, captioned as
     every command finds captions (:class:`taco.captions_file.CaptionLookup`): by ``captions``
-    when it names a JSON-lines file (inside ``root``, or a path), else by each image's sidecar
-    ``IMAGE.txt``, else by ``root/captions.jsonl``.
+    alone when it names a JSON-lines file (inside ``root``, or a path; an image it does not
+    caption is skipped, as uncaptioned), else by each image's sidecar ``IMAGE.txt``, else by
+    ``root/captions.jsonl``.
     kind="coco": ``root`` is the images folder (``train2014/``), ``captions`` the annotations
     file (``annotations/captions_train2014.json``); a relative ``captions`` is taken relative to
     ``root``'s parent.
