@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import zlib
 
 import numpy as np
@@ -297,9 +298,14 @@ def test_decompress_takes_a_path(tiny_elic, tmp_path):
     data = taco.compress(torch.rand(3, 64, 64), None, tiny_elic)
     (tmp_path / "x.taco").write_bytes(data)
     want = np.asarray(taco.decompress(data, tiny_elic))
-    for source in (tmp_path / "x.taco", str(tmp_path / "x.taco"), bytearray(data), memoryview(data)):
+    for source in (tmp_path / "x.taco", str(tmp_path / "x.taco"), bytearray(data), memoryview(data),
+                   io.BytesIO(data)):
         assert np.array_equal(np.asarray(taco.decompress(source, tiny_elic)), want)
-    with pytest.raises(TypeError, match="expected the bytes of a .taco file or its path, not list"):
+    with open(tmp_path / "x.taco", "rb") as f:
+        assert taco.info(f) == taco.info(data)
+    with open(tmp_path / "x.taco", encoding="latin-1") as text, pytest.raises(TypeError, match="binary mode"):
+        taco.decompress(text, tiny_elic)
+    with pytest.raises(TypeError, match="expected the bytes of a .taco file, its path or a binary file object, not list"):
         taco.decompress([data], tiny_elic)
 
 

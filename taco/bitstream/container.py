@@ -32,6 +32,7 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import TacoError
 
@@ -294,12 +295,14 @@ def unpack(data: bytes) -> TacoFile:
     return TacoFile(header, payload, header_bytes, crc)
 
 
-#: What :func:`info` (and :func:`taco.decompress`) take: the bytes of a ``.taco`` file, or its path.
-TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str]
+#: What :func:`info` (and :func:`taco.decompress`) take: the bytes of a ``.taco`` file, its path,
+#: or a binary file object.
+TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
 
 def taco_bytes(data: TacoLike) -> bytes:
-    """The bytes of a ``.taco`` file given as bytes or as its path (read once). A path that
+    """The bytes of a ``.taco`` file given as bytes, as its path (read once) or as a binary file
+    object (read to its end). A path that
     cannot be read is a :class:`TacoFileUnreadable` naming it (a :class:`TacoFormatError` and an
     ``OSError``)."""
     if isinstance(data, str | os.PathLike):
@@ -312,8 +315,15 @@ def taco_bytes(data: TacoLike) -> bytes:
             raise TacoFileUnreadable(path, e, "is a directory, not a file") from None
         except OSError as e:
             raise TacoFileUnreadable(path, e, e.strerror or str(e)) from e
+    if hasattr(data, "read"):  # open(path, "rb"), io.BytesIO: read to its end
+        read = data.read()
+        if not isinstance(read, bytes):
+            raise TypeError(f"a .taco file object must be opened in binary mode ('rb'), "
+                            f"not give {type(read).__name__}")
+        return read
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"expected the bytes of a .taco file or its path, not {type(data).__name__}")
+        raise TypeError(f"expected the bytes of a .taco file, its path or a binary file object, "
+                        f"not {type(data).__name__}")
     return bytes(data)
 
 

@@ -45,7 +45,7 @@ def test_info_reads_bytes_and_paths(tmp_path):
     path.write_bytes(data[:-1])
     with pytest.raises(TacoFormatError, match="checksum"):
         info(path)
-    with pytest.raises(TypeError, match="bytes of a .taco file or its path, not NoneType"):
+    with pytest.raises(TypeError, match="bytes of a .taco file, its path or a binary file object, not NoneType"):
         info(None)
 
 
