@@ -64,6 +64,15 @@ def test_the_cli_says_a_missing_taco_file_in_one_line(command, tmp_path, capsys)
     assert len(err.splitlines()) == 1 and "gone.taco" in err
 
 
+def test_a_taco_error_that_is_also_an_oserror_is_said_in_tacos_words(tmp_path):
+    from taco.cli.common import error_line
+
+    with pytest.raises(OSError) as error:
+        taco.info(tmp_path / "gone.taco")
+    assert error_line(error.value) == f"cannot read .taco file '{tmp_path / 'gone.taco'}': file not found"
+    assert error_line(FileNotFoundError(2, "No such file or directory", "x.png")) == "x.png: no such file or directory"
+
+
 # ---------------------------------------------------------------- warnings point at the caller
 
 

@@ -110,8 +110,11 @@ def error_line(exc: BaseException) -> str | None:
     failure (MemoryError, std::bad_alloc, torch's allocator); None for anything else, a bug that
     deserves its traceback."""
     if is_user_error(exc):
-        # OSError: a file that cannot be read or written (missing, a folder, disk full)
-        return os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+        # OSError: a file that cannot be read or written (missing, a folder, disk full); taco's
+        # own (taco.bitstream.container.TacoFileUnreadable, also an OSError) says it its way
+        if isinstance(exc, OSError) and not isinstance(exc, TacoError):
+            return os_error_line(exc)
+        return str(exc)
     return allocation_failure_line(exc)
 
 
