@@ -200,7 +200,8 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    """Resolve the config and train. Raises ConfigError & co. for the caller to report."""
+    """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
+    TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
     from .config import dump_config
 
     notes: list[str] = []
@@ -235,31 +236,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from ..metrics import MetricUnavailable
-    from ..models import CheckpointError
-    from ..text.base import TextEncoderUnavailable
-    from .config import ConfigError
-    from .state import TrainStateError
-
-    return (ConfigError, TrainStateError, MetricUnavailable, CheckpointError,
-            TextEncoderUnavailable, FileNotFoundError)
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    """The ``taco train`` subcommand: user errors become one line and exit status 2."""
-    from ..commands import CLIError
-
-    try:
-        return run(args)
-    except _user_errors() as e:
-        raise CLIError(str(e)) from None
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``taco train`` to the ``taco`` command line (see taco.cli.COMMAND_MODULES)."""
     p = subparsers.add_parser("train", help="train a model (one GPU, CPU, or many via torchrun)",
                               description=textwrap.fill(DESCRIPTION, 79), epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
-    p.set_defaults(func=cmd_train)
+    p.set_defaults(func=run)
