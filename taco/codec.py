@@ -254,12 +254,12 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
 # --------------------------------------------------------------------------- encoder
 
 
-def encode_text(model: ELIC, captions: list[str], encoder: TextEncoder | None = None) -> TextTokens | None:
-    """Caption strings -> text tokens with the model's own text encoder
-    (:func:`taco.text.model_text_encoder`; None for a model that reads no text)."""
+def encode_text(model: ELIC, captions: list[str], text_encoder: TextEncoder | None = None) -> TextTokens | None:
+    """Caption strings -> text tokens with ``text_encoder``, else the model's own
+    (:func:`taco.text.model_text_encoder`); None for a model that reads no text."""
     if not model.uses_text:
         return None
-    encoder = encoder or model_text_encoder(model)
+    encoder = text_encoder or model_text_encoder(model)
     assert encoder is not None
     return encoder.encode(captions)
 
@@ -391,7 +391,7 @@ def analysis_with_text_overlap(
     model: ELIC,
     x: Tensor,
     captions: Sequence[str],
-    encoder: TextEncoder | None = None,
+    text_encoder: TextEncoder | None = None,
     *,
     overlap: bool | None = None,
     stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
@@ -416,7 +416,7 @@ def analysis_with_text_overlap(
         return model.analysis(x, stripe_rows=rows)
     if len(captions) != x.shape[0]:
         raise ValueError(f"{x.shape[0]} images but {len(captions)} captions")
-    encoder = encoder or model_text_encoder(model)
+    encoder = text_encoder or model_text_encoder(model)
     assert encoder is not None
     if overlap is None:
         overlap = x.device.type == "cpu"

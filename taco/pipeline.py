@@ -43,7 +43,7 @@ def encode_with_text_overlap(
     model: ELIC,
     x: Tensor,
     caption: str | None,
-    encoder: TextEncoder | None = None,
+    text_encoder: TextEncoder | None = None,
     *,
     overlap: bool | None = None,
     quality: int | None = None,
@@ -57,7 +57,7 @@ def encode_with_text_overlap(
     if model.uses_text and caption is None:
         raise ValueError("this model is text-guided: give a caption (use '' for none)")
     quality = coding_quality(model, quality)
-    y = analysis_with_text_overlap(model, x, [caption or ""], encoder, overlap=overlap)
+    y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder, overlap=overlap)
     out = entropy_code(model, y, quality)
     return {"strings": out["strings"], "shape": out["shape"]}
 
