@@ -295,12 +295,7 @@ def check_max_bytes(model: ELIC, max_bytes: object, quality: object) -> int | No
     one rate: it has nothing to choose from)."""
     if max_bytes is None:
         return None
-    budget = as_int(max_bytes)
-    if budget is None:
-        raise TypeError(f"max_bytes must be an integer (bytes of the whole .taco file), not "
-                        f"{type(max_bytes).__name__}")
-    if budget < 1:
-        raise ValueError(f"max_bytes must be positive, got {max_bytes!r}")
+    budget = positive_int_argument("max_bytes", max_bytes, "(bytes of the whole .taco file)")
     if quality is not None:
         raise ValueError(f"give quality= or max_bytes=, not both (got quality={quality!r}, "
                          f"max_bytes={max_bytes!r})")
@@ -339,12 +334,8 @@ def check_coding_options(
         raise TypeError(f"text_encoder must be a loaded text encoder or None, not "
                         f"{type(text_encoder).__name__}{hint}")
     check_progress(progress)
-    budget = as_int(stripe_budget)
-    if budget is None:
-        raise TypeError(f"stripe_budget must be an integer (pixels x the model's width; default "
-                        f"{ANALYSIS_STRIPE_BUDGET:,}), not {type(stripe_budget).__name__}")
-    if budget < 1:
-        raise ValueError(f"stripe_budget must be positive, got {stripe_budget!r}")
+    positive_int_argument("stripe_budget", stripe_budget,
+                          f"(pixels x the model's width; default {ANALYSIS_STRIPE_BUDGET:,})")
 
 
 def check_progress(progress: object) -> None:
@@ -359,14 +350,19 @@ def check_max_pixels(max_pixels: object) -> None:
     """A TypeError or ValueError naming ``max_pixels`` unless it is a positive integer (NumPy's
     taken) or None (no cap): a cap of 0, -1 or 1.5 refused every file with a message about the
     file, and ``"64000000"`` failed inside a comparison."""
-    if max_pixels is None:
-        return
-    cap = as_int(max_pixels)
-    if cap is None:
-        raise TypeError(f"max_pixels must be an integer or None (no cap), not "
-                        f"{type(max_pixels).__name__}")
-    if cap < 1:
-        raise ValueError(f"max_pixels must be positive, or None for no cap; got {max_pixels!r}")
+    if max_pixels is not None:
+        positive_int_argument("max_pixels", max_pixels, "or None (no cap)")
+
+
+def positive_int_argument(name: str, value: object, what: str) -> int:
+    """``value`` as an int (NumPy integers taken): a TypeError naming argument ``name`` and
+    ``what`` it holds unless an integer, a ValueError unless at least 1."""
+    number = as_int(value)
+    if number is None:
+        raise TypeError(f"{name} must be an integer {what}, not {type(value).__name__}")
+    if number < 1:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return number
 
 
 def analysis_stripe_rows(
