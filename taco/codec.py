@@ -51,6 +51,7 @@ from .bitstream.rans import (
 from .checks import as_int
 from .conv_bands import band_convolutions
 from .errors import TacoError
+from .fileobjects import file_object_name, is_file_object, read_file_object
 from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
 from .locks import ForkSafeLock
 from .memory import (
@@ -224,13 +225,10 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
         check_pixel_values(x)
         return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
     source = None  # what the image's warnings name: its path, if it has one
-    if hasattr(image, "read") and not isinstance(image, Image.Image):  # open(..., "rb"), BytesIO
-        name = str(getattr(image, "name", "") or "image file object")
-        source = name if getattr(image, "name", "") else None
-        data = image.read()
-        if not isinstance(data, bytes):
-            raise TypeError(f"an image file object must be opened in binary mode ('rb'): "
-                            f"{name} gave {type(data).__name__}")
+    if is_file_object(image) and not isinstance(image, Image.Image):  # open(..., "rb"), BytesIO
+        name = file_object_name(image, "image file object")
+        source = name
+        data = read_file_object(image, "an image", lambda reason: ImageReadError(name, reason))
         image = load_image(name, data=data)  # EXIF orientation applied
     elif isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
         image = load_image("image bytes", data=bytes(image))  # EXIF orientation applied

@@ -303,7 +303,7 @@ def test_decompress_takes_a_path(tiny_elic, tmp_path):
         assert np.array_equal(np.asarray(taco.decompress(source, tiny_elic)), want)
     with open(tmp_path / "x.taco", "rb") as f:
         assert taco.info(f) == taco.info(data)
-    with open(tmp_path / "x.taco", encoding="latin-1") as text, pytest.raises(TypeError, match="binary mode"):
+    with open(tmp_path / "x.taco") as text, pytest.raises(TypeError, match="binary mode"):
         taco.decompress(text, tiny_elic)
     with pytest.raises(TypeError, match="expected the bytes of a .taco file, its path or a binary file object, not list"):
         taco.decompress([data], tiny_elic)
@@ -419,7 +419,7 @@ def test_uint8_tensors_and_binary_file_objects_code_as_the_same_pixels(tiny_elic
     assert taco.compress(buffer, None, tiny_elic) == expected
     with open(path, "rb") as f:
         assert taco.compress(f, None, tiny_elic) == expected
-    with open(path, encoding="latin-1") as text, pytest.raises(TypeError, match="binary mode"):
+    with open(path) as text, pytest.raises(TypeError, match="binary mode"):
         taco.compress(text, None, tiny_elic)
     with pytest.raises(taco.ImageReadError, match="image file object"):
         taco.compress(io.BytesIO(b"not an image"), None, tiny_elic)

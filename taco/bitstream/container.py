@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import TacoError
+from ..fileobjects import is_file_object, read_file_object
 
 MAGIC = b"TACO"
 FORMAT_VERSION = 3
@@ -315,12 +316,8 @@ def taco_bytes(data: TacoLike) -> bytes:
             raise TacoFileUnreadable(path, e, "is a directory, not a file") from None
         except OSError as e:
             raise TacoFileUnreadable(path, e, e.strerror or str(e)) from e
-    if hasattr(data, "read"):  # open(path, "rb"), io.BytesIO: read to its end
-        read = data.read()
-        if not isinstance(read, bytes):
-            raise TypeError(f"a .taco file object must be opened in binary mode ('rb'), "
-                            f"not give {type(read).__name__}")
-        return read
+    if is_file_object(data):  # open(path, "rb"), io.BytesIO: read to its end
+        return read_file_object(data, "a .taco file", TacoFormatError)
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"expected the bytes of a .taco file, its path or a binary file object, "
                         f"not {type(data).__name__}")

@@ -1,0 +1,52 @@
+"""A caller's binary file object (``open(path, "rb")``, ``io.BytesIO``, a pipe), read to its end:
+what :func:`taco.compress` takes for an image and :func:`taco.decompress` / :func:`taco.info` for
+a ``.taco`` file. Imports nothing but :mod:`io` and :mod:`typing` (the bottom layer).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["file_object_name", "is_file_object", "read_file_object"]
+
+
+def is_file_object(value: object) -> bool:
+    """Whether ``value`` is read with ``.read()``: a file object of any kind (text ones included,
+    for :func:`read_file_object` to refuse with a message)."""
+    return callable(getattr(value, "read", None))
+
+
+def file_object_name(stream: Any, default: str) -> str:
+    """What messages call ``stream``: its ``name`` (a path for ``open``), else ``default``."""
+    name = getattr(stream, "name", None)
+    return str(name) if isinstance(name, str) and name else default
+
+
+def read_file_object(stream: Any, what: str, error: Callable[[str], Exception]) -> bytes:
+    """All of ``stream``'s bytes from where it stands. A TypeError for a text-mode file, before
+    anything is read (decoding a PNG as UTF-8 fails first, with a UnicodeDecodeError), and for a
+    ``read()`` that gives no bytes (``None``: a non-blocking stream with nothing ready).
+    ``error(reason)`` is raised for a stream already at its end (the ``BytesIO`` written to and
+    not rewound); ``what`` names the kind of file in messages (``"an image"``, ``"a .taco
+    file"``)."""
+    if isinstance(stream, io.TextIOBase) or getattr(stream, "encoding", None) is not None:
+        raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'), not "
+                        "text mode")
+    data = stream.read()
+    if data is None:
+        raise TypeError(f"the file object of {what} had no bytes ready (a non-blocking stream): "
+                        "give a blocking one, or its bytes")
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'): its "
+                        f"read() gave {type(data).__name__}")
+    if not data:
+        try:
+            position = stream.tell()
+        except (AttributeError, OSError, ValueError):  # a pipe cannot tell
+            position = 0
+        if position:
+            raise error(f"the file object is at its end (position {position:,}): nothing left "
+                        "to read (seek(0) first)")
+    return bytes(data)
