@@ -81,12 +81,16 @@ class ImageReadError(TacoError, ValueError):
     """An image file cannot be read: missing, empty, truncated, not an image, or too large.
 
     The message names the file and the reason; ``path`` and ``reason`` hold them separately.
+    It pickles (an error crossing a process pool).
     """
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"cannot read image '{self.path}': {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.path, self.reason)
 
 
 class ImageConversionWarning(TacoWarning):

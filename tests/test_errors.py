@@ -115,3 +115,26 @@ def test_the_cli_prints_every_taco_error_as_one_line():
     for cls in (TrainStateError, ConfigError, ShardedFileError, TacoError):
         assert error_line(cls("bad.yaml: no such setting")) == "bad.yaml: no such setting", cls
     assert error_line(RuntimeError("a bug")) is None  # a bug keeps its traceback
+
+
+#: Arguments for the errors that take more than a message.
+ERROR_ARGUMENTS = {"TacoFileUnreadable": ("x.taco", "is a directory, not a file", 21, "Is a directory"),
+                   "TacoFileNotFound": ("x.taco", "file not found", 2, "No such file or directory"),
+                   "ImageReadError": ("x.png", "file is empty (0 bytes)")}
+
+
+@pytest.mark.parametrize(("module", "name"), DECLARED, ids=[f"{m}.{n}" for m, n in DECLARED])
+def test_every_error_pickles(module, name):
+    """An error raised in a process pool's worker is pickled to the parent: one that does not
+    unpickle broke ProcessPoolExecutor and hung multiprocessing.Pool.get()."""
+    import pickle
+
+    cls = getattr(importlib.import_module(module), name)
+    if issubclass(cls, Warning):
+        return
+    error = cls(*ERROR_ARGUMENTS.get(name, ("a message",)))
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is cls and str(copy) == str(error)
+    assert vars(copy) == vars(error)
+    if isinstance(error, OSError):
+        assert (copy.errno, copy.strerror, copy.filename) == (error.errno, error.strerror, error.filename)

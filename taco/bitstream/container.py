@@ -32,7 +32,7 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..errors import TacoError
 from ..fileobjects import is_file_object, read_file_object
@@ -69,17 +69,24 @@ class TacoFormatError(TacoError, ValueError):
 
 
 class TacoFileUnreadable(TacoFormatError, OSError):
-    """A ``.taco`` file given by its path cannot be read. Also the ``OSError`` that reading it
-    raised, with its ``errno``, ``strerror`` and ``filename`` (and a ``FileNotFoundError`` when
-    the file is missing: :class:`TacoFileNotFound`), so ``except OSError`` catches it as it
-    catches any file that cannot be read; the message is taco's one line naming the path."""
+    """A ``.taco`` file given by its path cannot be read. Also an ``OSError`` with the ``errno``,
+    ``strerror`` and ``filename`` of the one reading it raised, so ``except OSError`` catches it
+    as it catches any file that cannot be read (a missing file is a :class:`TacoFileNotFound`,
+    also a ``FileNotFoundError``; a folder or a file not permitted is caught as an ``OSError``,
+    not as its ``IsADirectoryError`` or ``PermissionError``); the message is taco's one line
+    naming the path. It pickles (an error crossing a process pool)."""
 
-    def __init__(self, path: Path, error: OSError, reason: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], reason: str, errno: int | None = None,
+                 strerror: str | None = None) -> None:
         super().__init__(f"cannot read .taco file '{path}': {reason}")
-        self.errno, self.strerror, self.filename = error.errno, error.strerror, str(path)
+        self.reason = reason
+        self.errno, self.strerror, self.filename = errno, strerror, os.fspath(path)
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.filename, self.reason, self.errno, self.strerror)
 
 
 class TacoFileNotFound(TacoFileUnreadable, FileNotFoundError):
@@ -311,11 +318,11 @@ def taco_bytes(data: TacoLike) -> bytes:
         try:
             return path.read_bytes()
         except FileNotFoundError as e:
-            raise TacoFileNotFound(path, e, "file not found") from None
+            raise TacoFileNotFound(path, "file not found", e.errno, e.strerror) from None
         except IsADirectoryError as e:
-            raise TacoFileUnreadable(path, e, "is a directory, not a file") from None
+            raise TacoFileUnreadable(path, "is a directory, not a file", e.errno, e.strerror) from None
         except OSError as e:
-            raise TacoFileUnreadable(path, e, e.strerror or str(e)) from e
+            raise TacoFileUnreadable(path, e.strerror or str(e), e.errno, e.strerror) from e
     if is_file_object(data):  # open(path, "rb"), io.BytesIO: read to its end
         return read_file_object(data, "a .taco file", TacoFormatError)
     if not isinstance(data, bytes | bytearray | memoryview):
