@@ -106,11 +106,15 @@ def test_a_single_rate_built_in_names_the_models_of_its_other_rates(tiny_elic, m
         taco.compress(torch.rand(3, 32, 32), None, tiny_elic, quality=3)
 
 
-@pytest.mark.parametrize("qualities", [np.array(LAMBDAS), [np.float32(v) for v in LAMBDAS]])
-def test_qualities_may_come_from_numpy(qualities):
+@pytest.mark.parametrize("qualities", [np.array(LAMBDAS), [np.float32(v) for v in LAMBDAS],
+                                       np.array(LAMBDAS, dtype=np.float32), torch.tensor(LAMBDAS)])
+def test_qualities_may_come_from_numpy_or_torch(qualities):
+    """float32 λs are read as their shortest decimal: 0.0002, not 0.00019999999494757503, which
+    made another config, another fingerprint and a '+custom' model id."""
     model = create_model("elic-tiny", seed=2, qualities=qualities)
-    assert model.config.qualities == pytest.approx(list(LAMBDAS), rel=1e-6)
+    assert model.config.qualities == list(LAMBDAS)
     assert all(type(v) is float for v in model.config.qualities)
+    assert model.model_id == create_model("elic-tiny", seed=2, qualities=list(LAMBDAS)).model_id
 
 
 @pytest.mark.parametrize("qualities", [[True, 0.5], ["0.1", "0.2"], "0.1", [0.2, 0.1], [math.nan]])

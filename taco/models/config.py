@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..checks import as_float, is_int
 from ..errors import TacoError
 
@@ -53,11 +55,12 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
 
 
 def check_qualities(qualities: Sequence[float]) -> list[float]:
-    """The λ of each quality as Python floats; ValueError unless a list, tuple or 1-D array of
-    1..255 finite numbers > 0 (NumPy's too; not bools or strings: a header's ``true`` or
-    ``"0.2"`` is no λ), strictly ascending."""
+    """The λ of each quality as Python floats; ValueError unless a list, tuple or 1-D array (or
+    tensor) of 1..255 finite numbers > 0 (NumPy's too, a float32 or float16 one read as its
+    shortest decimal; not bools or strings: a header's ``true`` or ``"0.2"`` is no λ), strictly
+    ascending."""
     if hasattr(qualities, "tolist") and getattr(qualities, "ndim", None) == 1:
-        qualities = qualities.tolist()  # a NumPy array (or tensor) of λ values
+        qualities = list(np.asarray(qualities))  # a NumPy array (or a tensor) of λ values
     if not isinstance(qualities, list | tuple):
         raise ValueError(f"qualities must be a list of λ values, got {qualities!r:.60}")
     if not 1 <= len(qualities) <= MAX_QUALITIES:
@@ -67,6 +70,10 @@ def check_qualities(qualities: Sequence[float]) -> list[float]:
         number = as_float(value)
         if number is None or number <= 0:
             raise ValueError(f"qualities must be positive λ values, got {list(qualities)!r:.200}")
+        if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
+            # float32's 0.0002 is 0.00019999999494757503 as a float: the shortest decimal that
+            # reads back as it is what was meant (and gives the built-in's config and id)
+            number = float(str(value))
         lambdas.append(number)
     if any(b <= a for a, b in zip(lambdas, lambdas[1:], strict=False)):
         raise ValueError(f"qualities must be strictly increasing (low to high rate), got {lambdas}")
