@@ -292,15 +292,15 @@ def unpack(data: bytes) -> TacoFile:
     crc_at = r.pos
     crc = int.from_bytes(r.take(4, "checksum"), "big")
     header_bytes = r.pos
-    payload = data[header_bytes:]
-    if zlib.crc32(payload, zlib.crc32(data[:crc_at])) != crc:
+    view = memoryview(data)  # the checksum before the payload's copy: a huge junk file is read once
+    if zlib.crc32(view[header_bytes:], zlib.crc32(view[:crc_at])) != crc:
         raise TacoFormatError(
             "corrupt or truncated .taco file: checksum mismatch (the file was altered, cut short "
             "or extended)"
         )
     header = TacoHeader(model_id, fingerprint, height, width, MODES[mode_index], padding, version,
                         quality)
-    return TacoFile(header, payload, header_bytes, crc)
+    return TacoFile(header, data[header_bytes:], header_bytes, crc)
 
 
 #: What :func:`info` (and :func:`taco.decompress`) take: the bytes of a ``.taco`` file, its path,
