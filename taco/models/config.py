@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..checks import as_float, is_int
 from ..errors import TacoError
 
@@ -59,6 +57,8 @@ def check_qualities(qualities: Sequence[float]) -> list[float]:
     tensor) of 1..255 finite numbers > 0 (NumPy's too, a float32 or float16 one read as its
     shortest decimal; not bools or strings: a header's ``true`` or ``"0.2"`` is no λ), strictly
     ascending."""
+    import numpy as np  # here: taco --help and taco info read this module and import no NumPy
+
     if hasattr(qualities, "tolist") and getattr(qualities, "ndim", None) == 1:
         qualities = list(np.asarray(qualities))  # a NumPy array (or a tensor) of λ values
     if not isinstance(qualities, list | tuple):
