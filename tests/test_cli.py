@@ -355,6 +355,7 @@ def test_what_cannot_be_kept_is_one_warning_line(tmp_path, capsys, mode, words):
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     warned = [line for line in err if "warning" in line]
     assert warned == [f"taco compress: warning: {src}: " + warned[0].split(f"{src}: ", 1)[1]]
+    assert warned[0].count(str(src)) == 1
     assert words in warned[0]
     assert not any(".py" in line or "warnings.warn" in line for line in err)  # no source lines
 

@@ -263,8 +263,9 @@ def input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ..
                     if text in seen:
                         continue
                     seen.add(text)
-                    if issubclass(w.category, about_input):
-                        print(f"taco {command}: warning: {src}: {text}", file=sys.stderr)
+                    if issubclass(w.category, about_input):  # named once, by the library or here
+                        named = text if text.startswith(f"{src}: ") else f"{src}: {text}"
+                        print(f"taco {command}: warning: {named}", file=sys.stderr)
                     else:
                         others.append(w)
     finally:
