@@ -8,6 +8,7 @@ them: :mod:`taco.cli.demo`).
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from .atomic import write_bytes_atomic
 from .captions_file import read_caption_records
 from .suffixes import DECODED_SUFFIX
 
@@ -39,6 +41,13 @@ def sample_caption(name: str = SAMPLE) -> str:
     raise KeyError(name)
 
 
+def png_bytes(image: Image.Image) -> bytes:
+    """``image`` as the bytes of a PNG file."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
     canvas = Image.new("RGB", (left.width + right.width + 8, max(left.height, right.height)), "white")
     canvas.paste(left.convert("RGB"), (0, 0))
@@ -46,11 +55,23 @@ def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
     return canvas
 
 
+#: Where ``taco demo`` writes: its own folder, whose files each run replaces.
+DEFAULT_OUTPUT = Path("taco-demo")
+
+
+def demo_files(out_dir: Path, image: str | None = None) -> list[Path]:
+    """The files :func:`run_demo` writes for ``image`` (None: the sample) into ``out_dir``: the
+    ``.taco`` file, the decoded PNG and the side-by-side PNG, named after the image."""
+    stem = Path(image).stem if image else Path(SAMPLE).stem
+    return [out_dir / f"{stem}.taco", out_dir / f"{stem}{DECODED_SUFFIX}",
+            out_dir / f"{stem}.side-by-side.png"]
+
+
 def run_demo(
     model_name: str | None = None,
     image: str | None = None,
     caption: str | None = None,
-    out_dir: Path = Path("taco-demo"),
+    out_dir: Path = DEFAULT_OUTPUT,
     notify: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the demo and write its files; return the numbers, the files written and the notes for
@@ -89,13 +110,10 @@ def run_demo(
     recon = decompress(res.data, model)  # no caption here
     dec_ms = 1000 * (time.perf_counter() - t0)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    taco_path = out_dir / (src.stem + ".taco")
-    taco_path.write_bytes(res.data)
-    recon_path = out_dir / (src.stem + DECODED_SUFFIX)
-    recon.save(recon_path)
-    side_path = out_dir / (src.stem + ".side-by-side.png")
-    side_by_side(original, recon).save(side_path)
+    taco_path, recon_path, side_path = demo_files(out_dir, image)
+    write_bytes_atomic(taco_path, res.data)  # each whole or not at all (a Ctrl-C, a full disk)
+    write_bytes_atomic(recon_path, png_bytes(recon))
+    write_bytes_atomic(side_path, png_bytes(side_by_side(original, recon)))
 
     rgb = to_rgb(original)[0]
     x = image_to_tensor(rgb)

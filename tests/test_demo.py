@@ -75,3 +75,28 @@ def test_demo_calls_any_checkpoint_trained_and_untrained_weights_untrained(tmp_p
     assert out.startswith("model      ") and "UNTRAINED" not in out
     assert main(["demo", "--image", str(photo), "-m", "elic-tiny", "-o", str(tmp_path / "b")]) == 0
     assert "elic-tiny  (UNTRAINED: random weights)" in capsys.readouterr().out
+
+
+def test_demo_keeps_existing_files_outside_its_own_folder(tmp_path, capsys, monkeypatch):
+    """``taco demo --image mine.png -o .`` replaced a mine.taco of the user's without a word."""
+    from PIL import Image
+
+    from taco.cli import main
+    from taco.demo import DEFAULT_OUTPUT
+
+    image = tmp_path / "mine.png"
+    Image.new("RGB", (48, 40), (30, 90, 160)).save(image)
+    precious = tmp_path / "mine.taco"
+    precious.write_bytes(b"precious")
+    args = ["demo", "--image", str(image), "--caption", "blue", "-m", "elic-tiny", "-o", str(tmp_path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "mine.taco exists" in err and "--force" in err
+    assert precious.read_bytes() == b"precious" and not (tmp_path / "mine.decoded.png").exists()
+    assert main([*args, "--force"]) == 0
+    assert precious.read_bytes()[:4] == b"TACO" and (tmp_path / "mine.side-by-side.png").is_file()
+    monkeypatch.chdir(tmp_path)  # the demo's own folder: each run replaces its files
+    for _ in range(2):
+        assert main(["demo", "--image", str(image), "--caption", "blue", "-m", "elic-tiny"]) == 0
+    assert (tmp_path / DEFAULT_OUTPUT / "mine.taco").is_file()
+    assert not [p for p in (tmp_path / DEFAULT_OUTPUT).iterdir() if p.name.startswith(".")]  # no temporaries

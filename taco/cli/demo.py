@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..commands import CLIError
 from .common import MODEL_HELP
 from .files import CaptionSource
 
@@ -23,7 +24,10 @@ def register(sub: Any) -> None:
     m.add_argument("--image", help="use this image instead of the built-in sample")
     m.add_argument("--caption", help="caption for --image (default: the sample's own caption; for "
                    "--image, its sidecar IMAGE.txt or a captions.jsonl beside it, as compress finds them)")
-    m.add_argument("-o", "--output", default="taco-demo", help="output folder (default: taco-demo)")
+    m.add_argument("-o", "--output", default=None,
+                   help="output folder (default: taco-demo, the demo's own, whose files each run "
+                        "replaces; in another folder existing files are kept unless --force)")
+    m.add_argument("--force", action="store_true", help="replace existing files in --output")
     m.set_defaults(func=cmd_demo)
 
 
@@ -31,10 +35,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     caption = args.caption
     if args.image and caption is None:  # the caption compress would find for it (None: none)
         caption = CaptionSource(None, None)(Path(args.image))
-    from ..demo import run_demo
+    from ..demo import DEFAULT_OUTPUT, demo_files, run_demo
 
+    out_dir = DEFAULT_OUTPUT if args.output is None else Path(args.output)
+    existing = [f for f in demo_files(out_dir, args.image) if f.exists() or f.is_symlink()]
+    if existing and not args.force and out_dir.resolve() != DEFAULT_OUTPUT.resolve():
+        raise CLIError(f"{existing[0]} exists: the demo writes "
+                       f"{', '.join(f.name for f in demo_files(out_dir, args.image))} into "
+                       f"{out_dir}; pass --force to replace them, or give another -o FOLDER")
     result = run_demo(model_name=args.model, image=args.image, caption=caption,
-                      out_dir=Path(args.output),
+                      out_dir=out_dir,
                       notify=lambda note: print(f"note: {note}", file=sys.stderr, flush=True))
     print("\n".join(demo_lines(result)))
     return 0
