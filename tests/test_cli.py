@@ -263,6 +263,26 @@ def test_inputs_that_differ_by_suffix_keep_their_whole_names(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "dec").iterdir()) == ["IMG_1.jpg.png", "IMG_1.png.png", "IMG_2.png"]
 
 
+def test_a_file_name_for_the_output_of_a_folder_is_refused(photos, tmp_path, capsys, no_model):
+    """``taco compress FOLDER -o x.taco`` made a folder x.taco/ of .taco files."""
+    tacos = tmp_path / "tacos"
+    tacos.mkdir()
+    for name in ("a.taco", "b.taco"):
+        (tacos / name).write_bytes(b"TACO")
+    for command, src, out in (("compress", photos, "x.taco"), ("decompress", tacos, "one.png"),
+                              ("compress", photos, "y.JPG")):
+        assert main([command, str(src), "-o", str(tmp_path / out)]) == 2
+        err = capsys.readouterr().err
+        assert f"{tmp_path / out} names a file, but the output of a folder" in err
+        assert "ends with a slash" in err and not (tmp_path / out).exists()
+    from taco.cli.files import plan_outputs
+
+    sources = [tmp_path / "a.png", tmp_path / "b.png"]
+    planned = plan_outputs(sources, str(tmp_path / "keep.taco") + "/", to_folder=True, suffix=".taco",
+                           beside_suffix=".taco", force=False)  # a slash: a folder on purpose
+    assert planned == [tmp_path / "keep.taco" / "a.taco", tmp_path / "keep.taco" / "b.taco"]
+
+
 def test_folder_in_folder_out_even_for_one_image(tmp_path, capsys):
     one = tmp_path / "one"
     one.mkdir()

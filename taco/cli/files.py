@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from ..captions_file import CaptionLookup, CaptionsFileError, read_caption_records
 from ..commands import CLIError
+from ..suffixes import IMAGE_SUFFIXES
 from .common import OutputClosed, os_reason, some_names
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
@@ -247,6 +248,11 @@ def _case_blind(folder: Path) -> bool:
         os.unlink(probe)
 
 
+#: Suffixes that make a new output a file name: ``-o x.taco`` for a folder of images is a mistake
+#: (it made a folder ``x.taco/``), ``-o x.taco/`` a folder on purpose.
+FILE_SUFFIXES = IMAGE_SUFFIXES | {".taco"}
+
+
 def plan_outputs(
     sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
     beside_suffix: str, force: bool, skip_existing: bool = False,
@@ -282,6 +288,10 @@ def plan_outputs(
             if o.exists() and not o.is_dir():
                 raise CLIError(f"{o} exists and is not a folder (the output of a folder or of "
                                "several files is a folder)")
+            if not o.exists() and not out.endswith(("/", os.sep)) and o.suffix.lower() in FILE_SUFFIXES:
+                raise CLIError(f"{o} names a file, but the output of a folder or of several files "
+                               f"is a folder: give a folder name (a {o.suffix} folder ends with "
+                               "a slash)")
             if sources[0] is STDIN:
                 raise CLIError(f"{o} is a folder, and standard input has no name to give the "
                                "file in it: give -o FILE")
