@@ -206,6 +206,23 @@ class _Reader:
         raise TacoFormatError(f"corrupt .taco file: {what} is not a valid varint")
 
 
+#: The first bytes of the image files a .taco file is most often mistaken for.
+IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "a PNG"), (b"\xff\xd8\xff", "a JPEG"), (b"GIF8", "a GIF"),
+                    (b"BM", "a BMP"), (b"II*\x00", "a TIFF"), (b"MM\x00*", "a TIFF"))
+
+
+def image_kind(head: bytes) -> str | None:
+    """"a PNG", "a WebP", ... when ``head`` (a file's first 16 bytes) starts an image file."""
+    for signature, kind in IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1"):
+        return "an AVIF" if head[8:12] in (b"avif", b"avis") else "a HEIF"
+    return None
+
+
 def pack(header: TacoHeader, payload: bytes) -> bytes:
     """Serialise a header and the entropy-coded stream into ``.taco`` bytes (format version
     :data:`FORMAT_VERSION`, whatever ``header.version`` says)."""
@@ -245,6 +262,9 @@ def unpack(data: bytes) -> TacoFile:
     if not data:
         raise TacoFormatError("not a .taco file (it is empty: 0 bytes)")
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
+        kind = image_kind(data[:16])
+        if kind:
+            raise TacoFormatError(f"not a .taco file: it is {kind} image (compress it to make one)")
         raise TacoFormatError("not a .taco file (wrong magic bytes)")
     r.pos = len(MAGIC)
     version = r.u8("format version")

@@ -302,3 +302,19 @@ def test_pack_validates_its_inputs():
         pack(HEADER, [b"ab", b"cd"])  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         unpack("TACO")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt, kind", [("PNG", "a PNG"), ("JPEG", "a JPEG"), ("WEBP", "a WebP"),
+                                       ("GIF", "a GIF"), ("TIFF", "a TIFF"), ("AVIF", "an AVIF")])
+def test_an_image_given_for_a_taco_file_is_named(fmt, kind):
+    """``taco decompress photo.png`` said only "wrong magic bytes"."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format=fmt)
+    with pytest.raises(TacoFormatError, match=f"not a .taco file: it is {kind} image"):
+        unpack(buffer.getvalue())
+    with pytest.raises(TacoFormatError, match=r"wrong magic bytes"):
+        unpack(b"hello, world")
