@@ -55,8 +55,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    metavar="KEY=VALUE",
                    help="override config keys (dotted for sections: data.root=DIR val.interval=500)")
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="PATH",
-                   help="continue a run: its folder or its train_state.safetensors (no PATH: the "
-                   "config's out_dir). The run goes on in that folder (--out-dir DIR: in DIR, "
+                   help="continue a run: its folder or a file of it (train_state.safetensors, "
+                   "checkpoint.safetensors, config.yaml; no PATH: the config's out_dir). The run goes on in that folder (--out-dir DIR: in DIR, "
                    "which must hold no other run); without a config file, the run's own "
                    "config.yaml is read, --set applies on top")
     p.add_argument("--lambda-sweep", action="store_true",
@@ -126,14 +126,26 @@ def _given_keys(args: argparse.Namespace) -> set[str]:
 
 
 def resumed_run(args: argparse.Namespace) -> Path | None:
-    """The folder of the run ``--resume PATH`` names (PATH, or the folder of its state file);
-    None without --resume or without PATH (the config's out_dir is the run)."""
-    from .checkpoints import STATE_FILE
+    """The folder of the run ``--resume PATH`` names: PATH, or the folder of the run file PATH
+    names (its state, checkpoint, config.yaml or log.jsonl); None without --resume or without
+    PATH (the config's out_dir is the run). Another file is a ConfigError: the run would have
+    been written into it."""
+    from .checkpoints import CHECKPOINT_FILE, STATE_FILE
+    from .config import ConfigError
+    from .run_log import CONFIG_FILE, LOG_FILE
 
     if not getattr(args, "resume", None):
         return None
     path = Path(args.resume)
-    return path.parent if not path.is_dir() and path.name.startswith(STATE_FILE) else path
+    if path.is_dir():
+        return path
+    if path.name.startswith((STATE_FILE, CHECKPOINT_FILE)) or path.name in (CONFIG_FILE, LOG_FILE):
+        return path.parent
+    if path.exists():
+        raise ConfigError(
+            f"--resume takes a run folder or its {STATE_FILE}; {path} is another file"
+        )
+    return path
 
 
 def run_config_values(run: Path) -> dict[str, Any]:
@@ -176,7 +188,17 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
 
             out = apply_overrides({}, [*args.overrides, *_flag_overrides(args)]).get("out_dir")
             run = Path(str(out if out is not None else TrainConfig.out_dir))
-        base = {**run_config_values(run), **({"out_dir": str(run)} if "out_dir" not in given else {})}
+        saved = run_config_values(run)
+        if not saved and not args.overrides:  # every key would be a default
+            from .checkpoints import STATE_FILE
+            from .run_log import CONFIG_FILE
+
+            raise ConfigError(
+                f"--resume: nothing to resume in {run}: no {CONFIG_FILE}, no {STATE_FILE} (not a "
+                "taco train run); to start a run there, give its config without --resume "
+                f"(taco train CONFIG --out-dir {run})"
+            )
+        base = {**saved, **({"out_dir": str(run)} if "out_dir" not in given else {})}
     values = apply_overrides(base, args.overrides)
     preset = values.get("preset")
     if getattr(args, "freeze_base", False) and preset not in (None, "taco", "taco-frozen-base"):
@@ -224,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
         train,
     )
 
-    resume = None if args.resume is None else (args.resume or cfg.out_dir)
+    resume = None if args.resume is None else (resumed_run(args) or cfg.out_dir)
     try:
         if args.lambda_sweep:
             lambda_sweep(cfg, resume=args.resume is not None, notes=notes)

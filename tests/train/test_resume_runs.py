@@ -80,3 +80,33 @@ def test_resume_reads_the_runs_config_from_any_directory(tmp_path, tiny, capsys,
     # --set applies on top of the run's config
     assert train_main(["--resume", "work/run1", "--set", "max_steps=3", "log_interval=3"]) == 0
     assert _steps(work / "run1") == 3
+
+
+def test_resume_names_a_run_by_any_of_its_files(tmp_path, tiny, capsys):
+    """--resume RUN/checkpoint.safetensors (or its config.yaml, log.jsonl) continues RUN in RUN;
+    it had made the checkpoint file the run's folder. Another file is refused, left as it was."""
+    run = tmp_path / "run"
+    assert train_main(["--set", *tiny(run, **ELIC), "--max-steps", "1"]) == 0
+    for name, steps in (("checkpoint.safetensors", 2), ("config.yaml", 3), ("log.jsonl", 4)):
+        capsys.readouterr()
+        assert train_main(["--resume", str(run / name), "--max-steps", str(steps)]) == 0
+        assert "resuming at step" in capsys.readouterr().err
+        assert (run / "checkpoint.safetensors").is_file() and _steps(run) == steps
+
+    other = tmp_path / "notes.txt"
+    other.write_text("mine")
+    assert train_main(["--resume", str(other), "--max-steps", "5"]) == 2
+    err = capsys.readouterr().err
+    assert f"--resume takes a run folder or its {STATE_FILE}; {other} is another file" in err
+    assert len(err.strip().splitlines()) == 1 and other.read_text() == "mine"
+
+
+def test_resume_of_a_folder_that_holds_no_run_is_an_error(tmp_path, capsys):
+    """--resume DIR, DIR holding neither config.yaml nor a state, and no config: every key would
+    be a default (the CLIP-reading taco model, on data/coco): an error, nothing written."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert train_main(["--resume", str(empty), "--max-steps", "2"]) == 2
+    err = capsys.readouterr().err
+    assert f"nothing to resume in {empty}: no config.yaml, no {STATE_FILE}" in err
+    assert len(err.strip().splitlines()) == 1 and list(empty.iterdir()) == []
