@@ -321,7 +321,7 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
             raise ConfigError(
-                f"unknown config key {prefix}{key!r}{hint}; known: {', '.join(sorted(fields))}"
+                f"unknown config key {prefix + str(key)!r}{hint}; known: {', '.join(sorted(fields))}"
             )
         annotation = hints[key]
         if dataclasses.is_dataclass(annotation):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from taco.losses import LAMBDAS
@@ -62,6 +64,8 @@ def test_dumped_config_loads_back(tmp_path):
     [
         ("lamda=0.1", "did you mean lmbda"),
         ("data.rooot=/x", "did you mean data.root"),
+        ("data.rot=1", re.escape("unknown config key 'data.rot' (did you mean data.root?)")),
+        ("lamda=0.1", re.escape("unknown config key 'lamda' (did you mean lmbda?)")),
         ("batch_size=four", "batch_size must be int"),
         ("bf16=maybe", "bf16 must be bool"),
         ("crop=100", "multiple of 64"),
