@@ -107,7 +107,7 @@ class TrainConfig:
 
     ``batch_size`` is per process: with ``torchrun --nproc_per_node=G`` the global batch is
     ``G * batch_size`` (the paper: one process, batch 4). ``epochs`` and ``lr_milestones`` count
-    passes over the training set; ``max_steps`` stops earlier (None: no limit).
+    passes over the training set; ``max_steps`` (>= 1) stops earlier (None: no limit).
 
     ``qualities`` (the λ of each quality, ascending) makes the model variable-rate
     (``ModelConfig.qualities``, :mod:`taco.models.gains`; registry models such as
@@ -209,8 +209,8 @@ class TrainConfig:
             raise ConfigError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
         if self.time_limit is not None:
             parse_duration(self.time_limit, "time_limit")
-        if self.max_steps is not None and self.max_steps < 0:
-            raise ConfigError(f"max_steps must be >= 0 or null, got {self.max_steps}")
+        if self.max_steps is not None and self.max_steps < 1:  # 0 wrote an untrained checkpoint
+            raise ConfigError(f"max_steps must be >= 1 (or unset: epochs decide), got {self.max_steps}")
         if self.crop % 64:
             raise ConfigError(f"crop must be a multiple of 64 (the codec's padding), got {self.crop}")
         if self.val.crop % 64:

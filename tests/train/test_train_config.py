@@ -73,6 +73,8 @@ def test_dumped_config_loads_back(tmp_path):
         ("data.kind=coco", "data.captions"),
         ("lr=-1", "lr must be positive"),
         ("k_p=-0.5", "k_p must be >= 0"),
+        ("max_steps=0", re.escape("max_steps must be >= 1 (or unset: epochs decide), got 0")),
+        ("max_steps=-3", "max_steps must be >= 1"),
         ("lpips_input=[0,1]", "lpips_input must be str"),
         ("lpips_input=unscaled", "lpips_input must be 'standard' or 'official'"),
         ("data.small_images=pad", "data.small_images must be 'drop' or 'upscale'"),
