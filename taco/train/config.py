@@ -226,6 +226,8 @@ class TrainConfig:
         from ..models.config import TEXTLESS_ARCHITECTURES
 
         name = self.resolved_model()
+        if name not in MODEL_CONFIGS:
+            raise ConfigError(unknown_model_text(name))
         known = MODEL_CONFIGS.get(name)
         arch = self.model_overrides.get("architecture", known.architecture if known else None)
         if arch not in TEXTLESS_ARCHITECTURES:
@@ -243,6 +245,20 @@ class TrainConfig:
                 f"preset {self.preset!r}{flag} trains a TACO model's text modules, but model "
                 f"{name!r} reads no text; use preset elic, or a TACO model"
             )
+
+
+def unknown_model_text(name: str) -> str:
+    """Why ``model`` ``name`` is not one a run trains, in one line: the closest registry names
+    (did you mean ...?), or for a built-in trained name, the ``init_from`` that starts from it."""
+    from ..models import MODEL_CONFIGS
+    from ..models.registry import PRETRAINED
+
+    if name in PRETRAINED:
+        return (f"model {name!r} is a trained model, not an architecture: --init-from {name} "
+                "(without model) starts from its weights and trains its architecture")
+    close = difflib.get_close_matches(name, sorted(MODEL_CONFIGS), n=3, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    return f"unknown model {name!r}{hint}; models: {', '.join(sorted(MODEL_CONFIGS))}"
 
 
 # --------------------------------------------------------------------------- parsing

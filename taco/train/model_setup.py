@@ -24,7 +24,7 @@ from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_m
 from ..models.checkpoint import TABLE_BUFFERS
 from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import checkpoint_config, trained_lambda
-from .config import ConfigError, TrainConfig
+from .config import ConfigError, TrainConfig, unknown_model_text
 
 
 def elic_key_to_taco(key: str) -> str:
@@ -283,7 +283,7 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
     """The architecture ``cfg`` trains (registry entry + overrides), without building it."""
     name = cfg.resolved_model()
     if name not in MODEL_CONFIGS:
-        raise ConfigError(f"unknown model {name!r}")
+        raise ConfigError(unknown_model_text(name))
     try:
         return ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **model_overrides(cfg)})
     except (ValueError, TypeError, CheckpointError) as e:

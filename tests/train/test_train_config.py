@@ -70,6 +70,8 @@ def test_dumped_config_loads_back(tmp_path):
         ("bf16=maybe", "bf16 must be bool"),
         ("crop=100", "multiple of 64"),
         ("preset=hific", "preset must be one of"),
+        ("model=elic-tinny", re.escape("unknown model 'elic-tinny' (did you mean elic-tiny ")),
+        ("model=elic-small-q4", re.escape("trained model, not an architecture: --init-from elic-small-q4")),
         ("data.kind=coco", "data.captions"),
         ("lr=-1", "lr must be positive"),
         ("k_p=-0.5", "k_p must be >= 0"),
