@@ -220,16 +220,18 @@ class TrainConfig:
         return self
 
     def _check_model_fits_preset(self) -> None:
-        """A text option on a model without text, or a text preset on ELIC, is an error here
-        (not a silently ignored key, nor a late failure when the model is built)."""
+        """An unknown model, a text option on a model without text, or a text preset on ELIC
+        is an error here (not a silently ignored key, nor a late failure when the model is
+        built); a text preset on ELIC names the ``--set`` that trains it and the TACO models of
+        its width."""
         from ..models import MODEL_CONFIGS
         from ..models.config import TEXTLESS_ARCHITECTURES
 
         name = self.resolved_model()
         if name not in MODEL_CONFIGS:
             raise ConfigError(unknown_model_text(name))
-        known = MODEL_CONFIGS.get(name)
-        arch = self.model_overrides.get("architecture", known.architecture if known else None)
+        known = MODEL_CONFIGS[name]
+        arch = self.model_overrides.get("architecture", known.architecture)
         if arch not in TEXTLESS_ARCHITECTURES:
             return
         text_keys = [k for k in TEXT_MODEL_KEYS if k in self.model_overrides]
@@ -240,10 +242,18 @@ class TrainConfig:
                 "apply to TACO models (e.g. taco-minilm-small, preset taco)"
             )
         if self.preset != "elic":
-            flag = " (--freeze-base)" if self.preset == "taco-frozen-base" else ""
+            frozen = self.preset == "taco-frozen-base"
+            flag = " (--freeze-base)" if frozen else " (the default)"
+            widths = ("N", "M", "groups", "qualities")
+            changed = self.qualities is not None or any(k in self.model_overrides for k in widths)
+            fits = [] if changed else [
+                n for n, c in MODEL_CONFIGS.items() if c.architecture not in TEXTLESS_ARCHITECTURES
+                and all(getattr(c, k) == getattr(known, k) for k in widths)]
+            taco = f"a TACO model of its width (--set model={' or model='.join(fits)})" if fits else "a TACO model"
             raise ConfigError(
                 f"preset {self.preset!r}{flag} trains a TACO model's text modules, but model "
-                f"{name!r} reads no text; use preset elic, or a TACO model"
+                f"{name!r} reads no text: train it with --set preset=elic"
+                f"{' (without --freeze-base)' if frozen else ''}, or train {taco}"
             )
 
 
