@@ -49,11 +49,14 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: b
     """``--model`` value -> :class:`ResolvedModel` (model in eval mode on ``device``).
 
     ``None`` is :data:`DEFAULT_MODEL`. Raises :class:`taco.models.CheckpointError` for a name
-    that is neither built in nor a file (saying where a retired built-in's checkpoint is), and
-    for a file that is not a valid checkpoint. With ``names_only`` (the model a ``.taco`` file
-    names: the file must not choose a file to read), ``spec`` is never taken for a path.
+    that is neither built in nor a file (saying where a retired built-in's checkpoint is), for a
+    folder without a checkpoint (a training run's that has none yet, or another), and for a file
+    that is not a valid checkpoint (a training state among them: its run's checkpoint is the
+    model). With ``names_only`` (the model a ``.taco`` file names: the file must not choose a
+    file to read), ``spec`` is never taken for a path.
     """
     from .models import MODEL_CONFIGS, PRETRAINED, RETIRED, CheckpointError, create_model, load
+    from .models.header import no_checkpoint_message
     from .models.registry import retired_message, unknown_model_message
     from .shards import find
 
@@ -73,6 +76,8 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: b
         return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False)
     if key in RETIRED:  # a file made with a former built-in names it
         raise CheckpointError(retired_message(key))
+    if not names_only and path.is_dir():  # a run that has not written its checkpoint yet, or not a run
+        raise CheckpointError(no_checkpoint_message(path))
     raise CheckpointError(unknown_model_message(key))
 
 

@@ -6,6 +6,7 @@ training wrote) and the tensors' names, shapes and dtypes. Loading the weights i
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,11 @@ from typing import Any
 
 from ..bitstream.container import model_id_problem
 from ..shards import (
+    CHECKPOINT_FILE,
+    INDEX_SUFFIX,
+    RUN_FILES,
+    TRAIN_STATE_FILE,
+    TRAIN_STATE_KEY,
     ShardedFileError,
     find,
     format_problem,
@@ -52,9 +58,12 @@ def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The JSON header of a checkpoint, validated, without loading weights."""
+    """The JSON header of a checkpoint, validated, without loading weights (a training state
+    given for one is refused with :func:`training_state_message`)."""
     path = Path(path)
     meta = checkpoint_metadata(path)
+    if TRAIN_STATE_KEY in meta:
+        raise CheckpointError(training_state_message(path))
     if "taco" not in meta:
         raise CheckpointError(f"{path}: safetensors file without a taco header (not a taco checkpoint)")
     try:
@@ -67,6 +76,42 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(header.get("metadata") or {}, dict):  # what describe_model and load read
         raise CheckpointError(f"{path}: corrupt taco header (its metadata is not a JSON object)")
     return header
+
+
+def training_state_message(path: str | os.PathLike[str]) -> str:
+    """One line for a training state (``RUN/train_state.safetensors`` or its index) given where a
+    model belongs: what it is, and what to give instead (its run's checkpoint, or that the run
+    has none yet)."""
+    path = Path(path)
+    run = path.parent
+    if find(run / CHECKPOINT_FILE) is None:
+        return (f"{path} is a training state for taco train --resume, not a model; its run ({run}) "
+                f"has no model checkpoint ({CHECKPOINT_FILE}) yet: train it further (taco train "
+                f"--resume {run}), then give {run}")
+    return (f"{path} is a training state for taco train --resume, not a model: give "
+            f"{run / CHECKPOINT_FILE} or its run's folder ({run})")
+
+
+def no_checkpoint_message(folder: str | os.PathLike[str]) -> str:
+    """One line for a folder given as a model that holds no :data:`taco.shards.CHECKPOINT_FILE`:
+    a training run's (its config, log or training state is there) that has not written one yet,
+    or another folder (naming the checkpoints it may hold under other names)."""
+    folder = Path(folder)
+    if (any((folder / name).is_file() for name in RUN_FILES)
+            or find(folder / TRAIN_STATE_FILE) is not None):
+        return (f"{folder} is a training run with no model checkpoint yet ({CHECKPOINT_FILE}): "
+                f"train it further (taco train --resume {folder}), or give its folder once it has one")
+    shard = re.compile(r"-\d{5}-of-\d{5}\.safetensors$")  # a piece of a sharded file, not a file to give
+    try:
+        held = sorted(p.name for p in folder.iterdir()
+                      if p.name.endswith((".safetensors", ".safetensors" + INDEX_SUFFIX))
+                      and not shard.search(p.name))
+    except OSError:  # an unreadable folder: nothing to suggest from it
+        held = []
+    more = ", ..." if len(held) > 3 else ""
+    files = f"one of its files ({', '.join(held[:3])}{more})" if held else "a checkpoint file"
+    return (f"{folder} is a folder without a model checkpoint ({CHECKPOINT_FILE}), not a training "
+            f"run: give {files}, a training run's folder or a built-in model name")
 
 
 def header_config(header: dict[str, Any], path: str | os.PathLike[str]) -> ModelConfig:

@@ -19,7 +19,13 @@ from ..checks import is_number
 from ..checksums import sha256_file
 from ..shards import files as shard_files, find
 from .config import QUALITY_LAMBDAS, CheckpointError, ModelConfig
-from .header import header_config, header_model_id, is_checkpoint, read_checkpoint_header
+from .header import (
+    header_config,
+    header_model_id,
+    is_checkpoint,
+    no_checkpoint_message,
+    read_checkpoint_header,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -219,7 +225,8 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     ``lmbda`` (a single-rate trained model's), ``config``; for a built-in or a checkpoint also
     ``file``, ``file_bytes``; for a built-in ``sha256``, ``trained_on``, ``description``; for a
     checkpoint ``model_id`` and ``training`` (steps, wall time, device, data: what the training
-    wrote into it). KeyError for a name that is none of them."""
+    wrote into it). KeyError for a name that is none of them; CheckpointError for a folder
+    without a checkpoint and for a file that is not a checkpoint."""
     key = str(name)
     entry = PRETRAINED.get(key)
     file: Path | None = pretrained_file(key) if entry else None
@@ -232,6 +239,8 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         header = read_checkpoint_header(found)
         config = header_config(header, found)
         file = found
+    elif Path(key).is_dir():  # a run that has not written its checkpoint yet, or not a run
+        raise CheckpointError(no_checkpoint_message(key))
     else:
         raise KeyError(key)
     trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
@@ -348,4 +357,6 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
             f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "
             f"for a randomly initialised one. Trained models: {sorted(PRETRAINED) or 'none yet'}"
         )
+    if path.is_dir():  # a run that has not written its checkpoint yet, or not a run
+        raise CheckpointError(no_checkpoint_message(path))
     raise CheckpointError(unknown_model_message(key, untrained_use="for taco.create_model"))
