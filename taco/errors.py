@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 
-__all__ = ["TacoError", "TacoWarning", "warn_at_caller"]
+__all__ = ["Interrupted", "TacoError", "TacoWarning", "warn_at_caller"]
 
 
 class TacoError(Exception):
@@ -25,6 +25,18 @@ class TacoError(Exception):
 class TacoWarning(UserWarning):
     """Every warning taco gives on purpose (a caption cut to fit, an image converted to RGB, an
     unreadable image skipped)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A command or training run stopped by a signal: SIGINT (Ctrl-C), SIGTERM or SIGHUP, with
+    how far it got (``progress``: `` after 3 of 20 image(s); ...``, `` at step 40; ...``).
+    :func:`taco.cli.main` turns SIGTERM and SIGHUP into this, and says ``progress`` when it
+    ends the command. A KeyboardInterrupt, so what handles Ctrl-C handles these too."""
+
+    def __init__(self, signum: int, progress: str = "") -> None:
+        super().__init__(signum, progress)
+        self.signum = signum
+        self.progress = progress
 
 
 #: taco's own folder: its frames are skipped when a warning is blamed on its caller.

@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import __version__
-from .common import INPUT_ERRORS, Interrupted, OutputClosed, error_line
+from ..errors import Interrupted
+from .common import INPUT_ERRORS, OutputClosed, error_line
 
 __all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "build_parser", "main"]
 
@@ -115,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
 @contextmanager
 def _signals_as_interrupts() -> Iterator[None]:
     """SIGTERM and SIGHUP (a ``kill``, a closed terminal, a scheduler's stop) raise
-    :class:`~taco.cli.common.Interrupted` as SIGINT raises KeyboardInterrupt: ``finally`` blocks
+    :class:`~taco.errors.Interrupted` as SIGINT raises KeyboardInterrupt: ``finally`` blocks
     run (an atomic write removes its temporary), :func:`main` says so in one line and exits with
     128 + the signal's number. Installed here, not in the library, for the command's time only;
     in the main thread (the only one Python runs handlers in), and only over a signal's default

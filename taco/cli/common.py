@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..commands import CLIError
-from ..errors import TacoError
+from ..errors import Interrupted, TacoError
 from ..resolve import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -151,17 +151,6 @@ def os_error_line(exc: OSError) -> str:
 STOP_ERRNOS = frozenset(getattr(errno, name) for name in (
     "ENOSPC", "EDQUOT", "EROFS", "EMFILE", "ENFILE", "EPIPE", "EIO", "ENOMEM", "ESTALE")
     if hasattr(errno, name))
-
-
-class Interrupted(KeyboardInterrupt):
-    """A command stopped by a signal: SIGINT (Ctrl-C), SIGTERM or SIGHUP (which
-    :func:`taco.cli.main` turns into this), with how far a batch got (``progress``: `` after 3 of
-    20 image(s); ...``). A KeyboardInterrupt, so what handles Ctrl-C handles these too."""
-
-    def __init__(self, signum: int, progress: str = "") -> None:
-        super().__init__(signum, progress)
-        self.signum = signum
-        self.progress = progress
 
 
 class Failures:

@@ -1,13 +1,21 @@
 """When the learning rate changes and when a run stops: the step schedule, the warm-up after a
-warm start, and the wall-clock budget (``time_limit``).
+warm start, the wall-clock budget (``time_limit``) and the signals that ask a run to stop.
 
     lr = lr_at(cfg, epoch, step)              # paper: lr x lr_gamma per milestone epoch reached
     budget = TimeBudget(parse_duration("8m")) # stop early enough to write the last checkpoint
+    with StopSignals() as stop: ...           # Ctrl-C: stop after this step, with a checkpoint
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sys
+import threading
 import time
+from types import FrameType
+from typing import Any
 
 from .config import TrainConfig, parse_duration
 
@@ -58,3 +66,68 @@ class TimeBudget:
         if self.seconds is None:
             return False
         return self.elapsed() + self.reserve + self.step_time >= self.seconds
+
+
+#: The signals that ask a training run to stop: Ctrl-C, a ``kill`` or a scheduler's stop, a
+#: closed terminal.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))  # Windows has no SIGHUP
+
+
+class StopSignals:
+    """While a run trains: the first SIGINT, SIGTERM or SIGHUP asks it to stop after the step
+    in hand, with a checkpoint (:attr:`signum` says which came; with ``announce``, one line on
+    standard error says so, written straight to the stream: a handler must not wait for a lock
+    the interrupted code may hold, as a progress bar's); a second one stops it at once, as it would have without this (the handler from before runs:
+    a KeyboardInterrupt, or the signal's default action).
+
+    Installed in the main thread only (the only one Python runs handlers in), over every
+    handler but an ignored signal's (``nohup``), and put back on exit. A process forked
+    meanwhile (a DataLoader worker) inherits the handler: there Ctrl-C, which a terminal sends
+    to every process of the job, is left to the run (it stops the loader with the run), and
+    SIGTERM or SIGHUP does what it did before (the loader's ``terminate()``)."""
+
+    def __init__(self, announce: bool = True) -> None:
+        self.announce = announce
+        self.signum: int | None = None
+        self.previous: dict[int, Any] = {}
+        self.pid = os.getpid()
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                handler = signal.getsignal(signum)
+                if handler is not None and handler != signal.SIG_IGN:
+                    self.previous[signum] = signal.signal(signum, self.request)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.restore()
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous = {}
+
+    def request(self, signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != self.pid:  # in a forked DataLoader worker
+            if signum != signal.SIGINT:
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+            return
+        if self.signum is None:
+            self.signum = signum
+            if self.announce:
+                name = signal.Signals(signum).name
+                line = (f"\ntaco train: {name}: stopping after this step, with a checkpoint "
+                        f"(another {name} stops at once, losing the steps since the last one)\n")
+                with contextlib.suppress(OSError, ValueError):
+                    os.write(sys.stderr.fileno(), line.encode())
+            return
+        previous = self.previous.get(signum, signal.SIG_DFL)
+        self.restore()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)

@@ -24,7 +24,9 @@ Both safetensors files are rewritten atomically every ``ckpt_interval`` steps an
 (each over 16 MB as shards + ``NAME.index.json``, see taco.train.checkpoints). The run ends at
 ``epochs``, ``max_steps`` or, with ``time_limit``, when the wall-clock budget would not cover
 another step and the final checkpoint (:class:`NoStepInTimeLimit`, writing nothing, when the
-set-up left no time for one step). A non-finite loss or gradient stops the run with
+set-up left no time for one step), or when Ctrl-C, SIGTERM or SIGHUP asks it to stop
+(:class:`~taco.schedule.StopSignals`): after the step in hand, with a final checkpoint, then
+:class:`~taco.errors.Interrupted` says where it stopped. A non-finite loss or gradient stops the run with
 :class:`NonFiniteLossError`, a file that cannot be written (full disk) with
 :class:`OutputWriteError`; both leave the last good files as they were.
 """
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import signal
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -49,7 +52,7 @@ from .. import metrics
 from ..captions_file import FOLDER_CAPTIONS, has_captions
 from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_images
 from ..devices import usable_cpus
-from ..errors import TacoError
+from ..errors import Interrupted, TacoError
 from ..losses import TacoLoss
 from ..models import CheckpointError
 from ..models.header import read_checkpoint_header
@@ -85,7 +88,7 @@ from .model_setup import build_training_model, model_config, split_parameters
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, train_postfix
-from .schedule import TimeBudget, lr_at
+from .schedule import StopSignals, TimeBudget, lr_at
 from .state import TrainProgress
 from .validation import validate
 
@@ -328,7 +331,9 @@ class Trainer:
 
     def fit(self) -> TrainResult:
         """Train until ``epochs``, ``max_steps`` or ``time_limit``; write the final checkpoint
-        and state."""
+        and state. Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP: :class:`StopSignals`), it
+        writes them after the step in hand, then raises :class:`~taco.errors.Interrupted`
+        saying where it stopped and how to go on."""
         cfg, p = self.cfg, self.progress
         if p.step > 0 and (p.step >= self.total_steps or p.epoch >= cfg.epochs):
             # a finished run resumed (a sweep's --resume, a repeated command): nothing is written
@@ -351,12 +356,16 @@ class Trainer:
         stopped = "done"
         t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
         first_step = p.step
+        stop = StopSignals(announce=self.env.is_main)
         try:
+            stop.__enter__()
             while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
+                # decided before a batch is drawn (its random crops), so that a run resumed
+                # from where this one stops draws what an uninterrupted one would
+                stopped = self._stop_reason(budget, stop)
+                if stopped != "done":
+                    break
                 for batch in self.batches():
-                    if self._out_of_time(budget):
-                        stopped = "time_limit"
-                        break
                     t_step = time.perf_counter()
                     lr = lr_at(cfg, p.epoch, p.step)
                     for group in self.optimizer.param_groups:
@@ -384,7 +393,12 @@ class Trainer:
                         budget.note_reserve(self._save())
                     if p.step >= self.total_steps:
                         break
+                    stopped = self._stop_reason(budget, stop)
+                    if stopped != "done":
+                        break
             self._check_finite(unchecked)
+            if stopped == "interrupted" and p.step == first_step:
+                raise Interrupted(stop.signum or signal.SIGTERM, f" before its first step; {self._kept()}")
             if stopped == "time_limit" and p.step == first_step:
                 kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
                         f"(step {p.step})" if p.step else "; no checkpoint written")
@@ -395,7 +409,8 @@ class Trainer:
                 )
             if window and stopped != "done":  # the last, partial log interval
                 last = self._log_train(window, time.perf_counter() - t_window, bar)
-            if self.val_dataset is not None and p.step % cfg.val.interval != 0:
+            if (self.val_dataset is not None and p.step % cfg.val.interval != 0
+                    and stopped != "interrupted"):  # asked to stop: not a validation more
                 self._validate()
             in_sync = replicas_in_sync(list(self.model.parameters()), self.env)
             if not in_sync:
@@ -403,9 +418,16 @@ class Trainer:
             p.extra["replicas_in_sync"] = in_sync
             self._save(final=p.step >= self.total_steps)
         finally:
+            stop.restore()  # a signal from here on does what it did before the run
             if bar is not None:
                 bar.close()
             self.log.close()
+        if stopped == "interrupted":
+            raise Interrupted(
+                stop.signum or signal.SIGTERM,
+                f" at step {p.step} ({p.step / self.steps_per_epoch:.2f} epochs); the model and "
+                f"state are saved in {self.out_dir}: go on with taco train --resume {self.out_dir}",
+            )
         why = f"time limit {cfg.time_limit} reached; " if stopped == "time_limit" else ""
         self.log.say(
             f"done: {why}{p.step} steps ({p.step / self.steps_per_epoch:.2f} epochs) in "
@@ -416,16 +438,20 @@ class Trainer:
             p.wall_time_s, last, stopped,
         )  # fmt: skip
 
-    def _out_of_time(self, budget: TimeBudget) -> bool:
-        """Whether the budget is spent; with several processes decided together, at log steps
-        (one all-reduce), so that every rank stops at the same step."""
-        if budget.seconds is None:
-            return False
+    def _stop_reason(self, budget: TimeBudget, stop: StopSignals) -> str:
+        """Whether to stop before the next step: "time_limit" (the budget is spent),
+        "interrupted" (a signal asked to) or "done" (go on). With several processes decided
+        together, at log steps (one all-reduce), so that every rank stops at the same step."""
         if not self.env.distributed:
-            return budget.spent()
+            return ("interrupted" if stop.signum is not None
+                    else "time_limit" if budget.spent() else "done")  # fmt: skip
         if self.progress.step % self.cfg.log_interval:
-            return False
-        return not all_true(not budget.spent(), self.env, self.device)
+            return "done"
+        if not all_true(stop.signum is None, self.env, self.device):
+            return "interrupted"
+        if budget.seconds is not None and not all_true(not budget.spent(), self.env, self.device):
+            return "time_limit"
+        return "done"
 
     # ----------------------------------------------------------------- one step
 

@@ -104,9 +104,11 @@ def reference(tmp_path_factory, tiny) -> Path:
 # --------------------------------------------------------------------------- SIGKILL
 
 
-def _sigkill_when(cmd: list[str], ready, what: str, output: Path) -> int:  # noqa: ANN001
-    """Run ``cmd``, SIGKILL it as soon as ``ready()``; -> its exit status. Fails the test if it
-    exits before (with its output, kept in ``output``) or is not ready within 600 s."""
+def _sigkill_when(cmd: list[str], ready, what: str, output: Path,  # noqa: ANN001
+                  signum: int = signal.SIGKILL) -> int:
+    """Run ``cmd``, SIGKILL it (or send ``signum``) as soon as ``ready()``; -> its exit status.
+    Fails the test if it exits before (with its output, kept in ``output``) or is not ready
+    within 600 s."""
     with open(output, "w+") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log)
         try:
@@ -117,7 +119,8 @@ def _sigkill_when(cmd: list[str], ready, what: str, output: Path) -> int:  # noq
                     pytest.fail(f"exited ({proc.returncode}) before {what}: {log.read()[-4000:]}")
                 assert time.monotonic() < deadline, f"never reached {what} in 600 s"
                 time.sleep(0.01)
-            os.kill(proc.pid, signal.SIGKILL)
+            os.kill(proc.pid, signum)
+            proc.wait(120)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -142,6 +145,43 @@ def test_sigkill_at_a_random_step_then_resume_equals_an_uninterrupted_run(tmp_pa
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     assert f"resuming at step {saved}" in resumed.stderr
     _assert_same_run(out, reference)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_after_the_step_with_a_checkpoint_then_resume_equals_an_uninterrupted_run(
+        tmp_path, tiny, reference, signum):
+    """Ctrl-C or a ``kill`` keeps every step trained: the run writes its checkpoint and state
+    after the step in hand (no checkpoint was due), says so and how to go on, exits with 128 +
+    the signal; --resume then ends bit-identical to the uninterrupted run (nothing recomputed)."""
+    out = tmp_path / "stopped"
+    cmd = [sys.executable, "-m", "taco.train", "--set",
+           *tiny(out, max_steps=STEPS, ckpt_interval=STEPS)]  # fmt: skip
+    output = tmp_path / "output.txt"
+    status = _sigkill_when(cmd, lambda: any(r["step"] >= 3 for r in _records(out)), "step 3",
+                           output, signum)
+    err = output.read_text()
+    assert status == 128 + signum, err[-4000:]
+    name = signal.Signals(signum).name
+    assert f"taco train: {name}: stopping after this step, with a checkpoint" in err
+    saved = _state_step(out)
+    assert 3 <= saved < STEPS and _ckpt_step(out) == saved  # the steps since the last one kept
+    how = "interrupted" if signum == signal.SIGINT else f"stopped by {name}"
+    assert (f"taco train: {how} at step {saved} ({saved / 2:.2f} epochs); the model and state "
+            f"are saved in {out}: go on with taco train --resume {out}") in err
+    assert "Traceback" not in err
+
+    resumed = subprocess.run([*cmd, "--resume"], cwd=REPO, env=_env(), capture_output=True,
+                             text=True, timeout=600)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    assert f"resuming at step {saved}" in resumed.stderr
+    _assert_same_run(out, reference)
+
+
+def test_a_signal_handler_is_put_back_after_a_run(tmp_path, tiny):
+    """A library caller's handlers are its own again once train() returns."""
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    train(load_config(None, tiny(tmp_path / "run", max_steps=1, **ELIC)))
+    assert {s: signal.getsignal(s) for s in before} == before
 
 
 def test_sigkill_before_the_first_checkpoint_then_resume_starts_clean(tmp_path, tiny, reference):
