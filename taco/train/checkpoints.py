@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from ..models import ELIC, save_checkpoint
 from ..shards import CHECKPOINT_FILE, SHARD_BYTES, remove_stale
-from .config import ConfigError, TrainConfig, absolute_paths
+from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_paths
 from .distributed import DistEnv
 from .model_setup import load_model_state
 from .schedule import lr_at
@@ -218,8 +218,8 @@ def read_state(
     check_resumed_config(cfg, meta.get("config", {}), path)
     try:
         load_model_state(model, prefixed(tensors, "model"))
-    except RuntimeError as e:
-        raise TrainStateError(f"{path}: the saved model does not fit this run: {e}") from None
+    except RuntimeError as e:  # load_state_dict lists every key: one line instead
+        raise TrainStateError(f"{path}: {model_misfit(cfg, meta.get('config', {}), e)}") from None
     named = dict(model.named_parameters())
     keys = {"optim": "optimizer", "aux_optim": "aux_optimizer"}
     for prefix, optimizer in optimizers.items():
@@ -253,6 +253,30 @@ def read_state(
         progress.epoch, progress.batch_in_epoch = progress.epoch + 1, 0
     torch.manual_seed(seed + env.rank + progress.step)
     return progress
+
+
+#: The config keys that make the model (its architecture and so its state dict).
+MODEL_KEYS = ("model", "model_overrides", "text_encoder", "qualities")
+
+
+def model_misfit(cfg: TrainConfig, saved: dict[str, Any], error: RuntimeError) -> str:
+    """Why a saved model's weights do not load into the run's, in one line: the first of
+    :data:`MODEL_KEYS` the config changes (the model by name, the preset's where it gives none)
+    and what to do; else the first problem ``error`` (from ``load_state_dict``) lists."""
+    now, default = cfg.to_dict(), TrainConfig().to_dict()
+    now["model"] = cfg.resolved_model()
+    before = {k: saved.get(k, default[k]) for k in MODEL_KEYS}
+    if before["model"] is None:
+        before["model"] = PRESET_MODELS.get(saved.get("preset", default["preset"]))
+    for key in MODEL_KEYS:
+        if before[key] != now[key]:
+            return (f"the run was trained with {key} {before[key]!r} and this config asks for "
+                    f"{now[key]!r}, which its weights do not fit: to resume the run, drop that "
+                    f"{key} from --set (or the config); to train that, start a new run (without "
+                    "--resume, in another --out-dir)")
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    more = f" (and {len(lines) - 2} more)" if len(lines) > 2 else ""
+    return f"the saved model does not fit this run: {(lines[1:] or lines or [''])[0]:.300}{more}"
 
 
 def check_resumed_config(cfg: TrainConfig, saved: dict[str, Any], path: Path) -> None:

@@ -110,3 +110,34 @@ def test_resume_of_a_folder_that_holds_no_run_is_an_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"nothing to resume in {empty}: no config.yaml, no {STATE_FILE}" in err
     assert len(err.strip().splitlines()) == 1 and list(empty.iterdir()) == []
+
+
+def test_resume_with_another_model_says_so_in_one_line(tmp_path, tiny, capsys):
+    """--resume RUN --set model=OTHER: one line naming both models and what to do, not
+    load_state_dict's list of every missing and unexpected key."""
+    run = tmp_path / "run"
+    assert train_main(["--set", *tiny(run, **ELIC), "--max-steps", "1"]) == 0
+    capsys.readouterr()
+    assert train_main(["--resume", str(run), "--set", "model=elic-small", "max_steps=2"]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert len(errors) == 1 and "Missing key" not in err and "size mismatch" not in err, err
+    assert ("the run was trained with model 'elic-tiny' and this config asks for 'elic-small', "
+            "which its weights do not fit: to resume the run, drop that model from --set") in err
+    assert "start a new run (without --resume, in another --out-dir)" in err
+
+
+def test_a_misfit_names_the_key_that_changed_or_the_first_problem():
+    from taco.train.checkpoints import model_misfit
+    from taco.train.config import TrainConfig
+
+    error = RuntimeError("Error(s) in loading state_dict for ELIC:\n\tMissing key(s): a, b.\n\t"
+                         "size mismatch for c.\n\tsize mismatch for d.")
+    cfg = TrainConfig(preset="elic", model="elic-tiny")
+    # a state saved without model: the preset's (elic)
+    assert "with model 'elic' and this config asks for 'elic-tiny'" in model_misfit(
+        cfg, {"preset": "elic"}, error)
+    saved = {"preset": "elic", "model": "elic-tiny", "model_overrides": {"N": 8}}
+    assert "with model_overrides {'N': 8} and this config asks for {}" in model_misfit(cfg, saved, error)
+    same = model_misfit(cfg, {"preset": "elic", "model": "elic-tiny"}, error)
+    assert same == "the saved model does not fit this run: Missing key(s): a, b. (and 2 more)"
