@@ -11,6 +11,7 @@ optimiser starts fresh, and the trainer warms the learning rate up over ``warmup
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -116,14 +117,44 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     return list(result.missing_keys)
 
 
+def init_from_file(init_from: str | Path) -> Path:
+    """The checkpoint an ``init_from`` names: a built-in trained model's file, or the path
+    itself (a checkpoint file, a sharded checkpoint's index, a run folder). A CheckpointError
+    says why there is none, in one line: a folder without a checkpoint (what it looked for),
+    an architecture without trained weights, or no such file nor built-in (did you mean ...?)."""
+    from ..models import PRETRAINED, RETIRED
+    from ..models.header import no_checkpoint_message
+    from ..models.registry import pretrained_file, retired_message
+    from ..shards import find
+
+    key = str(init_from)
+    if key in PRETRAINED:
+        return pretrained_file(key)
+    path = Path(key)
+    if find(path) is not None:
+        return path
+    trained = ", ".join(sorted(PRETRAINED)) or "none yet"
+    if path.is_dir():
+        raise CheckpointError(f"init_from: {no_checkpoint_message(path)}")
+    if key in RETIRED:
+        raise CheckpointError(f"init_from: {retired_message(key)}")
+    if key in MODEL_CONFIGS:
+        raise CheckpointError(
+            f"init_from {key}: an architecture without trained weights (model={key} trains it "
+            f"from random weights); the built-in trained models: {trained}"
+        )
+    close = difflib.get_close_matches(key, sorted(PRETRAINED), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise CheckpointError(f"init_from {key}: no such checkpoint file, run folder or built-in "
+                          f"trained model; {hint}built-in trained models: {trained}")
+
+
 def init_source(init_from: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
     """(architecture, metadata) of an ``init_from`` checkpoint (file, index, run folder or
     built-in name), from its header alone."""
     from ..models.header import header_config, read_checkpoint_header
-    from ..models.registry import PRETRAINED, pretrained_file
 
-    key = str(init_from)
-    path = pretrained_file(key) if key in PRETRAINED else Path(key)
+    path = init_from_file(init_from)
     header = read_checkpoint_header(path)
     meta = header.get("metadata")
     return header_config(header, path), meta if isinstance(meta, dict) else {}
@@ -239,7 +270,7 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
     if cfg.init_from and "layout" not in overrides:
         # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
         # have CompressAI's layout, new models the reference one: taco.models.elic)
-        overrides["layout"] = checkpoint_config(cfg.init_from).layout
+        overrides["layout"] = checkpoint_config(init_from_file(cfg.init_from)).layout
     try:
         model = create_model(name, seed=cfg.seed, **overrides)
     except (ValueError, TypeError, CheckpointError) as e:

@@ -110,3 +110,24 @@ def test_a_recorded_lambda_that_is_no_positive_number_is_not_taken(tmp_path, eli
     assert describe_model(odd)["lmbda"] is None
     cfg = _resolved(capsys, "--init-from", str(odd), "--set", *SMALL)
     assert (cfg["model"], cfg["lmbda"]) == ("elic-tiny", TrainConfig.lmbda)
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("elic-smal-q4", "init_from elic-smal-q4: no such checkpoint file, run folder or built-in "
+                         "trained model; did you mean elic-small-q4"),
+        ("elic-small", "init_from elic-small: an architecture without trained weights "
+                       "(model=elic-small trains it"),
+        ("EMPTY", "init_from: EMPTY is a folder without a model checkpoint (checkpoint.safetensors)"),
+    ],
+)
+def test_an_init_from_without_a_checkpoint_says_why(tmp_path, capsys, source, message):
+    """A typo of a built-in name gets the close names; an empty folder is said to hold no
+    checkpoint (naming the file looked for), not 'no such checkpoint file'."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    source, message = source.replace("EMPTY", str(empty)), message.replace("EMPTY", str(empty))
+    assert train_main(["--print-config", "--init-from", source, "--set", *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "no such checkpoint file\n" not in err, err
