@@ -5,6 +5,7 @@ processes than there are CPUs."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 from pathlib import Path
@@ -70,3 +71,33 @@ def test_loader_workers_are_capped_at_the_cpus():
     assert cpus >= 1
     assert loader_workers(0) == 0 and loader_workers(1) == 1
     assert loader_workers(cpus + 3) == cpus
+
+
+def _uncaptioned_recipe() -> list[str]:
+    """The command docs/training.md gives for photos without captions (the first code span or
+    line after 'Photos without captions' that sets preset=elic), as taco train's arguments."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "training.md").read_text()
+    after = text[text.index("Photos\nwithout captions"):]
+    for m in re.finditer(r"`([^`\n]+)`|^(taco train .+)$", after, re.M):
+        command = m.group(1) or m.group(2)
+        if "preset=elic" in command:
+            return shlex.split(command.removeprefix("taco train"))
+    raise AssertionError("docs/training.md gives no preset=elic command for photos without captions")
+
+
+def test_the_uncaptioned_recipe_in_the_docs_trains_offline(tmp_path, monkeypatch):
+    """docs/training.md's text-free recipe, as written (PHOTOS: a copy of the sample photos
+    without their captions), trains one step with no CLIP anywhere: without k_j=0 it stopped
+    at once for want of CLIP."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TACO_CLIP_PATH", str(tmp_path / "no-clip-here"))
+    shutil.copytree(SAMPLES, tmp_path / "photos", ignore=shutil.ignore_patterns("*.jsonl", "*.txt"))
+    monkeypatch.chdir(tmp_path)
+    argv = [a.replace("PHOTOS", "photos") for a in _uncaptioned_recipe()]
+    if not any(a.startswith("data.root=") for a in argv):  # a bare --set to add to the recipe
+        argv += ["--set", "data.root=photos"]
+    if "--out-dir" not in argv:
+        argv += ["--out-dir", "run"]
+    assert train_main([*argv, "--max-steps", "1", "--set", "crop=64", "progress=false"]) == 0
+    out = tmp_path / argv[argv.index("--out-dir") + 1]
+    assert taco.load(out / "checkpoint.safetensors").metadata["trained_steps"] == 1
