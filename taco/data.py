@@ -20,7 +20,8 @@ hflip=False)`` crops without flipping; ``hflip=True`` and ``min_side=None`` (sma
 upscaled to cover the crop) are taco's earlier behaviour, kept as options.
 
 Unreadable images are skipped, not fatal: ``__getitem__`` warns with a
-:class:`SkippedImageWarning`, counts the image in ``skipped`` and returns the next readable one.
+:class:`SkippedImageWarning`, counts the image in ``skipped`` and returns the next readable one;
+when none is left to return it raises :class:`UnreadableImagesError`.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ __all__ = [
     "SkippedImageWarning",
     "ToTensor",
     "Transform",
+    "UnreadableImagesError",
     "center_crop_transform",
     "collate",
     "folder_images",
@@ -89,6 +91,30 @@ class EmptyDatasetError(TacoError, ValueError):
         super().__init__(message)
         self.too_small = too_small
         self.largest_small_side = largest_small_side
+
+
+class UnreadableImagesError(TacoError, RuntimeError):
+    """A dataset found no readable image to return: every file it tried failed to load (all of
+    them, or ``max_retries`` in a row); the message names the folder, how many files were tried
+    and the first one's read error.
+
+    Raised in a DataLoader worker, it comes back to the main process as ``type(error)(text)``,
+    ``text`` being torch's report with the worker's traceback; the message is then the worker's
+    own one line again, so the command line still says it in one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_worker_message(message, type(self)))
+
+
+def _worker_message(text: str, error: type[BaseException]) -> str:
+    """``text``, or the message of the ``error`` a DataLoader worker raised when ``text`` is
+    torch's report of it (``torch._utils.ExceptionWrapper.reraise``: "Caught NAME in DataLoader
+    worker process N.\nOriginal Traceback ...", whose last line is ``module.NAME: message``)."""
+    if not text.startswith(f"Caught {error.__name__} "):
+        return text
+    prefix = f"{error.__module__}.{error.__qualname__}: "
+    lines = [line for line in text.splitlines() if line.startswith(prefix)]
+    return lines[-1].removeprefix(prefix) if lines else text
 
 
 class Sample(NamedTuple):
@@ -268,7 +294,8 @@ class CaptionedImages(Dataset[Sample]):
     :class:`EmptyDatasetError` says why. A file that
     fails to load is skipped in ``__getitem__`` (warning, ``skipped`` += 1, next index; it is
     not retried later in the same process); after ``max_retries`` new unreadable files in one
-    call, or when none is readable, a ``RuntimeError`` is raised. ``skipped`` counts distinct
+    call, or when none is readable, :class:`UnreadableImagesError` (a ``RuntimeError``) is
+    raised. ``skipped`` counts distinct
     files in *this* process: DataLoader workers keep their own counts.
 
     ``min_side``: drop, at construction, the records whose image is smaller than ``min_side``
@@ -307,7 +334,7 @@ class CaptionedImages(Dataset[Sample]):
         self.max_retries = max_retries
         self.max_pixels = max_pixels
         self.skipped = 0
-        self._bad: set[int] = set()
+        self._bad: dict[int, str] = {}  # index -> why it did not load, in this process
 
         records = list(records)
         self.exclude = tuple(exclude)
@@ -391,16 +418,20 @@ class CaptionedImages(Dataset[Sample]):
         if not -n <= index < n:
             raise IndexError(f"index {index} out of range for {n} images")
         index %= n
-        failures = 0
+        failures = tried = 0
+        first = ""  # the first unreadable file of this call and its read error
         for offset in range(n):
             i = (index + offset) % n
-            if i in self._bad:  # known unreadable in this process: skip without reloading
-                continue
             record = self.records[i]
+            tried += 1
+            if i in self._bad:  # known unreadable in this process: skip without reloading
+                first = first or f"{record.file}: {self._bad[i]}"
+                continue
             try:
                 image = load_image(self.root / record.file, max_pixels=self.max_pixels)
             except ImageReadError as e:
-                self._bad.add(i)
+                self._bad[i] = e.reason
+                first = first or f"{record.file}: {e.reason}"
                 self.skipped += 1
                 warnings.warn(
                     f"skipping unreadable image {record.file}: {e.reason}",
@@ -417,9 +448,11 @@ class CaptionedImages(Dataset[Sample]):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(_sample_seed(self.seed, self.epoch, i))
                 return self._sample(rgb, record)
-        raise RuntimeError(
-            f"{type(self).__name__}('{self.root}'): no readable image found from index {index} "
-            f"({failures} unreadable in a row, {self.skipped} skipped in this process)"
+        what = (f"all {n} files tried are unreadable" if tried == n else
+                f"{tried} unreadable in a row from index {index}, of {n} files")
+        raise UnreadableImagesError(
+            f"no readable image found in '{self.root}': {what} (the first, {first}); replace or "
+            "remove the unreadable files, or use a folder of images"
         )
 
     def _sample(self, rgb: Image.Image, record: CaptionRecord) -> Sample:

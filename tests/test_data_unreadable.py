@@ -1,0 +1,70 @@
+"""A training folder whose files are not readable images: ``taco train`` ends in one line that
+names the folder, the files tried and the first read error (exit 2), not a traceback, with or
+without DataLoader workers."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+from torch.utils.data import DataLoader
+
+from taco.cli import main as taco_main
+from taco.data import CaptionedImages, CaptionRecord, SkippedImageWarning, UnreadableImagesError
+from taco.errors import TacoError
+
+
+def _unreadable_folder(root: Path) -> Path:
+    """Three ``.jpg`` files that are text and one zero-byte PNG."""
+    root.mkdir()
+    for i in range(3):
+        (root / f"p{i}.jpg").write_text(f"not an image {i}")
+    (root / "z.png").write_bytes(b"")
+    return root
+
+
+def test_the_error_is_a_taco_error_and_still_a_runtime_error(tmp_path: Path) -> None:
+    root = _unreadable_folder(tmp_path / "photos")
+    ds = CaptionedImages(root, [CaptionRecord(p.name, ("c",)) for p in sorted(root.iterdir())])
+    with pytest.warns(SkippedImageWarning), pytest.raises(UnreadableImagesError) as raised:
+        ds[0]
+    assert isinstance(raised.value, TacoError) and isinstance(raised.value, RuntimeError)
+    assert str(raised.value) == (
+        f"no readable image found in '{root}': all 4 files tried are unreadable (the first, "
+        "p0.jpg: not an image file Pillow can identify); replace or remove the unreadable files, "
+        "or use a folder of images")
+
+
+def test_a_worker_s_error_keeps_its_one_line(tmp_path: Path) -> None:
+    """torch re-raises a worker's error with the worker's traceback as its message."""
+    root = _unreadable_folder(tmp_path / "photos")
+    ds = CaptionedImages(root, [CaptionRecord(p.name, ("c",)) for p in sorted(root.iterdir())])
+    batches = iter(DataLoader(ds, batch_size=2, num_workers=1, collate_fn=list))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImageWarning)
+        with pytest.raises(UnreadableImagesError) as raised:
+            next(batches)
+    message = str(raised.value)
+    del raised, batches  # the traceback holds the iterator: its worker stops now, not at exit
+    assert message.startswith(f"no readable image found in '{root}': all 4 files tried")
+    assert "\n" not in message and "Traceback" not in message
+
+
+@pytest.mark.parametrize("small_images", ["drop", "upscale"])
+@pytest.mark.parametrize("workers", [0, pytest.param(1, marks=pytest.mark.slow)])
+def test_taco_train_says_it_in_one_line(tmp_path, capsys, workers, small_images) -> None:
+    """``small_images=drop`` reads each header first; ``upscale`` meets them on load. With a
+    worker, torch takes seconds to stop it after its error."""
+    root = _unreadable_folder(tmp_path / "photos")
+    argv = ["train", "--set", f"data.root={root}", "model=elic-tiny", "preset=elic", "k_j=0",
+            "max_steps=2", "crop=64", "batch_size=2", f"workers={workers}",
+            f"data.small_images={small_images}", "progress=false", "--out-dir", str(tmp_path / "run")]
+    assert taco_main(argv) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("taco train: error: ")
+    assert f"'{root}'" in lines[0] and "4" in lines[0]
+    assert "p0.jpg: not an image file Pillow can identify" in lines[0]
+    assert "replace or remove the unreadable files" in lines[0]
