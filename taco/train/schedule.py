@@ -83,9 +83,11 @@ class StopSignals:
 
     Installed in the main thread only (the only one Python runs handlers in), over every
     handler but an ignored signal's (``nohup``), and put back on exit. A process forked
-    meanwhile (a DataLoader worker) inherits the handler: there Ctrl-C, which a terminal sends
-    to every process of the job, is left to the run (it stops the loader with the run), and
-    SIGTERM or SIGHUP does what it did before (the loader's ``terminate()``)."""
+    meanwhile (a DataLoader worker) inherits the handler: there the signal that a terminal's
+    Ctrl-C, ``timeout`` or a scheduler sends to every process of the job is left to the run,
+    which stops its loader (a worker killed under it would end the run with a RuntimeError);
+    a second SIGTERM or SIGHUP ends the worker (the loader's last-resort ``terminate()``).
+    torch's workers set their own SIGTERM handler: :func:`worker_signals` puts this rule back."""
 
     def __init__(self, announce: bool = True) -> None:
         self.announce = announce
@@ -110,10 +112,9 @@ class StopSignals:
         self.previous = {}
 
     def request(self, signum: int, frame: FrameType | None) -> None:
-        if os.getpid() != self.pid:  # in a forked DataLoader worker
+        if os.getpid() != self.pid:  # in a forked DataLoader worker: the run stops its loader
             if signum != signal.SIGINT:
-                signal.signal(signum, signal.SIG_DFL)
-                os.kill(os.getpid(), signum)
+                leave_to_the_run(signum, frame)
             return
         if self.signum is None:
             self.signum = signum
@@ -131,3 +132,18 @@ class StopSignals:
         else:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
+
+
+def leave_to_the_run(signum: int, frame: FrameType | None) -> None:
+    """A DataLoader worker's handler of SIGTERM or SIGHUP: the first is left to the run, which
+    stops its loader; a second one (the loader's last-resort ``terminate()``) ends the worker."""
+    signal.signal(signum, signal.SIG_DFL)
+
+
+def worker_signals(worker_id: int) -> None:
+    """A DataLoader's ``worker_init_fn``: its worker leaves the first SIGTERM to the run
+    (:func:`leave_to_the_run`). torch's workers die of a SIGTERM that their loader did not send;
+    sent to every process of the job (``timeout``, a scheduler's stop), it ended the run with
+    "DataLoader worker (pid N) is killed by signal: Terminated" instead of letting it stop
+    with a checkpoint (:class:`StopSignals`)."""
+    signal.signal(signal.SIGTERM, leave_to_the_run)

@@ -88,7 +88,7 @@ from .model_setup import build_training_model, model_config, split_parameters
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, train_postfix
-from .schedule import StopSignals, TimeBudget, lr_at
+from .schedule import StopSignals, TimeBudget, lr_at, worker_signals
 from .state import TrainProgress
 from .validation import validate
 
@@ -274,6 +274,7 @@ class Trainer:
             # a private generator: creating an iterator must not draw from the global RNG,
             # or a resumed run would see other training noise than an uninterrupted one
             generator=torch.Generator(),
+            worker_init_fn=worker_signals if workers else None,
         )  # fmt: skip
         captions = captions_of(self.dataset) + captions_of(self.val_dataset)
         self.text_encoder, self.caption_table = text_inputs(self.model, cfg, captions, self.device)

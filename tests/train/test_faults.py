@@ -177,6 +177,37 @@ def test_a_signal_stops_after_the_step_with_a_checkpoint_then_resume_equals_an_u
     _assert_same_run(out, reference)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_to_the_whole_job_with_loader_workers_stops_with_a_checkpoint(tmp_path, tiny, signum):
+    """Ctrl-C in a terminal, ``timeout`` or a scheduler signals every process of the job, the
+    DataLoader's workers too: they leave it to the run, which stops with a checkpoint. A
+    worker killed under it had ended the run with "DataLoader worker ... is killed by signal"."""
+    out = tmp_path / "stopped"
+    cmd = [sys.executable, "-m", "taco.train", "--set",
+           *tiny(out, max_steps=400, ckpt_interval=400, batch_size=1, workers=2, **ELIC)]  # fmt: skip
+    with open(tmp_path / "output.txt", "w+") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log,
+                                start_new_session=True)  # its own process group, as a job
+        try:
+            deadline = time.monotonic() + 600
+            while not any(r["step"] >= 9 for r in _records(out)):  # into its third epoch
+                assert proc.poll() is None and time.monotonic() < deadline, log.read()
+                time.sleep(0.01)
+            os.killpg(proc.pid, signum)
+            proc.wait(120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(60)
+        log.seek(0)
+        err = log.read()
+    assert proc.returncode == 128 + signum, err[-4000:]
+    saved = _state_step(out)
+    assert 9 <= saved < 400 and _ckpt_step(out) == saved
+    assert f"at step {saved} (" in err and "go on with taco train --resume" in err
+    assert "Traceback" not in err and "DataLoader worker" not in err
+
+
 def test_a_signal_handler_is_put_back_after_a_run(tmp_path, tiny):
     """A library caller's handlers are its own again once train() returns."""
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
