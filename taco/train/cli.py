@@ -45,8 +45,8 @@ sidecar PHOTO.txt beside each photo:
 model=taco-minilm-*: the MiniLM text encoder, installed with taco (the default
 model, taco, reads captions with CLIP). k_j=0: no CLIP term in the loss (it
 needs openai/clip-vit-base-patch32 on disk: clip_model=DIR or TACO_CLIP_PATH).
-Photos without captions: --set preset=elic model=elic-small (the text-free
-baseline). Every key and its default: taco train --print-config."""
+Photos without captions: --set preset=elic model=elic-small k_j=0 (the
+text-free baseline). Every key and its default: taco train --print-config."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

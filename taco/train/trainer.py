@@ -186,7 +186,7 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
             raise ConfigError(
                 f"{key}: {missing}, which model {cfg.resolved_model()!r} needs "
                 f"(it reads the captions); `taco caption {root}` writes {FOLDER_CAPTIONS}, or "
-                "train the text-free baseline on the photos alone: --set preset=elic model=elic-small"
+                "train the text-free baseline on the photos alone: --set preset=elic model=elic-small k_j=0"
             )
     try:
         train_set = build_train_dataset(cfg)
