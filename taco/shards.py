@@ -43,10 +43,12 @@ INDEX_VERSION = 1
 #: The checkpoint a training run writes into its folder: a folder given for a checkpoint
 #: (``--model RUN``, ``init_from: RUN``) means this file in it.
 CHECKPOINT_FILE = "checkpoint.safetensors"
-#: The other files a training run writes into its folder (the names :mod:`taco.train` uses):
+#: The other files a training run writes into its folder (taco.train writes them by these names):
 #: what tells a run's folder from any other when it has no checkpoint yet.
 TRAIN_STATE_FILE = "train_state.safetensors"
-RUN_FILES = ("config.yaml", "log.jsonl")
+RUN_CONFIG_FILE = "config.yaml"
+RUN_LOG_FILE = "log.jsonl"
+RUN_FILES = (RUN_CONFIG_FILE, RUN_LOG_FILE)
 #: The safetensors metadata key of a training state (what tells it from a model checkpoint).
 TRAIN_STATE_KEY = "taco_train_state"
 

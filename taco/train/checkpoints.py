@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import ELIC, save_checkpoint
-from ..shards import CHECKPOINT_FILE, SHARD_BYTES, remove_stale
+from ..shards import CHECKPOINT_FILE, SHARD_BYTES, TRAIN_STATE_FILE, remove_stale
 from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_paths
 from .distributed import DistEnv
 from .model_setup import load_model_state
@@ -43,7 +43,7 @@ from .state import (
 
 __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "RESUMABLE_CHANGES"]
 
-STATE_FILE = "train_state.safetensors"
+STATE_FILE = TRAIN_STATE_FILE
 #: Config keys that may differ when resuming (they do not change what the next step computes).
 RESUMABLE_CHANGES = frozenset(
     {"max_steps", "epochs", "out_dir", "log_interval", "ckpt_interval", "val", "workers",

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes_atomic
+from ..shards import RUN_CONFIG_FILE, RUN_LOG_FILE
 
-LOG_FILE = "log.jsonl"
-CONFIG_FILE = "config.yaml"
+LOG_FILE = RUN_LOG_FILE
+CONFIG_FILE = RUN_CONFIG_FILE
 
 #: Builds the exception raised for a file that cannot be written (the trainer's, with context).
 WriteError = Callable[[Path, OSError], Exception]

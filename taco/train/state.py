@@ -37,6 +37,7 @@ from ..errors import TacoError
 from ..models.checkpoint import non_finite
 from ..shards import (
     SHARD_BYTES,
+    TRAIN_STATE_KEY,
     ShardedFileError,
     find,
     format_problem,
@@ -48,7 +49,7 @@ from ..shards import (
 
 STATE_FORMAT = "taco-train-state"
 STATE_VERSION = 1
-_META_KEY = "taco_train_state"
+_META_KEY = TRAIN_STATE_KEY
 
 
 class TrainStateError(TacoError, ValueError):
