@@ -15,8 +15,8 @@ Transforms (PIL RGB → (3, H, W) tensor): :func:`train_transform` (random crop,
 
 Training-set rules of the paper's code (effl-lab/TACO ``datasets_MSCOCO.py``): a random 256²
 crop of images at least 256 px on both sides, no flips. ``CaptionedImages(min_side=256)`` drops
-the smaller images (their headers are read once, at construction) and ``train_transform(256,
-hflip=False)`` crops without flipping; ``hflip=True`` and ``min_side=None`` (small images
+the smaller images and the unreadable ones (their headers are read once, at construction) and
+``train_transform(256, hflip=False)`` crops without flipping; ``hflip=True`` and ``min_side=None`` (small images
 upscaled to cover the crop) are taco's earlier behaviour, kept as options.
 
 Unreadable images are skipped, not fatal: ``__getitem__`` warns with a
@@ -256,14 +256,19 @@ def _existing_files(root: Path, files: Iterable[str]) -> set[str]:
     return found
 
 
-def _shorter_side(path: Path, default: int) -> int:
-    """The shorter side of the image at ``path`` from its header alone; ``default`` if unreadable
-    (the loader then skips the file with its usual warning)."""
+def _shorter_side(path: Path, max_pixels: int | None) -> int | ImageReadError:
+    """The shorter side of the image at ``path``, from its header alone where Pillow reads it;
+    else the file is loaded once (:func:`taco.images.load_image`: a HEIC photo opens after its
+    plugin is registered there) for its size, or the :class:`ImageReadError` that says why not."""
     try:
         with open_image(path) as im:
             return min(im.size)
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return default
+    except Exception:  # Pillow raises several types; load_image turns them into one reason
+        pass
+    try:
+        return min(load_image(path, max_pixels=max_pixels).size)
+    except ImageReadError as e:
+        return e
 
 
 def _excluded(file: str, patterns: Sequence[str]) -> bool:
@@ -299,9 +304,12 @@ class CaptionedImages(Dataset[Sample]):
     files in *this* process: DataLoader workers keep their own counts.
 
     ``min_side``: drop, at construction, the records whose image is smaller than ``min_side``
-    px on its shorter side (only the file header is read; counted in ``too_small`` and reported
-    in the same single warning; a header that cannot be read keeps its record, to be skipped on
-    load as usual). None keeps every size (a cropping transform then upscales small images).
+    px on its shorter side (only the file header is read; counted in ``too_small``) or that
+    cannot be read (a file whose header Pillow cannot read is loaded once to be sure; counted in
+    ``unreadable``, the first one's read error said), both reported in the same single warning,
+    so ``len(dataset)`` counts no file known to be unreadable and DataLoader workers do not warn
+    about those again. None keeps every size (a cropping transform then upscales small images)
+    and reads no header: unreadable files are then only met, and skipped, on load.
 
     ``exclude``: shell-style patterns (:mod:`fnmatch`, case-sensitive) matched against each
     record's file path and its name; matching records are dropped at construction (counted in
@@ -354,16 +362,22 @@ class CaptionedImages(Dataset[Sample]):
             kept = captioned
         self.missing = len(captioned) - len(kept)
         self.min_side = min_side
-        self.too_small = 0
+        self.too_small = self.unreadable = 0
+        self.read_error = ""  # the first unreadable file's, when min_side had headers read
         largest_small = 0
         if min_side is not None:
             if min_side <= 0:
                 raise ValueError(f"min_side must be positive, got {min_side}")
-            sides = [_shorter_side(self.root / r.file, default=min_side) for r in kept]
-            self.dropped["too_small"] = [r.file for r, n in zip(kept, sides, strict=True) if n < min_side]
-            largest_small = max((n for n in sides if n < min_side), default=0)
-            big = [r for r, n in zip(kept, sides, strict=True) if n >= min_side]
-            self.too_small, kept = len(kept) - len(big), big
+            read = [(r, _shorter_side(self.root / r.file, max_pixels)) for r in kept]
+            errors = [e for _, e in read if isinstance(e, ImageReadError)]
+            self.dropped["unreadable"] = [r.file for r, e in read if isinstance(e, ImageReadError)]
+            self.unreadable = len(errors)
+            self.read_error = errors[0].reason if errors else ""
+            sides = [(r, n) for r, n in read if isinstance(n, int)]
+            self.dropped["too_small"] = [r.file for r, n in sides if n < min_side]
+            largest_small = max((n for _, n in sides if n < min_side), default=0)
+            big = [r for r, n in sides if n >= min_side]
+            self.too_small, kept = len(sides) - len(big), big
         self.records: list[CaptionRecord] = kept
         if kept:  # with none left, the error below says it all
             self._warn_dropped()
@@ -378,6 +392,8 @@ class CaptionedImages(Dataset[Sample]):
         if not kept:
             why = "; ".join(self._dropped_parts()) or (
                 f"no image files there ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            if self.unreadable:
+                why += "; replace or remove the unreadable files, or use a folder of images"
             raise EmptyDatasetError(f"no images to use under '{self.root}': {why}",
                                     self.too_small, largest_small)
 
@@ -388,13 +404,15 @@ class CaptionedImages(Dataset[Sample]):
             ("missing", "listed without an image file"),
             ("uncaptioned", "without captions"),
             ("too_small", f"under {self.min_side} px on the shorter side"),
+            ("unreadable", "unreadable"),
         ]
         parts = []
         for key, what in reasons:
             files = self.dropped.get(key, [])
             if files:
                 shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
-                parts.append(f"{len(files)} {what} ({shown})")
+                why = f"; {files[0]}: {self.read_error}" if key == "unreadable" else ""
+                parts.append(f"{len(files)} {what} ({shown}{why})")
         return parts
 
     def _warn_dropped(self) -> None:

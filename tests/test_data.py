@@ -188,9 +188,9 @@ def test_min_side_drops_small_images_at_construction(folder: Path) -> None:
     """The paper's training rule: images under 256 px on the shorter side are not used."""
     with pytest.warns(SkippedImageWarning, match="1 under 256 px on the shorter side"):
         ds = CaptionedFolder(folder, transform=train_transform(256), min_side=256)
-    # small.png (100x60) dropped; corrupt.png's header cannot be read: kept, skipped on load
-    assert [r.file for r in ds.records] == ["red.png", "green.jpg", "corrupt.png"]
-    assert ds.too_small == 1 and ds.min_side == 256
+    # small.png (100x60) dropped; corrupt.png's header cannot be read, nor the file: dropped too
+    assert [r.file for r in ds.records] == ["red.png", "green.jpg"]
+    assert ds.too_small == 1 and ds.min_side == 256 and ds.unreadable == 1
     assert _quiet_folder(folder, min_side=60).too_small == 0  # the shorter side counts, >= keeps
     assert _quiet_folder(folder, min_side=61).too_small == 1
     readable = [CaptionRecord(f, ("a caption",)) for f in ("red.png", "green.jpg", "small.png")]

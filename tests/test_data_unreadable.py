@@ -4,6 +4,7 @@ without DataLoader workers."""
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -11,8 +12,16 @@ import pytest
 from torch.utils.data import DataLoader
 
 from taco.cli import main as taco_main
-from taco.data import CaptionedImages, CaptionRecord, SkippedImageWarning, UnreadableImagesError
+from taco.data import (
+    CaptionedFolder,
+    CaptionedImages,
+    CaptionRecord,
+    SkippedImageWarning,
+    UnreadableImagesError,
+)
 from taco.errors import TacoError
+
+SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 
 
 def _unreadable_folder(root: Path) -> Path:
@@ -36,6 +45,7 @@ def test_the_error_is_a_taco_error_and_still_a_runtime_error(tmp_path: Path) -> 
         "or use a folder of images")
 
 
+@pytest.mark.slow  # torch's DataLoader takes 5 s to stop the worker after its error
 def test_a_worker_s_error_keeps_its_one_line(tmp_path: Path) -> None:
     """torch re-raises a worker's error with the worker's traceback as its message."""
     root = _unreadable_folder(tmp_path / "photos")
@@ -46,7 +56,6 @@ def test_a_worker_s_error_keeps_its_one_line(tmp_path: Path) -> None:
         with pytest.raises(UnreadableImagesError) as raised:
             next(batches)
     message = str(raised.value)
-    del raised, batches  # the traceback holds the iterator: its worker stops now, not at exit
     assert message.startswith(f"no readable image found in '{root}': all 4 files tried")
     assert "\n" not in message and "Traceback" not in message
 
@@ -68,3 +77,38 @@ def test_taco_train_says_it_in_one_line(tmp_path, capsys, workers, small_images)
     assert f"'{root}'" in lines[0] and "4" in lines[0]
     assert "p0.jpg: not an image file Pillow can identify" in lines[0]
     assert "replace or remove the unreadable files" in lines[0]
+
+
+def _photos_and_unreadable(root: Path) -> Path:
+    """The 4 sample photos beside the 4 unreadable files of :func:`_unreadable_folder`."""
+    _unreadable_folder(root)
+    for photo in sorted(SAMPLES.glob("*.png")):
+        shutil.copy(photo, root / photo.name)
+    return root
+
+
+def test_min_side_drops_unreadable_files_at_construction(tmp_path: Path) -> None:
+    """Headers are read for ``min_side`` anyway: a file that cannot be read is dropped there, said
+    once, and is not counted in ``len``, so no DataLoader worker meets (and warns about) it."""
+    root = _photos_and_unreadable(tmp_path / "photos")
+    with pytest.warns(SkippedImageWarning) as caught:
+        ds = CaptionedFolder(root, captions_needed=False, min_side=64)
+    assert [str(w.message) for w in caught] == [
+        f"CaptionedFolder('{root}'): skipping 4 unreadable (p0.jpg, p1.jpg, p2.jpg, ...; "
+        "p0.jpg: not an image file Pillow can identify)"]
+    assert len(ds) == 4 and ds.unreadable == 4
+    assert [r.file for r in ds.records] == [p.name for p in sorted(SAMPLES.glob("*.png"))]
+    assert ds.dropped["unreadable"] == ["p0.jpg", "p1.jpg", "p2.jpg", "z.png"]
+
+
+def test_taco_train_counts_only_readable_images(tmp_path, capsys) -> None:
+    """The run's summary line says how many images train: not the unreadable files."""
+    root = _photos_and_unreadable(tmp_path / "photos")
+    argv = ["train", "--set", f"data.root={root}", "model=elic-tiny", "preset=elic", "k_j=0",
+            "max_steps=1", "crop=64", "batch_size=2", "workers=0", "progress=false",
+            "--out-dir", str(tmp_path / "run")]
+    assert taco_main(argv) == 0
+    out = capsys.readouterr()
+    summary = [line for line in (out.out + out.err).splitlines() if "steps/epoch" in line]
+    assert len(summary) == 1 and "; 4 images, 2 steps/epoch" in summary[0], summary
+    assert (out.out + out.err).count("p0.jpg: not an image") == 1  # the warning at construction
