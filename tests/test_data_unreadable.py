@@ -79,6 +79,22 @@ def test_taco_train_says_it_in_one_line(tmp_path, capsys, workers, small_images)
     assert "replace or remove the unreadable files" in lines[0]
 
 
+def test_taco_train_on_device_says_it_in_one_line(tmp_path, capsys) -> None:
+    """data_on_device decodes every image first (no DataLoader): a folder of nothing readable
+    was a ValueError traceback ("no readable training images") there."""
+    root = _unreadable_folder(tmp_path / "photos")
+    argv = ["train", "--set", f"data.root={root}", "model=elic-tiny", "preset=elic", "k_j=0",
+            "max_steps=2", "crop=64", "batch_size=2", "data.small_images=upscale",
+            "data_on_device=true", "progress=false", "--out-dir", str(tmp_path / "run")]
+    assert taco_main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == (
+        f"taco train: error: no readable image found in '{root}': all 4 files tried are "
+        "unreadable (the first, p0.jpg: not an image file Pillow can identify); replace or "
+        "remove the unreadable files, or use a folder of images")
+
+
 def _photos_and_unreadable(root: Path) -> Path:
     """The 4 sample photos beside the 4 unreadable files of :func:`_unreadable_folder`."""
     _unreadable_folder(root)

@@ -29,7 +29,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from ..data import Batch, CaptionedImages
+from ..data import Batch, CaptionedImages, UnreadableImagesError
 from ..devices import usable_cpus
 from ..images import ImageReadError, load_image, to_rgb
 
@@ -43,12 +43,12 @@ def _cover(img: Image.Image, crop: int) -> Image.Image:
                       Image.Resampling.BICUBIC)  # fmt: skip
 
 
-def _decode(dataset: CaptionedImages, i: int, crop: int) -> Tensor | None:
+def _decode(dataset: CaptionedImages, i: int, crop: int) -> Tensor | ImageReadError:
     record = dataset.records[i]
     try:
         image = load_image(dataset.root / record.file, max_pixels=dataset.max_pixels)
-    except ImageReadError:
-        return None
+    except ImageReadError as e:
+        return e
     rgb, _ = to_rgb(image, source=record.file)
     arr = np.array(_cover(rgb, crop), dtype=np.uint8)  # (H, W, 3)
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()  # (3, H, W) uint8
@@ -66,7 +66,7 @@ class ResidentImages:
     def __init__(self, images: list[Tensor], captions: list[tuple[str, ...]], names: list[str],
                  crop: int, hflip: float = 0.0) -> None:  # fmt: skip
         if not images:
-            raise ValueError("no readable training images")
+            raise ValueError("no images")
         self.images, self.captions, self.names = images, captions, names
         self.crop, self.hflip = crop, hflip
         self.device = images[0].device
@@ -86,18 +86,27 @@ class ResidentImages:
     ) -> ResidentImages:  # fmt: skip
         """Decode ``dataset``'s images in ``workers`` threads (default: one per usable CPU, at
         most 16; :func:`taco.devices.usable_cpus`) and move them to ``device``. Unreadable files
-        are left out (counted in ``skipped``), so indices follow the readable images."""
+        are left out (counted in ``skipped``), so indices follow the readable images; none
+        readable is an :class:`~taco.data.UnreadableImagesError`."""
         n = len(dataset.records)
         workers = workers or min(16, usable_cpus())
         images, captions, names = [], [], []
+        first = ""  # the first unreadable file and why
         with ThreadPoolExecutor(max(1, workers)) as pool:
             decoded = pool.map(lambda i: _decode(dataset, i, crop), range(n))
             for i, image in enumerate(decoded):
-                if image is None:
+                if isinstance(image, ImageReadError):
+                    first = first or f"{dataset.records[i].file}: {image.reason}"
                     continue
                 images.append(image.to(device))
                 captions.append(dataset.records[i].captions)
                 names.append(dataset.records[i].file)
+        if not images:
+            raise UnreadableImagesError(
+                f"no readable image found in '{dataset.root}': all {n} files tried are unreadable"
+                f" (the first, {first}); replace or remove the unreadable files, or use a folder "
+                "of images"
+            )
         resident = cls(images, captions, names, crop, hflip)
         resident.skipped = n - len(images)
         return resident
