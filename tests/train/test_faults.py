@@ -88,6 +88,16 @@ def _assert_same_run(out: Path, ref: Path) -> None:
     assert all(json.loads(line) for line in lines)  # no line cut short by the kill
 
 
+def _resume_equals(cmd: list[str], out: Path, reference: Path, *said: str) -> None:
+    """``cmd --resume`` in a new process: it says each of ``said`` and ends as ``reference``."""
+    resumed = subprocess.run([*cmd, "--resume"], cwd=REPO, env=_env(), capture_output=True,
+                             text=True, timeout=600)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    for text in said:
+        assert text in resumed.stderr
+    _assert_same_run(out, reference)
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, tiny) -> Path:
     """The uninterrupted run every interrupted one must reproduce (taco-tiny, 10 steps)."""
@@ -105,12 +115,14 @@ def reference(tmp_path_factory, tiny) -> Path:
 
 
 def _sigkill_when(cmd: list[str], ready, what: str, output: Path,  # noqa: ANN001
-                  signum: int = signal.SIGKILL) -> int:
-    """Run ``cmd``, SIGKILL it (or send ``signum``) as soon as ``ready()``; -> its exit status.
+                  signum: int = signal.SIGKILL, job: bool = False) -> int:
+    """Run ``cmd``, SIGKILL it (or send ``signum``; with ``job``, to its own process group, as
+    a terminal or a scheduler signals a job) as soon as ``ready()``; -> its exit status.
     Fails the test if it exits before (with its output, kept in ``output``) or is not ready
     within 600 s."""
     with open(output, "w+") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log)
+        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log,
+                                start_new_session=job)
         try:
             deadline = time.monotonic() + 600
             while not ready():
@@ -119,7 +131,7 @@ def _sigkill_when(cmd: list[str], ready, what: str, output: Path,  # noqa: ANN00
                     pytest.fail(f"exited ({proc.returncode}) before {what}: {log.read()[-4000:]}")
                 assert time.monotonic() < deadline, f"never reached {what} in 600 s"
                 time.sleep(0.01)
-            os.kill(proc.pid, signum)
+            (os.killpg if job else os.kill)(proc.pid, signum)
             proc.wait(120)
         finally:
             if proc.poll() is None:
@@ -140,11 +152,7 @@ def test_sigkill_at_a_random_step_then_resume_equals_an_uninterrupted_run(tmp_pa
     assert 0 < saved < STEPS and _ckpt_step(out) in (saved, saved + CKPT_EVERY)
     print(f"\nSIGKILL after step {kill_at} was logged; resuming from the state of step {saved}")
 
-    resumed = subprocess.run([*cmd, "--resume"], cwd=REPO, env=_env(), capture_output=True,
-                             text=True, timeout=600)  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr[-4000:]
-    assert f"resuming at step {saved}" in resumed.stderr
-    _assert_same_run(out, reference)
+    _resume_equals(cmd, out, reference, f"resuming at step {saved}")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -170,11 +178,7 @@ def test_a_signal_stops_after_the_step_with_a_checkpoint_then_resume_equals_an_u
             f"are saved in {out}: go on with taco train --resume {out}") in err
     assert "Traceback" not in err
 
-    resumed = subprocess.run([*cmd, "--resume"], cwd=REPO, env=_env(), capture_output=True,
-                             text=True, timeout=600)  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr[-4000:]
-    assert f"resuming at step {saved}" in resumed.stderr
-    _assert_same_run(out, reference)
+    _resume_equals(cmd, out, reference, f"resuming at step {saved}")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -185,23 +189,11 @@ def test_a_signal_to_the_whole_job_with_loader_workers_stops_with_a_checkpoint(t
     out = tmp_path / "stopped"
     cmd = [sys.executable, "-m", "taco.train", "--set",
            *tiny(out, max_steps=400, ckpt_interval=400, batch_size=1, workers=2, **ELIC)]  # fmt: skip
-    with open(tmp_path / "output.txt", "w+") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log,
-                                start_new_session=True)  # its own process group, as a job
-        try:
-            deadline = time.monotonic() + 600
-            while not any(r["step"] >= 9 for r in _records(out)):  # into its third epoch
-                assert proc.poll() is None and time.monotonic() < deadline, log.read()
-                time.sleep(0.01)
-            os.killpg(proc.pid, signum)
-            proc.wait(120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(60)
-        log.seek(0)
-        err = log.read()
-    assert proc.returncode == 128 + signum, err[-4000:]
+    output = tmp_path / "output.txt"
+    status = _sigkill_when(cmd, lambda: any(r["step"] >= 9 for r in _records(out)),
+                           "step 9 (its third epoch)", output, signum, job=True)
+    err = output.read_text()
+    assert status == 128 + signum, err[-4000:]
     saved = _state_step(out)
     assert 9 <= saved < 400 and _ckpt_step(out) == saved
     assert f"at step {saved} (" in err and "go on with taco train --resume" in err
@@ -226,12 +218,8 @@ def test_sigkill_before_the_first_checkpoint_then_resume_starts_clean(tmp_path, 
     assert status == -signal.SIGKILL
     assert not (out / STATE_FILE).exists() and _records(out)  # a log, nothing to resume from
 
-    resumed = subprocess.run([*cmd, "--resume"], cwd=REPO, env=_env(), capture_output=True,
-                             text=True, timeout=600)  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr[-4000:]
-    assert f"nothing to resume in {out} (no {STATE_FILE}" in resumed.stderr
-    assert "starting from step 0" in resumed.stderr
-    _assert_same_run(out, reference)
+    _resume_equals(cmd, out, reference, f"nothing to resume in {out} (no {STATE_FILE}",
+                   "starting from step 0")
 
 
 def test_a_resumed_run_logs_every_step_once(tmp_path, tiny):
