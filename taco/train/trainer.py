@@ -206,9 +206,11 @@ class Trainer:
     """One training run. Build with a validated config, then call :meth:`fit`."""
 
     def __init__(self, cfg: TrainConfig, resume: str | Path | None = None, *,
-                 notes: Sequence[str] = ()) -> None:
+                 notes: Sequence[str] = (), go_on: str | None = None) -> None:
         self.cfg = cfg
         self.notes = list(notes)  # said before the run's summary line (e.g. what init_from gave)
+        #: How to continue the run after a signal stopped it (default: --resume its folder).
+        self.go_on = go_on or f"taco train --resume {cfg.out_dir}"
         self.budget = TimeBudget.from_config(cfg)  # counts the set-up (decoding, encoding) too
         self.env = dist_env_from_environ()
         self.device = resolve_device(cfg.device, self.env)
@@ -427,7 +429,7 @@ class Trainer:
             raise Interrupted(
                 stop.signum or signal.SIGTERM,
                 f" at step {p.step} ({p.step / self.steps_per_epoch:.2f} epochs); the model and "
-                f"state are saved in {self.out_dir}: go on with taco train --resume {self.out_dir}",
+                f"state are saved in {self.out_dir}: go on with {self.go_on}",
             )
         why = f"time limit {cfg.time_limit} reached; " if stopped == "time_limit" else ""
         self.log.say(
@@ -677,6 +679,8 @@ def lambda_sweep(
                 model_id=f"{cfg.model_id}-lambda{lmbda:g}" if cfg.model_id else None,
             )  # fmt: skip
             has_state = state_exists(out / STATE_FILE)
-            results.append(Trainer(run_cfg, out if resume and has_state else None,
-                                   notes=notes).fit())
+            results.append(Trainer(
+                run_cfg, out if resume and has_state else None, notes=notes,
+                go_on="the same taco train --lambda-sweep command with --resume",
+            ).fit())  # fmt: skip
     return results

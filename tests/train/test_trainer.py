@@ -216,6 +216,36 @@ def test_lambda_sweep(tmp_path, tiny):
     assert models[0].model_id == "elic-tiny-photos-lambda0.0004"
 
 
+def test_a_signal_stops_a_lambda_sweep_with_its_checkpoint(tmp_path, tiny, monkeypatch):
+    """SIGTERM during the first λ: that run stops after the step in hand with its checkpoint,
+    the sweep stops there (no next λ), and the way on is the sweep's own --resume."""
+    import os
+    import signal
+
+    from taco.errors import Interrupted
+    from taco.train.trainer import Trainer
+
+    step = Trainer.train_step
+
+    def signalled_step(self, batch):  # noqa: ANN001, ANN202
+        out = step(self, batch)
+        if self.progress.step == 1:  # the step in hand is the second
+            os.kill(os.getpid(), signal.SIGTERM)
+        return out
+
+    monkeypatch.setattr(Trainer, "train_step", signalled_step)
+    cfg = load_config(None, tiny(tmp_path, max_steps=5, preset="elic", model="elic-tiny", k_j=0))
+    with pytest.raises(Interrupted) as raised:
+        lambda_sweep(cfg, lambdas=(0.0004, 0.015))
+    assert raised.value.signum == signal.SIGTERM
+    assert raised.value.progress.startswith(" at step 2 ")
+    assert raised.value.progress.endswith(
+        "go on with the same taco train --lambda-sweep command with --resume")
+    assert taco.load(tmp_path / "lambda-0.0004" / "checkpoint.safetensors").metadata[
+        "trained_steps"] == 2
+    assert not (tmp_path / "lambda-0.015").exists()
+
+
 def test_bf16_and_channels_last_run_on_cpu(tmp_path, tiny):
     cfg = load_config(None, tiny(tmp_path, max_steps=1, preset="elic", model="elic-tiny", k_j=0,
                                            k_p=0, bf16=True, channels_last=True))
