@@ -106,8 +106,70 @@ def _dataset_key(result: dict[str, Any]) -> str:
     return key + (" [LPIPS official]" if result.get("lpips_input") == "official" else "")
 
 
+def _architecture(result: dict[str, Any]) -> str | None:
+    """A learned run's architecture and text encoder (``taco/minilm``), None when not recorded.
+
+    Checkpoints of one model at several λ share it (their widths may differ, as CompressAI's
+    do between low and high rates, so the config as a whole is not compared)."""
+    config = (result.get("model") or {}).get("config") or {}
+    if "architecture" not in config:
+        return None
+    text = config.get("text_encoder")
+    return str(config["architecture"]) + (f"/{text.get('name')}" if isinstance(text, dict) else "")
+
+
+def _rate_point(result: dict[str, Any], point: dict[str, Any]) -> str | None:
+    """What makes a point of a curve one rate: the λ a model was trained at, or its weights and
+    quality when no λ is recorded; a classic codec's setting; the model run a matched point
+    matched. None when not recorded."""
+    if result["kind"] == "classic-matched":
+        return f"a match to {result['matched_to']}" if result.get("matched_to") else None
+    if result["kind"] != "learned":
+        return f"setting {point['setting']}" if point.get("setting") else None
+    model = result.get("model") or {}
+    lmbda = result.get("lambda", (model.get("metadata") or {}).get("lambda"))
+    if lmbda is not None:
+        return f"λ {lmbda:g}" if isinstance(lmbda, float | int) else f"λ {lmbda}"
+    if model.get("fingerprint"):
+        return f"weights {model['fingerprint']}" + (f" {point['setting']}" if point.get("setting") else "")
+    return None
+
+
+def _check_curve(ds: str, curve: Curve) -> None:
+    """A ValueError when one label joins runs that are not one RD curve: models of different
+    architectures, or the same λ (quality) twice — separate runs given one --label, or two
+    folders of the same codec."""
+    name = f"{curve.label!r} ({curve.kind}) on {ds}"
+
+    def where(r: dict[str, Any]) -> str:
+        path = Path(r.get("_path", r.get("codec", "?")))
+        return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+    archs: dict[str, dict[str, Any]] = {}
+    for r in curve.sources:
+        if (arch := _architecture(r)) is not None:
+            archs.setdefault(arch, r)
+    if len(archs) > 1:
+        raise ValueError(f"curve {name} joins models of different architectures ("
+                         + ", ".join(f"{a}: {where(r)}" for a, r in archs.items())
+                         + "): give each its own --label, or plot them from separate folders")
+    seen: dict[str, dict[str, Any]] = {}
+    for r in curve.sources:
+        for p in r["points"]:
+            if p.get("bpp") is None or (key := _rate_point(r, p)) is None:
+                continue
+            if key in seen:
+                raise ValueError(f"curve {name} has {key} twice ({where(seen[key])}, {where(r)}): "
+                                 "give each run its own --label, or plot them from separate folders")
+            seen[key] = r
+
+
 def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
-    """dataset name -> its curves (learned runs of one label merged into one curve)."""
+    """dataset name -> its curves (learned runs of one label merged into one curve).
+
+    A ValueError when a label joins runs that are not one curve (models of different
+    architectures, the same λ or classic setting twice).
+    """
     by_dataset: dict[str, dict[str, Curve]] = {}
     for r in results:
         curves = by_dataset.setdefault(_dataset_key(r), {})
@@ -124,6 +186,7 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
     out: dict[str, list[Curve]] = {}
     for ds, curves in by_dataset.items():
         for c in curves.values():
+            _check_curve(ds, c)
             c.points.sort(key=lambda p: p["bpp"])
         out[ds] = list(curves.values())
     return out

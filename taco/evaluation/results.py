@@ -32,13 +32,26 @@ TEXT_COLUMNS = ("gen_caption_original", "gen_caption_recon")
 
 
 def check_resume(json_path: Path, run: dict[str, Any]) -> None:
-    """Refuse to append to results made with another model, dataset or configuration."""
+    """Refuse to append to results made with another model, dataset or configuration, or
+    under another label (a resume under ``--label B`` would move A's points to curve B).
+
+    ``run`` holds the label once :func:`result_header` has recorded it; a JSON written before
+    labels were recorded in its ``run`` is compared by its top-level ``label``.
+    """
     if not json_path.is_file():
         return
     try:
-        old = json.loads(json_path.read_text(encoding="utf-8")).get("run", {})
-    except (json.JSONDecodeError, AttributeError):
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+        old = dict(data.get("run", {}))
+    except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
         return
+    if "label" in run and "label" not in old and "label" in data:
+        old["label"] = data["label"]
+    if "label" in run and old.get("label") != run["label"]:
+        raise ResultsFileError(
+            f"{json_path} holds results labelled {old.get('label')!r}, not {run['label']!r}; "
+            "resume with that --label, or choose another --output for a separate result"
+        )
     diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k))
     if diff:
         raise ResultsFileError(
@@ -67,7 +80,12 @@ def result_header(
     device: str,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The JSON of a run as it starts: what codes what, how, where (``complete``: False)."""
+    """The JSON of a run as it starts: what codes what, how, where (``complete``: False).
+
+    Records ``label`` in ``run`` too, so that :func:`check_resume` refuses to resume the
+    results under another label.
+    """
+    run["label"] = label
     return {
         "format": RESULT_FORMAT,
         "version": RESULT_VERSION,

@@ -167,3 +167,27 @@ def test_plot_writes_bd_intervals_from_the_csvs(tmp_path, rd_folder):
     plot_results([folder], tmp_path / "plain", anchor="AVIF", metrics=["psnr"])
     plain = json.loads((tmp_path / "plain.bdrate.json").read_text())
     assert "bootstrap" not in plain and "bd_rate_low" not in plain["table"]["TACO"]["psnr"]
+
+
+def _model(label: str, arch: str, lmbda: float | None, bpp: float, fingerprint: str = "f") -> dict:
+    return {**result(label, "learned", [{"bpp": bpp, "psnr": 30.0 + bpp}]),
+            "model": {"fingerprint": fingerprint, "config": {"architecture": arch, "text_encoder": None},
+                      "metadata": {"lambda": lmbda}}}
+
+
+def test_one_label_over_runs_that_are_not_one_curve_is_refused():
+    """Separate runs given one --label used to merge silently into one RD curve: ELIC's λ
+    joined TACO's points (a curve mixing architectures), or one λ appeared twice."""
+    sweep = [_model("TACO", "taco", 0.0016, 0.2), _model("TACO", "taco", 0.004, 0.3)]
+    assert [p["bpp"] for p in collect_curves(sweep)["val"][0].points] == [0.2, 0.3]
+    with pytest.raises(ValueError, match=r"curve 'TACO' \(learned\) on val joins models of different "
+                       r"architectures \(taco: .*, elic: .*\): give each its own --label"):
+        collect_curves([*sweep, _model("TACO", "elic", 0.008, 0.4)])
+    with pytest.raises(ValueError, match="curve 'TACO' .* has λ 0.004 twice"):
+        collect_curves([*sweep, _model("TACO", "taco", 0.004, 0.35, fingerprint="g")])
+    # untrained weights (no λ) twice at one quality; a classic codec's setting twice
+    with pytest.raises(ValueError, match="has weights f twice"):
+        collect_curves([_model("T", "taco", None, 0.2), _model("T", "taco", None, 0.3)])
+    jpeg = result("JPEG", "classic", [{"setting": "q50", "bpp": 0.8, "psnr": 31.0}])
+    with pytest.raises(ValueError, match="curve 'JPEG' .* has setting q50 twice"):
+        collect_curves([jpeg, jpeg])

@@ -1,0 +1,42 @@
+"""The result files of a run (taco.evaluation.results): resuming only the same configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from taco.evaluation.results import check_resume, result_header
+from taco.evaluation.runner import ResultsFileError
+
+
+def _header(label: str) -> tuple[dict, dict]:
+    dataset = SimpleNamespace(describe=lambda: {"name": "val", "kind": "folder", "images": 3})
+    run = {"model_fingerprint": "abc", "lpips_input": "standard"}
+    return run, result_header("learned", label, "elic-small-q4", dataset, run, "cpu")
+
+
+def test_a_resume_under_another_label_is_refused(tmp_path: Path):
+    """``--label TACO`` into a folder holding the same model's results labelled ELIC used to
+    relabel them TACO (and join them to TACO's curve): the label is part of the run now."""
+    path = tmp_path / "m.json"
+    run, header = _header("ELIC")
+    assert header["run"]["label"] == "ELIC"
+    path.write_text(json.dumps(header))
+    check_resume(path, run)  # the same label resumes
+    other, _ = _header("TACO")
+    with pytest.raises(ResultsFileError, match="labelled 'ELIC', not 'TACO'; resume with that --label"):
+        check_resume(path, other)
+
+
+def test_results_written_before_labels_were_in_the_run_compare_the_top_level_label(tmp_path: Path):
+    path = tmp_path / "m.json"
+    run, header = _header("ELIC")
+    del header["run"]["label"]  # as earlier versions wrote it
+    path.write_text(json.dumps(header))
+    check_resume(path, run)
+    other, _ = _header("TACO")
+    with pytest.raises(ResultsFileError, match="labelled 'ELIC', not 'TACO'"):
+        check_resume(path, other)
