@@ -54,6 +54,10 @@ Points = Sequence[float] | np.ndarray
 LOWER_IS_BETTER = frozenset({"lpips", "fid", "cmmd", "bpp"})
 #: The metrics of the BD table and the plot's panels, in their order.
 METRIC_ORDER = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
+#: A delta averaged over less than this share of the two curves' union is marked in the
+#: table: a mean over a sliver of the range says little (scripts/check_targets.py fails a
+#: target measured over less, its ``--min-overlap``).
+MIN_OVERLAP = 0.2
 
 
 @dataclass(frozen=True)
@@ -427,8 +431,10 @@ def bd_table(
     """BD-rate and BD-metric of every curve against ``anchor``, for each metric.
 
     ``curves`` maps a label to its points (dicts with ``"bpp"`` and metric values). Returns
-    ``{label: {metric: {"bd_rate": %, "bd_metric": delta, "overlap": ..., "reason": ...}}}``;
-    the anchor itself is left out. NaN values carry a reason.
+    ``{label: {metric: {"bd_rate": %, "overlap": ..., "reason": ..., "bd_metric": delta,
+    "bd_metric_overlap": ..., "bd_metric_reason": ...}}}``: each delta with its own overlap
+    (the share of the two curves' union it averages over: in quality for BD-rate, in log rate
+    for BD-metric) and, when NaN, its own reason. The anchor itself is left out.
 
     With ``resamples`` > 0 and the per-image results of a label and of the anchor in ``images``
     (label -> :class:`ImageCurve`), that label's metrics measured per image also get
@@ -455,9 +461,11 @@ def bd_table(
             r, d = bd_rate(*args, method=method), bd_metric(*args, method=method)
             row[m] = {
                 "bd_rate": r.value,
-                "bd_metric": d.value,
                 "overlap": r.overlap,
-                "reason": r.reason or d.reason,
+                "reason": r.reason,
+                "bd_metric": d.value,
+                "bd_metric_overlap": d.overlap,
+                "bd_metric_reason": d.reason,
             }
             a, t = images.get(anchor), images.get(label)
             if resamples > 0 and a is not None and t is not None and m in a.quality and m in t.quality:
@@ -475,15 +483,23 @@ def bd_table(
     return table
 
 
+def _overlap_of(entry: Mapping[str, float | str], key: str) -> float:
+    """The overlap ``key`` (bd_rate or bd_metric) averaged over; NaN if not recorded."""
+    v = entry.get("overlap" if key == "bd_rate" else "bd_metric_overlap", math.nan)
+    return v if isinstance(v, float) else math.nan
+
+
 def _cell(entry: Mapping[str, float | str], key: str, fmt: str) -> str:
-    """``value`` or ``value [low, high]`` (the CI when the table has one), ``n/a`` for NaN."""
+    """``value`` or ``value [low, high]`` (the CI when the table has one), ``n/a`` for NaN;
+    ``†`` after a value averaged over less than :data:`MIN_OVERLAP` of the curves' union."""
     v = entry.get(key, math.nan)
     if not isinstance(v, float) or math.isnan(v):
         return "n/a"
+    thin = " †" if _overlap_of(entry, key) < MIN_OVERLAP else ""
     low, high = entry.get(f"{key}_low", math.nan), entry.get(f"{key}_high", math.nan)
     if isinstance(low, float) and isinstance(high, float) and not (math.isnan(low) or math.isnan(high)):
-        return f"{fmt.format(v)} [{fmt.format(low)}, {fmt.format(high)}]"
-    return fmt.format(v)
+        return f"{fmt.format(v)} [{fmt.format(low)}, {fmt.format(high)}]{thin}"
+    return fmt.format(v) + thin
 
 
 def format_bd_table(
@@ -495,7 +511,8 @@ def format_bd_table(
     """A Markdown table of :func:`bd_table` output: BD-rate % and BD-metric per metric.
 
     Cells with a bootstrap interval read ``value [low, high]``; ``bootstrap`` (``resamples``,
-    ``confidence``, ``seed``) describes it in a note under the table.
+    ``confidence``, ``seed``) describes it in a note under the table. A value averaged over less
+    than :data:`MIN_OVERLAP` of the two curves' union is marked ``†``, its overlap in a note.
     """
     if not table:
         return f"Anchor: **{anchor}**. No other curve to compare with it: nothing to tabulate.\n"
@@ -513,6 +530,7 @@ def format_bd_table(
         "|" + "---|" * len(head),
     ]
     notes: list[str] = []
+    thin: list[str] = []
     undefined: list[str] = []
     with_ci: set[float | str] = set()
     no_ci: set[str] = set()  # why cells that could have had an interval have none
@@ -522,9 +540,17 @@ def format_bd_table(
             for m in metrics:
                 cells.append(_cell(row.get(m, {}), key, fmt))
         lines.append("| " + " | ".join(cells) + " |")
-        notes += [f"- {label}, {m}: {row[m]['reason']}" for m in metrics if row.get(m, {}).get("reason")]
         for m in metrics:
             entry = row.get(m, {})
+            why = {"BD-rate": str(entry.get("reason") or ""), f"BD-{m}": str(entry.get("bd_metric_reason") or "")}
+            if len(set(why.values()) - {""}) == 1 and all(why.values()):
+                notes.append(f"- {label}, {m}: {why['BD-rate']}")
+            else:
+                notes += [f"- {label}, {m}, {name}: {text}" for name, text in why.items() if text]
+            for key, name in (("bd_rate", "BD-rate"), ("bd_metric", f"BD-{m}")):
+                v, share = entry.get(key, math.nan), _overlap_of(entry, key)
+                if isinstance(v, float) and not math.isnan(v) and share < MIN_OVERLAP:
+                    thin.append(f"{label} {name}: {100 * share:.0f} %")
             if "ci_images" in entry and not entry.get("ci_reason"):
                 with_ci.add(entry["ci_images"])
             if entry.get("ci_reason"):
@@ -538,6 +564,9 @@ def format_bd_table(
         lines += ["", f"[low, high]: {100 * float(bootstrap['confidence']):g} % percentile bootstrap "
                   f"interval over the images ({counts} paired), {int(bootstrap['resamples'])} "
                   f"resamples, seed {int(bootstrap['seed'])}; the per-image metrics only (not FID)."]
+    if thin:
+        lines += ["", f"†: averaged over less than {100 * MIN_OVERLAP:.0f} % of the two curves' union "
+                  "(a mean over a sliver of the range says little): " + "; ".join(thin) + "."]
     if no_ci:
         lines += ["", "no interval: " + "; ".join(sorted(no_ci)) + "."]
     if undefined:

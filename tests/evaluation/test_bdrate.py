@@ -102,6 +102,26 @@ def test_table_and_markdown():
         bd_table(curves, "missing")
 
 
+def test_each_delta_has_its_own_overlap_and_reason_and_a_thin_one_is_marked():
+    """BD-PSNR over a sliver of the rates, BD-rate undefined (no overlap in PSNR): the JSON
+    used to store ``overlap: null`` and the BD-rate's reason beside a finite BD-PSNR, and the
+    table printed it bare."""
+    curves = {"A": [{"bpp": 0.1, "psnr": 25.0}, {"bpp": 0.2, "psnr": 27.0}, {"bpp": 0.5, "psnr": 30.0}],
+              "T": [{"bpp": 0.45, "psnr": 31.0}, {"bpp": 1.0, "psnr": 34.0}],
+              "B": [{"bpp": 0.08, "psnr": 25.5}, {"bpp": 0.4, "psnr": 30.5}]}
+    table = bd_table(curves, "A", ["psnr"])
+    t = table["T"]["psnr"]
+    assert math.isnan(t["bd_rate"]) and t["reason"] == "the curves do not overlap in quality"
+    assert math.isfinite(t["bd_metric"]) and t["bd_metric_reason"] == ""
+    assert t["bd_metric_overlap"] == pytest.approx(math.log10(0.5 / 0.45) / math.log10(1.0 / 0.1))
+    md = format_bd_table(table, "A")
+    assert f"| T | n/a | {t['bd_metric']:+.4f} † |" in md
+    assert "†: averaged over less than 20 % of the two curves' union" in md and "T BD-psnr: 5 %" in md
+    assert "- T, psnr, BD-rate: the curves do not overlap in quality" in md
+    assert "| B | " in md and "B BD" not in md  # a wide overlap is not marked
+    assert table["B"]["psnr"]["overlap"] > 0.2 and table["B"]["psnr"]["bd_metric_overlap"] > 0.2
+
+
 def test_the_note_names_every_lower_is_better_metric_of_the_table():
     """CMMD is lower-is-better too (the note said "for LPIPS/FID" whatever the table held)."""
     curves = {
