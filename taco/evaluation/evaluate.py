@@ -31,7 +31,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -404,6 +404,7 @@ def compare_caption_modes(
     resamples: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
+    images: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Per-metric differences of every caption mode against ``reference``, paired over images.
 
@@ -413,14 +414,16 @@ def compare_caption_modes(
     :func:`taco.evaluation.stats.min_pairs` (6 at 95 %) the CI is not computed (``low``/``high``
     NaN, null in the JSON; ``reason`` says why) and the difference is not ``significant``. Also
     reports how many images got byte-identical files, the most direct test of "the caption makes
-    no difference".
+    no difference". ``images``: only these images' rows (a ``--limit`` run's, when the CSVs
+    also hold an earlier, longer run's); None: every row.
     """
     import json
 
     def rows(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
         path = Path(path)
         meta = json.loads(path.read_text(encoding="utf-8"))
-        return {r["image"]: r for r in read_rows(path.with_name(meta["csv"]))}
+        return {r["image"]: r for r in read_rows(path.with_name(meta["csv"]))
+                if images is None or r["image"] in images}
 
     if reference not in results:
         raise EvaluationError(f"the comparison needs the {reference!r} run")
@@ -711,7 +714,8 @@ def _write_caption_comparison(
     """``TAG[.qK].caption-modes.{json,md}``: one model's caption modes compared; the table is
     printed too."""
     tag = info.tag + (f".q{quality}" if quality is not None else "")
-    comparison = compare_caption_modes(runs, resamples=cfg.bootstrap, seed=cfg.seed)
+    comparison = compare_caption_modes(runs, resamples=cfg.bootstrap, seed=cfg.seed,
+                                       images=set(target.dataset.names))
     comparison.update(model=asdict(info) | {"tag": tag}, dataset=target.dataset.describe(),
                       **({"quality": quality} if quality is not None else {}))
     stem = f"{tag}.caption-modes"

@@ -228,3 +228,16 @@ def test_defaults_have_one_home():
     assert inspect.signature(measure.SetMetrics).parameters["fid_min_images"].default == FID_MIN_IMAGES
     assert measure.IMAGE_METRICS is taco.metrics.IMAGE_METRICS
     assert inspect.signature(plot.plot_results).parameters["metrics"].default is bdrate.METRIC_ORDER
+
+
+def test_caption_modes_table_is_of_this_runs_images(taco_main, tiny_folder, tmp_path, capsys):
+    """After a 4-image run, a --limit 2 run's table compared all 4 rows of the CSVs."""
+    base = ["evaluate", str(tiny_folder), "-m", "taco-tiny", "--compare-caption-modes", "empty",
+            "--fid", "off", "--cmmd-clip", "off", "--no-plot", "--bootstrap", "0", "-o",
+            str(tmp_path), "--quiet"]
+    assert taco_main(base) == 0
+    assert "| empty | 4 |" in capsys.readouterr().err
+    assert taco_main([*base, "--limit", "2"]) == 0
+    assert "| empty | 2 |" in capsys.readouterr().err
+    comparison = next((tmp_path / "photos").glob("*.caption-modes.json"))
+    assert json.loads(comparison.read_text())["modes"]["empty"]["images"] == 2
