@@ -489,6 +489,16 @@ def _overlap_of(entry: Mapping[str, float | str], key: str) -> float:
     return v if isinstance(v, float) else math.nan
 
 
+def _interval(entry: Mapping[str, float | str], key: str) -> tuple[float, float] | None:
+    """The bootstrap interval of a defined ``key`` (bd_rate or bd_metric); None if it has none."""
+    v = entry.get(key, math.nan)
+    low, high = entry.get(f"{key}_low", math.nan), entry.get(f"{key}_high", math.nan)
+    if isinstance(v, float) and isinstance(low, float) and isinstance(high, float) and not (
+            math.isnan(v) or math.isnan(low) or math.isnan(high)):
+        return low, high
+    return None
+
+
 def _cell(entry: Mapping[str, float | str], key: str, fmt: str) -> str:
     """``value`` or ``value [low, high]`` (the CI when the table has one), ``n/a`` for NaN;
     ``†`` after a value averaged over less than :data:`MIN_OVERLAP` of the curves' union."""
@@ -496,9 +506,8 @@ def _cell(entry: Mapping[str, float | str], key: str, fmt: str) -> str:
     if not isinstance(v, float) or math.isnan(v):
         return "n/a"
     thin = " †" if _overlap_of(entry, key) < MIN_OVERLAP else ""
-    low, high = entry.get(f"{key}_low", math.nan), entry.get(f"{key}_high", math.nan)
-    if isinstance(low, float) and isinstance(high, float) and not (math.isnan(low) or math.isnan(high)):
-        return f"{fmt.format(v)} [{fmt.format(low)}, {fmt.format(high)}]{thin}"
+    if (ci := _interval(entry, key)) is not None:
+        return f"{fmt.format(v)} [{fmt.format(ci[0])}, {fmt.format(ci[1])}]{thin}"
     return fmt.format(v) + thin
 
 
@@ -551,8 +560,8 @@ def format_bd_table(
                 v, share = entry.get(key, math.nan), _overlap_of(entry, key)
                 if isinstance(v, float) and not math.isnan(v) and share < MIN_OVERLAP:
                     thin.append(f"{label} {name}: {100 * share:.0f} %")
-            if "ci_images" in entry and not entry.get("ci_reason"):
-                with_ci.add(entry["ci_images"])
+            if "ci_images" in entry and any(_interval(entry, k) for k in ("bd_rate", "bd_metric")):
+                with_ci.add(entry["ci_images"])  # a cell with an interval: the note describes it
             if entry.get("ci_reason"):
                 no_ci.add(str(entry["ci_reason"]))
             skipped = [f"{entry[f'{k}_undefined']} for BD-{'rate' if k == 'bd_rate' else m}"

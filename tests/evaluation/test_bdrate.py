@@ -316,6 +316,21 @@ def test_table_with_intervals():
     assert "no interval: 4 paired images: a 95 % interval needs at least 6." in md
 
 
+def test_no_interval_note_under_a_table_without_intervals():
+    """Every cell n/a (a single-point model against the anchor, with per-image results): the
+    note used to describe intervals "over the images (12 paired)" the table did not have."""
+    from taco.evaluation.bdrate import ImageCurve
+
+    anchor, names = image_curves()
+    single = ImageCurve(names, anchor.rate[:, :1], {"psnr": anchor.quality["psnr"][:, :1]})
+    curves = {"JPEG": [{"bpp": r, "psnr": p} for r, p in zip(anchor.rate.mean(0), anchor.quality["psnr"].mean(0), strict=True)],
+              "one": [{"bpp": float(single.rate.mean()), "psnr": float(single.quality["psnr"].mean())}]}
+    table = bd_table(curves, "JPEG", ["psnr"], images={"JPEG": anchor, "one": single}, resamples=50)
+    assert table["one"]["psnr"]["ci_images"] == 12 and math.isnan(table["one"]["psnr"]["bd_rate_low"])
+    md = format_bd_table(table, "JPEG", bootstrap={"resamples": 50, "confidence": 0.95, "seed": 0})
+    assert "| one | n/a | n/a |" in md and "[low, high]" not in md
+
+
 def test_a_table_of_the_anchor_alone_says_so():
     curves = {"JPEG": [{"bpp": 0.2, "psnr": 28.0}, {"bpp": 0.4, "psnr": 31.0}]}
     md = format_bd_table(bd_table(curves, "JPEG", ["psnr"]), "JPEG")
