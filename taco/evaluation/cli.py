@@ -237,7 +237,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "of a variable-rate --model to code at (taco-minilm-vr=2,4,6; default: all) "
                    "(repeatable)")
     e.add_argument("--match-bpp", action="store_true",
-                   help="also code each image with each classic codec at the model's bpp for it")
+                   help="also code each image with each classic codec at the model's bpp for it "
+                   "(its run with the true captions, else with --caption-mode's)")
     e.add_argument("--crop", type=int, default=None,
                    help="centre crop size (default: the protocol's rule: 256 for coco30k, none for the "
                    "official coco30k protocol and every other dataset; 0 = none)")

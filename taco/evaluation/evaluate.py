@@ -289,7 +289,7 @@ def evaluate_model(
         label = f"{label} [caption {mode}]"
     header = result_header(
         "learned", label, info.model_id, dataset, run, str(device),
-        model={**asdict(info), "weights": info.weights, "tag": tag},
+        model={**asdict(info), "weights": info.weights, "tag": stem},
         **({"quality": quality, "lambda": qualities[quality - 1]} if qualities and quality else {}),
         caption_mode=str(mode) if uses_text else "n/a (model takes no text)",
         caption_mode_description=mode.describe(seed) if uses_text else None,
@@ -572,7 +572,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
     written: list[Path] = []
     for spec in cfg.datasets:
         target = _open_target(cfg, spec, device, captioner, dist)
-        model_jsons: list[Path] = []  # each model's caption-mode "true" results, for --match-bpp
+        model_jsons: list[Path] = []  # the model results --match-bpp matches (_run_model)
         for model in models:
             written += _run_model(cfg, model, modes, target, model_jsons)
         written += _run_classic(cfg, codecs, target, model_jsons)
@@ -683,8 +683,9 @@ def _open_target(cfg: EvalConfig, spec: str, device: str, captioner: Any, dist: 
 def _run_model(
     cfg: EvalConfig, m: _ModelRun, modes: Sequence[CaptionMode], target: _Target, model_jsons: list[Path]
 ) -> list[Path]:
-    """Every quality and caption mode of one model on one dataset; its caption-mode "true"
-    results are added to ``model_jsons``. Returns the files written."""
+    """Every quality and caption mode of one model on one dataset; the results --match-bpp
+    matches are added to ``model_jsons``: those of caption mode ``true``, else (a run of one
+    other mode) those of the first mode run. Returns the files written."""
     dist = target.dist
     written: list[Path] = []
     # a variable-rate model: each chosen quality one RD point, one curve (one label)
@@ -700,8 +701,8 @@ def _run_model(
                                   dist=dist, progress=cfg.progress, label=m.label,
                                   lpips_input=cfg.lpips_input, quality=quality)
             runs[str(mode)] = path
-            if mode.kind == "true":
-                model_jsons.append(path)
+        if runs:
+            model_jsons.append(runs.get("true", next(iter(runs.values()))))
         written += runs.values()
         if cfg.compare_caption_modes and len(runs) > 1 and dist.is_main:
             written += _write_caption_comparison(cfg, m.info, quality, runs, target)

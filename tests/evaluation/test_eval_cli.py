@@ -241,3 +241,15 @@ def test_caption_modes_table_is_of_this_runs_images(taco_main, tiny_folder, tmp_
     assert "| empty | 2 |" in capsys.readouterr().err
     comparison = next((tmp_path / "photos").glob("*.caption-modes.json"))
     assert json.loads(comparison.read_text())["modes"]["empty"]["images"] == 2
+
+
+def test_match_bpp_matches_the_caption_mode_run(taco_main, tiny_folder, tmp_path, capsys):
+    """With --caption-mode empty alone, --match-bpp wrote nothing and said nothing."""
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--caption-mode", "empty",
+                      "--classic", "jpeg", "--qualities", "jpeg=30,70", "--match-bpp", "--limit", "1",
+                      "--fid", "off", "--cmmd-clip", "off", "--no-plot", "-o", str(tmp_path),
+                      "--quiet"]) == 0
+    matched = list((tmp_path / "photos").glob("jpeg.matched-*.json"))
+    assert len(matched) == 1 and matched[0].name.endswith(".caption-empty.json")
+    result = json.loads(matched[0].read_text())
+    assert result["matched_to"].endswith(".caption-empty.json") and result["points"][0]["images"] == 1
