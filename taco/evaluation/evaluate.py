@@ -328,6 +328,9 @@ def _coding_captions(
         )
     if not uses_text and mode.kind != "true":
         raise EvaluationError(f"{info.model_id} takes no text: caption mode {mode} means nothing for it")
+    if uses_text and mode.kind == "shuffled" and len(dataset.listing) < 2:
+        raise EvaluationError(f"caption mode shuffled needs at least 2 captioned images (another "
+                              f"image's caption for each): {dataset.root} has {len(dataset.listing)}")
     # drawn over the whole dataset, so a --limit run's shuffled captions are the full run's
     every = [r.captions[0] for r in dataset.listing]
     captions = mode.captions(every, seed)[: len(dataset)] if uses_text else [""] * len(dataset)
@@ -688,6 +691,9 @@ def _run_model(
     other mode) those of the first mode run. Returns the files written."""
     dist = target.dist
     written: list[Path] = []
+    if getattr(m.model, "uses_text", False):
+        for mode in modes:  # a mode the dataset cannot take is refused before any coding
+            _coding_captions(True, m.info, target.dataset, mode, cfg.seed)
     # a variable-rate model: each chosen quality one RD point, one curve (one label)
     for quality in m.qualities:
         runs: dict[str, Path] = {}

@@ -253,3 +253,20 @@ def test_match_bpp_matches_the_caption_mode_run(taco_main, tiny_folder, tmp_path
     assert len(matched) == 1 and matched[0].name.endswith(".caption-empty.json")
     result = json.loads(matched[0].read_text())
     assert result["matched_to"].endswith(".caption-empty.json") and result["points"][0]["images"] == 1
+
+
+def test_shuffled_on_one_image_is_one_line(taco_main, folder_factory, tmp_path, capsys):
+    """A one-image dataset has no other image's caption to borrow: it was a ValueError traceback."""
+    folder = folder_factory(tmp_path / "photos")
+    lines = (folder / "captions.jsonl").read_text().splitlines()
+    (folder / "captions.jsonl").write_text(lines[0] + "\n")
+    for p in folder.glob("*.png"):
+        if p.name not in lines[0]:
+            p.unlink()
+    assert taco_main(["evaluate", str(folder), "-m", "taco-tiny", "--compare-caption-modes", "shuffled",
+                      "--fid", "off", "--cmmd-clip", "off", "-o", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("taco evaluate: error: caption mode shuffled needs at least 2 captioned "
+                              "images (another image's caption for each): ")
+    assert "Traceback" not in "\n".join(err)
+    assert not list((tmp_path / "out").rglob("*.csv"))  # refused before the true run was coded
