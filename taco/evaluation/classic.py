@@ -18,6 +18,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -340,6 +341,13 @@ def _run_codec(
                       features_dir, progress)
 
 
+def _earlier_qualities(codec: ClassicCodec, csv_path: Path) -> list[int]:
+    """The qualities (``qN`` settings in the codec's range) of the rows in ``csv_path``."""
+    lo, hi = codec.quality_range
+    settings = dict.fromkeys(r.get("setting", "") for r in read_rows(csv_path))
+    return [int(s[1:]) for s in settings if s[:1] == "q" and s[1:].isdigit() and lo <= int(s[1:]) <= hi]
+
+
 def evaluate_codec(
     codec: ClassicCodec,
     dataset: EvalDataset,
@@ -353,9 +361,21 @@ def evaluate_codec(
     lpips_input: str = "standard",
 ) -> Path:
     """Code every image at every quality of the sweep: ``out_dir/CODEC.{csv,json}``, one point
-    per quality. ``lpips_input``: the LPIPS convention (see :func:`taco.metrics.lpips`)."""
+    per quality. ``lpips_input``: the LPIPS convention (see :func:`taco.metrics.lpips`).
+
+    A quality given twice is coded once. Qualities of an earlier run into the same folder (rows
+    of ``CODEC.csv``) stay in the sweep: the JSON summarises every quality its CSV holds, each
+    over the same images (a resume with another sweep codes only what is missing, and a
+    configuration that differs is refused as for any resume).
+    """
     out_dir = Path(out_dir)
-    qs = list(qualities or codec.sweep)
+    qs = list(dict.fromkeys(qualities or codec.sweep))
+    earlier = _earlier_qualities(codec, out_dir / f"{codec.name}.csv")
+    if added := [q for q in earlier if q not in qs]:
+        if dist is None or dist.is_main:
+            print(f"{codec.name}.csv in {out_dir} also holds qualities {', '.join(map(str, added))} "
+                  "of an earlier run: they stay in its curve", file=sys.stderr)
+        qs = sorted(qs + added, key=lambda q: codec.direction * q)  # from fewest bits to most
     jobs = [Job(i, name, f"q{q}") for i, name in enumerate(dataset.names) for q in qs]
     return _run_codec(
         codec, dataset, out_dir, codec.name, jobs, lambda j: (int(j.setting[1:]), None),

@@ -131,6 +131,30 @@ def test_sweep_run_is_resumable(tiny_folder, tmp_path):
     assert again["timing"]["images_timed"] == 0 and again["points"] == result["points"]
 
 
+def test_a_quality_given_twice_is_coded_once(tiny_folder, tmp_path):
+    """``--qualities jpeg=30,30`` coded every image twice (duplicate rows, qualities [30, 30])."""
+    ds = open_dataset(str(tiny_folder), limit=2)
+    result = json.loads(evaluate_codec(get_codec("jpeg"), ds, tmp_path, qualities=[30, 30],
+                                       progress=False).read_text())
+    assert result["qualities"] == [30] and [p["setting"] for p in result["points"]] == ["q30"]
+    assert len(read_rows(tmp_path / result["csv"])) == 2
+
+
+def test_another_sweep_into_the_same_folder_keeps_the_earlier_qualities(tiny_folder, tmp_path, capsys):
+    """A resume with ``--qualities jpeg=50`` after ``jpeg=10,30`` kept the q10 and q30 rows in the
+    CSV but summarised q50 alone in the JSON (and the BD table had one point)."""
+    jpeg = get_codec("jpeg")
+    evaluate_codec(jpeg, open_dataset(str(tiny_folder), limit=2), tmp_path, qualities=[10, 30], progress=False)
+    capsys.readouterr()
+    ds = open_dataset(str(tiny_folder), limit=3)  # one image more: the earlier qualities code it too
+    result = json.loads(evaluate_codec(jpeg, ds, tmp_path, qualities=[50], progress=False).read_text())
+    assert "also holds qualities 10, 30 of an earlier run" in capsys.readouterr().err
+    assert result["qualities"] == [10, 30, 50]
+    assert {p["setting"]: p["images"] for p in result["points"]} == {"q50": 3, "q10": 3, "q30": 3}
+    assert result["timing"]["images_timed"] == 3 + 1 + 1
+    assert len(read_rows(tmp_path / result["csv"])) == 9
+
+
 def test_matched_to_a_model(tiny_folder, tmp_path):
     ds = open_dataset(str(tiny_folder))
     jpeg = get_codec("jpeg")
