@@ -284,13 +284,18 @@ def plot_results(
 
     ``out`` is a path stem (``out_dir/rd`` -> ``rd.png`` + ``rd.svg``; with several datasets
     ``rd-DATASET.png`` ...). ``reference``: ``auto`` (published points of the results' own
-    dataset kind), ``none``, or dataset kinds such as ``kodak``. ``anchor``: a curve label; adds
+    dataset kind), ``none``, or dataset kinds such as ``kodak``. ``metrics``: the panels (of
+    :data:`PANELS`; another name is a ValueError), those with data drawn. ``anchor``: a curve label; adds
     ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it,
     with 95 % bootstrap intervals over the images when ``bootstrap`` (resamples, seeded by
     ``seed``) is above 0 and the runs' CSVs are beside their JSONs.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    unknown = [m for m in metrics if m not in PANELS]
+    if unknown:
+        raise ValueError(f"unknown metric{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                         f"the metrics are: {', '.join(PANELS)}")
     results = load_results(paths)
     if not results:
         raise ValueError(f"no taco-eval result JSONs with points in {', '.join(map(str, paths))}")

@@ -191,3 +191,10 @@ def test_one_label_over_runs_that_are_not_one_curve_is_refused():
     jpeg = result("JPEG", "classic", [{"setting": "q50", "bpp": 0.8, "psnr": 31.0}])
     with pytest.raises(ValueError, match="curve 'JPEG' .* has setting q50 twice"):
         collect_curves([jpeg, jpeg])
+
+
+def test_an_unknown_metric_is_refused_before_anything_is_written(results_dir, tmp_path):
+    """``--metrics psnr,bogus`` drew PSNR and ignored bogus without a word."""
+    with pytest.raises(ValueError, match="unknown metric bogus; the metrics are: psnr, ms_ssim, lpips, fid, cmmd"):
+        plot_results([results_dir], tmp_path / "p" / "rd", metrics=["psnr", "bogus"])
+    assert not (tmp_path / "p").exists()
