@@ -571,6 +571,7 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
 
         captioner = Captioner(cfg.text_similarity, device=device, allow_download=cfg.download)
     models = _load_models(cfg, device, dist)
+    _check_something_runs(models, modes, codecs)
 
     written: list[Path] = []
     for spec in cfg.datasets:
@@ -599,6 +600,22 @@ def _check_config(cfg: EvalConfig) -> None:
             f"--captions-file {cfg.captions_file} is a path, which would caption every dataset "
             "alike: evaluate one dataset per call, or give a file name inside each folder"
         )
+
+
+def _check_something_runs(models: Sequence[_ModelRun], modes: Sequence[CaptionMode],
+                          codecs: Sequence[Any]) -> None:
+    """EvaluationError, before any work, when no model has a caption mode it can take (a model
+    that takes no text runs in mode ``true`` only) and no classic codec is available here."""
+    with_true = any(mode.kind == "true" for mode in modes)
+    if codecs or any(with_true or getattr(m.model, "uses_text", False) for m in models):
+        return
+    if not models:  # every --classic codec was skipped, each with its note
+        raise EvaluationError("nothing to evaluate: none of the --classic codecs is available here")
+    names = ", ".join(dict.fromkeys(m.info.model_id for m in models))
+    raise EvaluationError(
+        f"nothing to evaluate: {names} take{'s' if len(models) == 1 else ''} no text, so caption "
+        f"mode {', '.join(map(str, modes))} means nothing for {'it' if len(models) == 1 else 'them'}: "
+        "leave --caption-mode at true (the default) for a model without text")
 
 
 def _classic_codecs(cfg: EvalConfig) -> list[Any]:

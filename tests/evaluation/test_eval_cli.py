@@ -270,3 +270,17 @@ def test_shuffled_on_one_image_is_one_line(taco_main, folder_factory, tmp_path, 
                               "images (another image's caption for each): ")
     assert "Traceback" not in "\n".join(err)
     assert not list((tmp_path / "out").rglob("*.csv"))  # refused before the true run was coded
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["-m", "elic-tiny", "--caption-mode", "empty"],
+     "nothing to evaluate: elic-tiny takes no text, so caption mode empty means nothing for it"),
+    (["--classic", "bpg"], "nothing to evaluate: none of the --classic codecs is available here"),
+])
+def test_nothing_left_to_run_is_an_error(taco_main, tiny_folder, tmp_path, capsys, extra, message):
+    """Every run skipped used to print an empty 'wrote:' and exit 0."""
+    assert taco_main(["evaluate", str(tiny_folder), *extra, "--fid", "off", "--cmmd-clip", "off",
+                      "-o", str(tmp_path), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines()[-1].startswith(f"taco evaluate: error: {message}")
+    assert "wrote:" not in captured.out
