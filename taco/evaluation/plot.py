@@ -168,7 +168,8 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
     """dataset name -> its curves (learned runs of one label merged into one curve).
 
     A ValueError when a label joins runs that are not one curve (models of different
-    architectures, the same λ or classic setting twice).
+    architectures, the same λ or classic setting twice) or names curves of two kinds (a model
+    labelled ``JPEG`` beside the JPEG codec).
     """
     by_dataset: dict[str, dict[str, Curve]] = {}
     for r in results:
@@ -185,6 +186,13 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
                 curve.points.append({**p, "dataset_kind": r["dataset"]["kind"]})
     out: dict[str, list[Curve]] = {}
     for ds, curves in by_dataset.items():
+        kinds: dict[str, list[str]] = {}
+        for c in curves.values():
+            kinds.setdefault(c.label, []).append(c.kind)
+        for label, both in kinds.items():
+            if len(both) > 1:  # the legend, the BD table and --anchor know a curve by its label
+                raise ValueError(f"label {label!r} on {ds} names curves of two kinds ({' and '.join(both)}): "
+                                 "give the model another --label")
         for c in curves.values():
             _check_curve(ds, c)
             c.points.sort(key=lambda p: p["bpp"])

@@ -198,3 +198,15 @@ def test_an_unknown_metric_is_refused_before_anything_is_written(results_dir, tm
     with pytest.raises(ValueError, match="unknown metric bogus; the metrics are: psnr, ms_ssim, lpips, fid, cmmd"):
         plot_results([results_dir], tmp_path / "p" / "rd", metrics=["psnr", "bogus"])
     assert not (tmp_path / "p").exists()
+
+
+def test_a_model_labelled_like_a_classic_codec_is_refused(results_dir, tmp_path):
+    """A model run with ``--label JPEG`` beside the JPEG codec: the BD table (keyed by label)
+    kept one of the two curves and the legend showed one entry for both."""
+    (results_dir / "m3.json").write_text(json.dumps(result("JPEG", "learned", [{"bpp": 0.5, "psnr": 30.0}])))
+    with pytest.raises(ValueError, match=r"label 'JPEG' on val names curves of two kinds \(classic and "
+                       r"learned\): give the model another --label"):
+        collect_curves(load_results([results_dir]))
+    with pytest.raises(ValueError, match="two kinds"):
+        plot_results([results_dir], tmp_path / "p" / "rd", anchor="JPEG")
+    assert not (tmp_path / "p").exists()
