@@ -60,7 +60,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"(e.g. -m {DEFAULT_MODEL})"))
         print("taco evaluate: note: no --model given, so only the classic codecs run "
               f"(add -m {DEFAULT_MODEL} for taco's default model)", file=sys.stderr)
-    modes = _split(args.compare_caption_modes) if args.compare_caption_modes else [args.caption_mode]
+    modes = _split(args.compare_caption_modes)
+    if args.caption_mode or not modes:  # --caption-mode with --compare-caption-modes: one more mode
+        modes = [*dict.fromkeys([*modes, args.caption_mode or "true"])]
     cfg = EvalConfig(
         datasets=args.datasets,
         models=args.model or [],
@@ -225,12 +227,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("-m", "--model", action="append",
                    help="checkpoint, trained name or architecture (random seed-0); repeatable")
     e.add_argument("-o", "--output", default="runs/eval", help="output folder (default: runs/eval)")
-    e.add_argument("--caption-mode", default="true", metavar="MODE",
+    e.add_argument("--caption-mode", metavar="MODE",
                    help="true | shuffled | empty | fixed:TEXT | best-lpips (each caption of the "
-                   "image, keep the lowest-LPIPS file) (default: true)")
+                   "image, keep the lowest-LPIPS file) (default: true; with "
+                   "--compare-caption-modes, one more mode compared)")
     e.add_argument("--compare-caption-modes", metavar="MODES",
-                   help="e.g. true,shuffled,empty,fixed:NA: run each and report differences vs true "
-                   "with paired bootstrap CIs (none with fewer than 6 images)")
+                   help="e.g. true,shuffled,empty,fixed:NA: run each (and --caption-mode's) and "
+                   "report differences vs true with paired bootstrap CIs (none with fewer than 6 "
+                   "images)")
     e.add_argument("--classic", metavar="CODECS", help="classic codecs: jpeg,webp,avif,bpg,vtm")
     e.add_argument("--qualities", action="append", metavar="NAME=Q,...",
                    help="quality sweep of a classic codec (jpeg=10,30,50,70,90), or the qualities "

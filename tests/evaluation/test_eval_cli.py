@@ -284,3 +284,12 @@ def test_nothing_left_to_run_is_an_error(taco_main, tiny_folder, tmp_path, capsy
     captured = capsys.readouterr()
     assert captured.err.strip().splitlines()[-1].startswith(f"taco evaluate: error: {message}")
     assert "wrote:" not in captured.out
+
+
+def test_caption_mode_with_compare_is_compared(taco_main, tiny_folder, tmp_path):
+    """--caption-mode was silently dropped when --compare-caption-modes was given."""
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--compare-caption-modes", "empty",
+                      "--caption-mode", "fixed:NA", "--limit", "1", "--fid", "off", "--cmmd-clip", "off",
+                      "--no-plot", "--bootstrap", "0", "-o", str(tmp_path), "--quiet"]) == 0
+    comparison = next((tmp_path / "photos").glob("*.caption-modes.json"))
+    assert list(json.loads(comparison.read_text())["modes"]) == ["empty", "fixed:NA"]
