@@ -33,9 +33,14 @@ def _qualities(items: list[str] | None) -> dict[str, list[int]]:
         try:
             if not sep:
                 raise ValueError
-            out[name.strip().lower()] = [int(v) for v in _split(values)]
+            qualities = [int(v) for v in _split(values)]
         except ValueError:
             raise _cli_error(ValueError(f"--qualities expects NAME=Q1,Q2,..., got {item!r}")) from None
+        key = name.strip().lower()
+        if key in out:  # the last would silently win
+            raise _cli_error(ValueError(f"--qualities {key}=... given twice: give each name once, "
+                                        f"with all its qualities ({key}=Q1,Q2,...)"))
+        out[key] = qualities
     return out
 
 
@@ -239,7 +244,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--qualities", action="append", metavar="NAME=Q,...",
                    help="quality sweep of a classic codec (jpeg=10,30,50,70,90), or the qualities "
                    "of a variable-rate --model to code at (taco-minilm-vr=2,4,6; default: all) "
-                   "(repeatable)")
+                   "(repeatable, once per name)")
     e.add_argument("--match-bpp", action="store_true",
                    help="also code each image with each classic codec at the model's bpp for it "
                    "(its run with the true captions, else with --caption-mode's)")

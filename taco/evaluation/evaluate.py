@@ -619,12 +619,16 @@ def _check_something_runs(models: Sequence[_ModelRun], modes: Sequence[CaptionMo
 
 
 def _classic_codecs(cfg: EvalConfig) -> list[Any]:
-    """The ``--classic`` codecs present here (one missing here is skipped with a note); a name
-    that is no codec, or a quality outside a codec's range, is an EvaluationError."""
+    """The ``--classic`` codecs present here, each once whatever its case (one missing here is
+    skipped with a note); a name that is no codec, or a quality outside a codec's range, is an
+    EvaluationError."""
     from .classic import CLASSIC_CODECS, CodecUnavailable, get_codec
 
     codecs = []
+    firsts: dict[str, str] = {}
     for name in cfg.classic:
+        firsts.setdefault(name.lower(), name)  # jpeg,JPEG: one codec, coded once
+    for name in firsts.values():
         if name.lower() not in CLASSIC_CODECS:  # a typo, not a codec missing here: nothing runs
             raise EvaluationError(f"--classic {name}: no such codec; the codecs are: "
                                   f"{', '.join(CLASSIC_CODECS)}")

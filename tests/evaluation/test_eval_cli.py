@@ -293,3 +293,21 @@ def test_caption_mode_with_compare_is_compared(taco_main, tiny_folder, tmp_path)
                       "--no-plot", "--bootstrap", "0", "-o", str(tmp_path), "--quiet"]) == 0
     comparison = next((tmp_path / "photos").glob("*.caption-modes.json"))
     assert list(json.loads(comparison.read_text())["modes"]) == ["empty", "fixed:NA"]
+
+
+def test_a_repeated_qualities_name_is_refused(taco_main, tiny_folder, tmp_path, capsys):
+    """--qualities jpeg=10 --qualities jpeg=50 silently kept jpeg=50 alone."""
+    assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=10",
+                      "--qualities", "JPEG=50", "-o", str(tmp_path), "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "taco evaluate: error: --qualities jpeg=... given twice: give each name once, with all its "
+        "qualities (jpeg=Q1,Q2,...)")
+    assert not list(tmp_path.rglob("*.csv"))
+
+
+def test_a_codec_named_twice_runs_once(taco_main, tiny_folder, tmp_path, capsys):
+    assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg,JPEG", "--qualities", "jpeg=50",
+                      "--limit", "1", "--fid", "off", "--cmmd-clip", "off", "--no-plot", "-o",
+                      str(tmp_path), "--quiet"]) == 0
+    wrote = capsys.readouterr().out.split("wrote:")[1].split()
+    assert wrote == [str(tmp_path / "photos" / "jpeg.json")]
