@@ -288,7 +288,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "of the BD table's BD-rate/BD-metric (0: no CIs; default: 2000)")
     e.add_argument("--label", action="append",
                    help="legend label: once for every model, or once per --model in the same "
-                   "order (models sharing a label form one RD curve; default: the model id)")
+                   "order (models sharing a label form one RD curve; not a classic codec's label such as "
+                   "JPEG; default: the model id)")
     e.add_argument("--no-plot", action="store_true", help="do not draw the RD figure nor write the "
                    "BD-rate table (taco plot does both from the results later)")
     e.add_argument("--reference", default="auto",

@@ -311,3 +311,14 @@ def test_a_codec_named_twice_runs_once(taco_main, tiny_folder, tmp_path, capsys)
                       str(tmp_path), "--quiet"]) == 0
     wrote = capsys.readouterr().out.split("wrote:")[1].split()
     assert wrote == [str(tmp_path / "photos" / "jpeg.json")]
+
+
+@pytest.mark.parametrize("label", ["JPEG", "webp", "VTM (intra)"])
+def test_a_model_label_of_a_classic_codec_is_refused(taco_main, tiny_folder, tmp_path, capsys, label):
+    """-m X --label JPEG --classic jpeg drew the model as JPEG's curve and left it out of the BD table."""
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--label", label, "--classic",
+                      "jpeg,webp", "-o", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"taco evaluate: error: --label {label}: the classic codec ")
+    assert err[-1].endswith("'s label; give the model a label of its own")
+    assert not list(tmp_path.rglob("*.csv"))
