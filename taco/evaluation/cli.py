@@ -294,7 +294,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "BD-rate table (taco plot does both from the results later)")
     e.add_argument("--reference", default="auto",
                    help="published points to draw: auto (same dataset only), none, kodak, coco30k")
-    e.add_argument("--anchor", help="BD-rate anchor label (default: the first classic codec)")
+    e.add_argument("--anchor", help="BD-rate anchor label (default: the first --classic codec, "
+                   "else the first classic codec with results in the output folder, else no table)")
     e.add_argument("--threads", type=int, help="CPU threads for torch (1 is fastest on a busy machine)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_evaluate)

@@ -780,14 +780,33 @@ def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_
     return written
 
 
+def _default_anchor(out_dir: Path, codecs: Sequence[Any]) -> str | None:
+    """The BD table's anchor without ``--anchor``: the first ``--classic`` codec, else the first
+    classic codec (jpeg, webp, ... order) with results in ``out_dir`` from an earlier call, else
+    None (no table)."""
+    if codecs:
+        return str(codecs[0].label)
+    from .classic import CLASSIC_CODECS
+    from .plot import load_results
+
+    order = list(CLASSIC_CODECS)
+    classic = sorted((r for r in load_results([out_dir]) if r.get("kind") == "classic"),
+                     key=lambda r: order.index(r["codec"]) if r.get("codec") in order else len(order))
+    return str(classic[0]["label"]) if classic else None
+
+
 def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
     """The RD figure and BD table of every result in ``out_dir``, also from earlier invocations
-    (other models, codecs)."""
+    (other models, codecs). With no anchor, an earlier call's BD table is removed: it would no
+    longer match the figure."""
     from .plot import plot_results
 
+    anchor = cfg.anchor or _default_anchor(out_dir, codecs)
+    if anchor is None:
+        for suffix in (".md", ".json"):
+            (out_dir / f"rd.bdrate{suffix}").unlink(missing_ok=True)
     try:
-        return plot_results([out_dir], out_dir / "rd", reference=cfg.reference,
-                            anchor=cfg.anchor or (codecs[0].label if codecs else None),
+        return plot_results([out_dir], out_dir / "rd", reference=cfg.reference, anchor=anchor,
                             bootstrap=cfg.bootstrap, seed=cfg.seed)
     except ValueError as exc:  # an --anchor naming no curve: the results are kept
         raise EvaluationError(f"{exc} (the results are in {out_dir}: taco plot draws "

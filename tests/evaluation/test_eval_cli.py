@@ -322,3 +322,25 @@ def test_a_model_label_of_a_classic_codec_is_refused(taco_main, tiny_folder, tmp
     assert err[-1].startswith(f"taco evaluate: error: --label {label}: the classic codec ")
     assert err[-1].endswith("'s label; give the model a label of its own")
     assert not list(tmp_path.rglob("*.csv"))
+
+
+def test_bd_table_is_redrawn_with_the_figure(taco_main, tiny_folder, tmp_path, capsys):
+    """A call without --classic redrew rd.png but left the earlier call's rd.bdrate.* as they were."""
+    base = ["evaluate", str(tiny_folder), "--limit", "2", "--fid", "off", "--cmmd-clip", "off",
+            "--bootstrap", "0", "-o", str(tmp_path), "--quiet"]
+    assert taco_main([*base, "-m", "elic-tiny", "--classic", "jpeg", "--qualities", "jpeg=30,70"]) == 0
+    table = tmp_path / "photos" / "rd.bdrate.md"
+    assert "taco-tiny" not in table.read_text()
+    assert taco_main([*base, "-m", "taco-tiny"]) == 0  # anchor: the JPEG results already there
+    assert "Anchor: **JPEG**" in capsys.readouterr().out
+    assert "taco-tiny" in table.read_text()
+
+
+def test_no_anchor_leaves_no_stale_bd_table(taco_main, tiny_folder, tmp_path):
+    base = ["evaluate", str(tiny_folder), "--limit", "1", "--fid", "off", "--cmmd-clip", "off",
+            "--bootstrap", "0", "-o", str(tmp_path), "--quiet", "-m", "elic-tiny"]
+    assert taco_main([*base, "--anchor", "elic-tiny (untrained)"]) == 0
+    assert (tmp_path / "photos" / "rd.bdrate.md").is_file()
+    assert taco_main([*base, "-m", "taco-tiny"]) == 0  # no classic codec: no anchor, no table
+    assert not list((tmp_path / "photos").glob("rd.bdrate.*"))
+    assert (tmp_path / "photos" / "rd.png").is_file()
