@@ -250,7 +250,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(its run with the true captions, else with --caption-mode's)")
     e.add_argument("--crop", type=int, default=None,
                    help="centre crop size (default: the protocol's rule: 256 for coco30k, none for the "
-                   "official coco30k protocol and every other dataset; 0 = none)")
+                   "official coco30k protocol and every other dataset; 0 = none); images smaller "
+                   "than the crop are skipped (one warning counts them), not upscaled")
     e.add_argument("--limit", type=int, help="only the first N images")
     e.add_argument("--captions-file", default=None,
                    help="captions file: a name inside the dataset folder, or a path such as "

@@ -21,6 +21,11 @@ A dataset is given on the command line as ``KIND:PATH`` or a plain folder path:
 ``samples``     the four public-domain photos shipped in ``taco/assets/samples``.
 ==============  ===========================================================================
 
+With a crop, an image smaller than the crop on its shorter side is skipped (one
+:class:`taco.data.SkippedImageWarning` counts and names them; none left is an
+:class:`taco.data.EmptyDatasetError`), not upscaled to cover it as training does: an upscaled
+image is smoother than any photo and codes to a higher PSNR.
+
 The caption used as the "true" caption is always the first one listed for the image. A folder's
 captions are found as ``taco compress`` and ``taco train`` find them
 (:class:`taco.captions_file.CaptionLookup`): in ``captions_file`` alone when one is named (an
@@ -196,13 +201,14 @@ def _folder(
     if found.has_source:
         folder = CaptionedImages(root, found.records, _transform(crop), caption_index=0)
         records = _limit(folder.records, limit)
-        images = CaptionedImages(root, records, _transform(crop), caption_index=0)
+        images = CaptionedImages(root, records, _transform(crop), caption_index=0, min_side=crop)
         return EvalDataset(name, kind, root, images, crop, _caption_source(found, captions_file), True,
                            limit, listing=list(folder.records))
     every = [CaptionRecord(name, ("",)) for name in names]
     if not every:
         raise DatasetError(f"{root}: no images found")
-    images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0)
+    images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0,
+                             min_side=crop)
     source = (f"none (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files; write {FOLDER_CAPTIONS} "
               f"with `taco caption {root}`)")
     return EvalDataset(name, kind, root, images, crop, source, False, limit, listing=every)
@@ -221,7 +227,8 @@ def open_dataset(
     ``spec`` may be a str or a path (``Path("/data/kodak")``); a path is read as its string,
     so ``Path("kodak:/data/kodak")`` is the Kodak set, as on the command line.
 
-    ``crop`` overrides the paper's crop rule (centre crop to ``crop``×``crop``; 0 = no crop);
+    ``crop`` overrides the paper's crop rule (centre crop to ``crop``×``crop``; 0 = no crop;
+    images smaller than the crop are skipped, not upscaled);
     ``limit`` keeps the first ``limit`` images (quick runs); ``captions_file`` names the
     captions file of a folder (e.g. ``captions-blip2.jsonl``, for the caption-source study;
     the only source of captions then) or is a path (see the module docstring); None: each image's
@@ -261,7 +268,8 @@ def open_dataset(
                 "and the images in ROOT/val2014/"
             )
         every = karpathy_split(split_json, "restval")
-        images = CaptionedImages(root, _limit(every, limit), _transform(eff_crop), caption_index=0)
+        images = CaptionedImages(root, _limit(every, limit), _transform(eff_crop), caption_index=0,
+                                 min_side=eff_crop)
         source = "MS-COCO human captions (Karpathy split, first sentence)"
         return EvalDataset("coco30k", kind, root, images, eff_crop, source, True, limit,
                            {"protocol": f"paper: {COCO30K_PROTOCOLS['paper']}"}, listing=every)
@@ -275,7 +283,8 @@ def open_dataset(
         )
     coco = CocoCaptions(root / "val2014", ann, _transform(eff_crop), caption_index=0)
     records = _limit(coco.records, limit)
-    images = CaptionedImages(root / "val2014", records, _transform(eff_crop), caption_index=0)
+    images = CaptionedImages(root / "val2014", records, _transform(eff_crop), caption_index=0,
+                             min_side=eff_crop)
     source = "MS-COCO human captions (captions_val2014.json, first by annotation order)"
     return EvalDataset("coco40k", kind, root, images, eff_crop, source, True, limit,
                        listing=coco.records)
@@ -295,7 +304,8 @@ def _coco30k_official(root: Path, crop: int | None, limit: int | None, captions_
         records, captioners = read_captions_file(cap_path)
     except ValueError as exc:
         raise DatasetError(str(exc)) from None
-    images = CaptionedImages(root / "val2014", _limit(records, limit), _transform(crop), caption_index=0)
+    images = CaptionedImages(root / "val2014", _limit(records, limit), _transform(crop), caption_index=0,
+                             min_side=crop)
     source = f"{cap_path} ({_written_by(captioners)})"
     extra = {"protocol": f"official: {COCO30K_PROTOCOLS['official']}",
              "captions_per_image": max(len(r.captions) for r in records)}

@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -42,6 +43,7 @@ import torch
 
 from ..atomic import write_text_atomic
 from ..checksums import sha256_file
+from ..data import SkippedImageWarning
 from ..devices import resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
 from ..errors import TacoError
@@ -332,8 +334,10 @@ def _coding_captions(
         raise EvaluationError(f"caption mode shuffled needs at least 2 captioned images (another "
                               f"image's caption for each): {dataset.root} has {len(dataset.listing)}")
     # drawn over the whole dataset, so a --limit run's shuffled captions are the full run's
-    every = [r.captions[0] for r in dataset.listing]
-    captions = mode.captions(every, seed)[: len(dataset)] if uses_text else [""] * len(dataset)
+    # (looked up by name: images smaller than a crop are in the listing, not in the dataset)
+    drawn = dict(zip([r.file for r in dataset.listing],
+                     mode.captions([r.captions[0] for r in dataset.listing], seed), strict=True))
+    captions = [drawn[name] for name in dataset.names] if uses_text else [""] * len(dataset)
     chosen: list[tuple[str, ...]] = (dataset.all_captions if uses_text and mode.kind == "best-lpips"
                                      else [(c,) for c in captions])
     for c in {c for candidates in chosen for c in candidates}:  # refused now, not mid-run
@@ -701,7 +705,9 @@ def _open_target(cfg: EvalConfig, spec: str, device: str, captioner: Any, dist: 
                       coco30k_protocol=cfg.coco30k_protocol)
     dataset = opening(limit=cfg.limit)
     out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
-    n_full = len(opening()) if cfg.limit else len(dataset)
+    with warnings.catch_warnings():  # the images skipped were counted in the run's own warning
+        warnings.simplefilter("ignore", SkippedImageWarning)
+        n_full = len(opening()) if cfg.limit else len(dataset)
     sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
                       cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
     if dist.is_main:

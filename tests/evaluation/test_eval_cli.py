@@ -344,3 +344,22 @@ def test_no_anchor_leaves_no_stale_bd_table(taco_main, tiny_folder, tmp_path):
     assert taco_main([*base, "-m", "taco-tiny"]) == 0  # no classic codec: no anchor, no table
     assert not list((tmp_path / "photos").glob("rd.bdrate.*"))
     assert (tmp_path / "photos" / "rd.png").is_file()
+
+
+def test_images_smaller_than_the_crop_are_skipped(taco_main, tiny_folder, tmp_path, capsys):
+    """--crop N upscaled an image under N px (bicubic), which then coded to an inflated PSNR."""
+    from PIL import Image
+
+    small = sorted(tiny_folder.glob("*.png"))[0]
+    Image.open(small).resize((40, 40)).save(small)
+    base = ["evaluate", str(tiny_folder), "-m", "elic-tiny", "--fid", "off", "--cmmd-clip", "off",
+            "--no-plot", "-o", str(tmp_path), "--quiet"]
+    assert taco_main([*base, "--crop", "48"]) == 0
+    captured = capsys.readouterr()
+    warned = [line for line in captured.err.splitlines() if "48 px" in line]
+    assert len(warned) == 1 and f"skipping 1 under 48 px on the shorter side ({small.name})" in warned[0]
+    assert "on photos (3 images)" in captured.out
+    csv = next((tmp_path / "photos-crop48").glob("*.csv")).read_text()
+    assert small.name not in csv
+    assert taco_main([*base, "--crop", "128"]) == 2  # none is left
+    assert "4 under 128 px on the shorter side" in capsys.readouterr().err.strip().splitlines()[-1]

@@ -7,6 +7,7 @@ import json
 import pytest
 from PIL import Image
 
+from taco.data import SkippedImageWarning
 from taco.evaluation.datasets import DatasetError, open_dataset
 
 
@@ -42,7 +43,7 @@ def test_coco30k_is_karpathy_restval_centre_cropped(tmp_path):
     images = []
     for i, split in enumerate(["restval", "test", "restval"]):
         name = f"COCO_val2014_{i:012d}.jpg"
-        _jpeg(tmp_path / "val2014" / name)
+        _jpeg(tmp_path / "val2014" / name, (320, 260))
         images.append({"filepath": "val2014", "filename": name, "split": split,
                        "sentences": [{"raw": f"caption {i} a"}, {"raw": f"caption {i} b"}]})
     (tmp_path / "dataset_coco.json").write_text(json.dumps({"images": images}))
@@ -51,6 +52,9 @@ def test_coco30k_is_karpathy_restval_centre_cropped(tmp_path):
     assert _first(ds) == ["caption 0 a", "caption 2 a"]
     assert tuple(ds.images[0].image.shape) == (3, 256, 256)
     assert open_dataset(f"coco30k:{tmp_path}", crop=0).crop is None  # explicit override
+    _jpeg(tmp_path / "val2014" / images[2]["filename"], (320, 240))  # under the crop: skipped
+    with pytest.warns(SkippedImageWarning, match="skipping 1 under 256 px on the shorter side"):
+        assert _first(open_dataset(f"coco30k:{tmp_path}")) == ["caption 0 a"]
 
 
 def test_coco30k_official_protocol_is_the_authors_script(tmp_path):
