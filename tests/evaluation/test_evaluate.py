@@ -437,3 +437,19 @@ def test_torchrun_maps_device_as_training_does(monkeypatch, tiny_folder, tmp_pat
             evaluate.run_evaluation(evaluate.EvalConfig(datasets=[str(tiny_folder)], models=["taco-tiny"],
                                                         device=given, output=tmp_path))
     assert seen == ["cuda:0", "cuda:1", "cuda:1", "cpu"]
+
+
+def test_reproducibility_claim_names_what_evaluate_writes(tiny_taco_model, tiny_folder, tmp_path):
+    """docs/evaluation.md promised byte-identical `.taco` files, which evaluate never writes: what
+    it keeps of each coded file is its SHA-256 in the CSV, that of the bytes the codec writes."""
+    model, info = tiny_taco_model
+    dataset = open_dataset(str(tiny_folder), limit=1)
+    result = json.loads(evaluate_model(model, info, dataset, tmp_path, progress=False).read_text())
+    assert not list(tmp_path.rglob("*.taco"))
+    row = read_rows(tmp_path / result["csv"])[0]
+    coded = compress_image(dataset.images[0].image.unsqueeze(0), row["caption"], model).data
+    assert row["sha256"] == hashlib.sha256(coded).hexdigest()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "evaluation.md").read_text()
+    claim = docs[docs.index("What is\nreproducible"):].split("\n\n")[0]
+    assert "byte-identical CSVs" in claim and "`sha256` column" in claim
+    assert "`.taco` files, and" not in claim
