@@ -329,7 +329,7 @@ def _run_codec(
     header = result_header(kind, label, codec.name, dataset, run, "cpu", codec_settings=codec.describe(),
                      csv=csv_path.name, **header_extra)
     if dist.is_main:
-        check_resume(json_path, run)
+        check_resume(json_path, header["run"])
         write_json(json_path, header)
     columns = CLASSIC_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
     work = _classic_work(codec, dataset, quality_of, sets, captioner, lpips_input)

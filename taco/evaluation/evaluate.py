@@ -298,7 +298,7 @@ def evaluate_model(
         csv=csv_path.name,
     )
     if dist.is_main:
-        check_resume(json_path, run)
+        check_resume(json_path, header["run"])
         write_json(json_path, header)
     if uses_text:
         encode_text(model, [""])  # load the text encoder before timing starts

@@ -35,8 +35,8 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
     """Refuse to append to results made with another model, dataset or configuration, or
     under another label (a resume under ``--label B`` would move A's points to curve B).
 
-    ``run`` holds the label once :func:`result_header` has recorded it; a JSON written before
-    labels were recorded in its ``run`` is compared by its top-level ``label``.
+    ``run`` is the new header's (:func:`result_header`: it holds the label); a JSON written
+    before labels were recorded in its ``run`` is compared by its top-level ``label``.
     """
     if not json_path.is_file():
         return
@@ -82,10 +82,9 @@ def result_header(
 ) -> dict[str, Any]:
     """The JSON of a run as it starts: what codes what, how, where (``complete``: False).
 
-    Records ``label`` in ``run`` too, so that :func:`check_resume` refuses to resume the
-    results under another label.
+    Its ``run`` is ``run`` with the ``label``, so that :func:`check_resume` given it refuses to
+    resume the results under another label.
     """
-    run["label"] = label
     return {
         "format": RESULT_FORMAT,
         "version": RESULT_VERSION,
@@ -96,7 +95,7 @@ def result_header(
         "dataset": dataset.describe(),
         "lpips_input": run["lpips_input"],
         **extra,
-        "run": run,
+        "run": {**run, "label": label},
         "metric_notes": metric_notes(run["lpips_input"]),
         "environment": environment(device),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

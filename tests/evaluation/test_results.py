@@ -13,9 +13,12 @@ from taco.evaluation.runner import ResultsFileError
 
 
 def _header(label: str) -> tuple[dict, dict]:
+    """(the run check_resume compares: the header's, label included; the header)."""
     dataset = SimpleNamespace(describe=lambda: {"name": "val", "kind": "folder", "images": 3})
     run = {"model_fingerprint": "abc", "lpips_input": "standard"}
-    return run, result_header("learned", label, "elic-small-q4", dataset, run, "cpu")
+    header = result_header("learned", label, "elic-small-q4", dataset, run, "cpu")
+    assert "label" not in run  # the caller's dict is left as it was
+    return header["run"], header
 
 
 def test_a_resume_under_another_label_is_refused(tmp_path: Path):
@@ -34,8 +37,7 @@ def test_a_resume_under_another_label_is_refused(tmp_path: Path):
 def test_results_written_before_labels_were_in_the_run_compare_the_top_level_label(tmp_path: Path):
     path = tmp_path / "m.json"
     run, header = _header("ELIC")
-    del header["run"]["label"]  # as earlier versions wrote it
-    path.write_text(json.dumps(header))
+    path.write_text(json.dumps({**header, "run": {k: v for k, v in run.items() if k != "label"}}))
     check_resume(path, run)
     other, _ = _header("TACO")
     with pytest.raises(ResultsFileError, match="labelled 'ELIC', not 'TACO'"):
