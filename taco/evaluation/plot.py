@@ -88,7 +88,7 @@ def load_results(
         else:
             raise FileNotFoundError(f"{p}: no such file or folder")
     results = []
-    for f in files:
+    for f in dict.fromkeys(f.resolve() for f in files):  # `runs/eval runs/eval/kodak`: once
         try:
             data = json.loads(f.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -142,8 +142,10 @@ def _check_curve(ds: str, curve: Curve) -> None:
     name = f"{curve.label!r} ({curve.kind}) on {ds}"
 
     def where(r: dict[str, Any]) -> str:
-        path = Path(r.get("_path", r.get("codec", "?")))
-        return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+        return str(r.get("_path", r.get("codec", "?")))
+
+    todo = ("give each run its own --label, or plot them from separate folders"
+            if curve.kind == "learned" else "plot them from separate folders")
 
     archs: dict[str, dict[str, Any]] = {}
     for r in curve.sources:
@@ -159,17 +161,18 @@ def _check_curve(ds: str, curve: Curve) -> None:
             if p.get("bpp") is None or (key := _rate_point(r, p)) is None:
                 continue
             if key in seen:
-                raise ValueError(f"curve {name} has {key} twice ({where(seen[key])}, {where(r)}): "
-                                 "give each run its own --label, or plot them from separate folders")
+                raise ValueError(f"curve {name} has {key} twice, with other results ({where(seen[key])}, "
+                                 f"{where(r)}): {todo}")
             seen[key] = r
 
 
 def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
     """dataset name -> its curves (learned runs of one label merged into one curve).
 
-    A ValueError when a label joins runs that are not one curve (models of different
-    architectures, the same λ or classic setting twice) or names curves of two kinds (a model
-    labelled ``JPEG`` beside the JPEG codec).
+    The same results found twice (a copied folder, the same codec run in two folders) count
+    once. A ValueError when a label joins runs that are not one curve (models of different
+    architectures, the same λ or classic setting twice with other results) or names curves of
+    two kinds (a model labelled ``JPEG`` beside the JPEG codec).
     """
     by_dataset: dict[str, dict[str, Curve]] = {}
     for r in results:
@@ -180,6 +183,8 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
             label += " (closest reachable)"  # the model's bpp is beyond the codec's range
         curve = curves.setdefault(f"{r['kind']}|{label}", Curve(label, r["kind"], r["codec"],
                                                                  matched_to=r.get("matched_to_label")))
+        if any(s["points"] == r["points"] and s.get("run") == r.get("run") for s in curve.sources):
+            continue  # the same results twice (a copied folder, JPEG in two runs' folders): once
         curve.sources.append(r)
         for p in r["points"]:
             if p.get("bpp") is not None:

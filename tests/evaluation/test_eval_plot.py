@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -189,8 +190,23 @@ def test_one_label_over_runs_that_are_not_one_curve_is_refused():
     with pytest.raises(ValueError, match="has weights f twice"):
         collect_curves([_model("T", "taco", None, 0.2), _model("T", "taco", None, 0.3)])
     jpeg = result("JPEG", "classic", [{"setting": "q50", "bpp": 0.8, "psnr": 31.0}])
-    with pytest.raises(ValueError, match="curve 'JPEG' .* has setting q50 twice"):
-        collect_curves([jpeg, jpeg])
+    other = result("JPEG", "classic", [{"setting": "q50", "bpp": 0.9, "psnr": 31.5}])
+    with pytest.raises(ValueError, match="curve 'JPEG' .* has setting q50 twice, with other results "
+                       r"\(.*\): plot them from separate folders"):
+        collect_curves([jpeg, other])
+
+
+def test_the_same_results_found_twice_count_once(results_dir, tmp_path_factory):
+    """JPEG run into two folders (or a copied folder, or `runs/eval runs/eval/val`) plotted
+    together: the same results once, not refused as 'setting q50 twice' nor drawn twice."""
+    jpeg = result("JPEG", "classic", [{"setting": "q50", "bpp": 0.8, "psnr": 31.0}])
+    assert len(collect_curves([jpeg, dict(jpeg)])["val"][0].points) == 1
+    copy = tmp_path_factory.mktemp("copy")
+    shutil.copytree(results_dir, copy, dirs_exist_ok=True)
+    once = collect_curves(load_results([results_dir]))
+    twice = collect_curves(load_results([results_dir, copy, results_dir / "m1.json"]))
+    assert ([(c.label, len(c.sources), len(c.points)) for c in twice["val"]]
+            == [(c.label, len(c.sources), len(c.points)) for c in once["val"]])
 
 
 def test_an_unknown_metric_is_refused_before_anything_is_written(results_dir, tmp_path):
