@@ -127,23 +127,32 @@ def _given_keys(args: argparse.Namespace) -> set[str]:
 
 def resumed_run(args: argparse.Namespace) -> Path | None:
     """The folder of the run ``--resume PATH`` names: PATH, or the folder of the run file PATH
-    names (its state, checkpoint, config.yaml or log.jsonl); None without --resume or without
-    PATH (the config's out_dir is the run). Another file is a ConfigError: the run would have
-    been written into it."""
+    names (its state or checkpoint; its config.yaml or log.jsonl beside the other or a state);
+    None without --resume or without PATH (the config's out_dir is the run). Another file is a
+    ConfigError: the run would have been written over it (a hand-written config.yaml too)."""
     from .checkpoints import CHECKPOINT_FILE, STATE_FILE
     from .config import ConfigError
     from .run_log import CONFIG_FILE, LOG_FILE
+    from .state import state_exists
 
     if not getattr(args, "resume", None):
         return None
     path = Path(args.resume)
     if path.is_dir():
         return path
-    if path.name.startswith((STATE_FILE, CHECKPOINT_FILE)) or path.name in (CONFIG_FILE, LOG_FILE):
+    if path.name.startswith((STATE_FILE, CHECKPOINT_FILE)):
+        return path.parent
+    run_files = (CONFIG_FILE, LOG_FILE)
+    if path.name in run_files and (state_exists(path.parent / STATE_FILE)
+                                   or all((path.parent / name).is_file() for name in run_files)):
         return path.parent
     if path.exists():
+        what = (f"a config beside no run: to start a run from it, give it without --resume "
+                f"(taco train {path})" if path.suffix in (".yaml", ".yml", ".toml")
+                else "not one of a run's files")
         raise ConfigError(
-            f"--resume takes a run folder or its {STATE_FILE}; {path} is another file"
+            f"--resume takes a run folder or a file of it ({STATE_FILE}, {CHECKPOINT_FILE}, "
+            f"{CONFIG_FILE}); {path} is {what}"
         )
     return path
 

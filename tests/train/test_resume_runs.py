@@ -97,8 +97,19 @@ def test_resume_names_a_run_by_any_of_its_files(tmp_path, tiny, capsys):
     other.write_text("mine")
     assert train_main(["--resume", str(other), "--max-steps", "5"]) == 2
     err = capsys.readouterr().err
-    assert f"--resume takes a run folder or its {STATE_FILE}; {other} is another file" in err
+    assert (f"--resume takes a run folder or a file of it ({STATE_FILE}, checkpoint.safetensors, "
+            f"config.yaml); {other} is not one of a run's files") in err
     assert len(err.strip().splitlines()) == 1 and other.read_text() == "mine"
+
+    # a hand-written config.yaml beside no run is not taken for a run (it was trained over)
+    mine = tmp_path / "cfgs" / "config.yaml"
+    mine.parent.mkdir()
+    mine.write_text("# my experiment\n" + (run / "config.yaml").read_text())
+    kept = mine.read_text()
+    assert train_main(["--resume", str(mine), "--max-steps", "5"]) == 2
+    err = capsys.readouterr().err
+    assert f"{mine} is a config beside no run: to start a run from it, give it without --resume" in err
+    assert mine.read_text() == kept and sorted(p.name for p in mine.parent.iterdir()) == ["config.yaml"]
 
 
 def test_resume_of_a_folder_that_holds_no_run_is_an_error(tmp_path, capsys):
