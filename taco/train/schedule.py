@@ -74,12 +74,19 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
                      if hasattr(signal, name))  # Windows has no SIGHUP
 
 
+#: A signal that repeats the first within this many seconds is the same request, not a second:
+#: a scheduler that signals every process of a job reaches a torchrun worker twice (directly,
+#: and forwarded by torchrun).
+REPEAT_S = 1.0
+
+
 class StopSignals:
     """While a run trains: the first SIGINT, SIGTERM or SIGHUP asks it to stop after the step
     in hand, with a checkpoint (:attr:`signum` says which came; with ``announce``, one line on
     standard error says so, written straight to the stream: a handler must not wait for a lock
-    the interrupted code may hold, as a progress bar's); a second one stops it at once, as it would have without this (the handler from before runs:
-    a KeyboardInterrupt, or the signal's default action).
+    the interrupted code may hold, as a progress bar's); a second one (not the first repeated
+    within :data:`REPEAT_S`) stops it at once, as it would have without this (the handler from
+    before runs: a KeyboardInterrupt, or the signal's default action).
 
     Installed in the main thread only (the only one Python runs handlers in), over every
     handler but an ignored signal's (``nohup``), and put back on exit. A process forked
@@ -92,6 +99,7 @@ class StopSignals:
     def __init__(self, announce: bool = True) -> None:
         self.announce = announce
         self.signum: int | None = None
+        self.first_at = 0.0  # when the first signal came (time.monotonic)
         self.previous: dict[int, Any] = {}
         self.pid = os.getpid()
 
@@ -117,7 +125,7 @@ class StopSignals:
                 leave_to_the_run(signum, frame)
             return
         if self.signum is None:
-            self.signum = signum
+            self.signum, self.first_at = signum, time.monotonic()
             if self.announce:
                 name = signal.Signals(signum).name
                 line = (f"\ntaco train: {name}: stopping after this step, with a checkpoint "
@@ -125,6 +133,8 @@ class StopSignals:
                 with contextlib.suppress(OSError, ValueError):
                     os.write(sys.stderr.fileno(), line.encode())
             return
+        if signum == self.signum and time.monotonic() - self.first_at < REPEAT_S:
+            return  # the same request again: a scheduler signals every process, torchrun too
         previous = self.previous.get(signum, signal.SIG_DFL)
         self.restore()
         if callable(previous):
@@ -141,9 +151,11 @@ def leave_to_the_run(signum: int, frame: FrameType | None) -> None:
 
 
 def worker_signals(worker_id: int) -> None:
-    """A DataLoader's ``worker_init_fn``: its worker leaves the first SIGTERM to the run
-    (:func:`leave_to_the_run`). torch's workers die of a SIGTERM that their loader did not send;
-    sent to every process of the job (``timeout``, a scheduler's stop), it ended the run with
-    "DataLoader worker (pid N) is killed by signal: Terminated" instead of letting it stop
-    with a checkpoint (:class:`StopSignals`)."""
-    signal.signal(signal.SIGTERM, leave_to_the_run)
+    """A DataLoader's ``worker_init_fn``: its worker leaves the first SIGTERM or SIGHUP to the
+    run (:func:`leave_to_the_run`) and ignores Ctrl-C (the run stops its loader), whatever the
+    start method (a forked worker inherits :class:`StopSignals`' handler, a spawned one does
+    not). torch's workers die of a SIGTERM that their loader did not send; sent to every process
+    of the job (``timeout``, a scheduler's stop), it ended the run with "DataLoader worker (pid
+    N) is killed by signal: Terminated" instead of letting it stop with a checkpoint."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN if signum == signal.SIGINT else leave_to_the_run)
