@@ -25,7 +25,7 @@ Both safetensors files are rewritten atomically every ``ckpt_interval`` steps an
 ``epochs``, ``max_steps`` or, with ``time_limit``, when the wall-clock budget would not cover
 another step and the final checkpoint (:class:`NoStepInTimeLimit`, writing nothing, when the
 set-up left no time for one step), or when Ctrl-C, SIGTERM or SIGHUP asks it to stop
-(:class:`~taco.schedule.StopSignals`): after the step in hand, with a final checkpoint, then
+(:class:`~taco.train.schedule.StopSignals`): after the step in hand, with a final checkpoint, then
 :class:`~taco.errors.Interrupted` says where it stopped. A non-finite loss or gradient stops the run with
 :class:`NonFiniteLossError`, a file that cannot be written (full disk) with
 :class:`OutputWriteError`; both leave the last good files as they were.
@@ -359,72 +359,71 @@ class Trainer:
         stopped = "done"
         t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
         first_step = p.step
-        stop = StopSignals(announce=self.env.is_main)
-        try:
-            stop.__enter__()
-            while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
-                # decided before a batch is drawn (its random crops), so that a run resumed
-                # from where this one stops draws what an uninterrupted one would
-                stopped = self._stop_reason(budget, stop)
-                if stopped != "done":
-                    break
-                for batch in self.batches():
-                    t_step = time.perf_counter()
-                    lr = lr_at(cfg, p.epoch, p.step)
-                    for group in self.optimizer.param_groups:
-                        group["lr"] = lr
-                    parts = self.train_step(batch)
-                    window.append(parts)
-                    unchecked.append((p.step + 1, p.epoch, parts))
-                    p.step += 1
-                    p.batch_in_epoch += 1
-                    if p.batch_in_epoch == self.steps_per_epoch:  # epochs count completed passes
-                        p.epoch, p.batch_in_epoch = p.epoch + 1, 0
-                    p.wall_time_s = wall0 + time.perf_counter() - t_start
-                    budget.note_step(time.perf_counter() - t_step)
-                    if bar is not None:
-                        bar.update(1)
-                    if p.step % cfg.log_interval == 0 or p.step == self.total_steps:
-                        self._check_finite(unchecked)
-                        last = self._log_train(window, time.perf_counter() - t_window, bar)
-                        window, t_window = [], time.perf_counter()
-                    if self.val_dataset is not None and p.step % cfg.val.interval == 0:
-                        self._check_finite(unchecked)
-                        budget.note_reserve(self._validate())
-                    if p.step % cfg.ckpt_interval == 0 and p.step < self.total_steps:
-                        self._check_finite(unchecked)
-                        budget.note_reserve(self._save())
-                    if p.step >= self.total_steps:
-                        break
+        with StopSignals(announce=self.env.is_main) as stop:
+            try:
+                while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
+                    # decided before a batch is drawn (its random crops), so that a run resumed
+                    # from where this one stops draws what an uninterrupted one would
                     stopped = self._stop_reason(budget, stop)
                     if stopped != "done":
                         break
-            self._check_finite(unchecked)
-            if stopped == "interrupted" and p.step == first_step:
-                raise Interrupted(stop.signum or signal.SIGTERM, f" before its first step; {self._kept()}")
-            if stopped == "time_limit" and p.step == first_step:
-                kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
-                        f"(step {p.step})" if p.step else "; no checkpoint written")
-                raise NoStepInTimeLimit(
-                    f"no step fitted in the time limit {cfg.time_limit}: the set-up took "
-                    f"{budget.elapsed():.0f} s (data, model, text encoder){kept}; give a "
-                    "longer --time-limit"
-                )
-            if window and stopped != "done":  # the last, partial log interval
-                last = self._log_train(window, time.perf_counter() - t_window, bar)
-            if (self.val_dataset is not None and p.step % cfg.val.interval != 0
-                    and stopped != "interrupted"):  # asked to stop: not a validation more
-                self._validate()
-            in_sync = replicas_in_sync(list(self.model.parameters()), self.env)
-            if not in_sync:
-                raise RuntimeError("DDP replicas diverged: parameters differ between ranks")
-            p.extra["replicas_in_sync"] = in_sync
-            self._save(final=p.step >= self.total_steps)
-        finally:
-            stop.restore()  # a signal from here on does what it did before the run
-            if bar is not None:
-                bar.close()
-            self.log.close()
+                    for batch in self.batches():
+                        t_step = time.perf_counter()
+                        lr = lr_at(cfg, p.epoch, p.step)
+                        for group in self.optimizer.param_groups:
+                            group["lr"] = lr
+                        parts = self.train_step(batch)
+                        window.append(parts)
+                        unchecked.append((p.step + 1, p.epoch, parts))
+                        p.step += 1
+                        p.batch_in_epoch += 1
+                        if p.batch_in_epoch == self.steps_per_epoch:  # epochs count completed passes
+                            p.epoch, p.batch_in_epoch = p.epoch + 1, 0
+                        p.wall_time_s = wall0 + time.perf_counter() - t_start
+                        budget.note_step(time.perf_counter() - t_step)
+                        if bar is not None:
+                            bar.update(1)
+                        if p.step % cfg.log_interval == 0 or p.step == self.total_steps:
+                            self._check_finite(unchecked)
+                            last = self._log_train(window, time.perf_counter() - t_window, bar)
+                            window, t_window = [], time.perf_counter()
+                        if self.val_dataset is not None and p.step % cfg.val.interval == 0:
+                            self._check_finite(unchecked)
+                            budget.note_reserve(self._validate())
+                        if p.step % cfg.ckpt_interval == 0 and p.step < self.total_steps:
+                            self._check_finite(unchecked)
+                            budget.note_reserve(self._save())
+                        if p.step >= self.total_steps:
+                            break
+                        stopped = self._stop_reason(budget, stop)
+                        if stopped != "done":
+                            break
+                self._check_finite(unchecked)
+                if stopped == "interrupted" and p.step == first_step:
+                    raise Interrupted(stop.signum or signal.SIGTERM,
+                                      f" before its first step; {self._kept()}")
+                if stopped == "time_limit" and p.step == first_step:
+                    kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
+                            f"(step {p.step})" if p.step else "; no checkpoint written")
+                    raise NoStepInTimeLimit(
+                        f"no step fitted in the time limit {cfg.time_limit}: the set-up took "
+                        f"{budget.elapsed():.0f} s (data, model, text encoder){kept}; give a "
+                        "longer --time-limit"
+                    )
+                if window and stopped != "done":  # the last, partial log interval
+                    last = self._log_train(window, time.perf_counter() - t_window, bar)
+                if (self.val_dataset is not None and p.step % cfg.val.interval != 0
+                        and stopped != "interrupted"):  # asked to stop: not a validation more
+                    self._validate()
+                in_sync = replicas_in_sync(list(self.model.parameters()), self.env)
+                if not in_sync:
+                    raise RuntimeError("DDP replicas diverged: parameters differ between ranks")
+                p.extra["replicas_in_sync"] = in_sync
+                self._save(final=p.step >= self.total_steps)
+            finally:
+                if bar is not None:
+                    bar.close()
+                self.log.close()
         if stopped == "interrupted":
             raise Interrupted(
                 stop.signum or signal.SIGTERM,
