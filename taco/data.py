@@ -105,6 +105,13 @@ class UnreadableImagesError(TacoError, RuntimeError):
     def __init__(self, message: str) -> None:
         super().__init__(_worker_message(message, type(self)))
 
+    @classmethod
+    def none_readable(cls, root: str | os.PathLike[str], what: str, first: str) -> UnreadableImagesError:
+        """The error for ``root``: ``what`` was tried (``all 4 files tried are unreadable``),
+        ``first`` the first unreadable file and its read error."""
+        return cls(f"no readable image found in '{root}': {what} (the first, {first}); replace or "
+                   "remove the unreadable files, or use a folder of images")
+
 
 def _worker_message(text: str, error: type[BaseException]) -> str:
     """``text``, or the message of the ``error`` a DataLoader worker raised when ``text`` is
@@ -468,10 +475,7 @@ class CaptionedImages(Dataset[Sample]):
                 return self._sample(rgb, record)
         what = (f"all {n} files tried are unreadable" if tried == n else
                 f"{tried} unreadable in a row from index {index}, of {n} files")
-        raise UnreadableImagesError(
-            f"no readable image found in '{self.root}': {what} (the first, {first}); replace or "
-            "remove the unreadable files, or use a folder of images"
-        )
+        raise UnreadableImagesError.none_readable(self.root, what, first)
 
     def _sample(self, rgb: Image.Image, record: CaptionRecord) -> Sample:
         if self.caption_index is not None:

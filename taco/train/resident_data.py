@@ -102,11 +102,8 @@ class ResidentImages:
                 captions.append(dataset.records[i].captions)
                 names.append(dataset.records[i].file)
         if not images:
-            raise UnreadableImagesError(
-                f"no readable image found in '{dataset.root}': all {n} files tried are unreadable"
-                f" (the first, {first}); replace or remove the unreadable files, or use a folder "
-                "of images"
-            )
+            raise UnreadableImagesError.none_readable(
+                dataset.root, f"all {n} files tried are unreadable", first)
         resident = cls(images, captions, names, crop, hflip)
         resident.skipped = n - len(images)
         return resident
