@@ -483,10 +483,14 @@ def bd_table(
     return table
 
 
-def _overlap_of(entry: Mapping[str, float | str], key: str) -> float:
-    """The overlap ``key`` (bd_rate or bd_metric) averaged over; NaN if not recorded."""
-    v = entry.get("overlap" if key == "bd_rate" else "bd_metric_overlap", math.nan)
-    return v if isinstance(v, float) else math.nan
+def _thin_overlap(entry: Mapping[str, float | str], key: str) -> float | None:
+    """The overlap a defined ``key`` (bd_rate or bd_metric) averaged over when it is below
+    :data:`MIN_OVERLAP` (the cell is marked); None otherwise (or not recorded)."""
+    v = entry.get(key, math.nan)
+    share = entry.get("overlap" if key == "bd_rate" else "bd_metric_overlap", math.nan)
+    if isinstance(v, float) and not math.isnan(v) and isinstance(share, float) and share < MIN_OVERLAP:
+        return share
+    return None
 
 
 def _interval(entry: Mapping[str, float | str], key: str) -> tuple[float, float] | None:
@@ -505,7 +509,7 @@ def _cell(entry: Mapping[str, float | str], key: str, fmt: str) -> str:
     v = entry.get(key, math.nan)
     if not isinstance(v, float) or math.isnan(v):
         return "n/a"
-    thin = " †" if _overlap_of(entry, key) < MIN_OVERLAP else ""
+    thin = " †" if _thin_overlap(entry, key) is not None else ""
     if (ci := _interval(entry, key)) is not None:
         return f"{fmt.format(v)} [{fmt.format(ci[0])}, {fmt.format(ci[1])}]{thin}"
     return fmt.format(v) + thin
@@ -551,14 +555,14 @@ def format_bd_table(
         lines.append("| " + " | ".join(cells) + " |")
         for m in metrics:
             entry = row.get(m, {})
-            why = {"BD-rate": str(entry.get("reason") or ""), f"BD-{m}": str(entry.get("bd_metric_reason") or "")}
-            if len(set(why.values()) - {""}) == 1 and all(why.values()):
-                notes.append(f"- {label}, {m}: {why['BD-rate']}")
+            rate, metric = str(entry.get("reason") or ""), str(entry.get("bd_metric_reason") or "")
+            if rate and rate == metric:  # one reason for both deltas: said once
+                notes.append(f"- {label}, {m}: {rate}")
             else:
-                notes += [f"- {label}, {m}, {name}: {text}" for name, text in why.items() if text]
+                notes += [f"- {label}, {m}, {name}: {text}"
+                          for name, text in (("BD-rate", rate), (f"BD-{m}", metric)) if text]
             for key, name in (("bd_rate", "BD-rate"), ("bd_metric", f"BD-{m}")):
-                v, share = entry.get(key, math.nan), _overlap_of(entry, key)
-                if isinstance(v, float) and not math.isnan(v) and share < MIN_OVERLAP:
+                if (share := _thin_overlap(entry, key)) is not None:
                     thin.append(f"{label} {name}: {100 * share:.0f} %")
             if "ci_images" in entry and any(_interval(entry, k) for k in ("bd_rate", "bd_metric")):
                 with_ci.add(entry["ci_images"])  # a cell with an interval: the note describes it
