@@ -56,9 +56,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="override config keys (dotted for sections: data.root=DIR val.interval=500)")
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="PATH",
                    help="continue a run: its folder or a file of it (train_state.safetensors, "
-                   "checkpoint.safetensors, config.yaml; no PATH: the config's out_dir). The run goes on in that folder (--out-dir DIR: in DIR, "
-                   "which must hold no other run); without a config file, the run's own "
-                   "config.yaml is read, --set applies on top")
+                   "checkpoint.safetensors, config.yaml; no PATH: the config's out_dir). The run "
+                   "goes on in that folder (--out-dir DIR: in DIR, which must hold no other run); "
+                   "without a config file, the run's own config.yaml is read, --set applies on top")
     p.add_argument("--lambda-sweep", action="store_true",
                    help="train the paper's six λ one after the other, in out_dir/lambda-<λ>")
     p.add_argument("--text-injection", choices=TEXT_INJECTIONS,
