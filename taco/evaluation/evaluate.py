@@ -67,9 +67,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CaptionMode",
+    "CodingCaptions",
     "EvalConfig",
     "EvaluationError",
     "ModelInfo",
+    "coding_captions",
     "compare_caption_modes",
     "evaluate_model",
     "format_comparison",
@@ -247,6 +249,7 @@ def evaluate_model(
     label: str | None = None,
     lpips_input: str = "standard",
     quality: int | None = None,
+    captions: CodingCaptions | None = None,
 ) -> Path:
     """Code every image of ``dataset`` with ``model`` and write ``out_dir/TAG[.qK][.caption-MODE].{csv,json}``.
 
@@ -254,7 +257,9 @@ def evaluate_model(
     rank 0 only under torchrun). ``lpips_input``: the LPIPS convention (``standard`` or
     ``official``, see :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
     ``quality``: the quality K of a variable-rate model to code at (one RD point; setting
-    ``qK``), None for a single-rate model.
+    ``qK``), None for a single-rate model. ``captions``: what :func:`coding_captions` drew and
+    checked for this model, ``dataset``, ``mode`` and ``seed`` (``taco evaluate`` does so once
+    per caption mode, before any coding); None: drawn and checked here.
     """
     from taco.codec import encode_text
 
@@ -262,7 +267,13 @@ def evaluate_model(
     dist = dist or DistEnv()
     mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
     uses_text = bool(getattr(model, "uses_text", False))
-    candidates = _coding_captions(uses_text, info, dataset, mode, seed)
+    if captions is None:
+        captions = coding_captions(model, info, dataset, mode, seed)
+    elif captions.dataset is not dataset or (captions.mode, captions.seed, captions.uses_text) != (
+            mode, seed, uses_text):
+        raise ValueError("captions were drawn for another dataset, caption mode, seed or model: "
+                         "give evaluate_model those coding_captions drew for its own")
+    candidates = captions.candidates
     device = next(model.parameters()).device
     qualities = getattr(model, "qualities", None)
     if (quality is None) != (qualities is None):
@@ -317,11 +328,28 @@ def evaluate_model(
                       features_dir, progress)
 
 
-def _coding_captions(
-    uses_text: bool, info: ModelInfo, dataset: EvalDataset, mode: CaptionMode, seed: int
-) -> list[tuple[str, ...]]:
-    """The captions each image is coded with (one, or with best-lpips every caption, of which the
-    lowest-LPIPS one is kept); EvaluationError for a caption mode the model or dataset cannot take."""
+@dataclass(frozen=True)
+class CodingCaptions:
+    """The captions each image of ``dataset`` is coded with under ``mode`` and ``seed``, drawn
+    and checked by :func:`coding_captions`: ``candidates[i]`` is image i's one caption, or with
+    best-lpips each of its captions (the lowest-LPIPS file is kept)."""
+
+    dataset: EvalDataset
+    mode: CaptionMode
+    seed: int
+    uses_text: bool  # False: every candidate is "" (a model without text)
+    candidates: list[tuple[str, ...]]
+
+
+def coding_captions(
+    model: Any, info: ModelInfo, dataset: EvalDataset, mode: CaptionMode | str = "true", seed: int = 0
+) -> CodingCaptions:
+    """The captions ``model`` codes each image of ``dataset`` with under ``mode``, every one
+    checked (:func:`taco.text.base.normalize_caption`) so that a caption the encoder would refuse
+    stops the run before any coding; EvaluationError for a caption mode the model or dataset
+    cannot take."""
+    mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
+    uses_text = bool(getattr(model, "uses_text", False))
     if uses_text and mode.kind in ("true", "best-lpips") and not dataset.captioned:
         raise EvaluationError(
             f"{dataset.root} has no captions: "
@@ -342,7 +370,7 @@ def _coding_captions(
                                      else [(c,) for c in captions])
     for c in {c for candidates in chosen for c in candidates}:  # refused now, not mid-run
         normalize_caption(c)
-    return chosen
+    return CodingCaptions(dataset, mode, seed, uses_text, chosen)
 
 
 def _coding_work(
@@ -725,21 +753,24 @@ def _run_model(
     other mode) those of the first mode run. Returns the files written."""
     dist = target.dist
     written: list[Path] = []
-    if getattr(m.model, "uses_text", False):
-        for mode in modes:  # a mode the dataset cannot take is refused before any coding
-            _coding_captions(True, m.info, target.dataset, mode, cfg.seed)
+    uses_text = getattr(m.model, "uses_text", False)
+    # drawn and checked once per mode, before any coding: a mode the dataset cannot take, or a
+    # caption the encoder would refuse, stops the run now
+    captions = {str(mode): coding_captions(m.model, m.info, target.dataset, mode, cfg.seed)
+                for mode in modes if uses_text or mode.kind == "true"}
     # a variable-rate model: each chosen quality one RD point, one curve (one label)
     for quality in m.qualities:
         runs: dict[str, Path] = {}
         for mode in modes:
-            if mode.kind != "true" and not getattr(m.model, "uses_text", False):
+            if str(mode) not in captions:  # a model without text codes in mode true only
                 if dist.is_main and quality == m.qualities[0]:
                     _say(f"skipping caption mode {mode} for {m.info.model_id}: it takes no text")
                 continue
             path = evaluate_model(m.model, m.info, target.dataset, target.out_dir, mode=mode,
                                   sets=target.sets, captioner=target.captioner, seed=cfg.seed,
                                   dist=dist, progress=cfg.progress, label=m.label,
-                                  lpips_input=cfg.lpips_input, quality=quality)
+                                  lpips_input=cfg.lpips_input, quality=quality,
+                                  captions=captions[str(mode)])
             runs[str(mode)] = path
         if runs:
             model_jsons.append(runs.get("true", next(iter(runs.values()))))

@@ -453,3 +453,34 @@ def test_reproducibility_claim_names_what_evaluate_writes(tiny_taco_model, tiny_
     claim = docs[docs.index("What is\nreproducible"):].split("\n\n")[0]
     assert "byte-identical CSVs" in claim and "`sha256` column" in claim
     assert "`.taco` files, and" not in claim
+
+
+def test_taco_evaluate_checks_each_caption_once(tiny_folder, tmp_path, monkeypatch):
+    """run_evaluation checked every mode's captions before coding, and evaluate_model checked them
+    again (once more per quality): each caption went through normalize_caption twice."""
+    from taco.evaluation import evaluate as evaluate_module
+    from taco.evaluation.evaluate import EvalConfig, run_evaluation
+
+    checked: list[str] = []
+    real = evaluate_module.normalize_caption
+    monkeypatch.setattr(evaluate_module, "normalize_caption", lambda c: checked.append(c) or real(c))
+    run_evaluation(EvalConfig(datasets=[str(tiny_folder)], models=["taco-tiny"],
+                              caption_modes=["true", "empty"], output=tmp_path, fid="off",
+                              cmmd_clip="off", plot=False, progress=False))
+    true = [json.loads(line)["captions"][0]
+            for line in (tiny_folder / "captions.jsonl").read_text().splitlines()]
+    assert sorted(checked) == sorted([*true, ""])  # each mode's distinct captions, once
+
+
+def test_evaluate_model_takes_captions_drawn_for_its_own_call(tiny_taco_model, tiny_folder, tmp_path):
+    from taco.evaluation.evaluate import coding_captions
+
+    model, info = tiny_taco_model
+    dataset = open_dataset(str(tiny_folder))
+    empty = coding_captions(model, info, dataset, "empty")
+    assert empty.candidates == [("",)] * len(dataset)
+    path = evaluate_model(model, info, dataset, tmp_path, mode="empty", captions=empty, progress=False)
+    assert {r["caption"] for r in read_rows(path.with_suffix(".csv"))} == {""}
+    for mode, other in (("true", dataset), ("empty", open_dataset(str(tiny_folder)))):
+        with pytest.raises(ValueError, match="drawn for another dataset"):
+            evaluate_model(model, info, other, tmp_path, mode=mode, captions=empty, progress=False)
