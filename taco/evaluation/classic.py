@@ -39,6 +39,7 @@ from .runner import Job, JobResult, read_rows, run_jobs
 
 __all__ = [
     "CLASSIC_CODECS",
+    "CODEC_LABELS",
     "ClassicCodec",
     "CodecUnavailable",
     "code_at_bpp",
@@ -167,26 +168,30 @@ def _needs(binaries: Sequence[str], what: str) -> str | None:
 
 SWEEP = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 
+#: name -> legend label (each codec's :attr:`ClassicCodec.label`), read without building the
+#: codec or probing whether it runs here
+CODEC_LABELS = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF", "bpg": "BPG", "vtm": "VTM (intra)"}
+
 #: name -> (codec, reason it is unavailable or None); checked when asked for.
 CLASSIC_CODECS: dict[str, Callable[[], tuple[ClassicCodec, str | None]]] = {
     "jpeg": lambda: (ClassicCodec(
-        "jpeg", "JPEG", SWEEP, (1, 100), +1,
+        "jpeg", CODEC_LABELS["jpeg"], SWEEP, (1, 100), +1,
         _pillow("JPEG", subsampling="4:2:0", optimize=True),
         {"implementation": f"Pillow {_pillow_version()} (libjpeg)", "subsampling": "4:2:0",
          "optimize": True}), None),
     "webp": lambda: (ClassicCodec(
-        "webp", "WebP", SWEEP, (0, 100), +1, _pillow("WEBP", method=6),
+        "webp", CODEC_LABELS["webp"], SWEEP, (0, 100), +1, _pillow("WEBP", method=6),
         {"implementation": f"Pillow {_pillow_version()} (libwebp)", "method": 6, "lossy": True}), None),
     "avif": lambda: (ClassicCodec(
-        "avif", "AVIF", SWEEP, (0, 100), +1, _pillow("AVIF", speed=6, subsampling="4:2:0"),
+        "avif", CODEC_LABELS["avif"], SWEEP, (0, 100), +1, _pillow("AVIF", speed=6, subsampling="4:2:0"),
         {"implementation": f"Pillow {_pillow_version()} (libavif)", "speed": 6,
          "subsampling": "4:2:0"}), _avif_support()),
     "bpg": lambda: (ClassicCodec(
-        "bpg", "BPG", (48, 44, 40, 36, 32, 28, 24), (0, 51), -1, _bpg,
+        "bpg", CODEC_LABELS["bpg"], (48, 44, 40, 36, 32, 28, 24), (0, 51), -1, _bpg,
         {"implementation": "bpgenc/bpgdec", "chroma": "4:4:4", "color": "ycbcr", "bit_depth": 8}),
         _needs(["bpgenc", "bpgdec"], "BPG")),
     "vtm": lambda: (ClassicCodec(
-        "vtm", "VTM (intra)", (47, 42, 37, 32, 27, 22), (0, 63), -1, _vtm,
+        "vtm", CODEC_LABELS["vtm"], (47, 42, 37, 32, 27, 22), (0, 63), -1, _vtm,
         {"implementation": "VTM EncoderApp/DecoderApp", "config": os.environ.get(VTM_CFG_ENV),
          "chroma": "4:4:4", "bit_depth": 8}),
         _needs(["EncoderApp", "DecoderApp"], "VTM")

@@ -627,9 +627,9 @@ def _check_config(cfg: EvalConfig) -> None:
         raise EvaluationError(str(exc)) from None
     if cfg.coco30k_protocol != "paper" and not any(d.startswith("coco30k:") for d in cfg.datasets):
         raise EvaluationError("--coco30k-protocol applies to coco30k:ROOT datasets only")
-    from .classic import CLASSIC_CODECS
+    from .classic import CODEC_LABELS
 
-    codec_labels = {make()[0].label.lower(): name for name, make in CLASSIC_CODECS.items()}
+    codec_labels = {label.lower(): name for name, label in CODEC_LABELS.items()}
     for label in filter(None, (cfg.label, *cfg.model_labels)):
         if label.lower() in codec_labels:  # one curve, one legend entry, one BD row: the codec's
             raise EvaluationError(f"--label {label}: the classic codec {codec_labels[label.lower()]}'s "

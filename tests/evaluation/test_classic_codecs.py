@@ -15,6 +15,8 @@ import pytest
 from PIL import Image
 
 from taco.evaluation.classic import (
+    CLASSIC_CODECS,
+    CODEC_LABELS,
     CodecUnavailable,
     code_at_bpp,
     evaluate_codec,
@@ -23,7 +25,13 @@ from taco.evaluation.classic import (
     interpolate_rd,
 )
 from taco.evaluation.datasets import open_dataset
-from taco.evaluation.evaluate import evaluate_model, load_model
+from taco.evaluation.evaluate import (
+    EvalConfig,
+    EvaluationError,
+    evaluate_model,
+    load_model,
+    run_evaluation,
+)
 from taco.evaluation.runner import read_rows
 
 
@@ -55,6 +63,28 @@ def test_unknown_and_missing_codecs_say_why(monkeypatch):
         get_codec("bpg")
     with pytest.raises(CodecUnavailable, match="EncoderApp, DecoderApp not on PATH"):
         get_codec("vtm")
+
+
+def test_the_label_table_is_the_codecs_labels(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # labels of codecs missing here too
+    assert {name: make()[0].label for name, make in CLASSIC_CODECS.items()} == CODEC_LABELS == {
+        "jpeg": "JPEG", "webp": "WebP", "avif": "AVIF", "bpg": "BPG", "vtm": "VTM (intra)"}
+
+
+def test_labels_are_checked_without_building_a_codec(tiny_folder, tmp_path, monkeypatch):
+    """Checking --label against the codecs' labels built every codec, probing whether each runs
+    here (AVIF in Pillow, bpgenc/EncoderApp on PATH), to read five constant strings."""
+    def built() -> None:
+        raise AssertionError("a codec was built")
+
+    for name in CLASSIC_CODECS:
+        monkeypatch.setitem(CLASSIC_CODECS, name, built)
+    cfg = EvalConfig(datasets=[str(tiny_folder)], models=["elic-tiny"], label="vtm (INTRA)",
+                     output=tmp_path, fid="off", cmmd_clip="off", plot=False, progress=False)
+    with pytest.raises(EvaluationError, match="the classic codec vtm's label"):
+        run_evaluation(cfg)
+    cfg.label, cfg.limit = "ELIC", 1
+    assert run_evaluation(cfg)  # a label of its own passes the check, and no codec is built
 
 
 def _fake_binaries(folder: Path, scripts: dict[str, str], monkeypatch) -> None:  # noqa: ANN001
