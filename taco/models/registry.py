@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..checks import is_number
 from ..checksums import sha256_file
-from ..shards import files as shard_files, find
+from ..shards import INDEX_SUFFIX, TRAIN_STATE_FILE, files as shard_files, find
 from .config import QUALITY_LAMBDAS, CheckpointError, ModelConfig
 from .header import (
     header_config,
@@ -169,13 +171,55 @@ def retired_message(name: str) -> str:
             f"> {name}.safetensors, then give that file as the model (--model {name}.safetensors)")
 
 
+def did_you_mean(name: str, candidates: Iterable[str], *, prefix: str = "") -> str:
+    """The hint after a ``name`` taco does not know: ``" (did you mean 'a' or 'b'?)"`` (leading
+    space included) with the at most three ``candidates`` closest to it (difflib), each shown
+    after ``prefix`` (the folder part of a path whose file name was matched); "" when none is
+    close. Every "unknown model" message says its hint this way."""
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(prefix + c) for c in close)}?)" if close else ""
+
+
+#: The endings of a checkpoint file's name: a model argument ending so is a path, not a name.
+CHECKPOINT_SUFFIXES = (".safetensors", INDEX_SUFFIX, ".pt", ".pth", ".ckpt")
+_SHARD = re.compile(r"-\d{5}-of-\d{5}\.safetensors$")  # a piece of a sharded file, not a model
+
+
+def looks_like_path(key: str) -> bool:
+    """Whether a model argument reads as a file path rather than a model name: it has a folder
+    part (``/`` or the system's separator) or a checkpoint file's ending
+    (:data:`CHECKPOINT_SUFFIXES`). No built-in name has either."""
+    return "/" in key or os.sep in key or key.lower().endswith(CHECKPOINT_SUFFIXES)
+
+
+def no_such_file_message(key: str) -> str:
+    """One line for a path-like model argument (:func:`looks_like_path`) that names nothing on
+    disk: ``PATH: no such checkpoint file``, then the closest checkpoint files and folders in
+    its folder (did you mean ...?), shown with the folder part as ``key`` has it; a training
+    state is no model, so its file is not among them."""
+    typed = key.rstrip("/" + os.sep)
+    name = Path(typed).name
+    folder = Path(typed).expanduser().parent
+    try:
+        held = [p.name.removesuffix(INDEX_SUFFIX) for p in folder.iterdir()
+                if p.is_dir() or p.name.endswith((".safetensors", ".safetensors" + INDEX_SUFFIX))]
+    except OSError:  # no such folder, or an unreadable one: nothing to suggest from it
+        held = []
+    candidates = sorted({n for n in held if n != TRAIN_STATE_FILE and not _SHARD.search(n)})
+    hint = did_you_mean(name, candidates, prefix=typed[: len(typed) - len(name)]) if name else ""
+    return f"{key}: no such checkpoint file{hint}"
+
+
 def unknown_model_message(key: str, *, untrained_use: str = "random weights") -> str:
-    """One line: what ``key`` is not, the closest names, then the trained models and the
-    architectures (``untrained_use``: what the architectures are for where this is said)."""
+    """One line for a model argument that is neither a checkpoint nor a name taco knows: for a
+    path (:func:`looks_like_path`), that no such file exists and the close names in its folder
+    (:func:`no_such_file_message`); for a name, the closest names, then the trained models and
+    the architectures (``untrained_use``: what the architectures are for where this is said)."""
+    if looks_like_path(key):
+        return no_such_file_message(key)
     trained, untrained = sorted(PRETRAINED), sorted(set(MODEL_CONFIGS) - set(PRETRAINED))
-    close = difflib.get_close_matches(key, [*trained, *untrained], n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    return (f"model {key!r} is neither a checkpoint file nor a built-in model; {hint}"
+    return (f"model {key!r} is neither a checkpoint file nor a built-in model"
+            f"{did_you_mean(key, [*trained, *untrained])}; "
             f"trained: {', '.join(trained) or 'none yet'}; "
             f"untrained ({untrained_use}): {', '.join(untrained)}")
 
@@ -187,10 +231,8 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     built, so the model can compress at once. Trained models come from :func:`load`.
     """
     if name not in MODEL_CONFIGS:
-        close = difflib.get_close_matches(name, sorted(MODEL_CONFIGS), n=3, cutoff=0.6)
-        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-        raise ValueError(f"unknown architecture {name!r}; {hint}architectures: "
-                         f"{', '.join(sorted(MODEL_CONFIGS))}"
+        raise ValueError(f"unknown architecture {name!r}{did_you_mean(name, sorted(MODEL_CONFIGS))}; "
+                         f"architectures: {', '.join(sorted(MODEL_CONFIGS))}"
                          + ("; trained models load with taco.load" if name in PRETRAINED else ""))
     import torch
 

@@ -179,7 +179,9 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     :func:`run_config_values`) instead of the defaults; ``--resume PATH`` continues that run in
     its own folder (``out_dir`` is PATH unless --out-dir or --set out_dir says otherwise).
     With ``init_from``, the model and λ nothing gives are the checkpoint's
-    (:func:`~taco.train.model_setup.settings_from_init`); ``notes`` gets what was taken so."""
+    (:func:`~taco.train.model_setup.settings_from_init`); without a preset, a text-free model
+    is trained with preset elic (:func:`~taco.train.config.preset_from_model`); ``notes`` gets
+    what was taken or inferred so."""
     from .config import ConfigError, apply_overrides, config_from_dict, read_config_file
 
     base = read_config_file(args.config) if args.config else {}
@@ -227,7 +229,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
         if notes is not None:
             notes.extend(taken)
-    return config_from_dict(values)
+    return config_from_dict(values, notes)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -116,7 +116,7 @@ class TrainConfig:
     """
 
     # what to train
-    preset: str = "taco"
+    preset: str = "taco"  # a mapping that gives none, with a text-free model: elic (preset_from_model)
     model: str | None = None  # registry name; None: the preset's (taco / elic)
     model_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {N: 128, M: 192}
     text_encoder: str | None = None  # "clip" | "minilm" | "clip-tiny": replaces the model's
@@ -243,7 +243,7 @@ class TrainConfig:
             )
         if self.preset != "elic":
             frozen = self.preset == "taco-frozen-base"
-            flag = " (--freeze-base)" if frozen else " (the default)"
+            flag = " (--freeze-base)" if frozen else ""
             widths = ("N", "M", "groups", "qualities")
             changed = self.qualities is not None or any(k in self.model_overrides for k in widths)
             fits = [] if changed else [
@@ -259,16 +259,39 @@ class TrainConfig:
 
 def unknown_model_text(name: str) -> str:
     """Why ``model`` ``name`` is not one a run trains, in one line: the closest registry names
-    (did you mean ...?), or for a built-in trained name, the ``init_from`` that starts from it."""
+    (:func:`~taco.models.registry.did_you_mean`), or for a built-in trained name, the
+    ``init_from`` that starts from it."""
     from ..models import MODEL_CONFIGS
-    from ..models.registry import PRETRAINED
+    from ..models.registry import PRETRAINED, did_you_mean
 
     if name in PRETRAINED:
         return (f"model {name!r} is a trained model, not an architecture: --init-from {name} "
                 "(without model) starts from its weights and trains its architecture")
-    close = difflib.get_close_matches(name, sorted(MODEL_CONFIGS), n=3, cutoff=0.6)
-    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-    return f"unknown model {name!r}{hint}; models: {', '.join(sorted(MODEL_CONFIGS))}"
+    models = sorted(MODEL_CONFIGS)
+    return f"unknown model {name!r}{did_you_mean(name, models)}; models: {', '.join(models)}"
+
+
+def preset_from_model(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A config mapping that gives no ``preset`` (no config key, no ``--set``, no
+    ``--freeze-base``) and whose ``model`` reads no text (its architecture is in
+    ``TEXTLESS_ARCHITECTURES``: elic, elic-small, elic-vr, ...) nor asks for text
+    (``text_encoder``, a text option in ``model_overrides``) gets ``preset: elic``: the default
+    preset, taco, trains text modules such a model has not. A preset given is kept (a TACO one
+    with such a model is refused by :meth:`TrainConfig.validate`). Returns (values, the note
+    that says what was inferred; none when nothing was)."""
+    from ..models import MODEL_CONFIGS
+    from ..models.config import TEXTLESS_ARCHITECTURES
+
+    name, overrides = values.get("model"), values.get("model_overrides")
+    overrides = overrides if isinstance(overrides, dict) else {}
+    if ("preset" in values or not isinstance(name, str) or name not in MODEL_CONFIGS
+            or values.get("text_encoder") is not None or any(k in overrides for k in TEXT_MODEL_KEYS)):
+        return values, []
+    if overrides.get("architecture", MODEL_CONFIGS[name].architecture) not in TEXTLESS_ARCHITECTURES:
+        return values, []
+    return {**values, "preset": "elic"}, [
+        f"preset elic, as model {name} reads no text (the default preset, taco, trains a TACO "
+        "model's text modules)"]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -361,8 +384,13 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
     return cls(**kwargs)
 
 
-def config_from_dict(values: dict[str, Any]) -> TrainConfig:
-    """A validated :class:`TrainConfig` from a (nested) mapping."""
+def config_from_dict(values: dict[str, Any], notes: list[str] | None = None) -> TrainConfig:
+    """A validated :class:`TrainConfig` from a (nested) mapping; a mapping without a preset
+    takes the one its model needs (:func:`preset_from_model`), and ``notes`` gets the line
+    saying so."""
+    values, inferred = preset_from_model(values)
+    if notes is not None:
+        notes.extend(inferred)
     return _build(TrainConfig, values).validate()
 
 
@@ -417,7 +445,8 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
-    """Defaults <- config file (YAML/TOML, optional) <- ``key=value`` overrides, validated."""
+    """Defaults <- config file (YAML/TOML, optional) <- ``key=value`` overrides, validated
+    (without a preset, a text-free model is trained with preset elic: :func:`preset_from_model`)."""
     values = read_config_file(path) if path is not None else {}
     return config_from_dict(apply_overrides(values, overrides or []))
 

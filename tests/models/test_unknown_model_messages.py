@@ -1,0 +1,52 @@
+"""One "did you mean" (taco.models.registry.did_you_mean) for every message about an unknown
+model: taco.load / --model, create_model, and a training config's model."""
+
+from __future__ import annotations
+
+import pytest
+
+from taco.models import CheckpointError, create_model, load
+from taco.models.registry import did_you_mean, looks_like_path, unknown_model_message
+from taco.train.config import ConfigError, load_config, unknown_model_text
+
+
+def test_did_you_mean_names_the_closest_candidates():
+    assert did_you_mean("elic-tinny", ["elic-tiny", "taco", "elic-vr"]) == " (did you mean 'elic-tiny'?)"
+    assert did_you_mean("elci", ["elic", "elic-vr"]) == " (did you mean 'elic'?)"
+    assert did_you_mean("x", ["elic", "taco"]) == ""
+    assert did_you_mean("chekpoint.safetensors", ["checkpoint.safetensors"], prefix="run/") == (
+        " (did you mean 'run/checkpoint.safetensors'?)")
+    many = did_you_mean("taco-minilm-smal-q4", ["taco-minilm-small-q4", "taco-minilm-small-q3",
+                                                "taco-minilm-small", "taco-minilm-tiny"])
+    assert many.count("'") == 6 and many.startswith(" (did you mean 'taco-minilm-small-q4' or ")
+
+
+def test_the_three_messages_say_it_the_same_way():
+    hint = " (did you mean 'elic-tiny'"
+    assert f"model 'elic-tinny' is neither a checkpoint file nor a built-in model{hint}" in (
+        unknown_model_message("elic-tinny"))
+    with pytest.raises(CheckpointError, match=r"untrained \(for taco.create_model\)") as e:
+        load("elic-tinny")
+    assert hint in str(e.value)
+    with pytest.raises(ValueError) as v:
+        create_model("elic-tinny")
+    assert str(v.value).startswith(f"unknown architecture 'elic-tinny'{hint}")
+    assert unknown_model_text("elic-tinny").startswith(f"unknown model 'elic-tinny'{hint}")
+    with pytest.raises(ConfigError, match="models: elic, "):
+        load_config(None, ["model=elic-tinny"])
+
+
+def test_each_message_keeps_its_own_advice():
+    assert "trained: " in unknown_model_message("nope") and "untrained (random weights): " in (
+        unknown_model_message("nope"))
+    with pytest.raises(ValueError, match=r"did you mean 'taco-minilm-small'.*load with taco.load$"):
+        create_model("taco-minilm-small-q4")
+    assert "--init-from elic-small-q4 (without model)" in unknown_model_text("elic-small-q4")
+
+
+@pytest.mark.parametrize("key, path_like", [
+    ("run/checkpoint.safetenors", True), ("model.pt", True), ("m.PTH", True), ("x.ckpt", True),
+    ("x.safetensors.index.json", True), ("taco-minilm-small-q4", False), ("elic-vr", False),
+])
+def test_looks_like_path(key, path_like):
+    assert looks_like_path(key) is path_like
