@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .errors import TacoError
+from .errors import Interrupted, TacoError
 
-__all__ = ["DeviceUnavailable", "DistEnv", "check_device", "dist_env_from_environ"]
+__all__ = ["DeviceUnavailable", "DistEnv", "SilentInterrupted", "check_device",
+           "dist_env_from_environ"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,13 @@ def dist_env_from_environ() -> DistEnv:
         local_rank=int(os.environ.get("LOCAL_RANK", 0)),
         world_size=int(os.environ.get("WORLD_SIZE", 1)),
     )
+
+
+class SilentInterrupted(Interrupted):
+    """:class:`~taco.errors.Interrupted` on a torchrun rank other than 0 when every rank stops
+    together (a training run's shared stop): rank 0 says where the job stopped, so
+    :func:`taco.cli.main` prints nothing for this one; the process still exits with 128 + the
+    signal."""
 
 
 class DeviceUnavailable(TacoError, RuntimeError):

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import __version__
+from ..distributed import SilentInterrupted
 from ..errors import Interrupted
 from .common import INPUT_ERRORS, OutputClosed, error_line
 
@@ -89,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: `finally`s have run
             signum = getattr(exc, "signum", signal.SIGINT)
             how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
-            print(f"taco{command}: {how}{getattr(exc, 'progress', '')}", file=sys.stderr)
+            if not isinstance(exc, SilentInterrupted):  # a torchrun rank but 0: rank 0 says it
+                print(f"taco{command}: {how}{getattr(exc, 'progress', '')}", file=sys.stderr)
             return 128 + signum
 
 

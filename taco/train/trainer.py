@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
@@ -52,6 +53,7 @@ from .. import metrics
 from ..captions_file import FOLDER_CAPTIONS, has_captions
 from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_images
 from ..devices import usable_cpus
+from ..distributed import SilentInterrupted
 from ..errors import Interrupted, TacoError
 from ..losses import TacoLoss
 from ..models import CheckpointError
@@ -128,6 +130,17 @@ class TrainResult:
     wall_time_s: float
     last: dict[str, float]
     stopped: str = "done"
+
+
+def shared_stop(signum: int | None, spent: bool, device: torch.device) -> tuple[int | None, bool]:
+    """Why every rank of a torchrun job stops, from this rank's ``signum`` (the signal it
+    received, None: none) and ``spent`` (its time budget): one all-reduce, the largest over the
+    ranks. So a rank the signal did not reach names the one another rank received (SIGTERM
+    over SIGINT over SIGHUP when several came), and any rank's spent budget stops them all."""
+    t = torch.tensor([float(signum or 0), float(spent)], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    received, any_spent = t.tolist()
+    return int(received) or None, bool(any_spent)
 
 
 def stream_seed(seed: int, warm_steps: int) -> int:
@@ -336,7 +349,8 @@ class Trainer:
         """Train until ``epochs``, ``max_steps`` or ``time_limit``; write the final checkpoint
         and state. Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP: :class:`StopSignals`), it
         writes them after the step in hand, then raises :class:`~taco.errors.Interrupted`
-        saying where it stopped and how to go on."""
+        saying where it stopped and how to go on (under torchrun: on rank 0; the other ranks
+        raise :class:`~taco.distributed.SilentInterrupted`, with the same signal)."""
         cfg, p = self.cfg, self.progress
         if p.step > 0 and (p.step >= self.total_steps or p.epoch >= cfg.epochs):
             # a finished run resumed (a sweep's --resume, a repeated command): nothing is written
@@ -356,7 +370,7 @@ class Trainer:
         window: list[dict[str, Tensor]] = []
         unchecked: list[tuple[int, int, dict[str, Tensor]]] = []  # (step, epoch, parts)
         last: dict[str, float] = {}
-        stopped = "done"
+        stopped, signum = "done", None
         t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
         first_step = p.step
         with StopSignals(announce=self.env.is_main) as stop:
@@ -364,7 +378,7 @@ class Trainer:
                 while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
                     # decided before a batch is drawn (its random crops), so that a run resumed
                     # from where this one stops draws what an uninterrupted one would
-                    stopped = self._stop_reason(budget, stop)
+                    stopped, signum = self._stop_reason(budget, stop)
                     if stopped != "done":
                         break
                     for batch in self.batches():
@@ -395,13 +409,12 @@ class Trainer:
                             budget.note_reserve(self._save())
                         if p.step >= self.total_steps:
                             break
-                        stopped = self._stop_reason(budget, stop)
+                        stopped, signum = self._stop_reason(budget, stop)
                         if stopped != "done":
                             break
                 self._check_finite(unchecked)
                 if stopped == "interrupted" and p.step == first_step:
-                    raise Interrupted(stop.signum or signal.SIGTERM,
-                                      f" before its first step; {self._kept()}")
+                    raise self._interrupted(signum, f" before its first step; {self._kept()}")
                 if stopped == "time_limit" and p.step == first_step:
                     kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
                             f"(step {p.step})" if p.step else "; no checkpoint written")
@@ -420,13 +433,17 @@ class Trainer:
                     raise RuntimeError("DDP replicas diverged: parameters differ between ranks")
                 p.extra["replicas_in_sync"] = in_sync
                 self._save(final=p.step >= self.total_steps)
+                if stopped == "interrupted" and self.env.distributed:
+                    # rank 0 has written; the others leave no sooner: torchrun stops the whole
+                    # job (SIGTERM) as soon as one process exits with a failure status
+                    dist.barrier()
             finally:
                 if bar is not None:
                     bar.close()
                 self.log.close()
         if stopped == "interrupted":
-            raise Interrupted(
-                stop.signum or signal.SIGTERM,
+            raise self._interrupted(
+                signum,
                 f" at step {p.step} ({p.step / self.steps_per_epoch:.2f} epochs); the model and "
                 f"state are saved in {self.out_dir}: go on with {self.go_on}",
             )
@@ -440,20 +457,25 @@ class Trainer:
             p.wall_time_s, last, stopped,
         )  # fmt: skip
 
-    def _stop_reason(self, budget: TimeBudget, stop: StopSignals) -> str:
-        """Whether to stop before the next step: "time_limit" (the budget is spent),
-        "interrupted" (a signal asked to) or "done" (go on). With several processes decided
-        together, at log steps (one all-reduce), so that every rank stops at the same step."""
-        if not self.env.distributed:
-            return ("interrupted" if stop.signum is not None
-                    else "time_limit" if budget.spent() else "done")  # fmt: skip
-        if self.progress.step % self.cfg.log_interval:
-            return "done"
-        if not all_true(stop.signum is None, self.env, self.device):
-            return "interrupted"
-        if budget.seconds is not None and not all_true(not budget.spent(), self.env, self.device):
-            return "time_limit"
-        return "done"
+    def _stop_reason(self, budget: TimeBudget, stop: StopSignals) -> tuple[str, int | None]:
+        """Whether to stop before the next step: ("interrupted", the signal) when a signal
+        asked to, ("time_limit", None) when the budget is spent, ("done", None) to go on. With
+        several processes decided together, at log steps (one all-reduce), so that every rank
+        stops at the same step and names the signal one of them received."""
+        signum, spent = stop.signum, budget.spent()
+        if self.env.distributed:
+            if self.progress.step % self.cfg.log_interval:
+                return "done", None
+            signum, spent = shared_stop(signum, spent, self.device)
+        if signum is not None:
+            return "interrupted", signum
+        return ("time_limit" if spent else "done"), None
+
+    def _interrupted(self, signum: int | None, progress: str) -> Interrupted:
+        """The :class:`~taco.errors.Interrupted` that ends a run stopped by ``signum``: rank 0's
+        says where the job stopped, the other ranks' exit with the same status, silently."""
+        kind = Interrupted if self.env.is_main else SilentInterrupted
+        return kind(signum or signal.SIGTERM, progress)
 
     # ----------------------------------------------------------------- one step
 

@@ -200,6 +200,51 @@ def test_a_signal_to_the_whole_job_with_loader_workers_stops_with_a_checkpoint(t
     assert "Traceback" not in err and "DataLoader worker" not in err
 
 
+def _worker(torchrun: int, rank: int) -> int | None:
+    """The pid of torchrun's worker process of ``rank`` (from /proc; None: not started yet)."""
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:  # not a process, gone, or not ours
+            continue
+        if int(stat.rpartition(")")[2].split()[1]) == torchrun and f"RANK={rank}".encode() in environ:
+            return int(proc.name)
+    return None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the rank through /proc")
+def test_a_signal_to_one_torchrun_rank_stops_every_rank_and_rank_0_alone_says_which(tmp_path, tiny):
+    """SIGHUP to rank 1 alone (in CI, not slow: two gloo processes, ~12 s): both ranks stop at the same step with
+    a checkpoint; rank 0, which got no signal, names SIGHUP (it said SIGTERM, whatever came), in
+    the one "stopped by" line of the job (each rank printed its own); rank 1 exits with 129."""
+    out = tmp_path / "stopped"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "-m", "taco.train", "--set",
+           *tiny(out, batch_size=1, k_j=0, max_steps=400, ckpt_interval=400)]  # fmt: skip
+    with open(tmp_path / "output.txt", "w+") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 600
+            while not _records(out) or (rank1 := _worker(proc.pid, 1)) is None:
+                assert proc.poll() is None and time.monotonic() < deadline, "never reached step 1"
+                time.sleep(0.01)
+            os.kill(rank1, signal.SIGHUP)
+            proc.wait(120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(60)
+        log.seek(0)
+        err = log.read()
+    saved = _state_step(out)
+    assert 1 <= saved < 400 and _ckpt_step(out) == saved, err[-4000:]
+    assert err.count("taco train: stopped by") == 1, err[-4000:]
+    assert f"taco train: stopped by SIGHUP at step {saved} (" in err
+    assert "SIGTERM: stopping" not in err  # torchrun's stop of rank 0 came after its checkpoint
+    assert "rank      : 1 (local_rank: 1)\n  exitcode  : 129 " in err  # torchrun's summary
+
+
 def test_a_signal_handler_is_put_back_after_a_run(tmp_path, tiny):
     """A library caller's handlers are its own again once train() returns."""
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}

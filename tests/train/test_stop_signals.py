@@ -1,5 +1,7 @@
 """How a training run and its loader's workers take Ctrl-C, SIGTERM and SIGHUP
-(taco.train.schedule.StopSignals, worker_signals); the whole runs: tests/train/test_faults.py."""
+(taco.train.schedule.StopSignals, worker_signals), how torchrun's ranks agree on the signal
+(taco.train.trainer.shared_stop) and which rank says so; the whole runs:
+tests/train/test_faults.py."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from taco.cli import main
+from taco.distributed import SilentInterrupted
+from taco.errors import Interrupted
 from taco.train import schedule
 from taco.train.schedule import StopSignals
 
@@ -67,3 +72,41 @@ def test_handlers_come_back_and_an_ignored_signal_stays_ignored():
     finally:
         signal.signal(signal.SIGHUP, previous_hup)
     assert {s: signal.getsignal(s) for s in schedule.STOP_SIGNALS} == before
+
+
+RANK = """
+import signal, sys, torch, torch.distributed as dist
+from taco.train.trainer import shared_stop
+rank = int(sys.argv[1])
+dist.init_process_group("gloo", init_method=sys.argv[2], rank=rank, world_size=2)
+received = signal.SIGHUP if rank == 1 else None  # the signal reached rank 1 alone
+signum, spent = shared_stop(received, rank == 0, torch.device("cpu"))
+print(signal.Signals(signum).name, spent)
+dist.destroy_process_group()
+"""
+
+
+def test_every_rank_names_the_signal_one_of_them_received(tmp_path):
+    """Two gloo processes: rank 1 alone got SIGHUP, rank 0 alone spent its time budget; both
+    learn both (rank 0 said SIGTERM, whatever came)."""
+    init = f"file://{tmp_path / 'store'}"
+    procs = [subprocess.Popen([sys.executable, "-c", RANK, str(rank), init], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for rank in (0, 1)]  # fmt: skip
+    outs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outs
+    assert [out for out, _ in outs] == ["SIGHUP True\n"] * 2
+
+
+@pytest.mark.parametrize("kind", [Interrupted, SilentInterrupted])
+def test_only_rank_0_says_where_the_job_stopped(monkeypatch, capsys, kind):
+    """Under torchrun every rank stops; the other ranks' SilentInterrupted exits with the same
+    status as rank 0's line says, and prints nothing (each line was printed once per process)."""
+
+    def stopped(args: object) -> int:
+        raise kind(signal.SIGHUP, " at step 4")
+
+    monkeypatch.setattr("taco.cli._run", stopped)
+    assert main(["info", "x"]) == 128 + signal.SIGHUP
+    err = capsys.readouterr().err
+    assert err == ("" if kind is SilentInterrupted else "taco info: stopped by SIGHUP at step 4\n")
