@@ -212,10 +212,11 @@ def read_state(
     stream seed, :func:`taco.train.trainer.stream_seed`); -> where the run stands.
 
     The same layout (world size, batch, steps per epoch) continues bit-exactly; another one
-    continues from the same step with a warning, its position in the epoch rescaled.
+    continues from the same step with a warning, its position in the epoch rescaled. A config
+    that changes what the next step computes is warned about once the state has loaded; weights
+    or optimiser state that do not fit are a :class:`TrainStateError` alone.
     """
     tensors, meta = load_train_state(path)
-    check_resumed_config(cfg, meta.get("config", {}), path)
     try:
         load_model_state(model, prefixed(tensors, "model"))
     except RuntimeError as e:  # load_state_dict lists every key: one line instead
@@ -225,6 +226,7 @@ def read_state(
     for prefix, optimizer in optimizers.items():
         if optimizer is not None:
             optimizer_from_tensors(optimizer, named, tensors, meta[keys[prefix]], prefix, path)
+    check_resumed_config(cfg, meta.get("config", {}), path)  # after the refusals: not before one
     p = meta["progress"]
     progress = TrainProgress(
         step=p["step"], epoch=p["epoch"], batch_in_epoch=p["batch_in_epoch"],
