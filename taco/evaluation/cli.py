@@ -13,7 +13,7 @@ from typing import Any
 
 from ..cli.common import add_device_option
 from ..commands import CLIError
-from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_MIN_IMAGES
+from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
 __all__ = ["register"]
 
@@ -51,6 +51,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.limit is not None and args.limit < 1:  # before any model loads
+        raise _cli_error(ValueError(f"--limit must be at least 1, got {args.limit}"))
     labels = args.label or []
     if len(labels) > 1 and len(labels) != len(args.model or []):
         raise _cli_error(ValueError(
@@ -127,6 +129,19 @@ def _over(point: dict[str, Any], metric: str) -> str:
     return f" (n={n})" if isinstance(n, int) and n < point.get("images", 0) else ""
 
 
+def _fid_caveat(result: dict[str, Any], point: dict[str, Any]) -> str:
+    """`` (6 patches, unreliable)`` when the point's FID is from fewer samples than the Inception
+    feature has dimensions (the covariance is rank-deficient, FID biased upwards: the JSON's
+    ``set_metrics.fid.reliable`` is false), else ''."""
+    n = point.get("fid_samples")
+    if not isinstance(n, int) or n >= FID_FEATURE_DIMS:
+        return ""
+    mode = str(result.get("set_metrics", {}).get("fid", {}).get("mode", ""))
+    units = (("image", "images") if mode.startswith("whole images")
+             else ("patch", "patches") if "patches" in mode else ("sample", "samples"))
+    return f" ({n} {units[n != 1]}, unreliable)"
+
+
 def _print_summary(written: list[Path]) -> None:
     import json
 
@@ -137,10 +152,10 @@ def _print_summary(written: list[Path]) -> None:
             continue
         r = json.loads(path.read_text(encoding="utf-8"))
         for p in r.get("points", []):
-            cells = [f"{k} {p[k]:.4f}{_over(p, k)}" for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd")
-                     if isinstance(p.get(k), float)]
-            print(f"{r['label']}{_setting(r, p)} on {r['dataset']['name']} ({p['images']} images): "
-                  + ", ".join(cells))
+            cells = [f"{k} {p[k]:.4f}{_over(p, k)}{_fid_caveat(r, p) if k == 'fid' else ''}"
+                     for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd") if isinstance(p.get(k), float)]
+            images = f"{p['images']} image{'s' if p['images'] != 1 else ''}"
+            print(f"{r['label']}{_setting(r, p)} on {r['dataset']['name']} ({images}): " + ", ".join(cells))
     print("wrote:\n  " + "\n  ".join(str(p) for p in written))
 
 

@@ -62,6 +62,7 @@ from taco.data import (
     karpathy_split,
     no_crop,
 )
+from taco.suffixes import IMAGE_SUFFIXES
 
 from ..errors import TacoError
 
@@ -188,9 +189,24 @@ def _caption_source(found: FolderCaptions, captions_file: str | None) -> str:
     return ", ".join(parts)
 
 
+def _not_a_dataset(path: Path) -> str:
+    """Why the file ``path`` is not a dataset, in one line: what a dataset is, and for a
+    ``.taco`` file the commands that read one."""
+    kinds = "a folder of images, kodak:DIR, clic:DIR, coco30k:ROOT, coco40k:ROOT or samples"
+    suffix = path.suffix.lower()
+    if suffix == ".taco":
+        return (f"{path}: a .taco file, not a dataset ({kinds}); `taco info` and "
+                "`taco decompress` read .taco files")
+    if suffix in IMAGE_SUFFIXES:
+        return f"{path}: an image file, not a dataset ({kinds}); put the image in a folder of its own"
+    return f"{path}: a file, not a dataset ({kinds})"
+
+
 def _folder(
     root: Path, kind: str, name: str, crop: int | None, limit: int | None, captions_file: str | None
 ) -> EvalDataset:
+    if root.is_file():
+        raise DatasetError(_not_a_dataset(root))
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder")
     named = None if captions_file is None else _captions_path(root, captions_file)
@@ -246,7 +262,7 @@ def open_dataset(
     if not sep or kind not in DATASET_KINDS:
         kind, rest = ("samples", "") if spec == "samples" else ("folder", spec)
     if limit is not None and limit <= 0:
-        raise DatasetError(f"limit must be positive, got {limit}")
+        raise DatasetError(f"limit must be at least 1, got {limit}")
     official = kind == "coco30k" and coco30k_protocol == "official"
     eff_crop = (None if official else PAPER_CROP.get(kind)) if crop is None else (crop or None)
 

@@ -1,0 +1,70 @@
+"""``taco evaluate``'s answers to a mistaken DATASET or --limit, and its summary's caveats: an
+unreliable FID says so on stdout, one image is "1 image"."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import taco.cli
+from taco.evaluation.cli import _print_summary
+from taco.evaluation.datasets import DatasetError, open_dataset
+
+
+@pytest.fixture
+def taco_main(monkeypatch):
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    return taco.cli.main
+
+
+def _summary(tmp_path, capsys, point, mode="256x256 patches, grid + grid shifted by 128 px"):
+    result = {"label": "m", "kind": "classic", "dataset": {"name": "photos"}, "points": [point],
+              "set_metrics": {"fid": {"computed": True, "mode": mode}}}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(result))
+    _print_summary([path])
+    return capsys.readouterr().out.splitlines()[0]
+
+
+def test_an_fid_from_too_few_samples_says_so_on_stdout(tmp_path, capsys):
+    """An FID from 3-6 patches was printed as an ordinary number (only the JSON said
+    "reliable": false); the image count said "(1 images)"."""
+    point = {"images": 1, "bpp": 0.4, "fid": 451.581, "fid_samples": 3}
+    assert _summary(tmp_path, capsys, point) == (
+        "m on photos (1 image): bpp 0.4000, fid 451.5810 (3 patches, unreliable)")
+    point = {"images": 2, "bpp": 0.4, "fid": 139.4, "fid_samples": 2}
+    assert _summary(tmp_path, capsys, point, mode="whole images resized to 299x299").endswith(
+        "(2 images): bpp 0.4000, fid 139.4000 (2 images, unreliable)")
+    point = {"images": 2048, "bpp": 0.4, "fid": 3.5, "fid_samples": 2048}  # enough: no caveat
+    assert _summary(tmp_path, capsys, point, mode="whole images resized to 299x299").endswith(
+        "(2048 images): bpp 0.4000, fid 3.5000")
+
+
+def test_limit_below_one_names_the_flag_and_the_library_its_parameter(taco_main, tiny_folder,
+                                                                     tmp_path, capsys):
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--limit", "0",
+                      "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == "taco evaluate: error: --limit must be at least 1, got 0"
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(DatasetError, match=r"^limit must be at least 1, got -2$"):
+        open_dataset(str(tiny_folder), limit=-2)
+
+
+@pytest.mark.parametrize("name, says", [
+    ("r.taco", "a .taco file, not a dataset (a folder of images, kodak:DIR, clic:DIR, coco30k:ROOT, "
+               "coco40k:ROOT or samples); `taco info` and `taco decompress` read .taco files"),
+    ("photo.png", "an image file, not a dataset (a folder of images, kodak:DIR, clic:DIR, "
+                  "coco30k:ROOT, coco40k:ROOT or samples); put the image in a folder of its own"),
+    ("notes.txt", "a file, not a dataset (a folder of images, kodak:DIR, clic:DIR, coco30k:ROOT, "
+                  "coco40k:ROOT or samples)"),
+])
+def test_a_file_given_as_the_dataset_says_what_a_dataset_is(taco_main, tiny_folder, tmp_path,
+                                                             capsys, name, says):
+    """A file given as DATASET was 'no such folder' (an image file did not work either)."""
+    path = tmp_path / name
+    path.write_bytes((tiny_folder / "skimage-coffee.png").read_bytes() if name.endswith(".png") else b"x")
+    assert taco_main(["evaluate", str(path), "-m", "elic-tiny", "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"error: {path}: {says}")
+    with pytest.raises(DatasetError, match="not a dataset"):  # kodak:FILE the same
+        open_dataset(f"kodak:{path}")
