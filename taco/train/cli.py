@@ -43,8 +43,11 @@ sidecar PHOTO.txt beside each photo:
   taco compress photo.jpg --model runs/mine          # use it
 
 model=taco-minilm-*: the MiniLM text encoder, installed with taco (the default
-model, taco, reads captions with CLIP). k_j=0: no CLIP term in the loss (it
-needs openai/clip-vit-base-patch32 on disk: clip_model=DIR or TACO_CLIP_PATH).
+model, taco, reads captions with CLIP). model=taco-minilm-small trains the
+authors' entropy-model layout (3.51 M parameters), not the CompressAI one of the
+shipped taco-minilm-small-q4 (2.92 M; --init-from taco-minilm-small-q4 keeps
+that). k_j=0: no CLIP term in the loss (it needs openai/clip-vit-base-patch32 on
+disk: clip_model=DIR or TACO_CLIP_PATH).
 Photos without captions: --set preset=elic model=elic-small k_j=0 (the
 text-free baseline). Every key and its default: taco train --print-config."""
 
