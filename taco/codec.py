@@ -175,14 +175,15 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     return codec
 
 
-def check_pixel_values(x: Tensor) -> None:
+def check_pixel_values(x: Tensor, what: str = "image tensor") -> None:
     """Refuse float pixels that are not finite or are on another scale than [0, 1] (0-255 values
-    would code as a white image); values within :data:`PIXEL_SLACK` of it are clamped later."""
+    would code as a white image); values within :data:`PIXEL_SLACK` of it are clamped later.
+    ``what`` the caller passed, as the message names it: ``image tensor``, ``numpy array``."""
     low, high = float(x.min()), float(x.max())  # NaN propagates through both
     if not (math.isfinite(low) and math.isfinite(high)):
-        raise ValueError("the image tensor has NaN or infinite values")
+        raise ValueError(f"the {what} has NaN or infinite values")
     if low < -PIXEL_SLACK or high > 1 + PIXEL_SLACK:
-        raise ValueError(f"the image tensor's values run from {low:g} to {high:g}: image tensors "
+        raise ValueError(f"the {what}'s values run from {low:g} to {high:g}: float {what}s "
                          "take [0, 1] (divide 0-255 values by 255)")
 
 
@@ -209,6 +210,7 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     with the conversion, so the values and the layout (g_a's kernels depend on it, and the files
     on g_a) are those of padding the float image.
     """
+    given = "numpy array" if isinstance(image, np.ndarray) else "image tensor"  # as errors name it
     if isinstance(image, np.ndarray):
         image = array_image(image)
     if isinstance(image, Tensor):
@@ -222,7 +224,7 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
             raise ValueError(f"image tensors must be float in [0, 1] or uint8, not {x.dtype} "
                              "(divide 0-255 values by 255)")
         check_image_size(x.shape[2], x.shape[3])
-        check_pixel_values(x)
+        check_pixel_values(x, given)
         return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
     source = None  # what the image's warnings name: its path, if it has one
     if is_file_object(image) and not isinstance(image, Image.Image):  # open(..., "rb"), BytesIO
@@ -270,12 +272,8 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     if qualities is None:
         if quality is not None:
             name = getattr(model, "model_id", "custom")
-            family = sorted((e.lmbda, n) for n, e in PRETRAINED.items() if e.lmbda is not None
-                            and "-q" in name and n.rpartition("-q")[0] == name.rpartition("-q")[0])
-            rates = ("; its rates are separate models, chosen by name: "
-                     + ", ".join(f"{n} (λ={lmbda:g})" for lmbda, n in family)) if len(family) > 1 else ""
             raise ValueError(f"model {name!r} has a single rate (one model per λ): it takes no "
-                             f"quality (got {quality!r}){rates}")
+                             f"quality (got {quality!r}){rate_models_clause(name)}")
         return None
     if quality is None:
         return model.default_quality
@@ -298,10 +296,32 @@ def check_max_bytes(model: ELIC, max_bytes: object, quality: object) -> int | No
         raise ValueError(f"give quality= or max_bytes=, not both (got quality={quality!r}, "
                          f"max_bytes={max_bytes!r})")
     if model.qualities is None:
-        raise ValueError(f"max_bytes= needs a variable-rate model, which codes one analysis at any "
-                         f"of its qualities; model {getattr(model, 'model_id', 'custom')!r} has a "
-                         "single rate (one model per λ): choose the model by name instead")
+        raise ValueError(needs_variable_rate("max_bytes=", getattr(model, "model_id", "custom")))
     return budget
+
+
+def needs_variable_rate(option: str, model_id: str) -> str:
+    """The refusal of a size target (``option``: ``max_bytes=``, ``--max-bytes``, ...) for
+    single-rate ``model_id``, naming its other rates where it has some
+    (:func:`rate_models_clause`)."""
+    return (f"{option} needs a variable-rate model, which codes one analysis at any of its "
+            f"qualities; model {model_id!r} has a single rate (one model per λ)"
+            f"{rate_models_clause(model_id) or ': choose the model by name instead'}")
+
+
+def rate_models_clause(model_id: str) -> str:
+    """What a message about single-rate ``model_id`` adds to name the built-in trained models
+    that are its rates (the same name up to ``-qN``), by λ: ``; its rates are separate models,
+    chosen by name: taco-minilm-small-q3 (λ=0.0016), taco-minilm-small-q4 (λ=0.004)``, or ''
+    when there are not two of them (a checkpoint's own id, an architecture)."""
+    if "-q" not in model_id:
+        return ""
+    family = sorted((e.lmbda, n) for n, e in PRETRAINED.items() if e.lmbda is not None
+                    and n.rpartition("-q")[0] == model_id.rpartition("-q")[0])
+    if len(family) < 2:
+        return ""
+    return "; its rates are separate models, chosen by name: " + ", ".join(
+        f"{n} (λ={lmbda:g})" for lmbda, n in family)
 
 
 #: Input pixels per analysis stripe (halo included) times the model's width

@@ -36,7 +36,7 @@ def test_compress_info_decompress_single(tmp_path, capsys):
     out = tmp_path / "cat.taco"
     assert main(["compress", str(CHELSEA), "--caption", "a cat", "-m", "taco-tiny", "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "bpp" in text and "compressed 1 image(s)" in text
+    assert "bpp" in text and "compressed 1 image with taco-tiny: " in text  # a name: no --model to give
     assert main(["info", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert (info["width"], info["height"], info["model_id"]) == (451, 300, "taco-tiny")
@@ -51,7 +51,7 @@ def test_compress_info_decompress_single(tmp_path, capsys):
 def test_folder_with_captions_jsonl_and_summary(photos, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["compress", str(photos), "-m", "elic-tiny", "-o", str(out)]) == 0
-    assert "compressed 2 image(s)" in capsys.readouterr().out
+    assert "compressed 2 images" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == ["skimage-chelsea.taco", "skimage-coffee.taco"]
     dec = tmp_path / "dec"
     assert main(["decompress", str(out), "-o", str(dec)]) == 0
@@ -298,7 +298,7 @@ def test_folder_lines_are_counted_and_summary_apart(photos, tmp_path, capsys):
     assert main(["compress", str(photos), "-m", "elic-tiny", "-o", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("[1/2] ") and out[1].startswith("[2/2] ")
-    assert out[2].startswith("compressed 2 image(s)")
+    assert out[2].startswith("compressed 2 images")
 
 
 def test_decompress_output_format_checked_before_decoding(tmp_path, capsys):
@@ -332,15 +332,18 @@ def test_wrong_model_did_you_mean(tmp_path, capsys):
 
 
 def test_info_rounds_bpp(tmp_path, capsys):
-    out = tmp_path / "x.taco"
-    assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 0
-    capsys.readouterr()
+    """JSON gives the number rounded; the text gives 4 decimals as compress does, trailing zeros
+    too (100x80: bpp = bytes / 1000 has at most 3 of its own)."""
+    image, out = tmp_path / "cat.png", tmp_path / "x.taco"
+    Image.open(CHELSEA).crop((0, 0, 100, 80)).save(image)
+    assert main(["compress", str(image), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 0
+    said = next(x for x in capsys.readouterr().out.split(", ") if x.endswith(" bpp"))
     assert main(["info", str(out), "--json"]) == 0
     bpp = json.loads(capsys.readouterr().out)["bpp"]
-    assert bpp == round(8 * out.stat().st_size / (451 * 300), 4)
+    assert bpp == round(8 * out.stat().st_size / (100 * 80), 4)
     assert main(["info", str(out)]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.strip().startswith("bpp"))
-    assert len(line.split(":")[1].strip().split(".")[1]) <= 4
+    assert line.split(":")[1].strip() == f"{out.stat().st_size / 1000:.4f}" == said.split()[0]
 
 
 # --------------------------------------------------------------------------- photos as they come
@@ -430,6 +433,21 @@ def test_quality_of_a_variable_rate_model(tmp_path, capsys):
     assert len(errors) == 1 and "single rate" in errors[0]
 
 
+def test_a_single_rate_built_in_names_its_other_rates_for_a_quality_and_a_size(tmp_path, capsys):
+    """-q N, --max-bytes and --target-bpp on one rate of a built-in family all list the family."""
+    from taco.models import PRETRAINED
+
+    rates = ", ".join(f"{n} (λ={e.lmbda:g})" for n, e in sorted(PRETRAINED.items(), key=lambda x: x[1].lmbda or 0)
+                      if n.startswith("elic-small-q"))
+    assert rates.count("elic-small-q") == 2
+    for option in (["-q", "2"], ["--max-bytes", "4000"], ["--target-bpp", "0.5"]):
+        assert main(["compress", str(CHELSEA), "--caption", "", "-m", "elic-small-q4", *option,
+                     "-o", str(tmp_path / "x.taco")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"taco compress: error: {option[0] + ' needs' if option[0] != '-q' else 'model'}")
+        assert err.endswith(f"; its rates are separate models, chosen by name: {rates}"), err
+
+
 def test_compress_warns_when_the_file_is_over_the_decoders_default_cap(tmp_path, monkeypatch, capsys):
     """A photo over the decode cap still compresses, with one line saying how to decode it."""
     import taco.cli.compress
@@ -457,7 +475,7 @@ def test_a_batch_skips_the_inputs_it_cannot_code_and_says_so(photos, tmp_path, c
     captured = capsys.readouterr()
     err = captured.err.splitlines()
     assert sorted(p.name for p in out.iterdir()) == ["skimage-chelsea.taco", "skimage-coffee.taco"]
-    assert "compressed 2 image(s)" in captured.out
+    assert "compressed 2 images" in captured.out
     assert any("cannot read image" in line and "cut.png" in line for line in err)
     assert any(f"{photos / 'tall.png'}: a 3x40000 image cannot be coded" in line for line in err)
     assert err[-1] == (f"taco compress: error: 2 of 4 image(s) failed: {photos / 'cut.png'}, "
@@ -657,6 +675,17 @@ def test_models_lists_the_built_ins_and_the_architectures(capsys):
     assert capsys.readouterr().err.strip() == "taco models: error: missing.safetensors: no such checkpoint file"
 
 
+def test_models_says_what_model_says_of_a_mistyped_checkpoint(elic_checkpoint, tmp_path, monkeypatch, capsys):
+    """``taco models PATH`` words a missing file as --model PATH does: the close names in its folder."""
+    (tmp_path / "run").mkdir()
+    shutil.copy(elic_checkpoint, tmp_path / "run" / "checkpoint.safetensors")
+    monkeypatch.chdir(tmp_path)
+    assert main(["models", "run/checkpoint.safetenors"]) == 2
+    assert capsys.readouterr().err.strip() == ("taco models: error: run/checkpoint.safetenors: no such "
+                                               "checkpoint file (did you mean "
+                                               "'run/checkpoint.safetensors'?)")
+
+
 def test_models_describes_a_checkpoint_file(tmp_path, capsys):
     from taco.models import create_model, save_checkpoint
 
@@ -731,7 +760,7 @@ def test_pipe_through_standard_input_and_output(tmp_path, monkeypatch, capsysbin
     assert main(["compress", "-", "--caption", "a cat", "-m", "elic-tiny"]) == 0
     out = capsysbinary.readouterr()
     assert out.out == by_file.read_bytes()
-    assert b"<stdin> -> <stdout>: 451x300" in out.err and b"compressed 1 image(s)" in out.err
+    assert b"<stdin> -> <stdout>: 451x300" in out.err and b"compressed 1 image " in out.err
 
     monkeypatch.setattr(sys, "stdin", _Stdin(out.out))
     assert main(["decompress", "-"]) == 0
@@ -867,7 +896,9 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
     alone gets the untrained architecture, and the error says to give the checkpoint."""
     out = tmp_path / "cat.taco"
     assert main(["compress", str(CHELSEA), "--caption", "", "-m", str(elic_checkpoint), "-o", str(out)]) == 0
-    capsys.readouterr()
+    summary = capsys.readouterr().out.splitlines()[-1]  # names the weights, not just their architecture
+    assert summary.startswith(f"compressed 1 image with elic-small ({elic_checkpoint}; decode with "
+                              f"--model {elic_checkpoint}): ")
     assert main(["decompress", str(out), "-o", str(tmp_path / "a.png")]) == 2
     err = capsys.readouterr().err
     assert err.strip() == (f"taco decompress: error: {out}: made with trained weights of 'elic-small' (a "
@@ -919,6 +950,7 @@ def test_a_run_folder_is_its_checkpoint(elic_checkpoint, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["file"] == str(run / "checkpoint.safetensors")
     out = tmp_path / "cat.taco"
     assert main(["compress", str(CHELSEA), "--caption", "", "-m", str(run), "-o", str(out)]) == 0
+    assert f"with elic-small ({run}; decode with --model {run}): " in capsys.readouterr().out
     assert main(["decompress", str(out), "-m", str(run), "-o", str(tmp_path / "cat.png")]) == 0
 
 

@@ -52,7 +52,7 @@ def test_an_output_that_cannot_be_written_skips_its_image_only(photos, tmp_path,
                for line in lines), lines
     assert lines[-1] == f"taco compress: error: 1 of 3 image(s) failed: {long}"
     summary = captured.out.splitlines()[-1]
-    assert summary.startswith("compressed 2 image(s)") and summary.endswith("(1 failed)")
+    assert summary.startswith("compressed 2 images") and summary.endswith("(1 failed)")
 
 
 def test_a_full_disk_stops_the_batch_saying_how_far_it_got(photos, tmp_path, monkeypatch, capsys):
@@ -176,7 +176,7 @@ def test_skip_existing_finishes_an_interrupted_batch(photos, tmp_path, monkeypat
     assert main(["compress", str(photos), *CODE, "-o", str(out), "--skip-existing"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"[1/1] {photos / 'b.png'} -> {out / 'b.taco'}: ")
-    assert lines[1].startswith("compressed 1 image(s)")
+    assert lines[1].startswith("compressed 1 image ")
     assert lines[1].endswith("(2 skipped: their outputs exist)")
     assert _names(out) == ["a.taco", "b.taco", "c.taco"]
     assert all(p.stat().st_mtime_ns == kept[p.name] for p in out.iterdir() if p.name in kept)
@@ -186,7 +186,7 @@ def test_skip_existing_finishes_an_interrupted_batch(photos, tmp_path, monkeypat
 
     monkeypatch.setattr(taco.cli.compress, "command_model", None)
     assert main(["compress", str(photos), *CODE, "-o", str(out), "--skip-existing"]) == 0
-    assert capsys.readouterr().out == "compressed 0 image(s) (3 skipped: their outputs exist)\n"
+    assert capsys.readouterr().out == "compressed 0 images (3 skipped: their outputs exist)\n"
 
 
 def test_skip_existing_does_not_take_a_folder_for_an_output(photos, tmp_path, capsys):

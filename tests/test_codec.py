@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 import zlib
 
 import numpy as np
@@ -14,7 +15,7 @@ from PIL import Image
 import taco
 from taco.bitstream import MAX_SIDE, TacoFormatError, unpack
 from taco.codec import compress_image, decompress_tensor, encode_text, pad_to_multiple
-from taco.images import image_to_tensor
+from taco.images import ImageConversionWarning, image_to_tensor
 
 CAPTION = "Close up of a tabby cat with green eyes looking to the side."
 
@@ -252,6 +253,43 @@ def test_pixels_on_another_scale_or_not_finite_are_refused(tiny_elic):
         taco.compress((x * 255).long(), None, tiny_elic)
     # a little overshoot (a resampled image) is clamped, as before
     assert taco.compress(x * 1.2 - 0.1, None, tiny_elic) == taco.compress((x * 1.2 - 0.1).clamp(0, 1), None, tiny_elic)
+
+
+def test_numpy_images_as_the_readme_lists_them_and_their_errors_say_numpy(tiny_elic):
+    """Every numpy kind README names codes; a float array on the 0-255 scale is refused as the
+    numpy array it is, not as an 'image tensor' the caller never made."""
+    rgb = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    kinds = [rgb, rgb / 255.0, np.dstack([rgb, rgb[..., :1]]), rgb[..., 0],
+             rgb[..., 0].astype(np.uint16) * 257]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageConversionWarning)  # alpha, 16 bits: said, coded
+        assert all(taco.compress(a, None, tiny_elic) for a in kinds)
+    with pytest.raises(ValueError) as caught:
+        taco.compress(rgb.astype(np.float32), None, tiny_elic)
+    message = str(caught.value)
+    assert message.startswith("the numpy array's values run from 0 to 255: float numpy arrays take "
+                              "[0, 1]") and "tensor" not in message
+    with pytest.raises(ValueError, match="^the numpy array has NaN"):
+        taco.compress(np.full((8, 8, 3), np.nan, np.float32), None, tiny_elic)
+
+
+def test_a_size_target_on_a_single_rate_built_in_names_its_other_rates(tiny_elic, monkeypatch):
+    """max_bytes= on one rate of a family lists the family, as quality= does (one wording)."""
+    from taco.models import PretrainedEntry
+
+    family = {f"x-small-q{k}": PretrainedEntry(f"x-small-q{k}.safetensors", "0" * 64, "elic", lmbda,
+                                               "nothing")
+              for k, lmbda in ((4, 0.004), (3, 0.0016))}
+    monkeypatch.setattr("taco.codec.PRETRAINED", family)
+    monkeypatch.setattr(tiny_elic, "model_id", "x-small-q4", raising=False)
+    with pytest.raises(ValueError, match=r"^max_bytes= needs a variable-rate model, .* model "
+                                         r"'x-small-q4' has a single rate \(one model per λ\); its rates "
+                                         r"are separate models, chosen by name: x-small-q3 "
+                                         r"\(λ=0\.0016\), x-small-q4 \(λ=0\.004\)$"):
+        taco.compress(torch.rand(3, 32, 32), None, tiny_elic, max_bytes=1000)
+    monkeypatch.setattr(tiny_elic, "model_id", "custom", raising=False)  # no family: as before
+    with pytest.raises(ValueError, match=r"single rate \(one model per λ\): choose the model by name instead$"):
+        taco.compress(torch.rand(3, 32, 32), None, tiny_elic, max_bytes=1000)
 
 
 def test_broken_weights_are_refused_not_coded_for_ever(tiny_elic):

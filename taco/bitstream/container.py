@@ -279,6 +279,7 @@ def unpack(data: bytes) -> TacoFile:
             f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     code = r.u8("model code")
+    model_id: str | None = None  # None: a code past the table, said once the checksum holds
     if code == MODEL_NONE:
         model_id = ""
     elif code == MODEL_INLINE:
@@ -293,10 +294,6 @@ def unpack(data: bytes) -> TacoFile:
             raise TacoFormatError("corrupt .taco file: model id has unprintable characters") from None
     elif code <= len(BUILTIN_MODEL_IDS):
         model_id = BUILTIN_MODEL_IDS[code - 1]
-    else:
-        raise TacoFormatError(
-            f"corrupt .taco file: unknown built-in model code {code} (or a file from a newer taco)"
-        )
     quality = r.u8("quality index") if version >= 3 else 0
     fingerprint = r.take(8, "model fingerprint")
     height = r.varint("image height", MAX_SIDE)
@@ -318,6 +315,8 @@ def unpack(data: bytes) -> TacoFile:
             "corrupt or truncated .taco file: checksum mismatch (the file was altered, cut short "
             "or extended)"
         )
+    if model_id is None:  # an intact file whose model this taco's table does not hold: not corrupt
+        raise TacoFormatError(f"unknown built-in model code {code}: a file from a newer or forked taco")
     header = TacoHeader(model_id, fingerprint, height, width, MODES[mode_index], padding, version,
                         quality)
     return TacoFile(header, data[header_bytes:], header_bytes, crc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import sys
 import time
 from typing import Any
@@ -135,12 +136,13 @@ def cmd_compress(args: argparse.Namespace) -> int:
     if args.skip_existing:
         failures.skipped, dsts, (files, found) = without_existing(dsts, files, found)
         if not files:
-            print(f"compressed 0 image(s){failures.summary()}")
+            print(f"compressed {images(0)}{failures.summary()}")
             return 0
 
     model = command_model(args.model)  # first: a mistyped name is refused before torch loads
+    checkpoint = checkpoint_named(args.model)
 
-    from ..codec import coding_quality, compress_image
+    from ..codec import coding_quality, compress_image, needs_variable_rate
     from ..images import ImageConversionWarning, load_image
     from ..progress import StageReporter
     from ..text.base import CaptionTruncatedWarning
@@ -149,9 +151,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     sized = args.max_bytes is not None or args.target_bpp is not None
     if sized and model.qualities is None:  # refused before any image is read
         option = "--max-bytes" if args.max_bytes is not None else "--target-bpp"
-        raise CLIError(f"{option} needs a variable-rate model, which codes one analysis at any of "
-                       f"its qualities; {model.model_id} has a single rate (one model per λ): "
-                       "choose the model by name instead")
+        raise CLIError(needs_variable_rate(option, model.model_id))
     try:
         quality = None if sized else coding_quality(model, args.quality)
     except ValueError as e:
@@ -213,7 +213,26 @@ def cmd_compress(args: argparse.Namespace) -> int:
         at = ""
     done = len(files) - len(failures.inputs)
     overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
+    # a checkpoint's model id names its architecture: say which weights, which decoding needs
+    weights = f" ({args.model}; decode with --model {shlex.quote(args.model)})" if checkpoint else ""
     if done or many:
-        print(f"compressed {done} image(s) with {model.model_id}{at}: {total_bytes} bytes, "
+        print(f"compressed {images(done)} with {model.model_id}{weights}{at}: {total_bytes} bytes, "
               f"{overall}{secs:.2f} s{failures.summary()}", file=report)
     return failures.status(len(files), "image(s)")
+
+
+def images(count: int) -> str:
+    """``1 image``, ``2 images``."""
+    return f"{count} image{'' if count == 1 else 's'}"
+
+
+def checkpoint_named(spec: str | None) -> bool:
+    """Whether ``--model`` ``spec``, once resolved (:func:`taco.resolve.resolve_model`), named a
+    checkpoint file or run folder rather than a built-in name: the files it makes decode only
+    with it (their header names the architecture, whose built-in weights are not these)."""
+    from pathlib import Path
+
+    from ..models import PRETRAINED
+    from ..shards import find
+
+    return spec is not None and spec not in PRETRAINED and find(Path(spec).expanduser()) is not None

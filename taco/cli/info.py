@@ -57,6 +57,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             if not h.quality:
                 info["quality"] = "- (single-rate model)"  # the header's 0
             info["padding"] = f"{h.padding} (edges replicated to a multiple of 64)"  # the only scheme
+            info["bpp"] = f"{f.bpp:.4f}"  # as taco compress prints it: 0.2140, not 0.214
             blank = "\n" if shown else ""  # a blank line between files
             print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()), flush=True)
         shown += 1

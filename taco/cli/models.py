@@ -84,15 +84,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     names = args.names or list_models()
     try:
         infos = [describe_model(n) for n in names]
-    except KeyError as exc:
-        from pathlib import Path
-
+    except KeyError as exc:  # a path: no such file, and the close ones; a name: the models
         from ..models.registry import unknown_model_message
 
-        name = str(exc.args[0])
-        if Path(name).suffix == ".safetensors" or "/" in name:
-            raise CLIError(f"{name}: no such checkpoint file") from None
-        raise CLIError(unknown_model_message(name)) from None
+        raise CLIError(unknown_model_message(str(exc.args[0]))) from None
     if args.json:
         for info in infos:
             print(json.dumps({**info, "default": info["name"] == DEFAULT_MODEL}), flush=True)
