@@ -20,6 +20,7 @@ from taco.codec import coding_codec, decompress_tensor, synthesis_tiles, synthes
 from taco.images import tensor_to_image
 from taco.memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from taco.models import ELIC, MODEL_CONFIGS, create_model, fast_codec, model_fingerprint
+from taco.models.config import BUILTIN_ARCHITECTURES
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(taco.__file__).resolve().parent / "assets" / "samples"
@@ -108,9 +109,10 @@ def test_the_cap_message_gives_the_memory_it_would_take(tiny_elic):
 @pytest.mark.parametrize("arch", [
     pytest.param(a, marks=[pytest.mark.slow] if MODEL_CONFIGS[a].N > 48 else []) for a in sorted(MODEL_CONFIGS)])
 def test_the_synthesis_halo_covers_what_one_latent_reaches(arch):
-    """A change to one latent moves pixels at most 8.25 latents away (132 px), measured in
-    float64 with a delta, for every registered architecture (the paper-size ones ``slow``): the
-    model's synthesis_halo (9 for ELIC's g_s), which taco.codec tiles with, covers it."""
+    """A change to one latent moves pixels at most 8.25 latents away (132 px) in ELIC's g_s,
+    measured in float64 with a delta, for every registered architecture (the paper-size ones
+    ``slow``): the model's synthesis_halo (9 for ELIC's g_s), which taco.codec tiles with,
+    covers it. A backbone's g_s may reach less (its own halo is what is checked)."""
     model = create_model(arch, seed=0)
     g_s = model.g_s.double().eval()
     m, n = model.M, 24
@@ -123,7 +125,9 @@ def test_the_synthesis_halo_covers_what_one_latent_reaches(arch):
     s = model.latent_scale
     c = s * (n // 2)
     reach = max(c - int(rows.min()), int(rows.max()) - (c + s - 1))
-    assert 100 < reach <= s * model.synthesis_halo - 12  # 132 px, with the crop's margin
+    assert reach <= s * model.synthesis_halo - 12  # with the crop's margin
+    if model.config.architecture in BUILTIN_ARCHITECTURES:
+        assert 100 < reach  # 132 px: ELIC's g_s, the measure its halo of 9 was chosen by
 
 
 def test_synthesis_tiles_cover_the_latent_once():

@@ -14,21 +14,24 @@ from ..lazy import lazy_names
 #: Exported name -> the submodule that defines it.
 _LAZY = {
     **dict.fromkeys(("TextAdapter", "TextExtractor", "TextInjector"), "taco.models.adapter"),
-    **dict.fromkeys(("CheckpointError", "ModelConfig"), "taco.models.config"),
+    **dict.fromkeys(("CheckpointError", "ModelConfig", "PluginError", "load_plugins"),
+                    "taco.models.config"),
     **dict.fromkeys(("load_checkpoint", "model_fingerprint", "save_checkpoint"),
                     "taco.models.checkpoint"),
     **dict.fromkeys(("ELIC", "PAD_MULTIPLE"), "taco.models.elic"),
     **dict.fromkeys(("MODEL_CONFIGS", "PRETRAINED", "RETIRED", "PretrainedEntry", "create_model",
-                     "describe_model", "list_models", "load", "pretrained_file"),
+                     "describe_model", "list_models", "load", "pretrained_file",
+                     "register_architecture"),
                     "taco.models.registry"),
     **dict.fromkeys(("TACO", "TextGuidedAnalysis"), "taco.models.taco"),
 }
 
 __all__ = [
     "ELIC", "MODEL_CONFIGS", "PAD_MULTIPLE", "PRETRAINED", "RETIRED", "TACO", "CheckpointError",
-    "ModelConfig", "PretrainedEntry", "TextAdapter", "TextExtractor", "TextGuidedAnalysis",
-    "TextInjector", "create_model", "describe_model", "list_models", "load", "load_checkpoint",
-    "model_fingerprint", "pretrained_file", "save_checkpoint",
+    "ModelConfig", "PluginError", "PretrainedEntry", "TextAdapter", "TextExtractor",
+    "TextGuidedAnalysis", "TextInjector", "create_model", "describe_model", "list_models", "load",
+    "load_checkpoint", "load_plugins", "model_fingerprint", "pretrained_file",
+    "register_architecture", "save_checkpoint",
 ]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import nothing here)
@@ -45,6 +48,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
     from taco.models.config import (
         CheckpointError as CheckpointError,
         ModelConfig as ModelConfig,
+        PluginError as PluginError,
+        load_plugins as load_plugins,
     )
     from taco.models.elic import (
         ELIC as ELIC,
@@ -60,6 +65,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         list_models as list_models,
         load as load,
         pretrained_file as pretrained_file,
+        register_architecture as register_architecture,
     )
     from taco.models.taco import (
         TACO as TACO,

@@ -7,13 +7,15 @@ reading and writing checkpoints is :mod:`taco.models.checkpoint`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
-from .config import ARCHITECTURES, ModelConfig
+from . import config as model_config
+from .config import ModelConfig
 from .elic import ELIC
 from .fast_codec import check_latent_codec
 from .taco import TACO
@@ -25,33 +27,64 @@ def _text_dim(spec: dict[str, Any]) -> int:
     return text_encoder_dim(**spec)
 
 
+def _elic_widths(config: ModelConfig) -> dict[str, Any]:
+    return dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden,
+                layout=config.layout, qualities=config.qualities)
+
+
+def build_elic(config: ModelConfig) -> ELIC:
+    """ELIC (architecture ``elic``) of ``config``'s widths, entropy-model layout and qualities."""
+    return ELIC(**_elic_widths(config))
+
+
+def build_taco(config: ModelConfig) -> ELIC:
+    """TACO (architecture ``taco``): ELIC with ``config``'s text-guided analysis."""
+    assert config.text_encoder is not None  # ModelConfig requires one for a text-guided model
+    return TACO(
+        **_elic_widths(config),
+        text_dim=_text_dim(config.text_encoder),
+        heads=config.heads,
+        residual=config.residual,
+        use_mask=config.use_mask,
+        learn_gamma=config.learn_gamma,
+        gamma_init=config.gamma_init,
+        text_injection=config.text_injection,
+        injector_at=config.injector_at,
+    )
+
+
+def class_builder(model_class: type[ELIC]) -> Callable[[ModelConfig], ELIC]:
+    """The builder of a backbone registered as a class
+    (:func:`taco.models.register_architecture`): ``model_class(N=config.N, M=config.M,
+    **config.options)``, with ``qualities=config.qualities`` for a variable-rate config."""
+
+    def build(config: ModelConfig) -> ELIC:
+        settings: dict[str, Any] = dict(config.options)
+        if config.qualities is not None:
+            settings["qualities"] = config.qualities
+        return model_class(N=config.N, M=config.M, **settings)
+
+    build.__qualname__ = f"class_builder({model_class.__name__})"
+    return build
+
+
+#: The builder of each architecture name (:data:`~taco.models.config.ARCHITECTURES`): a function
+#: of the config that returns the model with random weights.
+#: :func:`taco.models.register_architecture` adds a backbone's.
+BUILDERS: dict[str, Callable[[ModelConfig], ELIC]] = {"elic": build_elic, "taco": build_taco}
+
+
 def build_model(config: ModelConfig) -> ELIC:
-    """Instantiate the architecture described by ``config`` (random weights): one branch per
-    name in :data:`~taco.models.config.ARCHITECTURES`; ValueError for any other name (a config
-    changed after it was checked). TypeError, naming the class, for a model whose latent codec
+    """Instantiate the architecture described by ``config`` (random weights) with its builder
+    in :data:`BUILDERS`; ValueError for a name without one (a config changed after it was
+    checked). TypeError, naming the class, for a model whose latent codec
     :mod:`taco.models.fast_codec` cannot code (:func:`~taco.models.fast_codec.check_latent_codec`):
     a new backbone finds out here, not at its first compress."""
-    common = dict(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden,
-                  layout=config.layout, qualities=config.qualities)
-    model: ELIC
-    if config.architecture == "elic":
-        model = ELIC(**common)  # type: ignore[arg-type]
-    elif config.architecture == "taco":
-        assert config.text_encoder is not None  # ModelConfig requires one for a text-guided model
-        model = TACO(
-            **common,  # type: ignore[arg-type]
-            text_dim=_text_dim(config.text_encoder),
-            heads=config.heads,
-            residual=config.residual,
-            use_mask=config.use_mask,
-            learn_gamma=config.learn_gamma,
-            gamma_init=config.gamma_init,
-            text_injection=config.text_injection,
-            injector_at=config.injector_at,
-        )
-    else:
+    build = BUILDERS.get(config.architecture)
+    if build is None:
         raise ValueError(f"unknown architecture {config.architecture!r} "
-                         f"({', '.join(ARCHITECTURES)})")
+                         f"({', '.join(model_config.ARCHITECTURES)})")
+    model = build(config)
     check_latent_codec(model)
     model.config = config
     model.model_id = "custom"

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +33,14 @@ RESIDUALS = ("paper", "identity")
 
 #: Architectures a config may name, and those among them that read no text (their model class's
 #: ``uses_text`` is False: tests/models/test_registry.py holds the two to each other).
-ARCHITECTURES = ("taco", "elic")
-TEXTLESS_ARCHITECTURES = ("elic",)
+#: :func:`taco.models.register_architecture` adds to both, in place: a module that imported them
+#: by name sees a backbone registered later.
+ARCHITECTURES: list[str] = ["taco", "elic"]
+TEXTLESS_ARCHITECTURES: list[str] = ["elic"]
+
+#: The architectures taco itself builds: ELIC's fields (``groups``, ``ctx_hidden``, ``layout``,
+#: the text options) are theirs; a registered backbone takes its own settings from ``options``.
+BUILTIN_ARCHITECTURES = ("taco", "elic")
 
 #: Qualities a model may have: the ``.taco`` header stores the quality in one byte (0 = single-rate).
 MAX_QUALITIES = 255
@@ -50,6 +58,20 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
         listed = ", ".join(repr(c) for c in choices[:-1])
         listed = f"{listed} or {choices[-1]!r}" if listed else repr(choices[-1])
         raise ValueError(f"{name} must be {listed}, got {value!r}")
+
+
+def check_options(options: Any, architecture: str) -> dict[str, Any]:
+    """A copy of a config's ``options``; ValueError unless a mapping of names to JSON values
+    (what a checkpoint's header can hold) and empty for taco's own architectures."""
+    if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
+        raise ValueError(f"options must be a mapping of names to values, got {options!r:.200}")
+    if options and architecture in BUILTIN_ARCHITECTURES:
+        raise ValueError(f"architecture {architecture!r} takes no options, got {sorted(options)}")
+    try:
+        return json.loads(json.dumps(options, allow_nan=False))
+    except (TypeError, ValueError):
+        raise ValueError(f"options must hold JSON values (numbers, text, lists, mappings), "
+                         f"got {options!r:.200}") from None
 
 
 def check_qualities(qualities: Sequence[float]) -> list[float]:
@@ -98,13 +120,44 @@ class CheckpointError(TacoError, ValueError):
     """A checkpoint is missing, malformed, or does not match the model it is loaded into."""
 
 
+#: The environment variable that names the modules (comma-separated, importable: on PYTHONPATH)
+#: that register backbones (:func:`taco.models.register_architecture`) for the CLI and for checkpoints that
+#: name them: ``TACO_PLUGINS=my_backbone taco train --set model=my-backbone-tiny``.
+PLUGINS_VARIABLE = "TACO_PLUGINS"
+
+_plugins_loaded: list[str] = []  # the TACO_PLUGINS modules imported so far, in order
+
+
+class PluginError(CheckpointError):
+    """A module named in ``TACO_PLUGINS`` cannot be imported (or fails while registering)."""
+
+
+def load_plugins() -> bool:
+    """Import the modules ``TACO_PLUGINS`` names that are not imported yet (a backbone module
+    registers itself on import with :func:`taco.models.register_architecture`); whether any was. Called when
+    a model name or architecture is not found, and by :func:`taco.models.list_models`: with the variable
+    unset, or for a built-in name, nothing is imported (``taco --help`` and ``taco info``
+    import no torch). :class:`PluginError` for a module that fails to import."""
+    names = [n.strip() for n in os.environ.get(PLUGINS_VARIABLE, "").split(",") if n.strip()]
+    new = [n for n in names if n not in _plugins_loaded]
+    for name in new:
+        _plugins_loaded.append(name)  # once per process, also when it fails
+        try:
+            importlib.import_module(name)
+        except Exception as e:
+            raise PluginError(f"{PLUGINS_VARIABLE}: cannot import {name!r}: "
+                              f"{type(e).__name__}: {e}") from e
+    return bool(new)
+
+
 #: ModelConfig fields added after the first release, with the value a config written before the
 #: field existed means. At that value a field is left out of :meth:`ModelConfig.digest`, so the
 #: first checkpoints (and every ``.taco`` file made with them) keep their fingerprints. ``layout``:
 #: those checkpoints have CompressAI's entropy-model layout; new configs default to the authors'.
 #: ``qualities``: None is a single-rate model, as every model was before variable rate.
+#: ``options``: a registered backbone's own settings; empty for taco's architectures.
 _ADDED_FIELDS: dict[str, Any] = {"text_injection": "adapter", "injector_at": "both",
-                                 "layout": "compressai", "qualities": None}
+                                 "layout": "compressai", "qualities": None, "options": {}}
 
 
 @dataclass
@@ -122,6 +175,11 @@ class ModelConfig:
     ``qualities``: the λ of each quality of a variable-rate model (ascending; quality q = 1..Q is
     trained with ``qualities[q - 1]``; reference layout only; :mod:`taco.models.gains`), or None
     for a single-rate model (one λ, in its checkpoint's metadata).
+    ``options``: the settings of a backbone registered with
+    :func:`taco.models.register_architecture` beyond N, M and qualities (JSON values by name,
+    handed to its builder; part of the digest only when not empty); taco's architectures
+    (:data:`BUILTIN_ARCHITECTURES`) take none. ``groups`` and ``ctx_hidden`` are ELIC's: they
+    must sum to M and list two widths for taco's architectures only.
     """
 
     architecture: str = "taco"  # one of ARCHITECTURES
@@ -139,14 +197,18 @@ class ModelConfig:
     injector_at: str = "both"  # one of INJECTOR_POSITIONS
     layout: str = "reference"  # one of LAYOUTS
     qualities: list[float] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
+            load_plugins()  # a backbone registered by a TACO_PLUGINS module
+        if self.architecture not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {self.architecture!r} ({', '.join(ARCHITECTURES)})")
+        builtin = self.architecture in BUILTIN_ARCHITECTURES
         for name in ("N", "M", "heads"):
             if not is_int(getattr(self, name), 1, MAX_WIDTH):
                 raise ValueError(f"{name} must be an integer 1..{MAX_WIDTH}, got {getattr(self, name)!r}")
-        for name, count in (("groups", None), ("ctx_hidden", 2)):
+        for name, count in (("groups", None), ("ctx_hidden", 2 if builtin else None)):
             widths = getattr(self, name)
             if not (isinstance(widths, (list, tuple)) and len(widths) == (count or len(widths)) > 0
                     and all(is_int(v, 1, MAX_WIDTH) for v in widths)):
@@ -154,7 +216,7 @@ class ModelConfig:
                                  f"integers 1..{MAX_WIDTH}, got {widths!r:.200}")
         if len(self.groups) > MAX_GROUPS:
             raise ValueError(f"groups must list 1..{MAX_GROUPS} channel groups, got {len(self.groups)}")
-        if sum(self.groups) != self.M:
+        if builtin and sum(self.groups) != self.M:
             raise ValueError(f"groups {self.groups} must sum to M={self.M}")
         if self.architecture in TEXTLESS_ARCHITECTURES:
             self.text_encoder = None
@@ -170,6 +232,7 @@ class ModelConfig:
             self.qualities = check_qualities(self.qualities)
             if self.layout != "reference":
                 raise ValueError("a variable-rate model (qualities) needs layout='reference'")
+        self.options = check_options(self.options, self.architecture)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

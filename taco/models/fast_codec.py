@@ -217,8 +217,9 @@ def codes_by_branch(codec: nn.Module) -> bool:
 #: The methods of a latent codec that codes itself (:func:`~taco.models.entropy.codes_itself`),
 #: as :class:`~taco.models.entropy.ReferenceLatentCodec` has them: what :func:`compress_latent`,
 #: :func:`decompress_latent`, :func:`num_symbols` and the model's ``forward``, ``compress`` and
-#: ``latent_shapes`` call on it (docs/models.md, "Adding a backbone", item 2).
-ONE_STREAM_METHODS = ("compress", "decompress", "num_symbols", "gain_vectors")
+#: ``latent_shapes`` call on it, and ``forward(y, quality) -> {"y_hat", "likelihoods"}``, what
+#: training calls (docs/models.md, "Adding a backbone", item 2).
+ONE_STREAM_METHODS = ("forward", "compress", "decompress", "num_symbols", "gain_vectors")
 
 
 #: The latent codecs this module codes, as an error says it.
@@ -242,7 +243,8 @@ def check_latent_codec(model: nn.Module) -> None:
     if not supports(codec):
         raise TypeError(f"{owner}.latent_codec is a {name}, which taco cannot code: "
                         f"{_WHAT_IT_CODES}")
-    missing = [m for m in ONE_STREAM_METHODS if not callable(getattr(codec, m, None))]
+    missing = [m for m in ONE_STREAM_METHODS if not callable(getattr(codec, m, None))
+               or getattr(type(codec), m, None) is getattr(nn.Module, m, None)]  # Module's own forward raises
     if codes_itself(codec) and missing:
         raise TypeError(f"{owner}.latent_codec ({name}) says it codes itself (one_stream) but has "
                         f"no {', '.join(missing)}: a codec that codes itself needs "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 from ..checks import is_number
 from ..checksums import sha256_file
 from ..shards import INDEX_SUFFIX, TRAIN_STATE_FILE, files as shard_files, find
-from .config import QUALITY_LAMBDAS, CheckpointError, ModelConfig
+from .config import (
+    ARCHITECTURES,
+    BUILTIN_ARCHITECTURES,
+    QUALITY_LAMBDAS,
+    TEXTLESS_ARCHITECTURES,
+    CheckpointError,
+    ModelConfig,
+    load_plugins,
+)
 from .header import (
     header_config,
     header_model_id,
@@ -51,8 +59,23 @@ _SMALL = dict(N=48, M=96, groups=[8, 8, 16, 64], ctx_hidden=[48, 32])
 _VR = dict(N=128, M=160, groups=[16, 16, 32, 48, 48], ctx_hidden=[96, 64],
            qualities=list(QUALITY_LAMBDAS))
 
+class ModelConfigs(dict[str, ModelConfig]):
+    """:data:`MODEL_CONFIGS`: a dict that imports the ``TACO_PLUGINS`` modules
+    (:func:`load_plugins`) the first time it is asked for a name it lacks, so that every
+    ``name in MODEL_CONFIGS`` and ``MODEL_CONFIGS[name]`` finds a plugin's names."""
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key) or (load_plugins() and super().__contains__(key))
+
+    def __missing__(self, key: str) -> ModelConfig:
+        if load_plugins() and super().__contains__(key):
+            return super().__getitem__(key)
+        raise KeyError(key)
+
+
 #: Architectures by name. The weights of these are random until trained (see PRETRAINED).
-MODEL_CONFIGS: dict[str, ModelConfig] = {
+#: :func:`register_architecture` adds a backbone's.
+MODEL_CONFIGS: dict[str, ModelConfig] = ModelConfigs({
     "taco": ModelConfig(),
     "taco-minilm": ModelConfig(text_encoder={"name": "minilm"}),
     "elic": ModelConfig(architecture="elic"),
@@ -69,7 +92,7 @@ MODEL_CONFIGS: dict[str, ModelConfig] = {
     "elic-tiny": ModelConfig(architecture="elic", **_TINY),  # type: ignore[arg-type]
     "taco-minilm-vr": ModelConfig(text_encoder={"name": "minilm"}, **_VR),  # type: ignore[arg-type]
     "elic-vr": ModelConfig(architecture="elic", **_VR),  # type: ignore[arg-type]
-}
+})
 
 
 @dataclass(frozen=True)
@@ -161,6 +184,50 @@ PARAMETERS: dict[str, int] = {
     "taco-tgic-tiny": 319_497,
     "taco-tiny": 321_065,
 }
+
+
+def register_architecture(
+    name: str, build: Callable[..., ELIC], *, textless: bool = True,
+    configs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Add a backbone to taco (docs/models.md, "Adding a backbone"): architecture ``name`` in
+    :data:`~taco.models.config.ARCHITECTURES` (and ``TEXTLESS_ARCHITECTURES`` when
+    ``textless``: the ``elic`` training preset trains it, text options are refused), its builder
+    (what :func:`~taco.models.architecture.build_model` calls), and ``configs``, the named
+    configs to add to :data:`MODEL_CONFIGS` (``{"mine-tiny": {"N": 32, "M": 48}}``: ModelConfig
+    fields, ``architecture`` set to ``name``).
+
+    ``build`` is a model class (a subclass of :class:`taco.models.ELIC`), called as
+    ``build(N=config.N, M=config.M, **config.options)`` with ``qualities=config.qualities``
+    added for a variable-rate config, or a function ``build(config: ModelConfig) -> model``.
+    The tables are updated in place (``ARCHITECTURES`` and ``TEXTLESS_ARCHITECTURES`` are
+    lists, ``BUILDERS`` and ``MODEL_CONFIGS`` dicts), so every module that holds them sees the
+    backbone. Registering ``name`` again replaces its builder; ValueError for taco's own architectures,
+    for a class whose ``uses_text`` contradicts ``textless``, and for a config name that a
+    trained model or another architecture has."""
+    if name in BUILTIN_ARCHITECTURES:
+        raise ValueError(f"architecture {name!r} is taco's own: give the backbone another name")
+    if not name or looks_like_path(name):
+        raise ValueError(f"architecture name {name!r} must be a plain, non-empty name")
+    if isinstance(build, type) and getattr(build, "uses_text", not textless) == textless:
+        raise ValueError(f"{build.__name__}.uses_text is {build.uses_text}: register it with "  # type: ignore[attr-defined]
+                         f"textless={not build.uses_text}")  # type: ignore[attr-defined]
+    for key in configs or {}:
+        if key in PRETRAINED or (key in MODEL_CONFIGS and MODEL_CONFIGS[key].architecture != name):
+            raise ValueError(f"model name {key!r} is taken: give the config another name")
+        if looks_like_path(key):
+            raise ValueError(f"model name {key!r} reads as a file path: give it another name")
+    from .architecture import BUILDERS, class_builder  # imports torch: a backbone does anyway
+
+    BUILDERS[name] = class_builder(build) if isinstance(build, type) else build
+    if name not in ARCHITECTURES:
+        ARCHITECTURES.append(name)
+    if name in TEXTLESS_ARCHITECTURES:
+        TEXTLESS_ARCHITECTURES.remove(name)
+    if textless:
+        TEXTLESS_ARCHITECTURES.append(name)
+    for key, fields in (configs or {}).items():
+        MODEL_CONFIGS[key] = ModelConfig(**{**fields, "architecture": name})
 
 
 def retired_message(name: str) -> str:
@@ -256,6 +323,7 @@ def list_models() -> list[str]:
     """Every model name taco knows, sorted: the trained built-ins (``PRETRAINED``, which
     :func:`taco.load` loads) and the registered architectures (``MODEL_CONFIGS``, which
     :func:`taco.create_model` builds with random weights; ``taco.load`` refuses those)."""
+    load_plugins()
     return sorted(set(MODEL_CONFIGS) | set(PRETRAINED))
 
 

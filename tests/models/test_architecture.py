@@ -9,6 +9,18 @@ import taco.models.architecture as architecture
 from taco.models.registry import MODEL_CONFIGS
 
 
+@pytest.fixture()
+def one_call_codec(one_call_codec):
+    """tests/conftest.py's minimal codec with the forward training calls (check_latent_codec
+    requires it of a codec that codes itself)."""
+
+    class WithForward(one_call_codec):
+        def forward(self, y, quality=None):
+            return self.inner(y, quality)
+
+    return WithForward
+
+
 def _backbone_with(monkeypatch, codec_factory):
     """Make build_model's "elic" branch build an ELIC subclass whose latent codec is
     ``codec_factory(reference_codec)``: a new backbone, as docs/models.md describes one."""

@@ -1,0 +1,180 @@
+"""A backbone added from outside taco (docs/models.md, "Adding a backbone"): the worked example,
+examples/mean_scale_backbone.py, registered with ``taco.models.register_architecture`` and
+loaded by the CLI through ``TACO_PLUGINS``, trains, codes, decodes and is described by the
+stock ``taco`` command; the tests that run over every registered name hold for it too."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+SAMPLES = ROOT / "taco" / "assets" / "samples"
+PLUGIN = "mean_scale_backbone"
+
+
+def plugin_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``taco`` that loads the example backbone (on PYTHONPATH)."""
+    path = os.pathsep.join(p for p in (str(EXAMPLES), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, "TACO_PLUGINS": PLUGIN, **extra}
+
+
+def taco(*args: object, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``taco ARGS`` in a new process, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "taco", *map(str, args)], env=env or plugin_env(),
+                          cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_the_example_backbone_trains_codes_and_is_described_through_the_cli(tmp_path):
+    """train 2 steps -> compress a sample photo with the checkpoint -> decompress -> info,
+    models and evaluate; without TACO_PLUGINS the stock CLI does not know the name."""
+    run = tmp_path / "run"
+    recipe = {"model": "mean-scale-tiny", "data.root": SAMPLES, "crop": 64, "batch_size": 2,
+              "workers": 0, "k_p": 0, "k_j": 0, "max_steps": 2, "progress": "false", "out_dir": run}
+    trained = taco("train", "--set", *(f"{k}={v}" for k, v in recipe.items()))
+    assert trained.returncode == 0, trained.stderr
+    assert "preset elic, as model mean-scale-tiny reads no text" in trained.stderr + trained.stdout
+
+    photo, coded, decoded = SAMPLES / "skimage-chelsea.png", tmp_path / "c.taco", tmp_path / "c.png"
+    assert taco("compress", photo, "-m", run, "-o", coded).returncode == 0
+    out = taco("decompress", coded, "-m", run, "-o", decoded)
+    assert out.returncode == 0, out.stderr
+    from PIL import Image
+
+    assert Image.open(decoded).size == Image.open(photo).size
+    info = taco("info", coded)
+    assert info.returncode == 0 and "mean-scale-tiny" in info.stdout, info.stdout + info.stderr
+
+    described = taco("models", run)
+    assert described.returncode == 0 and "mean-scale" in described.stdout, described.stderr
+    listed = taco("models")
+    assert "mean-scale-tiny" in listed.stdout, listed.stderr
+
+    evaluated = taco("evaluate", "-m", run, "samples", "--limit", "1", "--crop", "64", "--fid", "off",
+                     "--cmmd-clip", "off", "--no-plot", "-o", tmp_path / "eval", "--quiet")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert list((tmp_path / "eval").rglob("*.csv"))
+
+    stock = {k: v for k, v in plugin_env().items() if k != "TACO_PLUGINS"}
+    refused = taco("decompress", coded, "-m", run, "-o", tmp_path / "d.png", env=stock)
+    assert refused.returncode != 0 and "unknown architecture 'mean-scale'" in refused.stderr
+
+
+@pytest.mark.slow
+def test_the_tests_over_every_registered_name_pass_for_the_example():
+    """The registry-wide tests docs/models.md says a backbone passes without change, run with the
+    example registered first (pytest -p imports it before collecting)."""
+    tests = ["tests/models/test_registry.py", "tests/models/test_architecture.py",
+             "tests/test_decoding.py", "tests/models/test_analysis_stripes.py",
+             "tests/reliability/test_hostile_checkpoints.py",
+             "tests/models/test_every_architecture_codes.py"]
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", PLUGIN, "-p", "no:cacheprovider",
+                          "-k", "mean-scale", *tests], env=plugin_env(), cwd=ROOT,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stdout[-4000:]
+    passed = int(re.search(r"(\d+) passed", out.stdout).group(1))  # type: ignore[union-attr]
+    assert passed >= 6, out.stdout[-2000:]
+
+
+def test_a_plugin_that_cannot_be_imported_is_one_clear_error():
+    """A TACO_PLUGINS module that is not importable is named, with why, when a name is missed."""
+    out = taco("models", "no-such-model", env=plugin_env(TACO_PLUGINS="no_such_plugin_module"))
+    assert out.returncode != 0
+    assert "TACO_PLUGINS: cannot import 'no_such_plugin_module': ModuleNotFoundError" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.fixture()
+def registry_restored():
+    """Leaves the architecture tables as they were after a test registers a backbone in process."""
+    from taco.models import architecture, config, registry
+
+    saved = (list(config.ARCHITECTURES), list(config.TEXTLESS_ARCHITECTURES),
+             dict(architecture.BUILDERS), dict(registry.MODEL_CONFIGS))
+    yield
+    config.ARCHITECTURES[:], config.TEXTLESS_ARCHITECTURES[:] = saved[0], saved[1]
+    architecture.BUILDERS.clear()
+    architecture.BUILDERS.update(saved[2])
+    registry.MODEL_CONFIGS.clear()
+    registry.MODEL_CONFIGS.update(saved[3])
+
+
+def load_example():  # noqa: ANN201 - the example module, imported from its file (not registered)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("example_backbone", EXAMPLES / f"{PLUGIN}.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_a_registered_builder_takes_its_settings_from_options(registry_restored):
+    """register_architecture with a builder function: the name is known to the config check,
+    create_model, describe_model and training's preset rule at once; the config's ``options``
+    reach the builder and are part of the digest (an empty one is not: taco's configs keep theirs)."""
+    import taco
+    from taco.models import MODEL_CONFIGS, ModelConfig, describe_model, register_architecture
+    from taco.models.config import TEXTLESS_ARCHITECTURES
+
+    example = load_example()  # registers "mean-scale" (and "mean-scale-tiny") on import
+    built = []
+
+    def build(config: ModelConfig) -> example.MeanScaleHyperprior:
+        built.append(config.options)
+        return example.MeanScaleHyperprior(N=config.N, M=config.M * config.options["widen"])
+
+    register_architecture("wide-mean-scale", build, configs={"wide-mean-scale-tiny": {
+        "N": 16, "M": 24, "options": {"widen": 2}}})
+    assert "wide-mean-scale" in TEXTLESS_ARCHITECTURES  # the list other modules imported
+    model = taco.create_model("wide-mean-scale-tiny")
+    assert built == [{"widen": 2}] and model.M == 48 and model.model_id == "wide-mean-scale-tiny"
+    assert describe_model("wide-mean-scale-tiny")["parameters"] == sum(p.numel() for p in model.parameters())
+    config = MODEL_CONFIGS["wide-mean-scale-tiny"]
+    assert ModelConfig.from_dict(config.to_dict()) == config
+    assert config.digest() != ModelConfig.from_dict({**config.to_dict(), "options": {"widen": 3}}).digest()
+    elic = MODEL_CONFIGS["elic"]
+    assert ModelConfig.from_dict({k: v for k, v in elic.to_dict().items() if k != "options"}).digest() == elic.digest()
+
+
+def test_register_architecture_refuses_what_would_break_a_table(registry_restored):
+    from taco.models import ModelConfig, register_architecture
+
+    example = load_example()
+    with pytest.raises(ValueError, match="architecture 'elic' is taco's own"):
+        register_architecture("elic", example.MeanScaleHyperprior)
+    with pytest.raises(ValueError, match="uses_text is False: register it with textless=True"):
+        register_architecture("other", example.MeanScaleHyperprior, textless=False)
+    with pytest.raises(ValueError, match="model name 'elic-tiny' is taken"):
+        register_architecture("other", example.MeanScaleHyperprior, configs={"elic-tiny": {}})
+    with pytest.raises(ValueError, match="architecture 'elic' takes no options"):
+        ModelConfig(architecture="elic", options={"widen": 2})
+    with pytest.raises(ValueError, match="options must hold JSON values"):
+        ModelConfig(architecture="mean-scale", options={"f": float("nan")})
+
+
+def test_a_codec_that_codes_itself_needs_its_own_forward(registry_restored):
+    """Training calls the latent codec's forward: a one_stream codec without one (nn.Module's,
+    which raises) is refused when the model is built, with the other missing methods."""
+    from torch import nn
+
+    from taco.models.fast_codec import check_latent_codec
+
+    example = load_example()
+
+    class NoForward(nn.Module):
+        one_stream = True
+        compress, decompress = example.MeanScaleCodec.compress, example.MeanScaleCodec.decompress
+        num_symbols, gain_vectors = example.MeanScaleCodec.num_symbols, example.MeanScaleCodec.gain_vectors
+
+    model = example.MeanScaleHyperprior(N=8, M=8)
+    check_latent_codec(model)
+    model.latent_codec = NoForward()
+    with pytest.raises(TypeError, match=r"\(NoForward\) says it codes itself \(one_stream\) but has no forward"):
+        check_latent_codec(model)
