@@ -72,6 +72,9 @@ class OneCallCodec(torch.nn.Module):
         super().__init__()
         self.inner = inner
 
+    def forward(self, y, quality=None):
+        return self.inner(y, quality)
+
     def compress(self, y, quality=None):
         return self.inner.compress(y, quality)
 

@@ -9,18 +9,6 @@ import taco.models.architecture as architecture
 from taco.models.registry import MODEL_CONFIGS
 
 
-@pytest.fixture()
-def one_call_codec(one_call_codec):
-    """tests/conftest.py's minimal codec with the forward training calls (check_latent_codec
-    requires it of a codec that codes itself)."""
-
-    class WithForward(one_call_codec):
-        def forward(self, y, quality=None):
-            return self.inner(y, quality)
-
-    return WithForward
-
-
 def _backbone_with(monkeypatch, codec_factory):
     """Make build_model's "elic" branch build an ELIC subclass whose latent codec is
     ``codec_factory(reference_codec)``: a new backbone, as docs/models.md describes one."""
@@ -57,6 +45,8 @@ def test_a_codec_that_codes_itself_with_every_method_is_built(monkeypatch, one_c
     _backbone_with(monkeypatch, one_call_codec)
     model = architecture.build_model(MODEL_CONFIGS["elic-tiny"])
     assert isinstance(model.latent_codec, one_call_codec)
+    out = model(torch.rand(1, 3, 64, 64))  # training's call goes through the codec's own forward
+    assert out["x_hat"].shape == (1, 3, 64, 64) and out["likelihoods"]
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_CONFIGS))
