@@ -96,15 +96,52 @@ def test_version_2_files_are_read():
         unpack(bytes(data))
 
 
-def test_every_registry_name_has_a_one_byte_code():
+def taco_names() -> set[str]:
+    """The trained built-ins and the configs of taco's own architectures: every name taco
+    registers itself. A backbone registered by a user (``register_architecture``, docs/models.md
+    "Adding a backbone") has an architecture of its own, and its names are stored inline."""
+    from taco.models.config import BUILTIN_ARCHITECTURES
     from taco.models.registry import MODEL_CONFIGS, PRETRAINED
 
-    assert set(PRETRAINED) | set(MODEL_CONFIGS) <= set(BUILTIN_MODEL_IDS)
+    return set(PRETRAINED) | {n for n, c in MODEL_CONFIGS.items() if c.architecture in BUILTIN_ARCHITECTURES}
+
+
+def test_every_registry_name_has_a_one_byte_code():
+    names = taco_names()
+    assert {"taco-minilm-small-q4", "elic-tiny", "taco-tgic-tiny", "elic-vr"} <= names
+    assert names <= set(BUILTIN_MODEL_IDS)
     assert len(set(BUILTIN_MODEL_IDS)) == len(BUILTIN_MODEL_IDS) <= 254
     # append-only: the codes files already use never move
     assert BUILTIN_MODEL_IDS[:4] == ("taco-minilm-small-q4", "taco-minilm-small-q3",
                                      "elic-small-q4", "elic-small-q3")
     assert BUILTIN_MODEL_IDS.index("elic-tiny") == 14
+
+
+@pytest.fixture()
+def backbone_registered():
+    """A backbone registered in process (ELIC under a name of its own, config
+    ``inline-backbone-tiny``); the architecture tables are left as they were."""
+    from taco.models import ELIC, architecture, config, register_architecture, registry
+
+    saved = (list(config.ARCHITECTURES), list(config.TEXTLESS_ARCHITECTURES),
+             dict(architecture.BUILDERS), dict(registry.MODEL_CONFIGS))
+    register_architecture("inline-backbone", ELIC, configs={"inline-backbone-tiny": {"N": 16, "M": 24}})
+    yield "inline-backbone-tiny"
+    config.ARCHITECTURES[:], config.TEXTLESS_ARCHITECTURES[:] = saved[0], saved[1]
+    architecture.BUILDERS.clear()
+    architecture.BUILDERS.update(saved[2])
+    registry.MODEL_CONFIGS.clear()
+    registry.MODEL_CONFIGS.update(saved[3])
+
+
+def test_a_registered_backbone_name_is_stored_inline(backbone_registered):
+    """The one-byte table is taco's alone: a user's backbone needs no code in it, and the
+    registry-wide test above still holds with one registered."""
+    assert backbone_registered not in BUILTIN_MODEL_IDS
+    test_every_registry_name_has_a_one_byte_code()
+    header = TacoHeader(backbone_registered, bytes(8), 10, 10, "RGB")
+    assert backbone_registered.encode() in pack(header, b"")
+    assert unpack(pack(header, b"")).header.model_id == backbone_registered
 
 
 @pytest.mark.parametrize("model_id", BUILTIN_MODEL_IDS)
