@@ -954,6 +954,24 @@ def test_a_run_folder_is_its_checkpoint(elic_checkpoint, tmp_path, capsys):
     assert main(["decompress", str(out), "-m", str(run), "-o", str(tmp_path / "cat.png")]) == 0
 
 
+def test_command_model_says_which_checkpoint_it_loaded(elic_checkpoint, tmp_path, capsys):
+    """command_model gives the resolver's answer whole: the checkpoint file a path or run folder
+    named (what compress's summary names), none for a trained or an architecture name."""
+    import shutil
+
+    from taco.cli.common import command_model
+
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(elic_checkpoint, run / "checkpoint.safetensors")
+    assert command_model(str(elic_checkpoint)).checkpoint == elic_checkpoint
+    assert command_model(str(run)).checkpoint == run / "checkpoint.safetensors"
+    assert capsys.readouterr().err == ""
+    untrained = command_model("elic-tiny")
+    assert (untrained.checkpoint, untrained.trained, untrained.model.model_id) == (None, False, "elic-tiny")
+    assert capsys.readouterr().err == f"note: {untrained.note}\n"
+
+
 def test_file_made_with_untrained_weights_decodes_with_the_note(tmp_path, capsys):
     """A file made with an architecture's seed-0 weights decodes without --model; the note
     about untrained weights is said once, however many files use them."""

@@ -14,14 +14,10 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..commands import CLIError
 from ..errors import Interrupted, TacoError
-from ..resolve import DEFAULT_MODEL
-
-if TYPE_CHECKING:
-    from ..models.elic import ELIC
+from ..resolve import DEFAULT_MODEL, ResolvedModel
 
 #: The user errors (:class:`taco.errors.TacoError`) that belong to one input of a batch (and
 #: CLIError, raised by a check of one input): that input is reported and skipped, the rest is
@@ -69,15 +65,16 @@ def add_existing_options(parser: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------- models
 
 
-def command_model(name: str | None) -> ELIC:
-    """``--model`` value -> model (:func:`taco.resolve.resolve_model`), saying so when it is
+def command_model(name: str | None) -> ResolvedModel:
+    """``--model`` value -> the model and where it came from (:func:`taco.resolve.resolve_model`:
+    ``.checkpoint`` is the file when it named a checkpoint or run folder), saying so when it is
     an architecture's untrained seed-0 initialisation."""
     from ..resolve import resolve_model
 
     resolved = resolve_model(name)
     if resolved.note:
         print(f"note: {resolved.note}", file=sys.stderr)
-    return resolved.model
+    return resolved
 
 
 # --------------------------------------------------------------------------- errors

@@ -139,8 +139,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
             print(f"compressed {images(0)}{failures.summary()}")
             return 0
 
-    model = command_model(args.model)  # first: a mistyped name is refused before torch loads
-    checkpoint = checkpoint_named(args.model)
+    resolved = command_model(args.model)  # first: a mistyped name is refused before torch loads
+    model = resolved.model
 
     from ..codec import coding_quality, compress_image, needs_variable_rate
     from ..images import ImageConversionWarning, load_image
@@ -214,7 +214,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
     done = len(files) - len(failures.inputs)
     overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
     # a checkpoint's model id names its architecture: say which weights, which decoding needs
-    weights = f" ({args.model}; decode with --model {shlex.quote(args.model)})" if checkpoint else ""
+    weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"
+               if resolved.checkpoint is not None else "")
     if done or many:
         print(f"compressed {images(done)} with {model.model_id}{weights}{at}: {total_bytes} bytes, "
               f"{overall}{secs:.2f} s{failures.summary()}", file=report)
@@ -224,15 +225,3 @@ def cmd_compress(args: argparse.Namespace) -> int:
 def images(count: int) -> str:
     """``1 image``, ``2 images``."""
     return f"{count} image{'' if count == 1 else 's'}"
-
-
-def checkpoint_named(spec: str | None) -> bool:
-    """Whether ``--model`` ``spec``, once resolved (:func:`taco.resolve.resolve_model`), named a
-    checkpoint file or run folder rather than a built-in name: the files it makes decode only
-    with it (their header names the architecture, whose built-in weights are not these)."""
-    from pathlib import Path
-
-    from ..models import PRETRAINED
-    from ..shards import find
-
-    return spec is not None and spec not in PRETRAINED and find(Path(spec).expanduser()) is not None

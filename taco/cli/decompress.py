@@ -81,7 +81,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
     if args.model:
-        models[args.model] = ResolvedModel(command_model(args.model), args.model, trained=True)
+        models[args.model] = ResolvedModel(command_model(args.model).model, args.model, trained=True)
     noted: set[str] = set()  # untrained architectures' notes, said once
     for src, h in list(headers.items()):  # every model is found before any decoding
         key = args.model or h.model_id
