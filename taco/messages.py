@@ -1,10 +1,10 @@
-"""Text taken from a file (a colour profile's name, a checkpoint's training record) made safe to
-show a person in a one-line message: a hostile file must not break lines or send a terminal
-escape codes."""
+"""Text for a person: text taken from a file (a colour profile's name, a checkpoint's training
+record) made safe to show in a one-line message (a hostile file must not break lines or send a
+terminal escape codes), and counts of things in the right number."""
 
 from __future__ import annotations
 
-__all__ = ["one_line"]
+__all__ = ["count", "one_line"]
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -12,3 +12,8 @@ def one_line(text: str, limit: int = 80) -> str:
     escape codes) as ``?``, cut to ``limit`` characters (ending ``...``)."""
     text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def count(n: int, noun: str) -> str:
+    """``n`` and ``noun`` in the right number: ``1 image``, ``0 images``, ``3 files``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -50,7 +50,7 @@ def test_an_output_that_cannot_be_written_skips_its_image_only(photos, tmp_path,
     lines = captured.err.splitlines()
     assert any(line.startswith(f"taco compress: error: {long}: ") and "file name too long" in line
                for line in lines), lines
-    assert lines[-1] == f"taco compress: error: 1 of 3 image(s) failed: {long}"
+    assert lines[-1] == f"taco compress: error: 1 of 3 images failed: {long}"
     summary = captured.out.splitlines()[-1]
     assert summary.startswith("compressed 2 images") and summary.endswith("(1 failed)")
 
@@ -71,7 +71,7 @@ def test_a_full_disk_stops_the_batch_saying_how_far_it_got(photos, tmp_path, mon
     captured = capsys.readouterr()
     assert _names(out) == ["a.taco"]  # the third was not tried, no temporary is left
     assert captured.err.splitlines()[-1].startswith(
-        f"taco compress: error: stopped after 1 of 3 image(s): {out / 'b.taco'}: no space left on device")
+        f"taco compress: error: stopped after 1 of 3 images: {out / 'b.taco'}: no space left on device")
     assert "compressed" not in captured.out  # no summary: the batch did not end
 
 
@@ -118,7 +118,7 @@ def test_a_signal_stops_a_batch_with_one_line_and_no_temporary(photos, tmp_path,
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signum, err
     how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
-    assert err.splitlines()[-1] == (f"taco compress: {how} after 1 of 3 image(s); run the same "
+    assert err.splitlines()[-1] == (f"taco compress: {how} after 1 of 3 images; run the same "
                                     "command with --skip-existing to do the rest")
     assert "Traceback" not in err
     assert _names(out) == ["a.taco"]  # the temporary was removed
@@ -209,7 +209,7 @@ def test_decompress_skip_existing_reads_only_the_files_left(photos, tmp_path, ca
     assert main(["decompress", str(tacos), "-o", str(out), "--skip-existing"]) == 0
     captured = capsys.readouterr()
     assert "error" not in captured.err
-    assert captured.out.splitlines()[-1].startswith("decompressed 1 file(s) in ")
+    assert captured.out.splitlines()[-1].startswith("decompressed 1 file in ")
     assert captured.out.splitlines()[-1].endswith(" s (2 skipped: their outputs exist)")
     assert _names(out) == ["a.png", "b.png", "c.png"]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..commands import CLIError
 from ..errors import Interrupted, TacoError
+from ..messages import count
 from ..resolve import DEFAULT_MODEL, ResolvedModel
 
 #: The user errors (:class:`taco.errors.TacoError`) that belong to one input of a batch (and
@@ -180,10 +181,10 @@ class Failures:
         return True
 
     @contextmanager
-    def stopping(self, total: int, what: str, rest: str = "") -> Iterator[None]:
-        """Around a batch's loop of ``total`` inputs: an interrupt (:class:`Interrupted`) or an
-        error that dooms the rest (:data:`STOP_ERRNOS`, as a CLIError) says how far it got,
-        ``after 6 of 20 image(s)``, and ``rest``: how to do the others (``run it again with
+    def stopping(self, total: int, noun: str, rest: str = "") -> Iterator[None]:
+        """Around a batch's loop of ``total`` inputs, each a ``noun`` (``"image"``): an interrupt
+        (:class:`Interrupted`) or an error that dooms the rest (:data:`STOP_ERRNOS`, as a
+        CLIError) says how far it got, ``after 6 of 20 images``, and ``rest``: how to do the others (``run it again with
         --skip-existing``). A broken pipe stays one (the reader has gone: nobody to tell)."""
         if total < 2:
             yield
@@ -191,13 +192,13 @@ class Failures:
         try:
             yield
         except KeyboardInterrupt as exc:
-            after = f" after {self.finished} of {total} {what}" + (f"; {rest}" if rest else "")
+            after = f" after {self.finished} of {count(total, noun)}" + (f"; {rest}" if rest else "")
             raise Interrupted(getattr(exc, "signum", signal.SIGINT), after) from None
         except OSError as exc:
             if isinstance(exc, BrokenPipeError):
                 raise
             then = f" ({rest})" if rest else ""
-            raise CLIError(f"stopped after {self.finished} of {total} {what}: "
+            raise CLIError(f"stopped after {self.finished} of {count(total, noun)}: "
                            f"{os_error_line(exc)}{then}") from None
 
     def summary(self) -> str:
@@ -207,13 +208,14 @@ class Failures:
             parts.append(f"{self.skipped} skipped: their outputs exist")
         return f" ({', '.join(parts)})" if parts else ""
 
-    def status(self, total: int, what: str) -> int:
-        """The exit status: 0, or 2 when an input failed, after one line naming them in a batch."""
+    def status(self, total: int, noun: str) -> int:
+        """The exit status: 0, or 2 when an input failed, after one line naming them in a batch
+        of ``total`` inputs, each a ``noun`` (``1 of 3 images failed``)."""
         failed = self.inputs
         if not failed:
             return 0
         if total > 1:
-            print(f"taco {self.command}: error: {len(failed)} of {total} {what} failed: "
+            print(f"taco {self.command}: error: {len(failed)} of {count(total, noun)} failed: "
                   f"{some_names(failed)}",
                   file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
+from ..messages import count
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
     MODEL_HELP,
@@ -136,7 +137,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     if args.skip_existing:
         failures.skipped, dsts, (files, found) = without_existing(dsts, files, found)
         if not files:
-            print(f"compressed {images(0)}{failures.summary()}")
+            print(f"compressed {count(0, 'image')}{failures.summary()}")
             return 0
 
     resolved = command_model(args.model)  # first: a mistyped name is refused before torch loads
@@ -170,13 +171,13 @@ def cmd_compress(args: argparse.Namespace) -> int:
     total_bytes = total_pixels = 0
     chosen: set[int] = set()  # the qualities coded at
     t_all = time.perf_counter()
-    with failures.stopping(len(jobs), "image(s)", rest_hint(dsts, args.force)):
+    with failures.stopping(len(jobs), "image", rest_hint(dsts, args.force)):
         for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
             failures.finished = i - 1
-            count = f"[{i}/{len(jobs)}] " if many else ""
+            place = f"[{i}/{len(jobs)}] " if many else ""
             try:
                 with (input_warnings("compress", src, about_input),
-                      StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress):
+                      StageReporter(f"{place}{src}", delay=stage_delay(args)) as progress):
                     progress("reading", 0, 1)
                     image = load_image(src, data=read_input(src) if src is STDIN else None)
                     t0 = time.perf_counter()
@@ -201,7 +202,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 note = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
                 budget = byte_budget(args, res.width, res.height)
                 fit = f"quality {res.quality} (budget {budget} bytes), " if sized else ""
-                print(f"{count}{src} -> {dst}: {res.width}x{res.height}{note}, {fit}{len(res.data)} "
+                print(f"{place}{src} -> {dst}: {res.width}x{res.height}{note}, {fit}{len(res.data)} "
                       f"bytes, {res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
     secs = time.perf_counter() - t_all
     if quality is not None:
@@ -217,11 +218,6 @@ def cmd_compress(args: argparse.Namespace) -> int:
     weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"
                if resolved.checkpoint is not None else "")
     if done or many:
-        print(f"compressed {images(done)} with {model.model_id}{weights}{at}: {total_bytes} bytes, "
+        print(f"compressed {count(done, 'image')} with {model.model_id}{weights}{at}: {total_bytes} bytes, "
               f"{overall}{secs:.2f} s{failures.summary()}", file=report)
-    return failures.status(len(files), "image(s)")
-
-
-def images(count: int) -> str:
-    """``1 image``, ``2 images``."""
-    return f"{count} image{'' if count == 1 else 's'}"
+    return failures.status(len(files), "image")

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
+from ..messages import count
 from ..resolve import ResolvedModel, check_file_weights, resolve_model
 from ..suffixes import DECODED_SUFFIX
 from .common import Failures, add_existing_options, command_model, stage_delay
@@ -55,7 +56,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     if args.skip_existing:  # before the files are read: a batch finished again reads only the rest
         failures.skipped, dsts, (files,) = without_existing(dsts, files)
         if not files:
-            print(f"decompressed 0 file(s){failures.summary()}")
+            print(f"decompressed {count(0, 'file')}{failures.summary()}")
             return 0
     headers: dict[Path, Any] = {}
     piped = read_input(STDIN) if files[0] is STDIN else None  # standard input, read once
@@ -104,15 +105,15 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     report = report_stream(dsts)
     t_all = time.perf_counter()
-    with failures.stopping(len(files), "file(s)", rest_hint(dsts, args.force)):
+    with failures.stopping(len(files), "file", rest_hint(dsts, args.force)):
         for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
             failures.finished = i - 1
             if src not in headers:
                 continue
-            count = f"[{i}/{len(files)}] " if many else ""
+            place = f"[{i}/{len(files)}] " if many else ""
             model = models[args.model or headers[src].model_id].model
             try:
-                with StageReporter(f"{count}{src}", delay=stage_delay(args)) as progress:
+                with StageReporter(f"{place}{src}", delay=stage_delay(args)) as progress:
                     t0 = time.perf_counter()
                     data = read_input(src) if piped is None else piped
                     image = decompress(data, model, max_pixels=args.max_pixels or None, progress=progress)
@@ -126,10 +127,10 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                     raise
                 continue
             if not args.quiet:
-                print(f"{count}{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
+                print(f"{place}{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
                       file=report, flush=True)
     done = len(files) - len(failures.inputs)
     if done or many:
-        print(f"decompressed {done} file(s) in {time.perf_counter() - t_all:.2f} s{failures.summary()}",
+        print(f"decompressed {count(done, 'file')} in {time.perf_counter() - t_all:.2f} s{failures.summary()}",
               file=report)
-    return failures.status(len(files), "file(s)")
+    return failures.status(len(files), "file")

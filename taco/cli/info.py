@@ -61,4 +61,4 @@ def cmd_info(args: argparse.Namespace) -> int:
             blank = "\n" if shown else ""  # a blank line between files
             print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()), flush=True)
         shown += 1
-    return failures.status(len(files), "file(s)")
+    return failures.status(len(files), "file")

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..cli.common import add_device_option
 from ..commands import CLIError
+from ..messages import count
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
 __all__ = ["register"]
@@ -189,7 +190,7 @@ def cmd_caption(args: argparse.Namespace) -> int:
         raise _cli_error(exc) from None
     for bad in report.unreadable:
         print(f"skipped {bad}", file=sys.stderr)
-    print(f"{report.path}: {report.written} image(s) captioned with {args.model}, "
+    print(f"{report.path}: {count(report.written, 'image')} captioned with {args.model}, "
           f"{report.already} already had captions")
     return 0
 

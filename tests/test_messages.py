@@ -1,0 +1,10 @@
+"""taco.messages: the wording every command's counts share."""
+
+from __future__ import annotations
+
+from taco.messages import count
+
+
+def test_a_count_is_singular_for_one_only():
+    assert [count(n, "image") for n in (0, 1, 2)] == ["0 images", "1 image", "2 images"]
+    assert count(1, "file") == "1 file" and count(12, "file") == "12 files"
