@@ -38,7 +38,7 @@ import errno
 import signal
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,8 @@ from .state import TrainProgress
 from .validation import validate
 
 __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NoStepInTimeLimit", "NonFiniteLossError",
-           "OutputWriteError", "Trainer", "TrainResult", "lambda_sweep", "train"]  # fmt: skip
+           "OutputWriteError", "RankZeroSaveFailed", "Trainer", "TrainResult", "lambda_sweep",
+           "train"]  # fmt: skip
 
 
 
@@ -115,6 +116,11 @@ class OutputWriteError(TacoError, RuntimeError):
     def __init__(self, message: str, errno: int | None = None) -> None:
         super().__init__(message)
         self.errno = errno
+
+
+class RankZeroSaveFailed(TacoError, RuntimeError):
+    """On a torchrun rank other than 0, when a stopped run's final checkpoint could not be
+    written: rank 0 raises the error that says why, this rank says so in one line."""
 
 
 @dataclass
@@ -141,6 +147,25 @@ def shared_stop(signum: int | None, spent: bool, device: torch.device) -> tuple[
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     received, any_spent = t.tolist()
     return int(received) or None, bool(any_spent)
+
+
+def saved_together(save: Callable[[], object], device: torch.device) -> None:
+    """Run ``save`` (this rank's part of a checkpoint) and wait until every rank has: one
+    all-reduce of a "saved" flag, the smallest over the ranks. A rank whose ``save`` raised
+    takes part in the reduction, then raises its error; the others, which would otherwise wait
+    at a barrier that rank never reaches (gloo: a "Connection closed by peer" traceback, NCCL:
+    until torchrun kills them), raise :class:`RankZeroSaveFailed` (only rank 0 writes)."""
+    error: Exception | None = None
+    try:
+        save()
+    except Exception as e:  # re-raised below, once the other ranks know
+        error = e
+    saved = torch.tensor([float(error is None)], device=device)
+    dist.all_reduce(saved, op=dist.ReduceOp.MIN)
+    if error is not None:
+        raise error
+    if not saved.item():
+        raise RankZeroSaveFailed("rank 0 could not write the checkpoint; see its error")
 
 
 def stream_seed(seed: int, warm_steps: int) -> int:
@@ -432,11 +457,13 @@ class Trainer:
                 if not in_sync:
                     raise RuntimeError("DDP replicas diverged: parameters differ between ranks")
                 p.extra["replicas_in_sync"] = in_sync
-                self._save(final=p.step >= self.total_steps)
+                final = p.step >= self.total_steps
                 if stopped == "interrupted" and self.env.distributed:
-                    # rank 0 has written; the others leave no sooner: torchrun stops the whole
-                    # job (SIGTERM) as soon as one process exits with a failure status
-                    dist.barrier()
+                    # the others leave no sooner than rank 0 has written: torchrun stops the
+                    # whole job (SIGTERM) as soon as one process exits with a failure status
+                    saved_together(lambda: self._save(final=final), self.device)
+                else:
+                    self._save(final=final)
             finally:
                 if bar is not None:
                     bar.close()

@@ -1,11 +1,14 @@
 """How a training run and its loader's workers take Ctrl-C, SIGTERM and SIGHUP
 (taco.train.schedule.StopSignals, worker_signals), how torchrun's ranks agree on the signal
-(taco.train.trainer.shared_stop) and which rank says so; the whole runs:
+(taco.train.trainer.shared_stop), which rank says so, and what the others say when rank 0 cannot
+write the stopped run's checkpoint (saved_together); the whole runs:
 tests/train/test_faults.py."""
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -110,3 +113,48 @@ def test_only_rank_0_says_where_the_job_stopped(monkeypatch, capsys, kind):
     assert main(["info", "x"]) == 128 + signal.SIGHUP
     err = capsys.readouterr().err
     assert err == ("" if kind is SilentInterrupted else "taco info: stopped by SIGHUP at step 4\n")
+
+
+STOPPED_RUN = """
+import errno, os, signal, sys
+import taco.train.trainer as trainer
+from taco.cli import main
+real_stop, calls = trainer.shared_stop, []
+
+def stop_after_step_2(signum, spent, device):  # still one all-reduce per rank, as before
+    calls.append(real_stop(signum, spent, device))
+    return (signal.SIGTERM, False) if len(calls) > 2 else calls[-1]
+
+def full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+trainer.shared_stop = stop_after_step_2
+if os.environ["RANK"] == "0":
+    trainer.write_checkpoint = full_disk
+sys.exit(main(["train", "--set", *sys.argv[1:]]))
+"""
+
+
+def test_when_rank_0_cannot_save_a_stopped_run_the_other_ranks_say_so_in_one_line(tmp_path, tiny):
+    """Two gloo ranks stop together after step 2 and rank 0's checkpoint write fails (a full
+    disk): rank 0 says why, rank 1 says in one line that rank 0 could not write, instead of
+    gloo's "Connection closed by peer" traceback from a barrier rank 0 never reached."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = tiny(tmp_path / "run", batch_size=1, k_j=0, max_steps=400, ckpt_interval=400)
+    procs = []
+    for rank in (0, 1):
+        env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2",
+               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1",
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}
+        procs.append(subprocess.Popen([sys.executable, "-c", STOPPED_RUN, *args], cwd=REPO,
+                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True))  # fmt: skip
+    errs = [proc.communicate(timeout=300)[1] for proc in procs]
+    assert "No space left on device" in errs[0].splitlines()[-1], errs[0][-4000:]
+    said = "taco train: error: rank 0 could not write the checkpoint; see its error"
+    assert errs[1].splitlines()[-1] == said, errs[1][-4000:]
+    assert "Traceback" not in errs[0] + errs[1]
+    assert procs[0].returncode != 0 and procs[1].returncode != 0
