@@ -181,10 +181,12 @@ def architecture_as_named(config: ModelConfig, name: str | None = None) -> tuple
 def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[dict[str, Any], list[str]]:
     """A config mapping with what its ``init_from`` checkpoint was trained as filled in where
     ``values`` does not say: the model (``model``, with the ``model_overrides`` that make its
-    architecture, and ``preset: elic`` for a text-free one when no preset is given) and, with
-    ``lmbda``, the λ of a single-rate checkpoint (:func:`~taco.models.registry.trained_lambda`:
-    one recorded as no positive number is not taken). Explicit settings win; a TACO preset with an
-    ELIC checkpoint (ELIC -> TACO) keeps its own model. Returns (values, notes for the user)."""
+    architecture) and, with ``lmbda``, the λ of a single-rate checkpoint
+    (:func:`~taco.models.registry.trained_lambda`: one recorded as no positive number is not
+    taken). Explicit settings win; a TACO preset with an ELIC checkpoint (ELIC -> TACO) keeps its
+    own model. The preset of a text-free model is left to
+    :func:`~taco.train.config.preset_from_model`, which sees the model filled in here. Returns
+    (values, notes for the user)."""
     source = values.get("init_from")
     if not source:
         return values, []
@@ -200,8 +202,6 @@ def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[d
             if out.get(key) is not None:
                 overrides.pop(key, None)
         out["model"], out["model_overrides"] = name, {**overrides, **mine}
-        if textless and preset is None:
-            out["preset"] = "elic"
         taken.append(f"model {name}" + (f" (+ {overrides})" if overrides else ""))
     trained = trained_lambda(meta) if lmbda and "lmbda" not in out else None
     if trained is not None:  # none recorded, or no positive number: the config's λ

@@ -56,6 +56,24 @@ def test_model_and_lambda_come_from_the_init_checkpoint(tmp_path, capsys):
     assert meta["lambda"] == 0.004 and meta["config"]["model"] == "taco-minilm-small"
 
 
+def test_a_text_free_init_model_takes_preset_elic_and_says_so_once(tmp_path, capsys):
+    """The text-free rule is preset_from_model's alone: --init-from a shipped ELIC gets preset
+    elic with the same note as --set model=elic-small (it was set silently before), once; a TACO
+    preset given is kept, and refused with a text-free model."""
+    out = tmp_path / "run"
+    assert train_main(["--init-from", "elic-small-q4", "--out-dir", str(out), "--max-steps", "1",
+                       "--set", *SMALL]) == 0
+    err = capsys.readouterr().err
+    assert err.count("taco train: preset elic, as model elic-small reads no text") == 1, err
+    assert yaml.safe_load((out / "config.yaml").read_text())["preset"] == "elic"
+    assert _resolved(capsys, "--init-from", "elic-small-q4", "--set", *SMALL,
+                     "preset=taco")["preset"] == "taco"
+    assert train_main(["--print-config", "--init-from", "elic-small-q4", "--set", *SMALL,
+                       "preset=taco", "model=elic-small"]) == 2
+    assert "preset 'taco' trains a TACO model's text modules, but model 'elic-small' reads no " \
+        "text" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("model, fits", [
     ("taco-minilm-tiny", "--set model=taco-minilm-small"),
     ("elic-tiny", "--set model=taco-minilm-small preset=taco"),
