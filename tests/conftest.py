@@ -29,6 +29,22 @@ def _single_thread_determinism():
     torch.set_num_threads(threads)
 
 
+@pytest.fixture()
+def registry_restored():
+    """Leaves the architecture tables (ARCHITECTURES, TEXTLESS_ARCHITECTURES, BUILDERS,
+    MODEL_CONFIGS) as they were after a test registers a backbone in process."""
+    from taco.models import architecture, config, registry
+
+    saved = (list(config.ARCHITECTURES), list(config.TEXTLESS_ARCHITECTURES),
+             dict(architecture.BUILDERS), dict(registry.MODEL_CONFIGS))
+    yield
+    config.ARCHITECTURES[:], config.TEXTLESS_ARCHITECTURES[:] = saved[0], saved[1]
+    architecture.BUILDERS.clear()
+    architecture.BUILDERS.update(saved[2])
+    registry.MODEL_CONFIGS.clear()
+    registry.MODEL_CONFIGS.update(saved[3])
+
+
 @pytest.fixture(scope="session")
 def elic_checkpoint(tmp_path_factory) -> Path:
     """A checkpoint file of ``elic-small`` built from seed 0, written as a built-in is shipped

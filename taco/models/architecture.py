@@ -77,14 +77,20 @@ BUILDERS: dict[str, Callable[[ModelConfig], ELIC]] = {"elic": build_elic, "taco"
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights) with its builder
     in :data:`BUILDERS`; ValueError for a name without one (a config changed after it was
-    checked). TypeError, naming the class, for a model whose latent codec
+    checked) and, naming the architecture and its options, for a builder that refuses the
+    config's settings with a TypeError (a backbone's ``options`` that its class does not take:
+    a checkpoint's header is text from a file). TypeError, naming the class, for a model whose latent codec
     :mod:`taco.models.fast_codec` cannot code (:func:`~taco.models.fast_codec.check_latent_codec`):
     a new backbone finds out here, not at its first compress."""
     build = BUILDERS.get(config.architecture)
     if build is None:
         raise ValueError(f"unknown architecture {config.architecture!r} "
                          f"({', '.join(model_config.ARCHITECTURES)})")
-    model = build(config)
+    try:
+        model = build(config)
+    except TypeError as exc:
+        raise ValueError(f"architecture {config.architecture!r} cannot be built with options "
+                         f"{config.options!r:.200}: {exc}") from exc
     check_latent_codec(model)
     model.config = config
     model.model_id = "custom"

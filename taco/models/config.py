@@ -60,13 +60,21 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
         raise ValueError(f"{name} must be {listed}, got {value!r}")
 
 
+#: Settings a config gives in fields of its own, never in ``options``: a class builder
+#: (:func:`taco.models.architecture.class_builder`) passes them beside the options.
+OWN_FIELDS = ("N", "M", "qualities")
+
+
 def check_options(options: Any, architecture: str) -> dict[str, Any]:
     """A copy of a config's ``options``; ValueError unless a mapping of names to JSON values
-    (what a checkpoint's header can hold) and empty for taco's own architectures."""
+    (what a checkpoint's header can hold), without the config's own fields (:data:`OWN_FIELDS`)
+    and empty for taco's own architectures."""
     if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
         raise ValueError(f"options must be a mapping of names to values, got {options!r:.200}")
     if options and architecture in BUILTIN_ARCHITECTURES:
         raise ValueError(f"architecture {architecture!r} takes no options, got {sorted(options)}")
+    if own := [k for k in OWN_FIELDS if k in options]:
+        raise ValueError(f"options must not give {', '.join(own)}: the config's own fields do")
     try:
         return json.loads(json.dumps(options, allow_nan=False))
     except (TypeError, ValueError):
@@ -126,6 +134,9 @@ class CheckpointError(TacoError, ValueError):
 PLUGINS_VARIABLE = "TACO_PLUGINS"
 
 _plugins_loaded: list[str] = []  # the TACO_PLUGINS modules imported so far, in order
+# the one being imported: a name it misses (its own, as it registers them) imports no other
+# plugin, whose failure would then read as this one's
+_plugins_importing: list[str] = []
 
 
 class PluginError(CheckpointError):
@@ -137,16 +148,22 @@ def load_plugins() -> bool:
     registers itself on import with :func:`taco.models.register_architecture`); whether any was. Called when
     a model name or architecture is not found, and by :func:`taco.models.list_models`: with the variable
     unset, or for a built-in name, nothing is imported (``taco --help`` and ``taco info``
-    import no torch). :class:`PluginError` for a module that fails to import."""
+    import no torch). While one of them imports, nothing more is (False): a name it misses as
+    it registers is no cue for the next. :class:`PluginError` for a module that fails to import."""
+    if _plugins_importing:  # the next modules are imported after this one, by the first call
+        return False
     names = [n.strip() for n in os.environ.get(PLUGINS_VARIABLE, "").split(",") if n.strip()]
     new = [n for n in names if n not in _plugins_loaded]
     for name in new:
         _plugins_loaded.append(name)  # once per process, also when it fails
+        _plugins_importing.append(name)
         try:
             importlib.import_module(name)
         except Exception as e:
             raise PluginError(f"{PLUGINS_VARIABLE}: cannot import {name!r}: "
                               f"{type(e).__name__}: {e}") from e
+        finally:
+            _plugins_importing.remove(name)
     return bool(new)
 
 

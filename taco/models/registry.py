@@ -203,8 +203,9 @@ def register_architecture(
     The tables are updated in place (``ARCHITECTURES`` and ``TEXTLESS_ARCHITECTURES`` are
     lists, ``BUILDERS`` and ``MODEL_CONFIGS`` dicts), so every module that holds them sees the
     backbone. Registering ``name`` again replaces its builder; ValueError for taco's own architectures,
-    for a class whose ``uses_text`` contradicts ``textless``, and for a config name that a
-    trained model or another architecture has."""
+    for a class whose ``uses_text`` contradicts ``textless``, for a config name that a
+    trained model or another architecture has, and for a config that ModelConfig refuses:
+    then no table is changed."""
     if name in BUILTIN_ARCHITECTURES:
         raise ValueError(f"architecture {name!r} is taco's own: give the backbone another name")
     if not name or looks_like_path(name):
@@ -213,21 +214,30 @@ def register_architecture(
         raise ValueError(f"{build.__name__}.uses_text is {build.uses_text}: register it with "  # type: ignore[attr-defined]
                          f"textless={not build.uses_text}")  # type: ignore[attr-defined]
     for key in configs or {}:
-        if key in PRETRAINED or (key in MODEL_CONFIGS and MODEL_CONFIGS[key].architecture != name):
+        taken = MODEL_CONFIGS.get(key)  # get, not `in`: that would import TACO_PLUGINS modules
+        if key in PRETRAINED or (taken is not None and taken.architecture != name):
             raise ValueError(f"model name {key!r} is taken: give the config another name")
         if looks_like_path(key):
             raise ValueError(f"model name {key!r} reads as a file path: give it another name")
     from .architecture import BUILDERS, class_builder  # imports torch: a backbone does anyway
 
-    BUILDERS[name] = class_builder(build) if isinstance(build, type) else build
+    # the configs are checked against the architecture lists as they will be, and the lists
+    # put back if one fails: a refused registration leaves no half of itself behind
+    saved = list(ARCHITECTURES), list(TEXTLESS_ARCHITECTURES)
     if name not in ARCHITECTURES:
         ARCHITECTURES.append(name)
     if name in TEXTLESS_ARCHITECTURES:
         TEXTLESS_ARCHITECTURES.remove(name)
     if textless:
         TEXTLESS_ARCHITECTURES.append(name)
-    for key, fields in (configs or {}).items():
-        MODEL_CONFIGS[key] = ModelConfig(**{**fields, "architecture": name})
+    try:
+        named = {key: ModelConfig(**{**fields, "architecture": name})
+                 for key, fields in (configs or {}).items()}
+    except BaseException:
+        ARCHITECTURES[:], TEXTLESS_ARCHITECTURES[:] = saved
+        raise
+    BUILDERS[name] = class_builder(build) if isinstance(build, type) else build
+    MODEL_CONFIGS.update(named)
 
 
 def retired_message(name: str) -> str:
@@ -238,12 +248,20 @@ def retired_message(name: str) -> str:
             f"> {name}.safetensors, then give that file as the model (--model {name}.safetensors)")
 
 
-def did_you_mean(name: str, candidates: Iterable[str], *, prefix: str = "") -> str:
+def did_you_mean(name: str, candidates: Iterable[str], *, prefix: str = "",
+                 key: Callable[[str], str] | None = None) -> str:
     """The hint after a ``name`` taco does not know: ``" (did you mean 'a' or 'b'?)"`` (leading
     space included) with the at most three ``candidates`` closest to it (difflib), each shown
     after ``prefix`` (the folder part of a path whose file name was matched); "" when none is
-    close. Every "unknown model" message says its hint this way."""
-    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    close. ``key``: the part of each name that is compared (a file's name without its ending,
+    which would otherwise make any two checkpoint files look alike). Every "unknown model"
+    message says its hint this way."""
+    compared = key or str
+    by_form: dict[str, list[str]] = {}
+    for candidate in candidates:
+        by_form.setdefault(compared(candidate), []).append(candidate)
+    forms = difflib.get_close_matches(compared(name), list(by_form), n=3, cutoff=0.6)
+    close = [c for form in forms for c in by_form[form]][:3]
     return f" (did you mean {' or '.join(repr(prefix + c) for c in close)}?)" if close else ""
 
 
@@ -259,11 +277,20 @@ def looks_like_path(key: str) -> bool:
     return "/" in key or os.sep in key or key.lower().endswith(CHECKPOINT_SUFFIXES)
 
 
+def without_ending(name: str) -> str:
+    """A file name without its checkpoint ending (:data:`CHECKPOINT_SUFFIXES`, a sharded file's
+    index's too): what a did-you-mean compares of two file names."""
+    name = name.removesuffix(INDEX_SUFFIX)
+    ending = next((s for s in CHECKPOINT_SUFFIXES if name.lower().endswith(s)), "")
+    return name[: len(name) - len(ending)]
+
+
 def no_such_file_message(key: str) -> str:
     """One line for a path-like model argument (:func:`looks_like_path`) that names nothing on
     disk: ``PATH: no such checkpoint file``, then the closest checkpoint files and folders in
-    its folder (did you mean ...?), shown with the folder part as ``key`` has it; a training
-    state is no model, so its file is not among them."""
+    its folder (did you mean ...?; the names compared without their endings:
+    :func:`without_ending`), shown with the folder part as ``key`` has it; a training state is
+    no model, so its file is not among them."""
     typed = key.rstrip("/" + os.sep)
     name = Path(typed).name
     folder = Path(typed).expanduser().parent
@@ -273,7 +300,8 @@ def no_such_file_message(key: str) -> str:
     except OSError:  # no such folder, or an unreadable one: nothing to suggest from it
         held = []
     candidates = sorted({n for n in held if n != TRAIN_STATE_FILE and not _SHARD.search(n)})
-    hint = did_you_mean(name, candidates, prefix=typed[: len(typed) - len(name)]) if name else ""
+    hint = (did_you_mean(name, candidates, prefix=typed[: len(typed) - len(name)], key=without_ending)
+            if name else "")
     return f"{key}: no such checkpoint file{hint}"
 
 
@@ -336,7 +364,8 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     ``file``, ``file_bytes``; for a built-in ``sha256``, ``trained_on``, ``description``; for a
     checkpoint ``model_id`` and ``training`` (steps, wall time, device, data: what the training
     wrote into it). KeyError for a name that is none of them; CheckpointError for a folder
-    without a checkpoint and for a file that is not a checkpoint."""
+    without a checkpoint, for a file that is not a checkpoint and for one whose config its
+    architecture cannot be built with (as :func:`load` says it)."""
     key = str(name)
     entry = PRETRAINED.get(key)
     file: Path | None = pretrained_file(key) if entry else None
@@ -354,12 +383,19 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     else:
         raise KeyError(key)
     trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
+    try:
+        parameters = PARAMETERS[key] if key in PARAMETERS else _count_parameters(config)
+    except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
+        if not header:  # a registered name's config: the backbone's bug, with its traceback
+            raise
+        # what loading the file says of a config its architecture cannot be built with
+        raise CheckpointError(f"{file}: invalid model config in the taco header ({exc})") from None
     info: dict[str, Any] = {
         "name": key,
         "trained": entry is not None or bool(header),
         "architecture": config.architecture,
         "text_encoder": (config.text_encoder or {}).get("name"),
-        "parameters": PARAMETERS[key] if key in PARAMETERS else _count_parameters(config),
+        "parameters": parameters,
         "qualities": config.qualities,
         "lmbda": entry.lmbda if entry else trained_lambda(trained_with),
         "config": config.to_dict(),

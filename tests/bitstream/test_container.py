@@ -118,20 +118,13 @@ def test_every_registry_name_has_a_one_byte_code():
 
 
 @pytest.fixture()
-def backbone_registered():
+def backbone_registered(registry_restored):
     """A backbone registered in process (ELIC under a name of its own, config
-    ``inline-backbone-tiny``); the architecture tables are left as they were."""
-    from taco.models import ELIC, architecture, config, register_architecture, registry
+    ``inline-backbone-tiny``); the architecture tables are left as they were (tests/conftest.py)."""
+    from taco.models import ELIC, register_architecture
 
-    saved = (list(config.ARCHITECTURES), list(config.TEXTLESS_ARCHITECTURES),
-             dict(architecture.BUILDERS), dict(registry.MODEL_CONFIGS))
     register_architecture("inline-backbone", ELIC, configs={"inline-backbone-tiny": {"N": 16, "M": 24}})
-    yield "inline-backbone-tiny"
-    config.ARCHITECTURES[:], config.TEXTLESS_ARCHITECTURES[:] = saved[0], saved[1]
-    architecture.BUILDERS.clear()
-    architecture.BUILDERS.update(saved[2])
-    registry.MODEL_CONFIGS.clear()
-    registry.MODEL_CONFIGS.update(saved[3])
+    return "inline-backbone-tiny"
 
 
 def test_a_registered_backbone_name_is_stored_inline(backbone_registered):

@@ -91,21 +91,6 @@ def test_a_plugin_that_cannot_be_imported_is_one_clear_error():
     assert "Traceback" not in out.stderr
 
 
-@pytest.fixture()
-def registry_restored():
-    """Leaves the architecture tables as they were after a test registers a backbone in process."""
-    from taco.models import architecture, config, registry
-
-    saved = (list(config.ARCHITECTURES), list(config.TEXTLESS_ARCHITECTURES),
-             dict(architecture.BUILDERS), dict(registry.MODEL_CONFIGS))
-    yield
-    config.ARCHITECTURES[:], config.TEXTLESS_ARCHITECTURES[:] = saved[0], saved[1]
-    architecture.BUILDERS.clear()
-    architecture.BUILDERS.update(saved[2])
-    registry.MODEL_CONFIGS.clear()
-    registry.MODEL_CONFIGS.update(saved[3])
-
-
 def load_example():  # noqa: ANN201 - the example module, imported from its file (not registered)
     import importlib.util
 
@@ -178,3 +163,60 @@ def test_a_codec_that_codes_itself_needs_its_own_forward(registry_restored):
     model.latent_codec = NoForward()
     with pytest.raises(TypeError, match=r"\(NoForward\) says it codes itself \(one_stream\) but has no forward"):
         check_latent_codec(model)
+
+
+def test_options_a_backbone_does_not_take_are_one_line_on_every_path(tmp_path, registry_restored):
+    """A checkpoint whose header gives the backbone options its class does not take (``bogus``)
+    is refused in one line by ``taco compress`` and by ``taco models`` (which builds it on the
+    meta device to count its parameters), never a traceback; options that would repeat the
+    config's own fields (N, M, qualities) are refused when the config is made."""
+    from taco.models import ModelConfig, save_checkpoint
+    from taco.models.architecture import build_model
+
+    example = load_example()
+    with pytest.raises(ValueError, match="options must not give N, qualities"):
+        ModelConfig(architecture="mean-scale", options={"N": 4, "qualities": [0.1]})
+    hostile = ModelConfig(architecture="mean-scale", N=8, M=8, options={"bogus": 4})
+    with pytest.raises(ValueError, match=r"architecture 'mean-scale' cannot be built with options "
+                                         r"\{'bogus': 4\}: .*unexpected keyword argument 'bogus'"):
+        build_model(hostile)
+    model = example.MeanScaleHyperprior(N=8, M=8)
+    model.config, model.model_id = hostile, "mean-scale-tiny"
+    checkpoint = save_checkpoint(model, tmp_path / "opt.safetensors")
+
+    described = taco("models", checkpoint)
+    compressed = taco("compress", SAMPLES / "skimage-chelsea.png", "-m", checkpoint,
+                      "-o", tmp_path / "c.taco")
+    for out in (described, compressed):
+        assert out.returncode == 2, out.stdout + out.stderr
+        assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert "unexpected keyword argument 'bogus'" in out.stderr and str(checkpoint) in out.stderr
+
+
+def test_a_broken_plugin_is_named_not_the_one_importing_before_it(tmp_path):
+    """A plugin that registers a config while the next one in TACO_PLUGINS cannot be imported:
+    the error names the broken one (registering must not import the next plugin inside it)."""
+    (tmp_path / "plug_a.py").write_text(
+        "from taco.models import ELIC, register_architecture\n"
+        "register_architecture('a', ELIC, configs={'a-tiny': {'N': 16, 'M': 24}})\n")
+    path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    out = taco("models", "zzz", env=plugin_env(PYTHONPATH=path, TACO_PLUGINS="plug_a,no_such_b"))
+    assert out.returncode != 0
+    assert "TACO_PLUGINS: cannot import 'no_such_b': ModuleNotFoundError" in out.stderr, out.stderr
+    assert "plug_a" not in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_a_refused_registration_leaves_the_tables_as_they_were(registry_restored):
+    """One config ModelConfig refuses (N=0): the architecture, its builder and its other configs
+    are not registered either."""
+    from taco.models import MODEL_CONFIGS, register_architecture
+    from taco.models.architecture import BUILDERS
+    from taco.models.config import ARCHITECTURES, TEXTLESS_ARCHITECTURES
+
+    example = load_example()
+    before = (list(ARCHITECTURES), list(TEXTLESS_ARCHITECTURES), dict(BUILDERS), dict(MODEL_CONFIGS))
+    with pytest.raises(ValueError, match="N must be an integer"):
+        register_architecture("half", example.MeanScaleHyperprior,
+                              configs={"half-ok": {"N": 8, "M": 8}, "half-bad": {"N": 0}})
+    assert (list(ARCHITECTURES), list(TEXTLESS_ARCHITECTURES), dict(BUILDERS), dict(MODEL_CONFIGS)) == before
+    assert "half" not in ARCHITECTURES and "half-ok" not in dict(MODEL_CONFIGS)

@@ -50,3 +50,15 @@ def test_each_message_keeps_its_own_advice():
 ])
 def test_looks_like_path(key, path_like):
     assert looks_like_path(key) is path_like
+
+
+def test_a_missing_file_is_compared_without_its_ending(tmp_path):
+    """The long ``.safetensors`` ending is not what makes two file names alike: an unrelated name
+    gets no suggestion, a one-letter typo still does (with the ending and the folder shown)."""
+    from taco.models.registry import no_such_file_message
+
+    for name in ("final.safetensors", "elic-small-q4.safetensors"):
+        (tmp_path / name).write_bytes(b"")
+    assert "did you mean" not in no_such_file_message(f"{tmp_path}/zzz.safetensors")
+    assert no_such_file_message(f"{tmp_path}/finl.safetensors").endswith(
+        f"(did you mean '{tmp_path}/final.safetensors'?)")
