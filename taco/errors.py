@@ -29,7 +29,7 @@ class TacoWarning(UserWarning):
 
 class Interrupted(KeyboardInterrupt):
     """A command or training run stopped by a signal: SIGINT (Ctrl-C), SIGTERM or SIGHUP, with
-    how far it got (``progress``: `` after 3 of 20 image(s); ...``, `` at step 40; ...``).
+    how far it got (``progress``: `` after 3 of 20 images; ...``, `` at step 40; ...``).
     :func:`taco.cli.main` turns SIGTERM and SIGHUP into this, and says ``progress`` when it
     ends the command. A KeyboardInterrupt, so what handles Ctrl-C handles these too."""
 

@@ -14,6 +14,7 @@ def one_line(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def count(n: int, noun: str) -> str:
-    """``n`` and ``noun`` in the right number: ``1 image``, ``0 images``, ``3 files``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun`` in the right number: ``1 image``, ``0 images``, ``3 files``;
+    ``plural`` where adding an s does not make it (``count(6, "patch", "patches")``)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -549,8 +549,8 @@ def test_a_folder_says_what_it_leaves_out(tmp_path, capsys):
     assert main(["compress", str(folder), "--caption", "", "-m", "elic-tiny", "-o", str(tmp_path / "out"),
                  "--quiet"]) == 0
     notes = [line for line in capsys.readouterr().err.splitlines() if "left out" in line]
-    assert notes == [f"taco compress: note: left out 1 subfolder(s), not searched ({folder / 'sub'}) and 2 "
-                     f"file(s) it does not read as images ({folder / 'IMG_1.CR2'}, {folder / 'clip.MOV'})"]
+    assert notes == [f"taco compress: note: left out 1 subfolder, not searched ({folder / 'sub'}) and 2 "
+                     f"files it does not read as images ({folder / 'IMG_1.CR2'}, {folder / 'clip.MOV'})"]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.taco"]
 
 

@@ -236,8 +236,8 @@ def test_hidden_files_and_links_to_nothing_are_left_out_and_said(photos, tmp_pat
     out = tmp_path / "out"
     assert main(["compress", str(photos), *CODE, "-o", str(out), "--quiet"]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert f"taco compress: note: left out 2 hidden file(s) ({photos / '._a.png'}, {photos / '.x.png'}) " \
-           f"and 1 link(s) to nothing ({photos / 'gone.jpg'})" in err
+    assert f"taco compress: note: left out 2 hidden files ({photos / '._a.png'}, {photos / '.x.png'}) " \
+           f"and 1 link to nothing ({photos / 'gone.jpg'})" in err
     assert _names(out) == ["a.taco", "b.taco", "c.taco"]
     assert folder_images(photos) == ["a.png", "b.png", "c.png"]
 
@@ -248,7 +248,7 @@ def test_a_folder_without_inputs_names_the_subfolders_not_searched(tmp_path, cap
         (folder / sub).mkdir(parents=True)
     assert main(["compress", str(folder), "--caption", ""]) == 2
     assert capsys.readouterr().err.strip().endswith(
-        f"found in {folder}; left out 2 subfolder(s), not searched ({folder / '100APPLE'}, "
+        f"found in {folder}; left out 2 subfolders, not searched ({folder / '100APPLE'}, "
         f"{folder / '101APPLE'})")
 
 

@@ -8,3 +8,7 @@ from taco.messages import count
 def test_a_count_is_singular_for_one_only():
     assert [count(n, "image") for n in (0, 1, 2)] == ["0 images", "1 image", "2 images"]
     assert count(1, "file") == "1 file" and count(12, "file") == "12 files"
+
+
+def test_a_plural_that_is_no_added_s_is_given():
+    assert [count(n, "patch", "patches") for n in (0, 1, 6)] == ["0 patches", "1 patch", "6 patches"]

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from ..captions_file import CaptionLookup, CaptionsFileError, read_caption_records
 from ..commands import CLIError
+from ..messages import count
 from ..suffixes import IMAGE_SUFFIXES
 from .common import OutputClosed, os_reason, some_names
 
@@ -107,13 +108,13 @@ class _LeftOut:
     def parts(self, others: bool = True) -> list[str]:
         parts = []
         if self.subfolders:
-            parts.append(f"{len(self.subfolders)} subfolder(s), not searched ({some_names(self.subfolders, 3)})")
+            parts.append(f"{count(len(self.subfolders), 'subfolder')}, not searched ({some_names(self.subfolders, 3)})")
         if self.others and others:
-            parts.append(f"{len(self.others)} file(s) it does not read as images ({some_names(self.others, 3)})")
+            parts.append(f"{count(len(self.others), 'file')} it does not read as images ({some_names(self.others, 3)})")
         if self.hidden:
-            parts.append(f"{len(self.hidden)} hidden file(s) ({some_names(self.hidden, 3)})")
+            parts.append(f"{count(len(self.hidden), 'hidden file')} ({some_names(self.hidden, 3)})")
         if self.broken_links:
-            parts.append(f"{len(self.broken_links)} link(s) to nothing ({some_names(self.broken_links, 3)})")
+            parts.append(f"{count(len(self.broken_links), 'link')} to nothing ({some_names(self.broken_links, 3)})")
         return parts
 
 

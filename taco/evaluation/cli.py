@@ -138,9 +138,9 @@ def _fid_caveat(result: dict[str, Any], point: dict[str, Any]) -> str:
     if not isinstance(n, int) or n >= FID_FEATURE_DIMS:
         return ""
     mode = str(result.get("set_metrics", {}).get("fid", {}).get("mode", ""))
-    units = (("image", "images") if mode.startswith("whole images")
-             else ("patch", "patches") if "patches" in mode else ("sample", "samples"))
-    return f" ({n} {units[n != 1]}, unreliable)"
+    noun, plural = (("image", None) if mode.startswith("whole images")
+                    else ("patch", "patches") if "patches" in mode else ("sample", None))
+    return f" ({count(n, noun, plural)}, unreliable)"
 
 
 def _print_summary(written: list[Path]) -> None:
@@ -155,7 +155,7 @@ def _print_summary(written: list[Path]) -> None:
         for p in r.get("points", []):
             cells = [f"{k} {p[k]:.4f}{_over(p, k)}{_fid_caveat(r, p) if k == 'fid' else ''}"
                      for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd") if isinstance(p.get(k), float)]
-            images = f"{p['images']} image{'s' if p['images'] != 1 else ''}"
+            images = count(p["images"], "image")
             print(f"{r['label']}{_setting(r, p)} on {r['dataset']['name']} ({images}): " + ", ".join(cells))
     print("wrote:\n  " + "\n  ".join(str(p) for p in written))
 

@@ -36,6 +36,8 @@ def test_an_fid_from_too_few_samples_says_so_on_stdout(tmp_path, capsys):
     point = {"images": 2, "bpp": 0.4, "fid": 139.4, "fid_samples": 2}
     assert _summary(tmp_path, capsys, point, mode="whole images resized to 299x299").endswith(
         "(2 images): bpp 0.4000, fid 139.4000 (2 images, unreliable)")
+    point = {"images": 1, "bpp": 0.4, "fid": 500.0, "fid_samples": 1}
+    assert _summary(tmp_path, capsys, point).endswith("fid 500.0000 (1 patch, unreliable)")
     point = {"images": 2048, "bpp": 0.4, "fid": 3.5, "fid_samples": 2048}  # enough: no caveat
     assert _summary(tmp_path, capsys, point, mode="whole images resized to 299x299").endswith(
         "(2048 images): bpp 0.4000, fid 3.5000")
