@@ -120,7 +120,9 @@ class MeanScaleHyperprior(ELIC):
     # g_a has no stripes (analysis ignores stripe_rows): the whole image is one
     analysis_stripe_scale = 16
     analysis_halo = 0
-    # four 5x5 stride-2 transposed convolutions: one latent reaches < 2 latents out
+    # four 5x5 stride-2 transposed convolutions (GDN reaches no neighbours), each reading its
+    # input 1 position (2 of its output pixels) out: 2 + 4 + 8 + 16 = 30 px at full size in
+    # all, under 2 latent positions of 16 px; 4 leaves a margin
     synthesis_halo = 4
 
     def __init__(self, N: int = 128, M: int = 192) -> None:
