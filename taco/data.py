@@ -45,6 +45,7 @@ from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image,
 from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
 from .errors import TacoError, TacoWarning
+from .messages import count
 
 __all__ = [
     "KARPATHY_SPLIT_SIZES",
@@ -393,7 +394,7 @@ class CaptionedImages(Dataset[Sample]):
             short = [r.file for r in kept if caption_index >= len(r.captions)]
             if caption_index < 0 or short:
                 raise ValueError(
-                    f"caption_index={caption_index} is out of range for {len(short)} image(s), "
+                    f"caption_index={caption_index} is out of range for {count(len(short), 'image')}, "
                     f"e.g. {short[:3]}"
                 )
         if not kept:

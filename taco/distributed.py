@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 
 from .errors import Interrupted, TacoError
+from .messages import count
 
 __all__ = ["DeviceUnavailable", "DistEnv", "SilentInterrupted", "check_device",
            "dist_env_from_environ"]
@@ -62,11 +63,12 @@ def check_device(device: object) -> None:
 
     dev = torch.device(str(device))
     if dev.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if gpus == 0:
             raise DeviceUnavailable(f"device {str(device)!r}: torch sees no CUDA GPU here (no driver "
                                     "or no device): use the CPU")
-        if dev.index is not None and dev.index >= count:
-            raise DeviceUnavailable(f"device {str(device)!r}: this machine has {count} CUDA GPU(s)")
+        if dev.index is not None and dev.index >= gpus:
+            raise DeviceUnavailable(f"device {str(device)!r}: this machine has "
+                                    f"{count(gpus, 'CUDA GPU')}")
     elif dev.type == "mps" and not torch.backends.mps.is_available():
         raise DeviceUnavailable(f"device {str(device)!r}: torch sees no Apple GPU (MPS) here")

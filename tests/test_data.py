@@ -153,8 +153,10 @@ def test_captions_drawn_from_the_images_own_list(folder: Path) -> None:
 def test_caption_index_is_deterministic(folder: Path) -> None:
     ds = _quiet_folder(folder, caption_index=0)
     assert [ds[i].caption for i in range(3)] == [CAPTIONS[n][0] for n in CAPTIONS][:3]
-    with pytest.raises(ValueError, match="caption_index=1"):
-        _quiet_folder(folder, caption_index=1)  # green.jpg has a single caption
+    with pytest.raises(ValueError) as caught:
+        _quiet_folder(folder, caption_index=1)  # green.jpg and corrupt.png have a single caption
+    assert str(caught.value) == ("caption_index=1 is out of range for 2 images, "
+                                 "e.g. ['green.jpg', 'corrupt.png']")
 
 
 def test_seeded_randomness_is_reproducible(folder: Path) -> None:

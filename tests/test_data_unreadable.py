@@ -126,5 +126,7 @@ def test_taco_train_counts_only_readable_images(tmp_path, capsys) -> None:
     assert taco_main(argv) == 0
     out = capsys.readouterr()
     summary = [line for line in (out.out + out.err).splitlines() if "steps/epoch" in line]
-    assert len(summary) == 1 and "; 4 images, 2 steps/epoch" in summary[0], summary
+    assert len(summary) == 1 and "; 4 images, 2 steps/epoch x 1 process x batch 2" in summary[0], summary
+    assert summary[0].endswith(f"; 1 step -> {tmp_path / 'run'}"), summary  # a one-step run: no "1 steps"
+    assert "done: 1 step (0.50 epochs)" in out.out + out.err
     assert (out.out + out.err).count("p0.jpg: not an image") == 1  # the warning at construction

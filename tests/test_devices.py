@@ -34,8 +34,17 @@ def test_auto_is_the_cpu_without_cuda(monkeypatch):
     assert resolve_device("auto", RANK_3_OF_4) == torch.device("cpu")
 
 
+def test_a_gpu_past_the_only_one_counts_it_in_the_singular(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(DeviceUnavailable) as caught:
+        resolve_device("cuda:1")
+    assert str(caught.value).startswith("device 'cuda:1': this machine has 1 CUDA GPU")
+    assert "GPUs" not in str(caught.value) and "(s)" not in str(caught.value)
+
+
 @pytest.mark.parametrize(("given", "message"), [
-    ("cuda:4", "device 'cuda:4': this machine has 4 CUDA GPU(s)"),
+    ("cuda:4", "device 'cuda:4': this machine has 4 CUDA GPUs"),
     ("gpu", "device 'gpu': not a device taco runs on; give one of auto, cpu, cuda, cuda:N, mps"),
     ("xpu", "device 'xpu': not a device taco runs on"),
     ("cuda:x", "device 'cuda:x': not a device taco runs on"),

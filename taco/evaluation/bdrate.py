@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..messages import count
 from . import stats
 from .stats import min_pairs, percentile_interval
 
@@ -103,7 +104,7 @@ def _check(
     """A reason the delta cannot be computed along ``axis`` ("rate" or "quality"), or ""."""
     for name, r, q in (("anchor", ra, qa), ("test", rt, qt)):
         if len(r) < 2:
-            return f"{name} has {len(r)} usable point(s); need at least 2"
+            return f"{name} has {count(len(r), 'usable point')}; need at least 2"
         x = np.log10(r) if axis == "rate" else q
         if len(np.unique(x)) != len(x):
             return f"{name} has repeated {axis} values"
@@ -255,9 +256,9 @@ def _mean_points(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarr
     """
     v = values if rows is None else values[rows]
     ok = np.isfinite(v)
-    count = ok.sum(axis=-2)
+    n_ok = ok.sum(axis=-2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(ok, v, 0.0).sum(axis=-2) / count  # NaN where a point has no finite value
+        return np.where(ok, v, 0.0).sum(axis=-2) / n_ok  # NaN where a point has no finite value
 
 
 def _edge_slope(h0: np.ndarray, h1: np.ndarray, m0: np.ndarray, m1: np.ndarray) -> np.ndarray:

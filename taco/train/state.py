@@ -34,6 +34,7 @@ from torch import Tensor, nn
 
 from ..checks import is_int, is_number
 from ..errors import TacoError
+from ..messages import count
 from ..models.checkpoint import non_finite
 from ..shards import (
     SHARD_BYTES,
@@ -253,7 +254,7 @@ def _tensors_problem(tensors: dict[str, Tensor], meta: dict[str, Any]) -> str | 
             return "no rng/torch: the torch RNG states are missing"
         if t is not None and (t.dtype != torch.uint8 or t.dim() != 2 or t.shape[0] != rows
                               or (cols is not None and t.shape[1] != cols)):
-            return (f"{key} is {t.dtype} {list(t.shape)}, not {rows} RNG state(s) of "
+            return (f"{key} is {t.dtype} {list(t.shape)}, not {count(rows, 'RNG state')} of "
                     f"{cols or 'n'} bytes")
     for prefix, key in (("optim", "optimizer"), ("aux_optim", "aux_optimizer")):
         trained = {n for g in meta[key] for n in g["params"]}

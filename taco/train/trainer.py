@@ -56,6 +56,7 @@ from ..devices import usable_cpus
 from ..distributed import SilentInterrupted
 from ..errors import Interrupted, TacoError
 from ..losses import TacoLoss
+from ..messages import count
 from ..models import CheckpointError
 from ..models.header import read_checkpoint_header
 from ..text.base import TextEncoderUnavailable, TextTokens
@@ -476,7 +477,7 @@ class Trainer:
             )
         why = f"time limit {cfg.time_limit} reached; " if stopped == "time_limit" else ""
         self.log.say(
-            f"done: {why}{p.step} steps ({p.step / self.steps_per_epoch:.2f} epochs) in "
+            f"done: {why}{count(p.step, 'step')} ({p.step / self.steps_per_epoch:.2f} epochs) in "
             f"{p.wall_time_s:.0f} s; model -> {self.out_dir / CHECKPOINT_FILE}"
         )
         return TrainResult(
@@ -597,7 +598,7 @@ class Trainer:
         if self.caption_table is not None:
             text += f" ({len(self.caption_table)} captions encoded once)"
         start = f", resuming at step {self.progress.step}" if self.progress.step else ""
-        data = f"{len(self.sampler.dataset)} images"  # type: ignore[arg-type]
+        data = count(len(self.sampler.dataset), "image")  # type: ignore[arg-type]
         if self.resident is not None:
             data += f" ({self.resident.nbytes / 2**20:.0f} MiB on {self.device})"
         options = [k for k in ("bf16", "channels_last", "compile", "fused_adam") if getattr(cfg, k)]
@@ -605,13 +606,13 @@ class Trainer:
             f"taco train: preset {cfg.preset}, model {cfg.resolved_model()} "
             f"({n_train / 1e6:.2f} M of {n_all / 1e6:.2f} M parameters train), text {text}, "
             f"{self._lambdas()} k_p={cfg.k_p:g} k_j={self.loss_fn.k_j:g} β={cfg.beta:g}; "
-            f"{data}, {self.steps_per_epoch} steps/epoch x "
-            f"{self.env.world_size} process(es) x batch {cfg.batch_size} on {self.device}"
+            f"{data}, {count(self.steps_per_epoch, 'step')}/epoch x "
+            f"{count(self.env.world_size, 'process', 'processes')} x batch {cfg.batch_size} on {self.device}"
             + (f" [{', '.join(options)}]" if options else "")
             + (f"; init from {cfg.init_from}" if cfg.init_from else "")
-            + (f", lr warm-up {cfg.warmup_steps} steps" if cfg.warmup_steps else "")
+            + (f", lr warm-up {count(cfg.warmup_steps, 'step')}" if cfg.warmup_steps else "")
             + (f"; time limit {cfg.time_limit}" if cfg.time_limit else "")
-            + f"; {self.total_steps} steps{start} -> {self.out_dir}"
+            + f"; {count(self.total_steps, 'step')}{start} -> {self.out_dir}"
         )
 
     def _lambdas(self) -> str:

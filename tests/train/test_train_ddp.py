@@ -34,7 +34,8 @@ def test_two_process_ddp_equals_one_process(tmp_path, tiny):
     # rank 0 alone writes and talks
     assert sorted(p.name for p in ddp.iterdir()) == [
         "checkpoint.safetensors", "config.yaml", "log.jsonl", "train_state.safetensors"]
-    assert proc.stderr.count("done: 1 steps") == 1
+    assert proc.stderr.count("done: 1 step (") == 1
+    assert proc.stderr.count(" x 2 processes x batch 2") == 1
     (record,) = [json.loads(line) for line in (ddp / "log.jsonl").read_text().splitlines()]
     meta = taco.load(ddp / "checkpoint.safetensors").metadata
     assert (meta["world_size"], meta["global_batch"], meta["replicas_in_sync"]) == (2, 4, True)
