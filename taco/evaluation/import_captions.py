@@ -30,6 +30,7 @@ from taco.atomic import write_text_atomic
 from taco.captions_file import CaptionRecord
 
 from ..errors import TacoError
+from ..shards import load_json
 
 __all__ = [
     "CaptionImportError",
@@ -52,9 +53,11 @@ def _load_json(path: Path) -> object:
     except UnicodeDecodeError:
         raise CaptionImportError(f"{path}: not UTF-8 text (expected a JSON file)") from None
     try:
-        return json.loads(text)
+        return load_json(text)
     except json.JSONDecodeError as exc:
         raise CaptionImportError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except ValueError as exc:  # a number of thousands of digits, arrays nested thousands deep
+        raise CaptionImportError(f"{path}: cannot be read as JSON ({exc})") from None
 
 
 def _clean(captions: Iterable[str]) -> list[str]:

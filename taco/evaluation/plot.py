@@ -14,7 +14,6 @@ per-image metrics also get confidence intervals over the images, read from the r
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 import re
@@ -28,6 +27,7 @@ import numpy as np
 
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..checks import is_number
+from ..shards import load_json
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .measure import IMAGE_METRICS, write_json
 from .reference import ReferenceCurve, reference_datasets, references_for
@@ -90,8 +90,8 @@ def load_results(
     results = []
     for f in dict.fromkeys(f.resolve() for f in files):  # `runs/eval runs/eval/kodak`: once
         try:
-            data = json.loads(f.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = load_json(f.read_text(encoding="utf-8"))
+        except ValueError:  # not UTF-8, not JSON, nested too deeply, ...: not a result, skipped
             continue
         if isinstance(data, dict) and data.get("format") == "taco-eval" and data.get("points"):
             data["_path"] = str(f)

@@ -8,12 +8,12 @@ to append to results of another configuration.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..shards import json_object
 from .datasets import EvalDataset
 from .measure import (
     SetMetrics,
@@ -36,15 +36,21 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
     under another label (a resume under ``--label B`` would move A's points to curve B).
 
     ``run`` is the new header's (:func:`result_header`: it holds the label); a JSON written
-    before labels were recorded in its ``run`` is compared by its top-level ``label``.
+    before labels were recorded in its ``run`` is compared by its top-level ``label``. A JSON
+    that cannot be read as a result (not UTF-8, not a JSON object, nested too deeply, ...) is
+    refused too: its configuration is unknown, and the CSV beside it may hold another's rows.
     """
     if not json_path.is_file():
         return
     try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
-        old = dict(data.get("run", {}))
-    except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
-        return
+        data = json_object(json_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise _unreadable(json_path, "not UTF-8 text") from None
+    except ValueError as exc:
+        raise _unreadable(json_path, str(exc)) from None
+    if not isinstance(data.get("run", {}), dict):
+        raise _unreadable(json_path, "its run is not a JSON object")
+    old = dict(data.get("run", {}))
     if "label" in run and "label" not in old and "label" in data:
         old["label"] = data["label"]
     if "label" in run and old.get("label") != run["label"]:
@@ -58,6 +64,11 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
             f"{json_path} holds results of another configuration (differs in: {', '.join(diff)}); "
             "delete its CSV/JSON or choose another --output"
         )
+
+
+def _unreadable(json_path: Path, reason: str) -> ResultsFileError:
+    return ResultsFileError(f"{json_path}: not a taco evaluation result ({reason}); "
+                            "delete its CSV/JSON or choose another --output")
 
 
 def dataset_dir(out: Path, dataset: EvalDataset, lpips_input: str = "standard") -> Path:

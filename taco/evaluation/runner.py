@@ -32,7 +32,8 @@ __all__ = ["FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jo
 
 
 class ResultsFileError(TacoError, RuntimeError):
-    """An existing results file cannot be resumed (other columns, other configuration)."""
+    """An existing results file cannot be resumed or read (other columns, other configuration,
+    not a results file)."""
 
 
 @dataclass(frozen=True)
@@ -104,19 +105,33 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     and is ignored, as :func:`_repair_tail` cuts it before the next append."""
     if not path.is_file():
         return []
-    with path.open(newline="", encoding="utf-8") as f:
-        text = f.read()
-    if not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    return [r for r in reader if None not in r.values() and None not in r]
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            text = f.read()
+        if not text.endswith("\n"):
+            text = text[: text.rfind("\n") + 1]
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        return [r for r in reader if None not in r.values() and None not in r]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _unreadable_csv(path, exc) from None
 
 
 def _csv_columns(path: Path) -> list[str] | None:
     if not path.is_file() or path.stat().st_size == 0:
         return None
-    with path.open(newline="", encoding="utf-8") as f:
-        return next(csv.reader(f), None)
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            return next(csv.reader(f), None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _unreadable_csv(path, exc) from None
+
+
+def _unreadable_csv(path: Path, exc: Exception) -> ResultsFileError:
+    """The error for a results CSV that cannot be read: not UTF-8, or a field over the csv
+    module's limit (131,072 characters)."""
+    reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+    return ResultsFileError(f"{path}: not a taco results CSV ({reason}); "
+                            "delete its CSV/JSON or choose another --output")
 
 
 def _format(value: object) -> str:
