@@ -5,7 +5,8 @@ for the LPIPS input convention (``lpips_input``: "standard", the LPIPS evaluatio
 Loaded from YAML, JSON or TOML (:func:`load_config`), then ``key=value`` overrides (dotted keys reach
 into ``data``/``val``/``model_overrides``; values are parsed as YAML, so ``k_j=0``,
 ``lr_milestones=[2,3]`` and ``bf16=true`` work). Unknown keys and wrongly typed values are
-errors that name the key, never silently ignored.
+errors that name the key, never silently ignored. YAML anchors and aliases are refused
+(:class:`ConfigLoader`).
 """
 
 from __future__ import annotations
@@ -394,14 +395,48 @@ def config_from_dict(values: dict[str, Any], notes: list[str] | None = None) -> 
     return _build(TrainConfig, values).validate()
 
 
+class AliasRefused(yaml.YAMLError):
+    """A YAML anchor (``&name``) or alias (``*name``) in a config, where :class:`ConfigLoader`
+    refuses them; ``line`` is 1-based."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line}: YAML anchors and aliases (&name, *name) are not "
+                         "allowed in a config; write the value out")
+        self.line = line
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses anchors and aliases (:class:`AliasRefused`).
+
+    A config has no use for them, and they are a "billion laughs": ten nested aliases in 500
+    bytes load as shared references but expand to 10**10 values when the mapping is copied or
+    printed (GBs of memory, never finishing)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise AliasRefused(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str) -> Any:
+    """YAML text -> plain data, by :class:`ConfigLoader` (no anchors or aliases)."""
+    return yaml.load(text, Loader=ConfigLoader)  # a SafeLoader: builds plain data only
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file -> mapping
-    (not yet validated)."""
+    (not yet validated). Every failure is one :class:`ConfigError` line naming the file: one
+    that cannot be read, is not UTF-8, does not parse, nests deeper than Python's recursion
+    limit, or uses YAML anchors/aliases (:class:`ConfigLoader`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read config ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})") from None
+    kind = path.suffix[1:].upper()
     try:
         if path.suffix == ".toml":
             try:
@@ -410,13 +445,17 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
                 import tomli as tomllib
             data = tomllib.loads(text)
         elif path.suffix in (".yaml", ".yml", ".json"):
-            data = yaml.safe_load(text) or {}
+            data = load_yaml(text) or {}
         else:
             raise ConfigError(f"{path}: config files are .yaml, .yml, .json or .toml")
+    except AliasRefused as e:
+        raise ConfigError(f"{path}: {e}") from None
+    except RecursionError:  # the parsers recurse once (or more) per level of [ or {
+        raise ConfigError(f"{path}: not valid {kind}: nested too deeply") from None
     except (yaml.YAMLError, ValueError) as e:
         if isinstance(e, ConfigError):
             raise
-        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {e}") from None
+        raise ConfigError(f"{path}: not valid {kind}: {e}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping of keys to values")
     return data
@@ -430,9 +469,11 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
         if not sep or not key.strip():
             raise ConfigError(f"override {item!r} is not key=value")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
+            value = load_yaml(raw) if raw.strip() else None
+        except yaml.YAMLError:  # aliases too: kept as the string given
             value = raw
+        except RecursionError:
+            raise ConfigError(f"override {key.strip()!r}: nested too deeply") from None
         parts = key.strip().split(".")
         node = out
         for part in parts[:-1]:

@@ -1,0 +1,67 @@
+"""Hostile config files for ``taco train CONFIG``: each is refused in one error line, exit 2,
+without a traceback and without the memory a "billion laughs" would take."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from taco.cli import main as taco_main
+from taco.train.config import ConfigError, apply_overrides, read_config_file
+
+#: 10 levels of 10 aliases: 10**10 strings once expanded, in about 500 bytes.
+LAUGHS = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 10)
+)
+
+
+def _train_error(path, capsys) -> str:
+    """``taco train PATH`` in-process: asserts exit 2 and a one-line error, which it returns."""
+    assert taco_main(["train", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_yaml_aliases_are_refused_before_they_expand(tmp_path, capsys):
+    path = tmp_path / "laughs.yaml"
+    path.write_text(LAUGHS)
+    assert len(LAUGHS) < 600
+    # read first, so that code which loads aliases fails here instead of expanding them below
+    with pytest.raises(ConfigError, match=r"line 1: YAML anchors and aliases"):
+        read_config_file(path)
+    start = time.perf_counter()
+    err = _train_error(path, capsys)
+    assert time.perf_counter() - start < 30  # the expansion never finished (GBs in a minute)
+    assert f"{path}: line 1: YAML anchors and aliases (&name, *name) are not allowed" in err
+    # an alias further down is named by its line; .json files are read as YAML, so refused too
+    (tmp_path / "alias.json").write_text('{"data": {"root": "/a"},\n "val": {"root": *x}}\n')
+    assert "alias.json: line 2: YAML anchors and aliases" in _train_error(tmp_path / "alias.json", capsys)
+
+
+def test_an_alias_in_an_override_stays_the_string_given():
+    assert apply_overrides({}, ["lr_milestones=[&a 1, *a]"]) == {"lr_milestones": "[&a 1, *a]"}
+
+
+def test_a_config_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"data:\n  root: \xff\xfe\n")
+    assert f"{path}: not UTF-8 text (byte 14: invalid start byte)" in _train_error(path, capsys)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("deep.yaml", "lr: " + "[" * 100_000),
+    ("deep.json", '{"lr": ' + "{" * 100_000),
+    ("deep.toml", "lr = " + "[" * 100_000),
+])
+def test_a_config_nested_too_deeply_is_one_line(tmp_path, capsys, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    kind = name.split(".")[1].upper()
+    assert f"{path}: not valid {kind}: nested too deeply" in _train_error(path, capsys)
+
+
+def test_an_override_nested_too_deeply_is_refused():
+    with pytest.raises(ConfigError, match="override 'lr': nested too deeply"):
+        apply_overrides({}, ["lr=" + "[" * 100_000])
