@@ -14,13 +14,13 @@ named on purpose is the only source; without one, the image's sidecar ``IMAGE.tx
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from .errors import TacoError
+from .shards import load_json
 
 __all__ = [
     "FOLDER_CAPTIONS",
@@ -42,6 +42,11 @@ __all__ = [
 FOLDER_CAPTIONS = "captions.jsonl"
 #: An image's own caption file beside it: ``photo.txt`` for ``photo.jpg`` (one caption).
 SIDECAR_SUFFIX = ".txt"
+#: The most characters of a sidecar read (:func:`read_sidecar`): a longer one is refused, read no further.
+#: 100 times what a caption may have (``taco.text.MAX_CAPTION_CHARS``; a longer one is refused
+#: when it is encoded), leaving room for whitespace around it. A 50 MB sidecar read whole
+#: peaked at 688 MB.
+SIDECAR_MAX_CHARS = 1_000_000
 
 
 class CaptionsFileError(TacoError, ValueError):
@@ -80,30 +85,36 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     captioners: dict[str, None] = {}
     with path.open(encoding="utf-8") as f:
         try:
-            lines = list(f)
+            for line_no, line in enumerate(f, 1):  # line by line: 40 MB of blank lines as a list took 1.4 GB
+                _read_line(path, line_no, line, captions, captioners)
         except UnicodeDecodeError:
             raise CaptionsFileError(f"{path}: not UTF-8 text") from None
-    for line_no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-            image = entry["image"]
-            caps = entry.get("captions", entry.get("caption", []))
-            captioner = entry.get("captioner")
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
-            raise CaptionsFileError(
-                f'{path}:{line_no}: expected {{"image": ..., "captions": [...]}} ({e})'
-            ) from e
-        if isinstance(caps, str):
-            caps = [caps]
-        if not isinstance(image, str) or not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
-            raise CaptionsFileError(f"{path}:{line_no}: image must be a string, captions strings")
-        captions.setdefault(image, []).extend(c for c in caps if c.strip())
-        if isinstance(captioner, str) and captioner:
-            captioners[captioner] = None
     records = [CaptionRecord(file, tuple(caps)) for file, caps in captions.items()]
     return CaptionsFile(records, tuple(captioners))
+
+
+def _read_line(path: Path, line_no: int, line: str, captions: dict[str, list[str]],
+               captioners: dict[str, None]) -> None:
+    """Add line ``line_no`` of the captions file ``path`` to ``captions`` (image -> its captions)
+    and ``captioners``; a malformed line is a :class:`CaptionsFileError` naming it."""
+    if not line.strip():
+        return
+    try:
+        entry = load_json(line)  # nested 200,000 deep or a 5,000-digit number: a ValueError
+        image = entry["image"]
+        caps = entry.get("captions", entry.get("caption", []))
+        captioner = entry.get("captioner")
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise CaptionsFileError(
+            f'{path}:{line_no}: expected {{"image": ..., "captions": [...]}} ({e})'
+        ) from None
+    if isinstance(caps, str):
+        caps = [caps]
+    if not isinstance(image, str) or not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+        raise CaptionsFileError(f"{path}:{line_no}: image must be a string, captions strings")
+    captions.setdefault(image, []).extend(c for c in caps if c.strip())
+    if isinstance(captioner, str) and captioner:
+        captioners[captioner] = None
 
 
 def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
@@ -115,11 +126,17 @@ def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
 def read_sidecar(path: str | os.PathLike[str]) -> str:
     """The caption in a sidecar ``IMAGE.txt``: its whole text, stripped ("" for none; a UTF-8
     byte-order mark is not part of it). :class:`CaptionsFileError` names a file that cannot be
-    read or is not UTF-8 text."""
+    read or is not UTF-8 text, or one over :data:`SIDECAR_MAX_CHARS` characters (read no further)."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig").strip()
+        with Path(path).open(encoding="utf-8-sig") as f:
+            text = f.read(SIDECAR_MAX_CHARS)  # characters, however many bytes each
+            more = f.read(1)
     except (OSError, UnicodeDecodeError):
         raise CaptionsFileError(f"{path}: cannot read the caption (not readable UTF-8 text)") from None
+    if more:
+        raise CaptionsFileError(f"{path}: the caption has over {SIDECAR_MAX_CHARS:,} characters, "
+                                "far more than a caption may have; shorten it")
+    return text.strip()
 
 
 class FoundCaptions(NamedTuple):

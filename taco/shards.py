@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 #: The per-file limit for checkpoints a user keeps: 16 MB (10^6), under 16 MiB with room to spare.
 SHARD_BYTES = 16_000_000
 INDEX_SUFFIX = ".index.json"
+#: The largest shard index taco reads, in bytes. A real one is a few KB (about 100 bytes per
+#: tensor); parsing JSON takes up to some 30 times its size (4 MiB of ``[],[],...`` peaked at
+#: 120 MB, 60 MB at 1.5 GB), so a larger file is refused before it is read.
+INDEX_MAX_BYTES = 4 * 2**20
 INDEX_FORMAT = "taco-shards"
 INDEX_VERSION = 1
 #: The checkpoint a training run writes into its folder: a folder given for a checkpoint
@@ -203,8 +207,18 @@ def remove_stale(path: str | os.PathLike[str]) -> None:
 def _read_index(path: Path) -> dict[str, Any]:
     """The index at ``path``, its every field checked (a hostile one is a ShardedFileError)."""
     try:
-        index = json_object(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError too
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = f.read(INDEX_MAX_BYTES + 1) if size <= INDEX_MAX_BYTES else b""
+    except OSError as e:
+        raise ShardedFileError(f"{path}: unreadable shard index ({e})") from None
+    size = max(size, len(data))  # a file that grew since its stat
+    if size > INDEX_MAX_BYTES:
+        raise ShardedFileError(f"{path}: a shard index of {size:,} bytes, over the {INDEX_MAX_BYTES:,} "
+                               "taco reads (a real one is a few KB)")
+    try:
+        index = json_object(data.decode("utf-8"))
+    except ValueError as e:  # UnicodeDecodeError too
         raise ShardedFileError(f"{path}: unreadable shard index ({e})") from None
     problem = format_problem(index, INDEX_FORMAT, INDEX_VERSION, "taco shard index")
     if problem:

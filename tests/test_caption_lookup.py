@@ -178,14 +178,14 @@ def test_a_sidecar_keeps_its_whole_text_but_not_a_byte_order_mark(tmp_path):
 def test_a_bad_sidecar_is_a_clear_error_naming_it_everywhere(photos, bad, monkeypatch):
     sidecar = photos / "b.txt"
     if bad is None:  # as a file without read permission (root reads any file, so a stand-in)
-        read_text = Path.read_text
+        open_path = Path.open
 
         def refused(self, *args, **kwargs):
             if self.name == "b.txt":
                 raise PermissionError(13, "Permission denied", str(self))
-            return read_text(self, *args, **kwargs)
+            return open_path(self, *args, **kwargs)
 
-        monkeypatch.setattr(Path, "read_text", refused)
+        monkeypatch.setattr(Path, "open", refused)
     else:
         sidecar.write_bytes(bad)
     message = f"{sidecar}: cannot read the caption (not readable UTF-8 text)"

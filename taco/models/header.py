@@ -5,6 +5,7 @@ training wrote) and the tensors' names, shapes and dtypes. Loading the weights i
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterator
@@ -30,6 +31,9 @@ from .config import CheckpointError, ModelConfig
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
 CHECKPOINT_VERSION = 1
+#: The longest taco header (the safetensors metadata value ``"taco"``) read, in characters. A real
+#: one is about 2 kB; a 98 MB one of ``[[],[],...]`` took 2.3 GB and 7.5 s to parse.
+MAX_HEADER_CHARS = 2**20
 
 
 def is_checkpoint(path: str | os.PathLike[str]) -> bool:
@@ -46,7 +50,17 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
     except Exception as exc:  # safetensors raises several types for a bad file
+        if is_out_of_memory(exc):  # not for lack of a valid file: said as what it is
+            raise CheckpointError(f"out of memory reading {path}") from None
         raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says memory ran out: a MemoryError, an OSError with ENOMEM, or safetensors'
+    error for a mapping that failed so ("Cannot allocate memory (os error 12)")."""
+    return (isinstance(exc, MemoryError)
+            or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
+            or f"(os error {errno.ENOMEM})" in str(exc))
 
 
 def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -66,6 +80,9 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(training_state_message(path))
     if "taco" not in meta:
         raise CheckpointError(f"{path}: safetensors file without a taco header (not a taco checkpoint)")
+    if len(meta["taco"]) > MAX_HEADER_CHARS:
+        raise CheckpointError(f"{path}: corrupt taco header ({len(meta['taco']):,} characters, over "
+                              f"the {MAX_HEADER_CHARS:,} taco reads; a real one is about 2,000)")
     try:
         header = json_object(meta["taco"])
     except ValueError as exc:  # bad JSON, a 5,000-digit number, [[[[..., a list

@@ -1,0 +1,180 @@
+"""Text files taco reads from anyone are read within a bound: a shard index, a checkpoint's taco
+header, a captions.jsonl and a sidecar caption. Oversized ones are refused in one line before
+they are read whole (a 60 MB index peaked at 1.5 GB, a 98 MB header at 2.3 GB, 40 MB of blank
+lines in a captions.jsonl at 1.4 GB, a 50 MB sidecar at 688 MB)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+import tracemalloc
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from taco import shards
+from taco.captions_file import (
+    SIDECAR_MAX_CHARS,
+    CaptionLookup,
+    CaptionsFileError,
+    read_captions_file,
+    read_sidecar,
+)
+from taco.models import CheckpointError, header as header_module, load_checkpoint
+from taco.models.header import MAX_HEADER_CHARS, checkpoint_metadata, read_checkpoint_header
+from taco.text import MAX_CAPTION_CHARS
+
+SAMPLE = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+
+
+def _peak_bytes(call) -> int:  # noqa: ANN001
+    """The most memory Python allocated while ``call()`` ran (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+# --------------------------------------------------------------------------- shard index
+
+
+def test_an_index_over_the_bound_is_refused_unread(tmp_path, cli, monkeypatch):
+    """A valid index padded with whitespace past INDEX_MAX_BYTES loaded before; now it is one
+    line naming its size and the bound, and its JSON is never parsed."""
+    path = tmp_path / "checkpoint.safetensors"
+    tensors = {f"t{i}": torch.full((100,), float(i)) for i in range(8)}
+    shards.save_sharded(tensors, path, {"k": "v"}, max_bytes=2_000)
+    index_file = shards.index_path(path)
+    assert index_file.stat().st_size < shards.INDEX_MAX_BYTES // 1000  # a real one: far under
+    assert shards.read_metadata(path) == {"k": "v"}
+    with index_file.open("ab") as f:
+        f.write(b" " * shards.INDEX_MAX_BYTES)  # still valid JSON
+    size = index_file.stat().st_size
+    monkeypatch.setattr(shards, "json_object", lambda text: pytest.fail("the index was parsed"))
+    for read in (shards.read_metadata, shards.tensor_shapes, shards.load_sharded):
+        with pytest.raises(shards.ShardedFileError) as err:
+            read(path)
+        assert str(err.value) == (f"{index_file}: a shard index of {size:,} bytes, over the "
+                                  f"{shards.INDEX_MAX_BYTES:,} taco reads (a real one is a few KB)")
+    status, out = cli("models", str(path))
+    assert status == 2 and f"{size:,} bytes" in out
+
+
+# --------------------------------------------------------------------------- checkpoint header
+
+
+def test_a_taco_header_over_the_bound_is_refused_unparsed(tmp_path, tiny_checkpoint, cli, monkeypatch):
+    """A real header padded with spaces past MAX_HEADER_CHARS loaded before."""
+    _, _, header = tiny_checkpoint
+    assert len(json.dumps(header)) < MAX_HEADER_CHARS // 100  # a real one: about 2 kB
+    text = json.dumps(header) + " " * MAX_HEADER_CHARS
+    bad = tmp_path / "h.safetensors"
+    save_file(tiny_checkpoint[1], str(bad), metadata={"taco": text})
+    monkeypatch.setattr(header_module, "json_object", lambda text: pytest.fail("the header was parsed"))
+    for read in (read_checkpoint_header, load_checkpoint):
+        with pytest.raises(CheckpointError) as err:
+            read(bad)
+        assert str(err.value) == (f"{bad}: corrupt taco header ({len(text):,} characters, over the "
+                                  f"{MAX_HEADER_CHARS:,} taco reads; a real one is about 2,000)")
+    status, out = cli("models", str(bad))
+    assert status == 2 and "characters, over the" in out
+
+
+@pytest.mark.parametrize("exc", [
+    MemoryError(),
+    OSError(errno.ENOMEM, "Cannot allocate memory"),
+    Exception("Cannot allocate memory (os error 12)"),  # safetensors' words for a failed mapping
+])
+def test_running_out_of_memory_is_not_called_a_bad_file(tmp_path, tiny_checkpoint, monkeypatch, exc):
+    """Each was 'not a safetensors file (...)', a MemoryError with nothing in the parentheses."""
+    path = tiny_checkpoint[0]
+
+    def fail(_path):  # noqa: ANN001, ANN202
+        raise exc
+
+    monkeypatch.setattr(header_module, "read_metadata", fail)
+    with pytest.raises(CheckpointError) as err:
+        checkpoint_metadata(path)
+    assert str(err.value) == f"out of memory reading {path}"
+
+
+def test_a_bad_file_is_still_not_a_safetensors_file(tmp_path):
+    bad = tmp_path / "x.safetensors"
+    bad.write_bytes(b"\x08" + b"\0" * 7 + b"not json")
+    with pytest.raises(CheckpointError, match="not a safetensors file"):
+        checkpoint_metadata(bad)
+
+
+# --------------------------------------------------------------------------- captions.jsonl
+
+
+def test_a_captions_file_is_read_line_by_line(tmp_path):
+    """A malformed first line is reported without reading on: the bytes after it, which are not
+    UTF-8, are never decoded (reading the file whole said 'not UTF-8 text')."""
+    path = tmp_path / "captions.jsonl"
+    path.write_bytes(b"{not json\n" + b"\n" * 1_000_000 + b"\xff\n")
+    with pytest.raises(CaptionsFileError, match=r"captions\.jsonl:1: expected"):
+        read_captions_file(path)
+    path.write_bytes(b"\n" * 1_000_000 + b"\xff\n")  # reaching them is still the same error
+    with pytest.raises(CaptionsFileError, match="not UTF-8 text"):
+        read_captions_file(path)
+
+
+def test_blank_lines_take_no_memory(tmp_path):
+    """Held as a list, 1 MB of blank lines took some 20 MB (40 MB peaked at 1.4 GB)."""
+    path = tmp_path / "captions.jsonl"
+    path.write_text('{"image": "a.png", "caption": "a cat"}\n' + "  \n" * 350_000, encoding="utf-8")
+    peak = _peak_bytes(lambda: read_captions_file(path))
+    assert peak < 1_000_000
+    assert read_captions_file(path).records[0].captions == ("a cat",)
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ('{"image": "a.png", "captions": ' + "[" * 200_000 + "]" * 200_000 + "}", "nested too deeply"),
+    ('{"image": "a.png", "captions": ' + "9" * 5_000 + "}", "a number with too many digits"),
+])
+def test_hostile_json_lines_are_one_error_naming_the_line(tmp_path, cli, line, words):
+    """A RecursionError and a ValueError telling the user to change Python, with tracebacks."""
+    shutil.copy(SAMPLE, tmp_path / "a.png")
+    path = tmp_path / "caps.jsonl"
+    path.write_text('{"image": "b.png", "caption": "x"}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(CaptionsFileError) as err:
+        read_captions_file(path)
+    assert str(err.value) == f'{path}:2: expected {{"image": ..., "captions": [...]}} ({words})'
+    status, out = cli("compress", str(tmp_path / "a.png"), "--captions", str(path), "-m", "taco-tiny")
+    assert status == 2 and f"{path}:2: expected" in out and words in out
+
+
+# --------------------------------------------------------------------------- sidecar IMAGE.txt
+
+
+def test_a_sidecar_is_read_up_to_the_bound_in_characters(tmp_path):
+    """SIDECAR_MAX_CHARS two-byte characters (twice as many bytes) are read; one more is refused."""
+    assert SIDECAR_MAX_CHARS > MAX_CAPTION_CHARS  # the caption's own bound refuses it on encoding
+    path = tmp_path / "a.txt"
+    path.write_text("\ufeff " + "é" * (SIDECAR_MAX_CHARS - 2) + "\n", encoding="utf-8")  # BOM not counted
+    assert read_sidecar(path) == "é" * (SIDECAR_MAX_CHARS - 2)
+    path.write_text(" " + "é" * SIDECAR_MAX_CHARS, encoding="utf-8")
+    with pytest.raises(CaptionsFileError) as err:
+        read_sidecar(path)
+    assert str(err.value) == (f"{path}: the caption has over {SIDECAR_MAX_CHARS:,} characters, "
+                              "far more than a caption may have; shorten it")
+
+
+def test_a_long_sidecar_is_not_read_whole(tmp_path, cli):
+    """A 50 MB sidecar was read whole (688 MB peak) before the caption's bound refused it."""
+    shutil.copy(SAMPLE, tmp_path / "a.png")
+    sidecar = tmp_path / "a.txt"
+    sidecar.write_text("€" * (8 * SIDECAR_MAX_CHARS), encoding="utf-8")  # 24 MB
+    lookup = CaptionLookup()
+    with pytest.raises(CaptionsFileError, match="far more than a caption may have"):
+        lookup.find(tmp_path, "a.png")
+    peak = _peak_bytes(lambda: pytest.raises(CaptionsFileError, read_sidecar, sidecar))
+    assert peak < sidecar.stat().st_size  # 12 MB, what the bound's characters take; 96 MB read whole
+    status, out = cli("compress", str(tmp_path / "a.png"), "-m", "taco-tiny")
+    assert status == 2 and f"{sidecar}: the caption has over" in out
