@@ -18,6 +18,8 @@ crop of images at least 256 px on both sides, no flips. ``CaptionedImages(min_si
 the smaller images and the unreadable ones (their headers are read once, at construction) and
 ``train_transform(256, hflip=False)`` crops without flipping; ``hflip=True`` and ``min_side=None`` (small images
 upscaled to cover the crop) are taco's earlier behaviour, kept as options.
+:func:`count_usable` counts, by the same rule and up to a bound, the files such a dataset would
+keep, reading no more headers than the bound needs.
 
 Unreadable images are skipped, not fatal: ``__getitem__`` warns with a
 :class:`SkippedImageWarning`, counts the image in ``skipped`` and returns the next readable one;
@@ -63,6 +65,7 @@ __all__ = [
     "UnreadableImagesError",
     "center_crop_transform",
     "collate",
+    "count_usable",
     "folder_images",
     "karpathy_split",
     "no_crop",
@@ -279,6 +282,44 @@ def _shorter_side(path: Path, max_pixels: int | None) -> int | ImageReadError:
         return e
 
 
+def _fits(side: int | ImageReadError, min_side: int) -> bool:
+    """Whether an image of shorter side ``side`` (as :func:`_shorter_side` gives it) is kept
+    under ``min_side``: readable and not smaller than ``min_side``."""
+    return isinstance(side, int) and side >= min_side
+
+
+def count_usable(
+    root: str | os.PathLike[str],
+    files: Iterable[str],
+    min_side: int | None,
+    at_most: int | None = None,
+    *,
+    max_pixels: int | None = MAX_PIXELS,
+) -> int:
+    """How many of ``files`` (paths under ``root``, duplicates counted each time) a
+    :class:`CaptionedImages` with this ``min_side`` would keep: those that exist and, with
+    ``min_side``, are readable and at least ``min_side`` px on the shorter side.
+
+    With ``at_most`` the count stops there: no header is read once ``at_most`` files have
+    passed, so "are there at least N?" reads about N headers, not one per file.
+    """
+    if min_side is not None and min_side <= 0:
+        raise ValueError(f"min_side must be positive, got {min_side}")
+    if at_most is not None and at_most <= 0:
+        return 0
+    root = Path(root)
+    files = list(files)
+    present = _existing_files(root, files)
+    n = 0
+    for file in files:
+        if at_most is not None and n >= at_most:
+            break
+        if file in present and (min_side is None
+                                or _fits(_shorter_side(root / file, max_pixels), min_side)):
+            n += 1
+    return n
+
+
 def _excluded(file: str, patterns: Sequence[str]) -> bool:
     name = Path(file).name
     return any(fnmatch.fnmatchcase(file, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
@@ -382,9 +423,9 @@ class CaptionedImages(Dataset[Sample]):
             self.unreadable = len(errors)
             self.read_error = errors[0].reason if errors else ""
             sides = [(r, n) for r, n in read if isinstance(n, int)]
-            self.dropped["too_small"] = [r.file for r, n in sides if n < min_side]
-            largest_small = max((n for _, n in sides if n < min_side), default=0)
-            big = [r for r, n in sides if n >= min_side]
+            self.dropped["too_small"] = [r.file for r, n in sides if not _fits(n, min_side)]
+            largest_small = max((n for _, n in sides if not _fits(n, min_side)), default=0)
+            big = [r for r, n in sides if _fits(n, min_side)]
             self.too_small, kept = len(sides) - len(big), big
         self.records: list[CaptionRecord] = kept
         if kept:  # with none left, the error below says it all

@@ -58,6 +58,7 @@ from taco.data import (
     CaptionedImages,
     CocoCaptions,
     center_crop_transform,
+    count_usable,
     folder_images,
     karpathy_split,
     no_crop,
@@ -107,6 +108,21 @@ class EvalDataset:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def full_size(self, at_most: int | None = None) -> int:
+        """How many images the dataset has without its ``limit``: :attr:`listing` less the
+        files missing, uncaptioned, unreadable or smaller than the crop, as :func:`open_dataset`
+        would keep them. Without a limit, ``len(self)``. With ``at_most`` the count may stop
+        there: exact below ``at_most``, else some number ``>= at_most``. The images already
+        kept count as they are; only the files after the limit have their headers read (with a
+        crop), and none once ``at_most`` is reached."""
+        n = len(self)
+        if not self.limit or (at_most is not None and n >= at_most):
+            return n
+        rest = [r.file for r in self.listing[self.limit:] if r.captions]
+        more = None if at_most is None else at_most - n
+        return n + count_usable(self.images.root, rest, self.crop, more,
+                                max_pixels=self.images.max_pixels)
 
     @property
     def names(self) -> list[str]:

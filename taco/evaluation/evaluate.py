@@ -31,10 +31,8 @@ import os
 import re
 import sys
 import time
-import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +41,6 @@ import torch
 
 from ..atomic import write_text_atomic
 from ..checksums import sha256_file
-from ..data import SkippedImageWarning
 from ..devices import resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
 from ..errors import TacoError
@@ -729,13 +726,13 @@ class _Target:
 
 
 def _open_target(cfg: EvalConfig, spec: str, device: str, captioner: Any, dist: DistEnv) -> _Target:
-    opening = partial(open_dataset, spec, crop=cfg.crop, captions_file=cfg.captions_file,
-                      coco30k_protocol=cfg.coco30k_protocol)
-    dataset = opening(limit=cfg.limit)
+    dataset = open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
+                           coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit)
     out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
-    with warnings.catch_warnings():  # the images skipped were counted in the run's own warning
-        warnings.simplefilter("ignore", SkippedImageWarning)
-        n_full = len(opening()) if cfg.limit else len(dataset)
+    # --fid auto decides on the whole set's size, --limit or not, so a limited run and the full
+    # run after it share their FID; only whether it reaches fid_min_images matters, so at most
+    # that many headers are read (not one per image of coco30k), and none for another --fid
+    n_full = (dataset.full_size(at_most=cfg.fid_min_images) if cfg.fid == "auto" else len(dataset))
     sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
                       cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
     if dist.is_main:

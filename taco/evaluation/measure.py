@@ -130,7 +130,9 @@ class SetMetrics:
     """FID and CMMD for a run: decides how, loads the networks, extracts and compares features.
 
     ``fid``: ``"auto"`` (whole images if the set has ``fid_min_images`` or more, else 256 px
-    patches), ``"full"``, ``"patches"`` or ``"off"``. ``cmmd_clip``: a CLIP name or folder, or
+    patches), ``"full"``, ``"patches"`` or ``"off"``. ``n_images``, the set's size, is read
+    by ``"auto"`` alone, and only against ``fid_min_images``: a count that stopped once it
+    reached ``fid_min_images`` decides the same. ``cmmd_clip``: a CLIP name or folder, or
     None for no CMMD. Unavailable networks switch a metric off with the reason kept for the
     JSON. ``extractor`` / ``clip_model`` inject ready networks (tests).
     """
