@@ -424,11 +424,32 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=ConfigLoader)  # a SafeLoader: builds plain data only
 
 
+_TOML_AT = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
+
+
+def syntax_error_text(path: Path, kind: str, error: Exception) -> str:
+    """A YAML or TOML parse error as one line, ``PATH:LINE:COL: not valid KIND: PROBLEM``.
+
+    PyYAML's message spans several lines (the context, the problem, each with its mark and a
+    snippet of the file): its ``problem`` and ``problem_mark`` (0-based) are kept. tomllib ends
+    its one line with ``(at line N, column M)``, moved to the front. Any other error gives the
+    first line of its message after ``PATH:``."""
+    mark, problem = getattr(error, "problem_mark", None), getattr(error, "problem", None)
+    if mark is not None and problem:
+        return f"{path}:{mark.line + 1}:{mark.column + 1}: not valid {kind}: {problem}"
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    toml = _TOML_AT.match(first)
+    if toml:
+        return f"{path}:{toml[2]}:{toml[3]}: not valid {kind}: {toml[1]}"
+    return f"{path}: not valid {kind}: {first}"
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file -> mapping
     (not yet validated). Every failure is one :class:`ConfigError` line naming the file: one
     that cannot be read, is not UTF-8, does not parse, nests deeper than Python's recursion
-    limit, or uses YAML anchors/aliases (:class:`ConfigLoader`)."""
+    limit, or uses YAML anchors/aliases (:class:`ConfigLoader`); a syntax error is
+    ``PATH:LINE:COL: ...`` (:func:`syntax_error_text`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -455,7 +476,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     except (yaml.YAMLError, ValueError) as e:
         if isinstance(e, ConfigError):
             raise
-        raise ConfigError(f"{path}: not valid {kind}: {e}") from None
+        raise ConfigError(syntax_error_text(path, kind, e)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping of keys to values")
     return data
