@@ -23,6 +23,7 @@ from .errors import TacoError
 from .shards import load_json
 
 __all__ = [
+    "CAPTIONS_LINE_MAX_CHARS",
     "FOLDER_CAPTIONS",
     "SIDECAR_SUFFIX",
     "CaptionLookup",
@@ -47,6 +48,10 @@ SIDECAR_SUFFIX = ".txt"
 #: when it is encoded), leaving room for whitespace around it. A 50 MB sidecar read whole
 #: peaked at 688 MB.
 SIDECAR_MAX_CHARS = 1_000_000
+#: The most characters of one line of a captions file read (:func:`read_captions_file`), its
+#: newline not counted: a longer line is refused, read no further. As many as a sidecar may
+#: have: 100 captions of the longest kind. A 50 MB line read whole peaked at 763 MB.
+CAPTIONS_LINE_MAX_CHARS = SIDECAR_MAX_CHARS
 
 
 class CaptionsFileError(TacoError, ValueError):
@@ -77,15 +82,22 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     Each line: ``{"image": NAME, "captions": [...]}`` (or ``"caption": TEXT``), optionally with
     ``"captioner": NAME``; repeated lines for one image merge their captions; blank captions are
     dropped (an image whose captions are all blank keeps a record without captions).
-    :class:`CaptionsFileError` (a ``ValueError``) names the line of a malformed entry, or says
-    the file is not UTF-8 text; a file that cannot be opened raises the ``OSError``.
+    :class:`CaptionsFileError` (a ``ValueError``) names the line of a malformed entry or of one
+    over :data:`CAPTIONS_LINE_MAX_CHARS` characters (read no further), or says the file is not
+    UTF-8 text; a file that cannot be opened raises the ``OSError``.
     """
     path = Path(path)
     captions: dict[str, list[str]] = {}  # insertion order = file order; repeated lines merge
     captioners: dict[str, None] = {}
     with path.open(encoding="utf-8") as f:
-        try:
-            for line_no, line in enumerate(f, 1):  # line by line: 40 MB of blank lines as a list took 1.4 GB
+        try:  # line by line (40 MB of blank lines as a list took 1.4 GB), each within a bound
+            line_no = 0
+            while line := f.readline(CAPTIONS_LINE_MAX_CHARS + 1):
+                line_no += 1
+                if len(line) > CAPTIONS_LINE_MAX_CHARS and not line.endswith("\n"):
+                    raise CaptionsFileError(
+                        f"{path}:{line_no}: the line has over {CAPTIONS_LINE_MAX_CHARS:,} characters, "
+                        "far more than an image's captions take; shorten it")
                 _read_line(path, line_no, line, captions, captioners)
         except UnicodeDecodeError:
             raise CaptionsFileError(f"{path}: not UTF-8 text") from None
