@@ -15,6 +15,7 @@ def one_line(text: str, limit: int = 80) -> str:
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and ``noun`` in the right number: ``1 image``, ``0 images``, ``3 files``;
-    ``plural`` where adding an s does not make it (``count(6, "patch", "patches")``)."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+    """``n`` and ``noun`` in the right number, thousands grouped by commas: ``1 image``,
+    ``0 images``, ``1,234 steps``; ``plural`` where adding an s does not make it
+    (``count(6, "patch", "patches")``)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -12,3 +12,8 @@ def test_a_count_is_singular_for_one_only():
 
 def test_a_plural_that_is_no_added_s_is_given():
     assert [count(n, "patch", "patches") for n in (0, 1, 6)] == ["0 patches", "1 patch", "6 patches"]
+
+
+def test_thousands_are_grouped_by_commas():
+    assert count(1_234, "step") == "1,234 steps" and count(999, "step") == "999 steps"
+    assert count(2_048, "image") == "2,048 images"

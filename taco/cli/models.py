@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..commands import CLIError
-from ..messages import one_line
+from ..messages import count, one_line
 
 
 def register(sub: Any) -> None:
@@ -62,7 +62,7 @@ def _training_line(t: dict[str, Any]) -> str:
     """What a checkpoint's training wrote into it, in one line."""
     total, own = t.get("trained_steps_total"), t.get("trained_steps")
     warm = isinstance(total, int) and isinstance(own, int) and total > own  # after --init-from
-    parts = [f"{total:,} steps" if isinstance(total, int) else None,
+    parts = [count(total, "step") if isinstance(total, int) else None,
              f"this run {own:,} of them" if warm else None,
              f"{t['epochs']:.1f} epochs" + (" (this run)" if warm else "")
              if isinstance(t.get("epochs"), (int, float)) else None,
@@ -71,7 +71,8 @@ def _training_line(t: dict[str, Any]) -> str:
              f"batch {t['global_batch']}" if "global_batch" in t else None]
     data = t.get("train_data")
     if isinstance(data, dict) and data.get("root"):
-        parts.append(f"data {data['root']}" + (f" ({data['images']} images)" if "images" in data else ""))
+        images = data.get("images")
+        parts.append(f"data {data['root']}" + (f" ({count(images, 'image')})" if isinstance(images, int) else ""))
     return ", ".join(p for p in parts if p)
 
 

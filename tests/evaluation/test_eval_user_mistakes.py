@@ -40,7 +40,7 @@ def test_an_fid_from_too_few_samples_says_so_on_stdout(tmp_path, capsys):
     assert _summary(tmp_path, capsys, point).endswith("fid 500.0000 (1 patch, unreliable)")
     point = {"images": 2048, "bpp": 0.4, "fid": 3.5, "fid_samples": 2048}  # enough: no caveat
     assert _summary(tmp_path, capsys, point, mode="whole images resized to 299x299").endswith(
-        "(2048 images): bpp 0.4000, fid 3.5000")
+        "(2,048 images): bpp 0.4000, fid 3.5000")
 
 
 def test_limit_below_one_names_the_flag_and_the_library_its_parameter(taco_main, tiny_folder,
