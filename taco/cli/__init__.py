@@ -21,13 +21,19 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from .. import __version__
 from ..distributed import SilentInterrupted
 from ..errors import Interrupted
-from .common import INPUT_ERRORS, OutputClosed, error_line
+from .common import (
+    INPUT_ERRORS,
+    SLEEPING_OPENMP_COMMANDS,
+    OutputClosed,
+    error_line,
+    sleeping_openmp_threads,
+)
 
 __all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "build_parser", "main"]
 
@@ -100,8 +106,10 @@ def _run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():  # the caller's filters and showwarning come back after
         warnings.simplefilter("default")
         warnings.showwarning = _warning_printer(args.command)
+        threads = sleeping_openmp_threads() if args.command in SLEEPING_OPENMP_COMMANDS else nullcontext()
         try:
-            return int(args.func(args))
+            with threads:
+                return int(args.func(args))
         except BrokenPipeError as exc:  # `taco models | head`: the reader has gone; so do we
             if isinstance(exc, OutputClosed):  # a file's data cut short: not quietly
                 print(f"taco {args.command}: error: {exc.strerror}", file=sys.stderr)

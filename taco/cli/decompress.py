@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,28 +80,27 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             failures.skip(src, exc)
             del headers[src]
 
-    with sleeping_openmp_threads():  # set before the first model imports torch
-        models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
-        if args.model:
-            models[args.model] = ResolvedModel(command_model(args.model).model, args.model, trained=True)
-        noted: set[str] = set()  # untrained architectures' notes, said once
-        for src, h in list(headers.items()):  # every model is found before any decoding
-            key = args.model or h.model_id
-            try:
-                if key not in models:
-                    models[key] = resolve_model(key, names_only=True)  # a file names no path
-                check_file_weights(models[key], h.fingerprint)
-                note = models[key].note
-                if note and key not in noted:
-                    print(f"note: {note}", file=sys.stderr)
-                    noted.add(key)
-            except Exception as exc:  # the model this file names is not here: the file's failure
-                if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
-                    raise
-                del headers[src]
-        from ..codec import decompress
+    models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
+    if args.model:
+        models[args.model] = ResolvedModel(command_model(args.model).model, args.model, trained=True)
+    noted: set[str] = set()  # untrained architectures' notes, said once
+    for src, h in list(headers.items()):  # every model is found before any decoding
+        key = args.model or h.model_id
+        try:
+            if key not in models:
+                models[key] = resolve_model(key, names_only=True)  # a file names no path
+            check_file_weights(models[key], h.fingerprint)
+            note = models[key].note
+            if note and key not in noted:
+                print(f"note: {note}", file=sys.stderr)
+                noted.add(key)
+        except Exception as exc:  # the model this file names is not here: the file's failure
+            if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
+                raise
+            del headers[src]
     import io
 
+    from ..codec import decompress
     from ..progress import StageReporter
 
     report = report_stream(dsts)
@@ -138,26 +134,3 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         print(f"decompressed {count(done, 'file')} in {time.perf_counter() - t_all:.2f} s{failures.summary()}",
               file=report)
     return failures.status(len(files), "file")
-
-
-@contextmanager
-def sleeping_openmp_threads() -> Iterator[None]:
-    """Within: torch, if it is first imported here, loads OpenMP with ``OMP_WAIT_POLICY=PASSIVE``
-    (unless the user set a policy), so its threads sleep between operations instead of spinning.
-
-    libgomp, torch's OpenMP on Linux, keeps each idle worker spinning (300,000 rounds) after
-    every parallel region, and a decode is hundreds of small operations: where other jobs use
-    the cores, the spinning workers take the CPU the main thread needs. A 451x300 file on a
-    shared 2-core machine took 5.4 s in all with spinning threads and 3.5 s with sleeping ones
-    (g_s 0.82 -> 0.27 s); on a quiet machine the two are within noise (docs/performance.md).
-    The pixels are the same: the thread count and how work is split do not change. libgomp
-    reads the variable once, when torch loads it; it is removed again on the way out.
-    """
-    if "torch" in sys.modules or "OMP_WAIT_POLICY" in os.environ:
-        yield
-        return
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    try:
-        yield
-    finally:
-        os.environ.pop("OMP_WAIT_POLICY", None)
