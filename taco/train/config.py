@@ -397,12 +397,13 @@ def config_from_dict(values: dict[str, Any], notes: list[str] | None = None) -> 
 
 class AliasRefused(yaml.YAMLError):
     """A YAML anchor (``&name``) or alias (``*name``) in a config, where :class:`ConfigLoader`
-    refuses them; ``line`` is 1-based."""
+    refuses them; ``line`` and ``column`` are 1-based, and the message starts ``LINE:COL:``
+    (after ``PATH:`` it reads like a syntax error, :func:`syntax_error_text`)."""
 
-    def __init__(self, line: int) -> None:
-        super().__init__(f"line {line}: YAML anchors and aliases (&name, *name) are not "
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(f"{line}:{column}: YAML anchors and aliases (&name, *name) are not "
                          "allowed in a config; write the value out")
-        self.line = line
+        self.line, self.column = line, column
 
 
 class ConfigLoader(yaml.SafeLoader):
@@ -415,7 +416,7 @@ class ConfigLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise AliasRefused(event.start_mark.line + 1)
+            raise AliasRefused(event.start_mark.line + 1, event.start_mark.column + 1)
         return super().compose_node(parent, index)
 
 
@@ -431,12 +432,18 @@ def syntax_error_text(path: Path, kind: str, error: Exception) -> str:
     """A YAML or TOML parse error as one line, ``PATH:LINE:COL: not valid KIND: PROBLEM``.
 
     PyYAML's message spans several lines (the context, the problem, each with its mark and a
-    snippet of the file): its ``problem`` and ``problem_mark`` (0-based) are kept. tomllib ends
-    its one line with ``(at line N, column M)``, moved to the front. Any other error gives the
-    first line of its message after ``PATH:``."""
+    snippet of the file): its ``problem`` and ``problem_mark`` (0-based) are kept, and its
+    ``context`` and ``context_mark`` where it has them, as `` (CONTEXT at LINE:COL)``: an
+    unclosed quote or bracket is found at the end of the file, and the context says where it
+    opened. tomllib ends its one line with ``(at line N, column M)``, moved to the front. Any
+    other error gives the first line of its message after ``PATH:``."""
     mark, problem = getattr(error, "problem_mark", None), getattr(error, "problem", None)
     if mark is not None and problem:
-        return f"{path}:{mark.line + 1}:{mark.column + 1}: not valid {kind}: {problem}"
+        text = f"{path}:{mark.line + 1}:{mark.column + 1}: not valid {kind}: {problem}"
+        where, context = getattr(error, "context_mark", None), getattr(error, "context", None)
+        if where is not None and context:
+            text += f" ({context} at {where.line + 1}:{where.column + 1})"
+        return text
     first = (str(error).strip().splitlines() or [type(error).__name__])[0]
     toml = _TOML_AT.match(first)
     if toml:
@@ -470,7 +477,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         else:
             raise ConfigError(f"{path}: config files are .yaml, .yml, .json or .toml")
     except AliasRefused as e:
-        raise ConfigError(f"{path}: {e}") from None
+        raise ConfigError(f"{path}:{e}") from None
     except RecursionError:  # the parsers recurse once (or more) per level of [ or {
         raise ConfigError(f"{path}: not valid {kind}: nested too deeply") from None
     except (yaml.YAMLError, ValueError) as e:

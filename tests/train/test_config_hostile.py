@@ -29,15 +29,16 @@ def test_yaml_aliases_are_refused_before_they_expand(tmp_path, capsys):
     path.write_text(LAUGHS)
     assert len(LAUGHS) < 600
     # read first, so that code which loads aliases fails here instead of expanding them below
-    with pytest.raises(ConfigError, match=r"line 1: YAML anchors and aliases"):
+    with pytest.raises(ConfigError, match=r"laughs.yaml:1:5: YAML anchors and aliases"):
         read_config_file(path)
     start = time.perf_counter()
     err = _train_error(path, capsys)
     assert time.perf_counter() - start < 30  # the expansion never finished (GBs in a minute)
-    assert f"{path}: line 1: YAML anchors and aliases (&name, *name) are not allowed" in err
-    # an alias further down is named by its line; .json files are read as YAML, so refused too
+    assert f"{path}:1:5: YAML anchors and aliases (&name, *name) are not allowed" in err
+    # an alias further down is named by its line and column, like a syntax error; .json files
+    # are read as YAML, so refused too
     (tmp_path / "alias.json").write_text('{"data": {"root": "/a"},\n "val": {"root": *x}}\n')
-    assert "alias.json: line 2: YAML anchors and aliases" in _train_error(tmp_path / "alias.json", capsys)
+    assert "alias.json:2:18: YAML anchors and aliases" in _train_error(tmp_path / "alias.json", capsys)
 
 
 def test_an_alias_in_an_override_stays_the_string_given():

@@ -9,8 +9,14 @@ from taco.cli import main as taco_main
 
 
 @pytest.mark.parametrize(("name", "text", "where", "problem"), [
-    ("bad.yaml", "lr: [1,\n 2\nx: : :\n", "3:2", "not valid YAML: expected ',' or ']', but got ':'"),
-    ("bad.json", '{"lr": [1,\n 2\n', "3:1", "not valid JSON: expected ',' or ']', but got '<stream end>'"),
+    ("bad.yaml", "lr: [1,\n 2\nx: : :\n", "3:2",
+     "not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence at 1:5)\n"),
+    ("bad.json", '{"lr": [1,\n 2\n', "3:1", "not valid JSON: expected ',' or ']', but got '<stream end>' "
+     "(while parsing a flow sequence at 1:8)\n"),
+    # an unclosed quote is found at the end of the file; the context says where it opened
+    ("quote.yaml", 'lmbda: "a\n', "2:1",
+     "not valid YAML: found unexpected end of stream (while scanning a quoted scalar at 1:8)\n"),
+    # no context: the problem alone
     ("tag.yaml", "lr: !!python/object:os.system x\n", "1:5",
      "not valid YAML: could not determine a constructor for the tag"),
     ("bad.toml", "lr = [1,\n 2\nx = = =\n", "3:1", "not valid TOML: Unclosed array"),
