@@ -56,7 +56,16 @@ from .measure import (
     write_json,
 )
 from .results import TEXT_COLUMNS, check_resume, dataset_dir, finish_run, result_header
-from .runner import Job, JobResult, join_process_group, read_rows, run_jobs
+from .runner import (
+    RESUME_ADVICE,
+    Job,
+    JobResult,
+    ResultsFileError,
+    UnreadableResultsCSV,
+    join_process_group,
+    read_rows,
+    run_jobs,
+)
 from .stats import derangement, min_pairs, paired_bootstrap
 
 if TYPE_CHECKING:
@@ -585,7 +594,8 @@ def _say(msg: str) -> None:
 
 
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
-    """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures)."""
+    """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures). A
+    results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`."""
     dist = dist_env_from_environ()
     join_process_group(dist)
     device = str(resolve_device(cfg.device, dist))  # before any work: a GPU this machine lacks
@@ -603,14 +613,17 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
     _check_something_runs(models, modes, codecs)
 
     written: list[Path] = []
-    for spec in cfg.datasets:
-        target = _open_target(cfg, spec, device, captioner, dist)
-        model_jsons: list[Path] = []  # the model results --match-bpp matches (_run_model)
-        for model in models:
-            written += _run_model(cfg, model, modes, target, model_jsons)
-        written += _run_classic(cfg, codecs, target, model_jsons)
-        if cfg.plot and dist.is_main:
-            written += _plot(cfg, target.out_dir, codecs)
+    try:
+        for spec in cfg.datasets:
+            target = _open_target(cfg, spec, device, captioner, dist)
+            model_jsons: list[Path] = []  # the model results --match-bpp matches (_run_model)
+            for model in models:
+                written += _run_model(cfg, model, modes, target, model_jsons)
+            written += _run_classic(cfg, codecs, target, model_jsons)
+            if cfg.plot and dist.is_main:
+                written += _plot(cfg, target.out_dir, codecs)
+    except UnreadableResultsCSV as exc:  # a CSV under --output, which this run resumes
+        raise ResultsFileError(f"{exc}; {RESUME_ADVICE}") from None
     return written
 
 

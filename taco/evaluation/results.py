@@ -23,7 +23,7 @@ from .measure import (
     summarize_run,
     write_json,
 )
-from .runner import Job, ResultsFileError
+from .runner import RESUME_ADVICE, Job, ResultsFileError
 
 RESULT_FORMAT = "taco-eval"
 RESULT_VERSION = 1
@@ -62,13 +62,12 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
     if diff:
         raise ResultsFileError(
             f"{json_path} holds results of another configuration (differs in: {', '.join(diff)}); "
-            "delete its CSV/JSON or choose another --output"
+            + RESUME_ADVICE
         )
 
 
 def _unreadable(json_path: Path, reason: str) -> ResultsFileError:
-    return ResultsFileError(f"{json_path}: not a taco evaluation result ({reason}); "
-                            "delete its CSV/JSON or choose another --output")
+    return ResultsFileError(f"{json_path}: not a taco evaluation result ({reason}); {RESUME_ADVICE}")
 
 
 def dataset_dir(out: Path, dataset: EvalDataset, lpips_input: str = "standard") -> Path:

@@ -36,6 +36,17 @@ class ResultsFileError(TacoError, RuntimeError):
     not a results file)."""
 
 
+#: What to do about results files of ``taco evaluate``'s ``--output`` that a run cannot resume.
+RESUME_ADVICE = "delete its CSV/JSON or choose another --output"
+
+
+class UnreadableResultsCSV(ResultsFileError):
+    """A results CSV that cannot be read (not UTF-8, a field over the csv module's limit). Its
+    message names the file and the reason only: ``taco plot`` reads these CSVs too (where
+    ``--output`` is the figure); ``taco evaluate``, which appends to them, adds
+    :data:`RESUME_ADVICE`."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One unit of work: image ``index``/``image`` of the dataset under ``setting``."""
@@ -102,7 +113,8 @@ def _repair_tail(path: Path) -> None:
 def read_rows(path: Path) -> list[dict[str, str]]:
     """Complete rows of a results CSV. Every row the writer ends ends with a newline: a last line
     without one was cut by a crash (even inside its last field, where it still has every column)
-    and is ignored, as :func:`_repair_tail` cuts it before the next append."""
+    and is ignored, as :func:`_repair_tail` cuts it before the next append. A CSV that cannot be
+    read is an :class:`UnreadableResultsCSV`."""
     if not path.is_file():
         return []
     try:
@@ -126,12 +138,11 @@ def _csv_columns(path: Path) -> list[str] | None:
         raise _unreadable_csv(path, exc) from None
 
 
-def _unreadable_csv(path: Path, exc: Exception) -> ResultsFileError:
+def _unreadable_csv(path: Path, exc: Exception) -> UnreadableResultsCSV:
     """The error for a results CSV that cannot be read: not UTF-8, or a field over the csv
     module's limit (131,072 characters)."""
     reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
-    return ResultsFileError(f"{path}: not a taco results CSV ({reason}); "
-                            "delete its CSV/JSON or choose another --output")
+    return UnreadableResultsCSV(f"{path}: not a taco results CSV ({reason})")
 
 
 def _format(value: object) -> str:

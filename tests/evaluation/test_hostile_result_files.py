@@ -110,5 +110,22 @@ def test_a_header_over_the_csv_field_limit_is_refused_before_any_row_is_appended
     csv_path.write_text("x" * 200_000 + "\n")
     argv = ["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=30", "-o", str(out)]
     assert taco_main(argv + EVALUATE) == 2
-    assert "not a taco results CSV (field larger than field limit" in _one_line_error(capsys, "evaluate")
+    assert _one_line_error(capsys, "evaluate") == (
+        f"taco evaluate: error: {csv_path}: not a taco results CSV (field larger than field limit "
+        "(131072)); delete its CSV/JSON or choose another --output")
     assert csv_path.read_text() == "x" * 200_000 + "\n"
+
+
+def test_plot_names_an_unreadable_results_csv_without_evaluates_advice(taco_main, tiny_folder, tmp_path, capsys):
+    """The BD table's bootstrap reads the CSVs beside the JSONs; in ``taco plot`` -o is the
+    figure, so the error gives no "choose another --output" (that is ``taco evaluate``'s)."""
+    out = tmp_path / "out"
+    argv = ["evaluate", str(tiny_folder), "--classic", "jpeg,webp", "--qualities", "jpeg=30,60",
+            "--qualities", "webp=30,60", "-o", str(out)]
+    assert taco_main(argv + EVALUATE) == 0
+    csv_path = out / tiny_folder.name / "webp.csv"
+    csv_path.write_bytes(csv_path.read_bytes() + b"0,\xff\xfe\n")
+    capsys.readouterr()
+    argv = ["plot", str(out / tiny_folder.name), "-o", str(tmp_path / "fig"), "--anchor", "JPEG", "--bootstrap", "10"]
+    assert taco_main(argv) == 2
+    assert _one_line_error(capsys, "plot") == f"taco plot: error: {csv_path}: not a taco results CSV (not UTF-8 text)"
