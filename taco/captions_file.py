@@ -25,6 +25,7 @@ from .shards import load_json
 __all__ = [
     "CAPTIONS_LINE_MAX_CHARS",
     "FOLDER_CAPTIONS",
+    "SIDECAR_MAX_CHARS",
     "SIDECAR_SUFFIX",
     "CaptionLookup",
     "CaptionRecord",
