@@ -37,6 +37,7 @@ from . import stats
 from .stats import min_pairs, percentile_interval
 
 __all__ = [
+    "MIN_OVERLAP",
     "BDBootstrap",
     "BDInterval",
     "BDResult",

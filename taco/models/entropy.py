@@ -50,6 +50,7 @@ from ..memory import spans
 from .gains import GainVectors, QualityGains, check_quality
 
 __all__ = [
+    "BAND_BYTES",
     "PassCoder",
     "ReferenceLatentCodec",
     "codes_itself",
