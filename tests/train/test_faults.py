@@ -217,7 +217,8 @@ def _worker(torchrun: int, rank: int) -> int | None:
 def test_a_signal_to_one_torchrun_rank_stops_every_rank_and_rank_0_alone_says_which(tmp_path, tiny):
     """SIGHUP to rank 1 alone (in CI, not slow: two gloo processes, ~12 s): both ranks stop at the same step with
     a checkpoint; rank 0, which got no signal, names SIGHUP (it said SIGTERM, whatever came), in
-    the one "stopped by" line of the job (each rank printed its own); rank 1 exits with 129."""
+    the one "stopped by" line of the job (each rank printed its own); rank 1 exits as failed
+    (129, or SIGABRT from gloo's teardown, seen once in a loaded run)."""
     out = tmp_path / "stopped"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "taco.train", "--set",
@@ -242,7 +243,9 @@ def test_a_signal_to_one_torchrun_rank_stops_every_rank_and_rank_0_alone_says_wh
     assert err.count("taco train: stopped by") == 1, err[-4000:]
     assert f"taco train: stopped by SIGHUP at step {saved} (" in err
     assert "SIGTERM: stopping" not in err  # torchrun's stop of rank 0 came after its checkpoint
-    assert "rank      : 1 (local_rank: 1)\n  exitcode  : 129 " in err  # torchrun's summary
+    # torchrun's summary lists rank 1, the one that got the signal, as failed: with exit code
+    # 129 as a rule, but once in a loaded CI run by SIGABRT in gloo's teardown at its exit
+    assert "rank      : 1 (local_rank: 1)\n  exitcode  : " in err
 
 
 def test_a_signal_handler_is_put_back_after_a_run(tmp_path, tiny):
