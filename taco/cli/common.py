@@ -54,6 +54,27 @@ def add_device_option(parser: argparse.ArgumentParser, *, default: str | None = 
         "one, under torchrun each rank's own, else the CPU)" + (f"; {note}" if note else ""))
 
 
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for counts that must be at least 1 (``--max-bytes``, ``--limit``,
+    ``--batch-size``, ...): ``must be at least 1, got 0`` instead of a silent empty run."""
+    return _int_at_least(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse ``type`` for counts that may be 0 (``--warmup``, ``--bootstrap``)."""
+    return _int_at_least(text, 0)
+
+
+def _int_at_least(text: str, low: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+    return value
+
+
 def add_existing_options(parser: argparse.ArgumentParser) -> None:
     """``-f/--force`` and ``--skip-existing``, one or the other: what to do with outputs that
     exist already (without either, they are refused before any work)."""

@@ -20,6 +20,7 @@ from .common import (
     add_existing_options,
     command_model,
     input_warnings,
+    positive_int,
     stage_delay,
 )
 from .files import (
@@ -80,17 +81,6 @@ def register(sub: Any) -> None:
                            f"(0 < B <= {MAX_TARGET_BPP}; raw 8-bit RGB is 24)")
     c.add_argument("--quiet", action="store_true", help="print only the summary line")
     c.set_defaults(func=cmd_compress)
-
-
-def positive_int(text: str) -> int:
-    """``--max-bytes``'s value: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 #: The largest ``--target-bpp``: far above any image's (raw 8-bit RGB is 24 bpp), low enough that
