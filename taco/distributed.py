@@ -11,11 +11,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .errors import Interrupted, TacoError
-from .messages import count
+from .errors import Interrupted
 
-__all__ = ["DeviceUnavailable", "DistEnv", "SilentInterrupted", "check_device",
-           "dist_env_from_environ"]
+__all__ = ["DistEnv", "SilentInterrupted", "dist_env_from_environ"]
 
 
 @dataclass(frozen=True)
@@ -49,26 +47,3 @@ class SilentInterrupted(Interrupted):
     together (a training run's shared stop): rank 0 says where the job stopped, so
     :func:`taco.cli.main` prints nothing for this one; the process still exits with 128 + the
     signal."""
-
-
-class DeviceUnavailable(TacoError, RuntimeError):
-    """A ``--device`` this machine does not have (``cuda`` without a CUDA GPU): one line, not
-    torch's driver traceback."""
-
-
-def check_device(device: object) -> None:
-    """Raise :class:`DeviceUnavailable` when ``device`` (``cuda``, ``cuda:1``, ``mps``, a
-    ``torch.device``) cannot be used here; the CPU always can. Imports torch."""
-    import torch
-
-    dev = torch.device(str(device))
-    if dev.type == "cuda":
-        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if gpus == 0:
-            raise DeviceUnavailable(f"device {str(device)!r}: torch sees no CUDA GPU here (no driver "
-                                    "or no device): use the CPU")
-        if dev.index is not None and dev.index >= gpus:
-            raise DeviceUnavailable(f"device {str(device)!r}: this machine has "
-                                    f"{count(gpus, 'CUDA GPU')}")
-    elif dev.type == "mps" and not torch.backends.mps.is_available():
-        raise DeviceUnavailable(f"device {str(device)!r}: torch sees no Apple GPU (MPS) here")

@@ -8,11 +8,13 @@ import pytest
 import torch
 
 from taco import cli
+from taco.bench import latency
 from taco.bench.latency import BenchConfig, _run_elic, batch_throughput, headline_ratios
 from taco.bench.peak_memory import peak_memory
 from taco.bench.report import format_table
 from taco.bench.systems import bench_text_encoder
 from taco.bench.timing import Recorder, summary
+from taco.devices import device_description
 from taco.models import create_model
 
 # "elic-compressai-path" only for an ELIC in CompressAI's layout (the registered ones are not);
@@ -45,6 +47,8 @@ def test_quick_bench_writes_json_with_the_expected_keys(tmp_path, monkeypatch, c
     result = json.loads(out.read_text())
     assert result["mode"] == "quick" and result["device_type"] == "cpu"
     assert isinstance(result["threads"], int) and result["device"]
+    # the same words as taco evaluate's JSON: the CPU's model and the threads it ran with
+    assert result["device"] == device_description("cpu") and result["device"].endswith(", 1 thread)")
     assert result["images"] == [{"name": "skimage-chelsea.png", "height": 64, "width": 64}]
     assert SYSTEMS <= set(result["systems"])
     taco, elic, anchor = (result["systems"][k] for k in ("taco", "elic", "compressai-elic"))
@@ -61,6 +65,32 @@ def test_quick_bench_writes_json_with_the_expected_keys(tmp_path, monkeypatch, c
     assert RATIOS <= set(result["ratios"])
     assert all(v is not None and v > 0 for k, v in result["ratios"].items() if k in RATIOS)
     assert result["batch"]["images"] == 2 and result["batch"]["compress_batch_images_per_s"] > 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["--runs", "0"], ["--runs", "-1"], ["--warmup", "-1"], ["--threads", "0"], ["--batch", "-1"],
+    ["--crop", "-1"], ["--runs", "two"],
+])
+def test_a_count_out_of_range_is_refused_before_any_work(argv, monkeypatch, capsys):
+    """Each used to run (``--runs 0``: a table of "-"; ``--threads 0``: torch's own threads)."""
+    monkeypatch.setattr(latency, "run_bench", lambda *a, **k: pytest.fail("the bench ran"))
+    with pytest.raises(SystemExit) as caught:
+        _bench(["--quick", "--device", "cpu", *argv], monkeypatch)
+    assert caught.value.code == 2
+    assert f"argument {argv[0]}: " in capsys.readouterr().err
+
+
+def test_the_json_is_written_as_taco_evaluate_writes_its_own(tmp_path, monkeypatch, capsys):
+    """Atomically, strict JSON: a ratio that is not a number is null (it was NaN, not JSON)."""
+    result = {"mode": "quick", "device": "test cpu", "threads": 1, "torch": "x", "compressai": "y",
+              "images": [], "config": {"runs": 1, "warmup": 0}, "systems": {},
+              "ratios": {"taco_decode/elic_decode": float("nan")}}
+    monkeypatch.setattr(latency, "run_bench", lambda *a, **k: result)
+    out = tmp_path / "new" / "bench.json"
+    assert _bench(["--quick", "--device", "cpu", "--json", str(out)], monkeypatch) == 0
+    text = out.read_text()
+    assert json.loads(text)["ratios"] == {"taco_decode/elic_decode": None} and "NaN" not in text
+    assert [p.name for p in out.parent.iterdir()] == ["bench.json"]  # no temporary left
 
 
 def test_summary_median_and_p90():

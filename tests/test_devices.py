@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from taco.devices import resolve_device
-from taco.distributed import DeviceUnavailable, DistEnv
+import taco.devices
+import taco.distributed
+from taco.devices import DeviceUnavailable, device_description, resolve_device
+from taco.distributed import DistEnv
+from taco.evaluation.measure import environment
 
 RANK_3_OF_4 = DistEnv(rank=3, local_rank=3, world_size=4)
 
@@ -53,3 +56,28 @@ def test_a_device_that_cannot_be_used_is_one_error(four_gpus, given, message):
     with pytest.raises(DeviceUnavailable) as caught:
         resolve_device(given)
     assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
+
+
+def test_the_device_checks_live_in_taco_devices_alone():
+    assert {"DeviceUnavailable", "check_device"} <= set(taco.devices.__all__)
+    assert not {"DeviceUnavailable", "check_device"} & set(dir(taco.distributed))
+
+
+def test_a_cpu_is_described_by_its_model_and_torch_threads(monkeypatch):
+    """One description for every result file (evaluate's JSON and bench's used to differ)."""
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    described = device_description("cpu")
+    assert described.startswith("cpu (") and described.endswith(", 1 thread)")
+    try:
+        models = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                  if line.startswith("model name")]
+    except OSError:
+        models = []
+    if models:
+        assert described == f"cpu ({models[0]}, 1 thread)"
+    assert environment("cpu")["device"] == described
+
+
+def test_a_gpu_is_described_by_its_name(four_gpus, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Test GPU 80GB")
+    assert device_description("cuda:2") == "cuda:2 (Test GPU 80GB)"

@@ -8,14 +8,12 @@ is loaded to build ``taco --help``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cli.common import add_device_option
+from ..cli.common import add_device_option, non_negative_int, positive_int
 
 if TYPE_CHECKING:
     from .latency import BenchConfig
@@ -24,9 +22,9 @@ if TYPE_CHECKING:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help="tiny models, 128x128 crops of 2 images, 3 runs (CI-friendly on a CPU)")
-    p.add_argument("--runs", type=int, help="timed runs per image (default 5, quick 3)")
-    p.add_argument("--warmup", type=int, help="untimed runs first (default 1)")
-    p.add_argument("--crop", type=int,
+    p.add_argument("--runs", type=positive_int, help="timed runs per image (default 5, quick 3)")
+    p.add_argument("--warmup", type=non_negative_int, help="untimed runs first (default 1)")
+    p.add_argument("--crop", type=non_negative_int,
                    help="centre crop side in pixels, 0 for whole images (default 256, quick 128)")
     p.add_argument("--images", nargs="+", metavar="IMG",
                    help="image files or built-in sample names (default: the 4 samples)")
@@ -34,13 +32,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--elic-model", help="ELIC architecture (default elic, quick elic-tiny)")
     p.add_argument("--no-clip-b", action="store_true",
                    help="skip TACO with the CLIP-B-sized random text encoder")
-    p.add_argument("--batch", type=int, help="compress_batch batch size for the throughput "
-                   "measurement, 0 to skip (default 0, quick 2)")
+    p.add_argument("--batch", type=non_negative_int, help="compress_batch batch size for the "
+                   "throughput measurement, 0 to skip (default 0, quick 2)")
     p.add_argument("--memory", metavar="HxW",
                    help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
                    "e.g. 2176x3840 for 4K) with --taco-model (any model), each in a fresh process")
     add_device_option(p)
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
+    p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's own)")
     p.add_argument("--profile", action="store_true",
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
                    "category) on the first image with the ELIC model")
@@ -63,12 +61,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     return BenchConfig.with_overrides(**over)
 
 
-def _write_json(path: str, result: Any) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(result, indent=2) + "\n")
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
+    from ..evaluation.measure import write_json
     from .latency import run_bench
     from .report import format_table
 
@@ -82,12 +76,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = run_bench(cfg, log=lambda s: print(s, file=sys.stderr))
     print(format_table(result))
     if cfg.output:
-        _write_json(cfg.output, result)
+        write_json(cfg.output, result)
         print(f"wrote {cfg.output}")
     return 0
 
 
 def cmd_memory(cfg: BenchConfig, size: str) -> int:
+    from ..evaluation.measure import write_json
     from .peak_memory import peak_memory
     from .report import format_memory
 
@@ -99,17 +94,19 @@ def cmd_memory(cfg: BenchConfig, size: str) -> int:
     for m in result["memory"]:
         print(format_memory(m))
     if cfg.output:
-        _write_json(cfg.output, result)
+        write_json(cfg.output, result)
     return 0
 
 
 def cmd_profile(cfg: BenchConfig) -> int:
     import torch
 
+    from ..devices import device_description
+    from ..evaluation.measure import write_json
     from ..models import create_model
     from .inputs import load_inputs
     from .profiling import profile_entropy_coding
-    from .report import device_name, format_profile
+    from .report import format_profile
     from .systems import compressai_elic
 
     if cfg.threads:
@@ -120,10 +117,10 @@ def cmd_profile(cfg: BenchConfig) -> int:
         model = compressai_elic(create_model(cfg.elic_model))
         prof = profile_entropy_coding(model.to(cfg.device), x.to(cfg.device), runs=cfg.runs)
     print(f"entropy coding of {name} {x.shape[-1]}x{x.shape[-2]}, Elic2022Official at "
-          f"{cfg.elic_model} widths, {torch.get_num_threads()} threads, {device_name(torch.device(cfg.device))}")
+          f"{cfg.elic_model} widths, {device_description(cfg.device)}")
     print(format_profile(prof))
     if cfg.output:
-        _write_json(cfg.output, prof)
+        write_json(cfg.output, prof)
     return 0
 
 

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from ..codec import analysis_with_text_overlap, coding_codec
+from ..devices import device_description
 from ..models import create_model, fast_codec
 from ..models.elic import ELIC
 from ..pipeline import compress_batch, encode_with_text_overlap
@@ -25,7 +26,6 @@ from ..text.base import TextEncoder, TextTokens
 from ..text.worker import encode_captions_async
 from ..version import __version__
 from .inputs import SAMPLE_IMAGES, load_inputs
-from .report import device_name
 from .systems import bench_text_encoder, clip_b_random, compressai_elic
 from .timing import Recorder, clocks
 
@@ -288,7 +288,7 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
         "taco_version": __version__,
         "torch": torch.__version__,
         "compressai": _compressai_version(),
-        "device": device_name(device),
+        "device": device_description(device),
         "device_type": device.type,
         "threads": torch.get_num_threads() if device.type == "cpu" else None,
         "mode": "quick" if cfg.quick else "full",

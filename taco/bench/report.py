@@ -1,31 +1,10 @@
-"""What ``taco bench`` prints: the latency table, the entropy-coding profile, the memory line,
-and the machine's name for them."""
+"""What ``taco bench`` prints: the latency table, the entropy-coding profile, the memory line."""
 
 from __future__ import annotations
 
-import os
-import platform
-from pathlib import Path
 from typing import Any
 
-import torch
-
 from .profiling import CATEGORIES
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{name} ({os.cpu_count()} logical CPUs)"
-
 
 _ROWS = (
     ("text_cold", "text encoding, cold caption"),
@@ -51,8 +30,7 @@ def format_table(result: dict[str, Any]) -> str:
     systems = result["systems"]
     names = list(systems)
     lines = [
-        f"taco bench ({result['mode']}) on {result['device']}"
-        + (f", {result['threads']} threads" if result.get("threads") else "")
+        f"taco bench ({result['mode']}) on {result['device']}"  # a CPU's threads included
         + f"; torch {result['torch']}, compressai {result['compressai']}",
         "images: " + ", ".join(f"{i['name']} {i['width']}x{i['height']}" for i in result["images"])
         + f"; {result['config']['runs']} runs after {result['config']['warmup']} warm-up",

@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from taco.atomic import write_text_atomic
+from taco.devices import device_description
 from taco.metrics import (
     IMAGE_METRICS,
     InceptionFeatures,
@@ -334,13 +335,6 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def device_description(device: str | torch.device) -> str:
-    device = torch.device(device)
-    if device.type == "cuda" and torch.cuda.is_available():
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
-
-
 def environment(device: str | torch.device) -> dict[str, Any]:
     """Software versions and the device, for the summary JSON."""
     packages = ("taco-codec", "torch", "torchvision", "compressai", "transformers", "pillow",
@@ -368,7 +362,7 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def write_json(path: Path, obj: Any) -> Path:
+def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
     return write_text_atomic(path, json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n")
 

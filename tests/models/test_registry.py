@@ -483,7 +483,7 @@ def test_load_takes_a_device_as_the_rest_of_the_api_does(elic_checkpoint):
     """``taco.load(path, device=...)`` resolves the device as compress, evaluate and train do
     (``auto`` is the CPU without a GPU; a device taco does not run on is DeviceUnavailable,
     before the file is read); ``map_location``, its former name, still works with a warning."""
-    from taco.distributed import DeviceUnavailable
+    from taco.devices import DeviceUnavailable
 
     auto = "cuda" if torch.cuda.is_available() else "cpu"
     for device, want in (("cpu", "cpu"), (torch.device("cpu"), "cpu"), ("auto", auto)):
