@@ -44,6 +44,8 @@ from torch import Tensor, nn
 
 from . import metrics
 from .metrics import MetricUnavailable
+from .text.base import TextEncoderUnavailable
+from .text.clip import CLIP_PATH_ENV, DEFAULT_CLIP, requested_clip_source, resolve_clip_source
 
 __all__ = [
     "CLIP_LOGIT_SCALE",
@@ -71,11 +73,9 @@ LOSS_KEYS = (
     "clip_con", "clip_img", "joint_term",
 )  # fmt: skip
 
-DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
-CLIP_PATH_ENV = "TACO_CLIP_PATH"
 _CLIP_HOW_TO = (
-    f"Give a folder holding {DEFAULT_CLIP_MODEL} (e.g. made with `hf download "
-    f"{DEFAULT_CLIP_MODEL} --local-dir DIR` on a machine with network) as clip_model=DIR or in "
+    f"Give a folder holding {DEFAULT_CLIP} (e.g. made with `hf download "
+    f"{DEFAULT_CLIP} --local-dir DIR` on a machine with network) as clip_model=DIR or in "
     f"${CLIP_PATH_ENV}, or train without the joint term (k_j=0)."
 )
 
@@ -258,9 +258,12 @@ class ClipTowers(nn.Module):
 
             return cls(tiny_clip_model(), _transformers_clip_tokenizer(clip_bpe_folder()),
                        source="tiny")
-        name = os.fspath(source) if source is not None else None
-        name = os.path.expanduser(name or os.environ.get(CLIP_PATH_ENV) or DEFAULT_CLIP_MODEL)
-        if not os.path.isdir(name) and not _in_hf_cache(name):
+        name = requested_clip_source(source or None)  # as the clip text encoder decides it
+        try:
+            found = os.path.isdir(resolve_clip_source(name)) or _in_hf_cache(name)
+        except TextEncoderUnavailable:  # neither a folder nor a hub id
+            found = False
+        if not found:
             raise MetricUnavailable(
                 f"the joint image-text loss (k_j > 0) needs CLIP: {name!r} is neither a folder "
                 f"nor in the local Hugging Face cache. {_CLIP_HOW_TO}"

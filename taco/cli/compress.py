@@ -108,8 +108,6 @@ def byte_budget(args: argparse.Namespace, width: int, height: int) -> int | None
 
 
 def cmd_compress(args: argparse.Namespace) -> int:
-    if args.clip_path:
-        os.environ["TACO_CLIP_PATH"] = args.clip_path
     files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX,
                                        note_left_out="taco compress")
     for f in files:  # a .taco named by mistake: say what it is, before its caption is looked up
@@ -137,6 +135,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
     from ..images import ImageConversionWarning, load_image
     from ..progress import StageReporter
     from ..text.base import CaptionTruncatedWarning
+    from ..text.clip import CLIP_PATH_ENV
+
+    if args.clip_path:  # read where the clip text encoder is built, in compress_image
+        os.environ[CLIP_PATH_ENV] = args.clip_path
 
     about_input = (ImageConversionWarning, CaptionTruncatedWarning)
     sized = args.max_bytes is not None or args.target_bpp is not None

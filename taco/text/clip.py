@@ -349,11 +349,19 @@ def seeded_clip_text(config: dict[str, Any], seed: int) -> ClipText:
     return model.eval()
 
 
-def resolve_clip_source(path_or_id: str | os.PathLike[str] | None) -> str:
-    """The folder or hub id to load: the argument, else ``$TACO_CLIP_PATH``, else the default id."""
+def requested_clip_source(path_or_id: str | os.PathLike[str] | None) -> str:
+    """The CLIP asked for, unchecked: the argument, else ``$TACO_CLIP_PATH``, else the default id,
+    with ``~`` expanded. The one place that decides it, for the text encoder and the training
+    loss (:meth:`taco.losses.ClipTowers.load`) alike."""
     if path_or_id is None:
         path_or_id = os.environ.get(CLIP_PATH_ENV) or DEFAULT_CLIP
-    source = os.path.expanduser(os.fspath(path_or_id))
+    return os.path.expanduser(os.fspath(path_or_id))
+
+
+def resolve_clip_source(path_or_id: str | os.PathLike[str] | None) -> str:
+    """The folder or hub id to load (:func:`requested_clip_source`); raises
+    :class:`TextEncoderUnavailable` when it is neither a folder nor shaped like a hub id."""
+    source = requested_clip_source(path_or_id)
     if os.path.isdir(source):
         return source
     if not _HUB_ID.match(source) or os.path.exists(source):
