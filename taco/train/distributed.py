@@ -8,8 +8,9 @@ is a world of one. Backend: NCCL on CUDA, gloo on CPU.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
@@ -21,6 +22,15 @@ from ..distributed import (
     DistEnv,
     dist_env_from_environ as dist_env_from_environ,  # re-exported
 )
+from ..errors import TacoError
+
+T = TypeVar("T")
+
+
+class RankZeroSaveFailed(TacoError, RuntimeError):
+    """On a torchrun rank other than 0, when a checkpoint could not be written (a routine one,
+    the last one, or a stopped run's): rank 0 raises the error that says why, this rank says
+    so in one line (:func:`saved_together`)."""
 
 
 def init_distributed(env: DistEnv, device: torch.device) -> None:
@@ -64,13 +74,51 @@ def all_reduce_mean(values: Tensor, env: DistEnv) -> Tensor:
     return values / env.world_size
 
 
+def reduced(values: Sequence[float], op: dist.ReduceOp.RedOpType,
+            device: torch.device) -> list[float]:
+    """``values`` combined element by element over every rank by ``op`` (MIN, MAX, SUM): one
+    all-reduce of a small tensor on ``device``. Only within a process group (torchrun)."""
+    t = torch.tensor([float(v) for v in values], device=device)
+    dist.all_reduce(t, op=op)
+    return t.tolist()
+
+
 def all_true(flag: bool, env: DistEnv, device: torch.device) -> bool:
     """Whether ``flag`` holds on every rank (so every rank takes the same branch)."""
     if not env.distributed:
         return flag
-    t = torch.tensor([0.0 if flag else 1.0], device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.SUM)
-    return t.item() == 0.0
+    return reduced([flag], dist.ReduceOp.MIN, device)[0] == 1.0
+
+
+def shared_stop(signum: int | None, spent: bool, device: torch.device) -> tuple[int | None, bool]:
+    """Why every rank of a torchrun job stops, from this rank's ``signum`` (the signal it
+    received, None: none) and ``spent`` (its time budget): one all-reduce, the largest over the
+    ranks. So a rank the signal did not reach names the one another rank received (SIGTERM
+    over SIGINT over SIGHUP when several came), and any rank's spent budget stops them all."""
+    received, any_spent = reduced([signum or 0, spent], dist.ReduceOp.MAX, device)
+    return int(received) or None, bool(any_spent)
+
+
+def saved_together(save: Callable[[], T], env: DistEnv, device: torch.device) -> T:
+    """Run ``save`` (this rank's part of a checkpoint) and return what it returns; under
+    torchrun, first wait until every rank has: one all-reduce of a "saved" flag, the smallest
+    over the ranks. A rank whose ``save`` raised takes part in the reduction, then raises its
+    error; the others, which would otherwise wait at a collective that rank never reaches
+    (gloo: a "Connection closed by peer" traceback, NCCL: until torchrun kills them), raise
+    :class:`RankZeroSaveFailed` (only rank 0 writes). A single process just runs ``save``."""
+    if not env.distributed:
+        return save()
+    error: Exception | None = None
+    try:
+        result = save()
+    except Exception as e:  # re-raised below, once the other ranks know
+        error = e
+    (saved,) = reduced([error is None], dist.ReduceOp.MIN, device)
+    if error is not None:
+        raise error
+    if not saved:
+        raise RankZeroSaveFailed("rank 0 could not write the checkpoint; see its error")
+    return result
 
 
 def gather_rows(row: Tensor, env: DistEnv, device: torch.device) -> Tensor:

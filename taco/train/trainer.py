@@ -38,14 +38,13 @@ import errno
 import signal
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
@@ -76,6 +75,7 @@ from .checkpoints import (
 from .config import ConfigError, TrainConfig, dump_config
 from .datasets import build_train_dataset, build_val_dataset, captions_of, reads_text
 from .distributed import (
+    RankZeroSaveFailed,
     ResumableSampler,
     all_reduce_mean,
     all_true,
@@ -85,6 +85,8 @@ from .distributed import (
     leaving_process_group,
     replicas_in_sync,
     resolve_device,
+    saved_together,
+    shared_stop,
 )
 from .forward import training_net
 from .model_setup import build_training_model, model_config, split_parameters
@@ -119,11 +121,6 @@ class OutputWriteError(TacoError, RuntimeError):
         self.errno = errno
 
 
-class RankZeroSaveFailed(TacoError, RuntimeError):
-    """On a torchrun rank other than 0, when a stopped run's final checkpoint could not be
-    written: rank 0 raises the error that says why, this rank says so in one line."""
-
-
 @dataclass
 class TrainResult:
     """What :func:`train` returns (on every rank; paths are where rank 0 wrote).
@@ -137,36 +134,6 @@ class TrainResult:
     wall_time_s: float
     last: dict[str, float]
     stopped: str = "done"
-
-
-def shared_stop(signum: int | None, spent: bool, device: torch.device) -> tuple[int | None, bool]:
-    """Why every rank of a torchrun job stops, from this rank's ``signum`` (the signal it
-    received, None: none) and ``spent`` (its time budget): one all-reduce, the largest over the
-    ranks. So a rank the signal did not reach names the one another rank received (SIGTERM
-    over SIGINT over SIGHUP when several came), and any rank's spent budget stops them all."""
-    t = torch.tensor([float(signum or 0), float(spent)], device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    received, any_spent = t.tolist()
-    return int(received) or None, bool(any_spent)
-
-
-def saved_together(save: Callable[[], object], device: torch.device) -> None:
-    """Run ``save`` (this rank's part of a checkpoint) and wait until every rank has: one
-    all-reduce of a "saved" flag, the smallest over the ranks. A rank whose ``save`` raised
-    takes part in the reduction, then raises its error; the others, which would otherwise wait
-    at a barrier that rank never reaches (gloo: a "Connection closed by peer" traceback, NCCL:
-    until torchrun kills them), raise :class:`RankZeroSaveFailed` (only rank 0 writes)."""
-    error: Exception | None = None
-    try:
-        save()
-    except Exception as e:  # re-raised below, once the other ranks know
-        error = e
-    saved = torch.tensor([float(error is None)], device=device)
-    dist.all_reduce(saved, op=dist.ReduceOp.MIN)
-    if error is not None:
-        raise error
-    if not saved.item():
-        raise RankZeroSaveFailed("rank 0 could not write the checkpoint; see its error")
 
 
 def stream_seed(seed: int, warm_steps: int) -> int:
@@ -432,7 +399,7 @@ class Trainer:
                             budget.note_reserve(self._validate())
                         if p.step % cfg.ckpt_interval == 0 and p.step < self.total_steps:
                             self._check_finite(unchecked)
-                            budget.note_reserve(self._save())
+                            budget.note_reserve(self._save_together())
                         if p.step >= self.total_steps:
                             break
                         stopped, signum = self._stop_reason(budget, stop)
@@ -458,13 +425,7 @@ class Trainer:
                 if not in_sync:
                     raise RuntimeError("DDP replicas diverged: parameters differ between ranks")
                 p.extra["replicas_in_sync"] = in_sync
-                final = p.step >= self.total_steps
-                if stopped == "interrupted" and self.env.distributed:
-                    # the others leave no sooner than rank 0 has written: torchrun stops the
-                    # whole job (SIGTERM) as soon as one process exits with a failure status
-                    saved_together(lambda: self._save(final=final), self.device)
-                else:
-                    self._save(final=final)
+                self._save_together(final=p.step >= self.total_steps)
             finally:
                 if bar is not None:
                     bar.close()
@@ -669,6 +630,14 @@ class Trainer:
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer | None]:
         return {"optim": self.optimizer, "aux_optim": self.aux_optimizer}
+
+    def _save_together(self, final: bool = False) -> float:
+        """:meth:`_save` on every rank, which under torchrun all wait until rank 0 has written
+        (:func:`saved_together`): where it could not, the others say so in one line instead
+        of failing at the next collective; and after a signal they leave no sooner than rank 0
+        has written, since torchrun stops the whole job (SIGTERM) as soon as one process exits
+        with a failure status."""
+        return saved_together(lambda: self._save(final=final), self.env, self.device)
 
     def _save(self, final: bool = False) -> float:
         """Model checkpoint + training state (rank 0 writes; every rank takes part in gathers);

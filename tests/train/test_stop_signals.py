@@ -1,11 +1,12 @@
 """How a training run and its loader's workers take Ctrl-C, SIGTERM and SIGHUP
 (taco.train.schedule.StopSignals, worker_signals), how torchrun's ranks agree on the signal
-(taco.train.trainer.shared_stop), which rank says so, and what the others say when rank 0 cannot
-write the stopped run's checkpoint (saved_together); the whole runs:
+(taco.train.distributed.shared_stop), which rank says so, and what the others say when rank 0
+cannot write a checkpoint, a stopped run's or any other (saved_together); the whole runs:
 tests/train/test_faults.py."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import socket
@@ -15,11 +16,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
 from taco.cli import main
-from taco.distributed import SilentInterrupted
+from taco.distributed import DistEnv, SilentInterrupted
 from taco.errors import Interrupted
 from taco.train import schedule
+from taco.train.distributed import saved_together
 from taco.train.schedule import StopSignals
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,26 +82,47 @@ def test_handlers_come_back_and_an_ignored_signal_stays_ignored():
 
 RANK = """
 import signal, sys, torch, torch.distributed as dist
-from taco.train.trainer import shared_stop
+from taco.distributed import DistEnv
+from taco.train.distributed import all_true, shared_stop
 rank = int(sys.argv[1])
 dist.init_process_group("gloo", init_method=sys.argv[2], rank=rank, world_size=2)
 received = signal.SIGHUP if rank == 1 else None  # the signal reached rank 1 alone
 signum, spent = shared_stop(received, rank == 0, torch.device("cpu"))
-print(signal.Signals(signum).name, spent)
+env = DistEnv(rank=rank, world_size=2)
+agreed = [all_true(flag, env, torch.device("cpu")) for flag in (True, rank == 0)]
+print(signal.Signals(signum).name, spent, agreed)
 dist.destroy_process_group()
 """
 
 
 def test_every_rank_names_the_signal_one_of_them_received(tmp_path):
     """Two gloo processes: rank 1 alone got SIGHUP, rank 0 alone spent its time budget; both
-    learn both (rank 0 said SIGTERM, whatever came)."""
+    learn both (rank 0 said SIGTERM, whatever came). The same helpers' all_true: a flag false
+    on one rank is false on every rank."""
     init = f"file://{tmp_path / 'store'}"
     procs = [subprocess.Popen([sys.executable, "-c", RANK, str(rank), init], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for rank in (0, 1)]  # fmt: skip
     outs = [proc.communicate(timeout=120) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], outs
-    assert [out for out, _ in outs] == ["SIGHUP True\n"] * 2
+    assert [out for out, _ in outs] == ["SIGHUP True [True, False]\n"] * 2
+
+
+def test_a_single_process_saves_without_a_collective(monkeypatch):
+    """saved_together on one process runs the save and returns what it returns, with no
+    all-reduce (no process group exists); its error comes through as it was."""
+
+    def no_collective(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an all-reduce on a single process")
+
+    monkeypatch.setattr(torch.distributed, "all_reduce", no_collective)
+    assert saved_together(lambda: 1.5, DistEnv(), torch.device("cpu")) == 1.5
+
+    def full_disk() -> float:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(OSError, match="No space left"):
+        saved_together(full_disk, DistEnv(), torch.device("cpu"))
 
 
 @pytest.mark.parametrize("kind", [Interrupted, SilentInterrupted])
@@ -139,22 +163,59 @@ def test_when_rank_0_cannot_save_a_stopped_run_the_other_ranks_say_so_in_one_lin
     """Two gloo ranks stop together after step 2 and rank 0's checkpoint write fails (a full
     disk): rank 0 says why, rank 1 says in one line that rank 0 could not write, instead of
     gloo's "Connection closed by peer" traceback from a barrier rank 0 never reached."""
+    errs, codes = two_ranks(STOPPED_RUN, tiny(tmp_path / "run", batch_size=1, k_j=0, max_steps=400,
+                                              ckpt_interval=400))
+    assert "No space left on device" in errs[0].splitlines()[-1], errs[0][-4000:]
+    said = "taco train: error: rank 0 could not write the checkpoint; see its error"
+    assert errs[1].splitlines()[-1] == said, errs[1][-4000:]
+    assert "Traceback" not in errs[0] + errs[1]
+    assert codes[0] != 0 and codes[1] != 0
+
+
+FAILED_SAVE = """
+import errno, os, sys
+import taco.train.trainer as trainer
+from taco.cli import main
+
+def full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+if os.environ["RANK"] == "0":
+    trainer.write_checkpoint = full_disk
+sys.exit(main(["train", "--set", *sys.argv[1:]]))
+"""
+
+
+@pytest.mark.parametrize("when, steps", [("routine", dict(max_steps=4, ckpt_interval=2)),
+                                         ("last", dict(max_steps=2, ckpt_interval=400))])
+def test_when_rank_0_cannot_save_any_checkpoint_the_other_ranks_say_so_in_one_line(
+        tmp_path, tiny, when, steps):
+    """Not only a stopped run's: where rank 0 cannot write a routine checkpoint (step 2 of 4)
+    or the one at the normal end of training, rank 1 too says in one line that rank 0 could
+    not write, instead of gloo's "Connection closed by peer" traceback at its next collective
+    (the next step's gradients, or the barrier on the way out)."""
+    errs, codes = two_ranks(FAILED_SAVE, tiny(tmp_path / "run", batch_size=1, k_j=0, **steps))
+    assert "No space left on device" in errs[0].splitlines()[-1], errs[0][-4000:]
+    said = "taco train: error: rank 0 could not write the checkpoint; see its error"
+    assert errs[1].splitlines()[-1] == said, errs[1][-4000:]
+    assert "Traceback" not in errs[0] + errs[1]
+    assert codes[0] != 0 and codes[1] != 0
+
+
+def two_ranks(script: str, overrides: list[str]) -> tuple[list[str], list[int | None]]:
+    """Run ``script`` (given ``overrides`` as its arguments) as ranks 0 and 1 of a two-process
+    gloo job, set up as torchrun would -> (each rank's stderr, each rank's exit status)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    args = tiny(tmp_path / "run", batch_size=1, k_j=0, max_steps=400, ckpt_interval=400)
     procs = []
     for rank in (0, 1):
         env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2",
                "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}
-        procs.append(subprocess.Popen([sys.executable, "-c", STOPPED_RUN, *args], cwd=REPO,
+        procs.append(subprocess.Popen([sys.executable, "-c", script, *overrides], cwd=REPO,
                                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True))  # fmt: skip
     errs = [proc.communicate(timeout=300)[1] for proc in procs]
-    assert "No space left on device" in errs[0].splitlines()[-1], errs[0][-4000:]
-    said = "taco train: error: rank 0 could not write the checkpoint; see its error"
-    assert errs[1].splitlines()[-1] == said, errs[1][-4000:]
-    assert "Traceback" not in errs[0] + errs[1]
-    assert procs[0].returncode != 0 and procs[1].returncode != 0
+    return errs, [proc.returncode for proc in procs]
