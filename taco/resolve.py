@@ -4,7 +4,10 @@ Every command that takes ``--model`` (compress, decompress, demo, evaluate) goes
 :func:`resolve_model`. A built-in trained name (:data:`taco.models.PRETRAINED`) or a checkpoint
 path loads weights; a bare architecture name (``taco-minilm``, ``elic-tiny``, ...) builds its
 seed-0 random initialisation, marked untrained, because a demo or a smoke test on an untrained
-architecture is useful and its files still decode (the same seed gives the same weights).
+architecture is useful and its files still decode (the same seed gives the same weights). A
+name means the same in every folder: a file or folder of that name in the working directory is
+reached as ``./NAME``, and a note says so (:func:`taco.models.registry.classify_model_spec`, the
+lookup :func:`taco.load` and ``taco models`` share).
 
 This module imports torch only when a model is resolved: ``taco --help`` reads
 :data:`DEFAULT_MODEL` from it.
@@ -35,49 +38,59 @@ class ResolvedModel:
     #: when ``spec`` named a checkpoint: its file, or for a sharded one its index (which holds
     #: every shard's SHA-256)
     checkpoint: Path | None = None
+    #: when ``spec`` is a built-in name: a checkpoint that a file or folder of the same name in
+    #: the working directory holds, which is not used (``./NAME`` would use it)
+    shadowed: Path | None = None
 
     @property
     def note(self) -> str | None:
-        """What to tell a user about these weights (None when they are trained)."""
-        if self.trained:
-            return None
-        return (f"{self.spec!r} has no trained weights; using its seed-0 random initialisation "
-                "(the output will not look like the input)")
+        """What to tell a user about these weights: that they are untrained, and that a
+        checkpoint of the same name was not used; None when neither."""
+        from .models.registry import shadow_note
+
+        notes = [] if self.trained else [
+            f"{self.spec!r} has no trained weights; using its seed-0 random initialisation "
+            "(the output will not look like the input)"]
+        if self.shadowed is not None:
+            notes.append(shadow_note(self.spec, self.shadowed))
+        return "; ".join(notes) or None
 
 
 def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: bool = False) -> ResolvedModel:
     """``--model`` value -> :class:`ResolvedModel` (model in eval mode on ``device``).
 
-    ``None`` is :data:`DEFAULT_MODEL`. Raises :class:`taco.models.CheckpointError` for a name
+    ``None`` is :data:`DEFAULT_MODEL`. ``spec`` is looked up by
+    :func:`taco.models.registry.classify_model_spec`: a name taco knows before a path, so that
+    ``elic-tiny`` is the architecture even where ``./elic-tiny`` is a training run (``.note``
+    says so). Raises :class:`taco.models.CheckpointError` for a name
     that is neither built in nor a file (saying where a retired built-in's checkpoint is), for a
     folder without a checkpoint (a training run's that has none yet, or another), and for a file
     that is not a valid checkpoint (a training state among them: its run's checkpoint is the
     model). With ``names_only`` (the model a ``.taco`` file names: the file must not choose a
     file to read), ``spec`` is never taken for a path.
     """
-    from .models import MODEL_CONFIGS, PRETRAINED, RETIRED, CheckpointError, create_model, load
+    from .models import CheckpointError, create_model, load
     from .models.header import no_checkpoint_message
-    from .models.registry import retired_message, unknown_model_message
-    from .shards import find
+    from .models.registry import classify_model_spec, retired_message, unknown_model_message
 
     key = spec or DEFAULT_MODEL
-    path = Path(key).expanduser()
-    if key in PRETRAINED:
-        return ResolvedModel(load(key, device).eval(), key, trained=True)
-    if names_only and key not in MODEL_CONFIGS and key not in RETIRED:
+    found = classify_model_spec(key, names_only=names_only)
+    if found.kind == "pretrained":
+        return ResolvedModel(load(key, device).eval(), key, trained=True, shadowed=found.shadowed)
+    if found.kind == "architecture":
+        return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False,
+                             shadowed=found.shadowed)
+    if found.kind == "checkpoint":  # a file, or a sharded checkpoint (taco train writes those)
+        return ResolvedModel(load(found.path, device).eval(), key, trained=True,
+                             checkpoint=found.checkpoint)
+    if found.kind == "retired":  # a file made with a former built-in names it
+        raise CheckpointError(retired_message(key, found.shadowed))
+    if found.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
+        raise CheckpointError(no_checkpoint_message(found.path))
+    if names_only:
         raise CheckpointError(f"this file names model {key!r}, which is not a built-in model: decode it "
                               "with the model that made it (taco.decompress(data, model), taco "
                               "decompress --model FILE)")
-    # a file, or a sharded checkpoint (taco train writes those); never for a name a file gives
-    checkpoint = None if names_only else find(path)
-    if checkpoint is not None:
-        return ResolvedModel(load(path, device).eval(), key, trained=True, checkpoint=checkpoint)
-    if key in MODEL_CONFIGS:
-        return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False)
-    if key in RETIRED:  # a file made with a former built-in names it
-        raise CheckpointError(retired_message(key))
-    if not names_only and path.is_dir():  # a run that has not written its checkpoint yet, or not a run
-        raise CheckpointError(no_checkpoint_message(path))
     raise CheckpointError(unknown_model_message(key))
 
 

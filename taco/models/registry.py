@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..checks import is_number
 from ..checksums import sha256_file
@@ -32,7 +32,6 @@ from .config import (
 from .header import (
     header_config,
     header_model_id,
-    is_checkpoint,
     no_checkpoint_message,
     read_checkpoint_header,
 )
@@ -240,12 +239,14 @@ def register_architecture(
     MODEL_CONFIGS.update(named)
 
 
-def retired_message(name: str) -> str:
-    """Where a :data:`RETIRED` built-in's checkpoint is, in one sentence for a person."""
+def retired_message(name: str, shadowed: str | os.PathLike[str] | None = None) -> str:
+    """Where a :data:`RETIRED` built-in's checkpoint is, in one sentence for a person; with
+    ``shadowed`` (:attr:`ModelSpec.shadowed`), how to use the checkpoint of that name here."""
     rev = RETIRED[name]
+    hidden = f" ({shadow_note(name, shadowed)})" if shadowed is not None else ""
     return (f"{name!r} was a built-in model of taco up to commit {rev} and no longer ships; its "
             f"checkpoint is in taco's git history: git show {rev}:taco/assets/models/{name}.safetensors "
-            f"> {name}.safetensors, then give that file as the model (--model {name}.safetensors)")
+            f"> {name}.safetensors, then give that file as the model (--model {name}.safetensors){hidden}")
 
 
 def did_you_mean(name: str, candidates: Iterable[str], *, prefix: str = "",
@@ -319,6 +320,68 @@ def unknown_model_message(key: str, *, untrained_use: str = "random weights") ->
             f"untrained ({untrained_use}): {', '.join(untrained)}")
 
 
+#: What a model argument names (:func:`classify_model_spec`): the first three are names.
+SpecKind = Literal["pretrained", "retired", "architecture", "checkpoint", "folder", "unknown"]
+_NAME_KINDS = ("pretrained", "retired", "architecture")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model argument, classified (:func:`classify_model_spec`)."""
+
+    kind: SpecKind
+    path: Path  # the argument read as a path (``~`` expanded)
+    #: the checkpoint file ``path`` holds (a sharded one's index, a run folder's checkpoint), or
+    #: None; for a name, one that the name hides (:attr:`shadowed`)
+    checkpoint: Path | None = None
+
+    @property
+    def shadowed(self) -> Path | None:
+        """For a name: the checkpoint a file or folder of the same name holds, which the name
+        hides (given as ``./NAME`` it is that checkpoint); else None."""
+        return self.checkpoint if self.kind in _NAME_KINDS else None
+
+
+def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = False) -> ModelSpec:
+    """What a model argument names: the one lookup that :func:`load`, :func:`describe_model`
+    (``taco models``) and :func:`taco.resolve.resolve_model` (``--model``) branch on, so that
+    they agree.
+
+    A name taco knows comes first: a shipped trained model (``pretrained``), a built-in that no
+    longer ships (``retired``), an architecture (``architecture``). A name means the same in every
+    folder: a file or folder of that name in the working directory does not change it (it is
+    reached as ``./NAME``) and is returned as :attr:`ModelSpec.shadowed`, for a note. Other text
+    is a path: a checkpoint file, a sharded one's index or a folder holding ``checkpoint.safetensors``
+    (``checkpoint``), a folder without one (``folder``), or nothing (``unknown``). A
+    ``pathlib.Path`` (any ``PathLike``) is always a path. With ``names_only`` (the name a
+    ``.taco`` file gives, which must not choose a file to read) the disk is not looked at: what
+    is not a name is ``unknown``."""
+    key = os.fspath(spec)
+    try:
+        path = Path(key).expanduser()
+    except RuntimeError:  # ~user of no such user: the text as it is
+        path = Path(key)
+    kind: SpecKind | None = None
+    if isinstance(spec, str):
+        kind = ("pretrained" if key in PRETRAINED else "retired" if key in RETIRED
+                else "architecture" if key in MODEL_CONFIGS else None)
+    if names_only:
+        return ModelSpec(kind or "unknown", path)
+    checkpoint = find(path)
+    if kind is not None:
+        return ModelSpec(kind, path, checkpoint)
+    if checkpoint is not None:
+        return ModelSpec("checkpoint", path, checkpoint)
+    return ModelSpec("folder" if path.is_dir() else "unknown", path)
+
+
+def shadow_note(name: str, checkpoint: str | os.PathLike[str]) -> str:
+    """One line for a built-in ``name`` that a checkpoint of the same name in the working
+    directory (:attr:`ModelSpec.shadowed`) does not change."""
+    return (f"./{name} holds a checkpoint ({checkpoint}), but {name!r} is the built-in name: "
+            f"give ./{name} to use that checkpoint")
+
+
 def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     """Build a registered architecture, e.g. ``create_model("taco-tiny", use_mask=True)``.
 
@@ -363,28 +426,36 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     ``lmbda`` (a single-rate trained model's), ``config``; for a built-in or a checkpoint also
     ``file``, ``file_bytes``; for a built-in ``sha256``, ``trained_on``, ``description``; for a
     checkpoint ``model_id`` and ``training`` (steps, wall time, device, data: what the training
-    wrote into it). KeyError for a name that is none of them; CheckpointError for a folder
-    without a checkpoint, for a file that is not a checkpoint and for one whose config its
-    architecture cannot be built with (as :func:`load` says it)."""
+    wrote into it); for a name that a checkpoint of the same name in the working directory does
+    not change (:func:`classify_model_spec`) ``shadowed_checkpoint``, that file. ``name`` is
+    looked up as :func:`load` and ``--model`` look it up. KeyError for a name that is none of
+    them; CheckpointError for a retired built-in (where its checkpoint is), for a folder without
+    a checkpoint, for a file that is not a checkpoint and for one whose config its architecture
+    cannot be built with (as :func:`load` says it)."""
     key = str(name)
-    entry = PRETRAINED.get(key)
+    spec = classify_model_spec(name)
+    entry = PRETRAINED[key] if spec.kind == "pretrained" else None
     file: Path | None = pretrained_file(key) if entry else None
     header: dict[str, Any] = {}
     if entry:
         config = checkpoint_config(key)
-    elif key in MODEL_CONFIGS:
+    elif spec.kind == "architecture":
         config = MODEL_CONFIGS[key]
-    elif (found := find(key)) is not None:  # a checkpoint file, or a sharded one's index
-        header = read_checkpoint_header(found)
-        config = header_config(header, found)
-        file = found
-    elif Path(key).is_dir():  # a run that has not written its checkpoint yet, or not a run
-        raise CheckpointError(no_checkpoint_message(key))
+    elif spec.kind == "checkpoint" and spec.checkpoint is not None:  # a file, or a sharded one's index
+        header = read_checkpoint_header(spec.checkpoint)
+        config = header_config(header, spec.checkpoint)
+        file = spec.checkpoint
+    elif spec.kind == "retired":
+        raise CheckpointError(retired_message(key, spec.shadowed))
+    elif spec.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
+        raise CheckpointError(no_checkpoint_message(spec.path))
     else:
         raise KeyError(key)
     trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
     try:
-        parameters = PARAMETERS[key] if key in PARAMETERS else _count_parameters(config)
+        # a file's count is its own: its path may read like a name (pathlib.Path("elic-tiny"))
+        named = spec.kind != "checkpoint" and key in PARAMETERS
+        parameters = PARAMETERS[key] if named else _count_parameters(config)
     except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
         if not header:  # a registered name's config: the backbone's bug, with its traceback
             raise
@@ -407,6 +478,8 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     if header:
         info.update(model_id=header_model_id(header, file or key), training={
             k: v for k, v in trained_with.items() if k in _TRAINING_FIELDS and _of_its_type(k, v)})
+    if spec.shadowed is not None:
+        info.update(shadowed_checkpoint=str(spec.shadowed))
     return info
 
 
@@ -462,6 +535,9 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
 
     Architecture names without trained weights (``"taco"``, ``"elic-tiny"``, ...) are refused
     here with a pointer to :func:`create_model`: loading should never silently give random weights.
+    The argument is looked up by :func:`classify_model_spec`, as ``--model`` and ``taco models``
+    look it up: a name taco knows before a file or folder of the same name (``"./elic-tiny"`` or
+    ``pathlib.Path("elic-tiny")`` loads that one; the refusal of the name says it is there).
     ``map_location`` is the former name of ``device``: it still works, with a DeprecationWarning
     (a TypeError beside a ``device`` other than the default).
     """
@@ -479,7 +555,8 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
     from .checkpoint import load_checkpoint
 
     key = str(path_or_name)
-    if key in PRETRAINED:
+    spec = classify_model_spec(path_or_name)
+    if spec.kind == "pretrained":
         entry = PRETRAINED[key]
         file = pretrained_file(key)
         if not file.is_file():
@@ -493,16 +570,16 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
         model = load_checkpoint(file, target)
         model.model_id = key
         return model
-    path = Path(key)
-    if is_checkpoint(path):
-        return load_checkpoint(path, target)
-    if key in RETIRED:
-        raise CheckpointError(retired_message(key))
-    if key in MODEL_CONFIGS:
+    if spec.kind == "checkpoint":
+        return load_checkpoint(spec.path, target)
+    if spec.kind == "retired":
+        raise CheckpointError(retired_message(key, spec.shadowed))
+    if spec.kind == "architecture":
+        hidden = f" ({shadow_note(key, spec.shadowed)})" if spec.shadowed is not None else ""
         raise CheckpointError(
             f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "
-            f"for a randomly initialised one. Trained models: {sorted(PRETRAINED) or 'none yet'}"
+            f"for a randomly initialised one. Trained models: {sorted(PRETRAINED) or 'none yet'}{hidden}"
         )
-    if path.is_dir():  # a run that has not written its checkpoint yet, or not a run
-        raise CheckpointError(no_checkpoint_message(path))
+    if spec.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
+        raise CheckpointError(no_checkpoint_message(spec.path))
     raise CheckpointError(unknown_model_message(key, untrained_use="for taco.create_model"))

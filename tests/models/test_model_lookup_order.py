@@ -1,0 +1,138 @@
+"""One lookup for a model argument (taco.models.registry.classify_model_spec): ``--model``
+(resolve_model), ``taco.load`` and ``taco models`` (describe_model) agree on every kind of
+argument, and a name taco knows means the same where a folder of that name holds a checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from taco.cli import main
+from taco.models import (
+    PRETRAINED,
+    RETIRED,
+    CheckpointError,
+    create_model,
+    describe_model,
+    load,
+    model_fingerprint,
+    save_checkpoint,
+)
+from taco.models.registry import classify_model_spec
+from taco.resolve import resolve_model
+
+SAMPLE = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+BUILTIN = "elic-small-q4"  # a shipped trained model whose name has a one-byte code
+
+
+@pytest.fixture(scope="module")
+def trained_elic_tiny():
+    """An elic-tiny with weights other than the architecture's seed-0 ones."""
+    return create_model("elic-tiny", seed=1)
+
+
+@pytest.fixture()
+def in_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_with_checkpoint(name: str, model) -> Path:
+    """./NAME as a training run's folder: NAME/checkpoint.safetensors."""
+    return save_checkpoint(model, Path(name) / "checkpoint.safetensors")
+
+
+def test_an_architecture_name_beside_a_run_of_that_name(in_folder, trained_elic_tiny):
+    """The review's case: ./elic-tiny holds a checkpoint. The name is the architecture for all
+    three (the old --model and taco.load took the folder while taco models said untrained)."""
+    checkpoint = run_with_checkpoint("elic-tiny", trained_elic_tiny)
+    spec = classify_model_spec("elic-tiny")
+    assert (spec.kind, spec.shadowed) == ("architecture", checkpoint)
+
+    resolved = resolve_model("elic-tiny")
+    seed0 = model_fingerprint(create_model("elic-tiny", seed=0))
+    assert not resolved.trained and resolved.checkpoint is None
+    assert model_fingerprint(resolved.model) == seed0
+    assert "no trained weights" in resolved.note and "give ./elic-tiny to use" in resolved.note
+    info = describe_model("elic-tiny")
+    assert not info["trained"] and info["shadowed_checkpoint"] == str(checkpoint)
+    with pytest.raises(CheckpointError, match="architecture without trained weights") as e:
+        load("elic-tiny")
+    assert "give ./elic-tiny to use that checkpoint" in str(e.value)
+
+
+@pytest.mark.parametrize("given", ["./elic-tiny", Path("elic-tiny")], ids=["dot-slash", "pathlib"])
+def test_the_folder_itself_is_its_checkpoint(in_folder, trained_elic_tiny, given):
+    checkpoint = run_with_checkpoint("elic-tiny", trained_elic_tiny)
+    assert classify_model_spec(given).kind == "checkpoint"
+    trained = model_fingerprint(trained_elic_tiny)
+    assert model_fingerprint(load(given)) == trained
+    info = describe_model(given)
+    assert info["trained"] and info["file"] == str(checkpoint) and "shadowed_checkpoint" not in info
+    # a file's parameters are its own, not the ones PARAMETERS lists for the name it reads as
+    assert info["parameters"] == sum(p.numel() for p in trained_elic_tiny.parameters())
+    if isinstance(given, str):  # --model takes text
+        resolved = resolve_model(given)
+        assert resolved.trained and resolved.checkpoint == checkpoint and resolved.note is None
+        assert model_fingerprint(resolved.model) == trained
+
+
+def test_a_trained_builtin_beside_a_folder_of_its_name(in_folder, trained_elic_tiny):
+    checkpoint = run_with_checkpoint(BUILTIN, trained_elic_tiny)
+    assert classify_model_spec(BUILTIN).kind == "pretrained"
+    shipped = model_fingerprint(load(BUILTIN))
+    resolved = resolve_model(BUILTIN)
+    assert resolved.trained and model_fingerprint(resolved.model) == shipped
+    assert resolved.note is not None and f"give ./{BUILTIN} to use" in resolved.note
+    info = describe_model(BUILTIN)
+    assert info["sha256"] == PRETRAINED[BUILTIN].sha256 and info["shadowed_checkpoint"] == str(checkpoint)
+
+
+def test_a_retired_builtin_beside_a_folder_of_its_name(in_folder, monkeypatch, trained_elic_tiny):
+    """A retired name is a name: all three say where its checkpoint is (taco models said
+    'unknown model') and that ./NAME is the local one."""
+    run_with_checkpoint(BUILTIN, trained_elic_tiny)
+    monkeypatch.delitem(PRETRAINED, BUILTIN)
+    monkeypatch.setitem(RETIRED, BUILTIN, "0123abc")
+    assert classify_model_spec(BUILTIN).kind == "retired"
+    for look_up in (resolve_model, load, describe_model):
+        with pytest.raises(CheckpointError, match="no longer ships") as e:
+            look_up(BUILTIN)
+        assert f"give ./{BUILTIN} to use that checkpoint" in str(e.value), look_up
+
+
+def test_a_folder_without_a_checkpoint_and_an_unknown_name(in_folder):
+    Path("empty").mkdir()
+    assert classify_model_spec("empty").kind == "folder"
+    for look_up in (resolve_model, load, describe_model):
+        with pytest.raises(CheckpointError, match="is a folder without a model checkpoint"):
+            look_up("empty")
+    assert classify_model_spec("no-such-model").kind == "unknown"
+    for look_up in (resolve_model, load):
+        with pytest.raises(CheckpointError, match="neither a checkpoint file nor a built-in model"):
+            look_up("no-such-model")
+    with pytest.raises(KeyError):  # taco models turns it into the same line
+        describe_model("no-such-model")
+
+
+def test_a_name_a_file_gives_never_reads_the_disk(in_folder, trained_elic_tiny):
+    run_with_checkpoint("elic-tiny", trained_elic_tiny)
+    spec = classify_model_spec("elic-tiny", names_only=True)
+    assert (spec.kind, spec.shadowed) == ("architecture", None)
+    assert classify_model_spec("./elic-tiny", names_only=True).kind == "unknown"
+    note = resolve_model("elic-tiny", names_only=True).note
+    assert note is not None and "no trained weights" in note and "./elic-tiny" not in note
+
+
+def test_taco_models_and_compress_agree(in_folder, capsys, trained_elic_tiny):
+    run_with_checkpoint("elic-tiny", trained_elic_tiny)
+    Image.open(SAMPLE).convert("RGB").crop((0, 0, 64, 64)).save("x.png")
+    assert main(["models", "elic-tiny"]) == 0
+    assert "trained: no" in capsys.readouterr().out
+    assert main(["compress", "x.png", "--caption", "", "-m", "elic-tiny", "-o", "x.taco"]) == 0
+    err = capsys.readouterr().err
+    assert "no trained weights" in err and "give ./elic-tiny to use that checkpoint" in err
+    # the file decodes with no --model anywhere: the name meant the seed-0 weights
+    assert main(["decompress", "x.taco", "-o", "x.out.png"]) == 0
