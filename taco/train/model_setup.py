@@ -11,7 +11,6 @@ optimiser starts fresh, and the trainer warms the learning rate up over ``warmup
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +23,7 @@ from ..checks import is_int
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
 from ..models.checkpoint import TABLE_BUFFERS
 from ..models.config import TEXTLESS_ARCHITECTURES
-from ..models.registry import checkpoint_config, trained_lambda
+from ..models.registry import checkpoint_config, did_you_mean, trained_lambda
 from .config import ConfigError, TrainConfig, unknown_model_text
 
 
@@ -143,10 +142,9 @@ def init_from_file(init_from: str | Path) -> Path:
             f"init_from {key}: an architecture without trained weights (model={key} trains it "
             f"from random weights); the built-in trained models: {trained}"
         )
-    close = difflib.get_close_matches(key, sorted(PRETRAINED), n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(close)}? " if close else ""
     raise CheckpointError(f"init_from {key}: no such checkpoint file, run folder or built-in "
-                          f"trained model; {hint}built-in trained models: {trained}")
+                          f"trained model{did_you_mean(key, sorted(PRETRAINED))}; built-in "
+                          f"trained models: {trained}")
 
 
 def init_source(init_from: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
