@@ -34,7 +34,7 @@ from ..distributed import DistEnv
 from ..errors import TacoError
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics, write_json
-from .results import TEXT_COLUMNS, check_resume, finish_run, result_header
+from .results import TEXT_COLUMNS, check_resume, finish_run, read_result, result_header, result_rows
 from .runner import Job, JobResult, read_rows, run_jobs
 
 __all__ = [
@@ -407,11 +407,9 @@ def evaluate_matched(
     the model's results in ``model_json``. Images beyond the codec's bpp range get its nearest
     end (see ``bpp_gap`` in the JSON).
     """
-    import json
-
     out_dir, model_json = Path(out_dir), Path(model_json)
-    meta = json.loads(model_json.read_text(encoding="utf-8"))
-    targets = {r["image"]: float(r["bpp"]) for r in read_rows(model_json.with_name(meta["csv"]))}
+    meta = read_result(model_json)
+    targets = {r["image"]: float(r["bpp"]) for r in result_rows(model_json)}
     jobs = [Job(i, n, "matched") for i, n in enumerate(dataset.names) if n in targets]
     tag = meta.get("model", {}).get("tag", model_json.stem)
     path = _run_codec(
@@ -423,8 +421,8 @@ def evaluate_matched(
         captioner=captioner, dist=dist, progress=progress, lpips_input=lpips_input,
     )
     if dist is None or dist.is_main:
-        result = json.loads(path.read_text(encoding="utf-8"))
-        rows = read_rows(path.with_name(result["csv"]))
+        result = read_result(path)
+        rows = result_rows(path)
         gaps = [float(r["bpp"]) - float(r["target_bpp"]) for r in rows]
         if gaps:
             result["bpp_gap"] = {"mean": float(np.mean(gaps)), "mean_abs": float(np.mean(np.abs(gaps))),

@@ -144,14 +144,14 @@ def _fid_caveat(result: dict[str, Any], point: dict[str, Any]) -> str:
 
 
 def _print_summary(written: list[Path]) -> None:
-    import json
+    from .results import read_result
 
     for path in written:
         if path.name.endswith(".bdrate.md"):
             print(path.read_text(encoding="utf-8"))
         if path.suffix != ".json" or path.name.endswith((".caption-modes.json", ".bdrate.json")):
             continue
-        r = json.loads(path.read_text(encoding="utf-8"))
+        r = read_result(path)
         for p in r.get("points", []):
             cells = [f"{k} {p[k]:.4f}{_over(p, k)}{_fid_caveat(r, p) if k == 'fid' else ''}"
                      for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd") if isinstance(p.get(k), float)]

@@ -55,7 +55,7 @@ from .measure import (
     pair_metrics,
     write_json,
 )
-from .results import TEXT_COLUMNS, check_resume, dataset_dir, finish_run, result_header
+from .results import TEXT_COLUMNS, check_resume, dataset_dir, finish_run, result_header, result_rows
 from .runner import (
     RESUME_ADVICE,
     Job,
@@ -63,7 +63,6 @@ from .runner import (
     ResultsFileError,
     UnreadableResultsCSV,
     join_process_group,
-    read_rows,
     run_jobs,
 )
 from .stats import derangement, min_pairs, paired_bootstrap
@@ -458,13 +457,8 @@ def compare_caption_modes(
     no difference". ``images``: only these images' rows (a ``--limit`` run's, when the CSVs
     also hold an earlier, longer run's); None: every row.
     """
-    import json
-
     def rows(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
-        path = Path(path)
-        meta = json.loads(path.read_text(encoding="utf-8"))
-        return {r["image"]: r for r in read_rows(path.with_name(meta["csv"]))
-                if images is None or r["image"] in images}
+        return {r["image"]: r for r in result_rows(path) if images is None or r["image"] in images}
 
     if reference not in results:
         raise EvaluationError(f"the comparison needs the {reference!r} run")

@@ -27,11 +27,11 @@ import numpy as np
 
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..checks import is_number
-from ..shards import load_json
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .measure import IMAGE_METRICS, write_json
 from .reference import ReferenceCurve, reference_datasets, references_for
-from .runner import read_rows
+from .results import RESULT_FORMAT, UnsupportedResultVersion, read_result, result_csv
+from .runner import ResultsFileError, read_rows
 
 __all__ = ["Curve", "collect_curves", "image_curve", "load_results", "plot_results"]
 
@@ -73,9 +73,13 @@ def matched_markers(curves: Sequence[Curve]) -> dict[str, str]:
 def load_results(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> list[dict[str, Any]]:
-    """Result JSONs (``format: taco-eval``) from files and folders (searched recursively).
+    """Result JSONs (``format: taco-eval``) with points, from files and folders (searched
+    recursively), each read by :func:`taco.evaluation.results.read_result`.
 
-    ``paths``: one file or folder, or several.
+    ``paths``: one file or folder, or several. Other JSON files (a BD table, a caption-mode
+    comparison, a captions file; one that is not JSON) are skipped, as are results without
+    points (a run that has not finished any); a result of another version is refused (an
+    :class:`~taco.evaluation.results.UnsupportedResultVersion`), not left out of its figure.
     """
     if isinstance(paths, str | os.PathLike):  # one path, not a sequence of its characters
         paths = [paths]
@@ -90,10 +94,12 @@ def load_results(
     results = []
     for f in dict.fromkeys(f.resolve() for f in files):  # `runs/eval runs/eval/kodak`: once
         try:
-            data = load_json(f.read_text(encoding="utf-8"))
-        except ValueError:  # not UTF-8, not JSON, nested too deeply, ...: not a result, skipped
+            data = read_result(f)
+        except UnsupportedResultVersion:
+            raise
+        except ResultsFileError:  # not UTF-8, not JSON, another format, ...: not a result, skipped
             continue
-        if isinstance(data, dict) and data.get("format") == "taco-eval" and data.get("points"):
+        if data.get("points"):
             data["_path"] = str(f)
             results.append(data)
     return results
@@ -212,15 +218,16 @@ def image_curve(curve: Curve, metrics: Sequence[str] = IMAGE_METRICS) -> ImageCu
     points summarise (their ``setting``, dataset index below its image count: a CSV may hold
     more, from a run with a larger ``--limit``; the first row of an image, as in the summary).
     Images missing at some point are left out. None when a result has no CSV to read (written
-    by hand, or moved without it) or no image has every point.
+    by hand, or moved without it) or no image has every point; a ResultsFileError when its
+    ``csv`` is not a file name (:func:`taco.evaluation.results.result_csv`).
     """
     columns: list[dict[str, dict[str, str]]] = []  # one per point: image -> its row
     for r in curve.sources:
-        path, name = r.get("_path"), r.get("csv")
-        if not path or not name or not Path(path).with_name(name).is_file():
+        csv = result_csv(r["_path"], r) if r.get("_path") and r.get("csv") else None
+        if csv is None or not csv.is_file():
             return None
         n_images = r.get("dataset", {}).get("images")
-        rows = read_rows(Path(path).with_name(name))
+        rows = read_rows(csv)
         for p in r["points"]:
             if p.get("bpp") is None:
                 continue
@@ -311,7 +318,7 @@ def plot_results(
                          f"the metrics are: {', '.join(PANELS)}")
     results = load_results(paths)
     if not results:
-        raise ValueError(f"no taco-eval result JSONs with points in {', '.join(map(str, paths))}")
+        raise ValueError(f"no {RESULT_FORMAT} result JSONs with points in {', '.join(map(str, paths))}")
     out = Path(out)
     stem = out.with_suffix("") if out.suffix in (".png", ".svg") else out
     datasets = collect_curves(results)

@@ -19,7 +19,8 @@ def taco_main(monkeypatch):
 
 
 def _summary(tmp_path, capsys, point, mode="256x256 patches, grid + grid shifted by 128 px"):
-    result = {"label": "m", "kind": "classic", "dataset": {"name": "photos"}, "points": [point],
+    result = {"format": "taco-eval", "version": 1, "label": "m", "kind": "classic",
+              "dataset": {"name": "photos"}, "points": [point],
               "set_metrics": {"fid": {"computed": True, "mode": mode}}}
     path = tmp_path / "m.json"
     path.write_text(json.dumps(result))

@@ -56,7 +56,9 @@ EVALUATE = ["--limit", "1", "--fid", "off", "--cmmd-clip", "off", "--no-plot", "
     (DEEP, "nested too deeply"),
     (BIG_NUMBER, "a number with too many digits"),
     ("[1]", "not a JSON object"),  # resumed before, unchecked, into the CSV beside it
-    ('{"run": 1}', "its run is not a JSON object"),
+    ('{"format": "taco-eval", "version": 1, "run": 1}', "its run is not a JSON object"),
+    ('{"format": "taco-eval-2"}', "its format is 'taco-eval-2', not 'taco-eval'"),
+    ('{"run": {}}', "its format is None, not 'taco-eval'"),
 ])
 def test_evaluate_refuses_to_resume_an_unreadable_results_json(taco_main, tiny_folder, tmp_path, capsys,
                                                                 text, reason):

@@ -12,7 +12,7 @@ def test_a_mean_over_fewer_images_than_the_set_shows_its_count(tmp_path, capsys)
     the set's, with nothing to tell."""
     point = {"images": 24, "bpp": 0.4, "psnr": 24.0, "ms_ssim": 0.91, "ms_ssim_images": 1,
              "lpips": 0.23}
-    result = {"label": "m", "kind": "classic", "dataset": {"name": "photos"}, "points": [point]}
+    result = {"format": "taco-eval", "version": 1, "label": "m", "kind": "classic", "dataset": {"name": "photos"}, "points": [point]}
     path = tmp_path / "m.json"
     path.write_text(json.dumps(result))
     _print_summary([path])
