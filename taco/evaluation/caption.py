@@ -198,11 +198,16 @@ def caption_folder(
     the only source of captions where it is named, so it gets every image). Lines are written and
     flushed after every batch. Unreadable images are reported and skipped. The images are those
     of :func:`taco.data.folder_images` (not ``taco decompress``'s ``NAME.decoded.png``).
+    ``batch_size`` and ``limit`` (None: every image) below 1 are a ValueError (``limit=-1`` once
+    left out the last image).
     """
     from taco.captions_file import FOLDER_CAPTIONS, CaptionLookup, read_sidecar
     from taco.data import folder_images
     from taco.images import ImageReadError, load_image
 
+    for name, value in (("batch_size", batch_size), ("limit", limit)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import add_device_option
+from ..cli.common import add_device_option, non_negative_int, positive_int
 from ..commands import CLIError
 from ..messages import count
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
@@ -52,8 +52,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    if args.limit is not None and args.limit < 1:  # before any model loads
-        raise _cli_error(ValueError(f"--limit must be at least 1, got {args.limit}"))
     labels = args.label or []
     if len(labels) > 1 and len(labels) != len(args.model or []):
         raise _cli_error(ValueError(
@@ -264,11 +262,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--match-bpp", action="store_true",
                    help="also code each image with each classic codec at the model's bpp for it "
                    "(its run with the true captions, else with --caption-mode's)")
-    e.add_argument("--crop", type=int, default=None,
+    e.add_argument("--crop", type=non_negative_int, default=None,
                    help="centre crop size (default: the protocol's rule: 256 for coco30k, none for the "
                    "official coco30k protocol and every other dataset; 0 = none); images smaller "
                    "than the crop are skipped (one warning counts them), not upscaled")
-    e.add_argument("--limit", type=int, help="only the first N images")
+    e.add_argument("--limit", type=positive_int, help="only the first N images")
     e.add_argument("--captions-file", default=None,
                    help="captions file: a name inside the dataset folder, or a path such as "
                    "./kodak-ofa.jsonl (one dataset per call then); the only source of captions "
@@ -286,7 +284,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "the paper's LPIPS numbers, 10-31%% lower). Results go to DATASET-lpips-official/")
     e.add_argument("--fid", choices=("auto", "full", "patches", "off"), default="auto",
                    help="FID on whole images (>= --fid-min-images) or 256 px patches (default: auto)")
-    e.add_argument("--fid-min-images", type=int, default=FID_MIN_IMAGES, metavar="N",
+    e.add_argument("--fid-min-images", type=non_negative_int, default=FID_MIN_IMAGES, metavar="N",
                    help="with --fid auto, whole-image FID from N images on, else 256 px patches "
                    f"(default: {FID_MIN_IMAGES}, the Inception feature size)")
     e.add_argument("--cmmd-clip", default=DEFAULT_CMMD_CLIP, metavar="NAME|off",
@@ -299,8 +297,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_device_option(e, note="the CPU's results are byte-identical run to run, a GPU's can "
                       "differ from them in the last digits: --device cpu for numbers to compare "
                       "across machines (the JSON records the device)")
-    e.add_argument("--seed", type=int, default=0, help="seed of the shuffled captions and the bootstraps")
-    e.add_argument("--bootstrap", type=int, default=2000,
+    e.add_argument("--seed", type=non_negative_int, default=0, help="seed of the shuffled captions and the bootstraps")
+    e.add_argument("--bootstrap", type=non_negative_int, default=2000,
                    help="bootstrap resamples of the images: CIs of the caption-mode differences and "
                    "of the BD table's BD-rate/BD-metric (0: no CIs; default: 2000)")
     e.add_argument("--label", action="append",
@@ -313,7 +311,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="published points to draw: auto (same dataset only), none, kodak, coco30k")
     e.add_argument("--anchor", help="BD-rate anchor label (default: the first --classic codec, "
                    "else the first classic codec with results in the output folder, else no table)")
-    e.add_argument("--threads", type=int, help="CPU threads for torch (1 is fastest on a busy machine)")
+    e.add_argument("--threads", type=positive_int, help="CPU threads for torch (1 is fastest on a busy machine)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_evaluate)
 
@@ -326,10 +324,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", default="auto", help="auto | none | kodak | coco30k (comma-separated)")
     p.add_argument("--metrics", default="psnr,ms_ssim,lpips,fid,cmmd", help="panels, comma-separated")
     p.add_argument("--anchor", help="write a BD-rate table against this curve label (e.g. JPEG)")
-    p.add_argument("--bootstrap", type=int, default=2000,
+    p.add_argument("--bootstrap", type=non_negative_int, default=2000,
                    help="bootstrap resamples of the images for the BD table's CIs, from the CSVs "
                    "beside the JSONs (0: none; default: 2000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the bootstrap (default: 0)")
     p.add_argument("--title", help="figure title")
     p.set_defaults(func=cmd_plot)
 
@@ -340,11 +338,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("folder")
     c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, help=f"captioner (default: {DEFAULT_CAPTIONER})")
     c.add_argument("-o", "--output", default="captions.jsonl", help="file name inside FOLDER (default: captions.jsonl)")
-    c.add_argument("--batch-size", type=int, default=8, help="images per captioner call (default: 8)")
-    c.add_argument("--max-new-tokens", type=int, default=30,
+    c.add_argument("--batch-size", type=positive_int, default=8, help="images per captioner call (default: 8)")
+    c.add_argument("--max-new-tokens", type=positive_int, default=30,
                    help="longest caption, in the captioner's tokens (default: 30)")
     c.add_argument("--prompt", help="text prompt for conditional captioning (e.g. 'a photography of')")
-    c.add_argument("--limit", type=int, help="caption at most N new images")
+    c.add_argument("--limit", type=positive_int, help="caption at most N new images")
     add_device_option(c, note="the captioner's")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_caption)

@@ -46,9 +46,12 @@ def test_an_fid_from_too_few_samples_says_so_on_stdout(tmp_path, capsys):
 
 def test_limit_below_one_names_the_flag_and_the_library_its_parameter(taco_main, tiny_folder,
                                                                      tmp_path, capsys):
-    assert taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--limit", "0",
-                      "-o", str(tmp_path / "out")]) == 2
-    assert capsys.readouterr().err.strip() == "taco evaluate: error: --limit must be at least 1, got 0"
+    with pytest.raises(SystemExit) as stop:
+        taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--limit", "0",
+                   "-o", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "taco evaluate: error: argument --limit: must be at least 1, got 0")
     assert not (tmp_path / "out").exists()
     with pytest.raises(DatasetError, match=r"^limit must be at least 1, got -2$"):
         open_dataset(str(tiny_folder), limit=-2)
