@@ -3,7 +3,8 @@
 The caption guides the encoder only: :func:`decompress` takes no caption and never loads a text
 encoder. The encoder is one path: g_a is the model's own ``analysis``, handed the caption as a
 future that a worker thread fills while g_a's first stages run (:func:`analysis_with_text_overlap`),
-then :func:`entropy_code` and :func:`pack_image`; :mod:`taco.pipeline` batches the same calls.
+then :func:`code_latent` (:func:`entropy_code`, :func:`pack_image`); :mod:`taco.pipeline` batches
+the same calls.
 With ``max_bytes=`` (a variable-rate model) the one analysis is entropy-coded at the qualities a
 bisection tries, and the highest that fits is kept (:func:`code_within`).
 Above :data:`ANALYSIS_STRIPE_BUDGET` (~2 MP for the -small models) g_a runs in horizontal stripes,
@@ -501,11 +502,10 @@ def code_within(
     models, but nothing forces it; where they do not, a higher quality that also fits may be
     passed over, never one that does not fit returned. :class:`SizeBudgetError` when quality 1's
     file is over ``max_bytes``, saying its size. ``progress`` is told ("entropy coding", try,
-    most tries) before each coding."""
+    most tries) before each coding. The encoders check ``model`` and ``max_bytes`` first
+    (:func:`check_max_bytes`)."""
     qualities = model.qualities
-    if qualities is None:
-        raise ValueError(f"max_bytes= needs a variable-rate model; model "
-                         f"{getattr(model, 'model_id', 'custom')!r} has a single rate")
+    assert qualities is not None, "check_max_bytes refuses single-rate models"
     y = y.cpu()
     tries = len(qualities).bit_length()
     lo, hi = 0, len(qualities) + 1  # quality lo fits (0: none found yet), hi does not (Q + 1)
@@ -531,6 +531,49 @@ def code_within(
     return best
 
 
+def code_latent(
+    model: ELIC, y: Tensor, height: int, width: int, mode: str, quality: int | None,
+    max_bytes: int | None, progress: Progress | None = None,
+) -> CompressResult:
+    """The ``.taco`` file of one analysis y (1, M, h, w) of a ``height x width`` image: coded at
+    ``quality`` (:func:`entropy_code`, :func:`pack_image`), or with ``max_bytes`` at the highest
+    quality that fits (:func:`code_within`), as :func:`compress_image` and
+    :func:`taco.pipeline.compress_batch` code each image. ``progress`` is told when entropy
+    coding starts (each try, with ``max_bytes``)."""
+    if max_bytes is not None:
+        return code_within(model, y, height, width, mode, max_bytes, progress)
+    if progress is not None:
+        progress("entropy coding", 0, 1)
+    stream = entropy_code(model, y, quality)["strings"][0][0]
+    return pack_image(model, stream, height, width, mode, quality)
+
+
+def coding_captions(model: ELIC, captions: Sequence[str | None]) -> list[str]:
+    """The captions g_a reads, one per image: each as given, '' for None. A ValueError for a
+    None given to a text-guided model (``model.uses_text``), which needs a caption for every
+    image ('' for none); a text-free model reads none, so any will do."""
+    missing = [i for i, caption in enumerate(captions) if caption is None]
+    if model.uses_text and missing:
+        if len(captions) == 1:
+            raise ValueError("this model is text-guided: give a caption (use '' for none)")
+        raise ValueError(f"this model is text-guided: give a caption per image (use '' for none); "
+                         f"image {missing[0]} (counting from 0) has none")
+    return [caption or "" for caption in captions]
+
+
+def encoding_out_of_memory(exc: BaseException, coded: str, batch: bool = False) -> OutOfMemoryError | None:
+    """The :class:`OutOfMemoryError` to raise for ``exc`` when it is an allocation failure
+    (:func:`taco.memory.allocation_failure`) while encoding ``coded`` (``a 4000x3000 image
+    (12,000,000 pixels)``), saying what lowers the peak (``batch``: ``batch_size=`` too); None
+    for any other error."""
+    what = allocation_failure(exc)
+    if what is None:
+        return None
+    return OutOfMemoryError(f"out of memory encoding {coded}: {what}; a smaller "
+                            f"{'batch_size= or ' if batch else ''}stripe_budget= lowers the "
+                            "analysis peak (docs/performance.md)")
+
+
 @torch.no_grad()
 def compress_image(
     image: ImageLike,
@@ -552,8 +595,7 @@ def compress_image(
     check_model(model)
     check_coding_options(text_encoder=text_encoder, progress=progress, stripe_budget=stripe_budget)
     budget = check_max_bytes(model, max_bytes, quality)
-    if model.uses_text and caption is None:
-        raise ValueError("this model is text-guided: give a caption (use '' for none)")
+    captions = coding_captions(model, [caption])
     quality = coding_quality(model, quality)
     report = progress or _no_progress
     report("converting", 0, 1)
@@ -564,21 +606,14 @@ def compress_image(
         # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
         # first stages of g_a (same bytes as encoding it first)
         report("analysis", 0, 1)
-        y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder,
-                                       stripe_budget=stripe_budget)
+        y = analysis_with_text_overlap(model, x, captions, text_encoder, stripe_budget=stripe_budget)
         del x  # 12 bytes per pixel that entropy coding has no use for
-        if budget is not None:
-            return code_within(model, y, h, w, mode, budget, report)
-        report("entropy coding", 0, 1)
-        stream = entropy_code(model, y, quality)["strings"][0][0]
+        return code_latent(model, y, h, w, mode, quality, budget, report)
     except (MemoryError, RuntimeError) as exc:
-        what = allocation_failure(exc)
-        if what is None:
+        oom = encoding_out_of_memory(exc, f"a {w}x{h} image ({w * h:,} pixels)")
+        if oom is None:
             raise
-        raise OutOfMemoryError(
-            f"out of memory encoding a {w}x{h} image ({w * h:,} pixels): {what}; a smaller "
-            "stripe_budget= lowers the analysis peak (docs/performance.md)") from None
-    return pack_image(model, stream, h, w, mode, quality)
+        raise oom from None
 
 
 def compress(

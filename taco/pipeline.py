@@ -1,8 +1,9 @@
 """Batches of images, and the encoder's latent without the container (for benchmarks).
 
-Both go down the one encoder path of :mod:`taco.codec`: g_a is ``model.analysis`` with the
-caption encoded alongside its first stages (:func:`taco.codec.analysis_with_text_overlap`), then
-:func:`taco.codec.entropy_code`.
+Both go down the one encoder path of :mod:`taco.codec`: the captions checked
+(:func:`taco.codec.coding_captions`), g_a is ``model.analysis`` with the caption encoded alongside
+its first stages (:func:`taco.codec.analysis_with_text_overlap`), then
+:func:`taco.codec.entropy_code` (and the container, :func:`taco.codec.code_latent`, for batches).
 
 :func:`compress_batch` runs g_a on a batch of same-size images, then entropy-codes each image on
 its own (batch 1, as the decoder will), so each file decodes on its own.
@@ -18,6 +19,7 @@ from torch import Tensor
 
 from .checks import as_int
 from .codec import (
+    ANALYSIS_STRIPE_BUDGET,
     CompressResult,
     ImageLike,
     SizeBudgetError,
@@ -25,11 +27,12 @@ from .codec import (
     check_coding_options,
     check_max_bytes,
     check_model,
-    code_within,
+    code_latent,
+    coding_captions,
     coding_input,
     coding_quality,
+    encoding_out_of_memory,
     entropy_code,
-    pack_image,
 )
 from .models.elic import ELIC
 from .progress import Progress
@@ -54,10 +57,9 @@ def encode_with_text_overlap(
     is the ``.taco`` payload (one rANS stream). ELIC (no text) ignores ``caption``. ``overlap``
     as :func:`taco.codec.analysis_with_text_overlap`; ``quality`` as :func:`taco.compress`.
     """
-    if model.uses_text and caption is None:
-        raise ValueError("this model is text-guided: give a caption (use '' for none)")
+    captions = coding_captions(model, [caption])
     quality = coding_quality(model, quality)
-    y = analysis_with_text_overlap(model, x, [caption or ""], text_encoder, overlap=overlap)
+    y = analysis_with_text_overlap(model, x, captions, text_encoder, overlap=overlap)
     out = entropy_code(model, y, quality)
     return {"strings": out["strings"], "shape": out["shape"]}
 
@@ -73,6 +75,7 @@ def compress_batch(
     progress: Progress | None = None,
     quality: int | None = None,
     max_bytes: int | None = None,
+    stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
 ) -> list[CompressResult]:
     """Compress many images, ``batch_size`` at a time through g_a; one result per image.
 
@@ -87,20 +90,22 @@ def compress_batch(
     same one). ``max_bytes`` (instead of ``quality``) as :func:`taco.compress`, for each image on
     its own: each result's ``quality`` is the one chosen for it. An image that does not fit even
     at quality 1 fails the whole call with :class:`taco.codec.SizeBudgetError`, naming its index.
+    ``stripe_budget`` as :func:`taco.compress`, per image; running out of memory raises
+    :class:`taco.memory.OutOfMemoryError` naming the batch (each image is coded as
+    :func:`taco.codec.code_latent` codes it for :func:`taco.compress`).
     """
     check_model(model)
-    check_coding_options(text_encoder=text_encoder, progress=progress)
+    check_coding_options(text_encoder=text_encoder, progress=progress, stripe_budget=stripe_budget)
     budget = check_max_bytes(model, max_bytes, quality)
     quality = coding_quality(model, quality)
     if isinstance(captions, str):
         raise TypeError("captions must be a sequence of one caption per image, not one str")
     if as_int(batch_size) is None or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    caps: list[str | None] = list(captions) if captions is not None else [None] * len(images)
-    if len(caps) != len(images):
-        raise ValueError(f"{len(images)} images but {len(caps)} captions")
-    if model.uses_text and any(c is None for c in caps):
-        raise ValueError("this model is text-guided: give a caption per image (use '' for none)")
+    given: list[str | None] = list(captions) if captions is not None else [None] * len(images)
+    if len(given) != len(images):
+        raise ValueError(f"{len(images)} images but {len(given)} captions")
+    caps = coding_captions(model, given)
     weight = next(model.parameters())
 
     results: list[CompressResult] = []
@@ -110,17 +115,24 @@ def compress_batch(
     def flush() -> None:
         if not batch:
             return
-        x = torch.cat([b[0] for b in batch]).to(weight.device, weight.dtype)
-        y = analysis_with_text_overlap(model, x, batch_caps, text_encoder)
-        for i, (_, mode, h, w) in enumerate(batch):
-            if budget is not None:
+        first, (padded_h, padded_w) = len(results), batch[0][0].shape[-2:]
+        try:
+            x = torch.cat([b[0] for b in batch]).to(weight.device, weight.dtype)
+            y = analysis_with_text_overlap(model, x, batch_caps, text_encoder,
+                                           stripe_budget=stripe_budget)
+            del x
+            for i, (_, mode, h, w) in enumerate(batch):
                 try:
-                    results.append(code_within(model, y[i : i + 1], h, w, mode, budget))
+                    results.append(code_latent(model, y[i : i + 1], h, w, mode, quality, budget))
                 except SizeBudgetError as exc:
                     raise SizeBudgetError(f"image {len(results)} (counting from 0): {exc}") from None
-                continue
-            stream = entropy_code(model, y[i : i + 1], quality)["strings"][0][0]
-            results.append(pack_image(model, stream, h, w, mode, quality))
+        except (MemoryError, RuntimeError) as exc:
+            which = f"image {first}" if len(batch) == 1 else f"images {first} to {first + len(batch) - 1}"
+            oom = encoding_out_of_memory(exc, f"{which} (counting from 0) in one batch, padded to "
+                                         f"{padded_w}x{padded_h}", batch=True)
+            if oom is None:
+                raise
+            raise oom from None
         batch.clear()
         batch_caps.clear()
         if progress is not None:
@@ -131,6 +143,6 @@ def compress_batch(
         if batch and (x.shape != batch[0][0].shape or len(batch) == batch_size):
             flush()
         batch.append((x, mode, h, w))
-        batch_caps.append(caption or "")
+        batch_caps.append(caption)
     flush()
     return results

@@ -254,6 +254,54 @@ def test_compress_batch_elic_and_errors(tiny_elic, tiny_taco, sample_image):
         compress_batch(images, None, tiny_elic, batch_size=0)
 
 
+def _no_memory(*args, **kwargs):
+    raise RuntimeError("[enforce fail at alloc_cpu.cpp:121] DefaultCPUAllocator: can't allocate "
+                       "memory: you tried to allocate 12884901888 bytes. Error code 12")
+
+
+@pytest.mark.parametrize("stage", ["taco.codec.entropy_code", "taco.pipeline.analysis_with_text_overlap"])
+def test_compress_batch_reports_running_out_of_memory_as_compress_does(tiny_elic, sample_image,
+                                                                       monkeypatch, stage):
+    """An allocation failure in g_a or in entropy coding is one taco.memory.OutOfMemoryError
+    naming the images of the batch, as taco.compress reports it (tests/test_codec.py)."""
+    from taco.memory import OutOfMemoryError
+
+    images = [sample_image.crop((0, 0, 64, 64))] + [sample_image.crop((0, 0, 130, 100))] * 3
+    monkeypatch.setattr(stage, _no_memory)
+    with pytest.raises(OutOfMemoryError, match=r"out of memory encoding image 0 \(counting from 0\) "
+                       r"in one batch, padded to 64x64: .*12.0 GiB.*batch_size= or stripe_budget="):
+        compress_batch(images, None, tiny_elic)
+    monkeypatch.undo()
+    run = {"taco.codec.entropy_code": taco.codec.entropy_code,
+           "taco.pipeline.analysis_with_text_overlap": taco.pipeline.analysis_with_text_overlap}[stage]
+
+    def small_only(model, x, *args, **kwargs):  # x: the images or y; only the 64x64 image's fit
+        return run(model, x, *args, **kwargs) if x.shape[-1] in (4, 64) else _no_memory()
+
+    monkeypatch.setattr(stage, small_only)
+    with pytest.raises(OutOfMemoryError, match=r"encoding images 1 to 3 \(counting from 0\) in one "
+                       r"batch, padded to 192x128: .*12.0 GiB"):
+        compress_batch(images, None, tiny_elic)
+    monkeypatch.setattr("taco.codec.analysis_with_text_overlap", small_only)
+    with pytest.raises(OutOfMemoryError, match=r"encoding a 130x100 image \(13,000 pixels\): .*12.0 GiB"):
+        compress_image(images[1], None, tiny_elic)
+
+
+def test_compress_batch_stripes_as_compress_does(tiny_elic, tiny_taco, sample_image):
+    """compress_batch takes compress's stripe_budget (checked the same way) and gives its bytes."""
+    image = sample_image.crop((0, 0, 200, 130))
+    stripes = 48 * 64 * 64  # a few stripes of this image
+    assert [r.data for r in compress_batch([image, image], None, tiny_elic, stripe_budget=stripes)] == [
+        compress_image(image, None, tiny_elic, stripe_budget=stripes).data] * 2
+    with pytest.raises(ValueError, match="stripe_budget must be positive"):
+        compress_batch([image], None, tiny_elic, stripe_budget=0)
+    with pytest.raises(ValueError, match=r"caption per image \(use '' for none\); image 1 \(counting "
+                       r"from 0\) has none"):
+        compress_batch([image, image], ["a cat", None], tiny_taco)
+    with pytest.raises(ValueError, match=r"give a caption \(use '' for none\)$"):
+        compress_image(image, None, tiny_taco)
+
+
 @pytest.mark.parametrize("name,overrides", [("taco-tgic-tiny", {}), ("taco-tiny", {"injector_at": "h8"})])
 def test_overlap_matches_every_adapter_variant(name, overrides, sample_image):
     model = create_model(name, **overrides)
