@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..errors import TacoWarning
 from ..models import ELIC, save_checkpoint
 from ..shards import CHECKPOINT_FILE, SHARD_BYTES, TRAIN_STATE_FILE, remove_stale
 from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_paths
@@ -247,6 +248,7 @@ def read_state(
         f"resuming with another layout (world size {meta['world_size']} -> "
         f"{env.world_size}, batch {meta['batch_size']} -> {cfg.batch_size}): "
         "continuing from the same step, but not bit-exactly",
+        TacoWarning,
         stacklevel=3,
     )
     seen = p["batch_in_epoch"] * meta["batch_size"] * meta["world_size"]
@@ -293,5 +295,6 @@ def check_resumed_config(cfg: TrainConfig, saved: dict[str, Any], path: Path) ->
         warnings.warn(
             f"resuming {path} with a different configuration ({', '.join(changed)}); "
             "the run will not continue exactly as it started",
+            TacoWarning,
             stacklevel=4,
         )

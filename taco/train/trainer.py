@@ -53,7 +53,7 @@ from ..captions_file import FOLDER_CAPTIONS, has_captions
 from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_images
 from ..devices import usable_cpus
 from ..distributed import SilentInterrupted
-from ..errors import Interrupted, TacoError
+from ..errors import Interrupted, TacoError, TacoWarning
 from ..losses import TacoLoss
 from ..messages import count
 from ..models import CheckpointError
@@ -236,7 +236,7 @@ class Trainer:
                 f"every training caption is empty ({cfg.data.root} has no captions file): the "
                 f"joint loss (k_j={cfg.k_j:g}) contrasts each image with the same empty caption; "
                 "give the photos captions (taco caption DIR) or train with k_j=0",
-                stacklevel=2,
+                TacoWarning, stacklevel=2,
             )
 
         self.model = build_training_model(cfg).to(self.device)
@@ -256,7 +256,7 @@ class Trainer:
         if cfg.k_j > 0 and cfg.batch_size < 2 and self.env.is_main:
             warnings.warn("k_j > 0 with batch_size 1 (per process): the contrastive part of the "
                           "joint loss is taken within each process's batch and is 0 with one image; "
-                          "give each process at least 2 images", stacklevel=2)
+                          "give each process at least 2 images", TacoWarning, stacklevel=2)
 
         workers = loader_workers(cfg.workers)
         self.resident = (

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from taco.cli import main as taco_main
+from taco.errors import TacoWarning
 from taco.train import Trainer, load_config
 
 SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
@@ -89,7 +90,7 @@ def test_a_joint_loss_over_empty_captions_warns(tmp_path, tiny):
     contrasts every image with the same empty text."""
     photos = _photos(tmp_path)
     overrides = tiny(tmp_path / "run", preset="elic", model="elic-tiny", **{"data.root": photos})
-    with pytest.warns(UserWarning, match="every training caption is empty"):
+    with pytest.warns(TacoWarning, match="every training caption is empty"):
         Trainer(load_config(None, overrides))
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from taco.errors import TacoWarning
 from taco.train import Trainer, load_config, train
 
 
@@ -24,7 +25,7 @@ def _cfg(tiny, out, photos, **extra):
 
 
 def _resumed(tiny, out, photos, batch_size: int) -> Trainer:
-    with pytest.warns(UserWarning) as caught:
+    with pytest.warns(TacoWarning) as caught:
         trainer = Trainer(_cfg(tiny, out, photos, batch_size=batch_size, max_steps=10), resume=out)
     said = [str(w.message) for w in caught]
     assert any(s.startswith("resuming with another layout (world size 1 -> 1, batch 2 -> "

@@ -140,8 +140,23 @@ def test_resume_with_another_model_says_so_in_one_line(tmp_path, tiny, capsys):
 
     assert train_main(["--resume", str(run), "--set", "lr=5e-5", "max_steps=2"]) == 0
     err = capsys.readouterr().err
-    assert (f"resuming {run / STATE_FILE} with a different configuration (lr); the run will not "
-            "continue exactly as it started") in err
+    assert (f"taco train: warning: resuming {run / STATE_FILE} with a different configuration "
+            "(lr); the run will not continue exactly as it started\n") in err
+
+
+def test_resume_warnings_read_as_taco_trains_own(tmp_path, tiny, capsys):
+    """A resume with another batch size warns twice, each line as taco's other warnings read
+    (``taco train: warning: ...``), not as a library's (``warning: UserWarning: ...``)."""
+    run = tmp_path / "run"
+    assert train_main(["--set", *tiny(run, **ELIC), "--max-steps", "1"]) == 0
+    capsys.readouterr()
+    assert train_main(["--resume", str(run), "--set", "batch_size=1", "max_steps=2"]) == 0
+    err = capsys.readouterr().err
+    assert (f"taco train: warning: resuming {run / STATE_FILE} with a different configuration "
+            "(batch_size); the run will not continue exactly as it started\n") in err
+    assert ("taco train: warning: resuming with another layout (world size 1 -> 1, batch 2 -> "
+            "1): continuing from the same step, but not bit-exactly\n") in err
+    assert "UserWarning" not in err
 
 
 def test_a_misfit_names_the_key_that_changed_or_the_first_problem():

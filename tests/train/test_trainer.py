@@ -15,6 +15,7 @@ import taco
 from taco.cli import main as taco_main
 from taco.codec import compress, decompress_tensor, encode_text
 from taco.data import CaptionedFolder, SkippedImageWarning, center_crop_transform, collate
+from taco.errors import TacoWarning
 from taco.losses import TacoLoss
 from taco.models import create_model, save_checkpoint
 from taco.train import (
@@ -308,7 +309,7 @@ def test_a_joint_loss_with_one_image_per_process_warns(tmp_path, tiny):
     image (a torchrun command of the docs had batch_size=1)."""
     from taco.train import Trainer, load_config
 
-    with pytest.warns(UserWarning, match="contrastive part of the joint loss"):
+    with pytest.warns(TacoWarning, match="contrastive part of the joint loss"):
         Trainer(load_config(None, tiny(tmp_path / "one", batch_size=1)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
