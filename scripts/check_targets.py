@@ -33,10 +33,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from taco.cli.common import non_negative_int
+
 # MIN_OVERLAP: a target measured over less of the two curves' union (in the axis BD integrates
 # over) fails, as the BD table marks such a value: a mean over a sliver says little.
 from taco.evaluation.bdrate import MIN_OVERLAP, BDInterval, bd_bootstrap
 from taco.evaluation.plot import Curve, collect_curves, image_curve, load_results
+from taco.evaluation.runner import ResultsFileError
 
 
 @dataclass(frozen=True)
@@ -239,8 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--elic", help="label of the same-budget ELIC curve: also report the model's BD-rate "
                    "against it in PSNR and LPIPS")
     p.add_argument("--dataset", help="dataset key when the results hold several (e.g. 'val')")
-    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default: 2000)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    p.add_argument("--bootstrap", type=non_negative_int, default=2000, help="bootstrap resamples (default: 2000)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="bootstrap seed (default: 0)")
     p.add_argument("--require-ci", action="store_true",
                    help="pass only when the whole 95 %% interval meets the threshold")
     p.add_argument("--min-overlap", type=float, default=MIN_OVERLAP, metavar="FRACTION",
@@ -251,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         report = check(args.results, args.model, args.elic, args.dataset, args.bootstrap, args.seed,
                        args.require_ci, args.min_overlap)
-    except (CheckError, ImportError) as exc:
+    except (CheckError, ImportError, ResultsFileError) as exc:
         print(f"check_targets: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -114,6 +114,12 @@ def test_unusable_results_exit_2(check_targets, tmp_path, rd_folder, capsys):
     (tmp_path / "again" / "val" / "taco-vr-abcdef12.q2.csv").unlink()
     rc, _, err = run(check_targets, capsys, str(tmp_path / "again"), "--model", "TACO")
     assert rc == 2 and "no per-image CSV" in err
+    rd_folder(tmp_path / "newer")
+    taco_json = tmp_path / "newer" / "val" / "taco-vr-abcdef12.q1.json"
+    result = json.loads(taco_json.read_text())
+    taco_json.write_text(json.dumps({**result, "version": result["version"] + 1}))
+    rc, _, err = run(check_targets, capsys, str(tmp_path / "newer"), "--model", "TACO")
+    assert rc == 2 and "version" in err and "Traceback" not in err and len(err.splitlines()) == 1
 
 
 def test_a_thin_overlap_fails(check_targets, tmp_path, rd_folder, capsys):
