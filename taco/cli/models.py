@@ -80,6 +80,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     import textwrap
 
     from ..models import describe_model, list_models
+    from ..models.registry import shadow_note
     from ..resolve import DEFAULT_MODEL
 
     names = args.names or list_models()
@@ -111,7 +112,9 @@ def cmd_models(args: argparse.Namespace) -> int:
                      "entropy model": entropy_model_name(info["architecture"], info["config"].get("layout")),
                      "file": info.get("file"),
                      "file size": f"{info['file_bytes'] / 1e6:.1f} MB" if info.get("file_bytes") else None,
-                     "sha256": info.get("sha256"), "trained on": info.get("trained_on")}
+                     "sha256": info.get("sha256"), "trained on": info.get("trained_on"),
+                     "note": (shadow_note(info["name"], info["shadowed_checkpoint"])
+                              if info.get("shadowed_checkpoint") else None)}
             # one printable line per value: a checkpoint's record is text from a file
             print(("\n" if i else "") + "\n".join(f"{k:>14}: {one_line(str(v), 400)}"
                                                     for k, v in lines.items() if v))

@@ -130,7 +130,8 @@ def test_taco_models_and_compress_agree(in_folder, capsys, trained_elic_tiny):
     run_with_checkpoint("elic-tiny", trained_elic_tiny)
     Image.open(SAMPLE).convert("RGB").crop((0, 0, 64, 64)).save("x.png")
     assert main(["models", "elic-tiny"]) == 0
-    assert "trained: no" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "trained: no" in out and "note: ./elic-tiny holds a checkpoint" in out
     assert main(["compress", "x.png", "--caption", "", "-m", "elic-tiny", "-o", "x.taco"]) == 0
     err = capsys.readouterr().err
     assert "no trained weights" in err and "give ./elic-tiny to use that checkpoint" in err
