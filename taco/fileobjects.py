@@ -1,4 +1,5 @@
-"""A caller's binary file object (``open(path, "rb")``, ``io.BytesIO``, a pipe), read to its end:
+"""A caller's binary file object (``open(path, "rb")``, ``io.BytesIO``, a pipe), read to its end
+or within a bound:
 what :func:`taco.compress` takes for an image and :func:`taco.decompress` / :func:`taco.info` for
 a ``.taco`` file. Imports nothing but :mod:`io` and :mod:`typing` (the bottom layer).
 """
@@ -9,7 +10,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["file_object_name", "is_file_object", "read_file_object"]
+__all__ = ["file_object_name", "is_file_object", "read_at_most", "read_file_object"]
 
 
 def is_file_object(value: object) -> bool:
@@ -24,20 +25,20 @@ def file_object_name(stream: Any, default: str) -> str:
     return str(name) if isinstance(name, str) and name else default
 
 
-def read_file_object(stream: Any, what: str, error: Callable[[str], Exception]) -> bytes:
-    """All of ``stream``'s bytes from where it stands. A TypeError for a text-mode file, before
-    anything is read (decoding a PNG as UTF-8 fails first, with a UnicodeDecodeError), and for a
-    ``read()`` that gives no bytes (``None``: a non-blocking stream with nothing ready).
-    ``error(reason)`` is raised for a stream already at its end (the ``BytesIO`` written to and
-    not rewound); ``what`` names the kind of file in messages (``"an image"``, ``"a .taco
-    file"``)."""
+def read_file_object(stream: Any, what: str, error: Callable[[str], Exception],
+                     limit: int | None = None) -> bytes:
+    """All of ``stream``'s bytes from where it stands, or with ``limit`` at most that many
+    (:func:`read_at_most`). A TypeError for a text-mode file, before anything is read (decoding a
+    PNG as UTF-8 fails first, with a UnicodeDecodeError), and for a ``read()`` that gives no bytes
+    (``None``: a non-blocking stream with nothing ready). ``error(reason)`` is raised for a stream
+    already at its end (the ``BytesIO`` written to and not rewound); ``what`` names the kind of
+    file in messages (``"an image"``, ``"a .taco file"``)."""
     if isinstance(stream, io.TextIOBase) or getattr(stream, "encoding", None) is not None:
         raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'), not "
                         "text mode")
-    data = stream.read()
+    data = stream.read() if limit is None else read_at_most(stream, limit, what)
     if data is None:
-        raise TypeError(f"the file object of {what} had no bytes ready (a non-blocking stream): "
-                        "give a blocking one, or its bytes")
+        raise TypeError(_not_ready(what))
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'): its "
                         f"read() gave {type(data).__name__}")
@@ -50,3 +51,29 @@ def read_file_object(stream: Any, what: str, error: Callable[[str], Exception]) 
             raise error(f"the file object is at its end (position {position:,}): nothing left "
                         "to read (seek(0) first)")
     return bytes(data)
+
+
+def read_at_most(stream: Any, limit: int, what: str) -> bytes:
+    """Up to ``limit`` bytes of binary ``stream`` from where it stands: fewer only at its end.
+    ``read(n)`` may give fewer than ``n`` (a pipe, a raw file), so it is called until ``limit``
+    bytes or the end; a TypeError as in :func:`read_file_object` for a ``read()`` that gives
+    ``None`` or no bytes object (``what`` names the file in it)."""
+    parts: list[bytes] = []
+    got = 0
+    while got < limit:
+        part = stream.read(limit - got)
+        if part is None:
+            raise TypeError(_not_ready(what))
+        if not isinstance(part, bytes | bytearray | memoryview):
+            raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'): its "
+                            f"read() gave {type(part).__name__}")
+        if not part:
+            break
+        parts.append(bytes(part))
+        got += len(part)
+    return b"".join(parts)
+
+
+def _not_ready(what: str) -> str:
+    return (f"the file object of {what} had no bytes ready (a non-blocking stream): give a "
+            "blocking one, or its bytes")

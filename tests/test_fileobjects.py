@@ -12,7 +12,8 @@ import taco
 
 
 class Chunks(io.RawIOBase):
-    """A raw binary stream whose read() gives a bytearray, or None (nothing ready yet)."""
+    """A raw binary stream whose read() gives a bytearray: all that is left, or of ``read(n)`` at
+    most 100 bytes (fewer than asked for, as a pipe may give); or None (nothing ready yet)."""
 
     def __init__(self, data: bytes | None) -> None:
         self.data = data
@@ -21,7 +22,11 @@ class Chunks(io.RawIOBase):
         return True
 
     def read(self, size: int = -1):  # type: ignore[override]
-        return None if self.data is None else bytearray(self.data)
+        if self.data is None:
+            return None
+        n = len(self.data) if size < 0 else min(size, 100)
+        part, self.data = self.data[:n], self.data[n:]
+        return bytearray(part)
 
 
 @pytest.fixture(scope="module")

@@ -29,13 +29,14 @@ covers the whole file, so a flipped bit anywhere (header included) is an error, 
 from __future__ import annotations
 
 import os
+import stat
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import TacoError
-from ..fileobjects import is_file_object, read_file_object
+from ..fileobjects import is_file_object, read_at_most, read_file_object
 
 MAGIC = b"TACO"
 FORMAT_VERSION = 3
@@ -44,6 +45,16 @@ READABLE_VERSIONS = (2, 3)
 #: Largest image side a .taco file may declare (pixels). Caps allocations driven by the header.
 MAX_SIDE = 1 << 15
 PAD_REPLICATE_64 = 1
+#: The longest header: magic, version, an inline model id of 255 bytes (1 + 1 + 255), quality,
+#: fingerprint, two 5-byte varints, mode/padding, crc32.
+MAX_HEADER_BYTES = 4 + 1 + 257 + 1 + 8 + 5 + 5 + 1 + 4
+#: The most bits per pixel (of the image padded to multiples of 64) a payload may take: a file
+#: longer than :func:`max_file_bytes` is refused before the rest of it is read. A symbol costs at
+#: most 48 bits (the escape at 16-bit precision, 1 count group and 7 value groups of 4 bits for
+#: |symbol| <= 2**24, rans.MAX_SYMBOL), and a model codes M/256 + N/4096 symbols a pixel: 1.3 for
+#: the paper's M = 320, N = 192 (62.3 bits), the most of any registered architecture. Real files
+#: take under 2 bits a pixel.
+MAX_PAYLOAD_BITS_PER_PIXEL = 64
 #: PIL modes an original image may have had; decoded images are restored to these where sensible.
 #: Stored in 5 bits: at most 32 entries, append-only.
 MODES = ("RGB", "L", "LA", "RGBA", "P", "PA", "I;16", "I;16B", "I;16L", "I;16N", "I", "F", "1", "CMYK",
@@ -253,11 +264,27 @@ def pack(header: TacoHeader, payload: bytes) -> bytes:
     return head + crc.to_bytes(4, "big") + payload
 
 
-def unpack(data: bytes) -> TacoFile:
-    """Parse ``.taco`` bytes. Raises :class:`TacoFormatError` on anything malformed."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"expected bytes, got {type(data).__name__}")
-    data = bytes(data)
+@dataclass(frozen=True)
+class _Head:
+    """A parsed header before the checksum is checked (``model_id`` None: a code past the table)."""
+
+    model_id: str | None
+    code: int
+    quality: int
+    fingerprint: bytes
+    height: int
+    width: int
+    mode_index: int
+    padding: int
+    version: int
+    crc_at: int  # where the checksum starts
+    crc: int
+    header_bytes: int  # the checksum's end: where the payload starts
+
+
+def _parse_head(data: bytes) -> _Head:
+    """The header at the start of ``data`` (the whole file, or its first MAX_HEADER_BYTES):
+    :class:`TacoFormatError` for anything malformed in it."""
     r = _Reader(data)
     if not data:
         raise TacoFormatError("not a .taco file (it is empty: 0 bytes)")
@@ -308,18 +335,73 @@ def unpack(data: bytes) -> TacoFile:
         raise TacoFormatError(f"corrupt .taco file: unknown padding scheme {padding}")
     crc_at = r.pos
     crc = int.from_bytes(r.take(4, "checksum"), "big")
-    header_bytes = r.pos
-    view = memoryview(data)  # the checksum before the payload's copy: a huge junk file is read once
-    if zlib.crc32(view[header_bytes:], zlib.crc32(view[:crc_at])) != crc:
+    return _Head(model_id, code, quality, fingerprint, height, width, mode_index, padding, version,
+                 crc_at, crc, r.pos)
+
+
+def max_file_bytes(header_bytes: int, height: int, width: int) -> int:
+    """The longest ``.taco`` file with a header of ``header_bytes`` for a ``height`` x ``width``
+    image: :data:`MAX_PAYLOAD_BITS_PER_PIXEL` bits for every pixel of the image padded to
+    multiples of 64 (2 MiB for 512 x 512, 512 MiB for the decoder's default cap of 64 M pixels)."""
+    padded = -(-height // 64) * 64 * (-(-width // 64) * 64)
+    return header_bytes + padded * MAX_PAYLOAD_BITS_PER_PIXEL // 8
+
+
+def _too_long(size: int | None, head: _Head) -> TacoFormatError:
+    """The error for a file longer than its header allows (``size`` None: a stream, not read
+    to its end)."""
+    most = max_file_bytes(head.header_bytes, head.height, head.width)
+    has = f"{size:,} bytes, more" if size is not None else "more bytes"
+    return TacoFormatError(
+        f"corrupt .taco file: {has} than a file of a {head.width}x{head.height} image can have "
+        f"({most:,} at {MAX_PAYLOAD_BITS_PER_PIXEL} bits a pixel): something was appended to it, "
+        "or its header is corrupt"
+    )
+
+
+def unpack(data: bytes) -> TacoFile:
+    """Parse ``.taco`` bytes. Raises :class:`TacoFormatError` on anything malformed, a file longer
+    than its image size allows (:func:`max_file_bytes`) included."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    head = _parse_head(data)
+    if len(data) > max_file_bytes(head.header_bytes, head.height, head.width):
+        raise _too_long(len(data), head)
+    view = memoryview(data)  # the checksum before the payload's copy
+    if zlib.crc32(view[head.header_bytes:], zlib.crc32(view[:head.crc_at])) != head.crc:
         raise TacoFormatError(
             "corrupt or truncated .taco file: checksum mismatch (the file was altered, cut short "
             "or extended)"
         )
-    if model_id is None:  # an intact file whose model this taco's table does not hold: not corrupt
-        raise TacoFormatError(f"unknown built-in model code {code}: a file from a newer or forked taco")
-    header = TacoHeader(model_id, fingerprint, height, width, MODES[mode_index], padding, version,
-                        quality)
-    return TacoFile(header, data[header_bytes:], header_bytes, crc)
+    if head.model_id is None:  # an intact file whose model this taco's table does not hold: not corrupt
+        raise TacoFormatError(f"unknown built-in model code {head.code}: a file from a newer or forked taco")
+    header = TacoHeader(head.model_id, head.fingerprint, head.height, head.width,
+                        MODES[head.mode_index], head.padding, head.version, head.quality)
+    return TacoFile(header, data[head.header_bytes:], head.header_bytes, head.crc)
+
+
+def read_taco_stream(stream: BinaryIO) -> bytes:
+    """The bytes of a ``.taco`` file from a binary ``stream`` (an open file, a pipe, standard
+    input), from where it stands, read within the bound its header sets: the header first (at
+    most :data:`MAX_HEADER_BYTES`), then at most :func:`max_file_bytes` in all. A longer file is
+    a :class:`TacoFormatError`: a regular file's size is taken from the file system before the
+    rest is read, any other stream is read one byte past the bound. A malformed header is the
+    error :func:`unpack` gives for it; the checksum is not checked here (:func:`unpack` does)."""
+    start = read_file_object(stream, "a .taco file", TacoFormatError, limit=MAX_HEADER_BYTES)
+    head = _parse_head(start)
+    most = max_file_bytes(head.header_bytes, head.height, head.width)
+    try:  # a regular file says its size: its extra bytes are refused unread
+        st = os.fstat(stream.fileno())
+        size = st.st_size - stream.tell() + len(start) if stat.S_ISREG(st.st_mode) else 0
+    except (AttributeError, OSError, ValueError):  # a BytesIO, a pipe: read one byte past the bound
+        size = 0
+    if size > most:
+        raise _too_long(size, head)
+    data = start + read_at_most(stream, max(0, most + 1 - len(start)), "a .taco file")
+    if len(data) > most:
+        raise _too_long(None, head)
+    return data
 
 
 #: What :func:`info` (and :func:`taco.decompress`) take: the bytes of a ``.taco`` file, its path,
@@ -328,26 +410,28 @@ TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
 
 def taco_bytes(data: TacoLike) -> bytes:
-    """The bytes of a ``.taco`` file given as bytes, as its path (read once) or as a binary file
-    object (read to its end). A path that
-    cannot be read is a :class:`TacoFileUnreadable` naming it (a :class:`TacoFormatError` and an
-    ``OSError``)."""
+    """The bytes of a ``.taco`` file given as bytes, as its path or as a binary file object (from
+    where it stands); a path or a file object is read within the bound its header sets
+    (:func:`read_taco_stream`: a longer file is a :class:`TacoFormatError`, its extra bytes
+    unread). A path that cannot be read is a :class:`TacoFileUnreadable` naming it (a
+    :class:`TacoFormatError` and an ``OSError``)."""
     if isinstance(data, str | os.PathLike):
         path = Path(data)
         try:
-            return path.read_bytes()
+            with path.open("rb") as f:
+                return read_taco_stream(f)
         except FileNotFoundError as e:
             raise TacoFileNotFound(path, "file not found", e.errno, e.strerror) from None
         except IsADirectoryError as e:
             raise TacoFileUnreadable(path, "is a directory, not a file", e.errno, e.strerror) from None
         except OSError as e:
             raise TacoFileUnreadable(path, e.strerror or str(e), e.errno, e.strerror) from e
-    if is_file_object(data):  # open(path, "rb"), io.BytesIO: read to its end
-        return read_file_object(data, "a .taco file", TacoFormatError)
-    if not isinstance(data, bytes | bytearray | memoryview):
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    if not is_file_object(data):
         raise TypeError(f"expected the bytes of a .taco file, its path or a binary file object, "
                         f"not {type(data).__name__}")
-    return bytes(data)
+    return read_taco_stream(data)  # open(path, "rb"), io.BytesIO, a pipe
 
 
 def info(data: TacoLike) -> TacoFile:

@@ -3,6 +3,9 @@ malformed-input case -> TacoFormatError."""
 
 from __future__ import annotations
 
+import io
+import os
+import tracemalloc
 import zlib
 
 import pytest
@@ -18,7 +21,13 @@ from taco.bitstream import (
     pack,
     unpack,
 )
-from taco.bitstream.container import READABLE_VERSIONS, varint
+from taco.bitstream.container import (
+    MAX_PAYLOAD_BITS_PER_PIXEL,
+    READABLE_VERSIONS,
+    max_file_bytes,
+    read_taco_stream,
+    varint,
+)
 
 HEADER = TacoHeader(model_id="taco-tiny", fingerprint=bytes(range(8)), height=300, width=451, mode="RGB")
 PAYLOAD = b"abc" + b"\x00\xff" * 40 + b"z" * 300
@@ -348,3 +357,72 @@ def test_an_image_given_for_a_taco_file_is_named(fmt, kind):
         unpack(buffer.getvalue())
     with pytest.raises(TacoFormatError, match=r"wrong magic bytes"):
         unpack(b"hello, world")
+
+
+# --------------------------------------------------------------------------- the size bound
+
+
+class EndlessJunk(io.RawIOBase):
+    """A valid file's bytes, then junk without end; counts what is read, and refuses to be read
+    to its end (``read()`` with no size never returns)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.given = data, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001
+        n = len(buffer)
+        part = self.data[self.given : self.given + n]
+        part += b"\xaa" * (n - len(part))
+        buffer[:n] = part
+        self.given += n
+        return n
+
+    def readall(self) -> bytes:
+        raise AssertionError("read to its end")
+
+
+def test_a_file_longer_than_its_image_allows_is_refused():
+    """A 451x300 image (512x320 padded) has at most 64 bits a pixel: bytes past that were only
+    caught by the checksum, after the whole file was read and checksummed."""
+    data = pack(HEADER, PAYLOAD)
+    most = max_file_bytes(len(data) - len(PAYLOAD), 300, 451)
+    assert most == len(data) - len(PAYLOAD) + 512 * 320 * MAX_PAYLOAD_BITS_PER_PIXEL // 8
+    with pytest.raises(TacoFormatError, match="checksum"):  # at the bound: the checksum says it
+        unpack(data + bytes(most - len(data)))
+    with pytest.raises(TacoFormatError) as err:
+        unpack(data + bytes(most - len(data) + 1))
+    assert str(err.value) == (
+        f"corrupt .taco file: {most + 1:,} bytes, more than a file of a 451x300 image can have "
+        f"({most:,} at 64 bits a pixel): something was appended to it, or its header is corrupt")
+
+
+def test_a_long_file_is_refused_from_its_size_unread(tmp_path):
+    """A valid file with 8 GiB appended (sparse: nothing written) was read whole; now its size
+    is taken from the file system and nothing past the header is read."""
+    data = pack(HEADER, PAYLOAD)
+    path = tmp_path / "x.taco"
+    path.write_bytes(data)
+    os.truncate(path, 8 << 30)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TacoFormatError, match=f"corrupt .taco file: {8 << 30:,} bytes, more than"):
+            info(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000
+
+
+def test_a_stream_is_read_one_byte_past_the_bound():
+    """A pipe or standard input cannot say its size: it is read at most one byte past the bound
+    (an endless one was read for ever)."""
+    data = pack(HEADER, PAYLOAD)
+    most = max_file_bytes(len(data) - len(PAYLOAD), 300, 451)
+    stream = EndlessJunk(data)
+    with pytest.raises(TacoFormatError, match=r"corrupt \.taco file: more bytes than a file of a 451x300"):
+        info(stream)
+    assert stream.given == most + 1
+    assert read_taco_stream(io.BytesIO(data)) == data  # a file within the bound: all of it
