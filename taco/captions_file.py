@@ -15,6 +15,7 @@ named on purpose is the only source; without one, the image's sidecar ``IMAGE.tx
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -76,6 +77,10 @@ class CaptionsFile(NamedTuple):
     captioners: tuple[str, ...]
 
 
+#: What surrogateescape makes of a byte that is not UTF-8 (U+DC80..U+DCFF).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
 def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     """A ``captions.jsonl`` file -> its :class:`CaptionRecord` s (one per image, in file order)
     and the captioners its lines name.
@@ -83,25 +88,29 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     Each line: ``{"image": NAME, "captions": [...]}`` (or ``"caption": TEXT``), optionally with
     ``"captioner": NAME``; repeated lines for one image merge their captions; blank captions are
     dropped (an image whose captions are all blank keeps a record without captions).
-    :class:`CaptionsFileError` (a ``ValueError``) names the line of a malformed entry or of one
-    over :data:`CAPTIONS_LINE_MAX_CHARS` characters (read no further), or says the file is not
+    :class:`CaptionsFileError` (a ``ValueError``) names the line of a malformed entry, of one
+    over :data:`CAPTIONS_LINE_MAX_CHARS` characters (read no further), or of bytes that are not
     UTF-8 text; a file that cannot be opened raises the ``OSError``.
     """
     path = Path(path)
     captions: dict[str, list[str]] = {}  # insertion order = file order; repeated lines merge
     captioners: dict[str, None] = {}
-    with path.open(encoding="utf-8") as f:
-        try:  # line by line (40 MB of blank lines as a list took 1.4 GB), each within a bound
-            line_no = 0
-            while line := f.readline(CAPTIONS_LINE_MAX_CHARS + 1):
-                line_no += 1
-                if len(line) > CAPTIONS_LINE_MAX_CHARS and not line.endswith("\n"):
-                    raise CaptionsFileError(
-                        f"{path}:{line_no}: the line has over {CAPTIONS_LINE_MAX_CHARS:,} characters, "
-                        "far more than an image's captions take; shorten it")
-                _read_line(path, line_no, line, captions, captioners)
-        except UnicodeDecodeError:
-            raise CaptionsFileError(f"{path}: not UTF-8 text") from None
+    # Bytes that are not UTF-8 are read as lone surrogates (surrogateescape) and refused with the
+    # line they are on: the strict decoder works in chunks and cannot say which line failed.
+    with path.open(encoding="utf-8", errors="surrogateescape") as f:
+        line_no = 0  # line by line (40 MB of blank lines as a list took 1.4 GB), each within a bound
+        while line := f.readline(CAPTIONS_LINE_MAX_CHARS + 1):
+            line_no += 1
+            if len(line) > CAPTIONS_LINE_MAX_CHARS and not line.endswith("\n"):
+                raise CaptionsFileError(
+                    f"{path}:{line_no}: the line has over {CAPTIONS_LINE_MAX_CHARS:,} characters, "
+                    "far more than an image's captions take; shorten it")
+            bad = _NOT_UTF8.search(line)
+            if bad:
+                raise CaptionsFileError(
+                    f"{path}:{line_no}: not UTF-8 text (byte 0x{ord(bad.group()) - 0xDC00:02x} at "
+                    f"column {bad.start() + 1})")
+            _read_line(path, line_no, line, captions, captioners)
     records = [CaptionRecord(file, tuple(caps)) for file, caps in captions.items()]
     return CaptionsFile(records, tuple(captioners))
 

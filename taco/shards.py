@@ -42,6 +42,12 @@ INDEX_SUFFIX = ".index.json"
 #: tensor); parsing JSON takes up to some 30 times its size (4 MiB of ``[],[],...`` peaked at
 #: 120 MB, 60 MB at 1.5 GB), so a larger file is refused before it is read.
 INDEX_MAX_BYTES = 4 * 2**20
+#: The largest safetensors header (the JSON after the file's first 8 bytes: tensor names, dtypes,
+#: shapes, offsets and the metadata) taco lets safetensors read, in bytes. The built-ins' are 40 to
+#: 44 kB; the taco header in one is at most 1 MiB characters (taco.models.header.MAX_HEADER_CHARS).
+#: safetensors itself reads up to 100 MB: a 90 MB one peaked at 0.9 GB before that bound refused
+#: it; a larger one is now refused from its 8-byte length, before safetensors is called.
+SAFETENSORS_HEADER_MAX_BYTES = 4 * 2**20
 INDEX_FORMAT = "taco-shards"
 INDEX_VERSION = 1
 #: The checkpoint a training run writes into its folder: a folder given for a checkpoint
@@ -58,7 +64,27 @@ TRAIN_STATE_KEY = "taco_train_state"
 
 
 class ShardedFileError(TacoError, ValueError):
-    """A sharded safetensors set is missing a shard, has a changed shard, or a bad index."""
+    """A sharded safetensors set is missing a shard, has a changed shard, or a bad index; or a
+    safetensors file (plain or a shard) declares a header over :data:`SAFETENSORS_HEADER_MAX_BYTES`."""
+
+
+def check_header_size(path: Path, index: Path | None = None) -> None:
+    """Refuse the safetensors file ``path`` if the header length in its first 8 bytes (little
+    endian) is over :data:`SAFETENSORS_HEADER_MAX_BYTES`: a :class:`ShardedFileError` naming it
+    (a shard by its ``index`` and its name), before safetensors reads the header. A file too
+    short to say, or whose header would run past its end, is left to safetensors (which refuses
+    it unread); an ``OSError`` opening it is raised."""
+    with Path(path).open("rb") as f:
+        start = f.read(8)
+        file_size = os.fstat(f.fileno()).st_size
+    if len(start) < 8:
+        return
+    size = int.from_bytes(start, "little")
+    if SAFETENSORS_HEADER_MAX_BYTES < size <= file_size - 8:
+        which = f"{index}: shard {path.name} has" if index else f"{path}:"
+        raise ShardedFileError(f"{which} a safetensors header of {size:,} bytes, over the "
+                               f"{SAFETENSORS_HEADER_MAX_BYTES:,} taco reads (the built-ins' are "
+                               "about 40 kB)")
 
 
 def index_path(path: str | os.PathLike[str]) -> Path:
@@ -323,6 +349,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
         return dict(_read_index(found)["metadata"])
     from safetensors import safe_open
 
+    check_header_size(found)
     with safe_open(str(found), framework="numpy") as f:  # headers only: no torch
         return dict(f.metadata() or {})
 
@@ -345,6 +372,7 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
     seen: dict[str, str] = {}
     for file in every[1:] if index is not None else every:
         try:
+            check_header_size(file, found if index is not None else None)
             with safe_open(str(file), framework="numpy") as f:
                 names = list(f.keys())
                 if index is not None:
@@ -375,6 +403,7 @@ def load_sharded(
     if not is_index(found):
         from safetensors.torch import load_file
 
+        check_header_size(found)
         return load_file(str(found), device=device), read_metadata(found)
     index = _read_index(found)
     tensors: dict[str, torch.Tensor] = {}
@@ -382,6 +411,7 @@ def load_sharded(
     for entry in index["shards"]:
         shard = found.parent / entry["file"]
         try:
+            check_header_size(shard, found)
             data = shard.read_bytes()
         except OSError as e:
             raise ShardedFileError(f"{found}: shard {entry['file']} cannot be read ({e.strerror})") from None

@@ -45,7 +45,7 @@ def test_records_and_captioners(tmp_path):
         (b'{"image": "a.png", "captions": ["x"]}\n[1, 2]\n', r":2: expected"),
         (b'{"captions": ["x"]}\n', r":1: expected"),
         (b'{"image": 5, "captions": ["x"]}\n', r":1: image must be a string"),
-        (b'{"image": "a.png", "captions": ["\xff"]}\n', r": not UTF-8 text"),
+        (b'{"image": "a.png", "captions": ["\xff"]}\n', r":1: not UTF-8 text \(byte 0xff at column 34\)"),
     ],
 )
 def test_malformed_files_name_the_line(tmp_path, content, message):

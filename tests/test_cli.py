@@ -103,7 +103,7 @@ def test_compress_reads_captions_files_as_training_does(tmp_path, capsys):
     assert f"{bad}:2: expected" in err and "Traceback" not in err and len(err.splitlines()) == 1
     bad.write_bytes(b'{"image": "a.png", "captions": ["\xff"]}\n')
     assert main(["compress", str(tmp_path / "a.png"), "--captions", str(bad), *args]) == 2
-    assert f"{bad}: not UTF-8 text" in capsys.readouterr().err
+    assert f"{bad}:1: not UTF-8 text" in capsys.readouterr().err
     assert not (tmp_path / "a.taco").exists()
 
 

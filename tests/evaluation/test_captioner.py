@@ -84,7 +84,7 @@ def test_caption_folder_reads_the_captions_file_as_every_reader_does(captioner, 
     assert report.already == 1 and report.written == 3
 
     path.write_bytes(b'{"image": "skimage-astronaut.png", "captions": ["\xff"]}\n')
-    with pytest.raises(CaptionsFileError, match="captions.jsonl: not UTF-8 text"):
+    with pytest.raises(CaptionsFileError, match="captions.jsonl:1: not UTF-8 text"):
         caption_folder(folder, captioner, progress=False)
     path.write_text('{"image": "skimage-astronaut.png"}\n{"images": "x.png"}\n', encoding="utf-8")
     with pytest.raises(CaptionsFileError, match=r"captions.jsonl:2: expected"):

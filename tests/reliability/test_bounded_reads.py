@@ -6,6 +6,7 @@ lines in a captions.jsonl at 1.4 GB, a 50 MB sidecar at 688 MB)."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import shutil
 import tracemalloc
@@ -24,7 +25,12 @@ from taco.captions_file import (
     read_sidecar,
 )
 from taco.models import CheckpointError, header as header_module, load_checkpoint
-from taco.models.header import MAX_HEADER_CHARS, checkpoint_metadata, read_checkpoint_header
+from taco.models.header import (
+    MAX_HEADER_CHARS,
+    checkpoint_metadata,
+    checkpoint_shapes,
+    read_checkpoint_header,
+)
 from taco.text import MAX_CAPTION_CHARS
 
 SAMPLE = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
@@ -103,6 +109,61 @@ def test_running_out_of_memory_is_not_called_a_bad_file(tmp_path, tiny_checkpoin
     assert str(err.value) == f"out of memory reading {path}"
 
 
+def _with_header_size(src: Path, dst: Path, size: int) -> None:
+    """``src`` with its safetensors header padded with spaces (still valid JSON) to ``size``."""
+    data = src.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    dst.write_bytes(size.to_bytes(8, "little") + data[8 : 8 + n] + b" " * (size - n) + data[8 + n :])
+
+
+def test_a_safetensors_header_over_the_bound_is_refused_before_safetensors(tmp_path, tiny_checkpoint,
+                                                                          cli, monkeypatch):
+    """safetensors reads a header of up to 100 MB itself: a 90 MB one peaked at 0.9 GB before
+    taco's own checks refused it. Now its 8-byte length is read first, in a plain file and in a
+    shard, and safetensors is never called."""
+    import safetensors
+    import safetensors.torch
+
+    path = tiny_checkpoint[0]
+    real = int.from_bytes(path.read_bytes()[:8], "little")
+    assert real < shards.SAFETENSORS_HEADER_MAX_BYTES // 100
+    fine = tmp_path / "fine.safetensors"
+    _with_header_size(path, fine, shards.SAFETENSORS_HEADER_MAX_BYTES)  # at the bound: it loads
+    assert load_checkpoint(fine).config == load_checkpoint(path).config
+    big = tmp_path / "big.safetensors"
+    size = shards.SAFETENSORS_HEADER_MAX_BYTES + 1
+    _with_header_size(path, big, size)
+    sharded = tmp_path / "sharded.safetensors"
+    shards.save_sharded(tiny_checkpoint[1], sharded, {"taco": json.dumps(tiny_checkpoint[2])},
+                        max_bytes=1_000_000)
+    index = shards.index_path(sharded)
+    first = tmp_path / json.loads(index.read_text())["shards"][0]["file"]
+    _with_header_size(first, first, size)
+    entries = json.loads(index.read_text())
+    entries["shards"][0]["sha256"] = hashlib.sha256(first.read_bytes()).hexdigest()
+    index.write_text(json.dumps(entries))
+
+    def never(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        pytest.fail("safetensors was called")
+
+    for module, name in ((safetensors, "safe_open"), (safetensors.torch, "load"),
+                         (safetensors.torch, "load_file")):
+        monkeypatch.setattr(module, name, never)
+    plain = (f"{big}: a safetensors header of {size:,} bytes, over the "
+             f"{shards.SAFETENSORS_HEADER_MAX_BYTES:,} taco reads (the built-ins' are about 40 kB)")
+    for read in (read_checkpoint_header, load_checkpoint, checkpoint_shapes):
+        with pytest.raises(CheckpointError) as err:
+            read(big)
+        assert str(err.value) == plain
+    for read in (shards.tensor_shapes, shards.load_sharded):
+        with pytest.raises(shards.ShardedFileError) as err:
+            read(sharded)
+        assert str(err.value) == plain.replace(f"{big}:", f"{index}: shard {first.name} has")
+    monkeypatch.undo()
+    status, out = cli("models", str(big))
+    assert status == 2 and plain in out
+
+
 def test_a_bad_file_is_still_not_a_safetensors_file(tmp_path):
     bad = tmp_path / "x.safetensors"
     bad.write_bytes(b"\x08" + b"\0" * 7 + b"not json")
@@ -121,8 +182,21 @@ def test_a_captions_file_is_read_line_by_line(tmp_path):
     with pytest.raises(CaptionsFileError, match=r"captions\.jsonl:1: expected"):
         read_captions_file(path)
     path.write_bytes(b"\n" * 1_000_000 + b"\xff\n")  # reaching them is still the same error
-    with pytest.raises(CaptionsFileError, match="not UTF-8 text"):
+    with pytest.raises(CaptionsFileError, match=r"captions\.jsonl:1000001: not UTF-8 text"):
         read_captions_file(path)
+
+
+def test_bytes_that_are_not_utf8_name_their_line(tmp_path, cli):
+    """The decoder reads in chunks, so the error said only 'PATH: not UTF-8 text'."""
+    shutil.copy(SAMPLE, tmp_path / "a.png")
+    path = tmp_path / "caps.jsonl"
+    path.write_bytes(b'{"image": "b.png", "caption": "x"}\n' * 3_000
+                     + '{"image": "a.png", "caption": "café"}\n'.encode("latin-1"))
+    with pytest.raises(CaptionsFileError) as err:
+        read_captions_file(path)
+    assert str(err.value) == f"{path}:3001: not UTF-8 text (byte 0xe9 at column 35)"
+    status, out = cli("compress", str(tmp_path / "a.png"), "--captions", str(path), "-m", "taco-tiny")
+    assert status == 2 and f"{path}:3001: not UTF-8 text" in out
 
 
 def test_blank_lines_take_no_memory(tmp_path):
