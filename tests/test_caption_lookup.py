@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from taco.captions_file import CaptionLookup, CaptionsFileError, folder_captions, has_captions
+from taco.cli.common import CLIError
 from taco.cli.files import CaptionSource, uncaptioned_note
-from taco.commands import CLIError
 from taco.data import CaptionedFolder
 from taco.evaluation.datasets import DatasetError, open_dataset
 

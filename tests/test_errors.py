@@ -19,7 +19,7 @@ PACKAGE = Path(taco.__file__).resolve().parent
 
 #: The command line's own errors (``CLIError``, ``OutputClosed``) never reach a library caller:
 #: ``taco.cli.main`` prints them as one line.
-CLI_MODULES = ("taco.commands", "taco.cli")
+CLI_MODULES = ("taco.cli",)
 
 BUILTIN_BASES = {"Exception", "ValueError", "RuntimeError", "MemoryError", "TypeError", "OSError",
                  "KeyError", "LookupError", "UserWarning", "Warning"}
@@ -62,6 +62,16 @@ def test_every_error_is_a_taco_error_and_every_warning_a_taco_warning(module, na
         assert issubclass(cls, TacoError), f"{module}.{name} is not a taco.TacoError"
         # and keeps a builtin base more specific than Exception: older `except ValueError` works
         assert any(issubclass(cls, b) for b in (ValueError, RuntimeError, MemoryError)), cls.__mro__
+
+
+def test_the_command_lines_errors_live_in_its_package():
+    """CLIError and OutputClosed are the command line's own: declared in taco.cli (so the walk
+    above skips them), beside the code that prints them, not in a module of the library."""
+    from taco.cli.common import CLIError, OutputClosed
+
+    assert CLIError.__module__ == OutputClosed.__module__ == "taco.cli.common"
+    assert issubclass(CLIError, TacoError)
+    assert not (PACKAGE / "commands.py").exists()
 
 
 def test_builtin_bases_are_kept():

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "taco"
 #: Layers, top to bottom. A module may import modules of its own layer or of lower ones.
 #: The first layer with a matching pattern wins (see :func:`_matches`).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("entry", ("taco", "taco.__main__", "taco.cli.*", "taco.commands", "taco.*.cli", "taco.*.__main__")),
+    ("entry", ("taco", "taco.__main__", "taco.cli.*", "taco.*.cli", "taco.*.__main__")),
     ("library", ("taco.codec", "taco.pipeline", "taco.demo", "taco.resolve", "taco.evaluation.*",
                  "taco.train.*", "taco.bench.*", "taco.official.*")),
     ("core", ("taco.models.*", "taco.text.*", "taco.bitstream.*", "taco.metrics", "taco.losses",

@@ -38,9 +38,11 @@ from .common import (
 __all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "build_parser", "main"]
 
 #: The modules that add the subcommands, in ``taco --help``'s order, each through
-#: ``register(subparsers)`` (see :mod:`taco.commands`). Each must import no torch (nor
-#: CompressAI, transformers) at module level, its package's ``__init__`` included: ``taco
-#: --help`` imports all of them.
+#: ``register(subparsers)``, which adds its subcommands with ``set_defaults(func=...)``;
+#: ``func(args)`` returns the exit status and raises :class:`taco.cli.common.CLIError` for a user
+#: error. Such a module may use :mod:`taco.cli.common`, never the names of this package, which
+#: imports it. Each must import no torch (nor CompressAI, transformers) at module level, its
+#: package's ``__init__`` included: ``taco --help`` imports all of them.
 COMMAND_MODULES: tuple[str, ...] = ("taco.cli.compress", "taco.cli.decompress", "taco.cli.info",
                                     "taco.cli.models", "taco.cli.demo", "taco.train.cli",
                                     "taco.evaluation.cli", "taco.bench.cli", "taco.official.cli")

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..commands import CLIError
 from ..errors import Interrupted, TacoError
 from ..messages import count
 from ..resolve import DEFAULT_MODEL, ResolvedModel
@@ -101,6 +100,10 @@ def command_model(name: str | None) -> ResolvedModel:
 
 
 # --------------------------------------------------------------------------- errors
+
+
+class CLIError(TacoError):
+    """A user error: printed as one line, exit status 2."""
 
 
 class OutputClosed(BrokenPipeError):

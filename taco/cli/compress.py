@@ -10,12 +10,12 @@ import sys
 import time
 from typing import Any
 
-from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from ..messages import count
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
     MODEL_HELP,
+    CLIError,
     Failures,
     add_existing_options,
     command_model,

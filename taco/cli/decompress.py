@@ -8,12 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..commands import CLIError
 from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
 from ..messages import count
 from ..resolve import ResolvedModel, check_file_weights, resolve_model
 from ..suffixes import DECODED_SUFFIX
-from .common import Failures, add_existing_options, command_model, stage_delay
+from .common import CLIError, Failures, add_existing_options, command_model, stage_delay
 from .files import (
     STDIN,
     check_image_format,

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..commands import CLIError
-from .common import MODEL_HELP
+from .common import MODEL_HELP, CLIError
 from .files import CaptionSource
 
 

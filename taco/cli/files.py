@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..captions_file import CaptionLookup, CaptionsFileError, read_caption_records
-from ..commands import CLIError
 from ..messages import count
 from ..suffixes import IMAGE_SUFFIXES
-from .common import OutputClosed, os_reason, some_names
+from .common import CLIError, OutputClosed, os_reason, some_names
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
 STDIN = Path("<stdin>")

@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from ..commands import CLIError
 from ..messages import count, one_line
+from .common import CLIError
 
 
 def register(sub: Any) -> None:

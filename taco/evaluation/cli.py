@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import add_device_option, non_negative_int, positive_int
-from ..commands import CLIError
+from ..cli.common import CLIError, add_device_option, non_negative_int, positive_int
 from ..messages import count
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
