@@ -386,7 +386,7 @@ def test_what_cannot_be_kept_is_one_warning_line(tmp_path, capsys, mode, words):
 def test_stage_reporter_prints_stages_after_the_delay():
     import io
 
-    from taco.progress import StageReporter
+    from taco.cli.progress_line import StageReporter
 
     log = io.StringIO()
     with StageReporter("big.png", delay=0.0, stream=log) as progress:

@@ -252,11 +252,6 @@ def some_names(paths: Sequence[Path], most: int = 5) -> str:
     return ", ".join(str(p) for p in paths[:most]) + more
 
 
-def stage_delay(args: argparse.Namespace) -> float:
-    """Seconds before an image's stages are shown on stderr: 2, or never with --quiet."""
-    return float("inf") if args.quiet else 2.0
-
-
 @contextmanager
 def input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ...]) -> Iterator[None]:
     """Print the warnings raised while one input is processed, one line each: those about the

@@ -21,7 +21,6 @@ from .common import (
     command_model,
     input_warnings,
     positive_int,
-    stage_delay,
 )
 from .files import (
     STDIN,
@@ -36,6 +35,7 @@ from .files import (
     without_existing,
     write_output,
 )
+from .progress_line import StageReporter, stage_delay
 
 
 def register(sub: Any) -> None:
@@ -133,7 +133,6 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
     from ..codec import coding_quality, compress_image, needs_variable_rate
     from ..images import ImageConversionWarning, load_image
-    from ..progress import StageReporter
     from ..text.base import CaptionTruncatedWarning
     from ..text.clip import CLIP_PATH_ENV
 

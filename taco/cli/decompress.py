@@ -12,7 +12,7 @@ from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
 from ..messages import count
 from ..resolve import ResolvedModel, check_file_weights, resolve_model
 from ..suffixes import DECODED_SUFFIX
-from .common import CLIError, Failures, add_existing_options, command_model, stage_delay
+from .common import CLIError, Failures, add_existing_options, command_model
 from .files import (
     STDIN,
     check_image_format,
@@ -26,6 +26,7 @@ from .files import (
     without_existing,
     write_output,
 )
+from .progress_line import StageReporter, stage_delay
 
 
 def register(sub: Any) -> None:
@@ -100,7 +101,6 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     import io
 
     from ..codec import decompress
-    from ..progress import StageReporter
 
     report = report_stream(dsts)
     t_all = time.perf_counter()

@@ -1,0 +1,91 @@
+"""The line ``taco compress`` and ``taco decompress`` draw on stderr while one long image is coded.
+
+The codec reports its stages through a :data:`taco.progress.Progress` callback;
+:class:`StageReporter` is the command line's: nothing for an image done within ``delay`` seconds
+(most photos), then one line per stage, with the elapsed time, and a line every ``interval``
+seconds while a stage runs on; on a terminal the line is rewritten in place and cleared at the
+end, in a log each line is printed once.
+
+Imports no torch (see :mod:`taco.cli`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from typing import TextIO
+
+
+def stage_delay(args: argparse.Namespace) -> float:
+    """Seconds before an image's stages are shown on stderr: 2, or never with --quiet."""
+    return float("inf") if args.quiet else 2.0
+
+
+class StageReporter:
+    """A :data:`taco.progress.Progress` callback that prints ``NAME: STAGE [i/n], T s`` once past ``delay``.
+
+    Use as a context manager around the work of one image; a background thread keeps the line
+    alive while a stage runs without reporting (a 12 MP synthesis transform is one call).
+    """
+
+    def __init__(self, name: str, *, delay: float = 2.0, interval: float = 10.0,
+                 stream: TextIO | None = None) -> None:
+        self.name = name
+        self.delay = delay
+        self.interval = interval
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._stage = "starting"
+        self._parts = ""
+        self._t0 = time.perf_counter()
+        self._last_line = ""
+        self._last_print = 0.0
+        self._shown = False
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        with self._lock:
+            self._stage = stage
+            self._parts = f" {done}/{total}" if total > 1 else ""
+        self._show(force=False)
+
+    def __enter__(self) -> StageReporter:
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._watch, name="taco-progress", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._shown and self.tty:
+            self.stream.write("\r\x1b[K")  # the result line printed next replaces it
+            self.stream.flush()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.25):
+            self._show(force=True)
+
+    def _show(self, *, force: bool) -> None:
+        now = time.perf_counter()
+        elapsed = now - self._t0
+        if elapsed < self.delay:
+            return
+        with self._lock:
+            line = f"{self.name}: {self._stage}{self._parts}"
+            changed = line != self._last_line
+            due = now - self._last_print >= (1.0 if self.tty else self.interval)
+            if not (changed or (force and due)):
+                return
+            self._last_line, self._last_print, self._shown = line, now, True
+            text = f"{line}, {elapsed:.0f} s"
+            if self.tty:
+                self.stream.write(f"\r{text}\x1b[K")
+            else:
+                self.stream.write(text + "\n")
+            self.stream.flush()
