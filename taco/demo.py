@@ -11,14 +11,13 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from . import samples
 from .atomic import write_bytes_atomic
-from .captions_file import read_caption_records
 from .suffixes import DECODED_SUFFIX
 
 if TYPE_CHECKING:
@@ -29,16 +28,13 @@ SAMPLE = "skimage-chelsea.png"
 
 def sample_dir() -> Path:
     """The folder of the sample photos the package ships (with their captions.jsonl and
-    SOURCES.md), wherever taco is installed: a checkout's ``taco/assets/samples``."""
-    return Path(str(resources.files("taco") / "assets" / "samples"))
+    SOURCES.md), wherever taco is installed: :data:`taco.samples.SAMPLES_DIR`."""
+    return samples.SAMPLES_DIR
 
 
 def sample_caption(name: str = SAMPLE) -> str:
     """The first caption of the built-in sample ``name`` (a KeyError for another name)."""
-    for record in read_caption_records(sample_dir() / "captions.jsonl"):
-        if record.file == name and record.captions:
-            return record.captions[0]
-    raise KeyError(name)
+    return samples.sample_caption(name)
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -84,7 +80,7 @@ def run_demo(
     from .images import image_to_tensor, load_image, to_rgb
     from .resolve import resolve_model
 
-    src = Path(image) if image else sample_dir() / SAMPLE
+    src = Path(image) if image else samples.SAMPLES_DIR / SAMPLE
     uncaptioned = image is not None and caption is None
     if caption is None:
         caption = sample_caption(src.name) if image is None else ""

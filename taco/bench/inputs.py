@@ -8,12 +8,12 @@ from pathlib import Path
 from torch import Tensor
 
 from ..codec import pad_to_multiple
-from ..demo import sample_caption, sample_dir
 from ..images import ImageReadError, image_to_tensor, load_image, to_rgb
+from ..samples import SAMPLES_DIR, sample_caption, sample_names
 
-SAMPLES = sample_dir()
-SAMPLE_IMAGES = ("skimage-astronaut.png", "skimage-chelsea.png", "skimage-coffee.png",
-                 "skimage-rocket.png")
+#: Where the sample photos are, and their names: the images bench times by default.
+SAMPLES = SAMPLES_DIR
+SAMPLE_IMAGES = sample_names()
 
 
 def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str]]:

@@ -43,7 +43,6 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +65,7 @@ from taco.data import (
 from taco.suffixes import IMAGE_SUFFIXES
 
 from ..errors import TacoError
+from ..samples import SAMPLES_DIR
 
 __all__ = ["COCO30K_PROTOCOLS", "DATASET_KINDS", "EvalDataset", "open_dataset"]
 
@@ -283,8 +283,7 @@ def open_dataset(
     eff_crop = (None if official else PAPER_CROP.get(kind)) if crop is None else (crop or None)
 
     if kind == "samples":
-        root = Path(str(resources.files("taco") / "assets" / "samples"))
-        return _folder(root, kind, "samples", eff_crop, limit, captions_file)
+        return _folder(SAMPLES_DIR, kind, "samples", eff_crop, limit, captions_file)
     root = Path(rest).expanduser()
     if kind in ("folder", "kodak", "clic"):
         name = kind if kind != "folder" else _slug(root.resolve().name)
