@@ -257,7 +257,8 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       converted to sRGB through it, relative colorimetric, with a warning naming it; without
       one, naively (Pillow's ``convert``), with a warning that it is not colour-managed.
     - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with a warning;
-      colours under transparent pixels are kept as stored.
+      colours under transparent pixels are kept as stored. A fully opaque alpha channel loses
+      nothing: it is dropped without a warning.
     - ``P``: expanded through the palette (it decodes as RGB) with a warning; a transparency
       entry is dropped, with the alpha warning instead.
     - ``I;16``/``I;16B``/``I;16L``/``I;16N``/``I``: 16-bit samples scaled 0..65535 → 0..255
@@ -285,8 +286,8 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     if mode == "RGB":
         return image, mode
     alpha = _has_alpha(image)
-    lost = (f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)" if alpha
-            else _LOSSES.get(mode))
+    lost = (f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)"
+            if alpha and _alpha_matters(image) else _LOSSES.get(mode))
     if lost:
         warn_at_caller(about + lost, ImageConversionWarning)
     if alpha:
@@ -309,6 +310,15 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
 def _has_alpha(image: Image.Image) -> bool:
     """An alpha channel, or a palette's transparency entry: what to_rgb drops."""
     return image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
+
+
+def _alpha_matters(image: Image.Image) -> bool:
+    """Whether dropping ``image``'s alpha (:func:`_has_alpha`) loses anything: some pixel is not
+    fully opaque. An opaque RGBA screenshot or a palette whose transparent entry no pixel uses
+    codes exactly as its RGB would, so it gets no alpha warning."""
+    with_alpha = image.convert("RGBA") if image.mode in ("P", "PA") else image
+    low = with_alpha.getchannel(with_alpha.getbands()[-1]).getextrema()[0]
+    return bool(low < 255)
 
 
 def _colour_profile(image: Image.Image, about: str) -> Any:
@@ -360,7 +370,7 @@ def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None
                        ImageConversionWarning)
         return None
     assert out is not None
-    lost = "; the alpha channel is dropped" if alpha else ""
+    lost = "; the alpha channel is dropped" if alpha and _alpha_matters(image) else ""
     warn_at_caller(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
                    f"sRGB{lost})", ImageConversionWarning)
     out.info.pop("icc_profile", None)
@@ -436,7 +446,7 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
                            1.055 * np.power(linear, 1 / 2.4, dtype=np.float32) - 0.055)
         dst[top:top + 256] = np.rint(encoded * 255.0)
     rgb = Image.fromarray(dst)
-    lost = "; the alpha channel is dropped" if alpha else ""
+    lost = "; the alpha channel is dropped" if alpha and _alpha_matters(image) else ""
     warn_at_caller(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
                    f"sRGB{lost})", ImageConversionWarning)
     return rgb

@@ -384,6 +384,8 @@ def test_an_rgb_profile_other_than_srgb_is_converted_to_srgb(mode: str) -> None:
     from PIL import ImageCms
 
     src = _tagged(mode, _adobe_rgb())
+    if mode == "RGBA":
+        src.putalpha(128)  # see-through: dropping it loses something
     match = "colours converted from its 'Adobe RGB \\(1998\\)' profile to sRGB \\(it decodes as sRGB"
     rgb, got_mode = _one_warning_to_rgb(src, match + ("; the alpha channel is dropped" if mode == "RGBA" else "\\)$"))
     assert got_mode == mode and rgb.mode == "RGB" and "icc_profile" not in rgb.info
@@ -541,6 +543,8 @@ def _srgb_reference(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("mode", ["RGB", "RGBA"])
 def test_display_p3_code_points_are_converted_to_srgb(mode: str) -> None:
     src = _coded_as(mode, _nclx(12, 13, P3))
+    if mode == "RGBA":
+        src.putalpha(128)  # see-through: dropping it loses something
     match = "^colours converted from its Display P3 primaries to sRGB \\(it decodes as sRGB"
     rgb, got_mode = _one_warning_to_rgb(src, match + ("; the alpha channel is dropped" if mode == "RGBA" else "\\)$"))
     assert got_mode == mode and rgb.mode == "RGB"
@@ -700,3 +704,28 @@ def test_every_exif_orientation_is_shown_upright(tmp_path: Path, orientation: in
     img = load_image(path)
     assert img.info["exif_orientation"] == orientation
     np.testing.assert_array_equal(np.asarray(img.convert("RGB")), EXIF_UPRIGHT[orientation](stored))
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "La", "RGBa", "PA"])
+def test_a_fully_opaque_alpha_channel_is_dropped_without_a_warning(mode: str) -> None:
+    opaque = Image.new("RGBA", (3, 2), (10, 20, 30, 255)).convert(mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a folder of opaque screenshots: no warning per file
+        rgb, got_mode = to_rgb(opaque, source="shot.png")
+    assert got_mode == mode and rgb.mode == "RGB"
+    see_through = opaque.copy()
+    see_through.putpixel((2, 1), (10, 20, 30, 254)[:len(mode)] if mode in ("RGBA", "RGBa") else (10, 254))
+    with pytest.warns(ImageConversionWarning, match=f"^shot.png: the alpha channel of this {mode} image"):
+        to_rgb(see_through, source="shot.png")
+
+
+def test_a_palette_transparency_no_pixel_uses_is_not_an_alpha_loss() -> None:
+    image = Image.new("P", (2, 2), 0)
+    image.putpalette([0, 0, 0, 255, 255, 255])
+    image.info["transparency"] = 1
+    with pytest.warns(ImageConversionWarning) as caught:
+        to_rgb(image)
+    assert [str(w.message) for w in caught] == ["the palette is not kept: the image is coded, and decodes, as RGB"]
+    image.putpixel((0, 0), 1)
+    with pytest.warns(ImageConversionWarning, match="the alpha channel of this P image is dropped"):
+        to_rgb(image)
