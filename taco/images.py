@@ -317,8 +317,8 @@ def _alpha_matters(image: Image.Image) -> bool:
     fully opaque. An opaque RGBA screenshot or a palette whose transparent entry no pixel uses
     codes exactly as its RGB would, so it gets no alpha warning."""
     with_alpha = image.convert("RGBA") if image.mode in ("P", "PA") else image
-    low = with_alpha.getchannel(with_alpha.getbands()[-1]).getextrema()[0]
-    return bool(low < 255)
+    low = with_alpha.getchannel(with_alpha.getbands()[-1]).getextrema()[0]  # one band: an int
+    return bool(isinstance(low, int) and low < 255)
 
 
 def _colour_profile(image: Image.Image, about: str) -> Any:
