@@ -290,7 +290,7 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     qualities = model.qualities
     if qualities is None:
         if quality is not None:
-            name = getattr(model, "model_id", "custom")
+            name = model.model_id
             raise ValueError(f"model {name!r} has a single rate (one model per λ): it takes no "
                              f"quality (got {quality!r}){rate_models_clause(name)}")
         return None
@@ -299,7 +299,7 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     number = as_int(quality)  # a NumPy integer is a number too
     if number is None or not 1 <= number <= len(qualities):
         raise ValueError(f"quality must be an integer 1..{len(qualities)} for model "
-                         f"{getattr(model, 'model_id', 'custom')!r}, got {quality!r}")
+                         f"{model.model_id!r}, got {quality!r}")
     return number
 
 
@@ -315,7 +315,7 @@ def check_max_bytes(model: ELIC, max_bytes: object, quality: object) -> int | No
         raise ValueError(f"give quality= or max_bytes=, not both (got quality={quality!r}, "
                          f"max_bytes={max_bytes!r})")
     if model.qualities is None:
-        raise ValueError(needs_variable_rate("max_bytes=", getattr(model, "model_id", "custom")))
+        raise ValueError(needs_variable_rate("max_bytes=", model.model_id))
     return budget
 
 
@@ -469,8 +469,7 @@ def entropy_code(model: ELIC, y: Tensor, quality: int | None = None) -> dict[str
     try:
         return fast_codec.compress_latent(coding_codec(model), y.cpu(), quality)
     except SymbolRangeError as exc:
-        raise CheckpointError(f"model {getattr(model, 'model_id', 'custom')!r} cannot code this "
-                              f"image: {exc}") from None
+        raise CheckpointError(f"model {model.model_id!r} cannot code this image: {exc}") from None
 
 
 def pack_image(
@@ -479,7 +478,7 @@ def pack_image(
     """A ``.taco`` file: the header naming ``model``, the image and the quality coded at (None:
     a single-rate model, 0 in the header), then ``stream``."""
     header = TacoHeader(
-        model_id=getattr(model, "model_id", "custom"),
+        model_id=model.model_id,
         fingerprint=model_fingerprint(model),
         height=height,
         width=width,
@@ -526,7 +525,7 @@ def code_within(
     if best is None:  # hi came down to 1: quality 1 was coded and is over
         raise SizeBudgetError(
             f"a {width}x{height} image does not fit in {max_bytes:,} bytes with model "
-            f"{getattr(model, 'model_id', 'custom')!r}: its smallest file (quality 1) is "
+            f"{model.model_id!r}: its smallest file (quality 1) is "
             f"{lowest:,} bytes ({8 * lowest / (height * width):.4f} bpp)")
     return best
 
@@ -733,7 +732,7 @@ def check_made_with(header: TacoHeader, model: ELIC) -> None:
     if header.fingerprint != model_fingerprint(model):
         raise TacoFormatError(
             f"this file was made with another model (file: {header.model_id!r}, fingerprint "
-            f"{header.fingerprint.hex()}; given: {getattr(model, 'model_id', 'custom')!r}, "
+            f"{header.fingerprint.hex()}; given: {model.model_id!r}, "
             f"fingerprint {model_fingerprint(model).hex()}): decode it with the model that made "
             "it (one made with a checkpoint file needs that file: taco decompress --model FILE)"
         )
@@ -746,7 +745,7 @@ def file_quality(model: ELIC, header: TacoHeader) -> int | None:
     """The quality a file was coded at, checked against the model that decodes it (None: a
     single-rate model's file); TacoFormatError when they do not fit."""
     qualities = model.qualities
-    name = getattr(model, "model_id", "custom")
+    name = model.model_id
     if qualities is None:
         if header.quality != 0:
             raise TacoFormatError(

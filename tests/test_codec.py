@@ -234,6 +234,8 @@ def test_inputs_a_python_user_passes(tiny_taco, sample_image):
     bare = ELIC(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16])  # was an AttributeError
     with pytest.raises(TypeError, match="built without a ModelConfig.*taco.create_model"):
         taco.compress(crop, CAPTION, bare)
+    with pytest.raises(TypeError, match="model must be a loaded taco model, not Linear"):
+        taco.compress(crop, CAPTION, torch.nn.Linear(2, 2))  # a module, but no taco model
     from taco.pipeline import compress_batch
 
     with pytest.raises(TypeError, match="one caption per image, not one str"):
@@ -500,3 +502,19 @@ def test_the_float64_copy_is_deepcopy_then_to_float64_without_cloning_float32(ti
     hooks = [(type(m).__name__, len(m._forward_pre_hooks)) for m in copied.modules()]
     assert hooks == [(type(m).__name__, len(m._forward_pre_hooks)) for m in reference.modules()]
     assert hooks[0] == (type(latent_codec).__name__, 1)
+
+
+def test_a_model_taco_has_no_name_for_is_written_as_custom():
+    """A model built from its ModelConfig without create_model (no model_id set) codes, and its
+    .taco header names it "custom", as ELIC's class default says."""
+    from taco.models import MODEL_CONFIGS
+    from taco.models.elic import ELIC
+
+    config = MODEL_CONFIGS["elic-tiny"]
+    model = ELIC(N=config.N, M=config.M, groups=config.groups, ctx_hidden=config.ctx_hidden,
+                 layout=config.layout)
+    model.config = config
+    model.eval().update(force=True)
+    assert "model_id" not in vars(model)
+    data = taco.compress(torch.rand(3, 64, 64), None, model)
+    assert unpack(data).header.model_id == "custom"

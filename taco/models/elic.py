@@ -268,10 +268,12 @@ class ELIC(CompressionModel):
     #: each tile's pixels those of the whole image's synthesis up to float rounding.
     synthesis_halo = 9
 
-    #: Set by :func:`taco.create_model` / :func:`taco.load` (a bare ``ELIC(...)`` has none): the
-    #: architecture and widths a file records, the model's name, its checkpoint's metadata.
+    #: Set by :func:`taco.create_model` / :func:`taco.load` (a bare ``ELIC(...)`` has no config
+    #: or metadata): the architecture and widths a file records, the model's name, its
+    #: checkpoint's metadata. ``model_id`` is "custom" until set (the name a ``.taco`` header
+    #: gives a model taco has no name for), also on a backbone that skips ``ELIC.__init__``.
     config: ModelConfig
-    model_id: str
+    model_id: str = "custom"
     metadata: dict[str, Any]
 
     def __init__(

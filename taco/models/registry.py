@@ -382,6 +382,13 @@ def shadow_note(name: str, checkpoint: str | os.PathLike[str]) -> str:
             f"give ./{name} to use that checkpoint")
 
 
+def architecture_config(name: str, **overrides: Any) -> ModelConfig:
+    """The registered architecture ``name`` (a key of :data:`MODEL_CONFIGS`, else KeyError) with
+    ``overrides`` (ModelConfig fields) in, checked as ModelConfig checks any config: ValueError or
+    TypeError for a bad value, CheckpointError for a field ModelConfig lacks."""
+    return ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **overrides})
+
+
 def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     """Build a registered architecture, e.g. ``create_model("taco-tiny", use_mask=True)``.
 
@@ -396,7 +403,7 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
 
     from .architecture import build_model
 
-    cfg = ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **overrides})
+    cfg = architecture_config(name, **overrides)
     if seed is not None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)

@@ -23,7 +23,7 @@ from ..checks import is_int
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
 from ..models.checkpoint import TABLE_BUFFERS
 from ..models.config import TEXTLESS_ARCHITECTURES
-from ..models.registry import checkpoint_config, did_you_mean, trained_lambda
+from ..models.registry import architecture_config, checkpoint_config, did_you_mean, trained_lambda
 from .config import ConfigError, TrainConfig, unknown_model_text
 
 
@@ -109,7 +109,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
         **getattr(model, "metadata", {}),
         "init_from": {
             "source": str(path),
-            "model_id": getattr(source, "model_id", "custom"),
+            "model_id": source.model_id,
             "trained_steps_total": _steps(meta.get("trained_steps_total", meta.get("trained_steps", 0))),
         },
     }
@@ -257,19 +257,18 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
     overrides = model_overrides(cfg)
     name = cfg.resolved_model()
     frozen = cfg.preset == "taco-frozen-base"
-    if frozen and name in MODEL_CONFIGS:
-        spec = {**MODEL_CONFIGS[name].to_dict(), **overrides}
-        if spec.get("text_injection", "adapter") == "adapter":
-            # gamma = 0 and an identity residual make the fresh adapter an exact no-op, so
-            # training starts from the (frozen) ELIC it was initialised with; the paper's
-            # LN residual would not. model_overrides: {residual: paper} restores it. (TGIC has
-            # no residual option: its no-op start is the zeroed output conv below.)
-            overrides.setdefault("residual", "identity")
     if cfg.init_from and "layout" not in overrides:
         # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
         # have CompressAI's layout, new models the reference one: taco.models.elic)
         overrides["layout"] = checkpoint_config(init_from_file(cfg.init_from)).layout
     try:
+        if frozen and name in MODEL_CONFIGS and (
+                architecture_config(name, **overrides).text_injection == "adapter"):
+            # gamma = 0 and an identity residual make the fresh adapter an exact no-op, so
+            # training starts from the (frozen) ELIC it was initialised with; the paper's
+            # LN residual would not. model_overrides: {residual: paper} restores it. (TGIC has
+            # no residual option: its no-op start is the zeroed output conv below.)
+            overrides.setdefault("residual", "identity")
         model = create_model(name, seed=cfg.seed, **overrides)
     except (ValueError, TypeError, CheckpointError) as e:
         raise ConfigError(f"model {name!r}: {e}") from None
@@ -314,7 +313,7 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
     if name not in MODEL_CONFIGS:
         raise ConfigError(unknown_model_text(name))
     try:
-        return ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **model_overrides(cfg)})
+        return architecture_config(name, **model_overrides(cfg))
     except (ValueError, TypeError, CheckpointError) as e:
         raise ConfigError(f"model {name!r}: {e}") from None
 

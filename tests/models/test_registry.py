@@ -496,3 +496,40 @@ def test_load_takes_a_device_as_the_rest_of_the_api_does(elic_checkpoint):
     assert model_fingerprint(model) == model_fingerprint(taco.load(elic_checkpoint))
     with pytest.raises(TypeError, match="give device= only"):
         taco.load(elic_checkpoint, "auto", map_location="cpu")
+
+
+def test_architecture_config_is_the_entry_with_its_overrides_checked():
+    """The one merge of a registered architecture and overrides that create_model and training
+    use: the entry itself without overrides, a changed field with, ModelConfig's own errors."""
+    from taco.models.registry import architecture_config
+
+    assert architecture_config("taco-tiny") == MODEL_CONFIGS["taco-tiny"]
+    masked = architecture_config("taco-tiny", use_mask=True, heads=1)
+    assert (masked.use_mask, masked.heads, masked.N) == (True, 1, MODEL_CONFIGS["taco-tiny"].N)
+    assert not MODEL_CONFIGS["taco-tiny"].use_mask  # the registry entry is left as it was
+    assert create_model("taco-tiny", use_mask=True, heads=1).config == masked
+    with pytest.raises(ValueError, match="N must be an integer"):
+        architecture_config("taco-tiny", N=0)
+    with pytest.raises(CheckpointError, match=r"unknown model config fields: \['nope'\]"):
+        architecture_config("taco-tiny", nope=1)
+    with pytest.raises(KeyError):
+        architecture_config("no-such-architecture")
+
+
+def test_a_model_without_a_name_is_custom():
+    """ELIC's model_id is "custom" until create_model or load names it: on a bare ELIC and on a
+    backbone that skips ELIC.__init__ (docs/models.md "Adding a backbone"), as the .taco header
+    and the codec's messages call such a model."""
+    from compressai.models.base import CompressionModel
+
+    from taco.models.elic import ELIC
+
+    class Skips(ELIC):
+        def __init__(self) -> None:
+            CompressionModel.__init__(self)
+
+    bare = ELIC(N=16, M=32, groups=[8, 8, 16], ctx_hidden=[16, 16])
+    assert bare.model_id == Skips().model_id == "custom"
+    bare.model_id = "mine"  # an instance's name is its own
+    assert (bare.model_id, ELIC.model_id) == ("mine", "custom")
+    assert create_model("elic-tiny").model_id == "elic-tiny"

@@ -62,3 +62,23 @@ def test_only_the_listed_warm_starts_cross_architectures(checkpoints):
     with pytest.raises(CheckpointError, match=r"cannot initialise elic from taco \(only elic -> taco "
                                               r"and like -> like\).*--set model=taco-tiny preset=taco$"):
         init_from_checkpoint(create_model("elic-tiny"), checkpoints["taco-tiny"])
+
+
+def test_the_frozen_base_preset_gives_the_adapter_the_identity_residual():
+    """taco-frozen-base reads the architecture it builds (registry entry + overrides): the
+    adapter starts as a no-op with the identity residual, TGIC keeps its own, and an override
+    ModelConfig refuses is one ConfigError naming the model."""
+    from taco.train import load_config
+    from taco.train.config import ConfigError
+    from taco.train.model_setup import build_training_model
+
+    def built(*extra: str):
+        return build_training_model(load_config(None, ["preset=taco-frozen-base", "model=taco-tiny",
+                                                       *extra])).config
+
+    assert (built().text_injection, built().residual) == ("adapter", "identity")
+    assert built("model_overrides.residual=paper").residual == "paper"  # said: kept
+    tgic = built("model_overrides.text_injection=tgic")
+    assert (tgic.text_injection, tgic.residual) == ("tgic", "paper")
+    with pytest.raises(ConfigError, match=r"^model 'taco-tiny': heads must be an integer"):
+        built("model_overrides.heads=0")
