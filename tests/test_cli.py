@@ -1048,3 +1048,34 @@ def test_every_device_option_is_the_same(monkeypatch):
         "evaluate": "auto", "caption": "auto", "train": None, "bench": "auto"}
     assert all(o.help.startswith("torch device: auto, cpu, cuda, cuda:N, mps (default: auto, ")
                for o in options.values())
+
+
+def test_info_and_decompress_refuse_a_file_longer_than_its_header_allows_unread(tmp_path, capsys, monkeypatch):
+    import io
+    import tracemalloc
+
+    src = tmp_path / "c.png"
+    Image.open(CHELSEA).resize((64, 48)).save(src)
+    assert main(["compress", str(src), "--caption", "", "-m", "elic-tiny", "-o", str(tmp_path / "c.taco")]) == 0
+    good = (tmp_path / "c.taco").read_bytes()
+    big = tmp_path / "big.taco"
+    big.write_bytes(good)
+    with big.open("r+b") as f:  # 1 GiB of appended zeros, sparse: read whole, it would take 1 GiB
+        f.truncate(1 << 30)
+    capsys.readouterr()
+    for argv in (["info", str(big)], ["decompress", str(big), "-o", str(tmp_path / "x.png")]):
+        tracemalloc.start()
+        try:
+            assert main(argv) == 2
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 64 << 20, peak  # the appended GiB is never read
+        err = capsys.readouterr().err
+        assert f"{big}: corrupt .taco file: 1,073,741,824 bytes, more than a file of a 64x48 image" in err
+    # standard input is read one byte past the bound, not to its end
+    stream = io.BytesIO(good + bytes(10 << 20))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream))
+    assert main(["info", "-"]) == 2
+    assert "more bytes than a file of a 64x48 image can have" in capsys.readouterr().err
+    assert stream.tell() < 1 << 20

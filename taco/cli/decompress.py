@@ -18,8 +18,8 @@ from .files import (
     check_image_format,
     expand_inputs,
     plan_outputs,
-    read_input,
     read_taco,
+    read_taco_input,
     report_stream,
     rest_hint,
     save_format,
@@ -59,7 +59,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             print(f"decompressed {count(0, 'file')}{failures.summary()}")
             return 0
     headers: dict[Path, Any] = {}
-    piped = read_input(STDIN) if files[0] is STDIN else None  # standard input, read once
+    piped = read_taco_input(STDIN) if files[0] is STDIN else None  # standard input, read once
     for src in files:  # every file checked first, with the decoder's own cap, before any model loads
         try:
             headers[src] = h = read_taco(src, piped).header
@@ -114,7 +114,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             try:
                 with StageReporter(f"{place}{src}", delay=stage_delay(args)) as progress:
                     t0 = time.perf_counter()
-                    data = read_input(src) if piped is None else piped
+                    data = read_taco_input(src) if piped is None else piped
                     image = decompress(data, model, max_pixels=args.max_pixels or None, progress=progress)
                     ms = 1000 * (time.perf_counter() - t0)
                     progress("writing", 0, 1)

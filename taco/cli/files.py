@@ -473,12 +473,28 @@ def write_stdout(data: bytes) -> None:
                            "reader went away): the data is cut short") from None
 
 
+def read_taco_input(path: Path) -> bytes:
+    """The bytes of a ``.taco`` input, or of standard input for :data:`STDIN`, read within the
+    bound the file's header sets (a longer one is a :class:`CLIError` naming it, its extra bytes
+    unread: :func:`taco.bitstream.container.read_taco_stream`)."""
+    from ..bitstream import TacoFormatError
+    from ..bitstream.container import read_taco_stream
+
+    try:
+        if path is STDIN:
+            return read_taco_stream(sys.stdin.buffer)
+        with path.open("rb") as f:
+            return read_taco_stream(f)
+    except TacoFormatError as exc:
+        raise CLIError(f"{path}: {exc}") from None
+
+
 def read_taco(path: Path, data: bytes | None = None) -> Any:
     """Parse a ``.taco`` file (its bytes ``data``, else read from ``path``); a bad one is a
     :class:`CLIError` naming the file."""
     from ..bitstream import TacoFormatError, unpack
 
     try:
-        return unpack(read_input(path) if data is None else data)
+        return unpack(read_taco_input(path) if data is None else data)
     except TacoFormatError as exc:
         raise CLIError(f"{path}: {exc}") from None
