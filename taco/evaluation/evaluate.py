@@ -205,7 +205,7 @@ def load_model(
     checkpoint = resolved.checkpoint
     info = ModelInfo(
         spec=spec,
-        model_id=str(getattr(model, "model_id", "custom")),
+        model_id=str(model.model_id),
         trained=resolved.trained,
         fingerprint=model_fingerprint(model).hex(),
         checkpoint=str(checkpoint) if checkpoint else None,
