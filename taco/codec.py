@@ -50,7 +50,6 @@ from .bitstream.rans import (
     guard_entropy_coders,
 )
 from .checks import as_int
-from .conv_bands import band_convolutions
 from .errors import TacoError
 from .fileobjects import file_object_name, is_file_object, read_file_object
 from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
@@ -72,6 +71,7 @@ from .models import (
     model_fingerprint,
 )
 from .models.checkpoint import check_entropy_tables
+from .models.conv_bands import band_convolutions
 from .models.elic import ELIC
 from .progress import Progress
 from .resolve import check_file_weights, resolve_model
@@ -176,7 +176,7 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     reads its stream through :class:`taco.bitstream.rans.StreamDecoder`).
     On big latents the entropy parameters are computed in bands of rows, keeping only each
     pass's table indexes and means (``taco.models.entropy.BAND_BYTES``), and each convolution
-    within a band in bands of its own (:mod:`taco.conv_bands`): float64 convolutions unfold
+    within a band in bands of its own (:mod:`taco.models.conv_bands`): float64 convolutions unfold
     their input, 13-38 KB per latent position, several GB on a 36 MP image.
     """
     fingerprint = model_fingerprint(model)

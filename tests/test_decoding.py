@@ -13,13 +13,13 @@ import torch.nn as nn
 from PIL import Image
 
 import taco
-from taco import codec, conv_bands
+from taco import codec
 from taco.bitstream import TacoFormatError, TacoHeader, pack, unpack
 from taco.bitstream.rans import MAX_UNCHUNKED_SYMBOLS, split_stream
 from taco.codec import coding_codec, decompress_tensor, synthesis_tiles, synthesize
 from taco.images import tensor_to_image
 from taco.memory import MAX_DECODE_PIXELS, decode_memory_estimate
-from taco.models import ELIC, MODEL_CONFIGS, create_model, fast_codec, model_fingerprint
+from taco.models import ELIC, MODEL_CONFIGS, conv_bands, create_model, fast_codec, model_fingerprint
 from taco.models.config import BUILTIN_ARCHITECTURES
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -219,23 +219,24 @@ LAYERS = [  # what the float64 latent codecs hold: 5x5 and 3x3 convolutions, str
 @pytest.mark.parametrize("layer", LAYERS, ids=lambda m: repr(m)[:60])
 @pytest.mark.parametrize("shape", [(1, 8, 37, 23), (2, 8, 64, 64), (1, 8, 5, 70)])
 def test_banded_convolutions_equal_whole_ones(monkeypatch, layer, shape):
-    monkeypatch.setattr(conv_bands, "BAND_BYTES", 1 << 14)  # a few rows per band
+    monkeypatch.setattr(conv_bands, "CONV_BAND_BYTES", 1 << 14)  # a few rows per band
     layer = layer.double()
     x = torch.randn(shape, dtype=torch.float64)
     with torch.no_grad():
         whole = layer(x)
         conv_bands.band_convolutions(layer)
-        assert conv_bands.band_rows(layer, x) is not None
+        assert conv_bands.conv_band_rows(layer, x) is not None
         banded = layer(x)
     assert banded.shape == whole.shape and (banded - whole).abs().max() < 1e-12
 
 
 def test_small_inputs_are_not_banded(tiny_elic):
-    """Under BAND_BYTES of columns the convolution runs whole, exactly as before."""
+    """Under CONV_BAND_BYTES of columns the convolution runs whole, exactly as before."""
+    rows = conv_bands.conv_band_rows
     layer = conv_bands.band_convolutions(nn.Conv2d(64, 128, 5, padding=2).double())
-    assert conv_bands.band_rows(layer, torch.zeros(1, 64, 70, 70, dtype=torch.float64)) is None  # 63 MB
-    assert conv_bands.band_rows(layer, torch.zeros(1, 64, 80, 80, dtype=torch.float64)) is not None
-    assert conv_bands.band_rows(nn.Conv2d(64, 128, 1), torch.zeros(1, 64, 999, 999)) is None  # 1x1
+    assert rows(layer, torch.zeros(1, 64, 70, 70, dtype=torch.float64)) is None  # 63 MB
+    assert rows(layer, torch.zeros(1, 64, 80, 80, dtype=torch.float64)) is not None
+    assert rows(nn.Conv2d(64, 128, 1), torch.zeros(1, 64, 999, 999)) is None  # 1x1
     codec_ = coding_codec(tiny_elic)
     assert all(isinstance(m, conv_bands._Banded) for m in codec_.modules() if isinstance(m, nn.Conv2d))
 
@@ -243,7 +244,7 @@ def test_small_inputs_are_not_banded(tiny_elic):
 def test_banded_coding_round_trips(monkeypatch, sample_image):
     """Encoder and decoder both banded (a few rows at a time): the file decodes to the latents
     the encoder coded, as unbanded coding does."""
-    monkeypatch.setattr(conv_bands, "BAND_BYTES", 1 << 15)
+    monkeypatch.setattr(conv_bands, "CONV_BAND_BYTES", 1 << 15)
     model = create_model("elic-tiny", seed=0)
     data = taco.compress(sample_image, None, model)
     codec_ = coding_codec(model)

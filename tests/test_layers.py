@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("library", ("taco.codec", "taco.pipeline", "taco.demo", "taco.resolve", "taco.evaluation.*",
                  "taco.train.*", "taco.bench.*", "taco.official.*")),
     ("core", ("taco.models.*", "taco.text.*", "taco.bitstream.*", "taco.metrics", "taco.losses",
-              "taco.data", "taco.conv_bands")),
+              "taco.data")),
     ("base", ("taco.version", "taco.atomic", "taco.checksums", "taco.images", "taco.distributed", "taco.devices",
               "taco.shards", "taco.memory", "taco.progress", "taco.compressai_loader", "taco.lazy",
               "taco.suffixes", "taco.messages", "taco.captions_file", "taco.locks",

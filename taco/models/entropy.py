@@ -74,7 +74,7 @@ Y_HAT_DTYPE = torch.float32
 
 #: Most bytes of float64 activations one band of :meth:`ReferenceLatentCodec.code_groups` may take
 #: when coding (its convolutions' unfolded inputs are bounded separately, by
-#: :mod:`taco.conv_bands`); a latent that fits is computed in one band, exactly as without bands.
+#: :mod:`taco.models.conv_bands`); a latent that fits is computed in one band, exactly as without bands.
 BAND_BYTES = 256 * 2**20
 
 #: A pass coder, the driver's hook for what happens to a pass's latents (round them, rANS-encode

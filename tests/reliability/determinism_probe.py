@@ -44,18 +44,20 @@ CASES = {  # name: (architecture, spread scales, image size or None for the full
     "elic-small-spread": ("elic-small", True, (448, 320)),
     "elic-tiny-chunked": ("elic-tiny", True, (1024, 768)),
 }
-#: Memory limits lowered for a case (encoder and decoder alike): conv_bands.BAND_BYTES and
-#: codec.SYNTHESIS_TILE_BUDGET (tiles of 16 latents).
-LIMITS = {"elic-tiny-chunked": {"BAND_BYTES": 1 << 18, "SYNTHESIS_TILE_BUDGET": 16 * (16 * (16 + 18)) ** 2}}
+#: Memory limits lowered for a case (encoder and decoder alike):
+#: models.conv_bands.CONV_BAND_BYTES and codec.SYNTHESIS_TILE_BUDGET (tiles of 16 latents).
+LIMITS = {"elic-tiny-chunked": {"CONV_BAND_BYTES": 1 << 18,
+                                "SYNTHESIS_TILE_BUDGET": 16 * (16 * (16 + 18)) ** 2}}
 
 
 @contextlib.contextmanager
 def limits(name: str):  # noqa: ANN201
     """The case's lowered memory limits inside, the defaults outside."""
-    from taco import codec, conv_bands
+    from taco import codec
+    from taco.models import conv_bands
 
     values = LIMITS.get(name, {})
-    modules = {"BAND_BYTES": conv_bands, "SYNTHESIS_TILE_BUDGET": codec}
+    modules = {"CONV_BAND_BYTES": conv_bands, "SYNTHESIS_TILE_BUDGET": codec}
     saved = {k: getattr(modules[k], k) for k in values}
     for k, v in values.items():
         setattr(modules[k], k, v)

@@ -8,10 +8,10 @@ position for a 5x5 context convolution over 64 channels, 1.8 GB for a 36-megapix
 the -small built-ins, 10 GB at 100 MP with the paper-size model (docs/reliability.md).
 
 :func:`band_convolutions` makes every 2-D convolution of a module compute its output
-:data:`BAND_BYTES` of columns at a time: the rows each band needs, padded with zeros where the
+:data:`CONV_BAND_BYTES` of columns at a time: the rows each band needs, padded with zeros where the
 whole input would be, go through the same convolution. Results equal the whole convolution's up
 to float rounding (float64: ~1e-13, far below what could move a scale across a table boundary);
-inputs whose buffer fits in :data:`BAND_BYTES` are computed whole, exactly as before. Encoder
+inputs whose buffer fits in :data:`CONV_BAND_BYTES` are computed whole, exactly as before. Encoder
 and decoder band the same shapes identically, so they compute the same numbers.
 """
 
@@ -22,17 +22,17 @@ import torch.nn.functional as F
 from compressai.layers import MaskedConv2d
 from torch import Tensor
 
-__all__ = ["BAND_BYTES", "band_convolutions", "band_rows"]
+__all__ = ["CONV_BAND_BYTES", "band_convolutions", "conv_band_rows"]
 
 #: Most bytes of unfolded input (columns) one convolution call may use; above it, it runs in bands.
-BAND_BYTES = 64 * 2**20
+CONV_BAND_BYTES = 64 * 2**20
 
 _BANDED_CLASSES: dict[type, type] = {}
 
 
-def band_rows(m: nn.Module, x: Tensor) -> int | None:
+def conv_band_rows(m: nn.Module, x: Tensor) -> int | None:
     """Output rows per band for ``m`` on input ``x`` (N, C, H, W), or None to compute it whole
-    (its columns fit :data:`BAND_BYTES`, or the layer is not a plain 2-D convolution)."""
+    (its columns fit :data:`CONV_BAND_BYTES`, or the layer is not a plain 2-D convolution)."""
     if not isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) or x.dim() != 4:
         return None
     if m.groups != 1 or m.dilation != (1, 1) or m.padding_mode != "zeros" or isinstance(m.padding, str):
@@ -52,13 +52,13 @@ def band_rows(m: nn.Module, x: Tensor) -> int | None:
             return None
         h_out = (h - 1) * sh - 2 * m.padding[0] + kh + m.output_padding[0]
         per_row = n * m.out_channels * kh * kw * w * item // sh  # columns per input row, per output row
-    if per_row * h_out <= BAND_BYTES:
+    if per_row * h_out <= CONV_BAND_BYTES:
         return None
-    return max(sh, BAND_BYTES // max(1, per_row) // sh * sh)
+    return max(sh, CONV_BAND_BYTES // max(1, per_row) // sh * sh)
 
 
 def _conv2d_bands(m: nn.Conv2d, x: Tensor, rows: int) -> Tensor:
-    assert not isinstance(m.padding, str)  # band_rows refuses "same" / "valid"
+    assert not isinstance(m.padding, str)  # conv_band_rows refuses "same" / "valid"
     kh, kw = m.kernel_size
     sh, sw = m.stride
     ph, pw = m.padding
@@ -77,7 +77,7 @@ def _conv2d_bands(m: nn.Conv2d, x: Tensor, rows: int) -> Tensor:
 
 
 def _conv_transpose2d_bands(m: nn.ConvTranspose2d, x: Tensor, rows: int) -> Tensor:
-    assert not isinstance(m.padding, str)  # band_rows refuses "same" / "valid"
+    assert not isinstance(m.padding, str)  # conv_band_rows refuses "same" / "valid"
     kh, kw = m.kernel_size
     sh, sw = m.stride
     ph, pw = m.padding
@@ -103,10 +103,10 @@ def _conv_transpose2d_bands(m: nn.ConvTranspose2d, x: Tensor, rows: int) -> Tens
 
 
 class _Banded:
-    """Mixin: a 2-D convolution that computes big outputs band by band (:func:`band_rows`)."""
+    """Mixin: a 2-D convolution that computes big outputs band by band (:func:`conv_band_rows`)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        rows = band_rows(self, x)  # type: ignore[arg-type]
+        rows = conv_band_rows(self, x)  # type: ignore[arg-type]
         if rows is None:
             return super().forward(x)  # type: ignore[misc]
         if isinstance(self, MaskedConv2d):  # as MaskedConv2d.forward does before convolving
@@ -122,8 +122,8 @@ _PLAIN_FORWARDS = (nn.Conv2d.forward, nn.ConvTranspose2d.forward, MaskedConv2d.f
 
 def band_convolutions(module: nn.Module) -> nn.Module:
     """Make every ``nn.Conv2d`` / ``nn.ConvTranspose2d`` in ``module`` (and CompressAI's masked
-    convolutions) run in bands when its columns buffer would exceed :data:`BAND_BYTES` (in place:
-    each layer's class becomes a subclass of its own with the banded ``forward``; weights, hooks
+    convolutions) run in bands when its columns buffer would exceed :data:`CONV_BAND_BYTES` (in
+    place: each layer's class becomes a subclass of its own with the banded ``forward``; weights, hooks
     and state are unchanged). Subclasses with a forward of their own are left as they are."""
     for m in module.modules():
         cls = type(m)
