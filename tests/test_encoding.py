@@ -112,7 +112,8 @@ def test_coding_input_is_the_padded_float_image(size, mode):
     from taco.codec import coding_input, pad_to_multiple
 
     rng = np.random.default_rng(sum(size))
-    image = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).convert(mode)
+    channels = 4 if mode == "RGBA" else 3  # a random alpha, which matters: it warns when dropped
+    image = Image.fromarray(rng.integers(0, 256, (size[1], size[0], channels), dtype=np.uint8)).convert(mode)
     with pytest.warns() if mode == "RGBA" else _no_warning():
         x, h, w, got_mode = coding_input(image)
     expected = pad_to_multiple(image_to_tensor(image.convert("RGB")))
