@@ -82,9 +82,12 @@ from .text.worker import encode_captions, encode_captions_async
 ImageLike = (Image.Image | Tensor | np.ndarray[Any, Any] | str | os.PathLike[str] | bytes | bytearray
              | memoryview | BinaryIO)
 
+#: The numpy images :func:`compress` takes (:func:`array_image`), for its docstring and messages.
+ARRAY_KINDS = "(H, W, 3) uint8 or float in [0, 1], (H, W, 4) or (H, W) uint8, or (H, W) uint16"
+
 #: What :func:`compress` takes, for messages.
-IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1] or uint8 tensor, an (H, W, 3) "
-               "uint8 array, a path, the bytes of an image file or a binary file object")
+IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1] or uint8 tensor, a numpy array "
+               f"({ARRAY_KINDS}), a path, the bytes of an image file or a binary file object")
 
 
 class ImageSizeError(TacoError, ValueError):
@@ -207,15 +210,32 @@ def check_pixel_values(x: Tensor, what: str = "image tensor") -> None:
 
 
 def array_image(a: np.ndarray) -> Image.Image | Tensor:
-    """A numpy image as :func:`coding_input` takes it: (H, W) or (H, W, 3|4) uint8 (or (H, W)
-    uint16) as a PIL image, (H, W, 3) float in [0, 1] as a (3, H, W) tensor."""
+    """A numpy image as :func:`coding_input` takes it (:data:`ARRAY_KINDS`): (H, W) or
+    (H, W, 3|4) uint8 and (H, W) uint16 as a PIL image (L, RGB, RGBA, I;16), (H, W, 3) float in
+    [0, 1] as a (3, H, W) tensor. Anything else is a ValueError that lists what is taken and, for
+    the near misses (16-bit colour as OpenCV's IMREAD_UNCHANGED and tifffile give, float grey),
+    says how to make one of them."""
     if (a.dtype == np.uint8 and (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4)))
             or (a.dtype == np.uint16 and a.ndim == 2)):
         return Image.fromarray(np.ascontiguousarray(a))
-    if np.issubdtype(a.dtype, np.floating) and a.ndim == 3 and a.shape[2] == 3:
+    floating = np.issubdtype(a.dtype, np.floating)
+    if floating and a.ndim == 3 and a.shape[2] == 3:
         return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)
-    raise ValueError(f"a numpy image must be (H, W, 3) uint8 or float in [0, 1], (H, W, 4) or "
-                     f"(H, W) uint8, or (H, W) uint16; got {a.dtype} {a.shape}")
+    hint = ""
+    if a.dtype == np.uint16 and a.ndim == 3 and a.shape[2] in (3, 4):
+        rgb = "a" if a.shape[2] == 3 else "a[..., :3]"  # alpha dropped, as an RGBA image's is
+        hint = (f" (for (H, W, {a.shape[2]}) uint16, pass {rgb} / 65535: a float array in [0, 1]; "
+                "OpenCV's channels are BGR, reverse them first)")
+    elif floating and a.ndim == 2:
+        hint = " (for (H, W) float grey, pass np.dstack([a, a, a]): (H, W, 3) float in [0, 1])"
+    raise ValueError(f"a numpy image must be {ARRAY_KINDS}; got {a.dtype} {a.shape}{hint}")
+
+
+def closed_before_loading(image: Image.Image) -> bool:
+    """Whether ``image`` is a file's image closed (``with Image.open(p) as im: ...`` left) before
+    its pixels were read: Pillow reads them on first use, from a file it has now let go of, and
+    fails with a bare AssertionError. An image still open, or loaded before closing, is not."""
+    return getattr(image, "fp", False) is None and bool(getattr(image, "tile", None))
 
 
 def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
@@ -259,6 +279,10 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     elif not isinstance(image, Image.Image):
         raise TypeError(f"image must be {IMAGE_TYPES}, not {type(image).__name__}")
     check_image_size(image.height, image.width)  # a caller's PIL image: from its header
+    if closed_before_loading(image):
+        raise ImageReadError(getattr(image, "filename", "") or "PIL image",
+                             "the image was closed before its pixels were loaded: pass the path, "
+                             "or call im.load() inside the with block")
     try:  # a caller's PIL image (coded as it is: no EXIF rotation) is decoded now; a no-op else
         image.load()
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
@@ -623,8 +647,9 @@ def compress(
     """Compress ``image`` guided by ``caption`` (a text-free model, ``model.uses_text`` False,
     reads none: ``caption`` is not used): a PIL image (coded as it is), a (3, H, W) float
     tensor in [0, 1] (0-255 float values and NaN refused) or uint8 tensor (0-255, as
-    ``torchvision.io.decode_image`` gives), an (H, W, 3) uint8 numpy array, a path or the bytes
-    of an image file (both read by :func:`taco.images.load_image`: EXIF orientation applied), or
+    ``torchvision.io.decode_image`` gives), a numpy array (:data:`ARRAY_KINDS`: (H, W, 3) uint8
+    or float in [0, 1], (H, W, 4) or (H, W) uint8, or (H, W) uint16), a path or the bytes of an
+    image file (both read by :func:`taco.images.load_image`: EXIF orientation applied), or
     a binary file object (``open(path, "rb")``, ``io.BytesIO``: read to its end, then the same).
 
     Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with an

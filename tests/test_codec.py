@@ -15,7 +15,7 @@ from PIL import Image
 import taco
 from taco.bitstream import MAX_SIDE, TacoFormatError, unpack
 from taco.codec import compress_image, decompress_tensor, encode_text, pad_to_multiple
-from taco.images import ImageConversionWarning, image_to_tensor
+from taco.images import ImageConversionWarning, ImageReadError, image_to_tensor
 
 CAPTION = "Close up of a tabby cat with green eyes looking to the side."
 
@@ -277,6 +277,30 @@ def test_numpy_images_as_the_readme_lists_them_and_their_errors_say_numpy(tiny_e
         taco.compress(np.full((8, 8, 3), np.nan, np.float32), None, tiny_elic)
 
 
+def test_what_compress_says_it_takes_is_what_array_image_takes(tiny_elic):
+    """The docstring and the TypeError listed only '(H, W, 3) uint8' numpy arrays; they list every
+    kind array_image codes (ARRAY_KINDS), and the near misses say how to make one of them."""
+    from taco.codec import ARRAY_KINDS
+
+    assert ARRAY_KINDS in " ".join(taco.compress.__doc__.split())
+    with pytest.raises(TypeError) as caught:
+        taco.compress(None, None, tiny_elic)
+    assert f"a numpy array ({ARRAY_KINDS})" in str(caught.value)
+    rgb16 = np.random.default_rng(0).integers(0, 65536, (32, 32, 3), dtype=np.uint16)
+    with pytest.raises(ValueError, match=r"got uint16 \(32, 32, 3\) \(for \(H, W, 3\) uint16, "
+                                         r"pass a / 65535: a float array in \[0, 1\]"):
+        taco.compress(rgb16, None, tiny_elic)
+    assert taco.compress(rgb16 / 65535, None, tiny_elic)  # as the hint says
+    with pytest.raises(ValueError, match=r"for \(H, W, 4\) uint16, pass a\[\.\.\., :3\] / 65535"):
+        taco.compress(np.dstack([rgb16, rgb16[..., :1]]), None, tiny_elic)
+    grey = rgb16[..., 0] / 65535
+    with pytest.raises(ValueError, match=r"for \(H, W\) float grey, pass np.dstack\(\[a, a, a\]\)"):
+        taco.compress(grey, None, tiny_elic)
+    assert taco.compress(np.dstack([grey, grey, grey]), None, tiny_elic)
+    with pytest.raises(ValueError, match=r"^a numpy image must be .*; got int64 \(32, 32\)$"):
+        taco.compress(rgb16[..., 0].astype(np.int64), None, tiny_elic)  # no hint to give
+
+
 def test_a_size_target_on_a_single_rate_built_in_names_its_other_rates(tiny_elic, monkeypatch):
     """max_bytes= on one rate of a family lists the family, as quality= does (one wording)."""
     from taco.models import PretrainedEntry
@@ -406,8 +430,6 @@ def test_compress_takes_an_image_file_s_bytes_as_its_path(tiny_elic, tmp_path):
 
     from PIL import Image
 
-    from taco.images import ImageReadError
-
     photo = Image.new("RGB", (96, 64), (200, 40, 10))
     photo.paste((10, 40, 200), (0, 0, 48, 64))
     exif = Image.Exif()
@@ -429,6 +451,24 @@ def test_compress_takes_an_image_file_s_bytes_as_its_path(tiny_elic, tmp_path):
     cut.write_bytes(png.getvalue()[:-40])
     with pytest.raises(ImageReadError, match="cannot decode it .OSError: image file is truncated"):
         taco.compress(Image.open(cut), None, tiny_elic)
+
+
+def test_a_pil_image_closed_before_loading_says_so(tiny_elic, tmp_path):
+    """Leaving ``with Image.open(p) as im`` before the pixels are read raised 'cannot decode it
+    (AssertionError: )'; an image still open, or loaded inside the block, codes as before."""
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (40, 24), (200, 30, 90)).save(path)
+    want = taco.compress(path, None, tiny_elic)
+    with Image.open(path) as im:
+        pass
+    with pytest.raises(ImageReadError, match=r"photo.png'?: the image was closed before its pixels "
+                       r"were loaded: pass the path, or call im.load\(\) inside the with block"):
+        taco.compress(im, None, tiny_elic)
+    with Image.open(path) as im:
+        im.load()
+    assert taco.compress(im, None, tiny_elic) == want
+    with Image.open(path) as im:
+        assert taco.compress(im, None, tiny_elic) == want  # lazily opened, still open
 
 
 def test_running_out_of_memory_encoding_is_one_line(tiny_elic, sample_image, monkeypatch):
