@@ -6,7 +6,8 @@ its first stages (:func:`taco.codec.analysis_with_text_overlap`), then
 :func:`taco.codec.entropy_code` (and the container, :func:`taco.codec.code_latent`, for batches).
 
 :func:`compress_batch` runs g_a on a batch of same-size images, then entropy-codes each image on
-its own (batch 1, as the decoder will), so each file decodes on its own.
+its own (batch 1, as the decoder will), so each file decodes on its own (its bytes may differ
+from :func:`taco.compress`'s in a few rounded latents unless ``batch_size=1``).
 """
 
 from __future__ import annotations
@@ -81,10 +82,13 @@ def compress_batch(
 
     Consecutive images of the same padded size share a batch (others start a new one). Each
     image is then entropy-coded on its own at batch size 1, exactly as the decoder recomputes
-    its parameters, so every file decodes on its own. The bytes equal :func:`taco.compress`'s
-    wherever the backend's convolutions give the same floats at batch B as at batch 1 (true for
-    the models tested on CPU, see tests/test_pipeline.py); where they do not, a latent that
-    sits on a rounding boundary may round the other way: an equally valid file.
+    its parameters, so every file is valid and decodes on its own to its image's size. The bytes
+    usually equal :func:`taco.compress`'s but are not guaranteed to: g_a's float32 convolutions
+    may give other last bits at batch B than at batch 1 (CPU kernels too: with
+    ``taco-minilm-small-q4`` a stage-3 convolution of a 768x576 photo differed by ~1e-6, and
+    with a batch of two 5,871 of its pixels decoded differently, by up to 9 levels), and a
+    latent on a rounding boundary then rounds the other way: an equally valid file.
+    ``batch_size=1`` gives :func:`taco.compress`'s bytes exactly.
     ``progress("images", done, total)`` (:data:`taco.progress.Progress`) is told after each
     batch how many images are done; ``quality`` as :func:`taco.compress` (every image at the
     same one). ``max_bytes`` (instead of ``quality``) as :func:`taco.compress`, for each image on
