@@ -12,7 +12,8 @@ A caption guides the encoder only; a ``.taco`` file decodes without it::
     image = taco.decompress("photo.taco")        # the file names its model: no caption
     taco.info("photo.taco").bpp                  # its header and size, without decoding
 
-``taco.list_models()`` lists the names; architecture names without ``-q*`` build untrained
+``taco.list_models()`` lists the names (``taco.DEFAULT_MODEL`` is the one the commands use when
+given none); architecture names without ``-q*`` build untrained
 models (``taco.create_model``). Heavy modules (torch, CompressAI, transformers) load on first
 use, so ``import taco`` is instant.
 """
@@ -49,6 +50,7 @@ _LAZY = {
     "load": "taco.models",
     "save_checkpoint": "taco.models",
     "list_models": "taco.models",
+    "DEFAULT_MODEL": "taco.resolve",
     "CheckpointError": "taco.models",
     "ELIC": "taco.models",
     "TACO": "taco.models",
@@ -81,6 +83,7 @@ __all__ = [
     "load",
     "save_checkpoint",
     "list_models",
+    "DEFAULT_MODEL",
     "CheckpointError",
     "ELIC",
     "TACO",
@@ -121,6 +124,9 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
     )
     from taco.pipeline import (
         compress_batch as compress_batch,
+    )
+    from taco.resolve import (
+        DEFAULT_MODEL as DEFAULT_MODEL,
     )
     from taco.text.base import (
         CaptionTooLongError as CaptionTooLongError,

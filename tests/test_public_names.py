@@ -49,3 +49,18 @@ def test_taco_official_names_are_visible_to_type_checkers():
     import taco.official
 
     assert set(_type_checking_imports("taco.official")) == set(taco.official.__all__)
+
+
+def test_the_default_model_is_a_public_name_that_imports_no_torch():
+    """taco.DEFAULT_MODEL is the model the commands use when given none (taco.resolve), so that
+    ``taco.load(taco.DEFAULT_MODEL)`` follows it; reading it imports no torch."""
+    import subprocess
+    import sys
+
+    from taco.resolve import DEFAULT_MODEL
+
+    assert taco.DEFAULT_MODEL == DEFAULT_MODEL
+    assert "DEFAULT_MODEL" in dir(taco)
+    code = "import sys, taco; print(taco.DEFAULT_MODEL, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [DEFAULT_MODEL, "False"]

@@ -32,6 +32,8 @@ def user_code(photo: Path) -> None:
     assert_type(taco.info(data), TacoFile)
     assert_type(taco.create_model("elic-tiny"), taco.ELIC)
     assert_type(taco.list_models(), list[str])
+    assert_type(taco.DEFAULT_MODEL, str)
+    assert_type(taco.load(taco.DEFAULT_MODEL), taco.ELIC)
     assert_type(taco.models.load("elic-tiny"), taco.ELIC)
     assert_type(taco.load("elic-small-q4", device="auto"), taco.ELIC)
     assert_type(taco.train.load_config(None), taco.train.TrainConfig)
