@@ -109,6 +109,11 @@ class EvalDataset:
     def __len__(self) -> int:
         return len(self.images)
 
+    def __repr__(self) -> str:
+        """One line, not the dataclass's every record (30,000 of them on COCO, ``limit`` or not)."""
+        return (f"EvalDataset(name={self.name!r}, kind={self.kind!r}, root={str(self.root)!r}, "
+                f"images={len(self)}, limit={self.limit}, crop={self.crop})")
+
     def full_size(self, at_most: int | None = None) -> int:
         """How many images the dataset has without its ``limit``: :attr:`listing` less the
         files missing, uncaptioned, unreadable or smaller than the crop, as :func:`open_dataset`

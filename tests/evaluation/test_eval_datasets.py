@@ -150,3 +150,11 @@ def test_missing_things_are_clear_errors(tmp_path):
         open_dataset(f"coco40k:{tmp_path}")
     with pytest.raises(DatasetError, match="no images"):
         open_dataset(str(tmp_path))
+
+
+def test_repr_is_one_short_line(tiny_folder):
+    """Printed in a notebook, a dataset shows what it is, not every record of its listing."""
+    ds = open_dataset(str(tiny_folder), limit=2)
+    assert repr(ds) == (f"EvalDataset(name='photos', kind='folder', root={str(tiny_folder)!r}, "
+                        "images=2, limit=2, crop=None)")
+    assert "CaptionRecord" not in repr(open_dataset(str(tiny_folder)))
