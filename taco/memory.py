@@ -18,6 +18,7 @@ float64 (2N or 2M channels), y_hat, one pass's indexes and means, and the 8-bit 
 
 from __future__ import annotations
 
+import errno
 import re
 
 from .errors import TacoError
@@ -74,15 +75,18 @@ class OutOfMemoryError(TacoError, MemoryError):
 def allocation_failure(exc: BaseException) -> str | None:
     """What an allocation failure says, for a person ("could not allocate 11.4 GiB", or "an
     allocation failed" when it does not say how much); None if ``exc`` is not one. Python's and
-    numpy's ``MemoryError``, CompressAI's ``std::bad_alloc`` (a ``MemoryError``) and torch's
-    "can't allocate memory" / "out of memory" ``RuntimeError``."""
+    numpy's ``MemoryError``, CompressAI's ``std::bad_alloc`` (a ``MemoryError``), torch's
+    "can't allocate memory" / "out of memory" ``RuntimeError``, an ``OSError`` with ENOMEM (a
+    failed ``mmap``) and safetensors' error for a mapping that failed so ("Cannot allocate memory
+    (os error 12)", an exception of its own type)."""
     text = str(exc)
     if isinstance(exc, OutOfMemoryError):
         return text
-    if not isinstance(exc, MemoryError) and not (
-        isinstance(exc, RuntimeError)
-        and any(k in text for k in ("can't allocate memory", "out of memory", "bad_alloc"))
-    ):
+    if not (isinstance(exc, MemoryError)
+            or (isinstance(exc, RuntimeError)
+                and any(k in text for k in ("can't allocate memory", "out of memory", "bad_alloc")))
+            or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
+            or f"(os error {errno.ENOMEM})" in text):
         return None
     m = re.search(r"allocate (\d+) bytes", text)
     if m:

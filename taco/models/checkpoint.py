@@ -21,6 +21,7 @@ import torch.nn as nn
 
 from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
+from ..memory import allocation_failure
 from ..shards import ShardedFileError, load_sharded, save_sharded
 from ..version import __version__
 from .architecture import build_model, build_on_meta
@@ -105,6 +106,23 @@ CODER_TABLES = ("_quantized_cdf", "_offset", "_cdf_length")
 #: scale table. Their sizes are set by training (levels, learned densities), not by the config,
 #: and CompressAI resizes only empty ones when a state dict is loaded.
 TABLE_BUFFERS = (*CODER_TABLES, "scale_table")
+
+
+def load_model_state(model: nn.Module, state: dict[str, torch.Tensor], strict: bool = True) -> Any:
+    """``nn.Module.load_state_dict(model, state, strict)`` after resizing each entropy-model
+    table buffer (:data:`TABLE_BUFFERS`) whose shape differs from the one in ``state``: their
+    sizes depend on the learned densities, and CompressAI's ``load_state_dict`` resizes only
+    empty ones (a model built, then updated with other densities, refused the file). Tables
+    ``state`` leaves out stay as they are. The one way taco loads weights into a model:
+    :func:`load_checkpoint`, ``init_from``, resuming a run, ``taco import-checkpoint``. Returns
+    ``load_state_dict``'s missing and unexpected keys; a mismatch it refuses is its
+    RuntimeError."""
+    buffers = dict(model.named_buffers())
+    for key, value in state.items():
+        buf = buffers.get(key)
+        if buf is not None and buf.shape != value.shape and key.rsplit(".", 1)[-1] in TABLE_BUFFERS:
+            buf.resize_(value.shape)
+    return nn.Module.load_state_dict(model, state, strict=strict)
 
 
 def _gaussian_table_keys(model: torch.nn.Module) -> list[str]:
@@ -219,8 +237,12 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     try:
         with torch.random.fork_rng(devices=[]):  # its random init is overwritten: the caller's
             model = build_model(config)            # seeded draws stay as they were
-    except (RuntimeError, MemoryError) as exc:  # the file's tensors fit on disk, not in memory
-        raise CheckpointError(f"{path}: the model does not fit in memory ({exc})") from None
+    except (RuntimeError, MemoryError) as exc:
+        what = allocation_failure(exc)
+        if what is not None:  # the file's tensors fit on disk, not in memory
+            raise CheckpointError(f"{path}: the model does not fit in memory ({what})") from None
+        # built on the meta device, not for real: the config is all it was built from
+        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
     state = {k: v.float() if v.is_floating_point() else v
              for k, v in checkpoint_tensors(path).items()}
     if "gaussian_tables_sha256" in header:
@@ -234,7 +256,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     if missing or unexpected:  # the shards changed since their headers were read
         raise CheckpointError(_names_mismatch(path, config, missing, unexpected))
     try:
-        model.load_state_dict(state, strict=True)
+        load_model_state(model, state)
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: tensor shapes do not match the architecture: {exc}") from None
     try:

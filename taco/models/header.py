@@ -5,7 +5,6 @@ training wrote) and the tensors' names, shapes and dtypes. Loading the weights i
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
+from ..memory import allocation_failure
 from ..shards import (
     CHECKPOINT_FILE,
     INDEX_SUFFIX,
@@ -50,17 +50,9 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
     except Exception as exc:  # safetensors raises several types for a bad file
-        if is_out_of_memory(exc):  # not for lack of a valid file: said as what it is
+        if allocation_failure(exc):  # not for lack of a valid file: said as what it is
             raise CheckpointError(f"out of memory reading {path}") from None
         raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    """Whether ``exc`` says memory ran out: a MemoryError, an OSError with ENOMEM, or safetensors'
-    error for a mapping that failed so ("Cannot allocate memory (os error 12)")."""
-    return (isinstance(exc, MemoryError)
-            or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
-            or f"(os error {errno.ENOMEM})" in str(exc))
 
 
 def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -36,6 +36,7 @@ from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave t
     TABLE_BUFFERS,
     check_finite,
     check_quantiles,
+    load_model_state,
 )
 from ..models.config import MAX_GROUPS
 from ..text import text_encoder_dim
@@ -284,8 +285,8 @@ def import_checkpoint(
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
     model = build_model(config)
-    # nn.Module's: CompressAI's own wants the (derived, here absent) coder tables in the dict
-    result = torch.nn.Module.load_state_dict(model, mapped, strict=False)
+    # not CompressAI's load_state_dict: it wants the (derived, here absent) coder tables in the dict
+    result = load_model_state(model, mapped, strict=False)
     assert not result.unexpected_keys  # checked by convert_state_dict
     try:
         check_finite(mapped)  # NaN made update() fail in CompressAI's pmf_to_quantized_cdf

@@ -23,10 +23,10 @@ from torch import Tensor, nn
 
 from ..errors import TacoWarning
 from ..models import ELIC, save_checkpoint
+from ..models.checkpoint import load_model_state
 from ..shards import CHECKPOINT_FILE, SHARD_BYTES, TRAIN_STATE_FILE, remove_stale
 from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_paths
 from .distributed import DistEnv
-from .model_setup import load_model_state
 from .schedule import lr_at
 from .state import (
     TrainProgress,

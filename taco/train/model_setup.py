@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from ..checks import is_int
 from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
-from ..models.checkpoint import TABLE_BUFFERS
+from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import architecture_config, checkpoint_config, did_you_mean, trained_lambda
 from .config import ConfigError, TrainConfig, unknown_model_text
@@ -36,19 +36,6 @@ def elic_key_to_taco(key: str) -> str:
 #: in the target; like -> like keeps every name. The target's modules the source lacks keep their
 #: fresh initialisation (:func:`init_from_checkpoint`).
 WARM_STARTS: dict[tuple[str, str], Callable[[str], str]] = {("elic", "taco"): elic_key_to_taco}
-
-
-def load_model_state(model: nn.Module, state: dict[str, Tensor], strict: bool = True) -> Any:
-    """``load_state_dict`` that first resizes the entropy coder's tables to the saved ones.
-
-    Their sizes depend on the learned densities, and CompressAI only resizes empty tables.
-    """
-    buffers = dict(model.named_buffers())
-    for key, value in state.items():
-        buf = buffers.get(key)
-        if buf is not None and buf.shape != value.shape and key.rsplit(".", 1)[-1] in TABLE_BUFFERS:
-            buf.resize_(value.shape)
-    return nn.Module.load_state_dict(model, state, strict=strict)
 
 
 def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
