@@ -447,6 +447,33 @@ def check_quantiles(module: nn.Module) -> None:
 # --------------------------------------------------------------------------- entropy-coder tables
 
 
+#: entropy model -> what :func:`check_entropy_tables` saw of its tables when they last passed;
+#: kept beside the model, not on it, so that the weak references never travel with a copy or a
+#: pickle (a copy's tables are other tensors, checked anew).
+_CHECKED_TABLES: weakref.WeakKeyDictionary[nn.Module, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+
+
+def _table_marks(em: nn.Module) -> tuple[Any, ...] | None:
+    """What identifies an entropy model's tables as they are now: for each table tensor the
+    tensor itself (weakly), its version counter, where its data lies, its shape and strides, and
+    the bottleneck's channel count. None when a table keeps no version counter (made under
+    ``torch.inference_mode``: in-place writes to it would go unseen)."""
+    tables = [em.get_buffer(b) for b in TABLE_BUFFERS if hasattr(em, b)]
+    if any(t.is_inference() for t in tables):
+        return None
+    return (getattr(em, "channels", None),
+            *((weakref.ref(t), t._version, t.data_ptr(), t.shape, t.stride(), t.device)
+              for t in tables))
+
+
+def _same_marks(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """Whether ``new`` names the very tensors of ``old``, unwritten, unmoved and unresized since
+    (by identity: ``==`` on the weak references would compare the tensors' values)."""
+    return len(old) == len(new) and old[0] == new[0] and all(
+        a[0]() is not None and a[0]() is b[0]() and a[1:] == b[1:]
+        for a, b in zip(old[1:], new[1:], strict=True))
+
+
 def check_entropy_tables(module: nn.Module) -> None:
     """Raise :class:`CheckpointError` unless every entropy model's coder tables are well formed.
 
@@ -456,13 +483,26 @@ def check_entropy_tables(module: nn.Module) -> None:
     be one per scale-table entry (Gaussian conditional) or per channel (entropy bottleneck).
     Tables not built yet are a ValueError. Run by :func:`load_checkpoint` and by
     ``taco.codec.coding_codec`` (a model's tables can change after it is loaded).
+
+    Each entropy model's tables that passed are remembered (the tensors, their version counters,
+    data pointers and shapes), and checked again only once one of them has changed: replaced
+    (``update(force=True)``, a new buffer), written in place (``load_state_dict``, ``fill_``:
+    torch counts those in ``_version``), resized or moved. So the check costs nothing the second
+    time on the same model's tables (~120 ms on the default model the first). Like
+    :func:`model_fingerprint`, writes through ``t.data`` or ``t.numpy()`` are not counted.
     """
     from compressai.entropy_models import EntropyBottleneck, EntropyModel, GaussianConditional
 
     for name, em in module.named_modules():
         if not isinstance(em, EntropyModel):
             continue
-        cdf, lengths, offsets = em._quantized_cdf, em._cdf_length.reshape(-1), em._offset.reshape(-1)
+        marks = _table_marks(em)
+        seen = _CHECKED_TABLES.get(em)
+        if marks is not None and seen is not None and _same_marks(seen, marks):
+            continue
+        # on the CPU, where the coder reads them (a model on a GPU has its tables there too)
+        cdf, lengths, offsets = (em._quantized_cdf.cpu(), em._cdf_length.cpu().reshape(-1),
+                                 em._offset.cpu().reshape(-1))
         if cdf.numel() == 0:
             raise ValueError(f"the model's entropy-coder tables ({name}) are not built: "
                              "call model.update(force=True)")
@@ -486,3 +526,5 @@ def check_entropy_tables(module: nn.Module) -> None:
                 f"the model's entropy-coder tables ({name}) are malformed: the checkpoint is "
                 "corrupt or was not saved with save_checkpoint"
             )
+        if marks is not None:
+            _CHECKED_TABLES[em] = marks

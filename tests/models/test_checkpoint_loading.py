@@ -1,8 +1,10 @@
-"""Loading a checkpoint: what an allocation failure is called, and the one function that loads a
-state dict into a model (:func:`load_model_state`)."""
+"""Loading a checkpoint: what an allocation failure is called, the one function that loads a
+state dict into a model (:func:`load_model_state`), and :func:`check_entropy_tables`, which
+checks a model's tables once until they change."""
 
 from __future__ import annotations
 
+import copy
 import errno
 
 import pytest
@@ -91,3 +93,71 @@ def test_load_model_state_resizes_tables_compressai_would_not():
     result = load_model_state(target, partial, strict=False)
     assert f"{gc}._quantized_cdf" in result.missing_keys
     assert torch.equal(target.state_dict()[f"{gc}._quantized_cdf"], kept)
+
+
+# --------------------------------------------------------------------------- checked once
+
+
+def _hidden_write(t: torch.Tensor) -> None:
+    """Break a CDF table through ``.data``: torch's version counter does not see it."""
+    t.data.fill_(1)
+
+
+def test_tables_checked_at_load_are_not_checked_again(tiny_file):
+    """``taco.codec.coding_codec`` checks the tables of a model's latent codec again (they can
+    change after load): that check is free when they have not. Shown with a write torch does not
+    count (documented as unseen): it passes, where every check computed anew refuses it."""
+    model = load_checkpoint(tiny_file)
+    eb = model.latent_codec.entropy_bottleneck
+    _hidden_write(eb._cdf_length)
+    check_entropy_tables(model.latent_codec)  # remembered from load_checkpoint's check
+    check_entropy_tables(model)
+    # a copy's tables are other tensors: checked anew (the codec's float64 copy is one)
+    with pytest.raises(CheckpointError, match=r"tables \(.*entropy_bottleneck\) are malformed"):
+        check_entropy_tables(copy.deepcopy(model.latent_codec))
+    eb._cdf_length.add_(0)  # an in-place write torch counts, even one changing nothing
+    with pytest.raises(CheckpointError, match=r"tables \(.*entropy_bottleneck\) are malformed"):
+        check_entropy_tables(model.latent_codec)
+
+
+@pytest.mark.parametrize("change", [
+    "write in place", "replace with the same shape", "resize", "new scale table",
+])
+def test_a_table_changed_after_the_check_is_checked_again(tiny_file, change):
+    model = load_checkpoint(tiny_file)
+    gc = model.latent_codec.gaussian_conditional
+    check_entropy_tables(model)
+    if change == "write in place":
+        gc._cdf_length.fill_(1)
+    elif change == "replace with the same shape":  # freed, and maybe reallocated at its address
+        gc._cdf_length = torch.ones_like(gc._cdf_length)
+    elif change == "resize":
+        gc._quantized_cdf.resize_(gc._quantized_cdf.shape[0], 2)
+    else:  # more scales than CDFs: the coder would index past the table
+        gc.scale_table = torch.cat([gc.scale_table, gc.scale_table[-1:] * 2])
+    with pytest.raises(CheckpointError, match=r"tables \(.*gaussian_conditional\) are malformed"):
+        check_entropy_tables(model)
+
+
+def test_the_codec_refuses_tables_broken_after_load(tiny_file, sample_image):
+    """The check the codec makes before it codes (``coding_codec``) still sees a change."""
+    import taco
+
+    model = load_checkpoint(tiny_file)
+    model.latent_codec.gaussian_conditional._cdf_length.fill_(1)  # made compress die with SIGFPE
+    with pytest.raises(CheckpointError, match="are malformed"):
+        taco.compress(sample_image, None, model)
+
+
+def test_tables_without_a_version_counter_are_checked_every_time():
+    """Tables built under ``torch.inference_mode`` count no writes: never remembered."""
+    model = create_model("elic-tiny", seed=0)
+    with torch.inference_mode():
+        model.update(force=True)
+    gc = model.latent_codec.gaussian_conditional
+    assert gc._cdf_length.is_inference()
+    check_entropy_tables(model)
+    with torch.inference_mode():
+        gc._cdf_length.fill_(1)
+    with pytest.raises(CheckpointError, match=r"tables \(.*gaussian_conditional\) are malformed"):
+        check_entropy_tables(model)
