@@ -11,7 +11,7 @@ The memory model (docs/reliability.md, ``benchmarks/memory_model.py``): peak RSS
 decoded chunk by chunk (a few MB of padding at a time), the float64 entropy parameters are
 computed in bands of latent rows, of which only each pass's table indexes and means are kept
 (``taco.models.entropy.BAND_BYTES``; their convolutions in bands of their own,
-``taco.conv_bands``), and the synthesis runs tile by tile into 8-bit pixels
+``taco.models.conv_bands``), and the synthesis runs tile by tile into 8-bit pixels
 (``taco.codec.synthesize``). What still grows with the image: the side parameters h_s(z_hat) in
 float64 (2N or 2M channels), y_hat, one pass's indexes and means, and the 8-bit output.
 """
