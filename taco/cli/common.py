@@ -195,11 +195,10 @@ class Failures:
         :data:`STOP_ERRNOS`, running out of memory on it): then it is reported now, naming the
         input, and counted. False for anything else (a missing text encoder, a full disk, a
         bug), which stops the command as :func:`taco.cli.main` reports it."""
-        if isinstance(exc, OSError) and exc.errno in STOP_ERRNOS:  # ENOMEM too: the machine's,
-            return False                                             # not this input's
+        machine = isinstance(exc, OSError) and exc.errno in STOP_ERRNOS  # ENOMEM too: not this input's
         if not (isinstance(exc, CLIError) or is_one_of(exc, (*INPUT_ERRORS, *also))
-                or (isinstance(exc, OSError) and exc.errno is not None)
-                or allocation_failure_line(exc)):
+                or (isinstance(exc, OSError) and exc.errno is not None and not machine)
+                or (allocation_failure_line(exc) and not machine)):
             return False
         text = error_line(exc)
         where = "" if str(src) in str(text) else f"{src}: "
