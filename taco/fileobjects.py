@@ -10,7 +10,11 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["file_object_name", "is_file_object", "read_at_most", "read_file_object"]
+__all__ = ["READ_PIECE_BYTES", "file_object_name", "is_file_object", "read_at_most",
+           "read_file_object"]
+
+#: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
+READ_PIECE_BYTES = 1 << 20
 
 
 def is_file_object(value: object) -> bool:
@@ -36,12 +40,7 @@ def read_file_object(stream: Any, what: str, error: Callable[[str], Exception],
     if isinstance(stream, io.TextIOBase) or getattr(stream, "encoding", None) is not None:
         raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'), not "
                         "text mode")
-    data = stream.read() if limit is None else read_at_most(stream, limit, what)
-    if data is None:
-        raise TypeError(_not_ready(what))
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'): its "
-                        f"read() gave {type(data).__name__}")
+    data = _read_bytes(stream, None, what) if limit is None else read_at_most(stream, limit, what)
     if not data:
         try:
             position = stream.tell()
@@ -50,30 +49,37 @@ def read_file_object(stream: Any, what: str, error: Callable[[str], Exception],
         if position:
             raise error(f"the file object is at its end (position {position:,}): nothing left "
                         "to read (seek(0) first)")
-    return bytes(data)
+    return data
 
 
 def read_at_most(stream: Any, limit: int, what: str) -> bytes:
     """Up to ``limit`` bytes of binary ``stream`` from where it stands: fewer only at its end.
-    ``read(n)`` may give fewer than ``n`` (a pipe, a raw file), so it is called until ``limit``
-    bytes or the end; a TypeError as in :func:`read_file_object` for a ``read()`` that gives
-    ``None`` or no bytes object (``what`` names the file in it)."""
+    Read :data:`READ_PIECE_BYTES` at a time, as ``read(n)`` may give fewer than ``n`` (a pipe, a
+    raw file) and a buffered file's ``read(n)`` takes ``n`` bytes of memory before it reads (a
+    bound of 8 GiB asked for 8 GiB to read a 126-byte file); a TypeError as in
+    :func:`read_file_object` for a ``read()`` that gives ``None`` or no bytes object (``what``
+    names the file in it)."""
     parts: list[bytes] = []
     got = 0
     while got < limit:
-        part = stream.read(limit - got)
-        if part is None:
-            raise TypeError(_not_ready(what))
-        if not isinstance(part, bytes | bytearray | memoryview):
-            raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'): its "
-                            f"read() gave {type(part).__name__}")
+        part = _read_bytes(stream, min(limit - got, READ_PIECE_BYTES), what)
         if not part:
             break
-        parts.append(bytes(part))
+        parts.append(part)
         got += len(part)
     return b"".join(parts)
 
 
-def _not_ready(what: str) -> str:
-    return (f"the file object of {what} had no bytes ready (a non-blocking stream): give a "
-            "blocking one, or its bytes")
+def _read_bytes(stream: Any, size: int | None, what: str) -> bytes:
+    """``stream.read(size)`` (``read()`` for None) as bytes: a TypeError for ``None`` (a
+    non-blocking stream with nothing ready) and for anything but a bytes-like object (a text-mode
+    file object that :func:`read_file_object` could not tell by its type); ``what`` names the
+    file in it."""
+    data = stream.read() if size is None else stream.read(size)
+    if data is None:
+        raise TypeError(f"the file object of {what} had no bytes ready (a non-blocking stream): "
+                        "give a blocking one, or its bytes")
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'): its "
+                        f"read() gave {type(data).__name__}")
+    return bytes(data)

@@ -75,7 +75,7 @@ _MODE_BITS = 5
 
 class TacoFormatError(TacoError, ValueError):
     """A ``.taco`` file is malformed, truncated, corrupted, or made for another model; or, given
-    by its path, cannot be read (:class:`TacoFileUnreadable`: missing, a folder, not permitted;
+    by its path, cannot be read; or, being packed, would be longer than the format allows (:class:`TacoFileUnreadable`: missing, a folder, not permitted;
     the message names the path, as :class:`taco.images.ImageReadError` does for an image)."""
 
 
@@ -236,7 +236,9 @@ def image_kind(head: bytes) -> str | None:
 
 def pack(header: TacoHeader, payload: bytes) -> bytes:
     """Serialise a header and the entropy-coded stream into ``.taco`` bytes (format version
-    :data:`FORMAT_VERSION`, whatever ``header.version`` says)."""
+    :data:`FORMAT_VERSION`, whatever ``header.version`` says). A stream longer than the format
+    allows for the image (:func:`max_file_bytes`: a model with a very large M) is a
+    :class:`TacoFormatError`, so taco never writes a file it refuses to read."""
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise TypeError(f"payload must be bytes (one rANS stream), got {type(payload).__name__}")
     if len(header.fingerprint) != 8:
@@ -260,6 +262,13 @@ def pack(header: TacoHeader, payload: bytes) -> bytes:
         bytes([MODES.index(header.mode) | header.padding << _MODE_BITS]),
     ])
     payload = bytes(payload)
+    most = max_file_bytes(len(head) + 4, header.height, header.width)
+    if len(head) + 4 + len(payload) > most:  # unpack would refuse the file as corrupt
+        raise TacoFormatError(
+            f"the stream of model {header.model_id!r} exceeds the .taco format's "
+            f"{MAX_PAYLOAD_BITS_PER_PIXEL} bits a pixel: {len(payload):,} bytes for a "
+            f"{header.width}x{header.height} image (at most {most - len(head) - 4:,}); a model "
+            "with fewer latent channels (M) would fit")
     crc = zlib.crc32(payload, zlib.crc32(head))
     return head + crc.to_bytes(4, "big") + payload
 
@@ -386,19 +395,24 @@ def read_taco_stream(stream: BinaryIO) -> bytes:
     input), from where it stands, read within the bound its header sets: the header first (at
     most :data:`MAX_HEADER_BYTES`), then at most :func:`max_file_bytes` in all. A longer file is
     a :class:`TacoFormatError`: a regular file's size is taken from the file system before the
-    rest is read, any other stream is read one byte past the bound. A malformed header is the
+    rest is read (then read to one byte past that size at most), any other stream is read one
+    byte past the bound; both in pieces of :data:`taco.fileobjects.READ_PIECE_BYTES`, so memory
+    follows the bytes read, not the bound. A malformed header is the
     error :func:`unpack` gives for it; the checksum is not checked here (:func:`unpack` does)."""
     start = read_file_object(stream, "a .taco file", TacoFormatError, limit=MAX_HEADER_BYTES)
     head = _parse_head(start)
     most = max_file_bytes(head.header_bytes, head.height, head.width)
     try:  # a regular file says its size: its extra bytes are refused unread
         st = os.fstat(stream.fileno())
-        size = st.st_size - stream.tell() + len(start) if stat.S_ISREG(st.st_mode) else 0
+        size = st.st_size - stream.tell() + len(start) if stat.S_ISREG(st.st_mode) else None
     except (AttributeError, OSError, ValueError):  # a BytesIO, a pipe: read one byte past the bound
-        size = 0
-    if size > most:
+        size = None
+    if size is not None and size > most:
         raise _too_long(size, head)
-    data = start + read_at_most(stream, max(0, most + 1 - len(start)), "a .taco file")
+    # one byte past the bound, or past a regular file's size (a 126-byte file declaring
+    # 32768x32768 is not asked for its 8 GiB bound); read_at_most reads a piece at a time
+    limit = most + 1 if size is None else min(most, size) + 1
+    data = start + read_at_most(stream, max(0, limit - len(start)), "a .taco file")
     if len(data) > most:
         raise _too_long(None, head)
     return data

@@ -426,3 +426,62 @@ def test_a_stream_is_read_one_byte_past_the_bound():
         info(stream)
     assert stream.given == most + 1
     assert read_taco_stream(io.BytesIO(data)) == data  # a file within the bound: all of it
+
+
+class Asked:
+    """A binary stream (a regular file's, given ``fileno``, or bytes) that records the sizes
+    ``read(n)`` is asked for."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        self.stream, self.asked = stream, []
+        if hasattr(stream, "fileno"):
+            self.fileno, self.tell = stream.fileno, stream.tell
+
+    def read(self, size: int = -1) -> bytes:
+        self.asked.append(size)
+        return self.stream.read(size)
+
+
+def test_a_small_file_declaring_a_huge_image_is_not_asked_for_its_bound(tmp_path):
+    """A 126-byte file declaring 32768x32768 may be 8 GiB long: ``read(8 GiB)`` on an open file
+    takes 8 GiB of memory before it reads (``taco info`` ran out of memory). A regular file is
+    asked for its size and one byte more; a stream for pieces of READ_PIECE_BYTES."""
+    from taco.fileobjects import READ_PIECE_BYTES
+
+    data = pack(TacoHeader("elic-small-q4", bytes(8), MAX_SIDE, MAX_SIDE, "RGB"), bytes(100))
+    path = tmp_path / "huge.taco"
+    path.write_bytes(data)
+    with path.open("rb") as f:
+        asked = Asked(f)
+        assert read_taco_stream(asked) == data  # type: ignore[arg-type]
+    assert max(asked.asked) <= 287 and asked.asked[-1] == 1, asked.asked
+    stream = Asked(io.BytesIO(data))
+    del stream.fileno  # type: ignore[attr-defined]  # a BytesIO has no file number
+    assert read_taco_stream(stream) == data  # type: ignore[arg-type]
+    assert max(stream.asked) == READ_PIECE_BYTES, stream.asked
+
+
+def test_pack_refuses_a_stream_unpack_would_refuse(monkeypatch):
+    """The 64 bits a pixel bound was checked only when reading: a model with a large M could
+    write a file taco then called "appended to, or its header is corrupt"."""
+    from taco.bitstream import container
+
+    monkeypatch.setattr(container, "MAX_PAYLOAD_BITS_PER_PIXEL", 1)  # 512x320 padded: 20,480 bytes
+    unpack(pack(HEADER, bytes(512 * 320 // 8)))  # at the bound: written and read
+    with pytest.raises(TacoFormatError) as err:
+        pack(HEADER, bytes(512 * 320 // 8 + 1))
+    assert str(err.value) == (
+        "the stream of model 'taco-tiny' exceeds the .taco format's 1 bits a pixel: 20,481 bytes for a "
+        "451x300 image (at most 20,480); a model with fewer latent channels (M) would fit")
+
+
+def test_the_encoder_refuses_a_stream_over_the_bound(monkeypatch, tiny_elic):
+    import numpy as np
+
+    import taco
+    from taco.bitstream import container
+
+    monkeypatch.setattr(container, "MAX_PAYLOAD_BITS_PER_PIXEL", 0)
+    image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    with pytest.raises(taco.TacoError, match=r"the stream of model .* exceeds the \.taco format's 0 bits a pixel"):
+        taco.compress(image, None, tiny_elic)

@@ -9,6 +9,8 @@ import errno
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -252,3 +254,25 @@ def test_a_long_sidecar_is_not_read_whole(tmp_path, cli):
     assert peak < sidecar.stat().st_size  # 12 MB, what the bound's characters take; 96 MB read whole
     status, out = cli("compress", str(tmp_path / "a.png"), "-m", "taco-tiny")
     assert status == 2 and f"{sidecar}: the caption has over" in out
+
+
+# --------------------------------------------------------------------------- .taco files
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS bounds memory on Linux")
+def test_a_small_taco_file_declaring_a_huge_image_reads_in_little_memory(tmp_path):
+    """A valid 126-byte file declaring 32768x32768 (a bound of 8 GiB): ``taco info`` asked the
+    open file for 8 GiB at once and, under a 1 GiB address-space limit, said "out of memory"."""
+    from taco.bitstream.container import MAX_SIDE, TacoHeader, pack
+
+    path = tmp_path / "huge.taco"
+    path.write_bytes(pack(TacoHeader("elic-small-q4", bytes(8), MAX_SIDE, MAX_SIDE, "RGB"), bytes(100)))
+    limit = ("import resource, sys; from taco.cli import main; "
+             "hard = resource.getrlimit(resource.RLIMIT_AS)[1]; "
+             "soft = 1 << 30 if hard == resource.RLIM_INFINITY else min(1 << 30, hard); "
+             "resource.setrlimit(resource.RLIMIT_AS, (soft, hard)); "
+             "sys.exit(main(['info', sys.argv[1]]))")
+    run = subprocess.run([sys.executable, "-c", limit, str(path)], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "width: 32768" in run.stdout and "bytes: 126" in run.stdout
