@@ -36,12 +36,6 @@ CHECKPOINT_VERSION = 1
 MAX_HEADER_CHARS = 2**20
 
 
-def is_checkpoint(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` names a checkpoint on disk: a file, or a sharded checkpoint given by its
-    index (``X.safetensors.index.json``) or by the name it was saved under (``X.safetensors``)."""
-    return find(path) is not None
-
-
 @contextmanager
 def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
     """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError."""
