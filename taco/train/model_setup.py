@@ -20,7 +20,15 @@ import torch
 from torch import nn
 
 from ..checks import is_int
-from ..models import ELIC, MODEL_CONFIGS, CheckpointError, ModelConfig, create_model, load
+from ..models import (
+    ELIC,
+    MODEL_CONFIGS,
+    PRETRAINED,
+    CheckpointError,
+    ModelConfig,
+    create_model,
+    load,
+)
 from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import architecture_config, checkpoint_config, did_you_mean, trained_lambda
@@ -48,9 +56,11 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     source's name and trained steps go into ``model.metadata["init_from"]`` (and so into every
     checkpoint of the run), so a chain of warm-started runs keeps its total step count.
     """
-    # a checkpoint (a run folder means its checkpoint: taco.shards.find) or a built-in trained
-    # name (elic-small-q4)
-    source = load(path)
+    # the file init_source read its settings from (init_from_file: a name taco knows before a
+    # file or folder of that name); a built-in trained name (elic-small-q4) loads by its name,
+    # which checks the installed file's SHA-256
+    file = init_from_file(path)
+    source = load(path if isinstance(path, str) and path in PRETRAINED else file)
     src_cfg, dst_cfg = source.config, model.config
     pair = (src_cfg.architecture, dst_cfg.architecture)
     if pair[0] != pair[1] and pair not in WARM_STARTS:
@@ -104,30 +114,32 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
 
 
 def init_from_file(init_from: str | Path) -> Path:
-    """The checkpoint an ``init_from`` names: a built-in trained model's file, or the path
-    itself (a checkpoint file, a sharded checkpoint's index, a run folder). A CheckpointError
-    says why there is none, in one line: a folder without a checkpoint (what it looked for),
-    an architecture without trained weights, or no such file nor built-in (did you mean ...?)."""
-    from ..models import PRETRAINED, RETIRED
+    """The checkpoint an ``init_from`` names, looked up as ``--model`` is
+    (:func:`~taco.models.registry.classify_model_spec`: a name taco knows before a file or
+    folder of the same name, which ``./NAME`` gives): a built-in trained model's file, or the
+    checkpoint a path holds (a checkpoint file, a sharded checkpoint's index, a run folder's
+    checkpoint). A CheckpointError says why there is none, in one line: a folder without a
+    checkpoint (what it looked for), an architecture without trained weights (and the checkpoint
+    ./NAME holds, when it holds one), or no such file nor built-in (did you mean ...?)."""
     from ..models.header import no_checkpoint_message
-    from ..models.registry import pretrained_file, retired_message
-    from ..shards import find
+    from ..models.registry import classify_model_spec, pretrained_file, retired_message, shadow_note
 
     key = str(init_from)
-    if key in PRETRAINED:
+    spec = classify_model_spec(init_from)
+    if spec.kind == "pretrained":
         return pretrained_file(key)
-    path = Path(key)
-    if find(path) is not None:
-        return path
+    if spec.kind == "checkpoint" and spec.checkpoint is not None:
+        return spec.checkpoint
     trained = ", ".join(sorted(PRETRAINED)) or "none yet"
-    if path.is_dir():
-        raise CheckpointError(f"init_from: {no_checkpoint_message(path)}")
-    if key in RETIRED:
-        raise CheckpointError(f"init_from: {retired_message(key)}")
-    if key in MODEL_CONFIGS:
+    if spec.kind == "folder":
+        raise CheckpointError(f"init_from: {no_checkpoint_message(spec.path)}")
+    if spec.kind == "retired":
+        raise CheckpointError(f"init_from: {retired_message(key, spec.shadowed)}")
+    if spec.kind == "architecture":
+        hidden = f" ({shadow_note(key, spec.shadowed)})" if spec.shadowed is not None else ""
         raise CheckpointError(
             f"init_from {key}: an architecture without trained weights (model={key} trains it "
-            f"from random weights); the built-in trained models: {trained}"
+            f"from random weights); the built-in trained models: {trained}{hidden}"
         )
     raise CheckpointError(f"init_from {key}: no such checkpoint file, run folder or built-in "
                           f"trained model{did_you_mean(key, sorted(PRETRAINED))}; built-in "
