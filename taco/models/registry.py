@@ -306,11 +306,17 @@ def no_such_file_message(key: str) -> str:
     return f"{key}: no such checkpoint file{hint}"
 
 
-def unknown_model_message(key: str, *, untrained_use: str = "random weights") -> str:
+def unknown_model_message(spec: str | os.PathLike[str], *, untrained_use: str = "random weights") -> str:
     """One line for a model argument that is neither a checkpoint nor a name taco knows: for a
-    path (:func:`looks_like_path`), that no such file exists and the close names in its folder
+    ``pathlib.Path`` (always a path: :func:`classify_model_spec`) whose text is a name taco knows,
+    that it was read as a path and to pass the name as a str; for a path
+    (:func:`looks_like_path`), that no such file exists and the close names in its folder
     (:func:`no_such_file_message`); for a name, the closest names, then the trained models and
     the architectures (``untrained_use``: what the architectures are for where this is said)."""
+    key = os.fspath(spec)
+    if not isinstance(spec, str) and classify_model_spec(key, names_only=True).kind != "unknown":
+        return (f"Path({key!r}) is read as a path and ./{key} does not exist; pass the str "
+                f"{key!r} for the built-in")
     if looks_like_path(key):
         return no_such_file_message(key)
     trained, untrained = sorted(PRETRAINED), sorted(set(MODEL_CONFIGS) - set(PRETRAINED))
@@ -332,13 +338,14 @@ class ModelSpec:
     kind: SpecKind
     path: Path  # the argument read as a path (``~`` expanded)
     #: the checkpoint file ``path`` holds (a sharded one's index, a run folder's checkpoint), or
-    #: None; for a name, one that the name hides (:attr:`shadowed`)
+    #: None; for a name, the taco checkpoint that the name hides (:attr:`shadowed`; a file of the
+    #: name that is no checkpoint is not one)
     checkpoint: Path | None = None
 
     @property
     def shadowed(self) -> Path | None:
-        """For a name: the checkpoint a file or folder of the same name holds, which the name
-        hides (given as ``./NAME`` it is that checkpoint); else None."""
+        """For a name: the taco checkpoint a file or folder of the same name holds, which the
+        name hides (given as ``./NAME`` it is that checkpoint); else None."""
         return self.checkpoint if self.kind in _NAME_KINDS else None
 
 
@@ -350,7 +357,8 @@ def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = Fals
     A name taco knows comes first: a shipped trained model (``pretrained``), a built-in that no
     longer ships (``retired``), an architecture (``architecture``). A name means the same in every
     folder: a file or folder of that name in the working directory does not change it (it is
-    reached as ``./NAME``) and is returned as :attr:`ModelSpec.shadowed`, for a note. Other text
+    reached as ``./NAME``); when it holds a taco checkpoint (its headers say so:
+    :func:`holds_checkpoint`), that is :attr:`ModelSpec.shadowed`, for a note. Other text
     is a path: a checkpoint file, a sharded one's index or a folder holding ``checkpoint.safetensors``
     (``checkpoint``), a folder without one (``folder``), or nothing (``unknown``). A
     ``pathlib.Path`` (any ``PathLike``) is always a path. With ``names_only`` (the name a
@@ -368,11 +376,21 @@ def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = Fals
     if names_only:
         return ModelSpec(kind or "unknown", path)
     checkpoint = find(path)
-    if kind is not None:
-        return ModelSpec(kind, path, checkpoint)
+    if kind is not None:  # what ./NAME holds is named in a note only if it is a taco checkpoint
+        return ModelSpec(kind, path, checkpoint if checkpoint and holds_checkpoint(checkpoint) else None)
     if checkpoint is not None:
         return ModelSpec("checkpoint", path, checkpoint)
     return ModelSpec("folder" if path.is_dir() else "unknown", path)
+
+
+def holds_checkpoint(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` (a file, or a sharded checkpoint's index) is a taco checkpoint: its
+    headers alone are read (:func:`~taco.models.header.read_checkpoint_header`), not its weights."""
+    try:
+        read_checkpoint_header(path)
+    except CheckpointError:
+        return False
+    return True
 
 
 def shadow_note(name: str, checkpoint: str | os.PathLike[str]) -> str:
@@ -425,6 +443,19 @@ def list_models() -> list[str]:
     return sorted(set(MODEL_CONFIGS) | set(PRETRAINED))
 
 
+class UnknownModelError(KeyError):
+    """:func:`describe_model`'s KeyError for an argument that names no model: ``args[0]`` is the
+    argument's text, as in any KeyError; ``str()`` says it for a person
+    (:func:`unknown_model_message`)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(key)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     """What a user may want to know about a built-in trained model, an architecture or a
     checkpoint file, without loading weights (a checkpoint file's architecture is built on the
@@ -435,10 +466,11 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     checkpoint ``model_id`` and ``training`` (steps, wall time, device, data: what the training
     wrote into it); for a name that a checkpoint of the same name in the working directory does
     not change (:func:`classify_model_spec`) ``shadowed_checkpoint``, that file. ``name`` is
-    looked up as :func:`load` and ``--model`` look it up. KeyError for a name that is none of
-    them; CheckpointError for a retired built-in (where its checkpoint is), for a folder without
-    a checkpoint, for a file that is not a checkpoint and for one whose config its architecture
-    cannot be built with (as :func:`load` says it)."""
+    looked up as :func:`load` and ``--model`` look it up. KeyError (:class:`UnknownModelError`,
+    whose text says why) for an argument that is none of them; CheckpointError for a retired
+    built-in (where its checkpoint is), for a folder without a checkpoint, for a file that is not
+    a checkpoint and for one whose config its architecture cannot be built with (as :func:`load`
+    says it)."""
     key = str(name)
     spec = classify_model_spec(name)
     entry = PRETRAINED[key] if spec.kind == "pretrained" else None
@@ -457,7 +489,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     elif spec.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
         raise CheckpointError(no_checkpoint_message(spec.path))
     else:
-        raise KeyError(key)
+        raise UnknownModelError(key, unknown_model_message(name))
     trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
     try:
         # a file's count is its own: its path may read like a name (pathlib.Path("elic-tiny"))
@@ -589,4 +621,4 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
         )
     if spec.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
         raise CheckpointError(no_checkpoint_message(spec.path))
-    raise CheckpointError(unknown_model_message(key, untrained_use="for taco.create_model"))
+    raise CheckpointError(unknown_model_message(path_or_name, untrained_use="for taco.create_model"))

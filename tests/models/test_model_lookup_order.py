@@ -137,3 +137,39 @@ def test_taco_models_and_compress_agree(in_folder, capsys, trained_elic_tiny):
     assert "no trained weights" in err and "give ./elic-tiny to use that checkpoint" in err
     # the file decodes with no --model anywhere: the name meant the seed-0 weights
     assert main(["decompress", "x.taco", "-o", "x.out.png"]) == 0
+
+
+@pytest.mark.parametrize("name", ["taco-minilm-small-q4", "elic-tiny"])
+def test_a_path_with_a_names_text_and_nothing_on_disk(in_folder, name):
+    """pathlib.Path(NAME) is a path: with no ./NAME, load and describe_model say so and how to
+    give the name (they said 'neither a checkpoint file nor a built-in model (did you mean
+    NAME?)', and describe_model a bare KeyError)."""
+    said = f"Path({name!r}) is read as a path and ./{name} does not exist; pass the str {name!r}"
+    with pytest.raises(CheckpointError) as e:
+        load(Path(name))
+    assert said in str(e.value) and "did you mean" not in str(e.value)
+    with pytest.raises(KeyError) as k:
+        describe_model(Path(name))
+    assert k.value.args[0] == name and said in str(k.value)  # args[0]: what taco models reads
+
+
+def test_an_unknown_name_says_why_in_python_too(in_folder):
+    with pytest.raises(KeyError) as k:
+        describe_model("no-such-model")
+    assert k.value.args[0] == "no-such-model" and "neither a checkpoint file" in str(k.value)
+
+
+@pytest.mark.parametrize("holds", ["text", "folder"])
+def test_a_file_of_a_names_name_that_is_no_checkpoint_gets_no_note(in_folder, capsys, holds):
+    """./elic holding text (or a folder whose checkpoint.safetensors is text) is not called a
+    checkpoint in the name's note."""
+    if holds == "text":
+        Path("elic").write_text("hello\n")
+    else:
+        Path("elic").mkdir()
+        Path("elic/checkpoint.safetensors").write_text("hello\n")
+    assert classify_model_spec("elic").shadowed is None
+    assert "shadowed_checkpoint" not in describe_model("elic")
+    assert resolve_model("elic-tiny").note is not None  # untrained; and no note of ./elic:
+    assert main(["models", "elic"]) == 0
+    assert "holds a checkpoint" not in capsys.readouterr().out
