@@ -45,6 +45,7 @@ from ..devices import resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
 from ..errors import TacoError
 from ..metrics import check_lpips_input
+from ..models.registry import shadow_note
 from ..text.base import normalize_caption
 from .datasets import EvalDataset, open_dataset
 from .measure import (
@@ -167,6 +168,9 @@ class ModelInfo:
     checkpoint_sha256: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: a checkpoint that a file or folder named as ``spec`` holds, which the name hides (the
+    #: built-in name was evaluated; ``./NAME`` would be that checkpoint)
+    shadowed: str | None = None
 
     @property
     def tag(self) -> str:
@@ -212,6 +216,7 @@ def load_model(
         checkpoint_sha256=sha256_file(checkpoint) if checkpoint else None,
         config=model.config.to_dict(),
         metadata=dict(getattr(model, "metadata", {}) or {}),
+        shadowed=str(resolved.shadowed) if resolved.shadowed else None,
     )
     return model, info
 
@@ -717,6 +722,8 @@ def _load_models(cfg: EvalConfig, device: str, dist: DistEnv) -> list[_ModelRun]
         if not info.trained and dist.is_main:
             _say(f"note: {info.model_id} has no trained weights: evaluating its seed-0 random "
                  "initialisation (expect meaningless quality)")
+        if info.shadowed and dist.is_main:  # as every --model command says it (command_model)
+            _say(f"note: {shadow_note(info.spec, info.shadowed)}")
     return [_ModelRun(model, info, label, qs)
             for (model, info), label, qs in zip(loaded, labels, chosen, strict=True)]
 
