@@ -15,6 +15,7 @@ This module imports torch only when a model is resolved: ``taco --help`` reads
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,10 +57,12 @@ class ResolvedModel:
         return "; ".join(notes) or None
 
 
-def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: bool = False) -> ResolvedModel:
+def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "cpu",
+                  names_only: bool = False) -> ResolvedModel:
     """``--model`` value -> :class:`ResolvedModel` (model in eval mode on ``device``).
 
-    ``None`` is :data:`DEFAULT_MODEL`. ``spec`` is looked up by
+    ``None`` is :data:`DEFAULT_MODEL`. ``spec`` (a str, or a ``pathlib.Path``: always a path) is
+    looked up by
     :func:`taco.models.registry.classify_model_spec`: a name taco knows before a path, so that
     ``elic-tiny`` is the architecture even where ``./elic-tiny`` is a training run (``.note``
     says so). Raises :class:`taco.models.CheckpointError` for a name
@@ -73,8 +76,8 @@ def resolve_model(spec: str | None = None, *, device: Any = "cpu", names_only: b
     from .models.header import no_checkpoint_message
     from .models.registry import classify_model_spec, retired_message, unknown_model_message
 
-    key = spec or DEFAULT_MODEL
-    found = classify_model_spec(key, names_only=names_only)
+    found = classify_model_spec(spec or DEFAULT_MODEL, names_only=names_only)
+    key = os.fspath(spec or DEFAULT_MODEL)
     if found.kind == "pretrained":
         return ResolvedModel(load(key, device).eval(), key, trained=True, shadowed=found.shadowed)
     if found.kind == "architecture":

@@ -203,8 +203,8 @@ def load_model(
     from taco.models import model_fingerprint
     from taco.resolve import resolve_model
 
+    resolved = resolve_model(spec, device=device)  # a pathlib.Path is a path, a str may be a name
     spec = os.fspath(spec)
-    resolved = resolve_model(spec, device=device)
     model = resolved.model
     checkpoint = resolved.checkpoint
     info = ModelInfo(

@@ -173,3 +173,16 @@ def test_a_file_of_a_names_name_that_is_no_checkpoint_gets_no_note(in_folder, ca
     assert resolve_model("elic-tiny").note is not None  # untrained; and no note of ./elic:
     assert main(["models", "elic"]) == 0
     assert "holds a checkpoint" not in capsys.readouterr().out
+
+
+def test_a_path_object_is_a_path_for_resolve_model_and_evaluation(in_folder, trained_elic_tiny):
+    from taco.evaluation.evaluate import load_model
+
+    checkpoint = run_with_checkpoint("elic-tiny", trained_elic_tiny)
+    by_path = resolve_model(Path("elic-tiny"))
+    assert by_path.trained and by_path.checkpoint == checkpoint and by_path.spec == "elic-tiny"
+    assert not resolve_model("elic-tiny").trained  # the str is the name
+    _, info = load_model(Path("elic-tiny"))
+    assert info.trained and info.checkpoint == str(checkpoint) and info.spec == "elic-tiny"
+    _, info = load_model("elic-tiny")
+    assert not info.trained and info.checkpoint is None
