@@ -154,7 +154,6 @@ class SetMetrics:
             raise ValueError(f"fid must be auto, full, patches or off, got {fid!r}")
         self.device = torch.device(device)
         self.fid_min_images = fid_min_images
-        self.n_images = n_images
         self.fid_reason = ""
         if fid == "auto":
             fid = "full" if n_images >= fid_min_images else "patches"
