@@ -26,7 +26,8 @@ def register(sub: Any) -> None:
 _TEXT_NAMES = {"clip": "CLIP", "clip-tiny": "tiny CLIP", "minilm": "MiniLM"}
 #: Each architecture's entropy-model layouts (docs/official.md): the authors' code has a TACO
 #: and an ELIC (after JiangWeibeta/ELIC), and ``taco import-checkpoint`` imports either's
-#: checkpoints into the reference layout. A backbone added since is named by its layout alone.
+#: checkpoints into the reference layout. A backbone added since has its own latent codec, and
+#: ``layout`` (ELIC's field) means nothing to it.
 _LAYOUT_NAMES = {
     ("taco", "reference"): "the authors' layout (effl-lab/TACO; their TACO checkpoints import)",
     ("elic", "reference"): "the authors' layout (effl-lab/TACO's ELIC, after JiangWeibeta/ELIC; "
@@ -38,8 +39,8 @@ _LAYOUT_NAMES = {
 
 def entropy_model_name(architecture: str, layout: str) -> str:
     """What ``taco models NAME`` calls the entropy model of ``architecture`` in ``layout``: where
-    the layout comes from for taco's TACO and ELIC, else the layout's name."""
-    return _LAYOUT_NAMES.get((architecture, layout), f"{architecture}'s, layout {layout!r}")
+    the layout comes from for taco's TACO and ELIC, else the backbone's own latent codec."""
+    return _LAYOUT_NAMES.get((architecture, layout), f"{architecture}'s own latent codec")
 
 
 def _model_kind(info: dict[str, Any]) -> str:
@@ -50,6 +51,18 @@ def _model_kind(info: dict[str, Any]) -> str:
         return str(info["architecture"])
     tgic = " (TGIC)" if info["config"].get("text_injection") == "tgic" else ""
     return f"TACO{tgic} + {_TEXT_NAMES.get(info['text_encoder'], info['text_encoder'])}"
+
+
+def _width(config: dict[str, Any]) -> str:
+    """``N=192, M=320, groups 16/16/32/64/192``: the widths of a model, ELIC's y channel groups
+    for taco's own architectures only (a registered backbone's config carries them at ELIC's
+    defaults, unread: docs/models.md, "Adding a backbone")."""
+    from ..models.config import BUILTIN_ARCHITECTURES
+
+    width = f"N={config['N']}, M={config['M']}"
+    if config["architecture"] in BUILTIN_ARCHITECTURES:
+        width += f", groups {'/'.join(map(str, config['groups']))}"
+    return width
 
 
 def _model_rate(info: dict[str, Any]) -> str:
@@ -107,8 +120,8 @@ def cmd_models(args: argparse.Namespace) -> int:
                      "qualities (λ)": ", ".join(f"{q}: {lmbda:g}" for q, lmbda in
                                                 enumerate(info["qualities"] or [], 1)) or None,
                      "parameters": f"{info['parameters']:,}",
-                     "width": f"N={info['config']['N']}, M={info['config']['M']}, "
-                              f"groups {'/'.join(map(str, info['config']['groups']))}",
+                     "width": _width(info["config"]),
+                     "options": ", ".join(f"{k}={v!r}" for k, v in info["config"].get("options", {}).items()) or None,
                      "entropy model": entropy_model_name(info["architecture"], info["config"].get("layout")),
                      "file": info.get("file"),
                      "file size": f"{info['file_bytes'] / 1e6:.1f} MB" if info.get("file_bytes") else None,

@@ -27,6 +27,7 @@ from .config import (
     TEXTLESS_ARCHITECTURES,
     CheckpointError,
     ModelConfig,
+    PluginError,
     load_plugins,
 )
 from .header import (
@@ -470,7 +471,8 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     whose text says why) for an argument that is none of them; CheckpointError for a retired
     built-in (where its checkpoint is), for a folder without a checkpoint, for a file that is not
     a checkpoint and for one whose config its architecture cannot be built with (as :func:`load`
-    says it)."""
+    says it); :class:`~taco.models.config.PluginError` for a registered name whose builder
+    refuses its config (naming the architecture and the builder's error)."""
     key = str(name)
     spec = classify_model_spec(name)
     entry = PRETRAINED[key] if spec.kind == "pretrained" else None
@@ -496,8 +498,9 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         named = spec.kind != "checkpoint" and key in PARAMETERS
         parameters = PARAMETERS[key] if named else _count_parameters(config)
     except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
-        if not header:  # a registered name's config: the backbone's bug, with its traceback
-            raise
+        if not header:  # a config a TACO_PLUGINS module (or a script) registered
+            raise PluginError(f"model {key!r}, registered for architecture {config.architecture!r}: "
+                              f"its builder refuses the config ({type(exc).__name__}: {exc})") from exc
         # what loading the file says of a config its architecture cannot be built with
         raise CheckpointError(f"{file}: invalid model config in the taco header ({exc})") from None
     info: dict[str, Any] = {

@@ -220,3 +220,48 @@ def test_a_refused_registration_leaves_the_tables_as_they_were(registry_restored
                               configs={"half-ok": {"N": 8, "M": 8}, "half-bad": {"N": 0}})
     assert (list(ARCHITECTURES), list(TEXTLESS_ARCHITECTURES), dict(BUILDERS), dict(MODEL_CONFIGS)) == before
     assert "half" not in ARCHITECTURES and "half-ok" not in dict(MODEL_CONFIGS)
+
+
+def test_taco_models_shows_a_backbone_only_the_fields_it_reads(registry_restored, capsys):
+    """``taco models NAME`` of a registered backbone gives its N and M and its options, not
+    ELIC's ``groups`` or ``layout`` (its config carries them at ELIC's defaults, unread); taco's
+    own architectures keep theirs. ``--json`` keeps the whole config."""
+    import json
+
+    from taco.cli import main
+    from taco.models import ModelConfig, register_architecture
+
+    example = load_example()  # registers "mean-scale-tiny" (N=32, M=48)
+
+    def build(config: ModelConfig) -> example.MeanScaleHyperprior:
+        return example.MeanScaleHyperprior(N=config.N, M=config.M * config.options["widen"])
+
+    register_architecture("wide-mean-scale", build, configs={"wide-mean-scale-tiny": {
+        "N": 16, "M": 24, "options": {"widen": 2}}})
+    assert main(["models", "mean-scale-tiny", "wide-mean-scale-tiny", "elic-tiny"]) == 0
+    backbone, wide, elic = capsys.readouterr().out.split("\n\n")
+    assert "width: N=32, M=48\n" in backbone and "groups" not in backbone + wide, backbone
+    assert "entropy model: mean-scale's own latent codec" in backbone and "layout" not in backbone
+    assert "options: " not in backbone and "options: widen=2" in wide, wide
+    assert "width: N=16, M=32, groups 8/8/16" in elic and "options" not in elic, elic
+    assert main(["models", "--json", "mean-scale-tiny"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["groups"] == [16, 16, 32, 64, 192]
+
+
+def test_a_registered_config_its_builder_refuses_is_one_line(tmp_path):
+    """A plugin's own config with options its class does not take: ``taco models NAME`` says so
+    in one line (status 2) naming the model, the architecture and the builder's error, as it
+    does for a checkpoint's header, not with a traceback."""
+    (tmp_path / "plug_bad.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(EXAMPLES)!r})\n"
+        "from mean_scale_backbone import MeanScaleHyperprior\n"
+        "from taco.models import register_architecture\n"
+        "register_architecture('ms-bad', MeanScaleHyperprior,\n"
+        "                      configs={'ms-bad-tiny': {'N': 16, 'M': 24, 'options': {'depth': 3}}})\n")
+    path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    out = taco("models", "ms-bad-tiny", env=plugin_env(PYTHONPATH=path, TACO_PLUGINS="plug_bad"))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert ("model 'ms-bad-tiny', registered for architecture 'ms-bad': its builder refuses the "
+            "config (ValueError: ") in out.stderr, out.stderr
+    assert "unexpected keyword argument 'depth'" in out.stderr, out.stderr
