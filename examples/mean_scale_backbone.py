@@ -70,6 +70,10 @@ class MeanScaleCodec(nn.Module):
         self.gain_vectors(quality)
         z = self.h_a(y)
         _, z_likelihoods = self.entropy_bottleneck(z)
+        # z is rounded around the bottleneck's medians, as compress_hyper_latent codes it.
+        # CompressAI has no public accessor for them: _get_medians() is what its own
+        # HyperLatentCodec and taco's ReferenceLatentCodec call (not the entropy bottleneck's
+        # forward, which adds noise in training where ELIC's rounding is straight-through).
         medians = self.entropy_bottleneck._get_medians()
         z_hat = quantize_ste(z - medians) + medians
         scales, means = self.h_s(z_hat).chunk(2, 1)
@@ -80,6 +84,9 @@ class MeanScaleCodec(nn.Module):
     def num_symbols(self, shape: dict[str, Any]) -> int:
         """Symbols in one image's stream: z's, then y's."""
         hz, wz = shape["hyper"]
+        # the rows of the coder's table, not N: decompress_hyper_latent decodes that many z
+        # channels (a checkpoint's tables set it), and the two counts must agree. CompressAI
+        # exposes the table only as this buffer.
         z_channels = self.entropy_bottleneck._quantized_cdf.shape[0]
         return int(z_channels * hz * wz + sum(c * h * w for c, h, w in shape["y"]))
 
