@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..checks import is_number
 from ..checksums import sha256_file
+from ..errors import TacoError
 from ..shards import INDEX_SUFFIX, TRAIN_STATE_FILE, files as shard_files, find
 from .config import (
     ARCHITECTURES,
@@ -444,14 +445,14 @@ def list_models() -> list[str]:
     return sorted(set(MODEL_CONFIGS) | set(PRETRAINED))
 
 
-class UnknownModelError(KeyError):
+class UnknownModelError(TacoError, KeyError):
     """:func:`describe_model`'s KeyError for an argument that names no model: ``args[0]`` is the
     argument's text, as in any KeyError; ``str()`` says it for a person
     (:func:`unknown_model_message`)."""
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(key)
-        self.message = message
+    def __init__(self, key: str, message: str = "") -> None:
+        super().__init__(key, message)
+        self.message = message or unknown_model_message(key)
 
     def __str__(self) -> str:
         return self.message
