@@ -96,6 +96,30 @@ def in_stripes(
     return out
 
 
+class ResidualUnit(nn.Module):
+    """The residual unit of CompressAI's ``AttentionBlock`` (``conv`` then ``+ x`` then ``relu``),
+    as a class pickle can name: CompressAI defines its own inside ``AttentionBlock.__init__``,
+    so a model holding one could not be pickled (a spawn pool, Ray, Dask). Same layers, same
+    forward, same state-dict names."""
+
+    conv: nn.Module
+    relu: nn.Module
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.conv(x)
+        out += x
+        return self.relu(out)
+
+
+def attention_block(n: int) -> AttentionBlock:
+    """CompressAI's ``AttentionBlock(n)`` whose residual units are :class:`ResidualUnit`."""
+    block = AttentionBlock(n)
+    for unit in (*block.conv_a, *block.conv_b):
+        if type(unit).__qualname__ == "AttentionBlock.__init__.<locals>.ResidualUnit":
+            unit.__class__ = ResidualUnit
+    return block
+
+
 class AnalysisTransform(nn.Module):
     """g_a of ELIC, split into the stages the text adapter slots between.
 
@@ -109,9 +133,9 @@ class AnalysisTransform(nn.Module):
         super().__init__()
         self.stage1 = nn.Sequential(conv(3, N, kernel_size=5, stride=2), *_rbs(N))  # H/2
         self.stage2 = nn.Sequential(conv(N, N, kernel_size=5, stride=2), *_rbs(N))  # H/4
-        self.stage3 = AttentionBlock(N)  # H/4
+        self.stage3 = attention_block(N)  # H/4
         self.stage4 = nn.Sequential(conv(N, N, kernel_size=5, stride=2), *_rbs(N))  # H/8
-        self.stage5 = nn.Sequential(conv(N, M, kernel_size=5, stride=2), AttentionBlock(M))  # H/16
+        self.stage5 = nn.Sequential(conv(N, M, kernel_size=5, stride=2), attention_block(M))  # H/16
 
     def forward(
         self, x: Tensor, stripe_rows: int | None = None, *, halo: int = ANALYSIS_HALO
@@ -128,11 +152,11 @@ class AnalysisTransform(nn.Module):
 def synthesis_transform(N: int, M: int) -> nn.Sequential:
     """g_s of ELIC: y_hat (B, M, h, w) -> x_hat (B, 3, 16h, 16w)."""
     return nn.Sequential(
-        AttentionBlock(M),
+        attention_block(M),
         deconv(M, N, kernel_size=5, stride=2),
         *_rbs(N),
         deconv(N, N, kernel_size=5, stride=2),
-        AttentionBlock(N),
+        attention_block(N),
         *_rbs(N),
         deconv(N, N, kernel_size=5, stride=2),
         *_rbs(N),
@@ -275,6 +299,11 @@ class ELIC(CompressionModel):
     config: ModelConfig
     model_id: str = "custom"
     metadata: dict[str, Any]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickle and ``copy`` keep: everything but taco's caches (``_taco_*`` entries, e.g.
+        :func:`taco.codec.coding_codec`'s float64 copy, rebuilt on first use)."""
+        return {k: v for k, v in super().__getstate__().items() if not k.startswith("_taco_")}
 
     def __init__(
         self,
