@@ -120,9 +120,17 @@ def init_from_file(init_from: str | Path) -> Path:
     checkpoint a path holds (a checkpoint file, a sharded checkpoint's index, a run folder's
     checkpoint). A CheckpointError says why there is none, in one line: a folder without a
     checkpoint (what it looked for), an architecture without trained weights (and the checkpoint
-    ./NAME holds, when it holds one), or no such file nor built-in (did you mean ...?)."""
+    ./NAME holds, when it holds one), or no such file nor built-in (did you mean ...?: the close
+    files in its folder for a path-like one, :func:`~taco.models.registry.no_such_file_message`)."""
     from ..models.header import no_checkpoint_message
-    from ..models.registry import classify_model_spec, pretrained_file, retired_message, shadow_note
+    from ..models.registry import (
+        classify_model_spec,
+        looks_like_path,
+        no_such_file_message,
+        pretrained_file,
+        retired_message,
+        shadow_note,
+    )
 
     key = str(init_from)
     spec = classify_model_spec(init_from)
@@ -141,6 +149,8 @@ def init_from_file(init_from: str | Path) -> Path:
             f"init_from {key}: an architecture without trained weights (model={key} trains it "
             f"from random weights); the built-in trained models: {trained}{hidden}"
         )
+    if looks_like_path(key):  # runs/x/checkpoint.safetenors: the close files, not the built-ins
+        raise CheckpointError(f"init_from: {no_such_file_message(key)}")
     raise CheckpointError(f"init_from {key}: no such checkpoint file, run folder or built-in "
                           f"trained model{did_you_mean(key, sorted(PRETRAINED))}; built-in "
                           f"trained models: {trained}")

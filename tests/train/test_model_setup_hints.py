@@ -82,3 +82,16 @@ def test_the_frozen_base_preset_gives_the_adapter_the_identity_residual():
     assert (tgic.text_injection, tgic.residual) == ("tgic", "paper")
     with pytest.raises(ConfigError, match=r"^model 'taco-tiny': heads must be an integer"):
         built("model_overrides.heads=0")
+
+
+def test_a_mistyped_init_from_path_suggests_the_files_beside_it(tmp_path, monkeypatch):
+    from taco.train.model_setup import init_from_file
+
+    monkeypatch.chdir(tmp_path)
+    save_checkpoint(create_model("elic-tiny"), Path("runs/x/checkpoint.safetensors"))
+    with pytest.raises(CheckpointError) as exc:
+        init_from_file("runs/x/checkpoint.safetenors")
+    assert str(exc.value) == ("init_from: runs/x/checkpoint.safetenors: no such checkpoint file "
+                              "(did you mean 'runs/x/checkpoint.safetensors'?)")
+    with pytest.raises(CheckpointError, match=r"did you mean 'elic-small-q4'"):  # a name: the built-ins
+        init_from_file("elic-smal-q4")
