@@ -75,8 +75,9 @@ _MODE_BITS = 5
 
 class TacoFormatError(TacoError, ValueError):
     """A ``.taco`` file is malformed, truncated, corrupted, or made for another model; or, given
-    by its path, cannot be read; or, being packed, would be longer than the format allows (:class:`TacoFileUnreadable`: missing, a folder, not permitted;
-    the message names the path, as :class:`taco.images.ImageReadError` does for an image)."""
+    by its path, cannot be read (:class:`TacoFileUnreadable`: missing, a folder, not permitted;
+    the message names the path, as :class:`taco.images.ImageReadError` does for an image); or,
+    being packed, would be longer than the format allows (:func:`pack`)."""
 
 
 class TacoFileUnreadable(TacoFormatError, OSError):

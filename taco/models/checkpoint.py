@@ -241,7 +241,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         what = allocation_failure(exc)
         if what is not None:  # the file's tensors fit on disk, not in memory
             raise CheckpointError(f"{path}: the model does not fit in memory ({what})") from None
-        # built on the meta device, not for real: the config is all it was built from
+        # not memory: the build failed for its config, which is all it was built from (the
+        # meta-device build above took it)
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
     state = {k: v.float() if v.is_floating_point() else v
              for k, v in checkpoint_tensors(path).items()}

@@ -245,7 +245,7 @@ def retired_message(name: str, shadowed: str | os.PathLike[str] | None = None) -
     """Where a :data:`RETIRED` built-in's checkpoint is, in one sentence for a person; with
     ``shadowed`` (:attr:`ModelSpec.shadowed`), how to use the checkpoint of that name here."""
     rev = RETIRED[name]
-    hidden = f" ({shadow_note(name, shadowed)})" if shadowed is not None else ""
+    hidden = shadow_clause(name, shadowed)
     return (f"{name!r} was a built-in model of taco up to commit {rev} and no longer ships; its "
             f"checkpoint is in taco's git history: git show {rev}:taco/assets/models/{name}.safetensors "
             f"> {name}.safetensors, then give that file as the model (--model {name}.safetensors){hidden}")
@@ -400,6 +400,12 @@ def shadow_note(name: str, checkpoint: str | os.PathLike[str]) -> str:
     directory (:attr:`ModelSpec.shadowed`) does not change."""
     return (f"./{name} holds a checkpoint ({checkpoint}), but {name!r} is the built-in name: "
             f"give ./{name} to use that checkpoint")
+
+
+def shadow_clause(name: str, checkpoint: str | os.PathLike[str] | None) -> str:
+    """:func:`shadow_note` as a clause a refusal ends with: ``" (./NAME holds ...)"``, or ""
+    when no checkpoint is shadowed (``checkpoint`` None)."""
+    return f" ({shadow_note(name, checkpoint)})" if checkpoint is not None else ""
 
 
 def architecture_config(name: str, **overrides: Any) -> ModelConfig:
@@ -618,7 +624,7 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
     if spec.kind == "retired":
         raise CheckpointError(retired_message(key, spec.shadowed))
     if spec.kind == "architecture":
-        hidden = f" ({shadow_note(key, spec.shadowed)})" if spec.shadowed is not None else ""
+        hidden = shadow_clause(key, spec.shadowed)
         raise CheckpointError(
             f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "
             f"for a randomly initialised one. Trained models: {sorted(PRETRAINED) or 'none yet'}{hidden}"

@@ -129,7 +129,7 @@ def init_from_file(init_from: str | Path) -> Path:
         no_such_file_message,
         pretrained_file,
         retired_message,
-        shadow_note,
+        shadow_clause,
     )
 
     key = str(init_from)
@@ -144,7 +144,7 @@ def init_from_file(init_from: str | Path) -> Path:
     if spec.kind == "retired":
         raise CheckpointError(f"init_from: {retired_message(key, spec.shadowed)}")
     if spec.kind == "architecture":
-        hidden = f" ({shadow_note(key, spec.shadowed)})" if spec.shadowed is not None else ""
+        hidden = shadow_clause(key, spec.shadowed)
         raise CheckpointError(
             f"init_from {key}: an architecture without trained weights (model={key} trains it "
             f"from random weights); the built-in trained models: {trained}{hidden}"
