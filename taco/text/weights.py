@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import is_int, is_number
+from ..shards import check_header_size
 from .base import TextEncoderUnavailable
 
 #: The weight files of a Hugging Face model folder, in the order they are looked for.
@@ -172,6 +173,7 @@ class _WeightFiles:
 
         out: dict[str, tuple[int, ...]] = {}
         for file in self.files:
+            check_header_size(file)  # before safetensors reads up to 100 MB of header
             with safe_open(os.fspath(file), "pt") as f:
                 for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping
                     out[self.rename(key)] = tuple(f.get_slice(key).get_shape())

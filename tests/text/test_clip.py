@@ -194,6 +194,25 @@ def test_damaged_folders_are_clear_errors(tmp_path, tiny):
         CLIPTextEncoder(folder)
 
 
+def test_a_weights_header_over_the_bound_is_refused_before_safetensors(tmp_path, tiny, monkeypatch):
+    """A text encoder's model.safetensors goes through the same 8-byte header-length check as a
+    checkpoint: safetensors would read (and parse) up to 100 MB of header itself."""
+    import safetensors
+
+    from taco.shards import SAFETENSORS_HEADER_MAX_BYTES
+
+    folder = tmp_path / "clip"
+    hf_model(tiny.model, TINY_CONFIG).save_pretrained(folder)
+    weights = folder / "model.safetensors"
+    data = weights.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    size = SAFETENSORS_HEADER_MAX_BYTES + 1
+    weights.write_bytes(size.to_bytes(8, "little") + data[8 : 8 + n] + b" " * (size - n) + data[8 + n :])
+    monkeypatch.setattr(safetensors, "safe_open", lambda *a, **k: pytest.fail("safetensors was called"))
+    with pytest.raises(TextEncoderUnavailable, match=f"a safetensors header of {size:,} bytes, over"):
+        load_clip_text(folder)
+
+
 def test_a_hub_id_loads_from_the_hugging_face_cache(tmp_path, monkeypatch, tiny):
     from huggingface_hub import constants
 
