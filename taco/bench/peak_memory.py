@@ -13,11 +13,12 @@ from .inputs import SAMPLE_IMAGES, SAMPLES
 
 _MEMORY_CHILD = r"""
 import json, resource, sys, warnings
+from pathlib import Path
 warnings.filterwarnings("ignore")
 import torch
 from PIL import Image
 from taco.bench.systems import bench_text_encoder
-from taco.bitstream import TacoHeader, pack, unpack
+from taco.bitstream import TacoHeader, info, pack
 from taco.codec import coding_codec, synthesize
 from taco.images import image_to_tensor, load_image, to_rgb
 from taco.models import create_model, fast_codec
@@ -33,7 +34,7 @@ if part == "encode":
     # read as taco compress reads a file (EXIF orientation, colour profile), then resized
     x = image_to_tensor(to_rgb(load_image(image))[0].resize((w, h), Image.BICUBIC)).to(device)
 else:
-    payload = unpack(open(path, "rb").read()).payload
+    payload = info(path).payload  # read within the bound its header sets
 if device.startswith("cuda"):
     torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -41,7 +42,7 @@ with torch.no_grad():
     if part == "encode":
         out = encode_with_text_overlap(model, x, "a photo", enc)
         header = TacoHeader("bench", b"\0" * 8, h, w, "RGB")
-        open(path, "wb").write(pack(header, out["strings"][0][0]))
+        Path(path).write_bytes(pack(header, out["strings"][0][0]))
     else:
         shape = model.latent_shapes(h, w, model.default_quality)
         y_hat = fast_codec.decompress_latent(codec, [[payload]], shape)["y_hat"]
