@@ -51,8 +51,8 @@ from .bitstream.rans import (
 )
 from .checks import as_int
 from .errors import TacoError
-from .fileobjects import file_object_name, is_file_object, read_file_object
-from .images import PIXEL_SLACK, ImageReadError, load_image, restore_mode, to_rgb
+from .fileobjects import file_object_name, is_file_object
+from .images import PIXEL_SLACK, ImageReadError, load_image, read_image_stream, restore_mode, to_rgb
 from .locks import ForkSafeLock
 from .memory import (
     MAX_DECODE_PIXELS,
@@ -269,8 +269,7 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     if is_file_object(image) and not isinstance(image, Image.Image):  # open(..., "rb"), BytesIO
         name = file_object_name(image, "image file object")
         source = name
-        data = read_file_object(image, "an image", lambda reason: ImageReadError(name, reason))
-        image = load_image(name, data=data)  # EXIF orientation applied
+        image = load_image(name, data=read_image_stream(image, name))  # EXIF orientation applied
     elif isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
         image = load_image("image bytes", data=bytes(image))  # EXIF orientation applied
     elif isinstance(image, str | os.PathLike):
@@ -650,7 +649,8 @@ def compress(
     ``torchvision.io.decode_image`` gives), a numpy array (:data:`ARRAY_KINDS`: (H, W, 3) uint8
     or float in [0, 1], (H, W, 4) or (H, W) uint8, or (H, W) uint16), a path or the bytes of an
     image file (both read by :func:`taco.images.load_image`: EXIF orientation applied), or
-    a binary file object (``open(path, "rb")``, ``io.BytesIO``: read to its end, then the same).
+    a binary file object (``open(path, "rb")``, ``io.BytesIO``: read to its end, at most
+    :data:`taco.images.MAX_IMAGE_BYTES`, then the same).
 
     Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with an
     :class:`~taco.images.ImageConversionWarning` at the caller's line, naming the path), P, I;16, ... are

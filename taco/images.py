@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .errors import TacoError, TacoWarning, warn_at_caller
+from .fileobjects import read_file_object
 from .locks import ForkSafeLock
 from .messages import one_line
 from .suffixes import HEIF_SUFFIXES
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # torch is imported by the two functions that use it
     from torch import Tensor
 
 __all__ = [
+    "MAX_IMAGE_BYTES",
     "MAX_PIXELS",
     "ImageConversionWarning",
     "ImageReadError",
@@ -38,6 +40,7 @@ __all__ = [
     "image_to_tensor",
     "load_image",
     "open_image",
+    "read_image_stream",
     "restore_mode",
     "tensor_to_image",
     "to_rgb",
@@ -51,6 +54,11 @@ Guards against decompression bombs: a tiny file that declares a huge canvas. Pas
 its own check first and refuses anything over ``2 * PIL.Image.MAX_IMAGE_PIXELS`` (≈179 MP by
 default); a cap above that also needs ``PIL.Image.MAX_IMAGE_PIXELS`` raised.
 """
+
+#: The most bytes taco reads of an image given as a stream (a file object, standard input): 1 GiB,
+#: over any real file of :data:`MAX_PIXELS` pixels (an uncompressed 16-bit RGBA TIFF of 100 MP is
+#: 800 MB). An endless or enormous stream is refused at that point, not read to its end.
+MAX_IMAGE_BYTES: int = 1 << 30
 
 # Modes holding 16-bit (or wider) integer samples; their values are read as 0..65535.
 _WIDE_INT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
@@ -115,6 +123,19 @@ def open_image(source: str | os.PathLike[str] | io.BytesIO) -> ImageFile.ImageFi
     with _WARNINGS_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         return Image.open(source)
+
+
+def read_image_stream(stream: Any, name: str) -> bytes:
+    """The bytes of an image from binary ``stream`` (a file object, standard input), from where it
+    stands, read in pieces to at most :data:`MAX_IMAGE_BYTES`; more is an :class:`ImageReadError`
+    naming ``name``, raised once one byte past the bound is read (memory follows the bytes read).
+    A text-mode stream is a TypeError (:func:`taco.fileobjects.read_file_object`)."""
+    data = read_file_object(stream, "an image", lambda reason: ImageReadError(name, reason),
+                            limit=MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageReadError(name, f"over {MAX_IMAGE_BYTES:,} bytes, more than taco reads of an "
+                                   "image stream (pass a path: a file is not read whole)")
+    return data
 
 
 def load_image(

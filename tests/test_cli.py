@@ -824,6 +824,22 @@ def test_standard_input_and_output_misuse_refused(argv, message, monkeypatch, ca
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+def test_an_endless_piped_image_is_refused_at_the_bound(tmp_path, monkeypatch, capsysbinary):
+    """``cat /dev/zero | taco compress -`` read standard input to its end. Now at most
+    taco.images.MAX_IMAGE_BYTES (here made small) plus one byte are read: one error line, exit 2,
+    no output file."""
+    import taco.images
+
+    monkeypatch.setattr(taco.images, "MAX_IMAGE_BYTES", 5000)
+    monkeypatch.setattr(sys, "stdin", _Stdin(bytes(50_000)))
+    out = tmp_path / "x.taco"
+    assert main(["compress", "-", "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 2
+    err = capsysbinary.readouterr().err.decode().strip().splitlines()
+    assert err[1:] == ["taco compress: error: cannot read image '<stdin>': over 5,000 bytes, more than "
+                   "taco reads of an image stream (pass a path: a file is not read whole)"]
+    assert sys.stdin.buffer.tell() == 5001 and not out.exists()
+
+
 def test_piped_image_with_only_a_captions_file_refused(tmp_path, monkeypatch, capsysbinary, no_model):
     """--captions FILE looks captions up by name; a piped image has none, so it is not coded
     silently without a caption: one line says to give --caption."""

@@ -74,3 +74,31 @@ def test_a_file_object_at_its_end_says_so(png_and_taco, tiny_elic):
         taco.compress(written, None, tiny_elic)
     with pytest.raises(taco.TacoFormatError, match="it is empty"):  # an empty stream is an empty file
         taco.info(io.BytesIO())
+
+
+class Endless(io.RawIOBase):
+    """A stream that never ends (``open('/dev/zero', 'rb')``, a runaway pipe); counts its bytes."""
+
+    def __init__(self) -> None:
+        self.given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        n = len(buffer)
+        buffer[:n] = bytes(n)
+        self.given += n
+        return n
+
+
+def test_an_endless_image_stream_is_refused_at_the_bound(monkeypatch, tiny_elic):
+    """An image stream was read to its end: /dev/zero took all memory. Now it is read one byte
+    past taco.images.MAX_IMAGE_BYTES (here made small) and refused, naming the stream."""
+    import taco.images
+
+    monkeypatch.setattr(taco.images, "MAX_IMAGE_BYTES", 5000)
+    stream = io.BufferedReader(Endless())
+    with pytest.raises(taco.images.ImageReadError, match="over 5,000 bytes, more than taco reads"):
+        taco.compress(stream, None, tiny_elic)
+    assert stream.raw.given <= 5001 + io.DEFAULT_BUFFER_SIZE

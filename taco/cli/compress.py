@@ -28,7 +28,7 @@ from .files import (
     CaptionSource,
     expand_inputs,
     plan_outputs,
-    read_input,
+    read_stdin_image,
     report_stream,
     rest_hint,
     uncaptioned_note,
@@ -170,7 +170,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 with (input_warnings("compress", src, about_input),
                       StageReporter(f"{place}{src}", delay=stage_delay(args)) as progress):
                     progress("reading", 0, 1)
-                    image = load_image(src, data=read_input(src) if src is STDIN else None)
+                    image = load_image(src, data=read_stdin_image() if src is STDIN else None)
                     t0 = time.perf_counter()
                     res = compress_image(image, caption, model, quality=quality, progress=progress,
                                          max_bytes=byte_budget(args, image.width, image.height))

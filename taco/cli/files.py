@@ -428,12 +428,12 @@ def report_stream(outputs: Sequence[Path]) -> Any:
     return sys.stderr if outputs[0] is STDOUT else sys.stdout
 
 
-def read_input(path: Path) -> bytes:
-    """The bytes of an input file, or of standard input for :data:`STDIN` (read once: a second
-    call gets nothing more)."""
-    if path is STDIN:
-        return sys.stdin.buffer.read()
-    return path.read_bytes()
+def read_stdin_image() -> bytes:
+    """The bytes of an image piped to standard input (:data:`STDIN`), at most
+    :data:`taco.images.MAX_IMAGE_BYTES` (read once: a second call gets nothing more)."""
+    from ..images import read_image_stream
+
+    return read_image_stream(sys.stdin.buffer, str(STDIN))
 
 
 def write_output(path: Path, data: bytes) -> None:
