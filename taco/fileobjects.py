@@ -59,15 +59,13 @@ def read_at_most(stream: Any, limit: int, what: str) -> bytes:
     bound of 8 GiB asked for 8 GiB to read a 126-byte file); a TypeError as in
     :func:`read_file_object` for a ``read()`` that gives ``None`` or no bytes object (``what``
     names the file in it)."""
-    parts: list[bytes] = []
-    got = 0
-    while got < limit:
-        part = _read_bytes(stream, min(limit - got, READ_PIECE_BYTES), what)
+    buffer = io.BytesIO()  # grows in place; getvalue() hands over its bytes without a copy
+    while buffer.tell() < limit:
+        part = _read_bytes(stream, min(limit - buffer.tell(), READ_PIECE_BYTES), what)
         if not part:
             break
-        parts.append(part)
-        got += len(part)
-    return b"".join(parts)
+        buffer.write(part)
+    return buffer.getvalue()
 
 
 def _read_bytes(stream: Any, size: int | None, what: str) -> bytes:
