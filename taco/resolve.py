@@ -72,14 +72,15 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     model). With ``names_only`` (the model a ``.taco`` file names: the file must not choose a
     file to read), ``spec`` is never taken for a path.
     """
-    from .models import CheckpointError, create_model, load
+    from .models import CheckpointError, create_model, load, load_builtin
     from .models.header import no_checkpoint_message
     from .models.registry import classify_model_spec, retired_message, unknown_model_message
 
     found = classify_model_spec(spec or DEFAULT_MODEL, names_only=names_only)
     key = os.fspath(spec or DEFAULT_MODEL)
     if found.kind == "pretrained":
-        return ResolvedModel(load(key, device).eval(), key, trained=True, shadowed=found.shadowed)
+        return ResolvedModel(load_builtin(key, device).eval(), key, trained=True,
+                             shadowed=found.shadowed)
     if found.kind == "architecture":
         return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False,
                              shadowed=found.shadowed)

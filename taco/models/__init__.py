@@ -20,8 +20,8 @@ _LAZY = {
                     "taco.models.checkpoint"),
     **dict.fromkeys(("ELIC", "PAD_MULTIPLE"), "taco.models.elic"),
     **dict.fromkeys(("MODEL_CONFIGS", "PRETRAINED", "RETIRED", "PretrainedEntry", "create_model",
-                     "describe_model", "list_models", "load", "pretrained_file",
-                     "register_architecture"),
+                     "UnknownModelError", "describe_model", "list_models", "load", "load_builtin",
+                     "pretrained_file", "register_architecture"),
                     "taco.models.registry"),
     **dict.fromkeys(("TACO", "TextGuidedAnalysis"), "taco.models.taco"),
 }
@@ -29,8 +29,8 @@ _LAZY = {
 __all__ = [
     "ELIC", "MODEL_CONFIGS", "PAD_MULTIPLE", "PRETRAINED", "RETIRED", "TACO", "CheckpointError",
     "ModelConfig", "PluginError", "PretrainedEntry", "TextAdapter", "TextExtractor",
-    "TextGuidedAnalysis", "TextInjector", "create_model", "describe_model", "list_models", "load",
-    "load_checkpoint", "load_plugins", "model_fingerprint", "pretrained_file",
+    "TextGuidedAnalysis", "TextInjector", "UnknownModelError", "create_model", "describe_model",
+    "list_models", "load", "load_builtin", "load_checkpoint", "load_plugins", "model_fingerprint", "pretrained_file",
     "register_architecture", "save_checkpoint",
 ]
 
@@ -60,10 +60,12 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         PRETRAINED as PRETRAINED,
         RETIRED as RETIRED,
         PretrainedEntry as PretrainedEntry,
+        UnknownModelError as UnknownModelError,
         create_model as create_model,
         describe_model as describe_model,
         list_models as list_models,
         load as load,
+        load_builtin as load_builtin,
         pretrained_file as pretrained_file,
         register_architecture as register_architecture,
     )

@@ -575,6 +575,26 @@ def pretrained_file(name: str) -> Path:
     return _ASSETS / PRETRAINED[name].file
 
 
+def load_builtin(name: str, device: str | torch.device = "cpu") -> ELIC:
+    """The shipped trained model ``name`` (a key of :data:`PRETRAINED`) on ``device``, its
+    installed file checked against the registry's SHA-256 first: :func:`load` for a name it
+    knows to be built in, without the lookup (a :class:`CheckpointError` for a missing or
+    changed file; a KeyError for a name that is not built in)."""
+    from ..devices import resolve_device
+    from .checkpoint import load_checkpoint
+
+    entry, file = PRETRAINED[name], pretrained_file(name)
+    if not file.is_file():
+        raise CheckpointError(f"built-in model {name!r}: {file} is missing from the installation")
+    digest = sha256_file(file)
+    if digest != entry.sha256:
+        raise CheckpointError(f"built-in model {name!r}: SHA-256 mismatch ({digest} != "
+                              f"{entry.sha256}); the installed file is corrupt")
+    model = load_checkpoint(file, resolve_device(device))
+    model.model_id = name
+    return model
+
+
 def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu", *,
          map_location: str | torch.device | None = None) -> ELIC:
     """Load a shipped trained model by name, or a checkpoint file by path, onto ``device``
@@ -586,7 +606,8 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
     here with a pointer to :func:`create_model`: loading should never silently give random weights.
     The argument is looked up by :func:`classify_model_spec`, as ``--model`` and ``taco models``
     look it up: a name taco knows before a file or folder of the same name (``"./elic-tiny"`` or
-    ``pathlib.Path("elic-tiny")`` loads that one; the refusal of the name says it is there).
+    ``pathlib.Path("elic-tiny")`` loads that one; the refusal of the name says it is there, and
+    a built-in name loads with a :class:`taco.errors.TacoWarning` saying so).
     ``map_location`` is the former name of ``device``: it still works, with a DeprecationWarning
     (a TypeError beside a ``device`` other than the default).
     """
@@ -606,19 +627,11 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
     key = str(path_or_name)
     spec = classify_model_spec(path_or_name)
     if spec.kind == "pretrained":
-        entry = PRETRAINED[key]
-        file = pretrained_file(key)
-        if not file.is_file():
-            raise CheckpointError(f"built-in model {key!r}: {file} is missing from the installation")
-        digest = sha256_file(file)
-        if digest != entry.sha256:
-            raise CheckpointError(
-                f"built-in model {key!r}: SHA-256 mismatch ({digest} != {entry.sha256}); "
-                "the installed file is corrupt"
-            )
-        model = load_checkpoint(file, target)
-        model.model_id = key
-        return model
+        if spec.shadowed is not None:  # the CLI says it as a note (taco.resolve)
+            from ..errors import TacoWarning, warn_at_caller
+
+            warn_at_caller(shadow_note(key, spec.shadowed), TacoWarning)
+        return load_builtin(key, target)
     if spec.kind == "checkpoint":
         return load_checkpoint(spec.path, target)
     if spec.kind == "retired":

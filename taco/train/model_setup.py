@@ -28,6 +28,7 @@ from ..models import (
     ModelConfig,
     create_model,
     load,
+    load_builtin,
 )
 from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
@@ -60,7 +61,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     # file or folder of that name); a built-in trained name (elic-small-q4) loads by its name,
     # which checks the installed file's SHA-256
     file = init_from_file(path)
-    source = load(path if isinstance(path, str) and path in PRETRAINED else file)
+    source = load_builtin(path) if isinstance(path, str) and path in PRETRAINED else load(file)
     src_cfg, dst_cfg = source.config, model.config
     pair = (src_cfg.architecture, dst_cfg.architecture)
     if pair[0] != pair[1] and pair not in WARM_STARTS:

@@ -4,12 +4,14 @@ argument, and a name taco knows means the same where a folder of that name holds
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from taco.cli import main
+from taco.errors import TacoWarning
 from taco.models import (
     PRETRAINED,
     RETIRED,
@@ -82,8 +84,11 @@ def test_the_folder_itself_is_its_checkpoint(in_folder, trained_elic_tiny, given
 def test_a_trained_builtin_beside_a_folder_of_its_name(in_folder, trained_elic_tiny):
     checkpoint = run_with_checkpoint(BUILTIN, trained_elic_tiny)
     assert classify_model_spec(BUILTIN).kind == "pretrained"
-    shipped = model_fingerprint(load(BUILTIN))
-    resolved = resolve_model(BUILTIN)
+    with pytest.warns(TacoWarning, match=rf"^\./{BUILTIN} holds a checkpoint .*give \./{BUILTIN} to use"):
+        shipped = model_fingerprint(load(BUILTIN))  # it was silent
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the CLI's resolver says it once, as a note
+        resolved = resolve_model(BUILTIN)
     assert resolved.trained and model_fingerprint(resolved.model) == shipped
     assert resolved.note is not None and f"give ./{BUILTIN} to use" in resolved.note
     info = describe_model(BUILTIN)
