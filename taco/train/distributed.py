@@ -28,10 +28,11 @@ from ..errors import TacoError
 T = TypeVar("T")
 
 
-class RankZeroSaveFailed(TacoError, RuntimeError):
-    """On a torchrun rank other than 0, when a checkpoint could not be written (a routine one,
-    the last one, or a stopped run's): rank 0 raises the error that says why, this rank says
-    so in one line (:func:`saved_together`)."""
+class RankZeroFailed(TacoError, RuntimeError):
+    """On a torchrun rank other than 0, when rank 0 failed at its part of a step every rank
+    finishes together (:func:`together`): writing a checkpoint (a routine one, the last one, or a
+    stopped run's) or validating. Rank 0 raises the error that says why, this rank says so in
+    one line."""
 
 
 def init_distributed(env: DistEnv, device: torch.device) -> None:
@@ -105,25 +106,26 @@ def shared_stop(signum: int | None, spent: bool, device: torch.device) -> tuple[
     return int(received) or None, bool(any_spent)
 
 
-def saved_together(save: Callable[[], T], env: DistEnv, device: torch.device) -> T:
-    """Run ``save`` (this rank's part of a checkpoint) and return what it returns; under
-    torchrun, first wait until every rank has: one all-reduce of a "saved" flag, the smallest
-    over the ranks. A rank whose ``save`` raised takes part in the reduction, then raises its
-    error; the others, which would otherwise wait at a collective that rank never reaches
-    (gloo: a "Connection closed by peer" traceback, NCCL: until torchrun kills them), raise
-    :class:`RankZeroSaveFailed` (only rank 0 writes). A single process just runs ``save``."""
+def together(work: Callable[[], T], env: DistEnv, device: torch.device, what: str) -> T:
+    """Run ``work`` (this rank's part of a step only rank 0 does in earnest: writing a checkpoint,
+    validating) and return what it returns; under torchrun, first wait until every rank has:
+    one all-reduce of a "done" flag, the smallest over the ranks. A rank whose ``work`` raised
+    takes part in the reduction, then raises its error; the others, which would otherwise wait
+    at a collective that rank never reaches (gloo: a "Connection closed by peer" traceback,
+    NCCL: until torchrun kills them), raise :class:`RankZeroFailed`: ``rank 0 could not
+    {what}; see its error``. A single process just runs ``work``."""
     if not env.distributed:
-        return save()
+        return work()
     error: Exception | None = None
     try:
-        result = save()
+        result = work()
     except Exception as e:  # re-raised below, once the other ranks know
         error = e
-    (saved,) = reduced([error is None], dist.ReduceOp.MIN, device)
+    (done,) = reduced([error is None], dist.ReduceOp.MIN, device)
     if error is not None:
         raise error
-    if not saved:
-        raise RankZeroSaveFailed("rank 0 could not write the checkpoint; see its error")
+    if not done:
+        raise RankZeroFailed(f"rank 0 could not {what}; see its error")
     return result
 
 

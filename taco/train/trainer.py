@@ -75,7 +75,7 @@ from .checkpoints import (
 from .config import ConfigError, TrainConfig, dump_config
 from .datasets import build_train_dataset, build_val_dataset, captions_of, reads_text
 from .distributed import (
-    RankZeroSaveFailed,
+    RankZeroFailed,
     ResumableSampler,
     all_reduce_mean,
     all_true,
@@ -85,8 +85,8 @@ from .distributed import (
     leaving_process_group,
     replicas_in_sync,
     resolve_device,
-    saved_together,
     shared_stop,
+    together,
 )
 from .forward import training_net
 from .model_setup import build_training_model, model_config, split_parameters
@@ -98,7 +98,7 @@ from .state import TrainProgress
 from .validation import validate
 
 __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NoStepInTimeLimit", "NonFiniteLossError",
-           "OutputWriteError", "RankZeroSaveFailed", "Trainer", "TrainResult", "lambda_sweep",
+           "OutputWriteError", "RankZeroFailed", "Trainer", "TrainResult", "lambda_sweep",
            "train"]  # fmt: skip
 
 
@@ -231,6 +231,9 @@ class Trainer:
                                 lpips_input=cfg.lpips_input)
         # then the photos and captions: a wrong folder is said before minutes of set-up
         self.dataset, self.val_dataset = training_data(cfg, self.env.is_main)
+        #: whether the run validates: every rank waits for rank 0's validations (only rank 0
+        #: holds the validation set)
+        self.validates = cfg.val.root is not None and cfg.val.images != 0
         if cfg.k_j > 0 and self.env.is_main and not any(captions_of(self.dataset)):
             warnings.warn(
                 f"every training caption is empty ({cfg.data.root} has no captions file): the "
@@ -394,9 +397,9 @@ class Trainer:
                             self._check_finite(unchecked)
                             last = self._log_train(window, time.perf_counter() - t_window, bar)
                             window, t_window = [], time.perf_counter()
-                        if self.val_dataset is not None and p.step % cfg.val.interval == 0:
+                        if self.validates and p.step % cfg.val.interval == 0:
                             self._check_finite(unchecked)
-                            budget.note_reserve(self._validate())
+                            budget.note_reserve(self._validate_together())
                         if p.step % cfg.ckpt_interval == 0 and p.step < self.total_steps:
                             self._check_finite(unchecked)
                             budget.note_reserve(self._save_together())
@@ -418,9 +421,9 @@ class Trainer:
                     )
                 if window and stopped != "done":  # the last, partial log interval
                     last = self._log_train(window, time.perf_counter() - t_window, bar)
-                if (self.val_dataset is not None and p.step % cfg.val.interval != 0
+                if (self.validates and p.step % cfg.val.interval != 0
                         and stopped != "interrupted"):  # asked to stop: not a validation more
-                    self._validate()
+                    self._validate_together()
                 in_sync = replicas_in_sync(list(self.model.parameters()), self.env)
                 if not in_sync:
                     raise RuntimeError("DDP replicas diverged: parameters differ between ranks")
@@ -603,6 +606,14 @@ class Trainer:
                 bar.set_postfix_str(train_postfix(values, record["img_per_s"]), refresh=False)
         return values
 
+    def _validate_together(self) -> float:
+        """:meth:`_validate` on rank 0, which under torchrun every rank waits for
+        (:func:`together`): where it fails (out of memory, a broken photo), the others say so in
+        one line instead of gloo's traceback at their next collective. -> seconds it took (0 on
+        the other ranks)."""
+        return together(self._validate if self.val_dataset is not None else lambda: 0.0,
+                        self.env, self.device, "validate")
+
     def _validate(self) -> float:
         """Validate (rank 0), log the record; -> seconds it took."""
         assert self.val_dataset is not None
@@ -633,11 +644,12 @@ class Trainer:
 
     def _save_together(self, final: bool = False) -> float:
         """:meth:`_save` on every rank, which under torchrun all wait until rank 0 has written
-        (:func:`saved_together`): where it could not, the others say so in one line instead
+        (:func:`together`): where it could not, the others say so in one line instead
         of failing at the next collective; and after a signal they leave no sooner than rank 0
         has written, since torchrun stops the whole job (SIGTERM) as soon as one process exits
         with a failure status."""
-        return saved_together(lambda: self._save(final=final), self.env, self.device)
+        return together(lambda: self._save(final=final), self.env, self.device,
+                        "write the checkpoint")
 
     def _save(self, final: bool = False) -> float:
         """Model checkpoint + training state (rank 0 writes; every rank takes part in gathers);

@@ -1,7 +1,7 @@
 """How a training run and its loader's workers take Ctrl-C, SIGTERM and SIGHUP
 (taco.train.schedule.StopSignals, worker_signals), how torchrun's ranks agree on the signal
 (taco.train.distributed.shared_stop), which rank says so, and what the others say when rank 0
-cannot write a checkpoint, a stopped run's or any other (saved_together); the whole runs:
+cannot write a checkpoint, a stopped run's or any other (together); the whole runs:
 tests/train/test_faults.py."""
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from taco.cli import main
 from taco.distributed import DistEnv, SilentInterrupted
 from taco.errors import Interrupted
 from taco.train import schedule
-from taco.train.distributed import saved_together
+from taco.train.distributed import together
 from taco.train.schedule import StopSignals
 
 REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "taco" / "assets" / "samples"
 
 
 def test_a_worker_leaves_the_first_stop_signal_to_the_run_whatever_its_start_method():
@@ -109,20 +110,20 @@ def test_every_rank_names_the_signal_one_of_them_received(tmp_path):
 
 
 def test_a_single_process_saves_without_a_collective(monkeypatch):
-    """saved_together on one process runs the save and returns what it returns, with no
+    """together on one process runs the save and returns what it returns, with no
     all-reduce (no process group exists); its error comes through as it was."""
 
     def no_collective(*args: object, **kwargs: object) -> None:
         raise AssertionError("an all-reduce on a single process")
 
     monkeypatch.setattr(torch.distributed, "all_reduce", no_collective)
-    assert saved_together(lambda: 1.5, DistEnv(), torch.device("cpu")) == 1.5
+    assert together(lambda: 1.5, DistEnv(), torch.device("cpu"), "save") == 1.5
 
     def full_disk() -> float:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     with pytest.raises(OSError, match="No space left"):
-        saved_together(full_disk, DistEnv(), torch.device("cpu"))
+        together(full_disk, DistEnv(), torch.device("cpu"), "save")
 
 
 @pytest.mark.parametrize("kind", [Interrupted, SilentInterrupted])
@@ -197,6 +198,34 @@ def test_when_rank_0_cannot_save_any_checkpoint_the_other_ranks_say_so_in_one_li
     errs, codes = two_ranks(FAILED_SAVE, tiny(tmp_path / "run", batch_size=1, k_j=0, **steps))
     assert "No space left on device" in errs[0].splitlines()[-1], errs[0][-4000:]
     said = "taco train: error: rank 0 could not write the checkpoint; see its error"
+    assert errs[1].splitlines()[-1] == said, errs[1][-4000:]
+    assert "Traceback" not in errs[0] + errs[1]
+    assert codes[0] != 0 and codes[1] != 0
+
+
+FAILED_VALIDATION = """
+import os, sys
+import taco.train.trainer as trainer
+from taco.cli import main
+
+def broken(*args, **kwargs):
+    raise OSError("image file is truncated (a photo changed on disk)")
+
+if os.environ["RANK"] == "0":
+    trainer.validate = broken
+sys.exit(main(["train", "--set", *sys.argv[1:]]))
+"""
+
+
+def test_when_rank_0_cannot_validate_the_other_ranks_say_so_in_one_line(tmp_path, tiny):
+    """Only rank 0 validates; where it failed, rank 1 met gloo's "Connection closed by peer"
+    traceback at its next collective. Now every rank waits for the validation (together):
+    rank 0 says why, rank 1 says in one line that rank 0 could not validate."""
+    errs, codes = two_ranks(FAILED_VALIDATION, tiny(
+        tmp_path / "run", batch_size=1, k_j=0, max_steps=4, ckpt_interval=400,
+        **{"val.root": SAMPLES, "val.interval": 2, "val.images": 1, "val.compress_images": 0}))
+    assert "image file is truncated" in errs[0].splitlines()[-1], errs[0][-4000:]
+    said = "taco train: error: rank 0 could not validate; see its error"
     assert errs[1].splitlines()[-1] == said, errs[1][-4000:]
     assert "Traceback" not in errs[0] + errs[1]
     assert codes[0] != 0 and codes[1] != 0
