@@ -8,7 +8,9 @@ Every term is returned by name so that it can be logged (all scalars, 0-dim tens
 =============  ==========================================================================
 ``bpp_y``      rate of y in bits per pixel, ``Σ −log₂ p(ŷ) / (B·H·W)``
 ``bpp_z``      rate of the hyper-latent z, same normalisation
-``bpp``        ``bpp_y + bpp_z`` (the R of Eq. 6)
+``bpp_<key>``  only for a backbone whose codec codes more latents (a second hyper level):
+               the rate of each, same normalisation, after ``bpp_z``
+``bpp``        the sum of them all, ``bpp_y + bpp_z`` for ELIC (the R of Eq. 6)
 ``mse``        mean squared error on [0, 1] images (not clamped)
 ``mse_term``   ``λ·255²·mse`` (CompressAI's scale, as the reference code)
 ``lpips``      LPIPS-Alex v0.1, mean over the batch, in the ``lpips_input`` convention
@@ -67,7 +69,8 @@ LAMBDAS: tuple[float, ...] = (0.0004, 0.0008, 0.0016, 0.004, 0.009, 0.015)
 DEFAULT_K_P, DEFAULT_K_J, DEFAULT_BETA = 3.5, 0.0025, 40.0
 #: CLIP's learned temperature as stored in openai/clip-vit-base-patch32: exp(2.6592) ≈ 1 / 0.07.
 CLIP_LOGIT_SCALE = math.exp(2.6592)
-#: The keys of the dict every loss here returns, in logging order.
+#: The keys of the dict every loss here returns, in logging order (a model coding more latents
+#: than y and z adds a ``bpp_<key>`` for each after ``bpp_z``).
 LOSS_KEYS = (
     "loss", "bpp", "bpp_y", "bpp_z", "mse", "mse_term", "lpips", "lpips_term",
     "clip_con", "clip_img", "joint_term",
@@ -81,16 +84,21 @@ _CLIP_HOW_TO = (
 
 
 def bpp_from_likelihoods(likelihoods: Mapping[str, Tensor], num_pixels: int) -> dict[str, Tensor]:
-    """``{"y": p(ŷ), "z": p(ẑ)}`` -> ``{"bpp_y", "bpp_z"}``: ``Σ −log₂ p / num_pixels`` each.
+    """``{"y": p(ŷ), "z": p(ẑ), ...}`` -> ``{"bpp_y", "bpp_z", "bpp_<key>"...}``: ``Σ −log₂ p /
+    num_pixels`` for each latent.
 
-    ``num_pixels`` is B·H·W of the input batch. Keys other than y and z are refused, so a model
-    with another latent layout cannot silently drop a rate term.
+    ``num_pixels`` is B·H·W of the input batch. ``y`` is required; ``bpp_z`` is 0 without a
+    ``z``; every other key (a backbone's second hyper level, a third latent) gets its own
+    ``bpp_<key>``, after ``bpp_z``, so the rate sums them all and a log shows each.
     """
-    unknown = set(likelihoods) - {"y", "z"}
-    if unknown or "y" not in likelihoods:
-        raise ValueError(f"expected likelihoods for 'y' (and 'z'), got {sorted(likelihoods)}")
+    if not isinstance(likelihoods, Mapping) or "y" not in likelihoods:
+        got = sorted(likelihoods) if isinstance(likelihoods, Mapping) else type(likelihoods).__name__
+        raise ValueError(f"expected likelihoods for 'y' (and 'z', and any other coded latent), got {got}")
+    not_tensors = sorted(k for k, p in likelihoods.items() if not isinstance(p, Tensor))
+    if not_tensors:
+        raise ValueError(f"likelihoods must be tensors, not for {not_tensors}")
     out = {}
-    for key in ("y", "z"):
+    for key in ("y", "z", *sorted(set(likelihoods) - {"y", "z"})):
         p = likelihoods.get(key)
         out[f"bpp_{key}"] = (
             p.float().log2().sum().neg() / num_pixels
@@ -100,16 +108,25 @@ def bpp_from_likelihoods(likelihoods: Mapping[str, Tensor], num_pixels: int) -> 
     return out
 
 
+def _in_logging_order(parts: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """``parts`` keyed as :data:`LOSS_KEYS`, with the ``bpp_<key>`` of any latent beyond y and z
+    (in the order :func:`bpp_from_likelihoods` gave them) right after ``bpp_z``."""
+    cut = LOSS_KEYS.index("bpp_z") + 1
+    extra = [k for k in parts if k.startswith("bpp_") and k not in LOSS_KEYS]
+    return {k: parts[k] for k in (*LOSS_KEYS[:cut], *extra, *LOSS_KEYS[cut:])}
+
+
 class RateDistortionLoss(nn.Module):
     """The classic rate-distortion objective ``bpp + λ·255²·MSE`` (ELIC, CompressAI).
 
     Equal to ``TacoLoss(lmbda, k_p=0, k_j=0)``.
 
     forward(out, x, captions=None, lmbda=None): ``out`` is the model's forward output (``x_hat``
-    (B, 3, H, W), ``likelihoods`` {"y", "z"}), ``x`` the (B, 3, H, W) input in [0, 1]; ``lmbda``
-    replaces the λ given at construction for this call (a variable-rate model is trained with
-    the λ of the quality drawn for the batch). Returns the dict of :data:`LOSS_KEYS` (the
-    perceptual and joint terms are 0 here).
+    (B, 3, H, W), ``likelihoods`` {"y", "z", any other coded latent}), ``x`` the (B, 3, H, W)
+    input in [0, 1]; ``lmbda`` replaces the λ given at construction for this call (a
+    variable-rate model is trained with the λ of the quality drawn for the batch). Returns the
+    dict of :data:`LOSS_KEYS`, plus a ``bpp_<key>`` per latent beyond y and z (the perceptual
+    and joint terms are 0 here).
     """
 
     def __init__(self, lmbda: float = LAMBDAS[2]) -> None:
@@ -127,7 +144,7 @@ class RateDistortionLoss(nn.Module):
         b, _, h, w = x.shape
         x_hat = out["x_hat"].float()
         parts = bpp_from_likelihoods(out["likelihoods"], b * h * w)
-        parts["bpp"] = parts["bpp_y"] + parts["bpp_z"]
+        parts["bpp"] = torch.stack(list(parts.values())).sum()
         parts["mse"] = F.mse_loss(x_hat, x.float())
         parts["mse_term"] = lmbda * 255.0**2 * parts["mse"]
         return parts
@@ -141,7 +158,7 @@ class RateDistortionLoss(nn.Module):
         for key in ("lpips", "lpips_term", "clip_con", "clip_img", "joint_term"):
             parts[key] = zero
         parts["loss"] = parts["bpp"] + parts["mse_term"]
-        return {k: parts[k] for k in LOSS_KEYS}
+        return _in_logging_order(parts)
 
 
 class TacoLoss(RateDistortionLoss):
@@ -195,7 +212,7 @@ class TacoLoss(RateDistortionLoss):
             parts["clip_con"] = parts["clip_img"] = zero
         parts["joint_term"] = self.k_j * (parts["clip_con"] + self.beta * parts["clip_img"])
         parts["loss"] = parts["bpp"] + parts["mse_term"] + parts["lpips_term"] + parts["joint_term"]
-        return {k: parts[k] for k in LOSS_KEYS}
+        return _in_logging_order(parts)
 
     def _lpips(self, x: Tensor, x_hat: Tensor) -> Tensor:
         if x.device not in self._lpips_devices:

@@ -62,9 +62,47 @@ def test_rate_distortion_exact_values():
     assert parts["loss"].item() == pytest.approx(parts["bpp"].item() + parts["mse_term"].item())
 
 
-def test_bpp_refuses_unknown_latents():
-    with pytest.raises(ValueError, match="likelihoods"):
-        bpp_from_likelihoods({"y": torch.ones(1), "w": torch.ones(1)}, 1)
+def test_bpp_refuses_likelihoods_without_y_or_not_tensors():
+    for bad in ({}, {"z": torch.ones(1)}, [torch.ones(1)]):
+        with pytest.raises(ValueError, match="expected likelihoods for 'y'"):
+            bpp_from_likelihoods(bad, 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"must be tensors, not for \['w'\]"):
+        bpp_from_likelihoods({"y": torch.ones(1), "w": 0.5}, 1)  # type: ignore[dict-item]
+
+
+class _ThreeLatents(torch.nn.Module):
+    """A codec-like toy with a second hyper level: likelihoods for y, z and w, each from its
+    own parameter, as a backbone with a third coded latent hands them to the loss."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logits = torch.nn.ParameterDict(
+            {k: torch.nn.Parameter(torch.zeros(())) for k in ("y", "z", "w")})
+        self.shapes = {"y": (8, 4, 4), "z": (4, 1, 1), "w": (2, 1, 1)}
+
+    def forward(self, x: torch.Tensor) -> dict:
+        b = x.shape[0]
+        return {
+            "x_hat": x * (1 + self.logits["y"]),
+            "likelihoods": {k: torch.sigmoid(self.logits[k]).expand(b, *shape)
+                            for k, shape in self.shapes.items()},
+        }
+
+
+def test_rate_sums_every_latent_and_trains_them_all():
+    model = _ThreeLatents()
+    x = torch.rand(2, 3, 64, 64)
+    parts = RateDistortionLoss(lmbda=0.004)(model(x), x)
+    # each sigmoid(0) = 0.5 is one bit per element
+    expected = {k: 2 * math.prod(shape) / (2 * 64 * 64) for k, shape in model.shapes.items()}
+    for key, bpp in expected.items():
+        assert parts[f"bpp_{key}"].item() == pytest.approx(bpp)
+    assert parts["bpp"].item() == pytest.approx(sum(expected.values()))
+    assert list(parts) == [*LOSS_KEYS[:4], "bpp_w", *LOSS_KEYS[4:]]
+    assert parts["loss"].item() == pytest.approx(parts["bpp"].item() + parts["mse_term"].item())
+    parts["loss"].backward()
+    for key, p in model.logits.items():
+        assert p.grad is not None and p.grad.item() < 0, key  # a likelier symbol costs fewer bits
 
 
 def test_taco_loss_terms_signs_and_gradients(tiny_taco, towers):
