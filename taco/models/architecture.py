@@ -84,8 +84,8 @@ def build_model(config: ModelConfig) -> ELIC:
     a new backbone finds out here, not at its first compress."""
     build = BUILDERS.get(config.architecture)
     if build is None:
-        raise ValueError(f"unknown architecture {config.architecture!r} "
-                         f"({', '.join(model_config.ARCHITECTURES)})")
+        raise model_config.UnknownArchitectureError(
+            model_config.unknown_architecture_message(config.architecture))
     try:
         model = build(config)
     except TypeError as exc:

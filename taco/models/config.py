@@ -143,6 +143,24 @@ class PluginError(CheckpointError):
     """A module named in ``TACO_PLUGINS`` cannot be imported (or fails while registering)."""
 
 
+class UnknownArchitectureError(CheckpointError):
+    """A config names an architecture no builder is registered for: a typo, or a backbone whose
+    module is not imported (:func:`unknown_architecture_message`). A ValueError, as any bad
+    config value; a CheckpointError, so that a checkpoint or ``.taco`` file made with a
+    backbone, read without its module, is not called an invalid config."""
+
+
+def unknown_architecture_message(name: object) -> str:
+    """``unknown architecture 'NAME' (known: taco, elic)``, then where a backbone's name comes
+    from: the ``TACO_PLUGINS`` modules (a checkpoint made with one names its architecture, not
+    its module)."""
+    named = os.environ.get(PLUGINS_VARIABLE, "").strip()
+    where = (f"{PLUGINS_VARIABLE}={named:.200} registers none of that name: name its module there"
+             if named else f"name its module in {PLUGINS_VARIABLE}")
+    return (f"unknown architecture {name!r:.100} (known: {', '.join(ARCHITECTURES)}): a registered "
+            f"backbone? {where} (docs/models.md, \"Adding a backbone\")")
+
+
 def load_plugins() -> bool:
     """Import the modules ``TACO_PLUGINS`` names that are not imported yet (a backbone module
     registers itself on import with :func:`taco.models.register_architecture`); whether any was. Called when
@@ -220,7 +238,7 @@ class ModelConfig:
         if self.architecture not in ARCHITECTURES:
             load_plugins()  # a backbone registered by a TACO_PLUGINS module
         if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.architecture!r} ({', '.join(ARCHITECTURES)})")
+            raise UnknownArchitectureError(unknown_architecture_message(self.architecture))
         builtin = self.architecture in BUILTIN_ARCHITECTURES
         for name in ("N", "M", "heads"):
             if not is_int(getattr(self, name), 1, MAX_WIDTH):
@@ -256,10 +274,18 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        """The config of ``d`` (ModelConfig's fields by name; those added since the first
+        release at their old meaning when absent). CheckpointError for a field ModelConfig
+        lacks, pointing a registered backbone's settings to ``options``; ValueError or
+        TypeError for a bad value."""
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - known
+        unknown = sorted(set(d) - known)
         if unknown:
-            raise CheckpointError(f"unknown model config fields: {sorted(unknown)}")
+            hint = ""
+            if d.get("architecture", cls.architecture) not in BUILTIN_ARCHITECTURES:
+                settings = ", ".join(f"{k!r:.50}: ..." for k in unknown[:5])
+                hint = f" (a backbone's own settings go in options={{{settings}}})"
+            raise CheckpointError(f"unknown model config fields: {unknown}{hint}")
         return cls(**{**_ADDED_FIELDS, **d})
 
     def digest(self) -> str:

@@ -60,13 +60,15 @@ def test_each_architecture_builds_its_own_class(arch):
     assert (model.config.text_encoder is None) == (not model.uses_text)
 
 
-def test_build_model_refuses_an_unknown_architecture():
+def test_build_model_refuses_an_unknown_architecture(monkeypatch):
     """A config changed after its checks (ModelConfig refuses the name) builds nothing, rather
     than a TACO."""
+    monkeypatch.delenv("TACO_PLUGINS", raising=False)
     config = ModelConfig(architecture="elic", N=16, M=32, groups=[16, 16], ctx_hidden=[16, 16])
     config.architecture = "hific"
     with pytest.raises(ValueError, match=re.escape(
-            f"unknown architecture 'hific' ({', '.join(ARCHITECTURES)})")):
+            f"unknown architecture 'hific' (known: {', '.join(ARCHITECTURES)}): a registered "
+            "backbone? name its module in TACO_PLUGINS")):
         build_model(config)
 
 
