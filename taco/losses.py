@@ -46,7 +46,7 @@ from torch import Tensor, nn
 
 from . import metrics
 from .metrics import MetricUnavailable
-from .text.base import TextEncoderUnavailable
+from .text.base import DEFAULT_MAX_TOKENS, TextEncoderUnavailable
 from .text.clip import CLIP_PATH_ENV, DEFAULT_CLIP, requested_clip_source, resolve_clip_source
 
 __all__ = [
@@ -321,8 +321,9 @@ class ClipTowers(nn.Module):
             missing = sorted(set(captions))
         if missing:
             batch = self.tokenizer(
-                missing, padding=True, truncation=True, max_length=77, return_tensors="pt"
-            )
+                missing, padding=True, truncation=True, max_length=DEFAULT_MAX_TOKENS,
+                return_tensors="pt",
+            )  # the authors' f_T reads the encoder's 38 tokens: a longer caption is cut there
             pooled = self.model.text_model(
                 input_ids=batch["input_ids"].to(device),
                 attention_mask=batch["attention_mask"].to(device),

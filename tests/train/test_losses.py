@@ -278,3 +278,18 @@ def test_text_embeddings_are_normalised_and_survive_a_full_cache():
     assert torch.allclose(got, want, atol=1e-6)
     assert torch.allclose(got.norm(dim=1), torch.ones(3), atol=1e-5)
     assert len(small._text_cache) <= 3
+
+
+def test_the_joint_losss_text_tower_reads_the_encoders_38_tokens(towers):
+    """The authors' loss embeds f_T(c) from the same 38 CLIP tokens the text encoder reads (their
+    train.py tokenizes once, max_length=38); taco's read up to 77, so a long caption's f_T
+    depended on words the encoder never saw."""
+    from taco.text.base import DEFAULT_MAX_TOKENS
+
+    words = ["cat"] * (DEFAULT_MAX_TOKENS + 10)
+    same_start = " ".join(words)
+    other_end = " ".join(words[: DEFAULT_MAX_TOKENS] + ["car"] * 10)
+    short = " ".join(words[:5])
+    assert len(towers.tokenizer(same_start)["input_ids"]) > DEFAULT_MAX_TOKENS
+    a, b, c = towers.text_embeddings([same_start, other_end, short])
+    assert torch.equal(a, b) and not torch.equal(a, c)
