@@ -205,8 +205,8 @@ def register_architecture(
     lists, ``BUILDERS`` and ``MODEL_CONFIGS`` dicts), so every module that holds them sees the
     backbone. Registering ``name`` again replaces its builder; ValueError for taco's own architectures,
     for a class whose ``uses_text`` contradicts ``textless``, for a config name that a
-    trained model or another architecture has, and for a config that ModelConfig refuses:
-    then no table is changed."""
+    trained model or another architecture has, and for a config that ModelConfig refuses (a
+    field it lacks points to ``options``): then no table is changed."""
     if name in BUILTIN_ARCHITECTURES:
         raise ValueError(f"architecture {name!r} is taco's own: give the backbone another name")
     if not name or looks_like_path(name):
@@ -232,13 +232,25 @@ def register_architecture(
     if textless:
         TEXTLESS_ARCHITECTURES.append(name)
     try:
-        named = {key: ModelConfig(**{**fields, "architecture": name})
-                 for key, fields in (configs or {}).items()}
+        named = {key: _registered_config(key, fields, name) for key, fields in (configs or {}).items()}
     except BaseException:
         ARCHITECTURES[:], TEXTLESS_ARCHITECTURES[:] = saved
         raise
     BUILDERS[name] = class_builder(build) if isinstance(build, type) else build
     MODEL_CONFIGS.update(named)
+
+
+def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -> ModelConfig:
+    """The ModelConfig of a config ``key`` given to :func:`register_architecture`; a field
+    ModelConfig lacks is a ValueError naming the config and pointing to ``options``."""
+    from dataclasses import fields as dataclass_fields
+
+    unknown = sorted(set(fields) - {f.name for f in dataclass_fields(ModelConfig)})
+    if unknown:
+        settings = ", ".join(f"{k!r:.50}: ..." for k in unknown[:5])
+        raise ValueError(f"config {key!r}: unknown model config fields {unknown} (a backbone's own "
+                         f"settings go in options={{{settings}}})")
+    return ModelConfig(**{**fields, "architecture": architecture})
 
 
 def retired_message(name: str, shadowed: str | os.PathLike[str] | None = None) -> str:

@@ -222,6 +222,21 @@ def test_a_refused_registration_leaves_the_tables_as_they_were(registry_restored
     assert "half" not in ARCHITECTURES and "half-ok" not in dict(MODEL_CONFIGS)
 
 
+def test_a_registered_configs_own_setting_points_to_options(registry_restored):
+    """configs={"x": {"extra_layers": 1}} was a bare TypeError from ModelConfig(**...); it names
+    the config and the options={...} form, and registers nothing."""
+    from taco.models import MODEL_CONFIGS, register_architecture
+    from taco.models.config import ARCHITECTURES
+
+    example = load_example()
+    with pytest.raises(ValueError) as err:
+        register_architecture("layered", example.MeanScaleHyperprior,
+                              configs={"layered-tiny": {"N": 8, "M": 8, "extra_layers": 1}})
+    assert str(err.value) == ("config 'layered-tiny': unknown model config fields ['extra_layers'] "
+                              "(a backbone's own settings go in options={'extra_layers': ...})")
+    assert "layered" not in ARCHITECTURES and "layered-tiny" not in dict(MODEL_CONFIGS)
+
+
 def test_taco_models_shows_a_backbone_only_the_fields_it_reads(registry_restored, capsys):
     """``taco models NAME`` of a registered backbone gives its N and M and its options, not
     ELIC's ``groups`` or ``layout`` (its config carries them at ELIC's defaults, unread); taco's
