@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
     """Add ``taco compress`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
     c = sub.add_parser("compress", help="images -> .taco files, guided by captions",
                        description="Compress images into .taco files. A caption guides the encoder: "
-                       "--caption for all, --captions FILE.jsonl (then the only source), else a "
+                       "--caption for all, or --captions FILE.jsonl (then the only source), else a "
                        "sidecar IMG.txt, else a captions.jsonl beside the images; an image "
                        "without one is coded with an empty caption (a note names it). The EXIF orientation "
                        "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
@@ -50,13 +50,14 @@ def register(sub: Any) -> None:
     c.add_argument("images", nargs="+", help="image files or folders of images (in a folder, "
                    "taco's own outputs NAME.decoded.png are left out); - reads one image from "
                    "standard input (its .taco goes to standard output unless -o FILE)")
-    c.add_argument("--caption", help="caption for every image ('' to code without one); the text "
-                   "encoder reads its first 38 tokens (the paper's m; about 30 words), a warning "
-                   "says when it cut one")
-    c.add_argument("--captions", metavar="FILE.jsonl",
-                   help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line; '
-                   "the only source of captions when given (sidecars and captions.jsonl are not "
-                   "read; an image it does not list has none)")
+    given = c.add_mutually_exclusive_group()  # each is the only source: one or the other
+    given.add_argument("--caption", help="caption for every image ('' to code without one); the "
+                       "text encoder reads its first 38 tokens (the paper's m; about 30 words), a "
+                       "warning says when it cut one")
+    given.add_argument("--captions", metavar="FILE.jsonl",
+                       help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line; '
+                       "the only source of captions when given (not with --caption; sidecars and "
+                       "captions.jsonl are not read; an image it does not list has none)")
     c.add_argument("-o", "--output", help="output file (one image in; - for standard output) or "
                    "folder (a folder or several images in; created if missing); default: "
                    "NAME.taco beside each image")
