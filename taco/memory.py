@@ -55,16 +55,19 @@ def decode_memory_estimate(pixels: int) -> int:
     return int(DECODE_BASE_BYTES + DECODE_BYTES_PER_PIXEL * pixels)
 
 
-def decode_cap_problem(width: int, height: int, max_pixels: int | None) -> str | None:
+def decode_cap_problem(width: int, height: int, max_pixels: int | None,
+                       no_cap: str = "max_pixels=None") -> str | None:
     """Why a file declaring a ``width`` x ``height`` image is refused under the decoder's cap
-    ``max_pixels`` (None: no cap), in one line; None when it is within it."""
+    ``max_pixels`` (None: no cap), in one line; None when it is within it. ``no_cap``: how the
+    caller lifts the cap, the hint the line ends with (``taco decompress`` gives its
+    ``--max-pixels 0``)."""
     pixels = width * height
     if max_pixels is None or pixels <= max_pixels:
         return None
     return (f"this file declares a {width}x{height} image ({pixels:,} pixels), over the decoder's "
             f"cap of {max_pixels:,}; decoding it would take about "
             f"{decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models: pass "
-            "max_pixels=None (taco decompress --max-pixels 0) to decode it anyway")
+            f"{no_cap} to decode it anyway")
 
 
 class OutOfMemoryError(TacoError, MemoryError):

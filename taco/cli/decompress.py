@@ -12,7 +12,7 @@ from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
 from ..messages import count
 from ..resolve import ResolvedModel, check_file_weights, resolve_model
 from ..suffixes import DECODED_SUFFIX
-from .common import CLIError, Failures, add_existing_options, command_model
+from .common import CLIError, Failures, add_existing_options, command_model, non_negative_int
 from .files import (
     STDIN,
     check_image_format,
@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
     d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
     add_existing_options(d)
     d.add_argument("--quiet", action="store_true", help="print only the summary line")
-    d.add_argument("--max-pixels", type=int, metavar="N", default=MAX_DECODE_PIXELS,
+    d.add_argument("--max-pixels", type=non_negative_int, metavar="N", default=MAX_DECODE_PIXELS,
                    help=f"refuse files that declare more than N pixels (default: {MAX_DECODE_PIXELS}, "
                    "decoded in under 2 GB of memory; 0: no cap)")
     d.set_defaults(func=cmd_decompress)
@@ -63,7 +63,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     for src in files:  # every file checked first, with the decoder's own cap, before any model loads
         try:
             headers[src] = h = read_taco(src, piped).header
-            too_big = decode_cap_problem(h.width, h.height, args.max_pixels or None)
+            too_big = decode_cap_problem(h.width, h.height, args.max_pixels or None, "--max-pixels 0")
             if too_big:
                 raise CLIError(f"{src}: {too_big}")
         except Exception as exc:
