@@ -3,12 +3,13 @@ says of the input, who reports an unknown option."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 
 import pytest
 
-from taco.cli import main
+from taco.cli import build_parser, main
 
 SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 CHELSEA = SAMPLES / "skimage-chelsea.png"
@@ -28,3 +29,39 @@ def test_caption_and_captions_file_are_one_or_the_other(tmp_path, capsys):
     assert err.splitlines()[-1] == ("taco compress: error: argument --captions: not allowed with "
                                     "argument --caption")
     assert not (tmp_path / "a.taco").exists()
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return dict(sub.choices)
+
+
+@pytest.mark.parametrize("command", sorted(_subcommands()))
+def test_an_unknown_option_is_the_subcommands_error(command, capsys):
+    """``taco demo -x`` shows demo's usage and names demo (it showed ``taco``'s usage and
+    ``taco: error: ...``, which does not say whose options to look up); exit status 2."""
+    parser = _subcommands()[command]
+    needed = []  # what the command requires, so that the unknown option is its only error
+    for a in parser._actions:
+        if not a.option_strings and a.nargs not in ("?", "*"):
+            needed.append("x")
+        elif a.option_strings and a.required:
+            needed += [a.option_strings[0], "x"]
+    with pytest.raises(SystemExit) as exit_:
+        main([command, *needed, "--no-such-option"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: taco {command} ")
+    assert err.splitlines()[-1] == f"taco {command}: error: unrecognized arguments: --no-such-option"
+
+
+def test_an_unknown_option_before_the_command_is_tacos_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--no-such-option", "demo"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "taco: error: unrecognized arguments: --no-such-option"
+
+
+def test_demo_takes_f_for_force_as_compress_does():
+    args = build_parser().parse_args(["demo", "-f"])
+    assert args.force

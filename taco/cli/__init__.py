@@ -35,7 +35,7 @@ from .common import (
     sleeping_openmp_threads,
 )
 
-__all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "CommandParser", "build_parser", "main"]
 
 #: The modules that add the subcommands, in ``taco --help``'s order, each through
 #: ``register(subparsers)``, which adds its subcommands with ``set_defaults(func=...)``;
@@ -58,11 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
         "the decoder needs only the .taco file.",
     )
     p.add_argument("--version", action="version", version=f"taco {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           parser_class=CommandParser)
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return p
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser (``taco demo``): an argument it does not know is its own error
+    (``usage: taco demo ...`` / ``taco demo: error: unrecognized arguments: -x``, exit 2). Left
+    to argparse, a subparser hands what it does not know back to ``taco``'s parser, which printed
+    its own usage, a line that does not say which command's options to look at."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: Any = None) -> tuple[Any, list[str]]:  # (typeshed's overloads)
+        parsed, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return parsed, unknown
 
 
 def _warning_printer(command: str) -> Callable[..., None]:

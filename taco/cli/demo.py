@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
     m.add_argument("-o", "--output", default=None,
                    help="output folder (default: taco-demo, the demo's own, whose files each run "
                         "replaces; in another folder existing files are kept unless --force)")
-    m.add_argument("--force", action="store_true", help="replace existing files in --output")
+    m.add_argument("-f", "--force", action="store_true", help="replace existing files in --output")
     m.set_defaults(func=cmd_demo)
 
 
