@@ -759,7 +759,8 @@ def check_made_with(header: TacoHeader, model: ELIC) -> None:
             f"this file was made with another model (file: {header.model_id!r}, fingerprint "
             f"{header.fingerprint.hex()}; given: {model.model_id!r}, "
             f"fingerprint {model_fingerprint(model).hex()}): decode it with the model that made "
-            "it (one made with a checkpoint file needs that file: taco decompress --model FILE)"
+            "it: leave the model out for a built-in model's file (taco.decompress(data) decodes with "
+            "the model the file names); one made with a checkpoint needs it: taco.load(FILE)"
         )
 
 

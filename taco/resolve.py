@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models.elic import ELIC
 
-__all__ = ["DEFAULT_MODEL", "ResolvedModel", "check_file_weights", "resolve_model"]
+__all__ = ["DEFAULT_MODEL", "ResolvedModel", "check_file_weights", "check_given_model", "resolve_model"]
 
 #: The model commands use when given none: the shipped text-guided model.
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -109,3 +109,24 @@ def check_file_weights(resolved: ResolvedModel, fingerprint: bytes) -> None:
             f"made with trained weights of {resolved.spec!r} (a checkpoint), not its untrained "
             "ones: decode it with them: taco decompress --model FILE (the checkpoint or its run "
             "folder; in Python, taco.decompress(data, taco.load(FILE)))")
+
+
+def check_given_model(given: ResolvedModel, file_model: str, fingerprint: bytes) -> None:
+    """CheckpointError when ``--model`` (``given``) did not make a file that names model
+    ``file_model`` and weights ``fingerprint``, saying what to give instead: nothing for a file
+    of a built-in trained model (taco picks the model a file names), the checkpoint otherwise."""
+    from .models import CheckpointError, model_fingerprint
+    from .models.registry import classify_model_spec
+
+    if fingerprint == model_fingerprint(given.model):
+        return
+    kind = classify_model_spec(file_model, names_only=True).kind
+    if kind == "pretrained":
+        fix = f"leave out --model: taco decodes it with {file_model!r}, the built-in model it names"
+    elif kind == "architecture":
+        fix = (f"leave out --model if it was made with the untrained {file_model!r}, else give "
+               "the checkpoint that made it: --model FILE")
+    else:
+        fix = "give the checkpoint that made it: --model FILE"
+    raise CheckpointError(f"this file was made with model {file_model!r}, not with --model "
+                          f"{given.spec!r}: {fix}")

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
 from ..messages import count
-from ..resolve import ResolvedModel, check_file_weights, resolve_model
+from ..resolve import ResolvedModel, check_file_weights, check_given_model, resolve_model
 from ..suffixes import DECODED_SUFFIX
 from .common import CLIError, Failures, add_existing_options, command_model, non_negative_int
 from .files import (
@@ -90,6 +90,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if key not in models:
                 models[key] = resolve_model(key, names_only=True)  # a file names no path
             check_file_weights(models[key], h.fingerprint)
+            if args.model:
+                check_given_model(models[key], h.model_id, h.fingerprint)
             note = models[key].note
             if note and key not in noted:
                 print(f"note: {note}", file=sys.stderr)
