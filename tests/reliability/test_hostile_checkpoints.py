@@ -94,6 +94,22 @@ def test_non_finite_weights_are_refused_at_load(tmp_path, tiny_checkpoint, photo
     assert status == 2 and str(bad) in out and not (tmp_path / "x.taco").exists()
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.float64])
+def test_non_finite_finds_every_nan_and_infinity_and_only_those(dtype):
+    """non_finite sums each tensor first (a quick pass); a sum that overflows from finite
+    values is not taken for an infinity."""
+    from taco.models.checkpoint import non_finite
+
+    huge = torch.finfo(dtype).max
+    tensors = {"fine": torch.ones(5, dtype=dtype), "overflowing": torch.full((4,), huge, dtype=dtype),
+               "nan": torch.tensor([1.0, float("nan")], dtype=dtype),
+               "inf": torch.tensor([float("inf"), 0.0], dtype=dtype),
+               "both": torch.tensor([float("inf"), float("-inf")], dtype=dtype),
+               "ints": torch.arange(3)}
+    assert bool(tensors["overflowing"].sum().isinf())
+    assert non_finite(tensors) == ["nan", "inf", "both"]
+
+
 def test_absurd_finite_weights_are_the_models_error(tmp_path, tiny_checkpoint, photo, cli):
     """g_a x 1e6 loads (finite), and its latents are beyond the coder: a CheckpointError naming
     the model, not rANS's ValueError and a traceback."""
