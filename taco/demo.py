@@ -85,6 +85,8 @@ def run_demo(
     if caption is None:
         caption = sample_caption(src.name) if image is None else ""
     original = load_image(src)
+    with Image.open(src) as opened:  # the file's own format (an oriented copy has none)
+        source_format = opened.format or src.suffix.lstrip(".").upper()
     resolved = resolve_model(model_name)
     model, name = resolved.model, resolved.spec
     notes = [resolved.note] if resolved.note else []
@@ -121,6 +123,7 @@ def run_demo(
         "caption": caption,
         "size": f"{res.width}x{res.height}",
         "source_bytes": src.stat().st_size,
+        "source_format": source_format,
         "taco_bytes": len(res.data),
         "bpp": res.bpp,
         **psnr_lpips(x, image_to_tensor(recon.convert("RGB"))),

@@ -193,7 +193,7 @@ def test_demo_says_every_file_it_wrote():
 
     files = ["d/cat.taco", "d/cat.decoded.png", "d/cat.side-by-side.png"]
     result = {"files": files, "model": "m", "trained": True, "image": "cat.png", "size": "4x3",
-              "source_bytes": 9, "reads_text": False, "caption": "", "taco_bytes": 5, "bpp": 0.1,
+              "source_bytes": 9, "source_format": "PNG", "reads_text": False, "caption": "", "taco_bytes": 5, "bpp": 0.1,
               "psnr_db": 30.0, "lpips_alex": 0.2, "encode_ms": 1, "decode_ms": 1, "classic": {}}
     assert demo_lines(result)[-1] == "wrote      d/cat.taco, d/cat.decoded.png, d/cat.side-by-side.png"
 

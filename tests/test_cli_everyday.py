@@ -65,3 +65,18 @@ def test_an_unknown_option_before_the_command_is_tacos_error(capsys):
 def test_demo_takes_f_for_force_as_compress_does():
     args = build_parser().parse_args(["demo", "-f"])
     assert args.force
+
+
+def test_demo_names_the_images_own_format(tmp_path, capsys):
+    """``taco demo --image photo.jpg`` said "... bytes as PNG" of a JPEG: the line names the
+    file's format, and its size with thousands separators."""
+    from PIL import Image
+
+    photo = tmp_path / "cat.jpg"
+    with Image.open(CHELSEA) as im:
+        im.resize((64, 48)).convert("RGB").save(photo, quality=90)
+    assert main(["demo", "--image", str(photo), "--caption", "a cat", "-m", "elic-tiny",
+                 "-o", str(tmp_path / "out")]) == 0
+    size = photo.stat().st_size
+    assert f"image      cat.jpg (64x48, {size:,} bytes as JPEG)\n" in capsys.readouterr().out
+

@@ -53,7 +53,8 @@ def demo_lines(r: dict[str, Any]) -> list[str]:
     """What ``taco demo`` prints of :func:`taco.demo.run_demo`'s result."""
     taco_path = r["files"][0]
     lines = [f"model      {r['model']}" + ("" if r["trained"] else "  (UNTRAINED: random weights)"),
-             f"image      {Path(r['image']).name} ({r['size']}, {r['source_bytes']} bytes as PNG)",
+             f"image      {Path(r['image']).name} ({r['size']}, {r['source_bytes']:,} bytes as "
+             f"{r['source_format']})",
              f"caption    {r['caption']!r} (used by the encoder only)" if r["reads_text"]
              else f"caption    none ({r['model']} reads no text)",
              f"taco file  {taco_path} ({r['taco_bytes']} bytes, {r['bpp']:.4f} bpp)",
