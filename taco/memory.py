@@ -7,7 +7,8 @@ out).
 
 The memory model (docs/reliability.md, ``benchmarks/memory_model.py``): peak RSS of
 ``taco decompress`` in a fresh process ~ :data:`DECODE_BASE_BYTES` (Python, torch, CompressAI, a
--small built-in model) + :data:`DECODE_BYTES_PER_PIXEL` x declared pixels. The rANS stream is
+-small built-in model) + the synthesis activations (growing up to one tile,
+:data:`DECODE_TILE_BYTES`) + :data:`DECODE_BYTES_PER_PIXEL` x declared pixels. The rANS stream is
 decoded chunk by chunk (a few MB of padding at a time), the float64 entropy parameters are
 computed in bands of latent rows, of which only each pass's table indexes and means are kept
 (``taco.models.entropy.BAND_BYTES``; their convolutions in bands of their own,
@@ -26,6 +27,8 @@ from .errors import TacoError
 __all__ = [
     "DECODE_BASE_BYTES",
     "DECODE_BYTES_PER_PIXEL",
+    "DECODE_TILE_BYTES",
+    "DECODE_TILE_PIXELS",
     "MAX_DECODE_PIXELS",
     "OutOfMemoryError",
     "allocation_failure",
@@ -35,10 +38,16 @@ __all__ = [
     "widen",
 ]
 
-#: The memory model, fitted (from above) to peak RSS measured at 1, 4.2, 16.8, 20, 24, 48 and
-#: 64 MP (docs/reliability.md): start-up and a synthesis tile (Python, torch, CompressAI, a -small
-#: built-in model, ~0.7 GB of g_s activations) ...
-DECODE_BASE_BYTES = 1300 * 2**20
+#: The memory model: start-up (Python, torch, CompressAI, a -small built-in model), measured as
+#: the peak RSS of ``/usr/bin/time -v taco decompress X.taco -o x.png`` (taco-minilm-small-q4,
+#: 2 shared cores): 718 MiB at 451x300, 720 MiB at 512x384, 1,043 MiB at 1632x1224 (2.0 MP) ...
+DECODE_BASE_BYTES = 780 * 2**20
+#: ... plus the g_s activations of the synthesis, which grow with the image up to one tile of
+#: :data:`DECODE_TILE_PIXELS` (``taco.codec.SYNTHESIS_TILE_BUDGET`` over the -small models' N = 48)
+#: and then stay at :data:`DECODE_TILE_BYTES`: with them the model is fitted from above to peak
+#: RSS measured at 1, 4.2, 16.8, 20, 24, 48 and 64 MP (docs/reliability.md) ...
+DECODE_TILE_BYTES = 520 * 2**20
+DECODE_TILE_PIXELS = 2048 * 2048
 #: ... and bytes per declared pixel, decoding with the -small built-ins (the float64 side
 #: parameters, y_hat, a pass's indexes and means, the 8-bit output).
 DECODE_BYTES_PER_PIXEL = 12
@@ -52,7 +61,8 @@ MAX_DECODE_PIXELS = 64_000_000
 def decode_memory_estimate(pixels: int) -> int:
     """Peak RSS (bytes) of decoding a file that declares ``pixels`` pixels, with a -small
     built-in model, in a fresh process (the memory model above)."""
-    return int(DECODE_BASE_BYTES + DECODE_BYTES_PER_PIXEL * pixels)
+    tile = DECODE_TILE_BYTES * min(1.0, pixels / DECODE_TILE_PIXELS)
+    return int(DECODE_BASE_BYTES + tile + DECODE_BYTES_PER_PIXEL * pixels)
 
 
 def decode_cap_problem(width: int, height: int, max_pixels: int | None,
