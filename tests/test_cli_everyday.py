@@ -80,3 +80,16 @@ def test_demo_names_the_images_own_format(tmp_path, capsys):
     size = photo.stat().st_size
     assert f"image      cat.jpg (64x48, {size:,} bytes as JPEG)\n" in capsys.readouterr().out
 
+
+def test_demo_of_a_taco_file_says_what_it_is_as_compress_does(tmp_path, capsys):
+    """``taco demo --image cat.taco`` said "not an image file Pillow can identify"; it now says
+    what compress says of one (and nothing is written)."""
+    made = tmp_path / "cat.taco"
+    made.write_bytes(b"not read")
+    assert main(["demo", "--image", str(made), "-m", "elic-tiny", "-o", str(tmp_path / "out")]) == 2
+    demo = capsys.readouterr().err
+    assert main(["compress", str(made), "--caption", "", "-m", "elic-tiny"]) == 2
+    compress = capsys.readouterr().err
+    said = f"{made} is a .taco file, not an image: taco decompress decodes it\n"
+    assert demo == f"taco demo: error: {said}" and compress == f"taco compress: error: {said}"
+    assert not (tmp_path / "out").exists()

@@ -29,6 +29,7 @@ from .files import (
     expand_inputs,
     plan_outputs,
     read_stdin_image,
+    refuse_taco_input,
     report_stream,
     rest_hint,
     uncaptioned_note,
@@ -112,8 +113,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX,
                                        note_left_out="taco compress")
     for f in files:  # a .taco named by mistake: say what it is, before its caption is looked up
-        if f is not STDIN and f.suffix.lower() == ".taco":
-            raise CLIError(f"{f} is a .taco file, not an image: taco decompress decodes it")
+        refuse_taco_input(f)
     captions = CaptionSource(args.caption, args.captions)
     found = [captions(f) for f in files]  # before any work starts
     many = len(files) > 1

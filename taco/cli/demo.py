@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import MODEL_HELP, CLIError
-from .files import CaptionSource
+from .files import CaptionSource, refuse_taco_input
 
 
 def register(sub: Any) -> None:
@@ -32,6 +32,8 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     caption = args.caption
+    if args.image:  # a .taco named by mistake: say what it is, as compress does
+        refuse_taco_input(Path(args.image))
     if args.image and caption is None:  # the caption compress would find for it (None: none)
         caption = CaptionSource(None, None)(Path(args.image))
     from ..demo import DEFAULT_OUTPUT, demo_files, run_demo

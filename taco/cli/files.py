@@ -136,6 +136,14 @@ def _once_each(files: Sequence[Path]) -> list[Path]:
     return once
 
 
+def refuse_taco_input(path: Path) -> None:
+    """Raise a one-line :class:`CLIError` for a ``.taco`` file given where an image is read
+    (``taco compress``, ``taco demo --image``): what it is and which command decodes it. A
+    missing one is left to the reader's own "file not found"."""
+    if path is not STDIN and path.suffix.lower() == ".taco" and path.is_file():
+        raise CLIError(f"{path} is a .taco file, not an image: taco decompress decodes it")
+
+
 def read_captions_jsonl(path: Path) -> dict[str, str]:
     """A captions.jsonl (:func:`taco.captions_file.read_caption_records`) -> {image: first caption}.
 
