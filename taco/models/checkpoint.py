@@ -503,9 +503,11 @@ def check_entropy_tables(module: nn.Module) -> None:
     """Raise :class:`CheckpointError` unless every entropy model's coder tables are well formed.
 
     The C++ coder indexes them without bounds checks and divides by symbol frequencies: a
-    checkpoint whose ``_cdf_length`` is 1 made ``taco.compress`` die with SIGFPE. Each CDF must
-    start at 0, rise strictly and end at 2^16 at ``cdf_length - 1`` (>= 3 entries), and there must
-    be one per scale-table entry (Gaussian conditional) or per channel (entropy bottleneck).
+    checkpoint whose ``_cdf_length`` is 1 made ``taco.compress`` die with SIGFPE, one whose
+    ``_offset`` was -2^30 made it loop for ever. Each CDF must start at 0, rise strictly and end
+    at 2^16 at ``cdf_length - 1`` (>= 3 entries), each offset lie in [-(cdf_length - 3), 0] (as
+    CompressAI's ``update`` makes them), and there must be one per scale-table entry (Gaussian
+    conditional) or per channel (entropy bottleneck).
     Tables not built yet are a ValueError. Run by :func:`load_checkpoint` and by
     ``taco.codec.coding_codec`` (a model's tables can change after it is loaded).
 
@@ -540,6 +542,9 @@ def check_entropy_tables(module: nn.Module) -> None:
         ok = n == want and n > 0 and lengths.numel() == n and offsets.numel() == n
         if ok:
             ok = bool(((lengths >= 3) & (lengths <= cdf.shape[1])).all())
+        if ok:  # CompressAI's update() puts each offset in [-(cdf_length - 3), 0]; one far outside
+            # shifts every symbol past int32 and its escape coding loops for ever (uninterruptibly)
+            ok = bool(((offsets <= 0) & (offsets >= -(lengths.long() - 3))).all())
         if ok:
             cols = torch.arange(cdf.shape[1])
             last = lengths.long()[:, None] - 1

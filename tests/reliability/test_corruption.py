@@ -245,3 +245,38 @@ def test_corrupt_entropy_tables_are_refused():
         gc._cdf_length.fill_(1)
     with pytest.raises(CheckpointError, match="entropy-coder tables"):
         taco.compress(torch.rand(3, 16, 16), None, model)
+
+
+@pytest.mark.parametrize(("where", "offset"), [("bottleneck", -(1 << 30)), ("bottleneck", 1),
+                                                ("gaussian", -(1 << 30)), ("gaussian", 5)])
+def test_entropy_offsets_outside_their_cdfs_are_refused(tmp_path, where, offset):
+    """An entropy bottleneck's _offset of -2^30 (the rest of the checkpoint valid) loaded, then
+    made taco compress spin for ever inside CompressAI's escape coding, deaf to SIGTERM (the
+    shifted symbols pass int32). An offset must lie in [-(cdf_length - 3), 0], as update() makes
+    it: refused at load, with the file's name."""
+    from compressai.entropy_models import EntropyBottleneck
+
+    from taco.models import CheckpointError, create_model, load_checkpoint, save_checkpoint
+
+    model = create_model("elic-tiny", seed=0)
+    kind = EntropyBottleneck if where == "bottleneck" else GaussianConditional
+    em = next(m for m in model.modules() if isinstance(m, kind))
+    path = save_checkpoint(model, tmp_path / "fine.safetensors")
+    load_checkpoint(path)  # the tables update() built pass
+    with torch.no_grad():
+        em._offset.reshape(-1)[0] = offset
+    with pytest.raises(CheckpointError, match="entropy-coder tables .* are malformed"):
+        taco.compress(torch.rand(3, 16, 16), None, model)
+    if where == "gaussian":  # checkpoints hold no Gaussian tables: rebuilt from the scale table
+        return
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(path), "pt") as f:
+        tensors, metadata = {k: f.get_tensor(k) for k in f.keys()}, f.metadata()  # noqa: SIM118
+    name = next(k for k in tensors if k.endswith("entropy_bottleneck._offset"))
+    tensors[name].reshape(-1)[0] = offset
+    bad = tmp_path / "bad.safetensors"
+    save_file(tensors, bad, metadata)
+    with pytest.raises(CheckpointError, match=f"^{bad}: the model's entropy-coder tables"):
+        load_checkpoint(bad)
