@@ -287,7 +287,7 @@ def test_a_file_made_by_another_model(tmp_path, photo, cli):
     ckpt = save_checkpoint(other, tmp_path / "other.safetensors")
     (tmp_path / "x.taco").write_bytes(data)
     status, err = cli("decompress", str(tmp_path / "x.taco"), "-m", str(ckpt))
-    assert status == 2 and "another model" in err
+    assert status == 2 and f"this file was made with model 'elic-tiny', not with --model '{ckpt}'" in err
     # a file naming a model this installation does not have
     f = unpack(data)
     renamed = pack(dataclasses.replace(f.header, model_id="elic-huge"), f.payload)
