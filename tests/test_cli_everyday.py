@@ -93,3 +93,22 @@ def test_demo_of_a_taco_file_says_what_it_is_as_compress_does(tmp_path, capsys):
     said = f"{made} is a .taco file, not an image: taco decompress decodes it\n"
     assert demo == f"taco demo: error: {said}" and compress == f"taco compress: error: {said}"
     assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_sidecar_is_named_as_empty(tmp_path, capsys):
+    """An image beside an empty a.txt: the note said to give "a sidecar a.txt", which is there;
+    it says the sidecar is empty instead (and, for several images, which are)."""
+    for name in "ab":
+        shutil.copy(CHELSEA, tmp_path / f"{name}.png")
+    (tmp_path / "a.txt").write_text("\n")
+    assert main(["compress", str(tmp_path / "a.png"), "-m", "taco-tiny", "--quiet"]) == 0
+    note = capsys.readouterr().err.splitlines()[-1]
+    assert note == (f"taco compress: note: {tmp_path / 'a.png'} has no caption, so it is coded "
+                    "without one (a caption guides the encoder: its sidecar a.txt is empty; write "
+                    "the caption there, or give --caption TEXT, --captions FILE.jsonl, or a "
+                    "captions.jsonl beside it)")
+    assert main(["compress", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-m", "taco-tiny",
+                 "--quiet", "-o", str(tmp_path / "out")]) == 0
+    note = capsys.readouterr().err.splitlines()[-1]
+    assert note.endswith(f"sidecar IMAGE.txt files ({tmp_path / 'a.txt'} is empty), or a "
+                         "captions.jsonl beside them)")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..captions_file import CaptionLookup, CaptionsFileError, read_caption_records
+from ..captions_file import CaptionLookup, CaptionsFileError, read_caption_records, read_sidecar
 from ..messages import count
 from ..suffixes import IMAGE_SUFFIXES
 from .common import CLIError, OutputClosed, os_reason, some_names
@@ -195,7 +195,7 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
                      captions_file: str | None = None) -> str | None:
     """The one line telling which images a text-guided model codes without a caption, if any.
     With ``captions_file`` (--captions FILE, the only source then) it says to caption them there,
-    not in sidecars."""
+    not in sidecars; a sidecar IMAGE.txt that is there but empty is named as such."""
     missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]
     if not missing:
         return None
@@ -211,11 +211,26 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
             return f"{missing[0]} has no caption, so it is coded without one {how}"
         return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without "
                 f"one: {some_names(missing)} {how}")
+    empty = [image.with_suffix(".txt") for image in missing if _empty_sidecar(image.with_suffix(".txt"))]
     if len(missing) == 1:
+        sidecar = missing[0].with_suffix(".txt").name
+        if empty:  # it has one: naming it as the thing to give would send the user in a circle
+            return (f"{missing[0]} has no caption, so it is coded without one (a caption guides "
+                    f"the encoder: its sidecar {sidecar} is empty; write the caption there, or "
+                    "give --caption TEXT, --captions FILE.jsonl, or a captions.jsonl beside it)")
         return (f"{missing[0]} has no caption, so it is coded without one {how}"
-                f"a sidecar {missing[0].with_suffix('.txt').name}, or a captions.jsonl beside it)")
+                f"a sidecar {sidecar}, or a captions.jsonl beside it)")
+    blank = (f" ({some_names(empty, 3)} {'is' if len(empty) == 1 else 'are'} empty)" if empty else "")
     return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without one: "
-            f"{some_names(missing)} {how}sidecar IMAGE.txt files, or a captions.jsonl beside them)")
+            f"{some_names(missing)} {how}sidecar IMAGE.txt files{blank}, or a captions.jsonl beside them)")
+
+
+def _empty_sidecar(path: Path) -> bool:
+    """Whether the sidecar ``path`` is there and holds no caption (blank)."""
+    try:
+        return path.is_file() and not read_sidecar(path)
+    except CaptionsFileError:  # unreadable: not empty (the lookup said why)
+        return False
 
 
 # --------------------------------------------------------------------------- outputs
