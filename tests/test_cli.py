@@ -986,9 +986,9 @@ def test_command_model_says_which_checkpoint_it_loaded(elic_checkpoint, tmp_path
     assert command_model(str(elic_checkpoint)).checkpoint == elic_checkpoint
     assert command_model(str(run)).checkpoint == run / "checkpoint.safetensors"
     assert capsys.readouterr().err == ""
-    untrained = command_model("elic-tiny")
+    untrained = command_model("elic-tiny", "compress")
     assert (untrained.checkpoint, untrained.trained, untrained.model.model_id) == (None, False, "elic-tiny")
-    assert capsys.readouterr().err == f"note: {untrained.note}\n"
+    assert capsys.readouterr().err == f"taco compress: note: {untrained.note}\n"
 
 
 def test_file_made_with_untrained_weights_decodes_with_the_note(tmp_path, capsys):

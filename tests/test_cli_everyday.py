@@ -112,3 +112,15 @@ def test_an_empty_sidecar_is_named_as_empty(tmp_path, capsys):
     note = capsys.readouterr().err.splitlines()[-1]
     assert note.endswith(f"sidecar IMAGE.txt files ({tmp_path / 'a.txt'} is empty), or a "
                          "captions.jsonl beside them)")
+
+
+def test_the_untrained_weights_note_names_its_command(tmp_path, capsys):
+    """The note on an architecture's seed-0 weights was a bare ``note: ...`` among ``taco
+    compress: note: ...`` lines: it names its command as they do, in compress and demo."""
+    shutil.copy(CHELSEA, tmp_path / "a.png")
+    assert main(["compress", str(tmp_path / "a.png"), "--caption", "", "-m", "elic-tiny", "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("taco compress: note: 'elic-tiny' has no trained weights"), err
+    assert main(["demo", "--image", str(tmp_path / "a.png"), "-m", "elic-tiny", "-o", str(tmp_path / "d")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("taco demo: note: 'elic-tiny' has no trained weights"), err

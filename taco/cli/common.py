@@ -87,15 +87,17 @@ def add_existing_options(parser: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------- models
 
 
-def command_model(name: str | None) -> ResolvedModel:
+def command_model(name: str | None, command: str = "") -> ResolvedModel:
     """``--model`` value -> the model and where it came from (:func:`taco.resolve.resolve_model`:
     ``.checkpoint`` is the file when it named a checkpoint or run folder), saying so when it is
-    an architecture's untrained seed-0 initialisation."""
+    an architecture's untrained seed-0 initialisation: ``taco COMMAND: note: ...`` as the
+    command's other notes (a bare ``note: ...`` without ``command``)."""
     from ..resolve import resolve_model
 
     resolved = resolve_model(name)
     if resolved.note:
-        print(f"note: {resolved.note}", file=sys.stderr)
+        print(f"taco {command}: note: {resolved.note}" if command else f"note: {resolved.note}",
+              file=sys.stderr)
     return resolved
 
 

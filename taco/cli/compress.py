@@ -129,7 +129,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
             print(f"compressed {count(0, 'image')}{failures.summary()}")
             return 0
 
-    resolved = command_model(args.model)  # first: a mistyped name is refused before torch loads
+    resolved = command_model(args.model, "compress")  # first: a mistyped name is refused before torch loads
     model = resolved.model
 
     from ..codec import coding_quality, compress_image, needs_variable_rate

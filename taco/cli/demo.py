@@ -46,7 +46,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                        f"{out_dir}; pass --force to replace them, or give another -o FOLDER")
     result = run_demo(model_name=args.model, image=args.image, caption=caption,
                       out_dir=out_dir,
-                      notify=lambda note: print(f"note: {note}", file=sys.stderr, flush=True))
+                      notify=lambda note: print(f"taco demo: note: {note}", file=sys.stderr, flush=True))
     print("\n".join(demo_lines(result)))
     return 0
 
