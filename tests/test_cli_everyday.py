@@ -116,7 +116,7 @@ def test_an_empty_sidecar_is_named_as_empty(tmp_path, capsys):
 
 def test_the_untrained_weights_note_names_its_command(tmp_path, capsys):
     """The note on an architecture's seed-0 weights was a bare ``note: ...`` among ``taco
-    compress: note: ...`` lines: it names its command as they do, in compress and demo."""
+    compress: note: ...`` lines: it names its command as they do, in compress, demo and decompress."""
     shutil.copy(CHELSEA, tmp_path / "a.png")
     assert main(["compress", str(tmp_path / "a.png"), "--caption", "", "-m", "elic-tiny", "--quiet"]) == 0
     err = capsys.readouterr().err.splitlines()
@@ -124,3 +124,8 @@ def test_the_untrained_weights_note_names_its_command(tmp_path, capsys):
     assert main(["demo", "--image", str(tmp_path / "a.png"), "-m", "elic-tiny", "-o", str(tmp_path / "d")]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("taco demo: note: 'elic-tiny' has no trained weights"), err
+    for given in ([], ["-m", "elic-tiny"]):  # the model the file names, or --model
+        assert main(["decompress", str(tmp_path / "a.taco"), "-o", str(tmp_path / "a.out.png"),
+                     "--force", *given]) == 0
+        err = capsys.readouterr().err.splitlines()
+        assert err[0].startswith("taco decompress: note: 'elic-tiny' has no trained weights"), err

@@ -87,17 +87,16 @@ def add_existing_options(parser: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------- models
 
 
-def command_model(name: str | None, command: str = "") -> ResolvedModel:
+def command_model(name: str | None, command: str) -> ResolvedModel:
     """``--model`` value -> the model and where it came from (:func:`taco.resolve.resolve_model`:
     ``.checkpoint`` is the file when it named a checkpoint or run folder), saying so when it is
     an architecture's untrained seed-0 initialisation: ``taco COMMAND: note: ...`` as the
-    command's other notes (a bare ``note: ...`` without ``command``)."""
+    command's other notes."""
     from ..resolve import resolve_model
 
     resolved = resolve_model(name)
     if resolved.note:
-        print(f"taco {command}: note: {resolved.note}" if command else f"note: {resolved.note}",
-              file=sys.stderr)
+        print(f"taco {command}: note: {resolved.note}", file=sys.stderr)
     return resolved
 
 

@@ -82,7 +82,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
     if args.model:
-        models[args.model] = ResolvedModel(command_model(args.model).model, args.model, trained=True)
+        models[args.model] = ResolvedModel(command_model(args.model, "decompress").model, args.model,
+                                           trained=True)
     noted: set[str] = set()  # untrained architectures' notes, said once
     for src, h in list(headers.items()):  # every model is found before any decoding
         key = args.model or h.model_id
@@ -94,7 +95,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                 check_given_model(models[key], h.model_id, h.fingerprint)
             note = models[key].note
             if note and key not in noted:
-                print(f"note: {note}", file=sys.stderr)
+                print(f"taco decompress: note: {note}", file=sys.stderr)
                 noted.add(key)
         except Exception as exc:  # the model this file names is not here: the file's failure
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
