@@ -983,8 +983,8 @@ def test_command_model_says_which_checkpoint_it_loaded(elic_checkpoint, tmp_path
     run = tmp_path / "run"
     run.mkdir()
     shutil.copy(elic_checkpoint, run / "checkpoint.safetensors")
-    assert command_model(str(elic_checkpoint)).checkpoint == elic_checkpoint
-    assert command_model(str(run)).checkpoint == run / "checkpoint.safetensors"
+    assert command_model(str(elic_checkpoint), "compress").checkpoint == elic_checkpoint
+    assert command_model(str(run), "compress").checkpoint == run / "checkpoint.safetensors"
     assert capsys.readouterr().err == ""
     untrained = command_model("elic-tiny", "compress")
     assert (untrained.checkpoint, untrained.trained, untrained.model.model_id) == (None, False, "elic-tiny")
