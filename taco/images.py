@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,7 +144,9 @@ def load_image(
     data: bytes | None = None,
 ) -> Image.Image:
     """Open ``path`` and decode it completely, in its own mode (use :func:`to_rgb` next). With
-    ``data``, decode those bytes instead (an image piped in); ``path`` names it in messages.
+    ``data``, decode those bytes instead (an image piped in); ``path`` names it in messages. A
+    ``path`` that is a pipe or a device, not a regular file (bash's ``<(cat x.png)``), is read
+    as a stream, at most :data:`MAX_IMAGE_BYTES` (:func:`read_image_stream`).
 
     The full decode (``Image.load``) happens here so a truncated file fails now with a clear
     :class:`ImageReadError`, not later deep inside a transform. Animated images (GIF, APNG,
@@ -158,17 +161,22 @@ def load_image(
     :data:`MAX_PIXELS`).
     """
     path = Path(path)
-    if data is not None:
-        size = len(data)
-    else:
+    if data is None:
         try:
-            size = path.stat().st_size
+            st = path.stat()
         except FileNotFoundError:
             raise ImageReadError(path, "file not found") from None
         except OSError as e:
             raise ImageReadError(path, e.strerror or str(e)) from e
-        if path.is_dir():
+        if stat.S_ISDIR(st.st_mode):
             raise ImageReadError(path, "is a directory, not a file")
+        if not stat.S_ISREG(st.st_mode):  # a pipe (<(cat x.png)), a device: its size says nothing
+            try:
+                with path.open("rb") as f:
+                    data = read_image_stream(f, str(path))
+            except OSError as e:
+                raise ImageReadError(path, e.strerror or str(e)) from e
+    size = st.st_size if data is None else len(data)
     if size == 0:
         raise ImageReadError(path, "file is empty (0 bytes)")
     if path.suffix.lower() in HEIF_SUFFIXES or (data is not None and data[4:12] in _HEIF_BRANDS):

@@ -129,3 +129,50 @@ def test_the_untrained_weights_note_names_its_command(tmp_path, capsys):
                      "--force", *given]) == 0
         err = capsys.readouterr().err.splitlines()
         assert err[0].startswith("taco decompress: note: 'elic-tiny' has no trained weights"), err
+
+
+def _piped(path: Path, data: bytes) -> Path:
+    """A named pipe at ``path`` that gives ``data`` once to the first reader (as bash's
+    ``<(cat FILE)`` gives /dev/fd/63)."""
+    import os
+    import threading
+
+    os.mkfifo(path)
+
+    def feed() -> None:
+        with open(path, "wb") as f:
+            f.write(data)
+
+    threading.Thread(target=feed, daemon=True).start()
+    return path
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes")
+def test_a_named_pipe_is_an_input_read_once(tmp_path, capsys):
+    """``taco compress <(cat x.png)`` said "/dev/fd/63: no such file or folder" (a pipe is not a
+    regular file), ``taco.compress`` on a pipe "file is empty (0 bytes)", and ``taco decompress
+    <(cat x.taco)`` read the pipe twice (its header, then the file: empty). A pipe is read once,
+    as a stream; without -o there is nothing to write beside it."""
+    import taco
+
+    made = tmp_path / "ref.taco"
+    assert main(["compress", str(CHELSEA), "-m", "elic-tiny", "--caption", "", "-o", str(made), "--quiet"]) == 0
+    ref = made.read_bytes()
+    out = tmp_path / "x.taco"
+    assert main(["compress", str(_piped(tmp_path / "in1", CHELSEA.read_bytes())), "-m", "elic-tiny",
+                 "--caption", "", "-o", str(out), "--quiet"]) == 0
+    assert out.read_bytes() == ref
+    model = taco.create_model("elic-tiny", seed=0)
+    assert taco.compress(str(_piped(tmp_path / "in2", CHELSEA.read_bytes())), None, model) == ref
+    decoded = tmp_path / "x.png"
+    assert main(["decompress", str(_piped(tmp_path / "in3", ref)), "-o", str(decoded), "--quiet"]) == 0
+    assert main(["decompress", str(made), "-o", str(tmp_path / "ref.png"), "--quiet"]) == 0
+    assert decoded.read_bytes() == (tmp_path / "ref.png").read_bytes()
+    capsys.readouterr()
+    pipe = _piped(tmp_path / "in4", ref)
+    assert main(["decompress", str(pipe)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"taco decompress: error: {pipe} is a pipe, not a file to write the output beside: give "
+        "-o FILE (or -o FOLDER/ for several)")
+    with open(pipe, "rb") as f:  # let the feeding thread finish
+        f.read()

@@ -17,6 +17,7 @@ from .files import (
     STDIN,
     check_image_format,
     expand_inputs,
+    is_regular_file,
     plan_outputs,
     read_taco,
     read_taco_input,
@@ -59,10 +60,12 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             print(f"decompressed {count(0, 'file')}{failures.summary()}")
             return 0
     headers: dict[Path, Any] = {}
-    piped = read_taco_input(STDIN) if files[0] is STDIN else None  # standard input, read once
+    kept: dict[Path, bytes] = {}  # standard input and named pipes (<(cat x.taco)): read once
     for src in files:  # every file checked first, with the decoder's own cap, before any model loads
         try:
-            headers[src] = h = read_taco(src, piped).header
+            if src is STDIN or not is_regular_file(src):
+                kept[src] = read_taco_input(src)
+            headers[src] = h = read_taco(src, kept.get(src)).header
             too_big = decode_cap_problem(h.width, h.height, args.max_pixels or None, "--max-pixels 0")
             if too_big:
                 raise CLIError(f"{src}: {too_big}")
@@ -117,7 +120,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             try:
                 with StageReporter(f"{place}{src}", delay=stage_delay(args)) as progress:
                     t0 = time.perf_counter()
-                    data = read_taco_input(src) if piped is None else piped
+                    data = kept.pop(src) if src in kept else read_taco_input(src)
                     image = decompress(data, model, max_pixels=args.max_pixels or None, progress=progress)
                     ms = 1000 * (time.perf_counter() - t0)
                     progress("writing", 0, 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Collection, Sequence
@@ -81,7 +82,7 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                         left.others.append(f)
             except OSError as exc:
                 raise CLIError(f"{p}: cannot list the folder ({exc.strerror})") from None
-        elif p.is_file():
+        elif p.is_file() or p.exists():  # a regular file, or a pipe given by name (<(cat x))
             out.append(p)
         else:
             raise CLIError(f"{p}: no such file or folder")
@@ -134,6 +135,15 @@ def _once_each(files: Sequence[Path]) -> list[Path]:
             seen.add(key)
             once.append(f)
     return once
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file, which can be read twice (a named pipe, ``<(cat x)``,
+    cannot); True when it cannot be told (its reader then says why)."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return True
 
 
 def refuse_taco_input(path: Path) -> None:
@@ -302,6 +312,10 @@ def plan_outputs(
                            "-o FILE")
         return [STDOUT]
     if out is None:
+        for src in sources:
+            if not is_regular_file(src):  # /dev/fd/63 of <(cat x): nothing to write beside
+                raise CLIError(f"{src} is a pipe, not a file to write the output beside: give "
+                               "-o FILE (or -o FOLDER/ for several)")
         dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
         dsts = _keep_suffixes_apart(sources, dsts, lambda src: src.with_name(src.name + beside_suffix))
         folders = sorted({d.parent for d in dsts})
