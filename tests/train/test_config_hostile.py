@@ -4,6 +4,7 @@ without a traceback and without the memory a "billion laughs" would take."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,23 @@ def test_a_config_that_is_not_utf8_is_one_line(tmp_path, capsys):
     path = tmp_path / "bad.yaml"
     path.write_bytes(b"data:\n  root: \xff\xfe\n")
     assert f"{path}: not UTF-8 text (byte 14: invalid start byte)" in _train_error(path, capsys)
+
+
+def test_a_config_over_the_size_bound_is_refused_unparsed(tmp_path, capsys, monkeypatch):
+    """A 300 MB YAML file was parsed for minutes in 1.4 GB of memory before its first error; a
+    file over CONFIG_MAX_BYTES is refused after reading one byte past it."""
+    from taco.train import config as config_module
+
+    limit = config_module.CONFIG_MAX_BYTES
+    shipped = sorted(Path(__file__).resolve().parents[2].glob("configs/**/*.yaml"))
+    assert shipped and max(p.stat().st_size for p in shipped) < 3000
+    path = tmp_path / "big.yaml"
+    path.write_text("lr: 0.0001\n" + "#" * limit)
+    monkeypatch.setattr(config_module.yaml, "load", lambda *a, **k: pytest.fail("parsed"))
+    assert f"{path}: over {limit:,} bytes, more than a config holds" in _train_error(path, capsys)
+    path.write_text("lr: 0.0001\n" + "#" * (limit - 20))  # at the bound: read
+    monkeypatch.undo()
+    assert read_config_file(path) == {"lr": 0.0001}
 
 
 @pytest.mark.parametrize("name, text", [
