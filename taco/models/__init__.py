@@ -14,7 +14,8 @@ from ..lazy import lazy_names
 #: Exported name -> the submodule that defines it.
 _LAZY = {
     **dict.fromkeys(("TextAdapter", "TextExtractor", "TextInjector"), "taco.models.adapter"),
-    **dict.fromkeys(("CheckpointError", "ModelConfig", "PluginError", "load_plugins"),
+    **dict.fromkeys(("CheckpointError", "ModelConfig", "PluginError", "UnknownArchitectureError",
+                     "load_plugins"),
                     "taco.models.config"),
     **dict.fromkeys(("load_checkpoint", "model_fingerprint", "save_checkpoint"),
                     "taco.models.checkpoint"),
@@ -29,7 +30,7 @@ _LAZY = {
 __all__ = [
     "ELIC", "MODEL_CONFIGS", "PAD_MULTIPLE", "PRETRAINED", "RETIRED", "TACO", "CheckpointError",
     "ModelConfig", "PluginError", "PretrainedEntry", "TextAdapter", "TextExtractor",
-    "TextGuidedAnalysis", "TextInjector", "UnknownModelError", "create_model", "describe_model",
+    "TextGuidedAnalysis", "TextInjector", "UnknownArchitectureError", "UnknownModelError", "create_model", "describe_model",
     "list_models", "load", "load_builtin", "load_checkpoint", "load_plugins", "model_fingerprint", "pretrained_file",
     "register_architecture", "save_checkpoint",
 ]
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         CheckpointError as CheckpointError,
         ModelConfig as ModelConfig,
         PluginError as PluginError,
+        UnknownArchitectureError as UnknownArchitectureError,
         load_plugins as load_plugins,
     )
     from taco.models.elic import (

@@ -26,7 +26,7 @@ from ..memory import allocation_failure
 from ..shards import ShardedFileError, load_sharded, save_sharded
 from ..version import __version__
 from .architecture import build_model, build_on_meta
-from .config import CheckpointError, ModelConfig
+from .config import BUILTIN_ARCHITECTURES, CheckpointError, ModelConfig
 from .elic import ELIC, MAX_SCALE_LEVELS
 from .header import (
     CHECKPOINT_FORMAT,
@@ -277,11 +277,15 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
 
 def filled_whole(skeleton: ELIC) -> ELIC | None:
     """``skeleton`` (:func:`build_on_meta`'s) given memory, uninitialised, on the CPU
-    (``to_empty``), when loading a state dict fills it whole: each of its parameters and buffers
-    is in its state dict once (none shared, none left out as non-persistent), and no module keeps
-    a tensor of its own beside them. Else None: build the model for real (a new backbone may
-    keep such tensors). Skips the random initialisation a real build pays and the loaded
-    weights overwrite (80-160 ms for a -small model)."""
+    (``to_empty``), when loading a state dict fills it whole: one of taco's own architectures
+    (:data:`~taco.models.config.BUILTIN_ARCHITECTURES`; a registered backbone may keep tensors
+    anywhere, in a list say, which ``to_empty`` would leave on the meta device), each of its
+    parameters and buffers in its state dict once (none shared, none left out as
+    non-persistent), and no module keeping a tensor of its own beside them. Else None: build the
+    model for real. Skips the random initialisation a real build pays and the loaded weights
+    overwrite (50-80 ms for a -small model)."""
+    if skeleton.config.architecture not in BUILTIN_ARCHITECTURES:
+        return None
     held = [name for name, _ in itertools.chain(skeleton.named_parameters(),
                                                 skeleton.named_buffers())]
     if sorted(held) != sorted(skeleton.state_dict()):

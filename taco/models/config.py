@@ -10,7 +10,7 @@ import hashlib
 import importlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -278,15 +278,23 @@ class ModelConfig:
         release at their old meaning when absent). CheckpointError for a field ModelConfig
         lacks, pointing a registered backbone's settings to ``options``; ValueError or
         TypeError for a bad value."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            hint = ""
-            if d.get("architecture", cls.architecture) not in BUILTIN_ARCHITECTURES:
-                settings = ", ".join(f"{k!r:.50}: ..." for k in unknown[:5])
-                hint = f" (a backbone's own settings go in options={{{settings}}})"
-            raise CheckpointError(f"unknown model config fields: {unknown}{hint}")
+        problem = cls.unknown_fields_problem(d)
+        if problem:
+            raise CheckpointError(problem)
         return cls(**{**_ADDED_FIELDS, **d})
+
+    @classmethod
+    def unknown_fields_problem(cls, d: Mapping[str, Any]) -> str | None:
+        """What is wrong with the keys of ``d`` that ModelConfig lacks, pointing a registered
+        backbone's own settings to ``options``; None when it lacks none."""
+        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
+        if not unknown:
+            return None
+        hint = ""
+        if d.get("architecture", cls.architecture) not in BUILTIN_ARCHITECTURES:
+            settings = ", ".join(f"{k!r:.50}: ..." for k in unknown[:5])
+            hint = f" (a backbone's own settings go in options={{{settings}}})"
+        return f"unknown model config fields: {unknown}{hint}"
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of this config.

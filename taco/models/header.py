@@ -124,8 +124,8 @@ def header_config(header: dict[str, Any], path: str | os.PathLike[str]) -> Model
         raise CheckpointError(f"{path}: the taco header has no model config")
     try:
         return ModelConfig.from_dict(header["config"])
-    except CheckpointError as exc:  # unknown fields
-        raise CheckpointError(f"{path}: {exc}") from None
+    except CheckpointError as exc:  # unknown fields, an unknown architecture: its own type
+        raise type(exc)(f"{path}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
 

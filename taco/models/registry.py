@@ -243,14 +243,11 @@ def register_architecture(
 def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -> ModelConfig:
     """The ModelConfig of a config ``key`` given to :func:`register_architecture`; a field
     ModelConfig lacks is a ValueError naming the config and pointing to ``options``."""
-    from dataclasses import fields as dataclass_fields
-
-    unknown = sorted(set(fields) - {f.name for f in dataclass_fields(ModelConfig)})
-    if unknown:
-        settings = ", ".join(f"{k!r:.50}: ..." for k in unknown[:5])
-        raise ValueError(f"config {key!r}: unknown model config fields {unknown} (a backbone's own "
-                         f"settings go in options={{{settings}}})")
-    return ModelConfig(**{**fields, "architecture": architecture})
+    fields = {**fields, "architecture": architecture}
+    problem = ModelConfig.unknown_fields_problem(fields)
+    if problem:
+        raise ValueError(f"config {key!r}: {problem}")
+    return ModelConfig(**fields)
 
 
 def retired_message(name: str, shadowed: str | os.PathLike[str] | None = None) -> str:

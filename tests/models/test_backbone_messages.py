@@ -60,7 +60,7 @@ def test_a_backbone_file_read_without_its_module_names_taco_plugins(backbone, tm
 
     expected = ("unknown architecture 'gone-backbone' (known: taco, elic): a registered backbone? "
                 "name its module in TACO_PLUGINS (docs/models.md, \"Adding a backbone\")")
-    with pytest.raises(CheckpointError) as refused:
+    with pytest.raises(taco.models.UnknownArchitectureError) as refused:  # a CheckpointError
         taco.load(path)
     assert str(refused.value) == f"{path}: {expected}"
 

@@ -232,7 +232,7 @@ def test_a_registered_configs_own_setting_points_to_options(registry_restored):
     with pytest.raises(ValueError) as err:
         register_architecture("layered", example.MeanScaleHyperprior,
                               configs={"layered-tiny": {"N": 8, "M": 8, "extra_layers": 1}})
-    assert str(err.value) == ("config 'layered-tiny': unknown model config fields ['extra_layers'] "
+    assert str(err.value) == ("config 'layered-tiny': unknown model config fields: ['extra_layers'] "
                               "(a backbone's own settings go in options={'extra_layers': ...})")
     assert "layered" not in ARCHITECTURES and "layered-tiny" not in dict(MODEL_CONFIGS)
 
