@@ -312,10 +312,11 @@ def plan_outputs(
                            "-o FILE")
         return [STDOUT]
     if out is None:
-        for src in sources:
-            if not is_regular_file(src):  # /dev/fd/63 of <(cat x): nothing to write beside
-                raise CLIError(f"{src} is a pipe, not a file to write the output beside: give "
-                               "-o FILE (or -o FOLDER/ for several)")
+        for src in sources:  # /dev/fd/63 of <(cat x), /dev/stdin: nothing to write beside
+            if not is_regular_file(src) or str(src.absolute()).startswith(("/dev/", "/proc/")):
+                raise CLIError(f"{src} is not a regular file (a pipe or a device): there is no "
+                               "folder to write the output beside it; give -o FILE (or -o "
+                               "FOLDER/ for several)")
         dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
         dsts = _keep_suffixes_apart(sources, dsts, lambda src: src.with_name(src.name + beside_suffix))
         folders = sorted({d.parent for d in dsts})

@@ -720,10 +720,10 @@ def _load_models(cfg: EvalConfig, device: str, dist: DistEnv) -> list[_ModelRun]
     check_one_curve_per_label(loaded, labels)
     for _, info in loaded:
         if not info.trained and dist.is_main:
-            _say(f"note: {info.model_id} has no trained weights: evaluating its seed-0 random "
-                 "initialisation (expect meaningless quality)")
+            _say(f"taco evaluate: note: {info.model_id} has no trained weights: evaluating its "
+                 "seed-0 random initialisation (expect meaningless quality)")
         if info.shadowed and dist.is_main:  # as every --model command says it (command_model)
-            _say(f"note: {shadow_note(info.spec, info.shadowed)}")
+            _say(f"taco evaluate: note: {shadow_note(info.spec, info.shadowed)}")
     return [_ModelRun(model, info, label, qs)
             for (model, info), label, qs in zip(loaded, labels, chosen, strict=True)]
 

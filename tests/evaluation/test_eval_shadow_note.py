@@ -21,5 +21,7 @@ def test_evaluate_says_a_run_of_the_models_name_was_not_used(tiny_folder, tmp_pa
     note = ("note: ./elic-tiny holds a checkpoint (elic-tiny/checkpoint.safetensors), but 'elic-tiny' "
             "is the built-in name: give ./elic-tiny to use that checkpoint")
     assert err.count(note) == 1, err
+    assert f"taco evaluate: {note}" in err.splitlines() and ("taco evaluate: note: elic-tiny has no "
+                                                            "trained weights") in err
     (result,) = (out / "photos").glob("*.json")
     assert json.loads(result.read_text())["model"]["shadowed"] == str(checkpoint)
