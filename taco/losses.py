@@ -46,6 +46,7 @@ from torch import Tensor, nn
 
 from . import metrics
 from .metrics import MetricUnavailable
+from .recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 from .text.base import DEFAULT_MAX_TOKENS, TextEncoderUnavailable
 from .text.clip import CLIP_PATH_ENV, DEFAULT_CLIP, requested_clip_source, resolve_clip_source
 
@@ -64,9 +65,6 @@ __all__ = [
     "tiny_clip_model",
 ]
 
-#: The paper's six rate points, λ ∈ {4, 8, 16, 40, 90, 150}·1e-4 (§4.1), low to high rate.
-LAMBDAS: tuple[float, ...] = (0.0004, 0.0008, 0.0016, 0.004, 0.009, 0.015)
-DEFAULT_K_P, DEFAULT_K_J, DEFAULT_BETA = 3.5, 0.0025, 40.0
 #: CLIP's learned temperature as stored in openai/clip-vit-base-patch32: exp(2.6592) ≈ 1 / 0.07.
 CLIP_LOGIT_SCALE = math.exp(2.6592)
 #: The keys of the dict every loss here returns, in logging order (a model coding more latents

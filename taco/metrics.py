@@ -44,6 +44,7 @@ from torch import Tensor, nn
 from .checksums import sha256_file
 from .errors import TacoError
 from .images import PIXEL_SLACK
+from .recipe import LPIPS_INPUTS
 
 __all__ = [
     "IMAGE_METRICS",
@@ -273,10 +274,6 @@ def lpips_model(device: torch.device | str = "cpu") -> nn.Module:
     if key not in _LPIPS_CACHE:
         _LPIPS_CACHE[key] = lpips_from_trunk(_load_lpips_trunk()).to(device)
     return _LPIPS_CACHE[key]
-
-
-#: How images in [0, 1] are handed to the LPIPS network (:func:`lpips`'s ``lpips_input``).
-LPIPS_INPUTS = ("standard", "official")
 
 
 def check_lpips_input(lpips_input: str) -> str:

@@ -133,13 +133,13 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
     names (its state or checkpoint; its config.yaml or log.jsonl beside the other or a state);
     None without --resume or without PATH (the config's out_dir is the run). Another file is a
     ConfigError: the run would have been written over it (a hand-written config.yaml too)."""
-    from .checkpoints import CHECKPOINT_FILE, STATE_FILE
+    from ..shards import CHECKPOINT_FILE, TRAIN_STATE_FILE as STATE_FILE  # no torch
     from .config import ConfigError
     from .run_log import CONFIG_FILE, LOG_FILE
-    from .state import state_exists
 
     if not getattr(args, "resume", None):
         return None
+    from .state import state_exists  # imports torch: only for --resume
     path = Path(args.resume)
     if path.is_dir():
         return path
@@ -163,7 +163,7 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
 def run_config_values(run: Path) -> dict[str, Any]:
     """What a run was started with: its ``config.yaml``, else the config its training state
     saved; nothing (the defaults) for a folder that holds neither."""
-    from .checkpoints import STATE_FILE
+    from ..shards import TRAIN_STATE_FILE as STATE_FILE  # no torch
     from .config import read_config_file
     from .run_log import CONFIG_FILE
     from .state import load_train_state_meta, state_exists
@@ -204,7 +204,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
             run = Path(str(out if out is not None else TrainConfig.out_dir))
         saved = run_config_values(run)
         if not saved and not args.overrides:  # every key would be a default
-            from .checkpoints import STATE_FILE
+            from ..shards import TRAIN_STATE_FILE as STATE_FILE  # no torch
             from .run_log import CONFIG_FILE
 
             raise ConfigError(

@@ -26,9 +26,8 @@ import yaml
 
 from ..checks import is_int
 from ..errors import TacoError
-from ..losses import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
-from ..metrics import LPIPS_INPUTS
 from ..models.config import check_qualities
+from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPUTS
 
 PRESETS = ("taco", "elic", "taco-frozen-base")
 #: Registry architecture each preset trains unless ``model`` says otherwise.
