@@ -70,9 +70,12 @@ def test_quick_bench_writes_json_with_the_expected_keys(tmp_path, monkeypatch, c
 @pytest.mark.parametrize("argv", [
     ["--runs", "0"], ["--runs", "-1"], ["--warmup", "-1"], ["--threads", "0"], ["--batch", "-1"],
     ["--crop", "-1"], ["--runs", "two"],
+    ["--batch", "100000000000"],  # was taken: 8 GB and growing allocating 2 x batch images
+    ["--memory", "100000x100000"], ["--memory", "0x0"], ["--memory", "100x64"], ["--memory", "4k"],
 ])
 def test_a_count_out_of_range_is_refused_before_any_work(argv, monkeypatch, capsys):
-    """Each used to run (``--runs 0``: a table of "-"; ``--threads 0``: torch's own threads)."""
+    """Each used to run (``--runs 0``: a table of "-"; ``--threads 0``: torch's own threads) or
+    fail with a traceback (``--memory 0x0``: the probe's, in a child process)."""
     monkeypatch.setattr(latency, "run_bench", lambda *a, **k: pytest.fail("the bench ran"))
     with pytest.raises(SystemExit) as caught:
         _bench(["--quick", "--device", "cpu", *argv], monkeypatch)

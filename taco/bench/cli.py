@@ -19,6 +19,34 @@ if TYPE_CHECKING:
     from .latency import BenchConfig
 
 
+#: The largest ``--batch``: 2 x batch images are held at once (at 256 px, 1,024 is 1.6 GB).
+MAX_BATCH = 1024
+#: The largest side ``--memory`` probes (taco's own largest image side).
+MAX_MEMORY_SIDE = 32768
+
+
+def batch_size(text: str) -> int:
+    """``--batch``: 0 (skip) to :data:`MAX_BATCH` (an argparse ``type``): 10^11 was taken and
+    grew past 8 GB allocating its images."""
+    value = non_negative_int(text)
+    if value > MAX_BATCH:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_BATCH}, got {value}")
+    return value
+
+
+def memory_size(text: str) -> tuple[int, int]:
+    """``--memory HxW`` -> (H, W), both positive multiples of 64 up to :data:`MAX_MEMORY_SIDE`
+    (an argparse ``type``: a bad size is a usage error, not the probe's traceback)."""
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes HxW, e.g. 2176x3840, not {text!r}") from None
+    if not all(0 < v <= MAX_MEMORY_SIDE and v % 64 == 0 for v in (h, w)):
+        raise argparse.ArgumentTypeError(f"sides must be multiples of 64 from 64 to "
+                                         f"{MAX_MEMORY_SIDE}, got {h}x{w}")
+    return h, w
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help="tiny models, 128x128 crops of 2 images, 3 runs (CI-friendly on a CPU)")
@@ -32,9 +60,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--elic-model", help="ELIC architecture (default elic, quick elic-tiny)")
     p.add_argument("--no-clip-b", action="store_true",
                    help="skip TACO with the CLIP-B-sized random text encoder")
-    p.add_argument("--batch", type=non_negative_int, help="compress_batch batch size for the "
-                   "throughput measurement, 0 to skip (default 0, quick 2)")
-    p.add_argument("--memory", metavar="HxW",
+    p.add_argument("--batch", type=batch_size, help="compress_batch batch size for the "
+                   f"throughput measurement, 0 to skip, at most {MAX_BATCH} (default 0, quick 2)")
+    p.add_argument("--memory", metavar="HxW", type=memory_size,
                    help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
                    "e.g. 2176x3840 for 4K) with --taco-model (any model), each in a fresh process")
     add_device_option(p)
@@ -81,15 +109,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_memory(cfg: BenchConfig, size: str) -> int:
+def cmd_memory(cfg: BenchConfig, size: tuple[int, int]) -> int:
     from ..evaluation.measure import write_json
     from .peak_memory import peak_memory
     from .report import format_memory
 
-    try:
-        h, w = (int(v) for v in size.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"--memory takes HxW, e.g. 2176x3840, not {size!r}") from None
+    h, w = size
     result = {"memory": [peak_memory(m, h, w, cfg.device) for m in (cfg.taco_model, cfg.elic_model)]}
     for m in result["memory"]:
         print(format_memory(m))
