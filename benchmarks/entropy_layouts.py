@@ -18,12 +18,13 @@ import statistics
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import torch
 from PIL import Image
 
-SAMPLE = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "skimage-astronaut.png"
+from taco.samples import SAMPLES_DIR
+
+SAMPLE = SAMPLES_DIR / "skimage-astronaut.png"
 
 
 def main() -> int:

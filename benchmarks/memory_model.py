@@ -29,7 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-SAMPLE = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "skimage-astronaut.png"
+from taco.samples import SAMPLES_DIR
+
+SAMPLE = SAMPLES_DIR / "skimage-astronaut.png"
 
 
 def rss_bytes() -> int:

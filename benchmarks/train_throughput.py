@@ -51,12 +51,12 @@ warnings.filterwarnings("ignore")
 from taco.data import CaptionedFolder, collate, train_transform  # noqa: E402
 from taco.losses import TacoLoss  # noqa: E402
 from taco.models import create_model  # noqa: E402
+from taco.samples import SAMPLES_DIR as SAMPLES  # noqa: E402
 from taco.text import get_text_encoder  # noqa: E402
 from taco.text.base import TextEncoder  # noqa: E402
 from taco.train import Trainer, load_config  # noqa: E402
 from taco.train.caption_embeddings import CaptionTable, TableTextEncoder  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 VARIANTS = {
     "fast-fp32": ["data_on_device=true", "fused_adam=true"],
     "fast": ["data_on_device=true", "fused_adam=true", "bf16=true", "channels_last=true"],

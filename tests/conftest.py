@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from taco.samples import SAMPLES_DIR as SAMPLES
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -14,7 +16,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO / "taco" / "assets" / "samples"
 SHARED = REPO.parent / "shared"
 
 

@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,8 @@ from PIL import Image
 
 from taco.cli import main
 from taco.resolve import DEFAULT_MODEL
+from taco.samples import SAMPLES_DIR as SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 CHELSEA = SAMPLES / "skimage-chelsea.png"
 
 

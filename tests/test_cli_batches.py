@@ -15,8 +15,8 @@ from PIL import Image
 
 import taco.atomic
 from taco.cli import files, main
+from taco.samples import SAMPLES_DIR as SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 CODE = ["--caption", "", "-m", "elic-tiny"]
 
 

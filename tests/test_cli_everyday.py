@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from taco.cli import build_parser, main
+from taco.samples import SAMPLES_DIR as SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 CHELSEA = SAMPLES / "skimage-chelsea.png"
 
 

@@ -30,9 +30,9 @@ from taco.data import (
     no_crop,
     train_transform,
 )
+from taco.samples import SAMPLES_DIR as BUNDLED_SAMPLES
 
 SHARED_VAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "val"
-BUNDLED_SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 
 CAPTIONS = {
     "red.png": ["a red square", "a crimson patch"],

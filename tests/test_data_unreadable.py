@@ -20,8 +20,7 @@ from taco.data import (
     UnreadableImagesError,
 )
 from taco.errors import TacoError
-
-SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
+from taco.samples import SAMPLES_DIR as SAMPLES
 
 
 def _unreadable_folder(root: Path) -> Path:

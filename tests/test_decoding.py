@@ -21,9 +21,9 @@ from taco.images import tensor_to_image
 from taco.memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from taco.models import ELIC, MODEL_CONFIGS, conv_bands, create_model, fast_codec, model_fingerprint
 from taco.models.config import BUILTIN_ARCHITECTURES
+from taco.samples import SAMPLES_DIR as SAMPLES
 
 DATA = Path(__file__).resolve().parent / "data"
-SAMPLES = Path(taco.__file__).resolve().parent / "assets" / "samples"
 
 
 # --------------------------------------------------------------------------- format versions

@@ -22,6 +22,7 @@ from taco.images import (
     tensor_to_image,
     to_rgb,
 )
+from taco.samples import SAMPLES_DIR as SAMPLES
 
 
 def _gradient(w: int = 32, h: int = 24) -> Image.Image:
@@ -363,8 +364,6 @@ def test_tensor_to_image_bad_shapes() -> None:
 
 
 # --------------------------------------------------------------------------- colour profiles
-
-SAMPLES = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples"
 
 
 def _adobe_rgb() -> bytes:

@@ -11,8 +11,9 @@ from PIL import Image
 import taco
 from taco.cli import main
 from taco.models import CheckpointError, create_model, save_checkpoint
+from taco.samples import SAMPLES_DIR
 
-CHELSEA = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+CHELSEA = SAMPLES_DIR / "skimage-chelsea.png"
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import torch
 import taco
 from taco.cli import main
 from taco.models import CheckpointError, save_checkpoint
+from taco.samples import SAMPLES_DIR
 from taco.shards import (
     CHECKPOINT_FILE,
     RUN_FILES,
@@ -24,7 +25,7 @@ from taco.train.checkpoints import STATE_FILE
 from taco.train.run_log import CONFIG_FILE, LOG_FILE
 from taco.train.state import save_train_state
 
-CHELSEA = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+CHELSEA = SAMPLES_DIR / "skimage-chelsea.png"
 
 
 def run_folder(root: Path, *, checkpoint: object = None, sharded: bool = False) -> Path:

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from taco.samples import SAMPLES_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
-CHELSEA = ROOT / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+CHELSEA = SAMPLES_DIR / "skimage-chelsea.png"
 
 
 @pytest.fixture(scope="module")

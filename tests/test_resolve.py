@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -11,8 +9,9 @@ from PIL import Image
 from taco.bitstream import TacoFormatError
 from taco.models import CheckpointError, create_model, model_fingerprint, save_checkpoint
 from taco.resolve import DEFAULT_MODEL, resolve_model
+from taco.samples import SAMPLES_DIR
 
-CHELSEA = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+CHELSEA = SAMPLES_DIR / "skimage-chelsea.png"
 
 
 def test_default_is_the_trained_builtin():

@@ -19,9 +19,10 @@ import pytest
 import taco
 from taco.cli import COMMAND_MODULES, INPUT_ERRORS, build_parser
 from taco.resolve import DEFAULT_MODEL
+from taco.samples import SAMPLES_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
-CHELSEA = ROOT / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+CHELSEA = SAMPLES_DIR / "skimage-chelsea.png"
 
 #: Runs ``taco ARGS`` and writes what got imported to the file named by $TACO_PROBE_OUT.
 PROBE = r"""

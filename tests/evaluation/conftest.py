@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
+from taco.samples import SAMPLES_DIR as SAMPLES
 
 
 def make_folder(root: Path, size: int = 64, captions: bool = True) -> Path:

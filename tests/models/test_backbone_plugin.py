@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from taco.samples import SAMPLES_DIR as SAMPLES
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-SAMPLES = ROOT / "taco" / "assets" / "samples"
 PLUGIN = "mean_scale_backbone"
 
 

@@ -24,8 +24,9 @@ from taco.models import (
 )
 from taco.models.registry import classify_model_spec
 from taco.resolve import resolve_model
+from taco.samples import SAMPLES_DIR
 
-SAMPLE = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+SAMPLE = SAMPLES_DIR / "skimage-chelsea.png"
 BUILTIN = "elic-small-q4"  # a shipped trained model whose name has a one-byte code
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import multiprocessing
 import pickle
-from pathlib import Path
 
 import pytest
 
 import taco
+from taco.samples import SAMPLES_DIR
 
-SAMPLE = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples" / "skimage-coffee.png"
+SAMPLE = SAMPLES_DIR / "skimage-coffee.png"
 CAPTION = "a cup of coffee on a saucer"
 
 

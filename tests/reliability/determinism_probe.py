@@ -35,7 +35,9 @@ import time
 import warnings
 from pathlib import Path
 
-SAMPLE = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+from taco.samples import SAMPLES_DIR
+
+SAMPLE = SAMPLES_DIR / "skimage-chelsea.png"
 CAPTION = "Close up of a tabby cat with green eyes looking to the side."
 CASES = {  # name: (architecture, spread scales, image size or None for the full photo)
     "elic-tiny": ("elic-tiny", False, None),

@@ -25,11 +25,12 @@ import taco
 from taco.bitstream import TacoFormatError, pack, unpack
 from taco.images import ImageConversionWarning, ImageReadError
 from taco.models import CheckpointError, create_model, load_checkpoint, save_checkpoint
+from taco.samples import SAMPLES_DIR
 from taco.text import get_text_encoder
 from taco.text.base import CaptionTruncatedWarning
 
 PACKAGE = Path(taco.__file__).resolve().parent
-SAMPLE = PACKAGE / "assets" / "samples" / "skimage-chelsea.png"
+SAMPLE = SAMPLES_DIR / "skimage-chelsea.png"
 
 
 @pytest.fixture(scope="module")

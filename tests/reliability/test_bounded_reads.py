@@ -33,9 +33,10 @@ from taco.models.header import (
     checkpoint_shapes,
     read_checkpoint_header,
 )
+from taco.samples import SAMPLES_DIR
 from taco.text import MAX_CAPTION_CHARS
 
-SAMPLE = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
+SAMPLE = SAMPLES_DIR / "skimage-chelsea.png"
 
 
 def _peak_bytes(call) -> int:  # noqa: ANN001

@@ -27,8 +27,9 @@ from taco.models import (
 )
 from taco.models.config import ModelConfig
 from taco.models.registry import MODEL_CONFIGS, PRETRAINED
+from taco.samples import SAMPLES_DIR
 
-SAMPLE = Path(taco.__file__).resolve().parent / "assets" / "samples" / "skimage-chelsea.png"
+SAMPLE = SAMPLES_DIR / "skimage-chelsea.png"
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,8 @@ import taco
 from taco.bitstream import unpack
 from taco.bitstream.rans import CHUNK_SYMBOLS
 from taco.memory import MAX_DECODE_PIXELS, OutOfMemoryError
+from taco.samples import SAMPLES_DIR as SAMPLES
 
-SAMPLES = Path(taco.__file__).resolve().parent / "assets" / "samples"
 FUZZ_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fuzz_decoder.py"
 
 #: Runs ``taco.cli.main(argv)`` for each argv of a JSON list, after start-up (the model loaded

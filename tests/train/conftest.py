@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "taco" / "assets" / "samples"
+from taco.samples import SAMPLES_DIR as SAMPLES
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from PIL import Image
 import taco
 from taco.cli import main as taco_main
 from taco.codec import encode_text
+from taco.samples import SAMPLES_DIR as SAMPLES
 
 
 def train_main(argv: list[str]) -> int:
     """``taco train ARGV``."""
     return taco_main(["train", *argv])
 
-SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 
 #: variant -> (taco train arguments besides the tiny recipe, expected model config fields).
 #: "{elic}" is replaced by the ELIC checkpoint trained first (the frozen base's init).

@@ -13,9 +13,9 @@ import pytest
 
 from taco.cli import main as taco_main
 from taco.errors import TacoWarning
+from taco.samples import SAMPLES_DIR as SAMPLES
 from taco.train import Trainer, load_config
 
-SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
 
 

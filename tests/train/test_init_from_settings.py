@@ -12,8 +12,8 @@ import yaml
 
 import taco
 from taco.cli import main as taco_main
+from taco.samples import SAMPLES_DIR as SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 SMALL = ["data.root=" + str(SAMPLES), "k_j=0", "crop=64", "batch_size=2", "workers=0",
          "progress=false"]
 

@@ -15,10 +15,9 @@ import pytest
 import taco
 from taco.cli import main as taco_main
 from taco.devices import usable_cpus
+from taco.samples import SAMPLES_DIR as SAMPLES
 from taco.train.cli import EPILOG
 from taco.train.trainer import loader_workers
-
-SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 
 
 def train_main(argv: list[str]) -> int:

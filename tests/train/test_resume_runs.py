@@ -10,9 +10,9 @@ import yaml
 
 import taco
 from taco.cli import main as taco_main
+from taco.samples import SAMPLES_DIR as SAMPLES
 from taco.train.checkpoints import STATE_FILE
 
-SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
 
 

@@ -18,6 +18,7 @@ from taco import shards
 from taco.cli import main as taco_main
 from taco.data import CaptionedFolder
 from taco.models import create_model
+from taco.samples import SAMPLES_DIR as SAMPLES
 from taco.text import get_text_encoder
 from taco.train import Trainer, load_config, train
 from taco.train.caption_embeddings import CaptionTable
@@ -29,7 +30,6 @@ def train_main(argv: list[str]) -> int:
     """``taco train ARGV``."""
     return taco_main(["train", *argv])
 
-SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
 
 

@@ -21,12 +21,12 @@ import torch
 from taco.cli import main
 from taco.distributed import DistEnv, SilentInterrupted
 from taco.errors import Interrupted
+from taco.samples import SAMPLES_DIR as SAMPLES
 from taco.train import schedule
 from taco.train.distributed import together
 from taco.train.schedule import StopSignals
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "taco" / "assets" / "samples"
 
 
 def test_a_worker_leaves_the_first_stop_signal_to_the_run_whatever_its_start_method():

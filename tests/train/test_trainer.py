@@ -18,6 +18,7 @@ from taco.data import CaptionedFolder, SkippedImageWarning, center_crop_transfor
 from taco.errors import TacoWarning
 from taco.losses import TacoLoss
 from taco.models import create_model, save_checkpoint
+from taco.samples import SAMPLES_DIR as SAMPLES
 from taco.train import (
     ConfigError,
     NonFiniteLossError,
@@ -33,8 +34,6 @@ from taco.train.cli import register
 def cli_main(argv: list[str]) -> int:
     """``taco train ARGV``."""
     return taco_main(["train", *argv])
-
-SAMPLES = Path(__file__).resolve().parents[2] / "taco" / "assets" / "samples"
 
 
 def _records(out_dir: Path, kind: str = "train") -> list[dict]:
