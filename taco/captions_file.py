@@ -36,6 +36,7 @@ __all__ = [
     "FoundCaptions",
     "folder_captions",
     "has_captions",
+    "is_caption_line",
     "read_caption_records",
     "read_captions_file",
     "read_sidecar",
@@ -137,6 +138,19 @@ def _read_line(path: Path, line_no: int, line: str, captions: dict[str, list[str
     captions.setdefault(image, []).extend(c for c in caps if c.strip())
     if isinstance(captioner, str) and captioner:
         captioners[captioner] = None
+
+
+def is_caption_line(line: str) -> bool:
+    """Whether every reader (:func:`read_captions_file`) takes ``line``, one line of a captions
+    file (its newline optional): a record ``{"image": ..., "captions": [...]}`` or a blank line,
+    of at most :data:`CAPTIONS_LINE_MAX_CHARS` characters and no bytes that were not UTF-8."""
+    if len(line.removesuffix("\n")) > CAPTIONS_LINE_MAX_CHARS or _NOT_UTF8.search(line):
+        return False
+    try:
+        _read_line(Path(), 0, line, {}, {})
+    except CaptionsFileError:
+        return False
+    return True
 
 
 def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:

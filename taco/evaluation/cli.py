@@ -175,16 +175,21 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_caption(args: argparse.Namespace) -> int:
     from ..devices import resolve_device
-    from .caption import Captioner, CaptionerUnavailable, caption_folder
+    from .caption import Captioner, CaptionerUnavailable, plan_captions, run_caption_plan
 
     device = str(resolve_device(args.device))  # before the captioner loads: one line, exit 2
-    try:
+    try:  # the folder and its captions file first: a mistake there is named before a model loads
+        plan = plan_captions(args.folder, output=args.output, limit=args.limit)
         captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
                               prompt=args.prompt)
-        report = caption_folder(args.folder, captioner, output=args.output, batch_size=args.batch_size,
-                                limit=args.limit, progress=not args.quiet)
-    except (CaptionerUnavailable, FileNotFoundError, ValueError) as exc:
+        report = run_caption_plan(plan, captioner, batch_size=args.batch_size, progress=not args.quiet)
+    except (CaptionerUnavailable, OSError, ValueError) as exc:
         raise _cli_error(exc) from None
+    if report.unreadable and not report.written:
+        n = len(report.unreadable)
+        more = f"; {n - 1:,} more" if n > 1 else ""
+        raise CLIError(f"{args.folder}: none of the {count(n, 'image')} to caption could be read "
+                       f"({report.unreadable[0]}{more}); nothing written to {report.path}")
     for bad in report.unreadable:
         print(f"skipped {bad}", file=sys.stderr)
     print(f"{report.path}: {count(report.written, 'image')} captioned with {args.model}, "
