@@ -29,7 +29,6 @@ when none is left to return it raises :class:`UnreadableImagesError`.
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -48,9 +47,12 @@ from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
 from .errors import TacoError, TacoWarning
 from .messages import count
+from .shards import json_object
 
 __all__ = [
+    "ANNOTATIONS_MAX_BYTES",
     "KARPATHY_SPLIT_SIZES",
+    "AnnotationsFileError",
     "Batch",
     "CaptionedFolder",
     "CaptionedImages",
@@ -95,6 +97,36 @@ class EmptyDatasetError(TacoError, ValueError):
         super().__init__(message)
         self.too_small = too_small
         self.largest_small_side = largest_small_side
+
+
+class AnnotationsFileError(TacoError, ValueError):
+    """A COCO captions file (``captions_val2014.json``) or Karpathy split file
+    (``dataset_coco.json``) that cannot be read: over :data:`ANNOTATIONS_MAX_BYTES`, not UTF-8,
+    not JSON (or nested too deeply), or not of the expected structure; the message names the
+    file and says why."""
+
+
+#: The largest COCO captions or Karpathy split file read, in bytes; a larger one is refused
+#: before it is read. The largest real one, ``dataset_coco.json``, has some 140 MB.
+ANNOTATIONS_MAX_BYTES = 2**30
+
+
+def _read_annotations_json(path: Path, what: str) -> dict:
+    """The JSON object in ``path``, read within :data:`ANNOTATIONS_MAX_BYTES`; an
+    :class:`AnnotationsFileError` naming it as not a ``what`` and saying why otherwise."""
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        data = f.read(ANNOTATIONS_MAX_BYTES + 1) if size <= ANNOTATIONS_MAX_BYTES else b""
+    size = max(size, len(data))  # a file that grew since its stat
+    if size > ANNOTATIONS_MAX_BYTES:
+        raise AnnotationsFileError(
+            f"{path}: not a {what} ({size:,} bytes, over the {ANNOTATIONS_MAX_BYTES:,} taco reads)")
+    try:
+        return json_object(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise AnnotationsFileError(f"{path}: not a {what} (not UTF-8 text)") from None
+    except ValueError as exc:
+        raise AnnotationsFileError(f"{path}: not a {what} ({exc})") from None
 
 
 class UnreadableImagesError(TacoError, RuntimeError):
@@ -594,20 +626,19 @@ def folder_images(root: Path) -> list[str]:
 
 
 def _read_coco_annotations(annotations_json: Path) -> list[CaptionRecord]:
-    with annotations_json.open(encoding="utf-8") as f:
-        data = json.load(f)
+    """The images of a COCO captions file with their captions, by COCO id; an
+    :class:`AnnotationsFileError` for a file that is not one."""
+    what = "COCO captions file (images[{id, file_name}], annotations[{image_id, caption}])"
+    data = _read_annotations_json(annotations_json, what)
     try:
-        files = {int(im["id"]): im["file_name"] for im in data["images"]}
+        files = {int(im["id"]): _text(im["file_name"]) for im in data["images"]}
         captions: dict[int, list[str]] = {image_id: [] for image_id in files}
         for ann in data["annotations"]:
             image_id = int(ann["image_id"])
-            if image_id in captions and ann["caption"].strip():
+            if image_id in captions and _text(ann["caption"]).strip():
                 captions[image_id].append(ann["caption"].strip())
-    except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(
-            f"{annotations_json}: not a COCO captions file (images[{{id, file_name}}], "
-            f"annotations[{{image_id, caption}}]): {e!r}"
-        ) from e
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
+        raise AnnotationsFileError(f"{annotations_json}: not a {what}: {e!r:.200}") from None
     return [CaptionRecord(files[i], tuple(captions[i])) for i in sorted(files)]
 
 
@@ -616,7 +647,8 @@ class CocoCaptions(CaptionedImages):
 
     All captions of an image are kept (five for most, up to seven) and one is drawn at random
     per sample (paper §4.1: 82,783 training images × 5 captions). Images are ordered by COCO id.
-    Keyword arguments as :class:`CaptionedImages`.
+    Keyword arguments as :class:`CaptionedImages`. An ``annotations_json`` that is not a COCO
+    captions file is an :class:`AnnotationsFileError` naming it.
     """
 
     def __init__(
@@ -642,25 +674,33 @@ def karpathy_split(
 
         CaptionedImages(coco_root, karpathy_split("dataset_coco.json"),
                         center_crop_transform(256), caption_index=0)
+
+    A file that is not one (over :data:`ANNOTATIONS_MAX_BYTES`, not JSON, another structure)
+    is an :class:`AnnotationsFileError` naming it.
     """
     if split not in KARPATHY_SPLIT_SIZES:
         raise ValueError(f"unknown split {split!r}; expected one of {sorted(KARPATHY_SPLIT_SIZES)}")
-    with Path(split_json).open(encoding="utf-8") as f:
-        data = json.load(f)
+    what = "Karpathy split file (images[{filename, filepath, split, sentences[{raw}]}])"
+    data = _read_annotations_json(Path(split_json), what)
     try:
         return [
             CaptionRecord(
-                f"{im['filepath']}/{im['filename']}" if im.get("filepath") else im["filename"],
-                tuple(s["raw"].strip() for s in im["sentences"] if s["raw"].strip()),
+                f"{_text(im['filepath'])}/{_text(im['filename'])}" if im.get("filepath")
+                else _text(im["filename"]),
+                tuple(_text(s["raw"]).strip() for s in im["sentences"] if _text(s["raw"]).strip()),
             )
             for im in data["images"]
             if im["split"] == split
         ]
-    except (KeyError, TypeError) as e:
-        raise ValueError(
-            f"{split_json}: not a Karpathy split file (images[{{filename, filepath, split, "
-            f"sentences[{{raw}}]}}]): {e!r}"
-        ) from e
+    except (KeyError, TypeError, AttributeError) as e:
+        raise AnnotationsFileError(f"{split_json}: not a {what}: {e!r:.200}") from None
+
+
+def _text(value: object) -> str:
+    """``value`` when it is a string (a file name, a caption), else a TypeError saying what it is."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r:.40}")
+    return value
 
 
 def __getattr__(name: str) -> object:

@@ -100,9 +100,43 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     written = run_evaluation(cfg)  # its errors are TacoErrors and OSErrors: one line each (taco.cli)
     from ..distributed import dist_env_from_environ
 
-    if dist_env_from_environ().is_main:
-        _print_summary(written)
-    return 0
+    if not dist_env_from_environ().is_main:
+        return 0
+    _print_summary(written)
+    incomplete = _incomplete(written)
+    for line in incomplete:
+        print(f"taco evaluate: incomplete: {line}", file=sys.stderr)
+    return INCOMPLETE_STATUS if incomplete else 0
+
+
+#: ``taco evaluate``'s exit status when a run's results miss some of its images (its JSON says
+#: ``"complete": false``): the files are written, but they are not the whole set's numbers.
+INCOMPLETE_STATUS = 3
+
+
+def _incomplete(written: list[Path]) -> list[str]:
+    """One line per results JSON in ``written`` whose run is not complete: which, how many of its
+    per-image results are missing, the images it skipped as unreadable (a few), what to do (a
+    repaired image changes the dataset's digest, so its results are not resumed)."""
+    from .results import read_result
+
+    lines = []
+    for path in written:
+        if path.suffix != ".json" or path.name.endswith((".caption-modes.json", ".bdrate.json")):
+            continue
+        r = read_result(path)
+        if r.get("complete", True):
+            continue
+        missing = r.get("jobs_missing")
+        what = count(missing, "per-image result") if isinstance(missing, int) else "some per-image results"
+        skipped = [str(s) for s in r.get("skipped_images") or []]
+        if skipped:
+            what += f" (unreadable: {', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''})"
+            todo = "replace or remove the unreadable files and run again with a fresh --output"
+        else:
+            todo = "re-run the same command to code what is missing"
+        lines.append(f"{path} lacks {what}: its numbers are not the whole set's; {todo}")
+    return lines
 
 
 def _setting(result: dict[str, Any], point: dict[str, Any]) -> str:
@@ -244,7 +278,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Code every image of each dataset through the real .taco container (and/or "
         "classic codecs), measure bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD, and write a per-image CSV "
         "and a summary JSON per run under OUTPUT/DATASET/. Re-running resumes. Runs on several "
-        "GPUs with torchrun (each rank a shard). DATASET: a folder with captions.jsonl or "
+        "GPUs with torchrun (each rank a shard). Exit status 3: a run's results lack some images "
+        "(unreadable files; its JSON says complete: false; one line says which). DATASET: a folder with captions.jsonl or "
         "sidecar IMAGE.txt files, kodak:DIR, clic:DIR, coco30k:ROOT, coco40k:ROOT or samples (see docs/evaluation.md).")
     e.add_argument("datasets", nargs="+", metavar="DATASET")
     e.add_argument("-m", "--model", action="append",

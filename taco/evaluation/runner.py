@@ -7,7 +7,9 @@ feature arrays (Inception / CLIP embeddings for FID and CMMD) in chunk files bes
 that set metrics survive a resume too.
 
 Under ``torchrun`` (``WORLD_SIZE`` > 1) every rank takes every ``world``-th remaining job and
-writes ``NAME.rankR.csv``; after a barrier rank 0 merges the shards into ``NAME.csv``.
+writes ``NAME.rankR.csv``; after a barrier rank 0 merges the shards into ``NAME.csv``. Shards
+left by an interrupted run are merged first, before anything is read as done, whatever the
+number of processes now (one included), so their rows count and their jobs are not run again.
 """
 
 from __future__ import annotations
@@ -162,15 +164,22 @@ def _csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, object]], head
     return buf.getvalue()
 
 
+def _check_columns(path: Path, columns: Sequence[str]) -> list[str] | None:
+    """The header of the results CSV ``path`` (None: no file, or an empty one); a
+    :class:`ResultsFileError` naming it when its columns are not ``columns``."""
+    header = _csv_columns(path)
+    if header is not None and header != list(columns):
+        raise ResultsFileError(
+            f"{path} has columns {header}, this run writes {list(columns)}: "
+            "delete it or choose another --output"
+        )
+    return header
+
+
 class _CSVWriter:
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self.path, self.columns = path, list(columns)
-        header = _csv_columns(path)
-        if header is not None and header != self.columns:
-            raise ResultsFileError(
-                f"{path} has columns {header}, this run writes {self.columns}: "
-                "delete it or choose another --output"
-            )
+        header = _check_columns(path, self.columns)
         if header is None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._write([], header=True, mode="w")
@@ -293,11 +302,22 @@ def run_jobs(
 ) -> RunReport:
     """Run every job not yet in ``csv_path``; return what this process did.
 
+    Rank 0 first refuses a CSV (or rank shard) with other columns (:class:`ResultsFileError`)
+    and merges the rank shards an interrupted run left into ``csv_path``.
+
     ``work(job)`` returns a :class:`JobResult`; its row is written with the given ``columns``
     (``image`` and ``setting`` identify the job). Rows and features are flushed every
     ``flush_every`` jobs, features first, so a row on disk always has its features.
     """
     dist = dist or DistEnv()
+    if dist.is_main:
+        # columns first (a CSV without an ``image`` column is refused, not read), then the
+        # shards of an interrupted run, of any world size, into the CSV: read as done below,
+        # they would otherwise be merged by no one
+        for path in [csv_path, *_shards(csv_path)]:
+            _check_columns(path, columns)
+        _merge(csv_path, columns, jobs)
+    barrier(dist)
     done = done_keys(csv_path)
     barrier(dist)  # every rank has read the same done set before anyone writes
     todo = [j for j in jobs if j.key not in done]

@@ -1,0 +1,146 @@
+"""taco evaluate on hostile leftovers and inputs: rank shards of an interrupted torchrun run
+resumed by one process, a results CSV without an ``image`` column, an incomplete run's exit
+status, malformed COCO captions and Karpathy split files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import taco.cli
+from taco.data import AnnotationsFileError, CocoCaptions, karpathy_split
+from taco.errors import TacoError
+from taco.evaluation.runner import Job, JobResult, ResultsFileError, read_rows, run_jobs
+
+COLUMNS = ["index", "image", "setting", "value"]
+
+
+@pytest.fixture
+def taco_main(monkeypatch):
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    return taco.cli.main
+
+
+def _jobs(n: int) -> list[Job]:
+    return [Job(i, f"im{i}.png") for i in range(n)]
+
+
+def _work(coded: list[str]):
+    def work(job: Job) -> JobResult:
+        coded.append(job.image)
+        return JobResult({"index": job.index, "value": job.index * 10})
+    return work
+
+
+def test_single_process_resume_merges_shards_of_an_interrupted_torchrun(tmp_path):
+    csv_path = tmp_path / "jpeg.csv"
+    csv_path.write_text(",".join(COLUMNS) + "\n")
+    # rank 1 of an interrupted 2-rank run coded images 1 and 3, rank 0 nothing
+    (tmp_path / "jpeg.rank1.csv").write_text(",".join(COLUMNS) + "\n1,im1.png,,10\n3,im3.png,,30\n")
+    coded: list[str] = []
+    report = run_jobs(_jobs(4), _work(coded), csv_path, COLUMNS, progress=False)
+    assert coded == ["im0.png", "im2.png"] and report.coded == 2  # the shard's are not redone
+    assert [r["image"] for r in read_rows(csv_path)] == ["im1.png", "im3.png", "im0.png", "im2.png"]
+    assert not list(tmp_path.glob("*.rank*.csv"))  # merged, gone
+
+
+def test_shards_without_a_csv_are_merged_too(tmp_path):
+    csv_path = tmp_path / "jpeg.csv"
+    (tmp_path / "jpeg.rank0.csv").write_text(",".join(COLUMNS) + "\n0,im0.png,,0\n")
+    coded: list[str] = []
+    run_jobs(_jobs(2), _work(coded), csv_path, COLUMNS, progress=False)
+    assert coded == ["im1.png"]
+    assert [r["value"] for r in read_rows(csv_path)] == ["0", "10"]
+
+
+@pytest.mark.parametrize("name", ["jpeg.csv", "jpeg.rank1.csv"])
+def test_a_csv_without_the_image_column_is_refused_in_one_line(tmp_path, name):
+    csv_path = tmp_path / "jpeg.csv"
+    (tmp_path / name).write_text("a,b\n1,2\n")
+    with pytest.raises(ResultsFileError, match=r"jpeg(\.rank1)?\.csv has columns \['a', 'b'\]"):
+        run_jobs(_jobs(2), _work([]), csv_path, COLUMNS, progress=False)
+
+
+def test_an_incomplete_run_says_so_and_exits_3(taco_main, folder_factory, tmp_path, capsys):
+    folder = folder_factory(tmp_path / "photos")
+    broken = sorted(folder.glob("*.png"))[1]
+    broken.write_bytes(b"not an image")  # without a crop, met (and skipped) only when coded
+    out = tmp_path / "out"
+    args = ["evaluate", str(folder), "--classic", "jpeg", "--qualities", "jpeg=50", "--crop", "0",
+            "--fid", "off", "--cmmd-clip", "off", "--no-plot", "--bootstrap", "0", "--quiet",
+            "-o", str(out)]
+    assert taco_main(args) == 3
+    err = capsys.readouterr().err
+    result = json.loads((out / "photos" / "jpeg.json").read_text())
+    assert result["complete"] is False and result["jobs_missing"] == 1
+    assert (f"taco evaluate: incomplete: {out / 'photos' / 'jpeg.json'} lacks 1 per-image result "
+            f"(unreadable: {broken.name})") in err
+
+    assert taco_main(args) == 3  # resumed: the same file is tried again, and skipped again
+
+    capsys.readouterr()
+    broken.unlink()  # the advice followed: the set without it, into a fresh --output
+    assert taco_main([*args[:-1], str(tmp_path / "out2")]) == 0
+    assert "taco evaluate: incomplete:" not in capsys.readouterr().err
+
+
+KARPATHY = {
+    "truncated": b"{",
+    "not utf-8": b"\xff\xfe{}",
+    "a list": b"[1,2]",
+    "images of numbers": b'{"images":[1,2]}',
+    "a numeric caption": json.dumps({"images": [{"split": "restval", "filename": "a.jpg",
+                                                 "sentences": [{"raw": 5}]}]}).encode(),
+    "a numeric file name": json.dumps({"images": [{"split": "restval", "filename": 7,
+                                                   "sentences": []}]}).encode(),
+    "deep": b'{"images":' + b"[" * 200_000 + b"]" * 200_000 + b"}",
+}
+COCO = {
+    "truncated": b"{",
+    "not utf-8": b"\xff\xfe{}",
+    "a list": b"[1,2]",
+    "an id that is no number": json.dumps({"images": [{"id": "x", "file_name": "a.jpg"}],
+                                           "annotations": []}).encode(),
+    "an id too large": b'{"images": [{"id": 1e400, "file_name": "a.jpg"}], "annotations": []}',
+    "a numeric caption": json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}],
+                                     "annotations": [{"image_id": 1, "caption": 5}]}).encode(),
+    "deep": b'{"images":' + b"[" * 200_000 + b"]" * 200_000 + b"}",
+}
+
+
+@pytest.mark.parametrize("content", KARPATHY.values(), ids=KARPATHY.keys())
+def test_a_malformed_karpathy_split_is_one_taco_error(tmp_path, content):
+    path = tmp_path / "dataset_coco.json"
+    path.write_bytes(content)
+    with pytest.raises(AnnotationsFileError, match=f"{path}: not a Karpathy split file") as info:
+        karpathy_split(path)
+    assert isinstance(info.value, TacoError) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("content", COCO.values(), ids=COCO.keys())
+def test_a_malformed_coco_captions_file_is_one_taco_error(tmp_path, content):
+    path = tmp_path / "captions_val2014.json"
+    path.write_bytes(content)
+    with pytest.raises(AnnotationsFileError, match=f"{path}: not a COCO captions file") as info:
+        CocoCaptions(tmp_path, path)
+    assert isinstance(info.value, TacoError) and "\n" not in str(info.value)
+
+
+def test_an_annotations_file_over_the_bound_is_refused_unread(tmp_path, monkeypatch):
+    import taco.data
+
+    monkeypatch.setattr(taco.data, "ANNOTATIONS_MAX_BYTES", 100)
+    path = tmp_path / "dataset_coco.json"
+    path.write_text(json.dumps({"images": [], "pad": "x" * 200}))
+    with pytest.raises(AnnotationsFileError, match=r"\(2\d\d bytes, over the 100 taco reads\)"):
+        karpathy_split(path)
+
+
+def test_a_malformed_split_file_is_one_line_and_exit_2_on_the_command_line(taco_main, tmp_path, capsys):
+    (tmp_path / "dataset_coco.json").write_bytes(b'{"images":[1,2]}')
+    rc = taco_main(["evaluate", f"coco30k:{tmp_path}", "--classic", "jpeg", "--fid", "off",
+                    "--cmmd-clip", "off", "--no-plot", "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert f"taco evaluate: error: {tmp_path / 'dataset_coco.json'}: not a Karpathy split file" in err
