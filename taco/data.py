@@ -106,9 +106,10 @@ class AnnotationsFileError(TacoError, ValueError):
     file and says why."""
 
 
-#: The largest COCO captions or Karpathy split file read, in bytes; a larger one is refused
-#: before it is read. The largest real one, ``dataset_coco.json``, has some 140 MB.
-ANNOTATIONS_MAX_BYTES = 2**30
+#: The largest COCO captions or Karpathy split file read, in bytes (512 MiB); a larger one is
+#: refused before it is read. The largest real one, ``dataset_coco.json``, has some 140 MB;
+#: parsing JSON takes up to some 30 times its size (taco.shards.INDEX_MAX_BYTES).
+ANNOTATIONS_MAX_BYTES = 2**29
 
 
 def _read_annotations_json(path: Path, what: str) -> dict:
