@@ -254,7 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         report = check(args.results, args.model, args.elic, args.dataset, args.bootstrap, args.seed,
                        args.require_ci, args.min_overlap)
-    except (CheckError, ImportError, ResultsFileError) as exc:
+    except (CheckError, ImportError, ResultsFileError, ValueError, OSError) as exc:
+        # the results cannot be checked (a malformed or unreadable file, a label naming curves of
+        # two kinds, ...): status 2, never 1, which says that a target failed
         print(f"check_targets: {exc}", file=sys.stderr)
         return 2
     if args.json:

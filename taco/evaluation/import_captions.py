@@ -15,24 +15,28 @@ three JSON layouts (read from their repository and their loaders; the files are 
 
 Each image becomes one line ``{"image": NAME, "captions": [...], "captioner": SOURCE}`` (the
 format of :class:`taco.data.CaptionedFolder` and ``taco caption``), sorted by name as the
-authors' loaders sort them. Blank captions are dropped; an image left without any is an error.
-The command line is in :mod:`taco.evaluation.cli`.
+authors' loaders sort them. Blank captions are dropped; an image left without any is an error,
+as is one whose name or captions hold a lone surrogate (``"\\udc80"``, which no UTF-8 file can
+hold) or whose line would be over :data:`taco.captions_file.CAPTIONS_LINE_MAX_CHARS` characters
+(taco's reader refuses it). The command line is in :mod:`taco.evaluation.cli`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from taco.atomic import write_text_atomic
-from taco.captions_file import CaptionRecord
+from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord
 
 from ..errors import TacoError
 from ..shards import load_json
 
 __all__ = [
+    "CAPTION_JSON_MAX_BYTES",
     "CaptionImportError",
     "import_captions",
     "read_caption_json",
@@ -45,9 +49,25 @@ class CaptionImportError(TacoError, ValueError):
     """A caption JSON file that cannot be imported (unreadable, another layout, missing images)."""
 
 
+#: The largest caption JSON read, in bytes: a larger one is refused before it is read (parsing
+#: takes several times a file's size: a 300 MB one peaked at 900 MB). The authors' largest,
+#: ``mscoco_val41k_img_cap_pair.json`` (about 41k images, five captions each), is some 15 MB by
+#: that count (not measured: the file is not shipped here).
+CAPTION_JSON_MAX_BYTES = 64 * 2**20
+#: A UTF-16 surrogate on its own, which a JSON ``\\u`` escape can give and UTF-8 cannot encode.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _load_json(path: Path) -> object:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = f.read(CAPTION_JSON_MAX_BYTES + 1) if size <= CAPTION_JSON_MAX_BYTES else b""
+        size = max(size, len(data))  # a file that grew since its stat
+        if size > CAPTION_JSON_MAX_BYTES:
+            raise CaptionImportError(f"{path}: {size:,} bytes, over the {CAPTION_JSON_MAX_BYTES:,} "
+                                     "taco reads from a caption JSON")
+        text = data.decode("utf-8")
     except OSError as exc:
         raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:
@@ -93,11 +113,15 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
             captions = _clean(value)
         else:
             raise CaptionImportError(
-                f"{path}: the captions of {name!r} must be a string or a list of strings, "
+                f"{path}: the captions of {name!r:.60} must be a string or a list of strings, "
                 f"got {json.dumps(value)[:60]}"
             )
         if not captions:
-            raise CaptionImportError(f"{path}: {name!r} has no caption (only blank text)")
+            raise CaptionImportError(f"{path}: {name!r:.60} has no caption (only blank text)")
+        if _LONE_SURROGATE.search(name) or any(_LONE_SURROGATE.search(c) for c in captions):
+            which = "the image name" if _LONE_SURROGATE.search(name) else "a caption of"
+            raise CaptionImportError(f"{path}: {which} {name!r:.60} holds a lone surrogate (a "
+                                     "\\uD800-\\uDFFF escape that is no character), which UTF-8 cannot write")
         out[name] = captions
     return out
 
@@ -127,7 +151,7 @@ def import_captions(
         if missing:
             raise CaptionImportError(
                 f"{len(missing)} of the {len(wanted)} images in {images} have no caption in "
-                f"{captions_json}, e.g. {', '.join(missing[:3])}"
+                f"{captions_json}, e.g. {', '.join(f'{n!r:.60}' for n in missing[:3])}"
             )
         names = sorted(wanted)
     return [CaptionRecord(n, tuple(table[n])) for n in names]
@@ -136,10 +160,20 @@ def import_captions(
 def write_captions_jsonl(
     records: Sequence[CaptionRecord], path: str | os.PathLike[str], captioner: str
 ) -> Path:
-    """Write ``records`` as ``captions.jsonl`` lines (atomically: a complete file or none)."""
-    lines = (
-        json.dumps({"image": r.file, "captions": list(r.captions), "captioner": captioner}, ensure_ascii=False)
-        + "\n"
-        for r in records
-    )
+    """Write ``records`` as ``captions.jsonl`` lines (atomically: a complete file or none).
+
+    A record whose line would be over :data:`~taco.captions_file.CAPTIONS_LINE_MAX_CHARS`
+    characters (a caption of millions of characters, hundreds of thousands of captions) is a
+    :class:`CaptionImportError` naming its image, and nothing is written: taco's reader of the
+    file would refuse that line.
+    """
+    lines = []
+    for r in records:
+        line = json.dumps({"image": r.file, "captions": list(r.captions), "captioner": captioner},
+                          ensure_ascii=False)
+        if len(line) > CAPTIONS_LINE_MAX_CHARS:
+            raise CaptionImportError(
+                f"the captions of {r.file!r:.60} make a line of {len(line):,} characters, over the "
+                f"{CAPTIONS_LINE_MAX_CHARS:,} taco reads from a captions file; shorten them")
+        lines.append(line + "\n")
     return write_text_atomic(path, "".join(lines))

@@ -30,7 +30,13 @@ from ..checks import is_number
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .measure import IMAGE_METRICS, write_json
 from .reference import ReferenceCurve, reference_datasets, references_for
-from .results import RESULT_FORMAT, UnsupportedResultVersion, read_result, result_csv
+from .results import (
+    RESULT_FORMAT,
+    MalformedResult,
+    UnsupportedResultVersion,
+    read_result,
+    result_csv,
+)
 from .runner import ResultsFileError, read_rows
 
 __all__ = ["Curve", "collect_curves", "image_curve", "load_results", "plot_results"]
@@ -79,7 +85,10 @@ def load_results(
     ``paths``: one file or folder, or several. Other JSON files (a BD table, a caption-mode
     comparison, a captions file; one that is not JSON) are skipped, as are results without
     points (a run that has not finished any); a result of another version is refused (an
-    :class:`~taco.evaluation.results.UnsupportedResultVersion`), not left out of its figure.
+    :class:`~taco.evaluation.results.UnsupportedResultVersion`), not left out of its figure, and
+    so is one whose fields are not what taco writes (a
+    :class:`~taco.evaluation.results.MalformedResult`: a ``bpp`` of NaN, a ``dataset`` that is no
+    object, ...).
     """
     if isinstance(paths, str | os.PathLike):  # one path, not a sequence of its characters
         paths = [paths]
@@ -95,7 +104,7 @@ def load_results(
     for f in dict.fromkeys(f.resolve() for f in files):  # `runs/eval runs/eval/kodak`: once
         try:
             data = read_result(f)
-        except UnsupportedResultVersion:
+        except (UnsupportedResultVersion, MalformedResult):
             raise
         except ResultsFileError:  # not UTF-8, not JSON, another format, ...: not a result, skipped
             continue
@@ -184,17 +193,17 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
     for r in results:
         curves = by_dataset.setdefault(_dataset_key(r), {})
         label = r["label"]
-        gap = r.get("bpp_gap", {}).get("mean_abs")
-        if r["kind"] == "classic-matched" and gap is not None and gap > 0.05 * r["points"][0]["bpp"]:
+        gap, first = r.get("bpp_gap", {}).get("mean_abs"), r["points"][0].get("bpp")
+        if r["kind"] == "classic-matched" and gap is not None and first is not None and gap > 0.05 * first:
             label += " (closest reachable)"  # the model's bpp is beyond the codec's range
-        curve = curves.setdefault(f"{r['kind']}|{label}", Curve(label, r["kind"], r["codec"],
+        curve = curves.setdefault(f"{r['kind']}|{label}", Curve(label, r["kind"], r.get("codec", ""),
                                                                  matched_to=r.get("matched_to_label")))
         if any(s["points"] == r["points"] and s.get("run") == r.get("run") for s in curve.sources):
             continue  # the same results twice (a copied folder, JPEG in two runs' folders): once
         curve.sources.append(r)
         for p in r["points"]:
             if p.get("bpp") is not None:
-                curve.points.append({**p, "dataset_kind": r["dataset"]["kind"]})
+                curve.points.append({**p, "dataset_kind": r["dataset"].get("kind")})
     out: dict[str, list[Curve]] = {}
     for ds, curves in by_dataset.items():
         kinds: dict[str, list[str]] = {}
@@ -326,7 +335,7 @@ def plot_results(
     for ds, curves in datasets.items():
         base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{re.sub(r'[^A-Za-z0-9]+', '-', ds).strip('-')}")
         ds_results = [r for r in results if _dataset_key(r) == ds]
-        refs = _references(reference, {p["dataset_kind"] for c in curves for p in c.points})
+        refs = _references(reference, {p["dataset_kind"] for c in curves for p in c.points} - {None})
         panels = [m for m in metrics if any(is_number(p.get(m)) for c in curves for p in c.points)
                   or any(r.has(m) for r in refs)]
         if not panels:
@@ -339,6 +348,9 @@ def plot_results(
         written += _draw_figure(base, ds, curves, refs, panels, ds_results, title)
         if label:
             written += _write_bd_table(base, ds, curves, panels, label, bootstrap, seed)
+    if not written:  # every point without a bpp, or without a value of the panels asked for
+        raise ValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
+                         f"has a bpp and a value of {', '.join(metrics)}")
     return written
 
 
@@ -383,7 +395,7 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(lab, h)
-    n_images = max((res["dataset"]["images"] for res in ds_results), default=0)
+    n_images = max((res["dataset"].get("images", 0) for res in ds_results), default=0)
     heading = title or f"Rate-distortion on {ds}: {n_images} images"
     if any(c.kind == "learned" and "untrained" in c.label for c in curves):
         heading += "\n(untrained = random seed-0 weights: its quality numbers are meaningless)"
@@ -433,8 +445,8 @@ def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve]
         label = "LPIPS (AlexNet, [0, 1] inputs) ↓"
     if m == "fid":
         fid_mode: dict[str, Any] = next(
-            (res["set_metrics"].get("fid", {}) for res in ds_results
-             if res["set_metrics"].get("fid", {}).get("computed")), {})
+            (res["set_metrics"]["fid"] for res in ds_results
+             if res.get("set_metrics", {}).get("fid", {}).get("computed")), {})
         if "patches" in str(fid_mode.get("mode", "")):
             label += " (256 px patches)"
     ax.set_ylabel(label)

@@ -4,7 +4,8 @@ Per run, in ``OUT/DATASET/``: ``STEM.csv`` (one row per image, written by :mod:`
 ``STEM.json``, whose header (:func:`result_header`) is written when the run starts, marked
 incomplete, and completed with the summary by :func:`finish_run`. :func:`check_resume` refuses
 to append to results of another configuration. :func:`read_result` is the one way to read a
-summary JSON back (its format and version checked), :func:`result_rows` the rows of its CSV.
+summary JSON back (its format, version and the types of the fields taco reads checked),
+:func:`result_rows` the rows of its CSV.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..checks import is_int, is_number
 from ..shards import format_problem, is_file_name, json_object
+from .bdrate import METRIC_ORDER
 from .datasets import EvalDataset
 from .measure import (
     SetMetrics,
@@ -41,12 +44,23 @@ class UnsupportedResultVersion(ResultsFileError):
     """A summary JSON of the ``taco-eval`` format in a version this taco does not read."""
 
 
+class MalformedResult(ResultsFileError):
+    """A summary JSON of the ``taco-eval`` format and version whose fields are not what taco
+    writes (a ``dataset`` that is no object, a ``label`` that is a list, a ``bpp`` of NaN, ...)."""
+
+
+#: The values of a result's points that are numbers: finite (taco writes NaN and infinities as
+#: null), or null where not measured; ``bpp`` is also not negative.
+POINT_NUMBERS = ("bpp", *METRIC_ORDER)
+
+
 def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The summary JSON at ``path`` (``format: taco-eval``, ``version:`` :data:`RESULT_VERSION`).
 
     A file that is not one is a :class:`ResultsFileError` of one line naming it and saying why:
     over :data:`RESULT_MAX_BYTES`, not UTF-8, not JSON (or nested too deeply, ...), not a JSON
-    object, of another ``format``; of another ``version`` an :class:`UnsupportedResultVersion`.
+    object, of another ``format``; of another ``version`` an :class:`UnsupportedResultVersion`;
+    with a field taco reads of the wrong type (:func:`result_problem`) a :class:`MalformedResult`.
     An ``OSError`` reading it is raised as is.
     """
     path = Path(path)
@@ -67,7 +81,58 @@ def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise UnsupportedResultVersion(f"{path}: {problem}")
     if problem:
         raise _not_a_result(path, f"its format is {result.get('format')!r:.40}, not {RESULT_FORMAT!r}")
+    if problem := result_problem(result):
+        raise MalformedResult(f"{path}: not a taco evaluation result ({problem})")
     return result
+
+
+def result_problem(result: dict[str, Any]) -> str | None:
+    """What is wrong with the fields of the summary JSON ``result`` that taco reads (None:
+    nothing): ``label`` and ``kind`` strings (``codec`` too, where present), ``dataset`` an object with a string
+    ``name`` (its ``kind`` a string, its ``images`` a count, where present); ``run``, ``model``
+    (or null), ``set_metrics`` (and its ``fid``) and ``bpp_gap`` objects where present; ``points`` a list of objects whose
+    :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` not negative). The header of a run
+    that has just started (no ``points`` yet) passes."""
+    for key in ("run", "set_metrics", "bpp_gap", "model"):
+        if key in result and not isinstance(result[key], dict) and not (key == "model" and result[key] is None):
+            return f"its {key} is not a JSON object"
+    for key in ("label", "kind"):
+        if not isinstance(result.get(key), str):
+            return f"its {key} is not a string" if key in result else f"it has no {key}"
+    if "codec" in result and not isinstance(result["codec"], str):
+        return "its codec is not a string"
+    for key in ("lpips_input", "matched_to", "matched_to_label"):
+        if result.get(key) is not None and not isinstance(result[key], str):
+            return f"its {key} is not a string"
+    if not isinstance(result.get("set_metrics", {}).get("fid", {}), dict):
+        return "its set_metrics' fid is not a JSON object"
+    model = result.get("model") or {}
+    for key in ("config", "metadata"):
+        if model.get(key) is not None and not isinstance(model[key], dict):
+            return f"its model's {key} is not a JSON object"
+    if "mean_abs" in result.get("bpp_gap", {}) and not _number_or_null(result["bpp_gap"]["mean_abs"]):
+        return "its bpp_gap's mean_abs is not a finite number"
+    dataset = result.get("dataset")
+    if not isinstance(dataset, dict) or not isinstance(dataset.get("name"), str):
+        return "its dataset is not a JSON object with a name" if "dataset" in result else "it has no dataset"
+    if "kind" in dataset and not isinstance(dataset["kind"], str):
+        return "its dataset's kind is not a string"
+    if "images" in dataset and not is_int(dataset["images"], 0):
+        return "its dataset's images is not a count"
+    points = result.get("points", [])
+    if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+        return "its points are not a list of JSON objects"
+    for i, point in enumerate(points):
+        for key in POINT_NUMBERS:
+            value = point.get(key)
+            if not _number_or_null(value) or (key == "bpp" and value is not None and value < 0):
+                wanted = "a finite number >= 0" if key == "bpp" else "a finite number"
+                return f"point {i + 1} has a {key} of {value!r:.40}, not {wanted} or null"
+    return None
+
+
+def _number_or_null(value: object) -> bool:
+    return value is None or is_number(value)
 
 
 def result_csv(path: str | os.PathLike[str], result: dict[str, Any]) -> Path:
@@ -105,21 +170,19 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
         data = read_result(json_path)
     except ResultsFileError as exc:
         raise ResultsFileError(f"{exc}; {RESUME_ADVICE}") from None
-    if not isinstance(data.get("run", {}), dict):
-        raise ResultsFileError(f"{json_path}: not a taco evaluation result (its run is not a JSON "
-                               f"object); {RESUME_ADVICE}")
     old = dict(data.get("run", {}))
     if "label" in run and "label" not in old and "label" in data:
         old["label"] = data["label"]
-    if "label" in run and old.get("label") != run["label"]:
+    if "label" in run and old.get("label") != run["label"]:  # either may be long: cut in the message
         raise ResultsFileError(
-            f"{json_path} holds results labelled {old.get('label')!r}, not {run['label']!r}; "
+            f"{json_path} holds results labelled {old.get('label')!r:.40}, not {run['label']!r:.40}; "
             "resume with that --label, or choose another --output for a separate result"
         )
     diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k))
     if diff:
+        named = ", ".join(f"{k:.40}" for k in diff[:8]) + (f" and {len(diff) - 8} more" if len(diff) > 8 else "")
         raise ResultsFileError(
-            f"{json_path} holds results of another configuration (differs in: {', '.join(diff)}); "
+            f"{json_path} holds results of another configuration (differs in: {named}); "
             + RESUME_ADVICE
         )
 
