@@ -196,15 +196,15 @@ _TAIL_MAX_BYTES = 4 * CAPTIONS_LINE_MAX_CHARS
 
 def _unterminated_tail(path: Path) -> tuple[int, bytes] | None:
     """Where the last line of ``path`` starts, and its bytes, when it has no final newline (None
-    when the file is empty or ends with one, or when that line is over :data:`_TAIL_MAX_BYTES`,
+    when the file is empty or ends with one, ``\n`` or ``\r`` (the readers take either), or when that line is over :data:`_TAIL_MAX_BYTES`,
     a line no reader takes). Reads the end of the file only."""
     with path.open("rb") as f:
         size = f.seek(0, os.SEEK_END)
         f.seek(max(0, size - _TAIL_MAX_BYTES - 1))
         end = f.read()
-    if not end or end.endswith(b"\n"):
+    if not end or end.endswith((b"\n", b"\r")):
         return None
-    cut = end.rfind(b"\n")
+    cut = max(end.rfind(b"\n"), end.rfind(b"\r"))  # the readers end a line at either
     if cut < 0 and len(end) < size:
         return None
     return size - len(end) + cut + 1, end[cut + 1:]

@@ -114,6 +114,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 INCOMPLETE_STATUS = 3
 
 
+def _is_result_json(path: Path) -> bool:
+    """Whether ``path``, a file an evaluation wrote, is a run's results JSON (not its caption-mode
+    or BD-rate table)."""
+    return path.suffix == ".json" and not path.name.endswith((".caption-modes.json", ".bdrate.json"))
+
+
 def _incomplete(written: list[Path]) -> list[str]:
     """One line per results JSON in ``written`` whose run is not complete: which, how many of its
     per-image results are missing, the images it skipped as unreadable (a few), what to do (a
@@ -121,9 +127,7 @@ def _incomplete(written: list[Path]) -> list[str]:
     from .results import read_result
 
     lines = []
-    for path in written:
-        if path.suffix != ".json" or path.name.endswith((".caption-modes.json", ".bdrate.json")):
-            continue
+    for path in filter(_is_result_json, written):
         r = read_result(path)
         if r.get("complete", True):
             continue
@@ -180,7 +184,7 @@ def _print_summary(written: list[Path]) -> None:
     for path in written:
         if path.name.endswith(".bdrate.md"):
             print(path.read_text(encoding="utf-8"))
-        if path.suffix != ".json" or path.name.endswith((".caption-modes.json", ".bdrate.json")):
+        if not _is_result_json(path):
             continue
         r = read_result(path)
         for p in r.get("points", []):
@@ -279,7 +283,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "classic codecs), measure bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD, and write a per-image CSV "
         "and a summary JSON per run under OUTPUT/DATASET/. Re-running resumes. Runs on several "
         "GPUs with torchrun (each rank a shard). Exit status 3: a run's results lack some images "
-        "(unreadable files; its JSON says complete: false; one line says which). DATASET: a folder with captions.jsonl or "
+        "(files found unreadable while coding; its JSON says complete: false; one line says "
+        "which; files the dataset skipped up front are warned about and not counted). DATASET: a folder with captions.jsonl or "
         "sidecar IMAGE.txt files, kodak:DIR, clic:DIR, coco30k:ROOT, coco40k:ROOT or samples (see docs/evaluation.md).")
     e.add_argument("datasets", nargs="+", metavar="DATASET")
     e.add_argument("-m", "--model", action="append",

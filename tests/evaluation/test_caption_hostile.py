@@ -53,6 +53,20 @@ def test_a_last_line_without_newline_is_kept(folder_factory, tmp_path):
     assert records["skimage-astronaut.png"] == ("my own caption",) and len(records) == 4
 
 
+def test_lines_ended_by_bare_carriage_returns_stay_separate(folder_factory, tmp_path):
+    """The readers end a line at "\r" too (universal newlines): a file of "\r"-ended lines whose
+    last has no ending got the first new line glued to that last one (a file no reader took)."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    path = folder / "captions.jsonl"
+    other = '{"image": "hand.jpg", "captions": ["by hand"]}'
+    path.write_bytes(f"{HUMAN}\r{other}".encode())
+    report = caption_folder(folder, StubCaptioner(), progress=False)
+    assert report.already == 1 and report.written == 3
+    records = {r.file: r.captions for r in read_caption_records(path)}
+    assert records["hand.jpg"] == ("by hand",) and records["skimage-astronaut.png"] == ("my own caption",)
+    assert len(records) == 5
+
+
 def test_a_last_line_without_newline_is_not_touched_when_nothing_is_written(folder_factory, tmp_path):
     folder = folder_factory(tmp_path / "photos", captions=False)
     path = folder / "captions.jsonl"
