@@ -46,6 +46,7 @@ from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image,
 from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
 from .errors import TacoError, TacoWarning
+from .fileobjects import read_file_within
 from .messages import count
 from .shards import json_object
 
@@ -115,10 +116,7 @@ ANNOTATIONS_MAX_BYTES = 2**29
 def _read_annotations_json(path: Path, what: str) -> dict:
     """The JSON object in ``path``, read within :data:`ANNOTATIONS_MAX_BYTES`; an
     :class:`AnnotationsFileError` naming it as not a ``what`` and saying why otherwise."""
-    with path.open("rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        data = f.read(ANNOTATIONS_MAX_BYTES + 1) if size <= ANNOTATIONS_MAX_BYTES else b""
-    size = max(size, len(data))  # a file that grew since its stat
+    data, size = read_file_within(path, ANNOTATIONS_MAX_BYTES)
     if size > ANNOTATIONS_MAX_BYTES:
         raise AnnotationsFileError(
             f"{path}: not a {what} ({size:,} bytes, over the {ANNOTATIONS_MAX_BYTES:,} taco reads)")

@@ -1,17 +1,19 @@
 """A caller's binary file object (``open(path, "rb")``, ``io.BytesIO``, a pipe), read to its end
 or within a bound:
 what :func:`taco.compress` takes for an image and :func:`taco.decompress` / :func:`taco.info` for
-a ``.taco`` file. Imports nothing but :mod:`io` and :mod:`typing` (the bottom layer).
+a ``.taco`` file; and a file by its path, read whole within a bound (:func:`read_file_within`).
+Imports nothing but the standard library (the bottom layer).
 """
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from typing import Any
 
 __all__ = ["READ_PIECE_BYTES", "file_object_name", "is_file_object", "read_at_most",
-           "read_file_object"]
+           "read_file_object", "read_file_within"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
 READ_PIECE_BYTES = 1 << 20
@@ -81,3 +83,15 @@ def _read_bytes(stream: Any, size: int | None, what: str) -> bytes:
         raise TypeError(f"a file object of {what} must be opened in binary mode ('rb'): its "
                         f"read() gave {type(data).__name__}")
     return bytes(data)
+
+
+def read_file_within(path: str | os.PathLike[str], limit: int) -> tuple[bytes, int]:
+    """The bytes of the file at ``path`` and its size, the bytes read only when that size is at
+    most ``limit``: a larger regular file is left unread (its size from the file system), one
+    that grew since, or a pipe, is read to one byte past ``limit`` at most. The caller refuses
+    ``size > limit`` in its own words (the bytes are then empty or cut short). An ``OSError``
+    opening or reading it is raised."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        data = f.read(limit + 1) if size <= limit else b""
+    return data, max(size, len(data))

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from .atomic import stale_temporaries, write_bytes_atomic
 from .checks import is_int
 from .errors import TacoError
+from .fileobjects import read_file_within
 
 if TYPE_CHECKING:
     import torch
@@ -233,12 +234,9 @@ def remove_stale(path: str | os.PathLike[str]) -> None:
 def _read_index(path: Path) -> dict[str, Any]:
     """The index at ``path``, its every field checked (a hostile one is a ShardedFileError)."""
     try:
-        with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            data = f.read(INDEX_MAX_BYTES + 1) if size <= INDEX_MAX_BYTES else b""
+        data, size = read_file_within(path, INDEX_MAX_BYTES)
     except OSError as e:
         raise ShardedFileError(f"{path}: unreadable shard index ({e})") from None
-    size = max(size, len(data))  # a file that grew since its stat
     if size > INDEX_MAX_BYTES:
         raise ShardedFileError(f"{path}: a shard index of {size:,} bytes, over the {INDEX_MAX_BYTES:,} "
                                "taco reads (a real one is a few KB)")

@@ -33,6 +33,7 @@ from taco.atomic import write_text_atomic
 from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord
 
 from ..errors import TacoError
+from ..fileobjects import read_file_within
 from ..shards import load_json
 
 __all__ = [
@@ -60,10 +61,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _load_json(path: Path) -> object:
     try:
-        with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            data = f.read(CAPTION_JSON_MAX_BYTES + 1) if size <= CAPTION_JSON_MAX_BYTES else b""
-        size = max(size, len(data))  # a file that grew since its stat
+        data, size = read_file_within(path, CAPTION_JSON_MAX_BYTES)
         if size > CAPTION_JSON_MAX_BYTES:
             raise CaptionImportError(f"{path}: {size:,} bytes, over the {CAPTION_JSON_MAX_BYTES:,} "
                                      "taco reads from a caption JSON")

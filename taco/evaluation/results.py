@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import is_int, is_number
+from ..fileobjects import read_file_within
 from ..shards import format_problem, is_file_name, json_object
 from .bdrate import METRIC_ORDER
 from .datasets import EvalDataset
@@ -64,10 +65,7 @@ def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
     An ``OSError`` reading it is raised as is.
     """
     path = Path(path)
-    with path.open("rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        data = f.read(RESULT_MAX_BYTES + 1) if size <= RESULT_MAX_BYTES else b""
-    size = max(size, len(data))  # a file that grew since its stat
+    data, size = read_file_within(path, RESULT_MAX_BYTES)
     if size > RESULT_MAX_BYTES:
         raise _not_a_result(path, f"{size:,} bytes, over the {RESULT_MAX_BYTES:,} taco reads")
     try:

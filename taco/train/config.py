@@ -26,6 +26,7 @@ import yaml
 
 from ..checks import is_int
 from ..errors import TacoError
+from ..fileobjects import read_file_within
 from ..models.config import check_qualities
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPUTS
 
@@ -463,11 +464,10 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     ``PATH:LINE:COL: ...`` (:func:`syntax_error_text`)."""
     path = Path(path)
     try:
-        with path.open("rb") as f:
-            raw = f.read(CONFIG_MAX_BYTES + 1)
+        raw, size = read_file_within(path, CONFIG_MAX_BYTES)
     except OSError as e:
         raise ConfigError(f"{path}: cannot read config ({e.strerror})") from None
-    if len(raw) > CONFIG_MAX_BYTES:
+    if size > CONFIG_MAX_BYTES:
         raise ConfigError(f"{path}: over {CONFIG_MAX_BYTES:,} bytes, more than a config holds "
                           "(the shipped ones are under 3 kB)")
     try:
