@@ -26,3 +26,14 @@ def test_a_small_files_cap_message_says_under_a_gib():
     line = decode_cap_problem(451, 300, 5)
     assert line is not None and "would take about 0.8 GiB" in line, line
     assert decode_memory_estimate(MAX_DECODE_PIXELS) < 2 * 2**30
+
+
+def test_the_tile_of_the_memory_model_is_the_synthesis_tile():
+    """DECODE_TILE_PIXELS is stated beside the codec's tile budget (taco.memory sits below
+    taco.codec and cannot read it): the -small built-ins' synthesis tile, budget over N."""
+    from taco import codec, memory
+    from taco.models.registry import PRETRAINED, checkpoint_config
+
+    widths = {checkpoint_config(name).N for name in PRETRAINED}
+    assert widths == {48}
+    assert memory.DECODE_TILE_PIXELS == codec.SYNTHESIS_TILE_BUDGET // 48
