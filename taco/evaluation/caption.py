@@ -196,8 +196,9 @@ _TAIL_MAX_BYTES = 4 * CAPTIONS_LINE_MAX_CHARS
 
 def _unterminated_tail(path: Path) -> tuple[int, bytes] | None:
     """Where the last line of ``path`` starts, and its bytes, when it has no final newline (None
-    when the file is empty or ends with one, ``\n`` or ``\r`` (the readers take either), or when that line is over :data:`_TAIL_MAX_BYTES`,
-    a line no reader takes). Reads the end of the file only."""
+    when the file is empty or ends with one, ``\n`` or ``\r`` (the readers take either), or
+    when that line is over :data:`_TAIL_MAX_BYTES`, a line no reader takes). Reads the end of the
+    file only."""
     with path.open("rb") as f:
         size = f.seek(0, os.SEEK_END)
         f.seek(max(0, size - _TAIL_MAX_BYTES - 1))
