@@ -104,12 +104,27 @@ def barrier(env: DistEnv) -> None:
 # --------------------------------------------------------------------------- CSV
 
 
+#: How much of a results CSV :func:`_repair_tail` reads at a time, from its end.
+_TAIL_STEP = 1 << 16
+
+
 def _repair_tail(path: Path) -> None:
-    """Cut a half-written last line (a crash mid-write) so appends start on a fresh line."""
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with path.open("r+b") as f:
-            f.truncate(data.rfind(b"\n") + 1)
+    """Cut a half-written last line (a crash mid-write) so appends start on a fresh line: its job
+    runs again. Reads the file backwards from its end, to the last newline only."""
+    with path.open("r+b") as f:
+        end = pos = f.seek(0, os.SEEK_END)
+        while pos > 0:
+            step = min(pos, _TAIL_STEP)
+            pos -= step
+            f.seek(pos)
+            chunk = f.read(step)
+            cut = chunk.rfind(b"\n")
+            if cut == step - 1 and pos + step == end:
+                return  # ends with its newline: nothing to repair
+            if cut >= 0:
+                f.truncate(pos + cut + 1)
+                return
+        f.truncate(0)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
