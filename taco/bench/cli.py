@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..cli.common import add_device_option, non_negative_int, positive_int
+from ..cli.common import add_device_option, non_negative_int, path_arg, positive_int
 
 if TYPE_CHECKING:
     from .latency import BenchConfig
@@ -54,10 +54,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=non_negative_int, help="untimed runs first (default 1)")
     p.add_argument("--crop", type=non_negative_int,
                    help="centre crop side in pixels, 0 for whole images (default 256, quick 128)")
-    p.add_argument("--images", nargs="+", metavar="IMG",
+    p.add_argument("--images", nargs="+", metavar="IMG", type=path_arg,
                    help="image files or built-in sample names (default: the 4 samples)")
-    p.add_argument("--taco-model", help="TACO architecture (default taco-minilm, quick taco-tiny)")
-    p.add_argument("--elic-model", help="ELIC architecture (default elic, quick elic-tiny)")
+    p.add_argument("--taco-model", type=path_arg, help="TACO architecture (default taco-minilm, quick taco-tiny)")
+    p.add_argument("--elic-model", type=path_arg, help="ELIC architecture (default elic, quick elic-tiny)")
     p.add_argument("--no-clip-b", action="store_true",
                    help="skip TACO with the CLIP-B-sized random text encoder")
     p.add_argument("--batch", type=batch_size, help="compress_batch batch size for the "
@@ -70,7 +70,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", action="store_true",
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
                    "category) on the first image with the ELIC model")
-    p.add_argument("--json", metavar="FILE", dest="output", help="write the results as JSON here")
+    p.add_argument("--json", metavar="FILE", dest="output", type=path_arg, help="write the results as JSON here")
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:

@@ -64,6 +64,15 @@ def non_negative_int(text: str) -> int:
     return _int_at_least(text, 0)
 
 
+def path_arg(text: str) -> str:
+    """An argparse ``type`` for a file, folder or model name: the empty string is refused. As a
+    path it is the current folder (``Path("")`` is ``.``), so ``taco compress "$UNSET"`` coded
+    every photo there, and ``-o ""`` wrote beside them."""
+    if not text:
+        raise argparse.ArgumentTypeError("empty: give a path or name (the current folder is .)")
+    return text
+
+
 def _int_at_least(text: str, low: int) -> int:
     try:
         value = int(text)

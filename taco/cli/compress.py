@@ -20,6 +20,7 @@ from .common import (
     add_existing_options,
     command_model,
     input_warnings,
+    path_arg,
     positive_int,
 )
 from .files import (
@@ -48,22 +49,22 @@ def register(sub: Any) -> None:
                        "without one is coded with an empty caption (a note names it). The EXIF orientation "
                        "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
                        "warning says so).")
-    c.add_argument("images", nargs="+", help="image files or folders of images (in a folder, "
+    c.add_argument("images", nargs="+", type=path_arg, help="image files or folders of images (in a folder, "
                    "taco's own outputs NAME.decoded.png are left out); - reads one image from "
                    "standard input (its .taco goes to standard output unless -o FILE)")
     given = c.add_mutually_exclusive_group()  # each is the only source: one or the other
     given.add_argument("--caption", help="caption for every image ('' to code without one); the "
                        "text encoder reads its first 38 tokens (the paper's m; about 30 words), a "
                        "warning says when it cut one")
-    given.add_argument("--captions", metavar="FILE.jsonl",
+    given.add_argument("--captions", metavar="FILE.jsonl", type=path_arg,
                        help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line; '
                        "the only source of captions when given (not with --caption; sidecars and "
                        "captions.jsonl are not read; an image it does not list has none)")
-    c.add_argument("-o", "--output", help="output file (one image in; - for standard output) or "
+    c.add_argument("-o", "--output", type=path_arg, help="output file (one image in; - for standard output) or "
                    "folder (a folder or several images in; created if missing); default: "
                    "NAME.taco beside each image")
-    c.add_argument("-m", "--model", help=MODEL_HELP)
-    c.add_argument("--clip-path", metavar="DIR",
+    c.add_argument("-m", "--model", type=path_arg, help=MODEL_HELP)
+    c.add_argument("--clip-path", metavar="DIR", type=path_arg,
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
                    "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH)")
     add_existing_options(c)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import MODEL_HELP, CLIError
+from .common import MODEL_HELP, CLIError, path_arg
 from .files import CaptionSource, is_regular_file, refuse_taco_input
 
 
@@ -19,11 +19,11 @@ def register(sub: Any) -> None:
                        "without the caption, print bpp/PSNR/LPIPS/timings, the same for JPEG, "
                        "WebP and AVIF at the nearest file size they make, and write the "
                        "reconstruction and a side-by-side PNG.")
-    m.add_argument("-m", "--model", default=None, help=MODEL_HELP)
-    m.add_argument("--image", help="use this image instead of the built-in sample")
+    m.add_argument("-m", "--model", default=None, type=path_arg, help=MODEL_HELP)
+    m.add_argument("--image", type=path_arg, help="use this image instead of the built-in sample")
     m.add_argument("--caption", help="caption for --image (default: the sample's own caption; for "
                    "--image, its sidecar IMAGE.txt or a captions.jsonl beside it, as compress finds them)")
-    m.add_argument("-o", "--output", default=None,
+    m.add_argument("-o", "--output", default=None, type=path_arg,
                    help="output folder (default: taco-demo, the demo's own, whose files each run "
                         "replaces; in another folder existing files are kept unless --force)")
     m.add_argument("-f", "--force", action="store_true", help="replace existing files in --output")

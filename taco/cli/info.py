@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from .common import Failures
+from .common import Failures, path_arg
 from .files import expand_inputs, read_taco
 
 
@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
                        description="Print what a .taco file's header says, without decoding it: "
                        "the header and the checksum are checked, the coded stream is not (a file "
                        "shown here may still fail to decode).")
-    i.add_argument("files", nargs="+", help=".taco files or folders of them; - reads one from "
+    i.add_argument("files", nargs="+", type=path_arg, help=".taco files or folders of them; - reads one from "
                    "standard input")
     i.add_argument("--json", action="store_true",
                    help="one JSON object per file (quality 0: a single-rate model)")

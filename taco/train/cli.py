@@ -19,7 +19,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cli.common import add_device_option
+from ..cli.common import add_device_option, path_arg
 from ..models.config import TEXT_INJECTIONS
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ text-free baseline). Every key and its default: taco train --print-config."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", nargs="?", help="config file (.yaml/.yml/.toml); default: all defaults")
+    p.add_argument("config", nargs="?", type=path_arg, help="config file (.yaml/.yml/.toml); default: all defaults")
     p.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
                    metavar="KEY=VALUE",
                    help="override config keys (dotted for sections: data.root=DIR val.interval=500)")
@@ -70,11 +70,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--freeze-base", action="store_true",
                    help="train only the text modules on a frozen codec, e.g. an ELIC given by "
                    "init_from (same as --set preset=taco-frozen-base)")
-    p.add_argument("--out-dir", help="same as --set out_dir=DIR")
+    p.add_argument("--out-dir", type=path_arg, help="same as --set out_dir=DIR")
     p.add_argument("--max-steps", type=int, help="same as --set max_steps=N")
     add_device_option(p, default=None, note="same as --set device=DEVICE (a config file's "
                       "device, when it gives one, is the default)")
-    p.add_argument("--init-from", metavar="MODEL",
+    p.add_argument("--init-from", metavar="MODEL", type=path_arg,
                    help="start from these weights (checkpoint, run folder or built-in name) with "
                    "a fresh optimiser and a 100-step lr warm-up (--set init_from=MODEL "
                    "warmup_steps=100; give warmup_steps to change it); model and lmbda, unless "
@@ -92,7 +92,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="decode the training set once into device memory, crop there")
     p.add_argument("--fast", action="store_true",
                    help="the GPU recipe: --data-on-device --fused-adam --bf16 --channels-last")
-    p.add_argument("--embed-captions", metavar="FILE",
+    p.add_argument("--embed-captions", metavar="FILE", type=path_arg,
                    help="write the token embeddings of the config's training and validation "
                    "captions to FILE (for text_embeddings: FILE on a machine without the text "
                    "encoder) and exit")
