@@ -74,7 +74,7 @@ from .models.checkpoint import check_entropy_tables
 from .models.conv_bands import band_convolutions
 from .models.elic import ELIC
 from .progress import Progress
-from .resolve import check_file_weights, resolve_model
+from .resolve import made_with_problem, resolve_model
 from .text import model_text_encoder
 from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
@@ -705,7 +705,8 @@ def check_model(model: object) -> None:
 def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
     """The model to decode the file with ``header`` with: the given one, or the model the file
     names (a built-in trained model, or an architecture's seed-0 weights; the fingerprint check
-    that follows tells whether they are the ones that made it), kept loaded for the next files
+    that follows, :func:`taco.resolve.made_with_problem`, tells whether they are the ones that
+    made it), kept loaded for the next files
     (:data:`NAMED_MODELS_KEPT`, :func:`named_model`)."""
     if model is not None:
         check_model(model)
@@ -714,7 +715,7 @@ def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
         return named_model(header)
     except CheckpointError as exc:  # a model not here is the file's failure
         said = str(exc)
-        raise TacoFormatError(said if said.startswith(("this file", "made with")) else
+        raise TacoFormatError(said if said.startswith("this file") else
                               f"this file was made with model {header.model_id!r}: {said}") from None
 
 
@@ -742,26 +743,12 @@ def named_model(header: TacoHeader) -> ELIC:
             _named_models.move_to_end(key)
             return _named_models[key]
     resolved = resolve_model(header.model_id, names_only=True)
-    check_file_weights(resolved, header.fingerprint)
     if model_fingerprint(resolved.model) == header.fingerprint:
         with _named_models_lock:
             _named_models[key] = resolved.model
             while len(_named_models) > NAMED_MODELS_KEPT:
                 _named_models.popitem(last=False)
     return resolved.model
-
-
-def check_made_with(header: TacoHeader, model: ELIC) -> None:
-    """TacoFormatError unless ``model`` is the one the file with ``header`` was made with (its
-    weights' fingerprint), saying what to do."""
-    if header.fingerprint != model_fingerprint(model):
-        raise TacoFormatError(
-            f"this file was made with another model (file: {header.model_id!r}, fingerprint "
-            f"{header.fingerprint.hex()}; given: {model.model_id!r}, "
-            f"fingerprint {model_fingerprint(model).hex()}): decode it with the model that made "
-            "it: leave the model out for a built-in model's file (taco.decompress(data) decodes with "
-            "the model the file names); one made with a checkpoint needs it: taco.load(FILE)"
-        )
 
 
 # --------------------------------------------------------------------------- decoding
@@ -869,8 +856,12 @@ def _decode(
     too_big = decode_cap_problem(hdr.width, hdr.height, max_pixels)
     if too_big:
         raise TacoFormatError(too_big)
+    left_out = model is None
     model = model_for_file(hdr, model)
-    check_made_with(hdr, model)
+    made_with = made_with_problem(hdr.model_id, hdr.fingerprint, model,
+                                  given=None if left_out else model.model_id, cli=False)
+    if made_with:
+        raise TacoFormatError(made_with)
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
     codec = coding_codec(model)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models.elic import ELIC
 
-__all__ = ["DEFAULT_MODEL", "ResolvedModel", "check_file_weights", "check_given_model", "resolve_model"]
+__all__ = ["DEFAULT_MODEL", "ResolvedModel", "made_with_problem", "resolve_model"]
 
 #: The model commands use when given none: the shipped text-guided model.
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -98,35 +98,50 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     raise CheckpointError(unknown_model_message(key))
 
 
-def check_file_weights(resolved: ResolvedModel, fingerprint: bytes) -> None:
-    """CheckpointError when a file naming an architecture (``resolved`` by that name: its seed-0
-    weights) was made with trained weights of it (a checkpoint's), saying what to do. A trained
-    model's mismatch is the decoder's own check (:func:`taco.codec.check_made_with`)."""
-    from .models import CheckpointError, model_fingerprint
+def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC, *, given: str | None,
+                      cli: bool) -> str | None:
+    """Why ``model`` cannot decode a ``.taco`` file naming model ``file_model`` and weights
+    ``fingerprint`` (it did not make it), in one line that says what to do; None when it made it.
 
-    if not resolved.trained and fingerprint != model_fingerprint(resolved.model):
-        raise CheckpointError(
-            f"made with trained weights of {resolved.spec!r} (a checkpoint), not its untrained "
-            "ones: decode it with them: taco decompress --model FILE (the checkpoint or its run "
-            "folder; in Python, taco.decompress(data, taco.load(FILE)))")
+    The one check of taco decompress (which raises CheckpointError) and of ``taco.decompress``
+    (TacoFormatError). ``given``: the model the caller gave, as it named it (``--model``'s value;
+    in Python the model's ``model_id``); None when the caller left the model out and ``model`` is
+    the one ``file_model`` names (:func:`resolve_model` with ``names_only``). ``cli``: the fix is
+    said as taco decompress's options (``--model FILE``, "leave out --model"), else as Python
+    (``taco.decompress(data, taco.load(FILE))``, "leave the model out"). What else to say
+    follows from what ``file_model`` is: a built-in trained model (taco finds it from the file),
+    an architecture (its untrained seed-0 weights, or a checkpoint of it), or neither."""
+    from .models import model_fingerprint
 
-
-def check_given_model(given: ResolvedModel, file_model: str, fingerprint: bytes) -> None:
-    """CheckpointError when ``--model`` (``given``) did not make a file that names model
-    ``file_model`` and weights ``fingerprint``, saying what to give instead: nothing for a file
-    of a built-in trained model (taco picks the model a file names), the checkpoint otherwise."""
-    from .models import CheckpointError, model_fingerprint
+    if fingerprint == model_fingerprint(model):
+        return None
     from .models.registry import classify_model_spec
 
-    if fingerprint == model_fingerprint(given.model):
-        return
     kind = classify_model_spec(file_model, names_only=True).kind
-    if kind == "pretrained":
-        fix = f"leave out --model: taco decodes it with {file_model!r}, the built-in model it names"
-    elif kind == "architecture":
-        fix = (f"leave out --model if it was made with the untrained {file_model!r}, else give "
-               "the checkpoint that made it: --model FILE")
+    if cli:
+        leave_out, checkpoint = "leave out --model", "--model FILE (the checkpoint or its run folder)"
     else:
-        fix = "give the checkpoint that made it: --model FILE"
-    raise CheckpointError(f"this file was made with model {file_model!r}, not with --model "
-                          f"{given.spec!r}: {fix}")
+        leave_out = "leave the model out"
+        checkpoint = "taco.decompress(data, taco.load(FILE)) (FILE: the checkpoint or its run folder)"
+    if given is None:  # the weights the file's name gives are not the ones that made it
+        untrained = kind == "architecture"
+        return (f"this file was made with {'trained' if untrained else 'other'} weights of "
+                f"{file_model!r} (a checkpoint's), not {'its untrained' if untrained else 'the built-in'} "
+                f"ones: decode it with them: {checkpoint}")
+    if cli:
+        not_with = f"--model {given!r}"
+    else:
+        not_with = f"the model given ({given!r})" if given != file_model else (
+            "the model given (the same name, other weights)")
+    head = f"this file was made with model {file_model!r}, not with {not_with}"
+    if cli and given == file_model:  # leaving --model out would give the very same weights
+        fix = f"give the checkpoint that made it: {checkpoint}"
+    elif kind == "pretrained":
+        taken = "taco decodes it" if cli else "taco.decompress(data) decodes it"
+        fix = f"{leave_out}: {taken} with {file_model!r}, the built-in model it names"
+    elif kind == "architecture":
+        fix = (f"{leave_out} if it was made with the untrained {file_model!r}, else give the "
+               f"checkpoint that made it: {checkpoint}")
+    else:
+        fix = f"give the checkpoint that made it: {checkpoint}"
+    return f"{head}: {fix}"

@@ -919,10 +919,9 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
                               f"--model {elic_checkpoint}): ")
     assert main(["decompress", str(out), "-o", str(tmp_path / "a.png")]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == (f"taco decompress: error: {out}: made with trained weights of 'elic-small' (a "
-                           "checkpoint), not its untrained ones: decode it with them: taco decompress "
-                           "--model FILE (the checkpoint or its run folder; in Python, "
-                           "taco.decompress(data, taco.load(FILE)))")  # no untrained-weights note
+    assert err.strip() == (f"taco decompress: error: {out}: this file was made with trained weights of "
+                           "'elic-small' (a checkpoint's), not its untrained ones: decode it with them: "
+                           "--model FILE (the checkpoint or its run folder)")  # no untrained-weights note
     assert not (tmp_path / "a.png").exists()
     assert main(["decompress", str(out), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
     untrained = tmp_path / "untrained.taco"  # beside one made with the untrained weights, in a batch

@@ -35,6 +35,7 @@ def test_an_architectures_file_given_another_model_names_both_ways(sample_image,
 
 
 def test_the_api_says_leave_the_model_out(q3_file):
-    with pytest.raises(taco.TacoFormatError, match=r"leave the model out for a built-in model's file "
-                       r"\(taco.decompress\(data\) decodes with the model the file names\)"):
+    with pytest.raises(taco.TacoFormatError, match=r"not with the model given \('elic-small-q4'\): leave "
+                       r"the model out: taco.decompress\(data\) decodes it with 'elic-small-q3', the "
+                       r"built-in model it names$"):
         taco.decompress(q3_file.read_bytes(), load_builtin("elic-small-q4"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
 from ..messages import count
-from ..resolve import ResolvedModel, check_file_weights, check_given_model, resolve_model
+from ..resolve import ResolvedModel, made_with_problem, resolve_model
 from ..suffixes import DECODED_SUFFIX
 from .common import CLIError, Failures, add_existing_options, command_model, non_negative_int
 from .files import (
@@ -74,6 +74,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                 raise
             headers.pop(src, None)
     from ..images import decoded_mode  # numpy and Pillow: not for --help
+    from ..models import CheckpointError
 
     for src, dst in zip(files, dsts, strict=True):  # each output's format holds its image
         try:
@@ -93,9 +94,10 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         try:
             if key not in models:
                 models[key] = resolve_model(key, names_only=True)  # a file names no path
-            check_file_weights(models[key], h.fingerprint)
-            if args.model:
-                check_given_model(models[key], h.model_id, h.fingerprint)
+            made_with = made_with_problem(h.model_id, h.fingerprint, models[key].model,
+                                          given=args.model, cli=True)
+            if made_with:
+                raise CheckpointError(made_with)
             note = models[key].note
             if note and key not in noted:
                 print(f"taco decompress: note: {note}", file=sys.stderr)
