@@ -12,7 +12,14 @@ from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
 from ..messages import count
 from ..resolve import ResolvedModel, made_with_problem, resolve_model
 from ..suffixes import DECODED_SUFFIX
-from .common import CLIError, Failures, add_existing_options, command_model, non_negative_int
+from .common import (
+    CLIError,
+    Failures,
+    add_existing_options,
+    command_model,
+    non_negative_int,
+    path_arg,
+)
 from .files import (
     STDIN,
     check_image_format,
@@ -34,12 +41,12 @@ def register(sub: Any) -> None:
     """Add ``taco decompress`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
     d = sub.add_parser("decompress", help=".taco files -> PNG images (no caption needed)",
                        description="Decode .taco files to PNG. No caption is needed or used.")
-    d.add_argument("files", nargs="+", help=".taco files or folders; - reads one from standard "
+    d.add_argument("files", nargs="+", type=path_arg, help=".taco files or folders; - reads one from standard "
                    "input (its image goes to standard output as PNG unless -o FILE)")
-    d.add_argument("-o", "--output", help="output image (one file in; its suffix picks the "
+    d.add_argument("-o", "--output", type=path_arg, help="output image (one file in; its suffix picks the "
                    "format; - for PNG on standard output) or folder (a folder or several files "
                    "in; created if missing); default: NAME.decoded.png beside each file")
-    d.add_argument("-m", "--model", help="model to decode with (default: the one named in the file)")
+    d.add_argument("-m", "--model", type=path_arg, help="model to decode with (default: the one named in the file)")
     add_existing_options(d)
     d.add_argument("--quiet", action="store_true", help="print only the summary line")
     d.add_argument("--max-pixels", type=non_negative_int, metavar="N", default=MAX_DECODE_PIXELS,
