@@ -4,7 +4,8 @@
   -text) model chosen by name: a local folder or a Hugging Face id. Greedy decoding, batched.
 * :func:`caption_folder` (``taco caption FOLDER``) fills ``captions.jsonl`` for a folder of
   images, skipping the images it already lists, so an interrupted run resumes: first
-  :func:`plan_captions` (the folder and its file, no model), then :func:`run_caption_plan`.
+  :func:`plan_captions` (the folder and its file, no model, checked before torch loads:
+  :mod:`taco.evaluation.caption_plan`), then :func:`run_caption_plan`.
 * :func:`auto_caption`: captions for a list of image files, in Python (the command line captions
   a folder with ``taco caption``; ``taco compress`` then reads its captions.jsonl).
 * :func:`text_similarity`: BLEU-4 and CIDEr-D (and SPICE where its Java models are present)
@@ -18,11 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import shutil
 import sys
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +30,8 @@ from typing import Any
 import torch
 from PIL import Image
 
-from ..captions_file import CAPTIONS_LINE_MAX_CHARS
-from ..errors import TacoError, TacoWarning
+from ..errors import TacoError
+from .caption_plan import CaptionPlan, NoImagesError, caption_line, plan_captions
 from .defaults import DEFAULT_CAPTIONER
 
 __all__ = [
@@ -41,8 +40,10 @@ __all__ = [
     "CaptionPlan",
     "CaptionReport",
     "CaptionerUnavailable",
+    "NoImagesError",
     "auto_caption",
     "caption_folder",
+    "check_captioner_name",
     "plan_captions",
     "run_caption_plan",
     "text_similarity",
@@ -70,6 +71,17 @@ def _model_class(model_type: str) -> Any:
     raise CaptionerUnavailable(f"no transformers class for captioning models of type {model_type!r}")
 
 
+def check_captioner_name(name: str | os.PathLike[str]) -> bool:
+    """Whether the captioner ``name`` is a local folder (else it is a Hugging Face id), without
+    loading it: a path that is not a folder (absolute, or starting with ``.`` or ``~``) is
+    :class:`CaptionerUnavailable` (``taco caption`` refuses it even with nothing to caption)."""
+    name = os.fspath(name)
+    local = Path(name).expanduser().is_dir()
+    if not local and (os.path.isabs(name) or name.startswith((".", "~"))):
+        raise CaptionerUnavailable(f"captioner {name!r} is not a local model folder (no such folder)")
+    return local
+
+
 class Captioner:
     """A frozen image-captioning model: ``captioner(images) -> captions``.
 
@@ -92,9 +104,7 @@ class Captioner:
         name = os.fspath(name)
         self.name, self.prompt, self.max_new_tokens = name, prompt, max_new_tokens
         self.device = torch.device(device)
-        local = Path(name).expanduser().is_dir()
-        if not local and (os.path.isabs(name) or name.startswith((".", "~"))):
-            raise CaptionerUnavailable(f"captioner {name!r} is not a local model folder (no such folder)")
+        local = check_captioner_name(name)
         try:
             self.model, self.processor, self.tokenizer = self._load(name, local_files_only=True)
         except (OSError, ValueError) as exc:  # not found / not a valid repo id
@@ -172,120 +182,6 @@ class CaptionReport:
     unreadable: list[str]
 
 
-@dataclass(frozen=True)
-class CaptionPlan:
-    """What :func:`caption_folder` is to do in a folder (:func:`plan_captions`), known before a
-    captioner is loaded."""
-
-    #: the captions file the lines go to
-    path: Path
-    #: the images to caption, in order
-    todo: tuple[Path, ...]
-    #: how many of the folder's images have captions already (in the file, or in a sidecar)
-    already: int
-    #: the file's last line is a whole record without a final newline: one is written first
-    newline_owed: bool
-
-
-#: How the lines :func:`run_caption_plan` writes begin (``json.dumps`` of their first key).
-_OUR_LINE_START = b'{"image": '
-#: The most bytes of a captions file's last line read to judge it: as many characters as a line
-#: may have (:data:`taco.captions_file.CAPTIONS_LINE_MAX_CHARS`), of up to 4 UTF-8 bytes each.
-_TAIL_MAX_BYTES = 4 * CAPTIONS_LINE_MAX_CHARS
-
-
-def _unterminated_tail(path: Path) -> tuple[int, bytes] | None:
-    """Where the last line of ``path`` starts, and its bytes, when it has no final newline (None
-    when the file is empty or ends with one, ``\n`` or ``\r`` (the readers take either), or
-    when that line is over :data:`_TAIL_MAX_BYTES`, a line no reader takes). Reads the end of the
-    file only."""
-    with path.open("rb") as f:
-        size = f.seek(0, os.SEEK_END)
-        f.seek(max(0, size - _TAIL_MAX_BYTES - 1))
-        end = f.read()
-    if not end or end.endswith((b"\n", b"\r")):
-        return None
-    cut = max(end.rfind(b"\n"), end.rfind(b"\r"))  # the readers end a line at either
-    if cut < 0 and len(end) < size:
-        return None
-    return size - len(end) + cut + 1, end[cut + 1:]
-
-
-def _unfinished_line_of_ours(line: bytes) -> bool:
-    """Whether ``line``, a last line without a newline that no reader takes, is the start of a
-    line :func:`run_caption_plan` was writing: it begins as those do, has at most
-    :data:`taco.captions_file.CAPTIONS_LINE_MAX_CHARS` bytes and has not reached its closing brace
-    (a hand-written line with a typo has; it is never cut)."""
-    return (len(line) <= CAPTIONS_LINE_MAX_CHARS and not line.rstrip().endswith(b"}")
-            and (line.startswith(_OUR_LINE_START) or _OUR_LINE_START.startswith(line)))
-
-
-def _listed(path: Path) -> tuple[set[str], bool]:
-    """Image names already in a captions file (read as every reader does,
-    :func:`taco.captions_file.read_caption_records`) and whether its last line, a whole record,
-    lacks its final newline. A last line without a newline is kept when every reader takes it (a
-    file written by hand, or by a tool that ends no line with one); when it is the start of a line
-    this module writes that was never finished (an interrupted run), it is cut off with a
-    :class:`taco.errors.TacoWarning` that shows it. Anything else a reader refuses (a malformed
-    line, over-long, not UTF-8) raises :class:`taco.captions_file.CaptionsFileError` naming its
-    line, and the file is left as it is (a hand-written line is never cut)."""
-    from taco.captions_file import is_caption_line, read_caption_records
-
-    if not path.is_file():
-        return set(), False
-    newline_owed = False
-    tail = _unterminated_tail(path)
-    if tail is not None:
-        start, line = tail
-        text = line.decode("utf-8", errors="surrogateescape")
-        if is_caption_line(text):
-            newline_owed = True
-        elif _unfinished_line_of_ours(line):
-            with path.open("r+b") as f:
-                f.truncate(start)
-            shown = text if len(text) <= 200 else text[:200] + "..."
-            warnings.warn(f"{path}: cut off its unfinished last line ({len(line):,} bytes, from an "
-                          f"interrupted run): {shown!r}", TacoWarning, stacklevel=3)
-    return {r.file for r in read_caption_records(path)}, newline_owed
-
-
-def plan_captions(
-    folder: str | os.PathLike[str],
-    *,
-    output: str | os.PathLike[str] = "captions.jsonl",
-    limit: int | None = None,
-) -> CaptionPlan:
-    """The images of ``folder`` that :func:`caption_folder` captions into ``FOLDER/output``, found
-    without a captioner (``taco caption`` checks the folder and its captions file before it loads
-    one). A missing folder is a FileNotFoundError, a file a NotADirectoryError, ``limit`` below 1
-    a ValueError, a captions file that a reader refuses a
-    :class:`taco.captions_file.CaptionsFileError` naming the line. A last line without a final
-    newline is kept when it is a whole record (``newline_owed``), and cut off with a warning when
-    it is the unfinished start of a line this module writes (an interrupted run); only then is
-    the file changed here. Reads the file line by line, each within
-    :data:`taco.captions_file.CAPTIONS_LINE_MAX_CHARS`, and at most that many characters' bytes
-    of its end."""
-    from taco.captions_file import FOLDER_CAPTIONS, CaptionLookup, read_sidecar
-    from taco.data import folder_images
-
-    if limit is not None and limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
-    folder = Path(folder)
-    if not folder.is_dir():
-        if folder.exists():
-            raise NotADirectoryError(f"{folder}: not a folder (give the folder of the images)")
-        raise FileNotFoundError(f"{folder}: no such folder")
-    path = folder / output
-    listed, newline_owed = _listed(path)
-    files = [folder / name for name in folder_images(folder)]
-    if path.resolve() == (folder / FOLDER_CAPTIONS).resolve():
-        lookup = CaptionLookup()
-        listed |= {p.name for p in files if lookup.has_sidecar(folder, p.name)
-                   and read_sidecar(lookup.sidecar(folder, p.name))}
-    todo = [p for p in files if p.name not in listed][:limit]
-    return CaptionPlan(path, tuple(todo), sum(p.name in listed for p in files), newline_owed)
-
-
 def run_caption_plan(
     plan: CaptionPlan, captioner: Captioner, *, batch_size: int = 8, progress: bool = True
 ) -> CaptionReport:
@@ -319,8 +215,7 @@ def run_caption_plan(
                     f.write("\n")
                     newline_owed = False
                 for p, text in zip(batch, captions, strict=True):
-                    f.write(json.dumps({"image": p.name, "captions": [text], "captioner": captioner.name},
-                                       ensure_ascii=False) + "\n")
+                    f.write(caption_line(p.name, text, captioner.name))
                 f.flush()
                 os.fsync(f.fileno())
             written += len(batch)
@@ -350,11 +245,12 @@ def caption_folder(
     :class:`taco.captions_file.CaptionLookup`; a named file such as ``captions-blip2.jsonl`` is
     the only source of captions where it is named, so it gets every image). A last line without
     a final newline is kept when it is a whole record, and cut off with a warning when it is a
-    line of an interrupted run (:func:`_listed`). Lines are written and flushed after every
+    line of an interrupted run (:func:`plan_captions`). Lines are written and flushed after every
     batch; the file is not created until there is one. Unreadable images are reported and
     skipped. The images are those of :func:`taco.data.folder_images` (not ``taco decompress``'s
-    ``NAME.decoded.png``). ``batch_size`` and ``limit`` (None: every image) below 1 are a
-    ValueError (``limit=-1`` once left out the last image).
+    ``NAME.decoded.png``); a folder without any is a :class:`NoImagesError`. ``batch_size`` and
+    ``limit`` (None: every image) below 1 are a ValueError (``limit=-1`` once left out the last
+    image).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")

@@ -212,12 +212,23 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_caption(args: argparse.Namespace) -> int:
-    from ..devices import resolve_device
-    from .caption import Captioner, CaptionerUnavailable, plan_captions, run_caption_plan
+    from .caption_plan import plan_captions  # no torch
 
-    device = str(resolve_device(args.device))  # before the captioner loads: one line, exit 2
-    try:  # the folder and its captions file first: a mistake there is named before a model loads
+    try:  # the folder and its captions file first: a mistake there is one line before torch loads
         plan = plan_captions(args.folder, output=args.output, limit=args.limit)
+    except (OSError, ValueError) as exc:
+        raise _cli_error(exc) from None
+    from ..devices import resolve_device
+
+    device = str(resolve_device(args.device))  # a device this machine lacks: one line, exit 2
+    from .caption import Captioner, CaptionerUnavailable, check_captioner_name, run_caption_plan
+
+    try:
+        check_captioner_name(args.model)  # a path that is not a folder, even with nothing to do
+        if not plan.todo:  # no captioner to load
+            every = "the 1 image" if plan.already == 1 else f"all {plan.already:,} images"
+            print(f"{plan.path}: nothing to caption, {every} already had captions")
+            return 0
         captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
                               prompt=args.prompt)
         report = run_caption_plan(plan, captioner, batch_size=args.batch_size, progress=not args.quiet)
@@ -378,7 +389,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("caption", help="write captions.jsonl for a folder with a captioning model",
                        description="Caption every image of FOLDER not yet in its captions file "
                        "(nor, for captions.jsonl, in a sidecar IMAGE.txt) with a transformers captioner (BLIP, BLIP-2, GIT, ...; local folder or "
-                       "Hugging Face id). Resumable; existing captions are kept.")
+                       "Hugging Face id). Resumable; existing captions are kept. A folder "
+                       "without images is an error (exit status 2); one whose images all have "
+                       "captions is done (status 0) without loading the captioner.")
     c.add_argument("folder")
     c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, help=f"captioner (default: {DEFAULT_CAPTIONER})")
     c.add_argument("-o", "--output", default="captions.jsonl", help="file name inside FOLDER (default: captions.jsonl)")

@@ -1,0 +1,189 @@
+"""What ``taco caption FOLDER`` is to do, found without a captioner.
+
+* :func:`plan_captions`: the folder's images that its captions file does not list yet
+  (:class:`CaptionPlan`), after checking the folder and the file. ``taco caption`` runs it
+  first, and its checks come before torch is imported, so a mistyped folder or a malformed
+  captions file is one line at once (0.2 s and 21 MB, not 2-3 s and 660 MB). Listing the folder
+  (:func:`taco.data.folder_images`) imports torch, after those checks.
+* :func:`caption_line`: the line ``taco caption`` writes for an image. A last line of the file
+  without a final newline that is the unfinished start of such a line (an interrupted run) is
+  cut off with a warning; a whole record is kept; anything else is refused, the file unchanged.
+
+:func:`taco.evaluation.caption.run_caption_plan` runs a plan with a captioner.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..captions_file import CAPTIONS_LINE_MAX_CHARS
+from ..errors import TacoError, TacoWarning
+from ..suffixes import IMAGE_SUFFIXES
+
+__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "plan_captions"]
+
+
+class NoImagesError(TacoError, ValueError):
+    """A folder given to ``taco caption`` holds no image file to caption; the message names it
+    and the suffixes looked for."""
+
+
+@dataclass(frozen=True)
+class CaptionPlan:
+    """What :func:`taco.evaluation.caption.caption_folder` is to do in a folder
+    (:func:`plan_captions`), known before a captioner is loaded."""
+
+    #: the captions file the lines go to
+    path: Path
+    #: the images to caption, in order (none: all of them have captions already)
+    todo: tuple[Path, ...]
+    #: how many of the folder's images have captions already (in the file, or in a sidecar)
+    already: int
+    #: the file's last line is a whole record without a final newline: one is written first
+    newline_owed: bool
+
+
+#: The text of a line :func:`caption_line` writes around its three JSON strings (the image, its
+#: caption, the captioner): ``json.dumps`` of ``{"image", "captions": [caption], "captioner"}``.
+_LINE_PIECES = ('{"image": ', ', "captions": [', '], "captioner": ', "}")
+
+
+def caption_line(image: str, caption: str, captioner: str) -> str:
+    """The line ``taco caption`` writes for ``image``, its newline included:
+    ``{"image": IMAGE, "captions": [CAPTION], "captioner": CAPTIONER}`` (UTF-8 text, not
+    ``\\u`` escapes), as every reader of captions files takes it
+    (:func:`taco.captions_file.read_captions_file`). Built from :data:`_LINE_PIECES`, which
+    also tell its unfinished start from any other line (:func:`_unfinished_line_of_ours`)."""
+    strings = [json.dumps(s, ensure_ascii=False) for s in (image, caption, captioner)]
+    return "".join(piece + string for piece, string in zip(_LINE_PIECES, [*strings, ""], strict=True)) + "\n"
+
+
+#: A whole JSON string as ``json.dumps`` writes one: no raw control character, only the escapes
+#: JSON has.
+_JSON_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
+#: The start of one that ends with the text (cut inside it, perhaps inside an escape).
+_JSON_STRING_START = re.compile(r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*'
+                                r"(?:\\(?:u[0-9a-fA-F]{0,3})?)?\Z")
+#: The most bytes of a captions file's last line read to judge it: as many characters as a line
+#: may have (:data:`taco.captions_file.CAPTIONS_LINE_MAX_CHARS`), of up to 4 UTF-8 bytes each.
+_TAIL_MAX_BYTES = 4 * CAPTIONS_LINE_MAX_CHARS
+
+
+def _unterminated_tail(path: Path) -> tuple[int, bytes] | None:
+    """Where the last line of ``path`` starts, and its bytes, when it has no final newline (None
+    when the file is empty or ends with one, ``\\n`` or ``\\r`` (the readers take either), or
+    when that line is over :data:`_TAIL_MAX_BYTES`, a line no reader takes). Reads the end of the
+    file only."""
+    with path.open("rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - _TAIL_MAX_BYTES - 1))
+        end = f.read()
+    if not end or end.endswith((b"\n", b"\r")):
+        return None
+    cut = max(end.rfind(b"\n"), end.rfind(b"\r"))  # the readers end a line at either
+    if cut < 0 and len(end) < size:
+        return None
+    return size - len(end) + cut + 1, end[cut + 1:]
+
+
+def _unfinished_line_of_ours(line: bytes) -> bool:
+    """Whether ``line``, a last line without a newline that no reader takes, is the start of a
+    line :func:`caption_line` writes that was never finished: at most
+    :data:`taco.captions_file.CAPTIONS_LINE_MAX_CHARS` bytes of UTF-8 (perhaps cut inside a
+    character) that are that line's pieces in order, the last one cut short, whatever its last
+    character (a cut right after a ``}`` inside a caption is one). A whole line is never such a
+    start, nor is a hand-written line with another layout (a missing comma, two captions)."""
+    if len(line) > CAPTIONS_LINE_MAX_CHARS:
+        return False
+    try:  # a character cut short at the end is held back; bytes that are not UTF-8 are not ours
+        text = codecs.getincrementaldecoder("utf-8")().decode(line, final=False)
+    except UnicodeDecodeError:
+        return False
+    pos = 0
+    for piece in _LINE_PIECES[:-1]:  # each followed by a string
+        if not text.startswith(piece, pos):
+            return piece.startswith(text[pos:])  # cut inside the piece
+        pos += len(piece)
+        string = _JSON_STRING.match(text, pos)
+        if string is None:  # cut before the string or inside it, or not a string
+            return pos == len(text) or _JSON_STRING_START.match(text, pos) is not None
+        pos = string.end()
+    return pos == len(text)  # cut before the closing brace (with it, or more: not unfinished)
+
+
+def _listed(path: Path) -> tuple[set[str], bool]:
+    """Image names already in a captions file (read as every reader does,
+    :func:`taco.captions_file.read_caption_records`) and whether its last line, a whole record,
+    lacks its final newline. A last line without a newline is kept when every reader takes it (a
+    file written by hand, or by a tool that ends no line with one); when it is the unfinished
+    start of a line :func:`caption_line` writes (an interrupted run), it is cut off with a
+    :class:`taco.errors.TacoWarning` that shows it. Anything else a reader refuses (a malformed
+    line, over-long, not UTF-8) raises :class:`taco.captions_file.CaptionsFileError` naming its
+    line, and the file is left as it is (a hand-written line is never cut)."""
+    from taco.captions_file import is_caption_line, read_caption_records
+
+    if not path.is_file():
+        return set(), False
+    newline_owed = False
+    tail = _unterminated_tail(path)
+    if tail is not None:
+        start, line = tail
+        text = line.decode("utf-8", errors="surrogateescape")
+        if is_caption_line(text):
+            newline_owed = True
+        elif _unfinished_line_of_ours(line):
+            with path.open("r+b") as f:
+                f.truncate(start)
+            shown = text if len(text) <= 200 else text[:200] + "..."
+            warnings.warn(f"{path}: cut off its unfinished last line ({len(line):,} bytes, from an "
+                          f"interrupted run): {shown!r}", TacoWarning, stacklevel=3)
+    return {r.file for r in read_caption_records(path)}, newline_owed
+
+
+def plan_captions(
+    folder: str | os.PathLike[str],
+    *,
+    output: str | os.PathLike[str] = "captions.jsonl",
+    limit: int | None = None,
+) -> CaptionPlan:
+    """The images of ``folder`` that :func:`taco.evaluation.caption.caption_folder` captions into
+    ``FOLDER/output``, found without a captioner (``taco caption`` checks the folder and its
+    captions file before it imports torch). A missing folder is a FileNotFoundError, a file a
+    NotADirectoryError, ``limit`` below 1 a ValueError, a captions file that a reader refuses a
+    :class:`taco.captions_file.CaptionsFileError` naming the line, a folder without images
+    (:func:`taco.data.folder_images`) a :class:`NoImagesError`. A folder whose images all have
+    captions already is a plan with nothing to do (``todo`` empty). A last line without a final
+    newline is kept when it is a whole record (``newline_owed``), and cut off with a warning when
+    it is the unfinished start of a line ``taco caption`` writes (an interrupted run); only then
+    is the file changed here. Reads the file line by line, each within
+    :data:`taco.captions_file.CAPTIONS_LINE_MAX_CHARS`, and at most that many characters' bytes
+    of its end. Imports torch (:mod:`taco.data`) only to list a folder whose captions file is
+    good."""
+    from taco.captions_file import FOLDER_CAPTIONS, CaptionLookup, read_sidecar
+
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    folder = Path(folder)
+    if not folder.is_dir():
+        if folder.exists():
+            raise NotADirectoryError(f"{folder}: not a folder (give the folder of the images)")
+        raise FileNotFoundError(f"{folder}: no such folder")
+    path = folder / output
+    listed, newline_owed = _listed(path)
+    from taco.data import folder_images  # torch: after the checks above
+
+    files = [folder / name for name in folder_images(folder)]
+    if not files:
+        raise NoImagesError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+    if path.resolve() == (folder / FOLDER_CAPTIONS).resolve():
+        lookup = CaptionLookup()
+        listed |= {p.name for p in files if lookup.has_sidecar(folder, p.name)
+                   and read_sidecar(lookup.sidecar(folder, p.name))}
+    todo = [p for p in files if p.name not in listed][:limit]
+    return CaptionPlan(path, tuple(todo), sum(p.name in listed for p in files), newline_owed)
