@@ -299,7 +299,7 @@ def folder_captions(
     root: str | os.PathLike[str], images: Iterable[str], captions_file: str | os.PathLike[str] | None = None
 ) -> FolderCaptions:
     """The captions of the images of folder ``root`` (``images``: their names, e.g.
-    :func:`taco.data.folder_images`), by :class:`CaptionLookup`'s rule, with ``captions_file``
+    :func:`taco.suffixes.folder_images`), by :class:`CaptionLookup`'s rule, with ``captions_file``
     the named file, their only source (None: none named, so sidecars, then ``root/captions.jsonl``).
 
     One record per image: first those the listing file lists (the named file, else the

@@ -43,7 +43,7 @@ from torch.utils.data import Dataset
 
 from taco.captions_file import FOLDER_CAPTIONS, SIDECAR_SUFFIX, CaptionRecord, folder_captions
 from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, open_image, to_rgb
-from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
+from taco.suffixes import IMAGE_SUFFIXES, folder_images
 
 from .errors import TacoError, TacoWarning
 from .fileobjects import read_file_within
@@ -606,22 +606,6 @@ class CaptionedFolder(CaptionedImages):
             found = None
         records = found.records if found else [CaptionRecord(name, ("",)) for name in images]
         super().__init__(root, records, transform, **kwargs)
-
-
-def folder_images(root: Path) -> list[str]:
-    """The names of the image files in ``root``, sorted: files (not folders) with an image suffix
-    (:data:`taco.suffixes.IMAGE_SUFFIXES`), leaving out ``NAME.decoded.png``, what ``taco
-    decompress`` writes beside a file (:data:`taco.suffixes.DECODED_SUFFIX`), as ``taco
-    compress`` leaves it out of a folder: a folder where ``taco decompress`` ran holds its photos
-    once. Hidden files are left out too, as ``taco compress`` does (macOS's ``._NAME.jpg`` beside
-    each photo copied from its disks is not an image). (A captions file that lists such a file
-    by name still has it.)"""
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.endswith(DECODED_SUFFIX)
-        and not p.name.startswith(".") and p.is_file()
-    )
 
 
 def _read_coco_annotations(annotations_json: Path) -> list[CaptionRecord]:

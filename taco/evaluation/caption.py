@@ -247,7 +247,7 @@ def caption_folder(
     a final newline is kept when it is a whole record, and cut off with a warning when it is a
     line of an interrupted run (:func:`plan_captions`). Lines are written and flushed after every
     batch; the file is not created until there is one. Unreadable images are reported and
-    skipped. The images are those of :func:`taco.data.folder_images` (not ``taco decompress``'s
+    skipped. The images are those of :func:`taco.suffixes.folder_images` (not ``taco decompress``'s
     ``NAME.decoded.png``); a folder without any is a :class:`NoImagesError`. ``batch_size`` and
     ``limit`` (None: every image) below 1 are a ValueError (``limit=-1`` once left out the last
     image).

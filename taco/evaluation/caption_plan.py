@@ -3,8 +3,8 @@
 * :func:`plan_captions`: the folder's images that its captions file does not list yet
   (:class:`CaptionPlan`), after checking the folder and the file. ``taco caption`` runs it
   first, and its checks come before torch is imported, so a mistyped folder or a malformed
-  captions file is one line at once (0.2 s and 21 MB, not 2-3 s and 660 MB). Listing the folder
-  (:func:`taco.data.folder_images`) imports torch, after those checks.
+  captions file is one line at once (0.2 s and 21 MB, not 2-3 s and 660 MB), and so is a folder
+  without images (:func:`taco.suffixes.folder_images`).
 * :func:`caption_line`: the line ``taco caption`` writes for an image. A last line of the file
   without a final newline that is the unfinished start of such a line (an interrupted run) is
   cut off with a warning; a whole record is kept; anything else is refused, the file unchanged.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..captions_file import CAPTIONS_LINE_MAX_CHARS
 from ..errors import TacoError, TacoWarning
-from ..suffixes import IMAGE_SUFFIXES
+from ..suffixes import IMAGE_SUFFIXES, folder_images
 
 __all__ = ["CaptionPlan", "NoImagesError", "caption_line", "plan_captions"]
 
@@ -157,7 +157,7 @@ def plan_captions(
     captions file before it imports torch). A missing folder is a FileNotFoundError, a file a
     NotADirectoryError, ``limit`` below 1 a ValueError, a captions file that a reader refuses a
     :class:`taco.captions_file.CaptionsFileError` naming the line, a folder without images
-    (:func:`taco.data.folder_images`) a :class:`NoImagesError`. A folder whose images all have
+    (:func:`taco.suffixes.folder_images`) a :class:`NoImagesError`. A folder whose images all have
     captions already is a plan with nothing to do (``todo`` empty). A last line without a final
     newline is kept when it is a whole record (``newline_owed``), and cut off with a warning when
     it is the unfinished start of a line ``taco caption`` writes (an interrupted run); only then
@@ -176,8 +176,6 @@ def plan_captions(
         raise FileNotFoundError(f"{folder}: no such folder")
     path = folder / output
     listed, newline_owed = _listed(path)
-    from taco.data import folder_images  # torch: after the checks above
-
     files = [folder / name for name in folder_images(folder)]
     if not files:
         raise NoImagesError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")

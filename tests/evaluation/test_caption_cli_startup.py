@@ -1,6 +1,6 @@
 """``taco caption FOLDER`` checks the folder and its captions file before it imports torch (a
-mistyped folder was 3.5 s and 650 MB for one line), refuses a folder without images, and is
-done without loading a captioner when every image has captions already.
+mistyped folder was 3.5 s and 650 MB for one line), refuses a folder without images (torch-free
+too), and is done without loading a captioner when every image has captions already.
 
 Each command runs in a fresh interpreter that reports ``sys.modules`` afterwards, as in
 tests/test_startup.py."""
@@ -53,6 +53,17 @@ def test_a_missing_folder_is_one_line_without_torch(tmp_path):
     assert r["stderr"].splitlines() == [f"taco caption: error: {tmp_path / 'phtos'}: no such folder"]
     heavy = set(NO_TORCH) & set(r["modules"])
     assert not heavy, f"taco caption MISSING imports {sorted(heavy)}"
+
+
+def test_a_folder_without_images_is_one_line_without_torch(tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "notes.txt").write_text("not an image")
+    r = probe(tmp_path, "caption", str(tmp_path / "photos"), "--quiet")
+    assert r["code"] == 2
+    lines = r["stderr"].splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"taco caption: error: no images in {tmp_path / 'photos'} ")
+    assert not set(NO_TORCH) & set(r["modules"])
+    assert not (tmp_path / "photos" / "captions.jsonl").exists()
 
 
 def test_a_malformed_captions_file_is_one_line_without_torch(folder_factory, tmp_path):
