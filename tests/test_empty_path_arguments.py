@@ -1,4 +1,4 @@
-"""An empty file, folder or model argument is refused by argparse (exit 2, one line naming the
+"""An empty file, folder or model argument of any command is refused by argparse (exit 2, one line naming the
 option), not taken as the current folder (``Path("")`` is ``.``): ``taco compress "$UNSET"`` coded
 every photo in the current folder, ``-o ""`` wrote there, ``-m ""`` chose the default model."""
 
@@ -25,6 +25,18 @@ CASES = [
     (["train", "--out-dir", ""], "--out-dir"),
     (["train", "--init-from", ""], "--init-from"),
     (["train", "--embed-captions", ""], "--embed-captions"),
+    (["evaluate", ""], "DATASET"),
+    (["evaluate", "photos", "-m", ""], "-m/--model"),
+    (["evaluate", "photos", "-o", ""], "-o/--output"),
+    (["evaluate", "photos", "--captions-file", ""], "--captions-file"),
+    (["plot", ""], "results"),
+    (["plot", "r.json", "-o", ""], "-o/--output"),
+    (["caption", ""], "folder"),
+    (["caption", "photos", "-m", ""], "-m/--model"),
+    (["caption", "photos", "-o", ""], "-o/--output"),
+    (["import-captions", ""], "FILE.json"),
+    (["import-captions", "k.json", "-o", ""], "-o/--output"),
+    (["import-captions", "k.json", "--images", ""], "--images"),
     (["bench", "--images", ""], "--images"),
     (["bench", "--json", ""], "--json"),
     (["bench", "--taco-model", ""], "--taco-model"),

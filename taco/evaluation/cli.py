@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import CLIError, add_device_option, non_negative_int, positive_int
+from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
 from ..messages import count
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
@@ -274,10 +274,10 @@ def _register_import_captions(sub: argparse._SubParsersAction) -> None:
         "clic_ofa.json: {NAME: CAPTION}; mscoco_val41k_img_cap_pair.json: {NAME: [CAPTION, ...]}) "
         "into taco's captions.jsonl, for `taco evaluate kodak:DIR`, `clic:DIR` or `coco30k:ROOT "
         "--coco30k-protocol official` (see docs/evaluation.md).")
-    p.add_argument("file", metavar="FILE.json", help="the authors' caption JSON file")
-    p.add_argument("-o", "--output", default="captions.jsonl",
+    p.add_argument("file", metavar="FILE.json", type=path_arg, help="the authors' caption JSON file")
+    p.add_argument("-o", "--output", default="captions.jsonl", type=path_arg,
                    help="output file, or a folder to write captions.jsonl into (default: captions.jsonl)")
-    p.add_argument("--images", metavar="LIST.json",
+    p.add_argument("--images", metavar="LIST.json", type=path_arg,
                    help="keep exactly the images of this JSON list of names (e.g. mscoco_30k_list.json)")
     p.add_argument("--captioner", metavar="NAME",
                    help="who wrote the captions, recorded in every line (e.g. OFA, human; "
@@ -297,10 +297,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(files found unreadable while coding; its JSON says complete: false; one line says "
         "which; files the dataset skipped up front are warned about and not counted). DATASET: a folder with captions.jsonl or "
         "sidecar IMAGE.txt files, kodak:DIR, clic:DIR, coco30k:ROOT, coco40k:ROOT or samples (see docs/evaluation.md).")
-    e.add_argument("datasets", nargs="+", metavar="DATASET")
-    e.add_argument("-m", "--model", action="append",
+    e.add_argument("datasets", nargs="+", metavar="DATASET", type=path_arg)
+    e.add_argument("-m", "--model", action="append", type=path_arg,
                    help="checkpoint, trained name or architecture (random seed-0); repeatable")
-    e.add_argument("-o", "--output", default="runs/eval", help="output folder (default: runs/eval)")
+    e.add_argument("-o", "--output", default="runs/eval", type=path_arg, help="output folder (default: runs/eval)")
     e.add_argument("--caption-mode", metavar="MODE",
                    help="true | shuffled | empty | fixed:TEXT | best-lpips (each caption of the "
                    "image, keep the lowest-LPIPS file) (default: true; with "
@@ -322,7 +322,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "official coco30k protocol and every other dataset; 0 = none); images smaller "
                    "than the crop are skipped (one warning counts them), not upscaled")
     e.add_argument("--limit", type=positive_int, help="only the first N images")
-    e.add_argument("--captions-file", default=None,
+    e.add_argument("--captions-file", default=None, type=path_arg,
                    help="captions file: a name inside the dataset folder, or a path such as "
                    "./kodak-ofa.jsonl (one dataset per call then); the only source of captions "
                    "(sidecars and captions.jsonl are not read; an image it does not list has "
@@ -374,8 +374,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Draw bpp vs PSNR / MS-SSIM / LPIPS / FID / CMMD from taco "
                        "evaluate's JSONs (files or folders), with the paper's reference points "
                        "for the same dataset as dashed lines.")
-    p.add_argument("results", nargs="+", help="result JSON files or folders")
-    p.add_argument("-o", "--output", default="rd", help="output path stem (default: rd -> rd.png, rd.svg)")
+    p.add_argument("results", nargs="+", type=path_arg, help="result JSON files or folders")
+    p.add_argument("-o", "--output", default="rd", type=path_arg, help="output path stem (default: rd -> rd.png, rd.svg)")
     p.add_argument("--reference", default="auto", help="auto | none | kodak | coco30k (comma-separated)")
     p.add_argument("--metrics", default="psnr,ms_ssim,lpips,fid,cmmd", help="panels, comma-separated")
     p.add_argument("--anchor", help="write a BD-rate table against this curve label (e.g. JPEG)")
@@ -392,9 +392,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "Hugging Face id). Resumable; existing captions are kept. A folder "
                        "without images is an error (exit status 2); one whose images all have "
                        "captions is done (status 0) without loading the captioner.")
-    c.add_argument("folder")
-    c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, help=f"captioner (default: {DEFAULT_CAPTIONER})")
-    c.add_argument("-o", "--output", default="captions.jsonl", help="file name inside FOLDER (default: captions.jsonl)")
+    c.add_argument("folder", type=path_arg)
+    c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, type=path_arg, help=f"captioner (default: {DEFAULT_CAPTIONER})")
+    c.add_argument("-o", "--output", default="captions.jsonl", type=path_arg, help="file name inside FOLDER (default: captions.jsonl)")
     c.add_argument("--batch-size", type=positive_int, default=8, help="images per captioner call (default: 8)")
     c.add_argument("--max-new-tokens", type=positive_int, default=30,
                    help="longest caption, in the captioner's tokens (default: 30)")
