@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..messages import count, one_line
-from .common import CLIError
+from .common import CLIError, path_arg
 
 
 def register(sub: Any) -> None:
@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
                         "architectures it can build (parameters, rate, file size), or show "
                         "the named ones, or checkpoint files, in full (a checkpoint's training "
                         "record too). Nothing is loaded but the checkpoints' headers.")
-    ls.add_argument("names", nargs="*", metavar="NAME",
+    ls.add_argument("names", nargs="*", metavar="NAME", type=path_arg,
                     help="show these models in full: names, or checkpoint files (.safetensors)")
     ls.add_argument("--json", action="store_true", help="one JSON object per model")
     ls.set_defaults(func=cmd_models)

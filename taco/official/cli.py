@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..cli.common import path_arg
+
 DESCRIPTION = (
     "Import a checkpoint of the TACO authors' code (effl-lab/TACO train.py: a .pth.tar with "
     "'state_dict', or a bare state dict; ELIC checkpoints of JiangWeibeta/ELIC too) as a taco "
@@ -36,8 +38,8 @@ def register(subparsers: Any) -> None:
     """Add ``taco import-checkpoint`` (see taco.cli.COMMAND_MODULES)."""
     p = subparsers.add_parser("import-checkpoint", help="import an authors' TACO/ELIC checkpoint",
                               description=DESCRIPTION)
-    p.add_argument("checkpoint", help="the authors' .pth.tar (or a state dict saved with torch.save)")
-    p.add_argument("-o", "--output", required=True, help="the taco checkpoint to write (.safetensors)")
+    p.add_argument("checkpoint", type=path_arg, help="the authors' .pth.tar (or a state dict saved with torch.save)")
+    p.add_argument("-o", "--output", required=True, type=path_arg, help="the taco checkpoint to write (.safetensors)")
     p.add_argument("--text-encoder", default="clip",
                    help="taco text encoder whose tokens the adapter takes (default clip: "
                    "openai/clip-vit-base-patch32, as in the paper; ignored for ELIC)")
