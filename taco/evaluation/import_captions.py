@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from taco.atomic import write_text_atomic
-from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord
+from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord, lone_surrogate
 
 from ..errors import TacoError
 from ..fileobjects import read_file_within
@@ -55,8 +54,6 @@ class CaptionImportError(TacoError, ValueError):
 #: ``mscoco_val41k_img_cap_pair.json`` (about 41k images, five captions each), is some 15 MB by
 #: that count (not measured: the file is not shipped here).
 CAPTION_JSON_MAX_BYTES = 64 * 2**20
-#: A UTF-16 surrogate on its own, which a JSON ``\\u`` escape can give and UTF-8 cannot encode.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _load_json(path: Path) -> object:
@@ -106,20 +103,20 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
         if not name.strip():
             raise CaptionImportError(f"{path}: an image name is empty")
         if isinstance(value, str):
-            captions = _clean([value])
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            captions = _clean(value)
-        else:
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise CaptionImportError(
                 f"{path}: the captions of {name!r:.60} must be a string or a list of strings, "
                 f"got {json.dumps(value)[:60]}"
             )
+        captions = _clean(value)
         if not captions:
             raise CaptionImportError(f"{path}: {name!r:.60} has no caption (only blank text)")
-        if _LONE_SURROGATE.search(name) or any(_LONE_SURROGATE.search(c) for c in captions):
-            which = "the image name" if _LONE_SURROGATE.search(name) else "a caption of"
-            raise CaptionImportError(f"{path}: {which} {name!r:.60} holds a lone surrogate (a "
-                                     "\\uD800-\\uDFFF escape that is no character), which UTF-8 cannot write")
+        in_name = lone_surrogate(name)  # where, in the text as written (not stripped)
+        bad = in_name or next(filter(None, map(lone_surrogate, value)), None)
+        if bad is not None:
+            which = "the image name" if in_name else "a caption of"
+            raise CaptionImportError(f"{path}: {which} {name!r:.60} holds {bad}, which UTF-8 cannot write")
         out[name] = captions
     return out
 
