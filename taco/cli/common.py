@@ -30,6 +30,7 @@ INPUT_ERRORS: tuple[tuple[str, str], ...] = (
     ("taco.codec", "ImageSizeError"),
     ("taco.images", "ImageReadError"),
     ("taco.text.base", "CaptionTooLongError"),
+    ("taco.text.base", "CaptionTextError"),
 )
 
 #: ``--model``'s help, for every command that takes one.

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
+from ..captions_file import lone_surrogate
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..locks import ForkSafeLock
 
@@ -39,6 +40,12 @@ class CaptionTruncatedWarning(TacoWarning):
 
 class CaptionTooLongError(TacoError, ValueError):
     """A caption over :data:`MAX_CAPTION_CHARS` characters: refused, not read."""
+
+
+class CaptionTextError(TacoError, ValueError):
+    """A caption that is not text UTF-8 can encode: it holds a lone surrogate (U+D800..U+DFFF),
+    from a JSON ``\\ud800`` escape or a command-line argument with bytes that are not UTF-8
+    (Python reads them as U+DC80..U+DCFF). No tokenizer reads one: refused, not encoded."""
 
 
 def fit_tokens(encoder: str, captions: list[str], seqs: list[list[int]], max_tokens: int,
@@ -163,7 +170,8 @@ class TextEncoder(torch.nn.Module):
         CPU), and the bytes one image is coded into (:mod:`taco.text.worker`) must not depend on
         what was encoded before it in the process. A caption cut to ``max_tokens`` gets a
         :class:`CaptionTruncatedWarning` (each time), blamed on the caller; one over
-        :data:`MAX_CAPTION_CHARS` characters is a :class:`CaptionTooLongError`.
+        :data:`MAX_CAPTION_CHARS` characters is a :class:`CaptionTooLongError`, one with a lone
+        surrogate a :class:`CaptionTextError`.
         """
         out, notes = self.encode_noting(captions)
         warn_truncated(notes)
@@ -267,7 +275,9 @@ def special_token_id(tokenizer: Any, token: str) -> int:
 
 def normalize_caption(caption: str) -> str:
     """Collapse whitespace. An empty caption is allowed (it encodes as the empty string); one
-    over :data:`MAX_CAPTION_CHARS` characters is a :class:`CaptionTooLongError` (a ValueError).
+    over :data:`MAX_CAPTION_CHARS` characters is a :class:`CaptionTooLongError`, one with a lone
+    surrogate (:func:`taco.captions_file.lone_surrogate`) a :class:`CaptionTextError` (both
+    ValueErrors).
 
     Every caption an encoder reads passes here first (:meth:`TextEncoder.encode`, the caption
     worker, training's caption table), so compress, the CLI and training all refuse it.
@@ -280,4 +290,10 @@ def normalize_caption(caption: str) -> str:
             f"caption {start + '...'!r} has {len(caption):,} characters, more than the "
             f"{MAX_CAPTION_CHARS:,} taco takes: a text encoder reads only a caption's first "
             f"tokens (its max_tokens: {DEFAULT_MAX_TOKENS}, about 30 words, unless set); shorten it")
+    bad = lone_surrogate(caption)
+    if bad is not None:
+        shown = repr(caption)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise CaptionTextError(f"caption {shown} holds {bad}, which UTF-8 cannot encode and no text "
+                               "encoder can read; fix its text")
     return " ".join(caption.split())
