@@ -10,7 +10,7 @@ A caption guides the encoder only; a ``.taco`` file decodes without it::
     data = taco.compress(Image.open("photo.png"), "A tabby cat looking to the side.", model)
     Path("photo.taco").write_bytes(data)
     image = taco.decompress("photo.taco")        # the file names its model: no caption
-    taco.info("photo.taco").bpp                  # its header and size, without decoding
+    taco.info("photo.taco").bpp                  # a taco.TacoFile: its header and size, not decoded
 
 ``taco.list_models()`` lists the names (``taco.DEFAULT_MODEL`` is the one the commands use when
 given none); architecture names without ``-q*`` build untrained
@@ -35,7 +35,9 @@ _LAZY = {
     "decompress": "taco.codec",
     "info": "taco.bitstream",
     "CompressResult": "taco.codec",
+    "TacoFile": "taco.bitstream",
     "TacoError": "taco.errors",
+    "TacoValueError": "taco.errors",
     "TacoWarning": "taco.errors",
     "ImageSizeError": "taco.codec",
     "SizeBudgetError": "taco.codec",
@@ -68,7 +70,9 @@ __all__ = [
     "decompress",
     "info",
     "CompressResult",
+    "TacoFile",
     "TacoError",
+    "TacoValueError",
     "TacoWarning",
     "ImageSizeError",
     "SizeBudgetError",
@@ -91,6 +95,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import nothing here)
     from taco.bitstream import (
+        TacoFile as TacoFile,
         TacoFormatError as TacoFormatError,
         info as info,
     )
@@ -104,6 +109,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
     )
     from taco.errors import (
         TacoError as TacoError,
+        TacoValueError as TacoValueError,
         TacoWarning as TacoWarning,
     )
     from taco.images import (

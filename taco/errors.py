@@ -1,9 +1,11 @@
 """The base classes of what taco raises and warns on purpose.
 
 Every error taco raises on purpose is a :class:`TacoError`, and keeps the builtin base it had
-before (``CheckpointError`` is also a ``ValueError``, ``OutOfMemoryError`` a ``MemoryError``),
-so ``except taco.TacoError`` catches all of them and older ``except ValueError`` code still
-works. Every warning taco gives on purpose is a :class:`TacoWarning` (a ``UserWarning``), given
+before (``CheckpointError`` is also a ``ValueError``, ``OutOfMemoryError`` a ``MemoryError``, a
+bad argument value a :class:`TacoValueError`), so ``except taco.TacoError`` catches all of them
+and older ``except ValueError`` code still works. An argument of the wrong type (a string for a
+model, ``progress=True``) is a plain ``TypeError``: a mistake in the calling code, not bad
+input. Every warning taco gives on purpose is a :class:`TacoWarning` (a ``UserWarning``), given
 through :func:`warn_at_caller` so that it points at the user's line. Imports nothing of taco's
 or torch's (the bottom layer), so ``import taco.errors`` loads no torch.
 """
@@ -14,12 +16,19 @@ import os
 import sys
 import warnings
 
-__all__ = ["Interrupted", "TacoError", "TacoWarning", "warn_at_caller"]
+__all__ = ["Interrupted", "TacoError", "TacoValueError", "TacoWarning", "warn_at_caller"]
 
 
 class TacoError(Exception):
     """Every error taco raises on purpose: a bad input, file, setting or environment, said in
     words for a person. A bug in taco surfaces as another exception."""
+
+
+class TacoValueError(TacoError, ValueError):
+    """A bad argument value, said with the argument and what it takes: ``quality=9`` for a model
+    of 7 qualities, ``max_pixels=0``, a float image in 0-255, images and captions of different
+    lengths, an unknown architecture for ``create_model``. A ``ValueError``, as it was before
+    it was a :class:`TacoError`."""
 
 
 class TacoWarning(UserWarning):
