@@ -93,7 +93,7 @@ class CoderTables:
     """An entropy model's coder tables as the Python lists the rANS bindings take."""
 
     sources: tuple[Tensor, Tensor, Tensor]  # the buffers they were made from (kept alive)
-    versions: tuple[int, int, int]
+    marks: tuple[int | Tensor, ...]  # per source its version counter, or a copy (_table_mark)
     cdfs: list[list[int]]
     lengths: list[int]
     offsets: list[int]
@@ -107,14 +107,16 @@ def coder_tables(em: EntropyModel) -> CoderTables:
 
     A buffer replaced (``update(force=True)``, ``.to(device)``) is a new tensor object; one
     overwritten in place (``load_state_dict``) has a new ``_version``. Either rebuilds. The
-    cache holds the old buffers, so an identity match can never be a recycled address.
+    cache holds the old buffers, so an identity match can never be a recycled address. A buffer
+    made under ``torch.inference_mode`` (an inference tensor) keeps no version counter, and
+    inside inference mode it can be written in place unseen: its contents are compared instead,
+    with a copy kept in the cache (elic-small-q4's tables: 0.6 ms to compare, 7 ms to convert).
     """
     sources = (em._quantized_cdf, em._cdf_length, em._offset)
-    versions = tuple(t._version for t in sources)
     cached = _TABLES.get(em)
-    if cached is not None and all(a is b for a, b in zip(cached.sources, sources, strict=True)):
-        if cached.versions == versions:
-            return cached
+    if (cached is not None and all(a is b for a, b in zip(cached.sources, sources, strict=True))
+            and all(_same_mark(m, t) for m, t in zip(cached.marks, sources, strict=True))):
+        return cached
     cdf, length, offset = sources
     if cdf.numel() == 0 or length.numel() == 0 or offset.numel() == 0:
         raise ValueError("uninitialised entropy-coder tables: run model.update() first")
@@ -122,13 +124,26 @@ def coder_tables(em: EntropyModel) -> CoderTables:
     rows = cdf.tolist()
     tables = CoderTables(
         sources=sources,
-        versions=versions,
+        marks=tuple(_table_mark(t) for t in sources),
         cdfs=[row[:n] for row, n in zip(rows, lengths, strict=True)],
         lengths=lengths,
         offsets=offset.reshape(-1).int().tolist(),
     )
     _TABLES[em] = tables
     return tables
+
+
+def _table_mark(t: Tensor) -> int | Tensor:
+    """What tells whether ``t`` is written in place later: its version counter, or for an
+    inference tensor (which has none) a copy of its contents."""
+    return t.detach().clone() if t.is_inference() else t._version
+
+
+def _same_mark(mark: int | Tensor, t: Tensor) -> bool:
+    """Whether ``t``, the very tensor ``mark`` was taken of, is unwritten since."""
+    if isinstance(mark, int):
+        return not t.is_inference() and mark == t._version
+    return t.is_inference() and torch.equal(mark, t)
 
 
 # --------------------------------------------------------------------------- one rANS string
