@@ -225,7 +225,14 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     skeleton given memory (:func:`filled_whole`; or the model built, for a backbone whose state
     dict does not cover it) and the weights read. Once loaded, its entropy-coder tables are checked
     (:func:`check_entropy_tables`). Every failure is a :class:`CheckpointError` naming ``path``.
+
+    Inside ``torch.inference_mode`` the model is loaded outside it all the same (grad off, as
+    there): of normal tensors, which it can later be trained with or used outside it like any
+    other model (inference tensors cannot be saved for backward nor written outside it).
     """
+    if torch.is_inference_mode_enabled():
+        with torch.inference_mode(False), torch.no_grad():
+            return load_checkpoint(path, map_location)
     header = read_checkpoint_header(path)
     config = header_config(header, path)
     try:
@@ -375,7 +382,11 @@ def model_fingerprint(model: ELIC) -> bytes:
     model and recomputed when a weight or table changes: when a tensor of its state is replaced
     (``update(force=True)``, ``p.data = ...``) or written in place (an optimizer step,
     ``load_state_dict``, ``p.mul_()`` under ``no_grad``: torch counts those in ``_version``). Writes
-    through ``p.data`` are not counted: call :func:`invalidate_fingerprint` after those.
+    through ``p.data`` are not counted: call :func:`invalidate_fingerprint` after those. A model
+    with a tensor made under ``torch.inference_mode`` (built or ``update(force=True)``-ed there;
+    :func:`load_checkpoint` makes none) is hashed anew on every call (10 ms for elic-small, 1 ms
+    cached): an inference tensor keeps no version counter, and in-place writes to it (allowed
+    inside inference mode) would go unseen.
     """
     digest = model.config.digest()
     state = model.state_dict(keep_vars=True)
@@ -387,15 +398,20 @@ def model_fingerprint(model: ELIC) -> bytes:
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().numpy().tobytes())
     fp = h.digest()[:8]
-    marks = [(name, weakref.ref(t), t._version, t.data_ptr()) for name, t in state.items()]
-    _FINGERPRINTS[model] = (digest, marks, fp)
+    if any(t.is_inference() for t in state.values()):
+        _FINGERPRINTS.pop(model, None)
+    else:
+        marks = [(name, weakref.ref(t), t._version, t.data_ptr()) for name, t in state.items()]
+        _FINGERPRINTS[model] = (digest, marks, fp)
     return fp
 
 
 def _same_tensors(marks: list[tuple[str, Any, int, int]], state: dict[str, torch.Tensor]) -> bool:
-    """Whether ``state`` holds the very tensors of ``marks``, unwritten since."""
+    """Whether ``state`` holds the very tensors of ``marks``, unwritten since. ``marks`` holds
+    no inference tensor: one in ``state`` (which has no ``_version`` to read) is a change."""
     return len(marks) == len(state) and all(
-        name in state and ref() is state[name] and version == state[name]._version
+        name in state and ref() is state[name] and not state[name].is_inference()
+        and version == state[name]._version
         and ptr == state[name].data_ptr()
         for name, ref, version, ptr in marks
     )
