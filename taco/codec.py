@@ -32,7 +32,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO, TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 import torch
@@ -50,7 +50,7 @@ from .bitstream.rans import (
     guard_entropy_coders,
 )
 from .checks import as_int
-from .errors import TacoError
+from .errors import TacoError, TacoValueError
 from .fileobjects import file_object_name, is_file_object
 from .images import PIXEL_SLACK, ImageReadError, load_image, read_image_stream, restore_mode, to_rgb
 from .locks import ForkSafeLock
@@ -80,7 +80,7 @@ from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
 
 ImageLike = (Image.Image | Tensor | np.ndarray[Any, Any] | str | os.PathLike[str] | bytes | bytearray
-             | memoryview | BinaryIO)
+             | memoryview | IO[bytes])
 
 #: The numpy images :func:`compress` takes (:func:`array_image`), for its docstring and messages.
 ARRAY_KINDS = "(H, W, 3) uint8 or float in [0, 1], (H, W, 4) or (H, W) uint8, or (H, W) uint16"
@@ -203,16 +203,16 @@ def check_pixel_values(x: Tensor, what: str = "image tensor") -> None:
     ``what`` the caller passed, as the message names it: ``image tensor``, ``numpy array``."""
     low, high = float(x.min()), float(x.max())  # NaN propagates through both
     if not (math.isfinite(low) and math.isfinite(high)):
-        raise ValueError(f"the {what} has NaN or infinite values")
+        raise TacoValueError(f"the {what} has NaN or infinite values")
     if low < -PIXEL_SLACK or high > 1 + PIXEL_SLACK:
-        raise ValueError(f"the {what}'s values run from {low:g} to {high:g}: float {what}s "
-                         "take [0, 1] (divide 0-255 values by 255)")
+        raise TacoValueError(f"the {what}'s values run from {low:g} to {high:g}: float {what}s "
+                             "take [0, 1] (divide 0-255 values by 255)")
 
 
 def array_image(a: np.ndarray) -> Image.Image | Tensor:
     """A numpy image as :func:`coding_input` takes it (:data:`ARRAY_KINDS`): (H, W) or
     (H, W, 3|4) uint8 and (H, W) uint16 as a PIL image (L, RGB, RGBA, I;16), (H, W, 3) float in
-    [0, 1] as a (3, H, W) tensor. Anything else is a ValueError that lists what is taken and, for
+    [0, 1] as a (3, H, W) tensor. Anything else is a TacoValueError that lists what is taken and, for
     the near misses (16-bit colour as OpenCV's IMREAD_UNCHANGED and tifffile give, float grey),
     says how to make one of them."""
     if (a.dtype == np.uint8 and (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4)))
@@ -228,7 +228,7 @@ def array_image(a: np.ndarray) -> Image.Image | Tensor:
                 "OpenCV's channels are BGR, reverse them first)")
     elif floating and a.ndim == 2:
         hint = " (for (H, W) float grey, pass np.dstack([a, a, a]): (H, W, 3) float in [0, 1])"
-    raise ValueError(f"a numpy image must be {ARRAY_KINDS}; got {a.dtype} {a.shape}{hint}")
+    raise TacoValueError(f"a numpy image must be {ARRAY_KINDS}; got {a.dtype} {a.shape}{hint}")
 
 
 def closed_before_loading(image: Image.Image) -> bool:
@@ -255,13 +255,13 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     if isinstance(image, Tensor):
         x = image if image.dim() == 4 else image.unsqueeze(0)
         if x.dim() != 4 or x.shape[0] != 1 or x.shape[1] != 3:
-            raise ValueError(f"expected a (3, H, W) or (1, 3, H, W) tensor, got {tuple(image.shape)}")
+            raise TacoValueError(f"expected a (3, H, W) or (1, 3, H, W) tensor, got {tuple(image.shape)}")
         if x.dtype == torch.uint8:  # 0-255, as torchvision.io.decode_image gives
             check_image_size(x.shape[2], x.shape[3])
             return pad_to_multiple(x.cpu()).float().div_(255.0), x.shape[2], x.shape[3], "RGB"
         if not torch.is_floating_point(x):
-            raise ValueError(f"image tensors must be float in [0, 1] or uint8, not {x.dtype} "
-                             "(divide 0-255 values by 255)")
+            raise TacoValueError(f"image tensors must be float in [0, 1] or uint8, not {x.dtype} "
+                                 "(divide 0-255 values by 255)")
         check_image_size(x.shape[2], x.shape[3])
         check_pixel_values(x, given)
         return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
@@ -309,36 +309,37 @@ def encode_text(model: ELIC, captions: list[str], text_encoder: TextEncoder | No
 def coding_quality(model: ELIC, quality: int | None) -> int | None:
     """The quality to code at: ``quality`` (1..Q) for a variable-rate model, its middle one
     (:attr:`~taco.models.ELIC.default_quality`) when None, as a Python int (NumPy integers are
-    taken); None for a single-rate model, which refuses one. ValueError (a sentence for a person) for anything else."""
+    taken); None for a single-rate model, which refuses one. TacoValueError (a sentence for a person)
+    for anything else."""
     qualities = model.qualities
     if qualities is None:
         if quality is not None:
             name = model.model_id
-            raise ValueError(f"model {name!r} has a single rate (one model per λ): it takes no "
-                             f"quality (got {quality!r}){rate_models_clause(name)}")
+            raise TacoValueError(f"model {name!r} has a single rate (one model per λ): it takes "
+                                 f"no quality (got {quality!r}){rate_models_clause(name)}")
         return None
     if quality is None:
         return model.default_quality
     number = as_int(quality)  # a NumPy integer is a number too
     if number is None or not 1 <= number <= len(qualities):
-        raise ValueError(f"quality must be an integer 1..{len(qualities)} for model "
-                         f"{model.model_id!r}, got {quality!r}")
+        raise TacoValueError(f"quality must be an integer 1..{len(qualities)} for model "
+                             f"{model.model_id!r}, got {quality!r}")
     return number
 
 
 def check_max_bytes(model: ELIC, max_bytes: object, quality: object) -> int | None:
     """``max_bytes`` as an int (NumPy integers taken), or None when not given; checked before any
-    work: a TypeError or ValueError naming the argument unless it is a positive integer, given
+    work: a TypeError or TacoValueError naming the argument unless it is a positive integer, given
     without ``quality`` (one or the other), to a variable-rate model (a single-rate model codes at
     one rate: it has nothing to choose from)."""
     if max_bytes is None:
         return None
     budget = positive_int_argument("max_bytes", max_bytes, "(bytes of the whole .taco file)")
     if quality is not None:
-        raise ValueError(f"give quality= or max_bytes=, not both (got quality={quality!r}, "
-                         f"max_bytes={max_bytes!r})")
+        raise TacoValueError(f"give quality= or max_bytes=, not both (got quality={quality!r}, "
+                             f"max_bytes={max_bytes!r})")
     if model.qualities is None:
-        raise ValueError(needs_variable_rate("max_bytes=", model.model_id))
+        raise TacoValueError(needs_variable_rate("max_bytes=", model.model_id))
     return budget
 
 
@@ -382,7 +383,7 @@ def check_coding_options(
     *, text_encoder: object = None, progress: object = None,
     stripe_budget: object = ANALYSIS_STRIPE_BUDGET,
 ) -> None:
-    """A TypeError or ValueError naming the argument unless each keyword is what the encoders
+    """A TypeError or TacoValueError naming the argument unless each keyword is what the encoders
     (:func:`compress`, :func:`compress_image`, :func:`taco.pipeline.compress_batch`) take:
     ``text_encoder`` a loaded :class:`~taco.text.base.TextEncoder` or None, ``progress`` a
     function ``progress(stage, done, total)`` or None, ``stripe_budget`` a positive integer.
@@ -407,7 +408,7 @@ def check_progress(progress: object) -> None:
 
 
 def check_max_pixels(max_pixels: object) -> None:
-    """A TypeError or ValueError naming ``max_pixels`` unless it is a positive integer (NumPy's
+    """A TypeError or TacoValueError naming ``max_pixels`` unless it is a positive integer (NumPy's
     taken) or None (no cap): a cap of 0, -1 or 1.5 refused every file with a message about the
     file, and ``"64000000"`` failed inside a comparison."""
     if max_pixels is not None:
@@ -416,12 +417,12 @@ def check_max_pixels(max_pixels: object) -> None:
 
 def positive_int_argument(name: str, value: object, what: str) -> int:
     """``value`` as an int (NumPy integers taken): a TypeError naming argument ``name`` and
-    ``what`` it holds unless an integer, a ValueError unless at least 1."""
+    ``what`` it holds unless an integer, a TacoValueError unless at least 1."""
     number = as_int(value)
     if number is None:
         raise TypeError(f"{name} must be an integer {what}, not {type(value).__name__}")
     if number < 1:
-        raise ValueError(f"{name} must be positive, got {value!r}")
+        raise TacoValueError(f"{name} must be positive, got {value!r}")
     return number
 
 
@@ -471,7 +472,7 @@ def analysis_with_text_overlap(
     if not model.uses_text:
         return model.analysis(x, stripe_rows=rows)
     if len(captions) != x.shape[0]:
-        raise ValueError(f"{x.shape[0]} images but {len(captions)} captions")
+        raise TacoValueError(f"{x.shape[0]} images but {len(captions)} captions")
     encoder = text_encoder or model_text_encoder(model)
     assert encoder is not None
     if overlap is None:
@@ -571,15 +572,15 @@ def code_latent(
 
 
 def coding_captions(model: ELIC, captions: Sequence[str | None]) -> list[str]:
-    """The captions g_a reads, one per image: each as given, '' for None. A ValueError for a
+    """The captions g_a reads, one per image: each as given, '' for None. A TacoValueError for a
     None given to a text-guided model (``model.uses_text``), which needs a caption for every
     image ('' for none); a text-free model reads none, so any will do."""
     missing = [i for i, caption in enumerate(captions) if caption is None]
     if model.uses_text and missing:
         if len(captions) == 1:
-            raise ValueError("this model is text-guided: give a caption (use '' for none)")
-        raise ValueError(f"this model is text-guided: give a caption per image (use '' for none); "
-                         f"image {missing[0]} (counting from 0) has none")
+            raise TacoValueError("this model is text-guided: give a caption (use '' for none)")
+        raise TacoValueError(f"this model is text-guided: give a caption per image (use '' for "
+                             f"none); image {missing[0]} (counting from 0) has none")
     return [caption or "" for caption in captions]
 
 
@@ -669,9 +670,9 @@ def compress(
 
     Raises :class:`taco.images.ImageReadError` for an image that cannot be read,
     :class:`ImageSizeError`, :class:`taco.text.base.CaptionTooLongError`,
-    :class:`SizeBudgetError` (even quality 1 is over ``max_bytes``), ``ValueError`` for other
-    bad values, ``TypeError`` for wrong types (each naming the argument),
-    :class:`taco.memory.OutOfMemoryError`.
+    :class:`SizeBudgetError` (even quality 1 is over ``max_bytes``),
+    :class:`taco.errors.TacoValueError` (a ``ValueError``) for other bad values, ``TypeError``
+    for wrong types (each naming the argument), :class:`taco.memory.OutOfMemoryError`.
     """
     return compress_image(image, caption, model, text_encoder=text_encoder, quality=quality,
                           stripe_budget=stripe_budget, progress=progress, max_bytes=max_bytes).data
@@ -900,8 +901,8 @@ def decompress_tensor(
     data: TacoLike, model: ELIC | None = None, *, max_pixels: int | None = MAX_DECODE_PIXELS,
     progress: Progress | None = None,
 ) -> tuple[Tensor, str]:
-    """Decode a ``.taco`` file (its bytes or path) -> ((1, 3, H, W) float in [0, 1], original
-    mode). No caption.
+    """Decode a ``.taco`` file (its bytes, its path or a binary file object, read from where it
+    stands) -> ((1, 3, H, W) float in [0, 1], original mode). No caption.
 
     A file declaring more than ``max_pixels`` pixels is refused before anything is allocated
     for it (``None``: no cap; the container caps each side at 32768). Big images are
@@ -915,8 +916,9 @@ def decompress(
     data: TacoLike, model: ELIC | None = None, *, restore: bool = True,
     max_pixels: int | None = MAX_DECODE_PIXELS, progress: Progress | None = None,
 ) -> Image.Image:
-    """Decode a ``.taco`` file (its bytes or path) to a PIL image. Needs no caption and loads no
-    text encoder.
+    """Decode a ``.taco`` file to a PIL image: its bytes, its path, or a binary file object
+    (``open(path, "rb")``, ``io.BytesIO``, an upload's stream: read from where it stands, within
+    the size its header allows). Needs no caption and loads no text encoder.
 
     ``model`` may be omitted when the file was made by a built-in trained model (or by an
     architecture's seed-0 weights, as ``taco decompress`` finds them). With

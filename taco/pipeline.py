@@ -35,6 +35,7 @@ from .codec import (
     encoding_out_of_memory,
     entropy_code,
 )
+from .errors import TacoError, TacoValueError
 from .models.elic import ELIC
 from .progress import Progress
 from .text.base import TextEncoder
@@ -93,7 +94,11 @@ def compress_batch(
     batch how many images are done; ``quality`` as :func:`taco.compress` (every image at the
     same one). ``max_bytes`` (instead of ``quality``) as :func:`taco.compress`, for each image on
     its own: each result's ``quality`` is the one chosen for it. An image that does not fit even
-    at quality 1 fails the whole call with :class:`taco.codec.SizeBudgetError`, naming its index.
+    at quality 1 fails the whole call with :class:`taco.codec.SizeBudgetError`, naming its index,
+    as does an image that cannot be read or taken (:class:`taco.images.ImageReadError`,
+    :class:`taco.codec.ImageSizeError`, :class:`taco.errors.TacoValueError`, ``TypeError``: the
+    errors :func:`taco.compress` raises for it, their message starting ``image 3 (counting
+    from 0): ``).
     ``stripe_budget`` as :func:`taco.compress`, per image; running out of memory raises
     :class:`taco.memory.OutOfMemoryError` naming the batch (each image is coded as
     :func:`taco.codec.code_latent` codes it for :func:`taco.compress`).
@@ -105,10 +110,10 @@ def compress_batch(
     if isinstance(captions, str):
         raise TypeError("captions must be a sequence of one caption per image, not one str")
     if as_int(batch_size) is None or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        raise TacoValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     given: list[str | None] = list(captions) if captions is not None else [None] * len(images)
     if len(given) != len(images):
-        raise ValueError(f"{len(images)} images but {len(given)} captions")
+        raise TacoValueError(f"{len(images)} images but {len(given)} captions")
     caps = coding_captions(model, given)
     weight = next(model.parameters())
 
@@ -142,8 +147,14 @@ def compress_batch(
         if progress is not None:
             progress("images", len(results), len(images))
 
-    for image, caption in zip(images, caps, strict=True):
-        x, h, w, mode = coding_input(image)
+    for index, (image, caption) in enumerate(zip(images, caps, strict=True)):
+        try:
+            x, h, w, mode = coding_input(image)
+        except (TacoError, TypeError) as exc:  # an image that cannot be read, sized or converted
+            # the same error, saying which image (as SizeBudgetError does): "image bytes" or a
+            # numpy array's shape does not tell one image of a batch from another
+            exc.args = (f"image {index} (counting from 0): {exc}",)
+            raise
         if batch and (x.shape != batch[0][0].shape or len(batch) == batch_size):
             flush()
         batch.append((x, mode, h, w))

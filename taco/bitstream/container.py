@@ -33,9 +33,9 @@ import stat
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
-from ..errors import TacoError
+from ..errors import TacoError, TacoValueError
 from ..fileobjects import is_file_object, read_at_most, read_file_object
 
 MAGIC = b"TACO"
@@ -119,6 +119,10 @@ class TacoHeader:
 
 @dataclass(frozen=True)
 class TacoFile:
+    """A parsed ``.taco`` file, as :func:`info` (``taco.info``) and :func:`unpack` return it: its
+    ``header`` (:class:`TacoHeader`), the entropy-coded ``payload``, the bytes before it
+    (``header_bytes``) and the checksum; ``total_bytes`` and ``bpp`` count the whole file."""
+
     header: TacoHeader
     payload: bytes  # the rANS stream (version 3: chunked; version 2: one string)
     header_bytes: int  # everything before the payload, CRC included
@@ -146,7 +150,7 @@ class TacoFile:
 def varint(n: int) -> bytes:
     """``n`` as an unsigned LEB128 varint (the header's sizes, the stream's chunk lengths)."""
     if n < 0:
-        raise ValueError("varint must be non-negative")
+        raise TacoValueError("varint must be non-negative")
     out = bytearray()
     while True:
         b = n & 0x7F
@@ -179,7 +183,7 @@ def model_code(model_id: str) -> bytes:
         return bytes([BUILTIN_MODEL_IDS.index(model_id) + 1])
     problem = model_id_problem(model_id)
     if problem:
-        raise ValueError(f"model id {model_id!r}: {problem}")
+        raise TacoValueError(f"model id {model_id!r}: {problem}")
     raw = model_id.encode("utf-8")
     return bytes([MODEL_INLINE, len(raw)]) + raw
 
@@ -239,19 +243,20 @@ def pack(header: TacoHeader, payload: bytes) -> bytes:
     """Serialise a header and the entropy-coded stream into ``.taco`` bytes (format version
     :data:`FORMAT_VERSION`, whatever ``header.version`` says). A stream longer than the format
     allows for the image (:func:`max_file_bytes`: a model with a very large M) is a
-    :class:`TacoFormatError`, so taco never writes a file it refuses to read."""
+    :class:`TacoFormatError`, so taco never writes a file it refuses to read; a header field the
+    format cannot hold, a :class:`~taco.errors.TacoValueError`."""
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise TypeError(f"payload must be bytes (one rANS stream), got {type(payload).__name__}")
     if len(header.fingerprint) != 8:
-        raise ValueError("fingerprint must be 8 bytes")
+        raise TacoValueError("fingerprint must be 8 bytes")
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
-        raise ValueError(f"image sides must be in 1..{MAX_SIDE}, got {header.height}x{header.width}")
+        raise TacoValueError(f"image sides must be in 1..{MAX_SIDE}, got {header.height}x{header.width}")
     if header.mode not in MODES:
-        raise ValueError(f"unsupported original mode {header.mode!r}")
+        raise TacoValueError(f"unsupported original mode {header.mode!r}")
     if not 0 <= header.padding < 1 << (8 - _MODE_BITS):
-        raise ValueError(f"padding code {header.padding} does not fit in 3 bits")
+        raise TacoValueError(f"padding code {header.padding} does not fit in 3 bits")
     if not 0 <= header.quality <= 255:
-        raise ValueError(f"quality index {header.quality} does not fit in one byte")
+        raise TacoValueError(f"quality index {header.quality} does not fit in one byte")
     head = b"".join([
         MAGIC,
         bytes([FORMAT_VERSION]),
@@ -391,7 +396,7 @@ def unpack(data: bytes) -> TacoFile:
     return TacoFile(header, data[head.header_bytes:], head.header_bytes, head.crc)
 
 
-def read_taco_stream(stream: BinaryIO) -> bytes:
+def read_taco_stream(stream: IO[bytes]) -> bytes:
     """The bytes of a ``.taco`` file from a binary ``stream`` (an open file, a pipe, standard
     input), from where it stands, read within the bound its header sets: the header first (at
     most :data:`MAX_HEADER_BYTES`), then at most :func:`max_file_bytes` in all. A longer file is
@@ -420,8 +425,9 @@ def read_taco_stream(stream: BinaryIO) -> bytes:
 
 
 #: What :func:`info` (and :func:`taco.decompress`) take: the bytes of a ``.taco`` file, its path,
-#: or a binary file object.
-TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
+#: or a binary file object (``IO[bytes]``: ``open(path, "rb")``, ``io.BytesIO``, what
+#: ``zipfile.ZipFile.open``, ``tarfile`` and ``subprocess`` give, a ``SpooledTemporaryFile``).
+TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
 
 
 def taco_bytes(data: TacoLike) -> bytes:
@@ -450,8 +456,10 @@ def taco_bytes(data: TacoLike) -> bytes:
 
 
 def info(data: TacoLike) -> TacoFile:
-    """What a ``.taco`` file (its bytes or path) says, without decoding it: ``.header`` (model,
-    fingerprint, quality, size, original mode, padding), ``.crc32``, ``.total_bytes``, ``.bpp``.
+    """What a ``.taco`` file (its bytes, its path, or a binary file object, read from where it
+    stands within the size its header allows) says, without decoding it: a :class:`TacoFile`
+    (``taco.TacoFile``) with ``.header`` (model, fingerprint, quality, size, original mode,
+    padding), ``.crc32``, ``.total_bytes``, ``.bpp``.
     Needs no model and no torch. A path that cannot be read, a malformed header or a checksum
     mismatch raises :class:`TacoFormatError`; the stream is not read, so a file that passes may still fail to
     decode (another model, a quality it lacks, a stream altered behind a recomputed checksum)."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..checks import is_number
 from ..checksums import sha256_file
-from ..errors import TacoError
+from ..errors import TacoError, TacoValueError
 from ..shards import INDEX_SUFFIX, TRAIN_STATE_FILE, files as shard_files, find
 from .config import (
     ARCHITECTURES,
@@ -203,23 +203,23 @@ def register_architecture(
     added for a variable-rate config, or a function ``build(config: ModelConfig) -> model``.
     The tables are updated in place (``ARCHITECTURES`` and ``TEXTLESS_ARCHITECTURES`` are
     lists, ``BUILDERS`` and ``MODEL_CONFIGS`` dicts), so every module that holds them sees the
-    backbone. Registering ``name`` again replaces its builder; ValueError for taco's own architectures,
+    backbone. Registering ``name`` again replaces its builder; TacoValueError for taco's own architectures,
     for a class whose ``uses_text`` contradicts ``textless``, for a config name that a
     trained model or another architecture has, and for a config that ModelConfig refuses (a
     field it lacks points to ``options``): then no table is changed."""
     if name in BUILTIN_ARCHITECTURES:
-        raise ValueError(f"architecture {name!r} is taco's own: give the backbone another name")
+        raise TacoValueError(f"architecture {name!r} is taco's own: give the backbone another name")
     if not name or looks_like_path(name):
-        raise ValueError(f"architecture name {name!r} must be a plain, non-empty name")
+        raise TacoValueError(f"architecture name {name!r} must be a plain, non-empty name")
     if isinstance(build, type) and getattr(build, "uses_text", not textless) == textless:
-        raise ValueError(f"{build.__name__}.uses_text is {build.uses_text}: register it with "  # type: ignore[attr-defined]
-                         f"textless={not build.uses_text}")  # type: ignore[attr-defined]
+        raise TacoValueError(f"{build.__name__}.uses_text is {build.uses_text}: register it "  # type: ignore[attr-defined]
+                             f"with textless={not build.uses_text}")  # type: ignore[attr-defined]
     for key in configs or {}:
         taken = MODEL_CONFIGS.get(key)  # get, not `in`: that would import TACO_PLUGINS modules
         if key in PRETRAINED or (taken is not None and taken.architecture != name):
-            raise ValueError(f"model name {key!r} is taken: give the config another name")
+            raise TacoValueError(f"model name {key!r} is taken: give the config another name")
         if looks_like_path(key):
-            raise ValueError(f"model name {key!r} reads as a file path: give it another name")
+            raise TacoValueError(f"model name {key!r} reads as a file path: give it another name")
     from .architecture import BUILDERS, class_builder  # imports torch: a backbone does anyway
 
     # the configs are checked against the architecture lists as they will be, and the lists
@@ -242,11 +242,11 @@ def register_architecture(
 
 def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -> ModelConfig:
     """The ModelConfig of a config ``key`` given to :func:`register_architecture`; a field
-    ModelConfig lacks is a ValueError naming the config and pointing to ``options``."""
+    ModelConfig lacks is a TacoValueError naming the config and pointing to ``options``."""
     fields = {**fields, "architecture": architecture}
     problem = ModelConfig.unknown_fields_problem(fields)
     if problem:
-        raise ValueError(f"config {key!r}: {problem}")
+        raise TacoValueError(f"config {key!r}: {problem}")
     return ModelConfig(**fields)
 
 
@@ -428,12 +428,14 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     """Build a registered architecture, e.g. ``create_model("taco-tiny", use_mask=True)``.
 
     Weights are random (seeded by ``seed`` for reproducibility) and the entropy-coder tables are
-    built, so the model can compress at once. Trained models come from :func:`load`.
+    built, so the model can compress at once. Trained models come from :func:`load`. A name that
+    is no registered architecture is a :class:`taco.errors.TacoValueError` (a ``ValueError``)
+    listing them; ``overrides`` are checked as :func:`architecture_config` checks them.
     """
     if name not in MODEL_CONFIGS:
-        raise ValueError(f"unknown architecture {name!r}{did_you_mean(name, sorted(MODEL_CONFIGS))}; "
-                         f"architectures: {', '.join(sorted(MODEL_CONFIGS))}"
-                         + ("; trained models load with taco.load" if name in PRETRAINED else ""))
+        raise TacoValueError(f"unknown architecture {name!r}{did_you_mean(name, sorted(MODEL_CONFIGS))}; "
+                             f"architectures: {', '.join(sorted(MODEL_CONFIGS))}"
+                             + ("; trained models load with taco.load" if name in PRETRAINED else ""))
     import torch
 
     from .architecture import build_model

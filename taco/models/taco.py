@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from ..errors import TacoValueError
 from ..text.base import TextTokens
 from .adapter import TextAdapter, TextExtractor, TextInjector
 from .config import INJECTOR_POSITIONS, TEXT_INJECTIONS, check_choice
@@ -77,7 +78,7 @@ class TextGuidedAnalysis(nn.Module):
         if text_injection == "tgic":
             unused = sorted(k for k, v in _ADAPTER_ONLY.items() if adapter.get(k, v) != v)
             if unused:
-                raise ValueError(f"TGIC text injection has no option {', '.join(unused)}")
+                raise TacoValueError(f"TGIC text injection has no option {', '.join(unused)}")
             self.adapter = TGICInjection(N, text_dim, injector_at, adapter.get("use_mask", False))
         elif injector_at == "both":
             self.adapter = TextAdapter(N, text_dim, **adapter)
@@ -179,9 +180,9 @@ class TACO(ELIC):
             raise TypeError(f"text must be TextTokens, not {type(text).__name__}: make them with "
                             "taco.codec.encode_text(model, captions), one caption per image")
         if text.tokens.shape[0] != like.shape[0]:
-            raise ValueError(f"{like.shape[0]} image(s) but {text.tokens.shape[0]} caption(s)")
+            raise TacoValueError(f"{like.shape[0]} image(s) but {text.tokens.shape[0]} caption(s)")
         if text.tokens.shape[-1] != self.text_dim:
-            raise ValueError(
+            raise TacoValueError(
                 f"text tokens have width {text.tokens.shape[-1]}, this model's adapter expects "
                 f"{self.text_dim}: the text encoder does not match the checkpoint"
             )

@@ -5,7 +5,11 @@ misspelled name."""
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
 from pathlib import Path
+from typing import IO
 
 from PIL import Image
 from typing_extensions import assert_type
@@ -47,6 +51,13 @@ def user_code(photo: Path) -> None:
         taco.compress(photo, "a cat", model)
     except taco.TacoError as e:  # every error taco raises on purpose
         assert_type(e, taco.TacoError)
+    try:
+        taco.compress(photo, "a cat", model, quality=9)
+    except taco.TacoValueError as e:  # a bad argument value: a TacoError and a ValueError
+        assert_type(e, taco.TacoValueError)
+        error: taco.TacoError = e
+        value_error: ValueError = e
+        assert error is value_error
     # a misspelled name is an error, not Any (the ignores must be used: warn_unused_ignores)
     taco.decompres(data)  # type: ignore[attr-defined]
     taco.models.lod("elic-tiny")  # type: ignore[attr-defined]
@@ -54,3 +65,21 @@ def user_code(photo: Path) -> None:
     taco.evaluation.evaluate_modle  # type: ignore[attr-defined]  # noqa: B018
     taco.official.import_checkpont  # type: ignore[attr-defined]  # noqa: B018
     taco.compress(photo, 42, model)  # type: ignore[arg-type]
+
+
+def file_objects(upload: IO[bytes], archive: zipfile.ZipFile, model: taco.ELIC) -> None:
+    """Images and .taco files as binary file objects: typed IO[bytes] (zipfile, tarfile,
+    subprocess, a web framework's upload), not only BinaryIO."""
+    data = taco.compress(upload, "a cat", model)
+    with archive.open("photo.png") as member:
+        assert_type(taco.compress_image(member, "a cat", model), CompressResult)
+    assert_type(taco.compress_batch([upload, io.BytesIO(data)], None, model), list[CompressResult])
+    with tempfile.SpooledTemporaryFile() as spooled:
+        spooled.write(data)
+        spooled.seek(0)
+        assert_type(taco.info(spooled), taco.TacoFile)
+        spooled.seek(0)
+        assert_type(taco.decompress(spooled), Image.Image)
+    with archive.open("photo.taco") as member:
+        assert_type(taco.info(member), TacoFile)
+        assert_type(taco.decompress(member, model), Image.Image)
