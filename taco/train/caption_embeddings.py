@@ -28,6 +28,7 @@ from torch import Tensor
 from ..atomic import save_safetensors_atomic
 from ..models import ELIC
 from ..text.base import (
+    CaptionTextError,
     CaptionTooLongError,
     TextEncoder,
     TextEncoderUnavailable,
@@ -147,11 +148,12 @@ class TableTextEncoder(TextEncoder):
 
 def check_captions(captions: Iterable[str]) -> None:
     """ConfigError at a run's start for a caption the text encoders refuse (over
-    :data:`taco.text.base.MAX_CAPTION_CHARS`), instead of a crash at the step that draws it."""
+    :data:`taco.text.base.MAX_CAPTION_CHARS`, or text that is not UTF-8: a lone surrogate),
+    instead of a crash at the step that draws it."""
     try:
         for caption in captions:
             normalize_caption(caption)
-    except CaptionTooLongError as e:
+    except (CaptionTooLongError, CaptionTextError) as e:
         raise ConfigError(f"training/validation data: {e}") from None
 
 
