@@ -47,6 +47,7 @@ _LAZY = {
     "OutOfMemoryError": "taco.memory",
     "CaptionTruncatedWarning": "taco.text.base",
     "CaptionTooLongError": "taco.text.base",
+    "CaptionTextError": "taco.text.base",
     "TextEncoderUnavailable": "taco.text.base",
     "create_model": "taco.models",
     "load": "taco.models",
@@ -82,6 +83,7 @@ __all__ = [
     "OutOfMemoryError",
     "CaptionTruncatedWarning",
     "CaptionTooLongError",
+    "CaptionTextError",
     "TextEncoderUnavailable",
     "create_model",
     "load",
@@ -135,6 +137,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         DEFAULT_MODEL as DEFAULT_MODEL,
     )
     from taco.text.base import (
+        CaptionTextError as CaptionTextError,
         CaptionTooLongError as CaptionTooLongError,
         CaptionTruncatedWarning as CaptionTruncatedWarning,
         TextEncoderUnavailable as TextEncoderUnavailable,

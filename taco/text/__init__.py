@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from .base import (
     MAX_CAPTION_CHARS,
+    CaptionTextError,
     CaptionTooLongError,
     CaptionTruncatedWarning,
     TextEncoder,
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_CLIP",
     "MAX_CAPTION_CHARS",
     "TEXT_ENCODER_DIMS",
+    "CaptionTextError",
     "CaptionTooLongError",
     "CaptionTruncatedWarning",
     "CLIPTextEncoder",
