@@ -186,13 +186,16 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     cached = model.__dict__.get("_taco_coding_codec")
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
-    check_entropy_tables(model.latent_codec)  # the copy's tables are exactly these (checked once)
-    codec: HyperpriorLatentCodec = float64_copy(model.latent_codec).eval()
-    for m in codec.modules():
-        if isinstance(m, nn.modules.conv._ConvNd):
-            m.register_forward_pre_hook(_inputs_to_float64)
-    band_convolutions(codec)
-    guard_entropy_coders(codec)
+    # ordinary tensors even when the first call runs under torch.inference_mode(): the copy is
+    # kept for calls outside it
+    with torch.inference_mode(False), torch.no_grad():
+        check_entropy_tables(model.latent_codec)  # the copy's tables are exactly these (checked once)
+        codec: HyperpriorLatentCodec = float64_copy(model.latent_codec).eval()
+        for m in codec.modules():
+            if isinstance(m, nn.modules.conv._ConvNd):
+                m.register_forward_pre_hook(_inputs_to_float64)
+        band_convolutions(codec)
+        guard_entropy_coders(codec)
     model.__dict__["_taco_coding_codec"] = (fingerprint, codec)
     return codec
 

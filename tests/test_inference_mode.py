@@ -49,6 +49,15 @@ def test_a_cold_model_codes_in_inference_mode_then_outside_it(image, reference):
         assert taco.compress(image, None, model) == data
 
 
+def test_the_coding_copy_built_in_inference_mode_is_of_ordinary_tensors():
+    """Kept on the model for calls outside inference mode. (CompressAI's masked convolutions then
+    replace their own weight with each forward pass, in whatever mode it runs.)"""
+    model = taco.load(MODEL)
+    with torch.inference_mode():
+        coding = taco.codec.coding_codec(model)
+    assert not any(t.is_inference() for t in [*coding.parameters(), *coding.buffers()])
+
+
 def test_a_model_used_outside_inference_mode_codes_inside_it(image, reference):
     data, pixels = reference
     model = taco.load(MODEL)
