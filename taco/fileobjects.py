@@ -1,7 +1,8 @@
 """A caller's binary file object (``open(path, "rb")``, ``io.BytesIO``, a pipe), read to its end
 or within a bound:
 what :func:`taco.compress` takes for an image and :func:`taco.decompress` / :func:`taco.info` for
-a ``.taco`` file; and a file by its path, read whole within a bound (:func:`read_file_within`).
+a ``.taco`` file; a file by its path, read whole within a bound (:func:`read_file_within`); and
+the text of a path checked before the disk is asked about it (:func:`checked_path`).
 Imports nothing but the standard library (the bottom layer).
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-__all__ = ["READ_PIECE_BYTES", "file_object_name", "is_file_object", "read_at_most",
-           "read_file_object", "read_file_within"]
+__all__ = ["READ_PIECE_BYTES", "checked_path", "file_object_name", "is_file_object",
+           "read_at_most", "read_file_object", "read_file_within"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
 READ_PIECE_BYTES = 1 << 20
@@ -23,6 +25,25 @@ def is_file_object(value: object) -> bool:
     """Whether ``value`` is read with ``.read()``: a file object of any kind (text ones included,
     for :func:`read_file_object` to refuse with a message)."""
     return callable(getattr(value, "read", None))
+
+
+def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Path:
+    """``path`` as a ``Path``, once its text can name a file; ``error(shown, reason)`` is raised
+    for text that cannot (``shown``: the path for a message, a null byte in it written ``\\x00``):
+    the empty path (``"an empty path"``: ``Path("")`` is the current folder, so a blank variable
+    would be read as ``.``) and a path holding a null byte (no file name can, and ``os.stat`` and
+    ``open`` refuse it with a ValueError, not the OSError a caller catches for every other path
+    that cannot be read: too long, a symlink loop, not permitted). An error class taking
+    ``(path, reason)`` serves as ``error``. Where the path is looked at, the caller turns that
+    OSError into the same error."""
+    text = os.fspath(path)
+    if not text:
+        raise error(text, "an empty path")
+    at = text.find("\x00")
+    if at >= 0:
+        raise error(text.replace("\x00", "\\x00"),
+                    f"the path holds a null byte (character {at + 1}), which no file name can")
+    return Path(text)
 
 
 def file_object_name(stream: Any, default: str) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .errors import TacoError, TacoWarning, warn_at_caller
-from .fileobjects import read_file_object
+from .fileobjects import checked_path, read_file_object
 from .locks import ForkSafeLock
 from .messages import one_line
 from .suffixes import HEIF_SUFFIXES
@@ -89,17 +89,19 @@ PIXEL_SLACK = 0.5
 class ImageReadError(TacoError, ValueError):
     """An image file cannot be read: missing, empty, truncated, not an image, or too large.
 
-    The message names the file and the reason; ``path`` and ``reason`` hold them separately.
+    The message names the file and the reason; ``path`` and ``reason`` hold them separately
+    (an empty path is named ``''`` in the message, not as ``Path("")``'s ``.``).
     It pickles (an error crossing a process pool).
     """
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = Path(path)
         self.reason = reason
-        super().__init__(f"cannot read image '{self.path}': {reason}")
+        self._named = str(self.path) if os.fspath(path) else ""
+        super().__init__(f"cannot read image '{self._named}': {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.path, self.reason)
+        return type(self), (self._named, self.reason)
 
 
 class ImageConversionWarning(TacoWarning):
@@ -156,12 +158,13 @@ def load_image(
     the way viewers show it, and recorded as ``image.info["exif_orientation"]`` (the tag itself is
     removed from the image's EXIF).
 
-    Raises :class:`ImageReadError` for a missing or zero-byte file, a file Pillow cannot
-    identify, a truncated or corrupt file, and an image over ``max_pixels`` (see
-    :data:`MAX_PIXELS`).
+    Raises :class:`ImageReadError` for an empty path or one with a null byte
+    (:func:`taco.fileobjects.checked_path`), a path the system refuses (too long, not
+    permitted), a missing or zero-byte file, a file Pillow cannot identify, a truncated or
+    corrupt file, and an image over ``max_pixels`` (see :data:`MAX_PIXELS`).
     """
-    path = Path(path)
     if data is None:
+        path = checked_path(path, ImageReadError)
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -176,6 +179,8 @@ def load_image(
                     data = read_image_stream(f, str(path))
             except OSError as e:
                 raise ImageReadError(path, e.strerror or str(e)) from e
+    else:
+        path = Path(path)  # names the bytes in messages
     size = st.st_size if data is None else len(data)
     if size == 0:
         raise ImageReadError(path, "file is empty (0 bytes)")

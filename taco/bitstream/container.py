@@ -32,11 +32,10 @@ import os
 import stat
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 from ..errors import TacoError, TacoValueError
-from ..fileobjects import is_file_object, read_at_most, read_file_object
+from ..fileobjects import checked_path, is_file_object, read_at_most, read_file_object
 
 MAGIC = b"TACO"
 FORMAT_VERSION = 3
@@ -435,9 +434,10 @@ def taco_bytes(data: TacoLike) -> bytes:
     where it stands); a path or a file object is read within the bound its header sets
     (:func:`read_taco_stream`: a longer file is a :class:`TacoFormatError`, its extra bytes
     unread). A path that cannot be read is a :class:`TacoFileUnreadable` naming it (a
-    :class:`TacoFormatError` and an ``OSError``)."""
+    :class:`TacoFormatError` and an ``OSError``), an empty one or one with a null byte too
+    (:func:`taco.fileobjects.checked_path`)."""
     if isinstance(data, str | os.PathLike):
-        path = Path(data)
+        path = checked_path(data, TacoFileUnreadable)
         try:
             with path.open("rb") as f:
                 return read_taco_stream(f)

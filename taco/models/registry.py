@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..checks import is_number
 from ..checksums import sha256_file
 from ..errors import TacoError, TacoValueError
+from ..fileobjects import checked_path
 from ..shards import INDEX_SUFFIX, TRAIN_STATE_FILE, files as shard_files, find
 from .config import (
     ARCHITECTURES,
@@ -374,7 +375,9 @@ def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = Fals
     (``checkpoint``), a folder without one (``folder``), or nothing (``unknown``). A
     ``pathlib.Path`` (any ``PathLike``) is always a path. With ``names_only`` (the name a
     ``.taco`` file gives, which must not choose a file to read) the disk is not looked at: what
-    is not a name is ``unknown``."""
+    is not a name is ``unknown``. A path that cannot be looked at is a :class:`CheckpointError`
+    saying why: empty (which would be the current folder), holding a null byte
+    (:func:`taco.fileobjects.checked_path`), or refused by the system (too long, not permitted)."""
     key = os.fspath(spec)
     try:
         path = Path(key).expanduser()
@@ -386,12 +389,26 @@ def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = Fals
                 else "architecture" if key in MODEL_CONFIGS else None)
     if names_only:
         return ModelSpec(kind or "unknown", path)
-    checkpoint = find(path)
     if kind is not None:  # what ./NAME holds is named in a note only if it is a taco checkpoint
+        try:
+            checkpoint = find(path)
+        except OSError:  # ./NAME cannot be looked at: the name alone
+            return ModelSpec(kind, path)
         return ModelSpec(kind, path, checkpoint if checkpoint and holds_checkpoint(checkpoint) else None)
+
+    def refused(shown: str, reason: str) -> CheckpointError:
+        return CheckpointError(f"model '{shown}': {reason}")
+
+    checked_path(key, refused)
+    try:
+        checkpoint = find(path)
+        folder = checkpoint is None and path.is_dir()
+    except OSError as exc:  # too long, a folder on the way not permitted, ...
+        reason = exc.strerror or str(exc)
+        raise refused(key, reason[:1].lower() + reason[1:]) from None
     if checkpoint is not None:
         return ModelSpec("checkpoint", path, checkpoint)
-    return ModelSpec("folder" if path.is_dir() else "unknown", path)
+    return ModelSpec("folder" if folder else "unknown", path)
 
 
 def holds_checkpoint(path: str | os.PathLike[str]) -> bool:
