@@ -294,13 +294,15 @@ def test_float_clamped() -> None:
 
 
 def test_ycbcr_and_hsv() -> None:
+    """Converted with a warning, as CMYK is: they decode as RGB (tests/test_image_modes_warn.py
+    checks the conversions against their formulas, and LAB's)."""
     ycbcr = Image.new("RGB", (2, 2), (200, 30, 60)).convert("YCbCr")
-    rgb, mode = _no_warning_to_rgb(ycbcr)
+    rgb, mode = _one_warning_to_rgb(ycbcr, r"^YCbCr is converted to RGB .*; it decodes as RGB$")
     assert mode == "YCbCr"
     assert np.abs(np.asarray(rgb, np.int16) - [200, 30, 60]).max() <= 2
 
     hsv = Image.new("HSV", (2, 2), (0, 255, 255))  # pure red
-    rgb, mode = _no_warning_to_rgb(hsv)
+    rgb, mode = _one_warning_to_rgb(hsv, r"^HSV is converted to RGB; it decodes as RGB$")
     assert mode == "HSV" and rgb.getpixel((0, 0)) == (255, 0, 0)
 
 
