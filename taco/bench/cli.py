@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..cli.common import add_device_option, non_negative_int, path_arg, positive_int
+from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
 
 if TYPE_CHECKING:
     from .latency import BenchConfig
@@ -64,7 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    f"throughput measurement, 0 to skip, at most {MAX_BATCH} (default 0, quick 2)")
     p.add_argument("--memory", metavar="HxW", type=memory_size,
                    help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
-                   "e.g. 2176x3840 for 4K) with --taco-model (any model), each in a fresh process")
+                   "e.g. 2176x3840 for 4K) with --taco-model and --elic-model (any architecture each), each in a fresh process")
     add_device_option(p)
     p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's own)")
     p.add_argument("--profile", action="store_true",
@@ -84,9 +84,27 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         threads=args.threads, output=args.output)
     if args.no_clip_b:
         over["clip_b"] = False
-    if args.quick:
-        return BenchConfig.quick_defaults(**over)
-    return BenchConfig.with_overrides(**over)
+    cfg = BenchConfig.quick_defaults(**over) if args.quick else BenchConfig.with_overrides(**over)
+    check_architectures(cfg, any_text=bool(args.memory))
+    return cfg
+
+
+def check_architectures(cfg: BenchConfig, *, any_text: bool) -> None:
+    """CLIError unless ``--taco-model`` and ``--elic-model`` name architectures (the bench times
+    random weights: a built-in trained model or a checkpoint is not one), the first text-guided
+    and the second not (``any_text``: either may be either, as ``--memory`` takes them)."""
+    from ..models import MODEL_CONFIGS
+
+    for option, name, text in (("--taco-model", cfg.taco_model, True),
+                               ("--elic-model", cfg.elic_model, False)):
+        if name not in MODEL_CONFIGS:
+            raise CLIError(f"{option} {name!r}: not an architecture name (taco bench times an "
+                           f"architecture's random weights): one of {', '.join(sorted(MODEL_CONFIGS))}")
+        if not any_text and (MODEL_CONFIGS[name].text_encoder is not None) != text:
+            fits = sorted(n for n, c in MODEL_CONFIGS.items() if (c.text_encoder is not None) == text)
+            raise CLIError(f"{option} {name!r}: {'takes no text' if text else 'is text-guided'}; "
+                           f"{option} takes {'a text-guided architecture' if text else 'one without text'}: "
+                           f"{', '.join(fits)}")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
