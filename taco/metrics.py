@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .checksums import sha256_file
-from .errors import TacoError
+from .errors import TacoError, TacoValueError
 from .images import PIXEL_SLACK
 from .recipe import LPIPS_INPUTS
 
@@ -91,9 +91,10 @@ def _check_scale(images: Mapping[str, Tensor], data_range: float = 1.0) -> None:
     PSNR, MS-SSIM and LPIPS of 0-255 pixels are numbers, just wrong ones. Integer tensors raise
     ``TypeError`` unless ``data_range`` is not 1 (PSNR of uint8 pixels with ``data_range=255``
     is right); values beyond ``[-PIXEL_SLACK, 1 + PIXEL_SLACK] * data_range`` raise
-    ``ValueError``. NaN passes (non-finite checks downstream name it better). One min/max per
-    tensor. Values are read on the CPU only: on an accelerator reading them back would stall the
-    device once per call (a training step calls LPIPS and PSNR), so there only the dtype is checked.
+    :class:`~taco.errors.TacoValueError` (a ``ValueError``). NaN passes (non-finite checks
+    downstream name it better). One min/max per tensor. Values are read on the CPU only: on an
+    accelerator reading them back would stall the device once per call (a training step calls
+    LPIPS and PSNR), so there only the dtype is checked.
     """
     if data_range == 1.0:
         _check_float(images)
@@ -106,13 +107,13 @@ def _check_scale(images: Mapping[str, Tensor], data_range: float = 1.0) -> None:
         if not (low < -PIXEL_SLACK * data_range or high > (1 + PIXEL_SLACK) * data_range):
             continue  # in range, or NaN
         if data_range != 1.0:
-            raise ValueError(f"{name} has values from {low:g} to {high:g}: expected "
-                             f"[0, data_range={data_range:g}]")
+            raise TacoValueError(f"{name} has values from {low:g} to {high:g}: expected "
+                                 f"[0, data_range={data_range:g}]")
         if high > 1 + PIXEL_SLACK:
-            raise ValueError(f"{name} has values up to {high:g}: divide 0-255 pixels by 255 "
-                             "(metrics take floats in [0, 1])")
-        raise ValueError(f"{name} has values down to {low:g}: metrics take floats in [0, 1] "
-                         "(map [-1, 1] images with (x + 1) / 2)")
+            raise TacoValueError(f"{name} has values up to {high:g}: divide 0-255 pixels by 255 "
+                                 "(metrics take floats in [0, 1])")
+        raise TacoValueError(f"{name} has values down to {low:g}: metrics take floats in [0, 1] "
+                             "(map [-1, 1] images with (x + 1) / 2)")
 
 
 def _check_pair(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> tuple[Tensor, Tensor]:
@@ -126,9 +127,9 @@ def _check_pair(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> tuple[Tens
     x = x.unsqueeze(0) if x.dim() == 3 else x
     x_hat = x_hat.unsqueeze(0) if x_hat.dim() == 3 else x_hat
     if x.shape != x_hat.shape:
-        raise ValueError(f"x and x_hat differ in shape: {tuple(x.shape)} vs {tuple(x_hat.shape)}")
+        raise TacoValueError(f"x and x_hat differ in shape: {tuple(x.shape)} vs {tuple(x_hat.shape)}")
     if x.dim() != 4 or x.shape[1] != 3:
-        raise ValueError(f"expected RGB images (B, 3, H, W) or (3, H, W), got {tuple(x.shape)}")
+        raise TacoValueError(f"expected RGB images (B, 3, H, W) or (3, H, W), got {tuple(x.shape)}")
     if data_range == 1.0:
         _check_float({"x": x, "x_hat": x_hat})
     # Values are checked on the reference only: a reconstruction may stray from [0, 1] by any
@@ -185,8 +186,8 @@ def ms_ssim(x: Tensor, x_hat: Tensor) -> Tensor:
 
     ``pytorch_msssim.ms_ssim`` with its defaults (Gaussian window 11, sigma 1.5, the weights of
     Wang et al. 2003). Differentiable. The 5-scale pyramid needs the smaller image side to be at
-    least 161 px; smaller images raise ``ValueError`` (no silent fallback to fewer scales, so that
-    reported values always mean the same thing).
+    least 161 px; smaller images raise ``TacoValueError`` (no silent fallback to fewer scales,
+    so that reported values always mean the same thing).
 
     Note: IQA toolboxes (e.g. pyiqa) often compute MS-SSIM on luma only; RGB values differ.
     """
@@ -194,7 +195,7 @@ def ms_ssim(x: Tensor, x_hat: Tensor) -> Tensor:
 
     x, x_hat = _check_pair(x, x_hat)
     if min(x.shape[-2:]) < MS_SSIM_MIN_SIDE:
-        raise ValueError(
+        raise TacoValueError(
             f"MS-SSIM (5 scales) needs images of at least {MS_SSIM_MIN_SIDE} px on the smaller "
             f"side, got {tuple(x.shape[-2:])}"
         )
@@ -277,9 +278,9 @@ def lpips_model(device: torch.device | str = "cpu") -> nn.Module:
 
 
 def check_lpips_input(lpips_input: str) -> str:
-    """``lpips_input`` if it is one of :data:`LPIPS_INPUTS`, else ``ValueError`` naming them."""
+    """``lpips_input`` if it is one of :data:`LPIPS_INPUTS`, else ``TacoValueError`` naming them."""
     if lpips_input not in LPIPS_INPUTS:
-        raise ValueError(
+        raise TacoValueError(
             f"lpips_input must be one of {', '.join(LPIPS_INPUTS)}, got {lpips_input!r}"
         )
     return lpips_input
@@ -304,13 +305,13 @@ def lpips(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> Tensor:
 
     Differentiable with respect to both inputs, so training can use it as a loss; runs on the
     device of ``x`` in float32. AlexNet's five stages need both sides to be at least
-    :data:`LPIPS_MIN_SIDE` px; smaller images raise ``ValueError``.
+    :data:`LPIPS_MIN_SIDE` px; smaller images raise ``TacoValueError``.
     """
     x, x_hat = _check_pair(x, x_hat)
     check_lpips_input(lpips_input)
     if min(x.shape[-2:]) < LPIPS_MIN_SIDE:
-        raise ValueError(f"LPIPS (AlexNet) needs images of at least {LPIPS_MIN_SIDE} px on the "
-                         f"smaller side, got {tuple(x.shape[-2:])}")
+        raise TacoValueError(f"LPIPS (AlexNet) needs images of at least {LPIPS_MIN_SIDE} px on the "
+                             f"smaller side, got {tuple(x.shape[-2:])}")
     model = lpips_model(x.device)
     a, b = x.to(torch.float32), x_hat.to(torch.float32)
     if lpips_input == "standard":
@@ -355,7 +356,7 @@ def compute_metrics(
     names = (which,) if isinstance(which, str) else tuple(which)
     unknown = set(names) - set(IMAGE_METRICS)
     if unknown:
-        raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {IMAGE_METRICS}")
+        raise TacoValueError(f"unknown metrics {sorted(unknown)}; choose from {IMAGE_METRICS}")
     # Checked before the 8-bit rounding, whose clamp would turn 0-255 values into a white image.
     x, x_hat = _check_pair(x, x_hat)
     check_lpips_input(lpips_input)
@@ -407,10 +408,10 @@ def fid_from_features(f1: Tensor | np.ndarray, f2: Tensor | np.ndarray) -> float
             else np.asarray(f, np.float64)
         )
         if a.ndim != 2 or a.shape[0] < 2:
-            raise ValueError(f"features must be (N >= 2, D), got {a.shape}")
+            raise TacoValueError(f"features must be (N >= 2, D), got {a.shape}")
         stats.append((a.mean(axis=0), np.cov(a, rowvar=False)))
     if stats[0][0].shape != stats[1][0].shape:
-        raise ValueError("feature sets differ in dimension")
+        raise TacoValueError("feature sets differ in dimension")
     (mu1, s1), (mu2, s2) = stats
     return frechet_distance(mu1, s1, mu2, s2)
 
@@ -495,7 +496,7 @@ class InceptionFeatures:
     def __call__(self, images: Tensor, batch_size: int = 32) -> Tensor:
         """images (N, 3, H, W) in [0, 1] -> features (N, 2048) float32 on the CPU."""
         if images.dim() != 4 or images.shape[1] != 3:
-            raise ValueError(f"expected RGB images (N, 3, H, W), got {tuple(images.shape)}")
+            raise TacoValueError(f"expected RGB images (N, 3, H, W), got {tuple(images.shape)}")
         _check_scale({"images": images})  # 8-bit rounding would turn 0-255 values white
         feats = []
         for batch in images.split(batch_size):

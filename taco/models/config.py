@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks import as_float, is_int
-from ..errors import TacoError
+from ..errors import TacoError, TacoValueError
 
 #: The entropy model's layouts (:mod:`taco.models.elic`): the authors' code, and CompressAI's
 #: ``Elic2022Official`` (the first built-in models).
@@ -53,11 +53,11 @@ QUALITY_LAMBDAS: tuple[float, ...] = (0.0002, 0.0004, 0.0008, 0.0016, 0.004, 0.0
 
 
 def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
-    """ValueError naming option ``name`` and its ``choices`` unless ``value`` is one of them."""
+    """TacoValueError naming option ``name`` and its ``choices`` unless ``value`` is one of them."""
     if value not in choices:
         listed = ", ".join(repr(c) for c in choices[:-1])
         listed = f"{listed} or {choices[-1]!r}" if listed else repr(choices[-1])
-        raise ValueError(f"{name} must be {listed}, got {value!r}")
+        raise TacoValueError(f"{name} must be {listed}, got {value!r}")
 
 
 #: Settings a config gives in fields of its own, never in ``options``: a class builder
@@ -66,24 +66,24 @@ OWN_FIELDS = ("N", "M", "qualities")
 
 
 def check_options(options: Any, architecture: str) -> dict[str, Any]:
-    """A copy of a config's ``options``; ValueError unless a mapping of names to JSON values
+    """A copy of a config's ``options``; TacoValueError unless a mapping of names to JSON values
     (what a checkpoint's header can hold), without the config's own fields (:data:`OWN_FIELDS`)
     and empty for taco's own architectures."""
     if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
-        raise ValueError(f"options must be a mapping of names to values, got {options!r:.200}")
+        raise TacoValueError(f"options must be a mapping of names to values, got {options!r:.200}")
     if options and architecture in BUILTIN_ARCHITECTURES:
-        raise ValueError(f"architecture {architecture!r} takes no options, got {sorted(options)}")
+        raise TacoValueError(f"architecture {architecture!r} takes no options, got {sorted(options)}")
     if own := [k for k in OWN_FIELDS if k in options]:
-        raise ValueError(f"options must not give {', '.join(own)}: the config's own fields do")
+        raise TacoValueError(f"options must not give {', '.join(own)}: the config's own fields do")
     try:
         return json.loads(json.dumps(options, allow_nan=False))
     except (TypeError, ValueError):
-        raise ValueError(f"options must hold JSON values (numbers, text, lists, mappings), "
-                         f"got {options!r:.200}") from None
+        raise TacoValueError(f"options must hold JSON values (numbers, text, lists, mappings), "
+                             f"got {options!r:.200}") from None
 
 
 def check_qualities(qualities: Sequence[float]) -> list[float]:
-    """The λ of each quality as Python floats; ValueError unless a list, tuple or 1-D array (or
+    """The λ of each quality as Python floats; TacoValueError unless a list, tuple or 1-D array (or
     tensor) of 1..255 finite numbers > 0 (NumPy's too, a float32 or float16 one read as its
     shortest decimal; not bools or strings: a header's ``true`` or ``"0.2"`` is no λ), strictly
     ascending."""
@@ -92,21 +92,21 @@ def check_qualities(qualities: Sequence[float]) -> list[float]:
     if hasattr(qualities, "tolist") and getattr(qualities, "ndim", None) == 1:
         qualities = list(np.asarray(qualities))  # a NumPy array (or a tensor) of λ values
     if not isinstance(qualities, list | tuple):
-        raise ValueError(f"qualities must be a list of λ values, got {qualities!r:.60}")
+        raise TacoValueError(f"qualities must be a list of λ values, got {qualities!r:.60}")
     if not 1 <= len(qualities) <= MAX_QUALITIES:
-        raise ValueError(f"qualities must list 1..{MAX_QUALITIES} λ values, got {len(qualities)}")
+        raise TacoValueError(f"qualities must list 1..{MAX_QUALITIES} λ values, got {len(qualities)}")
     lambdas = []
     for value in qualities:
         number = as_float(value)
         if number is None or number <= 0:
-            raise ValueError(f"qualities must be positive λ values, got {list(qualities)!r:.200}")
+            raise TacoValueError(f"qualities must be positive λ values, got {list(qualities)!r:.200}")
         if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
             # float32's 0.0002 is 0.00019999999494757503 as a float: the shortest decimal that
             # reads back as it is what was meant (and gives the built-in's config and id)
             number = float(str(value))
         lambdas.append(number)
     if any(b <= a for a, b in zip(lambdas, lambdas[1:], strict=False)):
-        raise ValueError(f"qualities must be strictly increasing (low to high rate), got {lambdas}")
+        raise TacoValueError(f"qualities must be strictly increasing (low to high rate), got {lambdas}")
     return lambdas
 
 
@@ -242,31 +242,31 @@ class ModelConfig:
         builtin = self.architecture in BUILTIN_ARCHITECTURES
         for name in ("N", "M", "heads"):
             if not is_int(getattr(self, name), 1, MAX_WIDTH):
-                raise ValueError(f"{name} must be an integer 1..{MAX_WIDTH}, got {getattr(self, name)!r}")
+                raise TacoValueError(f"{name} must be an integer 1..{MAX_WIDTH}, got {getattr(self, name)!r}")
         for name, count in (("groups", None), ("ctx_hidden", 2 if builtin else None)):
             widths = getattr(self, name)
             if not (isinstance(widths, (list, tuple)) and len(widths) == (count or len(widths)) > 0
                     and all(is_int(v, 1, MAX_WIDTH) for v in widths)):
-                raise ValueError(f"{name} must be a list of {f'{count} ' if count else ''}"
-                                 f"integers 1..{MAX_WIDTH}, got {widths!r:.200}")
+                raise TacoValueError(f"{name} must be a list of {f'{count} ' if count else ''}"
+                                     f"integers 1..{MAX_WIDTH}, got {widths!r:.200}")
         if len(self.groups) > MAX_GROUPS:
-            raise ValueError(f"groups must list 1..{MAX_GROUPS} channel groups, got {len(self.groups)}")
+            raise TacoValueError(f"groups must list 1..{MAX_GROUPS} channel groups, got {len(self.groups)}")
         if builtin and sum(self.groups) != self.M:
-            raise ValueError(f"groups {self.groups} must sum to M={self.M}")
+            raise TacoValueError(f"groups {self.groups} must sum to M={self.M}")
         if self.architecture in TEXTLESS_ARCHITECTURES:
             self.text_encoder = None
         elif not self.text_encoder or "name" not in self.text_encoder:
-            raise ValueError(f"architecture {self.architecture!r} is text-guided: it needs "
-                             "text_encoder={'name': ...}")
+            raise TacoValueError(f"architecture {self.architecture!r} is text-guided: it needs "
+                                 "text_encoder={'name': ...}")
         for name, choices in (("residual", RESIDUALS), ("text_injection", TEXT_INJECTIONS),
                               ("injector_at", INJECTOR_POSITIONS), ("layout", LAYOUTS)):
             check_choice(name, getattr(self, name), choices)
         if self.qualities is not None:
             if isinstance(self.qualities, (str, bytes)) or not hasattr(self.qualities, "__len__"):
-                raise ValueError(f"qualities must be a list of λ values, got {self.qualities!r}")
+                raise TacoValueError(f"qualities must be a list of λ values, got {self.qualities!r}")
             self.qualities = check_qualities(self.qualities)
             if self.layout != "reference":
-                raise ValueError("a variable-rate model (qualities) needs layout='reference'")
+                raise TacoValueError("a variable-rate model (qualities) needs layout='reference'")
         self.options = check_options(self.options, self.architecture)
 
     def to_dict(self) -> dict[str, Any]:
@@ -276,8 +276,8 @@ class ModelConfig:
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
         """The config of ``d`` (ModelConfig's fields by name; those added since the first
         release at their old meaning when absent). CheckpointError for a field ModelConfig
-        lacks, pointing a registered backbone's settings to ``options``; ValueError or
-        TypeError for a bad value."""
+        lacks, pointing a registered backbone's settings to ``options``; TacoValueError (or
+        TypeError) for a bad value."""
         problem = cls.unknown_fields_problem(d)
         if problem:
             raise CheckpointError(problem)

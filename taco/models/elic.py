@@ -45,6 +45,7 @@ from torch import Tensor
 
 from ..bitstream.rans import check_symbols
 from ..checks import is_int
+from ..errors import TacoValueError
 from ..memory import spans, widen
 from .config import LAYOUTS, ModelConfig, check_choice
 from .entropy import ReferenceLatentCodec, codes_itself
@@ -176,7 +177,7 @@ def elic_latent_codec(
     """
     groups = list(groups)
     if sum(groups) != M:
-        raise ValueError(f"channel groups {groups} must sum to M={M}")
+        raise TacoValueError(f"channel groups {groups} must sum to M={M}")
     h1, h2 = ctx_hidden
     h_a = nn.Sequential(
         conv(M, N, kernel_size=3, stride=1),
@@ -253,10 +254,10 @@ def check_input(x: Tensor) -> Tensor:
     """``x`` if it is what :meth:`ELIC.forward` and ``compress`` take: (B, 3, H, W) with H and W
     multiples of :data:`PAD_MULTIPLE` (``taco.codec`` pads any image so; crops for training are)."""
     if x.dim() != 4 or x.shape[1] != 3:
-        raise ValueError(f"expected images (B, 3, H, W), got {tuple(x.shape)}")
+        raise TacoValueError(f"expected images (B, 3, H, W), got {tuple(x.shape)}")
     if x.shape[-2] % PAD_MULTIPLE or x.shape[-1] % PAD_MULTIPLE:
-        raise ValueError(f"H and W must be multiples of {PAD_MULTIPLE}, got {tuple(x.shape[-2:])}: "
-                         "pad with taco.codec.pad_to_multiple (taco.compress takes any size)")
+        raise TacoValueError(f"H and W must be multiples of {PAD_MULTIPLE}, got {tuple(x.shape[-2:])}: "
+                             "pad with taco.codec.pad_to_multiple (taco.compress takes any size)")
     return x
 
 
@@ -317,7 +318,7 @@ class ELIC(CompressionModel):
         super().__init__()
         check_choice("layout", layout, LAYOUTS)
         if qualities is not None and layout != "reference":
-            raise ValueError("variable-rate models (qualities) have the reference layout")
+            raise TacoValueError("variable-rate models (qualities) have the reference layout")
         self.N, self.M, self.groups, self.layout = N, M, list(groups), layout
         self.g_a: nn.Module = AnalysisTransform(N, M)
         self.g_s = synthesis_transform(N, M)
@@ -368,7 +369,7 @@ class ELIC(CompressionModel):
         each Gaussian conditional's fixed 0.11 (``lower_bound_scale``), not by the table.
         """
         if not is_int(levels, 2, MAX_SCALE_LEVELS):
-            raise ValueError(f"scale levels must be an integer 2..{MAX_SCALE_LEVELS}, got {levels!r}")
+            raise TacoValueError(f"scale levels must be an integer 2..{MAX_SCALE_LEVELS}, got {levels!r}")
         table = get_scale_table(levels=levels)
         for m in self.modules():
             if isinstance(m, GaussianConditional):
@@ -445,7 +446,7 @@ class ELIC(CompressionModel):
         """The ``shape`` argument of :meth:`decompress` for a padded (height, width) input
         (coded at ``quality``: a variable-rate model needs it, a single-rate one takes None)."""
         if height % PAD_MULTIPLE or width % PAD_MULTIPLE:
-            raise ValueError(f"size {height}x{width} is not a multiple of {PAD_MULTIPLE}")
+            raise TacoValueError(f"size {height}x{width} is not a multiple of {PAD_MULTIPLE}")
         h, w = height // self.latent_scale, width // self.latent_scale
         shape: dict[str, Any] = {
             "y": [torch.Size([c, h, w]) for c in self.groups],
