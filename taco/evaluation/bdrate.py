@@ -563,7 +563,7 @@ def format_bd_table(
             else:
                 notes += [f"- {label}, {m}, {name}: {text}"
                           for name, text in (("BD-rate", rate), (f"BD-{m}", metric)) if text]
-            for key, name in (("bd_rate", "BD-rate"), ("bd_metric", f"BD-{m}")):
+            for key, name in (("bd_rate", f"BD-rate {m}"), ("bd_metric", f"BD-{m}")):
                 if (share := _thin_overlap(entry, key)) is not None:
                     thin.append(f"{label} {name}: {100 * share:.0f} %")
             if "ci_images" in entry and any(_interval(entry, k) for k in ("bd_rate", "bd_metric")):

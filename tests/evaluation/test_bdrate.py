@@ -358,3 +358,15 @@ def test_the_interval_is_the_overlap_of_both_curves():
     test = ([0.15, 0.3, 0.6, 1.2], [29.0, 31.0, 33.0, 35.0])
     assert bd_rate(*anchor, *test).interval == (29.0, 34.0)
     assert bd_metric(*anchor, *test).interval == pytest.approx((0.15, 0.8))
+
+
+def test_a_thin_bd_rate_cell_is_named_by_its_column():
+    """The † note named every BD-rate cell "BD-rate": with several metrics, which column was which
+    could not be told. It names them as the table's columns do."""
+    curves = {"A": [{"bpp": 0.1, "psnr": 25.0, "lpips": 0.5}, {"bpp": 0.2, "psnr": 27.0, "lpips": 0.4},
+                    {"bpp": 0.5, "psnr": 30.0, "lpips": 0.3}],
+              "T": [{"bpp": 0.15, "psnr": 29.6, "lpips": 0.45}, {"bpp": 0.3, "psnr": 33.0, "lpips": 0.2},
+                    {"bpp": 0.6, "psnr": 36.0, "lpips": 0.1}]}
+    md = format_bd_table(bd_table(curves, "A", ["psnr", "lpips"]), "A")
+    assert "| codec | BD-rate psnr (%) | BD-rate lpips (%) |" in md
+    assert "T BD-rate psnr: 4 %." in md and "T BD-rate:" not in md
