@@ -63,6 +63,7 @@ from .memory import (
     spans,
     widen,
 )
+from .messages import docs_ref
 from .models import (
     PAD_MULTIPLE,
     PRETRAINED,
@@ -597,7 +598,7 @@ def encoding_out_of_memory(exc: BaseException, coded: str, batch: bool = False) 
         return None
     return OutOfMemoryError(f"out of memory encoding {coded}: {what}; a smaller "
                             f"{'batch_size= or ' if batch else ''}stripe_budget= lowers the "
-                            "analysis peak (docs/performance.md)")
+                            f"analysis peak; see {docs_ref('performance.md')}")
 
 
 @torch.no_grad()
@@ -793,7 +794,7 @@ def _decode_failed(exc: BaseException, hdr: TacoHeader) -> OutOfMemoryError | No
     return OutOfMemoryError(
         f"out of memory decoding a {hdr.width}x{hdr.height} image ({pixels:,} pixels): {what}; "
         f"decoding this size takes about {decode_memory_estimate(pixels) / 2**30:.1f} GiB with "
-        "the built-in models (docs/reliability.md)"
+        f"the built-in models; see {docs_ref('reliability.md')}"
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..checks import as_float, is_int
 from ..errors import TacoError, TacoValueError
+from ..messages import docs_ref
 
 #: The entropy model's layouts (:mod:`taco.models.elic`): the authors' code, and CompressAI's
 #: ``Elic2022Official`` (the first built-in models).
@@ -158,7 +159,7 @@ def unknown_architecture_message(name: object) -> str:
     where = (f"{PLUGINS_VARIABLE}={named:.200} registers none of that name: name its module there"
              if named else f"name its module in {PLUGINS_VARIABLE}")
     return (f"unknown architecture {name!r:.100} (known: {', '.join(ARCHITECTURES)}): a registered "
-            f"backbone? {where} (docs/models.md, \"Adding a backbone\")")
+            f"backbone? {where}; see {docs_ref('models.md', 'Adding a backbone')}")
 
 
 def load_plugins() -> bool:

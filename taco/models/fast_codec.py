@@ -61,6 +61,7 @@ from torch import Tensor
 
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
 from ..memory import spans
+from ..messages import docs_ref
 from .entropy import (
     CHANNEL_CONTEXT_HALO,
     SPATIAL_CONTEXT_HALO,
@@ -224,8 +225,8 @@ ONE_STREAM_METHODS = ("forward", "compress", "decompress", "num_symbols", "gain_
 
 #: The latent codecs this module codes, as an error says it.
 _WHAT_IT_CODES = ("it must be the reference layout, CompressAI's ELIC composition, or a codec with "
-                  f"one_stream = True and the methods {', '.join(ONE_STREAM_METHODS)} "
-                  "(docs/models.md, 'Adding a backbone')")
+                  f"one_stream = True and the methods {', '.join(ONE_STREAM_METHODS)}; "
+                  f"see {docs_ref('models.md', 'Adding a backbone')}")
 
 
 def check_latent_codec(model: nn.Module) -> None:
@@ -248,7 +249,7 @@ def check_latent_codec(model: nn.Module) -> None:
     if codes_itself(codec) and missing:
         raise TypeError(f"{owner}.latent_codec ({name}) says it codes itself (one_stream) but has "
                         f"no {', '.join(missing)}: a codec that codes itself needs "
-                        f"{', '.join(ONE_STREAM_METHODS)} (docs/models.md, 'Adding a backbone')")
+                        f"{', '.join(ONE_STREAM_METHODS)}; see {docs_ref('models.md', 'Adding a backbone')}")
 
 
 def _branch_method(codec: nn.Module, name: str) -> Callable[..., dict[str, Any]]:

@@ -21,6 +21,7 @@ from ..checks import is_number
 from ..checksums import sha256_file
 from ..errors import TacoError, TacoValueError
 from ..fileobjects import checked_path
+from ..messages import docs_ref
 from ..shards import INDEX_SUFFIX, TRAIN_STATE_FILE, files as shard_files, find
 from .config import (
     ARCHITECTURES,
@@ -115,7 +116,7 @@ class PretrainedEntry:
 _SMALL_DESC = (
     "reduced width (N=48, M=96), trained on a shared 2-core CPU: 1,500 steps of batch 8, 128 px "
     "crops, Adam lr 3e-4, loss = rate + λ·255²·MSE + 3.5·LPIPS (no CLIP term: CLIP weights are "
-    "not available offline); see docs/models.md"
+    f"not available offline); see {docs_ref('models.md')}"
 )
 
 #: Trained checkpoints shipped with the package (fp16 weights, compact tables; SHA-256 checked on
