@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
-from ..messages import count
+from ..messages import count, docs_ref
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
 __all__ = ["register"]
@@ -273,7 +274,7 @@ def _register_import_captions(sub: argparse._SubParsersAction) -> None:
         description="Convert a caption JSON file of effl-lab/TACO (materials/kodak_ofa.json, "
         "clic_ofa.json: {NAME: CAPTION}; mscoco_val41k_img_cap_pair.json: {NAME: [CAPTION, ...]}) "
         "into taco's captions.jsonl, for `taco evaluate kodak:DIR`, `clic:DIR` or `coco30k:ROOT "
-        "--coco30k-protocol official` (see docs/evaluation.md).")
+        f"--coco30k-protocol official`; see {docs_ref('evaluation.md')}.")
     p.add_argument("file", metavar="FILE.json", type=path_arg, help="the authors' caption JSON file")
     p.add_argument("-o", "--output", default="captions.jsonl", type=path_arg,
                    help="output file, or a folder to write captions.jsonl into (default: captions.jsonl)")
@@ -286,17 +287,36 @@ def _register_import_captions(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_import_captions)
 
 
+#: The end of ``taco evaluate --help``: each DATASET's layout on disk (a wheel has no docs/).
+DATASETS_EPILOG = f"""\
+DATASET, as laid out on disk:
+  FOLDER        its images + captions.jsonl or a sidecar IMAGE.txt per image
+  kodak:DIR     DIR/kodim01.png ... DIR/kodim24.png + DIR/captions.jsonl
+  clic:DIR      DIR/*.png (CLIC 2020 test) + DIR/captions.jsonl
+  coco30k:ROOT  ROOT/dataset_coco.json (Karpathy's split) + ROOT/val2014/; with
+                --coco30k-protocol official, ROOT/captions.jsonl (taco
+                import-captions) instead of dataset_coco.json
+  coco40k:ROOT  ROOT/val2014/ + ROOT/annotations/captions_val2014.json
+  samples       the 4 captioned photos shipped with taco
+kodak and clic captions: taco caption DIR, or taco import-captions
+kodak_ofa.json -o DIR (the authors' OFA captions).
+FID, BD-rate tables and --text-similarity need the eval extra
+(pip install 'taco-codec[eval]').
+More: {docs_ref('evaluation.md')}"""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``evaluate``, ``plot`` and ``caption`` to the ``taco`` command line."""
     e = sub.add_parser(
         "evaluate", help="models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
-        description="Code every image of each dataset through the real .taco container (and/or "
+        description=textwrap.fill("Code every image of each dataset through the real .taco container (and/or "
         "classic codecs), measure bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD, and write a per-image CSV "
         "and a summary JSON per run under OUTPUT/DATASET/. Re-running resumes. Runs on several "
         "GPUs with torchrun (each rank a shard). Exit status 3: a run's results lack some images "
         "(files found unreadable while coding; its JSON says complete: false; one line says "
-        "which; files the dataset skipped up front are warned about and not counted). DATASET: a folder with captions.jsonl or "
-        "sidecar IMAGE.txt files, kodak:DIR, clic:DIR, coco30k:ROOT, coco40k:ROOT or samples (see docs/evaluation.md).")
+        "which; files the dataset skipped up front are warned about and not counted).", 79,
+        break_on_hyphens=False),
+        epilog=DATASETS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     e.add_argument("datasets", nargs="+", metavar="DATASET", type=path_arg)
     e.add_argument("-m", "--model", action="append", type=path_arg,
                    help="checkpoint, trained name or architecture (random seed-0); repeatable")

@@ -10,13 +10,14 @@ import argparse
 from typing import Any
 
 from ..cli.common import path_arg
+from ..messages import docs_ref
 
 DESCRIPTION = (
     "Import a checkpoint of the TACO authors' code (effl-lab/TACO train.py: a .pth.tar with "
     "'state_dict', or a bare state dict; ELIC checkpoints of JiangWeibeta/ELIC too) as a taco "
     "checkpoint (.safetensors with its config). Read with torch.load(weights_only=True): "
     "nothing else is unpickled. Architecture and widths are read from the tensor shapes; "
-    "entropy-coder tables are rebuilt. See docs/official.md."
+    f"entropy-coder tables are rebuilt. See {docs_ref('official.md')}."
 )
 
 
