@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
+from ..errors import TacoValueError
 from . import config as model_config
 from .config import ModelConfig
 from .elic import ELIC
@@ -89,7 +90,7 @@ def build_model(config: ModelConfig) -> ELIC:
     try:
         model = build(config)
     except TypeError as exc:
-        raise ValueError(f"architecture {config.architecture!r} cannot be built with options "
+        raise TacoValueError(f"architecture {config.architecture!r} cannot be built with options "
                          f"{config.options!r:.200}: {exc}") from exc
     check_latent_codec(model)
     model.config = config

@@ -22,6 +22,7 @@ import torch.nn as nn
 
 from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
+from ..errors import TacoValueError
 from ..memory import allocation_failure
 from ..shards import ShardedFileError, load_sharded, save_sharded
 from ..version import __version__
@@ -66,7 +67,7 @@ def save_checkpoint(
     model_id = model_id or getattr(model, "model_id", "custom")
     problem = model_id_problem(model_id)
     if problem:
-        raise ValueError(f"model id {model_id!r}: {problem}")
+        raise TacoValueError(f"model id {model_id!r}: {problem}")
     model.update(force=True)
     invalidate_fingerprint(model)
     state = {}

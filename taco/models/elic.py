@@ -428,7 +428,7 @@ class ELIC(CompressionModel):
     def _latent_codec_call(self, method: str, y: Tensor, quality: int | None) -> dict[str, Any]:
         if not self.uses_text and type(quality).__name__ in ("TextTokens", "str", "list"):
             # model(x, text) on a model without text puts the text where the quality goes
-            raise ValueError(f"quality must be an int or None, not {type(quality).__name__} "
+            raise TacoValueError(f"quality must be an int or None, not {type(quality).__name__} "
                              "(this model reads no text)")
         if codes_itself(self.latent_codec):  # takes the quality and checks it (gain_vectors)
             return getattr(self.latent_codec, method)(y, quality)

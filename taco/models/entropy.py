@@ -46,6 +46,7 @@ from compressai.ops import quantize_ste
 from torch import Tensor
 
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
+from ..errors import TacoValueError
 from ..memory import spans
 from .gains import GainVectors, QualityGains, check_quality
 
@@ -259,7 +260,7 @@ class ReferenceLatentCodec(nn.Module):
         super().__init__()
         groups = list(groups)
         if sum(groups) != M:
-            raise ValueError(f"channel groups {groups} must sum to M={M}")
+            raise TacoValueError(f"channel groups {groups} must sum to M={M}")
         h1, h2 = ctx_hidden
         self.groups = groups
         self.ctx_hidden = (h1, h2)

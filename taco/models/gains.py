@@ -43,25 +43,26 @@ import torch.nn as nn
 from torch import Tensor
 
 from ..checks import as_int
+from ..errors import TacoValueError
 from .config import check_qualities
 
 __all__ = ["GainVectors", "QualityGains", "check_quality", "default_quality"]
 
 
 def check_quality(quality: Any, num_qualities: int | None) -> None:
-    """ValueError unless ``quality`` is what a codec with ``num_qualities`` qualities codes at:
+    """TacoValueError unless ``quality`` is what a codec with ``num_qualities`` qualities codes at:
     an integer 1..Q (an ``int`` or a NumPy integer, not a ``bool``) for a variable-rate codec, None for a single-rate one (``num_qualities``
     None). The rule of every model and latent codec in :mod:`taco.models`; ``taco.codec``
     (``coding_quality``) also defaults a missing quality and names the model."""
     if num_qualities is None:
         if quality is not None:
-            raise ValueError(f"this is a single-rate model: it takes no quality (got {_shown(quality)})")
+            raise TacoValueError(f"this is a single-rate model: it takes no quality (got {_shown(quality)})")
         return
     if quality is None:
-        raise ValueError(f"this is a variable-rate model: give quality=1..{num_qualities}")
+        raise TacoValueError(f"this is a variable-rate model: give quality=1..{num_qualities}")
     number = as_int(quality)
     if number is None or not 1 <= number <= num_qualities:
-        raise ValueError(f"quality must be an integer 1..{num_qualities}, got {_shown(quality)}")
+        raise TacoValueError(f"quality must be an integer 1..{num_qualities}, got {_shown(quality)}")
 
 
 def _shown(quality: Any) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..errors import TacoValueError
 from .base import (
     MAX_CAPTION_CHARS,
     CaptionTextError,
@@ -68,7 +69,7 @@ _ENCODERS: dict[str, tuple[type[TextEncoder], dict[str, str]]] = {
 def build_text_encoder(name: str, **options: Any) -> TextEncoder:
     """A new encoder. Options: ``path`` (clip, minilm), ``seed`` (clip-tiny), ``max_tokens``.
 
-    Raises ValueError for an unknown name or option, :class:`TextEncoderUnavailable` when the
+    Raises TacoValueError (a ValueError) for an unknown name or option, :class:`TextEncoderUnavailable` when the
     encoder's files cannot be found.
     """
     cls, arguments = _lookup(name, options)
@@ -187,9 +188,9 @@ def _config_width(config_file: Path) -> int:
 
 def _lookup(name: str, options: dict[str, Any]) -> tuple[type[TextEncoder], dict[str, str]]:
     if name not in _ENCODERS:
-        raise ValueError(f"unknown text encoder {name!r}; known: {', '.join(sorted(_ENCODERS))}")
+        raise TacoValueError(f"unknown text encoder {name!r}; known: {', '.join(sorted(_ENCODERS))}")
     cls, arguments = _ENCODERS[name]
     unknown = sorted(set(options) - set(arguments))
     if unknown:
-        raise ValueError(f"text encoder {name!r} takes options {sorted(arguments)}, not {unknown}")
+        raise TacoValueError(f"text encoder {name!r} takes options {sorted(arguments)}, not {unknown}")
     return cls, arguments

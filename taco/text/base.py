@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from ..captions_file import lone_surrogate
-from ..errors import TacoError, TacoWarning, warn_at_caller
+from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..locks import ForkSafeLock
 
 #: Tokens per caption (m in the paper) of every built-in text encoder not given ``max_tokens``.
@@ -248,7 +248,7 @@ class TokenNetworkEncoder(TextEncoder):
         network: Any = model  # Bert, ClipText: their sizes as attributes
         limit, vocab = int(network.max_positions), int(network.vocab_size)
         if not 2 <= max_tokens <= limit:
-            raise ValueError(f"max_tokens must be in [2, {limit}] for this model, got {max_tokens}")
+            raise TacoValueError(f"max_tokens must be in [2, {limit}] for this model, got {max_tokens}")
         if tokenizer.vocab_size > vocab:
             raise TextEncoderUnavailable(
                 f"tokenizer has {tokenizer.vocab_size} tokens but the model only embeds {vocab}: "

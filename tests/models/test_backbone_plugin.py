@@ -279,5 +279,5 @@ def test_a_registered_config_its_builder_refuses_is_one_line(tmp_path):
     assert out.returncode == 2, out.stdout + out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert ("model 'ms-bad-tiny', registered for architecture 'ms-bad': its builder refuses the "
-            "config (ValueError: ") in out.stderr, out.stderr
+            "config (TacoValueError: ") in out.stderr, out.stderr
     assert "unexpected keyword argument 'depth'" in out.stderr, out.stderr
