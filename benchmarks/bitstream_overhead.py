@@ -49,10 +49,10 @@ from compressai import ans  # noqa: E402
 
 from taco.bench.inputs import SAMPLE_IMAGES, SAMPLES  # noqa: E402
 from taco.bitstream import rans, unpack  # noqa: E402
-from taco.cli.files import read_captions_jsonl  # noqa: E402
 from taco.codec import coding_codec, compress_image, pad_to_multiple  # noqa: E402
 from taco.images import image_to_tensor, load_image, to_rgb  # noqa: E402
 from taco.models import PRETRAINED, create_model, fast_codec, load  # noqa: E402
+from taco.samples import sample_caption, sample_names  # noqa: E402
 from taco.text import model_text_encoder  # noqa: E402
 
 BYPASS_BITS = 4  # compressai's rANS bypass_precision
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                    "(default: each one's default quality)")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)
-    captions = read_captions_jsonl(SAMPLES / "captions.jsonl")
+    captions = {name: sample_caption(name) for name in sample_names()}
     rows = []
     for name in args.models:
         trained = Path(name).is_file() or name in PRETRAINED

@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..captions_file import CaptionLookup, CaptionsFileError, read_caption_records, read_sidecar
+from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
 from ..messages import count
 from ..suffixes import IMAGE_SUFFIXES
 from .common import CLIError, OutputClosed, os_reason, some_names
@@ -152,19 +152,6 @@ def refuse_taco_input(path: Path) -> None:
     missing one is left to the reader's own "file not found"."""
     if path is not STDIN and path.suffix.lower() == ".taco" and path.is_file():
         raise CLIError(f"{path} is a .taco file, not an image: taco decompress decodes it")
-
-
-def read_captions_jsonl(path: Path) -> dict[str, str]:
-    """A captions.jsonl (:func:`taco.captions_file.read_caption_records`) -> {image: first caption}.
-
-    Images listed without a caption are left out, like images not listed."""
-    try:
-        records = read_caption_records(path)
-    except OSError as exc:
-        raise CLIError(f"{path}: cannot read captions ({exc.strerror})") from None
-    except CaptionsFileError as exc:
-        raise CLIError(str(exc)) from None
-    return {r.file: r.captions[0] for r in records if r.captions}
 
 
 class CaptionSource:

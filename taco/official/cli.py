@@ -22,11 +22,11 @@ DESCRIPTION = (
 
 
 def cmd_import_checkpoint(args: argparse.Namespace) -> int:
-    from ..models import model_fingerprint, save_checkpoint
-    from .checkpoint import import_checkpoint
+    from ..models import load, model_fingerprint
+    from .checkpoint import import_checkpoint_file
 
-    model = import_checkpoint(args.checkpoint, args.text_encoder)
-    path = save_checkpoint(model, args.output)
+    path = import_checkpoint_file(args.checkpoint, args.output, args.text_encoder)
+    model = load(path)  # as a user will: what was written, read back and checked
     cfg = model.config
     n = sum(p.numel() for p in model.parameters())
     text = f", text encoder {cfg.text_encoder['name']}" if cfg.text_encoder else ""
