@@ -27,6 +27,7 @@ from torch import Tensor
 
 from ..atomic import save_safetensors_atomic
 from ..models import ELIC
+from ..shards import ShardedFileError, format_problem, json_object, read_metadata
 from ..text.base import (
     CaptionTextError,
     CaptionTooLongError,
@@ -113,23 +114,62 @@ class CaptionTable:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], device: torch.device | str = "cpu") -> CaptionTable:
-        """Read a file written by :meth:`save` (tokens stay in the file's dtype until looked up)."""
-        from safetensors import safe_open
+        """Read a file written by :meth:`save` (tokens stay in the file's dtype until looked up).
+
+        Every way the file can be wrong (missing, not safetensors, a header over
+        :data:`taco.shards.SAFETENSORS_HEADER_MAX_BYTES`, metadata that is not this format's JSON
+        object, tensors missing or of shapes that disagree with the captions) is a
+        :class:`ConfigError` naming the file.
+        """
         from safetensors.torch import load_file
 
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"text_embeddings: no file {path}")
+            raise ConfigError(f"{path}: no such file")
         try:
-            with safe_open(str(path), framework="pt") as f:
-                raw = (f.metadata() or {}).get(_META_KEY)
+            raw = read_metadata(path).get(_META_KEY)  # refuses an oversized header unread
             tensors = load_file(str(path), device=str(device))
+        except ShardedFileError as e:
+            raise ConfigError(str(e)) from None
         except Exception as e:  # safetensors raises several types for a bad file
-            raise ValueError(f"{path}: not a safetensors file ({e})") from None
-        meta = json.loads(raw) if raw else {}
-        if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-            raise ValueError(f"{path}: not a taco caption-embeddings file (v{VERSION})")
+            raise ConfigError(f"{path}: not a safetensors file ({e})") from None
+        if raw is None:
+            raise ConfigError(f"{path}: not a taco caption-embeddings file (no {_META_KEY} metadata)")
+        try:
+            meta = json_object(raw)
+        except ValueError as e:  # bad JSON, a 5,000-digit number, [[[[..., a list
+            raise ConfigError(f"{path}: corrupt caption-embeddings metadata ({e})") from None
+        problem = format_problem(meta, FORMAT, VERSION, "taco caption-embeddings file")
+        if problem:
+            raise ConfigError(f"{path}: {problem}")
+        problem = _table_problem(meta, tensors)
+        if problem:
+            raise ConfigError(f"{path}: corrupt caption-embeddings file ({problem})")
         return cls(meta["captions"], tensors["tokens"], tensors["mask"], meta["encoder"])
+
+
+def _table_problem(meta: dict[str, Any], tensors: dict[str, Tensor]) -> str | None:
+    """What is wrong with a caption-embeddings file's metadata and tensors as :class:`CaptionTable`
+    reads them (None: nothing)."""
+    captions = meta.get("captions")
+    if not isinstance(captions, list) or not captions or not all(isinstance(c, str) for c in captions):
+        return "captions must be a non-empty list of strings"
+    if len(set(captions)) != len(captions):
+        return "captions must not repeat"
+    if not isinstance(meta.get("encoder"), dict):
+        return "encoder must be a JSON object"
+    tokens, mask = tensors.get("tokens"), tensors.get("mask")
+    if tokens is None or mask is None:
+        return "it must hold the tensors tokens and mask"
+    if tokens.dim() != 3 or not tokens.is_floating_point() or min(tokens.shape) < 1:
+        return f"tokens must be float (K, m, d), not {tokens.dtype} {list(tokens.shape)}"
+    if tokens.shape[0] != len(captions):
+        return f"{len(captions)} captions, but tokens for {tokens.shape[0]}"
+    if mask.dtype != torch.bool or mask.shape != tokens.shape[:2]:
+        return f"mask must be bool {list(tokens.shape[:2])}, not {mask.dtype} {list(mask.shape)}"
+    if not bool(torch.isfinite(tokens).all()):
+        return "tokens hold NaN or infinite values"
+    return None
 
 
 class TableTextEncoder(TextEncoder):
@@ -194,7 +234,7 @@ def text_inputs(
     if cfg.text_embeddings:
         try:
             table = CaptionTable.load(cfg.text_embeddings, device)
-        except (ValueError, FileNotFoundError) as e:
+        except ConfigError as e:
             raise ConfigError(f"text_embeddings: {e}") from None
         if table.encoder != spec:
             raise ConfigError(
