@@ -28,7 +28,15 @@ from .base import (
     TextTokens,
     normalize_caption,
 )
-from .clip import CLIP_PATH_ENV, DEFAULT_CLIP, TINY_DIM, CLIPTextEncoder, TinyCLIPTextEncoder
+from .clip import (
+    CLIP_PATH_ENV,
+    CONFIG_MAX_BYTES,
+    DEFAULT_CLIP,
+    TINY_DIM,
+    CLIPTextEncoder,
+    TinyCLIPTextEncoder,
+    clip_text_config,
+)
 from .minilm import MINILM_DIM, MiniLMTextEncoder
 
 __all__ = [
@@ -156,34 +164,42 @@ def clear_text_encoder_cache() -> None:
 def text_encoder_dim(name: str, **options: Any) -> int:
     """Token width d of an encoder, without loading it (to build a model's text adapter).
 
-    With an explicit ``path`` folder the width is read from its config.json (so a larger CLIP
-    works); otherwise it is :data:`TEXT_ENCODER_DIMS`.
+    With an explicit ``path`` folder holding a config.json the width is read from it (so a larger
+    CLIP works): a CLIP's as its encoder reads it (:func:`taco.text.clip.clip_text_config`,
+    :class:`TextEncoderUnavailable` naming the file when it cannot), MiniLM's
+    (:func:`_minilm_width`); otherwise it is :data:`TEXT_ENCODER_DIMS`.
     """
     _lookup(name, options)
     path = options.get("path")
     if path is not None:
-        config_file = Path(os.path.expanduser(os.fspath(path))) / "config.json"
-        if config_file.is_file():
-            return _config_width(config_file)
+        folder = Path(os.path.expanduser(os.fspath(path)))
+        if (folder / "config.json").is_file():
+            if name == "clip":
+                return int(clip_text_config(folder)["hidden_size"])
+            return _minilm_width(folder / "config.json")
     return TEXT_ENCODER_DIMS[name]
 
 
-def _config_width(config_file: Path) -> int:
-    """``hidden_size`` of a model folder's config.json (a CLIP's ``text_config``'s), an integer
-    in [1, :data:`taco.text.weights.MAX_SIZE`] as the encoders check it when they load; ValueError
+def _minilm_width(config_file: Path) -> int:
+    """``hidden_size`` of a BERT folder's config.json (read within
+    :data:`taco.text.clip.CONFIG_MAX_BYTES`), an integer in [1,
+    :data:`taco.text.weights.MAX_SIZE`] as the encoder checks it when it loads; TacoValueError
     naming the file otherwise (a width of 10^30 ended in a C++ backtrace building the adapter)."""
+    from ..fileobjects import read_file_within
     from ..shards import load_json
     from .weights import checked_size
 
     try:
-        config = load_json(config_file.read_text(encoding="utf-8"))
+        data, size = read_file_within(config_file, CONFIG_MAX_BYTES)
+        if size > CONFIG_MAX_BYTES:
+            raise ValueError(f"{size:,} bytes, over the {CONFIG_MAX_BYTES:,} taco reads")
+        config = load_json(data.decode("utf-8"))
     except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError too
-        raise ValueError(f"{config_file}: not a readable config.json ({e})") from None
-    section = config.get("text_config", config) if isinstance(config, dict) else None
+        raise TacoValueError(f"{config_file}: not a readable config.json ({e})") from None
     try:
-        return checked_size(section if isinstance(section, dict) else {}, "hidden_size")
+        return checked_size(config if isinstance(config, dict) else {}, "hidden_size")
     except ValueError as e:
-        raise ValueError(f"{config_file}: {e}") from None
+        raise TacoValueError(f"{config_file}: {e}") from None
 
 
 def _lookup(name: str, options: dict[str, Any]) -> tuple[type[TextEncoder], dict[str, str]]:

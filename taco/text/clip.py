@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..fileobjects import read_file_within
+from ..shards import json_object
 from .base import (
     DEFAULT_MAX_TOKENS,
     TextEncoderUnavailable,
@@ -75,6 +77,9 @@ TINY_CONFIG: dict[str, Any] = dict(
     eos_token_id=49407,
 )
 TINY_DIM: int = TINY_CONFIG["hidden_size"]
+#: The most bytes of a model folder's config.json read (:func:`clip_text_config`): a CLIP's has
+#: a few kB; a larger file is refused unread.
+CONFIG_MAX_BYTES = 1 << 20
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json",
                    "special_tokens_map.json")
@@ -314,21 +319,45 @@ def load_clip_text(folder: str | os.PathLike[str]) -> ClipText:
     (config.json + weights, :func:`taco.text.weights.load_network`: its sizes are checked against
     the weights before anything is allocated; only the text tower's tensors are read), float32.
 
-    Raises :class:`TextEncoderUnavailable` when a file is missing or unreadable, or when the
-    weights lack or mis-shape some of the model's tensors.
+    Raises :class:`TextEncoderUnavailable` when a file is missing or unreadable (the config:
+    :func:`clip_text_config`), or when the weights lack or mis-shape some of the model's tensors.
     """
     root = Path(folder)
-    try:
-        config = json.loads((root / "config.json").read_text(encoding="utf-8"))
-        if "text_config" in config or "text_config_dict" in config:  # a CLIPModel's config
-            # older ones also hold text_config_dict, whose values transformers takes first
-            config = {**(config.get("text_config") or {}), **(config.get("text_config_dict") or {})}
-    except Exception as e:
-        raise TextEncoderUnavailable(f"{os.fspath(root)!r}: no usable config.json ({e})") from e
+    config = clip_text_config(root)
     model = load_network(lambda: ClipText(config), root,
                          lambda key: key.removeprefix("text_model."), "CLIPTextModel")
     assert isinstance(model, ClipText)
     return model
+
+
+def clip_text_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The text tower's settings in ``folder``'s config.json, as :class:`ClipText` builds it:
+    :data:`CLIP_B_TEXT` updated with a ``CLIPTextModel``'s object, or with a ``CLIPModel``'s
+    ``text_config`` and then its ``text_config_dict`` (older configs hold both, and transformers
+    takes the latter's values first), the sizes checked
+    (:func:`taco.text.weights.checked_config`). The one reader of a CLIP's config.json, for the
+    encoder (:func:`load_clip_text`) and for the width its adapter is built for
+    (:func:`taco.text.text_encoder_dim`) alike, so the two cannot disagree.
+
+    Raises :class:`TextEncoderUnavailable` naming the file when it cannot be read, is over
+    :data:`CONFIG_MAX_BYTES` (read no further), is not a UTF-8 JSON object, has a section that
+    is not one, or names a size out of bounds.
+    """
+    file = Path(folder) / "config.json"
+    try:
+        data, size = read_file_within(file, CONFIG_MAX_BYTES)
+        if size > CONFIG_MAX_BYTES:
+            raise ValueError(f"{size:,} bytes, over the {CONFIG_MAX_BYTES:,} taco reads "
+                             "(a CLIP's is a few kB)")
+        config = json_object(data.decode("utf-8"))  # UnicodeDecodeError: a ValueError
+        if "text_config" in config or "text_config_dict" in config:  # a CLIPModel's config
+            sections = [config.get(key) or {} for key in ("text_config", "text_config_dict")]
+            if not all(isinstance(section, dict) for section in sections):
+                raise ValueError("its text_config or text_config_dict is not a JSON object")
+            config = {**sections[0], **sections[1]}
+        return checked_config({**CLIP_B_TEXT, **config}, _SIZES)
+    except (OSError, ValueError) as e:
+        raise TextEncoderUnavailable(f"{os.fspath(file)!r}: not a usable CLIP config ({e})") from None
 
 
 def seeded_clip_text(config: dict[str, Any], seed: int) -> ClipText:
