@@ -3,7 +3,7 @@ wherever a config, checkpoint header, training state or argument is checked.
 
 Python counts ``True`` as the integer 1 and NaN as a float, and JSON and YAML give both; a
 quality of ``true`` or a λ of NaN is neither to a user, so both tests refuse them. Imports
-nothing but :mod:`math` and :mod:`numbers` (the bottom layer).
+nothing but :mod:`math`, :mod:`numbers` and :mod:`taco.errors` (the bottom layer).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import math
 import numbers
 from typing import TypeGuard
 
-__all__ = ["as_float", "as_int", "is_int", "is_number"]
+from .errors import TacoValueError
+
+__all__ = ["as_float", "as_int", "is_int", "is_number", "positive_int_argument"]
 
 
 def is_int(value: object, lo: int | None = None, hi: int | None = None) -> TypeGuard[int]:
@@ -31,6 +33,20 @@ def as_int(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         return None
     return int(value)
+
+
+def positive_int_argument(name: str, value: object, what: str) -> int:
+    """``value`` as an int (NumPy integers taken, :func:`as_int`): a TypeError naming argument
+    ``name`` and ``what`` it holds unless an integer, a TacoValueError unless at least 1. For
+    arguments of the public API (``max_bytes``, ``stripe_budget``, ``batch_size``), as
+    docs/reliability.md says: a wrong type is a mistake in the calling code, a bad value bad
+    input."""
+    number = as_int(value)
+    if number is None:
+        raise TypeError(f"{name} must be an integer {what}, not {type(value).__name__}")
+    if number < 1:
+        raise TacoValueError(f"{name} must be positive, got {value!r}")
+    return number
 
 
 def is_number(value: object) -> TypeGuard[int | float]:

@@ -49,7 +49,7 @@ from .bitstream.rans import (
     UnchunkedStream,
     guard_entropy_coders,
 )
-from .checks import as_int
+from .checks import as_int, positive_int_argument
 from .errors import TacoError, TacoValueError
 from .fileobjects import file_object_name, is_file_object
 from .images import PIXEL_SLACK, ImageReadError, load_image, read_image_stream, restore_mode, to_rgb
@@ -417,17 +417,6 @@ def check_max_pixels(max_pixels: object) -> None:
     file, and ``"64000000"`` failed inside a comparison."""
     if max_pixels is not None:
         positive_int_argument("max_pixels", max_pixels, "or None (no cap)")
-
-
-def positive_int_argument(name: str, value: object, what: str) -> int:
-    """``value`` as an int (NumPy integers taken): a TypeError naming argument ``name`` and
-    ``what`` it holds unless an integer, a TacoValueError unless at least 1."""
-    number = as_int(value)
-    if number is None:
-        raise TypeError(f"{name} must be an integer {what}, not {type(value).__name__}")
-    if number < 1:
-        raise TacoValueError(f"{name} must be positive, got {value!r}")
-    return number
 
 
 def analysis_stripe_rows(

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .checks import as_int
+from .checks import positive_int_argument
 from .codec import (
     ANALYSIS_STRIPE_BUDGET,
     CompressResult,
@@ -109,8 +109,7 @@ def compress_batch(
     quality = coding_quality(model, quality)
     if isinstance(captions, str):
         raise TypeError("captions must be a sequence of one caption per image, not one str")
-    if as_int(batch_size) is None or batch_size < 1:
-        raise TacoValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    batch_size = positive_int_argument("batch_size", batch_size, "(images per batch through g_a)")
     given: list[str | None] = list(captions) if captions is not None else [None] * len(images)
     if len(given) != len(images):
         raise TacoValueError(f"{len(images)} images but {len(given)} captions")
