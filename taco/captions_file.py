@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import TacoError
+from .messages import lone_surrogate
 from .shards import load_json
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "folder_captions",
     "has_captions",
     "is_caption_line",
-    "lone_surrogate",
     "read_caption_records",
     "read_captions_file",
     "read_sidecar",
@@ -83,28 +83,6 @@ class CaptionsFile(NamedTuple):
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
-def lone_surrogate(text: str) -> str | None:
-    """What keeps ``text`` from being UTF-8 text, None when nothing does: its first lone
-    surrogate (U+D800..U+DFFF, no character: a JSON ``\\ud800`` escape gives one, and so does
-    surrogateescape for a byte that is not UTF-8, in a command-line argument), where it is
-    (1-based) and what it may have been, e.g. ``a lone surrogate at character 5, U+DCFF (a
-    \\udcff escape, or the byte 0xff of text that is not UTF-8)``.
-
-    The one check of every caption taco takes: ``normalize_caption`` (compress, the CLI,
-    training), the captions-file reader and ``taco import-captions``.
-    """
-    try:  # a lone surrogate is all UTF-8 cannot encode; 10,000 characters: 0.3-12 us, a regex 72 us
-        text.encode("utf-8")
-    except UnicodeEncodeError as e:
-        at = e.start
-    else:
-        return None
-    code = ord(text[at])
-    was = (f"a \\u{code:04x} escape, or the byte 0x{code - 0xDC00:02x} of text that is not UTF-8"
-           if 0xDC80 <= code <= 0xDCFF else f"a \\u{code:04x} escape: no character")
-    return f"a lone surrogate at character {at + 1}, U+{code:04X} ({was})"
-
-
 def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     """A ``captions.jsonl`` file -> its :class:`CaptionRecord` s (one per image, in file order)
     and the captioners its lines name.
@@ -115,7 +93,7 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     :class:`CaptionsFileError` (a ``ValueError``) names the line of a malformed entry, of one
     over :data:`CAPTIONS_LINE_MAX_CHARS` characters (read no further), of bytes that are not
     UTF-8 text, or of a caption with a lone surrogate (a valid JSON ``\\ud800`` escape that is no
-    text: :func:`lone_surrogate`); a file that cannot be opened raises the ``OSError``.
+    text: :func:`taco.messages.lone_surrogate`); a file that cannot be opened raises the ``OSError``.
     """
     path = Path(path)
     captions: dict[str, list[str]] = {}  # insertion order = file order; repeated lines merge

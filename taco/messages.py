@@ -1,11 +1,11 @@
 """Text for a person: text taken from a file (a colour profile's name, a checkpoint's training
 record) made safe to show in a one-line message (a hostile file must not break lines or send a
-terminal escape codes), counts of things in the right number, and where the docs a message
-names are (:func:`docs_ref`)."""
+terminal escape codes), counts of things in the right number, where the docs a message
+names are (:func:`docs_ref`), and what keeps a text from being UTF-8 (:func:`lone_surrogate`)."""
 
 from __future__ import annotations
 
-__all__ = ["count", "docs_ref", "one_line"]
+__all__ = ["count", "docs_ref", "lone_surrogate", "one_line"]
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -29,3 +29,25 @@ def docs_ref(name: str, section: str | None = None) -> str:
     ``docs/models.md, "Adding a backbone", in taco's source tree (a checkout or the sdist)``."""
     page = f'docs/{name}, "{section}",' if section else f"docs/{name}"
     return f"{page} in taco's source tree (a checkout or the sdist)"
+
+
+def lone_surrogate(text: str) -> str | None:
+    """What keeps ``text`` from being UTF-8 text, None when nothing does: its first lone
+    surrogate (U+D800..U+DFFF, no character: a JSON ``\\ud800`` escape gives one, and so does
+    surrogateescape for a byte that is not UTF-8, in a command-line argument), where it is
+    (1-based) and what it may have been, e.g. ``a lone surrogate at character 5, U+DCFF (a
+    \\udcff escape, or the byte 0xff of text that is not UTF-8)``.
+
+    The one check of every caption taco takes: ``normalize_caption`` (compress, the CLI,
+    training), the captions-file reader and ``taco import-captions``.
+    """
+    try:  # a lone surrogate is all UTF-8 cannot encode; 10,000 characters: 0.3-12 us, a regex 72 us
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        at = e.start
+    else:
+        return None
+    code = ord(text[at])
+    was = (f"a \\u{code:04x} escape, or the byte 0x{code - 0xDC00:02x} of text that is not UTF-8"
+           if 0xDC80 <= code <= 0xDCFF else f"a \\u{code:04x} escape: no character")
+    return f"a lone surrogate at character {at + 1}, U+{code:04X} ({was})"

@@ -29,7 +29,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from taco.atomic import write_text_atomic
-from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord, lone_surrogate
+from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord
+from taco.messages import lone_surrogate
 
 from ..errors import TacoError
 from ..fileobjects import read_file_within

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from ..captions_file import lone_surrogate
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..locks import ForkSafeLock
+from ..messages import lone_surrogate
 
 #: Tokens per caption (m in the paper) of every built-in text encoder not given ``max_tokens``.
 DEFAULT_MAX_TOKENS = 38
@@ -276,7 +276,7 @@ def special_token_id(tokenizer: Any, token: str) -> int:
 def normalize_caption(caption: str) -> str:
     """Collapse whitespace. An empty caption is allowed (it encodes as the empty string); one
     over :data:`MAX_CAPTION_CHARS` characters is a :class:`CaptionTooLongError`, one with a lone
-    surrogate (:func:`taco.captions_file.lone_surrogate`) a :class:`CaptionTextError` (both
+    surrogate (:func:`taco.messages.lone_surrogate`) a :class:`CaptionTextError` (both
     ValueErrors).
 
     Every caption an encoder reads passes here first (:meth:`TextEncoder.encode`, the caption

@@ -18,13 +18,13 @@ import taco
 from taco.captions_file import (
     CaptionsFileError,
     is_caption_line,
-    lone_surrogate,
     read_captions_file,
     read_sidecar,
 )
 from taco.cli import main
 from taco.errors import TacoError
 from taco.evaluation.import_captions import CaptionImportError, read_caption_json
+from taco.messages import lone_surrogate
 from taco.models import create_model
 from taco.samples import SAMPLES_DIR
 from taco.text import get_text_encoder
