@@ -73,6 +73,7 @@ __all__ = [
     "karpathy_split",
     "no_crop",
     "train_transform",
+    "upscale_to_cover",
 ]
 
 # Karpathy & Fei-Fei (2015) split of COCO 2014 (train2014 + val2014 = 123,287 images).
@@ -195,9 +196,12 @@ def collate(samples: Sequence[Sample]) -> Batch:
 # global RNG, which DataLoader seeds per worker (and CaptionedImages(seed=...) forks per sample).
 
 
-def _upscale_to_cover(img: Image.Image, crop: int) -> Image.Image:
-    # A side shorter than the crop: upscale (bicubic, aspect kept) so the short side equals the
-    # crop. Chosen over reflect-padding, which would feed mirrored content to the model.
+def upscale_to_cover(img: Image.Image, crop: int) -> Image.Image:
+    """``img`` itself when both sides are at least ``crop``; else upscaled (bicubic, aspect
+    kept) so its shorter side equals ``crop``. What every training crop starts from: the
+    DataLoader's (:class:`RandomCrop`, :class:`CenterCrop`) and the device-resident data's
+    (:mod:`taco.train.resident_data`)."""
+    # Upscaling was chosen over reflect-padding, which would feed mirrored content to the model.
     w, h = img.size
     if min(w, h) >= crop:
         return img
@@ -232,7 +236,7 @@ class RandomCrop:
         self.hflip = hflip
 
     def __call__(self, img: Image.Image) -> Tensor:
-        img = _upscale_to_cover(img, self.crop)
+        img = upscale_to_cover(img, self.crop)
         w, h = img.size
         left = int(torch.randint(w - self.crop + 1, ()).item())
         top = int(torch.randint(h - self.crop + 1, ()).item())
@@ -254,7 +258,7 @@ class CenterCrop:
         self.crop = crop
 
     def __call__(self, img: Image.Image) -> Tensor:
-        img = _upscale_to_cover(img, self.crop)
+        img = upscale_to_cover(img, self.crop)
         w, h = img.size
         left, top = (w - self.crop) // 2, (h - self.crop) // 2
         return image_to_tensor(img.crop((left, top, left + self.crop, top + self.crop)))[0]

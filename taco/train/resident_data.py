@@ -26,21 +26,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 from torch import Tensor
 
-from ..data import Batch, CaptionedImages, UnreadableImagesError
+from ..data import Batch, CaptionedImages, UnreadableImagesError, upscale_to_cover
 from ..devices import usable_cpus
 from ..images import ImageReadError, load_image, to_rgb
-
-
-def _cover(img: Image.Image, crop: int) -> Image.Image:
-    w, h = img.size
-    if min(w, h) >= crop:
-        return img
-    scale = crop / min(w, h)
-    return img.resize((max(crop, round(w * scale)), max(crop, round(h * scale))),
-                      Image.Resampling.BICUBIC)  # fmt: skip
 
 
 def _decode(dataset: CaptionedImages, i: int, crop: int) -> Tensor | ImageReadError:
@@ -50,7 +40,7 @@ def _decode(dataset: CaptionedImages, i: int, crop: int) -> Tensor | ImageReadEr
     except ImageReadError as e:
         return e
     rgb, _ = to_rgb(image, source=record.file)
-    arr = np.array(_cover(rgb, crop), dtype=np.uint8)  # (H, W, 3)
+    arr = np.array(upscale_to_cover(rgb, crop), dtype=np.uint8)  # (H, W, 3)
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()  # (3, H, W) uint8
 
 
