@@ -54,9 +54,9 @@ from .measure import (
     IMAGE_METRICS,
     SetMetrics,
     pair_metrics,
-    write_json,
 )
-from .results import TEXT_COLUMNS, check_resume, dataset_dir, finish_run, result_header, result_rows
+from .result_files import TEXT_COLUMNS, result_rows, write_json
+from .results import check_resume, dataset_dir, finish_run, result_header
 from .runner import (
     RESUME_ADVICE,
     Job,

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import math
 import platform
 import subprocess
@@ -25,7 +24,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from taco.atomic import write_text_atomic
 from taco.devices import device_description
 from taco.metrics import (
     IMAGE_METRICS,
@@ -39,6 +37,7 @@ from taco.metrics import (
 )
 
 from .defaults import FID_FEATURE_DIMS, FID_MIN_IMAGES
+from .result_files import write_json
 
 __all__ = [
     "FID_MIN_IMAGES",
@@ -50,7 +49,7 @@ __all__ = [
     "metric_notes",
     "pair_metrics",
     "summarize_rows",
-    "write_json",
+    "write_json",  # result_files's: taco.evaluation.classic and taco bench import it from here
 ]
 
 #: What :func:`pair_metrics` gives per image: the metrics and the LPIPS convention they used.
@@ -345,25 +344,6 @@ def environment(device: str | torch.device) -> dict[str, Any]:
         "taco_git_commit": _git_commit(),
         "device": device_description(device),
     }
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
-    return write_text_atomic(path, json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n")
 
 
 def summarize_run(

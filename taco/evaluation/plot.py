@@ -28,14 +28,15 @@ import numpy as np
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..checks import is_number
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
-from .measure import IMAGE_METRICS, write_json
 from .reference import ReferenceCurve, reference_datasets, references_for
-from .results import (
+from .result_files import (
+    IMAGE_METRICS,
     RESULT_FORMAT,
     MalformedResult,
     UnsupportedResultVersion,
     read_result,
     result_csv,
+    write_json,
 )
 from .runner import ResultsFileError, read_rows
 
@@ -80,14 +81,14 @@ def load_results(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> list[dict[str, Any]]:
     """Result JSONs (``format: taco-eval``) with points, from files and folders (searched
-    recursively), each read by :func:`taco.evaluation.results.read_result`.
+    recursively), each read by :func:`taco.evaluation.result_files.read_result`.
 
     ``paths``: one file or folder, or several. Other JSON files (a BD table, a caption-mode
     comparison, a captions file; one that is not JSON) are skipped, as are results without
     points (a run that has not finished any); a result of another version is refused (an
-    :class:`~taco.evaluation.results.UnsupportedResultVersion`), not left out of its figure, and
+    :class:`~taco.evaluation.result_files.UnsupportedResultVersion`), not left out of its figure, and
     so is one whose fields are not what taco writes (a
-    :class:`~taco.evaluation.results.MalformedResult`: a ``bpp`` of NaN, a ``dataset`` that is no
+    :class:`~taco.evaluation.result_files.MalformedResult`: a ``bpp`` of NaN, a ``dataset`` that is no
     object, ...).
     """
     if isinstance(paths, str | os.PathLike):  # one path, not a sequence of its characters
@@ -228,7 +229,7 @@ def image_curve(curve: Curve, metrics: Sequence[str] = IMAGE_METRICS) -> ImageCu
     more, from a run with a larger ``--limit``; the first row of an image, as in the summary).
     Images missing at some point are left out. None when a result has no CSV to read (written
     by hand, or moved without it) or no image has every point; a ResultsFileError when its
-    ``csv`` is not a file name (:func:`taco.evaluation.results.result_csv`).
+    ``csv`` is not a file name (:func:`taco.evaluation.result_files.result_csv`).
     """
     columns: list[dict[str, dict[str, str]]] = []  # one per point: image -> its row
     for r in curve.sources:

@@ -1,4 +1,4 @@
-"""Reading summary JSONs back: every reader goes through taco.evaluation.results.read_result
+"""Reading summary JSONs back: every reader goes through taco.evaluation.result_files.read_result
 (bounded, format and version checked) and result_rows. A result of another format or version
 was read five ways (raw json.loads in the summary, the matched-bpp run and the caption-mode
 comparison; taco plot checked the format only), and used as if it were this taco's."""
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 import taco.cli
-from taco.evaluation import results
+from taco.evaluation import result_files
 from taco.evaluation.classic import evaluate_matched, get_codec
 from taco.evaluation.cli import _print_summary
 from taco.evaluation.datasets import open_dataset
 from taco.evaluation.evaluate import compare_caption_modes
-from taco.evaluation.results import (
+from taco.evaluation.result_files import (
     UnsupportedResultVersion,
     read_result,
     result_csv,
@@ -77,8 +77,8 @@ def test_another_format_or_version_is_one_line_naming_the_file(tmp_path, text, s
 def test_a_file_over_the_bound_is_refused_before_it_is_parsed(rd_run, tmp_path, monkeypatch):
     path = _run(rd_run, tmp_path)
     size = path.stat().st_size
-    monkeypatch.setattr(results, "RESULT_MAX_BYTES", size - 1)
-    monkeypatch.setattr(results, "json_object", lambda text: pytest.fail("parsed"))
+    monkeypatch.setattr(result_files, "RESULT_MAX_BYTES", size - 1)
+    monkeypatch.setattr(result_files, "json_object", lambda text: pytest.fail("parsed"))
     with pytest.raises(ResultsFileError) as refused:
         read_result(path)
     assert str(refused.value) == (

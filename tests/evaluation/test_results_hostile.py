@@ -14,7 +14,8 @@ import pytest
 
 import taco.cli
 from taco.evaluation import import_captions as ic
-from taco.evaluation.results import MalformedResult, check_resume, read_result
+from taco.evaluation.result_files import MalformedResult, read_result
+from taco.evaluation.results import check_resume
 
 ROOT = Path(__file__).resolve().parents[2]
 POINT = {"setting": "q50", "images": 2, "bpp": 0.5, "psnr": 30.0, "ms_ssim": None, "lpips": 0.1}

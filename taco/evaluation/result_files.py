@@ -1,0 +1,185 @@
+"""Reading the result files of ``taco evaluate`` (and writing JSON), without torch.
+
+Per run, in ``OUT/DATASET/``: ``STEM.csv`` (one row per image) and ``STEM.json``, the summary
+(:mod:`taco.evaluation.results` writes both). :func:`read_result` is the one way to read a
+summary JSON back (its format, version and the types of the fields taco reads checked),
+:func:`result_rows` the rows of its CSV; :func:`write_json` writes any JSON taco evaluation
+leaves (NaN as null). ``taco plot`` and ``scripts/check_targets.py`` only read results, so this
+module imports numpy and taco's base modules only: no torch, no datasets, no metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..atomic import write_text_atomic
+from ..checks import is_int, is_number
+from ..fileobjects import read_file_within
+from ..shards import format_problem, is_file_name, json_object
+from .bdrate import METRIC_ORDER
+from .runner import ResultsFileError, read_rows
+
+__all__ = [
+    "IMAGE_METRICS",
+    "POINT_NUMBERS",
+    "RESULT_FORMAT",
+    "RESULT_MAX_BYTES",
+    "RESULT_VERSION",
+    "TEXT_COLUMNS",
+    "MalformedResult",
+    "UnsupportedResultVersion",
+    "read_result",
+    "result_csv",
+    "result_problem",
+    "result_rows",
+    "write_json",
+]
+
+RESULT_FORMAT = "taco-eval"
+RESULT_VERSION = 1
+#: The largest summary JSON taco reads, in bytes. A real one is a few kB (its ``skipped_images``
+#: list may add some MB on a large set); parsing JSON takes up to some 30 times its size (see
+#: taco.shards.INDEX_MAX_BYTES), so a larger file is refused before it is read.
+RESULT_MAX_BYTES = 64 * 2**20
+#: Extra CSV columns when generated captions are compared (``--text-similarity``).
+TEXT_COLUMNS = ("gen_caption_original", "gen_caption_recon")
+#: The per-image metric columns of every results CSV: the names of
+#: :data:`taco.metrics.IMAGE_METRICS`, which cannot be imported without torch (a test holds the
+#: two equal: tests/evaluation/test_plot_startup.py).
+IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
+
+
+class UnsupportedResultVersion(ResultsFileError):
+    """A summary JSON of the ``taco-eval`` format in a version this taco does not read."""
+
+
+class MalformedResult(ResultsFileError):
+    """A summary JSON of the ``taco-eval`` format and version whose fields are not what taco
+    writes (a ``dataset`` that is no object, a ``label`` that is a list, a ``bpp`` of NaN, ...)."""
+
+
+#: The values of a result's points that are numbers: finite (taco writes NaN and infinities as
+#: null), or null where not measured; ``bpp`` is also not negative.
+POINT_NUMBERS = ("bpp", *METRIC_ORDER)
+
+
+def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The summary JSON at ``path`` (``format: taco-eval``, ``version:`` :data:`RESULT_VERSION`).
+
+    A file that is not one is a :class:`ResultsFileError` of one line naming it and saying why:
+    over :data:`RESULT_MAX_BYTES`, not UTF-8, not JSON (or nested too deeply, ...), not a JSON
+    object, of another ``format``; of another ``version`` an :class:`UnsupportedResultVersion`;
+    with a field taco reads of the wrong type (:func:`result_problem`) a :class:`MalformedResult`.
+    An ``OSError`` reading it is raised as is.
+    """
+    path = Path(path)
+    data, size = read_file_within(path, RESULT_MAX_BYTES)
+    if size > RESULT_MAX_BYTES:
+        raise _not_a_result(path, f"{size:,} bytes, over the {RESULT_MAX_BYTES:,} taco reads")
+    try:
+        result = json_object(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _not_a_result(path, "not UTF-8 text") from None
+    except ValueError as exc:
+        raise _not_a_result(path, str(exc)) from None
+    problem = format_problem(result, RESULT_FORMAT, RESULT_VERSION, "taco evaluation result")
+    if problem and result.get("format") == RESULT_FORMAT:
+        raise UnsupportedResultVersion(f"{path}: {problem}")
+    if problem:
+        raise _not_a_result(path, f"its format is {result.get('format')!r:.40}, not {RESULT_FORMAT!r}")
+    if problem := result_problem(result):
+        raise MalformedResult(f"{path}: not a taco evaluation result ({problem})")
+    return result
+
+
+def result_problem(result: dict[str, Any]) -> str | None:
+    """What is wrong with the fields of the summary JSON ``result`` that taco reads (None:
+    nothing): ``label`` and ``kind`` strings (``codec`` too, where present), ``dataset`` an object with a string
+    ``name`` (its ``kind`` a string, its ``images`` a count, where present); ``run``, ``model``
+    (or null), ``set_metrics`` (and its ``fid``) and ``bpp_gap`` objects where present; ``points`` a list of objects whose
+    :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` not negative). The header of a run
+    that has just started (no ``points`` yet) passes."""
+    for key in ("run", "set_metrics", "bpp_gap", "model"):
+        if key in result and not isinstance(result[key], dict) and not (key == "model" and result[key] is None):
+            return f"its {key} is not a JSON object"
+    for key in ("label", "kind"):
+        if not isinstance(result.get(key), str):
+            return f"its {key} is not a string" if key in result else f"it has no {key}"
+    if "codec" in result and not isinstance(result["codec"], str):
+        return "its codec is not a string"
+    for key in ("lpips_input", "matched_to", "matched_to_label"):
+        if result.get(key) is not None and not isinstance(result[key], str):
+            return f"its {key} is not a string"
+    if not isinstance(result.get("set_metrics", {}).get("fid", {}), dict):
+        return "its set_metrics' fid is not a JSON object"
+    model = result.get("model") or {}
+    for key in ("config", "metadata"):
+        if model.get(key) is not None and not isinstance(model[key], dict):
+            return f"its model's {key} is not a JSON object"
+    if "mean_abs" in result.get("bpp_gap", {}) and not _number_or_null(result["bpp_gap"]["mean_abs"]):
+        return "its bpp_gap's mean_abs is not a finite number"
+    dataset = result.get("dataset")
+    if not isinstance(dataset, dict) or not isinstance(dataset.get("name"), str):
+        return "its dataset is not a JSON object with a name" if "dataset" in result else "it has no dataset"
+    if "kind" in dataset and not isinstance(dataset["kind"], str):
+        return "its dataset's kind is not a string"
+    if "images" in dataset and not is_int(dataset["images"], 0):
+        return "its dataset's images is not a count"
+    points = result.get("points", [])
+    if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+        return "its points are not a list of JSON objects"
+    for i, point in enumerate(points):
+        for key in POINT_NUMBERS:
+            value = point.get(key)
+            if not _number_or_null(value) or (key == "bpp" and value is not None and value < 0):
+                wanted = "a finite number >= 0" if key == "bpp" else "a finite number"
+                return f"point {i + 1} has a {key} of {value!r:.40}, not {wanted} or null"
+    return None
+
+
+def _number_or_null(value: object) -> bool:
+    return value is None or is_number(value)
+
+
+def result_csv(path: str | os.PathLike[str], result: dict[str, Any]) -> Path:
+    """The per-image CSV that the summary JSON ``result`` read from ``path`` names (its ``csv``,
+    a file beside it); a :class:`ResultsFileError` when that is not a plain file name."""
+    name = result.get("csv")
+    if not is_file_name(name):
+        raise _not_a_result(Path(path), f"its csv {name!r:.40} is not a file name")
+    return Path(path).with_name(str(name))
+
+
+def result_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """The complete rows of the CSV beside the summary JSON at ``path`` (see :func:`read_result`,
+    :func:`result_csv`); none when that CSV does not exist."""
+    return read_rows(result_csv(path, read_result(path)))
+
+
+def _not_a_result(path: Path, reason: str) -> ResultsFileError:
+    return ResultsFileError(f"{path}: not a taco evaluation result ({reason})")
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _jsonable(obj.item())
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
+    return write_text_atomic(path, json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n")
