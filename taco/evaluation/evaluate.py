@@ -77,8 +77,8 @@ __all__ = [
     "EvalConfig",
     "EvaluationError",
     "ModelInfo",
-    "coding_captions",
     "compare_caption_modes",
+    "draw_captions",
     "evaluate_model",
     "format_comparison",
     "load_model",
@@ -267,7 +267,7 @@ def evaluate_model(
     rank 0 only under torchrun). ``lpips_input``: the LPIPS convention (``standard`` or
     ``official``, see :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
     ``quality``: the quality K of a variable-rate model to code at (one RD point; setting
-    ``qK``), None for a single-rate model. ``captions``: what :func:`coding_captions` drew and
+    ``qK``), None for a single-rate model. ``captions``: what :func:`draw_captions` drew and
     checked for this model, ``dataset``, ``mode`` and ``seed`` (``taco evaluate`` does so once
     per caption mode, before any coding); None: drawn and checked here.
     """
@@ -278,11 +278,11 @@ def evaluate_model(
     mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
     uses_text = bool(getattr(model, "uses_text", False))
     if captions is None:
-        captions = coding_captions(model, info, dataset, mode, seed)
+        captions = draw_captions(model, info, dataset, mode, seed)
     elif captions.dataset is not dataset or (captions.mode, captions.seed, captions.uses_text) != (
             mode, seed, uses_text):
         raise ValueError("captions were drawn for another dataset, caption mode, seed or model: "
-                         "give evaluate_model those coding_captions drew for its own")
+                         "give evaluate_model those draw_captions drew for its own")
     candidates = captions.candidates
     device = next(model.parameters()).device
     qualities = getattr(model, "qualities", None)
@@ -341,7 +341,7 @@ def evaluate_model(
 @dataclass(frozen=True)
 class CodingCaptions:
     """The captions each image of ``dataset`` is coded with under ``mode`` and ``seed``, drawn
-    and checked by :func:`coding_captions`: ``candidates[i]`` is image i's one caption, or with
+    and checked by :func:`draw_captions`: ``candidates[i]`` is image i's one caption, or with
     best-lpips each of its captions (the lowest-LPIPS file is kept)."""
 
     dataset: EvalDataset
@@ -351,7 +351,7 @@ class CodingCaptions:
     candidates: list[tuple[str, ...]]
 
 
-def coding_captions(
+def draw_captions(
     model: Any, info: ModelInfo, dataset: EvalDataset, mode: CaptionMode | str = "true", seed: int = 0
 ) -> CodingCaptions:
     """The captions ``model`` codes each image of ``dataset`` with under ``mode``, every one
@@ -767,7 +767,7 @@ def _run_model(
     uses_text = getattr(m.model, "uses_text", False)
     # drawn and checked once per mode, before any coding: a mode the dataset cannot take, or a
     # caption the encoder would refuse, stops the run now
-    captions = {str(mode): coding_captions(m.model, m.info, target.dataset, mode, cfg.seed)
+    captions = {str(mode): draw_captions(m.model, m.info, target.dataset, mode, cfg.seed)
                 for mode in modes if uses_text or mode.kind == "true"}
     # a variable-rate model: each chosen quality one RD point, one curve (one label)
     for quality in m.qualities:

@@ -473,11 +473,11 @@ def test_taco_evaluate_checks_each_caption_once(tiny_folder, tmp_path, monkeypat
 
 
 def test_evaluate_model_takes_captions_drawn_for_its_own_call(tiny_taco_model, tiny_folder, tmp_path):
-    from taco.evaluation.evaluate import coding_captions
+    from taco.evaluation.evaluate import draw_captions
 
     model, info = tiny_taco_model
     dataset = open_dataset(str(tiny_folder))
-    empty = coding_captions(model, info, dataset, "empty")
+    empty = draw_captions(model, info, dataset, "empty")
     assert empty.candidates == [("",)] * len(dataset)
     path = evaluate_model(model, info, dataset, tmp_path, mode="empty", captions=empty, progress=False)
     assert {r["caption"] for r in read_rows(path.with_suffix(".csv"))} == {""}
