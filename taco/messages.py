@@ -1,11 +1,15 @@
 """Text for a person: text taken from a file (a colour profile's name, a checkpoint's training
 record) made safe to show in a one-line message (a hostile file must not break lines or send a
 terminal escape codes), counts of things in the right number, where the docs a message
-names are (:func:`docs_ref`), and what keeps a text from being UTF-8 (:func:`lone_surrogate`)."""
+names are (:func:`docs_ref`), the hint after a name taco does not know (:func:`did_you_mean`),
+and what keeps a text from being UTF-8 (:func:`lone_surrogate`)."""
 
 from __future__ import annotations
 
-__all__ = ["count", "docs_ref", "lone_surrogate", "one_line"]
+import difflib
+from collections.abc import Callable, Iterable
+
+__all__ = ["count", "did_you_mean", "docs_ref", "lone_surrogate", "one_line"]
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -29,6 +33,23 @@ def docs_ref(name: str, section: str | None = None) -> str:
     ``docs/models.md, "Adding a backbone", in taco's source tree (a checkout or the sdist)``."""
     page = f'docs/{name}, "{section}",' if section else f"docs/{name}"
     return f"{page} in taco's source tree (a checkout or the sdist)"
+
+
+def did_you_mean(name: str, candidates: Iterable[str], *, prefix: str = "",
+                 key: Callable[[str], str] | None = None) -> str:
+    """The hint after a ``name`` taco does not know: ``" (did you mean 'a' or 'b'?)"`` (leading
+    space included) with the at most three ``candidates`` closest to it (difflib), each shown
+    after ``prefix`` (the folder part of a path whose file name was matched, the section of a
+    config key); "" when none is close. ``key``: the part of each name that is compared (a
+    file's name without its ending, which would otherwise make any two checkpoint files look
+    alike). Every "unknown model" and "unknown config key" message says its hint this way."""
+    compared = key or str
+    by_form: dict[str, list[str]] = {}
+    for candidate in candidates:
+        by_form.setdefault(compared(candidate), []).append(candidate)
+    forms = difflib.get_close_matches(compared(name), list(by_form), n=3, cutoff=0.6)
+    close = [c for form in forms for c in by_form[form]][:3]
+    return f" (did you mean {' or '.join(repr(prefix + c) for c in close)}?)" if close else ""
 
 
 def lone_surrogate(text: str) -> str | None:

@@ -9,10 +9,9 @@ mistyped ``--model`` answer at once; building and loading import torch when call
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,7 +20,7 @@ from ..checks import is_number
 from ..checksums import sha256_file
 from ..errors import TacoError, TacoValueError
 from ..fileobjects import checked_path
-from ..messages import docs_ref
+from ..messages import did_you_mean, docs_ref
 from ..shards import INDEX_SUFFIX, TRAIN_STATE_FILE, files as shard_files, find
 from .config import (
     ARCHITECTURES,
@@ -260,23 +259,6 @@ def retired_message(name: str, shadowed: str | os.PathLike[str] | None = None) -
     return (f"{name!r} was a built-in model of taco up to commit {rev} and no longer ships; its "
             f"checkpoint is in taco's git history: git show {rev}:taco/assets/models/{name}.safetensors "
             f"> {name}.safetensors, then give that file as the model (--model {name}.safetensors){hidden}")
-
-
-def did_you_mean(name: str, candidates: Iterable[str], *, prefix: str = "",
-                 key: Callable[[str], str] | None = None) -> str:
-    """The hint after a ``name`` taco does not know: ``" (did you mean 'a' or 'b'?)"`` (leading
-    space included) with the at most three ``candidates`` closest to it (difflib), each shown
-    after ``prefix`` (the folder part of a path whose file name was matched); "" when none is
-    close. ``key``: the part of each name that is compared (a file's name without its ending,
-    which would otherwise make any two checkpoint files look alike). Every "unknown model"
-    message says its hint this way."""
-    compared = key or str
-    by_form: dict[str, list[str]] = {}
-    for candidate in candidates:
-        by_form.setdefault(compared(candidate), []).append(candidate)
-    forms = difflib.get_close_matches(compared(name), list(by_form), n=3, cutoff=0.6)
-    close = [c for form in forms for c in by_form[form]][:3]
-    return f" (did you mean {' or '.join(repr(prefix + c) for c in close)}?)" if close else ""
 
 
 #: The endings of a checkpoint file's name: a model argument ending so is a path, not a name.

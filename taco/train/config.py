@@ -12,7 +12,6 @@ errors that name the key, never silently ignored. YAML anchors and aliases are r
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import math
 import re
@@ -27,6 +26,7 @@ import yaml
 from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
+from ..messages import did_you_mean
 from ..models.config import check_qualities
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPUTS
 
@@ -260,10 +260,10 @@ class TrainConfig:
 
 def unknown_model_text(name: str) -> str:
     """Why ``model`` ``name`` is not one a run trains, in one line: the closest registry names
-    (:func:`~taco.models.registry.did_you_mean`), or for a built-in trained name, the
+    (:func:`~taco.messages.did_you_mean`), or for a built-in trained name, the
     ``init_from`` that starts from it."""
     from ..models import MODEL_CONFIGS
-    from ..models.registry import PRETRAINED, did_you_mean
+    from ..models.registry import PRETRAINED
 
     if name in PRETRAINED:
         return (f"model {name!r} is a trained model, not an architecture: --init-from {name} "
@@ -368,8 +368,7 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
         if key not in fields:
-            close = difflib.get_close_matches(key, list(fields), n=1)
-            hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+            hint = did_you_mean(str(key), fields, prefix=prefix)
             raise ConfigError(
                 f"unknown config key {prefix + str(key)!r}{hint}; known: {', '.join(sorted(fields))}"
             )

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..checks import is_int
+from ..messages import did_you_mean
 from ..models import (
     ELIC,
     MODEL_CONFIGS,
@@ -32,7 +33,7 @@ from ..models import (
 )
 from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
-from ..models.registry import architecture_config, checkpoint_config, did_you_mean, trained_lambda
+from ..models.registry import architecture_config, checkpoint_config, trained_lambda
 from .config import ConfigError, TrainConfig, unknown_model_text
 
 

@@ -1,12 +1,13 @@
-"""One "did you mean" (taco.models.registry.did_you_mean) for every message about an unknown
+"""One "did you mean" (taco.messages.did_you_mean) for every message about an unknown
 model: taco.load / --model, create_model, and a training config's model."""
 
 from __future__ import annotations
 
 import pytest
 
+from taco.messages import did_you_mean
 from taco.models import CheckpointError, create_model, load
-from taco.models.registry import did_you_mean, looks_like_path, unknown_model_message
+from taco.models.registry import looks_like_path, unknown_model_message
 from taco.train.config import ConfigError, load_config, unknown_model_text
 
 

@@ -62,10 +62,11 @@ def test_dumped_config_loads_back(tmp_path):
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("lamda=0.1", "did you mean lmbda"),
-        ("data.rooot=/x", "did you mean data.root"),
-        ("data.rot=1", re.escape("unknown config key 'data.rot' (did you mean data.root?)")),
-        ("lamda=0.1", re.escape("unknown config key 'lamda' (did you mean lmbda?)")),
+        ("data.rooot=/x", "did you mean 'data.root'"),
+        ("data.rot=1", re.escape("unknown config key 'data.rot' (did you mean 'data.root'?)")),
+        ("lamda=0.1", re.escape("unknown config key 'lamda' (did you mean 'lmbda' or 'lr_gamma'?)")),
+        ("modle=x", re.escape("unknown config key 'modle' (did you mean 'model' or 'model_id'?)")),
+        ("zzzz=1", re.escape("unknown config key 'zzzz'; known: ")),
         ("batch_size=four", "batch_size must be int"),
         ("bf16=maybe", "bf16 must be bool"),
         ("crop=100", "multiple of 64"),

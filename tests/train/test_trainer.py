@@ -260,7 +260,7 @@ def test_command_line(tmp_path, tiny, capsys):
     printed = capsys.readouterr().out
     assert "k_j: 0.0" in printed and "root: /x" in printed
     assert cli_main(["--set", "lamda=1"]) == 2
-    assert "did you mean lmbda" in capsys.readouterr().err
+    assert "did you mean 'lmbda'" in capsys.readouterr().err
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
