@@ -44,7 +44,7 @@ from torch import Tensor, nn
 from .checksums import sha256_file
 from .errors import TacoError, TacoValueError
 from .images import PIXEL_SLACK
-from .recipe import LPIPS_INPUTS
+from .recipe import IMAGE_METRICS, LPIPS_INPUTS
 
 __all__ = [
     "IMAGE_METRICS",
@@ -322,10 +322,6 @@ def lpips(x: Tensor, x_hat: Tensor, lpips_input: str = "standard") -> Tensor:
 # --------------------------------------------------------------------------------------------
 # Per-image bundle
 # --------------------------------------------------------------------------------------------
-
-#: The per-image full-reference metrics :func:`compute_metrics` gives (every results CSV has them).
-IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
-
 
 @dataclass(frozen=True)
 class ImageMetrics:

@@ -33,8 +33,9 @@ from taco.images import image_to_tensor, tensor_to_image
 from ..distributed import DistEnv
 from ..errors import TacoError
 from .datasets import EvalDataset
-from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics, write_json
-from .results import TEXT_COLUMNS, check_resume, finish_run, read_result, result_header, result_rows
+from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
+from .result_files import TEXT_COLUMNS, read_result, result_rows, write_json
+from .results import check_resume, finish_run, result_header
 from .runner import Job, JobResult, read_rows, run_jobs
 
 __all__ = [

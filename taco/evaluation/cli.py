@@ -125,7 +125,7 @@ def _incomplete(written: list[Path]) -> list[str]:
     """One line per results JSON in ``written`` whose run is not complete: which, how many of its
     per-image results are missing, the images it skipped as unreadable (a few), what to do (a
     repaired image changes the dataset's digest, so its results are not resumed)."""
-    from .results import read_result
+    from .result_files import read_result
 
     lines = []
     for path in filter(_is_result_json, written):
@@ -180,7 +180,7 @@ def _fid_caveat(result: dict[str, Any], point: dict[str, Any]) -> str:
 
 
 def _print_summary(written: list[Path]) -> None:
-    from .results import read_result
+    from .result_files import read_result
 
     for path in written:
         if path.name.endswith(".bdrate.md"):

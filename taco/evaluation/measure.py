@@ -37,7 +37,6 @@ from taco.metrics import (
 )
 
 from .defaults import FID_FEATURE_DIMS, FID_MIN_IMAGES
-from .result_files import write_json
 
 __all__ = [
     "FID_MIN_IMAGES",
@@ -49,7 +48,6 @@ __all__ = [
     "metric_notes",
     "pair_metrics",
     "summarize_rows",
-    "write_json",  # result_files's: taco.evaluation.classic and taco bench import it from here
 ]
 
 #: What :func:`pair_metrics` gives per image: the metrics and the LPIPS convention they used.

@@ -21,6 +21,7 @@ import numpy as np
 from ..atomic import write_text_atomic
 from ..checks import is_int, is_number
 from ..fileobjects import read_file_within
+from ..recipe import IMAGE_METRICS
 from ..shards import format_problem, is_file_name, json_object
 from .bdrate import METRIC_ORDER
 from .runner import ResultsFileError, read_rows
@@ -49,10 +50,6 @@ RESULT_VERSION = 1
 RESULT_MAX_BYTES = 64 * 2**20
 #: Extra CSV columns when generated captions are compared (``--text-similarity``).
 TEXT_COLUMNS = ("gen_caption_original", "gen_caption_recon")
-#: The per-image metric columns of every results CSV: the names of
-#: :data:`taco.metrics.IMAGE_METRICS`, which cannot be imported without torch (a test holds the
-#: two equal: tests/evaluation/test_plot_startup.py).
-IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
 
 
 class UnsupportedResultVersion(ResultsFileError):

@@ -19,9 +19,7 @@ from .measure import SetMetrics, environment, metric_notes, original_features, s
 from .result_files import (
     RESULT_FORMAT,
     RESULT_VERSION,
-    TEXT_COLUMNS,
     read_result,
-    result_rows,
     write_json,
 )
 from .runner import RESUME_ADVICE, Job, ResultsFileError
@@ -31,10 +29,6 @@ __all__ = [
     "dataset_dir",
     "finish_run",
     "result_header",
-    # result_files's, which taco.evaluation.classic and .cli import from here
-    "TEXT_COLUMNS",
-    "read_result",
-    "result_rows",
 ]
 
 
