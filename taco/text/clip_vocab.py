@@ -8,11 +8,13 @@ CLIP and anything else that needs CLIP's real tokens without the model.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gzip
 import importlib.util
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -96,8 +98,14 @@ def _write_clip_bpe(bpe_file: Path) -> Path:
     folder = Path(root) / "clip-bpe"
     try:
         _write_files(folder, files)
-    except OSError:  # read-only home: a private temporary folder will do
-        folder = Path(tempfile.mkdtemp(prefix="taco-clip-bpe-"))
+    except OSError as cache_error:  # read-only home: a private temporary folder will do
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="taco-clip-bpe-"))
+        except OSError as exc:
+            raise TextEncoderUnavailable(
+                f"cannot write the CLIP tokenizer's files into {folder} ({cache_error.strerror or cache_error}) "
+                f"nor into a temporary folder ({exc}): set TACO_CACHE_DIR to a writable folder") from None
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)  # read once, at load: one per process
         _write_files(folder, files)
     return folder
 
