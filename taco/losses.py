@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import metrics
+from .errors import TacoValueError
 from .metrics import MetricUnavailable
 from .recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 from .text.base import DEFAULT_MAX_TOKENS, TextEncoderUnavailable
@@ -91,10 +92,10 @@ def bpp_from_likelihoods(likelihoods: Mapping[str, Tensor], num_pixels: int) -> 
     """
     if not isinstance(likelihoods, Mapping) or "y" not in likelihoods:
         got = sorted(likelihoods) if isinstance(likelihoods, Mapping) else type(likelihoods).__name__
-        raise ValueError(f"expected likelihoods for 'y' (and 'z', and any other coded latent), got {got}")
+        raise TacoValueError(f"expected likelihoods for 'y' (and 'z', and any other coded latent), got {got}")
     not_tensors = sorted(k for k, p in likelihoods.items() if not isinstance(p, Tensor))
     if not_tensors:
-        raise ValueError(f"likelihoods must be tensors, not for {not_tensors}")
+        raise TacoValueError(f"likelihoods must be tensors, not for {not_tensors}")
     out = {}
     for key in ("y", "z", *sorted(set(likelihoods) - {"y", "z"})):
         p = likelihoods.get(key)
@@ -130,7 +131,7 @@ class RateDistortionLoss(nn.Module):
     def __init__(self, lmbda: float = LAMBDAS[2]) -> None:
         super().__init__()
         if not lmbda > 0:
-            raise ValueError(f"lmbda must be positive, got {lmbda}")
+            raise TacoValueError(f"lmbda must be positive, got {lmbda}")
         self.lmbda = float(lmbda)
 
     def rate_distortion(
@@ -138,7 +139,7 @@ class RateDistortionLoss(nn.Module):
     ) -> dict[str, Tensor]:
         lmbda = self.lmbda if lmbda is None else float(lmbda)
         if not lmbda > 0:
-            raise ValueError(f"lmbda must be positive, got {lmbda}")
+            raise TacoValueError(f"lmbda must be positive, got {lmbda}")
         b, _, h, w = x.shape
         x_hat = out["x_hat"].float()
         parts = bpp_from_likelihoods(out["likelihoods"], b * h * w)
@@ -185,7 +186,7 @@ class TacoLoss(RateDistortionLoss):
         super().__init__(lmbda)
         for name, value in (("k_p", k_p), ("k_j", k_j), ("beta", beta)):
             if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+                raise TacoValueError(f"{name} must be a finite number >= 0, got {value}")
         self.k_p, self.k_j, self.beta = float(k_p), float(k_j), float(beta)
         self.lpips_input = metrics.check_lpips_input(lpips_input)
         self._lpips_devices: set[torch.device] = set()
@@ -204,7 +205,7 @@ class TacoLoss(RateDistortionLoss):
         parts["lpips_term"] = self.k_p * parts["lpips"]
         if self.clip is not None:
             if captions is None or len(captions) != x.shape[0]:
-                raise ValueError("the joint image-text loss (k_j > 0) needs one caption per image")
+                raise TacoValueError("the joint image-text loss (k_j > 0) needs one caption per image")
             parts["clip_con"], parts["clip_img"] = self.clip.joint_parts(x, x_hat, captions)
         else:
             parts["clip_con"] = parts["clip_img"] = zero

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..errors import TacoValueError
 from ..messages import count
 from . import stats
 from .stats import min_pairs, percentile_interval
@@ -86,7 +87,7 @@ def _bjontegaard():  # noqa: ANN202
 def _clean(rate: Points, quality: Points) -> tuple[np.ndarray, np.ndarray]:
     r, q = np.asarray(rate, np.float64), np.asarray(quality, np.float64)
     if r.shape != q.shape or r.ndim != 1:
-        raise ValueError(f"rate and quality must be 1-D of equal length, got {r.shape}, {q.shape}")
+        raise TacoValueError(f"rate and quality must be 1-D of equal length, got {r.shape}, {q.shape}")
     keep = np.isfinite(r) & np.isfinite(q) & (r > 0)
     # a point given twice (two settings that wrote the same files: AVIF q3 and q5) is one point
     pairs = np.unique(np.stack([r[keep], q[keep]], axis=1), axis=0)  # (points, 2), sorted by rate
@@ -192,7 +193,7 @@ class ImageCurve:
         shape = (len(self.images), self.rate.shape[1] if self.rate.ndim == 2 else -1)
         for name, a in {"rate": self.rate, **self.quality}.items():
             if a.shape != shape:
-                raise ValueError(f"{name} has shape {a.shape}, expected (images, points) = {shape}")
+                raise TacoValueError(f"{name} has shape {a.shape}, expected (images, points) = {shape}")
 
     def select(self, images: Sequence[str]) -> ImageCurve:
         """The same curve over ``images`` (each must be one of its images), in that order."""
@@ -363,12 +364,12 @@ def bd_bootstrap(
     images. Same inputs and seed, same intervals.
     """
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        raise TacoValueError(f"confidence must be in (0, 1), got {confidence}")
     if resamples < 0:
-        raise ValueError(f"resamples must be >= 0, got {resamples}")
+        raise TacoValueError(f"resamples must be >= 0, got {resamples}")
     for name, curve in (("anchor", anchor), ("test", test)):
         if metric not in curve.quality:
-            raise ValueError(f"the {name} curve has no per-image {metric!r}: {sorted(curve.quality)}")
+            raise TacoValueError(f"the {name} curve has no per-image {metric!r}: {sorted(curve.quality)}")
     in_test = set(test.images)
     images = [name for name in anchor.images if name in in_test]
     a, t = anchor.select(images), test.select(images)
@@ -446,7 +447,7 @@ def bd_table(
     ``ci_reason`` when there are too few images for an interval.
     """
     if anchor not in curves:
-        raise ValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")
+        raise TacoValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")
 
     def column(points: Sequence[Mapping[str, float]], key: str) -> list[float]:
         return [float(p.get(key, math.nan)) for p in points]

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..errors import TacoValueError
+
 __all__ = ["BootstrapCI", "derangement", "min_pairs", "paired_bootstrap", "percentile_interval"]
 
 
@@ -56,7 +58,7 @@ def min_pairs(confidence: float = 0.95) -> int:
     coverage: percentile intervals run narrow on a few dozen pairs too.
     """
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        raise TacoValueError(f"confidence must be in (0, 1), got {confidence}")
     n = 1
     while 2.0 * 0.5**n > 1.0 - confidence:
         n += 1
@@ -84,11 +86,11 @@ def paired_bootstrap(
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"paired samples must be 1-D of equal length, got {a.shape}, {b.shape}")
+        raise TacoValueError(f"paired samples must be 1-D of equal length, got {a.shape}, {b.shape}")
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        raise TacoValueError(f"confidence must be in (0, 1), got {confidence}")
     if resamples < 0:
-        raise ValueError(f"resamples must be >= 0, got {resamples}")
+        raise TacoValueError(f"resamples must be >= 0, got {resamples}")
     d = (b - a)[np.isfinite(a) & np.isfinite(b)]
     n, nan = len(d), float("nan")
     if n == 0:
@@ -121,7 +123,7 @@ def percentile_interval(samples: np.ndarray | list[float], confidence: float = 0
     ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles. NaN, NaN for no samples.
     """
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        raise TacoValueError(f"confidence must be in (0, 1), got {confidence}")
     values = np.asarray(samples, np.float64)
     if values.size == 0:
         return float("nan"), float("nan")
@@ -137,7 +139,7 @@ def derangement(n: int, seed: int = 0) -> np.ndarray:
     (about e ≈ 2.7 draws on average). ``n == 1`` has no derangement and raises ``ValueError``.
     """
     if n == 1:
-        raise ValueError("one image has no other image's caption to borrow")
+        raise TacoValueError("one image has no other image's caption to borrow")
     rng = np.random.default_rng(seed)
     idx = np.arange(n)
     while True:

@@ -145,7 +145,7 @@ def model_text_encoder_spec(model: _Model) -> dict[str, Any] | None:
         return None
     spec = model.config.text_encoder
     if spec is None:
-        raise ValueError(f"{model.model_id}: a text-guided model whose config names no text encoder")
+        raise TacoValueError(f"{model.model_id}: a text-guided model whose config names no text encoder")
     return dict(spec)
 
 

@@ -34,7 +34,7 @@ from torch import Tensor, nn
 
 from ..checks import is_int, is_number
 from ..errors import TacoError
-from ..messages import count
+from ..messages import count, some
 from ..models.checkpoint import non_finite
 from ..shards import (
     SHARD_BYTES,
@@ -270,7 +270,7 @@ def _tensors_problem(tensors: dict[str, Tensor], meta: dict[str, Any]) -> str | 
                 return f"{k} is {v.dtype} {list(v.shape)}, its parameter's needs float {list(want)}"
     bad = non_finite(tensors)
     if bad:
-        return f"{bad[0]}{f' and {len(bad) - 1} more' if len(bad) > 1 else ''} hold NaN or infinite values"
+        return f"{some(bad, 1)} hold NaN or infinite values"
     return None
 
 
