@@ -1,15 +1,16 @@
 """Text for a person: text taken from a file (a colour profile's name, a checkpoint's training
 record) made safe to show in a one-line message (a hostile file must not break lines or send a
-terminal escape codes), counts of things in the right number, where the docs a message
-names are (:func:`docs_ref`), the hint after a name taco does not know (:func:`did_you_mean`),
-and what keeps a text from being UTF-8 (:func:`lone_surrogate`)."""
+terminal escape codes), counts of things in the right number, the first few of a list of them
+(:func:`some`), where the docs a message names are (:func:`docs_ref`), the hint after a name
+taco does not know (:func:`did_you_mean`), and what keeps a text from being UTF-8
+(:func:`lone_surrogate`)."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["count", "did_you_mean", "docs_ref", "lone_surrogate", "one_line"]
+__all__ = ["count", "did_you_mean", "docs_ref", "lone_surrogate", "one_line", "some"]
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -24,6 +25,17 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     ``0 images``, ``1,234 steps``; ``plural`` where adding an s does not make it
     (``count(6, "patch", "patches")``)."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def some(items: Sequence[object], shown: int = 3, sep: str = ", ") -> str:
+    """The first ``shown`` of ``items`` and how many more, for one line: ``a, b, c and 2 more``
+    (``a`` alone, ``a and 2 more`` with ``shown=1``, ``""`` for none). ``sep`` joins them; items
+    that hold commas (whole sentences) are joined by ``"; "``, and the rest then follows as one
+    more item: ``a; b; c; and 2 more``. Every message that names some of many things says so."""
+    text = sep.join(str(item) for item in items[:shown])
+    if len(items) <= shown:
+        return text
+    return f"{text}{' ' if sep == ', ' else sep}and {len(items) - shown:,} more"
 
 
 def docs_ref(name: str, section: str | None = None) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..messages import some
 from .datasets import EvalDataset
 from .measure import SetMetrics, environment, metric_notes, original_features, summarize_run
 from .result_files import (
@@ -58,7 +59,7 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
         )
     diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k))
     if diff:
-        named = ", ".join(f"{k:.40}" for k in diff[:8]) + (f" and {len(diff) - 8} more" if len(diff) > 8 else "")
+        named = some([f"{k:.40}" for k in diff], 8)
         raise ResultsFileError(
             f"{json_path} holds results of another configuration (differs in: {named}); "
             + RESUME_ADVICE

@@ -24,6 +24,7 @@ from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
 from ..errors import TacoValueError
 from ..memory import allocation_failure
+from ..messages import some
 from ..shards import ShardedFileError, load_sharded, save_sharded
 from ..version import __version__
 from .architecture import build_model, build_on_meta
@@ -355,10 +356,9 @@ def check_checkpoint_shapes(
         if not float_ok and dtype != _DTYPE_NAMES.get(tensor.dtype):
             wrong.append(f"{key} is {dtype} in the file, {tensor.dtype} in the model")
     if wrong:
-        more = f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""
         raise CheckpointError(
             f"{path}: tensor shapes do not match the {model.config.architecture} architecture in "
-            f"its header: {'; '.join(wrong[:3])}{more}"
+            f"its header: {some(wrong, sep='; ')}"
         )
 
 
@@ -451,8 +451,7 @@ def check_finite(state: dict[str, torch.Tensor]) -> None:
     hyper-synthesis: latents the coder refuses) or decoded every image black (NaN in g_s)."""
     bad = non_finite(state)
     if bad:
-        more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
-        which = f"tensors {', '.join(bad[:3])}{more} hold" if len(bad) > 1 else f"tensor {bad[0]} holds"
+        which = f"tensors {some(bad)} hold" if len(bad) > 1 else f"tensor {bad[0]} holds"
         raise CheckpointError(f"{which} NaN or infinite values: the weights are broken (no trained "
                               "model has one)")
 

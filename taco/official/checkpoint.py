@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..messages import some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model
 from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave them empty
@@ -223,9 +224,7 @@ def _config(**fields: Any) -> ModelConfig:
 
 
 def _listing(keys: set[str], limit: int = 8) -> str:
-    shown = sorted(keys)[:limit]
-    more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
-    return f"{len(keys)}: {', '.join(shown)}{more}" if keys else "none"
+    return f"{len(keys)}: {some(sorted(keys), limit)}" if keys else "none"
 
 
 def convert_state_dict(

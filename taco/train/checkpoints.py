@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import TacoWarning
+from ..messages import some
 from ..models import ELIC, save_checkpoint
 from ..models.checkpoint import load_model_state
 from ..shards import CHECKPOINT_FILE, SHARD_BYTES, TRAIN_STATE_FILE, remove_stale
@@ -278,9 +279,8 @@ def model_misfit(cfg: TrainConfig, saved: dict[str, Any], error: RuntimeError) -
                     f"{now[key]!r}, which its weights do not fit: to resume the run, drop that "
                     f"{key} from --set (or the config); to train that, start a new run (without "
                     "--resume, in another --out-dir)")
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    more = f" (and {len(lines) - 2} more)" if len(lines) > 2 else ""
-    return f"the saved model does not fit this run: {(lines[1:] or lines or [''])[0]:.300}{more}"
+    lines = [f"{line.strip().rstrip('.'):.300}" for line in str(error).splitlines() if line.strip()]
+    return f"the saved model does not fit this run: {some(lines[1:] or lines, 1, sep='; ')}"
 
 
 def check_resumed_config(cfg: TrainConfig, saved: dict[str, Any], path: Path) -> None:

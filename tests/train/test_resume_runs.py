@@ -172,4 +172,4 @@ def test_a_misfit_names_the_key_that_changed_or_the_first_problem():
     saved = {"preset": "elic", "model": "elic-tiny", "model_overrides": {"N": 8}}
     assert "with model_overrides {'N': 8} and this config asks for {}" in model_misfit(cfg, saved, error)
     same = model_misfit(cfg, {"preset": "elic", "model": "elic-tiny"}, error)
-    assert same == "the saved model does not fit this run: Missing key(s): a, b. (and 2 more)"
+    assert same == "the saved model does not fit this run: Missing key(s): a, b; and 2 more"
