@@ -1,5 +1,6 @@
-"""What the commands share: the ``--model`` and ``--device`` options, which errors are a person's input
-(one line) rather than a bug (a traceback), and how a batch reports the inputs that failed.
+"""What the commands share: the ``--model`` and ``--device`` options, how a command says a note
+(:func:`note`), which errors are a person's input (one line) rather than a bug (a traceback), and
+how a batch reports the inputs that failed.
 
 Imports no torch at the top (see :mod:`taco.cli`).
 """
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import Interrupted, TacoError
-from ..messages import count
+from ..messages import count, some
 from ..resolve import DEFAULT_MODEL, ResolvedModel
 
 #: The user errors (:class:`taco.errors.TacoError`) that belong to one input of a batch (and
@@ -106,8 +107,16 @@ def command_model(name: str | None, command: str) -> ResolvedModel:
 
     resolved = resolve_model(name)
     if resolved.note:
-        print(f"taco {command}: note: {resolved.note}", file=sys.stderr)
+        note(command, resolved.note)
     return resolved
+
+
+def note(command: str, text: str) -> None:
+    """Say ``text`` as ``command``'s note (``taco compress: note: TEXT``) on stderr, flushed: a
+    note comes before the work it is about, which may take long (or print to stdout meanwhile).
+    Every command says its notes so; its warnings come as ``taco CMD: warning: ...``
+    (:mod:`taco.cli`)."""
+    print(f"taco {command}: note: {text}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- errors
@@ -253,15 +262,9 @@ class Failures:
             return 0
         if total > 1:
             print(f"taco {self.command}: error: {len(failed)} of {count(total, noun)} failed: "
-                  f"{some_names(failed)}",
+                  f"{some(failed, 5)}",
                   file=sys.stderr)
         return 2
-
-
-def some_names(paths: Sequence[Path], most: int = 5) -> str:
-    """``a, b, c, d, e and 2 more``: a list of inputs for one line."""
-    more = f" and {len(paths) - most} more" if len(paths) > most else ""
-    return ", ".join(str(p) for p in paths[:most]) + more
 
 
 @contextmanager

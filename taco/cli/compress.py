@@ -20,6 +20,7 @@ from .common import (
     add_existing_options,
     command_model,
     input_warnings,
+    note,
     path_arg,
     positive_int,
 )
@@ -112,7 +113,7 @@ def byte_budget(args: argparse.Namespace, width: int, height: int) -> int | None
 
 def cmd_compress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.images, IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX,
-                                       note_left_out="taco compress")
+                                       note_left_out="compress")
     for f in files:  # a .taco named by mistake: say what it is, before its caption is looked up
         refuse_taco_input(f)
     captions = CaptionSource(args.caption, args.captions)
@@ -151,14 +152,14 @@ def cmd_compress(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CLIError(str(e)) from None
     if model.uses_text:
-        note = uncaptioned_note(files, found, args.captions)
+        caption_note = uncaptioned_note(files, found, args.captions)
     elif args.caption or args.captions:  # asked for by name: say they change nothing
-        note = (f"{model.model_id} takes no caption (a text-free model): "
-                f"{'--caption' if args.caption else '--captions'} is not used")
+        caption_note = (f"{model.model_id} takes no caption (a text-free model): "
+                        f"{'--caption' if args.caption else '--captions'} is not used")
     else:
-        note = None
-    if note:
-        print(f"taco compress: note: {note}", file=sys.stderr, flush=True)
+        caption_note = None
+    if caption_note:
+        note("compress", caption_note)
     report = report_stream(dsts)
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     total_bytes = total_pixels = 0
@@ -192,10 +193,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
                       "GiB with the built-in models)", file=sys.stderr)
             if not args.quiet:
                 turned = image.info.get("exif_orientation", 1)
-                note = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
+                turn = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
                 budget = byte_budget(args, res.width, res.height)
                 fit = f"quality {res.quality} (budget {budget} bytes), " if sized else ""
-                print(f"{place}{src} -> {dst}: {res.width}x{res.height}{note}, {fit}{len(res.data)} "
+                print(f"{place}{src} -> {dst}: {res.width}x{res.height}{turn}, {fit}{len(res.data)} "
                       f"bytes, {res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
     secs = time.perf_counter() - t_all
     if quality is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from .common import (
     add_existing_options,
     command_model,
     non_negative_int,
+    note,
     path_arg,
 )
 from .files import (
@@ -105,9 +105,9 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                                           given=args.model, cli=True)
             if made_with:
                 raise CheckpointError(made_with)
-            note = models[key].note
-            if note and key not in noted:
-                print(f"taco decompress: note: {note}", file=sys.stderr)
+            model_note = models[key].note
+            if model_note and key not in noted:
+                note("decompress", model_note)
                 noted.add(key)
         except Exception as exc:  # the model this file names is not here: the file's failure
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
-from .common import MODEL_HELP, CLIError, path_arg
+from .common import MODEL_HELP, CLIError, note, path_arg
 from .files import CaptionSource, is_regular_file, refuse_taco_input
 
 
@@ -49,7 +48,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                        f"{out_dir}; pass --force to replace them, or give another -o FOLDER")
     result = run_demo(model_name=args.model, image=args.image, caption=caption,
                       out_dir=out_dir,
-                      notify=lambda note: print(f"taco demo: note: {note}", file=sys.stderr, flush=True))
+                      notify=lambda text: note("demo", text))
     print("\n".join(demo_lines(result)))
     return 0
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
-from ..messages import count
+from ..messages import count, some
 from ..suffixes import IMAGE_SUFFIXES
-from .common import CLIError, OutputClosed, os_reason, some_names
+from .common import CLIError, OutputClosed, note, os_reason
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
 STDIN = Path("<stdin>")
@@ -47,7 +47,7 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     folder, names ending with ``skip_in_folders`` are left out (taco's own outputs), and so are
     hidden files and folders (``.x.jpg``, and macOS's ``._x.jpg``, which are not photos),
     subfolders (not searched), links to nothing and files of other suffixes; with
-    ``note_left_out`` (the command, ``taco compress``) one note line on stderr names those a user
+    ``note_left_out`` (the command, ``compress``) one note line on stderr names those a user
     may have expected (not captions, notes or taco's own). ``-`` is standard input,
     [:data:`STDIN`], and must be the only input."""
     if "-" in paths:
@@ -92,7 +92,7 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}"
                        + (f"; left out {_and(why)}" if why else ""))
     if note_left_out and left.parts():
-        print(f"{note_left_out}: note: left out {_and(left.parts())}", file=sys.stderr, flush=True)
+        note(note_left_out, f"left out {_and(left.parts())}")
     return _once_each(out), folder
 
 
@@ -108,13 +108,13 @@ class _LeftOut:
     def parts(self, others: bool = True) -> list[str]:
         parts = []
         if self.subfolders:
-            parts.append(f"{count(len(self.subfolders), 'subfolder')}, not searched ({some_names(self.subfolders, 3)})")
+            parts.append(f"{count(len(self.subfolders), 'subfolder')}, not searched ({some(self.subfolders)})")
         if self.others and others:
-            parts.append(f"{count(len(self.others), 'file')} it does not read as images ({some_names(self.others, 3)})")
+            parts.append(f"{count(len(self.others), 'file')} it does not read as images ({some(self.others)})")
         if self.hidden:
-            parts.append(f"{count(len(self.hidden), 'hidden file')} ({some_names(self.hidden, 3)})")
+            parts.append(f"{count(len(self.hidden), 'hidden file')} ({some(self.hidden)})")
         if self.broken_links:
-            parts.append(f"{count(len(self.broken_links), 'link')} to nothing ({some_names(self.broken_links, 3)})")
+            parts.append(f"{count(len(self.broken_links), 'link')} to nothing ({some(self.broken_links)})")
         return parts
 
 
@@ -207,7 +207,7 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
         if len(missing) == 1:
             return f"{missing[0]} has no caption, so it is coded without one {how}"
         return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without "
-                f"one: {some_names(missing)} {how}")
+                f"one: {some(missing, 5)} {how}")
     empty = [image.with_suffix(".txt") for image in missing if _empty_sidecar(image.with_suffix(".txt"))]
     if len(missing) == 1:
         sidecar = missing[0].with_suffix(".txt").name
@@ -217,9 +217,9 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
                     "give --caption TEXT, --captions FILE.jsonl, or a captions.jsonl beside it)")
         return (f"{missing[0]} has no caption, so it is coded without one {how}"
                 f"a sidecar {sidecar}, or a captions.jsonl beside it)")
-    blank = (f" ({some_names(empty, 3)} {'is' if len(empty) == 1 else 'are'} empty)" if empty else "")
+    blank = (f" ({some(empty)} {'is' if len(empty) == 1 else 'are'} empty)" if empty else "")
     return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without one: "
-            f"{some_names(missing)} {how}sidecar IMAGE.txt files{blank}, or a captions.jsonl beside them)")
+            f"{some(missing, 5)} {how}sidecar IMAGE.txt files{blank}, or a captions.jsonl beside them)")
 
 
 def _empty_sidecar(path: Path) -> bool:
@@ -348,7 +348,7 @@ def plan_outputs(
         others = ", or --skip-existing to write only the others" if len(dsts) > len(existing) else ""
         if len(existing) == 1:
             raise CLIError(f"{existing[0]} exists; pass --force to overwrite it{others}")
-        raise CLIError(f"{existing[0]} and {len(existing) - 1} more outputs exist; "
+        raise CLIError(f"{some(existing, 1)} outputs exist; "
                        f"pass --force to overwrite them{others}")
     if force:
         for d in existing:
