@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import TacoError
+from .jsonfiles import load_json
 from .messages import lone_surrogate
-from .shards import load_json
 
 __all__ = [
     "CAPTIONS_LINE_MAX_CHARS",

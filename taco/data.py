@@ -46,9 +46,8 @@ from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image,
 from taco.suffixes import IMAGE_SUFFIXES, folder_images
 
 from .errors import TacoError, TacoWarning
-from .fileobjects import read_file_within
+from .jsonfiles import read_json_object
 from .messages import count
-from .shards import json_object
 
 __all__ = [
     "ANNOTATIONS_MAX_BYTES",
@@ -117,15 +116,9 @@ ANNOTATIONS_MAX_BYTES = 2**29
 def _read_annotations_json(path: Path, what: str) -> dict:
     """The JSON object in ``path``, read within :data:`ANNOTATIONS_MAX_BYTES`; an
     :class:`AnnotationsFileError` naming it as not a ``what`` and saying why otherwise."""
-    data, size = read_file_within(path, ANNOTATIONS_MAX_BYTES)
-    if size > ANNOTATIONS_MAX_BYTES:
-        raise AnnotationsFileError(
-            f"{path}: not a {what} ({size:,} bytes, over the {ANNOTATIONS_MAX_BYTES:,} taco reads)")
     try:
-        return json_object(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise AnnotationsFileError(f"{path}: not a {what} (not UTF-8 text)") from None
-    except ValueError as exc:
+        return read_json_object(path, ANNOTATIONS_MAX_BYTES)
+    except ValueError as exc:  # an OSError is raised as is
         raise AnnotationsFileError(f"{path}: not a {what} ({exc})") from None
 
 

@@ -29,9 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import stale_temporaries, write_bytes_atomic
-from .checks import is_int
 from .errors import TacoError
-from .fileobjects import read_file_within
+from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, read_json_object
 
 if TYPE_CHECKING:
     import torch
@@ -234,15 +233,10 @@ def remove_stale(path: str | os.PathLike[str]) -> None:
 def _read_index(path: Path) -> dict[str, Any]:
     """The index at ``path``, its every field checked (a hostile one is a ShardedFileError)."""
     try:
-        data, size = read_file_within(path, INDEX_MAX_BYTES)
-    except OSError as e:
-        raise ShardedFileError(f"{path}: unreadable shard index ({e})") from None
-    if size > INDEX_MAX_BYTES:
-        raise ShardedFileError(f"{path}: a shard index of {size:,} bytes, over the {INDEX_MAX_BYTES:,} "
-                               "taco reads (a real one is a few KB)")
-    try:
-        index = json_object(data.decode("utf-8"))
-    except ValueError as e:  # UnicodeDecodeError too
+        index = read_json_object(path, INDEX_MAX_BYTES)
+    except JSONFileTooLarge as e:
+        raise ShardedFileError(f"{path}: a shard index of {e} (a real one is a few KB)") from None
+    except (OSError, ValueError) as e:
         raise ShardedFileError(f"{path}: unreadable shard index ({e})") from None
     problem = format_problem(index, INDEX_FORMAT, INDEX_VERSION, "taco shard index")
     if problem:
@@ -266,50 +260,6 @@ def _read_index(path: Path) -> dict[str, Any]:
     if not isinstance(weight_map, dict) or not all(v in listed for v in weight_map.values()):
         raise ShardedFileError(f"{path}: malformed weight_map (tensor name -> a listed shard)")
     return index
-
-
-def load_json(text: str | bytes) -> Any:
-    """``json.loads`` for text from a file, every refusal a ValueError saying in a few words what
-    was wrong: besides bad JSON (``JSONDecodeError``, as is), a number of over 4,300 digits (a
-    ValueError) and arrays or objects nested some thousand deep (a RecursionError), whose own
-    texts tell a user to change Python."""
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    except json.JSONDecodeError:
-        raise
-    except ValueError as exc:
-        raise ValueError("a number with too many digits" if "digits" in str(exc) else str(exc)) from None
-
-
-def json_object(text: str | bytes) -> dict[str, Any]:
-    """The JSON object ``text`` holds (an index, a safetensors metadata value), or a ValueError
-    saying in a few words what was wrong: :func:`load_json`'s reasons, or "not a JSON object".
-    Callers put it into their own error with the file's name."""
-    document = load_json(text)
-    if not isinstance(document, dict):
-        raise ValueError("not a JSON object")
-    return document
-
-
-def format_problem(document: dict[str, Any], fmt: str, version: int, what: str) -> str | None:
-    """Why this taco cannot read ``document`` as version ``version`` of the format ``fmt``
-    (None: it can): "not a WHAT" when its ``"format"`` is another, else "WHAT version V is not
-    supported (this taco reads version N)" when its ``"version"`` is not that integer."""
-    if document.get("format") != fmt:
-        return f"not a {what}"
-    found = document.get("version")
-    if not is_int(found) or found != version:
-        return f"{what} version {found!r:.40} is not supported (this taco reads version {version})"
-    return None
-
-
-def is_file_name(name: object) -> bool:
-    """Whether an index may name ``name`` (a shard): a file in the index's own folder, given
-    without any path (no ``/``, ``\\``, ``..``, NUL)."""
-    return (isinstance(name, str) and name not in ("", ".", "..")
-            and not any(c in name for c in "/\\\0"))
 
 
 def _check_shard_tensors(found: Path, index: dict[str, Any], shard: str, names: list[str],

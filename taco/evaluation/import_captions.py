@@ -33,8 +33,7 @@ from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord
 from taco.messages import lone_surrogate
 
 from ..errors import TacoError
-from ..fileobjects import read_file_within
-from ..shards import load_json
+from ..jsonfiles import JSONFileTooLarge, read_json
 
 __all__ = [
     "CAPTION_JSON_MAX_BYTES",
@@ -58,21 +57,17 @@ CAPTION_JSON_MAX_BYTES = 64 * 2**20
 
 
 def _load_json(path: Path) -> object:
+    """The JSON value in ``path`` (:func:`taco.jsonfiles.read_json`, within
+    :data:`CAPTION_JSON_MAX_BYTES`), or a :class:`CaptionImportError` naming it and saying why."""
     try:
-        data, size = read_file_within(path, CAPTION_JSON_MAX_BYTES)
-        if size > CAPTION_JSON_MAX_BYTES:
-            raise CaptionImportError(f"{path}: {size:,} bytes, over the {CAPTION_JSON_MAX_BYTES:,} "
-                                     "taco reads from a caption JSON")
-        text = data.decode("utf-8")
+        return read_json(path, CAPTION_JSON_MAX_BYTES)
     except OSError as exc:
         raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise CaptionImportError(f"{path}: not UTF-8 text (expected a JSON file)") from None
-    try:
-        return load_json(text)
+    except JSONFileTooLarge as exc:
+        raise CaptionImportError(f"{path}: {exc} from a caption JSON") from None
     except json.JSONDecodeError as exc:
         raise CaptionImportError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    except ValueError as exc:  # a number of thousands of digits, arrays nested thousands deep
+    except ValueError as exc:  # not UTF-8, a number of thousands of digits, arrays nested thousands deep
         raise CaptionImportError(f"{path}: cannot be read as JSON ({exc})") from None
 
 

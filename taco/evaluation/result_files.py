@@ -20,9 +20,8 @@ import numpy as np
 
 from ..atomic import write_text_atomic
 from ..checks import is_int, is_number
-from ..fileobjects import read_file_within
+from ..jsonfiles import format_problem, is_file_name, read_json_object
 from ..recipe import IMAGE_METRICS
-from ..shards import format_problem, is_file_name, json_object
 from .bdrate import METRIC_ORDER
 from .runner import ResultsFileError, read_rows
 
@@ -76,14 +75,9 @@ def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
     An ``OSError`` reading it is raised as is.
     """
     path = Path(path)
-    data, size = read_file_within(path, RESULT_MAX_BYTES)
-    if size > RESULT_MAX_BYTES:
-        raise _not_a_result(path, f"{size:,} bytes, over the {RESULT_MAX_BYTES:,} taco reads")
     try:
-        result = json_object(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise _not_a_result(path, "not UTF-8 text") from None
-    except ValueError as exc:
+        result = read_json_object(path, RESULT_MAX_BYTES)
+    except ValueError as exc:  # an OSError is raised as is
         raise _not_a_result(path, str(exc)) from None
     problem = format_problem(result, RESULT_FORMAT, RESULT_VERSION, "taco evaluation result")
     if problem and result.get("format") == RESULT_FORMAT:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
+from ..jsonfiles import format_problem, json_object
 from ..memory import allocation_failure
 from ..shards import (
     CHECKPOINT_FILE,
@@ -22,8 +23,6 @@ from ..shards import (
     TRAIN_STATE_KEY,
     ShardedFileError,
     find,
-    format_problem,
-    json_object,
     read_metadata,
     tensor_shapes,
 )

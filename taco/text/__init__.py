@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import TacoValueError
+from ..jsonfiles import read_json_object
 from .base import (
     MAX_CAPTION_CHARS,
     CaptionTextError,
@@ -30,7 +31,6 @@ from .base import (
 )
 from .clip import (
     CLIP_PATH_ENV,
-    CONFIG_MAX_BYTES,
     DEFAULT_CLIP,
     TINY_DIM,
     CLIPTextEncoder,
@@ -38,6 +38,7 @@ from .clip import (
     clip_text_config,
 )
 from .minilm import MINILM_DIM, MiniLMTextEncoder
+from .weights import CONFIG_MAX_BYTES, checked_size
 
 __all__ = [
     "CLIP_PATH_ENV",
@@ -182,22 +183,15 @@ def text_encoder_dim(name: str, **options: Any) -> int:
 
 def _minilm_width(config_file: Path) -> int:
     """``hidden_size`` of a BERT folder's config.json (read within
-    :data:`taco.text.clip.CONFIG_MAX_BYTES`), an integer in [1,
+    :data:`taco.text.weights.CONFIG_MAX_BYTES`), an integer in [1,
     :data:`taco.text.weights.MAX_SIZE`] as the encoder checks it when it loads; TacoValueError
     naming the file otherwise (a width of 10^30 ended in a C++ backtrace building the adapter)."""
-    from ..fileobjects import read_file_within
-    from ..shards import load_json
-    from .weights import checked_size
-
     try:
-        data, size = read_file_within(config_file, CONFIG_MAX_BYTES)
-        if size > CONFIG_MAX_BYTES:
-            raise ValueError(f"{size:,} bytes, over the {CONFIG_MAX_BYTES:,} taco reads")
-        config = load_json(data.decode("utf-8"))
-    except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError too
+        config = read_json_object(config_file, CONFIG_MAX_BYTES)
+    except (OSError, ValueError) as e:
         raise TacoValueError(f"{config_file}: not a readable config.json ({e})") from None
     try:
-        return checked_size(config if isinstance(config, dict) else {}, "hidden_size")
+        return checked_size(config, "hidden_size")
     except ValueError as e:
         raise TacoValueError(f"{config_file}: {e}") from None
 

@@ -22,7 +22,6 @@ transformers' (tests/text/test_clip.py compares them), so are the files an encod
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -32,8 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..fileobjects import read_file_within
-from ..shards import json_object
+from ..jsonfiles import read_json_object
 from .base import (
     DEFAULT_MAX_TOKENS,
     TextEncoderUnavailable,
@@ -42,7 +40,7 @@ from .base import (
 )
 from .clip_vocab import BOS, EOS, clip_bpe_folder
 from .hf import MIN_VOCAB, hub_offline, hub_unreachable
-from .weights import WEIGHT_FILES, checked_config, empty_embedding, load_network
+from .weights import CONFIG_MAX_BYTES, WEIGHT_FILES, checked_config, empty_embedding, load_network
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 CLIP_PATH_ENV = "TACO_CLIP_PATH"
@@ -77,9 +75,10 @@ TINY_CONFIG: dict[str, Any] = dict(
     eos_token_id=49407,
 )
 TINY_DIM: int = TINY_CONFIG["hidden_size"]
-#: The most bytes of a model folder's config.json read (:func:`clip_text_config`): a CLIP's has
-#: a few kB; a larger file is refused unread.
-CONFIG_MAX_BYTES = 1 << 20
+#: The most bytes of a tokenizer.json read (:func:`clip_tokenizer`): CLIP's vocabulary written by
+#: ``tokenizers`` has 1.7 MB (3.6 MB indented; parsing it peaked at 18 MB); a larger file is
+#: refused unread.
+TOKENIZER_MAX_BYTES = 16 * 2**20
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json",
                    "special_tokens_map.json")
@@ -275,11 +274,13 @@ class ClipTokenizer:
 def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
     """The tokenizer of a CLIP folder: its vocabulary and merges from ``tokenizer.json``, else
     from ``vocab.json`` + ``merges.txt`` (transformers reads them in this order), its special
-    tokens from ``tokenizer_config.json`` / ``special_tokens_map.json`` (default: CLIP's)."""
+    tokens from ``tokenizer_config.json`` / ``special_tokens_map.json`` (default: CLIP's). The JSON
+    files are read within :data:`TOKENIZER_MAX_BYTES` (tokenizer.json) and
+    :data:`taco.text.weights.CONFIG_MAX_BYTES` (the others)."""
     root = Path(folder)
     try:
         if (root / "tokenizer.json").is_file():
-            model = json.loads((root / "tokenizer.json").read_text(encoding="utf-8"))["model"]
+            model = _tokenizer_json(root / "tokenizer.json", TOKENIZER_MAX_BYTES)["model"]
             vocab, merges = model["vocab"], model["merges"]
         elif (root / "vocab.json").is_file() and (root / "merges.txt").is_file():
             from tokenizers.models import BPE
@@ -295,7 +296,7 @@ def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
         special = {"bos": BOS, "eos": EOS, "unk": EOS, "pad": EOS}
         for name in ("special_tokens_map.json", "tokenizer_config.json"):  # the second wins
             if (root / name).is_file():
-                config = json.loads((root / name).read_text(encoding="utf-8"))
+                config = _tokenizer_json(root / name, CONFIG_MAX_BYTES)
                 for key in special:
                     value = config.get(f"{key}_token")
                     value = value.get("content") if isinstance(value, dict) else value
@@ -312,6 +313,15 @@ def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
             f"the tokenizer in {os.fspath(root)!r} has only {tokenizer.vocab_size} tokens: its "
             "vocabulary files (vocab.json + merges.txt, or tokenizer.json) are incomplete")
     return tokenizer
+
+
+def _tokenizer_json(file: Path, limit: int) -> dict[str, Any]:
+    """The JSON object in the tokenizer file ``file``, read within ``limit`` bytes; a ValueError
+    naming the file and saying why otherwise."""
+    try:
+        return read_json_object(file, limit)
+    except ValueError as e:
+        raise ValueError(f"{file.name}: {e}") from None
 
 
 def load_clip_text(folder: str | os.PathLike[str]) -> ClipText:
@@ -340,16 +350,12 @@ def clip_text_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
     (:func:`taco.text.text_encoder_dim`) alike, so the two cannot disagree.
 
     Raises :class:`TextEncoderUnavailable` naming the file when it cannot be read, is over
-    :data:`CONFIG_MAX_BYTES` (read no further), is not a UTF-8 JSON object, has a section that
-    is not one, or names a size out of bounds.
+    :data:`taco.text.weights.CONFIG_MAX_BYTES` (read no further), is not a UTF-8 JSON object,
+    has a section that is not one, or names a size out of bounds.
     """
     file = Path(folder) / "config.json"
     try:
-        data, size = read_file_within(file, CONFIG_MAX_BYTES)
-        if size > CONFIG_MAX_BYTES:
-            raise ValueError(f"{size:,} bytes, over the {CONFIG_MAX_BYTES:,} taco reads "
-                             "(a CLIP's is a few kB)")
-        config = json_object(data.decode("utf-8"))  # UnicodeDecodeError: a ValueError
+        config = read_json_object(file, CONFIG_MAX_BYTES)
         if "text_config" in config or "text_config_dict" in config:  # a CLIPModel's config
             sections = [config.get(key) or {} for key in ("text_config", "text_config_dict")]
             if not all(isinstance(section, dict) for section in sections):

@@ -16,7 +16,6 @@ them), and so are the files the encoder makes. The tokenizer is the model's own
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..jsonfiles import read_json_object
 from .base import (
     DEFAULT_MAX_TOKENS,
     TextEncoderUnavailable,
     TokenNetworkEncoder,
     special_token_id,
 )
-from .weights import checked_config, empty_embedding, load_network
+from .weights import CONFIG_MAX_BYTES, checked_config, empty_embedding, load_network
 
 MINILM_DIM = 384
 #: The model files a MiniLM folder must hold (a Hugging Face ``BertModel`` folder has them).
@@ -54,7 +54,7 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
     ) -> None:
         folder = Path(path) if path is not None else Path(minilm_path())
         try:
-            config = json.loads((folder / "config.json").read_text())
+            config = _read_config(folder / "config.json")
             tokenizer = WordPieceTokenizer(folder / "tokenizer.json")
             model = load_network(lambda: Bert(config), folder, str, "a BERT model")
         except TextEncoderUnavailable as e:  # names the folder
@@ -63,6 +63,15 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
             raise TextEncoderUnavailable(f"MiniLM: cannot load {os.fspath(folder)!r}: {e}") from e
         super().__init__(tokenizer, model, max_tokens)
         self.source = os.fspath(folder)
+
+
+def _read_config(file: Path) -> dict[str, Any]:
+    """A BERT folder's config.json, read within :data:`taco.text.weights.CONFIG_MAX_BYTES`;
+    :class:`TextEncoderUnavailable` naming it and saying why otherwise."""
+    try:
+        return read_json_object(file, CONFIG_MAX_BYTES)
+    except (OSError, ValueError) as e:
+        raise TextEncoderUnavailable(f"{os.fspath(file)!r}: not a readable config.json ({e})") from None
 
 
 class WordPieceTokenizer:

@@ -19,11 +19,17 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import is_int, is_number
+from ..jsonfiles import is_file_name, read_json_object
 from ..shards import check_header_size
 from .base import TextEncoderUnavailable
 
 #: The weight files of a Hugging Face model folder, in the order they are looked for.
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+#: The most bytes of a model folder's small JSON files taco reads (config.json,
+#: model.safetensors.index.json, tokenizer_config.json, special_tokens_map.json): a CLIP's
+#: config.json has a few kB, an index about 100 bytes per tensor (a text tower has some 200);
+#: a larger file is refused unread.
+CONFIG_MAX_BYTES = 1 << 20
 
 
 def load_network(build: Callable[[], nn.Module], folder: str | os.PathLike[str],
@@ -125,14 +131,13 @@ def torch_load_problem(exc: BaseException) -> str:
 def _indexed_files(index_file: Path) -> list[str]:
     """The shard files a Hugging Face ``model.safetensors.index.json`` names (its weight map's
     values), each a file in the index's folder: a name with a path in it is refused, as
-    :mod:`taco.shards` refuses one (``../../etc/passwd`` was opened)."""
-    from ..shards import is_file_name, load_json
-
+    :mod:`taco.shards` refuses one (``../../etc/passwd`` was opened). The index is read within
+    :data:`CONFIG_MAX_BYTES`."""
     try:
-        index = load_json(index_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError too
+        index = read_json_object(index_file, CONFIG_MAX_BYTES)
+    except (OSError, ValueError) as e:
         raise TextEncoderUnavailable(f"{os.fspath(index_file)!r}: unreadable index ({e})") from None
-    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    weight_map = index.get("weight_map")
     if not isinstance(weight_map, dict) or not weight_map:
         raise TextEncoderUnavailable(f"{os.fspath(index_file)!r}: no weight_map (tensor name -> file)")
     for name in weight_map.values():

@@ -26,8 +26,9 @@ import torch
 from torch import Tensor
 
 from ..atomic import save_safetensors_atomic
+from ..jsonfiles import format_problem, json_object
 from ..models import ELIC
-from ..shards import ShardedFileError, format_problem, json_object, read_metadata
+from ..shards import ShardedFileError, read_metadata
 from ..text.base import (
     CaptionTextError,
     CaptionTooLongError,

@@ -34,6 +34,7 @@ from torch import Tensor, nn
 
 from ..checks import is_int, is_number
 from ..errors import TacoError
+from ..jsonfiles import format_problem, json_object
 from ..messages import count, some
 from ..models.checkpoint import non_finite
 from ..shards import (
@@ -41,8 +42,6 @@ from ..shards import (
     TRAIN_STATE_KEY,
     ShardedFileError,
     find,
-    format_problem,
-    json_object,
     load_sharded,
     read_metadata,
     save_sharded,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import taco.cli
+from taco import jsonfiles
 from taco.evaluation import result_files
 from taco.evaluation.classic import evaluate_matched, get_codec
 from taco.evaluation.cli import _print_summary
@@ -78,7 +79,7 @@ def test_a_file_over_the_bound_is_refused_before_it_is_parsed(rd_run, tmp_path, 
     path = _run(rd_run, tmp_path)
     size = path.stat().st_size
     monkeypatch.setattr(result_files, "RESULT_MAX_BYTES", size - 1)
-    monkeypatch.setattr(result_files, "json_object", lambda text: pytest.fail("parsed"))
+    monkeypatch.setattr(jsonfiles, "load_json", lambda text: pytest.fail("parsed"))
     with pytest.raises(ResultsFileError) as refused:
         read_result(path)
     assert str(refused.value) == (

@@ -18,7 +18,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from taco import shards
+from taco import jsonfiles, shards
 from taco.captions_file import (
     SIDECAR_MAX_CHARS,
     CaptionLookup,
@@ -64,7 +64,7 @@ def test_an_index_over_the_bound_is_refused_unread(tmp_path, cli, monkeypatch):
     with index_file.open("ab") as f:
         f.write(b" " * shards.INDEX_MAX_BYTES)  # still valid JSON
     size = index_file.stat().st_size
-    monkeypatch.setattr(shards, "json_object", lambda text: pytest.fail("the index was parsed"))
+    monkeypatch.setattr(jsonfiles, "load_json", lambda text: pytest.fail("the index was parsed"))
     for read in (shards.read_metadata, shards.tensor_shapes, shards.load_sharded):
         with pytest.raises(shards.ShardedFileError) as err:
             read(path)

@@ -1,0 +1,119 @@
+"""JSON that someone else wrote: one bounded reader for a JSON file, and the checks on what it holds.
+
+    index = read_json_object(path, INDEX_MAX_BYTES)        # a ValueError saying why, else a dict
+    problem = format_problem(index, "taco-shards", 1, "taco shard index")
+
+:func:`read_json` / :func:`read_json_object` are the one way taco reads a JSON file a user hands
+it (a shard index, a COCO annotations file, a caption JSON, an evaluation result, a text
+encoder's config.json): the file is read whole only when it is within the caller's bound
+(parsing JSON takes up to some 30 times a file's size, see taco.shards.INDEX_MAX_BYTES), then
+decoded as strict UTF-8 and parsed by :func:`load_json`. Every refusal is a ValueError whose text
+says why in a few words without the file's name, for the caller to put into its own error class
+naming the file (ShardedFileError, AnnotationsFileError, CaptionImportError, ...).
+:func:`load_json` and :func:`json_object` are the same checks for JSON text from inside a file
+(a captions.jsonl line, a safetensors metadata value). Imports nothing but the standard library
+and taco's base modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from .checks import is_int
+from .errors import TacoError
+from .fileobjects import read_file_within
+
+__all__ = [
+    "JSONFileTooLarge",
+    "format_problem",
+    "is_file_name",
+    "json_object",
+    "load_json",
+    "read_json",
+    "read_json_object",
+]
+
+
+class JSONFileTooLarge(TacoError, ValueError):
+    """A JSON file over the bound it is read within, refused before it is read: ``size`` and
+    ``limit`` in bytes; its text is "SIZE bytes, over the LIMIT taco reads"."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size:,} bytes, over the {limit:,} taco reads")
+        self.size = size
+        self.limit = limit
+
+
+def read_json(path: str | os.PathLike[str], limit: int) -> Any:
+    """The JSON value in the file at ``path``, read whole only when it has at most ``limit``
+    bytes (:func:`taco.fileobjects.read_file_within`).
+
+    An ``OSError`` opening or reading it (a missing file, a folder) is raised as is. A file that
+    is not JSON taco reads is a ValueError saying why in a few words, without the file's name:
+    :class:`JSONFileTooLarge` (left unread), "not UTF-8 text", or :func:`load_json`'s reasons
+    (a ``json.JSONDecodeError`` for bad JSON, as is).
+    """
+    data, size = read_file_within(path, limit)
+    if size > limit:
+        raise JSONFileTooLarge(size, limit)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    return load_json(text)
+
+
+def read_json_object(path: str | os.PathLike[str], limit: int) -> dict[str, Any]:
+    """The JSON object in the file at ``path``: :func:`read_json`, and a ValueError "not a JSON
+    object" for any other value."""
+    return _object(read_json(path, limit))
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads`` for text from a file, every refusal a ValueError saying in a few words what
+    was wrong: besides bad JSON (``JSONDecodeError``, as is), a number of over 4,300 digits (a
+    ValueError) and arrays or objects nested some thousand deep (a RecursionError), whose own
+    texts tell a user to change Python."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise ValueError("a number with too many digits" if "digits" in str(exc) else str(exc)) from None
+
+
+def json_object(text: str | bytes) -> dict[str, Any]:
+    """The JSON object ``text`` holds (a safetensors metadata value), or a ValueError saying in
+    a few words what was wrong: :func:`load_json`'s reasons, or "not a JSON object". Callers put
+    it into their own error with the file's name."""
+    return _object(load_json(text))
+
+
+def _object(document: Any) -> dict[str, Any]:
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    return document
+
+
+def format_problem(document: dict[str, Any], fmt: str, version: int, what: str) -> str | None:
+    """Why this taco cannot read ``document`` as version ``version`` of the format ``fmt``
+    (None: it can): "not a WHAT" when its ``"format"`` is another, else "WHAT version V is not
+    supported (this taco reads version N)" when its ``"version"`` is not that integer."""
+    if document.get("format") != fmt:
+        return f"not a {what}"
+    found = document.get("version")
+    if not is_int(found) or found != version:
+        return f"{what} version {found!r:.40} is not supported (this taco reads version {version})"
+    return None
+
+
+def is_file_name(name: object) -> bool:
+    """Whether a JSON file may name ``name`` as a file beside it (a shard in an index, the CSV of
+    an evaluation result): a file in the JSON file's own folder, given without any path (no
+    ``/``, ``\\``, ``..``, NUL)."""
+    return (isinstance(name, str) and name not in ("", ".", "..")
+            and not any(c in name for c in "/\\\0"))
