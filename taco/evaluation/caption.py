@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from ..errors import TacoError
+from ..errors import TacoError, TacoValueError
 from .caption_plan import CaptionPlan, NoImagesError, caption_line, plan_captions
 from .defaults import DEFAULT_CAPTIONER
 
@@ -121,7 +121,11 @@ class Captioner:
                     f"captioner {name!r} is not cached and cannot be downloaded: {why}. "
                     "Give a local folder (save_pretrained of model and processor) instead."
                 ) from None
-            self.model, self.processor, self.tokenizer = self._load(name, local_files_only=False)
+            try:
+                self.model, self.processor, self.tokenizer = self._load(name, local_files_only=False)
+            except ValueError as exc:  # not a valid repo id, not a model's config
+                raise CaptionerUnavailable(f"captioner {name!r} cannot be loaded from the Hugging "
+                                           f"Face hub: {exc}") from None
         self.model.eval().requires_grad_(False).to(self.device)
 
     def _load(self, name: str, local_files_only: bool) -> tuple[Any, Any, Any]:
@@ -191,7 +195,7 @@ def run_caption_plan(
     from taco.images import ImageReadError, load_image
 
     if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        raise TacoValueError(f"batch_size must be at least 1, got {batch_size}")
     todo, newline_owed = plan.todo, plan.newline_owed
     unreadable: list[str] = []
     bar = None
@@ -253,7 +257,7 @@ def caption_folder(
     image).
     """
     if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        raise TacoValueError(f"batch_size must be at least 1, got {batch_size}")
     plan = plan_captions(folder, output=output, limit=limit)
     return run_caption_plan(plan, captioner, batch_size=batch_size, progress=progress)
 
@@ -326,7 +330,7 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
     references, so it is only stable on sets of a few hundred images or more.
     """
     if len(references) != len(candidates):
-        raise ValueError("need one reference per candidate")
+        raise TacoValueError("need one reference per candidate")
     if not references:
         return {"images": 0, "bleu4": None, "cider_d": None, "spice": None}
     from pycocoevalcap.bleu.bleu import Bleu

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..captions_file import CAPTIONS_LINE_MAX_CHARS
-from ..errors import TacoError, TacoWarning
+from ..errors import TacoError, TacoValueError, TacoWarning
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 
 __all__ = ["CaptionPlan", "NoImagesError", "caption_line", "plan_captions"]
@@ -168,12 +169,12 @@ def plan_captions(
     from taco.captions_file import FOLDER_CAPTIONS, CaptionLookup, read_sidecar
 
     if limit is not None and limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
+        raise TacoValueError(f"limit must be at least 1, got {limit}")
     folder = Path(folder)
     if not folder.is_dir():
         if folder.exists():
-            raise NotADirectoryError(f"{folder}: not a folder (give the folder of the images)")
-        raise FileNotFoundError(f"{folder}: no such folder")
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder (give the folder of the images)", str(folder))
+        raise FileNotFoundError(errno.ENOENT, "no such folder", str(folder))
     path = folder / output
     listed, newline_owed = _listed(path)
     files = [folder / name for name in folder_images(folder)]

@@ -199,12 +199,11 @@ def _print_summary(written: list[Path]) -> None:
 def cmd_plot(args: argparse.Namespace) -> int:
     from .plot import plot_results
 
-    try:
-        written = plot_results(args.results, args.output, reference=args.reference,
-                               metrics=_split(args.metrics), anchor=args.anchor, title=args.title,
-                               bootstrap=args.bootstrap, seed=args.seed)
-    except (ValueError, FileNotFoundError) as exc:
-        raise _cli_error(exc) from None
+    # its mistakes are TacoErrors (a bad --anchor, --metrics or result file) and OSErrors (a path
+    # not found): one line each (taco.cli); any other error is a bug and keeps its traceback
+    written = plot_results(args.results, args.output, reference=args.reference,
+                           metrics=_split(args.metrics), anchor=args.anchor, title=args.title,
+                           bootstrap=args.bootstrap, seed=args.seed)
     for p in written:
         if p.suffix == ".md":
             print(p.read_text(encoding="utf-8"))
@@ -215,26 +214,23 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_caption(args: argparse.Namespace) -> int:
     from .caption_plan import plan_captions  # no torch
 
-    try:  # the folder and its captions file first: a mistake there is one line before torch loads
-        plan = plan_captions(args.folder, output=args.output, limit=args.limit)
-    except (OSError, ValueError) as exc:
-        raise _cli_error(exc) from None
+    # the folder and its captions file first: a mistake there is one line before torch loads; the
+    # mistakes are TacoErrors (NoImagesError, CaptionsFileError, CaptionerUnavailable) and OSErrors
+    # (no such folder): one line each (taco.cli); any other error is a bug and keeps its traceback
+    plan = plan_captions(args.folder, output=args.output, limit=args.limit)
     from ..devices import resolve_device
 
     device = str(resolve_device(args.device))  # a device this machine lacks: one line, exit 2
-    from .caption import Captioner, CaptionerUnavailable, check_captioner_name, run_caption_plan
+    from .caption import Captioner, check_captioner_name, run_caption_plan
 
-    try:
-        check_captioner_name(args.model)  # a path that is not a folder, even with nothing to do
-        if not plan.todo:  # no captioner to load
-            every = "the 1 image" if plan.already == 1 else f"all {plan.already:,} images"
-            print(f"{plan.path}: nothing to caption, {every} already had captions")
-            return 0
-        captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
-                              prompt=args.prompt)
-        report = run_caption_plan(plan, captioner, batch_size=args.batch_size, progress=not args.quiet)
-    except (CaptionerUnavailable, OSError, ValueError) as exc:
-        raise _cli_error(exc) from None
+    check_captioner_name(args.model)  # a path that is not a folder, even with nothing to do
+    if not plan.todo:  # no captioner to load
+        every = "the 1 image" if plan.already == 1 else f"all {plan.already:,} images"
+        print(f"{plan.path}: nothing to caption, {every} already had captions")
+        return 0
+    captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
+                          prompt=args.prompt)
+    report = run_caption_plan(plan, captioner, batch_size=args.batch_size, progress=not args.quiet)
     if report.unreadable and not report.written:
         n = len(report.unreadable)
         more = f"; {n - 1:,} more" if n > 1 else ""

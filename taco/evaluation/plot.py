@@ -13,6 +13,7 @@ per-image metrics also get confidence intervals over the images, read from the r
 
 from __future__ import annotations
 
+import errno
 import io
 import math
 import os
@@ -27,6 +28,7 @@ import numpy as np
 
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..checks import is_number
+from ..errors import TacoValueError
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
@@ -38,7 +40,7 @@ from .result_files import (
     result_csv,
     write_json,
 )
-from .runner import ResultsFileError, read_rows
+from .runner import ResultsFileError, UnreadableResultsCSV, read_rows
 
 __all__ = ["Curve", "collect_curves", "image_curve", "load_results", "plot_results"]
 
@@ -100,7 +102,7 @@ def load_results(
         elif p.is_file():
             files.append(p)
         else:
-            raise FileNotFoundError(f"{p}: no such file or folder")
+            raise FileNotFoundError(errno.ENOENT, "no such file or folder", str(p))
     results = []
     for f in dict.fromkeys(f.resolve() for f in files):  # `runs/eval runs/eval/kodak`: once
         try:
@@ -168,17 +170,17 @@ def _check_curve(ds: str, curve: Curve) -> None:
         if (arch := _architecture(r)) is not None:
             archs.setdefault(arch, r)
     if len(archs) > 1:
-        raise ValueError(f"curve {name} joins models of different architectures ("
-                         + ", ".join(f"{a}: {where(r)}" for a, r in archs.items())
-                         + "): give each its own --label, or plot them from separate folders")
+        raise TacoValueError(f"curve {name} joins models of different architectures ("
+                              + ", ".join(f"{a}: {where(r)}" for a, r in archs.items())
+                              + "): give each its own --label, or plot them from separate folders")
     seen: dict[str, dict[str, Any]] = {}
     for r in curve.sources:
         for p in r["points"]:
             if p.get("bpp") is None or (key := _rate_point(r, p)) is None:
                 continue
             if key in seen:
-                raise ValueError(f"curve {name} has {key} twice, with other results ({where(seen[key])}, "
-                                 f"{where(r)}): {todo}")
+                raise TacoValueError(f"curve {name} has {key} twice, with other results ({where(seen[key])}, "
+                                      f"{where(r)}): {todo}")
             seen[key] = r
 
 
@@ -212,8 +214,8 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
             kinds.setdefault(c.label, []).append(c.kind)
         for label, both in kinds.items():
             if len(both) > 1:  # the legend, the BD table and --anchor know a curve by its label
-                raise ValueError(f"label {label!r} on {ds} names curves of two kinds ({' and '.join(both)}): "
-                                 "give the model another --label")
+                raise TacoValueError(f"label {label!r} on {ds} names curves of two kinds ({' and '.join(both)}): "
+                                      "give the model another --label")
         for c in curves.values():
             _check_curve(ds, c)
             c.points.sort(key=lambda p: p["bpp"])
@@ -229,9 +231,11 @@ def image_curve(curve: Curve, metrics: Sequence[str] = IMAGE_METRICS) -> ImageCu
     more, from a run with a larger ``--limit``; the first row of an image, as in the summary).
     Images missing at some point are left out. None when a result has no CSV to read (written
     by hand, or moved without it) or no image has every point; a ResultsFileError when its
-    ``csv`` is not a file name (:func:`taco.evaluation.result_files.result_csv`).
+    ``csv`` is not a file name (:func:`taco.evaluation.result_files.result_csv`), an
+    :class:`~taco.evaluation.runner.UnreadableResultsCSV` when a value is not a number.
     """
     columns: list[dict[str, dict[str, str]]] = []  # one per point: image -> its row
+    files: list[Path] = []  # the CSV of each column
     for r in curve.sources:
         csv = result_csv(r["_path"], r) if r.get("_path") and r.get("csv") else None
         if csv is None or not csv.is_file():
@@ -249,14 +253,23 @@ def image_curve(curve: Curve, metrics: Sequence[str] = IMAGE_METRICS) -> ImageCu
                     continue
                 column.setdefault(row["image"], row)
             columns.append(column)
+            files.append(csv)
     if not columns:
         return None
     images = tuple(name for name in columns[0] if all(name in c for c in columns[1:]))
     if not images:
         return None
 
+    def number(j: int, name: str, key: str) -> float:
+        cell = columns[j][name].get(key) or "nan"
+        try:
+            return float(cell)
+        except ValueError:  # a CSV edited by hand or by another tool: not taco's
+            raise UnreadableResultsCSV(f"{files[j]}: not a taco results CSV ({key} of {name} is "
+                                       f"{cell[:40]!r}, not a number)") from None
+
     def values(key: str) -> np.ndarray:  # (images, points)
-        return np.array([[float(c[name].get(key) or "nan") for c in columns] for name in images])
+        return np.array([[number(j, name, key) for j in range(len(columns))] for name in images])
 
     return ImageCurve(images, values("bpp"), {m: values(m) for m in metrics})
 
@@ -294,7 +307,7 @@ def _references(reference: str, kinds: set[str]) -> list[ReferenceCurve]:
     wanted = reference.split(",")
     unknown = set(wanted) - set(reference_datasets())
     if unknown:
-        raise ValueError(f"no reference points for {sorted(unknown)}; have {reference_datasets()}")
+        raise TacoValueError(f"no reference points for {sorted(unknown)}; have {reference_datasets()}")
     return [r for k in wanted for r in references_for(k)]
 
 
@@ -324,11 +337,11 @@ def plot_results(
         paths = [paths]
     unknown = [m for m in metrics if m not in PANELS]
     if unknown:
-        raise ValueError(f"unknown metric{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-                         f"the metrics are: {', '.join(PANELS)}")
+        raise TacoValueError(f"unknown metric{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                              f"the metrics are: {', '.join(PANELS)}")
     results = load_results(paths)
     if not results:
-        raise ValueError(f"no {RESULT_FORMAT} result JSONs with points in {', '.join(map(str, paths))}")
+        raise TacoValueError(f"no {RESULT_FORMAT} result JSONs with points in {', '.join(map(str, paths))}")
     out = Path(out)
     stem = out.with_suffix("") if out.suffix in (".png", ".svg") else out
     datasets = collect_curves(results)
@@ -350,8 +363,8 @@ def plot_results(
         if label:
             written += _write_bd_table(base, ds, curves, panels, label, bootstrap, seed)
     if not written:  # every point without a bpp, or without a value of the panels asked for
-        raise ValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
-                         f"has a bpp and a value of {', '.join(metrics)}")
+        raise TacoValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
+                              f"has a bpp and a value of {', '.join(metrics)}")
     return written
 
 
@@ -364,7 +377,7 @@ def find_anchor(anchor: str, ds: str, curves: Sequence[Curve]) -> str:
     same = [label for label in labels if label.casefold() == anchor.casefold()]
     if len(same) == 1:
         return same[0]
-    raise ValueError(f"--anchor {anchor!r} is none of the curves on {ds}: {', '.join(sorted(set(labels)))}")
+    raise TacoValueError(f"--anchor {anchor!r} is none of the curves on {ds}: {', '.join(sorted(set(labels)))}")
 
 
 def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceCurve],
