@@ -18,7 +18,6 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from PIL import Image
 from taco.images import image_to_tensor, tensor_to_image
 
 from ..distributed import DistEnv
-from ..errors import TacoError
+from ..errors import TacoError, TacoWarning, warn_at_caller
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
 from .result_files import TEXT_COLUMNS, read_result, result_rows, write_json
@@ -372,15 +371,17 @@ def evaluate_codec(
     A quality given twice is coded once. Qualities of an earlier run into the same folder (rows
     of ``CODEC.csv``) stay in the sweep: the JSON summarises every quality its CSV holds, each
     over the same images (a resume with another sweep codes only what is missing, and a
-    configuration that differs is refused as for any resume).
+    configuration that differs is refused as for any resume); a :class:`~taco.errors.TacoWarning`
+    says so (on the main process).
     """
     out_dir = Path(out_dir)
     qs = list(dict.fromkeys(qualities or codec.sweep))
     earlier = _earlier_qualities(codec, out_dir / f"{codec.name}.csv")
     if added := [q for q in earlier if q not in qs]:
         if dist is None or dist.is_main:
-            print(f"{codec.name}.csv in {out_dir} also holds qualities {', '.join(map(str, added))} "
-                  "of an earlier run: they stay in its curve", file=sys.stderr)
+            warn_at_caller(f"{codec.name}.csv in {out_dir} also holds qualities "
+                           f"{', '.join(map(str, added))} of an earlier run: they stay in its curve",
+                           TacoWarning)
         qs = sorted(qs + added, key=lambda q: codec.direction * q)  # from fewest bits to most
     jobs = [Job(i, name, f"q{q}") for i, name in enumerate(dataset.names) for q in qs]
     return _run_codec(

@@ -43,7 +43,7 @@ from ..atomic import write_text_atomic
 from ..checksums import sha256_file
 from ..devices import resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
-from ..errors import TacoError
+from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..metrics import check_lpips_input
 from ..models.registry import shadow_note
 from ..text.base import normalize_caption
@@ -592,6 +592,14 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+def _note(text: str) -> None:
+    """A note of the run (a model's weights, a metric or caption mode left out) as ``taco
+    evaluate`` says it, ``taco evaluate: note: TEXT``: the form of every command's notes
+    (:func:`taco.cli.common.note`). What was asked for and cannot be done here is a
+    :class:`~taco.errors.TacoWarning` instead, which the CLI shows as ``taco evaluate: warning:``."""
+    _say(f"taco evaluate: note: {text}")
+
+
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures). A
     results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`."""
@@ -657,7 +665,7 @@ def _check_something_runs(models: Sequence[_ModelRun], modes: Sequence[CaptionMo
     with_true = any(mode.kind == "true" for mode in modes)
     if codecs or any(with_true or getattr(m.model, "uses_text", False) for m in models):
         return
-    if not models:  # every --classic codec was skipped, each with its note
+    if not models:  # every --classic codec was skipped, each with its warning
         raise EvaluationError("nothing to evaluate: none of the --classic codecs is available here")
     names = ", ".join(dict.fromkeys(m.info.model_id for m in models))
     raise EvaluationError(
@@ -668,7 +676,7 @@ def _check_something_runs(models: Sequence[_ModelRun], modes: Sequence[CaptionMo
 
 def _classic_codecs(cfg: EvalConfig) -> list[Any]:
     """The ``--classic`` codecs present here, each once whatever its case (one missing here is
-    skipped with a note); a name that is no codec, or a quality outside a codec's range, is an
+    skipped with a warning); a name that is no codec, or a quality outside a codec's range, is an
     EvaluationError."""
     from .classic import CLASSIC_CODECS, CodecUnavailable, get_codec
 
@@ -683,7 +691,7 @@ def _classic_codecs(cfg: EvalConfig) -> list[Any]:
         try:
             codecs.append(get_codec(name))
         except CodecUnavailable as exc:
-            _say(f"skipping {name}: {exc}")
+            warn_at_caller(f"skipping {name}: {exc}", TacoWarning)
     for codec in codecs:  # before any work: a sweep the codec cannot take
         lo, hi = codec.quality_range
         bad = [q for q in cfg.qualities.get(codec.name, []) if not lo <= q <= hi]
@@ -720,10 +728,10 @@ def _load_models(cfg: EvalConfig, device: str, dist: DistEnv) -> list[_ModelRun]
     check_one_curve_per_label(loaded, labels)
     for _, info in loaded:
         if not info.trained and dist.is_main:
-            _say(f"taco evaluate: note: {info.model_id} has no trained weights: evaluating its "
-                 "seed-0 random initialisation (expect meaningless quality)")
+            _note(f"{info.model_id} has no trained weights: evaluating its seed-0 random "
+                  "initialisation (expect meaningless quality)")
         if info.shadowed and dist.is_main:  # as every --model command says it (command_model)
-            _say(f"taco evaluate: note: {shadow_note(info.spec, info.shadowed)}")
+            _note(shadow_note(info.spec, info.shadowed))
     return [_ModelRun(model, info, label, qs)
             for (model, info), label, qs in zip(loaded, labels, chosen, strict=True)]
 
@@ -752,7 +760,7 @@ def _open_target(cfg: EvalConfig, spec: str, device: str, captioner: Any, dist: 
     if dist.is_main:
         for name, why in (("FID", sets.fid_reason), ("CMMD", sets.cmmd_reason)):
             if why:
-                _say(f"{name} not computed: {why}")
+                _note(f"{name} not computed: {why}")
     return _Target(dataset, out_dir, sets, captioner, dist)
 
 
@@ -775,7 +783,7 @@ def _run_model(
         for mode in modes:
             if str(mode) not in captions:  # a model without text codes in mode true only
                 if dist.is_main and quality == m.qualities[0]:
-                    _say(f"skipping caption mode {mode} for {m.info.model_id}: it takes no text")
+                    _note(f"skipping caption mode {mode} for {m.info.model_id}: it takes no text")
                 continue
             path = evaluate_model(m.model, m.info, target.dataset, target.out_dir, mode=mode,
                                   sets=target.sets, captioner=target.captioner, seed=cfg.seed,

@@ -359,7 +359,7 @@ class Trainer:
         self.log.open(dump_config(cfg, absolute=True), p.step)  # --resume RUN from anywhere
         for note in [self.resume_note, *self.notes]:
             if note:
-                self.log.say(f"taco train: {note}")
+                self.log.say(f"taco train: note: {note}")
         self.log.say(self._summary())
         bar = self.log.progress_bar(self.total_steps, p.step)
         budget = self.budget

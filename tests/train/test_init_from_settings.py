@@ -64,7 +64,7 @@ def test_a_text_free_init_model_takes_preset_elic_and_says_so_once(tmp_path, cap
     assert train_main(["--init-from", "elic-small-q4", "--out-dir", str(out), "--max-steps", "1",
                        "--set", *SMALL]) == 0
     err = capsys.readouterr().err
-    assert err.count("taco train: preset elic, as model elic-small reads no text") == 1, err
+    assert err.count("taco train: note: preset elic, as model elic-small reads no text") == 1, err
     assert yaml.safe_load((out / "config.yaml").read_text())["preset"] == "elic"
     assert _resolved(capsys, "--init-from", "elic-small-q4", "--set", *SMALL,
                      "preset=taco")["preset"] == "taco"

@@ -48,7 +48,7 @@ def test_train_says_it_and_a_resume_keeps_it(tmp_path, tiny, capsys):
     run = tmp_path / "run"
     assert taco_main(["train", "--set", *tiny(run, **ELIC), "--max-steps", "1"]) == 0
     err = capsys.readouterr().err
-    assert "taco train: preset elic, as model elic-tiny reads no text" in err
+    assert "taco train: note: preset elic, as model elic-tiny reads no text" in err
     assert yaml.safe_load((run / "config.yaml").read_text())["preset"] == "elic"
     assert taco_main(["train", "--resume", str(run), "--max-steps", "2"]) == 0
     err = capsys.readouterr().err
