@@ -45,6 +45,9 @@ class JSONFileTooLarge(TacoError, ValueError):
         self.size = size
         self.limit = limit
 
+    def __reduce__(self) -> tuple[type[JSONFileTooLarge], tuple[int, int]]:
+        return type(self), (self.size, self.limit)
+
 
 def read_json(path: str | os.PathLike[str], limit: int) -> Any:
     """The JSON value in the file at ``path``, read whole only when it has at most ``limit``

@@ -131,7 +131,8 @@ def test_the_cli_prints_every_taco_error_as_one_line():
 #: Arguments for the errors that take more than a message.
 ERROR_ARGUMENTS = {"TacoFileUnreadable": ("x.taco", "is a directory, not a file", 21, "Is a directory"),
                    "TacoFileNotFound": ("x.taco", "file not found", 2, "No such file or directory"),
-                   "ImageReadError": ("x.png", "file is empty (0 bytes)")}
+                   "ImageReadError": ("x.png", "file is empty (0 bytes)"),
+                   "JSONFileTooLarge": (70_000_000, 67_108_864)}
 
 
 @pytest.mark.parametrize(("module", "name"), DECLARED, ids=[f"{m}.{n}" for m, n in DECLARED])
