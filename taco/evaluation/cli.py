@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
+from ..cli.common import CLIError, add_device_option, non_negative_int, note, path_arg, positive_int
 from ..messages import count, docs_ref
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
@@ -64,8 +64,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             raise _cli_error(ValueError(
                 "--match-bpp codes the classic codecs at a model's bpp: give --model too "
                 f"(e.g. -m {DEFAULT_MODEL})"))
-        print("taco evaluate: note: no --model given, so only the classic codecs run "
-              f"(add -m {DEFAULT_MODEL} for taco's default model)", file=sys.stderr)
+        note("evaluate", "no --model given, so only the classic codecs run "
+             f"(add -m {DEFAULT_MODEL} for taco's default model)")
     modes = _split(args.compare_caption_modes)
     if args.caption_mode or not modes:  # --caption-mode with --compare-caption-modes: one more mode
         modes = [*dict.fromkeys([*modes, args.caption_mode or "true"])]

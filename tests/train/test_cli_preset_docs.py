@@ -13,7 +13,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "training.md"
 
 def test_the_presets_section_quotes_the_line_a_text_free_model_gets():
     section = DOCS.read_text(encoding="utf-8").split("## Presets", 1)[1].split("\n## ", 1)[0]
-    quoted = re.search(r"`taco train: (preset elic, as model elic-small reads no text) \(\.\.\.\)`",
+    quoted = re.search(r"`taco train: note: (preset elic, as model elic-small reads no text) \(\.\.\.\)`",
                        " ".join(section.split()))
     assert quoted is not None
     values, notes = preset_from_model({"model": "elic-small"})
