@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .atomic import stale_temporaries, write_bytes_atomic
 from .errors import TacoError
-from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, read_json_object
+from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, json_object, read_json_object
 
 if TYPE_CHECKING:
     import torch
@@ -300,6 +300,31 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     check_header_size(found)
     with safe_open(str(found), framework="numpy") as f:  # headers only: no torch
         return dict(f.metadata() or {})
+
+
+def read_format_metadata(path: str | os.PathLike[str], key: str, format: str, version: int,
+                         what: str) -> dict[str, Any]:
+    """The JSON object a taco file (a training state, a caption-embeddings table) keeps under the
+    safetensors metadata ``key`` of ``path``, from its header alone, checked to be a ``what`` of
+    ``format`` at a ``version`` taco reads (:func:`taco.jsonfiles.format_problem`). Anything else
+    is a ShardedFileError naming the file: not a safetensors file, no ``key``, a value that is not
+    a JSON object, another format or a newer version. FileNotFoundError when there is no file."""
+    try:
+        raw = read_metadata(path).get(key)  # refuses an oversized header unread
+    except (ShardedFileError, FileNotFoundError):
+        raise
+    except Exception as e:  # safetensors raises several types for a bad file
+        raise ShardedFileError(f"{path}: not a safetensors file ({e})") from None
+    if raw is None:
+        raise ShardedFileError(f"{path}: not a {what} (no {key} metadata)")
+    try:
+        meta = json_object(raw)
+    except ValueError as e:  # bad JSON, a 5,000-digit number, [[[[..., a list
+        raise ShardedFileError(f"{path}: corrupt {key} metadata ({e})") from None
+    problem = format_problem(meta, format, version, what)
+    if problem:
+        raise ShardedFileError(f"{path}: {problem}")
+    return meta
 
 
 def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:

@@ -26,9 +26,8 @@ import torch
 from torch import Tensor
 
 from ..atomic import save_safetensors_atomic
-from ..jsonfiles import format_problem, json_object
 from ..models import ELIC
-from ..shards import ShardedFileError, read_metadata
+from ..shards import ShardedFileError, read_format_metadata
 from ..text.base import (
     CaptionTextError,
     CaptionTooLongError,
@@ -128,21 +127,12 @@ class CaptionTable:
         if not path.is_file():
             raise ConfigError(f"{path}: no such file")
         try:
-            raw = read_metadata(path).get(_META_KEY)  # refuses an oversized header unread
+            meta = read_format_metadata(path, _META_KEY, FORMAT, VERSION, "taco caption-embeddings file")
             tensors = load_file(str(path), device=str(device))
         except ShardedFileError as e:
             raise ConfigError(str(e)) from None
         except Exception as e:  # safetensors raises several types for a bad file
             raise ConfigError(f"{path}: not a safetensors file ({e})") from None
-        if raw is None:
-            raise ConfigError(f"{path}: not a taco caption-embeddings file (no {_META_KEY} metadata)")
-        try:
-            meta = json_object(raw)
-        except ValueError as e:  # bad JSON, a 5,000-digit number, [[[[..., a list
-            raise ConfigError(f"{path}: corrupt caption-embeddings metadata ({e})") from None
-        problem = format_problem(meta, FORMAT, VERSION, "taco caption-embeddings file")
-        if problem:
-            raise ConfigError(f"{path}: {problem}")
         problem = _table_problem(meta, tensors)
         if problem:
             raise ConfigError(f"{path}: corrupt caption-embeddings file ({problem})")

@@ -34,7 +34,6 @@ from torch import Tensor, nn
 
 from ..checks import is_int, is_number
 from ..errors import TacoError
-from ..jsonfiles import format_problem, json_object
 from ..messages import count, some
 from ..models.checkpoint import non_finite
 from ..shards import (
@@ -43,7 +42,7 @@ from ..shards import (
     ShardedFileError,
     find,
     load_sharded,
-    read_metadata,
+    read_format_metadata,
     save_sharded,
 )
 
@@ -280,20 +279,9 @@ def load_train_state_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     if find(path) is None:
         raise TrainStateError(f"{path}: no training state to resume from")
     try:
-        raw = read_metadata(path).get(_META_KEY)
+        meta = read_format_metadata(path, _META_KEY, STATE_FORMAT, STATE_VERSION, "taco training state")
     except ShardedFileError as e:
         raise TrainStateError(str(e)) from None
-    except Exception as e:  # safetensors raises several types for a bad file
-        raise TrainStateError(f"{path}: not a safetensors file ({e})") from None
-    if raw is None:
-        raise TrainStateError(f"{path}: not a taco training state (no {_META_KEY} header)")
-    try:
-        meta = json_object(raw)
-    except ValueError as e:  # bad JSON, a 5,000-digit number, [[[[..., a list
-        raise TrainStateError(f"{path}: corrupt training state ({e})") from None
-    problem = format_problem(meta, STATE_FORMAT, STATE_VERSION, "taco training state")
-    if problem:
-        raise TrainStateError(f"{path}: {problem}")
     problem = _meta_problem(meta)
     if problem:
         raise TrainStateError(f"{path}: corrupt training state ({problem})")

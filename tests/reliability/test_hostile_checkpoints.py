@@ -446,7 +446,7 @@ def _state_edits() -> dict[str, tuple]:
         t[key] = torch.full_like(t[key], float("nan"))
 
     return {
-        "not JSON": ("{bad", "corrupt training state"),
+        "not JSON": ("{bad", "corrupt taco_train_state metadata"),
         "a list": ("[1]", "not a JSON object"),
         "nested too deeply": ("[" * 100_000, "nested too deeply"),
         "no progress": (lambda t, m: m.pop("progress"), "progress must hold"),

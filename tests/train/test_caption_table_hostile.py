@@ -48,10 +48,10 @@ def test_a_valid_table_round_trips(tmp_path):
 
 
 HOSTILE = {
-    "a JSON list": ("[1]", None, "corrupt caption-embeddings metadata (not a JSON object)"),
+    "a JSON list": ("[1]", None, "corrupt taco_caption_embeddings metadata (not a JSON object)"),
     "no captions": (json.dumps({"format": FORMAT, "version": VERSION}), None,
                     "captions must be a non-empty list of strings"),
-    "bad JSON": ("{", None, "corrupt caption-embeddings metadata ("),
+    "bad JSON": ("{", None, "corrupt taco_caption_embeddings metadata ("),
     "no metadata": (None, None, f"no {META_KEY} metadata"),
     "another format": (_meta(format="taco-shards"), None, "not a taco caption-embeddings file"),
     "a future version": (_meta(version=2), None, "version 2 is not supported (this taco reads version 1)"),
