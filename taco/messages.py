@@ -2,15 +2,17 @@
 record) made safe to show in a one-line message (a hostile file must not break lines or send a
 terminal escape codes), counts of things in the right number, the first few of a list of them
 (:func:`some`), where the docs a message names are (:func:`docs_ref`), the hint after a name
-taco does not know (:func:`did_you_mean`), and what keeps a text from being UTF-8
-(:func:`lone_surrogate`)."""
+taco does not know (:func:`did_you_mean`), what keeps a text from being UTF-8
+(:func:`lone_surrogate`), and a file's name as a message shows it (:func:`shown_path`)."""
 
 from __future__ import annotations
 
 import difflib
+import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["count", "did_you_mean", "docs_ref", "lone_surrogate", "one_line", "some"]
+__all__ = ["count", "did_you_mean", "docs_ref", "lone_surrogate", "one_line", "shown_path", "some"]
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -18,6 +20,24 @@ def one_line(text: str, limit: int = 80) -> str:
     escape codes) as ``?``, cut to ``limit`` characters (ending ``...``)."""
     text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: What a file's name must not put into a message as it is: the C0 controls (line feed, carriage
+#: return, ESC, ...), DEL, the C1 controls (NEL, CSI, ...), the line and paragraph separators, and
+#: lone surrogates (surrogateescape's stand-ins for the bytes of a name that is not UTF-8).
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """``path`` (a file's name, a path) as a message shows it: as it is, but for the characters
+    that would break the message's line, drive the terminal or fail to print (:data:`_UNSHOWABLE`),
+    each written as ``repr`` writes it (``\\n``, ``\\x1b``, ``\\x85``, ``\\u2028``, ``\\udcff``),
+    without ``repr``'s quotes (the message has its own, or none) and without doubling backslashes
+    (a Windows path looks as it is). Spaces and letters of any script are shown unchanged; the
+    result has no character this changes, so showing it again gives it back. Every message and
+    report line that names a file given by a user or found in a folder names it so."""
+    text = os.fspath(path)
+    return _UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -31,8 +51,10 @@ def some(items: Sequence[object], shown: int = 3, sep: str = ", ") -> str:
     """The first ``shown`` of ``items`` and how many more, for one line: ``a, b, c and 2 more``
     (``a`` alone, ``a and 2 more`` with ``shown=1``, ``""`` for none). ``sep`` joins them; items
     that hold commas (whole sentences) are joined by ``"; "``, and the rest then follows as one
-    more item: ``a; b; c; and 2 more``. Every message that names some of many things says so."""
-    text = sep.join(str(item) for item in items[:shown])
+    more item: ``a; b; c; and 2 more``. Every message that names some of many things says so.
+    Paths among ``items`` are shown as :func:`shown_path` shows them."""
+    text = sep.join(shown_path(item) if isinstance(item, os.PathLike) else str(item)
+                    for item in items[:shown])
     if len(items) <= shown:
         return text
     return f"{text}{' ' if sep == ', ' else sep}and {len(items) - shown:,} more"
