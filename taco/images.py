@@ -26,7 +26,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from .errors import TacoError, TacoWarning, warn_at_caller
 from .fileobjects import checked_path, read_file_object
 from .locks import ForkSafeLock
-from .messages import one_line
+from .messages import one_line, shown_path
 from .suffixes import HEIF_SUFFIXES
 
 if TYPE_CHECKING:  # torch is imported by the two functions that use it
@@ -93,8 +93,9 @@ PIXEL_SLACK = 0.5
 class ImageReadError(TacoError, ValueError):
     """An image file cannot be read: missing, empty, truncated, not an image, or too large.
 
-    The message names the file and the reason; ``path`` and ``reason`` hold them separately
-    (an empty path is named ``''`` in the message, not as ``Path("")``'s ``.``).
+    The message names the file (as :func:`taco.messages.shown_path` shows it: a name with a
+    line break or an escape code stays on one line) and the reason; ``path`` and ``reason`` hold
+    them separately (an empty path is named ``''`` in the message, not as ``Path("")``'s ``.``).
     It pickles (an error crossing a process pool).
     """
 
@@ -102,7 +103,7 @@ class ImageReadError(TacoError, ValueError):
         self.path = Path(path)
         self.reason = reason
         self._named = str(self.path) if os.fspath(path) else ""
-        super().__init__(f"cannot read image '{self._named}': {reason}")
+        super().__init__(f"cannot read image '{shown_path(self._named)}': {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self._named, self.reason)
@@ -317,7 +318,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     (the image's name; the command line's compress names the file itself).
     """
     mode = image.mode
-    about = f"{source}: " if source else ""
+    about = f"{shown_path(source)}: " if source else ""
     if image.info.get("source_bits") == 16 and mode in ("RGB", "RGBA"):
         warn_at_caller(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
                        "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning)
