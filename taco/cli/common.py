@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import Interrupted, TacoError
-from ..messages import count, some
+from ..messages import count, shown_path, some
 from ..resolve import DEFAULT_MODEL, ResolvedModel
 
 #: The user errors (:class:`taco.errors.TacoError`) that belong to one input of a batch (and
@@ -214,14 +214,16 @@ class Failures:
         ``also``, a CLIError of its checks, an OSError of its own files not in
         :data:`STOP_ERRNOS`, running out of memory on it): then it is reported now, naming the
         input, and counted. False for anything else (a missing text encoder, a full disk, a
-        bug), which stops the command as :func:`taco.cli.main` reports it."""
+        bug), which stops the command as :func:`taco.cli.main` reports it. The line shows the
+        input's name, and any in the error, as :func:`taco.messages.shown_path` does."""
         machine = isinstance(exc, OSError) and exc.errno in STOP_ERRNOS  # ENOMEM too: not this input's
         if not (isinstance(exc, CLIError) or is_one_of(exc, (*INPUT_ERRORS, *also))
                 or (isinstance(exc, OSError) and exc.errno is not None and not machine)
                 or (allocation_failure_line(exc) and not machine)):
             return False
-        text = error_line(exc)
-        where = "" if str(src) in str(text) else f"{src}: "
+        text = shown_path(str(error_line(exc)))  # one line: a name in it may hold a line break
+        name = shown_path(src)
+        where = "" if name in text else f"{name}: "
         print(f"taco {self.command}: error: {where}{text}", file=sys.stderr, flush=True)
         self.inputs.append(src)
         return True
@@ -287,7 +289,7 @@ def input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ..
                         continue
                     seen.add(text)
                     if issubclass(w.category, about_input):  # named once, by the library or here
-                        named = text if text.startswith(f"{src}: ") else f"{src}: {text}"
+                        named = shown_path(text if text.startswith(f"{src}: ") else f"{src}: {text}")
                         print(f"taco {command}: warning: {named}", file=sys.stderr)
                     else:
                         others.append(w)
