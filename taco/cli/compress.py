@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
-from ..messages import count
+from ..messages import count, shown_path
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
     MODEL_HELP,
@@ -171,7 +171,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
             place = f"[{i}/{len(jobs)}] " if many else ""
             try:
                 with (input_warnings("compress", src, about_input),
-                      StageReporter(f"{place}{src}", delay=stage_delay(args)) as progress):
+                      StageReporter(f"{place}{shown_path(src)}", delay=stage_delay(args)) as progress):
                     progress("reading", 0, 1)
                     image = load_image(src, data=read_stdin_image() if src is STDIN else None)
                     t0 = time.perf_counter()
@@ -187,7 +187,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
             total_bytes += len(res.data)
             total_pixels += res.height * res.width
             if res.height * res.width > MAX_DECODE_PIXELS:
-                print(f"taco compress: warning: {dst}: {res.width}x{res.height} is over the decoder's "
+                print(f"taco compress: warning: {shown_path(dst)}: {res.width}x{res.height} is over the decoder's "
                       f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
                       f"--max-pixels 0 (about {decode_memory_estimate(res.height * res.width) / 2**30:.1f} "
                       "GiB with the built-in models)", file=sys.stderr)
@@ -196,7 +196,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 turn = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
                 budget = byte_budget(args, res.width, res.height)
                 fit = f"quality {res.quality} (budget {budget} bytes), " if sized else ""
-                print(f"{place}{src} -> {dst}: {res.width}x{res.height}{turn}, {fit}{len(res.data)} "
+                print(f"{place}{shown_path(src)} -> {shown_path(dst)}: {res.width}x{res.height}{turn}, {fit}{len(res.data)} "
                       f"bytes, {res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
     secs = time.perf_counter() - t_all
     if quality is not None:

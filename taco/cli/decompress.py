@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
-from ..messages import count
+from ..messages import count, shown_path
 from ..resolve import ResolvedModel, made_with_problem, resolve_model
 from ..suffixes import DECODED_SUFFIX
 from .common import (
@@ -127,7 +127,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             place = f"[{i}/{len(files)}] " if many else ""
             model = models[args.model or headers[src].model_id].model
             try:
-                with StageReporter(f"{place}{src}", delay=stage_delay(args)) as progress:
+                with StageReporter(f"{place}{shown_path(src)}", delay=stage_delay(args)) as progress:
                     t0 = time.perf_counter()
                     data = kept.pop(src) if src in kept else read_taco_input(src)
                     image = decompress(data, model, max_pixels=args.max_pixels or None, progress=progress)
@@ -141,7 +141,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                     raise
                 continue
             if not args.quiet:
-                print(f"{place}{src} -> {dst}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
+                print(f"{place}{shown_path(src)} -> {shown_path(dst)}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
                       file=report, flush=True)
     done = len(files) - len(failures.inputs)
     if done or many:
