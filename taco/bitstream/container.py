@@ -36,6 +36,7 @@ from typing import IO, Any
 
 from ..errors import TacoError, TacoValueError
 from ..fileobjects import checked_path, is_file_object, read_at_most, read_file_object
+from ..messages import shown_path
 
 MAGIC = b"TACO"
 FORMAT_VERSION = 3
@@ -85,11 +86,12 @@ class TacoFileUnreadable(TacoFormatError, OSError):
     as it catches any file that cannot be read (a missing file is a :class:`TacoFileNotFound`,
     also a ``FileNotFoundError``; a folder or a file not permitted is caught as an ``OSError``,
     not as its ``IsADirectoryError`` or ``PermissionError``); the message is taco's one line
-    naming the path. It pickles (an error crossing a process pool)."""
+    naming the path (as :func:`taco.messages.shown_path` shows it). It pickles (an error
+    crossing a process pool)."""
 
     def __init__(self, path: str | os.PathLike[str], reason: str, errno: int | None = None,
                  strerror: str | None = None) -> None:
-        super().__init__(f"cannot read .taco file '{path}': {reason}")
+        super().__init__(f"cannot read .taco file '{shown_path(path)}': {reason}")
         self.reason = reason
         self.errno, self.strerror, self.filename = errno, strerror, os.fspath(path)
 
