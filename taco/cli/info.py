@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from ..messages import shown_path
 from .common import Failures, path_arg
 from .files import expand_inputs, read_taco
 
@@ -58,6 +59,7 @@ def cmd_info(args: argparse.Namespace) -> int:
                 info["quality"] = "- (single-rate model)"  # the header's 0
             info["padding"] = f"{h.padding} (edges replicated to a multiple of 64)"  # the only scheme
             info["bpp"] = f"{f.bpp:.4f}"  # as taco compress prints it: 0.2140, not 0.214
+            info["file"] = shown_path(src)  # on its line (JSON escapes a name's control characters)
             blank = "\n" if shown else ""  # a blank line between files
             print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()), flush=True)
         shown += 1
