@@ -2,10 +2,13 @@
 
 The new content goes to a temporary file beside the target (``.<name>.tmp-<random>``, created
 exclusively, so each write, of any thread or process, has its own), is flushed and fsynced, then
-renamed over the target; the folder is fsynced so the rename survives a power cut. A write that
-fails (full disk, ...) removes its temporary file and raises :class:`OSError` with its ``errno``
-(``ENOSPC`` for a full disk) and the target's name. A process killed mid-write leaves the target
-untouched and, at worst, a temporary file that no loader reads (:func:`stale_temporaries`).
+renamed over the target (or, not to replace one, linked to its name: ``replace=False``); the
+folder is fsynced so the rename survives a power cut. A write that fails (full disk, ...)
+removes its temporary file and raises :class:`OSError` with its ``errno`` (``ENOSPC`` for a full
+disk) and the target's name. A process killed mid-write leaves the target untouched and, at
+worst, a temporary file that no loader reads (:func:`stale_temporaries`); the writer holds an
+exclusive ``flock`` on its temporary until it is published, so that
+:func:`remove_stale_temporaries` can tell a killed writer's temporary from one being written.
 """
 
 from __future__ import annotations
@@ -16,8 +19,16 @@ import hashlib
 import os
 import re
 import secrets
+import stat
+import sys
+import time
+from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
+
+if sys.platform != "win32":
+    import fcntl
 
 #: Bytes per ``write`` call (a full disk fails on the first chunk that does not fit).
 CHUNK = 16 << 20
@@ -29,6 +40,15 @@ _RANDOM_HEX = 8
 #: the names taco wrote before (so an upgrade still cleans those up); not a longer name that
 #: begins alike (``.x.taco.tmp-1.tmp-...`` is the temporary of the target ``x.taco.tmp-1``).
 _STALE_TAIL = re.compile(rf"[0-9a-f]{{{_RANDOM_HEX}}}|[0-9]+(-[0-9]+)?")
+_RANDOM_TAIL = re.compile(rf"[0-9a-f]{{{_RANDOM_HEX}}}")
+#: Seconds since its last change after which a temporary whose writer cannot be asked (no locks
+#: on its file system, or a name of taco before the lock) is taken as abandoned: a write takes
+#: seconds (the data is ready before the temporary is made).
+STALE_AGE_S = 10 * 60
+#: What ``os.link`` raises where the file system has no hard links (FAT and exFAT: EPERM; some
+#: network and FUSE file systems: the others).
+_NO_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS,
+                       errno.EMLINK})
 
 
 def _temporary_prefix(path: Path) -> str:
@@ -52,10 +72,76 @@ def temporary_path(path: Path) -> Path:
 
 
 def stale_temporaries(path: Path) -> list[Path]:
-    """Temporary files of ``path`` left by processes that were killed while writing it."""
+    """Temporary files of ``path``: those of processes killed while writing it, and any being
+    written now (a caller that owns the folder, as the trainer its run folder, removes them all;
+    :func:`remove_stale_temporaries` removes only the abandoned ones)."""
     prefix = _temporary_prefix(path)
     return sorted(p for p in path.parent.glob(glob.escape(prefix) + "*")
                   if _STALE_TAIL.fullmatch(p.name[len(prefix):]))
+
+
+def remove_stale_temporaries(paths: Iterable[Path]) -> list[Path]:
+    """Remove the temporaries of ``paths`` that killed writers left; return those removed.
+
+    Each folder is listed once (a batch of thousands of outputs in one folder). A temporary is
+    removed only when its writer is gone: the lock a writer holds on it until it is published
+    can be taken (and is held while it is removed, so a writer that has just made it sees that).
+    Where that cannot be told (a file system without ``flock``, a temporary named as taco named
+    them before it locked them), only one unchanged for :data:`STALE_AGE_S` is removed. What
+    cannot be looked at or removed (a folder not listable, a name that is not a regular file) is
+    left alone. (On a network file system whose ``flock`` is a per-process lock, a temporary of
+    another thread of this process would pass as abandoned: commands write from one thread.)
+    """
+    by_folder: dict[Path, set[str]] = {}
+    for path in paths:
+        by_folder.setdefault(path.parent, set()).add(_temporary_prefix(path))
+    removed = []
+    for folder, prefixes in by_folder.items():
+        try:
+            names = sorted(e.name for e in os.scandir(folder) if e.name.startswith("."))
+        except OSError:
+            continue
+        for name in names:
+            head, sep, tail = name.rpartition(_TMP)
+            if (sep and head + sep in prefixes and _STALE_TAIL.fullmatch(tail)
+                    and _remove_if_abandoned(folder / name, locked=bool(_RANDOM_TAIL.fullmatch(tail)))):
+                removed.append(folder / name)
+    return removed
+
+
+def _remove_if_abandoned(tmp: Path, *, locked: bool) -> bool:
+    """Remove the temporary ``tmp`` if its writer is gone (see :func:`remove_stale_temporaries`;
+    ``locked``: named as a writer that locks it names it); whether it was removed."""
+    try:
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:  # gone meanwhile (published), or not ours to read
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        abandoned = time.time() - st.st_mtime > STALE_AGE_S
+        if locked and sys.platform != "win32":
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                abandoned = True
+            except BlockingIOError:
+                return False  # its writer is alive
+            except OSError:
+                pass  # no locks on this file system: its age says
+        now = os.stat(tmp, follow_symlinks=False)
+        if not abandoned or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            return False
+        if sys.platform == "win32":
+            os.close(fd)  # Windows removes no open file
+            fd = -1
+        os.unlink(tmp)
+        return True
+    except OSError:
+        return False
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _write_all(f, data: memoryview) -> None:  # noqa: ANN001 - a binary file object
@@ -63,17 +149,30 @@ def _write_all(f, data: memoryview) -> None:  # noqa: ANN001 - a binary file obj
         f.write(data[start : start + CHUNK])
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Replace ``path`` with ``data`` atomically (temporary file, fsync, rename, fsync folder)."""
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bool = True) -> Path:
+    """Replace ``path`` with ``data`` atomically (temporary file, fsync, rename, fsync folder).
+
+    ``replace=False``: write ``path`` only if it does not exist when the data is published, else
+    raise :class:`FileExistsError` naming it (an output that another process wrote after the
+    caller checked it was not there). The temporary is hard-linked to ``path``, which fails if
+    ``path`` exists, then removed. Where the file system has no hard links (``os.link`` raises
+    EPERM, ENOTSUP, EXDEV, ...: FAT, exFAT, some network file systems) it is checked that
+    ``path`` does not exist and the temporary renamed to it: another writer could come between
+    the two (microseconds), never a half-written file. (Not an ``O_EXCL`` placeholder instead:
+    a process killed between it and the rename would leave an empty file where the output
+    should be, which a later run would take for one written.)
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     f, tmp = _create_temporary(path)
     try:
-        with f:
+        with f:  # open, and so locked, until published: removed by no one as stale
             _write_all(f, memoryview(data))
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+            if sys.platform == "win32":
+                f.close()  # Windows renames no open file
+            _publish(tmp, path, replace)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.errno and exc.filename in (None, str(tmp)):
@@ -83,18 +182,60 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     return path
 
 
+def _publish(tmp: Path, path: Path, replace: bool) -> None:
+    """Give the written temporary ``tmp`` the name ``path`` (see :func:`write_bytes_atomic`)."""
+    if replace:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+        if os.path.lexists(path):  # no hard links here: checked, then renamed
+            raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
+        os.replace(tmp, path)
+        return
+    with suppress(OSError):  # published; a second name left behind is a stale temporary
+        os.unlink(tmp)
+
+
 def _create_temporary(path: Path) -> tuple[BinaryIO, Path]:
-    """A new temporary file for ``path``, open for writing (its permissions as ``open`` gives a
-    new file: the umask's, not mkstemp's 0600)."""
+    """A new temporary file for ``path``, open for writing and locked (:func:`_lock_new`; its
+    permissions as ``open`` gives a new file: the umask's, not mkstemp's 0600)."""
     for _ in range(100):
         tmp = temporary_path(path)
         try:
-            return open(tmp, "xb"), tmp
+            f = open(tmp, "xb")
         except FileExistsError:
             continue
         except OSError as exc:
             raise _naming(exc, path) from None
+        if _lock_new(f, tmp):
+            return f, tmp
+        f.close()  # taken for a stale one and being removed: draw another name
     raise FileExistsError(errno.EEXIST, "no free temporary name beside it", str(path))
+
+
+def _lock_new(f: BinaryIO, tmp: Path) -> bool:
+    """Lock the temporary ``tmp`` just made (open as ``f``) for its writer; False if a cleaner
+    (:func:`remove_stale_temporaries`) took it for a stale one before the lock: it holds the lock
+    or has removed the name. True where there are no locks."""
+    if sys.platform == "win32":
+        return True
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # no locks on this file system: cleaners go by age
+        return True
+    try:
+        now, mine = os.stat(tmp, follow_symlinks=False), os.fstat(f.fileno())
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 def _naming(exc: OSError, path: Path) -> OSError:

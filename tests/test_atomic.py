@@ -124,3 +124,147 @@ def test_a_written_file_has_the_umasks_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+
+
+# --------------------------------------------------------------------------- replace=False
+
+
+def test_a_write_that_must_not_replace_leaves_an_output_that_appeared(tmp_path):
+    """Without --force an output written by another process after the up-front check was
+    replaced (os.replace): now the write fails naming it, and the other's file stays whole."""
+    from taco.atomic import write_bytes_atomic
+
+    path = tmp_path / "a.taco"
+    assert write_bytes_atomic(path, b"first", replace=False) == path
+    with pytest.raises(FileExistsError) as exc:
+        write_bytes_atomic(path, b"second", replace=False)
+    assert (exc.value.errno, exc.value.filename) == (errno.EEXIST, str(path))
+    assert path.read_bytes() == b"first" and sorted(tmp_path.iterdir()) == [path]
+    write_bytes_atomic(path, b"forced")  # replace=True, the default, replaces it
+    assert path.read_bytes() == b"forced" and sorted(tmp_path.iterdir()) == [path]
+    link = tmp_path / "link.taco"  # a link to nothing is something there too
+    link.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(FileExistsError):
+        write_bytes_atomic(link, b"x", replace=False)
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("code", [errno.EPERM, errno.EOPNOTSUPP])
+def test_without_hard_links_it_checks_then_renames(tmp_path, monkeypatch, code):
+    """FAT and exFAT refuse os.link (EPERM): the write still happens, checked first."""
+    import os
+
+    from taco.atomic import write_bytes_atomic
+
+    def no_links(src, dst):
+        raise OSError(code, os.strerror(code), str(src), str(dst))  # as os.link names them
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / "a.taco"
+    write_bytes_atomic(path, b"first", replace=False)
+    assert path.read_bytes() == b"first"
+    with pytest.raises(FileExistsError):
+        write_bytes_atomic(path, b"second", replace=False)
+    assert path.read_bytes() == b"first" and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_another_link_error_fails_the_write_naming_the_target(tmp_path, monkeypatch):
+    import os
+
+    from taco.atomic import write_bytes_atomic
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", str(src), str(dst))
+
+    monkeypatch.setattr(os, "link", full)
+    with pytest.raises(OSError) as exc:
+        write_bytes_atomic(tmp_path / "a.taco", b"x", replace=False)
+    assert (exc.value.errno, exc.value.filename) == (errno.ENOSPC, str(tmp_path / "a.taco"))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- stale temporaries
+
+
+_WRITER = """
+import sys, time
+import taco.atomic
+
+def stuck(f, data):
+    f.write(data)
+    f.flush()
+    print("writing", flush=True)
+    time.sleep(600)
+
+taco.atomic._write_all = stuck
+taco.atomic.write_bytes_atomic(sys.argv[1], b"x" * 1000)
+"""
+
+
+def test_only_the_temporaries_of_killed_writers_are_removed(tmp_path):
+    """A SIGKILLed compress left .NAME.tmp-XXXXXXXX behind for good (no rerun removed it); now
+    remove_stale_temporaries removes it, and leaves the temporary of a writer still at work."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from taco.atomic import remove_stale_temporaries, stale_temporaries
+
+    target = tmp_path / "a.taco"
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
+        (live,) = stale_temporaries(target)
+        assert remove_stale_temporaries([target]) == [] and live.exists()  # its writer is alive
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert remove_stale_temporaries([target]) == [live]
+    assert not live.exists() and not target.exists()
+    os.mkfifo(tmp_path / ".b.taco.tmp-0123abcd")  # not a regular file: not one taco wrote
+    assert remove_stale_temporaries([tmp_path / "b.taco"]) == []
+
+
+def test_a_temporary_whose_writer_cannot_be_asked_is_removed_by_age(tmp_path, monkeypatch):
+    """A name taco wrote before it locked its temporaries (.NAME.tmp-PID-THREAD), and any where
+    the file system has no locks: removed once unchanged for STALE_AGE_S, not before."""
+    import os
+    import time
+
+    from taco.atomic import STALE_AGE_S, remove_stale_temporaries, temporary_path
+
+    target = tmp_path / "a.taco"
+    old_style = tmp_path / ".a.taco.tmp-123-456"
+    old_style.write_bytes(b"x")
+    assert remove_stale_temporaries([target]) == [] and old_style.exists()
+    past = time.time() - STALE_AGE_S - 5
+    os.utime(old_style, (past, past))
+    assert remove_stale_temporaries([target]) == [old_style] and not old_style.exists()
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(taco.atomic.fcntl, "flock", no_locks)
+    fresh = temporary_path(target)
+    fresh.write_bytes(b"x")
+    assert remove_stale_temporaries([target]) == [] and fresh.exists()
+    os.utime(fresh, (past, past))
+    assert remove_stale_temporaries([target]) == [fresh]
+    write = taco.atomic.write_bytes_atomic(target, b"written without a lock")
+    assert write.read_bytes() == b"written without a lock"
+
+
+def test_a_cleanup_removes_only_the_temporaries_of_the_outputs_named(tmp_path):
+    from taco.atomic import remove_stale_temporaries, temporary_path
+
+    a, b = tmp_path / "a.taco", tmp_path / "sub" / "b.taco"
+    b.parent.mkdir()
+    stale = [temporary_path(a), temporary_path(b)]
+    others = [temporary_path(tmp_path / "c.taco"), tmp_path / ".a.taco.tmp-notours",
+              tmp_path / "a.taco.tmp-0123abcd", tmp_path / ".a.taco.tmp-0123abcd.tmp-x"]
+    for p in stale + others:
+        p.write_bytes(b"x")
+    assert sorted(remove_stale_temporaries([a, b, tmp_path / "missing" / "d.taco"])) == sorted(stale)
+    assert all(p.exists() for p in others) and not any(p.exists() for p in stale)
