@@ -130,3 +130,46 @@ def spread(model) -> None:
 def spread_scales():
     """:func:`spread`: a random reference-layout model's scales spread as a trained model's are."""
     return spread
+
+
+#: Runs ``taco ARGS`` and writes its exit status, what got imported and which of CompressAI's
+#: deferred modules ran to the file named by $TACO_PROBE_OUT.
+TACO_PROBE = r"""
+import json, os, sys
+from taco.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+from taco.compressai_loader import is_pending
+ran = [m for m in ("scipy.stats", "compressai.datasets", "compressai.registry",
+                   "compressai.transforms") if m in sys.modules and not is_pending(sys.modules[m])]
+with open(os.environ["TACO_PROBE_OUT"], "w") as f:
+    json.dump({"code": code, "modules": sorted(sys.modules), "ran": ran}, f)
+"""
+
+
+def run_probe(tmp_path: Path, *args: str) -> dict:
+    """``taco ARGS`` in a fresh interpreter (in ``tmp_path``, this checkout's taco): its exit
+    status ``code``, the ``modules`` imported by its end, the deferred CompressAI modules that
+    ``ran``, its ``stdout`` and ``stderr``."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "probe.json"
+    env = {**os.environ, "TACO_PROBE_OUT": str(out), "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+           "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, "-c", TACO_PROBE, *args], capture_output=True, text=True,
+                       env=env, cwd=tmp_path, timeout=300)
+    assert out.is_file(), r.stderr
+    result = json.loads(out.read_text())
+    result["stdout"], result["stderr"] = r.stdout, r.stderr
+    return result
+
+
+@pytest.fixture(scope="session")
+def probe():
+    """:func:`run_probe`: what a taco command imports, run in a fresh interpreter."""
+    return run_probe

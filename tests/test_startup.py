@@ -24,36 +24,10 @@ from taco.samples import SAMPLES_DIR
 ROOT = Path(__file__).resolve().parents[1]
 CHELSEA = SAMPLES_DIR / "skimage-chelsea.png"
 
-#: Runs ``taco ARGS`` and writes what got imported to the file named by $TACO_PROBE_OUT.
-PROBE = r"""
-import json, os, sys
-from taco.cli import main
-try:
-    code = main(sys.argv[1:])
-except SystemExit as e:
-    code = e.code
-from taco.compressai_loader import is_pending
-ran = [m for m in ("scipy.stats", "compressai.datasets", "compressai.registry",
-                   "compressai.transforms") if m in sys.modules and not is_pending(sys.modules[m])]
-with open(os.environ["TACO_PROBE_OUT"], "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules), "ran": ran}, f)
-"""
 
 NO_TORCH = ("torch", "compressai", "transformers", "scipy", "numpy", "matplotlib", "PIL")
 NOT_FOR_DECODING = ("torch_geometric", "torch._dynamo", "torchvision", "transformers", "lpips",
                     "matplotlib", "pytorch_msssim")
-
-
-def probe(tmp_path: Path, *args: str) -> dict:
-    out = tmp_path / "probe.json"
-    env = {**os.environ, "TACO_PROBE_OUT": str(out), "PYTHONPATH": str(ROOT),
-           "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
-                       env=env, cwd=tmp_path, timeout=300)
-    assert out.is_file(), r.stderr
-    result = json.loads(out.read_text())
-    result["stdout"], result["stderr"] = r.stdout, r.stderr
-    return result
 
 
 def subcommands() -> list[str]:
@@ -79,13 +53,13 @@ def test_every_command_registered() -> None:
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"]])
-def test_top_level_imports_no_torch(tmp_path: Path, args: list[str]) -> None:
+def test_top_level_imports_no_torch(probe, tmp_path: Path, args: list[str]) -> None:
     r = probe(tmp_path, *args)
     assert r["code"] == 0 and "taco" in r["stdout"]
     assert not set(NO_TORCH) & set(r["modules"])
 
 
-def test_every_subcommand_help_imports_no_torch(tmp_path: Path) -> None:
+def test_every_subcommand_help_imports_no_torch(probe, tmp_path: Path) -> None:
     # one interpreter per subcommand: a module imported by one --help would hide another's
     for command in subcommands():
         r = probe(tmp_path, command, "--help")
@@ -94,7 +68,7 @@ def test_every_subcommand_help_imports_no_torch(tmp_path: Path) -> None:
         assert not heavy, f"taco {command} --help imports {sorted(heavy)}"
 
 
-def test_info_imports_no_torch(tmp_path: Path, small_file: Path) -> None:
+def test_info_imports_no_torch(probe, tmp_path: Path, small_file: Path) -> None:
     r = probe(tmp_path, "info", str(small_file))
     assert r["code"] == 0 and "bpp" in r["stdout"]
     assert not set(NO_TORCH) & set(r["modules"])
@@ -111,7 +85,7 @@ def test_library_info_imports_no_torch(small_file: Path) -> None:
     assert imported.strip() == "[]"
 
 
-def test_errors_import_no_torch(tmp_path: Path) -> None:
+def test_errors_import_no_torch(probe, tmp_path: Path) -> None:
     r = probe(tmp_path, "info", str(tmp_path / "missing.taco"))
     assert r["code"] == 2 and "missing.taco" in r["stderr"]
     assert "Errno" not in r["stderr"] and "Traceback" not in r["stderr"]
@@ -123,7 +97,7 @@ def test_errors_import_no_torch(tmp_path: Path) -> None:
 HEAVY = tuple(m for m in NO_TORCH if m not in ("numpy", "PIL"))
 
 
-def test_models_imports_no_torch(tmp_path: Path) -> None:
+def test_models_imports_no_torch(probe, tmp_path: Path) -> None:
     """``taco models`` and ``taco models NAME`` read names, configs and checkpoint headers only."""
     for args in (["models"], ["models", DEFAULT_MODEL, "taco-minilm-vr"], ["models", "--json"]):
         r = probe(tmp_path, *args)
@@ -132,7 +106,7 @@ def test_models_imports_no_torch(tmp_path: Path) -> None:
         assert not heavy, f"taco {' '.join(args)} imports {sorted(heavy)}"
 
 
-def test_train_config_checks_import_no_torch(tmp_path: Path) -> None:
+def test_train_config_checks_import_no_torch(probe, tmp_path: Path) -> None:
     """``taco train CONFIG --print-config`` and a config error (a mistyped key) are said before
     torch loads: 0.2 s and 38 MB, not 2.1 s and 660 MB (the loss constants came from
     taco.losses, the run's file names from taco.train.checkpoints, both torch)."""
@@ -146,7 +120,7 @@ def test_train_config_checks_import_no_torch(tmp_path: Path) -> None:
     assert "lamda" in r["stderr"] and len(r["stderr"].strip().splitlines()) == 1, r["stderr"]
 
 
-def test_mistyped_model_refused_without_torch(tmp_path: Path, small_file: Path) -> None:
+def test_mistyped_model_refused_without_torch(probe, tmp_path: Path, small_file: Path) -> None:
     for args in (["compress", str(CHELSEA), "--caption", "", "-m", "taco-minilm-smal-q4", "-o",
                   str(tmp_path / "x.taco")],
                  ["decompress", str(small_file), "-m", "nosuch", "-o", str(tmp_path / "x.png")]):
@@ -156,7 +130,7 @@ def test_mistyped_model_refused_without_torch(tmp_path: Path, small_file: Path) 
         assert not heavy, f"taco {args[0]} -m TYPO imports {sorted(heavy)}"
 
 
-def test_decompress_imports_only_what_it_uses(tmp_path: Path, small_file: Path) -> None:
+def test_decompress_imports_only_what_it_uses(probe, tmp_path: Path, small_file: Path) -> None:
     r = probe(tmp_path, "decompress", str(small_file), "-o", str(tmp_path / "out.png"))
     assert r["code"] == 0, r["stderr"]
     assert (tmp_path / "out.png").is_file()
@@ -165,7 +139,7 @@ def test_decompress_imports_only_what_it_uses(tmp_path: Path, small_file: Path) 
     assert "warning" not in r["stderr"].lower()  # no torch.jit.script FutureWarning
 
 
-def test_compress_without_text_imports_only_what_it_uses(tmp_path: Path, elic_checkpoint: Path) -> None:
+def test_compress_without_text_imports_only_what_it_uses(probe, tmp_path: Path, elic_checkpoint: Path) -> None:
     """An ELIC checkpoint file with compact tables, as a built-in ships (tests/conftest.py)."""
     r = probe(tmp_path, "compress", str(CHELSEA), "--caption", "", "-m", str(elic_checkpoint),
               "-o", str(tmp_path / "x.taco"))
@@ -174,7 +148,7 @@ def test_compress_without_text_imports_only_what_it_uses(tmp_path: Path, elic_ch
     assert r["ran"] == []
 
 
-def test_compress_with_the_default_model_imports_only_what_it_uses(tmp_path: Path) -> None:
+def test_compress_with_the_default_model_imports_only_what_it_uses(probe, tmp_path: Path) -> None:
     """MiniLM, the default's text encoder, runs without transformers (taco/text/minilm.py)."""
     r = probe(tmp_path, "compress", str(CHELSEA), "--caption", "a cat", "-m", DEFAULT_MODEL,
               "-o", str(tmp_path / "x.taco"))

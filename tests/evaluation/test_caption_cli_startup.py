@@ -7,7 +7,6 @@ tests/test_startup.py."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,33 +20,11 @@ from taco.evaluation.caption_plan import NoImagesError, plan_captions
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Runs ``taco ARGS`` and writes its status and what got imported to $TACO_PROBE_OUT.
-PROBE = r"""
-import json, os, sys
-from taco.cli import main
-try:
-    code = main(sys.argv[1:])
-except SystemExit as e:
-    code = e.code
-with open(os.environ["TACO_PROBE_OUT"], "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
-"""
 
 NO_TORCH = ("torch", "compressai", "transformers", "scipy", "numpy", "matplotlib", "PIL")
 
 
-def probe(tmp_path: Path, *args: str) -> dict:
-    out = tmp_path / "probe.json"
-    env = {**os.environ, "TACO_PROBE_OUT": str(out), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
-                       env=env, cwd=tmp_path, timeout=300)
-    assert out.is_file(), r.stderr
-    result = json.loads(out.read_text())
-    result["stdout"], result["stderr"] = r.stdout, r.stderr
-    return result
-
-
-def test_a_missing_folder_is_one_line_without_torch(tmp_path):
+def test_a_missing_folder_is_one_line_without_torch(probe, tmp_path):
     r = probe(tmp_path, "caption", str(tmp_path / "phtos"), "--quiet")
     assert r["code"] == 2
     assert r["stderr"].splitlines() == [f"taco caption: error: {tmp_path / 'phtos'}: no such folder"]
@@ -55,7 +32,7 @@ def test_a_missing_folder_is_one_line_without_torch(tmp_path):
     assert not heavy, f"taco caption MISSING imports {sorted(heavy)}"
 
 
-def test_a_folder_without_images_is_one_line_without_torch(tmp_path):
+def test_a_folder_without_images_is_one_line_without_torch(probe, tmp_path):
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / "notes.txt").write_text("not an image")
     r = probe(tmp_path, "caption", str(tmp_path / "photos"), "--quiet")
@@ -66,7 +43,7 @@ def test_a_folder_without_images_is_one_line_without_torch(tmp_path):
     assert not (tmp_path / "photos" / "captions.jsonl").exists()
 
 
-def test_a_malformed_captions_file_is_one_line_without_torch(folder_factory, tmp_path):
+def test_a_malformed_captions_file_is_one_line_without_torch(probe, folder_factory, tmp_path):
     folder = folder_factory(tmp_path / "photos", captions=False)
     (folder / "captions.jsonl").write_text('{"images": "x.png"}\n', encoding="utf-8")
     r = probe(tmp_path, "caption", str(folder), "--quiet")
@@ -135,7 +112,7 @@ def test_one_image_with_a_sidecar_caption_is_done(taco_main, tmp_path, capsys, f
     assert not (folder / "captions.jsonl").exists()
 
 
-def test_nothing_to_do_loads_no_captioner(folder_factory, tmp_path):
+def test_nothing_to_do_loads_no_captioner(probe, folder_factory, tmp_path):
     """Only the device check imports torch; transformers (the captioner) stays unloaded."""
     folder = folder_factory(tmp_path / "photos")
     r = probe(tmp_path, "caption", str(folder), "--quiet", "--device", "cpu", "-m", "no/such-captioner")

@@ -19,35 +19,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Runs ``taco ARGS`` and writes its status and what got imported to $TACO_PROBE_OUT.
-PROBE = r"""
-import json, os, sys
-from taco.cli import main
-try:
-    code = main(sys.argv[1:])
-except SystemExit as e:
-    code = e.code
-with open(os.environ["TACO_PROBE_OUT"], "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
-"""
 
 #: What reading results and drawing them must not import (matplotlib brings numpy and PIL).
 HEAVY = ("torch", "compressai", "transformers", "taco.data", "taco.metrics", "taco.evaluation.measure",
          "taco.evaluation.datasets", "taco.evaluation.results", "taco.evaluation.evaluate")
 
 
-def probe(tmp_path: Path, *args: str) -> dict:
-    out = tmp_path / "probe.json"
-    env = {**os.environ, "TACO_PROBE_OUT": str(out), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
-                       env=env, cwd=tmp_path, timeout=300)
-    assert out.is_file(), r.stderr
-    result = json.loads(out.read_text())
-    result["stdout"], result["stderr"] = r.stdout, r.stderr
-    return result
-
-
-def test_plot_imports_no_torch(tmp_path, rd_folder):
+def test_plot_imports_no_torch(probe, tmp_path, rd_folder):
     folder = rd_folder(tmp_path / "runs")
     r = probe(tmp_path, "plot", str(folder), "-o", str(tmp_path / "rd"))
     assert r["code"] == 0, r["stderr"]
@@ -57,7 +35,7 @@ def test_plot_imports_no_torch(tmp_path, rd_folder):
     assert not heavy, f"taco plot imports {sorted(heavy)}"
 
 
-def test_plot_with_a_bootstrapped_bd_table_imports_no_torch(tmp_path, rd_folder):
+def test_plot_with_a_bootstrapped_bd_table_imports_no_torch(probe, tmp_path, rd_folder):
     """The BD table's intervals read each run's per-image CSV (plot.image_curve)."""
     pytest.importorskip("bjontegaard")
     folder = rd_folder(tmp_path / "runs")
