@@ -115,8 +115,9 @@ def note(command: str, text: str) -> None:
     """Say ``text`` as ``command``'s note (``taco compress: note: TEXT``) on stderr, flushed: a
     note comes before the work it is about, which may take long (or print to stdout meanwhile).
     Every command says its notes so; its warnings come as ``taco CMD: warning: ...``
-    (:mod:`taco.cli`)."""
-    print(f"taco {command}: note: {text}", file=sys.stderr, flush=True)
+    (:mod:`taco.cli`). A note is one line: the file names in it are shown as
+    :func:`taco.messages.shown_path` shows them."""
+    print(f"taco {command}: note: {shown_path(text)}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- errors
