@@ -214,20 +214,30 @@ def run_caption_plan(
                 unreadable.append(f"{p.name}: {exc.reason}")
         if batch:
             captions = captioner(images)
-            with plan.path.open("a", encoding="utf-8") as f:
-                if newline_owed:  # the last line of the file is kept whole, on its own line
-                    f.write("\n")
-                    newline_owed = False
-                for p, text in zip(batch, captions, strict=True):
-                    f.write(caption_line(p.name, text, captioner.name))
-                f.flush()
-                os.fsync(f.fileno())
+            _append(plan.path, ("\n" if newline_owed else "") + "".join(
+                caption_line(p.name, text, captioner.name) for p, text in zip(batch, captions, strict=True)))
+            newline_owed = False  # the last line of the file is kept whole, on its own line
             written += len(batch)
         if bar is not None:
             bar.update(len(todo[start : start + batch_size]))
     if bar is not None:
         bar.close()
     return CaptionReport(plan.path, written, plan.already, unreadable)
+
+
+def _append(path: Path, text: str) -> None:
+    """Append ``text`` to ``path`` and sync it; an OSError that names no file (a write past the
+    file size limit, a full disk: ``[Errno 27] File too large``) is raised again naming
+    ``path``, as every file error of taco's is shown (``captions.jsonl: file too large``)."""
+    try:
+        with path.open("a", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # its subclass, by errno
 
 
 def caption_folder(

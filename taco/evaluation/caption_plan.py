@@ -5,6 +5,8 @@
   first, and its checks come before torch is imported, so a mistyped folder or a malformed
   captions file is one line at once (0.2 s and 21 MB, not 2-3 s and 660 MB), and so is a folder
   without images (:func:`taco.suffixes.folder_images`).
+  With images to caption, it checks that their captions file can be written
+  (:func:`check_writable`), so a read-only folder is that one line too, before any captioning.
 * :func:`caption_line`: the line ``taco caption`` writes for an image. A last line of the file
   without a final newline that is the unfinished start of such a line (an interrupted run) is
   cut off with a warning; a whole record is kept; anything else is refused, the file unchanged.
@@ -19,15 +21,17 @@ import errno
 import json
 import os
 import re
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..captions_file import CAPTIONS_LINE_MAX_CHARS
 from ..errors import TacoError, TacoValueError, TacoWarning
+from ..messages import shown_path
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 
-__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "plan_captions"]
+__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "check_writable", "plan_captions"]
 
 
 class NoImagesError(TacoError, ValueError):
@@ -142,7 +146,7 @@ def _listed(path: Path) -> tuple[set[str], bool]:
             with path.open("r+b") as f:
                 f.truncate(start)
             shown = text if len(text) <= 200 else text[:200] + "..."
-            warnings.warn(f"{path}: cut off its unfinished last line ({len(line):,} bytes, from an "
+            warnings.warn(f"{shown_path(path)}: cut off its unfinished last line ({len(line):,} bytes, from an "
                           f"interrupted run): {shown!r}", TacoWarning, stacklevel=3)
     return {r.file for r in read_caption_records(path)}, newline_owed
 
@@ -158,7 +162,8 @@ def plan_captions(
     captions file before it imports torch). A missing folder is a FileNotFoundError, a file a
     NotADirectoryError, ``limit`` below 1 a ValueError, a captions file that a reader refuses a
     :class:`taco.captions_file.CaptionsFileError` naming the line, a folder without images
-    (:func:`taco.suffixes.folder_images`) a :class:`NoImagesError`. A folder whose images all have
+    (:func:`taco.suffixes.folder_images`) a :class:`NoImagesError`, a captions file that cannot
+    be written when there are images to caption the OSError naming it (:func:`check_writable`). A folder whose images all have
     captions already is a plan with nothing to do (``todo`` empty). A last line without a final
     newline is kept when it is a whole record (``newline_owed``), and cut off with a warning when
     it is the unfinished start of a line ``taco caption`` writes (an interrupted run); only then
@@ -185,4 +190,37 @@ def plan_captions(
         listed |= {p.name for p in files if lookup.has_sidecar(folder, p.name)
                    and read_sidecar(lookup.sidecar(folder, p.name))}
     todo = [p for p in files if p.name not in listed][:limit]
+    if todo:  # before a captioner loads and captions a batch
+        check_writable(path)
     return CaptionPlan(path, tuple(todo), sum(p.name in listed for p in files), newline_owed)
+
+
+def check_writable(path: Path) -> None:
+    """Raise the OSError, naming the file or its folder, that appending lines to the captions
+    file ``path`` would raise, as far as it can be known without writing: its folder missing
+    (``FileNotFoundError``, ``no such folder``) or not a folder (``NotADirectoryError``), the
+    file a folder (``IsADirectoryError``) or not writable, or a new file not creatable in its
+    folder (a read-only file system, no permission). Creates and changes nothing: an existing
+    file is opened for appending, no byte written (a pipe or a device is not opened, lest it
+    block); for a new one ``os.access`` asks, and where it says no, a temporary file tried in
+    the folder says why (or succeeds: root, ACLs). A write can still fail later (a full disk, a
+    file size limit): :func:`taco.evaluation.caption.run_caption_plan` names the file then."""
+    parent = path.parent
+    if not parent.is_dir():
+        if parent.exists():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder (the captions file's folder)", str(parent))
+        raise FileNotFoundError(errno.ENOENT, "no such folder (create it first)", str(parent))
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a captions file", str(path))
+    if path.is_file():
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND))  # the OSError names the file
+        return
+    if path.exists() or path.is_symlink():  # a pipe, a device, a link to nothing: writing says
+        return
+    if os.access(parent, os.W_OK | os.X_OK):
+        return
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            return
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
