@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli.common import CLIError, add_device_option, non_negative_int, note, path_arg, positive_int
-from ..messages import count, docs_ref
+from ..messages import count, docs_ref, shown_path
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
 __all__ = ["register"]
@@ -216,7 +216,8 @@ def cmd_caption(args: argparse.Namespace) -> int:
 
     # the folder and its captions file first: a mistake there is one line before torch loads; the
     # mistakes are TacoErrors (NoImagesError, CaptionsFileError, CaptionerUnavailable) and OSErrors
-    # (no such folder): one line each (taco.cli); any other error is a bug and keeps its traceback
+    # (no such folder, a captions file that cannot be written: caption_plan.check_writable): one
+    # line each (taco.cli); any other error is a bug and keeps its traceback
     plan = plan_captions(args.folder, output=args.output, limit=args.limit)
     from ..devices import resolve_device
 
@@ -226,7 +227,7 @@ def cmd_caption(args: argparse.Namespace) -> int:
     check_captioner_name(args.model)  # a path that is not a folder, even with nothing to do
     if not plan.todo:  # no captioner to load
         every = "the 1 image" if plan.already == 1 else f"all {plan.already:,} images"
-        print(f"{plan.path}: nothing to caption, {every} already had captions")
+        print(f"{shown_path(plan.path)}: nothing to caption, {every} already had captions")
         return 0
     captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
                           prompt=args.prompt)
@@ -234,11 +235,12 @@ def cmd_caption(args: argparse.Namespace) -> int:
     if report.unreadable and not report.written:
         n = len(report.unreadable)
         more = f"; {n - 1:,} more" if n > 1 else ""
-        raise CLIError(f"{args.folder}: none of the {count(n, 'image')} to caption could be read "
-                       f"({report.unreadable[0]}{more}); nothing written to {report.path}")
-    for bad in report.unreadable:
-        print(f"skipped {bad}", file=sys.stderr)
-    print(f"{report.path}: {count(report.written, 'image')} captioned with {args.model}, "
+        raise CLIError(f"{shown_path(args.folder)}: none of the {count(n, 'image')} to caption could "
+                       f"be read ({shown_path(report.unreadable[0])}{more}); nothing written to "
+                       f"{shown_path(report.path)}")
+    for bad in report.unreadable:  # NAME: why
+        print(f"skipped {shown_path(bad)}", file=sys.stderr)
+    print(f"{shown_path(report.path)}: {count(report.written, 'image')} captioned with {shown_path(args.model)}, "
           f"{report.already} already had captions")
     return 0
 
