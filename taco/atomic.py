@@ -190,6 +190,8 @@ def _publish(tmp: Path, path: Path, replace: bool) -> None:
     try:
         os.link(tmp, path)
     except FileExistsError:
+        if path.is_dir() and not path.is_symlink():  # as os.replace says it
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path)) from None
         raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
     except OSError as exc:
         if exc.errno not in _NO_LINKS:

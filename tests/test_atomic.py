@@ -147,6 +147,10 @@ def test_a_write_that_must_not_replace_leaves_an_output_that_appeared(tmp_path):
     with pytest.raises(FileExistsError):
         write_bytes_atomic(link, b"x", replace=False)
     assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "folder").mkdir()  # a folder in the way is said as os.replace says it
+    with pytest.raises(IsADirectoryError) as isdir:
+        write_bytes_atomic(tmp_path / "folder", b"x", replace=False)
+    assert isdir.value.filename == str(tmp_path / "folder")
 
 
 @pytest.mark.parametrize("code", [errno.EPERM, errno.EOPNOTSUPP])

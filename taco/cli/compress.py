@@ -164,6 +164,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     total_bytes = total_pixels = 0
     chosen: set[int] = set()  # the qualities coded at
+    meanwhile = 0  # --skip-existing: outputs another process wrote while these were coded
     t_all = time.perf_counter()
     with failures.stopping(len(jobs), "image", rest_hint(dsts, args.force)):
         for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
@@ -178,10 +179,16 @@ def cmd_compress(args: argparse.Namespace) -> int:
                     res = compress_image(image, caption, model, quality=quality, progress=progress,
                                          max_bytes=byte_budget(args, image.width, image.height))
                     ms = 1000 * (time.perf_counter() - t0)
-                    write_output(dst, res.data)
+                    written = write_output(dst, res.data, force=args.force,
+                                           skip_existing=args.skip_existing)
             except Exception as exc:
                 if not failures.skip(src, exc, also=(("taco.codec", "SizeBudgetError"),)):
                     raise
+                continue
+            if not written:
+                note("compress", f"{dst} exists (written meanwhile, by another process?): left as "
+                     "it is (--skip-existing)")
+                meanwhile += 1
                 continue
             chosen.add(res.quality)
             total_bytes += len(res.data)
@@ -206,7 +213,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
               else f" at qualities {min(chosen)}..{max(chosen)}")
     else:
         at = ""
-    done = len(files) - len(failures.inputs)
+    failures.skipped += meanwhile
+    done = len(files) - len(failures.inputs) - meanwhile
     overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
     # a checkpoint's model id names its architecture: say which weights, which decoding needs
     weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"

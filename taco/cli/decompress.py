@@ -119,6 +119,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     report = report_stream(dsts)
     t_all = time.perf_counter()
+    meanwhile = 0  # --skip-existing: outputs another process wrote while these were decoded
     with failures.stopping(len(files), "file", rest_hint(dsts, args.force)):
         for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
             failures.finished = i - 1
@@ -135,15 +136,22 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                     progress("writing", 0, 1)
                     buf = io.BytesIO()
                     image.save(buf, format=save_format(dst))
-                    write_output(dst, buf.getvalue())
+                    written = write_output(dst, buf.getvalue(), force=args.force,
+                                           skip_existing=args.skip_existing)
             except Exception as exc:
                 if not failures.skip(src, exc):
                     raise
                 continue
+            if not written:
+                note("decompress", f"{dst} exists (written meanwhile, by another process?): left "
+                     "as it is (--skip-existing)")
+                meanwhile += 1
+                continue
             if not args.quiet:
                 print(f"{place}{shown_path(src)} -> {shown_path(dst)}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
                       file=report, flush=True)
-    done = len(files) - len(failures.inputs)
+    failures.skipped += meanwhile
+    done = len(files) - len(failures.inputs) - meanwhile
     if done or many:
         print(f"decompressed {count(done, 'file')} in {time.perf_counter() - t_all:.2f} s{failures.summary()}",
               file=report)

@@ -287,6 +287,8 @@ def plan_outputs(
     is a file or not writable, a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs, and outputs that exist already
     (unless ``force``, or ``skip_existing``: then the caller leaves them out, :func:`without_existing`).
+    The temporaries that killed runs left beside the outputs are removed (those of a run still
+    writing are not: :func:`taco.atomic.remove_stale_temporaries`).
 
     ``out`` ``-`` is standard output, [:data:`STDOUT`], for one source; so is the output of
     :data:`STDIN` without ``out``. Standard output may not be a terminal (binary data).
@@ -354,6 +356,9 @@ def plan_outputs(
         for d in existing:
             if d.is_dir():
                 raise CLIError(f"{d} is a folder; it cannot be overwritten by a file")
+    from ..atomic import remove_stale_temporaries
+
+    remove_stale_temporaries(dsts)
     return dsts
 
 
@@ -461,15 +466,29 @@ def read_stdin_image() -> bytes:
     return read_image_stream(sys.stdin.buffer, str(STDIN))
 
 
-def write_output(path: Path, data: bytes) -> None:
+def write_output(path: Path, data: bytes, *, force: bool, skip_existing: bool = False) -> bool:
     """Write ``data`` to ``path`` atomically, or to standard output for :data:`STDOUT`
-    (:func:`write_stdout`)."""
+    (:func:`write_stdout`); whether it was written.
+
+    :func:`plan_outputs` checked before the work that ``path`` was not there; an output that
+    another process wrote since (two runs into one folder) is replaced only with ``force``.
+    Otherwise it is kept whole: with ``skip_existing`` it is left as --skip-existing leaves
+    outputs (False), else the write is a one-line :class:`CLIError` of this input."""
     if path is STDOUT:
         write_stdout(data)
-        return
+        return True
     from ..atomic import write_bytes_atomic
 
-    write_bytes_atomic(path, data)
+    try:
+        write_bytes_atomic(path, data, replace=force)
+    except FileExistsError as exc:
+        if exc.filename != str(path):
+            raise
+        if skip_existing:
+            return False
+        raise CLIError(f"{path} exists (written meanwhile, by another process?): --force "
+                       "replaces it, --skip-existing leaves it") from None
+    return True
 
 
 def write_stdout(data: bytes) -> None:
