@@ -1,0 +1,129 @@
+"""``taco caption`` finds out that it cannot write its captions file before it loads a captioner
+(a missing or wrong folder for ``-o``, a read-only folder: one line naming it, in taco's
+``FILE: reason`` form), and a write that fails while captioning (a file size limit, a full
+disk) names the file."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+
+import pytest
+
+import taco.cli
+from taco.evaluation import caption
+from taco.evaluation.caption_plan import check_writable, plan_captions
+
+
+class StubCaptioner:
+    """A captioner that needs no model: the same caption for every image."""
+
+    name = "stub"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __call__(self, images):
+        return ["a stub caption"] * len(images)
+
+
+@pytest.fixture
+def taco_main(monkeypatch):
+    """``taco.cli.main`` with the evaluation commands, where loading a captioner fails the test."""
+    def no_captioner(*args, **kwargs):
+        pytest.fail("the captioner was loaded before its output was checked")
+
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    monkeypatch.setattr(caption, "Captioner", no_captioner)
+    return taco.cli.main
+
+
+def _caption(main, capsys, *args: str) -> tuple[int, list[str]]:
+    code = main(["caption", *args, "--quiet", "--device", "cpu"])
+    return code, capsys.readouterr().err.splitlines()
+
+
+def test_a_missing_or_wrong_folder_for_the_output_is_one_line(taco_main, folder_factory, tmp_path, capsys):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    (tmp_path / "afile").write_text("a file")
+    (folder / "taken.jsonl").mkdir()
+    for output, line in (
+        ("sub/c.jsonl", f"{folder / 'sub'}: no such folder (create it first)"),
+        ("../afile/c.jsonl", f"{folder / '../afile'}: not a folder (the captions file's folder)"),
+        ("taken.jsonl", f"{folder / 'taken.jsonl'}: is a folder, not a captions file"),
+    ):
+        assert _caption(taco_main, capsys, str(folder), "-o", output) == (2, [f"taco caption: error: {line}"])
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".png")) == ["taken.jsonl"]
+    with pytest.raises(FileNotFoundError) as e:
+        plan_captions(folder, output="sub/c.jsonl")
+    assert e.value.filename == str(folder / "sub")
+
+
+def _read_only(monkeypatch, folder):
+    """``folder`` as a read-only file system makes it: os.access says no, and so does a file
+    tried there (root can write anywhere chmod allows, so the test says it for the system)."""
+    real_access, real_temporary = os.access, tempfile.TemporaryFile
+
+    def access(path, mode, *args, **kwargs):
+        return False if os.fspath(path) == os.fspath(folder) else real_access(path, mode, *args, **kwargs)
+
+    def temporary(*args, dir=None, **kwargs):
+        if dir is not None and os.fspath(dir) == os.fspath(folder):
+            raise OSError(errno.EROFS, "Read-only file system", os.fspath(folder))
+        return real_temporary(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(tempfile, "TemporaryFile", temporary)
+
+
+def test_a_read_only_folder_is_one_line_before_the_captioner_loads(taco_main, monkeypatch, folder_factory,
+                                                                   tmp_path, capsys):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    _read_only(monkeypatch, folder)
+    assert _caption(taco_main, capsys, str(folder)) == (
+        2, [f"taco caption: error: {folder / 'captions.jsonl'}: read-only file system"])
+    assert not (folder / "captions.jsonl").exists()
+
+
+def test_a_read_only_folder_with_nothing_to_caption_is_done(taco_main, monkeypatch, folder_factory,
+                                                            tmp_path, capsys):
+    folder = folder_factory(tmp_path / "photos")  # every image in its captions.jsonl
+    _read_only(monkeypatch, folder)
+    assert taco_main(["caption", str(folder), "--quiet", "--device", "cpu"]) == 0
+    assert "nothing to caption, all 4 images already had captions" in capsys.readouterr().out
+
+
+def test_access_saying_no_where_a_file_can_be_made_is_not_an_error(monkeypatch, folder_factory, tmp_path):
+    """os.access answers for the permission bits; root, or an ACL, may write anyway."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if os.fspath(p) == os.fspath(folder)
+                        else real_access(p, mode, *a, **k))
+    report = caption.caption_folder(folder, StubCaptioner(), progress=False)
+    assert report.written == 4 and len((folder / "captions.jsonl").read_text().splitlines()) == 4
+
+
+def test_an_existing_captions_file_is_checked_without_a_byte_written(folder_factory, tmp_path):
+    folder = folder_factory(tmp_path / "photos")
+    before = (folder / "captions.jsonl").read_bytes()
+    check_writable(folder / "captions.jsonl")
+    check_writable(folder / "new.jsonl")
+    assert (folder / "captions.jsonl").read_bytes() == before and not (folder / "new.jsonl").exists()
+
+
+def test_a_write_that_fails_while_captioning_names_the_file(monkeypatch, folder_factory, tmp_path, capsys):
+    """A write past ``ulimit -f`` fails with EFBIG and no file name ('[Errno 27] File too large')."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    monkeypatch.setattr(caption, "Captioner", StubCaptioner)
+
+    def fsync(fd):
+        raise OSError(errno.EFBIG, "File too large")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    assert _caption(taco.cli.main, capsys, str(folder)) == (
+        2, [f"taco caption: error: {folder / 'captions.jsonl'}: file too large"])
+    with pytest.raises(OSError) as e:
+        caption.caption_folder(folder, StubCaptioner(), progress=False, output="other.jsonl")
+    assert (e.value.errno, e.value.filename) == (errno.EFBIG, str(folder / "other.jsonl"))
