@@ -14,6 +14,7 @@ each command pays for).
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib
 import os
 import signal
@@ -104,6 +105,7 @@ def _warning_printer(command: str) -> Callable[..., None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _hostile_streams()
     command = ""
     with _signals_as_interrupts():
         try:
@@ -119,7 +121,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Run the parsed command, its errors as one line each (status 2), a broken pipe as 141."""
+    """Run the parsed command, its errors as one line each (status 2), a broken pipe as 141.
+    Refused before it starts: a command run in a folder that has been deleted (importing torch
+    there ends the process with "Intel oneMKL FATAL ERROR"), and one whose output is what it
+    prints (:func:`_prints_its_output`) with standard output closed (``taco info X >&-``)."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        print(f"taco {args.command}: error: the current folder no longer exists (it was "
+              "deleted): cd to another", file=sys.stderr)
+        return 2
+    if sys.stdout is None and _prints_its_output(args):
+        print(f"taco {args.command}: error: standard output is closed, so what it prints would be "
+              "lost: give it somewhere to go (> FILE, | ...)", file=sys.stderr)
+        return 2
     with warnings.catch_warnings():  # the caller's filters and showwarning come back after
         warnings.simplefilter("default")
         warnings.showwarning = _warning_printer(args.command)
@@ -138,6 +153,48 @@ def _run(args: argparse.Namespace) -> int:
                 raise
             print(f"taco {args.command}: error: {text}", file=sys.stderr)
             return 2
+
+
+def _hostile_streams() -> None:
+    """Make the standard streams safe to use before anything is printed or opened.
+
+    A stream closed when the process started (``2>&-``) is None in :mod:`sys`, and
+    ``print(file=None)`` writes to stdout: with stderr closed, every report line went into the
+    data of ``-o -``. Its file descriptor (0, 1, 2) was free, so the first file opened would get
+    it and anything written to "stderr" below Python (a library's C code, a child process) would
+    land in that file. So a closed descriptor is pointed at the null device; a closed stderr is
+    the null device's too (there is nobody to tell), while a closed stdin or stdout stays None,
+    for the commands to refuse (``-`` is closed here; :func:`_run`).
+
+    A file name that is not in the file system's encoding (``caf\\xe9.png`` in a UTF-8
+    locale) holds a surrogate, and a stdout that cannot encode it (``PYTHONIOENCODING=ascii``,
+    ``utf-8:strict``) raised UnicodeEncodeError at the report line after the image was
+    written: such characters are printed as backslash escapes instead. (Python's own
+    surrogateescape on a UTF-8 stream writes the name's bytes back as they were: kept.)"""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:  # closed: the lowest free descriptor is this one, the lower ones taken
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # for the process: never closed
+    for stream in (sys.stdout, sys.stderr):
+        errors = getattr(stream, "errors", None)
+        if errors in (None, "backslashreplace") or (
+                errors == "surrogateescape" and codecs.lookup(stream.encoding).name == "utf-8"):
+            continue
+        reconfigure = getattr(stream, "reconfigure", None)  # io.TextIOWrapper's (pytest's too)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def _prints_its_output(args: argparse.Namespace) -> bool:
+    """Whether what the command prints on stdout is its result (``info``, ``models``, ``demo``,
+    ``train --print-config``), rather than report lines beside the files it writes."""
+    return args.command in ("info", "models", "demo") or bool(getattr(args, "print_config", False))
 
 
 @contextmanager

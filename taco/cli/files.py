@@ -53,8 +53,9 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     if "-" in paths:
         if len(paths) > 1:
             raise CLIError("- (standard input) must be the only input")
-        if sys.stdin is None or sys.stdin.isatty():
-            raise CLIError("- reads standard input, which is a terminal here: pipe the data in "
+        if sys.stdin is None or sys.stdin.isatty():  # None: closed (<&-)
+            how = "closed" if sys.stdin is None else "a terminal"
+            raise CLIError(f"- reads standard input, which is {how} here: pipe the data in "
                            "(... | taco CMD -, or taco CMD - < FILE), or name the file")
         return [STDIN], False
     out: list[Path] = []
@@ -296,8 +297,9 @@ def plan_outputs(
     if out == "-" or (out is None and len(sources) == 1 and sources[0] is STDIN):
         if len(sources) > 1:
             raise CLIError(f"-o - (standard output) takes one input; got {len(sources)}")
-        if sys.stdout is None or sys.stdout.isatty():
-            raise CLIError("standard output is a terminal: redirect it (> FILE, | ...) or give "
+        if sys.stdout is None or sys.stdout.isatty():  # None: closed (>&-)
+            how = "closed" if sys.stdout is None else "a terminal"
+            raise CLIError(f"standard output is {how}: redirect it (> FILE, | ...) or give "
                            "-o FILE")
         return [STDOUT]
     if out is None:
@@ -494,16 +496,18 @@ def write_output(path: Path, data: bytes, *, force: bool, skip_existing: bool = 
 def write_stdout(data: bytes) -> None:
     """Write all of ``data`` to standard output, or raise :class:`OutputClosed` saying how much
     got through. (``sys.stdout.buffer.write`` returned 65,536 of 699,661 bytes when a pipe's
-    reader went away mid-write, and raised nothing: the command said it had written the file.)"""
-    sys.stdout.flush()  # text written before (none today) goes first
-    out = sys.stdout.buffer
-    out.flush()
-    try:
-        fd: int | None = out.fileno()
-    except (AttributeError, OSError, ValueError):  # not a file (a test's capture): write to it
-        fd = None
+    reader went away mid-write, and raised nothing: the command said it had written the file.)
+    Any other error names standard output (:data:`STDOUT`: ``<stdout>: no space left on
+    device``), not the input whose data it was."""
     view, done = memoryview(data), 0
     try:
+        sys.stdout.flush()  # text written before (none today) goes first
+        out = sys.stdout.buffer
+        out.flush()
+        try:
+            fd: int | None = out.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (a test's capture): write to it
+            fd = None
         while done < len(view):
             chunk = view[done : done + (1 << 20)]
             n = os.write(fd, chunk) if fd is not None else out.write(chunk)
@@ -515,6 +519,11 @@ def write_stdout(data: bytes) -> None:
         got = f"after {done:,} of {len(data):,} bytes" if done else f"before any of {len(data):,} bytes"
         raise OutputClosed(errno.EPIPE, f"standard output was closed {got} were written (its "
                            "reader went away): the data is cut short") from None
+    except OSError as exc:  # a full disk (> /dev/full), a file size limit (ulimit -f), ...
+        if exc.errno is None or exc.filename is not None:
+            raise
+        cut = f" after {done:,} of {len(data):,} bytes were written: the data is cut short" if done else ""
+        raise OSError(exc.errno, f"{exc.strerror}{cut}", str(STDOUT)) from None
 
 
 def read_taco_input(path: Path) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..messages import shown_path
 from .common import Failures, path_arg
-from .files import expand_inputs, read_taco
+from .files import STDOUT, expand_inputs, read_taco
 
 
 def register(sub: Any) -> None:
@@ -53,7 +53,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             "bpp": round(f.bpp, 4),
         }
         if args.json:
-            print(json.dumps(info), flush=True)
+            _print(json.dumps(info))
         else:
             if not h.quality:
                 info["quality"] = "- (single-rate model)"  # the header's 0
@@ -61,6 +61,20 @@ def cmd_info(args: argparse.Namespace) -> int:
             info["bpp"] = f"{f.bpp:.4f}"  # as taco compress prints it: 0.2140, not 0.214
             info["file"] = shown_path(src)  # on its line (JSON escapes a name's control characters)
             blank = "\n" if shown else ""  # a blank line between files
-            print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()), flush=True)
+            _print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()))
         shown += 1
     return failures.status(len(files), "file")
+
+
+def _print(text: str) -> None:
+    """Print one file's lines now; an error writing them (``> /dev/full``) names standard
+    output (``<stdout>: no space left on device``), not the file being shown. A reader gone
+    (``| head``) stays a broken pipe: :func:`taco.cli.main` ends quietly."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if exc.errno is None or exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(STDOUT)) from None

@@ -202,10 +202,17 @@ class _CSVWriter:
             _repair_tail(path)
 
     def _write(self, rows: Iterable[Mapping[str, object]], header: bool = False, mode: str = "a") -> None:
-        with self.path.open(mode, newline="", encoding="utf-8") as f:
-            f.write(_csv_text(self.columns, rows, header))
-            f.flush()
-            os.fsync(f.fileno())
+        """Append ``rows`` (or write the header, ``mode="w"``) and sync; an error writing them
+        (a full disk) names the CSV: Python's says only ``no space left on device``."""
+        try:
+            with self.path.open(mode, newline="", encoding="utf-8") as f:
+                f.write(_csv_text(self.columns, rows, header))
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            if exc.errno is None or exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
 
     def append(self, rows: Sequence[Mapping[str, object]]) -> None:
         if rows:
