@@ -69,10 +69,13 @@ def run_demo(
     caption: str | None = None,
     out_dir: Path = DEFAULT_OUTPUT,
     notify: Callable[[str], None] | None = None,
+    replace: bool = True,
 ) -> dict[str, Any]:
     """Run the demo and write its files; return the numbers, the files written and the notes for
     the user (``notes``, each also given to ``notify`` as soon as it is known: before the
     coding), for :mod:`taco.cli.demo` to print (``classic``: :func:`classic_at_same_size`).
+    ``replace`` False: a file of the demo's that exists when it is written (another process
+    wrote it during the work) is kept, and a :class:`FileExistsError` names it.
 
     ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption, with a
     note when the model reads text)."""
@@ -108,10 +111,11 @@ def run_demo(
     recon = decompress(res.data, model)  # no caption here
     dec_ms = 1000 * (time.perf_counter() - t0)
 
-    taco_path, recon_path, side_path = demo_files(out_dir, image)
-    write_bytes_atomic(taco_path, res.data)  # each whole or not at all (a Ctrl-C, a full disk)
-    write_bytes_atomic(recon_path, png_bytes(recon))
-    write_bytes_atomic(side_path, png_bytes(side_by_side(original, recon)))
+    paths = demo_files(out_dir, image)
+    contents = [res.data, png_bytes(recon), png_bytes(side_by_side(original, recon))]  # all made first
+    for path, data in zip(paths, contents, strict=True):  # each whole or not at all (a Ctrl-C, a full disk)
+        write_bytes_atomic(path, data, replace=replace)
+    taco_path, recon_path, side_path = paths
 
     rgb = to_rgb(original)[0]
     x = image_to_tensor(rgb)

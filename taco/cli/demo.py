@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import MODEL_HELP, CLIError, note, path_arg
-from .files import CaptionSource, is_regular_file, refuse_taco_input
+from .files import CaptionSource, check_folder, is_regular_file, refuse_taco_input
 
 
 def register(sub: Any) -> None:
@@ -41,16 +41,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import DEFAULT_OUTPUT, demo_files, run_demo
 
     out_dir = DEFAULT_OUTPUT if args.output is None else Path(args.output)
-    existing = [f for f in demo_files(out_dir, args.image) if f.exists() or f.is_symlink()]
-    if existing and not args.force and out_dir.resolve() != DEFAULT_OUTPUT.resolve():
-        raise CLIError(f"{existing[0]} exists: the demo writes "
-                       f"{', '.join(f.name for f in demo_files(out_dir, args.image))} into "
-                       f"{out_dir}; pass --force to replace them, or give another -o FOLDER")
-    result = run_demo(model_name=args.model, image=args.image, caption=caption,
-                      out_dir=out_dir,
-                      notify=lambda text: note("demo", text))
+    replace = args.force or out_dir.resolve() == DEFAULT_OUTPUT.resolve()
+    files = check_demo_files(out_dir, demo_files(out_dir, args.image), replace)
+    from ..atomic import remove_stale_temporaries
+
+    remove_stale_temporaries(files)  # a killed run's, not a running one's
+    try:
+        result = run_demo(model_name=args.model, image=args.image, caption=caption,
+                          out_dir=out_dir, notify=lambda text: note("demo", text), replace=replace)
+    except FileExistsError as exc:
+        if exc.filename not in {str(f) for f in files}:
+            raise
+        raise CLIError(f"{exc.filename} exists (written meanwhile, by another process?): "
+                       "--force replaces it") from None
     print("\n".join(demo_lines(result)))
     return 0
+
+
+def check_demo_files(out_dir: Path, files: list[Path], replace: bool) -> list[Path]:
+    """``files``, the demo's, once they can be written into ``out_dir`` (before the model loads
+    and the work; the folder is made if missing), else a one-line :class:`CLIError`: the folder
+    cannot be written, a folder is in the way of a file, or (unless ``replace``) some of them
+    exist: all of them (an earlier demo's, or a user's files of the same names), or some only
+    (a run that stopped part way, or a user's file; said so)."""
+    check_folder(out_dir, create=True)
+    for f in files:
+        if f.is_dir() and not f.is_symlink():
+            raise CLIError(f"{f} is a folder, where the demo writes a file: give another -o FOLDER")
+    existing = [f for f in files if f.exists() or f.is_symlink()]
+    if not existing or replace:
+        return files
+    if len(existing) < len(files):
+        there = " and ".join([str(existing[0]), *(f.name for f in existing[1:])])
+        missing = " or ".join(f.name for f in files if f not in existing)
+        exist, them = ("exists", "it") if len(existing) == 1 else ("exist", "them")
+        raise CLIError(f"{there} {exist}, not {missing}: {len(existing)} of the demo's "
+                       f"{len(files)} files (from a demo that stopped part way, or a file of "
+                       f"yours?); pass --force to replace {them}, or give another -o FOLDER")
+    raise CLIError(f"{existing[0]} exists: the demo writes {', '.join(f.name for f in files)} "
+                   f"into {out_dir}; pass --force to replace them, or give another -o FOLDER")
 
 
 def demo_lines(r: dict[str, Any]) -> list[str]:
