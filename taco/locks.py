@@ -1,19 +1,32 @@
-"""A lock a forked child can take.
+"""Locks: a thread lock a forked child can take, and a folder one process works in at a time.
 
 A ``threading.Lock`` held by another thread of the parent when the process forks stays held
 for ever in the child (gunicorn ``--preload``, multiprocessing's ``fork``): the thread that
 would release it is not there. :class:`ForkSafeLock` is a plain lock that every forked child
 gets anew, through one ``os.register_at_fork`` hook for all of them.
+
+:class:`FolderLock` (:func:`hold_folder`) keeps a second ``taco train`` or ``taco evaluate`` out
+of a folder a first one is writing: each would otherwise overwrite or duplicate the other's
+files, and both would exit 0.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import weakref
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ForkSafeLock"]
+from .errors import TacoError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; folders are not locked there
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["FolderInUse", "FolderLock", "ForkSafeLock", "LOCK_FILE", "hold_folder"]
 
 
 class ForkSafeLock:
@@ -41,3 +54,175 @@ def _renew_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
     os.register_at_fork(after_in_child=_renew_in_child)
+
+
+# --------------------------------------------------------------------------- folders
+
+#: The lock file in a locked folder (:class:`FolderLock`); it holds the holder's pid and command.
+LOCK_FILE = ".taco-lock"
+
+
+class FolderInUse(TacoError, RuntimeError):
+    """Another process holds the folder's :class:`FolderLock` (a second ``taco train`` into
+    one ``out_dir``, a second ``taco evaluate`` into one output folder)."""
+
+
+class FolderLock:
+    """An exclusive advisory lock (``flock``) on ``FOLDER/.taco-lock``, for one process's
+    whole work in ``FOLDER``; a context manager. ``what`` names the work (``taco train``):
+    the lock file records it and the pid, which a refused process's :class:`FolderInUse` says
+    (``runs/x is in use by another taco train (pid 4242)``).
+
+    :meth:`acquire` creates the folder if missing, and never waits: a held lock is refused
+    at once. A folder this process may not write in (read-only) is not locked: nothing of
+    this process's can change it. The kernel drops the lock when its holder dies (even by
+    SIGKILL), so a stale lock file locks nothing. :meth:`release` removes the lock file (while still holding it:
+    a process that opened the old file meanwhile sees it is no longer the folder's and
+    opens the new one) and the folders :meth:`acquire` created, where they are empty: a run
+    refused, or failed before writing, leaves nothing behind. Without ``fcntl`` (Windows)
+    nothing is locked or created.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], what: str) -> None:
+        self.folder = Path(folder)
+        self.what = what
+        self.path = self.folder / LOCK_FILE
+        self._fd: int | None = None
+        self._pid = 0  # the holder: a forked child (a DataLoader worker) shares the lock
+        self._created: list[Path] = []  # the folders acquire made, deepest first
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> FolderLock:
+        """Take the lock; :class:`FolderInUse` if another process holds it, an OSError if the
+        folder or the lock file cannot be created (a file in the way, a full disk)."""
+        if fcntl is None or self._fd is not None:
+            return self
+        try:
+            for _ in range(100):  # another process removing the file or folder: open again
+                self._make_folder()
+                try:
+                    fd = _open(self.path)
+                except FileNotFoundError:  # the folder was removed since
+                    continue
+                if fd is None:  # a folder this process cannot write in needs no lock
+                    return self
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = _read_holder(fd)
+                    os.close(fd)
+                    raise FolderInUse(f"{self.folder} is in use by another "
+                                      f"{holder or self.what}") from None
+                except BaseException:
+                    os.close(fd)
+                    raise
+                if _same_file(fd, self.path):
+                    self._fd, self._pid = fd, os.getpid()
+                    _write_holder(fd, f"{os.getpid()} {self.what}\n")
+                    return self
+                os.close(fd)  # its holder removed it on release: not the folder's lock now
+            raise OSError(f"{self.path}: removed and created again by others, 100 times")
+        except BaseException:
+            self._remove_created()
+            raise
+
+    def release(self) -> None:
+        """Remove the lock file, let the lock go, remove the folders :meth:`acquire` created
+        if they are empty. Does nothing if not held."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        if os.getpid() != self._pid:  # a forked child's copy: the parent still holds it
+            os.close(fd)
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:  # a read-only folder: the file stays, locking nothing
+            pass
+        os.close(fd)
+        self._remove_created()
+
+    def __enter__(self) -> FolderLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def __del__(self) -> None:
+        if self._fd is not None:  # never released (an object dropped): let the lock go at least
+            os.close(self._fd)
+
+    def _make_folder(self) -> None:
+        missing = []
+        for folder in (self.folder, *self.folder.parents):
+            if folder.is_dir():
+                break
+            missing.append(folder)
+        for folder in reversed(missing):  # top down
+            try:
+                folder.mkdir()
+            except FileExistsError:  # another process made it: not ours to remove
+                continue
+            self._created.insert(0, folder)
+
+    def _remove_created(self) -> None:
+        created, self._created = self._created, []
+        for folder in created:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (the work wrote there), or gone
+                return
+
+
+def hold_folder(folder: str | os.PathLike[str], what: str) -> FolderLock:
+    """A :class:`FolderLock` on ``folder``, acquired (see there); :meth:`FolderLock.release`
+    it, or use it as a context manager."""
+    return FolderLock(folder, what).acquire()
+
+
+def _open(path: Path) -> int | None:
+    """The lock file open (created if missing; read-only where it may not be written: another
+    user's, whose lock this process can still take); None if it can be neither created nor
+    opened because the folder or file is not this process's to write (read-only, permissions)."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+    try:
+        return os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        return None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        now = path.stat()
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
+
+
+def _read_holder(fd: int) -> str | None:
+    """``taco train (pid 4242)`` from the lock file open at ``fd``; None if it says nothing."""
+    try:
+        pid, _, what = os.pread(fd, 512, 0).decode("utf-8", "replace").strip().partition(" ")
+    except OSError:
+        return None
+    return f"{what} (pid {pid})" if pid.isdigit() and what else None
+
+
+def _write_holder(fd: int, text: str) -> None:
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text.encode("utf-8"), 0)
+    except OSError:  # a full disk: the lock holds all the same, a refusal names no pid
+        pass

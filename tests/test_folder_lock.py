@@ -1,0 +1,104 @@
+"""taco.locks.FolderLock: one process at a time in a folder; a refusal names the holder; a
+lock dies with its holder; a released or refused lock leaves no file or folder behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import taco.locks
+from taco.locks import LOCK_FILE, FolderInUse, FolderLock, hold_folder
+
+pytestmark = pytest.mark.skipif(taco.locks.fcntl is None, reason="flock is POSIX")
+
+
+def test_a_held_folder_refuses_another_lock_naming_the_holder(tmp_path):
+    with FolderLock(tmp_path, "taco train") as held:
+        assert held.held
+        assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()} taco train\n"
+        # another open file description: refused, in this process too
+        with pytest.raises(FolderInUse) as refused:
+            hold_folder(tmp_path, "taco evaluate")
+        assert str(refused.value) == f"{tmp_path} is in use by another taco train (pid {os.getpid()})"
+    assert not (tmp_path / LOCK_FILE).exists()  # released: the file is gone
+    hold_folder(tmp_path, "taco evaluate").release()  # and the folder free
+
+
+def test_the_folders_a_lock_made_go_with_it_when_empty(tmp_path):
+    deep = tmp_path / "a" / "b" / "c"
+    hold_folder(deep, "taco train").release()
+    assert list(tmp_path.iterdir()) == []  # a run refused or failed at its start leaves nothing
+
+    kept = hold_folder(deep, "taco train")
+    (deep / "log.jsonl").write_text("{}\n")  # the work wrote there: the folders stay
+    kept.release()
+    assert sorted(p.name for p in deep.iterdir()) == ["log.jsonl"]
+
+    with pytest.raises(FolderInUse), hold_folder(tmp_path / "x", "taco train"):
+        hold_folder(tmp_path / "x", "taco train")  # refused: removes nothing of the holder's
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_lock_file_left_behind_locks_nothing(tmp_path):
+    (tmp_path / LOCK_FILE).write_text("999999999 taco train\n")  # a killed run's
+    with FolderLock(tmp_path, "taco train"):
+        assert (tmp_path / LOCK_FILE).read_text() == f"{os.getpid()} taco train\n"
+
+
+def test_the_lock_dies_with_its_holder(tmp_path):
+    """A holder killed (SIGKILL: no clean-up) lets the folder go: the kernel drops the lock."""
+    code = ("import sys; from taco.locks import hold_folder; "
+            "lock = hold_folder(sys.argv[1], 'taco train'); print('held', flush=True); "
+            "sys.stdin.read()")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(FolderInUse, match=rf"another taco train \(pid {holder.pid}\)$"):
+            hold_folder(tmp_path, "taco train")
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.communicate(timeout=30)
+    with FolderLock(tmp_path, "taco train") as lock:
+        assert lock.held
+
+
+def test_a_lock_file_removed_while_being_opened_is_opened_again(tmp_path, monkeypatch):
+    """The holder removes the file as it releases: one who opened the old file just then must
+    not count the old file's lock (a third process would take the new one)."""
+    holder = hold_folder(tmp_path, "taco train")
+    opened = taco.locks._open
+
+    def released_meanwhile(path: Path) -> int | None:
+        fd = opened(path)
+        if holder.held:
+            holder.release()  # unlinks the file this fd is of
+        return fd
+
+    monkeypatch.setattr(taco.locks, "_open", released_meanwhile)
+    with FolderLock(tmp_path, "taco evaluate") as second:
+        assert second.held and (tmp_path / LOCK_FILE).exists()
+        with pytest.raises(FolderInUse, match="another taco evaluate"):
+            hold_folder(tmp_path, "taco train")
+
+
+def test_without_fcntl_nothing_is_locked_or_made(tmp_path, monkeypatch):
+    monkeypatch.setattr(taco.locks, "fcntl", None)  # Windows
+    with FolderLock(tmp_path / "run", "taco train") as lock:
+        assert not lock.held
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anyway")
+def test_a_folder_this_process_cannot_write_is_not_locked(tmp_path):
+    tmp_path.chmod(0o555)
+    try:
+        with FolderLock(tmp_path, "taco train") as lock:
+            assert not lock.held
+    finally:
+        tmp_path.chmod(0o755)
