@@ -91,6 +91,15 @@ def resume_source(out_dir: Path, resume: str | Path | None) -> tuple[Path | None
     raise TrainStateError(f"--resume: {path} does not exist")
 
 
+def state_step(path: Path) -> int | None:
+    """The step the training state at ``path`` continues from; None where there is none (or
+    none that reads)."""
+    try:
+        return int(load_train_state_meta(path)["progress"]["step"])
+    except (TrainStateError, OSError):
+        return None
+
+
 def clear_leftovers(out_dir: Path) -> None:
     """Remove what killed writes left: temporaries, shards that no index refers to."""
     for name in (CHECKPOINT_FILE, STATE_FILE):

@@ -19,6 +19,7 @@ the last check had a finite loss and gradient norm. Rank 0 alone logs, validates
     checkpoint.safetensors    the model (taco.load / taco compress --model): float16, tables updated
     train_state.safetensors   everything --resume needs (see taco.train.state)
     tb/                       TensorBoard scalars, when tensorboard is installed
+    .taco-lock                while the run runs: a second run into out_dir is refused (taco.locks)
 
 Both safetensors files are rewritten atomically every ``ckpt_interval`` steps and at the end
 (each over 16 MB as shards + ``NAME.index.json``, see taco.train.checkpoints). The run ends at
@@ -54,6 +55,7 @@ from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_im
 from ..devices import usable_cpus
 from ..distributed import SilentInterrupted
 from ..errors import Interrupted, TacoError, TacoWarning
+from ..locks import FolderLock, hold_folder
 from ..losses import TacoLoss
 from ..messages import count
 from ..models import CheckpointError
@@ -68,6 +70,7 @@ from .checkpoints import (
     resume_source,
     resumed_run_identity,
     state_meta,
+    state_step,
     training_metadata,
     write_checkpoint,
     write_state,
@@ -94,7 +97,7 @@ from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, train_postfix
 from .schedule import StopSignals, TimeBudget, lr_at, worker_signals
-from .state import TrainProgress
+from .state import TrainProgress, state_exists
 from .validation import validate
 
 __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NoStepInTimeLimit", "NonFiniteLossError",
@@ -209,7 +212,11 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
 
 
 class Trainer:
-    """One training run. Build with a validated config, then call :meth:`fit`."""
+    """One training run. Build with a validated config, then call :meth:`fit`.
+
+    From its start to the end of :meth:`fit` (or :meth:`close`), the run holds ``out_dir``
+    (:class:`~taco.locks.FolderLock`, on rank 0 for a torchrun job): another run into it is
+    refused at its start (:class:`~taco.locks.FolderInUse`), before it reads or writes there."""
 
     def __init__(self, cfg: TrainConfig, resume: str | Path | None = None, *,
                  notes: Sequence[str] = (), go_on: str | None = None) -> None:
@@ -222,6 +229,20 @@ class Trainer:
         self.device = resolve_device(cfg.device, self.env)
         init_distributed(self.env, self.device)
         self.out_dir = Path(cfg.out_dir)
+        # before anything in out_dir is read: two runs there would write over each other's files
+        self._lock: FolderLock | None = together(
+            lambda: hold_folder(self.out_dir, "taco train") if self.env.is_main else None,
+            self.env, self.device, f"take {self.out_dir} for the run",
+        )  # fmt: skip
+        try:
+            self._set_up(cfg, resume)
+        except BaseException:
+            self.close()
+            raise
+
+    def _set_up(self, cfg: TrainConfig, resume: str | Path | None) -> None:
+        """The rest of :meth:`__init__`, ``out_dir`` held: where the run starts, its data,
+        model, text inputs and optimisers."""
         self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
         self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed)
         # what needs files from elsewhere (the text encoder, CLIP and LPIPS for the loss) first:
@@ -346,7 +367,21 @@ class Trainer:
         and state. Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP: :class:`StopSignals`), it
         writes them after the step in hand, then raises :class:`~taco.errors.Interrupted`
         saying where it stopped and how to go on (under torchrun: on rank 0; the other ranks
-        raise :class:`~taco.distributed.SilentInterrupted`, with the same signal)."""
+        raise :class:`~taco.distributed.SilentInterrupted`, with the same signal). Then, or on
+        any error, it lets ``out_dir`` go (:meth:`close`)."""
+        try:
+            return self._fit()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Let ``out_dir`` go, so that another run may write there (:meth:`fit` does at its
+        end; a Trainer that is not fitted holds it until this, or until it is collected)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _fit(self) -> TrainResult:
         cfg, p = self.cfg, self.progress
         if p.step > 0 and (p.step >= self.total_steps or p.epoch >= cfg.epochs):
             # a finished run resumed (a sweep's --resume, a repeated command): nothing is written
@@ -534,13 +569,31 @@ class Trainer:
             f"{self._kept()}. Try a lower lr, clip_grad > 0 or bf16=false."
         )
 
-    def _kept(self) -> str:
+    def _kept(self, todo: str = "") -> str:
+        """What a stopped run leaves to go on from: the checkpoint (the model) and the step
+        ``--resume`` continues from, which is its training state's (the checkpoint is written
+        first: a failed state leaves it a step ahead); or, no state saved yet (the first one
+        failed, or none was due), that the run starts again. With ``todo`` (``free some
+        space``): what to do first, then how to go on."""
+        first = f"{todo} and " if todo else ""
+        own = self.out_dir / STATE_FILE
+        state = own if state_exists(own) or self.resume_path is None else self.resume_path
+        step = state_step(state)
+        if step is None:
+            return f"no resumable state yet: {first}run again (without --resume)"
         saved = self.out_dir / CHECKPOINT_FILE
         try:
-            step = read_checkpoint_header(saved)["metadata"]["trained_steps"]
+            model_step = read_checkpoint_header(saved)["metadata"]["trained_steps"]
         except (CheckpointError, KeyError, TypeError):
-            return "no checkpoint yet"
-        return f"the last good checkpoint is kept: {saved} (step {step})"
+            model_step = None
+        if model_step is None:  # resumed from another folder, no checkpoint written here yet
+            kept = f"the training state is kept: {state} (step {step})"
+        elif model_step == step:
+            kept = f"the last good checkpoint is kept: {saved} (step {step})"
+        else:
+            kept = (f"the last good checkpoint is kept: {saved} (step {model_step}; --resume "
+                    f"continues from step {step})")
+        return kept + (f"; {first}continue with --resume" if todo else "")
 
     def _write_failed(self, path: Path, error: OSError) -> OutputWriteError:
         """A one-line error for a file that could not be written (full disk, permissions...)."""
@@ -548,7 +601,7 @@ class Trainer:
         todo = "free some space" if error.errno == errno.ENOSPC else "fix this"
         return OutputWriteError(
             f"cannot write {path}: {reason} (at step {self.progress.step}). Stopping; "
-            f"{self._kept()}; {todo} and continue with --resume.",
+            f"{self._kept(todo)}.",
             error.errno,
         )
 
@@ -690,10 +743,9 @@ def lambda_sweep(
     notes: Sequence[str] = (),
 ) -> list[TrainResult]:
     """Train one model per λ (default: the paper's six), one after the other, each in
-    ``out_dir/lambda-<λ>``; with ``resume``, runs that have a state continue and finished ones
-    are skipped by their own max_steps/epochs."""
+    ``out_dir/lambda-<λ>`` (which each holds while it runs: :class:`Trainer`); with ``resume``,
+    runs that have a state continue and finished ones are skipped by their own max_steps/epochs."""
     from ..losses import LAMBDAS
-    from .state import state_exists
 
     if model_config(cfg).qualities is not None:
         raise ConfigError(

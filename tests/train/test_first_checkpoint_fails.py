@@ -1,0 +1,113 @@
+"""A run stopped by a write that fails says where ``--resume`` continues from: its training
+state's step, not the checkpoint's (written first, it may be a step ahead); and with no state
+saved yet, that there is nothing to resume (it used to advise ``--resume``, which then started
+from step 0)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import taco
+import taco.atomic
+from taco.cli import main as taco_main
+from taco.train import load_config, train
+from taco.train.state import load_train_state_meta
+from taco.train.trainer import CHECKPOINT_FILE, STATE_FILE
+
+ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _fail_nth_write(monkeypatch, target: str, nth: int) -> None:
+    """The ``nth`` write of ``target`` writes half its bytes, then fails: the disk is full."""
+    write_all, calls = taco.atomic._write_all, [0]
+
+    def failing(f, data):  # noqa: ANN001, ANN202
+        if Path(f.name).name.startswith(f".{target}.tmp-"):
+            calls[0] += 1
+            if calls[0] == nth:
+                f.write(data[: len(data) // 2])
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        write_all(f, data)
+
+    monkeypatch.setattr(taco.atomic, "_write_all", failing)
+
+
+def _stopped(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [x for x in err.splitlines() if "stopped" in x]
+    return line
+
+
+def test_the_first_state_failing_says_there_is_nothing_to_resume(tmp_path, tiny, monkeypatch, capsys):
+    out = tmp_path / "run"
+    overrides = tiny(out, max_steps=2, ckpt_interval=1, **ELIC)
+    _fail_nth_write(monkeypatch, STATE_FILE, 1)
+    assert taco_main(["train", "--set", *overrides]) == 3
+    assert _stopped(capsys) == (
+        f"taco train: stopped: cannot write {out / STATE_FILE}: No space left on device (at step 1). "
+        "Stopping; no resumable state yet: free some space and run again (without --resume)."
+    )
+    assert taco.load(out / CHECKPOINT_FILE).metadata["trained_steps"] == 1  # the model was written
+
+    monkeypatch.undo()  # as advised: the same command again, which the checkpoint does not stop
+    assert taco_main(["train", "--set", *overrides]) == 0
+    assert load_train_state_meta(out / STATE_FILE)["progress"]["step"] == 2
+
+
+def test_a_state_a_step_behind_its_checkpoint_is_the_step_named(tmp_path, tiny, monkeypatch, capsys):
+    out = tmp_path / "run"
+    overrides = tiny(out, max_steps=3, ckpt_interval=1, **ELIC)
+    _fail_nth_write(monkeypatch, STATE_FILE, 2)
+    assert taco_main(["train", "--set", *overrides]) == 3
+    assert _stopped(capsys).endswith(
+        f"Stopping; the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step 2; --resume "
+        "continues from step 1); free some space and continue with --resume.")
+
+    monkeypatch.undo()
+    assert taco_main(["train", "--set", *overrides, "--resume"]) == 0
+    assert "resuming at step 1" in capsys.readouterr().err
+
+
+def test_a_non_finite_loss_before_the_first_state_says_so(tmp_path, tiny, monkeypatch):
+    from taco.losses import TacoLoss
+    from taco.train import NonFiniteLossError
+
+    forward = TacoLoss.forward
+
+    def poisoned(self, out, x, captions=None, lmbda=None):  # noqa: ANN001, ANN202
+        parts = forward(self, out, x, captions, lmbda)
+        parts["loss"] = parts["loss"] * float("inf")
+        return parts
+
+    monkeypatch.setattr(TacoLoss, "forward", poisoned)
+    with pytest.raises(NonFiniteLossError, match=r"Stopping; no resumable state yet: run again "
+                                                  r"\(without --resume\)\. Try a lower lr"):
+        train(load_config(None, tiny(tmp_path / "run", max_steps=2, **ELIC)))
+
+
+@pytest.mark.slow
+def test_a_file_size_limit_at_the_first_state(tmp_path, tiny):
+    """The review's case: ``ulimit -f`` room for the checkpoint, not for the state."""
+    resource = pytest.importorskip("resource")  # POSIX
+    sizing = tmp_path / "sizing"
+    train(load_config(None, tiny(sizing, max_steps=1, **ELIC)))
+    model, state = ((sizing / name).stat().st_size for name in (CHECKPOINT_FILE, STATE_FILE))
+    assert model < state
+    limit = (model + state) // 2
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "taco", "train", "--set", *tiny(out, max_steps=2, ckpt_interval=1, **ELIC)]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    assert (f"cannot write {out / STATE_FILE}: File too large (at step 1). Stopping; no resumable "
+            "state yet: fix this and run again (without --resume).") in proc.stderr
