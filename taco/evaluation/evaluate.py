@@ -32,6 +32,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ from ..checksums import sha256_file
 from ..devices import resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
 from ..errors import TacoError, TacoWarning, warn_at_caller
+from ..locks import FolderLock
 from ..metrics import check_lpips_input
 from ..models.registry import shadow_note
 from ..text.base import normalize_caption
@@ -623,12 +625,17 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
     try:
         for spec in cfg.datasets:
             target = _open_target(cfg, spec, device, captioner, dist)
-            model_jsons: list[Path] = []  # the model results --match-bpp matches (_run_model)
-            for model in models:
-                written += _run_model(cfg, model, modes, target, model_jsons)
-            written += _run_classic(cfg, codecs, target, model_jsons)
-            if cfg.plot and dist.is_main:
-                written += _plot(cfg, target.out_dir, codecs)
+            # one run at a time in a dataset's folder, or each would code every image again and
+            # append its rows to the other's (rank 0 holds it for a torchrun job)
+            held: AbstractContextManager[object] = (
+                FolderLock(target.out_dir, "taco evaluate") if dist.is_main else nullcontext())
+            with held:
+                model_jsons: list[Path] = []  # the model results --match-bpp matches (_run_model)
+                for model in models:
+                    written += _run_model(cfg, model, modes, target, model_jsons)
+                written += _run_classic(cfg, codecs, target, model_jsons)
+                if cfg.plot and dist.is_main:
+                    written += _plot(cfg, target.out_dir, codecs)
     except UnreadableResultsCSV as exc:  # a CSV under --output, which this run resumes
         raise ResultsFileError(f"{exc}; {RESUME_ADVICE}") from None
     return written
