@@ -363,9 +363,10 @@ def test_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(
     assert "Traceback" not in err
     (line,) = [x for x in err.splitlines() if "stopped" in x]
     kept = 1 if target == CHECKPOINT_FILE else 2  # the checkpoint is written before the state
+    behind = "" if kept == 1 else "; --resume continues from step 1"  # the state's step
     assert line == (
         f"taco train: stopped: cannot write {out / target}: No space left on device (at step 2). "
-        f"Stopping; the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step {kept}); "
+        f"Stopping; the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step {kept}{behind}); "
         "free some space and continue with --resume."
     )
     assert sorted(p.name for p in out.iterdir()) == FILES  # no temporary left behind
