@@ -28,15 +28,17 @@ def one_line(text: str, limit: int = 80) -> str:
 _UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
-def shown_path(path: str | os.PathLike[str]) -> str:
+def shown_path(path: object) -> str:
     """``path`` (a file's name, a path) as a message shows it: as it is, but for the characters
     that would break the message's line, drive the terminal or fail to print (:data:`_UNSHOWABLE`),
     each written as ``repr`` writes it (``\\n``, ``\\x1b``, ``\\x85``, ``\\u2028``, ``\\udcff``),
     without ``repr``'s quotes (the message has its own, or none) and without doubling backslashes
     (a Windows path looks as it is). Spaces and letters of any script are shown unchanged; the
     result has no character this changes, so showing it again gives it back. Every message and
-    report line that names a file given by a user or found in a folder names it so."""
-    text = os.fspath(path)
+    report line that names a file given by a user or found in a folder names it so. Any object
+    is shown (bytes and paths decoded as the file system does; an OSError's ``filename`` may be
+    None)."""
+    text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)  # also None
     return _UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 

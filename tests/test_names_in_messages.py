@@ -133,3 +133,24 @@ def test_compress_decompress_and_info_print_each_name_on_one_line(hostile_folder
     stdout, _ = capsys.readouterr()
     assert len(_single_lines(stdout)) == 1
     assert json.loads(stdout)["file"] == str(out / "a\nb.taco")  # JSON escapes it and keeps the name
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="names with control characters")
+@pytest.mark.parametrize("argv", [
+    ["compress", "{missing}"],
+    ["compress", "{taco}"],
+    ["info", "{missing}"],
+    ["decompress", "{missing}"],
+])
+def test_the_command_line_errors_name_a_file_on_one_line(argv, tmp_path, capsys):
+    """The one-line errors the commands raise themselves (a missing input, a .taco given where an
+    image goes) show the name escaped, as the per-input lines do."""
+    missing = tmp_path / "gone\n\x1b[2Jx.png"
+    taco_file = tmp_path / "evil\r\u2028y.taco"
+    taco_file.write_bytes(b"TACO")
+    args = [a.format(missing=missing, taco=taco_file) for a in argv]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    lines = _single_lines(err)
+    assert len(lines) == 1 and lines[0].startswith(f"taco {argv[0]}: error: "), err
+    assert ("gone\\n\\x1b[2Jx.png" in lines[0]) or ("evil\\r\\u2028y.taco" in lines[0]), lines

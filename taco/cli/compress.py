@@ -122,7 +122,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
                         beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing)
     if len(dsts) == 1 and dsts[0] is not STDOUT and dsts[0].suffix.lower() in IMAGE_SUFFIXES:
-        raise CLIError(f"{dsts[0]}: compress writes a .taco file, not a {dsts[0].suffix} image: "
+        raise CLIError(f"{shown_path(dsts[0])}: compress writes a .taco file, not a {dsts[0].suffix} image: "
                        f"name it {dsts[0].with_suffix('.taco').name}")
     failures = Failures("compress")
     if args.skip_existing:

@@ -75,7 +75,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             headers[src] = h = read_taco(src, kept.get(src)).header
             too_big = decode_cap_problem(h.width, h.height, args.max_pixels or None, "--max-pixels 0")
             if too_big:
-                raise CLIError(f"{src}: {too_big}")
+                raise CLIError(f"{shown_path(src)}: {too_big}")
         except Exception as exc:
             if not failures.skip(src, exc):
                 raise

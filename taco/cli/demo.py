@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..messages import shown_path
 from .common import MODEL_HELP, CLIError, note, path_arg
 from .files import CaptionSource, check_folder, is_regular_file, refuse_taco_input
 
@@ -34,7 +35,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.image:  # a .taco named by mistake: say what it is, as compress does
         refuse_taco_input(Path(args.image))
         if not is_regular_file(Path(args.image)):  # <(cat x.png): the demo reads it twice
-            raise CLIError(f"{args.image} is not a regular file (a pipe or a device): taco demo "
+            raise CLIError(f"{shown_path(args.image)} is not a regular file (a pipe or a device): taco demo "
                            "--image takes an image file")
     if args.image and caption is None:  # the caption compress would find for it (None: none)
         caption = CaptionSource(None, None)(Path(args.image))
@@ -52,7 +53,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         if exc.filename not in {str(f) for f in files}:
             raise
-        raise CLIError(f"{exc.filename} exists (written meanwhile, by another process?): "
+        raise CLIError(f"{shown_path(exc.filename)} exists (written meanwhile, by another process?): "
                        "--force replaces it") from None
     print("\n".join(demo_lines(result)))
     return 0
@@ -67,7 +68,7 @@ def check_demo_files(out_dir: Path, files: list[Path], replace: bool) -> list[Pa
     check_folder(out_dir, create=True)
     for f in files:
         if f.is_dir() and not f.is_symlink():
-            raise CLIError(f"{f} is a folder, where the demo writes a file: give another -o FOLDER")
+            raise CLIError(f"{shown_path(f)} is a folder, where the demo writes a file: give another -o FOLDER")
     existing = [f for f in files if f.exists() or f.is_symlink()]
     if not existing or replace:
         return files
@@ -78,7 +79,7 @@ def check_demo_files(out_dir: Path, files: list[Path], replace: bool) -> list[Pa
         raise CLIError(f"{there} {exist}, not {missing}: {len(existing)} of the demo's "
                        f"{len(files)} files (from a demo that stopped part way, or a file of "
                        f"yours?); pass --force to replace {them}, or give another -o FOLDER")
-    raise CLIError(f"{existing[0]} exists: the demo writes {', '.join(f.name for f in files)} "
+    raise CLIError(f"{shown_path(existing[0])} exists: the demo writes {', '.join(f.name for f in files)} "
                    f"into {out_dir}; pass --force to replace them, or give another -o FOLDER")
 
 

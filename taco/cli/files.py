@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
-from ..messages import count, some
+from ..messages import count, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES
 from .common import CLIError, OutputClosed, note, os_reason
 
@@ -82,11 +82,11 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                     elif kind not in _EXPECTED_BESIDE:
                         left.others.append(f)
             except OSError as exc:
-                raise CLIError(f"{p}: cannot list the folder ({exc.strerror})") from None
+                raise CLIError(f"{shown_path(p)}: cannot list the folder ({exc.strerror})") from None
         elif p.is_file() or p.exists():  # a regular file, or a pipe given by name (<(cat x))
             out.append(p)
         else:
-            raise CLIError(f"{p}: no such file or folder")
+            raise CLIError(f"{shown_path(p)}: no such file or folder")
     if not out:
         kinds = ", ".join(sorted(suffixes))
         why = left.parts(others=False)
@@ -152,7 +152,7 @@ def refuse_taco_input(path: Path) -> None:
     (``taco compress``, ``taco demo --image``): what it is and which command decodes it. A
     missing one is left to the reader's own "file not found"."""
     if path is not STDIN and path.suffix.lower() == ".taco" and path.is_file():
-        raise CLIError(f"{path} is a .taco file, not an image: taco decompress decodes it")
+        raise CLIError(f"{shown_path(path)} is a .taco file, not an image: taco decompress decodes it")
 
 
 class CaptionSource:
@@ -184,7 +184,7 @@ def _reading_captions(read: Callable[[], _T]) -> _T:
     try:
         return read()
     except OSError as exc:
-        raise CLIError(f"{exc.filename}: cannot read captions ({exc.strerror})") from None
+        raise CLIError(f"{shown_path(exc.filename)}: cannot read captions ({exc.strerror})") from None
     except CaptionsFileError as exc:
         raise CLIError(str(exc)) from None
 
@@ -305,7 +305,7 @@ def plan_outputs(
     if out is None:
         for src in sources:  # /dev/fd/63 of <(cat x), /dev/stdin: nothing to write beside
             if not is_regular_file(src) or str(src.absolute()).startswith(("/dev/", "/proc/")):
-                raise CLIError(f"{src} is not a regular file (a pipe or a device): there is no "
+                raise CLIError(f"{shown_path(src)} is not a regular file (a pipe or a device): there is no "
                                "folder to write the output beside it; give -o FILE (or -o "
                                "FOLDER/ for several)")
         dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
@@ -315,14 +315,14 @@ def plan_outputs(
         o = Path(out)
         if to_folder or o.is_dir() or out.endswith(("/", os.sep)):
             if o.exists() and not o.is_dir():
-                raise CLIError(f"{o} exists and is not a folder (the output of a folder or of "
+                raise CLIError(f"{shown_path(o)} exists and is not a folder (the output of a folder or of "
                                "several files is a folder)")
             if not o.exists() and not out.endswith(("/", os.sep)) and o.suffix.lower() in FILE_SUFFIXES:
-                raise CLIError(f"{o} names a file, but the output of a folder or of several files "
+                raise CLIError(f"{shown_path(o)} names a file, but the output of a folder or of several files "
                                f"is a folder: give a folder name (a {o.suffix} folder ends with "
                                "a slash)")
             if sources[0] is STDIN:
-                raise CLIError(f"{o} is a folder, and standard input has no name to give the "
+                raise CLIError(f"{shown_path(o)} is a folder, and standard input has no name to give the "
                                "file in it: give -o FILE")
             dsts = [o / (src.stem + suffix) for src in sources]
             dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + suffix))
@@ -338,26 +338,26 @@ def plan_outputs(
                 continue  # Photo.jpg.taco and photo.jpg.taco: two files here
             where = (f"{first_dst} and {dst}, one file on this file system (it does not tell "
                      "names apart by case)" if first_dst != dst else str(dst))
-            raise CLIError(f"{first} and {src} would both be written to {where}; rename one, or "
+            raise CLIError(f"{shown_path(first)} and {shown_path(src)} would both be written to {shown_path(where)}; rename one, or "
                            "give them separate output folders")
         seen[_one_file(dst)] = src, dst
     inputs = {s.resolve() for s in sources if s is not STDIN}
     for dst in dsts:
         if dst.resolve() in inputs:
-            raise CLIError(f"{dst} is an input; it cannot be its own output")
+            raise CLIError(f"{shown_path(dst)} is an input; it cannot be its own output")
     for folder in folders:
         check_folder(folder, create=out is not None and folder == Path(out))
     existing = [d for d in dsts if _exists(d)]
     if existing and not (force or skip_existing):
         others = ", or --skip-existing to write only the others" if len(dsts) > len(existing) else ""
         if len(existing) == 1:
-            raise CLIError(f"{existing[0]} exists; pass --force to overwrite it{others}")
+            raise CLIError(f"{shown_path(existing[0])} exists; pass --force to overwrite it{others}")
         raise CLIError(f"{some(existing, 1)} outputs exist; "
                        f"pass --force to overwrite them{others}")
     if force:
         for d in existing:
             if d.is_dir():
-                raise CLIError(f"{d} is a folder; it cannot be overwritten by a file")
+                raise CLIError(f"{shown_path(d)} is a folder; it cannot be overwritten by a file")
     from ..atomic import remove_stale_temporaries
 
     remove_stale_temporaries(dsts)
@@ -402,17 +402,17 @@ def check_folder(folder: Path, *, create: bool) -> None:
     if folder.is_dir():
         problem = _write_problem(folder)
         if problem:
-            raise CLIError(f"cannot write into {folder}: {problem}")
+            raise CLIError(f"cannot write into {shown_path(folder)}: {problem}")
         return
     if folder.exists():
-        raise CLIError(f"{folder} is not a folder")
+        raise CLIError(f"{shown_path(folder)} is not a folder")
     if not create:
-        raise CLIError(f"folder {folder} does not exist (create it first, or give a folder "
+        raise CLIError(f"folder {shown_path(folder)} does not exist (create it first, or give a folder "
                        "ending with / to -o)")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CLIError(f"cannot create the output folder {folder}: {os_reason(exc)}") from None
+        raise CLIError(f"cannot create the output folder {shown_path(folder)}: {os_reason(exc)}") from None
 
 
 def _write_problem(folder: Path) -> str | None:
@@ -438,12 +438,12 @@ def check_image_format(path: Path, mode: str) -> None:
     fmt = save_format(path)
     if fmt is None or fmt not in Image.SAVE:
         what = f"{path.suffix} images" if path.suffix else "an image to a name without a suffix"
-        raise CLIError(f"{path}: cannot write {what}; use .png (lossless), or .tif, .webp, .bmp, ...")
+        raise CLIError(f"{shown_path(path)}: cannot write {what}; use .png (lossless), or .tif, .webp, .bmp, ...")
     try:
         Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
     except (OSError, ValueError, KeyError):
         kind = "16-bit grey" if mode == "I;16" else mode  # PNG and TIFF hold every decoded mode
-        raise CLIError(f"{path}: {fmt} cannot hold the decoded {kind} image; use .png or .tif") from None
+        raise CLIError(f"{shown_path(path)}: {fmt} cannot hold the decoded {kind} image; use .png or .tif") from None
 
 
 def save_format(path: Path) -> str | None:
@@ -488,7 +488,7 @@ def write_output(path: Path, data: bytes, *, force: bool, skip_existing: bool = 
             raise
         if skip_existing:
             return False
-        raise CLIError(f"{path} exists (written meanwhile, by another process?): --force "
+        raise CLIError(f"{shown_path(path)} exists (written meanwhile, by another process?): --force "
                        "replaces it, --skip-existing leaves it") from None
     return True
 
@@ -539,7 +539,7 @@ def read_taco_input(path: Path) -> bytes:
         with path.open("rb") as f:
             return read_taco_stream(f)
     except TacoFormatError as exc:
-        raise CLIError(f"{path}: {exc}") from None
+        raise CLIError(f"{shown_path(path)}: {exc}") from None
 
 
 def read_taco(path: Path, data: bytes | None = None) -> Any:
@@ -550,4 +550,4 @@ def read_taco(path: Path, data: bytes | None = None) -> Any:
     try:
         return unpack(read_taco_input(path) if data is None else data)
     except TacoFormatError as exc:
-        raise CLIError(f"{path}: {exc}") from None
+        raise CLIError(f"{shown_path(path)}: {exc}") from None
