@@ -232,7 +232,8 @@ def image_curve(curve: Curve, metrics: Sequence[str] = IMAGE_METRICS) -> ImageCu
     Images missing at some point are left out. None when a result has no CSV to read (written
     by hand, or moved without it) or no image has every point; a ResultsFileError when its
     ``csv`` is not a file name (:func:`taco.evaluation.result_files.result_csv`), an
-    :class:`~taco.evaluation.runner.UnreadableResultsCSV` when a value is not a number.
+    :class:`~taco.evaluation.runner.UnreadableResultsCSV` when a value is not a number or the
+    CSV has no ``image`` column.
     """
     columns: list[dict[str, dict[str, str]]] = []  # one per point: image -> its row
     files: list[Path] = []  # the CSV of each column
@@ -242,6 +243,8 @@ def image_curve(curve: Curve, metrics: Sequence[str] = IMAGE_METRICS) -> ImageCu
             return None
         n_images = r.get("dataset", {}).get("images")
         rows = read_rows(csv)
+        if rows and "image" not in rows[0]:
+            raise UnreadableResultsCSV(f"{csv}: not a taco results CSV (it has no image column)")
         for p in r["points"]:
             if p.get("bpp") is None:
                 continue
