@@ -59,7 +59,7 @@ from .memory import (
     OutOfMemoryError,
     allocation_failure,
     decode_cap_problem,
-    decode_memory_estimate,
+    decode_memory_text,
     spans,
     widen,
 )
@@ -782,8 +782,7 @@ def _decode_failed(exc: BaseException, hdr: TacoHeader) -> OutOfMemoryError | No
     pixels = hdr.height * hdr.width
     return OutOfMemoryError(
         f"out of memory decoding a {hdr.width}x{hdr.height} image ({pixels:,} pixels): {what}; "
-        f"decoding this size takes about {decode_memory_estimate(pixels) / 2**30:.1f} GiB with "
-        f"the built-in models; see {docs_ref('reliability.md')}"
+        f"decoding this size takes {decode_memory_text(pixels)}; see {docs_ref('reliability.md')}"
     )
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "allocation_failure",
     "decode_cap_problem",
     "decode_memory_estimate",
+    "decode_memory_text",
     "spans",
     "widen",
 ]
@@ -75,9 +76,14 @@ def decode_cap_problem(width: int, height: int, max_pixels: int | None,
     if max_pixels is None or pixels <= max_pixels:
         return None
     return (f"this file declares a {width}x{height} image ({pixels:,} pixels), over the decoder's "
-            f"cap of {max_pixels:,}; decoding it would take about "
-            f"{decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models: pass "
+            f"cap of {max_pixels:,}; decoding it would take {decode_memory_text(pixels)}: pass "
             f"{no_cap} to decode it anyway")
+
+
+def decode_memory_text(pixels: int) -> str:
+    """What decoding a ``pixels``-pixel image takes, for a message: ``about 1.3 GiB with the
+    built-in models`` (:func:`decode_memory_estimate`)."""
+    return f"about {decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models"
 
 
 class OutOfMemoryError(TacoError, MemoryError):

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from ..memory import MAX_DECODE_PIXELS, decode_memory_estimate
+from ..memory import MAX_DECODE_PIXELS, decode_memory_text
 from ..messages import count, shown_path
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
@@ -196,8 +196,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
             if res.height * res.width > MAX_DECODE_PIXELS:
                 print(f"taco compress: warning: {shown_path(dst)}: {res.width}x{res.height} is over the decoder's "
                       f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
-                      f"--max-pixels 0 (about {decode_memory_estimate(res.height * res.width) / 2**30:.1f} "
-                      "GiB with the built-in models)", file=sys.stderr)
+                      f"--max-pixels 0 ({decode_memory_text(res.height * res.width)})", file=sys.stderr)
             if not args.quiet:
                 turned = image.info.get("exif_orientation", 1)
                 turn = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
