@@ -45,7 +45,7 @@ from taco.captions_file import FOLDER_CAPTIONS, SIDECAR_SUFFIX, CaptionRecord, f
 from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, open_image, to_rgb
 from taco.suffixes import IMAGE_SUFFIXES, folder_images
 
-from .errors import TacoError, TacoWarning
+from .errors import TacoError, TacoValueError, TacoWarning
 from .jsonfiles import read_json_object
 from .messages import count
 
@@ -173,7 +173,7 @@ def collate(samples: Sequence[Sample]) -> Batch:
     """Stack images into (B, 3, H, W); keep captions and names as lists (for the text encoder)."""
     sizes = {tuple(s.image.shape) for s in samples}
     if len(sizes) > 1:
-        raise ValueError(
+        raise TacoValueError(
             f"cannot batch images of different sizes {sorted(sizes)}: crop them "
             "(train_transform / center_crop_transform) or use batch_size=1"
         )
@@ -222,9 +222,9 @@ class RandomCrop:
 
     def __init__(self, crop: int = 256, hflip: float = 0.5) -> None:
         if crop <= 0:
-            raise ValueError(f"crop must be positive, got {crop}")
+            raise TacoValueError(f"crop must be positive, got {crop}")
         if not 0.0 <= hflip <= 1.0:
-            raise ValueError(f"hflip is a probability, got {hflip}")
+            raise TacoValueError(f"hflip is a probability, got {hflip}")
         self.crop = crop
         self.hflip = hflip
 
@@ -247,7 +247,7 @@ class CenterCrop:
 
     def __init__(self, crop: int = 256) -> None:
         if crop <= 0:
-            raise ValueError(f"crop must be positive, got {crop}")
+            raise TacoValueError(f"crop must be positive, got {crop}")
         self.crop = crop
 
     def __call__(self, img: Image.Image) -> Tensor:
@@ -332,7 +332,7 @@ def count_usable(
     passed, so "are there at least N?" reads about N headers, not one per file.
     """
     if min_side is not None and min_side <= 0:
-        raise ValueError(f"min_side must be positive, got {min_side}")
+        raise TacoValueError(f"min_side must be positive, got {min_side}")
     if at_most is not None and at_most <= 0:
         return 0
     root = Path(root)
@@ -444,7 +444,7 @@ class CaptionedImages(Dataset[Sample]):
         largest_small = 0
         if min_side is not None:
             if min_side <= 0:
-                raise ValueError(f"min_side must be positive, got {min_side}")
+                raise TacoValueError(f"min_side must be positive, got {min_side}")
             read = [(r, _shorter_side(self.root / r.file, max_pixels)) for r in kept]
             errors = [e for _, e in read if isinstance(e, ImageReadError)]
             self.dropped["unreadable"] = [r.file for r, e in read if isinstance(e, ImageReadError)]
@@ -462,7 +462,7 @@ class CaptionedImages(Dataset[Sample]):
         if caption_index is not None:
             short = [r.file for r in kept if caption_index >= len(r.captions)]
             if caption_index < 0 or short:
-                raise ValueError(
+                raise TacoValueError(
                     f"caption_index={caption_index} is out of range for {count(len(short), 'image')}, "
                     f"e.g. {short[:3]}"
                 )
@@ -659,7 +659,7 @@ def karpathy_split(
     is an :class:`AnnotationsFileError` naming it.
     """
     if split not in KARPATHY_SPLIT_SIZES:
-        raise ValueError(f"unknown split {split!r}; expected one of {sorted(KARPATHY_SPLIT_SIZES)}")
+        raise TacoValueError(f"unknown split {split!r}; expected one of {sorted(KARPATHY_SPLIT_SIZES)}")
     what = "Karpathy split file (images[{filename, filepath, split, sentences[{raw}]}])"
     data = _read_annotations_json(Path(split_json), what)
     try:
