@@ -173,3 +173,36 @@ def _per_setting(rows: list[dict]) -> list[list[dict]]:
 def rd_run():
     """:func:`write_rd_run` and :func:`synthetic_rd_rows`, for tests that build their own runs."""
     return write_rd_run, synthetic_rd_rows
+
+
+class StubCaptioner:
+    """A captioner that needs no model: the same caption for every image."""
+
+    name = "stub"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __call__(self, images: list) -> list[str]:
+        return ["a stub caption"] * len(images)
+
+
+@pytest.fixture
+def stub_captioner() -> type[StubCaptioner]:
+    """:class:`StubCaptioner`, for ``taco caption`` without a captioning model."""
+    return StubCaptioner
+
+
+@pytest.fixture
+def main_without_captioner(monkeypatch):
+    """``taco.cli.main`` with the evaluation commands, where loading a captioner fails the test
+    (``taco caption`` must have refused, or finished, before it)."""
+    import taco.cli
+    from taco.evaluation import caption
+
+    def no_captioner(*args: object, **kwargs: object) -> None:
+        pytest.fail("a captioner was loaded")
+
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    monkeypatch.setattr(caption, "Captioner", no_captioner)
+    return taco.cli.main

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-import taco.cli
 from taco.evaluation import caption
 from taco.evaluation.caption_plan import NoImagesError, plan_captions
 
@@ -60,25 +59,14 @@ def test_the_plan_module_imports_no_torch():
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
-@pytest.fixture
-def taco_main(monkeypatch):
-    """``taco.cli.main`` with the evaluation commands, where loading a captioner fails the test."""
-    def no_captioner(*args, **kwargs):
-        pytest.fail("a captioner was loaded")
-
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    monkeypatch.setattr(caption, "Captioner", no_captioner)
-    return taco.cli.main
-
-
 @pytest.mark.parametrize("contents", [{}, {"notes.txt": b"hi", "photo.png.bak": b"x",
                                            ".hidden.png": b"x", "a.taco.decoded.png": b"x"}])
-def test_a_folder_without_images_is_an_error_and_writes_nothing(taco_main, tmp_path, capsys, contents):
+def test_a_folder_without_images_is_an_error_and_writes_nothing(main_without_captioner, tmp_path, capsys, contents):
     folder = tmp_path / "photos"
     folder.mkdir()
     for name, data in contents.items():
         (folder / name).write_bytes(data)
-    assert taco_main(["caption", str(folder), "--quiet", "--device", "cpu"]) == 2
+    assert main_without_captioner(["caption", str(folder), "--quiet", "--device", "cpu"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"no images in {folder} (looked for " in err[0] and ".png" in err[0], err
     assert not (folder / "captions.jsonl").exists()
@@ -88,26 +76,26 @@ def test_a_folder_without_images_is_an_error_and_writes_nothing(taco_main, tmp_p
         caption.caption_folder(folder, None, progress=False)  # type: ignore[arg-type]
 
 
-def test_a_folder_whose_images_all_have_captions_is_done(taco_main, folder_factory, tmp_path, capsys):
+def test_a_folder_whose_images_all_have_captions_is_done(main_without_captioner, folder_factory, tmp_path, capsys):
     folder = folder_factory(tmp_path / "photos")
     before = (folder / "captions.jsonl").read_bytes()
-    assert taco_main(["caption", str(folder), "--quiet", "--device", "cpu"]) == 0
+    assert main_without_captioner(["caption", str(folder), "--quiet", "--device", "cpu"]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines() == [f"{folder / 'captions.jsonl'}: nothing to caption, all 4 images "
                                 "already had captions"]
     assert err == "" and (folder / "captions.jsonl").read_bytes() == before
     # the arguments are still checked as far as they can be without loading anything
-    assert taco_main(["caption", str(folder), "--quiet", "--device", "cpu", "-m", str(tmp_path / "nope")]) == 2
+    assert main_without_captioner(["caption", str(folder), "--quiet", "--device", "cpu", "-m", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is not a local model folder (no such folder)" in err[0], err
 
 
-def test_one_image_with_a_sidecar_caption_is_done(taco_main, tmp_path, capsys, folder_factory):
+def test_one_image_with_a_sidecar_caption_is_done(main_without_captioner, tmp_path, capsys, folder_factory):
     folder = folder_factory(tmp_path / "photos", captions=False)
     for p in sorted(folder.glob("*.png"))[1:]:
         p.unlink()
     (folder / "skimage-astronaut.txt").write_text("an astronaut", encoding="utf-8")
-    assert taco_main(["caption", str(folder), "--quiet", "--device", "cpu"]) == 0
+    assert main_without_captioner(["caption", str(folder), "--quiet", "--device", "cpu"]) == 0
     assert "nothing to caption, the 1 image already had captions" in capsys.readouterr().out
     assert not (folder / "captions.jsonl").exists()
 

@@ -21,31 +21,19 @@ from taco.evaluation.caption import caption_folder, plan_captions
 HUMAN = '{"image": "skimage-astronaut.png", "captions": ["my own caption"]}'
 
 
-class StubCaptioner:
-    """A captioner that needs no model: the same caption for every image."""
-
-    name = "stub"
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        pass
-
-    def __call__(self, images):
-        return ["a stub caption"] * len(images)
-
-
 @pytest.fixture
-def taco_main(monkeypatch):
+def taco_main(stub_captioner, monkeypatch):
     """``taco.cli.main`` with the evaluation commands and a stub captioner."""
     monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    monkeypatch.setattr(caption, "Captioner", StubCaptioner)
+    monkeypatch.setattr(caption, "Captioner", stub_captioner)
     return taco.cli.main
 
 
-def test_a_last_line_without_newline_is_kept(folder_factory, tmp_path):
+def test_a_last_line_without_newline_is_kept(stub_captioner, folder_factory, tmp_path):
     folder = folder_factory(tmp_path / "photos", captions=False)
     path = folder / "captions.jsonl"
     path.write_text(HUMAN, encoding="utf-8")  # printf, Python, Windows tools: no final newline
-    report = caption_folder(folder, StubCaptioner(), progress=False)
+    report = caption_folder(folder, stub_captioner(), progress=False)
     assert report.already == 1 and report.written == 3
     text = path.read_text(encoding="utf-8")
     assert text.startswith(HUMAN + "\n") and text.endswith("\n")
@@ -53,50 +41,50 @@ def test_a_last_line_without_newline_is_kept(folder_factory, tmp_path):
     assert records["skimage-astronaut.png"] == ("my own caption",) and len(records) == 4
 
 
-def test_lines_ended_by_bare_carriage_returns_stay_separate(folder_factory, tmp_path):
+def test_lines_ended_by_bare_carriage_returns_stay_separate(stub_captioner, folder_factory, tmp_path):
     """The readers end a line at "\r" too (universal newlines): a file of "\r"-ended lines whose
     last has no ending got the first new line glued to that last one (a file no reader took)."""
     folder = folder_factory(tmp_path / "photos", captions=False)
     path = folder / "captions.jsonl"
     other = '{"image": "hand.jpg", "captions": ["by hand"]}'
     path.write_bytes(f"{HUMAN}\r{other}".encode())
-    report = caption_folder(folder, StubCaptioner(), progress=False)
+    report = caption_folder(folder, stub_captioner(), progress=False)
     assert report.already == 1 and report.written == 3
     records = {r.file: r.captions for r in read_caption_records(path)}
     assert records["hand.jpg"] == ("by hand",) and records["skimage-astronaut.png"] == ("my own caption",)
     assert len(records) == 5
 
 
-def test_a_last_line_without_newline_is_not_touched_when_nothing_is_written(folder_factory, tmp_path):
+def test_a_last_line_without_newline_is_not_touched_when_nothing_is_written(stub_captioner, folder_factory, tmp_path):
     folder = folder_factory(tmp_path / "photos", captions=False)
     path = folder / "captions.jsonl"
     lines = [json.dumps({"image": p.name, "captions": ["hand"]}) for p in sorted(folder.glob("*.png"))]
     path.write_text("\n".join(lines), encoding="utf-8")
     before = path.read_bytes()
-    report = caption_folder(folder, StubCaptioner(), progress=False)
+    report = caption_folder(folder, stub_captioner(), progress=False)
     assert report.written == 0 and report.already == 4 and path.read_bytes() == before
 
 
 @pytest.mark.parametrize("unfinished", ['{"image": "skimage-chelsea.png", "capt', '{"ima',
                                         '{"image": "caf\xc3'])
-def test_a_half_written_line_of_an_interrupted_run_is_cut_with_a_warning(folder_factory, tmp_path, unfinished):
+def test_a_half_written_line_of_an_interrupted_run_is_cut_with_a_warning(stub_captioner, folder_factory, tmp_path, unfinished):
     folder = folder_factory(tmp_path / "photos", captions=False)
     path = folder / "captions.jsonl"
     path.write_bytes((HUMAN + "\n" + unfinished).encode("latin-1"))  # the last: cut inside a UTF-8 character
     with pytest.warns(TacoWarning, match="captions.jsonl: cut off its unfinished last line"):
-        report = caption_folder(folder, StubCaptioner(), progress=False)
+        report = caption_folder(folder, stub_captioner(), progress=False)
     assert report.already == 1 and report.written == 3
     records = read_caption_records(path)
     assert [r.file for r in records][0] == "skimage-astronaut.png" and len(records) == 4
 
 
-def test_a_malformed_hand_written_last_line_is_refused_not_cut(folder_factory, tmp_path):
+def test_a_malformed_hand_written_last_line_is_refused_not_cut(stub_captioner, folder_factory, tmp_path):
     folder = folder_factory(tmp_path / "photos", captions=False)
     path = folder / "captions.jsonl"
     path.write_text(HUMAN + '\n{"image": "skimage-chelsea.png" "captions": ["a cat"]}', encoding="utf-8")
     before = path.read_bytes()
     with pytest.raises(CaptionsFileError, match="captions.jsonl:2: expected"):
-        caption_folder(folder, StubCaptioner(), progress=False)
+        caption_folder(folder, stub_captioner(), progress=False)
     assert path.read_bytes() == before
 
 
@@ -135,10 +123,10 @@ def test_the_folder_and_its_file_are_checked_before_the_captioner_loads(taco_mai
         assert len(err) == 1 and why in err[0], err
 
 
-def test_every_image_unreadable_is_an_error_and_writes_nothing(taco_main, tmp_path, capsys):
+def test_every_image_unreadable_is_an_error_and_writes_nothing(stub_captioner, taco_main, tmp_path, capsys):
     for name in ("a.png", "b.jpg"):
         (tmp_path / name).write_bytes(b"not an image")
-    assert caption_folder(tmp_path, StubCaptioner(), progress=False).written == 0
+    assert caption_folder(tmp_path, stub_captioner(), progress=False).written == 0
     assert not (tmp_path / "captions.jsonl").exists()
     assert taco_main(["caption", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

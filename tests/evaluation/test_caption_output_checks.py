@@ -16,35 +16,12 @@ from taco.evaluation import caption
 from taco.evaluation.caption_plan import check_writable, plan_captions
 
 
-class StubCaptioner:
-    """A captioner that needs no model: the same caption for every image."""
-
-    name = "stub"
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        pass
-
-    def __call__(self, images):
-        return ["a stub caption"] * len(images)
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    """``taco.cli.main`` with the evaluation commands, where loading a captioner fails the test."""
-    def no_captioner(*args, **kwargs):
-        pytest.fail("the captioner was loaded before its output was checked")
-
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    monkeypatch.setattr(caption, "Captioner", no_captioner)
-    return taco.cli.main
-
-
 def _caption(main, capsys, *args: str) -> tuple[int, list[str]]:
     code = main(["caption", *args, "--quiet", "--device", "cpu"])
     return code, capsys.readouterr().err.splitlines()
 
 
-def test_a_missing_or_wrong_folder_for_the_output_is_one_line(taco_main, folder_factory, tmp_path, capsys):
+def test_a_missing_or_wrong_folder_for_the_output_is_one_line(main_without_captioner, folder_factory, tmp_path, capsys):
     folder = folder_factory(tmp_path / "photos", captions=False)
     (tmp_path / "afile").write_text("a file")
     (folder / "taken.jsonl").mkdir()
@@ -53,7 +30,7 @@ def test_a_missing_or_wrong_folder_for_the_output_is_one_line(taco_main, folder_
         ("../afile/c.jsonl", f"{folder / '../afile'}: not a folder (the captions file's folder)"),
         ("taken.jsonl", f"{folder / 'taken.jsonl'}: is a folder, not a captions file"),
     ):
-        assert _caption(taco_main, capsys, str(folder), "-o", output) == (2, [f"taco caption: error: {line}"])
+        assert _caption(main_without_captioner, capsys, str(folder), "-o", output) == (2, [f"taco caption: error: {line}"])
     assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".png")) == ["taken.jsonl"]
     with pytest.raises(FileNotFoundError) as e:
         plan_captions(folder, output="sub/c.jsonl")
@@ -77,30 +54,30 @@ def _read_only(monkeypatch, folder):
     monkeypatch.setattr(tempfile, "TemporaryFile", temporary)
 
 
-def test_a_read_only_folder_is_one_line_before_the_captioner_loads(taco_main, monkeypatch, folder_factory,
+def test_a_read_only_folder_is_one_line_before_the_captioner_loads(main_without_captioner, monkeypatch, folder_factory,
                                                                    tmp_path, capsys):
     folder = folder_factory(tmp_path / "photos", captions=False)
     _read_only(monkeypatch, folder)
-    assert _caption(taco_main, capsys, str(folder)) == (
+    assert _caption(main_without_captioner, capsys, str(folder)) == (
         2, [f"taco caption: error: {folder / 'captions.jsonl'}: read-only file system"])
     assert not (folder / "captions.jsonl").exists()
 
 
-def test_a_read_only_folder_with_nothing_to_caption_is_done(taco_main, monkeypatch, folder_factory,
+def test_a_read_only_folder_with_nothing_to_caption_is_done(main_without_captioner, monkeypatch, folder_factory,
                                                             tmp_path, capsys):
     folder = folder_factory(tmp_path / "photos")  # every image in its captions.jsonl
     _read_only(monkeypatch, folder)
-    assert taco_main(["caption", str(folder), "--quiet", "--device", "cpu"]) == 0
+    assert main_without_captioner(["caption", str(folder), "--quiet", "--device", "cpu"]) == 0
     assert "nothing to caption, all 4 images already had captions" in capsys.readouterr().out
 
 
-def test_access_saying_no_where_a_file_can_be_made_is_not_an_error(monkeypatch, folder_factory, tmp_path):
+def test_access_saying_no_where_a_file_can_be_made_is_not_an_error(stub_captioner, monkeypatch, folder_factory, tmp_path):
     """os.access answers for the permission bits; root, or an ACL, may write anyway."""
     folder = folder_factory(tmp_path / "photos", captions=False)
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if os.fspath(p) == os.fspath(folder)
                         else real_access(p, mode, *a, **k))
-    report = caption.caption_folder(folder, StubCaptioner(), progress=False)
+    report = caption.caption_folder(folder, stub_captioner(), progress=False)
     assert report.written == 4 and len((folder / "captions.jsonl").read_text().splitlines()) == 4
 
 
@@ -112,11 +89,11 @@ def test_an_existing_captions_file_is_checked_without_a_byte_written(folder_fact
     assert (folder / "captions.jsonl").read_bytes() == before and not (folder / "new.jsonl").exists()
 
 
-def test_a_write_that_fails_while_captioning_names_the_file(monkeypatch, folder_factory, tmp_path, capsys):
+def test_a_write_that_fails_while_captioning_names_the_file(stub_captioner, monkeypatch, folder_factory, tmp_path, capsys):
     """A write past ``ulimit -f`` fails with EFBIG and no file name ('[Errno 27] File too large')."""
     folder = folder_factory(tmp_path / "photos", captions=False)
     monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    monkeypatch.setattr(caption, "Captioner", StubCaptioner)
+    monkeypatch.setattr(caption, "Captioner", stub_captioner)
 
     def fsync(fd):
         raise OSError(errno.EFBIG, "File too large")
@@ -125,5 +102,5 @@ def test_a_write_that_fails_while_captioning_names_the_file(monkeypatch, folder_
     assert _caption(taco.cli.main, capsys, str(folder)) == (
         2, [f"taco caption: error: {folder / 'captions.jsonl'}: file too large"])
     with pytest.raises(OSError) as e:
-        caption.caption_folder(folder, StubCaptioner(), progress=False, output="other.jsonl")
+        caption.caption_folder(folder, stub_captioner(), progress=False, output="other.jsonl")
     assert (e.value.errno, e.value.filename) == (errno.EFBIG, str(folder / "other.jsonl"))
