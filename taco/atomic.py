@@ -21,6 +21,7 @@ import re
 import secrets
 import stat
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from contextlib import suppress
@@ -142,6 +143,20 @@ def _remove_if_abandoned(tmp: Path, *, locked: bool) -> bool:
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def folder_write_error(folder: Path) -> OSError | None:
+    """The OSError creating a file in the existing folder ``folder`` raises (a read-only file
+    system, no permission), or None where it can. ``os.access`` answers yes or no without
+    creating anything; where it says no, a temporary file tried there says why (or succeeds:
+    root, ACLs)."""
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as exc:
+        return exc
 
 
 def _write_all(f, data: memoryview) -> None:  # noqa: ANN001 - a binary file object

@@ -417,15 +417,11 @@ def check_folder(folder: Path, *, create: bool) -> None:
 
 def _write_problem(folder: Path) -> str | None:
     """Why files cannot be created in ``folder`` (``read-only file system``, ``permission
-    denied``), or None. ``os.access`` answers yes or no; where it says no, a temporary file tried
-    there says why."""
-    if os.access(folder, os.W_OK | os.X_OK):
-        return None
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            return None  # access() said no, the file system says yes (root, ACLs)
-    except OSError as exc:
-        return os_reason(exc)
+    denied``), or None (:func:`taco.atomic.folder_write_error`)."""
+    from ..atomic import folder_write_error
+
+    exc = folder_write_error(folder)
+    return None if exc is None else os_reason(exc)
 
 
 def check_image_format(path: Path, mode: str) -> None:

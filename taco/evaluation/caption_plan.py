@@ -21,11 +21,11 @@ import errno
 import json
 import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import folder_write_error
 from ..captions_file import CAPTIONS_LINE_MAX_CHARS
 from ..errors import TacoError, TacoValueError, TacoWarning
 from ..messages import shown_path
@@ -202,8 +202,7 @@ def check_writable(path: Path) -> None:
     file a folder (``IsADirectoryError``) or not writable, or a new file not creatable in its
     folder (a read-only file system, no permission). Creates and changes nothing: an existing
     file is opened for appending, no byte written (a pipe or a device is not opened, lest it
-    block); for a new one ``os.access`` asks, and where it says no, a temporary file tried in
-    the folder says why (or succeeds: root, ACLs). A write can still fail later (a full disk, a
+    block); for a new one, the folder is asked (:func:`taco.atomic.folder_write_error`). A write can still fail later (a full disk, a
     file size limit): :func:`taco.evaluation.caption.run_caption_plan` names the file then."""
     parent = path.parent
     if not parent.is_dir():
@@ -217,10 +216,6 @@ def check_writable(path: Path) -> None:
         return
     if path.exists() or path.is_symlink():  # a pipe, a device, a link to nothing: writing says
         return
-    if os.access(parent, os.W_OK | os.X_OK):
-        return
-    try:
-        with tempfile.TemporaryFile(dir=parent):
-            return
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    exc = folder_write_error(parent)
+    if exc is not None:
+        raise OSError(exc.errno, exc.strerror, str(path))
