@@ -173,3 +173,15 @@ def run_probe(tmp_path: Path, *args: str) -> dict:
 def probe():
     """:func:`run_probe`: what a taco command imports, run in a fresh interpreter."""
     return run_probe
+
+
+@pytest.fixture()
+def photos(tmp_path):
+    """Three small photos in a folder (a.png, b.png, c.png: the chelsea sample at 64x48)."""
+    from PIL import Image
+
+    d = tmp_path / "photos"
+    d.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        Image.open(SAMPLES / "skimage-chelsea.png").resize((64, 48)).save(d / name)
+    return d

@@ -15,19 +15,8 @@ from PIL import Image
 
 import taco.atomic
 from taco.cli import files, main
-from taco.samples import SAMPLES_DIR as SAMPLES
 
 CODE = ["--caption", "", "-m", "elic-tiny"]
-
-
-@pytest.fixture()
-def photos(tmp_path):
-    """Three small photos in a folder."""
-    d = tmp_path / "photos"
-    d.mkdir()
-    for name in ("a.png", "b.png", "c.png"):
-        Image.open(SAMPLES / "skimage-chelsea.png").resize((64, 48)).save(d / name)
-    return d
 
 
 def _names(folder: Path) -> list[str]:

@@ -8,26 +8,12 @@ import fcntl
 import os
 from pathlib import Path
 
-import pytest
-from PIL import Image
-
 import taco.codec
 from taco.atomic import temporary_path
 from taco.cli import main
-from taco.samples import SAMPLES_DIR
 
 CODE = ["--caption", "", "-m", "elic-tiny", "--quiet"]
 OTHERS = b"another process's file"
-
-
-@pytest.fixture()
-def photos(tmp_path):
-    """Three small photos in a folder."""
-    d = tmp_path / "photos"
-    d.mkdir()
-    for name in ("a.png", "b.png", "c.png"):
-        Image.open(SAMPLES_DIR / "skimage-chelsea.png").resize((64, 48)).save(d / name)
-    return d
 
 
 def _written_meanwhile(monkeypatch, module, name: str, target: Path) -> None:
