@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .messages import shown_path
+
 __all__ = ["READ_PIECE_BYTES", "checked_path", "file_object_name", "is_file_object",
            "read_at_most", "read_file_object", "read_file_within"]
 
@@ -29,7 +31,8 @@ def is_file_object(value: object) -> bool:
 
 def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Path:
     """``path`` as a ``Path``, once its text can name a file; ``error(shown, reason)`` is raised
-    for text that cannot (``shown``: the path for a message, a null byte in it written ``\\x00``):
+    for text that cannot (``shown``: the path as :func:`taco.messages.shown_path` shows it, a
+    null byte written ``\\x00``):
     the empty path (``"an empty path"``: ``Path("")`` is the current folder, so a blank variable
     would be read as ``.``) and a path holding a null byte (no file name can, and ``os.stat`` and
     ``open`` refuse it with a ValueError, not the OSError a caller catches for every other path
@@ -41,7 +44,7 @@ def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Excep
         raise error(text, "an empty path")
     at = text.find("\x00")
     if at >= 0:
-        raise error(text.replace("\x00", "\\x00"),
+        raise error(shown_path(text),
                     f"the path holds a null byte (character {at + 1}), which no file name can")
     return Path(text)
 
