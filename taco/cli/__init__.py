@@ -125,15 +125,9 @@ def _run(args: argparse.Namespace) -> int:
     Refused before it starts: a command run in a folder that has been deleted (importing torch
     there ends the process with "Intel oneMKL FATAL ERROR"), and one whose output is what it
     prints (:func:`_prints_its_output`) with standard output closed (``taco info X >&-``)."""
-    try:
-        os.getcwd()
-    except FileNotFoundError:
-        print(f"taco {args.command}: error: the current folder no longer exists (it was "
-              "deleted): cd to another", file=sys.stderr)
-        return 2
-    if sys.stdout is None and _prints_its_output(args):
-        print(f"taco {args.command}: error: standard output is closed, so what it prints would be "
-              "lost: give it somewhere to go (> FILE, | ...)", file=sys.stderr)
+    refused = _cannot_run(args)
+    if refused:
+        print(f"taco {args.command}: error: {refused}", file=sys.stderr)
         return 2
     with warnings.catch_warnings():  # the caller's filters and showwarning come back after
         warnings.simplefilter("default")
@@ -189,6 +183,17 @@ def _hostile_streams() -> None:
         reconfigure = getattr(stream, "reconfigure", None)  # io.TextIOWrapper's (pytest's too)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+
+
+def _cannot_run(args: argparse.Namespace) -> str | None:
+    """Why the command cannot start here (see :func:`_run`), or None."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return "the current folder no longer exists (it was deleted): cd to another"
+    if sys.stdout is None and _prints_its_output(args):
+        return "standard output is closed, so what it prints would be lost: give it somewhere to go (> FILE, | ...)"
+    return None
 
 
 def _prints_its_output(args: argparse.Namespace) -> bool:
