@@ -20,10 +20,10 @@ use, so ``import taco`` is instant.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import compressai_loader
+from .lazy import lazy_names
 from .version import __version__
 
 compressai_loader.install()  # before any taco module imports CompressAI (see that module)
@@ -159,14 +159,4 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
     )
 
 if not TYPE_CHECKING:  # hidden from type checkers: a misspelled name is an error there, not Any
-
-    def __getattr__(name: str) -> Any:
-        if name in _LAZY:
-            return getattr(importlib.import_module(_LAZY[name]), name)
-        if name in _SUBMODULES:
-            return importlib.import_module(f"taco.{name}")
-        raise AttributeError(f"module 'taco' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+    __getattr__, __dir__ = lazy_names(__name__, _LAZY, globals(), _SUBMODULES)

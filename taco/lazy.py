@@ -4,24 +4,30 @@ package (and ``taco X --help``) imports no torch."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 
 def lazy_names(
-    package: str, where: Mapping[str, str], namespace: dict[str, Any]
+    package: str, where: Mapping[str, str], namespace: dict[str, Any],
+    submodules: Collection[str] = (),
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``: name -> the module in ``where`` that defines
-    it, imported on first use and then kept in ``namespace`` (the package's ``globals()``)."""
+    it, imported on first use and then kept in ``namespace`` (the package's ``globals()``); each
+    name in ``submodules`` is the package's submodule of that name (``taco.metrics``), imported on
+    first use."""
 
     def __getattr__(name: str) -> Any:  # noqa: N807
         if name in where:
             value = getattr(importlib.import_module(where[name]), name)
-            namespace[name] = value
-            return value
-        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        elif name in submodules:
+            value = importlib.import_module(f"{package}.{name}")
+        else:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        namespace[name] = value
+        return value
 
     def __dir__() -> list[str]:  # noqa: N807
-        return sorted({*namespace, *where})
+        return sorted({*namespace, *where, *submodules})
 
     return __getattr__, __dir__

@@ -7,7 +7,9 @@
 Importing this package imports no torch (``taco --help`` stays fast); :mod:`.checkpoint` does.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_names
 
 __all__ = [
     "convert_state_dict", "import_checkpoint", "import_checkpoint_file", "infer_config",
@@ -24,10 +26,5 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         read_official_state_dict as read_official_state_dict,
     )
 else:  # hidden from type checkers: a misspelled name is an error there
-
-    def __getattr__(name: str) -> Any:
-        if name in __all__:
-            from . import checkpoint
-
-            return getattr(checkpoint, name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__, __dir__ = lazy_names(__name__, dict.fromkeys(__all__, f"{__name__}.checkpoint"),
+                                      globals())
