@@ -39,6 +39,7 @@ from taco.cli.common import non_negative_int
 # over) fails, as the BD table marks such a value: a mean over a sliver says little.
 from taco.evaluation.bdrate import MIN_OVERLAP, BDInterval, bd_bootstrap
 from taco.evaluation.plot import Curve, collect_curves, image_curve, load_results
+from taco.evaluation.result_files import jsonable
 from taco.evaluation.runner import ResultsFileError
 
 
@@ -135,17 +136,6 @@ def _overlap_text(d: BDInterval, delta: str, metric: str, model: Curve, anchor: 
         return f"none: {axis} {_span(model, axis)} ({model.label}) vs {_span(anchor, axis)} ({anchor.label})"
     lo, hi = d.interval
     return f"{axis} {lo:.4g}–{hi:.4g} ({100 * d.overlap:.0f} % of the union)"
-
-
-def _jsonable(value: Any) -> Any:
-    """NaN -> None, so that ``--json`` prints strict JSON."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def check(results_dir: Path, model: str | None = None, elic: str | None = None,
@@ -260,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"check_targets: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(_jsonable(report), indent=2))
+        print(json.dumps(jsonable(report), indent=2, allow_nan=False))
     else:
         print(format_report(report), end="")
     return 0 if report["passed"] else 1

@@ -34,6 +34,7 @@ __all__ = [
     "TEXT_COLUMNS",
     "MalformedResult",
     "UnsupportedResultVersion",
+    "jsonable",
     "read_result",
     "result_csv",
     "result_problem",
@@ -157,15 +158,17 @@ def _not_a_result(path: Path, reason: str) -> ResultsFileError:
     return ResultsFileError(f"{path}: not a taco evaluation result ({reason})")
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
+    """``obj`` as strict JSON can hold it: NaN and infinities -> None, numpy scalars -> Python
+    numbers, tuples -> lists, paths -> strings, dict keys -> strings."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
+        return jsonable(obj.item())
     if isinstance(obj, Path):
         return str(obj)
     return obj
@@ -173,4 +176,4 @@ def _jsonable(obj: Any) -> Any:
 
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
-    return write_text_atomic(path, json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n")
+    return write_text_atomic(path, json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n")
