@@ -74,6 +74,7 @@ from .models import (
 from .models.checkpoint import check_entropy_tables
 from .models.conv_bands import band_convolutions
 from .models.elic import ELIC
+from .models.taco import TACO
 from .progress import Progress
 from .resolve import made_with_problem, resolve_model
 from .text import model_text_encoder
@@ -450,10 +451,13 @@ def analysis_with_text_overlap(
 
     With ``overlap`` the captions are encoded on a worker thread while g_a runs its first stages
     (:mod:`taco.text.worker`); g_a waits for them at CA1. ``False`` encodes them first, on this
-    thread. The bytes are the same either way: the same modules see the same inputs. ``None``
-    (default) overlaps on a CPU only: on an H100 the worker thread made cold-caption encodes
-    slower (median 129.7 vs 110.9 ms, docs/performance.md), the text encoder taking longer than
-    the stages it hides behind and two threads contending to launch kernels.
+    thread, as for every model that is not TACO: only TACO's analysis takes a caption still
+    being encoded (a Future); another text-guided backbone's is given the TextTokens
+    (docs/models.md, "Adding a backbone"). The bytes are the same either way: the same modules
+    see the same inputs. ``None`` (default) overlaps on a CPU only: on an H100 the worker
+    thread made cold-caption encodes slower (median 129.7 vs 110.9 ms, docs/performance.md),
+    the text encoder taking longer than the stages it hides behind and two threads contending
+    to launch kernels.
 
     Images over ``stripe_budget`` (pixels x the model's width N, ``model.tiling_width``, default
     :data:`ANALYSIS_STRIPE_BUDGET`: ~2 MP for the -small models) are analysed in horizontal
@@ -470,7 +474,7 @@ def analysis_with_text_overlap(
     assert encoder is not None
     if overlap is None:
         overlap = x.device.type == "cpu"
-    encode = encode_captions_async if overlap else encode_captions
+    encode = encode_captions_async if overlap and isinstance(model, TACO) else encode_captions
     return model.analysis(x, encode(encoder, list(captions)), stripe_rows=rows)
 
 
