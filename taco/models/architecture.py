@@ -7,6 +7,7 @@ reading and writing checkpoints is :mod:`taco.models.checkpoint`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from torch.overrides import TorchFunctionMode
 
 from ..errors import TacoValueError
 from . import config as model_config
-from .config import ModelConfig
+from .config import OWN_FIELDS, ModelConfig
 from .elic import ELIC
 from .fast_codec import check_latent_codec
 from .taco import TACO
@@ -57,16 +58,62 @@ def build_taco(config: ModelConfig) -> ELIC:
 def class_builder(model_class: type[ELIC]) -> Callable[[ModelConfig], ELIC]:
     """The builder of a backbone registered as a class
     (:func:`taco.models.register_architecture`): ``model_class(N=config.N, M=config.M,
-    **config.options)``, with ``qualities=config.qualities`` for a variable-rate config."""
+    **config.options)``, with ``qualities=config.qualities`` for a variable-rate config.
+    Arguments the class's signature cannot take (an option it lacks, ``qualities`` for a
+    single-rate class) are a TacoValueError naming them before it is called; what ``__init__``
+    itself raises is left as it is (a bug in the backbone, not a config it refuses)."""
 
     def build(config: ModelConfig) -> ELIC:
         settings: dict[str, Any] = dict(config.options)
         if config.qualities is not None:
             settings["qualities"] = config.qualities
-        return model_class(N=config.N, M=config.M, **settings)
+        arguments = dict(N=config.N, M=config.M, **settings)
+        signature = inspect.signature(model_class)
+        try:
+            signature.bind(**arguments)
+        except TypeError as exc:
+            # a field of the config's own that the class takes no keyword for, else the options
+            own = [k for k in OWN_FIELDS if k in arguments and k not in signature.parameters]
+            given = (", ".join(f"{k}={arguments[k]!r:.100}" for k in own) if own
+                     else f"options {config.options!r:.200}")
+            raise TacoValueError(f"architecture {config.architecture!r} cannot be built with "
+                                 f"{given}: {model_class.__name__}() {exc}") from None
+        return model_class(**arguments)
 
     build.__qualname__ = f"class_builder({model_class.__name__})"
     return build
+
+
+#: The methods a text-guided model (``uses_text``) is called with the text in second place:
+#: ``model(x, text, quality=q)`` in training, ``model.analysis(x, text, stripe_rows=)`` in
+#: :mod:`taco.codec`, and ``compress(x, text, quality)`` as TACO's.
+TEXT_METHODS = {"forward": "forward(self, x, text, quality=None)",
+                "compress": "compress(self, x, text, quality=None)",
+                "analysis": "analysis(self, x, text=None, *, stripe_rows=None)"}
+
+
+def _takes_text(method: Callable[..., Any]) -> bool:
+    """Whether ``method`` (a function of the class: ``self`` first) takes a parameter named
+    ``text`` second after ``self``, positionally (or takes ``*args`` by then)."""
+    params = list(inspect.signature(method).parameters.values())[1:3]
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return True
+    return (len(params) == 2 and params[1].name == "text"
+            and params[1].kind in (params[1].POSITIONAL_ONLY, params[1].POSITIONAL_OR_KEYWORD))
+
+
+def text_methods_problem(model_class: type) -> str | None:
+    """What keeps a text-guided model class from taking the text taco hands it
+    (:data:`TEXT_METHODS`: a class that inherits ELIC's forward and compress takes none), in one
+    sentence naming each method and where it comes from; None when nothing does."""
+    missing = [name for name in TEXT_METHODS if not _takes_text(getattr(model_class, name))]
+    if not missing:
+        return None
+    named = " and ".join(f"{model_class.__name__}.{name} ({getattr(model_class, name).__qualname__})"
+                         for name in missing)
+    return (f"{named} take{'s' if len(missing) == 1 else ''} no text: a text-guided backbone "
+            f"(textless=False) needs {', '.join(TEXT_METHODS.values())}, the text second "
+            f"(TextTokens, or None), as TACO's (docs/models.md, \"Adding a backbone\")")
 
 
 #: The builder of each architecture name (:data:`~taco.models.config.ARCHITECTURES`): a function
@@ -78,21 +125,21 @@ BUILDERS: dict[str, Callable[[ModelConfig], ELIC]] = {"elic": build_elic, "taco"
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights) with its builder
     in :data:`BUILDERS`; ValueError for a name without one (a config changed after it was
-    checked) and, naming the architecture and its options, for a builder that refuses the
-    config's settings with a TypeError (a backbone's ``options`` that its class does not take:
-    a checkpoint's header is text from a file). TypeError, naming the class, for a model whose latent codec
-    :mod:`taco.models.fast_codec` cannot code (:func:`~taco.models.fast_codec.check_latent_codec`):
-    a new backbone finds out here, not at its first compress."""
+    checked) and, naming the architecture and what it refuses, for a class that cannot take
+    the config's arguments (:func:`class_builder`: a backbone's ``options`` that its class does
+    not take: a checkpoint's header is text from a file). TypeError, naming the class, for a
+    model whose latent codec :mod:`taco.models.fast_codec` cannot code
+    (:func:`~taco.models.fast_codec.check_latent_codec`) and for a text-guided one whose forward,
+    compress or analysis take no text (:func:`text_methods_problem`): a new backbone finds out
+    here, not at its first compress or training step."""
     build = BUILDERS.get(config.architecture)
     if build is None:
         raise model_config.UnknownArchitectureError(
             model_config.unknown_architecture_message(config.architecture))
-    try:
-        model = build(config)
-    except TypeError as exc:
-        raise TacoValueError(f"architecture {config.architecture!r} cannot be built with options "
-                         f"{config.options!r:.200}: {exc}") from exc
+    model = build(config)
     check_latent_codec(model)
+    if model.uses_text and (problem := text_methods_problem(type(model))):
+        raise TypeError(problem)
     model.config = config
     model.model_id = "custom"
     model.metadata = {}

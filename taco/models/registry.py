@@ -205,9 +205,12 @@ def register_architecture(
     The tables are updated in place (``ARCHITECTURES`` and ``TEXTLESS_ARCHITECTURES`` are
     lists, ``BUILDERS`` and ``MODEL_CONFIGS`` dicts), so every module that holds them sees the
     backbone. Registering ``name`` again replaces its builder; TacoValueError for taco's own architectures,
-    for a class whose ``uses_text`` contradicts ``textless``, for a config name that a
-    trained model or another architecture has, and for a config that ModelConfig refuses (a
-    field it lacks points to ``options``): then no table is changed."""
+    for a class whose ``uses_text`` contradicts ``textless``, for a text-guided class
+    (``textless=False``) whose ``forward``, ``compress`` or ``analysis`` takes no ``text`` second
+    (:func:`~taco.models.architecture.text_methods_problem`; a builder function's model is checked
+    when built), for a config name that a trained model or another architecture has, and for a
+    config that ModelConfig refuses (a field it lacks points to ``options``): then no table is
+    changed."""
     if name in BUILTIN_ARCHITECTURES:
         raise TacoValueError(f"architecture {name!r} is taco's own: give the backbone another name")
     if not name or looks_like_path(name):
@@ -221,7 +224,14 @@ def register_architecture(
             raise TacoValueError(f"model name {key!r} is taken: give the config another name")
         if looks_like_path(key):
             raise TacoValueError(f"model name {key!r} reads as a file path: give it another name")
-    from .architecture import BUILDERS, class_builder  # imports torch: a backbone does anyway
+    from .architecture import (  # imports torch: a backbone does anyway
+        BUILDERS,
+        class_builder,
+        text_methods_problem,
+    )
+
+    if isinstance(build, type) and not textless and (problem := text_methods_problem(build)):
+        raise TacoValueError(problem)
 
     # the configs are checked against the architecture lists as they will be, and the lists
     # put back if one fails: a refused registration leaves no half of itself behind
