@@ -221,10 +221,11 @@ class TrainConfig:
         return self
 
     def _check_model_fits_preset(self) -> None:
-        """An unknown model, a text option on a model without text, or a text preset on ELIC
-        is an error here (not a silently ignored key, nor a late failure when the model is
-        built); a text preset on ELIC names the ``--set`` that trains it and the TACO models of
-        its width."""
+        """An unknown model, a text option on a model without text, an option of TACO's text
+        modules on another architecture (a text-guided backbone's conditioning is its own: it
+        reads only ``text_encoder``), or a text preset on ELIC is an error here (not a silently
+        ignored key, nor a late failure when the model is built); a text preset on ELIC names
+        the ``--set`` that trains it and the TACO models of its width."""
         from ..models import MODEL_CONFIGS
         from ..models.config import TEXTLESS_ARCHITECTURES
 
@@ -233,15 +234,18 @@ class TrainConfig:
             raise ConfigError(unknown_model_text(name))
         known = MODEL_CONFIGS[name]
         arch = self.model_overrides.get("architecture", known.architecture)
-        if arch not in TEXTLESS_ARCHITECTURES:
-            return
-        text_keys = [k for k in TEXT_MODEL_KEYS if k in self.model_overrides]
+        textless = arch in TEXTLESS_ARCHITECTURES
+        text_keys = [k for k in TEXT_MODEL_KEYS if k in self.model_overrides
+                     and arch != "taco" and (textless or k != "text_encoder")]
         if text_keys:
             flag = " (--text-injection)" if "text_injection" in text_keys else ""
+            what = "reads no text" if textless else f"is no TACO model (architecture {arch!r})"
             raise ConfigError(
-                f"model_overrides.{text_keys[0]}{flag}: model {name!r} reads no text; text options "
+                f"model_overrides.{text_keys[0]}{flag}: model {name!r} {what}; text options "
                 "apply to TACO models (e.g. taco-minilm-small, preset taco)"
             )
+        if not textless:
+            return
         if self.preset != "elic":
             frozen = self.preset == "taco-frozen-base"
             flag = " (--freeze-base)" if frozen else ""
