@@ -112,7 +112,10 @@ def test_the_synthesis_halo_covers_what_one_latent_reaches(arch):
     """A change to one latent moves pixels at most 8.25 latents away (132 px) in ELIC's g_s,
     measured in float64 with a delta, for every registered architecture (the paper-size ones
     ``slow``): the model's synthesis_halo (9 for ELIC's g_s), which taco.codec tiles with,
-    covers it. A backbone's g_s may reach less (its own halo is what is checked)."""
+    covers it. A tile's pixels are the whole image's when no latent outside its halo reaches
+    them: reach <= latent_scale x synthesis_halo, the condition a backbone is held to (a
+    scale-8 g_s reaching 14 px tiles exactly with a halo of 2, with seams at 1); taco's own keep
+    ELIC's 12 px margin."""
     model = create_model(arch, seed=0)
     g_s = model.g_s.double().eval()
     m, n = model.M, 24
@@ -125,8 +128,9 @@ def test_the_synthesis_halo_covers_what_one_latent_reaches(arch):
     s = model.latent_scale
     c = s * (n // 2)
     reach = max(c - int(rows.min()), int(rows.max()) - (c + s - 1))
-    assert reach <= s * model.synthesis_halo - 12  # with the crop's margin
+    assert reach <= s * model.synthesis_halo
     if model.config.architecture in BUILTIN_ARCHITECTURES:
+        assert reach <= s * model.synthesis_halo - 12  # ELIC's margin: 144 - 132
         assert 100 < reach  # 132 px: ELIC's g_s, the measure its halo of 9 was chosen by
 
 

@@ -10,6 +10,7 @@ from compressai.models.utils import conv
 from taco.models import ELIC, MODEL_CONFIGS, TACO, create_model
 from taco.models.adapter import TextExtractor
 from taco.models.elic import ANALYSIS_HALO, AnalysisTransform, in_stripes
+from taco.text import text_encoder_dim
 from taco.text.base import TextTokens
 
 #: Every registered architecture, the paper-size ones ``slow``.
@@ -18,9 +19,13 @@ REGISTERED = [pytest.param(a, marks=[pytest.mark.slow] if MODEL_CONFIGS[a].N > 4
 
 
 def _tokens(model, dtype=torch.float32) -> TextTokens:
+    """Tokens of the width of the model's text encoder (its config's: a backbone need keep no
+    ``text_dim``; a TACO built without a config, its adapter's)."""
+    config = getattr(model, "config", None)
+    width = model.text_dim if config is None else text_encoder_dim(**config.text_encoder)
     g = torch.Generator().manual_seed(1)
     mask = torch.tensor([[True] * 5 + [False] * 2])
-    return TextTokens(torch.randn(1, 7, model.text_dim, generator=g).to(dtype), mask)
+    return TextTokens(torch.randn(1, 7, width, generator=g).to(dtype), mask)
 
 
 def _elic_stages(model) -> bool:
