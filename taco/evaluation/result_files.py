@@ -95,8 +95,8 @@ def result_problem(result: dict[str, Any]) -> str | None:
     nothing): ``label`` and ``kind`` strings (``codec`` too, where present), ``dataset`` an object with a string
     ``name`` (its ``kind`` a string, its ``images`` a count, where present); ``run``, ``model``
     (or null), ``set_metrics`` (and its ``fid``) and ``bpp_gap`` objects where present; ``points`` a list of objects whose
-    :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` not negative). The header of a run
-    that has just started (no ``points`` yet) passes."""
+    :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` above 0: every file taco or a codec
+    writes has bytes). The header of a run that has just started (no ``points`` yet) passes."""
     for key in ("run", "set_metrics", "bpp_gap", "model"):
         if key in result and not isinstance(result[key], dict) and not (key == "model" and result[key] is None):
             return f"its {key} is not a JSON object"
@@ -132,6 +132,8 @@ def result_problem(result: dict[str, Any]) -> str | None:
             if not _number_or_null(value) or (key == "bpp" and value is not None and value < 0):
                 wanted = "a finite number >= 0" if key == "bpp" else "a finite number"
                 return f"point {i + 1} has a {key} of {value!r:.40}, not {wanted} or null"
+            if key == "bpp" and value == 0:  # nor can it be drawn on the log bpp axis of taco plot
+                return f"point {i + 1} has a bpp of {value!r}, not above 0: a coded file has at least one byte"
     return None
 
 
