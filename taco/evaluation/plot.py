@@ -401,26 +401,26 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
     lo, hi = min(all_bpp), max(all_bpp)
     xlim = (lo / 1.15, hi * 1.15) if log_x else (max(0.0, lo - 0.05 * (hi - lo + 1e-9)), hi + 0.05 * (hi - lo + 1e-9))
     markers = matched_markers(curves)
+    handles: dict[str, Any] = {}  # legend label -> its line, the first drawn
     for ax, m in zip(axes.flat, panels, strict=False):
-        _draw_panel(ax, m, curves, refs, color, markers, ds_results)
+        for lab, h in _draw_panel(ax, m, curves, refs, color, markers, ds_results).items():
+            handles.setdefault(lab, h)
         ax.set_xlim(*xlim)  # the same bpp range in every panel
         if log_x:
             _log_bpp_axis(ax)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    handles: dict[str, Any] = {}
-    for ax in axes.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(lab, h)
     n_images = max((res["dataset"].get("images", 0) for res in ds_results), default=0)
     heading = title or f"Rate-distortion on {ds}: {n_images} images"
     if any(c.kind == "learned" and "untrained" in c.label for c in curves):
         heading += "\n(untrained = random seed-0 weights: its quality numbers are meaningless)"
-    fig.suptitle(heading, fontsize=12)
-    longest = max(map(len, handles))
+    _literal(fig.suptitle(heading, fontsize=12))
+    longest = max(map(len, handles), default=0)
     ncol = max(1, min(4 if longest < 28 else 3 if longest < 40 else 2, len(handles)))
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=ncol, fontsize=9,
-               frameon=False)
+    legend = fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=ncol, fontsize=9,
+                        frameon=False)
+    for text in legend.get_texts():
+        _literal(text)
     legend_rows = math.ceil(len(handles) / ncol)
     fig.tight_layout(rect=(0, 0.045 * legend_rows + 0.02, 1, 0.95))
     png, svg = io.BytesIO(), io.BytesIO()
@@ -432,10 +432,23 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
             write_bytes_atomic(base.with_suffix(".svg"), svg.getvalue())]
 
 
-def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve],
-                color: _Palette, markers: dict[str, str], ds_results: list[dict[str, Any]]) -> None:
-    """Metric ``m`` against bpp: every curve that has it, then the published references."""
+def _literal(text: Any) -> Any:
+    """The matplotlib ``Text`` ``text``, set to be drawn as typed: a label, title or dataset name
+    comes from the user (``--label``, ``--title``, a result JSON), and as mathtext (or LaTeX, under
+    an rc of ``text.usetex``) ``$\\foo{$`` stops the figure with a parse error and ``$x$`` draws
+    an italic x."""
+    text.set_parse_math(False)
+    text.set_usetex(False)
+    return text
+
+
+def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve], color: _Palette,
+                markers: dict[str, str], ds_results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Metric ``m`` against bpp: every curve that has it, then the published references; returns
+    the legend entries, label -> line. (The lines carry no label: matplotlib leaves a label
+    that starts with ``_`` out of a legend it gathers from the axes.)"""
     lpips_input = ds_results[0].get("lpips_input", "standard")
+    entries: dict[str, Any] = {}
     for c in curves:
         pts = [p for p in c.points if is_number(p.get(m))]
         if not pts:
@@ -443,20 +456,20 @@ def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve]
         x, y = [p["bpp"] for p in pts], [p[m] for p in pts]
         if c.kind == "classic-matched":
             star = markers[c.label] == "*"
-            ax.plot(x, y, markers[c.label], ms=13 if star else 9, color=color(c.codec), mec="black",
-                    mew=0.6, label=c.label)
+            (line,) = ax.plot(x, y, markers[c.label], ms=13 if star else 9, color=color(c.codec), mec="black",
+                              mew=0.6)
         else:
-            ax.plot(x, y, "o-" if len(pts) > 1 else "o", ms=5 if c.kind == "classic" else 8,
-                    lw=1.6, color=color(c.label if c.kind == "learned" else c.codec),
-                    label=c.label)
+            (line,) = ax.plot(x, y, "o-" if len(pts) > 1 else "o", ms=5 if c.kind == "classic" else 8,
+                              lw=1.6, color=color(c.label if c.kind == "learned" else c.codec))
+        entries.setdefault(c.label, line)
     for r in refs:
         pts = [p for p in r.points if m in p]
         if pts:
             other = r.has("lpips") and r.lpips_input not in (None, lpips_input)
-            ax.plot([p["bpp"] for p in pts], [p[m] for p in pts], "--" if len(pts) > 1 else "",
-                    marker="s", mfc="none", ms=6, lw=1.2, color=color("ref:" + r.label, "ref"),
-                    label=f"{r.label}, {r.dataset}"
-                    + (f" (LPIPS: {r.lpips_input} inputs)" if other else ""))
+            (line,) = ax.plot([p["bpp"] for p in pts], [p[m] for p in pts], "--" if len(pts) > 1 else "",
+                              marker="s", mfc="none", ms=6, lw=1.2, color=color("ref:" + r.label, "ref"))
+            entries.setdefault(f"{r.label}, {r.dataset}"
+                               + (f" (LPIPS: {r.lpips_input} inputs)" if other else ""), line)
     label, _ = PANELS.get(m, (m, False))
     if m == "lpips" and lpips_input == "official":
         label = "LPIPS (AlexNet, [0, 1] inputs) ↓"
@@ -469,6 +482,7 @@ def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve]
     ax.set_ylabel(label)
     ax.set_xlabel("bits per pixel")
     ax.grid(True, which="both", alpha=0.3)
+    return entries
 
 
 def _log_bpp_axis(ax: Any) -> None:
