@@ -100,13 +100,33 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     return max(hi - lo, 0.0) / span if span > 0 else 1.0
 
 
+def _fewest(method: str) -> int:
+    """The usable points a curve needs for ``method``: a cubic polynomial (VCEG-M33's fit) is
+    determined by 4 (through 2 or 3, ``polyfit`` returns one of many that fit, and the delta of
+    two straight lines comes out wrong); the piecewise interpolants need 2."""
+    return 4 if method == "cubic" else 2
+
+
+def _require_cubic_points(ra: np.ndarray, rt: np.ndarray) -> None:
+    """TacoValueError when the anchor's (``ra``) or test's (``rt``) usable points are too few
+    for the cubic fit."""
+    for name, r in (("anchor", ra), ("test", rt)):
+        if len(r) < _fewest("cubic"):
+            raise TacoValueError(
+                f"method 'cubic' (VCEG-M33's cubic fit) needs at least {_fewest('cubic')} points per "
+                f"curve: the {name} has {count(len(r), 'usable point')}, through which a cubic is not "
+                "determined; use method 'pchip' (2 points are enough)")
+
+
 def _check(
-    ra: np.ndarray, qa: np.ndarray, rt: np.ndarray, qt: np.ndarray, axis: str
+    ra: np.ndarray, qa: np.ndarray, rt: np.ndarray, qt: np.ndarray, axis: str, method: str
 ) -> str:
     """A reason the delta cannot be computed along ``axis`` ("rate" or "quality"), or ""."""
+    fewest = _fewest(method)
     for name, r, q in (("anchor", ra, qa), ("test", rt, qt)):
-        if len(r) < 2:
-            return f"{name} has {count(len(r), 'usable point')}; need at least 2"
+        if len(r) < fewest:
+            return (f"{name} has {count(len(r), 'usable point')}; need at least {fewest}"
+                    + (" for the cubic fit" if method == "cubic" else ""))
         x = np.log10(r) if axis == "rate" else q
         if len(np.unique(x)) != len(x):
             return f"{name} has repeated {axis} values"
@@ -129,11 +149,18 @@ def _bd(
     rate_test: Points,
     quality_test: Points,
     method: str,
+    *,
+    strict: bool = False,
 ) -> BDResult:
-    """The Bjøntegaard delta along ``along``: "quality" (BD-rate) or "rate" (BD-metric)."""
+    """The Bjøntegaard delta along ``along``: "quality" (BD-rate) or "rate" (BD-metric).
+
+    ``strict``: a TacoValueError, not a NaN, when a curve has too few points for ``method``
+    (the caller's choice of method, not the data, is at fault: a cubic fit through 3 points)."""
     ra, qa = _clean(rate_anchor, quality_anchor)
     rt, qt = _clean(rate_test, quality_test)
-    reason = _check(ra, qa, rt, qt, along)
+    if strict and method == "cubic":
+        _require_cubic_points(ra, rt)
+    reason = _check(ra, qa, rt, qt, along, method)
     if reason:
         return BDResult(float("nan"), reason=reason)
     # the package interpolates along ``along``: sort the points by it
@@ -158,8 +185,10 @@ def bd_rate(
     quality_test: Sequence[float],
     method: str = "pchip",
 ) -> BDResult:
-    """BD-rate in percent of ``test`` against ``anchor`` (negative: ``test`` saves bits)."""
-    return _bd("quality", rate_anchor, quality_anchor, rate_test, quality_test, method)
+    """BD-rate in percent of ``test`` against ``anchor`` (negative: ``test`` saves bits).
+
+    ``method="cubic"`` needs at least 4 usable points per curve (TacoValueError otherwise)."""
+    return _bd("quality", rate_anchor, quality_anchor, rate_test, quality_test, method, strict=True)
 
 
 def bd_metric(
@@ -169,8 +198,10 @@ def bd_metric(
     quality_test: Sequence[float],
     method: str = "pchip",
 ) -> BDResult:
-    """BD-metric (BD-PSNR for PSNR): average quality gain of ``test`` at equal rate."""
-    return _bd("rate", rate_anchor, quality_anchor, rate_test, quality_test, method)
+    """BD-metric (BD-PSNR for PSNR): average quality gain of ``test`` at equal rate.
+
+    ``method="cubic"`` needs at least 4 usable points per curve (TacoValueError otherwise)."""
+    return _bd("rate", rate_anchor, quality_anchor, rate_test, quality_test, method, strict=True)
 
 
 # --------------------------------------------------------------------------- CIs over images
@@ -378,7 +409,7 @@ def bd_bootstrap(
 
     none = BDResult(float("nan"), reason="the two curves share no image")
     ra, qa, rt, qt = (_mean_points(c) for c in columns)
-    full = {k: _bd(alongs[k], ra, qa, rt, qt, method) if images else none for k in (0, 1)}
+    full = {k: _bd(alongs[k], ra, qa, rt, qt, method, strict=True) if images else none for k in (0, 1)}
     wanted = [k for k in (0, 1) if not math.isnan(full[k].value)]  # an undefined delta gets no CI
     fewest = min_pairs(confidence)
     ci_reason = (f"{len(images)} paired image{'s' if len(images) != 1 else ''}: a "
@@ -420,6 +451,16 @@ def bd_bootstrap(
     return BDBootstrap(metric, interval(0), interval(1), len(images), resamples, confidence, seed, method)
 
 
+def _image_counts(points: Sequence[Mapping[str, float]]) -> set[int]:
+    """The numbers of images a curve's points are means over (their ``images``, where recorded)."""
+    return {int(n) for p in points if isinstance(n := p.get("images"), int | float)
+            and not isinstance(n, bool) and math.isfinite(n)}
+
+
+def _counts_text(counts: set[int]) -> str:
+    return "/".join(str(n) for n in sorted(counts)) or "?"
+
+
 def bd_table(
     curves: Mapping[str, Sequence[Mapping[str, float]]],
     anchor: str,
@@ -433,18 +474,23 @@ def bd_table(
 ) -> dict[str, dict[str, dict[str, float | str]]]:
     """BD-rate and BD-metric of every curve against ``anchor``, for each metric.
 
-    ``curves`` maps a label to its points (dicts with ``"bpp"`` and metric values). Returns
-    ``{label: {metric: {"bd_rate": %, "overlap": ..., "reason": ..., "bd_metric": delta,
-    "bd_metric_overlap": ..., "bd_metric_reason": ...}}}``: each delta with its own overlap
-    (the share of the two curves' union it averages over: in quality for BD-rate, in log rate
-    for BD-metric) and, when NaN, its own reason. The anchor itself is left out.
+    ``curves`` maps a label to its points (dicts with ``"bpp"`` and metric values, and
+    ``"images"``: how many images a point is the mean over). Returns ``{label: {metric:
+    {"bd_rate": %, "overlap": ..., "reason": ..., "bd_metric": delta, "bd_metric_overlap": ...,
+    "bd_metric_reason": ...}}}``: each delta with its own overlap (the share of the two curves'
+    union it averages over: in quality for BD-rate, in log rate for BD-metric) and, when NaN,
+    its own reason. The anchor itself is left out.
 
-    With ``resamples`` > 0 and the per-image results of a label and of the anchor in ``images``
-    (label -> :class:`ImageCurve`), that label's metrics measured per image also get
-    :func:`bd_bootstrap` intervals: ``bd_rate_low``/``bd_rate_high``,
-    ``bd_metric_low``/``bd_metric_high``, ``ci_images`` (images paired) and
-    ``bd_rate_undefined``/``bd_metric_undefined`` (resamples without a delta, left out), and
-    ``ci_reason`` when there are too few images for an interval.
+    When ``images`` (label -> :class:`ImageCurve`) holds the per-image results of a label and
+    of the anchor in a metric, that cell's deltas are :func:`bd_bootstrap`'s: over the images
+    both curves coded, paired by name (``images``: how many), which is what its interval is
+    over, so a value is never from other images than its interval. With ``resamples`` > 0 they
+    also get the intervals: ``bd_rate_low``/``bd_rate_high``, ``bd_metric_low``/``bd_metric_high``,
+    ``ci_images`` (images paired) and ``bd_rate_undefined``/``bd_metric_undefined`` (resamples
+    without a delta, left out), and ``ci_reason`` when there are too few images for an
+    interval. Otherwise the deltas are the points', and where the two curves' points are means
+    over different numbers of images ``images_differ`` says so (``"FAKE 6, JPEG 8"``): the
+    value compares different sets of images (:func:`format_bd_table` marks it ``‡``).
     """
     if anchor not in curves:
         raise TacoValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")
@@ -459,9 +505,18 @@ def bd_table(
         if label == anchor:
             continue
         row: dict[str, dict[str, float | str]] = {}
+        own, theirs = _image_counts(points), _image_counts(base)
         for m in metrics:
-            args = (column(base, "bpp"), column(base, m), column(points, "bpp"), column(points, m))
-            r, d = bd_rate(*args, method=method), bd_metric(*args, method=method)
+            a, t = images.get(anchor), images.get(label)
+            b = (bd_bootstrap(a, t, m, resamples=resamples, confidence=confidence, seed=seed, method=method)
+                 if a is not None and t is not None and m in a.quality and m in t.quality else None)
+            if b is not None and b.images:  # paired: the value over the images of its interval
+                r: BDResult | BDInterval = b.bd_rate
+                d: BDResult | BDInterval = b.bd_metric
+            else:
+                b = None
+                args = (column(base, "bpp"), column(base, m), column(points, "bpp"), column(points, m))
+                r, d = bd_rate(*args, method=method), bd_metric(*args, method=method)
             row[m] = {
                 "bd_rate": r.value,
                 "overlap": r.overlap,
@@ -470,10 +525,12 @@ def bd_table(
                 "bd_metric_overlap": d.overlap,
                 "bd_metric_reason": d.reason,
             }
-            a, t = images.get(anchor), images.get(label)
-            if resamples > 0 and a is not None and t is not None and m in a.quality and m in t.quality:
-                b = bd_bootstrap(a, t, m, resamples=resamples, confidence=confidence, seed=seed,
-                                 method=method)
+            if b is None:
+                if len(own | theirs) > 1:
+                    row[m]["images_differ"] = f"{label} {_counts_text(own)}, {anchor} {_counts_text(theirs)}"
+                continue
+            row[m]["images"] = b.images
+            if resamples > 0:
                 row[m].update(
                     bd_rate_low=b.bd_rate.low, bd_rate_high=b.bd_rate.high,
                     bd_metric_low=b.bd_metric.low, bd_metric_high=b.bd_metric.high,
@@ -482,6 +539,9 @@ def bd_table(
                 )
                 if b.bd_rate.ci_reason or b.bd_metric.ci_reason:
                     row[m]["ci_reason"] = b.bd_rate.ci_reason or b.bd_metric.ci_reason
+            if any(b.images < n for n in own | theirs):
+                row[m]["images_paired"] = (f"{b.images} images ({label}'s points: {_counts_text(own)}, "
+                                           f"{anchor}'s: {_counts_text(theirs)})")
         table[label] = row
     return table
 
@@ -508,11 +568,12 @@ def _interval(entry: Mapping[str, float | str], key: str) -> tuple[float, float]
 
 def _cell(entry: Mapping[str, float | str], key: str, fmt: str) -> str:
     """``value`` or ``value [low, high]`` (the CI when the table has one), ``n/a`` for NaN;
-    ``†`` after a value averaged over less than :data:`MIN_OVERLAP` of the curves' union."""
+    ``†`` after a value averaged over less than :data:`MIN_OVERLAP` of the curves' union, ``‡``
+    after one between points that are means over different numbers of images."""
     v = entry.get(key, math.nan)
     if not isinstance(v, float) or math.isnan(v):
         return "n/a"
-    thin = " †" if _thin_overlap(entry, key) is not None else ""
+    thin = (" †" if _thin_overlap(entry, key) is not None else "") + (" ‡" if entry.get("images_differ") else "")
     if (ci := _interval(entry, key)) is not None:
         return f"{fmt.format(v)} [{fmt.format(ci[0])}, {fmt.format(ci[1])}]{thin}"
     return fmt.format(v) + thin
@@ -528,7 +589,9 @@ def format_bd_table(
 
     Cells with a bootstrap interval read ``value [low, high]``; ``bootstrap`` (``resamples``,
     ``confidence``, ``seed``) describes it in a note under the table. A value averaged over less
-    than :data:`MIN_OVERLAP` of the two curves' union is marked ``†``, its overlap in a note.
+    than :data:`MIN_OVERLAP` of the two curves' union is marked ``†``, its overlap in a note; one
+    between points over different numbers of images (``images_differ``) ``‡``, the counts in a
+    note; a note names the cells paired over fewer images than a curve's points hold.
     """
     if not table:
         return f"Anchor: **{anchor}**. No other curve to compare with it: nothing to tabulate.\n"
@@ -550,6 +613,8 @@ def format_bd_table(
     undefined: list[str] = []
     with_ci: set[float | str] = set()
     no_ci: set[str] = set()  # why cells that could have had an interval have none
+    differ: list[str] = []
+    paired: list[str] = []
     for label, row in table.items():
         cells = [label]
         for key, fmt in (("bd_rate", "{:+.2f}"), ("bd_metric", "{:+.4f}")):
@@ -567,6 +632,10 @@ def format_bd_table(
             for key, name in (("bd_rate", f"BD-rate {m}"), ("bd_metric", f"BD-{m}")):
                 if (share := _thin_overlap(entry, key)) is not None:
                     thin.append(f"{label} {name}: {100 * share:.0f} %")
+            if entry.get("images_differ"):
+                differ.append(str(entry["images_differ"]))
+            if entry.get("images_paired"):
+                paired.append(f"{label}: {entry['images_paired']}")
             if "ci_images" in entry and any(_interval(entry, k) for k in ("bd_rate", "bd_metric")):
                 with_ci.add(entry["ci_images"])  # a cell with an interval: the note describes it
             if entry.get("ci_reason"):
@@ -583,6 +652,13 @@ def format_bd_table(
     if thin:
         lines += ["", f"†: averaged over less than {100 * MIN_OVERLAP:.0f} % of the two curves' union "
                   "(a mean over a sliver of the range says little): " + "; ".join(thin) + "."]
+    if differ:
+        lines += ["", "‡: the two curves' points are means over different numbers of images, so the "
+                  "value compares different sets of images (with both curves' per-image results the "
+                  "table pairs them): " + "; ".join(dict.fromkeys(differ)) + "."]
+    if paired:
+        lines += ["", "Values (and intervals) over the images both curves coded, fewer than the points "
+                  "of a curve average: " + "; ".join(dict.fromkeys(paired)) + "."]
     if no_ci:
         lines += ["", "no interval: " + "; ".join(sorted(no_ci)) + "."]
     if undefined:
