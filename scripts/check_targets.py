@@ -16,9 +16,12 @@ its qualities), BD over the interval where both curves have data:
 
 A target passes when the value on all images meets it (``--require-ci``: when the whole 95 %
 bootstrap interval over the images does), measured over at least ``--min-overlap`` (20 %) of the
-two curves' union. With ``--elic LABEL``: the model's BD-rate in PSNR and
-in LPIPS against that same-budget ELIC, with intervals (reported, not a target). Exit status: 0
-when every target passes, 1 when one does not, 2 when the results cannot be checked.
+two curves' union. The targets are over all the dataset's images: results that cover only some
+(a run not complete, a ``--limit`` run, a model and an anchor that share fewer images than the
+dataset has) cannot be checked unless ``--allow-subset`` is given. With ``--elic LABEL``: the
+model's BD-rate in PSNR and in LPIPS against that same-budget ELIC, with intervals (reported, not
+a target). Exit status: 0 when every target passes, 1 when one does not, 2 when the results
+cannot be checked.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from taco.cli.common import non_negative_int
 
 # MIN_OVERLAP: a target measured over less of the two curves' union (in the axis BD integrates
 # over) fails, as the BD table marks such a value: a mean over a sliver says little.
-from taco.evaluation.bdrate import MIN_OVERLAP, BDInterval, bd_bootstrap
+from taco.evaluation.bdrate import MIN_OVERLAP, BDInterval, ImageCurve, bd_bootstrap
 from taco.evaluation.plot import Curve, collect_curves, image_curve, load_results
 from taco.evaluation.result_files import jsonable
 from taco.evaluation.runner import ResultsFileError
@@ -109,19 +112,49 @@ def _classic(curves: Sequence[Curve], codec: str) -> Curve:
 
 
 def _describe(curve: Curve) -> str:
+    """The curve's label with what makes the anchor what it is: implementation, encoder
+    (AVIF's AV1 encoder and version), speed (AVIF's: speed 3 is some 7 % better than the
+    default 6, see docs/evaluation.md), subsampling, and the number of points."""
     settings = curve.sources[0].get("codec_settings", {}) if curve.kind == "classic" else {}
-    extra = [str(settings[k]) for k in ("implementation", "subsampling") if k in settings]
+    extra = [str(settings[k]) for k in ("implementation", "encoder") if k in settings]
+    extra += [f"speed {settings['speed']}"] if "speed" in settings else []
+    extra += [str(settings["subsampling"])] if "subsampling" in settings else []
     return f"{curve.label} ({', '.join([*extra, f'{len(curve.points)} points'])})"
 
 
-def _measure(model: Curve, anchor: Curve, metric: str, resamples: int, seed: int) -> dict[str, Any]:
+def _images(curve: Curve) -> ImageCurve:
+    ic = image_curve(curve)
+    if ic is None:
+        raise CheckError(f"{curve.label}: no per-image CSV beside its result JSON(s); BD intervals need them")
+    return ic
+
+
+def _measure(model: ImageCurve, anchor: ImageCurve, metric: str, resamples: int, seed: int) -> dict[str, Any]:
     """Both deltas of ``metric`` of ``model`` against ``anchor``, with intervals over images."""
-    a, t = image_curve(anchor), image_curve(model)
-    if a is None or t is None:
-        missing = anchor.label if a is None else model.label
-        raise CheckError(f"{missing}: no per-image CSV beside its result JSON(s); BD intervals need them")
-    b = bd_bootstrap(a, t, metric, resamples=resamples, seed=seed)
+    b = bd_bootstrap(anchor, model, metric, resamples=resamples, seed=seed)
     return {"images": b.images, "bd_rate": b.bd_rate, "bd_metric": b.bd_metric}
+
+
+def _dataset_images(curves: Sequence[Curve]) -> int | None:
+    """How many images the dataset has: the most that a run of ``curves`` recorded
+    (``dataset.images``); None when none did."""
+    counts = [n for c in curves for r in c.sources
+              if isinstance(n := (r.get("dataset") or {}).get("images"), int) and not isinstance(n, bool)]
+    return max(counts, default=None)
+
+
+def _partial_runs(curves: Sequence[Curve]) -> list[str]:
+    """Which runs of ``curves`` cover only some images: those not complete, ``--limit`` runs."""
+    incomplete, limited = [], []
+    for c in curves:
+        for r in c.sources:
+            name = Path(r["_path"]).name if r.get("_path") else c.label
+            if r.get("complete") is False:
+                incomplete.append(f"{name} ({r.get('jobs_missing', 'some')} image-setting jobs missing)")
+            if (limit := (r.get("dataset") or {}).get("limit")) is not None:
+                limited.append(f"{name} ({limit})")
+    return ([f"not complete: {', '.join(incomplete)}"] if incomplete else []) + (
+        [f"--limit runs: {', '.join(limited)}"] if limited else [])
 
 
 def _span(curve: Curve, key: str) -> str:
@@ -140,36 +173,57 @@ def _overlap_text(d: BDInterval, delta: str, metric: str, model: Curve, anchor: 
 
 def check(results_dir: Path, model: str | None = None, elic: str | None = None,
           dataset: str | None = None, resamples: int = 2000, seed: int = 0,
-          require_ci: bool = False, min_overlap: float = MIN_OVERLAP) -> dict[str, Any]:
+          require_ci: bool = False, min_overlap: float = MIN_OVERLAP,
+          allow_subset: bool = False) -> dict[str, Any]:
     """Every target (and the ELIC comparison) measured on ``results_dir``: a JSON-ready dict.
-    A target measured over less than ``min_overlap`` of the two curves' union fails."""
+    A target measured over less than ``min_overlap`` of the two curves' union fails. A
+    CheckError when the results cover only some of the dataset's images (a run not complete, a
+    ``--limit`` run, a model and an anchor sharing fewer images than the dataset has), unless
+    ``allow_subset``: then the report lists why (``subset``)."""
     ds, curves = _pick_dataset(results_dir, dataset)
     curve = _learned(curves, model, elic, "model")
+    anchors = {tgt.codec: _classic(curves, tgt.codec) for tgt in TARGETS}
+    base = _learned(curves, elic, None, "elic") if elic is not None else None
+    # by label (a curve's one name: collect_curves refuses one label on two kinds); AVIF serves twice
+    used = list({c.label: c for c in (curve, *anchors.values(), *([base] if base else []))}.values())
+    per_image = {c.label: _images(c) for c in used}
+    full = _dataset_images(used)
+    subset = _partial_runs(used)
+    shared = {other.label: len(set(per_image[curve.label].images) & set(per_image[other.label].images))
+              for other in used[1:]}  # counted before any bootstrap: a refusal costs nothing
+    if full is not None and (fewer := {k: n for k, n in shared.items() if n < full}):
+        subset.append(f"{curve.label} shares with " + ", ".join(f"{k} {n}" for k, n in fewer.items())
+                      + f" of the {full} images")
+    if subset and not allow_subset:
+        raise CheckError("the results cover only some of the images, and issue 14's targets are over all "
+                         f"of them: {'; '.join(subset)} (--allow-subset checks them anyway)")
     rows = []
     for tgt in TARGETS:
-        anchor = _classic(curves, tgt.codec)
-        m = _measure(curve, anchor, tgt.metric, resamples, seed)
+        anchor = anchors[tgt.codec]
+        m = _measure(per_image[curve.label], per_image[anchor.label], tgt.metric, resamples, seed)
         d: BDInterval = m[tgt.delta]
         ok = OPS[tgt.op]
         defined = not math.isnan(d.value)
         ci_ok = defined and not math.isnan(d.low) and ok(d.low, tgt.threshold) and ok(d.high, tgt.threshold)
         overlap_ok = bool(defined and d.overlap >= min_overlap)
         passed = overlap_ok and (ci_ok if require_ci else ok(d.value, tgt.threshold))
-        rows.append({**asdict(tgt), "anchor": _describe(anchor), "images": m["images"], **d.to_dict(),
+        rows.append({**asdict(tgt), "anchor": _describe(anchor), "images": m["images"],
+                     "dataset_images": full, **d.to_dict(),
                      "overlap_used": _overlap_text(d, tgt.delta, tgt.metric, curve, anchor), "ci_passed": ci_ok,
                      "overlap_ok": overlap_ok, "passed": passed})
     comparisons = []
-    if elic is not None:
-        base = _learned(curves, elic, None, "elic")
+    if base is not None:
         for metric in ("psnr", "lpips"):
-            m = _measure(curve, base, metric, resamples, seed)
+            m = _measure(per_image[curve.label], per_image[base.label], metric, resamples, seed)
             d = m["bd_rate"]
             comparisons.append({"name": f"BD-rate ({metric.upper()}) vs {base.label}", "anchor": base.label,
-                                "metric": metric, "delta": "bd_rate", "images": m["images"], **d.to_dict(),
+                                "metric": metric, "delta": "bd_rate", "images": m["images"],
+                                "dataset_images": full, **d.to_dict(),
                                 "overlap_used": _overlap_text(d, "bd_rate", metric, curve, base)})
     lpips_input = curve.sources[0].get("lpips_input", "standard")
     return {
-        "results": str(results_dir), "dataset": ds, "model": curve.label,
+        "results": str(results_dir), "dataset": ds, "dataset_images": full, "subset": subset,
+        "model": curve.label,
         "model_curve": _describe(curve), "lpips_input": lpips_input,
         "bootstrap": {"resamples": resamples, "confidence": 0.95, "seed": seed,
                       "method": "percentile bootstrap over the images (taco.evaluation.bdrate.bd_bootstrap)"},
@@ -197,6 +251,11 @@ def _value_cell(r: dict[str, Any]) -> str:
     return _fmt(r["value"], r) + ci + skipped
 
 
+def _images_cell(r: dict[str, Any]) -> str:
+    """The images paired, beside the dataset's count: ``14 of 14``."""
+    return f"{r['images']} of {r['dataset_images']}" if r.get("dataset_images") is not None else str(r["images"])
+
+
 def format_report(report: dict[str, Any]) -> str:
     """The report as Markdown: a line of context, the targets table, the ELIC comparison."""
     b = report["bootstrap"]
@@ -204,6 +263,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"Model **{report['model_curve']}** on {report['dataset']} (LPIPS {report['lpips_input']}); "
         f"value on all images [95 % CI: {b['method']}, {b['resamples']} resamples, seed {b['seed']}]. "
         f"Pass: {report['pass_rule']}.",
+        *([f"**Only some of the {report['dataset_images'] or '?'} images (--allow-subset)**: "
+           + "; ".join(report["subset"]) + "."] if report["subset"] else []),
         "",
         "| target | anchor | measured [95 % CI] | threshold | pass | overlap used | images |",
         "|---|---|---|---|---|---|---|",
@@ -213,11 +274,11 @@ def format_report(report: dict[str, Any]) -> str:
         thin = not math.isnan(r["value"]) and not r["overlap_ok"]
         verdict = "PASS" if r["passed"] else ("FAIL (overlap too thin)" if thin else "FAIL")
         lines.append(f"| {r['name']} | {r['anchor']} | {_value_cell(r)} | {threshold} | {verdict} | "
-                     f"{r['overlap_used']} | {r['images']} |")
+                     f"{r['overlap_used']} | {_images_cell(r)} |")
     lines += ["", *[f"- {r['name']}: {r['meaning']}." for r in report["targets"]]]
     if report["comparisons"]:
         lines += ["", "| comparison | measured [95 % CI] | overlap used | images |", "|---|---|---|---|"]
-        lines += [f"| {c['name']} | {_value_cell(c)} | {c['overlap_used']} | {c['images']} |"
+        lines += [f"| {c['name']} | {_value_cell(c)} | {c['overlap_used']} | {_images_cell(c)} |"
                   for c in report["comparisons"]]
     passed = sum(r["passed"] for r in report["targets"])
     lines += ["", f"{passed} of {len(report['targets'])} targets pass."]
@@ -239,11 +300,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--min-overlap", type=float, default=MIN_OVERLAP, metavar="FRACTION",
                    help="a target measured over less of the two curves' union fails "
                    f"(default: {MIN_OVERLAP})")
+    p.add_argument("--allow-subset", action="store_true",
+                   help="check results that cover only some of the dataset's images (a run not complete, "
+                   "a --limit run, curves that share fewer images than the dataset has), saying so; "
+                   "without it they cannot be checked (exit 2): the targets are over all images")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     args = p.parse_args(argv)
     try:
         report = check(args.results, args.model, args.elic, args.dataset, args.bootstrap, args.seed,
-                       args.require_ci, args.min_overlap)
+                       args.require_ci, args.min_overlap, args.allow_subset)
     except (CheckError, ImportError, ResultsFileError, ValueError, OSError) as exc:
         # the results cannot be checked (a malformed or unreadable file, a label naming curves of
         # two kinds, ...): status 2, never 1, which says that a target failed
