@@ -17,8 +17,8 @@ Outputs, per dataset folder ``OUT/DATASET/``:
   paired comparison (MODEL: the model id and fingerprint, then ``.qN`` for a variable-rate model) against the true captions (``--compare-caption-modes``).
 
 Caption modes (paper Table 3; effl-lab/TACO issue #2 doubts that the caption matters):
-``true`` (the first caption of each image), ``shuffled`` (another image's caption: a seeded
-derangement), ``empty`` (""), ``fixed:TEXT`` (the same string for every image), ``best-lpips``
+``true`` (the first caption of each image), ``shuffled`` (another image's caption, of another
+text wherever the captions allow: a seeded derangement), ``empty`` (""), ``fixed:TEXT`` (the same string for every image), ``best-lpips``
 (code the image with each of its captions and keep the file with the lowest LPIPS: the choice
 effl-lab/TACO's ``generate_images_mscoco30k.py`` means to make, see docs/official.md).
 """
@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
@@ -46,6 +47,7 @@ from ..devices import resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..locks import FolderLock
+from ..messages import count
 from ..metrics import check_lpips_input
 from ..models.registry import shadow_note
 from ..text.base import normalize_caption
@@ -140,19 +142,58 @@ class CaptionMode:
             return [""] * n
         if self.kind == "fixed":
             return [self.text] * n
-        perm = derangement(n, seed)  # image i borrows the caption of image perm[i] != i
+        perm, kept = _derange_texts(true_captions, seed)  # image i borrows image perm[i]'s caption
+        if kept:  # one text is over half of the captions
+            text, m = Counter(" ".join(c.split()) for c in true_captions).most_common(1)[0]
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            warn_at_caller(f"caption mode shuffled: {kept} of the {count(n, 'image')} keep a caption "
+                           f"of their own text: {shown!r} is {m} of the {n} captions, more than half, "
+                           "so no shuffle gives every image another", TacoWarning)
         return [true_captions[j] for j in perm]
 
     def describe(self, seed: int) -> str:
         return {
             "true": "the image's own (first) caption",
-            "shuffled": f"another image's caption (seeded derangement, seed {seed})",
+            "shuffled": f"another image's caption, of another text wherever the captions allow "
+            f"(seeded derangement, seed {seed})",
             "empty": "the empty caption ''",
             "fixed": f"the same caption for every image: {self.text!r}",
             "best-lpips": "each of the image's captions in turn, keeping the file with the lowest "
             "LPIPS (an encoder-side choice that looks at the original; as effl-lab/TACO's "
             "generate_images_mscoco30k.py intends)",
         }[self.kind]
+
+
+def _derange_texts(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, int]:
+    """A seeded permutation ``p`` of the images, ``p[i] != i``, under which every image gets a
+    text other than its own (``texts[p[i]] != texts[i]``, whitespace collapsed as the encoder
+    reads it) wherever that is possible; returns ``(p, kept)``, ``kept`` the images left with an
+    identical text.
+
+    A derangement of the images alone (:func:`taco.evaluation.stats.derangement`) gives an
+    image of a repeated caption (``['a', 'b', 'a']``) its own text back whenever it draws its
+    twin. Here each such image swaps targets with an image ``j`` for which the swap leaves both
+    with another text; with ``m`` images of one text such a ``j`` exists while more than
+    ``2m - n`` of them hold it, so only when a text is over half of the captions are
+    ``2m - n`` images left with it, the fewest any permutation can. Distinct texts: the plain
+    derangement, unchanged for a seed.
+    """
+    n = len(texts)
+    perm = derangement(n, seed).copy()
+    ids = np.unique([" ".join(t.split()) for t in texts], return_inverse=True)[1].reshape(-1)
+    rng = np.random.default_rng([seed, 1])  # the swaps' own stream: the derangement stays the plain one
+    stuck: set[int] = set()  # texts no swap can help: swaps for other texts never change that
+    for i in np.flatnonzero(ids[perm] == ids):
+        t = int(ids[i])
+        if t in stuck or ids[perm[i]] != t:  # helped by an earlier swap (as its j)
+            continue
+        free = np.flatnonzero((ids != t) & (ids[perm] != t))  # both keep another text after the swap
+        if not free.size:
+            stuck.add(t)
+            continue
+        j = free[rng.integers(free.size)]
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm, int(np.sum(ids[perm] == ids))
 
 
 # --------------------------------------------------------------------------- models
