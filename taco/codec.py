@@ -42,7 +42,15 @@ from compressai.latent_codecs import HyperpriorLatentCodec
 from PIL import Image
 from torch import Tensor
 
-from .bitstream import FORMAT_VERSION, MAX_SIDE, TacoFormatError, TacoHeader, TacoLike, info, pack
+from .bitstream import (
+    FORMAT_VERSION,
+    MAX_SIDE,
+    TacoFormatError,
+    TacoHeader,
+    TacoLike,
+    load_taco,
+    pack,
+)
 from .bitstream.rans import (
     MAX_UNCHUNKED_SYMBOLS,
     SymbolRangeError,
@@ -58,7 +66,6 @@ from .memory import (
     MAX_DECODE_PIXELS,
     OutOfMemoryError,
     allocation_failure,
-    decode_cap_problem,
     decode_memory_text,
     spans,
     widen,
@@ -848,11 +855,8 @@ def _decode(
     order of cost: cap, model, quality, version, then (inside the stream decoder) the chunks."""
     check_max_pixels(max_pixels)
     check_progress(progress)
-    parsed = info(data)
+    parsed = load_taco(data, max_pixels=max_pixels)  # the cap before the payload is read
     hdr = parsed.header
-    too_big = decode_cap_problem(hdr.width, hdr.height, max_pixels)
-    if too_big:
-        raise TacoFormatError(too_big)
     left_out = model is None
     model = model_for_file(hdr, model)
     made_with = made_with_problem(hdr.model_id, hdr.fingerprint, model,

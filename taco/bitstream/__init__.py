@@ -9,11 +9,15 @@ from .container import (
     TacoFormatError,
     TacoHeader,
     TacoLike,
+    TacoSummary,
     info,
+    load_taco,
     pack,
+    summarize,
     taco_bytes,
     unpack,
 )
 
 __all__ = ["BUILTIN_MODEL_IDS", "FORMAT_VERSION", "MAGIC", "MAX_SIDE", "TacoFile", "TacoFormatError",
-           "TacoHeader", "TacoLike", "info", "pack", "taco_bytes", "unpack"]
+           "TacoHeader", "TacoLike", "TacoSummary", "info", "load_taco", "pack", "summarize",
+           "taco_bytes", "unpack"]

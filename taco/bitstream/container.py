@@ -28,14 +28,23 @@ covers the whole file, so a flipped bit anywhere (header included) is an error, 
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from ..errors import TacoError, TacoValueError
-from ..fileobjects import checked_path, is_file_object, read_at_most, read_file_object
+from ..fileobjects import (
+    READ_PIECE_BYTES,
+    checked_path,
+    is_file_object,
+    read_at_most,
+    read_file_object,
+)
+from ..memory import decode_cap_problem
 from ..messages import shown_path
 
 MAGIC = b"TACO"
@@ -146,6 +155,27 @@ class TacoFile:
     def __repr__(self) -> str:  # the payload's size, not its bytes (a few MB of escapes)
         return (f"TacoFile(header={self.header!r}, payload=<{len(self.payload)} bytes>, "
                 f"header_bytes={self.header_bytes}, crc32=0x{self.crc32:08x})")
+
+
+@dataclass(frozen=True)
+class TacoSummary:
+    """What :func:`summarize` says of a ``.taco`` file: a :class:`TacoFile` without the payload,
+    whose checksum was computed piece by piece as it was read (``taco info``)."""
+
+    header: TacoHeader
+    header_bytes: int  # everything before the payload, CRC included
+    payload_bytes: int
+    crc32: int
+
+    @property
+    def total_bytes(self) -> int:
+        """The file's size: header and payload."""
+        return self.header_bytes + self.payload_bytes
+
+    @property
+    def bpp(self) -> float:
+        """Bits per pixel of the original image, counting every byte of the file."""
+        return 8 * self.total_bytes / (self.header.width * self.header.height)
 
 
 def varint(n: int) -> bytes:
@@ -375,37 +405,56 @@ def _too_long(size: int | None, head: _Head) -> TacoFormatError:
     )
 
 
-def unpack(data: bytes) -> TacoFile:
-    """Parse ``.taco`` bytes. Raises :class:`TacoFormatError` on anything malformed, a file longer
-    than its image size allows (:func:`max_file_bytes`) included."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"expected bytes, got {type(data).__name__}")
-    data = bytes(data)
-    head = _parse_head(data)
-    if len(data) > max_file_bytes(head.header_bytes, head.height, head.width):
-        raise _too_long(len(data), head)
-    view = memoryview(data)  # the checksum before the payload's copy
-    if zlib.crc32(view[head.header_bytes:], zlib.crc32(view[:head.crc_at])) != head.crc:
+def _checked_header(head: _Head, crc: int) -> TacoHeader:
+    """The header of a file parsed as ``head`` whose bytes but the checksum's give ``crc``; a
+    :class:`TacoFormatError` for a checksum mismatch, then for a model code past the table."""
+    if crc != head.crc:
         raise TacoFormatError(
             "corrupt or truncated .taco file: checksum mismatch (the file was altered, cut short "
             "or extended)"
         )
     if head.model_id is None:  # an intact file whose model this taco's table does not hold: not corrupt
         raise TacoFormatError(f"unknown built-in model code {head.code}: a file from a newer or forked taco")
-    header = TacoHeader(head.model_id, head.fingerprint, head.height, head.width,
-                        MODES[head.mode_index], head.padding, head.version, head.quality)
+    return TacoHeader(head.model_id, head.fingerprint, head.height, head.width,
+                      MODES[head.mode_index], head.padding, head.version, head.quality)
+
+
+def _check_cap(head: _Head, max_pixels: int | None, no_cap: str) -> None:
+    """The decoder's cap (:func:`taco.memory.decode_cap_problem`) on the image ``head`` declares,
+    as a :class:`TacoFormatError`: checked before the payload is read."""
+    too_big = decode_cap_problem(head.width, head.height, max_pixels, no_cap)
+    if too_big:
+        raise TacoFormatError(too_big)
+
+
+def _parse_bytes(data: bytes, max_pixels: int | None, no_cap: str) -> tuple[_Head, TacoHeader]:
+    """The header of the whole file ``data`` and the header its checksum confirms; its length
+    bound and the cap checked first."""
+    head = _parse_head(data)
+    if len(data) > max_file_bytes(head.header_bytes, head.height, head.width):
+        raise _too_long(len(data), head)
+    _check_cap(head, max_pixels, no_cap)
+    view = memoryview(data)  # no copy of the payload for its checksum
+    return head, _checked_header(head, zlib.crc32(view[head.header_bytes:], zlib.crc32(view[:head.crc_at])))
+
+
+def unpack(data: bytes) -> TacoFile:
+    """Parse ``.taco`` bytes. Raises :class:`TacoFormatError` on anything malformed, a file longer
+    than its image size allows (:func:`max_file_bytes`) included."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    head, header = _parse_bytes(data, None, "")
     return TacoFile(header, data[head.header_bytes:], head.header_bytes, head.crc)
 
 
-def read_taco_stream(stream: IO[bytes]) -> bytes:
-    """The bytes of a ``.taco`` file from a binary ``stream`` (an open file, a pipe, standard
-    input), from where it stands, read within the bound its header sets: the header first (at
-    most :data:`MAX_HEADER_BYTES`), then at most :func:`max_file_bytes` in all. A longer file is
-    a :class:`TacoFormatError`: a regular file's size is taken from the file system before the
-    rest is read (then read to one byte past that size at most), any other stream is read one
-    byte past the bound; both in pieces of :data:`taco.fileobjects.READ_PIECE_BYTES`, so memory
-    follows the bytes read, not the bound. A malformed header is the
-    error :func:`unpack` gives for it; the checksum is not checked here (:func:`unpack` does)."""
+def _open_stream(stream: IO[bytes], max_pixels: int | None, no_cap: str) -> tuple[bytes, _Head, int]:
+    """The first bytes of the ``.taco`` file ``stream`` holds from where it stands (at most
+    :data:`MAX_HEADER_BYTES`), its header, and how many more bytes to read at most: one past the
+    bound the header sets (:func:`max_file_bytes`), or past a regular file's size if less (a
+    126-byte file declaring 32768x32768 is not asked for its 8 GiB bound). Refused before the rest
+    is read: a regular file longer than the bound (its size from the file system) and an image
+    over ``max_pixels`` (None: no cap)."""
     start = read_file_object(stream, "a .taco file", TacoFormatError, limit=MAX_HEADER_BYTES)
     head = _parse_head(start)
     most = max_file_bytes(head.header_bytes, head.height, head.width)
@@ -416,12 +465,74 @@ def read_taco_stream(stream: IO[bytes]) -> bytes:
         size = None
     if size is not None and size > most:
         raise _too_long(size, head)
-    # one byte past the bound, or past a regular file's size (a 126-byte file declaring
-    # 32768x32768 is not asked for its 8 GiB bound); read_at_most reads a piece at a time
-    limit = most + 1 if size is None else min(most, size) + 1
-    data = start + read_at_most(stream, max(0, limit - len(start)), "a .taco file")
-    if len(data) > most:
+    _check_cap(head, max_pixels, no_cap)
+    return start, head, max(0, (most if size is None else min(most, size)) + 1 - len(start))
+
+
+def _pieces(stream: IO[bytes], limit: int) -> Iterator[bytes]:
+    """Up to ``limit`` bytes of ``stream``, as they are read: pieces of at most
+    :data:`taco.fileobjects.READ_PIECE_BYTES`, so memory follows what is kept of them."""
+    while limit > 0:
+        part = read_at_most(stream, min(limit, READ_PIECE_BYTES), "a .taco file")
+        if not part:
+            return
+        limit -= len(part)
+        yield part
+
+
+def _checked_length(head: _Head, total: int) -> None:
+    """A file of ``total`` bytes read from a stream (one past its bound at most) is refused if
+    longer than its header allows."""
+    if total > max_file_bytes(head.header_bytes, head.height, head.width):
         raise _too_long(None, head)
+
+
+def _read_stream(stream: IO[bytes], max_pixels: int | None, no_cap: str) -> TacoFile:
+    """The :class:`TacoFile` of ``stream`` (:func:`_open_stream`): the payload read into one
+    buffer, its checksum computed there."""
+    start, head, left = _open_stream(stream, max_pixels, no_cap)
+    buffer = io.BytesIO()  # grows in place; getvalue() hands over its bytes without a copy
+    buffer.write(start[head.header_bytes:])
+    for part in _pieces(stream, left):
+        buffer.write(part)
+    payload = buffer.getvalue()
+    _checked_length(head, head.header_bytes + len(payload))
+    header = _checked_header(head, zlib.crc32(payload, zlib.crc32(start[:head.crc_at])))
+    return TacoFile(header, payload, head.header_bytes, head.crc)
+
+
+def _summarize_stream(stream: IO[bytes], max_pixels: int | None, no_cap: str) -> TacoSummary:
+    """The :class:`TacoSummary` of ``stream`` (:func:`_open_stream`): its checksum computed
+    piece by piece, nothing kept."""
+    start, head, left = _open_stream(stream, max_pixels, no_cap)
+    crc = zlib.crc32(start[head.header_bytes:], zlib.crc32(start[:head.crc_at]))
+    payload_bytes = len(start) - head.header_bytes
+    for part in _pieces(stream, left):
+        crc = zlib.crc32(part, crc)
+        payload_bytes += len(part)
+    _checked_length(head, head.header_bytes + payload_bytes)
+    return TacoSummary(_checked_header(head, crc), head.header_bytes, payload_bytes, head.crc)
+
+
+def read_taco_stream(stream: IO[bytes], *, max_pixels: int | None = None,
+                     no_cap: str = "max_pixels=None") -> bytes:
+    """The bytes of a ``.taco`` file from a binary ``stream`` (an open file, a pipe, standard
+    input), from where it stands, read within the bound its header sets: the header first (at
+    most :data:`MAX_HEADER_BYTES`), then at most :func:`max_file_bytes` in all. A longer file is
+    a :class:`TacoFormatError`: a regular file's size is taken from the file system before the
+    rest is read (then read to one byte past that size at most), any other stream is read one
+    byte past the bound; both in pieces of :data:`taco.fileobjects.READ_PIECE_BYTES` into one
+    buffer, so memory follows the bytes read, not the bound. An image over ``max_pixels`` (the
+    decoder's cap, :func:`taco.memory.decode_cap_problem`; ``no_cap`` says how to lift it) is
+    refused before the rest is read. A malformed header is the error :func:`unpack` gives for
+    it; the checksum is not checked here (:func:`unpack` does)."""
+    start, head, left = _open_stream(stream, max_pixels, no_cap)
+    buffer = io.BytesIO()
+    buffer.write(start)
+    for part in _pieces(stream, left):
+        buffer.write(part)
+    data = buffer.getvalue()
+    _checked_length(head, len(data))
     return data
 
 
@@ -429,6 +540,28 @@ def read_taco_stream(stream: IO[bytes]) -> bytes:
 #: or a binary file object (``IO[bytes]``: ``open(path, "rb")``, ``io.BytesIO``, what
 #: ``zipfile.ZipFile.open``, ``tarfile`` and ``subprocess`` give, a ``SpooledTemporaryFile``).
 TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
+
+_T = TypeVar("_T")
+
+
+def _from_source(data: str | os.PathLike[str] | IO[bytes], read: Callable[[IO[bytes]], _T]) -> _T:
+    """``read`` of the file at path ``data`` (a path that cannot be read is a
+    :class:`TacoFileUnreadable` naming it) or of the binary file object ``data``."""
+    if isinstance(data, str | os.PathLike):
+        path = checked_path(data, TacoFileUnreadable)
+        try:
+            with path.open("rb") as f:
+                return read(f)
+        except FileNotFoundError as e:
+            raise TacoFileNotFound(path, "file not found", e.errno, e.strerror) from None
+        except IsADirectoryError as e:
+            raise TacoFileUnreadable(path, "is a directory, not a file", e.errno, e.strerror) from None
+        except OSError as e:
+            raise TacoFileUnreadable(path, e.strerror or str(e), e.errno, e.strerror) from e
+    if not is_file_object(data):
+        raise TypeError(f"expected the bytes of a .taco file, its path or a binary file object, "
+                        f"not {type(data).__name__}")
+    return read(data)  # open(path, "rb"), io.BytesIO, a pipe
 
 
 def taco_bytes(data: TacoLike) -> bytes:
@@ -438,23 +571,37 @@ def taco_bytes(data: TacoLike) -> bytes:
     unread). A path that cannot be read is a :class:`TacoFileUnreadable` naming it (a
     :class:`TacoFormatError` and an ``OSError``), an empty one or one with a null byte too
     (:func:`taco.fileobjects.checked_path`)."""
-    if isinstance(data, str | os.PathLike):
-        path = checked_path(data, TacoFileUnreadable)
-        try:
-            with path.open("rb") as f:
-                return read_taco_stream(f)
-        except FileNotFoundError as e:
-            raise TacoFileNotFound(path, "file not found", e.errno, e.strerror) from None
-        except IsADirectoryError as e:
-            raise TacoFileUnreadable(path, "is a directory, not a file", e.errno, e.strerror) from None
-        except OSError as e:
-            raise TacoFileUnreadable(path, e.strerror or str(e), e.errno, e.strerror) from e
     if isinstance(data, bytes | bytearray | memoryview):
         return bytes(data)
-    if not is_file_object(data):
-        raise TypeError(f"expected the bytes of a .taco file, its path or a binary file object, "
-                        f"not {type(data).__name__}")
-    return read_taco_stream(data)  # open(path, "rb"), io.BytesIO, a pipe
+    return _from_source(data, read_taco_stream)
+
+
+def load_taco(data: TacoLike, *, max_pixels: int | None = None,
+              no_cap: str = "max_pixels=None") -> TacoFile:
+    """The :class:`TacoFile` of a ``.taco`` file given as bytes, as its path or as a binary file
+    object (read from where it stands), checked as :func:`unpack` checks it. A path or a file
+    object is read header first: a file longer than its header allows (a regular file by its
+    size, unread) and an image over ``max_pixels`` (the decoder's cap, None: none; ``no_cap``
+    ends the message with how to lift it) are refused before the payload is read, and the payload
+    is read into one buffer of its own: memory follows the file's bytes, within what its header
+    allows (``taco.decompress``). A path that cannot be read: as :func:`taco_bytes` says."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        data = bytes(data)
+        head, header = _parse_bytes(data, max_pixels, no_cap)
+        return TacoFile(header, data[head.header_bytes:], head.header_bytes, head.crc)
+    return _from_source(data, lambda stream: _read_stream(stream, max_pixels, no_cap))
+
+
+def summarize(data: TacoLike, *, max_pixels: int | None = None,
+              no_cap: str = "max_pixels=None") -> TacoSummary:
+    """What :func:`load_taco` checks of a ``.taco`` file, without keeping its payload: a path or
+    a file object is read piece by piece (:data:`taco.fileobjects.READ_PIECE_BYTES`) into the
+    checksum, so memory stays flat whatever the file's size (``taco info``)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        head, header = _parse_bytes(raw, max_pixels, no_cap)
+        return TacoSummary(header, head.header_bytes, len(raw) - head.header_bytes, head.crc)
+    return _from_source(data, lambda stream: _summarize_stream(stream, max_pixels, no_cap))
 
 
 def info(data: TacoLike) -> TacoFile:
@@ -464,5 +611,7 @@ def info(data: TacoLike) -> TacoFile:
     padding), ``.crc32``, ``.total_bytes``, ``.bpp``.
     Needs no model and no torch. A path that cannot be read, a malformed header or a checksum
     mismatch raises :class:`TacoFormatError`; the stream is not read, so a file that passes may still fail to
-    decode (another model, a quality it lacks, a stream altered behind a recomputed checksum)."""
-    return unpack(taco_bytes(data))
+    decode (another model, a quality it lacks, a stream altered behind a recomputed checksum).
+    The payload is read into one buffer of its own (:func:`load_taco`); :func:`summarize` keeps
+    none of it."""
+    return load_taco(data)
