@@ -1,8 +1,9 @@
 """A caller's binary file object (``open(path, "rb")``, ``io.BytesIO``, a pipe), read to its end
 or within a bound:
 what :func:`taco.compress` takes for an image and :func:`taco.decompress` / :func:`taco.info` for
-a ``.taco`` file; a file by its path, read whole within a bound (:func:`read_file_within`); and
-the text of a path checked before the disk is asked about it (:func:`checked_path`).
+a ``.taco`` file; a file by its path, read whole within a bound (:func:`read_file_within`); the
+text of a path checked before the disk is asked about it (:func:`checked_path`); and a zip
+archive's records checked before ``torch.load`` inflates them (:func:`zip_inflation_problem`).
 Imports nothing but the standard library (the bottom layer).
 """
 
@@ -10,14 +11,15 @@ from __future__ import annotations
 
 import io
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .messages import shown_path
 
-__all__ = ["READ_PIECE_BYTES", "checked_path", "file_object_name", "is_file_object",
-           "read_at_most", "read_file_object", "read_file_within"]
+__all__ = ["READ_PIECE_BYTES", "ZIP_MAGIC", "checked_path", "file_object_name", "is_file_object",
+           "read_at_most", "read_file_object", "read_file_within", "zip_inflation_problem"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
 READ_PIECE_BYTES = 1 << 20
@@ -119,3 +121,45 @@ def read_file_within(path: str | os.PathLike[str], limit: int) -> tuple[bytes, i
         size = os.fstat(f.fileno()).st_size
         data = f.read(limit + 1) if size <= limit else b""
     return data, max(size, len(data))
+
+
+#: What a file that ``torch.load`` reads as a zip archive starts with (a zip's local file header;
+#: torch looks at these 4 bytes only, any other file is a pickle to it).
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def zip_inflation_problem(path: str | os.PathLike[str], factor: int = 2) -> str | None:
+    """Why the file at ``path`` must not be handed to ``torch.load``, read from its zip records
+    alone; None when it is not a zip (torch reads it as a pickle) or its records are fine.
+
+    ``torch.save`` stores every record of its zip uncompressed (``ZIP_STORED``), so what loading
+    takes is about the file's size; torch's reader inflates a deflated record all the same, whole,
+    into memory: a 3.5 MB file of 3 GiB of zeros imported at 3.6 GB peak (12 MB would ask
+    12 GiB), before any check of the tensors could run (and with ``mmap=True`` takes its
+    compressed bytes for the tensor's). Refused: a record of another kind, records
+    declaring more than ``factor`` times the file's size in all, a zip that cannot be read (torch
+    would read it with its own parser), and a file that cannot be opened."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
+                return None
+            size = os.fstat(f.fileno()).st_size
+            f.seek(0)
+            with zipfile.ZipFile(f) as archive:
+                records = archive.infolist()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:
+        # ValueError: a name not in its declared encoding; NotImplementedError: a zip version
+        # past what Python reads
+        return f"not a readable zip archive ({exc})"
+    for record in records:
+        if record.compress_type != zipfile.ZIP_STORED:
+            return (f"its zip record {record.filename!r:.80} is compressed (method "
+                    f"{record.compress_type}), which torch.save never writes: loading would "
+                    f"inflate it whole ({record.file_size:,} bytes) before it could be checked")
+    declared = sum(record.file_size for record in records)
+    if declared > factor * size:
+        return (f"its zip records declare {declared:,} bytes, more than the {size:,}-byte file "
+                "stores: not a file torch.save wrote")
+    return None

@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..fileobjects import zip_inflation_problem
 from ..messages import some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model
@@ -129,6 +130,9 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    problem = zip_inflation_problem(path)  # before torch inflates a compressed record whole
+    if problem:
+        raise CheckpointError(f"{path}: {problem}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
@@ -154,7 +158,8 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     if stored > 2 * path.stat().st_size + (1 << 20):  # many tensors viewing one storage
         raise CheckpointError(f"{path}: its tensors hold {stored:,} bytes, more than the "
                               f"{path.stat().st_size:,}-byte file stores: not a saved model's weights")
-    info = {k: v for k, v in obj.items() if k != "state_dict" and isinstance(v, (int, float, str))}
+    info = {k: v for k, v in obj.items()
+            if isinstance(k, str) and k != "state_dict" and isinstance(v, (int, float, str))}
     return out, info
 
 
@@ -274,6 +279,20 @@ def _constant_buffers(reference: dict[str, Tensor]) -> set[str]:
                                                 "entropy_bottleneck.target"))}
 
 
+#: The most characters of the authors' file's text that an import keeps in the checkpoint's
+#: metadata, each: the records are a few words (``best_psnr``, an epoch), and a 2,000,000-character
+#: ``best_*`` string made a taco header too long for taco to read back. Longer names are left
+#: out, longer values cut with an ellipsis.
+SOURCE_TEXT_CHARS = 200
+
+
+def _shortened(value: Any) -> Any:
+    """``value``, a string cut to :data:`SOURCE_TEXT_CHARS` characters (its last one "…")."""
+    if isinstance(value, str) and len(value) > SOURCE_TEXT_CHARS:
+        return value[: SOURCE_TEXT_CHARS - 1] + "…"
+    return value
+
+
 def import_checkpoint(
     path: str | os.PathLike[str], text_encoder: str | None = "clip"
 ) -> ELIC:
@@ -297,9 +316,10 @@ def import_checkpoint(
     model.model_id = "custom"
     model.metadata = {
         "imported_from": "effl-lab/TACO checkpoint (taco import-checkpoint)",
-        "source_file": Path(path).name,
-        **{f"source_{k}": v for k, v in info.items() if k == "epoch" or k.startswith("best_")
-           and not k.endswith("_path")},
+        "source_file": _shortened(Path(path).name),
+        **{f"source_{k}": _shortened(v) for k, v in info.items()
+           if len(k) <= SOURCE_TEXT_CHARS and (k == "epoch" or k.startswith("best_")
+                                               and not k.endswith("_path"))},
     }
     return model
 

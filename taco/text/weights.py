@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import is_int, is_number
+from ..fileobjects import zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
 from ..shards import check_header_size
 from .base import TextEncoderUnavailable
@@ -149,7 +150,8 @@ def _indexed_files(index_file: Path) -> list[str]:
 
 class _WeightFiles:
     """The weights of a folder: one safetensors file, sharded ones, or a torch pickle read with
-    ``weights_only=True`` (memory-mapped)."""
+    ``weights_only=True`` (memory-mapped), its zip records checked first
+    (:func:`taco.fileobjects.zip_inflation_problem`)."""
 
     def __init__(self, root: Path, rename: Callable[[str], str]) -> None:
         self.rename = rename
@@ -160,6 +162,10 @@ class _WeightFiles:
             self.files = [root / f for f in _indexed_files(root / "model.safetensors.index.json")]
         elif (root / "pytorch_model.bin").is_file():
             self.files = []
+            # torch's mmap read a deflated record's compressed bytes as its weights
+            problem = zip_inflation_problem(root / "pytorch_model.bin")
+            if problem:
+                raise TextEncoderUnavailable(f"{os.fspath(root / 'pytorch_model.bin')!r}: {problem}")
             try:
                 self.pickled = torch.load(root / "pytorch_model.bin", map_location="cpu",
                                           weights_only=True, mmap=True)
