@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import json
 import os
+import shlex
 import weakref
 from pathlib import Path
 from statistics import NormalDist
@@ -23,6 +24,7 @@ import torch.nn as nn
 from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
 from ..errors import TacoValueError
+from ..fileobjects import ZIP_MAGIC
 from ..memory import allocation_failure
 from ..messages import some
 from ..shards import ShardedFileError, load_sharded, save_sharded
@@ -33,6 +35,7 @@ from .elic import ELIC, MAX_SCALE_LEVELS
 from .header import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
+    MAX_HEADER_CHARS,
     checkpoint_shapes,
     header_config,
     header_model_id,
@@ -55,7 +58,9 @@ def save_checkpoint(
 
     The entropy-coder tables are rebuilt (``update(force=True)``, with the model's own scale
     table: :meth:`ELIC.set_scale_levels`) first, so the file can be used for real coding as is.
-    ``metadata`` (λ, training data, steps, ...) is stored beside the config.
+    ``metadata`` (λ, training data, steps, ...) is stored beside the config; a header longer
+    than a load reads (:data:`~taco.models.header.MAX_HEADER_CHARS`) is a
+    :class:`~taco.errors.TacoValueError` before anything is written.
     ``half`` stores float weights as float16; they load back as float32. ``compact_tables``
     leaves out the Gaussian-conditional CDF tables (identical for every channel group and
     derived from the stored scale table: most of a small model's file) and stores their SHA-256;
@@ -96,10 +101,27 @@ def save_checkpoint(
     }
     if dropped:
         header["gaussian_tables_sha256"] = _tables_digest(model.state_dict(), dropped)
+    text = _header_text(header)
     if max_shard_bytes is None:
-        return save_safetensors_atomic(state, path, metadata={"taco": json.dumps(header)})
-    save_sharded(state, path, {"taco": json.dumps(header)}, max_bytes=max_shard_bytes)
+        return save_safetensors_atomic(state, path, metadata={"taco": text})
+    save_sharded(state, path, {"taco": text}, max_bytes=max_shard_bytes)
     return path
+
+
+def _header_text(header: dict[str, Any]) -> str:
+    """``header`` as the JSON text a checkpoint stores; a :class:`TacoValueError` naming its
+    longest metadata entry when the text is longer than :func:`read_checkpoint_header` reads
+    (:data:`MAX_HEADER_CHARS`): the file would be written, then refused by every load."""
+    text = json.dumps(header)
+    if len(text) <= MAX_HEADER_CHARS:
+        return text
+    sizes = {k: len(json.dumps(v)) for k, v in header["metadata"].items()}
+    longest = max(sizes, key=sizes.__getitem__, default=None)
+    most = (f"; its longest metadata entry, {longest!r:.60}, takes {sizes[longest]:,}"
+            if longest is not None else "")
+    raise TacoValueError(f"the checkpoint's taco header would be {len(text):,} characters, over "
+                         f"the {MAX_HEADER_CHARS:,} taco reads back{most}: shorten or leave out "
+                         "long metadata (nothing was written)")
 
 
 #: The coder tables of an entropy model (the entropy bottleneck's, each Gaussian conditional's),
@@ -235,7 +257,17 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     if torch.is_inference_mode_enabled():
         with torch.inference_mode(False), torch.no_grad():
             return load_checkpoint(path, map_location)
-    header = read_checkpoint_header(path)
+    try:
+        header = read_checkpoint_header(path)
+    except CheckpointError:
+        torch_file = _torch_save_file(path)
+        if torch_file is None:
+            raise
+        raise CheckpointError(
+            f"{path}: {torch_file} (torch.save), not a taco checkpoint: if it is one of the TACO "
+            f"or ELIC authors', import it once (taco import-checkpoint {shlex.quote(str(path))} -o "
+            "MODEL.safetensors; in Python taco.official.import_checkpoint_file) and give "
+            "MODEL.safetensors") from None
     config = header_config(header, path)
     try:
         skeleton = build_on_meta(config)
@@ -282,6 +314,25 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     model.metadata = header.get("metadata") or {}  # an object (read_checkpoint_header), or none
     model.to(map_location).eval()
     return model
+
+
+#: How a ``torch.save`` file of the format before PyTorch 1.6 starts: its magic number pickled.
+_LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19."
+
+
+def _torch_save_file(path: str | os.PathLike[str]) -> str | None:
+    """What kind of ``torch.save`` file ``path`` is by its first bytes, for a file that is no taco
+    checkpoint; None for another file (a folder, an index) or one that cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_LEGACY_TORCH_MAGIC))
+    except OSError:
+        return None
+    if head.startswith(ZIP_MAGIC):
+        return "a PyTorch checkpoint"
+    if head == _LEGACY_TORCH_MAGIC:
+        return "a PyTorch checkpoint of the format before PyTorch 1.6"
+    return None
 
 
 def filled_whole(skeleton: ELIC) -> ELIC | None:
