@@ -110,7 +110,8 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC, *, given
     said as taco decompress's options (``--model FILE``, "leave out --model"), else as Python
     (``taco.decompress(data, taco.load(FILE))``, "leave the model out"). What else to say
     follows from what ``file_model`` is: a built-in trained model (taco finds it from the file),
-    an architecture (its untrained seed-0 weights, or a checkpoint of it), or neither."""
+    an architecture (its untrained seed-0 weights, or a checkpoint of it), no model (``""``,
+    model code 0: :data:`DEFAULT_MODEL` was tried), or another name."""
     from .models import model_fingerprint
 
     if fingerprint == model_fingerprint(model):
@@ -123,6 +124,14 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC, *, given
     else:
         leave_out = "leave the model out"
         checkpoint = "taco.decompress(data, taco.load(FILE)) (FILE: the checkpoint or its run folder)"
+    if not file_model:  # model code 0: its model's id was empty; DEFAULT_MODEL is tried for it
+        head = "this file names no model (model code 0: its model's model_id was empty)"
+        if given is None:
+            return (f"{head}, and taco's default model {DEFAULT_MODEL!r}, which decodes such files, "
+                    f"did not make it: decode it with the model that made it: {checkpoint}")
+        with_given = (f"--model {given!r}" if cli else
+                      f"the model given ({given!r})" if given else "the model given (with no model_id either)")
+        return f"{head}, and {with_given} did not make it: give the checkpoint that made it: {checkpoint}"
     if given is None:  # the weights the file's name gives are not the ones that made it
         untrained = kind == "architecture"
         return (f"this file was made with {'trained' if untrained else 'other'} weights of "
