@@ -16,6 +16,7 @@ import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
 from ..errors import TacoValueError
+from ..messages import docs_ref
 from . import config as model_config
 from .config import OWN_FIELDS, ModelConfig
 from .elic import ELIC
@@ -113,7 +114,7 @@ def text_methods_problem(model_class: type) -> str | None:
                          for name in missing)
     return (f"{named} take{'s' if len(missing) == 1 else ''} no text: a text-guided backbone "
             f"(textless=False) needs {', '.join(TEXT_METHODS.values())}, the text second "
-            f"(TextTokens, or None), as TACO's (docs/models.md, \"Adding a backbone\")")
+            f"(TextTokens, or None), as TACO's ({docs_ref('models.md', 'Adding a backbone')})")
 
 
 #: The builder of each architecture name (:data:`~taco.models.config.ARCHITECTURES`): a function
