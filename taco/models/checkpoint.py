@@ -12,7 +12,6 @@ import hashlib
 import itertools
 import json
 import os
-import shlex
 import weakref
 from pathlib import Path
 from statistics import NormalDist
@@ -24,7 +23,6 @@ import torch.nn as nn
 from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
 from ..errors import TacoValueError
-from ..fileobjects import ZIP_MAGIC
 from ..memory import allocation_failure
 from ..messages import some
 from ..shards import ShardedFileError, load_sharded, save_sharded
@@ -257,17 +255,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     if torch.is_inference_mode_enabled():
         with torch.inference_mode(False), torch.no_grad():
             return load_checkpoint(path, map_location)
-    try:
-        header = read_checkpoint_header(path)
-    except CheckpointError:
-        torch_file = _torch_save_file(path)
-        if torch_file is None:
-            raise
-        raise CheckpointError(
-            f"{path}: {torch_file} (torch.save), not a taco checkpoint: if it is one of the TACO "
-            f"or ELIC authors', import it once (taco import-checkpoint {shlex.quote(str(path))} -o "
-            "MODEL.safetensors; in Python taco.official.import_checkpoint_file) and give "
-            "MODEL.safetensors") from None
+    header = read_checkpoint_header(path)
     config = header_config(header, path)
     try:
         skeleton = build_on_meta(config)
@@ -317,24 +305,6 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
 
 
 #: How a ``torch.save`` file of the format before PyTorch 1.6 starts: its magic number pickled.
-_LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19."
-
-
-def _torch_save_file(path: str | os.PathLike[str]) -> str | None:
-    """What kind of ``torch.save`` file ``path`` is by its first bytes, for a file that is no taco
-    checkpoint; None for another file (a folder, an index) or one that cannot be read."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(len(_LEGACY_TORCH_MAGIC))
-    except OSError:
-        return None
-    if head.startswith(ZIP_MAGIC):
-        return "a PyTorch checkpoint"
-    if head == _LEGACY_TORCH_MAGIC:
-        return "a PyTorch checkpoint of the format before PyTorch 1.6"
-    return None
-
-
 def filled_whole(skeleton: ELIC) -> ELIC | None:
     """``skeleton`` (:func:`build_on_meta`'s) given memory, uninitialised, on the CPU
     (``to_empty``), when loading a state dict fills it whole: one of taco's own architectures

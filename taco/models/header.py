@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
+from ..fileobjects import ZIP_MAGIC
 from ..jsonfiles import format_problem, json_object
 from ..memory import allocation_failure
 from ..shards import (
@@ -45,7 +47,31 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
     except Exception as exc:  # safetensors raises several types for a bad file
         if allocation_failure(exc):  # not for lack of a valid file: said as what it is
             raise CheckpointError(f"out of memory reading {path}") from None
+        if torch_file := _torch_save_file(path):
+            raise CheckpointError(
+                f"{path}: {torch_file} (torch.save), not a taco checkpoint: if it is one of the "
+                f"TACO or ELIC authors', import it once (taco import-checkpoint "
+                f"{shlex.quote(str(path))} -o MODEL.safetensors; in Python "
+                "taco.official.import_checkpoint_file) and give MODEL.safetensors") from None
         raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+
+
+_LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19."
+
+
+def _torch_save_file(path: str | os.PathLike[str]) -> str | None:
+    """What kind of ``torch.save`` file ``path`` is by its first bytes, for a file that is no
+    safetensors file; None for another file (a folder, an index) or one that cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_LEGACY_TORCH_MAGIC))
+    except OSError:
+        return None
+    if head.startswith(ZIP_MAGIC):
+        return "a PyTorch checkpoint"
+    if head == _LEGACY_TORCH_MAGIC:
+        return "a PyTorch checkpoint of the format before PyTorch 1.6"
+    return None
 
 
 def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:

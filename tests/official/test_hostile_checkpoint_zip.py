@@ -163,3 +163,16 @@ def test_the_cli_model_option_says_the_same(tmp_path, capsys, sample_image):
     err = capsys.readouterr().err
     assert status == 2 and "a PyTorch checkpoint (torch.save), not a taco checkpoint" in err
     assert f"taco import-checkpoint {GOLDEN}" in err and "header too large" not in err
+
+
+@pytest.mark.parametrize("command", [["models"], ["train", "--init-from"]])
+def test_every_reader_of_a_checkpoint_header_says_the_same(command, tmp_path, capsys):
+    """`taco models x.pth.tar` and `--init-from x.pth.tar` read the header alone (not taco.load):
+    they said "not a safetensors file (... header too large)"."""
+    argv = [*command, str(GOLDEN)]
+    if command[0] == "train":
+        argv += ["--set", "data.root=nowhere", "--out-dir", str(tmp_path / "run")]
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 2 and "a PyTorch checkpoint (torch.save), not a taco checkpoint" in err, err
+    assert "header too large" not in err
