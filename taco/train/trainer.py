@@ -91,7 +91,7 @@ from .distributed import (
     shared_stop,
     together,
 )
-from .forward import training_net
+from .forward import state_like_parameters, training_layout, training_net
 from .model_setup import build_training_model, model_config, split_parameters
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
@@ -264,6 +264,7 @@ class Trainer:
             )
 
         self.model = build_training_model(cfg).to(self.device)
+        training_layout(self.model, cfg)  # channels_last before Adam makes (or loads) its moments
         self.model.train()
         warm_steps = getattr(self.model, "metadata", {}).get("init_from", {}).get("trained_steps_total", 0)
         self.seed = stream_seed(cfg.seed, warm_steps)
@@ -329,6 +330,9 @@ class Trainer:
                 self.resume_path, cfg, self.model, self._optimizers(), self.env,
                 self.steps_per_epoch, self.device, seed=self.seed,
             )  # fmt: skip
+            for optimizer in self._optimizers().values():
+                if optimizer is not None:
+                    state_like_parameters(optimizer)
         self.net = training_net(self.model, cfg, self.env, self.device)
 
     # ----------------------------------------------------------------- text

@@ -219,7 +219,7 @@ def test_resident_batches_are_a_function_of_the_step(samples):
 
 
 def test_data_on_device_trains_and_resumes_exactly(tmp_path, tiny):
-    fast = {"data_on_device": True, "fused_adam": True}
+    fast = {"data_on_device": True, "fused_adam": True, "channels_last": True}  # the GPU recipe's
     straight, halted = tmp_path / "straight", tmp_path / "halted"
     train(load_config(None, tiny(straight, max_steps=4, **fast)))
     train(load_config(None, tiny(halted, max_steps=2, **fast)))
