@@ -62,7 +62,7 @@ class MalformedResult(ResultsFileError):
 
 
 #: The values of a result's points that are numbers: finite (taco writes NaN and infinities as
-#: null), or null where not measured; ``bpp`` is also not negative.
+#: null), or null where not measured; ``bpp`` is also above 0 (a coded file has bytes).
 POINT_NUMBERS = ("bpp", *METRIC_ORDER)
 
 
@@ -129,11 +129,10 @@ def result_problem(result: dict[str, Any]) -> str | None:
     for i, point in enumerate(points):
         for key in POINT_NUMBERS:
             value = point.get(key)
-            if not _number_or_null(value) or (key == "bpp" and value is not None and value < 0):
-                wanted = "a finite number >= 0" if key == "bpp" else "a finite number"
+            # a bpp of 0 cannot be: a coded file has bytes (nor be drawn on taco plot's log axis)
+            if not _number_or_null(value) or (key == "bpp" and value is not None and value <= 0):
+                wanted = "a finite number above 0" if key == "bpp" else "a finite number"
                 return f"point {i + 1} has a {key} of {value!r:.40}, not {wanted} or null"
-            if key == "bpp" and value == 0:  # nor can it be drawn on the log bpp axis of taco plot
-                return f"point {i + 1} has a bpp of {value!r}, not above 0: a coded file has at least one byte"
     return None
 
 

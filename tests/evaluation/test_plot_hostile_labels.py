@@ -72,7 +72,7 @@ def test_a_point_of_no_bits_is_a_malformed_result(tmp_path, bpp):
     with pytest.raises(MalformedResult) as info:
         read_result(path)
     assert str(info.value).startswith(f"{path}: not a taco evaluation result (point 2 has a bpp of {bpp!r}, "
-                                      "not above 0")
+                                      "not a finite number above 0 or null")
 
 
 def test_plot_refuses_points_of_no_bits_in_one_line(taco_main, tmp_path, capsys):
@@ -80,5 +80,5 @@ def test_plot_refuses_points_of_no_bits_in_one_line(taco_main, tmp_path, capsys)
     assert taco_main(["plot", str(folder), "-o", str(tmp_path / "rd")]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [f"taco plot: error: {folder / 'r0.json'}: not a taco evaluation result (point 1 has a bpp "
-                     "of 0, not above 0: a coded file has at least one byte)"]
+                     "of 0, not a finite number above 0 or null)"]
     assert not list(tmp_path.glob("rd*"))

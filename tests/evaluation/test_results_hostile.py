@@ -48,7 +48,7 @@ MALFORMED = [
     ({**RESULT, "dataset": "x"}, "its dataset is not a JSON object with a name"),
     ({**RESULT, "points": {"a": 1}}, "its points are not a list of JSON objects"),
     ({**RESULT, "points": [1, 2]}, "its points are not a list of JSON objects"),
-    ({**RESULT, "points": [{**POINT, "bpp": "abc"}]}, "point 1 has a bpp of 'abc', not a finite number >= 0 or null"),
+    ({**RESULT, "points": [{**POINT, "bpp": "abc"}]}, "point 1 has a bpp of 'abc', not a finite number above 0 or null"),
     ({**RESULT, "points": [{**POINT, "bpp": math.nan}]}, "point 1 has a bpp of nan"),
     ({**RESULT, "points": [{**POINT, "bpp": -1}]}, "point 1 has a bpp of -1"),
     ({**RESULT, "points": [POINT, {**POINT, "psnr": math.inf}]}, "point 2 has a psnr of inf, not a finite number or null"),
