@@ -3,6 +3,8 @@
 - :func:`load_image` opens and fully decodes a file, turning every way it can fail (missing,
   empty, truncated, not an image, too large) into one typed :class:`ImageReadError`, and turns
   it upright as its EXIF orientation says (a phone photo would otherwise be coded sideways).
+  What Pillow warns about a file it can still read (corrupt EXIF data) is an
+  :class:`ImageFileWarning` naming the file.
 - :func:`to_rgb` brings any Pillow mode to 8-bit RGB (what the model codes), with one
   :class:`ImageConversionWarning` line for what is lost or converted (alpha, 16-bit depth, CMYK
   without a colour profile, a palette, the YCbCr, HSV and LAB colour spaces), and
@@ -18,9 +20,10 @@ import os
 import stat
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+import PIL
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .errors import TacoError, TacoWarning, warn_at_caller
@@ -33,9 +36,11 @@ if TYPE_CHECKING:  # torch is imported by the two functions that use it
     from torch import Tensor
 
 __all__ = [
+    "FRAMES_COUNTED",
     "MAX_IMAGE_BYTES",
     "MAX_PIXELS",
     "ImageConversionWarning",
+    "ImageFileWarning",
     "ImageReadError",
     "decoded_mode",
     "image_to_tensor",
@@ -115,22 +120,75 @@ class ImageConversionWarning(TacoWarning):
     RGB). The message is one line meant for a person."""
 
 
+class ImageFileWarning(ImageConversionWarning):
+    """Pillow found a flaw in an image file it can still read ("Corrupt EXIF data", "Tag data
+    larger than file"): the flawed part (a metadata tag) is skipped. One line, ``NAME: Pillow's
+    words``, given for what Pillow warns while it parses the file's headers and metadata
+    (:func:`open_image`, :func:`load_image`); a warning from inside the pixel decoder (rare: an
+    ICO frame of another size than its directory says) stays Pillow's own ``UserWarning``, since
+    images decode in parallel threads and the warnings filter is process-wide."""
+
+
 #: EXIF tag 0x0112 (Orientation): 1 is upright; 2..8 are mirrorings and rotations.
 EXIF_ORIENTATION = 0x0112
 
 
-#: Held while taco silences Pillow's DecompressionBombWarning (:func:`open_image`).
+#: Held while taco changes the warnings filter around Pillow (:class:`_PillowWarnings`).
 _WARNINGS_LOCK = ForkSafeLock()
+
+#: Where Pillow's modules are: a warning issued there is Pillow's (:class:`_PillowWarnings`).
+_PIL_DIR = os.path.dirname(os.path.abspath(PIL.__file__)) + os.sep
+
+
+class _PillowWarnings:
+    """Pillow's warnings inside the block, each given again as one :class:`ImageFileWarning` line
+    naming ``name`` (what it says of a file would otherwise reach a user as ``UserWarning:
+    Corrupt EXIF data`` with no file named), and without its DecompressionBombWarning (it warns
+    between ``MAX_IMAGE_PIXELS`` and twice that; taco's own cap, :data:`MAX_PIXELS`, decides).
+    Other warnings are given again as they were, through the caller's filters; when the block
+    raises, its error says what is wrong and the warnings are dropped. The warnings filter is
+    process-wide and ``catch_warnings`` is not thread-safe: the lock keeps taco's threads from
+    interleaving their changes to it (an interleaving can leave a filter in place for good), so
+    the block is kept short: headers and metadata, not a decode (threads decode in parallel).
+    A class, not a ``contextmanager``: :func:`warn_at_caller` then blames the caller's line, not
+    contextlib's."""
+
+    def __init__(self, name: object) -> None:
+        self.name = name
+        self._catching = warnings.catch_warnings(record=True)
+
+    def __enter__(self) -> None:
+        _WARNINGS_LOCK.__enter__()
+        try:
+            self._caught = self._catching.__enter__()
+            warnings.simplefilter("always")
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        except BaseException:
+            _WARNINGS_LOCK.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: Any) -> None:
+        try:
+            self._catching.__exit__(kind, *exc)
+        finally:
+            _WARNINGS_LOCK.__exit__(None, None, None)
+        if kind is not None:
+            return
+        shown, said = shown_path(self.name), set()
+        for w in self._caught or ():
+            if os.path.abspath(w.filename).startswith(_PIL_DIR) and issubclass(w.category, UserWarning):
+                text = f"{shown}: {one_line(str(w.message), 300)}"
+                if text not in said:  # a TIFF's tag is read more than once
+                    said.add(text)
+                    warn_at_caller(text, ImageFileWarning)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
 def open_image(source: str | os.PathLike[str] | io.BytesIO) -> ImageFile.ImageFile:
-    """``PIL.Image.open(source)`` without Pillow's DecompressionBombWarning (it warns between
-    ``MAX_IMAGE_PIXELS`` and twice that; taco's own cap, :data:`MAX_PIXELS`, decides). The
-    warnings filter is process-wide and ``catch_warnings`` is not thread-safe: the lock keeps
-    taco's threads from interleaving their changes to it (an interleaving can leave a filter in
-    place for good)."""
-    with _WARNINGS_LOCK, warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    """``PIL.Image.open(source)``, what Pillow warns of the file an :class:`ImageFileWarning`
+    naming it, and without Pillow's DecompressionBombWarning (:class:`_PillowWarnings`)."""
+    with _PillowWarnings(source if isinstance(source, (str, os.PathLike)) else "image bytes"):
         return Image.open(source)
 
 
@@ -158,7 +216,11 @@ def load_image(
 
     The full decode (``Image.load``) happens here so a truncated file fails now with a clear
     :class:`ImageReadError`, not later deep inside a transform. Animated images (GIF, APNG,
-    WebP, multi-page TIFF) give their first frame, with an :class:`ImageConversionWarning`.
+    WebP, multi-page TIFF) give their first frame, with an :class:`ImageConversionWarning` that
+    says how many there are (a TIFF's pages counted up to :data:`FRAMES_COUNTED`), or that a
+    later frame cannot be read (a page pointer past the file's end, a bad tag): only the first
+    frame has to be readable. What Pillow warns while it reads the file's headers, frames and
+    EXIF block ("Corrupt EXIF data") is an :class:`ImageFileWarning` naming ``path``.
 
     With ``orient`` (the default) an EXIF orientation other than 1 is applied, so the image is
     the way viewers show it, and recorded as ``image.info["exif_orientation"]`` (the tag itself is
@@ -193,8 +255,61 @@ def load_image(
     if path.suffix.lower() in HEIF_SUFFIXES or (data is not None and data[4:12] in _HEIF_BRANDS):
         _register_heif(path)
 
+    with _PillowWarnings(path):  # the header, the frame count: Pillow's words on them, named
+        im = _open(path, path if data is None else io.BytesIO(data))
+        try:
+            frames = _count_frames(im, path if data is None else io.BytesIO(data))
+            _read_exif(im)
+        except BaseException:  # an interrupt
+            im.close()
+            raise
+
+    with im:
+        width, height = im.size
+        if max_pixels is not None and width * height > max_pixels:
+            raise ImageReadError(
+                path,
+                f"image too large: {width}x{height} = {width * height} pixels exceeds the cap "
+                f"of {max_pixels} (raise max_pixels if the file is trusted)",
+            )
+        # Pillow reads 16-bit colour (PNG, TIFF) as 8-bit RGB: only the decoder's raw mode says so
+        wide_rgb = im.mode in ("RGB", "RGBA") and any(len(t) > 3 and ";16" in str(t[3]) for t in im.tile)
+        try:
+            im.seek(0)
+            im.load()
+        except Image.DecompressionBombError as e:  # some formats check frame sizes on load
+            raise ImageReadError(path, f"image too large (decompression bomb check): {e}") from e
+        except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
+            raise ImageReadError(path, f"file is truncated or corrupt ({e})") from e
+        if frames.several:
+            warn_at_caller(f"'{path.name}' {frames}; using the first one", ImageConversionWarning)
+        # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
+        image: Image.Image = im.copy() if frames.several else im
+        with _PillowWarnings(path):  # its EXIF block
+            image = _upright(image, path) if orient else image
+        if wide_rgb:
+            image.info["source_bits"] = 16  # for to_rgb's warning
+        return image
+
+
+def _read_exif(im: Image.Image) -> None:
+    """Have Pillow parse a TIFF's EXIF block (its first page's tags) now, in
+    :class:`_PillowWarnings`: it keeps what it parsed, and the TIFF's decode (unguarded: threads
+    decode in parallel) would parse it and warn there ("Truncated File Read" for a tag past the
+    end). Other formats are left alone: a PNG's ``getexif`` decodes the whole image first. A
+    block Pillow cannot parse is left to :func:`_upright`, which ignores it, as viewers do."""
+    if im.format != "TIFF":
+        return
     try:
-        im = open_image(path if data is None else io.BytesIO(data))
+        im.getexif()
+    except Exception:
+        pass
+
+
+def _open(path: Path, source: Path | io.BytesIO) -> ImageFile.ImageFile:
+    """``Image.open(source)`` (``path`` names it), every way it fails an :class:`ImageReadError`."""
+    try:
+        return Image.open(source)
     except Image.DecompressionBombError as e:
         raise ImageReadError(path, f"image too large (decompression bomb check): {e}") from e
     except UnidentifiedImageError:
@@ -206,33 +321,68 @@ def load_image(
     except Exception as e:  # e.g. SyntaxError from a plugin parsing a broken header
         raise ImageReadError(path, f"file is corrupt ({e})") from e
 
-    with im:
-        width, height = im.size
-        if max_pixels is not None and width * height > max_pixels:
-            raise ImageReadError(
-                path,
-                f"image too large: {width}x{height} = {width * height} pixels exceeds the cap "
-                f"of {max_pixels} (raise max_pixels if the file is trusted)",
-            )
-        n_frames = getattr(im, "n_frames", 1)
-        # Pillow reads 16-bit colour (PNG, TIFF) as 8-bit RGB: only the decoder's raw mode says so
-        wide_rgb = im.mode in ("RGB", "RGBA") and any(len(t) > 3 and ";16" in str(t[3]) for t in im.tile)
-        try:
-            im.seek(0)
-            im.load()
-        except Image.DecompressionBombError as e:  # some formats check frame sizes on load
-            raise ImageReadError(path, f"image too large (decompression bomb check): {e}") from e
-        except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
-            raise ImageReadError(path, f"file is truncated or corrupt ({e})") from e
-        if n_frames > 1:
-            warn_at_caller(
-                f"'{path.name}' has {n_frames} frames; using the first one", ImageConversionWarning)
-        # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
-        image: Image.Image = im.copy() if n_frames > 1 else im
-        image = _upright(image, path) if orient else image
-        if wide_rgb:
-            image.info["source_bits"] = 16  # for to_rgb's warning
-        return image
+
+#: The most frames :func:`load_image` counts in a TIFF (it codes the first one; the count is for
+#: its warning): Pillow counts a TIFF's pages by visiting each one and comparing where it lies
+#: with every page before it, which grows with the square of the pages: 20,000 pages of 114
+#: bytes took 3.1 s, 200,000 (a 23 MB file) 269 s. Visiting 100 of them takes 40 ms.
+FRAMES_COUNTED = 100
+
+
+class _Frames(NamedTuple):
+    """How many frames an image file has, as :func:`_count_frames` found; ``str()`` says it."""
+
+    #: frames that could be read, the first included (at most :data:`FRAMES_COUNTED`)
+    counted: int
+    #: counting stopped at :data:`FRAMES_COUNTED` with more frames to come
+    more: bool = False
+    #: why the frames after ``counted`` cannot be read or counted ("" when they can)
+    unreadable: str = ""
+    #: whether ``unreadable`` is about frame ``counted + 1`` (a TIFF's page), not the count as a whole
+    next_frame: bool = False
+
+    @property
+    def several(self) -> bool:
+        """Whether there is more than the first frame, or may be (its count failed)."""
+        return self.counted > 1 or self.more or bool(self.unreadable)
+
+    def __str__(self) -> str:
+        if self.unreadable and not self.next_frame:
+            return f"cannot have its frames after the first counted ({self.unreadable})"
+        if self.unreadable:
+            counted = "more than one frame" if self.counted == 1 else f"at least {self.counted + 1} frames"
+            return f"has {counted}, and frame {self.counted + 1} cannot be read ({self.unreadable})"
+        return f"has more than {self.counted} frames" if self.more else f"has {self.counted} frames"
+
+
+def _count_frames(im: ImageFile.ImageFile, source: Path | io.BytesIO) -> _Frames:
+    """How many frames the image ``im`` (just opened from ``source``) has. Where Pillow finds
+    the count by walking the frames (TIFF, GIF), the walk is done on a second image opened from
+    ``source``, so that a frame that cannot be read (a page pointer past the file's end, a bad
+    tag) leaves ``im`` as it was: Pillow's walk changes the image's state, and stopped part-way
+    it can leave the image on a page it could not set up. A TIFF's pages are counted up to
+    :data:`FRAMES_COUNTED` (Pillow's own count takes minutes for 200,000 pages); a GIF's count
+    grows with its size (200,000 frames, 5 MB: 1.1 s). Pillow's warnings about the frames after
+    the first are dropped: those frames are not coded (a frame that cannot be read is said)."""
+    if not isinstance(getattr(type(im), "n_frames", None), property):
+        return _Frames(getattr(im, "n_frames", 1))  # read from the header (PNG, WebP, ...), or 1
+    count, walked_tiff = 1, False
+    try:
+        with warnings.catch_warnings():  # in _PillowWarnings, its lock held
+            warnings.simplefilter("ignore")
+            with Image.open(source) as walked:
+                if walked.format != "TIFF":
+                    return _Frames(walked.n_frames)
+                walked_tiff = True
+                while count <= FRAMES_COUNTED:
+                    walked.seek(count)
+                    count += 1
+                return _Frames(FRAMES_COUNTED, more=True)
+    except EOFError:  # Pillow's "no more frames"
+        return _Frames(count)
+    except Exception as e:  # TypeError "Missing dimensions", SyntaxError, OSError, ValueError, ...
+        return _Frames(count, unreadable=one_line(str(e), 200) or type(e).__name__,
+                       next_frame=walked_tiff)
 
 
 #: How a HEIC/HEIF file's bytes 4..12 start (``ftyp`` and its major brand): bytes without a name
