@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..memory import MAX_DECODE_PIXELS, decode_cap_problem
+from ..memory import MAX_DECODE_PIXELS
 from ..messages import count, shown_path
 from ..resolve import ResolvedModel, made_with_problem, resolve_model
 from ..suffixes import DECODED_SUFFIX
@@ -68,14 +68,12 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             return 0
     headers: dict[Path, Any] = {}
     kept: dict[Path, bytes] = {}  # standard input and named pipes (<(cat x.taco)): read once
+    cap = args.max_pixels or None
     for src in files:  # every file checked first, with the decoder's own cap, before any model loads
-        try:
+        try:  # the cap from the header, before the rest is read
             if src is STDIN or not is_regular_file(src):
-                kept[src] = read_taco_input(src)
-            headers[src] = h = read_taco(src, kept.get(src)).header
-            too_big = decode_cap_problem(h.width, h.height, args.max_pixels or None, "--max-pixels 0")
-            if too_big:
-                raise CLIError(f"{shown_path(src)}: {too_big}")
+                kept[src] = read_taco_input(src, cap)
+            headers[src] = read_taco(src, kept.get(src), cap).header
         except Exception as exc:
             if not failures.skip(src, exc):
                 raise
@@ -130,8 +128,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             try:
                 with StageReporter(f"{place}{shown_path(src)}", delay=stage_delay(args)) as progress:
                     t0 = time.perf_counter()
-                    data = kept.pop(src) if src in kept else read_taco_input(src)
-                    image = decompress(data, model, max_pixels=args.max_pixels or None, progress=progress)
+                    data = kept.pop(src) if src in kept else read_taco_input(src, cap)
+                    image = decompress(data, model, max_pixels=cap, progress=progress)
                     ms = 1000 * (time.perf_counter() - t0)
                     progress("writing", 0, 1)
                     buf = io.BytesIO()

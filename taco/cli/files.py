@@ -522,28 +522,40 @@ def write_stdout(data: bytes) -> None:
         raise OSError(exc.errno, f"{exc.strerror}{cut}", str(STDOUT)) from None
 
 
-def read_taco_input(path: Path) -> bytes:
+def read_taco_input(path: Path, max_pixels: int | None = None) -> bytes:
     """The bytes of a ``.taco`` input, or of standard input for :data:`STDIN`, read within the
-    bound the file's header sets (a longer one is a :class:`CLIError` naming it, its extra bytes
-    unread: :func:`taco.bitstream.container.read_taco_stream`)."""
+    bound the file's header sets and, from its header, the decoder's cap ``max_pixels`` (a longer
+    file or a larger image is a :class:`CLIError` naming it, the rest unread:
+    :func:`taco.bitstream.container.read_taco_stream`)."""
     from ..bitstream import TacoFormatError
     from ..bitstream.container import read_taco_stream
 
     try:
         if path is STDIN:
-            return read_taco_stream(sys.stdin.buffer)
+            return read_taco_stream(sys.stdin.buffer, max_pixels=max_pixels, no_cap=NO_CAP)
         with path.open("rb") as f:
-            return read_taco_stream(f)
+            return read_taco_stream(f, max_pixels=max_pixels, no_cap=NO_CAP)
     except TacoFormatError as exc:
         raise CLIError(f"{shown_path(path)}: {exc}") from None
 
 
-def read_taco(path: Path, data: bytes | None = None) -> Any:
-    """Parse a ``.taco`` file (its bytes ``data``, else read from ``path``); a bad one is a
-    :class:`CLIError` naming the file."""
-    from ..bitstream import TacoFormatError, unpack
+#: How ``taco decompress`` lifts the decoder's cap: the hint its refusals end with.
+NO_CAP = "--max-pixels 0"
+
+
+def read_taco(path: Path, data: bytes | None = None, max_pixels: int | None = None) -> Any:
+    """What a ``.taco`` file says (its bytes ``data``, else read from ``path``, its checksum
+    computed piece by piece and nothing kept: :func:`taco.bitstream.summarize`), refused from its
+    header if it declares more than ``max_pixels``; a bad one is a :class:`CLIError` naming the
+    file."""
+    from ..bitstream import TacoFormatError, summarize
 
     try:
-        return unpack(read_taco_input(path) if data is None else data)
+        if data is not None:
+            return summarize(data, max_pixels=max_pixels, no_cap=NO_CAP)
+        if path is STDIN:
+            return summarize(sys.stdin.buffer, max_pixels=max_pixels, no_cap=NO_CAP)
+        with path.open("rb") as f:
+            return summarize(f, max_pixels=max_pixels, no_cap=NO_CAP)
     except TacoFormatError as exc:
         raise CLIError(f"{shown_path(path)}: {exc}") from None
