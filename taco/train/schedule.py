@@ -38,20 +38,26 @@ class TimeBudget:
     """A wall-clock budget for one run, measured from construction.
 
     :meth:`spent` says whether to stop before the next step: when what is left no longer covers
-    the longest end-of-run work measured so far (a checkpoint write, a validation) plus the last
-    step.
-    So the final checkpoint normally lands inside the budget.
+    the last step plus the end of the run, which writes the final checkpoint and then runs the
+    final validation: the longest checkpoint write plus the longest validation measured so far.
+    So the final checkpoint normally lands inside the budget, and the validation after it too.
     """
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self.start = time.perf_counter()
-        self.reserve = 0.0  # the longest checkpoint/validation seen
+        self.save_time = 0.0  # the longest checkpoint write seen
+        self.validation_time = 0.0  # the longest validation seen (0: none ran yet, or none is set)
         self.step_time = 0.0  # the last step's
 
     @classmethod
     def from_config(cls, cfg: TrainConfig) -> TimeBudget:
         return cls(parse_duration(cfg.time_limit, "time_limit") if cfg.time_limit else None)
+
+    @property
+    def reserve(self) -> float:
+        """The seconds the end of the run takes: a checkpoint, then a validation."""
+        return self.save_time + self.validation_time
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -59,8 +65,11 @@ class TimeBudget:
     def note_step(self, seconds: float) -> None:
         self.step_time = seconds
 
-    def note_reserve(self, seconds: float) -> None:
-        self.reserve = max(self.reserve, seconds)
+    def note_save(self, seconds: float) -> None:
+        self.save_time = max(self.save_time, seconds)
+
+    def note_validation(self, seconds: float) -> None:
+        self.validation_time = max(self.validation_time, seconds)
 
     def spent(self) -> bool:
         if self.seconds is None:

@@ -22,10 +22,12 @@ the last check had a finite loss and gradient norm. Rank 0 alone logs, validates
     .taco-lock                while the run runs: a second run into out_dir is refused (taco.locks)
 
 Both safetensors files are rewritten atomically every ``ckpt_interval`` steps and at the end
-(each over 16 MB as shards + ``NAME.index.json``, see taco.train.checkpoints). The run ends at
+(each over 16 MB as shards + ``NAME.index.json``, see taco.train.checkpoints), before the
+validation of that step: a validation that fails leaves them (one whose real coding fails is
+recorded with NaN figures, and the run goes on: taco.train.validation). The run ends at
 ``epochs``, ``max_steps`` or, with ``time_limit``, when the wall-clock budget would not cover
-another step and the final checkpoint (:class:`NoStepInTimeLimit`, writing nothing, when the
-set-up left no time for one step), or when Ctrl-C, SIGTERM or SIGHUP asks it to stop
+another step, the final checkpoint and the final validation (:class:`NoStepInTimeLimit`,
+writing nothing, when the set-up left no time for one step), or when Ctrl-C, SIGTERM or SIGHUP asks it to stop
 (:class:`~taco.train.schedule.StopSignals`): after the step in hand, with a final checkpoint, then
 :class:`~taco.errors.Interrupted` says where it stopped. A non-finite loss or gradient stops the run with
 :class:`NonFiniteLossError`, a file that cannot be written (full disk) with
@@ -407,7 +409,7 @@ class Trainer:
         last: dict[str, float] = {}
         stopped, signum = "done", None
         t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
-        first_step = p.step
+        first_step = validated = p.step  # validated: the step of the last validation
         with StopSignals(announce=self.env.is_main) as stop:
             try:
                 while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
@@ -436,14 +438,16 @@ class Trainer:
                             self._check_finite(unchecked)
                             last = self._log_train(window, time.perf_counter() - t_window, bar)
                             window, t_window = [], time.perf_counter()
+                        if p.step >= self.total_steps:
+                            break  # the final checkpoint, then the final validation
+                        # the checkpoint first: a validation that fails leaves it written
+                        if p.step % cfg.ckpt_interval == 0:
+                            self._check_finite(unchecked)
+                            budget.note_save(self._save_together())
                         if self.validates and p.step % cfg.val.interval == 0:
                             self._check_finite(unchecked)
-                            budget.note_reserve(self._validate_together())
-                        if p.step % cfg.ckpt_interval == 0 and p.step < self.total_steps:
-                            self._check_finite(unchecked)
-                            budget.note_reserve(self._save_together())
-                        if p.step >= self.total_steps:
-                            break
+                            budget.note_validation(self._validate_together())
+                            validated = p.step
                         stopped, signum = self._stop_reason(budget, stop)
                         if stopped != "done":
                             break
@@ -460,14 +464,14 @@ class Trainer:
                     )
                 if window and stopped != "done":  # the last, partial log interval
                     last = self._log_train(window, time.perf_counter() - t_window, bar)
-                if (self.validates and p.step % cfg.val.interval != 0
-                        and stopped != "interrupted"):  # asked to stop: not a validation more
-                    self._validate_together()
                 in_sync = replicas_in_sync(list(self.model.parameters()), self.env)
                 if not in_sync:
                     raise RuntimeError("DDP replicas diverged: parameters differ between ranks")
                 p.extra["replicas_in_sync"] = in_sync
                 self._save_together(final=p.step >= self.total_steps)
+                if (self.validates and validated != p.step
+                        and stopped != "interrupted"):  # asked to stop: not a validation more
+                    self._validate_together()
             finally:
                 if bar is not None:
                     bar.close()
@@ -692,6 +696,10 @@ class Trainer:
                 for q in range(1, self.qualities.num_qualities + 1)
             )  # fmt: skip
         self.log.say(f"val @ step {self.progress.step}: {shown}")
+        if "real_coding_error" in record:  # the run goes on: its checkpoint is written already
+            self.log.say(f"taco train: warning: validation at step {self.progress.step} could not "
+                         f"code its images, {record['real_coding_error']}; real_bpp and real_psnr "
+                         "are NaN, training goes on")
         return float(record["seconds"])
 
     # ----------------------------------------------------------------- checkpoints

@@ -4,13 +4,18 @@ at every quality: keys ``q<k>/<name>`` for quality k (its λ in the loss), and t
 mean over the qualities.
 
 It never changes the training: it runs under a forked RNG (a DataLoader iterator draws a seed
-from the global one) and puts the model back in training mode.
+from the global one) and puts the model back in training mode. Nor does it end it where the real
+coding fails (a path the training step never takes: float64 tables, the entropy coder on the
+CPU): ``real_bpp``/``real_psnr`` are then NaN and ``real_coding_error`` names the error.
 """
 
 from __future__ import annotations
 
+import math
 import time
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -39,7 +44,11 @@ def validate(
 ) -> dict[str, Any]:
     """Mean loss parts (+ PSNR) over ``dataset``; ``real_bpp``/``real_psnr`` from coding its
     first ``compress_images`` images with ``text_encoder``; ``seconds`` it took. A variable-rate
-    model: all of it per quality (``q<k>/...``) and, under the plain keys, the mean over them."""
+    model: all of it per quality (``q<k>/...``) and, under the plain keys, the mean over them.
+
+    Where the real coding raises an Exception, ``real_bpp``/``real_psnr`` are NaN from that
+    quality on (none is coded after a failure; so is their mean) and ``real_coding_error`` says
+    what it was and where (``TypeError: ... (codec.py:123)``); the losses are still measured."""
     t0 = time.perf_counter()
     model.eval()
     devices = [device] if device.type == "cuda" else []
@@ -52,10 +61,15 @@ def validate(
             coded = [dataset[i] for i in range(min(compress_images, len(dataset)))]  # type: ignore[arg-type]
             for quality, lmbda in points:
                 part = _losses(model, dataset, loss_fn, text, device, batch_size, quality, lmbda)
-                if coded:
-                    part.update(_real_coding(model, coded, text_encoder, quality))
+                if coded and "real_coding_error" not in record:
+                    try:
+                        part.update(_real_coding(model, coded, text_encoder, quality))
+                    except Exception as e:  # whatever it is: said in the record, the training goes on
+                        record["real_coding_error"] = _described(e)
+                if coded and "real_coding_error" in record:
+                    part.update(real_bpp=math.nan, real_psnr=math.nan)
                 if quality is None:
-                    record = part
+                    record.update(part)
                     continue
                 record.update({f"q{quality}/{k}": v for k, v in part.items()})
                 for k, v in part.items():
@@ -64,6 +78,14 @@ def validate(
             model.train()
     record["seconds"] = time.perf_counter() - t0
     return record
+
+
+def _described(error: Exception) -> str:
+    """``Type: message (file.py:line)``, the line where ``error`` was raised."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    message = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {message[0] if message else ''}{where}"
 
 
 def _losses(
