@@ -3,17 +3,21 @@
 # scripts/gpu_slice_prepare.sh made .gpu/ here first, carried with `carry: [".gpu"]`):
 #
 #   BENCH=1 TRAIN_TIME=auto BUDGET=560 bash scripts/gpu_slice.sh   # the first slice: benchmark
-#       (<= 2 x 2 min), then train for whatever is left of BUDGET seconds (from the script's
-#       start), less RESERVE (60 s) for the final checkpoint, validation, sync and report: one
-#       call of at most 600 s (device tool: run(command=..., carry=[".gpu"], timeout_s=600))
+#       (plain vs fast, BENCH_VARIANTS, at built-in and paper size: at most BENCH_TIMEOUT = 90 s
+#       in all), then train for whatever is left of BUDGET seconds (from the script's start),
+#       less RESERVE (60 s) for the final checkpoint, validation, sync and report: one call of
+#       at most 600 s (device tool: run(command=..., carry=[".gpu"], timeout_s=600))
 #   BENCH=0 TRAIN_TIME=auto BUDGET=560 bash scripts/gpu_slice.sh   # every later slice: all
-#       of it trains (the default BENCH=1 spends ~4 of 9.5 minutes benchmarking)
+#       of it trains (the default BENCH=1 spends at most 1.5 of 9.5 minutes benchmarking;
+#       BENCH_VARIANTS="plain fast-fp32 fast fast-compile" and a longer BENCH_TIMEOUT ask for
+#       every variant, compilation included, which takes minutes)
 #   OUT=/tmp/out TRAIN_TIME=40s BENCH_SMALL="--crop 64 --batch 4 --steps 2" \
 #       TRAIN_ARGS="--set crop=64 batch_size=4 val.crop=64 log_interval=5 ckpt_interval=20" \
 #       bash scripts/gpu_slice.sh                   # the CPU rehearsal
 #
 # 1. installs the carried wheels (unless CompressAI & co. import already);
-# 2. the throughput benchmark (plain fp32 loop vs the fast path, built-in and paper size);
+# 2. the throughput benchmark (plain fp32 loop vs the fast path, built-in and paper size; the
+#    built-in size first, with up to 2/3 of BENCH_TIMEOUT, the paper size in what is left);
 # 3. trains CONFIG (default configs/taco-minilm-vr.yaml, the variable-rate TACO built-in's
 #    recipe; configs/elic-vr.yaml for its ELIC baseline) for TRAIN_TIME (--time-limit: a clean
 #    stop with a final checkpoint), from scratch or warm-started from INIT_FROM (a checkpoint
@@ -43,9 +47,10 @@ INIT_FROM=${INIT_FROM-}
 RESUME_FROM=${RESUME_FROM:-}
 SYNC_EVERY=${SYNC_EVERY:-30}
 BENCH=${BENCH:-1}
-BENCH_SMALL=${BENCH_SMALL:-"--crop 256 --batch 16 --steps 20"}
-BENCH_PAPER=${BENCH_PAPER:-"--crop 256 --batch 16 --steps 10"}
-BENCH_TIMEOUT=${BENCH_TIMEOUT:-120}
+BENCH_VARIANTS=${BENCH_VARIANTS:-"plain fast"}
+BENCH_SMALL=${BENCH_SMALL:-"--crop 256 --batch 16 --steps 10"}
+BENCH_PAPER=${BENCH_PAPER:-"--crop 256 --batch 16 --steps 4"}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-90}  # seconds for the whole benchmark, both sizes
 TRAIN_ARGS=${TRAIN_ARGS:-}
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 T0=$SECONDS
@@ -73,19 +78,25 @@ fi
 
 extras=()
 if [ "$BENCH" = 1 ]; then
-    say "benchmark: built-in size (plain, fast-fp32, fast, fast-compile)"
+    bench_end=$((SECONDS + BENCH_TIMEOUT))
+    say "benchmark: built-in size ($BENCH_VARIANTS)"
     # shellcheck disable=SC2086
-    timeout "$BENCH_TIMEOUT" $PY benchmarks/train_throughput.py --models taco-minilm-vr \
-        --variants plain fast-fp32 fast fast-compile --data $G/photos/train \
+    timeout -k 5 $((BENCH_TIMEOUT * 2 / 3)) $PY benchmarks/train_throughput.py --models taco-minilm-vr \
+        --variants $BENCH_VARIANTS --data $G/photos/train \
         --text-embeddings $G/embeddings.safetensors --json "$RUN-bench-small.json" $BENCH_SMALL \
         || say "benchmark (built-in size) stopped: $?"
-    say "benchmark: paper size (plain, fast-fp32, fast)"
-    # shellcheck disable=SC2086
-    timeout "$BENCH_TIMEOUT" $PY benchmarks/train_throughput.py --models taco-minilm \
-        --variants plain fast-fp32 fast --data $G/photos/train \
-        --text-embeddings $G/embeddings.safetensors --json "$RUN-bench-paper.json" $BENCH_PAPER \
-        || say "benchmark (paper size) stopped: $?"
-    extras+=("$RUN-bench-small.json" "$RUN-bench-paper.json")
+    left=$((bench_end - SECONDS))
+    if [ "$left" -ge 15 ]; then
+        say "benchmark: paper size ($BENCH_VARIANTS, at most $left s)"
+        # shellcheck disable=SC2086
+        timeout -k 5 "$left" $PY benchmarks/train_throughput.py --models taco-minilm \
+            --variants $BENCH_VARIANTS --data $G/photos/train \
+            --text-embeddings $G/embeddings.safetensors --json "$RUN-bench-paper.json" $BENCH_PAPER \
+            || say "benchmark (paper size) stopped: $?"
+    else
+        say "benchmark: no time left for the paper size ($left s of BENCH_TIMEOUT=$BENCH_TIMEOUT)"
+    fi
+    extras+=("$RUN-bench-small.json" "$RUN-bench-paper.json")  # sync skips one not written
 fi
 
 if [ "$TRAIN_TIME" = auto ]; then
