@@ -2,9 +2,11 @@
 
 A captions file holds ``{"image": "name.png", "captions": ["...", ...]}`` (or ``"caption":
 "..."``) per line, ``image`` relative to the folder the file describes, optionally with
-``"captioner": "..."`` (who wrote the captions). Training, evaluation, ``taco caption`` and
-``taco compress`` all read it with :func:`read_caption_records` (or :func:`read_captions_file`,
-which keeps the captioners too).
+``"captioner": "..."`` (who wrote the captions); UTF-8, a byte-order mark at its start allowed.
+Training, evaluation, ``taco caption`` and ``taco compress`` all read it with
+:func:`read_caption_records` (or :func:`read_captions_file`, which keeps the captioners too).
+Where its images are a dataset's (:func:`folder_captions`), each must name a file inside the
+folder (:func:`image_name_problem`: not absolute, no ``..`` part).
 
 Which captions an image has is one rule, :class:`CaptionLookup`, used by ``taco compress``,
 ``taco evaluate`` and ``taco train`` (:func:`folder_captions` for a folder): a captions file
@@ -17,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import NamedTuple
 
 from .errors import TacoError
@@ -37,6 +39,7 @@ __all__ = [
     "FoundCaptions",
     "folder_captions",
     "has_captions",
+    "image_name_problem",
     "is_caption_line",
     "read_caption_records",
     "read_captions_file",
@@ -81,6 +84,27 @@ class CaptionsFile(NamedTuple):
 
 #: What surrogateescape makes of a byte that is not UTF-8 (U+DC80..U+DCFF).
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
+#: A byte-order mark, as decoded: taken at the start of a captions file (utf-8-sig).
+_BOM = "\ufeff"
+
+
+def image_name_problem(name: str) -> str | None:
+    """Why ``name``, an image as a captions file lists it, names no file inside the folder the
+    file describes, in a few words; None when it does. The names are relative to that folder:
+    ``photo.jpg``, or ``sub/photo.jpg`` in a subfolder of it. An absolute path and a ``..`` part
+    lead out of it (a captions file from someone else naming ``../../secret.png``, or a pipe
+    beside the folder whose read would never end), an empty name or ``.`` names the folder
+    itself, and a null byte no file."""
+    parts = PurePath(name).parts
+    if "\0" in name:
+        return "holds a null byte"
+    if os.path.isabs(name):
+        return "is an absolute path"
+    if ".." in parts:
+        return "has a '..' part"
+    if not parts:
+        return "names the folder itself"
+    return None
 
 
 def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
@@ -89,7 +113,10 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
 
     Each line: ``{"image": NAME, "captions": [...]}`` (or ``"caption": TEXT``), optionally with
     ``"captioner": NAME``; repeated lines for one image merge their captions; blank captions are
-    dropped (an image whose captions are all blank keeps a record without captions).
+    dropped (an image whose captions are all blank keeps a record without captions). A UTF-8
+    byte-order mark at the start of the file is not part of its first line. ``NAME`` is kept as
+    written (``taco compress --captions FILE`` looks images up by the path as given, too): where
+    the names are a folder's images, :func:`folder_captions` checks them.
     :class:`CaptionsFileError` (a ``ValueError``) names the line of a malformed entry, of one
     over :data:`CAPTIONS_LINE_MAX_CHARS` characters (read no further), of bytes that are not
     UTF-8 text, or of a caption with a lone surrogate (a valid JSON ``\\ud800`` escape that is no
@@ -100,7 +127,8 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     captioners: dict[str, None] = {}
     # Bytes that are not UTF-8 are read as lone surrogates (surrogateescape) and refused with the
     # line they are on: the strict decoder works in chunks and cannot say which line failed.
-    with path.open(encoding="utf-8", errors="surrogateescape") as f:
+    # utf-8-sig drops a byte-order mark at the start of the file (Notepad writes one), only there.
+    with path.open(encoding="utf-8-sig", errors="surrogateescape") as f:
         line_no = 0  # line by line (40 MB of blank lines as a list took 1.4 GB), each within a bound
         while line := f.readline(CAPTIONS_LINE_MAX_CHARS + 1):
             line_no += 1
@@ -150,7 +178,9 @@ def _read_line(path: Path, line_no: int, line: str, captions: dict[str, list[str
 def is_caption_line(line: str) -> bool:
     """Whether every reader (:func:`read_captions_file`) takes ``line``, one line of a captions
     file (its newline optional): a record ``{"image": ..., "captions": [...]}`` or a blank line,
-    of at most :data:`CAPTIONS_LINE_MAX_CHARS` characters and no bytes that were not UTF-8."""
+    of at most :data:`CAPTIONS_LINE_MAX_CHARS` characters and no bytes that were not UTF-8. A
+    byte-order mark before it is taken, as the file's first line may have one."""
+    line = line.removeprefix(_BOM)
     if len(line.removesuffix("\n")) > CAPTIONS_LINE_MAX_CHARS or _NOT_UTF8.search(line):
         return False
     try:
@@ -315,6 +345,8 @@ def folder_captions(
     root = Path(root)
     lookup = CaptionLookup(captions_file)
     listing = lookup.named if lookup.named is not None else lookup.folder_file(root)
+    if listing is not None:
+        _check_image_names(lookup.captions_file or root / FOLDER_CAPTIONS, listing.records)
     names = dict.fromkeys([r.file for r in listing.records] if listing else [])
     names.update(dict.fromkeys(images))
     counts = dict.fromkeys(_SOURCES, 0)
@@ -332,6 +364,39 @@ def folder_captions(
         captioners["folder"] = folder_file.captioners
     return FolderCaptions(records, {k: n for k, n in counts.items() if n},
                           captioners, lookup.has_source(root, names))
+
+
+def _check_image_names(path: Path, records: list[CaptionRecord]) -> None:
+    """A :class:`CaptionsFileError` naming the line of the captions file ``path`` whose image
+    is not a file inside the folder (:func:`image_name_problem`), if one is."""
+    for record in records:
+        problem = image_name_problem(record.file)
+        if problem is not None:
+            line_no = _line_of(path, record.file)
+            where = f"{path}:{line_no}" if line_no else str(path)
+            raise CaptionsFileError(
+                f"{where}: the image {record.file!r:.60} {problem}; a captions file names its "
+                "folder's images by their path inside it (photo.jpg, or sub/photo.jpg)")
+
+
+def _line_of(path: Path, image: str) -> int | None:
+    """The number of the first line of the captions file ``path`` that lists ``image`` (read
+    again to say where a name it has is refused); None when none does (the file changed)."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="surrogateescape") as f:
+            line_no = 0
+            while line := f.readline(CAPTIONS_LINE_MAX_CHARS + 1):
+                line_no += 1
+                listed: dict[str, list[str]] = {}
+                try:
+                    _read_line(path, line_no, line, listed, {})
+                except CaptionsFileError:
+                    continue
+                if image in listed:
+                    return line_no
+    except OSError:
+        pass
+    return None
 
 
 def has_captions(

@@ -41,7 +41,13 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from taco.captions_file import FOLDER_CAPTIONS, SIDECAR_SUFFIX, CaptionRecord, folder_captions
+from taco.captions_file import (
+    FOLDER_CAPTIONS,
+    SIDECAR_SUFFIX,
+    CaptionRecord,
+    folder_captions,
+    image_name_problem,
+)
 from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, open_image, to_rgb
 from taco.suffixes import IMAGE_SUFFIXES, folder_images
 
@@ -280,19 +286,30 @@ def no_crop() -> Transform:
 
 
 def _existing_files(root: Path, files: Iterable[str]) -> set[str]:
-    # One directory listing per parent folder instead of one stat per image (COCO: 80k+ files).
+    """Those of ``files`` (paths under ``root``) that are regular files, or links to one: not a
+    folder, nor a pipe, whose read would wait for a writer for ever, nor a device."""
+    # One directory listing per parent folder instead of one stat per image (COCO: 80k+ files);
+    # is_file() takes the file's type from the listing (a link alone is followed, by a stat).
     listings: dict[Path, set[str]] = {}
     found = set()
     for file in files:
         parent = (root / file).parent
         if parent not in listings:
             try:
-                listings[parent] = {e.name for e in os.scandir(parent)}
+                with os.scandir(parent) as entries:
+                    listings[parent] = {e.name for e in entries if _is_file(e)}
             except OSError:
                 listings[parent] = set()
         if Path(file).name in listings[parent]:
             found.add(file)
     return found
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a link whose target cannot be looked at
+        return False
 
 
 def _shorter_side(path: Path, max_pixels: int | None) -> int | ImageReadError:
@@ -325,8 +342,9 @@ def count_usable(
     max_pixels: int | None = MAX_PIXELS,
 ) -> int:
     """How many of ``files`` (paths under ``root``, duplicates counted each time) a
-    :class:`CaptionedImages` with this ``min_side`` would keep: those that exist and, with
-    ``min_side``, are readable and at least ``min_side`` px on the shorter side.
+    :class:`CaptionedImages` with this ``min_side`` would keep: those that are regular files
+    inside ``root`` and, with ``min_side``, are readable and at least ``min_side`` px on the
+    shorter side.
 
     With ``at_most`` the count stops there: no header is read once ``at_most`` files have
     passed, so "are there at least N?" reads about N headers, not one per file.
@@ -337,7 +355,7 @@ def count_usable(
         return 0
     root = Path(root)
     files = list(files)
-    present = _existing_files(root, files)
+    present = _existing_files(root, [f for f in files if image_name_problem(f) is None])
     n = 0
     for file in files:
         if at_most is not None and n >= at_most:
@@ -370,9 +388,11 @@ class CaptionedImages(Dataset[Sample]):
     any ``num_workers``, and changed by :meth:`set_epoch` (workers see a new epoch only when
     they are re-created, i.e. ``persistent_workers=False``).
 
-    Records whose file does not exist, or with no captions, are dropped at construction with
+    Records whose file does not exist or is not a regular file (a folder, a pipe: its read would
+    wait for ever), with no captions, or whose name leads outside ``root`` (an absolute path, a
+    ``..`` part: :func:`taco.captions_file.image_name_problem`) are dropped at construction with
     one :class:`SkippedImageWarning` that names the first few files of each reason (counts in
-    ``missing`` and ``uncaptioned``, the files in ``dropped``); with no record left,
+    ``missing``, ``uncaptioned`` and ``outside``, the files in ``dropped``); with no record left,
     :class:`EmptyDatasetError` says why. A file that
     fails to load is skipped in ``__getitem__`` (warning, ``skipped`` += 1, next index; it is
     not retried later in the same process); after ``max_retries`` new unreadable files in one
@@ -425,9 +445,12 @@ class CaptionedImages(Dataset[Sample]):
         self.exclude = tuple(exclude)
         # the files dropped at construction, by reason (the warning and the error name a few)
         self.dropped: dict[str, list[str]] = {}
-        included = [r for r in records if not _excluded(r.file, self.exclude)]
-        self.dropped["excluded"] = [r.file for r in records if _excluded(r.file, self.exclude)]
-        self.excluded = len(records) - len(included)
+        inside = [r for r in records if image_name_problem(r.file) is None]
+        self.dropped["outside"] = [r.file for r in records if image_name_problem(r.file) is not None]
+        self.outside = len(records) - len(inside)
+        included = [r for r in inside if not _excluded(r.file, self.exclude)]
+        self.dropped["excluded"] = [r.file for r in inside if _excluded(r.file, self.exclude)]
+        self.excluded = len(inside) - len(included)
         captioned = [r for r in included if r.captions]
         self.dropped["uncaptioned"] = [r.file for r in included if not r.captions]
         self.uncaptioned = len(included) - len(captioned)
@@ -477,6 +500,7 @@ class CaptionedImages(Dataset[Sample]):
     def _dropped_parts(self) -> list[str]:
         """What was dropped at construction, one phrase per reason, each naming its first files."""
         reasons = [
+            ("outside", "named outside the folder (an absolute path or a '..' part)"),
             ("excluded", f"excluded by {list(self.exclude)}"),
             ("missing", "listed without an image file"),
             ("uncaptioned", "without captions"),

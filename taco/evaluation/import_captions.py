@@ -16,7 +16,8 @@ three JSON layouts (read from their repository and their loaders; the files are 
 Each image becomes one line ``{"image": NAME, "captions": [...], "captioner": SOURCE}`` (the
 format of :class:`taco.data.CaptionedFolder` and ``taco caption``), sorted by name as the
 authors' loaders sort them. Blank captions are dropped; an image left without any is an error,
-as is one whose name or captions hold a lone surrogate (``"\\udc80"``, which no UTF-8 file can
+as is a name that leads outside the images' folder (an absolute path, a ``..`` part), one
+whose name or captions hold a lone surrogate (``"\\udc80"``, which no UTF-8 file can
 hold) or whose line would be over :data:`taco.captions_file.CAPTIONS_LINE_MAX_CHARS` characters
 (taco's reader refuses it). The command line is in :mod:`taco.evaluation.cli`.
 """
@@ -29,11 +30,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from taco.atomic import write_text_atomic
-from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord
+from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord, image_name_problem
 from taco.messages import lone_surrogate
 
 from ..errors import TacoError
-from ..jsonfiles import JSONFileTooLarge, read_json
+from ..fileobjects import read_file_within
+from ..jsonfiles import JSONFileTooLarge, load_json
 
 __all__ = [
     "CAPTION_JSON_MAX_BYTES",
@@ -57,10 +59,19 @@ CAPTION_JSON_MAX_BYTES = 64 * 2**20
 
 
 def _load_json(path: Path) -> object:
-    """The JSON value in ``path`` (:func:`taco.jsonfiles.read_json`, within
-    :data:`CAPTION_JSON_MAX_BYTES`), or a :class:`CaptionImportError` naming it and saying why."""
+    """The JSON value in ``path``, read within :data:`CAPTION_JSON_MAX_BYTES` as
+    :func:`taco.jsonfiles.read_json` reads a file, but for a UTF-8 byte-order mark at its start,
+    which is taken (an editor on Windows writes one; taco's captions.jsonl reader takes it too),
+    or a :class:`CaptionImportError` naming it and saying why."""
     try:
-        return read_json(path, CAPTION_JSON_MAX_BYTES)
+        data, size = read_file_within(path, CAPTION_JSON_MAX_BYTES)
+        if size > CAPTION_JSON_MAX_BYTES:
+            raise JSONFileTooLarge(size, CAPTION_JSON_MAX_BYTES)
+        try:
+            text = data.decode("utf-8-sig")  # the mark at the start only; anywhere else, bad JSON
+        except UnicodeDecodeError:
+            raise ValueError("not UTF-8 text") from None
+        return load_json(text)
     except OSError as exc:
         raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
     except JSONFileTooLarge as exc:
@@ -79,8 +90,11 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     """A caption JSON file of the authors -> ``{image name: [captions]}``.
 
     Takes ``{NAME: CAPTION}`` (their OFA files) and ``{NAME: [CAPTION, ...]}`` (their COCO
-    pairs). A list of names (``mscoco_30k_list.json``) has no captions and is refused with a hint
-    to pass it as ``--images``.
+    pairs); UTF-8, a byte-order mark at the start taken. A list of names
+    (``mscoco_30k_list.json``) has no captions and is refused with a hint to pass it as
+    ``--images``. A ``NAME`` that names no file inside the images' folder (an absolute path, a
+    ``..`` part: :func:`taco.captions_file.image_name_problem`) is refused, as taco's datasets
+    would refuse its line.
     """
     path = Path(path)
     data = _load_json(path)
@@ -98,6 +112,7 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     for name, value in data.items():
         if not name.strip():
             raise CaptionImportError(f"{path}: an image name is empty")
+        _check_name(path, name)
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -117,12 +132,25 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     return out
 
 
+def _check_name(path: Path, name: str) -> None:
+    """A :class:`CaptionImportError` for an image ``name`` in ``path`` that names no file inside
+    the folder its captions.jsonl describes (:func:`taco.captions_file.image_name_problem`: an
+    absolute path, a ``..`` part): taco's datasets refuse such a line."""
+    problem = image_name_problem(name)
+    if problem is not None:
+        raise CaptionImportError(f"{path}: the image name {name!r:.60} {problem}; names are "
+                                 "paths inside the images' folder (photo.jpg, or sub/photo.jpg)")
+
+
 def read_image_list(path: str | os.PathLike[str]) -> list[str]:
-    """A JSON list of image names (the authors' ``mscoco_30k_list.json``), duplicates removed."""
+    """A JSON list of image names (the authors' ``mscoco_30k_list.json``), duplicates removed;
+    each must name a file inside the images' folder, as in :func:`read_caption_json`."""
     path = Path(path)
     data = _load_json(path)
     if not isinstance(data, list) or not data or not all(isinstance(n, str) and n for n in data):
         raise CaptionImportError(f'{path}: expected a non-empty JSON list of image names ["NAME", ...]')
+    for name in data:
+        _check_name(path, name)
     return list(dict.fromkeys(data))
 
 
