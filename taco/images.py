@@ -122,8 +122,8 @@ class ImageConversionWarning(TacoWarning):
 
 class ImageFileWarning(ImageConversionWarning):
     """Pillow found a flaw in an image file it can still read ("Corrupt EXIF data", "Tag data
-    larger than file"): the flawed part (a metadata tag) is skipped. One line, ``NAME: Pillow's
-    words``, given for what Pillow warns while it parses the file's headers and metadata
+    larger than file"): the flawed part (a metadata tag) is skipped. One line, ``NAME: Pillow:
+    its words``, given for what Pillow warns while it parses the file's headers and metadata
     (:func:`open_image`, :func:`load_image`); a warning from inside the pixel decoder (rare: an
     ICO frame of another size than its directory says) stays Pillow's own ``UserWarning``, since
     images decode in parallel threads and the warnings filter is process-wide."""
@@ -177,7 +177,7 @@ class _PillowWarnings:
         shown, said = shown_path(self.name), set()
         for w in self._caught or ():
             if os.path.abspath(w.filename).startswith(_PIL_DIR) and issubclass(w.category, UserWarning):
-                text = f"{shown}: {one_line(str(w.message), 300)}"
+                text = f"{shown}: Pillow: {one_line(str(w.message), 300)}"
                 if text not in said:  # a TIFF's tag is read more than once
                     said.add(text)
                     warn_at_caller(text, ImageFileWarning)

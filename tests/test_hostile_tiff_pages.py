@@ -194,7 +194,7 @@ def test_pillows_warnings_about_a_file_name_it(tmp_path):
     assert image.size == GOOD
     assert caught, "Pillow warns about this file: the test's file is not what it should be"
     assert {w.category for w in caught} == {ImageFileWarning}
-    assert [str(w.message) for w in caught] == [f"{path}: Truncated File Read"]  # once, not per read
+    assert [str(w.message) for w in caught] == [f"{path}: Pillow: Truncated File Read"]  # once, not per read
     assert issubclass(ImageFileWarning, ImageConversionWarning)  # taco compress shows it by its image
     with warnings.catch_warnings(record=True) as opened:
         warnings.simplefilter("always")
