@@ -38,6 +38,7 @@ from .results import check_resume, finish_run, result_header
 from .runner import Job, JobResult, read_rows, run_jobs
 
 __all__ = [
+    "AVIF_SPEED",
     "CLASSIC_CODECS",
     "CODEC_LABELS",
     "ClassicCodec",

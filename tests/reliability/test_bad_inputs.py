@@ -238,7 +238,7 @@ def _bad_checkpoints(folder: Path, checkpoint) -> dict[str, tuple[Path, str]]:  
         "corrupt safetensors header": (raw[:8] + raw[8 : 8 + header_len - 3] + b"}}}" + raw[8 + header_len :],
                                        "not a safetensors file"),
         "huge declared header": (struct.pack("<Q", 1 << 60) + raw[8:], "not a safetensors file"),
-        "a pickle (torch.save)": (None, "not a safetensors file"),
+        "a pickle (torch.save)": (None, r"a PyTorch checkpoint \(torch.save\), not a taco checkpoint"),
     }
     out = {}
     for i, (name, (content, words)) in enumerate(files.items()):
