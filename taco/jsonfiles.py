@@ -51,7 +51,8 @@ class JSONFileTooLarge(TacoError, ValueError):
 
 def read_json(path: str | os.PathLike[str], limit: int) -> Any:
     """The JSON value in the file at ``path``, read whole only when it has at most ``limit``
-    bytes (:func:`taco.fileobjects.read_file_within`).
+    bytes (:func:`taco.fileobjects.read_file_within`), as UTF-8 (a byte-order mark at its start
+    taken, as RFC 8259 allows: an editor on Windows writes one; anywhere else it is bad JSON).
 
     An ``OSError`` opening or reading it (a missing file, a folder) is raised as is. A file that
     is not JSON taco reads is a ValueError saying why in a few words, without the file's name:
@@ -62,7 +63,7 @@ def read_json(path: str | os.PathLike[str], limit: int) -> Any:
     if size > limit:
         raise JSONFileTooLarge(size, limit)
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
     return load_json(text)

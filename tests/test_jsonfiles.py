@@ -231,3 +231,14 @@ def test_clip_tokenizer_files_over_their_bound_are_refused(tmp_path, monkeypatch
         clip.clip_tokenizer(tmp_path)
     assert str(refused.value) == (f"the tokenizer files in {str(tmp_path)!r} cannot be read: {name}: "
                                   f"{path.stat().st_size:,} bytes, over the 100 taco reads")
+
+
+def test_a_byte_order_mark_at_the_start_is_taken_and_bad_json_elsewhere(tmp_path):
+    """An editor on Windows writes a UTF-8 byte-order mark: every JSON file a user hands taco (a
+    shard index, a COCO annotations file, a caption JSON, a result) reads with one."""
+    path = tmp_path / "x.json"
+    path.write_bytes(b'\xef\xbb\xbf{"a": 1}')
+    assert jsonfiles.read_json_object(path, 100) == {"a": 1}
+    path.write_bytes(b'{"a": \xef\xbb\xbf1}')
+    with pytest.raises(json.JSONDecodeError):
+        jsonfiles.read_json(path, 100)

@@ -34,8 +34,7 @@ from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord, image_nam
 from taco.messages import lone_surrogate
 
 from ..errors import TacoError
-from ..fileobjects import read_file_within
-from ..jsonfiles import JSONFileTooLarge, load_json
+from ..jsonfiles import JSONFileTooLarge, read_json
 
 __all__ = [
     "CAPTION_JSON_MAX_BYTES",
@@ -59,19 +58,10 @@ CAPTION_JSON_MAX_BYTES = 64 * 2**20
 
 
 def _load_json(path: Path) -> object:
-    """The JSON value in ``path``, read within :data:`CAPTION_JSON_MAX_BYTES` as
-    :func:`taco.jsonfiles.read_json` reads a file, but for a UTF-8 byte-order mark at its start,
-    which is taken (an editor on Windows writes one; taco's captions.jsonl reader takes it too),
-    or a :class:`CaptionImportError` naming it and saying why."""
+    """The JSON value in ``path`` (:func:`taco.jsonfiles.read_json`, within
+    :data:`CAPTION_JSON_MAX_BYTES`), or a :class:`CaptionImportError` naming it and saying why."""
     try:
-        data, size = read_file_within(path, CAPTION_JSON_MAX_BYTES)
-        if size > CAPTION_JSON_MAX_BYTES:
-            raise JSONFileTooLarge(size, CAPTION_JSON_MAX_BYTES)
-        try:
-            text = data.decode("utf-8-sig")  # the mark at the start only; anywhere else, bad JSON
-        except UnicodeDecodeError:
-            raise ValueError("not UTF-8 text") from None
-        return load_json(text)
+        return read_json(path, CAPTION_JSON_MAX_BYTES)
     except OSError as exc:
         raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
     except JSONFileTooLarge as exc:
