@@ -44,6 +44,7 @@ _LAZY = {
     "TacoFormatError": "taco.bitstream",
     "ImageReadError": "taco.images",
     "ImageConversionWarning": "taco.images",
+    "ImageFileWarning": "taco.images",
     "OutOfMemoryError": "taco.memory",
     "CaptionTruncatedWarning": "taco.text.base",
     "CaptionTooLongError": "taco.text.base",
@@ -80,6 +81,7 @@ __all__ = [
     "TacoFormatError",
     "ImageReadError",
     "ImageConversionWarning",
+    "ImageFileWarning",
     "OutOfMemoryError",
     "CaptionTruncatedWarning",
     "CaptionTooLongError",
@@ -116,6 +118,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
     )
     from taco.images import (
         ImageConversionWarning as ImageConversionWarning,
+        ImageFileWarning as ImageFileWarning,
         ImageReadError as ImageReadError,
     )
     from taco.memory import (
