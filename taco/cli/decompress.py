@@ -31,6 +31,7 @@ from .files import (
     report_stream,
     rest_hint,
     save_format,
+    second_loss,
     without_existing,
     write_output,
 )
@@ -88,6 +89,10 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         except CLIError as exc:
             failures.skip(src, exc)
             del headers[src]
+    losses = {second_loss(dst, decoded_mode(headers[src].mode))  # -o x.jpg: said once
+              for src, dst in zip(files, dsts, strict=True) if src in headers}
+    for loss in sorted(filter(None, losses)):
+        note("decompress", loss)
 
     models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
     if args.model:

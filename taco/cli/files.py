@@ -10,6 +10,7 @@ Imports no torch at the top (see :mod:`taco.cli`).
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 import sys
@@ -437,9 +438,51 @@ def check_image_format(path: Path, mode: str) -> None:
         raise CLIError(f"{shown_path(path)}: cannot write {what}; use .png (lossless), or .tif, .webp, .bmp, ...")
     try:
         Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
+        holds = mode != "I;16" or _keeps_16_bits(fmt)
     except (OSError, ValueError, KeyError):
+        holds = False
+    if not holds:
         kind = "16-bit grey" if mode == "I;16" else mode  # PNG and TIFF hold every decoded mode
-        raise CLIError(f"{shown_path(path)}: {fmt} cannot hold the decoded {kind} image; use .png or .tif") from None
+        raise CLIError(f"{shown_path(path)}: {fmt} cannot hold the decoded {kind} image; use .png or .tif")
+
+
+@functools.cache
+def _keeps_16_bits(fmt: str) -> bool:
+    """Whether Pillow writes a 16-bit grey image in ``fmt`` and reads the same values back (PNG,
+    TIFF, PPM). WebP, AVIF and GIF take one and clip it: a decoded 16-bit scan came out all
+    white (WebP, AVIF) or all black (GIF)."""
+    import io
+    import struct
+
+    from PIL import Image
+
+    values = [0x1234, 0xFFFF, 0x0707]
+    buf = io.BytesIO()
+    Image.frombytes("I;16", (3, 1), struct.pack("<3H", *values)).save(buf, format=fmt)
+    buf.seek(0)
+    try:
+        with Image.open(buf) as back:
+            return back.size == (3, 1) and [back.getpixel((x, 0)) for x in range(3)] == values
+    except Exception:  # written, not read back (Pillow writes formats it cannot read)
+        return False
+
+
+#: What a lossy format's writer does with a decoded image at Pillow's defaults (taco writes it
+#: so): a second loss after the codec's, which ``taco decompress`` notes.
+_LOSSY_DEFAULTS = {"JPEG": "JPEG at quality 75 with 4:2:0 chroma", "MPO": "JPEG at quality 75 with 4:2:0 chroma",
+                   "WEBP": "WebP at quality 80", "AVIF": "AVIF at quality 75"}
+
+
+def second_loss(path: Path, mode: str) -> str | None:
+    """The note for an output ``path`` whose format re-encodes the decoded image of ``mode``
+    with loss (JPEG, WebP, AVIF at Pillow's defaults; GIF's 256 colours for a colour image),
+    or None (PNG, TIFF, ...: the decoded pixels)."""
+    fmt = save_format(path)
+    how = "GIF with at most 256 colours" if fmt == "GIF" and mode == "RGB" else _LOSSY_DEFAULTS.get(fmt or "")
+    if how is None:
+        return None
+    return (f"{path.suffix} is written by Pillow as {how}, a second lossy step after the codec's "
+            "(.png keeps the decoded pixels)")
 
 
 def save_format(path: Path) -> str | None:
