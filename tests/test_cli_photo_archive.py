@@ -1,6 +1,6 @@
 """Archiving real photos with the codec commands: what an output format keeps of a decoded
-16-bit image, and the note on what is lost again (a lossy output format). Tiny model, small
-photos."""
+16-bit image, what ``--skip-existing`` takes for an output already made, and the note on what
+is lost again (a lossy output format). Tiny model, small photos."""
 
 from __future__ import annotations
 
@@ -56,6 +56,102 @@ def test_16bit_grey_to_a_format_that_keeps_it(grey16_taco, tmp_path, suffix):
     assert main(["decompress", str(grey16_taco), "-o", str(out), "--quiet"]) == 0
     values = np.asarray(Image.open(out)).astype(np.int64)
     assert values.max() > 255 and (values % 257 == 0).all() and values.std() > 1000
+
+
+# --------------------------------------------------------------------------- --skip-existing
+
+
+def test_skip_existing_refuses_another_photo_of_the_same_name(tmp_path, capsys):
+    """Two memory cards each with an IMG_0001.jpg, archived into one folder: the second card's
+    was skipped as done (its name matched), exit 0, and never archived. Now an output whose
+    image size is not the source's is refused for that input; the rest is done."""
+    card_a, card_b, arch = tmp_path / "cardA", tmp_path / "cardB", tmp_path / "arch"
+    card_a.mkdir()
+    card_b.mkdir()
+    _photo(card_a / "IMG_0001.jpg", (32, 24))
+    _photo(card_b / "IMG_0001.jpg", (40, 24))  # another photo
+    _photo(card_b / "IMG_0003.jpg", (32, 24))
+    assert main(["compress", str(card_a), *CODE, "-o", str(arch), "--quiet"]) == 0
+    first = (arch / "IMG_0001.taco").read_bytes()
+    capsys.readouterr()
+    assert main(["compress", str(card_b), *CODE, "-o", str(arch), "--skip-existing"]) == 2
+    captured = capsys.readouterr()
+    assert (f"taco compress: error: {card_b / 'IMG_0001.jpg'}: {arch / 'IMG_0001.taco'} exists "
+            "and holds a 32x24 image, not this 40x24 one: another photo of the same name (--force "
+            "replaces it; or give another output folder)") in captured.err.splitlines()
+    assert (arch / "IMG_0001.taco").read_bytes() == first
+    assert _names(arch) == ["IMG_0001.taco", "IMG_0003.taco"]
+    assert captured.out.splitlines()[-1].endswith("(1 failed)")
+    # the same photo again: skipped, as before
+    assert main(["compress", str(card_a), *CODE, "-o", str(arch), "--skip-existing"]) == 0
+    assert capsys.readouterr().out.endswith("compressed 0 images (1 skipped: their outputs exist)\n")
+
+
+def test_skip_existing_compares_the_upright_size(tmp_path, capsys):
+    """A phone photo stored 24x32 with EXIF orientation 6 is coded upright, 32x24: its output
+    is the same photo, skipped."""
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    _photo(folder / "IMG_0001.jpg", (24, 32), exif=exif)
+    _photo(folder / "IMG_0002.jpg", (32, 24))
+    out = tmp_path / "out"
+    assert main(["compress", str(folder), *CODE, "-o", str(out), "--quiet"]) == 0
+    (out / "IMG_0002.taco").unlink()
+    capsys.readouterr()
+    assert main(["compress", str(folder), *CODE, "-o", str(out), "--skip-existing", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "error" not in captured.err
+    assert captured.out.endswith("(1 skipped: their outputs exist)\n")
+
+
+def test_an_output_name_does_not_depend_on_the_batch(tmp_path, capsys):
+    """IMG_1.jpg and IMG_1.png in one folder, compressed one by one (a loop over the files):
+    both went to IMG_1.taco, the second "skipped" with --skip-existing. A name is kept whole
+    when another image of the source's own folder shares its stem, whatever the batch."""
+    folder = tmp_path / "loop"
+    folder.mkdir()
+    _photo(folder / "IMG_1.jpg")
+    _photo(folder / "IMG_1.png")
+    _photo(folder / "IMG_2.png")
+    for name in ("IMG_1.jpg", "IMG_1.png", "IMG_2.png"):
+        assert main(["compress", str(folder / name), *CODE, "--skip-existing", "--quiet"]) == 0
+    assert _names(folder) == ["IMG_1.jpg", "IMG_1.jpg.taco", "IMG_1.png", "IMG_1.png.taco",
+                              "IMG_2.png", "IMG_2.taco"]
+    # the folder at once: the same names, all done
+    assert main(["compress", str(folder), *CODE, "--skip-existing"]) == 0
+    assert capsys.readouterr().out.endswith("compressed 0 images (3 skipped: their outputs exist)\n")
+
+
+def test_an_output_left_by_a_name_now_shared_is_named(tmp_path, capsys):
+    """A folder with IMG_1.jpg, archived to IMG_1.taco; IMG_1.png added and the folder coded
+    again: IMG_1.jpg now keeps its whole name, and IMG_1.taco from before is named in a note."""
+    folder = tmp_path / "inc"
+    folder.mkdir()
+    _photo(folder / "IMG_1.jpg")
+    assert main(["compress", str(folder), *CODE, "--quiet"]) == 0
+    assert (folder / "IMG_1.taco").is_file()
+    _photo(folder / "IMG_1.png")
+    capsys.readouterr()
+    assert main(["compress", str(folder), *CODE, "--skip-existing", "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert (f"taco compress: note: {folder / 'IMG_1.taco'} is left from before: images whose names "
+            "differ only by suffix are written to their whole names (IMG_1.jpg.taco), so it is "
+            "no output of this run") in err
+
+
+def test_the_exists_refusal_says_how_skip_existing_matches(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    _photo(folder / "a.png")
+    _photo(folder / "b.png")
+    assert main(["compress", str(folder), *CODE, "--quiet"]) == 0
+    (folder / "b.taco").unlink()
+    capsys.readouterr()
+    assert main(["compress", str(folder), *CODE]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "or --skip-existing to write only the others (it matches outputs by name and image size)")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import os
 import shlex
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from ..memory import MAX_DECODE_PIXELS, decode_memory_text
@@ -28,6 +29,7 @@ from .files import (
     STDIN,
     STDOUT,
     CaptionSource,
+    another_photo,
     expand_inputs,
     plan_outputs,
     read_stdin_image,
@@ -49,7 +51,8 @@ def register(sub: Any) -> None:
                        "sidecar IMG.txt, else a captions.jsonl beside the images; an image "
                        "without one is coded with an empty caption (a note names it). The EXIF orientation "
                        "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
-                       "warning says so).")
+                       "warning says so). --skip-existing leaves an output of the same name "
+                       "only when it holds an image of the same size; another is refused.")
     c.add_argument("images", nargs="+", type=path_arg, help="image files or folders of images (in a folder, "
                    "taco's own outputs NAME.decoded.png are left out); - reads one image from "
                    "standard input (its .taco goes to standard output unless -o FILE)")
@@ -116,20 +119,24 @@ def cmd_compress(args: argparse.Namespace) -> int:
                                        note_left_out="compress")
     for f in files:  # a .taco named by mistake: say what it is, before its caption is looked up
         refuse_taco_input(f)
+    total, many = len(files), len(files) > 1
+    failures = Failures("compress")
     captions = CaptionSource(args.caption, args.captions)
     found = [captions(f) for f in files]  # before any work starts
-    many = len(files) > 1
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
-                        beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing)
+                        beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing,
+                        command="compress")
     if len(dsts) == 1 and dsts[0] is not STDOUT and dsts[0].suffix.lower() in IMAGE_SUFFIXES:
         raise CLIError(f"{shown_path(dsts[0])}: compress writes a .taco file, not a {dsts[0].suffix} image: "
                        f"name it {dsts[0].with_suffix('.taco').name}")
-    failures = Failures("compress")
-    if args.skip_existing:
+    if args.skip_existing:  # an output of the same name but another image size is not this one's
+        mine = [i for i, (src, dst) in enumerate(zip(files, dsts, strict=True))
+                if not _refused(src, failures, another_photo(src, dst))]
+        dsts, files, found = [dsts[i] for i in mine], [files[i] for i in mine], [found[i] for i in mine]
         failures.skipped, dsts, (files, found) = without_existing(dsts, files, found)
         if not files:
-            print(f"compressed {count(0, 'image')}{failures.summary()}")
-            return 0
+            return _none_left(failures, total)
+    considered = total - failures.skipped  # the inputs the exit status counts (not those skipped)
 
     resolved = command_model(args.model, "compress")  # first: a mistyped name is refused before torch loads
     model = resolved.model
@@ -162,7 +169,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         note("compress", caption_note)
     report = report_stream(dsts)
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
-    total_bytes = total_pixels = 0
+    total_bytes = total_pixels = done = 0
     chosen: set[int] = set()  # the qualities coded at
     meanwhile = 0  # --skip-existing: outputs another process wrote while these were coded
     t_all = time.perf_counter()
@@ -190,6 +197,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                      "it is (--skip-existing)")
                 meanwhile += 1
                 continue
+            done += 1
             chosen.add(res.quality)
             total_bytes += len(res.data)
             total_pixels += res.height * res.width
@@ -213,7 +221,6 @@ def cmd_compress(args: argparse.Namespace) -> int:
     else:
         at = ""
     failures.skipped += meanwhile
-    done = len(files) - len(failures.inputs) - meanwhile
     overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
     # a checkpoint's model id names its architecture: say which weights, which decoding needs
     weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"
@@ -221,4 +228,20 @@ def cmd_compress(args: argparse.Namespace) -> int:
     if done or many:
         print(f"compressed {count(done, 'image')} with {model.model_id}{weights}{at}: {total_bytes} bytes, "
               f"{overall}{secs:.2f} s{failures.summary()}", file=report)
-    return failures.status(len(files), "image")
+    return failures.status(considered, "image")
+
+
+def _refused(src: Path, failures: Failures, why: str | None) -> bool:
+    """Whether the input ``src`` is refused, ``why`` saying why (None: it is not): then it is
+    the failure of that input alone, reported and counted in ``failures``."""
+    if why is not None:
+        failures.skip(src, CLIError(why))
+    return why is not None
+
+
+def _none_left(failures: Failures, total: int) -> int:
+    """The end of a run left with no image to code (all refused or skipped): its summary line
+    and exit status, without loading a model."""
+    if total > 1 or not failures.inputs:
+        print(f"compressed {count(0, 'image')}{failures.summary()}")
+    return failures.status(total - failures.skipped, "image")

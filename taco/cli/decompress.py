@@ -24,6 +24,7 @@ from .files import (
     STDIN,
     check_image_format,
     expand_inputs,
+    folder_tacos,
     is_regular_file,
     plan_outputs,
     read_taco,
@@ -60,7 +61,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
-                        beside_suffix=DECODED_SUFFIX, force=args.force, skip_existing=args.skip_existing)
+                        beside_suffix=DECODED_SUFFIX, force=args.force, skip_existing=args.skip_existing,
+                        inputs_in=folder_tacos, command="decompress")
     failures = Failures("decompress")
     if args.skip_existing:  # before the files are read: a batch finished again reads only the rest
         failures.skipped, dsts, (files,) = without_existing(dsts, files)

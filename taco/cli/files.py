@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
 from ..messages import count, shown_path, some
-from ..suffixes import IMAGE_SUFFIXES
+from ..suffixes import IMAGE_SUFFIXES, folder_images
 from .common import CLIError, OutputClosed, note, os_reason
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
@@ -235,15 +235,49 @@ def _empty_sidecar(path: Path) -> bool:
 # --------------------------------------------------------------------------- outputs
 
 
-def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path],
-                         full_name: Callable[[Path], Path]) -> list[Path]:
-    """``dsts``, where inputs that differ only by suffix (a camera's IMG_1.HEIC and IMG_1.JPG)
-    would share an output, with their whole names kept instead (IMG_1.HEIC.taco, IMG_1.JPG.taco)."""
+def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path], full_name: Callable[[Path], Path],
+                         inputs_in: Callable[[Path], Sequence[str]]) -> list[Path]:
+    """``dsts``, with whole names (IMG_1.HEIC.taco, IMG_1.JPG.taco) for the sources whose output
+    names would not tell them apart: a source whose own folder holds another input of its stem
+    (``inputs_in(folder)``, the names of the inputs a folder holds: a camera's IMG_1.HEIC and
+    IMG_1.JPG), whatever else the batch holds, so that a source's output is the same in a batch
+    and alone (IMG_1.JPG alone went to IMG_1.taco, and IMG_1.HEIC then "had" its output); and
+    sources of this batch that would share an output on a file system blind to case (Photo.jpg
+    and photo.png) or from two folders (a/IMG_1.jpg and b/IMG_1.png into one folder)."""
+    beside: dict[Path, tuple[frozenset[str], dict[str, int]]] = {}  # a folder's inputs, stems
     by_dst: dict[str, set[str]] = {}
     for src, dst in zip(sources, dsts, strict=True):
         by_dst.setdefault(_one_file(dst), set()).add(src.name)
-    return [full_name(src) if len(by_dst[_one_file(dst)]) > 1 else dst
-            for src, dst in zip(sources, dsts, strict=True)]
+    whole = []
+    for src, dst in zip(sources, dsts, strict=True):
+        if src.parent not in beside:
+            beside[src.parent] = _inputs_beside(src.parent, inputs_in)
+        names, stems = beside[src.parent]
+        others = stems.get(src.stem, 0) - (src.name in names)  # itself, when the folder lists it
+        whole.append(full_name(src) if others > 0 or len(by_dst[_one_file(dst)]) > 1 else dst)
+    return whole
+
+
+def _inputs_beside(folder: Path, inputs_in: Callable[[Path], Sequence[str]],
+                   ) -> tuple[frozenset[str], dict[str, int]]:
+    """The names of the inputs ``folder`` holds, and how many of them have each stem (IMG_1.jpg
+    and IMG_1.png: IMG_1 2); none where the folder cannot be listed."""
+    try:
+        names = frozenset(inputs_in(folder))
+    except OSError:
+        return frozenset(), {}
+    stems: dict[str, int] = {}
+    for name in names:
+        stem = Path(name).stem
+        stems[stem] = stems.get(stem, 0) + 1
+    return names, stems
+
+
+def folder_tacos(folder: Path) -> list[str]:
+    """The names of the ``.taco`` files in ``folder`` (hidden ones left out), as ``taco
+    decompress`` reads a folder: the inputs whose stems a folder's outputs must tell apart."""
+    return sorted(p.name for p in folder.iterdir()
+                  if p.suffix.lower() == ".taco" and not p.name.startswith(".") and p.is_file())
 
 
 def _one_file(path: Path) -> str:
@@ -278,14 +312,18 @@ FILE_SUFFIXES = IMAGE_SUFFIXES | {".taco"}
 def plan_outputs(
     sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
     beside_suffix: str, force: bool, skip_existing: bool = False,
+    inputs_in: Callable[[Path], Sequence[str]] = folder_images, command: str | None = None,
 ) -> list[Path]:
     """One output path per source, checked before any work (so nothing fails after the work).
 
     Without ``out`` each output goes beside its source (``NAME + beside_suffix``). ``out`` is a
     folder when ``to_folder`` (a folder or several files in), when it is an existing folder or
     when it ends with a slash; the folder is created (with its parents). Otherwise ``out`` is the
-    one output file and its folder must exist. Inputs that differ only by suffix (IMG_1.HEIC and
-    IMG_1.JPG) keep their whole names (IMG_1.HEIC.taco). Refused, with one line each: an output folder that
+    one output file and its folder must exist. An input whose folder holds another input of its
+    stem (IMG_1.HEIC beside IMG_1.JPG; ``inputs_in(folder)`` names a folder's inputs) keeps its
+    whole name (IMG_1.HEIC.taco), in a batch or alone, and so do inputs of the batch whose outputs
+    would otherwise be one file; with ``command`` a note names the outputs of the short names left
+    from before (IMG_1.taco, written when IMG_1.JPG was alone). Refused, with one line each: an output folder that
     is a file or not writable, a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs, and outputs that exist already
     (unless ``force``, or ``skip_existing``: then the caller leaves them out, :func:`without_existing`).
@@ -310,7 +348,9 @@ def plan_outputs(
                                "folder to write the output beside it; give -o FILE (or -o "
                                "FOLDER/ for several)")
         dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
-        dsts = _keep_suffixes_apart(sources, dsts, lambda src: src.with_name(src.name + beside_suffix))
+        short = dsts
+        dsts = _keep_suffixes_apart(sources, dsts, lambda src: src.with_name(src.name + beside_suffix),
+                                    inputs_in)
         folders = sorted({d.parent for d in dsts})
     else:
         o = Path(out)
@@ -326,10 +366,11 @@ def plan_outputs(
                 raise CLIError(f"{shown_path(o)} is a folder, and standard input has no name to give the "
                                "file in it: give -o FILE")
             dsts = [o / (src.stem + suffix) for src in sources]
-            dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + suffix))
+            short = dsts
+            dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + suffix), inputs_in)
             folders = [o]
         else:
-            dsts = [o]
+            short = dsts = [o]
             folders = [o.parent]
     seen: dict[str, tuple[Path, Path]] = {}  # the names first: nothing is created for a plan refused
     for src, dst in zip(sources, dsts, strict=True):
@@ -350,7 +391,8 @@ def plan_outputs(
         check_folder(folder, create=out is not None and folder == Path(out))
     existing = [d for d in dsts if _exists(d)]
     if existing and not (force or skip_existing):
-        others = ", or --skip-existing to write only the others" if len(dsts) > len(existing) else ""
+        others = (", or --skip-existing to write only the others (it matches outputs by name and "
+                  "image size)" if len(dsts) > len(existing) else "")
         if len(existing) == 1:
             raise CLIError(f"{shown_path(existing[0])} exists; pass --force to overwrite it{others}")
         raise CLIError(f"{some(existing, 1)} outputs exist; "
@@ -362,7 +404,28 @@ def plan_outputs(
     from ..atomic import remove_stale_temporaries
 
     remove_stale_temporaries(dsts)
+    if command:
+        _note_left_from_before(command, short, dsts)
     return dsts
+
+
+def _note_left_from_before(command: str, short: Sequence[Path], dsts: Sequence[Path]) -> None:
+    """One note naming the outputs under short names that this run does not write (``short``,
+    ``dsts``: each output as named by its stem, and as planned): IMG_1.taco, written when
+    IMG_1.jpg was the only image of its stem, is no longer its output once IMG_1.png is beside
+    it (IMG_1.jpg.taco is), and nothing removes it."""
+    ours = {_one_file(d) for d in dsts}
+    left: dict[Path, Path] = {}  # an old output -> the first whole name written instead
+    for s, d in zip(short, dsts, strict=True):
+        if s != d and s not in left and _one_file(s) not in ours and _exists(s) and s.is_file():
+            left[s] = d
+    if not left:
+        return
+    are = "is" if len(left) == 1 else "are"
+    it = "it is no output" if len(left) == 1 else "they are no outputs"
+    note(command, f"{some(list(left))} {are} left from before: images whose names differ only by "
+         f"suffix are written to their whole names ({next(iter(left.values())).name}), so {it} of "
+         "this run")
 
 
 def to_write(dsts: Sequence[Path]) -> list[bool]:
@@ -378,6 +441,52 @@ def without_existing(dsts: list[Path], *inputs: list[Any]) -> tuple[int, list[Pa
     todo = to_write(dsts)
     keep = [i for i, t in enumerate(todo) if t]
     return todo.count(False), [dsts[i] for i in keep], [[xs[i] for i in keep] for xs in inputs]
+
+
+def another_photo(src: Path, dst: Path) -> str | None:
+    """For ``taco compress --skip-existing``: why the ``.taco`` file ``dst`` there already is not
+    the output of the image ``src`` -- its image size (from its header) is not ``src``'s, upright
+    (from its header, EXIF orientation 5..8 swapping the sides), so it is another photo of the
+    same name (a second memory card's IMG_0001.jpg), or it is no ``.taco`` file -- or None: the
+    same size, or a source whose size cannot be read without decoding it (it is trusted by name).
+    Nothing but the two headers is read, and no torch is imported."""
+    if src is STDIN or dst is STDOUT or not (_exists(dst) and dst.is_file()):
+        return None
+    try:
+        header = read_taco(dst).header
+    except CLIError as exc:
+        return (f"{exc} (it is there under the output's name; --force replaces it, or give "
+                "another output folder)")
+    sizes = _upright_sizes(src)
+    if not sizes or (header.width, header.height) in sizes:
+        return None
+    width, height = sizes[0]
+    return (f"{shown_path(dst)} exists and holds a {header.width}x{header.height} image, not this "
+            f"{width}x{height} one: another photo of the same name (--force replaces it; or give "
+            "another output folder)")
+
+
+def _upright_sizes(src: Path) -> list[tuple[int, int]]:
+    """The width and height the image ``src`` is coded at (upright: EXIF orientation 5..8 swaps
+    the sides), from its header; both orders where its orientation is not read without decoding
+    (a PNG whose EXIF comes after the pixels); none where Pillow cannot open it."""
+    import warnings
+
+    from PIL import Image
+
+    from ..images import EXIF_ORIENTATION
+
+    try:
+        with warnings.catch_warnings():  # the coding reports what is wrong with the file
+            warnings.simplefilter("ignore")
+            with Image.open(src) as im:
+                width, height = im.size
+                if im.format == "PNG" and "exif" not in im.info:  # getexif() would decode it
+                    return [(width, height), (height, width)]
+                orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # not an image Pillow opens (HEIC without its plugin), a broken EXIF block
+        return []
+    return [(height, width)] if orientation in (5, 6, 7, 8) else [(width, height)]
 
 
 def rest_hint(dsts: Sequence[Path], force: bool) -> str:
