@@ -1,6 +1,7 @@
 """Archiving real photos with the codec commands: what an output format keeps of a decoded
-16-bit image, what ``--skip-existing`` takes for an output already made, and the note on what
-is lost again (a lossy output format). Tiny model, small photos."""
+16-bit image, what ``--skip-existing`` takes for an output already made, camera RAW files named
+on the command line, and the notes on what is not kept (metadata) or is lost again (a lossy
+output format). Tiny model, small photos."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import taco.cli.compress
 from taco.cli import main
 from taco.samples import SAMPLES_DIR
 
@@ -152,6 +154,56 @@ def test_the_exists_refusal_says_how_skip_existing_matches(tmp_path, capsys):
     assert main(["compress", str(folder), *CODE]) == 2
     assert capsys.readouterr().err.strip().endswith(
         "or --skip-existing to write only the others (it matches outputs by name and image size)")
+
+
+# --------------------------------------------------------------------------- camera RAW
+
+
+def test_camera_raw_named_is_refused_and_the_batch_goes_on(tmp_path, capsys, monkeypatch):
+    """A DNG is a TIFF whose first page is a small preview: named on the command line it was
+    coded from that thumbnail, exit 0 (in a folder it was left out with a note)."""
+    raw = _photo(tmp_path / "IMG_0001.dng", (16, 12), format="TIFF")
+    good = _photo(tmp_path / "IMG_0002.png")
+    out = tmp_path / "out"
+    assert main(["compress", str(raw), str(good), *CODE, "-o", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert (f"taco compress: error: {raw}: camera RAW is not read: export a TIFF/JPEG/PNG first"
+            in captured.err.splitlines())
+    assert _names(out) == ["IMG_0002.taco"]
+    assert captured.out.splitlines()[-1].startswith("compressed 1 image ")
+    # alone: refused before any model loads
+    monkeypatch.setattr(taco.cli.compress, "command_model", None)
+    for suffix in (".CR2", ".nef", ".arw", ".raw"):
+        other = raw.rename(raw.with_suffix(suffix))
+        assert main(["compress", str(other), *CODE]) == 2
+        assert capsys.readouterr().err.startswith(f"taco compress: error: {other}: camera RAW is not read")
+        assert not other.with_suffix(".taco").exists()
+        raw = other
+
+
+# --------------------------------------------------------------------------- what is not kept
+
+
+def test_one_note_when_photos_carry_metadata_that_is_not_kept(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    camera = Image.Exif()
+    camera[0x010F], camera[0x0110], camera[0x0132] = "Canon", "EOS R5", "2023:01:02 03:04:05"
+    _photo(folder / "a.jpg", exif=camera)
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+           b'22-rdf-syntax-ns#"/></x:xmpmeta>')
+    _photo(folder / "b.jpg", xmp=xmp)
+    turned = Image.Exif()
+    turned[0x0112] = 6  # orientation alone is applied, not lost
+    _photo(folder / "c.jpg", exif=turned)
+    _photo(folder / "d.png")
+    assert main(["compress", str(folder), *CODE, "-o", str(tmp_path / "out"), "--quiet"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "metadata" in line]
+    assert notes == ["taco compress: note: 2 images' EXIF/XMP metadata (date, camera, GPS, "
+                     "copyright) is not kept in .taco files"]
+    assert main(["compress", str(folder / "d.png"), str(folder / "c.jpg"), *CODE, "-o",
+                 str(tmp_path / "o2"), "--quiet"]) == 0
+    assert "metadata" not in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from .files import (
     STDOUT,
     CaptionSource,
     another_photo,
+    camera_raw,
     expand_inputs,
     plan_outputs,
     read_stdin_image,
@@ -51,7 +52,10 @@ def register(sub: Any) -> None:
                        "sidecar IMG.txt, else a captions.jsonl beside the images; an image "
                        "without one is coded with an empty caption (a note names it). The EXIF orientation "
                        "is applied; alpha, 16-bit depth, CMYK and palettes are not kept (a "
-                       "warning says so). --skip-existing leaves an output of the same name "
+                       "warning says so), nor is other metadata (EXIF date, camera and GPS, XMP, "
+                       "IPTC; a note says so). "
+                       "Camera RAW files (.dng, .cr2, .nef, ...) are not read: export a TIFF, "
+                       "JPEG or PNG first. --skip-existing leaves an output of the same name "
                        "only when it holds an image of the same size; another is refused.")
     c.add_argument("images", nargs="+", type=path_arg, help="image files or folders of images (in a folder, "
                    "taco's own outputs NAME.decoded.png are left out); - reads one image from "
@@ -121,6 +125,9 @@ def cmd_compress(args: argparse.Namespace) -> int:
         refuse_taco_input(f)
     total, many = len(files), len(files) > 1
     failures = Failures("compress")
+    files = [f for f in files if not _refused(f, failures, camera_raw(f))]  # no output planned
+    if not files:
+        return _none_left(failures, total)
     captions = CaptionSource(args.caption, args.captions)
     found = [captions(f) for f in files]  # before any work starts
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
@@ -170,6 +177,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     report = report_stream(dsts)
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     total_bytes = total_pixels = done = 0
+    with_metadata = 0  # images with EXIF, XMP or IPTC data a .taco file does not keep
     chosen: set[int] = set()  # the qualities coded at
     meanwhile = 0  # --skip-existing: outputs another process wrote while these were coded
     t_all = time.perf_counter()
@@ -182,6 +190,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                       StageReporter(f"{place}{shown_path(src)}", delay=stage_delay(args)) as progress):
                     progress("reading", 0, 1)
                     image = load_image(src, data=read_stdin_image() if src is STDIN else None)
+                    with_metadata += _carries_metadata(image)
                     t0 = time.perf_counter()
                     res = compress_image(image, caption, model, quality=quality, progress=progress,
                                          max_bytes=byte_budget(args, image.width, image.height))
@@ -220,6 +229,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
               else f" at qualities {min(chosen)}..{max(chosen)}")
     else:
         at = ""
+    if with_metadata:
+        whose = "1 image's" if with_metadata == 1 else f"{count(with_metadata, 'image')}'"
+        note("compress", f"{whose} EXIF/XMP metadata (date, camera, GPS, copyright) is not kept in "
+             ".taco files")
     failures.skipped += meanwhile
     overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
     # a checkpoint's model id names its architecture: say which weights, which decoding needs
@@ -245,3 +258,22 @@ def _none_left(failures: Failures, total: int) -> int:
     if total > 1 or not failures.inputs:
         print(f"compressed {count(0, 'image')}{failures.summary()}")
     return failures.status(total - failures.skipped, "image")
+
+
+#: EXIF tags that say who, when, where and with what a photo was taken (date, camera, GPS,
+#: copyright, description; the Exif and GPS blocks), besides those that describe the pixels.
+_METADATA_TAGS = frozenset({0x010E, 0x010F, 0x0110, 0x0132, 0x013B, 0x8298, 0x8769, 0x8825,
+                            0x83BB, 0x02BC, 0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F})
+
+
+def _carries_metadata(image: Any) -> bool:
+    """Whether ``image`` (loaded, its orientation applied and removed from its EXIF) carries
+    metadata a ``.taco`` file does not keep: EXIF beyond orientation (date, camera, GPS,
+    copyright), XMP, or IPTC. An ICC profile is applied before coding, not lost."""
+    info = image.info
+    if info.get("xmp") or info.get("XML:com.adobe.xmp") or 0x0404 in (info.get("photoshop") or {}):
+        return True
+    try:
+        return bool(_METADATA_TAGS & set(image.getexif()))
+    except Exception:  # a broken EXIF block: nothing readable is lost
+        return False

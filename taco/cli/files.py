@@ -148,6 +148,22 @@ def is_regular_file(path: Path) -> bool:
         return True
 
 
+#: Camera RAW files: Pillow reads none of them as the photo (a DNG, NEF or CR2 opens as a TIFF
+#: whose first page is a small preview, which would be coded instead), so they are refused.
+RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".pef",
+                          ".srw", ".raw"})
+
+
+def camera_raw(path: Path) -> str | None:
+    """The one-line refusal of a camera RAW file named as an input (by its suffix,
+    :data:`RAW_SUFFIXES`), or None: one named on the command line was coded from its embedded
+    thumbnail (a DNG as its 256x171 preview). In a folder such files are left out with a note
+    (:func:`expand_inputs`)."""
+    if path is STDIN or path.suffix.lower() not in RAW_SUFFIXES:
+        return None
+    return f"{shown_path(path)}: camera RAW is not read: export a TIFF/JPEG/PNG first"
+
+
 def refuse_taco_input(path: Path) -> None:
     """Raise a one-line :class:`CLIError` for a ``.taco`` file given where an image is read
     (``taco compress``, ``taco demo --image``): what it is and which command decodes it. A
