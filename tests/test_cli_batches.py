@@ -163,7 +163,8 @@ def test_skip_existing_finishes_an_interrupted_batch(photos, tmp_path, monkeypat
     assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
     assert capsys.readouterr().err.strip() == (
         f"taco compress: error: {out / 'a.taco'} and 1 more outputs exist; pass --force to "
-        "overwrite them, or --skip-existing to write only the others")
+        "overwrite them, or --skip-existing to write only the others (it matches outputs by name "
+        "and image size)")
 
     assert main(["compress", str(photos), *CODE, "-o", str(out), "--skip-existing"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -92,7 +92,8 @@ def add_existing_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
     group.add_argument("--skip-existing", action="store_true",
                        help="leave the outputs that exist and write only the others (to finish "
-                       "an interrupted batch: an output is never half written)")
+                       "an interrupted batch: an output is never half written); matched by name, "
+                       "and by image size for taco compress: a .taco of another size is refused")
 
 
 # --------------------------------------------------------------------------- models
