@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -206,3 +210,16 @@ def main_without_captioner(monkeypatch):
     monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
     monkeypatch.setattr(caption, "Captioner", no_captioner)
     return taco.cli.main
+
+
+@pytest.fixture(scope="module")
+def check_targets() -> Iterator[ModuleType]:
+    """``scripts/check_targets.py`` imported as a module (scripts/ is no package)."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "check_targets.py"
+    spec = importlib.util.spec_from_file_location("check_targets", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)

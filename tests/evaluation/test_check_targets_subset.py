@@ -7,28 +7,12 @@ on runs marked ``complete: false``: it compared nothing with the dataset's image
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("bjontegaard")
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "check_targets.py"
-
-
-@pytest.fixture(scope="module")
-def check_targets():
-    spec = importlib.util.spec_from_file_location("check_targets_subset", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
-
 
 def run(module, capsys, *argv: str) -> tuple[int, str, str]:
     rc = module.main([*argv, "--bootstrap", "100"])
