@@ -67,7 +67,7 @@ from taco.suffixes import IMAGE_SUFFIXES
 from ..errors import TacoError
 from ..samples import SAMPLES_DIR
 
-__all__ = ["COCO30K_PROTOCOLS", "DATASET_KINDS", "EvalDataset", "open_dataset"]
+__all__ = ["COCO30K_PROTOCOLS", "DATASET_KINDS", "EvalDataset", "captions_file_is_path", "open_dataset"]
 
 DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
 #: Paper crop rule per kind: None = whole image (padded to 64 by the codec and cropped back).
@@ -178,10 +178,20 @@ def _limit(records: list[CaptionRecord], limit: int | None) -> list[CaptionRecor
     return records[:limit] if limit else records
 
 
+def captions_file_is_path(captions_file: str) -> bool:
+    """Whether a ``captions_file`` names a path of its own rather than a file inside each dataset
+    folder: absolute (``/data/x.jsonl``, ``~/x.jsonl``) or with a folder part as typed
+    (``./x.jsonl``, ``sub/x.jsonl``). Decided from the string, not from ``Path(...).parts``,
+    which drops the ``.`` of ``./x.jsonl`` and so made it a name inside the folder."""
+    return ("/" in captions_file or os.sep in captions_file
+            or Path(captions_file).expanduser().is_absolute())
+
+
 def _captions_path(root: Path, captions_file: str) -> Path:
-    """A bare file name lives in ``root``; anything with a folder part is a path of its own."""
+    """A bare file name lives in ``root``; anything with a folder part is a path of its own
+    (:func:`captions_file_is_path`)."""
     path = Path(captions_file).expanduser()
-    if path.is_absolute() or len(path.parts) > 1:
+    if captions_file_is_path(captions_file):
         if not path.is_file():
             raise DatasetError(f"{path}: no such captions file")
         return path.resolve()

@@ -51,7 +51,7 @@ from ..messages import count
 from ..metrics import check_lpips_input
 from ..models.registry import shadow_note
 from ..text.base import normalize_caption
-from .datasets import EvalDataset, open_dataset
+from .datasets import EvalDataset, captions_file_is_path, open_dataset
 from .measure import (
     FID_MIN_IMAGES,
     IMAGE_COLUMNS,
@@ -699,7 +699,7 @@ def _check_config(cfg: EvalConfig) -> None:
         if label.lower() in codec_labels:  # one curve, one legend entry, one BD row: the codec's
             raise EvaluationError(f"--label {label}: the classic codec {codec_labels[label.lower()]}'s "
                                   "label; give the model a label of its own")
-    if cfg.captions_file and len(Path(cfg.captions_file).parts) > 1 and len(cfg.datasets) > 1:
+    if cfg.captions_file and captions_file_is_path(cfg.captions_file) and len(cfg.datasets) > 1:
         raise EvaluationError(
             f"--captions-file {cfg.captions_file} is a path, which would caption every dataset "
             "alike: evaluate one dataset per call, or give a file name inside each folder"

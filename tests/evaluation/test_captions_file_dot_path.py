@@ -1,0 +1,39 @@
+"""``--captions-file ./NAME`` is a path of its own (relative to the current folder), not a name
+inside the dataset folder: ``Path("./x.jsonl").parts`` is ``("x.jsonl",)``, so the folder part
+has to be read from the string as typed (taco.evaluation.datasets.captions_file_is_path)."""
+
+from __future__ import annotations
+
+import pytest
+
+import taco.cli
+from taco.evaluation.datasets import DatasetError, captions_file_is_path, open_dataset
+
+
+@pytest.mark.parametrize(("name", "is_path"), [
+    ("ofa.jsonl", False), ("captions-blip2.jsonl", False),
+    ("./ofa.jsonl", True), ("sub/ofa.jsonl", True), ("../ofa.jsonl", True),
+    ("/data/ofa.jsonl", True), ("~/ofa.jsonl", True),
+])
+def test_captions_file_is_path(name, is_path):
+    assert captions_file_is_path(name) is is_path
+
+
+def test_dot_slash_captions_file_is_read_from_the_current_folder(tiny_folder, tmp_path, monkeypatch):
+    (tiny_folder / "captions.jsonl").rename(tmp_path / "ofa.jsonl")
+    monkeypatch.chdir(tmp_path)
+    ds = open_dataset(f"clic:{tiny_folder}", captions_file="./ofa.jsonl")
+    assert ds.captioned and len(ds) == 4
+    assert ds.all_captions[0][0].startswith("A smiling astronaut")
+    # a bare name is still a file inside the dataset folder, where there is none
+    with pytest.raises(DatasetError, match=f"{tiny_folder}/ofa.jsonl: no such captions file"):
+        open_dataset(f"clic:{tiny_folder}", captions_file="ofa.jsonl")
+
+
+def test_dot_slash_captions_file_means_one_dataset_per_call(tiny_folder, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    monkeypatch.chdir(tiny_folder)
+    rc = taco.cli.main(["evaluate", str(tiny_folder), f"kodak:{tiny_folder}", "-m", "elic-tiny",
+                        "-o", str(tmp_path / "out"), "--captions-file", "./captions.jsonl"])
+    assert rc == 2
+    assert "is a path, which would caption every dataset alike" in capsys.readouterr().err
