@@ -14,6 +14,10 @@
 #     ADAPTER_CKPTS="taco-minilm-small-q3 taco-minilm-small-q4" \
 #     FROZEN_INIT="runs/issue9/elic-small-l0.0016/checkpoint.safetensors runs/issue9/elic-small-l0.004/checkpoint.safetensors" \
 #     scripts/ablation_text_injection.sh
+# On the 4 shipped sample photos (the project's ../shared/data/photos is not shipped), with a
+# batch of 4 (4 photos are fewer than the recipe's batch of 8):
+#   TRAIN_SET="data.root=taco/assets/samples batch_size=4" VAL=taco/assets/samples \
+#     scripts/ablation_text_injection.sh
 # A smoke run of the whole pipeline (seconds of training, 2 val images):
 #   RUNS=/tmp/ablation TRAIN_SET="max_steps=2 crop=64" EVAL_ARGS="--limit 2 --fid off" \
 #     TIME_IMAGES=1 scripts/ablation_text_injection.sh
