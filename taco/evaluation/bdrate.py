@@ -384,6 +384,7 @@ def bd_bootstrap(
     confidence: float = 0.95,
     seed: int = 0,
     method: str = "pchip",
+    strict: bool = True,
 ) -> BDBootstrap:
     """BD-rate and BD-metric of ``test`` against ``anchor`` with percentile bootstrap CIs.
 
@@ -392,7 +393,9 @@ def bd_bootstrap(
     both deltas; the interval is the central ``confidence`` share of the deltas that are
     defined (:class:`BDInterval` says how many were not). The point estimate is the delta of
     the mean curves over all paired images: the value :func:`bd_table` gives for the same
-    images. Same inputs and seed, same intervals.
+    images. Same inputs and seed, same intervals. ``strict``: a TacoValueError when a curve has
+    too few points for ``method`` (a cubic fit through 3 points); False: an undefined delta
+    saying so, as a cell of :func:`bd_table` is.
     """
     if not 0 < confidence < 1:
         raise TacoValueError(f"confidence must be in (0, 1), got {confidence}")
@@ -409,7 +412,7 @@ def bd_bootstrap(
 
     none = BDResult(float("nan"), reason="the two curves share no image")
     ra, qa, rt, qt = (_mean_points(c) for c in columns)
-    full = {k: _bd(alongs[k], ra, qa, rt, qt, method, strict=True) if images else none for k in (0, 1)}
+    full = {k: _bd(alongs[k], ra, qa, rt, qt, method, strict=strict) if images else none for k in (0, 1)}
     wanted = [k for k in (0, 1) if not math.isnan(full[k].value)]  # an undefined delta gets no CI
     fewest = min_pairs(confidence)
     ci_reason = (f"{len(images)} paired image{'s' if len(images) != 1 else ''}: a "
@@ -508,7 +511,8 @@ def bd_table(
         own, theirs = _image_counts(points), _image_counts(base)
         for m in metrics:
             a, t = images.get(anchor), images.get(label)
-            b = (bd_bootstrap(a, t, m, resamples=resamples, confidence=confidence, seed=seed, method=method)
+            b = (bd_bootstrap(a, t, m, resamples=resamples, confidence=confidence, seed=seed, method=method,
+                              strict=False)
                  if a is not None and t is not None and m in a.quality and m in t.quality else None)
             if b is not None and b.images:  # paired: the value over the images of its interval
                 r: BDResult | BDInterval = b.bd_rate
@@ -516,7 +520,7 @@ def bd_table(
             else:
                 b = None
                 args = (column(base, "bpp"), column(base, m), column(points, "bpp"), column(points, m))
-                r, d = bd_rate(*args, method=method), bd_metric(*args, method=method)
+                r, d = _bd("quality", *args, method), _bd("rate", *args, method)  # NaN for too few points
             row[m] = {
                 "bd_rate": r.value,
                 "overlap": r.overlap,

@@ -113,5 +113,19 @@ def test_four_points_are_enough_and_the_bootstrap_refuses_fewer():
     three = ImageCurve(anchor.images, anchor.rate[:, :3], {"psnr": anchor.quality["psnr"][:, :3]})
     with pytest.raises(TacoValueError, match="the test has 3 usable points"):
         bd_bootstrap(anchor, three, "psnr", resamples=10, method="cubic")
-    with pytest.raises(TacoValueError, match="cubic"):
-        bd_table({"A": points(anchor), "T": points(three)}, "A", ["psnr"], method="cubic")
+    cell = bd_table({"A": points(anchor), "T": points(three)}, "A", ["psnr"], method="cubic")["T"]["psnr"]
+    assert math.isnan(cell["bd_rate"]) and "need at least 4 for the cubic fit" in cell["reason"]
+
+
+def test_a_curve_too_short_for_a_cubic_fit_is_its_own_undefined_cell():
+    """bd_table with method cubic raised for the whole table when one curve had 3 points (the
+    TacoValueError of bd_rate, naming no label): that cell is undefined, saying why, the others
+    are computed."""
+    def curve(rates, scale=1.0):
+        return [{"bpp": b * scale, "psnr": 30 + 5 * math.log2(b)} for b in rates]
+
+    table = bd_table({"A": curve((0.1, 0.2, 0.4, 0.8, 1.6)), "T": curve((0.1, 0.2, 0.4), 0.9),
+                      "U": curve((0.1, 0.2, 0.4, 0.8), 0.9)}, "A", ["psnr"], method="cubic")
+    assert math.isnan(table["T"]["psnr"]["bd_rate"])
+    assert "need at least 4 for the cubic fit" in table["T"]["psnr"]["reason"]
+    assert table["U"]["psnr"]["bd_rate"] == pytest.approx(-10, abs=1e-6)
