@@ -7,8 +7,8 @@ Printed: median and minimum wall time per command, and the median minus that of 
 and a ``.taco`` file made from it with the default model.
 
     python benchmarks/startup.py                    # this checkout (PYTHONPATH = repo root)
-    python benchmarks/startup.py --root /work/main --root .   # before and after a change,
-                                                              # interleaved
+    python benchmarks/startup.py --root OTHER_CHECKOUT --root .   # before and after a change,
+                                                                  # interleaved
     python benchmarks/startup.py --runs 11 --json startup.json
 """
 
@@ -58,6 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="write the raw times here")
     args = p.parse_args(argv)
     roots = [r.resolve() for r in args.root or [ROOT]]
+    for given, root in zip(args.root or [ROOT], roots, strict=True):
+        if not root.is_dir():
+            print(f"startup.py: --root {given}: no such folder", file=sys.stderr)
+            return 2
+        if not (root / "taco" / "__init__.py").is_file() or not (root / SAMPLE).is_file():
+            print(f"startup.py: --root {given}: not a taco checkout (no taco/__init__.py or "
+                  f"{SAMPLE} in it)", file=sys.stderr)
+            return 2
     unknown = set(args.only or ()) - set(commands(ROOT, ROOT))
     if unknown:
         p.error(f"unknown command(s) {sorted(unknown)}; known: {sorted(commands(ROOT, ROOT))}")
@@ -72,9 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         for i, root in enumerate(roots):
             work = works[root]
             work.mkdir()
-            subprocess.run([sys.executable, "-m", "taco.cli", "compress", str(root / SAMPLE),
-                            "--caption", "a cat", "-o", str(work / "cat.taco"), "--quiet"],
-                           env=envs[root], cwd=work, check=True, capture_output=True)
+            made = subprocess.run([sys.executable, "-m", "taco.cli", "compress", str(root / SAMPLE),
+                                   "--caption", "a cat", "-o", str(work / "cat.taco"), "--quiet"],
+                                  env=envs[root], cwd=work, capture_output=True, text=True)
+            if made.returncode:
+                last = (made.stderr.strip().splitlines() or ["(no message)"])[-1]
+                print(f"startup.py: --root {root}: taco compress of the sample failed: {last}",
+                      file=sys.stderr)
+                return 2
             for name, cmd in commands(root, work).items():
                 if not args.only or name in args.only or name.startswith("python"):
                     if i == 0 or not name.startswith("python"):
