@@ -304,7 +304,6 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     return model
 
 
-#: How a ``torch.save`` file of the format before PyTorch 1.6 starts: its magic number pickled.
 def filled_whole(skeleton: ELIC) -> ELIC | None:
     """``skeleton`` (:func:`build_on_meta`'s) given memory, uninitialised, on the CPU
     (``to_empty``), when loading a state dict fills it whole: one of taco's own architectures

@@ -56,6 +56,7 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
         raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
 
 
+#: How a ``torch.save`` file of the format before PyTorch 1.6 starts: its magic number pickled.
 _LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19."
 
 
