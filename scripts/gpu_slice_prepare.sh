@@ -3,6 +3,8 @@
 # GPU machine that reaches no network, in .gpu/ (ignored by git, carried with `carry: [".gpu"]`).
 #
 #   scripts/gpu_slice_prepare.sh          # then: the device tool runs scripts/gpu_slice.sh
+#   PHOTOS=DIR scripts/gpu_slice_prepare.sh   # DIR/train and DIR/val: captioned photos, each
+#                                             # with a captions.jsonl (default ../shared/data/photos)
 #
 # Run it in the checkout the device tool sends (the session's own, not a helper's worktree).
 #
@@ -34,6 +36,18 @@ CONFIG=${CONFIG:-configs/taco-minilm-vr.yaml}  # the recipe whose val crop and t
 PY_VERSION=${PY_VERSION:-3.12}   # the GPU machine's python3 (device KINDS.md)
 WHEELS=${WHEELS:-"compressai==1.2.8 lpips==0.1.4 pytorch-msssim==1.0.0"}
 G=.gpu
+
+# The photos first, before anything is written: PHOTOS (the project's set, not shipped) must hold
+# train/ and val/, each with its captions.jsonl.
+for part in train val; do
+    if [ ! -d "$PHOTOS/$part" ]; then
+        echo "gpu_slice_prepare.sh: no folder $PHOTOS/$part: set PHOTOS=DIR, a folder with train/ and val/ of captioned photos (a captions.jsonl in each)" >&2
+        exit 1
+    elif [ ! -f "$PHOTOS/$part/captions.jsonl" ]; then
+        echo "gpu_slice_prepare.sh: $PHOTOS/$part has no captions.jsonl: set PHOTOS=DIR, a folder with train/ and val/ of captioned photos (a captions.jsonl in each)" >&2
+        exit 1
+    fi
+done
 
 exclude="$(git rev-parse --git-path info/exclude)"
 mkdir -p "$(dirname "$exclude")"
