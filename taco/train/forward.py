@@ -86,23 +86,9 @@ def training_layout(model: nn.Module, cfg: TrainConfig) -> None:
     """Put ``model``'s weights in the memory format it trains in (channels_last when
     ``cfg.channels_last``), in place. Done before the optimisers are built and a state is
     loaded: Adam makes its moments like each weight, and a resumed run lays its loaded ones out
-    the same way (:func:`state_like_parameters`)."""
+    the same way (:func:`taco.train.state.optimizer_from_tensors`)."""
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
-
-
-def state_like_parameters(optimizer: torch.optim.Optimizer) -> None:
-    """Lay each optimiser state tensor of a parameter's shape out in memory like the parameter
-    (``load_state_dict`` keeps the saved, contiguous layout). A fresh run's Adam makes its
-    moments like the weights, channels_last for a conv weight under ``channels_last``; fused Adam
-    walks the storage of a weight, its gradient and its moments in step, so moments in another
-    layout than their weight paired the wrong elements: a resumed run silently diverged from an
-    uninterrupted one (measured on the CPU)."""
-    for p, state in optimizer.state.items():
-        for key, value in state.items():
-            if (isinstance(value, Tensor) and value.shape == p.shape
-                    and value.stride() != p.stride()):
-                state[key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
 
 
 def training_net(model: ELIC, cfg: TrainConfig, env: DistEnv, device: torch.device) -> nn.Module:

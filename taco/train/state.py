@@ -97,8 +97,8 @@ def optimizer_from_tensors(
     prefix: str,
     source: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Restore what :func:`optimizer_to_tensors` wrote into ``optimizer`` (same parameters).
-    A TrainStateError says what does not fit, after ``source`` (the state's file) and ``prefix``."""
+    """Restore what :func:`optimizer_to_tensors` wrote into ``optimizer`` (same parameters), each
+    state tensor of a parameter's shape laid out in memory like the parameter. A TrainStateError says what does not fit, after ``source`` (the state's file) and ``prefix``."""
     where = f"{source}: {prefix}" if source is not None else prefix
     if len(groups) != len(optimizer.param_groups):
         raise TrainStateError(
@@ -140,6 +140,14 @@ def optimizer_from_tensors(
         {**_from_json(g), "params": [index[n] for n in g["params"]]} for g in groups
     ]
     optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+    # load_state_dict keeps the saved, contiguous layout; a fresh run's Adam makes its moments
+    # like each weight (channels_last for a conv weight under channels_last), and fused Adam walks
+    # a weight, its gradient and its moments in step: moments in another layout paired the wrong
+    # elements, a resumed run silently diverging from an uninterrupted one (measured on the CPU)
+    for p, slots in optimizer.state.items():
+        for slot, value in slots.items():
+            if isinstance(value, Tensor) and value.shape == p.shape and value.stride() != p.stride():
+                slots[slot] = torch.empty_like(p, dtype=value.dtype).copy_(value)
 
 
 def _same_kind(saved: Any, current: Any) -> bool:

@@ -93,7 +93,7 @@ from .distributed import (
     shared_stop,
     together,
 )
-from .forward import state_like_parameters, training_layout, training_net
+from .forward import training_layout, training_net
 from .model_setup import build_training_model, model_config, split_parameters
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
@@ -332,9 +332,6 @@ class Trainer:
                 self.resume_path, cfg, self.model, self._optimizers(), self.env,
                 self.steps_per_epoch, self.device, seed=self.seed,
             )  # fmt: skip
-            for optimizer in self._optimizers().values():
-                if optimizer is not None:
-                    state_like_parameters(optimizer)
         self.net = training_net(self.model, cfg, self.env, self.device)
 
     # ----------------------------------------------------------------- text
