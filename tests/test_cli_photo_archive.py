@@ -156,6 +156,24 @@ def test_the_exists_refusal_says_how_skip_existing_matches(tmp_path, capsys):
         "or --skip-existing to write only the others (it matches outputs by name and image size)")
 
 
+def test_stems_that_differ_only_by_case_are_named_alike_alone_and_in_a_batch(tmp_path, capsys):
+    """Photo.jpg and photo.png in one folder: together they kept their whole names, one by one
+    they went to Photo.taco and photo.taco -- one file on macOS and Windows, where the second,
+    of the same size, was then "skipped" with --skip-existing. The folder's stems are compared
+    as the batch's outputs are, blind to case."""
+    folder = tmp_path / "case"
+    folder.mkdir()
+    _photo(folder / "Photo.jpg")
+    _photo(folder / "photo.png")
+    for name in ("Photo.jpg", "photo.png"):
+        assert main(["compress", str(folder / name), *CODE, "--skip-existing", "--quiet"]) == 0
+    assert _names(folder) == ["Photo.jpg", "Photo.jpg.taco", "photo.png", "photo.png.taco"]
+    capsys.readouterr()
+    assert main(["compress", str(folder / "Photo.jpg"), str(folder / "photo.png"), *CODE,
+                 "--skip-existing"]) == 0
+    assert capsys.readouterr().out.endswith("compressed 0 images (2 skipped: their outputs exist)\n")
+
+
 # --------------------------------------------------------------------------- camera RAW
 
 

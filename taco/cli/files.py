@@ -254,10 +254,11 @@ def _empty_sidecar(path: Path) -> bool:
 def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path], full_name: Callable[[Path], Path],
                          inputs_in: Callable[[Path], Sequence[str]]) -> list[Path]:
     """``dsts``, with whole names (IMG_1.HEIC.taco, IMG_1.JPG.taco) for the sources whose output
-    names would not tell them apart: a source whose own folder holds another input of its stem
-    (``inputs_in(folder)``, the names of the inputs a folder holds: a camera's IMG_1.HEIC and
-    IMG_1.JPG), whatever else the batch holds, so that a source's output is the same in a batch
-    and alone (IMG_1.JPG alone went to IMG_1.taco, and IMG_1.HEIC then "had" its output); and
+    names would not tell them apart: a source whose own folder holds another input of its stem,
+    in any case (``inputs_in(folder)``, the names of the inputs a folder holds: a camera's
+    IMG_1.HEIC and IMG_1.JPG; Photo.jpg and photo.png), whatever else the batch holds, so that a
+    source's output is the same in a batch and alone (IMG_1.JPG alone went to IMG_1.taco, and
+    IMG_1.HEIC then "had" its output); and
     sources of this batch that would share an output on a file system blind to case (Photo.jpg
     and photo.png) or from two folders (a/IMG_1.jpg and b/IMG_1.png into one folder)."""
     beside: dict[Path, tuple[frozenset[str], dict[str, int]]] = {}  # a folder's inputs, stems
@@ -269,7 +270,7 @@ def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path], full_name: C
         if src.parent not in beside:
             beside[src.parent] = _inputs_beside(src.parent, inputs_in)
         names, stems = beside[src.parent]
-        others = stems.get(src.stem, 0) - (src.name in names)  # itself, when the folder lists it
+        others = stems.get(src.stem.lower(), 0) - (src.name.lower() in names)  # itself, when listed
         whole.append(full_name(src) if others > 0 or len(by_dst[_one_file(dst)]) > 1 else dst)
     return whole
 
@@ -277,16 +278,18 @@ def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path], full_name: C
 def _inputs_beside(folder: Path, inputs_in: Callable[[Path], Sequence[str]],
                    ) -> tuple[frozenset[str], dict[str, int]]:
     """The names of the inputs ``folder`` holds, and how many of them have each stem (IMG_1.jpg
-    and IMG_1.png: IMG_1 2); none where the folder cannot be listed."""
+    and IMG_1.png: img_1 2), both in lower case, as :func:`_one_file` compares outputs (Photo.jpg
+    and photo.png share a stem: their short outputs are one file on macOS and Windows); none
+    where the folder cannot be listed."""
     try:
-        names = frozenset(inputs_in(folder))
+        listed = inputs_in(folder)
     except OSError:
         return frozenset(), {}
     stems: dict[str, int] = {}
-    for name in names:
-        stem = Path(name).stem
+    for name in listed:  # Photo.jpg and photo.jpg are two inputs of one stem
+        stem = Path(name).stem.lower()
         stems[stem] = stems.get(stem, 0) + 1
-    return names, stems
+    return frozenset(name.lower() for name in listed), stems
 
 
 def folder_tacos(folder: Path) -> list[str]:
@@ -336,8 +339,8 @@ def plan_outputs(
     folder when ``to_folder`` (a folder or several files in), when it is an existing folder or
     when it ends with a slash; the folder is created (with its parents). Otherwise ``out`` is the
     one output file and its folder must exist. An input whose folder holds another input of its
-    stem (IMG_1.HEIC beside IMG_1.JPG; ``inputs_in(folder)`` names a folder's inputs) keeps its
-    whole name (IMG_1.HEIC.taco), in a batch or alone, and so do inputs of the batch whose outputs
+    stem, in any case (IMG_1.HEIC beside IMG_1.JPG, Photo.jpg beside photo.png; ``inputs_in(folder)``
+    names a folder's inputs) keeps its whole name (IMG_1.HEIC.taco), in a batch or alone, and so do inputs of the batch whose outputs
     would otherwise be one file; with ``command`` a note names the outputs of the short names left
     from before (IMG_1.taco, written when IMG_1.JPG was alone). Refused, with one line each: an output folder that
     is a file or not writable, a missing or unwritable folder for the output file, two sources
