@@ -174,6 +174,36 @@ def test_stems_that_differ_only_by_case_are_named_alike_alone_and_in_a_batch(tmp
     assert capsys.readouterr().out.endswith("compressed 0 images (2 skipped: their outputs exist)\n")
 
 
+def test_an_output_that_cannot_be_read_fails_its_input_alone(tmp_path, capsys, monkeypatch):
+    """--skip-existing reads an existing output's header to compare image sizes: one that could
+    not be read (permission denied) stopped the whole batch, exit 2, IMG_3 never coded. Now it is
+    that input's failure, on one line naming it; the rest is done."""
+    folder = tmp_path / "perm"
+    folder.mkdir()
+    _photo(folder / "IMG_2.jpg")
+    _photo(folder / "IMG_3.jpg")
+    assert main(["compress", str(folder / "IMG_2.jpg"), *CODE, "--quiet"]) == 0
+    locked = folder / "IMG_2.taco"
+    open_path = Path.open
+
+    def refused(self, *args, **kwargs):  # as a file without read permission (root reads any file)
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return open_path(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refused)
+    capsys.readouterr()
+    assert main(["compress", str(folder / "IMG_2.jpg"), str(folder / "IMG_3.jpg"), *CODE,
+                 "--skip-existing"]) == 2
+    captured = capsys.readouterr()
+    assert (f"taco compress: error: {folder / 'IMG_2.jpg'}: {locked}: cannot read it to compare "
+            "image sizes (permission denied) (--force replaces it; or give another output folder)"
+            ) in captured.err.splitlines()
+    assert f"taco compress: error: 1 of 2 images failed: {folder / 'IMG_2.jpg'}" in captured.err
+    assert (folder / "IMG_3.taco").is_file()
+    assert captured.out.splitlines()[-1].endswith("(1 failed)")
+
+
 # --------------------------------------------------------------------------- camera RAW
 
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
 from ..messages import count, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, folder_images
-from .common import CLIError, OutputClosed, note, os_reason
+from .common import STOP_ERRNOS, CLIError, OutputClosed, note, os_reason
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
 STDIN = Path("<stdin>")
@@ -466,9 +466,11 @@ def another_photo(src: Path, dst: Path) -> str | None:
     """For ``taco compress --skip-existing``: why the ``.taco`` file ``dst`` there already is not
     the output of the image ``src`` -- its image size (from its header) is not ``src``'s, upright
     (from its header, EXIF orientation 5..8 swapping the sides), so it is another photo of the
-    same name (a second memory card's IMG_0001.jpg), or it is no ``.taco`` file -- or None: the
-    same size, or a source whose size cannot be read without decoding it (it is trusted by name).
-    Nothing but the two headers is read, and no torch is imported."""
+    same name (a second memory card's IMG_0001.jpg), or it is no ``.taco`` file, or it cannot be
+    read (permission denied: that input's failure, as :class:`taco.cli.common.Failures` takes an
+    OSError of one input's files; one of :data:`taco.cli.common.STOP_ERRNOS` is raised) -- or
+    None: the same size, or a source whose size cannot be read without decoding it (it is trusted
+    by name). Nothing but the two headers is read, and no torch is imported."""
     if src is STDIN or dst is STDOUT or not (_exists(dst) and dst.is_file()):
         return None
     try:
@@ -476,6 +478,11 @@ def another_photo(src: Path, dst: Path) -> str | None:
     except CLIError as exc:
         return (f"{exc} (it is there under the output's name; --force replaces it, or give "
                 "another output folder)")
+    except OSError as exc:
+        if exc.errno is None or exc.errno in STOP_ERRNOS:  # not this input's: the batch stops
+            raise
+        return (f"{shown_path(dst)}: cannot read it to compare image sizes ({os_reason(exc)}) "
+                "(--force replaces it; or give another output folder)")
     sizes = _upright_sizes(src)
     if not sizes or (header.width, header.height) in sizes:
         return None
