@@ -30,7 +30,6 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..fileobjects import zip_inflation_problem
 from ..messages import some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model
@@ -42,7 +41,7 @@ from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave t
 )
 from ..models.config import MAX_GROUPS
 from ..text import text_encoder_dim
-from ..text.weights import torch_load_problem
+from ..text.weights import load_torch_file
 
 __all__ = [
     "convert_state_dict",
@@ -130,13 +129,10 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    problem = zip_inflation_problem(path)  # before torch inflates a compressed record whole
-    if problem:
-        raise CheckpointError(f"{path}: {problem}")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
-        raise CheckpointError(f"{path}: {torch_load_problem(exc)}") from None
+        obj = load_torch_file(path)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: expected a dict (a checkpoint or a state dict), got "
                               f"{type(obj).__name__}")

@@ -129,6 +129,21 @@ def torch_load_problem(exc: BaseException) -> str:
     return f"not a readable PyTorch checkpoint ({first})"
 
 
+def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU, the one way taco reads a torch pickle
+    (an authors' checkpoint, a text encoder's ``pytorch_model.bin``): its zip records are checked
+    first (:func:`taco.fileobjects.zip_inflation_problem`). A file that cannot be read is a
+    ValueError saying why in one line (:func:`torch_load_problem`), for the caller to put into
+    its own error class naming the file."""
+    problem = zip_inflation_problem(path)  # before torch inflates a compressed record whole
+    if problem:
+        raise ValueError(problem)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
+        raise ValueError(torch_load_problem(exc)) from None
+
+
 def _indexed_files(index_file: Path) -> list[str]:
     """The shard files a Hugging Face ``model.safetensors.index.json`` names (its weight map's
     values), each a file in the index's folder: a name with a path in it is refused, as
@@ -162,16 +177,10 @@ class _WeightFiles:
             self.files = [root / f for f in _indexed_files(root / "model.safetensors.index.json")]
         elif (root / "pytorch_model.bin").is_file():
             self.files = []
-            # torch's mmap read a deflated record's compressed bytes as its weights
-            problem = zip_inflation_problem(root / "pytorch_model.bin")
-            if problem:
-                raise TextEncoderUnavailable(f"{os.fspath(root / 'pytorch_model.bin')!r}: {problem}")
-            try:
-                self.pickled = torch.load(root / "pytorch_model.bin", map_location="cpu",
-                                          weights_only=True, mmap=True)
-            except Exception as e:  # UnpicklingError, RuntimeError, EOFError, ...
-                raise TextEncoderUnavailable(
-                    f"{os.fspath(root / 'pytorch_model.bin')!r}: {torch_load_problem(e)}") from None
+            try:  # (torch's mmap read a deflated record's compressed bytes as its weights)
+                self.pickled = load_torch_file(root / "pytorch_model.bin", mmap=True)
+            except ValueError as e:
+                raise TextEncoderUnavailable(f"{os.fspath(root / 'pytorch_model.bin')!r}: {e}") from None
         else:
             raise TextEncoderUnavailable(
                 f"{os.fspath(root)!r} holds no weights ({', '.join(WEIGHT_FILES)})")
