@@ -204,6 +204,31 @@ def test_an_output_that_cannot_be_read_fails_its_input_alone(tmp_path, capsys, m
     assert captured.out.splitlines()[-1].endswith("(1 failed)")
 
 
+def test_skip_existing_help_and_hint_belong_to_their_command(tmp_path, capsys):
+    """--skip-existing's help, shared by both commands, told taco decompress about taco
+    compress's size check; so did decompress's refusal of existing outputs."""
+    helps = {}
+    for command in ("compress", "decompress"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        helps[command] = " ".join(capsys.readouterr().out.split())
+    assert "it matches outputs by name and image size" in helps["compress"]
+    assert "it matches outputs by name" in helps["decompress"]
+    assert "image size" not in helps["decompress"] and "compress" not in helps["decompress"].replace(
+        "decompress", "")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    _photo(folder / "a.png")
+    _photo(folder / "b.png")
+    assert main(["compress", str(folder), *CODE, "--quiet"]) == 0
+    assert main(["decompress", str(folder), "--quiet"]) == 0
+    (folder / "b.decoded.png").unlink()
+    capsys.readouterr()
+    assert main(["decompress", str(folder)]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "or --skip-existing to write only the others (it matches outputs by name)")
+
+
 # --------------------------------------------------------------------------- camera RAW
 
 

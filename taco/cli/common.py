@@ -85,15 +85,21 @@ def _int_at_least(text: str, low: int) -> int:
     return value
 
 
-def add_existing_options(parser: argparse.ArgumentParser) -> None:
+#: How ``--skip-existing`` tells an output already made, unless a command says otherwise.
+SKIP_MATCHES = "by name"
+
+
+def add_existing_options(parser: argparse.ArgumentParser, matches: str = SKIP_MATCHES) -> None:
     """``-f/--force`` and ``--skip-existing``, one or the other: what to do with outputs that
-    exist already (without either, they are refused before any work)."""
+    exist already (without either, they are refused before any work). ``matches`` says, for the
+    command's help, how --skip-existing tells an output already made (taco compress: ``by name
+    and image size``)."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
     group.add_argument("--skip-existing", action="store_true",
                        help="leave the outputs that exist and write only the others (to finish "
-                       "an interrupted batch: an output is never half written); matched by name, "
-                       "and by image size for taco compress: a .taco of another size is refused")
+                       "an interrupted batch: an output is never half written); it matches "
+                       f"outputs {matches}")
 
 
 # --------------------------------------------------------------------------- models

@@ -43,6 +43,10 @@ from .files import (
 )
 from .progress_line import StageReporter, stage_delay
 
+#: How ``--skip-existing`` tells an output already made here: a .taco of the same name holding
+#: an image of another size is another photo's (:func:`taco.cli.files.another_photo`).
+_MATCHED = "by name and image size"
+
 
 def register(sub: Any) -> None:
     """Add ``taco compress`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
@@ -75,7 +79,7 @@ def register(sub: Any) -> None:
     c.add_argument("--clip-path", metavar="DIR", type=path_arg,
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
                    "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH)")
-    add_existing_options(c)
+    add_existing_options(c, _MATCHED)
     rate = c.add_mutually_exclusive_group()
     rate.add_argument("-q", "--quality", type=int, metavar="N",
                       help="quality 1..Q of a variable-rate model (higher: more bytes, a better "
@@ -132,7 +136,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     found = [captions(f) for f in files]  # before any work starts
     dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
                         beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing,
-                        command="compress")
+                        command="compress", matches=_MATCHED)
     if len(dsts) == 1 and dsts[0] is not STDOUT and dsts[0].suffix.lower() in IMAGE_SUFFIXES:
         raise CLIError(f"{shown_path(dsts[0])}: compress writes a .taco file, not a {dsts[0].suffix} image: "
                        f"name it {dsts[0].with_suffix('.taco').name}")

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
 from ..messages import count, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, folder_images
-from .common import STOP_ERRNOS, CLIError, OutputClosed, note, os_reason
+from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, note, os_reason
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
 STDIN = Path("<stdin>")
@@ -332,6 +332,7 @@ def plan_outputs(
     sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
     beside_suffix: str, force: bool, skip_existing: bool = False,
     inputs_in: Callable[[Path], Sequence[str]] = folder_images, command: str | None = None,
+    matches: str = SKIP_MATCHES,
 ) -> list[Path]:
     """One output path per source, checked before any work (so nothing fails after the work).
 
@@ -345,7 +346,8 @@ def plan_outputs(
     from before (IMG_1.taco, written when IMG_1.JPG was alone). Refused, with one line each: an output folder that
     is a file or not writable, a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs, and outputs that exist already
-    (unless ``force``, or ``skip_existing``: then the caller leaves them out, :func:`without_existing`).
+    (unless ``force``, or ``skip_existing``: then the caller leaves them out, :func:`without_existing`;
+    the refusal's hint says --skip-existing matches outputs ``matches``, as the command's help does).
     The temporaries that killed runs left beside the outputs are removed (those of a run still
     writing are not: :func:`taco.atomic.remove_stale_temporaries`).
 
@@ -410,8 +412,8 @@ def plan_outputs(
         check_folder(folder, create=out is not None and folder == Path(out))
     existing = [d for d in dsts if _exists(d)]
     if existing and not (force or skip_existing):
-        others = (", or --skip-existing to write only the others (it matches outputs by name and "
-                  "image size)" if len(dsts) > len(existing) else "")
+        others = (f", or --skip-existing to write only the others (it matches outputs {matches})"
+                  if len(dsts) > len(existing) else "")
         if len(existing) == 1:
             raise CLIError(f"{shown_path(existing[0])} exists; pass --force to overwrite it{others}")
         raise CLIError(f"{some(existing, 1)} outputs exist; "
