@@ -15,7 +15,9 @@ def lazy_names(
     """``__getattr__`` and ``__dir__`` for ``package``: name -> the module in ``where`` that defines
     it, imported on first use and then kept in ``namespace`` (the package's ``globals()``); each
     name in ``submodules`` is the package's submodule of that name (``taco.metrics``), imported on
-    first use."""
+    first use. ``__dir__`` lists the package's public names: its ``__all__`` (or, without one, the
+    names in ``namespace`` not starting with ``_``), the lazy names and the submodules, not what
+    the package imports for itself (``TYPE_CHECKING``, ``lazy_names``)."""
 
     def __getattr__(name: str) -> Any:  # noqa: N807
         if name in where:
@@ -28,6 +30,7 @@ def lazy_names(
         return value
 
     def __dir__() -> list[str]:  # noqa: N807
-        return sorted({*namespace, *where, *submodules})
+        public = namespace.get("__all__") or [name for name in namespace if not name.startswith("_")]
+        return sorted({*public, *where, *submodules})
 
     return __getattr__, __dir__
