@@ -184,11 +184,39 @@ def _check_curve(ds: str, curve: Curve) -> None:
             seen[key] = r
 
 
+#: Keys of a result's ``run`` that say only which set metrics (FID, CMMD) were computed: runs that
+#: differ in them alone coded the same images alike.
+_SET_METRIC_RUN_KEYS = frozenset({"set_metrics"})
+
+
+def _agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Every key both points have a value for is equal: a metric one did not compute (missing or
+    null, as FID in a run with ``--fid off``) is no difference."""
+    return all(a[k] == b[k] for k in a.keys() & b.keys() if a[k] is not None and b[k] is not None)
+
+
+def _same_results(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two results are one run's twice: the same ``run`` (but for its set metrics) and
+    points of the same settings that agree wherever both have a value (JPEG run into two
+    folders, one of them with FID)."""
+    def run(r: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in (r.get("run") or {}).items() if k not in _SET_METRIC_RUN_KEYS}
+
+    pa, pb = a["points"], b["points"]
+    return run(a) == run(b) and len(pa) == len(pb) and all(
+        p.get("setting") == q.get("setting") and _agree(p, q) for p, q in zip(pa, pb, strict=True))
+
+
+def _richness(result: dict[str, Any]) -> int:
+    """How many values a result's points hold (of two that agree, the one to keep)."""
+    return sum(v is not None for p in result["points"] for v in p.values())
+
+
 def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
     """dataset name -> its curves (learned runs of one label merged into one curve).
 
-    The same results found twice (a copied folder, the same codec run in two folders) count
-    once. A ValueError when a label joins runs that are not one curve (models of different
+    The same results found twice (a copied folder, the same codec run in two folders, one of them
+    with FID: every value both have agrees) count once, the one with more values. A ValueError when a label joins runs that are not one curve (models of different
     architectures, the same λ or classic setting twice with other results) or names curves of
     two kinds (a model labelled ``JPEG`` beside the JPEG codec).
     """
@@ -201,12 +229,11 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
             label += " (closest reachable)"  # the model's bpp is beyond the codec's range
         curve = curves.setdefault(f"{r['kind']}|{label}", Curve(label, r["kind"], r.get("codec", ""),
                                                                  matched_to=r.get("matched_to_label")))
-        if any(s["points"] == r["points"] and s.get("run") == r.get("run") for s in curve.sources):
-            continue  # the same results twice (a copied folder, JPEG in two runs' folders): once
-        curve.sources.append(r)
-        for p in r["points"]:
-            if p.get("bpp") is not None:
-                curve.points.append({**p, "dataset_kind": r["dataset"].get("kind")})
+        same = next((i for i, s in enumerate(curve.sources) if _same_results(s, r)), None)
+        if same is None:
+            curve.sources.append(r)
+        elif _richness(r) > _richness(curve.sources[same]):  # the same results twice: once, the
+            curve.sources[same] = r  # one with more values (FID from the run that computed it)
     out: dict[str, list[Curve]] = {}
     for ds, curves in by_dataset.items():
         kinds: dict[str, list[str]] = {}
@@ -217,6 +244,8 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
                 raise TacoValueError(f"label {label!r} on {ds} names curves of two kinds ({' and '.join(both)}): "
                                       "give the model another --label")
         for c in curves.values():
+            c.points = [{**p, "dataset_kind": r["dataset"].get("kind")}
+                        for r in c.sources for p in r["points"] if p.get("bpp") is not None]
             _check_curve(ds, c)
             c.points.sort(key=lambda p: p["bpp"])
         out[ds] = list(curves.values())
