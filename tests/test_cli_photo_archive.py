@@ -229,6 +229,13 @@ def test_skip_existing_help_and_hint_belong_to_their_command(tmp_path, capsys):
         "or --skip-existing to write only the others (it matches outputs by name)")
 
 
+def test_readme_says_the_naming_rule_of_a_single_input():
+    """README said only that two inputs differing by suffix keep their whole names; one alone
+    beside another image of its stem does too (IMG_1.jpg beside IMG_1.png: IMG_1.jpg.taco)."""
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    assert "an input whose folder holds another image of its stem" in readme
+
+
 # --------------------------------------------------------------------------- camera RAW
 
 
