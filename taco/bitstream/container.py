@@ -29,10 +29,11 @@ covers the whole file, so a flipped bit anywhere (header included) is an error, 
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import stat
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
@@ -54,6 +55,10 @@ READABLE_VERSIONS = (2, 3)
 #: Largest image side a .taco file may declare (pixels). Caps allocations driven by the header.
 MAX_SIDE = 1 << 15
 PAD_REPLICATE_64 = 1
+#: How a Python caller lifts the decoder's cap: the end of the refusal of an image over it
+#: (:func:`load_taco`, :func:`summarize`, :func:`read_taco_stream`; ``taco decompress`` says
+#: ``--max-pixels 0``).
+NO_CAP_HINT = "max_pixels=None"
 #: The longest header: magic, version, an inline model id of 255 bytes (1 + 1 + 255), quality,
 #: fingerprint, two 5-byte varints, mode/padding, crc32.
 MAX_HEADER_BYTES = 4 + 1 + 257 + 1 + 8 + 5 + 5 + 1 + 4
@@ -448,12 +453,12 @@ def unpack(data: bytes) -> TacoFile:
     return TacoFile(header, data[head.header_bytes:], head.header_bytes, head.crc)
 
 
-def _open_stream(stream: IO[bytes], max_pixels: int | None, no_cap: str) -> tuple[bytes, _Head, int]:
-    """The first bytes of the ``.taco`` file ``stream`` holds from where it stands (at most
-    :data:`MAX_HEADER_BYTES`), its header, and how many more bytes to read at most: one past the
-    bound the header sets (:func:`max_file_bytes`), or past a regular file's size if less (a
-    126-byte file declaring 32768x32768 is not asked for its 8 GiB bound). Refused before the rest
-    is read: a regular file longer than the bound (its size from the file system) and an image
+def _open_stream(stream: IO[bytes], max_pixels: int | None,
+                 no_cap: str) -> tuple[bytes, _Head, Iterator[bytes]]:
+    """The header bytes of the ``.taco`` file ``stream`` holds from where it stands (read first,
+    with at most :data:`MAX_HEADER_BYTES` in all), the header they hold, and the payload as it is
+    read (:func:`_payload`). Refused before the payload is read: a regular file longer than the
+    bound the header sets (:func:`max_file_bytes`; its size from the file system) and an image
     over ``max_pixels`` (None: no cap)."""
     start = read_file_object(stream, "a .taco file", TacoFormatError, limit=MAX_HEADER_BYTES)
     head = _parse_head(start)
@@ -466,56 +471,61 @@ def _open_stream(stream: IO[bytes], max_pixels: int | None, no_cap: str) -> tupl
     if size is not None and size > most:
         raise _too_long(size, head)
     _check_cap(head, max_pixels, no_cap)
-    return start, head, max(0, (most if size is None else min(most, size)) + 1 - len(start))
+    # one byte past the bound, or past a regular file's size if less (a 126-byte file declaring
+    # 32768x32768 is not asked for its 8 GiB bound)
+    left = max(0, (most if size is None else min(most, size)) + 1 - len(start))
+    return start[:head.header_bytes], head, _payload(stream, start[head.header_bytes:], left, head)
 
 
-def _pieces(stream: IO[bytes], limit: int) -> Iterator[bytes]:
-    """Up to ``limit`` bytes of ``stream``, as they are read: pieces of at most
-    :data:`taco.fileobjects.READ_PIECE_BYTES`, so memory follows what is kept of them."""
-    while limit > 0:
-        part = read_at_most(stream, min(limit, READ_PIECE_BYTES), "a .taco file")
+def _payload(stream: IO[bytes], first: bytes, left: int, head: _Head) -> Iterator[bytes]:
+    """The payload of a file of header ``head``: ``first`` (read with the header), then up to
+    ``left`` more bytes of ``stream`` as they are read, in pieces of at most
+    :data:`taco.fileobjects.READ_PIECE_BYTES`, so memory follows what is kept of them. Past the
+    last piece, a file longer than its header allows is a :class:`TacoFormatError`."""
+    total = head.header_bytes + len(first)
+    yield first
+    while left > 0:
+        part = read_at_most(stream, min(left, READ_PIECE_BYTES), "a .taco file")
         if not part:
-            return
-        limit -= len(part)
+            break
+        left -= len(part)
+        total += len(part)
         yield part
-
-
-def _checked_length(head: _Head, total: int) -> None:
-    """A file of ``total`` bytes read from a stream (one past its bound at most) is refused if
-    longer than its header allows."""
     if total > max_file_bytes(head.header_bytes, head.height, head.width):
         raise _too_long(None, head)
+
+
+def _joined(pieces: Iterable[bytes]) -> bytes:
+    """``pieces`` in one buffer that grows in place (``getvalue()`` hands over its bytes without a
+    copy; ``b"".join`` would hold every piece and the whole at once)."""
+    buffer = io.BytesIO()
+    for part in pieces:
+        buffer.write(part)
+    return buffer.getvalue()
 
 
 def _read_stream(stream: IO[bytes], max_pixels: int | None, no_cap: str) -> TacoFile:
     """The :class:`TacoFile` of ``stream`` (:func:`_open_stream`): the payload read into one
     buffer, its checksum computed there."""
-    start, head, left = _open_stream(stream, max_pixels, no_cap)
-    buffer = io.BytesIO()  # grows in place; getvalue() hands over its bytes without a copy
-    buffer.write(start[head.header_bytes:])
-    for part in _pieces(stream, left):
-        buffer.write(part)
-    payload = buffer.getvalue()
-    _checked_length(head, head.header_bytes + len(payload))
-    header = _checked_header(head, zlib.crc32(payload, zlib.crc32(start[:head.crc_at])))
-    return TacoFile(header, payload, head.header_bytes, head.crc)
+    header_bytes, head, payload = _open_stream(stream, max_pixels, no_cap)
+    data = _joined(payload)
+    header = _checked_header(head, zlib.crc32(data, zlib.crc32(header_bytes[:head.crc_at])))
+    return TacoFile(header, data, head.header_bytes, head.crc)
 
 
 def _summarize_stream(stream: IO[bytes], max_pixels: int | None, no_cap: str) -> TacoSummary:
     """The :class:`TacoSummary` of ``stream`` (:func:`_open_stream`): its checksum computed
     piece by piece, nothing kept."""
-    start, head, left = _open_stream(stream, max_pixels, no_cap)
-    crc = zlib.crc32(start[head.header_bytes:], zlib.crc32(start[:head.crc_at]))
-    payload_bytes = len(start) - head.header_bytes
-    for part in _pieces(stream, left):
+    header_bytes, head, payload = _open_stream(stream, max_pixels, no_cap)
+    crc, payload_bytes = zlib.crc32(header_bytes[:head.crc_at]), 0
+    for part in payload:
         crc = zlib.crc32(part, crc)
         payload_bytes += len(part)
-    _checked_length(head, head.header_bytes + payload_bytes)
     return TacoSummary(_checked_header(head, crc), head.header_bytes, payload_bytes, head.crc)
 
 
 def read_taco_stream(stream: IO[bytes], *, max_pixels: int | None = None,
-                     no_cap: str = "max_pixels=None") -> bytes:
+                     no_cap: str = NO_CAP_HINT) -> bytes:
     """The bytes of a ``.taco`` file from a binary ``stream`` (an open file, a pipe, standard
     input), from where it stands, read within the bound its header sets: the header first (at
     most :data:`MAX_HEADER_BYTES`), then at most :func:`max_file_bytes` in all. A longer file is
@@ -526,14 +536,8 @@ def read_taco_stream(stream: IO[bytes], *, max_pixels: int | None = None,
     decoder's cap, :func:`taco.memory.decode_cap_problem`; ``no_cap`` says how to lift it) is
     refused before the rest is read. A malformed header is the error :func:`unpack` gives for
     it; the checksum is not checked here (:func:`unpack` does)."""
-    start, head, left = _open_stream(stream, max_pixels, no_cap)
-    buffer = io.BytesIO()
-    buffer.write(start)
-    for part in _pieces(stream, left):
-        buffer.write(part)
-    data = buffer.getvalue()
-    _checked_length(head, len(data))
-    return data
+    header_bytes, _, payload = _open_stream(stream, max_pixels, no_cap)
+    return _joined(itertools.chain((header_bytes,), payload))
 
 
 #: What :func:`info` (and :func:`taco.decompress`) take: the bytes of a ``.taco`` file, its path,
@@ -577,7 +581,7 @@ def taco_bytes(data: TacoLike) -> bytes:
 
 
 def load_taco(data: TacoLike, *, max_pixels: int | None = None,
-              no_cap: str = "max_pixels=None") -> TacoFile:
+              no_cap: str = NO_CAP_HINT) -> TacoFile:
     """The :class:`TacoFile` of a ``.taco`` file given as bytes, as its path or as a binary file
     object (read from where it stands), checked as :func:`unpack` checks it. A path or a file
     object is read header first: a file longer than its header allows (a regular file by its
@@ -593,7 +597,7 @@ def load_taco(data: TacoLike, *, max_pixels: int | None = None,
 
 
 def summarize(data: TacoLike, *, max_pixels: int | None = None,
-              no_cap: str = "max_pixels=None") -> TacoSummary:
+              no_cap: str = NO_CAP_HINT) -> TacoSummary:
     """What :func:`load_taco` checks of a ``.taco`` file, without keeping its payload: a path or
     a file object is read piece by piece (:data:`taco.fileobjects.READ_PIECE_BYTES`) into the
     checksum, so memory stays flat whatever the file's size (``taco info``)."""
