@@ -84,6 +84,7 @@ def test_skip_existing_refuses_another_photo_of_the_same_name(tmp_path, capsys):
     assert (arch / "IMG_0001.taco").read_bytes() == first
     assert _names(arch) == ["IMG_0001.taco", "IMG_0003.taco"]
     assert captured.out.splitlines()[-1].endswith("(1 failed)")
+    assert captured.out.startswith(f"[2/2] {card_b / 'IMG_0003.jpg'} -> ")  # the refused one counts
     # the same photo again: skipped, as before
     assert main(["compress", str(card_a), *CODE, "-o", str(arch), "--skip-existing"]) == 0
     assert capsys.readouterr().out.endswith("compressed 0 images (1 skipped: their outputs exist)\n")
@@ -259,6 +260,21 @@ def test_camera_raw_named_is_refused_and_the_batch_goes_on(tmp_path, capsys, mon
         assert capsys.readouterr().err.startswith(f"taco compress: error: {other}: camera RAW is not read")
         assert not other.with_suffix(".taco").exists()
         raw = other
+
+
+def test_an_input_refused_before_coding_keeps_its_place_in_the_count(tmp_path, capsys):
+    """A RAW file refused in a batch of two: the photo coded was labelled [1/1] while the
+    summary said "1 of 2 images failed". Each input keeps its place in the batch's count, as
+    taco decompress counts a file refused before decoding."""
+    raw = _photo(tmp_path / "IMG_0001.dng", (16, 12), format="TIFF")
+    good = _photo(tmp_path / "IMG_0002.png")
+    assert main(["compress", str(raw), str(good), *CODE, "-o", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"[2/2] {good} -> ")
+    assert f"1 of 2 images failed: {raw}" in captured.err
+    # refused after it: the photo is the first of two
+    assert main(["compress", str(good), str(raw), *CODE, "-o", str(tmp_path / "o2")]) == 2
+    assert capsys.readouterr().out.startswith(f"[1/2] {good} -> ")
 
 
 # --------------------------------------------------------------------------- what is not kept

@@ -128,6 +128,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     for f in files:  # a .taco named by mistake: say what it is, before its caption is looked up
         refuse_taco_input(f)
     total, many = len(files), len(files) > 1
+    batch = files  # what the count runs over (below)
     failures = Failures("compress")
     files = [f for f in files if not _refused(f, failures, camera_raw(f))]  # no output planned
     if not files:
@@ -144,10 +145,17 @@ def cmd_compress(args: argparse.Namespace) -> int:
         mine = [i for i, (src, dst) in enumerate(zip(files, dsts, strict=True))
                 if not _refused(src, failures, another_photo(src, dst))]
         dsts, files, found = [dsts[i] for i in mine], [files[i] for i in mine], [found[i] for i in mine]
+        checked = files
         failures.skipped, dsts, (files, found) = without_existing(dsts, files, found)
         if not files:
             return _none_left(failures, total)
-    considered = total - failures.skipped  # the inputs the exit status counts (not those skipped)
+        skipped = set(checked) - set(files)
+        batch = [f for f in batch if f not in skipped]
+    # the inputs the count ([2/3]) and the exit status run over, as taco decompress counts them:
+    # all but those skipped; one refused before coding keeps its place ([1/1] read oddly beside
+    # "1 of 2 images failed")
+    place = {src: i for i, src in enumerate(batch, 1)}
+    considered = len(batch)
 
     resolved = command_model(args.model, "compress")  # first: a mistyped name is refused before torch loads
     model = resolved.model
@@ -185,13 +193,13 @@ def cmd_compress(args: argparse.Namespace) -> int:
     chosen: set[int] = set()  # the qualities coded at
     meanwhile = 0  # --skip-existing: outputs another process wrote while these were coded
     t_all = time.perf_counter()
-    with failures.stopping(len(jobs), "image", rest_hint(dsts, args.force)):
-        for i, ((src, caption), dst) in enumerate(zip(jobs, dsts, strict=True), 1):
-            failures.finished = i - 1
-            place = f"[{i}/{len(jobs)}] " if many else ""
+    with failures.stopping(considered, "image", rest_hint(dsts, args.force)):
+        for (src, caption), dst in zip(jobs, dsts, strict=True):
+            failures.finished = place[src] - 1
+            label = f"[{place[src]}/{considered}] " if many else ""
             try:
                 with (input_warnings("compress", src, about_input),
-                      StageReporter(f"{place}{shown_path(src)}", delay=stage_delay(args)) as progress):
+                      StageReporter(f"{label}{shown_path(src)}", delay=stage_delay(args)) as progress):
                     progress("reading", 0, 1)
                     image = load_image(src, data=read_stdin_image() if src is STDIN else None)
                     with_metadata += _carries_metadata(image)
@@ -223,7 +231,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 turn = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
                 budget = byte_budget(args, res.width, res.height)
                 fit = f"quality {res.quality} (budget {budget} bytes), " if sized else ""
-                print(f"{place}{shown_path(src)} -> {shown_path(dst)}: {res.width}x{res.height}{turn}, {fit}{len(res.data)} "
+                print(f"{label}{shown_path(src)} -> {shown_path(dst)}: {res.width}x{res.height}{turn}, {fit}{len(res.data)} "
                       f"bytes, {res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
     secs = time.perf_counter() - t_all
     if quality is not None:
