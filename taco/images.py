@@ -18,17 +18,17 @@ from __future__ import annotations
 import io
 import os
 import stat
+import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import PIL
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .errors import TacoError, TacoWarning, warn_at_caller
 from .fileobjects import checked_path, read_file_object
-from .locks import ForkSafeLock
 from .messages import one_line, shown_path
 from .suffixes import HEIF_SUFFIXES
 
@@ -123,66 +123,92 @@ class ImageConversionWarning(TacoWarning):
 class ImageFileWarning(ImageConversionWarning):
     """Pillow found a flaw in an image file it can still read ("Corrupt EXIF data", "Tag data
     larger than file"): the flawed part (a metadata tag) is skipped. One line, ``NAME: Pillow:
-    its words``, given for what Pillow warns while it parses the file's headers and metadata
-    (:func:`open_image`, :func:`load_image`); a warning from inside the pixel decoder (rare: an
-    ICO frame of another size than its directory says) stays Pillow's own ``UserWarning``, since
-    images decode in parallel threads and the warnings filter is process-wide."""
+    its words``, given for what Pillow warns while :func:`load_image` reads the file (headers,
+    frames, metadata, pixels) or :func:`open_image` opens it, in the thread doing so: images are
+    read in parallel threads, and each file's words are its own. What Pillow warns of an image
+    it has read (``Image.convert``) stays Pillow's own ``UserWarning``."""
 
 
 #: EXIF tag 0x0112 (Orientation): 1 is upright; 2..8 are mirrorings and rotations.
 EXIF_ORIENTATION = 0x0112
 
 
-#: Held while taco changes the warnings filter around Pillow (:class:`_PillowWarnings`).
-_WARNINGS_LOCK = ForkSafeLock()
+class _ThreadWarnings:
+    """What Pillow's modules call ``warnings`` (:func:`_watch_pillow`): ``warn`` gives a warning
+    to the :class:`_PillowWarnings` block the calling thread is in, and is :func:`warnings.warn`
+    itself (the same line blamed, the same filters) in any other thread or outside a block;
+    everything else is the ``warnings`` module's. Not ``catch_warnings``: the filters and what
+    it records are the whole process's, so a ``catch_warnings`` around one thread's Pillow took
+    what Pillow warned in another (naming the wrong file), changed the filters of every thread
+    while it lasted, and two of them on two threads could each restore the filters the other had
+    saved (an "ignore" left in place for good)."""
 
-#: Where Pillow's modules are: a warning issued there is Pillow's (:class:`_PillowWarnings`).
-_PIL_DIR = os.path.dirname(os.path.abspath(PIL.__file__)) + os.sep
+    def __getattr__(self, name: str) -> Any:
+        return getattr(warnings, name)
+
+    @staticmethod
+    def warn(message: Any, category: type[Warning] | None = None, stacklevel: int = 1,
+             source: Any = None, **kwargs: Any) -> None:
+        caught = getattr(_BLOCK, "caught", None)
+        kind = type(message) if isinstance(message, Warning) else category or UserWarning
+        if caught is not None and issubclass(kind, Image.DecompressionBombWarning):
+            return  # taco's own cap decides
+        if caught is not None and issubclass(kind, UserWarning):
+            caught.append(str(message))
+        else:
+            # stacklevel + 1: the line blamed is Pillow's, as without the stand-in
+            warnings.warn(message, category, stacklevel + 1, source, **kwargs)
+
+
+#: The :class:`_PillowWarnings` block a thread is in: ``caught``, where its Pillow warnings go.
+_BLOCK = threading.local()
+_THREAD_WARNINGS = _ThreadWarnings()
+#: ``len(sys.modules)`` when :func:`_watch_pillow` last looked at Pillow's modules.
+_watched_at = 0
+
+
+def _watch_pillow() -> None:
+    """Have every Pillow module imported so far warn through :class:`_ThreadWarnings`, its
+    plugins imported first (``Image.init``, about 45 ms once: ``Image.open`` imports a plugin it
+    needs the first time, within the block that would have to catch its warnings)."""
+    global _watched_at
+    if len(sys.modules) == _watched_at:
+        return
+    Image.init()
+    for name, module in list(sys.modules.items()):
+        if name.partition(".")[0] == "PIL" and getattr(module, "warnings", None) is warnings:
+            module.warnings = _THREAD_WARNINGS  # type: ignore[attr-defined]
+    _watched_at = len(sys.modules)
 
 
 class _PillowWarnings:
-    """Pillow's warnings inside the block, each given again as one :class:`ImageFileWarning` line
-    naming ``name`` (what it says of a file would otherwise reach a user as ``UserWarning:
-    Corrupt EXIF data`` with no file named), and without its DecompressionBombWarning (it warns
-    between ``MAX_IMAGE_PIXELS`` and twice that; taco's own cap, :data:`MAX_PIXELS`, decides).
-    Other warnings are given again as they were, through the caller's filters; when the block
-    raises, its error says what is wrong and the warnings are dropped. The warnings filter is
-    process-wide and ``catch_warnings`` is not thread-safe: the lock keeps taco's threads from
-    interleaving their changes to it (an interleaving can leave a filter in place for good), so
-    the block is kept short: headers and metadata, not a decode (threads decode in parallel).
-    A class, not a ``contextmanager``: :func:`warn_at_caller` then blames the caller's line, not
-    contextlib's."""
+    """What Pillow warns in this thread inside the block given again at its end as one
+    :class:`ImageFileWarning` line naming ``name`` (what it says of a file would otherwise reach a
+    user as ``UserWarning: Corrupt EXIF data`` with no file named), each text once (a TIFF's tag is
+    read more than once), and without its DecompressionBombWarning (it warns between
+    ``MAX_IMAGE_PIXELS`` and twice that; taco's own cap, :data:`MAX_PIXELS`, decides); with
+    ``name`` None they are dropped. Pillow's warnings are taken before any filter sees them
+    (:class:`_ThreadWarnings`), and only this thread's: the warnings filter is left as it is. Other
+    warnings pass as they come; when the block raises, its error says what is wrong and Pillow's
+    warnings are dropped. A class, not a ``contextmanager``: :func:`warn_at_caller` then blames
+    the caller's line, not contextlib's."""
 
     def __init__(self, name: object) -> None:
         self.name = name
-        self._catching = warnings.catch_warnings(record=True)
 
     def __enter__(self) -> None:
-        _WARNINGS_LOCK.__enter__()
-        try:
-            self._caught = self._catching.__enter__()
-            warnings.simplefilter("always")
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        except BaseException:
-            _WARNINGS_LOCK.__exit__(None, None, None)
-            raise
+        _watch_pillow()
+        self._outer = getattr(_BLOCK, "caught", None)
+        self._caught: list[str] = []
+        _BLOCK.caught = self._caught
 
     def __exit__(self, kind: type[BaseException] | None, *exc: Any) -> None:
-        try:
-            self._catching.__exit__(kind, *exc)
-        finally:
-            _WARNINGS_LOCK.__exit__(None, None, None)
-        if kind is not None:
+        _BLOCK.caught = self._outer
+        if kind is not None or self.name is None:
             return
-        shown, said = shown_path(self.name), set()
-        for w in self._caught or ():
-            if os.path.abspath(w.filename).startswith(_PIL_DIR) and issubclass(w.category, UserWarning):
-                text = f"{shown}: Pillow: {one_line(str(w.message), 300)}"
-                if text not in said:  # a TIFF's tag is read more than once
-                    said.add(text)
-                    warn_at_caller(text, ImageFileWarning)
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+        shown = shown_path(self.name)
+        for text in dict.fromkeys(f"{shown}: Pillow: {one_line(m, 300)}" for m in self._caught):
+            warn_at_caller(text, ImageFileWarning)
 
 
 def open_image(source: str | os.PathLike[str] | io.BytesIO) -> ImageFile.ImageFile:
@@ -219,8 +245,8 @@ def load_image(
     WebP, multi-page TIFF) give their first frame, with an :class:`ImageConversionWarning` that
     says how many there are (a TIFF's pages counted up to :data:`FRAMES_COUNTED`), or that a
     later frame cannot be read (a page pointer past the file's end, a bad tag): only the first
-    frame has to be readable. What Pillow warns while it reads the file's headers, frames and
-    EXIF block ("Corrupt EXIF data") is an :class:`ImageFileWarning` naming ``path``.
+    frame has to be readable. What Pillow warns while it reads the file (its headers, frames,
+    EXIF block and pixels: "Corrupt EXIF data") is an :class:`ImageFileWarning` naming ``path``.
 
     With ``orient`` (the default) an EXIF orientation other than 1 is applied, so the image is
     the way viewers show it, and recorded as ``image.info["exif_orientation"]`` (the tag itself is
@@ -255,16 +281,9 @@ def load_image(
     if path.suffix.lower() in HEIF_SUFFIXES or (data is not None and data[4:12] in _HEIF_BRANDS):
         _register_heif(path)
 
-    with _PillowWarnings(path):  # the header, the frame count: Pillow's words on them, named
-        im = _open(path, path if data is None else io.BytesIO(data))
-        try:
-            frames = _count_frames(im, path if data is None else io.BytesIO(data))
-            _read_exif(im)
-        except BaseException:  # an interrupt
-            im.close()
-            raise
-
-    with im:
+    # what Pillow warns of the file while it is read: given as ImageFileWarning naming it
+    with _PillowWarnings(path), _open(path, path if data is None else io.BytesIO(data)) as im:
+        frames = _count_frames(im, path if data is None else io.BytesIO(data))
         width, height = im.size
         if max_pixels is not None and width * height > max_pixels:
             raise ImageReadError(
@@ -285,25 +304,10 @@ def load_image(
             warn_at_caller(f"'{path.name}' {frames}; using the first one", ImageConversionWarning)
         # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
         image: Image.Image = im.copy() if frames.several else im
-        with _PillowWarnings(path):  # its EXIF block
-            image = _upright(image, path) if orient else image
+        image = _upright(image, path) if orient else image
         if wide_rgb:
             image.info["source_bits"] = 16  # for to_rgb's warning
         return image
-
-
-def _read_exif(im: Image.Image) -> None:
-    """Have Pillow parse a TIFF's EXIF block (its first page's tags) now, in
-    :class:`_PillowWarnings`: it keeps what it parsed, and the TIFF's decode (unguarded: threads
-    decode in parallel) would parse it and warn there ("Truncated File Read" for a tag past the
-    end). Other formats are left alone: a PNG's ``getexif`` decodes the whole image first. A
-    block Pillow cannot parse is left to :func:`_upright`, which ignores it, as viewers do."""
-    if im.format != "TIFF":
-        return
-    try:
-        im.getexif()
-    except Exception:
-        pass
 
 
 def _open(path: Path, source: Path | io.BytesIO) -> ImageFile.ImageFile:
@@ -368,16 +372,14 @@ def _count_frames(im: ImageFile.ImageFile, source: Path | io.BytesIO) -> _Frames
         return _Frames(getattr(im, "n_frames", 1))  # read from the header (PNG, WebP, ...), or 1
     count, walked_tiff = 1, False
     try:
-        with warnings.catch_warnings():  # in _PillowWarnings, its lock held
-            warnings.simplefilter("ignore")
-            with Image.open(source) as walked:
-                if walked.format != "TIFF":
-                    return _Frames(walked.n_frames)
-                walked_tiff = True
-                while count <= FRAMES_COUNTED:
-                    walked.seek(count)
-                    count += 1
-                return _Frames(FRAMES_COUNTED, more=True)
+        with _PillowWarnings(None), Image.open(source) as walked:
+            if walked.format != "TIFF":
+                return _Frames(walked.n_frames)
+            walked_tiff = True
+            while count <= FRAMES_COUNTED:
+                walked.seek(count)
+                count += 1
+            return _Frames(FRAMES_COUNTED, more=True)
     except EOFError:  # Pillow's "no more frames"
         return _Frames(count)
     except Exception as e:  # TypeError "Missing dimensions", SyntaxError, OSError, ValueError, ...
