@@ -144,7 +144,7 @@ class CaptionMode:
             return [self.text] * n
         perm, kept = _derange_texts(true_captions, seed)  # image i borrows image perm[i]'s caption
         if kept:  # one text is over half of the captions
-            text, m = Counter(" ".join(c.split()) for c in true_captions).most_common(1)[0]
+            text, m = Counter(map(_text_read, true_captions)).most_common(1)[0]
             shown = text if len(text) <= 40 else text[:37] + "..."
             warn_at_caller(f"caption mode shuffled: {kept} of the {count(n, 'image')} keep a caption "
                            f"of their own text: {shown!r} is {m} of the {n} captions, more than half, "
@@ -164,10 +164,17 @@ class CaptionMode:
         }[self.kind]
 
 
+def _text_read(caption: str) -> str:
+    """A caption as taco's text encoders read it: whitespace collapsed
+    (:func:`taco.text.base.normalize_caption`), case folded (MiniLM and CLIP are uncased), so
+    that 'A dog' and 'a  dog' are one text."""
+    return normalize_caption(caption).lower()
+
+
 def _derange_texts(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, int]:
     """A seeded permutation ``p`` of the images, ``p[i] != i``, under which every image gets a
-    text other than its own (``texts[p[i]] != texts[i]``, whitespace collapsed as the encoder
-    reads it) wherever that is possible; returns ``(p, kept)``, ``kept`` the images left with an
+    text other than its own (``texts[p[i]] != texts[i]`` as the encoder reads them,
+    :func:`_text_read`) wherever that is possible; returns ``(p, kept)``, ``kept`` the images left with an
     identical text.
 
     A derangement of the images alone (:func:`taco.evaluation.stats.derangement`) gives an
@@ -180,7 +187,7 @@ def _derange_texts(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, int
     """
     n = len(texts)
     perm = derangement(n, seed).copy()
-    ids = np.unique([" ".join(t.split()) for t in texts], return_inverse=True)[1].reshape(-1)
+    ids = np.unique([_text_read(t) for t in texts], return_inverse=True)[1].reshape(-1)
     rng = np.random.default_rng([seed, 1])  # the swaps' own stream: the derangement stays the plain one
     stuck: set[int] = set()  # texts no swap can help: swaps for other texts never change that
     for i in np.flatnonzero(ids[perm] == ids):
