@@ -272,8 +272,8 @@ def test_outputs_that_differ_only_by_case_are_one_file(photos, tmp_path, monkeyp
     assert _names(out) == ["Photo.jpg.taco", "b.taco", "c.taco", "photo.png.taco"]
     capsys.readouterr()
     assert main(["compress", str(photos / "Photo.jpg"), str(photos / "b.png"), *CODE, "-o",
-                 str(tmp_path / "o2"), "--quiet"]) == 0  # no clash: nothing renamed
-    assert _names(tmp_path / "o2") == ["Photo.taco", "b.taco"]
+                 str(tmp_path / "o2"), "--quiet"]) == 0  # photo.png beside it: its whole name
+    assert _names(tmp_path / "o2") == ["Photo.jpg.taco", "b.taco"]
     (photos / "b.png").rename(photos / "PHOTO.PNG")
     both = [str(photos / "photo.png"), str(photos / "PHOTO.PNG"), *CODE, "--quiet"]
     if not files._case_blind(tmp_path):  # Linux: two files, both written
