@@ -1,4 +1,5 @@
-"""Published reference points to draw beside our own curves (SPEC "Numbers to compare against").
+"""Published reference points to draw beside our own curves: each paper's own figures (the
+curve's ``source``), and the TACO paper's headline point.
 
 Each :class:`ReferenceCurve` says which dataset it was measured on; a plot only shows the
 references of its own dataset unless asked otherwise (Kodak numbers are meaningless next to a
@@ -48,17 +49,17 @@ def _curve(
 
 REFERENCES: tuple[ReferenceCurve, ...] = (
     _curve(
-        "ELIC (paper)", "kodak", "He et al., CVPR 2022 (via TACO SPEC)",
+        "ELIC (paper)", "kodak", "He et al., CVPR 2022 (its Kodak RD curve)",
         bpp=(0.1235, 0.1965, 0.3337, 0.4908, 0.7041, 0.8573),
         psnr=(29.11, 30.70, 32.78, 34.58, 36.49, 37.62),
     ),
     _curve(
-        "LIC-TCM large (paper)", "kodak", "Liu et al., CVPR 2023 (via TACO SPEC)",
+        "LIC-TCM large (paper)", "kodak", "Liu et al., CVPR 2023 (its Kodak RD curve)",
         bpp=(0.155, 0.194, 0.300, 0.443, 0.625, 0.880),
         psnr=(30.07, 30.85, 32.59, 34.33, 36.15, 38.07),
     ),
     _curve(
-        "MS-ILLM (paper)", "kodak", "Muckley et al., ICML 2023 (via TACO SPEC)",
+        "MS-ILLM (paper)", "kodak", "Muckley et al., ICML 2023 (its Kodak RD curve)",
         bpp=(0.0443, 0.0806, 0.1532, 0.2958, 0.4324, 0.7092),
         psnr=(24.73, 25.92, 27.53, 29.63, 31.03, 33.21),
         lpips=(0.1576, 0.1100, 0.0732, 0.0451, 0.0320, 0.0180),
