@@ -209,6 +209,15 @@ def repack_jpegs(folder: Path) -> None:
           f"{after / 2**20:.1f} MiB, the same pixels")
 
 
+def _shown(value: float | None, spec: str) -> str:
+    """``value`` formatted by ``spec``; ``n/a`` right-aligned alike for None (log.jsonl's null: a
+    validation whose real coding failed)."""
+    if value is None:
+        width = "".join(c for c in spec.split(".")[0] if c.isdigit())
+        return f"{'n/a':>{width or 0}}"
+    return format(value, spec)
+
+
 def report(run: Path) -> None:
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line]
     train = [r for r in records if r["kind"] == "train"]
@@ -221,7 +230,7 @@ def report(run: Path) -> None:
               f"{r['lpips']:>8.4f}{r['lr']:>10.2e}{r['img_per_s']:>9.1f}")
     print(f"validation ({len(val)} records):")
     for r in val:
-        real = (f" real_bpp {r['real_bpp']:.4f} real_psnr {r['real_psnr']:.2f}"
+        real = (f" real_bpp {_shown(r['real_bpp'], '.4f')} real_psnr {_shown(r['real_psnr'], '.2f')}"
                 if "real_bpp" in r else "")  # fmt: skip
         print(f"  step {r['step']}: loss {r['loss']:.4f} bpp {r['bpp']:.4f} psnr {r['psnr']:.2f} "
               f"lpips {r['lpips']:.4f}{real}")
@@ -232,7 +241,7 @@ def report(run: Path) -> None:
         names = [n for n in ("bpp", "psnr", "lpips", "real_bpp", "real_psnr") if f"q1/{n}" in last]
         print(f"{'quality':>9}" + "".join(f"{n:>11}" for n in names))
         for q in qualities:
-            print(f"{q:>9}" + "".join(f"{last[f'q{q}/{n}']:>11.4f}" for n in names))
+            print(f"{q:>9}" + "".join(f"{_shown(last[f'q{q}/{n}'], '>11.4f')}" for n in names))
 
 
 def main() -> int:

@@ -2,7 +2,8 @@
 messages on stderr. Only rank 0 writes; other ranks get a silent log.
 
 ``log.jsonl`` holds one JSON record per line (``"kind": "train"`` per log interval, ``"val"``
-per validation), each with its ``step``. A resumed run first drops the records after the step it
+per validation), each with its ``step``; strict JSON, a value that is not a finite number (a
+validation whose real coding failed) written as null. A resumed run first drops the records after the step it
 resumes from (the killed run logged them, the resumed one computes them again), so every step
 appears once; a fresh run starts an empty log.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +26,12 @@ CONFIG_FILE = RUN_CONFIG_FILE
 
 #: Builds the exception raised for a file that cannot be written (the trainer's, with context).
 WriteError = Callable[[Path, OSError], Exception]
+
+
+def _finite_or_null(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its NaN and infinities as None: Python writes them as ``NaN``, which is no
+    JSON (``JSON.parse`` refuses the line)."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
 
 
 def records_up_to(text: str, step: int) -> tuple[list[str], bool]:
@@ -93,7 +101,7 @@ class RunLog:
         """Append one record (a dict with ``kind`` and ``step``) to log.jsonl and TensorBoard."""
         if self._file is not None:
             try:
-                self._file.write(json.dumps(record) + "\n")
+                self._file.write(json.dumps(_finite_or_null(record), allow_nan=False) + "\n")
                 self._file.flush()
             except OSError as e:
                 raise self.write_error(self.out_dir / LOG_FILE, e) from None

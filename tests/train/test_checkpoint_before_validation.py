@@ -1,12 +1,14 @@
 """A validation never costs the run its checkpoint (issue 14): at a step that is both, and at the
 end, the checkpoint is written first; a failure of validation's real coding (float64 tables, the
-entropy coder: a path the training step never takes) is said and recorded as NaN, and the run
+entropy coder: a path the training step never takes) is said and recorded as NaN (null in log.jsonl), and the run
 goes on. The time limit keeps room for both at the end."""
 
 from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,9 +24,13 @@ VAL = {"val.root": SAMPLES, "val.interval": 4, "val.images": 2, "val.crop": 64,
        "val.compress_images": 1}  # fmt: skip
 
 
+def _strict(constant: str) -> None:
+    raise AssertionError(f"log.jsonl holds {constant}, which is no JSON")
+
+
 def _records(out: Path, kind: str) -> list[dict]:
     lines = (out / "log.jsonl").read_text().splitlines()
-    return [r for r in map(json.loads, lines) if r["kind"] == kind]
+    return [r for r in (json.loads(line, parse_constant=_strict) for line in lines) if r["kind"] == kind]
 
 
 def _broken_coding(*args, **kwargs):
@@ -40,12 +46,16 @@ def test_a_failing_real_coding_is_said_and_the_run_goes_on(tmp_path, tiny, monke
     val = _records(out, "val")
     assert [r["step"] for r in val] == [4, 8]
     for r in val:
-        assert math.isnan(r["real_bpp"]) and math.isnan(r["real_psnr"])
+        assert r["real_bpp"] is None and r["real_psnr"] is None  # null: log.jsonl is strict JSON
         assert math.isfinite(r["loss"]) and math.isfinite(r["psnr"])  # measured all the same
         assert r["real_coding_error"].startswith("TypeError: no float64 table on this device (")
     err = capsys.readouterr().err
     assert err.count("validation at step") == 2 and "TypeError: no float64 table" in err
     assert [r["step"] for r in _records(out, "train")] == list(range(1, 9))
+    script = Path(__file__).resolve().parents[2] / "scripts" / "gpu_slice.py"
+    shown = subprocess.run([sys.executable, str(script), "report", str(out)], capture_output=True,
+                           text=True, check=True).stdout  # the slice's report: what was not measured
+    assert "real_bpp n/a real_psnr n/a" in shown
 
 
 def test_a_variable_rate_model_codes_the_qualities_before_the_failure(tmp_path, monkeypatch):
