@@ -50,6 +50,7 @@ __all__ = [
     "restore_mode",
     "tensor_to_image",
     "to_rgb",
+    "upright_sizes",
 ]
 
 MAX_PIXELS: int = 100_000_000
@@ -216,6 +217,23 @@ def open_image(source: str | os.PathLike[str] | io.BytesIO) -> ImageFile.ImageFi
     naming it, and without Pillow's DecompressionBombWarning (:class:`_PillowWarnings`)."""
     with _PillowWarnings(source if isinstance(source, (str, os.PathLike)) else "image bytes"):
         return Image.open(source)
+
+
+def upright_sizes(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
+    """The width and height :func:`load_image` gives the image at ``path`` (upright: EXIF
+    orientation 5..8 swaps the sides), from its header alone: both orders where its orientation
+    is not read without decoding (a PNG whose EXIF comes after the pixels); none where Pillow
+    cannot open it (HEIC without its plugin, a broken EXIF block). What Pillow warns of the file
+    is dropped: reading it whole says it."""
+    try:
+        with _PillowWarnings(None), Image.open(path) as im:
+            width, height = im.size
+            if im.format == "PNG" and "exif" not in im.info:  # getexif() would decode it
+                return [(width, height), (height, width)]
+            orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # Pillow raises several types for a file it cannot read
+        return []
+    return [(height, width)] if orientation in (5, 6, 7, 8) else [(width, height)]
 
 
 def read_image_stream(stream: Any, name: str) -> bytes:

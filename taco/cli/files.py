@@ -485,36 +485,15 @@ def another_photo(src: Path, dst: Path) -> str | None:
             raise
         return (f"{shown_path(dst)}: cannot read it to compare image sizes ({os_reason(exc)}) "
                 "(--force replaces it; or give another output folder)")
-    sizes = _upright_sizes(src)
+    from ..images import upright_sizes
+
+    sizes = upright_sizes(src)
     if not sizes or (header.width, header.height) in sizes:
         return None
     width, height = sizes[0]
     return (f"{shown_path(dst)} exists and holds a {header.width}x{header.height} image, not this "
             f"{width}x{height} one: another photo of the same name (--force replaces it; or give "
             "another output folder)")
-
-
-def _upright_sizes(src: Path) -> list[tuple[int, int]]:
-    """The width and height the image ``src`` is coded at (upright: EXIF orientation 5..8 swaps
-    the sides), from its header; both orders where its orientation is not read without decoding
-    (a PNG whose EXIF comes after the pixels); none where Pillow cannot open it."""
-    import warnings
-
-    from PIL import Image
-
-    from ..images import EXIF_ORIENTATION
-
-    try:
-        with warnings.catch_warnings():  # the coding reports what is wrong with the file
-            warnings.simplefilter("ignore")
-            with Image.open(src) as im:
-                width, height = im.size
-                if im.format == "PNG" and "exif" not in im.info:  # getexif() would decode it
-                    return [(width, height), (height, width)]
-                orientation = im.getexif().get(EXIF_ORIENTATION, 1)
-    except Exception:  # not an image Pillow opens (HEIC without its plugin), a broken EXIF block
-        return []
-    return [(height, width)] if orientation in (5, 6, 7, 8) else [(width, height)]
 
 
 def rest_hint(dsts: Sequence[Path], force: bool) -> str:
