@@ -30,6 +30,7 @@ __all__ = [
     "DECODE_TILE_BYTES",
     "DECODE_TILE_PIXELS",
     "MAX_DECODE_PIXELS",
+    "NO_CAP_HINT",
     "OutOfMemoryError",
     "allocation_failure",
     "decode_cap_problem",
@@ -66,8 +67,13 @@ def decode_memory_estimate(pixels: int) -> int:
     return int(DECODE_BASE_BYTES + tile + DECODE_BYTES_PER_PIXEL * pixels)
 
 
+#: How a Python caller lifts the decoder's cap: the end of the refusal of an image over it
+#: (:func:`decode_cap_problem`; ``taco decompress`` says ``--max-pixels 0``).
+NO_CAP_HINT = "max_pixels=None"
+
+
 def decode_cap_problem(width: int, height: int, max_pixels: int | None,
-                       no_cap: str = "max_pixels=None") -> str | None:
+                       no_cap: str = NO_CAP_HINT) -> str | None:
     """Why a file declaring a ``width`` x ``height`` image is refused under the decoder's cap
     ``max_pixels`` (None: no cap), in one line; None when it is within it. ``no_cap``: how the
     caller lifts the cap, the hint the line ends with (``taco decompress`` gives its

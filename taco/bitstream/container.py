@@ -45,7 +45,7 @@ from ..fileobjects import (
     read_at_most,
     read_file_object,
 )
-from ..memory import decode_cap_problem
+from ..memory import NO_CAP_HINT, decode_cap_problem
 from ..messages import shown_path
 
 MAGIC = b"TACO"
@@ -55,10 +55,6 @@ READABLE_VERSIONS = (2, 3)
 #: Largest image side a .taco file may declare (pixels). Caps allocations driven by the header.
 MAX_SIDE = 1 << 15
 PAD_REPLICATE_64 = 1
-#: How a Python caller lifts the decoder's cap: the end of the refusal of an image over it
-#: (:func:`load_taco`, :func:`summarize`, :func:`read_taco_stream`; ``taco decompress`` says
-#: ``--max-pixels 0``).
-NO_CAP_HINT = "max_pixels=None"
 #: The longest header: magic, version, an inline model id of 255 bytes (1 + 1 + 255), quality,
 #: fingerprint, two 5-byte varints, mode/padding, crc32.
 MAX_HEADER_BYTES = 4 + 1 + 257 + 1 + 8 + 5 + 5 + 1 + 4
