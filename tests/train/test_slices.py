@@ -45,8 +45,9 @@ def test_time_limit_stops_cleanly_with_a_checkpoint_and_validation(tmp_path, tin
     out = tmp_path / "run"
     val = {"val.root": SAMPLES, "val.interval": 100000, "val.images": 2, "val.crop": 64,
            "val.compress_images": 1}  # fmt: skip
-    cfg = load_config(None, tiny(out, max_steps=100000, ckpt_interval=100000, log_interval=50,
-                                 time_limit="8s", **ELIC, **val))  # fmt: skip
+    # epochs too: the default 50 (100 steps on the 4 samples) fit in 8 s on a fast machine
+    cfg = load_config(None, tiny(out, max_steps=100000, epochs=100000, ckpt_interval=100000,
+                                 log_interval=50, time_limit="8s", **ELIC, **val))  # fmt: skip
     t0 = time.perf_counter()
     result = train(cfg)
     took = time.perf_counter() - t0
@@ -67,7 +68,7 @@ def test_time_limit_on_the_command_line(tmp_path, tiny, capsys, monkeypatch):
     # spent once a step is done, however long the set-up took on this machine
     monkeypatch.setattr(TimeBudget, "spent", lambda self: self.step_time > 0)
     out = tmp_path / "run"
-    argv = ["--set", *tiny(out, max_steps=100000, **ELIC), "--time-limit", "1m"]
+    argv = ["--set", *tiny(out, max_steps=100000, epochs=100000, **ELIC), "--time-limit", "1m"]
     assert train_main(argv) == 0
     assert "time limit 1m reached" in capsys.readouterr().err
     assert taco.load(out / "checkpoint.safetensors").metadata["trained_steps"] == 1
@@ -80,7 +81,7 @@ def test_a_time_limit_the_set_up_spends_writes_nothing(tmp_path, tiny, capsys):
     a model trained for 0 steps), one line, exit status 3; a resumed run's files stay as
     they were."""
     out = tmp_path / "run"
-    argv = ["--set", *tiny(out, max_steps=100000, **ELIC), "--time-limit", "0.01s"]
+    argv = ["--set", *tiny(out, max_steps=100000, epochs=100000, **ELIC), "--time-limit", "0.01s"]
     assert train_main(argv) == 3
     err = capsys.readouterr().err
     assert "taco train: stopped: no step fitted in the time limit 0.01s: the set-up took" in err
