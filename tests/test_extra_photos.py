@@ -6,11 +6,9 @@ No network: the downloads themselves are not run here (docs/data.md has the comm
 from __future__ import annotations
 
 import bz2
-import importlib.util
 import json
 import re
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -18,8 +16,6 @@ import pytest
 from PIL import Image
 
 from taco.captions_file import read_caption_records
-
-REPO = Path(__file__).resolve().parents[1]
 
 # Sources the project measures on (held out) or validates on: never in the extra photos. Written
 # out here, independently of the script, so that a table edit cannot quietly drop the check.
@@ -33,14 +29,8 @@ ALREADY_IN_TRAIN = {"debian": {"gcompris-qt-data", "plasma-workspace-wallpapers"
 
 
 @pytest.fixture(scope="module")
-def fetch():
-    spec = importlib.util.spec_from_file_location(
-        "fetch_extra_photos", REPO / "scripts" / "fetch_extra_photos.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fetch_extra_photos"] = module
-    spec.loader.exec_module(module)
-    return module
+def fetch(load_script):
+    return load_script("scripts/fetch_extra_photos.py")
 
 
 def _norm(name: str) -> str:

@@ -19,7 +19,6 @@ from taco import metrics as M
 
 DATA = Path(__file__).parent / "data" / "metrics"
 SHARED_CALIBRATION = Path(__file__).parents[2] / "shared" / "data" / "metric-calibration"
-REPO = Path(__file__).parents[1]
 
 # Official values for the in-repo pair (reference_values.csv, column i03) and our own RGB MS-SSIM.
 I03_PSNR, I03_LPIPS, I03_MS_SSIM_LUMA = 21.1136, 0.7237, 0.6733
@@ -268,18 +267,13 @@ def test_lpips_trunk_checksum_mismatch_raises(monkeypatch: pytest.MonkeyPatch) -
         M._load_lpips_trunk()
 
 
-def _converter():  # noqa: ANN202 - module object
-    spec = importlib.util.spec_from_file_location(
-        "convert_lpips_weights", REPO / "scripts" / "convert_lpips_weights.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture()
+def converter(load_script):
+    return load_script("scripts/convert_lpips_weights.py")
 
 
-def test_converter_unpickler_allows_arrays_only() -> None:
-    unpickler = _converter().NumpyOnlyUnpickler
+def test_converter_unpickler_allows_arrays_only(converter) -> None:
+    unpickler = converter.NumpyOnlyUnpickler
     params = {
         "AlexNet_0": {"Conv_0": {"kernel": np.arange(6, dtype=np.float32).reshape(1, 1, 2, 3)}}
     }
@@ -296,8 +290,7 @@ def test_converter_unpickler_allows_arrays_only() -> None:
         unpickler(io.BytesIO(pickle.dumps(Evil()))).load()
 
 
-def test_converter_maps_hwio_to_oihw() -> None:
-    conv = _converter()
+def test_converter_maps_hwio_to_oihw(converter) -> None:
     params = {
         "AlexNet_0": {
             f"Conv_{k}": {
@@ -307,7 +300,7 @@ def test_converter_maps_hwio_to_oihw() -> None:
             for k in range(5)
         }
     }
-    trunk = conv.convert(params)
+    trunk = converter.convert(params)
     kernel = params["AlexNet_0"]["Conv_2"]["kernel"]  # (kh=3, kw=2, in=4, out=5)
     w = trunk["features.6.weight"]  # (out, in, kh, kw)
     assert w.shape == (5, 4, 3, 2)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -213,13 +210,6 @@ def main_without_captioner(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def check_targets() -> Iterator[ModuleType]:
+def check_targets(load_script) -> ModuleType:
     """``scripts/check_targets.py`` imported as a module (scripts/ is no package)."""
-    script = Path(__file__).resolve().parents[2] / "scripts" / "check_targets.py"
-    spec = importlib.util.spec_from_file_location("check_targets", script)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    return load_script("scripts/check_targets.py")

@@ -92,16 +92,14 @@ def test_a_plugin_that_cannot_be_imported_is_one_clear_error():
     assert "Traceback" not in out.stderr
 
 
-def load_example():  # noqa: ANN201 - the example module, imported from its file (not registered)
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("example_backbone", EXAMPLES / f"{PLUGIN}.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+@pytest.fixture()
+def example(registry_restored, load_script):
+    """examples/mean_scale_backbone.py imported afresh: it registers "mean-scale" (and
+    "mean-scale-tiny"); ``registry_restored`` takes them out after the test."""
+    return load_script(f"examples/{PLUGIN}.py")
 
 
-def test_a_registered_builder_takes_its_settings_from_options(registry_restored):
+def test_a_registered_builder_takes_its_settings_from_options(example):
     """register_architecture with a builder function: the name is known to the config check,
     create_model, describe_model and training's preset rule at once; the config's ``options``
     reach the builder and are part of the digest (an empty one is not: taco's configs keep theirs)."""
@@ -109,7 +107,6 @@ def test_a_registered_builder_takes_its_settings_from_options(registry_restored)
     from taco.models import MODEL_CONFIGS, ModelConfig, describe_model, register_architecture
     from taco.models.config import TEXTLESS_ARCHITECTURES
 
-    example = load_example()  # registers "mean-scale" (and "mean-scale-tiny") on import
     built = []
 
     def build(config: ModelConfig) -> example.MeanScaleHyperprior:
@@ -129,10 +126,9 @@ def test_a_registered_builder_takes_its_settings_from_options(registry_restored)
     assert ModelConfig.from_dict({k: v for k, v in elic.to_dict().items() if k != "options"}).digest() == elic.digest()
 
 
-def test_register_architecture_refuses_what_would_break_a_table(registry_restored):
+def test_register_architecture_refuses_what_would_break_a_table(example):
     from taco.models import ModelConfig, register_architecture
 
-    example = load_example()
     with pytest.raises(ValueError, match="architecture 'elic' is taco's own"):
         register_architecture("elic", example.MeanScaleHyperprior)
     with pytest.raises(ValueError, match="uses_text is False: register it with textless=True"):
@@ -145,14 +141,12 @@ def test_register_architecture_refuses_what_would_break_a_table(registry_restore
         ModelConfig(architecture="mean-scale", options={"f": float("nan")})
 
 
-def test_a_codec_that_codes_itself_needs_its_own_forward(registry_restored):
+def test_a_codec_that_codes_itself_needs_its_own_forward(example):
     """Training calls the latent codec's forward: a one_stream codec without one (nn.Module's,
     which raises) is refused when the model is built, with the other missing methods."""
     from torch import nn
 
     from taco.models.fast_codec import check_latent_codec
-
-    example = load_example()
 
     class NoForward(nn.Module):
         one_stream = True
@@ -166,7 +160,7 @@ def test_a_codec_that_codes_itself_needs_its_own_forward(registry_restored):
         check_latent_codec(model)
 
 
-def test_options_a_backbone_does_not_take_are_one_line_on_every_path(tmp_path, registry_restored):
+def test_options_a_backbone_does_not_take_are_one_line_on_every_path(tmp_path, example):
     """A checkpoint whose header gives the backbone options its class does not take (``bogus``)
     is refused in one line by ``taco compress`` and by ``taco models`` (which builds it on the
     meta device to count its parameters), never a traceback; options that would repeat the
@@ -174,7 +168,6 @@ def test_options_a_backbone_does_not_take_are_one_line_on_every_path(tmp_path, r
     from taco.models import ModelConfig, save_checkpoint
     from taco.models.architecture import build_model
 
-    example = load_example()
     with pytest.raises(ValueError, match="options must not give N, qualities"):
         ModelConfig(architecture="mean-scale", options={"N": 4, "qualities": [0.1]})
     hostile = ModelConfig(architecture="mean-scale", N=8, M=8, options={"bogus": 4})
@@ -207,14 +200,13 @@ def test_a_broken_plugin_is_named_not_the_one_importing_before_it(tmp_path):
     assert "plug_a" not in out.stderr and "Traceback" not in out.stderr, out.stderr
 
 
-def test_a_refused_registration_leaves_the_tables_as_they_were(registry_restored):
+def test_a_refused_registration_leaves_the_tables_as_they_were(example):
     """One config ModelConfig refuses (N=0): the architecture, its builder and its other configs
     are not registered either."""
     from taco.models import MODEL_CONFIGS, register_architecture
     from taco.models.architecture import BUILDERS
     from taco.models.config import ARCHITECTURES, TEXTLESS_ARCHITECTURES
 
-    example = load_example()
     before = (list(ARCHITECTURES), list(TEXTLESS_ARCHITECTURES), dict(BUILDERS), dict(MODEL_CONFIGS))
     with pytest.raises(ValueError, match="N must be an integer"):
         register_architecture("half", example.MeanScaleHyperprior,
@@ -223,13 +215,12 @@ def test_a_refused_registration_leaves_the_tables_as_they_were(registry_restored
     assert "half" not in ARCHITECTURES and "half-ok" not in dict(MODEL_CONFIGS)
 
 
-def test_a_registered_configs_own_setting_points_to_options(registry_restored):
+def test_a_registered_configs_own_setting_points_to_options(example):
     """configs={"x": {"extra_layers": 1}} was a bare TypeError from ModelConfig(**...); it names
     the config and the options={...} form, and registers nothing."""
     from taco.models import MODEL_CONFIGS, register_architecture
     from taco.models.config import ARCHITECTURES
 
-    example = load_example()
     with pytest.raises(ValueError) as err:
         register_architecture("layered", example.MeanScaleHyperprior,
                               configs={"layered-tiny": {"N": 8, "M": 8, "extra_layers": 1}})
@@ -238,7 +229,7 @@ def test_a_registered_configs_own_setting_points_to_options(registry_restored):
     assert "layered" not in ARCHITECTURES and "layered-tiny" not in dict(MODEL_CONFIGS)
 
 
-def test_taco_models_shows_a_backbone_only_the_fields_it_reads(registry_restored, capsys):
+def test_taco_models_shows_a_backbone_only_the_fields_it_reads(example, capsys):
     """``taco models NAME`` of a registered backbone gives its N and M and its options, not
     ELIC's ``groups`` or ``layout`` (its config carries them at ELIC's defaults, unread); taco's
     own architectures keep theirs. ``--json`` keeps the whole config."""
@@ -246,8 +237,6 @@ def test_taco_models_shows_a_backbone_only_the_fields_it_reads(registry_restored
 
     from taco.cli import main
     from taco.models import ModelConfig, register_architecture
-
-    example = load_example()  # registers "mean-scale-tiny" (N=32, M=48)
 
     def build(config: ModelConfig) -> example.MeanScaleHyperprior:
         return example.MeanScaleHyperprior(N=config.N, M=config.M * config.options["widen"])

@@ -4,8 +4,6 @@ built-ins) are as they were."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 from compressai.entropy_models import GaussianConditional
@@ -194,20 +192,15 @@ def test_a_table_a_compact_checkpoint_cannot_hold_is_refused_before_writing(tmp_
     assert load(save_checkpoint(model, tmp_path / "full.safetensors")).scale_levels == 257
 
 
-def _ship_model_script(monkeypatch, assets):  # noqa: ANN001, ANN202
-    """scripts/ship_model.py as a module, writing into ``assets`` instead of the package."""
-    import importlib.util
-
-    script = Path(__file__).resolve().parents[2] / "scripts" / "ship_model.py"
-    spec = importlib.util.spec_from_file_location("ship_model", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "ASSETS", assets)
+@pytest.fixture()
+def ship(load_script, monkeypatch, tmp_path):
+    """scripts/ship_model.py as a module, writing into ``tmp_path`` instead of the package."""
+    module = load_script("scripts/ship_model.py")
+    monkeypatch.setattr(module, "ASSETS", tmp_path)
     return module
 
 
-def test_ship_model_ships_256_levels_unless_told(tmp_path, monkeypatch, capsys):
-    ship = _ship_model_script(monkeypatch, tmp_path)
+def test_ship_model_ships_256_levels_unless_told(ship, tmp_path, capsys):
     trained = save_checkpoint(create_model("elic-tiny"), tmp_path / "run.safetensors",
                               metadata={"lambda": 0.0016, "trained_steps": 3})
     ship.main([str(trained), "new-built-in"])

@@ -3,27 +3,18 @@ the CLI run as a user runs it (an error is one line, no traceback)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from safetensors import safe_open
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="session")
-def fuzz():
+def fuzz(load_script):
     """``scripts/fuzz_decoder.py``: its mutators and its target, exercised in CI."""
-    spec = importlib.util.spec_from_file_location("fuzz_decoder", REPO / "scripts" / "fuzz_decoder.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fuzz_decoder"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/fuzz_decoder.py")
 
 
 @pytest.fixture(scope="session")
