@@ -25,12 +25,15 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import stale_temporaries, write_bytes_atomic
 from .errors import TacoError
 from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, json_object, read_json_object
+from .memory import allocation_failure
 
 if TYPE_CHECKING:
     import torch
@@ -65,7 +68,8 @@ TRAIN_STATE_KEY = "taco_train_state"
 
 class ShardedFileError(TacoError, ValueError):
     """A sharded safetensors set is missing a shard, has a changed shard, or a bad index; or a
-    safetensors file (plain or a shard) declares a header over :data:`SAFETENSORS_HEADER_MAX_BYTES`."""
+    safetensors file (plain or a shard) is not one safetensors reads, or declares a header over
+    :data:`SAFETENSORS_HEADER_MAX_BYTES`."""
 
 
 def check_header_size(path: Path, index: Path | None = None) -> None:
@@ -85,6 +89,25 @@ def check_header_size(path: Path, index: Path | None = None) -> None:
         raise ShardedFileError(f"{which} a safetensors header of {size:,} bytes, over the "
                                f"{SAFETENSORS_HEADER_MAX_BYTES:,} taco reads (the built-ins' are "
                                "about 40 kB)")
+
+
+@contextmanager
+def _reading(file: Path, index: Path | None = None) -> Iterator[None]:
+    """What safetensors raises reading ``file`` as a ShardedFileError naming it: ``FILE: not a
+    safetensors file (why)``, or ``INDEX: shard NAME cannot be read (why)`` for a shard of
+    ``index``. safetensors raises several types for a bad file, so any exception counts but an
+    allocation failure (:func:`taco.memory.allocation_failure`: not the file's fault) and, for a
+    plain file, an ``OSError`` (a file that cannot be opened, said as such)."""
+    try:
+        yield
+    except ShardedFileError:
+        raise
+    except Exception as e:
+        if allocation_failure(e) or (index is None and isinstance(e, OSError)):
+            raise
+        if index is not None:
+            raise ShardedFileError(f"{index}: shard {file.name} cannot be read ({e})") from None
+        raise ShardedFileError(f"{file}: not a safetensors file ({e})") from None
 
 
 def index_path(path: str | os.PathLike[str]) -> Path:
@@ -287,8 +310,8 @@ def _check_all_listed(found: Path, index: dict[str, Any], seen: dict[str, str]) 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     """The safetensors metadata of ``path`` (either layout), without loading tensors.
 
-    Raises FileNotFoundError when neither layout exists, ShardedFileError for a bad index, and
-    whatever safetensors raises for a bad plain file.
+    Raises FileNotFoundError when neither layout exists, ShardedFileError for a bad index or a
+    file that is not safetensors, and OSError for a file that cannot be opened.
     """
     found = find(path)
     if found is None:
@@ -297,9 +320,10 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
         return dict(_read_index(found)["metadata"])
     from safetensors import safe_open
 
-    check_header_size(found)
-    with safe_open(str(found), framework="numpy") as f:  # headers only: no torch
-        return dict(f.metadata() or {})
+    with _reading(found):
+        check_header_size(found)
+        with safe_open(str(found), framework="numpy") as f:  # headers only: no torch
+            return dict(f.metadata() or {})
 
 
 def read_format_metadata(path: str | os.PathLike[str], key: str, format: str, version: int,
@@ -308,13 +332,9 @@ def read_format_metadata(path: str | os.PathLike[str], key: str, format: str, ve
     safetensors metadata ``key`` of ``path``, from its header alone, checked to be a ``what`` of
     ``format`` at a ``version`` taco reads (:func:`taco.jsonfiles.format_problem`). Anything else
     is a ShardedFileError naming the file: not a safetensors file, no ``key``, a value that is not
-    a JSON object, another format or a newer version. FileNotFoundError when there is no file."""
-    try:
-        raw = read_metadata(path).get(key)  # refuses an oversized header unread
-    except (ShardedFileError, FileNotFoundError):
-        raise
-    except Exception as e:  # safetensors raises several types for a bad file
-        raise ShardedFileError(f"{path}: not a safetensors file ({e})") from None
+    a JSON object, another format or a newer version. FileNotFoundError when there is no file,
+    OSError when it cannot be opened."""
+    raw = read_metadata(path).get(key)  # refuses an oversized header unread
     if raw is None:
         raise ShardedFileError(f"{path}: not a {what} (no {key} metadata)")
     try:
@@ -344,7 +364,7 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
     shapes: dict[str, tuple[tuple[int, ...], str]] = {}
     seen: dict[str, str] = {}
     for file in every[1:] if index is not None else every:
-        try:
+        with _reading(file, found if index is not None else None):
             check_header_size(file, found if index is not None else None)
             with safe_open(str(file), framework="numpy") as f:
                 names = list(f.keys())
@@ -353,12 +373,6 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
                 for name in names:
                     part = f.get_slice(name)
                     shapes[name] = (tuple(part.get_shape()), part.get_dtype())
-        except ShardedFileError:
-            raise
-        except Exception as e:  # safetensors raises several types for a bad file
-            if file is found:
-                raise
-            raise ShardedFileError(f"{found}: shard {file.name} cannot be read ({e})") from None
     if index is not None:
         _check_all_listed(found, index, seen)
     return shapes
@@ -367,7 +381,12 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
 def load_sharded(
     path: str | os.PathLike[str], device: str = "cpu"
 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """(tensors, metadata) of ``path`` in either layout; shards are checked against the index."""
+    """(tensors, metadata) of ``path`` in either layout; shards are checked against the index.
+
+    Raises as :func:`read_metadata` does; a shard that is missing, changed or not safetensors is
+    a ShardedFileError too. The tensors are read on the CPU and then moved to ``device``, so
+    that a device that cannot be used is not said to be a bad file.
+    """
     from safetensors.torch import load
 
     found = find(path)
@@ -376,8 +395,10 @@ def load_sharded(
     if not is_index(found):
         from safetensors.torch import load_file
 
-        check_header_size(found)
-        return load_file(str(found), device=device), read_metadata(found)
+        with _reading(found):
+            check_header_size(found)
+            plain = load_file(str(found))
+        return {k: v.to(device) for k, v in plain.items()}, read_metadata(found)
     index = _read_index(found)
     tensors: dict[str, torch.Tensor] = {}
     seen: dict[str, str] = {}
@@ -393,10 +414,8 @@ def load_sharded(
                 f"{found}: shard {entry['file']} does not match the index (changed or from "
                 "another write)"
             )
-        try:
+        with _reading(shard, found):
             part = load(data)
-        except Exception as e:  # safetensors raises several types for a bad file
-            raise ShardedFileError(f"{found}: shard {entry['file']} cannot be read ({e})") from None
         _check_shard_tensors(found, index, entry["file"], list(part), seen)
         tensors.update({k: v.to(device) for k, v in part.items()})
     _check_all_listed(found, index, seen)

@@ -39,21 +39,23 @@ MAX_HEADER_CHARS = 2**20
 
 @contextmanager
 def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError."""
+    """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError: a
+    ``torch.save`` file said as one, with how to import it; an allocation failure as running out
+    of memory (not for lack of a valid file)."""
     try:
         yield
     except ShardedFileError as exc:
-        raise CheckpointError(str(exc)) from None
-    except Exception as exc:  # safetensors raises several types for a bad file
-        if allocation_failure(exc):  # not for lack of a valid file: said as what it is
-            raise CheckpointError(f"out of memory reading {path}") from None
         if torch_file := _torch_save_file(path):
             raise CheckpointError(
                 f"{path}: {torch_file} (torch.save), not a taco checkpoint: if it is one of the "
                 f"TACO or ELIC authors', import it once (taco import-checkpoint "
                 f"{shlex.quote(str(path))} -o MODEL.safetensors; in Python "
                 "taco.official.import_checkpoint_file) and give MODEL.safetensors") from None
-        raise CheckpointError(f"{path}: not a safetensors file ({exc})") from None
+        raise CheckpointError(str(exc)) from None
+    except Exception as exc:
+        if allocation_failure(exc):
+            raise CheckpointError(f"out of memory reading {path}") from None
+        raise
 
 
 #: How a ``torch.save`` file of the format before PyTorch 1.6 starts: its magic number pickled.

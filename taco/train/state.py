@@ -241,8 +241,6 @@ def load_train_state(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], d
         tensors = load_sharded(path)[0]
     except ShardedFileError as e:
         raise TrainStateError(str(e)) from None
-    except Exception as e:  # safetensors raises several types for a bad file
-        raise TrainStateError(f"{path}: not a safetensors file ({e})") from None
     problem = _tensors_problem(tensors, meta)
     if problem:
         raise TrainStateError(f"{path}: corrupt training state ({problem})")
