@@ -62,8 +62,8 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     """``--model`` value -> :class:`ResolvedModel` (model in eval mode on ``device``).
 
     ``None`` is :data:`DEFAULT_MODEL`. ``spec`` (a str, or a ``pathlib.Path``: always a path) is
-    looked up by
-    :func:`taco.models.registry.classify_model_spec`: a name taco knows before a path, so that
+    looked up by :func:`taco.models.registry.locate_model`, which :func:`taco.load` shares
+    (:func:`~taco.models.registry.classify_model_spec`): a name taco knows before a path, so that
     ``elic-tiny`` is the architecture even where ``./elic-tiny`` is a training run (``.note``
     says so). Raises :class:`taco.models.CheckpointError` for a name
     that is neither built in nor a file (saying where a retired built-in's checkpoint is), for a
@@ -73,29 +73,27 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     file to read), ``spec`` is never taken for a path.
     """
     from .models import CheckpointError, create_model, load, load_builtin
-    from .models.header import no_checkpoint_message
-    from .models.registry import classify_model_spec, retired_message, unknown_model_message
+    from .models.registry import locate_model
 
-    found = classify_model_spec(spec or DEFAULT_MODEL, names_only=names_only)
     key = os.fspath(spec or DEFAULT_MODEL)
+
+    def not_built_in() -> CheckpointError:  # the name a .taco file gives, which is no model
+        return CheckpointError(f"this file names model {key!r}, which is not a built-in model: decode it "
+                               "with the model that made it (taco.decompress(data, model), taco "
+                               "decompress --model FILE)")
+
+    # a retired built-in is refused there too (a file made with a former built-in names it)
+    found = locate_model(spec or DEFAULT_MODEL, names_only=names_only,
+                         unknown=not_built_in if names_only else None)
     if found.kind == "pretrained":
         return ResolvedModel(load_builtin(key, device).eval(), key, trained=True,
                              shadowed=found.shadowed)
     if found.kind == "architecture":
         return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False,
                              shadowed=found.shadowed)
-    if found.kind == "checkpoint":  # a file, or a sharded checkpoint (taco train writes those)
-        return ResolvedModel(load(found.path, device).eval(), key, trained=True,
-                             checkpoint=found.checkpoint)
-    if found.kind == "retired":  # a file made with a former built-in names it
-        raise CheckpointError(retired_message(key, found.shadowed))
-    if found.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
-        raise CheckpointError(no_checkpoint_message(found.path))
-    if names_only:
-        raise CheckpointError(f"this file names model {key!r}, which is not a built-in model: decode it "
-                              "with the model that made it (taco.decompress(data, model), taco "
-                              "decompress --model FILE)")
-    raise CheckpointError(unknown_model_message(key))
+    # a checkpoint file, or a sharded checkpoint (taco train writes those)
+    return ResolvedModel(load(found.path, device).eval(), key, trained=True,
+                         checkpoint=found.checkpoint)
 
 
 def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC, *, given: str | None,

@@ -356,8 +356,8 @@ class ModelSpec:
 
 def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = False) -> ModelSpec:
     """What a model argument names: the one lookup that :func:`load`, :func:`describe_model`
-    (``taco models``) and :func:`taco.resolve.resolve_model` (``--model``) branch on, so that
-    they agree.
+    (``taco models``), :func:`taco.resolve.resolve_model` (``--model``) and ``init_from`` make
+    (through :func:`locate_model`, which refuses what none of them can use), so that they agree.
 
     A name taco knows comes first: a shipped trained model (``pretrained``), a built-in that no
     longer ships (``retired``), an architecture (``architecture``). A name means the same in every
@@ -402,6 +402,27 @@ def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = Fals
     if checkpoint is not None:
         return ModelSpec("checkpoint", path, checkpoint)
     return ModelSpec("folder" if folder else "unknown", path)
+
+
+def locate_model(spec: str | os.PathLike[str], *, context: str = "", names_only: bool = False,
+                 unknown: Callable[[], Exception] | None = None) -> ModelSpec:
+    """A model argument looked up (:func:`classify_model_spec`) for a caller that uses what it
+    names: the spec of a trained name (``pretrained``), a checkpoint (``checkpoint``) or an
+    architecture (``architecture``). What no caller can use is refused here, in the same words
+    for :func:`load`, :func:`describe_model`, ``--model`` (:func:`taco.resolve.resolve_model`)
+    and ``init_from``: a retired built-in (where its checkpoint is: :func:`retired_message`) and
+    a folder without a checkpoint (:func:`~taco.models.header.no_checkpoint_message`) as a
+    CheckpointError whose text follows ``context`` (``"init_from: "``); an argument that names
+    nothing as ``unknown()``, by default a CheckpointError (``context`` and
+    :func:`unknown_model_message`)."""
+    found = classify_model_spec(spec, names_only=names_only)
+    if found.kind == "retired":
+        raise CheckpointError(context + retired_message(os.fspath(spec), found.shadowed))
+    if found.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
+        raise CheckpointError(context + no_checkpoint_message(found.path))
+    if found.kind == "unknown":
+        raise unknown() if unknown else CheckpointError(context + unknown_model_message(spec))
+    return found
 
 
 def holds_checkpoint(path: str | os.PathLike[str]) -> bool:
@@ -502,7 +523,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     says it); :class:`~taco.models.config.PluginError` for a registered name whose builder
     refuses its config (naming the architecture and the builder's error)."""
     key = str(name)
-    spec = classify_model_spec(name)
+    spec = locate_model(name, unknown=lambda: UnknownModelError(key, unknown_model_message(name)))
     entry = PRETRAINED[key] if spec.kind == "pretrained" else None
     file: Path | None = pretrained_file(key) if entry else None
     header: dict[str, Any] = {}
@@ -510,16 +531,11 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         config = checkpoint_config(key)
     elif spec.kind == "architecture":
         config = MODEL_CONFIGS[key]
-    elif spec.kind == "checkpoint" and spec.checkpoint is not None:  # a file, or a sharded one's index
+    else:  # a checkpoint file, or a sharded one's index
+        assert spec.checkpoint is not None  # classify_model_spec gives a checkpoint its file
         header = read_checkpoint_header(spec.checkpoint)
         config = header_config(header, spec.checkpoint)
         file = spec.checkpoint
-    elif spec.kind == "retired":
-        raise CheckpointError(retired_message(key, spec.shadowed))
-    elif spec.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
-        raise CheckpointError(no_checkpoint_message(spec.path))
-    else:
-        raise UnknownModelError(key, unknown_model_message(name))
     trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
     try:
         # a file's count is its own: its path may read like a name (pathlib.Path("elic-tiny"))
@@ -625,7 +641,7 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
 
     Architecture names without trained weights (``"taco"``, ``"elic-tiny"``, ...) are refused
     here with a pointer to :func:`create_model`: loading should never silently give random weights.
-    The argument is looked up by :func:`classify_model_spec`, as ``--model`` and ``taco models``
+    The argument is looked up by :func:`locate_model`, as ``--model`` and ``taco models``
     look it up: a name taco knows before a file or folder of the same name (``"./elic-tiny"`` or
     ``pathlib.Path("elic-tiny")`` loads that one; the refusal of the name says it is there, and
     a built-in name loads with a :class:`taco.errors.TacoWarning` saying so).
@@ -646,7 +662,8 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
     from .checkpoint import load_checkpoint
 
     key = str(path_or_name)
-    spec = classify_model_spec(path_or_name)
+    spec = locate_model(path_or_name, unknown=lambda: CheckpointError(
+        unknown_model_message(path_or_name, untrained_use="for taco.create_model")))
     if spec.kind == "pretrained":
         if spec.shadowed is not None:  # the CLI says it as a note (taco.resolve)
             from ..errors import TacoWarning, warn_at_caller
@@ -655,14 +672,8 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
         return load_builtin(key, target)
     if spec.kind == "checkpoint":
         return load_checkpoint(spec.path, target)
-    if spec.kind == "retired":
-        raise CheckpointError(retired_message(key, spec.shadowed))
-    if spec.kind == "architecture":
-        hidden = shadow_clause(key, spec.shadowed)
-        raise CheckpointError(
-            f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "
-            f"for a randomly initialised one. Trained models: {sorted(PRETRAINED) or 'none yet'}{hidden}"
-        )
-    if spec.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
-        raise CheckpointError(no_checkpoint_message(spec.path))
-    raise CheckpointError(unknown_model_message(path_or_name, untrained_use="for taco.create_model"))
+    hidden = shadow_clause(key, spec.shadowed)  # an architecture
+    raise CheckpointError(
+        f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "
+        f"for a randomly initialised one. Trained models: {sorted(PRETRAINED) or 'none yet'}{hidden}"
+    )

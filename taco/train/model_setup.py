@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
-from ..models.registry import architecture_config, checkpoint_config, trained_lambda
+from ..models.registry import ModelSpec, architecture_config, checkpoint_config, trained_lambda
 from .config import ConfigError, TrainConfig, unknown_model_text
 
 
@@ -58,11 +58,11 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     source's name and trained steps go into ``model.metadata["init_from"]`` (and so into every
     checkpoint of the run), so a chain of warm-started runs keeps its total step count.
     """
-    # the file init_source read its settings from (init_from_file: a name taco knows before a
-    # file or folder of that name); a built-in trained name (elic-small-q4) loads by its name,
-    # which checks the installed file's SHA-256
-    file = init_from_file(path)
-    source = load_builtin(path) if isinstance(path, str) and path in PRETRAINED else load(file)
+    # what init_source read its settings from (a name taco knows before a file or folder of that
+    # name); a built-in trained name (elic-small-q4) loads by its name, which checks the
+    # installed file's SHA-256
+    found = locate_init_from(path)
+    source = load_builtin(str(path)) if found.kind == "pretrained" else load(found.path)
     src_cfg, dst_cfg = source.config, model.config
     pair = (src_cfg.architecture, dst_cfg.architecture)
     if pair[0] != pair[1] and pair not in WARM_STARTS:
@@ -115,47 +115,48 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     return list(result.missing_keys)
 
 
-def init_from_file(init_from: str | Path) -> Path:
-    """The checkpoint an ``init_from`` names, looked up as ``--model`` is
-    (:func:`~taco.models.registry.classify_model_spec`: a name taco knows before a file or
-    folder of the same name, which ``./NAME`` gives): a built-in trained model's file, or the
-    checkpoint a path holds (a checkpoint file, a sharded checkpoint's index, a run folder's
+def locate_init_from(init_from: str | Path) -> ModelSpec:
+    """What an ``init_from`` names, looked up as ``--model`` is
+    (:func:`~taco.models.registry.locate_model`: a name taco knows before a file or folder of the
+    same name, which ``./NAME`` gives): a built-in trained model (kind ``pretrained``) or a
+    checkpoint (``checkpoint``: a checkpoint file, a sharded checkpoint's index, a run folder's
     checkpoint). A CheckpointError says why there is none, in one line: a folder without a
     checkpoint (what it looked for), an architecture without trained weights (and the checkpoint
-    ./NAME holds, when it holds one), or no such file nor built-in (did you mean ...?: the close
-    files in its folder for a path-like one, :func:`~taco.models.registry.no_such_file_message`)."""
-    from ..models.header import no_checkpoint_message
-    from ..models.registry import (
-        classify_model_spec,
-        looks_like_path,
-        no_such_file_message,
-        pretrained_file,
-        retired_message,
-        shadow_clause,
-    )
+    ./NAME holds, when it holds one), a retired built-in (where its checkpoint is), or no such
+    file nor built-in (did you mean ...?: the close files in its folder for a path-like one,
+    :func:`~taco.models.registry.no_such_file_message`)."""
+    from ..models.registry import locate_model, looks_like_path, no_such_file_message, shadow_clause
 
     key = str(init_from)
-    spec = classify_model_spec(init_from)
-    if spec.kind == "pretrained":
-        return pretrained_file(key)
-    if spec.kind == "checkpoint" and spec.checkpoint is not None:
-        return spec.checkpoint
     trained = ", ".join(sorted(PRETRAINED)) or "none yet"
-    if spec.kind == "folder":
-        raise CheckpointError(f"init_from: {no_checkpoint_message(spec.path)}")
-    if spec.kind == "retired":
-        raise CheckpointError(f"init_from: {retired_message(key, spec.shadowed)}")
+
+    def no_such() -> CheckpointError:
+        if looks_like_path(key):  # runs/x/checkpoint.safetenors: the close files, not the built-ins
+            return CheckpointError(f"init_from: {no_such_file_message(key)}")
+        return CheckpointError(f"init_from {key}: no such checkpoint file, run folder or built-in "
+                               f"trained model{did_you_mean(key, sorted(PRETRAINED))}; built-in "
+                               f"trained models: {trained}")
+
+    spec = locate_model(init_from, context="init_from: ", unknown=no_such)
     if spec.kind == "architecture":
         hidden = shadow_clause(key, spec.shadowed)
         raise CheckpointError(
             f"init_from {key}: an architecture without trained weights (model={key} trains it "
             f"from random weights); the built-in trained models: {trained}{hidden}"
         )
-    if looks_like_path(key):  # runs/x/checkpoint.safetenors: the close files, not the built-ins
-        raise CheckpointError(f"init_from: {no_such_file_message(key)}")
-    raise CheckpointError(f"init_from {key}: no such checkpoint file, run folder or built-in "
-                          f"trained model{did_you_mean(key, sorted(PRETRAINED))}; built-in "
-                          f"trained models: {trained}")
+    return spec
+
+
+def init_from_file(init_from: str | Path) -> Path:
+    """The checkpoint file an ``init_from`` names (:func:`locate_init_from`): a built-in trained
+    model's installed file, or the checkpoint a path holds."""
+    from ..models.registry import pretrained_file
+
+    spec = locate_init_from(init_from)
+    if spec.kind == "pretrained":
+        return pretrained_file(str(init_from))
+    assert spec.checkpoint is not None  # locate_init_from gives a checkpoint or a trained name
+    return spec.checkpoint
 
 
 def init_source(init_from: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
