@@ -49,7 +49,13 @@ from .errors import TacoValueError
 from .metrics import MetricUnavailable
 from .recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 from .text.base import DEFAULT_MAX_TOKENS, TextEncoderUnavailable
-from .text.clip import CLIP_PATH_ENV, DEFAULT_CLIP, requested_clip_source, resolve_clip_source
+from .text.clip import (
+    CLIP_PATH_ENV,
+    DEFAULT_CLIP,
+    TINY_CONFIG,
+    requested_clip_source,
+    resolve_clip_source,
+)
 
 __all__ = [
     "CLIP_LOGIT_SCALE",
@@ -354,11 +360,9 @@ def _in_hf_cache(repo_id: str) -> bool:
 
 
 #: A tiny CLIPModel for tests: real CLIP vocabulary (so the real tokenizer fits), 32-px images.
-TINY_CLIP_TEXT: dict[str, Any] = dict(
-    vocab_size=49408, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-    num_attention_heads=2, max_position_embeddings=77, hidden_act="quick_gelu",
-    pad_token_id=1, bos_token_id=49406, eos_token_id=49407,
-)  # fmt: skip
+#: Its text tower is the tiny test CLIP (:data:`taco.text.clip.TINY_CONFIG`) less the projection
+#: width, which :func:`tiny_clip_model` sets on the whole model.
+TINY_CLIP_TEXT: dict[str, Any] = {k: v for k, v in TINY_CONFIG.items() if k != "projection_dim"}
 TINY_CLIP_VISION: dict[str, Any] = dict(
     hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
     image_size=32, patch_size=8, hidden_act="quick_gelu",

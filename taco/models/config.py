@@ -17,6 +17,7 @@ from typing import Any
 from ..checks import as_float, is_int
 from ..errors import TacoError, TacoValueError
 from ..messages import docs_ref
+from ..recipe import LAMBDAS
 
 #: The entropy model's layouts (:mod:`taco.models.elic`): the authors' code, and CompressAI's
 #: ``Elic2022Official`` (the first built-in models).
@@ -47,10 +48,11 @@ BUILTIN_ARCHITECTURES = ("taco", "elic")
 MAX_QUALITIES = 255
 
 #: The λ of the built-in variable-rate models' qualities 1..7: the paper's six rate points
-#: (taco.losses.LAMBDAS, §4.1) and one lower, 2e-4, continuing the doubling of the low end. Seven
-#: gives the default a true middle, quality 4 = λ 0.0016 (the paper's third point), and reaches
-#: the low rates (≈ 0.1 bpp and below) where previews live and AVIF is the classic to beat.
-QUALITY_LAMBDAS: tuple[float, ...] = (0.0002, 0.0004, 0.0008, 0.0016, 0.004, 0.009, 0.015)
+#: (:data:`taco.recipe.LAMBDAS`, §4.1) and one lower, 2e-4, continuing the doubling of the low
+#: end. Seven gives the default a true middle, quality 4 = λ 0.0016 (the paper's third point),
+#: and reaches the low rates (≈ 0.1 bpp and below) where previews live and AVIF is the classic
+#: to beat.
+QUALITY_LAMBDAS: tuple[float, ...] = (0.0002, *LAMBDAS)
 
 
 def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:

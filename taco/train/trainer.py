@@ -754,7 +754,7 @@ def lambda_sweep(
     """Train one model per λ (default: the paper's six), one after the other, each in
     ``out_dir/lambda-<λ>`` (which each holds while it runs: :class:`Trainer`); with ``resume``,
     runs that have a state continue and finished ones are skipped by their own max_steps/epochs."""
-    from ..losses import LAMBDAS
+    from ..recipe import LAMBDAS
 
     if model_config(cfg).qualities is not None:
         raise ConfigError(
