@@ -3,16 +3,19 @@ record) made safe to show in a one-line message (a hostile file must not break l
 terminal escape codes), counts of things in the right number, the first few of a list of them
 (:func:`some`), where the docs a message names are (:func:`docs_ref`), the hint after a name
 taco does not know (:func:`did_you_mean`), what keeps a text from being UTF-8
-(:func:`lone_surrogate`), and a file's name as a message shows it (:func:`shown_path`)."""
+(:func:`lone_surrogate`), a file's name as a message shows it (:func:`shown_path`), and a
+command's note on stderr (:func:`note`)."""
 
 from __future__ import annotations
 
 import difflib
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["count", "did_you_mean", "docs_ref", "lone_surrogate", "one_line", "shown_path", "some"]
+__all__ = ["count", "did_you_mean", "docs_ref", "lone_surrogate", "note", "one_line", "shown_path",
+           "some"]
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -40,6 +43,15 @@ def shown_path(path: object) -> str:
     None)."""
     text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)  # also None
     return _UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def note(command: str, text: str) -> None:
+    """Say ``text`` as ``command``'s note (``taco compress: note: TEXT``) on stderr, flushed: a
+    note comes before the work it is about, which may take long (or print to stdout meanwhile).
+    Every command says its notes so, the library's long jobs (``taco evaluate``) in their
+    command's voice; its warnings come as ``taco CMD: warning: ...`` (:mod:`taco.cli`). A note
+    is one line: the file names in it are shown as :func:`shown_path` shows them."""
+    print(f"taco {command}: note: {shown_path(text)}", file=sys.stderr, flush=True)
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

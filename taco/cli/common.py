@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import Interrupted, TacoError
-from ..messages import count, shown_path, some
+from ..messages import count, note, shown_path, some
 from ..resolve import DEFAULT_MODEL, ResolvedModel
 
 #: The user errors (:class:`taco.errors.TacoError`) that belong to one input of a batch (and
@@ -116,15 +116,6 @@ def command_model(name: str | None, command: str) -> ResolvedModel:
     if resolved.note:
         note(command, resolved.note)
     return resolved
-
-
-def note(command: str, text: str) -> None:
-    """Say ``text`` as ``command``'s note (``taco compress: note: TEXT``) on stderr, flushed: a
-    note comes before the work it is about, which may take long (or print to stdout meanwhile).
-    Every command says its notes so; its warnings come as ``taco CMD: warning: ...``
-    (:mod:`taco.cli`). A note is one line: the file names in it are shown as
-    :func:`taco.messages.shown_path` shows them."""
-    print(f"taco {command}: note: {shown_path(text)}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- errors

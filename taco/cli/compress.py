@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..memory import MAX_DECODE_PIXELS, decode_memory_text
-from ..messages import count, shown_path
+from ..messages import count, note, shown_path
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
     MODEL_HELP,
@@ -21,7 +21,6 @@ from .common import (
     add_existing_options,
     command_model,
     input_warnings,
-    note,
     path_arg,
     positive_int,
 )

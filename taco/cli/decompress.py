@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..memory import MAX_DECODE_PIXELS
-from ..messages import count, shown_path
+from ..messages import count, note, shown_path
 from ..resolve import ResolvedModel, made_with_problem, resolve_model
 from ..suffixes import DECODED_SUFFIX
 from .common import (
@@ -17,7 +17,6 @@ from .common import (
     add_existing_options,
     command_model,
     non_negative_int,
-    note,
     path_arg,
 )
 from .files import (

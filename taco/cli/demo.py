@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..messages import shown_path
-from .common import MODEL_HELP, CLIError, note, path_arg
+from ..messages import note, shown_path
+from .common import MODEL_HELP, CLIError, path_arg
 from .files import CaptionSource, check_folder, is_regular_file, refuse_taco_input
 
 

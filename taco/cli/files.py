@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
-from ..messages import count, shown_path, some
+from ..messages import count, note, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, folder_images
-from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, note, os_reason
+from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, os_reason
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
 STDIN = Path("<stdin>")

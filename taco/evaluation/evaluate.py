@@ -47,7 +47,7 @@ from ..devices import resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..locks import FolderLock
-from ..messages import count
+from ..messages import count, note
 from ..metrics import check_lpips_input
 from ..models.registry import shadow_note
 from ..text.base import normalize_caption
@@ -642,14 +642,6 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
-def _note(text: str) -> None:
-    """A note of the run (a model's weights, a metric or caption mode left out) as ``taco
-    evaluate`` says it, ``taco evaluate: note: TEXT``: the form of every command's notes
-    (:func:`taco.cli.common.note`). What was asked for and cannot be done here is a
-    :class:`~taco.errors.TacoWarning` instead, which the CLI shows as ``taco evaluate: warning:``."""
-    _say(f"taco evaluate: note: {text}")
-
-
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures). A
     results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`."""
@@ -783,10 +775,10 @@ def _load_models(cfg: EvalConfig, device: str, dist: DistEnv) -> list[_ModelRun]
     check_one_curve_per_label(loaded, labels)
     for _, info in loaded:
         if not info.trained and dist.is_main:
-            _note(f"{info.model_id} has no trained weights: evaluating its seed-0 random "
-                  "initialisation (expect meaningless quality)")
+            note("evaluate", f"{info.model_id} has no trained weights: evaluating its seed-0 "
+                 "random initialisation (expect meaningless quality)")
         if info.shadowed and dist.is_main:  # as every --model command says it (command_model)
-            _note(shadow_note(info.spec, info.shadowed))
+            note("evaluate", shadow_note(info.spec, info.shadowed))
     return [_ModelRun(model, info, label, qs)
             for (model, info), label, qs in zip(loaded, labels, chosen, strict=True)]
 
@@ -815,7 +807,7 @@ def _open_target(cfg: EvalConfig, spec: str, device: str, captioner: Any, dist: 
     if dist.is_main:
         for name, why in (("FID", sets.fid_reason), ("CMMD", sets.cmmd_reason)):
             if why:
-                _note(f"{name} not computed: {why}")
+                note("evaluate", f"{name} not computed: {why}")
     return _Target(dataset, out_dir, sets, captioner, dist)
 
 
@@ -838,7 +830,8 @@ def _run_model(
         for mode in modes:
             if str(mode) not in captions:  # a model without text codes in mode true only
                 if dist.is_main and quality == m.qualities[0]:
-                    _note(f"skipping caption mode {mode} for {m.info.model_id}: it takes no text")
+                    note("evaluate", f"skipping caption mode {mode} for {m.info.model_id}: it "
+                         "takes no text")
                 continue
             path = evaluate_model(m.model, m.info, target.dataset, target.out_dir, mode=mode,
                                   sets=target.sets, captioner=target.captioner, seed=cfg.seed,
