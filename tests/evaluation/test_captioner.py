@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -114,6 +115,16 @@ def test_auto_caption(tiny_captioner_dir, tiny_folder):
 
 
 def test_missing_captioner_fails_fast(tmp_path, monkeypatch):
+    """Refused at once, without a try of the network (huggingface_hub retries a dead one for
+    minutes)."""
+    # what Captioner imports first takes seconds (10 s under load): not what is timed
+    from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer  # noqa: F401
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        pytest.fail("a missing captioner tried the network")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
     t0 = time.perf_counter()
     with pytest.raises(CaptionerUnavailable, match="not a local model folder"):
         Captioner(str(tmp_path / "empty"), allow_download=False)
