@@ -114,6 +114,14 @@ def reference(tmp_path_factory, tiny) -> Path:
 # --------------------------------------------------------------------------- SIGKILL
 
 
+def _signals_as_a_terminal_has_them() -> None:
+    """A child's SIGINT and SIGHUP as a terminal's command has them: a test run started as a
+    background job of a script (SIGINT ignored) or under nohup (SIGHUP) passes them on ignored,
+    and taco leaves an ignored signal ignored."""
+    for signum in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def _sigkill_when(cmd: list[str], ready, what: str, output: Path,  # noqa: ANN001
                   signum: int = signal.SIGKILL, job: bool = False) -> int:
     """Run ``cmd``, SIGKILL it (or send ``signum``; with ``job``, to its own process group, as
@@ -122,7 +130,7 @@ def _sigkill_when(cmd: list[str], ready, what: str, output: Path,  # noqa: ANN00
     within 600 s."""
     with open(output, "w+") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log,
-                                start_new_session=job)
+                                start_new_session=job, preexec_fn=_signals_as_a_terminal_has_them)
         try:
             deadline = time.monotonic() + 600
             while not ready():
@@ -224,7 +232,8 @@ def test_a_signal_to_one_torchrun_rank_stops_every_rank_and_rank_0_alone_says_wh
            "-m", "taco.train", "--set",
            *tiny(out, batch_size=1, k_j=0, max_steps=400, ckpt_interval=400)]  # fmt: skip
     with open(tmp_path / "output.txt", "w+") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log)
+        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log,
+                                preexec_fn=_signals_as_a_terminal_has_them)
         try:
             deadline = time.monotonic() + 600
             while not _records(out) or (rank1 := _worker(proc.pid, 1)) is None:
