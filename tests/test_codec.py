@@ -148,7 +148,7 @@ def test_decompress_without_model_finds_the_model_the_file_names(tiny_elic, samp
         taco.decompress(trained)
 
 
-def test_golden_bytes(tiny_elic, tiny_taco, sample_image):
+def test_golden_bytes(tiny_elic, tiny_taco, sample_image, seed0_bits_of_this_cpu_kind):
     """Fixed seeded tiny models + fixed image + caption -> stored SHA-256 of the bytes.
 
     If this fails, the format, the model code, or the default initialisation changed: that
