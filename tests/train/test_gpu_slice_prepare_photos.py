@@ -13,13 +13,18 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu_slice_prepare.sh"
 
 
+GIT = shutil.which("git")
+
+
 def _run(photos: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(SCRIPT)], env={"PATH": "/usr/bin:/bin", "PHOTOS": str(photos),
+    # the system's tools (not the test's virtual environment), and git wherever it lives
+    path = ":".join(dict.fromkeys([str(Path(GIT).parent) if GIT else "/usr/bin", "/usr/bin", "/bin"]))
+    return subprocess.run(["bash", str(SCRIPT)], env={"PATH": path, "PHOTOS": str(photos),
                                                        "HOME": str(photos.parent)},
                           capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="the script runs in its git checkout")
+@pytest.mark.skipif(GIT is None, reason="the script runs in its git checkout")
 @pytest.mark.parametrize(("make", "says"), [
     ([], "no folder {p}/train"),
     (["train", "val"], "{p}/train has no captions.jsonl"),
