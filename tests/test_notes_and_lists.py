@@ -18,8 +18,7 @@ import pytest
 import torch
 
 import taco.cli
-from taco.cli.common import note
-from taco.messages import some
+from taco.messages import note, some
 from taco.models import CheckpointError
 from taco.models.checkpoint import check_finite
 

@@ -12,8 +12,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import CLIError, add_device_option, non_negative_int, note, path_arg, positive_int
-from ..messages import count, docs_ref, shown_path
+from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
+from ..messages import count, docs_ref, note, shown_path
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
 __all__ = ["register"]
