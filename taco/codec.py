@@ -12,9 +12,10 @@ so its memory follows the stripe, not the image (:func:`analysis_with_text_overl
 Inputs are padded (replicating the last row/column) to a multiple of 64 and cropped back.
 Coding is deterministic: the same image, caption and model give the same bytes, and a file decodes
 to the same latents on any machine: the entropy-parameter path (h_a, h_s, context and parameter
-networks -> scales, means, CDF indexes) runs in float64 on the CPU (:func:`coding_codec`), because
-float32 results differ in the last bits between thread counts, BLAS paths and devices and a single
-scale crossing a table boundary turns the rest of the image into garbage (docs/reliability.md).
+networks -> scales, means, CDF indexes) runs in float64 on the CPU
+(:func:`taco.models.coding.coding_codec`), because float32 results differ in the last bits between
+thread counts, BLAS paths and devices and a single scale crossing a table boundary turns the rest of
+the image into garbage (docs/reliability.md).
 Entropy coding goes through :mod:`taco.models.fast_codec` (one rANS stream per image, in chunks
 of 2^16 symbols: ``.taco`` format version 3). Untrusted input never reaches CompressAI's rANS
 decoder unchecked (:class:`taco.bitstream.rans.StreamDecoder` for the stream that
@@ -26,19 +27,16 @@ synthesis tile by tile (:func:`synthesize`).
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from compressai.latent_codecs import HyperpriorLatentCodec
 from PIL import Image
 from torch import Tensor
 
@@ -55,7 +53,6 @@ from .bitstream.rans import (
     MAX_UNCHUNKED_SYMBOLS,
     SymbolRangeError,
     UnchunkedStream,
-    guard_entropy_coders,
 )
 from .checks import as_int, positive_int_argument
 from .errors import TacoError, TacoValueError
@@ -78,8 +75,10 @@ from .models import (
     fast_codec,
     model_fingerprint,
 )
-from .models.checkpoint import check_entropy_tables
-from .models.conv_bands import band_convolutions
+from .models.coding import (  # both also importable from here, as scripts and tests do
+    coding_codec as coding_codec,
+    float64_copy as float64_copy,
+)
 from .models.elic import ELIC
 from .models.taco import TACO
 from .progress import Progress
@@ -147,66 +146,7 @@ def pad_to_multiple(x: Tensor, multiple: int = PAD_MULTIPLE) -> Tensor:
     return F.pad(x, (0, pw, 0, ph), mode="replicate")
 
 
-# --------------------------------------------------------------------------- entropy coding
-
-
-ModuleT = TypeVar("ModuleT", bound=nn.Module)
-
-
-def _inputs_to_float64(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(a.double() if isinstance(a, Tensor) else a for a in args)
-
-
-def float64_copy(module: ModuleT) -> ModuleT:
-    """A copy of ``module`` on the CPU with its floating-point parameters and buffers in float64:
-    what ``copy.deepcopy(module).to("cpu", torch.float64)`` gives (same modules, hooks and
-    tensors), without that path's float32 clone of every tensor before its float64 copy (half
-    of the time :func:`coding_codec` took on the default model). Shares no tensor with ``module``."""
-    memo: dict[int, Any] = {}  # deepcopy takes these as the copies of the float tensors
-    for p in module.parameters():
-        if p.is_floating_point():
-            memo[id(p)] = nn.Parameter(p.detach().to("cpu", torch.float64, copy=True), p.requires_grad)
-    for b in module.buffers():
-        if b.is_floating_point():
-            memo[id(b)] = b.detach().to("cpu", torch.float64, copy=True)
-    return copy.deepcopy(module, memo).to("cpu", torch.float64)  # the rest (int tables) to the CPU
-
-
-def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
-    """The latent codec that :func:`compress` and :func:`decompress` code with.
-
-    A float64 copy of ``model.latent_codec`` on the CPU, whose convolutions take float32 inputs
-    (y, y_hat) and compute in float64. In float32, scales and means differ in the last bits
-    between thread counts, oneDNN on/off, memory layouts and devices, and one scale crossing a
-    scale-table boundary makes the decoder use another CDF than the encoder from there on
-    (docs/reliability.md: a file encoded with 2 threads and decoded with 1 lost 61k of 245k
-    symbols). In float64 they agree to ~1e-16 and the decoded latents are bit-identical; y_hat
-    stays float32 on both sides. Built once per model (keyed by its fingerprint; ~8 bytes per
-    latent-codec parameter), tables checked (:func:`check_entropy_tables`), coders guarded
-    (:func:`taco.bitstream.rans.guard_entropy_coders`: CompressAI's own ``compress`` /
-    ``decompress`` on it, as ``taco bench`` calls them, check what they decode; :func:`decompress`
-    reads its stream through :class:`taco.bitstream.rans.StreamDecoder`).
-    On big latents the entropy parameters are computed in bands of rows, keeping only each
-    pass's table indexes and means (``taco.models.entropy.BAND_BYTES``), and each convolution
-    within a band in bands of its own (:mod:`taco.models.conv_bands`): float64 convolutions unfold
-    their input, 13-38 KB per latent position, several GB on a 36 MP image.
-    """
-    fingerprint = model_fingerprint(model)
-    cached = model.__dict__.get("_taco_coding_codec")
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
-    # ordinary tensors even when the first call runs under torch.inference_mode(): the copy is
-    # kept for calls outside it
-    with torch.inference_mode(False), torch.no_grad():
-        check_entropy_tables(model.latent_codec)  # the copy's tables are exactly these (checked once)
-        codec: HyperpriorLatentCodec = float64_copy(model.latent_codec).eval()
-        for m in codec.modules():
-            if isinstance(m, nn.modules.conv._ConvNd):
-                m.register_forward_pre_hook(_inputs_to_float64)
-        band_convolutions(codec)
-        guard_entropy_coders(codec)
-    model.__dict__["_taco_coding_codec"] = (fingerprint, codec)
-    return codec
+# --------------------------------------------------------------------------- inputs
 
 
 def check_pixel_values(x: Tensor, what: str = "image tensor") -> None:

@@ -549,7 +549,7 @@ def check_entropy_tables(module: nn.Module) -> None:
     CompressAI's ``update`` makes them), and there must be one per scale-table entry (Gaussian
     conditional) or per channel (entropy bottleneck).
     Tables not built yet are a ValueError. Run by :func:`load_checkpoint` and by
-    ``taco.codec.coding_codec`` (a model's tables can change after it is loaded).
+    ``taco.models.coding.coding_codec`` (a model's tables can change after it is loaded).
 
     Each entropy model's tables that passed are remembered (the tensors, their version counters,
     data pointers and shapes), and checked again only once one of them has changed: replaced

@@ -1,11 +1,11 @@
 """Convolutions that run in bands of output rows when their scratch memory would be large.
 
-taco computes the entropy parameters in float64 on the CPU (``taco.codec.coding_codec``), and
-torch has no oneDNN kernels for float64 convolutions: it unfolds the input into a columns
-buffer of ``C_in * k * k`` (transposed: ``C_out * k * k``) float64 values per position and
-multiplies. At latent resolution that buffer dominates coding's memory: 12.8 KB per latent
-position for a 5x5 context convolution over 64 channels, 1.8 GB for a 36-megapixel image with
-the -small built-ins, 10 GB at 100 MP with the paper-size model (docs/reliability.md).
+taco computes the entropy parameters in float64 on the CPU (``taco.models.coding.coding_codec``),
+and torch has no oneDNN kernels for float64 convolutions: it unfolds the input into a columns buffer
+of ``C_in * k * k`` (transposed: ``C_out * k * k``) float64 values per position and multiplies. At
+latent resolution that buffer dominates coding's memory: 12.8 KB per latent position for a 5x5
+context convolution over 64 channels, 1.8 GB for a 36-megapixel image with the -small built-ins,
+10 GB at 100 MP with the paper-size model (docs/reliability.md).
 
 :func:`band_convolutions` makes every 2-D convolution of a module compute its output
 :data:`CONV_BAND_BYTES` of columns at a time: the rows each band needs, padded with zeros where the

@@ -301,11 +301,6 @@ class ELIC(CompressionModel):
     model_id: str = "custom"
     metadata: dict[str, Any]
 
-    def __getstate__(self) -> dict[str, Any]:
-        """What pickle and ``copy`` keep: everything but taco's caches (``_taco_*`` entries, e.g.
-        :func:`taco.codec.coding_codec`'s float64 copy, rebuilt on first use)."""
-        return {k: v for k, v in super().__getstate__().items() if not k.startswith("_taco_")}
-
     def __init__(
         self,
         N: int = 192,
@@ -414,7 +409,7 @@ class ELIC(CompressionModel):
         ``{"strings", "shape"}`` for :meth:`decompress` (``quality`` as in :meth:`forward`).
 
         ``.taco`` files are written by :func:`taco.compress`, not by this: it computes the
-        entropy parameters in float64 on the CPU (``taco.codec.coding_codec``; float32 ones
+        entropy parameters in float64 on the CPU (``taco.models.coding.coding_codec``; float32 ones
         differ in the last bits between machines and thread counts, and a file coded with them
         can fail to decode elsewhere), and writes the stream into the ``.taco`` container, whose
         decoder checks every untrusted byte (``taco.bitstream.rans.StreamDecoder``)."""

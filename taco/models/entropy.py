@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 #: The dtype of y_hat on both sides of the coder, whatever dtype the entropy parameters are
-#: computed in (``taco.codec.coding_codec`` computes them in float64): the contexts of later
+#: computed in (``taco.models.coding.coding_codec`` computes them in float64): the contexts of later
 #: passes and g_s see these values, so encoder and decoder must hold exactly the same ones.
 Y_HAT_DTYPE = torch.float32
 
@@ -120,7 +120,7 @@ def quantize_symbols(inputs: Tensor, means: Tensor) -> Tensor:
     """``EntropyModel.quantize(inputs, "symbols", means)``, operation for operation.
 
     The difference is stored in ``inputs``' dtype before rounding (an in-place ``-=``): with a
-    float64 codec fed float32 latents (``taco.codec.coding_codec``), ``round(y - means)`` in
+    float64 codec fed float32 latents (``taco.models.coding.coding_codec``), ``round(y - means)`` in
     float64 would differ where the float32 difference lands on x.5.
     """
     outputs = inputs.clone()

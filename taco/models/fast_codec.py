@@ -1,7 +1,7 @@
 """The entropy-coding path of taco's latent codecs: one rANS stream per image, for every layout.
 
 The public functions take the latent codec of either layout (``model.latent_codec``, or the
-float64 copy ``taco.codec.coding_codec`` makes of it; see :mod:`taco.models.elic`). The
+float64 copy ``taco.models.coding.coding_codec`` makes of it; see :mod:`taco.models.elic`). The
 reference layout (:class:`~taco.models.entropy.ReferenceLatentCodec`) codes itself into one
 stream, with the helpers below (symbols, scale indexes, z); this module hands the work to it.
 

@@ -14,7 +14,7 @@ Everything between the gain and its inverse is shared and unchanged: the entropy
 the *gained* y and z (a larger gain is a finer quantisation step: more bits, less distortion), and
 its contexts see the gained ŷ. The gain and its inverse are separate parameters ("asymmetric"),
 not reciprocals. They live in the latent codec (:class:`~taco.models.entropy.ReferenceLatentCodec`),
-so the float64 coding copy (``taco.codec.coding_codec``) holds them like every other
+so the float64 coding copy (``taco.models.coding.coding_codec``) holds them like every other
 entropy-model part.
 
 Why decoding stays exact. The decoder computes two of the four products: ẑ · inverse_hyper_gain
