@@ -87,9 +87,7 @@ def run_demo(
     uncaptioned = image is not None and caption is None
     if caption is None:
         caption = sample_caption(src.name) if image is None else ""
-    original = load_image(src)
-    with Image.open(src) as opened:  # the file's own format (an oriented copy has none)
-        source_format = opened.format or src.suffix.lstrip(".").upper()
+    original = load_image(src)  # read once: src can be a pipe
     resolved = resolve_model(model_name)
     model, name = resolved.model, resolved.spec
     notes = [resolved.note] if resolved.note else []
@@ -126,8 +124,8 @@ def run_demo(
         "image": str(src),
         "caption": caption,
         "size": f"{res.width}x{res.height}",
-        "source_bytes": src.stat().st_size,
-        "source_format": source_format,
+        "source_bytes": original.info["source_bytes"],
+        "source_format": original.info["source_format"],
         "taco_bytes": len(res.data),
         "bpp": res.bpp,
         **psnr_lpips(x, image_to_tensor(recon.convert("RGB"))),

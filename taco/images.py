@@ -270,6 +270,10 @@ def load_image(
     the way viewers show it, and recorded as ``image.info["exif_orientation"]`` (the tag itself is
     removed from the image's EXIF).
 
+    The file's format (Pillow's name: ``"PNG"``, ``"JPEG"``) and size in bytes are kept as
+    ``image.info["source_format"]`` and ``image.info["source_bytes"]``, for a caller that reports
+    them: a pipe cannot be opened again, and its ``stat`` says 0 bytes.
+
     Raises :class:`ImageReadError` for an empty path or one with a null byte
     (:func:`taco.fileobjects.checked_path`), a path the system refuses (too long, not
     permitted), a missing or zero-byte file, a file Pillow cannot identify, a truncated or
@@ -325,6 +329,8 @@ def load_image(
         image = _upright(image, path) if orient else image
         if wide_rgb:
             image.info["source_bits"] = 16  # for to_rgb's warning
+        image.info["source_format"] = im.format  # a turned or first-frame copy's .format is None
+        image.info["source_bytes"] = size  # a pipe's stat says 0
         return image
 
 

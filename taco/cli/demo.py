@@ -9,7 +9,7 @@ from typing import Any
 
 from ..messages import note, shown_path
 from .common import MODEL_HELP, CLIError, path_arg
-from .files import CaptionSource, check_folder, is_regular_file, refuse_taco_input
+from .files import CaptionSource, check_folder, refuse_taco_input
 
 
 def register(sub: Any) -> None:
@@ -34,9 +34,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     caption = args.caption
     if args.image:  # a .taco named by mistake: say what it is, as compress does
         refuse_taco_input(Path(args.image))
-        if not is_regular_file(Path(args.image)):  # <(cat x.png): the demo reads it twice
-            raise CLIError(f"{shown_path(args.image)} is not a regular file (a pipe or a device): taco demo "
-                           "--image takes an image file")
     if args.image and caption is None:  # the caption compress would find for it (None: none)
         caption = CaptionSource(None, None)(Path(args.image))
     from ..demo import DEFAULT_OUTPUT, demo_files, run_demo
