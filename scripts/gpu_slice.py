@@ -13,9 +13,11 @@ deeper than OUT/a/b/file. ``sync`` copies the checkpoint (one file, or index + s
 16 MB, see taco.shards) to OUT/ckpt/, the training state to OUT/state/ when it fits in what is
 left (else the next slice warm-starts from the checkpoint with --init-from instead of resuming),
 and packs the small files (log.jsonl, config.yaml, the --extra files) into OUT/run.tar.gz. Every
-file lands under a temporary name first and is renamed into place, so a machine stopped in the
-middle of a copy leaves the previous copy whole. Files of an earlier sync that the new one does
-not list are removed.
+file lands under a temporary name first and is renamed into place; a sharded checkpoint's index
+is read once, the shards it names are copied first and the index last (its bytes as read, so a
+trainer saving meanwhile cannot pair a newer index with older shards), and only then are the
+files the new checkpoint does not name removed: a machine stopped at any point leaves OUT/ckpt
+holding the previous checkpoint or the new one, whole.
 
 ``pack-init`` carries a checkpoint to continue from (a file, an index with its shards, or a
 built-in name) to the GPU machine as ``DIR/*.xz``: float16 weights lose 20-25 % to xz (the
@@ -51,6 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from taco import shards  # noqa: E402
+from taco.jsonfiles import is_file_name, json_object  # noqa: E402
 
 LIMIT_FILES, LIMIT_FILE, LIMIT_TOTAL = 8, 16 << 20, 64 << 20
 
@@ -61,17 +64,47 @@ def _copy(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def _mirror(files: list[Path], folder: Path) -> None:
-    """Make ``folder`` hold exactly ``files`` (copied atomically, stale ones removed)."""
+def _write(data: bytes, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, dst)
+
+
+def _checkpoint(path: Path) -> tuple[list[Path], bytes | None]:
+    """The checkpoint at ``path``: (its plain file or its shards, the index's bytes or None).
+    The index is read once, and its shards are the ones those bytes name."""
+    found = shards.find(path)
+    if found is None:
+        return [], None
+    if not shards.is_index(found):
+        return [found], None
+    index = found.read_bytes()
+    try:
+        names = [s["file"] for s in json_object(index)["shards"]]
+    except (ValueError, KeyError, TypeError) as e:  # a trainer's index: never, but say so
+        raise shards.ShardedFileError(f"{found}: unreadable shard index ({e})") from None
+    if not names or not all(is_file_name(n) for n in names):
+        raise shards.ShardedFileError(f"{found}: malformed shard list")
+    return [found.parent / n for n in names], index
+
+
+def _mirror(files: list[Path], index: bytes | None, folder: Path, name: str) -> None:
+    """Make ``folder`` hold exactly the checkpoint ``name``: ``files`` (a plain file, or shards
+    whose ``index`` bytes are written last as ``name``.index.json), then what it does not name
+    removed; every write atomic, so a stop at any point leaves the old or the new one whole."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = {f.name for f in files}
+    keep = {f.name for f in files}
     for f in files:
         target = folder / f.name
         if not (target.exists() and target.stat().st_size == f.stat().st_size
                 and target.stat().st_mtime_ns >= f.stat().st_mtime_ns):  # fmt: skip
             _copy(f, target)
+    if index is not None:
+        entry = shards.index_path(folder / name)
+        _write(index, entry)
+        keep.add(entry.name)
     for old in folder.iterdir():
-        if old.name not in names:
+        if old.name not in keep:
             old.unlink()
 
 
@@ -82,31 +115,30 @@ def sync(run: Path, out: Path, extra: list[Path]) -> None:
             if f.is_file():
                 tar.add(f, arcname=f.name)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / ".run.tar.gz.part"
-    tmp.write_bytes(bundle.getvalue())
-    os.replace(tmp, out / "run.tar.gz")
+    _write(bundle.getvalue(), out / "run.tar.gz")
     used_files, used_bytes = 1, len(bundle.getvalue())
     for name, folder in (("checkpoint.safetensors", "ckpt"), ("train_state.safetensors", "state")):
         try:
-            files = shards.files(run / name)
-            size = sum(f.stat().st_size for f in files)
+            files, index = _checkpoint(run / name)
+            count = len(files) + (index is not None)
+            size = sum(f.stat().st_size for f in files) + len(index or b"")
         except (OSError, shards.ShardedFileError) as e:  # being rewritten: next time
             print(f"sync: {name} skipped this time ({e})", file=sys.stderr)
             continue
         if not files:
             continue
-        fits = (used_files + len(files) <= LIMIT_FILES and used_bytes + size <= LIMIT_TOTAL
+        fits = (used_files + count <= LIMIT_FILES and used_bytes + size <= LIMIT_TOTAL
                 and all(f.stat().st_size <= LIMIT_FILE for f in files))  # fmt: skip
         if not fits:
-            print(f"sync: {name} ({len(files)} files, {size / 2**20:.1f} MiB) does not fit in "
+            print(f"sync: {name} ({count} files, {size / 2**20:.1f} MiB) does not fit in "
                   f"what comes back; not copied", file=sys.stderr)
             continue
         try:
-            _mirror(files, out / folder)
+            _mirror(files, index, out / folder, name)
         except FileNotFoundError as e:  # a shard replaced while copying: next time
             print(f"sync: {name} changed while copying ({e}); next time", file=sys.stderr)
             continue
-        used_files, used_bytes = used_files + len(files), used_bytes + size
+        used_files, used_bytes = used_files + count, used_bytes + size
     print(f"sync: {used_files} files, {used_bytes / 2**20:.1f} MiB in {out}", file=sys.stderr)
 
 

@@ -1,0 +1,107 @@
+"""scripts/gpu_slice.py sync: a machine taken back at any point of a copy, or a trainer saving
+while it copies, leaves OUT/ckpt holding a whole checkpoint (the previous one or the new one).
+It wrote the index first: a stop after that first copy left an index naming shards OUT lacked."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+from taco import shards
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu_slice.py"
+
+
+@pytest.fixture
+def gpu_slice():
+    spec = importlib.util.spec_from_file_location("gpu_slice_under_test", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _save(run: Path, seed: int, sharded: bool = True) -> dict[str, torch.Tensor]:
+    """A trainer's save: a new checkpoint in ``run`` (shards of a new tag + index, or one file)."""
+    g = torch.Generator().manual_seed(seed)
+    tensors = {f"w{i}": torch.randn(64, 64, generator=g).half() for i in range(6)}
+    shards.save_sharded(tensors, run / "checkpoint.safetensors", {"seed": str(seed)},
+                        max_bytes=20_000 if sharded else None)  # fmt: skip
+    return tensors
+
+
+def _held(out: Path) -> str:
+    """The seed of the checkpoint OUT/ckpt holds, loaded in full (its shards checked)."""
+    return shards.load_sharded(out / "ckpt" / "checkpoint.safetensors")[1]["seed"]
+
+
+def _stopping_after(gpu_slice, monkeypatch, copies: int) -> None:
+    real, done = gpu_slice._copy, [0]
+
+    def copy(src: Path, dst: Path) -> None:
+        real(src, dst)
+        done[0] += 1
+        if done[0] == copies:
+            raise SystemExit("machine taken back")
+
+    monkeypatch.setattr(gpu_slice, "_copy", copy)
+
+
+@pytest.mark.parametrize("sharded_before", [True, False])
+@pytest.mark.parametrize("copies", [1, 2, 3])
+def test_a_stop_mid_sync_leaves_a_whole_checkpoint(gpu_slice, monkeypatch, tmp_path, copies, sharded_before):
+    run, out = tmp_path / "run", tmp_path / "out"
+    run.mkdir()
+    _save(run, 0, sharded=sharded_before)
+    gpu_slice.sync(run, out, [])
+    assert _held(out) == "0"
+    _save(run, 1)  # three shards and an index
+    _stopping_after(gpu_slice, monkeypatch, copies)
+    with pytest.raises(SystemExit):
+        gpu_slice.sync(run, out, [])
+    assert _held(out) == "0"  # the index is written after the shards it names
+    monkeypatch.undo()
+    gpu_slice.sync(run, out, [])
+    assert _held(out) == "1"
+    assert len(list((out / "ckpt").iterdir())) == 4  # the old files gone: an index + 3 shards
+
+
+def test_a_stop_after_the_index_leaves_the_new_checkpoint_whole(gpu_slice, monkeypatch, tmp_path):
+    run, out = tmp_path / "run", tmp_path / "out"
+    run.mkdir()
+    _save(run, 0)
+    gpu_slice.sync(run, out, [])
+    _save(run, 1)
+
+    def stop(path: Path) -> None:
+        raise SystemExit("machine taken back")
+
+    monkeypatch.setattr(Path, "unlink", stop)  # the old shards' removal, the last step
+    with pytest.raises(SystemExit):
+        gpu_slice.sync(run, out, [])
+    monkeypatch.undo()
+    assert _held(out) == "1"
+
+
+def test_a_save_during_the_copy_is_not_paired_with_the_older_shards(gpu_slice, monkeypatch, tmp_path):
+    """Sync read the index, then copied the file by that name: a save in between brought back
+    the newer index with the older shards."""
+    run, out = tmp_path / "run", tmp_path / "out"
+    run.mkdir()
+    _save(run, 0)
+    gpu_slice.sync(run, out, [])
+    _save(run, 1)
+    real, saved = gpu_slice._copy, []
+
+    def copy_while_saving(src: Path, dst: Path) -> None:
+        if not saved:
+            saved.append(_save(run, 2))  # the trainer's next save: run's seed-1 shards go
+        real(src, dst)
+
+    monkeypatch.setattr(gpu_slice, "_copy", copy_while_saving)
+    gpu_slice.sync(run, out, [])  # "changed while copying; next time"
+    assert _held(out) == "0"
+    gpu_slice.sync(run, out, [])
+    assert _held(out) == "2"
