@@ -27,6 +27,7 @@
 #    config matches and the run continues exactly);
 #    every SYNC_EVERY seconds the float16 checkpoint (and the state, when it fits) is copied to
 #    OUT (scripts/gpu_slice.py sync), so a machine taken back mid-run still returns the last one;
+#    no training (TRAIN_TIME=0, or auto leaving under 30 s) still syncs the benchmark's JSON files;
 # 4. prints the loss curve and the validation figures (real bpp / PSNR of coded val crops).
 set -uo pipefail
 : "${OUT:?OUT must be set (the device tool sets it)}"
@@ -35,9 +36,13 @@ G=.gpu
 # the last call's run ("already holds a run": the training would not start, and the report would
 # show the old run), and a compile killed mid-write (BENCH_TIMEOUT) leaves a truncated kernel in
 # inductor's cache that the next compile loads ("file too short"): both seen in a rehearsal.
-SLICE_DIR=$(mktemp -d /tmp/slice.XXXXXX)
-RUN=${RUN:-$SLICE_DIR/run}
-export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-$SLICE_DIR/inductor}
+# Made only when RUN or TORCHINDUCTOR_CACHE_DIR is not given, and removed at the end if unused.
+if [ -z "${RUN:-}" ] || [ -z "${TORCHINDUCTOR_CACHE_DIR:-}" ]; then
+    SLICE_DIR=$(mktemp -d -t slice.XXXXXX)
+    trap 'rmdir "$SLICE_DIR" 2>/dev/null' EXIT
+    RUN=${RUN:-$SLICE_DIR/run}
+    export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-$SLICE_DIR/inductor}
+fi
 PY=${PY:-python3}
 TRAIN_TIME=${TRAIN_TIME:-auto}
 BUDGET=${BUDGET:-560}
@@ -99,11 +104,14 @@ if [ "$BENCH" = 1 ]; then
     extras+=("$RUN-bench-small.json" "$RUN-bench-paper.json")  # sync skips one not written
 fi
 
+# what comes back: the checkpoint (and state) of RUN, its log, the benchmark's JSON files
+sync_out() { $PY scripts/gpu_slice.py sync "$RUN" "$OUT" --extra "$@" "${extras[@]}"; }
 if [ "$TRAIN_TIME" = auto ]; then
     TRAIN_TIME=$((BUDGET - (SECONDS - T0) - RESERVE))s
-    [ "${TRAIN_TIME%s}" -lt 30 ] && { say "no time left to train (BUDGET=$BUDGET)"; exit 0; }
+    [ "${TRAIN_TIME%s}" -lt 30 ] && { say "no time left to train (BUDGET=$BUDGET)"; sync_out; exit 0; }
 fi
 if [ "$TRAIN_TIME" = 0 ]; then
+    sync_out
     say "done (no training: TRAIN_TIME=0)"
     exit 0
 fi
@@ -121,13 +129,13 @@ $PY -m taco.train "$CONFIG" --time-limit "$TRAIN_TIME" --out-dir "$RUN" \
 pid=$!
 while kill -0 $pid 2>/dev/null; do
     for _ in $(seq "$SYNC_EVERY"); do kill -0 $pid 2>/dev/null && sleep 1; done
-    $PY scripts/gpu_slice.py sync "$RUN" "$OUT" --extra "$RUN.log" "${extras[@]}"
+    sync_out "$RUN.log"
 done
 wait $pid
 status=$?
 say "training exited with status $status"
 tail -n 4 "$RUN.log"
-$PY scripts/gpu_slice.py sync "$RUN" "$OUT" --extra "$RUN.log" "${extras[@]}"
+sync_out "$RUN.log"
 $PY scripts/gpu_slice.py report "$RUN"
 ls -l "$OUT" "$OUT"/*/
 say "done"
