@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> None:
     dst = save_checkpoint(model, ASSETS / f"{args.name}.safetensors", model_id=args.name,
                           metadata=meta, half=True, compact_tables=True)
     data = meta.get("train_data", {})
+    steps = meta.get("trained_steps_total", meta.get("trained_steps", "?"))  # over warm starts
     trained_on = (f"{Path(str(data.get('root', '?'))).name} ({data.get('images', '?')} images), "
-                  f"{meta.get('trained_steps', '?')} steps on {meta.get('device', '?')}")
+                  f"{steps} steps on {meta.get('device', '?')}")
     digest = hashlib.sha256(dst.read_bytes()).hexdigest()
     size = dst.stat().st_size
     print(f"wrote {dst} ({size / 1e6:.2f} MB)")

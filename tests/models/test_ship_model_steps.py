@@ -1,0 +1,26 @@
+"""scripts/ship_model.py's ``trained_on`` counts every step of a warm-started chain of slices
+(``trained_steps_total``), not the last slice's alone (``trained_steps``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from taco.models import create_model, save_checkpoint
+
+
+@pytest.fixture()
+def ship(load_script, monkeypatch, tmp_path):
+    module = load_script("scripts/ship_model.py")
+    monkeypatch.setattr(module, "ASSETS", tmp_path)
+    return module
+
+
+@pytest.mark.parametrize(("steps", "says"), [
+    ({"trained_steps": 1500, "trained_steps_total": 4500}, "4500 steps on cuda"),  # the third slice
+    ({"trained_steps": 1500}, "1500 steps on cuda"),  # a checkpoint of before the total
+])
+def test_trained_on_counts_the_steps_of_every_slice(ship, tmp_path, capsys, steps, says):
+    meta = {"lambda": None, "device": "cuda", "train_data": {"root": "data/photos/train", "images": 120}, **steps}
+    trained = save_checkpoint(create_model("elic-tiny"), tmp_path / "run.safetensors", metadata=meta)
+    ship.main([str(trained), "new-built-in"])
+    assert f'trained_on="train (120 images), {says}",' in capsys.readouterr().out
