@@ -4,7 +4,6 @@ It wrote the index first: a stop after that first copy left an index naming shar
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,10 @@ import torch
 
 from taco import shards
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu_slice.py"
-
 
 @pytest.fixture
-def gpu_slice():
-    spec = importlib.util.spec_from_file_location("gpu_slice_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def gpu_slice(load_script):
+    return load_script("scripts/gpu_slice.py")
 
 
 def _save(run: Path, seed: int, sharded: bool = True) -> dict[str, torch.Tensor]:
