@@ -306,9 +306,9 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
 
 def filled_whole(skeleton: ELIC) -> ELIC | None:
     """``skeleton`` (:func:`build_on_meta`'s) given memory, uninitialised, on the CPU
-    (``to_empty``), when loading a state dict fills it whole: one of taco's own architectures
-    (:data:`~taco.models.config.BUILTIN_ARCHITECTURES`; a registered backbone may keep tensors
-    anywhere, in a list say, which ``to_empty`` would leave on the meta device), each of its
+    (:func:`on_cpu_uninitialised`), when loading a state dict fills it whole: one of taco's own
+    architectures (:data:`~taco.models.config.BUILTIN_ARCHITECTURES`; a registered backbone may
+    keep tensors anywhere, in a list say, which would be left on the meta device), each of its
     parameters and buffers in its state dict once (none shared, none left out as
     non-persistent), and no module keeping a tensor of its own beside them. Else None: build the
     model for real. Skips the random initialisation a real build pays and the loaded weights
@@ -321,7 +321,22 @@ def filled_whole(skeleton: ELIC) -> ELIC | None:
         return None
     if any(isinstance(v, torch.Tensor) for m in skeleton.modules() for v in vars(m).values()):
         return None
-    return skeleton.to_empty(device="cpu")
+    on_cpu_uninitialised(skeleton)
+    return skeleton
+
+
+def on_cpu_uninitialised(module: nn.Module) -> None:
+    """Give each of ``module``'s parameters and buffers (on the meta device) uninitialised CPU
+    memory of its shape and dtype, in place; parameters stay parameters, with their
+    ``requires_grad``. Not ``module.to_empty``: its ``torch.empty_like`` of a meta tensor runs
+    torch's Python meta kernels, which import sympy (0.3-0.5 s and ~35 MiB of every CLI run's
+    first load); ``torch.empty`` of the shape runs none."""
+    for m in module.modules():
+        for name, p in list(m.named_parameters(recurse=False)):
+            setattr(m, name, nn.Parameter(torch.empty(p.shape, dtype=p.dtype),
+                                          requires_grad=p.requires_grad))
+        for name, b in list(m.named_buffers(recurse=False)):
+            setattr(m, name, torch.empty(b.shape, dtype=b.dtype))  # keeps it a (non-)persistent buffer
 
 
 #: safetensors' dtype names of the dtypes a model holds; any float dtype loads into a float one.
