@@ -7,6 +7,7 @@ machine, and print what a slice achieved.
     python scripts/gpu_slice.py unpack-init DIR DST [--config CONFIG]
                                                        # there: unpacked; prints what to load
     python scripts/gpu_slice.py repack-jpegs DIR       # here: JPEGs smaller, the same pixels
+    python scripts/gpu_slice.py travel DIR             # here: what the device tool sends, checked
 
 What comes back from the machine is at most 8 files of at most 16 MiB each, 64 MiB together, no
 deeper than OUT/a/b/file. ``sync`` copies the checkpoint (one file, or index + shards of at most
@@ -34,6 +35,13 @@ package (pip; 8.5 % off the training photos) or else Debian's ``jpegtran`` (libj
 ~6 %), each file checked to decode to the same pixels and kept only when smaller; one with an
 EXIF orientation or a colour profile is left as it is (both are metadata, which goes). Neither there,
 the photos travel as they are, ~2.4 MiB more, and a slice that continues a checkpoint may not fit.
+
+``travel`` measures what the device tool sends (run in the repository root: the tracked files,
+the untracked ones git does not ignore, and DIR, the carried .gpu) against its 64 MiB. Over it,
+it says what to take out of the working tree for the run and put back after it, in this order:
+the shipped weights, then also tests/ and docs/ (the GPU machine reads none of them: gpu_slice.sh
+runs taco, configs/, benchmarks/ and scripts/); when even that is not enough, to carry fewer
+photos.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import lzma
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -198,7 +207,6 @@ def _optimizer():  # type: ignore[no-untyped-def]
     jpegtran = shutil.which("jpegtran")
     if jpegtran is None:
         return None, None
-    import subprocess
 
     def run(data: bytes) -> bytes:
         cmd = [jpegtran, "-copy", "none", "-optimize", "-progressive"]
@@ -239,6 +247,57 @@ def repack_jpegs(folder: Path) -> None:
         before, after = before + len(data), after + min(len(new), len(data))
     print(f"repack-jpegs: {len(files)} JPEGs by {name}: {before / 2**20:.1f} -> "
           f"{after / 2**20:.1f} MiB, the same pixels")
+
+
+#: What the GPU machine never reads, in the order to take it out of the working tree for a run:
+#: (what it is, git pathspecs of the files, ``git rm -r`` arguments, ``git checkout HEAD --`` paths).
+NOT_READ_THERE = (
+    ("the shipped weights (a built-in to continue from travels in .gpu/init: INIT=NAME)",
+     ["taco/assets/models/*.safetensors"], "taco/assets/models/*.safetensors", "taco/assets/models"),
+    ("tests/ and docs/", ["tests", "docs"], "tests docs", "tests docs"),
+)
+
+
+def _git_files(*args: str) -> list[Path]:
+    listed = subprocess.run(["git", "ls-files", "-z", *args], capture_output=True, check=True).stdout
+    return [Path(os.fsdecode(name)) for name in listed.split(b"\0") if name]
+
+
+def _bytes(files: list[Path]) -> int:
+    return sum(f.lstat().st_size for f in files if f.is_file() or f.is_symlink())
+
+
+def travel(carried: Path) -> int:
+    """Print what the device tool sends from the repository root (the working tree git sees,
+    and ``carried``); over 64 MiB, what to take out for the run: 1, else 0."""
+    tracked, untracked = _bytes(_git_files()), _bytes(_git_files("--others", "--exclude-standard"))
+    extra = _bytes([Path(d) / f for d, _, names in os.walk(carried) for f in names])
+    total, mib = tracked + untracked + extra, 2**20
+    print(f"tracked {tracked / mib:.1f} MiB + untracked {untracked / mib:.1f} MiB + {carried} "
+          f"{extra / mib:.1f} MiB = {total / mib:.1f} MiB of 64 MiB", flush=True)
+    if total <= LIMIT_TOTAL:
+        return 0
+    out: list[tuple[str, int, str, str]] = []
+    for what, pathspecs, removed, restored in NOT_READ_THERE:
+        size = _bytes(_git_files("--", *pathspecs))
+        if size:
+            out.append((what, size, removed, restored))
+            total -= size
+        if total <= LIMIT_TOTAL:
+            break
+    if total > LIMIT_TOTAL:
+        print(f"over the device tool's 64 MiB, and {total / mib:.1f} MiB even without the shipped "
+              "weights, tests/ and docs/: carry less (EXTRA_PHOTOS=0, VAL_IMAGES)", file=sys.stderr)
+        return 1
+    listed = "; ".join(f"{what}, {size / mib:.1f} MiB" for what, size, _, _ in out)
+    removed = " ".join(r for _, _, r, _ in out)
+    restored = " ".join(r for _, _, _, r in out)
+    print(f"over the device tool's 64 MiB. The GPU machine reads none of: {listed}. Take them out "
+          f"of the working tree for the run, and it is {total / mib:.1f} MiB (commit any change to "
+          f"them first: git rm refuses a changed file, and checkout puts back what HEAD has):\n"
+          f"  git rm -r -q {removed}   # before run(...)\n"
+          f"  git checkout HEAD -- {restored}   # right after it", file=sys.stderr)
+    return 1
 
 
 def _shown(value: float | None, spec: str) -> str:
@@ -295,7 +354,11 @@ def main() -> int:
     u.add_argument("--train-args", default="", help="the run's other arguments (their --set items)")
     j = sub.add_parser("repack-jpegs")
     j.add_argument("folder", type=Path)
+    t = sub.add_parser("travel")
+    t.add_argument("carried", type=Path)
     args = p.parse_args()
+    if args.command == "travel":
+        return travel(args.carried)
     if args.command == "repack-jpegs":
         repack_jpegs(args.folder)
     elif args.command == "sync":

@@ -23,7 +23,8 @@
 #                         Python (3.12, manylinux x86-64), installed there with --no-deps
 #
 # Then it measures what travels (tracked + untracked-not-ignored files + .gpu) against the
-# device tool's 64 MiB and fails if it is over.
+# device tool's 64 MiB and fails if it is over, saying what to take out of the working tree for
+# the run (the shipped weights, then tests/ and docs/: the GPU machine reads none of them).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 PY=${PY:-python3}
@@ -130,18 +131,4 @@ echo "== wheels for Python $PY_VERSION"
 ls $G/whl
 
 echo "== what travels"
-tracked=$(git ls-files -z | xargs -0 stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
-untracked=$(git ls-files -z --others --exclude-standard | xargs -0 -r stat -c %s | awk '{s+=$1} END {print s+0}')
-carried=$(du -sb $G | cut -f1)
-total=$((tracked + untracked + carried))
-limit=$((64 << 20))
-awk -v t="$tracked" -v u="$untracked" -v c="$carried" -v g="$G" 'BEGIN {m = 1048576; printf "tracked %.1f MiB + untracked %.1f MiB + %s %.1f MiB = %.1f MiB of 64 MiB\n", t / m, u / m, g, c / m, (t + u + c) / m}'
-if [ "$total" -gt "$limit" ]; then
-    old=$(git ls-files -z 'taco/assets/models/*.safetensors' | xargs -0 -r stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
-    if [ "$old" -gt 0 ] && [ $((total - old)) -le "$limit" ]; then
-        awk -v o="$old" -v t="$((total - old))" 'BEGIN {m = 1048576; printf "over the device tool'"'"'s 64 MiB. The shipped weights (%.1f MiB) are not used on the GPU machine (a built-in to continue from travels in .gpu/init: INIT=NAME): take them out of the working tree for the run, and it is %.1f MiB:\n  git rm -q taco/assets/models/*.safetensors   # before run(...)\n  git checkout HEAD -- taco/assets/models      # right after it\n", o / m, t / m}' >&2
-    else
-        echo "over the device tool's 64 MiB: carry less (EXTRA_PHOTOS=0, VAL_IMAGES)" >&2
-    fi
-    exit 1
-fi
+"$PY" scripts/gpu_slice.py travel $G   # over 64 MiB: what to take out, and exit 1
