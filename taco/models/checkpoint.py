@@ -333,10 +333,10 @@ def on_cpu_uninitialised(module: nn.Module) -> None:
     first load); ``torch.empty`` of the shape runs none."""
     for m in module.modules():
         for name, p in list(m.named_parameters(recurse=False)):
-            setattr(m, name, nn.Parameter(torch.empty(p.shape, dtype=p.dtype),
+            setattr(m, name, nn.Parameter(torch.empty(p.shape, dtype=p.dtype, device="cpu"),
                                           requires_grad=p.requires_grad))
         for name, b in list(m.named_buffers(recurse=False)):
-            setattr(m, name, torch.empty(b.shape, dtype=b.dtype))  # keeps it a (non-)persistent buffer
+            setattr(m, name, torch.empty(b.shape, dtype=b.dtype, device="cpu"))  # keeps it a (non-)persistent buffer
 
 
 #: safetensors' dtype names of the dtypes a model holds; any float dtype loads into a float one.

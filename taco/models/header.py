@@ -39,9 +39,10 @@ MAX_HEADER_CHARS = 2**20
 
 @contextmanager
 def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError: a
-    ``torch.save`` file said as one, with how to import it; an allocation failure as running out
-    of memory (not for lack of a valid file)."""
+    """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError naming
+    ``path``: a ``torch.save`` file said as one, with how to import it; an allocation failure as
+    running out of memory (not for lack of a valid file); a file the system cannot read
+    (permissions, an I/O error) as such."""
     try:
         yield
     except ShardedFileError as exc:
@@ -55,6 +56,8 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
     except Exception as exc:
         if allocation_failure(exc):
             raise CheckpointError(f"out of memory reading {path}") from None
+        if isinstance(exc, OSError):  # permissions, an I/O error: named, and no checkpoint
+            raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         raise
 
 
