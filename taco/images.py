@@ -245,7 +245,8 @@ def read_image_stream(stream: Any, name: str) -> bytes:
                             limit=MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
         raise ImageReadError(name, f"over {MAX_IMAGE_BYTES:,} bytes, more than taco reads of an "
-                                   "image stream (pass a path: a file is not read whole)")
+                                   "image stream (a pipe or a device is read whole first, a "
+                                   "regular file is not: name one)")
     return data
 
 

@@ -835,7 +835,8 @@ def test_an_endless_piped_image_is_refused_at_the_bound(tmp_path, monkeypatch, c
     assert main(["compress", "-", "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 2
     err = capsysbinary.readouterr().err.decode().strip().splitlines()
     assert err[1:] == ["taco compress: error: cannot read image '<stdin>': over 5,000 bytes, more than "
-                   "taco reads of an image stream (pass a path: a file is not read whole)"]
+                   "taco reads of an image stream (a pipe or a device is read whole first, a regular "
+                   "file is not: name one)"]
     assert sys.stdin.buffer.tell() == 5001 and not out.exists()
 
 
