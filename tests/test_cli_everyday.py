@@ -4,12 +4,18 @@ says of the input, who reports an unknown option."""
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from taco.cli import build_parser, main
+from taco.demo import run_demo
+from taco.images import load_image
 from taco.samples import SAMPLES_DIR as SAMPLES
 
 CHELSEA = SAMPLES / "skimage-chelsea.png"
@@ -131,12 +137,12 @@ def test_the_untrained_weights_note_names_its_command(tmp_path, capsys):
         assert err[0].startswith("taco decompress: note: 'elic-tiny' has no trained weights"), err
 
 
+PIPES = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+
+
 def _piped(path: Path, data: bytes) -> Path:
     """A named pipe at ``path`` that gives ``data`` once to the first reader (as bash's
     ``<(cat FILE)`` gives /dev/fd/63)."""
-    import os
-    import threading
-
     os.mkfifo(path)
 
     def feed() -> None:
@@ -147,7 +153,7 @@ def _piped(path: Path, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes")
+@PIPES
 def test_a_named_pipe_is_an_input_read_once(tmp_path, capsys):
     """``taco compress <(cat x.png)`` said "/dev/fd/63: no such file or folder" (a pipe is not a
     regular file), ``taco.compress`` on a pipe "file is empty (0 bytes)", and ``taco decompress
@@ -187,3 +193,42 @@ def test_a_device_path_gets_no_output_beside_it(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err.splitlines()[-1] == (
         "taco compress: error: /dev/stdin is not a regular file (a pipe or a device): there is no "
         "folder to write the output beside it; give -o FILE (or -o FOLDER/ for several)")
+
+
+# --------------------------------------------------------------------------- taco demo from a pipe
+# It reads its image once: from a pipe (``--image <(cat x.png)``, ``/dev/stdin``) as from a file,
+# the format and size it reports coming from that one read (taco.images.load_image).
+
+@PIPES
+def test_load_image_keeps_the_files_format_and_size(tmp_path):
+    turned = tmp_path / "phone.jpg"  # stored sideways: load_image gives a turned copy, no .format
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(turned, exif=exif)
+    image = load_image(turned)
+    assert image.format is None and image.size == (4, 6)
+    assert image.info["source_format"] == "JPEG"
+    assert image.info["source_bytes"] == turned.stat().st_size
+    piped = load_image(_piped(tmp_path / "pipe", CHELSEA.read_bytes()))
+    assert piped.info["source_format"] == "PNG"
+    assert piped.info["source_bytes"] == CHELSEA.stat().st_size
+
+
+@PIPES
+def test_run_demo_reads_a_pipe_as_the_file(tmp_path):
+    pipe = _piped(tmp_path / "chelsea", CHELSEA.read_bytes())
+    piped = run_demo("elic-tiny", str(pipe), "a cat", out_dir=tmp_path / "piped")
+    from_file = run_demo("elic-tiny", str(CHELSEA), "a cat", out_dir=tmp_path / "file")
+    assert piped["source_format"] == from_file["source_format"] == "PNG"
+    assert piped["source_bytes"] == from_file["source_bytes"] == CHELSEA.stat().st_size
+    assert Path(piped["files"][0]).read_bytes() == Path(from_file["files"][0]).read_bytes()
+
+
+@PIPES
+def test_taco_demo_takes_an_image_from_a_pipe(tmp_path, capsys):
+    pipe = _piped(tmp_path / "in", CHELSEA.read_bytes())
+    assert main(["demo", "--image", str(pipe), "-m", "elic-tiny", "--caption", "a cat",
+                 "-o", str(tmp_path / "d")]) == 0
+    size = CHELSEA.stat().st_size
+    assert f"image      in (451x300, {size:,} bytes as PNG)" in capsys.readouterr().out.splitlines()
+    assert (tmp_path / "d" / "in.taco").stat().st_size > 0

@@ -192,14 +192,6 @@ def test_a_table_a_compact_checkpoint_cannot_hold_is_refused_before_writing(tmp_
     assert load(save_checkpoint(model, tmp_path / "full.safetensors")).scale_levels == 257
 
 
-@pytest.fixture()
-def ship(load_script, monkeypatch, tmp_path):
-    """scripts/ship_model.py as a module, writing into ``tmp_path`` instead of the package."""
-    module = load_script("scripts/ship_model.py")
-    monkeypatch.setattr(module, "ASSETS", tmp_path)
-    return module
-
-
 def test_ship_model_ships_256_levels_unless_told(ship, tmp_path, capsys):
     trained = save_checkpoint(create_model("elic-tiny"), tmp_path / "run.safetensors",
                               metadata={"lambda": 0.0016, "trained_steps": 3})

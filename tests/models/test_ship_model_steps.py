@@ -8,13 +8,6 @@ import pytest
 from taco.models import create_model, save_checkpoint
 
 
-@pytest.fixture()
-def ship(load_script, monkeypatch, tmp_path):
-    module = load_script("scripts/ship_model.py")
-    monkeypatch.setattr(module, "ASSETS", tmp_path)
-    return module
-
-
 @pytest.mark.parametrize(("steps", "says"), [
     ({"trained_steps": 1500, "trained_steps_total": 4500}, "4500 steps on cuda"),  # the third slice
     ({"trained_steps": 1500}, "1500 steps on cuda"),  # a checkpoint of before the total
