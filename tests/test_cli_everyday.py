@@ -188,7 +188,7 @@ def test_a_named_pipe_is_an_input_read_once(tmp_path, capsys):
 def test_a_device_path_gets_no_output_beside_it(tmp_path, capsys, monkeypatch):
     """``taco compress /dev/stdin < x.png`` (a regular file behind the link) wrote
     /dev/stdin.taco: one line now. (``taco demo --image <(cat x.png)`` reads the pipe once and
-    works: tests/test_demo_pipe.py.)"""
+    works: the tests below.)"""
     assert main(["compress", "/dev/stdin", "-m", "elic-tiny", "--caption", ""]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         "taco compress: error: /dev/stdin is not a regular file (a pipe or a device): there is no "
