@@ -80,6 +80,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not failures.skip(src, exc):
                 raise
             headers.pop(src, None)
+    if not headers:  # every file failed its header check: no model to find, no torch to load
+        return finish(failures, files, done=0, seconds=0.0, report=report_stream(dsts))
     from ..images import decoded_mode  # numpy and Pillow: not for --help
     from ..models import CheckpointError
 
@@ -96,7 +98,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         note("decompress", loss)
 
     models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
-    if args.model:
+    if args.model and headers:
         models[args.model] = ResolvedModel(command_model(args.model, "decompress").model, args.model,
                                            trained=True)
     noted: set[str] = set()  # untrained architectures' notes, said once
@@ -117,6 +119,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
             del headers[src]
+    if not headers:  # the rest failed their format or model checks: no torch to load
+        return finish(failures, files, done=0, seconds=0.0, report=report_stream(dsts))
     import io
 
     from ..codec import decompress
@@ -138,7 +142,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                     image = decompress(data, model, max_pixels=cap, progress=progress)
                     ms = 1000 * (time.perf_counter() - t0)
                     progress("writing", 0, 1)
-                    buf = io.BytesIO()
+                    buf = io.BytesIO()  # getvalue() hands over its buffer, no copy (CPython)
                     image.save(buf, format=save_format(dst))
                     written = write_output(dst, buf.getvalue(), force=args.force,
                                            skip_existing=args.skip_existing)
@@ -155,8 +159,13 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                 print(f"{place}{shown_path(src)} -> {shown_path(dst)}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
                       file=report, flush=True)
     failures.skipped += meanwhile
-    done = len(files) - len(failures.inputs) - meanwhile
-    if done or many:
-        print(f"decompressed {count(done, 'file')} in {time.perf_counter() - t_all:.2f} s{failures.summary()}",
-              file=report)
+    return finish(failures, files, done=len(files) - len(failures.inputs) - meanwhile,
+                  seconds=time.perf_counter() - t_all, report=report)
+
+
+def finish(failures: Failures, files: list[Path], *, done: int, seconds: float, report: Any) -> int:
+    """End ``taco decompress``: the summary line (a batch, or a file decoded) on ``report``, and
+    the exit status (:meth:`Failures.status`)."""
+    if done or len(files) > 1:
+        print(f"decompressed {count(done, 'file')} in {seconds:.2f} s{failures.summary()}", file=report)
     return failures.status(len(files), "file")
