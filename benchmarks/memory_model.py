@@ -15,6 +15,17 @@ to the size, entropy-coded by taco (so the stream and its statistics are real). 
 runs ``taco.compress_image`` on the sample photo resized to side x side and reports the peak of
 each of its stages: converting, analysis (g_a, in stripes above ``taco.codec``'s budget),
 entropy coding.
+
+``cli`` measures what a user runs: ``taco decompress FILE.taco -o x.png`` (imports, model,
+decoding, PNG encoding and the write), its peak RSS from ``os.wait4`` and its CPU time, beside
+``taco.memory``'s estimate. The file is a real photo's: ``--photo`` (default: the astronaut
+sample) upscaled with Pillow to the size and coded once by ``taco compress -m MODEL`` (cached in
+``--workdir``; 24 MP took 1.5 min on 2 cores). The peak moves by up to ~300 MiB between runs of
+one file (glibc's heap, docs/reliability.md), so ``--repeat`` decodes each file more than once
+and ``taco.memory`` is fitted to the highest run:
+
+    python benchmarks/memory_model.py --parts cli --model taco-minilm-small-q4 \
+        --sizes 4000x3000 6000x4000 --repeat 2 --photo ~/photos/val/pyiqa-frame-4wrwr48c.png
 """
 
 from __future__ import annotations
@@ -148,6 +159,54 @@ def child(part: str, name: str, size: str, path: str) -> dict[str, Any]:
             "file_bytes": os.path.getsize(path) if part == "decode" else None}
 
 
+def run_measured(cmd: list[str]) -> tuple[Any, float]:
+    """Run ``cmd`` (an error if it fails): its resource usage (``ru_maxrss``: its own peak RSS in
+    KiB, whatever ran before in this process) and its wall seconds."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()  # a child blocked on a full pipe would never end
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)}: exit status {proc.returncode}: {err.decode()[-500:]}")
+    return usage, time.perf_counter() - t0
+
+
+def cli_file(model: str, size: str, photo: Path, workdir: Path) -> Path:
+    """A ``.taco`` file of ``photo`` upscaled to ``size``, coded by ``taco compress`` (cached)."""
+    from PIL import Image
+
+    path = workdir / f"{Path(model).name}-{size}-{photo.stem}.taco"
+    if not path.exists():
+        png = workdir / f"{size}-{photo.stem}.png"
+        Image.open(photo).convert("RGB").resize(parse_size(size), Image.LANCZOS).save(png, compress_level=1)
+        run_measured([sys.executable, "-m", "taco", "compress", str(png), "--caption", "a photo",
+                      "-m", model, "--quiet", "-o", str(path)])
+        png.unlink()
+    return path
+
+
+def cli_decode(path: Path, size: str, repeat: int) -> dict[str, Any]:
+    """Peak RSS and CPU time of ``taco decompress`` (the CLI, its own process, its default threads)
+    decoding ``path`` ``repeat`` times, and ``taco.memory``'s estimate."""
+    from taco.memory import decode_memory_estimate
+
+    out = path.with_suffix(".decoded.png")
+    peaks, cpu, wall = [], [], []
+    for _ in range(repeat):
+        usage, seconds = run_measured([sys.executable, "-m", "taco", "decompress", str(path), "-o",
+                                       str(out), "--force", "--quiet", "--max-pixels", "0"])
+        peaks.append(round(usage.ru_maxrss / 1024))
+        cpu.append(round(usage.ru_utime + usage.ru_stime, 1))
+        wall.append(round(seconds, 1))
+    out.unlink()
+    width, height = parse_size(size)
+    return {"part": "cli", "size": f"{width}x{height}", "pixels": width * height,
+            "file_bytes": path.stat().st_size, "peak_rss_mib": peaks, "cpu_seconds": cpu,
+            "wall_seconds": wall, "estimate_mib": round(decode_memory_estimate(width * height) / 2**20)}
+
+
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     tmp = Path(args.workdir)
@@ -157,6 +216,12 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         if "decode" in args.parts and not path.exists():
             subprocess.run([sys.executable, __file__, "make", args.model, size, str(path)], check=True)
         for part in args.parts:
+            if part == "cli":
+                row = {"model": args.model, **cli_decode(cli_file(args.model, size, args.photo, tmp),
+                                                         size, args.repeat)}
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+                continue
             out = subprocess.run([sys.executable, __file__, "child", part, args.model, size, str(path)],
                                  capture_output=True, text=True)
             if out.returncode:
@@ -179,7 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="elic-small-q4")
     p.add_argument("--sizes", nargs="+", default=["1024", "2048", "4096"], help="SIDE or WIDTHxHEIGHT")
-    p.add_argument("--parts", nargs="+", default=["decode", "encode"], choices=["decode", "encode"])
+    p.add_argument("--parts", nargs="+", default=["decode", "encode"], choices=["decode", "encode", "cli"])
+    p.add_argument("--photo", type=Path, default=SAMPLE,
+                   help="the photo the cli part upscales and codes")
+    p.add_argument("--repeat", type=int, default=1, help="decodes of each file by the cli part")
     p.add_argument("--workdir", default="/tmp/taco-memory-model")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)

@@ -5,10 +5,11 @@ No torch here: the CLI reads the cap for ``--help`` and reports an allocation fa
 command without importing anything heavy (an import is the last thing to try when memory ran
 out).
 
-The memory model (docs/reliability.md, ``benchmarks/memory_model.py``): peak RSS of
-``taco decompress`` in a fresh process ~ :data:`DECODE_BASE_BYTES` (Python, torch, CompressAI, a
--small built-in model) + the synthesis activations (growing up to one tile,
-:data:`DECODE_TILE_BYTES`) + :data:`DECODE_BYTES_PER_PIXEL` x declared pixels. The rANS stream is
+The memory model (docs/reliability.md, ``benchmarks/memory_model.py --parts cli``): peak RSS
+of ``taco decompress`` in a fresh process <= :data:`DECODE_BASE_BYTES` (Python, torch,
+CompressAI, a -small built-in model) + the synthesis activations and the allocator's share
+(growing up to one tile, :data:`DECODE_TILE_BYTES`) + :data:`DECODE_BYTES_PER_PIXEL` x declared
+pixels. The rANS stream is
 decoded chunk by chunk (a few MB of padding at a time), the float64 entropy parameters are
 computed in bands of latent rows, of which only each pass's table indexes and means are kept
 (``taco.models.entropy.BAND_BYTES``; their convolutions in bands of their own,
@@ -40,24 +41,29 @@ __all__ = [
     "widen",
 ]
 
-#: The memory model: start-up (Python, torch, CompressAI, a -small built-in model), measured as
-#: the peak RSS of ``/usr/bin/time -v taco decompress X.taco -o x.png`` (taco-minilm-small-q4,
-#: 2 shared cores): 718 MiB at 451x300, 720 MiB at 512x384, 1,043 MiB at 1632x1224 (2.0 MP) ...
+#: The memory model, fitted from above to the peak RSS of the command line, ``taco decompress
+#: X.taco -o x.png`` in a fresh process (taco-minilm-small-q4, its default threads; the highest
+#: of 2-6 runs: glibc's heap moves a peak by up to ~300 MiB between runs of one file), with at
+#: least 5 % to spare at every size measured (docs/reliability.md, "Memory model"). Start-up
+#: (Python, torch, CompressAI, a -small built-in model): 718 MiB at 451x300, 720 MiB at 512x384 ...
 DECODE_BASE_BYTES = 780 * 2**20
-#: ... plus the g_s activations of the synthesis, which grow with the image up to one tile of
-#: :data:`DECODE_TILE_PIXELS` (``taco.codec.SYNTHESIS_TILE_BUDGET`` over the -small models' N = 48)
-#: and then stay at :data:`DECODE_TILE_BYTES`: with them the model is fitted from above to peak
-#: RSS measured at 1, 4.2, 16.8, 20, 24, 48 and 64 MP (docs/reliability.md) ...
-DECODE_TILE_BYTES = 520 * 2**20
+#: ... plus the g_s activations of the synthesis and the heap they leave behind, which grow
+#: with the image up to one tile of :data:`DECODE_TILE_PIXELS` (``taco.codec.SYNTHESIS_TILE_BUDGET``
+#: over the -small models' N = 48) and then stay at :data:`DECODE_TILE_BYTES` (909 MiB at 1 MP,
+#: 1,499 at 4.2 MP, 1,594 at 12 MP, 1,715 at 16.8 MP, 1,839 at 24 MP) ...
+DECODE_TILE_BYTES = 970 * 2**20
 DECODE_TILE_PIXELS = 2048 * 2048
 #: ... and bytes per declared pixel, decoding with the -small built-ins (the float64 side
-#: parameters, y_hat, a pass's indexes and means, the 8-bit output).
-DECODE_BYTES_PER_PIXEL = 12
+#: parameters, y_hat, a pass's indexes and means, the 8-bit output; 1,982 MiB at 48 MP, 1,860
+#: at 64.1 MP).
+DECODE_BYTES_PER_PIXEL = 8
 #: Default cap of the decoder (``taco.decompress(max_pixels=)``, ``taco decompress
-#: --max-pixels``) on the pixels a file may declare: decoding any file at or under it peaks
-#: under 2 GB with the built-in models (measured: 1,818 MiB at 8000x6000, 1,770 MiB at
-#: 9248x6936, 64.1 MP), so photos of every camera up to 60 MP decode without an option.
-MAX_DECODE_PIXELS = 64_000_000
+#: --max-pixels``) on the pixels a file may declare: the most the memory model keeps under
+#: 2 GiB (2,040 MiB at the cap; measured: 1,913 MiB at 7536x5040), so decoding any file at or
+#: under it peaks under 2 GiB with the built-in models, and photos of cameras up to 36 MP (7360x4912) decode without an option. It
+#: was 64 MP, fitted to ``taco.decompress`` in one thread, where the command line peaked at up
+#: to 1,982 MiB at 48 MP.
+MAX_DECODE_PIXELS = 38_000_000
 
 
 def decode_memory_estimate(pixels: int) -> int:

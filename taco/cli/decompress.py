@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
     d.add_argument("--quiet", action="store_true", help="print only the summary line")
     d.add_argument("--max-pixels", type=non_negative_int, metavar="N", default=MAX_DECODE_PIXELS,
                    help=f"refuse files that declare more than N pixels (default: {MAX_DECODE_PIXELS}, "
-                   "decoded in under 2 GB of memory; 0: no cap)")
+                   "decoded in under 2 GiB of memory; 0: no cap)")
     d.set_defaults(func=cmd_decompress)
 
 

@@ -18,9 +18,10 @@ import pytest
 import taco
 from taco.bitstream import TacoFormatError, TacoSummary, info, load_taco, summarize
 from taco.bitstream.container import MAX_HEADER_BYTES, read_taco_stream, varint
+from taco.memory import MAX_DECODE_PIXELS
 
 MiB = 1 << 20
-#: A 32768x32768 RGB header of elic-tiny (code 15): over the decoder's 64 MP cap, under the
+#: A 32768x32768 RGB header of elic-tiny (code 15): over the decoder's default cap, under the
 #: format's 8 GiB bound for its size.
 HEAD = b"TACO\x03\x0f\x00" + bytes(8) + varint(32768) + varint(32768) + b"\x20"
 HEADER_BYTES = len(HEAD) + 4  # and the CRC: 26
@@ -81,7 +82,7 @@ def peak_bytes(call: Callable[[], Any]) -> int:
 
 
 def test_the_cap_refuses_a_huge_sparse_file_before_reading_it(tmp_path):
-    """256 MiB declaring 32768x32768: refused by the 64 MP cap from its first bytes (it was read
+    """256 MiB declaring 32768x32768: refused by the default cap from its first bytes (it was read
     whole, and its payload copied, before the cap was looked at: 2x the file)."""
     path = sparse(tmp_path, 256 * MiB)
     with pytest.raises(TacoFormatError, match="declares a 32768x32768 image .* over the decoder's cap"):
@@ -94,7 +95,7 @@ def test_the_cap_refuses_a_stream_after_its_header():
     """Over a pipe (no size to stat) the decoder reads the header only: no more than
     MAX_HEADER_BYTES of 256 MiB of zeros (it read them all)."""
     stream = Zeros(huge_file(0), 256 * MiB)
-    with pytest.raises(TacoFormatError, match="over the decoder's cap of 64,000,000"):
+    with pytest.raises(TacoFormatError, match=f"over the decoder's cap of {MAX_DECODE_PIXELS:,}"):
         taco.decompress(stream)
     assert stream.given <= MAX_HEADER_BYTES
     stream = Zeros(huge_file(0), 256 * MiB)

@@ -12,6 +12,7 @@ import zlib
 
 from taco.bitstream.container import varint
 from taco.cli import main
+from taco.memory import MAX_DECODE_PIXELS
 
 MiB = 1 << 20
 HEAD = b"TACO\x03\x0f\x00" + bytes(8) + varint(32768) + varint(32768) + b"\x20"
@@ -45,7 +46,7 @@ def test_taco_decompress_refuses_from_the_header(tmp_path, capsys, monkeypatch):
     path = huge(tmp_path, 128 * MiB)
     status, most = peak(["decompress", str(path), "-o", str(tmp_path / "x.png")])
     err = capsys.readouterr().err
-    assert status == 2 and "over the decoder's cap of 64,000,000" in err
+    assert status == 2 and f"over the decoder's cap of {MAX_DECODE_PIXELS:,}" in err
     assert err.rstrip().endswith("pass --max-pixels 0 to decode it anyway"), err
     assert most < 8 * MiB
     with path.open("rb") as f:  # standard input: its header only
