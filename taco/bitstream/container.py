@@ -389,7 +389,7 @@ def _parse_head(data: bytes) -> _Head:
 def max_file_bytes(header_bytes: int, height: int, width: int) -> int:
     """The longest ``.taco`` file with a header of ``header_bytes`` for a ``height`` x ``width``
     image: :data:`MAX_PAYLOAD_BITS_PER_PIXEL` bits for every pixel of the image padded to
-    multiples of 64 (2 MiB for 512 x 512, 512 MiB for the decoder's default cap of 64 M pixels)."""
+    multiples of 64 (2 MiB for 512 x 512, ~290 MiB for the decoder's default cap of 38 M pixels)."""
     padded = -(-height // 64) * 64 * (-(-width // 64) * 64)
     return header_bytes + padded * MAX_PAYLOAD_BITS_PER_PIXEL // 8
 
