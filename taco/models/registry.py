@@ -521,7 +521,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     built-in (where its checkpoint is), for a folder without a checkpoint, for a file that is not
     a checkpoint and for one whose config its architecture cannot be built with (as :func:`load`
     says it); :class:`~taco.models.config.PluginError` for a registered name whose builder
-    refuses its config (naming the architecture and the builder's error)."""
+    refuses its config or fails building it (naming the architecture and the builder's error)."""
     key = str(name)
     spec = locate_model(name, unknown=lambda: UnknownModelError(key, unknown_model_message(name)))
     entry = PRETRAINED[key] if spec.kind == "pretrained" else None
@@ -543,8 +543,11 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         parameters = PARAMETERS[key] if named else _count_parameters(config)
     except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
         if not header:  # a config a TACO_PLUGINS module (or a script) registered
+            # a ValueError is a config refused (class_builder's for arguments the class cannot
+            # take); anything else came from inside the builder: a bug there, said as such
+            how = "its builder refuses the config" if isinstance(exc, ValueError) else "building it failed"
             raise PluginError(f"model {key!r}, registered for architecture {config.architecture!r}: "
-                              f"its builder refuses the config ({type(exc).__name__}: {exc})") from exc
+                              f"{how} ({type(exc).__name__}: {exc})") from exc
         # what loading the file says of a config its architecture cannot be built with
         raise CheckpointError(f"{file}: invalid model config in the taco header ({exc})") from None
     info: dict[str, Any] = {

@@ -270,3 +270,23 @@ def test_a_registered_config_its_builder_refuses_is_one_line(tmp_path):
     assert ("model 'ms-bad-tiny', registered for architecture 'ms-bad': its builder refuses the "
             "config (TacoValueError: ") in out.stderr, out.stderr
     assert "unexpected keyword argument 'depth'" in out.stderr, out.stderr
+
+
+def test_a_bug_inside_a_builder_is_not_called_a_config_it_refuses(example):
+    """A TypeError raised inside a backbone's own code (not by the arguments it is given) is
+    said as a failed build; a ValueError stays a config the builder refuses."""
+    from taco.models import describe_model, register_architecture
+    from taco.models.config import PluginError
+
+    def buggy(config):  # noqa: ANN001, ANN202
+        return len(5)  # a bug in the backbone's code
+
+    def strict(config):  # noqa: ANN001, ANN202
+        raise ValueError("N must be a multiple of 32")
+
+    register_architecture("ms-buggy", buggy, configs={"ms-buggy-tiny": {"N": 16, "M": 24}})
+    register_architecture("ms-strict", strict, configs={"ms-strict-tiny": {"N": 16, "M": 24}})
+    with pytest.raises(PluginError, match=r"'ms-buggy': building it failed \(TypeError: object of "):
+        describe_model("ms-buggy-tiny")
+    with pytest.raises(PluginError, match=r"'ms-strict': its builder refuses the config \(ValueError: N must"):
+        describe_model("ms-strict-tiny")
