@@ -80,8 +80,6 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not failures.skip(src, exc):
                 raise
             headers.pop(src, None)
-    if not headers:  # every file failed its header check: no model to find, no torch to load
-        return finish(failures, files, done=0, seconds=0.0, report=report_stream(dsts))
     from ..images import decoded_mode  # numpy and Pillow: not for --help
     from ..models import CheckpointError
 
@@ -96,9 +94,11 @@ def cmd_decompress(args: argparse.Namespace) -> int:
               for src, dst in zip(files, dsts, strict=True) if src in headers}
     for loss in sorted(filter(None, losses)):
         note("decompress", loss)
+    if not headers:  # every file failed its header or format check: no model to find, no torch
+        return finish(failures, files, done=0, seconds=0.0, report=report_stream(dsts))
 
     models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
-    if args.model and headers:
+    if args.model:
         models[args.model] = ResolvedModel(command_model(args.model, "decompress").model, args.model,
                                            trained=True)
     noted: set[str] = set()  # untrained architectures' notes, said once
@@ -119,7 +119,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
                 raise
             del headers[src]
-    if not headers:  # the rest failed their format or model checks: no torch to load
+    if not headers:  # the rest failed their model checks: no torch to load
         return finish(failures, files, done=0, seconds=0.0, report=report_stream(dsts))
     import io
 
