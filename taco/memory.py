@@ -60,9 +60,9 @@ DECODE_BYTES_PER_PIXEL = 8
 #: Default cap of the decoder (``taco.decompress(max_pixels=)``, ``taco decompress
 #: --max-pixels``) on the pixels a file may declare: the most the memory model keeps under
 #: 2 GiB (2,040 MiB at the cap; measured: 1,913 MiB at 7536x5040), so decoding any file at or
-#: under it peaks under 2 GiB with the built-in models, and photos of cameras up to 36 MP (7360x4912) decode without an option. It
-#: was 64 MP, fitted to ``taco.decompress`` in one thread, where the command line peaked at up
-#: to 1,982 MiB at 48 MP.
+#: under it peaks under 2 GiB with the built-in models, and photos of cameras up to 36 MP
+#: (7360x4912) decode without an option. It was 64 MP, fitted to ``taco.decompress`` in one
+#: thread, where the command line peaked at up to 1,982 MiB at 48 MP.
 MAX_DECODE_PIXELS = 38_000_000
 
 

@@ -98,7 +98,8 @@ def optimizer_from_tensors(
     source: str | os.PathLike[str] | None = None,
 ) -> None:
     """Restore what :func:`optimizer_to_tensors` wrote into ``optimizer`` (same parameters), each
-    state tensor of a parameter's shape laid out in memory like the parameter. A TrainStateError says what does not fit, after ``source`` (the state's file) and ``prefix``."""
+    state tensor of a parameter's shape laid out in memory like the parameter. A TrainStateError
+    says what does not fit, after ``source`` (the state's file) and ``prefix``."""
     where = f"{source}: {prefix}" if source is not None else prefix
     if len(groups) != len(optimizer.param_groups):
         raise TrainStateError(
