@@ -96,7 +96,10 @@ def _warning_printer(command: str) -> Callable[..., None]:
         text = f"taco {command}: warning: {message}" if ours else f"warning: {category.__name__}: {message}"
         if text not in shown:
             shown.add(text)
-            print(text, file=file or sys.stderr)
+            if "tqdm" in sys.modules:  # a progress bar may be on the line (taco train): above it
+                sys.modules["tqdm"].tqdm.write(text, file=file or sys.stderr)
+            else:
+                print(text, file=file or sys.stderr)
 
     return show
 

@@ -56,7 +56,7 @@ from ..captions_file import FOLDER_CAPTIONS, has_captions
 from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_images
 from ..devices import usable_cpus
 from ..distributed import SilentInterrupted
-from ..errors import Interrupted, TacoError, TacoWarning
+from ..errors import Interrupted, TacoError, TacoWarning, warn_at_caller
 from ..locks import FolderLock, hold_folder
 from ..losses import TacoLoss
 from ..messages import count
@@ -694,9 +694,9 @@ class Trainer:
             )  # fmt: skip
         self.log.say(f"val @ step {self.progress.step}: {shown}")
         if "real_coding_error" in record:  # the run goes on: its checkpoint is written already
-            self.log.say(f"taco train: warning: validation at step {self.progress.step} could not "
-                         f"code its images, {record['real_coding_error']}; real_bpp and real_psnr "
-                         "are NaN, training goes on")
+            warn_at_caller(f"validation at step {self.progress.step} could not code its images, "
+                           f"{record['real_coding_error']}; real_bpp and real_psnr are NaN, "
+                           "training goes on", TacoWarning)
         return float(record["seconds"])
 
     # ----------------------------------------------------------------- checkpoints
