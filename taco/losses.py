@@ -48,14 +48,9 @@ from . import metrics
 from .errors import TacoValueError
 from .metrics import MetricUnavailable
 from .recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
-from .text.base import DEFAULT_MAX_TOKENS, TextEncoderUnavailable
-from .text.clip import (
-    CLIP_PATH_ENV,
-    DEFAULT_CLIP,
-    TINY_CONFIG,
-    requested_clip_source,
-    resolve_clip_source,
-)
+from .text.base import DEFAULT_MAX_TOKENS
+from .text.clip import CLIP_PATH_ENV, DEFAULT_CLIP, TINY_CONFIG, requested_clip_source
+from .text.hf import check_vocab, model_folder, quiet_transformers
 
 __all__ = [
     "CLIP_LOGIT_SCALE",
@@ -281,24 +276,15 @@ class ClipTowers(nn.Module):
             return cls(tiny_clip_model(), _transformers_clip_tokenizer(clip_bpe_folder()),
                        source="tiny")
         name = requested_clip_source(source or None)  # as the clip text encoder decides it
-        try:
-            found = os.path.isdir(resolve_clip_source(name)) or _in_hf_cache(name)
-        except TextEncoderUnavailable:  # neither a folder nor a hub id
-            found = False
-        if not found:
-            raise MetricUnavailable(
-                f"the joint image-text loss (k_j > 0) needs CLIP: {name!r} is neither a folder "
-                f"nor in the local Hugging Face cache. {_CLIP_HOW_TO}"
-            )
+        folder = model_folder(name, what="the joint image-text loss (k_j > 0) needs CLIP",
+                              fix=_CLIP_HOW_TO, error=MetricUnavailable, allow_download=False)
         from transformers import CLIPModel
 
-        from .text.hf import quiet_transformers
-
         try:
-            tokenizer = _transformers_clip_tokenizer(name)
+            tokenizer = _transformers_clip_tokenizer(folder)
             with quiet_transformers():
                 loaded: Any = CLIPModel.from_pretrained(
-                    name, local_files_only=True, output_loading_info=True
+                    folder, local_files_only=True, output_loading_info=True
                 )
             model, info = loaded
         except Exception as e:
@@ -349,16 +335,6 @@ class ClipTowers(nn.Module):
         return clip_contrastive_loss(emb_hat, text), torch.linalg.vector_norm(emb - emb_hat)
 
 
-def _in_hf_cache(repo_id: str) -> bool:
-    """Whether ``repo_id``'s config.json is in the local Hugging Face cache (no network)."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
-    except Exception:  # an id huggingface_hub refuses is not cached either
-        return False
-
-
 #: A tiny CLIPModel for tests: real CLIP vocabulary (so the real tokenizer fits), 32-px images.
 #: Its text tower is the tiny test CLIP (:data:`taco.text.clip.TINY_CONFIG`) less the projection
 #: width, which :func:`tiny_clip_model` sets on the whole model.
@@ -373,7 +349,6 @@ def _transformers_clip_tokenizer(source: str | os.PathLike[str]) -> Any:
     """transformers' CLIP tokenizer from a folder or the local cache, refused without its
     vocabulary (the CLIP of the loss runs in transformers, its tokenizer with it)."""
     from .text.clip import clip_tokenizer_class
-    from .text.hf import check_vocab, quiet_transformers
 
     with quiet_transformers():
         tokenizer = clip_tokenizer_class().from_pretrained(source, local_files_only=True)
@@ -388,8 +363,6 @@ def tiny_clip_model(seed: int = 0) -> nn.Module:
     it exercises the joint loss, it does not measure semantics.
     """
     from transformers import CLIPConfig, CLIPModel
-
-    from .text.hf import quiet_transformers
 
     config = CLIPConfig(
         text_config=TINY_CLIP_TEXT, vision_config=TINY_CLIP_VISION, projection_dim=16

@@ -54,6 +54,14 @@ class CaptionerUnavailable(TacoError, RuntimeError):
     """The captioning model cannot be loaded (not local, not cached, offline, or not a captioner)."""
 
 
+_CAPTIONER_HOW_TO = (
+    "To fix: give a local folder holding the model and its processor (made with `hf download "
+    "NAME --local-dir DIR` on a machine with network, or save_pretrained of both) as -m DIR "
+    "(taco evaluate: --text-similarity DIR), or let it download (HF_HUB_OFFLINE unset; taco "
+    "evaluate: --download)."
+)
+
+
 def _model_class(model_type: str) -> Any:
     import transformers as tf
 
@@ -104,44 +112,32 @@ class Captioner:
         name = os.fspath(name)
         self.name, self.prompt, self.max_new_tokens = name, prompt, max_new_tokens
         self.device = torch.device(device)
-        local = check_captioner_name(name)
-        try:
-            self.model, self.processor, self.tokenizer = self._load(name, local_files_only=True)
-        except (OSError, ValueError) as exc:  # not found / not a valid repo id
-            if local or not allow_download:
-                raise CaptionerUnavailable(
-                    f"captioner {name!r} is not a local model folder or in the Hugging Face "
-                    f"cache ({exc.__class__.__name__})"
-                ) from None
-            from taco.text.hf import hub_offline, hub_unreachable
+        check_captioner_name(name)
+        from taco.text.hf import model_folder
 
-            why = "HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set" if hub_offline() else hub_unreachable()
-            if why:
-                raise CaptionerUnavailable(
-                    f"captioner {name!r} is not cached and cannot be downloaded: {why}. "
-                    "Give a local folder (save_pretrained of model and processor) instead."
-                ) from None
-            try:
-                self.model, self.processor, self.tokenizer = self._load(name, local_files_only=False)
-            except ValueError as exc:  # not a valid repo id, not a model's config
-                raise CaptionerUnavailable(f"captioner {name!r} cannot be loaded from the Hugging "
-                                           f"Face hub: {exc}") from None
+        folder = model_folder(name, what="captioner", fix=_CAPTIONER_HOW_TO, error=CaptionerUnavailable,
+                              allow_download=allow_download, complete=_has_captioner)
+        try:
+            self.model, self.processor, self.tokenizer = self._load(folder)
+        except (OSError, ValueError) as exc:  # not a captioning model's files
+            where = "" if folder == name else f" (from {folder})"
+            raise CaptionerUnavailable(f"captioner {name!r} cannot be loaded{where}: {exc}") from None
         self.model.eval().requires_grad_(False).to(self.device)
 
-    def _load(self, name: str, local_files_only: bool) -> tuple[Any, Any, Any]:
+    def _load(self, folder: str) -> tuple[Any, Any, Any]:
         from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
 
         from taco.text.hf import quiet_transformers
 
         with quiet_transformers():
-            config = AutoConfig.from_pretrained(name, local_files_only=local_files_only)
+            config = AutoConfig.from_pretrained(folder, local_files_only=True)
             cls = _model_class(config.model_type)
-            model = cls.from_pretrained(name, local_files_only=local_files_only)
+            model = cls.from_pretrained(folder, local_files_only=True)
             if config.model_type == "vision-encoder-decoder":
-                processor = AutoImageProcessor.from_pretrained(name, local_files_only=local_files_only)
-                tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local_files_only)
+                processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True)
+                tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
             else:
-                processor = AutoProcessor.from_pretrained(name, local_files_only=local_files_only)
+                processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
                 tokenizer = getattr(processor, "tokenizer", processor)
         return model, processor, tokenizer
 
@@ -171,6 +167,14 @@ class Captioner:
         from taco.images import tensor_to_image
 
         return self([tensor_to_image(x)])[0]
+
+
+def _has_captioner(folder: Path) -> bool:
+    """Whether a cached snapshot holds a captioner: a model (config, weights) and its processor."""
+    from taco.text.hf import has_weights
+
+    return has_weights(folder) and any(
+        (folder / f).is_file() for f in ("preprocessor_config.json", "processor_config.json"))
 
 
 # --------------------------------------------------------------------------- folders

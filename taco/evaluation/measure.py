@@ -53,6 +53,11 @@ __all__ = [
 #: What :func:`pair_metrics` gives per image: the metrics and the LPIPS convention they used.
 IMAGE_COLUMNS = (*IMAGE_METRICS, "lpips_input")
 PATCH = 256
+_CMMD_CLIP_HOW_TO = (
+    "To fix: let taco evaluate download it (--download, with HF_HUB_OFFLINE unset), give a local "
+    "folder holding it (made with `hf download NAME --local-dir DIR` on a machine with network) "
+    "as --cmmd-clip DIR, or skip CMMD with --cmmd-clip off."
+)
 
 METRIC_NOTES = {
     "bpp": "8 x bytes of the file written (container header included) / (H x W) of the image",
@@ -102,25 +107,20 @@ def hific_patches(x: Tensor, size: int = PATCH) -> Tensor:
 
 
 def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> torch.nn.Module:
-    """CLIP vision tower with projection from a local folder or the HF cache (download if allowed)."""
+    """CLIP vision tower with projection from a local folder or the HF cache (download if allowed:
+    :func:`taco.text.hf.model_folder`)."""
+    from taco.text.hf import model_folder, quiet_transformers
+
+    folder = model_folder(name, what="CMMD needs CLIP", fix=_CMMD_CLIP_HOW_TO,
+                          error=MetricUnavailable, allow_download=allow_download)
     from transformers import CLIPVisionModelWithProjection
 
-    from taco.text.hf import hub_offline, hub_unreachable, quiet_transformers
-
-    local = Path(name).expanduser().is_dir()
     try:
         with quiet_transformers():
-            model = CLIPVisionModelWithProjection.from_pretrained(
-                name, local_files_only=local or not allow_download
-            )
-    except (OSError, ValueError) as exc:  # not found / not a valid repo id
-        if local or not allow_download:
-            raise MetricUnavailable(
-                f"CLIP {name!r} is not a local folder or in the Hugging Face cache "
-                "(pass --download to fetch it)"
-            ) from exc
-        why = "HF_HUB_OFFLINE is set" if hub_offline() else hub_unreachable()
-        raise MetricUnavailable(f"CLIP {name!r} cannot be downloaded: {why or exc}") from exc
+            model = CLIPVisionModelWithProjection.from_pretrained(folder, local_files_only=True)
+    except (OSError, ValueError) as exc:  # not a CLIP model's files
+        where = "" if folder == name else f" (from {folder})"
+        raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: {exc}") from exc
     return model.eval().requires_grad_(False).to(device)
 
 

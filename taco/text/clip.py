@@ -23,7 +23,6 @@ transformers' (tests/text/test_clip.py compares them), so are the files an encod
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from .base import (
     special_token_id,
 )
 from .clip_vocab import BOS, EOS, clip_bpe_folder
-from .hf import MIN_VOCAB, hub_offline, hub_unreachable
+from .hf import MIN_VOCAB, is_hub_id, model_folder
 from .weights import CONFIG_MAX_BYTES, WEIGHT_FILES, checked_config, empty_embedding, load_network
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
@@ -80,8 +79,6 @@ TINY_DIM: int = TINY_CONFIG["hidden_size"]
 #: refused unread.
 TOKENIZER_MAX_BYTES = 16 * 2**20
 
-TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json",
-                   "special_tokens_map.json")
 #: What the CLIP-style pre-tokenizer splits a normalised caption into (CLIP's own pattern).
 _SPLIT = (r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]"
           r"|[^\s\p{L}\p{N}]+")
@@ -94,7 +91,6 @@ _HOW_TO = (
     "--clip-path DIR); or run once with network access (HF_HUB_OFFLINE unset) to fill the "
     "Hugging Face cache."
 )
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
 class CLIPTextEncoder(TokenNetworkEncoder):
@@ -111,7 +107,8 @@ class CLIPTextEncoder(TokenNetworkEncoder):
         self, path_or_id: str | os.PathLike[str] | None = None, max_tokens: int = DEFAULT_MAX_TOKENS
     ) -> None:
         source = resolve_clip_source(path_or_id)
-        folder = source if os.path.isdir(source) else _cached_or_downloaded(source)
+        folder = model_folder(source, what="CLIP", fix=_HOW_TO, error=TextEncoderUnavailable,
+                              complete=_complete)
         try:
             tokenizer = clip_tokenizer(folder)
             model = load_clip_text(folder)
@@ -399,43 +396,14 @@ def resolve_clip_source(path_or_id: str | os.PathLike[str] | None) -> str:
     source = requested_clip_source(path_or_id)
     if os.path.isdir(source):
         return source
-    if not _HUB_ID.match(source) or os.path.exists(source):
+    if not is_hub_id(source):
         raise TextEncoderUnavailable(f"CLIP: {source!r} is not a folder. {_HOW_TO}")
     return source
 
 
-def _cached_or_downloaded(repo_id: str) -> str:
-    """The folder of ``repo_id``'s files in the Hugging Face cache; fetched only when it is not
-    there and the hub answers (the model's weights, config and tokenizer files, nothing else)."""
-    from huggingface_hub import constants, snapshot_download
-
-    patterns = [*TOKENIZER_FILES, "config.json", *WEIGHT_FILES, "model-*.safetensors"]
-    try:
-        folder = snapshot_download(repo_id, local_files_only=True, allow_patterns=patterns)
-        if _complete(folder):
-            return folder
-    except Exception:  # not cached at all
-        pass
-    where = f"{repo_id!r} is not (completely) in the Hugging Face cache {constants.HF_HUB_CACHE}"
-    if hub_offline():
-        raise TextEncoderUnavailable(
-            f"CLIP: {where} and HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set.\n{_HOW_TO}")
-    reason = hub_unreachable()
-    if reason is not None:
-        raise TextEncoderUnavailable(f"CLIP: {where} and {reason}.\n{_HOW_TO}")
-    try:  # safetensors if the repo has them, else the pickle-free-loaded .bin
-        folder = snapshot_download(repo_id, allow_patterns=[p for p in patterns
-                                                            if p != "pytorch_model.bin"])
-        if not _complete(folder):
-            folder = snapshot_download(repo_id, allow_patterns=patterns)
-    except Exception as e:
-        raise TextEncoderUnavailable(f"CLIP: cannot download {repo_id!r}: {e}\n{_HOW_TO}") from e
-    return folder
-
-
-def _complete(folder: str) -> bool:
-    root = Path(folder)
-    has = {p.name for p in root.iterdir()} if root.is_dir() else set()
+def _complete(folder: Path) -> bool:
+    """Whether ``folder`` holds what :class:`CLIPTextEncoder` reads: config, weights, tokenizer."""
+    has = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
     return ("config.json" in has and bool(has & set(WEIGHT_FILES))
             and ("tokenizer.json" in has or {"vocab.json", "merges.txt"} <= has))
 

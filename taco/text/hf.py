@@ -1,16 +1,22 @@
-"""Hugging Face plumbing: detecting ``HF_HUB_OFFLINE`` and probing the hub in a few seconds, so a
-missing model fails at once instead of after minutes of huggingface_hub retries; quieting
-transformers' load reports; refusing a tokenizer built without its vocabulary.
+"""Hugging Face plumbing: finding a model's local folder (:func:`model_folder`, the one way every
+part of taco finds or fetches a Hugging Face model: the CLIP text encoder, the training loss's
+CLIP, CMMD's CLIP, the captioner); detecting ``HF_HUB_OFFLINE`` and probing the hub in a few
+seconds, so a missing model fails at once instead of after minutes of huggingface_hub retries;
+quieting transformers' load reports; refusing a tokenizer built without its vocabulary.
+
+Nothing here imports huggingface_hub or transformers until a function needs it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from .base import TextEncoderUnavailable
@@ -19,6 +25,14 @@ _TRUTHY = {"1", "on", "yes", "true"}
 #: Below this many entries a tokenizer was built without its vocabulary files (transformers'
 #: CLIPTokenizer then "works" with 2 tokens and maps every word to the same id).
 MIN_VOCAB = 1000
+#: The weight files of a transformers model folder, one of which :func:`has_weights` asks for.
+MODEL_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                 "pytorch_model.bin.index.json")
+#: What :func:`model_folder` downloads of a repository (its top folder only): configs,
+#: tokenizer and processor files, safetensors weights; ``pytorch_model*.bin`` only when the
+#: repository has no safetensors (not the TF/Flax/ONNX copies many repositories also hold).
+_DOWNLOAD = ["*.json", "*.txt", "*.model", "*.safetensors"]
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
 @contextmanager
@@ -81,3 +95,70 @@ def hub_unreachable(timeout: float = 3.0) -> str | None:
     if failure:
         return f"{endpoint} is unreachable ({failure[0]})"
     return None
+
+
+def is_hub_id(name: str) -> bool:
+    """Whether ``name`` is shaped like a Hugging Face model id (``org/model`` or ``model``) and is
+    no existing path: ``./clip``, ``/data/clip`` or ``~/clip`` are folders asked for."""
+    return bool(_HUB_ID.match(name)) and not os.path.exists(name)
+
+
+def has_weights(folder: Path) -> bool:
+    """Whether ``folder`` holds a transformers model: config.json and one of :data:`MODEL_WEIGHTS`."""
+    return (folder / "config.json").is_file() and any((folder / f).is_file() for f in MODEL_WEIGHTS)
+
+
+def model_folder(
+    name: str | os.PathLike[str],
+    *,
+    what: str,
+    fix: str,
+    error: Callable[[str], Exception],
+    allow_download: bool = True,
+    complete: Callable[[Path], bool] = has_weights,
+) -> str:
+    """The local folder of the model ``name``: ``name`` itself when it is a folder (``~``
+    expanded; its files are the loader's to check), else the snapshot of the Hugging Face id
+    ``name`` in the local cache when it is ``complete`` there, else that snapshot downloaded
+    (:data:`_DOWNLOAD`'s files), if ``allow_download`` and the hub answers within seconds
+    (:func:`hub_unreachable`).
+
+    Otherwise raises ``error`` (the caller's :class:`taco.errors.TacoError`) with one line that
+    says what is missing (``what``: ``"CLIP"``, ``"captioner"``, and ``name``), where it was
+    looked for (the cache folder), why it was not fetched (downloading off here,
+    ``HF_HUB_OFFLINE``/``TRANSFORMERS_OFFLINE`` set, the hub unreachable, or the download's
+    error) and, from ``fix``, what to do about it (the caller's flags and variables).
+    Imports huggingface_hub only for a hub id.
+    """
+    name = os.path.expanduser(os.fspath(name))
+    if os.path.isdir(name):
+        return name
+    if not is_hub_id(name):
+        raise error(f"{what}: {name!r} is not a folder (no such folder), nor a Hugging Face "
+                    f"model id. {fix}")
+    from huggingface_hub import constants, snapshot_download, try_to_load_from_cache
+
+    config = try_to_load_from_cache(name, "config.json")
+    if isinstance(config, str) and complete(Path(config).parent):
+        return os.path.dirname(config)
+    if not allow_download:
+        why = "downloading is off here"
+    elif hub_offline():
+        why = "HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set, so it cannot be downloaded"
+    else:
+        reason = hub_unreachable()
+        why = "" if reason is None else f"it cannot be downloaded: {reason}"
+    if why:
+        raise error(f"{what}: {name!r} is not a folder and not (completely) in the Hugging Face "
+                    f"cache {constants.HF_HUB_CACHE}, and {why}. {fix}")
+    try:
+        folder = snapshot_download(name, allow_patterns=_DOWNLOAD, ignore_patterns=["*/*"])
+        if not complete(Path(folder)):
+            folder = snapshot_download(name, allow_patterns=[*_DOWNLOAD, "pytorch_model*.bin"],
+                                       ignore_patterns=["*/*"])
+    except Exception as e:  # no such repository, a gated one, a broken connection, a full disk
+        raise error(f"{what}: cannot download {name!r} from the Hugging Face hub: {e} {fix}") from e
+    if not complete(Path(folder)):
+        raise error(f"{what}: the Hugging Face repository {name!r} lacks files a model needs "
+                    f"(downloaded to {folder}). {fix}")
+    return folder
