@@ -21,7 +21,6 @@ import contextlib
 import io
 import os
 import shutil
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import torch
 from PIL import Image
 
 from ..errors import TacoError, TacoValueError
+from ..progress import progress_bar
 from .caption_plan import CaptionPlan, NoImagesError, caption_line, plan_captions
 from .defaults import DEFAULT_CAPTIONER
 
@@ -202,11 +202,7 @@ def run_caption_plan(
         raise TacoValueError(f"batch_size must be at least 1, got {batch_size}")
     todo, newline_owed = plan.todo, plan.newline_owed
     unreadable: list[str] = []
-    bar = None
-    if progress and todo:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), desc="caption", unit="img", file=sys.stderr, disable=None)
+    bar = progress_bar(total=len(todo), desc="caption", unit="img") if progress and todo else None
     written = 0
     for start in range(0, len(todo), batch_size):
         batch, images = [], []

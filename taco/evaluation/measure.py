@@ -35,6 +35,7 @@ from taco.metrics import (
     fid_from_features,
     mmd_rbf,
 )
+from taco.progress import progress_bar
 
 from .defaults import FID_FEATURE_DIMS, FID_MIN_IMAGES
 
@@ -263,12 +264,7 @@ def original_features(
         store = FeatureStore(folder, "orig")
         it: Iterable[tuple[int, str]] = todo
         if progress:
-            import sys
-
-            from tqdm import tqdm
-
-            it = tqdm(todo, desc="features of the originals", unit="img", file=sys.stderr,
-                      disable=None)
+            it = progress_bar(todo, desc="features of the originals", unit="img")
         for i, name in it:
             sample = dataset.images[i]
             if sample.name != name:

@@ -18,7 +18,6 @@ import csv
 import datetime
 import io
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import numpy as np
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..distributed import DistEnv
 from ..errors import TacoError
+from ..progress import progress_bar
 
 __all__ = ["FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
 
@@ -359,10 +359,8 @@ def run_jobs(
 
     iterator: Iterable[Job] = mine
     if progress and mine:
-        from tqdm import tqdm
-
-        iterator = tqdm(mine, desc=desc, unit="img", file=sys.stderr, dynamic_ncols=True, disable=None,
-                        position=dist.rank if dist.world_size > 1 else None)
+        iterator = progress_bar(mine, desc=desc, unit="img",
+                                position=dist.rank if dist.world_size > 1 else None)
     for job in iterator:
         result = work(job)
         if result.row is None:

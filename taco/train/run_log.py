@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes_atomic
+from ..progress import progress_bar
 from ..shards import RUN_CONFIG_FILE, RUN_LOG_FILE
 
 LOG_FILE = RUN_LOG_FILE
@@ -121,13 +122,11 @@ class RunLog:
             tqdm.write(message, file=sys.stderr)
 
     def progress_bar(self, total: int, initial: int) -> Any:
-        """A tqdm bar on stderr (rank 0, ``progress: true``), else None."""
+        """A tqdm bar on stderr (rank 0, ``progress: true``: :func:`taco.progress.progress_bar`),
+        else None."""
         if not (self.is_main and self.progress):
             return None
-        from tqdm import tqdm
-
-        return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, disable=None,
-                    file=sys.stderr, desc="train")  # fmt: skip
+        return progress_bar(total=total, initial=initial, desc="train", unit="step")
 
 
 def train_postfix(values: dict[str, float], img_per_s: float) -> str:

@@ -1,0 +1,95 @@
+"""taco.progress.progress_bar: the one tqdm bar of taco's long loops (on stderr, drawn only on a
+terminal, as wide as it), and the four loops that draw it: ``taco caption``, ``taco evaluate``'s
+jobs and its originals' features, ``taco train``."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from taco.progress import progress_bar
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_no_bar_where_stderr_is_no_terminal(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    bar = progress_bar(range(3), desc="d", unit="img")
+    assert bar.disable and list(bar) == [0, 1, 2]
+    assert sys.stderr.getvalue() == ""
+
+
+def test_a_terminal_gets_a_bar_on_stderr(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    bar = progress_bar(total=4, initial=1, desc="work", unit="step")
+    assert not bar.disable and bar.dynamic_ncols
+    bar.update(1)
+    bar.close()
+    assert "work" in sys.stderr.getvalue() and "2/4" in sys.stderr.getvalue()
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Where each caller's progress_bar is replaced by one that notes its arguments."""
+    seen: list[dict[str, object]] = []
+
+    def noted(module: object) -> None:
+        def bar(iterable=None, **kwargs):
+            seen.append(kwargs)
+            return progress_bar(iterable, **kwargs)
+
+        monkeypatch.setattr(module, "progress_bar", bar)
+
+    return seen, noted
+
+
+def test_caption_draws_the_bar(tmp_path, calls):
+    from taco.evaluation import caption
+    from taco.evaluation.caption_plan import CaptionPlan
+
+    seen, noted = calls
+    noted(caption)
+    plan = CaptionPlan(tmp_path / "captions.jsonl", (tmp_path / "missing.png",), 0, False)
+    caption.run_caption_plan(plan, SimpleNamespace(name="stub"), progress=True)
+    assert seen == [{"total": 1, "desc": "caption", "unit": "img"}]
+
+
+def test_evaluation_jobs_draw_the_bar(tmp_path, calls):
+    from taco.evaluation import runner
+
+    seen, noted = calls
+    noted(runner)
+    runner.run_jobs([runner.Job(0, "a.png")], lambda job: runner.JobResult({"x": 1}),
+                    tmp_path / "r.csv", ["image", "setting", "x"], progress=True, desc="jpeg")
+    assert seen == [{"desc": "jpeg", "unit": "img", "position": None}]
+
+
+def test_original_features_draw_the_bar(tmp_path, calls):
+    from taco.evaluation import measure
+
+    seen, noted = calls
+    noted(measure)
+    sets = SimpleNamespace(feature_names=["f"], features=lambda x: {"f": np.zeros((1, 2))})
+    sample = SimpleNamespace(name="a.png", image=torch.zeros(3, 2, 2))
+    dataset = SimpleNamespace(names=["a.png"], images=[sample])
+    assert set(measure.original_features(sets, dataset, tmp_path, progress=True)) == {"a.png"}
+    assert seen == [{"desc": "features of the originals", "unit": "img"}]
+
+
+def test_training_draws_the_bar(tmp_path, calls):
+    from taco.train import run_log
+
+    seen, noted = calls
+    noted(run_log)
+    log = run_log.RunLog(Path(tmp_path), is_main=True, progress=True, write_error=lambda p, e: e)
+    log.progress_bar(10, 3).close()
+    assert seen == [{"total": 10, "initial": 3, "desc": "train", "unit": "step"}]
