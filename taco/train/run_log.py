@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes_atomic
+from ..messages import shown_path
 from ..progress import progress_bar
 from ..shards import RUN_CONFIG_FILE, RUN_LOG_FILE
 
@@ -115,11 +116,12 @@ class RunLog:
     # ----------------------------------------------------------------- terminal
 
     def say(self, message: str) -> None:
-        """One line on stderr (rank 0), above the progress bar if there is one."""
+        """One line on stderr (rank 0), above the progress bar if there is one; the file names in
+        it (the run's folder) shown as :func:`taco.messages.shown_path` shows them."""
         if self.is_main:
             from tqdm import tqdm
 
-            tqdm.write(message, file=sys.stderr)
+            tqdm.write(shown_path(message), file=sys.stderr)
 
     def progress_bar(self, total: int, initial: int) -> Any:
         """A tqdm bar on stderr (rank 0, ``progress: true``: :func:`taco.progress.progress_bar`),
