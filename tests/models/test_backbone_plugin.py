@@ -76,12 +76,19 @@ def test_the_tests_over_every_registered_name_pass_for_the_example():
              "tests/test_decoding.py", "tests/models/test_analysis_stripes.py",
              "tests/reliability/test_hostile_checkpoints.py",
              "tests/models/test_every_architecture_codes.py"]
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", PLUGIN, "-p", "no:cacheprovider",
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rp", "-p", PLUGIN, "-p", "no:cacheprovider",
                           "-k", "mean-scale", *tests], env=plugin_env(), cwd=ROOT,
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-4000:]
     passed = int(re.search(r"(\d+) passed", out.stdout).group(1))  # type: ignore[union-attr]
     assert passed >= 6, out.stdout[-2000:]
+    # each test docs/models.md names ran a case of the example's (a loop over the registry
+    # inside one test is deselected by -k)
+    for name in ("test_every_architecture_builds_on_meta_as_for_real", "test_each_architecture_builds_its_own_class",
+                 "test_taco_models_says_whose_entropy_model_each_architecture_has",
+                 "test_the_synthesis_halo_covers_what_one_latent_reaches", "test_stripes_are_exact_in_float64",
+                 "test_quantile_bound_holds_every_real_model", "test_every_registered_model_codes_through_a_file"):
+        assert re.search(rf"PASSED \S+::{name}\[mean-scale", out.stdout), (name, out.stdout[-2000:])
 
 
 def test_a_plugin_that_cannot_be_imported_is_one_clear_error():
