@@ -5,6 +5,7 @@ stock ``taco`` command; the tests that run over every registered name hold for i
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -89,6 +90,40 @@ def test_the_tests_over_every_registered_name_pass_for_the_example():
                  "test_the_synthesis_halo_covers_what_one_latent_reaches", "test_stripes_are_exact_in_float64",
                  "test_quantile_bound_holds_every_real_model", "test_every_registered_model_codes_through_a_file"):
         assert re.search(rf"PASSED \S+::{name}\[mean-scale", out.stdout), (name, out.stdout[-2000:])
+
+
+@pytest.fixture()
+def imported_example(registry_restored, monkeypatch):
+    """The example imported as docs/models.md says a user does: its folder on the path, then
+    ``import mean_scale_backbone`` (which registers "mean-scale" and "mean-scale-tiny")."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.delitem(sys.modules, PLUGIN, raising=False)  # a fresh import: it registers again
+    yield importlib.import_module(PLUGIN)
+    sys.modules.pop(PLUGIN, None)
+
+
+def test_the_example_codes_a_photo_through_the_public_api(imported_example, sample_image):
+    """Without the slow tests (CI's ``-m "not slow"``) the worked example is still coded and
+    decoded: create_model of its tiny config, taco.compress of a crop of a sample photo to bytes,
+    the bytes' header naming the model, taco.decompress back. The model is untrained (~6 dB
+    against the photo), so the decoded pixels are held to its own forward pass (measured: equal)."""
+    import torch
+
+    import taco
+    from taco.codec import pad_to_multiple
+    from taco.images import image_to_tensor
+    from taco.metrics import psnr
+
+    model = taco.create_model("mean-scale-tiny")
+    assert isinstance(model, imported_example.MeanScaleHyperprior)
+    image = sample_image.crop((0, 0, 96, 64))
+    data = taco.compress(image, None, model)
+    assert isinstance(data, bytes) and taco.info(data).header.model_id == "mean-scale-tiny"
+    decoded = taco.decompress(data, model)
+    assert decoded.size == (96, 64) and decoded.mode == "RGB"
+    with torch.no_grad():
+        x_hat = model.eval()(pad_to_multiple(image_to_tensor(image)))["x_hat"][..., :64, :96]
+    assert float(psnr(x_hat, image_to_tensor(decoded))) >= 40
 
 
 def test_a_plugin_that_cannot_be_imported_is_one_clear_error():
