@@ -126,6 +126,17 @@ def test_the_example_codes_a_photo_through_the_public_api(imported_example, samp
     assert float(psnr(x_hat, image_to_tensor(decoded))) >= 40
 
 
+def test_importing_the_example_goes_through_tacos_compressai_hook():
+    """The example imports taco before compressai, so taco's import hook defers the CompressAI
+    packages taco never uses: with compressai first (ruff's order) a fresh ``import
+    mean_scale_backbone`` loaded torch_geometric (8-12 s) and printed a torch.jit FutureWarning."""
+    out = subprocess.run([sys.executable, "-c", f"import sys, {PLUGIN}; print(sorted(m for m in "
+                          "('torch_geometric', 'torchvision', 'compressai.datasets.image') if m in sys.modules))"],
+                         env=plugin_env(), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]" and "FutureWarning" not in out.stderr, out.stdout + out.stderr
+
+
 def test_a_plugin_that_cannot_be_imported_is_one_clear_error():
     """A TACO_PLUGINS module that is not importable is named, with why, when a name is missed."""
     out = taco("models", "no-such-model", env=plugin_env(TACO_PLUGINS="no_such_plugin_module"))
