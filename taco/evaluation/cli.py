@@ -7,12 +7,20 @@ over the library.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
+from ..cli.common import (
+    CLIError,
+    add_device_option,
+    non_negative_int,
+    os_reason,
+    path_arg,
+    positive_int,
+)
 from ..messages import count, docs_ref, note, shown_path
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
@@ -248,22 +256,41 @@ def cmd_caption(args: argparse.Namespace) -> int:
 def cmd_import_captions(args: argparse.Namespace) -> int:
     from .import_captions import CaptionImportError, import_captions, write_captions_jsonl
 
-    out = Path(args.output)
-    if out.is_dir():
-        out = out / "captions.jsonl"
+    out, new_folder = _captions_output(args.output)
     if out.exists() and not args.force:
-        raise CLIError(f"{out} exists; pass --force to overwrite it")
-    if not out.parent.is_dir():
-        raise CLIError(f"{out.parent}: no such folder")
+        raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
+    if new_folder and out.parent.exists():  # a file of the folder's name
+        raise CLIError(f"{shown_path(out.parent)} exists and is not a folder")
+    if not new_folder and not out.parent.is_dir():
+        raise CLIError(f"{shown_path(out.parent)}: no such folder")
     try:
         records = import_captions(args.file, args.images)
     except CaptionImportError as exc:
         raise CLIError(str(exc)) from None
+    if new_folder:  # made once the input is known good: nothing is created for a refusal
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CLIError(f"cannot create the folder {shown_path(out.parent)}: {os_reason(exc)}") from None
     captioner = args.captioner or Path(args.file).name
     write_captions_jsonl(records, out, captioner)
     n_captions = sum(len(r.captions) for r in records)
-    print(f"{out}: {len(records)} images, {n_captions} captions (captioner: {captioner})")
+    print(f"{shown_path(out)}: {len(records)} images, {n_captions} captions (captioner: {captioner})")
     return 0
+
+
+def _captions_output(output: str) -> tuple[Path, bool]:
+    """Where ``taco import-captions -o OUTPUT`` writes: (the captions file, whether its folder is
+    to be made). OUTPUT is a folder, holding ``captions.jsonl``, when it is one, ends with a slash,
+    or does not exist and has no .jsonl/.json suffix (``-o kodak`` for a Kodak folder not made
+    yet), as ``taco compress -o x/`` takes a folder; else it is the file."""
+    path = Path(output)
+    if path.is_dir():
+        return path / "captions.jsonl", False
+    if output.endswith(("/", os.sep)) or (not path.exists()
+                                           and path.suffix.lower() not in (".jsonl", ".json")):
+        return path / "captions.jsonl", True
+    return path, False
 
 
 def _register_import_captions(sub: argparse._SubParsersAction) -> None:
@@ -275,7 +302,9 @@ def _register_import_captions(sub: argparse._SubParsersAction) -> None:
         f"--coco30k-protocol official`; see {docs_ref('evaluation.md')}.")
     p.add_argument("file", metavar="FILE.json", type=path_arg, help="the authors' caption JSON file")
     p.add_argument("-o", "--output", default="captions.jsonl", type=path_arg,
-                   help="output file, or a folder to write captions.jsonl into (default: captions.jsonl)")
+                   help="output file (.jsonl), or a folder to write captions.jsonl into: one that exists, "
+                   "ends with /, or has no .jsonl/.json suffix (created if missing) "
+                   "(default: captions.jsonl)")
     p.add_argument("--images", metavar="LIST.json", type=path_arg,
                    help="keep exactly the images of this JSON list of names (e.g. mscoco_30k_list.json)")
     p.add_argument("--captioner", metavar="NAME",

@@ -1,0 +1,61 @@
+"""taco import-captions -o DIR: a folder not made yet (docs/evaluation.md's ``-o /data/kodak``)
+is created and gets DIR/captions.jsonl, as ``taco compress -o x/`` takes a folder; a name with a
+.jsonl/.json suffix stays a file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import taco.cli
+
+
+@pytest.fixture
+def taco_main(monkeypatch):
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    return taco.cli.main
+
+
+@pytest.fixture
+def ofa(tmp_path):
+    src = tmp_path / "kodak_ofa.json"
+    src.write_text(json.dumps({"kodim01.png": "a brick building with red doors"}))
+    return src
+
+
+@pytest.mark.parametrize("given", ["kd2/", "kd2", "deep/er/kd2", "deep/er/kd2/"])
+def test_a_new_folder_gets_captions_jsonl(taco_main, ofa, tmp_path, capsys, given):
+    out = tmp_path / given
+    assert taco_main(["import-captions", str(ofa), "--captioner", "OFA",
+                      "-o", str(out) + ("/" if given.endswith("/") else "")]) == 0
+    assert out.is_dir()
+    line = json.loads((out / "captions.jsonl").read_text())
+    assert line["image"] == "kodim01.png" and line["captioner"] == "OFA"
+    assert "captions.jsonl: 1 images" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["new.jsonl", "new.json"])
+def test_a_captions_suffix_stays_a_file(taco_main, ofa, tmp_path, name):
+    assert taco_main(["import-captions", str(ofa), "-o", str(tmp_path / name)]) == 0
+    assert (tmp_path / name).is_file()
+
+
+def test_an_existing_file_without_suffix_is_a_file(taco_main, ofa, tmp_path, capsys):
+    out = tmp_path / "kd3"
+    out.write_text("keep me\n")
+    assert taco_main(["import-captions", str(ofa), "-o", str(out)]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert out.read_text() == "keep me\n"
+    assert taco_main(["import-captions", str(ofa), "-o", str(out) + "/"]) == 2
+    err = capsys.readouterr().err
+    assert "exists and is not a folder" in err and len(err.strip().splitlines()) == 1
+    assert out.read_text() == "keep me\n"
+
+
+def test_a_refused_input_creates_no_folder(taco_main, tmp_path, capsys):
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"a.png": "x",')
+    assert taco_main(["import-captions", str(bad), "-o", str(tmp_path / "kd4")]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert not (tmp_path / "kd4").exists()
