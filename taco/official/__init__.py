@@ -1,7 +1,7 @@
 """The TACO authors' code (GitHub effl-lab/TACO): importing their checkpoints (docs/official.md).
 
     from taco.official import import_checkpoint
-    model = import_checkpoint("checkpoint.pth.tar")          # a taco TACO, eval mode
+    model = import_checkpoint("checkpoint.pth.tar")          # a taco TACO "taco-official", eval mode
     taco.save_checkpoint(model, "taco-official.safetensors")
 
 Importing this package imports no torch (``taco --help`` stays fast); :mod:`.checkpoint` does.

@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..bitstream.container import model_id_problem
+from ..errors import TacoValueError
 from ..messages import some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model
@@ -40,12 +42,13 @@ from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave t
     load_model_state,
 )
 from ..models.config import MAX_GROUPS
-from ..text import text_encoder_dim
+from ..text import TEXT_ENCODER_DIMS, text_encoder_dim
 from ..text.weights import load_torch_file
 
 __all__ = [
     "convert_state_dict",
     "import_checkpoint",
+    "import_checkpoint_file",
     "infer_config",
     "official_key_to_taco",
     "read_official_state_dict",
@@ -206,9 +209,15 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
     except KeyError:
         raise CheckpointError(f"unknown text encoder {text_encoder!r}") from None
     if want != text_dim:
+        fits = [name for name, dim in TEXT_ENCODER_DIMS.items() if dim == text_dim]
+        widths = ", ".join(f"{name} {dim}" for name, dim in TEXT_ENCODER_DIMS.items())
+        hint = (f"{' and '.join(map(repr, fits))} gives {text_dim}: import with --text-encoder "
+                f"{fits[0]} (text_encoder={fits[0]!r})" if fits
+                else f"no taco text encoder gives {text_dim} ({widths})")
         raise CheckpointError(
             f"the checkpoint's adapter takes text tokens of width {text_dim}; the text encoder "
-            f"{text_encoder!r} gives {want} (the authors' TACO uses CLIP ViT-B/32: 'clip', 512)"
+            f"{text_encoder!r} gives {want} (the authors' TACO uses CLIP ViT-B/32: 'clip', 512); "
+            f"{hint}"
         )
     return _config(architecture="taco", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden,
                    text_encoder={"name": text_encoder}, heads=8, residual="paper", use_mask=False)
@@ -290,9 +299,19 @@ def _shortened(value: Any) -> Any:
 
 
 def import_checkpoint(
-    path: str | os.PathLike[str], text_encoder: str | None = "clip"
+    path: str | os.PathLike[str], text_encoder: str | None = "clip", model_id: str | None = None
 ) -> ELIC:
-    """An authors' checkpoint -> taco model (eval mode, entropy tables built), not yet saved."""
+    """An authors' checkpoint -> taco model (eval mode, entropy tables built), not yet saved.
+
+    ``model_id`` names the model in its checkpoint and in every ``.taco`` header made with it
+    (``taco info``, evaluation labels): by default ``taco-official`` or ``elic-official``, none
+    of taco's own names, so such a file is decoded with the model given (docs/format.md). Any
+    model id is printable text of 1 to 255 UTF-8 bytes
+    (:func:`taco.bitstream.container.model_id_problem`).
+    """
+    problem = None if model_id is None else model_id_problem(model_id)
+    if problem:
+        raise TacoValueError(f"model id {model_id!r}: {problem}")
     state, info = read_official_state_dict(path)
     try:
         config, mapped = convert_state_dict(state, text_encoder)
@@ -309,7 +328,7 @@ def import_checkpoint(
         raise CheckpointError(f"{path}: {exc}") from None
     model.eval()
     model.update(force=True)
-    model.model_id = "custom"
+    model.model_id = model_id or f"{config.architecture}-official"
     model.metadata = {
         "imported_from": "effl-lab/TACO checkpoint (taco import-checkpoint)",
         "source_file": _shortened(Path(path).name),
@@ -321,7 +340,8 @@ def import_checkpoint(
 
 
 def import_checkpoint_file(
-    path: str | os.PathLike[str], output: str | os.PathLike[str], text_encoder: str | None = "clip"
+    path: str | os.PathLike[str], output: str | os.PathLike[str], text_encoder: str | None = "clip",
+    model_id: str | None = None,
 ) -> Path:
     """:func:`import_checkpoint` and write the result with :func:`save_checkpoint`."""
-    return save_checkpoint(import_checkpoint(path, text_encoder), output)
+    return save_checkpoint(import_checkpoint(path, text_encoder, model_id), output)

@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from ..cli.common import path_arg
-from ..messages import docs_ref
+from ..cli.common import CLIError, path_arg
+from ..messages import docs_ref, shown_path
 
 DESCRIPTION = (
     "Import a checkpoint of the TACO authors' code (effl-lab/TACO train.py: a .pth.tar with "
@@ -20,18 +21,33 @@ DESCRIPTION = (
     f"entropy-coder tables are rebuilt. See {docs_ref('official.md')}."
 )
 
+#: taco's text encoders, by name (taco.text.TEXT_ENCODER_DIMS, which imports torch: not here,
+#: where ``taco --help`` builds this parser; tests/official check the two agree).
+TEXT_ENCODERS = ("clip", "clip-tiny", "minilm")
+
 
 def cmd_import_checkpoint(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    if out.suffix.lower() != ".safetensors":
+        what = f"a {out.suffix} file" if out.suffix else "a name without a suffix"
+        raise CLIError(f"{shown_path(out)}: import-checkpoint writes a .safetensors checkpoint, not "
+                       f"{what}: name it {out.with_suffix('.safetensors').name}")
+    if out.is_dir():
+        raise CLIError(f"{shown_path(out)} is a folder: give the checkpoint file to write")
+    if out.exists() and not args.force:
+        raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
+
     from ..models import load, model_fingerprint
     from .checkpoint import import_checkpoint_file
 
-    path = import_checkpoint_file(args.checkpoint, args.output, args.text_encoder)
+    path = import_checkpoint_file(args.checkpoint, out, args.text_encoder, args.model_id)
     model = load(path)  # as a user will: what was written, read back and checked
     cfg = model.config
     n = sum(p.numel() for p in model.parameters())
     text = f", text encoder {cfg.text_encoder['name']}" if cfg.text_encoder else ""
-    print(f"{path}: {cfg.architecture.upper()} N={cfg.N} M={cfg.M} groups {cfg.groups}{text}, "
-          f"{n:,} parameters, fingerprint {model_fingerprint(model).hex()}")
+    print(f"{shown_path(path)}: model {model.model_id}, {cfg.architecture.upper()} N={cfg.N} "
+          f"M={cfg.M} groups {cfg.groups}{text}, {n:,} parameters, "
+          f"fingerprint {model_fingerprint(model).hex()}")
     return 0
 
 
@@ -40,8 +56,15 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("import-checkpoint", help="import an authors' TACO/ELIC checkpoint",
                               description=DESCRIPTION)
     p.add_argument("checkpoint", type=path_arg, help="the authors' .pth.tar (or a state dict saved with torch.save)")
-    p.add_argument("-o", "--output", required=True, type=path_arg, help="the taco checkpoint to write (.safetensors)")
-    p.add_argument("--text-encoder", default="clip",
-                   help="taco text encoder whose tokens the adapter takes (default clip: "
-                   "openai/clip-vit-base-patch32, as in the paper; ignored for ELIC)")
+    p.add_argument("-o", "--output", required=True, type=path_arg,
+                   help="the taco checkpoint to write (NAME.safetensors)")
+    p.add_argument("-f", "--force", action="store_true", help="overwrite the output file")
+    p.add_argument("--text-encoder", default="clip", choices=TEXT_ENCODERS,
+                   help="taco text encoder whose tokens the adapter takes: clip (default: "
+                   "openai/clip-vit-base-patch32, 512 wide, as in the paper), clip-tiny (32 wide, "
+                   "taco's test encoder: the golden file tests/data/official/taco-tiny.pth.tar) or "
+                   "minilm (384 wide); ignored for ELIC")
+    p.add_argument("--model-id", type=path_arg,
+                   help="the name the model and its .taco files carry (taco info, evaluate's "
+                   "labels; default taco-official, or elic-official for an ELIC checkpoint)")
     p.set_defaults(func=cmd_import_checkpoint)

@@ -58,7 +58,7 @@ def test_golden_checkpoint_gives_their_outputs(imported):
     cfg = imported.config
     assert (cfg.architecture, cfg.N, cfg.M, cfg.groups, cfg.ctx_hidden) == ("taco", 8, 16, [4, 4, 8], [16, 16])
     assert cfg.layout == "reference" and cfg.text_encoder == {"name": "clip-tiny"}
-    assert imported.metadata["source_epoch"] == 49
+    assert imported.metadata["source_epoch"] == 49 and imported.model_id == "taco-official"
     assert_matches_their_forward(imported)
 
 
@@ -140,6 +140,7 @@ def test_elic_checkpoint_imports_as_elic(imported, tmp_path):
     torch.save({"epoch": 3, "state_dict": _elic_state()}, path)
     elic = import_checkpoint(path)
     assert elic.config.architecture == "elic" and elic.config.text_encoder is None
+    assert elic.model_id == "elic-official"  # was "custom", as every import
     ours = imported.state_dict()
     for k, v in elic.state_dict().items():
         assert torch.equal(v, ours[k.replace("g_a.", "g_a.base.", 1) if k.startswith("g_a.") else k]), k

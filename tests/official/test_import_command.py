@@ -1,0 +1,92 @@
+"""``taco import-checkpoint``'s options and refusals (the 2026-12 review of docs/official.md as a
+researcher follows it): a text width of another encoder names the one that fits, the imported
+model has a name of its own (not "custom"), and the output file is checked as compress checks
+its own: an existing file needs --force, a name that is not ``.safetensors`` is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import taco
+from taco.cli import main
+from taco.errors import TacoValueError
+from taco.models import CheckpointError
+from taco.official.checkpoint import import_checkpoint, infer_config, read_official_state_dict
+from taco.official.cli import TEXT_ENCODERS
+from taco.text import TEXT_ENCODER_DIMS
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "official" / "taco-tiny.pth.tar"
+TEXT_PROJ = "g_a.analysis_transform.8.text_feature_dim_proj.weight"
+
+
+def test_a_text_width_of_another_encoder_names_it():
+    """The golden file is 32 wide: the default 'clip' (512) named no fix; it names clip-tiny."""
+    state, _ = read_official_state_dict(GOLDEN)
+    with pytest.raises(CheckpointError, match=r"the text encoder 'clip' gives 512 .*; 'clip-tiny' "
+                       r"gives 32: import with --text-encoder clip-tiny \(text_encoder='clip-tiny'\)"):
+        infer_config(state)
+    state[TEXT_PROJ] = torch.zeros(state[TEXT_PROJ].shape[0], 7)
+    with pytest.raises(CheckpointError, match="no taco text encoder gives 7 "
+                       r"\(clip 512, clip-tiny 32, minilm 384\)"):
+        infer_config(state, "clip-tiny")
+
+
+def test_the_text_encoder_choices_are_tacos_encoders(capsys):
+    assert sorted(TEXT_ENCODERS) == sorted(TEXT_ENCODER_DIMS)
+    with pytest.raises(SystemExit):
+        main(["import-checkpoint", "--help"])
+    assert "{clip,clip-tiny,minilm}" in capsys.readouterr().out
+
+
+def test_an_imported_model_is_named_taco_official_or_as_given(tmp_path, sample_image):
+    """It was "custom", in the checkpoint and every .taco file made with it (taco info, compress's
+    message, evaluate's labels)."""
+    out = tmp_path / "official.safetensors"
+    assert main(["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny"]) == 0
+    model = taco.load(out)
+    assert model.model_id == "taco-official"
+    data = taco.compress(sample_image.crop((0, 0, 64, 64)), "a cat", model)
+    assert taco.info(data).header.model_id == "taco-official"
+    named = tmp_path / "named.safetensors"
+    assert main(["import-checkpoint", str(GOLDEN), "-o", str(named), "--text-encoder", "clip-tiny",
+                 "--model-id", "taco-lambda-0.0018"]) == 0
+    assert taco.load(named).model_id == "taco-lambda-0.0018"
+    assert import_checkpoint(GOLDEN, "clip-tiny", model_id="mine").model_id == "mine"
+
+
+@pytest.mark.parametrize("model_id", ["", "a\nb", "x" * 256])
+def test_a_model_id_no_taco_file_can_carry_is_refused_before_reading(tmp_path, model_id):
+    with pytest.raises(TacoValueError, match="model id"):
+        import_checkpoint(tmp_path / "not-read.pth.tar", model_id=model_id)  # no such file: not read
+
+
+def test_an_existing_output_needs_force(tmp_path, capsys):
+    out = tmp_path / "model.safetensors"
+    out.write_bytes(b"someone's file")
+    args = ["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny"]
+    assert main(args) == 2
+    assert f"{out} exists; pass --force to overwrite it" in capsys.readouterr().err
+    assert out.read_bytes() == b"someone's file"
+    assert main([*args, "--force"]) == 0
+    assert taco.load(out).model_id == "taco-official"
+
+
+@pytest.mark.parametrize(("name", "fix"), [("x.taco", "not a .taco file: name it x.safetensors"),
+                                           ("x.pth.tar", "not a .tar file: name it x.pth.safetensors"),
+                                           ("model", "not a name without a suffix: name it model.safetensors")])
+def test_an_output_that_is_not_safetensors_is_refused(tmp_path, capsys, name, fix):
+    """``-o x.taco`` wrote a checkpoint under a .taco file's name."""
+    assert main(["import-checkpoint", str(GOLDEN), "-o", str(tmp_path / name), "--text-encoder",
+                 "clip-tiny", "--force"]) == 2
+    assert f"writes a .safetensors checkpoint, {fix}" in capsys.readouterr().err
+    assert not (tmp_path / name).exists()
+
+
+def test_a_folder_as_output_is_refused(tmp_path, capsys):
+    folder = tmp_path / "models.safetensors"
+    folder.mkdir()
+    assert main(["import-checkpoint", str(GOLDEN), "-o", str(folder), "--force"]) == 2
+    assert "is a folder" in capsys.readouterr().err
