@@ -237,8 +237,10 @@ def test_output_that_is_a_file_or_an_input_refused(photos, tmp_path, capsys, no_
     assert main(["compress", str(photos), "-o", str(a_file)]) == 2
     assert "is not a folder" in capsys.readouterr().err
     img = photos / "skimage-chelsea.png"
+    before = img.read_bytes()
     assert main(["compress", str(img), "--caption", "", "-o", str(img), "--force"]) == 2
-    assert "is an input" in capsys.readouterr().err
+    assert "not a .png image: name it skimage-chelsea.taco" in capsys.readouterr().err
+    assert img.read_bytes() == before
     other = tmp_path / "other"
     other.mkdir()
     shutil.copy(img, other / img.name)  # the same name in two folders -> the same output

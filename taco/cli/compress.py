@@ -26,11 +26,11 @@ from .common import (
 )
 from .files import (
     STDIN,
-    STDOUT,
     CaptionSource,
     another_photo,
     camera_raw,
     expand_inputs,
+    names_one_file,
     plan_outputs,
     read_stdin_image,
     refuse_taco_input,
@@ -71,8 +71,9 @@ def register(sub: Any) -> None:
                        help='captions file, one {"image": NAME, "captions": [TEXT, ...]} per line; '
                        "the only source of captions when given (not with --caption; sidecars and "
                        "captions.jsonl are not read; an image it does not list has none)")
-    c.add_argument("-o", "--output", type=path_arg, help="output file (one image in; - for standard output) or "
-                   "folder (a folder or several images in; created if missing); default: "
+    c.add_argument("-o", "--output", type=path_arg, help="output file NAME.taco (one image named; - for "
+                   "standard output) or folder (a folder or several images named; created if "
+                   "missing; a new one ending with / where one image is named); default: "
                    "NAME.taco beside each image")
     c.add_argument("-m", "--model", type=path_arg, help=MODEL_HELP)
     c.add_argument("--clip-path", metavar="DIR", type=path_arg,
@@ -126,6 +127,11 @@ def cmd_compress(args: argparse.Namespace) -> int:
                                        note_left_out="compress")
     for f in files:  # a .taco named by mistake: say what it is, before its caption is looked up
         refuse_taco_input(f)
+    # folder or file by the arguments as given: `a.jpg ./a.jpg -o out` (one image once its
+    # names are merged) still writes into the folder out, as --help says of several images
+    to_folder = from_folder or len(args.images) > 1
+    if names_one_file(args.output, to_folder=to_folder):
+        refuse_output_name(Path(args.output))
     total, many = len(files), len(files) > 1
     batch = files  # what the count runs over (below)
     failures = Failures("compress")
@@ -134,12 +140,9 @@ def cmd_compress(args: argparse.Namespace) -> int:
         return _none_left(failures, total)
     captions = CaptionSource(args.caption, args.captions)
     found = [captions(f) for f in files]  # before any work starts
-    dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".taco",
+    dsts = plan_outputs(files, args.output, to_folder=to_folder, suffix=".taco",
                         beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing,
                         command="compress", matches=_MATCHED)
-    if len(dsts) == 1 and dsts[0] is not STDOUT and dsts[0].suffix.lower() in IMAGE_SUFFIXES:
-        raise CLIError(f"{shown_path(dsts[0])}: compress writes a .taco file, not a {dsts[0].suffix} image: "
-                       f"name it {dsts[0].with_suffix('.taco').name}")
     if args.skip_existing:  # an output of the same name but another image size is not this one's
         mine = [i for i, (src, dst) in enumerate(zip(files, dsts, strict=True))
                 if not _refused(src, failures, another_photo(src, dst))]
@@ -253,6 +256,21 @@ def cmd_compress(args: argparse.Namespace) -> int:
         print(f"compressed {count(done, 'image')} with {model.model_id}{weights}{at}: {total_bytes} bytes, "
               f"{overall}{secs:.2f} s{failures.summary()}", file=report)
     return failures.status(considered, "image")
+
+
+def refuse_output_name(path: Path) -> None:
+    """Raise a one-line :class:`CLIError` unless the output file ``path`` (``-o FILE``, one
+    image in) ends with ``.taco``: ``-o noext`` wrote a file without a suffix, ``-o x.png`` a
+    .taco file under an image's name."""
+    if path.name.lower().endswith(".taco"):
+        return
+    suffix = path.suffix
+    if not suffix:
+        raise CLIError(f"{shown_path(path)}: compress writes a .taco file: name it {path.name}.taco, "
+                       f"or {path.name}/ for a folder")
+    kind = "image" if suffix.lower() in IMAGE_SUFFIXES else "file"
+    raise CLIError(f"{shown_path(path)}: compress writes a .taco file, not a {suffix} {kind}: "
+                   f"name it {path.with_suffix('.taco').name}")
 
 
 def _refused(src: Path, failures: Failures, why: str | None) -> bool:

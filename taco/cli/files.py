@@ -328,6 +328,15 @@ def _case_blind(folder: Path) -> bool:
 FILE_SUFFIXES = IMAGE_SUFFIXES | {".taco"}
 
 
+def names_one_file(out: str | None, *, to_folder: bool) -> bool:
+    """Whether ``-o out`` names the one output file, as :func:`plan_outputs` decides: given, not
+    ``-`` (standard output), and not a folder (``to_folder``: a folder or several files named;
+    an existing folder; a name ending with a slash)."""
+    if out is None or out == "-":
+        return False
+    return not (to_folder or Path(out).is_dir() or out.endswith(("/", os.sep)))
+
+
 def plan_outputs(
     sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
     beside_suffix: str, force: bool, skip_existing: bool = False,
@@ -375,7 +384,7 @@ def plan_outputs(
         folders = sorted({d.parent for d in dsts})
     else:
         o = Path(out)
-        if to_folder or o.is_dir() or out.endswith(("/", os.sep)):
+        if not names_one_file(out, to_folder=to_folder):
             if o.exists() and not o.is_dir():
                 raise CLIError(f"{shown_path(o)} exists and is not a folder (the output of a folder or of "
                                "several files is a folder)")
