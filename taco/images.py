@@ -11,6 +11,8 @@
   :func:`restore_mode` maps a decoded RGB image back to the source mode where that is sensible.
 - :func:`image_to_tensor` / :func:`tensor_to_image` convert between PIL RGB and (1, 3, H, W)
   float32 tensors in [0, 1].
+- :func:`image_file_bytes` writes an image as ``taco decompress`` does (PNG for speed:
+  :data:`PNG_SAVE_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import stat
 import sys
 import threading
 import warnings
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -39,10 +42,12 @@ __all__ = [
     "FRAMES_COUNTED",
     "MAX_IMAGE_BYTES",
     "MAX_PIXELS",
+    "PNG_SAVE_OPTIONS",
     "ImageConversionWarning",
     "ImageFileWarning",
     "ImageReadError",
     "decoded_mode",
+    "image_file_bytes",
     "image_to_tensor",
     "load_image",
     "open_image",
@@ -723,6 +728,24 @@ def restore_mode(rgb_image: Image.Image, mode: str) -> Image.Image:
     if target == "I;16":
         return Image.fromarray((np.asarray(rgb_image.convert("L")).astype(np.uint16) * 257).astype("<u2"))
     return rgb_image
+
+
+#: How taco writes PNG (:func:`image_file_bytes`, ``taco decompress``): zlib level 1 with its
+#: run-length strategy (``Z_RLE``, Pillow's ``compress_type``). After PNG's row filters a decoded
+#: photo leaves few repeated strings for Pillow's default (level 6) to search for, and RLE still
+#: keeps the runs of flat areas. A 4000x3000 decoded photo: 0.90 s of CPU and 20.74 MB, against
+#: 2.24 s and 20.76 MB at the default and 1.13 s and 23.34 MB at level 1 alone; eight decoded
+#: validation photos 0.1 % smaller in all, a decoded flat white image 23 % bigger
+#: (docs/performance.md). The pixels are the same whatever the options.
+PNG_SAVE_OPTIONS: dict[str, int] = {"compress_level": 1, "compress_type": zlib.Z_RLE}
+
+
+def image_file_bytes(image: Image.Image, fmt: str) -> bytes:
+    """``image`` as the bytes of a ``fmt`` file (a Pillow format name: ``PNG``, ``TIFF``, ...): PNG
+    with :data:`PNG_SAVE_OPTIONS`, any other format with Pillow's defaults."""
+    buf = io.BytesIO()  # getvalue() hands over its buffer, no copy (CPython)
+    image.save(buf, format=fmt, **(PNG_SAVE_OPTIONS if fmt == "PNG" else {}))
+    return buf.getvalue()
 
 
 def image_to_tensor(img: Image.Image) -> Tensor:
