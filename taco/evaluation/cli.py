@@ -338,7 +338,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evaluate", help="models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
         description=textwrap.fill("Code every image of each dataset through the real .taco container (and/or "
         "classic codecs), measure bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD, and write a per-image CSV "
-        "and a summary JSON per run under OUTPUT/DATASET/. Re-running resumes. Runs on several "
+        "and a summary JSON per run under OUTPUT/DATASET/, or OUTPUT/DATASET-cropN/ with a crop "
+        "(--crop N; coco30k's default 256), -lpips-official appended with --lpips-input official "
+        "(the folder to give taco plot). Re-running resumes. Runs on several "
         "GPUs with torchrun (each rank a shard). Exit status 3: a run's results lack some images "
         "(files found unreadable while coding; its JSON says complete: false; one line says "
         "which; files the dataset skipped up front are warned about and not counted).", 79,
@@ -367,7 +369,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--crop", type=non_negative_int, default=None,
                    help="centre crop size (default: the protocol's rule: 256 for coco30k, none for the "
                    "official coco30k protocol and every other dataset; 0 = none); images smaller "
-                   "than the crop are skipped (one warning counts them), not upscaled")
+                   "than the crop are skipped (one warning counts them), not upscaled; results go "
+                   "to OUTPUT/DATASET-cropN/")
     e.add_argument("--limit", type=positive_int, help="only the first N images")
     e.add_argument("--captions-file", default=None, type=path_arg,
                    help="captions file: a name inside the dataset folder, or a path such as "

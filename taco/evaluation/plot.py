@@ -29,6 +29,7 @@ import numpy as np
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..checks import is_number
 from ..errors import TacoValueError
+from ..messages import shown_path
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
@@ -102,7 +103,7 @@ def load_results(
         elif p.is_file():
             files.append(p)
         else:
-            raise FileNotFoundError(errno.ENOENT, "no such file or folder", str(p))
+            raise FileNotFoundError(errno.ENOENT, "no such file or folder" + _did_you_mean(p), str(p))
     results = []
     for f in dict.fromkeys(f.resolve() for f in files):  # `runs/eval runs/eval/kodak`: once
         try:
@@ -115,6 +116,23 @@ def load_results(
             data["_path"] = str(f)
             results.append(data)
     return results
+
+
+def _did_you_mean(missing: Path) -> str:
+    """`` (did you mean OUT/NAME-crop64?)`` when folders beside the ``missing`` one bear its name
+    with the suffixes taco evaluate gives a dataset's folder (``-cropN`` with a crop,
+    ``-lpips-official``: :func:`taco.evaluation.results.dataset_dir`), else ''. ``taco plot
+    eval1/samples`` after ``--crop 64`` said only "no such file or folder"."""
+    parent, name = missing.parent, missing.name
+    try:
+        found = sorted(f for f in parent.iterdir() if f.is_dir() and (
+            re.fullmatch(re.escape(name) + r"-crop\d+(-lpips-official)?", f.name)
+            or f.name == name + "-lpips-official"))
+    except OSError:  # no such parent either
+        return ""
+    if not found:
+        return ""
+    return f" (did you mean {' or '.join(shown_path(f) for f in found[:3])}?)"
 
 
 def _dataset_key(result: dict[str, Any]) -> str:
