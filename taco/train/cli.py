@@ -70,7 +70,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--freeze-base", action="store_true",
                    help="train only the text modules on a frozen codec, e.g. an ELIC given by "
                    "init_from (same as --set preset=taco-frozen-base)")
-    p.add_argument("--out-dir", type=path_arg, help="same as --set out_dir=DIR")
+    p.add_argument("-o", "--out-dir", type=path_arg, metavar="DIR",
+                   help="the run's folder, as -o of the other commands (same as --set out_dir=DIR)")
     p.add_argument("--max-steps", type=int, help="same as --set max_steps=N")
     add_device_option(p, default=None, note="same as --set device=DEVICE (a config file's "
                       "device, when it gives one, is the default)")
