@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..bitstream.container import model_id_problem
 from ..checks import is_number
 from ..checksums import sha256_file
 from ..errors import TacoError, TacoValueError
@@ -208,9 +209,11 @@ def register_architecture(
     for a class whose ``uses_text`` contradicts ``textless``, for a text-guided class
     (``textless=False``) whose ``forward``, ``compress`` or ``analysis`` takes no ``text`` second
     (:func:`~taco.models.architecture.text_methods_problem`; a builder function's model is checked
-    when built), for a config name that a trained model or another architecture has, and for a
-    config that ModelConfig refuses (a field it lacks points to ``options``): then no table is
-    changed."""
+    when built), for a config name that a trained model or another architecture has or that
+    checkpoints and ``.taco`` files cannot carry as their model id
+    (:func:`~taco.bitstream.container.model_id_problem`: empty, unprintable, over 255 bytes),
+    and for a config that ModelConfig refuses (a field it lacks points to ``options``): then no
+    table is changed."""
     if name in BUILTIN_ARCHITECTURES:
         raise TacoValueError(f"architecture {name!r} is taco's own: give the backbone another name")
     if not name or looks_like_path(name):
@@ -219,6 +222,10 @@ def register_architecture(
         raise TacoValueError(f"{build.__name__}.uses_text is {build.uses_text}: register it "  # type: ignore[attr-defined]
                              f"with textless={not build.uses_text}")  # type: ignore[attr-defined]
     for key in configs or {}:
+        # a model's name is its id in checkpoints and .taco headers: refused here, not there
+        problem = model_id_problem(key)
+        if problem:
+            raise TacoValueError(f"model name {key!r:.100}: {problem}: give the config another name")
         taken = MODEL_CONFIGS.get(key)  # get, not `in`: that would import TACO_PLUGINS modules
         if key in PRETRAINED or (taken is not None and taken.architecture != name):
             raise TacoValueError(f"model name {key!r} is taken: give the config another name")

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ..bitstream.container import model_id_problem
 from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
@@ -187,6 +188,9 @@ class TrainConfig:
                 check_qualities(self.qualities)
             except ValueError as e:
                 raise ConfigError(f"qualities: {e}") from None
+        if self.model_id is not None and (problem := model_id_problem(self.model_id)):
+            # checked as the first checkpoint checks it, not ckpt_interval steps later there
+            raise ConfigError(f"model_id {self.model_id!r:.100}: {problem}")
         if self.text_encoder is not None and self.preset == "elic":
             raise ConfigError("preset elic trains ELIC, which takes no text encoder")
         self._check_model_fits_preset()

@@ -1,0 +1,46 @@
+"""The names a backbone registers and what taco says of them: a config name that checkpoints and
+``.taco`` files cannot carry is refused when registered (and a training ``model_id`` before step
+1)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from taco.errors import TacoValueError
+from taco.models import (
+    ELIC,
+    MODEL_CONFIGS,
+    register_architecture,
+)
+from taco.train.config import ConfigError, load_config
+
+
+class Versioned(ELIC):
+    """ELIC at a tiny width with a version of its code in its options (docs/models.md,
+    "Changing a backbone's code")."""
+
+    def __init__(self, N: int, M: int, version: int = 1) -> None:
+        if version != 1:
+            raise ValueError(f"versioned version {version} is not implemented")
+        super().__init__(N=N, M=M, groups=[M // 2, M - M // 2], ctx_hidden=[16, 16])
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("", "it must be a non-empty string"),
+    ("mine\ttiny", "it has unprintable characters"),
+    ("q" * 256, "it is longer than 255 bytes"),
+])
+def test_a_config_name_no_file_can_carry_is_refused_when_registered(registry_restored, name, problem):
+    with pytest.raises(TacoValueError, match=problem):
+        register_architecture("mine", Versioned, configs={name: {"N": 16, "M": 32}})
+    assert name not in MODEL_CONFIGS and "mine" not in MODEL_CONFIGS
+
+
+@pytest.mark.parametrize(("model_id", "problem"), [
+    ("q" * 256, "it is longer than 255 bytes"), ("a\tb", "it has unprintable characters")])
+def test_a_training_model_id_no_file_can_carry_is_refused_before_training(model_id, problem):
+    with pytest.raises(ConfigError, match=f"^model_id '.*: {problem}"):
+        load_config(None, ["model=elic-tiny", f"model_id={json.dumps(model_id)}"])
+    assert load_config(None, ["model=elic-tiny", "model_id=" + "q" * 255]).model_id == "q" * 255
