@@ -22,7 +22,7 @@ CASES = [
     (["demo", "-m", ""], "-m/--model"),
     (["demo", "-o", ""], "-o/--output"),
     (["train", ""], "config"),
-    (["train", "--out-dir", ""], "--out-dir"),
+    (["train", "--out-dir", ""], "-o/--out-dir"),
     (["train", "--init-from", ""], "--init-from"),
     (["train", "--embed-captions", ""], "--embed-captions"),
     (["evaluate", ""], "DATASET"),
