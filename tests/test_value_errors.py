@@ -116,7 +116,7 @@ def test_a_text_encoder_that_does_not_match_the_model(tiny_taco, small):
 
 
 def test_create_model_of_an_unknown_name():
-    with refused("unknown architecture 'nope'"):
+    with refused("unknown model 'nope'"):
         taco.create_model("nope")
 
 

@@ -467,13 +467,21 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
 
     Weights are random (seeded by ``seed`` for reproducibility) and the entropy-coder tables are
     built, so the model can compress at once. Trained models come from :func:`load`. A name that
-    is no registered architecture is a :class:`taco.errors.TacoValueError` (a ``ValueError``)
-    listing them; ``overrides`` are checked as :func:`architecture_config` checks them.
+    is no registered model (:data:`MODEL_CONFIGS`) is a :class:`taco.errors.TacoValueError` (a
+    ``ValueError``) listing them; for an architecture whose models have other names (a
+    backbone's ``mine``, whose configs are ``mine-tiny``, ...), listing its own. ``overrides``
+    are checked as :func:`architecture_config` checks them.
     """
-    if name not in MODEL_CONFIGS:
-        raise TacoValueError(f"unknown architecture {name!r}{did_you_mean(name, sorted(MODEL_CONFIGS))}; "
-                             f"architectures: {', '.join(sorted(MODEL_CONFIGS))}"
-                             + ("; trained models load with taco.load" if name in PRETRAINED else ""))
+    if name not in MODEL_CONFIGS:  # `in` imports the TACO_PLUGINS modules: ARCHITECTURES is whole
+        models = sorted(MODEL_CONFIGS)
+        if name in ARCHITECTURES:
+            own = [m for m in models if MODEL_CONFIGS[m].architecture == name]
+            raise TacoValueError(f"{name!r} is an architecture; " + (
+                f"create one of its models: {', '.join(own)}" if own else
+                "no model of it is registered (register_architecture(..., configs=...) names them)"))
+        head = (f"{name!r} is a trained model: load it with taco.load({name!r}), or create an "
+                f"untrained one" if name in PRETRAINED else f"unknown model {name!r}")
+        raise TacoValueError(f"{head}{did_you_mean(name, models)}; models: {', '.join(models)}")
     import torch
 
     from .architecture import build_model

@@ -1,6 +1,6 @@
 """The names a backbone registers and what taco says of them: a config name that checkpoints and
 ``.taco`` files cannot carry is refused when registered (and a training ``model_id`` before step
-1)."""
+1); an architecture's name points to its models."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from taco.errors import TacoValueError
 from taco.models import (
     ELIC,
     MODEL_CONFIGS,
+    create_model,
     register_architecture,
 )
 from taco.train.config import ConfigError, load_config
@@ -25,6 +26,13 @@ class Versioned(ELIC):
         if version != 1:
             raise ValueError(f"versioned version {version} is not implemented")
         super().__init__(N=N, M=M, groups=[M // 2, M - M // 2], ctx_hidden=[16, 16])
+
+
+@pytest.fixture()
+def versioned(registry_restored):
+    register_architecture("versioned", Versioned,
+                          configs={"versioned-tiny": {"N": 16, "M": 32, "options": {"version": 1}}})
+    return "versioned-tiny"
 
 
 @pytest.mark.parametrize(("name", "problem"), [
@@ -44,3 +52,19 @@ def test_a_training_model_id_no_file_can_carry_is_refused_before_training(model_
     with pytest.raises(ConfigError, match=f"^model_id '.*: {problem}"):
         load_config(None, ["model=elic-tiny", f"model_id={json.dumps(model_id)}"])
     assert load_config(None, ["model=elic-tiny", "model_id=" + "q" * 255]).model_id == "q" * 255
+
+
+def test_an_architecture_name_points_to_its_models(versioned):
+    with pytest.raises(TacoValueError) as refused:
+        create_model("versioned")
+    assert str(refused.value) == "'versioned' is an architecture; create one of its models: versioned-tiny"
+    # taco's own architectures are models of the same name
+    assert create_model("elic", seed=None).config.architecture == "elic"
+
+
+def test_an_unknown_name_lists_models_and_a_trained_name_points_to_load():
+    with pytest.raises(TacoValueError, match=r"^unknown model 'nope'; models: elic, "):
+        create_model("nope")
+    with pytest.raises(TacoValueError, match=r"^'elic-small-q4' is a trained model: load it with "
+                       r"taco.load\('elic-small-q4'\).*did you mean 'elic-small'"):
+        create_model("elic-small-q4")

@@ -32,9 +32,9 @@ def test_create_model_is_seeded_and_overridable():
     assert m.g_a.adapter.ca1.use_mask and m.model_id == "taco-tiny+custom"
     same = create_model("taco-tiny", layout="reference")  # what --init-from repeats: no change
     assert same.model_id == "taco-tiny"
-    with pytest.raises(ValueError, match="unknown architecture 'nope'; architectures: elic, "):
+    with pytest.raises(ValueError, match="unknown model 'nope'; models: elic, "):
         create_model("nope")
-    with pytest.raises(ValueError, match="did you mean 'taco-minilm-small'.*load with taco.load"):
+    with pytest.raises(ValueError, match="load it with taco.load.*did you mean 'taco-minilm-small'"):
         create_model("taco-minilm-small-q4")  # a trained model, not an architecture
 
 

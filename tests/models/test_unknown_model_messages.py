@@ -31,7 +31,7 @@ def test_the_three_messages_say_it_the_same_way():
     assert hint in str(e.value)
     with pytest.raises(ValueError) as v:
         create_model("elic-tinny")
-    assert str(v.value).startswith(f"unknown architecture 'elic-tinny'{hint}")
+    assert str(v.value).startswith(f"unknown model 'elic-tinny'{hint}")
     assert unknown_model_text("elic-tinny").startswith(f"unknown model 'elic-tinny'{hint}")
     with pytest.raises(ConfigError, match="models: elic, "):
         load_config(None, ["model=elic-tinny"])
@@ -40,7 +40,7 @@ def test_the_three_messages_say_it_the_same_way():
 def test_each_message_keeps_its_own_advice():
     assert "trained: " in unknown_model_message("nope") and "untrained (random weights): " in (
         unknown_model_message("nope"))
-    with pytest.raises(ValueError, match=r"did you mean 'taco-minilm-small'.*load with taco.load$"):
+    with pytest.raises(ValueError, match=r"load it with taco.load.*did you mean 'taco-minilm-small'"):
         create_model("taco-minilm-small-q4")
     assert "--init-from elic-small-q4 (without model)" in unknown_model_text("elic-small-q4")
 
