@@ -140,7 +140,7 @@ def test_the_captions_file_reader_names_the_file_and_line(tmp_path):
 def test_cli_refuses_the_captions_file_before_any_work(photos, capsys, named):
     path = photos / ("mine.jsonl" if named else "captions.jsonl")
     path.write_text(LINE)
-    out = photos / "out"
+    out = photos / "out.taco"
     status = main(["compress", str(photos / "a.png"), *(["--captions", str(path)] if named else []),
                    "-m", "taco-tiny", "-o", str(out)])
     err = capsys.readouterr().err
