@@ -456,10 +456,15 @@ def shadow_clause(name: str, checkpoint: str | os.PathLike[str] | None) -> str:
 
 
 def architecture_config(name: str, **overrides: Any) -> ModelConfig:
-    """The registered architecture ``name`` (a key of :data:`MODEL_CONFIGS`, else KeyError) with
+    """The registered model ``name`` (a key of :data:`MODEL_CONFIGS`, else KeyError) with
     ``overrides`` (ModelConfig fields) in, checked as ModelConfig checks any config: ValueError or
-    TypeError for a bad value, CheckpointError for a field ModelConfig lacks."""
-    return ModelConfig.from_dict({**MODEL_CONFIGS[name].to_dict(), **overrides})
+    TypeError for a bad value, TacoValueError for a field ModelConfig lacks (no checkpoint is
+    read here: :meth:`ModelConfig.from_dict`'s CheckpointError is for a file's config)."""
+    fields = {**MODEL_CONFIGS[name].to_dict(), **overrides}
+    problem = ModelConfig.unknown_fields_problem(fields)
+    if problem:
+        raise TacoValueError(problem)
+    return ModelConfig.from_dict(fields)
 
 
 def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:

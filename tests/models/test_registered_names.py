@@ -1,6 +1,7 @@
 """The names a backbone registers and what taco says of them: a config name that checkpoints and
 ``.taco`` files cannot carry is refused when registered (and a training ``model_id`` before step
-1); an architecture's name points to its models."""
+1); an architecture's name points to its models; a keyword the config lacks is a value error, not a
+checkpoint's."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from taco.errors import TacoValueError
 from taco.models import (
     ELIC,
     MODEL_CONFIGS,
+    CheckpointError,
     create_model,
     register_architecture,
 )
@@ -68,3 +70,10 @@ def test_an_unknown_name_lists_models_and_a_trained_name_points_to_load():
     with pytest.raises(TacoValueError, match=r"^'elic-small-q4' is a trained model: load it with "
                        r"taco.load\('elic-small-q4'\).*did you mean 'elic-small'"):
         create_model("elic-small-q4")
+
+
+def test_a_keyword_the_config_lacks_is_a_value_error_not_a_checkpoint_error(versioned):
+    with pytest.raises(TacoValueError) as refused:
+        create_model(versioned, version=2)
+    assert not isinstance(refused.value, CheckpointError)
+    assert "unknown model config fields: ['version']" in str(refused.value)
