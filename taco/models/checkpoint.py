@@ -39,6 +39,7 @@ from .header import (
     header_model_id,
     read_checkpoint_header,
 )
+from .registry import unbuildable_config
 
 
 def save_checkpoint(
@@ -260,8 +261,9 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     try:
         skeleton = build_on_meta(config)
     except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
-        # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...
-        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
+        # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...;
+        # or a registered backbone's code refusing it (a version it no longer implements)
+        raise CheckpointError(f"{path}: {unbuildable_config(config, exc)}") from None
     check_checkpoint_shapes(skeleton, checkpoint_shapes(path), path,
                             tables_left_out="gaussian_tables_sha256" in header)
     try:
@@ -276,7 +278,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
             raise CheckpointError(f"{path}: the model does not fit in memory ({what})") from None
         # not memory: the build failed for its config, which is all it was built from (the
         # meta-device build above took it)
-        raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
+        raise CheckpointError(f"{path}: {unbuildable_config(config, exc)}") from None
     state = {k: v.float() if v.is_floating_point() else v
              for k, v in checkpoint_tensors(path).items()}
     if "gaussian_tables_sha256" in header:

@@ -1,7 +1,7 @@
 """The names a backbone registers and what taco says of them: a config name that checkpoints and
 ``.taco`` files cannot carry is refused when registered (and a training ``model_id`` before step
 1); an architecture's name points to its models; a keyword the config lacks is a value error, not a
-checkpoint's."""
+checkpoint's; a checkpoint the backbone's new code refuses says so, not "invalid"."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from taco.models import (
     MODEL_CONFIGS,
     CheckpointError,
     create_model,
+    describe_model,
+    load,
     register_architecture,
+    save_checkpoint,
 )
 from taco.train.config import ConfigError, load_config
 
@@ -28,6 +31,15 @@ class Versioned(ELIC):
         if version != 1:
             raise ValueError(f"versioned version {version} is not implemented")
         super().__init__(N=N, M=M, groups=[M // 2, M - M // 2], ctx_hidden=[16, 16])
+
+
+class VersionTwo(Versioned):
+    """The backbone's next code, which no longer implements version 1."""
+
+    def __init__(self, N: int, M: int, version: int = 2) -> None:
+        if version != 2:
+            raise ValueError(f"versioned version {version} is no longer implemented")
+        ELIC.__init__(self, N=N, M=M, groups=[M // 2, M - M // 2], ctx_hidden=[16, 16])
 
 
 @pytest.fixture()
@@ -77,3 +89,18 @@ def test_a_keyword_the_config_lacks_is_a_value_error_not_a_checkpoint_error(vers
         create_model(versioned, version=2)
     assert not isinstance(refused.value, CheckpointError)
     assert "unknown model config fields: ['version']" in str(refused.value)
+
+
+def test_a_checkpoint_the_backbones_new_code_refuses_says_so(versioned, tmp_path):
+    path = save_checkpoint(create_model(versioned), tmp_path / "run1.safetensors")
+    register_architecture("versioned", VersionTwo,
+                          configs={"versioned-tiny": {"N": 16, "M": 32, "options": {"version": 2}}})
+    expected = (f"{path}: the registered architecture 'versioned' "
+                f"({VersionTwo.__module__}.VersionTwo) cannot build this checkpoint's config: "
+                "versioned version 1 is no longer implemented")
+    with pytest.raises(CheckpointError) as refused:
+        load(path)
+    assert str(refused.value) == expected
+    with pytest.raises(CheckpointError) as described:
+        describe_model(path)
+    assert str(described.value) == expected
