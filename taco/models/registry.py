@@ -26,6 +26,7 @@ from ..shards import INDEX_SUFFIX, TRAIN_STATE_FILE, files as shard_files, find
 from .config import (
     ARCHITECTURES,
     BUILTIN_ARCHITECTURES,
+    PLUGINS_VARIABLE,
     QUALITY_LAMBDAS,
     TEXTLESS_ARCHITECTURES,
     CheckpointError,
@@ -277,6 +278,16 @@ def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
             f"checkpoint's config: {reason}")
 
 
+def plugin_hint() -> str:
+    """What to say after a model name taco does not know, which a backbone's module may
+    register (:func:`register_architecture`) if imported: to name that module in
+    ``TACO_PLUGINS``, or that the modules named there register no such name."""
+    named = os.environ.get(PLUGINS_VARIABLE, "").strip()
+    if named:
+        return f"a registered backbone? {PLUGINS_VARIABLE}={named:.200} registers none of that name"
+    return f"a registered backbone? name its module in {PLUGINS_VARIABLE}"
+
+
 def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -> ModelConfig:
     """The ModelConfig of a config ``key`` given to :func:`register_architecture`; a field
     ModelConfig lacks is a TacoValueError naming the config and pointing to ``options``."""
@@ -343,7 +354,8 @@ def unknown_model_message(spec: str | os.PathLike[str], *, untrained_use: str = 
     that it was read as a path and to pass the name as a str; for a path
     (:func:`looks_like_path`), that no such file exists and the close names in its folder
     (:func:`no_such_file_message`); for a name, the closest names, then the trained models and
-    the architectures (``untrained_use``: what the architectures are for where this is said)."""
+    the architectures (``untrained_use``: what the architectures are for where this is said),
+    then :func:`plugin_hint`."""
     key = os.fspath(spec)
     if not isinstance(spec, str) and classify_model_spec(key, names_only=True).kind != "unknown":
         return (f"Path({key!r}) is read as a path and ./{key} does not exist; pass the str "
@@ -354,7 +366,7 @@ def unknown_model_message(spec: str | os.PathLike[str], *, untrained_use: str = 
     return (f"model {key!r} is neither a checkpoint file nor a built-in model"
             f"{did_you_mean(key, [*trained, *untrained])}; "
             f"trained: {', '.join(trained) or 'none yet'}; "
-            f"untrained ({untrained_use}): {', '.join(untrained)}")
+            f"untrained ({untrained_use}): {', '.join(untrained)}; {plugin_hint()}")
 
 
 #: What a model argument names (:func:`classify_model_spec`): the first three are names.
@@ -505,7 +517,8 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
                 "no model of it is registered (register_architecture(..., configs=...) names them)"))
         head = (f"{name!r} is a trained model: load it with taco.load({name!r}), or create an "
                 f"untrained one" if name in PRETRAINED else f"unknown model {name!r}")
-        raise TacoValueError(f"{head}{did_you_mean(name, models)}; models: {', '.join(models)}")
+        hint = "" if name in PRETRAINED else f"; {plugin_hint()}"
+        raise TacoValueError(f"{head}{did_you_mean(name, models)}; models: {', '.join(models)}{hint}")
     import torch
 
     from .architecture import build_model

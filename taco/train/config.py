@@ -268,16 +268,18 @@ class TrainConfig:
 
 def unknown_model_text(name: str) -> str:
     """Why ``model`` ``name`` is not one a run trains, in one line: the closest registry names
-    (:func:`~taco.messages.did_you_mean`), or for a built-in trained name, the
+    (:func:`~taco.messages.did_you_mean`) and :func:`~taco.models.registry.plugin_hint` (a
+    run of a backbone resumed without its module), or for a built-in trained name, the
     ``init_from`` that starts from it."""
     from ..models import MODEL_CONFIGS
-    from ..models.registry import PRETRAINED
+    from ..models.registry import PRETRAINED, plugin_hint
 
     if name in PRETRAINED:
         return (f"model {name!r} is a trained model, not an architecture: --init-from {name} "
                 "(without model) starts from its weights and trains its architecture")
     models = sorted(MODEL_CONFIGS)
-    return f"unknown model {name!r}{did_you_mean(name, models)}; models: {', '.join(models)}"
+    return (f"unknown model {name!r}{did_you_mean(name, models)}; models: {', '.join(models)}; "
+            f"{plugin_hint()}")
 
 
 def preset_from_model(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

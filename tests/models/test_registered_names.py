@@ -1,7 +1,8 @@
 """The names a backbone registers and what taco says of them: a config name that checkpoints and
 ``.taco`` files cannot carry is refused when registered (and a training ``model_id`` before step
 1); an architecture's name points to its models; a keyword the config lacks is a value error, not a
-checkpoint's; a checkpoint the backbone's new code refuses says so, not "invalid"."""
+checkpoint's; a checkpoint the backbone's new code refuses says so, not "invalid"; a name taco does
+not know (a backbone whose module was not named) points to TACO_PLUGINS."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from taco.models import (
     register_architecture,
     save_checkpoint,
 )
-from taco.train.config import ConfigError, load_config
+from taco.models.registry import plugin_hint, unknown_model_message
+from taco.resolve import resolve_model
+from taco.train.config import ConfigError, load_config, unknown_model_text
 
 
 class Versioned(ELIC):
@@ -77,7 +80,7 @@ def test_an_architecture_name_points_to_its_models(versioned):
 
 
 def test_an_unknown_name_lists_models_and_a_trained_name_points_to_load():
-    with pytest.raises(TacoValueError, match=r"^unknown model 'nope'; models: elic, "):
+    with pytest.raises(TacoValueError, match=r"^unknown model 'nope'; models: elic, .*TACO_PLUGINS"):
         create_model("nope")
     with pytest.raises(TacoValueError, match=r"^'elic-small-q4' is a trained model: load it with "
                        r"taco.load\('elic-small-q4'\).*did you mean 'elic-small'"):
@@ -104,3 +107,20 @@ def test_a_checkpoint_the_backbones_new_code_refuses_says_so(versioned, tmp_path
     with pytest.raises(CheckpointError) as described:
         describe_model(path)
     assert str(described.value) == expected
+
+
+def test_a_name_taco_does_not_know_points_to_taco_plugins(monkeypatch):
+    monkeypatch.delenv("TACO_PLUGINS", raising=False)
+    hint = plugin_hint()
+    assert hint == "a registered backbone? name its module in TACO_PLUGINS"
+    assert unknown_model_message("mine-tiny").endswith(f"; {hint}")
+    assert unknown_model_text("mine-tiny").endswith(f"; {hint}")
+    with pytest.raises(CheckpointError) as named:  # the name a .taco file gives
+        resolve_model("mine-tiny", names_only=True)
+    assert str(named.value) == (
+        f"this file names model 'mine-tiny', which is not a built-in model ({hint}): decode it "
+        "with the model that made it: taco decompress --model FILE, or in Python "
+        "taco.decompress(data, taco.load(FILE))")
+    monkeypatch.setenv("TACO_PLUGINS", "json")  # a module that registers no backbone
+    assert plugin_hint() == "a registered backbone? TACO_PLUGINS=json registers none of that name"
+    assert unknown_model_message("mine-tiny").endswith(plugin_hint())
