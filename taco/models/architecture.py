@@ -123,6 +123,24 @@ def text_methods_problem(model_class: type) -> str | None:
 BUILDERS: dict[str, Callable[[ModelConfig], ELIC]] = {"elic": build_elic, "taco": build_taco}
 
 
+#: The architectures :func:`taco.models.register_architecture` added, by name: their builder's dotted name
+#: (``tinyhp.ScaleHyperprior``), which a checkpoint's refusal names (:func:`unbuildable_config`).
+REGISTERED_BUILDERS: dict[str, str] = {}
+
+
+def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
+    """Why a checkpoint's ``config`` was not built (``exc``: what building it raised), for the
+    refusal that names the file: for an architecture a backbone registered, that its code
+    refuses it (a config of a version it no longer implements: docs/models.md, "Changing a
+    backbone's code"), naming its builder; for taco's own, that the header's config is invalid."""
+    builder = REGISTERED_BUILDERS.get(config.architecture)
+    if builder is None:
+        return f"invalid model config in the taco header ({exc})"
+    reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+    return (f"the registered architecture {config.architecture!r} ({builder}) cannot build this "
+            f"checkpoint's config: {reason}")
+
+
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights) with its builder
     in :data:`BUILDERS`; ValueError for a name without one (a config changed after it was

@@ -27,7 +27,7 @@ from ..memory import allocation_failure
 from ..messages import some
 from ..shards import ShardedFileError, load_sharded, save_sharded
 from ..version import __version__
-from .architecture import build_model, build_on_meta
+from .architecture import build_model, build_on_meta, unbuildable_config
 from .config import BUILTIN_ARCHITECTURES, CheckpointError, ModelConfig
 from .elic import ELIC, MAX_SCALE_LEVELS
 from .header import (
@@ -39,7 +39,6 @@ from .header import (
     header_model_id,
     read_checkpoint_header,
 )
-from .registry import unbuildable_config
 
 
 def save_checkpoint(

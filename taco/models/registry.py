@@ -190,11 +190,6 @@ PARAMETERS: dict[str, int] = {
 }
 
 
-#: The architectures :func:`register_architecture` added, by name: their builder's dotted name
-#: (``tinyhp.ScaleHyperprior``), which a checkpoint's refusal names (:func:`unbuildable_config`).
-REGISTERED_BUILDERS: dict[str, str] = {}
-
-
 def register_architecture(
     name: str, build: Callable[..., ELIC], *, textless: bool = True,
     configs: Mapping[str, Mapping[str, Any]] | None = None,
@@ -239,6 +234,7 @@ def register_architecture(
             raise TacoValueError(f"model name {key!r} reads as a file path: give it another name")
     from .architecture import (  # imports torch: a backbone does anyway
         BUILDERS,
+        REGISTERED_BUILDERS,
         class_builder,
         text_methods_problem,
     )
@@ -263,19 +259,6 @@ def register_architecture(
     BUILDERS[name] = class_builder(build) if isinstance(build, type) else build
     REGISTERED_BUILDERS[name] = f"{build.__module__}.{build.__qualname__}"
     MODEL_CONFIGS.update(named)
-
-
-def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
-    """Why a checkpoint's ``config`` was not built (``exc``: what building it raised), for the
-    refusal that names the file: for an architecture a backbone registered, that its code
-    refuses it (a config of a version it no longer implements: docs/models.md, "Changing a
-    backbone's code"), naming its builder; for taco's own, that the header's config is invalid."""
-    builder = REGISTERED_BUILDERS.get(config.architecture)
-    if builder is None:
-        return f"invalid model config in the taco header ({exc})"
-    reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-    return (f"the registered architecture {config.architecture!r} ({builder}) cannot build this "
-            f"checkpoint's config: {reason}")
 
 
 def plugin_hint() -> str:
@@ -600,6 +583,8 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
             how = "its builder refuses the config" if isinstance(exc, ValueError) else "building it failed"
             raise PluginError(f"model {key!r}, registered for architecture {config.architecture!r}: "
                               f"{how} ({type(exc).__name__}: {exc})") from exc
+        from .architecture import unbuildable_config  # torch is imported by now
+
         # what loading the file says of a config its architecture cannot be built with
         raise CheckpointError(f"{file}: {unbuildable_config(config, exc)}") from None
     info: dict[str, Any] = {
