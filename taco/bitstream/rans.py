@@ -15,13 +15,14 @@ starts with the encoder's final 64-bit state (the decoder's initial one: two 32-
 word first), then the words the decoder reads, in order, all in the host's byte order
 (little-endian on every machine taco runs on). The stream proves the size it declares before
 anything is allocated for it: ``n`` chunks need at least ``9 n - 1`` bytes (a string is >= 8
-bytes), and the decoder walks the chunk lengths first (:func:`split_stream`). CompressAI's C++
-decoder trusts its input, so each chunk must pass :func:`check_rans_string` and is padded with
-:func:`rans_overread_bound` zero bytes for *its* symbols -- at most ``CHUNK_SYMBOLS``: 9.2 MB +
-16 x its length -- when decoding reaches it (docs/reliability.md); once decoded, it must be
-exactly what the encoder writes for its symbols (:func:`check_chunk`: no byte left unread). A
-version-2 payload (one string for the whole stream) is decoded as an :class:`UnchunkedStream`,
-up to :data:`MAX_UNCHUNKED_SYMBOLS`.
+bytes), and the decoder walks the chunk lengths first (:func:`split_stream`), refusing a chunk
+longer than the encoder writes for its symbols (:func:`max_string_bytes`: 426 KB for
+``CHUNK_SYMBOLS``). CompressAI's C++ decoder trusts its input, so each chunk must pass
+:func:`check_rans_string` and is padded with :func:`rans_overread_bound` zero bytes for *its*
+symbols -- at most 9.2 MB + 16 x 426 KB = 16 MB -- when decoding reaches it
+(docs/reliability.md); once decoded, it must be exactly what the encoder writes for its symbols
+(:func:`check_chunk`: no byte left unread). A version-2 payload (one string for the whole
+stream) is decoded as an :class:`UnchunkedStream`, up to :data:`MAX_UNCHUNKED_SYMBOLS`.
 
 The latent-codec drivers that produce the symbols and CDF indexes live in
 :mod:`taco.models.fast_codec`.
@@ -55,20 +56,24 @@ __all__ = [
     "bounded_string",
     "check_chunk",
     "check_rans_string",
+    "check_string_length",
     "coder_tables",
     "guard_entropy_coders",
     "join_stream",
+    "max_string_bytes",
     "num_chunks",
     "rans_overread_bound",
     "split_stream",
 ]
 
 #: Symbols per rANS chunk of a format-3 stream (all chunks but the last). Decoding a chunk pads
-#: it with rans_overread_bound(CHUNK_SYMBOLS, len) = 9.2 MB + 16 x len of zeros. Changing it
-#: changes the format (a new version).
+#: it with rans_overread_bound(CHUNK_SYMBOLS, len) = 9.2 MB + 16 x len of zeros, len <=
+#: max_string_bytes(CHUNK_SYMBOLS) = 426 KB: at most 16 MB. Changing it changes the format (a new
+#: version).
 CHUNK_SYMBOLS = 1 << 16
 #: Most symbols an :class:`UnchunkedStream` (a version-2 payload: one rANS string) may hold:
-#: its guard padding is then at most 147 MB + 16 x its length (docs/reliability.md).
+#: its guard padding is then at most 147 MB + 16 x its length (at most 6.8 MB,
+#: max_string_bytes): 256 MB (docs/reliability.md).
 MAX_UNCHUNKED_SYMBOLS = 1 << 20
 #: The largest symbol magnitude the encoder takes. CompressAI's escape code doubles a symbol
 #: in int32 and shifts it until it is zero: past 2**30 that overflows, and a NaN latent cast to
@@ -83,6 +88,13 @@ MAX_SYMBOL = 1 << 24
 MIN_STRING_SYMBOLS = 6
 #: Fewest symbols of a chunk that :func:`check_chunk` re-encodes (above the encoder's limit).
 MIN_REENCODED_SYMBOLS = 8
+#: Most bits CompressAI's rANS encoder writes for one symbol, whatever its tables: the symbol at
+#: 16-bit precision (at most 16 bits, for a frequency of 1), and for an escape (bypass mode) its
+#: raw value -- an int32 >= 0, so at most 8 groups of 4 bits -- and 1 group counting those (a
+#: count under 15 takes one). taco's symbols (|s| <= MAX_SYMBOL, raw value < 2**28) take at most
+#: 7 value groups, 48 bits (the container's MAX_PAYLOAD_BITS_PER_PIXEL rests on that); the 4
+#: more keep :func:`max_string_bytes` true for any table.
+MAX_SYMBOL_BITS = 16 + 4 * (8 + 1)
 
 
 # --------------------------------------------------------------------------- coder tables
@@ -176,11 +188,40 @@ def rans_overread_bound(num_symbols: int, num_bytes: int) -> int:
     return 4 * (4 + 35 * num_symbols) + 16 * num_bytes
 
 
+def max_string_bytes(num_symbols: int) -> int:
+    """The longest rANS string CompressAI's encoder writes for ``num_symbols`` symbols (any
+    tables): ``4 floor(MAX_SYMBOL_BITS S / 32) + 8`` bytes, 6.5 bytes a symbol (derivation:
+    docs/reliability.md).
+
+    Let b be the bit length of the encoder's 64-bit state x: it starts at 2^31 (b = 32) and ends
+    >= 2^31 (b >= 32). Writing a 32-bit word (x >>= 32) lowers b by exactly 32; coding a symbol
+    of frequency f at 16-bit precision gives x' <= 2^16 floor(x / f) + 2^16 - 1 < 2^16 (x + 1),
+    so b rises by at most 16; a 4-bit bypass group by exactly 4. So 32 x the words written is at
+    most the bits the symbols add, <= MAX_SYMBOL_BITS each, and the final state adds 8 bytes.
+    Reached: S escapes of 7 value groups (frequency 1) give 4 floor(48 S / 32) + 8 bytes.
+    """
+    return 4 * (num_symbols * MAX_SYMBOL_BITS // 32) + 8
+
+
+def check_string_length(num_bytes: int, num_symbols: int, what: str) -> None:
+    """Raise :class:`TacoFormatError` if ``what`` (a rANS string of ``num_bytes`` bytes holding
+    ``num_symbols`` symbols) is longer than the encoder writes for them (:func:`max_string_bytes`):
+    decoding it would pad it with 16 zero bytes for every byte (:func:`rans_overread_bound`)."""
+    most = max_string_bytes(num_symbols)
+    if num_bytes > most:
+        raise TacoFormatError(
+            f"corrupt .taco file: {what} is {num_bytes:,} bytes, longer than the {most:,} "
+            f"CompressAI's rANS encoder writes for its {num_symbols:,} symbols (at most "
+            f"{MAX_SYMBOL_BITS} bits a symbol and the 8-byte final state)"
+        )
+
+
 def bounded_string(string: bytes, num_symbols: int) -> bytes:
     """``string`` made safe for CompressAI's rANS decoder to decode ``num_symbols`` symbols from:
-    checked (:func:`check_rans_string`) and padded with :func:`rans_overread_bound` zero bytes
-    (one allocation: ``ljust``)."""
+    checked (:func:`check_rans_string`, :func:`check_string_length`) and padded with
+    :func:`rans_overread_bound` zero bytes (one allocation: ``ljust``)."""
     check_rans_string(string)
+    check_string_length(len(string), num_symbols, "an entropy-coded string")
     string = bytes(string)
     return string.ljust(len(string) + rans_overread_bound(num_symbols, len(string)), b"\0")
 
@@ -276,10 +317,12 @@ def join_stream(strings: Sequence[bytes]) -> bytes:
 
 def split_stream(stream: bytes, num_symbols: int) -> list[memoryview]:
     """The rANS strings of a format-3 stream that holds ``num_symbols`` symbols, each checked
-    (:func:`check_rans_string`); :class:`TacoFormatError` if the stream cannot hold them.
+    (:func:`check_rans_string`, and no longer than the encoder writes for its symbols:
+    :func:`check_string_length`); :class:`TacoFormatError` if the stream cannot hold them.
 
     Walks the chunk lengths only (no decoding; a copy of the stream and a list of views): a file
-    that declares more than it carries fails here, in time linear in its size.
+    that declares more than it carries, or a chunk longer than its symbols can take, fails here, in
+    time linear in its size.
     """
     n = num_chunks(num_symbols)
     view = memoryview(bytes(stream))
@@ -308,6 +351,7 @@ def split_stream(stream: bytes, num_symbols: int) -> list[memoryview]:
             if k == 4:
                 raise TacoFormatError(f"corrupt .taco file: the length of chunk {i + 1} is not a "
                                       "valid varint")
+        check_string_length(4 * words, CHUNK_SYMBOLS, f"rANS chunk {i + 1} of {n:,}")
         end = pos + 4 * words
         if end > len(view):
             raise TacoFormatError(
@@ -317,6 +361,8 @@ def split_stream(stream: bytes, num_symbols: int) -> list[memoryview]:
         chunks.append(view[pos:end])
         pos = end
     chunks.append(view[pos:])
+    last = num_symbols - CHUNK_SYMBOLS * (n - 1)
+    check_string_length(len(chunks[-1]), last, f"rANS chunk {n:,} of {n:,}")
     for c in chunks:
         check_rans_string(c)
     return chunks
@@ -326,7 +372,8 @@ def split_stream(stream: bytes, num_symbols: int) -> list[memoryview]:
 class UnchunkedStream:
     """A stream that is one rANS string for all its symbols: the payload of a ``.taco`` version-2
     file. :class:`StreamDecoder` decodes it as one chunk, if it holds at most
-    :data:`MAX_UNCHUNKED_SYMBOLS` symbols (its guard padding grows with them)."""
+    :data:`MAX_UNCHUNKED_SYMBOLS` symbols (its guard padding grows with them) and is no longer
+    than the encoder writes for them (:func:`max_string_bytes`)."""
 
     data: bytes
 
@@ -425,6 +472,8 @@ class _ChunkReader:
                     f"of guard padding to decode safely; taco decodes at most "
                     f"{MAX_UNCHUNKED_SYMBOLS:,} symbols in one string"
                 )
+            check_string_length(len(stream.data), num_symbols,
+                                "the unchunked rANS stream (.taco format version 2)")
             check_rans_string(stream.data)
             self._chunks: list[Any] = [stream.data]
             self._sizes = [num_symbols]

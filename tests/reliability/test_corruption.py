@@ -93,7 +93,8 @@ def test_every_string_the_encoder_writes_passes_the_checks(corpus):
 
 def test_the_stream_decoder_decodes_no_more_than_it_padded_for(corpus):
     """The chunks and their padding are sized for the symbol count declared up front: no call
-    may go beyond it."""
+    may go beyond it. (2c - 1 symbols: the seed's 192-byte string is no longer than the encoder
+    writes for them, max_string_bytes.)"""
     from compressai.entropy_models import EntropyBottleneck
 
     from taco.bitstream.rans import StreamDecoder
@@ -101,9 +102,9 @@ def test_the_stream_decoder_decodes_no_more_than_it_padded_for(corpus):
     eb = next(m for m in coding_codec(corpus.elic).modules() if isinstance(m, EntropyBottleneck))
     c = eb._quantized_cdf.shape[0]
     indexes = torch.arange(c, dtype=torch.int32).reshape(1, c, 1, 1)
-    dec = StreamDecoder([unpack(corpus.seeds[0]).payload], c + 1)
+    dec = StreamDecoder([unpack(corpus.seeds[0]).payload], 2 * c - 1)
     dec.decode(eb, indexes)
-    assert dec.symbols_left == 1
+    assert dec.symbols_left == c - 1
     with pytest.raises(ValueError, match="more symbols"):
         dec.decode(eb, indexes)
 
