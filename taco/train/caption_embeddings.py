@@ -29,6 +29,7 @@ from ..atomic import save_safetensors_atomic
 from ..models import ELIC
 from ..shards import ShardedFileError, load_sharded, read_format_metadata
 from ..text.base import (
+    DEFAULT_MAX_TOKENS,
     CaptionTextError,
     CaptionTooLongError,
     TextEncoder,
@@ -208,11 +209,12 @@ def text_inputs(
     """What a run gives its model as text: (an encoder, for validation's real coding; a table of
     ``captions``' tokens on ``device``, or None to encode each batch with the encoder).
 
-    ``text_embeddings: FILE``: both from the file, which must hold every caption and name the
-    model's encoder. ``data_on_device``: the encoder, and a table it fills once. Otherwise the
-    encoder alone (with its per-caption cache). A model without text: (None, None).
+    ``text_embeddings: FILE``: both from the file, which must hold every caption, name the
+    model's encoder and hold tokens of its shape (m, d). ``data_on_device``: the encoder, and a
+    table it fills once. Otherwise the encoder alone (with its per-caption cache). A model
+    without text: (None, None).
     """
-    from ..text import model_text_encoder_spec, text_encoder_from_spec
+    from ..text import model_text_encoder_spec, text_encoder_dim, text_encoder_from_spec
 
     spec = model_text_encoder_spec(model)
     if spec is None:
@@ -227,6 +229,15 @@ def text_inputs(
             raise ConfigError(
                 f"text_embeddings {cfg.text_embeddings} were made with the text encoder "
                 f"{table.encoder}, the model uses {spec}"
+            )
+        # (m, d) the encoder gives, without loading it: a table of another token count trained
+        # to the end (the adapter takes any m); one of another width was blamed on the checkpoint
+        shape = (spec.get("max_tokens") or DEFAULT_MAX_TOKENS, text_encoder_dim(**spec))
+        if tuple(table.tokens.shape[1:]) != shape:
+            raise ConfigError(
+                f"text_embeddings {cfg.text_embeddings}: tokens of {tuple(table.tokens.shape[1:])} "
+                f"(m, d) per caption, but the text encoder {spec} gives {shape}; make it again "
+                "with taco train CONFIG --embed-captions FILE"
             )
         missing = table.missing(captions)
         if missing:
