@@ -25,12 +25,12 @@ from .files import (
     expand_inputs,
     folder_tacos,
     is_regular_file,
+    output_bytes,
     plan_outputs,
     read_taco,
     read_taco_input,
     report_stream,
     rest_hint,
-    save_format,
     second_loss,
     without_existing,
     write_output,
@@ -82,13 +82,14 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not failures.skip(src, exc):
                 raise
             headers.pop(src, None)
-    from ..images import decoded_mode, image_file_bytes  # numpy and Pillow: not for --help
+    from ..images import decoded_mode  # numpy and Pillow: not for --help
     from ..models import CheckpointError
 
     for src, dst in zip(files, dsts, strict=True):  # each output's format holds its image
         try:
             if src in headers:
-                check_image_format(dst, decoded_mode(headers[src].mode))
+                header = headers[src]
+                check_image_format(dst, decoded_mode(header.mode), (header.width, header.height))
         except CLIError as exc:
             failures.skip(src, exc)
             del headers[src]
@@ -142,9 +143,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                     image = decompress(data, model, max_pixels=cap, progress=progress)
                     ms = 1000 * (time.perf_counter() - t0)
                     progress("writing", 0, 1)
-                    fmt = save_format(dst)
-                    assert fmt is not None, "check_image_format refused the outputs without one"
-                    written = write_output(dst, image_file_bytes(image, fmt), force=args.force,
+                    written = write_output(dst, output_bytes(image, dst), force=args.force,
                                            skip_existing=args.skip_existing)
             except Exception as exc:
                 if not failures.skip(src, exc):

@@ -17,12 +17,15 @@ import sys
 import tempfile
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
 from ..messages import count, note, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, os_reason
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
 STDIN = Path("<stdin>")
@@ -550,9 +553,20 @@ def _write_problem(folder: Path) -> str | None:
     return None if exc is None else os_reason(exc)
 
 
-def check_image_format(path: Path, mode: str) -> None:
-    """Refuse, before decoding, an output suffix Pillow cannot write, or a format that cannot
-    hold an image of ``mode`` (what the file decodes to: ``taco.images.decoded_mode``)."""
+#: Formats Pillow writes at other dimensions than the image's: an icon, not the decoded image.
+_ICON_FORMATS = {"ICO": "an icon of at most 256x256 pixels (shrunk)",
+                 "ICNS": "icons of fixed sizes up to 1024x1024 (resampled)"}
+
+#: The longest side a format holds where it is shorter than a .taco file's (``MAX_SIDE``,
+#: 32,768): Pillow 13 refused a wider WebP only when the whole image was decoded. JPEG, GIF,
+#: BMP, TGA, PCX, AVIF, ... wrote 32768x1, 1x32768 and 32768x1159 (a side at the cap).
+_MAX_SIDES = {"WEBP": 16383}
+
+
+def check_image_format(path: Path, mode: str, size: tuple[int, int]) -> None:
+    """Refuse, before decoding, an output suffix Pillow cannot write, a format that cannot
+    hold an image of ``mode`` (what the file decodes to: ``taco.images.decoded_mode``) or of
+    ``size`` (width, height: WebP's sides), or one written at other dimensions (ICO, ICNS)."""
     import io
 
     from PIL import Image
@@ -561,6 +575,14 @@ def check_image_format(path: Path, mode: str) -> None:
     if fmt is None or fmt not in Image.SAVE:
         what = f"{path.suffix} images" if path.suffix else "an image to a name without a suffix"
         raise CLIError(f"{shown_path(path)}: cannot write {what}; use .png (lossless), or .tif, .webp, .bmp, ...")
+    if fmt in _ICON_FORMATS:
+        raise CLIError(f"{shown_path(path)}: {path.suffix} is written by Pillow as {_ICON_FORMATS[fmt]}, "
+                       "not the decoded image; use .png")
+    width, height = size
+    longest = _MAX_SIDES.get(fmt)
+    if longest is not None and max(width, height) > longest:
+        raise CLIError(f"{shown_path(path)}: {path.suffix} holds at most {longest} pixels a side, not this "
+                       f"{width}x{height} image; use .png")
     try:
         Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
         holds = mode != "I;16" or _keeps_16_bits(fmt)
@@ -569,6 +591,22 @@ def check_image_format(path: Path, mode: str) -> None:
     if not holds:
         kind = "16-bit grey" if mode == "I;16" else mode  # PNG and TIFF hold every decoded mode
         raise CLIError(f"{shown_path(path)}: {fmt} cannot hold the decoded {kind} image; use .png or .tif")
+
+
+def output_bytes(image: Image.Image, path: Path) -> bytes:
+    """``image`` as the bytes of the file ``path`` names, in the format of its
+    suffix (:func:`taco.images.image_file_bytes`). A limit :func:`check_image_format` does not
+    know (a size with ``--max-pixels 0``) is a one-line :class:`CLIError` of that output."""
+    from ..images import image_file_bytes
+
+    fmt = save_format(path)
+    if fmt is None:
+        raise CLIError(f"{shown_path(path)}: cannot write {path.suffix or 'an image without a suffix'}")
+    try:
+        return image_file_bytes(image, fmt)
+    except (OSError, ValueError) as exc:  # Pillow's writers: ValueError, or OSError without errno
+        raise CLIError(f"{shown_path(path)}: Pillow cannot write this {image.width}x{image.height} "
+                       f"{image.mode} image as {fmt} ({exc}); use .png") from None
 
 
 @functools.cache
