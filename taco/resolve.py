@@ -79,10 +79,10 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
 
     def not_built_in() -> CheckpointError:  # the name a .taco file gives, which is no model
         # said to the shell (taco decompress) and to Python (taco.decompress) alike: both ways
-        return CheckpointError(f"this file names model {key!r}, which is not a built-in model "
-                               f"({plugin_hint()}): decode it with the model that made it: "
-                               "taco decompress --model FILE, or in Python "
-                               "taco.decompress(data, taco.load(FILE))")
+        return CheckpointError(f"this file names model {key!r}, which is not a built-in model: "
+                               "decode it with the model that made it: taco decompress --model "
+                               "FILE, or in Python taco.decompress(data, taco.load(FILE)); "
+                               f"{plugin_hint()}")
 
     # a retired built-in is refused there too (a file made with a former built-in names it)
     found = locate_model(spec or DEFAULT_MODEL, names_only=names_only,

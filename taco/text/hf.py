@@ -133,12 +133,16 @@ def model_folder(
     name = os.path.expanduser(os.fspath(name))
     if os.path.isdir(name):
         return name
+    exists = "" if os.path.exists(name) else " (no such folder)"
     if not is_hub_id(name):
-        raise error(f"{what}: {name!r} is not a folder (no such folder), nor a Hugging Face "
-                    f"model id. {fix}")
+        raise error(f"{what}: {name!r} is not a folder{exists}, nor a Hugging Face model id. {fix}")
     from huggingface_hub import constants, snapshot_download, try_to_load_from_cache
 
-    config = try_to_load_from_cache(name, "config.json")
+    try:
+        config = try_to_load_from_cache(name, "config.json")
+    except ValueError as e:  # HFValidationError: 'a--b', 'x.git', over 96 characters
+        raise error(f"{what}: {name!r} is not a folder{exists}, nor a Hugging Face model id "
+                    f"({e}) {fix}") from None
     if isinstance(config, str) and complete(Path(config).parent):
         return os.path.dirname(config)
     if not allow_download:

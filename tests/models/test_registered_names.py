@@ -118,9 +118,9 @@ def test_a_name_taco_does_not_know_points_to_taco_plugins(monkeypatch):
     with pytest.raises(CheckpointError) as named:  # the name a .taco file gives
         resolve_model("mine-tiny", names_only=True)
     assert str(named.value) == (
-        f"this file names model 'mine-tiny', which is not a built-in model ({hint}): decode it "
-        "with the model that made it: taco decompress --model FILE, or in Python "
-        "taco.decompress(data, taco.load(FILE))")
+        "this file names model 'mine-tiny', which is not a built-in model: decode it with the "
+        "model that made it: taco decompress --model FILE, or in Python "
+        f"taco.decompress(data, taco.load(FILE)); {hint}")  # the fix first, the hint last
     monkeypatch.setenv("TACO_PLUGINS", "json")  # a module that registers no backbone
     assert plugin_hint() == "a registered backbone? TACO_PLUGINS=json registers none of that name"
     assert unknown_model_message("mine-tiny").endswith(plugin_hint())

@@ -55,6 +55,18 @@ def test_a_folder_is_itself_and_a_path_that_is_none_is_said(tmp_path, empty_cach
         model_folder(tmp_path / "nope", what="X", fix="FIX", error=Missing)
     assert is_hub_id("org/model") and is_hub_id("gpt2")
     assert not is_hub_id("./clip") and not is_hub_id(str(tmp_path)) and not is_hub_id("a b")
+    a_file = tmp_path / "clip"
+    a_file.write_text("")
+    with pytest.raises(Missing, match=r"X: '.*clip' is not a folder, nor a Hugging Face model id\. FIX$"):
+        model_folder(a_file, what="X", fix="FIX", error=Missing)
+
+
+@pytest.mark.parametrize("name", ["a--b", "org/model.git", "m" * 97])
+def test_a_name_the_hub_refuses_as_an_id_is_the_callers_error(empty_cache, name):
+    """Shaped like an id, refused by huggingface_hub's own check (HFValidationError): the
+    caller's one-line error, not a traceback."""
+    with pytest.raises(Missing, match=r"is not a folder \(no such folder\), nor a Hugging Face model id \(.*FIX$"):
+        model_folder(name, what="X", fix="FIX", error=Missing)
 
 
 def test_a_complete_cached_snapshot_is_found_offline(empty_cache):
