@@ -18,7 +18,7 @@ from torch.overrides import TorchFunctionMode
 from ..errors import TacoValueError
 from ..messages import docs_ref
 from . import config as model_config
-from .config import OWN_FIELDS, ModelConfig
+from .config import BUILTIN_ARCHITECTURES, OWN_FIELDS, ModelConfig
 from .elic import ELIC
 from .fast_codec import check_latent_codec
 from .taco import TACO
@@ -81,7 +81,8 @@ def class_builder(model_class: type[ELIC]) -> Callable[[ModelConfig], ELIC]:
                                  f"{given}: {model_class.__name__}() {exc}") from None
         return model_class(**arguments)
 
-    build.__qualname__ = f"class_builder({model_class.__name__})"
+    # named as the class it builds: what a checkpoint's refusal names (unbuildable_config)
+    build.__module__, build.__qualname__ = model_class.__module__, model_class.__qualname__
     return build
 
 
@@ -123,22 +124,18 @@ def text_methods_problem(model_class: type) -> str | None:
 BUILDERS: dict[str, Callable[[ModelConfig], ELIC]] = {"elic": build_elic, "taco": build_taco}
 
 
-#: The architectures :func:`taco.models.register_architecture` added, by name: their builder's dotted name
-#: (``tinyhp.ScaleHyperprior``), which a checkpoint's refusal names (:func:`unbuildable_config`).
-REGISTERED_BUILDERS: dict[str, str] = {}
-
-
 def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
     """Why a checkpoint's ``config`` was not built (``exc``: what building it raised), for the
     refusal that names the file: for an architecture a backbone registered, that its code
     refuses it (a config of a version it no longer implements: docs/models.md, "Changing a
     backbone's code"), naming its builder; for taco's own, that the header's config is invalid."""
-    builder = REGISTERED_BUILDERS.get(config.architecture)
-    if builder is None:
+    builder = BUILDERS.get(config.architecture)
+    if builder is None or config.architecture in BUILTIN_ARCHITECTURES:
         return f"invalid model config in the taco header ({exc})"
     reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-    return (f"the registered architecture {config.architecture!r} ({builder}) cannot build this "
-            f"checkpoint's config: {reason}")
+    return (f"the registered architecture {config.architecture!r} "
+            f"({builder.__module__}.{builder.__qualname__}) cannot build this checkpoint's config: "
+            f"{reason}")
 
 
 def build_model(config: ModelConfig) -> ELIC:

@@ -234,7 +234,6 @@ def register_architecture(
             raise TacoValueError(f"model name {key!r} reads as a file path: give it another name")
     from .architecture import (  # imports torch: a backbone does anyway
         BUILDERS,
-        REGISTERED_BUILDERS,
         class_builder,
         text_methods_problem,
     )
@@ -257,7 +256,6 @@ def register_architecture(
         ARCHITECTURES[:], TEXTLESS_ARCHITECTURES[:] = saved
         raise
     BUILDERS[name] = class_builder(build) if isinstance(build, type) else build
-    REGISTERED_BUILDERS[name] = f"{build.__module__}.{build.__qualname__}"
     MODEL_CONFIGS.update(named)
 
 
