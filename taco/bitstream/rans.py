@@ -75,9 +75,12 @@ CHUNK_SYMBOLS = 1 << 16
 #: its guard padding is then at most 147 MB + 16 x its length (at most 6.8 MB,
 #: max_string_bytes): 256 MB (docs/reliability.md).
 MAX_UNCHUNKED_SYMBOLS = 1 << 20
-#: The largest symbol magnitude the encoder takes. CompressAI's escape code doubles a symbol
-#: in int32 and shifts it until it is zero: past 2**30 that overflows, and a NaN latent cast to
-#: int (-2**31) loops for ever. Real latents are within a few hundred.
+#: The largest symbol magnitude the encoder takes. CompressAI's encoder codes a value v (the
+#: symbol less its table's offset) beyond the table as an escape of raw value 2 (v - max) or
+#: -2 v - 1 (int32), in 4-bit groups it counts with ``raw >> 4 n != 0``: from raw >= 2**28 the
+#: shift reaches 32 bits (undefined in C++, masked to 0 on x86) and the count never ends, so the
+#: encoder loops for ever from |v| ~ 2**27 (measured: 2**27 + 1 does, 2**27 ends), and on a NaN
+#: latent cast to int (-2**31: raw overflows to -1). Real latents are within a few hundred.
 MAX_SYMBOL = 1 << 24
 #: Fewest symbols of a rANS string CompressAI's encoder can end safely. It writes a string into
 #: a buffer of one 32-bit word per coded entry (symbol or 4-bit bypass group); E entries emit
