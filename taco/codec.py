@@ -46,9 +46,9 @@ from .bitstream import (
     TacoFormatError,
     TacoHeader,
     TacoLike,
-    load_taco,
     pack,
 )
+from .bitstream.container import load_payload
 from .bitstream.rans import (
     MAX_UNCHUNKED_SYMBOLS,
     SymbolRangeError,
@@ -795,8 +795,8 @@ def _decode(
     order of cost: cap, model, quality, version, then (inside the stream decoder) the chunks."""
     check_max_pixels(max_pixels)
     check_progress(progress)
-    parsed = load_taco(data, max_pixels=max_pixels)  # the cap before the payload is read
-    hdr = parsed.header
+    # the cap before the payload is read; a view of the payload, not a copy (docs/reliability.md)
+    hdr, payload = load_payload(data, max_pixels=max_pixels)
     left_out = model is None
     model = model_for_file(hdr, model)
     made_with = made_with_problem(hdr.model_id, hdr.fingerprint, model,
@@ -806,7 +806,7 @@ def _decode(
     ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
     codec = coding_codec(model)
-    stream: bytes | UnchunkedStream = parsed.payload
+    stream: memoryview | UnchunkedStream = payload
     if hdr.version == 2:
         symbols = fast_codec.num_symbols(codec, shape)
         if symbols > MAX_UNCHUNKED_SYMBOLS:
@@ -816,11 +816,13 @@ def _decode(
                 f"has {symbols:,}: re-encode the original image with model {hdr.model_id!r} "
                 f"(this taco writes version {FORMAT_VERSION})"
             )
-        stream = UnchunkedStream(parsed.payload)
+        stream = UnchunkedStream(payload)
     try:
         if progress is not None:
             progress("entropy decoding", 0, 1)
-        y_hat = fast_codec.decompress_latent(codec, [[stream]], shape)["y_hat"]  # (1, M, h, w)
+        # (1, M, h, w); a view decodes as bytes do (fast_codec's annotation says bytes only)
+        y_hat = fast_codec.decompress_latent(codec, [[stream]], shape)["y_hat"]  # type: ignore[list-item]
+        del payload, stream  # a file read here from its path is freed before the synthesis
         if progress is not None:
             progress("entropy decoding", 1, 1)
         if out_dtype == torch.uint8:

@@ -592,6 +592,22 @@ def load_taco(data: TacoLike, *, max_pixels: int | None = None,
     return _from_source(data, lambda stream: _read_stream(stream, max_pixels, no_cap))
 
 
+def load_payload(data: TacoLike, *, max_pixels: int | None = None,
+                 no_cap: str = NO_CAP_HINT) -> tuple[TacoHeader, memoryview]:
+    """What the decoder reads of a ``.taco`` file: the header of :func:`load_taco`, with the same
+    checks, and a read-only view of the payload instead of a copy, so that the decoder holds the
+    file's bytes once (a file at the decoder's cap may be 92 MiB for the built-in models;
+    docs/reliability.md). Bytes given are viewed where they are (a ``bytearray`` or a
+    ``memoryview`` is copied once, as :func:`load_taco` copies it); a path or a file object is
+    read into one buffer that only the view holds."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        data = bytes(data)
+        head, header = _parse_bytes(data, max_pixels, no_cap)
+        return header, memoryview(data)[head.header_bytes:]
+    f = _from_source(data, lambda stream: _read_stream(stream, max_pixels, no_cap))
+    return f.header, memoryview(f.payload)
+
+
 def summarize(data: TacoLike, *, max_pixels: int | None = None,
               no_cap: str = NO_CAP_HINT) -> TacoSummary:
     """What :func:`load_taco` checks of a ``.taco`` file, without keeping its payload: a path or

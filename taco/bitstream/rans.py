@@ -219,10 +219,10 @@ def check_string_length(num_bytes: int, num_symbols: int, what: str) -> None:
         )
 
 
-def bounded_string(string: bytes, num_symbols: int) -> bytes:
+def bounded_string(string: bytes | memoryview, num_symbols: int) -> bytes:
     """``string`` made safe for CompressAI's rANS decoder to decode ``num_symbols`` symbols from:
     checked (:func:`check_rans_string`, :func:`check_string_length`) and padded with
-    :func:`rans_overread_bound` zero bytes (one allocation: ``ljust``)."""
+    :func:`rans_overread_bound` zero bytes (``ljust``; a view is copied first: one chunk)."""
     check_rans_string(string)
     check_string_length(len(string), num_symbols, "an entropy-coded string")
     string = bytes(string)
@@ -252,7 +252,8 @@ class BoundedRansCoder:
         return self._inner.encode_with_indexes(*args, **kwargs)
 
     def decode_with_indexes(
-        self, string: bytes, indexes: list[int], cdfs: list[list[int]], cdf_lengths: list[int],
+        self, string: bytes | memoryview, indexes: list[int], cdfs: list[list[int]],
+        cdf_lengths: list[int],
         offsets: list[int],
     ) -> list[int]:
         return self._inner.decode_with_indexes(
@@ -318,17 +319,17 @@ def join_stream(strings: Sequence[bytes]) -> bytes:
     return b"".join(out)
 
 
-def split_stream(stream: bytes, num_symbols: int) -> list[memoryview]:
+def split_stream(stream: bytes | memoryview, num_symbols: int) -> list[memoryview]:
     """The rANS strings of a format-3 stream that holds ``num_symbols`` symbols, each checked
     (:func:`check_rans_string`, and no longer than the encoder writes for its symbols:
     :func:`check_string_length`); :class:`TacoFormatError` if the stream cannot hold them.
 
-    Walks the chunk lengths only (no decoding; a copy of the stream and a list of views): a file
-    that declares more than it carries, or a chunk longer than its symbols can take, fails here, in
-    time linear in its size.
+    Walks the chunk lengths only (no decoding; views of the stream, no copy of it: the decoder
+    holds a file's payload once, docs/reliability.md): a file that declares more than it carries,
+    or a chunk longer than its symbols can take, fails here, in time linear in its size.
     """
     n = num_chunks(num_symbols)
-    view = memoryview(bytes(stream))
+    view = memoryview(stream)
     if n > 1 and len(view) < 9 * n - 1:
         raise TacoFormatError(
             f"corrupt .taco file: its image size needs {num_symbols:,} coded symbols in {n:,} rANS "
@@ -378,7 +379,7 @@ class UnchunkedStream:
     :data:`MAX_UNCHUNKED_SYMBOLS` symbols (its guard padding grows with them) and is no longer
     than the encoder writes for them (:func:`max_string_bytes`)."""
 
-    data: bytes
+    data: bytes | memoryview
 
 
 # --------------------------------------------------------------------------- the stream
@@ -466,7 +467,7 @@ class _ChunkReader:
     """One image's stream, decoded chunk by chunk with one ``RansDecoder``; each chunk, once its
     symbols are decoded, checked to hold nothing else (:func:`check_chunk`)."""
 
-    def __init__(self, stream: bytes | UnchunkedStream, num_symbols: int) -> None:
+    def __init__(self, stream: bytes | memoryview | UnchunkedStream, num_symbols: int) -> None:
         if isinstance(stream, UnchunkedStream):
             if num_symbols > MAX_UNCHUNKED_SYMBOLS:
                 raise TacoFormatError(
@@ -530,7 +531,8 @@ class StreamDecoder:
     may also be an :class:`UnchunkedStream` (a version-2 payload).
     """
 
-    def __init__(self, strings: Sequence[bytes | UnchunkedStream], num_symbols: int) -> None:
+    def __init__(self, strings: Sequence[bytes | memoryview | UnchunkedStream],
+                 num_symbols: int) -> None:
         self._readers = [_ChunkReader(s, num_symbols) for s in strings]
         self.symbols_left = num_symbols
 
