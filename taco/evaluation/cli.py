@@ -281,15 +281,21 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
 
 def _captions_output(output: str) -> tuple[Path, bool]:
     """Where ``taco import-captions -o OUTPUT`` writes: (the captions file, whether its folder is
-    to be made). OUTPUT is a folder, holding ``captions.jsonl``, when it is one, ends with a slash,
-    or does not exist and has no .jsonl/.json suffix (``-o kodak`` for a Kodak folder not made
-    yet), as ``taco compress -o x/`` takes a folder; else it is the file."""
+    to be made). OUTPUT is a folder, holding ``captions.jsonl``, when it is one, ends with a
+    slash, or is not there yet and has no suffix at all (``-o kodak`` for a Kodak folder not made
+    yet); an existing file, or a name with the .jsonl or .json suffix, is the file. Any other
+    name (``-`` included: no standard output here) is a one-line CLIError, as ``taco compress``
+    refuses an output without its suffix."""
     path = Path(output)
     if path.is_dir():
         return path / "captions.jsonl", False
-    if output.endswith(("/", os.sep)) or (not path.exists()
-                                           and path.suffix.lower() not in (".jsonl", ".json")):
+    new = not path.exists()
+    if output.endswith(("/", os.sep)) or (new and path.name not in ("", "-") and not path.suffix):
         return path / "captions.jsonl", True
+    if new and path.suffix.lower() not in (".jsonl", ".json"):
+        name = "captions" if path.name == "-" else path.stem
+        raise CLIError(f"{shown_path(output)}: import-captions writes a captions file: name it "
+                       f"{name}.jsonl, or {name}/ for a folder")
     return path, False
 
 
@@ -303,7 +309,7 @@ def _register_import_captions(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE.json", type=path_arg, help="the authors' caption JSON file")
     p.add_argument("-o", "--output", default="captions.jsonl", type=path_arg,
                    help="output file (.jsonl), or a folder to write captions.jsonl into: one that exists, "
-                   "ends with /, or has no .jsonl/.json suffix (created if missing) "
+                   "ends with /, or is new and has no suffix (created) "
                    "(default: captions.jsonl)")
     p.add_argument("--images", metavar="LIST.json", type=path_arg,
                    help="keep exactly the images of this JSON list of names (e.g. mscoco_30k_list.json)")

@@ -59,3 +59,17 @@ def test_a_refused_input_creates_no_folder(taco_main, tmp_path, capsys):
     assert taco_main(["import-captions", str(bad), "-o", str(tmp_path / "kd4")]) == 2
     assert "not valid JSON" in capsys.readouterr().err
     assert not (tmp_path / "kd4").exists()
+
+
+@pytest.mark.parametrize(("given", "advice"), [("-", "name it captions.jsonl, or captions/ for a folder"),
+                                                ("captions.txt", "name it captions.jsonl, or captions/"),
+                                                ("kodak.v2", "name it kodak.jsonl, or kodak/")])
+def test_another_suffix_or_a_dash_is_refused_not_a_folder(taco_main, ofa, tmp_path, monkeypatch,
+                                                         capsys, given, advice):
+    """``-o -`` made a folder named '-' and ``-o captions.txt`` a folder captions.txt/: every other
+    command reads '-' as standard output, and a suffix says a file was meant."""
+    monkeypatch.chdir(tmp_path)
+    assert taco_main(["import-captions", str(ofa), "-o", given]) == 2
+    err = capsys.readouterr().err
+    assert advice in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / given).exists()
