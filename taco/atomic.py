@@ -176,8 +176,16 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
     the two (microseconds), never a half-written file. (Not an ``O_EXCL`` placeholder instead:
     a process killed between it and the rename would leave an empty file where the output
     should be, which a later run would take for one written.)
+
+    A ``path`` that is a device, a named pipe or a socket (``-o /dev/null``) is written into, as
+    the shell's ``>`` does: renaming over it would put a regular file in its place (as root,
+    ``/dev/null`` itself).
     """
     path = Path(path)
+    if replace and _special_file(path):
+        with open(path, "wb") as out:
+            _write_all(out, memoryview(data))
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     f, tmp = _create_temporary(path)
     try:
@@ -195,6 +203,16 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
         raise
     _fsync_folder(path.parent)
     return path
+
+
+def _special_file(path: Path) -> bool:
+    """Whether ``path`` is there and is a device, a named pipe or a socket (not a regular file,
+    folder or symbolic link)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
 
 
 def _publish(tmp: Path, path: Path, replace: bool) -> None:

@@ -4,12 +4,14 @@ and no temporary file behind when they fail; the writers that use it (text files
 from __future__ import annotations
 
 import errno
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
 import taco.atomic
-from taco.atomic import stale_temporaries, write_text_atomic
+from taco.atomic import stale_temporaries, write_bytes_atomic, write_text_atomic
 
 
 def _full_disk(monkeypatch) -> None:
@@ -272,3 +274,19 @@ def test_a_cleanup_removes_only_the_temporaries_of_the_outputs_named(tmp_path):
         p.write_bytes(b"x")
     assert sorted(remove_stale_temporaries([a, b, tmp_path / "missing" / "d.taco"])) == sorted(stale)
     assert all(p.exists() for p in others) and not any(p.exists() for p in stale)
+
+
+def test_a_named_pipe_or_device_is_written_into_not_replaced(tmp_path):
+    """Renaming over ``-o /dev/null`` put a regular file in its place (as root, /dev/null itself):
+    a device, named pipe or socket is written into, as the shell's ``>`` does."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    write_bytes_atomic(fifo, b"through the pipe")
+    reader.join(30)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and got == [b"through the pipe"]
+    assert not list(tmp_path.glob(".pipe.tmp-*"))  # no temporary beside it

@@ -5,6 +5,10 @@ not by the images left once names of one file are merged (``a.jpg ./a.jpg -o out
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
+
 import pytest
 from PIL import Image
 
@@ -48,3 +52,19 @@ def test_taco_names_and_folders_still_work(photo, tmp_path):
     assert (tmp_path / "one.TACO").is_file()
     assert main(["compress", "a.jpg", "-m", "elic-tiny", "-o", "new/"]) == 0
     assert (tmp_path / "new" / "a.taco").is_file()
+
+
+
+def test_a_named_pipe_is_written_into(photo, tmp_path, capsys):
+    """``-o /dev/null --force`` (timing the encoder) or a named pipe: no file to name NAME.taco,
+    and written into, not replaced by a regular file (taco.atomic; as root the rename replaced
+    /dev/null itself)."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert main(["compress", "a.jpg", "-m", "elic-tiny", "-o", str(fifo), "--force"]) == 0
+    reader.join(30)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert got and got[0].startswith(b"TACO")  # the .taco file, whole

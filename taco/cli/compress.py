@@ -261,8 +261,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
 def refuse_output_name(path: Path) -> None:
     """Raise a one-line :class:`CLIError` unless the output file ``path`` (``-o FILE``, one
     image in) ends with ``.taco``: ``-o noext`` wrote a file without a suffix, ``-o x.png`` a
-    .taco file under an image's name."""
-    if path.name.lower().endswith(".taco"):
+    .taco file under an image's name. Something there that is no regular file (``-o /dev/null``
+    to time the encoder, a named pipe) is taken as it is."""
+    if path.name.lower().endswith(".taco") or (path.exists() and not path.is_file()
+                                               and not path.is_dir()):
         return
     suffix = path.suffix
     if not suffix:
