@@ -123,7 +123,7 @@ def test_enough_chunks_of_garbage_are_refused_in_bounded_memory(tmp_path, real_f
     """4096x4096 with the 99 chunks its size needs, each a bare rANS state (900 bytes): it passes
     the size proof, its first chunk decodes (65,536 garbage symbols) in bounded memory and is
     refused, not being what the encoder writes for them (docs/reliability.md)."""
-    f = fuzz.take_apart(real_file, 1)
+    f = fuzz.take_apart(real_file, CHUNK_SYMBOLS)  # one chunk: at most that many symbols
     state = (1 << 40).to_bytes(8, sys.byteorder)
     data = replace(f, height=bytes([0x80, 0x20]), width=bytes([0x80, 0x20]),
                    chunks=(state,) * 99).assemble()
