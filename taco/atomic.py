@@ -182,7 +182,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
     ``/dev/null`` itself).
     """
     path = Path(path)
-    if replace and _special_file(path):
+    if replace and special_file(path):
         with open(path, "wb") as out:
             _write_all(out, memoryview(data))
         return path
@@ -205,14 +205,14 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
     return path
 
 
-def _special_file(path: Path) -> bool:
-    """Whether ``path`` is there and is a device, a named pipe or a socket (not a regular file,
-    folder or symbolic link)."""
+def special_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is there and is (or links to) a device, a named pipe or a socket: not a
+    regular file or folder. :func:`write_bytes_atomic` writes into one instead of replacing it."""
     try:
-        mode = os.lstat(path).st_mode
+        mode = os.stat(path).st_mode
     except OSError:
         return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _publish(tmp: Path, path: Path, replace: bool) -> None:

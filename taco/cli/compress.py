@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..atomic import special_file
 from ..memory import MAX_DECODE_PIXELS, decode_memory_text
 from ..messages import count, note, shown_path
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
@@ -263,8 +264,7 @@ def refuse_output_name(path: Path) -> None:
     image in) ends with ``.taco``: ``-o noext`` wrote a file without a suffix, ``-o x.png`` a
     .taco file under an image's name. Something there that is no regular file (``-o /dev/null``
     to time the encoder, a named pipe) is taken as it is."""
-    if path.name.lower().endswith(".taco") or (path.exists() and not path.is_file()
-                                               and not path.is_dir()):
+    if path.name.lower().endswith(".taco") or special_file(path):
         return
     suffix = path.suffix
     if not suffix:
