@@ -820,8 +820,7 @@ def _decode(
     try:
         if progress is not None:
             progress("entropy decoding", 0, 1)
-        # (1, M, h, w); a view decodes as bytes do (fast_codec's annotation says bytes only)
-        y_hat = fast_codec.decompress_latent(codec, [[stream]], shape)["y_hat"]  # type: ignore[list-item]
+        y_hat = fast_codec.decompress_latent(codec, [[stream]], shape)["y_hat"]  # (1, M, h, w)
         del payload, stream  # a file read here from its path is freed before the synthesis
         if progress is not None:
             progress("entropy decoding", 1, 1)

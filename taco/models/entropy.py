@@ -473,7 +473,7 @@ class ReferenceLatentCodec(nn.Module):
 
     @torch.no_grad()
     def decompress(
-        self, strings: Sequence[Sequence[bytes | UnchunkedStream]], shape: dict[str, Any]
+        self, strings: Sequence[Sequence[bytes | memoryview | UnchunkedStream]], shape: dict[str, Any]
     ) -> dict[str, Tensor]:
         """Inverse of :meth:`compress`: the exact y_hat (B, M, h, w), float32. A variable-rate
         codec reads the quality from ``shape["quality"]``.

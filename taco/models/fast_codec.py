@@ -339,7 +339,7 @@ def compress_latent(codec: LatentCodec, y: Tensor, quality: int | None = None) -
 
 @torch.no_grad()
 def decompress_latent(
-    codec: LatentCodec, strings: Sequence[Sequence[bytes | UnchunkedStream]], shape: dict[str, Any]
+    codec: LatentCodec, strings: Sequence[Sequence[bytes | memoryview | UnchunkedStream]], shape: dict[str, Any]
 ) -> dict[str, Tensor]:
     """Inverse of :func:`compress_latent`: the exact y_hat (B, M, h, w) (a variable-rate codec
     reads the quality from ``shape["quality"]``).
