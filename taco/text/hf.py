@@ -25,9 +25,12 @@ _TRUTHY = {"1", "on", "yes", "true"}
 #: Below this many entries a tokenizer was built without its vocabulary files (transformers'
 #: CLIPTokenizer then "works" with 2 tokens and maps every word to the same id).
 MIN_VOCAB = 1000
-#: The weight files of a transformers model folder, one of which :func:`has_weights` asks for.
-MODEL_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                 "pytorch_model.bin.index.json")
+#: The weight files of a Hugging Face model folder that taco's own loader reads
+#: (:func:`taco.text.weights.load_network`), in the order they are looked for.
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+#: The weight files of a transformers model folder, one of which :func:`has_weights` asks for:
+#: those and the index of a sharded ``pytorch_model.bin``, which transformers also reads.
+MODEL_WEIGHTS = (*WEIGHT_FILES, "pytorch_model.bin.index.json")
 #: What :func:`model_folder` downloads of a repository (its top folder only): configs,
 #: tokenizer and processor files, safetensors weights; ``pytorch_model*.bin`` only when the
 #: repository has no safetensors (not the TF/Flax/ONNX copies many repositories also hold).

@@ -23,9 +23,8 @@ from ..fileobjects import zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
 from ..shards import check_header_size
 from .base import TextEncoderUnavailable
+from .hf import WEIGHT_FILES
 
-#: The weight files of a Hugging Face model folder, in the order they are looked for.
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 #: The most bytes of a model folder's small JSON files taco reads (config.json,
 #: model.safetensors.index.json, tokenizer_config.json, special_tokens_map.json): a CLIP's
 #: config.json has a few kB, an index about 100 bytes per tensor (a text tower has some 200);
