@@ -8,7 +8,6 @@ them: :mod:`taco.cli.demo`).
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,13 +34,6 @@ def sample_dir() -> Path:
 def sample_caption(name: str = SAMPLE) -> str:
     """The first caption of the built-in sample ``name`` (a KeyError for another name)."""
     return samples.sample_caption(name)
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    """``image`` as the bytes of a PNG file."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
@@ -80,7 +72,7 @@ def run_demo(
     ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption, with a
     note when the model reads text)."""
     from .codec import compress_image, decompress, encode_text
-    from .images import image_to_tensor, load_image, to_rgb
+    from .images import image_file_bytes, image_to_tensor, load_image, to_rgb
     from .resolve import resolve_model
 
     src = Path(image) if image else samples.SAMPLES_DIR / SAMPLE
@@ -110,7 +102,8 @@ def run_demo(
     dec_ms = 1000 * (time.perf_counter() - t0)
 
     paths = demo_files(out_dir, image)
-    contents = [res.data, png_bytes(recon), png_bytes(side_by_side(original, recon))]  # all made first
+    contents = [res.data, image_file_bytes(recon, "PNG"),
+                image_file_bytes(side_by_side(original, recon), "PNG")]  # all made first
     for path, data in zip(paths, contents, strict=True):  # each whole or not at all (a Ctrl-C, a full disk)
         write_bytes_atomic(path, data, replace=replace)
     taco_path, recon_path, side_path = paths

@@ -100,3 +100,19 @@ def test_demo_keeps_existing_files_outside_its_own_folder(tmp_path, capsys, monk
         assert main(["demo", "--image", str(image), "--caption", "blue", "-m", "elic-tiny"]) == 0
     assert (tmp_path / DEFAULT_OUTPUT / "mine.taco").is_file()
     assert not [p for p in (tmp_path / DEFAULT_OUTPUT).iterdir() if p.name.startswith(".")]  # no temporaries
+
+
+def test_the_demos_decoded_png_is_the_file_taco_decompress_writes(tmp_path):
+    """One way to write a decoded PNG: the demo's is byte for byte what ``taco decompress`` writes
+    for the demo's own .taco file (it used Pillow's default level 6, decompress level 1 + RLE)."""
+    from taco.cli import main
+
+    photo = tmp_path / "cat.png"
+    with Image.open(sample_dir() / "skimage-chelsea.png") as im:
+        im.resize((64, 48)).save(photo)
+    assert main(["demo", "--image", str(photo), "--caption", "A cat.", "-m", "taco-tiny",
+                 "-o", str(tmp_path / "demo")]) == 0
+    taco_file, decoded = tmp_path / "demo" / "cat.taco", tmp_path / "demo" / "cat.decoded.png"
+    again = tmp_path / "again.png"
+    assert main(["decompress", str(taco_file), "-o", str(again)]) == 0
+    assert decoded.read_bytes() == again.read_bytes()
