@@ -90,3 +90,25 @@ def test_a_writer_refusal_fails_that_input_alone(small_file, wide_file, tmp_path
     assert "wide.png: Pillow cannot write this 16400x16 RGB image as PNG (cannot write this one)" in err
     assert "Traceback" not in err, err
     assert sorted(p.name for p in out.iterdir()) == ["small.png"]
+
+
+def test_a_named_pipe_without_a_suffix_gets_a_png_as_standard_output_does(small_file, tmp_path):
+    """``-o /dev/null --force`` (to time the decoder) or a named pipe: a device or pipe has no
+    suffix to name a format, so it gets the PNG ``-o -`` writes (it was refused after decoding as
+    "a name without a suffix"), written into it, not replacing it."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert main(["decompress", str(small_file), "-o", str(fifo), "--force"]) == 0
+    reader.join(30)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert got and got[0].startswith(b"\x89PNG")
+    written = tmp_path / "again.png"
+    assert main(["decompress", str(small_file), "-o", str(written)]) == 0
+    assert got[0] == written.read_bytes()

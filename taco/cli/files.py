@@ -649,11 +649,16 @@ def second_loss(path: Path, mode: str) -> str | None:
 
 
 def save_format(path: Path) -> str | None:
-    """The Pillow format an output path's suffix names (PNG for :data:`STDOUT`), or None."""
+    """The Pillow format an output path's suffix names, or None; PNG for :data:`STDOUT` and for a
+    device or named pipe without a suffix (``-o /dev/null`` to time the decoder), as for ``-o -``."""
     from PIL import Image
 
+    from ..atomic import special_file
+
     by_suffix = Image.registered_extensions()  # also loads the plugins (Image.SAVE)
-    return "PNG" if path is STDOUT else by_suffix.get(path.suffix.lower())
+    if path is STDOUT or (not path.suffix and special_file(path)):
+        return "PNG"
+    return by_suffix.get(path.suffix.lower())
 
 
 def report_stream(outputs: Sequence[Path]) -> Any:
