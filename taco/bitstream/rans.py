@@ -43,6 +43,7 @@ from compressai.entropy_models import EntropyModel
 from torch import Tensor
 
 from ..errors import TacoError
+from ..tensor_marks import Marks, tensor_marks, unchanged
 from .container import TacoFormatError, varint
 
 __all__ = [
@@ -107,8 +108,10 @@ MAX_SYMBOL_BITS = 16 + 4 * (8 + 1)
 class CoderTables:
     """An entropy model's coder tables as the Python lists the rANS bindings take."""
 
-    sources: tuple[Tensor, Tensor, Tensor]  # the buffers they were made from (kept alive)
-    marks: tuple[int | Tensor, ...]  # per source its version counter, or a copy (_table_mark)
+    #: the marks of the buffers they were made from (taco.tensor_marks); None when one is an
+    #: inference tensor, and then ``copies`` holds a copy of each buffer (else it is empty)
+    marks: Marks | None
+    copies: tuple[Tensor, ...]
     cdfs: list[list[int]]
     lengths: list[int]
     offsets: list[int]
@@ -120,26 +123,26 @@ _TABLES: weakref.WeakKeyDictionary[EntropyModel, CoderTables] = weakref.WeakKeyD
 def coder_tables(em: EntropyModel) -> CoderTables:
     """The coder tables of ``em``, converted to lists once and reused while its buffers are.
 
-    A buffer replaced (``update(force=True)``, ``.to(device)``) is a new tensor object; one
-    overwritten in place (``load_state_dict``) has a new ``_version``. Either rebuilds. The
-    cache holds the old buffers, so an identity match can never be a recycled address. A buffer
-    made under ``torch.inference_mode`` (an inference tensor) keeps no version counter, and
-    inside inference mode it can be written in place unseen: its contents are compared instead,
-    with a copy kept in the cache (elic-small-q4's tables: 0.6 ms to compare, 7 ms to convert).
+    A buffer replaced (``update(force=True)``, ``.to(device)``), written in place
+    (``load_state_dict``) or resized rebuilds them (:func:`taco.tensor_marks.unchanged`). A
+    buffer made under ``torch.inference_mode`` (an inference tensor) keeps no version counter,
+    and inside inference mode it can be written in place unseen: the buffers' contents are
+    compared instead, with a copy kept in the cache (elic-small-q4's tables: 0.6 ms to compare,
+    7 ms to convert).
     """
     sources = (em._quantized_cdf, em._cdf_length, em._offset)
     cached = _TABLES.get(em)
-    if (cached is not None and all(a is b for a, b in zip(cached.sources, sources, strict=True))
-            and all(_same_mark(m, t) for m, t in zip(cached.marks, sources, strict=True))):
+    if cached is not None and _made_from(cached, sources):
         return cached
     cdf, length, offset = sources
     if cdf.numel() == 0 or length.numel() == 0 or offset.numel() == 0:
         raise ValueError("uninitialised entropy-coder tables: run model.update() first")
     lengths = length.reshape(-1).int().tolist()
     rows = cdf.tolist()
+    marks = tensor_marks(sources)
     tables = CoderTables(
-        sources=sources,
-        marks=tuple(_table_mark(t) for t in sources),
+        marks=marks,
+        copies=() if marks is not None else tuple(t.detach().clone() for t in sources),
         cdfs=[row[:n] for row, n in zip(rows, lengths, strict=True)],
         lengths=lengths,
         offsets=offset.reshape(-1).int().tolist(),
@@ -148,17 +151,14 @@ def coder_tables(em: EntropyModel) -> CoderTables:
     return tables
 
 
-def _table_mark(t: Tensor) -> int | Tensor:
-    """What tells whether ``t`` is written in place later: its version counter, or for an
-    inference tensor (which has none) a copy of its contents."""
-    return t.detach().clone() if t.is_inference() else t._version
-
-
-def _same_mark(mark: int | Tensor, t: Tensor) -> bool:
-    """Whether ``t``, the very tensor ``mark`` was taken of, is unwritten since."""
-    if isinstance(mark, int):
-        return not t.is_inference() and mark == t._version
-    return t.is_inference() and torch.equal(mark, t)
+def _made_from(cached: CoderTables, sources: tuple[Tensor, ...]) -> bool:
+    """Whether ``cached`` was made from ``sources`` as they are now: the very tensors unchanged
+    since, or while one is an inference tensor, buffers of the same dtype, device and values."""
+    if cached.marks is not None:
+        return unchanged(cached.marks, sources)
+    return any(t.is_inference() for t in sources) and all(
+        c.dtype == t.dtype and c.device == t.device and torch.equal(c, t)
+        for c, t in zip(cached.copies, sources, strict=True))
 
 
 # --------------------------------------------------------------------------- one rANS string

@@ -26,6 +26,7 @@ from ..errors import TacoValueError
 from ..memory import allocation_failure
 from ..messages import some
 from ..shards import ShardedFileError, load_sharded, save_sharded
+from ..tensor_marks import Marks, tensor_marks, unchanged
 from ..version import __version__
 from .architecture import build_model, build_on_meta, unbuildable_config
 from .config import BUILTIN_ARCHITECTURES, CheckpointError, ModelConfig
@@ -407,51 +408,43 @@ def _names_mismatch(path: str | os.PathLike[str], config: ModelConfig, missing: 
     )
 
 
-#: model -> (config digest, (name, tensor, _version, data_ptr) per state entry, fingerprint); kept
-#: beside the model, not on it, so that the weak references never travel with a pickled model.
-_FINGERPRINTS: weakref.WeakKeyDictionary[Any, tuple[str, list[Any], bytes]] = weakref.WeakKeyDictionary()
+#: model -> (config digest, state names, their tensors' marks, fingerprint); kept beside the
+#: model, not on it, so that the weak references never travel with a pickled model.
+_FINGERPRINTS: weakref.WeakKeyDictionary[Any, tuple[str, tuple[str, ...], Marks, bytes]] = (
+    weakref.WeakKeyDictionary())
 
 
 def model_fingerprint(model: ELIC) -> bytes:
     """8 bytes of SHA-256 over the model's config and every weight and table.
 
     Written into each ``.taco`` file so a file is never decoded by a different model. Cached per
-    model and recomputed when a weight or table changes: when a tensor of its state is replaced
-    (``update(force=True)``, ``p.data = ...``) or written in place (an optimizer step,
-    ``load_state_dict``, ``p.mul_()`` under ``no_grad``: torch counts those in ``_version``). Writes
-    through ``p.data`` are not counted: call :func:`invalidate_fingerprint` after those. A model
-    with a tensor made under ``torch.inference_mode`` (built or ``update(force=True)``-ed there;
-    :func:`load_checkpoint` makes none) is hashed anew on every call (10 ms for elic-small, 1 ms
-    cached): an inference tensor keeps no version counter, and in-place writes to it (allowed
-    inside inference mode) would go unseen.
+    model and recomputed when a weight or table changes (:func:`taco.tensor_marks.unchanged`):
+    when a tensor of its state is replaced (``update(force=True)``, ``p.data = ...``), written in
+    place (an optimizer step, ``load_state_dict``, ``p.mul_()`` under ``no_grad``: torch counts
+    those in its version counter), resized or moved. Writes through ``p.data`` are not counted:
+    call :func:`invalidate_fingerprint` after those. A model with a tensor made under
+    ``torch.inference_mode`` (built or ``update(force=True)``-ed there; :func:`load_checkpoint`
+    makes none) is hashed anew on every call (10 ms for elic-small, 1 ms cached): an inference
+    tensor keeps no version counter, and in-place writes to it (allowed inside inference mode)
+    would go unseen.
     """
     digest = model.config.digest()
     state = model.state_dict(keep_vars=True)
+    names, tensors = tuple(state), list(state.values())
     cached = _FINGERPRINTS.get(model)
-    if cached is not None and cached[0] == digest and _same_tensors(cached[1], state):
-        return cached[2]
+    if cached is not None and cached[:2] == (digest, names) and unchanged(cached[2], tensors):
+        return cached[3]
     h = hashlib.sha256(digest.encode())
     for name, t in sorted(state.items()):
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().numpy().tobytes())
     fp = h.digest()[:8]
-    if any(t.is_inference() for t in state.values()):
+    marks = tensor_marks(tensors)
+    if marks is None:
         _FINGERPRINTS.pop(model, None)
     else:
-        marks = [(name, weakref.ref(t), t._version, t.data_ptr()) for name, t in state.items()]
-        _FINGERPRINTS[model] = (digest, marks, fp)
+        _FINGERPRINTS[model] = (digest, names, marks, fp)
     return fp
-
-
-def _same_tensors(marks: list[tuple[str, Any, int, int]], state: dict[str, torch.Tensor]) -> bool:
-    """Whether ``state`` holds the very tensors of ``marks``, unwritten since. ``marks`` holds
-    no inference tensor: one in ``state`` (which has no ``_version`` to read) is a change."""
-    return len(marks) == len(state) and all(
-        name in state and ref() is state[name] and not state[name].is_inference()
-        and version == state[name]._version
-        and ptr == state[name].data_ptr()
-        for name, ref, version, ptr in marks
-    )
 
 
 def invalidate_fingerprint(model: ELIC) -> None:
@@ -528,31 +521,11 @@ def check_quantiles(module: nn.Module) -> None:
 # --------------------------------------------------------------------------- entropy-coder tables
 
 
-#: entropy model -> what :func:`check_entropy_tables` saw of its tables when they last passed;
-#: kept beside the model, not on it, so that the weak references never travel with a copy or a
-#: pickle (a copy's tables are other tensors, checked anew).
-_CHECKED_TABLES: weakref.WeakKeyDictionary[nn.Module, tuple[Any, ...]] = weakref.WeakKeyDictionary()
-
-
-def _table_marks(em: nn.Module) -> tuple[Any, ...] | None:
-    """What identifies an entropy model's tables as they are now: for each table tensor the
-    tensor itself (weakly), its version counter, where its data lies, its shape and strides, and
-    the bottleneck's channel count. None when a table keeps no version counter (made under
-    ``torch.inference_mode``: in-place writes to it would go unseen)."""
-    tables = [em.get_buffer(b) for b in TABLE_BUFFERS if hasattr(em, b)]
-    if any(t.is_inference() for t in tables):
-        return None
-    return (getattr(em, "channels", None),
-            *((weakref.ref(t), t._version, t.data_ptr(), t.shape, t.stride(), t.device)
-              for t in tables))
-
-
-def _same_marks(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
-    """Whether ``new`` names the very tensors of ``old``, unwritten, unmoved and unresized since
-    (by identity: ``==`` on the weak references would compare the tensors' values)."""
-    return len(old) == len(new) and old[0] == new[0] and all(
-        a[0]() is not None and a[0]() is b[0]() and a[1:] == b[1:]
-        for a, b in zip(old[1:], new[1:], strict=True))
+#: entropy model -> (its channel count, its tables' marks) when they last passed
+#: :func:`check_entropy_tables`; kept beside the model, not on it, so that the weak references
+#: never travel with a copy or a pickle (a copy's tables are other tensors, checked anew).
+_CHECKED_TABLES: weakref.WeakKeyDictionary[nn.Module, tuple[int | None, Marks]] = (
+    weakref.WeakKeyDictionary())
 
 
 def check_entropy_tables(module: nn.Module) -> None:
@@ -579,9 +552,10 @@ def check_entropy_tables(module: nn.Module) -> None:
     for name, em in module.named_modules():
         if not isinstance(em, EntropyModel):
             continue
-        marks = _table_marks(em)
+        tables = [em.get_buffer(b) for b in TABLE_BUFFERS if hasattr(em, b)]
+        channels = getattr(em, "channels", None)  # an entropy bottleneck's: its tables' length
         seen = _CHECKED_TABLES.get(em)
-        if marks is not None and seen is not None and _same_marks(seen, marks):
+        if seen is not None and seen[0] == channels and unchanged(seen[1], tables):
             continue
         # on the CPU, where the coder reads them (a model on a GPU has its tables there too)
         cdf, lengths, offsets = (em._quantized_cdf.cpu(), em._cdf_length.cpu().reshape(-1),
@@ -612,5 +586,6 @@ def check_entropy_tables(module: nn.Module) -> None:
                 f"the model's entropy-coder tables ({name}) are malformed: the checkpoint is "
                 "corrupt or was not saved with save_checkpoint"
             )
+        marks = tensor_marks(tables)  # none for inference tensors: checked every time
         if marks is not None:
-            _CHECKED_TABLES[em] = marks
+            _CHECKED_TABLES[em] = (channels, marks)
