@@ -668,6 +668,7 @@ def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
 NAMED_MODELS_KEPT = 4
 _named_models: OrderedDict[tuple[str, bytes], ELIC] = OrderedDict()
 _named_models_lock = ForkSafeLock()
+_named_builds_lock = ForkSafeLock()  # held while a model not kept is loaded or built
 
 
 def clear_named_models() -> None:
@@ -683,17 +684,29 @@ def named_model(header: TacoHeader) -> ELIC:
     small image). Only models that made a file are kept, at most :data:`NAMED_MODELS_KEPT`, least
     recently used out first, so files naming other weights cannot fill memory."""
     key = (header.model_id, header.fingerprint)
+    model = kept_model(key)
+    if model is not None:
+        return model
+    with _named_builds_lock:  # threads decoding the same new file share one build
+        model = kept_model(key)
+        if model is not None:
+            return model
+        model = resolve_model(header.model_id, names_only=True).model
+        if model_fingerprint(model) == header.fingerprint:
+            with _named_models_lock:
+                _named_models[key] = model
+                while len(_named_models) > NAMED_MODELS_KEPT:
+                    _named_models.popitem(last=False)
+        return model
+
+
+def kept_model(key: tuple[str, bytes]) -> ELIC | None:
+    """The model :func:`named_model` keeps for ``key`` (model id, fingerprint), else None."""
     with _named_models_lock:
         if key in _named_models:
             _named_models.move_to_end(key)
             return _named_models[key]
-    resolved = resolve_model(header.model_id, names_only=True)
-    if model_fingerprint(resolved.model) == header.fingerprint:
-        with _named_models_lock:
-            _named_models[key] = resolved.model
-            while len(_named_models) > NAMED_MODELS_KEPT:
-                _named_models.popitem(last=False)
-    return resolved.model
+    return None
 
 
 # --------------------------------------------------------------------------- decoding

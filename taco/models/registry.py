@@ -500,22 +500,59 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
                 f"untrained one" if name in PRETRAINED else f"unknown model {name!r}")
         hint = "" if name in PRETRAINED else f"; {plugin_hint()}"
         raise TacoValueError(f"{head}{did_you_mean(name, models)}; models: {', '.join(models)}{hint}")
-    import torch
-
     from .architecture import build_model
 
     cfg = architecture_config(name, **overrides)
-    if seed is not None:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = build_model(cfg)
-    else:
-        model = build_model(cfg)
+    model = build_model(cfg) if seed is None else build_seeded(cfg, seed)
     # overrides that change nothing (the layout a warm start repeats) keep the plain name
     model.model_id = name if cfg == MODEL_CONFIGS[name] else f"{name}+custom"
     model.eval()
     model.update(force=True)
     return model
+
+
+def build_seeded(config: ModelConfig, seed: int) -> ELIC:
+    """``build_model(config)`` with every CPU draw the build makes (torch's random functions,
+    ``nn.init``'s initialisers) taken from ``torch.Generator().manual_seed(seed)``: the weights
+    ``torch.manual_seed(seed)`` gave, without reading or reseeding torch's process-wide
+    generators. Those are shared by all threads: seeding them here let concurrent builds, or
+    another thread drawing meanwhile, change the weights (a seed-0 file then failed to decode
+    as "made with trained weights"), and restoring them undid other threads' draws."""
+    import inspect
+
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    from .architecture import build_model
+
+    generator = torch.Generator().manual_seed(seed)
+    inits = [f for f in vars(torch.nn.init).values()  # they pass it on to torch's own draws
+             if inspect.isfunction(f) and "generator" in inspect.signature(f).parameters]
+    at = {f: list(inspect.signature(f).parameters).index("generator") for f in inits}
+    draws = {
+        torch.rand, torch.randn, torch.randint, torch.randperm, torch.normal, torch.bernoulli,
+        torch.multinomial, torch.poisson, torch.rand_like, torch.randn_like, torch.randint_like,
+        torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.bernoulli_,
+        torch.Tensor.bernoulli, torch.Tensor.random_, torch.Tensor.exponential_,
+        torch.Tensor.geometric_, torch.Tensor.log_normal_, torch.Tensor.cauchy_,
+        torch.Tensor.multinomial, *inits,
+    }  # fmt: skip
+
+    class SeededDraws(TorchFunctionMode):  # a thread's own: other threads' calls are not seen
+        def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
+                               kwargs: dict[str, Any] | None = None) -> Any:
+            kwargs = kwargs or {}
+            # a generator the caller gave (by keyword, or by position to an initialiser) stays
+            if func in draws and kwargs.get("generator") is None and len(args) <= at.get(func, len(args)):
+                first = args[0] if args else None
+                device = kwargs.get("device") or (first.device if isinstance(first, torch.Tensor)
+                                                  else torch.get_default_device())
+                if torch.device(device).type == "cpu":  # meta and GPU tensors draw as before
+                    kwargs = {**kwargs, "generator": generator}
+            return func(*args, **kwargs)
+
+    with SeededDraws():
+        return build_model(config)
 
 
 def list_models() -> list[str]:
