@@ -166,12 +166,18 @@ def array_image(a: np.ndarray) -> Image.Image | Tensor:
     (H, W, 3|4) uint8 and (H, W) uint16 as a PIL image (L, RGB, RGBA, I;16), (H, W, 3) float in
     [0, 1] as a (3, H, W) tensor. Anything else is a TacoValueError that lists what is taken and, for
     the near misses (16-bit colour as OpenCV's IMREAD_UNCHANGED and tifffile give, float grey),
-    says how to make one of them."""
+    says how to make one of them. Big-endian arrays (``>u2``, ``>f4``: FITS, raw files) are taken
+    as their native-order twins, float types torch lacks (``np.longdouble``) as float64."""
+    given = a.dtype  # as the refusal names it
+    if not a.dtype.isnative:  # torch.from_numpy and the dtype checks here take native order only
+        a = a.astype(a.dtype.newbyteorder("="))
     if (a.dtype == np.uint8 and (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4)))
             or (a.dtype == np.uint16 and a.ndim == 2)):
         return Image.fromarray(np.ascontiguousarray(a))
     floating = np.issubdtype(a.dtype, np.floating)
     if floating and a.ndim == 3 and a.shape[2] == 3:
+        if a.dtype not in (np.float16, np.float32, np.float64):  # np.longdouble: no torch type
+            a = a.astype(np.float64)
         return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)
     hint = ""
     if a.dtype == np.uint16 and a.ndim == 3 and a.shape[2] in (3, 4):
@@ -180,7 +186,7 @@ def array_image(a: np.ndarray) -> Image.Image | Tensor:
                 "OpenCV's channels are BGR, reverse them first)")
     elif floating and a.ndim == 2:
         hint = " (for (H, W) float grey, pass np.dstack([a, a, a]): (H, W, 3) float in [0, 1])"
-    raise TacoValueError(f"a numpy image must be {ARRAY_KINDS}; got {a.dtype} {a.shape}{hint}")
+    raise TacoValueError(f"a numpy image must be {ARRAY_KINDS}; got {given} {a.shape}{hint}")
 
 
 def closed_before_loading(image: Image.Image) -> bool:
