@@ -38,7 +38,7 @@ from .codec import (
 from .errors import TacoError, TacoValueError
 from .models.elic import ELIC
 from .progress import Progress
-from .text.base import TextEncoder
+from .text.base import TextEncoder, normalize_caption
 
 __all__ = ["compress_batch", "encode_with_text_overlap"]
 
@@ -98,7 +98,9 @@ def compress_batch(
     as does an image that cannot be read or taken (:class:`taco.images.ImageReadError`,
     :class:`taco.codec.ImageSizeError`, :class:`taco.errors.TacoValueError`, ``TypeError``: the
     errors :func:`taco.compress` raises for it, their message starting ``image 3 (counting
-    from 0): ``).
+    from 0): ``) or whose caption a text-guided model refuses
+    (:class:`taco.text.base.CaptionTooLongError`, :class:`taco.text.base.CaptionTextError`,
+    ``TypeError``: every caption is checked before any image is coded).
     ``stripe_budget`` as :func:`taco.compress`, per image; running out of memory raises
     :class:`taco.memory.OutOfMemoryError` naming the batch (each image is coded as
     :func:`taco.codec.code_latent` codes it for :func:`taco.compress`).
@@ -114,6 +116,12 @@ def compress_batch(
     if len(given) != len(images):
         raise TacoValueError(f"{len(images)} images but {len(given)} captions")
     caps = coding_captions(model, given)
+    for index, caption in enumerate(caps if model.uses_text else ()):  # before any image is coded
+        try:
+            normalize_caption(caption)
+        except (TacoError, TypeError) as exc:  # too long, a lone surrogate, not a str
+            exc.args = (f"image {index} (counting from 0): {exc}",)
+            raise
     weight = next(model.parameters())
 
     results: list[CompressResult] = []
