@@ -107,7 +107,8 @@ class ImageReadError(TacoError, ValueError):
     The message names the file (as :func:`taco.messages.shown_path` shows it: a name with a
     line break or an escape code stays on one line) and the reason; ``path`` and ``reason`` hold
     them separately (an empty path is named ``''`` in the message, not as ``Path("")``'s ``.``).
-    It pickles (an error crossing a process pool).
+    It pickles (an error crossing a process pool), with its message as it is then: one that
+    :func:`taco.compress_batch` started with the image's index keeps it.
     """
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
@@ -117,7 +118,7 @@ class ImageReadError(TacoError, ValueError):
         super().__init__(f"cannot read image '{shown_path(self._named)}': {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self._named, self.reason)
+        return type(self), (self._named, self.reason), {**vars(self), "args": self.args}
 
 
 class ImageConversionWarning(TacoWarning):
