@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from taco.bench.cli import main
+from taco.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["bench", *sys.argv[1:]]))

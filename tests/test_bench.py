@@ -201,3 +201,17 @@ def test_batch_throughput_times_cached_captions():
     cfg = BenchConfig.quick_defaults(runs=1, warmup=0, batch=1)
     assert batch_throughput(model, encoder, inputs, cfg, torch.device("cpu"))["images"] == 2
     assert calls == [["a cat"], ["a dog"]]
+
+
+def test_the_latency_script_is_taco_bench_with_its_error_handling():
+    """benchmarks/latency.py had its own argument parser around cmd_bench, so a bad option was a
+    CLIError traceback where ``taco bench`` prints one line: it now runs ``taco bench`` itself."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "latency.py"
+    run = subprocess.run([sys.executable, str(script), "--taco-model", "nosuch"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr.startswith("taco bench: error: --taco-model 'nosuch'") and "Traceback" not in run.stderr

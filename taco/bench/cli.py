@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
@@ -176,9 +175,3 @@ def register(subparsers: Any) -> None:
         "ratios, optionally write JSON. Random weights: this measures cost, not quality.")
     add_arguments(p)
     p.set_defaults(func=cmd_bench)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="taco bench", description=__doc__.split("\n")[0])
-    add_arguments(p)
-    return cmd_bench(p.parse_args(argv))
