@@ -8,7 +8,8 @@ reading and writing checkpoints is :mod:`taco.models.checkpoint`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -138,6 +139,24 @@ def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
             f"{reason}")
 
 
+@contextmanager
+def float32_default() -> Iterator[None]:
+    """Inside it, torch's default dtype is float32. taco's models are float32 (the coder's
+    tables and a file's fingerprint are), and layers draw their weights in the default dtype: a
+    process that set float64 (botorch and gpytorch users do) built float64 models, whose seed-0
+    weights differed from everyone else's. The default is process-wide: only when it is not
+    float32 already is it set, and meanwhile other threads' new tensors are float32 too."""
+    previous = torch.get_default_dtype()
+    if previous == torch.float32:
+        yield
+        return
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights) with its builder
     in :data:`BUILDERS`; ValueError for a name without one (a config changed after it was
@@ -147,12 +166,14 @@ def build_model(config: ModelConfig) -> ELIC:
     model whose latent codec :mod:`taco.models.fast_codec` cannot code
     (:func:`~taco.models.fast_codec.check_latent_codec`) and for a text-guided one whose forward,
     compress or analysis take no text (:func:`text_methods_problem`): a new backbone finds out
-    here, not at its first compress or training step."""
+    here, not at its first compress or training step. The model is float32 whatever torch's
+    default dtype (:func:`float32_default`)."""
     build = BUILDERS.get(config.architecture)
     if build is None:
         raise model_config.UnknownArchitectureError(
             model_config.unknown_architecture_message(config.architecture))
-    model = build(config)
+    with float32_default():
+        model = build(config)
     check_latent_codec(model)
     if model.uses_text and (problem := text_methods_problem(type(model))):
         raise TypeError(problem)
