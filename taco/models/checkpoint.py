@@ -23,6 +23,7 @@ import torch.nn as nn
 from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
 from ..errors import TacoValueError
+from ..fileobjects import checked_path
 from ..memory import allocation_failure
 from ..messages import some
 from ..shards import ShardedFileError, load_sharded, save_sharded
@@ -66,9 +67,14 @@ def save_checkpoint(
     :func:`load_checkpoint` rebuilds them and refuses the file if the rebuilt tables differ.
     ``max_shard_bytes`` (e.g. :data:`taco.shards.SHARD_BYTES`): a checkpoint larger than that
     is written as shards + ``path.index.json`` (see :mod:`taco.shards`); ``load(path)`` reads
-    either. Returns ``path``.
+    either. Returns ``path``; an empty ``path``, or one holding a null byte, is a
+    :class:`~taco.errors.TacoValueError` (:func:`taco.fileobjects.checked_path`).
     """
-    path = Path(path)
+
+    def refused(shown: str, reason: str) -> TacoValueError:
+        return TacoValueError(f"save_checkpoint: cannot write to '{shown}': {reason}")
+
+    path = checked_path(path, refused)
     model_id = model_id or getattr(model, "model_id", "custom")
     problem = model_id_problem(model_id)
     if problem:
