@@ -8,8 +8,7 @@ reading and writing checkpoints is :mod:`taco.models.checkpoint`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -20,7 +19,7 @@ from ..errors import TacoValueError
 from ..messages import docs_ref
 from . import config as model_config
 from .config import BUILTIN_ARCHITECTURES, OWN_FIELDS, ModelConfig
-from .elic import ELIC
+from .elic import ELIC, float32_default
 from .fast_codec import check_latent_codec
 from .taco import TACO
 
@@ -137,24 +136,6 @@ def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
     return (f"the registered architecture {config.architecture!r} "
             f"({builder.__module__}.{builder.__qualname__}) cannot build this checkpoint's config: "
             f"{reason}")
-
-
-@contextmanager
-def float32_default() -> Iterator[None]:
-    """Inside it, torch's default dtype is float32. taco's models are float32 (the coder's
-    tables and a file's fingerprint are), and layers draw their weights in the default dtype: a
-    process that set float64 (botorch and gpytorch users do) built float64 models, whose seed-0
-    weights differed from everyone else's. The default is process-wide: only when it is not
-    float32 already is it set, and meanwhile other threads' new tensors are float32 too."""
-    previous = torch.get_default_dtype()
-    if previous == torch.float32:
-        yield
-        return
-    torch.set_default_dtype(torch.float32)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(previous)
 
 
 def build_model(config: ModelConfig) -> ELIC:

@@ -20,7 +20,8 @@ The widths of the channel-context networks are configurable so that tests can bu
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -95,6 +96,24 @@ def in_stripes(
         del v
     assert out is not None
     return out
+
+
+@contextmanager
+def float32_default() -> Iterator[None]:
+    """Inside it, torch's default dtype is float32. taco's models are float32 (the coder's
+    tables and a file's fingerprint are), and layers draw their weights in the default dtype: a
+    process that set float64 (botorch and gpytorch users do) built float64 models, whose seed-0
+    weights differed from everyone else's. The default is process-wide: only when it is not
+    float32 already is it set, and meanwhile other threads' new tensors are float32 too."""
+    previous = torch.get_default_dtype()
+    if previous == torch.float32:
+        yield
+        return
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
 
 
 class ResidualUnit(nn.Module):
@@ -365,10 +384,11 @@ class ELIC(CompressionModel):
         """
         if not is_int(levels, 2, MAX_SCALE_LEVELS):
             raise TacoValueError(f"scale levels must be an integer 2..{MAX_SCALE_LEVELS}, got {levels!r}")
-        table = get_scale_table(levels=levels)
-        for m in self.modules():
-            if isinstance(m, GaussianConditional):
-                m.update_scale_table(table, force=True)
+        with float32_default():  # CompressAI builds the tables in the default dtype
+            table = get_scale_table(levels=levels)
+            for m in self.modules():
+                if isinstance(m, GaussianConditional):
+                    m.update_scale_table(table, force=True)
 
     def update(self, scale_table: Tensor | None = None, force: bool = False,
                update_quantiles: bool = False) -> bool:
@@ -379,7 +399,8 @@ class ELIC(CompressionModel):
         :meth:`set_scale_levels` gave."""
         if scale_table is None:
             scale_table = self._scale_table()
-        return bool(super().update(scale_table, force=force, update_quantiles=update_quantiles))
+        with float32_default():  # CompressAI builds the tables in the default dtype
+            return bool(super().update(scale_table, force=force, update_quantiles=update_quantiles))
 
     def _scale_table(self) -> Tensor | None:
         """The first built Gaussian-conditional scale table (they are all the same), or None."""

@@ -122,7 +122,7 @@ def _code_groups(codec: HyperpriorLatentCodec, side_params: Tensor, code: PassCo
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
     n, side_channels, h, w = side_params.shape
     bands = spans(h, _band_rows(groups, h, w, side_channels))
-    y_hat = torch.zeros((n, sum(groups.groups), h, w), device=side_params.device)
+    y_hat = torch.zeros((n, sum(groups.groups), h, w), dtype=torch.float32, device=side_params.device)
     y_hat_ = y_hat.split(groups.groups, dim=1)  # views: filling them fills y_hat
     for k in range(len(groups.groups)):
         cb: CheckerboardLatentCodec = groups.latent_codec[f"y{k}"]

@@ -66,12 +66,6 @@ def test_loaded_checkpoint_is_float32_and_codes_as_under_float32(tmp_path, compa
         torch.set_default_dtype(torch.float32)
 
 
-UPDATE_AND_DECODER = ("ELIC.update (taco/models/elic.py: CompressAI's update_scale_table makes the "
-                      "scale table in the default dtype) and fast_codec._code_groups (y_hat "
-                      "allocated in the default dtype) still follow torch's default dtype")
-
-
-@pytest.mark.xfail(strict=True, reason=UPDATE_AND_DECODER)
 def test_created_model_codes_and_a_seed0_file_decodes_without_a_model(float64_default):
     model = create_model("elic-tiny", seed=0)
     assert float_dtypes(model) == {torch.float32}
