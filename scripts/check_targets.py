@@ -42,8 +42,8 @@ from taco.cli.common import non_negative_int
 # over) fails, as the BD table marks such a value: a mean over a sliver says little.
 from taco.evaluation.bdrate import MIN_OVERLAP, BDInterval, ImageCurve, bd_bootstrap
 from taco.evaluation.plot import Curve, collect_curves, image_curve, load_results
-from taco.evaluation.result_files import jsonable
 from taco.evaluation.runner import ResultsFileError
+from taco.jsonfiles import jsonable
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,21 @@ naming the file (ShardedFileError, AnnotationsFileError, CaptionImportError, ...
 :func:`load_json` and :func:`json_object` are the same checks for JSON text from inside a file
 (a captions.jsonl line, a safetensors metadata value). Imports nothing but the standard library
 and taco's base modules.
+
+:func:`write_json` is the one way taco writes a JSON file (evaluation results, benchmarks), and
+:func:`jsonable` what it and the training log write through: strict JSON, NaN as null.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
+from .atomic import write_text_atomic
 from .checks import is_int
 from .errors import TacoError
 from .fileobjects import read_file_within
@@ -30,9 +37,11 @@ __all__ = [
     "format_problem",
     "is_file_name",
     "json_object",
+    "jsonable",
     "load_json",
     "read_json",
     "read_json_object",
+    "write_json",
 ]
 
 
@@ -121,3 +130,25 @@ def is_file_name(name: object) -> bool:
     ``/``, ``\\``, ``..``, NUL)."""
     return (isinstance(name, str) and name not in ("", ".", "..")
             and not any(c in name for c in "/\\\0"))
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` as strict JSON can hold it: NaN and infinities -> None, numpy scalars -> Python
+    numbers, tuples -> lists, paths -> strings, dict keys -> strings."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    numpy = sys.modules.get("numpy")  # a numpy scalar exists only once numpy is imported
+    if numpy is not None and isinstance(obj, numpy.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
+    return write_text_atomic(path, json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n")

@@ -107,7 +107,7 @@ def check_architectures(cfg: BenchConfig, *, any_text: bool) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ..evaluation.result_files import write_json
+    from ..jsonfiles import write_json
     from .latency import run_bench
     from .report import format_table
 
@@ -127,7 +127,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_memory(cfg: BenchConfig, size: tuple[int, int]) -> int:
-    from ..evaluation.result_files import write_json
+    from ..jsonfiles import write_json
     from .peak_memory import peak_memory
     from .report import format_memory
 
@@ -144,7 +144,7 @@ def cmd_profile(cfg: BenchConfig) -> int:
     import torch
 
     from ..devices import device_description
-    from ..evaluation.result_files import write_json
+    from ..jsonfiles import write_json
     from ..models import create_model
     from .inputs import load_inputs
     from .profiling import profile_entropy_coding

@@ -31,9 +31,10 @@ from taco.images import image_to_tensor, tensor_to_image
 
 from ..distributed import DistEnv
 from ..errors import TacoError, TacoWarning, warn_at_caller
+from ..jsonfiles import write_json
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
-from .result_files import TEXT_COLUMNS, read_result, result_rows, write_json
+from .result_files import TEXT_COLUMNS, read_result, result_rows
 from .results import check_resume, finish_run, result_header
 from .runner import Job, JobResult, read_rows, run_jobs
 

@@ -1,26 +1,21 @@
-"""Reading the result files of ``taco evaluate`` (and writing JSON), without torch.
+"""Reading the result files of ``taco evaluate``, without torch.
 
 Per run, in ``OUT/DATASET/``: ``STEM.csv`` (one row per image) and ``STEM.json``, the summary
 (:mod:`taco.evaluation.results` writes both). :func:`read_result` is the one way to read a
 summary JSON back (its format, version and the types of the fields taco reads checked),
-:func:`result_rows` the rows of its CSV; :func:`write_json` writes any JSON taco evaluation
-leaves (NaN as null). ``taco plot`` and ``scripts/check_targets.py`` only read results, so this
-module imports numpy and taco's base modules only: no torch, no datasets, no metrics.
+:func:`result_rows` the rows of its CSV (JSON is written by :func:`taco.jsonfiles.write_json`).
+``taco plot`` and ``scripts/check_targets.py`` only read results, so this module imports taco's
+base modules only: no torch, no numpy, no datasets, no metrics.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..atomic import write_text_atomic
 from ..checks import is_int, is_number
-from ..jsonfiles import format_problem, is_file_name, read_json_object
+from ..jsonfiles import format_problem, is_file_name, jsonable, read_json_object, write_json
 from ..recipe import IMAGE_METRICS
 from .bdrate import METRIC_ORDER
 from .runner import ResultsFileError, read_rows
@@ -157,24 +152,3 @@ def result_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
 
 def _not_a_result(path: Path, reason: str) -> ResultsFileError:
     return ResultsFileError(f"{path}: not a taco evaluation result ({reason})")
-
-
-def jsonable(obj: Any) -> Any:
-    """``obj`` as strict JSON can hold it: NaN and infinities -> None, numpy scalars -> Python
-    numbers, tuples -> lists, paths -> strings, dict keys -> strings."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return jsonable(obj.item())
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
-    return write_text_atomic(path, json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n")

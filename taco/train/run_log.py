@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes_atomic
+from ..jsonfiles import jsonable
 from ..messages import shown_path
 from ..progress import progress_bar
 from ..shards import RUN_CONFIG_FILE, RUN_LOG_FILE
@@ -28,12 +28,6 @@ CONFIG_FILE = RUN_CONFIG_FILE
 
 #: Builds the exception raised for a file that cannot be written (the trainer's, with context).
 WriteError = Callable[[Path, OSError], Exception]
-
-
-def _finite_or_null(record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` with its NaN and infinities as None: Python writes them as ``NaN``, which is no
-    JSON (``JSON.parse`` refuses the line)."""
-    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
 
 
 def records_up_to(text: str, step: int) -> tuple[list[str], bool]:
@@ -103,7 +97,7 @@ class RunLog:
         """Append one record (a dict with ``kind`` and ``step``) to log.jsonl and TensorBoard."""
         if self._file is not None:
             try:
-                self._file.write(json.dumps(_finite_or_null(record), allow_nan=False) + "\n")
+                self._file.write(json.dumps(jsonable(record), allow_nan=False) + "\n")
                 self._file.flush()
             except OSError as e:
                 raise self.write_error(self.out_dir / LOG_FILE, e) from None

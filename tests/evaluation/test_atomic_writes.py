@@ -13,8 +13,8 @@ import pytest
 import taco.atomic
 from taco.captions_file import CaptionRecord
 from taco.evaluation.import_captions import write_captions_jsonl
-from taco.evaluation.result_files import write_json
 from taco.evaluation.runner import FeatureStore, Job, _merge, read_rows
+from taco.jsonfiles import write_json
 
 
 @pytest.fixture
