@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from taco.checksums import sha256_file
 from taco.devices import device_description
 from taco.metrics import (
     IMAGE_METRICS,
@@ -46,6 +47,7 @@ __all__ = [
     "SetMetrics",
     "environment",
     "hific_patches",
+    "image_digests",
     "metric_notes",
     "pair_metrics",
     "summarize_rows",
@@ -246,20 +248,38 @@ class SetMetrics:
         return {"fid": fid, "cmmd": cmmd}
 
 
+def image_digests(dataset: Any) -> dict[str, str]:
+    """Each image's content digest by name (the first 16 hex digits of the SHA-256 of its file;
+    "" for a file that cannot be read), which :func:`original_features` keys its cache by."""
+    out = {}
+    for name in dataset.names:
+        try:
+            out[name] = sha256_file(dataset.images.root / name)[:16]
+        except OSError:
+            out[name] = ""
+    return out
+
+
 def original_features(
-    sets: SetMetrics, dataset: Any, folder: Path, names: Iterable[str] | None = None, progress: bool = True
+    sets: SetMetrics, dataset: Any, folder: Path, names: Iterable[str] | None = None, progress: bool = True,
+    *, digests: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Set-metric features of the dataset's original images, cached in ``folder``."""
+    """Set-metric features of the dataset's original images, by name, cached in ``folder``.
+
+    The cache is keyed by each image's name and its content digest in ``digests``
+    (:func:`image_digests`), so a photo replaced under the same name has its features taken
+    again; None keys it by name alone (a folder whose photos never change).
+    """
     from .runner import FeatureStore
 
     wanted = set(sets.feature_names)
     if not wanted:
         return {}
-    cached = {k.split("\t")[0]: v for k, v in FeatureStore.load(folder).items()}
-    todo = [
-        (i, n) for i, n in enumerate(dataset.names)
-        if (names is None or n in names) and not wanted <= set(cached.get(n, {}))
-    ]
+    keys = {n: f"{n}\t{digests[n] if digests is not None else ''}" for n in dataset.names
+            if names is None or n in names}
+    stored = FeatureStore.load(folder)
+    cached = {n: stored[k] for n, k in keys.items() if k in stored}
+    todo = [(i, n) for i, n in enumerate(dataset.names) if n in keys and not wanted <= set(cached.get(n, {}))]
     if todo:
         store = FeatureStore(folder, "orig")
         it: Iterable[tuple[int, str]] = todo
@@ -270,7 +290,7 @@ def original_features(
             if sample.name != name:
                 continue
             feats = sets.features(sample.image.unsqueeze(0))
-            store.add(f"{name}\t", feats)
+            store.add(keys[name], feats)
             cached[name] = {**cached.get(name, {}), **feats}
             if len(store) >= 64:
                 store.flush()

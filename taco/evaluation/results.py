@@ -16,7 +16,14 @@ from typing import Any
 
 from ..messages import some
 from .datasets import EvalDataset
-from .measure import SetMetrics, environment, metric_notes, original_features, summarize_run
+from .measure import (
+    SetMetrics,
+    environment,
+    image_digests,
+    metric_notes,
+    original_features,
+    summarize_run,
+)
 from .result_files import (
     RESULT_FORMAT,
     RESULT_VERSION,
@@ -124,7 +131,8 @@ def finish_run(
     """Summarise a finished run (rank 0): points, set metrics, timings; mark the JSON complete."""
     originals = {}
     if sets is not None and sets.feature_names:
-        originals = original_features(sets, dataset, out_dir / "originals.features", progress=progress)
+        originals = original_features(sets, dataset, out_dir / "originals.features", progress=progress,
+                                      digests=image_digests(dataset))
     points = summarize_run(csv_path, jobs, sets=sets, originals=originals,
                            features_dir=features_dir, text=captioner is not None)
     samples = points[0].get("fid_samples") if points else None
