@@ -51,6 +51,7 @@ from ..messages import count, note
 from ..metrics import check_lpips_input
 from ..models.registry import shadow_note
 from ..text.base import normalize_caption
+from ..version import __version__
 from .datasets import EvalDataset, captions_file_is_path, open_dataset
 from .measure import (
     FID_MIN_IMAGES,
@@ -356,6 +357,9 @@ def evaluate_model(
         "captioner": getattr(captioner, "name", None),
         "lpips_input": lpips_input,
         **({"quality": quality} if quality is not None else {}),
+        # a GPU's files, or another version's, can differ: a resume must code with the same
+        "device": _device_kind(device),
+        "taco_version": __version__,
     }
     label = label or info.label
     if mode.kind != "true":  # its own point in a figure, never joined to the model's RD curve
@@ -386,6 +390,14 @@ def evaluate_model(
         return json_path
     return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
                       features_dir, progress)
+
+
+def _device_kind(device: torch.device) -> str:
+    """The device as a resume must match it: ``cpu``, ``cuda (NVIDIA H100 80GB HBM3)``, ``mps``;
+    not a GPU's index (torchrun's ranks each have their own) nor the CPU's thread count."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return device.type
 
 
 @dataclass(frozen=True)

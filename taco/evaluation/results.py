@@ -40,6 +40,10 @@ __all__ = [
 ]
 
 
+#: Keys of a run that results written before they were recorded lack: such results resume.
+RECORDED_LATER = frozenset({"device", "taco_version"})
+
+
 def check_resume(json_path: Path, run: dict[str, Any]) -> None:
     """Refuse to append to results made with another model, dataset or configuration, or
     under another label (a resume under ``--label B`` would move A's points to curve B).
@@ -48,7 +52,8 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
     before labels were recorded in its ``run`` is compared by its top-level ``label``. A JSON
     that cannot be read as a result (:func:`read_result`: not UTF-8, not a JSON object, another
     format or version, ...) is refused too: its configuration is unknown, and the CSV beside it
-    may hold another's rows.
+    may hold another's rows. A key of :data:`RECORDED_LATER` (a model run's device kind and
+    taco version) that the old ``run`` lacks is no difference.
     """
     if not json_path.is_file():
         return
@@ -64,7 +69,8 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
             f"{json_path} holds results labelled {old.get('label')!r:.40}, not {run['label']!r:.40}; "
             "resume with that --label, or choose another --output for a separate result"
         )
-    diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k))
+    diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k)
+                  and not (k in RECORDED_LATER and k not in old))
     if diff:
         named = some([f"{k:.40}" for k in diff], 8)
         raise ResultsFileError(
