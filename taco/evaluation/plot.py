@@ -6,6 +6,11 @@ curve; each classic codec is one curve over its qualities; codecs matched to a m
 stars. Published numbers from :mod:`taco.evaluation.reference` are dashed, only for the
 dataset they were measured on (``reference="auto"``) unless another dataset is named.
 
+Results of one dataset that were run on different images (a photo replaced between two runs into
+one folder: their ``run.dataset.content`` differs) are refused; FID (CMMD) values measured in
+different ways (whole images and 256 px patches; two CLIP models) are left out of the figure and
+the BD table, with a warning.
+
 The BD table against an anchor comes from the curves' points; with ``bootstrap`` resamples its
 per-image metrics also get confidence intervals over the images, read from the runs' CSVs
 (:func:`image_curve`, :func:`taco.evaluation.bdrate.bd_bootstrap`).
@@ -28,7 +33,7 @@ import numpy as np
 
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..checks import is_number
-from ..errors import TacoValueError
+from ..errors import TacoValueError, TacoWarning, warn_at_caller
 from ..messages import shown_path
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .reference import ReferenceCurve, reference_datasets, references_for
@@ -154,6 +159,68 @@ def _architecture(result: dict[str, Any]) -> str | None:
     return str(config["architecture"]) + (f"/{text.get('name')}" if isinstance(text, dict) else "")
 
 
+def _field(data: Any, *keys: str) -> Any:
+    """``data[k1][k2]...``, None where a level is missing or no object (a result edited by hand)."""
+    for k in keys:
+        data = data.get(k) if isinstance(data, dict) else None
+    return data
+
+
+def _where(r: dict[str, Any]) -> str:
+    """A result as a message names it: its file, else its codec."""
+    return str(r.get("_path", r.get("codec", "?")))
+
+
+def _check_same_images(ds: str, results: Sequence[dict[str, Any]]) -> None:
+    """A ValueError when results on ``ds`` were run on different images: their datasets' digests
+    (``run.dataset.content``: each image's name and size, and its captions) differ, as after a
+    photo was replaced between two runs into one folder. Their BD-rate would compare other
+    photos, and the bootstrap pairs images by name. Results without a digest (older files) are
+    not compared."""
+    digests: dict[str, str] = {}  # digest -> the first result of it
+    for r in results:
+        if (content := _field(r, "run", "dataset", "content")) is not None:
+            digests.setdefault(str(content), _where(r))
+    if len(digests) > 1:
+        raise TacoValueError(f"the results on {ds} were run on different images (dataset content "
+                              + ", ".join(f"{c}: {shown_path(w)}" for c, w in digests.items())
+                              + "): an image or caption changed between the runs; plot them from "
+                              "separate folders, or run them again on the same images")
+
+
+#: What says how a set metric was measured (its field in a result's ``set_metrics``): FID's mode
+#: (whole images or 256 px patches), CMMD's CLIP model. Values measured otherwise are on other
+#: scales.
+SET_METRIC_HOW = {"fid": "mode", "cmmd": "clip"}
+
+
+def _measured_ways(results: Sequence[dict[str, Any]], metric: str) -> dict[str, str]:
+    """How the results that have values of ``metric`` (fid, cmmd) measured it -> the first of
+    them; results that do not say how (older files) are left out."""
+    ways: dict[str, str] = {}
+    for r in results:
+        how = _field(r, "set_metrics", metric, SET_METRIC_HOW[metric])
+        if how is not None and any(is_number(p.get(metric)) for p in r["points"]):
+            ways.setdefault(str(how), _where(r))
+    return ways
+
+
+def _mixed_set_metrics(ds: str, results: Sequence[dict[str, Any]], metrics: Sequence[str]) -> dict[str, str]:
+    """The set metrics of ``metrics`` that ``results`` measured in different ways -> why, each
+    said in a warning: they are left out of the figure and the BD table (the other metrics
+    still compare)."""
+    mixed = {}
+    for m in (m for m in metrics if m in SET_METRIC_HOW):
+        ways = _measured_ways(results, m)
+        if len(ways) > 1:
+            flag = "--fid" if m == "fid" else "--cmmd-clip"
+            shown = "; ".join(f"{re.split(r' [(]|,', how)[0]}: {shown_path(w)}" for how, w in ways.items())
+            mixed[m] = (f"measured in different ways ({shown}), so its values are not on one scale; "
+                        f"compare runs of one {flag}")
+            warn_at_caller(f"{m.upper()} left out of the figure and BD table of {ds}: {mixed[m]}", TacoWarning)
+    return mixed
+
+
 def _rate_point(result: dict[str, Any], point: dict[str, Any]) -> str | None:
     """What makes a point of a curve one rate: the λ a model was trained at, or its weights and
     quality when no λ is recorded; a classic codec's setting; the model run a matched point
@@ -176,10 +243,6 @@ def _check_curve(ds: str, curve: Curve) -> None:
     architectures, or the same λ (quality) twice — separate runs given one --label, or two
     folders of the same codec."""
     name = f"{curve.label!r} ({curve.kind}) on {ds}"
-
-    def where(r: dict[str, Any]) -> str:
-        return str(r.get("_path", r.get("codec", "?")))
-
     todo = ("give each run its own --label, or plot them from separate folders"
             if curve.kind == "learned" else "plot them from separate folders")
 
@@ -189,7 +252,7 @@ def _check_curve(ds: str, curve: Curve) -> None:
             archs.setdefault(arch, r)
     if len(archs) > 1:
         raise TacoValueError(f"curve {name} joins models of different architectures ("
-                              + ", ".join(f"{a}: {where(r)}" for a, r in archs.items())
+                              + ", ".join(f"{a}: {_where(r)}" for a, r in archs.items())
                               + "): give each its own --label, or plot them from separate folders")
     seen: dict[str, dict[str, Any]] = {}
     for r in curve.sources:
@@ -197,8 +260,8 @@ def _check_curve(ds: str, curve: Curve) -> None:
             if p.get("bpp") is None or (key := _rate_point(r, p)) is None:
                 continue
             if key in seen:
-                raise TacoValueError(f"curve {name} has {key} twice, with other results ({where(seen[key])}, "
-                                      f"{where(r)}): {todo}")
+                raise TacoValueError(f"curve {name} has {key} twice, with other results ({_where(seen[key])}, "
+                                      f"{_where(r)}): {todo}")
             seen[key] = r
 
 
@@ -234,7 +297,9 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
     """dataset name -> its curves (learned runs of one label merged into one curve).
 
     The same results found twice (a copied folder, the same codec run in two folders, one of them
-    with FID: every value both have agrees) count once, the one with more values. A ValueError when a label joins runs that are not one curve (models of different
+    with FID: every value both have agrees) count once, the one with more values. A ValueError
+    when results of one dataset were run on different images (their ``run.dataset.content``
+    differs), when a label joins runs that are not one curve (models of different
     architectures, the same λ or classic setting twice with other results) or names curves of
     two kinds (a model labelled ``JPEG`` beside the JPEG codec).
     """
@@ -254,6 +319,7 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
             curve.sources[same] = r  # one with more values (FID from the run that computed it)
     out: dict[str, list[Curve]] = {}
     for ds, curves in by_dataset.items():
+        _check_same_images(ds, [r for c in curves.values() for r in c.sources])
         kinds: dict[str, list[str]] = {}
         for c in curves.values():
             kinds.setdefault(c.label, []).append(c.kind)
@@ -398,10 +464,11 @@ def plot_results(
     written: list[Path] = []
     for ds, curves in datasets.items():
         base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{re.sub(r'[^A-Za-z0-9]+', '-', ds).strip('-')}")
-        ds_results = [r for r in results if _dataset_key(r) == ds]
+        ds_results = [r for c in curves for r in c.sources]
         refs = _references(reference, {p["dataset_kind"] for c in curves for p in c.points} - {None})
-        panels = [m for m in metrics if any(is_number(p.get(m)) for c in curves for p in c.points)
-                  or any(r.has(m) for r in refs)]
+        mixed = _mixed_set_metrics(ds, ds_results, metrics)
+        panels = [m for m in metrics if m not in mixed and (
+            any(is_number(p.get(m)) for c in curves for p in c.points) or any(r.has(m) for r in refs))]
         if not panels:
             continue
         codec_order = list(CODEC_COLORS)
@@ -411,7 +478,7 @@ def plot_results(
         label = find_anchor(anchor, ds, curves) if anchor else None  # before anything is written
         written += _draw_figure(base, ds, curves, refs, panels, ds_results, title)
         if label:
-            written += _write_bd_table(base, ds, curves, panels, label, bootstrap, seed)
+            written += _write_bd_table(base, ds, curves, panels, label, bootstrap, seed, mixed)
     if not written:  # every point without a bpp, or without a value of the panels asked for
         raise TacoValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
                               f"has a bpp and a value of {', '.join(metrics)}")
@@ -520,12 +587,8 @@ def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve]
     label, _ = PANELS.get(m, (m, False))
     if m == "lpips" and lpips_input == "official":
         label = "LPIPS (AlexNet, [0, 1] inputs) ↓"
-    if m == "fid":
-        fid_mode: dict[str, Any] = next(
-            (res["set_metrics"]["fid"] for res in ds_results
-             if res.get("set_metrics", {}).get("fid", {}).get("computed")), {})
-        if "patches" in str(fid_mode.get("mode", "")):
-            label += " (256 px patches)"
+    if m == "fid" and any("patches" in how for how in _measured_ways(ds_results, "fid")):
+        label += " (256 px patches)"  # one way only: mixed ways leave FID out
     ax.set_ylabel(label)
     ax.set_xlabel("bits per pixel")
     ax.grid(True, which="both", alpha=0.3)
@@ -543,8 +606,9 @@ def _log_bpp_axis(ax: Any) -> None:
 
 
 def _write_bd_table(base: Path, ds: str, curves: list[Curve], panels: list[str],
-                    anchor: str, bootstrap: int, seed: int) -> list[Path]:
-    """``STEM.bdrate.md`` / ``.json``: every curve against ``anchor`` (a label of theirs)."""
+                    anchor: str, bootstrap: int, seed: int, left_out: dict[str, str]) -> list[Path]:
+    """``STEM.bdrate.md`` / ``.json``: every curve against ``anchor`` (a label of theirs); the
+    metrics ``left_out`` (metric -> why) are said under the table."""
     kept = [c for c in curves if c.kind != "classic-matched"]
     table_curves = {c.label: c.points for c in kept}
     images: dict[str, ImageCurve] = {}
@@ -558,9 +622,10 @@ def _write_bd_table(base: Path, ds: str, curves: list[Curve], panels: list[str],
         print(f"no BD-rate table: {exc}", file=sys.stderr)
         return []
     md = base.with_name(base.name + ".bdrate.md")
-    write_text_atomic(md, f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot))
+    notes = "".join(f"\n{m.upper()} left out: {why}\n" for m, why in left_out.items())
+    write_text_atomic(md, f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot) + notes)
     extra = ({"bootstrap": {**boot, "method": "percentile bootstrap over the images, both curves "
                             "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
-             if images else {})
+             if images else {}) | ({"left_out": left_out} if left_out else {})
     return [md, write_json(md.with_suffix(".json"), {"anchor": anchor, "dataset": ds,
                                                    "method": "pchip", **extra, "table": table})]
