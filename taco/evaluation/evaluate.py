@@ -656,9 +656,21 @@ def _say(msg: str) -> None:
 
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures). A
-    results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`."""
+    results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`.
+
+    Under torchrun the process group it joins is left when it returns (after a barrier) or
+    fails (:func:`taco.train.distributed.leaving_process_group`); a group the caller had
+    joined already stays."""
+    from ..train.distributed import leaving_process_group
+
     dist = dist_env_from_environ()
-    join_process_group(dist)
+    joined = join_process_group(dist)
+    with leaving_process_group() if joined else nullcontext():
+        return _evaluate_all(cfg, dist)
+
+
+def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
+    """:func:`run_evaluation`'s work, within the process group."""
     device = str(resolve_device(cfg.device, dist))  # before any work: a GPU this machine lacks
     _check_config(cfg)
     modes = [CaptionMode.parse(m) for m in cfg.caption_modes]

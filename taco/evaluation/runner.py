@@ -83,15 +83,18 @@ class RunReport:
         return {f"{k}_mean": float(np.mean(v)) for k, v in self.timings.items() if v}
 
 
-def join_process_group(env: DistEnv) -> None:
-    """Join the process group (gloo: it only carries barriers) with a long timeout."""
+def join_process_group(env: DistEnv) -> bool:
+    """Join the process group (gloo: it only carries barriers) with a long timeout; whether this
+    call joined it (False: a single process, or a group joined already), and so should leave it."""
     if not env.distributed:
-        return
+        return False
     import torch.distributed as td
 
-    if not td.is_initialized():
-        # ranks wait for each other at the end of each run: allow a long imbalance
-        td.init_process_group("gloo", timeout=datetime.timedelta(hours=12))
+    if td.is_initialized():
+        return False
+    # ranks wait for each other at the end of each run: allow a long imbalance
+    td.init_process_group("gloo", timeout=datetime.timedelta(hours=12))
+    return True
 
 
 def barrier(env: DistEnv) -> None:

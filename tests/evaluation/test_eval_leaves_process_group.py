@@ -1,0 +1,58 @@
+"""``taco evaluate`` under torchrun joins a gloo process group for its barriers; it now leaves it
+when the run returns or fails (it never did: gloo's threads, torn down at interpreter exit after
+the group's objects, may abort the process). A group it did not join is left to its owner."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import torch.distributed as td
+
+from taco.distributed import DistEnv
+from taco.evaluation import evaluate
+from taco.evaluation.evaluate import EvalConfig, EvaluationError, run_evaluation
+
+
+@pytest.fixture
+def rank0_of_two(monkeypatch):
+    """Rank 0 as torchrun would start it, in a gloo group of one process (barriers return at
+    once): the group's variables say a world of 1, evaluation's view of the job says 2."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for name, value in (("MASTER_ADDR", "127.0.0.1"), ("MASTER_PORT", str(port)), ("RANK", "0"),
+                        ("WORLD_SIZE", "1")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(evaluate, "dist_env_from_environ", lambda: DistEnv(rank=0, world_size=2))
+    yield
+    if td.is_initialized():
+        td.destroy_process_group()
+
+
+@pytest.mark.filterwarnings("ignore:.*colours converted")
+def test_the_group_is_left_after_a_run(rank0_of_two, tiny_folder, tmp_path):
+    cfg = EvalConfig(datasets=[str(tiny_folder)], classic=["jpeg"], qualities={"jpeg": [50]},
+                     limit=1, fid="off", cmmd_clip=None, plot=False, progress=False, output=tmp_path)
+    assert run_evaluation(cfg)
+    assert not td.is_initialized()
+
+
+def test_the_group_is_left_after_a_failure(rank0_of_two, tmp_path):
+    with pytest.raises(EvaluationError, match="nothing to evaluate"):
+        run_evaluation(EvalConfig(datasets=["samples"], output=tmp_path))
+    assert not td.is_initialized()
+
+
+def test_a_group_of_the_caller_stays(monkeypatch, tiny_folder, tmp_path):
+    """A caller's own group (a world of one: evaluation joins none) is not evaluation's to leave."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    td.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
+    try:
+        with pytest.raises(EvaluationError, match="nothing to evaluate"):
+            run_evaluation(EvalConfig(datasets=["samples"], output=tmp_path))
+        assert td.is_initialized()
+    finally:
+        td.destroy_process_group()
