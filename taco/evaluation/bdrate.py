@@ -498,8 +498,10 @@ def bd_table(
     if anchor not in curves:
         raise TacoValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")
 
-    def column(points: Sequence[Mapping[str, float]], key: str) -> list[float]:
-        return [float(p.get(key, math.nan)) for p in points]
+    def column(points: Sequence[Mapping[str, float | None]], key: str) -> list[float]:
+        """``key`` of each point; NaN where it is missing or null (a result file's "fid": null)."""
+        values = (p.get(key) for p in points)
+        return [math.nan if v is None else float(v) for v in values]
 
     images = images or {}
     table: dict[str, dict[str, dict[str, float | str]]] = {}
