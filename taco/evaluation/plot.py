@@ -34,6 +34,7 @@ import numpy as np
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..checks import is_number
 from ..errors import TacoValueError, TacoWarning, warn_at_caller
+from ..jsonfiles import write_json
 from ..messages import shown_path
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .reference import ReferenceCurve, reference_datasets, references_for
@@ -44,7 +45,6 @@ from .result_files import (
     UnsupportedResultVersion,
     read_result,
     result_csv,
-    write_json,
 )
 from .runner import ResultsFileError, UnreadableResultsCSV, read_rows
 
