@@ -46,6 +46,7 @@ from ..checksums import sha256_file
 from ..devices import resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
 from ..errors import TacoError, TacoWarning, warn_at_caller
+from ..jsonfiles import write_json
 from ..locks import FolderLock
 from ..messages import count, note
 from ..metrics import check_lpips_input
@@ -60,7 +61,7 @@ from .measure import (
     SetMetrics,
     pair_metrics,
 )
-from .result_files import TEXT_COLUMNS, result_rows, write_json
+from .result_files import TEXT_COLUMNS, result_rows
 from .results import check_resume, dataset_dir, finish_run, result_header
 from .runner import (
     RESUME_ADVICE,
@@ -936,6 +937,5 @@ def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
     try:
         return plot_results([out_dir], out_dir / "rd", reference=cfg.reference, anchor=anchor,
                             bootstrap=cfg.bootstrap, seed=cfg.seed)
-    except ValueError as exc:  # an --anchor naming no curve: the results are kept
-        raise EvaluationError(f"{exc} (the results are in {out_dir}: taco plot draws "
-                              "them again)") from None
+    except ValueError as exc:  # an --anchor naming no curve, runs on other images: results kept
+        raise EvaluationError(f"{exc} (this run's results are kept in {out_dir})") from None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import is_int, is_number
-from ..jsonfiles import format_problem, is_file_name, jsonable, read_json_object, write_json
+from ..jsonfiles import format_problem, is_file_name, read_json_object
 from ..recipe import IMAGE_METRICS
 from .bdrate import METRIC_ORDER
 from .runner import ResultsFileError, read_rows
@@ -29,12 +29,10 @@ __all__ = [
     "TEXT_COLUMNS",
     "MalformedResult",
     "UnsupportedResultVersion",
-    "jsonable",
     "read_result",
     "result_csv",
     "result_problem",
     "result_rows",
-    "write_json",
 ]
 
 RESULT_FORMAT = "taco-eval"

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..jsonfiles import write_json
 from ..messages import some
 from .datasets import EvalDataset
 from .measure import (
@@ -24,12 +25,7 @@ from .measure import (
     original_features,
     summarize_run,
 )
-from .result_files import (
-    RESULT_FORMAT,
-    RESULT_VERSION,
-    read_result,
-    write_json,
-)
+from .result_files import RESULT_FORMAT, RESULT_VERSION, read_result
 from .runner import RESUME_ADVICE, Job, ResultsFileError
 
 __all__ = [
