@@ -47,12 +47,16 @@ warnings.filterwarnings("ignore")
 
 from compressai import ans  # noqa: E402
 
-from taco.bench.inputs import SAMPLE_IMAGES, SAMPLES  # noqa: E402
+from taco.bench.inputs import SAMPLE_IMAGES  # noqa: E402
 from taco.bitstream import rans, unpack  # noqa: E402
 from taco.codec import coding_codec, compress_image, pad_to_multiple  # noqa: E402
 from taco.images import image_to_tensor, load_image, to_rgb  # noqa: E402
 from taco.models import PRETRAINED, create_model, fast_codec, load  # noqa: E402
-from taco.samples import sample_caption, sample_names  # noqa: E402
+from taco.samples import (  # noqa: E402
+    SAMPLES_DIR,  # noqa: E402
+    sample_caption,
+    sample_names,
+)
 from taco.text import model_text_encoder  # noqa: E402
 
 BYPASS_BITS = 4  # compressai's rANS bypass_precision
@@ -214,14 +218,14 @@ def main(argv: list[str] | None = None) -> int:
         model = load(name) if trained else create_model(name)
         quality = None if model.qualities is None else args.quality or model.default_quality
         if not trained and args.fit_steps:
-            paths = [Path(i) if Path(i).is_file() else SAMPLES / i for i in args.images]
+            paths = [Path(i) if Path(i).is_file() else SAMPLES_DIR / i for i in args.images]
             fit(model, [image_to_tensor(to_rgb(load_image(q))[0]) for q in paths],
                 [captions.get(q.name, "a photo") for q in paths], args.fit_steps, quality=quality)
         for levels in args.scale_levels or [0]:
             if levels:
                 model.set_scale_levels(levels)
             for image_name in args.images:
-                path = Path(image_name) if Path(image_name).is_file() else SAMPLES / image_name
+                path = Path(image_name) if Path(image_name).is_file() else SAMPLES_DIR / image_name
                 image = to_rgb(load_image(path))[0]
                 caption = captions.get(path.name, "a photo")
                 x = pad_to_multiple(image_to_tensor(image))

@@ -40,10 +40,10 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import taco  # noqa: E402
-from taco.bench.inputs import SAMPLES  # noqa: E402
 from taco.bitstream import rans, unpack  # noqa: E402
 from taco.codec import coding_codec  # noqa: E402
 from taco.models import PRETRAINED, create_model, load, save_checkpoint  # noqa: E402
+from taco.samples import SAMPLES_DIR  # noqa: E402
 from taco.text import model_text_encoder  # noqa: E402
 
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                    "(random weights: load and table times only mean something then)")
     p.add_argument("--levels", nargs="+", type=int, default=[64, 256])
     p.add_argument("--rounds", type=int, default=7)
-    p.add_argument("--image", default=str(SAMPLES / "skimage-astronaut.png"))
+    p.add_argument("--image", default=str(SAMPLES_DIR / "skimage-astronaut.png"))
     p.add_argument("--size", default="1920x1080", help="the decoded image's WxH (the image resized)")
     p.add_argument("--caption", default="an astronaut in a white suit in front of a flag")
     p.add_argument("--json", metavar="FILE")

@@ -11,8 +11,7 @@ from ..codec import pad_to_multiple
 from ..images import ImageReadError, image_to_tensor, load_image, to_rgb
 from ..samples import SAMPLES_DIR, sample_caption, sample_names
 
-#: Where the sample photos are, and their names: the images bench times by default.
-SAMPLES = SAMPLES_DIR
+#: The sample photos' names: the images bench times by default.
 SAMPLE_IMAGES = sample_names()
 
 
@@ -25,7 +24,7 @@ def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str
         if not path.is_file():
             if item not in SAMPLE_IMAGES:
                 raise ImageReadError(item, f"no such file, and not a sample ({', '.join(SAMPLE_IMAGES)})")
-            path = SAMPLES / item
+            path = SAMPLES_DIR / item
         image = to_rgb(load_image(path))[0]
         if crop:
             s = min(crop, image.width, image.height)

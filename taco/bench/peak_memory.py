@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .inputs import SAMPLE_IMAGES, SAMPLES
+from ..samples import SAMPLES_DIR
+from .inputs import SAMPLE_IMAGES
 
 _MEMORY_CHILD = r"""
 import json, resource, sys, warnings
@@ -71,7 +72,7 @@ def peak_memory(model: str, height: int, width: int, device: str = "cpu") -> dic
         for part in ("encode", "decode"):
             proc = subprocess.run(
                 [sys.executable, "-c", _MEMORY_CHILD, model, str(height), str(width), device, part,
-                 path, str(SAMPLES / SAMPLE_IMAGES[0])],
+                 path, str(SAMPLES_DIR / SAMPLE_IMAGES[0])],
                 capture_output=True, text=True, check=False,
             )
             if proc.returncode != 0:
