@@ -310,18 +310,20 @@ class ClipTowers(nn.Module):
             # clear too: the lookup below reads each from the cache)
             self._text_cache.clear()
             missing = sorted(set(captions))
-        if missing:
-            batch = self.tokenizer(
-                missing, padding=True, truncation=True, max_length=DEFAULT_MAX_TOKENS,
-                return_tensors="pt",
+        # One caption per call: in a padded batch a caption gets other last bits (on a
+        # multi-threaded CPU), and a resumed run, its cache empty, batches other captions
+        # together than the run it resumes; alone, the bits never depend on the neighbours.
+        for caption in missing:
+            tokens = self.tokenizer(
+                [caption], truncation=True, max_length=DEFAULT_MAX_TOKENS, return_tensors="pt",
             )  # the authors' f_T reads the encoder's 38 tokens: a longer caption is cut there
             pooled = self.model.text_model(
-                input_ids=batch["input_ids"].to(device),
-                attention_mask=batch["attention_mask"].to(device),
-            ).pooler_output  # (b, width)
-            emb = self.model.text_projection(pooled)  # (b, D)
+                input_ids=tokens["input_ids"].to(device),
+                attention_mask=tokens["attention_mask"].to(device),
+            ).pooler_output  # (1, width)
+            emb = self.model.text_projection(pooled)  # (1, D)
             emb = emb / emb.norm(dim=-1, keepdim=True)
-            self._text_cache.update(zip(missing, emb.float().cpu(), strict=True))
+            self._text_cache[caption] = emb[0].float().cpu()
         return torch.stack([self._text_cache[c] for c in captions]).to(device)
 
     def joint_parts(
