@@ -5,8 +5,8 @@ for the LPIPS input convention (``lpips_input``: "standard", the LPIPS evaluatio
 Loaded from YAML, JSON or TOML (:func:`load_config`), then ``key=value`` overrides (dotted keys reach
 into ``data``/``val``/``model_overrides``; values are parsed as YAML, so ``k_j=0``,
 ``lr_milestones=[2,3]`` and ``bf16=true`` work). Unknown keys and wrongly typed values are
-errors that name the key, never silently ignored. YAML anchors and aliases are refused
-(:class:`ConfigLoader`).
+errors that name the key, never silently ignored. YAML anchors and aliases, and a key given
+twice, are refused (:class:`ConfigLoader`).
 """
 
 from __future__ import annotations
@@ -415,12 +415,39 @@ class AliasRefused(yaml.YAMLError):
         self.line, self.column = line, column
 
 
-class ConfigLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses anchors and aliases (:class:`AliasRefused`).
+class KeyGivenTwice(yaml.YAMLError):
+    """A key given twice in one mapping of a config, which :class:`ConfigLoader` refuses (plain
+    YAML keeps the last copy: a second ``data:`` block wiped ``data.root``); the message starts
+    ``LINE:`` (1-based) and names the line of the first copy."""
 
-    A config has no use for them, and they are a "billion laughs": ten nested aliases in 500
-    bytes load as shared references but expand to 10**10 values when the mapping is copied or
-    printed (GBs of memory, never finishing)."""
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        super().__init__(f"{line}: key {key!r} given twice (first on line {first})")
+        self.line, self.first = line, first
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses anchors and aliases (:class:`AliasRefused`) and a key
+    given twice in one mapping (:class:`KeyGivenTwice`), as tomllib does.
+
+    A config has no use for anchors and aliases, and they are a "billion laughs": ten nested
+    aliases in 500 bytes load as shared references but expand to 10**10 values when the mapping
+    is copied or printed (GBs of memory, never finishing)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # "<<": merged keys are meant to be overridden
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    if key in first_line:
+                        raise KeyGivenTwice(key, line, first_line[key])
+                    first_line[key] = line
+                except TypeError:  # unhashable: the SafeLoader says so below
+                    pass
+        return super().construct_mapping(node, deep=deep)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
@@ -469,7 +496,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file -> mapping
     (not yet validated). Every failure is one :class:`ConfigError` line naming the file: one
     that cannot be read, is over :data:`CONFIG_MAX_BYTES` (read no further), is not UTF-8, does not parse, nests deeper than Python's recursion
-    limit, or uses YAML anchors/aliases (:class:`ConfigLoader`); a syntax error is
+    limit, uses YAML anchors/aliases or gives a key twice (:class:`ConfigLoader`); a syntax
+    error is
     ``PATH:LINE:COL: ...`` (:func:`syntax_error_text`)."""
     path = Path(path)
     try:
@@ -495,7 +523,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
             data = load_yaml(text) or {}
         else:
             raise ConfigError(f"{path}: config files are .yaml, .yml, .json or .toml")
-    except AliasRefused as e:
+    except (AliasRefused, KeyGivenTwice) as e:
         raise ConfigError(f"{path}:{e}") from None
     except RecursionError:  # the parsers recurse once (or more) per level of [ or {
         raise ConfigError(f"{path}: not valid {kind}: nested too deeply") from None
