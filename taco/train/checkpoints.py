@@ -14,7 +14,9 @@ run's own folder) a clean start from step 0 with a message.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -175,16 +177,26 @@ def training_metadata(
     }
 
 
+def training_set(files: Iterable[str]) -> dict[str, Any]:
+    """What a state records of its training images: their count and a digest of their sorted
+    names, so that a resume on a changed folder is said (:func:`read_state`)."""
+    names = sorted(files)
+    digest = hashlib.sha256("\n".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+    return {"images": len(names), "digest": digest[:16]}
+
+
 def state_meta(
     cfg: TrainConfig, progress: TrainProgress, env: DistEnv, steps_per_epoch: int, final: bool,
-    *, stream_seed: int, init_from: dict[str, Any] | None,
+    *, stream_seed: int, init_from: dict[str, Any] | None, train_set: dict[str, Any],
 ) -> dict[str, Any]:
     """The JSON part of a training state (what :func:`read_state` checks on resume). With it,
     the run's stream seed and warm-start record: a resumed run takes them from here, not again
-    from its ``init_from`` source, which may have trained on since (:func:`resumed_run_identity`)."""
+    from its ``init_from`` source, which may have trained on since (:func:`resumed_run_identity`),
+    and its training set (:func:`training_set`)."""
     return {
         "stream_seed": stream_seed,
         "init_from": init_from,
+        "train_set": train_set,
         "progress": dataclasses.asdict(progress),
         "steps_per_epoch": steps_per_epoch,
         "world_size": env.world_size,
@@ -218,12 +230,15 @@ def read_state(
     device: torch.device,
     *,
     seed: int,
+    train_set: dict[str, Any] | None = None,
 ) -> TrainProgress:
     """Load a state into ``model`` and the optimisers, set the RNGs from ``seed`` (the run's
     stream seed, :func:`taco.train.trainer.stream_seed`); -> where the run stands.
 
-    The same layout (world size, batch, steps per epoch) continues bit-exactly; another one
-    continues from the same step with a warning, its position in the epoch rescaled. A config
+    The same layout (world size, batch, steps per epoch) on the same training set
+    (``train_set``, :func:`training_set`; a state saved before it was recorded: not compared)
+    continues bit-exactly; another one, or a changed set, continues from the same step with a
+    warning that says what changed, its position in the epoch rescaled. A config
     that changes what the next step computes is warned about once the state has loaded; weights
     or optimiser state that do not fit are a :class:`TrainStateError` alone.
     """
@@ -243,30 +258,42 @@ def read_state(
         step=p["step"], epoch=p["epoch"], batch_in_epoch=p["batch_in_epoch"],
         wall_time_s=p["wall_time_s"],
     )  # fmt: skip
-    same_layout = (
-        meta["world_size"] == env.world_size
-        and meta["batch_size"] == cfg.batch_size
-        and meta["steps_per_epoch"] == steps_per_epoch
-    )
-    if same_layout:
+    changes = layout_changes(meta, env.world_size, cfg.batch_size, steps_per_epoch, train_set)
+    if not changes:
         set_python_numpy_rng_state(meta["rng"])
         torch.set_rng_state(tensors["rng/torch"][env.rank].clone())
         if device.type == "cuda" and "rng/cuda" in tensors:
             torch.cuda.set_rng_state(tensors["rng/cuda"][env.rank].clone(), device)
         return progress
-    warnings.warn(
-        f"resuming with another layout (world size {meta['world_size']} -> "
-        f"{env.world_size}, batch {meta['batch_size']} -> {cfg.batch_size}): "
-        "continuing from the same step, but not bit-exactly",
-        TacoWarning,
-        stacklevel=3,
-    )
+    warnings.warn(f"{' and '.join(changes)}: continuing from the same step, but not bit-exactly",
+                  TacoWarning, stacklevel=3)
     seen = p["batch_in_epoch"] * meta["batch_size"] * meta["world_size"]
     progress.batch_in_epoch = seen // (cfg.batch_size * env.world_size)
     if progress.batch_in_epoch >= steps_per_epoch:
         progress.epoch, progress.batch_in_epoch = progress.epoch + 1, 0
     torch.manual_seed(seed + env.rank + progress.step)
     return progress
+
+
+def layout_changes(
+    meta: dict[str, Any], world_size: int, batch_size: int, steps_per_epoch: int,
+    train_set: dict[str, Any] | None,
+) -> list[str]:
+    """What differs between a saved state's ``meta`` and the resuming run, in words: the
+    layout (only the values that changed) and the training set; [] for an exact continuation."""
+    layout = [f"{what} {meta[key]} -> {now}" for what, key, now in (
+        ("world size", "world_size", world_size), ("batch", "batch_size", batch_size),
+    ) if meta[key] != now]
+    changes = [f"resuming with another layout ({', '.join(layout)})"] if layout else []
+    saved = meta.get("train_set")
+    changed = "the training set changed since the state was saved"
+    if saved is not None and train_set is not None and saved != train_set:
+        before, now = saved["images"], train_set["images"]
+        changes.append(f"{changed} ({before} -> {now} images)" if before != now
+                       else f"{changed} (other files, {now} images)")
+    elif not layout and meta["steps_per_epoch"] != steps_per_epoch:  # a state saved before the set
+        changes.append(f"{changed} ({meta['steps_per_epoch']} -> {steps_per_epoch} steps per epoch)")
+    return changes
 
 
 #: The config keys that make the model (its architecture and so its state dict).

@@ -74,6 +74,7 @@ from .checkpoints import (
     state_meta,
     state_step,
     training_metadata,
+    training_set,
     write_checkpoint,
     write_state,
 )
@@ -254,6 +255,7 @@ class Trainer:
                                 lpips_input=cfg.lpips_input)
         # then the photos and captions: a wrong folder is said before minutes of set-up
         self.dataset, self.val_dataset = training_data(cfg, self.env.is_main)
+        self.train_set = training_set(r.file for r in self.dataset.records)  # what a state records
         #: whether the run validates: every rank waits for rank 0's validations (only rank 0
         #: holds the validation set)
         self.validates = cfg.val.root is not None and cfg.val.images != 0
@@ -331,6 +333,7 @@ class Trainer:
             self.progress = read_state(
                 self.resume_path, cfg, self.model, self._optimizers(), self.env,
                 self.steps_per_epoch, self.device, seed=self.seed,
+                train_set=self.train_set,
             )  # fmt: skip
         self.net = training_net(self.model, cfg, self.env, self.device)
 
@@ -732,7 +735,8 @@ class Trainer:
             path = self.out_dir / STATE_FILE
             meta = state_meta(self.cfg, self.progress, self.env, self.steps_per_epoch, final,
                               stream_seed=self.seed,
-                              init_from=getattr(self.model, "metadata", {}).get("init_from"))
+                              init_from=getattr(self.model, "metadata", {}).get("init_from"),
+                              train_set=self.train_set)
             write_state(self.out_dir, self.model, self._optimizers(), rng, meta)  # type: ignore[arg-type]
         except OSError as e:
             raise self._write_failed(path, e) from None
