@@ -16,6 +16,7 @@ named on purpose is the only source; without one, the image's sidecar ``IMAGE.tx
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -153,10 +154,16 @@ def _read_line(path: Path, line_no: int, line: str, captions: dict[str, list[str
     if not line.strip():
         return
     try:
-        entry = load_json(line)  # nested 200,000 deep or a 5,000-digit number: a ValueError
+        # without its line ending, which json would read as a line 2 of its own
+        entry = load_json(line.rstrip("\r\n"))  # 200,000 deep or 5,000 digits: a ValueError
         image = entry["image"]
         caps = entry.get("captions", entry.get("caption", []))
         captioner = entry.get("captioner")
+    except json.JSONDecodeError as e:
+        raise CaptionsFileError(
+            f'{path}:{line_no}: expected {{"image": ..., "captions": [...]}} '
+            f"({e.msg} at column {e.colno})"  # as a byte that is not UTF-8 is named
+        ) from None
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise CaptionsFileError(
             f'{path}:{line_no}: expected {{"image": ..., "captions": [...]}} ({e})'
