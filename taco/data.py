@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -48,7 +49,15 @@ from taco.captions_file import (
     folder_captions,
     image_name_problem,
 )
-from taco.images import MAX_PIXELS, ImageReadError, image_to_tensor, load_image, open_image, to_rgb
+from taco.images import (
+    MAX_PIXELS,
+    ImageConversionWarning,
+    ImageReadError,
+    image_to_tensor,
+    load_image,
+    open_image,
+    to_rgb,
+)
 from taco.suffixes import IMAGE_SUFFIXES, folder_images
 
 from .errors import TacoError, TacoValueError, TacoWarning
@@ -371,6 +380,23 @@ def _excluded(file: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(file, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
+#: :func:`taco.images.to_rgb`'s words for what an image decodes as -> what it is trained as
+_TRAINING_WORDS = (
+    (re.compile(r" \(decoded [^)]*\)"), ""),
+    (re.compile(r"\bis coded, and decodes, as|\bdecodes as"), "is trained as"),
+    (re.compile(r"\bTACO codes"), "TACO trains on"),
+    (re.compile(r"\bcoded (with|as)"), r"trained \1"),
+)
+
+
+def training_words(message: str) -> str:
+    """A conversion warning of :func:`taco.images.to_rgb` (written for ``taco compress``: how the
+    image decodes) in training's words: what the model is trained on."""
+    for pattern, words in _TRAINING_WORDS:
+        message = pattern.sub(words, message)
+    return message
+
+
 def _sample_seed(seed: int, epoch: int, index: int) -> int:
     state = np.random.SeedSequence([seed, epoch, index]).generate_state(1, np.uint64)
     return int(state[0]) >> 1  # torch.manual_seed takes a non-negative int64
@@ -398,7 +424,10 @@ class CaptionedImages(Dataset[Sample]):
     not retried later in the same process); after ``max_retries`` new unreadable files in one
     call, or when none is readable, :class:`UnreadableImagesError` (a ``RuntimeError``) is
     raised. ``skipped`` counts distinct
-    files in *this* process: DataLoader workers keep their own counts.
+    files in *this* process: DataLoader workers keep their own counts. A file that is converted
+    on load (:func:`taco.images.to_rgb`: a colour profile, an alpha channel...) is warned about
+    once for the dataset, also across DataLoader workers, in training's words
+    (:func:`training_words`).
 
     ``min_side``: drop, at construction, the records whose image is smaller than ``min_side``
     px on its shorter side (only the file header is read; counted in ``too_small``) or that
@@ -489,6 +518,9 @@ class CaptionedImages(Dataset[Sample]):
                     f"caption_index={caption_index} is out of range for {count(len(short), 'image')}, "
                     f"e.g. {short[:3]}"
                 )
+        # the files whose conversion (to_rgb's warning) was said, in shared memory: DataLoader
+        # workers, re-created each epoch, say each file's once for the whole run
+        self._said = torch.zeros(len(kept), dtype=torch.bool).share_memory_()
         if not kept:
             why = "; ".join(self._dropped_parts()) or (
                 f"no image files there ({', '.join(sorted(IMAGE_SUFFIXES))})")
@@ -561,7 +593,10 @@ class CaptionedImages(Dataset[Sample]):
                 if failures >= self.max_retries:
                     break
                 continue
-            rgb, _ = to_rgb(image, source=record.file)
+            with warnings.catch_warnings(record=True) as notes:
+                warnings.simplefilter("always")
+                rgb, _ = to_rgb(image, source=record.file)
+            self._say(i, notes)
             if self.seed is None:
                 return self._sample(rgb, record)
             with torch.random.fork_rng(devices=[]):
@@ -570,6 +605,17 @@ class CaptionedImages(Dataset[Sample]):
         what = (f"all {n} files tried are unreadable" if tried == n else
                 f"{tried} unreadable in a row from index {index}, of {n} files")
         raise UnreadableImagesError.none_readable(self.root, what, first)
+
+    def _say(self, index: int, notes: list[warnings.WarningMessage]) -> None:
+        """Warn ``notes`` (caught from ``to_rgb``) again, its conversion warnings once per file
+        in any process and in training's words (:func:`training_words`)."""
+        said = bool(self._said[index])
+        for note in notes:
+            if not issubclass(note.category, ImageConversionWarning):
+                warnings.warn_explicit(note.message, note.category, note.filename, note.lineno)
+            elif not said:
+                self._said[index] = True
+                warnings.warn(training_words(str(note.message)), note.category, stacklevel=3)
 
     def _sample(self, rgb: Image.Image, record: CaptionRecord) -> Sample:
         if self.caption_index is not None:
