@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -217,3 +219,77 @@ def photos(tmp_path):
     for name in ("a.png", "b.png", "c.png"):
         Image.open(SAMPLES / "skimage-chelsea.png").resize((64, 48)).save(d / name)
     return d
+
+
+# --------------------------------------------------------------------------- failing writes
+# The one place that names taco.atomic's private write loop: tests make writes fail (a full
+# disk, a file too large, an interrupt) or hang through the fixtures
+# ``fail_writes`` and ``hang_in_write``.
+
+
+@dataclass
+class FailedWrites:
+    """What :func:`fail_writes` saw: ``seen`` writes (of its target), ``failed`` of them."""
+
+    seen: int = 0
+    failed: int = 0
+
+
+def _error(error: int | BaseException) -> BaseException:
+    return OSError(error, os.strerror(error)) if isinstance(error, int) else error
+
+
+@pytest.fixture()
+def fail_writes(monkeypatch):
+    """``fail_writes(error=ENOSPC, *, nth=1, once=False, target=None, written=None)``: from the
+    ``nth`` write of a file's contents by taco.atomic on (only that one with ``once``), a write
+    writes ``written`` bytes (None: half of them), then raises ``error`` (an errno, raised as the
+    system raises it, or any exception). ``target``: count and fail only the writes of the file of
+    that name. Returns a :class:`FailedWrites` that counts them. Undone with the test (or by
+    ``monkeypatch.undo()``)."""
+    import taco.atomic
+
+    def install(error: int | BaseException = errno.ENOSPC, *, nth: int = 1, once: bool = False,
+                target: str | None = None, written: int | None = None) -> FailedWrites:
+        write_all, record = taco.atomic._write_all, FailedWrites()
+
+        def failing(f, data):  # noqa: ANN001, ANN202
+            if target is None or Path(f.name).name.startswith(f".{target}.tmp-"):
+                record.seen += 1
+                if record.seen == nth or (record.seen > nth and not once):
+                    record.failed += 1
+                    f.write(data[: len(data) // 2 if written is None else written])
+                    raise _error(error)
+            write_all(f, data)
+
+        monkeypatch.setattr(taco.atomic, "_write_all", failing)
+        return record
+
+    return install
+
+
+def hang_in_write_source(marker: str | os.PathLike[str], *, nth: int = 1, target: str | None = None) -> str:
+    """Python source that a child process runs first: the ``nth`` write of a file's contents by
+    taco.atomic (of the file named ``target`` only, if given) writes half its bytes, flushes and
+    fsyncs them, creates the file ``marker`` and waits 600 s for the signal the test sends."""
+    return (
+        "import os as _os, time as _time\n"
+        "import taco.atomic as _atomic\n"
+        f"_marker, _nth, _target = {os.fspath(marker)!r}, {nth!r}, {target!r}\n"
+        "_write_all, _calls = _atomic._write_all, [0]\n"
+        "def _hang(f, data):\n"
+        "    if _target is None or _os.path.basename(f.name).startswith('.' + _target + '.tmp-'):\n"
+        "        _calls[0] += 1\n"
+        "        if _calls[0] == _nth:\n"
+        "            f.write(data[: len(data) // 2]); f.flush(); _os.fsync(f.fileno())\n"
+        "            open(_marker, 'w').close()\n"
+        "            _time.sleep(600)\n"
+        "    _write_all(f, data)\n"
+        "_atomic._write_all = _hang\n"
+    )
+
+
+@pytest.fixture(scope="session")
+def hang_in_write() -> Callable[..., str]:
+    """:func:`hang_in_write_source`: source that makes a child process hang inside a write."""
+    return hang_in_write_source

@@ -14,16 +14,6 @@ import taco.atomic
 from taco.atomic import stale_temporaries, write_bytes_atomic, write_text_atomic
 
 
-def _full_disk(monkeypatch) -> None:
-    """Every atomic write writes half its bytes, then fails as a full disk does."""
-
-    def failing(f, data):
-        f.write(data[: len(data) // 2])
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(taco.atomic, "_write_all", failing)
-
-
 def test_write_text_atomic_writes_exactly_the_text(tmp_path):
     path = tmp_path / "sub" / "a.txt"
     assert write_text_atomic(path, "é\r\nb\n") == path
@@ -33,10 +23,10 @@ def test_write_text_atomic_writes_exactly_the_text(tmp_path):
     assert stale_temporaries(path) == []
 
 
-def test_write_text_atomic_that_fails_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+def test_write_text_atomic_that_fails_keeps_the_old_file_and_no_temporary(tmp_path, fail_writes):
     path = tmp_path / "a.txt"
     path.write_text("old", encoding="utf-8")
-    _full_disk(monkeypatch)
+    fail_writes(errno.ENOSPC)  # every write: half its bytes, then a full disk
     with pytest.raises(OSError) as exc:
         write_text_atomic(path, "new" * 1000)
     assert exc.value.errno == errno.ENOSPC
@@ -44,12 +34,12 @@ def test_write_text_atomic_that_fails_keeps_the_old_file_and_no_temporary(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
 
 
-def test_clip_vocab_files_are_written_atomically(tmp_path, monkeypatch):
+def test_clip_vocab_files_are_written_atomically(tmp_path, fail_writes):
     from taco.text.clip_vocab import _write_files
 
     _write_files(tmp_path, {"vocab.txt": "a b\n"})
     assert (tmp_path / "vocab.txt").read_text(encoding="utf-8") == "a b\n"
-    _full_disk(monkeypatch)
+    fail_writes(errno.ENOSPC)  # every write: half its bytes, then a full disk
     with pytest.raises(OSError):  # the caller falls back to a private temporary folder
         _write_files(tmp_path, {"vocab.txt": "c d\n"})
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["vocab.txt"]
@@ -102,9 +92,9 @@ def test_a_target_of_a_long_legal_name_gets_a_legal_temporary(tmp_path):
     assert stale_temporaries(short) == [old]
 
 
-def test_a_failed_write_names_the_target_not_its_temporary(tmp_path, monkeypatch):
+def test_a_failed_write_names_the_target_not_its_temporary(tmp_path, monkeypatch, fail_writes):
     path = tmp_path / "a.txt"
-    _full_disk(monkeypatch)
+    fail_writes(errno.ENOSPC)  # every write: half its bytes, then a full disk
     with pytest.raises(OSError) as exc:
         write_text_atomic(path, "new")
     assert (exc.value.errno, exc.value.filename) == (errno.ENOSPC, str(path))
@@ -192,36 +182,25 @@ def test_another_link_error_fails_the_write_naming_the_target(tmp_path, monkeypa
 # --------------------------------------------------------------------------- stale temporaries
 
 
-_WRITER = """
-import sys, time
-import taco.atomic
-
-def stuck(f, data):
-    f.write(data)
-    f.flush()
-    print("writing", flush=True)
-    time.sleep(600)
-
-taco.atomic._write_all = stuck
-taco.atomic.write_bytes_atomic(sys.argv[1], b"x" * 1000)
-"""
-
-
-def test_only_the_temporaries_of_killed_writers_are_removed(tmp_path):
+def test_only_the_temporaries_of_killed_writers_are_removed(tmp_path, hang_in_write):
     """A SIGKILLed compress left .NAME.tmp-XXXXXXXX behind for good (no rerun removed it); now
     remove_stale_temporaries removes it, and leaves the temporary of a writer still at work."""
     import os
     import signal
     import subprocess
     import sys
+    import time
 
     from taco.atomic import remove_stale_temporaries, stale_temporaries
 
-    target = tmp_path / "a.taco"
-    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)], stdout=subprocess.PIPE,
-                              text=True)
+    target, marker = tmp_path / "a.taco", tmp_path / "inside-the-write"
+    child = hang_in_write(marker) + "taco.atomic.write_bytes_atomic(sys.argv[1], b'x' * 1000)\n"
+    writer = subprocess.Popen([sys.executable, "-c", "import sys, taco.atomic\n" + child, str(target)])
     try:
-        assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
+        deadline = time.monotonic() + 120
+        while not marker.exists() and writer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists()  # the writer is inside its write
         (live,) = stale_temporaries(target)
         assert remove_stale_temporaries([target]) == [] and live.exists()  # its writer is alive
     finally:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import taco.atomic
 from taco.cli import files, main
 
 CODE = ["--caption", "", "-m", "elic-tiny"]
@@ -46,18 +45,9 @@ def test_an_output_that_cannot_be_written_skips_its_image_only(photos, tmp_path,
 
 @pytest.mark.parametrize(("code", "words"), [(errno.ENOSPC, "no space left on device"),
                                              (errno.ENOMEM, "cannot allocate memory")])
-def test_a_full_disk_stops_the_batch_saying_how_far_it_got(photos, tmp_path, monkeypatch, capsys, code, words):
+def test_a_full_disk_stops_the_batch_saying_how_far_it_got(photos, tmp_path, fail_writes, capsys, code, words):
     # ENOMEM from the system is the machine's, not one input's, though it is running out of memory
-    write_all, calls = taco.atomic._write_all, [0]
-
-    def full_on_the_second(f, data):
-        calls[0] += 1
-        if calls[0] == 2:
-            f.write(data[: len(data) // 2])
-            raise OSError(code, os.strerror(code))
-        write_all(f, data)
-
-    monkeypatch.setattr(taco.atomic, "_write_all", full_on_the_second)
+    fail_writes(code, nth=2, once=True)  # the second file: half written, then the error
     out = tmp_path / "out"
     assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
     captured = capsys.readouterr()
@@ -71,34 +61,26 @@ def test_a_full_disk_stops_the_batch_saying_how_far_it_got(photos, tmp_path, mon
 
 # A child that compresses a folder and, in its second write, writes half the file, says so and
 # waits for the signal.
-_HANG_IN_SECOND_WRITE = """
-import os, signal, sys, time
+# A child that compresses a folder and, in its second write, writes half the file, says so (a
+# marker file) and waits for the signal.
+_COMPRESS = """
+import signal, sys
 # as a terminal's command has them: a background job or nohup would pass them on ignored
 signal.signal(signal.SIGINT, signal.default_int_handler)
 signal.signal(signal.SIGHUP, signal.SIG_DFL)
-import taco.atomic as atomic
-marker, calls, write_all = sys.argv[1], [0], atomic._write_all
-def hang(f, data):
-    calls[0] += 1
-    if calls[0] == 2:
-        f.write(data[: len(data) // 2]); f.flush()
-        open(marker, "w").close()
-        time.sleep(120)
-    write_all(f, data)
-atomic._write_all = hang
 from taco.cli import files, main
-sys.exit(main(sys.argv[2:]))
+sys.exit(main(sys.argv[1:]))
 """
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_a_signal_stops_a_batch_with_one_line_and_no_temporary(photos, tmp_path, signum):
+def test_a_signal_stops_a_batch_with_one_line_and_no_temporary(photos, tmp_path, hang_in_write, signum):
     """SIGTERM and SIGHUP ended the batch silently (status 143) and left the hidden temporary of
     the file being written; now they are handled as Ctrl-C is."""
     import time
 
     out, marker = tmp_path / "out", tmp_path / "in-the-write"
-    proc = subprocess.Popen([sys.executable, "-c", _HANG_IN_SECOND_WRITE, str(marker), "compress",
+    proc = subprocess.Popen([sys.executable, "-c", hang_in_write(marker, nth=2) + _COMPRESS, "compress",
                              str(photos), *CODE, "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
@@ -329,17 +311,16 @@ def test_a_forked_child_ends_on_sigterm_as_without_taco():
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
 
 
-def test_force_refuses_a_folder_in_an_output_s_place_before_any_work(photos, tmp_path, monkeypatch,
+def test_force_refuses_a_folder_in_an_output_s_place_before_any_work(photos, tmp_path, fail_writes,
                                                                      capsys):
     """--force overwrites files; a folder where an output goes is refused before any image is
     coded (it is not replaced, and nothing else is written)."""
     out = tmp_path / "out"
     (out / "b.taco").mkdir(parents=True)
     (out / "b.taco" / "keep.txt").write_text("mine")
-    coded = []
-    monkeypatch.setattr(taco.atomic, "_write_all", lambda *a: coded.append(a))
+    writes = fail_writes(errno.EIO)  # counted
     assert main(["compress", str(photos), *CODE, "-o", str(out), "--force"]) == 2
     err = capsys.readouterr().err
     assert f"{out / 'b.taco'} is a folder; it cannot be overwritten by a file" in err
-    assert coded == [] and _names(out) == ["b.taco"]
+    assert writes.seen == 0 and _names(out) == ["b.taco"]
     assert (out / "b.taco" / "keep.txt").read_text() == "mine"

@@ -11,7 +11,6 @@ import tempfile
 import pytest
 from PIL import Image
 
-import taco.atomic
 import taco.codec
 import taco.demo
 from taco.atomic import temporary_path
@@ -74,19 +73,11 @@ def test_a_folder_in_the_way_of_a_file_is_refused_before_the_work(photo, tmp_pat
         "a file: give another -o FOLDER")
 
 
-def test_a_demo_that_stopped_part_way_is_said_so(photo, tmp_path, monkeypatch, capsys):
+def test_a_demo_that_stopped_part_way_is_said_so(photo, tmp_path, monkeypatch, fail_writes, capsys):
     """Under ulimit -f only the .taco was written; the next run said 'cat.taco exists' as of a
     user's file. It is still kept (it may be one), and the message says what is there."""
     out = tmp_path / "dm1"
-    write_all, calls = taco.atomic._write_all, [0]
-
-    def too_large_after_the_first(f, data):
-        calls[0] += 1
-        if calls[0] > 1:
-            raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
-        write_all(f, data)
-
-    monkeypatch.setattr(taco.atomic, "_write_all", too_large_after_the_first)
+    fail_writes(errno.EFBIG, nth=2, written=0)  # every file after the first is too large
     assert _demo(photo, out) == 2
     assert sorted(p.name for p in out.iterdir()) == ["cat.taco"]  # and no temporary
     monkeypatch.undo()

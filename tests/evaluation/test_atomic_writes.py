@@ -10,7 +10,6 @@ import os
 import numpy as np
 import pytest
 
-import taco.atomic
 from taco.captions_file import CaptionRecord
 from taco.evaluation.import_captions import write_captions_jsonl
 from taco.evaluation.runner import FeatureStore, Job, _merge, read_rows
@@ -18,12 +17,9 @@ from taco.jsonfiles import write_json
 
 
 @pytest.fixture
-def full_disk(monkeypatch):
-    def failing(f, data):
-        f.write(data[: len(data) // 2])
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    return lambda: monkeypatch.setattr(taco.atomic, "_write_all", failing)
+def full_disk(fail_writes):
+    """Call it to make every write from then on write half its bytes, then fail: a full disk."""
+    return lambda: fail_writes(errno.ENOSPC)
 
 
 def _names(folder):

@@ -302,32 +302,21 @@ def test_resume_from_elsewhere_without_a_state_is_an_error(tmp_path, tiny):
     assert not out.exists()
 
 
-# A child that trains and, in its N-th write of one file, writes half of it, syncs it, leaves a
-# marker and waits to be killed.
-_HANG_IN_WRITE = """
-import os, sys, time
-import taco.atomic as atomic
-target, nth, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-write_all, calls = atomic._write_all, [0]
-def hang(f, data):
-    if os.path.basename(f.name).startswith("." + target + ".tmp-"):
-        calls[0] += 1
-        if calls[0] == nth:
-            f.write(data[: len(data) // 2]); f.flush(); os.fsync(f.fileno())
-            open(marker, "w").close()
-            time.sleep(600)
-    write_all(f, data)
-atomic._write_all = hang
+# A child that trains (in a write, the fixture hang_in_write stops it: half the file written and
+# synced, a marker left, waiting to be killed).
+_TRAIN = """
+import sys
 from taco.cli import main
-sys.exit(main(["train", *sys.argv[4:]]))
+sys.exit(main(["train", *sys.argv[1:]]))
 """
 
 
 @pytest.mark.parametrize("target", [CHECKPOINT_FILE, STATE_FILE])
-def test_sigkill_inside_a_write_keeps_the_previous_file(tmp_path, tiny, reference, target):
+def test_sigkill_inside_a_write_keeps_the_previous_file(tmp_path, tiny, reference, hang_in_write, target):
     out, marker = tmp_path / "run", tmp_path / "inside-the-write"
     overrides = tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)
-    cmd = [sys.executable, "-c", _HANG_IN_WRITE, target, "2", str(marker), "--set", *overrides]
+    child = hang_in_write(marker, nth=2, target=target) + _TRAIN
+    cmd = [sys.executable, "-c", child, "--set", *overrides]
     _sigkill_when(cmd, marker.exists, "the write", tmp_path / "output.txt")
     # killed in the second save (step 4): the file holds step 2, whole; a half temporary is left
     (stale,) = taco.atomic.stale_temporaries(out / target)
@@ -344,28 +333,13 @@ def test_sigkill_inside_a_write_keeps_the_previous_file(tmp_path, tiny, referenc
 # --------------------------------------------------------------------------- full disk
 
 
-def _fail_nth_write(monkeypatch, target: str, nth: int, error: OSError) -> None:
-    """The ``nth`` write of ``target`` writes half its bytes, then raises ``error``."""
-    write_all, calls = taco.atomic._write_all, [0]
-
-    def failing(f, data):
-        if Path(f.name).name.startswith(f".{target}.tmp-"):
-            calls[0] += 1
-            if calls[0] == nth:
-                f.write(data[: len(data) // 2])
-                raise error
-        write_all(f, data)
-
-    monkeypatch.setattr(taco.atomic, "_write_all", failing)
-
-
 @pytest.mark.parametrize("target", [CHECKPOINT_FILE, STATE_FILE])
 def test_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(
-    tmp_path, tiny, monkeypatch, capsys, target
+    tmp_path, tiny, monkeypatch, fail_writes, capsys, target
 ):
     out = tmp_path / "run"
     overrides = tiny(out, max_steps=4, ckpt_interval=1, **ELIC)
-    _fail_nth_write(monkeypatch, target, 2, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    fail_writes(errno.ENOSPC, nth=2, once=True, target=target)  # half, then a full disk
     assert taco_main(["train", "--set", *overrides]) == 3
 
     err = capsys.readouterr().err
@@ -461,18 +435,13 @@ def test_full_disk_while_logging(tmp_path, tiny, monkeypatch, capsys):
     assert len((out / "log.jsonl").read_text().splitlines()) == 4
 
 
-def test_an_error_inside_a_write_leaves_no_temporary(tmp_path):
+def test_an_error_inside_a_write_leaves_no_temporary(tmp_path, fail_writes):
     """Any exception while writing (not only OSError) keeps the old file and removes the new."""
     path = tmp_path / "x.safetensors"
     taco.atomic.save_safetensors_atomic({"a": torch.zeros(4)}, path)
-    with pytest.MonkeyPatch.context() as mp:
-        def broken(f, data):
-            f.write(data[:10])
-            raise KeyboardInterrupt
-
-        mp.setattr(taco.atomic, "_write_all", broken)
-        with pytest.raises(KeyboardInterrupt):
-            taco.atomic.save_safetensors_atomic({"a": torch.ones(4)}, path)
+    fail_writes(KeyboardInterrupt(), written=10)
+    with pytest.raises(KeyboardInterrupt):
+        taco.atomic.save_safetensors_atomic({"a": torch.ones(4)}, path)
     assert [p.name for p in tmp_path.iterdir()] == ["x.safetensors"]
     assert torch.equal(load_file(path)["a"], torch.zeros(4))
 

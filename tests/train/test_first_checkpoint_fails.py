@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 import taco
-import taco.atomic
 from taco.cli import main as taco_main
 from taco.train import load_config, train
 from taco.train.state import load_train_state_meta
@@ -24,21 +23,6 @@ ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _fail_nth_write(monkeypatch, target: str, nth: int) -> None:
-    """The ``nth`` write of ``target`` writes half its bytes, then fails: the disk is full."""
-    write_all, calls = taco.atomic._write_all, [0]
-
-    def failing(f, data):  # noqa: ANN001, ANN202
-        if Path(f.name).name.startswith(f".{target}.tmp-"):
-            calls[0] += 1
-            if calls[0] == nth:
-                f.write(data[: len(data) // 2])
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        write_all(f, data)
-
-    monkeypatch.setattr(taco.atomic, "_write_all", failing)
-
-
 def _stopped(capsys) -> str:
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -46,10 +30,11 @@ def _stopped(capsys) -> str:
     return line
 
 
-def test_the_first_state_failing_says_there_is_nothing_to_resume(tmp_path, tiny, monkeypatch, capsys):
+def test_the_first_state_failing_says_there_is_nothing_to_resume(tmp_path, tiny, monkeypatch, fail_writes,
+                                                                   capsys):
     out = tmp_path / "run"
     overrides = tiny(out, max_steps=2, ckpt_interval=1, **ELIC)
-    _fail_nth_write(monkeypatch, STATE_FILE, 1)
+    fail_writes(errno.ENOSPC, nth=1, once=True, target=STATE_FILE)  # half, then a full disk
     assert taco_main(["train", "--set", *overrides]) == 3
     assert _stopped(capsys) == (
         f"taco train: stopped: cannot write {out / STATE_FILE}: No space left on device (at step 1). "
@@ -62,10 +47,11 @@ def test_the_first_state_failing_says_there_is_nothing_to_resume(tmp_path, tiny,
     assert load_train_state_meta(out / STATE_FILE)["progress"]["step"] == 2
 
 
-def test_a_state_a_step_behind_its_checkpoint_is_the_step_named(tmp_path, tiny, monkeypatch, capsys):
+def test_a_state_a_step_behind_its_checkpoint_is_the_step_named(tmp_path, tiny, monkeypatch, fail_writes,
+                                                                 capsys):
     out = tmp_path / "run"
     overrides = tiny(out, max_steps=3, ckpt_interval=1, **ELIC)
-    _fail_nth_write(monkeypatch, STATE_FILE, 2)
+    fail_writes(errno.ENOSPC, nth=2, once=True, target=STATE_FILE)
     assert taco_main(["train", "--set", *overrides]) == 3
     assert _stopped(capsys).endswith(
         f"Stopping; the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step 2; --resume "
