@@ -24,7 +24,7 @@ from ..cli.common import (
 from ..messages import count, docs_ref, note, shown_path
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
-__all__ = ["register"]
+__all__ = ["print_summary", "register"]
 
 
 def _cli_error(exc: BaseException) -> Exception:
@@ -111,7 +111,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if not dist_env_from_environ().is_main:
         return 0
-    _print_summary(written)
+    print_summary(written)
     incomplete = _incomplete(written)
     for line in incomplete:
         print(f"taco evaluate: incomplete: {line}", file=sys.stderr)
@@ -187,7 +187,11 @@ def _fid_caveat(result: dict[str, Any], point: dict[str, Any]) -> str:
     return f" ({count(n, noun, plural)}, unreliable)"
 
 
-def _print_summary(written: list[Path]) -> None:
+def print_summary(written: list[Path]) -> None:
+    """Print what ``taco eval`` wrote (``written``, :func:`~taco.evaluation.run_evaluation`'s
+    files): a BD-rate table (``*.bdrate.md``) as it is, a line per point of each result file
+    (label, setting, dataset, image count; bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD with their
+    caveats), then the paths written."""
     from .result_files import read_result
 
     for path in written:

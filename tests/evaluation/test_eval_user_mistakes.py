@@ -8,7 +8,7 @@ import json
 import pytest
 
 import taco.cli
-from taco.evaluation.cli import _print_summary
+from taco.evaluation.cli import print_summary
 from taco.evaluation.datasets import DatasetError, open_dataset
 
 
@@ -24,7 +24,7 @@ def _summary(tmp_path, capsys, point, mode="256x256 patches, grid + grid shifted
               "set_metrics": {"fid": {"computed": True, "mode": mode}}}
     path = tmp_path / "m.json"
     path.write_text(json.dumps(result))
-    _print_summary([path])
+    print_summary([path])
     return capsys.readouterr().out.splitlines()[0]
 
 

@@ -15,7 +15,7 @@ import taco.cli
 from taco import jsonfiles
 from taco.evaluation import result_files
 from taco.evaluation.classic import evaluate_matched, get_codec
-from taco.evaluation.cli import _print_summary
+from taco.evaluation.cli import print_summary
 from taco.evaluation.datasets import open_dataset
 from taco.evaluation.evaluate import compare_caption_modes
 from taco.evaluation.result_files import (
@@ -95,11 +95,11 @@ def test_a_csv_that_is_not_a_file_beside_the_json_is_refused(rd_run, tmp_path, n
 
 def test_the_printed_summary_refuses_another_version(rd_run, tmp_path, capsys):
     path = _run(rd_run, tmp_path)
-    _print_summary([path])
+    print_summary([path])
     assert capsys.readouterr().out.startswith("M on val (3 images): bpp 0.6000")
     _edit(path, version=2)
     with pytest.raises(UnsupportedResultVersion, match=re.escape(f"{path}: {NEWER}")):
-        _print_summary([path])
+        print_summary([path])
 
 
 def test_a_matched_bpp_run_refuses_a_model_result_of_another_version(rd_run, tiny_folder, tmp_path):

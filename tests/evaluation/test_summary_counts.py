@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from taco.evaluation.cli import _print_summary
+from taco.evaluation.cli import print_summary
 
 
 def test_a_mean_over_fewer_images_than_the_set_shows_its_count(tmp_path, capsys):
@@ -15,6 +15,6 @@ def test_a_mean_over_fewer_images_than_the_set_shows_its_count(tmp_path, capsys)
     result = {"format": "taco-eval", "version": 1, "label": "m", "kind": "classic", "dataset": {"name": "photos"}, "points": [point]}
     path = tmp_path / "m.json"
     path.write_text(json.dumps(result))
-    _print_summary([path])
+    print_summary([path])
     assert capsys.readouterr().out.splitlines()[0] == (
         "m on photos (24 images): bpp 0.4000, psnr 24.0000, ms_ssim 0.9100 (n=1), lpips 0.2300")
