@@ -231,3 +231,214 @@ def test_the_checks_can_fail():
     assert {"taco.cli", "taco.codec", "taco.models.fast_codec"} <= set(v.edges)
     assert len(v.private) == 2
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# --------------------------------------------------------------------------- private names in tests
+
+TESTS = Path(__file__).resolve().parent
+_PROBES = frozenset({"setattr", "getattr", "delattr", "hasattr"})
+
+
+class PrivateUses(ast.NodeVisitor):
+    """The private names of taco (``taco.x._y``: a private module, function, class, attribute or
+    method, dunders excepted) one test module uses: imported (``from taco.x import _y``), reached
+    as attributes of names bound to taco (``import taco.x`` then ``taco.x._y``; ``from taco import
+    x`` then ``x._y``; ``from taco.x import C`` then ``C._m``), named in strings
+    (``monkeypatch.setattr("taco.x._y", ...)``), as the name of ``(monkeypatch.)setattr``,
+    ``getattr``, ... (``setattr(x, "_y", ...)``), and in Python source held in a string (a child
+    process's ``-c`` script)."""
+
+    def __init__(self) -> None:
+        self.bound: dict[str, str] = {}  # local name -> the dotted taco name bound to it
+        self.uses: dict[str, int] = {}  # dotted private name -> first line
+
+    def _use(self, dotted: str, line: int) -> None:
+        if any(_private(part) for part in dotted.split(".")[1:]):
+            self.uses.setdefault(dotted, line)
+
+    def _dotted(self, node: ast.AST) -> str | None:
+        """The taco name an expression ``a.b.c`` stands for, through the names bound to taco."""
+        attrs = []
+        while isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name) and node.id in self.bound:
+            return ".".join([self.bound[node.id], *reversed(attrs)])
+        return None
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.name.split(".")[0] == "taco":
+                self._use(alias.name, node.lineno)
+                self.bound[alias.asname or "taco"] = alias.name if alias.asname else "taco"
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level or (node.module or "").split(".")[0] != "taco":
+            return
+        for alias in node.names:
+            full = f"{node.module}.{alias.name}"
+            self._use(full, node.lineno)
+            self.bound[alias.asname or alias.name] = full
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        dotted = self._dotted(node)
+        if dotted is not None:
+            self._use(dotted, node.lineno)
+        else:
+            self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        if (name in _PROBES and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)):
+            owner = self._dotted(node.args[0])
+            if owner is not None:
+                self._use(f"{owner}.{node.args[1].value}", node.lineno)
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if not isinstance(node.value, str) or "taco" not in node.value:
+            return
+        if all(part.isidentifier() for part in node.value.split(".")):
+            if node.value.startswith("taco."):
+                self._use(node.value, node.lineno)
+        elif "\n" in node.value:  # source run in a child process
+            try:
+                tree = ast.parse(node.value)
+            except SyntaxError:
+                return
+            inner = PrivateUses()
+            inner.visit(tree)
+            for dotted in inner.uses:
+                self.uses.setdefault(dotted, node.lineno)
+
+
+def private_uses(source: str) -> dict[str, int]:
+    visitor = PrivateUses()
+    visitor.visit(ast.parse(source))
+    return visitor.uses
+
+#: Test file (under tests/) -> the private taco names it may use, each with why. Tests go through
+#: public names; these are white-box tests of a private helper, or fault injection where no public
+#: seam exists yet. A new private use fails :func:`test_tests_use_no_private_name_unlisted`.
+ALLOWED_IN_TESTS: dict[str, dict[str, str]] = {
+    "conftest.py": {
+        "taco.atomic._write_all": "fail_writes: the one fixture that makes atomic writes fail",
+    },
+    "evaluation/test_atomic_writes.py": {
+        "taco.evaluation.runner._merge": "the rank-shard merge is atomic; no public call merges alone",
+    },
+    "evaluation/test_eval_cli.py": {
+        "taco.evaluation.cli._setting": "white-box: the setting words of each kind of summary line",
+    },
+    "evaluation/test_eval_notes_shown_paths.py": {
+        "taco.evaluation.evaluate._load_models": "the notes of model loading, without a dataset to run",
+    },
+    "evaluation/test_results_csv_tail.py": {
+        "taco.evaluation.runner._TAIL_STEP": "a small read-back step puts the torn row across steps",
+    },
+    "models/test_variable_rate.py": {
+        "taco.models.entropy._inverse_gained": "white-box maths: the float64 product rounded once",
+    },
+    "test_atomic.py": {
+        "taco.text.clip_vocab._write_files": "the CLIP vocab writer is atomic; reached only by a download",
+    },
+    "test_bench.py": {
+        "taco.bench.latency._run_elic": "white-box: one latency run, without a whole benchmark",
+    },
+    "test_cli.py": {
+        "taco.cli.models._training_line": "white-box: the training words of taco models, one line",
+    },
+    "test_cli_batches.py": {
+        "taco.cli._signals_as_interrupts": "a forked child ends on SIGTERM under the command's handler",
+        "taco.cli.files._case_blind": "a case-blind file system (macOS, Windows) on Linux",
+    },
+    "test_closed_streams.py": {
+        "taco.evaluation.runner._CSVWriter": "a full disk under the results CSV's own file writes",
+    },
+    "test_decoding.py": {
+        "taco.models.conv_bands._Banded": "white-box: which convolutions are run in bands",
+    },
+    "test_decompress_save_targets.py": {
+        "taco.cli.files._MAX_SIDES": "a format limit the pre-check does not know, met by Pillow",
+    },
+    "test_folder_lock.py": {
+        "taco.locks._open": "the lock file released between its open and its lock (a race)",
+    },
+    "test_metrics.py": {
+        "taco.metrics._load_lpips_trunk": "white-box: the LPIPS trunk's checksum is checked on load",
+        "taco.metrics._resize_bilinear_tf1": "white-box maths: TF1 bilinear resize against reference",
+    },
+    "test_public_names.py": {
+        "taco._LAZY": "the package's lazy names are __all__, checked against its table",
+        "taco._SUBMODULES": "the package's lazy submodules, checked against its table",
+    },
+    "test_warning_above_bar.py": {
+        "taco.cli._warning_printer": "white-box: how a warning is printed above a progress bar",
+    },
+    "train/test_checkpoint_before_validation.py": {
+        "taco.train.trainer.Trainer._save": "the order of a step's checkpoint and its validation",
+        "taco.train.trainer.Trainer._validate": "the order of a step's checkpoint and its validation",
+        "taco.train.validation._real_coding": "a failing real coding inside a validation",
+    },
+    "train/test_stop_signals.py": {
+        "taco.cli._run": "a command stopped by a signal under torchrun, without a command's work",
+    },
+}
+
+
+def _test_files() -> dict[str, Path]:
+    """tests/ but this file, which names the private names it lists and its examples."""
+    return {p.relative_to(TESTS).as_posix(): p for p in sorted(TESTS.rglob("*.py"))
+            if p != Path(__file__).resolve()}
+
+
+def _private_uses_in_tests() -> dict[str, dict[str, int]]:
+    """Test file -> private taco name -> first line."""
+    return {name: private_uses(path.read_text(encoding="utf-8")) for name, path in _test_files().items()}
+
+
+def test_tests_use_no_private_name_unlisted():
+    """Tests use taco's public names: a private one is listed in :data:`ALLOWED_IN_TESTS`."""
+    unlisted = [f"tests/{f}:{line} uses {name}"
+                for f, uses in _private_uses_in_tests().items() for name, line in uses.items()
+                if name not in ALLOWED_IN_TESTS.get(f, {})]
+    assert unlisted == []
+
+
+def test_the_allowed_private_names_are_still_used():
+    """An allowance no longer needed is taken out (it would let a new use in unseen)."""
+    used = _private_uses_in_tests()
+    stale = [f"tests/{f}: {name}" for f, names in ALLOWED_IN_TESTS.items() for name in names
+             if name not in used.get(f, {})]
+    assert stale == []
+
+
+def test_the_test_check_can_fail():
+    """Each way a test reaches a private name is seen; public names and dunders are not."""
+    src = (
+        "import taco.atomic\n"
+        "import taco.cli as cli\n"
+        "from taco import metrics\n"
+        "from taco.locks import _open, hold_folder\n"
+        "from taco.train.trainer import Trainer\n"
+        "taco.atomic._write_all\n"
+        "cli._run\n"
+        "metrics._resize_bilinear_tf1(1)\n"
+        "Trainer._save\n"
+        "def test(monkeypatch):\n"
+        "    monkeypatch.setattr(metrics, '_load_lpips_trunk', None)\n"
+        "    monkeypatch.setattr('taco.cli.files._MAX_SIDES', {})\n"
+        "    getattr(taco.atomic, 'write_bytes_atomic')\n"
+        "    taco.__version__, cli.main, Trainer.__init__, hold_folder, '_x', 'taco.cli.main'\n"
+        "CHILD = 'import taco.atomic as a\\na._write_all = print\\n'\n"
+    )
+    assert private_uses(src) == {
+        "taco.locks._open": 4, "taco.atomic._write_all": 6, "taco.cli._run": 7,
+        "taco.metrics._resize_bilinear_tf1": 8, "taco.train.trainer.Trainer._save": 9,
+        "taco.metrics._load_lpips_trunk": 11, "taco.cli.files._MAX_SIDES": 12,
+    }
+    assert private_uses("from taco.models import _impl\nimport taco._private\n") == {
+        "taco.models._impl": 1, "taco._private": 2}
+    assert private_uses("CHILD = 'import taco.atomic as a\\na._write_all = print\\n'\n") == {
+        "taco.atomic._write_all": 1}
