@@ -20,10 +20,10 @@ def test_the_samples_are_the_captioned_photos_of_their_folder():
 
 
 def test_demo_bench_and_evaluate_take_the_same_samples():
-    from taco.bench.inputs import SAMPLE_IMAGES, SAMPLES
+    from taco.bench.inputs import SAMPLE_IMAGES
     from taco.evaluation.datasets import open_dataset
 
-    assert demo.sample_dir() == SAMPLES == SAMPLES_DIR
+    assert demo.sample_dir() == SAMPLES_DIR
     assert demo.sample_caption() == sample_caption(demo.SAMPLE)
     assert SAMPLE_IMAGES == sample_names()
     ds = open_dataset("samples")
