@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -380,23 +379,6 @@ def _excluded(file: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(file, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
-#: :func:`taco.images.to_rgb`'s words for what an image decodes as -> what it is trained as
-_TRAINING_WORDS = (
-    (re.compile(r" \(decoded [^)]*\)"), ""),
-    (re.compile(r"\bis coded, and decodes, as|\bdecodes as"), "is trained as"),
-    (re.compile(r"\bTACO codes"), "TACO trains on"),
-    (re.compile(r"\bcoded (with|as)"), r"trained \1"),
-)
-
-
-def training_words(message: str) -> str:
-    """A conversion warning of :func:`taco.images.to_rgb` (written for ``taco compress``: how the
-    image decodes) in training's words: what the model is trained on."""
-    for pattern, words in _TRAINING_WORDS:
-        message = pattern.sub(words, message)
-    return message
-
-
 def _sample_seed(seed: int, epoch: int, index: int) -> int:
     state = np.random.SeedSequence([seed, epoch, index]).generate_state(1, np.uint64)
     return int(state[0]) >> 1  # torch.manual_seed takes a non-negative int64
@@ -426,8 +408,7 @@ class CaptionedImages(Dataset[Sample]):
     raised. ``skipped`` counts distinct
     files in *this* process: DataLoader workers keep their own counts. A file that is converted
     on load (:func:`taco.images.to_rgb`: a colour profile, an alpha channel...) is warned about
-    once for the dataset, also across DataLoader workers, in training's words
-    (:func:`training_words`).
+    once for the dataset, also across DataLoader workers.
 
     ``min_side``: drop, at construction, the records whose image is smaller than ``min_side``
     px on its shorter side (only the file header is read; counted in ``too_small``) or that
@@ -578,8 +559,11 @@ class CaptionedImages(Dataset[Sample]):
             if i in self._bad:  # known unreadable in this process: skip without reloading
                 first = first or f"{record.file}: {self._bad[i]}"
                 continue
-            try:
-                image = load_image(self.root / record.file, max_pixels=self.max_pixels)
+            try:  # its conversion warnings (load_image's, to_rgb's) are said by _say
+                with warnings.catch_warnings(record=True) as notes:
+                    warnings.simplefilter("always")
+                    rgb, _ = to_rgb(load_image(self.root / record.file, max_pixels=self.max_pixels),
+                                    source=record.file)
             except ImageReadError as e:
                 self._bad[i] = e.reason
                 first = first or f"{record.file}: {e.reason}"
@@ -593,9 +577,6 @@ class CaptionedImages(Dataset[Sample]):
                 if failures >= self.max_retries:
                     break
                 continue
-            with warnings.catch_warnings(record=True) as notes:
-                warnings.simplefilter("always")
-                rgb, _ = to_rgb(image, source=record.file)
             self._say(i, notes)
             if self.seed is None:
                 return self._sample(rgb, record)
@@ -607,15 +588,16 @@ class CaptionedImages(Dataset[Sample]):
         raise UnreadableImagesError.none_readable(self.root, what, first)
 
     def _say(self, index: int, notes: list[warnings.WarningMessage]) -> None:
-        """Warn ``notes`` (caught from ``to_rgb``) again, its conversion warnings once per file
-        in any process and in training's words (:func:`training_words`)."""
+        """Warn ``notes`` (caught while loading image ``index``) again: its conversion warnings
+        only the first time the file is loaded in any process (``_said``, shared with DataLoader
+        workers), the others as Python would (once per message in a process)."""
         said = bool(self._said[index])
         for note in notes:
-            if not issubclass(note.category, ImageConversionWarning):
-                warnings.warn_explicit(note.message, note.category, note.filename, note.lineno)
-            elif not said:
+            if issubclass(note.category, ImageConversionWarning):
+                if said:
+                    continue
                 self._said[index] = True
-                warnings.warn(training_words(str(note.message)), note.category, stacklevel=3)
+            warnings.warn(note.message, stacklevel=3)
 
     def _sample(self, rgb: Image.Image, record: CaptionRecord) -> Sample:
         if self.caption_index is not None:

@@ -1,5 +1,5 @@
-"""A training image that is converted (here: an Adobe RGB profile to sRGB) is said once for the
-whole run, in training's words, also with DataLoader workers re-created every epoch."""
+"""A training image that is converted (here: an Adobe RGB profile to sRGB, or an animation's first
+frame taken) is said once for the whole run, also with DataLoader workers re-created every epoch."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_a_converted_image_is_said_once_over_epochs_of_workers(tmp_path):
         assert len(list(loader)) == 2
     lines = said.read_text(encoding="utf-8").splitlines()
     assert lines == ["ImageConversionWarning: rocket.png: colours converted from its "
-                     "'Adobe RGB (1998)' profile to sRGB (it is trained as sRGB)"]
+                     "'Adobe RGB (1998)' profile to sRGB (it decodes as sRGB)"]
 
 
 def test_without_workers_too(tmp_path):
@@ -54,22 +54,19 @@ def test_without_workers_too(tmp_path):
             dataset[0]
     assert [str(w.message) for w in caught] == [
         "rocket.png: colours converted from its 'Adobe RGB (1998)' profile to sRGB "
-        "(it is trained as sRGB)"]
+        "(it decodes as sRGB)"]
 
 
-def test_every_conversion_is_said_in_training_words():
-    from taco.data import training_words
-
-    assert [training_words(m) for m in (
-        "a.png: the palette is not kept: the image is coded, and decodes, as RGB",
-        "a.png: I;16 samples are coded with 8-bit precision (decoded back to I;16, 8 significant bits)",
-        "a.png: float samples are clamped to 0..255 and coded as 8-bit integers (decoded as 8-bit grey, L)",
-        "a.png: the alpha channel of this RGBA image is dropped (TACO codes RGB only)",
-        "a.png: HSV is converted to RGB; it decodes as RGB",
-    )] == [
-        "a.png: the palette is not kept: the image is trained as RGB",
-        "a.png: I;16 samples are trained with 8-bit precision",
-        "a.png: float samples are clamped to 0..255 and trained as 8-bit integers",
-        "a.png: the alpha channel of this RGBA image is dropped (TACO trains on RGB only)",
-        "a.png: HSV is converted to RGB; it is trained as RGB",
-    ]
+def test_a_file_read_warning_is_said_once_too(tmp_path):
+    """load_image's own conversion warning (an animation: its first frame) was outside the
+    once-per-file rule and came back at every load."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    frames = [Image.new("RGB", (80, 80), c) for c in ((200, 10, 10), (10, 200, 10))]
+    frames[0].save(photos / "anim.webp", save_all=True, append_images=frames[1:], lossless=True)
+    dataset = CaptionedFolder(photos, transform=train_transform(64), captions_needed=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            dataset[0]
+    assert [str(w.message) for w in caught] == ["'anim.webp' has 2 frames; using the first one"]
