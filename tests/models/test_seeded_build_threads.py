@@ -84,3 +84,22 @@ def test_threads_decoding_a_seed_0_file_without_a_model_share_one_build(monkeypa
         codec.clear_named_models()
     assert all(np.array_equal(images[0], im) for im in images)
     assert len(builds) == 1
+
+
+def test_a_builders_other_draws_are_seeded_too(monkeypatch):
+    """A backbone's builder may draw through torch.distributions (gamma, Dirichlet, binomial) or
+    hand nn.init torch's default generator: those draws are the seed's too (they came from the
+    unseeded global generator: another model at every call)."""
+    import taco.models.architecture as architecture
+
+    def builder(config):
+        gamma = torch.distributions.Gamma(torch.ones(4), torch.ones(4)).sample()
+        dirichlet = torch.distributions.Dirichlet(torch.ones(4)).sample()
+        binomial = torch.distributions.Binomial(5, torch.full((4,), 0.5)).sample()
+        init = torch.nn.init.uniform_(torch.empty(4), generator=torch.default_generator)
+        return torch.cat([gamma, dirichlet, binomial, init])
+
+    monkeypatch.setattr(architecture, "build_model", builder)
+    first = build_seeded(architecture_config("elic-tiny"), 0)
+    torch.rand(10)  # the global generator moves on between the builds
+    assert torch.equal(first, build_seeded(architecture_config("elic-tiny"), 0))
