@@ -157,6 +157,18 @@ def test_compress_with_the_default_model_imports_only_what_it_uses(probe, tmp_pa
     assert r["ran"] == []
 
 
+def test_a_model_named_by_its_architecture_codes_without_scipy_stats(probe, tmp_path: Path) -> None:
+    """``-m elic-tiny`` builds a model whose coder tables take their tail bound from the standard
+    library, not ``scipy.stats`` (1 s): 3.5 s -> 2.4 s to compress; decoding its file too."""
+    coded = tmp_path / "x.taco"
+    r = probe(tmp_path, "compress", str(CHELSEA), "--caption", "", "-m", "elic-tiny", "-o", str(coded))
+    assert r["code"] == 0, r["stderr"]
+    assert r["ran"] == []
+    r = probe(tmp_path, "decompress", str(coded), "-o", str(tmp_path / "x.png"))
+    assert r["code"] == 0 and (tmp_path / "x.png").is_file(), r["stderr"]
+    assert r["ran"] == []
+
+
 def test_user_errors_resolve() -> None:
     """The names a batch skips an input for exist, are taco's errors, and live where it looks."""
     import importlib

@@ -14,7 +14,6 @@ import json
 import os
 import weakref
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import torch
@@ -31,7 +30,7 @@ from ..tensor_marks import Marks, tensor_marks, unchanged
 from ..version import __version__
 from .architecture import build_model, build_on_meta, unbuildable_config
 from .config import BUILTIN_ARCHITECTURES, CheckpointError, ModelConfig
-from .elic import ELIC, MAX_SCALE_LEVELS
+from .elic import ELIC, MAX_SCALE_LEVELS, standard_normal_quantile
 from .header import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
@@ -214,9 +213,7 @@ def _rebuild_gaussian_tables(
         # CompressAI takes the tail quantile from scipy.stats (1 s to import) for this one
         # number; the standard library's is the same double at tail_mass / 2 = 5e-10, and the
         # digest below refuses any table that comes out different.
-        @staticmethod
-        def _standardized_quantile(quantile: float) -> float:
-            return NormalDist().inv_cdf(quantile)
+        _standardized_quantile = staticmethod(standard_normal_quantile)
 
     keys = _gaussian_table_keys(model)
     built: dict[bytes, GaussianConditional] = {}
