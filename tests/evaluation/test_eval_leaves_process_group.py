@@ -45,7 +45,9 @@ def test_the_group_is_left_after_a_failure(rank0_of_two, tmp_path):
 
 
 def test_a_group_of_the_caller_stays(monkeypatch, tiny_folder, tmp_path):
-    """A caller's own group (a world of one: evaluation joins none) is not evaluation's to leave."""
+    """A caller's own group, joined before a run that evaluation sees as distributed (rank 0 of
+    2), is not evaluation's to leave."""
+    monkeypatch.setattr(evaluate, "dist_env_from_environ", lambda: DistEnv(rank=0, world_size=2))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
