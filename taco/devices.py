@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = ["DEVICE_NAMES", "DeviceUnavailable", "check_device", "device_description",
-           "resolve_device", "usable_cpus"]
+           "device_kind", "resolve_device", "usable_cpus"]
 
 #: What ``--device`` takes, for help texts and errors.
 DEVICE_NAMES = "auto, cpu, cuda, cuda:N, mps"
@@ -93,6 +93,18 @@ def device_description(device: str | torch.device) -> str:
     if device.type != "cpu":
         return str(device)
     return f"cpu ({_cpu_model()}, {count(torch.get_num_threads(), 'thread')})"
+
+
+def device_kind(device: str | torch.device) -> str:
+    """The kind of ``device``, what results made on it may depend on: ``cpu``, ``mps``, or the
+    GPU's model, ``cuda (NVIDIA H100 80GB HBM3)``; not a GPU's index (torchrun's ranks each
+    have their own) nor the CPU's model or thread count (:func:`device_description` has them)."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda" and torch.cuda.is_available():
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return device.type
 
 
 def _cpu_model() -> str:

@@ -43,7 +43,7 @@ import torch
 
 from ..atomic import write_text_atomic
 from ..checksums import sha256_file
-from ..devices import resolve_device
+from ..devices import device_kind, resolve_device
 from ..distributed import DistEnv, dist_env_from_environ
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
@@ -359,7 +359,7 @@ def evaluate_model(
         "lpips_input": lpips_input,
         **({"quality": quality} if quality is not None else {}),
         # a GPU's files, or another version's, can differ: a resume must code with the same
-        "device": _device_kind(device),
+        "device": device_kind(device),
         "taco_version": __version__,
     }
     label = label or info.label
@@ -391,14 +391,6 @@ def evaluate_model(
         return json_path
     return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
                       features_dir, progress)
-
-
-def _device_kind(device: torch.device) -> str:
-    """The device as a resume must match it: ``cpu``, ``cuda (NVIDIA H100 80GB HBM3)``, ``mps``;
-    not a GPU's index (torchrun's ranks each have their own) nor the CPU's thread count."""
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return device.type
 
 
 @dataclass(frozen=True)
