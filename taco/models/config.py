@@ -10,6 +10,7 @@ import hashlib
 import importlib
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,9 +91,10 @@ def check_qualities(qualities: Sequence[float]) -> list[float]:
     tensor) of 1..255 finite numbers > 0 (NumPy's too, a float32 or float16 one read as its
     shortest decimal; not bools or strings: a header's ``true`` or ``"0.2"`` is no λ), strictly
     ascending."""
-    import numpy as np  # here: taco --help and taco info read this module and import no NumPy
-
-    if hasattr(qualities, "tolist") and getattr(qualities, "ndim", None) == 1:
+    # A NumPy value cannot exist unless NumPy is imported: taco models, taco train --print-config
+    # and taco info read this module and need not pay for it (60 ms)
+    np = sys.modules.get("numpy")
+    if np is not None and hasattr(qualities, "tolist") and getattr(qualities, "ndim", None) == 1:
         qualities = list(np.asarray(qualities))  # a NumPy array (or a tensor) of λ values
     if not isinstance(qualities, list | tuple):
         raise TacoValueError(f"qualities must be a list of λ values, got {qualities!r:.60}")
@@ -103,7 +105,7 @@ def check_qualities(qualities: Sequence[float]) -> list[float]:
         number = as_float(value)
         if number is None or number <= 0:
             raise TacoValueError(f"qualities must be positive λ values, got {list(qualities)!r:.200}")
-        if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
+        if np is not None and isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
             # float32's 0.0002 is 0.00019999999494757503 as a float: the shortest decimal that
             # reads back as it is what was meant (and gives the built-in's config and id)
             number = float(str(value))
