@@ -91,77 +91,6 @@ def check_header_size(path: Path, index: Path | None = None) -> None:
                                "about 40 kB)")
 
 
-#: Bits per element of each safetensors dtype (safetensors 0.8's ``Dtype``): what a header's
-#: ``dtype`` may say, and how many bytes its shape takes.
-_DTYPE_BITS = {"BOOL": 8, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6, "U8": 8, "I8": 8, "F8_E5M2": 8,
-               "F8_E4M3": 8, "F8_E8M0": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8, "I16": 16,
-               "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32, "C64": 64,
-               "F64": 64, "I64": 64, "U64": 64}
-
-
-def _read_header(file: Path) -> dict[str, Any]:
-    """The safetensors header of ``file`` (name -> ``{"dtype", "shape", "data_offsets"}``, and
-    ``__metadata__``), checked as safetensors checks it on opening, without safetensors: its
-    ``safe_open`` asks for a framework, and even ``"numpy"`` imports NumPy (60 ms) for a reader
-    that wants names, shapes or metadata. A ValueError says what is wrong (:func:`_reading` makes
-    it ``not a safetensors file``); call :func:`check_header_size` first."""
-    with file.open("rb") as f:
-        start = f.read(8)
-        file_size = os.fstat(f.fileno()).st_size
-        if len(start) < 8:
-            raise ValueError("header too small")
-        size = int.from_bytes(start, "little")
-        if size > file_size - 8:
-            raise ValueError(f"a header of {size:,} bytes runs past the end of the file")
-        raw = f.read(size)
-    if len(raw) != size:
-        raise ValueError("the file ended inside its header")
-    if not raw.startswith(b"{"):
-        raise ValueError("the header does not start with '{'")
-    try:
-        header = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ValueError(f"the header is not JSON: {e}") from None
-    if not isinstance(header, dict):
-        raise ValueError("the header is not a JSON object")
-    metadata = header.get("__metadata__", {})
-    if metadata is not None and not (isinstance(metadata, dict) and all(
-            isinstance(v, str) for v in metadata.values())):
-        raise ValueError("__metadata__ is not a mapping of text to text")
-    spans = []
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if not (isinstance(info, dict) and isinstance(info.get("dtype"), str) and info["dtype"] in _DTYPE_BITS
-                and _naturals(info.get("shape")) and _naturals(info.get("data_offsets"))
-                and len(info["data_offsets"]) == 2):
-            raise ValueError(f"tensor {name!r:.80}: not a dtype, shape and data_offsets")
-        begin, end = info["data_offsets"]
-        bits = _DTYPE_BITS[info["dtype"]]
-        for n in info["shape"]:
-            bits *= n
-        if end < begin or bits % 8 or bits // 8 != end - begin:
-            raise ValueError(f"tensor {name!r:.80}: its data_offsets do not fit its dtype and shape")
-        spans.append((begin, end, name))
-    at = 0
-    for begin, end, name in sorted(spans):
-        if begin != at:
-            raise ValueError(f"tensor {name!r:.80}: its data does not start where the last ends")
-        at = end
-    if at != file_size - 8 - size:
-        raise ValueError(f"the tensors take {at:,} bytes, the file holds {file_size - 8 - size:,}")
-    return header
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _naturals(value: object) -> bool:
-    """Whether ``value`` is a list of integers >= 0 (not bools)."""
-    return isinstance(value, list) and all(type(n) is int and n >= 0 for n in value)
-
-
 @contextmanager
 def _reading(file: Path, index: Path | None = None) -> Iterator[None]:
     """What safetensors raises reading ``file`` as a ShardedFileError naming it: ``FILE: not a
@@ -389,9 +318,12 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
         raise FileNotFoundError(f"{path}: no such file")
     if is_index(found):
         return dict(_read_index(found)["metadata"])
+    from safetensors import safe_open
+
     with _reading(found):
         check_header_size(found)
-        return dict(_read_header(found).get("__metadata__") or {})  # headers only: no torch
+        with safe_open(str(found), framework="numpy") as f:  # headers only: no torch
+            return dict(f.metadata() or {})
 
 
 def read_format_metadata(path: str | os.PathLike[str], key: str, format: str, version: int,
@@ -422,6 +354,8 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
 
     Raises as :func:`read_metadata` does, and ShardedFileError for a shard that cannot be opened.
     """
+    from safetensors import safe_open
+
     every = files(path)  # the plain file, or the index and its shards
     if not every:
         raise FileNotFoundError(f"{path}: no such file")
@@ -432,12 +366,13 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
     for file in every[1:] if index is not None else every:
         with _reading(file, found if index is not None else None):
             check_header_size(file, found if index is not None else None)
-            header = _read_header(file)
-            names = sorted(name for name in header if name != "__metadata__")
-            if index is not None:
-                _check_shard_tensors(found, index, file.name, names, seen)
-            for name in names:
-                shapes[name] = (tuple(header[name]["shape"]), header[name]["dtype"])
+            with safe_open(str(file), framework="numpy") as f:
+                names = list(f.keys())
+                if index is not None:
+                    _check_shard_tensors(found, index, file.name, names, seen)
+                for name in names:
+                    part = f.get_slice(name)
+                    shapes[name] = (tuple(part.get_shape()), part.get_dtype())
     if index is not None:
         _check_all_listed(found, index, seen)
     return shapes
