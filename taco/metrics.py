@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import math
+import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -213,27 +214,45 @@ LPIPS_TRUNK_SHA256 = "18c70db0f31081be813ee4fc59e039480c0859728c60d13687c73d60ea
 _ALEXNET_CONV_SLICES = {0: 1, 3: 2, 6: 3, 8: 4, 10: 5}
 
 _LPIPS_CACHE: dict[str, nn.Module] = {}
+# warnings.catch_warnings saves and restores the process-wide filter list: two threads building at
+# once would leave lpips' "ignore" filter installed for good (torch.device("meta") is per thread).
+_LPIPS_BUILD_LOCK = threading.Lock()
 
 
 def lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
     """Build the frozen LPIPS-Alex v0.1 model from an AlexNet ``features`` state dict.
 
-    ``trunk`` holds ``features.{0,3,6,8,10}.{weight,bias}`` as in torchvision's AlexNet. The
-    linear heads come from the ``lpips`` wheel (``lpips/weights/v0.1/alex.pth``); nothing is
-    downloaded (``pnet_rand=True`` builds a random trunk that is then overwritten).
+    ``trunk`` holds ``features.{0,3,6,8,10}.{weight,bias}`` as in torchvision's AlexNet (copied,
+    not shared). The linear heads come from the ``lpips`` wheel (``lpips/weights/v0.1/alex.pth``)
+    and the input scaling from its ``ScalingLayer``; nothing is downloaded. Draws nothing from
+    torch's RNG. Safe to call from several threads at once.
     """
     import lpips as _lpips_pkg
 
-    with warnings.catch_warnings():
+    # Built on the meta device: lpips.LPIPS(pnet_rand=True) builds all of torchvision's AlexNet
+    # (61.1 M parameters, 58.6 M of them the classifier LPIPS drops) and kaiming-initialises it,
+    # 370-550 ms on a 2-core CPU, only for every kept tensor to be overwritten below; on meta that
+    # costs nothing (40-50 ms for the whole build) and draws no random numbers.
+    with _LPIPS_BUILD_LOCK, warnings.catch_warnings(), torch.device("meta"):
         # torchvision deprecation notices for lpips' ``pretrained=`` call.
         warnings.filterwarnings("ignore", category=UserWarning, module="torchvision")
-        model = _lpips_pkg.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False)
+        model = _lpips_pkg.LPIPS(net="alex", pretrained=False, pnet_rand=True, verbose=False)
+    heads = Path(_lpips_pkg.__file__).parent / "weights" / "v0.1" / "alex.pth"
     state = {
-        f"slice{s}.{i}.{p}": trunk[f"features.{i}.{p}"].float()
-        for i, s in _ALEXNET_CONV_SLICES.items()
-        for p in ("weight", "bias")
+        **{
+            f"net.slice{s}.{i}.{p}": trunk[f"features.{i}.{p}"].to(torch.float32, copy=True)
+            for i, s in _ALEXNET_CONV_SLICES.items()
+            for p in ("weight", "bias")
+        },
+        **torch.load(heads, map_location="cpu", weights_only=True),  # lin{0..4}.model.1.weight
+        **{f"scaling_layer.{k}": v for k, v in _lpips_pkg.ScalingLayer().state_dict().items()},
     }
-    model.net.load_state_dict(state, strict=True)
+    # strict=False: ``lins.N`` are second names of the ``linN`` modules, filled through them.
+    loaded = model.load_state_dict(state, strict=False, assign=True)
+    unset = [n for n, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
+    if loaded.unexpected_keys or unset:
+        raise RuntimeError(f"LPIPS built with tensors not loaded {unset} or unknown "
+                           f"{loaded.unexpected_keys}: has the lpips package changed its layout?")
     model.eval().requires_grad_(False)
     return model
 
