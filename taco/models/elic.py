@@ -48,6 +48,7 @@ from torch import Tensor
 from ..bitstream.rans import check_symbols
 from ..checks import is_int
 from ..errors import TacoValueError
+from ..locks import ForkSafeLock
 from ..memory import spans, widen
 from .config import LAYOUTS, ModelConfig, check_choice
 from .entropy import ReferenceLatentCodec, codes_itself
@@ -109,22 +110,36 @@ def standard_normal_quantile(quantile: float) -> float:
     return NormalDist().inv_cdf(quantile)
 
 
+#: float32_default's state: how many are inside it, and the default dtype to give back when the
+#: last one leaves (None: it was float32 already)
+_float32_lock = ForkSafeLock()
+_float32_inside = 0
+_float32_previous: torch.dtype | None = None
+
+
 @contextmanager
 def float32_default() -> Iterator[None]:
     """Inside it, torch's default dtype is float32. taco's models are float32 (the coder's
     tables and a file's fingerprint are), and layers draw their weights in the default dtype: a
     process that set float64 (botorch and gpytorch users do) built float64 models, whose seed-0
-    weights differed from everyone else's. The default is process-wide: only when it is not
-    float32 already is it set, and meanwhile other threads' new tensors are float32 too."""
-    previous = torch.get_default_dtype()
-    if previous == torch.float32:
-        yield
-        return
-    torch.set_default_dtype(torch.float32)
+    weights differed from everyone else's. The default is process-wide: it is set when the first
+    thread enters (only if it is not float32 already) and given back when the last one leaves,
+    so concurrent builds never see it restored under them; meanwhile other threads' new tensors
+    are float32 too."""
+    global _float32_inside, _float32_previous
+    with _float32_lock:
+        if _float32_inside == 0 and torch.get_default_dtype() != torch.float32:
+            _float32_previous = torch.get_default_dtype()
+            torch.set_default_dtype(torch.float32)
+        _float32_inside += 1
     try:
         yield
     finally:
-        torch.set_default_dtype(previous)
+        with _float32_lock:
+            _float32_inside -= 1
+            if _float32_inside == 0 and _float32_previous is not None:
+                torch.set_default_dtype(_float32_previous)
+                _float32_previous = None
 
 
 class ResidualUnit(nn.Module):

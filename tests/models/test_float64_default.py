@@ -71,3 +71,15 @@ def test_created_model_codes_and_a_seed0_file_decodes_without_a_model(float64_de
     assert float_dtypes(model) == {torch.float32}
     data = taco.compress(IMAGE, "", model)
     assert np.asarray(taco.decompress(data)).shape == IMAGE.shape
+
+
+def test_concurrent_builds_are_all_float32_and_the_default_comes_back(float64_default):
+    """float32_default set and gave back the process-wide default per call: one thread gave
+    float64 back while another was still building, whose model came out partly float64."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(6):  # a race: each round lost it about half the time
+            models = list(pool.map(lambda _: create_model("elic-tiny"), range(8)))
+            assert all(float_dtypes(m) == {torch.float32} for m in models)
+    assert torch.get_default_dtype() == torch.float64
