@@ -190,7 +190,6 @@ class TacoLoss(RateDistortionLoss):
                 raise TacoValueError(f"{name} must be a finite number >= 0, got {value}")
         self.k_p, self.k_j, self.beta = float(k_p), float(k_j), float(beta)
         self.lpips_input = metrics.check_lpips_input(lpips_input)
-        self._lpips_devices: set[torch.device] = set()
         self.clip: ClipTowers | None = None
         if self.k_j > 0:
             self.clip = clip if isinstance(clip, ClipTowers) else ClipTowers.load(clip)
@@ -215,12 +214,8 @@ class TacoLoss(RateDistortionLoss):
         return _in_logging_order(parts)
 
     def _lpips(self, x: Tensor, x_hat: Tensor) -> Tensor:
-        if x.device not in self._lpips_devices:
-            # Building LPIPS draws a random AlexNet before loading its weights: keep that off the
-            # caller's RNG, so the training noise does not depend on when LPIPS was first used.
-            with torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
-                metrics.lpips_model(x.device)
-            self._lpips_devices.add(x.device)
+        # built on first use, drawing nothing from the RNG (taco.metrics.lpips_from_trunk), so the
+        # training noise does not depend on when LPIPS was first used
         return metrics.lpips(x, x_hat, self.lpips_input).mean()
 
     def extra_repr(self) -> str:
