@@ -422,7 +422,7 @@ class KeyGivenTwice(yaml.YAMLError):
 
     def __init__(self, key: Any, line: int, first: int) -> None:
         super().__init__(f"{line}: key {key!r} given twice (first on line {first})")
-        self.line, self.first = line, first
+        self.key, self.line, self.first = key, line, first
 
 
 class ConfigLoader(yaml.SafeLoader):
@@ -545,6 +545,8 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
             raise ConfigError(f"override {item!r} is not key=value")
         try:
             value = load_yaml(raw) if raw.strip() else None
+        except KeyGivenTwice as e:  # {a: 1, a: 2}: not a string either
+            raise ConfigError(f"override {key.strip()!r}: key {e.key!r} given twice") from None
         except yaml.YAMLError:  # aliases too: kept as the string given
             value = raw
         except RecursionError:

@@ -40,3 +40,12 @@ def test_the_same_key_in_different_sections_is_fine(tmp_path):
     path = tmp_path / "fine.yaml"
     path.write_text("a:\n  root: /a\nb:\n  root: /b\n")
     assert read_config_file(path) == {"a": {"root": "/a"}, "b": {"root": "/b"}}
+
+
+def test_an_override_with_a_key_twice_is_refused_by_name():
+    """``--set 'model_overrides={a: 1, a: 2}'`` fell back to the string given, then failed as
+    "model_overrides must be dict, got '{a: 1, a: 2}'"."""
+    from taco.train.config import ConfigError, apply_overrides
+
+    with pytest.raises(ConfigError, match=r"override 'model_overrides': key 'a' given twice"):
+        apply_overrides({}, ["model_overrides={a: 1, a: 2}"])
