@@ -50,7 +50,7 @@ from taco.captions_file import (
 )
 from taco.images import (
     MAX_PIXELS,
-    ImageConversionWarning,
+    ConversionNotes,
     ImageReadError,
     image_to_tensor,
     load_image,
@@ -59,7 +59,7 @@ from taco.images import (
 )
 from taco.suffixes import IMAGE_SUFFIXES, folder_images
 
-from .errors import TacoError, TacoValueError, TacoWarning
+from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .jsonfiles import read_json_object
 from .messages import count
 
@@ -560,8 +560,7 @@ class CaptionedImages(Dataset[Sample]):
                 first = first or f"{record.file}: {self._bad[i]}"
                 continue
             try:  # its conversion warnings (load_image's, to_rgb's) are said by _say
-                with warnings.catch_warnings(record=True) as notes:
-                    warnings.simplefilter("always")
+                with ConversionNotes() as notes:
                     rgb, _ = to_rgb(load_image(self.root / record.file, max_pixels=self.max_pixels),
                                     source=record.file)
             except ImageReadError as e:
@@ -587,17 +586,14 @@ class CaptionedImages(Dataset[Sample]):
                 f"{tried} unreadable in a row from index {index}, of {n} files")
         raise UnreadableImagesError.none_readable(self.root, what, first)
 
-    def _say(self, index: int, notes: list[warnings.WarningMessage]) -> None:
-        """Warn ``notes`` (caught while loading image ``index``) again: its conversion warnings
-        only the first time the file is loaded in any process (``_said``, shared with DataLoader
-        workers), the others as Python would (once per message in a process)."""
-        said = bool(self._said[index])
-        for note in notes:
-            if issubclass(note.category, ImageConversionWarning):
-                if said:
-                    continue
-                self._said[index] = True
-            warnings.warn(note.message, stacklevel=3)
+    def _say(self, index: int, notes: list[tuple[str, type[Warning]]]) -> None:
+        """Warn the conversion ``notes`` of loading image ``index`` (:class:`ConversionNotes`)
+        the first time the file is loaded in any process (``_said``, shared with DataLoader
+        workers), at the caller's line."""
+        if notes and not self._said[index]:
+            self._said[index] = True
+            for text, category in notes:
+                warn_at_caller(text, category)
 
     def _sample(self, rgb: Image.Image, record: CaptionRecord) -> Sample:
         if self.caption_index is not None:

@@ -43,6 +43,7 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "MAX_PIXELS",
     "PNG_SAVE_OPTIONS",
+    "ConversionNotes",
     "ImageConversionWarning",
     "ImageFileWarning",
     "ImageReadError",
@@ -167,6 +168,37 @@ class _ThreadWarnings:
             warnings.warn(message, category, stacklevel + 1, source, **kwargs)
 
 
+class ConversionNotes:
+    """Inside it, the conversion warnings of this module (:class:`ImageConversionWarning` and
+    :class:`ImageFileWarning`) that this thread would give are kept instead, as (text, category)
+    pairs in the list ``with`` gives, for a caller that says them its own way
+    (:class:`taco.data.CaptionedImages`: once per file). Only this thread's, and the warnings
+    filter is left as it is (not ``catch_warnings``: see :class:`_ThreadWarnings`)."""
+
+    def __enter__(self) -> list[tuple[str, type[Warning]]]:
+        self._outer = getattr(_NOTES, "notes", None)
+        notes: list[tuple[str, type[Warning]]] = []
+        _NOTES.notes = notes
+        return notes
+
+    def __exit__(self, *exc: Any) -> None:
+        _NOTES.notes = self._outer
+
+
+#: The :class:`ConversionNotes` block a thread is in: ``notes``, where its conversion warnings go.
+_NOTES = threading.local()
+
+
+def _conversion_warning(message: str, category: type[Warning]) -> None:
+    """A conversion warning, given at the caller's line (:func:`warn_at_caller`), or kept by the
+    thread's :class:`ConversionNotes` block."""
+    notes = getattr(_NOTES, "notes", None)
+    if notes is not None:
+        notes.append((message, category))
+    else:
+        warn_at_caller(message, category)
+
+
 #: The :class:`_PillowWarnings` block a thread is in: ``caught``, where its Pillow warnings go.
 _BLOCK = threading.local()
 _THREAD_WARNINGS = _ThreadWarnings()
@@ -215,7 +247,7 @@ class _PillowWarnings:
             return
         shown = shown_path(self.name)
         for text in dict.fromkeys(f"{shown}: Pillow: {one_line(m, 300)}" for m in self._caught):
-            warn_at_caller(text, ImageFileWarning)
+            _conversion_warning(text, ImageFileWarning)
 
 
 def open_image(source: str | os.PathLike[str] | io.BytesIO) -> ImageFile.ImageFile:
@@ -330,7 +362,7 @@ def load_image(
         except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
             raise ImageReadError(path, f"file is truncated or corrupt ({e})") from e
         if frames.several:
-            warn_at_caller(f"'{path.name}' {frames}; using the first one", ImageConversionWarning)
+            _conversion_warning(f"'{path.name}' {frames}; using the first one", ImageConversionWarning)
         # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
         image: Image.Image = im.copy() if frames.several else im
         image = _upright(image, path) if orient else image
@@ -503,7 +535,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     mode = image.mode
     about = f"{shown_path(source)}: " if source else ""
     if image.info.get("source_bits") == 16 and mode in ("RGB", "RGBA"):
-        warn_at_caller(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
+        _conversion_warning(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
                        "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning)
     profile = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else None
     converted = None if profile is None else _to_srgb(image, profile, about)
@@ -517,7 +549,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     lost = (f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)"
             if alpha and _alpha_matters(image) else _LOSSES.get(mode))
     if lost:
-        warn_at_caller(about + lost, ImageConversionWarning)
+        _conversion_warning(about + lost, ImageConversionWarning)
     if alpha:
         if mode in ("P", "PA"):
             image = image.convert("RGBA")
@@ -580,7 +612,7 @@ def _colour_profile(image: Image.Image, about: str) -> Any:
         space = profile.profile.xcolor_space.strip()
         name = (profile.profile.profile_description or "").strip()
     except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
-        warn_at_caller(f"{about}its colour profile cannot be read and is ignored ({one_line(str(e), 200)})",
+        _conversion_warning(f"{about}its colour profile cannot be read and is ignored ({one_line(str(e), 200)})",
                        ImageConversionWarning)
         return None
     if image.mode == "CMYK":
@@ -611,12 +643,12 @@ def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None
                                         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
                                         outputMode="RGB")
     except ImageCms.PyCMSError as e:
-        warn_at_caller(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
+        _conversion_warning(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
                        ImageConversionWarning)
         return None
     assert out is not None
     lost = "; the alpha channel is dropped" if alpha and _alpha_matters(image) else ""
-    warn_at_caller(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
+    _conversion_warning(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
                    f"sRGB{lost})", ImageConversionWarning)
     out.info.pop("icc_profile", None)
     return out
@@ -661,13 +693,13 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
     if np.allclose(xy, _SRGB_XY, atol=2e-3) or not all(0 < y <= 1 and 0 <= x <= 1 for x, y in xy):
         hdr = _TRANSFER_NAMES.get(transfer)
         if hdr:
-            warn_at_caller(f"{about}its {hdr} transfer is not tone-mapped: its values are coded as "
+            _conversion_warning(f"{about}its {hdr} transfer is not tone-mapped: its values are coded as "
                            "they are (it looks flat in sRGB)", ImageConversionWarning)
         return None
     name = _PRIMARIES_NAMES.get(primaries, f"nclx primaries {primaries}")
     if transfer not in _SRGB_TRANSFERS:
         how = _TRANSFER_NAMES.get(transfer, f"nclx transfer {transfer}")
-        warn_at_caller(f"{about}its {name} colours with a {how} transfer are not converted: its "
+        _conversion_warning(f"{about}its {name} colours with a {how} transfer are not converted: its "
                        "values are coded as they are, as sRGB", ImageConversionWarning)
         return None
     try:
@@ -692,7 +724,7 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
         dst[top:top + 256] = np.rint(encoded * 255.0)
     rgb = Image.fromarray(dst)
     lost = "; the alpha channel is dropped" if alpha and _alpha_matters(image) else ""
-    warn_at_caller(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
+    _conversion_warning(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
                    f"sRGB{lost})", ImageConversionWarning)
     return rgb
 

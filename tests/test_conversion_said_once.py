@@ -70,3 +70,30 @@ def test_a_file_read_warning_is_said_once_too(tmp_path):
         for _ in range(3):
             dataset[0]
     assert [str(w.message) for w in caught] == ["'anim.webp' has 2 frames; using the first one"]
+
+
+def test_threads_reading_a_dataset_leave_the_warnings_filter_alone(tmp_path):
+    """The conversion warnings were caught with warnings.catch_warnings, the whole process's:
+    four threads reading the dataset left an "always" filter and a dead recorder in place, so
+    every later warning of the process went nowhere. They are now kept per thread
+    (taco.images.ConversionNotes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(4):
+        Image.new("RGBA", (70, 70), (i * 40, 90, 20, 128)).save(photos / f"a{i}.png")
+    dataset = CaptionedFolder(photos, transform=train_transform(64), captions_needed=False)
+    filters = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        before = list(warnings.filters)
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda k: dataset[k % 4], range(200)))
+        assert warnings.filters == before
+        warnings.warn("still heard", UserWarning)
+    assert warnings.filters == filters
+    said = [str(w.message) for w in caught]
+    assert said[-1] == "still heard"
+    assert sorted(said[:-1]) == sorted(f"a{i}.png: the alpha channel of this RGBA image is dropped "
+                                       "(TACO codes RGB only)" for i in range(4)), said
