@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import math
-import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from torch import Tensor, nn
 from .checksums import sha256_file
 from .errors import TacoError, TacoValueError
 from .images import PIXEL_SLACK
+from .locks import ForkSafeLock
 from .recipe import IMAGE_METRICS, LPIPS_INPUTS
 
 __all__ = [
@@ -216,7 +216,8 @@ _ALEXNET_CONV_SLICES = {0: 1, 3: 2, 6: 3, 8: 4, 10: 5}
 _LPIPS_CACHE: dict[str, nn.Module] = {}
 # warnings.catch_warnings saves and restores the process-wide filter list: two threads building at
 # once would leave lpips' "ignore" filter installed for good (torch.device("meta") is per thread).
-_LPIPS_BUILD_LOCK = threading.Lock()
+# Fork-safe: a child forked while another thread built would wait on it for ever.
+_LPIPS_BUILD_LOCK = ForkSafeLock()
 
 
 def lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
@@ -245,7 +246,8 @@ def lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
             for p in ("weight", "bias")
         },
         **torch.load(heads, map_location="cpu", weights_only=True),  # lin{0..4}.model.1.weight
-        **{f"scaling_layer.{k}": v for k, v in _lpips_pkg.ScalingLayer().state_dict().items()},
+        **{f"scaling_layer.{k}": v.to(torch.float32)  # made in the default dtype: float64 for some
+           for k, v in _lpips_pkg.ScalingLayer().state_dict().items()},
     }
     # strict=False: ``lins.N`` are second names of the ``linN`` modules, filled through them.
     loaded = model.load_state_dict(state, strict=False, assign=True)

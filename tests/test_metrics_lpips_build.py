@@ -114,3 +114,18 @@ def test_lpips_builds_from_several_threads_at_once() -> None:
     assert warnings.filters == filters  # no thread restored a list another had changed
     assert torch.get_default_device() == torch.device("cpu")
     assert torch.empty(1).device == torch.device("cpu")
+
+
+def test_a_float64_default_builds_the_same_float32_network():
+    """The input scaling's buffers were made in torch's default dtype: under float64 (a botorch
+    or gpytorch process) LPIPS failed with "Input type (double) and bias type (float)"."""
+    x, y = fixed_pair()
+    expected = M.lpips_from_trunk(trunk())(x, y, normalize=True)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        model = M.lpips_from_trunk(trunk())
+        assert {t.dtype for t in model.state_dict().values()} == {torch.float32}
+        assert torch.equal(model(x, y, normalize=True), expected)
+    finally:
+        torch.set_default_dtype(previous)
