@@ -19,6 +19,7 @@ The widths of the channel-context networks are configurable so that tests can bu
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -115,6 +116,18 @@ def standard_normal_quantile(quantile: float) -> float:
 _float32_lock = ForkSafeLock()
 _float32_inside = 0
 _float32_previous: torch.dtype | None = None
+
+
+def _float32_after_fork() -> None:
+    """In a child forked while a thread was inside :func:`float32_default`: that thread is not
+    here to leave, so the default it set is given back now, and nobody is inside."""
+    global _float32_inside, _float32_previous
+    if _float32_previous is not None:
+        torch.set_default_dtype(_float32_previous)
+    _float32_inside, _float32_previous = 0, None
+
+
+os.register_at_fork(after_in_child=_float32_after_fork)
 
 
 @contextmanager

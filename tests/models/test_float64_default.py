@@ -83,3 +83,37 @@ def test_concurrent_builds_are_all_float32_and_the_default_comes_back(float64_de
             models = list(pool.map(lambda _: create_model("elic-tiny"), range(8)))
             assert all(float_dtypes(m) == {torch.float32} for m in models)
     assert torch.get_default_dtype() == torch.float64
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_child_forked_during_a_build_has_its_float64_default_back(float64_default):
+    """A child forked while another thread was inside float32_default kept float32 for good
+    (the thread that would give float64 back is not in the child)."""
+    import os
+    import threading
+
+    from taco.models.elic import float32_default
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def build() -> None:
+        with float32_default():
+            inside.set()
+            leave.wait(30)
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    try:
+        assert inside.wait(30)
+        pid = os.fork()
+        if pid == 0:  # the child: its default, and a build of its own that gives it back
+            ok = torch.get_default_dtype() == torch.float64
+            with float32_default():
+                ok = ok and torch.get_default_dtype() == torch.float32
+            os._exit(0 if ok and torch.get_default_dtype() == torch.float64 else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        leave.set()
+        thread.join(30)
+    assert torch.get_default_dtype() == torch.float64
