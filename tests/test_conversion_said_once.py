@@ -91,7 +91,7 @@ def test_threads_reading_a_dataset_leave_the_warnings_filter_alone(tmp_path):
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda k: dataset[k % 4], range(200)))
         assert warnings.filters == before
-        warnings.warn("still heard", UserWarning)
+        warnings.warn("still heard", UserWarning, stacklevel=1)
     assert warnings.filters == filters
     said = [str(w.message) for w in caught]
     assert said[-1] == "still heard"
