@@ -153,6 +153,21 @@ class EvalDataset:
             digest.update(json.dumps([r.file, size, list(r.captions)]).encode())
         return digest.hexdigest()[:16]
 
+    @property
+    def image_content(self) -> str:
+        """:attr:`content` without the captions: a short digest of each image's name and byte
+        size, over :attr:`listing`. What ``taco plot`` compares to tell runs on other images from
+        runs with other captions (a model run with ``--captions-file`` beside JPEG run before the
+        captions were written)."""
+        digest = hashlib.sha256()
+        for r in self.listing:
+            try:
+                size = (self.images.root / r.file).stat().st_size
+            except OSError:
+                size = -1
+            digest.update(json.dumps([r.file, size]).encode())
+        return digest.hexdigest()[:16]
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -7,7 +7,7 @@ stars. Published numbers from :mod:`taco.evaluation.reference` are dashed, only 
 dataset they were measured on (``reference="auto"``) unless another dataset is named.
 
 Results of one dataset that were run on different images (a photo replaced between two runs into
-one folder: their ``run.dataset.content`` differs) are refused; FID (CMMD) values measured in
+one folder: their ``dataset.image_content`` differs) are refused; FID (CMMD) values measured in
 different ways (whole images and 256 px patches; two CLIP models) are left out of the figure and
 the BD table, with a warning.
 
@@ -40,6 +40,7 @@ from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
     IMAGE_METRICS,
+    RECORDED_LATER,
     RESULT_FORMAT,
     MalformedResult,
     UnsupportedResultVersion,
@@ -172,20 +173,20 @@ def _where(r: dict[str, Any]) -> str:
 
 
 def _check_same_images(ds: str, results: Sequence[dict[str, Any]]) -> None:
-    """A ValueError when results on ``ds`` were run on different images: their datasets' digests
-    (``run.dataset.content``: each image's name and size, and its captions) differ, as after a
-    photo was replaced between two runs into one folder. Their BD-rate would compare other
-    photos, and the bootstrap pairs images by name. Results without a digest (older files) are
-    not compared."""
+    """A ValueError when results on ``ds`` were run on different images: their datasets' image
+    digests (``dataset.image_content``: each image's name and size, not its captions) differ, as
+    after a photo was replaced between two runs into one folder. Their BD-rate would compare
+    other photos, and the bootstrap pairs images by name. Results without a digest (older
+    files) are not compared."""
     digests: dict[str, str] = {}  # digest -> the first result of it
     for r in results:
-        if (content := _field(r, "run", "dataset", "content")) is not None:
+        if (content := _field(r, "dataset", "image_content")) is not None:
             digests.setdefault(str(content), _where(r))
     if len(digests) > 1:
-        raise TacoValueError(f"the results on {ds} were run on different images (dataset content "
+        raise TacoValueError(f"the results on {ds} were run on different images (image digest "
                               + ", ".join(f"{c}: {shown_path(w)}" for c, w in digests.items())
-                              + "): an image or caption changed between the runs; plot them from "
-                              "separate folders, or run them again on the same images")
+                              + "): a photo changed between the runs, or two folders of photos share "
+                              "one name; run them again on the same images")
 
 
 #: What says how a set metric was measured (its field in a result's ``set_metrics``): FID's mode
@@ -265,9 +266,10 @@ def _check_curve(ds: str, curve: Curve) -> None:
             seen[key] = r
 
 
-#: Keys of a result's ``run`` that say only which set metrics (FID, CMMD) were computed: runs that
-#: differ in them alone coded the same images alike.
-_SET_METRIC_RUN_KEYS = frozenset({"set_metrics"})
+#: Keys of a result's ``run`` that do not make two results two runs: which set metrics (FID, CMMD)
+#: were computed, and the device and version recorded since (:data:`RECORDED_LATER`, absent from
+#: older files); runs that differ in them alone, with points that agree, are one run twice.
+_SET_METRIC_RUN_KEYS = frozenset({"set_metrics"}) | RECORDED_LATER
 
 
 def _agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -298,7 +300,7 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
 
     The same results found twice (a copied folder, the same codec run in two folders, one of them
     with FID: every value both have agrees) count once, the one with more values. A ValueError
-    when results of one dataset were run on different images (their ``run.dataset.content``
+    when results of one dataset were run on different images (their ``dataset.image_content``
     differs), when a label joins runs that are not one curve (models of different
     architectures, the same λ or classic setting twice with other results) or names curves of
     two kinds (a model labelled ``JPEG`` beside the JPEG codec).

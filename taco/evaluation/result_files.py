@@ -27,6 +27,7 @@ __all__ = [
     "RESULT_MAX_BYTES",
     "RESULT_VERSION",
     "TEXT_COLUMNS",
+    "RECORDED_LATER",
     "MalformedResult",
     "UnsupportedResultVersion",
     "read_result",
@@ -34,6 +35,11 @@ __all__ = [
     "result_problem",
     "result_rows",
 ]
+
+#: Keys of a run's ``run`` block that results written before they were recorded lack (a model
+#: run's device kind and taco version): such results still resume, and still plot as one run
+#: with a newer copy of themselves.
+RECORDED_LATER = frozenset({"device", "taco_version"})
 
 RESULT_FORMAT = "taco-eval"
 RESULT_VERSION = 1

@@ -25,7 +25,7 @@ from .measure import (
     original_features,
     summarize_run,
 )
-from .result_files import RESULT_FORMAT, RESULT_VERSION, read_result
+from .result_files import RECORDED_LATER, RESULT_FORMAT, RESULT_VERSION, read_result
 from .runner import RESUME_ADVICE, Job, ResultsFileError
 
 __all__ = [
@@ -34,10 +34,6 @@ __all__ = [
     "finish_run",
     "result_header",
 ]
-
-
-#: Keys of a run that results written before they were recorded lack: such results resume.
-RECORDED_LATER = frozenset({"device", "taco_version"})
 
 
 def check_resume(json_path: Path, run: dict[str, Any]) -> None:
@@ -107,7 +103,7 @@ def result_header(
         "kind": kind,
         "label": label,
         "codec": codec,
-        "dataset": dataset.describe(),
+        "dataset": {**dataset.describe(), "image_content": dataset.image_content},
         "lpips_input": run["lpips_input"],
         **extra,
         "run": {**run, "label": label},

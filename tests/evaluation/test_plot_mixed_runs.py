@@ -1,6 +1,6 @@
 """``taco plot`` (and the figure ``taco evaluate`` draws of its whole output folder) put results
 of one dataset name into one figure and BD table even when a photo had been replaced between the
-runs (another ``run.dataset.content``: WebP -15.8 % instead of -36.6 %, no warning) or FID was
+runs (another ``dataset.image_content``: WebP -15.8 % instead of -36.6 %, no warning) or FID was
 measured on whole images by one run and on 256 px patches by another (BD-rate FID +43 % instead
 of -17 %, the axis labelled by whichever result came first). Runs on other images are now
 refused; FID (CMMD) measured in different ways is left out of the figure and the BD table, with
@@ -28,10 +28,11 @@ def _result(codec: str, *, content: str | None = "aaaa", fid: str | None = PATCH
               for q, b, p, m, lp, f, c in [(20, 0.4, 28.0, 0.93, 0.20, 60.0, 0.9), (50, 0.8, 31.0, 0.96, 0.10, 30.0, 0.5),
                                            (80, 1.5, 34.0, 0.98, 0.05, 12.0, 0.2)]]
     run = {"codec": {"name": codec}, "dataset": {"name": "val", "kind": "folder", "crop": "none"}}
+    dataset = {"name": "val", "kind": "folder", "images": 4, "crop": "none"}
     if content is not None:
-        run["dataset"]["content"] = content
+        dataset["image_content"] = content
     return {"format": "taco-eval", "version": 1, "kind": "classic", "label": codec.upper(), "codec": codec,
-            "dataset": {"name": "val", "kind": "folder", "images": 4, "crop": "none"}, "run": run,
+            "dataset": dataset, "run": run,
             "set_metrics": {"fid": {"computed": True, "mode": fid} if fid else {"computed": False},
                             "cmmd": {"computed": True, "clip": clip} if clip else {"computed": False}},
             "points": points}
@@ -67,7 +68,7 @@ def test_taco_plot_says_it_in_one_line(monkeypatch, tmp_path, capsys):
     folder = _folder(tmp_path, jpeg=_result("jpeg", content="aaaa"), webp=_result("webp", content="bbbb", scale=0.8))
     assert taco.cli.main(["plot", str(folder), "-o", str(tmp_path / "rd")]) == 2
     err = capsys.readouterr().err
-    assert "different images (dataset content aaaa" in err and len(err.strip().splitlines()) == 1
+    assert "different images (image digest aaaa" in err and len(err.strip().splitlines()) == 1
 
 
 def test_the_same_images_or_an_older_file_without_a_digest_plot_as_before(tmp_path):
@@ -117,3 +118,21 @@ def test_one_fid_mode_plots_as_before(tmp_path):
     assert _plot(full, tmp_path / "full" / "rd") == []
     svg = (tmp_path / "full" / "rd.svg").read_text()
     assert "FID ↓" in svg and "256 px patches" not in svg
+
+
+def test_runs_with_other_captions_on_the_same_images_plot_together(tmp_path):
+    """A caption-source study, or JPEG run before the captions were written beside a model run
+    with them: the run blocks' content digests (captions included) differ, the images do not."""
+    jpeg, webp = _result("jpeg"), _result("webp", scale=0.8)
+    jpeg["run"]["dataset"]["content"], webp["run"]["dataset"]["content"] = "1111", "2222"
+    curves = collect_curves([jpeg, webp])
+    assert [c.label for c in curves["val"]] == ["JPEG", "WEBP"]
+
+
+def test_one_run_written_before_and_after_device_and_version_were_recorded_is_one_run():
+    """The same run in a folder from before (no device, no taco_version in its run) and one from
+    now was refused as one label's weights twice with other results."""
+    old, new = _result("jpeg"), _result("jpeg")
+    new["run"].update(device="cpu", taco_version="0.1.0")
+    curves = collect_curves([old, new])
+    assert [c.label for c in curves["val"]] == ["JPEG"]

@@ -14,7 +14,8 @@ from taco.evaluation.runner import ResultsFileError
 
 def _header(label: str) -> tuple[dict, dict]:
     """(the run check_resume compares: the header's, label included; the header)."""
-    dataset = SimpleNamespace(describe=lambda: {"name": "val", "kind": "folder", "images": 3})
+    dataset = SimpleNamespace(describe=lambda: {"name": "val", "kind": "folder", "images": 3},
+                              image_content="0123456789abcdef")
     run = {"model_fingerprint": "abc", "lpips_input": "standard"}
     header = result_header("learned", label, "elic-small-q4", dataset, run, "cpu")
     assert "label" not in run  # the caller's dict is left as it was
