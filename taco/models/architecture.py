@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
+from ..draws import private_draws
 from ..errors import TacoValueError
 from ..messages import docs_ref
 from . import config as model_config
@@ -254,7 +255,7 @@ def build_on_meta(config: ModelConfig) -> ELIC:
     A layer whose construction mixes meta and CPU tensors (CompressAI's GDN: its pedestal comes
     from a legacy constructor, on the CPU) is built for real instead, in memory bounded by
     :data:`~taco.models.config.MAX_WIDTH`: a new backbone's layers need not be meta-safe."""
-    with torch.random.fork_rng(devices=[]):
+    with private_draws():  # thrown away, off the caller's generator (not fork_rng: see taco.draws)
         try:
             with _MetaTensors():
                 return build_model(config)

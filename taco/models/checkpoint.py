@@ -21,6 +21,7 @@ import torch.nn as nn
 
 from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
+from ..draws import private_draws
 from ..errors import TacoValueError
 from ..fileobjects import checked_path
 from ..memory import allocation_failure
@@ -273,8 +274,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         model = filled_whole(skeleton)  # the checkpoint overwrites every tensor: no init to pay
         del skeleton
         if model is None:
-            with torch.random.fork_rng(devices=[]):  # its random init is overwritten: the caller's
-                model = build_model(config)            # seeded draws stay as they were
+            with private_draws():  # its random init is overwritten: the caller's seeded draws
+                model = build_model(config)  # stay as they were, in every thread (taco.draws)
     except (RuntimeError, MemoryError) as exc:
         what = allocation_failure(exc)
         if what is not None:  # the file's tensors fit on disk, not in memory

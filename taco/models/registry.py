@@ -9,7 +9,6 @@ mistyped ``--model`` answer at once; building and loading import torch when call
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -514,61 +513,20 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
 
 def build_seeded(config: ModelConfig, seed: int) -> ELIC:
     """``build_model(config)`` with every CPU draw the build makes (torch's random functions,
-    ``nn.init``'s initialisers) taken from ``torch.Generator().manual_seed(seed)``: the weights
+    ``nn.init``'s initialisers: :func:`taco.draws.seeded_draws`) taken from
+    ``torch.Generator().manual_seed(seed)`` (:func:`taco.draws.private_draws`): the weights
     ``torch.manual_seed(seed)`` gave, without reading or reseeding torch's process-wide
     generators. Those are shared by all threads: seeding them here let concurrent builds, or
     another thread drawing meanwhile, change the weights (a seed-0 file then failed to decode
     as "made with trained weights"), and restoring them undid other threads' draws. Draws
-    outside :func:`seeded_draws` are not seeded."""
+    outside :func:`~taco.draws.seeded_draws` are not seeded."""
     import torch
-    from torch.overrides import TorchFunctionMode
 
+    from ..draws import private_draws
     from .architecture import build_model
 
-    generator = torch.Generator().manual_seed(seed)
-    draws, at = seeded_draws()
-
-    class SeededDraws(TorchFunctionMode):  # a thread's own: other threads' calls are not seen
-        def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
-                               kwargs: dict[str, Any] | None = None) -> Any:
-            kwargs = kwargs or {}
-            # a generator the caller gave (by keyword, or by position to an initialiser) stays
-            given = kwargs.get("generator")
-            if (func in draws and (given is None or given is torch.default_generator)
-                    and len(args) <= at.get(func, len(args))):
-                first = args[0] if args else None
-                device = kwargs.get("device") or (first.device if isinstance(first, torch.Tensor)
-                                                  else torch.get_default_device())
-                if torch.device(device).type == "cpu":  # meta and GPU tensors draw as before
-                    kwargs = {**kwargs, "generator": generator}
-            return func(*args, **kwargs)
-
-    with SeededDraws():
+    with private_draws(torch.Generator().manual_seed(seed)):
         return build_model(config)
-
-
-@functools.cache
-def seeded_draws() -> tuple[frozenset[Any], dict[Any, int]]:
-    """The torch functions :func:`build_seeded` gives its generator to: torch's random functions
-    and the ``nn.init`` initialisers that take a ``generator`` (with its position, so that one
-    given by position stays). A draw not among them (dropout, ``torch.distributions`` beyond
-    gamma/Dirichlet/binomial, a GPU tensor's) draws from torch's global generator, unseeded."""
-    import inspect
-
-    import torch
-
-    inits = [f for f in vars(torch.nn.init).values()  # they pass it on to torch's own draws
-             if inspect.isfunction(f) and "generator" in inspect.signature(f).parameters]
-    draws = frozenset({
-        torch.rand, torch.randn, torch.randint, torch.randperm, torch.normal, torch.bernoulli,
-        torch.multinomial, torch.poisson, torch.binomial, torch._standard_gamma,
-        torch._sample_dirichlet, torch.rand_like, torch.randn_like, torch.randint_like,
-        torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.bernoulli_,
-        torch.Tensor.bernoulli, torch.Tensor.random_, torch.Tensor.exponential_,
-        torch.Tensor.geometric_, torch.Tensor.log_normal_, torch.Tensor.cauchy_,
-        torch.Tensor.multinomial, *inits,
-    })  # fmt: skip
-    return draws, {f: list(inspect.signature(f).parameters).index("generator") for f in inits}
 
 
 def list_models() -> list[str]:

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..draws import private_draws
 from ..jsonfiles import read_json_object
 from .base import (
     DEFAULT_MAX_TOKENS,
@@ -367,7 +368,7 @@ def seeded_clip_text(config: dict[str, Any], seed: int) -> ClipText:
     """A :class:`ClipText` whose weights ``seed`` alone determines: drawn from
     ``torch.Generator().manual_seed(seed)`` in parameter-name order (biases 0, norm gains 1,
     the rest N(0, 0.02)); the caller's random state is left alone."""
-    with torch.random.fork_rng(devices=[]):
+    with private_draws():  # thrown away: the weights are drawn below
         model = ClipText(config)
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():

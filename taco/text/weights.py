@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import is_int, is_number
+from ..draws import private_draws
 from ..fileobjects import zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
 from ..shards import check_header_size
@@ -44,7 +45,7 @@ def load_network(build: Callable[[], nn.Module], folder: str | os.PathLike[str],
     """
     root = Path(folder)
     try:
-        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+        with private_draws(), torch.device("meta"):
             network = build()
     except Exception as e:
         raise TextEncoderUnavailable(f"{os.fspath(root)!r}: no usable config.json ({e})") from e

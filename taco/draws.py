@@ -1,0 +1,78 @@
+"""Random draws kept off torch's process-wide generator, for the calling thread only.
+
+    with private_draws(torch.Generator().manual_seed(0)):   # seeded weights, in any thread
+        model = build_model(config)
+    with private_draws():                                    # a throwaway init, overwritten
+        skeleton = build_model(config)
+
+torch has one CPU generator for the whole process. Seeding it for a build, or keeping a build's
+throwaway draws off it with ``torch.random.fork_rng`` (save, draw, restore), acts on every
+thread: concurrent builds change each other's weights, and the restore undoes what other threads
+drew meanwhile (a user's seeded stream repeated itself). :func:`private_draws` instead hands its
+own generator to the random functions and ``torch.nn.init`` initialisers the calling thread
+calls (a ``TorchFunctionMode``, which is per thread), and leaves the global generator alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["private_draws", "seeded_draws"]
+
+
+@functools.cache
+def seeded_draws() -> tuple[frozenset[Any], dict[Any, int]]:
+    """The torch functions :func:`private_draws` gives its generator to: torch's random functions
+    and the ``nn.init`` initialisers that take a ``generator`` (with its position, so that one
+    given by position stays). A draw not among them (dropout, ``torch.distributions`` beyond
+    gamma/Dirichlet/binomial, a GPU tensor's) draws from torch's global generator."""
+    import torch
+
+    inits = [f for f in vars(torch.nn.init).values()  # they pass it on to torch's own draws
+             if inspect.isfunction(f) and "generator" in inspect.signature(f).parameters]
+    draws = frozenset({
+        torch.rand, torch.randn, torch.randint, torch.randperm, torch.normal, torch.bernoulli,
+        torch.multinomial, torch.poisson, torch.binomial, torch._standard_gamma,
+        torch._sample_dirichlet, torch.rand_like, torch.randn_like, torch.randint_like,
+        torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.bernoulli_,
+        torch.Tensor.bernoulli, torch.Tensor.random_, torch.Tensor.exponential_,
+        torch.Tensor.geometric_, torch.Tensor.log_normal_, torch.Tensor.cauchy_,
+        torch.Tensor.multinomial, *inits,
+    })  # fmt: skip
+    return draws, {f: list(inspect.signature(f).parameters).index("generator") for f in inits}
+
+
+@contextmanager
+def private_draws(generator: torch.Generator | None = None) -> Iterator[None]:
+    """Inside it, the CPU draws of :func:`seeded_draws` that this thread makes without a
+    generator of their own (or with ``torch.default_generator``) come from ``generator`` (None:
+    a fresh, unseeded one, for draws that are thrown away); meta and GPU tensors draw as before."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    own = generator if generator is not None else torch.Generator()
+    draws, at = seeded_draws()
+
+    class PrivateDraws(TorchFunctionMode):  # a thread's own: other threads' calls are not seen
+        def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
+                               kwargs: dict[str, Any] | None = None) -> Any:
+            kwargs = kwargs or {}
+            given = kwargs.get("generator")
+            if (func in draws and (given is None or given is torch.default_generator)
+                    and len(args) <= at.get(func, len(args))):
+                first = args[0] if args else None
+                device = kwargs.get("device") or (first.device if isinstance(first, torch.Tensor)
+                                                  else torch.get_default_device())
+                if torch.device(device).type == "cpu":
+                    kwargs = {**kwargs, "generator": own}
+            return func(*args, **kwargs)
+
+    with PrivateDraws():
+        yield
