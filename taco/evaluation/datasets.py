@@ -144,14 +144,7 @@ class EvalDataset:
         image's name and byte size, and its captions. A photo replaced, a caption edited or
         another folder of the same name changes it, so a resumed run refuses old rows. Taken
         over the whole dataset even with a ``limit`` (:attr:`listing`)."""
-        digest = hashlib.sha256()
-        for r in self.listing:
-            try:
-                size = (self.images.root / r.file).stat().st_size
-            except OSError:
-                size = -1
-            digest.update(json.dumps([r.file, size, list(r.captions)]).encode())
-        return digest.hexdigest()[:16]
+        return self._digest(captions=True)
 
     @property
     def image_content(self) -> str:
@@ -159,13 +152,16 @@ class EvalDataset:
         size, over :attr:`listing`. What ``taco plot`` compares to tell runs on other images from
         runs with other captions (a model run with ``--captions-file`` beside JPEG run before the
         captions were written)."""
+        return self._digest(captions=False)
+
+    def _digest(self, *, captions: bool) -> str:
         digest = hashlib.sha256()
         for r in self.listing:
             try:
                 size = (self.images.root / r.file).stat().st_size
             except OSError:
                 size = -1
-            digest.update(json.dumps([r.file, size]).encode())
+            digest.update(json.dumps([r.file, size, *([list(r.captions)] if captions else [])]).encode())
         return digest.hexdigest()[:16]
 
     def describe(self) -> dict[str, Any]:
