@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import torch
+import torch
+from torch.overrides import TorchFunctionMode
 
-__all__ = ["private_draws", "seeded_draws"]
+__all__ = ["PrivateDraws", "private_draws", "seeded_draws"]
 
 
 @functools.cache
@@ -33,8 +31,6 @@ def seeded_draws() -> tuple[frozenset[Any], dict[Any, int]]:
     and the ``nn.init`` initialisers that take a ``generator`` (with its position, so that one
     given by position stays). A draw not among them (dropout, ``torch.distributions`` beyond
     gamma/Dirichlet/binomial, a GPU tensor's) draws from torch's global generator."""
-    import torch
-
     inits = [f for f in vars(torch.nn.init).values()  # they pass it on to torch's own draws
              if inspect.isfunction(f) and "generator" in inspect.signature(f).parameters]
     draws = frozenset({
@@ -49,30 +45,30 @@ def seeded_draws() -> tuple[frozenset[Any], dict[Any, int]]:
     return draws, {f: list(inspect.signature(f).parameters).index("generator") for f in inits}
 
 
-@contextmanager
-def private_draws(generator: torch.Generator | None = None) -> Iterator[None]:
-    """Inside it, the CPU draws of :func:`seeded_draws` that this thread makes without a
+class PrivateDraws(TorchFunctionMode):
+    """The mode :func:`private_draws` enters: a thread's own (other threads' calls are not seen)."""
+
+    def __init__(self, generator: torch.Generator) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        draws, at = seeded_draws()
+        given = kwargs.get("generator")
+        if (func in draws and (given is None or given is torch.default_generator)
+                and len(args) <= at.get(func, len(args))):
+            first = args[0] if args else None
+            device = kwargs.get("device") or (first.device if isinstance(first, torch.Tensor)
+                                              else torch.get_default_device())
+            if torch.device(device).type == "cpu":
+                kwargs = {**kwargs, "generator": self.generator}
+        return func(*args, **kwargs)
+
+
+def private_draws(generator: torch.Generator | None = None) -> PrivateDraws:
+    """A context in which the CPU draws of :func:`seeded_draws` that this thread makes without a
     generator of their own (or with ``torch.default_generator``) come from ``generator`` (None:
     a fresh, unseeded one, for draws that are thrown away); meta and GPU tensors draw as before."""
-    import torch
-    from torch.overrides import TorchFunctionMode
-
-    own = generator if generator is not None else torch.Generator()
-    draws, at = seeded_draws()
-
-    class PrivateDraws(TorchFunctionMode):  # a thread's own: other threads' calls are not seen
-        def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
-                               kwargs: dict[str, Any] | None = None) -> Any:
-            kwargs = kwargs or {}
-            given = kwargs.get("generator")
-            if (func in draws and (given is None or given is torch.default_generator)
-                    and len(args) <= at.get(func, len(args))):
-                first = args[0] if args else None
-                device = kwargs.get("device") or (first.device if isinstance(first, torch.Tensor)
-                                                  else torch.get_default_device())
-                if torch.device(device).type == "cpu":
-                    kwargs = {**kwargs, "generator": own}
-            return func(*args, **kwargs)
-
-    with PrivateDraws():
-        yield
+    return PrivateDraws(generator if generator is not None else torch.Generator())

@@ -269,7 +269,7 @@ def _check_curve(ds: str, curve: Curve) -> None:
 #: Keys of a result's ``run`` that do not make two results two runs: which set metrics (FID, CMMD)
 #: were computed, and the device and version recorded since (:data:`RECORDED_LATER`, absent from
 #: older files); runs that differ in them alone, with points that agree, are one run twice.
-_SET_METRIC_RUN_KEYS = frozenset({"set_metrics"}) | RECORDED_LATER
+_RUN_KEYS_NOT_COMPARED = frozenset({"set_metrics"}) | RECORDED_LATER
 
 
 def _agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -283,7 +283,7 @@ def _same_results(a: dict[str, Any], b: dict[str, Any]) -> bool:
     points of the same settings that agree wherever both have a value (JPEG run into two
     folders, one of them with FID)."""
     def run(r: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in (r.get("run") or {}).items() if k not in _SET_METRIC_RUN_KEYS}
+        return {k: v for k, v in (r.get("run") or {}).items() if k not in _RUN_KEYS_NOT_COMPARED}
 
     pa, pb = a["points"], b["points"]
     return run(a) == run(b) and len(pa) == len(pb) and all(
