@@ -536,7 +536,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     about = f"{shown_path(source)}: " if source else ""
     if image.info.get("source_bits") == 16 and mode in ("RGB", "RGBA"):
         _conversion_warning(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
-                       "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning)
+                            "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning)
     profile = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else None
     converted = None if profile is None else _to_srgb(image, profile, about)
     if converted is None and mode in ("RGB", "RGBA") and not image.info.get("icc_profile"):
@@ -613,7 +613,7 @@ def _colour_profile(image: Image.Image, about: str) -> Any:
         name = (profile.profile.profile_description or "").strip()
     except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
         _conversion_warning(f"{about}its colour profile cannot be read and is ignored ({one_line(str(e), 200)})",
-                       ImageConversionWarning)
+                            ImageConversionWarning)
         return None
     if image.mode == "CMYK":
         return profile if space == "CMYK" else None
@@ -644,12 +644,12 @@ def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None
                                         outputMode="RGB")
     except ImageCms.PyCMSError as e:
         _conversion_warning(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
-                       ImageConversionWarning)
+                            ImageConversionWarning)
         return None
     assert out is not None
     lost = "; the alpha channel is dropped" if alpha and _alpha_matters(image) else ""
     _conversion_warning(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
-                   f"sRGB{lost})", ImageConversionWarning)
+                        f"sRGB{lost})", ImageConversionWarning)
     out.info.pop("icc_profile", None)
     return out
 
@@ -694,13 +694,13 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
         hdr = _TRANSFER_NAMES.get(transfer)
         if hdr:
             _conversion_warning(f"{about}its {hdr} transfer is not tone-mapped: its values are coded as "
-                           "they are (it looks flat in sRGB)", ImageConversionWarning)
+                                "they are (it looks flat in sRGB)", ImageConversionWarning)
         return None
     name = _PRIMARIES_NAMES.get(primaries, f"nclx primaries {primaries}")
     if transfer not in _SRGB_TRANSFERS:
         how = _TRANSFER_NAMES.get(transfer, f"nclx transfer {transfer}")
         _conversion_warning(f"{about}its {name} colours with a {how} transfer are not converted: its "
-                       "values are coded as they are, as sRGB", ImageConversionWarning)
+                            "values are coded as they are, as sRGB", ImageConversionWarning)
         return None
     try:
         to_xyz = _rgb_to_xyz(xy)
@@ -725,7 +725,7 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
     rgb = Image.fromarray(dst)
     lost = "; the alpha channel is dropped" if alpha and _alpha_matters(image) else ""
     _conversion_warning(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
-                   f"sRGB{lost})", ImageConversionWarning)
+                        f"sRGB{lost})", ImageConversionWarning)
     return rgb
 
 
