@@ -101,7 +101,7 @@ def test_a_signal_stops_a_batch_with_one_line_and_no_temporary(photos, tmp_path,
 def test_an_interrupt_while_the_parser_is_built_is_one_line(monkeypatch, capsys):
     import taco.cli
 
-    def interrupted():
+    def interrupted(argv=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(taco.cli, "build_parser", interrupted)

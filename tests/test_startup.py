@@ -8,6 +8,7 @@ transformers or scipy.stats (see taco/compressai_loader.py).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import taco
-from taco.cli import COMMAND_MODULES, INPUT_ERRORS, build_parser
+from taco.cli import COMMAND_MODULE_OF, COMMAND_MODULES, INPUT_ERRORS, build_parser
 from taco.resolve import DEFAULT_MODEL
 from taco.samples import SAMPLES_DIR
 
@@ -186,6 +187,25 @@ def test_user_errors_resolve() -> None:
 
 def test_command_modules_are_listed() -> None:
     assert "taco.bench.cli" in COMMAND_MODULES
+
+
+def test_each_command_is_found_in_its_module() -> None:
+    # COMMAND_MODULE_OF names, for each command, the one module a run of it imports
+    registered = {}
+    for module in COMMAND_MODULES:
+        sub = next(a for a in build_parser([])._actions if a.dest == "command")
+        sub.choices.clear()
+        importlib.import_module(module).register(sub)
+        registered.update(dict.fromkeys(sub.choices, module))
+    assert registered == COMMAND_MODULE_OF
+
+
+def test_a_command_imports_no_other_command(probe, tmp_path: Path, small_file: Path) -> None:
+    r = probe(tmp_path, "info", str(small_file))
+    assert r["code"] == 0
+    assert set(COMMAND_MODULES) & set(r["modules"]) == {"taco.cli.info"}
+    r = probe(tmp_path, "inf", str(small_file))  # a typo: the list of every command
+    assert r["code"] == 2 and "import-checkpoint" in r["stderr"]
 
 
 def test_dir_taco_shows_the_api() -> None:

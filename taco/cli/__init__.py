@@ -36,7 +36,7 @@ from .common import (
     sleeping_openmp_threads,
 )
 
-__all__ = ["COMMAND_MODULES", "INPUT_ERRORS", "CommandParser", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "COMMAND_MODULE_OF", "INPUT_ERRORS", "CommandParser", "build_parser", "main"]
 
 #: The modules that add the subcommands, in ``taco --help``'s order, each through
 #: ``register(subparsers)``, which adds its subcommands with ``set_defaults(func=...)``;
@@ -48,11 +48,23 @@ COMMAND_MODULES: tuple[str, ...] = ("taco.cli.compress", "taco.cli.decompress", 
                                     "taco.cli.models", "taco.cli.demo", "taco.train.cli",
                                     "taco.evaluation.cli", "taco.bench.cli", "taco.official.cli")
 
+#: The module in :data:`COMMAND_MODULES` that adds each subcommand: ``taco info X`` imports that
+#: one alone (the others cost ``taco info`` ~17 ms of its ~100); a first word that names none
+#: (``--help``, a typo) imports them all, for the list of commands.
+COMMAND_MODULE_OF: dict[str, str] = {
+    "compress": "taco.cli.compress", "decompress": "taco.cli.decompress", "info": "taco.cli.info",
+    "models": "taco.cli.models", "demo": "taco.cli.demo", "train": "taco.train.cli",
+    "evaluate": "taco.evaluation.cli", "plot": "taco.evaluation.cli",
+    "caption": "taco.evaluation.cli", "import-captions": "taco.evaluation.cli",
+    "bench": "taco.bench.cli", "import-checkpoint": "taco.official.cli"}
+
 
 # --------------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """``taco``'s parser; given the arguments it will parse, only with the command they name
+    (:data:`COMMAND_MODULE_OF`)."""
     p = argparse.ArgumentParser(
         prog="taco",
         description="TACO: text-guided neural image compression. A caption guides the encoder; "
@@ -62,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
                            parser_class=CommandParser)
 
-    for module in COMMAND_MODULES:
+    words = sys.argv[1:] if argv is None else argv
+    named = COMMAND_MODULE_OF.get(words[0]) if words else None
+    for module in COMMAND_MODULES if named not in COMMAND_MODULES else (named,):
         importlib.import_module(module).register(sub)
     return p
 
@@ -112,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = ""
     with _signals_as_interrupts():
         try:
-            args = build_parser().parse_args(argv)  # in here: Ctrl-C while it imports is one line
+            args = build_parser(argv).parse_args(argv)  # in here: Ctrl-C while it imports is one line
             command = f" {args.command}"
             return _run(args)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: `finally`s have run
