@@ -55,6 +55,7 @@ from .bitstream.rans import (
     UnchunkedStream,
 )
 from .checks import as_int, positive_int_argument
+from .draws import with_cpu_default_device
 from .errors import TacoError, TacoValueError
 from .fileobjects import file_object_name, is_file_object
 from .images import PIXEL_SLACK, ImageReadError, load_image, read_image_stream, restore_mode, to_rgb
@@ -548,6 +549,7 @@ def encoding_out_of_memory(exc: BaseException, coded: str, batch: bool = False) 
 
 
 @torch.no_grad()
+@with_cpu_default_device
 def compress_image(
     image: ImageLike,
     caption: str | None,
@@ -857,6 +859,7 @@ def _decode(
 
 
 @torch.no_grad()
+@with_cpu_default_device
 def decompress_tensor(
     data: TacoLike, model: ELIC | None = None, *, max_pixels: int | None = MAX_DECODE_PIXELS,
     progress: Progress | None = None,
@@ -872,6 +875,7 @@ def decompress_tensor(
 
 
 @torch.no_grad()
+@with_cpu_default_device
 def decompress(
     data: TacoLike, model: ELIC | None = None, *, restore: bool = True,
     max_pixels: int | None = MAX_DECODE_PIXELS, progress: Progress | None = None,

@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .checksums import sha256_file
+from .draws import with_cpu_default_device
 from .errors import TacoError, TacoValueError
 from .images import PIXEL_SLACK
 from .locks import ForkSafeLock
@@ -182,6 +183,7 @@ def psnr(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> Tensor:
 MS_SSIM_MIN_SIDE = 161
 
 
+@with_cpu_default_device  # pytorch_msssim makes its window without a device
 def ms_ssim(x: Tensor, x_hat: Tensor) -> Tensor:
     """MS-SSIM per image, (B,), on RGB (mean over channels), data range 1, 5 scales.
 
@@ -282,6 +284,7 @@ def _device_key(device: torch.device | str) -> torch.device:
     return device
 
 
+@with_cpu_default_device
 def lpips_model(device: torch.device | str = "cpu") -> nn.Module:
     """The frozen LPIPS-Alex v0.1 network on ``device``, built once per device and cached.
 
@@ -354,6 +357,7 @@ class ImageMetrics:
 
 
 @torch.no_grad()
+@with_cpu_default_device
 def compute_metrics(
     x: Tensor,
     x_hat: Tensor,

@@ -35,6 +35,7 @@ from .codec import (
     encoding_out_of_memory,
     entropy_code,
 )
+from .draws import with_cpu_default_device
 from .errors import TacoError, TacoValueError
 from .models.elic import ELIC
 from .progress import Progress
@@ -67,6 +68,7 @@ def encode_with_text_overlap(
 
 
 @torch.no_grad()
+@with_cpu_default_device
 def compress_batch(
     images: Sequence[ImageLike],
     captions: Sequence[str | None] | None,

@@ -500,14 +500,16 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
                 f"untrained one" if name in PRETRAINED else f"unknown model {name!r}")
         hint = "" if name in PRETRAINED else f"; {plugin_hint()}"
         raise TacoValueError(f"{head}{did_you_mean(name, models)}; models: {', '.join(models)}{hint}")
+    from ..draws import cpu_default_device
     from .architecture import build_model
 
     cfg = architecture_config(name, **overrides)
-    model = build_model(cfg) if seed is None else build_seeded(cfg, seed)
-    # overrides that change nothing (the layout a warm start repeats) keep the plain name
-    model.model_id = name if cfg == MODEL_CONFIGS[name] else f"{name}+custom"
-    model.eval()
-    model.update(force=True)
+    with cpu_default_device():  # on the CPU whatever the caller's default device
+        model = build_model(cfg) if seed is None else build_seeded(cfg, seed)
+        # overrides that change nothing (the layout a warm start repeats) keep the plain name
+        model.model_id = name if cfg == MODEL_CONFIGS[name] else f"{name}+custom"
+        model.eval()
+        model.update(force=True)
     return model
 
 
@@ -667,6 +669,7 @@ def load_builtin(name: str, device: str | torch.device = "cpu") -> ELIC:
     knows to be built in, without the lookup (a :class:`CheckpointError` for a missing or
     changed file; a KeyError for a name that is not built in)."""
     from ..devices import resolve_device
+    from ..draws import cpu_default_device
     from .checkpoint import load_checkpoint
 
     entry, file = PRETRAINED[name], pretrained_file(name)
@@ -676,7 +679,8 @@ def load_builtin(name: str, device: str | torch.device = "cpu") -> ELIC:
     if digest != entry.sha256:
         raise CheckpointError(f"built-in model {name!r}: SHA-256 mismatch ({digest} != "
                               f"{entry.sha256}); the installed file is corrupt")
-    model = load_checkpoint(file, resolve_device(device))
+    with cpu_default_device():  # built on the CPU whatever the caller's default device
+        model = load_checkpoint(file, resolve_device(device))
     model.model_id = name
     return model
 
@@ -708,6 +712,7 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
                       "taco's API takes it)", DeprecationWarning, stacklevel=2)
         device = map_location
     target = resolve_device(device)
+    from ..draws import cpu_default_device
     from .checkpoint import load_checkpoint
 
     key = str(path_or_name)
@@ -720,7 +725,8 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
             warn_at_caller(shadow_note(key, spec.shadowed), TacoWarning)
         return load_builtin(key, target)
     if spec.kind == "checkpoint":
-        return load_checkpoint(spec.path, target)
+        with cpu_default_device():  # built on the CPU whatever the caller's default device
+            return load_checkpoint(spec.path, target)
     hidden = shadow_clause(key, spec.shadowed)  # an architecture
     raise CheckpointError(
         f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "

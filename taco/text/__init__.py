@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..draws import cpu_default_device
 from ..errors import TacoValueError
 from ..jsonfiles import read_json_object
 from .base import (
@@ -82,7 +83,8 @@ def build_text_encoder(name: str, **options: Any) -> TextEncoder:
     encoder's files cannot be found.
     """
     cls, arguments = _lookup(name, options)
-    return cls(**{arguments[k]: v for k, v in options.items() if v is not None})
+    with cpu_default_device():  # on the CPU whatever the caller's default device
+        return cls(**{arguments[k]: v for k, v in options.items() if v is not None})
 
 
 @functools.lru_cache(maxsize=8)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
+from ..draws import with_cpu_default_device
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..locks import ForkSafeLock
 from ..messages import lone_surrogate
@@ -178,6 +179,7 @@ class TextEncoder(torch.nn.Module):
         return out
 
     @torch.no_grad()
+    @with_cpu_default_device
     def encode_noting(self, captions: Sequence[str]) -> tuple[TextTokens, list[str]]:
         """:meth:`encode` without warning: the tokens, and the texts of the
         :class:`CaptionTruncatedWarning` it would raise (one per distinct caption cut), for a
