@@ -11,12 +11,16 @@ from pathlib import Path
 
 __all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "folder_images"]
 
-#: HEIC/HEIF photos (a phone camera's default), read through ``pillow-heif``.
-HEIF_SUFFIXES = frozenset({".heic", ".heif"})
+#: HEIC/HEIF photos (a phone camera's default; ``.hif`` is what Canon and Fujifilm cameras name
+#: them), read through ``pillow-heif``.
+HEIF_SUFFIXES = frozenset({".heic", ".heif", ".hif"})
 
-#: Every suffix taco reads as an image, lower case with the dot.
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".avif", ".bmp", ".tif", ".tiff",
-                            ".gif", ".ppm", ".pgm"}) | HEIF_SUFFIXES
+#: Every suffix taco reads as an image, lower case with the dot: those of a format it reads also
+#: under its other names (``.jfif``/``.jpe`` JPEG, ``.pbm``/``.pnm`` netpbm), and ``.mpo``, the
+#: multi-picture JPEG of phones and 3D cameras (its first picture is coded).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".mpo", ".webp",
+                            ".avif", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm", ".pbm",
+                            ".pnm"}) | HEIF_SUFFIXES
 
 #: What ``taco decompress`` writes beside a file (``NAME.decoded.png``); ``taco compress`` leaves
 #: such images out when it reads a folder, so it does not compress its own outputs again.
