@@ -265,13 +265,38 @@ def upright_sizes(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
     is dropped: reading it whole says it."""
     try:
         with _PillowWarnings(None), Image.open(path) as im:
-            width, height = im.size
-            if im.format == "PNG" and "exif" not in im.info:  # getexif() would decode it
-                return [(width, height), (height, width)]
-            orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+            orientation = _header_orientation(im)
+            width, height = _coded_size(im)
     except Exception:  # Pillow raises several types for a file it cannot read
         return []
+    if orientation is None:
+        return [(width, height), (height, width)]
     return [(height, width)] if orientation in (5, 6, 7, 8) else [(width, height)]
+
+
+def _header_orientation(im: Image.Image) -> int | None:
+    """The EXIF orientation of an opened, not yet decoded image (1 where it has none), or None
+    where it is not known without decoding (a PNG whose EXIF comes after the pixels: its
+    ``getexif`` would decode it). Read before the decode: Pillow's TIFF reader turns the image
+    itself as it decodes and removes the tag. A broken EXIF block raises (Pillow's own types)."""
+    if im.format == "PNG" and "exif" not in im.info:
+        return None
+    orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+    return orientation if orientation in range(1, 9) else 1
+
+
+def _coded_size(im: Image.Image) -> tuple[int, int]:
+    """The width and height of an opened, not yet decoded image as its file stores the pixels,
+    before any orientation is applied. Mostly ``im.size``; but Pillow's TIFF reader (since
+    Pillow 11.0) gives the size already turned upright at open, and decodes into a raster of the
+    stored shape that it turns as it loads (Pillow 6.2 to 10 gave the stored size, then changed
+    it on load): the pieces it decodes (``im.tile``) then reach outside ``im.size``, which is
+    what says the sides were swapped (no reader decodes outside the size it allocates)."""
+    width, height = im.size
+    tiles = getattr(im, "tile", None) or []
+    right = max((t[1][2] for t in tiles), default=0)
+    bottom = max((t[1][3] for t in tiles), default=0)
+    return (height, width) if right > width or bottom > height else (width, height)
 
 
 def read_image_stream(stream: Any, name: str) -> bytes:
@@ -355,6 +380,10 @@ def load_image(
         # Pillow reads 16-bit colour (PNG, TIFF) as 8-bit RGB: only the decoder's raw mode says so
         wide_rgb = im.mode in ("RGB", "RGBA") and any(len(t) > 3 and ";16" in str(t[3]) for t in im.tile)
         try:
+            stated = _header_orientation(im)
+        except Exception:  # a broken EXIF block is ignored, as viewers do
+            stated = None
+        try:
             im.seek(0)
             im.load()
         except Image.DecompressionBombError as e:  # some formats check frame sizes on load
@@ -365,7 +394,7 @@ def load_image(
             _conversion_warning(f"'{path.name}' {frames}; using the first one", ImageConversionWarning)
         # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
         image: Image.Image = im.copy() if frames.several else im
-        image = _upright(image, path) if orient else image
+        image = _upright(image, path, stated) if orient else image
         if wide_rgb:
             image.info["source_bits"] = 16  # for to_rgb's warning
         image.info["source_format"] = im.format  # a turned or first-frame copy's .format is None
@@ -467,12 +496,17 @@ def _register_heif(path: Path) -> None:
         pillow_heif.register_heif_opener()
 
 
-def _upright(image: Image.Image, path: Path) -> Image.Image:
+def _upright(image: Image.Image, path: Path, stated: int | None) -> Image.Image:
+    """``image`` (decoded) turned as its EXIF orientation says, the orientation recorded as
+    ``info["exif_orientation"]``; ``stated`` is the orientation read before the decode
+    (:func:`_header_orientation`), for a reader that turns the image itself as it decodes."""
     try:
         orientation = image.getexif().get(EXIF_ORIENTATION, 1)
     except Exception:  # a broken EXIF block is ignored, as viewers do
         return image
     turned_by_reader = image.info.get("original_orientation")  # pillow-heif turns HEIC itself
+    if orientation == 1 and stated in range(2, 9):  # Pillow's TIFF reader: turned, tag removed
+        turned_by_reader = stated
     if orientation == 1 and turned_by_reader in range(2, 9):
         image.info["exif_orientation"] = turned_by_reader
         return image
