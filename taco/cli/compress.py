@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import os
 import shlex
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from .common import (
     add_existing_options,
     command_model,
     input_warnings,
+    non_negative_int,
     path_arg,
     positive_int,
 )
@@ -95,8 +99,21 @@ def register(sub: Any) -> None:
     rate.add_argument("--target-bpp", type=positive_float, metavar="B",
                       help="instead of -q: --max-bytes floor(B x width x height / 8), per image "
                            f"(0 < B <= {MAX_TARGET_BPP}; raw 8-bit RGB is 24)")
+    c.add_argument("--max-pixels", type=non_negative_int, metavar="N", default=MAX_COMPRESS_PIXELS,
+                   help=f"refuse images of more than N pixels, read from their headers before the "
+                   f"model loads (default: {MAX_COMPRESS_PIXELS}; {ENCODE_MEMORY}; 0: no cap, "
+                   "Pillow's decompression-bomb check lifted too)")
     c.add_argument("--quiet", action="store_true", help="print only the summary line")
     c.set_defaults(func=cmd_compress)
+
+
+#: ``--max-pixels``'s default: :data:`taco.images.MAX_PIXELS`, :func:`taco.images.load_image`'s
+#: cap, written again here so that ``taco compress --help`` imports neither Pillow nor NumPy
+#: (80 ms); tests/test_compress_max_pixels.py holds the two equal.
+MAX_COMPRESS_PIXELS = 100_000_000
+#: What coding takes, for ``--max-pixels``'s help: peak RSS of ``taco compress`` with the default
+#: model (docs/performance.md, "A 12 MP photo on the command line"), ~21 bytes a pixel over ~1 GiB.
+ENCODE_MEMORY = "with the default model a 48 MP photo peaks at ~2 GB of memory, 100 MP at ~3 GB"
 
 
 #: The largest ``--target-bpp``: far above any image's (raw 8-bit RGB is 24 bpp), low enough that
@@ -136,7 +153,9 @@ def cmd_compress(args: argparse.Namespace) -> int:
     total, many = len(files), len(files) > 1
     batch = files  # what the count runs over (below)
     failures = Failures("compress")
-    files = [f for f in files if not _refused(f, failures, camera_raw(f))]  # no output planned
+    cap = args.max_pixels or None
+    # no output planned; the pixel cap from the headers, before the model loads
+    files = [f for f in files if not _refused(f, failures, camera_raw(f) or over_cap(f, cap))]
     if not files:
         return _none_left(failures, total)
     captions = CaptionSource(args.caption, args.captions)
@@ -204,7 +223,11 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 with (input_warnings("compress", src, about_input),
                       StageReporter(f"{label}{shown_path(src)}", delay=stage_delay(args)) as progress):
                     progress("reading", 0, 1)
-                    image = load_image(src, data=read_stdin_image() if src is STDIN else None)
+                    data = read_stdin_image() if src is STDIN else None
+                    if data is not None and (why := over_cap(io.BytesIO(data), cap)):
+                        raise CLIError(why)
+                    with pillow_pixel_limit(cap):
+                        image = load_image(src, data=data, max_pixels=cap)
                     with_metadata += _carries_metadata(image)
                     t0 = time.perf_counter()
                     res = compress_image(image, caption, model, quality=quality, progress=progress,
@@ -257,6 +280,48 @@ def cmd_compress(args: argparse.Namespace) -> int:
         print(f"compressed {count(done, 'image')} with {model.model_id}{weights}{at}: {total_bytes} bytes, "
               f"{overall}{secs:.2f} s{failures.summary()}", file=report)
     return failures.status(considered, "image")
+
+
+def over_cap(source: Path | io.BytesIO, cap: int | None) -> str | None:
+    """Why the image ``source`` (a file, or the bytes piped in) is refused under ``--max-pixels``
+    ``cap`` (None: no cap), from its header alone (Pillow's ``Image.open``, no pixel decoded), or
+    None: within the cap, standard input (read later), or a header Pillow cannot read here
+    (:func:`taco.images.load_image` then says what is wrong, or applies the cap itself)."""
+    if cap is None or source is STDIN:
+        return None
+    from ..images import ConversionNotes, open_image
+
+    # what Pillow warns of the file is said when it is read whole: dropped here; and its own
+    # decompression-bomb check lifted: the cap is checked here, from the same header
+    try:
+        with ConversionNotes(), pillow_pixel_limit(None), open_image(source) as im:
+            width, height = im.size
+    except Exception:  # Pillow raises several types for a file it cannot read
+        return None
+    if width * height <= cap:
+        return None
+    return (f"a {width}x{height} image ({width * height:,} pixels), over the cap of {cap:,}: pass "
+            "--max-pixels 0 (or a larger N) to code it anyway, if the file is trusted")
+
+
+@contextmanager
+def pillow_pixel_limit(cap: int | None) -> Iterator[None]:
+    """Within: Pillow's own decompression-bomb check (an error over twice
+    ``PIL.Image.MAX_IMAGE_PIXELS``, ~179 MP by default) moved above ``--max-pixels`` ``cap``, or
+    lifted for None (no cap), so that the cap alone decides; restored after. Pillow keeps the limit
+    in a module global, not per thread: this command reads its images in one thread, one at a
+    time, and sets it around each read only."""
+    from PIL import Image
+
+    old = Image.MAX_IMAGE_PIXELS
+    if old is None or (cap is not None and cap <= 2 * old):
+        yield
+        return
+    Image.MAX_IMAGE_PIXELS = cap
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
 
 
 def refuse_output_name(path: Path) -> None:
