@@ -44,6 +44,7 @@ __all__ = [
     "CODEC_LABELS",
     "ClassicCodec",
     "CodecUnavailable",
+    "ImageTooLargeForCodec",
     "code_at_bpp",
     "evaluate_codec",
     "evaluate_matched",
@@ -60,12 +61,17 @@ class CodecUnavailable(TacoError, RuntimeError):
     """A classic codec cannot run here (binary not on PATH, Pillow without the format)."""
 
 
+class ImageTooLargeForCodec(TacoError, ValueError):
+    """An image wider or taller than a classic codec's format holds (WebP: 16,383 px a side)."""
+
+
 @dataclass(frozen=True)
 class ClassicCodec:
     """A classic image codec: ``code(image, quality) -> (file bytes, decoded RGB image)``.
 
     ``quality`` runs over ``quality_range``; ``direction`` is +1 when a larger value spends more
-    bits (JPEG quality) and -1 when it spends fewer (BPG/VTM QP).
+    bits (JPEG quality) and -1 when it spends fewer (BPG/VTM QP). ``max_side``: the longest
+    side the format holds, where it has a limit (None: as long as a ``.taco`` file's).
     """
 
     name: str
@@ -75,12 +81,27 @@ class ClassicCodec:
     direction: int
     encode: Callable[[Image.Image, int], tuple[bytes, Image.Image]]
     settings: dict[str, Any] = field(default_factory=dict)
+    max_side: int | None = None
+
+    def too_large(self, image: Image.Image) -> str | None:
+        """Why the format cannot hold ``image`` (``"over 16,383 px a side"``), or None."""
+        if self.max_side is not None and max(image.size) > self.max_side:
+            return f"over {self.max_side:,} px a side"
+        return None
 
     def code(self, image: Image.Image, quality: int) -> tuple[bytes, Image.Image]:
+        """``image``'s pixels as this codec's file, and that file decoded. Pixels only: no
+        metadata of the source goes into the file (Pillow's AVIF writer embedded an sRGB
+        ``icc_profile`` of 3,144 bytes from ``image.info``, where JPEG and WebP wrote none)."""
         lo, hi = self.quality_range
         if not lo <= quality <= hi:
             raise ValueError(f"{self.name} quality must be in [{lo}, {hi}], got {quality}")
-        return self.encode(image.convert("RGB"), quality)
+        if why := self.too_large(image):
+            raise ImageTooLargeForCodec(f"{self.label} cannot hold this {image.width}x{image.height} "
+                                        f"image ({why})")
+        pixels = image.convert("RGB")  # a new image: the caller's keeps its info
+        pixels.info = {}
+        return self.encode(pixels, quality)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "quality_range": list(self.quality_range),
@@ -194,6 +215,11 @@ def _needs(binaries: Sequence[str], what: str) -> str | None:
     return None
 
 
+#: libwebp's longest side (Pillow's writer refuses a wider or taller image). The same limit
+#: guards ``taco decompress``'s .webp outputs (taco.cli.files, which stays free of this module's
+#: torch imports).
+WEBP_MAX_SIDE = 16383
+
 SWEEP = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 
 #: name -> legend label (each codec's :attr:`ClassicCodec.label`), read without building the
@@ -209,7 +235,8 @@ CLASSIC_CODECS: dict[str, Callable[[], tuple[ClassicCodec, str | None]]] = {
          "optimize": True}), None),
     "webp": lambda: (ClassicCodec(
         "webp", CODEC_LABELS["webp"], SWEEP, (0, 100), +1, _pillow("WEBP", method=6),
-        {"implementation": f"Pillow {_pillow_version()} (libwebp)", "method": 6, "lossy": True}), None),
+        {"implementation": f"Pillow {_pillow_version()} (libwebp)", "method": 6, "lossy": True},
+        max_side=WEBP_MAX_SIDE), None),
     "avif": lambda: (ClassicCodec(
         "avif", CODEC_LABELS["avif"], SWEEP, (0, 100), +1,
         _pillow("AVIF", speed=AVIF_SPEED, subsampling="4:2:0"), _avif_settings()), _avif_support()),
