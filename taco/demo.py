@@ -37,9 +37,11 @@ def sample_caption(name: str = SAMPLE) -> str:
 
 
 def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
+    """``left`` and ``right`` (RGB, as :func:`taco.images.to_rgb` gives them) side by side, 8 px
+    apart on white."""
     canvas = Image.new("RGB", (left.width + right.width + 8, max(left.height, right.height)), "white")
-    canvas.paste(left.convert("RGB"), (0, 0))
-    canvas.paste(right.convert("RGB"), (left.width + 8, 0))
+    canvas.paste(left, (0, 0))
+    canvas.paste(right, (left.width + 8, 0))
     return canvas
 
 
@@ -72,7 +74,7 @@ def run_demo(
     ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption, with a
     note when the model reads text)."""
     from .codec import compress_image, decompress, encode_text
-    from .images import image_file_bytes, image_to_tensor, load_image, to_rgb
+    from .images import ConversionNotes, image_file_bytes, image_to_tensor, load_image, to_rgb
     from .resolve import resolve_model
 
     src = Path(image) if image else samples.SAMPLES_DIR / SAMPLE
@@ -101,14 +103,17 @@ def run_demo(
     recon = decompress(res.data, model)  # no caption here
     dec_ms = 1000 * (time.perf_counter() - t0)
 
+    # Compared and shown as compress converts them (a 16-bit grey image scaled to 8 bits, not
+    # clipped to white by convert("RGB")); compress_image has given the warnings, once.
+    with ConversionNotes():
+        rgb, recon_rgb = to_rgb(original)[0], to_rgb(recon)[0]
     paths = demo_files(out_dir, image)
     contents = [res.data, image_file_bytes(recon, "PNG"),
-                image_file_bytes(side_by_side(original, recon), "PNG")]  # all made first
+                image_file_bytes(side_by_side(rgb, recon_rgb), "PNG")]  # all made first
     for path, data in zip(paths, contents, strict=True):  # each whole or not at all (a Ctrl-C, a full disk)
         write_bytes_atomic(path, data, replace=replace)
     taco_path, recon_path, side_path = paths
 
-    rgb = to_rgb(original)[0]
     x = image_to_tensor(rgb)
     return {
         "model": getattr(model, "model_id", name),
@@ -121,7 +126,7 @@ def run_demo(
         "source_format": original.info["source_format"],
         "taco_bytes": len(res.data),
         "bpp": res.bpp,
-        **psnr_lpips(x, image_to_tensor(recon.convert("RGB"))),
+        **psnr_lpips(x, image_to_tensor(recon_rgb)),
         "encode_ms": enc_ms,
         "decode_ms": dec_ms,
         "text_encoder_load_ms": load_ms,
@@ -140,17 +145,22 @@ def psnr_lpips(x: Tensor, y: Tensor) -> dict[str, float]:
     return {"psnr_db": float(m.psnr[0]), "lpips_alex": float(m.lpips[0])}
 
 
-def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, dict[str, float | int]]:
+def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, dict[str, Any]]:
     """JPEG, WebP and AVIF (those Pillow can write here) at the quality whose file is nearest to
-    ``bpp``: {label: bytes, bpp, quality, PSNR, LPIPS} against the original ``x`` (1, 3, H, W)."""
+    ``bpp``: {label: bytes, bpp, quality, PSNR, LPIPS} against the original ``x`` (1, 3, H, W),
+    or {label: {"not_applicable": why}} for a format that cannot hold the image (WebP over
+    16,383 px a side)."""
     from .evaluation.classic import CodecUnavailable, code_at_bpp, get_codec
     from .images import image_to_tensor
 
-    out: dict[str, dict[str, float | int]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for name in ("jpeg", "webp", "avif"):
         try:
             codec = get_codec(name)
         except CodecUnavailable:
+            continue
+        if why := codec.too_large(rgb):
+            out[codec.label] = {"not_applicable": why}
             continue
         quality, data, decoded = code_at_bpp(codec, rgb, bpp)
         out[codec.label] = {"bytes": len(data), "bpp": 8 * len(data) / (rgb.width * rgb.height),

@@ -94,6 +94,9 @@ def demo_lines(r: dict[str, Any]) -> list[str]:
     lines.append(f"time       encode {r['encode_ms']:.0f} ms, decode {r['decode_ms']:.0f} ms "
                  f"(CPU/GPU as available{loading})")
     for label, c in r["classic"].items():
+        if "not_applicable" in c:
+            lines.append(f"{label:<10} n/a ({c['not_applicable']})")
+            continue
         lines.append(f"{label:<10} {c['bytes']} bytes at quality {c['quality']} (nearest size it "
                      f"makes): PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {_lpips(c['lpips_alex'])}")
     lines.append(f"wrote      {', '.join(r['files'])}")  # the .taco too: it was written
