@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # torch is imported by the two functions that use it
     from torch import Tensor
 
 __all__ = [
+    "FORMAT_MAX_SIDES",
     "FRAMES_COUNTED",
     "MAX_IMAGE_BYTES",
     "MAX_PIXELS",
@@ -94,6 +95,13 @@ _LOSSES = {
     "LAB": "LAB is converted to sRGB (colour-managed, from CIELAB D50; colours outside sRGB's "
            "gamut are clipped); it decodes as RGB",
 }
+
+
+#: The longest side a format (Pillow's name) holds where it is shorter than a .taco file's
+#: (``MAX_SIDE``, 32,768): libwebp's 16,383. Pillow 13 refused a wider WebP only as it wrote
+#: it; JPEG, GIF, BMP, TGA, PCX, AVIF, ... wrote 32768x1, 1x32768 and 32768x1159. ``taco
+#: decompress`` checks its outputs against it, the classic codecs their inputs.
+FORMAT_MAX_SIDES = {"WEBP": 16383}
 
 
 #: How far float pixel values may stray outside [0, 1] (a resampled image overshoots a little;

@@ -66,7 +66,7 @@ def test_icons_are_refused_before_decoding(small_file, tmp_path, capsys, no_deco
 def test_a_writer_refusal_after_decoding_is_one_line(wide_file, tmp_path, capsys, monkeypatch):
     """A limit the format check does not know (here WebP's, taken out of the check) is raised
     by Pillow's writer after the decode: one error line and exit 2, no file."""
-    monkeypatch.setattr("taco.cli.files._MAX_SIDES", {})
+    monkeypatch.setattr("taco.images.FORMAT_MAX_SIDES", {})
     out = tmp_path / "wide.webp"
     assert main(["decompress", str(wide_file), "-o", str(out)]) == 2
     err = capsys.readouterr().err

@@ -359,9 +359,6 @@ ALLOWED_IN_TESTS: dict[str, dict[str, str]] = {
     "test_decoding.py": {
         "taco.models.conv_bands._Banded": "white-box: which convolutions are run in bands",
     },
-    "test_decompress_save_targets.py": {
-        "taco.cli.files._MAX_SIDES": "a format limit the pre-check does not know, met by Pillow",
-    },
     "test_folder_lock.py": {
         "taco.locks._open": "the lock file released between its open and its lock (a race)",
     },

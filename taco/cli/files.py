@@ -557,19 +557,16 @@ def _write_problem(folder: Path) -> str | None:
 _ICON_FORMATS = {"ICO": "an icon of at most 256x256 pixels (shrunk)",
                  "ICNS": "icons of fixed sizes up to 1024x1024 (resampled)"}
 
-#: The longest side a format holds where it is shorter than a .taco file's (``MAX_SIDE``,
-#: 32,768): Pillow 13 refused a wider WebP only when the whole image was decoded. JPEG, GIF,
-#: BMP, TGA, PCX, AVIF, ... wrote 32768x1, 1x32768 and 32768x1159 (a side at the cap).
-_MAX_SIDES = {"WEBP": 16383}
-
-
 def check_image_format(path: Path, mode: str, size: tuple[int, int]) -> None:
     """Refuse, before decoding, an output suffix Pillow cannot write, a format that cannot
     hold an image of ``mode`` (what the file decodes to: ``taco.images.decoded_mode``) or of
-    ``size`` (width, height: WebP's sides), or one written at other dimensions (ICO, ICNS)."""
+    ``size`` (width, height: :data:`taco.images.FORMAT_MAX_SIDES`), or one written at other
+    dimensions (ICO, ICNS)."""
     import io
 
     from PIL import Image
+
+    from ..images import FORMAT_MAX_SIDES
 
     fmt = save_format(path)
     if fmt is None or fmt not in Image.SAVE:
@@ -579,7 +576,7 @@ def check_image_format(path: Path, mode: str, size: tuple[int, int]) -> None:
         raise CLIError(f"{shown_path(path)}: {path.suffix} is written by Pillow as {_ICON_FORMATS[fmt]}, "
                        "not the decoded image; use .png")
     width, height = size
-    longest = _MAX_SIDES.get(fmt)
+    longest = FORMAT_MAX_SIDES.get(fmt)
     if longest is not None and max(width, height) > longest:
         raise CLIError(f"{shown_path(path)}: {path.suffix} holds at most {longest} pixels a side, not this "
                        f"{width}x{height} image; use .png")

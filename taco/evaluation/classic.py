@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from taco.images import image_to_tensor, tensor_to_image
+from taco.images import FORMAT_MAX_SIDES, image_to_tensor, tensor_to_image
 
 from ..distributed import DistEnv
 from ..errors import TacoError, TacoWarning, warn_at_caller
@@ -215,11 +215,6 @@ def _needs(binaries: Sequence[str], what: str) -> str | None:
     return None
 
 
-#: libwebp's longest side (Pillow's writer refuses a wider or taller image). The same limit
-#: guards ``taco decompress``'s .webp outputs (taco.cli.files, which stays free of this module's
-#: torch imports).
-WEBP_MAX_SIDE = 16383
-
 SWEEP = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 
 #: name -> legend label (each codec's :attr:`ClassicCodec.label`), read without building the
@@ -236,7 +231,7 @@ CLASSIC_CODECS: dict[str, Callable[[], tuple[ClassicCodec, str | None]]] = {
     "webp": lambda: (ClassicCodec(
         "webp", CODEC_LABELS["webp"], SWEEP, (0, 100), +1, _pillow("WEBP", method=6),
         {"implementation": f"Pillow {_pillow_version()} (libwebp)", "method": 6, "lossy": True},
-        max_side=WEBP_MAX_SIDE), None),
+        max_side=FORMAT_MAX_SIDES["WEBP"]), None),
     "avif": lambda: (ClassicCodec(
         "avif", CODEC_LABELS["avif"], SWEEP, (0, 100), +1,
         _pillow("AVIF", speed=AVIF_SPEED, subsampling="4:2:0"), _avif_settings()), _avif_support()),
