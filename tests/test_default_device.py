@@ -21,6 +21,7 @@ from taco.codec import clear_named_models, decompress_tensor
 from taco.draws import cpu_default_device
 from taco.images import load_image
 from taco.metrics import compute_metrics
+from taco.models import load_checkpoint
 from taco.text import build_text_encoder
 
 SAMPLE = Path(taco.__file__).parent / "assets" / "samples" / "skimage-astronaut.png"
@@ -68,6 +69,7 @@ def results(tmp_path: Path) -> dict[str, object]:
         "devices": {p.device.type for p in model.parameters()},
         "load": state(taco.load("elic-small-q4")),
         "load checkpoint": state(taco.load(checkpoint)),
+        "load_checkpoint": state(load_checkpoint(checkpoint)),  # taco.models', not through taco.load
         "compress": data,
         "compress_image": taco.compress_image(image, CAPTION, model).data,
         "compress_batch": [r.data for r in taco.compress_batch([image, image], [CAPTION] * 2,

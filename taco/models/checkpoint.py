@@ -21,7 +21,7 @@ import torch.nn as nn
 
 from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
-from ..draws import private_draws
+from ..draws import private_draws, with_cpu_default_device
 from ..errors import TacoValueError
 from ..fileobjects import checked_path
 from ..memory import allocation_failure
@@ -243,6 +243,7 @@ def _rebuild_gaussian_tables(
         )
 
 
+@with_cpu_default_device
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
     """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded).
 
@@ -255,7 +256,9 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
 
     Inside ``torch.inference_mode`` the model is loaded outside it all the same (grad off, as
     there): of normal tensors, which it can later be trained with or used outside it like any
-    other model (inference tensors cannot be saved for backward nor written outside it).
+    other model (inference tensors cannot be saved for backward nor written outside it). It is
+    built and read on the CPU whatever default device the caller set
+    (:func:`taco.draws.cpu_default_device`), then moved to ``map_location``.
     """
     if torch.is_inference_mode_enabled():
         with torch.inference_mode(False), torch.no_grad():
