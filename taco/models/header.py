@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
+from ..filekinds import text_file_problem
 from ..fileobjects import ZIP_MAGIC
 from ..jsonfiles import format_problem, json_object
 from ..memory import allocation_failure
@@ -25,6 +26,7 @@ from ..shards import (
     TRAIN_STATE_KEY,
     ShardedFileError,
     find,
+    is_index,
     read_metadata,
     tensor_shapes,
 )
@@ -40,7 +42,8 @@ MAX_HEADER_CHARS = 2**20
 @contextmanager
 def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
     """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError naming
-    ``path``: a ``torch.save`` file said as one, with how to import it; an allocation failure as
+    ``path``: a ``torch.save`` file said as one, with how to import it; a text file (a Git LFS
+    pointer, an HTML page) as one (:func:`taco.filekinds.text_file_problem`); an allocation failure as
     running out of memory (not for lack of a valid file); a file the system cannot read
     (permissions, an I/O error) as such."""
     try:
@@ -52,6 +55,8 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
                 f"TACO or ELIC authors', import it once (taco import-checkpoint "
                 f"{shlex.quote(str(path))} -o MODEL.safetensors; in Python "
                 "taco.official.import_checkpoint_file) and give MODEL.safetensors") from None
+        if not is_index(path) and (text := text_file_problem(path)):  # (an index is text)
+            raise CheckpointError(f"{path}: {text}") from None
         raise CheckpointError(str(exc)) from None
     except Exception as exc:
         if allocation_failure(exc):

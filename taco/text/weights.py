@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from ..checks import is_int, is_number
 from ..draws import private_draws
+from ..filekinds import text_file_problem
 from ..fileobjects import zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
 from ..shards import check_header_size
@@ -133,15 +134,16 @@ def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU, the one way taco reads a torch pickle
     (an authors' checkpoint, a text encoder's ``pytorch_model.bin``): its zip records are checked
     first (:func:`taco.fileobjects.zip_inflation_problem`). A file that cannot be read is a
-    ValueError saying why in one line (:func:`torch_load_problem`), for the caller to put into
-    its own error class naming the file."""
+    ValueError saying why in one line (:func:`torch_load_problem`; for a text file, such as a Git
+    LFS pointer, :func:`taco.filekinds.text_file_problem`), for the caller to put into its own
+    error class naming the file."""
     problem = zip_inflation_problem(path)  # before torch inflates a compressed record whole
     if problem:
         raise ValueError(problem)
     try:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
-        raise ValueError(torch_load_problem(exc)) from None
+        raise ValueError(text_file_problem(path) or torch_load_problem(exc)) from None
 
 
 def _indexed_files(index_file: Path) -> list[str]:

@@ -97,7 +97,7 @@ def test_loading_never_gives_random_weights_silently():
 def test_bad_checkpoints(tmp_path):
     not_st = tmp_path / "x.safetensors"
     not_st.write_bytes(b"hello")
-    with pytest.raises(CheckpointError, match="not a safetensors file"):
+    with pytest.raises(CheckpointError, match="a text file, not a checkpoint"):
         load_checkpoint(not_st)
 
     plain = tmp_path / "plain.safetensors"

@@ -1,0 +1,45 @@
+"""What a file given as a checkpoint is, when it is text: a Git LFS pointer (the repository was
+cloned without ``git lfs``), an HTML page (a download that saved the error page), or other text.
+Said in place of the reader's own words, which describe the text's bytes as a pickle
+("Unsupported operand 118") or a safetensors header ("header too large"). Imports nothing but
+the standard library (the bottom layer).
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["TEXT_HEAD_BYTES", "text_file_problem"]
+
+#: How many bytes :func:`text_file_problem` reads from the start of a file.
+TEXT_HEAD_BYTES = 512
+
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+_CONTROL = {c for c in range(32) if chr(c) not in "\t\n\r\f"} | {127}
+
+
+def text_file_problem(path: str | os.PathLike[str]) -> str | None:
+    """One line saying that ``path`` is a text file, not a checkpoint (what kind, and what to do
+    for a Git LFS pointer); None for a file that is not text, an empty one or one that cannot be
+    read (the caller's own message stands)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(TEXT_HEAD_BYTES)
+    except OSError:
+        return None
+    if not head or any(b in _CONTROL for b in head):
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not a character cut at the end of the head
+            return None
+        text = head[: exc.start].decode("utf-8")
+    if head.startswith(_LFS_POINTER):
+        return ("a text file, not a checkpoint: a Git LFS pointer (run `git lfs pull` in its "
+                "repository to fetch the file itself)")
+    start = text.lstrip().lower()
+    if start.startswith(("<!doctype html", "<html")) or "<html" in start:
+        return "a text file, not a checkpoint: an HTML page (a failed download?)"
+    first = (text.strip().splitlines() or [""])[0]
+    return f"a text file, not a checkpoint (it starts {first[:40]!r})"
