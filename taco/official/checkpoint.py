@@ -22,8 +22,10 @@ eval-mode forward gives the authors' x_hat and likelihoods (tests/official, docs
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ import torch
 from torch import Tensor
 
 from ..bitstream.container import model_id_problem
-from ..errors import TacoValueError
+from ..errors import TacoError, TacoValueError
 from ..messages import some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model
@@ -42,10 +44,12 @@ from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave t
     load_model_state,
 )
 from ..models.config import MAX_GROUPS
+from ..models.header import checkpoint_metadata
 from ..text import TEXT_ENCODER_DIMS, text_encoder_dim
 from ..text.weights import load_torch_file
 
 __all__ = [
+    "OutputExists",
     "convert_state_dict",
     "import_checkpoint",
     "import_checkpoint_file",
@@ -120,6 +124,42 @@ def official_key_to_taco(key: str, architecture: str = "taco") -> str | None:
     return None
 
 
+# Their names of taco's, for a missing tensor: the tables above read backwards.
+_ENTROPY_BACK = (
+    (re.compile(r"^latent_codec\.h_a\.(.*)"), r"h_a.reduction.\1"),
+    (re.compile(r"^latent_codec\.h_s\.(.*)"), r"h_s.increase.\1"),
+    (re.compile(r"^latent_codec\.(entropy_bottleneck|gaussian_conditional)\.(.*)"), r"\1.\2"),
+    (re.compile(r"^latent_codec\.spatial_context\.(\d+)\.(.*)"), r"local_context.\1.\2"),
+    (re.compile(r"^latent_codec\.channel_context\.(\d+)\.(.*)"), r"channel_context.\1.fushion.\2"),
+    (re.compile(r"^latent_codec\.(anchor|nonanchor)_parameters\.(\d+)\.(.*)"),
+     r"entropy_parameters_\1.\2.fusion.\3"),
+)
+
+
+def _inner_back(rest: str) -> str:
+    head, _, tail = rest.partition(".")
+    theirs = {**{v: f"branch.{k}" for k, v in _RB.items()}, **{v: k for k, v in _ADAPTER.items()}}
+    return f"{theirs.get(head, head)}{'.' if tail else ''}{tail}"
+
+
+def _official_name(name: str, architecture: str = "taco") -> str | None:
+    """The authors' name (without ``module.``) of a taco key: :func:`official_key_to_taco`
+    backwards, for naming a tensor a file lacks; None for a name it does not give."""
+    if name.startswith("g_a."):
+        for index, stage in (_TACO_G_A if architecture == "taco" else _ELIC_G_A).items():
+            if name.startswith(f"g_a.{stage}."):
+                return f"g_a.analysis_transform.{index}.{_inner_back(name[len(stage) + 5:])}"
+        return None
+    m = re.match(r"^g_s\.(\d+)\.(.*)", name)
+    if m:
+        index, rest = int(m.group(1)), m.group(2)
+        return f"g_s.synthesis_transform.{index}.{_inner_back(rest) if index in _G_S_RBS else rest}"
+    for pattern, repl in _ENTROPY_BACK:
+        if pattern.match(name):
+            return pattern.sub(repl, name)
+    return None
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -132,6 +172,10 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if _is_taco_checkpoint(path):  # (torch.load reads a safetensors file's tensors too)
+        raise CheckpointError(
+            f"{path}: a taco checkpoint already, nothing to import: give it as the model "
+            f"(taco compress -m {shlex.quote(str(path))}; taco.load in Python)")
     try:
         obj = load_torch_file(path)
     except ValueError as exc:
@@ -144,6 +188,11 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
         raise CheckpointError(f"{path}: 'state_dict' is not a non-empty dict of tensors")
     out: dict[str, Tensor] = {}
     for key, value in state.items():
+        if "state_dict" not in obj and not isinstance(value, Tensor):
+            raise CheckpointError(
+                f"{path}: no 'state_dict' entry (the key taco reads the weights from, as the "
+                f"authors' train.py writes them), and not a bare state dict: its entry {key!r:.80} "
+                f"is no tensor (top-level keys: {some([repr(k)[:40] for k in obj], 8)})")
         if not isinstance(key, str) or not isinstance(value, Tensor):
             raise CheckpointError(f"{path}: the state dict holds a non-tensor entry {key!r:.80}")
         if value.untyped_storage().nbytes() < value.numel() * value.element_size():
@@ -162,6 +211,14 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     return out, info
 
 
+def _is_taco_checkpoint(path: Path) -> bool:
+    """Whether ``path`` is a taco checkpoint (a safetensors file with a taco header)."""
+    try:
+        return "taco" in checkpoint_metadata(path)
+    except CheckpointError:
+        return False
+
+
 def _shape(state: dict[str, Tensor], key: str, dims: int = 4) -> tuple[int, ...]:
     """The shape of ``state[key]``, which must be a ``dims``-dimensional tensor (a convolution's
     weight: 4) with no empty dimension."""
@@ -173,25 +230,45 @@ def _shape(state: dict[str, Tensor], key: str, dims: int = 4) -> tuple[int, ...]
     shape = tuple(state[key].shape)
     if len(shape) != dims or 0 in shape:
         raise CheckpointError(f"{key} is {list(shape)}: not a checkpoint of the authors' TACO or "
-                              f"ELIC (it is a {dims}-dimensional weight with no empty dimension)")
+                              f"ELIC (expected a {dims}-dimensional weight with no empty dimension)")
     return shape
+
+
+_LOCAL_CONTEXT = re.compile(r"^local_context\.(\d+)\.")
+# Where the adapter's text width shows: the injectors' text projection (text -> image width)
+# takes it as input, the extractor's image projection gives it as output.
+_TEXT_WIDTH_KEYS = (("g_a.analysis_transform.8.text_feature_dim_proj.weight", 1),
+                    ("g_a.analysis_transform.15.text_feature_dim_proj.weight", 1),
+                    ("g_a.analysis_transform.14.image_feature_dim_proj.weight", 0))
+
+
+def _taco_only(key: str) -> bool:
+    """Whether ``key`` (``module.`` stripped) is a name only the authors' TACO has: one of the
+    adapter's modules, or a g_a index past ELIC's last (14)."""
+    m = _G_A.match(key)
+    return m is not None and (int(m.group(1)) > max(_ELIC_G_A)
+                              or m.group(2).partition(".")[0] in _ADAPTER)
 
 
 def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") -> ModelConfig:
     """The taco :class:`ModelConfig` of an authors' state dict (keys without ``module.``).
 
-    TACO if its g_a has the injector's text projection, else ELIC. N, M, the channel groups,
+    TACO if any of its keys is one only TACO has (an adapter's projection or attention, a g_a
+    index past ELIC's 14), else ELIC. N, M, the channel groups,
     the channel-context widths and the text width come from tensor shapes. ``text_encoder``
     (taco's name) must produce tokens of the checkpoint's text width (CLIP: 512); 8 attention
     heads, as in their code (head counts are not visible in the weights).
     """
-    architecture = "taco" if "g_a.analysis_transform.8.text_feature_dim_proj.weight" in state else "elic"
+    architecture = "taco" if any(map(_taco_only, state)) else "elic"
     N, M = _shape(state, "h_a.reduction.0.weight")[:2]  # conv3x3 M -> N: (N, M, 3, 3)
-    groups: list[int] = []
-    while f"local_context.{len(groups)}.weight" in state and len(groups) <= MAX_GROUPS:
-        groups.append(_shape(state, f"local_context.{len(groups)}.weight")[1])
-    if not groups:
-        _shape(state, "local_context.0.weight")  # raises: no spatial context at all
+    # one spatial context per group: counted from every local_context.{k}.* key, so a file
+    # lacking one group's weight is told so rather than that the others do not sum to M
+    count = 1 + max((int(m.group(1)) for k in state if (m := _LOCAL_CONTEXT.match(k))), default=0)
+    if count > MAX_GROUPS:
+        raise CheckpointError(f"local_context.{count - 1}.*: {count} channel groups, over the "
+                              f"{MAX_GROUPS} of any taco model: not a checkpoint of the authors' "
+                              "TACO or ELIC")
+    groups = [_shape(state, f"local_context.{k}.weight")[1] for k in range(count)]
     ctx_hidden = [224, 128]
     if len(groups) > 1:
         ctx_hidden = [_shape(state, "channel_context.1.fushion.0.weight")[0],
@@ -203,11 +280,14 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
         return _config(architecture="elic", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden)
     if text_encoder is None:
         raise CheckpointError("a TACO checkpoint needs a text encoder (e.g. 'clip')")
-    text_dim = _shape(state, "g_a.analysis_transform.8.text_feature_dim_proj.weight", 2)[1]
     try:
         want = text_encoder_dim(text_encoder)
     except KeyError:
         raise CheckpointError(f"unknown text encoder {text_encoder!r}") from None
+    # the text width, from the first of the adapter's projections the file has; with none of
+    # them, the encoder's, and the check against the model lists what is missing
+    seen = [_shape(state, key, 2)[axis] for key, axis in _TEXT_WIDTH_KEYS if key in state]
+    text_dim = seen[0] if seen else want
     if want != text_dim:
         fits = [name for name, dim in TEXT_ENCODER_DIMS.items() if dim == text_dim]
         widths = ", ".join(f"{name} {dim}" for name, dim in TEXT_ENCODER_DIMS.items())
@@ -233,8 +313,13 @@ def _config(**fields: Any) -> ModelConfig:
                               "authors' TACO or ELIC") from None
 
 
-def _listing(keys: set[str], limit: int = 8) -> str:
-    return f"{len(keys)}: {some(sorted(keys), limit)}" if keys else "none"
+def _listing(keys: set[str], limit: int = 8, architecture: str | None = None) -> str:
+    """``N: a, b, ... and M more``; with ``architecture``, each taco name followed by theirs."""
+    def shown(key: str) -> str:
+        theirs = architecture and _official_name(key, architecture)
+        return f"{key} (theirs {theirs})" if theirs else key
+    ordered = sorted(keys)
+    return f"{len(keys)}: {some([shown(k) for k in ordered[:limit]] + ordered[limit:], limit)}" if keys else "none"
 
 
 def convert_state_dict(
@@ -263,7 +348,8 @@ def convert_state_dict(
     if missing or unknown:
         raise CheckpointError(
             f"the weights do not fit the authors' {config.architecture.upper()} with N={config.N}, "
-            f"M={config.M}, groups {config.groups}: missing (taco names) {_listing(missing)}; "
+            f"M={config.M}, groups {config.groups}: missing (taco names) "
+            f"{_listing(missing, architecture=config.architecture)}; "
             f"unexpected (their names) {_listing(unknown)}"
         )
     wrong = [f"{k} {tuple(v.shape)} (expected {tuple(reference[k].shape)})"
@@ -339,9 +425,17 @@ def import_checkpoint(
     return model
 
 
+class OutputExists(TacoError, FileExistsError):
+    """The file :func:`import_checkpoint_file` is to write exists, and ``force`` was not given."""
+
+
 def import_checkpoint_file(
     path: str | os.PathLike[str], output: str | os.PathLike[str], text_encoder: str | None = "clip",
-    model_id: str | None = None,
+    model_id: str | None = None, force: bool = False,
 ) -> Path:
-    """:func:`import_checkpoint` and write the result with :func:`save_checkpoint`."""
+    """:func:`import_checkpoint` and write the result with :func:`save_checkpoint` to ``output``;
+    an existing ``output`` is :class:`OutputExists` before anything is read, unless ``force``
+    (as ``taco import-checkpoint`` wants ``--force``)."""
+    if not force and os.path.lexists(output):
+        raise OutputExists(errno.EEXIST, "exists; pass force=True to overwrite it", os.fspath(output))
     return save_checkpoint(import_checkpoint(path, text_encoder, model_id), output)

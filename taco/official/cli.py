@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..bitstream.container import model_id_problem
 from ..cli.common import CLIError, path_arg
 from ..messages import docs_ref, shown_path
 
@@ -40,7 +41,7 @@ def cmd_import_checkpoint(args: argparse.Namespace) -> int:
     from ..models import load, model_fingerprint
     from .checkpoint import import_checkpoint_file
 
-    path = import_checkpoint_file(args.checkpoint, out, args.text_encoder, args.model_id)
+    path = import_checkpoint_file(args.checkpoint, out, args.text_encoder, args.model_id, args.force)
     model = load(path)  # as a user will: what was written, read back and checked
     cfg = model.config
     n = sum(p.numel() for p in model.parameters())
@@ -49,6 +50,15 @@ def cmd_import_checkpoint(args: argparse.Namespace) -> int:
           f"M={cfg.M} groups {cfg.groups}{text}, {n:,} parameters, "
           f"fingerprint {model_fingerprint(model).hex()}")
     return 0
+
+
+def model_id_arg(text: str) -> str:
+    """An argparse ``type`` for ``--model-id``: a name a ``.taco`` file can carry
+    (:func:`taco.bitstream.container.model_id_problem`)."""
+    problem = model_id_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r:.60} cannot name a model: {problem}")
+    return text
 
 
 def register(subparsers: Any) -> None:
@@ -64,7 +74,7 @@ def register(subparsers: Any) -> None:
                    "openai/clip-vit-base-patch32, 512 wide, as in the paper), clip-tiny (32 wide, "
                    "taco's test encoder: the golden file tests/data/official/taco-tiny.pth.tar) or "
                    "minilm (384 wide); ignored for ELIC")
-    p.add_argument("--model-id", type=path_arg,
+    p.add_argument("--model-id", type=model_id_arg,
                    help="the name the model and its .taco files carry (taco info, evaluate's "
                    "labels; default taco-official, or elic-official for an ELIC checkpoint)")
     p.set_defaults(func=cmd_import_checkpoint)

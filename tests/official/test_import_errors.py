@@ -1,0 +1,99 @@
+"""``taco import-checkpoint``'s error paths (the 2026-12 review with checkpoints written as the
+authors' train.py writes them): a TACO file lacking some adapter tensors is still TACO and names
+them, a missing spatial context is named, a taco checkpoint is said to be one already, weights under another key name the file's keys,
+and an existing output is kept without ``force``. State dicts are the golden file's, edited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import taco
+from taco.cli import main
+from taco.models import CheckpointError
+from taco.official import OutputExists, import_checkpoint, import_checkpoint_file
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "official" / "taco-tiny.pth.tar"
+
+
+
+def _edited(tmp_path: Path, drop) -> Path:  # noqa: ANN001
+    """The golden checkpoint without the keys ``drop(key)`` picks (their names, ``module.``)."""
+    obj = torch.load(GOLDEN, weights_only=True)
+    obj["state_dict"] = {k: v for k, v in obj["state_dict"].items() if not drop(k)}
+    path = tmp_path / "edited.pth.tar"
+    torch.save(obj, path)
+    return path
+
+
+@pytest.mark.parametrize(("drop", "named", "count"), [
+    (lambda k: k == "module.g_a.analysis_transform.8.text_feature_dim_proj.weight",
+     "g_a.adapter.ca1.text_proj.weight (theirs g_a.analysis_transform.8.text_feature_dim_proj.weight)", 1),
+    (lambda k: k.startswith("module.g_a.analysis_transform.8."),
+     "g_a.adapter.ca1.gamma (theirs g_a.analysis_transform.8.gamma)", 11),
+    (lambda k: k == "module.entropy_parameters_anchor.1.fusion.2.bias",
+     "latent_codec.anchor_parameters.1.2.bias (theirs entropy_parameters_anchor.1.fusion.2.bias)", 1),
+    (lambda k: k == "module.g_s.synthesis_transform.2.branch.4.weight",
+     "g_s.2.conv3.weight (theirs g_s.synthesis_transform.2.branch.4.weight)", 1),
+])
+def test_a_taco_file_lacking_adapter_tensors_names_them(tmp_path, drop, named, count):
+    """It was taken for ELIC (one key decided) and 203 unrelated keys were listed."""
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(_edited(tmp_path, drop), "clip-tiny")
+    text = str(err.value)
+    assert "authors' TACO" in text and f"missing (taco names) {count}: " in text
+    assert named in text and "unexpected (their names) none" in text
+
+
+def test_a_missing_spatial_context_weight_is_named(tmp_path):
+    """Groups were counted up to the first gap: '[4, 4] do not sum to M=16'."""
+    with pytest.raises(CheckpointError, match="no tensor 'local_context.2.weight'") as err:
+        import_checkpoint(_edited(tmp_path, lambda k: k == "module.local_context.2.weight"), "clip-tiny")
+    assert "do not sum" not in str(err.value)
+
+
+def test_a_taco_checkpoint_is_said_to_be_one_already(tmp_path):
+    own = taco.save_checkpoint(taco.create_model("elic-tiny"), tmp_path / "own.safetensors")
+    with pytest.raises(CheckpointError, match="a taco checkpoint already, nothing to import: give "
+                       "it as the model \\(taco compress -m .*own.safetensors; taco.load"):
+        import_checkpoint(own)
+
+
+def test_weights_under_another_key_name_the_files_keys(tmp_path):
+    """``{"model": sd, "epoch": 3}`` said 'the state dict holds a non-tensor entry 'model''."""
+    state = torch.load(GOLDEN, weights_only=True)["state_dict"]
+    path = tmp_path / "model.pth.tar"
+    torch.save({"model": state, "epoch": 3}, path)
+    with pytest.raises(CheckpointError, match="no 'state_dict' entry .*its entry 'model' is no "
+                       r"tensor \(top-level keys: 'model', 'epoch'\)"):
+        import_checkpoint(path, "clip-tiny")
+
+
+def test_a_malformed_shape_says_what_was_expected(tmp_path):
+    """'(it is a 4-dimensional weight ...)' read as if the 2-D tensor were 4-D."""
+    obj = torch.load(GOLDEN, weights_only=True)
+    obj["state_dict"]["module.h_a.reduction.0.weight"] = torch.zeros(8, 16)
+    torch.save(obj, tmp_path / "shape.pth.tar")
+    with pytest.raises(CheckpointError, match=r"is \[8, 16\]: .* \(expected a 4-dimensional weight"):
+        import_checkpoint(tmp_path / "shape.pth.tar", "clip-tiny")
+
+
+def test_import_checkpoint_file_keeps_an_existing_output_unless_forced(tmp_path):
+    out = tmp_path / "model.safetensors"
+    out.write_bytes(b"someone's file")
+    with pytest.raises(OutputExists, match="force=True") as err:
+        import_checkpoint_file(GOLDEN, out, "clip-tiny")
+    assert isinstance(err.value, FileExistsError) and out.read_bytes() == b"someone's file"
+    assert import_checkpoint_file(GOLDEN, out, "clip-tiny", force=True) == out
+    assert taco.load(out).model_id == "taco-official"
+
+
+def test_an_empty_model_id_is_refused_as_a_name(tmp_path, capsys):
+    """It said 'empty: give a path or name (the current folder is .)'."""
+    with pytest.raises(SystemExit):
+        main(["import-checkpoint", str(GOLDEN), "-o", str(tmp_path / "m.safetensors"), "--model-id", ""])
+    err = capsys.readouterr().err
+    assert "argument --model-id: '' cannot name a model: it must be a non-empty string" in err
+    assert "current folder" not in err
