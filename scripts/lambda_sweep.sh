@@ -23,28 +23,47 @@ PYTHON="${PYTHON:-python}"
 # out_dir as the config (and any --set out_dir=...) resolves it
 OUT_DIR="$("$PYTHON" -m taco.train "$CONFIG" "${EXTRA[@]}" --print-config | sed -n 's/^out_dir: //p')"
 
-run_one() {  # λ [CUDA device]
-    local lmbda="$1" dir="$OUT_DIR/lambda-$1" resume=()
+run_one() {  # λ [CUDA device]: its status; a failed run's log ends on standard error
+    local lmbda="$1" dir="$OUT_DIR/lambda-$1" resume=() status=0
     [ -f "$dir/train_state.safetensors" ] && resume=(--resume)
     mkdir -p "$dir"
     echo "λ=$lmbda -> $dir${2:+ (GPU $2)}"
     CUDA_VISIBLE_DEVICES="${2:-${CUDA_VISIBLE_DEVICES:-}}" "$PYTHON" -m taco.train "$CONFIG" \
-        "${EXTRA[@]}" "${resume[@]}" --set "lmbda=$lmbda" "out_dir=$dir" >"$dir/stdout.log" 2>&1
+        "${EXTRA[@]}" "${resume[@]}" --set "lmbda=$lmbda" "out_dir=$dir" >"$dir/stdout.log" 2>&1 \
+        || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "λ=$lmbda failed (status $status); the end of $dir/stdout.log:" >&2
+        tail -n 5 "$dir/stdout.log" | sed 's/^/    /' >&2
+    fi
+    return "$status"
 }
 
+# Every λ runs even when another fails (a GPU out of memory is one run's failure); the sweep's
+# status is 1 if any did.
+failed=0
 if [ -n "${GPUS:-}" ]; then
     read -r -a gpus <<<"$GPUS"
+    pids=()
     for ((g = 0; g < ${#gpus[@]}; g++)); do
         (
+            status=0
             for ((i = g; i < ${#LAMBDAS[@]}; i += ${#gpus[@]})); do
-                run_one "${LAMBDAS[i]}" "${gpus[g]}"
+                run_one "${LAMBDAS[i]}" "${gpus[g]}" || status=1
             done
+            exit "$status"
         ) &
+        pids+=("$!")
     done
-    wait
+    for pid in "${pids[@]}"; do
+        wait "$pid" || failed=1
+    done
 else
     for lmbda in "${LAMBDAS[@]}"; do
-        run_one "$lmbda"
+        run_one "$lmbda" || failed=1
     done
+fi
+if [ "$failed" -ne 0 ]; then
+    echo "not done: some λ failed (above); run the same command again to resume the others" >&2
+    exit 1
 fi
 echo "done: $OUT_DIR/lambda-*/checkpoint.safetensors"
