@@ -42,6 +42,10 @@ sidecar PHOTO.txt beside each photo:
   taco train --resume runs/mine         # after a stop: on from its last checkpoint
   taco compress photo.jpg --model runs/mine          # use it
 
+That is the paper's schedule (50 epochs of 256x256 crops): ~2,000 steps for 150
+photos, many hours on a CPU. For a first try add --time-limit 30m (a clean stop
+with a checkpoint; --resume goes on) or --max-steps N.
+
 model=taco-minilm-*: the MiniLM text encoder, installed with taco (the default
 model, taco, reads captions with CLIP). model=taco-minilm-small trains the
 authors' entropy-model layout (3.51 M parameters), not the CompressAI one of the
