@@ -112,8 +112,9 @@ def register(sub: Any) -> None:
 #: (80 ms); tests/test_compress_max_pixels.py holds the two equal.
 MAX_COMPRESS_PIXELS = 100_000_000
 #: What coding takes, for ``--max-pixels``'s help: peak RSS of ``taco compress`` with the default
-#: model (docs/performance.md, "A 12 MP photo on the command line"), ~21 bytes a pixel over ~1 GiB.
-ENCODE_MEMORY = "with the default model a 48 MP photo peaks at ~2 GB of memory, 100 MP at ~3 GB"
+#: model, 1,253 MiB at 12 MP and 1,569 MiB at 25.2 MP (2026-12-05, 2-core box), ~25 bytes a pixel
+#: over ~970 MiB, extrapolated (2,028 MiB was measured at 48 MP: docs/performance.md).
+ENCODE_MEMORY = "coding peaks at ~2.1 GiB of memory at 50 MP with the default model, ~3.3 GiB at 100 MP"
 
 
 #: The largest ``--target-bpp``: far above any image's (raw 8-bit RGB is 24 bpp), low enough that
