@@ -432,6 +432,30 @@ def analysis_with_text_overlap(
     return model.analysis(x, encode(encoder, list(captions)), stripe_rows=rows)
 
 
+def padded_size(height: int, width: int) -> tuple[int, int]:
+    """(height, width) rounded up to multiples of :data:`PAD_MULTIPLE`: the size coded."""
+    return -(-height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-width // PAD_MULTIPLE) * PAD_MULTIPLE
+
+
+def check_latent_shape(model: ELIC, y: Tensor, height: int, width: int, quality: int | None) -> None:
+    """TypeError naming ``model``'s class and both shapes unless ``y`` (B, M, h, w), its analysis
+    of a padded ``height x width`` input, has the y shape of ``model.latent_shapes(height, width,
+    quality)``, which the decoder reads the stream with: a backbone whose g_a down-samples by
+    other than its ``latent_scale`` would write files no taco decodes ("corrupt .taco file")
+    (docs/models.md, "Adding a backbone", item 2). Checked before y is coded."""
+    groups = model.latent_shapes(height, width, quality)["y"]
+    declared = (sum(int(c) for c, _, _ in groups), *(int(n) for n in groups[0][1:]))
+    analysed = tuple(int(n) for n in y.shape[1:])
+    if analysed != declared:
+        name = type(model).__name__
+        raise TypeError(
+            f"{name} analyses a {width}x{height} (padded) image into y of shape {analysed}, but its "
+            f"latent_shapes({height}, {width}) declares {declared}, the shape the decoder reads: "
+            f"its g_a down-samples by other than {name}.latent_scale ({model.latent_scale}); set "
+            f"latent_scale to the real factor, or override latent_shapes "
+            f"({docs_ref('models.md', 'Adding a backbone')})")
+
+
 def entropy_code(model: ELIC, y: Tensor, quality: int | None = None) -> dict[str, Any]:
     """y (B, M, h, w) -> ``{"strings": [[stream], ...], "shape", "y_hat"}``: one rANS stream per
     image, with the float64 coding copy of the latent codec (:func:`coding_codec`), at
@@ -513,7 +537,9 @@ def code_latent(
     ``quality`` (:func:`entropy_code`, :func:`pack_image`), or with ``max_bytes`` at the highest
     quality that fits (:func:`code_within`), as :func:`compress_image` and
     :func:`taco.pipeline.compress_batch` code each image. ``progress`` is told when entropy
-    coding starts (each try, with ``max_bytes``)."""
+    coding starts (each try, with ``max_bytes``). y's shape is checked first
+    (:func:`check_latent_shape`: a TypeError for a backbone that declares another)."""
+    check_latent_shape(model, y, *padded_size(height, width), quality)
     if max_bytes is not None:
         return code_within(model, y, height, width, mode, max_bytes, progress)
     if progress is not None:
@@ -824,7 +850,7 @@ def _decode(
                                   given=None if left_out else model.model_id, cli=False)
     if made_with:
         raise TacoFormatError(made_with)
-    ph, pw = -(-hdr.height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-hdr.width // PAD_MULTIPLE) * PAD_MULTIPLE
+    ph, pw = padded_size(hdr.height, hdr.width)
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
     codec = coding_codec(model)
     stream: memoryview | UnchunkedStream = payload

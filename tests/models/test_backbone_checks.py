@@ -1,0 +1,59 @@
+"""What taco checks of a backbone a plugin registers (docs/models.md, "Adding a backbone"), so
+that a mistake in it is one clear error where it is made: a g_a that down-samples by other than
+its ``latent_scale`` is refused by the encoder (it wrote files no taco decodes: "rANS chunk 1 of
+1 decodes to a symbol beyond ..."), a config the class cannot take is refused by
+``register_architecture`` (``taco models`` failed as a whole), and a model that is no ELIC or
+lacks N, groups, ... is refused when it is built (not at its first compress)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from compressai.layers import GDN
+from compressai.models.utils import conv, deconv
+from torch import nn
+
+import taco
+from taco.models import register_architecture
+
+
+@pytest.fixture()
+def example(registry_restored, load_script):
+    """examples/mean_scale_backbone.py imported afresh; its names are taken out after the test."""
+    return load_script("examples/mean_scale_backbone.py")
+
+
+def image() -> torch.Tensor:
+    return torch.randint(0, 256, (3, 64, 96), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+
+
+def scale8(base: type, latent_scale: int | None) -> type:
+    """``base`` with g_a and g_s of three stride-2 layers (8x), declaring ``latent_scale``."""
+
+    class S8(base):  # type: ignore[misc, valid-type]
+        def __init__(self, N: int = 16, M: int = 24) -> None:
+            super().__init__(N, M)
+            self.g_a = nn.Sequential(conv(3, N), GDN(N), conv(N, N), GDN(N), conv(N, M))
+            self.g_s = nn.Sequential(deconv(M, N), GDN(N, inverse=True), deconv(N, N),
+                                     GDN(N, inverse=True), deconv(N, 3))
+
+    if latent_scale is not None:
+        S8.latent_scale = latent_scale
+    return S8
+
+
+def test_a_backbone_that_down_samples_by_other_than_its_latent_scale_is_refused_by_the_encoder(example):
+    register_architecture("s8", scale8(example.MeanScaleHyperprior, None), configs={"s8-t": {"N": 16, "M": 24}})
+    model = taco.create_model("s8-t")
+    with pytest.raises(TypeError) as caught:
+        taco.compress(image(), None, model)
+    message = str(caught.value)
+    assert "S8 analyses a 128x64 (padded) image into y of shape (24, 8, 16)" in message
+    assert "latent_shapes(64, 128) declares (24, 4, 8)" in message
+    assert "S8.latent_scale (16)" in message and "Adding a backbone" in message
+
+    # declared as it is, the same backbone codes and decodes
+    register_architecture("s8", scale8(example.MeanScaleHyperprior, 8), configs={"s8-t": {"N": 16, "M": 24}})
+    model = taco.create_model("s8-t")
+    x_hat = taco.decompress(taco.compress(image(), None, model), model)
+    assert x_hat.size == (96, 64)
