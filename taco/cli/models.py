@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ..messages import count, one_line
@@ -93,12 +94,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     import textwrap
 
     from ..models import describe_model, list_models
+    from ..models.config import PluginError
     from ..models.registry import shadow_note
     from ..resolve import DEFAULT_MODEL
 
     names = args.names or list_models()
+    infos = []
     try:
-        infos = [describe_model(n) for n in names]
+        for name in names:
+            try:
+                infos.append(describe_model(name))
+            except PluginError as exc:
+                if args.names:
+                    raise
+                # the whole list: a registered config its builder refuses is one line, not the end
+                print(f"taco models: {name}: left out: {one_line(str(exc), 400)}", file=sys.stderr)
     except KeyError as exc:  # a path: no such file, and the close ones; a name: the models
         from ..models.registry import unknown_model_message
 

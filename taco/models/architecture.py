@@ -57,30 +57,37 @@ def build_taco(config: ModelConfig) -> ELIC:
     )
 
 
+def class_arguments(model_class: type[ELIC], config: ModelConfig) -> dict[str, Any]:
+    """The keyword arguments a backbone registered as a class is built with:
+    ``N=config.N, M=config.M, **config.options``, with ``qualities=config.qualities`` for a
+    variable-rate config. Arguments the class's signature cannot take (an option it lacks,
+    ``qualities`` for a single-rate class) are a TacoValueError naming them."""
+    settings: dict[str, Any] = dict(config.options)
+    if config.qualities is not None:
+        settings["qualities"] = config.qualities
+    arguments = dict(N=config.N, M=config.M, **settings)
+    signature = inspect.signature(model_class)
+    try:
+        signature.bind(**arguments)
+    except TypeError as exc:
+        # a field of the config's own that the class takes no keyword for, else the options
+        own = [k for k in OWN_FIELDS if k in arguments and k not in signature.parameters]
+        given = (", ".join(f"{k}={arguments[k]!r:.100}" for k in own) if own
+                 else f"options {config.options!r:.200}")
+        raise TacoValueError(f"architecture {config.architecture!r} cannot be built with "
+                             f"{given}: {model_class.__name__}() {exc}") from None
+    return arguments
+
+
 def class_builder(model_class: type[ELIC]) -> Callable[[ModelConfig], ELIC]:
     """The builder of a backbone registered as a class
-    (:func:`taco.models.register_architecture`): ``model_class(N=config.N, M=config.M,
-    **config.options)``, with ``qualities=config.qualities`` for a variable-rate config.
-    Arguments the class's signature cannot take (an option it lacks, ``qualities`` for a
-    single-rate class) are a TacoValueError naming them before it is called; what ``__init__``
-    itself raises is left as it is (a bug in the backbone, not a config it refuses)."""
+    (:func:`taco.models.register_architecture`): ``model_class(**class_arguments(...))``
+    (:func:`class_arguments`: arguments its signature cannot take are a TacoValueError before it
+    is called); what ``__init__`` itself raises is left as it is (a bug in the backbone, not a
+    config it refuses)."""
 
     def build(config: ModelConfig) -> ELIC:
-        settings: dict[str, Any] = dict(config.options)
-        if config.qualities is not None:
-            settings["qualities"] = config.qualities
-        arguments = dict(N=config.N, M=config.M, **settings)
-        signature = inspect.signature(model_class)
-        try:
-            signature.bind(**arguments)
-        except TypeError as exc:
-            # a field of the config's own that the class takes no keyword for, else the options
-            own = [k for k in OWN_FIELDS if k in arguments and k not in signature.parameters]
-            given = (", ".join(f"{k}={arguments[k]!r:.100}" for k in own) if own
-                     else f"options {config.options!r:.200}")
-            raise TacoValueError(f"architecture {config.architecture!r} cannot be built with "
-                                 f"{given}: {model_class.__name__}() {exc}") from None
-        return model_class(**arguments)
+        return model_class(**class_arguments(model_class, config))
 
     # named as the class it builds: what a checkpoint's refusal names (unbuildable_config)
     build.__module__, build.__qualname__ = model_class.__module__, model_class.__qualname__
@@ -139,6 +146,28 @@ def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
             f"{reason}")
 
 
+#: What ELIC's inherited methods read of a backbone, which its ``__init__`` sets when it does
+#: not run ELIC's (docs/models.md, "Adding a backbone", item 2).
+MODEL_ATTRIBUTES = ("N", "M", "groups", "layout", "g_a", "g_s")
+
+
+def check_backbone(model: object) -> None:
+    """TypeError naming ``model``'s class unless it is a :class:`ELIC` that has every one of
+    :data:`MODEL_ATTRIBUTES` (naming those it lacks): :func:`build_model` calls it, so a
+    backbone finds out when it is built, not at its first compress (``tiling_width`` reads N)."""
+    name = type(model).__name__
+    guide = docs_ref("models.md", "Adding a backbone")
+    if not isinstance(model, ELIC):
+        raise TypeError(f"{name} is not a subclass of taco.models.ELIC: the codec, the trainer "
+                        f"and the CLI take ELIC models ({guide})")
+    missing = [a for a in MODEL_ATTRIBUTES if not hasattr(model, a)]
+    if missing:
+        raise TypeError(f"{name} does not set {', '.join(f'self.{a}' for a in missing)}: a backbone "
+                        f"that does not run ELIC.__init__ sets N, M, groups (the y channel groups: "
+                        f"[M] for one), layout ('reference'), g_a and g_s, which ELIC's methods "
+                        f"read ({guide})")
+
+
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights) with its builder
     in :data:`BUILDERS`; ValueError for a name without one (a config changed after it was
@@ -147,7 +176,8 @@ def build_model(config: ModelConfig) -> ELIC:
     not take: a checkpoint's header is text from a file). TypeError, naming the class, for a
     model whose latent codec :mod:`taco.models.fast_codec` cannot code
     (:func:`~taco.models.fast_codec.check_latent_codec`) and for a text-guided one whose forward,
-    compress or analysis take no text (:func:`text_methods_problem`): a new backbone finds out
+    compress or analysis take no text (:func:`text_methods_problem`), and for a model that is no
+    ELIC or lacks what ELIC's methods read (:func:`check_backbone`): a new backbone finds out
     here, not at its first compress or training step. The model is float32 whatever torch's
     default dtype (:func:`float32_default`)."""
     build = BUILDERS.get(config.architecture)
@@ -156,6 +186,7 @@ def build_model(config: ModelConfig) -> ELIC:
             model_config.unknown_architecture_message(config.architecture))
     with float32_default():
         model = build(config)
+    check_backbone(model)
     check_latent_codec(model)
     if model.uses_text and (problem := text_methods_problem(type(model))):
         raise TypeError(problem)

@@ -213,8 +213,10 @@ def register_architecture(
     when built), for a config name that a trained model or another architecture has or that
     checkpoints and ``.taco`` files cannot carry as their model id
     (:func:`~taco.bitstream.container.model_id_problem`: empty, unprintable, over 255 bytes),
-    and for a config that ModelConfig refuses (a field it lacks points to ``options``): then no
-    table is changed."""
+    for a config that ModelConfig refuses (a field it lacks points to ``options``), and, for a
+    class, for a config whose arguments its signature cannot take
+    (:func:`~taco.models.architecture.class_arguments`: an option it lacks): then no table is
+    changed."""
     if name in BUILTIN_ARCHITECTURES:
         raise TacoValueError(f"architecture {name!r} is taco's own: give the backbone another name")
     if not name or looks_like_path(name):
@@ -234,6 +236,7 @@ def register_architecture(
             raise TacoValueError(f"model name {key!r} reads as a file path: give it another name")
     from .architecture import (  # imports torch: a backbone does anyway
         BUILDERS,
+        class_arguments,
         class_builder,
         text_methods_problem,
     )
@@ -252,6 +255,12 @@ def register_architecture(
         TEXTLESS_ARCHITECTURES.append(name)
     try:
         named = {key: _registered_config(key, fields, name) for key, fields in (configs or {}).items()}
+        for key, config in named.items():
+            try:
+                if isinstance(build, type):  # its signature takes the config's arguments
+                    class_arguments(build, config)
+            except TacoValueError as exc:
+                raise TacoValueError(f"config {key!r}: {exc}") from None
     except BaseException:
         ARCHITECTURES[:], TEXTLESS_ARCHITECTURES[:] = saved
         raise

@@ -7,6 +7,8 @@ lacks N, groups, ... is refused when it is built (not at its first compress)."""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 import torch
 from compressai.layers import GDN
@@ -14,7 +16,10 @@ from compressai.models.utils import conv, deconv
 from torch import nn
 
 import taco
-from taco.models import register_architecture
+from taco.errors import TacoValueError
+from taco.models import MODEL_CONFIGS, register_architecture
+from taco.models.architecture import BUILDERS
+from taco.models.config import ARCHITECTURES
 
 
 @pytest.fixture()
@@ -57,3 +62,52 @@ def test_a_backbone_that_down_samples_by_other_than_its_latent_scale_is_refused_
     model = taco.create_model("s8-t")
     x_hat = taco.decompress(taco.compress(image(), None, model), model)
     assert x_hat.size == (96, 64)
+
+
+def test_a_config_the_class_cannot_take_is_refused_at_registration(example):
+    tables = list(ARCHITECTURES), dict(BUILDERS), dict(MODEL_CONFIGS)
+    with pytest.raises(TacoValueError, match=r"config 'badcfg-t': architecture 'badcfg' cannot be "
+                       r"built with options \{'nope': 1\}: MeanScaleHyperprior\(\) got an unexpected "
+                       r"keyword argument 'nope'"):
+        register_architecture("badcfg", example.MeanScaleHyperprior,
+                              configs={"badcfg-t": {"N": 16, "M": 24, "options": {"nope": 1}}})
+    assert (list(ARCHITECTURES), dict(BUILDERS), dict(MODEL_CONFIGS)) == tables  # no table changed
+
+
+def test_taco_models_lists_the_others_when_a_registered_config_is_refused(example, capsys):
+    from taco.cli.models import cmd_models
+
+    def build(config: object) -> nn.Module:
+        raise ValueError("no such width")
+
+    register_architecture("badfn", build, configs={"badfn-t": {"N": 16, "M": 24}})
+    for as_json in (False, True):
+        assert cmd_models(argparse.Namespace(names=[], json=as_json)) == 0
+        out, err = capsys.readouterr()
+        assert "mean-scale-tiny" in out and "elic-tiny" in out and "badfn-t" not in out
+        assert err.splitlines() == ["taco models: badfn-t: left out: model 'badfn-t', registered for "
+                                    "architecture 'badfn': its builder refuses the config "
+                                    "(ValueError: no such width)"]
+
+
+class NotElic(nn.Module):
+    def __init__(self, N: int = 16, M: int = 24) -> None:
+        super().__init__()
+        self.g_a = nn.Conv2d(3, M, 1)
+
+
+def test_a_model_that_is_no_elic_is_refused_when_built(registry_restored):
+    register_architecture("not-elic", NotElic, configs={"not-elic-t": {"N": 16, "M": 24}})
+    with pytest.raises(TypeError, match=r"NotElic is not a subclass of taco.models.ELIC: .*Adding a backbone"):
+        taco.create_model("not-elic-t")
+
+
+def test_a_backbone_that_does_not_set_what_elic_reads_is_refused_when_built(example):
+    class NoN(example.MeanScaleHyperprior):
+        def __init__(self, N: int = 16, M: int = 24) -> None:
+            super().__init__(N, M)
+            del self.N, self.groups
+
+    register_architecture("no-n", NoN, configs={"no-n-t": {"N": 16, "M": 24}})
+    with pytest.raises(TypeError, match=r"NoN does not set self.N, self.groups: .*Adding a backbone"):
+        taco.create_model("no-n-t")
