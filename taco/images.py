@@ -24,6 +24,8 @@ import sys
 import threading
 import warnings
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -32,6 +34,8 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .errors import TacoError, TacoWarning, warn_at_caller
 from .fileobjects import checked_path, read_file_object
+from .locks import ForkSafeLock
+from .memory import MAX_ENCODE_PIXELS
 from .messages import one_line, shown_path
 from .suffixes import HEIF_SUFFIXES
 
@@ -53,6 +57,7 @@ __all__ = [
     "image_to_tensor",
     "load_image",
     "open_image",
+    "pillow_pixel_limit",
     "read_image_stream",
     "restore_mode",
     "tensor_to_image",
@@ -60,13 +65,15 @@ __all__ = [
     "upright_sizes",
 ]
 
-MAX_PIXELS: int = 100_000_000
-"""Default cap on width × height (100 megapixels) in :func:`load_image`.
+MAX_PIXELS: int = MAX_ENCODE_PIXELS
+"""Default cap on width × height (100 megapixels) in :func:`load_image`: the encoder's,
+:data:`taco.memory.MAX_ENCODE_PIXELS` (this name is kept for compatibility).
 
 Guards against decompression bombs: a tiny file that declares a huge canvas. Pass
-``max_pixels=`` to :func:`load_image` to change it per call, or ``None`` to disable it. Pillow runs
-its own check first and refuses anything over ``2 * PIL.Image.MAX_IMAGE_PIXELS`` (≈179 MP by
-default); a cap above that also needs ``PIL.Image.MAX_IMAGE_PIXELS`` raised.
+``max_pixels=`` to :func:`load_image` to change it per call, or ``None`` to disable it: the cap
+alone decides. Pillow's own check (an error over ``2 * PIL.Image.MAX_IMAGE_PIXELS``, ≈179 MP by
+default) is moved above a larger cap, or lifted for None, while the file is read
+(:func:`pillow_pixel_limit`).
 """
 
 #: The most bytes taco reads of an image given as a stream (a file object, standard input): 1 GiB,
@@ -118,7 +125,14 @@ class ImageReadError(TacoError, ValueError):
     them separately (an empty path is named ``''`` in the message, not as ``Path("")``'s ``.``).
     It pickles (an error crossing a process pool), with its message as it is then: one that
     :func:`taco.compress_batch` started with the image's index keeps it.
+
+    An image refused for its size by :func:`load_image` has ``size`` (width, height) and
+    ``max_pixels`` (the cap it is over) set, for a caller that words the refusal its own way
+    (``taco compress`` names its ``--max-pixels``); both are None for any other failure.
     """
+
+    size: tuple[int, int] | None = None
+    max_pixels: int | None = None
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = Path(path)
@@ -258,10 +272,61 @@ class _PillowWarnings:
             _conversion_warning(text, ImageFileWarning)
 
 
-def open_image(source: str | os.PathLike[str] | io.BytesIO) -> ImageFile.ImageFile:
+#: :func:`pillow_pixel_limit`'s state: how many are inside it, and Pillow's
+#: ``Image.MAX_IMAGE_PIXELS`` to give back when the last one leaves
+_limit_lock = ForkSafeLock()
+_limit_inside = 0
+_limit_before: int | None = None
+
+
+def _limit_after_fork() -> None:
+    """In a child forked while a thread was inside :func:`pillow_pixel_limit`: that thread is
+    not here to leave, so Pillow's limit is given back now, and nobody is inside."""
+    global _limit_inside
+    if _limit_inside:
+        Image.MAX_IMAGE_PIXELS = _limit_before
+    _limit_inside = 0
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_limit_after_fork)
+
+
+@contextmanager
+def pillow_pixel_limit(max_pixels: int | None) -> Iterator[None]:
+    """Inside it, Pillow's own decompression-bomb check (an error over twice
+    ``PIL.Image.MAX_IMAGE_PIXELS``, ≈179 MP by default) lets through every image of up to
+    ``max_pixels`` pixels (None: any size), so that taco's cap alone decides. Pillow keeps its
+    limit in a module global, not per thread: it is raised (never lowered) as threads enter, to
+    the highest cap in force (Pillow's own value kept where it lets the cap through already), and
+    Pillow's value is given back when the last one leaves, so that no thread's read sees it
+    lowered under it; meanwhile other threads' reads are let through up to it too."""
+    global _limit_inside, _limit_before
+    with _limit_lock:
+        if _limit_inside == 0:
+            _limit_before = Image.MAX_IMAGE_PIXELS
+        _limit_inside += 1
+        now = Image.MAX_IMAGE_PIXELS
+        if now is not None and (max_pixels is None or max_pixels > 2 * now):
+            Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_inside -= 1
+            if _limit_inside == 0:
+                Image.MAX_IMAGE_PIXELS = _limit_before
+
+
+def open_image(source: str | os.PathLike[str] | io.BytesIO, *,
+               max_pixels: int | None = MAX_PIXELS) -> ImageFile.ImageFile:
     """``PIL.Image.open(source)``, what Pillow warns of the file an :class:`ImageFileWarning`
-    naming it, and without Pillow's DecompressionBombWarning (:class:`_PillowWarnings`)."""
-    with _PillowWarnings(source if isinstance(source, (str, os.PathLike)) else "image bytes"):
+    naming it, and without Pillow's DecompressionBombWarning (:class:`_PillowWarnings`). Only
+    the header is read: ``max_pixels`` is not checked here (``im.size`` says it), but Pillow's own
+    check is moved above it while the file opens, or lifted for None
+    (:func:`pillow_pixel_limit`)."""
+    name = source if isinstance(source, (str, os.PathLike)) else "image bytes"
+    with pillow_pixel_limit(max_pixels), _PillowWarnings(name):
         return Image.open(source)
 
 
@@ -271,8 +336,8 @@ def upright_sizes(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
     is not read without decoding (a PNG whose EXIF comes after the pixels); none where Pillow
     cannot open it (HEIC without its plugin, a broken EXIF block). What Pillow warns of the file
     is dropped: reading it whole says it."""
-    try:
-        with _PillowWarnings(None), Image.open(path) as im:
+    try:  # a header: Pillow's size check lifted, as no pixel is decoded
+        with pillow_pixel_limit(None), _PillowWarnings(None), Image.open(path) as im:
             orientation = _header_orientation(im)
             width, height = _coded_size(im)
     except Exception:  # Pillow raises several types for a file it cannot read
@@ -375,16 +440,11 @@ def load_image(
     if path.suffix.lower() in HEIF_SUFFIXES or (data is not None and data[4:12] in _HEIF_BRANDS):
         _register_heif(path)
 
-    # what Pillow warns of the file while it is read: given as ImageFileWarning naming it
-    with _PillowWarnings(path), _open(path, path if data is None else io.BytesIO(data)) as im:
+    # what Pillow warns of the file while it is read: given as ImageFileWarning naming it;
+    # Pillow's own size check moved above max_pixels, which decides (_open checks it)
+    with (_PillowWarnings(path), _open(path, path if data is None else io.BytesIO(data), max_pixels) as im,
+          pillow_pixel_limit(max_pixels)):
         frames = _count_frames(im, path if data is None else io.BytesIO(data))
-        width, height = im.size
-        if max_pixels is not None and width * height > max_pixels:
-            raise ImageReadError(
-                path,
-                f"image too large: {width}x{height} = {width * height} pixels exceeds the cap "
-                f"of {max_pixels} (raise max_pixels if the file is trusted)",
-            )
         # Pillow reads 16-bit colour (PNG, TIFF) as 8-bit RGB: only the decoder's raw mode says so
         wide_rgb = im.mode in ("RGB", "RGBA") and any(len(t) > 3 and ";16" in str(t[3]) for t in im.tile)
         try:
@@ -410,12 +470,14 @@ def load_image(
         return image
 
 
-def _open(path: Path, source: Path | io.BytesIO) -> ImageFile.ImageFile:
-    """``Image.open(source)`` (``path`` names it), every way it fails an :class:`ImageReadError`."""
+def _open(path: Path, source: Path | io.BytesIO, max_pixels: int | None) -> ImageFile.ImageFile:
+    """``Image.open(source)`` (``path`` names it), every way it fails an :class:`ImageReadError`,
+    an image over ``max_pixels`` (None: no cap) too. Pillow's own size check is lifted for the
+    header (no pixel is decoded): the cap is checked here, with its ``size`` and ``max_pixels``
+    on the error, whatever Pillow's limit."""
     try:
-        return Image.open(source)
-    except Image.DecompressionBombError as e:
-        raise ImageReadError(path, f"image too large (decompression bomb check): {e}") from e
+        with pillow_pixel_limit(None):
+            im = Image.open(source)
     except UnidentifiedImageError:
         raise ImageReadError(path, "not an image file Pillow can identify") from None
     except OSError as e:
@@ -424,6 +486,17 @@ def _open(path: Path, source: Path | io.BytesIO) -> ImageFile.ImageFile:
         raise ImageReadError(path, reason) from e
     except Exception as e:  # e.g. SyntaxError from a plugin parsing a broken header
         raise ImageReadError(path, f"file is corrupt ({e})") from e
+    width, height = im.size
+    if max_pixels is not None and width * height > max_pixels:
+        im.close()
+        error = ImageReadError(
+            path,
+            f"image too large: {width}x{height} = {width * height} pixels exceeds the cap "
+            f"of {max_pixels} (raise max_pixels if the file is trusted)",
+        )
+        error.size, error.max_pixels = (width, height), max_pixels
+        raise error
+    return im
 
 
 #: The most frames :func:`load_image` counts in a TIFF (it codes the first one; the count is for

@@ -31,6 +31,7 @@ __all__ = [
     "DECODE_TILE_BYTES",
     "DECODE_TILE_PIXELS",
     "MAX_DECODE_PIXELS",
+    "MAX_ENCODE_PIXELS",
     "NO_CAP_HINT",
     "OutOfMemoryError",
     "allocation_failure",
@@ -64,6 +65,12 @@ DECODE_BYTES_PER_PIXEL = 8
 #: (7360x4912) decode without an option. It was 64 MP, fitted to ``taco.decompress`` in one
 #: thread, where the command line peaked at up to 1,982 MiB at 48 MP.
 MAX_DECODE_PIXELS = 38_000_000
+#: Default cap of the encoder on width x height (100 MP): :func:`taco.images.load_image`'s
+#: ``max_pixels`` (also :data:`taco.images.MAX_PIXELS`, the same number) and ``taco compress
+#: --max-pixels``. Looser than the decoder's: encoding is of images the user has, not of
+#: untrusted files; it still refuses a tiny file that declares a huge canvas (a decompression
+#: bomb). Defined here, with no Pillow or NumPy imported, for ``taco compress --help``.
+MAX_ENCODE_PIXELS = 100_000_000
 
 
 def decode_memory_estimate(pixels: int) -> int:

@@ -13,8 +13,7 @@ import pytest
 from PIL import Image
 
 from taco.cli import main
-from taco.cli.compress import MAX_COMPRESS_PIXELS
-from taco.images import MAX_PIXELS
+from taco.memory import MAX_ENCODE_PIXELS as MAX_PIXELS
 
 HEAVY = {"torch", "compressai"}
 
@@ -37,8 +36,7 @@ def small(tmp_path, sample_image):
     return path
 
 
-def test_the_default_is_the_librarys_cap(capsys):
-    assert MAX_COMPRESS_PIXELS == MAX_PIXELS
+def test_the_default_is_the_encoders_cap(capsys):
     with pytest.raises(SystemExit):
         main(["compress", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
@@ -102,3 +100,14 @@ def test_a_cap_above_pillows_limit_lifts_it_for_the_read(small, tmp_path, monkey
     assert main(["compress", str(small), "-m", "elic-tiny", "-o", str(out), "--max-pixels", cap]) == 0
     assert out.exists()
     assert Image.MAX_IMAGE_PIXELS == 1000
+
+
+def test_the_librarys_refusal_is_worded_with_the_option(small, tmp_path, monkeypatch, capsys):
+    """An image whose header the check before the model loads could not read (a HEIC without
+    its plugin there) is refused by load_image: the line names --max-pixels, not max_pixels."""
+    monkeypatch.setattr("taco.cli.compress.over_cap", lambda source, cap: None)
+    out = tmp_path / "small.taco"
+    assert main(["compress", str(small), "-m", "elic-tiny", "-o", str(out), "--max-pixels", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "a 64x48 image (3,072 pixels), over the cap of 100: pass --max-pixels 0" in err
+    assert "max_pixels" not in err and not out.exists()

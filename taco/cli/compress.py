@@ -9,13 +9,11 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..atomic import special_file
-from ..memory import MAX_DECODE_PIXELS, decode_memory_text
+from ..memory import MAX_DECODE_PIXELS, MAX_ENCODE_PIXELS, decode_memory_text
 from ..messages import count, note, shown_path
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
@@ -99,18 +97,14 @@ def register(sub: Any) -> None:
     rate.add_argument("--target-bpp", type=positive_float, metavar="B",
                       help="instead of -q: --max-bytes floor(B x width x height / 8), per image "
                            f"(0 < B <= {MAX_TARGET_BPP}; raw 8-bit RGB is 24)")
-    c.add_argument("--max-pixels", type=non_negative_int, metavar="N", default=MAX_COMPRESS_PIXELS,
+    c.add_argument("--max-pixels", type=non_negative_int, metavar="N", default=MAX_ENCODE_PIXELS,
                    help=f"refuse images of more than N pixels, read from their headers before the "
-                   f"model loads (default: {MAX_COMPRESS_PIXELS}; {ENCODE_MEMORY}; 0: no cap, "
+                   f"model loads (default: {MAX_ENCODE_PIXELS}; {ENCODE_MEMORY}; 0: no cap, "
                    "Pillow's decompression-bomb check lifted too)")
     c.add_argument("--quiet", action="store_true", help="print only the summary line")
     c.set_defaults(func=cmd_compress)
 
 
-#: ``--max-pixels``'s default: :data:`taco.images.MAX_PIXELS`, :func:`taco.images.load_image`'s
-#: cap, written again here so that ``taco compress --help`` imports neither Pillow nor NumPy
-#: (80 ms); tests/test_compress_max_pixels.py holds the two equal.
-MAX_COMPRESS_PIXELS = 100_000_000
 #: What coding takes, for ``--max-pixels``'s help: peak RSS of ``taco compress`` with the default
 #: model, 1,253 MiB at 12 MP and 1,569 MiB at 25.2 MP (2026-12-05, 2-core box), ~25 bytes a pixel
 #: over ~970 MiB, extrapolated (2,028 MiB was measured at 48 MP: docs/performance.md).
@@ -184,7 +178,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     model = resolved.model
 
     from ..codec import coding_quality, compress_image, needs_variable_rate
-    from ..images import ImageConversionWarning, load_image
+    from ..images import ImageConversionWarning, ImageReadError, load_image
     from ..text.base import CaptionTruncatedWarning
     from ..text.clip import CLIP_PATH_ENV
 
@@ -227,8 +221,12 @@ def cmd_compress(args: argparse.Namespace) -> int:
                     data = read_stdin_image() if src is STDIN else None
                     if data is not None and (why := over_cap(io.BytesIO(data), cap)):
                         raise CLIError(why)
-                    with pillow_pixel_limit(cap):
+                    try:
                         image = load_image(src, data=data, max_pixels=cap)
+                    except ImageReadError as e:  # over the cap: a header the check could not read
+                        if e.size is None or e.max_pixels is None:
+                            raise
+                        raise CLIError(cap_refusal(*e.size, e.max_pixels)) from None
                     with_metadata += _carries_metadata(image)
                     t0 = time.perf_counter()
                     res = compress_image(image, caption, model, quality=quality, progress=progress,
@@ -295,34 +293,17 @@ def over_cap(source: Path | io.BytesIO, cap: int | None) -> str | None:
     # what Pillow warns of the file is said when it is read whole: dropped here; and its own
     # decompression-bomb check lifted: the cap is checked here, from the same header
     try:
-        with ConversionNotes(), pillow_pixel_limit(None), open_image(source) as im:
+        with ConversionNotes(), open_image(source, max_pixels=None) as im:
             width, height = im.size
     except Exception:  # Pillow raises several types for a file it cannot read
         return None
-    if width * height <= cap:
-        return None
+    return None if width * height <= cap else cap_refusal(width, height, cap)
+
+
+def cap_refusal(width: int, height: int, cap: int) -> str:
+    """Why a ``width`` x ``height`` image is refused under ``--max-pixels`` ``cap``, in one line."""
     return (f"a {width}x{height} image ({width * height:,} pixels), over the cap of {cap:,}: pass "
             "--max-pixels 0 (or a larger N) to code it anyway, if the file is trusted")
-
-
-@contextmanager
-def pillow_pixel_limit(cap: int | None) -> Iterator[None]:
-    """Within: Pillow's own decompression-bomb check (an error over twice
-    ``PIL.Image.MAX_IMAGE_PIXELS``, ~179 MP by default) moved above ``--max-pixels`` ``cap``, or
-    lifted for None (no cap), so that the cap alone decides; restored after. Pillow keeps the limit
-    in a module global, not per thread: this command reads its images in one thread, one at a
-    time, and sets it around each read only."""
-    from PIL import Image
-
-    old = Image.MAX_IMAGE_PIXELS
-    if old is None or (cap is not None and cap <= 2 * old):
-        yield
-        return
-    Image.MAX_IMAGE_PIXELS = cap
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = old
 
 
 def refuse_output_name(path: Path) -> None:
