@@ -61,12 +61,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skip TACO with the CLIP-B-sized random text encoder")
     p.add_argument("--batch", type=batch_size, help="compress_batch batch size for the "
                    f"throughput measurement, 0 to skip, at most {MAX_BATCH} (default 0, quick 2)")
-    p.add_argument("--memory", metavar="HxW", type=memory_size,
+    instead = p.add_mutually_exclusive_group()  # each replaces the timing bench: one at a time
+    instead.add_argument("--memory", metavar="HxW", type=memory_size,
                    help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
                    "e.g. 2176x3840 for 4K) with --taco-model and --elic-model (any architecture each), each in a fresh process")
     add_device_option(p)
     p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's own)")
-    p.add_argument("--profile", action="store_true",
+    instead.add_argument("--profile", action="store_true",
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
                    "category) on the first image with the ELIC model")
     p.add_argument("--json", metavar="FILE", dest="output", type=path_arg, help="write the results as JSON here")
@@ -137,6 +138,7 @@ def cmd_memory(cfg: BenchConfig, size: tuple[int, int]) -> int:
         print(format_memory(m))
     if cfg.output:
         write_json(cfg.output, result)
+        print(f"wrote {cfg.output}")
     return 0
 
 
@@ -163,6 +165,7 @@ def cmd_profile(cfg: BenchConfig) -> int:
     print(format_profile(prof))
     if cfg.output:
         write_json(cfg.output, prof)
+        print(f"wrote {cfg.output}")
     return 0
 
 
