@@ -49,7 +49,8 @@ def register(sub: Any) -> None:
     d.add_argument("-o", "--output", type=path_arg, help="output image (one file in; its suffix picks the "
                    "format; - for PNG on standard output, as a device or pipe without one, e.g. "
                    "/dev/null with --force) or folder (a folder or several files "
-                   "in; created if missing); default: NAME.decoded.png beside each file")
+                   "in; created if missing; a new one ending with / where one file is named); "
+                   "default: NAME.decoded.png beside each file")
     d.add_argument("-m", "--model", type=path_arg, help="model to decode with (default: the one named in the file)")
     add_existing_options(d)
     d.add_argument("--quiet", action="store_true", help="print only the summary line")

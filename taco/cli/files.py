@@ -570,8 +570,12 @@ def check_image_format(path: Path, mode: str, size: tuple[int, int]) -> None:
 
     fmt = save_format(path)
     if fmt is None or fmt not in Image.SAVE:
-        what = f"{path.suffix} images" if path.suffix else "an image to a name without a suffix"
-        raise CLIError(f"{shown_path(path)}: cannot write {what}; use .png (lossless), or .tif, .webp, .bmp, ...")
+        # a name without a suffix is only ever the user's -o (folder and beside outputs end
+        # with .png): it may have been meant as a folder
+        what, folder = ((f"{path.suffix} images", "") if path.suffix else
+                        ("an image to a name without a suffix", f", or {path.name}/ for a folder"))
+        raise CLIError(f"{shown_path(path)}: cannot write {what}; use .png (lossless), or .tif, .webp, "
+                       f".bmp, ...{folder}")
     if fmt in _ICON_FORMATS:
         raise CLIError(f"{shown_path(path)}: {path.suffix} is written by Pillow as {_ICON_FORMATS[fmt]}, "
                        "not the decoded image; use .png")
