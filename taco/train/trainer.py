@@ -26,8 +26,9 @@ Both safetensors files are rewritten atomically every ``ckpt_interval`` steps an
 validation of that step: a validation that fails leaves them (one whose real coding fails is
 recorded with NaN figures, and the run goes on: taco.train.validation). The run ends at
 ``epochs``, ``max_steps`` or, with ``time_limit``, when the wall-clock budget would not cover
-another step, the final checkpoint and the final validation (:class:`NoStepInTimeLimit`,
-writing nothing, when the set-up left no time for one step), or when Ctrl-C, SIGTERM or SIGHUP asks it to stop
+another step, the final checkpoint and the final validation (:class:`NoStepInTimeLimit`
+when the set-up left no time for one step: what the run wrote is taken back, and the folder
+removed when the run made it), or when Ctrl-C, SIGTERM or SIGHUP asks it to stop
 (:class:`~taco.train.schedule.StopSignals`): after the step in hand, with a final checkpoint, then
 :class:`~taco.errors.Interrupted` says where it stopped. A non-finite loss or gradient stops the run with
 :class:`NonFiniteLossError`, a file that cannot be written (full disk) with
@@ -115,7 +116,8 @@ class NonFiniteLossError(TacoError, RuntimeError):
 
 class NoStepInTimeLimit(TacoError, RuntimeError):
     """``time_limit`` was spent before the run's first step (by the set-up: data, model, text
-    encoder): nothing is written, a resumed run's files stay as they were."""
+    encoder): nothing is left written (config.yaml and log.jsonl are taken back: RunLog.discard,
+    and out_dir removed when the run created it), a resumed run's files stay as they were."""
 
 
 class OutputWriteError(TacoError, RuntimeError):
@@ -457,6 +459,7 @@ class Trainer:
                 if stopped == "time_limit" and p.step == first_step:
                     kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
                             f"(step {p.step})" if p.step else "; no checkpoint written")
+                    self.log.discard()  # no config.yaml or empty log of a run that did not train
                     raise NoStepInTimeLimit(
                         f"no step fitted in the time limit {cfg.time_limit}: the set-up took "
                         f"{budget.elapsed():.0f} s (data, model, text encoder){kept}; give a "
