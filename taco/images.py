@@ -25,17 +25,18 @@ import threading
 import warnings
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from .checks import positive_int_argument
 from .errors import TacoError, TacoWarning, warn_at_caller
 from .fileobjects import checked_path, read_file_object
 from .locks import ForkSafeLock
-from .memory import MAX_ENCODE_PIXELS
+from .memory import MAX_ENCODE_PIXELS, allocation_failure
 from .messages import one_line, shown_path
 from .suffixes import HEIF_SUFFIXES
 
@@ -46,8 +47,11 @@ __all__ = [
     "FORMAT_MAX_SIDES",
     "FRAMES_COUNTED",
     "MAX_IMAGE_BYTES",
+    "MAX_JPEG_SCANS",
     "MAX_PIXELS",
+    "MAX_TIFF_TILE_PIXELS",
     "PNG_SAVE_OPTIONS",
+    "READ_FORMATS",
     "ConversionNotes",
     "ImageConversionWarning",
     "ImageFileWarning",
@@ -272,20 +276,23 @@ class _PillowWarnings:
             _conversion_warning(text, ImageFileWarning)
 
 
-#: :func:`pillow_pixel_limit`'s state: how many are inside it, and Pillow's
-#: ``Image.MAX_IMAGE_PIXELS`` to give back when the last one leaves
+#: :func:`pillow_pixel_limit`'s state: how many are inside it (all threads), Pillow's
+#: ``Image.MAX_IMAGE_PIXELS`` to give back when the last one leaves, and ``depth``: how many
+#: blocks this thread is inside (a forked child keeps the forking thread's)
 _limit_lock = ForkSafeLock()
 _limit_inside = 0
 _limit_before: int | None = None
+_limit_depth = threading.local()
 
 
 def _limit_after_fork() -> None:
-    """In a child forked while a thread was inside :func:`pillow_pixel_limit`: that thread is
-    not here to leave, so Pillow's limit is given back now, and nobody is inside."""
+    """In a forked child only the forking thread is left: the count is its depth (it leaves its
+    blocks in the child too), and Pillow's limit is given back now where it is inside none."""
     global _limit_inside
-    if _limit_inside:
+    depth = getattr(_limit_depth, "depth", 0)
+    if _limit_inside and not depth:
         Image.MAX_IMAGE_PIXELS = _limit_before
-    _limit_inside = 0
+    _limit_inside = depth
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
@@ -296,48 +303,135 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
 def pillow_pixel_limit(max_pixels: int | None) -> Iterator[None]:
     """Inside it, Pillow's own decompression-bomb check (an error over twice
     ``PIL.Image.MAX_IMAGE_PIXELS``, ≈179 MP by default) lets through every image of up to
-    ``max_pixels`` pixels (None: any size), so that taco's cap alone decides. Pillow keeps its
+    ``max_pixels`` pixels (None: any size), so that taco's cap alone decides; a cap Pillow lets
+    through already leaves Pillow's value as it is (taco's 100 MP default does). Pillow keeps its
     limit in a module global, not per thread: it is raised (never lowered) as threads enter, to
-    the highest cap in force (Pillow's own value kept where it lets the cap through already), and
-    Pillow's value is given back when the last one leaves, so that no thread's read sees it
-    lowered under it; meanwhile other threads' reads are let through up to it too."""
+    the highest cap in force, and Pillow's value is given back when the last one leaves, so that
+    no thread's read sees it lowered under it; meanwhile other threads' reads are let through up
+    to it too. ``max_pixels`` must be a positive integer or None (a TypeError or
+    :class:`taco.errors.TacoValueError` naming it otherwise, before anything changes)."""
     global _limit_inside, _limit_before
+    if max_pixels is not None:
+        max_pixels = positive_int_argument("max_pixels", max_pixels, "or None (no cap)")
     with _limit_lock:
-        if _limit_inside == 0:
-            _limit_before = Image.MAX_IMAGE_PIXELS
-        _limit_inside += 1
         now = Image.MAX_IMAGE_PIXELS
+        if _limit_inside == 0:
+            _limit_before = now
         if now is not None and (max_pixels is None or max_pixels > 2 * now):
             Image.MAX_IMAGE_PIXELS = max_pixels
+        _limit_inside += 1
+        _limit_depth.depth = getattr(_limit_depth, "depth", 0) + 1
     try:
         yield
     finally:
         with _limit_lock:
+            _limit_depth.depth -= 1
             _limit_inside -= 1
             if _limit_inside == 0:
                 Image.MAX_IMAGE_PIXELS = _limit_before
+
+
+#: The formats taco reads (Pillow's names; those of :data:`taco.suffixes.IMAGE_SUFFIXES`: JPEG
+#: gives MPO too, PPM the netpbm family), and HEIF once pillow-heif's opener is registered. Every
+#: other format Pillow knows is refused by content, whatever the file's name: some do work at
+#: open (ICO decodes its embedded PNG, 900 MB for a 109 KB file; EPS runs Ghostscript).
+READ_FORMATS = ("PNG", "JPEG", "WEBP", "AVIF", "BMP", "TIFF", "GIF", "PPM", "HEIF")
+
+
+def _open_formats() -> tuple[str, ...]:
+    """:data:`READ_FORMATS` that Pillow has an opener for now (``Image.open`` fails on a name it
+    has none for: HEIF before pillow-heif registers)."""
+    _watch_pillow()  # Image.init: every plugin's opener registered
+    return tuple(f for f in READ_FORMATS if f in Image.OPEN)
+
+
+def _other_format(source: Path | io.BytesIO) -> str | None:
+    """The Pillow format whose opener takes the first bytes of ``source`` (a file refused as not
+    one of :data:`READ_FORMATS`), from its signature alone: nothing is opened; None if none."""
+    try:
+        with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
+            f.seek(0)
+            prefix = f.read(16)
+    except OSError:
+        return None
+    for name in Image.ID:
+        accept = Image.OPEN[name][1]
+        try:
+            if accept is not None and not isinstance(found := accept(prefix), str) and found:
+                return name
+        except Exception:  # a plugin's check of a short prefix
+            continue
+    return None
+
+
+def _declared_size(source: Path | io.BytesIO) -> tuple[int, int] | None:
+    """The size the header of ``source`` declares, read by its format's Pillow opener (of
+    :data:`READ_FORMATS`, which decode nothing at open) without Pillow's decompression-bomb check,
+    for a refusal that names it; None if it cannot be read."""
+    for name in _open_formats():
+        factory, accept = Image.OPEN[name]
+        try:
+            with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
+                f.seek(0)
+                if accept is None or accept(f.read(16)) is not True:
+                    continue
+                f.seek(0)
+                return factory(f, "").size  # type: ignore[no-any-return]
+        except Exception:  # not this format after all
+            continue
+    return None
+
+
+def _too_large(name: str | os.PathLike[str], size: tuple[int, int], max_pixels: int) -> ImageReadError:
+    """The refusal of an image of ``size`` over ``max_pixels``, with both on it (:class:`ImageReadError`)."""
+    width, height = size
+    error = ImageReadError(name, f"image too large: {width}x{height} = {width * height} pixels exceeds "
+                                 f"the cap of {max_pixels} (raise max_pixels if the file is trusted)")
+    error.size, error.max_pixels = (width, height), max_pixels
+    return error
+
+
+def _open_header(source: Path | io.BytesIO, name: str | os.PathLike[str],
+                 max_pixels: int | None) -> ImageFile.ImageFile:
+    """``Image.open(source)`` of :data:`READ_FORMATS` only (another is Pillow's
+    UnidentifiedImageError), inside :func:`pillow_pixel_limit` ``(max_pixels)``: Pillow's own
+    check stays in force for a cap within it, and its error is taco's refusal of the size
+    (:func:`_too_large`, ``name`` naming the file): the whole process's limit is moved only for
+    ``max_pixels=None`` or a cap above Pillow's."""
+    try:
+        with pillow_pixel_limit(max_pixels):
+            return Image.open(source, formats=_open_formats())
+    except Image.DecompressionBombError as e:  # over twice Pillow's limit, so over max_pixels
+        size = _declared_size(source)
+        if size is None or max_pixels is None:
+            raise ImageReadError(name, f"image too large (decompression bomb check): {e}") from None
+        raise _too_large(name, size, max_pixels) from None
 
 
 def open_image(source: str | os.PathLike[str] | io.BytesIO, *,
                max_pixels: int | None = MAX_PIXELS) -> ImageFile.ImageFile:
     """``PIL.Image.open(source)``, what Pillow warns of the file an :class:`ImageFileWarning`
     naming it, and without Pillow's DecompressionBombWarning (:class:`_PillowWarnings`). Only
-    the header is read: ``max_pixels`` is not checked here (``im.size`` says it), but Pillow's own
-    check is moved above it while the file opens, or lifted for None
-    (:func:`pillow_pixel_limit`)."""
+    the header is read, and only of :data:`READ_FORMATS` (another: Pillow's
+    ``UnidentifiedImageError``). ``max_pixels`` is not checked here (``im.size`` says it), but
+    Pillow's own check is moved above it while the file opens, or lifted for None
+    (:func:`pillow_pixel_limit`); an image that check refuses (over twice Pillow's limit, which a
+    cap within it is under) is an :class:`ImageReadError` with ``size`` and ``max_pixels``."""
     name = source if isinstance(source, (str, os.PathLike)) else "image bytes"
-    with pillow_pixel_limit(max_pixels), _PillowWarnings(name):
-        return Image.open(source)
+    opened = Path(source) if isinstance(source, (str, os.PathLike)) else source
+    with _PillowWarnings(name):
+        return _open_header(opened, name, max_pixels)
 
 
-def upright_sizes(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
+def upright_sizes(path: str | os.PathLike[str], max_pixels: int | None = MAX_PIXELS) -> list[tuple[int, int]]:
     """The width and height :func:`load_image` gives the image at ``path`` (upright: EXIF
     orientation 5..8 swaps the sides), from its header alone: both orders where its orientation
     is not read without decoding (a PNG whose EXIF comes after the pixels); none where Pillow
-    cannot open it (HEIC without its plugin, a broken EXIF block). What Pillow warns of the file
-    is dropped: reading it whole says it."""
-    try:  # a header: Pillow's size check lifted, as no pixel is decoded
-        with pillow_pixel_limit(None), _PillowWarnings(None), Image.open(path) as im:
+    cannot open it (HEIC without its plugin, a broken EXIF block, a format taco does not read, an
+    image Pillow's own check refuses under ``max_pixels``: :func:`open_image`). What Pillow warns
+    of the file is dropped: reading it whole says it."""
+    try:
+        with _PillowWarnings(None), _open_header(Path(path), path, max_pixels) as im:
             orientation = _header_orientation(im)
             width, height = _coded_size(im)
     except Exception:  # Pillow raises several types for a file it cannot read
@@ -457,7 +551,7 @@ def load_image(
         except Image.DecompressionBombError as e:  # some formats check frame sizes on load
             raise ImageReadError(path, f"image too large (decompression bomb check): {e}") from e
         except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
-            raise ImageReadError(path, f"file is truncated or corrupt ({e})") from e
+            raise ImageReadError(path, _read_failure("file is truncated or corrupt", e)) from e
         if frames.several:
             _conversion_warning(f"'{path.name}' {frames}; using the first one", ImageConversionWarning)
         # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
@@ -471,32 +565,83 @@ def load_image(
 
 
 def _open(path: Path, source: Path | io.BytesIO, max_pixels: int | None) -> ImageFile.ImageFile:
-    """``Image.open(source)`` (``path`` names it), every way it fails an :class:`ImageReadError`,
-    an image over ``max_pixels`` (None: no cap) too. Pillow's own size check is lifted for the
-    header (no pixel is decoded): the cap is checked here, with its ``size`` and ``max_pixels``
-    on the error, whatever Pillow's limit."""
+    """``Image.open(source)`` of the formats taco reads (:func:`_open_header`; ``path`` names it),
+    every way it fails an :class:`ImageReadError`, an image over ``max_pixels`` (None: no cap)
+    too, with its ``size`` and ``max_pixels`` on the error; a TIFF or JPEG whose header asks for
+    far more work than its pixels need is refused too (:func:`_header_problem`)."""
     try:
-        with pillow_pixel_limit(None):
-            im = Image.open(source)
+        im = _open_header(source, path, max_pixels)
     except UnidentifiedImageError:
-        raise ImageReadError(path, "not an image file Pillow can identify") from None
-    except OSError as e:
-        # strerror is set for OS-level failures (permissions, I/O); otherwise Pillow's parser.
-        reason = e.strerror or f"file is corrupt or truncated ({e})"
-        raise ImageReadError(path, reason) from e
+        other = _other_format(source)
+        if other is None:
+            raise ImageReadError(path, "not an image file Pillow can identify") from None
+        raise ImageReadError(path, f"not an image format taco reads (it is {other})") from None
+    except ImageReadError:
+        raise
+    except OSError as e:  # strerror: the system's (permissions, I/O); else Pillow's parser
+        raise ImageReadError(path, _read_failure(e.strerror or "file is corrupt or truncated", e)) from e
     except Exception as e:  # e.g. SyntaxError from a plugin parsing a broken header
-        raise ImageReadError(path, f"file is corrupt ({e})") from e
+        raise ImageReadError(path, _read_failure("file is corrupt", e)) from e
     width, height = im.size
-    if max_pixels is not None and width * height > max_pixels:
+    problem = (_too_large(path, im.size, max_pixels) if max_pixels is not None and width * height > max_pixels
+               else _header_problem(im, source, path))
+    if problem is not None:
         im.close()
-        error = ImageReadError(
-            path,
-            f"image too large: {width}x{height} = {width * height} pixels exceeds the cap "
-            f"of {max_pixels} (raise max_pixels if the file is trusted)",
-        )
-        error.size, error.max_pixels = (width, height), max_pixels
-        raise error
+        raise problem
     return im
+
+
+def _read_failure(what: str, e: Exception) -> str:
+    """Why reading an image failed with ``e``, for :class:`ImageReadError`: ``what (its words)``
+    (the system's words alone where ``what`` is its ``strerror``), but an allocation failure
+    (:func:`taco.memory.allocation_failure`: not the file's fault) said as such."""
+    memory = allocation_failure(e)
+    if memory is not None:
+        return f"out of memory reading it ({memory})"
+    return what if isinstance(e, OSError) and what == e.strerror else f"{what} ({e})"
+
+
+#: The largest TIFF tile :func:`load_image` reads where it is larger than the image (libtiff
+#: allocates a tile whole, whatever of it the image covers): 16 MP, a 4096x4096 tile. A 64x64
+#: TIFF of 153 bytes declaring 32768x32768 tiles made libtiff allocate 1 GiB (16-bit RGB: 6 GiB).
+MAX_TIFF_TILE_PIXELS = 1 << 24
+#: The most scans :func:`load_image` reads of a progressive JPEG (libjpeg's default progression
+#: has 10): each scan is a pass over the whole image, so a 14 KB file of 1,000 empty scans that
+#: declares 10000x10000 took 8.6 s to decode, 56 KB of 4,000 scans 35 s.
+MAX_JPEG_SCANS = 1000
+
+
+def _header_problem(im: ImageFile.ImageFile, source: Path | io.BytesIO, path: Path) -> ImageReadError | None:
+    """Why an opened image whose size is within the cap is still refused before its decode: a
+    TIFF tile over :data:`MAX_TIFF_TILE_PIXELS` and over the image, a progressive JPEG of more
+    than :data:`MAX_JPEG_SCANS` scans; None for every other image."""
+    if im.format == "TIFF":
+        tags = getattr(im, "tag_v2", {})
+        across, down = tags.get(322), tags.get(323)  # TileWidth, TileLength
+        if isinstance(across, int) and isinstance(down, int):
+            pixels = across * down
+            if pixels > max(MAX_TIFF_TILE_PIXELS, im.width * im.height):
+                return ImageReadError(path, f"its TIFF tiles are {across}x{down} ({pixels:,} pixels "
+                                            f"each) for a {im.width}x{im.height} image: refused "
+                                            "before decoding (libtiff allocates a tile whole)")
+    if im.format in ("JPEG", "MPO") and im.info.get("progressive"):
+        scans = _jpeg_scans(source)
+        if scans > MAX_JPEG_SCANS:
+            return ImageReadError(path, f"a progressive JPEG of {scans:,} scans (over {MAX_JPEG_SCANS:,}; "
+                                        "each is a pass over the whole image): refused before decoding")
+    return None
+
+
+def _jpeg_scans(source: Path | io.BytesIO) -> int:
+    """How many scans (start-of-scan markers, FF DA) a JPEG file holds: exact, as its entropy-coded
+    data stuffs every FF byte with a 00. Read in pieces of 1 MiB (a 12 MP photo: a few ms)."""
+    scans, last = 0, 0
+    with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
+        f.seek(0)
+        while piece := f.read(1 << 20):
+            scans += piece.count(b"\xff\xda") + (last == 0xFF and piece[0] == 0xDA)
+            last = piece[-1]
+    return scans
 
 
 #: The most frames :func:`load_image` counts in a TIFF (it codes the first one; the count is for
@@ -545,7 +690,7 @@ def _count_frames(im: ImageFile.ImageFile, source: Path | io.BytesIO) -> _Frames
         return _Frames(getattr(im, "n_frames", 1))  # read from the header (PNG, WebP, ...), or 1
     count, walked_tiff = 1, False
     try:
-        with _PillowWarnings(None), Image.open(source) as walked:
+        with _PillowWarnings(None), Image.open(source, formats=_open_formats()) as walked:
             if walked.format != "TIFF":
                 return _Frames(walked.n_frames)
             walked_tiff = True

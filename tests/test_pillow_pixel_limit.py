@@ -58,8 +58,9 @@ def test_open_image_lets_its_cap_through(tmp_path):
     path = png_header(tmp_path / "big.png", WIDTH, HEIGHT)
     with open_image(path, max_pixels=None) as im:
         assert im.size == (WIDTH, HEIGHT)
-    with pytest.raises(Image.DecompressionBombError):
-        open_image(path).close()  # the default cap, under Pillow's limit: Pillow's check stays
+    with pytest.raises(ImageReadError) as exc:  # the default cap, under Pillow's limit: Pillow's
+        open_image(path).close()  # check stays, and its refusal is taco's, with the size
+    assert exc.value.size == (WIDTH, HEIGHT) and exc.value.max_pixels == MAX_PIXELS
 
 
 def test_a_limit_pillow_lets_through_already_is_left_alone(monkeypatch):

@@ -288,13 +288,18 @@ def over_cap(source: Path | io.BytesIO, cap: int | None) -> str | None:
     (:func:`taco.images.load_image` then says what is wrong, or applies the cap itself)."""
     if cap is None or source is STDIN:
         return None
-    from ..images import ConversionNotes, open_image
+    from ..images import ConversionNotes, ImageReadError, open_image
 
-    # what Pillow warns of the file is said when it is read whole: dropped here; and its own
-    # decompression-bomb check lifted: the cap is checked here, from the same header
+    # what Pillow warns of the file is said when it is read whole: dropped here; Pillow's own
+    # decompression-bomb check stays in force for a cap within it (moved above a larger cap), and
+    # an image it refuses is over the cap: open_image says its size
     try:
-        with ConversionNotes(), open_image(source, max_pixels=None) as im:
+        with ConversionNotes(), open_image(source, max_pixels=cap) as im:
             width, height = im.size
+    except ImageReadError as e:
+        if e.size is None:
+            return None
+        width, height = e.size
     except Exception:  # Pillow raises several types for a file it cannot read
         return None
     return None if width * height <= cap else cap_refusal(width, height, cap)

@@ -1,0 +1,210 @@
+"""Hostile image files read by :func:`taco.images.load_image`: refused from their headers,
+before anything large is allocated or decoded, each with a line that says why (an ICO whose
+embedded PNG Pillow decoded at open, a TIFF tile libtiff allocates whole, a progressive JPEG of
+thousands of scans); Pillow's own decompression-bomb check left in force while a header is read
+at taco's default cap; :func:`taco.images.pillow_pixel_limit` checks its argument before it
+changes anything, and a forked child leaves it as the forking thread would."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import time
+import zlib
+
+import pytest
+from PIL import Image, ImageFile
+
+import taco.images
+from taco.errors import TacoValueError
+from taco.images import (
+    MAX_JPEG_SCANS,
+    ImageReadError,
+    load_image,
+    open_image,
+    pillow_pixel_limit,
+)
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png(width: int, height: int) -> bytes:
+    """A 1-bit grey PNG declaring ``width`` x ``height``, with a few bytes of pixels."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
+
+
+def ico(embedded: bytes) -> bytes:
+    """An ICO whose one directory entry says 16x16 and holds ``embedded`` (a PNG)."""
+    return (struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 16, 16, 0, 0, 1, 32, len(embedded), 22)
+            + embedded)
+
+
+def test_an_icon_is_refused_by_its_content_whatever_its_name(tmp_path):
+    """Pillow's ICO opener decoded its embedded PNG at open (30000x30000 in 109 KB: 901 MB)."""
+    path = tmp_path / "photo.png"
+    path.write_bytes(ico(png(16, 16)))
+    for call in (lambda: load_image(path), lambda: load_image("upload.png", data=path.read_bytes())):
+        with pytest.raises(ImageReadError, match=r"not an image format taco reads \(it is ICO\)$"):
+            call()
+    with pytest.raises(Image.UnidentifiedImageError):
+        open_image(path)
+
+
+def test_an_unknown_file_is_still_not_identified(tmp_path):
+    path = tmp_path / "x.png"
+    path.write_bytes(b"no image here at all")
+    with pytest.raises(ImageReadError, match="not an image file Pillow can identify"):
+        load_image(path)
+
+
+def test_headers_are_read_with_pillows_check_in_force(tmp_path, monkeypatch):
+    """At the default cap (within Pillow's limit) no header is read with Pillow's limit lifted:
+    another thread's plain Pillow kept its bomb check (before: lifted for every header)."""
+    seen = []
+    opened = Image.open
+
+    def spy(*args, **kwargs):
+        seen.append(Image.MAX_IMAGE_PIXELS)
+        return opened(*args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", spy)
+    path = tmp_path / "small.png"
+    Image.new("RGB", (8, 8)).save(path)
+    before = Image.MAX_IMAGE_PIXELS
+    load_image(path)
+    open_image(path).close()
+    assert seen and set(seen) == {before}
+
+
+def test_pillows_refusal_is_tacos_cap_refusal(tmp_path):
+    path = tmp_path / "big.png"
+    path.write_bytes(png(20000, 10000))  # 200 MP, over Pillow's ~179 MP: its check refuses
+    for call in (lambda: load_image(path), lambda: open_image(path)):
+        with pytest.raises(ImageReadError, match="20000x10000 = 200000000 pixels exceeds the cap") as exc:
+            call()
+        assert exc.value.size == (20000, 10000) and exc.value.max_pixels == 100_000_000
+
+
+def test_the_command_lines_check_names_the_size(tmp_path):
+    from taco.cli.compress import over_cap
+
+    path = tmp_path / "big.png"
+    path.write_bytes(png(20000, 10000))
+    before = Image.MAX_IMAGE_PIXELS
+    assert over_cap(path, 100_000_000).startswith("a 20000x10000 image (200,000,000 pixels), over the cap")
+    assert over_cap(path, None) is None
+    assert Image.MAX_IMAGE_PIXELS == before
+
+
+def test_running_out_of_memory_is_not_called_corrupt(tmp_path, monkeypatch):
+    path = tmp_path / "small.png"
+    Image.new("RGB", (8, 8)).save(path)
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_memory)
+    with pytest.raises(ImageReadError, match=r"out of memory reading it \(an allocation failed\)$"):
+        load_image(path)
+    monkeypatch.setattr(Image, "open", no_memory)
+    with pytest.raises(ImageReadError, match=r"out of memory reading it \(an allocation failed\)$"):
+        load_image(path)
+
+
+@pytest.mark.parametrize(("bad", "error"), [("100000000", TypeError), (0, TacoValueError), (1.5, TypeError)])
+def test_a_bad_cap_is_refused_before_anything_changes(bad, error):
+    """A str cap counted a reader in, then failed: Pillow's limit was never given back."""
+    before = Image.MAX_IMAGE_PIXELS
+    with pytest.raises(error, match="max_pixels"):
+        with pillow_pixel_limit(bad):
+            pass
+    assert taco.images._limit_inside == 0 and Image.MAX_IMAGE_PIXELS == before
+    with pillow_pixel_limit(None):
+        assert Image.MAX_IMAGE_PIXELS is None
+    assert Image.MAX_IMAGE_PIXELS == before
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_a_child_forked_inside_the_block_leaves_it_as_the_parent_would():
+    """The child's count was set to 0 by the fork hook, then its thread left the block: -1, and
+    Pillow's limit stayed lifted in the child for good."""
+    before = Image.MAX_IMAGE_PIXELS
+    with pillow_pixel_limit(None):
+        pid = os.fork()
+        if pid == 0:
+            inside = Image.MAX_IMAGE_PIXELS is None
+    if pid == 0:
+        ok = inside and Image.MAX_IMAGE_PIXELS == before and taco.images._limit_inside == 0
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert Image.MAX_IMAGE_PIXELS == before
+
+
+def tiff(width: int, height: int, tile: int) -> bytes:
+    """A little-endian 8-bit grey deflate TIFF of ``width`` x ``height`` in one ``tile`` x
+    ``tile`` tile of a few bytes."""
+    data = zlib.compress(b"\0" * 16)
+    entries = sorted([(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 8),
+                      (262, 3, 1, 1), (277, 3, 1, 1), (322, 4, 1, tile), (323, 4, 1, tile),
+                      (324, 4, 1, 8 + 2 + 10 * 12 + 4), (325, 4, 1, len(data))])
+    ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + bytes(4)
+    return b"II*\0" + struct.pack("<I", 8) + ifd + data
+
+
+def test_a_tiff_tile_far_over_its_image_is_refused_before_decoding(tmp_path):
+    """libtiff allocated the 32768x32768 tile of a 64x64 image whole: 1 GiB (16-bit RGB: 6 GiB)."""
+    path = tmp_path / "tiles.tif"
+    path.write_bytes(tiff(64, 64, 32768))
+    with pytest.raises(ImageReadError, match=r"its TIFF tiles are 32768x32768 \(1,073,741,824 pixels each\) "
+                                             r"for a 64x64 image: refused before decoding"):
+        load_image(path)
+
+
+def test_a_tiled_tiff_reads():
+    b = io.BytesIO()
+    Image.new("L", (100, 60), 200).save(b, "TIFF", tiffinfo={322: 64, 323: 64})
+    small = load_image("tiled.tif", data=b.getvalue())
+    assert small.size == (100, 60)
+    with pytest.raises(ImageReadError, match="file is truncated or corrupt"):
+        load_image("tiled.tif", data=tiff(64, 64, 64))  # a tile over the image, as allowed: decoded
+
+
+def progressive_jpeg(scans: int, width: int = 64, height: int = 64) -> bytes:
+    """A progressive grey JPEG declaring ``width`` x ``height``, of one DC scan and ``scans`` - 1
+    empty AC scans."""
+    b = io.BytesIO()
+    Image.new("L", (16, 16), 128).save(b, "JPEG", progressive=True)
+    d = b.getvalue()
+    sof_at = d.index(b"\xff\xc2")
+    sof = bytearray(d[sof_at:sof_at + 2 + struct.unpack(">H", d[sof_at + 2:sof_at + 4])[0]])
+    sof[5:9] = struct.pack(">HH", height, width)
+    head = d[:sof_at] + bytes(sof) + d[sof_at + len(sof):d.index(b"\xff\xda")]
+    dc = b"\xff\xda" + struct.pack(">H", 8) + b"\x01\x01\x00\x00\x00\x00"
+    ac = b"\xff\xda" + struct.pack(">H", 8) + b"\x01\x01\x00\x01\x3f\x00"
+    return head + dc + bytes(4) + b"".join(ac + bytes(4) for _ in range(scans - 1)) + b"\xff\xd9"
+
+
+def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_before_decoding():
+    """10000x10000 declared in 14 KB of 1,000 empty scans took 8.6 s, 56 KB 35 s."""
+    data = progressive_jpeg(MAX_JPEG_SCANS + 1, 10000, 10000)
+    t0 = time.perf_counter()
+    with pytest.raises(ImageReadError, match=r"a progressive JPEG of 1,001 scans \(over 1,000;"):
+        load_image("scans.jpg", data=data)
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_a_progressive_jpeg_within_the_scans_is_read(tmp_path):
+    try:
+        load_image("scans.jpg", data=progressive_jpeg(MAX_JPEG_SCANS))
+    except ImageReadError as e:
+        assert "progressive JPEG of" not in str(e)  # its empty scans may be corrupt, not refused
+    b = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(b, "JPEG", progressive=True)
+    assert load_image("photo.jpg", data=b.getvalue()).size == (64, 48)
+
