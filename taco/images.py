@@ -808,6 +808,9 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     alpha = _has_alpha(image)
     lost = (f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)"
             if alpha and _alpha_matters(image) else _LOSSES.get(mode))
+    if mode == "CMYK" and profile is not None:  # _to_srgb said why it could not be used
+        lost = ("CMYK is converted to RGB without colour management (its CMYK colour profile "
+                "could not be used); it decodes as RGB")
     if lost:
         _conversion_warning(about + lost, ImageConversionWarning)
     if alpha:

@@ -11,19 +11,22 @@ import io
 import os
 import struct
 import time
+import warnings
 import zlib
 
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image, ImageCms, ImageFile
 
 import taco.images
 from taco.errors import TacoValueError
 from taco.images import (
     MAX_JPEG_SCANS,
+    ImageConversionWarning,
     ImageReadError,
     load_image,
     open_image,
     pillow_pixel_limit,
+    to_rgb,
 )
 
 
@@ -208,3 +211,17 @@ def test_a_progressive_jpeg_within_the_scans_is_read(tmp_path):
     Image.new("RGB", (64, 48), (10, 200, 30)).save(b, "JPEG", progressive=True)
     assert load_image("photo.jpg", data=b.getvalue()).size == (64, 48)
 
+
+def test_a_cmyk_profile_that_cannot_be_used_is_said_once_as_such():
+    """It was said to have 'no CMYK colour profile' right after its profile was named."""
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile[16:20] = b"CMYK"  # an sRGB profile that says it is CMYK: LittleCMS cannot use it
+    image = Image.new("CMYK", (4, 4))
+    image.info["icc_profile"] = bytes(profile)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rgb, mode = to_rgb(image)
+    said = [str(w.message) for w in caught if issubclass(w.category, ImageConversionWarning)]
+    assert rgb.mode == "RGB" and mode == "CMYK"
+    assert len(said) == 2 and "cannot be used and is ignored" in said[0]
+    assert "its CMYK colour profile could not be used" in said[1] and "has no CMYK" not in said[1]
