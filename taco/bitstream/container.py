@@ -40,6 +40,7 @@ from typing import IO, Any, TypeVar
 from ..errors import TacoError, TacoValueError
 from ..fileobjects import (
     READ_PIECE_BYTES,
+    ZIP_MAGIC,
     checked_path,
     is_file_object,
     read_at_most,
@@ -271,6 +272,25 @@ def image_kind(head: bytes) -> str | None:
     return None
 
 
+def other_file_kind(head: bytes) -> str | None:
+    """What a file that is no ``.taco`` file is, by ``head`` (its first bytes, up to
+    :data:`MAX_HEADER_BYTES`), with what to do with it, when it is a file taco knows: an image
+    (:func:`image_kind`), a safetensors file (8 bytes of header length, little endian, then
+    its JSON header), a ``torch.save`` zip (its first record ``NAME/data.pkl``) or another zip
+    archive; None for anything else."""
+    image = image_kind(head[:16])
+    if image:
+        return f"{image} image (compress it to make one)"
+    if head[8:9] == b"{" and int.from_bytes(head[:8], "little") >= 2:
+        return "a safetensors file (for a model checkpoint: taco models FILE)"
+    if head.startswith(ZIP_MAGIC):
+        name = head[30:30 + int.from_bytes(head[26:28], "little")]  # the first record's
+        if name == b"data.pkl" or name.endswith(b"/data.pkl"):
+            return "a PyTorch checkpoint (torch.save; taco models FILE says how to import it)"
+        return "a zip archive"
+    return None
+
+
 def pack(header: TacoHeader, payload: bytes) -> bytes:
     """Serialise a header and the entropy-coded stream into ``.taco`` bytes (format version
     :data:`FORMAT_VERSION`, whatever ``header.version`` says). A stream longer than the format
@@ -336,10 +356,8 @@ def _parse_head(data: bytes) -> _Head:
     if not data:
         raise TacoFormatError("not a .taco file (it is empty: 0 bytes)")
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
-        kind = image_kind(data[:16])
-        if kind:
-            raise TacoFormatError(f"not a .taco file: it is {kind} image (compress it to make one)")
-        raise TacoFormatError("not a .taco file (wrong magic bytes)")
+        kind = other_file_kind(data)
+        raise TacoFormatError(f"not a .taco file: it is {kind}" if kind else "not a .taco file (wrong magic bytes)")
     r.pos = len(MAGIC)
     version = r.u8("format version")
     if version == 1:
