@@ -76,7 +76,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "init_from (same as --set preset=taco-frozen-base)")
     p.add_argument("-o", "--out-dir", type=path_arg, metavar="DIR",
                    help="the run's folder, as -o of the other commands (same as --set out_dir=DIR)")
-    p.add_argument("--max-steps", type=int, help="same as --set max_steps=N")
+    p.add_argument("--max-steps", type=int, metavar="N",
+                   help="stop after at most N steps (the epochs may end the run first: a note "
+                   "at the start says so; same as --set max_steps=N)")
     add_device_option(p, default=None, note="same as --set device=DEVICE (a config file's "
                       "device, when it gives one, is the default)")
     p.add_argument("--init-from", metavar="MODEL", type=path_arg,

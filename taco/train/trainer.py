@@ -355,6 +355,17 @@ class Trainer:
         total = self.cfg.epochs * self.steps_per_epoch
         return total if self.cfg.max_steps is None else min(total, self.cfg.max_steps)
 
+    def _epochs_note(self) -> str | None:
+        """What to say when ``max_steps`` is given but ``epochs`` end the run before it (e.g. 50
+        epochs of 4 photos are 50 steps, before --max-steps 200); None otherwise."""
+        cfg, per_epoch = self.cfg, self.steps_per_epoch
+        by_epochs = cfg.epochs * per_epoch
+        if cfg.max_steps is None or by_epochs >= cfg.max_steps:
+            return None
+        return (f"{count(cfg.epochs, 'epoch')} of {count(per_epoch, 'step')} end the run at step "
+                f"{by_epochs}, before max_steps={cfg.max_steps} (--max-steps); to train "
+                f"{cfg.max_steps} steps, raise epochs (--set epochs={-(-cfg.max_steps // per_epoch)})")
+
     def batches(self) -> Iterator[Batch]:
         """The rest of the current epoch's batches, from ``progress`` on (DataLoader or device)."""
         p, cfg = self.progress, self.cfg
@@ -400,7 +411,7 @@ class Trainer:
         if self.env.is_main:
             clear_leftovers(self.out_dir)
         self.log.open(dump_config(cfg, absolute=True), p.step)  # --resume RUN from anywhere
-        for note in [self.resume_note, *self.notes]:
+        for note in [self.resume_note, *self.notes, self._epochs_note()]:
             if note:
                 self.log.say(f"taco train: note: {note}")
         self.log.say(self._summary())
