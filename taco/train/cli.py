@@ -72,8 +72,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="how a TACO model's encoder takes the text: the paper's adapter or TGIC's "
                    "image-text attention (same as --set model_overrides.text_injection=...)")
     p.add_argument("--freeze-base", action="store_true",
-                   help="train only the text modules on a frozen codec, e.g. an ELIC given by "
-                   "init_from (same as --set preset=taco-frozen-base)")
+                   help="train only the text modules on a frozen codec, the one --init-from "
+                   "gives (e.g. elic-small-q4); without it, the model's untrained random weights "
+                   "(a note says so) (same as --set preset=taco-frozen-base)")
     p.add_argument("-o", "--out-dir", type=path_arg, metavar="DIR",
                    help="the run's folder, as -o of the other commands (same as --set out_dir=DIR)")
     p.add_argument("--max-steps", type=int, metavar="N",

@@ -299,6 +299,19 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
     return model
 
 
+def frozen_base_note(cfg: TrainConfig) -> str | None:
+    """What to say when preset taco-frozen-base (``--freeze-base``) has no ``init_from``: the
+    frozen codec is then the model's random initial weights, untrained, and the text modules
+    learn around a codec that does not compress. Not refused (tests and smoke runs do this);
+    None when ``init_from`` gives the codec or the preset freezes nothing."""
+    if cfg.preset != "taco-frozen-base" or cfg.init_from:
+        return None
+    return (f"--freeze-base without init_from: the frozen codec is {cfg.resolved_model()}'s random "
+            f"weights (seed {cfg.seed}), untrained; to train the text modules on a trained codec, "
+            "give it with --init-from MODEL (a checkpoint, a run folder or a built-in name such as "
+            "elic-small-q4; --set init_from=MODEL)")
+
+
 def split_parameters(model: nn.Module) -> tuple[dict[str, nn.Parameter], dict[str, nn.Parameter]]:
     """(main, aux) trainable parameters by name; aux = the entropy bottleneck's quantiles."""
     main: dict[str, nn.Parameter] = {}

@@ -96,7 +96,7 @@ from .distributed import (
     together,
 )
 from .forward import training_layout, training_net
-from .model_setup import build_training_model, model_config, split_parameters
+from .model_setup import build_training_model, frozen_base_note, model_config, split_parameters
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, train_postfix
@@ -411,7 +411,7 @@ class Trainer:
         if self.env.is_main:
             clear_leftovers(self.out_dir)
         self.log.open(dump_config(cfg, absolute=True), p.step)  # --resume RUN from anywhere
-        for note in [self.resume_note, *self.notes, self._epochs_note()]:
+        for note in [self.resume_note, *self.notes, self._epochs_note(), frozen_base_note(cfg)]:
             if note:
                 self.log.say(f"taco train: note: {note}")
         self.log.say(self._summary())
