@@ -33,6 +33,7 @@ from .files import (
     another_photo,
     camera_raw,
     expand_inputs,
+    is_regular_file,
     names_one_file,
     plan_outputs,
     read_stdin_image,
@@ -284,9 +285,11 @@ def cmd_compress(args: argparse.Namespace) -> int:
 def over_cap(source: Path | io.BytesIO, cap: int | None) -> str | None:
     """Why the image ``source`` (a file, or the bytes piped in) is refused under ``--max-pixels``
     ``cap`` (None: no cap), from its header alone (Pillow's ``Image.open``, no pixel decoded), or
-    None: within the cap, standard input (read later), or a header Pillow cannot read here
-    (:func:`taco.images.load_image` then says what is wrong, or applies the cap itself)."""
-    if cap is None or source is STDIN:
+    None: within the cap, standard input (read later), a named pipe or device (``<(cat x.png)``:
+    read once, by :func:`taco.images.load_image`, which applies the cap itself; opened here too,
+    its header would be gone and the second open would wait for a writer for ever), or a header
+    Pillow cannot read here (load_image then says what is wrong)."""
+    if cap is None or source is STDIN or (isinstance(source, Path) and not is_regular_file(source)):
         return None
     from ..images import ConversionNotes, ImageReadError, open_image
 
