@@ -54,6 +54,9 @@ def _qualities(items: list[str] | None) -> dict[str, list[int]]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .plot import reference_kinds  # no torch
+
+    reference_kinds(args.reference)  # a name without reference points: one line, before any work
     from .evaluate import EvalConfig, run_evaluation
 
     if args.threads:
@@ -209,13 +212,14 @@ def print_summary(written: list[Path]) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from .plot import plot_results
+    from .plot import plot_results, reference_kinds
 
+    reference_kinds(args.reference)  # before any result is read
     # its mistakes are TacoErrors (a bad --anchor, --metrics or result file) and OSErrors (a path
     # not found): one line each (taco.cli); any other error is a bug and keeps its traceback
     written = plot_results(args.results, args.output, reference=args.reference,
-                           metrics=_split(args.metrics), anchor=args.anchor, title=args.title,
-                           bootstrap=args.bootstrap, seed=args.seed)
+                           metrics=_split(args.metrics), anchor=args.anchor, auto_anchor=True,
+                           title=args.title, bootstrap=args.bootstrap, seed=args.seed)
     for p in written:
         if p.suffix == ".md":
             print(p.read_text(encoding="utf-8"))
@@ -423,7 +427,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--no-plot", action="store_true", help="do not draw the RD figure nor write the "
                    "BD-rate table (taco plot does both from the results later)")
     e.add_argument("--reference", default="auto",
-                   help="published points to draw: auto (same dataset only), none, kodak, coco30k")
+                   help="published points to draw: auto (same dataset only) | none | kodak | "
+                   "coco30k (comma-separated)")
     e.add_argument("--anchor", help="BD-rate anchor label (default: the first --classic codec, "
                    "else the first classic codec with results in the output folder, else no table)")
     e.add_argument("--threads", type=positive_int, help="CPU threads for torch (1 is fastest on a busy machine)")
@@ -438,7 +443,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", default="rd", type=path_arg, help="output path stem (default: rd -> rd.png, rd.svg)")
     p.add_argument("--reference", default="auto", help="auto | none | kodak | coco30k (comma-separated)")
     p.add_argument("--metrics", default="psnr,ms_ssim,lpips,fid,cmmd", help="panels, comma-separated")
-    p.add_argument("--anchor", help="write a BD-rate table against this curve label (e.g. JPEG)")
+    p.add_argument("--anchor", help="BD-rate table against this curve label (e.g. JPEG; default: "
+                   "the first classic codec with results, in the order jpeg, webp, avif, bpg, vtm, "
+                   "as taco evaluate without --classic; with none, no table)")
     p.add_argument("--bootstrap", type=non_negative_int, default=2000,
                    help="bootstrap resamples of the images for the BD table's CIs, from the CSVs "
                    "beside the JSONs (0: none; default: 2000)")

@@ -706,6 +706,9 @@ def _check_config(cfg: EvalConfig) -> None:
         check_lpips_input(cfg.lpips_input)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from None
+    from .plot import reference_kinds
+
+    reference_kinds(cfg.reference)  # not after the whole run, when the figure is drawn
     if cfg.coco30k_protocol != "paper" and not any(d.startswith("coco30k:") for d in cfg.datasets):
         raise EvaluationError("--coco30k-protocol applies to coco30k:ROOT datasets only")
     from .classic import CODEC_LABELS
@@ -901,33 +904,20 @@ def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_
     return written
 
 
-def _default_anchor(out_dir: Path, codecs: Sequence[Any]) -> str | None:
-    """The BD table's anchor without ``--anchor``: the first ``--classic`` codec, else the first
-    classic codec (jpeg, webp, ... order) with results in ``out_dir`` from an earlier call, else
-    None (no table)."""
-    if codecs:
-        return str(codecs[0].label)
-    from .classic import CLASSIC_CODECS
-    from .plot import load_results
-
-    order = list(CLASSIC_CODECS)
-    classic = sorted((r for r in load_results([out_dir]) if r.get("kind") == "classic"),
-                     key=lambda r: order.index(r["codec"]) if r.get("codec") in order else len(order))
-    return str(classic[0]["label"]) if classic else None
-
-
 def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
     """The RD figure and BD table of every result in ``out_dir``, also from earlier invocations
-    (other models, codecs). With no anchor, an earlier call's BD table is removed: it would no
-    longer match the figure."""
+    (other models, codecs). The table's anchor: ``--anchor``, else the first ``--classic`` codec,
+    else :func:`taco.evaluation.plot.default_anchor` (``taco plot``'s rule); with none, an
+    earlier call's BD table is removed: it would no longer match the figure."""
     from .plot import plot_results
 
-    anchor = cfg.anchor or _default_anchor(out_dir, codecs)
-    if anchor is None:
-        for suffix in (".md", ".json"):
-            (out_dir / f"rd.bdrate{suffix}").unlink(missing_ok=True)
+    anchor = cfg.anchor or (str(codecs[0].label) if codecs else None)
     try:
-        return plot_results([out_dir], out_dir / "rd", reference=cfg.reference, anchor=anchor,
-                            bootstrap=cfg.bootstrap, seed=cfg.seed)
+        written = plot_results([out_dir], out_dir / "rd", reference=cfg.reference, anchor=anchor,
+                               auto_anchor=True, bootstrap=cfg.bootstrap, seed=cfg.seed)
     except ValueError as exc:  # an --anchor naming no curve, runs on other images: results kept
         raise EvaluationError(f"{exc} (this run's results are kept in {out_dir})") from None
+    if not any(p.name == "rd.bdrate.md" for p in written):
+        for suffix in (".md", ".json"):
+            (out_dir / f"rd.bdrate{suffix}").unlink(missing_ok=True)
+    return written

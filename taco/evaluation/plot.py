@@ -49,7 +49,8 @@ from .result_files import (
 )
 from .runner import ResultsFileError, UnreadableResultsCSV, read_rows
 
-__all__ = ["Curve", "collect_curves", "image_curve", "load_results", "plot_results"]
+__all__ = ["Curve", "collect_curves", "default_anchor", "image_curve", "load_results", "plot_results",
+           "reference_kinds"]
 
 PANELS = {
     "psnr": ("PSNR (dB) ↑", False),
@@ -417,16 +418,24 @@ class _Palette:
         return self.colors[key]
 
 
-def _references(reference: str, kinds: set[str]) -> list[ReferenceCurve]:
-    if reference == "none":
-        return []
-    if reference == "auto":
-        return [r for k in sorted(kinds) for r in references_for(k)]
-    wanted = reference.split(",")
-    unknown = set(wanted) - set(reference_datasets())
+def reference_kinds(reference: str) -> list[str] | None:
+    """The dataset kinds whose published points ``reference`` asks for: None for ``auto`` (the
+    results' own kind), ``[]`` for ``none``, else the kinds it names, comma-separated
+    (``kodak,coco30k``). A TacoValueError, one line, for a name with no reference points, or
+    ``auto``/``none`` among others; ``taco evaluate`` and ``taco plot`` check it before any work."""
+    wanted = [k.strip() for k in reference.split(",") if k.strip()]
+    if wanted in (["auto"], ["none"]):
+        return None if wanted == ["auto"] else []
+    have = reference_datasets()
+    unknown = sorted({k for k in wanted if k not in have}) if wanted else [reference]
     if unknown:
-        raise TacoValueError(f"no reference points for {sorted(unknown)}; have {reference_datasets()}")
-    return [r for k in wanted for r in references_for(k)]
+        raise TacoValueError(f"no reference points for {unknown}; have {have}")
+    return [*dict.fromkeys(wanted)]
+
+
+def _references(reference: str, kinds: set[str]) -> list[ReferenceCurve]:
+    wanted = reference_kinds(reference)
+    return [r for k in (sorted(kinds) if wanted is None else wanted) for r in references_for(k)]
 
 
 def plot_results(
@@ -439,6 +448,7 @@ def plot_results(
     title: str | None = None,
     bootstrap: int = 0,
     seed: int = 0,
+    auto_anchor: bool = False,
 ) -> list[Path]:
     """Draw the RD figure(s) of the results in ``paths`` (files and folders, or one of them);
     return the files written.
@@ -449,7 +459,9 @@ def plot_results(
     :data:`PANELS`; another name is a ValueError), those with data drawn. ``anchor``: a curve label; adds
     ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it,
     with 95 % bootstrap intervals over the images when ``bootstrap`` (resamples, seeded by
-    ``seed``) is above 0 and the runs' CSVs are beside their JSONs.
+    ``seed``) is above 0 and the runs' CSVs are beside their JSONs. ``auto_anchor``: with no
+    ``anchor``, each dataset's table is against :func:`default_anchor` of its curves (``taco
+    plot``, ``taco evaluate``), none where no classic codec has a curve.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -473,11 +485,9 @@ def plot_results(
             any(is_number(p.get(m)) for c in curves for p in c.points) or any(r.has(m) for r in refs))]
         if not panels:
             continue
-        codec_order = list(CODEC_COLORS)
-        curves = sorted(curves, key=lambda c: (
-            _KIND_ORDER.get(c.kind, 3), codec_order.index(c.codec) if c.codec in codec_order else -1,
-            c.label))
-        label = find_anchor(anchor, ds, curves) if anchor else None  # before anything is written
+        curves = sorted(curves, key=_legend_order)
+        # before anything is written
+        label = find_anchor(anchor, ds, curves) if anchor else default_anchor(curves) if auto_anchor else None
         written += _draw_figure(base, ds, curves, refs, panels, ds_results, title)
         if label:
             written += _write_bd_table(base, ds, curves, panels, label, bootstrap, seed, mixed)
@@ -485,6 +495,23 @@ def plot_results(
         raise TacoValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
                               f"has a bpp and a value of {', '.join(metrics)}")
     return written
+
+
+def _legend_order(curve: Curve) -> tuple[int, int, str]:
+    """Where a curve goes in a figure's legend: models, then classic codecs (JPEG, WebP, AVIF,
+    BPG, VTM: :data:`CODEC_COLORS`' order), then matched points; by label within each."""
+    codecs = list(CODEC_COLORS)
+    return (_KIND_ORDER.get(curve.kind, 3), codecs.index(curve.codec) if curve.codec in codecs else -1,
+            curve.label)
+
+
+def default_anchor(curves: Sequence[Curve]) -> str | None:
+    """The BD table's anchor when none is named: the label of the first classic codec with a
+    curve among ``curves``, in the legend's order (JPEG, WebP, AVIF, BPG, VTM), else None (no
+    table). ``taco evaluate`` anchors on its first ``--classic`` codec when given one, and on this
+    otherwise; ``taco plot`` on this, so both write the same table from the same folder."""
+    classic = sorted((c for c in curves if c.kind == "classic"), key=_legend_order)
+    return classic[0].label if classic else None
 
 
 def find_anchor(anchor: str, ds: str, curves: Sequence[Curve]) -> str:

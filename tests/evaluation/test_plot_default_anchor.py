@@ -1,0 +1,68 @@
+"""``taco plot`` without ``--anchor`` writes the BD table ``taco evaluate`` would: against the first
+classic codec with results (taco.evaluation.plot.default_anchor). It wrote none, so ``taco evaluate
+--no-plot`` then ``taco plot DIR`` (its help: "taco plot does both from the results later") gave
+no table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import taco.cli
+from taco.evaluation.plot import collect_curves, default_anchor
+
+
+def _result(label: str, kind: str, codec: str, scale: float) -> dict:
+    points = [{"setting": f"q{q}", "bpp": b * scale, "psnr": p}
+              for q, b, p in [(20, 0.4, 28.0), (50, 0.8, 31.0), (80, 1.5, 34.0)]]
+    return {"format": "taco-eval", "version": 1, "kind": kind, "label": label, "codec": codec,
+            "dataset": {"name": "val", "kind": "folder", "images": 4, "crop": "none"}, "points": points}
+
+
+def _folder(root: Path, *results: dict) -> Path:
+    root.mkdir()
+    for r in results:
+        (root / f"{r['codec']}.json").write_text(json.dumps(r))
+    return root
+
+
+def test_the_first_classic_codec_in_legend_order_is_the_anchor(tmp_path):
+    webp, jpeg = _result("WebP", "classic", "webp", 0.8), _result("JPEG", "classic", "jpeg", 1.0)
+    model = _result("TACO", "learned", "taco", 0.5)
+    assert default_anchor(collect_curves([model, webp, jpeg])["val"]) == "JPEG"
+    assert default_anchor(collect_curves([model, webp])["val"]) == "WebP"
+    assert default_anchor(collect_curves([model])["val"]) is None
+
+
+def test_taco_plot_writes_the_table_against_the_default_anchor(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("bjontegaard")
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    folder = _folder(tmp_path / "val", _result("TACO", "learned", "taco", 0.5),
+                     _result("WebP", "classic", "webp", 0.8), _result("JPEG", "classic", "jpeg", 1.0))
+    assert taco.cli.main(["plot", str(folder), "-o", str(tmp_path / "rd")]) == 0
+    assert "Anchor: **JPEG**" in capsys.readouterr().out
+    assert json.loads((tmp_path / "rd.bdrate.json").read_text())["anchor"] == "JPEG"
+
+    only_models = _folder(tmp_path / "models", _result("TACO", "learned", "taco", 0.5))
+    assert taco.cli.main(["plot", str(only_models), "-o", str(tmp_path / "m")]) == 0
+    assert not (tmp_path / "m.bdrate.md").exists()  # no classic codec: no table, as evaluate
+
+
+def test_evaluate_and_plot_write_the_same_table(tmp_path, monkeypatch, tiny_folder):
+    pytest.importorskip("bjontegaard")
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    out = tmp_path / "out"
+    assert taco.cli.main(["evaluate", str(tiny_folder), "--classic", "webp", "--qualities", "webp=20,80",
+                          "--fid", "off", "--cmmd-clip", "off", "--bootstrap", "0", "-o", str(out),
+                          "--quiet", "--no-plot"]) == 0
+    assert taco.cli.main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=20,80",
+                          "--fid", "off", "--cmmd-clip", "off", "--bootstrap", "0", "-o", str(out),
+                          "--quiet"]) == 0
+    folder = out / "photos"
+    assert taco.cli.main(["plot", str(folder), "-o", str(tmp_path / "rd"), "--bootstrap", "0"]) == 0
+    by_evaluate = json.loads((folder / "rd.bdrate.json").read_text())
+    by_plot = json.loads((tmp_path / "rd.bdrate.json").read_text())
+    assert by_evaluate["anchor"] == by_plot["anchor"] == "JPEG"
+    assert by_evaluate["table"] == by_plot["table"]
