@@ -42,6 +42,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,8 @@ from taco.suffixes import IMAGE_SUFFIXES
 from ..errors import TacoError
 from ..samples import SAMPLES_DIR
 
-__all__ = ["COCO30K_PROTOCOLS", "DATASET_KINDS", "EvalDataset", "captions_file_is_path", "open_dataset"]
+__all__ = ["CLIC_TEST_IMAGES", "COCO30K_PROTOCOLS", "DATASET_KINDS", "KODAK_IMAGES", "EvalDataset",
+           "captions_file_is_path", "not_the_paper_set", "open_dataset"]
 
 DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
 #: Paper crop rule per kind: None = whole image (padded to 64 by the codec and cropped back).
@@ -82,6 +84,25 @@ COCO30K_PROTOCOLS = {
     "official": "effl-lab/TACO generate_images_mscoco30k.py: the images of mscoco_30k_list.json "
     "from val2014, uncropped, captions of mscoco_val41k_img_cap_pair.json",
 }
+
+
+#: The Kodak set the paper (and every Kodak RD curve) is on: these 24 images, by name.
+KODAK_IMAGES = tuple(f"kodim{i:02d}" for i in range(1, 25))
+#: How many images CLIC 2020 test has (the authors' clic_ofa.json captions 428); taco knows no
+#: list of their names, so a ``clic:DIR`` of this many counts as the set.
+CLIC_TEST_IMAGES = 428
+
+
+def not_the_paper_set(kind: str, names: Sequence[str]) -> str | None:
+    """Why the images ``names`` (file names) of a ``kodak:DIR`` or ``clic:DIR`` are not the set
+    the paper and its reference points are on (a folder of 2 of the 24 Kodak images), None when
+    they are, or for another kind. Kodak: exactly ``kodim01`` ... ``kodim24`` (any image
+    suffix); CLIC: :data:`CLIC_TEST_IMAGES` images."""
+    if kind == "kodak" and sorted(Path(n).stem for n in names) != list(KODAK_IMAGES):
+        return f"its {len(names)} images are not exactly kodim01 ... kodim24, the Kodak set"
+    if kind == "clic" and len(names) != CLIC_TEST_IMAGES:
+        return f"it has {len(names)} images, not the {CLIC_TEST_IMAGES} of CLIC 2020 test"
+    return None
 
 
 class DatasetError(TacoError, ValueError):
@@ -164,7 +185,18 @@ class EvalDataset:
             digest.update(json.dumps([r.file, size, *([list(r.captions)] if captions else [])]).encode())
         return digest.hexdigest()[:16]
 
+    @property
+    def not_the_paper_set(self) -> str | None:
+        """Why a ``kodak:DIR`` or ``clic:DIR`` does not hold the paper's set
+        (:func:`not_the_paper_set`, over :attr:`listing`: a ``limit`` does not change it), None
+        when it does or for another kind."""
+        return not_the_paper_set(self.kind, [r.file for r in self.listing])
+
     def describe(self) -> dict[str, Any]:
+        """What a result JSON records of the dataset (its ``dataset``). A ``kodak:DIR`` or
+        ``clic:DIR`` records ``paper_set``: whether its folder holds the paper's set, which
+        ``taco plot`` needs before it draws the paper's reference points beside it."""
+        paper = ({"paper_set": self.not_the_paper_set is None} if self.kind in ("kodak", "clic") else {})
         return {
             "name": self.name,
             "kind": self.kind,
@@ -173,6 +205,7 @@ class EvalDataset:
             "crop": f"center {self.crop}x{self.crop}" if self.crop else "none",
             "caption_source": self.caption_source,
             "limit": self.limit,
+            **paper,
             **self.extra,
         }
 

@@ -824,6 +824,10 @@ def _open_target(cfg: EvalConfig, spec: str, device: str, captioner: Any, dist: 
     n_full = (dataset.full_size(at_most=cfg.fid_min_images) if cfg.fid == "auto" else len(dataset))
     sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
                       cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
+    if dist.is_main and cfg.limit is None and (why_not_set := dataset.not_the_paper_set):
+        note("evaluate", f"{spec}: {why_not_set}, so its results do not count as the paper's "
+             f"{dataset.kind} set: taco plot draws no paper reference points beside them "
+             f"(--reference {dataset.kind} draws them anyway)")
     if dist.is_main:
         for name, why in (("FID", sets.fid_reason), ("CMMD", sets.cmmd_reason)):
             if why:

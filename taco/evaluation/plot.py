@@ -50,7 +50,7 @@ from .result_files import (
 from .runner import ResultsFileError, UnreadableResultsCSV, read_rows
 
 __all__ = ["Curve", "collect_curves", "default_anchor", "image_curve", "load_results", "plot_results",
-           "reference_kinds"]
+           "reference_kind", "reference_kinds"]
 
 PANELS = {
     "psnr": ("PSNR (dB) ↑", False),
@@ -331,12 +331,21 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
                 raise TacoValueError(f"label {label!r} on {ds} names curves of two kinds ({' and '.join(both)}): "
                                       "give the model another --label")
         for c in curves.values():
-            c.points = [{**p, "dataset_kind": r["dataset"].get("kind")}
+            c.points = [{**p, "dataset_kind": reference_kind(r)}
                         for r in c.sources for p in r["points"] if p.get("bpp") is not None]
             _check_curve(ds, c)
             c.points.sort(key=lambda p: p["bpp"])
         out[ds] = list(curves.values())
     return out
+
+
+def reference_kind(result: dict[str, Any]) -> str | None:
+    """The dataset kind whose published points ``reference="auto"`` draws beside ``result``: its
+    dataset's ``kind``, None when the result records that its folder is not the paper's set
+    (``dataset.paper_set`` false: a ``kodak:DIR`` of 2 of the 24 images). Older results, which
+    do not record it, count as the paper's set."""
+    dataset = result["dataset"]
+    return None if dataset.get("paper_set") is False else dataset.get("kind")
 
 
 def image_curve(curve: Curve, metrics: Sequence[str] = IMAGE_METRICS) -> ImageCurve | None:

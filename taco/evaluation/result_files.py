@@ -92,7 +92,8 @@ def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
 def result_problem(result: dict[str, Any]) -> str | None:
     """What is wrong with the fields of the summary JSON ``result`` that taco reads (None:
     nothing): ``label`` and ``kind`` strings (``codec`` too, where present), ``dataset`` an object with a string
-    ``name`` (its ``kind`` a string, its ``images`` a count, where present); ``run``, ``model``
+    ``name`` (its ``kind`` a string, its ``images`` a count, its ``paper_set`` true or false,
+    where present); ``run``, ``model``
     (or null), ``set_metrics`` (and its ``fid``) and ``bpp_gap`` objects where present; ``points`` a list of objects whose
     :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` above 0: every file taco or a codec
     writes has bytes). The header of a run that has just started (no ``points`` yet) passes."""
@@ -122,6 +123,8 @@ def result_problem(result: dict[str, Any]) -> str | None:
         return "its dataset's kind is not a string"
     if "images" in dataset and not is_int(dataset["images"], 0):
         return "its dataset's images is not a count"
+    if "paper_set" in dataset and not isinstance(dataset["paper_set"], bool):
+        return "its dataset's paper_set is not true or false"
     points = result.get("points", [])
     if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
         return "its points are not a list of JSON objects"
