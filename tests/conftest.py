@@ -293,3 +293,27 @@ def hang_in_write_source(marker: str | os.PathLike[str], *, nth: int = 1, target
 def hang_in_write() -> Callable[..., str]:
     """:func:`hang_in_write_source`: source that makes a child process hang inside a write."""
     return hang_in_write_source
+
+
+# --------------------------------------------------------------------------- declared sizes
+
+
+def declared_png(path: Path, width: int, height: int, bits: int = 8) -> Path:
+    """A PNG at ``path`` that declares ``width`` x ``height`` (8-bit RGB, or 1-bit grey for
+    ``bits=1``) and holds a few bytes of pixels: its header opens, its pixels do not decode
+    (nothing large written to disk or decoded)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, bits, 2 if bits == 8 else 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.fixture()
+def png_header() -> Callable[..., Path]:
+    """:func:`declared_png`: ``png_header(path, width, height, bits=8)``."""
+    return declared_png

@@ -5,9 +5,7 @@ with it (a 200 MP phone photo is over Pillow's ~179 MP)."""
 from __future__ import annotations
 
 import io
-import struct
 import sys
-import zlib
 
 import pytest
 from PIL import Image
@@ -16,17 +14,6 @@ from taco.cli import main
 from taco.memory import MAX_ENCODE_PIXELS as MAX_PIXELS
 
 HEAVY = {"torch", "compressai"}
-
-
-def png_header(path, width, height):
-    """A PNG that declares ``width`` x ``height`` (8-bit RGB) and holds a few bytes of pixels:
-    its header opens, its pixels do not decode (no 100 MP image written to disk)."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-                     + chunk(b"IEND", b""))
-    return path
 
 
 @pytest.fixture()
@@ -52,7 +39,7 @@ def test_a_negative_max_pixels_is_refused_by_argparse(small, capsys):
 
 
 @pytest.mark.parametrize(("width", "height"), [(10000, 10001), (16320, 12240)])
-def test_an_image_over_the_cap_is_refused_from_its_header_without_torch(probe, tmp_path, width, height):
+def test_an_image_over_the_cap_is_refused_from_its_header_without_torch(png_header, probe, tmp_path, width, height):
     """10000x10001 is just over the default cap; 16320x12240 (a 200 MP phone photo) is over
     Pillow's own limit too, which must not answer first with its 'decompression bomb'."""
     photo = png_header(tmp_path / "big.png", width, height)
@@ -66,7 +53,7 @@ def test_an_image_over_the_cap_is_refused_from_its_header_without_torch(probe, t
     assert not (tmp_path / "big.png.taco").exists() and not (tmp_path / "big.taco").exists()
 
 
-def test_a_batch_codes_those_under_the_cap(tmp_path, small, capsys):
+def test_a_batch_codes_those_under_the_cap(png_header, tmp_path, small, capsys):
     big = png_header(tmp_path / "big.png", 100, 100)
     out = tmp_path / "out"
     assert main(["compress", str(small), str(big), "-m", "elic-tiny", "-o", str(out),
