@@ -164,9 +164,9 @@ def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> No
                 device)
     rec("elic", "g_s", lambda: model.g_s(y_hat.to(device)).clamp_(0, 1), device)
     rec("elic", "decode", lambda: _decode(model, codec, out), device)
-    if model.layout == "compressai":
+    if getattr(model, "layout", None) == "compressai":
         # the same codec through CompressAI's own latent-codec methods (taco.codec without
-        # fast_codec); the reference layout has no other coding path
+        # fast_codec); the reference layout, and a backbone without one, has no other coding path
         ref = rec("elic-compressai-path", "encode",
                   lambda: codec.compress(_on(codec, analysis_with_text_overlap(model, x, []))), device)
         rec("elic-compressai-path", "decode",

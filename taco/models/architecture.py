@@ -147,8 +147,9 @@ def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
 
 
 #: What ELIC's inherited methods read of a backbone, which its ``__init__`` sets when it does
-#: not run ELIC's (docs/models.md, "Adding a backbone", item 2).
-MODEL_ATTRIBUTES = ("N", "M", "groups", "layout", "g_a", "g_s")
+#: not run ELIC's (docs/models.md, "Adding a backbone", item 2): N (``tiling_width``), groups
+#: (``latent_shapes``), g_a and g_s. ``M`` and ``layout`` are ELIC's own, read by none of them.
+MODEL_ATTRIBUTES = ("N", "groups", "g_a", "g_s")
 
 
 def check_backbone(model: object) -> None:
@@ -163,9 +164,8 @@ def check_backbone(model: object) -> None:
     missing = [a for a in MODEL_ATTRIBUTES if not hasattr(model, a)]
     if missing:
         raise TypeError(f"{name} does not set {', '.join(f'self.{a}' for a in missing)}: a backbone "
-                        f"that does not run ELIC.__init__ sets N, M, groups (the y channel groups: "
-                        f"[M] for one), layout ('reference'), g_a and g_s, which ELIC's methods "
-                        f"read ({guide})")
+                        f"that does not run ELIC.__init__ sets N, groups (the y channel groups: "
+                        f"[M] for one), g_a and g_s, which ELIC's methods read ({guide})")
 
 
 def build_model(config: ModelConfig) -> ELIC:

@@ -111,3 +111,22 @@ def test_a_backbone_that_does_not_set_what_elic_reads_is_refused_when_built(exam
     register_architecture("no-n", NoN, configs={"no-n-t": {"N": 16, "M": 24}})
     with pytest.raises(TypeError, match=r"NoN does not set self.N, self.groups: .*Adding a backbone"):
         taco.create_model("no-n-t")
+
+
+class Lean(taco.models.ELIC):
+    """Does not run ELIC.__init__ and sets only what ELIC's methods read: no self.M, no self.layout."""
+
+    def __init__(self, N: int = 16, M: int = 24) -> None:
+        nn.Module.__init__(self)
+        inner = taco.models.ELIC(N=N, M=M, groups=[M])
+        self.N, self.groups = inner.N, inner.groups
+        self.g_a, self.g_s, self.latent_codec = inner.g_a, inner.g_s, inner.latent_codec
+
+
+def test_a_backbone_without_m_or_layout_codes(registry_restored):
+    # 8543fcf required self.M and self.layout, which no ELIC method reads: this one was refused
+    register_architecture("lean", Lean, configs={"lean-t": {"N": 16, "M": 24}})
+    model = taco.create_model("lean-t")
+    assert not hasattr(model, "M") and not hasattr(model, "layout")
+    x_hat = taco.decompress(taco.compress(image(), None, model), model)
+    assert x_hat.size == (96, 64)
