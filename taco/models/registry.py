@@ -678,7 +678,6 @@ def load_builtin(name: str, device: str | torch.device = "cpu") -> ELIC:
     knows to be built in, without the lookup (a :class:`CheckpointError` for a missing or
     changed file; a KeyError for a name that is not built in)."""
     from ..devices import resolve_device
-    from ..draws import cpu_default_device
     from .checkpoint import load_checkpoint
 
     entry, file = PRETRAINED[name], pretrained_file(name)
@@ -688,8 +687,7 @@ def load_builtin(name: str, device: str | torch.device = "cpu") -> ELIC:
     if digest != entry.sha256:
         raise CheckpointError(f"built-in model {name!r}: SHA-256 mismatch ({digest} != "
                               f"{entry.sha256}); the installed file is corrupt")
-    with cpu_default_device():  # built on the CPU whatever the caller's default device
-        model = load_checkpoint(file, resolve_device(device))
+    model = load_checkpoint(file, resolve_device(device))
     model.model_id = name
     return model
 
@@ -721,7 +719,6 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
                       "taco's API takes it)", DeprecationWarning, stacklevel=2)
         device = map_location
     target = resolve_device(device)
-    from ..draws import cpu_default_device
     from .checkpoint import load_checkpoint
 
     key = str(path_or_name)
@@ -734,8 +731,7 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
             warn_at_caller(shadow_note(key, spec.shadowed), TacoWarning)
         return load_builtin(key, target)
     if spec.kind == "checkpoint":
-        with cpu_default_device():  # built on the CPU whatever the caller's default device
-            return load_checkpoint(spec.path, target)
+        return load_checkpoint(spec.path, target)
     hidden = shadow_clause(key, spec.shadowed)  # an architecture
     raise CheckpointError(
         f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "
