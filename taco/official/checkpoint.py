@@ -434,8 +434,10 @@ def import_checkpoint_file(
     model_id: str | None = None, force: bool = False,
 ) -> Path:
     """:func:`import_checkpoint` and write the result with :func:`save_checkpoint` to ``output``;
-    an existing ``output`` is :class:`OutputExists` before anything is read, unless ``force``
-    (as ``taco import-checkpoint`` wants ``--force``)."""
+    an existing ``output`` (a symbolic link of its name too, whether or not it points to a
+    file: as ``taco compress`` and ``taco demo`` count their outputs) is :class:`OutputExists`
+    before anything is read, unless ``force``, which replaces it (the link, not its target; as
+    ``taco import-checkpoint`` wants ``--force``)."""
     if not force and os.path.lexists(output):
         raise OutputExists(errno.EEXIST, "exists; pass force=True to overwrite it", os.fspath(output))
     return save_checkpoint(import_checkpoint(path, text_encoder, model_id), output)

@@ -35,13 +35,14 @@ def cmd_import_checkpoint(args: argparse.Namespace) -> int:
                        f"{what}: name it {out.with_suffix('.safetensors').name}")
     if out.is_dir():
         raise CLIError(f"{shown_path(out)} is a folder: give the checkpoint file to write")
-    if out.exists() and not args.force:
-        raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
 
     from ..models import load, model_fingerprint
-    from .checkpoint import import_checkpoint_file
+    from .checkpoint import OutputExists, import_checkpoint_file
 
-    path = import_checkpoint_file(args.checkpoint, out, args.text_encoder, args.model_id, args.force)
+    try:  # checked before the checkpoint is read; a symbolic link there exists, missing file or not
+        path = import_checkpoint_file(args.checkpoint, out, args.text_encoder, args.model_id, args.force)
+    except OutputExists:
+        raise CLIError(f"{shown_path(out)} exists; pass --force to replace it") from None
     model = load(path)  # as a user will: what was written, read back and checked
     cfg = model.config
     n = sum(p.numel() for p in model.parameters())
@@ -68,7 +69,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("checkpoint", type=path_arg, help="the authors' .pth.tar (or a state dict saved with torch.save)")
     p.add_argument("-o", "--output", required=True, type=path_arg,
                    help="the taco checkpoint to write (NAME.safetensors)")
-    p.add_argument("-f", "--force", action="store_true", help="overwrite the output file")
+    p.add_argument("-f", "--force", action="store_true", help="replace the output file (or a symbolic link of its name)")
     p.add_argument("--text-encoder", default="clip", choices=TEXT_ENCODERS,
                    help="taco text encoder whose tokens the adapter takes: clip (default: "
                    "openai/clip-vit-base-patch32, 512 wide, as in the paper), clip-tiny (32 wide, "

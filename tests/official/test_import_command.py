@@ -68,7 +68,7 @@ def test_an_existing_output_needs_force(tmp_path, capsys):
     out.write_bytes(b"someone's file")
     args = ["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny"]
     assert main(args) == 2
-    assert f"{out} exists; pass --force to overwrite it" in capsys.readouterr().err
+    assert f"{out} exists; pass --force to replace it" in capsys.readouterr().err
     assert out.read_bytes() == b"someone's file"
     assert main([*args, "--force"]) == 0
     assert taco.load(out).model_id == "taco-official"

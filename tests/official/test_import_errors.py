@@ -97,3 +97,18 @@ def test_an_empty_model_id_is_refused_as_a_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "argument --model-id: '' cannot name a model: it must be a non-empty string" in err
     assert "current folder" not in err
+
+
+def test_a_symbolic_link_to_a_missing_file_is_an_existing_output(tmp_path, capsys):
+    """The CLI checked out.exists() (False for it) and then the library's lexists said
+    '[Errno 17] exists; pass force=True to overwrite it'. One check now, said as taco compress
+    says an existing output; --force replaces the link, not a file it points to."""
+    out = tmp_path / "model.safetensors"
+    out.symlink_to(tmp_path / "missing" / "target.safetensors")
+    args = ["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{out} exists; pass --force to replace it" in err and "Errno" not in err and "force=True" not in err
+    assert out.is_symlink()
+    assert main([*args, "--force"]) == 0
+    assert not out.is_symlink() and taco.load(out).model_id == "taco-official"
