@@ -77,19 +77,28 @@ _RB = {"0": "conv1", "2": "conv2", "4": "conv3"}
 # Injector / extractor: their attribute names -> taco's (the others are equal).
 _ADAPTER = {"text_feature_dim_proj": "text_proj", "image_feature_dim_proj": "image_proj",
             "cross_attn": "attn"}
-# Everything outside g_a / g_s.
-_ENTROPY = (
-    (re.compile(r"^h_a\.reduction\.(.*)"), r"latent_codec.h_a.\1"),
-    (re.compile(r"^h_s\.increase\.(.*)"), r"latent_codec.h_s.\1"),
-    (re.compile(r"^entropy_bottleneck\.(.*)"), r"latent_codec.entropy_bottleneck.\1"),
-    (re.compile(r"^gaussian_conditional\.(.*)"), r"latent_codec.gaussian_conditional.\1"),
-    (re.compile(r"^local_context\.(\d+)\.(.*)"), r"latent_codec.spatial_context.\1.\2"),
-    (re.compile(r"^channel_context\.(\d+)\.fushion\.(.*)"), r"latent_codec.channel_context.\1.\2"),
-    (re.compile(r"^entropy_parameters_anchor\.(\d+)\.fusion\.(.*)"),
-     r"latent_codec.anchor_parameters.\1.\2"),
-    (re.compile(r"^entropy_parameters_nonanchor\.(\d+)\.fusion\.(.*)"),
-     r"latent_codec.nonanchor_parameters.\1.\2"),
+# Everything outside g_a / g_s: (their prefix, taco's), ``{i}`` standing for an index.
+_ENTROPY_NAMES = (
+    ("h_a.reduction.", "latent_codec.h_a."),
+    ("h_s.increase.", "latent_codec.h_s."),
+    ("entropy_bottleneck.", "latent_codec.entropy_bottleneck."),
+    ("gaussian_conditional.", "latent_codec.gaussian_conditional."),
+    ("local_context.{i}.", "latent_codec.spatial_context.{i}."),
+    ("channel_context.{i}.fushion.", "latent_codec.channel_context.{i}."),
+    ("entropy_parameters_anchor.{i}.fusion.", "latent_codec.anchor_parameters.{i}."),
+    ("entropy_parameters_nonanchor.{i}.fusion.", "latent_codec.nonanchor_parameters.{i}."),
 )
+
+
+def _prefix_rule(source: str, target: str) -> tuple[re.Pattern[str], str]:
+    """A name starting with ``source`` -> the same name starting with ``target`` (the index of
+    ``{i}`` carried over), as a pattern and its replacement."""
+    pattern = r"(?P<i>\d+)".join(re.escape(part) for part in source.split("{i}"))
+    return re.compile(f"^{pattern}(?P<rest>.*)"), target.replace("{i}", r"\g<i>") + r"\g<rest>"
+
+
+_ENTROPY = tuple(_prefix_rule(theirs, ours) for theirs, ours in _ENTROPY_NAMES)
+_ENTROPY_BACK = tuple(_prefix_rule(ours, theirs) for theirs, ours in _ENTROPY_NAMES)
 _G_A = re.compile(r"^g_a\.analysis_transform\.(\d+)\.(.*)")
 _G_S = re.compile(r"^g_s\.synthesis_transform\.(\d+)\.(.*)")
 _BRANCH = re.compile(r"^branch\.(\d)\.(.*)")
@@ -124,22 +133,15 @@ def official_key_to_taco(key: str, architecture: str = "taco") -> str | None:
     return None
 
 
-# Their names of taco's, for a missing tensor: the tables above read backwards.
-_ENTROPY_BACK = (
-    (re.compile(r"^latent_codec\.h_a\.(.*)"), r"h_a.reduction.\1"),
-    (re.compile(r"^latent_codec\.h_s\.(.*)"), r"h_s.increase.\1"),
-    (re.compile(r"^latent_codec\.(entropy_bottleneck|gaussian_conditional)\.(.*)"), r"\1.\2"),
-    (re.compile(r"^latent_codec\.spatial_context\.(\d+)\.(.*)"), r"local_context.\1.\2"),
-    (re.compile(r"^latent_codec\.channel_context\.(\d+)\.(.*)"), r"channel_context.\1.fushion.\2"),
-    (re.compile(r"^latent_codec\.(anchor|nonanchor)_parameters\.(\d+)\.(.*)"),
-     r"entropy_parameters_\1.\2.fusion.\3"),
-)
+# Their names of taco's inside one block, for a missing tensor: _RB and _ADAPTER read backwards.
+_INNER_BACK = {**{ours: f"branch.{theirs}" for theirs, ours in _RB.items()},
+               **{ours: theirs for theirs, ours in _ADAPTER.items()}}
+_TACO_G_S = re.compile(r"^g_s\.(\d+)\.(.*)")
 
 
 def _inner_back(rest: str) -> str:
     head, _, tail = rest.partition(".")
-    theirs = {**{v: f"branch.{k}" for k, v in _RB.items()}, **{v: k for k, v in _ADAPTER.items()}}
-    return f"{theirs.get(head, head)}{'.' if tail else ''}{tail}"
+    return f"{_INNER_BACK.get(head, head)}{'.' if tail else ''}{tail}"
 
 
 def _official_name(name: str, architecture: str = "taco") -> str | None:
@@ -150,7 +152,7 @@ def _official_name(name: str, architecture: str = "taco") -> str | None:
             if name.startswith(f"g_a.{stage}."):
                 return f"g_a.analysis_transform.{index}.{_inner_back(name[len(stage) + 5:])}"
         return None
-    m = re.match(r"^g_s\.(\d+)\.(.*)", name)
+    m = _TACO_G_S.match(name)
     if m:
         index, rest = int(m.group(1)), m.group(2)
         return f"g_s.synthesis_transform.{index}.{_inner_back(rest) if index in _G_S_RBS else rest}"
