@@ -90,7 +90,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", metavar="DURATION",
                    help="stop cleanly, with a final checkpoint, within this wall-clock budget "
                    "counted from the start of the set-up (8m, 90s, 1h30m; same as --set "
-                   "time_limit=...); if not one step fits: exit status 3 and nothing left written (a "
+                   "time_limit=...); if not one step fits: exit status 3, nothing written (a "
                    "folder the run made is removed, a resumed run's files stay as they were)")
     p.add_argument("--bf16", action="store_true",
                    help="bf16 autocast for the transforms (the rate stays float32)")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -58,10 +57,6 @@ class RunLog:
         self.write_error = write_error
         self._file: Any = None
         self._tb: Any = None
-        #: what :meth:`open` found, for :meth:`discard`: each file's bytes (None: it was not
-        #: there) and the names in tb/ (None: no tb/)
-        self._before: dict[Path, bytes | None] = {}
-        self._tb_before: set[str] | None = None
 
     # ----------------------------------------------------------------- files
 
@@ -71,11 +66,6 @@ class RunLog:
             return
         path = self.out_dir
         try:
-            for name in (CONFIG_FILE, LOG_FILE):
-                file = self.out_dir / name
-                self._before[file] = file.read_bytes() if file.is_file() else None
-            tb = self.out_dir / "tb"
-            self._tb_before = {p.name for p in tb.iterdir()} if tb.is_dir() else None
             self.out_dir.mkdir(parents=True, exist_ok=True)
             path = self.out_dir / CONFIG_FILE
             write_bytes_atomic(path, config_yaml.encode("utf-8"))
@@ -91,31 +81,6 @@ class RunLog:
             from torch.utils.tensorboard import SummaryWriter
 
             self._tb = SummaryWriter(str(self.out_dir / "tb"), purge_step=start_step + 1)
-
-    def discard(self) -> None:
-        """Close, and put ``out_dir`` back as :meth:`open` found it, for a run that did not
-        train (no step fitted in its time limit): the files it created are removed (TensorBoard's
-        too), those it rewrote get their old bytes back. A folder that held no run is then not
-        left looking like one (``--resume`` of it, ``taco models`` of it)."""
-        self.close()
-        if not self.is_main:
-            return
-        try:
-            for path, old in self._before.items():
-                if old is None:
-                    path.unlink(missing_ok=True)
-                else:
-                    write_bytes_atomic(path, old)
-            tb, kept = self.out_dir / "tb", self._tb_before
-            if tb.is_dir() and kept is None:
-                shutil.rmtree(tb, ignore_errors=True)
-            elif tb.is_dir() and kept is not None:
-                for p in tb.iterdir():
-                    if p.name not in kept and p.is_file():
-                        p.unlink(missing_ok=True)
-        except OSError as e:
-            raise self.write_error(self.out_dir, e) from None
-        self._before, self._tb_before = {}, None
 
     def close(self) -> None:
         if self._file is not None:

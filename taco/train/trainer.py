@@ -26,9 +26,8 @@ Both safetensors files are rewritten atomically every ``ckpt_interval`` steps an
 validation of that step: a validation that fails leaves them (one whose real coding fails is
 recorded with NaN figures, and the run goes on: taco.train.validation). The run ends at
 ``epochs``, ``max_steps`` or, with ``time_limit``, when the wall-clock budget would not cover
-another step, the final checkpoint and the final validation (:class:`NoStepInTimeLimit`
-when the set-up left no time for one step: what the run wrote is taken back, and the folder
-removed when the run made it), or when Ctrl-C, SIGTERM or SIGHUP asks it to stop
+another step, the final checkpoint and the final validation (:class:`NoStepInTimeLimit`,
+writing nothing, when the set-up left no time for one step), or when Ctrl-C, SIGTERM or SIGHUP asks it to stop
 (:class:`~taco.train.schedule.StopSignals`): after the step in hand, with a final checkpoint, then
 :class:`~taco.errors.Interrupted` says where it stopped. A non-finite loss or gradient stops the run with
 :class:`NonFiniteLossError`, a file that cannot be written (full disk) with
@@ -116,8 +115,8 @@ class NonFiniteLossError(TacoError, RuntimeError):
 
 class NoStepInTimeLimit(TacoError, RuntimeError):
     """``time_limit`` was spent before the run's first step (by the set-up: data, model, text
-    encoder): nothing is left written (config.yaml and log.jsonl are taken back: RunLog.discard,
-    and out_dir removed when the run created it), a resumed run's files stay as they were."""
+    encoder). Decided before anything is written in out_dir (a folder the run made is removed
+    with its lock), so a resumed run's files stay as they were."""
 
 
 class OutputWriteError(TacoError, RuntimeError):
@@ -408,29 +407,36 @@ class Trainer:
                          "(raise max_steps or epochs to train on); nothing to do")
             return TrainResult(self.out_dir / CHECKPOINT_FILE, self.out_dir / STATE_FILE, p.step,
                                p.epoch, p.wall_time_s, {}, "done")
-        if self.env.is_main:
-            clear_leftovers(self.out_dir)
-        self.log.open(dump_config(cfg, absolute=True), p.step)  # --resume RUN from anywhere
-        for note in [self.resume_note, *self.notes, self._epochs_note(), frozen_base_note(cfg)]:
-            if note:
-                self.log.say(f"taco train: note: {note}")
-        self.log.say(self._summary())
-        bar = self.log.progress_bar(self.total_steps, p.step)
         budget = self.budget
-        window: list[dict[str, Tensor]] = []
-        unchecked: list[tuple[int, int, dict[str, Tensor]]] = []  # (step, epoch, parts)
-        last: dict[str, float] = {}
-        stopped, signum = "done", None
-        t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
-        first_step = validated = p.step  # validated: the step of the last validation
         with StopSignals(announce=self.env.is_main) as stop:
+            # The first step's check, before anything in out_dir is written or a batch drawn: a
+            # run that stops here leaves the folder as it found it. Later ones follow each step.
+            stopped, signum = self._stop_reason(budget, stop)
+            if stopped == "interrupted":
+                raise self._interrupted(signum, f" before its first step; {self._kept()}")
+            if stopped == "time_limit":
+                kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
+                        f"(step {p.step})" if p.step else "; no checkpoint written")
+                raise NoStepInTimeLimit(
+                    f"no step fitted in the time limit {cfg.time_limit}: the set-up took "
+                    f"{budget.elapsed():.0f} s (data, model, text encoder){kept}; give a "
+                    "longer --time-limit"
+                )
+            if self.env.is_main:
+                clear_leftovers(self.out_dir)
+            self.log.open(dump_config(cfg, absolute=True), p.step)  # --resume RUN from anywhere
+            for note in [self.resume_note, *self.notes, self._epochs_note(), frozen_base_note(cfg)]:
+                if note:
+                    self.log.say(f"taco train: note: {note}")
+            self.log.say(self._summary())
+            bar = self.log.progress_bar(self.total_steps, p.step)
+            window: list[dict[str, Tensor]] = []
+            unchecked: list[tuple[int, int, dict[str, Tensor]]] = []  # (step, epoch, parts)
+            last: dict[str, float] = {}
+            t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
+            validated = p.step  # the step of the last validation
             try:
                 while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
-                    # decided before a batch is drawn (its random crops), so that a run resumed
-                    # from where this one stops draws what an uninterrupted one would
-                    stopped, signum = self._stop_reason(budget, stop)
-                    if stopped != "done":
-                        break
                     for batch in self.batches():
                         t_step = time.perf_counter()
                         lr = lr_at(cfg, p.epoch, p.step)
@@ -461,21 +467,12 @@ class Trainer:
                             self._check_finite(unchecked)
                             budget.note_validation(self._validate_together())
                             validated = p.step
+                        # decided before the next batch is drawn (its random crops), so that a
+                        # run resumed from where this one stops draws what an uninterrupted one would
                         stopped, signum = self._stop_reason(budget, stop)
                         if stopped != "done":
                             break
                 self._check_finite(unchecked)
-                if stopped == "interrupted" and p.step == first_step:
-                    raise self._interrupted(signum, f" before its first step; {self._kept()}")
-                if stopped == "time_limit" and p.step == first_step:
-                    kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
-                            f"(step {p.step})" if p.step else "; no checkpoint written")
-                    self.log.discard()  # no config.yaml or empty log of a run that did not train
-                    raise NoStepInTimeLimit(
-                        f"no step fitted in the time limit {cfg.time_limit}: the set-up took "
-                        f"{budget.elapsed():.0f} s (data, model, text encoder){kept}; give a "
-                        "longer --time-limit"
-                    )
                 if window and stopped != "done":  # the last, partial log interval
                     last = self._log_train(window, time.perf_counter() - t_window, bar)
                 in_sync = replicas_in_sync(list(self.model.parameters()), self.env)

@@ -1,12 +1,15 @@
 """A run whose set-up spends its --time-limit (exit status 3, "no step fitted") leaves nothing:
 no config.yaml and empty log.jsonl that would make the folder look like a run (to --resume, to
 taco models), the folder removed if the run made it; a user's files and a resumed run's files
-stay as they were."""
+stay as they were. The check is made before the run writes anything; a signal noticed there
+leaves nothing either."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
+import taco.train.trainer as trainer
 from taco.cli import main as taco_main
 
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
@@ -50,3 +53,20 @@ def test_a_resumed_run_keeps_its_config_and_log(tmp_path, tiny):
     assert files(out) == before
     assert taco_main(["train", "--resume", str(out), "--max-steps", "2"]) == 0
     assert b'"step": 2' in (out / "log.jsonl").read_bytes()
+
+
+def test_a_signal_before_the_first_step_leaves_nothing(tmp_path, tiny, monkeypatch, capsys):
+    """Ctrl-C (or SIGTERM, SIGHUP) noticed at the first step's check: the same early check,
+    before config.yaml and log.jsonl are written, so no folder that looks like a run."""
+
+    class SignalledAtOnce(trainer.StopSignals):
+        def __enter__(self) -> trainer.StopSignals:
+            super().__enter__()
+            self.signum = signal.SIGINT
+            return self
+
+    monkeypatch.setattr(trainer, "StopSignals", SignalledAtOnce)
+    out = tmp_path / "new" / "run"
+    assert taco_main(["train", "--set", *tiny(out, max_steps=2, **ELIC)]) == 130
+    assert "before its first step" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
