@@ -200,6 +200,14 @@ def test_each_command_is_found_in_its_module() -> None:
     assert registered == COMMAND_MODULE_OF
 
 
+def test_the_parser_without_arguments_has_every_command(monkeypatch) -> None:
+    # a program whose own first argument is a command name still gets them all
+    monkeypatch.setattr(sys, "argv", ["prog", "info"])
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == set(COMMAND_MODULE_OF)
+    assert build_parser().parse_args(["compress", "x.png"]).command == "compress"
+
+
 def test_a_command_imports_no_other_command(probe, tmp_path: Path, small_file: Path) -> None:
     r = probe(tmp_path, "info", str(small_file))
     assert r["code"] == 0

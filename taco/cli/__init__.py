@@ -63,8 +63,8 @@ COMMAND_MODULE_OF: dict[str, str] = {
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """``taco``'s parser; given the arguments it will parse, only with the command they name
-    (:data:`COMMAND_MODULE_OF`)."""
+    """``taco``'s parser, with every command; given the arguments it will parse (``argv``), only
+    with the command their first word names (:data:`COMMAND_MODULE_OF`)."""
     p = argparse.ArgumentParser(
         prog="taco",
         description="TACO: text-guided neural image compression. A caption guides the encoder; "
@@ -74,8 +74,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
                            parser_class=CommandParser)
 
-    words = sys.argv[1:] if argv is None else argv
-    named = COMMAND_MODULE_OF.get(words[0]) if words else None
+    named = COMMAND_MODULE_OF.get(argv[0]) if argv else None
     for module in COMMAND_MODULES if named not in COMMAND_MODULES else (named,):
         importlib.import_module(module).register(sub)
     return p
@@ -126,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = ""
     with _signals_as_interrupts():
         try:
-            args = build_parser(argv).parse_args(argv)  # in here: Ctrl-C while it imports is one line
+            words = sys.argv[1:] if argv is None else list(argv)
+            args = build_parser(words).parse_args(words)  # in here: Ctrl-C while it imports is one line
             command = f" {args.command}"
             return _run(args)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: `finally`s have run
