@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -51,12 +51,13 @@ __all__ = [
     "MAX_PIXELS",
     "MAX_TIFF_TILE_PIXELS",
     "PNG_SAVE_OPTIONS",
-    "READ_FORMATS",
+    "REFUSED_FORMATS",
     "ConversionNotes",
     "ImageConversionWarning",
     "ImageFileWarning",
     "ImageReadError",
     "decoded_mode",
+    "header_upright_sizes",
     "image_file_bytes",
     "image_to_tensor",
     "load_image",
@@ -331,42 +332,48 @@ def pillow_pixel_limit(max_pixels: int | None) -> Iterator[None]:
                 Image.MAX_IMAGE_PIXELS = _limit_before
 
 
-#: The formats taco reads (Pillow's names; those of :data:`taco.suffixes.IMAGE_SUFFIXES`: JPEG
-#: gives MPO too, PPM the netpbm family), and HEIF once pillow-heif's opener is registered. Every
-#: other format Pillow knows is refused by content, whatever the file's name: some do work at
-#: open (ICO decodes its embedded PNG, 900 MB for a 109 KB file; EPS runs Ghostscript).
-READ_FORMATS = ("PNG", "JPEG", "WEBP", "AVIF", "BMP", "TIFF", "GIF", "PPM", "HEIF")
+#: The formats taco refuses to read (Pillow's names), by content whatever the file's name: their
+#: opener or load does work that taco's size cap, read from the header, cannot bound, or runs
+#: another program. ICO's opener decodes its largest icon (an embedded PNG: 900 MB for a 109 KB
+#: file); ICNS's load decodes an embedded PNG or JPEG 2000 of any size under the one its header
+#: declares; IPTC's load opens the image it wraps, in any format (an EPS too); EPS's load runs
+#: Ghostscript. Every other format Pillow reads is read (TGA, JPEG 2000, QOI, PCX, SGI, DDS, ...),
+#: HEIF once pillow-heif's opener is registered (:func:`_open_header` does it for a HEIC).
+REFUSED_FORMATS = ("EPS", "ICNS", "ICO", "IPTC")
 
 
 def _open_formats() -> tuple[str, ...]:
-    """:data:`READ_FORMATS` that Pillow has an opener for now (``Image.open`` fails on a name it
-    has none for: HEIF before pillow-heif registers)."""
+    """The formats Pillow has an opener for now, in its order, less :data:`REFUSED_FORMATS`."""
     _watch_pillow()  # Image.init: every plugin's opener registered
-    return tuple(f for f in READ_FORMATS if f in Image.OPEN)
+    return tuple(f for f in Image.ID if f not in REFUSED_FORMATS)
 
 
-def _other_format(source: Path | io.BytesIO) -> str | None:
-    """The Pillow format whose opener takes the first bytes of ``source`` (a file refused as not
-    one of :data:`READ_FORMATS`), from its signature alone: nothing is opened; None if none."""
-    try:
-        with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
-            f.seek(0)
-            prefix = f.read(16)
-    except OSError:
-        return None
-    for name in Image.ID:
-        accept = Image.OPEN[name][1]
+def _refused_format(f: IO[bytes]) -> str | None:
+    """The format of :data:`REFUSED_FORMATS` that Pillow identifies the file ``f`` as, or None:
+    its own opener reads the header (EPS's, ICNS's and IPTC's decode nothing and run nothing at
+    open), but for ICO only its directory is parsed (``IcoFile``; its opener decodes an icon), and
+    it must list an icon. A signature alone names nothing: CUR's matches an uncompressed TGA."""
+    from PIL import IcoImagePlugin
+
+    for name in REFUSED_FORMATS:
+        f.seek(0)
         try:
-            if accept is not None and not isinstance(found := accept(prefix), str) and found:
+            if name == "ICO":
+                if IcoImagePlugin.IcoFile(f).entry:
+                    return name
+                continue
+            with Image.open(f, formats=[name]):
                 return name
-        except Exception:  # a plugin's check of a short prefix
+        except Image.DecompressionBombError:  # Pillow's check of the size its opener read
+            return name
+        except Exception:  # not this format
             continue
     return None
 
 
 def _declared_size(source: Path | io.BytesIO) -> tuple[int, int] | None:
     """The size the header of ``source`` declares, read by its format's Pillow opener (of
-    :data:`READ_FORMATS`, which decode nothing at open) without Pillow's decompression-bomb check,
+    :func:`_open_formats`, which decode nothing at open) without Pillow's decompression-bomb check,
     for a refusal that names it; None if it cannot be read."""
     for name in _open_formats():
         factory, accept = Image.OPEN[name]
@@ -393,11 +400,21 @@ def _too_large(name: str | os.PathLike[str], size: tuple[int, int], max_pixels: 
 
 def _open_header(source: Path | io.BytesIO, name: str | os.PathLike[str],
                  max_pixels: int | None) -> ImageFile.ImageFile:
-    """``Image.open(source)`` of :data:`READ_FORMATS` only (another is Pillow's
-    UnidentifiedImageError), inside :func:`pillow_pixel_limit` ``(max_pixels)``: Pillow's own
-    check stays in force for a cap within it, and its error is taco's refusal of the size
-    (:func:`_too_large`, ``name`` naming the file): the whole process's limit is moved only for
-    ``max_pixels=None`` or a cap above Pillow's."""
+    """``Image.open(source)`` (``name`` names it), the one way taco opens an image's header: a
+    HEIC (by ``name``'s suffix or its bytes) with pillow-heif's opener registered
+    (:func:`_register_heif`), a format of :data:`REFUSED_FORMATS` an :class:`ImageReadError` naming
+    it, another Pillow does not identify its UnidentifiedImageError; inside
+    :func:`pillow_pixel_limit` ``(max_pixels)``: Pillow's own check stays in force for a cap within
+    it, and its error is taco's refusal of the size (:func:`_too_large`): the whole process's limit
+    is moved only for ``max_pixels=None`` or a cap above Pillow's."""
+    _watch_pillow()
+    with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
+        f.seek(0)
+        if Path(name).suffix.lower() in HEIF_SUFFIXES or f.read(12)[4:12] in _HEIF_BRANDS:
+            _register_heif(name)
+        refused = _refused_format(f)
+    if refused is not None:
+        raise ImageReadError(name, f"not an image format taco reads (it is {refused})")
     try:
         with pillow_pixel_limit(max_pixels):
             return Image.open(source, formats=_open_formats())
@@ -412,8 +429,9 @@ def open_image(source: str | os.PathLike[str] | io.BytesIO, *,
                max_pixels: int | None = MAX_PIXELS) -> ImageFile.ImageFile:
     """``PIL.Image.open(source)``, what Pillow warns of the file an :class:`ImageFileWarning`
     naming it, and without Pillow's DecompressionBombWarning (:class:`_PillowWarnings`). Only
-    the header is read, and only of :data:`READ_FORMATS` (another: Pillow's
-    ``UnidentifiedImageError``). ``max_pixels`` is not checked here (``im.size`` says it), but
+    the header is read (:func:`_open_header`): a format of :data:`REFUSED_FORMATS` is an
+    :class:`ImageReadError` naming it, a HEIC without pillow-heif one saying so, a file Pillow does
+    not identify its ``UnidentifiedImageError``. ``max_pixels`` is not checked here (``im.size`` says it), but
     Pillow's own check is moved above it while the file opens, or lifted for None
     (:func:`pillow_pixel_limit`); an image that check refuses (over twice Pillow's limit, which a
     cap within it is under) is an :class:`ImageReadError` with ``size`` and ``max_pixels``."""
@@ -427,15 +445,22 @@ def upright_sizes(path: str | os.PathLike[str], max_pixels: int | None = MAX_PIX
     """The width and height :func:`load_image` gives the image at ``path`` (upright: EXIF
     orientation 5..8 swaps the sides), from its header alone: both orders where its orientation
     is not read without decoding (a PNG whose EXIF comes after the pixels); none where Pillow
-    cannot open it (HEIC without its plugin, a broken EXIF block, a format taco does not read, an
+    cannot open it (HEIC without its plugin, a broken EXIF block, a format taco refuses, an
     image Pillow's own check refuses under ``max_pixels``: :func:`open_image`). What Pillow warns
     of the file is dropped: reading it whole says it."""
     try:
         with _PillowWarnings(None), _open_header(Path(path), path, max_pixels) as im:
-            orientation = _header_orientation(im)
-            width, height = _coded_size(im)
+            return header_upright_sizes(im)
     except Exception:  # Pillow raises several types for a file it cannot read
         return []
+
+
+def header_upright_sizes(im: Image.Image) -> list[tuple[int, int]]:
+    """:func:`upright_sizes` of an image opened, not yet decoded (:func:`open_image`): the width
+    and height :func:`load_image` gives it, both orders where its orientation is not read without
+    decoding. A broken EXIF block raises (Pillow's own types)."""
+    orientation = _header_orientation(im)
+    width, height = _coded_size(im)
     if orientation is None:
         return [(width, height), (height, width)]
     return [(height, width)] if orientation in (5, 6, 7, 8) else [(width, height)]
@@ -509,7 +534,11 @@ def load_image(
     (:func:`taco.fileobjects.checked_path`), a path the system refuses (too long, not
     permitted), a missing or zero-byte file, a file Pillow cannot identify, a truncated or
     corrupt file, and an image over ``max_pixels`` (see :data:`MAX_PIXELS`).
+    A ``max_pixels`` that is not a positive integer or None is a TypeError or
+    :class:`taco.errors.TacoValueError` naming it, before anything is read.
     """
+    if max_pixels is not None:
+        max_pixels = positive_int_argument("max_pixels", max_pixels, "or None (no cap)")
     if data is None:
         path = checked_path(path, ImageReadError)
         try:
@@ -531,8 +560,6 @@ def load_image(
     size = st.st_size if data is None else len(data)
     if size == 0:
         raise ImageReadError(path, "file is empty (0 bytes)")
-    if path.suffix.lower() in HEIF_SUFFIXES or (data is not None and data[4:12] in _HEIF_BRANDS):
-        _register_heif(path)
 
     # what Pillow warns of the file while it is read: given as ImageFileWarning naming it;
     # Pillow's own size check moved above max_pixels, which decides (_open checks it)
@@ -572,10 +599,7 @@ def _open(path: Path, source: Path | io.BytesIO, max_pixels: int | None) -> Imag
     try:
         im = _open_header(source, path, max_pixels)
     except UnidentifiedImageError:
-        other = _other_format(source)
-        if other is None:
-            raise ImageReadError(path, "not an image file Pillow can identify") from None
-        raise ImageReadError(path, f"not an image format taco reads (it is {other})") from None
+        raise ImageReadError(path, "not an image file Pillow can identify") from None
     except ImageReadError:
         raise
     except OSError as e:  # strerror: the system's (permissions, I/O); else Pillow's parser
@@ -711,7 +735,7 @@ _HEIF_BRANDS = frozenset(b"ftyp" + brand for brand in (b"heic", b"heix", b"heim"
                                                        b"hevx", b"mif1", b"msf1"))
 
 
-def _register_heif(path: Path) -> None:
+def _register_heif(path: str | os.PathLike[str]) -> None:
     """Let Pillow open HEIC/HEIF files (``pillow-heif``), or say how to get it."""
     try:
         import pillow_heif

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import os
 import shlex
@@ -100,7 +99,8 @@ def register(sub: Any) -> None:
                            f"(0 < B <= {MAX_TARGET_BPP}; raw 8-bit RGB is 24)")
     c.add_argument("--max-pixels", type=non_negative_int, metavar="N", default=MAX_ENCODE_PIXELS,
                    help=f"refuse images of more than N pixels, read from their headers before the "
-                   f"model loads (default: {MAX_ENCODE_PIXELS}; {ENCODE_MEMORY}; 0: no cap, "
+                   "model loads, or, for standard input and pipes, when they are read "
+                   f"(default: {MAX_ENCODE_PIXELS}; {ENCODE_MEMORY}; 0: no cap, "
                    "Pillow's decompression-bomb check lifted too)")
     c.add_argument("--quiet", action="store_true", help="print only the summary line")
     c.set_defaults(func=cmd_compress)
@@ -220,8 +220,6 @@ def cmd_compress(args: argparse.Namespace) -> int:
                       StageReporter(f"{label}{shown_path(src)}", delay=stage_delay(args)) as progress):
                     progress("reading", 0, 1)
                     data = read_stdin_image() if src is STDIN else None
-                    if data is not None and (why := over_cap(io.BytesIO(data), cap)):
-                        raise CLIError(why)
                     try:
                         image = load_image(src, data=data, max_pixels=cap)
                     except ImageReadError as e:  # over the cap: a header the check could not read
@@ -282,30 +280,35 @@ def cmd_compress(args: argparse.Namespace) -> int:
     return failures.status(considered, "image")
 
 
-def over_cap(source: Path | io.BytesIO, cap: int | None) -> str | None:
-    """Why the image ``source`` (a file, or the bytes piped in) is refused under ``--max-pixels``
-    ``cap`` (None: no cap), from its header alone (Pillow's ``Image.open``, no pixel decoded), or
-    None: within the cap, standard input (read later), a named pipe or device (``<(cat x.png)``:
-    read once, by :func:`taco.images.load_image`, which applies the cap itself; opened here too,
-    its header would be gone and the second open would wait for a writer for ever), or a header
-    Pillow cannot read here (load_image then says what is wrong)."""
-    if cap is None or source is STDIN or (isinstance(source, Path) and not is_regular_file(source)):
+def over_cap(source: Path, cap: int | None) -> str | None:
+    """Why the image file ``source`` is refused under ``--max-pixels`` ``cap`` (None: no cap),
+    from its header alone (no pixel decoded), worded with its upright size, or None: within the
+    cap, or a header Pillow cannot read here (load_image then says what is wrong). Regular files
+    only: standard input, a named pipe or a device (``<(cat x.png)``) is None, as it is read once,
+    by :func:`taco.images.load_image`, which applies the cap itself (opened here too, a pipe's
+    header would be gone and the second open would wait for a writer for ever)."""
+    if cap is None or source is STDIN or not is_regular_file(source):
         return None
-    from ..images import ConversionNotes, ImageReadError, open_image
+    from ..images import ConversionNotes, ImageReadError, header_upright_sizes, open_image
 
     # what Pillow warns of the file is said when it is read whole: dropped here; Pillow's own
     # decompression-bomb check stays in force for a cap within it (moved above a larger cap), and
     # an image it refuses is over the cap: open_image says its size
     try:
         with ConversionNotes(), open_image(source, max_pixels=cap) as im:
-            width, height = im.size
+            if im.width * im.height <= cap:
+                return None
+            try:
+                width, height = header_upright_sizes(im)[0]
+            except Exception:  # a broken EXIF block: load_image ignores it too
+                width, height = im.size
     except ImageReadError as e:
         if e.size is None:
             return None
         width, height = e.size
     except Exception:  # Pillow raises several types for a file it cannot read
         return None
-    return None if width * height <= cap else cap_refusal(width, height, cap)
+    return cap_refusal(width, height, cap)
 
 
 def cap_refusal(width: int, height: int, cap: int) -> str:

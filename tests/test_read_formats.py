@@ -1,0 +1,145 @@
+"""Which image formats taco reads: every one Pillow reads (as at 7c1ae82) but those of
+taco.images.REFUSED_FORMATS, whose opener or load does work taco's size cap cannot bound or runs
+another program; a refused format is named only where Pillow's own opener identifies it."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import pytest
+from PIL import Image
+
+from taco.errors import TacoValueError
+from taco.images import ImageReadError, load_image, open_image, upright_sizes
+
+
+@pytest.fixture()
+def photo(sample_image):
+    return sample_image.crop((0, 0, 40, 30))
+
+
+@pytest.mark.parametrize("fmt, suffix", [("TGA", ".tga"), ("JPEG2000", ".jp2"), ("QOI", ".qoi"),
+                                         ("PCX", ".pcx"), ("SGI", ".sgi")])
+def test_formats_pillow_reads_are_read(photo, tmp_path, fmt, suffix):
+    """TGA, JPEG 2000, ... were refused as 'not an image format taco reads' (a7a6ae8)."""
+    path = tmp_path / f"photo{suffix}"
+    photo.save(path, fmt)
+    image = load_image(path)
+    assert image.size == (40, 30) and image.info["source_format"] == fmt
+    assert load_image("piped", data=path.read_bytes()).size == (40, 30)
+    with open_image(path) as im:
+        assert im.format == fmt
+    assert upright_sizes(path) == [(40, 30)]
+
+
+def test_a_tga_is_compressed(photo, tmp_path):
+    from taco.cli import main
+
+    path = tmp_path / "photo.tga"
+    photo.save(path)
+    out = tmp_path / "photo.taco"
+    assert main(["compress", str(path), "-m", "elic-tiny", "-o", str(out), "--quiet"]) == 0
+    assert out.exists()
+
+
+def ico(width: int, height: int) -> bytes:
+    """An ICO of one PNG icon of ``width`` x ``height``."""
+    embedded = io.BytesIO()
+    Image.new("RGBA", (width, height)).save(embedded, "PNG")
+    data = embedded.getvalue()
+    return (struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 16, 16, 0, 0, 1, 32, len(data), 22)
+            + data)
+
+
+@pytest.mark.parametrize("fmt", ["ICO", "EPS", "ICNS"])
+def test_refused_formats_are_named(photo, tmp_path, fmt):
+    path = tmp_path / "photo.png"  # by content, whatever the name
+    if fmt == "ICO":
+        path.write_bytes(ico(16, 16))
+    else:
+        photo.save(path, fmt)
+    expected = rf"not an image format taco reads \(it is {fmt}\)$"
+    for call in (lambda: load_image(path), lambda: load_image("up.png", data=path.read_bytes()),
+                 lambda: open_image(path)):
+        with pytest.raises(ImageReadError, match=expected):
+            call()
+    assert upright_sizes(path) == []
+
+
+def test_the_ico_opener_never_runs(tmp_path, monkeypatch):
+    """Pillow's ICO opener decodes the largest icon at open: only its directory is parsed."""
+    from PIL import IcoImagePlugin
+
+    def refuse(self):
+        raise AssertionError("the ICO opener ran")
+
+    monkeypatch.setattr(IcoImagePlugin.IcoImageFile, "_open", refuse)
+    path = tmp_path / "icon.ico"
+    path.write_bytes(ico(16, 16))
+    with pytest.raises(ImageReadError, match=r"\(it is ICO\)$"):
+        load_image(path)
+
+
+def test_a_broken_tga_is_never_called_cur(photo, tmp_path):
+    """CUR's signature check matches an uncompressed TGA's first bytes (a7a6ae8 said 'it is CUR')."""
+    whole = io.BytesIO()
+    photo.save(whole, "TGA")
+    assert whole.getvalue()[:4] == b"\0\0\2\0"
+    path = tmp_path / "broken.tga"
+    path.write_bytes(whole.getvalue()[:12])  # its header cut before the size
+    with pytest.raises(ImageReadError, match="not an image file Pillow can identify$"):
+        load_image(path)
+
+
+@pytest.mark.parametrize("bad, error", [(0, TacoValueError), (-3, TacoValueError), ("9", TypeError),
+                                        (True, TypeError)])
+def test_a_bad_max_pixels_is_the_callers_mistake_not_a_corrupt_file(tmp_path, bad, error):
+    path = tmp_path / "x.png"
+    Image.new("RGB", (8, 8)).save(path)
+    for where in (path, tmp_path / "missing.png"):  # checked before anything is read
+        with pytest.raises(error, match="max_pixels must be"):
+            load_image(where, max_pixels=bad)
+    with pytest.raises(error, match="max_pixels must be"):
+        load_image("piped", data=path.read_bytes(), max_pixels=bad)
+
+
+@pytest.fixture()
+def heic_without_opener(photo, tmp_path, monkeypatch):
+    """A HEIC file, in a process where pillow-heif's opener is not registered yet."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    path = tmp_path / "photo.heic"
+    photo.save(path, "HEIF")
+    monkeypatch.setattr(Image, "ID", [f for f in Image.ID if f != "HEIF"])
+    monkeypatch.delitem(Image.OPEN, "HEIF")
+    return path
+
+
+def test_a_heic_header_is_read_by_every_header_check(heic_without_opener):
+    """over_cap (taco compress's check before the model loads), open_image and upright_sizes
+    registered no HEIF opener (load_image alone did): the check let a HEIC through."""
+    from taco.cli.compress import over_cap
+
+    assert over_cap(heic_without_opener, 1000) == (
+        "a 40x30 image (1,200 pixels), over the cap of 1,000: pass --max-pixels 0 (or a larger N) "
+        "to code it anyway, if the file is trusted")
+
+
+def test_open_image_reads_a_heic(heic_without_opener):
+    with open_image(heic_without_opener) as im:
+        assert im.size == (40, 30)
+
+
+def test_upright_sizes_reads_a_heic(heic_without_opener):
+    assert upright_sizes(heic_without_opener) == [(40, 30)]
+
+
+def test_the_over_cap_line_gives_the_upright_size(photo, tmp_path):
+    from taco.cli.compress import over_cap
+
+    path = tmp_path / "rot6.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo.save(path, exif=exif)
+    assert over_cap(path, 1000).startswith("a 30x40 image (1,200 pixels), over the cap of 1,000")
