@@ -343,9 +343,10 @@ REFUSED_FORMATS = ("EPS", "ICNS", "ICO", "IPTC")
 
 
 def _open_formats() -> tuple[str, ...]:
-    """The formats Pillow has an opener for now, in its order, less :data:`REFUSED_FORMATS`."""
+    """The formats Pillow has an opener for now, in its order, less :data:`REFUSED_FORMATS`
+    (``Image.open`` fails on a name in ``Image.ID`` with no opener in ``Image.OPEN``)."""
     _watch_pillow()  # Image.init: every plugin's opener registered
-    return tuple(f for f in Image.ID if f not in REFUSED_FORMATS)
+    return tuple(f for f in Image.ID if f in Image.OPEN and f not in REFUSED_FORMATS)
 
 
 def _refused_format(f: IO[bytes]) -> str | None:
@@ -371,7 +372,7 @@ def _refused_format(f: IO[bytes]) -> str | None:
     return None
 
 
-def _declared_size(source: Path | io.BytesIO) -> tuple[int, int] | None:
+def _declared_size(source: Path | IO[bytes]) -> tuple[int, int] | None:
     """The size the header of ``source`` declares, read by its format's Pillow opener (of
     :func:`_open_formats`, which decode nothing at open) without Pillow's decompression-bomb check,
     for a refusal that names it; None if it cannot be read."""
@@ -389,32 +390,48 @@ def _declared_size(source: Path | io.BytesIO) -> tuple[int, int] | None:
     return None
 
 
-def _too_large(name: str | os.PathLike[str], size: tuple[int, int], max_pixels: int) -> ImageReadError:
-    """The refusal of an image of ``size`` over ``max_pixels``, with both on it (:class:`ImageReadError`)."""
-    width, height = size
+def _too_large(name: str | os.PathLike[str], size: tuple[int, int] | Image.Image,
+               max_pixels: int) -> ImageReadError:
+    """The refusal of an image over ``max_pixels``, with its size and the cap on it
+    (:class:`ImageReadError`): ``size``, or of an opened image its upright size as
+    :func:`load_image` gives it (:func:`header_upright_sizes`; its stored size where its EXIF
+    block is broken), so a file and the same bytes piped in are refused in the same words."""
+    if isinstance(size, Image.Image):
+        try:
+            width, height = header_upright_sizes(size)[0]
+        except Exception:  # a broken EXIF block: load_image ignores it too
+            width, height = size.size
+    else:
+        width, height = size
     error = ImageReadError(name, f"image too large: {width}x{height} = {width * height} pixels exceeds "
                                  f"the cap of {max_pixels} (raise max_pixels if the file is trusted)")
     error.size, error.max_pixels = (width, height), max_pixels
     return error
 
 
-def _open_header(source: Path | io.BytesIO, name: str | os.PathLike[str],
+def _rereadable(source: Path | IO[bytes], name: str | os.PathLike[str]) -> Path | IO[bytes]:
+    """``source``, or where it cannot be read twice (a named pipe such as bash's ``<(cat x)``,
+    ``/dev/stdin``, a stream that cannot seek) its bytes, read once (:func:`read_image_stream`)
+    into a BytesIO: what Pillow's ``Image.open`` does with such a stream itself, done here so
+    :func:`_open_header` can read it again where Pillow does not identify it."""
+    if isinstance(source, Path):
+        try:
+            regular = stat.S_ISREG(source.stat().st_mode)
+        except OSError:  # Image.open says what is wrong
+            return source
+        if regular:
+            return source
+        with source.open("rb") as f:
+            return io.BytesIO(read_image_stream(f, str(name)))
+    seekable = getattr(source, "seekable", None)
+    return source if seekable is not None and seekable() else io.BytesIO(read_image_stream(source, str(name)))
+
+
+def _open_capped(source: Path | IO[bytes], name: str | os.PathLike[str],
                  max_pixels: int | None) -> ImageFile.ImageFile:
-    """``Image.open(source)`` (``name`` names it), the one way taco opens an image's header: a
-    HEIC (by ``name``'s suffix or its bytes) with pillow-heif's opener registered
-    (:func:`_register_heif`), a format of :data:`REFUSED_FORMATS` an :class:`ImageReadError` naming
-    it, another Pillow does not identify its UnidentifiedImageError; inside
-    :func:`pillow_pixel_limit` ``(max_pixels)``: Pillow's own check stays in force for a cap within
-    it, and its error is taco's refusal of the size (:func:`_too_large`): the whole process's limit
-    is moved only for ``max_pixels=None`` or a cap above Pillow's."""
-    _watch_pillow()
-    with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
-        f.seek(0)
-        if Path(name).suffix.lower() in HEIF_SUFFIXES or f.read(12)[4:12] in _HEIF_BRANDS:
-            _register_heif(name)
-        refused = _refused_format(f)
-    if refused is not None:
-        raise ImageReadError(name, f"not an image format taco reads (it is {refused})")
+    """``Image.open(source)`` of :func:`_open_formats` inside :func:`pillow_pixel_limit`
+    ``(max_pixels)``: Pillow's own check stays in force for a cap within it, and its error is
+    taco's refusal of the size (:func:`_too_large`)."""
     try:
         with pillow_pixel_limit(max_pixels):
             return Image.open(source, formats=_open_formats())
@@ -425,13 +442,46 @@ def _open_header(source: Path | io.BytesIO, name: str | os.PathLike[str],
         raise _too_large(name, size, max_pixels) from None
 
 
-def open_image(source: str | os.PathLike[str] | io.BytesIO, *,
+def _open_header(source: Path | IO[bytes], name: str | os.PathLike[str],
+                 max_pixels: int | None) -> ImageFile.ImageFile:
+    """``Image.open(source)`` (``name`` names it), the one way taco opens an image's header, of
+    the formats Pillow reads less :data:`REFUSED_FORMATS` (:func:`_open_capped`: Pillow's own
+    size check moved to ``max_pixels``; the whole process's limit is moved only for None or a cap
+    above Pillow's). A regular file is opened once. Only where Pillow does not identify it is it
+    read again: a format of :data:`REFUSED_FORMATS` is an :class:`ImageReadError` naming it; a
+    HEIC (by ``name``'s suffix or its bytes) is opened again with pillow-heif's opener registered
+    (:func:`_register_heif`: an ImageReadError saying it is needed where it is not installed);
+    another is Pillow's UnidentifiedImageError. A source that cannot be read twice (a pipe) is
+    read into memory first (:func:`_rereadable`)."""
+    _watch_pillow()
+    source = _rereadable(source, name)
+    try:
+        return _open_capped(source, name, max_pixels)
+    except UnidentifiedImageError:
+        with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
+            refused = _refused_format(f)
+            f.seek(0)
+            heif = Path(name).suffix.lower() in HEIF_SUFFIXES or f.read(12)[4:12] in _HEIF_BRANDS
+        if refused is not None:
+            raise ImageReadError(name, f"not an image format taco reads (it is {refused})") from None
+        if not heif:
+            raise
+        tried = "HEIF" in Image.OPEN  # pillow-heif's opener already refused it
+        _register_heif(name)
+        if tried:
+            raise
+    return _open_capped(source, name, max_pixels)
+
+
+def open_image(source: str | os.PathLike[str] | IO[bytes], *,
                max_pixels: int | None = MAX_PIXELS) -> ImageFile.ImageFile:
     """``PIL.Image.open(source)``, what Pillow warns of the file an :class:`ImageFileWarning`
     naming it, and without Pillow's DecompressionBombWarning (:class:`_PillowWarnings`). Only
     the header is read (:func:`_open_header`): a format of :data:`REFUSED_FORMATS` is an
     :class:`ImageReadError` naming it, a HEIC without pillow-heif one saying so, a file Pillow does
-    not identify its ``UnidentifiedImageError``. ``max_pixels`` is not checked here (``im.size`` says it), but
+    not identify its ``UnidentifiedImageError``; a named pipe, ``/dev/stdin`` or a file object that
+    cannot seek is read into memory first (as Pillow does), to at most :data:`MAX_IMAGE_BYTES`.
+    ``max_pixels`` is not checked here (``im.size`` says it), but
     Pillow's own check is moved above it while the file opens, or lifted for None
     (:func:`pillow_pixel_limit`); an image that check refuses (over twice Pillow's limit, which a
     cap within it is under) is an :class:`ImageReadError` with ``size`` and ``max_pixels``."""
@@ -607,7 +657,7 @@ def _open(path: Path, source: Path | io.BytesIO, max_pixels: int | None) -> Imag
     except Exception as e:  # e.g. SyntaxError from a plugin parsing a broken header
         raise ImageReadError(path, _read_failure("file is corrupt", e)) from e
     width, height = im.size
-    problem = (_too_large(path, im.size, max_pixels) if max_pixels is not None and width * height > max_pixels
+    problem = (_too_large(path, im, max_pixels) if max_pixels is not None and width * height > max_pixels
                else _header_problem(im, source, path))
     if problem is not None:
         im.close()

@@ -4,11 +4,16 @@ another program; a refused format is named only where Pillow's own opener identi
 
 from __future__ import annotations
 
+import builtins
+import collections
 import io
+import os
 import struct
+import sys
+import threading
 
 import pytest
-from PIL import Image
+from PIL import Image, features
 
 from taco.errors import TacoValueError
 from taco.images import ImageReadError, load_image, open_image, upright_sizes
@@ -143,3 +148,159 @@ def test_the_over_cap_line_gives_the_upright_size(photo, tmp_path):
     exif[0x0112] = 6
     photo.save(path, exif=exif)
     assert over_cap(path, 1000).startswith("a 30x40 image (1,200 pixels), over the cap of 1,000")
+
+
+def _write_later(path, data: bytes) -> threading.Thread:
+    """A thread that writes ``data`` to the named pipe ``path`` (its open waits for a reader)."""
+    def write():
+        with open(path, "wb") as f:
+            f.write(data)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_is_opened_and_sized(photo, tmp_path):
+    """142984b seeked the source before Pillow saw it: open_image on bash's <(cat x) raised
+    io.UnsupportedOperation, and upright_sizes said [] (taco compress --skip-existing then took
+    another photo's output of the same name for this one's)."""
+    whole = io.BytesIO()
+    photo.save(whole, "JPEG")
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+    for read in (lambda: open_image(path).size, lambda: upright_sizes(path)):
+        writer = _write_later(path, whole.getvalue())
+        assert read() in ((40, 30), [(40, 30)])
+        writer.join(10)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_refused_format_in_a_named_pipe_is_named(tmp_path):
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+    writer = _write_later(path, ico(16, 16))
+    with pytest.raises(ImageReadError, match=r"\(it is ICO\)$"):
+        open_image(path)
+    writer.join(10)
+
+
+@pytest.mark.parametrize("data, expected", [("jpeg", (40, 30)), ("ico", "ICO")])
+def test_a_pipe_file_object_is_opened(photo, data, expected):
+    """A stream that cannot seek (a subprocess's stdout) is read as Pillow reads it."""
+    whole = io.BytesIO()
+    photo.save(whole, "JPEG")
+    payload = whole.getvalue() if data == "jpeg" else ico(16, 16)
+    r, w = os.pipe()
+
+    def write():
+        with os.fdopen(w, "wb") as f:
+            f.write(payload)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    with os.fdopen(r, "rb") as stream:
+        if data == "jpeg":
+            with open_image(stream) as im:
+                assert im.size == expected
+        else:
+            with pytest.raises(ImageReadError, match=rf"\(it is {expected}\)$"):
+                open_image(stream)
+    writer.join(10)
+
+
+@pytest.fixture()
+def opens(monkeypatch):
+    """The paths opened (builtins.open: Pillow's; io.open: pathlib's), counted by name."""
+    counted: collections.Counter[str] = collections.Counter()
+    real = builtins.open
+
+    def counting(file, *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)):
+            counted[os.fspath(file)] += 1
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting)
+    monkeypatch.setattr(io, "open", counting)
+    return counted
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_readable_file_is_opened_once(photo, tmp_path, opens, fmt):
+    """142984b opened every file twice to read its header (its refused-format and HEIF sniffs,
+    then Image.open): taco compress opened each input four times."""
+    path = tmp_path / f"photo.{fmt.lower()}"
+    photo.save(path, fmt)
+    for read in (lambda: load_image(path), lambda: open_image(path).close(), lambda: upright_sizes(path)):
+        opens.clear()
+        read()
+        assert opens[str(path)] == 1
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow without AVIF")
+def test_a_mif1_avif_is_read_without_pillow_heif(photo, tmp_path, monkeypatch):
+    """An AVIF whose major brand is mif1 (Pillow's AVIF reader takes it) was refused as a HEIC
+    needing pillow-heif (142984b), read at 7c1ae82."""
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # as if not installed
+    if "HEIF" in Image.OPEN:  # registered by an earlier test
+        monkeypatch.setattr(Image, "ID", [f for f in Image.ID if f != "HEIF"])
+        monkeypatch.delitem(Image.OPEN, "HEIF")
+    whole = io.BytesIO()
+    photo.save(whole, "AVIF")
+    data = bytearray(whole.getvalue())
+    data[8:12] = b"mif1"
+    path = tmp_path / "photo.avif"
+    path.write_bytes(data)
+    assert load_image(path).size == (40, 30)
+    assert load_image("piped", data=bytes(data)).size == (40, 30)
+    assert upright_sizes(path) == [(40, 30)]
+    with open_image(path) as im:
+        assert im.format == "AVIF"
+
+
+def test_a_heic_without_pillow_heif_says_so_everywhere(heic_without_opener, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # as if not installed
+    data = heic_without_opener.read_bytes()
+    for call in (lambda: load_image(heic_without_opener), lambda: open_image(heic_without_opener),
+                 lambda: load_image("piped", data=data), lambda: open_image(io.BytesIO(data))):
+        with pytest.raises(ImageReadError, match="need the pillow-heif package"):
+            call()
+    assert upright_sizes(heic_without_opener) == []
+
+
+def test_a_piped_image_over_the_cap_is_refused_with_its_upright_size(photo, tmp_path):
+    """taco compress worded a regular file's refusal with its upright size (over_cap) but a piped
+    one's with its stored size (load_image's ImageReadError.size)."""
+    from taco.cli.compress import over_cap
+
+    path = tmp_path / "rot6.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo.save(path, exif=exif)
+    for source in (path, "piped"):
+        with pytest.raises(ImageReadError) as refused:
+            load_image(source, data=None if source is path else path.read_bytes(), max_pixels=1000)
+        assert refused.value.size == (30, 40) and refused.value.max_pixels == 1000
+    assert over_cap(path, 1000).startswith("a 30x40 image")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_skip_existing_compares_a_named_pipes_size(photo, tmp_path, capsys):
+    """``taco compress <(cat other.jpg) -o existing.taco --skip-existing`` skipped silently
+    (142984b: upright_sizes of a pipe was []), where the output holds another photo."""
+    from taco.cli import main
+
+    path = tmp_path / "photo.png"
+    photo.save(path)
+    out = tmp_path / "photo.taco"
+    assert main(["compress", str(path), "-m", "elic-tiny", "-o", str(out), "--quiet"]) == 0
+    other = io.BytesIO()
+    photo.resize((30, 40)).save(other, "JPEG")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    writer = _write_later(pipe, other.getvalue())
+    capsys.readouterr()
+    assert main(["compress", str(pipe), "-m", "elic-tiny", "-o", str(out), "--skip-existing"]) == 2
+    writer.join(10)
+    assert "exists and holds a 40x30 image, not this 30x40 one" in capsys.readouterr().err

@@ -222,7 +222,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
                     data = read_stdin_image() if src is STDIN else None
                     try:
                         image = load_image(src, data=data, max_pixels=cap)
-                    except ImageReadError as e:  # over the cap: a header the check could not read
+                    except ImageReadError as e:  # over the cap: stdin, a pipe, or a header
+                        # over_cap could not read; e.size is upright, as over_cap words it
                         if e.size is None or e.max_pixels is None:
                             raise
                         raise CLIError(cap_refusal(*e.size, e.max_pixels)) from None
