@@ -372,21 +372,33 @@ def _refused_format(f: IO[bytes]) -> str | None:
     return None
 
 
+@contextmanager
+def _from_start(source: Path | IO[bytes]) -> Iterator[IO[bytes]]:
+    """``source`` to read from its first byte: a path opened (and closed after), a stream moved
+    to its start (left open)."""
+    with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
+        f.seek(0)
+        yield f
+
+
 def _declared_size(source: Path | IO[bytes]) -> tuple[int, int] | None:
     """The size the header of ``source`` declares, read by its format's Pillow opener (of
     :func:`_open_formats`, which decode nothing at open) without Pillow's decompression-bomb check,
     for a refusal that names it; None if it cannot be read."""
-    for name in _open_formats():
-        factory, accept = Image.OPEN[name]
-        try:
-            with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
-                f.seek(0)
-                if accept is None or accept(f.read(16)) is not True:
+    try:
+        with _from_start(source) as f:
+            head = f.read(16)
+            for name in _open_formats():
+                factory, accept = Image.OPEN[name]
+                try:
+                    if accept is None or accept(head) is not True:
+                        continue
+                    f.seek(0)
+                    return factory(f, "").size  # type: ignore[no-any-return]
+                except Exception:  # not this format after all
                     continue
-                f.seek(0)
-                return factory(f, "").size  # type: ignore[no-any-return]
-        except Exception:  # not this format after all
-            continue
+    except OSError:
+        return None
     return None
 
 
@@ -458,7 +470,7 @@ def _open_header(source: Path | IO[bytes], name: str | os.PathLike[str],
     try:
         return _open_capped(source, name, max_pixels)
     except UnidentifiedImageError:
-        with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
+        with _from_start(source) as f:
             refused = _refused_format(f)
             f.seek(0)
             heif = Path(name).suffix.lower() in HEIF_SUFFIXES or f.read(12)[4:12] in _HEIF_BRANDS
@@ -710,8 +722,7 @@ def _jpeg_scans(source: Path | io.BytesIO) -> int:
     """How many scans (start-of-scan markers, FF DA) a JPEG file holds: exact, as its entropy-coded
     data stuffs every FF byte with a 00. Read in pieces of 1 MiB (a 12 MP photo: a few ms)."""
     scans, last = 0, 0
-    with source.open("rb") if isinstance(source, Path) else nullcontext(source) as f:
-        f.seek(0)
+    with _from_start(source) as f:
         while piece := f.read(1 << 20):
             scans += piece.count(b"\xff\xda") + (last == 0xFF and piece[0] == 0xDA)
             last = piece[-1]
