@@ -67,6 +67,7 @@ __all__ = [
     "restore_mode",
     "tensor_to_image",
     "to_rgb",
+    "upright_size",
     "upright_sizes",
 ]
 
@@ -405,16 +406,9 @@ def _declared_size(source: Path | IO[bytes]) -> tuple[int, int] | None:
 def _too_large(name: str | os.PathLike[str], size: tuple[int, int] | Image.Image,
                max_pixels: int) -> ImageReadError:
     """The refusal of an image over ``max_pixels``, with its size and the cap on it
-    (:class:`ImageReadError`): ``size``, or of an opened image its upright size as
-    :func:`load_image` gives it (:func:`header_upright_sizes`; its stored size where its EXIF
-    block is broken), so a file and the same bytes piped in are refused in the same words."""
-    if isinstance(size, Image.Image):
-        try:
-            width, height = header_upright_sizes(size)[0]
-        except Exception:  # a broken EXIF block: load_image ignores it too
-            width, height = size.size
-    else:
-        width, height = size
+    (:class:`ImageReadError`): ``size``, or of an opened image its upright size
+    (:func:`upright_size`), so a file and the same bytes piped in are refused in the same words."""
+    width, height = upright_size(size) if isinstance(size, Image.Image) else size
     error = ImageReadError(name, f"image too large: {width}x{height} = {width * height} pixels exceeds "
                                  f"the cap of {max_pixels} (raise max_pixels if the file is trusted)")
     error.size, error.max_pixels = (width, height), max_pixels
@@ -526,6 +520,16 @@ def header_upright_sizes(im: Image.Image) -> list[tuple[int, int]]:
     if orientation is None:
         return [(width, height), (height, width)]
     return [(height, width)] if orientation in (5, 6, 7, 8) else [(width, height)]
+
+
+def upright_size(im: Image.Image) -> tuple[int, int]:
+    """The width and height :func:`load_image` gives an image opened, not yet decoded
+    (:func:`header_upright_sizes`' first), or its stored size where its EXIF block is broken
+    (load_image ignores such a block too): how a refusal over a pixel cap words its size."""
+    try:
+        return header_upright_sizes(im)[0]
+    except Exception:  # Pillow raises several types for a broken EXIF block
+        return im.size
 
 
 def _header_orientation(im: Image.Image) -> int | None:

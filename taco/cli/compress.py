@@ -290,7 +290,7 @@ def over_cap(source: Path, cap: int | None) -> str | None:
     header would be gone and the second open would wait for a writer for ever)."""
     if cap is None or source is STDIN or not is_regular_file(source):
         return None
-    from ..images import ConversionNotes, ImageReadError, header_upright_sizes, open_image
+    from ..images import ConversionNotes, ImageReadError, open_image, upright_size
 
     # what Pillow warns of the file is said when it is read whole: dropped here; Pillow's own
     # decompression-bomb check stays in force for a cap within it (moved above a larger cap), and
@@ -299,10 +299,7 @@ def over_cap(source: Path, cap: int | None) -> str | None:
         with ConversionNotes(), open_image(source, max_pixels=cap) as im:
             if im.width * im.height <= cap:
                 return None
-            try:
-                width, height = header_upright_sizes(im)[0]
-            except Exception:  # a broken EXIF block: load_image ignores it too
-                width, height = im.size
+            width, height = upright_size(im)
     except ImageReadError as e:
         if e.size is None:
             return None
