@@ -46,6 +46,7 @@ from .bitstream import (
     TacoFormatError,
     TacoHeader,
     TacoLike,
+    bits_per_pixel,
     pack,
 )
 from .bitstream.container import load_payload
@@ -130,7 +131,7 @@ class CompressResult:
     @property
     def bpp(self) -> float:
         """Bits per pixel of the whole file (header included), from the bytes written."""
-        return 8 * len(self.data) / (self.height * self.width)
+        return bits_per_pixel(len(self.data), self.height * self.width)
 
     def __repr__(self) -> str:  # the size of the bytes, not the bytes (a few MB of escapes)
         return (f"CompressResult(data=<{len(self.data)} bytes>, height={self.height}, "
@@ -525,7 +526,7 @@ def code_within(
         raise SizeBudgetError(
             f"a {width}x{height} image does not fit in {max_bytes:,} bytes with model "
             f"{model.model_id!r}: its smallest file (quality 1) is "
-            f"{lowest:,} bytes ({8 * lowest / (height * width):.4f} bpp)")
+            f"{lowest:,} bytes ({bits_per_pixel(lowest, height * width):.4f} bpp)")
     return best
 
 

@@ -150,6 +150,7 @@ def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, d
     ``bpp``: {label: bytes, bpp, quality, PSNR, LPIPS} against the original ``x`` (1, 3, H, W),
     or {label: {"not_applicable": why}} for a format that cannot hold the image (WebP over
     16,383 px a side)."""
+    from .bitstream import bits_per_pixel
     from .evaluation.classic import CodecUnavailable, code_at_bpp, get_codec
     from .images import image_to_tensor
 
@@ -163,6 +164,6 @@ def classic_at_same_size(rgb: Image.Image, x: Tensor, bpp: float) -> dict[str, d
             out[codec.label] = {"not_applicable": why}
             continue
         quality, data, decoded = code_at_bpp(codec, rgb, bpp)
-        out[codec.label] = {"bytes": len(data), "bpp": 8 * len(data) / (rgb.width * rgb.height),
+        out[codec.label] = {"bytes": len(data), "bpp": bits_per_pixel(len(data), rgb.width * rgb.height),
                             "quality": quality, **psnr_lpips(x, image_to_tensor(decoded))}
     return out

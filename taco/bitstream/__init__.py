@@ -10,6 +10,7 @@ from .container import (
     TacoHeader,
     TacoLike,
     TacoSummary,
+    bits_per_pixel,
     info,
     load_taco,
     pack,
@@ -19,5 +20,5 @@ from .container import (
 )
 
 __all__ = ["BUILTIN_MODEL_IDS", "FORMAT_VERSION", "MAGIC", "MAX_SIDE", "TacoFile", "TacoFormatError",
-           "TacoHeader", "TacoLike", "TacoSummary", "info", "load_taco", "pack", "summarize",
-           "taco_bytes", "unpack"]
+           "TacoHeader", "TacoLike", "TacoSummary", "bits_per_pixel", "info", "load_taco", "pack",
+           "summarize", "taco_bytes", "unpack"]

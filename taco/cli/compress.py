@@ -178,6 +178,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     resolved = command_model(args.model, "compress")  # first: a mistyped name is refused before torch loads
     model = resolved.model
 
+    from ..bitstream import bits_per_pixel
     from ..codec import coding_quality, compress_image, needs_variable_rate
     from ..images import ImageConversionWarning, ImageReadError, load_image
     from ..text.base import CaptionTruncatedWarning
@@ -271,7 +272,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         note("compress", f"{whose} EXIF/XMP metadata (date, camera, GPS, copyright) is not kept in "
              ".taco files")
     failures.skipped += meanwhile
-    overall = f"{8 * total_bytes / total_pixels:.4f} bpp overall, " if done else ""
+    overall = f"{bits_per_pixel(total_bytes, total_pixels):.4f} bpp overall, " if done else ""
     # a checkpoint's model id names its architecture: say which weights, which decoding needs
     weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"
                if resolved.checkpoint is not None else "")

@@ -29,6 +29,7 @@ from PIL import Image
 
 from taco.images import FORMAT_MAX_SIDES, image_to_tensor, tensor_to_image
 
+from ..bitstream import bits_per_pixel
 from ..distributed import DistEnv
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
@@ -264,10 +265,6 @@ def get_codec(name: str) -> ClassicCodec:
 # --------------------------------------------------------------------------- matched rate
 
 
-def _bpp(data: bytes, image: Image.Image) -> float:
-    return 8 * len(data) / (image.width * image.height)
-
-
 def code_at_bpp(
     codec: ClassicCodec, image: Image.Image, target_bpp: float
 ) -> tuple[int, bytes, Image.Image]:
@@ -283,17 +280,20 @@ def code_at_bpp(
             cache[q] = codec.code(image, q)
         return cache[q]
 
+    def bpp(q: int) -> float:
+        return bits_per_pixel(len(coded(q)[0]), image.width * image.height)
+
     lo, hi = codec.quality_range
     # order qualities from fewest to most bits
     qs = list(range(lo, hi + 1)) if codec.direction > 0 else list(range(hi, lo - 1, -1))
     a, b = 0, len(qs) - 1
     while b - a > 1:
         mid = (a + b) // 2
-        if _bpp(coded(qs[mid])[0], image) < target_bpp:
+        if bpp(qs[mid]) < target_bpp:
             a = mid
         else:
             b = mid
-    best = min((qs[a], qs[b]), key=lambda q: (abs(_bpp(coded(q)[0], image) - target_bpp), q))
+    best = min((qs[a], qs[b]), key=lambda q: (abs(bpp(q) - target_bpp), q))
     data, decoded = coded(best)
     return best, data, decoded
 
@@ -339,7 +339,8 @@ def _classic_work(
         x_hat = image_to_tensor(decoded)
         row: dict[str, object] = {
             "index": job.index, "quality": quality, "target_bpp": target,
-            "height": pil.height, "width": pil.width, "bytes": len(data), "bpp": _bpp(data, pil),
+            "height": pil.height, "width": pil.width, "bytes": len(data),
+            "bpp": bits_per_pixel(len(data), pil.width * pil.height),
             **pair_metrics(x, x_hat, lpips_input), "sha256": hashlib.sha256(data).hexdigest(),
         }
         if captioner is not None:

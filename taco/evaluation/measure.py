@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from taco.bitstream import bits_per_pixel
 from taco.devices import device_description
 from taco.metrics import (
     IMAGE_METRICS,
@@ -318,7 +319,7 @@ def summarize_rows(rows: Sequence[Mapping[str, str]]) -> dict[str, Any]:
     bpp = _floats(rows, "bpp")
     pixels = _floats(rows, "height") * _floats(rows, "width")
     point["bpp"] = float(bpp.mean())
-    point["bpp_pooled"] = float(8 * _floats(rows, "bytes").sum() / pixels.sum())
+    point["bpp_pooled"] = float(bits_per_pixel(_floats(rows, "bytes").sum(), pixels.sum()))
     for m in IMAGE_METRICS:
         v = _floats(rows, m)
         ok = np.isfinite(v)
