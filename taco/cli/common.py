@@ -207,6 +207,8 @@ class Failures:
         self.finished = 0
         #: Inputs left out because their outputs exist (--skip-existing).
         self.skipped = 0
+        #: Of those, outputs another process wrote while the batch ran (:meth:`written_meanwhile`).
+        self.meanwhile = 0
 
     def skip(self, src: Path, exc: Exception, also: Sequence[tuple[str, str]] = ()) -> bool:
         """Whether ``exc`` is a failure of the input ``src`` alone (:data:`INPUT_ERRORS`,
@@ -226,6 +228,14 @@ class Failures:
         print(f"taco {self.command}: error: {where}{text}", file=sys.stderr, flush=True)
         self.inputs.append(src)
         return True
+
+    def written_meanwhile(self, dst: Path) -> None:
+        """The output ``dst`` was found written, by another process, when this one came to publish
+        it (--skip-existing): said in a note, left as it is, and counted as skipped."""
+        note(self.command, f"{dst} exists (written meanwhile, by another process?): left as it is "
+             "(--skip-existing)")
+        self.meanwhile += 1
+        self.skipped += 1
 
     @contextmanager
     def stopping(self, total: int, noun: str, rest: str = "") -> Iterator[None]:

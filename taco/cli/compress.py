@@ -210,7 +210,6 @@ def cmd_compress(args: argparse.Namespace) -> int:
     total_bytes = total_pixels = done = 0
     with_metadata = 0  # images with EXIF, XMP or IPTC data a .taco file does not keep
     chosen: set[int] = set()  # the qualities coded at
-    meanwhile = 0  # --skip-existing: outputs another process wrote while these were coded
     t_all = time.perf_counter()
     with failures.stopping(considered, "image", rest_hint(dsts, args.force)):
         for (src, caption), dst in zip(jobs, dsts, strict=True):
@@ -240,9 +239,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                     raise
                 continue
             if not written:
-                note("compress", f"{dst} exists (written meanwhile, by another process?): left as "
-                     "it is (--skip-existing)")
-                meanwhile += 1
+                failures.written_meanwhile(dst)
                 continue
             done += 1
             chosen.add(res.quality)
@@ -271,7 +268,6 @@ def cmd_compress(args: argparse.Namespace) -> int:
         whose = "1 image's" if with_metadata == 1 else f"{count(with_metadata, 'image')}'"
         note("compress", f"{whose} EXIF/XMP metadata (date, camera, GPS, copyright) is not kept in "
              ".taco files")
-    failures.skipped += meanwhile
     overall = f"{bits_per_pixel(total_bytes, total_pixels):.4f} bpp overall, " if done else ""
     # a checkpoint's model id names its architecture: say which weights, which decoding needs
     weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"

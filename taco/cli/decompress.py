@@ -130,7 +130,6 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     report = report_stream(dsts)
     t_all = time.perf_counter()
-    meanwhile = 0  # --skip-existing: outputs another process wrote while these were decoded
     with failures.stopping(len(files), "file", rest_hint(dsts, args.force)):
         for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
             failures.finished = i - 1
@@ -152,15 +151,12 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                     raise
                 continue
             if not written:
-                note("decompress", f"{dst} exists (written meanwhile, by another process?): left "
-                     "as it is (--skip-existing)")
-                meanwhile += 1
+                failures.written_meanwhile(dst)
                 continue
             if not args.quiet:
                 print(f"{place}{shown_path(src)} -> {shown_path(dst)}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
                       file=report, flush=True)
-    failures.skipped += meanwhile
-    return finish(failures, files, done=len(files) - len(failures.inputs) - meanwhile,
+    return finish(failures, files, done=len(files) - len(failures.inputs) - failures.meanwhile,
                   seconds=time.perf_counter() - t_all, report=report)
 
 
