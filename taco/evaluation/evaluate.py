@@ -44,7 +44,7 @@ import torch
 from ..atomic import write_text_atomic
 from ..checksums import sha256_file
 from ..devices import device_kind, resolve_device
-from ..distributed import DistEnv, dist_env_from_environ
+from ..distributed import DistEnv, dist_env_from_environ, leaving_process_group
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
 from ..locks import FolderLock
@@ -652,10 +652,8 @@ def run_evaluation(cfg: EvalConfig) -> list[Path]:
     results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`.
 
     Under torchrun the process group it joins is left when it returns (after a barrier) or
-    fails (:func:`taco.train.distributed.leaving_process_group`); a group the caller had
+    fails (:func:`taco.distributed.leaving_process_group`); a group the caller had
     joined already stays."""
-    from ..train.distributed import leaving_process_group
-
     dist = dist_env_from_environ()
     joined = join_process_group(dist)
     with leaving_process_group() if joined else nullcontext():

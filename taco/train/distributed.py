@@ -8,9 +8,7 @@ is a world of one. Backend: NCCL on CUDA, gloo on CPU.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import TypeVar
 
 import torch
@@ -42,34 +40,6 @@ def init_distributed(env: DistEnv, device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.set_device(device)
     dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-
-
-def shutdown_distributed(*, wait: bool = False) -> None:
-    """Leave the process group. ``wait``: first a barrier, so that no rank tears its
-    connections down while another still uses them (gloo then aborts the late rank's process:
-    "terminate called without an active exception"); only on the way out of a run that ended
-    normally on every rank, since a barrier after a failure on one rank would never return.
-
-    The run's objects are collected first: a finished Trainer lives on in reference cycles, and
-    its DistributedDataParallel holds the group; freed at interpreter exit, after the group is
-    gone, gloo's threads may abort the process (SIGABRT) after a run that went right."""
-    if dist.is_initialized():
-        gc.collect()
-        if wait:
-            dist.barrier()
-        dist.destroy_process_group()
-
-
-@contextmanager
-def leaving_process_group() -> Iterator[None]:
-    """Run the block, then leave the process group: after a barrier when the block ended
-    normally, at once when it raised (:func:`shutdown_distributed`)."""
-    try:
-        yield
-    except BaseException:
-        shutdown_distributed()
-        raise
-    shutdown_distributed(wait=True)
 
 
 def all_reduce_mean(values: Tensor, env: DistEnv) -> Tensor:

@@ -55,7 +55,7 @@ from .. import metrics
 from ..captions_file import FOLDER_CAPTIONS, has_captions
 from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_images
 from ..devices import usable_cpus
-from ..distributed import SilentInterrupted
+from ..distributed import SilentInterrupted, leaving_process_group
 from ..errors import Interrupted, TacoError, TacoWarning, warn_at_caller
 from ..locks import FolderLock, hold_folder
 from ..losses import TacoLoss
@@ -88,7 +88,6 @@ from .distributed import (
     dist_env_from_environ,
     gather_rows,
     init_distributed,
-    leaving_process_group,
     replicas_in_sync,
     resolve_device,
     shared_stop,

@@ -4,7 +4,7 @@ import weakref
 
 import torch.distributed as dist
 
-from taco.train import distributed
+from taco import distributed
 
 
 class Run:
