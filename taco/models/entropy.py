@@ -61,11 +61,13 @@ __all__ = [
     "CHANNEL_CONTEXT_HALO",
     "SPATIAL_CONTEXT_HALO",
     "band_rows",
+    "check_streams",
     "merge_checkerboard",
     "pass_parameters",
     "quantize_symbols",
     "scale_indexes",
     "split_checkerboard",
+    "stream_symbols",
 ]
 
 #: The dtype of y_hat on both sides of the coder, whatever dtype the entropy parameters are
@@ -178,6 +180,30 @@ def decompress_hyper_latent(
     eb = hyper.entropy_bottleneck
     indexes, medians = _hyper_indexes_and_medians(eb, n, tuple(shape), eb.quantiles.device)
     return hyper.h_s(_ungain(dequantize_symbols(stream.decode(eb, indexes), medians), gains))
+
+
+def stream_symbols(eb: EntropyBottleneck, shape: dict[str, Any]) -> int:
+    """Symbols one image's stream holds for latent shapes ``shape``: z (``eb``'s channels over
+    ``shape["hyper"]``), then every y group (``shape["y"]``, (C, h, w) each)."""
+    hz, wz = shape["hyper"]
+    return int(eb._quantized_cdf.shape[0] * hz * wz + sum(c * h * w for c, h, w in shape["y"]))
+
+
+def check_streams(strings: Any, shape: dict[str, Any] | None = None,
+                  groups: Sequence[int] = ()) -> None:
+    """ValueError unless ``strings`` is ``[[stream per image]]`` (one kind, at least one image)
+    and, given ``shape``, ``shape["y"]`` is what channel groups ``groups`` give for z of size
+    ``shape["hyper"]`` (each group 4x z's height and width)."""
+    if (not isinstance(strings, (list, tuple)) or len(strings) != 1
+            or not isinstance(strings[0], (list, tuple)) or not strings[0]):
+        raise ValueError("expected [[stream per image]]: one rANS stream per image "
+                         f"(got {len(strings) if isinstance(strings, (list, tuple)) else type(strings)})")
+    if shape is None:
+        return
+    hz, wz = shape["hyper"]
+    want = [(c, 4 * hz, 4 * wz) for c in groups]
+    if [tuple(s) for s in shape["y"]] != want:
+        raise ValueError(f"latent shapes {shape['y']} do not fit this codec (expected {want})")
 
 
 def _ungain(z_hat: Tensor, gains: GainVectors | None) -> Tensor:
@@ -412,9 +438,7 @@ class ReferenceLatentCodec(nn.Module):
 
     def num_symbols(self, shape: dict[str, Any]) -> int:
         """Symbols one image's stream holds for latent shapes ``shape`` (z, then every group)."""
-        hz, wz = shape["hyper"]
-        return int(self.entropy_bottleneck._quantized_cdf.shape[0] * hz * wz
-                   + sum(c * h * w for c, h, w in shape["y"]))
+        return stream_symbols(self.entropy_bottleneck, shape)
 
     @torch.no_grad()
     def compress_hyper(
@@ -481,13 +505,8 @@ class ReferenceLatentCodec(nn.Module):
         ``strings`` are untrusted: a malformed stream raises ``TacoFormatError``
         (:class:`~taco.bitstream.rans.StreamDecoder`), never reads outside its buffer.
         """
-        if (not isinstance(strings, (list, tuple)) or len(strings) != 1
-                or not isinstance(strings[0], (list, tuple)) or not strings[0]):
-            raise ValueError("expected [[stream per image]]: one rANS stream per image")
+        check_streams(strings, shape, self.groups)
         hz, wz = shape["hyper"]
-        want = [(c, 4 * hz, 4 * wz) for c in self.groups]
-        if [tuple(s) for s in shape["y"]] != want:
-            raise ValueError(f"latent shapes {shape['y']} do not fit this codec (expected {want})")
         gains = self.gain_vectors(shape.get("quality"))
         stream = StreamDecoder(strings[0], self.num_symbols(shape))
         hyper = decompress_hyper_latent(self, stream, len(strings[0]), (hz, wz), gains)

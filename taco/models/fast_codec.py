@@ -68,12 +68,14 @@ from .entropy import (
     PassCoder,
     ReferenceLatentCodec,
     band_rows,
+    check_streams,
     codes_itself,
     compress_hyper_latent,
     decompress_hyper_latent,
     dequantize_symbols,
     pass_parameters,
     quantize_symbols,
+    stream_symbols,
 )
 from .gains import check_quality
 
@@ -267,9 +269,7 @@ def num_symbols(codec: LatentCodec, shape: dict[str, Any]) -> int:
     if codes_itself(codec):
         return codec.num_symbols(shape)  # type: ignore[union-attr]
     assert isinstance(codec, HyperpriorLatentCodec)
-    eb = codec.latent_codec["hyper"].entropy_bottleneck
-    hz, wz = shape["hyper"]
-    return int(eb._quantized_cdf.shape[0] * hz * wz + sum(c * h * w for c, h, w in shape["y"]))
+    return stream_symbols(codec.latent_codec["hyper"].entropy_bottleneck, shape)
 
 
 @torch.no_grad()
@@ -348,18 +348,12 @@ def decompress_latent(
     :class:`StreamDecoder`), never reads outside the memory handed to the C++ decoder.
     """
     _check(codec, shape.get("quality"))
-    if (not isinstance(strings, (list, tuple)) or len(strings) != 1
-            or not isinstance(strings[0], (list, tuple)) or not strings[0]):
-        raise ValueError("expected [[stream per image]]: one rANS stream per image "
-                         f"(got {len(strings) if isinstance(strings, (list, tuple)) else type(strings)})")
+    check_streams(strings)  # a codec that codes itself checks the latent shapes
     if codes_itself(codec):
         return codec.decompress(strings, shape)  # type: ignore[union-attr]
     assert isinstance(codec, HyperpriorLatentCodec)
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
-    hz, wz = shape["hyper"]
-    want = [(c, 4 * hz, 4 * wz) for c in groups.groups]
-    if [tuple(s) for s in shape["y"]] != want:
-        raise ValueError(f"latent shapes {shape['y']} do not fit this codec (expected {want})")
+    check_streams(strings, shape, groups.groups)
     streams = strings[0]
     stream = StreamDecoder(streams, num_symbols(codec, shape))
     side_params = decompress_hyper_latent(codec.latent_codec["hyper"], stream, len(streams),
