@@ -38,6 +38,7 @@ from . import stats
 from .stats import min_pairs, percentile_interval
 
 __all__ = [
+    "METHOD_NAMES",
     "MIN_OVERLAP",
     "BDBootstrap",
     "BDInterval",
@@ -61,6 +62,12 @@ METRIC_ORDER = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
 #: table: a mean over a sliver of the range says little (scripts/check_targets.py fails a
 #: target measured over less, its ``--min-overlap``).
 MIN_OVERLAP = 0.2
+#: The interpolations of the ``bjontegaard`` package, as a table's header names them.
+METHOD_NAMES = {
+    "pchip": "pchip (piecewise cubic Hermite)",
+    "cubic": "cubic (VCEG-M33's cubic polynomial fit)",
+    "akima": "akima (Akima spline)",
+}
 
 
 @dataclass(frozen=True)
@@ -590,8 +597,11 @@ def format_bd_table(
     anchor: str,
     *,
     bootstrap: Mapping[str, float | int] | None = None,
+    method: str = "pchip",
 ) -> str:
     """A Markdown table of :func:`bd_table` output: BD-rate % and BD-metric per metric.
+
+    The header names the anchor and ``method``, the interpolation the table was computed with.
 
     Cells with a bootstrap interval read ``value [low, high]``; ``bootstrap`` (``resamples``,
     ``confidence``, ``seed``) describes it in a note under the table. A value averaged over less
@@ -609,7 +619,8 @@ def format_bd_table(
                   "is better, so < 0 is a gain)" if lower else "")
     lines = [
         f"Anchor: **{anchor}**. BD-rate < 0: fewer bits at equal quality. "
-        f"BD-metric: quality gain at equal rate{lower_note}.",
+        f"BD-metric: quality gain at equal rate{lower_note}. "
+        f"Curves interpolated by {METHOD_NAMES.get(method, method)}.",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),

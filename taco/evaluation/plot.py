@@ -643,6 +643,10 @@ def _log_bpp_axis(ax: Any) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
+#: The interpolation of the BD tables ``taco plot`` writes (:data:`taco.evaluation.bdrate.METHOD_NAMES`).
+BD_METHOD = "pchip"
+
+
 def _write_bd_table(base: Path, ds: str, curves: list[Curve], panels: list[str],
                     anchor: str, bootstrap: int, seed: int, left_out: dict[str, str]) -> list[Path]:
     """``STEM.bdrate.md`` / ``.json``: every curve against ``anchor`` (a label of theirs); the
@@ -655,15 +659,15 @@ def _write_bd_table(base: Path, ds: str, curves: list[Curve], panels: list[str],
     boot = {"resamples": bootstrap, "confidence": 0.95, "seed": seed}
     try:
         table = bd_table(table_curves, anchor, [m for m in panels if m in ("psnr", "ms_ssim", "lpips", "fid")],
-                         images=images, resamples=bootstrap, seed=seed)
+                         method=BD_METHOD, images=images, resamples=bootstrap, seed=seed)
     except ImportError as exc:  # the eval extra is not installed
         print(f"no BD-rate table: {exc}", file=sys.stderr)
         return []
     md = base.with_name(base.name + ".bdrate.md")
     notes = "".join(f"\n{m.upper()} left out: {why}\n" for m, why in left_out.items())
-    write_text_atomic(md, f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot) + notes)
+    write_text_atomic(md, f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot, method=BD_METHOD) + notes)
     extra = ({"bootstrap": {**boot, "method": "percentile bootstrap over the images, both curves "
                             "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
              if images else {}) | ({"left_out": left_out} if left_out else {})
     return [md, write_json(md.with_suffix(".json"), {"anchor": anchor, "dataset": ds,
-                                                   "method": "pchip", **extra, "table": table})]
+                                                   "method": BD_METHOD, **extra, "table": table})]
