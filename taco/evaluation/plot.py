@@ -270,7 +270,20 @@ def _check_curve(ds: str, curve: Curve) -> None:
 #: Keys of a result's ``run`` that do not make two results two runs: which set metrics (FID, CMMD)
 #: were computed, and the device and version recorded since (:data:`RECORDED_LATER`, absent from
 #: older files); runs that differ in them alone, with points that agree, are one run twice.
+#: A key that only one of two results has is not compared either (:func:`_same_where_both`).
 _RUN_KEYS_NOT_COMPARED = frozenset({"set_metrics"}) | RECORDED_LATER
+
+
+def _same_where_both(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Every key both objects have holds the same value, nested objects compared the same way.
+    A key one lacks was recorded later: results written before ``run.lpips_input``,
+    ``run.label`` and ``run.dataset.content`` were recorded lack them, and are still the same
+    run as a newer copy of themselves."""
+    for k in a.keys() & b.keys():
+        x, y = a[k], b[k]
+        if not (_same_where_both(x, y) if isinstance(x, dict) and isinstance(y, dict) else x == y):
+            return False
+    return True
 
 
 def _agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -280,14 +293,14 @@ def _agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def _same_results(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two results are one run's twice: the same ``run`` (but for its set metrics) and
-    points of the same settings that agree wherever both have a value (JPEG run into two
-    folders, one of them with FID)."""
+    """Whether two results are one run's twice: the same ``run`` (but for its set metrics, and
+    keys only one of them records) and points of the same settings that agree wherever both
+    have a value (JPEG run into two folders, one of them with FID; an older run's copy)."""
     def run(r: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in (r.get("run") or {}).items() if k not in _RUN_KEYS_NOT_COMPARED}
 
     pa, pb = a["points"], b["points"]
-    return run(a) == run(b) and len(pa) == len(pb) and all(
+    return _same_where_both(run(a), run(b)) and len(pa) == len(pb) and all(
         p.get("setting") == q.get("setting") and _agree(p, q) for p, q in zip(pa, pb, strict=True))
 
 
