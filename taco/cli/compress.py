@@ -8,8 +8,9 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..atomic import special_file
 from ..memory import MAX_DECODE_PIXELS, MAX_ENCODE_PIXELS, decode_memory_text
@@ -44,6 +45,10 @@ from .files import (
     write_output,
 )
 from .progress_line import StageReporter, stage_delay
+
+if TYPE_CHECKING:
+    from ..codec import CompressResult
+    from ..resolve import ResolvedModel
 
 #: How ``--skip-existing`` tells an output already made here: a .taco of the same name holding
 #: an image of another size is another photo's (:func:`taco.cli.files.another_photo`).
@@ -178,7 +183,6 @@ def cmd_compress(args: argparse.Namespace) -> int:
     resolved = command_model(args.model, "compress")  # first: a mistyped name is refused before torch loads
     model = resolved.model
 
-    from ..bitstream import bits_per_pixel
     from ..codec import coding_quality, compress_image, needs_variable_rate
     from ..images import ImageConversionWarning, ImageReadError, load_image
     from ..text.base import CaptionTruncatedWarning
@@ -207,9 +211,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         note("compress", caption_note)
     report = report_stream(dsts)
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
-    total_bytes = total_pixels = done = 0
-    with_metadata = 0  # images with EXIF, XMP or IPTC data a .taco file does not keep
-    chosen: set[int] = set()  # the qualities coded at
+    totals = Totals()
     t_all = time.perf_counter()
     with failures.stopping(considered, "image", rest_hint(dsts, args.force)):
         for (src, caption), dst in zip(jobs, dsts, strict=True):
@@ -227,7 +229,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                         if e.size is None or e.max_pixels is None:
                             raise
                         raise CLIError(cap_refusal(*e.size, e.max_pixels)) from None
-                    with_metadata += _carries_metadata(image)
+                    totals.with_metadata += _carries_metadata(image)
                     t0 = time.perf_counter()
                     res = compress_image(image, caption, model, quality=quality, progress=progress,
                                          max_bytes=byte_budget(args, image.width, image.height))
@@ -241,22 +243,58 @@ def cmd_compress(args: argparse.Namespace) -> int:
             if not written:
                 failures.written_meanwhile(dst)
                 continue
-            done += 1
-            chosen.add(res.quality)
-            total_bytes += len(res.data)
-            total_pixels += res.height * res.width
+            totals.add(res)
             if res.height * res.width > MAX_DECODE_PIXELS:
                 print(f"taco compress: warning: {shown_path(dst)}: {res.width}x{res.height} is over the decoder's "
                       f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
                       f"--max-pixels 0 ({decode_memory_text(res.height * res.width)})", file=sys.stderr)
             if not args.quiet:
-                turned = image.info.get("exif_orientation", 1)
-                turn = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
-                budget = byte_budget(args, res.width, res.height)
-                fit = f"quality {res.quality} (budget {budget} bytes), " if sized else ""
-                print(f"{label}{shown_path(src)} -> {shown_path(dst)}: {res.width}x{res.height}{turn}, {fit}{len(res.data)} "
-                      f"bytes, {res.bpp:.4f} bpp, {ms:.0f} ms", file=report, flush=True)
-    secs = time.perf_counter() - t_all
+                print(image_line(label, src, dst, res, image.info.get("exif_orientation", 1),
+                                 byte_budget(args, res.width, res.height), ms), file=report, flush=True)
+    end_of_batch(args, resolved, totals, failures, report, quality=quality, sized=sized, many=many,
+                 seconds=time.perf_counter() - t_all)
+    return failures.status(considered, "image")
+
+
+@dataclass
+class Totals:
+    """What a ``taco compress`` run has written so far, for its summary line."""
+
+    done: int = 0  # images written
+    nbytes: int = 0
+    pixels: int = 0
+    chosen: set[int] = field(default_factory=set)  # the qualities coded at
+    with_metadata: int = 0  # images read with EXIF, XMP or IPTC data a .taco file does not keep
+
+    def add(self, res: CompressResult) -> None:
+        """Count the file ``res`` as written."""
+        self.done += 1
+        self.chosen.add(res.quality)
+        self.nbytes += len(res.data)
+        self.pixels += res.height * res.width
+
+
+def image_line(label: str, src: Path, dst: Path, res: CompressResult, turned: int,
+               budget: int | None, ms: float) -> str:
+    """The line ``taco compress`` prints for an image written: ``[2/3] SRC -> DST: WxH (EXIF
+    orientation 6 applied), quality 4 (budget 2000 bytes), BYTES bytes, BPP bpp, MS ms``. The
+    orientation where ``turned`` (EXIF) is not 1; quality and budget under --max-bytes or
+    --target-bpp (``budget``, None when coding at a quality)."""
+    turn = f" (EXIF orientation {turned} applied)" if turned != 1 else ""
+    fit = f"quality {res.quality} (budget {budget} bytes), " if budget is not None else ""
+    return (f"{label}{shown_path(src)} -> {shown_path(dst)}: {res.width}x{res.height}{turn}, {fit}"
+            f"{len(res.data)} bytes, {res.bpp:.4f} bpp, {ms:.0f} ms")
+
+
+def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Totals,
+                 failures: Failures, report: Any, *, quality: int | None, sized: bool, many: bool,
+                 seconds: float) -> None:
+    """The end of ``taco compress``: a note on the metadata not kept, and (a batch, or an image
+    written) the summary line on ``report``: ``compressed 3 images with MODEL at quality 4: BYTES
+    bytes, BPP bpp overall, SECS s``; under --max-bytes/--target-bpp the qualities chosen."""
+    from ..bitstream import bits_per_pixel
+
+    chosen = totals.chosen
     if quality is not None:
         at = f" at quality {quality}"
     elif sized and chosen:
@@ -264,18 +302,18 @@ def cmd_compress(args: argparse.Namespace) -> int:
               else f" at qualities {min(chosen)}..{max(chosen)}")
     else:
         at = ""
-    if with_metadata:
-        whose = "1 image's" if with_metadata == 1 else f"{count(with_metadata, 'image')}'"
+    if totals.with_metadata:
+        n = totals.with_metadata
+        whose = "1 image's" if n == 1 else f"{count(n, 'image')}'"
         note("compress", f"{whose} EXIF/XMP metadata (date, camera, GPS, copyright) is not kept in "
              ".taco files")
-    overall = f"{bits_per_pixel(total_bytes, total_pixels):.4f} bpp overall, " if done else ""
+    overall = f"{bits_per_pixel(totals.nbytes, totals.pixels):.4f} bpp overall, " if totals.done else ""
     # a checkpoint's model id names its architecture: say which weights, which decoding needs
     weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"
                if resolved.checkpoint is not None else "")
-    if done or many:
-        print(f"compressed {count(done, 'image')} with {model.model_id}{weights}{at}: {total_bytes} bytes, "
-              f"{overall}{secs:.2f} s{failures.summary()}", file=report)
-    return failures.status(considered, "image")
+    if totals.done or many:
+        print(f"compressed {count(totals.done, 'image')} with {resolved.model.model_id}{weights}{at}: "
+              f"{totals.nbytes} bytes, {overall}{seconds:.2f} s{failures.summary()}", file=report)
 
 
 def over_cap(source: Path, cap: int | None) -> str | None:

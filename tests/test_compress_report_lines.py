@@ -1,0 +1,48 @@
+"""taco compress's report wording, as helpers: the per-image line and the end of a batch."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from types import SimpleNamespace
+
+from taco.cli.common import Failures
+from taco.cli.compress import Totals, end_of_batch, image_line
+from taco.codec import CompressResult
+
+
+def _res(nbytes: int, quality: int) -> CompressResult:
+    return CompressResult(b"\0" * nbytes, height=10, width=20, header_bytes=24, quality=quality)
+
+
+def test_image_line_says_orientation_and_budget_only_when_there():
+    res = _res(50, 3)
+    assert (image_line("[2/3] ", Path("a.png"), Path("a.taco"), res, 1, None, 12.3)
+            == "[2/3] a.png -> a.taco: 20x10, 50 bytes, 2.0000 bpp, 12 ms")
+    assert (image_line("", Path("a.png"), Path("a.taco"), res, 6, 60, 7.0)
+            == "a.png -> a.taco: 20x10 (EXIF orientation 6 applied), quality 3 (budget 60 bytes), "
+               "50 bytes, 2.0000 bpp, 7 ms")
+
+
+def test_end_of_batch_names_the_qualities_chosen_weights_and_metadata(capsys):
+    totals = Totals(with_metadata=2)
+    totals.add(_res(50, 2))
+    totals.add(_res(150, 4))
+    resolved = SimpleNamespace(checkpoint=Path("my ck.safetensors"), model=SimpleNamespace(model_id="elic-tiny"))
+    end_of_batch(argparse.Namespace(model="my ck.safetensors"), resolved, totals, Failures("compress"),
+                 None, quality=None, sized=True, many=True, seconds=1.5)
+    out, err = capsys.readouterr()
+    assert out == ("compressed 2 images with elic-tiny (my ck.safetensors; decode with --model "
+                   "'my ck.safetensors') at qualities 2..4: 200 bytes, 4.0000 bpp overall, 1.50 s\n")
+    assert err == ("taco compress: note: 2 images' EXIF/XMP metadata (date, camera, GPS, copyright) "
+                   "is not kept in .taco files\n")
+
+
+def test_end_of_batch_at_one_quality_and_nothing_written(capsys):
+    resolved = SimpleNamespace(checkpoint=None, model=SimpleNamespace(model_id="elic-tiny"))
+    end_of_batch(argparse.Namespace(model=None), resolved, Totals(), Failures("compress"), None,
+                 quality=3, sized=False, many=True, seconds=0.25)
+    assert capsys.readouterr().out == "compressed 0 images with elic-tiny at quality 3: 0 bytes, 0.25 s\n"
+    end_of_batch(argparse.Namespace(model=None), resolved, Totals(), Failures("compress"), None,
+                 quality=3, sized=False, many=False, seconds=0.25)
+    assert capsys.readouterr().out == ""
