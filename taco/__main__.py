@@ -1,8 +1,7 @@
 """``python -m taco ...``: the ``taco`` command (for an environment whose scripts folder is not
 on PATH, or to pick the interpreter: ``.venv/bin/python -m taco compress ...``)."""
 
-import sys
 
-from taco.cli import main
+from taco.cli import run
 
-sys.exit(main())
+run()

@@ -1,7 +1,6 @@
 """``python -m taco.cli ...``: the ``taco`` command (as ``python -m taco``)."""
 
-import sys
 
-from taco.cli import main
+from taco.cli import run
 
-sys.exit(main())
+run()

@@ -3,6 +3,6 @@ arguments, through the one command line (its error lines, warnings and exit stat
 
 import sys
 
-from taco.cli import main
+from taco.cli import run
 
-sys.exit(main(["train", *sys.argv[1:]]))
+run(["train", *sys.argv[1:]])
