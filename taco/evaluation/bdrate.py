@@ -49,6 +49,7 @@ __all__ = [
     "bd_rate",
     "bd_table",
     "format_bd_table",
+    "metric_bpp",
 ]
 
 #: One curve's rates or qualities.
@@ -79,6 +80,15 @@ class BDResult:
     reason: str = ""
     #: the interval the delta averages over: quality (BD-rate) or rate (BD-metric), NaN if none
     interval: tuple[float, float] = (float("nan"), float("nan"))
+
+
+def metric_bpp(point: Mapping[str, object], metric: str) -> float:
+    """The rate that goes with ``point``'s mean of ``metric``: its ``bpp_<metric>``, the mean bpp
+    of the images that mean is over (a summary writes it where that is fewer than all: MS-SSIM
+    of images under 161 px, PSNR of exact decodes), else its ``bpp`` (older results, or every
+    image counted); NaN where neither is a number."""
+    value = point.get(f"bpp_{metric}", point.get("bpp"))
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
 
 
 def _bjontegaard():  # noqa: ANN202
@@ -220,7 +230,8 @@ class ImageCurve:
 
     ``rate`` and each ``quality[metric]`` are ``(images, points)`` arrays in the same image and
     point order; the curve's point ``j`` is the mean over images of column ``j`` (non-finite
-    values skipped, as in the summary JSON's means).
+    values skipped, as in the summary JSON's means; :func:`bd_bootstrap` averages the rate over
+    the images whose quality it averages, as the summary's ``bpp_<metric>``).
     """
 
     images: tuple[str, ...]
@@ -395,8 +406,12 @@ def bd_bootstrap(
 ) -> BDBootstrap:
     """BD-rate and BD-metric of ``test`` against ``anchor`` with percentile bootstrap CIs.
 
-    The images both curves have are paired by name. Each of ``resamples`` seeded draws takes
-    that many images with replacement, averages them into the two mean curves and recomputes
+    The images both curves have, with a value of ``metric`` in both (MS-SSIM has none under
+    161 px), are paired by name: those are the images counted, resampled and held to
+    :func:`taco.evaluation.stats.min_pairs`. At each point the rate is averaged over the images
+    whose ``metric`` is finite there, as the quality is (the summary's ``bpp_<metric>``). Each of
+    ``resamples`` seeded draws takes that many images with replacement, averages them into the
+    two mean curves and recomputes
     both deltas; the interval is the central ``confidence`` share of the deltas that are
     defined (:class:`BDInterval` says how many were not). The point estimate is the delta of
     the mean curves over all paired images: the value :func:`bd_table` gives for the same
@@ -412,12 +427,19 @@ def bd_bootstrap(
         if metric not in curve.quality:
             raise TacoValueError(f"the {name} curve has no per-image {metric!r}: {sorted(curve.quality)}")
     in_test = set(test.images)
-    images = [name for name in anchor.images if name in in_test]
-    a, t = anchor.select(images), test.select(images)
-    columns = (a.rate, a.quality[metric], t.rate, t.quality[metric])
+    shared = [name for name in anchor.images if name in in_test]
+    a, t = anchor.select(shared), test.select(shared)
+    # the images with a value of ``metric`` in both curves (no MS-SSIM under 161 px): the ones
+    # resampled and counted; at each point the rate is averaged over the images the quality is
+    has = np.isfinite(a.quality[metric]).any(axis=1) & np.isfinite(t.quality[metric]).any(axis=1)
+    images = [name for name, ok in zip(shared, has, strict=True) if ok]
+    a, t = a.select(images), t.select(images)
+    qa, qt = a.quality[metric], t.quality[metric]
+    columns = (np.where(np.isfinite(qa), a.rate, np.nan), qa, np.where(np.isfinite(qt), t.rate, np.nan), qt)
     alongs = ("quality", "rate")  # BD-rate, BD-metric
 
-    none = BDResult(float("nan"), reason="the two curves share no image")
+    none = BDResult(float("nan"), reason=f"no image the two curves share has a {metric}" if shared
+                    else "the two curves share no image")
     ra, qa, rt, qt = (_mean_points(c) for c in columns)
     full = {k: _bd(alongs[k], ra, qa, rt, qt, method, strict=strict) if images else none for k in (0, 1)}
     wanted = [k for k in (0, 1) if not math.isnan(full[k].value)]  # an undefined delta gets no CI
@@ -461,10 +483,11 @@ def bd_bootstrap(
     return BDBootstrap(metric, interval(0), interval(1), len(images), resamples, confidence, seed, method)
 
 
-def _image_counts(points: Sequence[Mapping[str, float]]) -> set[int]:
-    """The numbers of images a curve's points are means over (their ``images``, where recorded)."""
-    return {int(n) for p in points if isinstance(n := p.get("images"), int | float)
-            and not isinstance(n, bool) and math.isfinite(n)}
+def _image_counts(points: Sequence[Mapping[str, float]], metric: str) -> set[int]:
+    """The numbers of images a curve's means of ``metric`` are over (its points' ``<metric>_images``,
+    else their ``images``, where recorded)."""
+    counts = (p.get(f"{metric}_images", p.get("images")) for p in points if p.get(metric) is not None)
+    return {int(n) for n in counts if isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n)}
 
 
 def _counts_text(counts: set[int]) -> str:
@@ -485,7 +508,9 @@ def bd_table(
     """BD-rate and BD-metric of every curve against ``anchor``, for each metric.
 
     ``curves`` maps a label to its points (dicts with ``"bpp"`` and metric values, and
-    ``"images"``: how many images a point is the mean over). Returns ``{label: {metric:
+    ``"images"``: how many images a point is the mean over; where a metric's mean is over
+    fewer, ``"<metric>_images"`` and ``"bpp_<metric>"``, the rate of those images, which is the
+    rate a delta in that metric uses: :func:`metric_bpp`). Returns ``{label: {metric:
     {"bd_rate": %, "overlap": ..., "reason": ..., "bd_metric": delta, "bd_metric_overlap": ...,
     "bd_metric_reason": ...}}}``: each delta with its own overlap (the share of the two curves'
     union it averages over: in quality for BD-rate, in log rate for BD-metric) and, when NaN,
@@ -493,13 +518,13 @@ def bd_table(
 
     When ``images`` (label -> :class:`ImageCurve`) holds the per-image results of a label and
     of the anchor in a metric, that cell's deltas are :func:`bd_bootstrap`'s: over the images
-    both curves coded, paired by name (``images``: how many), which is what its interval is
+    both curves coded with a value of the metric, paired by name (``images``: how many), which is what its interval is
     over, so a value is never from other images than its interval. With ``resamples`` > 0 they
     also get the intervals: ``bd_rate_low``/``bd_rate_high``, ``bd_metric_low``/``bd_metric_high``,
     ``ci_images`` (images paired) and ``bd_rate_undefined``/``bd_metric_undefined`` (resamples
     without a delta, left out), and ``ci_reason`` when there are too few images for an
-    interval. Otherwise the deltas are the points', and where the two curves' points are means
-    over different numbers of images ``images_differ`` says so (``"FAKE 6, JPEG 8"``): the
+    interval. Otherwise the deltas are the points', and where the two curves' means of the metric
+    are over different numbers of images ``images_differ`` says so (``"FAKE 6, JPEG 8"``): the
     value compares different sets of images (:func:`format_bd_table` marks it ``‡``).
     """
     if anchor not in curves:
@@ -517,8 +542,8 @@ def bd_table(
         if label == anchor:
             continue
         row: dict[str, dict[str, float | str]] = {}
-        own, theirs = _image_counts(points), _image_counts(base)
         for m in metrics:
+            own, theirs = _image_counts(points, m), _image_counts(base, m)
             a, t = images.get(anchor), images.get(label)
             b = (bd_bootstrap(a, t, m, resamples=resamples, confidence=confidence, seed=seed, method=method,
                               strict=False)
@@ -528,7 +553,8 @@ def bd_table(
                 d: BDResult | BDInterval = b.bd_metric
             else:
                 b = None
-                args = (column(base, "bpp"), column(base, m), column(points, "bpp"), column(points, m))
+                args = ([metric_bpp(p, m) for p in base], column(base, m),
+                        [metric_bpp(p, m) for p in points], column(points, m))
                 r, d = _bd("quality", *args, method), _bd("rate", *args, method)  # NaN for too few points
             row[m] = {
                 "bd_rate": r.value,

@@ -310,7 +310,9 @@ def summarize_rows(rows: Sequence[Mapping[str, str]]) -> dict[str, Any]:
     """Per-image rows -> one point: image count, mean and pooled bpp, mean of every metric.
 
     Means skip NaN (MS-SSIM of small images) and infinite values (PSNR of an exact copy);
-    ``*_images`` say how many images each mean is over when that is fewer than all.
+    ``*_images`` say how many images each mean is over when that is fewer than all, and
+    ``bpp_*`` the mean bpp of those images: the rate that goes with that metric's mean (a curve
+    of ``bpp`` against it would pair the rate of all images with the quality of some).
     """
     n = len(rows)
     point: dict[str, Any] = {"images": n}
@@ -326,6 +328,8 @@ def summarize_rows(rows: Sequence[Mapping[str, str]]) -> dict[str, Any]:
         point[m] = float(v[ok].mean()) if ok.any() else None
         if ok.sum() != n:
             point[f"{m}_images"] = int(ok.sum())
+            if ok.any():
+                point[f"bpp_{m}"] = float(bpp[ok].mean())
     return point
 
 

@@ -36,7 +36,7 @@ from ..checks import is_number
 from ..errors import TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
 from ..messages import shown_path
-from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table
+from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
     IMAGE_METRICS,
@@ -561,6 +561,7 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
     color = _Palette()
     all_bpp = [p["bpp"] for c in curves for p in c.points] + [
+        metric_bpp(p, m) for c in curves for p in c.points for m in panels if is_number(p.get(m))] + [
         p["bpp"] for r in refs for p in r.points if any(m in p for m in panels)]
     log_x = max(all_bpp) / max(min(all_bpp), 1e-9) > 8
     lo, hi = min(all_bpp), max(all_bpp)
@@ -615,10 +616,11 @@ def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve]
     lpips_input = ds_results[0].get("lpips_input", "standard")
     entries: dict[str, Any] = {}
     for c in curves:
-        pts = [p for p in c.points if is_number(p.get(m))]
+        # each point at the bpp of the images its mean of ``m`` is over (MS-SSIM: not those under 161 px)
+        pts = sorted((p for p in c.points if is_number(p.get(m))), key=lambda p: metric_bpp(p, m))
         if not pts:
             continue
-        x, y = [p["bpp"] for p in pts], [p[m] for p in pts]
+        x, y = [metric_bpp(p, m) for p in pts], [p[m] for p in pts]
         if c.kind == "classic-matched":
             star = markers[c.label] == "*"
             (line,) = ax.plot(x, y, markers[c.label], ms=13 if star else 9, color=color(c.codec), mec="black",

@@ -61,8 +61,9 @@ class MalformedResult(ResultsFileError):
 
 
 #: The values of a result's points that are numbers: finite (taco writes NaN and infinities as
-#: null), or null where not measured; ``bpp`` is also above 0 (a coded file has bytes).
-POINT_NUMBERS = ("bpp", *METRIC_ORDER)
+#: null), or null where not measured; ``bpp`` and ``bpp_<metric>`` (the mean bpp of the images a
+#: metric's mean is over, where fewer than all) are also above 0 (a coded file has bytes).
+POINT_NUMBERS = ("bpp", *METRIC_ORDER, *(f"bpp_{m}" for m in IMAGE_METRICS))
 
 
 def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -95,8 +96,8 @@ def result_problem(result: dict[str, Any]) -> str | None:
     ``name`` (its ``kind`` a string, its ``images`` a count, its ``paper_set`` true or false,
     where present); ``run``, ``model``
     (or null), ``set_metrics`` (and its ``fid``) and ``bpp_gap`` objects where present; ``points`` a list of objects whose
-    :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` above 0: every file taco or a codec
-    writes has bytes). The header of a run that has just started (no ``points`` yet) passes."""
+    :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` and ``bpp_<metric>`` above 0: every
+    file taco or a codec writes has bytes). The header of a run that has just started (no ``points`` yet) passes."""
     for key in ("run", "set_metrics", "bpp_gap", "model"):
         if key in result and not isinstance(result[key], dict) and not (key == "model" and result[key] is None):
             return f"its {key} is not a JSON object"
@@ -132,8 +133,9 @@ def result_problem(result: dict[str, Any]) -> str | None:
         for key in POINT_NUMBERS:
             value = point.get(key)
             # a bpp of 0 cannot be: a coded file has bytes (nor be drawn on taco plot's log axis)
-            if not _number_or_null(value) or (key == "bpp" and value is not None and value <= 0):
-                wanted = "a finite number above 0" if key == "bpp" else "a finite number"
+            rate = key.startswith("bpp")
+            if not _number_or_null(value) or (rate and value is not None and value <= 0):
+                wanted = "a finite number above 0" if rate else "a finite number"
                 return f"point {i + 1} has a {key} of {value!r:.40}, not {wanted} or null"
     return None
 

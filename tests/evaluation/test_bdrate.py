@@ -197,11 +197,14 @@ def resampled_one_by_one(anchor, test, metric, resamples, seed, method="pchip"):
     """bd_bootstrap's draws done the plain way: one resample, one package call per delta."""
     rng = np.random.default_rng(seed)
     n = len(anchor.images)
+    qa, qt = anchor.quality[metric], test.quality[metric]
+    # a point's rate over the images its quality is over (every image has some value here)
+    columns = (np.where(np.isfinite(qa), anchor.rate, np.nan), qa, np.where(np.isfinite(qt), test.rate, np.nan), qt)
     out = {"bd_rate": [], "bd_metric": []}
     for _ in range(resamples):
         rows = rng.integers(0, n, size=n)
         mean = [np.nanmean(c[rows], axis=0) if np.isfinite(c[rows]).any() else c[0] * np.nan
-                for c in (anchor.rate, anchor.quality[metric], test.rate, test.quality[metric])]
+                for c in columns]
         out["bd_rate"].append(bd_rate(*mean, method=method).value)
         out["bd_metric"].append(bd_metric(*mean, method=method).value)
     return {k: np.array(v) for k, v in out.items()}
