@@ -33,6 +33,7 @@ from ..bitstream import bits_per_pixel
 from ..distributed import DistEnv
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
+from .bdrate import metric_bpp
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
 from .result_files import TEXT_COLUMNS, read_result, result_rows
@@ -299,9 +300,11 @@ def code_at_bpp(
 
 
 def interpolate_rd(points: Sequence[dict[str, float]], target_bpp: float, metric: str) -> float:
-    """``metric`` of an RD curve at ``target_bpp``, linear in log(bpp); NaN outside the curve."""
-    pts = sorted((p["bpp"], p[metric]) for p in points
-                 if p.get("bpp") and p.get(metric) is not None and np.isfinite(p[metric]))
+    """``metric`` of an RD curve at ``target_bpp``, linear in log(bpp); NaN outside the curve.
+    Each point's rate is the one that goes with its mean of ``metric``
+    (:func:`taco.evaluation.bdrate.metric_bpp`: over the same images)."""
+    pts = sorted((metric_bpp(p, metric), p[metric]) for p in points
+                 if p.get(metric) is not None and np.isfinite(p[metric]) and metric_bpp(p, metric) > 0)
     if not pts or not pts[0][0] <= target_bpp <= pts[-1][0]:
         return float("nan")
     x = np.log([p[0] for p in pts])
