@@ -1,9 +1,10 @@
-"""CLIP's BPE vocabulary as the files a CLIP tokenizer reads, from the one ``open_clip`` ships.
+"""CLIP's BPE vocabulary as the files a CLIP tokenizer reads, from the copy taco ships.
 
-No CLIP weights can be had offline, but its vocabulary can: ``open-clip-torch`` (or
-``clip-anytorch``) ships ``bpe_simple_vocab_16e6.txt.gz``. :func:`clip_bpe_folder` derives
-vocab.json and merges.txt from it exactly as CLIP's ``SimpleTokenizer`` does, for the tiny test
-CLIP and anything else that needs CLIP's real tokens without the model.
+No CLIP weights can be had offline, but its vocabulary can: taco ships OpenAI CLIP's
+``bpe_simple_vocab_16e6.txt.gz`` in ``taco/assets/clip`` (MIT; ``taco/assets/THIRD_PARTY_NOTICES.md``).
+:func:`clip_bpe_folder` derives vocab.json and merges.txt from it exactly as CLIP's
+``SimpleTokenizer`` does, for the tiny test CLIP and anything else that needs CLIP's real tokens
+without the model.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import atexit
 import functools
 import gzip
-import importlib.util
+import hashlib
 import json
 import os
 import shutil
@@ -22,30 +23,32 @@ from ..atomic import write_text_atomic
 from .base import TextEncoderUnavailable
 
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
-BPE_FILE = "bpe_simple_vocab_16e6.txt.gz"
+BPE_FILE = Path(__file__).resolve().parent.parent / "assets" / "clip" / "bpe_simple_vocab_16e6.txt.gz"
+#: SHA-256 of :data:`BPE_FILE`, as OpenAI CLIP and open_clip ship it; checked on read.
+BPE_SHA256 = "924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a"
 
 
 @functools.lru_cache(maxsize=1)
 def clip_bpe_folder() -> Path:
     """A folder with CLIP's vocab.json, merges.txt and tokenizer_config.json, derived from the
-    BPE vocabulary shipped with ``open_clip`` exactly as CLIP's ``SimpleTokenizer`` derives
+    shipped BPE vocabulary (:data:`BPE_FILE`) exactly as CLIP's ``SimpleTokenizer`` derives
     them, and written once to ``$TACO_CACHE_DIR/clip-bpe`` (default ``~/.cache/taco/clip-bpe``).
     Both :func:`clip_tokenizer` and transformers' ``CLIPTokenizer`` read it."""
-    return _write_clip_bpe(_find_bpe_file())
+    return _write_clip_bpe(_read_bpe_lines())
 
 
-def _find_bpe_file() -> Path:
-    # find_spec locates a package without importing it (importing open_clip takes seconds).
-    for package in ("open_clip", "clip"):  # open-clip-torch, clip-anytorch
-        spec = importlib.util.find_spec(package)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            path = Path(location) / BPE_FILE
-            if path.is_file():
-                return path
-    raise TextEncoderUnavailable(
-        f"the tiny CLIP needs CLIP's BPE vocabulary ({BPE_FILE}), shipped with open_clip: "
-        "pip install open-clip-torch"
-    )
+def _read_bpe_lines() -> list[str]:
+    """The lines of the shipped BPE vocabulary (checksum verified); TextEncoderUnavailable when
+    the file is missing or not the one taco ships (a damaged install)."""
+    try:
+        data = BPE_FILE.read_bytes()
+    except OSError as e:
+        raise TextEncoderUnavailable(f"CLIP's BPE vocabulary is missing ({e}): reinstall taco") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != BPE_SHA256:
+        raise TextEncoderUnavailable(
+            f"CLIP's BPE vocabulary {BPE_FILE} has SHA-256 {digest}, expected {BPE_SHA256}: reinstall taco")
+    return gzip.decompress(data).decode("utf-8").split("\n")
 
 
 def _bytes_to_unicode() -> dict[int, str]:
@@ -65,9 +68,9 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(printable, map(chr, chars), strict=True))
 
 
-def _write_clip_bpe(bpe_file: Path) -> Path:
-    """Write vocab.json, merges.txt and tokenizer_config.json for ``bpe_file``; return the folder."""
-    lines = gzip.open(bpe_file).read().decode("utf-8").split("\n")
+def _write_clip_bpe(lines: list[str]) -> Path:
+    """Write vocab.json, merges.txt and tokenizer_config.json for the BPE file's ``lines``;
+    return the folder."""
     merges = lines[1 : 49152 - 256 - 2 + 1]  # as SimpleTokenizer: skip the header, 48894 merges
     byte_chars = list(_bytes_to_unicode().values())
     tokens = [
