@@ -62,6 +62,7 @@ from ..losses import TacoLoss
 from ..messages import count
 from ..models import CheckpointError
 from ..models.header import read_checkpoint_header
+from ..suffixes import IMAGE_SUFFIXES
 from ..text.base import TextEncoderUnavailable, TextTokens
 from .caption_embeddings import text_inputs
 from .checkpoints import (
@@ -192,7 +193,11 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
             continue
         name = cfg.data.captions if key == "data.root" else cfg.val.captions
         named = None if name is None else Path(root) / name
-        if Path(root).is_dir() and not has_captions(root, folder_images(Path(root)), named):
+        images = folder_images(Path(root)) if Path(root).is_dir() else []
+        if Path(root).is_dir() and not has_captions(root, images, named):
+            if not images:  # the dataset's own words for an empty folder, before the captions
+                raise EmptyDatasetError(f"no images to use under '{root}': no image files there "
+                                        f"({', '.join(sorted(IMAGE_SUFFIXES))})")
             missing = (f"no captions file {named}" if named else
                        f"no captions in {root} (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files)")
             raise ConfigError(
