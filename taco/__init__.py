@@ -60,9 +60,12 @@ _LAZY = {
     "TACO": "taco.models",
 }
 
-#: Subpackages reached as attributes (``taco.metrics.psnr``) without importing them first.
-_SUBMODULES = frozenset({"bitstream", "codec", "data", "demo", "evaluation", "images", "metrics",
-                         "models", "official", "pipeline", "text", "train"})
+#: Subpackages reached as attributes (``taco.metrics.psnr``, ``taco.errors.TacoError``) without
+#: importing them first; errors, memory, devices, progress, messages, fileobjects and resolve
+#: import no torch.
+_SUBMODULES = frozenset({"bitstream", "codec", "data", "demo", "devices", "errors", "evaluation",
+                         "fileobjects", "images", "memory", "messages", "metrics", "models",
+                         "official", "pipeline", "progress", "resolve", "text", "train"})
 
 __all__ = [
     "__version__",
@@ -151,12 +154,19 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         codec as codec,
         data as data,
         demo as demo,
+        devices as devices,
+        errors as errors,
         evaluation as evaluation,
+        fileobjects as fileobjects,
         images as images,
+        memory as memory,
+        messages as messages,
         metrics as metrics,
         models as models,
         official as official,
         pipeline as pipeline,
+        progress as progress,
+        resolve as resolve,
         text as text,
         train as train,
     )

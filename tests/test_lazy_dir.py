@@ -30,8 +30,9 @@ def test_dir_taco_adds_only_its_submodules_to_all() -> None:
 
     assert "__version__" in dir(taco)
     assert set(dir(taco)) - set(taco.__all__) == {
-        "bitstream", "codec", "data", "demo", "evaluation", "images", "metrics", "models",
-        "official", "pipeline", "text", "train"}
+        "bitstream", "codec", "data", "demo", "devices", "errors", "evaluation", "fileobjects",
+        "images", "memory", "messages", "metrics", "models", "official", "pipeline", "progress",
+        "resolve", "text", "train"}
 
 
 def test_a_package_without_all_lists_its_names_without_underscores() -> None:
