@@ -91,7 +91,8 @@ class ValConfig:
 
     ``images`` centre crops of ``crop`` px give the loss parts in eval mode (true rounding);
     the first ``compress_images`` of them are also really coded (bpp from the bytes, PSNR of the
-    decoded image). ``root=None`` switches validation off.
+    decoded image). Photos under ``crop`` px follow ``data.small_images`` as in training
+    (dropped with one warning, or upscaled). ``root=None`` switches validation off.
     """
 
     root: str | None = None

@@ -39,12 +39,15 @@ def reads_text(cfg: TrainConfig) -> bool:
 
 
 def build_val_dataset(cfg: TrainConfig) -> Dataset | None:
-    """The first ``val.images`` centre crops of ``val.root`` (first caption each), or None."""
+    """The first ``val.images`` centre crops of ``val.root`` (first caption each), or None.
+    Photos under ``val.crop`` px on the shorter side follow ``data.small_images`` as in training:
+    dropped with one warning (``drop``), or upscaled to cover the crop (``upscale``)."""
     v = cfg.val
     if v.root is None or v.images == 0:
         return None
     ds = CaptionedFolder(v.root, v.captions, center_crop_transform(v.crop), caption_index=0,
-                         captions_needed=reads_text(cfg))
+                         captions_needed=reads_text(cfg),
+                         min_side=v.crop if cfg.data.small_images == "drop" else None)
     return Subset(ds, range(min(v.images, len(ds))))
 
 

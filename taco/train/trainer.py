@@ -207,16 +207,26 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
             )
     try:
         train_set = build_train_dataset(cfg)
+    except EmptyDatasetError as e:
+        raise with_small_images_hint(e, "crop", "train") from None
+    try:
         val_set = build_val_dataset(cfg) if validation else None
     except EmptyDatasetError as e:
-        hint = ""
-        if e.too_small:
-            fits = e.largest_small_side // 64 * 64
-            hint = ("; train on them with --set data.small_images=upscale (each upscaled to "
-                    "cover the crop)" + (f", or a smaller crop: crop={fits} keeps those of "
-                                         f"{fits} px and more" if fits >= 64 else ""))
-        raise EmptyDatasetError(f"{e}{hint}", e.too_small, e.largest_small_side) from None
+        raise with_small_images_hint(e, "val.crop", "validate") from None
     return train_set, val_set
+
+
+def with_small_images_hint(e: EmptyDatasetError, crop_key: str, verb: str) -> EmptyDatasetError:
+    """``e`` with, where photos were dropped as smaller than the crop (``crop_key``), how to
+    ``verb`` on them: upscale them, or a smaller crop that keeps the largest of them."""
+    if not e.too_small:
+        return e
+    fits = e.largest_small_side // 64 * 64
+    hint = (f"; {verb} on them with --set data.small_images=upscale (each upscaled to cover "
+            "the crop)" + (f", or a smaller {crop_key}: {crop_key}={fits} keeps those of "
+                           f"{fits} px and more" if fits >= 64 else ""))
+    where = "val.root: " if crop_key == "val.crop" else ""
+    return EmptyDatasetError(f"{where}{e}{hint}", e.too_small, e.largest_small_side)
 
 
 class Trainer:
