@@ -7,7 +7,7 @@ TACO (Lee et al., ICML 2024, Sec. 3.2) feeds the adapter CLIP's ``last_hidden_st
   ``TACO_CLIP_PATH`` environment variable) or from the Hugging Face cache / hub. It never waits
   on a dead network: offline or unreachable, it raises :class:`TextEncoderUnavailable` at once.
 - :class:`TinyCLIPTextEncoder` ("clip-tiny") is a 2-layer, 32-wide CLIP text transformer with
-  seed-determined weights and the real CLIP BPE tokenizer (vocabulary from ``open_clip``), for
+  seed-determined weights and the real CLIP BPE tokenizer (vocabulary shipped in taco/assets/clip), for
   tests and tiny models. It needs no download.
 
 Both run without transformers, as :mod:`taco.text.minilm` does: its import (~3.4 s) would be most
