@@ -474,6 +474,7 @@ class Trainer:
                         if p.step >= self.total_steps:
                             break  # the final checkpoint, then the final validation
                         # the checkpoint first: a validation that fails leaves it written
+                        t_pause = time.perf_counter()
                         if p.step % cfg.ckpt_interval == 0:
                             self._check_finite(unchecked)
                             budget.note_save(self._save_together())
@@ -481,6 +482,7 @@ class Trainer:
                             self._check_finite(unchecked)
                             budget.note_validation(self._validate_together())
                             validated = p.step
+                        t_window += time.perf_counter() - t_pause  # img/s: training steps alone
                         # decided before the next batch is drawn (its random crops), so that a
                         # run resumed from where this one stops draws what an uninterrupted one would
                         stopped, signum = self._stop_reason(budget, stop)
