@@ -56,6 +56,7 @@ from taco.text import get_text_encoder  # noqa: E402
 from taco.text.base import TextEncoder  # noqa: E402
 from taco.train import Trainer, load_config  # noqa: E402
 from taco.train.caption_embeddings import CaptionTable, TableTextEncoder  # noqa: E402
+from taco.train.run_log import per_second  # noqa: E402
 
 VARIANTS = {
     "fast-fp32": ["data_on_device=true", "fused_adam=true"],
@@ -264,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                     Path(args.json).write_text(json.dumps(
                         {"args": vars(args), "device": str(device), "torch": torch.__version__,
                          "results": rows}, indent=2))  # fmt: skip
-                print(f"  {name} {variant}: {row['images_per_s']:.2f} img/s "
+                print(f"  {name} {variant}: {per_second(row['images_per_s'])} img/s "
                       f"({row['seconds']} s)", file=sys.stderr, flush=True)
     name = torch.cuda.get_device_name(device) if gpu else "cpu"
     print(f"{args.batch} x {args.crop}² crops from {args.data}, {args.steps} measured steps, "
@@ -281,8 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         ratio = f"{r['ratio_to_plain']:.2f}" if r["ratio_to_plain"] else "-"
         cpu_ratio = f"{r['cpu_ratio_to_plain']:.2f}" if r["cpu_ratio_to_plain"] else "-"
         syncs = r.get("syncs_per_step")
-        print(f"{r['model']:<20}{r['variant']:<14}{r['images_per_s']:>9.2f}{ratio:>9}"
-              f"{r['images_per_cpu_s']:>11.2f}{cpu_ratio:>9}{peak:>10}"
+        print(f"{r['model']:<20}{r['variant']:<14}{per_second(r['images_per_s']):>9}{ratio:>9}"
+              f"{per_second(r['images_per_cpu_s']):>11}{cpu_ratio:>9}{peak:>10}"
               f"{'-' if syncs is None else f'{syncs:.1f}':>12}")
     for r in rows:
         if r.get("sync_sources"):

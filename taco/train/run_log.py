@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -130,5 +131,13 @@ def train_postfix(values: dict[str, float], img_per_s: float) -> str:
     return (
         f"loss {values['loss']:.3f} bpp {values['bpp']:.3f} mse·λ {values['mse_term']:.3f} "
         f"lpips {values['lpips']:.3f} joint {values['joint_term']:.4f} psnr {values['psnr']:.2f} "
-        f"{img_per_s:.1f} img/s"
+        f"{per_second(img_per_s)} img/s"
     )
+
+
+def per_second(rate: float) -> str:
+    """A rate with three significant digits and no exponent (1234, 14.2, 0.0412): a slow CPU's
+    0.04 img/s is not shown as 0.0."""
+    if not math.isfinite(rate) or rate <= 0:
+        return f"{rate:g}"
+    return f"{rate:.{max(0, 2 - math.floor(math.log10(rate)))}f}"
