@@ -39,17 +39,17 @@ _LAZY = {
     "TacoError": "taco.errors",
     "TacoValueError": "taco.errors",
     "TacoWarning": "taco.errors",
-    "ImageSizeError": "taco.codec",
-    "SizeBudgetError": "taco.codec",
+    "ImageSizeError": "taco.errors",
+    "SizeBudgetError": "taco.errors",
     "TacoFormatError": "taco.bitstream",
     "ImageReadError": "taco.images",
     "ImageConversionWarning": "taco.images",
     "ImageFileWarning": "taco.images",
     "OutOfMemoryError": "taco.memory",
-    "CaptionTruncatedWarning": "taco.text.base",
-    "CaptionTooLongError": "taco.text.base",
-    "CaptionTextError": "taco.text.base",
-    "TextEncoderUnavailable": "taco.text.base",
+    "CaptionTruncatedWarning": "taco.errors",
+    "CaptionTooLongError": "taco.errors",
+    "CaptionTextError": "taco.errors",
+    "TextEncoderUnavailable": "taco.errors",
     "create_model": "taco.models",
     "load": "taco.models",
     "save_checkpoint": "taco.models",
@@ -108,16 +108,20 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
     )
     from taco.codec import (
         CompressResult as CompressResult,
-        ImageSizeError as ImageSizeError,
-        SizeBudgetError as SizeBudgetError,
         compress as compress,
         compress_image as compress_image,
         decompress as decompress,
     )
     from taco.errors import (
+        CaptionTextError as CaptionTextError,
+        CaptionTooLongError as CaptionTooLongError,
+        CaptionTruncatedWarning as CaptionTruncatedWarning,
+        ImageSizeError as ImageSizeError,
+        SizeBudgetError as SizeBudgetError,
         TacoError as TacoError,
         TacoValueError as TacoValueError,
         TacoWarning as TacoWarning,
+        TextEncoderUnavailable as TextEncoderUnavailable,
     )
     from taco.images import (
         ImageConversionWarning as ImageConversionWarning,
@@ -141,12 +145,6 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
     )
     from taco.resolve import (
         DEFAULT_MODEL as DEFAULT_MODEL,
-    )
-    from taco.text.base import (
-        CaptionTextError as CaptionTextError,
-        CaptionTooLongError as CaptionTooLongError,
-        CaptionTruncatedWarning as CaptionTruncatedWarning,
-        TextEncoderUnavailable as TextEncoderUnavailable,
     )
 
     from . import (

@@ -57,7 +57,11 @@ from .bitstream.rans import (
 )
 from .checks import as_int, positive_int_argument
 from .draws import with_cpu_default_device
-from .errors import TacoError, TacoValueError
+from .errors import (  # the two errors live there, so that naming one imports no torch
+    ImageSizeError as ImageSizeError,
+    SizeBudgetError as SizeBudgetError,
+    TacoValueError,
+)
 from .fileobjects import file_object_name, is_file_object
 from .images import PIXEL_SLACK, ImageReadError, load_image, read_image_stream, restore_mode, to_rgb
 from .locks import ForkSafeLock
@@ -100,22 +104,11 @@ IMAGE_TYPES = ("a PIL image, a (3, H, W) float tensor in [0, 1] or uint8 tensor,
                f"({ARRAY_KINDS}), a path, the bytes of an image file or a binary file object")
 
 
-class ImageSizeError(TacoError, ValueError):
-    """An image the ``.taco`` format cannot hold: a side outside 1..:data:`MAX_SIDE` pixels
-    (32,768). Raised by the encoder before any work, with the size and the limit in the message."""
-
-
 def check_image_size(height: int, width: int) -> None:
     """Raise :class:`ImageSizeError` unless both sides are in 1..:data:`MAX_SIDE`."""
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
         raise ImageSizeError(f"a {width}x{height} image cannot be coded: the .taco format holds "
                              f"images of 1 to {MAX_SIDE:,} pixels a side (crop or resize it)")
-
-
-class SizeBudgetError(TacoError, ValueError):
-    """A ``max_bytes=`` budget that even a variable-rate model's lowest quality (1) goes over:
-    raised by :func:`code_within` after coding it, with that file's size (the smallest the model
-    reaches for this image) in the message."""
 
 
 @dataclass(frozen=True)

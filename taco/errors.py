@@ -8,6 +8,10 @@ model, ``progress=True``) is a plain ``TypeError``: a mistake in the calling cod
 input. Every warning taco gives on purpose is a :class:`TacoWarning` (a ``UserWarning``), given
 through :func:`warn_at_caller` so that it points at the user's line. Imports nothing of taco's
 or torch's (the bottom layer), so ``import taco.errors`` loads no torch.
+
+The errors and warnings of modules that import torch (:mod:`taco.codec`, :mod:`taco.text.base`)
+are defined here too, and imported there: naming one in an ``except`` clause
+(``except taco.SizeBudgetError``) then costs no torch import (2.5-3 s).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import os
 import sys
 import warnings
 
-__all__ = ["Interrupted", "TacoError", "TacoValueError", "TacoWarning", "warn_at_caller"]
+__all__ = ["CaptionTextError", "CaptionTooLongError", "CaptionTruncatedWarning", "ImageSizeError",
+           "Interrupted", "SizeBudgetError", "TacoError", "TacoValueError", "TacoWarning",
+           "TextEncoderUnavailable", "warn_at_caller"]
 
 
 class TacoError(Exception):
@@ -34,6 +40,36 @@ class TacoValueError(TacoError, ValueError):
 class TacoWarning(UserWarning):
     """Every warning taco gives on purpose (a caption cut to fit, an image converted to RGB, an
     unreadable image skipped)."""
+
+
+class ImageSizeError(TacoError, ValueError):
+    """An image the ``.taco`` format cannot hold: a side outside 1..:data:`taco.bitstream.MAX_SIDE`
+    pixels (32,768). Raised by the encoder before any work, with the size and the limit in the
+    message (:func:`taco.codec.check_image_size`)."""
+
+
+class SizeBudgetError(TacoError, ValueError):
+    """A ``max_bytes=`` budget that even a variable-rate model's lowest quality (1) goes over:
+    raised by :func:`taco.codec.code_within` after coding it, with that file's size (the smallest
+    the model reaches for this image) in the message."""
+
+
+class TextEncoderUnavailable(TacoError, RuntimeError):
+    """A text encoder's weights or tokenizer cannot be found (offline, missing files, ...)."""
+
+
+class CaptionTruncatedWarning(TacoWarning):
+    """A caption had more tokens than the encoder's ``max_tokens``; the tail was dropped."""
+
+
+class CaptionTooLongError(TacoError, ValueError):
+    """A caption over :data:`taco.text.MAX_CAPTION_CHARS` characters: refused, not read."""
+
+
+class CaptionTextError(TacoError, ValueError):
+    """A caption that is not text UTF-8 can encode: it holds a lone surrogate (U+D800..U+DFFF),
+    from a JSON ``\\ud800`` escape or a command-line argument with bytes that are not UTF-8
+    (Python reads them as U+DC80..U+DCFF). No tokenizer reads one: refused, not encoded."""
 
 
 class Interrupted(KeyboardInterrupt):

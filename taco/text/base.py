@@ -17,7 +17,14 @@ import torch
 from torch import Tensor
 
 from ..draws import with_cpu_default_device
-from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
+from ..errors import (  # defined there, so that naming one in an except clause imports no torch
+    CaptionTextError as CaptionTextError,
+    CaptionTooLongError as CaptionTooLongError,
+    CaptionTruncatedWarning as CaptionTruncatedWarning,
+    TacoValueError,
+    TextEncoderUnavailable as TextEncoderUnavailable,
+    warn_at_caller,
+)
 from ..locks import ForkSafeLock
 from ..messages import lone_surrogate
 
@@ -29,24 +36,6 @@ DEFAULT_MAX_TOKENS = 38
 #: 38 tokens, about 30 words; everything after them was tokenized, only to be cut (a 1 MB
 #: caption took 1.5 s and 122 MiB, on the one thread every caption is encoded on).
 MAX_CAPTION_CHARS = 10_000
-
-
-class TextEncoderUnavailable(TacoError, RuntimeError):
-    """A text encoder's weights or tokenizer cannot be found (offline, missing files, ...)."""
-
-
-class CaptionTruncatedWarning(TacoWarning):
-    """A caption had more tokens than the encoder's ``max_tokens``; the tail was dropped."""
-
-
-class CaptionTooLongError(TacoError, ValueError):
-    """A caption over :data:`MAX_CAPTION_CHARS` characters: refused, not read."""
-
-
-class CaptionTextError(TacoError, ValueError):
-    """A caption that is not text UTF-8 can encode: it holds a lone surrogate (U+D800..U+DFFF),
-    from a JSON ``\\ud800`` escape or a command-line argument with bytes that are not UTF-8
-    (Python reads them as U+DC80..U+DCFF). No tokenizer reads one: refused, not encoded."""
 
 
 def fit_tokens(encoder: str, captions: list[str], seqs: list[list[int]], max_tokens: int,
