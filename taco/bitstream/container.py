@@ -48,6 +48,7 @@ from ..fileobjects import (
 )
 from ..memory import NO_CAP_HINT, decode_cap_problem
 from ..messages import shown_path
+from ..shards import INDEX_FORMAT
 
 MAGIC = b"TACO"
 FORMAT_VERSION = 3
@@ -282,13 +283,17 @@ def other_file_kind(head: bytes) -> str | None:
     """What a file that is no ``.taco`` file is, by ``head`` (its first bytes, up to
     :data:`MAX_HEADER_BYTES`), with what to do with it, when it is a file taco knows: an image
     (:func:`image_kind`), a safetensors file (8 bytes of header length, little endian, then
-    its JSON header), a ``torch.save`` zip (its first record ``NAME/data.pkl``) or another zip
-    archive; None for anything else."""
+    its JSON header), the index of a sharded checkpoint (JSON whose ``format`` is
+    :data:`taco.shards.INDEX_FORMAT`), a ``torch.save`` zip (its first record
+    ``NAME/data.pkl``) or another zip archive; None for anything else."""
     image = image_kind(head[:16])
     if image:
         return f"{image} image (compress it to make one)"
     if head[8:9] == b"{" and int.from_bytes(head[:8], "little") >= 2:
         return "a safetensors file (for a model checkpoint: taco models FILE)"
+    if head.lstrip().startswith(b"{") and f'"{INDEX_FORMAT}"'.encode() in head:
+        return ("the index of a sharded safetensors checkpoint (for a model checkpoint: "
+                "taco models FILE)")
     if head.startswith(ZIP_MAGIC):
         name = head[30:30 + int.from_bytes(head[26:28], "little")]  # the first record's
         if name == b"data.pkl" or name.endswith(b"/data.pkl"):

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .. import shards
 from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
 from ..messages import count, note, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, folder_images
@@ -94,8 +95,12 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     if not out:
         kinds = ", ".join(sorted(suffixes))
         why = left.parts(others=False)
+        runs = [Path(p) for p in paths if Path(p).is_dir() and shards.find(p) is not None]
+        run = ("" if not runs else f"; {shown_path(runs[0])} holds a model checkpoint (for it: "
+               f"taco models {shown_path(runs[0])})" if len(runs) == 1 else
+               f"; {some(runs)} hold model checkpoints (for one: taco models FOLDER)")
         raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}"
-                       + (f"; left out {_and(why)}" if why else ""))
+                       + (f"; left out {_and(why)}" if why else "") + run)
     if note_left_out and left.parts():
         note(note_left_out, f"left out {_and(left.parts())}")
     return _once_each(out), folder
