@@ -262,8 +262,9 @@ def encode_text(model: ELIC, captions: list[str], text_encoder: TextEncoder | No
 def coding_quality(model: ELIC, quality: int | None) -> int | None:
     """The quality to code at: ``quality`` (1..Q) for a variable-rate model, its middle one
     (:attr:`~taco.models.ELIC.default_quality`) when None, as a Python int (NumPy integers are
-    taken); None for a single-rate model, which refuses one. TacoValueError (a sentence for a person)
-    for anything else."""
+    taken); None for a single-rate model, which refuses one. A TypeError for a quality that is no
+    integer (a ``bool``, ``2.0``, ``"2"``), a TacoValueError (a sentence for a person) for an
+    integer the model does not have."""
     qualities = model.qualities
     if qualities is None:
         if quality is not None:
@@ -274,7 +275,10 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     if quality is None:
         return model.default_quality
     number = as_int(quality)  # a NumPy integer is a number too
-    if number is None or not 1 <= number <= len(qualities):
+    if number is None:
+        raise TypeError(f"quality must be an integer 1..{len(qualities)} for model "
+                        f"{model.model_id!r}, not {type(quality).__name__}")
+    if not 1 <= number <= len(qualities):
         raise TacoValueError(f"quality must be an integer 1..{len(qualities)} for model "
                              f"{model.model_id!r}, got {quality!r}")
     return number

@@ -148,13 +148,22 @@ def test_a_numpy_integer_quality_is_a_quality(quality, variable_rate, sample_ima
     assert variable_rate.compress(x, quality)["strings"] == variable_rate.compress(x, 3)["strings"]
 
 
-@pytest.mark.parametrize("quality", [np.bool_(True), True, 3.0, np.float64(3), np.int64(9), "3"], ids=repr)
-def test_bools_floats_and_out_of_range_numpy_integers_are_refused(quality, variable_rate, sample_image):
+@pytest.mark.parametrize("quality", [np.bool_(True), True, 3.0, np.float64(3), "3"], ids=repr)
+def test_bools_floats_and_strings_are_type_errors(quality, variable_rate, sample_image):
     small = sample_image.crop((0, 0, 64, 64))
-    with pytest.raises(ValueError, match="quality must be an integer 1..7"):
+    with pytest.raises(TypeError, match="quality must be an integer 1..7 for model .*, not "):
         taco.compress(small, "", variable_rate, quality=quality)
-    with pytest.raises(ValueError, match="quality must be an int"):
-        variable_rate.compress(torch.rand(1, 3, 64, 64), quality)
+    if not isinstance(quality, str):  # a model without text reads a string there as a caption
+        with pytest.raises(TypeError, match="quality must be an integer 1..7, not "):
+            variable_rate.compress(torch.rand(1, 3, 64, 64), quality)
+
+
+def test_an_out_of_range_numpy_integer_is_a_value_error(variable_rate, sample_image):
+    small = sample_image.crop((0, 0, 64, 64))
+    with pytest.raises(taco.TacoValueError, match="quality must be an integer 1..7 .*, got 9"):
+        taco.compress(small, "", variable_rate, quality=np.int64(9))
+    with pytest.raises(taco.TacoValueError, match="quality must be an integer 1..7, got 9"):
+        variable_rate.compress(torch.rand(1, 3, 64, 64), np.int64(9))
 
 
 # ---------------------------------------------------------------- arguments of the wrong kind

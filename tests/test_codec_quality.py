@@ -61,9 +61,17 @@ def test_the_default_is_the_middle_quality_and_single_rate_files_say_zero(vr, ti
     assert unpack(taco.compress(crop, None, tiny_elic)).header.quality == 0
 
 
-@pytest.mark.parametrize("bad", [0, 5, -1, 2.0, True, "2"])
+@pytest.mark.parametrize("bad", [0, 5, -1])
 def test_a_quality_the_model_does_not_have_is_refused(vr, bad):
     with pytest.raises(ValueError, match="quality must be an integer 1..4"):
+        taco.compress(torch.rand(3, 32, 32), None, vr, quality=bad)
+
+
+@pytest.mark.parametrize(("bad", "kind"), [(2.0, "float"), (True, "bool"), ("2", "str")])
+def test_a_quality_that_is_no_integer_is_a_type_error(vr, bad, kind):
+    """As the docstring says (and as max_bytes, max_pixels, batch_size are): a TypeError naming
+    the argument, not the TacoValueError of an integer the model does not have."""
+    with pytest.raises(TypeError, match=f"quality must be an integer 1..4 for model .*, not {kind}$"):
         taco.compress(torch.rand(3, 32, 32), None, vr, quality=bad)
 
 

@@ -51,9 +51,11 @@ __all__ = ["GainVectors", "QualityGains", "check_quality", "default_quality"]
 
 def check_quality(quality: Any, num_qualities: int | None) -> None:
     """TacoValueError unless ``quality`` is what a codec with ``num_qualities`` qualities codes at:
-    an integer 1..Q (an ``int`` or a NumPy integer, not a ``bool``) for a variable-rate codec, None for a single-rate one (``num_qualities``
-    None). The rule of every model and latent codec in :mod:`taco.models`; ``taco.codec``
-    (``coding_quality``) also defaults a missing quality and names the model."""
+    an integer 1..Q (an ``int`` or a NumPy integer) for a variable-rate codec, None for a
+    single-rate one (``num_qualities`` None); a TypeError for a variable-rate codec's quality that
+    is no integer (a ``bool``, ``2.0``, ``"2"``). The rule of every model and latent codec in
+    :mod:`taco.models`; ``taco.codec`` (``coding_quality``) also defaults a missing quality and
+    names the model."""
     if num_qualities is None:
         if quality is not None:
             raise TacoValueError(f"this is a single-rate model: it takes no quality (got {_shown(quality)})")
@@ -61,8 +63,10 @@ def check_quality(quality: Any, num_qualities: int | None) -> None:
     if quality is None:
         raise TacoValueError(f"this is a variable-rate model: give quality=1..{num_qualities}")
     number = as_int(quality)
-    if number is None or not 1 <= number <= num_qualities:
-        raise TacoValueError(f"quality must be an integer 1..{num_qualities}, got {_shown(quality)}")
+    if number is None:
+        raise TypeError(f"quality must be an integer 1..{num_qualities}, not {type(quality).__name__}")
+    if not 1 <= number <= num_qualities:
+        raise TacoValueError(f"quality must be an integer 1..{num_qualities}, got {quality!r}")
 
 
 def _shown(quality: Any) -> str:
