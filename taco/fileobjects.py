@@ -18,8 +18,9 @@ from typing import Any
 
 from .messages import shown_path
 
-__all__ = ["READ_PIECE_BYTES", "ZIP_MAGIC", "checked_path", "file_object_name", "is_file_object",
-           "read_at_most", "read_file_object", "read_file_within", "zip_inflation_problem"]
+__all__ = ["READ_PIECE_BYTES", "ZIP_MAGIC", "checked_file_path", "checked_path", "file_object_name",
+           "is_file_object", "read_at_most", "read_file_object", "read_file_within",
+           "zip_inflation_problem"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
 READ_PIECE_BYTES = 1 << 20
@@ -49,6 +50,19 @@ def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Excep
         raise error(shown_path(text),
                     f"the path holds a null byte (character {at + 1}), which no file name can")
     return Path(text)
+
+
+def checked_file_path(path: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Path:
+    """``path`` as :func:`checked_path` takes it, for a file to be written: ``error(shown,
+    reason)`` is also raised for a path that names a folder, not a file: one whose last part is
+    empty or ``..`` (``"."``, ``"/"``, ``"x/.."``, which ``pathlib`` and ``os.replace`` refuse
+    with a bare ValueError or EBUSY) or that ends with a separator (``"runs/"`` would be written
+    as a file named ``runs``)."""
+    checked = checked_path(path, error)
+    text = os.fspath(path)
+    if checked.name in ("", "..") or text.endswith((os.sep, os.altsep or os.sep)):
+        raise error(shown_path(text), "the path names a folder, not a file")
+    return checked
 
 
 def file_object_name(stream: Any, default: str) -> str:

@@ -23,7 +23,7 @@ from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
 from ..draws import private_draws, with_cpu_default_device
 from ..errors import TacoValueError
-from ..fileobjects import checked_path
+from ..fileobjects import checked_file_path
 from ..memory import allocation_failure
 from ..messages import some
 from ..shards import ShardedFileError, load_sharded, save_sharded
@@ -67,14 +67,16 @@ def save_checkpoint(
     :func:`load_checkpoint` rebuilds them and refuses the file if the rebuilt tables differ.
     ``max_shard_bytes`` (e.g. :data:`taco.shards.SHARD_BYTES`): a checkpoint larger than that
     is written as shards + ``path.index.json`` (see :mod:`taco.shards`); ``load(path)`` reads
-    either. Returns ``path``; an empty ``path``, or one holding a null byte, is a
-    :class:`~taco.errors.TacoValueError` (:func:`taco.fileobjects.checked_path`).
+    either. Folders missing on the way to ``path`` are created. Returns ``path``; an empty
+    ``path``, one holding a null byte, or one that names a folder (``"."``, ``"/"``, ``"x/.."``,
+    ``"runs/"``) is a :class:`~taco.errors.TacoValueError`
+    (:func:`taco.fileobjects.checked_file_path`).
     """
 
     def refused(shown: str, reason: str) -> TacoValueError:
         return TacoValueError(f"save_checkpoint: cannot write to '{shown}': {reason}")
 
-    path = checked_path(path, refused)
+    path = checked_file_path(path, refused)
     model_id = model_id or getattr(model, "model_id", "custom")
     problem = model_id_problem(model_id)
     if problem:
