@@ -95,8 +95,8 @@ _ALPHA_MODES = ("LA", "La", "RGBA", "RGBa", "PA")
 _RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA")
 # What to_rgb tells the user it loses, by source mode (alpha modes: see to_rgb).
 _LOSSES = {
-    **{m: f"{m} samples are coded with 8-bit precision (decoded back to {m}, 8 significant bits)"
-       for m in ("I;16", "I;16L", "I;16B", "I;16N")},
+    **{m: f"{m} samples are coded with 8-bit precision (decoded as I;16, 8 significant bits)"
+       for m in ("I;16", "I;16L", "I;16B", "I;16N")},  # restore_mode: each decodes as I;16
     "I": "32-bit integer samples are clipped to 0..65535 and coded with 8-bit precision "
          "(decoded as 16-bit I;16, 8 significant bits)",
     "F": "float samples are clamped to 0..255 and coded as 8-bit integers (decoded as 8-bit grey, L)",
