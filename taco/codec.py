@@ -63,7 +63,17 @@ from .errors import (  # the two errors live there, so that naming one imports n
     TacoValueError,
 )
 from .fileobjects import file_object_name, is_file_object
-from .images import PIXEL_SLACK, ImageReadError, load_image, read_image_stream, restore_mode, to_rgb
+from .images import (
+    IMAGE_BYTES,
+    IMAGE_FILE_OBJECT,
+    PIL_IMAGE,
+    PIXEL_SLACK,
+    ImageReadError,
+    load_image,
+    read_image_stream,
+    restore_mode,
+    to_rgb,
+)
 from .locks import ForkSafeLock
 from .memory import (
     MAX_DECODE_PIXELS,
@@ -220,11 +230,11 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
         return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
     source = None  # what the image's warnings name: its path, if it has one
     if is_file_object(image) and not isinstance(image, Image.Image):  # open(..., "rb"), BytesIO
-        name = file_object_name(image, "image file object")
+        name = file_object_name(image, IMAGE_FILE_OBJECT)
         source = name
         image = load_image(name, data=read_image_stream(image, name))  # EXIF orientation applied
     elif isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
-        image = load_image("image bytes", data=bytes(image))  # EXIF orientation applied
+        image = load_image(IMAGE_BYTES, data=bytes(image))  # EXIF orientation applied
     elif isinstance(image, str | os.PathLike):
         source = os.fspath(image)
         image = load_image(image)  # EXIF orientation applied
@@ -232,13 +242,13 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
         raise TypeError(f"image must be {IMAGE_TYPES}, not {type(image).__name__}")
     check_image_size(image.height, image.width)  # a caller's PIL image: from its header
     if closed_before_loading(image):
-        raise ImageReadError(getattr(image, "filename", "") or "PIL image",
+        raise ImageReadError(getattr(image, "filename", "") or PIL_IMAGE,
                              "the image was closed before its pixels were loaded: pass the path, "
                              "or call im.load() inside the with block")
     try:  # a caller's PIL image (coded as it is: no EXIF rotation) is decoded now; a no-op else
         image.load()
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
-        raise ImageReadError(getattr(image, "filename", "") or "PIL image",
+        raise ImageReadError(getattr(image, "filename", "") or PIL_IMAGE,
                              f"cannot decode it ({type(exc).__name__}: {exc})") from exc
     rgb, mode = to_rgb(image, source or getattr(image, "filename", "") or None)
     w, h = rgb.size

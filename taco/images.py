@@ -46,10 +46,14 @@ if TYPE_CHECKING:  # torch is imported by the two functions that use it
 __all__ = [
     "FORMAT_MAX_SIDES",
     "FRAMES_COUNTED",
+    "IMAGE_BYTES",
+    "IMAGE_FILE_OBJECT",
     "MAX_IMAGE_BYTES",
     "MAX_JPEG_SCANS",
     "MAX_PIXELS",
     "MAX_TIFF_TILE_PIXELS",
+    "NO_FILE_NAMES",
+    "PIL_IMAGE",
     "PNG_SAVE_OPTIONS",
     "REFUSED_FORMATS",
     "ConversionNotes",
@@ -123,12 +127,21 @@ FORMAT_MAX_SIDES = {"WEBP": 16383}
 PIXEL_SLACK = 0.5
 
 
+#: What messages call an image that is no file: the bytes of one, a file object without a name,
+#: a PIL image made in memory, standard input (Python's name for it). An :class:`ImageReadError`
+#: naming one of these has ``path`` None.
+IMAGE_BYTES, IMAGE_FILE_OBJECT, PIL_IMAGE = "image bytes", "image file object", "PIL image"
+NO_FILE_NAMES = (IMAGE_BYTES, IMAGE_FILE_OBJECT, PIL_IMAGE, "<stdin>")
+
+
 class ImageReadError(TacoError, ValueError):
     """An image file cannot be read: missing, empty, truncated, not an image, or too large.
 
     The message names the file (as :func:`taco.messages.shown_path` shows it: a name with a
     line break or an escape code stays on one line) and the reason; ``path`` and ``reason`` hold
     them separately (an empty path is named ``''`` in the message, not as ``Path("")``'s ``.``).
+    ``path`` is None for an image that has no file (:data:`NO_FILE_NAMES`: bytes, a file object
+    without a name, a PIL image made in memory, standard input); the message still names it.
     It pickles (an error crossing a process pool), with its message as it is then: one that
     :func:`taco.compress_batch` started with the image's index keeps it.
 
@@ -141,9 +154,10 @@ class ImageReadError(TacoError, ValueError):
     max_pixels: int | None = None
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        self.path = Path(path)
+        named = os.fspath(path)
+        self.path: Path | None = None if named in NO_FILE_NAMES else Path(named)
         self.reason = reason
-        self._named = str(self.path) if os.fspath(path) else ""
+        self._named = str(self.path) if self.path is not None and named else named
         super().__init__(f"cannot read image '{shown_path(self._named)}': {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -491,7 +505,7 @@ def open_image(source: str | os.PathLike[str] | IO[bytes], *,
     Pillow's own check is moved above it while the file opens, or lifted for None
     (:func:`pillow_pixel_limit`); an image that check refuses (over twice Pillow's limit, which a
     cap within it is under) is an :class:`ImageReadError` with ``size`` and ``max_pixels``."""
-    name = source if isinstance(source, (str, os.PathLike)) else "image bytes"
+    name = source if isinstance(source, (str, os.PathLike)) else IMAGE_BYTES
     opened = Path(source) if isinstance(source, (str, os.PathLike)) else source
     with _PillowWarnings(name):
         return _open_header(opened, name, max_pixels)

@@ -1,0 +1,57 @@
+"""ImageReadError.path is the image's file, or None for an image that has no file (bytes, a file
+object without a name, a PIL image made in memory): it was a made-up ``Path('image bytes')`` /
+``Path('image file object')``. The message still names what was read, and the error pickles."""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import taco
+from taco.images import ImageReadError
+
+
+@pytest.fixture(scope="module")
+def model():
+    return taco.create_model("elic-tiny", seed=0)
+
+
+def _closed_image() -> Image.Image:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="PNG")
+    image = Image.open(io.BytesIO(buffer.getvalue()))
+    image.close()
+    return image
+
+
+@pytest.mark.parametrize(("image", "named"), [
+    (b"not an image", "image bytes"),
+    (io.BytesIO(b"not an image"), "image file object"),
+    (_closed_image(), "PIL image"),
+], ids=["bytes", "file object", "PIL image"])
+def test_an_image_without_a_file_has_no_path(model, image, named):
+    with pytest.raises(ImageReadError, match=f"^cannot read image '{named}': ") as info:
+        taco.compress(image, None, model)
+    assert info.value.path is None
+    again = pickle.loads(pickle.dumps(info.value))
+    assert again.path is None and str(again) == str(info.value)
+
+
+def test_a_file_keeps_its_path(model, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(ImageReadError) as info:
+        taco.compress(bad, None, model)
+    assert info.value.path == bad
+    with open(bad, "rb") as f, pytest.raises(ImageReadError) as info:
+        taco.compress(f, None, model)
+    assert info.value.path == bad  # a file object opened from a path names its file
+
+
+def test_the_empty_path_is_still_a_path():
+    error = ImageReadError("", "an empty path")
+    assert error.path == Path("") and str(error) == "cannot read image '': an empty path"
