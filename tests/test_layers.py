@@ -384,6 +384,10 @@ ALLOWED_IN_TESTS: dict[str, dict[str, str]] = {
         "taco.train.trainer.Trainer._validate": "the order of a step's checkpoint and its validation",
         "taco.train.validation._real_coding": "a failing real coding inside a validation",
     },
+    "train/test_img_per_s_window.py": {
+        "taco.train.trainer.Trainer._save_together": "a slow save between two log records",
+        "taco.train.trainer.Trainer._validate_together": "a slow validation between two log records",
+    },
     "train/test_stop_signals.py": {
         "taco.cli._run": "a command stopped by a signal under torchrun, without a command's work",
     },
