@@ -37,6 +37,14 @@ def clip_bpe_folder() -> Path:
     return _write_clip_bpe(_read_bpe_lines())
 
 
+def taco_cache_dir() -> Path:
+    """taco's cache folder: ``$TACO_CACHE_DIR``, else ``$XDG_CACHE_HOME/taco``, else
+    ``~/.cache/taco``. A leading ``~`` is expanded: a quoted ``TACO_CACHE_DIR='~/tc'`` used to
+    make a folder literally named ``~`` in the current directory."""
+    root = os.environ.get("TACO_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "taco")
+    return Path(os.path.expanduser(root))
+
+
 def _read_bpe_lines() -> list[str]:
     """The lines of the shipped BPE vocabulary (checksum verified); TextEncoderUnavailable when
     the file is missing or not the one taco ships (a damaged install)."""
@@ -95,10 +103,7 @@ def _write_clip_bpe(lines: list[str]) -> Path:
             }
         ),
     }
-    root = os.environ.get("TACO_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "taco"
-    )
-    folder = Path(root) / "clip-bpe"
+    folder = taco_cache_dir() / "clip-bpe"
     try:
         _write_files(folder, files)
     except OSError as cache_error:  # read-only home: a private temporary folder will do
