@@ -195,6 +195,8 @@ class _WeightFiles:
 
         out: dict[str, tuple[int, ...]] = {}
         for file in self.files:
+            if problem := text_file_problem(file):  # safetensors: "header too large"
+                raise TextEncoderUnavailable(f"{os.fspath(file)!r}: {problem}")
             check_header_size(file)  # before safetensors reads up to 100 MB of header
             with safe_open(os.fspath(file), "pt") as f:
                 for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping

@@ -180,7 +180,7 @@ def test_damaged_folders_are_clear_errors(tmp_path, tiny):
     with pytest.raises(TextEncoderUnavailable, match="mis-shapes .* weights of CLIPTextModel"):
         load_clip_text(folder)
     (folder / "config.json").write_text(json.dumps(config))
-    (folder / "model.safetensors").write_bytes(b"not safetensors")
+    (folder / "model.safetensors").write_bytes(b"\x00\x01 not safetensors")  # binary: not text
     with pytest.raises(TextEncoderUnavailable, match="cannot read the weights"):
         load_clip_text(folder)
     (folder / "model.safetensors").unlink()
