@@ -41,7 +41,7 @@ from compressai.latent_codecs import (
     HyperpriorLatentCodec,
 )
 from compressai.layers import AttentionBlock, CheckerboardMaskedConv2d, sequential_channel_ramp
-from compressai.models.base import SCALES_LEVELS, CompressionModel, get_scale_table
+from compressai.models.base import SCALES_LEVELS, CompressionModel
 from compressai.models.sensetime import ResidualBottleneckBlock
 from compressai.models.utils import conv, deconv
 from torch import Tensor
@@ -52,7 +52,7 @@ from ..errors import TacoValueError
 from ..locks import ForkSafeLock
 from ..memory import spans, widen
 from .config import LAYOUTS, ModelConfig, check_choice
-from .entropy import ReferenceLatentCodec, codes_itself
+from .entropy import ReferenceLatentCodec, codes_itself, portable_scale_table
 from .gains import check_quality, default_quality
 
 #: Total down-sampling factor of g_a (y) times that of h_a (z): inputs are padded to this.
@@ -409,7 +409,8 @@ class ELIC(CompressionModel):
 
     def set_scale_levels(self, levels: int) -> None:
         """Code y with ``levels`` scale levels: every Gaussian conditional's scale table becomes
-        ``get_scale_table(levels=levels)`` (log-spaced from 0.11 to 256, as CompressAI's 64) and
+        :func:`~taco.models.entropy.portable_scale_table` of ``levels`` (log-spaced from 0.11 to 256, as
+        CompressAI's 64, the same on every CPU) and
         its coder tables are rebuilt from it. A scale is coded with the first level at or above
         it, so finer levels cost fewer bits: 256 levels took the payload of the built-ins from
         0.98-2.49 % over the model's own rate to 0.19-0.77 %, for the same decoded image
@@ -425,7 +426,7 @@ class ELIC(CompressionModel):
             raise TacoValueError(f"scale levels must be an integer 2..{MAX_SCALE_LEVELS}, got {levels!r}")
         self._quantile_without_scipy()
         with float32_default():  # CompressAI builds the tables in the default dtype
-            table = get_scale_table(levels=levels)
+            table = portable_scale_table(levels)
             for m in self.modules():
                 if isinstance(m, GaussianConditional):
                     m.update_scale_table(table, force=True)
@@ -434,11 +435,13 @@ class ELIC(CompressionModel):
                update_quantiles: bool = False) -> bool:
         """CompressAI's ``update`` (build the coder tables; ``force``: rebuild them), except that
         without ``scale_table`` the model keeps the scale table it has (:attr:`scale_levels`),
-        CompressAI's default of 64 levels only where none is built yet: the ``update(force=True)``
+        CompressAI's default of 64 levels only where none is built yet (its table, built the same
+        on every CPU: :func:`~taco.models.entropy.portable_scale_table`): the ``update(force=True)``
         of :func:`~taco.models.save_checkpoint` and of training's validation keeps the levels
         :meth:`set_scale_levels` gave."""
         if scale_table is None:
-            scale_table = self._scale_table()
+            table = self._scale_table()
+            scale_table = portable_scale_table(SCALES_LEVELS) if table is None else table
         self._quantile_without_scipy()
         with float32_default():  # CompressAI builds the tables in the default dtype
             return bool(super().update(scale_table, force=force, update_quantiles=update_quantiles))

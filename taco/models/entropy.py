@@ -35,12 +35,16 @@ from :meth:`ReferenceLatentCodec.compress` to :meth:`ReferenceLatentCodec.decomp
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from decimal import Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 import torch
 import torch.nn as nn
 from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+from compressai.models.base import SCALES_LEVELS, SCALES_MAX, SCALES_MIN
 from compressai.models.utils import conv, deconv
 from compressai.ops import quantize_ste
 from torch import Tensor
@@ -64,6 +68,7 @@ __all__ = [
     "check_streams",
     "merge_checkerboard",
     "pass_parameters",
+    "portable_scale_table",
     "quantize_symbols",
     "scale_indexes",
     "split_checkerboard",
@@ -140,6 +145,43 @@ def scale_indexes(gc: GaussianConditional, scales: Tensor) -> Tensor:
     scales = gc.lower_bound_scale(scales)
     table = gc.scale_table[:-1].to(scales.dtype).contiguous()
     return torch.searchsorted(table, scales.contiguous()).int()
+
+
+def _float32(x: Fraction) -> float:
+    """``x`` rounded once to the nearest float32 (ties to even); x is 0 or a normal float32's size."""
+    if not x:
+        return 0.0
+    e = math.frexp(float(x))[1]  # 2**(e-1) <= |x| < 2**e, up to float's rounding:
+    e += (abs(x) >= Fraction(2) ** e) - (abs(x) < Fraction(2) ** (e - 1))
+    ulp = Fraction(2) ** (e - 24)
+    return float(round(x / ulp) * ulp)
+
+
+def portable_scale_table(levels: int = SCALES_LEVELS) -> Tensor:
+    """CompressAI's ``get_scale_table(levels=levels)``, exp(linspace(ln 0.11, ln 256, levels)) in
+    float32, computed the same on every CPU. CompressAI's takes ``torch.exp``, whose float32 values
+    differ in the last bit with the CPU's vector unit (MKL's AVX2 path gives entry 28 of the 64 as
+    3.4496045, its AVX-512 one 3.4496043), and ``torch.linspace``, whose values differ between
+    torch's vectorised and plain CPU builds; a table that differs makes other coder tables, so
+    other files. Here the linspace is torch's on x86-64 AVX2/AVX-512 (float32 start, end and
+    step, each value one fused multiply-add from the nearer end: ``start + step * i`` below
+    ``levels // 2``, ``end - step * (levels - 1 - i)`` from there) and exp is computed in 40
+    decimal digits, both in exact arithmetic, then rounded to float32 once. That is CompressAI's
+    64-level table to the bit on those CPUs (the built-ins' and every created model's);
+    other level counts may differ from ``torch.exp``'s in the last bit of a few entries."""
+    start = Fraction(_float32(Fraction(math.log(SCALES_MIN))))
+    end = Fraction(_float32(Fraction(math.log(SCALES_MAX))))
+    step = Fraction(_float32((end - start) / (levels - 1)))
+    values = []
+    with localcontext() as ctx:
+        ctx.prec = 40
+        for i in range(levels):
+            if i < levels // 2:
+                x = _float32(start + step * i)
+            else:
+                x = _float32(end - step * (levels - 1 - i))
+            values.append(_float32(Fraction(Decimal(x).exp())))
+    return torch.tensor(values, dtype=torch.float32)
 
 
 # --------------------------------------------------------------------------- z (hyperprior)
