@@ -508,7 +508,8 @@ class _ChunkReader:
             if decoded.min() < -MAX_SYMBOL or decoded.max() > MAX_SYMBOL:
                 raise TacoFormatError(
                     f"corrupt .taco file: rANS chunk {self._next} of {len(self._chunks):,} decodes "
-                    f"to a symbol beyond what the encoder writes (±{MAX_SYMBOL:,})")
+                    f"to a symbol beyond what the encoder writes (±{MAX_SYMBOL:,}), or the model "
+                    "computes other tables here than where the file was made")
             self._parts.append((values, indexes, t))
             self._left -= stop - start
             start = stop
