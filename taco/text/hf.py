@@ -9,6 +9,7 @@ Nothing here imports huggingface_hub or transformers until a function needs it.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import threading
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..messages import one_line
 from .base import TextEncoderUnavailable
 
 _TRUTHY = {"1", "on", "yes", "true"}
@@ -35,6 +37,9 @@ MODEL_WEIGHTS = (*WEIGHT_FILES, "pytorch_model.bin.index.json")
 #: tokenizer and processor files, safetensors weights; ``pytorch_model*.bin`` only when the
 #: repository has no safetensors (not the TF/Flax/ONNX copies many repositories also hold).
 _DOWNLOAD = ["*.json", "*.txt", "*.model", "*.safetensors"]
+#: Seconds :func:`download_model` waits for the hub's answer to the request for a model's file
+#: list (huggingface_hub's ``repo_info`` waits forever by default).
+HUB_TIMEOUT = 10.0
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
@@ -111,6 +116,25 @@ def has_weights(folder: Path) -> bool:
     return (folder / "config.json").is_file() and any((folder / f).is_file() for f in MODEL_WEIGHTS)
 
 
+def download_model(name: str) -> str:
+    """The folder of the Hugging Face model ``name`` in the local cache, after downloading the
+    files of its top folder that :data:`_DOWNLOAD` names (``pytorch_model*.bin`` too when it has
+    no safetensors). The file list is asked for with a :data:`HUB_TIMEOUT`: huggingface_hub's
+    ``snapshot_download`` asks with none, and a hub that answered the probe but stalled that
+    request hung forever; each file's own requests are bounded by huggingface_hub
+    (``HF_HUB_ETAG_TIMEOUT``, ``HF_HUB_DOWNLOAD_TIMEOUT``)."""
+    from huggingface_hub import HfApi, hf_hub_download
+
+    info = HfApi().model_info(name, timeout=HUB_TIMEOUT)
+    files = [s.rfilename for s in info.siblings or [] if "/" not in s.rfilename]
+    wanted = [f for f in files if any(fnmatch.fnmatch(f, p) for p in _DOWNLOAD)]
+    if not any(f.endswith(".safetensors") for f in wanted):
+        wanted += [f for f in files if fnmatch.fnmatch(f, "pytorch_model*.bin")]
+    if not wanted:
+        raise ValueError("the repository has none of the files a model needs")
+    return os.path.dirname([hf_hub_download(name, f) for f in sorted(wanted)][-1])
+
+
 def model_folder(
     name: str | os.PathLike[str],
     *,
@@ -139,7 +163,7 @@ def model_folder(
     exists = "" if os.path.exists(name) else " (no such folder)"
     if not is_hub_id(name):
         raise error(f"{what}: {name!r} is not a folder{exists}, nor a Hugging Face model id. {fix}")
-    from huggingface_hub import constants, snapshot_download, try_to_load_from_cache
+    from huggingface_hub import constants, try_to_load_from_cache
 
     try:
         config = try_to_load_from_cache(name, "config.json")
@@ -159,12 +183,11 @@ def model_folder(
         raise error(f"{what}: {name!r} is not a folder and not (completely) in the Hugging Face "
                     f"cache {constants.HF_HUB_CACHE}, and {why}. {fix}")
     try:
-        folder = snapshot_download(name, allow_patterns=_DOWNLOAD, ignore_patterns=["*/*"])
-        if not complete(Path(folder)):
-            folder = snapshot_download(name, allow_patterns=[*_DOWNLOAD, "pytorch_model*.bin"],
-                                       ignore_patterns=["*/*"])
-    except Exception as e:  # no such repository, a gated one, a broken connection, a full disk
-        raise error(f"{what}: cannot download {name!r} from the Hugging Face hub: {e} {fix}") from e
+        folder = download_model(name)
+    except Exception as e:  # no such repository, a gated one, a stalled or broken connection, a full disk
+        why = f"no answer within {HUB_TIMEOUT:g} s" if "Timeout" in type(e).__name__ else one_line(str(e), 300).rstrip(".")
+        raise error(f"{what}: cannot download {name!r} from the Hugging Face hub "
+                    f"({constants.ENDPOINT}): {why}. {fix}") from e
     if not complete(Path(folder)):
         raise error(f"{what}: the Hugging Face repository {name!r} lacks files a model needs "
                     f"(downloaded to {folder}). {fix}")

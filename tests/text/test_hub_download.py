@@ -1,0 +1,109 @@
+"""taco.text.hf.model_folder's download, against a local stand-in for the Hugging Face hub.
+
+A hub that answered taco's probe (a HEAD request) but stalled the request for the file list hung
+``taco compress`` forever, its stage line saying "analysis": huggingface_hub's
+``snapshot_download`` asks for the list with no timeout. The list is now asked for with
+:data:`taco.text.hf.HUB_TIMEOUT`, and a stall ends in one line naming the hub."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from taco.errors import TacoError
+from taco.text import hf
+
+REPO, SHA = "taco-tests/tiny", "1" * 40
+FILES = {"config.json": b'{"model_type": "clip"}', "model.safetensors": b"weights",
+         "pytorch_model.bin": b"old weights", "onnx/model.onnx": b"not wanted"}
+
+
+class Missing(TacoError, RuntimeError):
+    pass
+
+
+def serve(stall: threading.Event | None) -> Iterator[str]:
+    """A hub at the returned address: HEAD / answers; with ``stall`` every other request waits
+    for it, else the model API and the files of :data:`FILES` answer."""
+
+    class Hub(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_HEAD(self) -> None:
+            self.answer(head=True)
+
+        def do_GET(self) -> None:
+            self.answer(head=False)
+
+        def answer(self, head: bool) -> None:
+            if self.path != "/" and stall is not None:
+                stall.wait(30)
+                return
+            body, headers = b"", {}
+            if self.path.startswith(f"/api/models/{REPO}"):
+                body = json.dumps({"id": REPO, "sha": SHA,
+                                   "siblings": [{"rfilename": f} for f in FILES]}).encode()
+            elif self.path.startswith(f"/{REPO}/resolve/main/"):
+                body = FILES[self.path.rsplit("/resolve/main/", 1)[1]]
+                headers = {"X-Repo-Commit": SHA, "ETag": f'"{hashlib.sha1(body).hexdigest()}"'}
+            self.send_response(200)
+            for key, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        if stall is not None:
+            stall.set()
+        server.shutdown()
+
+
+@pytest.fixture
+def hub_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Point taco and huggingface_hub at a local hub, with an empty cache."""
+    from huggingface_hub import constants
+
+    def use(endpoint: str) -> Path:
+        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("HF_ENDPOINT", endpoint)
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # read at its import
+        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
+                            endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+        return tmp_path / "hub"
+    return use
+
+
+def test_a_hub_that_stalls_the_file_list_fails_in_one_line(hub_at, monkeypatch) -> None:
+    monkeypatch.setattr(hf, "HUB_TIMEOUT", 0.5)
+    for endpoint in serve(threading.Event()):
+        hub_at(endpoint)
+        with pytest.raises(Missing) as caught:
+            hf.model_folder(REPO, what="X", fix="FIX", error=Missing)
+        assert str(caught.value) == (f"X: cannot download {REPO!r} from the Hugging Face hub "
+                                     f"({endpoint}): no answer within 0.5 s. FIX")
+
+
+def test_a_download_takes_the_top_folder_s_safetensors_and_is_found_offline(hub_at, monkeypatch) -> None:
+    for endpoint in serve(None):
+        cache = hub_at(endpoint)
+        folder = Path(hf.model_folder(REPO, what="X", fix="FIX", error=Missing))
+        assert folder == cache / "models--taco-tests--tiny" / "snapshots" / SHA
+        assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the cache's refs name the snapshot
+    assert hf.model_folder(REPO, what="X", fix="FIX", error=Missing) == str(folder)
