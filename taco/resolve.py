@@ -133,10 +133,13 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC, *, given
                       f"the model given ({given!r})" if given else "the model given (with no model_id either)")
         return f"{head}, and {with_given} did not make it: give the checkpoint that made it: {checkpoint}"
     if given is None:  # the weights the file's name gives are not the ones that made it
-        untrained = kind == "architecture"
-        return (f"this file was made with {'trained' if untrained else 'other'} weights of "
-                f"{file_model!r} (a checkpoint's), not {'its untrained' if untrained else 'the built-in'} "
-                f"ones: decode it with them: {checkpoint}")
+        if kind == "architecture":  # seed-0 weights differ in their last bits between CPU kinds
+            return (f"this file was made with a checkpoint's weights of {file_model!r}, or with its "
+                    "untrained weights on another kind of CPU (they differ in their last bits "
+                    f"between CPU kinds), not with its untrained weights here: decode it with the "
+                    f"checkpoint, or on the kind of CPU that made it: {checkpoint}")
+        return (f"this file was made with other weights of {file_model!r} (a checkpoint's), not "
+                f"the built-in ones: decode it with them: {checkpoint}")
     if cli:
         not_with = f"--model {given!r}"
     else:

@@ -922,9 +922,11 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
                               f"--model {elic_checkpoint}): ")
     assert main(["decompress", str(out), "-o", str(tmp_path / "a.png")]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == (f"taco decompress: error: {out}: this file was made with trained weights of "
-                           "'elic-small' (a checkpoint's), not its untrained ones: decode it with them: "
-                           "--model FILE (the checkpoint or its run folder)")  # no untrained-weights note
+    assert err.strip() == (f"taco decompress: error: {out}: this file was made with a checkpoint's "
+                           "weights of 'elic-small', or with its untrained weights on another kind of "
+                           "CPU (they differ in their last bits between CPU kinds), not with its "
+                           "untrained weights here: decode it with the checkpoint, or on the kind of "
+                           "CPU that made it: --model FILE (the checkpoint or its run folder)")
     assert not (tmp_path / "a.png").exists()
     assert main(["decompress", str(out), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
     untrained = tmp_path / "untrained.taco"  # beside one made with the untrained weights, in a batch
@@ -934,7 +936,7 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
     copy.write_bytes(out.read_bytes())
     assert main(["decompress", str(untrained), str(out), str(copy), "-o", str(tmp_path / "batch")]) == 2
     err = capsys.readouterr().err
-    assert err.count("made with trained weights of 'elic-small'") == 2, err  # each file says so
+    assert err.count("made with a checkpoint's weights of 'elic-small'") == 2, err  # each file says so
     assert err.count("no trained weights") == 1 and (tmp_path / "batch" / "untrained.png").is_file()
 
 

@@ -144,7 +144,7 @@ def test_decompress_without_model_finds_the_model_the_file_names(tiny_elic, samp
     data = taco.compress(sample_image, None, tiny_elic)  # elic-tiny, seed 0
     assert np.array_equal(np.asarray(taco.decompress(data)), np.asarray(taco.decompress(data, tiny_elic)))
     trained = taco.compress(sample_image, None, taco.create_model("elic-tiny", seed=1))
-    with pytest.raises(TacoFormatError, match="made with trained weights of 'elic-tiny'.*taco.load"):
+    with pytest.raises(TacoFormatError, match="made with a checkpoint's weights of 'elic-tiny'.*taco.load"):
         taco.decompress(trained)
 
 
@@ -413,13 +413,13 @@ def test_decompress_without_a_model_loads_the_named_one_once(tiny_elic, sample_i
 
     other = taco.compress(sample_image, None, taco.create_model("elic-tiny", seed=1))
     for _ in range(2):  # refused each time: the seed-0 weights are not kept for it
-        with pytest.raises(TacoFormatError, match="made with trained weights of 'elic-tiny'"):
+        with pytest.raises(TacoFormatError, match="made with a checkpoint's weights of 'elic-tiny'"):
             taco.decompress(other)
     assert calls == [("elic-tiny",)] * 3
     taco.save_checkpoint(taco.create_model("elic-tiny", seed=1), tmp_path / "elic-tiny" / "checkpoint.safetensors")
     monkeypatch.chdir(tmp_path)  # ./elic-tiny/ holds those weights: a file's name is not a path
     assert os.path.isdir("elic-tiny")
-    with pytest.raises(TacoFormatError, match="made with trained weights of 'elic-tiny'"):
+    with pytest.raises(TacoFormatError, match="made with a checkpoint's weights of 'elic-tiny'"):
         taco.decompress(other)
     clear_named_models()
 

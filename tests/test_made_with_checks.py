@@ -68,8 +68,10 @@ CLI = [
     ("untrained", "ckpt", "leave out --model if it was made with the untrained 'elic-tiny', else "
      "give the checkpoint that made it: --model FILE"),
     ("checkpoint", "ckpt", None),
-    ("checkpoint", None, "this file was made with trained weights of 'elic-tiny' (a checkpoint's), "
-     "not its untrained ones: decode it with them: --model FILE (the checkpoint or its run folder)"),
+    ("checkpoint", None, "this file was made with a checkpoint's weights of 'elic-tiny', or with its "
+     "untrained weights on another kind of CPU (they differ in their last bits between CPU kinds), "
+     "not with its untrained weights here: decode it with the checkpoint, or on the kind of CPU that "
+     "made it: --model FILE (the checkpoint or its run folder)"),
     # --model naming the file's own model is what leaving it out gives: only the checkpoint helps
     ("checkpoint", "elic-tiny", "not with --model 'elic-tiny': give the checkpoint that made it: "
      "--model FILE"),
@@ -104,8 +106,10 @@ API = [
     ("untrained", "ckpt", r"not with the model given \(the same name, other weights\): leave the "
      r"model out if it was made with the untrained 'elic-tiny', else give the checkpoint"),
     ("checkpoint", "ckpt", None),
-    ("checkpoint", None, r"^this file was made with trained weights of 'elic-tiny' \(a checkpoint's\), "
-     r"not its untrained ones: decode it with them: taco.decompress\(data, taco.load\(FILE\)\)"),
+    ("checkpoint", None, r"^this file was made with a checkpoint's weights of 'elic-tiny', or with "
+     r"its untrained weights on another kind of CPU \(they differ in their last bits between CPU "
+     r"kinds\), not with its untrained weights here: decode it with the checkpoint, or on the kind "
+     r"of CPU that made it: taco.decompress\(data, taco.load\(FILE\)\)"),
     ("renamed", None, rf"^this file was made with other weights of '{BUILTIN}' \(a checkpoint's\), "
      r"not the built-in ones: decode it with them: taco.decompress\(data, taco.load\(FILE\)\)"),
 ]
