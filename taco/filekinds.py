@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["TEXT_HEAD_BYTES", "text_file_problem"]
+__all__ = ["TEXT_HEAD_BYTES", "WEIGHT_SUFFIXES", "text_file_problem", "text_weights_problem"]
 
+#: The suffixes of a model folder's weight files (transformers' ``model.safetensors``,
+#: ``pytorch_model.bin`` and their shards), which :func:`text_weights_problem` reads.
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
 #: How many bytes :func:`text_file_problem` reads from the start of a file.
 TEXT_HEAD_BYTES = 512
 
@@ -43,3 +46,19 @@ def text_file_problem(path: str | os.PathLike[str]) -> str | None:
         return "a text file, not a checkpoint: an HTML page (a failed download?)"
     first = (text.strip().splitlines() or [""])[0]
     return f"a text file, not a checkpoint (it starts {first[:40]!r})"
+
+
+def text_weights_problem(folder: str | os.PathLike[str]) -> str | None:
+    """One line naming the first weight file of the model folder ``folder`` (by name, one of
+    :data:`WEIGHT_SUFFIXES`) that is text (:func:`text_file_problem`): ``model.safetensors is a
+    text file, not a checkpoint: a Git LFS pointer (...)``; None when there is none or the
+    folder cannot be listed."""
+    try:
+        names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(WEIGHT_SUFFIXES))
+    except OSError:
+        return None
+    for name in names:
+        problem = text_file_problem(os.path.join(folder, name))
+        if problem is not None:
+            return f"{name} is {problem}"
+    return None

@@ -21,15 +21,18 @@ import contextlib
 import io
 import os
 import shutil
+import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from PIL import Image
 
-from ..errors import TacoError, TacoValueError
+from ..errors import TacoError, TacoValueError, TacoWarning
+from ..filekinds import text_weights_problem
+from ..messages import count, one_line, shown_path
 from ..progress import progress_bar
 from .caption_plan import CaptionPlan, NoImagesError, caption_line, plan_captions
 from .defaults import DEFAULT_CAPTIONER
@@ -40,6 +43,7 @@ __all__ = [
     "CaptionPlan",
     "CaptionReport",
     "CaptionerUnavailable",
+    "EmptyCaptionsError",
     "NoImagesError",
     "auto_caption",
     "caption_folder",
@@ -54,6 +58,17 @@ class CaptionerUnavailable(TacoError, RuntimeError):
     """The captioning model cannot be loaded (not local, not cached, offline, or not a captioner)."""
 
 
+class EmptyCaptionsError(TacoError, RuntimeError):
+    """The captioner gave an empty caption for every image it captioned (nothing was written)."""
+
+
+#: The captioners :func:`_model_class` knows by model type (others: whatever transformers'
+#: image-text-to-text / vision-to-sequence auto class takes).
+CAPTIONER_KINDS = "BLIP, BLIP-2, GIT, vision-encoder-decoder or another image-text-to-text model"
+#: The files a tokenizer's vocabulary is read from (a sentencepiece ``*.model`` too).
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json")
+
+
 _CAPTIONER_HOW_TO = (
     "To fix: give a local folder holding the model and its processor (made with `hf download "
     "NAME --local-dir DIR` on a machine with network, or save_pretrained of both) as -m DIR "
@@ -62,8 +77,11 @@ _CAPTIONER_HOW_TO = (
 )
 
 
-def _model_class(model_type: str) -> Any:
+def _model_class(model_type: str, name: str) -> Any:
+    """The transformers class of a captioner of ``model_type``; another kind of model (a CLIP) is
+    :class:`CaptionerUnavailable` saying so."""
     import transformers as tf
+    from transformers.models.auto import modeling_auto
 
     named = {
         "blip": "BlipForConditionalGeneration",
@@ -73,10 +91,13 @@ def _model_class(model_type: str) -> Any:
     }
     if model_type in named:
         return getattr(tf, named[model_type])
-    for auto in ("AutoModelForImageTextToText", "AutoModelForVision2Seq"):
-        if hasattr(tf, auto):
+    autos = {"AutoModelForImageTextToText": "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES",
+             "AutoModelForVision2Seq": "MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES"}
+    for auto, types in autos.items():
+        if hasattr(tf, auto) and model_type in getattr(modeling_auto, types, {}):
             return getattr(tf, auto)
-    raise CaptionerUnavailable(f"no transformers class for captioning models of type {model_type!r}")
+    raise CaptionerUnavailable(f"{shown_path(name)!r} holds a {one_line(model_type, 40)} model, not a "
+                               f"captioner ({CAPTIONER_KINDS})")
 
 
 def check_captioner_name(name: str | os.PathLike[str]) -> bool:
@@ -117,28 +138,44 @@ class Captioner:
 
         folder = model_folder(name, what="captioner", fix=_CAPTIONER_HOW_TO, error=CaptionerUnavailable,
                               allow_download=allow_download, complete=_has_captioner)
+        where = "" if folder == name else f" (from {folder})"
+        if not (Path(folder) / "config.json").is_file():  # else a "model_type" missing from it
+            raise CaptionerUnavailable(f"captioner {name!r} cannot be loaded{where}: no config.json in it")
         try:
-            self.model, self.processor, self.tokenizer = self._load(folder)
-        except (OSError, ValueError) as exc:  # not a captioning model's files
-            where = "" if folder == name else f" (from {folder})"
-            raise CaptionerUnavailable(f"captioner {name!r} cannot be loaded{where}: {exc}") from None
+            self.model, self.processor, self.tokenizer = self._load(folder, name)
+        except CaptionerUnavailable:
+            raise
+        except Exception as exc:  # damaged or missing files: transformers' and safetensors' errors
+            why = text_weights_problem(folder) or one_line(str(exc), 300) or type(exc).__name__
+            raise CaptionerUnavailable(f"captioner {name!r} cannot be loaded{where}: {why}") from None
         self.model.eval().requires_grad_(False).to(self.device)
 
-    def _load(self, folder: str) -> tuple[Any, Any, Any]:
+    def _load(self, folder: str, name: str) -> tuple[Any, Any, Any]:
         from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
 
-        from taco.text.hf import quiet_transformers
+        from taco.text.hf import MIN_VOCAB, quiet_transformers
 
         with quiet_transformers():
             config = AutoConfig.from_pretrained(folder, local_files_only=True)
-            cls = _model_class(config.model_type)
-            model = cls.from_pretrained(folder, local_files_only=True)
+            cls = _model_class(config.model_type, name)
+            model, info = cls.from_pretrained(folder, local_files_only=True, output_loading_info=True,
+                                              ignore_mismatched_sizes=True)
+            bad = sorted(info["missing_keys"]) + sorted(k[0] for k in info["mismatched_keys"])
+            if bad:
+                raise CaptionerUnavailable(
+                    f"captioner {name!r} is not a complete {type(model).__name__} (missing or "
+                    f"mis-shaped weights: {', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''})")
             if config.model_type == "vision-encoder-decoder":
                 processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True)
                 tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
             else:
                 processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
                 tokenizer = getattr(processor, "tokenizer", processor)
+        if len(tokenizer) < MIN_VOCAB:  # transformers makes one of a few special tokens: empty captions
+            raise CaptionerUnavailable(
+                f"captioner {name!r} has no tokenizer vocabulary (none of {', '.join(TOKENIZER_FILES)} "
+                f"or a sentencepiece *.model in {shown_path(folder)}; the tokenizer made without it has "
+                f"{len(tokenizer)} tokens and would write empty captions)")
         return model, processor, tokenizer
 
     @torch.no_grad()
@@ -170,11 +207,13 @@ class Captioner:
 
 
 def _has_captioner(folder: Path) -> bool:
-    """Whether a cached snapshot holds a captioner: a model (config, weights) and its processor."""
+    """Whether a cached snapshot holds a captioner: a model (config, weights), its processor and
+    its tokenizer's vocabulary (:data:`TOKENIZER_FILES`, or a sentencepiece ``*.model``)."""
     from taco.text.hf import has_weights
 
     return has_weights(folder) and any(
-        (folder / f).is_file() for f in ("preprocessor_config.json", "processor_config.json"))
+        (folder / f).is_file() for f in ("preprocessor_config.json", "processor_config.json")) and (
+        any((folder / f).is_file() for f in TOKENIZER_FILES) or any(folder.glob("*.model")))
 
 
 # --------------------------------------------------------------------------- folders
@@ -188,6 +227,8 @@ class CaptionReport:
     written: int
     already: int
     unreadable: list[str]
+    #: the images the captioner gave an empty caption (not written: a rerun captions them again)
+    blank: list[str] = field(default_factory=list)
 
 
 def run_caption_plan(
@@ -195,13 +236,16 @@ def run_caption_plan(
 ) -> CaptionReport:
     """Caption ``plan.todo`` with ``captioner``, appending a line per image to ``plan.path`` after
     every batch (flushed). The file is opened only when there is a line to write, so a run whose
-    images are all unreadable leaves no file. ``batch_size`` below 1 is a ValueError."""
+    images are all unreadable leaves no file. An empty caption is never written: the image is
+    in ``blank``, with a :class:`taco.errors.TacoWarning`, and a run whose every caption was empty
+    is an :class:`EmptyCaptionsError`. ``batch_size`` below 1 is a ValueError."""
     from taco.images import ImageReadError, load_image
 
     if batch_size < 1:
         raise TacoValueError(f"batch_size must be at least 1, got {batch_size}")
     todo, newline_owed = plan.todo, plan.newline_owed
     unreadable: list[str] = []
+    blank: list[str] = []
     bar = progress_bar(total=len(todo), desc="caption", unit="img") if progress and todo else None
     written = 0
     for start in range(0, len(todo), batch_size):
@@ -214,15 +258,27 @@ def run_caption_plan(
                 unreadable.append(f"{p.name}: {exc.reason}")
         if batch:
             captions = captioner(images)
-            _append(plan.path, ("\n" if newline_owed else "") + "".join(
-                caption_line(p.name, text, captioner.name) for p, text in zip(batch, captions, strict=True)))
-            newline_owed = False  # the last line of the file is kept whole, on its own line
-            written += len(batch)
+            lines = []
+            for p, text in zip(batch, captions, strict=True):
+                if text.strip():
+                    lines.append(caption_line(p.name, text, captioner.name))
+                else:
+                    blank.append(p.name)
+                    warnings.warn(f"{shown_path(p.name)}: captioner {shown_path(captioner.name)} gave an empty "
+                                  "caption; not written (a rerun captions it again)", TacoWarning, stacklevel=2)
+            if lines:
+                _append(plan.path, ("\n" if newline_owed else "") + "".join(lines))
+                newline_owed = False  # the last line of the file is kept whole, on its own line
+            written += len(lines)
         if bar is not None:
             bar.update(len(todo[start : start + batch_size]))
     if bar is not None:
         bar.close()
-    return CaptionReport(plan.path, written, plan.already, unreadable)
+    if blank and not written:
+        raise EmptyCaptionsError(f"captioner {shown_path(captioner.name)} gave an empty caption for "
+                                 f"{'the' if len(blank) == 1 else 'all'} {count(len(blank), 'image')}; nothing "
+                                 f"written to {shown_path(plan.path)}")
+    return CaptionReport(plan.path, written, plan.already, unreadable, blank)
 
 
 def _append(path: Path, text: str) -> None:

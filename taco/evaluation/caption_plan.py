@@ -123,9 +123,10 @@ def _unfinished_line_of_ours(line: bytes) -> bool:
 
 
 def _listed(path: Path) -> tuple[set[str], bool]:
-    """Image names already in a captions file (read as every reader does,
-    :func:`taco.captions_file.read_caption_records`) and whether its last line, a whole record,
-    lacks its final newline. A last line without a newline is kept when every reader takes it (a
+    """Image names already in a captions file with a caption that is not blank (read as every
+    reader does, :func:`taco.captions_file.read_caption_records`; an image whose only captions
+    are blank, as an older ``taco caption`` wrote them, is captioned again) and whether its last
+    line, a whole record, lacks its final newline. A last line without a newline is kept when every reader takes it (a
     file written by hand, or by a tool that ends no line with one); when it is the unfinished
     start of a line :func:`caption_line` writes (an interrupted run), it is cut off with a
     :class:`taco.errors.TacoWarning` that shows it. Anything else a reader refuses (a malformed
@@ -148,7 +149,7 @@ def _listed(path: Path) -> tuple[set[str], bool]:
             shown = text if len(text) <= 200 else text[:200] + "..."
             warnings.warn(f"{shown_path(path)}: cut off its unfinished last line ({len(line):,} bytes, from an "
                           f"interrupted run): {shown!r}", TacoWarning, stacklevel=3)
-    return {r.file for r in read_caption_records(path)}, newline_owed
+    return {r.file for r in read_caption_records(path) if any(c.strip() for c in r.captions)}, newline_owed
 
 
 def plan_captions(

@@ -26,6 +26,8 @@ from torch import Tensor
 
 from taco.bitstream import bits_per_pixel
 from taco.devices import device_description
+from taco.filekinds import text_weights_problem
+from taco.messages import one_line
 from taco.metrics import (
     IMAGE_METRICS,
     InceptionFeatures,
@@ -116,14 +118,31 @@ def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> 
 
     folder = model_folder(name, what="CMMD needs CLIP", fix=_CMMD_CLIP_HOW_TO,
                           error=MetricUnavailable, allow_download=allow_download)
-    from transformers import CLIPVisionModelWithProjection
+    from transformers import AutoConfig, CLIPVisionModelWithProjection
 
+    where = "" if folder == name else f" (from {folder})"
+    if not (Path(folder) / "config.json").is_file():  # else a "model_type" missing from it
+        raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: no config.json in it")
     try:
         with quiet_transformers():
-            model = CLIPVisionModelWithProjection.from_pretrained(folder, local_files_only=True)
-    except (OSError, ValueError) as exc:  # not a CLIP model's files
-        where = "" if folder == name else f" (from {folder})"
-        raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: {exc}") from exc
+            config = AutoConfig.from_pretrained(folder, local_files_only=True)
+            if config.model_type not in ("clip", "clip_vision_model"):
+                raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: it holds a "
+                                        f"{one_line(config.model_type, 40)} model, not a CLIP")
+            # a CLIP's projection width is in its top config, which the vision config does not inherit
+            size = {"projection_dim": config.projection_dim} if config.model_type == "clip" else {}
+            loaded: Any = CLIPVisionModelWithProjection.from_pretrained(
+                folder, local_files_only=True, output_loading_info=True, ignore_mismatched_sizes=True, **size)
+        model, info = loaded
+    except MetricUnavailable:
+        raise
+    except Exception as exc:  # damaged or missing files: transformers' and safetensors' errors
+        why = text_weights_problem(folder) or one_line(str(exc), 300) or type(exc).__name__
+        raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: {why}") from exc
+    bad = sorted(info["missing_keys"]) + sorted(k[0] for k in info["mismatched_keys"])
+    if bad:
+        raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: missing or mis-shaped weights "
+                                f"({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''})")
     return model.eval().requires_grad_(False).to(device)
 
 
