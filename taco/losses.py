@@ -49,7 +49,13 @@ from .errors import TacoValueError
 from .metrics import MetricUnavailable
 from .recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 from .text.base import DEFAULT_MAX_TOKENS
-from .text.clip import CLIP_PATH_ENV, DEFAULT_CLIP, TINY_CONFIG, requested_clip_source
+from .text.clip import (
+    CLIP_PATH_ENV,
+    DEFAULT_CLIP,
+    TINY_CONFIG,
+    check_clip_folder,
+    requested_clip_source,
+)
 from .text.hf import check_vocab, model_folder, quiet_transformers
 
 __all__ = [
@@ -276,6 +282,7 @@ class ClipTowers(nn.Module):
         from transformers import CLIPModel
 
         try:
+            check_clip_folder(folder)  # before transformers, whose errors name none of the files
             tokenizer = _transformers_clip_tokenizer(folder)
             with quiet_transformers():
                 loaded: Any = CLIPModel.from_pretrained(

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..draws import private_draws
+from ..filekinds import text_file_problem
 from ..jsonfiles import read_json_object
 from .base import (
     DEFAULT_MAX_TOKENS,
@@ -111,6 +112,7 @@ class CLIPTextEncoder(TokenNetworkEncoder):
         folder = model_folder(source, what="CLIP", fix=_HOW_TO, error=TextEncoderUnavailable,
                               complete=_complete)
         try:
+            check_clip_folder(folder)
             tokenizer = clip_tokenizer(folder)
             model = load_clip_text(folder)
         except TextEncoderUnavailable as e:  # the message names the folder
@@ -402,11 +404,49 @@ def resolve_clip_source(path_or_id: str | os.PathLike[str] | None) -> str:
     return source
 
 
+#: The ``model_type`` of a CLIP's config.json: a full ``CLIPModel``'s, a ``CLIPTextModel``'s.
+CLIP_MODEL_TYPES = ("clip", "clip_text_model")
+
+
+def clip_folder_lacks(folder: str | os.PathLike[str]) -> list[str]:
+    """What ``folder`` lacks of a CLIP's files, each said as ``no FILE``: config.json, weights
+    (:data:`taco.text.weights.WEIGHT_FILES`), tokenizer.json or vocab.json + merges.txt; empty
+    when it has them all."""
+    root = Path(folder)
+    has = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    lacks = [] if "config.json" in has else ["no config.json"]
+    if not has & set(WEIGHT_FILES):
+        lacks.append(f"no weights ({', '.join(WEIGHT_FILES)})")
+    if "tokenizer.json" not in has and not {"vocab.json", "merges.txt"} <= has:
+        only = [f" (only {f})" for f in ("vocab.json", "merges.txt") if f in has]
+        lacks.append("no tokenizer.json, nor vocab.json + merges.txt" + "".join(only))
+    return lacks
+
+
+def check_clip_folder(folder: str | os.PathLike[str]) -> None:
+    """Raise :class:`TextEncoderUnavailable` naming what is wrong with ``folder`` as a CLIP,
+    before any loader reads it: the model its config.json names when that is not a CLIP
+    (:data:`CLIP_MODEL_TYPES`), the files it lacks (:func:`clip_folder_lacks`), a weight file that
+    is text (a Git LFS pointer: :func:`taco.filekinds.text_file_problem`). The one check for
+    the text encoder (:class:`CLIPTextEncoder`) and the training loss's CLIP
+    (:meth:`taco.losses.ClipTowers.load`) alike; the loaders' own errors stand for the rest."""
+    root = Path(folder)
+    try:
+        model_type = read_json_object(root / "config.json", CONFIG_MAX_BYTES).get("model_type")
+    except (OSError, ValueError):
+        model_type = None  # missing: said below; unreadable: the config reader says why
+    if isinstance(model_type, str) and model_type not in CLIP_MODEL_TYPES:
+        raise TextEncoderUnavailable(f"{os.fspath(root)!r} holds a {model_type:.40} model, not CLIP")
+    if lacks := clip_folder_lacks(root):
+        raise TextEncoderUnavailable(f"{os.fspath(root)!r} has {'; '.join(lacks)}")
+    for name in ("model.safetensors", "pytorch_model.bin"):  # (an index is text)
+        if problem := text_file_problem(root / name):  # None for a missing file
+            raise TextEncoderUnavailable(f"{os.fspath(root / name)!r}: {problem}")
+
+
 def _complete(folder: Path) -> bool:
     """Whether ``folder`` holds what :class:`CLIPTextEncoder` reads: config, weights, tokenizer."""
-    has = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
-    return ("config.json" in has and bool(has & set(WEIGHT_FILES))
-            and ("tokenizer.json" in has or {"vocab.json", "merges.txt"} <= has))
+    return not clip_folder_lacks(folder)
 
 
 def clip_tokenizer_class() -> Any:

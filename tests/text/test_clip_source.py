@@ -52,7 +52,7 @@ def test_loss_reads_a_home_relative_folder_as_the_encoder_does(tmp_path, monkeyp
     monkeypatch.setenv("HOME", str(tmp_path))
     (tmp_path / "clip").mkdir()
     assert clip.resolve_clip_source("~/clip") == str(tmp_path / "clip")
-    with pytest.raises(MetricUnavailable, match="vocabulary") as refused:
+    with pytest.raises(MetricUnavailable, match="has no config.json") as refused:
         ClipTowers.load("~/clip")  # found (an empty folder), so refused for what it lacks
     assert str(tmp_path / "clip") in str(refused.value)
 

