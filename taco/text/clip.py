@@ -117,7 +117,7 @@ class CLIPTextEncoder(TokenNetworkEncoder):
             model = load_clip_text(folder)
         except TextEncoderUnavailable as e:  # the message names the folder
             cached = "" if folder == source else f" ({source!r} in the Hugging Face cache)"
-            raise TextEncoderUnavailable(f"CLIP{cached}: {e}\n{_HOW_TO}") from e
+            raise TextEncoderUnavailable(f"CLIP{cached}: {str(e).rstrip('.')}. {_HOW_TO}") from e
         super().__init__(tokenizer, model, max_tokens)
         self.source = source
 

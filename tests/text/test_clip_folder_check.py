@@ -53,6 +53,7 @@ def test_a_missing_file_is_named(tmp_path: Path, drop: str, said: str) -> None:
         with pytest.raises(error) as caught:
             load(folder)
         assert f"{str(folder)!r} {said}" in str(caught.value), load
+        assert "\n" not in str(caught.value)  # the fix followed on a line of its own
 
 
 def test_an_lfs_pointer_for_weights_is_named(tmp_path: Path) -> None:
