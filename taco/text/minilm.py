@@ -55,6 +55,8 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
         folder = Path(path) if path is not None else Path(minilm_path())
         try:
             config = _read_config(folder / "config.json")
+            if not (folder / "tokenizer.json").is_file():  # tokenizers: "No such file or directory"
+                raise TextEncoderUnavailable(f"{os.fspath(folder)!r} has no tokenizer.json")
             tokenizer = WordPieceTokenizer(folder / "tokenizer.json")
             model = load_network(lambda: Bert(config), folder, str, "a BERT model")
         except TextEncoderUnavailable as e:  # names the folder
