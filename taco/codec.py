@@ -56,7 +56,7 @@ from .bitstream.rans import (
     UnchunkedStream,
 )
 from .checks import as_int, positive_int_argument
-from .draws import with_cpu_default_device
+from .draws import with_coding_defaults
 from .errors import (  # the two errors live there, so that naming one imports no torch
     ImageSizeError as ImageSizeError,
     SizeBudgetError as SizeBudgetError,
@@ -583,7 +583,7 @@ def encoding_out_of_memory(exc: BaseException, coded: str, batch: bool = False) 
 
 
 @torch.no_grad()
-@with_cpu_default_device
+@with_coding_defaults
 def compress_image(
     image: ImageLike,
     caption: str | None,
@@ -893,7 +893,7 @@ def _decode(
 
 
 @torch.no_grad()
-@with_cpu_default_device
+@with_coding_defaults
 def decompress_tensor(
     data: TacoLike, model: ELIC | None = None, *, max_pixels: int | None = MAX_DECODE_PIXELS,
     progress: Progress | None = None,
@@ -909,7 +909,7 @@ def decompress_tensor(
 
 
 @torch.no_grad()
-@with_cpu_default_device
+@with_coding_defaults
 def decompress(
     data: TacoLike, model: ELIC | None = None, *, restore: bool = True,
     max_pixels: int | None = MAX_DECODE_PIXELS, progress: Progress | None = None,

@@ -15,6 +15,8 @@ calls (a ``TorchFunctionMode``, which is per thread), and leaves the global gene
 :func:`cpu_default_device`: the calling thread's tensors made without a device are made on the
 CPU, whatever default device the caller set (``torch.set_default_device("cuda")``,
 ``with torch.device("meta"):``); taco's entry points run inside it (:func:`with_cpu_default_device`
+for a whole function). :func:`coding_defaults` adds what coding needs besides: no autocast in this
+thread, and a warning about process-wide reduced float32 precision (:func:`with_coding_defaults`
 for a whole function).
 """
 
@@ -28,6 +30,9 @@ from typing import Any, ParamSpec, TypeVar
 
 import torch
 from torch.overrides import TorchFunctionMode
+
+from .errors import ReducedPrecisionWarning, warn_at_caller
+from .messages import docs_ref
 
 __all__ = ["PrivateDraws", "cpu_default_device", "private_draws", "seeded_draws",
            "with_cpu_default_device"]
@@ -114,5 +119,76 @@ def with_cpu_default_device(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         with cpu_default_device():
+            return func(*args, **kwargs)
+    return run
+
+
+#: torch's process-wide settings that let float32 convolutions and matrix products run in less
+#: precision (bfloat16 or TF32), besides ``torch.get_float32_matmul_precision()``: (attribute path
+#: under ``torch``, the values that do). cuDNN's TF32 convolutions, on by default, are left out:
+#: they are one of the reasons a GPU writes other bytes than a CPU (docs/reliability.md
+#: "Determinism").
+REDUCED_PRECISION_SETTINGS = (
+    ("backends.mkldnn.fp32_precision", ("bf16", "tf32")),
+    ("backends.mkldnn.conv.fp32_precision", ("bf16", "tf32")),
+    ("backends.mkldnn.matmul.fp32_precision", ("bf16", "tf32")),
+    ("backends.cuda.matmul.fp32_precision", ("tf32",)),
+    ("backends.cuda.matmul.allow_tf32", (True,)),
+)
+
+#: Whether :func:`warn_reduced_precision` has warned in this process (it warns once).
+precision_warned = [False]
+
+
+def reduced_precision_settings() -> list[str]:
+    """The process-wide torch settings now on that compute float32 convolutions or matrix
+    products in less precision, as ``name = value``; those this torch lacks are skipped."""
+    found = []
+    if torch.get_float32_matmul_precision() != "highest":
+        found.append(f"torch.set_float32_matmul_precision({torch.get_float32_matmul_precision()!r})")
+    for path, reduced in REDUCED_PRECISION_SETTINGS:
+        value: Any = torch
+        for name in path.split("."):
+            value = getattr(value, name, None)
+        if value in reduced:
+            found.append(f"torch.{path} = {value!r}")
+    return found
+
+
+def warn_reduced_precision() -> None:
+    """Warn once per process, at the caller's line, when a process-wide torch setting lowers
+    float32 precision: g_a, the text adapter and g_s then compute other values, so the bytes
+    written and the pixels decoded may differ from other machines'. taco does not change the
+    setting back: it is process-wide, and other threads may rely on it."""
+    if precision_warned[0]:
+        return
+    found = reduced_precision_settings()
+    if found:
+        precision_warned[0] = True
+        warn_at_caller(f"{', '.join(found)}: float32 convolutions or matrix products run in less "
+                       "precision in this process, so the bytes taco writes and the pixels it "
+                       f"decodes may differ from other machines' "
+                       f"({docs_ref('reliability.md', 'Guarantees')})", ReducedPrecisionWarning)
+
+
+@contextmanager
+def coding_defaults() -> Iterator[None]:
+    """Coding as documented, whatever the calling thread set: inside :func:`cpu_default_device`,
+    with autocast off for the CPU and CUDA (a caller's ``torch.autocast(..., torch.bfloat16)``
+    ran taco's float32 g_a, adapter and g_s in bfloat16: other bytes, and a file decoded with a
+    third of its pixels up to 3 levels off). Autocast is per thread, so this changes nothing
+    for other threads. The process-wide settings it cannot safely undo are
+    :func:`warn_reduced_precision`'s."""
+    with cpu_default_device(), torch.autocast("cpu", enabled=False), torch.autocast("cuda", enabled=False):
+        yield
+
+
+def with_coding_defaults(func: Callable[P, R]) -> Callable[P, R]:
+    """``func`` run inside :func:`coding_defaults`, after :func:`warn_reduced_precision` (from
+    here, not from inside the context: ``warn_at_caller`` would blame ``contextlib``'s frame)."""
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        warn_reduced_precision()
+        with coding_defaults():
             return func(*args, **kwargs)
     return run

@@ -62,6 +62,12 @@ class CaptionTruncatedWarning(TacoWarning):
     """A caption had more tokens than the encoder's ``max_tokens``; the tail was dropped."""
 
 
+class ReducedPrecisionWarning(TacoWarning):
+    """A process-wide torch setting computes float32 convolutions or matrix products in less
+    precision (``torch.set_float32_matmul_precision("medium")``, oneDNN's bf16): the bytes taco
+    writes and the pixels it decodes may differ from other machines'. Given once per process."""
+
+
 class CaptionTooLongError(TacoError, ValueError):
     """A caption over :data:`taco.text.MAX_CAPTION_CHARS` characters: refused, not read."""
 

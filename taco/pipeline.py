@@ -35,7 +35,7 @@ from .codec import (
     encoding_out_of_memory,
     entropy_code,
 )
-from .draws import with_cpu_default_device
+from .draws import with_coding_defaults
 from .errors import TacoError, TacoValueError
 from .models.elic import ELIC
 from .progress import Progress
@@ -45,6 +45,7 @@ __all__ = ["compress_batch", "encode_with_text_overlap"]
 
 
 @torch.no_grad()
+@with_coding_defaults
 def encode_with_text_overlap(
     model: ELIC,
     x: Tensor,
@@ -68,7 +69,7 @@ def encode_with_text_overlap(
 
 
 @torch.no_grad()
-@with_cpu_default_device
+@with_coding_defaults
 def compress_batch(
     images: Sequence[ImageLike],
     captions: Sequence[str | None] | None,
