@@ -59,7 +59,8 @@ def seed0_bits_of_this_cpu_kind() -> None:
     """Skips a test that pins the bits of seeded initial weights on a CPU whose torch draws
     others: ``normal_`` has other bits on torch's non-vectorised CPU path (no AVX2: older x86,
     aarch64) than on its AVX2/AVX-512 one, which CI's x86 machines take (found with
-    ``ATEN_CPU_CAPABILITY=default``)."""
+    ``ATEN_CPU_CAPABILITY=default``). MKL's path (``MKL_ENABLE_INSTRUCTIONS``) needs no skip: the
+    scale tables no longer follow it (taco.models.entropy.portable_scale_table)."""
     if torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
         pytest.skip("the pinned seed-0 weights are those of torch's AVX2/AVX-512 CPU path")
 
