@@ -73,6 +73,7 @@ from .images import (
     read_image_stream,
     restore_mode,
     to_rgb,
+    without_file,
 )
 from .locks import ForkSafeLock
 from .memory import (
@@ -230,27 +231,32 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
         return pad_to_multiple(x.float().clamp(0, 1)), x.shape[2], x.shape[3], "RGB"
     source = None  # what the image's warnings name: its path, if it has one
     if is_file_object(image) and not isinstance(image, Image.Image):  # open(..., "rb"), BytesIO
-        name = file_object_name(image, IMAGE_FILE_OBJECT)
-        source = name
-        image = load_image(name, data=read_image_stream(image, name))  # EXIF orientation applied
+        named = file_object_name(image, "")
+        source = named or IMAGE_FILE_OBJECT
+        # Python names a stream that has no path in brackets: <stdin>, <fdopen>
+        with without_file(not named or named.startswith("<")):
+            image = load_image(source, data=read_image_stream(image, source))  # EXIF orientation applied
     elif isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
-        image = load_image(IMAGE_BYTES, data=bytes(image))  # EXIF orientation applied
+        with without_file():
+            image = load_image(IMAGE_BYTES, data=bytes(image))  # EXIF orientation applied
     elif isinstance(image, str | os.PathLike):
         source = os.fspath(image)
         image = load_image(image)  # EXIF orientation applied
     elif not isinstance(image, Image.Image):
         raise TypeError(f"image must be {IMAGE_TYPES}, not {type(image).__name__}")
     check_image_size(image.height, image.width)  # a caller's PIL image: from its header
-    if closed_before_loading(image):
-        raise ImageReadError(getattr(image, "filename", "") or PIL_IMAGE,
-                             "the image was closed before its pixels were loaded: pass the path, "
-                             "or call im.load() inside the with block")
-    try:  # a caller's PIL image (coded as it is: no EXIF rotation) is decoded now; a no-op else
-        image.load()
-    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
-        raise ImageReadError(getattr(image, "filename", "") or PIL_IMAGE,
-                             f"cannot decode it ({type(exc).__name__}: {exc})") from exc
-    rgb, mode = to_rgb(image, source or getattr(image, "filename", "") or None)
+    filename = getattr(image, "filename", "")
+    with without_file(not filename):
+        if closed_before_loading(image):
+            raise ImageReadError(filename or PIL_IMAGE,
+                                 "the image was closed before its pixels were loaded: pass the "
+                                 "path, or call im.load() inside the with block")
+        try:  # a caller's PIL image (coded as it is: no EXIF rotation) is decoded now; a no-op else
+            image.load()
+        except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
+            raise ImageReadError(filename or PIL_IMAGE,
+                                 f"cannot decode it ({type(exc).__name__}: {exc})") from exc
+    rgb, mode = to_rgb(image, source or filename or None)
     w, h = rgb.size
     pixels = pad_to_multiple(torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).unsqueeze(0))
     return pixels.float().div_(255.0), h, w, mode

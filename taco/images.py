@@ -52,7 +52,6 @@ __all__ = [
     "MAX_JPEG_SCANS",
     "MAX_PIXELS",
     "MAX_TIFF_TILE_PIXELS",
-    "NO_FILE_NAMES",
     "PIL_IMAGE",
     "PNG_SAVE_OPTIONS",
     "REFUSED_FORMATS",
@@ -73,6 +72,7 @@ __all__ = [
     "to_rgb",
     "upright_size",
     "upright_sizes",
+    "without_file",
 ]
 
 MAX_PIXELS: int = MAX_ENCODE_PIXELS
@@ -128,10 +128,8 @@ PIXEL_SLACK = 0.5
 
 
 #: What messages call an image that is no file: the bytes of one, a file object without a name,
-#: a PIL image made in memory, standard input (Python's name for it). An :class:`ImageReadError`
-#: naming one of these has ``path`` None.
+#: a PIL image made in memory (read :func:`without_file`).
 IMAGE_BYTES, IMAGE_FILE_OBJECT, PIL_IMAGE = "image bytes", "image file object", "PIL image"
-NO_FILE_NAMES = (IMAGE_BYTES, IMAGE_FILE_OBJECT, PIL_IMAGE, "<stdin>")
 
 
 class ImageReadError(TacoError, ValueError):
@@ -140,8 +138,8 @@ class ImageReadError(TacoError, ValueError):
     The message names the file (as :func:`taco.messages.shown_path` shows it: a name with a
     line break or an escape code stays on one line) and the reason; ``path`` and ``reason`` hold
     them separately (an empty path is named ``''`` in the message, not as ``Path("")``'s ``.``).
-    ``path`` is None for an image that has no file (:data:`NO_FILE_NAMES`: bytes, a file object
-    without a name, a PIL image made in memory, standard input); the message still names it.
+    ``path`` is None for an image that has no file (bytes, a file object without a path, a PIL
+    image made in memory: :func:`without_file`); the message still names it.
     It pickles (an error crossing a process pool), with its message as it is then: one that
     :func:`taco.compress_batch` started with the image's index keeps it.
 
@@ -154,14 +152,26 @@ class ImageReadError(TacoError, ValueError):
     max_pixels: int | None = None
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        named = os.fspath(path)
-        self.path: Path | None = None if named in NO_FILE_NAMES else Path(named)
+        self.path: Path | None = Path(path)
         self.reason = reason
-        self._named = str(self.path) if self.path is not None and named else named
+        self._named = str(self.path) if os.fspath(path) else ""
         super().__init__(f"cannot read image '{shown_path(self._named)}': {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self._named, self.reason), {**vars(self), "args": self.args}
+
+
+@contextmanager
+def without_file(reading_no_file: bool = True) -> Iterator[None]:
+    """An image read that is no file (bytes, a file object without a path, a PIL image made in
+    memory; ``reading_no_file`` False: a file): an :class:`ImageReadError` raised inside has
+    ``path`` None, its message the name the image was read under (:data:`IMAGE_BYTES`, ...)."""
+    try:
+        yield
+    except ImageReadError as error:
+        if reading_no_file:
+            error.path = None
+        raise
 
 
 class ImageConversionWarning(TacoWarning):
@@ -507,7 +517,7 @@ def open_image(source: str | os.PathLike[str] | IO[bytes], *,
     cap within it is under) is an :class:`ImageReadError` with ``size`` and ``max_pixels``."""
     name = source if isinstance(source, (str, os.PathLike)) else IMAGE_BYTES
     opened = Path(source) if isinstance(source, (str, os.PathLike)) else source
-    with _PillowWarnings(name):
+    with _PillowWarnings(name), without_file(opened is source):  # a stream, not a path
         return _open_header(opened, name, max_pixels)
 
 

@@ -55,3 +55,22 @@ def test_a_file_keeps_its_path(model, tmp_path):
 def test_the_empty_path_is_still_a_path():
     error = ImageReadError("", "an empty path")
     assert error.path == Path("") and str(error) == "cannot read image '': an empty path"
+
+
+def test_a_file_named_like_what_has_no_file_keeps_its_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("image bytes", "PIL image"):
+        Path(name).write_bytes(b"not an image")
+        with pytest.raises(ImageReadError) as caught:
+            taco.images.load_image(name)
+        assert caught.value.path == Path(name)
+
+
+def test_a_stream_opened_without_a_path_has_none(model):
+    class Stdin(io.BytesIO):
+        name = "<stdin>"  # as sys.stdin.buffer names itself
+
+    stream = Stdin(b"not an image")
+    with pytest.raises(ImageReadError, match="^cannot read image '<stdin>': ") as info:
+        taco.compress(stream, None, model)
+    assert info.value.path is None
