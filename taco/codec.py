@@ -296,7 +296,7 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
                         f"{model.model_id!r}, not {type(quality).__name__}")
     if not 1 <= number <= len(qualities):
         raise TacoValueError(f"quality must be an integer 1..{len(qualities)} for model "
-                             f"{model.model_id!r}, got {quality!r}")
+                             f"{model.model_id!r}, got {number}")  # NumPy 2's repr: np.int64(9)
     return number
 
 
