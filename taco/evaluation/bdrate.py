@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..checks import is_number
 from ..errors import TacoValueError
 from ..messages import count
 from . import stats
@@ -50,6 +51,7 @@ __all__ = [
     "bd_table",
     "format_bd_table",
     "metric_bpp",
+    "rate_metric",
 ]
 
 #: One curve's rates or qualities.
@@ -86,9 +88,25 @@ def metric_bpp(point: Mapping[str, object], metric: str) -> float:
     """The rate that goes with ``point``'s mean of ``metric``: its ``bpp_<metric>``, the mean bpp
     of the images that mean is over (a summary writes it where that is fewer than all: MS-SSIM
     of images under 161 px, PSNR of exact decodes), else its ``bpp`` (older results, or every
-    image counted); NaN where neither is a number."""
+    image counted); NaN where neither is a number. ``metric`` ``"bpp"`` (:func:`rate_metric`'s
+    answer for a mix with an older result) is every point's ``bpp``."""
     value = point.get(f"bpp_{metric}", point.get("bpp"))
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+
+
+def rate_metric(curves: Iterable[Sequence[Mapping[str, object]]], metric: str) -> str:
+    """Whose rate ``curves`` are compared at in ``metric`` (the argument :func:`metric_bpp` takes
+    for each of their points): ``metric``, or ``"bpp"``, the rate over all images, when a point
+    of one of them is from an older result, its mean of ``metric`` over fewer images than its
+    ``images`` but no ``bpp_<metric>`` beside it. Such a point has only the rate of all images,
+    and pairing it with another curve's ``bpp_<metric>`` compares two definitions of rate (a
+    BD-rate of -46 % for a true -20 %); the same definition for all is off by less."""
+    for points in curves:
+        for p in points:
+            fewer, total = p.get(f"{metric}_images"), p.get("images")
+            if is_number(fewer) and is_number(total) and fewer < total and f"bpp_{metric}" not in p:
+                return "bpp"
+    return metric
 
 
 def _bjontegaard():  # noqa: ANN202
@@ -525,7 +543,9 @@ def bd_table(
     without a delta, left out), and ``ci_reason`` when there are too few images for an
     interval. Otherwise the deltas are the points', and where the two curves' means of the metric
     are over different numbers of images ``images_differ`` says so (``"FAKE 6, JPEG 8"``): the
-    value compares different sets of images (:func:`format_bd_table` marks it ``‡``).
+    value compares different sets of images (:func:`format_bd_table` marks it ``‡``); where an
+    older result among the two lacks ``bpp_<metric>``, both curves' rates are their ``bpp`` over
+    all images (:func:`rate_metric`) and ``rate_all_images`` says so (marked ``§``).
     """
     if anchor not in curves:
         raise TacoValueError(f"anchor {anchor!r} is not one of the curves: {sorted(curves)}")
@@ -553,8 +573,9 @@ def bd_table(
                 d: BDResult | BDInterval = b.bd_metric
             else:
                 b = None
-                args = ([metric_bpp(p, m) for p in base], column(base, m),
-                        [metric_bpp(p, m) for p in points], column(points, m))
+                rate = rate_metric((base, points), m)
+                args = ([metric_bpp(p, rate) for p in base], column(base, m),
+                        [metric_bpp(p, rate) for p in points], column(points, m))
                 r, d = _bd("quality", *args, method), _bd("rate", *args, method)  # NaN for too few points
             row[m] = {
                 "bd_rate": r.value,
@@ -565,6 +586,9 @@ def bd_table(
                 "bd_metric_reason": d.reason,
             }
             if b is None:
+                if rate != m:
+                    older = [n for n, pts in ((anchor, base), (label, points)) if rate_metric([pts], m) != m]
+                    row[m]["rate_all_images"] = f"{' and '.join(older)} without bpp_{m}"
                 if len(own | theirs) > 1:
                     row[m]["images_differ"] = f"{label} {_counts_text(own)}, {anchor} {_counts_text(theirs)}"
                 continue
@@ -608,11 +632,13 @@ def _interval(entry: Mapping[str, float | str], key: str) -> tuple[float, float]
 def _cell(entry: Mapping[str, float | str], key: str, fmt: str) -> str:
     """``value`` or ``value [low, high]`` (the CI when the table has one), ``n/a`` for NaN;
     ``†`` after a value averaged over less than :data:`MIN_OVERLAP` of the curves' union, ``‡``
-    after one between points that are means over different numbers of images."""
+    after one between points that are means over different numbers of images, ``§`` after one at
+    the rate of all images (``rate_all_images``)."""
     v = entry.get(key, math.nan)
     if not isinstance(v, float) or math.isnan(v):
         return "n/a"
-    thin = (" †" if _thin_overlap(entry, key) is not None else "") + (" ‡" if entry.get("images_differ") else "")
+    thin = ((" †" if _thin_overlap(entry, key) is not None else "") + (" ‡" if entry.get("images_differ") else "")
+            + (" §" if entry.get("rate_all_images") else ""))
     if (ci := _interval(entry, key)) is not None:
         return f"{fmt.format(v)} [{fmt.format(ci[0])}, {fmt.format(ci[1])}]{thin}"
     return fmt.format(v) + thin
@@ -633,7 +659,8 @@ def format_bd_table(
     ``confidence``, ``seed``) describes it in a note under the table. A value averaged over less
     than :data:`MIN_OVERLAP` of the two curves' union is marked ``†``, its overlap in a note; one
     between points over different numbers of images (``images_differ``) ``‡``, the counts in a
-    note; a note names the cells paired over fewer images than a curve's points hold.
+    note; one at the rate of all images (``rate_all_images``) ``§``; a note names the cells paired
+    over fewer images than a curve's points hold.
     """
     if not table:
         return f"Anchor: **{anchor}**. No other curve to compare with it: nothing to tabulate.\n"
@@ -657,6 +684,7 @@ def format_bd_table(
     with_ci: set[float | str] = set()
     no_ci: set[str] = set()  # why cells that could have had an interval have none
     differ: list[str] = []
+    all_images: list[str] = []
     paired: list[str] = []
     for label, row in table.items():
         cells = [label]
@@ -677,6 +705,8 @@ def format_bd_table(
                     thin.append(f"{label} {name}: {100 * share:.0f} %")
             if entry.get("images_differ"):
                 differ.append(str(entry["images_differ"]))
+            if entry.get("rate_all_images"):
+                all_images.append(f"{label} {m}: {entry['rate_all_images']}")
             if entry.get("images_paired"):
                 paired.append(f"{label}: {entry['images_paired']}")
             if "ci_images" in entry and any(_interval(entry, k) for k in ("bd_rate", "bd_metric")):
@@ -699,6 +729,10 @@ def format_bd_table(
         lines += ["", "‡: the two curves' points are means over different numbers of images, so the "
                   "value compares different sets of images (with both curves' per-image results the "
                   "table pairs them): " + "; ".join(dict.fromkeys(differ)) + "."]
+    if all_images:
+        lines += ["", "§: rate over all images: an older result lacks bpp_<metric> (the rate of the images "
+                  "its mean of the metric is over), so both curves are compared at their bpp over all "
+                  "images, beside a quality over fewer: " + "; ".join(all_images) + "."]
     if paired:
         lines += ["", "Values (and intervals) over the images both curves coded, fewer than the points "
                   "of a curve average: " + "; ".join(dict.fromkeys(paired)) + "."]

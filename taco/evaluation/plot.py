@@ -36,7 +36,7 @@ from ..checks import is_number
 from ..errors import TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
 from ..messages import shown_path
-from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp
+from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
     IMAGE_METRICS,
@@ -560,8 +560,9 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
     nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
     color = _Palette()
+    rates = {m: rate_metric([c.points for c in curves], m) for m in panels}  # one rate per panel
     all_bpp = [p["bpp"] for c in curves for p in c.points] + [
-        metric_bpp(p, m) for c in curves for p in c.points for m in panels if is_number(p.get(m))] + [
+        metric_bpp(p, rates[m]) for c in curves for p in c.points for m in panels if is_number(p.get(m))] + [
         p["bpp"] for r in refs for p in r.points if any(m in p for m in panels)]
     log_x = max(all_bpp) / max(min(all_bpp), 1e-9) > 8
     lo, hi = min(all_bpp), max(all_bpp)
@@ -569,7 +570,7 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
     markers = matched_markers(curves)
     handles: dict[str, Any] = {}  # legend label -> its line, the first drawn
     for ax, m in zip(axes.flat, panels, strict=False):
-        for lab, h in _draw_panel(ax, m, curves, refs, color, markers, ds_results).items():
+        for lab, h in _draw_panel(ax, m, rates[m], curves, refs, color, markers, ds_results).items():
             handles.setdefault(lab, h)
         ax.set_xlim(*xlim)  # the same bpp range in every panel
         if log_x:
@@ -608,19 +609,21 @@ def _literal(text: Any) -> Any:
     return text
 
 
-def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve], color: _Palette,
+def _draw_panel(ax: Any, m: str, rate: str, curves: list[Curve], refs: list[ReferenceCurve], color: _Palette,
                 markers: dict[str, str], ds_results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Metric ``m`` against bpp: every curve that has it, then the published references; returns
-    the legend entries, label -> line. (The lines carry no label: matplotlib leaves a label
+    """Metric ``m`` against bpp (``rate``: :func:`taco.evaluation.bdrate.rate_metric`'s for the
+    panel's curves): every curve that has it, then the published references; returns the legend
+    entries, label -> line. (The lines carry no label: matplotlib leaves a label
     that starts with ``_`` out of a legend it gathers from the axes.)"""
     lpips_input = ds_results[0].get("lpips_input", "standard")
     entries: dict[str, Any] = {}
     for c in curves:
-        # each point at the bpp of the images its mean of ``m`` is over (MS-SSIM: not those under 161 px)
-        pts = sorted((p for p in c.points if is_number(p.get(m))), key=lambda p: metric_bpp(p, m))
+        # each point at the bpp of the images its mean of ``m`` is over (MS-SSIM: not those under
+        # 161 px), or of all images in every curve when an older result has no other
+        pts = sorted((p for p in c.points if is_number(p.get(m))), key=lambda p: metric_bpp(p, rate))
         if not pts:
             continue
-        x, y = [metric_bpp(p, m) for p in pts], [p[m] for p in pts]
+        x, y = [metric_bpp(p, rate) for p in pts], [p[m] for p in pts]
         if c.kind == "classic-matched":
             star = markers[c.label] == "*"
             (line,) = ax.plot(x, y, markers[c.label], ms=13 if star else 9, color=color(c.codec), mec="black",
@@ -643,7 +646,7 @@ def _draw_panel(ax: Any, m: str, curves: list[Curve], refs: list[ReferenceCurve]
     if m == "fid" and any("patches" in how for how in _measured_ways(ds_results, "fid")):
         label += " (256 px patches)"  # one way only: mixed ways leave FID out
     ax.set_ylabel(label)
-    ax.set_xlabel("bits per pixel")
+    ax.set_xlabel("bits per pixel" if rate == m else f"bits per pixel, all images (an older result lacks bpp_{m})")
     ax.grid(True, which="both", alpha=0.3)
     return entries
 
