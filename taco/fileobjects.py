@@ -54,13 +54,14 @@ def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Excep
 
 def checked_file_path(path: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Path:
     """``path`` as :func:`checked_path` takes it, for a file to be written: ``error(shown,
-    reason)`` is also raised for a path that names a folder, not a file: one whose last part is
-    empty or ``..`` (``"."``, ``"/"``, ``"x/.."``, which ``pathlib`` and ``os.replace`` refuse
-    with a bare ValueError or EBUSY) or that ends with a separator (``"runs/"`` would be written
-    as a file named ``runs``)."""
+    reason)`` is also raised for a path that names a folder, not a file: one whose last part as
+    typed is empty, ``.`` or ``..`` (``"."``, ``"/"``, ``"x/.."``, which ``pathlib`` and
+    ``os.replace`` refuse with a bare ValueError or EBUSY; ``"runs/"`` and ``"x/."``, which
+    ``pathlib`` reads as ``runs`` and ``x`` and would write as a file of that name) or an
+    existing folder (``"runs"``: ``os.replace`` refuses it with a bare IsADirectoryError)."""
     checked = checked_path(path, error)
     text = os.fspath(path)
-    if checked.name in ("", "..") or text.endswith((os.sep, os.altsep or os.sep)):
+    if os.path.basename(text) in ("", ".", "..") or os.path.isdir(text):
         raise error(shown_path(text), "the path names a folder, not a file")
     return checked
 

@@ -1,7 +1,8 @@
 """save_checkpoint refuses a path that names a folder, not a file, with the TacoValueError its
 docstring promises for bad paths (``"."`` and ``"/"`` were pathlib's bare ValueError 'has an
 empty name', ``"x/.."`` an OSError EBUSY after creating ``x``, and ``"runs/"`` was written as
-a file named ``runs``); it creates the folders missing on the way to a file's path."""
+a file named ``runs``, ``"x/."`` as a file named ``x``, and an existing folder ``"runs"`` was
+os.replace's bare IsADirectoryError); it creates the folders missing on the way to a file's path."""
 
 from __future__ import annotations
 
@@ -18,12 +19,21 @@ def model():
     return taco.create_model("elic-tiny", seed=0)
 
 
-@pytest.mark.parametrize("path", [".", "/", "x/..", "runs/", "..", "a/b/.."])
+@pytest.mark.parametrize("path", [".", "/", "x/..", "runs/", "..", "a/b/..", "x/.", "./."])
 def test_a_path_that_names_a_folder_is_refused(model, path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(taco.TacoValueError, match=r"cannot write to '.*': the path names a folder, not a file"):
         taco.save_checkpoint(model, path)
     assert os.listdir(tmp_path) == []  # nothing made, not even x
+
+
+@pytest.mark.parametrize("path", ["runs", "runs/.", "runs/sub/.."])
+def test_an_existing_folder_is_refused(model, path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "sub").mkdir(parents=True)
+    with pytest.raises(taco.TacoValueError, match=r"cannot write to '.*': the path names a folder, not a file"):
+        taco.save_checkpoint(model, path)
+    assert os.listdir(tmp_path / "runs") == ["sub"]
 
 
 def test_missing_folders_on_the_way_are_created(model, tmp_path):
