@@ -66,7 +66,7 @@ def check_quality(quality: Any, num_qualities: int | None) -> None:
     if number is None:
         raise TypeError(f"quality must be an integer 1..{num_qualities}, not {type(quality).__name__}")
     if not 1 <= number <= num_qualities:
-        raise TacoValueError(f"quality must be an integer 1..{num_qualities}, got {quality!r}")
+        raise TacoValueError(f"quality must be an integer 1..{num_qualities}, got {number}")  # NumPy 2's repr: np.int64(9)
 
 
 def _shown(quality: Any) -> str:
@@ -110,7 +110,8 @@ class QualityGains(nn.Module):
         return len(self.lambdas)
 
     def index(self, quality: Any) -> int:
-        """Row of quality ``quality`` (1..Q); ValueError for anything else, None included."""
+        """Row of quality ``quality`` (1..Q, NumPy integers taken); a TypeError for a quality that is
+        no integer, a TacoValueError for None or an integer out of range (:func:`check_quality`)."""
         check_quality(quality, self.num_qualities)
         return int(quality) - 1
 
