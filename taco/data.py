@@ -85,6 +85,7 @@ __all__ = [
     "folder_images",
     "karpathy_split",
     "no_crop",
+    "no_images_message",
     "train_transform",
     "upscale_to_cover",
 ]
@@ -112,6 +113,14 @@ class EmptyDatasetError(TacoError, ValueError):
         super().__init__(message)
         self.too_small = too_small
         self.largest_small_side = largest_small_side
+
+
+def no_images_message(root: str | os.PathLike[str], why: str = "") -> str:
+    """What an :class:`EmptyDatasetError` for folder ``root`` says: ``"no images to use under
+    'ROOT': WHY"``, ``why`` by default that the folder holds no image files (naming the
+    suffixes looked for)."""
+    suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
+    return f"no images to use under '{root}': {why or f'no image files there ({suffixes})'}"
 
 
 class AnnotationsFileError(TacoError, ValueError):
@@ -503,12 +512,10 @@ class CaptionedImages(Dataset[Sample]):
         # workers, re-created each epoch, say each file's once for the whole run
         self._said = torch.zeros(len(kept), dtype=torch.bool).share_memory_()
         if not kept:
-            why = "; ".join(self._dropped_parts()) or (
-                f"no image files there ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            why = "; ".join(self._dropped_parts())
             if self.unreadable:
                 why += "; replace or remove the unreadable files, or use a folder of images"
-            raise EmptyDatasetError(f"no images to use under '{self.root}': {why}",
-                                    self.too_small, largest_small)
+            raise EmptyDatasetError(no_images_message(self.root, why), self.too_small, largest_small)
 
     def _dropped_parts(self) -> list[str]:
         """What was dropped at construction, one phrase per reason, each naming its first files."""

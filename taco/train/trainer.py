@@ -53,7 +53,14 @@ from torch.utils.data import DataLoader, Dataset
 
 from .. import metrics
 from ..captions_file import FOLDER_CAPTIONS, has_captions
-from ..data import Batch, CaptionedImages, EmptyDatasetError, collate, folder_images
+from ..data import (
+    Batch,
+    CaptionedImages,
+    EmptyDatasetError,
+    collate,
+    folder_images,
+    no_images_message,
+)
 from ..devices import usable_cpus
 from ..distributed import SilentInterrupted, leaving_process_group
 from ..errors import Interrupted, TacoError, TacoWarning, warn_at_caller
@@ -62,7 +69,6 @@ from ..losses import TacoLoss
 from ..messages import count
 from ..models import CheckpointError
 from ..models.header import read_checkpoint_header
-from ..suffixes import IMAGE_SUFFIXES
 from ..text.base import TextEncoderUnavailable, TextTokens
 from .caption_embeddings import text_inputs
 from .checkpoints import (
@@ -196,8 +202,7 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
         images = folder_images(Path(root)) if Path(root).is_dir() else []
         if Path(root).is_dir() and not has_captions(root, images, named):
             if not images:  # the dataset's own words for an empty folder, before the captions
-                raise EmptyDatasetError(f"no images to use under '{root}': no image files there "
-                                        f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+                raise EmptyDatasetError(no_images_message(root))
             missing = (f"no captions file {named}" if named else
                        f"no captions in {root} (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files)")
             raise ConfigError(
@@ -218,14 +223,19 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
 
 def with_small_images_hint(e: EmptyDatasetError, crop_key: str, verb: str) -> EmptyDatasetError:
     """``e`` with, where photos were dropped as smaller than the crop (``crop_key``), how to
-    ``verb`` on them: upscale them, or a smaller crop that keeps the largest of them."""
+    ``verb`` on them: upscale them, or a smaller crop that keeps the largest of them. For
+    validation (``val.crop``) the smaller crop comes first: ``data.small_images`` upscales the
+    training photos under ``crop`` too."""
     if not e.too_small:
         return e
     fits = e.largest_small_side // 64 * 64
-    hint = (f"; {verb} on them with --set data.small_images=upscale (each upscaled to cover "
-            "the crop)" + (f", or a smaller {crop_key}: {crop_key}={fits} keeps those of "
-                           f"{fits} px and more" if fits >= 64 else ""))
-    where = "val.root: " if crop_key == "val.crop" else ""
+    validating = crop_key == "val.crop"
+    smaller = f"a smaller {crop_key}: {crop_key}={fits} keeps those of {fits} px and more" if fits >= 64 else ""
+    upscale = ("--set data.small_images=upscale (each upscaled to cover the crop"
+               + ("; it upscales the training photos under crop too)" if validating else ")"))
+    ways = [smaller, upscale] if validating else [upscale, smaller]
+    hint = f"; {verb} on them with " + ", or ".join(w for w in ways if w)
+    where = "val.root: " if validating else ""
     return EmptyDatasetError(f"{where}{e}{hint}", e.too_small, e.largest_small_side)
 
 

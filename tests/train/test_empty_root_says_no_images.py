@@ -3,7 +3,7 @@ captions: `taco caption` on an empty folder would not help."""
 
 import pytest
 
-from taco.data import EmptyDatasetError
+from taco.data import EmptyDatasetError, no_images_message
 from taco.train.config import load_config
 from taco.train.trainer import training_data
 
@@ -14,6 +14,8 @@ def test_empty_data_root_says_no_image_files(tmp_path, model):
     with pytest.raises(EmptyDatasetError, match="no images to use under .*: no image files there") as e:
         training_data(cfg, validation=False)
     assert "caption" not in str(e.value)
+    # the trainer's words (a model that reads captions) and the dataset's (elic) are one helper's
+    assert str(e.value) == no_images_message(tmp_path)
 
 
 def test_empty_val_root_says_no_image_files(tmp_path):
