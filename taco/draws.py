@@ -192,3 +192,14 @@ def with_coding_defaults(func: Callable[P, R]) -> Callable[P, R]:
         with coding_defaults():
             return func(*args, **kwargs)
     return run
+
+
+def with_coding_defaults_no_warning(func: Callable[P, R]) -> Callable[P, R]:
+    """``func`` run inside :func:`coding_defaults`, without :func:`warn_reduced_precision`: for
+    what coding reuses but may run on another thread (the text encoder's cached tokens), where
+    the warning would blame no caller; the coding call itself warns."""
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with coding_defaults():
+            return func(*args, **kwargs)
+    return run

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from ..draws import with_cpu_default_device
+from ..draws import with_coding_defaults_no_warning
 from ..errors import (  # defined there, so that naming one in an except clause imports no torch
     CaptionTextError as CaptionTextError,
     CaptionTooLongError as CaptionTooLongError,
@@ -168,11 +168,15 @@ class TextEncoder(torch.nn.Module):
         return out
 
     @torch.no_grad()
-    @with_cpu_default_device
+    @with_coding_defaults_no_warning
     def encode_noting(self, captions: Sequence[str]) -> tuple[TextTokens, list[str]]:
         """:meth:`encode` without warning: the tokens, and the texts of the
         :class:`CaptionTruncatedWarning` it would raise (one per distinct caption cut), for a
-        caller that raises them elsewhere (:func:`warn_truncated` on another thread)."""
+        caller that raises them elsewhere (:func:`warn_truncated` on another thread).
+
+        Computed under :func:`taco.draws.coding_defaults`, whatever autocast the calling thread
+        set: the tokens are cached for the whole process, and ``taco.compress`` would reuse ones
+        computed in bfloat16 and write other bytes."""
         captions = [normalize_caption(c) for c in captions]
         if not captions:
             empty = torch.empty(0, self.max_tokens, self.dim)
