@@ -125,28 +125,32 @@ def with_cpu_default_device(func: Callable[P, R]) -> Callable[P, R]:
 
 #: torch's process-wide settings that let float32 convolutions and matrix products run in less
 #: precision (bfloat16 or TF32), besides ``torch.get_float32_matmul_precision()``: (attribute path
-#: under ``torch``, the values that do). cuDNN's TF32 convolutions, on by default, are left out:
-#: they are one of the reasons a GPU writes other bytes than a CPU (docs/reliability.md
+#: under ``torch``, the values that do, whether torch derives it from
+#: ``torch.set_float32_matmul_precision``). cuDNN's TF32 convolutions, on by default, are left
+#: out: they are one of the reasons a GPU writes other bytes than a CPU (docs/reliability.md
 #: "Determinism").
 REDUCED_PRECISION_SETTINGS = (
-    ("backends.mkldnn.fp32_precision", ("bf16", "tf32")),
-    ("backends.mkldnn.conv.fp32_precision", ("bf16", "tf32")),
-    ("backends.mkldnn.matmul.fp32_precision", ("bf16", "tf32")),
-    ("backends.cuda.matmul.fp32_precision", ("tf32",)),
-    ("backends.cuda.matmul.allow_tf32", (True,)),
+    ("backends.mkldnn.fp32_precision", ("bf16", "tf32"), False),
+    ("backends.mkldnn.conv.fp32_precision", ("bf16", "tf32"), False),
+    ("backends.mkldnn.matmul.fp32_precision", ("bf16", "tf32"), True),
+    ("backends.cuda.matmul.fp32_precision", ("tf32",), True),
+    ("backends.cuda.matmul.allow_tf32", (True,), True),
 )
-
-#: Whether :func:`warn_reduced_precision` has warned in this process (it warns once).
-precision_warned = [False]
 
 
 def reduced_precision_settings() -> list[str]:
     """The process-wide torch settings now on that compute float32 convolutions or matrix
-    products in less precision, as ``name = value``; those this torch lacks are skipped."""
-    found = []
-    if torch.get_float32_matmul_precision() != "highest":
-        found.append(f"torch.set_float32_matmul_precision({torch.get_float32_matmul_precision()!r})")
-    for path, reduced in REDUCED_PRECISION_SETTINGS:
+    products in less precision, as ``name = value``; those this torch lacks are skipped. Under
+    ``torch.set_float32_matmul_precision('high')`` (or ``'medium'``) that one call is named, not
+    the three backend settings torch derives from it."""
+    try:
+        matmul = torch.get_float32_matmul_precision()
+    except RuntimeError:  # the legacy and per-backend settings mixed: torch names no one value
+        matmul = "highest"
+    found = [] if matmul == "highest" else [f"torch.set_float32_matmul_precision({matmul!r})"]
+    for path, reduced, from_matmul in REDUCED_PRECISION_SETTINGS:
+        if from_matmul and found:
+            continue
         value: Any = torch
         for name in path.split("."):
             value = getattr(value, name, None)
@@ -156,15 +160,13 @@ def reduced_precision_settings() -> list[str]:
 
 
 def warn_reduced_precision() -> None:
-    """Warn once per process, at the caller's line, when a process-wide torch setting lowers
-    float32 precision: g_a, the text adapter and g_s then compute other values, so the bytes
-    written and the pixels decoded may differ from other machines'. taco does not change the
-    setting back: it is process-wide, and other threads may rely on it."""
-    if precision_warned[0]:
-        return
+    """Warn, at the caller's line, when a process-wide torch setting lowers float32 precision:
+    g_a, the text adapter and g_s then compute other values, so the bytes written and the pixels
+    decoded may differ from other machines'. Python's warning filters decide how often (under
+    the default ones, once per calling line); the check costs a few microseconds a call. taco
+    does not change the setting back: it is process-wide, and other threads may rely on it."""
     found = reduced_precision_settings()
     if found:
-        precision_warned[0] = True
         warn_at_caller(f"{', '.join(found)}: float32 convolutions or matrix products run in less "
                        "precision in this process, so the bytes taco writes and the pixels it "
                        f"decodes may differ from other machines' "
