@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..draws import private_draws
-from ..filekinds import text_file_problem
+from ..filekinds import text_weights_problem
 from ..jsonfiles import read_json_object
 from .base import (
     DEFAULT_MAX_TOKENS,
@@ -427,7 +427,7 @@ def check_clip_folder(folder: str | os.PathLike[str]) -> None:
     """Raise :class:`TextEncoderUnavailable` naming what is wrong with ``folder`` as a CLIP,
     before any loader reads it: the model its config.json names when that is not a CLIP
     (:data:`CLIP_MODEL_TYPES`), the files it lacks (:func:`clip_folder_lacks`), a weight file that
-    is text (a Git LFS pointer: :func:`taco.filekinds.text_file_problem`). The one check for
+    is text (a Git LFS pointer: :func:`taco.filekinds.text_weights_problem`). The one check for
     the text encoder (:class:`CLIPTextEncoder`) and the training loss's CLIP
     (:meth:`taco.losses.ClipTowers.load`) alike; the loaders' own errors stand for the rest."""
     root = Path(folder)
@@ -439,9 +439,8 @@ def check_clip_folder(folder: str | os.PathLike[str]) -> None:
         raise TextEncoderUnavailable(f"{os.fspath(root)!r} holds a {model_type:.40} model, not CLIP")
     if lacks := clip_folder_lacks(root):
         raise TextEncoderUnavailable(f"{os.fspath(root)!r} has {'; '.join(lacks)}")
-    for name in ("model.safetensors", "pytorch_model.bin"):  # (an index is text)
-        if problem := text_file_problem(root / name):  # None for a missing file
-            raise TextEncoderUnavailable(f"{os.fspath(root / name)!r}: {problem}")
+    if problem := text_weights_problem(root):  # every weight file, shards too
+        raise TextEncoderUnavailable(f"{os.fspath(root)!r}: {problem}")
 
 
 def _complete(folder: Path) -> bool:

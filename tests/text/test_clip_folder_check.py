@@ -60,7 +60,20 @@ def test_an_lfs_pointer_for_weights_is_named(tmp_path: Path) -> None:
     folder = clip_folder(tmp_path)
     (folder / "model.safetensors").write_text(POINTER)
     for load, error in loaders():
-        with pytest.raises(error, match="model.safetensors': a text file, not a checkpoint: a Git LFS pointer"):
+        with pytest.raises(error, match="clip': model.safetensors is a text file, not a checkpoint: a Git LFS pointer"):
+            load(folder)
+
+
+def test_an_lfs_pointer_for_a_weight_shard_is_named(tmp_path: Path) -> None:
+    """Only model.safetensors and pytorch_model.bin were checked: a sharded CLIP (an index and
+    model-0000N-of-0000M.safetensors) of pointers gave safetensors' 'header too large'."""
+    folder = clip_folder(tmp_path, "model.safetensors")
+    (folder / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {}}))
+    for n in (1, 2):
+        (folder / f"model-0000{n}-of-00002.safetensors").write_text(POINTER)
+    for load, error in loaders():
+        with pytest.raises(error, match="clip': model-00001-of-00002.safetensors is a text file, not a "
+                                        "checkpoint: a Git LFS pointer"):
             load(folder)
 
 
