@@ -96,8 +96,10 @@ def _model_class(model_type: str, name: str) -> Any:
     for auto, types in autos.items():
         if hasattr(tf, auto) and model_type in getattr(modeling_auto, types, {}):
             return getattr(tf, auto)
-    raise CaptionerUnavailable(f"{shown_path(name)!r} holds a {one_line(model_type, 40)} model, not a "
-                               f"captioner ({CAPTIONER_KINDS})")
+    from taco.text.hf import holds_other_model
+
+    raise CaptionerUnavailable(f"{shown_path(name)!r} "
+                               f"{holds_other_model(model_type, f'a captioner ({CAPTIONER_KINDS})')}")
 
 
 def check_captioner_name(name: str | os.PathLike[str]) -> bool:

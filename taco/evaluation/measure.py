@@ -114,7 +114,7 @@ def hific_patches(x: Tensor, size: int = PATCH) -> Tensor:
 def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> torch.nn.Module:
     """CLIP vision tower with projection from a local folder or the HF cache (download if allowed:
     :func:`taco.text.hf.model_folder`)."""
-    from taco.text.hf import model_folder, quiet_transformers
+    from taco.text.hf import holds_other_model, model_folder, quiet_transformers
 
     folder = model_folder(name, what="CMMD needs CLIP", fix=_CMMD_CLIP_HOW_TO,
                           error=MetricUnavailable, allow_download=allow_download)
@@ -127,8 +127,8 @@ def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> 
         with quiet_transformers():
             config = AutoConfig.from_pretrained(folder, local_files_only=True)
             if config.model_type not in ("clip", "clip_vision_model"):
-                raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: it holds a "
-                                        f"{one_line(config.model_type, 40)} model, not a CLIP")
+                raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: it "
+                                        f"{holds_other_model(config.model_type, 'a CLIP')}")
             # a CLIP's projection width is in its top config, which the vision config does not inherit
             size = {"projection_dim": config.projection_dim} if config.model_type == "clip" else {}
             loaded: Any = CLIPVisionModelWithProjection.from_pretrained(

@@ -40,7 +40,7 @@ from .base import (
     special_token_id,
 )
 from .clip_vocab import BOS, EOS, clip_bpe_folder
-from .hf import MIN_VOCAB, is_hub_id, model_folder
+from .hf import MIN_VOCAB, holds_other_model, is_hub_id, model_folder
 from .weights import CONFIG_MAX_BYTES, WEIGHT_FILES, checked_config, empty_embedding, load_network
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
@@ -436,7 +436,7 @@ def check_clip_folder(folder: str | os.PathLike[str]) -> None:
     except (OSError, ValueError):
         model_type = None  # missing: said below; unreadable: the config reader says why
     if isinstance(model_type, str) and model_type not in CLIP_MODEL_TYPES:
-        raise TextEncoderUnavailable(f"{os.fspath(root)!r} holds a {model_type:.40} model, not CLIP")
+        raise TextEncoderUnavailable(f"{os.fspath(root)!r} {holds_other_model(model_type, 'a CLIP')}")
     if lacks := clip_folder_lacks(root):
         raise TextEncoderUnavailable(f"{os.fspath(root)!r} has {'; '.join(lacks)}")
     if problem := text_weights_problem(root):  # every weight file, shards too

@@ -105,6 +105,13 @@ def hub_unreachable(timeout: float = 3.0) -> str | None:
     return None
 
 
+def holds_other_model(model_type: str, wanted: str) -> str:
+    """``holds a bert model, not a CLIP``: why a model folder whose config.json names
+    ``model_type`` is not ``wanted`` (the type on one line, at most 40 characters). The one
+    wording of the text encoder's, CMMD's and the captioner's checks."""
+    return f"holds a {one_line(model_type, 40)} model, not {wanted}"
+
+
 def is_hub_id(name: str) -> bool:
     """Whether ``name`` is shaped like a Hugging Face model id (``org/model`` or ``model``) and is
     no existing path: ``./clip``, ``/data/clip`` or ``~/clip`` are folders asked for."""

@@ -83,4 +83,15 @@ def test_a_bert_folder_is_said_to_be_one() -> None:
     for load, error in loaders():
         with pytest.raises(error) as caught:
             load(folder)
-        assert f"{str(folder)!r} holds a bert model, not CLIP" in str(caught.value), load
+        assert f"{str(folder)!r} holds a bert model, not a CLIP" in str(caught.value), load
+
+
+def test_another_models_type_is_said_on_one_line_as_cmmd_and_the_captioner_say_it(tmp_path: Path) -> None:
+    """The check showed config.json's model_type as it was (a line feed, an escape code);
+    the three checks now share one wording (taco.text.hf.holds_other_model)."""
+    folder = clip_folder(tmp_path)
+    (folder / "config.json").write_text(json.dumps({"model_type": "bert\n\x1b[2J"}))
+    for load, error in loaders():
+        with pytest.raises(error) as caught:
+            load(folder)
+        assert f"{str(folder)!r} holds a bert ?[2J model, not a CLIP" in str(caught.value), load
