@@ -233,8 +233,10 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
     if is_file_object(image) and not isinstance(image, Image.Image):  # open(..., "rb"), BytesIO
         named = file_object_name(image, "")
         source = named or IMAGE_FILE_OBJECT
-        # Python names a stream that has no path in brackets: <stdin>, <fdopen>
-        with without_file(not named or named.startswith("<")):
+        # Python names a stream that has no path in brackets: <stdin>, <fdopen> (a file may be
+        # named so too: one that exists is a file)
+        no_file = named.startswith("<") and named.endswith(">") and not os.path.exists(named)
+        with without_file(not named or no_file):
             image = load_image(source, data=read_image_stream(image, source))  # EXIF orientation applied
     elif isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
         with without_file():

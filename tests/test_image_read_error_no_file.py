@@ -74,3 +74,13 @@ def test_a_stream_opened_without_a_path_has_none(model):
     with pytest.raises(ImageReadError, match="^cannot read image '<stdin>': ") as info:
         taco.compress(stream, None, model)
     assert info.value.path is None
+
+
+@pytest.mark.parametrize("name", ["<scan>.png", "<scan>"])
+def test_a_file_whose_name_starts_with_a_bracket_keeps_its_path(model, tmp_path, monkeypatch, name):
+    """Any stream whose name started with '<' was taken for one without a file (<stdin>)."""
+    monkeypatch.chdir(tmp_path)
+    Path(name).write_bytes(b"not an image")
+    with open(name, "rb") as f, pytest.raises(ImageReadError) as info:
+        taco.compress(f, None, model)
+    assert info.value.path == Path(name)
