@@ -129,8 +129,12 @@ def download_model(name: str) -> str:
     no safetensors). The file list is asked for with a :data:`HUB_TIMEOUT`: huggingface_hub's
     ``snapshot_download`` asks with none, and a hub that answered the probe but stalled that
     request hung forever; each file's own requests are bounded by huggingface_hub
-    (``HF_HUB_ETAG_TIMEOUT``, ``HF_HUB_DOWNLOAD_TIMEOUT``)."""
+    (``HF_HUB_ETAG_TIMEOUT``, ``HF_HUB_DOWNLOAD_TIMEOUT``). Every file comes from the commit the
+    list was read at (``main`` could move between two files); the cache's ``refs/main`` is then
+    set to that commit, where huggingface_hub's cache lookup (offline too) finds the snapshot."""
     from huggingface_hub import HfApi, hf_hub_download
+
+    from ..atomic import write_text_atomic
 
     info = HfApi().model_info(name, timeout=HUB_TIMEOUT)
     files = [s.rfilename for s in info.siblings or [] if "/" not in s.rfilename]
@@ -139,7 +143,11 @@ def download_model(name: str) -> str:
         wanted += [f for f in files if fnmatch.fnmatch(f, "pytorch_model*.bin")]
     if not wanted:
         raise ValueError("the repository has none of the files a model needs")
-    return os.path.dirname([hf_hub_download(name, f) for f in sorted(wanted)][-1])
+    paths = [hf_hub_download(name, f, revision=info.sha) for f in sorted(wanted)]
+    snapshot = Path(paths[-1]).parent  # REPO_CACHE/snapshots/SHA (top-folder files only)
+    if info.sha:
+        write_text_atomic(snapshot.parent.parent / "refs" / "main", info.sha)
+    return os.fspath(snapshot)
 
 
 def model_folder(

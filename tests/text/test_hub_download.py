@@ -28,9 +28,10 @@ class Missing(TacoError, RuntimeError):
     pass
 
 
-def serve(stall: threading.Event | None) -> Iterator[str]:
+def serve(stall: threading.Event | None, revisions: list[str] | None = None) -> Iterator[str]:
     """A hub at the returned address: HEAD / answers; with ``stall`` every other request waits
-    for it, else the model API and the files of :data:`FILES` answer."""
+    for it, else the model API and the files of :data:`FILES` answer, at any revision (each
+    file request's appended to ``revisions``)."""
 
     class Hub(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -50,8 +51,11 @@ def serve(stall: threading.Event | None) -> Iterator[str]:
             if self.path.startswith(f"/api/models/{REPO}"):
                 body = json.dumps({"id": REPO, "sha": SHA,
                                    "siblings": [{"rfilename": f} for f in FILES]}).encode()
-            elif self.path.startswith(f"/{REPO}/resolve/main/"):
-                body = FILES[self.path.rsplit("/resolve/main/", 1)[1]]
+            elif self.path.startswith(f"/{REPO}/resolve/"):
+                revision, file = self.path.removeprefix(f"/{REPO}/resolve/").split("/", 1)
+                if revisions is not None:
+                    revisions.append(revision)
+                body = FILES[file]
                 headers = {"X-Repo-Commit": SHA, "ETag": f'"{hashlib.sha1(body).hexdigest()}"'}
             self.send_response(200)
             for key, value in {**headers, "Content-Length": str(len(body))}.items():
@@ -100,10 +104,13 @@ def test_a_hub_that_stalls_the_file_list_fails_in_one_line(hub_at, monkeypatch) 
 
 
 def test_a_download_takes_the_top_folder_s_safetensors_and_is_found_offline(hub_at, monkeypatch) -> None:
-    for endpoint in serve(None):
+    revisions: list[str] = []
+    for endpoint in serve(None, revisions):
         cache = hub_at(endpoint)
         folder = Path(hf.model_folder(REPO, what="X", fix="FIX", error=Missing))
         assert folder == cache / "models--taco-tests--tiny" / "snapshots" / SHA
         assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    # every file from the commit the file list came from ('main' could move between files)
+    assert revisions and set(revisions) == {SHA}
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the cache's refs name the snapshot
     assert hf.model_folder(REPO, what="X", fix="FIX", error=Missing) == str(folder)
