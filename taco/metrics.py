@@ -27,7 +27,6 @@ not needed (the Fréchet distance uses an eigen decomposition in numpy).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import math
 import warnings
@@ -41,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .checksums import sha256_file
+from .checksums import read_verified, sha256_file
 from .draws import with_cpu_default_device
 from .errors import TacoError, TacoValueError
 from .images import PIXEL_SLACK
@@ -264,17 +263,9 @@ def lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
 def _load_lpips_trunk() -> dict[str, Tensor]:
     from safetensors.torch import load as load_safetensors
 
-    try:
-        data = LPIPS_TRUNK_FILE.read_bytes()
-    except FileNotFoundError as e:
-        raise MetricUnavailable(f"LPIPS AlexNet trunk missing: {LPIPS_TRUNK_FILE}") from e
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != LPIPS_TRUNK_SHA256:
-        raise MetricUnavailable(
-            f"LPIPS AlexNet trunk {LPIPS_TRUNK_FILE} has SHA-256 {digest}, "
-            f"expected {LPIPS_TRUNK_SHA256}; re-run scripts/convert_lpips_weights.py"
-        )
-    return load_safetensors(data)
+    return load_safetensors(read_verified(
+        LPIPS_TRUNK_FILE, LPIPS_TRUNK_SHA256, "LPIPS AlexNet trunk",
+        "reinstall taco (in a checkout: scripts/convert_lpips_weights.py)", MetricUnavailable))
 
 
 def _device_key(device: torch.device | str) -> torch.device:

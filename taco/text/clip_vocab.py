@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import functools
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from ..atomic import write_text_atomic
+from ..checksums import read_verified
 from .base import TextEncoderUnavailable
 
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
@@ -48,14 +48,8 @@ def taco_cache_dir() -> Path:
 def _read_bpe_lines() -> list[str]:
     """The lines of the shipped BPE vocabulary (checksum verified); TextEncoderUnavailable when
     the file is missing or not the one taco ships (a damaged install)."""
-    try:
-        data = BPE_FILE.read_bytes()
-    except OSError as e:
-        raise TextEncoderUnavailable(f"CLIP's BPE vocabulary is missing ({e}): reinstall taco") from None
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != BPE_SHA256:
-        raise TextEncoderUnavailable(
-            f"CLIP's BPE vocabulary {BPE_FILE} has SHA-256 {digest}, expected {BPE_SHA256}: reinstall taco")
+    data = read_verified(BPE_FILE, BPE_SHA256, "CLIP's BPE vocabulary", "reinstall taco",
+                         TextEncoderUnavailable)
     return gzip.decompress(data).decode("utf-8").split("\n")
 
 
