@@ -80,7 +80,9 @@ from .memory import (
     MAX_DECODE_PIXELS,
     OutOfMemoryError,
     allocation_failure,
+    decode_cap_problem,
     decode_memory_text,
+    latent_channels,
     spans,
     widen,
 )
@@ -866,6 +868,10 @@ def _decode(
                                   given=None if left_out else model.model_id, cli=False)
     if made_with:
         raise TacoFormatError(made_with)
+    too_big = decode_cap_problem(hdr.width, hdr.height, max_pixels,
+                                 latent_channels=latent_channels(model))
+    if too_big:  # a model wider than the built-ins: fewer pixels in the same memory
+        raise TacoFormatError(too_big)
     ph, pw = padded_size(hdr.height, hdr.width)
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
     codec = coding_codec(model)

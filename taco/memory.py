@@ -28,6 +28,7 @@ from .errors import TacoError
 __all__ = [
     "DECODE_BASE_BYTES",
     "DECODE_BYTES_PER_PIXEL",
+    "DECODE_LATENT_CHANNELS",
     "DECODE_TILE_BYTES",
     "DECODE_TILE_PIXELS",
     "MAX_DECODE_PIXELS",
@@ -38,6 +39,7 @@ __all__ = [
     "decode_cap_problem",
     "decode_memory_estimate",
     "decode_memory_text",
+    "latent_channels",
     "spans",
     "widen",
 ]
@@ -58,6 +60,14 @@ DECODE_TILE_PIXELS = 2048 * 2048
 #: parameters, y_hat, a pass's indexes and means, the 8-bit output; 1,982 MiB at 48 MP, 1,860
 #: at 64.1 MP).
 DECODE_BYTES_PER_PIXEL = 8
+#: The latent channels (M) of the -small built-ins the memory model is fitted to. The part of a
+#: decode that grows with the image (side parameters of 2M channels in float64, y_hat, a pass's
+#: tables) grows with M: a wider model's per-pixel bytes are taken as
+#: :data:`DECODE_BYTES_PER_PIXEL` x M / this, so that a file naming a paper-size architecture
+#: (M = 320, its untrained weights built from the header alone) is held to the memory the cap
+#: keeps the built-ins under, not to the cap's pixels (a crafted 37.7 MP ``elic`` file peaked at
+#: 2,332 MiB refusing its 28th chunk).
+DECODE_LATENT_CHANNELS = 96
 #: Default cap of the decoder (``taco.decompress(max_pixels=)``, ``taco decompress
 #: --max-pixels``) on the pixels a file may declare: the most the memory model keeps under
 #: 2 GiB (2,040 MiB at the cap; measured: 1,913 MiB at 7536x5040), so decoding any file at or
@@ -73,11 +83,13 @@ MAX_DECODE_PIXELS = 38_000_000
 MAX_ENCODE_PIXELS = 100_000_000
 
 
-def decode_memory_estimate(pixels: int) -> int:
+def decode_memory_estimate(pixels: int, latent_channels: int = DECODE_LATENT_CHANNELS) -> int:
     """Peak RSS (bytes) of decoding a file that declares ``pixels`` pixels, with a -small
-    built-in model, in a fresh process (the memory model above)."""
+    built-in model, in a fresh process (the memory model above); with a model of more
+    ``latent_channels`` (M), its per-pixel part scaled by them (:data:`DECODE_LATENT_CHANNELS`)."""
     tile = DECODE_TILE_BYTES * min(1.0, pixels / DECODE_TILE_PIXELS)
-    return int(DECODE_BASE_BYTES + tile + DECODE_BYTES_PER_PIXEL * pixels)
+    per_pixel = DECODE_BYTES_PER_PIXEL * max(latent_channels, DECODE_LATENT_CHANNELS) / DECODE_LATENT_CHANNELS
+    return int(DECODE_BASE_BYTES + tile + per_pixel * pixels)
 
 
 #: How a Python caller lifts the decoder's cap: the end of the refusal of an image over it
@@ -86,23 +98,44 @@ NO_CAP_HINT = "max_pixels=None"
 
 
 def decode_cap_problem(width: int, height: int, max_pixels: int | None,
-                       no_cap: str = NO_CAP_HINT) -> str | None:
+                       no_cap: str = NO_CAP_HINT,
+                       latent_channels: int = DECODE_LATENT_CHANNELS) -> str | None:
     """Why a file declaring a ``width`` x ``height`` image is refused under the decoder's cap
     ``max_pixels`` (None: no cap), in one line; None when it is within it. ``no_cap``: how the
     caller lifts the cap, the hint the line ends with (``taco decompress`` gives its
-    ``--max-pixels 0``)."""
+    ``--max-pixels 0``). Once the file's model is known, its ``latent_channels`` (M): a model
+    wider than the built-ins is held to the memory the cap allows them
+    (:data:`DECODE_LATENT_CHANNELS`), fewer pixels."""
     pixels = width * height
-    if max_pixels is None or pixels <= max_pixels:
+    if max_pixels is None:
         return None
-    return (f"this file declares a {width}x{height} image ({pixels:,} pixels), over the decoder's "
-            f"cap of {max_pixels:,}; decoding it would take {decode_memory_text(pixels)}: pass "
-            f"{no_cap} to decode it anyway")
+    needs = decode_memory_text(pixels, latent_channels)
+    if pixels > max_pixels:
+        return (f"this file declares a {width}x{height} image ({pixels:,} pixels), over the "
+                f"decoder's cap of {max_pixels:,}; decoding it would take {needs}: pass "
+                f"{no_cap} to decode it anyway")
+    if decode_memory_estimate(pixels, latent_channels) <= decode_memory_estimate(max_pixels):
+        return None
+    return (f"this file declares a {width}x{height} image ({pixels:,} pixels) of a model with "
+            f"{latent_channels} latent channels (the built-in models have "
+            f"{DECODE_LATENT_CHANNELS}); decoding it would take {needs}, more than the decoder's "
+            f"cap of {max_pixels:,} pixels allows the built-in models "
+            f"({decode_memory_text(max_pixels)}): pass {no_cap} to decode it anyway")
 
 
-def decode_memory_text(pixels: int) -> str:
+def latent_channels(model: object) -> int:
+    """``model``'s latent channels (M) for the memory model: a backbone that does not say (M is
+    not required of one) counts as the built-ins' :data:`DECODE_LATENT_CHANNELS`."""
+    m = getattr(model, "M", None)
+    return m if isinstance(m, int) and m > 0 else DECODE_LATENT_CHANNELS
+
+
+def decode_memory_text(pixels: int, latent_channels: int = DECODE_LATENT_CHANNELS) -> str:
     """What decoding a ``pixels``-pixel image takes, for a message: ``about 1.3 GiB with the
-    built-in models`` (:func:`decode_memory_estimate`)."""
-    return f"about {decode_memory_estimate(pixels) / 2**30:.1f} GiB with the built-in models"
+    built-in models`` (:func:`decode_memory_estimate`), or ``with this model`` for one of more
+    ``latent_channels``."""
+    which = "the built-in models" if latent_channels <= DECODE_LATENT_CHANNELS else "this model"
+    return f"about {decode_memory_estimate(pixels, latent_channels) / 2**30:.1f} GiB with {which}"
 
 
 class OutOfMemoryError(TacoError, MemoryError):

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..memory import MAX_DECODE_PIXELS
+from ..memory import MAX_DECODE_PIXELS, decode_cap_problem, latent_channels
 from ..messages import count, note, shown_path
 from ..resolve import ResolvedModel, made_with_problem, resolve_model
 from ..suffixes import DECODED_SUFFIX
@@ -20,6 +20,7 @@ from .common import (
     path_arg,
 )
 from .files import (
+    NO_CAP,
     STDIN,
     check_image_format,
     expand_inputs,
@@ -116,6 +117,10 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                                           given=args.model, cli=True)
             if made_with:
                 raise CheckpointError(made_with)
+            too_big = decode_cap_problem(h.width, h.height, cap, NO_CAP,
+                                         latent_channels(models[key].model))
+            if too_big:  # a model wider than the built-ins: fewer pixels in the same memory
+                raise CLIError(too_big)
             model_note = models[key].note
             if model_note and key not in noted:
                 note("decompress", model_note)
