@@ -2,7 +2,7 @@
 
     python scripts/fuzz_decoder.py run --cases 100000 --json fuzz.json   # seeded mutations
     python scripts/fuzz_decoder.py run --only 1234 --seed 1              # replay one case
-    python scripts/fuzz_decoder.py atheris [-atheris_runs=N ...]        # coverage-guided (pip install atheris)
+    python scripts/fuzz_decoder.py atheris [CORPUS] [-max_total_time=N ...]  # coverage-guided (pip install atheris)
 
 Every input goes through the three ways a ``.taco`` file is read -- ``taco.bitstream.unpack``,
 ``taco info`` (``taco.cli.main``) and ``taco.decompress`` -- and the only allowed outcomes are a
@@ -20,6 +20,9 @@ duplicated, swapped, replaced by foreign or garbage strings that pass taco's pre
 short, extended; bytes appended; the whole stream garbled), so that garbage reaches the chunk
 walker and CompressAI's C++ decoder. A minority of cases (``RAW_SHARE``) are raw edits with no
 re-sealing (random bytes, bit flips, truncations, insertions, a wrong CRC): they test the CRC.
+``run`` draws the mutators' choices from a seeded generator; ``atheris`` runs each input as is and
+as a structured case whose choices are read from the input's bytes (:class:`BytesRandom`), so
+that libFuzzer's edits and coverage feedback steer the structured cases too.
 
 So that its small seeds have several chunks, the fuzzer codes with chunks of
 :data:`FUZZ_CHUNK_SYMBOLS` symbols (``taco.bitstream.rans.CHUNK_SYMBOLS`` is 65,536 in files);
@@ -388,6 +391,63 @@ MUTATORS = (
     "mode-padding", "header-bits", "chunks", "chunks", "chunks", "chunks", "stream", "stream",
 )
 
+class BytesRandom(random.Random):
+    """The draws the mutators make (``randrange``, ``randint``, ``choice``, ``sample``,
+    ``random``, ``getrandbits``, ``randbytes``) read from ``data``, front to back, instead of a
+    generator: the atheris target's choices come from its input, so that libFuzzer's byte edits
+    and coverage feedback steer the structured cases too. Each draw takes the fewest whole bytes
+    that span it (a choice among 15: one byte, taken modulo 15; ``random()``: one byte, in steps
+    of 1/256; ``randbytes(n)``: the next ``n`` bytes as they are), so an edit to one byte changes
+    one choice, and the choices before it stay; past the end of ``data`` every byte reads 0."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(0)
+        self.data, self.pos = bytes(data), 0
+
+    def _take(self, n: int) -> bytes:
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out + bytes(n - len(out))
+
+    def getrandbits(self, k: int) -> int:
+        return int.from_bytes(self._take(-(-k // 8)), "big") & ((1 << k) - 1)
+
+    def randbytes(self, n: int) -> bytes:
+        return self._take(n)
+
+    def random(self) -> float:
+        return self._take(1)[0] / 256
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
+        if stop is None:
+            start, stop = 0, start
+        n = len(range(start, stop, step))
+        if n == 0:
+            raise ValueError(f"empty range for randrange({start}, {stop}, {step})")
+        return start + step * (self.getrandbits(8 * -(-(n - 1).bit_length() // 8)) % n)
+
+    def randint(self, a: int, b: int) -> int:
+        return self.randrange(a, b + 1)
+
+    def choice(self, seq: Any) -> Any:
+        return seq[self.randrange(len(seq))]
+
+    def sample(self, population: Any, k: int, *, counts: Any = None) -> list:
+        pool = list(population)
+        if counts is not None or not 0 <= k <= len(pool):
+            raise ValueError("sample: k out of range (counts unsupported)")
+        for i in range(k):  # a partial Fisher-Yates shuffle: k distinct elements
+            j = self.randrange(i, len(pool))
+            pool[i], pool[j] = pool[j], pool[i]
+        return pool[:k]
+
+
+def structured_case(data: bytes, models: Models) -> tuple[str, bytes]:
+    """The atheris target's structured case: :func:`mutate` with its choices read from ``data``
+    (:class:`BytesRandom`)."""
+    return mutate(BytesRandom(data), models)
+
+
 # --------------------------------------------------------------------------- the target
 
 
@@ -467,12 +527,11 @@ def atheris_main(argv: list[str]) -> None:
     workdir = _workdir()
 
     def test_one_input(data: bytes) -> None:
-        # As is, and -- using the input as the randomness -- as a structured mutation of a seed
-        # (behind a re-sealed CRC), which raw bytes rarely reach.
+        # As is, and -- the input's bytes read as the mutators' choices -- as a structured
+        # mutation of a seed (behind a re-sealed CRC), which raw bytes rarely reach.
         check_one(data, models, workdir)
         if data:
-            _, case = mutate(random.Random(data), models)
-            check_one(case, models, None)
+            check_one(structured_case(data, models)[1], models, None)
 
     atheris.Setup([sys.argv[0], *argv], test_one_input)
     atheris.Fuzz()
