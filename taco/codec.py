@@ -791,14 +791,14 @@ def file_quality(model: ELIC, header: TacoHeader) -> int | None:
 #: such tile is synthesised whole, exactly as before tiling existed.
 SYNTHESIS_TILE_BUDGET = 48 * 2048 * 2048
 
-def _decode_failed(exc: BaseException, hdr: TacoHeader) -> OutOfMemoryError | None:
+def _decode_failed(exc: BaseException, hdr: TacoHeader, channels: int) -> OutOfMemoryError | None:
     what = allocation_failure(exc)
     if what is None:
         return None
     pixels = hdr.height * hdr.width
     return OutOfMemoryError(
         f"out of memory decoding a {hdr.width}x{hdr.height} image ({pixels:,} pixels): {what}; "
-        f"decoding this size takes {decode_memory_text(pixels)}; see {docs_ref('reliability.md')}"
+        f"decoding this size takes {decode_memory_text(pixels, channels)}; see {docs_ref('reliability.md')}"
     )
 
 
@@ -868,10 +868,11 @@ def _decode(
                                   given=None if left_out else model.model_id, cli=False)
     if made_with:
         raise TacoFormatError(made_with)
-    too_big = decode_cap_problem(hdr.width, hdr.height, max_pixels,
-                                 latent_channels=latent_channels(model))
-    if too_big:  # a model wider than the built-ins: fewer pixels in the same memory
-        raise TacoFormatError(too_big)
+    if left_out:  # an architecture the file names, wider than the built-ins: fewer pixels
+        too_big = decode_cap_problem(hdr.width, hdr.height, max_pixels,
+                                     latent_channels=latent_channels(model))
+        if too_big:
+            raise TacoFormatError(too_big)
     ph, pw = padded_size(hdr.height, hdr.width)
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
     codec = coding_codec(model)
@@ -899,7 +900,7 @@ def _decode(
             out = torch.empty((1, 3, hdr.height, hdr.width), dtype=out_dtype)
         synthesize(model, y_hat, hdr.height, hdr.width, out, progress)
     except (MemoryError, RuntimeError) as exc:
-        oom = _decode_failed(exc, hdr)
+        oom = _decode_failed(exc, hdr, latent_channels(model))
         if oom is None:
             raise
         raise oom from None

@@ -103,24 +103,26 @@ def decode_cap_problem(width: int, height: int, max_pixels: int | None,
     """Why a file declaring a ``width`` x ``height`` image is refused under the decoder's cap
     ``max_pixels`` (None: no cap), in one line; None when it is within it. ``no_cap``: how the
     caller lifts the cap, the hint the line ends with (``taco decompress`` gives its
-    ``--max-pixels 0``). Once the file's model is known, its ``latent_channels`` (M): a model
-    wider than the built-ins is held to the memory the cap allows them
-    (:data:`DECODE_LATENT_CHANNELS`), fewer pixels."""
+    ``--max-pixels 0``). ``latent_channels``: those (M) of the model the decoder takes from the
+    file's header when none is given (an architecture's untrained weights, built from the name
+    alone): one wider than the built-ins is held to the memory the cap allows them
+    (:data:`DECODE_LATENT_CHANNELS`), so fewer pixels. A model the caller gives is the caller's
+    choice of memory: its files are held to the pixels alone."""
     pixels = width * height
     if max_pixels is None:
         return None
-    needs = decode_memory_text(pixels, latent_channels)
     if pixels > max_pixels:
         return (f"this file declares a {width}x{height} image ({pixels:,} pixels), over the "
-                f"decoder's cap of {max_pixels:,}; decoding it would take {needs}: pass "
-                f"{no_cap} to decode it anyway")
-    if decode_memory_estimate(pixels, latent_channels) <= decode_memory_estimate(max_pixels):
+                f"decoder's cap of {max_pixels:,}; decoding it would take "
+                f"{decode_memory_text(pixels, latent_channels)}: pass {no_cap} to decode it anyway")
+    needs, allowed = decode_memory_estimate(pixels, latent_channels), decode_memory_estimate(max_pixels)
+    if needs <= allowed:
         return None
-    return (f"this file declares a {width}x{height} image ({pixels:,} pixels) of a model with "
-            f"{latent_channels} latent channels (the built-in models have "
-            f"{DECODE_LATENT_CHANNELS}); decoding it would take {needs}, more than the decoder's "
-            f"cap of {max_pixels:,} pixels allows the built-in models "
-            f"({decode_memory_text(max_pixels)}): pass {no_cap} to decode it anyway")
+    return (f"this file declares a {width}x{height} image ({pixels:,} pixels) for the model of "
+            f"{latent_channels} latent channels it names (the built-in models have "
+            f"{DECODE_LATENT_CHANNELS}), which would take about {needs / 2**20:,.0f} MiB to "
+            f"decode, over the {allowed / 2**20:,.0f} MiB the decoder's cap of {max_pixels:,} "
+            f"pixels allows: pass the model to decode with, or {no_cap} to decode it anyway")
 
 
 def latent_channels(model: object) -> int:

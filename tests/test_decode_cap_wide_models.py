@@ -24,6 +24,7 @@ def test_a_wide_model_is_held_to_the_built_ins_memory():
     assert decode_cap_problem(6144, 6144, MAX_DECODE_PIXELS) is None  # the built-ins' width
     line = decode_cap_problem(6144, 6144, MAX_DECODE_PIXELS, latent_channels=320)
     assert line is not None and "320 latent channels" in line and "max_pixels=None" in line
+    assert "2,710 MiB" in line and "2,040 MiB" in line  # how far over, in numbers that differ
     assert decode_memory_estimate(6144 * 6144, 320) > decode_memory_estimate(MAX_DECODE_PIXELS)
     assert decode_cap_problem(2000, 2000, MAX_DECODE_PIXELS, latent_channels=320) is None
     assert decode_cap_problem(6144, 6144, None, latent_channels=320) is None
@@ -49,6 +50,9 @@ def test_the_library_refuses_it_before_decoding_and_decodes_it_without_the_cap(w
     with pytest.raises(TacoFormatError, match="160 latent channels .* max_pixels=None"):
         taco.decompress(wide_file, max_pixels=64 * 64)  # its pixels are within the cap
     assert taco.decompress(wide_file, max_pixels=None).size == (64, 64)
+    # the caller's own model is the caller's choice of memory: held to the pixels alone
+    model = taco.create_model("elic-vr")
+    assert taco.decompress(wide_file, model, max_pixels=64 * 64).size == (64, 64)
 
 
 def test_the_command_line_says_its_own_option(wide_file, tmp_path, capsys):
@@ -57,4 +61,8 @@ def test_the_command_line_says_its_own_option(wide_file, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "160 latent channels" in err and "--max-pixels 0" in err and not out.exists()
     assert main(["decompress", str(wide_file), "-o", str(out), "--max-pixels", "0"]) == 0
+    assert out.exists()
+    out.unlink()
+    assert main(["decompress", str(wide_file), "-o", str(out), "--max-pixels", str(64 * 64),
+                 "--model", "elic-vr"]) == 0
     assert out.exists()

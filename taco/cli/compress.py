@@ -184,7 +184,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     model = resolved.model
 
     from ..codec import coding_quality, compress_image, needs_variable_rate
-    from ..images import ImageConversionWarning, ImageReadError, load_image
+    from ..images import ImageConversionWarning, ImageReadError, load_image, without_file
     from ..text.base import CaptionTruncatedWarning
     from ..text.clip import CLIP_PATH_ENV
 
@@ -223,7 +223,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
                     progress("reading", 0, 1)
                     data = read_stdin_image() if src is STDIN else None
                     try:
-                        image = load_image(src, data=data, max_pixels=cap)
+                        with without_file(src is STDIN):
+                            image = load_image(src, data=data, max_pixels=cap)
                     except ImageReadError as e:  # over the cap: stdin, a pipe, or a header
                         # over_cap could not read; e.size is upright, as over_cap words it
                         if e.size is None or e.max_pixels is None:

@@ -57,7 +57,8 @@ def register(sub: Any) -> None:
     d.add_argument("--quiet", action="store_true", help="print only the summary line")
     d.add_argument("--max-pixels", type=non_negative_int, metavar="N", default=MAX_DECODE_PIXELS,
                    help=f"refuse files that declare more than N pixels (default: {MAX_DECODE_PIXELS}, "
-                   "decoded in under 2 GiB of memory; 0: no cap)")
+                   "decoded in under 2 GiB of memory; fewer for a model the file names that is "
+                   "wider than the built-ins, held to the same memory; 0: no cap)")
     d.set_defaults(func=cmd_decompress)
 
 
@@ -117,9 +118,9 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                                           given=args.model, cli=True)
             if made_with:
                 raise CheckpointError(made_with)
-            too_big = decode_cap_problem(h.width, h.height, cap, NO_CAP,
-                                         latent_channels(models[key].model))
-            if too_big:  # a model wider than the built-ins: fewer pixels in the same memory
+            too_big = None if args.model else decode_cap_problem(
+                h.width, h.height, cap, NO_CAP, latent_channels(models[key].model))
+            if too_big:  # a model the file names, wider than the built-ins: fewer pixels
                 raise CLIError(too_big)
             model_note = models[key].note
             if model_note and key not in noted:
