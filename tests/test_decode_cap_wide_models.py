@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import taco
-from taco.cli import main
 from taco import TacoFormatError
+from taco.cli import main
 from taco.memory import (
     DECODE_LATENT_CHANNELS,
     MAX_DECODE_PIXELS,
