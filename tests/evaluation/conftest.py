@@ -119,6 +119,18 @@ def write_rd_run(folder: Path, stem: str, *, label: str, kind: str, codec: str,
     return path
 
 
+def write_points_runs(folder: Path, curves: dict[str, list[dict]], images: int) -> None:
+    """Classic codecs' result JSONs, ``LABEL.json`` per label of ``curves``, with those summary
+    points (settings q0, q1, ...) over a folder of ``images`` images, and no CSV: ``taco plot``
+    then reads the points alone (older results, or results whose CSVs are gone)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for label, points in curves.items():
+        result = {"format": "taco-eval", "version": 1, "kind": "classic", "label": label,
+                  "codec": label.lower(), "dataset": {"name": "ds", "kind": "folder", "images": images},
+                  "points": [{"setting": f"q{i}", **p} for i, p in enumerate(points)]}
+        (folder / f"{label}.json").write_text(json.dumps(result))
+
+
 def synthetic_rd_rows(bits: float, qualities: list[float], n: int = 10, seed: int = 0) -> list[dict]:
     """Per-image rows of a codec that needs ``bits`` × the reference's bits for the same quality.
 
@@ -168,6 +180,12 @@ def rd_folder():
 def _per_setting(rows: list[dict]) -> list[list[dict]]:
     settings = list(dict.fromkeys(r["setting"] for r in rows))
     return [[r for r in rows if r["setting"] == s] for s in settings]
+
+
+@pytest.fixture
+def points_runs():
+    """:func:`write_points_runs`: result JSONs of summary points alone."""
+    return write_points_runs
 
 
 @pytest.fixture

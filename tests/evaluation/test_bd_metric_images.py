@@ -5,7 +5,13 @@ images out, and the rate beside them used to be the mean bpp of all images, so t
 panel, the BD table and the bootstrap compared a rate and a quality of different image sets.
 Now a summary point has ``bpp_<metric>`` (the bpp of that metric's images) where they are fewer
 than all, and bd_table, bd_bootstrap and the figure use it (taco.evaluation.measure,
-taco.evaluation.bdrate, taco.evaluation.plot)."""
+taco.evaluation.bdrate, taco.evaluation.plot).
+
+An older result (``ms_ssim_images`` below ``images`` but no ``bpp_ms_ssim``) beside a newer one
+was compared at each point's own rate, the older one's over all images against the newer one's
+over the images with MS-SSIM (BD-rate -45.79 % for a true -20 %, unmarked): now both curves are
+at their bpp over all images, and the cell (``§``) and the panel's axis say so
+(taco.evaluation.bdrate.rate_metric)."""
 
 from __future__ import annotations
 
@@ -15,7 +21,15 @@ import math
 import numpy as np
 import pytest
 
-from taco.evaluation.bdrate import ImageCurve, bd_bootstrap, bd_rate, bd_table, metric_bpp
+from taco.evaluation.bdrate import (
+    ImageCurve,
+    bd_bootstrap,
+    bd_rate,
+    bd_table,
+    format_bd_table,
+    metric_bpp,
+    rate_metric,
+)
 from taco.evaluation.measure import summarize_rows
 from taco.evaluation.plot import plot_results
 
@@ -44,6 +58,29 @@ def rows(scale: float, small_scale: float, images=IMAGES) -> list[list[dict[str,
 
 def points(settings):
     return [summarize_rows(s) for s in settings]
+
+
+def older(settings) -> list[dict]:
+    """The points an older taco wrote: no ``bpp_<metric>``."""
+    return [{k: v for k, v in p.items() if not k.startswith("bpp_")} for p in points(settings)]
+
+
+def plotted(tmp_path, monkeypatch, points_runs, curves) -> list:
+    """``taco plot`` of classic results with these points (no CSV, so the points decide): the
+    (axes, x, y) of every line it drew."""
+    from matplotlib.axes import Axes
+
+    drawn = []
+    plot = Axes.plot
+
+    def recording(self, *args, **kwargs):
+        drawn.append((self, list(args[0]), list(args[1])))
+        return plot(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "plot", recording)
+    points_runs(tmp_path, curves, images=4)
+    plot_results(tmp_path, tmp_path / "out" / "rd", anchor="JPEG", reference="none")
+    return drawn
 
 
 def image_curve(settings) -> ImageCurve:
@@ -102,27 +139,38 @@ def test_the_six_image_floor_counts_images_with_the_metric():
         assert b.images == len(images) - 1 and (b.bd_rate.ci_reason == "") == interval
 
 
-def test_plot_uses_the_rate_of_the_metric(tmp_path, monkeypatch):
-    from matplotlib.axes import Axes
-
-    drawn = []  # (axes, x, y) of every line
-    plot = Axes.plot
-
-    def recording(self, *args, **kwargs):
-        drawn.append((self, list(args[0]), list(args[1])))
-        return plot(self, *args, **kwargs)
-
-    monkeypatch.setattr(Axes, "plot", recording)
-    for label, settings in (("JPEG", ANCHOR), ("WebP", TEST)):
-        pts = [{"setting": f"q{i}", **p} for i, p in enumerate(points(settings))]
-        result = {"format": "taco-eval", "version": 1, "kind": "classic", "label": label,
-                  "codec": label.lower(), "dataset": {"name": "ds", "kind": "folder", "images": 4},
-                  "points": pts}
-        (tmp_path / f"{label}.json").write_text(json.dumps(result))
-    plot_results(tmp_path, tmp_path / "out" / "rd", anchor="JPEG", reference="none")
+def test_plot_uses_the_rate_of_the_metric(tmp_path, monkeypatch, points_runs):
+    drawn = plotted(tmp_path, monkeypatch, points_runs, {"JPEG": points(ANCHOR), "WebP": points(TEST)})
     table = json.loads((tmp_path / "out" / "rd.bdrate.json").read_text())["table"]
     assert table["WebP"]["ms_ssim"]["bd_rate"] == pytest.approx(-20.0)
     webp = points(TEST)
     lines = {(ax.get_ylabel().split()[0], tuple(y)): x for ax, x, y in drawn}
     assert lines[("MS-SSIM", tuple(p["ms_ssim"] for p in webp))] == [p["bpp_ms_ssim"] for p in webp]
     assert lines[("PSNR", tuple(p["psnr"] for p in webp))] == [p["bpp"] for p in webp]
+
+
+def test_a_pair_with_an_older_result_is_compared_at_the_rate_of_all_images():
+    both_old = bd_table({"A": older(ANCHOR), "T": older(TEST)}, "A", ["ms_ssim"])["T"]["ms_ssim"]
+    for anchor, test in ((older(ANCHOR), points(TEST)), (points(ANCHOR), older(TEST))):
+        assert rate_metric([anchor, test], "ms_ssim") == "bpp"
+        table = bd_table({"A": anchor, "T": test}, "A", ["ms_ssim", "psnr"])
+        cell = table["T"]["ms_ssim"]
+        assert cell["bd_rate"] == pytest.approx(both_old["bd_rate"])  # not -45.79 or +32.58
+        assert "without bpp_ms_ssim" in cell["rate_all_images"]
+        assert "rate_all_images" not in table["T"]["psnr"]  # PSNR's mean is over all images
+        text = format_bd_table(table, "A")
+        assert f"{cell['bd_rate']:+.2f} §" in text and "§: rate over all images" in text
+    new = bd_table({"A": points(ANCHOR), "T": points(TEST)}, "A", ["ms_ssim"])["T"]["ms_ssim"]
+    assert new["bd_rate"] == pytest.approx(-20.0) and "rate_all_images" not in new
+    assert rate_metric([points(ANCHOR), points(TEST)], "ms_ssim") == "ms_ssim"
+
+
+def test_the_plot_marks_a_panel_at_the_rate_of_all_images(tmp_path, monkeypatch, points_runs):
+    drawn = plotted(tmp_path, monkeypatch, points_runs, {"JPEG": older(ANCHOR), "WebP": points(TEST)})
+    table = json.loads((tmp_path / "out" / "rd.bdrate.json").read_text())["table"]
+    assert "JPEG without bpp_ms_ssim" in table["WebP"]["ms_ssim"]["rate_all_images"]
+    assert "§" in (tmp_path / "out" / "rd.bdrate.md").read_text()
+    webp = points(TEST)
+    lines = {(ax.get_ylabel().split()[0], tuple(y)): (ax.get_xlabel(), x) for ax, x, y in drawn}
+    label, x = lines[("MS-SSIM", tuple(p["ms_ssim"] for p in webp))]
+    assert x == [p["bpp"] for p in webp] and "all images" in label and "bpp_ms_ssim" in label

@@ -22,12 +22,8 @@ def test_header_names_the_method():
     assert "Curves interpolated by akima (Akima spline)." in cubic.splitlines()[0]
 
 
-def test_plot_table_names_the_method_it_records(tmp_path):
-    for label, points in CURVES.items():
-        result = {"format": "taco-eval", "version": 1, "kind": "classic", "label": label,
-                  "codec": label.lower(), "dataset": {"name": "val", "kind": "folder", "images": 3},
-                  "points": [{"setting": f"q{i}", **p} for i, p in enumerate(points)]}
-        (tmp_path / f"{label}.json").write_text(json.dumps(result))
+def test_plot_table_names_the_method_it_records(tmp_path, points_runs):
+    points_runs(tmp_path, CURVES, images=3)
     plot_results(tmp_path, tmp_path / "out" / "rd", anchor="JPEG", reference="none")
     method = json.loads((tmp_path / "out" / "rd.bdrate.json").read_text())["method"]
     assert f"Curves interpolated by {method} (" in (tmp_path / "out" / "rd.bdrate.md").read_text()
