@@ -91,7 +91,7 @@ def metric_bpp(point: Mapping[str, object], metric: str) -> float:
     image counted); NaN where neither is a number. ``metric`` ``"bpp"`` (:func:`rate_metric`'s
     answer for a mix with an older result) is every point's ``bpp``."""
     value = point.get(f"bpp_{metric}", point.get("bpp"))
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    return float(value) if is_number(value) else math.nan
 
 
 def rate_metric(curves: Iterable[Sequence[Mapping[str, object]]], metric: str) -> str:
@@ -505,7 +505,7 @@ def _image_counts(points: Sequence[Mapping[str, float]], metric: str) -> set[int
     """The numbers of images a curve's means of ``metric`` are over (its points' ``<metric>_images``,
     else their ``images``, where recorded)."""
     counts = (p.get(f"{metric}_images", p.get("images")) for p in points if p.get(metric) is not None)
-    return {int(n) for n in counts if isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n)}
+    return {int(n) for n in counts if is_number(n)}
 
 
 def _counts_text(counts: set[int]) -> str:

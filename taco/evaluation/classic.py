@@ -30,6 +30,7 @@ from PIL import Image
 from taco.images import FORMAT_MAX_SIDES, image_to_tensor, tensor_to_image
 
 from ..bitstream import bits_per_pixel
+from ..checks import is_number
 from ..distributed import DistEnv
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
@@ -303,8 +304,8 @@ def interpolate_rd(points: Sequence[dict[str, float]], target_bpp: float, metric
     """``metric`` of an RD curve at ``target_bpp``, linear in log(bpp); NaN outside the curve.
     Each point's rate is the one that goes with its mean of ``metric``
     (:func:`taco.evaluation.bdrate.metric_bpp`: over the same images)."""
-    pts = sorted((metric_bpp(p, metric), p[metric]) for p in points
-                 if p.get(metric) is not None and np.isfinite(p[metric]) and metric_bpp(p, metric) > 0)
+    pts = sorted((x, y) for x, y in ((metric_bpp(p, metric), p.get(metric)) for p in points)
+                 if is_number(y) and x > 0)
     if not pts or not pts[0][0] <= target_bpp <= pts[-1][0]:
         return float("nan")
     x = np.log([p[0] for p in pts])

@@ -620,16 +620,17 @@ def _draw_panel(ax: Any, m: str, rate: str, curves: list[Curve], refs: list[Refe
     for c in curves:
         # each point at the bpp of the images its mean of ``m`` is over (MS-SSIM: not those under
         # 161 px), or of all images in every curve when an older result has no other
-        pts = sorted((p for p in c.points if is_number(p.get(m))), key=lambda p: metric_bpp(p, rate))
-        if not pts:
+        xys = sorted(((metric_bpp(p, rate), p[m]) for p in c.points if is_number(p.get(m))),
+                     key=lambda xy: xy[0])
+        if not xys:
             continue
-        x, y = [metric_bpp(p, rate) for p in pts], [p[m] for p in pts]
+        x, y = [xy[0] for xy in xys], [xy[1] for xy in xys]
         if c.kind == "classic-matched":
             star = markers[c.label] == "*"
             (line,) = ax.plot(x, y, markers[c.label], ms=13 if star else 9, color=color(c.codec), mec="black",
                               mew=0.6)
         else:
-            (line,) = ax.plot(x, y, "o-" if len(pts) > 1 else "o", ms=5 if c.kind == "classic" else 8,
+            (line,) = ax.plot(x, y, "o-" if len(xys) > 1 else "o", ms=5 if c.kind == "classic" else 8,
                               lw=1.6, color=color(c.label if c.kind == "learned" else c.codec))
         entries.setdefault(c.label, line)
     for r in refs:
