@@ -49,15 +49,19 @@ def text_file_problem(path: str | os.PathLike[str]) -> str | None:
 
 
 def text_weights_problem(folder: str | os.PathLike[str]) -> str | None:
-    """One line naming the first weight file of the model folder ``folder`` (by name, one of
-    :data:`WEIGHT_SUFFIXES`) that is text (:func:`text_file_problem`): ``model.safetensors is a
-    text file, not a checkpoint: a Git LFS pointer (...)``; None when there is none or the
-    folder cannot be listed."""
+    """One line naming the first weight file of the model folder ``folder`` that is text
+    (:func:`text_file_problem`): ``model.safetensors is a text file, not a checkpoint: a Git LFS
+    pointer (...)``; None when there is none or the folder cannot be listed. The files checked
+    are those a loader reads, as transformers chooses them: ``model.safetensors`` where there is
+    one, else the other safetensors files (shards), else the ``.bin`` ones (a clone that pulled
+    only ``model.safetensors`` keeps a pointer for ``pytorch_model.bin``, which nothing reads)."""
     try:
         names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(WEIGHT_SUFFIXES))
     except OSError:
         return None
-    for name in names:
+    safetensors = [n for n in names if n.endswith(".safetensors")]
+    read = ["model.safetensors"] if "model.safetensors" in safetensors else safetensors or names
+    for name in read:
         problem = text_file_problem(os.path.join(folder, name))
         if problem is not None:
             return f"{name} is {problem}"

@@ -439,7 +439,7 @@ def check_clip_folder(folder: str | os.PathLike[str]) -> None:
         raise TextEncoderUnavailable(f"{os.fspath(root)!r} {holds_other_model(model_type, 'a CLIP')}")
     if lacks := clip_folder_lacks(root):
         raise TextEncoderUnavailable(f"{os.fspath(root)!r} has {'; '.join(lacks)}")
-    if problem := text_weights_problem(root):  # every weight file, shards too
+    if problem := text_weights_problem(root):  # the weight files a loader reads, shards too
         raise TextEncoderUnavailable(f"{os.fspath(root)!r}: {problem}")
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from taco.filekinds import text_weights_problem
 from taco.metrics import MetricUnavailable
 from taco.text import CLIPTextEncoder, TextEncoderUnavailable
-from taco.text.clip import TINY_CONFIG
+from taco.text.clip import TINY_CONFIG, check_clip_folder
 from taco.text.clip_vocab import clip_bpe_folder
 
 POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 605247071\n"
@@ -62,6 +63,15 @@ def test_an_lfs_pointer_for_weights_is_named(tmp_path: Path) -> None:
     for load, error in loaders():
         with pytest.raises(error, match="clip': model.safetensors is a text file, not a checkpoint: a Git LFS pointer"):
             load(folder)
+
+
+def test_an_lfs_pointer_beside_the_weights_read_is_no_problem(tmp_path: Path) -> None:
+    """A clone that pulled only model.safetensors keeps a pointer for pytorch_model.bin, which no
+    loader reads: the folder loads (the check named every *.bin and *.safetensors file)."""
+    folder = clip_folder(tmp_path)
+    (folder / "pytorch_model.bin").write_text(POINTER)
+    assert text_weights_problem(folder) is None
+    check_clip_folder(folder)
 
 
 def test_an_lfs_pointer_for_a_weight_shard_is_named(tmp_path: Path) -> None:
