@@ -48,7 +48,6 @@ from ..fileobjects import (
 )
 from ..memory import NO_CAP_HINT, decode_cap_problem
 from ..messages import shown_path
-from ..shards import INDEX_FORMAT
 
 MAGIC = b"TACO"
 FORMAT_VERSION = 3
@@ -291,6 +290,8 @@ def other_file_kind(head: bytes) -> str | None:
         return f"{image} image (compress it to make one)"
     if head[8:9] == b"{" and int.from_bytes(head[:8], "little") >= 2:
         return "a safetensors file (for a model checkpoint: taco models FILE)"
+    from ..shards import INDEX_FORMAT  # only for a refusal: not on every import of taco.bitstream
+
     if head.lstrip().startswith(b"{") and f'"{INDEX_FORMAT}"'.encode() in head:
         return ("the index of a sharded safetensors checkpoint (for a model checkpoint: "
                 "taco models FILE)")
@@ -367,7 +368,7 @@ def _parse_head(data: bytes) -> _Head:
     if not data:
         raise TacoFormatError("not a .taco file (it is empty: 0 bytes)")
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
-        kind = other_file_kind(data)
+        kind = other_file_kind(data[:MAX_HEADER_BYTES])  # the head a path or stream reader gives it
         raise TacoFormatError(f"not a .taco file: it is {kind}" if kind else "not a .taco file (wrong magic bytes)")
     r.pos = len(MAGIC)
     version = r.u8("format version")

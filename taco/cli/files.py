@@ -19,7 +19,6 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .. import shards
 from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
 from ..messages import count, note, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, folder_images
@@ -95,6 +94,8 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     if not out:
         kinds = ", ".join(sorted(suffixes))
         why = left.parts(others=False)
+        from .. import shards  # only for this refusal: not on every command's start-up
+
         runs = [Path(p) for p in paths if Path(p).is_dir() and shards.find(p) is not None]
         run = ("" if not runs else f"; {shown_path(runs[0])} holds a model checkpoint (for it: "
                f"taco models {shown_path(runs[0])})" if len(runs) == 1 else
