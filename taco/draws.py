@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import torch
@@ -112,15 +112,24 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def with_cpu_default_device(func: Callable[P, R]) -> Callable[P, R]:
-    """``func`` run inside :func:`cpu_default_device`. A wrapper of taco's own, not
-    ``contextlib``'s decorator: :func:`taco.errors.warn_at_caller` blames the first frame outside
-    taco and torch, which ``contextlib``'s wrapper would have been."""
+def _run_inside(context: Callable[[], AbstractContextManager[Any]], func: Callable[P, R],
+               before: Callable[[], None] | None = None) -> Callable[P, R]:
+    """``func`` run inside a fresh ``context()``, after ``before()`` if given (called from the
+    wrapper, not from inside the context: a warning there would blame ``contextlib``'s frame). A
+    wrapper of taco's own, not ``contextlib``'s decorator: :func:`taco.errors.warn_at_caller`
+    blames the first frame outside taco and torch, which ``contextlib``'s wrapper would have been."""
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        with cpu_default_device():
+        if before is not None:
+            before()
+        with context():
             return func(*args, **kwargs)
     return run
+
+
+def with_cpu_default_device(func: Callable[P, R]) -> Callable[P, R]:
+    """``func`` run inside :func:`cpu_default_device`."""
+    return _run_inside(cpu_default_device, func)
 
 
 #: torch's process-wide settings that let float32 convolutions and matrix products run in less
@@ -186,22 +195,12 @@ def coding_defaults() -> Iterator[None]:
 
 
 def with_coding_defaults(func: Callable[P, R]) -> Callable[P, R]:
-    """``func`` run inside :func:`coding_defaults`, after :func:`warn_reduced_precision` (from
-    here, not from inside the context: ``warn_at_caller`` would blame ``contextlib``'s frame)."""
-    @functools.wraps(func)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        warn_reduced_precision()
-        with coding_defaults():
-            return func(*args, **kwargs)
-    return run
+    """``func`` run inside :func:`coding_defaults`, after :func:`warn_reduced_precision`."""
+    return _run_inside(coding_defaults, func, before=warn_reduced_precision)
 
 
 def with_coding_defaults_no_warning(func: Callable[P, R]) -> Callable[P, R]:
     """``func`` run inside :func:`coding_defaults`, without :func:`warn_reduced_precision`: for
     what coding reuses but may run on another thread (the text encoder's cached tokens), where
     the warning would blame no caller; the coding call itself warns."""
-    @functools.wraps(func)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        with coding_defaults():
-            return func(*args, **kwargs)
-    return run
+    return _run_inside(coding_defaults, func)
