@@ -231,9 +231,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
                             raise
                         raise CLIError(cap_refusal(*e.size, e.max_pixels)) from None
                     totals.with_metadata += _carries_metadata(image)
+                    budget = byte_budget(args, image.width, image.height)
                     t0 = time.perf_counter()
                     res = compress_image(image, caption, model, quality=quality, progress=progress,
-                                         max_bytes=byte_budget(args, image.width, image.height))
+                                         max_bytes=budget)
                     ms = 1000 * (time.perf_counter() - t0)
                     written = write_output(dst, res.data, force=args.force,
                                            skip_existing=args.skip_existing)
@@ -251,7 +252,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                       f"--max-pixels 0 ({decode_memory_text(res.height * res.width)})", file=sys.stderr)
             if not args.quiet:
                 print(image_line(label, src, dst, res, image.info.get("exif_orientation", 1),
-                                 byte_budget(args, res.width, res.height), ms), file=report, flush=True)
+                                 budget, ms), file=report, flush=True)
     end_of_batch(args, resolved, totals, failures, report, quality=quality, sized=sized, many=many,
                  seconds=time.perf_counter() - t_all)
     return failures.status(considered, "image")
