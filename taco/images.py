@@ -515,10 +515,11 @@ def open_image(source: str | os.PathLike[str] | IO[bytes], *,
     Pillow's own check is moved above it while the file opens, or lifted for None
     (:func:`pillow_pixel_limit`); an image that check refuses (over twice Pillow's limit, which a
     cap within it is under) is an :class:`ImageReadError` with ``size`` and ``max_pixels``."""
-    name = source if isinstance(source, (str, os.PathLike)) else IMAGE_BYTES
-    opened = Path(source) if isinstance(source, (str, os.PathLike)) else source
-    with _PillowWarnings(name), without_file(opened is source):  # a stream, not a path
-        return _open_header(opened, name, max_pixels)
+    if isinstance(source, (str, os.PathLike)):
+        with _PillowWarnings(source):
+            return _open_header(Path(source), source, max_pixels)
+    with _PillowWarnings(IMAGE_BYTES), without_file():
+        return _open_header(source, IMAGE_BYTES, max_pixels)
 
 
 def upright_sizes(path: str | os.PathLike[str], max_pixels: int | None = MAX_PIXELS) -> list[tuple[int, int]]:
