@@ -199,8 +199,10 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
             continue
         name = cfg.data.captions if key == "data.root" else cfg.val.captions
         named = None if name is None else Path(root) / name
-        images = folder_images(Path(root)) if Path(root).is_dir() else []
-        if Path(root).is_dir() and not has_captions(root, images, named):
+        if not Path(root).is_dir():
+            continue  # the dataset says it is missing, in its own words
+        images = folder_images(Path(root))
+        if not has_captions(root, images, named):
             if not images:  # the dataset's own words for an empty folder, before the captions
                 raise EmptyDatasetError(no_images_message(root))
             missing = (f"no captions file {named}" if named else
@@ -213,23 +215,23 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
     try:
         train_set = build_train_dataset(cfg)
     except EmptyDatasetError as e:
-        raise with_small_images_hint(e, "crop", "train") from None
+        raise with_small_images_hint(e, validating=False) from None
     try:
         val_set = build_val_dataset(cfg) if validation else None
     except EmptyDatasetError as e:
-        raise with_small_images_hint(e, "val.crop", "validate") from None
+        raise with_small_images_hint(e, validating=True) from None
     return train_set, val_set
 
 
-def with_small_images_hint(e: EmptyDatasetError, crop_key: str, verb: str) -> EmptyDatasetError:
-    """``e`` with, where photos were dropped as smaller than the crop (``crop_key``), how to
-    ``verb`` on them: upscale them, or a smaller crop that keeps the largest of them. For
-    validation (``val.crop``) the smaller crop comes first: ``data.small_images`` upscales the
-    training photos under ``crop`` too."""
+def with_small_images_hint(e: EmptyDatasetError, validating: bool) -> EmptyDatasetError:
+    """``e`` with, where photos were dropped as smaller than the crop (``crop``, or ``val.crop``
+    when ``validating``), how to train or validate on them: upscale them, or a smaller crop that
+    keeps the largest of them. For validation the smaller crop comes first:
+    ``data.small_images`` upscales the training photos under ``crop`` too."""
     if not e.too_small:
         return e
     fits = e.largest_small_side // 64 * 64
-    validating = crop_key == "val.crop"
+    crop_key, verb = ("val.crop", "validate") if validating else ("crop", "train")
     smaller = f"a smaller {crop_key}: {crop_key}={fits} keeps those of {fits} px and more" if fits >= 64 else ""
     upscale = ("--set data.small_images=upscale (each upscaled to cover the crop"
                + ("; it upscales the training photos under crop too)" if validating else ")"))
