@@ -31,8 +31,7 @@ import torch
 from PIL import Image
 
 from ..errors import TacoError, TacoValueError, TacoWarning
-from ..filekinds import text_weights_problem
-from ..messages import count, one_line, shown_path
+from ..messages import count, shown_path
 from ..progress import progress_bar
 from .caption_plan import CaptionPlan, NoImagesError, caption_line, plan_captions
 from .defaults import DEFAULT_CAPTIONER
@@ -136,7 +135,7 @@ class Captioner:
         self.name, self.prompt, self.max_new_tokens = name, prompt, max_new_tokens
         self.device = torch.device(device)
         check_captioner_name(name)
-        from taco.text.hf import model_folder
+        from taco.text.hf import load_failure, model_folder
 
         folder = model_folder(name, what="captioner", fix=_CAPTIONER_HOW_TO, error=CaptionerUnavailable,
                               allow_download=allow_download, complete=_has_captioner)
@@ -148,25 +147,24 @@ class Captioner:
         except CaptionerUnavailable:
             raise
         except Exception as exc:  # damaged or missing files: transformers' and safetensors' errors
-            why = text_weights_problem(folder) or one_line(str(exc), 300) or type(exc).__name__
-            raise CaptionerUnavailable(f"captioner {name!r} cannot be loaded{where}: {why}") from None
+            raise CaptionerUnavailable(f"captioner {name!r} cannot be loaded{where}: "
+                                       f"{load_failure(folder, exc)}") from None
         self.model.eval().requires_grad_(False).to(self.device)
 
     def _load(self, folder: str, name: str) -> tuple[Any, Any, Any]:
         from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
 
-        from taco.text.hf import MIN_VOCAB, quiet_transformers
+        from taco.text.hf import MIN_VOCAB, quiet_transformers, unloaded_weights
 
         with quiet_transformers():
             config = AutoConfig.from_pretrained(folder, local_files_only=True)
             cls = _model_class(config.model_type, name)
             model, info = cls.from_pretrained(folder, local_files_only=True, output_loading_info=True,
                                               ignore_mismatched_sizes=True)
-            bad = sorted(info["missing_keys"]) + sorted(k[0] for k in info["mismatched_keys"])
-            if bad:
+            if bad := unloaded_weights(info):
                 raise CaptionerUnavailable(
                     f"captioner {name!r} is not a complete {type(model).__name__} (missing or "
-                    f"mis-shaped weights: {', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''})")
+                    f"mis-shaped weights: {bad})")
             if config.model_type == "vision-encoder-decoder":
                 processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True)
                 tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)

@@ -26,8 +26,6 @@ from torch import Tensor
 
 from taco.bitstream import bits_per_pixel
 from taco.devices import device_description
-from taco.filekinds import text_weights_problem
-from taco.messages import one_line
 from taco.metrics import (
     IMAGE_METRICS,
     InceptionFeatures,
@@ -114,7 +112,13 @@ def hific_patches(x: Tensor, size: int = PATCH) -> Tensor:
 def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> torch.nn.Module:
     """CLIP vision tower with projection from a local folder or the HF cache (download if allowed:
     :func:`taco.text.hf.model_folder`)."""
-    from taco.text.hf import holds_other_model, model_folder, quiet_transformers
+    from taco.text.hf import (
+        holds_other_model,
+        load_failure,
+        model_folder,
+        quiet_transformers,
+        unloaded_weights,
+    )
 
     folder = model_folder(name, what="CMMD needs CLIP", fix=_CMMD_CLIP_HOW_TO,
                           error=MetricUnavailable, allow_download=allow_download)
@@ -137,12 +141,9 @@ def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> 
     except MetricUnavailable:
         raise
     except Exception as exc:  # damaged or missing files: transformers' and safetensors' errors
-        why = text_weights_problem(folder) or one_line(str(exc), 300) or type(exc).__name__
-        raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: {why}") from exc
-    bad = sorted(info["missing_keys"]) + sorted(k[0] for k in info["mismatched_keys"])
-    if bad:
-        raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: missing or mis-shaped weights "
-                                f"({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''})")
+        raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: {load_failure(folder, exc)}") from exc
+    if bad := unloaded_weights(info):
+        raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: missing or mis-shaped weights ({bad})")
     return model.eval().requires_grad_(False).to(device)
 
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..filekinds import text_weights_problem
 from ..messages import one_line
 from .base import TextEncoderUnavailable
 
@@ -110,6 +111,20 @@ def holds_other_model(model_type: str, wanted: str) -> str:
     ``model_type`` is not ``wanted`` (the type on one line, at most 40 characters). The one
     wording of the text encoder's, CMMD's and the captioner's checks."""
     return f"holds a {one_line(model_type, 40)} model, not {wanted}"
+
+
+def load_failure(folder: str | os.PathLike[str], exc: BaseException) -> str:
+    """Why transformers could not load the model in ``folder``, in one line: a weight file that
+    is text (a Git LFS pointer: :func:`taco.filekinds.text_weights_problem`), else the loader's
+    own error. CMMD's CLIP and the captioner word it alike."""
+    return text_weights_problem(folder) or one_line(str(exc), 300) or type(exc).__name__
+
+
+def unloaded_weights(info: dict[str, Any]) -> str:
+    """The weights transformers' ``output_loading_info`` says are missing or mis-shaped, the
+    first three named (``a, b, c, ...``); ``""`` when there are none."""
+    bad = sorted(info["missing_keys"]) + sorted(k[0] for k in info["mismatched_keys"])
+    return f"{', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}"
 
 
 def is_hub_id(name: str) -> bool:
