@@ -212,9 +212,8 @@ def print_summary(written: list[Path]) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from .plot import plot_results, reference_kinds
+    from .plot import plot_results
 
-    reference_kinds(args.reference)  # before any result is read
     # its mistakes are TacoErrors (a bad --anchor, --metrics or result file) and OSErrors (a path
     # not found): one line each (taco.cli); any other error is a bug and keeps its traceback
     written = plot_results(args.results, args.output, reference=args.reference,

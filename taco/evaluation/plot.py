@@ -455,8 +455,9 @@ def reference_kinds(reference: str) -> list[str] | None:
     return [*dict.fromkeys(wanted)]
 
 
-def _references(reference: str, kinds: set[str]) -> list[ReferenceCurve]:
-    wanted = reference_kinds(reference)
+def _references(wanted: list[str] | None, kinds: set[str]) -> list[ReferenceCurve]:
+    """The published curves to draw: those of ``wanted`` (:func:`reference_kinds`), or of the
+    results' own dataset ``kinds`` for ``auto`` (None)."""
     return [r for k in (sorted(kinds) if wanted is None else wanted) for r in references_for(k)]
 
 
@@ -491,6 +492,7 @@ def plot_results(
     if unknown:
         raise TacoValueError(f"unknown metric{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                               f"the metrics are: {', '.join(PANELS)}")
+    wanted = reference_kinds(reference)  # before any result is read
     results = load_results(paths)
     if not results:
         raise TacoValueError(f"no {RESULT_FORMAT} result JSONs with points in {', '.join(map(str, paths))}")
@@ -501,7 +503,7 @@ def plot_results(
     for ds, curves in datasets.items():
         base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{re.sub(r'[^A-Za-z0-9]+', '-', ds).strip('-')}")
         ds_results = [r for c in curves for r in c.sources]
-        refs = _references(reference, {p["dataset_kind"] for c in curves for p in c.points} - {None})
+        refs = _references(wanted, {p["dataset_kind"] for c in curves for p in c.points} - {None})
         mixed = _mixed_set_metrics(ds, ds_results, metrics)
         panels = [m for m in metrics if m not in mixed and (
             any(is_number(p.get(m)) for c in curves for p in c.points) or any(r.has(m) for r in refs))]
