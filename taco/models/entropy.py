@@ -65,6 +65,7 @@ __all__ = [
     "CHANNEL_CONTEXT_HALO",
     "SPATIAL_CONTEXT_HALO",
     "band_rows",
+    "check_latent_shapes",
     "check_streams",
     "merge_checkerboard",
     "pass_parameters",
@@ -231,17 +232,17 @@ def stream_symbols(eb: EntropyBottleneck, shape: dict[str, Any]) -> int:
     return int(eb._quantized_cdf.shape[0] * hz * wz + sum(c * h * w for c, h, w in shape["y"]))
 
 
-def check_streams(strings: Any, shape: dict[str, Any] | None = None,
-                  groups: Sequence[int] = ()) -> None:
-    """ValueError unless ``strings`` is ``[[stream per image]]`` (one kind, at least one image)
-    and, given ``shape``, ``shape["y"]`` is what channel groups ``groups`` give for z of size
-    ``shape["hyper"]`` (each group 4x z's height and width)."""
+def check_streams(strings: Any) -> None:
+    """ValueError unless ``strings`` is ``[[stream per image]]`` (one kind, at least one image)."""
     if (not isinstance(strings, (list, tuple)) or len(strings) != 1
             or not isinstance(strings[0], (list, tuple)) or not strings[0]):
         raise ValueError("expected [[stream per image]]: one rANS stream per image "
                          f"(got {len(strings) if isinstance(strings, (list, tuple)) else type(strings)})")
-    if shape is None:
-        return
+
+
+def check_latent_shapes(shape: dict[str, Any], groups: Sequence[int]) -> None:
+    """ValueError unless ``shape["y"]`` is what channel groups ``groups`` give for z of size
+    ``shape["hyper"]`` (each group 4x z's height and width)."""
     hz, wz = shape["hyper"]
     want = [(c, 4 * hz, 4 * wz) for c in groups]
     if [tuple(s) for s in shape["y"]] != want:
@@ -547,7 +548,8 @@ class ReferenceLatentCodec(nn.Module):
         ``strings`` are untrusted: a malformed stream raises ``TacoFormatError``
         (:class:`~taco.bitstream.rans.StreamDecoder`), never reads outside its buffer.
         """
-        check_streams(strings, shape, self.groups)
+        check_streams(strings)
+        check_latent_shapes(shape, self.groups)
         hz, wz = shape["hyper"]
         gains = self.gain_vectors(shape.get("quality"))
         stream = StreamDecoder(strings[0], self.num_symbols(shape))

@@ -68,6 +68,7 @@ from .entropy import (
     PassCoder,
     ReferenceLatentCodec,
     band_rows,
+    check_latent_shapes,
     check_streams,
     codes_itself,
     compress_hyper_latent,
@@ -353,7 +354,7 @@ def decompress_latent(
         return codec.decompress(strings, shape)  # type: ignore[union-attr]
     assert isinstance(codec, HyperpriorLatentCodec)
     groups: ChannelGroupsLatentCodec = codec.latent_codec["y"]
-    check_streams(strings, shape, groups.groups)
+    check_latent_shapes(shape, groups.groups)
     streams = strings[0]
     stream = StreamDecoder(streams, num_symbols(codec, shape))
     side_params = decompress_hyper_latent(codec.latent_codec["hyper"], stream, len(streams),

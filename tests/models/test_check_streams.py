@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from taco.models import create_model, fast_codec
-from taco.models.entropy import check_streams, stream_symbols
+from taco.models.entropy import check_latent_shapes, check_streams, stream_symbols
 
 
 @pytest.mark.parametrize("layout", ["reference", "compressai"])
@@ -30,9 +30,9 @@ def test_both_layouts_say_what_strings_they_got(layout):
 
 def test_check_streams_alone():
     shape = {"hyper": (1, 2), "y": [(8, 4, 8), (24, 4, 8)]}
-    check_streams([[b"x"]], shape, [8, 24])
-    check_streams([[b"x"]])  # strings only
+    check_streams([[b"x"]])
+    check_latent_shapes(shape, [8, 24])
     with pytest.raises(ValueError, match=r"\(got <class 'bytes'>\)"):
         check_streams(b"x")
     with pytest.raises(ValueError, match=r"\(expected \[\(8, 4, 8\), \(24, 4, 8\)\]\)"):
-        check_streams([[b"x"]], {**shape, "y": [(32, 4, 8)]}, [8, 24])
+        check_latent_shapes({**shape, "y": [(32, 4, 8)]}, [8, 24])
