@@ -48,7 +48,7 @@ from ..distributed import DistEnv, dist_env_from_environ, leaving_process_group
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
 from ..locks import FolderLock
-from ..messages import count, note
+from ..messages import count, note, shown_path
 from ..metrics import check_lpips_input
 from ..models.registry import shadow_note
 from ..text.base import normalize_caption
@@ -664,6 +664,7 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
     """:func:`run_evaluation`'s work, within the process group."""
     device = str(resolve_device(cfg.device, dist))  # before any work: a GPU this machine lacks
     _check_config(cfg)
+    datasets = _open_datasets(cfg)
     modes = [CaptionMode.parse(m) for m in cfg.caption_modes]
     if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
         modes.insert(0, CaptionMode("true"))
@@ -678,8 +679,8 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
 
     written: list[Path] = []
     try:
-        for spec in cfg.datasets:
-            target = _open_target(cfg, spec, device, captioner, dist)
+        for spec, dataset, out_dir in datasets:
+            target = _open_target(cfg, spec, dataset, out_dir, device, captioner, dist)
             # one run at a time in a dataset's folder, or each would code every image again and
             # append its rows to the other's (rank 0 holds it for a torchrun job)
             held: AbstractContextManager[object] = (
@@ -812,10 +813,32 @@ class _Target:
     dist: DistEnv
 
 
-def _open_target(cfg: EvalConfig, spec: str, device: str, captioner: Any, dist: DistEnv) -> _Target:
-    dataset = open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
-                           coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit)
-    out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
+def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
+    """Each dataset spec of ``cfg``, its dataset and its output folder, before any model loads.
+
+    Two datasets whose folders would be one (``A/photos`` and ``B/photos``: both ``OUT/photos``)
+    are an EvaluationError here; found later, the second's resume was refused after the whole
+    first dataset had run, and its results went unreported."""
+    opened: list[tuple[str, EvalDataset, Path]] = []
+    for spec in cfg.datasets:
+        dataset = open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
+                               coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit)
+        out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
+        for first, other, other_dir in opened:
+            if other_dir != out_dir:
+                continue
+            if (other.kind, other.root.resolve()) == (dataset.kind, dataset.root.resolve()):
+                raise EvaluationError(f"dataset {spec} is given twice (as {first} and {spec}): give it once")
+            raise EvaluationError(
+                f"datasets {first} and {spec} would share the output folder {shown_path(out_dir)} "
+                f"(both are named {dataset.name!r}): evaluate them in separate calls, each with its "
+                "own --output")
+        opened.append((spec, dataset, out_dir))
+    return opened
+
+
+def _open_target(cfg: EvalConfig, spec: str, dataset: EvalDataset, out_dir: Path, device: str,
+                 captioner: Any, dist: DistEnv) -> _Target:
     # --fid auto decides on the whole set's size, --limit or not, so a limited run and the full
     # run after it share their FID; only whether it reaches fid_min_images matters, so at most
     # that many headers are read (not one per image of coco30k), and none for another --fid

@@ -1,0 +1,48 @@
+"""Two datasets whose output folders would be one (``A/photos`` and ``B/photos``: both
+``OUT/photos``). ``taco evaluate`` ran the whole first one, then refused the second's "resume"
+(differs in: dataset) with status 2 and printed nothing of what it had written. It refuses the
+pair now, in one line naming both, before any model is loaded or any file written."""
+
+from __future__ import annotations
+
+import pytest
+
+import taco.cli
+from taco.evaluation import evaluate
+
+
+@pytest.fixture
+def taco_main(monkeypatch):
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr(evaluate, "load_model", no_model)
+    return taco.cli.main
+
+
+def _argv(out, *datasets):
+    return ["evaluate", *map(str, datasets), "-m", "taco-tiny", "-o", str(out), "--fid", "off",
+            "--cmmd-clip", "off", "--no-plot", "--quiet"]
+
+
+def test_two_folders_of_one_name_are_refused_up_front(taco_main, folder_factory, tmp_path, capsys):
+    a, b = folder_factory(tmp_path / "A" / "photos"), folder_factory(tmp_path / "B" / "photos")
+    out = tmp_path / "sameo"
+    assert taco_main(_argv(out, a, b)) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        f"taco evaluate: error: datasets {a} and {b} would share the output folder {out / 'photos'} "
+        "(both are named 'photos'): evaluate them in separate calls, each with its own --output"]
+    assert not out.exists()
+
+
+def test_one_folder_given_twice_is_refused(taco_main, folder_factory, tmp_path, capsys):
+    a = folder_factory(tmp_path / "photos")
+    out = tmp_path / "out"
+    again = f"{tmp_path}/./photos"
+    assert taco_main(_argv(out, a, again)) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"taco evaluate: error: dataset {again} is given twice (as {a} and {again}): give it once")
+    assert not out.exists()
