@@ -115,9 +115,20 @@ def _inner(rest: str) -> str:
     return f"{_ADAPTER.get(head, head)}{'.' if tail else ''}{tail}"
 
 
+# CompressAI before its ParameterList rename saved the bottleneck's ``_matrix0``, ``_bias0``,
+# ``_factor0``; its CompressionModel.load_state_dict (so the authors' loader) reads them as
+# ``matrices.0``, ``biases.0``, ``factors.0``, and so does this import.
+_OLD_BOTTLENECK = re.compile(r"^entropy_bottleneck\._(matrix|bias|factor)(\d+)$")
+_BOTTLENECK_LISTS = {"matrix": "matrices", "bias": "biases", "factor": "factors"}
+
+
 def official_key_to_taco(key: str, architecture: str = "taco") -> str | None:
     """The taco name of one key of the authors' state dict (``module.`` already stripped), or
-    None for a key taco has no place for. ``architecture`` picks the g_a numbering."""
+    None for a key taco has no place for. ``architecture`` picks the g_a numbering; the entropy
+    bottleneck's names of older CompressAI versions (``_matrix0``) are read as its current ones
+    (``matrices.0``), as CompressAI loads them."""
+    key = _OLD_BOTTLENECK.sub(lambda m: f"entropy_bottleneck.{_BOTTLENECK_LISTS[m.group(1)]}."
+                              f"{m.group(2)}", key)
     m = _G_A.match(key)
     if m:
         index, rest = int(m.group(1)), m.group(2)
