@@ -24,6 +24,7 @@ from ..bitstream.container import model_id_problem
 from ..draws import private_draws, with_cpu_default_device
 from ..errors import TacoValueError
 from ..fileobjects import checked_file_path
+from ..jsonfiles import jsonable
 from ..memory import allocation_failure
 from ..messages import some
 from ..shards import ShardedFileError, load_sharded, save_sharded
@@ -116,10 +117,13 @@ def save_checkpoint(
 
 
 def _header_text(header: dict[str, Any]) -> str:
-    """``header`` as the JSON text a checkpoint stores; a :class:`TacoValueError` naming its
+    """``header`` as the strict JSON text a checkpoint stores (:func:`taco.jsonfiles.jsonable`:
+    a NaN or infinite metadata value, such as an imported ``best_bpp`` of ``inf``, as null, not
+    the ``Infinity`` other JSON readers refuse); a :class:`TacoValueError` naming its
     longest metadata entry when the text is longer than :func:`read_checkpoint_header` reads
     (:data:`MAX_HEADER_CHARS`): the file would be written, then refused by every load."""
-    text = json.dumps(header)
+    header = jsonable(header)
+    text = json.dumps(header, allow_nan=False)
     if len(text) <= MAX_HEADER_CHARS:
         return text
     sizes = {k: len(json.dumps(v)) for k, v in header["metadata"].items()}
