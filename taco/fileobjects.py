@@ -153,7 +153,9 @@ def zip_inflation_problem(path: str | os.PathLike[str], factor: int = 2) -> str 
     12 GiB), before any check of the tensors could run (and with ``mmap=True`` takes its
     compressed bytes for the tensor's). Refused: a record of another kind, records
     declaring more than ``factor`` times the file's size in all, a zip that cannot be read (torch
-    would read it with its own parser), and a file that cannot be opened."""
+    would read it with its own parser; one that starts as a zip but lacks its directory is said
+    to be truncated, where torch said "failed finding central directory" and zipfile "File is not
+    a zip file"), and a file that cannot be opened."""
     try:
         with open(path, "rb") as f:
             if f.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
@@ -164,7 +166,12 @@ def zip_inflation_problem(path: str | os.PathLike[str], factor: int = 2) -> str 
                 records = archive.infolist()
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})"
-    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:
+    except zipfile.BadZipFile as exc:  # it starts as a zip: a download or copy cut short
+        if "not a zip file" in str(exc):  # zipfile's words for a zip without its directory
+            return ("an incomplete zip archive: it starts as one, but its end (the zip directory) "
+                    "is missing (truncated? download or copy it again)")
+        return f"a damaged zip archive ({exc}; truncated? download or copy it again)"
+    except (ValueError, EOFError, NotImplementedError) as exc:
         # ValueError: a name not in its declared encoding; NotImplementedError: a zip version
         # past what Python reads
         return f"not a readable zip archive ({exc})"

@@ -6,6 +6,7 @@ belongs says what it is and how to import it."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import zipfile
@@ -106,7 +107,11 @@ def test_what_torch_save_writes_passes_and_other_files_are_left_to_torch(tmp_pat
     assert zip_inflation_problem(tmp_path / "legacy.pt") is None  # a pickle: not a zip to torch
     cut = tmp_path / "cut.pth.tar"
     cut.write_bytes(GOLDEN.read_bytes()[:4000])  # starts as a zip, has no central directory
-    assert zip_inflation_problem(cut).startswith("not a readable zip archive (")
+    assert zip_inflation_problem(cut) == (  # was "not a readable zip archive (File is not a zip file)"
+        "an incomplete zip archive: it starts as one, but its end (the zip directory) is missing "
+        "(truncated? download or copy it again)")
+    with pytest.raises(CheckpointError, match=re.escape(f"{cut}: an incomplete zip archive")):
+        import_checkpoint(cut)
     assert zip_inflation_problem(tmp_path / "none").startswith("cannot be read (")
 
 
