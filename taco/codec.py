@@ -455,13 +455,17 @@ def padded_size(height: int, width: int) -> tuple[int, int]:
     return -(-height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-width // PAD_MULTIPLE) * PAD_MULTIPLE
 
 
-def check_latent_shape(model: ELIC, y: Tensor, height: int, width: int, quality: int | None) -> None:
-    """TypeError naming ``model``'s class and both shapes unless ``y`` (B, M, h, w), its analysis
-    of a padded ``height x width`` input, has the y shape of ``model.latent_shapes(height, width,
-    quality)``, which the decoder reads the stream with: a backbone whose g_a down-samples by
-    other than its ``latent_scale`` would write files no taco decodes ("corrupt .taco file")
-    (docs/models.md, "Adding a backbone", item 2). Checked before y is coded."""
-    groups = model.latent_shapes(height, width, quality)["y"]
+def check_latent_shape(
+    model: ELIC, y: Tensor, height: int, width: int, quality: int | None
+) -> dict[str, Any]:
+    """``model.latent_shapes(height, width, quality)``, the shapes the decoder reads the stream
+    with, after a TypeError naming ``model``'s class and both shapes unless ``y`` (B, M, h, w),
+    its analysis of a padded ``height x width`` input, has its y shape: a backbone whose g_a
+    down-samples by other than its ``latent_scale`` would write files no taco decodes ("corrupt
+    .taco file") (docs/models.md, "Adding a backbone", item 2). Checked before y is coded; the
+    shapes the coder then returns are checked against them by :func:`check_coded_shape`."""
+    declared_shapes = model.latent_shapes(height, width, quality)
+    groups = declared_shapes["y"]
     declared = (sum(int(c) for c, _, _ in groups), *(int(n) for n in groups[0][1:]))
     analysed = tuple(int(n) for n in y.shape[1:])
     if analysed != declared:
@@ -472,6 +476,26 @@ def check_latent_shape(model: ELIC, y: Tensor, height: int, width: int, quality:
             f"its g_a down-samples by other than {name}.latent_scale ({model.latent_scale}); set "
             f"latent_scale to the real factor, or override latent_shapes "
             f"({docs_ref('models.md', 'Adding a backbone')})")
+    return declared_shapes
+
+
+def check_coded_shape(model: ELIC, coded: dict[str, Any], declared: dict[str, Any]) -> None:
+    """TypeError naming ``model``'s class unless the ``shape`` its latent codec returned
+    (:func:`entropy_code`) has the y groups and hyper-latent size (hz, wz) of ``declared``
+    (:func:`check_latent_shape`'s ``latent_shapes``), which the decoder reads the stream with: a
+    codec that codes z at y / 2 under the inherited ``latent_shapes`` (z at y / 4) wrote files no
+    taco decodes ("corrupt .taco file") (docs/models.md, "Adding a backbone", item 2)."""
+    name = type(model).__name__
+    coded_y, declared_y = ([tuple(int(n) for n in s) for s in shapes["y"]] for shapes in (coded, declared))
+    if coded_y != declared_y:
+        raise TypeError(f"{name}: its latent codec codes y as {coded_y} but latent_shapes declares "
+                        f"{declared_y}, the shapes the decoder reads: override latent_shapes "
+                        f"({docs_ref('models.md', 'Adding a backbone')})")
+    coded_z, declared_z = (tuple(int(n) for n in shapes["hyper"]) for shapes in (coded, declared))
+    if coded_z != declared_z:
+        raise TypeError(f"{name}: its latent codec codes z at {coded_z} but latent_shapes declares "
+                        f"{declared_z}, the size the decoder reads: override latent_shapes "
+                        f"({docs_ref('models.md', 'Adding a backbone')})")
 
 
 def entropy_code(model: ELIC, y: Tensor, quality: int | None = None) -> dict[str, Any]:
@@ -506,14 +530,22 @@ def pack_image(
     return CompressResult(data, height, width, len(data) - len(stream), quality or 0)
 
 
+def coded_stream(model: ELIC, y: Tensor, quality: int | None, declared: dict[str, Any]) -> bytes:
+    """The rANS stream of one analysis y (1, M, h, w) at ``quality`` (:func:`entropy_code`),
+    after :func:`check_coded_shape` against ``declared``, the shapes the decoder will read."""
+    out = entropy_code(model, y, quality)
+    check_coded_shape(model, out["shape"], declared)
+    return out["strings"][0][0]
+
+
 def code_within(
     model: ELIC, y: Tensor, height: int, width: int, mode: str, max_bytes: int,
-    progress: Progress | None = None,
+    declared: dict[str, Any], progress: Progress | None = None,
 ) -> CompressResult:
     """The ``.taco`` file of one analysis y (1, M, h, w) of a variable-rate ``model`` at the
     highest quality whose whole file (header included) is at most ``max_bytes``, found by
     bisection over 1..Q: ``Q.bit_length()`` entropy codings of the same y (3 for Q = 7), no
-    second analysis. Every size is measured, none assumed: the file returned fits, and the
+    second analysis (each coding checked against ``declared``: :func:`coded_stream`). Every size is measured, none assumed: the file returned fits, and the
     quality above it was coded and did not (or it is Q). Sizes grow with quality in trained
     models, but nothing forces it; where they do not, a higher quality that also fits may be
     passed over, never one that does not fit returned. :class:`SizeBudgetError` when quality 1's
@@ -533,7 +565,7 @@ def code_within(
         if progress is not None:
             progress("entropy coding", step, tries)
         step += 1
-        stream = entropy_code(model, y, mid)["strings"][0][0]
+        stream = coded_stream(model, y, mid, declared)
         result = pack_image(model, stream, height, width, mode, mid)
         if len(result.data) <= max_bytes:
             lo, best = mid, result
@@ -556,13 +588,14 @@ def code_latent(
     quality that fits (:func:`code_within`), as :func:`compress_image` and
     :func:`taco.pipeline.compress_batch` code each image. ``progress`` is told when entropy
     coding starts (each try, with ``max_bytes``). y's shape is checked first
-    (:func:`check_latent_shape`: a TypeError for a backbone that declares another)."""
-    check_latent_shape(model, y, *padded_size(height, width), quality)
+    (:func:`check_latent_shape`: a TypeError for a backbone that declares another), and the
+    shapes its latent codec codes after (:func:`check_coded_shape`)."""
+    declared = check_latent_shape(model, y, *padded_size(height, width), quality)
     if max_bytes is not None:
-        return code_within(model, y, height, width, mode, max_bytes, progress)
+        return code_within(model, y, height, width, mode, max_bytes, declared, progress)
     if progress is not None:
         progress("entropy coding", 0, 1)
-    stream = entropy_code(model, y, quality)["strings"][0][0]
+    stream = coded_stream(model, y, quality, declared)
     return pack_image(model, stream, height, width, mode, quality)
 
 
