@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
+from ..messages import shown_path
 
 if TYPE_CHECKING:
     from .latency import BenchConfig
@@ -70,7 +72,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     instead.add_argument("--profile", action="store_true",
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
                    "category) on the first image with the ELIC model")
-    p.add_argument("--json", metavar="FILE", dest="output", type=path_arg, help="write the results as JSON here")
+    p.add_argument("--json", metavar="FILE", dest="output", type=path_arg,
+                   help="write the results as JSON here (checked before the bench runs)")
+    p.add_argument("-f", "--force", action="store_true", help="replace an existing --json FILE")
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
@@ -86,7 +90,26 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         over["clip_b"] = False
     cfg = BenchConfig.quick_defaults(**over) if args.quick else BenchConfig.with_overrides(**over)
     check_architectures(cfg, any_text=bool(args.memory))
+    if cfg.output:
+        check_output(Path(cfg.output), force=args.force)
     return cfg
+
+
+def check_output(out: Path, *, force: bool) -> None:
+    """CLIError unless the ``--json`` file ``out`` can be written, checked before the bench runs
+    (minutes): its folder (made when missing, :func:`taco.cli.files.check_folder`) takes files,
+    and ``out`` is not a folder, nor a file already there unless ``force``. A device or pipe
+    (``/dev/stdout``) is written into."""
+    from ..atomic import special_file
+    from ..cli.files import check_folder
+
+    if special_file(out):
+        return
+    if out.is_dir():
+        raise CLIError(f"--json {shown_path(out)} is a folder: give the JSON file to write")
+    if out.exists() and not force:
+        raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
+    check_folder(out.parent, create=True)
 
 
 def check_architectures(cfg: BenchConfig, *, any_text: bool) -> None:
