@@ -59,10 +59,14 @@ CAPTION_JSON_MAX_BYTES = 64 * 2**20
 
 def _load_json(path: Path) -> object:
     """The JSON value in ``path`` (:func:`taco.jsonfiles.read_json`, within
-    :data:`CAPTION_JSON_MAX_BYTES`), or a :class:`CaptionImportError` naming it and saying why."""
+    :data:`CAPTION_JSON_MAX_BYTES`), or a :class:`CaptionImportError` naming it and saying why.
+    ``-`` is no stream here (the captioner recorded is the file's name): the refusal names
+    ``/dev/stdin``, which is read."""
     try:
         return read_json(path, CAPTION_JSON_MAX_BYTES)
     except OSError as exc:
+        if str(path) == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
+            raise CaptionImportError("`-` (standard input) is not read here; use /dev/stdin") from None
         raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
     except JSONFileTooLarge as exc:
         raise CaptionImportError(f"{path}: {exc} from a caption JSON") from None

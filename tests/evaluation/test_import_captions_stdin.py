@@ -1,0 +1,50 @@
+"""taco import-captions -: standard input is not read as FILE.json; the refusal says so and
+names /dev/stdin, which is read (it said "-: cannot read (No such file or directory)")."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import taco.cli
+
+OFA = {"kodim01.png": "a brick building with red doors and windows"}
+
+
+@pytest.fixture
+def taco_main(monkeypatch):
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    return taco.cli.main
+
+
+@pytest.mark.parametrize("where", ["file", "--images"])
+def test_dash_is_refused_naming_dev_stdin(taco_main, tmp_path, monkeypatch, capsys, where):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ofa.json").write_text(json.dumps(OFA))
+    argv = ["-", "-o", "ic.jsonl"] if where == "file" else ["ofa.json", "--images", "-", "-o", "ic.jsonl"]
+    assert taco_main(["import-captions", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("`-` (standard input) is not read here; use /dev/stdin")
+    assert not (tmp_path / "ic.jsonl").exists()
+
+
+def test_a_file_named_dash_is_read(taco_main, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_text(json.dumps(OFA))
+    assert taco_main(["import-captions", "-", "-o", "ic.jsonl"]) == 0
+    assert json.loads((tmp_path / "ic.jsonl").read_text())["image"] == "kodim01.png"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdin"), reason="no /dev/stdin here")
+def test_dev_stdin_is_read(tmp_path):
+    src = tmp_path / "auth.json"
+    src.write_text(json.dumps(OFA))
+    with open(src, "rb") as stdin:
+        run = subprocess.run([sys.executable, "-m", "taco", "import-captions", "/dev/stdin", "-o", "ic.jsonl"],
+                             stdin=stdin, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / "ic.jsonl").read_text())["captions"] == [OFA["kodim01.png"]]
