@@ -212,13 +212,18 @@ def print_summary(written: list[Path]) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from .plot import plot_results
+    from .plot import OutputExists, plot_results
 
     # its mistakes are TacoErrors (a bad --anchor, --metrics or result file) and OSErrors (a path
     # not found): one line each (taco.cli); any other error is a bug and keeps its traceback
-    written = plot_results(args.results, args.output, reference=args.reference,
-                           metrics=_split(args.metrics), anchor=args.anchor, auto_anchor=True,
-                           title=args.title, bootstrap=args.bootstrap, seed=args.seed)
+    try:
+        written = plot_results(args.results, args.output, reference=args.reference,
+                               metrics=_split(args.metrics), anchor=args.anchor, auto_anchor=True,
+                               title=args.title, bootstrap=args.bootstrap, seed=args.seed,
+                               overwrite=args.force)
+    except OutputExists as exc:  # as every command that writes files the user names
+        them = "it" if len(exc.paths) == 1 else "them"
+        raise CLIError(f"{exc}; pass --force to overwrite {them}") from None
     for p in written:
         if p.suffix == ".md":
             print(p.read_text(encoding="utf-8"))
@@ -439,7 +444,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "evaluate's JSONs (files or folders), with the paper's reference points "
                        "for the same dataset as dashed lines.")
     p.add_argument("results", nargs="+", type=path_arg, help="result JSON files or folders")
-    p.add_argument("-o", "--output", default="rd", type=path_arg, help="output path stem (default: rd -> rd.png, rd.svg)")
+    p.add_argument("-o", "--output", default="rd", type=path_arg,
+                   help="output path stem (default: rd -> rd.png, rd.svg, rd.bdrate.md, rd.bdrate.json; "
+                   "with several datasets rd-DATASET.png ...)")
     p.add_argument("--reference", default="auto", help="auto | none | kodak | coco30k (comma-separated)")
     p.add_argument("--metrics", default="psnr,ms_ssim,lpips,fid,cmmd", help="panels, comma-separated")
     p.add_argument("--anchor", help="BD-rate table against this curve label (e.g. JPEG; default: "
@@ -450,6 +457,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "beside the JSONs (0: none; default: 2000)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the bootstrap (default: 0)")
     p.add_argument("--title", help="figure title")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="overwrite existing outputs (the figure, the BD table); without it an existing "
+                   "one stops the command before anything is written")
     p.set_defaults(func=cmd_plot)
 
     c = sub.add_parser("caption", help="write captions.jsonl for a folder with a captioning model",

@@ -33,9 +33,9 @@ import numpy as np
 
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..checks import is_number
-from ..errors import TacoValueError, TacoWarning, warn_at_caller
+from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
-from ..messages import shown_path
+from ..messages import shown_path, some
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
@@ -49,7 +49,7 @@ from .result_files import (
 )
 from .runner import ResultsFileError, UnreadableResultsCSV, read_rows
 
-__all__ = ["Curve", "collect_curves", "default_anchor", "image_curve", "load_results", "plot_results",
+__all__ = ["Curve", "OutputExists", "collect_curves", "default_anchor", "image_curve", "load_results", "plot_results",
            "reference_kind", "reference_kinds"]
 
 PANELS = {
@@ -472,6 +472,7 @@ def plot_results(
     bootstrap: int = 0,
     seed: int = 0,
     auto_anchor: bool = False,
+    overwrite: bool = True,
 ) -> list[Path]:
     """Draw the RD figure(s) of the results in ``paths`` (files and folders, or one of them);
     return the files written.
@@ -484,7 +485,9 @@ def plot_results(
     with 95 % bootstrap intervals over the images when ``bootstrap`` (resamples, seeded by
     ``seed``) is above 0 and the runs' CSVs are beside their JSONs. ``auto_anchor``: with no
     ``anchor``, each dataset's table is against :func:`default_anchor` of its curves (``taco
-    plot``, ``taco evaluate``), none where no classic codec has a curve.
+    plot``, ``taco evaluate``), none where no classic codec has a curve. ``overwrite=False``:
+    an :class:`OutputExists` naming the files it would write that exist, before any is
+    written (``taco plot`` without ``--force``).
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -499,7 +502,7 @@ def plot_results(
     out = Path(out)
     stem = out.with_suffix("") if out.suffix in (".png", ".svg") else out
     datasets = collect_curves(results)
-    written: list[Path] = []
+    figures: list[_Figure] = []  # all of them before anything is written
     for ds, curves in datasets.items():
         base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{re.sub(r'[^A-Za-z0-9]+', '-', ds).strip('-')}")
         ds_results = [r for c in curves for r in c.sources]
@@ -510,15 +513,48 @@ def plot_results(
         if not panels:
             continue
         curves = sorted(curves, key=_legend_order)
-        # before anything is written
         label = find_anchor(anchor, ds, curves) if anchor else default_anchor(curves) if auto_anchor else None
-        written += _draw_figure(base, ds, curves, refs, panels, ds_results, title)
-        if label:
-            written += _write_bd_table(base, ds, curves, panels, label, bootstrap, seed, mixed)
-    if not written:  # every point without a bpp, or without a value of the panels asked for
+        figures.append(_Figure(base, ds, curves, refs, panels, ds_results, label, mixed))
+    if not figures:  # every point without a bpp, or without a value of the panels asked for
         raise TacoValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
                               f"has a bpp and a value of {', '.join(metrics)}")
+    existing = [p for f in figures for p in f.outputs() if p.exists()]
+    if existing and not overwrite:
+        raise OutputExists(existing)
+    written: list[Path] = []
+    for f in figures:
+        written += _draw_figure(f.base, f.ds, f.curves, f.refs, f.panels, f.ds_results, title)
+        if f.anchor:
+            written += _write_bd_table(f.base, f.ds, f.curves, f.panels, f.anchor, bootstrap, seed, f.left_out)
     return written
+
+
+class OutputExists(TacoError, FileExistsError):
+    """:func:`plot_results` with ``overwrite=False`` found files it would write (``paths``)."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = list(paths)
+        super().__init__(f"{some(self.paths)} exist{'s' if len(self.paths) == 1 else ''}")
+
+
+@dataclass
+class _Figure:
+    """One dataset's figure as :func:`plot_results` plans it: what it draws, its BD table's anchor
+    (None: no table) and the set metrics left out of both (metric -> why)."""
+
+    base: Path
+    ds: str
+    curves: list[Curve]
+    refs: list[ReferenceCurve]
+    panels: list[str]
+    ds_results: list[dict[str, Any]]
+    anchor: str | None
+    left_out: dict[str, str]
+
+    def outputs(self) -> list[Path]:
+        """The files it writes (the BD table's: when it has an anchor)."""
+        tables = [self.base.with_name(self.base.name + f".bdrate{s}") for s in (".md", ".json")]
+        return [self.base.with_suffix(".png"), self.base.with_suffix(".svg"), *(tables if self.anchor else [])]
 
 
 def _legend_order(curve: Curve) -> tuple[int, int, str]:
