@@ -203,7 +203,7 @@ if images:
 EOF
 
 mapfile -t results < "$RUNS/eval/ablation-results.txt"
-taco plot "${results[@]}" --anchor "${LABEL[elic]}" --reference none -o "$RUNS/eval/rd-text-injection" \
+taco plot -f "${results[@]}" --anchor "${LABEL[elic]}" --reference none -o "$RUNS/eval/rd-text-injection" \
     --title "Text injection ablation (val photos)"
 echo
 cat "$RUNS/eval/ablation-table.md"
