@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..bitstream.container import MAGIC, image_kind
 from ..checks import is_int, is_number
 from ..draws import private_draws
 from ..filekinds import text_file_problem
@@ -130,14 +131,32 @@ def torch_load_problem(exc: BaseException) -> str:
     return f"not a readable PyTorch checkpoint ({first})"
 
 
+def image_file_problem(path: Path) -> str | None:
+    """One line saying that ``path`` is a ``.taco`` file or an image, not a checkpoint, by its
+    first bytes (:data:`taco.bitstream.container.MAGIC`,
+    :func:`taco.bitstream.container.image_kind`); None for another file or one that cannot be
+    read. torch.load described their bytes as a pickle ("Unsupported operand 84")."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    if head.startswith(MAGIC):
+        return "a .taco file (a compressed image), not a checkpoint: taco decompress reads it"
+    image = image_kind(head)
+    return f"{image} image, not a checkpoint" if image else None
+
+
 def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU, the one way taco reads a torch pickle
-    (an authors' checkpoint, a text encoder's ``pytorch_model.bin``): its zip records are checked
-    first (:func:`taco.fileobjects.zip_inflation_problem`). A file that cannot be read is a
+    (an authors' checkpoint, a text encoder's ``pytorch_model.bin``): a ``.taco`` file or an
+    image is named as one (:func:`image_file_problem`) and its zip records are checked
+    (:func:`taco.fileobjects.zip_inflation_problem`) first. A file that cannot be read is a
     ValueError saying why in one line (:func:`torch_load_problem`; for a text file, such as a Git
     LFS pointer, :func:`taco.filekinds.text_file_problem`), for the caller to put into its own
     error class naming the file."""
-    problem = zip_inflation_problem(path)  # before torch inflates a compressed record whole
+    # (the zip check before torch inflates a compressed record whole)
+    problem = image_file_problem(path) or zip_inflation_problem(path)
     if problem:
         raise ValueError(problem)
     try:
