@@ -228,9 +228,11 @@ class TrainConfig:
     def _check_model_fits_preset(self) -> None:
         """An unknown model, a text option on a model without text, an option of TACO's text
         modules on another architecture (a text-guided backbone's conditioning is its own: it
-        reads only ``text_encoder``), or a text preset on ELIC is an error here (not a silently
-        ignored key, nor a late failure when the model is built); a text preset on ELIC names
-        the ``--set`` that trains it and the TACO models of its width."""
+        reads only ``text_encoder``), a text preset on ELIC, preset elic on a model that reads
+        text, or preset taco-frozen-base (TACO's adapter only) on any architecture but taco is
+        an error here (not a silently ignored key, nor a late failure when the model is built);
+        a text preset on ELIC names the ``--set`` that trains it and the TACO models of its
+        width."""
         from ..models import MODEL_CONFIGS
         from ..models.config import TEXTLESS_ARCHITECTURES
 
@@ -249,6 +251,17 @@ class TrainConfig:
                 f"model_overrides.{text_keys[0]}{flag}: model {name!r} {what}; text options "
                 "apply to TACO models (e.g. taco-minilm-small, preset taco)"
             )
+        if not textless and self.preset == "elic":
+            encoder = self.model_overrides.get("text_encoder") or known.text_encoder or {}
+            encoder = encoder.get("name") if isinstance(encoder, dict) else encoder
+            raise ConfigError(
+                f"preset 'elic' cannot train the {arch} model {name!r}: it reads text (text "
+                f"encoder {encoder!r}): train it with --set preset=taco")
+        if not textless and arch != "taco" and self.preset == "taco-frozen-base":
+            raise ConfigError(
+                f"preset 'taco-frozen-base' (--freeze-base) trains TACO's text adapter "
+                f"(g_a.adapter.*), which model {name!r} (architecture {arch!r}) lacks: use "
+                f"preset taco")
         if not textless:
             return
         if self.preset != "elic":
@@ -256,8 +269,10 @@ class TrainConfig:
             flag = " (--freeze-base)" if frozen else ""
             widths = ("N", "M", "groups", "qualities")
             changed = self.qualities is not None or any(k in self.model_overrides for k in widths)
+            # TACO's own models only: a text-guided backbone carries ELIC's default groups
+            # unread, so a width match says nothing, and --freeze-base trains TACO's adapter
             fits = [] if changed else [
-                n for n, c in MODEL_CONFIGS.items() if c.architecture not in TEXTLESS_ARCHITECTURES
+                n for n, c in MODEL_CONFIGS.items() if c.architecture == "taco"
                 and all(getattr(c, k) == getattr(known, k) for k in widths)]
             taco = f"a TACO model of its width (--set model={' or model='.join(fits)})" if fits else "a TACO model"
             raise ConfigError(
