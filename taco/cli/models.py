@@ -45,13 +45,17 @@ def entropy_model_name(architecture: str, layout: str) -> str:
 
 
 def _model_kind(info: dict[str, Any]) -> str:
-    """``TACO + MiniLM``, ``TACO (TGIC) + CLIP``, ``ELIC``: one model's kind, for a table."""
+    """``TACO + MiniLM``, ``TACO (TGIC) + CLIP``, ``ELIC``, ``film-hp + tiny CLIP``: one
+    model's kind, for a table and the model in full; a backbone added since (docs/models.md)
+    by its architecture's name, with the text encoder it reads."""
+    encoder = info["text_encoder"]
+    text = f" + {_TEXT_NAMES.get(encoder, encoder)}" if encoder else ""
     if info["architecture"] == "elic":
         return "ELIC"
-    if info["architecture"] != "taco":  # a backbone added since (docs/models.md)
-        return str(info["architecture"])
+    if info["architecture"] != "taco":
+        return f"{info['architecture']}{text}"
     tgic = " (TGIC)" if info["config"].get("text_injection") == "tgic" else ""
-    return f"TACO{tgic} + {_TEXT_NAMES.get(info['text_encoder'], info['text_encoder'])}"
+    return f"TACO{tgic}{text}"
 
 
 def _width(config: dict[str, Any]) -> str:
