@@ -157,11 +157,11 @@ class UnknownArchitectureError(CheckpointError):
 
 def unknown_architecture_message(name: object) -> str:
     """``unknown architecture 'NAME' (known: taco, elic)``, then where a backbone's name comes
-    from: the ``TACO_PLUGINS`` modules (a checkpoint made with one names its architecture, not
-    its module)."""
+    from: its module, imported (in Python) or named in ``TACO_PLUGINS`` (a checkpoint made
+    with one names its architecture, not its module)."""
     named = os.environ.get(PLUGINS_VARIABLE, "").strip()
     where = (f"{PLUGINS_VARIABLE}={named:.200} registers none of that name: name its module there"
-             if named else f"name its module in {PLUGINS_VARIABLE}")
+             if named else f"import its module (or name it in {PLUGINS_VARIABLE})")
     return (f"unknown architecture {name!r:.100} (known: {', '.join(ARCHITECTURES)}): a registered "
             f"backbone? {where}; see {docs_ref('models.md', 'Adding a backbone')}")
 

@@ -216,11 +216,19 @@ def register_architecture(
     for a config that ModelConfig refuses (a field it lacks points to ``options``), and, for a
     class, for a config whose arguments its signature cannot take
     (:func:`~taco.models.architecture.class_arguments`: an option it lacks): then no table is
-    changed."""
+    changed. A TypeError naming it for a class that is no subclass of ELIC (a builder
+    function's model is refused when it is built)."""
     if name in BUILTIN_ARCHITECTURES:
         raise TacoValueError(f"architecture {name!r} is taco's own: give the backbone another name")
     if not name or looks_like_path(name):
         raise TacoValueError(f"architecture name {name!r} must be a plain, non-empty name")
+    if isinstance(build, type):
+        from .elic import ELIC  # imports torch: a backbone's class did
+
+        if not issubclass(build, ELIC):
+            raise TypeError(f"{build.__name__} is not a subclass of taco.models.ELIC: the codec, "
+                            f"the trainer and the CLI take ELIC models "
+                            f"({docs_ref('models.md', 'Adding a backbone')})")
     if isinstance(build, type) and getattr(build, "uses_text", not textless) == textless:
         raise TacoValueError(f"{build.__name__}.uses_text is {build.uses_text}: register it "  # type: ignore[attr-defined]
                              f"with textless={not build.uses_text}")  # type: ignore[attr-defined]

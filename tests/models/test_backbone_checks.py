@@ -96,10 +96,31 @@ class NotElic(nn.Module):
         self.g_a = nn.Conv2d(3, M, 1)
 
 
-def test_a_model_that_is_no_elic_is_refused_when_built(registry_restored):
-    register_architecture("not-elic", NotElic, configs={"not-elic-t": {"N": 16, "M": 24}})
+def test_a_class_that_is_no_elic_is_refused_at_registration(registry_restored):
+    tables = list(ARCHITECTURES), dict(BUILDERS), dict(MODEL_CONFIGS)
+    with pytest.raises(TypeError, match=r"NotElic is not a subclass of taco.models.ELIC: .*Adding a backbone"):
+        register_architecture("not-elic", NotElic, configs={"not-elic-t": {"N": 16, "M": 24}})
+    assert (list(ARCHITECTURES), dict(BUILDERS), dict(MODEL_CONFIGS)) == tables  # no table changed
+
+
+def test_a_builder_functions_model_that_is_no_elic_is_refused_when_built(registry_restored):
+    register_architecture("not-elic", lambda config: NotElic(config.N, config.M),
+                          configs={"not-elic-t": {"N": 16, "M": 24}})
     with pytest.raises(TypeError, match=r"NotElic is not a subclass of taco.models.ELIC: .*Adding a backbone"):
         taco.create_model("not-elic-t")
+
+
+def test_a_backbone_whose_stream_is_over_the_format_bound_is_refused_by_pack(example, monkeypatch):
+    """taco's own architectures code at most 1.3 symbols a pixel (under 64 bits a pixel even
+    escape-coded); a backbone is not bound so, and pack refuses its stream beyond the bound
+    (docs/format.md) rather than writing a file no taco reads."""
+    from taco.bitstream import container
+    from taco.bitstream.container import TacoFormatError
+
+    monkeypatch.setattr(container, "MAX_PAYLOAD_BITS_PER_PIXEL", 0)
+    with pytest.raises(TacoFormatError, match=r"the stream of model 'mean-scale-tiny' exceeds the "
+                       r"\.taco format's 0 bits a pixel"):
+        taco.compress(image(), None, taco.create_model("mean-scale-tiny"))
 
 
 def test_a_backbone_that_does_not_set_what_elic_reads_is_refused_when_built(example):

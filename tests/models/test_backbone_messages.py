@@ -60,7 +60,7 @@ def test_a_backbone_file_read_without_its_module_names_taco_plugins(backbone, tm
     monkeypatch.delenv("TACO_PLUGINS", raising=False)
 
     expected = ("unknown architecture 'gone-backbone' (known: taco, elic): a registered backbone? "
-                "name its module in TACO_PLUGINS; see docs/models.md, \"Adding a backbone\", in taco's "
+                "import its module (or name it in TACO_PLUGINS); see docs/models.md, \"Adding a backbone\", in taco's "
                 "source tree (a checkout or the sdist)")
     with pytest.raises(taco.models.UnknownArchitectureError) as refused:  # a CheckpointError
         taco.load(path)

@@ -69,7 +69,7 @@ def test_build_model_refuses_an_unknown_architecture(monkeypatch):
     config.architecture = "hific"
     with pytest.raises(ValueError, match=re.escape(
             f"unknown architecture 'hific' (known: {', '.join(ARCHITECTURES)}): a registered "
-            "backbone? name its module in TACO_PLUGINS")):
+            "backbone? import its module (or name it in TACO_PLUGINS)")):
         build_model(config)
 
 
