@@ -475,7 +475,7 @@ def test_a_batch_skips_the_inputs_it_cannot_code_and_says_so(photos, tmp_path, c
     (photos / "cut.png").write_bytes((photos / "skimage-coffee.png").read_bytes()[:200])
     Image.new("RGB", (3, 40_000)).save(photos / "tall.png")
     out = tmp_path / "out"
-    assert main(["compress", str(photos), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 2
+    assert main(["compress", str(photos), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 3
     captured = capsys.readouterr()
     err = captured.err.splitlines()
     assert sorted(p.name for p in out.iterdir()) == ["skimage-chelsea.taco", "skimage-coffee.taco"]
@@ -488,7 +488,7 @@ def test_a_batch_skips_the_inputs_it_cannot_code_and_says_so(photos, tmp_path, c
     files = sorted(out.iterdir())
     (out / "bad.taco").write_bytes(files[0].read_bytes()[:-3])
     decoded = tmp_path / "decoded"
-    assert main(["decompress", str(out), "-o", str(decoded)]) == 2
+    assert main(["decompress", str(out), "-o", str(decoded)]) == 3
     captured = capsys.readouterr()
     assert sorted(p.name for p in decoded.iterdir()) == ["skimage-chelsea.png", "skimage-coffee.png"]
     assert "decompressed 2 files" in captured.out
@@ -622,7 +622,7 @@ def test_info_reads_the_other_files_past_a_bad_one(tmp_path, capsys):
     bad = tmp_path / "files" / "bad.taco"
     bad.write_bytes(good.read_bytes()[:10])
     capsys.readouterr()
-    assert main(["info", str(good.parent)]) == 2  # a folder: its .taco files, sorted
+    assert main(["info", str(good.parent)]) == 3  # a folder: its .taco files, sorted
     out, err = capsys.readouterr()
     assert "          file: " + str(good) in out
     assert "quality: - (single-rate model)" in out
@@ -934,7 +934,7 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
     capsys.readouterr()
     copy = tmp_path / "copy.taco"
     copy.write_bytes(out.read_bytes())
-    assert main(["decompress", str(untrained), str(out), str(copy), "-o", str(tmp_path / "batch")]) == 2
+    assert main(["decompress", str(untrained), str(out), str(copy), "-o", str(tmp_path / "batch")]) == 3
     err = capsys.readouterr().err
     assert err.count("made with a checkpoint's weights of 'elic-small'") == 2, err  # each file says so
     assert err.count("no trained weights") == 1 and (tmp_path / "batch" / "untrained.png").is_file()
@@ -1024,7 +1024,7 @@ def test_a_caption_over_the_cap_is_one_line_and_skips_only_its_image(tmp_path, c
     status = main(["compress", str(tmp_path / "long.png"), str(tmp_path / "short.png"), "-m", "taco-tiny",
                    "-o", str(tmp_path / "out")])
     err = capsys.readouterr().err
-    assert status == 2 and "Traceback" not in err
+    assert status == 3 and "Traceback" not in err
     assert "long.png: caption 'aaa" in err and f"has {MAX_CAPTION_CHARS + 1:,} characters" in err
     assert (tmp_path / "out" / "short.taco").is_file() and not (tmp_path / "out" / "long.taco").exists()
 

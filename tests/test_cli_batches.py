@@ -32,7 +32,7 @@ def test_an_output_that_cannot_be_written_skips_its_image_only(photos, tmp_path,
     long = photos / ("b" * 251 + ".png")
     (photos / "b.png").rename(long)
     out = tmp_path / "out"
-    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 3
     captured = capsys.readouterr()
     assert _names(out) == ["a.taco", "c.taco"]  # and no temporary left
     lines = captured.err.splitlines()
@@ -167,7 +167,7 @@ def test_skip_existing_finishes_an_interrupted_batch(photos, tmp_path, monkeypat
 def test_skip_existing_does_not_take_a_folder_for_an_output(photos, tmp_path, capsys):
     out = tmp_path / "out"
     (out / "b.taco").mkdir(parents=True)
-    assert main(["compress", str(photos), *CODE, "-o", str(out), "--skip-existing", "--quiet"]) == 2
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--skip-existing", "--quiet"]) == 3
     captured = capsys.readouterr()
     assert f"{out / 'b.taco'}: is a directory" in captured.err
     assert captured.out.splitlines()[-1].endswith("(1 failed)")

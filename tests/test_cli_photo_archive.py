@@ -76,7 +76,7 @@ def test_skip_existing_refuses_another_photo_of_the_same_name(tmp_path, capsys):
     assert main(["compress", str(card_a), *CODE, "-o", str(arch), "--quiet"]) == 0
     first = (arch / "IMG_0001.taco").read_bytes()
     capsys.readouterr()
-    assert main(["compress", str(card_b), *CODE, "-o", str(arch), "--skip-existing"]) == 2
+    assert main(["compress", str(card_b), *CODE, "-o", str(arch), "--skip-existing"]) == 3
     captured = capsys.readouterr()
     assert (f"taco compress: error: {card_b / 'IMG_0001.jpg'}: {arch / 'IMG_0001.taco'} exists "
             "and holds a 32x24 image, not this 40x24 one: another photo of the same name (--force "
@@ -195,7 +195,7 @@ def test_an_output_that_cannot_be_read_fails_its_input_alone(tmp_path, capsys, m
     monkeypatch.setattr(Path, "open", refused)
     capsys.readouterr()
     assert main(["compress", str(folder / "IMG_2.jpg"), str(folder / "IMG_3.jpg"), *CODE,
-                 "--skip-existing"]) == 2
+                 "--skip-existing"]) == 3
     captured = capsys.readouterr()
     assert (f"taco compress: error: {folder / 'IMG_2.jpg'}: {locked}: cannot read it to compare "
             "image sizes (permission denied) (--force replaces it; or give another output folder)"
@@ -246,7 +246,7 @@ def test_camera_raw_named_is_refused_and_the_batch_goes_on(tmp_path, capsys, mon
     raw = _photo(tmp_path / "IMG_0001.dng", (16, 12), format="TIFF")
     good = _photo(tmp_path / "IMG_0002.png")
     out = tmp_path / "out"
-    assert main(["compress", str(raw), str(good), *CODE, "-o", str(out)]) == 2
+    assert main(["compress", str(raw), str(good), *CODE, "-o", str(out)]) == 3
     captured = capsys.readouterr()
     assert (f"taco compress: error: {raw}: camera RAW is not read: export a TIFF/JPEG/PNG first"
             in captured.err.splitlines())
@@ -268,12 +268,12 @@ def test_an_input_refused_before_coding_keeps_its_place_in_the_count(tmp_path, c
     taco decompress counts a file refused before decoding."""
     raw = _photo(tmp_path / "IMG_0001.dng", (16, 12), format="TIFF")
     good = _photo(tmp_path / "IMG_0002.png")
-    assert main(["compress", str(raw), str(good), *CODE, "-o", str(tmp_path / "out")]) == 2
+    assert main(["compress", str(raw), str(good), *CODE, "-o", str(tmp_path / "out")]) == 3
     captured = capsys.readouterr()
     assert captured.out.startswith(f"[2/2] {good} -> ")
     assert f"1 of 2 images failed: {raw}" in captured.err
     # refused after it: the photo is the first of two
-    assert main(["compress", str(good), str(raw), *CODE, "-o", str(tmp_path / "o2")]) == 2
+    assert main(["compress", str(good), str(raw), *CODE, "-o", str(tmp_path / "o2")]) == 3
     assert capsys.readouterr().out.startswith(f"[1/2] {good} -> ")
 
 

@@ -85,7 +85,7 @@ def test_a_writer_refusal_fails_that_input_alone(small_file, wide_file, tmp_path
 
     monkeypatch.setattr(taco.images, "image_file_bytes", image_file_bytes)
     out = tmp_path / "out"
-    assert main(["decompress", str(wide_file), str(small_file), "-o", f"{out}/"]) == 2
+    assert main(["decompress", str(wide_file), str(small_file), "-o", f"{out}/"]) == 3
     err = capsys.readouterr().err
     assert "wide.png: Pillow cannot write this 16400x16 RGB image as PNG (cannot write this one)" in err
     assert "Traceback" not in err, err

@@ -93,7 +93,7 @@ def hostile_folder(tmp_path):
 def test_compress_decompress_and_info_print_each_name_on_one_line(hostile_folder, tmp_path, capsys):
     out, dec = tmp_path / "out", tmp_path / "dec"
     # no caption: the note lists the images coded without one
-    assert main(["compress", str(hostile_folder), "-o", str(out), "-m", "taco-tiny"]) == 2
+    assert main(["compress", str(hostile_folder), "-o", str(out), "-m", "taco-tiny"]) == 3
     stdout, stderr = capsys.readouterr()
     report, errors = _single_lines(stdout), _single_lines(stderr)
     assert len(report) == 7, report  # 6 images coded and the summary
@@ -119,7 +119,7 @@ def test_compress_decompress_and_info_print_each_name_on_one_line(hostile_folder
     assert any(f"{out / ORDINARY[:-4]}.taco -> {dec / ORDINARY[:-4]}.png" in line for line in report)
 
     (out / NOT_AN_IMAGE.replace(".png", ".taco")).write_bytes(b"junk")
-    assert main(["info", str(out)]) == 2
+    assert main(["info", str(out)]) == 3
     stdout, stderr = capsys.readouterr()
     files = [line.split(": ", 1)[1] for line in _single_lines(stdout) if line.strip().startswith("file:")]
     assert sorted(files) == sorted(str(out / (shown_path(n)[:-4] + ".taco"))

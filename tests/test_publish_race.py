@@ -33,7 +33,7 @@ def _written_meanwhile(monkeypatch, module, name: str, target: Path) -> None:
 def test_an_output_written_meanwhile_fails_its_input_and_is_kept(photos, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     _written_meanwhile(monkeypatch, taco.codec, "compress_image", out / "b.taco")
-    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 3
     captured = capsys.readouterr()
     assert (out / "b.taco").read_bytes() == OTHERS
     assert sorted(p.name for p in out.iterdir()) == ["a.taco", "b.taco", "c.taco"]  # no temporary
@@ -66,7 +66,7 @@ def test_decompress_keeps_an_image_written_meanwhile(photos, tmp_path, monkeypat
     tacos, out = tmp_path / "tacos", tmp_path / "out"
     assert main(["compress", str(photos), *CODE, "-o", str(tacos)]) == 0
     _written_meanwhile(monkeypatch, taco.codec, "decompress", out / "b.png")
-    assert main(["decompress", str(tacos), "-o", str(out), "--quiet"]) == 2
+    assert main(["decompress", str(tacos), "-o", str(out), "--quiet"]) == 3
     captured = capsys.readouterr()
     assert (out / "b.png").read_bytes() == OTHERS
     assert (f"taco decompress: error: {tacos / 'b.taco'}: {out / 'b.png'} exists (written "

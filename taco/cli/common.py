@@ -195,6 +195,12 @@ STOP_ERRNOS = frozenset(getattr(errno, name) for name in (
     if hasattr(errno, name))
 
 
+#: The exit status of a batch (``compress``, ``decompress``, ``info``) in which some inputs failed
+#: and the others were done, as ``taco evaluate``'s when a run's results lack some images: told
+#: apart from 2, a usage error or nothing done.
+PARTIAL_STATUS = 3
+
+
 class Failures:
     """The inputs of one batch command that failed alone: each is reported on one line when it
     fails and skipped, the rest of the batch is still done, and :meth:`status` ends the command.
@@ -266,8 +272,10 @@ class Failures:
         return f" ({', '.join(parts)})" if parts else ""
 
     def status(self, total: int, noun: str) -> int:
-        """The exit status: 0, or 2 when an input failed, after one line naming them in a batch
-        of ``total`` inputs, each a ``noun`` (``1 of 3 images failed``)."""
+        """The exit status of a batch of ``total`` inputs, each a ``noun``: 0 when none failed;
+        else, after one line naming them (``1 of 3 images failed``), :data:`PARTIAL_STATUS` when
+        the others were done, and 2 when nothing was (as for a usage error). Inputs whose
+        outputs another process wrote meanwhile are not done by this one."""
         failed = self.inputs
         if not failed:
             return 0
@@ -275,7 +283,7 @@ class Failures:
             print(f"taco {self.command}: error: {len(failed)} of {count(total, noun)} failed: "
                   f"{some(failed, 5)}",
                   file=sys.stderr)
-        return 2
+        return PARTIAL_STATUS if total - len(failed) - self.meanwhile > 0 else 2
 
 
 @contextmanager

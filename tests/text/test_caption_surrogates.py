@@ -118,7 +118,7 @@ def test_cli_a_bad_caption_skips_only_its_image(photos, capsys, monkeypatch):
     status = main(["compress", str(photos / "a.png"), str(photos / "b.png"), "--caption", "a cat",
                    "-m", "taco-tiny", "-o", str(out)])
     err = capsys.readouterr().err
-    assert status == 2 and "Traceback" not in err
+    assert status == 3 and "Traceback" not in err
     assert f"{photos / 'a.png'}: caption 'cat \\ud800'" in err and "1 of 2 images failed" in err
     assert (out / "b.taco").is_file() and not (out / "a.taco").exists()
 
