@@ -38,6 +38,7 @@ __all__ = [
     "CaptionsFileError",
     "FolderCaptions",
     "FoundCaptions",
+    "SidecarError",
     "folder_captions",
     "has_captions",
     "image_name_problem",
@@ -65,6 +66,11 @@ CAPTIONS_LINE_MAX_CHARS = SIDECAR_MAX_CHARS
 class CaptionsFileError(TacoError, ValueError):
     """A captions file (``captions.jsonl``) with a malformed line, or a sidecar ``IMAGE.txt``
     that cannot be read as UTF-8 text; the message names the file (and the line)."""
+
+
+class SidecarError(CaptionsFileError):
+    """A sidecar ``IMAGE.txt`` that :func:`read_sidecar` refuses (not readable UTF-8 text, or
+    too long): one image's caption, where a captions file's error is every image's it lists."""
 
 
 class CaptionRecord(NamedTuple):
@@ -205,16 +211,17 @@ def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
 
 def read_sidecar(path: str | os.PathLike[str]) -> str:
     """The caption in a sidecar ``IMAGE.txt``: its whole text, stripped ("" for none; a UTF-8
-    byte-order mark is not part of it). :class:`CaptionsFileError` names a file that cannot be
-    read or is not UTF-8 text, or one over :data:`SIDECAR_MAX_CHARS` characters (read no further)."""
+    byte-order mark is not part of it). :class:`SidecarError` (a :class:`CaptionsFileError`)
+    names a file that cannot be read or is not UTF-8 text, or one over :data:`SIDECAR_MAX_CHARS`
+    characters (read no further)."""
     try:
         with Path(path).open(encoding="utf-8-sig") as f:
             text = f.read(SIDECAR_MAX_CHARS)  # characters, however many bytes each
             more = f.read(1)
     except (OSError, UnicodeDecodeError):
-        raise CaptionsFileError(f"{path}: cannot read the caption (not readable UTF-8 text)") from None
+        raise SidecarError(f"{path}: cannot read the caption (not readable UTF-8 text)") from None
     if more:
-        raise CaptionsFileError(f"{path}: the caption has over {SIDECAR_MAX_CHARS:,} characters, "
+        raise SidecarError(f"{path}: the caption has over {SIDECAR_MAX_CHARS:,} characters, "
                                 "far more than a caption may have; shorten it")
     return text.strip()
 

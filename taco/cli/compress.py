@@ -30,6 +30,7 @@ from .common import (
 from .files import (
     STDIN,
     CaptionSource,
+    SidecarUnreadable,
     another_photo,
     camera_raw,
     expand_inputs,
@@ -160,7 +161,21 @@ def cmd_compress(args: argparse.Namespace) -> int:
     if not files:
         return _none_left(failures, total)
     captions = CaptionSource(args.caption, args.captions)
-    found = [captions(f) for f in files]  # before any work starts
+    found: list[str | None] = []  # before any work starts
+    read: list[Path] = []
+    for f in files:
+        try:
+            caption = captions(f)
+        except SidecarUnreadable as exc:  # this image's own file: in a batch, its failure alone
+            if not many:
+                raise
+            failures.skip(f, exc)
+            continue
+        found.append(caption)
+        read.append(f)
+    files = read
+    if not files:
+        return _none_left(failures, total)
     dsts = plan_outputs(files, args.output, to_folder=to_folder, suffix=".taco",
                         beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing,
                         command="compress", matches=_MATCHED)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..captions_file import CaptionLookup, CaptionsFileError, read_sidecar
+from ..captions_file import CaptionLookup, CaptionsFileError, SidecarError, read_sidecar
 from ..messages import count, note, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, os_reason
@@ -188,6 +188,8 @@ class CaptionSource:
     captions.jsonl beside it."""
 
     def __init__(self, caption: str | None, captions_file: str | None) -> None:
+        if captions_file == "-":  # the reader takes a path (its lines are named by it)
+            raise CLIError("--captions -: - (standard input) is not read here; use /dev/stdin")
         self.caption = caption
         self.captions_file = captions_file
         self.lookup = _reading_captions(lambda: CaptionLookup(captions_file))
@@ -195,7 +197,8 @@ class CaptionSource:
     def __call__(self, image: Path) -> str | None:
         """The caption of ``image`` (the first of its captions), or None when it has none. A
         CLIError for a piped image with only --captions FILE, which looks captions up by name
-        (a piped image has none), and for a captions file or sidecar that cannot be read."""
+        (a piped image has none), and for a captions file or sidecar that cannot be read: a
+        :class:`SidecarUnreadable` for the image's own sidecar."""
         if image is STDIN and self.caption is None and self.captions_file:
             raise CLIError(f"--captions {self.captions_file} looks captions up by image name, and "
                            f"an image on standard input has none: give --caption TEXT")
@@ -205,12 +208,20 @@ class CaptionSource:
         return found.captions[0] if found else None
 
 
+class SidecarUnreadable(CLIError):
+    """An image's sidecar ``IMAGE.txt`` that cannot be read (:class:`taco.captions_file.SidecarError`):
+    in a batch, that image's failure alone; a captions file shared by images stops the command."""
+
+
 def _reading_captions(read: Callable[[], _T]) -> _T:
-    """``read()``, with a captions file or sidecar that cannot be read a one-line CLIError."""
+    """``read()``, with a captions file or sidecar that cannot be read a one-line CLIError
+    (:class:`SidecarUnreadable` for a sidecar)."""
     try:
         return read()
     except OSError as exc:
         raise CLIError(f"{shown_path(exc.filename)}: cannot read captions ({exc.strerror})") from None
+    except SidecarError as exc:
+        raise SidecarUnreadable(str(exc)) from None
     except CaptionsFileError as exc:
         raise CLIError(str(exc)) from None
 
@@ -356,7 +367,9 @@ def plan_outputs(
 
     Without ``out`` each output goes beside its source (``NAME + beside_suffix``). ``out`` is a
     folder when ``to_folder`` (a folder or several files in), when it is an existing folder or
-    when it ends with a slash; the folder is created (with its parents). Otherwise ``out`` is the
+    when it ends with a slash; the folder is created (with its parents). In it, outputs are
+    ``NAME + suffix``, but ``NAME + beside_suffix`` for a source in that folder itself (``taco
+    decompress photos -o photos``: photo.decoded.png, not the original photo.png). Otherwise ``out`` is the
     one output file and its folder must exist. An input whose folder holds another input of its
     stem, in any case (IMG_1.HEIC beside IMG_1.JPG, Photo.jpg beside photo.png; ``inputs_in(folder)``
     names a folder's inputs) keeps its whole name (IMG_1.HEIC.taco), in a batch or alone, and so do inputs of the batch whose outputs
@@ -404,9 +417,13 @@ def plan_outputs(
             if sources[0] is STDIN:
                 raise CLIError(f"{shown_path(o)} is a folder, and standard input has no name to give the "
                                "file in it: give -o FILE")
-            dsts = [o / (src.stem + suffix) for src in sources]
+            # into the sources' own folder, outputs are named as beside them: photo.taco's
+            # photo.png there is the original photo (--force would have replaced it)
+            own = o.resolve()
+            ends = {src: beside_suffix if src.parent.resolve() == own else suffix for src in sources}
+            dsts = [o / (src.stem + ends[src]) for src in sources]
             short = dsts
-            dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + suffix), inputs_in)
+            dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + ends[src]), inputs_in)
             folders = [o]
         else:
             short = dsts = [o]

@@ -1,0 +1,90 @@
+"""How a batch of the codec commands ends when some of its inputs fail (exit status 3, the others
+written; 2 when nothing was done), an unreadable sidecar caption as one image's failure, and
+outputs written into the inputs' own folder (tiny models, small photos)."""
+
+from __future__ import annotations
+
+import shutil
+
+from taco.cli import main
+
+CODE = ["-m", "elic-tiny"]
+
+
+def test_decompress_into_the_inputs_own_folder_keeps_the_original_photos(photos, capsys):
+    """`taco decompress DIR -o DIR` named its outputs NAME.png, the original photo beside
+    NAME.taco (the refusal's --force then overwrote it): there they are NAME.decoded.png, as
+    without -o."""
+    for name in ("a.png", "b.png"):
+        (photos / name).unlink()
+    original = (photos / "c.png").read_bytes()
+    assert main(["compress", str(photos), "--caption", "", *CODE, "-o", str(photos)]) == 0
+    assert (photos / "c.taco").is_file()
+    assert main(["decompress", str(photos), "-o", str(photos)]) == 0
+    assert (photos / "c.decoded.png").is_file()
+    assert (photos / "c.png").read_bytes() == original
+    capsys.readouterr()
+
+
+def test_decompress_into_another_folder_still_names_outputs_by_stem(photos, tmp_path):
+    (photos / "b.png").unlink()
+    (photos / "c.png").unlink()
+    assert main(["compress", str(photos / "a.png"), "--caption", "", *CODE]) == 0
+    out = tmp_path / "out"
+    assert main(["decompress", str(photos), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
+
+
+def test_a_partial_batch_exits_3_and_nothing_done_exits_2(photos, tmp_path, capsys):
+    """Some inputs failed, the others written: 3 (told apart from 2, a usage error or nothing
+    done), as taco evaluate's incomplete run."""
+    assert main(["compress", str(photos), "--caption", "", *CODE, "-o", str(tmp_path / "t")]) == 0
+    (tmp_path / "t" / "b.taco").write_bytes(b"not a taco file")
+    assert main(["info", str(tmp_path / "t")]) == 3
+    assert main(["decompress", str(tmp_path / "t"), "-o", str(tmp_path / "d")]) == 3
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["a.png", "c.png"]
+    (tmp_path / "t" / "a.taco").write_bytes(b"not a taco file")
+    (tmp_path / "t" / "c.taco").write_bytes(b"not a taco file")
+    assert main(["info", str(tmp_path / "t")]) == 2
+    assert main(["decompress", str(tmp_path / "t"), "-o", str(tmp_path / "e")]) == 2
+    capsys.readouterr()
+
+
+def test_a_sidecar_that_is_not_utf8_fails_its_image_only(photos, tmp_path, capsys):
+    """A cp1252 sidecar stopped the whole batch before any work; now that image is reported
+    on one line, naming the sidecar, and skipped."""
+    (photos / "b.txt").write_bytes("caf\u00e9 au lait".encode("cp1252"))
+    (photos / "c.txt").write_text("a cat")
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert sorted(p.name for p in out.iterdir()) == ["a.taco", "c.taco"]
+    failed = [line for line in err if str(photos / "b.txt") in line]
+    assert len(failed) == 1 and failed[0].startswith(f"taco compress: error: {photos / 'b.png'}: ")
+    assert err[-1] == f"taco compress: error: 1 of 3 images failed: {photos / 'b.png'}"
+
+
+def test_a_bad_sidecar_of_the_only_image_is_still_an_error(photos, tmp_path, capsys):
+    (photos / "a.txt").write_bytes(b"\xff\xfe caption")
+    assert main(["compress", str(photos / "a.png"), *CODE, "-o", str(tmp_path / "a.taco")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"taco compress: error: {photos / 'a.txt'}: cannot read the caption (not "
+                   "readable UTF-8 text)"]
+
+
+def test_a_shared_captions_file_that_is_not_utf8_still_stops_the_batch(photos, tmp_path, capsys):
+    (photos / "captions.jsonl").write_bytes(b'{"image": "a.png", "captions": ["caf\xe9"]}\n')
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    assert not out.exists() or not any(out.iterdir())
+    assert "not UTF-8 text" in capsys.readouterr().err
+    shutil.move(photos / "captions.jsonl", tmp_path / "named.jsonl")
+    assert main(["compress", str(photos), *CODE, "--captions", str(tmp_path / "named.jsonl"),
+                 "-o", str(out)]) == 2
+    capsys.readouterr()
+
+
+def test_captions_from_standard_input_is_refused_in_one_line(photos, capsys):
+    assert main(["compress", str(photos), *CODE, "--captions", "-"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "taco compress: error: --captions -: - (standard input) is not read here; use /dev/stdin"]
