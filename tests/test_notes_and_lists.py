@@ -11,6 +11,7 @@ more`` for every message that was writing it out (seven times, two of them ``(an
 from __future__ import annotations
 
 import io
+import shutil
 import sys
 from pathlib import Path
 
@@ -74,7 +75,10 @@ def test_a_codec_evaluate_cannot_run_is_its_warning(tmp_path, monkeypatch, capsy
     says it as its other warnings, where it was a bare ``skipping bpg: ...`` line."""
     monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
     monkeypatch.setenv("PATH", str(tmp_path))  # no bpgenc, bpgdec
-    assert taco.cli.main(["evaluate", str(tmp_path), "--classic", "bpg", "-o", str(tmp_path / "o")]) == 2
+    photos = tmp_path / "photos"  # a dataset that opens (an empty one is refused first)
+    photos.mkdir()
+    shutil.copy(Path(taco.__file__).parent / "assets" / "samples" / "skimage-chelsea.png", photos)
+    assert taco.cli.main(["evaluate", str(photos), "--classic", "bpg", "-o", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.splitlines()
     assert "taco evaluate: warning: skipping bpg: BPG: bpgenc, bpgdec not on PATH" in err, err
     assert err[-1] == ("taco evaluate: error: nothing to evaluate: none of the --classic codecs is "
