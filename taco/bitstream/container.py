@@ -63,7 +63,8 @@ MAX_HEADER_BYTES = 4 + 1 + 257 + 1 + 8 + 5 + 5 + 1 + 4
 #: longer than :func:`max_file_bytes` is refused before the rest of it is read. A symbol costs at
 #: most 48 bits (the escape at 16-bit precision, 1 count group and 7 value groups of 4 bits for
 #: |symbol| <= 2**24, rans.MAX_SYMBOL), and a model codes M/256 + N/4096 symbols a pixel: 1.3 for
-#: the paper's M = 320, N = 192 (62.3 bits), the most of any registered architecture. Real files
+#: the paper's M = 320, N = 192 (62.3 bits), the most of taco's own architectures (a
+#: registered backbone's stream beyond the bound is refused when packed). Real files
 #: take under 2 bits a pixel.
 MAX_PAYLOAD_BITS_PER_PIXEL = 64
 #: PIL modes an original image may have had; decoded images are restored to these where sensible.

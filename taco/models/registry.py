@@ -278,12 +278,12 @@ def register_architecture(
 
 def plugin_hint() -> str:
     """What to say after a model name taco does not know, which a backbone's module may
-    register (:func:`register_architecture`) if imported: to name that module in
-    ``TACO_PLUGINS``, or that the modules named there register no such name."""
+    register (:func:`register_architecture`) if imported: to import that module (or name it
+    in ``TACO_PLUGINS``), or that the modules named there register no such name."""
     named = os.environ.get(PLUGINS_VARIABLE, "").strip()
     if named:
         return f"a registered backbone? {PLUGINS_VARIABLE}={named:.200} registers none of that name"
-    return f"a registered backbone? name its module in {PLUGINS_VARIABLE}"
+    return f"a registered backbone? import its module (or name it in {PLUGINS_VARIABLE})"
 
 
 def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -> ModelConfig:

@@ -112,7 +112,7 @@ def test_a_checkpoint_the_backbones_new_code_refuses_says_so(versioned, tmp_path
 def test_a_name_taco_does_not_know_points_to_taco_plugins(monkeypatch):
     monkeypatch.delenv("TACO_PLUGINS", raising=False)
     hint = plugin_hint()
-    assert hint == "a registered backbone? name its module in TACO_PLUGINS"
+    assert hint == "a registered backbone? import its module (or name it in TACO_PLUGINS)"
     assert unknown_model_message("mine-tiny").endswith(f"; {hint}")
     assert unknown_model_text("mine-tiny").endswith(f"; {hint}")
     with pytest.raises(CheckpointError) as named:  # the name a .taco file gives
