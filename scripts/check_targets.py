@@ -99,7 +99,7 @@ def _learned(curves: Sequence[Curve], label: str | None, exclude: str | None, wh
                              f"{sorted(c.label for c in learned)}")
         return learned[0]
     for c in learned:
-        if c.label == label:
+        if c.label in (label, f"{label} (untrained)"):  # the -m name of an untrained architecture
             return c
     raise CheckError(f"no learned curve labelled {label!r}; have {sorted(c.label for c in learned)}")
 

@@ -114,3 +114,17 @@ def test_a_thin_overlap_fails(check_targets, tmp_path, rd_folder, capsys):
     # the same values, but demanding more overlap than any pair of curves has
     rc, out, _ = run(check_targets, capsys, str(tmp_path), "--model", "TACO", "--min-overlap", "1.01")
     assert rc == 1 and out.count("| FAIL (overlap too thin) |") == 4
+
+
+def test_an_untrained_architecture_is_found_by_its_model_name(check_targets, tmp_path, rd_folder, capsys):
+    """taco evaluate labels an untrained architecture's curve 'NAME (untrained)'; --model NAME,
+    the name given to -m, finds it (docs/evaluation.md's pair of commands with MODEL)."""
+    folder = rd_folder(tmp_path)
+    for path in folder.glob("taco-vr-*.json"):
+        result = json.loads(path.read_text())
+        result["label"] = "taco-tiny (untrained)"
+        path.write_text(json.dumps(result))
+    rc, out, err = run(check_targets, capsys, str(tmp_path), "--model", "taco-tiny", "--json")
+    assert rc == 0, err
+    rc, _, err = run(check_targets, capsys, str(tmp_path), "--model", "taco-small")
+    assert rc == 2 and "no learned curve labelled 'taco-small'" in err
