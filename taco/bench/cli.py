@@ -62,7 +62,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-clip-b", action="store_true",
                    help="skip TACO with the CLIP-B-sized random text encoder")
     p.add_argument("--batch", type=batch_size, help="compress_batch batch size for the "
-                   f"throughput measurement, 0 to skip, at most {MAX_BATCH} (default 0, quick 2)")
+                   "throughput measurement (over 2 x BATCH images, the inputs repeated), 0 to skip, "
+                   f"at most {MAX_BATCH} (default 0, quick 2)")
     instead = p.add_mutually_exclusive_group()  # each replaces the timing bench: one at a time
     instead.add_argument("--memory", metavar="HxW", type=memory_size,
                    help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
