@@ -121,18 +121,21 @@ def test_torch_default_device_is_per_thread():
 
 
 def test_a_thread_using_its_default_device_is_not_affected_by_taco_work():
-    started, stop, seen = threading.Event(), threading.Event(), set()
+    started, stop, seen, errors = threading.Event(), threading.Event(), set(), []
 
     def user() -> None:
-        with set_default_meta():
-            started.set()
-            while not stop.is_set():
-                seen.add(torch.zeros(1).device.type)
-                seen.add(torch.get_default_device().type)
+        try:
+            with set_default_meta():
+                started.set()
+                while not stop.is_set():
+                    seen.add(torch.zeros(1).device.type)
+                    seen.add(torch.get_default_device().type)
+        except BaseException as e:  # reported by the test thread
+            errors.append(e)
 
     thread = threading.Thread(target=user)
     thread.start()
-    started.wait(10)
+    assert started.wait(10)
     try:
         with torch.device("meta"):
             model = taco.create_model("taco-tiny")
@@ -140,6 +143,7 @@ def test_a_thread_using_its_default_device_is_not_affected_by_taco_work():
     finally:
         stop.set()
         thread.join(30)
+    assert not thread.is_alive() and errors == []
     assert seen == {"meta"}
 
 

@@ -97,9 +97,12 @@ def test_lpips_builds_from_several_threads_at_once() -> None:
             errors.append(e)
 
     def make_tensors() -> None:  # a thread that is not building: its tensors stay on the CPU
-        start.wait()
-        for _ in range(200):
-            devices.append(torch.empty(1).device)
+        try:
+            start.wait()
+            for _ in range(200):
+                devices.append(torch.empty(1).device)
+        except BaseException as e:  # reported by the test thread
+            errors.append(e)
 
     filters = list(warnings.filters)
     threads = [threading.Thread(target=build) for _ in range(3)]
@@ -108,7 +111,8 @@ def test_lpips_builds_from_several_threads_at_once() -> None:
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert not errors and len(values) == 9
+    assert not any(t.is_alive() for t in threads)
+    assert not errors and len(values) == 9 and len(devices) == 200
     assert all(torch.equal(v, expected) for v in values)
     assert set(devices) == {torch.device("cpu")}  # the meta device stayed in the building threads
     assert warnings.filters == filters  # no thread restored a list another had changed

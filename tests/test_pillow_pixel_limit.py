@@ -98,24 +98,28 @@ def test_many_threads_with_different_caps(tmp_path):
     small = tmp_path / "small.png"
     Image.new("RGB", (8, 8)).save(small)
     caps = [None, 300_000_000, MAX_PIXELS, 1_000_000_000, 50]
-    bad = []
+    bad, errors = [], []
 
     def work(cap):
-        for _ in range(50):
-            with pillow_pixel_limit(cap):
-                if not lets_through(cap) and cap is not None and cap > 2 * before:
-                    bad.append(cap)
-            try:
-                load_image(small, max_pixels=cap)
-            except ImageReadError:
-                pass  # 50: over the cap
+        try:
+            for _ in range(50):
+                with pillow_pixel_limit(cap):
+                    if not lets_through(cap) and cap is not None and cap > 2 * before:
+                        bad.append(cap)
+                try:
+                    load_image(small, max_pixels=cap)
+                except ImageReadError:
+                    pass  # 50: over the cap
+        except BaseException as e:  # a thread's error is reported by the test thread
+            errors.append(e)
 
     threads = [threading.Thread(target=work, args=(c,)) for c in caps * 2]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert bad == []
+    assert not any(t.is_alive() for t in threads)
+    assert errors == [] and bad == []
     assert Image.MAX_IMAGE_PIXELS == before
     assert taco.images._limit_inside == 0
 

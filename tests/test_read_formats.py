@@ -11,6 +11,7 @@ import os
 import struct
 import sys
 import threading
+from collections.abc import Callable
 
 import pytest
 from PIL import Image, features
@@ -150,15 +151,36 @@ def test_the_over_cap_line_gives_the_upright_size(photo, tmp_path):
     assert over_cap(path, 1000).startswith("a 30x40 image (1,200 pixels), over the cap of 1,000")
 
 
-def _write_later(path, data: bytes) -> threading.Thread:
-    """A thread that writes ``data`` to the named pipe ``path`` (its open waits for a reader)."""
+def _in_a_thread(work: Callable[[], None]) -> Callable[[], None]:
+    """Start ``work`` in a thread -> a function that waits for it and fails the test if it is
+    still running (a writer that nothing read from) or raised."""
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            work()
+        except BaseException as e:  # reported by the test thread
+            errors.append(e)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def finished():
+        thread.join(10)
+        assert not thread.is_alive(), "the writer still waits: nothing read the pipe"
+        assert errors == []
+
+    return finished
+
+
+def _write_later(path, data: bytes) -> Callable[[], None]:
+    """Write ``data`` to the named pipe ``path`` in a thread (its open waits for a reader) ->
+    the function that checks it was all written (:func:`_in_a_thread`)."""
     def write():
         with open(path, "wb") as f:
             f.write(data)
 
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    return thread
+    return _in_a_thread(write)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
@@ -171,19 +193,19 @@ def test_a_named_pipe_is_opened_and_sized(photo, tmp_path):
     path = tmp_path / "pipe"
     os.mkfifo(path)
     for read in (lambda: open_image(path).size, lambda: upright_sizes(path)):
-        writer = _write_later(path, whole.getvalue())
+        written = _write_later(path, whole.getvalue())
         assert read() in ((40, 30), [(40, 30)])
-        writer.join(10)
+        written()
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
 def test_a_refused_format_in_a_named_pipe_is_named(tmp_path):
     path = tmp_path / "pipe"
     os.mkfifo(path)
-    writer = _write_later(path, ico(16, 16))
+    written = _write_later(path, ico(16, 16))
     with pytest.raises(ImageReadError, match=r"\(it is ICO\)$"):
         open_image(path)
-    writer.join(10)
+    written()
 
 
 @pytest.mark.parametrize("data, expected", [("jpeg", (40, 30)), ("ico", "ICO")])
@@ -198,8 +220,7 @@ def test_a_pipe_file_object_is_opened(photo, data, expected):
         with os.fdopen(w, "wb") as f:
             f.write(payload)
 
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
+    written = _in_a_thread(write)
     with os.fdopen(r, "rb") as stream:
         if data == "jpeg":
             with open_image(stream) as im:
@@ -207,7 +228,7 @@ def test_a_pipe_file_object_is_opened(photo, data, expected):
         else:
             with pytest.raises(ImageReadError, match=rf"\(it is {expected}\)$"):
                 open_image(stream)
-    writer.join(10)
+    written()
 
 
 @pytest.fixture()
@@ -299,8 +320,8 @@ def test_skip_existing_compares_a_named_pipes_size(photo, tmp_path, capsys):
     photo.resize((30, 40)).save(other, "JPEG")
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
-    writer = _write_later(pipe, other.getvalue())
+    written = _write_later(pipe, other.getvalue())
     capsys.readouterr()
     assert main(["compress", str(pipe), "-m", "elic-tiny", "-o", str(out), "--skip-existing"]) == 2
-    writer.join(10)
+    written()
     assert "exists and holds a 40x30 image, not this 30x40 one" in capsys.readouterr().err
