@@ -6,6 +6,7 @@ threads drew meanwhile (a user's thread seeded with manual_seed(0) got other num
 from __future__ import annotations
 
 import threading
+import time
 
 import torch
 
@@ -14,26 +15,42 @@ from taco.draws import private_draws
 
 
 def test_a_seeded_thread_keeps_its_stream_while_others_load_models():
+    """The seeded thread draws until every loader has built a whole model after the seed (a
+    trained one read by taco.load, a tiny one drawn by create_model), then once more: each
+    build's draws fall inside its stream, whatever the timing."""
     taco.load("elic-small-q4")  # files read and cached once: the threads below only build
-    torch.manual_seed(0)
-    expected = torch.rand(20_000)
-    stop = threading.Event()
+    builds = [lambda: taco.load("elic-small-q4"), lambda: taco.create_model("elic-tiny")] * 2
+    done, errors = [0] * len(builds), []
+    go, stop = threading.Event(), threading.Event()
 
-    def load() -> None:
-        while not stop.is_set():
-            taco.load("elic-small-q4")
+    def load(i: int) -> None:
+        try:
+            go.wait(60)
+            while not stop.is_set():
+                builds[i]()
+                done[i] += 1
+        except BaseException as e:  # reported by the test thread
+            errors.append(e)
 
-    loaders = [threading.Thread(target=load) for _ in range(3)]
+    loaders = [threading.Thread(target=load, args=(i,)) for i in range(len(builds))]
     for t in loaders:
         t.start()
+    deadline = time.monotonic() + 300
     try:
         torch.manual_seed(0)
-        got = torch.cat([torch.rand(1) for _ in range(20_000)])
+        go.set()
+        got = []
+        while min(done) == 0 and not errors and time.monotonic() < deadline:
+            got.append(torch.rand(8))
+        got.append(torch.rand(8))  # after the last build's draws (or restore) too
     finally:
         stop.set()
         for t in loaders:
             t.join(60)
-    assert torch.equal(got, expected)
+    assert not any(t.is_alive() for t in loaders) and errors == []
+    assert min(done) > 0, "a loader never finished a build"
+    torch.manual_seed(0)
+    assert torch.equal(torch.cat(got), torch.rand(8 * len(got)))
 
 
 def test_a_load_leaves_the_global_generator_as_it_was():
