@@ -3,8 +3,10 @@ short reprs, NumPy qualities, and argument errors that name the argument."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,12 +39,25 @@ def test_a_missing_taco_path_is_also_the_oserror_python_raises(read, tmp_path):
         read(tmp_path)
 
 
-def test_an_unreadable_taco_path_is_a_taco_error(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file")
+@pytest.mark.parametrize("denied", ["chmod", "simulated"])
+def test_an_unreadable_taco_path_is_a_taco_error(tmp_path, monkeypatch, denied):
+    """A file not permitted: really (chmod 0; root reads any file) or, for root too (CI), by an
+    open that fails as a non-root user's does."""
     path = tmp_path / "locked.taco"
     path.write_bytes(b"TACO")
-    path.chmod(0)
+    if denied == "chmod":
+        if not hasattr(os, "geteuid") or os.geteuid() == 0:
+            pytest.skip("root reads any file")
+        path.chmod(0)
+    else:
+        opened = Path.open
+
+        def refused(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            if self == path:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+            return opened(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", refused)
     with pytest.raises(taco.TacoFormatError, match="locked.taco.*ermission denied"):
         taco.info(path)
     with pytest.raises(OSError, match="locked.taco.*ermission denied") as error:

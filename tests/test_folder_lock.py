@@ -3,6 +3,7 @@ lock dies with its holder; a released or refused lock leaves no file or folder b
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -92,6 +93,22 @@ def test_without_fcntl_nothing_is_locked_or_made(tmp_path, monkeypatch):
     with FolderLock(tmp_path / "run", "taco train") as lock:
         assert not lock.held
     assert not (tmp_path / "run").exists()
+
+
+def test_a_folder_this_process_may_not_write_in_is_not_locked_even_for_root(tmp_path, monkeypatch):
+    """The lock file's creation fails with EACCES, as a non-root user's does in a folder of
+    mode 555 (root writes anyway: the test below skips for root, as CI runs)."""
+    lock_file, opened = str(tmp_path / LOCK_FILE), os.open
+
+    def refused(path, flags, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if os.fspath(path) == lock_file and flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), lock_file)
+        return opened(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refused)
+    with FolderLock(tmp_path, "taco train") as lock:
+        assert not lock.held
+    assert not (tmp_path / LOCK_FILE).exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anyway")
