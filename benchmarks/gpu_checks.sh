@@ -88,8 +88,8 @@ timeout 300 $PY -m pytest -q -p no:cacheprovider tests/reliability/test_hostile_
 
 step "3a. taco bench on the GPU (paper sizes, 256x256 crops)"
 timeout 400 $PY -m taco.cli bench --device cuda --taco-model taco --runs 10 --warmup 2 --batch 8 \
-    --json "$OUT/bench-gpu.json"
+    --json "$OUT/bench-gpu.json" -f  # a rerun into $OUT replaces it
 step "3b. peak memory, 4K photo (2176x3840 after padding), on the GPU"
 timeout 300 $PY -m taco.cli bench --device cuda --taco-model taco --memory 2176x3840 \
-    --json "$OUT/memory-gpu.json"
+    --json "$OUT/memory-gpu.json" -f
 step "done"
