@@ -348,6 +348,16 @@ def _case_blind(folder: Path) -> bool:
 FILE_SUFFIXES = IMAGE_SUFFIXES | {".taco"}
 
 
+def same_folder(a: Path, b: Path) -> bool:
+    """Whether the folders ``a`` and ``b`` are one: by identity (device and inode) where both
+    exist, so another name of it is caught too (``Photos`` for ``photos`` on macOS and Windows, a
+    bind mount), which ``resolve`` does not merge; by resolved path where one does not exist yet."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
 def names_one_file(out: str | None, *, to_folder: bool) -> bool:
     """Whether ``-o out`` names the one output file, as :func:`plan_outputs` decides: given, not
     ``-`` (standard output), and not a folder (``to_folder``: a folder or several files named;
@@ -419,8 +429,7 @@ def plan_outputs(
                                "file in it: give -o FILE")
             # into the sources' own folder, outputs are named as beside them: photo.taco's
             # photo.png there is the original photo (--force would have replaced it)
-            own = o.resolve()
-            ends = {src: beside_suffix if src.parent.resolve() == own else suffix for src in sources}
+            ends = {src: beside_suffix if same_folder(src.parent, o) else suffix for src in sources}
             dsts = [o / (src.stem + ends[src]) for src in sources]
             short = dsts
             dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + ends[src]), inputs_in)
