@@ -50,6 +50,10 @@ STALE_AGE_S = 10 * 60
 #: network and FUSE file systems: the others).
 _NO_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS,
                        errno.EMLINK})
+#: What ``os.link`` raises on Windows where the file system has no hard links (FAT32 and exFAT:
+#: ERROR_INVALID_FUNCTION, some network shares: ERROR_NOT_SUPPORTED), as ``winerror``; Python
+#: gives both errno EINVAL, which on a POSIX system means something else.
+_NO_LINKS_WINDOWS = frozenset({1, 50})
 
 
 def _temporary_prefix(path: Path) -> str:
@@ -227,7 +231,7 @@ def _publish(tmp: Path, path: Path, replace: bool) -> None:
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path)) from None
         raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
     except OSError as exc:
-        if exc.errno not in _NO_LINKS:
+        if exc.errno not in _NO_LINKS and getattr(exc, "winerror", None) not in _NO_LINKS_WINDOWS:
             raise
         if os.path.lexists(path):  # no hard links here: checked, then renamed
             raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
