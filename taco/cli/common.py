@@ -195,9 +195,10 @@ STOP_ERRNOS = frozenset(getattr(errno, name) for name in (
     if hasattr(errno, name))
 
 
-#: The exit status of a batch (``compress``, ``decompress``, ``info``) in which some inputs failed
-#: and the others were done, as ``taco evaluate``'s when a run's results lack some images: told
-#: apart from 2, a usage error or nothing done.
+#: The exit status of a command that did part of its work: a batch (``compress``, ``decompress``,
+#: ``info``) in which some inputs failed and the others were done, ``taco evaluate`` whose results
+#: lack some images, ``taco caption`` that left some images uncaptioned: told apart from 2, a usage
+#: error or nothing done.
 PARTIAL_STATUS = 3
 
 

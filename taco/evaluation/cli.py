@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli.common import (
+    PARTIAL_STATUS,
     CLIError,
     add_device_option,
     non_negative_int,
@@ -118,12 +119,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     incomplete = _incomplete(written)
     for line in incomplete:
         print(f"taco evaluate: incomplete: {line}", file=sys.stderr)
-    return INCOMPLETE_STATUS if incomplete else 0
-
-
-#: ``taco evaluate``'s exit status when a run's results miss some of its images (its JSON says
-#: ``"complete": false``): the files are written, but they are not the whole set's numbers.
-INCOMPLETE_STATUS = 3
+    # a run's results miss some of its images (its JSON says "complete": false): the files are
+    # written, but they are not the whole set's numbers
+    return PARTIAL_STATUS if incomplete else 0
 
 
 def _is_result_json(path: Path) -> bool:
@@ -262,7 +260,7 @@ def cmd_caption(args: argparse.Namespace) -> int:
         print(f"skipped {shown_path(bad)}", file=sys.stderr)
     print(f"{shown_path(report.path)}: {count(report.written, 'image')} captioned with {shown_path(args.model)}, "
           f"{report.already} already had captions")
-    return 0
+    return PARTIAL_STATUS if report.unreadable or report.blank else 0  # a rerun does the rest
 
 
 def cmd_import_captions(args: argparse.Namespace) -> int:
@@ -467,7 +465,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "(nor, for captions.jsonl, in a sidecar IMAGE.txt) with a transformers captioner (BLIP, BLIP-2, GIT, ...; local folder or "
                        "Hugging Face id). Resumable; existing captions are kept. A folder "
                        "without images is an error (exit status 2); one whose images all have "
-                       "captions is done (status 0) without loading the captioner.")
+                       "captions is done (status 0) without loading the captioner; images left uncaptioned "
+                       "(unreadable, or given an empty caption) are named and the status is 3 (a rerun "
+                       "captions them).")
     c.add_argument("folder", type=path_arg)
     c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, type=path_arg, help=f"captioner (default: {DEFAULT_CAPTIONER})")
     c.add_argument("-o", "--output", default="captions.jsonl", type=path_arg, help="file name inside FOLDER (default: captions.jsonl)")

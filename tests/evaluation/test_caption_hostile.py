@@ -137,6 +137,33 @@ def test_every_image_unreadable_is_an_error_and_writes_nothing(stub_captioner, t
 def test_some_images_unreadable_are_skipped(taco_main, folder_factory, tmp_path, capsys):
     folder = folder_factory(tmp_path / "photos", captions=False)
     (folder / "bad.png").write_bytes(b"not an image")
-    assert taco_main(["caption", str(folder), "--quiet"]) == 0
+    assert taco_main(["caption", str(folder), "--quiet"]) == 3  # done in part (README "Exit status")
     out, err = capsys.readouterr()
     assert "skipped bad.png" in err and "4 images captioned" in out
+
+
+class _BlankForOne:
+    """A captioner that gives the first image it ever sees an empty caption, every other one."""
+
+    name = "blank-for-one"
+    blanks_left = 1
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __call__(self, images: list) -> list[str]:
+        captions = ["" if i < _BlankForOne.blanks_left else "a caption" for i in range(len(images))]
+        _BlankForOne.blanks_left = 0
+        return captions
+
+
+def test_an_image_left_uncaptioned_is_status_3_and_a_rerun_does_it(folder_factory, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    monkeypatch.setattr(caption, "Captioner", _BlankForOne)
+    monkeypatch.setattr(_BlankForOne, "blanks_left", 1)
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    assert taco.cli.main(["caption", str(folder), "--quiet"]) == 3
+    out, err = capsys.readouterr()
+    assert "3 images captioned" in out and "gave an empty caption; not written" in err
+    assert taco.cli.main(["caption", str(folder), "--quiet"]) == 0  # the rerun captions the last one
+    assert "1 image captioned" in capsys.readouterr().out
