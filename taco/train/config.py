@@ -509,8 +509,8 @@ CONFIG_MAX_BYTES = 1 << 20
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file -> mapping
-    (not yet validated). Every failure is one :class:`ConfigError` line naming the file: one
+    """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file, the suffix
+    in any case, UTF-8 with or without a byte-order mark -> mapping (not yet validated). Every failure is one :class:`ConfigError` line naming the file: one
     that cannot be read, is over :data:`CONFIG_MAX_BYTES` (read no further), is not UTF-8, does not parse, nests deeper than Python's recursion
     limit, uses YAML anchors/aliases or gives a key twice (:class:`ConfigLoader`); a syntax
     error is
@@ -527,15 +527,17 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})") from None
-    kind = path.suffix[1:].upper()
+    text = text.removeprefix("\ufeff")  # a byte-order mark: PowerShell 5.1 and old Notepad write one
+    suffix = path.suffix.lower()  # up.YAML: suffixes are case-blind, as images' are
+    kind = suffix[1:].upper()
     try:
-        if path.suffix == ".toml":
+        if suffix == ".toml":
             try:
                 import tomllib
             except ModuleNotFoundError:  # Python 3.10
                 import tomli as tomllib
             data = tomllib.loads(text)
-        elif path.suffix in (".yaml", ".yml", ".json"):
+        elif suffix in (".yaml", ".yml", ".json"):
             data = load_yaml(text) or {}
         else:
             raise ConfigError(f"{path}: config files are .yaml, .yml, .json or .toml")
