@@ -145,6 +145,14 @@ def _check_pair(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> tuple[Tens
 # --------------------------------------------------------------------------------------------
 
 
+def _float64(t: Tensor) -> Tensor:
+    """``t`` detached, in float64: where it is on the CPU or a CUDA GPU, else copied to the CPU
+    first. MPS (Apple GPUs) has no float64 ("Cannot convert a MPS Tensor to float64 dtype"); on
+    CUDA the conversion stays on the GPU, so training's per-step PSNR costs no device sync."""
+    t = t.detach()
+    return t.double() if t.device.type in ("cpu", "cuda") else t.cpu().double()
+
+
 def quantize_8bit(x: Tensor) -> Tensor:
     """[0, 1] floats -> the 8-bit grid as floats in {0, ..., 255}: ``(x.clamp(0, 1) * 255).round()``."""
     return (x.clamp(0.0, 1.0) * 255.0).round()
@@ -169,10 +177,11 @@ def psnr(x: Tensor, x_hat: Tensor, data_range: float = 1.0) -> Tensor:
     all three channels (RGB, not luma). Unclamped reconstructions would otherwise be scored on
     values no decoder output file can hold. Identical images give ``inf``. Not differentiable.
     Integer tensors (uint8 pixels) are taken only with ``data_range`` other than 1, e.g. 255.
+    On the inputs' device, except where it has no float64 (MPS): there on the CPU.
     """
     x, x_hat = _check_pair(x, x_hat, data_range)
-    a = quantize_8bit(x.detach().double() / data_range)
-    b = quantize_8bit(x_hat.detach().double() / data_range)
+    a = quantize_8bit(_float64(x) / data_range)
+    b = quantize_8bit(_float64(x_hat) / data_range)
     err = (a - b).pow(2).flatten(1).mean(dim=1)  # (B,)
     return 10.0 * torch.log10(255.0**2 / err)
 
@@ -382,7 +391,7 @@ def compute_metrics(
         out["ms_ssim"] = ms_ssim(a, b) if side >= MS_SSIM_MIN_SIDE else too_small
     if "lpips" in names:
         out["lpips"] = lpips(a, b, lpips_input) if side >= LPIPS_MIN_SIDE else too_small
-    return ImageMetrics(**{k: v.detach().double().cpu() for k, v in out.items()})
+    return ImageMetrics(**{k: v.detach().cpu().double() for k, v in out.items()})
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,7 +424,7 @@ def fid_from_features(f1: Tensor | np.ndarray, f2: Tensor | np.ndarray) -> float
     stats = []
     for f in (f1, f2):
         a = (
-            f.detach().double().cpu().numpy()
+            f.detach().cpu().double().numpy()
             if isinstance(f, Tensor)
             else np.asarray(f, np.float64)
         )
@@ -597,7 +606,7 @@ def mmd_rbf(x_emb: Tensor, y_emb: Tensor, sigma: float = 10.0, scale: float = 10
     paper calls unbiased; it is exactly 0 for identical sets. Computed in float64. x_emb (N, D),
     y_emb (M, D), normally L2-normalised CLIP embeddings.
     """
-    x, y = x_emb.detach().double(), y_emb.detach().double()
+    x, y = _float64(x_emb), _float64(y_emb)
     gamma = 1.0 / (2.0 * sigma**2)
 
     def mean_kernel(a: Tensor, b: Tensor) -> Tensor:
