@@ -9,15 +9,30 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..errors import TacoError
 from ..samples import SAMPLES_DIR
 from .inputs import SAMPLE_IMAGES
 
+
+class MemoryProbeUnavailable(TacoError, RuntimeError):
+    """This platform's Python cannot read a process's peak memory (no :mod:`resource`: Windows)."""
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size so far, in MiB: ``getrusage``'s ``ru_maxrss``,
+    which Linux gives in KiB and macOS in bytes."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+
+
 _MEMORY_CHILD = r"""
-import json, resource, sys, warnings
+import json, sys, warnings
 from pathlib import Path
 warnings.filterwarnings("ignore")
 import torch
 from PIL import Image
+from taco.bench.peak_memory import peak_rss_mib
 from taco.bench.systems import bench_text_encoder
 from taco.bitstream import TacoHeader, info, pack
 from taco.codec import coding_codec, synthesize
@@ -38,7 +53,7 @@ else:
     payload = info(path).payload  # read within the bound its header sets
 if device.startswith("cuda"):
     torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_rss_mib()
 with torch.no_grad():
     if part == "encode":
         out = encode_with_text_overlap(model, x, "a photo", enc)
@@ -49,10 +64,10 @@ with torch.no_grad():
         y_hat = fast_codec.decompress_latent(codec, [[payload]], shape)["y_hat"]
         # g_s as taco decompress runs it: in tiles, into 8-bit pixels
         synthesize(model, y_hat, h, w, torch.empty((h, w, 3), dtype=torch.uint8))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_rss_mib()
 gpu = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
-print(json.dumps({"rss_before_mib": before / 1024, "rss_peak_mib": peak / 1024,
-                  "rss_added_mib": (peak - before) / 1024, "gpu_peak_allocated_mib": gpu}))
+print(json.dumps({"rss_before_mib": before, "rss_peak_mib": peak, "rss_added_mib": peak - before,
+                  "gpu_peak_allocated_mib": gpu}))
 """
 
 
@@ -62,8 +77,16 @@ def peak_memory(model: str, height: int, width: int, device: str = "cpu") -> dic
     torch's allocations are invisible to tracemalloc: each child reads its own peak RSS
     (``getrusage`` maxrss) after building the model and loading the input, and again after the
     work; on a GPU also ``torch.cuda.max_memory_allocated``. The photo is a sample resized to
-    the size (dimensions must be multiples of 64); weights are random.
+    the size (dimensions must be multiples of 64); weights are random. Where Python has no
+    :mod:`resource` (Windows): :class:`MemoryProbeUnavailable`, before any child starts.
     """
+    try:
+        import resource  # noqa: F401  (the children read their peak RSS with it)
+    except ImportError:
+        raise MemoryProbeUnavailable(
+            f"--memory reads peak RSS with Python's resource module, which Python on {sys.platform} "
+            "does not have: measure on Linux or macOS"
+        ) from None
     if height % 64 or width % 64:
         raise ValueError(f"memory probe size must be multiples of 64, got {height}x{width}")
     out: dict[str, Any] = {"model": model, "height": height, "width": width, "device": device}
