@@ -257,8 +257,11 @@ class CaptionLookup:
       more specific sidecar wins, and one with no caption (empty) leaves the image to the
       folder's file.
 
-    Each file is read once, when first needed, and each folder listed once (sidecars are found
-    in the listing, not by a stat per image). A named file that cannot be opened raises the
+    A sidecar or captions.jsonl is found by its exact name, else by the one name in the folder
+    that differs from it only in case (``IMG_1.TXT`` for ``IMG_1.PNG``, ``Captions.jsonl``: the
+    same file on macOS and Windows); where several do (``img_1.txt`` and ``IMG_1.TXT``), by
+    its exact name alone. Each file is read once, when first needed, and each folder listed once
+    (sidecars are found in the listing, not by a stat per image). A named file that cannot be opened raises the
     ``OSError``; a malformed file or an unreadable sidecar a :class:`CaptionsFileError` naming it.
     """
 
@@ -270,7 +273,7 @@ class CaptionLookup:
         if self.captions_file is not None:
             self.named = read_captions_file(self.captions_file)
             self._named = _table(self.named.records)
-        self._listings: dict[Path, frozenset[str]] = {}
+        self._listings: dict[Path, tuple[frozenset[str], dict[str, str | None]]] = {}
         self._folder_files: dict[Path, CaptionsFile | None] = {}
         self._folder_tables: dict[Path, dict[str, tuple[str, ...]]] = {}
 
@@ -293,42 +296,56 @@ class CaptionLookup:
         captions = self._folder_tables[folder].get(name)
         return FoundCaptions(captions, "folder") if captions else None
 
-    @staticmethod
-    def sidecar(folder: Path, name: str) -> Path:
-        """Where the sidecar of the image ``folder / name`` is: ``IMAGE.txt`` beside it."""
-        return (folder / name).with_suffix(SIDECAR_SUFFIX)
+    def sidecar(self, folder: Path, name: str) -> Path:
+        """Where the sidecar of the image ``folder / name`` is: ``IMAGE.txt`` beside it (the name
+        in the folder, in whatever case it has there: see the class)."""
+        sidecar = (folder / name).with_suffix(SIDECAR_SUFFIX)
+        return sidecar.with_name(self._present(sidecar.parent, sidecar.name) or sidecar.name)
 
     def has_sidecar(self, folder: Path, name: str) -> bool:
         """Whether the image ``folder / name`` has a sidecar file (from its folder's listing)."""
-        sidecar = self.sidecar(folder, name)
-        return sidecar.name in self._listing(sidecar.parent)
+        sidecar = (folder / name).with_suffix(SIDECAR_SUFFIX)
+        return self._present(sidecar.parent, sidecar.name) is not None
 
     def folder_file(self, folder: Path) -> CaptionsFile | None:
         """``folder``'s captions.jsonl, read (None when there is none)."""
         if folder not in self._folder_files:
-            present = FOLDER_CAPTIONS in self._listing(folder)
-            self._folder_files[folder] = read_captions_file(folder / FOLDER_CAPTIONS) if present else None
+            present = self._present(folder, FOLDER_CAPTIONS)
+            self._folder_files[folder] = read_captions_file(folder / present) if present else None
         return self._folder_files[folder]
 
     def has_source(self, folder: Path, names: Iterable[str]) -> bool:
         """Whether images ``names`` of ``folder`` have any caption source, read or not: a named
         file (their only source then, whichever images it lists), else the folder's captions.jsonl
         or a sidecar of one of them (even an empty one)."""
-        return (self.captions_file is not None or FOLDER_CAPTIONS in self._listing(folder)
+        return (self.captions_file is not None or self._present(folder, FOLDER_CAPTIONS) is not None
                 or any(self.has_sidecar(folder, name) for name in names))
 
-    def _listing(self, folder: Path) -> frozenset[str]:
-        """The names in ``folder`` of the files the rule reads: sidecars and captions.jsonl."""
+    def _present(self, folder: Path, name: str) -> str | None:
+        """The name in ``folder`` of the file ``name`` the rule reads (a sidecar or
+        captions.jsonl): ``name`` itself, else its one case-variant there; None if neither."""
         if folder not in self._listings:
-            try:
-                with os.scandir(folder) as entries:
-                    names = frozenset(e.name for e in entries
-                                      if (e.name.endswith(SIDECAR_SUFFIX) or e.name == FOLDER_CAPTIONS)
-                                      and e.is_file())
-            except OSError:  # no such folder (yet): nothing there
-                names = frozenset()
-            self._listings[folder] = names
-        return self._listings[folder]
+            self._listings[folder] = _case_blind_listing(folder)
+        names, folded = self._listings[folder]
+        return name if name in names else folded.get(name.casefold())
+
+
+def _case_blind_listing(folder: Path) -> tuple[frozenset[str], dict[str, str | None]]:
+    """The names of the files in ``folder`` the rule reads (sidecars and captions.jsonl, their
+    suffix or name in any case), and each case-folded name -> the one file's name (None where
+    several files share it: no guess between them)."""
+    names: list[str] = []
+    folded: dict[str, str | None] = {}
+    try:
+        with os.scandir(folder) as entries:
+            for e in entries:
+                key = e.name.casefold()
+                if (key.endswith(SIDECAR_SUFFIX) or key == FOLDER_CAPTIONS) and e.is_file():
+                    names.append(e.name)
+                    folded[key] = None if key in folded else e.name
+    except OSError:  # no such folder (yet): nothing there
+        pass
+    return frozenset(names), folded
 
 
 class FolderCaptions(NamedTuple):
