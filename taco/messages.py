@@ -3,8 +3,8 @@ record) made safe to show in a one-line message (a hostile file must not break l
 terminal escape codes), counts of things in the right number, the first few of a list of them
 (:func:`some`), where the docs a message names are (:func:`docs_ref`), the hint after a name
 taco does not know (:func:`did_you_mean`), what keeps a text from being UTF-8
-(:func:`lone_surrogate`), a file's name as a message shows it (:func:`shown_path`), and a
-command's note on stderr (:func:`note`)."""
+(:func:`lone_surrogate`), a file's name as a message shows it (:func:`shown_path`), a
+command's note on stderr (:func:`note`) and its warnings (:func:`warning_printer`)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 __all__ = ["count", "did_you_mean", "docs_ref", "lone_surrogate", "note", "one_line", "shown_path",
-           "some"]
+           "some", "warning_printer"]
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -49,9 +50,34 @@ def note(command: str, text: str) -> None:
     """Say ``text`` as ``command``'s note (``taco compress: note: TEXT``) on stderr, flushed: a
     note comes before the work it is about, which may take long (or print to stdout meanwhile).
     Every command says its notes so, the library's long jobs (``taco evaluate``) in their
-    command's voice; its warnings come as ``taco CMD: warning: ...`` (:mod:`taco.cli`). A note
+    command's voice; its warnings come as ``taco CMD: warning: ...`` (:func:`warning_printer`). A note
     is one line: the file names in it are shown as :func:`shown_path` shows them."""
     print(f"taco {command}: note: {shown_path(text)}", file=sys.stderr, flush=True)
+
+
+def warning_printer(command: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` for one command: warnings outside an image's own lines, each
+    text once and without source code: taco's own (a photo's colour profile met in training,
+    which names the photo) as ``taco CMD: warning: MESSAGE``, a library's
+    (deprecations, ...) as ``warning: CATEGORY: MESSAGE``. Python's "default" action means once
+    per place, but every ``catch_warnings`` forgets which places have warned (a training run
+    loading a photo with a colour profile each epoch would say so each epoch). Installed by
+    :mod:`taco.cli` for every command, and by ``taco train``'s DataLoader workers, which a spawn
+    start method (macOS, Windows) starts without it."""
+    shown: set[str] = set()
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        ours = category.__module__.partition(".")[0] == "taco"  # without importing them here
+        text = f"taco {command}: warning: {message}" if ours else f"warning: {category.__name__}: {message}"
+        if text not in shown:
+            shown.add(text)
+            if "tqdm" in sys.modules:  # a progress bar may be on the line (taco train): above it
+                sys.modules["tqdm"].tqdm.write(text, file=file or sys.stderr)
+            else:
+                print(text, file=file or sys.stderr)
+
+    return show
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

@@ -376,9 +376,6 @@ ALLOWED_IN_TESTS: dict[str, dict[str, str]] = {
         "taco._LAZY": "the package's lazy names are __all__, checked against its table",
         "taco._SUBMODULES": "the package's lazy submodules, checked against its table",
     },
-    "test_warning_above_bar.py": {
-        "taco.cli._warning_printer": "white-box: how a warning is printed above a progress bar",
-    },
     "train/test_checkpoint_before_validation.py": {
         "taco.train.trainer.Trainer._save": "the order of a step's checkpoint and its validation",
         "taco.train.trainer.Trainer._validate": "the order of a step's checkpoint and its validation",

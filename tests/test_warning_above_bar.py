@@ -8,15 +8,15 @@ import sys
 
 from tqdm import tqdm
 
-from taco.cli import _warning_printer
 from taco.errors import TacoWarning
+from taco.messages import warning_printer
 
 
 def test_a_warning_is_said_above_an_active_bar(capsys):
     bar = tqdm(total=10, desc="train", file=sys.stderr, disable=False, mininterval=0)
     bar.update(3)
-    _warning_printer("train")("validation at step 4 could not code its images", TacoWarning,
-                              __file__, 1)
+    warning_printer("train")("validation at step 4 could not code its images", TacoWarning,
+                             __file__, 1)
     bar.close()
     err = capsys.readouterr().err
     assert re.search(r"(^|[\r\n])taco train: warning: validation at step 4 could not code its images\n",
@@ -24,5 +24,5 @@ def test_a_warning_is_said_above_an_active_bar(capsys):
 
 
 def test_without_a_bar_it_is_one_line(capsys):
-    _warning_printer("compress")("a colour profile", TacoWarning, __file__, 1)
+    warning_printer("compress")("a colour profile", TacoWarning, __file__, 1)
     assert capsys.readouterr().err == "taco compress: warning: a colour profile\n"

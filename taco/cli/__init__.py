@@ -22,13 +22,14 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any, NoReturn
 
 from .. import __version__
 from ..distributed import SilentInterrupted
 from ..errors import Interrupted
+from ..messages import warning_printer
 from .common import (
     INPUT_ERRORS,
     SLEEPING_OPENMP_COMMANDS,
@@ -95,29 +96,6 @@ class CommandParser(argparse.ArgumentParser):
         return parsed, unknown
 
 
-def _warning_printer(command: str) -> Callable[..., None]:
-    """A ``warnings.showwarning`` for one command: warnings outside an image's own lines, each
-    text once and without source code: taco's own (a photo's colour profile met in training,
-    which names the photo) as ``taco CMD: warning: MESSAGE``, a library's
-    (deprecations, ...) as ``warning: CATEGORY: MESSAGE``. Python's "default" action means once
-    per place, but every ``catch_warnings`` forgets which places have warned (a training run
-    loading a photo with a colour profile each epoch would say so each epoch)."""
-    shown: set[str] = set()
-
-    def show(message: Any, category: type[Warning], filename: str, lineno: int,
-             file: Any = None, line: str | None = None) -> None:
-        ours = category.__module__.partition(".")[0] == "taco"  # without importing them here
-        text = f"taco {command}: warning: {message}" if ours else f"warning: {category.__name__}: {message}"
-        if text not in shown:
-            shown.add(text)
-            if "tqdm" in sys.modules:  # a progress bar may be on the line (taco train): above it
-                sys.modules["tqdm"].tqdm.write(text, file=file or sys.stderr)
-            else:
-                print(text, file=file or sys.stderr)
-
-    return show
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -163,7 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     with warnings.catch_warnings():  # the caller's filters and showwarning come back after
         warnings.simplefilter("default")
-        warnings.showwarning = _warning_printer(args.command)
+        warnings.showwarning = warning_printer(args.command)
         threads = sleeping_openmp_threads() if args.command in SLEEPING_OPENMP_COMMANDS else nullcontext()
         try:
             with threads:

@@ -14,9 +14,11 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from types import FrameType
 from typing import Any
 
+from ..messages import warning_printer
 from .config import TrainConfig, parse_duration
 
 #: The warm-up ``--init-from`` sets unless ``warmup_steps`` is given: Adam starts with empty
@@ -165,6 +167,13 @@ def worker_signals(worker_id: int) -> None:
     start method (a forked worker inherits :class:`StopSignals`' handler, a spawned one does
     not). torch's workers die of a SIGTERM that their loader did not send; sent to every process
     of the job (``timeout``, a scheduler's stop), it ended the run with "DataLoader worker (pid
-    N) is killed by signal: Terminated" instead of letting it stop with a checkpoint."""
+    N) is killed by signal: Terminated" instead of letting it stop with a checkpoint.
+
+    A spawned worker (macOS's and Windows's start method) starts with Python's own
+    ``showwarning`` too, which printed a photo's colour-profile warning with its file, line
+    number and a stray source line: it gets ``taco train``'s (:func:`taco.messages.warning_printer`),
+    as a forked one inherits it."""
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN if signum == signal.SIGINT else leave_to_the_run)
+    if warnings.showwarning.__module__ == "warnings":  # Python's own: not inherited from the run
+        warnings.showwarning = warning_printer("train")
