@@ -13,6 +13,7 @@ files, and both would exit 0.
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import threading
 import weakref
@@ -23,8 +24,10 @@ from .errors import TacoError
 
 try:
     import fcntl
-except ImportError:  # Windows: no flock; folders are not locked there
+except ImportError:  # Windows: no flock; msvcrt's byte-range locks instead
     fcntl = None  # type: ignore[assignment]
+#: ``msvcrt`` where there is no ``fcntl`` (Windows), else None.
+msvcrt: Any = importlib.import_module("msvcrt") if fcntl is None and os.name == "nt" else None
 
 __all__ = ["FolderInUse", "FolderLock", "ForkSafeLock", "LOCK_FILE", "hold_folder"]
 
@@ -68,7 +71,8 @@ class FolderInUse(TacoError, RuntimeError):
 
 
 class FolderLock:
-    """An exclusive advisory lock (``flock``) on ``FOLDER/.taco-lock``, for one process's
+    """An exclusive lock on ``FOLDER/.taco-lock`` (``flock``; on Windows ``msvcrt.locking`` of
+    byte :data:`WINDOWS_LOCK_BYTE`), for one process's
     whole work in ``FOLDER``; a context manager. ``what`` names the work (``taco train``):
     the lock file records it and the pid, which a refused process's :class:`FolderInUse` says
     (``runs/x is in use by another taco train (pid 4242)``).
@@ -79,8 +83,10 @@ class FolderLock:
     SIGKILL), so a stale lock file locks nothing. :meth:`release` removes the lock file (while still holding it:
     a process that opened the old file meanwhile sees it is no longer the folder's and
     opens the new one) and the folders :meth:`acquire` created, where they are empty: a run
-    refused, or failed before writing, leaves nothing behind. Without ``fcntl`` (Windows)
-    nothing is locked or created.
+    refused, or failed before writing, leaves nothing behind (on Windows, where an open file
+    cannot be removed, after it lets the lock go). Without ``fcntl`` or ``msvcrt`` nothing is
+    locked or created. The Windows path is tested with a simulated ``msvcrt``
+    (tests/test_folder_lock_windows.py), not on Windows itself.
     """
 
     def __init__(self, folder: str | os.PathLike[str], what: str) -> None:
@@ -98,7 +104,7 @@ class FolderLock:
     def acquire(self) -> FolderLock:
         """Take the lock; :class:`FolderInUse` if another process holds it, an OSError if the
         folder or the lock file cannot be created (a file in the way, a full disk)."""
-        if fcntl is None or self._fd is not None:
+        if (fcntl is None and msvcrt is None) or self._fd is not None:
             return self
         try:
             for _ in range(100):  # another process removing the file or folder: open again
@@ -110,15 +116,14 @@ class FolderLock:
                 if fd is None:  # a folder this process cannot write in needs no lock
                     return self
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    holder = _read_holder(fd)
-                    os.close(fd)
-                    raise FolderInUse(f"{self.folder} is in use by another "
-                                      f"{holder or self.what}") from None
+                    locked = _lock(fd)
                 except BaseException:
                     os.close(fd)
                     raise
+                if not locked:
+                    holder = _read_holder(fd)
+                    os.close(fd)
+                    raise FolderInUse(f"{self.folder} is in use by another {holder or self.what}")
                 if _same_file(fd, self.path):
                     self._fd, self._pid = fd, os.getpid()
                     _write_holder(fd, f"{os.getpid()} {self.what}\n")
@@ -138,11 +143,15 @@ class FolderLock:
         if os.getpid() != self._pid:  # a forked child's copy: the parent still holds it
             os.close(fd)
             return
+        if fcntl is None:  # Windows removes no open file: let go first (one opening it now keeps it)
+            _unlock(fd)
+            os.close(fd)
         try:
             self.path.unlink(missing_ok=True)
         except OSError:  # a read-only folder: the file stays, locking nothing
             pass
-        os.close(fd)
+        if fcntl is not None:
+            os.close(fd)
         self._remove_created()
 
     def __enter__(self) -> FolderLock:
@@ -183,23 +192,59 @@ def hold_folder(folder: str | os.PathLike[str], what: str) -> FolderLock:
     return FolderLock(folder, what).acquire()
 
 
+#: Windows opens files as text (``\n`` written as ``\r\n``) without it.
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
 def _open(path: Path) -> int | None:
     """The lock file open (created if missing; read-only where it may not be written: another
     user's, whose lock this process can still take); None if it can be neither created nor
     opened because the folder or file is not this process's to write (read-only, permissions)."""
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return os.open(path, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
     except OSError as e:
         if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
     try:
-        return os.open(path, os.O_RDONLY)
+        return os.open(path, os.O_RDONLY | _BINARY)
     except FileNotFoundError:
         return None
     except OSError as e:
         if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
         return None
+
+
+#: The byte of the lock file that ``msvcrt.locking`` locks on Windows: past the holder's line, which
+#: a refused process reads (Windows refuses reads of a locked byte).
+WINDOWS_LOCK_BYTE = 4096
+
+
+def _lock(fd: int) -> bool:
+    """Lock the open lock file ``fd`` without waiting; False if another process holds it."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+    os.lseek(fd, WINDOWS_LOCK_BYTE, os.SEEK_SET)
+    try:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError as e:  # EACCES: locked by another (the C runtime's EDEADLOCK for a wait)
+        if e.errno not in (errno.EACCES, errno.EDEADLK):
+            raise
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    """Let go the Windows lock of :func:`_lock` (closing the file does too, but not at once)."""
+    try:
+        os.lseek(fd, WINDOWS_LOCK_BYTE, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    except OSError:
+        pass
 
 
 def _same_file(fd: int, path: Path) -> bool:
@@ -214,7 +259,8 @@ def _same_file(fd: int, path: Path) -> bool:
 def _read_holder(fd: int) -> str | None:
     """``taco train (pid 4242)`` from the lock file open at ``fd``; None if it says nothing."""
     try:
-        pid, _, what = os.pread(fd, 512, 0).decode("utf-8", "replace").strip().partition(" ")
+        os.lseek(fd, 0, os.SEEK_SET)  # not pread: Windows has none
+        pid, _, what = os.read(fd, 512).decode("utf-8", "replace").strip().partition(" ")
     except OSError:
         return None
     return f"{what} (pid {pid})" if pid.isdigit() and what else None
@@ -223,6 +269,7 @@ def _read_holder(fd: int) -> str | None:
 def _write_holder(fd: int, text: str) -> None:
     try:
         os.ftruncate(fd, 0)
-        os.pwrite(fd, text.encode("utf-8"), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, text.encode("utf-8"))
     except OSError:  # a full disk: the lock holds all the same, a refusal names no pid
         pass
