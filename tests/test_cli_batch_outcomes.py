@@ -26,6 +26,20 @@ def test_decompress_into_the_inputs_own_folder_keeps_the_original_photos(photos,
     capsys.readouterr()
 
 
+def test_a_file_from_elsewhere_decoded_into_an_inputs_folder_keeps_its_photo(photos, tmp_path, capsys):
+    """decompress d/c.taco e/c.taco -o d: e/c.taco's output was d/c.png, d/c.taco's original
+    photo (and --force replaced it): every output of such a batch is named as beside its input."""
+    original = (photos / "c.png").read_bytes()
+    assert main(["compress", str(photos / "c.png"), "--caption", "", *CODE]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(photos / "c.taco", elsewhere)
+    assert main(["decompress", str(photos / "c.taco"), str(elsewhere / "c.taco"), "-o", str(photos), "-f"]) == 2
+    assert "would both be written to" in capsys.readouterr().err  # c.decoded.png, before any work
+    assert (photos / "c.png").read_bytes() == original
+    assert not (photos / "c.decoded.png").exists()
+
+
 def test_decompress_into_another_folder_still_names_outputs_by_stem(photos, tmp_path):
     (photos / "b.png").unlink()
     (photos / "c.png").unlink()
@@ -84,7 +98,19 @@ def test_a_shared_captions_file_that_is_not_utf8_still_stops_the_batch(photos, t
     capsys.readouterr()
 
 
-def test_captions_from_standard_input_is_refused_in_one_line(photos, capsys):
-    assert main(["compress", str(photos), *CODE, "--captions", "-"]) == 2
+def test_captions_from_standard_input_is_refused_in_one_line(photos, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compress", str(photos), *CODE, "--captions", "-", "-o", "out/"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "taco compress: error: --captions -: - (standard input) is not read here; use /dev/stdin"]
+        "taco compress: error: --captions -: `-` (standard input) is not read here; use /dev/stdin"]
+    # a file named - is read, as import-captions reads one
+    (tmp_path / "-").write_text('{"image": "a.png", "caption": "a red cat"}\n', encoding="utf-8")
+    assert main(["compress", str(photos / "a.png"), *CODE, "--captions", "-", "-o", "a.taco"]) == 0
+    capsys.readouterr()
+
+
+def test_evaluate_captions_file_from_standard_input_is_refused_in_one_line(photos, capsys):
+    assert main(["evaluate", str(photos), "-m", "elic-tiny", "--captions-file", "-", "-o",
+                 str(photos.parent / "ev")]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "taco evaluate: error: captions file -: `-` (standard input) is not read here; use /dev/stdin")

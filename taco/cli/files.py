@@ -19,7 +19,13 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..captions_file import CaptionLookup, CaptionsFileError, SidecarError, read_sidecar
+from ..captions_file import (
+    STDIN_NOT_READ,
+    CaptionLookup,
+    CaptionsFileError,
+    SidecarError,
+    read_sidecar,
+)
 from ..messages import count, note, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, os_reason
@@ -188,8 +194,8 @@ class CaptionSource:
     captions.jsonl beside it."""
 
     def __init__(self, caption: str | None, captions_file: str | None) -> None:
-        if captions_file == "-":  # the reader takes a path (its lines are named by it)
-            raise CLIError("--captions -: - (standard input) is not read here; use /dev/stdin")
+        if captions_file == "-" and not Path("-").exists():  # a file named - is read
+            raise CLIError(f"--captions -: {STDIN_NOT_READ}")
         self.caption = caption
         self.captions_file = captions_file
         self.lookup = _reading_captions(lambda: CaptionLookup(captions_file))
@@ -378,8 +384,9 @@ def plan_outputs(
     Without ``out`` each output goes beside its source (``NAME + beside_suffix``). ``out`` is a
     folder when ``to_folder`` (a folder or several files in), when it is an existing folder or
     when it ends with a slash; the folder is created (with its parents). In it, outputs are
-    ``NAME + suffix``, but ``NAME + beside_suffix`` for a source in that folder itself (``taco
-    decompress photos -o photos``: photo.decoded.png, not the original photo.png). Otherwise ``out`` is the
+    ``NAME + suffix``, but ``NAME + beside_suffix`` when a source is in that folder itself (``taco
+    decompress photos -o photos``: photo.decoded.png, not the original photo.png; every output
+    of such a batch, so that other/photo.taco's is not photo.png either). Otherwise ``out`` is the
     one output file and its folder must exist. An input whose folder holds another input of its
     stem, in any case (IMG_1.HEIC beside IMG_1.JPG, Photo.jpg beside photo.png; ``inputs_in(folder)``
     names a folder's inputs) keeps its whole name (IMG_1.HEIC.taco), in a batch or alone, and so do inputs of the batch whose outputs
@@ -427,12 +434,13 @@ def plan_outputs(
             if sources[0] is STDIN:
                 raise CLIError(f"{shown_path(o)} is a folder, and standard input has no name to give the "
                                "file in it: give -o FILE")
-            # into the sources' own folder, outputs are named as beside them: photo.taco's
-            # photo.png there is the original photo (--force would have replaced it)
-            ends = {src: beside_suffix if same_folder(src.parent, o) else suffix for src in sources}
-            dsts = [o / (src.stem + ends[src]) for src in sources]
+            # into a folder of the sources' own, outputs are named as beside them, those of
+            # sources from elsewhere too: photo.taco's photo.png there is the original photo
+            # (--force would have replaced it), whichever photo.taco is decoded into it
+            end = beside_suffix if any(same_folder(src.parent, o) for src in sources) else suffix
+            dsts = [o / (src.stem + end) for src in sources]
             short = dsts
-            dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + ends[src]), inputs_in)
+            dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + end), inputs_in)
             folders = [o]
         else:
             short = dsts = [o]
