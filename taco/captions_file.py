@@ -61,6 +61,9 @@ SIDECAR_MAX_CHARS = 1_000_000
 #: newline not counted: a longer line is refused, read no further. As many as a sidecar may
 #: have: 100 captions of the longest kind. A 50 MB line read whole peaked at 763 MB.
 CAPTIONS_LINE_MAX_CHARS = SIDECAR_MAX_CHARS
+#: The refusal of ``-`` given for a captions file that does not exist: the readers take a path
+#: (records are named by it), and ``/dev/stdin`` is one.
+STDIN_NOT_READ = "`-` (standard input) is not read here; use /dev/stdin"
 
 
 class CaptionsFileError(TacoError, ValueError):

@@ -49,6 +49,7 @@ from typing import Any
 
 from taco.captions_file import (
     FOLDER_CAPTIONS,
+    STDIN_NOT_READ,
     CaptionRecord,
     FolderCaptions,
     folder_captions,
@@ -286,7 +287,8 @@ def _folder(
         raise DatasetError(f"{root}: no such folder")
     named = None if captions_file is None else _captions_path(root, captions_file)
     if named is not None and not named.is_file():
-        raise DatasetError(f"{named}: no such captions file")
+        raise DatasetError(f"captions file -: {STDIN_NOT_READ}" if captions_file == "-"
+                           else f"{named}: no such captions file")
     names = folder_images(root)
     found = folder_captions(root, names, named)
     if found.has_source:

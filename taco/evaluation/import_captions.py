@@ -30,7 +30,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from taco.atomic import write_text_atomic
-from taco.captions_file import CAPTIONS_LINE_MAX_CHARS, CaptionRecord, image_name_problem
+from taco.captions_file import (
+    CAPTIONS_LINE_MAX_CHARS,
+    STDIN_NOT_READ,
+    CaptionRecord,
+    image_name_problem,
+)
 from taco.messages import lone_surrogate
 
 from ..errors import TacoError
@@ -66,7 +71,7 @@ def _load_json(path: Path) -> object:
         return read_json(path, CAPTION_JSON_MAX_BYTES)
     except OSError as exc:
         if str(path) == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
-            raise CaptionImportError("`-` (standard input) is not read here; use /dev/stdin") from None
+            raise CaptionImportError(STDIN_NOT_READ) from None
         raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
     except JSONFileTooLarge as exc:
         raise CaptionImportError(f"{path}: {exc} from a caption JSON") from None
