@@ -29,16 +29,18 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..distributed import SilentInterrupted
 from ..errors import Interrupted
-from ..messages import warning_printer
+from ..messages import did_you_mean, warning_printer
 from .common import (
     INPUT_ERRORS,
     SLEEPING_OPENMP_COMMANDS,
+    HelpFormatter,
     OutputClosed,
     error_line,
     sleeping_openmp_threads,
 )
 
-__all__ = ["COMMAND_MODULES", "COMMAND_MODULE_OF", "INPUT_ERRORS", "CommandParser", "build_parser", "main", "run"]
+__all__ = ["COMMAND_MODULES", "COMMAND_MODULE_OF", "INPUT_ERRORS", "CommandParser", "Parser", "build_parser", "main",
+           "run"]
 
 #: The modules that add the subcommands, in ``taco --help``'s order, each through
 #: ``register(subparsers)``, which adds its subcommands with ``set_defaults(func=...)``;
@@ -67,8 +69,8 @@ COMMAND_MODULE_OF: dict[str, str] = {
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """``taco``'s parser, with every command; given the arguments it will parse (``argv``), only
     with the command their first word names (:data:`COMMAND_MODULE_OF`)."""
-    p = argparse.ArgumentParser(
-        prog="taco",
+    p = Parser(
+        prog="taco", formatter_class=HelpFormatter,
         description="TACO: text-guided neural image compression. A caption guides the encoder; "
         "the decoder needs only the .taco file.",
     )
@@ -82,18 +84,48 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return p
 
 
-class CommandParser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
+    """``taco``'s parser: a word that is not one of the choices (a command, ``--fid``'s modes)
+    is refused with the closest ones, ``invalid choice: 'compres' (choose from ...) (did you
+    mean 'compress'?)``."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        try:
+            super()._check_value(action, value)  # type: ignore[misc]  # (argparse's own, unannotated)
+        except argparse.ArgumentError as exc:
+            if not isinstance(value, str) or action.choices is None:
+                raise
+            hint = did_you_mean(value, [str(c) for c in action.choices])
+            raise argparse.ArgumentError(action, f"{exc.message}{hint}") from None
+
+
+class CommandParser(Parser):
     """A subcommand's parser (``taco demo``): an argument it does not know is its own error
-    (``usage: taco demo ...`` / ``taco demo: error: unrecognized arguments: -x``, exit 2). Left
+    (``usage: taco demo ...`` / ``taco demo: error: unrecognized arguments: -x``, exit 2), with
+    the closest of its options for a mistyped one (``--forse (did you mean '--force'?)``). Left
     to argparse, a subparser hands what it does not know back to ``taco``'s parser, which printed
-    its own usage, a line that does not say which command's options to look at."""
+    its own usage, a line that does not say which command's options to look at. Its help is laid
+    out by :class:`~taco.cli.common.HelpFormatter` unless the command names another."""
+
+    def __init__(self, **kwargs: Any) -> None:  # (add_parser gives every argument by name)
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(**kwargs)
 
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: Any = None) -> tuple[Any, list[str]]:  # (typeshed's overloads)
         parsed, unknown = super().parse_known_args(args, namespace)
         if unknown:
-            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+            self.error(f"unrecognized arguments: {' '.join(map(self.unknown_word, unknown))}")
         return parsed, unknown
+
+    def unknown_word(self, word: str) -> str:
+        """``word``, an argument this command does not take, and for an option (``--forse``,
+        ``--forse=1``) the closest of the command's own options."""
+        if not word.startswith("-") or len(word) < 2:
+            return word
+        options = [o for action in self._actions for o in action.option_strings]
+        return word + did_you_mean(word.partition("=")[0], options,
+                                   key=lambda option: option.lstrip("-"))  # not alike by "--" alone
 
 
 # --------------------------------------------------------------------------- main

@@ -12,6 +12,7 @@ import errno
 import os
 import signal
 import sys
+import textwrap
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,30 @@ INPUT_ERRORS: tuple[tuple[str, str], ...] = (
 MODEL_HELP = (f"trained model name, checkpoint (a .safetensors file, a sharded one's "
               f".index.json, or a training run's folder), or architecture name "
               f"(random seed-0 weights; taco models lists the names); default: {DEFAULT_MODEL}")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Every ``taco`` parser's help layout (``formatter_class``): argparse's, but lines break at
+    spaces only. argparse's own breaks at hyphens too, so ``default: taco-minilm-small-q4`` came
+    out as ``taco-minilm-`` / ``small-q4``, a name nobody can copy; a word longer than the line
+    stays whole."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False,
+                             break_long_words=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(" ".join(text.split()), width, initial_indent=indent,
+                             subsequent_indent=indent, break_on_hyphens=False,
+                             break_long_words=False)
+
+
+class RawDescriptionHelpFormatter(HelpFormatter):
+    """:class:`HelpFormatter` for a command whose description and epilog are laid out by hand
+    (``taco train``'s recipe, ``taco evaluate``'s dataset table): those are printed as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
 
 
 def add_device_option(parser: argparse.ArgumentParser, *, default: str | None = "auto",

@@ -16,6 +16,7 @@ from typing import Any
 from ..cli.common import (
     PARTIAL_STATUS,
     CLIError,
+    RawDescriptionHelpFormatter,
     add_device_option,
     non_negative_int,
     os_reason,
@@ -361,7 +362,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(files found unreadable while coding; its JSON says complete: false; one line says "
         "which; files the dataset skipped up front are warned about and not counted).", 79,
         break_on_hyphens=False),
-        epilog=DATASETS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=DATASETS_EPILOG, formatter_class=RawDescriptionHelpFormatter)
     e.add_argument("datasets", nargs="+", metavar="DATASET", type=path_arg)
     e.add_argument("-m", "--model", action="append", type=path_arg,
                    help="checkpoint, trained name or architecture (random seed-0); repeatable")
