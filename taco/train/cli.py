@@ -38,9 +38,9 @@ nothing to download. PHOTOS holds your photos and their captions: a
 captions.jsonl (`taco caption PHOTOS` writes one with a captioning model) or a
 sidecar PHOTO.txt beside each photo:
 
-  taco train --set data.root=PHOTOS model=taco-minilm-small k_j=0 --out-dir runs/mine
-  taco train --resume runs/mine         # after a stop: on from its last checkpoint
-  taco compress photo.jpg --model runs/mine          # use it
+  taco train --set data.root=PHOTOS model=taco-minilm-small k_j=0 -o runs/mine
+  taco train --resume runs/mine   # after a stop: on from its last checkpoint
+  taco compress photo.jpg --model runs/mine   # use it
 
 That is the paper's schedule (50 epochs of 256x256 crops): ~2,000 steps for 150
 photos, many hours on a CPU. For a first try add --time-limit 30m (a clean stop
@@ -75,8 +75,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="train only the text modules on a frozen codec, the one --init-from "
                    "gives (e.g. elic-small-q4); without it, the model's untrained random weights "
                    "(a note says so) (same as --set preset=taco-frozen-base)")
-    p.add_argument("-o", "--out-dir", type=path_arg, metavar="DIR",
-                   help="the run's folder, as -o of the other commands (same as --set out_dir=DIR)")
+    p.add_argument("-o", "--out-dir", "--output", dest="out_dir", type=path_arg, metavar="DIR",
+                   help="the run's folder, as -o/--output of the other commands (same as --set "
+                   "out_dir=DIR)")
     p.add_argument("--max-steps", type=int, metavar="N",
                    help="stop after at most N steps (the epochs may end the run first: a note "
                    "at the start says so; same as --set max_steps=N)")
@@ -184,6 +185,22 @@ def run_config_values(run: Path) -> dict[str, Any]:
     return {}
 
 
+#: The suffixes of a config file (:func:`taco.train.config.read_config_file`).
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+
+
+def check_no_config_in_overrides(overrides: list[str]) -> None:
+    """Refuse a config file given after ``--set`` (``taco train --set max_steps=1 smoke.yaml``):
+    --set takes every word after it, so the file is an override, and saying only "is not
+    key=value" leaves the reader to work out why."""
+    from .config import ConfigError
+
+    for item in overrides:
+        if "=" not in item and item.lower().endswith(CONFIG_SUFFIXES):
+            raise ConfigError(f"override {item!r} is not key=value (a config file? give it before "
+                              "--set: taco train CONFIG --set ...)")
+
+
 def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> TrainConfig:
     """Defaults <- config file <- --set items <- option flags, validated.
 
@@ -196,6 +213,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     what was taken or inferred so."""
     from .config import ConfigError, apply_overrides, config_from_dict, read_config_file
 
+    check_no_config_in_overrides(args.overrides)
     base = read_config_file(args.config) if args.config else {}
     given = _given_keys(args)
     run = resumed_run(args)
