@@ -383,13 +383,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--match-bpp", action="store_true",
                    help="also code each image with each classic codec at the model's bpp for it "
                    "(its run with the true captions, else with --caption-mode's)")
-    e.add_argument("--crop", type=non_negative_int, default=None,
+    e.add_argument("--crop", type=non_negative_int, default=None, metavar="N",
                    help="centre crop size (default: the protocol's rule: 256 for coco30k, none for the "
                    "official coco30k protocol and every other dataset; 0 = none); images smaller "
                    "than the crop are skipped (one warning counts them), not upscaled; results go "
                    "to OUTPUT/DATASET-cropN/")
-    e.add_argument("--limit", type=positive_int, help="only the first N images")
-    e.add_argument("--captions-file", default=None, type=path_arg,
+    e.add_argument("--limit", type=positive_int, metavar="N", help="only the first N images")
+    e.add_argument("--captions", "--captions-file", dest="captions_file", default=None,
+                   type=path_arg, metavar="FILE.jsonl",
                    help="captions file: a name inside the dataset folder, or a path such as "
                    "./kodak-ofa.jsonl (one dataset per call then); the only source of captions "
                    "(sidecars and captions.jsonl are not read; an image it does not list has "
@@ -419,8 +420,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_device_option(e, note="the CPU's results are byte-identical run to run, a GPU's can "
                       "differ from them in the last digits: --device cpu for numbers to compare "
                       "across machines (the JSON records the device)")
-    e.add_argument("--seed", type=non_negative_int, default=0, help="seed of the shuffled captions and the bootstraps")
-    e.add_argument("--bootstrap", type=non_negative_int, default=2000,
+    e.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
+                   help="seed of the shuffled captions and the bootstraps (default: 0)")
+    e.add_argument("--bootstrap", type=non_negative_int, default=2000, metavar="N",
                    help="bootstrap resamples of the images: CIs of the caption-mode differences and "
                    "of the BD table's BD-rate/BD-metric (0: no CIs; default: 2000)")
     e.add_argument("--label", action="append",
@@ -434,7 +436,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "coco30k (comma-separated)")
     e.add_argument("--anchor", help="BD-rate anchor label (default: the first --classic codec, "
                    "else the first classic codec with results in the output folder, else no table)")
-    e.add_argument("--threads", type=positive_int, help="CPU threads for torch (1 is fastest on a busy machine)")
+    e.add_argument("--threads", type=positive_int, metavar="N",
+                   help="CPU threads for torch (1 is fastest on a busy machine; default: torch's "
+                   "own choice)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_evaluate)
 
@@ -471,12 +475,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "captions them).")
     c.add_argument("folder", type=path_arg)
     c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, type=path_arg, help=f"captioner (default: {DEFAULT_CAPTIONER})")
-    c.add_argument("-o", "--output", default="captions.jsonl", type=path_arg, help="file name inside FOLDER (default: captions.jsonl)")
-    c.add_argument("--batch-size", type=positive_int, default=8, help="images per captioner call (default: 8)")
-    c.add_argument("--max-new-tokens", type=positive_int, default=30,
+    c.add_argument("-o", "--output", default="captions.jsonl", type=path_arg, metavar="NAME",
+                   help="file name inside FOLDER (default: captions.jsonl)")
+    c.add_argument("--batch-size", type=positive_int, default=8, metavar="N",
+                   help="images per captioner call (default: 8)")
+    c.add_argument("--max-new-tokens", type=positive_int, default=30, metavar="N",
                    help="longest caption, in the captioner's tokens (default: 30)")
     c.add_argument("--prompt", help="text prompt for conditional captioning (e.g. 'a photography of')")
-    c.add_argument("--limit", type=positive_int, help="caption at most N new images")
+    c.add_argument("--limit", type=positive_int, metavar="N", help="caption at most N new images")
     add_device_option(c, note="the captioner's")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_caption)

@@ -75,7 +75,7 @@ def register(subparsers: Any) -> None:
                    "openai/clip-vit-base-patch32, 512 wide, as in the paper), clip-tiny (32 wide, "
                    "taco's test encoder: the golden file tests/data/official/taco-tiny.pth.tar) or "
                    "minilm (384 wide); ignored for ELIC")
-    p.add_argument("--model-id", type=model_id_arg,
+    p.add_argument("--model-id", type=model_id_arg, metavar="NAME",
                    help="the name the model and its .taco files carry (taco info, evaluate's "
                    "labels; default taco-official, or elic-official for an ELIC checkpoint)")
     p.set_defaults(func=cmd_import_checkpoint)
