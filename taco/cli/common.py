@@ -66,18 +66,20 @@ class RawDescriptionHelpFormatter(HelpFormatter):
 
 
 def add_device_option(parser: argparse.ArgumentParser, *, default: str | None = "auto",
-                      note: str = "") -> None:
+                      torchrun: bool = False, note: str = "") -> None:
     """``--device``, the same for every command that runs a network (evaluate, caption, train,
     bench): ``auto`` by default, resolved and checked by :func:`taco.devices.resolve_device` when
     the command starts (a device this machine lacks: one line, exit status 2). ``default``: None
     where the option only overrides a config file's ``device`` (itself ``auto`` by default);
-    ``note``: what else the help says."""
+    ``torchrun``: whether the command runs under torchrun (train, evaluate), where ``auto`` is
+    each rank's own GPU; ``note``: what else the help says."""
     from ..devices import DEVICE_NAMES  # no torch
 
+    ranks = ", under torchrun each rank's own" if torchrun else ""
     parser.add_argument(
         "--device", default=default, metavar="DEVICE",
         help=f"torch device: {DEVICE_NAMES} (default: auto, this process's GPU when torch sees "
-        "one, under torchrun each rank's own, else the CPU)" + (f"; {note}" if note else ""))
+        f"one{ranks}, else the CPU)" + (f"; {note}" if note else ""))
 
 
 def positive_int(text: str) -> int:

@@ -21,8 +21,9 @@ def register(sub: Any) -> None:
                        "reconstruction and a side-by-side PNG.")
     m.add_argument("-m", "--model", default=None, type=path_arg, help=MODEL_HELP)
     m.add_argument("--image", type=path_arg, help="use this image instead of the built-in sample")
-    m.add_argument("--caption", help="caption for --image (default: the sample's own caption; for "
-                   "--image, its sidecar IMAGE.txt or a captions.jsonl beside it, as compress finds them)")
+    m.add_argument("--caption", help="caption, for the sample or --image (default: the sample's "
+                   "own; for --image, its sidecar IMAGE.txt or a captions.jsonl beside it, as "
+                   "compress finds them)")
     m.add_argument("-o", "--output", default=None, type=path_arg,
                    help="output folder (default: taco-demo, the demo's own, whose files each run "
                         "replaces; in another folder existing files are kept unless --force)")
@@ -92,7 +93,7 @@ def demo_lines(r: dict[str, Any]) -> list[str]:
              f"quality    PSNR {r['psnr_db']:.2f} dB, LPIPS-Alex {_lpips(r['lpips_alex'])}"]
     loading = f"; text encoder load {r['text_encoder_load_ms']:.0f} ms" if r["reads_text"] else ""
     lines.append(f"time       encode {r['encode_ms']:.0f} ms, decode {r['decode_ms']:.0f} ms "
-                 f"(CPU/GPU as available{loading})")
+                 f"(CPU{loading})")
     for label, c in r["classic"].items():
         if "not_applicable" in c:
             lines.append(f"{label:<10} n/a ({c['not_applicable']})")

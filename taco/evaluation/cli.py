@@ -59,6 +59,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .plot import reference_kinds  # no torch
 
     reference_kinds(args.reference)  # a name without reference points: one line, before any work
+    if args.anchor is not None and args.no_plot:  # the anchor is only the BD table's
+        raise CLIError("--anchor names the BD-rate table's anchor, which --no-plot does not write: "
+                       "give one or the other (taco plot --anchor draws the table later)")
     from .evaluate import EvalConfig, run_evaluation
 
     if args.threads:
@@ -349,6 +352,11 @@ FID, BD-rate tables and --text-similarity need the eval extra
 More: {docs_ref('evaluation.md')}"""
 
 
+#: ``taco plot --metrics``'s names, its panels (:data:`taco.evaluation.plot.PANELS`, which imports
+#: numpy: not for ``--help``).
+PLOT_METRICS = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``evaluate``, ``plot`` and ``caption`` to the ``taco`` command line."""
     e = sub.add_parser(
@@ -417,7 +425,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"caption originals and reconstructions, score BLEU-4/CIDEr-D (default "
                    f"captioner: {DEFAULT_CAPTIONER})")
     e.add_argument("--download", action="store_true", help="allow downloading CLIP / captioner weights")
-    add_device_option(e, note="the CPU's results are byte-identical run to run, a GPU's can "
+    add_device_option(e, torchrun=True, note="the CPU's results are byte-identical run to run, a GPU's can "
                       "differ from them in the last digits: --device cpu for numbers to compare "
                       "across machines (the JSON records the device)")
     e.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
@@ -433,9 +441,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "BD-rate table (taco plot does both from the results later)")
     e.add_argument("--reference", default="auto",
                    help="published points to draw: auto (same dataset only) | none | kodak | "
-                   "coco30k (comma-separated)")
-    e.add_argument("--anchor", help="BD-rate anchor label (default: the first --classic codec, "
-                   "else the first classic codec with results in the output folder, else no table)")
+                   "coco30k (comma-separated; default: auto)")
+    e.add_argument("--anchor", metavar="LABEL",
+                   help="BD-rate anchor label (default: the first --classic codec, else the first "
+                   "classic codec with results in the output folder, else no table; not with "
+                   "--no-plot)")
     e.add_argument("--threads", type=positive_int, metavar="N",
                    help="CPU threads for torch (1 is fastest on a busy machine; default: torch's "
                    "own choice)")
@@ -450,15 +460,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", default="rd", type=path_arg,
                    help="output path stem (default: rd -> rd.png, rd.svg, rd.bdrate.md, rd.bdrate.json; "
                    "with several datasets rd-DATASET.png ...)")
-    p.add_argument("--reference", default="auto", help="auto | none | kodak | coco30k (comma-separated)")
-    p.add_argument("--metrics", default="psnr,ms_ssim,lpips,fid,cmmd", help="panels, comma-separated")
-    p.add_argument("--anchor", help="BD-rate table against this curve label (e.g. JPEG; default: "
+    p.add_argument("--reference", default="auto",
+                   help="published points to draw: auto (same dataset only) | none | kodak | "
+                   "coco30k (comma-separated; default: auto)")
+    p.add_argument("--metrics", default=",".join(PLOT_METRICS), metavar="NAMES",
+                   help=f"panels, comma-separated, of {', '.join(PLOT_METRICS)} (default: all)")
+    p.add_argument("--anchor", metavar="LABEL", help="BD-rate table against this curve label (e.g. JPEG; default: "
                    "the first classic codec with results, in the order jpeg, webp, avif, bpg, vtm, "
                    "as taco evaluate without --classic; with none, no table)")
-    p.add_argument("--bootstrap", type=non_negative_int, default=2000,
+    p.add_argument("--bootstrap", type=non_negative_int, default=2000, metavar="N",
                    help="bootstrap resamples of the images for the BD table's CIs, from the CSVs "
                    "beside the JSONs (0: none; default: 2000)")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the bootstrap (default: 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
+                   help="seed of the bootstrap (default: 0)")
     p.add_argument("--title", help="figure title")
     p.add_argument("-f", "--force", action="store_true",
                    help="overwrite existing outputs (the figure, the BD table); without it an existing "

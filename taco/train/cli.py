@@ -81,7 +81,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, metavar="N",
                    help="stop after at most N steps (the epochs may end the run first: a note "
                    "at the start says so; same as --set max_steps=N)")
-    add_device_option(p, default=None, note="same as --set device=DEVICE (a config file's "
+    add_device_option(p, default=None, torchrun=True, note="same as --set device=DEVICE (a config file's "
                       "device, when it gives one, is the default)")
     p.add_argument("--init-from", metavar="MODEL", type=path_arg,
                    help="start from these weights (checkpoint, run folder or built-in name) with "

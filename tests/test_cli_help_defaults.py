@@ -1,0 +1,62 @@
+"""What the help and report lines say matches what the commands do: defaults shown (evaluate
+--seed/--threads, plot --metrics/--reference), --device's torchrun words only where torchrun
+runs the command, demo's device (always the CPU) and --caption, and evaluate refusing an
+--anchor that --no-plot would ignore."""
+
+from __future__ import annotations
+
+import pytest
+
+from taco.cli import main
+from taco.cli.demo import demo_lines
+
+
+def help_of(command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_evaluate_says_its_seed_and_threads_defaults(capsys, monkeypatch) -> None:
+    text = help_of("evaluate", capsys, monkeypatch)
+    assert "seed of the shuffled captions and the bootstraps (default: 0)" in text
+    assert "1 is fastest on a busy machine; default: torch's own choice)" in text
+    assert "coco30k (comma-separated; default: auto)" in text
+
+
+def test_plot_lists_its_metrics_and_reference_default(capsys, monkeypatch) -> None:
+    from taco.evaluation.plot import PANELS
+
+    text = help_of("plot", capsys, monkeypatch)
+    assert f"panels, comma-separated, of {', '.join(PANELS)} (default: all)" in text
+    assert "coco30k (comma-separated; default: auto)" in text
+
+
+@pytest.mark.parametrize(("command", "torchrun"), [("train", True), ("evaluate", True),
+                                                   ("caption", False), ("bench", False)])
+def test_device_mentions_torchrun_only_where_it_runs(command, torchrun, capsys, monkeypatch) -> None:
+    text = help_of(command, capsys, monkeypatch)
+    assert "this process's GPU when torch sees one" in text
+    assert ("under torchrun each rank's own" in text) == torchrun
+
+
+def test_demo_says_its_caption_is_for_the_sample_too(capsys, monkeypatch) -> None:
+    text = help_of("demo", capsys, monkeypatch)
+    assert "--caption CAPTION caption, for the sample or --image (default: the sample's own;" in text
+
+
+def test_demo_says_it_ran_on_the_cpu() -> None:
+    result = {"files": ["d/cat.taco"], "model": "m", "trained": True, "image": "cat.png",
+              "size": "4x3", "source_bytes": 9, "source_format": "PNG", "reads_text": True,
+              "caption": "a cat", "taco_bytes": 5, "bpp": 0.1, "psnr_db": 30.0, "lpips_alex": 0.2,
+              "encode_ms": 1, "decode_ms": 2, "text_encoder_load_ms": 3, "classic": {}}
+    time = next(line for line in demo_lines(result) if line.startswith("time "))
+    assert time == "time       encode 1 ms, decode 2 ms (CPU; text encoder load 3 ms)"
+
+
+def test_evaluate_refuses_anchor_with_no_plot(capsys) -> None:
+    assert main(["evaluate", "samples", "--no-plot", "--anchor", "WebP"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "taco evaluate: error: --anchor names the BD-rate table's anchor, which --no-plot does not "
+        "write: give one or the other (taco plot --anchor draws the table later)")
