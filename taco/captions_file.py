@@ -250,10 +250,10 @@ class CaptionLookup:
     """The captions of images, by one rule (``taco compress``, ``taco evaluate``, ``taco train``):
 
     - a captions file named on purpose (``captions_file``: ``taco compress --captions FILE``,
-      ``taco evaluate --captions-file``, training's ``data.captions`` / ``val.captions``) is the
+      ``taco evaluate --captions``, training's ``data.captions`` / ``val.captions``) is the
       only source: an image it gives no caption (not listed, only blank captions) has none, and
       sidecars and the folder's captions.jsonl are not read. A named file is a choice of
-      captions (``--captions-file captions-blip2.jsonl`` in a caption-source study), so captions
+      captions (``--captions captions-blip2.jsonl`` in a caption-source study), so captions
       from elsewhere are never mixed in;
     - without one: the image's sidecar ``IMAGE.txt`` (:func:`read_sidecar`: one caption, its
       whole text), else ``captions.jsonl`` in the image's folder (:data:`FOLDER_CAPTIONS`): the

@@ -172,7 +172,7 @@ class EvalDataset:
     def image_content(self) -> str:
         """:attr:`content` without the captions: a short digest of each image's name and byte
         size, over :attr:`listing`. What ``taco plot`` compares to tell runs on other images from
-        runs with other captions (a model run with ``--captions-file`` beside JPEG run before the
+        runs with other captions (a model run with ``--captions`` beside JPEG run before the
         captions were written)."""
         return self._digest(captions=False)
 

@@ -719,7 +719,7 @@ def _check_config(cfg: EvalConfig) -> None:
                                   "label; give the model a label of its own")
     if cfg.captions_file and captions_file_is_path(cfg.captions_file) and len(cfg.datasets) > 1:
         raise EvaluationError(
-            f"--captions-file {cfg.captions_file} is a path, which would caption every dataset "
+            f"--captions {cfg.captions_file} is a path, which would caption every dataset "
             "alike: evaluate one dataset per call, or give a file name inside each folder"
         )
 
