@@ -52,9 +52,7 @@ class HelpFormatter(argparse.HelpFormatter):
                              break_long_words=False)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
-        return textwrap.fill(" ".join(text.split()), width, initial_indent=indent,
-                             subsequent_indent=indent, break_on_hyphens=False,
-                             break_long_words=False)
+        return "\n".join(indent + line for line in self._split_lines(text, width - len(indent)))
 
 
 class RawDescriptionHelpFormatter(HelpFormatter):
