@@ -70,7 +70,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """``taco``'s parser, with every command; given the arguments it will parse (``argv``), only
     with the command their first word names (:data:`COMMAND_MODULE_OF`)."""
     p = Parser(
-        prog="taco", formatter_class=HelpFormatter,
+        prog="taco",
         description="TACO: text-guided neural image compression. A caption guides the encoder; "
         "the decoder needs only the .taco file.",
     )
@@ -87,7 +87,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 class Parser(argparse.ArgumentParser):
     """``taco``'s parser: a word that is not one of the choices (a command, ``--fid``'s modes)
     is refused with the closest ones, ``invalid choice: 'compres' (choose from ...) (did you
-    mean 'compress'?)``."""
+    mean 'compress'?)``. Its help is laid out by :class:`~taco.cli.common.HelpFormatter` unless
+    the parser names another."""
+
+    def __init__(self, **kwargs: Any) -> None:  # (add_parser gives every argument by name)
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(**kwargs)
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         try:
@@ -104,12 +109,7 @@ class CommandParser(Parser):
     (``usage: taco demo ...`` / ``taco demo: error: unrecognized arguments: -x``, exit 2), with
     the closest of its options for a mistyped one (``--forse (did you mean '--force'?)``). Left
     to argparse, a subparser hands what it does not know back to ``taco``'s parser, which printed
-    its own usage, a line that does not say which command's options to look at. Its help is laid
-    out by :class:`~taco.cli.common.HelpFormatter` unless the command names another."""
-
-    def __init__(self, **kwargs: Any) -> None:  # (add_parser gives every argument by name)
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(**kwargs)
+    its own usage, a line that does not say which command's options to look at."""
 
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: Any = None) -> tuple[Any, list[str]]:  # (typeshed's overloads)
