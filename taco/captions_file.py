@@ -289,8 +289,9 @@ class CaptionLookup:
                 if key in self._named:
                     return FoundCaptions(self._named[key], "named")
             return None
-        if self.has_sidecar(folder, name):
-            caption = read_sidecar(self.sidecar(folder, name))
+        sidecar = self._present_sidecar(folder, name)
+        if sidecar is not None:
+            caption = read_sidecar(sidecar)
             if caption:
                 return FoundCaptions((caption,), "sidecar")
         if folder not in self._folder_tables:
@@ -302,13 +303,11 @@ class CaptionLookup:
     def sidecar(self, folder: Path, name: str) -> Path:
         """Where the sidecar of the image ``folder / name`` is: ``IMAGE.txt`` beside it (the name
         in the folder, in whatever case it has there: see the class)."""
-        sidecar = (folder / name).with_suffix(SIDECAR_SUFFIX)
-        return sidecar.with_name(self._present(sidecar.parent, sidecar.name) or sidecar.name)
+        return self._present_sidecar(folder, name) or (folder / name).with_suffix(SIDECAR_SUFFIX)
 
     def has_sidecar(self, folder: Path, name: str) -> bool:
         """Whether the image ``folder / name`` has a sidecar file (from its folder's listing)."""
-        sidecar = (folder / name).with_suffix(SIDECAR_SUFFIX)
-        return self._present(sidecar.parent, sidecar.name) is not None
+        return self._present_sidecar(folder, name) is not None
 
     def folder_file(self, folder: Path) -> CaptionsFile | None:
         """``folder``'s captions.jsonl, read (None when there is none)."""
@@ -323,6 +322,13 @@ class CaptionLookup:
         or a sidecar of one of them (even an empty one)."""
         return (self.captions_file is not None or self._present(folder, FOLDER_CAPTIONS) is not None
                 or any(self.has_sidecar(folder, name) for name in names))
+
+    def _present_sidecar(self, folder: Path, name: str) -> Path | None:
+        """The sidecar of the image ``folder / name``, by its name in the folder's listing; None
+        if it has none."""
+        sidecar = (folder / name).with_suffix(SIDECAR_SUFFIX)
+        present = self._present(sidecar.parent, sidecar.name)
+        return None if present is None else sidecar.with_name(present)
 
     def _present(self, folder: Path, name: str) -> str | None:
         """The name in ``folder`` of the file ``name`` the rule reads (a sidecar or
