@@ -152,15 +152,21 @@ def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
 MODEL_ATTRIBUTES = ("N", "groups", "g_a", "g_s")
 
 
+def not_elic_problem(name: str) -> str:
+    """The refusal of class ``name``, no subclass of :class:`ELIC`: :func:`check_backbone`'s
+    for a built model, :func:`~taco.models.registry.register_architecture`'s for a class."""
+    return (f"{name} is not a subclass of taco.models.ELIC: the codec, the trainer "
+            f"and the CLI take ELIC models ({docs_ref('models.md', 'Adding a backbone')})")
+
+
 def check_backbone(model: object) -> None:
     """TypeError naming ``model``'s class unless it is a :class:`ELIC` that has every one of
     :data:`MODEL_ATTRIBUTES` (naming those it lacks): :func:`build_model` calls it, so a
     backbone finds out when it is built, not at its first compress (``tiling_width`` reads N)."""
     name = type(model).__name__
-    guide = docs_ref("models.md", "Adding a backbone")
     if not isinstance(model, ELIC):
-        raise TypeError(f"{name} is not a subclass of taco.models.ELIC: the codec, the trainer "
-                        f"and the CLI take ELIC models ({guide})")
+        raise TypeError(not_elic_problem(name))
+    guide = docs_ref("models.md", "Adding a backbone")
     missing = [a for a in MODEL_ATTRIBUTES if not hasattr(model, a)]
     if missing:
         raise TypeError(f"{name} does not set {', '.join(f'self.{a}' for a in missing)}: a backbone "

@@ -223,12 +223,11 @@ def register_architecture(
     if not name or looks_like_path(name):
         raise TacoValueError(f"architecture name {name!r} must be a plain, non-empty name")
     if isinstance(build, type):
-        from .elic import ELIC  # imports torch: a backbone's class did
+        from .architecture import not_elic_problem  # imports torch: a backbone's class did
+        from .elic import ELIC
 
         if not issubclass(build, ELIC):
-            raise TypeError(f"{build.__name__} is not a subclass of taco.models.ELIC: the codec, "
-                            f"the trainer and the CLI take ELIC models "
-                            f"({docs_ref('models.md', 'Adding a backbone')})")
+            raise TypeError(not_elic_problem(build.__name__))
     if isinstance(build, type) and getattr(build, "uses_text", not textless) == textless:
         raise TacoValueError(f"{build.__name__}.uses_text is {build.uses_text}: register it "  # type: ignore[attr-defined]
                              f"with textless={not build.uses_text}")  # type: ignore[attr-defined]
