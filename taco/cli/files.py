@@ -437,7 +437,8 @@ def plan_outputs(
             # into a folder of the sources' own, outputs are named as beside them, those of
             # sources from elsewhere too: photo.taco's photo.png there is the original photo
             # (--force would have replaced it), whichever photo.taco is decoded into it
-            end = beside_suffix if any(same_folder(src.parent, o) for src in sources) else suffix
+            parents = {src.parent for src in sources}
+            end = beside_suffix if any(same_folder(parent, o) for parent in parents) else suffix
             dsts = [o / (src.stem + end) for src in sources]
             short = dsts
             dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + end), inputs_in)
