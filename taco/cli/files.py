@@ -194,8 +194,6 @@ class CaptionSource:
     captions.jsonl beside it."""
 
     def __init__(self, caption: str | None, captions_file: str | None) -> None:
-        if captions_file == "-" and not Path("-").exists():  # a file named - is read
-            raise CLIError(f"--captions -: {STDIN_NOT_READ}")
         self.caption = caption
         self.captions_file = captions_file
         self.lookup = _reading_captions(lambda: CaptionLookup(captions_file))
@@ -225,6 +223,8 @@ def _reading_captions(read: Callable[[], _T]) -> _T:
     try:
         return read()
     except OSError as exc:
+        if exc.filename == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
+            raise CLIError(f"--captions -: {STDIN_NOT_READ}") from None
         raise CLIError(f"{shown_path(exc.filename)}: cannot read captions ({exc.strerror})") from None
     except SidecarError as exc:
         raise SidecarUnreadable(str(exc)) from None
