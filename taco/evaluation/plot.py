@@ -523,9 +523,7 @@ def plot_results(
         raise OutputExists(existing)
     written: list[Path] = []
     for f in figures:
-        written += _draw_figure(f.base, f.ds, f.curves, f.refs, f.panels, f.ds_results, title)
-        if f.anchor:
-            written += _write_bd_table(f.base, f.ds, f.curves, f.panels, f.anchor, bootstrap, seed, f.left_out)
+        written += _draw_figure(f, title) + _write_bd_table(f, bootstrap, seed)
     return written
 
 
@@ -552,7 +550,8 @@ class _Figure:
     left_out: dict[str, str]
 
     def outputs(self) -> list[Path]:
-        """The files it writes (the BD table's: when it has an anchor)."""
+        """The files it writes: its PNG and SVG, then its BD table's ``.bdrate.md`` and
+        ``.bdrate.json`` when it has an anchor."""
         tables = [self.base.with_name(self.base.name + f".bdrate{s}") for s in (".md", ".json")]
         return [self.base.with_suffix(".png"), self.base.with_suffix(".svg"), *(tables if self.anchor else [])]
 
@@ -586,9 +585,9 @@ def find_anchor(anchor: str, ds: str, curves: Sequence[Curve]) -> str:
     raise TacoValueError(f"--anchor {anchor!r} is none of the curves on {ds}: {', '.join(sorted(set(labels)))}")
 
 
-def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceCurve],
-                 panels: list[str], ds_results: list[dict[str, Any]], title: str | None) -> list[Path]:
+def _draw_figure(f: _Figure, title: str | None) -> list[Path]:
     """One dataset's figure: a panel per metric, one legend below, saved as PNG and SVG."""
+    ds, curves, refs, panels, ds_results = f.ds, f.curves, f.refs, f.panels, f.ds_results
     import matplotlib
 
     matplotlib.use("Agg")
@@ -633,8 +632,8 @@ def _draw_figure(base: Path, ds: str, curves: list[Curve], refs: list[ReferenceC
     with plt.rc_context({"svg.fonttype": "none"}):  # keep text as text: searchable, editable
         fig.savefig(svg, format="svg")
     plt.close(fig)
-    return [write_bytes_atomic(base.with_suffix(".png"), png.getvalue()),
-            write_bytes_atomic(base.with_suffix(".svg"), svg.getvalue())]
+    png_path, svg_path = f.outputs()[:2]
+    return [write_bytes_atomic(png_path, png.getvalue()), write_bytes_atomic(svg_path, svg.getvalue())]
 
 
 def _literal(text: Any) -> Any:
@@ -704,27 +703,29 @@ def _log_bpp_axis(ax: Any) -> None:
 BD_METHOD = "pchip"
 
 
-def _write_bd_table(base: Path, ds: str, curves: list[Curve], panels: list[str],
-                    anchor: str, bootstrap: int, seed: int, left_out: dict[str, str]) -> list[Path]:
-    """``STEM.bdrate.md`` / ``.json``: every curve against ``anchor`` (a label of theirs); the
-    metrics ``left_out`` (metric -> why) are said under the table."""
-    kept = [c for c in curves if c.kind != "classic-matched"]
+def _write_bd_table(f: _Figure, bootstrap: int, seed: int) -> list[Path]:
+    """``STEM.bdrate.md`` / ``.json``: every curve of ``f`` against its anchor (a label of
+    theirs; none: no table); the metrics it leaves out (metric -> why) are said under the table."""
+    anchor, left_out = f.anchor, f.left_out
+    if not anchor:
+        return []
+    kept = [c for c in f.curves if c.kind != "classic-matched"]
     table_curves = {c.label: c.points for c in kept}
     images: dict[str, ImageCurve] = {}
     if bootstrap > 0:
         images = {c.label: ic for c in kept if (ic := image_curve(c)) is not None}
     boot = {"resamples": bootstrap, "confidence": 0.95, "seed": seed}
     try:
-        table = bd_table(table_curves, anchor, [m for m in panels if m in ("psnr", "ms_ssim", "lpips", "fid")],
+        table = bd_table(table_curves, anchor, [m for m in f.panels if m in ("psnr", "ms_ssim", "lpips", "fid")],
                          method=BD_METHOD, images=images, resamples=bootstrap, seed=seed)
     except ImportError as exc:  # the eval extra is not installed
         print(f"no BD-rate table: {exc}", file=sys.stderr)
         return []
-    md = base.with_name(base.name + ".bdrate.md")
+    md, json_path = f.outputs()[2:]
     notes = "".join(f"\n{m.upper()} left out: {why}\n" for m, why in left_out.items())
-    write_text_atomic(md, f"# BD-rate on {ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot, method=BD_METHOD) + notes)
+    write_text_atomic(md, f"# BD-rate on {f.ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot, method=BD_METHOD) + notes)
     extra = ({"bootstrap": {**boot, "method": "percentile bootstrap over the images, both curves "
                             "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
              if images else {}) | ({"left_out": left_out} if left_out else {})
-    return [md, write_json(md.with_suffix(".json"), {"anchor": anchor, "dataset": ds,
-                                                   "method": BD_METHOD, **extra, "table": table})]
+    return [md, write_json(json_path, {"anchor": anchor, "dataset": f.ds,
+                                       "method": BD_METHOD, **extra, "table": table})]
