@@ -185,22 +185,6 @@ def run_config_values(run: Path) -> dict[str, Any]:
     return {}
 
 
-#: The suffixes of a config file (:func:`taco.train.config.read_config_file`).
-CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
-
-
-def check_no_config_in_overrides(overrides: list[str]) -> None:
-    """Refuse a config file given after ``--set`` (``taco train --set max_steps=1 smoke.yaml``):
-    --set takes every word after it, so the file is an override, and saying only "is not
-    key=value" leaves the reader to work out why."""
-    from .config import ConfigError
-
-    for item in overrides:
-        if "=" not in item and item.lower().endswith(CONFIG_SUFFIXES):
-            raise ConfigError(f"override {item!r} is not key=value (a config file? give it before "
-                              "--set: taco train CONFIG --set ...)")
-
-
 def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> TrainConfig:
     """Defaults <- config file <- --set items <- option flags, validated.
 
@@ -213,7 +197,6 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     what was taken or inferred so."""
     from .config import ConfigError, apply_overrides, config_from_dict, read_config_file
 
-    check_no_config_in_overrides(args.overrides)
     base = read_config_file(args.config) if args.config else {}
     given = _given_keys(args)
     run = resumed_run(args)

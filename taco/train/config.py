@@ -507,6 +507,9 @@ def syntax_error_text(path: Path, kind: str, error: Exception) -> str:
 #: 300 MB one was parsed for minutes in 1.4 GB before its first error.
 CONFIG_MAX_BYTES = 1 << 20
 
+#: The suffixes of a config file (:func:`read_config_file`), in any case.
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file, the suffix
@@ -530,6 +533,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     text = text.removeprefix("\ufeff")  # a byte-order mark: PowerShell 5.1 and old Notepad write one
     suffix = path.suffix.lower()  # up.YAML: suffixes are case-blind, as images' are
     kind = suffix[1:].upper()
+    if suffix not in CONFIG_SUFFIXES:
+        raise ConfigError(f"{path}: config files are .yaml, .yml, .json or .toml")
     try:
         if suffix == ".toml":
             try:
@@ -537,10 +542,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
             except ModuleNotFoundError:  # Python 3.10
                 import tomli as tomllib
             data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml", ".json"):
-            data = load_yaml(text) or {}
         else:
-            raise ConfigError(f"{path}: config files are .yaml, .yml, .json or .toml")
+            data = load_yaml(text) or {}
     except (AliasRefused, KeyGivenTwice) as e:
         raise ConfigError(f"{path}:{e}") from None
     except RecursionError:  # the parsers recurse once (or more) per level of [ or {
@@ -560,7 +563,10 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"override {item!r} is not key=value")
+            # a config file given after --set, which takes every word after it, is said as such
+            hint = (" (a config file? give it before --set: taco train CONFIG --set ...)"
+                    if not sep and item.lower().endswith(CONFIG_SUFFIXES) else "")
+            raise ConfigError(f"override {item!r} is not key=value{hint}")
         try:
             value = load_yaml(raw) if raw.strip() else None
         except KeyGivenTwice as e:  # {a: 1, a: 2}: not a string either
