@@ -904,19 +904,32 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       :func:`load_image`), gets a warning that its precision is 8 bits.
 
     Every warning is one line meant for a person, starting with ``source:`` when it is given
-    (the image's name; the command line's compress names the file itself).
+    (the image's name; the command line's compress names the file itself). The returned image
+    carries none of the ``info`` a warning was about (a profile ignored, ``source_bits``, an
+    ``nclx_profile`` looked at), so converting it again (:func:`image_to_tensor` does) says
+    nothing more; an ``RGB`` image with such info is returned as a copy without it.
     """
     mode = image.mode
     about = f"{shown_path(source)}: " if source else ""
+    said: list[str] = []  # the info keys warned about, which the returned image does not carry
     if image.info.get("source_bits") == 16 and mode in ("RGB", "RGBA"):
         _conversion_warning(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
                             "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning)
-    profile = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else None
+        said.append("source_bits")
+    profile, ignored = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else (None, False)
     converted = None if profile is None else _to_srgb(image, profile, about)
-    if converted is None and mode in ("RGB", "RGBA") and not image.info.get("icc_profile"):
+    if ignored or (profile is not None and converted is None):  # ignored, with a warning
+        said.append("icc_profile")
+    if (converted is None and mode in ("RGB", "RGBA")
+            and ("icc_profile" in said or not image.info.get("icc_profile"))):
         converted = _nclx_to_srgb(image, about)
+        if converted is None and "nclx_profile" in image.info:  # sRGB, or warned about
+            said.append("nclx_profile")
     if converted is not None:
+        for key in said:
+            converted.info.pop(key, None)
         return converted, mode
+    image = _without_info(image, said)
     if mode == "RGB":
         return image, mode
     alpha = _has_alpha(image)
@@ -975,13 +988,25 @@ def _alpha_matters(image: Image.Image) -> bool:
     return bool(isinstance(low, int) and low < 255)
 
 
-def _colour_profile(image: Image.Image, about: str) -> Any:
+def _without_info(image: Image.Image, keys: list[str]) -> Image.Image:
+    """``image`` itself when its ``info`` has none of ``keys``, else a copy without them (the
+    caller's image is never changed)."""
+    if not any(key in image.info for key in keys):
+        return image
+    copy = image.copy()
+    for key in keys:
+        copy.info.pop(key, None)
+    return copy
+
+
+def _colour_profile(image: Image.Image, about: str) -> tuple[Any, bool]:
     """The image's ICC profile (an ``ImageCms.ImageCmsProfile``) when colours must be converted
-    from it: an RGB profile that is not sRGB (RGB modes), a CMYK profile (CMYK). None otherwise;
-    a profile that cannot be read is ignored with a warning, as viewers ignore it."""
+    from it: an RGB profile that is not sRGB (RGB modes), a CMYK profile (CMYK); None otherwise.
+    The flag is True when a profile that cannot be read is ignored, with a warning, as viewers
+    ignore it."""
     icc = image.info.get("icc_profile")
     if not icc:
-        return None
+        return None, False
     from PIL import ImageCms
 
     try:
@@ -991,12 +1016,12 @@ def _colour_profile(image: Image.Image, about: str) -> Any:
     except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
         _conversion_warning(f"{about}its colour profile cannot be read and is ignored ({one_line(str(e), 200)})",
                             ImageConversionWarning)
-        return None
+        return None, True
     if image.mode == "CMYK":
-        return profile if space == "CMYK" else None
+        return (profile if space == "CMYK" else None), False
     if space != "RGB" or name.lower().startswith("srgb"):
-        return None
-    return profile
+        return None, False
+    return profile, False
 
 
 def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None:
