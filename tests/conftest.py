@@ -66,6 +66,22 @@ def seed0_bits_of_this_cpu_kind() -> None:
 
 
 @pytest.fixture()
+def cli_help(capsys, monkeypatch) -> Callable[[str], str]:
+    """``cli_help("compress")``: ``taco compress --help``'s text at 80 columns (``""``:
+    ``taco --help``'s), as printed."""
+    from taco.cli import main
+
+    def help_of(command: str) -> str:
+        monkeypatch.setenv("COLUMNS", "80")
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"] if command else ["--help"])
+        assert exit_.value.code == 0
+        return capsys.readouterr().out
+
+    return help_of
+
+
+@pytest.fixture()
 def registry_restored():
     """Leaves the architecture tables (ARCHITECTURES, TEXTLESS_ARCHITECTURES, BUILDERS,
     MODEL_CONFIGS) as they were after a test registers a backbone in process."""

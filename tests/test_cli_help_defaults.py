@@ -11,38 +11,31 @@ from taco.cli import main
 from taco.cli.demo import demo_lines
 
 
-def help_of(command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("COLUMNS", "80")
-    with pytest.raises(SystemExit):
-        main([command, "--help"])
-    return " ".join(capsys.readouterr().out.split())
-
-
-def test_evaluate_says_its_seed_and_threads_defaults(capsys, monkeypatch) -> None:
-    text = help_of("evaluate", capsys, monkeypatch)
+def test_evaluate_says_its_seed_and_threads_defaults(cli_help) -> None:
+    text = " ".join(cli_help("evaluate").split())
     assert "seed of the shuffled captions and the bootstraps (default: 0)" in text
     assert "1 is fastest on a busy machine; default: torch's own choice)" in text
     assert "coco30k (comma-separated; default: auto)" in text
 
 
-def test_plot_lists_its_metrics_and_reference_default(capsys, monkeypatch) -> None:
+def test_plot_lists_its_metrics_and_reference_default(cli_help) -> None:
     from taco.evaluation.plot import PANELS
 
-    text = help_of("plot", capsys, monkeypatch)
+    text = " ".join(cli_help("plot").split())
     assert f"panels, comma-separated, of {', '.join(PANELS)} (default: all)" in text
     assert "coco30k (comma-separated; default: auto)" in text
 
 
 @pytest.mark.parametrize(("command", "torchrun"), [("train", True), ("evaluate", True),
                                                    ("caption", False), ("bench", False)])
-def test_device_mentions_torchrun_only_where_it_runs(command, torchrun, capsys, monkeypatch) -> None:
-    text = help_of(command, capsys, monkeypatch)
+def test_device_mentions_torchrun_only_where_it_runs(command, torchrun, cli_help) -> None:
+    text = " ".join(cli_help(command).split())
     assert "this process's GPU when torch sees one" in text
     assert ("under torchrun each rank's own" in text) == torchrun
 
 
-def test_demo_says_its_caption_is_for_the_sample_too(capsys, monkeypatch) -> None:
-    text = help_of("demo", capsys, monkeypatch)
+def test_demo_says_its_caption_is_for_the_sample_too(cli_help) -> None:
+    text = " ".join(cli_help("demo").split())
     assert "--caption CAPTION caption, for the sample or --image (default: the sample's own;" in text
 
 

@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from taco.cli import build_parser, main
-
-
-def help_of(command: str, capsys: pytest.CaptureFixture[str]) -> str:
-    with pytest.raises(SystemExit):
-        main([command, "--help"])
-    return " ".join(capsys.readouterr().out.split())
+from taco.cli import build_parser
 
 
 @pytest.mark.parametrize("flag", ["--captions", "--captions-file"])
@@ -26,7 +22,7 @@ def test_evaluate_takes_captions_as_compress_does(flag: str) -> None:
     ("caption", ["-o NAME, --output NAME", "--batch-size N", "--max-new-tokens N", "--limit N"]),
     ("import-checkpoint", ["--model-id NAME"]),
 ])
-def test_metavars_are_short(command: str, shown: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    text = help_of(command, capsys)
+def test_metavars_are_short(command: str, shown: list[str], cli_help: Callable[[str], str]) -> None:
+    text = " ".join(cli_help(command).split())
     assert [s for s in shown if s not in text] == []
     assert "MAX_NEW_TOKENS" not in text and "BATCH_SIZE" not in text and "MODEL_ID" not in text
