@@ -150,19 +150,21 @@ def image_file_problem(path: Path) -> str | None:
 def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU, the one way taco reads a torch pickle
     (an authors' checkpoint, a text encoder's ``pytorch_model.bin``): a ``.taco`` file or an
-    image is named as one (:func:`image_file_problem`) and its zip records are checked
-    (:func:`taco.fileobjects.zip_inflation_problem`) first. A file that cannot be read is a
-    ValueError saying why in one line (:func:`torch_load_problem`; for a text file, such as a Git
-    LFS pointer, :func:`taco.filekinds.text_file_problem`), for the caller to put into its own
-    error class naming the file."""
-    # (the zip check before torch inflates a compressed record whole)
-    problem = image_file_problem(path) or zip_inflation_problem(path)
+    image is named as one (:func:`image_file_problem`, once torch.load has failed on it) and its
+    zip records are checked (:func:`taco.fileobjects.zip_inflation_problem`) first. A file that
+    cannot be read is a ValueError saying why in one line (:func:`torch_load_problem`; for a text
+    file, such as a Git LFS pointer, :func:`taco.filekinds.text_file_problem`), for the caller to
+    put into its own error class naming the file."""
+    # (the zip check before torch inflates a compressed record whole; an image or a .taco file
+    # never starts as a zip, so it is named after the load fails, as a text file is)
+    problem = zip_inflation_problem(path)
     if problem:
         raise ValueError(problem)
     try:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
-        raise ValueError(text_file_problem(path) or torch_load_problem(exc)) from None
+        raise ValueError(image_file_problem(path) or text_file_problem(path)
+                         or torch_load_problem(exc)) from None
 
 
 def _indexed_files(index_file: Path) -> list[str]:
