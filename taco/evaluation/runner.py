@@ -30,7 +30,7 @@ from ..distributed import DistEnv
 from ..errors import TacoError
 from ..progress import progress_bar
 
-__all__ = ["FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
+__all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
 
 
 class ResultsFileError(TacoError, RuntimeError):
@@ -107,6 +107,10 @@ def barrier(env: DistEnv) -> None:
 # --------------------------------------------------------------------------- CSV
 
 
+#: The largest results CSV taco reads, in bytes. A row takes some 250 bytes (400 with a long
+#: caption): 40,000 images x 30 settings come to about 500 MB; a larger file is refused before
+#: it is read (its rows take some six times its size in memory: 87 MB, 0.55 GB).
+RESULTS_CSV_MAX_BYTES = 2**30
 #: How much of a results CSV :func:`_repair_tail` reads at a time, from its end.
 _TAIL_STEP = 1 << 16
 
@@ -131,19 +135,28 @@ def _repair_tail(path: Path) -> None:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    """Complete rows of a results CSV. Every row the writer ends ends with a newline: a last line
-    without one was cut by a crash (even inside its last field, where it still has every column)
-    and is ignored, as :func:`_repair_tail` cuts it before the next append. A CSV that cannot be
-    read is an :class:`UnreadableResultsCSV`."""
+    """Complete rows of a results CSV, read row by row. Every row the writer ends ends with a
+    newline: a last line without one was cut by a crash (even inside its last field, where it
+    still has every column) and is ignored, as :func:`_repair_tail` cuts it before the next
+    append. A CSV over :data:`RESULTS_CSV_MAX_BYTES` (left unread) or that cannot be read is an
+    :class:`UnreadableResultsCSV`."""
     if not path.is_file():
         return []
     try:
         with path.open(newline="", encoding="utf-8") as f:
-            text = f.read()
-        if not text.endswith("\n"):
-            text = text[: text.rfind("\n") + 1]
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        return [r for r in reader if None not in r.values() and None not in r]
+            size = os.fstat(f.fileno()).st_size
+            if size > RESULTS_CSV_MAX_BYTES:
+                raise UnreadableResultsCSV(f"{path}: not read: {size:,} bytes, over the "
+                                           f"{RESULTS_CSV_MAX_BYTES:,} taco reads of a results CSV")
+            cut = size > 0 and os.pread(f.fileno(), 1, size - 1) != b"\n"
+            rows, complete = [], False
+            for r in csv.DictReader(f):
+                complete = None not in r.values() and None not in r
+                if complete:
+                    rows.append(r)
+        if cut and complete:
+            rows.pop()
+        return rows
     except (UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable_csv(path, exc) from None
 
