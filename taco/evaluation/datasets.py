@@ -279,12 +279,14 @@ def _not_a_dataset(path: Path) -> str:
 
 
 def _folder(
-    root: Path, kind: str, name: str, crop: int | None, limit: int | None, captions_file: str | None
+    root: Path, kind: str, name: str | None, crop: int | None, limit: int | None, captions_file: str | None
 ) -> EvalDataset:
+    """The dataset of the folder ``root``, named ``name`` (None: after the folder itself)."""
     if root.is_file():
         raise DatasetError(_not_a_dataset(root))
-    if not root.is_dir():
+    if not root.is_dir():  # checked before resolve(), which raises RuntimeError on a symlink loop
         raise DatasetError(f"{root}: no such folder")
+    name = name or _slug(root.resolve().name)
     named = None if captions_file is None else _captions_path(root, captions_file)
     if named is not None and not named.is_file():
         raise DatasetError(f"captions file -: {STDIN_NOT_READ}" if captions_file == "-"
@@ -347,8 +349,7 @@ def open_dataset(
         return _folder(SAMPLES_DIR, kind, "samples", eff_crop, limit, captions_file)
     root = Path(rest).expanduser()
     if kind in ("folder", "kodak", "clic"):
-        name = kind if kind != "folder" else _slug(root.resolve().name)
-        return _folder(root, kind, name, eff_crop, limit, captions_file)
+        return _folder(root, kind, None if kind == "folder" else kind, eff_crop, limit, captions_file)
 
     if official:
         return _coco30k_official(root, eff_crop, limit, captions_file or FOLDER_CAPTIONS)
