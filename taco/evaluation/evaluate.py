@@ -819,22 +819,21 @@ def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
     Two datasets whose folders would be one (``A/photos`` and ``B/photos``: both ``OUT/photos``)
     are an EvaluationError here; found later, the second's resume was refused after the whole
     first dataset had run, and its results went unreported."""
-    opened: list[tuple[str, EvalDataset, Path]] = []
+    seen: dict[Path, tuple[str, EvalDataset]] = {}  # output folder -> the spec and dataset there
     for spec in cfg.datasets:
         dataset = open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
                                coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit)
         out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
-        for first, other, other_dir in opened:
-            if other_dir != out_dir:
-                continue
+        if out_dir in seen:
+            first, other = seen[out_dir]
             if (other.kind, other.root.resolve()) == (dataset.kind, dataset.root.resolve()):
                 raise EvaluationError(f"dataset {spec} is given twice (as {first} and {spec}): give it once")
             raise EvaluationError(
                 f"datasets {first} and {spec} would share the output folder {shown_path(out_dir)} "
                 f"(both are named {dataset.name!r}): evaluate them in separate calls, each with its "
                 "own --output")
-        opened.append((spec, dataset, out_dir))
-    return opened
+        seen[out_dir] = (spec, dataset)
+    return [(spec, dataset, out_dir) for out_dir, (spec, dataset) in seen.items()]
 
 
 def _open_target(cfg: EvalConfig, spec: str, dataset: EvalDataset, out_dir: Path, device: str,
