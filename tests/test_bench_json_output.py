@@ -11,11 +11,8 @@ from taco import cli
 from taco.bench import latency
 
 
-def _bench(argv, monkeypatch):
-    # through the real CLI parser, whether or not taco.cli lists taco.bench.cli yet
-    if "taco.bench.cli" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "taco.bench.cli"))
-    return cli.main(["bench", *argv])
+def _bench(argv):
+    return cli.main(["bench", *argv])  # through the real CLI parser
 
 
 @pytest.fixture
@@ -24,28 +21,27 @@ def no_bench(monkeypatch):
     monkeypatch.setattr(latency, "run_bench", lambda *a, **k: pytest.fail("the bench ran"))
 
 
-def _refused(argv, monkeypatch, capsys) -> str:
-    assert _bench(["--quick", "--device", "cpu", *argv], monkeypatch) == 2
+def _refused(argv, capsys) -> str:
+    assert _bench(["--quick", "--device", "cpu", *argv]) == 2
     return capsys.readouterr().err.strip().splitlines()[-1]
 
 
-def test_a_file_where_the_folder_should_be_is_refused_before_the_bench(tmp_path, monkeypatch, capsys,
-                                                                        no_bench):
+def test_a_file_where_the_folder_should_be_is_refused_before_the_bench(tmp_path, capsys, no_bench):
     (tmp_path / "a.taco").write_bytes(b"x")
-    err = _refused(["--json", str(tmp_path / "a.taco" / "x.json")], monkeypatch, capsys)
+    err = _refused(["--json", str(tmp_path / "a.taco" / "x.json")], capsys)
     assert "a.taco is not a folder" in err
 
 
-def test_an_existing_file_is_refused_without_force(tmp_path, monkeypatch, capsys, no_bench):
+def test_an_existing_file_is_refused_without_force(tmp_path, capsys, no_bench):
     out = tmp_path / "existing.json"
     out.write_text("{}")
-    err = _refused(["--json", str(out)], monkeypatch, capsys)
+    err = _refused(["--json", str(out)], capsys)
     assert "existing.json exists; pass --force" in err
     assert out.read_text() == "{}"
 
 
-def test_a_folder_is_refused(tmp_path, monkeypatch, capsys, no_bench):
-    err = _refused(["--json", str(tmp_path)], monkeypatch, capsys)
+def test_a_folder_is_refused(tmp_path, capsys, no_bench):
+    err = _refused(["--json", str(tmp_path)], capsys)
     assert "is a folder" in err
 
 
@@ -54,5 +50,5 @@ def test_force_replaces_an_existing_file(tmp_path, monkeypatch, capsys):
     out.write_text("{}")
     monkeypatch.setattr(latency, "run_bench", lambda *a, **k: {"results": []})
     monkeypatch.setattr("taco.bench.report.format_table", lambda result: "table")
-    assert _bench(["--quick", "--device", "cpu", "-f", "--json", str(out)], monkeypatch) == 0
+    assert _bench(["--quick", "--device", "cpu", "-f", "--json", str(out)]) == 0
     assert json.loads(out.read_text()) == {"results": []}
