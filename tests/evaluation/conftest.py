@@ -213,18 +213,25 @@ def stub_captioner() -> type[StubCaptioner]:
 
 
 @pytest.fixture
-def main_without_captioner(monkeypatch):
-    """``taco.cli.main`` with the evaluation commands, where loading a captioner fails the test
-    (``taco caption`` must have refused, or finished, before it)."""
+def eval_main(monkeypatch):
+    """``taco.cli.main`` with the evaluation commands alone (taco.evaluation.cli)."""
     import taco.cli
+
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    return taco.cli.main
+
+
+@pytest.fixture
+def main_without_captioner(eval_main, monkeypatch):
+    """:func:`eval_main`, where loading a captioner fails the test (``taco caption`` must have
+    refused, or finished, before it)."""
     from taco.evaluation import caption
 
     def no_captioner(*args: object, **kwargs: object) -> None:
         pytest.fail("a captioner was loaded")
 
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
     monkeypatch.setattr(caption, "Captioner", no_captioner)
-    return taco.cli.main
+    return eval_main
 
 
 @pytest.fixture(scope="module")

@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-import taco.cli
 from taco.evaluation import evaluate
 
 
 @pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+def main_without_model(eval_main, monkeypatch):
+    """:func:`eval_main`, where loading a model fails the test: the refusals come before."""
 
     def no_model(*args, **kwargs):
         raise AssertionError("a model was loaded")
 
     monkeypatch.setattr(evaluate, "load_model", no_model)
-    return taco.cli.main
+    return eval_main
 
 
 def _argv(out, *datasets):
@@ -27,10 +26,10 @@ def _argv(out, *datasets):
             "--cmmd-clip", "off", "--no-plot", "--quiet"]
 
 
-def test_two_folders_of_one_name_are_refused_up_front(taco_main, folder_factory, tmp_path, capsys):
+def test_two_folders_of_one_name_are_refused_up_front(main_without_model, folder_factory, tmp_path, capsys):
     a, b = folder_factory(tmp_path / "A" / "photos"), folder_factory(tmp_path / "B" / "photos")
     out = tmp_path / "sameo"
-    assert taco_main(_argv(out, a, b)) == 2
+    assert main_without_model(_argv(out, a, b)) == 2
     captured = capsys.readouterr()
     assert captured.err.strip().splitlines() == [
         f"taco evaluate: error: datasets {a} and {b} would share the output folder {out / 'photos'} "
@@ -38,11 +37,11 @@ def test_two_folders_of_one_name_are_refused_up_front(taco_main, folder_factory,
     assert not out.exists()
 
 
-def test_one_folder_given_twice_is_refused(taco_main, folder_factory, tmp_path, capsys):
+def test_one_folder_given_twice_is_refused(main_without_model, folder_factory, tmp_path, capsys):
     a = folder_factory(tmp_path / "photos")
     out = tmp_path / "out"
     again = f"{tmp_path}/./photos"
-    assert taco_main(_argv(out, a, again)) == 2
+    assert main_without_model(_argv(out, a, again)) == 2
     assert capsys.readouterr().err.strip() == (
         f"taco evaluate: error: dataset {again} is given twice (as {a} and {again}): give it once")
     assert not out.exists()

@@ -10,32 +10,24 @@ import sys
 
 import pytest
 
-import taco.cli
-
 OFA = {"kodim01.png": "a brick building with red doors and windows"}
 
 
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
-
-
 @pytest.mark.parametrize("where", ["file", "--images"])
-def test_dash_is_refused_naming_dev_stdin(taco_main, tmp_path, monkeypatch, capsys, where):
+def test_dash_is_refused_naming_dev_stdin(eval_main, tmp_path, monkeypatch, capsys, where):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ofa.json").write_text(json.dumps(OFA))
     argv = ["-", "-o", "ic.jsonl"] if where == "file" else ["ofa.json", "--images", "-", "-o", "ic.jsonl"]
-    assert taco_main(["import-captions", *argv]) == 2
+    assert eval_main(["import-captions", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.endswith("`-` (standard input) is not read here; use /dev/stdin")
     assert not (tmp_path / "ic.jsonl").exists()
 
 
-def test_a_file_named_dash_is_read(taco_main, tmp_path, monkeypatch):
+def test_a_file_named_dash_is_read(eval_main, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "-").write_text(json.dumps(OFA))
-    assert taco_main(["import-captions", "-", "-o", "ic.jsonl"]) == 0
+    assert eval_main(["import-captions", "-", "-o", "ic.jsonl"]) == 0
     assert json.loads((tmp_path / "ic.jsonl").read_text())["image"] == "kodim01.png"
 
 
