@@ -106,7 +106,7 @@ def load_results(
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*.json") if not f.name.startswith("."))
+            files += _json_files(p)
         elif p.is_file():
             files.append(p)
         else:
@@ -123,6 +123,24 @@ def load_results(
             data["_path"] = str(f)
             results.append(data)
     return results
+
+
+def _json_files(folder: Path) -> list[Path]:
+    """The ``*.json`` files in ``folder`` and below (not hidden ones), sorted. An entry of that
+    name that is no regular file (a FIFO, which open() would wait on forever; a socket; a
+    symbolic link to nothing or to itself) is skipped with a warning naming it, as a JSON that is
+    not a result is skipped."""
+    files = []
+    for f in sorted(f for f in folder.rglob("*.json") if not f.name.startswith(".")):
+        try:
+            regular = f.is_file()  # follows a link; False for a FIFO, a socket, a loop, a dangling link
+        except OSError:
+            regular = False
+        if regular:
+            files.append(f)
+        else:
+            warn_at_caller(f"{shown_path(f)} skipped: not a regular file", TacoWarning)
+    return files
 
 
 def _did_you_mean(missing: Path) -> str:
