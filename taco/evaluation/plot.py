@@ -539,9 +539,10 @@ def plot_results(
     existing = [p for f in figures for p in f.outputs() if p.exists()]
     if existing and not overwrite:
         raise OutputExists(existing)
+    tables = [_bd_table(f, bootstrap, seed) for f in figures]  # CSVs that cannot be read: nothing written
     written: list[Path] = []
-    for f in figures:
-        written += _draw_figure(f, title) + _write_bd_table(f, bootstrap, seed)
+    for f, table in zip(figures, tables, strict=True):
+        written += _draw_figure(f, title) + _write_bd_table(f, table)
     return written
 
 
@@ -721,29 +722,50 @@ def _log_bpp_axis(ax: Any) -> None:
 BD_METHOD = "pchip"
 
 
-def _write_bd_table(f: _Figure, bootstrap: int, seed: int) -> list[Path]:
-    """``STEM.bdrate.md`` / ``.json``: every curve of ``f`` against its anchor (a label of
-    theirs; none: no table); the metrics it leaves out (metric -> why) are said under the table."""
-    anchor, left_out = f.anchor, f.left_out
-    if not anchor:
-        return []
+@dataclass
+class _BDTable:
+    """One figure's BD table, computed before any file is written: the rows of
+    :func:`taco.evaluation.bdrate.bd_table`, the bootstrap's settings, and whether its
+    intervals came from the images (the runs' CSVs were read)."""
+
+    table: dict[str, Any]
+    bootstrap: dict[str, Any]
+    from_images: bool
+
+
+def _bd_table(f: _Figure, bootstrap: int, seed: int) -> _BDTable | None:
+    """Every curve of ``f`` against its anchor (a label of theirs), with ``bootstrap`` intervals
+    from the runs' CSVs; None without an anchor or without the eval extra. A CSV that cannot be
+    read is an :class:`~taco.evaluation.runner.UnreadableResultsCSV` here, before
+    :func:`plot_results` writes anything."""
+    if not f.anchor:
+        return None
     kept = [c for c in f.curves if c.kind != "classic-matched"]
-    table_curves = {c.label: c.points for c in kept}
     images: dict[str, ImageCurve] = {}
     if bootstrap > 0:
         images = {c.label: ic for c in kept if (ic := image_curve(c)) is not None}
-    boot = {"resamples": bootstrap, "confidence": 0.95, "seed": seed}
     try:
-        table = bd_table(table_curves, anchor, [m for m in f.panels if m in ("psnr", "ms_ssim", "lpips", "fid")],
+        table = bd_table({c.label: c.points for c in kept}, f.anchor,
+                         [m for m in f.panels if m in ("psnr", "ms_ssim", "lpips", "fid")],
                          method=BD_METHOD, images=images, resamples=bootstrap, seed=seed)
     except ImportError as exc:  # the eval extra is not installed
         print(f"no BD-rate table: {exc}", file=sys.stderr)
+        return None
+    return _BDTable(table, {"resamples": bootstrap, "confidence": 0.95, "seed": seed}, bool(images))
+
+
+def _write_bd_table(f: _Figure, bd: _BDTable | None) -> list[Path]:
+    """``STEM.bdrate.md`` / ``.json`` of ``f``'s table (none: nothing written); the metrics it
+    leaves out (metric -> why) are said under the table."""
+    if bd is None or not f.anchor:
         return []
+    anchor, left_out, boot = f.anchor, f.left_out, bd.bootstrap
     md, json_path = f.outputs()[2:]
     notes = "".join(f"\n{m.upper()} left out: {why}\n" for m, why in left_out.items())
-    write_text_atomic(md, f"# BD-rate on {f.ds}\n\n" + format_bd_table(table, anchor, bootstrap=boot, method=BD_METHOD) + notes)
+    write_text_atomic(md, f"# BD-rate on {f.ds}\n\n" + format_bd_table(bd.table, anchor, bootstrap=boot, method=BD_METHOD)
+                      + notes)
     extra = ({"bootstrap": {**boot, "method": "percentile bootstrap over the images, both curves "
                             "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
-             if images else {}) | ({"left_out": left_out} if left_out else {})
+             if bd.from_images else {}) | ({"left_out": left_out} if left_out else {})
     return [md, write_json(json_path, {"anchor": anchor, "dataset": f.ds,
-                                       "method": BD_METHOD, **extra, "table": table})]
+                                       "method": BD_METHOD, **extra, "table": bd.table})]
