@@ -12,7 +12,7 @@ twice, are refused (:class:`ConfigLoader`).
 from __future__ import annotations
 
 import dataclasses
-import json
+import datetime
 import math
 import re
 import types
@@ -27,7 +27,7 @@ from ..bitstream.container import model_id_problem
 from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
-from ..messages import did_you_mean
+from ..messages import did_you_mean, one_line
 from ..models.config import check_qualities
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPUTS
 
@@ -43,6 +43,16 @@ TEXT_MODEL_KEYS = ("text_injection", "injector_at", "heads", "residual", "use_ma
 
 class ConfigError(TacoError, ValueError):
     """A training configuration is malformed: unknown key, wrong type or impossible value."""
+
+
+#: The most characters of a value that a :class:`ConfigError` shows (a 900 kB ``model`` was
+#: echoed whole, in one line).
+SHOWN_VALUE_CHARS = 200
+
+
+def shown(value: Any, limit: int = SHOWN_VALUE_CHARS) -> str:
+    """``repr(value)`` as a config error shows it: one line, cut to ``limit`` characters."""
+    return one_line(repr(value), limit)
 
 
 @dataclass
@@ -173,15 +183,15 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         """Check values (types were checked when parsing). Returns self."""
         if self.preset not in PRESETS:
-            raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+            raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {shown(self.preset)}")
         if self.data.kind not in ("folder", "coco"):
-            raise ConfigError(f"data.kind must be 'folder' or 'coco', got {self.data.kind!r}")
+            raise ConfigError(f"data.kind must be 'folder' or 'coco', got {shown(self.data.kind)}")
         if self.data.kind == "coco" and not self.data.captions:
             raise ConfigError("data.kind=coco needs data.captions (captions_train2014.json)")
         if self.data.small_images not in SMALL_IMAGES:
-            raise ConfigError(f"data.small_images must be 'drop' or 'upscale', got {self.data.small_images!r}")
+            raise ConfigError(f"data.small_images must be 'drop' or 'upscale', got {shown(self.data.small_images)}")
         if self.lpips_input not in LPIPS_INPUTS:
-            raise ConfigError(f"lpips_input must be 'standard' or 'official', got {self.lpips_input!r}")
+            raise ConfigError(f"lpips_input must be 'standard' or 'official', got {shown(self.lpips_input)}")
         if self.qualities is not None:
             if "qualities" in self.model_overrides:
                 raise ConfigError("give qualities or model_overrides.qualities, not both")
@@ -191,7 +201,7 @@ class TrainConfig:
                 raise ConfigError(f"qualities: {e}") from None
         if self.model_id is not None and (problem := model_id_problem(self.model_id)):
             # checked as the first checkpoint checks it, not ckpt_interval steps later there
-            raise ConfigError(f"model_id {self.model_id!r:.100}: {problem}")
+            raise ConfigError(f"model_id {shown(self.model_id, 100)}: {problem}")
         if self.text_encoder is not None and self.preset == "elic":
             raise ConfigError("preset elic trains ELIC, which takes no text encoder")
         self._check_model_fits_preset()
@@ -222,7 +232,7 @@ class TrainConfig:
         if self.val.crop % 64:
             raise ConfigError(f"val.crop must be a multiple of 64, got {self.val.crop}")
         if sorted(self.lr_milestones) != self.lr_milestones:
-            raise ConfigError(f"lr_milestones must be increasing, got {self.lr_milestones}")
+            raise ConfigError(f"lr_milestones must be increasing, got {shown(self.lr_milestones)}")
         return self
 
     def _check_model_fits_preset(self) -> None:
@@ -246,21 +256,21 @@ class TrainConfig:
                      and arch != "taco" and (textless or k != "text_encoder")]
         if text_keys:
             flag = " (--text-injection)" if "text_injection" in text_keys else ""
-            what = "reads no text" if textless else f"is no TACO model (architecture {arch!r})"
+            what = "reads no text" if textless else f"is no TACO model (architecture {shown(arch)})"
             raise ConfigError(
-                f"model_overrides.{text_keys[0]}{flag}: model {name!r} {what}; text options "
+                f"model_overrides.{text_keys[0]}{flag}: model {shown(name)} {what}; text options "
                 "apply to TACO models (e.g. taco-minilm-small, preset taco)"
             )
         if not textless and self.preset == "elic":
             encoder = self.model_overrides.get("text_encoder") or known.text_encoder or {}
             encoder = encoder.get("name") if isinstance(encoder, dict) else encoder
             raise ConfigError(
-                f"preset 'elic' cannot train the {arch} model {name!r}: it reads text (text "
-                f"encoder {encoder!r}): train it with --set preset=taco")
+                f"preset 'elic' cannot train the {arch} model {shown(name)}: it reads text (text "
+                f"encoder {shown(encoder)}): train it with --set preset=taco")
         if not textless and arch != "taco" and self.preset == "taco-frozen-base":
             raise ConfigError(
                 f"preset 'taco-frozen-base' (--freeze-base) trains TACO's text adapter "
-                f"(g_a.adapter.*), which model {name!r} (architecture {arch!r}) lacks: use "
+                f"(g_a.adapter.*), which model {shown(name)} (architecture {shown(arch)}) lacks: use "
                 f"preset taco")
         if not textless:
             return
@@ -276,8 +286,8 @@ class TrainConfig:
                 and all(getattr(c, k) == getattr(known, k) for k in widths)]
             taco = f"a TACO model of its width (--set model={' or model='.join(fits)})" if fits else "a TACO model"
             raise ConfigError(
-                f"preset {self.preset!r}{flag} trains a TACO model's text modules, but model "
-                f"{name!r} reads no text: train it with --set preset=elic"
+                f"preset {shown(self.preset)}{flag} trains a TACO model's text modules, but model "
+                f"{shown(name)} reads no text: train it with --set preset=elic"
                 f"{' (without --freeze-base)' if frozen else ''}, or train {taco}"
             )
 
@@ -291,10 +301,10 @@ def unknown_model_text(name: str) -> str:
     from ..models.registry import PRETRAINED, plugin_hint
 
     if name in PRETRAINED:
-        return (f"model {name!r} is a trained model, not an architecture: --init-from {name} "
+        return (f"model {shown(name)} is a trained model, not an architecture: --init-from {name} "
                 "(without model) starts from its weights and trains its architecture")
     models = sorted(MODEL_CONFIGS)
-    return (f"unknown model {name!r}{did_you_mean(name, models)}; models: {', '.join(models)}; "
+    return (f"unknown model {shown(name)}{did_you_mean(name, models)}; models: {', '.join(models)}; "
             f"{plugin_hint()}")
 
 
@@ -336,11 +346,11 @@ def parse_duration(text: str | float, key: str = "duration") -> float:
         parts = _DURATION.findall(value)
         if not parts or _DURATION.sub("", value).strip():
             raise ConfigError(
-                f"{key} must be a duration like 8m, 90s, 1h30m or seconds, got {text!r}"
+                f"{key} must be a duration like 8m, 90s, 1h30m or seconds, got {shown(text)}"
             ) from None
         seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if not (math.isfinite(seconds) and seconds > 0):
-        raise ConfigError(f"{key} must be a positive duration, got {text!r}")
+        raise ConfigError(f"{key} must be a positive duration, got {shown(text)}")
     return seconds
 
 
@@ -388,7 +398,7 @@ def _coerce(value: Any, annotation: Any) -> Any:
 def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
     """Instantiate dataclass ``cls`` from a mapping, refusing unknown keys and wrong types."""
     if not isinstance(values, dict):
-        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping, got {values!r}")
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping, got {shown(values)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
@@ -396,7 +406,7 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
         if key not in fields:
             hint = did_you_mean(str(key), fields, prefix=prefix)
             raise ConfigError(
-                f"unknown config key {prefix + str(key)!r}{hint}; known: {', '.join(sorted(fields))}"
+                f"unknown config key {shown(prefix + str(key))}{hint}; known: {', '.join(sorted(fields))}"
             )
         annotation = hints[key]
         if dataclasses.is_dataclass(annotation):
@@ -405,7 +415,7 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
         value = _coerce(value, annotation)
         if not _type_ok(value, annotation):
             name = getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
-            raise ConfigError(f"{prefix}{key} must be {name}, got {value!r}")
+            raise ConfigError(f"{prefix}{key} must be {name}, got {shown(value)}")
         kwargs[key] = float(value) if annotation is float else value
     return cls(**kwargs)
 
@@ -437,13 +447,32 @@ class KeyGivenTwice(yaml.YAMLError):
     ``LINE:`` (1-based) and names the line of the first copy."""
 
     def __init__(self, key: Any, line: int, first: int) -> None:
-        super().__init__(f"{line}: key {key!r} given twice (first on line {first})")
+        super().__init__(f"{line}: key {shown(key)} given twice (first on line {first})")
         self.key, self.line, self.first = key, line, first
 
 
+class TagRefused(yaml.YAMLError):
+    """A ``!!binary``, ``!!timestamp`` or ``!!set`` value in a config, which
+    :class:`ConfigLoader` refuses (they load as bytes, dates and sets, which no config key
+    takes); the message starts ``LINE:COL:`` (1-based), as :class:`AliasRefused`'s."""
+
+    def __init__(self, tag: str, line: int, column: int) -> None:
+        super().__init__(f"{line}:{column}: YAML tag !!{tag} is not allowed in a config; write "
+                         "the value as plain text")
+        self.line, self.column = line, column
+
+
+def _refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    raise TagRefused(node.tag.rpartition(":")[2], node.start_mark.line + 1,
+                     node.start_mark.column + 1)
+
+
 class ConfigLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses anchors and aliases (:class:`AliasRefused`) and a key
-    given twice in one mapping (:class:`KeyGivenTwice`), as tomllib does.
+    """``yaml.SafeLoader`` that refuses anchors and aliases (:class:`AliasRefused`), a key
+    given twice in one mapping (:class:`KeyGivenTwice`), as tomllib does, and the tags
+    ``!!binary``, ``!!timestamp`` and ``!!set`` (:class:`TagRefused`). A bare date
+    (``out_dir: 2024-06-01``) is the string it reads as, not a ``datetime.date``: YAML 1.1's
+    implicit timestamps are not resolved.
 
     A config has no use for anchors and aliases, and they are a "billion laughs": ten nested
     aliases in 500 bytes load as shared references but expand to 10**10 values when the mapping
@@ -470,6 +499,13 @@ class ConfigLoader(yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise AliasRefused(event.start_mark.line + 1, event.start_mark.column + 1)
         return super().compose_node(parent, index)
+
+
+ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+for _tag in ("binary", "timestamp", "set"):
+    ConfigLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 
 
 def load_yaml(text: str) -> Any:
@@ -541,46 +577,75 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
                 import tomllib
             except ModuleNotFoundError:  # Python 3.10
                 import tomli as tomllib
-            data = tomllib.loads(text)
+            data = toml_dates_as_text(tomllib.loads(text))
         else:
             data = load_yaml(text) or {}
-    except (AliasRefused, KeyGivenTwice) as e:
+    except (AliasRefused, KeyGivenTwice, TagRefused) as e:
         raise ConfigError(f"{path}:{e}") from None
     except RecursionError:  # the parsers recurse once (or more) per level of [ or {
         raise ConfigError(f"{path}: not valid {kind}: nested too deeply") from None
     except (yaml.YAMLError, ValueError) as e:
-        if isinstance(e, ConfigError):
-            raise
+        if isinstance(e, ConfigError):  # a TOML date-time: toml_dates_as_text
+            raise ConfigError(f"{path}: {e}") from None
         raise ConfigError(syntax_error_text(path, kind, e)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping of keys to values")
     return data
 
 
+def toml_dates_as_text(value: Any, key: str = "") -> Any:
+    """TOML values with each local date (``out_dir = 2024-06-01``) as its text, ``"2024-06-01"``,
+    as YAML reads it (:class:`ConfigLoader`); a time or date-time, whose text Python does not
+    give back as written, is a :class:`ConfigError` naming its key."""
+    if isinstance(value, dict):
+        return {k: toml_dates_as_text(v, f"{key}{k}.") for k, v in value.items()}
+    if isinstance(value, list):
+        return [toml_dates_as_text(v, key) for v in value]
+    if isinstance(value, (datetime.datetime, datetime.time)):
+        raise ConfigError(f"{key.rstrip('.')}: a TOML date/time; quote it (\"{value.isoformat()}\")")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def plain_copy(value: Any, key: str = "") -> Any:
+    """A deep copy of config data (mappings, lists, strings, numbers, booleans, None); any other
+    value (bytes, a date, a set: none comes from :func:`read_config_file`, but a caller's mapping
+    may hold one) is a :class:`ConfigError` naming its key."""
+    if isinstance(value, dict):
+        return {str(k): plain_copy(v, f"{key}{k}.") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):  # a tuple: a pair of YAML's !!omap
+        return [plain_copy(v, key) for v in value]
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise ConfigError(f"{key.rstrip('.') or 'config'}: a {type(value).__name__} value, which no "
+                      "config key takes; write it as text")
+
+
 def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply ``key=value`` strings (dotted keys for nested sections, YAML values) to a copy."""
-    out = json.loads(json.dumps(values))  # deep copy of plain data
+    out = plain_copy(values)
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             # a config file given after --set, which takes every word after it, is said as such
             hint = (" (a config file? give it before --set: taco train CONFIG --set ...)"
                     if not sep and item.lower().endswith(CONFIG_SUFFIXES) else "")
-            raise ConfigError(f"override {item!r} is not key=value{hint}")
+            raise ConfigError(f"override {shown(item)} is not key=value{hint}")
         try:
             value = load_yaml(raw) if raw.strip() else None
         except KeyGivenTwice as e:  # {a: 1, a: 2}: not a string either
-            raise ConfigError(f"override {key.strip()!r}: key {e.key!r} given twice") from None
+            raise ConfigError(f"override {shown(key.strip())}: key {shown(e.key)} given twice") from None
         except yaml.YAMLError:  # aliases too: kept as the string given
             value = raw
         except RecursionError:
-            raise ConfigError(f"override {key.strip()!r}: nested too deeply") from None
+            raise ConfigError(f"override {shown(key.strip())}: nested too deeply") from None
         parts = key.strip().split(".")
         node = out
         for part in parts[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise ConfigError(f"override {key!r}: {part!r} is not a section")
+                raise ConfigError(f"override {shown(key)}: {shown(part)} is not a section")
             node = child
         node[parts[-1]] = value
     return out
@@ -616,7 +681,7 @@ def absolute_paths(values: dict[str, Any], cwd: str | Path | None = None) -> dic
     ``data.root`` (or its parent, for COCO).
     """
     base = Path.cwd() if cwd is None else Path(cwd)
-    out = json.loads(json.dumps(values))
+    out = plain_copy(values)
     for key in PATH_KEYS:
         *sections, name = key.split(".")
         node = out
