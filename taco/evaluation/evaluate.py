@@ -31,10 +31,11 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,7 @@ __all__ = [
     "format_comparison",
     "load_model",
     "run_evaluation",
+    "without_oversized",
 ]
 
 MODEL_COLUMNS = ("index", "image", "setting", "caption", "height", "width", "bytes", "bpp",
@@ -813,6 +815,38 @@ class _Target:
     dist: DistEnv
 
 
+def without_oversized(dataset: EvalDataset) -> EvalDataset:
+    """``dataset`` less the images a ``.taco`` file cannot hold (a side over
+    :data:`taco.bitstream.MAX_SIDE`, 32,768 px, read from their headers), so that every codec
+    skips them alike and the curves compare the same images; one
+    :class:`taco.data.SkippedImageWarning` names them, as the dataset names the files it drops
+    when it opens. One such image stopped the whole run, not naming it, before any other image
+    was coded. A cropped dataset codes crop x crop pixels of each image and is returned as is."""
+    from taco.bitstream import MAX_SIDE
+    from taco.data import CaptionedImages, SkippedImageWarning
+    from taco.images import upright_sizes
+
+    images = dataset.images
+    if dataset.crop is not None:
+        return dataset
+    over = {}
+    for r in images.records:
+        sizes = upright_sizes(images.root / r.file, images.max_pixels)  # none: unreadable, met on load
+        if sizes and max(sizes[0]) > MAX_SIDE:
+            over[r.file] = sizes[0]
+    if not over:
+        return dataset
+    shown = ", ".join(f"{shown_path(f)}: {w}x{h}" for f, (w, h) in list(over.items())[:3])
+    why = (f"{count(len(over), 'image')} over {MAX_SIDE:,} px a side, which a .taco file cannot hold "
+           f"({shown}{', ...' if len(over) > 3 else ''})")
+    kept = [r for r in images.records if r.file not in over]
+    if not kept:
+        raise EvaluationError(f"{shown_path(dataset.root)}: no image to evaluate: {why}")
+    warnings.warn(f"{shown_path(dataset.root)}: skipping {why}", SkippedImageWarning, stacklevel=2)
+    return replace(dataset, images=CaptionedImages(images.root, kept, images.transform, caption_index=0,
+                                                   max_pixels=images.max_pixels))
+
+
 def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
     """Each dataset spec of ``cfg``, its dataset and its output folder, before any model loads.
 
@@ -821,8 +855,8 @@ def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
     first dataset had run, and its results went unreported."""
     seen: dict[Path, tuple[str, EvalDataset]] = {}  # output folder -> the spec and dataset there
     for spec in cfg.datasets:
-        dataset = open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
-                               coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit)
+        dataset = without_oversized(open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
+                                                 coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit))
         out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
         if out_dir in seen:
             first, other = seen[out_dir]
