@@ -134,7 +134,8 @@ def test_the_cli_prints_every_taco_error_as_one_line():
 ERROR_ARGUMENTS = {"TacoFileUnreadable": ("x.taco", "is a directory, not a file", 21, "Is a directory"),
                    "TacoFileNotFound": ("x.taco", "file not found", 2, "No such file or directory"),
                    "ImageReadError": ("x.png", "file is empty (0 bytes)"),
-                   "JSONFileTooLarge": (70_000_000, 67_108_864)}
+                   "JSONFileTooLarge": (70_000_000, 67_108_864),
+                   "OutputExists": ([Path("rd.png"), Path("rd.svg")],)}
 
 
 @pytest.mark.parametrize(("module", "name"), DECLARED, ids=[f"{m}.{n}" for m, n in DECLARED])

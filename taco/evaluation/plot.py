@@ -553,6 +553,9 @@ class OutputExists(TacoError, FileExistsError):
         self.paths = list(paths)
         super().__init__(f"{some(self.paths)} exist{'s' if len(self.paths) == 1 else ''}")
 
+    def __reduce__(self) -> tuple[type[OutputExists], tuple[list[Path]]]:
+        return type(self), (self.paths,)  # rebuilt from its paths, as a worker's error is
+
 
 @dataclass
 class _Figure:
