@@ -28,6 +28,7 @@ from .jsonfiles import load_json
 from .messages import lone_surrogate
 
 __all__ = [
+    "CAPTIONS_FILE_MAX_BYTES",
     "CAPTIONS_LINE_MAX_CHARS",
     "FOLDER_CAPTIONS",
     "SIDECAR_MAX_CHARS",
@@ -61,6 +62,11 @@ SIDECAR_MAX_CHARS = 1_000_000
 #: newline not counted: a longer line is refused, read no further. As many as a sidecar may
 #: have: 100 captions of the longest kind. A 50 MB line read whole peaked at 763 MB.
 CAPTIONS_LINE_MAX_CHARS = SIDECAR_MAX_CHARS
+#: The most bytes of a captions file read (:func:`read_captions_file`): a larger one is refused
+#: before it is read, and a stream (a pipe) read no further. 1 GiB: COCO's 330,000 images with
+#: 5 captions each come to about 250 MB. A 197 MB file of 2,000,000 lines took 96 s and 1.5 GB
+#: in ``taco evaluate``.
+CAPTIONS_FILE_MAX_BYTES = 1 << 30
 #: The refusal of ``-`` given for a captions file that does not exist: the readers take a path
 #: (records are named by it), and ``/dev/stdin`` is one.
 STDIN_NOT_READ = "`-` (standard input) is not read here; use /dev/stdin"
@@ -98,6 +104,14 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 _BOM = "\ufeff"
 
 
+def _plain_name(name: str) -> bool:
+    """Whether ``name`` is one file name, no folder part (``photo.jpg``): no separator, no null
+    byte, not ``.`` or ``..`` or empty; a name :func:`image_name_problem` finds no problem with,
+    told without building a path (a captions file may list millions)."""
+    return (name not in ("", ".", "..") and "/" not in name and "\0" not in name
+            and os.sep not in name and (os.altsep is None or os.altsep not in name))
+
+
 def image_name_problem(name: str) -> str | None:
     """Why ``name``, an image as a captions file lists it, names no file inside the folder the
     file describes, in a few words; None when it does. The names are relative to that folder:
@@ -105,6 +119,8 @@ def image_name_problem(name: str) -> str | None:
     lead out of it (a captions file from someone else naming ``../../secret.png``, or a pipe
     beside the folder whose read would never end), an empty name or ``.`` names the folder
     itself, and a null byte no file."""
+    if _plain_name(name):
+        return None
     parts = PurePath(name).parts
     if "\0" in name:
         return "holds a null byte"
@@ -130,7 +146,9 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     :class:`CaptionsFileError` (a ``ValueError``) names the line of a malformed entry, of one
     over :data:`CAPTIONS_LINE_MAX_CHARS` characters (read no further), of bytes that are not
     UTF-8 text, or of a caption with a lone surrogate (a valid JSON ``\\ud800`` escape that is no
-    text: :func:`taco.messages.lone_surrogate`); a file that cannot be opened raises the ``OSError``.
+    text: :func:`taco.messages.lone_surrogate`), and a file over :data:`CAPTIONS_FILE_MAX_BYTES`
+    (refused unread; a stream, once it has read that many characters); a file that cannot be
+    opened raises the ``OSError``.
     """
     path = Path(path)
     captions: dict[str, list[str]] = {}  # insertion order = file order; repeated lines merge
@@ -138,10 +156,17 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     # Bytes that are not UTF-8 are read as lone surrogates (surrogateescape) and refused with the
     # line they are on: the strict decoder works in chunks and cannot say which line failed.
     # utf-8-sig drops a byte-order mark at the start of the file (Notepad writes one), only there.
+    too_big = (f"{path}: over {CAPTIONS_FILE_MAX_BYTES:,} bytes (1 GiB), more than a dataset's "
+               "captions take (COCO's 330,000 images, 5 captions each: about 250 MB)")
     with path.open(encoding="utf-8-sig", errors="surrogateescape") as f:
-        line_no = 0  # line by line (40 MB of blank lines as a list took 1.4 GB), each within a bound
+        if os.fstat(f.fileno()).st_size > CAPTIONS_FILE_MAX_BYTES:
+            raise CaptionsFileError(too_big)
+        line_no = read = 0  # line by line (40 MB of blank lines as a list took 1.4 GB), each within a bound
         while line := f.readline(CAPTIONS_LINE_MAX_CHARS + 1):
             line_no += 1
+            read += len(line)
+            if read > CAPTIONS_FILE_MAX_BYTES:  # a stream: no size to tell first
+                raise CaptionsFileError(too_big)
             if len(line) > CAPTIONS_LINE_MAX_CHARS and not line.endswith("\n"):
                 raise CaptionsFileError(
                     f"{path}:{line_no}: the line has over {CAPTIONS_LINE_MAX_CHARS:,} characters, "
@@ -280,18 +305,19 @@ class CaptionLookup:
         self._folder_files: dict[Path, CaptionsFile | None] = {}
         self._folder_tables: dict[Path, dict[str, tuple[str, ...]]] = {}
 
-    def find(self, folder: Path, name: str, *also: str) -> FoundCaptions | None:
+    def find(self, folder: Path, name: str, *also: str, sidecar: bool = True) -> FoundCaptions | None:
         """The captions of the image ``folder / name``, or None when it has none. ``name`` is how
         a captions file of ``folder`` lists it; ``also``: other names the named file may list it
-        by (``taco compress``: the path as given). With a named file, its captions or None."""
+        by (``taco compress``: the path as given). With a named file, its captions or None.
+        ``sidecar=False``: the image is not in the folder, so its sidecar is not looked for."""
         if self.captions_file is not None:
             for key in (name, *also):
                 if key in self._named:
                     return FoundCaptions(self._named[key], "named")
             return None
-        sidecar = self._present_sidecar(folder, name)
-        if sidecar is not None:
-            caption = read_sidecar(sidecar)
+        sidecar_path = self._present_sidecar(folder, name) if sidecar else None
+        if sidecar_path is not None:
+            caption = read_sidecar(sidecar_path)
             if caption:
                 return FoundCaptions((caption,), "sidecar")
         if folder not in self._folder_tables:
@@ -387,12 +413,18 @@ def folder_captions(
     listing = lookup.named if lookup.named is not None else lookup.folder_file(root)
     if listing is not None:
         _check_image_names(lookup.captions_file or root / FOLDER_CAPTIONS, listing.records)
+    given = dict.fromkeys(images)
     names = dict.fromkeys([r.file for r in listing.records] if listing else [])
-    names.update(dict.fromkeys(images))
+    names.update(given)
     counts = dict.fromkeys(_SOURCES, 0)
     records = []
+    files: set[str] | None = None  # the folder's files, listed when a name is not in images
     for name in names:
-        found = lookup.find(root, name)
+        there = name in given or not _plain_name(name)
+        if not there:  # an image listed but not in the folder (a file may list millions)
+            files = _file_names(root) if files is None else files
+            there = name in files
+        found = lookup.find(root, name, sidecar=there)  # no sidecar looked for if not there
         if found is not None:
             counts[found.source] += 1
         records.append(CaptionRecord(name, found.captions if found else ()))
@@ -404,6 +436,15 @@ def folder_captions(
         captioners["folder"] = folder_file.captioners
     return FolderCaptions(records, {k: n for k, n in counts.items() if n},
                           captioners, lookup.has_source(root, names))
+
+
+def _file_names(folder: Path) -> set[str]:
+    """The names of the files in ``folder`` (links to files too; none if it cannot be listed)."""
+    try:
+        with os.scandir(folder) as entries:
+            return {e.name for e in entries if e.is_file()}
+    except OSError:
+        return set()
 
 
 def _check_image_names(path: Path, records: list[CaptionRecord]) -> None:
