@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..captions_file import (
+    FOLDER_CAPTIONS,
     STDIN_NOT_READ,
     CaptionLookup,
     CaptionsFileError,
     SidecarError,
+    not_a_regular_file,
     read_sidecar,
 )
 from ..messages import count, note, shown_path, some
@@ -253,17 +255,23 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
         return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without "
                 f"one: {some(missing, 5)} {how}")
     empty = [image.with_suffix(".txt") for image in missing if _empty_sidecar(image.with_suffix(".txt"))]
+    # a sidecar or captions.jsonl that is a pipe or a link to /dev/zero: passed over, said so
+    odd = [p for p in dict.fromkeys(p for image in missing for p in (
+        image.with_suffix(".txt"), image.parent / FOLDER_CAPTIONS)) if not_a_regular_file(p)]
+    ignored = (f" ({some(odd)} {'is not a regular file' if len(odd) == 1 else 'are not regular files'}; "
+               "ignored)" if odd else "")
     if len(missing) == 1:
         sidecar = missing[0].with_suffix(".txt").name
         if empty:  # it has one: naming it as the thing to give would send the user in a circle
             return (f"{missing[0]} has no caption, so it is coded without one (a caption guides "
                     f"the encoder: its sidecar {sidecar} is empty; write the caption there, or "
                     "give --caption TEXT, --captions FILE.jsonl, or a captions.jsonl beside it)")
-        return (f"{missing[0]} has no caption, so it is coded without one {how}"
+        return (f"{missing[0]} has no caption{ignored}, so it is coded without one {how}"
                 f"a sidecar {sidecar}, or a captions.jsonl beside it)")
     blank = (f" ({some(empty)} {'is' if len(empty) == 1 else 'are'} empty)" if empty else "")
-    return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without one: "
-            f"{some(missing, 5)} {how}sidecar IMAGE.txt files{blank}, or a captions.jsonl beside them)")
+    return (f"{len(missing)} of {len(images)} images have no caption{ignored}, so they are coded "
+            f"without one: {some(missing, 5)} {how}sidecar IMAGE.txt files{blank}, or a captions.jsonl "
+            "beside them)")
 
 
 def _empty_sidecar(path: Path) -> bool:
