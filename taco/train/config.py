@@ -636,6 +636,8 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
             value = load_yaml(raw) if raw.strip() else None
         except KeyGivenTwice as e:  # {a: 1, a: 2}: not a string either
             raise ConfigError(f"override {shown(key.strip())}: key {shown(e.key)} given twice") from None
+        except TagRefused as e:  # as in a config file: not the string given either
+            raise ConfigError(f"override {shown(key.strip())}: {str(e).split(': ', 1)[1]}") from None
         except yaml.YAMLError:  # aliases too: kept as the string given
             value = raw
         except RecursionError:

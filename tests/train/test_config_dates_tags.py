@@ -88,3 +88,11 @@ def test_a_huge_value_is_shortened_in_its_error(tmp_path, capsys):
     with pytest.raises(ConfigError) as e:
         load_config(overrides=[f"lr_milestones=[{','.join(['1'] * 5000)}, 0]"])
     assert len(str(e.value)) < 400
+
+
+def test_a_refused_tag_in_set_is_refused_as_in_a_file():
+    """``--set out_dir=!!binary aGk=`` became the folder '!!binary aGk=' (the tag refused, the
+    text kept), where the same value in a config file is refused."""
+    with pytest.raises(ConfigError, match=r"^override 'out_dir': YAML tag !!binary is not allowed in a "
+                                          r"config; write the value as plain text$"):
+        load_config(None, ["out_dir=!!binary aGk="])
