@@ -906,8 +906,9 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     Every warning is one line meant for a person, starting with ``source:`` when it is given
     (the image's name; the command line's compress names the file itself). The returned image
     carries none of the ``info`` a warning was about (a profile ignored, ``source_bits``, an
-    ``nclx_profile`` looked at), so converting it again (:func:`image_to_tensor` does) says
-    nothing more; an ``RGB`` image with such info is returned as a copy without it.
+    ``nclx_profile`` warned about), so converting it again (:func:`image_to_tensor` does) says
+    nothing more; an ``RGB`` image with such info is returned as a copy without it (an sRGB one,
+    with nothing said, is returned itself).
     """
     mode = image.mode
     about = f"{shown_path(source)}: " if source else ""
@@ -922,8 +923,8 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
         said.append("icc_profile")
     if (converted is None and mode in ("RGB", "RGBA")
             and ("icc_profile" in said or not image.info.get("icc_profile"))):
-        converted = _nclx_to_srgb(image, about)
-        if converted is None and "nclx_profile" in image.info:  # sRGB, or warned about
+        converted, warned = _nclx_to_srgb(image, about)
+        if converted is None and warned:  # an sRGB one, unsaid, stays: no copy of the image
             said.append("nclx_profile")
     if converted is not None:
         for key in said:
@@ -1081,29 +1082,30 @@ def _srgb_decoding_table() -> np.ndarray:
     return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
-def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
+def _nclx_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | None, bool]:
     """``image`` (RGB or RGBA) -> 8-bit sRGB when its ``nclx_profile`` (pillow-heif's code points)
     has other primaries than sRGB's; None when there is nothing to convert, or nothing it can
-    convert (an HDR or unusual transfer: a warning says the values are coded as they are)."""
+    convert (an HDR or unusual transfer: a warning says the values are coded as they are). The
+    flag: whether it warned."""
     nclx: Any = image.info.get("nclx_profile")
     try:
         xy = tuple((float(nclx[f"color_primary_{c}_x"]), float(nclx[f"color_primary_{c}_y"]))
                    for c in ("red", "green", "blue", "white"))
         primaries, transfer = int(nclx["color_primaries"]), int(nclx["transfer_characteristics"])
     except (TypeError, KeyError, ValueError, OverflowError):
-        return None  # no nclx profile, or not one pillow-heif wrote: nothing to say
+        return None, False  # no nclx profile, or not one pillow-heif wrote: nothing to say
     if np.allclose(xy, _SRGB_XY, atol=2e-3) or not all(0 < y <= 1 and 0 <= x <= 1 for x, y in xy):
         hdr = _TRANSFER_NAMES.get(transfer)
         if hdr:
             _conversion_warning(f"{about}its {hdr} transfer is not tone-mapped: its values are coded as "
                                 "they are (it looks flat in sRGB)", ImageConversionWarning)
-        return None
+        return None, bool(hdr)
     name = _PRIMARIES_NAMES.get(primaries, f"nclx primaries {primaries}")
     if transfer not in _SRGB_TRANSFERS:
         how = _TRANSFER_NAMES.get(transfer, f"nclx transfer {transfer}")
         _conversion_warning(f"{about}its {name} colours with a {how} transfer are not converted: its "
                             "values are coded as they are, as sRGB", ImageConversionWarning)
-        return None
+        return None, True
     try:
         to_xyz = _rgb_to_xyz(xy)
         srgb_to_xyz = _rgb_to_xyz(_SRGB_XY)
@@ -1112,7 +1114,7 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
                                 @ _BRADFORD)
         matrix = np.linalg.solve(srgb_to_xyz, adapt @ to_xyz)
     except np.linalg.LinAlgError:
-        return None  # degenerate primaries: nothing a viewer could show either
+        return None, False  # degenerate primaries: nothing a viewer could show either
     alpha = _has_alpha(image)
     src = np.asarray(image.convert("RGB"))
     dst = np.empty_like(src)
@@ -1128,7 +1130,7 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> Image.Image | None:
     lost = "; the alpha channel is dropped" if alpha and _alpha_matters(image) else ""
     _conversion_warning(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
                         f"sRGB{lost})", ImageConversionWarning)
-    return rgb
+    return rgb, True
 
 
 def decoded_mode(mode: str) -> str:
