@@ -27,6 +27,7 @@ from typing import NamedTuple
 from .errors import TacoError
 from .jsonfiles import load_json
 from .messages import lone_surrogate
+from .suffixes import IMAGE_SUFFIXES
 
 __all__ = [
     "CAPTIONS_FILE_MAX_BYTES",
@@ -300,8 +301,11 @@ class CaptionLookup:
     A sidecar or captions.jsonl is found by its exact name, else by the one name in the folder
     that differs from it only in case (``IMG_1.TXT`` for ``IMG_1.PNG``, ``Captions.jsonl``: the
     same file on macOS and Windows); where several do (``img_1.txt`` and ``IMG_1.TXT``), by
-    its exact name alone. Each file is read once, when first needed, and each folder listed once
-    (sidecars are found in the listing, not by a stat per image). A named file that cannot be opened raises the
+    its exact name alone. A sidecar differing from an image's name in more than its suffix's
+    case is the image's only when no other image of the folder has a name differing only in
+    case (``IMG_1.PNG`` and ``img_1.png``: ``IMG_1.TXT`` is ``IMG_1.PNG``'s alone). Each file
+    is read once, when first needed, and each folder listed once (sidecars are found in the
+    listing, not by a stat per image). A named file that cannot be opened raises the
     ``OSError``; a malformed file or an unreadable sidecar a :class:`CaptionsFileError` naming it.
     """
 
@@ -313,7 +317,7 @@ class CaptionLookup:
         if self.captions_file is not None:
             self.named = read_captions_file(self.captions_file)
             self._named = _table(self.named.records)
-        self._listings: dict[Path, tuple[frozenset[str], dict[str, str | None]]] = {}
+        self._listings: dict[Path, _Listing] = {}
         self._folder_files: dict[Path, CaptionsFile | None] = {}
         self._folder_tables: dict[Path, dict[str, tuple[str, ...]]] = {}
 
@@ -366,23 +370,43 @@ class CaptionLookup:
         if it has none."""
         sidecar = (folder / name).with_suffix(SIDECAR_SUFFIX)
         present = self._present(sidecar.parent, sidecar.name)
-        return None if present is None else sidecar.with_name(present)
+        if present is None or present == sidecar.name:
+            return None if present is None else sidecar
+        # a case-variant: the image's when only its suffix differs (IMG_1.TXT for IMG_1.PNG), or
+        # when no other image's name differs from its own only in case (img_1.png beside it)
+        stem = sidecar.name[:-len(SIDECAR_SUFFIX)]
+        others = self._listings[sidecar.parent].image_stems.get(stem.casefold(), ())
+        if present.startswith(stem) or all(other == stem for other in others):
+            return sidecar.with_name(present)
+        return None
 
     def _present(self, folder: Path, name: str) -> str | None:
         """The name in ``folder`` of the file ``name`` the rule reads (a sidecar or
         captions.jsonl): ``name`` itself, else its one case-variant there; None if neither."""
         if folder not in self._listings:
             self._listings[folder] = _case_blind_listing(folder)
-        names, folded = self._listings[folder]
-        return name if name in names else folded.get(name.casefold())
+        listing = self._listings[folder]
+        return name if name in listing.names else listing.folded.get(name.casefold())
 
 
-def _case_blind_listing(folder: Path) -> tuple[frozenset[str], dict[str, str | None]]:
-    """The names of the files in ``folder`` the rule reads (sidecars and captions.jsonl, their
-    suffix or name in any case), and each case-folded name -> the one file's name (None where
-    several files share it: no guess between them)."""
+class _Listing(NamedTuple):
+    """What :class:`CaptionLookup` keeps of a folder's listing (:func:`_case_blind_listing`)."""
+
+    #: the names of the files the rule reads (sidecars and captions.jsonl, in any case)
+    names: frozenset[str]
+    #: each case-folded name of those -> the one file's name (None where several share it)
+    folded: dict[str, str | None]
+    #: the images' names without suffix, case-folded -> those names (several where images'
+    #: names differ only in case, as ``IMG_1.PNG`` and ``img_1.png``)
+    image_stems: dict[str, set[str]]
+
+
+def _case_blind_listing(folder: Path) -> _Listing:
+    """``folder``'s listing, for :class:`CaptionLookup`: where several names share a case-folded
+    one, no guess between them."""
     names: list[str] = []
     folded: dict[str, str | None] = {}
+    image_stems: dict[str, set[str]] = {}
     try:
         with os.scandir(folder) as entries:
             for e in entries:
@@ -390,9 +414,13 @@ def _case_blind_listing(folder: Path) -> tuple[frozenset[str], dict[str, str | N
                 if (key.endswith(SIDECAR_SUFFIX) or key == FOLDER_CAPTIONS) and e.is_file():
                     names.append(e.name)
                     folded[key] = None if key in folded else e.name
+                else:
+                    stem, suffix = os.path.splitext(e.name)
+                    if suffix.lower() in IMAGE_SUFFIXES:
+                        image_stems.setdefault(stem.casefold(), set()).add(stem)
     except OSError:  # no such folder (yet): nothing there
         pass
-    return frozenset(names), folded
+    return _Listing(frozenset(names), folded, image_stems)
 
 
 class FolderCaptions(NamedTuple):

@@ -51,3 +51,23 @@ def test_one_listing_per_folder(tmp_path, monkeypatch):
     result = folder_captions(tmp_path, [f"IMG_{i}.PNG" for i in range(5)])
     assert [r.captions for r in result.records] == [(f"caption {i}",) for i in range(5)]
     assert calls == [tmp_path]
+
+
+def test_a_case_variant_sidecar_claimed_by_another_image_is_not_shared(tmp_path):
+    # Linux: IMG_1.PNG and img_1.png are two images; IMG_1.TXT is IMG_1.PNG's (only its suffix's
+    # case differs), not img_1.png's as well
+    (tmp_path / "IMG_1.PNG").write_bytes(b"")
+    (tmp_path / "img_1.png").write_bytes(b"")
+    (tmp_path / "IMG_1.TXT").write_text("a cat")
+    result = folder_captions(tmp_path, ["IMG_1.PNG", "img_1.png"])
+    assert {r.file: r.captions for r in result.records} == {"IMG_1.PNG": ("a cat",), "img_1.png": ()}
+    lookup = CaptionLookup()
+    assert lookup.find(tmp_path, "img_1.png") is None and not lookup.has_sidecar(tmp_path, "img_1.png")
+
+
+def test_no_guess_between_two_images_differing_in_case(tmp_path):
+    (tmp_path / "IMG_1.PNG").write_bytes(b"")
+    (tmp_path / "img_1.png").write_bytes(b"")
+    (tmp_path / "Img_1.txt").write_text("whose?")
+    lookup = CaptionLookup()
+    assert lookup.find(tmp_path, "IMG_1.PNG") is None and lookup.find(tmp_path, "img_1.png") is None
