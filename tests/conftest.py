@@ -66,6 +66,34 @@ def seed0_bits_of_this_cpu_kind() -> None:
 
 
 @pytest.fixture()
+def register_texty(registry_restored, load_script) -> Callable[[int, int], None]:
+    """``register_texty(N, M)``: registers ``texty-tiny`` (architecture ``texty``),
+    examples/mean_scale_backbone.py's model taking a caption it ignores, text-guided (clip-tiny),
+    at widths N and M; the registry is restored after the test."""
+    from taco.models import register_architecture
+
+    base = load_script("examples/mean_scale_backbone.py").MeanScaleHyperprior
+
+    class Texty(base):  # type: ignore[misc, valid-type]
+        uses_text = True
+
+        def analysis(self, x, text=None, *, stripe_rows=None):
+            return self.g_a(x)
+
+        def forward(self, x, text=None, quality=None):
+            return self._forward_y(self.analysis(x, text), quality)
+
+        def compress(self, x, text=None, quality=None):
+            return super().compress(x, quality)
+
+    def register(n: int, m: int) -> None:
+        register_architecture("texty", Texty, textless=False, configs={
+            "texty-tiny": {"N": n, "M": m, "text_encoder": {"name": "clip-tiny"}}})
+
+    return register
+
+
+@pytest.fixture()
 def cli_help(capsys, monkeypatch) -> Callable[[str], str]:
     """``cli_help("compress")``: ``taco compress --help``'s text at 80 columns (``""``:
     ``taco --help``'s), as printed."""

@@ -145,17 +145,23 @@ def test_a_write_that_must_not_replace_leaves_an_output_that_appeared(tmp_path):
     assert isdir.value.filename == str(tmp_path / "folder")
 
 
-@pytest.mark.parametrize("code", [errno.EPERM, errno.EOPNOTSUPP])
-def test_without_hard_links_it_checks_then_renames(tmp_path, monkeypatch, code):
-    """FAT and exFAT refuse os.link (EPERM): the write still happens, checked first."""
-    import os
+def _link_error(code: int, winerror: int | None = None):
+    """A stand-in for os.link failing with ``code`` (and Windows' ``winerror``), naming both files
+    as os.link does."""
+    def link(src, dst, *args, **kwargs):
+        exc = OSError(code, os.strerror(code), str(src), None, str(dst))
+        if winerror is not None:
+            exc.winerror = winerror  # type: ignore[attr-defined]  # as Windows' OSError carries it
+        raise exc
+    return link
 
-    from taco.atomic import write_bytes_atomic
 
-    def no_links(src, dst):
-        raise OSError(code, os.strerror(code), str(src), str(dst))  # as os.link names them
-
-    monkeypatch.setattr(os, "link", no_links)
+@pytest.mark.parametrize(("code", "winerror"), [(errno.EPERM, None), (errno.EOPNOTSUPP, None),
+                                                 (errno.EINVAL, 1), (errno.EINVAL, 50)])
+def test_without_hard_links_it_checks_then_renames(tmp_path, monkeypatch, code, winerror):
+    """FAT and exFAT refuse os.link (EPERM on Linux; on Windows EINVAL with winerror 1,
+    ERROR_INVALID_FUNCTION, or 50, ERROR_NOT_SUPPORTED): the write still happens, checked first."""
+    monkeypatch.setattr(os, "link", _link_error(code, winerror))
     path = tmp_path / "a.taco"
     write_bytes_atomic(path, b"first", replace=False)
     assert path.read_bytes() == b"first"
@@ -164,10 +170,16 @@ def test_without_hard_links_it_checks_then_renames(tmp_path, monkeypatch, code):
     assert path.read_bytes() == b"first" and sorted(tmp_path.iterdir()) == [path]
 
 
-def test_another_link_error_fails_the_write_naming_the_target(tmp_path, monkeypatch):
-    import os
+def test_einval_without_winerror_still_fails_the_write(tmp_path, monkeypatch):
+    """EINVAL on a POSIX system is not "no hard links here": the write fails, naming the target."""
+    monkeypatch.setattr(os, "link", _link_error(errno.EINVAL))
+    with pytest.raises(OSError) as exc:
+        write_bytes_atomic(tmp_path / "a.taco", b"x", replace=False)
+    assert exc.value.errno == errno.EINVAL and exc.value.filename == str(tmp_path / "a.taco")
+    assert list(tmp_path.iterdir()) == []
 
-    from taco.atomic import write_bytes_atomic
+
+def test_another_link_error_fails_the_write_naming_the_target(tmp_path, monkeypatch):
 
     def full(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device", str(src), str(dst))

@@ -9,29 +9,13 @@ import argparse
 import pytest
 
 from taco.cli.models import cmd_models
-from taco.models import register_architecture
 
 
 @pytest.fixture()
-def texty(registry_restored, load_script):
+def texty(register_texty):
     """``texty-tiny``: examples/mean_scale_backbone.py's model taking a caption it ignores,
     registered text-guided (clip-tiny), beside the example's text-free ``mean-scale-tiny``."""
-    base = load_script("examples/mean_scale_backbone.py").MeanScaleHyperprior
-
-    class Texty(base):  # type: ignore[misc, valid-type]
-        uses_text = True
-
-        def analysis(self, x, text=None, *, stripe_rows=None):
-            return self.g_a(x)
-
-        def forward(self, x, text=None, quality=None):
-            return self._forward_y(self.analysis(x, text), quality)
-
-        def compress(self, x, text=None, quality=None):
-            return super().compress(x, quality)
-
-    register_architecture("texty", Texty, textless=False, configs={
-        "texty-tiny": {"N": 16, "M": 24, "text_encoder": {"name": "clip-tiny"}}})
+    register_texty(16, 24)
 
 
 def test_a_text_guided_backbone_shows_its_text_encoder(texty, capsys):

@@ -13,31 +13,15 @@ import re
 import pytest
 
 from taco.cli import main as taco_main
-from taco.models import register_architecture
 from taco.train.config import ConfigError, load_config
 
 
 @pytest.fixture()
-def texty(registry_restored, load_script):
+def texty(register_texty):
     """``texty-tiny``: examples/mean_scale_backbone.py's model taking a caption it ignores,
     registered text-guided (clip-tiny) at ELIC's widths (N=192, M=320; groups are ELIC's
     default in every config), so that it matches model elic's width."""
-    base = load_script("examples/mean_scale_backbone.py").MeanScaleHyperprior
-
-    class Texty(base):  # type: ignore[misc, valid-type]
-        uses_text = True
-
-        def analysis(self, x, text=None, *, stripe_rows=None):
-            return self.g_a(x)
-
-        def forward(self, x, text=None, quality=None):
-            return self._forward_y(self.analysis(x, text), quality)
-
-        def compress(self, x, text=None, quality=None):
-            return super().compress(x, quality)
-
-    register_architecture("texty", Texty, textless=False, configs={
-        "texty-tiny": {"N": 192, "M": 320, "text_encoder": {"name": "clip-tiny"}}})
+    register_texty(192, 320)
 
 
 def test_preset_elic_with_a_text_guided_model_says_why_and_what_trains_it(texty, capsys):
