@@ -454,11 +454,12 @@ class KeyGivenTwice(yaml.YAMLError):
 class TagRefused(yaml.YAMLError):
     """A ``!!binary``, ``!!timestamp`` or ``!!set`` value in a config, which
     :class:`ConfigLoader` refuses (they load as bytes, dates and sets, which no config key
-    takes); the message starts ``LINE:COL:`` (1-based), as :class:`AliasRefused`'s."""
+    takes); the message is ``LINE:COL: REASON`` (1-based), as :class:`AliasRefused`'s, and
+    ``reason`` is the part without the place."""
 
     def __init__(self, tag: str, line: int, column: int) -> None:
-        super().__init__(f"{line}:{column}: YAML tag !!{tag} is not allowed in a config; write "
-                         "the value as plain text")
+        self.reason = f"YAML tag !!{tag} is not allowed in a config; write the value as plain text"
+        super().__init__(f"{line}:{column}: {self.reason}")
         self.line, self.column = line, column
 
 
@@ -637,7 +638,7 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
         except KeyGivenTwice as e:  # {a: 1, a: 2}: not a string either
             raise ConfigError(f"override {shown(key.strip())}: key {shown(e.key)} given twice") from None
         except TagRefused as e:  # as in a config file: not the string given either
-            raise ConfigError(f"override {shown(key.strip())}: {str(e).split(': ', 1)[1]}") from None
+            raise ConfigError(f"override {shown(key.strip())}: {e.reason}") from None
         except yaml.YAMLError:  # aliases too: kept as the string given
             value = raw
         except RecursionError:
