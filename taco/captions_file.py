@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from collections.abc import Iterable
 from pathlib import Path, PurePath
 from typing import NamedTuple
@@ -46,7 +45,6 @@ __all__ = [
     "has_captions",
     "image_name_problem",
     "is_caption_line",
-    "not_a_regular_file",
     "read_caption_records",
     "read_captions_file",
     "read_sidecar",
@@ -255,16 +253,6 @@ def read_sidecar(path: str | os.PathLike[str]) -> str:
         raise SidecarError(f"{path}: the caption has over {SIDECAR_MAX_CHARS:,} characters, "
                                 "far more than a caption may have; shorten it")
     return text.strip()
-
-
-def not_a_regular_file(path: str | os.PathLike[str]) -> bool:
-    """Whether something is at ``path`` that the lookup passes over as not a regular file: a
-    pipe, a device, a socket or a folder, or a link to one (``side.txt`` linking to
-    ``/dev/zero``, whose read would never end); False where nothing is."""
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        return False
 
 
 class FoundCaptions(NamedTuple):

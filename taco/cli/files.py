@@ -25,7 +25,6 @@ from ..captions_file import (
     CaptionLookup,
     CaptionsFileError,
     SidecarError,
-    not_a_regular_file,
     read_sidecar,
 )
 from ..messages import count, note, shown_path, some
@@ -165,6 +164,17 @@ def is_regular_file(path: Path) -> bool:
         return True
 
 
+def not_a_regular_file(path: str | os.PathLike[str]) -> bool:
+    """Whether something is at ``path`` that the caption lookup (:class:`CaptionLookup`) passes
+    over as not a regular file: a pipe, a device, a socket or a folder, or a link to one
+    (``side.txt`` linking to ``/dev/zero``, whose read would never end); False where nothing
+    is (unlike :func:`is_regular_file`, which says True where it cannot tell)."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 #: Camera RAW files: Pillow reads none of them as the photo (a DNG, NEF or CR2 opens as a TIFF
 #: whose first page is a small preview, which would be coded instead), so they are refused.
 RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".pef",
@@ -254,14 +264,16 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
             return f"{missing[0]} has no caption, so it is coded without one {how}"
         return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without "
                 f"one: {some(missing, 5)} {how}")
-    empty = [image.with_suffix(".txt") for image in missing if _empty_sidecar(image.with_suffix(".txt"))]
+    sidecars = [image.with_suffix(".txt") for image in missing]
+    empty = [sidecar for sidecar in sidecars if _empty_sidecar(sidecar)]
     # a sidecar or captions.jsonl that is a pipe or a link to /dev/zero: passed over, said so
-    odd = [p for p in dict.fromkeys(p for image in missing for p in (
-        image.with_suffix(".txt"), image.parent / FOLDER_CAPTIONS)) if not_a_regular_file(p)]
+    odd = [p for p in dict.fromkeys(p for image, sidecar in zip(missing, sidecars, strict=True)
+                                    for p in (sidecar, image.parent / FOLDER_CAPTIONS))
+           if not_a_regular_file(p)]
     ignored = (f" ({some(odd)} {'is not a regular file' if len(odd) == 1 else 'are not regular files'}; "
                "ignored)" if odd else "")
     if len(missing) == 1:
-        sidecar = missing[0].with_suffix(".txt").name
+        sidecar = sidecars[0].name
         if empty:  # it has one: naming it as the thing to give would send the user in a circle
             return (f"{missing[0]} has no caption, so it is coded without one (a caption guides "
                     f"the encoder: its sidecar {sidecar} is empty; write the caption there, or "
