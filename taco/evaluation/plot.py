@@ -727,10 +727,11 @@ BD_METHOD = "pchip"
 
 @dataclass
 class _BDTable:
-    """One figure's BD table, computed before any file is written: the rows of
-    :func:`taco.evaluation.bdrate.bd_table`, the bootstrap's settings, and whether its
-    intervals came from the images (the runs' CSVs were read)."""
+    """One figure's BD table, computed before any file is written: its anchor (a curve's
+    label), the rows of :func:`taco.evaluation.bdrate.bd_table`, the bootstrap's settings, and
+    whether its intervals came from the images (the runs' CSVs were read)."""
 
+    anchor: str
     table: dict[str, Any]
     bootstrap: dict[str, Any]
     from_images: bool
@@ -754,15 +755,15 @@ def _bd_table(f: _Figure, bootstrap: int, seed: int) -> _BDTable | None:
     except ImportError as exc:  # the eval extra is not installed
         print(f"no BD-rate table: {exc}", file=sys.stderr)
         return None
-    return _BDTable(table, {"resamples": bootstrap, "confidence": 0.95, "seed": seed}, bool(images))
+    return _BDTable(f.anchor, table, {"resamples": bootstrap, "confidence": 0.95, "seed": seed}, bool(images))
 
 
 def _write_bd_table(f: _Figure, bd: _BDTable | None) -> list[Path]:
     """``STEM.bdrate.md`` / ``.json`` of ``f``'s table (none: nothing written); the metrics it
     leaves out (metric -> why) are said under the table."""
-    if bd is None or not f.anchor:
+    if bd is None:
         return []
-    anchor, left_out, boot = f.anchor, f.left_out, bd.bootstrap
+    anchor, left_out, boot = bd.anchor, f.left_out, bd.bootstrap
     md, json_path = f.outputs()[2:]
     notes = "".join(f"\n{m.upper()} left out: {why}\n" for m, why in left_out.items())
     write_text_atomic(md, f"# BD-rate on {f.ds}\n\n" + format_bd_table(bd.table, anchor, bootstrap=boot, method=BD_METHOD)
