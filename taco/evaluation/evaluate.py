@@ -843,8 +843,9 @@ def without_oversized(dataset: EvalDataset) -> EvalDataset:
     if not kept:
         raise EvaluationError(f"{shown_path(dataset.root)}: no image to evaluate: {why}")
     warnings.warn(f"{shown_path(dataset.root)}: skipping {why}", SkippedImageWarning, stacklevel=2)
+    # the records passed the existence check when the dataset was opened: not checked again
     return replace(dataset, images=CaptionedImages(images.root, kept, images.transform, caption_index=0,
-                                                   max_pixels=images.max_pixels))
+                                                   max_pixels=images.max_pixels, check_files=False))
 
 
 def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
@@ -852,11 +853,13 @@ def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
 
     Two datasets whose folders would be one (``A/photos`` and ``B/photos``: both ``OUT/photos``)
     are an EvaluationError here; found later, the second's resume was refused after the whole
-    first dataset had run, and its results went unreported."""
+    first dataset had run, and its results went unreported. The images too large for a ``.taco``
+    file (:func:`without_oversized`, which reads each image's header) are left out after these
+    refusals."""
     seen: dict[Path, tuple[str, EvalDataset]] = {}  # output folder -> the spec and dataset there
     for spec in cfg.datasets:
-        dataset = without_oversized(open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
-                                                 coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit))
+        dataset = open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
+                               coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit)
         out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
         if out_dir in seen:
             first, other = seen[out_dir]
@@ -867,7 +870,7 @@ def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
                 f"(both are named {dataset.name!r}): evaluate them in separate calls, each with its "
                 "own --output")
         seen[out_dir] = (spec, dataset)
-    return [(spec, dataset, out_dir) for out_dir, (spec, dataset) in seen.items()]
+    return [(spec, without_oversized(dataset), out_dir) for out_dir, (spec, dataset) in seen.items()]
 
 
 def _open_target(cfg: EvalConfig, spec: str, dataset: EvalDataset, out_dir: Path, device: str,
