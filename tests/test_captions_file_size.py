@@ -84,13 +84,14 @@ def test_a_listed_image_not_in_the_folder_has_no_sidecar_looked_for(tmp_path, mo
     with (tmp_path / "captions.jsonl").open("a") as f:
         f.write('{"image": "sub/b.png", "captions": ["listed"]}\n')
     looked = []
-    find_sidecar = vars(CaptionLookup)["_present_sidecar"]
+    find = CaptionLookup.find
 
-    def counted(self, folder, name):
-        looked.append(name)
-        return find_sidecar(self, folder, name)
+    def counted(self, folder, name, *args, sidecar=True, **kwargs):
+        if sidecar:  # a sidecar looked for
+            looked.append(name)
+        return find(self, folder, name, *args, sidecar=sidecar, **kwargs)
 
-    monkeypatch.setattr(CaptionLookup, "_present_sidecar", counted)
+    monkeypatch.setattr(CaptionLookup, "find", counted)
     found = folder_captions(tmp_path, ["a.png"])
     assert sorted(looked) == ["a.png", "sub/b.png"]  # the images there, not the 1000 missing
     table = {r.file: r.captions for r in found.records}
