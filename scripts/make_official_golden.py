@@ -134,8 +134,9 @@ def make_golden(checkout: Path, out_dir: Path, seed: int) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.save(train_py_checkpoint(model), out_dir / "taco-tiny.pth.tar")
     tensors = {"x": x, "text": text, **{k: v.contiguous() for k, v in outputs.items()}}
-    save_file(tensors, str(out_dir / "taco-tiny-io.safetensors"),
-              metadata={"made_by": "scripts/make_official_golden.py", "seed": str(seed)})
+    io_file = out_dir / "taco-tiny-io.safetensors"
+    save_file(tensors, str(io_file), metadata={"made_by": "scripts/make_official_golden.py", "seed": str(seed)})
+    io_file.chmod(0o644)  # safetensors writes 0600; the committed file is 0644
     for f in sorted(out_dir.iterdir()):
         print(f"{f}: {f.stat().st_size:,} bytes")
 
