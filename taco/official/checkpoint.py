@@ -214,7 +214,11 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
             raise CheckpointError(f"{path}: tensor {key!r:.80} is a view of {value.numel():,} "
                                   f"values over storage of {value.untyped_storage().nbytes():,} "
                                   "bytes: not a saved model's weights")
-        out[key.removeprefix("module.")] = value
+        name = key.removeprefix("module.")
+        if name in out:  # both 'module.x' and 'x': which one the model was is not known
+            raise CheckpointError(f"{path}: {_first_key(state, name)!r:.80} and {key!r:.80} both "
+                                  f"give {name!r:.80}")
+        out[name] = value
     stored = sum(v.numel() * v.element_size() for v in out.values())
     if stored > 2 * path.stat().st_size + (1 << 20):  # many tensors viewing one storage
         raise CheckpointError(f"{path}: its tensors hold {stored:,} bytes, more than the "
@@ -222,6 +226,11 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     info = {k: v for k, v in obj.items()
             if isinstance(k, str) and k != "state_dict" and isinstance(v, (int, float, str))}
     return out, info
+
+
+def _first_key(state: dict[str, Any], name: str) -> str:
+    """The key of ``state`` that gave ``name`` first (``module.`` stripped)."""
+    return next(k for k in state if isinstance(k, str) and k.removeprefix("module.") == name)
 
 
 def _is_taco_checkpoint(path: Path) -> bool:
@@ -354,6 +363,9 @@ def convert_state_dict(
         name = official_key_to_taco(key, config.architecture)
         if name is None or name not in reference:
             unknown.add(key)
+        elif name in mapped:  # an old and a new bottleneck name ('_matrix0', 'matrices.0')
+            first = next(k for k in state if official_key_to_taco(k, config.architecture) == name)
+            raise CheckpointError(f"{first!r:.80} and {key!r:.80} both give {name!r:.80}")
         else:
             mapped[name] = value
     optional = {k for k in reference if k.rsplit(".", 1)[-1] in TABLE_BUFFERS}
