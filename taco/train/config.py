@@ -183,7 +183,8 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         """Check values (types were checked when parsing). Returns self."""
         if self.preset not in PRESETS:
-            raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {shown(self.preset)}")
+            raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {shown(self.preset)}"
+                              f"{did_you_mean(str(self.preset), PRESETS)}")
         if self.data.kind not in ("folder", "coco"):
             raise ConfigError(f"data.kind must be 'folder' or 'coco', got {shown(self.data.kind)}")
         if self.data.kind == "coco" and not self.data.captions:
@@ -414,7 +415,9 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
             continue
         value = _coerce(value, annotation)
         if not _type_ok(value, annotation):
-            name = getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
+            # list[int], not list (a generic alias has the __name__ of its origin)
+            name = (annotation.__name__ if isinstance(annotation, type) and not typing.get_args(annotation)
+                    else str(annotation).replace("typing.", ""))
             raise ConfigError(f"{prefix}{key} must be {name}, got {shown(value)}")
         kwargs[key] = float(value) if annotation is float else value
     return cls(**kwargs)
@@ -637,6 +640,8 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
             value = load_yaml(raw) if raw.strip() else None
         except KeyGivenTwice as e:  # {a: 1, a: 2}: not a string either
             raise ConfigError(f"override {shown(key.strip())}: key {shown(e.key)} given twice") from None
+        except yaml.constructor.ConstructorError as e:  # any other tag (!foo, !!python/...): as in a file
+            raise ConfigError(f"override {shown(key.strip())}: not valid YAML: {e.problem}") from None
         except TagRefused as e:  # as in a config file: not the string given either
             raise ConfigError(f"override {shown(key.strip())}: {e.reason}") from None
         except yaml.YAMLError:  # aliases too: kept as the string given

@@ -96,3 +96,18 @@ def test_a_refused_tag_in_set_is_refused_as_in_a_file():
     with pytest.raises(ConfigError, match=r"^override 'out_dir': YAML tag !!binary is not allowed in a "
                                           r"config; write the value as plain text$"):
         load_config(None, ["out_dir=!!binary aGk="])
+
+
+def test_any_other_tag_in_set_is_refused_as_in_a_file():
+    """``--set 'out_dir=!foo x'`` became the folder '!foo x', where a config file refuses the tag."""
+    with pytest.raises(ConfigError, match=r"^override 'out_dir': not valid YAML: could not determine "
+                                          r"a constructor for the tag '!foo'$"):
+        load_config(None, ["out_dir=!foo x"])
+    assert load_config(None, ["out_dir=*star*"]).out_dir == "*star*"  # an alias: the text given
+
+
+def test_a_list_type_is_named_with_its_items_and_a_preset_typo_gets_a_hint():
+    with pytest.raises(ConfigError, match=r"^lr_milestones must be list\[int\], got \['2024-01-01'\]$"):
+        load_config(None, ["lr_milestones=[2024-01-01]"])
+    with pytest.raises(ConfigError, match=r"got 'tacoo' \(did you mean 'taco'\?\)$"):
+        load_config(None, ["preset=tacoo"])
