@@ -422,19 +422,26 @@ class FolderCaptions(NamedTuple):
     #: the captioners the named file names (``"named"``), else the folder's captions.jsonl (``"folder"``,
     #: when it was read)
     captioners: dict[str, tuple[str, ...]]
-    #: whether the folder has any caption source at all (:meth:`CaptionLookup.has_source`)
+    #: whether the folder has any caption source at all for the images of ``records``
+    #: (:meth:`CaptionLookup.has_source`)
     has_source: bool
+    #: with ``skip_unreadable``: each image left out for its unreadable sidecar -> why
+    #: (:class:`SidecarError`'s message); else empty
+    unreadable: dict[str, str]
 
 
 def folder_captions(
-    root: str | os.PathLike[str], images: Iterable[str], captions_file: str | os.PathLike[str] | None = None
+    root: str | os.PathLike[str], images: Iterable[str], captions_file: str | os.PathLike[str] | None = None,
+    *, skip_unreadable: bool = False,
 ) -> FolderCaptions:
     """The captions of the images of folder ``root`` (``images``: their names, e.g.
     :func:`taco.suffixes.folder_images`), by :class:`CaptionLookup`'s rule, with ``captions_file``
     the named file, their only source (None: none named, so sidecars, then ``root/captions.jsonl``).
 
     One record per image: first those the listing file lists (the named file, else the
-    folder's captions.jsonl), in its order, then the other ``images`` in their order.
+    folder's captions.jsonl), in its order, then the other ``images`` in their order. An
+    unreadable sidecar raises its :class:`SidecarError`; with ``skip_unreadable`` its image is
+    left out instead (in ``unreadable``, with why), as one image's problem, not the folder's.
     """
     root = Path(root)
     lookup = CaptionLookup(captions_file)
@@ -446,13 +453,20 @@ def folder_captions(
     names.update(given)
     counts = dict.fromkeys(_SOURCES, 0)
     records = []
+    unreadable: dict[str, str] = {}
     files: set[str] | None = None  # the folder's files, listed when a name is not in images
     for name in names:
         there = name in given or not _plain_name(name)
         if not there:  # an image listed but not in the folder (a file may list millions)
             files = _file_names(root) if files is None else files
             there = name in files
-        found = lookup.find(root, name, sidecar=there)  # no sidecar looked for if not there
+        try:
+            found = lookup.find(root, name, sidecar=there)  # no sidecar looked for if not there
+        except SidecarError as exc:
+            if not skip_unreadable:
+                raise
+            unreadable[name] = str(exc)
+            continue
         if found is not None:
             counts[found.source] += 1
         records.append(CaptionRecord(name, found.captions if found else ()))
@@ -462,8 +476,9 @@ def folder_captions(
     folder_file = lookup.folder_file(root) if lookup.named is None else None
     if folder_file is not None:  # read already: it lists the images
         captioners["folder"] = folder_file.captioners
+    kept = [r.file for r in records]
     return FolderCaptions(records, {k: n for k, n in counts.items() if n},
-                          captioners, lookup.has_source(root, names))
+                          captioners, lookup.has_source(root, kept), unreadable)
 
 
 def _file_names(folder: Path) -> set[str]:

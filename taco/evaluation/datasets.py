@@ -42,8 +42,9 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ from taco.captions_file import (
 from taco.data import (
     CaptionedImages,
     CocoCaptions,
+    SkippedImageWarning,
     center_crop_transform,
     count_usable,
     folder_images,
@@ -127,6 +129,9 @@ class EvalDataset:
     #: captions are taken over it, so a ``--limit`` run and the full run after it share one
     #: results file
     listing: list[CaptionRecord] = field(kw_only=True)
+    #: :attr:`caption_source` without its image counts (None: it has none), the source of a
+    #: dataset that leaves out some of its images (:meth:`keeping`)
+    uncounted_source: str | None = field(default=None, kw_only=True)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -135,6 +140,18 @@ class EvalDataset:
         """One line, not the dataclass's every record (30,000 of them on COCO, ``limit`` or not)."""
         return (f"EvalDataset(name={self.name!r}, kind={self.kind!r}, root={str(self.root)!r}, "
                 f"images={len(self)}, limit={self.limit}, crop={self.crop})")
+
+    def keeping(self, records: list[CaptionRecord]) -> EvalDataset:
+        """This dataset with only ``records`` of its images (e.g. ``taco evaluate`` leaving out
+        those too large for a ``.taco`` file). Its :attr:`caption_source` counted the images
+        left out, so it loses its counts. The records passed the existence check when the
+        dataset was opened: not checked again."""
+        images = self.images
+        kept = CaptionedImages(images.root, records, images.transform, caption_index=0,
+                               max_pixels=images.max_pixels, check_files=False)
+        source = self.caption_source if len(records) == len(self) else (self.uncounted_source
+                                                                        or self.caption_source)
+        return replace(self, images=kept, caption_source=source)
 
     def full_size(self, at_most: int | None = None) -> int:
         """How many images the dataset has without its ``limit``: :attr:`listing` less the
@@ -248,21 +265,41 @@ def _written_by(captioners: tuple[str, ...]) -> str:
     return "first caption" + (f"; written by {', '.join(captioners)}" if captioners else "")
 
 
-def _caption_source(found: FolderCaptions, captions_file: str | None) -> str:
+def _caption_source(found: FolderCaptions, captions_file: str | None, *, counted: bool = True) -> str:
     """Where a folder's captions came from, e.g. ``captions.jsonl (first caption; written by
     BLIP)``, or with several sources the images each captioned: ``sidecar IMAGE.txt files (3
-    images), captions.jsonl (21 images; first caption)``."""
+    images), captions.jsonl (21 images; first caption)``. ``counted=False``: without the
+    counts (``sidecar IMAGE.txt files, captions.jsonl (first caption)``), for a dataset that
+    left out some of the images counted (:meth:`EvalDataset.keeping`)."""
     several = len(found.counts) > 1
     parts = []
     for source, n in found.counts.items():
-        images = f"{n} image{'s' if n != 1 else ''}"
+        images = f"{n} image{'s' if n != 1 else ''}" if counted else ""
         if source == "sidecar":
-            parts.append(f"sidecar IMAGE.txt files ({images})")
+            parts.append(f"sidecar IMAGE.txt files ({images})" if counted else "sidecar IMAGE.txt files")
             continue
         name = captions_file if source == "named" else FOLDER_CAPTIONS
         how = _written_by(found.captioners.get(source, ()))
-        parts.append(f"{name} ({images}; {how})" if several else f"{name} ({how})")
+        parts.append(f"{name} ({images}; {how})" if several and counted else f"{name} ({how})")
     return ", ".join(parts)
+
+
+def _here_hint(captions_file: str | None) -> str:
+    """For a bare captions file name not in the dataset folder but in the current one: how to
+    give that one (``./NAME``), as ``taco compress`` reads the same words; else nothing."""
+    if captions_file is None or captions_file == "-" or not Path(captions_file).is_file():
+        return ""
+    return (f" (a bare name is looked for inside the dataset folder: give ./{captions_file} "
+            "for the one here)")
+
+
+def _unreadable_sidecars(unreadable: dict[str, str]) -> str:
+    """One phrase for the images left out for their unreadable sidecars, naming the first few
+    with why (:func:`taco.captions_file.folder_captions`'s ``unreadable``)."""
+    whys = list(unreadable.values())
+    shown = "; ".join(whys[:3]) + ("; ..." if len(whys) > 3 else "")
+    n = len(whys)
+    return f"{n} image{'s' if n != 1 else ''} whose caption sidecar cannot be read ({shown})"
 
 
 def _not_a_dataset(path: Path) -> str:
@@ -290,15 +327,22 @@ def _folder(
     named = None if captions_file is None else _captions_path(root, captions_file)
     if named is not None and not named.is_file():
         raise DatasetError(f"captions file -: {STDIN_NOT_READ}" if captions_file == "-"
-                           else f"{named}: no such captions file")
+                           else f"{named}: no such captions file{_here_hint(captions_file)}")
     names = folder_images(root)
-    found = folder_captions(root, names, named)
+    found = folder_captions(root, names, named, skip_unreadable=True)
+    if found.unreadable:  # that image's problem, as in taco compress: every codec skips it alike
+        why = _unreadable_sidecars(found.unreadable)
+        if not found.records:
+            raise DatasetError(f"{root}: no image to evaluate: {why}")
+        warnings.warn(f"{root}: skipping {why}", SkippedImageWarning, stacklevel=3)
+        names = [r.file for r in found.records]
     if found.has_source:
         folder = CaptionedImages(root, found.records, _transform(crop), caption_index=0)
         records = _limit(folder.records, limit)
         images = CaptionedImages(root, records, _transform(crop), caption_index=0, min_side=crop)
         return EvalDataset(name, kind, root, images, crop, _caption_source(found, captions_file), True,
-                           limit, listing=list(folder.records))
+                           limit, listing=list(folder.records),
+                           uncounted_source=_caption_source(found, captions_file, counted=False))
     every = [CaptionRecord(name, ("",)) for name in names]
     if not every:
         raise DatasetError(f"{root}: no images found")

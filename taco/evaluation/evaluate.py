@@ -35,7 +35,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -823,7 +823,7 @@ def without_oversized(dataset: EvalDataset) -> EvalDataset:
     when it opens. One such image stopped the whole run, not naming it, before any other image
     was coded. A cropped dataset codes crop x crop pixels of each image and is returned as is."""
     from taco.bitstream import MAX_SIDE
-    from taco.data import CaptionedImages, SkippedImageWarning
+    from taco.data import SkippedImageWarning
     from taco.images import upright_sizes
 
     images = dataset.images
@@ -843,9 +843,7 @@ def without_oversized(dataset: EvalDataset) -> EvalDataset:
     if not kept:
         raise EvaluationError(f"{shown_path(dataset.root)}: no image to evaluate: {why}")
     warnings.warn(f"{shown_path(dataset.root)}: skipping {why}", SkippedImageWarning, stacklevel=2)
-    # the records passed the existence check when the dataset was opened: not checked again
-    return replace(dataset, images=CaptionedImages(images.root, kept, images.transform, caption_index=0,
-                                                   max_pixels=images.max_pixels, check_files=False))
+    return dataset.keeping(kept)  # its caption source loses the counts of the images left out
 
 
 def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
