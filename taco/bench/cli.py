@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
-from ..messages import shown_path
+from ..messages import did_you_mean, shown_path
 
 if TYPE_CHECKING:
     from .latency import BenchConfig
@@ -51,25 +51,25 @@ def memory_size(text: str) -> tuple[int, int]:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help="tiny models, 128x128 crops of 2 images, 3 runs (CI-friendly on a CPU)")
-    p.add_argument("--runs", type=positive_int, help="timed runs per image (default 5, quick 3)")
-    p.add_argument("--warmup", type=non_negative_int, help="untimed runs first (default 1)")
-    p.add_argument("--crop", type=non_negative_int,
+    p.add_argument("--runs", type=positive_int, metavar="N", help="timed runs per image (default 5, quick 3)")
+    p.add_argument("--warmup", type=non_negative_int, metavar="N", help="untimed runs first (default 1)")
+    p.add_argument("--crop", type=non_negative_int, metavar="N",
                    help="centre crop side in pixels, 0 for whole images (default 256, quick 128)")
     p.add_argument("--images", nargs="+", metavar="IMG", type=path_arg,
                    help="image files or built-in sample names (default: the 4 samples)")
-    p.add_argument("--taco-model", type=path_arg, help="TACO architecture (default taco-minilm, quick taco-tiny)")
-    p.add_argument("--elic-model", type=path_arg, help="ELIC architecture (default elic, quick elic-tiny)")
+    p.add_argument("--taco-model", type=path_arg, metavar="NAME", help="TACO architecture (default taco-minilm, quick taco-tiny)")
+    p.add_argument("--elic-model", type=path_arg, metavar="NAME", help="ELIC architecture (default elic, quick elic-tiny)")
     p.add_argument("--no-clip-b", action="store_true",
                    help="skip TACO with the CLIP-B-sized random text encoder")
-    p.add_argument("--batch", type=batch_size, help="compress_batch batch size for the "
-                   "throughput measurement (over 2 x BATCH images, the inputs repeated), 0 to skip, "
+    p.add_argument("--batch", type=batch_size, metavar="N", help="compress_batch batch size for the "
+                   "throughput measurement (over 2 x N images, the inputs repeated), 0 to skip, "
                    f"at most {MAX_BATCH} (default 0, quick 2)")
     instead = p.add_mutually_exclusive_group()  # each replaces the timing bench: one at a time
     instead.add_argument("--memory", metavar="HxW", type=memory_size,
                    help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
                    "e.g. 2176x3840 for 4K) with --taco-model and --elic-model (any architecture each), each in a fresh process")
     add_device_option(p)
-    p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's own)")
+    p.add_argument("--threads", type=positive_int, metavar="N", help="torch CPU threads (default: torch's own)")
     instead.add_argument("--profile", action="store_true",
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
                    "category) on the first image with the ELIC model")
@@ -123,7 +123,8 @@ def check_architectures(cfg: BenchConfig, *, any_text: bool) -> None:
                                ("--elic-model", cfg.elic_model, False)):
         if name not in MODEL_CONFIGS:
             raise CLIError(f"{option} {name!r}: not an architecture name (taco bench times an "
-                           f"architecture's random weights): one of {', '.join(sorted(MODEL_CONFIGS))}")
+                           f"architecture's random weights): one of {', '.join(sorted(MODEL_CONFIGS))}"
+                           f"{did_you_mean(name, MODEL_CONFIGS)}")
         if not any_text and (MODEL_CONFIGS[name].text_encoder is not None) != text:
             fits = sorted(n for n, c in MODEL_CONFIGS.items() if (c.text_encoder is not None) == text)
             raise CLIError(f"{option} {name!r}: {'takes no text' if text else 'is text-guided'}; "

@@ -34,6 +34,7 @@ from ..checks import is_number
 from ..distributed import DistEnv
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
+from ..messages import did_you_mean
 from .bdrate import metric_bpp
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
@@ -257,7 +258,8 @@ def get_codec(name: str) -> ClassicCodec:
     cannot run here."""
     key = name.lower()
     if key not in CLASSIC_CODECS:
-        raise CodecUnavailable(f"unknown codec {name!r}; known: {', '.join(CLASSIC_CODECS)}")
+        raise CodecUnavailable(f"unknown codec {name!r}{did_you_mean(key, CLASSIC_CODECS)}; "
+                               f"known: {', '.join(CLASSIC_CODECS)}")
     codec, why = CLASSIC_CODECS[key]()
     if why:
         raise CodecUnavailable(why)

@@ -35,7 +35,7 @@ from ..atomic import write_bytes_atomic, write_text_atomic
 from ..checks import is_number
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
-from ..messages import shown_path, some
+from ..messages import did_you_mean, shown_path, some
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
@@ -511,7 +511,8 @@ def plot_results(
         paths = [paths]
     unknown = [m for m in metrics if m not in PANELS]
     if unknown:
-        raise TacoValueError(f"unknown metric{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+        named = ", ".join(m + did_you_mean(m, PANELS) for m in unknown)
+        raise TacoValueError(f"unknown metric{'s' if len(unknown) > 1 else ''} {named}; "
                               f"the metrics are: {', '.join(PANELS)}")
     wanted = reference_kinds(reference)  # before any result is read
     results = load_results(paths)
