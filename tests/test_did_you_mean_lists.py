@@ -5,9 +5,11 @@ commands do, not argparse's upper-cased option names (RUNS, TACO_MODEL)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
+import taco
 from taco.cli import main
 from taco.evaluation.classic import CodecUnavailable, get_codec
 from taco.evaluation.plot import plot_results
@@ -39,3 +41,13 @@ def test_bench_help_has_short_metavars(capsys):
                   "--batch N", "--threads N"):
         assert shown in out
     assert not re.search(r"--\w[\w-]* [A-Z]+_[A-Z]+|RUNS|WARMUP|CROP|THREADS|BATCH", out), out
+
+
+def test_a_caption_mode_or_classic_codec_typo_gets_a_hint(tmp_path, capsys):
+    from taco.evaluation.evaluate import CaptionMode, EvaluationError
+
+    with pytest.raises(EvaluationError, match=r"or best-lpips \(did you mean 'empty'\?\)$"):
+        CaptionMode.parse("emtpy")
+    samples = Path(taco.__file__).parent / "assets" / "samples"
+    assert main(["evaluate", str(samples), "--classic", "jpg", "-o", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.rstrip().endswith("(did you mean 'jpeg' or 'bpg'?)")

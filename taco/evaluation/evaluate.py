@@ -49,7 +49,7 @@ from ..distributed import DistEnv, dist_env_from_environ, leaving_process_group
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
 from ..locks import FolderLock
-from ..messages import count, note, shown_path
+from ..messages import count, did_you_mean, note, shown_path
 from ..metrics import check_lpips_input
 from ..models.registry import shadow_note
 from ..text.base import normalize_caption
@@ -119,11 +119,11 @@ class CaptionMode:
             if not text.strip():  # it would be coded, and named in the results, apart from "empty"
                 raise EvaluationError(f"caption mode {spec!r} has no text: use empty for no caption")
             return cls("fixed", text)
-        if spec in ("true", "shuffled", "empty", "best-lpips"):
+        kinds = ("true", "shuffled", "empty", "best-lpips")
+        if spec in kinds:
             return cls(spec)
-        raise EvaluationError(
-            f"unknown caption mode {spec!r}: use true, shuffled, empty, fixed:TEXT or best-lpips"
-        )
+        raise EvaluationError(f"unknown caption mode {spec!r}: use true, shuffled, empty, fixed:TEXT or "
+                              f"best-lpips{did_you_mean(spec, kinds)}")
 
     def __str__(self) -> str:
         return f"fixed:{self.text}" if self.kind == "fixed" else self.kind
@@ -755,7 +755,7 @@ def _classic_codecs(cfg: EvalConfig) -> list[Any]:
     for name in firsts.values():
         if name.lower() not in CLASSIC_CODECS:  # a typo, not a codec missing here: nothing runs
             raise EvaluationError(f"--classic {name}: no such codec; the codecs are: "
-                                  f"{', '.join(CLASSIC_CODECS)}")
+                                  f"{', '.join(CLASSIC_CODECS)}{did_you_mean(name.lower(), CLASSIC_CODECS)}")
         try:
             codecs.append(get_codec(name))
         except CodecUnavailable as exc:
