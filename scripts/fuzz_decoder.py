@@ -42,12 +42,14 @@ hangs, the worker's peak RSS -- is printed and written as JSON.
 from __future__ import annotations
 
 import argparse
+import atexit
 import io
 import json
 import multiprocessing as mp
 import os
 import queue
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -512,7 +514,10 @@ def check_one(data: bytes, models: Models, workdir: str | None = None) -> str:
 
 
 def atheris_main(argv: list[str]) -> None:
-    import atheris
+    try:
+        import atheris
+    except ModuleNotFoundError:
+        sys.exit('fuzz_decoder.py atheris: needs atheris: pip install -e ".[fuzz]"')
     import compressai  # noqa: F401  (imported first: only taco's own code is instrumented)
     import torch
 
@@ -541,9 +546,13 @@ def atheris_main(argv: list[str]) -> None:
 
 
 def _workdir() -> str:
-    """Where ``taco info`` reads its input from: memory-backed where there is one."""
+    """Where ``taco info`` reads its input from: memory-backed where there is one; removed when
+    this process exits (a long run's workers, restarted after a crash or hang, share their
+    parent's)."""
     shm = "/dev/shm"
-    return tempfile.mkdtemp(prefix="taco-fuzz-", dir=shm if os.path.isdir(shm) else None)
+    path = tempfile.mkdtemp(prefix="taco-fuzz-", dir=shm if os.path.isdir(shm) else None)
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def case_rng(seed: int, index: int) -> random.Random:
@@ -578,12 +587,11 @@ def _max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _worker(seed: int, start: int, stop: int, progress: Any, memory_limit_mib: int) -> None:
+def _worker(seed: int, start: int, stop: int, progress: Any, memory_limit_mib: int, workdir: str) -> None:
     import torch
 
     torch.set_num_threads(1)  # tiny convolutions: one thread is fastest, and leaves a core free
     models = Models()
-    workdir = _workdir()
     if memory_limit_mib and sys.platform.startswith("linux"):
         _limit_memory(memory_limit_mib)
     progress.put(("ready", None, None, _max_rss_mib()))
@@ -617,9 +625,10 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
     cpu_total = 0.0  # CPU seconds the worker spent on the cases themselves
     t0 = time.time()
     next_case = start
+    workdir = _workdir()
     while next_case < stop:
         progress = ctx.Queue()
-        proc = ctx.Process(target=_worker, args=(seed, next_case, stop, progress, memory_limit_mib),
+        proc = ctx.Process(target=_worker, args=(seed, next_case, stop, progress, memory_limit_mib, workdir),
                            daemon=True)
         proc.start()
         last_seen, last_cpu = time.time(), _cpu_seconds(proc.pid)
