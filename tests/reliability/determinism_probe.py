@@ -198,16 +198,23 @@ def main() -> None:
     p.add_argument("--mkldnn", type=int, default=1)
     p.add_argument("--channels-last", type=int, default=0)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--out")
+    p.add_argument("--out", help="folder for the .taco files, decodes and report (required "
+                   "unless --benchmark)")
     p.add_argument("--decode-from")
     p.add_argument("--decode-only", action="store_true",
                    help="only decode --decode-from's files (no encoder, so no text encoder needed)")
-    p.add_argument("--cases", default=",".join(CASES))
+    p.add_argument("--cases", default=",".join(CASES),
+                   help=f"comma-separated, of {', '.join(CASES)} (default: all)")
     p.add_argument("--float32-path", action="store_true")
     p.add_argument("--benchmark", metavar="MODEL")
     p.add_argument("--size", default="768x512")
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args()
+    if not args.benchmark and not args.out:
+        p.error("--out FOLDER is required (unless --benchmark)")
+    unknown = [c for c in args.cases.split(",") if c not in CASES]
+    if unknown:
+        p.error(f"--cases: unknown {', '.join(unknown)}; the cases are: {', '.join(CASES)}")
 
     import numpy as np
     import torch
