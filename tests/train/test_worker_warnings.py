@@ -39,4 +39,9 @@ def test_a_spawned_worker_prints_warnings_as_taco_train(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == "taco train: warning: a.png: colours converted to sRGB\n"
+    # (lines of Python's own about the worker's shutdown, such as resource_tracker's leaked
+    # semaphore warning on a loaded machine, are not this test's)
+    lines = proc.stderr.splitlines()
+    assert [line for line in lines if "colours converted" in line] == [
+        "taco train: warning: a.png: colours converted to sRGB"], proc.stderr
+    assert not any("TacoWarning" in line for line in lines), proc.stderr
