@@ -61,6 +61,7 @@ from taco.suffixes import IMAGE_SUFFIXES, folder_images
 
 from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .jsonfiles import read_json_object
+from .locks import ForkSafeLock
 from .messages import count
 
 __all__ = [
@@ -393,6 +394,10 @@ def _sample_seed(seed: int, epoch: int, index: int) -> int:
     return int(state[0]) >> 1  # torch.manual_seed takes a non-negative int64
 
 
+#: Held while :meth:`CaptionedImages._say` tests and marks an image's notes as said.
+_SAY_LOCK = ForkSafeLock()
+
+
 class CaptionedImages(Dataset[Sample]):
     """Images under ``root`` with their captions, given as :class:`CaptionRecord` s.
 
@@ -596,11 +601,16 @@ class CaptionedImages(Dataset[Sample]):
     def _say(self, index: int, notes: list[tuple[str, type[Warning]]]) -> None:
         """Warn the conversion ``notes`` of loading image ``index`` (:class:`ConversionNotes`)
         the first time the file is loaded in any process (``_said``, shared with DataLoader
-        workers), at the caller's line."""
-        if notes and not self._said[index]:
+        workers), at the caller's line. Threads of one process test and mark it under one lock
+        (two threads loading one file said it twice)."""
+        if not notes:
+            return
+        with _SAY_LOCK:
+            if self._said[index]:
+                return
             self._said[index] = True
-            for text, category in notes:
-                warn_at_caller(text, category)
+        for text, category in notes:
+            warn_at_caller(text, category)
 
     def _sample(self, rgb: Image.Image, record: CaptionRecord) -> Sample:
         if self.caption_index is not None:
