@@ -1,15 +1,23 @@
-"""What a file given as a checkpoint is, when it is text: a Git LFS pointer (the repository was
-cloned without ``git lfs``), an HTML page (a download that saved the error page), or other text.
-Said in place of the reader's own words, which describe the text's bytes as a pickle
-("Unsupported operand 118") or a safetensors header ("header too large"). Imports nothing but
-the standard library (the bottom layer).
+"""What a file given as a checkpoint is, when it is not one: a ``.taco`` file
+(:data:`TACO_MAGIC`), an image (:func:`image_kind`), or text -- a Git LFS pointer (the
+repository was cloned without ``git lfs``), an HTML page (a download that saved the error page),
+or other text. Said in place of the reader's own words, which describe the file's bytes as a
+pickle ("Unsupported operand 118") or a safetensors header ("header too large"). Imports nothing
+but the standard library (the bottom layer).
 """
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["TEXT_HEAD_BYTES", "WEIGHT_SUFFIXES", "text_file_problem", "text_weights_problem"]
+__all__ = ["IMAGE_SIGNATURES", "TACO_MAGIC", "TEXT_HEAD_BYTES", "WEIGHT_SUFFIXES", "image_kind",
+           "text_file_problem", "text_weights_problem"]
+
+#: The first bytes of every ``.taco`` file (:mod:`taco.bitstream.container`: ``MAGIC``).
+TACO_MAGIC = b"TACO"
+#: The first bytes of the image files a .taco file or a checkpoint is most often mistaken for.
+IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "a PNG"), (b"\xff\xd8\xff", "a JPEG"), (b"GIF8", "a GIF"),
+                    (b"BM", "a BMP"), (b"II*\x00", "a TIFF"), (b"MM\x00*", "a TIFF"))
 
 #: The suffixes of a model folder's weight files (transformers' ``model.safetensors``,
 #: ``pytorch_model.bin`` and their shards), which :func:`text_weights_problem` reads.
@@ -19,6 +27,18 @@ TEXT_HEAD_BYTES = 512
 
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 _CONTROL = {c for c in range(32) if chr(c) not in "\t\n\r\f"} | {127}
+
+
+def image_kind(head: bytes) -> str | None:
+    """"a PNG", "a WebP", ... when ``head`` (a file's first 16 bytes) starts an image file."""
+    for signature, kind in IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1"):
+        return "an AVIF" if head[8:12] in (b"avif", b"avis") else "a HEIF"
+    return None
 
 
 def text_file_problem(path: str | os.PathLike[str]) -> str | None:

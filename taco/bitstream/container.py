@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
 from ..errors import TacoError, TacoValueError
+from ..filekinds import TACO_MAGIC, image_kind
 from ..fileobjects import (
     READ_PIECE_BYTES,
     ZIP_MAGIC,
@@ -49,7 +50,8 @@ from ..fileobjects import (
 from ..memory import NO_CAP_HINT, decode_cap_problem
 from ..messages import shown_path
 
-MAGIC = b"TACO"
+#: b"TACO", defined in :mod:`taco.filekinds` (which names a .taco file given as a checkpoint).
+MAGIC = TACO_MAGIC
 FORMAT_VERSION = 3
 #: Older versions :func:`unpack` still reads (their payloads are decoded as they were written).
 READABLE_VERSIONS = (2, 3)
@@ -262,28 +264,11 @@ class _Reader:
         raise TacoFormatError(f"corrupt .taco file: {what} is not a valid varint")
 
 
-#: The first bytes of the image files a .taco file is most often mistaken for.
-IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "a PNG"), (b"\xff\xd8\xff", "a JPEG"), (b"GIF8", "a GIF"),
-                    (b"BM", "a BMP"), (b"II*\x00", "a TIFF"), (b"MM\x00*", "a TIFF"))
-
-
-def image_kind(head: bytes) -> str | None:
-    """"a PNG", "a WebP", ... when ``head`` (a file's first 16 bytes) starts an image file."""
-    for signature, kind in IMAGE_SIGNATURES:
-        if head.startswith(signature):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "a WebP"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1"):
-        return "an AVIF" if head[8:12] in (b"avif", b"avis") else "a HEIF"
-    return None
-
-
 def other_file_kind(head: bytes) -> str | None:
     """What a file that is no ``.taco`` file is, by ``head`` (its first bytes, up to
     :data:`MAX_HEADER_BYTES`), with what to do with it, when it is a file taco knows: an image
-    (:func:`image_kind`), a safetensors file (8 bytes of header length, little endian, then
-    its JSON header), the index of a sharded checkpoint (JSON whose ``format`` is
+    (:func:`taco.filekinds.image_kind`), a safetensors file (8 bytes of header length, little
+    endian, then its JSON header), the index of a sharded checkpoint (JSON whose ``format`` is
     :data:`taco.shards.INDEX_FORMAT`), a ``torch.save`` zip (its first record
     ``NAME/data.pkl``) or another zip archive; None for anything else."""
     image = image_kind(head[:16])

@@ -18,10 +18,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..bitstream.container import MAGIC, image_kind
 from ..checks import is_int, is_number
 from ..draws import private_draws
-from ..filekinds import text_file_problem
+from ..filekinds import TACO_MAGIC, image_kind, text_file_problem
 from ..fileobjects import zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
 from ..shards import check_header_size
@@ -133,15 +132,14 @@ def torch_load_problem(exc: BaseException) -> str:
 
 def image_file_problem(path: Path) -> str | None:
     """One line saying that ``path`` is a ``.taco`` file or an image, not a checkpoint, by its
-    first bytes (:data:`taco.bitstream.container.MAGIC`,
-    :func:`taco.bitstream.container.image_kind`); None for another file or one that cannot be
-    read. torch.load described their bytes as a pickle ("Unsupported operand 84")."""
+    first bytes (:data:`taco.filekinds.TACO_MAGIC`, :func:`taco.filekinds.image_kind`); None for
+    another file or one that cannot be read. torch.load described their bytes as a pickle ("Unsupported operand 84")."""
     try:
         with open(path, "rb") as f:
             head = f.read(16)
     except OSError:
         return None
-    if head.startswith(MAGIC):
+    if head.startswith(TACO_MAGIC):
         return "a .taco file (a compressed image), not a checkpoint: taco decompress reads it"
     image = image_kind(head)
     return f"{image} image, not a checkpoint" if image else None

@@ -1,0 +1,32 @@
+"""taco.text.weights named a .taco file or an image given as a checkpoint with
+taco.bitstream.container's MAGIC and image_kind, so the text layer imported the bitstream package
+for two file signatures. They live in taco.filekinds (what a file given as a checkpoint is, standard
+library only); the container takes them from there."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import taco.filekinds as filekinds
+from taco.bitstream import container
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "taco" / "text" / "weights.py"
+
+
+def test_the_container_uses_the_signatures_of_filekinds() -> None:
+    assert container.MAGIC is filekinds.TACO_MAGIC == b"TACO"
+    assert container.image_kind is filekinds.image_kind
+    assert filekinds.image_kind(b"\x89PNG\r\n\x1a\n" + bytes(8)) == "a PNG"
+    assert filekinds.image_kind(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "a WebP"
+    assert filekinds.image_kind(b"TACO\x03") is None
+
+
+def test_text_weights_does_not_import_the_bitstream_package() -> None:
+    imported = set()
+    for node in ast.walk(ast.parse(WEIGHTS.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            imported.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            imported.update(a.name for a in node.names)
+    assert not [m for m in imported if "bitstream" in m], imported
