@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .messages import shown_path
+from .messages import SHOWN_PATH_LIMIT, shown_path
 
-__all__ = ["READ_PIECE_BYTES", "ZIP_MAGIC", "checked_file_path", "checked_path", "file_object_name",
-           "is_file_object", "read_at_most", "read_file_object", "read_file_within",
+__all__ = ["READ_PIECE_BYTES", "STR_IS_A_PATH_HINT", "ZIP_MAGIC", "checked_file_path", "checked_path",
+           "file_object_name", "is_file_object", "path_limit", "read_at_most", "read_file_object", "read_file_within",
            "zip_inflation_problem"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
@@ -32,7 +32,22 @@ def is_file_object(value: object) -> bool:
     return callable(getattr(value, "read", None))
 
 
-def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Path:
+#: What a message adds when a str cannot be a path but may be a file's contents (base64 text,
+#: ``request.text``, bytes decoded as text): where the file's bytes are also taken, how to pass them.
+STR_IS_A_PATH_HINT = "a str is read as a path; pass the file's bytes (bytes, e.g. base64.b64decode(s))"
+
+
+def path_limit() -> int:
+    """The most characters the system takes in a path (``PATH_MAX``: 4096 on Linux, 1024 on
+    macOS; 32,767 where it cannot say, Windows' longest)."""
+    try:
+        return os.pathconf("/", "PC_PATH_MAX")
+    except (AttributeError, OSError, ValueError):
+        return 32767
+
+
+def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Exception], *,
+                 takes_bytes: bool = True) -> Path:
     """``path`` as a ``Path``, once its text can name a file; ``error(shown, reason)`` is raised
     for text that cannot (``shown``: the path as :func:`taco.messages.shown_path` shows it, a
     null byte written ``\\x00``):
@@ -41,14 +56,22 @@ def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Excep
     ``open`` refuse it with a ValueError, not the OSError a caller catches for every other path
     that cannot be read: too long, a symlink loop, not permitted). An error class taking
     ``(path, reason)`` serves as ``error``. Where the path is looked at, the caller turns that
-    OSError into the same error."""
+    OSError into the same error. A ``str`` longer than the system's :func:`path_limit` is most
+    likely a file's contents (base64 text, ``request.text``): with ``takes_bytes`` (the caller
+    also takes the file's bytes) the reason says to pass them (:data:`STR_IS_A_PATH_HINT`), and so
+    it does for a longer ``str`` holding a null byte (data decoded as text)."""
     text = os.fspath(path)
     if not text:
         raise error(text, "an empty path")
     at = text.find("\x00")
+    long = isinstance(path, str) and len(text) > path_limit()
+    hint = f"; {STR_IS_A_PATH_HINT}" if takes_bytes and long else ""
     if at >= 0:
-        raise error(shown_path(text),
-                    f"the path holds a null byte (character {at + 1}), which no file name can")
+        raise error(shown_path(text, SHOWN_PATH_LIMIT),
+                    f"the path holds a null byte (character {at + 1}), which no file name can{hint}")
+    if long:
+        raise error(shown_path(text, SHOWN_PATH_LIMIT), f"too long for a path ({len(text):,} "
+                    f"characters, the system's limit is {path_limit():,}){hint}")
     return Path(text)
 
 
@@ -59,7 +82,7 @@ def checked_file_path(path: str | os.PathLike[str], error: Callable[[str, str], 
     ``os.replace`` refuse with a bare ValueError or EBUSY; ``"runs/"`` and ``"x/."``, which
     ``pathlib`` reads as ``runs`` and ``x`` and would write as a file of that name) or an
     existing folder (``"runs"``: ``os.replace`` refuses it with a bare IsADirectoryError)."""
-    checked = checked_path(path, error)
+    checked = checked_path(path, error, takes_bytes=False)
     text = os.fspath(path)
     if os.path.basename(text) in ("", ".", "..") or os.path.isdir(text):
         raise error(shown_path(text), "the path names a folder, not a file")

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["count", "did_you_mean", "docs_ref", "lone_surrogate", "note", "one_line", "shown_path",
+__all__ = ["SHOWN_PATH_LIMIT", "count", "did_you_mean", "docs_ref", "lone_surrogate", "note", "one_line", "shown_path",
            "some", "warning_printer"]
 
 
@@ -32,7 +32,13 @@ def one_line(text: str, limit: int = 80) -> str:
 _UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
-def shown_path(path: object) -> str:
+#: The most characters :func:`shown_path` gives of a path that may be a file's contents: a str of
+#: image data read as a path (base64 text) would otherwise be repeated whole in its error
+#: (hundreds of kB on one line).
+SHOWN_PATH_LIMIT = 200
+
+
+def shown_path(path: object, limit: int | None = None) -> str:
     """``path`` (a file's name, a path) as a message shows it: as it is, but for the characters
     that would break the message's line, drive the terminal or fail to print (:data:`_UNSHOWABLE`),
     each written as ``repr`` writes it (``\\n``, ``\\x1b``, ``\\x85``, ``\\u2028``, ``\\udcff``),
@@ -41,9 +47,15 @@ def shown_path(path: object) -> str:
     result has no character this changes, so showing it again gives it back. Every message and
     report line that names a file given by a user or found in a folder names it so. Any object
     is shown (bytes and paths decoded as the file system does; an OSError's ``filename`` may be
-    None)."""
+    None). With ``limit`` (:data:`SHOWN_PATH_LIMIT` for a path that may be a file's contents
+    given as a str) a longer text is cut to that many characters, ending ``… (N characters)``;
+    without it nothing is cut (a whole message line is shown so too)."""
     text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)  # also None
-    return _UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], text)
+    text = _UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], text)
+    if limit is None or len(text) <= limit:
+        return text
+    cut = f"… ({len(text):,} characters)"
+    return text[: limit - len(cut)] + cut
 
 
 def note(command: str, text: str) -> None:

@@ -427,7 +427,7 @@ def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = Fals
     def refused(shown: str, reason: str) -> CheckpointError:
         return CheckpointError(f"model '{shown}': {reason}")
 
-    checked_path(key, refused)
+    checked_path(key, refused, takes_bytes=False)
     try:
         checkpoint = find(path)
         folder = checkpoint is None and path.is_dir()

@@ -1,0 +1,61 @@
+"""What a Python caller gets for an argument of the wrong type or kind: an error naming the
+argument and what to pass, in a message of a readable length (a reviewer's list: base64 text read
+as a path and repeated whole, type hints that could not be resolved, swapped arguments, captions and
+qualities of any type taken by some models and not others, float pixels clipped unsaid)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+import taco
+from taco.bitstream.container import TacoFileUnreadable
+from taco.fileobjects import STR_IS_A_PATH_HINT
+from taco.images import ImageReadError
+from taco.messages import SHOWN_PATH_LIMIT, shown_path
+from taco.samples import SAMPLES_DIR as SAMPLES
+
+PNG = (SAMPLES / "skimage-coffee.png").read_bytes()
+B64 = base64.b64encode(PNG).decode()
+
+
+# ------------------------------------------------------------------ 1. a str of data read as a path
+
+
+def test_a_long_path_is_shown_cut_with_its_length():
+    assert shown_path("x" * 10_000) == "x" * 10_000  # whole lines are shown so too: no cap
+    shown = shown_path("x" * 10_000, SHOWN_PATH_LIMIT)
+    assert len(shown) == SHOWN_PATH_LIMIT
+    assert shown.startswith("xxx") and shown.endswith("… (10,000 characters)")
+    assert shown_path(shown) == shown  # showing it again changes nothing
+    assert shown_path("a/b.png", SHOWN_PATH_LIMIT) == "a/b.png"
+
+
+def test_base64_text_given_as_an_image_says_to_pass_the_bytes(tiny_elic):
+    with pytest.raises(ImageReadError) as caught:
+        taco.compress(B64, None, tiny_elic)
+    message = str(caught.value)
+    assert len(message) < 500
+    assert STR_IS_A_PATH_HINT in message and "characters" in message
+
+
+def test_base64_text_given_as_a_taco_file_says_to_pass_the_bytes():
+    with pytest.raises(TacoFileUnreadable) as caught:
+        taco.decompress(B64)
+    assert len(str(caught.value)) < 500 and STR_IS_A_PATH_HINT in str(caught.value)
+    with pytest.raises(TacoFileUnreadable, match="null byte") as caught:
+        taco.info(PNG.decode("latin-1"))  # binary data decoded as text
+    assert len(str(caught.value)) < 500 and STR_IS_A_PATH_HINT in str(caught.value)
+
+
+def test_a_short_path_with_a_null_byte_gets_no_hint():
+    with pytest.raises(TacoFileUnreadable) as caught:
+        taco.info("a\x00b.taco")
+    assert STR_IS_A_PATH_HINT not in str(caught.value)
+
+
+def test_a_long_model_name_is_cut_and_not_told_to_pass_bytes():
+    with pytest.raises(taco.CheckpointError) as caught:
+        taco.load("m" * 5000)
+    assert len(str(caught.value)) < 500 and STR_IS_A_PATH_HINT not in str(caught.value)
