@@ -240,6 +240,8 @@ def lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
     """
     import lpips as _lpips_pkg
 
+    from .text.weights import load_torch_file
+
     # Built on the meta device: lpips.LPIPS(pnet_rand=True) builds all of torchvision's AlexNet
     # (61.1 M parameters, 58.6 M of them the classifier LPIPS drops) and kaiming-initialises it,
     # 370-550 ms on a 2-core CPU, only for every kept tensor to be overwritten below; on meta that
@@ -248,14 +250,18 @@ def lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
         # torchvision deprecation notices for lpips' ``pretrained=`` call.
         warnings.filterwarnings("ignore", category=UserWarning, module="torchvision")
         model = _lpips_pkg.LPIPS(net="alex", pretrained=False, pnet_rand=True, verbose=False)
-    heads = Path(_lpips_pkg.__file__).parent / "weights" / "v0.1" / "alex.pth"
+    heads_file = Path(_lpips_pkg.__file__).parent / "weights" / "v0.1" / "alex.pth"
+    try:
+        heads = load_torch_file(heads_file)  # lin{0..4}.model.1.weight
+    except ValueError as e:
+        raise MetricUnavailable(f"LPIPS heads {heads_file}: {e} (reinstall lpips)") from None
     state = {
         **{
             f"net.slice{s}.{i}.{p}": trunk[f"features.{i}.{p}"].to(torch.float32, copy=True)
             for i, s in _ALEXNET_CONV_SLICES.items()
             for p in ("weight", "bias")
         },
-        **torch.load(heads, map_location="cpu", weights_only=True),  # lin{0..4}.model.1.weight
+        **heads,
         **{f"scaling_layer.{k}": v.to(torch.float32)  # made in the default dtype: float64 for some
            for k, v in _lpips_pkg.ScalingLayer().state_dict().items()},
     }

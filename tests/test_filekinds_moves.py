@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import taco.filekinds as filekinds
 from taco.bitstream import container
 
@@ -30,3 +32,19 @@ def test_text_weights_does_not_import_the_bitstream_package() -> None:
         elif isinstance(node, ast.Import):
             imported.update(a.name for a in node.names)
     assert not [m for m in imported if "bitstream" in m], imported
+
+
+def test_lpips_reads_its_heads_with_load_torch_file(tmp_path, monkeypatch) -> None:
+    """lpips' alex.pth was read with a bare torch.load: a broken one (here a Git LFS pointer) was
+    an UnpicklingError traceback; read with taco.text.weights.load_torch_file, it is a
+    MetricUnavailable saying what the file is."""
+    lpips = pytest.importorskip("lpips")
+    from taco import metrics
+
+    heads = tmp_path / "weights" / "v0.1" / "alex.pth"
+    heads.parent.mkdir(parents=True)
+    heads.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 6009\n")
+    monkeypatch.setattr(lpips, "__file__", str(tmp_path / "__init__.py"))
+    with pytest.raises(metrics.MetricUnavailable, match="alex.pth: a text file, not a checkpoint: "
+                                                        "a Git LFS pointer"):
+        metrics.lpips_from_trunk({})
