@@ -59,3 +59,16 @@ def test_a_long_model_name_is_cut_and_not_told_to_pass_bytes():
     with pytest.raises(taco.CheckpointError) as caught:
         taco.load("m" * 5000)
     assert len(str(caught.value)) < 500 and STR_IS_A_PATH_HINT not in str(caught.value)
+
+
+# ------------------------------------------------------------------ 2. type hints
+
+
+def test_the_public_api_type_hints_resolve_once_a_model_is_built(tiny_elic):
+    import typing
+
+    callables = [name for name in taco.__all__ if callable(getattr(taco, name))]
+    assert "load" in callables and "create_model" in callables
+    for name in callables:
+        typing.get_type_hints(getattr(taco, name))  # NameError ('torch', 'ELIC') before
+    assert typing.get_type_hints(taco.load)["return"] is taco.ELIC

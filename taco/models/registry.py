@@ -226,6 +226,7 @@ def register_architecture(
         from .architecture import not_elic_problem  # imports torch: a backbone's class did
         from .elic import ELIC
 
+        bind_annotation_names()
         if not issubclass(build, ELIC):
             raise TypeError(not_elic_problem(build.__name__))
     if isinstance(build, type) and getattr(build, "uses_text", not textless) == textless:
@@ -495,6 +496,18 @@ def architecture_config(name: str, **overrides: Any) -> ModelConfig:
     return ModelConfig.from_dict(fields)
 
 
+def bind_annotation_names() -> None:
+    """Bind ``torch`` and :class:`ELIC` into this module's globals: its annotations name them,
+    but it imports them for type checkers only (it imports no torch: ``taco --help``), so
+    ``typing.get_type_hints(taco.load)`` raised NameError. Building, loading and registering a
+    model import both anyway and bind them, so the hints resolve from then on."""
+    import torch
+
+    from .elic import ELIC
+
+    globals().update(torch=torch, ELIC=ELIC)
+
+
 def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     """Build a registered architecture, e.g. ``create_model("taco-tiny", use_mask=True)``.
 
@@ -519,6 +532,7 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     from ..draws import cpu_default_device
     from .architecture import build_model
 
+    bind_annotation_names()
     cfg = architecture_config(name, **overrides)
     with cpu_default_device():  # on the CPU whatever the caller's default device
         model = build_model(cfg) if seed is None else build_seeded(cfg, seed)
@@ -727,6 +741,8 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
         device = map_location
     target = resolve_device(device)
     from .checkpoint import load_checkpoint
+
+    bind_annotation_names()
 
     key = str(path_or_name)
     spec = locate_model(path_or_name, unknown=lambda: CheckpointError(
