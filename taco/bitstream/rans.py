@@ -74,7 +74,8 @@ __all__ = [
 CHUNK_SYMBOLS = 1 << 16
 #: Most symbols an :class:`UnchunkedStream` (a version-2 payload: one rANS string) may hold:
 #: its guard padding is then at most 147 MB + 16 x its length (at most 6.8 MB,
-#: max_string_bytes): 256 MB (docs/reliability.md).
+#: max_string_bytes): 256 MB, up to three times over for a moment while the bindings copy it
+#: (docs/reliability.md).
 MAX_UNCHUNKED_SYMBOLS = 1 << 20
 #: The largest symbol magnitude the encoder takes. CompressAI's encoder codes a value v (the
 #: symbol less its table's offset) beyond the table as an escape of raw value 2 (v - max) or
