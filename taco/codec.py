@@ -88,6 +88,7 @@ from .memory import (
 )
 from .messages import docs_ref
 from .models import (
+    MODEL_CONFIGS,
     PAD_MULTIPLE,
     PRETRAINED,
     CheckpointError,
@@ -644,6 +645,8 @@ def compress_image(
     ``stripe_budget`` as :func:`analysis_with_text_overlap`; ``max_bytes`` (instead of
     ``quality``) as :func:`compress`: the result's ``quality`` is the one chosen.
     """
+    if isinstance(caption, ELIC):  # taco.compress(image, model, "a cat")
+        raise TypeError("caption is a taco model: the arguments are (image, caption, model)")
     check_model(model)
     check_coding_options(text_encoder=text_encoder, progress=progress, stripe_budget=stripe_budget)
     budget = check_max_bytes(model, max_bytes, quality)
@@ -711,15 +714,28 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
+def model_hint(model: object) -> str:
+    """How to get a model from ``model``, given where one goes: ``taco.load`` for a trained
+    model's name or an existing path, ``taco.create_model`` for an architecture's; nothing for
+    other text (a caption, given in the model's place) or other objects."""
+    if not isinstance(model, str | os.PathLike):
+        return ""
+    text = os.fspath(model)
+    if text in PRETRAINED or os.path.exists(text):
+        return f"; load it first: model = taco.load({text!r})"
+    if text in MODEL_CONFIGS:
+        return f"; create it first (random weights): model = taco.create_model({text!r})"
+    return ""
+
+
 def check_model(model: object) -> None:
     """A TypeError unless ``model`` is a loaded float32 model (a name or path is loaded with
     taco.load). A model converted with ``.half()``, ``.double()`` or ``.to(torch.bfloat16)`` is
     refused: its fingerprint is over the converted weights and its decoder would not take the
     encoder's float32 latents, so the files it wrote could be decoded by nothing."""
     if not isinstance(model, ELIC):
-        hint = (f"; load it first: model = taco.load({str(model)!r})"
-                if isinstance(model, str | os.PathLike) else "")
-        raise TypeError(f"model must be a loaded taco model, not {type(model).__name__}{hint}")
+        raise TypeError(f"model must be a loaded taco model, not {type(model).__name__}"
+                        f"{model_hint(model)}")
     if getattr(model, "config", None) is None:  # a bare ELIC(...)/TACO(...): no config to code with
         raise TypeError(f"this {type(model).__name__} was built without a ModelConfig, which the "
                         "file records: build it with taco.create_model(...) or load it with "

@@ -72,3 +72,31 @@ def test_the_public_api_type_hints_resolve_once_a_model_is_built(tiny_elic):
     for name in callables:
         typing.get_type_hints(getattr(taco, name))  # NameError ('torch', 'ELIC') before
     assert typing.get_type_hints(taco.load)["return"] is taco.ELIC
+
+
+# ------------------------------------------------------------------ 3. caption and model swapped
+
+
+def test_a_model_given_as_the_caption_names_the_arguments_order(tiny_elic):
+    with pytest.raises(TypeError, match=r"caption is a taco model: the arguments are "
+                                        r"\(image, caption, model\)"):
+        taco.compress(PNG, tiny_elic, "a cat")
+
+
+@pytest.mark.parametrize(("model", "hint"), [
+    ("a cat", None),
+    ("elic-small-q4", "model = taco.load('elic-small-q4')"),
+    ("elic-tiny", "model = taco.create_model('elic-tiny')"),
+])
+def test_a_str_for_the_model_gets_a_hint_only_when_it_names_one(model, hint):
+    with pytest.raises(TypeError, match="model must be a loaded taco model, not str") as caught:
+        taco.compress(PNG, None, model)
+    assert ("taco.load" not in str(caught.value) and "create_model" not in str(caught.value)
+            if hint is None else hint in str(caught.value))
+
+
+def test_an_existing_path_for_the_model_gets_the_load_hint(tmp_path):
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(b"")
+    with pytest.raises(TypeError, match=r"load it first: model = taco.load\("):
+        taco.compress(PNG, None, str(path))
