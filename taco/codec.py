@@ -600,17 +600,35 @@ def code_latent(
     return pack_image(model, stream, height, width, mode, quality)
 
 
+def check_caption(caption: object) -> None:
+    """A TypeError unless ``caption`` is a str or None, for every model (a text-free one reads
+    none, but a caption of another type is a mistake all the same: ``taco.compress(image, model,
+    "a cat")``, with the arguments swapped, is named so)."""
+    if isinstance(caption, ELIC):
+        raise TypeError("caption is a taco model: the arguments are (image, caption, model)")
+    if not (isinstance(caption, str) or caption is None):
+        raise TypeError(f"caption must be a str, got {type(caption).__name__}")
+
+
 def coding_captions(model: ELIC, captions: Sequence[str | None]) -> list[str]:
-    """The captions g_a reads, one per image: each as given, '' for None. A TacoValueError for a
-    None given to a text-guided model (``model.uses_text``), which needs a caption for every
-    image ('' for none); a text-free model reads none, so any will do."""
+    """The captions g_a reads, one per image: each as given, '' for None. A TypeError for a
+    caption neither a str nor None (:func:`check_caption`, with the image's index for several),
+    a TacoValueError for a None given to a text-guided model (``model.uses_text``), which needs
+    a caption for every image ('' for none); a text-free model reads none."""
+    for index, caption in enumerate(captions):
+        try:
+            check_caption(caption)
+        except TypeError as exc:
+            if len(captions) > 1:
+                exc.args = (f"image {index} (counting from 0): {exc}",)
+            raise
     missing = [i for i, caption in enumerate(captions) if caption is None]
     if model.uses_text and missing:
         if len(captions) == 1:
             raise TacoValueError("this model is text-guided: give a caption (use '' for none)")
         raise TacoValueError(f"this model is text-guided: give a caption per image (use '' for "
                              f"none); image {missing[0]} (counting from 0) has none")
-    return [caption or "" for caption in captions]
+    return ["" if caption is None else caption for caption in captions]
 
 
 def encoding_out_of_memory(exc: BaseException, coded: str, batch: bool = False) -> OutOfMemoryError | None:
@@ -645,8 +663,7 @@ def compress_image(
     ``stripe_budget`` as :func:`analysis_with_text_overlap`; ``max_bytes`` (instead of
     ``quality``) as :func:`compress`: the result's ``quality`` is the one chosen.
     """
-    if isinstance(caption, ELIC):  # taco.compress(image, model, "a cat")
-        raise TypeError("caption is a taco model: the arguments are (image, caption, model)")
+    check_caption(caption)  # before the model: taco.compress(image, model, "a cat")
     check_model(model)
     check_coding_options(text_encoder=text_encoder, progress=progress, stripe_budget=stripe_budget)
     budget = check_max_bytes(model, max_bytes, quality)

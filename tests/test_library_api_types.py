@@ -100,3 +100,19 @@ def test_an_existing_path_for_the_model_gets_the_load_hint(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(TypeError, match=r"load it first: model = taco.load\("):
         taco.compress(PNG, None, str(path))
+
+
+# ------------------------------------------------------------------ 4. a caption of another type
+
+
+@pytest.mark.parametrize("caption", [5, [1, 2], b"a cat"])
+@pytest.mark.parametrize("model_fixture", ["tiny_elic", "tiny_taco"])
+def test_every_model_refuses_a_caption_that_is_no_str(caption, model_fixture, request):
+    model = request.getfixturevalue(model_fixture)
+    said = f"caption must be a str, got {type(caption).__name__}"
+    with pytest.raises(TypeError, match=said):
+        taco.compress(PNG, caption, model)
+    with pytest.raises(TypeError, match=said):
+        taco.compress_image(PNG, caption, model)
+    with pytest.raises(TypeError, match=f"image 1 \\(counting from 0\\): {said}"):
+        taco.compress_batch([PNG, PNG], ["", caption], model)
