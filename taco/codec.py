@@ -284,21 +284,22 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     """The quality to code at: ``quality`` (1..Q) for a variable-rate model, its middle one
     (:attr:`~taco.models.ELIC.default_quality`) when None, as a Python int (NumPy integers are
     taken); None for a single-rate model, which refuses one. A TypeError for a quality that is no
-    integer (a ``bool``, ``2.0``, ``"2"``), a TacoValueError (a sentence for a person) for an
-    integer the model does not have."""
+    integer (a ``bool``, ``2.0``, ``"2"``), for every model, a TacoValueError (a sentence for a
+    person) for an integer the model does not have."""
     qualities = model.qualities
+    number = None if quality is None else as_int(quality)  # a NumPy integer is a number too
+    if quality is not None and number is None:  # the type first, for every model
+        span, rate = (f" 1..{len(qualities)}", "") if qualities else ("", " (a single rate: give none)")
+        raise TypeError(f"quality must be an integer{span} for model {model.model_id!r}{rate}, "
+                        f"not {type(quality).__name__}")
     if qualities is None:
         if quality is not None:
             name = model.model_id
             raise TacoValueError(f"model {name!r} has a single rate (one model per λ): it takes "
                                  f"no quality (got {quality!r}){rate_models_clause(name)}")
         return None
-    if quality is None:
-        return model.default_quality
-    number = as_int(quality)  # a NumPy integer is a number too
     if number is None:
-        raise TypeError(f"quality must be an integer 1..{len(qualities)} for model "
-                        f"{model.model_id!r}, not {type(quality).__name__}")
+        return model.default_quality
     if not 1 <= number <= len(qualities):
         raise TacoValueError(f"quality must be an integer 1..{len(qualities)} for model "
                              f"{model.model_id!r}, got {number}")  # NumPy 2's repr: np.int64(9)

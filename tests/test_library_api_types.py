@@ -6,6 +6,7 @@ qualities of any type taken by some models and not others, float pixels clipped 
 from __future__ import annotations
 
 import base64
+import io
 
 import pytest
 
@@ -116,3 +117,33 @@ def test_every_model_refuses_a_caption_that_is_no_str(caption, model_fixture, re
         taco.compress_image(PNG, caption, model)
     with pytest.raises(TypeError, match=f"image 1 \\(counting from 0\\): {said}"):
         taco.compress_batch([PNG, PNG], ["", caption], model)
+
+
+# ------------------------------------------------------------------ 5. wrong types, named
+
+
+@pytest.mark.parametrize("value", [None, b"taco-tiny", 3])
+def test_load_names_its_argument_for_a_wrong_type(value):
+    with pytest.raises(TypeError, match=f"path_or_name must be .*, not {type(value).__name__}$"):
+        taco.load(value)
+
+
+def test_create_model_names_its_argument_for_a_wrong_type():
+    with pytest.raises(TypeError, match="name must be a model's name \\(str\\), not NoneType$"):
+        taco.create_model(None)
+
+
+def test_save_checkpoint_names_its_arguments_for_wrong_types(tiny_elic, tmp_path):
+    with pytest.raises(TypeError, match="model must be a taco model .*, not str$"):
+        taco.save_checkpoint("x", tmp_path / "t.safetensors")
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike, not BytesIO$"):
+        taco.save_checkpoint(tiny_elic, io.BytesIO())
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("quality", [2.0, "2", True])
+def test_a_quality_of_another_type_is_a_type_error_for_every_model(quality, tiny_elic):
+    vr = taco.create_model("elic-tiny", seed=0, qualities=(0.0018, 0.0035, 0.0067, 0.013))
+    for model in (tiny_elic, vr):
+        with pytest.raises(TypeError, match=f"quality must be an integer.*, not {type(quality).__name__}$"):
+            taco.compress(PNG, None, model, quality=quality)

@@ -71,8 +71,15 @@ def save_checkpoint(
     either. Folders missing on the way to ``path`` are created. Returns ``path``; an empty
     ``path``, one holding a null byte, or one that names a folder (``"."``, ``"/"``, ``"x/.."``,
     ``"runs/"``) is a :class:`~taco.errors.TacoValueError`
-    (:func:`taco.fileobjects.checked_file_path`).
+    (:func:`taco.fileobjects.checked_file_path`). A ``model`` that is no taco model and a
+    ``path`` that is no str or ``os.PathLike`` (a file object) are TypeErrors naming them.
     """
+    if not isinstance(model, ELIC):
+        raise TypeError(f"save_checkpoint: model must be a taco model (from taco.load or "
+                        f"taco.create_model), not {type(model).__name__}")
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"save_checkpoint: path must be a str or os.PathLike, not "
+                        f"{type(path).__name__}")
 
     def refused(shown: str, reason: str) -> TacoValueError:
         return TacoValueError(f"save_checkpoint: cannot write to '{shown}': {reason}")

@@ -518,6 +518,8 @@ def create_model(name: str, *, seed: int | None = 0, **overrides: Any) -> ELIC:
     backbone's ``mine``, whose configs are ``mine-tiny``, ...), listing its own. ``overrides``
     are checked as :func:`architecture_config` checks them.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"create_model: name must be a model's name (str), not {type(name).__name__}")
     if name not in MODEL_CONFIGS:  # `in` imports the TACO_PLUGINS modules: ARCHITECTURES is whole
         models = sorted(MODEL_CONFIGS)
         if name in ARCHITECTURES:
@@ -733,6 +735,9 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
 
     from ..devices import resolve_device
 
+    if not isinstance(path_or_name, str | os.PathLike):
+        raise TypeError(f"taco.load: path_or_name must be a model's name or a checkpoint's path "
+                        f"(str or os.PathLike), not {type(path_or_name).__name__}")
     if map_location is not None:
         if str(device) != "cpu":
             raise TypeError("taco.load: give device= only (map_location is its former name)")
