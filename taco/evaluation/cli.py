@@ -359,6 +359,14 @@ PLOT_METRICS = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``evaluate``, ``plot`` and ``caption`` to the ``taco`` command line."""
+    _add_evaluate(sub)
+    _add_plot(sub)
+    _add_caption(sub)
+    _register_import_captions(sub)
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    """``taco evaluate``: models and classic codecs x datasets."""
     e = sub.add_parser(
         "evaluate", help="models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
         description=textwrap.fill("Code every image of each dataset through the real .taco container (and/or "
@@ -452,6 +460,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=cmd_evaluate)
 
+
+def _add_plot(sub: argparse._SubParsersAction) -> None:
+    """``taco plot``: RD figure and BD-rate table from result JSONs."""
     p = sub.add_parser("plot", help="RD figure (PNG + SVG) and BD-rate table from result JSONs",
                        description="Draw bpp vs PSNR / MS-SSIM / LPIPS / FID / CMMD from taco "
                        "evaluate's JSONs (files or folders), with the paper's reference points "
@@ -479,6 +490,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "one stops the command before anything is written")
     p.set_defaults(func=cmd_plot)
 
+
+def _add_caption(sub: argparse._SubParsersAction) -> None:
+    """``taco caption``: captions.jsonl for a folder."""
     c = sub.add_parser("caption", help="write captions.jsonl for a folder with a captioning model",
                        description="Caption every image of FOLDER not yet in its captions file "
                        "(nor, for captions.jsonl, in a sidecar IMAGE.txt) with a transformers captioner (BLIP, BLIP-2, GIT, ...; local folder or "
@@ -500,5 +514,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_device_option(c, note="the captioner's")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_caption)
-
-    _register_import_captions(sub)
