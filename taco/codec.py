@@ -73,6 +73,7 @@ from .images import (
     read_image_stream,
     restore_mode,
     to_rgb,
+    warn_pixels_clipped,
     without_file,
 )
 from .locks import ForkSafeLock
@@ -160,7 +161,9 @@ def pad_to_multiple(x: Tensor, multiple: int = PAD_MULTIPLE) -> Tensor:
 
 def check_pixel_values(x: Tensor, what: str = "image tensor") -> None:
     """Refuse float pixels that are not finite or are on another scale than [0, 1] (0-255 values
-    would code as a white image); values within :data:`PIXEL_SLACK` of it are clamped later.
+    would code as a white image); values within :data:`PIXEL_SLACK` of it are clamped later, with
+    an :class:`~taco.images.ImageConversionWarning` for any more than
+    :data:`~taco.images.PIXEL_ROUNDOFF` (one 8-bit level) outside (:func:`warn_pixels_clipped`).
     ``what`` the caller passed, as the message names it: ``image tensor``, ``numpy array``."""
     low, high = float(x.min()), float(x.max())  # NaN propagates through both
     if not (math.isfinite(low) and math.isfinite(high)):
@@ -168,6 +171,7 @@ def check_pixel_values(x: Tensor, what: str = "image tensor") -> None:
     if low < -PIXEL_SLACK or high > 1 + PIXEL_SLACK:
         raise TacoValueError(f"the {what}'s values run from {low:g} to {high:g}: float {what}s "
                              "take [0, 1] (divide 0-255 values by 255)")
+    warn_pixels_clipped(low, high, what)
 
 
 def array_image(a: np.ndarray) -> Image.Image | Tensor:
@@ -695,8 +699,9 @@ def compress(
     progress: Progress | None = None, max_bytes: int | None = None,
 ) -> bytes:
     """Compress ``image`` guided by ``caption`` (a text-free model, ``model.uses_text`` False,
-    reads none: ``caption`` is not used): a PIL image (coded as it is), a (3, H, W) float
-    tensor in [0, 1] (0-255 float values and NaN refused) or uint8 tensor (0-255, as
+    reads none: ``caption`` is not used, but must be a str or None all the same): a PIL image (coded as it is), a (3, H, W) float
+    tensor in [0, 1] (0-255 float values and NaN refused; values up to 0.5 outside clipped, with
+    an :class:`~taco.images.ImageConversionWarning` past 1/255) or uint8 tensor (0-255, as
     ``torchvision.io.decode_image`` gives), a numpy array (:data:`ARRAY_KINDS`: (H, W, 3) uint8
     or float in [0, 1], (H, W, 4) or (H, W) uint8, or (H, W) uint16), a path or the bytes of an
     image file (both read by :func:`taco.images.load_image`: EXIF orientation applied), or

@@ -53,6 +53,7 @@ __all__ = [
     "MAX_PIXELS",
     "MAX_TIFF_TILE_PIXELS",
     "PIL_IMAGE",
+    "PIXEL_ROUNDOFF",
     "PNG_SAVE_OPTIONS",
     "REFUSED_FORMATS",
     "ConversionNotes",
@@ -72,6 +73,7 @@ __all__ = [
     "to_rgb",
     "upright_size",
     "upright_sizes",
+    "warn_pixels_clipped",
     "without_file",
 ]
 
@@ -122,9 +124,14 @@ FORMAT_MAX_SIDES = {"WEBP": 16383}
 
 
 #: How far float pixel values may stray outside [0, 1] (a resampled image overshoots a little;
-#: clamped where it matters); beyond it a tensor is taken to be on another scale (0-255,
+#: clamped where it matters, with a warning past :data:`PIXEL_ROUNDOFF`); beyond it a tensor is taken to be on another scale (0-255,
 #: [-1, 1]) and refused, by the codec and by the metrics alike.
 PIXEL_SLACK = 0.5
+
+#: How far float pixel values may stray outside [0, 1] and be clipped unsaid: a resampled image's
+#: round-off (one 8-bit level). Further out, up to :data:`PIXEL_SLACK`, they are clipped with an
+#: :class:`ImageConversionWarning` (:func:`warn_pixels_clipped`).
+PIXEL_ROUNDOFF = 1 / 255
 
 
 #: What messages call an image that is no file: the bytes of one, a file object without a name,
@@ -249,6 +256,15 @@ def _conversion_warning(message: str, category: type[Warning]) -> None:
         notes.append((message, category))
     else:
         warn_at_caller(message, category)
+
+
+def warn_pixels_clipped(low: float, high: float, what: str) -> None:
+    """The :class:`ImageConversionWarning` (at the caller's line) for float pixels from ``low``
+    to ``high`` clipped to [0, 1], if any is more than :data:`PIXEL_ROUNDOFF` outside it;
+    ``what`` the caller passed: ``image tensor``, ``numpy array``."""
+    if low < -PIXEL_ROUNDOFF or high > 1 + PIXEL_ROUNDOFF:
+        _conversion_warning(f"the {what}'s values run from {low:g} to {high:g}: clipped to "
+                            "[0, 1], which float images take", ImageConversionWarning)
 
 
 #: The :class:`_PillowWarnings` block a thread is in: ``caught``, where its Pillow warnings go.

@@ -147,3 +147,29 @@ def test_a_quality_of_another_type_is_a_type_error_for_every_model(quality, tiny
     for model in (tiny_elic, vr):
         with pytest.raises(TypeError, match=f"quality must be an integer.*, not {type(quality).__name__}$"):
             taco.compress(PNG, None, model, quality=quality)
+
+
+# ------------------------------------------------------------------ 6. float pixels clipped
+
+
+@pytest.mark.parametrize(("shift", "scale", "warned"), [
+    (0.0, 1.0, None),
+    (0.0, 1 + 0.5 / 255, None),  # resampling round-off: clipped unsaid
+    (0.0, 1.3, "to 1.3"),
+    (-0.3, 1.0, "from -0.3"),
+])
+def test_float_pixels_outside_0_1_are_clipped_with_a_warning(shift, scale, warned, tiny_elic):
+    import warnings
+
+    import numpy as np
+
+    pixels = np.linspace(0, 1, 16 * 16 * 3, dtype=np.float32).reshape(16, 16, 3) * scale + shift
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        taco.compress(pixels, None, tiny_elic)
+    said = [w for w in caught if issubclass(w.category, taco.ImageConversionWarning)]
+    if warned is None:
+        assert not said
+    else:
+        assert len(said) == 1 and warned in str(said[0].message) and "clipped to [0, 1]" in str(said[0].message)
+        assert said[0].filename == __file__  # at the caller's line
