@@ -462,7 +462,7 @@ def bd_bootstrap(
     full = {k: _bd(alongs[k], ra, qa, rt, qt, method, strict=strict) if images else none for k in (0, 1)}
     wanted = [k for k in (0, 1) if not math.isnan(full[k].value)]  # an undefined delta gets no CI
     fewest = min_pairs(confidence)
-    ci_reason = (f"{len(images)} paired image{'s' if len(images) != 1 else ''}: a "
+    ci_reason = (f"{count(len(images), 'paired image')}: a "
                  f"{100 * confidence:g} % interval needs at least {fewest}"
                  if wanted and len(images) < fewest else "")
     if ci_reason:

@@ -69,6 +69,7 @@ from taco.data import (
 from taco.suffixes import IMAGE_SUFFIXES
 
 from ..errors import TacoError
+from ..messages import count
 from ..samples import SAMPLES_DIR
 
 __all__ = ["CLIC_TEST_IMAGES", "COCO30K_PROTOCOLS", "DATASET_KINDS", "KODAK_IMAGES", "EvalDataset",
@@ -274,7 +275,7 @@ def _caption_source(found: FolderCaptions, captions_file: str | None, *, counted
     several = len(found.counts) > 1
     parts = []
     for source, n in found.counts.items():
-        images = f"{n} image{'s' if n != 1 else ''}" if counted else ""
+        images = count(n, "image") if counted else ""
         if source == "sidecar":
             parts.append(f"sidecar IMAGE.txt files ({images})" if counted else "sidecar IMAGE.txt files")
             continue
@@ -299,7 +300,7 @@ def _unreadable_sidecars(unreadable: dict[str, str]) -> str:
     whys = list(unreadable.values())
     shown = "; ".join(whys[:3]) + ("; ..." if len(whys) > 3 else "")
     n = len(whys)
-    return f"{n} image{'s' if n != 1 else ''} whose caption sidecar cannot be read ({shown})"
+    return f"{count(n, 'image')} whose caption sidecar cannot be read ({shown})"
 
 
 def _not_a_dataset(path: Path) -> str:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import TacoValueError
+from ..messages import count
 
 __all__ = ["BootstrapCI", "derangement", "min_pairs", "paired_bootstrap", "percentile_interval"]
 
@@ -98,7 +99,7 @@ def paired_bootstrap(
         return BootstrapCI(nan, nan, nan, 0, resamples, confidence, seed, why)
     fewest = min_pairs(confidence)
     if n < fewest:
-        reason = (f"{n} pair{'s' if n > 1 else ''}: a {100 * confidence:g}% interval needs at "
+        reason = (f"{count(n, 'pair')}: a {100 * confidence:g}% interval needs at "
                   f"least {fewest} (with {n}, even differences all of one sign have sign-test "
                   f"p = {2 * 0.5**n:.3g} > {1 - confidence:.3g})")
         return BootstrapCI(float(d.mean()), nan, nan, n, resamples, confidence, seed, reason)
