@@ -644,6 +644,81 @@ def _cell(entry: Mapping[str, float | str], key: str, fmt: str) -> str:
     return fmt.format(v) + thin
 
 
+@dataclass
+class _TableNotes:
+    """What :func:`format_bd_table` says under the table, gathered cell by cell."""
+
+    na: list[str] = field(default_factory=list)  # why a cell is n/a
+    thin: list[str] = field(default_factory=list)  # †
+    undefined: list[str] = field(default_factory=list)  # resamples without a delta
+    with_ci: set[float | str] = field(default_factory=set)  # images of the cells with an interval
+    no_ci: set[str] = field(default_factory=set)  # why cells that could have had an interval have none
+    differ: list[str] = field(default_factory=list)  # ‡
+    all_images: list[str] = field(default_factory=list)  # §
+    paired: list[str] = field(default_factory=list)  # paired over fewer images than the points
+
+
+def _cell_notes(notes: _TableNotes, label: str, m: str, entry: Mapping[str, float | str]) -> None:
+    """Add to ``notes`` what the table's notes say of the cells of curve ``label`` and metric
+    ``m`` (its BD-rate and BD-metric ``entry``)."""
+    rate, metric = str(entry.get("reason") or ""), str(entry.get("bd_metric_reason") or "")
+    if rate and rate == metric:  # one reason for both deltas: said once
+        notes.na.append(f"- {label}, {m}: {rate}")
+    else:
+        notes.na += [f"- {label}, {m}, {name}: {text}"
+                     for name, text in (("BD-rate", rate), (f"BD-{m}", metric)) if text]
+    for key, name in (("bd_rate", f"BD-rate {m}"), ("bd_metric", f"BD-{m}")):
+        if (share := _thin_overlap(entry, key)) is not None:
+            notes.thin.append(f"{label} {name}: {100 * share:.0f} %")
+    if entry.get("images_differ"):
+        notes.differ.append(str(entry["images_differ"]))
+    if entry.get("rate_all_images"):
+        notes.all_images.append(f"{label} {m}: {entry['rate_all_images']}")
+    if entry.get("images_paired"):
+        notes.paired.append(f"{label}: {entry['images_paired']}")
+    if "ci_images" in entry and any(_interval(entry, k) for k in ("bd_rate", "bd_metric")):
+        notes.with_ci.add(entry["ci_images"])  # a cell with an interval: the note describes it
+    if entry.get("ci_reason"):
+        notes.no_ci.add(str(entry["ci_reason"]))
+    skipped = [f"{entry[f'{k}_undefined']} for BD-{'rate' if k == 'bd_rate' else m}"
+               for k in ("bd_rate", "bd_metric") if entry.get(f"{k}_undefined")]
+    if skipped:
+        notes.undefined.append(f"- {label}, {m}: " + ", ".join(skipped))
+
+
+def _footnotes(notes: _TableNotes, bootstrap: Mapping[str, float | int] | None) -> list[str]:
+    """The paragraphs under the table, each after an empty line: the interval's description
+    (with ``bootstrap``), †, ‡, §, the cells paired over fewer images, why no interval, the
+    resamples left out, and why cells are n/a."""
+    lines: list[str] = []
+    if notes.with_ci and bootstrap:
+        counts = ", ".join(str(int(n)) for n in sorted(notes.with_ci, key=float))
+        lines += ["", f"[low, high]: {100 * float(bootstrap['confidence']):g} % percentile bootstrap "
+                  f"interval over the images ({counts} paired), {int(bootstrap['resamples'])} "
+                  f"resamples, seed {int(bootstrap['seed'])}; the per-image metrics only (not FID)."]
+    if notes.thin:
+        lines += ["", f"†: averaged over less than {100 * MIN_OVERLAP:.0f} % of the two curves' union "
+                  "(a mean over a sliver of the range says little): " + "; ".join(notes.thin) + "."]
+    if notes.differ:
+        lines += ["", "‡: the two curves' points are means over different numbers of images, so the "
+                  "value compares different sets of images (with both curves' per-image results the "
+                  "table pairs them): " + "; ".join(dict.fromkeys(notes.differ)) + "."]
+    if notes.all_images:
+        lines += ["", "§: rate over all images: an older result lacks bpp_<metric> (the rate of the images "
+                  "its mean of the metric is over), so both curves are compared at their bpp over all "
+                  "images, beside a quality over fewer: " + "; ".join(notes.all_images) + "."]
+    if notes.paired:
+        lines += ["", "Values (and intervals) over the images both curves coded, fewer than the points "
+                  "of a curve average: " + "; ".join(dict.fromkeys(notes.paired)) + "."]
+    if notes.no_ci:
+        lines += ["", "no interval: " + "; ".join(sorted(notes.no_ci)) + "."]
+    if notes.undefined:
+        lines += ["", "resamples without a delta (left out of the interval):", *notes.undefined]
+    if notes.na:
+        lines += ["", "n/a:", *notes.na]
+    return lines
+
+
 def format_bd_table(
     table: Mapping[str, Mapping[str, Mapping[str, float | str]]],
     anchor: str,
@@ -678,14 +753,7 @@ def format_bd_table(
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
     ]
-    notes: list[str] = []
-    thin: list[str] = []
-    undefined: list[str] = []
-    with_ci: set[float | str] = set()
-    no_ci: set[str] = set()  # why cells that could have had an interval have none
-    differ: list[str] = []
-    all_images: list[str] = []
-    paired: list[str] = []
+    notes = _TableNotes()
     for label, row in table.items():
         cells = [label]
         for key, fmt in (("bd_rate", "{:+.2f}"), ("bd_metric", "{:+.4f}")):
@@ -693,53 +761,6 @@ def format_bd_table(
                 cells.append(_cell(row.get(m, {}), key, fmt))
         lines.append("| " + " | ".join(cells) + " |")
         for m in metrics:
-            entry = row.get(m, {})
-            rate, metric = str(entry.get("reason") or ""), str(entry.get("bd_metric_reason") or "")
-            if rate and rate == metric:  # one reason for both deltas: said once
-                notes.append(f"- {label}, {m}: {rate}")
-            else:
-                notes += [f"- {label}, {m}, {name}: {text}"
-                          for name, text in (("BD-rate", rate), (f"BD-{m}", metric)) if text]
-            for key, name in (("bd_rate", f"BD-rate {m}"), ("bd_metric", f"BD-{m}")):
-                if (share := _thin_overlap(entry, key)) is not None:
-                    thin.append(f"{label} {name}: {100 * share:.0f} %")
-            if entry.get("images_differ"):
-                differ.append(str(entry["images_differ"]))
-            if entry.get("rate_all_images"):
-                all_images.append(f"{label} {m}: {entry['rate_all_images']}")
-            if entry.get("images_paired"):
-                paired.append(f"{label}: {entry['images_paired']}")
-            if "ci_images" in entry and any(_interval(entry, k) for k in ("bd_rate", "bd_metric")):
-                with_ci.add(entry["ci_images"])  # a cell with an interval: the note describes it
-            if entry.get("ci_reason"):
-                no_ci.add(str(entry["ci_reason"]))
-            skipped = [f"{entry[f'{k}_undefined']} for BD-{'rate' if k == 'bd_rate' else m}"
-                       for k in ("bd_rate", "bd_metric") if entry.get(f"{k}_undefined")]
-            if skipped:
-                undefined.append(f"- {label}, {m}: " + ", ".join(skipped))
-    if with_ci and bootstrap:
-        counts = ", ".join(str(int(n)) for n in sorted(with_ci, key=float))
-        lines += ["", f"[low, high]: {100 * float(bootstrap['confidence']):g} % percentile bootstrap "
-                  f"interval over the images ({counts} paired), {int(bootstrap['resamples'])} "
-                  f"resamples, seed {int(bootstrap['seed'])}; the per-image metrics only (not FID)."]
-    if thin:
-        lines += ["", f"†: averaged over less than {100 * MIN_OVERLAP:.0f} % of the two curves' union "
-                  "(a mean over a sliver of the range says little): " + "; ".join(thin) + "."]
-    if differ:
-        lines += ["", "‡: the two curves' points are means over different numbers of images, so the "
-                  "value compares different sets of images (with both curves' per-image results the "
-                  "table pairs them): " + "; ".join(dict.fromkeys(differ)) + "."]
-    if all_images:
-        lines += ["", "§: rate over all images: an older result lacks bpp_<metric> (the rate of the images "
-                  "its mean of the metric is over), so both curves are compared at their bpp over all "
-                  "images, beside a quality over fewer: " + "; ".join(all_images) + "."]
-    if paired:
-        lines += ["", "Values (and intervals) over the images both curves coded, fewer than the points "
-                  "of a curve average: " + "; ".join(dict.fromkeys(paired)) + "."]
-    if no_ci:
-        lines += ["", "no interval: " + "; ".join(sorted(no_ci)) + "."]
-    if undefined:
-        lines += ["", "resamples without a delta (left out of the interval):", *undefined]
-    if notes:
-        lines += ["", "n/a:", *notes]
+            _cell_notes(notes, label, m, row.get(m, {}))
+    lines += _footnotes(notes, bootstrap)
     return "\n".join(lines) + "\n"
