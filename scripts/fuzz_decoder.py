@@ -1,6 +1,7 @@
 """Fuzz the ``.taco`` decoder past its checksum: a long crash-isolated run, and an atheris target.
 
     python scripts/fuzz_decoder.py run --cases 100000 --json fuzz.json   # seeded mutations
+    python scripts/fuzz_decoder.py run --seconds 300 --json fuzz.json     # as many as fit in 5 min
     python scripts/fuzz_decoder.py run --only 1234 --seed 1              # replay one case
     python scripts/fuzz_decoder.py atheris [CORPUS] [-max_total_time=N ...]  # coverage-guided (pip install atheris)
 
@@ -37,6 +38,15 @@ times that in wall time, if it is blocked -- is recorded with the case number an
 after that case. (CPU time, not wall time: on a busy machine a niced worker waits for a core.) Case ``i`` is generated from ``Random(seed, i)`` alone,
 so ``--only I`` replays it. The summary -- cases, rate, outcomes by mutator, exceptions, crashes,
 hangs, the worker's peak RSS -- is printed and written as JSON.
+
+A run stops early, on ``--seconds N`` (wall time from its start) or on SIGINT (Ctrl-C) or SIGTERM
+(``timeout``): no case is started after that, the worker finishes the case it is on (a hang or
+crash there is recorded as usual; a worker still starting up, or a second signal, is killed at
+once, its case uncounted), and the summary of the cases that ran is printed and written as a
+finished run's is, ``"stopped"`` saying why (``"time limit"``, ``"SIGINT"``, ``"SIGTERM"``; null
+for a run of all ``--cases``). The exit status is that of a finished run: 0 unless a case failed.
+The worker blocks SIGINT and SIGTERM (a Ctrl-C reaches the whole process group): it stops when
+asked, or with its parent.
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ import os
 import queue
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -70,6 +81,8 @@ FUZZ_MAX_PIXELS = 1 << 20
 FUZZ_CHUNK_SYMBOLS = 1024
 #: Share of cases that edit raw bytes without re-sealing the CRC.
 RAW_SHARE = 0.15
+#: Signals that stop a long run early, with its summary (the worker blocks them).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SAMPLE = Path(__file__).resolve().parents[1] / "taco" / "assets" / "samples" / "skimage-chelsea.png"
 
 # --------------------------------------------------------------------------- seeds
@@ -587,7 +600,9 @@ def _max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _worker(seed: int, start: int, stop: int, progress: Any, memory_limit_mib: int, workdir: str) -> None:
+def _worker(seed: int, start: int, stop: int, progress: Any, memory_limit_mib: int, workdir: str,
+            stop_event: Any, parent: int) -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # the parent stops it (inherited too)
     import torch
 
     torch.set_num_threads(1)  # tiny convolutions: one thread is fastest, and leaves a core free
@@ -596,6 +611,8 @@ def _worker(seed: int, start: int, stop: int, progress: Any, memory_limit_mib: i
         _limit_memory(memory_limit_mib)
     progress.put(("ready", None, None, _max_rss_mib()))
     for i in range(start, stop):
+        if stop_event.is_set() or os.getppid() != parent:  # stopped early, or the parent is gone
+            break
         kind, data = mutate(case_rng(seed, i), models)
         t0 = time.process_time()
         try:
@@ -613,7 +630,21 @@ def _worker(seed: int, start: int, stop: int, progress: Any, memory_limit_mib: i
 
 
 def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, only: int | None,
-             memory_limit_mib: int = 3072, quiet: bool = False) -> dict:
+             memory_limit_mib: int = 3072, quiet: bool = False, seconds: float | None = None) -> dict:
+    """Run cases ``[0, cases)`` (or ``only``) in a worker; stop early after ``seconds`` of wall
+    time or on SIGINT/SIGTERM (see the module's docstring) -> the summary of what ran."""
+    signals: list[str] = []  # the stop signals received, by name
+    handlers = {s: signal.signal(s, lambda signum, _: signals.append(signal.Signals(signum).name))
+                for s in STOP_SIGNALS}
+    try:
+        return _long_run(cases, seed, hang_after, json_path, only, memory_limit_mib, quiet, seconds, signals)
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+
+
+def _long_run(cases: int, seed: int, hang_after: float, json_path: str | None, only: int | None,
+              memory_limit_mib: int, quiet: bool, time_limit: float | None, signals: list[str]) -> dict:
     ctx = mp.get_context("spawn")
     start, stop = (only, only + 1) if only is not None else (0, cases)
     outcomes: Counter[str] = Counter()
@@ -626,14 +657,34 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
     t0 = time.time()
     next_case = start
     workdir = _workdir()
-    while next_case < stop:
-        progress = ctx.Queue()
-        proc = ctx.Process(target=_worker, args=(seed, next_case, stop, progress, memory_limit_mib, workdir),
-                           daemon=True)
-        proc.start()
+    stopped: str | None = None  # why the run ended before its last case
+
+    def stop_requested() -> str | None:
+        nonlocal stopped
+        if stopped is None and signals:
+            stopped = signals[0]
+        elif stopped is None and time_limit is not None and time.time() - t0 >= time_limit:
+            stopped = "time limit"
+        return stopped
+
+    while next_case < stop and not stop_requested():
+        progress, stop_event = ctx.Queue(), ctx.Event()
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # blocked in the worker from its start
+        try:
+            proc = ctx.Process(target=_worker, daemon=True, args=(
+                seed, next_case, stop, progress, memory_limit_mib, workdir, stop_event, os.getpid()))
+            proc.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         last_seen, last_cpu = time.time(), _cpu_seconds(proc.pid)
         ready = False  # start-up (imports, building the models) gets 10x the hang limit
         while True:
+            if stop_requested() and (not ready or len(signals) > 1):  # nothing to finish, or at once
+                proc.kill()
+                proc.join()
+                break
+            if stopped:
+                stop_event.set()  # the worker finishes its case, then says "done"
             try:
                 i, kind, outcome, info = progress.get(timeout=0.5)
             except queue.Empty:
@@ -663,7 +714,7 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
                 continue
             if i == "done":
                 proc.join()
-                next_case = stop
+                next_case = next_case if stopped else stop
                 break
             seconds, max_rss, failure = info
             if seconds > slowest["cpu_seconds"]:
@@ -685,11 +736,15 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
                       f"{dict(outcomes)}, crashes {len(crashes)}, hangs {len(hangs)}, max RSS "
                       f"{rss['max_rss_mib']:.0f} MiB", flush=True)
     seconds = time.time() - t0
+    stopped = stopped if next_case < stop else None  # asked to stop as the last case ended
     summary = {
-        "cases": stop - start,
+        "cases": next_case - start,
+        "cases_requested": stop - start,
+        "stopped": stopped,
+        "time_limit_seconds": time_limit,
         "seed": seed,
         "seconds": round(seconds, 1),
-        "cases_per_second": round((stop - start) / seconds, 2),
+        "cases_per_second": round((next_case - start) / seconds, 2),
         "case_cpu_seconds": round(cpu_total, 1),
         "outcomes": dict(outcomes),
         "exceptions_by_type": dict(exceptions),
@@ -705,6 +760,9 @@ def long_run(cases: int, seed: int, hang_after: float, json_path: str | None, on
         "fuzz_chunk_symbols": FUZZ_CHUNK_SYMBOLS,
     }
     if not quiet:
+        if stopped:
+            why = "on the time limit" if stopped == "time limit" else f"by {stopped}"
+            print(f"stopped {why} after {next_case - start} of {stop - start} cases", flush=True)
         print(json.dumps({k: v for k, v in summary.items() if k != "failures"}, indent=1))
     if json_path:
         Path(json_path).write_text(json.dumps(summary, indent=1))
@@ -720,6 +778,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="mode", required=True)
     r = sub.add_parser("run", help="seeded mutation run in a crash-isolated worker")
     r.add_argument("--cases", type=int, default=100_000)
+    r.add_argument("--seconds", type=float,
+                   help="stop after this much wall time, with the summary of the cases run so far")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--hang-after", type=float, default=10.0,
                    help="CPU seconds on one case that make it a hang (10; or 30x that in wall time)")
@@ -729,7 +789,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--only", type=int, help="replay one case number")
     sub.add_parser("atheris", help="coverage-guided fuzzing; atheris/libFuzzer flags follow")
     args = p.parse_args(argv)
-    s = long_run(args.cases, args.seed, args.hang_after, args.json, args.only, args.memory_limit_mib)
+    s = long_run(args.cases, args.seed, args.hang_after, args.json, args.only, args.memory_limit_mib,
+                 seconds=args.seconds)
     return 0 if not (s["exceptions_by_type"] or s["crashes"] or s["hangs"]) else 1
 
 
