@@ -271,7 +271,10 @@ class ModelConfig:
                 raise TacoValueError(f"qualities must be a list of λ values, got {self.qualities!r}")
             self.qualities = check_qualities(self.qualities)
             if self.layout != "reference":
-                raise TacoValueError("a variable-rate model (qualities) needs layout='reference'")
+                raise TacoValueError(
+                    "a variable-rate model (qualities) needs layout='reference' (the authors' "
+                    f"entropy layout), got {self.layout!r} (CompressAI's: the built-in trained "
+                    "models', which cannot start one)")
         self.options = check_options(self.options, self.architecture)
 
     def to_dict(self) -> dict[str, Any]:

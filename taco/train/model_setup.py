@@ -34,7 +34,7 @@ from ..models import (
 from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import ModelSpec, architecture_config, checkpoint_config, trained_lambda
-from .config import ConfigError, TrainConfig, unknown_model_text
+from .config import PRESET_MODELS, ConfigError, TrainConfig, unknown_model_text
 
 
 def elic_key_to_taco(key: str) -> str:
@@ -71,6 +71,7 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
             f"init_from {path}: cannot initialise {pair[1]} from {pair[0]} "
             f"(only {across}like -> like); {_fitting_model(source, dst_cfg)}"
         )
+    check_variable_rate_layout(path, src_cfg.layout, dst_cfg.qualities)
     for name in ("N", "M", "groups", "ctx_hidden", "layout"):
         if getattr(src_cfg, name) != getattr(dst_cfg, name):
             raise CheckpointError(
@@ -81,6 +82,8 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
         raise CheckpointError(
             f"init_from {path}: a variable-rate checkpoint (qualities {src_cfg.qualities}) "
             f"initialises only a model with the same qualities (this one: {dst_cfg.qualities})"
+            + (" (a variable-rate checkpoint cannot start a single-rate model)"
+               if dst_cfg.qualities is None else "")
         )
     state = source.state_dict()
     if pair in WARM_STARTS:
@@ -113,6 +116,34 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
         },
     }
     return list(result.missing_keys)
+
+
+def check_variable_rate_layout(init_from: str | Path, layout: str, qualities: object) -> None:
+    """Refuse a variable-rate model (``qualities`` not None) started from a checkpoint of
+    CompressAI's entropy layout (the built-in trained models'): the gains need the authors'
+    layout (:class:`~taco.models.ModelConfig`), so no model of that checkpoint's layout takes
+    them, and the layout mismatch alone would suggest a single-rate model."""
+    if qualities is not None and layout == "compressai":
+        raise CheckpointError(
+            f"init_from {init_from}: its entropy model has CompressAI's layout (the built-ins); a "
+            "variable-rate model needs the authors' layout (reference): train it from scratch, or "
+            "start from a reference-layout checkpoint"
+        )
+
+
+def run_qualities(values: dict[str, Any]) -> object:
+    """The qualities of the model a config mapping trains, as :func:`model_overrides` and the
+    registry give them: the top-level ``qualities`` where not None, else ``model_overrides``'
+    (an explicit None there: single-rate), else the registered model's (``model``, or the
+    preset's); None for a single-rate model or an unknown name."""
+    if values.get("qualities") is not None:
+        return values["qualities"]
+    overrides = values.get("model_overrides")
+    if isinstance(overrides, dict) and "qualities" in overrides:
+        return overrides["qualities"]
+    name = values.get("model") or PRESET_MODELS.get(str(values.get("preset") or "taco"))
+    config = MODEL_CONFIGS.get(str(name))
+    return config.qualities if config is not None else None
 
 
 def locate_init_from(init_from: str | Path) -> ModelSpec:
@@ -193,8 +224,11 @@ def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[d
     ``values`` does not say: the model (``model``, with the ``model_overrides`` that make its
     architecture) and, with ``lmbda``, the λ of a single-rate checkpoint
     (:func:`~taco.models.registry.trained_lambda`: one recorded as no positive number is not
-    taken). Explicit settings win; a TACO preset with an ELIC checkpoint (ELIC -> TACO) keeps its
-    own model. The preset of a text-free model is left to
+    taken; nor is any where the run is variable-rate, :func:`run_qualities`, which does not use
+    ``lmbda``). Explicit settings win (``qualities: null`` too: a single-rate model, which a
+    variable-rate checkpoint then cannot start); a TACO preset with an ELIC checkpoint
+    (ELIC -> TACO) keeps its own model. A variable-rate run from a checkpoint of CompressAI's
+    layout (the built-ins) is refused here (:func:`check_variable_rate_layout`). The preset of a text-free model is left to
     :func:`~taco.train.config.preset_from_model`, which sees the model filled in here. Returns
     (values, notes for the user)."""
     source = values.get("init_from")
@@ -209,18 +243,23 @@ def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[d
         name, overrides = architecture_as_named(src_cfg, saved.get("model"))
         mine = dict(out.get("model_overrides") or {})
         for key in ("text_encoder", "qualities"):  # given at the top level: those win
-            if out.get(key) is not None:
+            if out.get(key) is not None or (key == "qualities" and key in out):  # null: single-rate
                 overrides.pop(key, None)
         out["model"], out["model_overrides"] = name, {**overrides, **mine}
         taken.append(f"model {name}" + (f" (+ {overrides})" if overrides else ""))
-    trained = trained_lambda(meta) if lmbda and "lmbda" not in out else None
+    qualities = run_qualities(out)
+    check_variable_rate_layout(source, src_cfg.layout, qualities)
+    take_lmbda = lmbda and "lmbda" not in out and qualities is None  # variable-rate: unused
+    trained = trained_lambda(meta) if take_lmbda else None
     if trained is not None:  # none recorded, or no positive number: the config's λ
         out["lmbda"] = trained
         taken.append(f"λ={trained:g}")
     if not taken:
         return out, []
+    keys = " ".join(f"{k}=..." for k, v in (("model", out.get("model") != values.get("model")),
+                                             ("lmbda", trained is not None)) if v)
     return out, [f"{' and '.join(taken)} from init_from {source}, as it was trained (--set "
-                 "model=... lmbda=... to change)"]
+                 f"{keys} to change)"]
 
 
 def _fitting_model(source: ELIC, target: ModelConfig) -> str:
@@ -273,6 +312,7 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
         # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
         # have CompressAI's layout, new models the reference one: taco.models.elic)
         overrides["layout"] = checkpoint_config(init_from_file(cfg.init_from)).layout
+        check_variable_rate_layout(cfg.init_from, overrides["layout"], overrides.get("qualities"))
     try:
         if frozen and name in MODEL_CONFIGS and (
                 architecture_config(name, **overrides).text_injection == "adapter"):
