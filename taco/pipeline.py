@@ -112,6 +112,8 @@ def compress_batch(
     check_coding_options(text_encoder=text_encoder, progress=progress, stripe_budget=stripe_budget)
     budget = check_max_bytes(model, max_bytes, quality)
     quality = coding_quality(model, quality)
+    if isinstance(images, str | bytes) or not hasattr(images, "__len__"):  # not a generator
+        raise TypeError(f"images must be a sequence (a list or tuple), not {type(images).__name__}")
     if isinstance(captions, str):
         raise TypeError("captions must be a sequence of one caption per image, not one str")
     batch_size = positive_int_argument("batch_size", batch_size, "(images per batch through g_a)")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import taco
@@ -173,3 +175,12 @@ def test_float_pixels_outside_0_1_are_clipped_with_a_warning(shift, scale, warne
     else:
         assert len(said) == 1 and warned in str(said[0].message) and "clipped to [0, 1]" in str(said[0].message)
         assert said[0].filename == __file__  # at the caller's line
+
+
+def test_compress_batch_names_images_when_given_a_generator_or_one_path(tmp_path: Path) -> None:
+    model = taco.create_model("elic-tiny")
+    image = np.zeros((16, 16, 3), np.uint8)
+    with pytest.raises(TypeError, match=r"images must be a sequence \(a list or tuple\), not generator"):
+        taco.compress_batch((image for _ in range(2)), None, model)
+    with pytest.raises(TypeError, match="images must be a sequence .*not str"):
+        taco.compress_batch(str(tmp_path / "a.png"), None, model)
