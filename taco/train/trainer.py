@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import random
 import signal
 import time
 import warnings
@@ -356,6 +357,7 @@ class Trainer:
         # Each rank draws its own training noise; the model was built from cfg.seed everywhere.
         torch.manual_seed(self.seed + self.env.rank)
         np.random.seed(self.seed + self.env.rank)
+        random.seed(self.seed + self.env.rank)  # its state is saved and restored too
         if self.resume_path is not None:
             self.progress = read_state(
                 self.resume_path, cfg, self.model, self._optimizers(), self.env,
