@@ -23,7 +23,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -284,8 +284,59 @@ def _naming(exc: OSError, path: Path) -> OSError:
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
     """Replace ``path`` with ``text`` atomically, as :func:`write_bytes_atomic` (no newline
-    translation: the file holds exactly ``text`` encoded)."""
+    translation: the file holds exactly ``text`` encoded).
+
+    The temporaries of ``path`` that killed writers left are removed first
+    (:func:`remove_stale_temporaries`): this writes one file a command writes once (a JSON
+    result, a table, a captions file), and nothing else would ever clean up beside it. (Not
+    :func:`write_bytes_atomic`, which a batch calls for each of thousands of files in a folder.)
+    """
+    remove_stale_temporaries([Path(path)])
     return write_bytes_atomic(path, text.encode(encoding))
+
+
+def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
+    """Replace each path of ``files`` with its bytes, all or none (a figure's PNG and SVG): every
+    temporary is written and fsynced before the first is renamed, so a failure while writing (a
+    full disk at the last file) removes them all and leaves every target as it was. (The renames
+    write no data; one that fails, a target that became a folder, leaves those before it done.)
+    The temporaries of these targets that killed writers left are removed first, as by
+    :func:`write_text_atomic`; a target that is a device, a named pipe or a socket is written
+    into after the others are published, as by :func:`write_bytes_atomic`. Returns the paths.
+    """
+    targets = list(files)
+    remove_stale_temporaries(targets)
+    special = [p for p in targets if special_file(p)]
+    staged: list[tuple[BinaryIO, Path, Path]] = []  # (open and locked temporary, its name, target)
+    path = Path()
+    try:
+        for path in targets:
+            if path in special:
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            f, tmp = _create_temporary(path)
+            staged.append((f, tmp, path))
+            _write_all(f, memoryview(files[path]))
+            f.flush()
+            os.fsync(f.fileno())
+        for f, tmp, path in staged:
+            if sys.platform == "win32":
+                f.close()  # Windows renames no open file
+            os.replace(tmp, path)
+    except BaseException as exc:
+        for f, tmp, _ in staged:
+            f.close()
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, *(str(t) for _, t, _ in staged)):
+            raise _naming(exc, path) from None  # the target, not a name the caller never gave
+        raise
+    for f, _, _ in staged:
+        f.close()
+    for folder in dict.fromkeys(p.parent for _, _, p in staged):
+        _fsync_folder(folder)
+    for path in special:
+        write_bytes_atomic(path, files[path])
+    return targets
 
 
 def save_safetensors_atomic(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import math
 import os
 import re
@@ -31,10 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import write_bytes_atomic, write_text_atomic
+from ..atomic import write_all_atomic
 from ..checks import is_number
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
-from ..jsonfiles import write_json
+from ..jsonfiles import jsonable
 from ..messages import did_you_mean, shown_path, some
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
 from .reference import ReferenceCurve, reference_datasets, references_for
@@ -652,11 +653,12 @@ def _draw_figure(f: _Figure, title: str | None) -> list[Path]:
     fig.tight_layout(rect=(0, 0.045 * legend_rows + 0.02, 1, 0.95))
     png, svg = io.BytesIO(), io.BytesIO()
     fig.savefig(png, format="png", dpi=130)
-    with plt.rc_context({"svg.fonttype": "none"}):  # keep text as text: searchable, editable
-        fig.savefig(svg, format="svg")
+    # text kept as text (searchable, editable); no date and fixed ids: the same figure, the same bytes
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "taco"}):
+        fig.savefig(svg, format="svg", metadata={"Date": None})
     plt.close(fig)
     png_path, svg_path = f.outputs()[:2]
-    return [write_bytes_atomic(png_path, png.getvalue()), write_bytes_atomic(svg_path, svg.getvalue())]
+    return write_all_atomic({png_path: png.getvalue(), svg_path: svg.getvalue()})  # both or neither
 
 
 def _literal(text: Any) -> Any:
@@ -767,10 +769,11 @@ def _write_bd_table(f: _Figure, bd: _BDTable | None) -> list[Path]:
     anchor, left_out, boot = bd.anchor, f.left_out, bd.bootstrap
     md, json_path = f.outputs()[2:]
     notes = "".join(f"\n{m.upper()} left out: {why}\n" for m, why in left_out.items())
-    write_text_atomic(md, f"# BD-rate on {f.ds}\n\n" + format_bd_table(bd.table, anchor, bootstrap=boot, method=BD_METHOD)
-                      + notes)
+    text = f"# BD-rate on {f.ds}\n\n" + format_bd_table(bd.table, anchor, bootstrap=boot, method=BD_METHOD) + notes
     extra = ({"bootstrap": {**boot, "method": "percentile bootstrap over the images, both curves "
                             "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
              if bd.from_images else {}) | ({"left_out": left_out} if left_out else {})
-    return [md, write_json(json_path, {"anchor": anchor, "dataset": f.ds,
-                                       "method": BD_METHOD, **extra, "table": bd.table})]
+    doc = {"anchor": anchor, "dataset": f.ds, "method": BD_METHOD, **extra, "table": bd.table}
+    # both or neither; the JSON as write_json writes it
+    return write_all_atomic({md: text.encode("utf-8"),
+                             json_path: (json.dumps(jsonable(doc), indent=2, allow_nan=False) + "\n").encode("utf-8")})

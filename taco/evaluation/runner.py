@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_bytes_atomic, write_text_atomic
+from ..atomic import remove_stale_temporaries, write_bytes_atomic, write_text_atomic
 from ..distributed import DistEnv
 from ..errors import TacoError
 from ..progress import progress_bar
@@ -354,6 +354,7 @@ def run_jobs(
         # they would otherwise be merged by no one
         for path in [csv_path, *_shards(csv_path)]:
             _check_columns(path, columns)
+        remove_stale_temporaries([csv_path])  # what a merge killed while writing it left
         _merge(csv_path, columns, jobs)
     barrier(dist)
     done = done_keys(csv_path)

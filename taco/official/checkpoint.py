@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..atomic import remove_stale_temporaries
 from ..bitstream.container import model_id_problem
 from ..errors import TacoError, TacoValueError
 from ..messages import some
@@ -465,4 +466,5 @@ def import_checkpoint_file(
     ``taco import-checkpoint`` wants ``--force``)."""
     if not force and os.path.lexists(output):
         raise OutputExists(errno.EEXIST, "exists; pass force=True to overwrite it", os.fspath(output))
+    remove_stale_temporaries([Path(output)])  # what an import killed while writing it left
     return save_checkpoint(import_checkpoint(path, text_encoder, model_id), output)
