@@ -717,10 +717,11 @@ def save_format(path: Path) -> str | None:
 
     from ..atomic import special_file
 
-    by_suffix = Image.registered_extensions()  # also loads the plugins (Image.SAVE)
+    Image.preinit()  # PNG, JPEG, BMP, GIF, PPM (Image.SAVE too): the other ~40 plugins cost ~60 ms
     if path is STDOUT or (not path.suffix and special_file(path)):
         return "PNG"
-    return by_suffix.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    return Image.EXTENSION.get(suffix) or Image.registered_extensions().get(suffix)  # (all of them)
 
 
 def report_stream(outputs: Sequence[Path]) -> Any:
