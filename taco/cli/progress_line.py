@@ -55,8 +55,9 @@ class StageReporter:
 
     def __enter__(self) -> StageReporter:
         self._t0 = time.perf_counter()
-        self._thread = threading.Thread(target=self._watch, name="taco-progress", daemon=True)
-        self._thread.start()
+        if self.delay != float("inf"):  # (--quiet: never shown, no thread to start and join)
+            self._thread = threading.Thread(target=self._watch, name="taco-progress", daemon=True)
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
