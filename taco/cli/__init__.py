@@ -39,8 +39,8 @@ from .common import (
     sleeping_openmp_threads,
 )
 
-__all__ = ["COMMAND_MODULES", "COMMAND_MODULE_OF", "INPUT_ERRORS", "CommandParser", "Parser", "build_parser", "main",
-           "run"]
+__all__ = ["COMMAND_HELP", "COMMAND_MODULES", "COMMAND_MODULE_OF", "INPUT_ERRORS", "CommandParser", "Parser",
+           "build_parser", "main", "run"]
 
 #: The modules that add the subcommands, in ``taco --help``'s order, each through
 #: ``register(subparsers)``, which adds its subcommands with ``set_defaults(func=...)``;
@@ -53,8 +53,8 @@ COMMAND_MODULES: tuple[str, ...] = ("taco.cli.compress", "taco.cli.decompress", 
                                     "taco.evaluation.cli", "taco.bench.cli", "taco.official.cli")
 
 #: The module in :data:`COMMAND_MODULES` that adds each subcommand: ``taco info X`` imports that
-#: one alone (the others cost ``taco info`` ~17 ms of its ~100); a first word that names none
-#: (``--help``, a typo) imports them all, for the list of commands.
+#: one alone (the others cost ``taco info`` ~17 ms of its ~100); ``taco --help`` and a mistyped
+#: command import none (:data:`COMMAND_HELP`), nor does ``taco --version``.
 COMMAND_MODULE_OF: dict[str, str] = {
     "compress": "taco.cli.compress", "decompress": "taco.cli.decompress", "info": "taco.cli.info",
     "models": "taco.cli.models", "demo": "taco.cli.demo", "train": "taco.train.cli",
@@ -62,13 +62,33 @@ COMMAND_MODULE_OF: dict[str, str] = {
     "caption": "taco.evaluation.cli", "import-captions": "taco.evaluation.cli",
     "bench": "taco.bench.cli", "import-checkpoint": "taco.official.cli"}
 
+#: Each command's line in ``taco --help``, in its order: the ``help`` its module gives
+#: ``add_parser`` (tests/test_cli_startup_costs.py checks they agree). ``taco --help`` and a
+#: mistyped command (``invalid choice: ... (did you mean ...)``) list the commands from here,
+#: without building every command's parser (~40 modules).
+COMMAND_HELP: dict[str, str] = {
+    "compress": "images -> .taco files, guided by captions",
+    "decompress": ".taco files -> PNG images (no caption needed)",
+    "info": "show the header of .taco files",
+    "models": "list the built-in trained models and the architectures",
+    "demo": "compress and decode a built-in sample photo, print the numbers",
+    "train": "train a model (one GPU, CPU, or many via torchrun)",
+    "evaluate": "models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
+    "plot": "RD figure (PNG + SVG) and BD-rate table from result JSONs",
+    "caption": "write captions.jsonl for a folder with a captioning model",
+    "import-captions": "the authors' caption JSON (kodak_ofa.json, ...) -> captions.jsonl",
+    "bench": "encode/decode latency: TACO vs ELIC vs CompressAI's ELIC",
+    "import-checkpoint": "import an authors' TACO/ELIC checkpoint"}
+
 
 # --------------------------------------------------------------------------- parser
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """``taco``'s parser, with every command; given the arguments it will parse (``argv``), only
-    with the command their first word names (:data:`COMMAND_MODULE_OF`)."""
+    with the command their first word names (:data:`COMMAND_MODULE_OF`), with none for
+    ``--version``, and with each command's line alone (:data:`COMMAND_HELP`) for ``--help``, no
+    argument or a first word that names no command (the parse ends there)."""
     p = Parser(
         prog="taco",
         description="TACO: text-guided neural image compression. A caption guides the encoder; "
@@ -78,10 +98,24 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
                            parser_class=CommandParser)
 
-    named = COMMAND_MODULE_OF.get(argv[0]) if argv else None
+    first = argv[0] if argv else ""
+    if argv is not None and _abbreviates(first, "--version"):
+        return p
+    named = COMMAND_MODULE_OF.get(first)
+    if argv is not None and named is None and (
+            not first.startswith("-") or first == "-h" or _abbreviates(first, "--help")):
+        for command, text in COMMAND_HELP.items():
+            sub.add_parser(command, help=text)
+        return p
     for module in COMMAND_MODULES if named not in COMMAND_MODULES else (named,):
         importlib.import_module(module).register(sub)
     return p
+
+
+def _abbreviates(word: str, option: str) -> bool:
+    """Whether argparse reads ``word`` as ``taco``'s long ``option`` (``--vers`` for
+    ``--version``: no other option of ``taco`` starts with ``--v`` or ``--h``)."""
+    return len(word) >= 3 and option.startswith(word)
 
 
 class Parser(argparse.ArgumentParser):
