@@ -504,29 +504,34 @@ def check_coded_shape(model: ELIC, coded: dict[str, Any], declared: dict[str, An
                         f"({docs_ref('models.md', 'Adding a backbone')})")
 
 
-def entropy_code(model: ELIC, y: Tensor, quality: int | None = None) -> dict[str, Any]:
+def entropy_code(
+    model: ELIC, y: Tensor, quality: int | None = None, *, fingerprint: bytes | None = None
+) -> dict[str, Any]:
     """y (B, M, h, w) -> ``{"strings": [[stream], ...], "shape", "y_hat"}``: one rANS stream per
-    image, with the float64 coding copy of the latent codec (:func:`coding_codec`), at
-    ``quality`` for a variable-rate model (:func:`coding_quality`).
+    image, with the float64 coding copy of the latent codec (:func:`coding_codec`, given
+    ``fingerprint`` when the caller has it), at ``quality`` for a variable-rate model
+    (:func:`coding_quality`).
 
     Latents the coder refuses (not finite, or beyond ±2^24: :func:`taco.bitstream.rans.check_symbols`)
     come from broken weights (finite but absurd ones: a checkpoint's NaN is refused when it is
     loaded), as the image is checked to be in [0, 1]: a :class:`CheckpointError` naming the
     model, which the CLI reports in one line."""
     try:
-        return fast_codec.compress_latent(coding_codec(model), y.cpu(), quality)
+        return fast_codec.compress_latent(coding_codec(model, fingerprint=fingerprint), y.cpu(), quality)
     except SymbolRangeError as exc:
         raise CheckpointError(f"model {model.model_id!r} cannot code this image: {exc}") from None
 
 
 def pack_image(
-    model: ELIC, stream: bytes, height: int, width: int, mode: str, quality: int | None = None
+    model: ELIC, stream: bytes, height: int, width: int, mode: str, quality: int | None = None,
+    *, fingerprint: bytes | None = None,
 ) -> CompressResult:
-    """A ``.taco`` file: the header naming ``model``, the image and the quality coded at (None:
-    a single-rate model, 0 in the header), then ``stream``."""
+    """A ``.taco`` file: the header naming ``model`` (and its ``fingerprint``: None computes
+    :func:`model_fingerprint`), the image and the quality coded at (None: a single-rate model, 0
+    in the header), then ``stream``."""
     header = TacoHeader(
         model_id=model.model_id,
-        fingerprint=model_fingerprint(model),
+        fingerprint=model_fingerprint(model) if fingerprint is None else fingerprint,
         height=height,
         width=width,
         mode=mode,
@@ -536,23 +541,27 @@ def pack_image(
     return CompressResult(data, height, width, len(data) - len(stream), quality or 0)
 
 
-def coded_stream(model: ELIC, y: Tensor, quality: int | None, declared: dict[str, Any]) -> bytes:
-    """The rANS stream of one analysis y (1, M, h, w) at ``quality`` (:func:`entropy_code`),
-    after :func:`check_coded_shape` against ``declared``, the shapes the decoder will read."""
-    out = entropy_code(model, y, quality)
+def coded_stream(
+    model: ELIC, y: Tensor, quality: int | None, declared: dict[str, Any], fingerprint: bytes,
+) -> bytes:
+    """The rANS stream of one analysis y (1, M, h, w) at ``quality`` (:func:`entropy_code`, with
+    the model's ``fingerprint``), after :func:`check_coded_shape` against ``declared``, the
+    shapes the decoder will read."""
+    out = entropy_code(model, y, quality, fingerprint=fingerprint)
     check_coded_shape(model, out["shape"], declared)
     return out["strings"][0][0]
 
 
 def code_within(
     model: ELIC, y: Tensor, height: int, width: int, mode: str, max_bytes: int,
-    declared: dict[str, Any], progress: Progress | None = None,
+    declared: dict[str, Any], fingerprint: bytes, progress: Progress | None = None,
 ) -> CompressResult:
     """The ``.taco`` file of one analysis y (1, M, h, w) of a variable-rate ``model`` at the
     highest quality whose whole file (header included) is at most ``max_bytes``, found by
     bisection over 1..Q: ``Q.bit_length()`` entropy codings of the same y (3 for Q = 7), no
-    second analysis (each coding checked against ``declared``: :func:`coded_stream`). Every size is measured, none assumed: the file returned fits, and the
-    quality above it was coded and did not (or it is Q). Sizes grow with quality in trained
+    second analysis (each coding checked against ``declared``: :func:`coded_stream`; one
+    ``fingerprint``, the model's, for all of them). Every size is measured, none assumed: the
+    file returned fits, and the quality above it was coded and did not (or it is Q). Sizes grow with quality in trained
     models, but nothing forces it; where they do not, a higher quality that also fits may be
     passed over, never one that does not fit returned. :class:`SizeBudgetError` when quality 1's
     file is over ``max_bytes``, saying its size. ``progress`` is told ("entropy coding", try,
@@ -571,8 +580,8 @@ def code_within(
         if progress is not None:
             progress("entropy coding", step, tries)
         step += 1
-        stream = coded_stream(model, y, mid, declared)
-        result = pack_image(model, stream, height, width, mode, mid)
+        stream = coded_stream(model, y, mid, declared, fingerprint)
+        result = pack_image(model, stream, height, width, mode, mid, fingerprint=fingerprint)
         if len(result.data) <= max_bytes:
             lo, best = mid, result
         else:
@@ -587,7 +596,7 @@ def code_within(
 
 def code_latent(
     model: ELIC, y: Tensor, height: int, width: int, mode: str, quality: int | None,
-    max_bytes: int | None, progress: Progress | None = None,
+    max_bytes: int | None, progress: Progress | None = None, *, fingerprint: bytes | None = None,
 ) -> CompressResult:
     """The ``.taco`` file of one analysis y (1, M, h, w) of a ``height x width`` image: coded at
     ``quality`` (:func:`entropy_code`, :func:`pack_image`), or with ``max_bytes`` at the highest
@@ -595,14 +604,18 @@ def code_latent(
     :func:`taco.pipeline.compress_batch` code each image. ``progress`` is told when entropy
     coding starts (each try, with ``max_bytes``). y's shape is checked first
     (:func:`check_latent_shape`: a TypeError for a backbone that declares another), and the
-    shapes its latent codec codes after (:func:`check_coded_shape`)."""
+    shapes its latent codec codes after (:func:`check_coded_shape`). The model is hashed once
+    (:func:`model_fingerprint`, for the coding copy and the header; each hash walks its ~400
+    tensors), or not at all when the caller gives ``fingerprint`` (a batch: once per call)."""
     declared = check_latent_shape(model, y, *padded_size(height, width), quality)
+    if fingerprint is None:
+        fingerprint = model_fingerprint(model)
     if max_bytes is not None:
-        return code_within(model, y, height, width, mode, max_bytes, declared, progress)
+        return code_within(model, y, height, width, mode, max_bytes, declared, fingerprint, progress)
     if progress is not None:
         progress("entropy coding", 0, 1)
-    stream = coded_stream(model, y, quality, declared)
-    return pack_image(model, stream, height, width, mode, quality)
+    stream = coded_stream(model, y, quality, declared, fingerprint)
+    return pack_image(model, stream, height, width, mode, quality, fingerprint=fingerprint)
 
 
 def check_caption(caption: object) -> None:
@@ -947,7 +960,7 @@ def _decode(
             raise TacoFormatError(too_big)
     ph, pw = padded_size(hdr.height, hdr.width)
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
-    codec = coding_codec(model)
+    codec = coding_codec(model, fingerprint=hdr.fingerprint)  # the model's: made_with_problem checked
     stream: memoryview | UnchunkedStream = payload
     if hdr.version == 2:
         symbols = fast_codec.num_symbols(codec, shape)

@@ -37,6 +37,7 @@ from .codec import (
 )
 from .draws import with_coding_defaults
 from .errors import TacoError, TacoValueError
+from .models import model_fingerprint
 from .models.elic import ELIC
 from .progress import Progress
 from .text.base import TextEncoder, normalize_caption
@@ -128,6 +129,7 @@ def compress_batch(
             exc.args = (f"image {index} (counting from 0): {exc}",)
             raise
     weight = next(model.parameters())
+    fingerprint = model_fingerprint(model)  # once for every image's coding and header
 
     results: list[CompressResult] = []
     batch: list[tuple[Tensor, str, int, int]] = []  # (padded x, mode, h, w)
@@ -144,7 +146,8 @@ def compress_batch(
             del x
             for i, (_, mode, h, w) in enumerate(batch):
                 try:
-                    results.append(code_latent(model, y[i : i + 1], h, w, mode, quality, budget))
+                    results.append(code_latent(model, y[i : i + 1], h, w, mode, quality, budget,
+                                               fingerprint=fingerprint))
                 except SizeBudgetError as exc:
                     raise SizeBudgetError(f"image {len(results)} (counting from 0): {exc}") from None
         except (MemoryError, RuntimeError) as exc:

@@ -48,7 +48,7 @@ def float64_copy(module: ModuleT) -> ModuleT:
     return copy.deepcopy(module, memo).to("cpu", torch.float64)  # the rest (int tables) to the CPU
 
 
-def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
+def coding_codec(model: ELIC, *, fingerprint: bytes | None = None) -> HyperpriorLatentCodec:
     """The latent codec that :func:`taco.compress` and :func:`taco.decompress` code with.
 
     A float64 copy of ``model.latent_codec`` on the CPU, whose convolutions take float32 inputs
@@ -67,8 +67,13 @@ def coding_codec(model: ELIC) -> HyperpriorLatentCodec:
     pass's table indexes and means (``taco.models.entropy.BAND_BYTES``), and each convolution
     within a band in bands of its own (:mod:`taco.models.conv_bands`): float64 convolutions unfold
     their input, 13-38 KB per latent position, several GB on a 36 MP image.
+
+    ``fingerprint``: ``model_fingerprint(model)`` when the caller has just computed it (taco.compress
+    hashes the model once per image, for this and the file's header: each call walks the model's
+    ~400 tensors to confirm its cached hash); None computes it here.
     """
-    fingerprint = model_fingerprint(model)
+    if fingerprint is None:
+        fingerprint = model_fingerprint(model)
     cached = _CODING_CODECS.get(model)
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
