@@ -570,11 +570,13 @@ def another_photo(src: Path, dst: Path) -> str | None:
 
 
 def rest_hint(dsts: Sequence[Path], force: bool) -> str:
-    """How to finish a batch writing ``dsts`` that was stopped: run it again with
-    --skip-existing ('' for standard output)."""
+    """How to finish a batch writing ``dsts`` that was stopped ('' for standard output): run it
+    again with --skip-existing; a --force batch again as it was, since the outputs it had not
+    reached yet are an earlier run's, which --skip-existing would keep."""
     if not dsts or dsts[0] is STDOUT:
         return ""
-    return ("run it again with --skip-existing instead of --force to do the rest" if force
+    return ("run the same command again to do the rest (--skip-existing would keep the earlier "
+            "outputs it had not replaced yet)" if force
             else "run the same command with --skip-existing to do the rest")
 
 
