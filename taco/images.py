@@ -626,7 +626,8 @@ def load_image(
     WebP, multi-page TIFF) give their first frame, with an :class:`ImageConversionWarning` that
     says how many there are (a TIFF's pages counted up to :data:`FRAMES_COUNTED`), or that a
     later frame cannot be read (a page pointer past the file's end, a bad tag): only the first
-    frame has to be readable. What Pillow warns while it reads the file (its headers, frames,
+    frame has to be readable. A phone's multi-picture JPEG (MPO) gives its photo, unsaid: its
+    preview or depth image is no frame (a panorama's other shots are). What Pillow warns while it reads the file (its headers, frames,
     EXIF block and pixels: "Corrupt EXIF data") is an :class:`ImageFileWarning` naming ``path``.
 
     With ``orient`` (the default) an EXIF orientation other than 1 is applied, so the image is
@@ -687,7 +688,7 @@ def load_image(
         except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
             raise ImageReadError(path, _read_failure("file is truncated or corrupt", e)) from e
         if frames.several:
-            _conversion_warning(f"'{path.name}' {frames}; using the first one", ImageConversionWarning)
+            _conversion_warning(f"{shown_path(path)}: it {frames}; using the first one", ImageConversionWarning)
         # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
         image: Image.Image = im.copy() if frames.several else im
         image = _upright(image, path, stated) if orient else image
@@ -807,6 +808,22 @@ class _Frames(NamedTuple):
         return f"has more than {self.counted} frames" if self.more else f"has {self.counted} frames"
 
 
+# The kinds of image (Pillow's words for the CIPA DC-007 MP Type) an MPO file holds beside its
+# photo that are parts of one picture with it: a panorama's or a multi-angle series' other shots.
+# Its other kinds (a large thumbnail, a stereo pair's disparity image, undefined: a phone's depth
+# map or preview) are not frames of the photo.
+_MPO_FRAME_TYPES = ("Multi-Frame Image (Panorama)", "Multi-Frame Image: (Multi-Angle)")
+
+
+def _mpo_frames(im: Image.Image) -> int:
+    """How many frames an MPO (multi-picture JPEG, as phones and stereo cameras write) image
+    ``im`` has: 1, its first image (the photo), plus the other images of a panorama or a
+    multi-angle series (``_MPO_FRAME_TYPES``) in its MP Index; a phone's preview or depth
+    image is not a frame."""
+    entries = getattr(im, "mpinfo", {}).get(0xB002, [])
+    return 1 + sum(1 for entry in entries[1:] if entry.get("Attribute", {}).get("MPType") in _MPO_FRAME_TYPES)
+
+
 def _count_frames(im: ImageFile.ImageFile, source: Path | io.BytesIO) -> _Frames:
     """How many frames the image ``im`` (just opened from ``source``) has. Where Pillow finds
     the count by walking the frames (TIFF, GIF), the walk is done on a second image opened from
@@ -816,6 +833,8 @@ def _count_frames(im: ImageFile.ImageFile, source: Path | io.BytesIO) -> _Frames
     :data:`FRAMES_COUNTED` (Pillow's own count takes minutes for 200,000 pages); a GIF's count
     grows with its size (200,000 frames, 5 MB: 1.1 s). Pillow's warnings about the frames after
     the first are dropped: those frames are not coded (a frame that cannot be read is said)."""
+    if im.format == "MPO":
+        return _Frames(_mpo_frames(im))
     if not isinstance(getattr(type(im), "n_frames", None), property):
         return _Frames(getattr(im, "n_frames", 1))  # read from the header (PNG, WebP, ...), or 1
     count, walked_tiff = 1, False

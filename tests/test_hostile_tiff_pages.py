@@ -105,7 +105,7 @@ def test_a_bad_second_page_gives_the_first_with_one_warning(tmp_path, case):
     assert image.convert("RGB").getpixel((5, 5)) == (200, 30, 40)  # the first page's pixels
     frames = [str(w.message) for w in caught if w.category is ImageConversionWarning]
     assert len(frames) == 1
-    assert frames[0].startswith("'scan.tif' has more than one frame, and frame 2 cannot be read (")
+    assert frames[0].startswith(f"{path}: it has more than one frame, and frame 2 cannot be read (")
     assert frames[0].endswith("; using the first one")
     assert all(issubclass(w.category, TacoWarning) for w in caught), [str(w.message) for w in caught]
 
@@ -120,7 +120,7 @@ def test_a_bad_third_page_says_which(tmp_path):
     path.write_bytes(bytes(d))
     _, caught = _load(path)
     assert [str(w.message) for w in caught] == [
-        "'scan.tif' has at least 3 frames, and frame 3 cannot be read (Missing dimensions); using "
+        f"{path}: it has at least 3 frames, and frame 3 cannot be read (Missing dimensions); using "
         "the first one"]
 
 
@@ -134,7 +134,7 @@ def test_a_good_two_page_tiff_is_counted_exactly(tmp_path):
     path = tmp_path / "two.tif"
     path.write_bytes(bytes(_two_pages()[0]))
     _, caught = _load(path)
-    assert [str(w.message) for w in caught] == ["'two.tif' has 2 frames; using the first one"]
+    assert [str(w.message) for w in caught] == [f"{path}: it has 2 frames; using the first one"]
 
 
 def test_pages_are_counted_up_to_a_bound(tmp_path):
@@ -145,10 +145,10 @@ def test_pages_are_counted_up_to_a_bound(tmp_path):
     image, caught = _load(path)
     assert image.size == (1, 1)
     assert [str(w.message) for w in caught] == [
-        f"'many.tif' has more than {FRAMES_COUNTED} frames; using the first one"]
+        f"{path}: it has more than {FRAMES_COUNTED} frames; using the first one"]
     path.write_bytes(_pages(FRAMES_COUNTED))
     assert [str(w.message) for w in _load(path)[1]] == [
-        f"'many.tif' has {FRAMES_COUNTED} frames; using the first one"]
+        f"{path}: it has {FRAMES_COUNTED} frames; using the first one"]
 
 
 def test_a_bad_first_page_is_still_an_image_read_error(tmp_path):
@@ -229,6 +229,6 @@ def test_compress_batch_goes_on_past_a_tiff_with_a_bad_page(tmp_path, capsys):
     assert main(["compress", str(src), "--caption", "", "-m", "elic-tiny", "-o", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["a.taco", "b.taco", "c.taco"]
     err = capsys.readouterr().err
-    assert (f"taco compress: warning: {src / 'b.tif'}: 'b.tif' has more than one frame, and frame 2 "
+    assert (f"taco compress: warning: {src / 'b.tif'}: it has more than one frame, and frame 2 "
             "cannot be read (") in err
     assert "UserWarning" not in err and "Traceback" not in err
