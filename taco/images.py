@@ -101,10 +101,11 @@ _ALPHA_MODES = ("LA", "La", "RGBA", "RGBa", "PA")
 _RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA")
 # What to_rgb tells the user it loses, by source mode (alpha modes: see to_rgb).
 _LOSSES = {
-    **{m: f"{m} samples are coded with 8-bit precision (decoded as I;16, 8 significant bits)"
-       for m in ("I;16", "I;16L", "I;16B", "I;16N")},  # restore_mode: each decodes as I;16
+    **dict.fromkeys(("I;16", "I;16L", "I;16B", "I;16N"),  # restore_mode: each decodes as I;16
+                    "16-bit grey samples are coded with 8-bit precision (decoded as 16-bit grey, "
+                    "8 significant bits)"),
     "I": "32-bit integer samples are clipped to 0..65535 and coded with 8-bit precision "
-         "(decoded as 16-bit I;16, 8 significant bits)",
+         "(decoded as 16-bit grey, 8 significant bits)",
     "F": "float samples are clamped to 0..255 and coded as 8-bit integers (decoded as 8-bit grey, L)",
     "CMYK": "CMYK is converted to RGB without colour management (it has no CMYK colour "
             "profile); it decodes as RGB",
@@ -929,7 +930,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       colours under transparent pixels are kept as stored. A fully opaque alpha channel loses
       nothing: it is dropped without a warning.
     - ``P``: expanded through the palette (it decodes as RGB) with a warning; a transparency
-      entry is dropped, with the alpha warning instead.
+      entry is dropped, both said in one warning.
     - ``I;16``/``I;16B``/``I;16L``/``I;16N``/``I``: 16-bit samples scaled 0..65535 → 0..255
       (``v / 257``, rounded), so 65535 → 255 and 257 → 1, with a warning: the file decodes to
       ``I;16`` again but with 8 significant bits. ``I`` (32-bit) is clipped to 0..65535 first,
@@ -969,8 +970,11 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     if mode == "RGB":
         return image, mode
     alpha = _has_alpha(image)
-    lost = (f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)"
-            if alpha and _alpha_matters(image) else _LOSSES.get(mode))
+    lost = _LOSSES.get(mode)
+    if alpha and _alpha_matters(image):
+        lost = ("the alpha channel of this palette image is dropped and its palette is not kept "
+                "(TACO codes RGB only): the image is coded, and decodes, as RGB" if mode in ("P", "PA")
+                else f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)")
     if mode == "CMYK" and profile is not None:  # _to_srgb said why it could not be used
         lost = ("CMYK is converted to RGB without colour management (its CMYK colour profile "
                 "could not be used); it decodes as RGB")

@@ -364,7 +364,7 @@ def test_phone_photo_is_coded_upright(tmp_path, capsys):
 
 @pytest.mark.parametrize(("mode", "words"), [
     ("RGBA", "alpha channel of this RGBA image is dropped"),
-    ("I;16", "I;16 samples are coded with 8-bit precision"),
+    ("I;16", "16-bit grey samples are coded with 8-bit precision"),
     ("CMYK", "CMYK is converted to RGB without colour management (it has no CMYK colour profile)"),
     ("P", "the palette is not kept"),
 ])

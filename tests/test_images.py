@@ -706,7 +706,8 @@ def test_a_fully_opaque_alpha_channel_is_dropped_without_a_warning(mode: str) ->
     assert got_mode == mode and rgb.mode == "RGB"
     see_through = opaque.copy()
     see_through.putpixel((2, 1), (10, 20, 30, 254)[:len(mode)] if mode in ("RGBA", "RGBa") else (10, 254))
-    with pytest.warns(ImageConversionWarning, match=f"^shot.png: the alpha channel of this {mode} image"):
+    shown = "palette" if mode == "PA" else mode
+    with pytest.warns(ImageConversionWarning, match=f"^shot.png: the alpha channel of this {shown} image"):
         to_rgb(see_through, source="shot.png")
 
 
@@ -718,5 +719,6 @@ def test_a_palette_transparency_no_pixel_uses_is_not_an_alpha_loss() -> None:
         to_rgb(image)
     assert [str(w.message) for w in caught] == ["the palette is not kept: the image is coded, and decodes, as RGB"]
     image.putpixel((0, 0), 1)
-    with pytest.warns(ImageConversionWarning, match="the alpha channel of this P image is dropped"):
+    with pytest.warns(ImageConversionWarning, match="the alpha channel of this palette image is dropped and its palette "
+                                                    "is not kept"):
         to_rgb(image)

@@ -3,7 +3,10 @@
 A phone's multi-picture JPEG (MPO: the photo, then a preview or a depth map) was warned about on
 every photo as "'x.jpg' has 2 frames; using the first one", and the command line named the file
 twice ("x.jpg: 'x.jpg' has 2 frames"). Those images are not frames of the photo: nothing is said;
-a panorama's other shots still are, as an animation's frames and a TIFF's pages."""
+a panorama's other shots still are, as an animation's frames and a TIFF's pages.
+
+The conversion warnings spoke Pillow ("I;16 samples", "this P image"), and a palette PNG with a
+transparent colour heard only that its alpha was dropped, not that its palette was not kept."""
 
 import struct
 import warnings
@@ -11,7 +14,7 @@ import warnings
 from PIL import Image
 
 from taco.cli import main
-from taco.images import ImageConversionWarning, load_image
+from taco.images import ImageConversionWarning, load_image, to_rgb
 from taco.samples import SAMPLES_DIR
 
 
@@ -69,3 +72,26 @@ def test_an_animation_says_its_frames_and_names_the_file_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"taco compress: warning: {src / 'anim.gif'}: it has 2 frames; using the first one\n" in err
     assert "frames" not in err.replace(f"{src / 'anim.gif'}: it has 2 frames", "")
+
+
+def _said(image):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        to_rgb(image, source="x.png")
+    return [str(w.message) for w in caught if issubclass(w.category, ImageConversionWarning)]
+
+
+def test_a_16_bit_grey_image_is_said_in_words():
+    image = Image.new("I;16", (4, 4), 1000)
+    assert _said(image) == ["x.png: 16-bit grey samples are coded with 8-bit precision (decoded as 16-bit "
+                            "grey, 8 significant bits)"]
+    assert "I;16" not in _said(Image.new("I", (4, 4), 70000))[0]
+
+
+def test_a_transparent_palette_image_hears_both_losses():
+    image = _photo().quantize(16)
+    image.info["transparency"] = image.getpixel((0, 0))
+    assert _said(image) == ["x.png: the alpha channel of this palette image is dropped and its palette is not "
+                            "kept (TACO codes RGB only): the image is coded, and decodes, as RGB"]
+    del image.info["transparency"]
+    assert _said(image) == ["x.png: the palette is not kept: the image is coded, and decodes, as RGB"]

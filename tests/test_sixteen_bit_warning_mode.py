@@ -21,5 +21,6 @@ def test_the_warning_names_the_mode_the_image_decodes_as(mode):
         to_rgb(image)
     said = [str(w.message) for w in caught if issubclass(w.category, ImageConversionWarning)]
     assert len(said) == 1
-    assert f"{mode} samples are coded with 8-bit precision (decoded as I;16, 8 significant bits)" in said[0]
+    assert said == ["16-bit grey samples are coded with 8-bit precision (decoded as 16-bit grey, 8 "
+                    "significant bits)"]
     assert restore_mode(Image.new("RGB", (4, 4)), mode).mode == "I;16"
