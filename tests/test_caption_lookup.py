@@ -15,7 +15,7 @@ from PIL import Image
 
 from taco.captions_file import CaptionLookup, CaptionsFileError, folder_captions, has_captions
 from taco.cli.common import CLIError
-from taco.cli.files import CaptionSource, uncaptioned_note
+from taco.cli.inputs import CaptionSource, uncaptioned_note
 from taco.data import CaptionedFolder, SkippedImageWarning
 from taco.evaluation.datasets import DatasetError, open_dataset
 

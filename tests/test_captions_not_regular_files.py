@@ -9,7 +9,7 @@ import os
 import pytest
 
 from taco.captions_file import FOLDER_CAPTIONS, CaptionLookup
-from taco.cli.files import not_a_regular_file, uncaptioned_note
+from taco.cli.inputs import not_a_regular_file, uncaptioned_note
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"),
                                 reason="no named pipes or /dev/zero")

@@ -84,7 +84,7 @@ def test_caption_sources(photos, tmp_path, capsys):
 
 def test_compress_reads_captions_files_as_training_does(tmp_path, capsys):
     """One reader of captions.jsonl (taco.captions_file): what trains also compresses."""
-    from taco.cli.files import CaptionSource
+    from taco.cli.inputs import CaptionSource
 
     shutil.copy(CHELSEA, tmp_path / "a.png")
     args = ["-m", "taco-tiny", "--quiet"]

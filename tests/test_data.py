@@ -96,7 +96,7 @@ def test_the_old_image_extensions_name_still_answers_with_a_deprecation_warning(
 def test_folder_images_leave_out_decoded_outputs_as_taco_compress_does(folder: Path) -> None:
     """A folder where ``taco decompress`` ran: its NAME.decoded.png are not photos of the folder
     (not captioned, trained on or evaluated), unless a captions file lists one by name."""
-    from taco.cli.files import expand_inputs
+    from taco.cli.inputs import expand_inputs
     from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
     _write(folder / "red.taco.decoded.png", (64, 64), (220, 20, 20))

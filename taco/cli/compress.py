@@ -29,21 +29,23 @@ from .common import (
 )
 from .files import (
     STDIN,
-    CaptionSource,
-    SidecarUnreadable,
     another_photo,
-    camera_raw,
-    expand_inputs,
     is_regular_file,
     names_one_file,
     plan_outputs,
-    read_stdin_image,
-    refuse_taco_input,
     report_stream,
     rest_hint,
-    uncaptioned_note,
     without_existing,
     write_output,
+)
+from .inputs import (
+    CaptionSource,
+    SidecarUnreadable,
+    camera_raw,
+    expand_inputs,
+    read_stdin_image,
+    refuse_taco_input,
+    uncaptioned_note,
 )
 from .progress_line import StageReporter, stage_delay
 

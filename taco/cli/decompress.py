@@ -23,7 +23,6 @@ from .files import (
     NO_CAP,
     STDIN,
     check_image_format,
-    expand_inputs,
     folder_tacos,
     is_regular_file,
     output_bytes,
@@ -36,6 +35,7 @@ from .files import (
     without_existing,
     write_output,
 )
+from .inputs import expand_inputs
 from .progress_line import StageReporter, stage_delay
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..messages import note, shown_path
 from .common import MODEL_HELP, CLIError, path_arg
-from .files import CaptionSource, check_folder, refuse_taco_input
+from .files import check_folder
+from .inputs import CaptionSource, refuse_taco_input
 
 
 def register(sub: Any) -> None:

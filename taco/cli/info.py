@@ -8,7 +8,8 @@ from typing import Any
 
 from ..messages import shown_path
 from .common import Failures, path_arg
-from .files import STDOUT, expand_inputs, read_taco
+from .files import STDOUT, read_taco
+from .inputs import expand_inputs
 
 
 def register(sub: Any) -> None:

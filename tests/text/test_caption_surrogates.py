@@ -109,7 +109,7 @@ def test_cli_caption_argument_not_utf8_is_one_line_per_image(photos, capsys):
 
 def test_cli_a_bad_caption_skips_only_its_image(photos, capsys, monkeypatch):
     """A per-image error (taco.cli.common.INPUT_ERRORS): the other images are still coded."""
-    from taco.cli.files import CaptionSource
+    from taco.cli.inputs import CaptionSource
 
     found = CaptionSource.__call__
     monkeypatch.setattr(CaptionSource, "__call__",

@@ -1,0 +1,278 @@
+"""The inputs a codec command reads, checked before any work: the files and folders named
+(:func:`expand_inputs`), an image piped to standard input (:data:`taco.cli.files.STDIN`), and
+each image's caption (:class:`CaptionSource`, :func:`uncaptioned_note`). Their outputs are
+planned in :mod:`taco.cli.files`.
+
+Imports no torch at the top (see :mod:`taco.cli`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from ..captions_file import (
+    FOLDER_CAPTIONS,
+    STDIN_NOT_READ,
+    CaptionLookup,
+    CaptionsFileError,
+    SidecarError,
+    read_sidecar,
+)
+from ..messages import count, note, shown_path, some
+from .common import CLIError
+from .files import STDIN
+
+_T = TypeVar("_T")
+
+
+#: What a folder of photos holds beside them that is not worth a note when it is left out:
+#: captions, taco's own files, notes.
+_EXPECTED_BESIDE = frozenset({".txt", ".jsonl", ".json", ".taco", ".md", ".csv", ".xmp"})
+
+
+def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
+                  skip_in_folders: str | None = None, note_left_out: str | None = None,
+                  ) -> tuple[list[Path], bool]:
+    """Files named and files in the folders named -> (files, whether any argument was a folder),
+    each file once (a file named twice, or named and in a folder named, is one input). In a
+    folder, names ending with ``skip_in_folders`` are left out (taco's own outputs), and so are
+    hidden files and folders (``.x.jpg``, and macOS's ``._x.jpg``, which are not photos),
+    subfolders (not searched), links to nothing and files of other suffixes; with
+    ``note_left_out`` (the command, ``compress``) one note line on stderr names those a user
+    may have expected (not captions, notes or taco's own). ``-`` is standard input,
+    [:data:`STDIN`], and must be the only input."""
+    if "-" in paths:
+        if len(paths) > 1:
+            raise CLIError("- (standard input) must be the only input")
+        if sys.stdin is None or sys.stdin.isatty():  # None: closed (<&-)
+            how = "closed" if sys.stdin is None else "a terminal"
+            raise CLIError(f"- reads standard input, which is {how} here: pipe the data in "
+                           "(... | taco CMD -, or taco CMD - < FILE), or name the file")
+        return [STDIN], False
+    out: list[Path] = []
+    folder = False
+    left = _LeftOut()
+    for p in map(Path, paths):
+        if p.is_dir():
+            folder = True
+            try:
+                for f in sorted(p.iterdir()):  # each entry looked at once: folders of many photos
+                    kind = f.suffix.lower()
+                    if f.name.startswith("."):
+                        if kind in suffixes and not f.is_dir():
+                            left.hidden.append(f)
+                    elif f.is_dir():
+                        left.subfolders.append(f)
+                    elif not f.is_file():  # a link to nothing, a socket, ...
+                        if f.is_symlink():
+                            left.broken_links.append(f)
+                    elif skip_in_folders and f.name.endswith(skip_in_folders):
+                        continue
+                    elif kind in suffixes:
+                        out.append(f)
+                    elif kind not in _EXPECTED_BESIDE:
+                        left.others.append(f)
+            except OSError as exc:
+                raise CLIError(f"{shown_path(p)}: cannot list the folder ({exc.strerror})") from None
+        elif p.is_file() or p.exists():  # a regular file, or a pipe given by name (<(cat x))
+            out.append(p)
+        else:
+            raise CLIError(f"{shown_path(p)}: no such file or folder")
+    if not out:
+        kinds = ", ".join(sorted(suffixes))
+        why = left.parts(others=False)
+        from .. import shards  # only for this refusal: not on every command's start-up
+
+        runs = [Path(p) for p in paths if Path(p).is_dir() and shards.find(p) is not None]
+        run = ("" if not runs else f"; {shown_path(runs[0])} holds a model checkpoint (for it: "
+               f"taco models {shown_path(runs[0])})" if len(runs) == 1 else
+               f"; {some(runs)} hold model checkpoints (for one: taco models FOLDER)")
+        raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}"
+                       + (f"; left out {_and(why)}" if why else "") + run)
+    if note_left_out and left.parts():
+        note(note_left_out, f"left out {_and(left.parts())}")
+    return _once_each(out), folder
+
+
+class _LeftOut:
+    """What :func:`expand_inputs` left out of the folders it listed, for the one line saying so."""
+
+    def __init__(self) -> None:
+        self.subfolders: list[Path] = []
+        self.others: list[Path] = []  # files of other suffixes a user may have expected (RAW, video)
+        self.hidden: list[Path] = []  # hidden files with an input's suffix
+        self.broken_links: list[Path] = []
+
+    def parts(self, others: bool = True) -> list[str]:
+        parts = []
+        if self.subfolders:
+            parts.append(f"{count(len(self.subfolders), 'subfolder')}, not searched ({some(self.subfolders)})")
+        if self.others and others:
+            parts.append(f"{count(len(self.others), 'file')} it does not read as images ({some(self.others)})")
+        if self.hidden:
+            parts.append(f"{count(len(self.hidden), 'hidden file')} ({some(self.hidden)})")
+        if self.broken_links:
+            parts.append(f"{count(len(self.broken_links), 'link')} to nothing ({some(self.broken_links)})")
+        return parts
+
+
+def _and(parts: Sequence[str]) -> str:
+    """``a, b and c``."""
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+
+
+def _once_each(files: Sequence[Path]) -> list[Path]:
+    """``files`` without those seen before: the same file named twice, or named and in a folder
+    named, is one input (it was refused: two inputs with one output). By path, links not
+    followed: a link and the file it points to are two names, both coded."""
+    seen: set[str] = set()
+    once = []
+    for f in files:
+        key = os.path.normcase(os.path.abspath(f))
+        if key not in seen:
+            seen.add(key)
+            once.append(f)
+    return once
+
+
+def not_a_regular_file(path: str | os.PathLike[str]) -> bool:
+    """Whether something is at ``path`` that the caption lookup (:class:`CaptionLookup`) passes
+    over as not a regular file: a pipe, a device, a socket or a folder, or a link to one
+    (``side.txt`` linking to ``/dev/zero``, whose read would never end); False where nothing
+    is (unlike :func:`taco.cli.files.is_regular_file`, which says True where it cannot tell)."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+#: Camera RAW files: Pillow reads none of them as the photo (a DNG, NEF or CR2 opens as a TIFF
+#: whose first page is a small preview, which would be coded instead), so they are refused.
+RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".pef",
+                          ".srw", ".raw"})
+
+
+def camera_raw(path: Path) -> str | None:
+    """The one-line refusal of a camera RAW file named as an input (by its suffix,
+    :data:`RAW_SUFFIXES`), or None: one named on the command line was coded from its embedded
+    thumbnail (a DNG as its 256x171 preview). In a folder such files are left out with a note
+    (:func:`expand_inputs`)."""
+    if path is STDIN or path.suffix.lower() not in RAW_SUFFIXES:
+        return None
+    return f"{shown_path(path)}: camera RAW is not read: export a TIFF/JPEG/PNG first"
+
+
+def refuse_taco_input(path: Path) -> None:
+    """Raise a one-line :class:`CLIError` for a ``.taco`` file given where an image is read
+    (``taco compress``, ``taco demo --image``): what it is and which command decodes it. A
+    missing one is left to the reader's own "file not found"."""
+    if path is not STDIN and path.suffix.lower() == ".taco" and path.is_file():
+        raise CLIError(f"{shown_path(path)} is a .taco file, not an image: taco decompress decodes it")
+
+
+class CaptionSource:
+    """Finds the caption of an image: --caption TEXT for all, else by the rule of
+    :class:`taco.captions_file.CaptionLookup` (as evaluate and train find captions): --captions
+    FILE alone when given (by image name, or by the path as given), else a sidecar IMG.txt, else
+    captions.jsonl beside it."""
+
+    def __init__(self, caption: str | None, captions_file: str | None) -> None:
+        self.caption = caption
+        self.captions_file = captions_file
+        self.lookup = _reading_captions(lambda: CaptionLookup(captions_file))
+
+    def __call__(self, image: Path) -> str | None:
+        """The caption of ``image`` (the first of its captions), or None when it has none. A
+        CLIError for a piped image with only --captions FILE, which looks captions up by name
+        (a piped image has none), and for a captions file or sidecar that cannot be read: a
+        :class:`SidecarUnreadable` for the image's own sidecar."""
+        if image is STDIN and self.caption is None and self.captions_file:
+            raise CLIError(f"--captions {self.captions_file} looks captions up by image name, and "
+                           f"an image on standard input has none: give --caption TEXT")
+        if self.caption is not None or image is STDIN:
+            return self.caption
+        found = _reading_captions(lambda: self.lookup.find(image.parent, image.name, str(image)))
+        return found.captions[0] if found else None
+
+
+class SidecarUnreadable(CLIError):
+    """An image's sidecar ``IMAGE.txt`` that cannot be read (:class:`taco.captions_file.SidecarError`):
+    in a batch, that image's failure alone; a captions file shared by images stops the command."""
+
+
+def _reading_captions(read: Callable[[], _T]) -> _T:
+    """``read()``, with a captions file or sidecar that cannot be read a one-line CLIError
+    (:class:`SidecarUnreadable` for a sidecar)."""
+    try:
+        return read()
+    except OSError as exc:
+        if exc.filename == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
+            raise CLIError(f"--captions -: {STDIN_NOT_READ}") from None
+        raise CLIError(f"{shown_path(exc.filename)}: cannot read captions ({exc.strerror})") from None
+    except SidecarError as exc:
+        raise SidecarUnreadable(str(exc)) from None
+    except CaptionsFileError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
+                     captions_file: str | None = None) -> str | None:
+    """The one line telling which images a text-guided model codes without a caption, if any.
+    With ``captions_file`` (--captions FILE, the only source then) it says to caption them there,
+    not in sidecars; a sidecar IMAGE.txt that is there but empty is named as such."""
+    missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]
+    if not missing:
+        return None
+    how = "(a caption guides the encoder: give --caption TEXT, --captions FILE.jsonl, "
+    if len(missing) == 1 and missing[0] is STDIN:
+        return (f"{STDIN} has no caption, so it is coded without one (a caption guides the "
+                "encoder: give --caption TEXT)")
+    if captions_file is not None:
+        them = "it" if len(missing) == 1 else "them"
+        how = (f"(a caption guides the encoder: --captions {captions_file}, the only source of "
+               f"captions when given, has none for {them}; add {them} there, or give --caption TEXT)")
+        if len(missing) == 1:
+            return f"{missing[0]} has no caption, so it is coded without one {how}"
+        return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without "
+                f"one: {some(missing, 5)} {how}")
+    sidecars = [image.with_suffix(".txt") for image in missing]
+    empty = [sidecar for sidecar in sidecars if _empty_sidecar(sidecar)]
+    # a sidecar or captions.jsonl that is a pipe or a link to /dev/zero: passed over, said so
+    odd = [p for p in dict.fromkeys(p for image, sidecar in zip(missing, sidecars, strict=True)
+                                    for p in (sidecar, image.parent / FOLDER_CAPTIONS))
+           if not_a_regular_file(p)]
+    ignored = (f" ({some(odd)} {'is not a regular file' if len(odd) == 1 else 'are not regular files'}; "
+               "ignored)" if odd else "")
+    if len(missing) == 1:
+        sidecar = sidecars[0].name
+        if empty:  # it has one: naming it as the thing to give would send the user in a circle
+            return (f"{missing[0]} has no caption, so it is coded without one (a caption guides "
+                    f"the encoder: its sidecar {sidecar} is empty; write the caption there, or "
+                    "give --caption TEXT, --captions FILE.jsonl, or a captions.jsonl beside it)")
+        return (f"{missing[0]} has no caption{ignored}, so it is coded without one {how}"
+                f"a sidecar {sidecar}, or a captions.jsonl beside it)")
+    blank = (f" ({some(empty)} {'is' if len(empty) == 1 else 'are'} empty)" if empty else "")
+    return (f"{len(missing)} of {len(images)} images have no caption{ignored}, so they are coded "
+            f"without one: {some(missing, 5)} {how}sidecar IMAGE.txt files{blank}, or a captions.jsonl "
+            "beside them)")
+
+
+def _empty_sidecar(path: Path) -> bool:
+    """Whether the sidecar ``path`` is there and holds no caption (blank)."""
+    try:
+        return path.is_file() and not read_sidecar(path)
+    except CaptionsFileError:  # unreadable: not empty (the lookup said why)
+        return False
+
+
+def read_stdin_image() -> bytes:
+    """The bytes of an image piped to standard input (:data:`STDIN`), at most
+    :data:`taco.images.MAX_IMAGE_BYTES` (read once: a second call gets nothing more)."""
+    from ..images import read_image_stream
+
+    return read_image_stream(sys.stdin.buffer, str(STDIN))
