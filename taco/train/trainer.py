@@ -433,30 +433,13 @@ class Trainer:
             # a finished run resumed (a sweep's --resume, a repeated command): nothing is written
             self.log.say(f"taco train: {self.out_dir} already finished at step {p.step} "
                          "(raise max_steps or epochs to train on); nothing to do")
-            return TrainResult(self.out_dir / CHECKPOINT_FILE, self.out_dir / STATE_FILE, p.step,
-                               p.epoch, p.wall_time_s, {}, "done")
+            return self._result({}, "done")
         budget = self.budget
         with StopSignals(announce=self.env.is_main) as stop:
-            # The first step's check, before anything in out_dir is written or a batch drawn: a
-            # run that stops here leaves the folder as it found it. Later ones follow each step.
-            stopped, signum = self._stop_reason(budget, stop)
-            if stopped == "interrupted":
-                raise self._interrupted(signum, f" before its first step; {self._kept()}")
-            if stopped == "time_limit":
-                kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
-                        f"(step {p.step})" if p.step else "; no checkpoint written")
-                raise NoStepInTimeLimit(
-                    f"no step fitted in the time limit {cfg.time_limit}: the set-up took "
-                    f"{budget.elapsed():.0f} s (data, model, text encoder){kept}; give a "
-                    "longer --time-limit"
-                )
-            if self.env.is_main:
-                clear_leftovers(self.out_dir)
-            self.log.open(dump_config(cfg, absolute=True), p.step)  # --resume RUN from anywhere
-            for note in [self.resume_note, *self.notes, self._epochs_note(), frozen_base_note(cfg)]:
-                if note:
-                    self.log.say(f"taco train: note: {note}")
-            self.log.say(self._summary())
+            self._refuse_first_step(stop)
+            stopped: str = "done"
+            signum: int | None = None
+            self._open_log()
             bar = self.log.progress_bar(self.total_steps, p.step)
             window: list[dict[str, Tensor]] = []
             unchecked: list[tuple[int, int, dict[str, Tensor]]] = []  # (step, epoch, parts)
@@ -467,16 +450,11 @@ class Trainer:
                 while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
                     for batch in self.batches():
                         t_step = time.perf_counter()
-                        lr = lr_at(cfg, p.epoch, p.step)
-                        for group in self.optimizer.param_groups:
-                            group["lr"] = lr
+                        self._set_lr()
                         parts = self.train_step(batch)
                         window.append(parts)
                         unchecked.append((p.step + 1, p.epoch, parts))
-                        p.step += 1
-                        p.batch_in_epoch += 1
-                        if p.batch_in_epoch == self.steps_per_epoch:  # epochs count completed passes
-                            p.epoch, p.batch_in_epoch = p.epoch + 1, 0
+                        self._count_step()
                         p.wall_time_s = wall0 + time.perf_counter() - t_start
                         budget.note_step(time.perf_counter() - t_step)
                         if bar is not None:
@@ -487,14 +465,8 @@ class Trainer:
                             window, t_window = [], time.perf_counter()
                         if p.step >= self.total_steps:
                             break  # the final checkpoint, then the final validation
-                        # the checkpoint first: a validation that fails leaves it written
                         t_pause = time.perf_counter()
-                        if p.step % cfg.ckpt_interval == 0:
-                            self._check_finite(unchecked)
-                            budget.note_save(self._save_together())
-                        if self.validates and p.step % cfg.val.interval == 0:
-                            self._check_finite(unchecked)
-                            budget.note_validation(self._validate_together())
+                        if self._save_and_validate(unchecked):
                             validated = p.step
                         t_window += time.perf_counter() - t_pause  # img/s: training steps alone
                         # decided before the next batch is drawn (its random crops), so that a
@@ -505,10 +477,7 @@ class Trainer:
                 self._check_finite(unchecked)
                 if window and stopped != "done":  # the last, partial log interval
                     last = self._log_train(window, time.perf_counter() - t_window, bar)
-                in_sync = replicas_in_sync(list(self.model.parameters()), self.env)
-                if not in_sync:
-                    raise RuntimeError("DDP replicas diverged: parameters differ between ranks")
-                p.extra["replicas_in_sync"] = in_sync
+                self._check_replicas()
                 self._save_together(final=p.step >= self.total_steps)
                 if (self.validates and validated != p.step
                         and stopped != "interrupted"):  # asked to stop: not a validation more
@@ -528,10 +497,79 @@ class Trainer:
             f"done: {why}{count(p.step, 'step')} ({p.step / self.steps_per_epoch:.2f} epochs) in "
             f"{p.wall_time_s:.0f} s; model -> {self.out_dir / CHECKPOINT_FILE}"
         )
-        return TrainResult(
-            self.out_dir / CHECKPOINT_FILE, self.out_dir / STATE_FILE, p.step, p.epoch,
-            p.wall_time_s, last, stopped,
-        )  # fmt: skip
+        return self._result(last, stopped)
+
+    def _refuse_first_step(self, stop: StopSignals) -> None:
+        """The first step's stop check, before anything in out_dir is written or a batch drawn:
+        a signal already received raises :class:`~taco.errors.Interrupted`, a spent
+        ``time_limit`` :class:`NoStepInTimeLimit`, and the folder stays as it was found. Later
+        checks follow each step (:meth:`_stop_reason`)."""
+        stopped, signum = self._stop_reason(self.budget, stop)
+        if stopped == "interrupted":
+            raise self._interrupted(signum, f" before its first step; {self._kept()}")
+        if stopped == "time_limit":
+            step = self.progress.step
+            kept = (f"; the checkpoint and state in {self.out_dir} are as they were "
+                    f"(step {step})" if step else "; no checkpoint written")
+            raise NoStepInTimeLimit(
+                f"no step fitted in the time limit {self.cfg.time_limit}: the set-up took "
+                f"{self.budget.elapsed():.0f} s (data, model, text encoder){kept}; give a "
+                "longer --time-limit"
+            )
+
+    def _open_log(self) -> None:
+        """Start writing in out_dir (rank 0): clear a stopped write's leftovers, open the run
+        log (config.yaml, paths absolute, so --resume RUN works from anywhere), then say the
+        notes and the summary line."""
+        if self.env.is_main:
+            clear_leftovers(self.out_dir)
+        self.log.open(dump_config(self.cfg, absolute=True), self.progress.step)
+        for note in [self.resume_note, *self.notes, self._epochs_note(), frozen_base_note(self.cfg)]:
+            if note:
+                self.log.say(f"taco train: note: {note}")
+        self.log.say(self._summary())
+
+    def _set_lr(self) -> None:
+        """The main optimiser's learning rate for the step ``progress`` is about to take."""
+        lr = lr_at(self.cfg, self.progress.epoch, self.progress.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def _count_step(self) -> None:
+        """Count the step just taken in ``progress``; epochs count completed passes."""
+        p = self.progress
+        p.step += 1
+        p.batch_in_epoch += 1
+        if p.batch_in_epoch == self.steps_per_epoch:
+            p.epoch, p.batch_in_epoch = p.epoch + 1, 0
+
+    def _save_and_validate(self, unchecked: list[tuple[int, int, dict[str, Tensor]]]) -> bool:
+        """After a step that is not the last: the checkpoint at a ``ckpt_interval`` step, then
+        the validation at a ``val.interval`` step (the checkpoint first: a validation that fails
+        leaves it written), each after checking the ``unchecked`` steps were finite. Returns
+        whether it validated."""
+        step, cfg = self.progress.step, self.cfg
+        if step % cfg.ckpt_interval == 0:
+            self._check_finite(unchecked)
+            self.budget.note_save(self._save_together())
+        if self.validates and step % cfg.val.interval == 0:
+            self._check_finite(unchecked)
+            self.budget.note_validation(self._validate_together())
+            return True
+        return False
+
+    def _check_replicas(self) -> None:
+        """Raise when the DDP replicas' parameters differ; record in ``progress`` that they agree."""
+        in_sync = replicas_in_sync(list(self.model.parameters()), self.env)
+        if not in_sync:
+            raise RuntimeError("DDP replicas diverged: parameters differ between ranks")
+        self.progress.extra["replicas_in_sync"] = in_sync
+
+    def _result(self, last: dict[str, float], stopped: str) -> TrainResult:
+        """The :class:`TrainResult` of the run as ``progress`` now stands."""
+        p = self.progress
+        return TrainResult(self.out_dir / CHECKPOINT_FILE, self.out_dir / STATE_FILE, p.step,
+                           p.epoch, p.wall_time_s, last, stopped)
 
     def _stop_reason(self, budget: TimeBudget, stop: StopSignals) -> tuple[str, int | None]:
         """Whether to stop before the next step: ("interrupted", the signal) when a signal
