@@ -8,6 +8,7 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ from .progress_line import StageReporter, stage_delay
 
 if TYPE_CHECKING:
     from ..codec import CompressResult
+    from ..models.elic import ELIC
     from ..resolve import ResolvedModel
 
 #: How ``--skip-existing`` tells an output already made here: a .taco of the same name holding
@@ -162,35 +164,16 @@ def cmd_compress(args: argparse.Namespace) -> int:
     files = [f for f in files if not _refused(f, failures, camera_raw(f) or over_cap(f, cap))]
     if not files:
         return _none_left(failures, total)
-    captions = CaptionSource(args.caption, args.captions)
-    found: list[str | None] = []  # before any work starts
-    read: list[Path] = []
-    for f in files:
-        try:
-            caption = captions(f)
-        except SidecarUnreadable as exc:  # this image's own file: in a batch, its failure alone
-            if not many:
-                raise
-            failures.skip(f, exc)
-            continue
-        found.append(caption)
-        read.append(f)
-    files = read
+    files, found = captions_of(files, CaptionSource(args.caption, args.captions), failures, many)
     if not files:
         return _none_left(failures, total)
     dsts = plan_outputs(files, args.output, to_folder=to_folder, suffix=".taco",
                         beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing,
                         command="compress", matches=_MATCHED)
-    if args.skip_existing:  # an output of the same name but another image size is not this one's
-        mine = [i for i, (src, dst) in enumerate(zip(files, dsts, strict=True))
-                if not _refused(src, failures, another_photo(src, dst))]
-        dsts, files, found = [dsts[i] for i in mine], [files[i] for i in mine], [found[i] for i in mine]
-        checked = files
-        failures.skipped, dsts, (files, found) = without_existing(dsts, files, found)
+    if args.skip_existing:
+        files, dsts, found, batch = without_done(files, dsts, found, batch, failures)
         if not files:
             return _none_left(failures, total)
-        skipped = set(checked) - set(files)
-        batch = [f for f in batch if f not in skipped]
     # the inputs the count ([2/3]) and the exit status run over, as taco decompress counts them:
     # all but those skipped; one refused before coding keeps its place ([1/1] read oddly beside
     # "1 of 2 images failed")
@@ -200,8 +183,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
     resolved = command_model(args.model, "compress")  # first: a mistyped name is refused before torch loads
     model = resolved.model
 
-    from ..codec import coding_quality, compress_image, needs_variable_rate
-    from ..images import ImageConversionWarning, ImageReadError, load_image, without_file
+    from ..codec import coding_quality, needs_variable_rate
+    from ..images import ImageConversionWarning
     from ..text.base import CaptionTruncatedWarning
     from ..text.clip import CLIP_PATH_ENV
 
@@ -217,13 +200,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         quality = None if sized else coding_quality(model, args.quality)
     except ValueError as e:
         raise CLIError(str(e)) from None
-    if model.uses_text:
-        caption_note = uncaptioned_note(files, found, args.captions)
-    elif args.caption or args.captions:  # asked for by name: say they change nothing
-        caption_note = (f"{model.model_id} takes no caption (a text-free model): "
-                        f"{'--caption' if args.caption else '--captions'} is not used")
-    else:
-        caption_note = None
+    caption_note = captions_note(args, model, files, found)
     if caption_note:
         note("compress", caption_note)
     report = report_stream(dsts)
@@ -237,24 +214,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
             try:
                 with (input_warnings("compress", src, about_input),
                       StageReporter(f"{label}{shown_path(src)}", delay=stage_delay(args)) as progress):
-                    progress("reading", 0, 1)
-                    data = read_stdin_image() if src is STDIN else None
-                    try:
-                        with without_file(src is STDIN):
-                            image = load_image(src, data=data, max_pixels=cap)
-                    except ImageReadError as e:  # over the cap: stdin, a pipe, or a header
-                        # over_cap could not read; e.size is upright, as over_cap words it
-                        if e.size is None or e.max_pixels is None:
-                            raise
-                        raise CLIError(cap_refusal(*e.size, e.max_pixels)) from None
-                    totals.with_metadata += _carries_metadata(image)
-                    budget = byte_budget(args, image.width, image.height)
-                    t0 = time.perf_counter()
-                    res = compress_image(image, caption, model, quality=quality, progress=progress,
-                                         max_bytes=budget)
-                    ms = 1000 * (time.perf_counter() - t0)
-                    written = write_output(dst, res.data, force=args.force,
-                                           skip_existing=args.skip_existing)
+                    res, turned, budget, ms, written = code_one(args, src, caption, dst, model, quality,
+                                                                progress, totals)
             except Exception as exc:
                 if not failures.skip(src, exc, also=(("taco.codec", "SizeBudgetError"),)):
                     raise
@@ -268,11 +229,87 @@ def cmd_compress(args: argparse.Namespace) -> int:
                       f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
                       f"--max-pixels 0 ({decode_memory_text(res.height * res.width)})", file=sys.stderr)
             if not args.quiet:
-                print(image_line(label, src, dst, res, image.info.get("exif_orientation", 1),
-                                 budget, ms), file=report, flush=True)
+                print(image_line(label, src, dst, res, turned, budget, ms), file=report, flush=True)
     end_of_batch(args, resolved, totals, failures, report, quality=quality, sized=sized, many=many,
                  seconds=time.perf_counter() - t_all)
     return failures.status(considered, "image")
+
+
+def captions_of(files: list[Path], captions: CaptionSource, failures: Failures,
+                many: bool) -> tuple[list[Path], list[str | None]]:
+    """(the images whose captions could be looked up, their captions: None for none), before
+    any work starts. An image's own sidecar that cannot be read (:class:`SidecarUnreadable`) is
+    that image's failure alone in a batch (``many``), and the command's error for one image."""
+    found: list[str | None] = []
+    read: list[Path] = []
+    for f in files:
+        try:
+            caption = captions(f)
+        except SidecarUnreadable as exc:
+            if not many:
+                raise
+            failures.skip(f, exc)
+            continue
+        found.append(caption)
+        read.append(f)
+    return read, found
+
+
+def without_done(files: list[Path], dsts: list[Path], found: list[str | None], batch: list[Path],
+                 failures: Failures) -> tuple[list[Path], list[Path], list[str | None], list[Path]]:
+    """For ``--skip-existing``: ``files``, their outputs ``dsts``, their captions ``found`` and
+    the ``batch`` the count runs over, without the images whose outputs exist (counted as
+    skipped in ``failures``). An output of the same name but of another image size is another
+    photo's (:func:`taco.cli.files.another_photo`): that image is refused, not skipped."""
+    mine = [i for i, (src, dst) in enumerate(zip(files, dsts, strict=True))
+            if not _refused(src, failures, another_photo(src, dst))]
+    dsts, files, found = [dsts[i] for i in mine], [files[i] for i in mine], [found[i] for i in mine]
+    checked = files
+    failures.skipped, dsts, (files, found) = without_existing(dsts, files, found)
+    skipped = set(checked) - set(files)
+    return files, dsts, found, [f for f in batch if f not in skipped]
+
+
+def captions_note(args: argparse.Namespace, model: ELIC, files: Sequence[Path],
+                  found: Sequence[str | None]) -> str | None:
+    """The note on the captions of a run, or None: for a text-guided ``model``, the images coded
+    without one (:func:`uncaptioned_note`); for a text-free one, that --caption or --captions,
+    asked for by name, changes nothing."""
+    if model.uses_text:
+        return uncaptioned_note(files, found, args.captions)
+    if args.caption or args.captions:
+        return (f"{model.model_id} takes no caption (a text-free model): "
+                f"{'--caption' if args.caption else '--captions'} is not used")
+    return None
+
+
+def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model: ELIC,
+             quality: int | None, progress: Any, totals: Totals,
+             ) -> tuple[CompressResult, int, int | None, float, bool]:
+    """One image of ``taco compress`` read (under the --max-pixels cap), coded and written to
+    ``dst``: (its result, its EXIF orientation, its byte budget or None, the milliseconds
+    coding took, whether it was written: :func:`taco.cli.files.write_output`). An image
+    carrying metadata a .taco file does not keep is counted in ``totals``."""
+    from ..codec import compress_image
+    from ..images import ImageReadError, load_image, without_file
+
+    progress("reading", 0, 1)
+    data = read_stdin_image() if src is STDIN else None
+    try:
+        with without_file(src is STDIN):
+            image = load_image(src, data=data, max_pixels=args.max_pixels or None)
+    except ImageReadError as e:  # over the cap: stdin, a pipe, or a header
+        # over_cap could not read; e.size is upright, as over_cap words it
+        if e.size is None or e.max_pixels is None:
+            raise
+        raise CLIError(cap_refusal(*e.size, e.max_pixels)) from None
+    totals.with_metadata += _carries_metadata(image)
+    budget = byte_budget(args, image.width, image.height)
+    t0 = time.perf_counter()
+    res = compress_image(image, caption, model, quality=quality, progress=progress, max_bytes=budget)
+    ms = 1000 * (time.perf_counter() - t0)
+    written = write_output(dst, res.data, force=args.force, skip_existing=args.skip_existing)
+    return res, image.info.get("exif_orientation", 1), budget, ms, written
 
 
 @dataclass

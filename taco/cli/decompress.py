@@ -75,62 +75,12 @@ def cmd_decompress(args: argparse.Namespace) -> int:
         if not files:
             print(f"decompressed {count(0, 'file')}{failures.summary()}")
             return 0
-    headers: dict[Path, Any] = {}
-    kept: dict[Path, bytes] = {}  # standard input and named pipes (<(cat x.taco)): read once
     cap = args.max_pixels or None
-    for src in files:  # every file checked first, with the decoder's own cap, before any model loads
-        try:  # the cap from the header, before the rest is read
-            if src is STDIN or not is_regular_file(src):
-                kept[src] = read_taco_input(src, cap)
-            headers[src] = read_taco(src, kept.get(src), cap).header
-        except Exception as exc:
-            if not failures.skip(src, exc):
-                raise
-            headers.pop(src, None)
-    from ..images import decoded_mode  # numpy and Pillow: not for --help
-    from ..models import CheckpointError
-
-    for src, dst in zip(files, dsts, strict=True):  # each output's format holds its image
-        try:
-            if src in headers:
-                header = headers[src]
-                check_image_format(dst, decoded_mode(header.mode), (header.width, header.height))
-        except CLIError as exc:
-            failures.skip(src, exc)
-            del headers[src]
-    losses = {second_loss(dst, decoded_mode(headers[src].mode))  # -o x.jpg: said once
-              for src, dst in zip(files, dsts, strict=True) if src in headers}
-    for loss in sorted(filter(None, losses)):
-        note("decompress", loss)
+    headers, kept = read_headers(files, cap, failures)
+    check_formats(files, dsts, headers, failures)
     if not headers:  # every file failed its header or format check: no model to find, no torch
         return finish(failures, files, done=0, seconds=0.0, report=report_stream(dsts))
-
-    models: dict[str, ResolvedModel] = {}  # first: a mistyped --model is refused before torch loads
-    if args.model:
-        models[args.model] = ResolvedModel(command_model(args.model, "decompress").model, args.model,
-                                           trained=True)
-    noted: set[str] = set()  # untrained architectures' notes, said once
-    for src, h in list(headers.items()):  # every model is found before any decoding
-        key = args.model or h.model_id
-        try:
-            if key not in models:
-                models[key] = resolve_model(key, names_only=True)  # a file names no path
-            made_with = made_with_problem(h.model_id, h.fingerprint, models[key].model,
-                                          given=args.model, cli=True)
-            if made_with:
-                raise CheckpointError(made_with)
-            too_big = None if args.model else decode_cap_problem(
-                h.width, h.height, cap, NO_CAP, latent_channels(models[key].model))
-            if too_big:  # a model the file names, wider than the built-ins: fewer pixels
-                raise CLIError(too_big)
-            model_note = models[key].note
-            if model_note and key not in noted:
-                note("decompress", model_note)
-                noted.add(key)
-        except Exception as exc:  # the model this file names is not here: the file's failure
-            if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
-                raise
-            del headers[src]
+    models = find_models(args.model, headers, cap, failures)
     if not headers:  # the rest failed their model checks: no torch to load
         return finish(failures, files, done=0, seconds=0.0, report=report_stream(dsts))
     from ..codec import decompress
@@ -165,6 +115,85 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                       file=report, flush=True)
     return finish(failures, files, done=len(files) - len(failures.inputs) - failures.meanwhile,
                   seconds=time.perf_counter() - t_all, report=report)
+
+
+def read_headers(files: list[Path], cap: int | None, failures: Failures,
+                 ) -> tuple[dict[Path, Any], dict[Path, bytes]]:
+    """(the header of each file that can be read, within the decoder's own ``cap``; the bytes of
+    those that can be read only once: standard input and named pipes, ``<(cat x.taco)``). Every
+    file is checked first, before any model loads, the cap from its header before the rest is
+    read; one that fails is that file's failure alone (in ``failures``)."""
+    headers: dict[Path, Any] = {}
+    kept: dict[Path, bytes] = {}
+    for src in files:
+        try:
+            if src is STDIN or not is_regular_file(src):
+                kept[src] = read_taco_input(src, cap)
+            headers[src] = read_taco(src, kept.get(src), cap).header
+        except Exception as exc:
+            if not failures.skip(src, exc):
+                raise
+            headers.pop(src, None)
+    return headers, kept
+
+
+def check_formats(files: list[Path], dsts: list[Path], headers: dict[Path, Any],
+                  failures: Failures) -> None:
+    """Check that each output's format holds its file's decoded image
+    (:func:`taco.cli.files.check_image_format`): a file whose does not is that file's failure,
+    and leaves ``headers``. Then note, once each, the formats that lose again what the codec
+    kept (``-o x.jpg``: :func:`taco.cli.files.second_loss`)."""
+    from ..images import decoded_mode  # numpy and Pillow: not for --help
+
+    for src, dst in zip(files, dsts, strict=True):
+        try:
+            if src in headers:
+                header = headers[src]
+                check_image_format(dst, decoded_mode(header.mode), (header.width, header.height))
+        except CLIError as exc:
+            failures.skip(src, exc)
+            del headers[src]
+    losses = {second_loss(dst, decoded_mode(headers[src].mode))
+              for src, dst in zip(files, dsts, strict=True) if src in headers}
+    for loss in sorted(filter(None, losses)):
+        note("decompress", loss)
+
+
+def find_models(given: str | None, headers: dict[Path, Any], cap: int | None,
+                failures: Failures) -> dict[str, ResolvedModel]:
+    """The model of each file in ``headers`` (``--model`` ``given``, else the one its header
+    names), found before any decoding: by name (``given`` first, so a mistyped --model is
+    refused before torch loads). A file whose model is not here, did not make it, or is wider
+    than the built-ins for its size under ``cap`` is that file's failure alone, and leaves
+    ``headers``. An untrained architecture's note is said once."""
+    from ..models import CheckpointError
+
+    models: dict[str, ResolvedModel] = {}
+    if given:
+        models[given] = ResolvedModel(command_model(given, "decompress").model, given, trained=True)
+    noted: set[str] = set()
+    for src, h in list(headers.items()):
+        key = given or h.model_id
+        try:
+            if key not in models:
+                models[key] = resolve_model(key, names_only=True)  # a file names no path
+            made_with = made_with_problem(h.model_id, h.fingerprint, models[key].model,
+                                          given=given, cli=True)
+            if made_with:
+                raise CheckpointError(made_with)
+            too_big = None if given else decode_cap_problem(
+                h.width, h.height, cap, NO_CAP, latent_channels(models[key].model))
+            if too_big:  # a model the file names, wider than the built-ins: fewer pixels
+                raise CLIError(too_big)
+            model_note = models[key].note
+            if model_note and key not in noted:
+                note("decompress", model_note)
+                noted.add(key)
+        except Exception as exc:  # the model this file names is not here: the file's failure
+            if not failures.skip(src, exc, (("taco.models", "CheckpointError"),)):
+                raise
+            del headers[src]
+    return models
 
 
 def finish(failures: Failures, files: list[Path], *, done: int, seconds: float, report: Any) -> int:
