@@ -76,9 +76,9 @@ def test_the_analysis_runs_once_and_the_coder_bisects(vr, crop, sizes, monkeypat
         analyses.append(1)
         return analysis(*args, **kwargs)
 
-    def counted_coding(model, y, quality=None):
+    def counted_coding(model, y, quality=None, **kwargs):
         codings.append(quality)
-        return entropy_code(model, y, quality)
+        return entropy_code(model, y, quality, **kwargs)
 
     monkeypatch.setattr(vr, "analysis", counted_analysis)
     monkeypatch.setattr(taco.codec, "entropy_code", counted_coding)
@@ -96,7 +96,7 @@ def test_sizes_that_do_not_grow_with_quality_still_give_a_file_that_fits(vr, cro
     200, 800 bytes for qualities 1..7 the file returned fits and the quality above it does not."""
     payload = {1: 500, 2: 100, 3: 900, 4: 300, 5: 700, 6: 200, 7: 800}
 
-    def fake_coding(model, y, quality=None):
+    def fake_coding(model, y, quality=None, **kwargs):
         shape = model.latent_shapes(*(n * model.latent_scale for n in y.shape[-2:]), quality)
         return {"strings": [[bytes(payload[quality])]], "shape": shape, "y_hat": None}
 

@@ -2,8 +2,9 @@
 
 Entry points stay thin: parse arguments, hand them to the library, print what happened. Each
 command lives in its own module (:data:`COMMAND_MODULES`): the codec's here (``compress``,
-``decompress``, ``info``, ``models``, ``demo``, sharing :mod:`taco.cli.common` and
-:mod:`taco.cli.files`), the others in their packages' ``cli`` modules (``train``, ``evaluate``, ...).
+``decompress``, ``info``, ``models``, ``demo``, sharing :mod:`taco.cli.common`,
+:mod:`taco.cli.inputs` and :mod:`taco.cli.files`), the others in their packages' ``cli``
+modules (``train``, ``evaluate``, ...).
 
 Start-up is part of the interface: this package, and every module in :data:`COMMAND_MODULES`,
 imports no torch at the top, so ``taco --help``, ``taco X --help`` and ``taco info`` answer at
