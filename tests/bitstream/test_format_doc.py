@@ -38,7 +38,13 @@ def test_the_doc_lists_every_mode():
 
 #: ModelConfig fields added after the first release and the value that leaves them out.
 LEGACY_DEFAULTS = {"text_injection": "adapter", "injector_at": "both", "layout": "compressai",
-                   "qualities": None}
+                   "qualities": None, "options": {}}
+
+
+def digest_from_the_doc(config: dict) -> str:
+    """docs/format.md, "The fingerprint", step 1: the config's canonical JSON, its SHA-256."""
+    config = {k: v for k, v in config.items() if k not in LEGACY_DEFAULTS or v != LEGACY_DEFAULTS[k]}
+    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def fingerprint_from_the_doc(path: Path) -> bytes:
@@ -46,11 +52,7 @@ def fingerprint_from_the_doc(path: Path) -> bytes:
     with safe_open(str(path), "np") as f:
         header = json.loads(f.metadata()["taco"])
         tensors = {name: f.get_tensor(name) for name in f.keys()}
-    config = dict(header["config"])
-    for name, value in LEGACY_DEFAULTS.items():
-        if config.get(name, value) == value:
-            config.pop(name, None)
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode())
+    digest = digest_from_the_doc(header["config"])
     if "gaussian_tables_sha256" in header:  # a compact checkpoint: the tables are rebuilt at load
         from compressai.entropy_models import GaussianConditional
 
@@ -60,7 +62,7 @@ def fingerprint_from_the_doc(path: Path) -> bytes:
             prefix = key.removesuffix("scale_table")
             for table in ("_quantized_cdf", "_offset", "_cdf_length"):
                 tensors[prefix + table] = getattr(gc, table).numpy()
-    h = hashlib.sha256(digest.hexdigest().encode("ascii"))
+    h = hashlib.sha256(digest.encode("ascii"))
     for name in sorted(tensors):
         values = tensors[name]
         assert values.dtype.kind == "f" or values.dtype == np.int32, (name, values.dtype)
@@ -78,3 +80,29 @@ def test_the_fingerprint_recipe_gives_the_builtins_fingerprints(name):
     assert got == model_fingerprint(taco.load(name))
     golden = Path(__file__).resolve().parents[1] / "data" / "builtin" / f"{name}.taco"
     assert got == taco.info(golden).header.fingerprint  # the files in the wild say the same
+
+
+def test_the_doc_leaves_out_the_fields_the_code_leaves_out():
+    """The fields the doc leaves out, at the values it names, are those a config written before
+    they existed has (``ModelConfig.from_dict({})``), and the digest leaves out just those: the
+    doc once missed ``options``, and its recipe gave every seed-0 model another fingerprint."""
+    from taco.models import ModelConfig
+
+    text = " ".join(FORMAT_MD.read_text(encoding="utf-8").split())
+    names, values = re.search(r"except that (.*?) are left out while they equal (.*?) \(", text).groups()
+    said = re.findall(r"`([^`]+)`", names), [json.loads(v) for v in re.findall(r"`([^`]+)`", values)]
+    assert said == (list(LEGACY_DEFAULTS), list(LEGACY_DEFAULTS.values()))
+    old = ModelConfig.from_dict({})  # every added field at its old meaning
+    assert {k: getattr(old, k) for k in LEGACY_DEFAULTS} == LEGACY_DEFAULTS
+    for config in (old, ModelConfig(), ModelConfig(qualities=[0.01])):
+        assert digest_from_the_doc(config.to_dict()) == config.digest()
+
+
+def test_the_fingerprint_recipe_gives_a_fresh_checkpoints_fingerprint(tmp_path):
+    """A seed-0 model saved now (the reference layout, no compact tables), not only the
+    shipped built-ins."""
+    import taco
+    from taco.models import create_model, model_fingerprint, save_checkpoint
+
+    path = save_checkpoint(create_model("elic-tiny", seed=0), tmp_path / "elic-tiny.safetensors")
+    assert fingerprint_from_the_doc(path) == model_fingerprint(taco.load(str(path)))

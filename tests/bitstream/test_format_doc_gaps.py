@@ -1,0 +1,44 @@
+"""What docs/format.md says beyond its tables holds for this taco: the CRC's parameters, the
+Unicode version behind a printable model id."""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+import zlib
+from pathlib import Path
+
+FORMAT_MD = Path(__file__).resolve().parents[2] / "docs" / "format.md"
+
+
+def doc() -> str:
+    return " ".join(FORMAT_MD.read_text(encoding="utf-8").split())
+
+
+def test_the_doc_gives_the_crcs_parameters():
+    """A reader without zlib computes the same CRC from what the doc says."""
+    text = doc()
+    assert "CRC-32/ISO-HDLC" in text and "not of its own 4 bytes" in text
+    poly, init = (int(re.search(rf"{w} `(0x[0-9A-F]+)`", text)[1], 16)
+                  for w in ("reflected polynomial", "initial value and final XOR"))
+    check = int(re.search(r"check value `(0x[0-9A-F]+)`", text)[1], 16)
+
+    def crc(data: bytes) -> int:
+        c = init
+        for byte in data:
+            c ^= byte
+            for _ in range(8):
+                c = (c >> 1) ^ (poly if c & 1 else 0)
+        return c ^ init
+
+    assert crc(b"123456789") == check == zlib.crc32(b"123456789")
+    assert crc(b"TACO\x03\x0f") == zlib.crc32(b"TACO\x03\x0f")
+
+
+def test_the_doc_names_this_pythons_unicode_version():
+    """A printable id follows the reader's Unicode database, which the doc lists per Python."""
+    version = ".".join(unicodedata.unidata_version.split(".")[:2])
+    assert f"{version} in {sys.version_info.major}.{sys.version_info.minor}" in doc() or (
+        f"{version} in Python {sys.version_info.major}.{sys.version_info.minor}" in doc())
+
