@@ -417,7 +417,7 @@ def _too_long(size: int | None, head: _Head) -> TacoFormatError:
     has = f"{size:,} bytes, more" if size is not None else "more bytes"
     return TacoFormatError(
         f"corrupt .taco file: {has} than a file of a {head.width}x{head.height} image can have "
-        f"({most:,} at {MAX_PAYLOAD_BITS_PER_PIXEL} bits a pixel): something was appended to it, "
+        f"({most:,}: the header and {MAX_PAYLOAD_BITS_PER_PIXEL} bits a pixel): something was appended to it, "
         "or its header is corrupt"
     )
 

@@ -396,7 +396,7 @@ def test_a_file_longer_than_its_image_allows_is_refused():
         unpack(data + bytes(most - len(data) + 1))
     assert str(err.value) == (
         f"corrupt .taco file: {most + 1:,} bytes, more than a file of a 451x300 image can have "
-        f"({most:,} at 64 bits a pixel): something was appended to it, or its header is corrupt")
+        f"({most:,}: the header and 64 bits a pixel): something was appended to it, or its header is corrupt")
 
 
 def test_a_long_file_is_refused_from_its_size_unread(tmp_path):

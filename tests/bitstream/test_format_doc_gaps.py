@@ -9,6 +9,8 @@ import unicodedata
 import zlib
 from pathlib import Path
 
+import pytest
+
 FORMAT_MD = Path(__file__).resolve().parents[2] / "docs" / "format.md"
 
 
@@ -42,3 +44,17 @@ def test_the_doc_names_this_pythons_unicode_version():
     assert f"{version} in {sys.version_info.major}.{sys.version_info.minor}" in doc() or (
         f"{version} in Python {sys.version_info.major}.{sys.version_info.minor}" in doc())
 
+
+
+def test_the_length_bound_is_the_header_plus_8_bytes_a_padded_pixel():
+    """A 1x1 image (64x64 padded) allows its 22-byte header plus 32,768 bytes: the message said
+    "(32,790 at 64 bits a pixel)" and the doc "64 bits a pixel of the padded image", as if the
+    header were in the 64 bits."""
+    from taco.bitstream import TacoFormatError, TacoHeader, pack, unpack
+
+    data = pack(TacoHeader("taco-tiny", bytes(8), 1, 1, "RGB"), b"x" * 16)
+    assert len(data) - 16 == 22
+    padded = data + bytes(22 + 64 * 64 * 8 - len(data) + 1)
+    with pytest.raises(TacoFormatError, match=re.escape("(32,790: the header and 64 bits a pixel)")):
+        unpack(padded)
+    assert "a payload longer than 8 bytes (64 bits) per pixel of the padded image, the header not counted" in doc()
