@@ -331,7 +331,8 @@ def pack(header: TacoHeader, payload: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class _Head:
-    """A parsed header before the checksum is checked (``model_id`` None: a code past the table)."""
+    """A parsed header before the checksum is checked (``model_id`` None: a code past the table;
+    ``mode_index`` and ``padding`` as read, checked with the checksum)."""
 
     model_id: str | None
     code: int
@@ -392,10 +393,6 @@ def _parse_head(data: bytes) -> _Head:
         raise TacoFormatError(f"corrupt .taco file: image size {height}x{width}")
     packed = r.u8("image mode and padding")
     mode_index, padding = packed & ((1 << _MODE_BITS) - 1), packed >> _MODE_BITS
-    if mode_index >= len(MODES):
-        raise TacoFormatError(f"corrupt .taco file: unknown image mode code {mode_index}")
-    if padding != PAD_REPLICATE_64:
-        raise TacoFormatError(f"corrupt .taco file: unknown padding scheme {padding}")
     crc_at = r.pos
     crc = int.from_bytes(r.take(4, "checksum"), "big")
     return _Head(model_id, code, quality, fingerprint, height, width, mode_index, padding, version,
@@ -424,14 +421,20 @@ def _too_long(size: int | None, head: _Head) -> TacoFormatError:
 
 def _checked_header(head: _Head, crc: int) -> TacoHeader:
     """The header of a file parsed as ``head`` whose bytes but the checksum's give ``crc``; a
-    :class:`TacoFormatError` for a checksum mismatch, then for a model code past the table."""
+    :class:`TacoFormatError` for a checksum mismatch, then for a model code, mode code or padding
+    scheme this taco does not know (an intact file from a newer or forked taco, not a corrupt one)."""
     if crc != head.crc:
         raise TacoFormatError(
             "corrupt or truncated .taco file: checksum mismatch (the file was altered, cut short "
             "or extended)"
         )
-    if head.model_id is None:  # an intact file whose model this taco's table does not hold: not corrupt
-        raise TacoFormatError(f"unknown built-in model code {head.code}: a file from a newer or forked taco")
+    newer = ": a file from a newer or forked taco"
+    if head.model_id is None:
+        raise TacoFormatError(f"unknown built-in model code {head.code}{newer}")
+    if head.mode_index >= len(MODES):
+        raise TacoFormatError(f"unknown image mode code {head.mode_index}{newer}")
+    if head.padding != PAD_REPLICATE_64:
+        raise TacoFormatError(f"unknown padding scheme {head.padding}{newer}")
     return TacoHeader(head.model_id, head.fingerprint, head.height, head.width,
                       MODES[head.mode_index], head.padding, head.version, head.quality)
 

@@ -58,3 +58,29 @@ def test_the_length_bound_is_the_header_plus_8_bytes_a_padded_pixel():
     with pytest.raises(TacoFormatError, match=re.escape("(32,790: the header and 64 bits a pixel)")):
         unpack(padded)
     assert "a payload longer than 8 bytes (64 bits) per pixel of the padded image, the header not counted" in doc()
+
+
+@pytest.mark.parametrize(("packed", "message"), [
+    (20 | 1 << 5, "unknown image mode code 20: a file from a newer or forked taco"),
+    (2 << 5, "unknown padding scheme 2: a file from a newer or forked taco"),
+])
+def test_an_unknown_mode_or_padding_is_said_once_the_checksum_holds(packed, message):
+    """Like a model code past the table, and as the doc promises: an intact file with a mode or
+    padding code past this taco's was called corrupt, and a flipped bit there was called an
+    unknown padding scheme instead of a checksum mismatch."""
+    import taco
+    from taco.bitstream import TacoFormatError, TacoHeader, pack, unpack
+
+    data = pack(TacoHeader("taco-tiny", bytes(8), 1, 1, "RGB"), b"x" * 16)
+    f = unpack(data)
+    head = bytearray(data[: f.header_bytes - 4])
+    head[-1] = packed  # the mode/padding byte, just before the checksum
+    flipped = bytes(head) + data[f.header_bytes - 4:]
+    resealed = bytes(head) + zlib.crc32(f.payload, zlib.crc32(head)).to_bytes(4, "big") + f.payload
+    with pytest.raises(TacoFormatError, match="^corrupt or truncated .taco file: checksum mismatch"):
+        unpack(flipped)
+    for read in (unpack, taco.info):
+        with pytest.raises(TacoFormatError) as caught:
+            read(resealed)
+        assert str(caught.value) == message
+    assert f"`{message.replace(' 20:', ' N:').replace(' 2:', ' N:')}`" in doc()
