@@ -31,7 +31,9 @@ import math
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any
 
 import numpy as np
@@ -100,7 +102,7 @@ from .models.coding import (  # both also importable from here, as scripts and t
     coding_codec as coding_codec,
     float64_copy as float64_copy,
 )
-from .models.elic import ELIC
+from .models.elic import ELIC, stripe_progress
 from .models.taco import TACO
 from .progress import Progress
 from .resolve import made_with_problem, resolve_model
@@ -424,6 +426,7 @@ def analysis_with_text_overlap(
     *,
     overlap: bool | None = None,
     stripe_budget: int = ANALYSIS_STRIPE_BUDGET,
+    progress: Progress | None = None,
 ) -> Tensor:
     """g_a (``model.analysis``) of a (B, 3, H, W) batch, one caption per image -> y (B, M, H/16, W/16).
 
@@ -442,10 +445,19 @@ def analysis_with_text_overlap(
     stripes (:func:`analysis_stripe_rows`), so g_a's memory follows the stripe: y then equals
     the whole image's up to float rounding, an equally valid file that the unchanged decoder
     reads. At or under it, g_a runs whole and the bytes are those of every earlier release.
+
+    ``progress(stage, done, total)`` is told ("analysis", 0, n) as g_a starts and ("analysis",
+    i, n) as the i-th of its n stripes is done, as synthesis reports its tiles; unstriped, only
+    ("analysis", 0, 1).
     """
     rows = analysis_stripe_rows(model, x.shape[-2], x.shape[-1], stripe_budget)
+    if progress is not None:
+        stripes = 1 if rows is None else len(spans(x.shape[-2] // model.analysis_stripe_scale, rows))
+        progress("analysis", 0, stripes)
+    told = nullcontext() if progress is None else stripe_progress(partial(progress, "analysis"))
     if not model.uses_text:
-        return model.analysis(x, stripe_rows=rows)
+        with told:
+            return model.analysis(x, stripe_rows=rows)
     if len(captions) != x.shape[0]:
         raise TacoValueError(f"{x.shape[0]} images but {len(captions)} captions")
     encoder = text_encoder or model_text_encoder(model)
@@ -453,7 +465,8 @@ def analysis_with_text_overlap(
     if overlap is None:
         overlap = x.device.type == "cpu"
     encode = encode_captions_async if overlap and isinstance(model, TACO) else encode_captions
-    return model.analysis(x, encode(encoder, list(captions)), stripe_rows=rows)
+    with told:
+        return model.analysis(x, encode(encoder, list(captions)), stripe_rows=rows)
 
 
 def padded_size(height: int, width: int) -> tuple[int, int]:
@@ -695,8 +708,8 @@ def compress_image(
         x = x.to(weight.device, weight.dtype)
         # (1, M, H/16, W/16) float32, on the model's device; the caption is encoded alongside the
         # first stages of g_a (same bytes as encoding it first)
-        report("analysis", 0, 1)
-        y = analysis_with_text_overlap(model, x, captions, text_encoder, stripe_budget=stripe_budget)
+        y = analysis_with_text_overlap(model, x, captions, text_encoder, stripe_budget=stripe_budget,
+                                       progress=report)
         del x  # 12 bytes per pixel that entropy coding has no use for
         return code_latent(model, y, h, w, mode, quality, budget, report)
     except (MemoryError, RuntimeError) as exc:

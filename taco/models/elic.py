@@ -20,6 +20,7 @@ The widths of the channel-context networks are configurable so that tests can bu
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -79,24 +80,48 @@ def _rbs(n: int) -> list[nn.Module]:
     return [ResidualBottleneckBlock(n, n) for _ in range(3)]
 
 
+#: The function :func:`stripe_progress` gives, in the thread inside it.
+_STRIPE_PROGRESS = threading.local()
+
+
+@contextmanager
+def stripe_progress(report: Callable[[int, int], None]) -> Iterator[None]:
+    """Within, in this thread: :func:`in_stripes` of g_a's early stages calls ``report(done,
+    total)`` as its stripes finish (``done`` 1..``total``), as ``taco.codec`` reports analysis
+    progress; a model not run in stripes says nothing."""
+    outer = getattr(_STRIPE_PROGRESS, "report", None)
+    _STRIPE_PROGRESS.report = report
+    try:
+        yield
+    finally:
+        _STRIPE_PROGRESS.report = outer
+
+
 def in_stripes(
-    f: Callable[[Tensor], Tensor], x: Tensor, rows: int, halo: int = ANALYSIS_HALO, scale: int = 8
+    f: Callable[[Tensor], Tensor], x: Tensor, rows: int, halo: int = ANALYSIS_HALO, scale: int = 8,
+    *, reported: bool = True,
 ) -> Tensor:
     """``f`` over horizontal stripes of ``rows`` rows of its output. ``f`` is local (convolutions,
     per-position attention) and maps x (B, C, H, W), H a multiple of ``scale``, to
     (B, C', H/scale, W/scale), e.g. stages 1-4 of g_a (scale 8, the default halo). Each stripe is
     computed from its input rows with ``halo`` output rows of context above and below (clipped
     at the image's edges), and only its own rows are kept: the result equals ``f(x)`` up to
-    float rounding when ``halo`` covers ``f``'s reach, and memory follows the stripe."""
+    float rounding when ``halo`` covers ``f``'s reach, and memory follows the stripe. With
+    ``reported`` each finished stripe is told to a :func:`stripe_progress` block (``False``: a
+    later, lighter pass over the same rows, which would count them again)."""
     h_out = x.shape[-2] // scale
     out: Tensor | None = None
-    for core in spans(h_out, rows):
+    report = getattr(_STRIPE_PROGRESS, "report", None) if reported else None
+    cores = spans(h_out, rows)
+    for done, core in enumerate(cores, 1):
         read = widen(core, halo, h_out)
         v = f(x[..., scale * read.start : scale * read.stop, :])  # (B, C', read rows, W/scale)
         if out is None:
             out = v.new_empty((*v.shape[:2], h_out, v.shape[-1]))
         out[..., core, :] = v[..., core.start - read.start : core.stop - read.start, :]
         del v
+        if report is not None:
+            report(done, len(cores))
     assert out is not None
     return out
 

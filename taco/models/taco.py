@@ -121,7 +121,7 @@ class TextGuidedAnalysis(nn.Module):
             if stripe_rows is None:
                 v = ca3(v, t, mask)
             else:  # whole, it took +137 MiB at 12 MP, growing with the image
-                v = in_stripes(lambda s: ca3(s, t, mask), v, stripe_rows, halo=1, scale=1)
+                v = in_stripes(lambda s: ca3(s, t, mask), v, stripe_rows, halo=1, scale=1, reported=False)
         return g.stage5(v)  # (B, M, H/16, W/16)
 
 
