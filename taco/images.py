@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import sys
 import threading
@@ -57,6 +58,7 @@ __all__ = [
     "PNG_SAVE_OPTIONS",
     "REFUSED_FORMATS",
     "ConversionNotes",
+    "ColourProfileConvertedWarning",
     "ImageConversionWarning",
     "ImageFileWarning",
     "ImageReadError",
@@ -186,6 +188,30 @@ class ImageConversionWarning(TacoWarning):
     """Information is lost while loading or converting an image (alpha, animation frames, 16-bit
     depth, CMYK, a palette), or its colour space is converted (YCbCr, HSV, LAB: it decodes as
     RGB). The message is one line meant for a person."""
+
+
+class ColourProfileConvertedWarning(ImageConversionWarning):
+    """An image's colours are converted from its colour profile to sRGB (an ICC profile other
+    than sRGB: Display P3 from a phone, Adobe RGB, a CMYK profile; or a HEIC/AVIF photo's nclx
+    primaries): it decodes as sRGB. :attr:`profile` names the profile; :attr:`alpha_dropped`
+    says whether the message also says its alpha channel is dropped."""
+
+    @property
+    def profile(self) -> str:
+        """The profile's name, as the message gives it (``Display P3``)."""
+        found = _CONVERTED.search(str(self))
+        return "" if found is None else found["icc"] or found["nclx"]
+
+    @property
+    def alpha_dropped(self) -> bool:
+        """Whether the message says the image's alpha channel is dropped too."""
+        return str(self).endswith(_ALPHA_DROPPED + ")")
+
+
+#: What :class:`ColourProfileConvertedWarning` says: the ICC profile's name or the nclx primaries'.
+_CONVERTED = re.compile(r"colours converted from its (?:'(?P<icc>.*)' profile|(?P<nclx>.*) primaries) "
+                        r"to sRGB \(it decodes as sRGB")
+_ALPHA_DROPPED = "; the alpha channel is dropped"
 
 
 class ImageFileWarning(ImageConversionWarning):
@@ -1089,9 +1115,9 @@ def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None
                             ImageConversionWarning)
         return None
     assert out is not None
-    lost = "; the alpha channel is dropped" if alpha and _alpha_matters(image) else ""
+    lost = _ALPHA_DROPPED if alpha and _alpha_matters(image) else ""
     _conversion_warning(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
-                        f"sRGB{lost})", ImageConversionWarning)
+                        f"sRGB{lost})", ColourProfileConvertedWarning)
     out.info.pop("icc_profile", None)
     return out
 
@@ -1166,9 +1192,9 @@ def _nclx_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | None, b
                            1.055 * np.power(linear, 1 / 2.4, dtype=np.float32) - 0.055)
         dst[top:top + 256] = np.rint(encoded * 255.0)
     rgb = Image.fromarray(dst)
-    lost = "; the alpha channel is dropped" if alpha and _alpha_matters(image) else ""
+    lost = _ALPHA_DROPPED if alpha and _alpha_matters(image) else ""
     _conversion_warning(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
-                        f"sRGB{lost})", ImageConversionWarning)
+                        f"sRGB{lost})", ColourProfileConvertedWarning)
     return rgb, True
 
 

@@ -39,7 +39,7 @@ def test_a_converted_image_is_said_once_over_epochs_of_workers(tmp_path):
         dataset.set_epoch(epoch)
         assert len(list(loader)) == 2
     lines = said.read_text(encoding="utf-8").splitlines()
-    assert lines == ["ImageConversionWarning: rocket.png: colours converted from its "
+    assert lines == ["ColourProfileConvertedWarning: rocket.png: colours converted from its "
                      "'Adobe RGB (1998)' profile to sRGB (it decodes as sRGB)"]
 
 

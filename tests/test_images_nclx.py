@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from PIL import Image
 
-from taco.images import ImageConversionWarning, to_rgb
+from taco.images import ColourProfileConvertedWarning, to_rgb
 
 #: DCI-P3 (SMPTE RP 431-2, H.273 colour primaries 11): red, green, blue, DCI white (x, y).
 DCI_P3 = ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060), (0.314, 0.351))
@@ -64,7 +64,7 @@ def _convert(img: Image.Image) -> np.ndarray:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         rgb, mode = to_rgb(img)
-    assert [type(w.message) for w in caught] == [ImageConversionWarning]
+    assert [type(w.message) for w in caught] == [ColourProfileConvertedWarning]
     assert "DCI-P3 primaries to sRGB" in str(caught[0].message)
     assert mode == "RGB" and rgb.mode == "RGB"
     return np.asarray(rgb).astype(np.int64)

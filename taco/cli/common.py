@@ -14,7 +14,7 @@ import signal
 import sys
 import textwrap
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -313,10 +313,13 @@ class Failures:
 
 
 @contextmanager
-def input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ...]) -> Iterator[None]:
+def input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ...],
+                   fold: Callable[[Warning | str], bool] | None = None) -> Iterator[None]:
     """Print the warnings raised while one input is processed, one line each: those about the
     input (``about_input``: alpha dropped, caption truncated, ...) as ``taco CMD: warning: SRC:
-    MESSAGE`` for every input they concern, any other once, without source lines."""
+    MESSAGE`` for every input they concern, any other once, without source lines. One about the
+    input for which ``fold(warning)`` is True is not printed: the caller says it its own way (a
+    note for the whole batch)."""
     others: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -332,6 +335,8 @@ def input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ..
                         continue
                     seen.add(text)
                     if issubclass(w.category, about_input):  # named once, by the library or here
+                        if fold is not None and fold(w.message):
+                            continue
                         named = shown_path(text if text.startswith(f"{src}: ") else f"{src}: {text}")
                         print(f"taco {command}: warning: {named}", file=sys.stderr)
                     else:

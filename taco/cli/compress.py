@@ -8,14 +8,14 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..atomic import special_file
 from ..memory import MAX_DECODE_PIXELS, MAX_ENCODE_PIXELS, decode_memory_text
-from ..messages import count, note, shown_path
+from ..messages import count, note, shown_path, some
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
     MODEL_HELP,
@@ -211,8 +211,9 @@ def cmd_compress(args: argparse.Namespace) -> int:
         for (src, caption), dst in zip(jobs, dsts, strict=True):
             failures.finished = place[src] - 1
             label = f"[{place[src]}/{considered}] " if many else ""
+            profiles: list[str] = []  # in a batch, the colour profile converted: said at the end
             try:
-                with (input_warnings("compress", src, about_input),
+                with (input_warnings("compress", src, about_input, keeping_profiles(profiles) if many else None),
                       StageReporter(f"{label}{shown_path(src)}", delay=stage_delay(args)) as progress):
                     res, turned, budget, ms, written = code_one(args, src, caption, dst, model, quality,
                                                                 progress, totals)
@@ -224,6 +225,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 failures.written_meanwhile(dst)
                 continue
             totals.add(res)
+            totals.profiles.extend(profiles[:1])
             if res.height * res.width > MAX_DECODE_PIXELS:
                 print(f"taco compress: warning: {shown_path(dst)}: {res.width}x{res.height} is over the decoder's "
                       f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
@@ -321,6 +323,8 @@ class Totals:
     pixels: int = 0
     chosen: set[int] = field(default_factory=set)  # the qualities coded at
     with_metadata: int = 0  # images read with EXIF, XMP or IPTC data a .taco file does not keep
+    #: in a batch, the colour profile each image written was converted from (one per image)
+    profiles: list[str] = field(default_factory=list)
 
     def add(self, res: CompressResult) -> None:
         """Count the file ``res`` as written."""
@@ -345,9 +349,10 @@ def image_line(label: str, src: Path, dst: Path, res: CompressResult, turned: in
 def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Totals,
                  failures: Failures, report: Any, *, quality: int | None, sized: bool, many: bool,
                  seconds: float) -> None:
-    """The end of ``taco compress``: a note on the metadata not kept, and (a batch, or an image
-    written) the summary line on ``report``: ``compressed 3 images with MODEL at quality 4: BYTES
-    bytes, BPP bpp overall, SECS s``; under --max-bytes/--target-bpp the qualities chosen."""
+    """The end of ``taco compress``: a note on the colour profiles converted (a batch), one on the
+    metadata not kept, and (a batch, or an image written) the summary line on ``report``:
+    ``compressed 3 images with MODEL at quality 4: BYTES bytes, BPP bpp overall, SECS s``; under
+    --max-bytes/--target-bpp the qualities chosen."""
     from ..bitstream import bits_per_pixel
 
     chosen = totals.chosen
@@ -358,6 +363,8 @@ def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Tota
               else f" at qualities {min(chosen)}..{max(chosen)}")
     else:
         at = ""
+    if totals.profiles:
+        note("compress", profiles_note(totals.profiles, totals.done))
     if totals.with_metadata:
         n = totals.with_metadata
         whose = "1 image's" if n == 1 else f"{count(n, 'image')}'"
@@ -370,6 +377,31 @@ def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Tota
     if totals.done or many:
         print(f"compressed {count(totals.done, 'image')} with {resolved.model.model_id}{weights}{at}: "
               f"{totals.nbytes} bytes, {overall}{seconds:.2f} s{failures.summary()}", file=report)
+
+
+def keeping_profiles(profiles: list[str]) -> Callable[[Warning | str], bool]:
+    """For :func:`taco.cli.common.input_warnings` in a batch: a colour profile's conversion to
+    sRGB (a :class:`taco.images.ColourProfileConvertedWarning` that drops no alpha channel) is
+    not printed but its profile kept in ``profiles``, for :func:`profiles_note`."""
+    from ..images import ColourProfileConvertedWarning
+
+    def fold(message: Warning | str) -> bool:
+        if isinstance(message, ColourProfileConvertedWarning) and not message.alpha_dropped:
+            profiles.append(message.profile)
+            return True
+        return False
+    return fold
+
+
+def profiles_note(profiles: Sequence[str], done: int) -> str:
+    """The note, at the end of a batch, on the images of ``done`` coded whose colours were
+    converted from their colour profiles (``profiles``, one name per image) to sRGB: ``5 of 6
+    images were converted from their colour profiles (Display P3) to sRGB; they decode as sRGB``,
+    naming a few profiles, then how many more."""
+    shown, n = some(list(dict.fromkeys(profiles))), len(profiles)
+    if n == 1:
+        return f"1 of {done} images was converted from its colour profile ({shown}) to sRGB; it decodes as sRGB"
+    return f"{n} of {done} images were converted from their colour profiles ({shown}) to sRGB; they decode as sRGB"
 
 
 def over_cap(source: Path, cap: int | None) -> str | None:
