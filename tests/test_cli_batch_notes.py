@@ -61,3 +61,30 @@ def test_the_note_names_a_few_profiles_then_how_many_more():
     assert profiles_note(["Display P3"] * 4 + ["Adobe RGB (1998)", "a", "b"], 9) == (
         "7 of 9 images were converted from their colour profiles (Display P3, Adobe RGB (1998), a "
         "and 1 more) to sRGB; they decode as sRGB")
+
+
+def test_a_file_that_is_no_image_is_not_said_to_be_coded_without_a_caption(tmp_path, capsys):
+    (tmp_path / "notphoto.jpg").write_text("hello\n")
+    assert main(["compress", str(tmp_path / "notphoto.jpg"), "-m", "taco-tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "caption" not in err and "not an image file Pillow can identify" in err, err
+
+
+def test_the_caption_note_counts_the_images_coded_after_them(tmp_path, capsys):
+    (tmp_path / "notphoto.jpg").write_text("hello\n")
+    _photo(tmp_path / "a.png", 0, profile=False)
+    _photo(tmp_path / "b.png", 1, profile=False)
+    assert main(["compress", str(tmp_path), "-o", str(tmp_path / "out"), "-m", "taco-tiny"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    notes = [i for i, line in enumerate(err) if "have no caption" in line or "has no caption" in line]
+    refused = [i for i, line in enumerate(err) if "not an image file Pillow can identify" in line]
+    assert len(notes) == 1 and len(refused) == 1 and refused[0] < notes[0], err
+    assert err[notes[0]].startswith(f"taco compress: note: 2 of 2 images have no caption, so they are "
+                                    f"coded without one: {tmp_path / 'a.png'}, {tmp_path / 'b.png'} ")
+
+
+def test_a_batch_where_every_image_failed_has_no_caption_note(tmp_path, capsys):
+    for name in ("x.jpg", "y.png"):
+        (tmp_path / name).write_text("hello\n")
+    assert main(["compress", str(tmp_path), "-o", str(tmp_path / "out"), "-m", "taco-tiny"]) == 2
+    assert "caption" not in capsys.readouterr().err

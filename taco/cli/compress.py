@@ -200,11 +200,9 @@ def cmd_compress(args: argparse.Namespace) -> int:
         quality = None if sized else coding_quality(model, args.quality)
     except ValueError as e:
         raise CLIError(str(e)) from None
-    caption_note = captions_note(args, model, files, found)
-    if caption_note:
-        note("compress", caption_note)
     report = report_stream(dsts)
     jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
+    caption_of = dict(zip(files, found, strict=True))
     totals = Totals()
     t_all = time.perf_counter()
     with failures.stopping(considered, "image", rest_hint(dsts, args.force)):
@@ -225,6 +223,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 failures.written_meanwhile(dst)
                 continue
             totals.add(res)
+            totals.coded.append(src)
             totals.profiles.extend(profiles[:1])
             if res.height * res.width > MAX_DECODE_PIXELS:
                 print(f"taco compress: warning: {shown_path(dst)}: {res.width}x{res.height} is over the decoder's "
@@ -232,6 +231,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
                       f"--max-pixels 0 ({decode_memory_text(res.height * res.width)})", file=sys.stderr)
             if not args.quiet:
                 print(image_line(label, src, dst, res, turned, budget, ms), file=report, flush=True)
+    if totals.done:  # the images coded: none when every one failed
+        caption_note = captions_note(args, model, totals.coded, [caption_of[src] for src in totals.coded])
+        if caption_note:
+            note("compress", caption_note)
     end_of_batch(args, resolved, totals, failures, report, quality=quality, sized=sized, many=many,
                  seconds=time.perf_counter() - t_all)
     return failures.status(considered, "image")
@@ -323,6 +326,7 @@ class Totals:
     pixels: int = 0
     chosen: set[int] = field(default_factory=set)  # the qualities coded at
     with_metadata: int = 0  # images read with EXIF, XMP or IPTC data a .taco file does not keep
+    coded: list[Path] = field(default_factory=list)  # the images written, in order
     #: in a batch, the colour profile each image written was converted from (one per image)
     profiles: list[str] = field(default_factory=list)
 
