@@ -129,7 +129,6 @@ def compress_batch(
             exc.args = (f"image {index} (counting from 0): {exc}",)
             raise
     weight = next(model.parameters())
-    fingerprint = model_fingerprint(model)  # once for every image's coding and header
 
     results: list[CompressResult] = []
     batch: list[tuple[Tensor, str, int, int]] = []  # (padded x, mode, h, w)
@@ -139,6 +138,9 @@ def compress_batch(
         if not batch:
             return
         first, (padded_h, padded_w) = len(results), batch[0][0].shape[-2:]
+        # once a batch: the weights that code it (``progress``, called between batches, may
+        # change them: a file must name the weights that made it)
+        fingerprint = model_fingerprint(model)
         try:
             x = torch.cat([b[0] for b in batch]).to(weight.device, weight.dtype)
             y = analysis_with_text_overlap(model, x, batch_caps, text_encoder,

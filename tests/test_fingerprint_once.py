@@ -46,13 +46,35 @@ def test_compress_image_hashes_the_model_once(tiny_elic, sample_image, state_wal
     assert len(walks) == 1
 
 
-def test_a_batch_hashes_the_model_once(tiny_elic, sample_image, state_walks):
+def test_a_batch_hashes_the_model_once_a_batch(tiny_elic, sample_image, state_walks):
     images = [sample_image.crop((i, 0, i + 64, 64)) for i in range(3)]
     compress_batch(images[:1], None, tiny_elic)
     walks = state_walks(tiny_elic)
-    results = compress_batch(images, None, tiny_elic, batch_size=1)
+    results = compress_batch(images, None, tiny_elic, batch_size=3)
     assert len(walks) == 1
+    walks.clear()
+    results = compress_batch(images, None, tiny_elic, batch_size=1)
+    assert len(walks) == 3
     assert [r.data for r in results] == [compress_image(i, None, tiny_elic).data for i in images]
+
+
+def test_weights_changed_between_batches_are_named_in_the_later_files(sample_image):
+    """``progress``, called between batches, may change the weights (a fine-tuning step): each
+    file names the weights that coded it, and decodes with them."""
+    import torch
+
+    model = create_model("elic-tiny", seed=0)
+    images = [sample_image.crop((i, 0, i + 64, 64)) for i in range(2)]
+
+    def step(stage, done, total):
+        if done == 1:
+            with torch.no_grad():
+                next(model.latent_codec.parameters()).mul_(1.01)
+
+    first, second = compress_batch(images, None, model, batch_size=1, progress=step)
+    assert unpack(first.data).header.fingerprint != unpack(second.data).header.fingerprint
+    assert unpack(second.data).header.fingerprint == model_fingerprint(model)
+    assert decompress(second.data, model).size == (64, 64)
 
 
 def test_a_size_budget_hashes_the_model_once(sample_image, state_walks):
