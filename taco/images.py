@@ -6,9 +6,9 @@
   What Pillow warns about a file it can still read (corrupt EXIF data) is an
   :class:`ImageFileWarning` naming the file.
 - :func:`to_rgb` brings any Pillow mode to 8-bit RGB (what the model codes), with one
-  :class:`ImageConversionWarning` line for what is lost or converted (alpha, 16-bit depth, CMYK
-  without a colour profile, a palette, the YCbCr, HSV and LAB colour spaces), and
-  :func:`restore_mode` maps a decoded RGB image back to the source mode where that is sensible.
+  :class:`ImageConversionWarning` line for what is lost or converted, and :func:`restore_mode`
+  maps a decoded RGB image back to the source mode where that is sensible: both live in
+  :mod:`taco.colour`, with the conversion warnings, and are exported here too.
 - :func:`image_to_tensor` / :func:`tensor_to_image` convert between PIL RGB and (1, 3, H, W)
   float32 tensors in [0, 1].
 - :func:`image_file_bytes` writes an image as ``taco decompress`` does (PNG for speed:
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import stat
 import sys
 import threading
@@ -34,7 +33,16 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .checks import positive_int_argument
-from .errors import TacoError, TacoWarning, warn_at_caller
+from .colour import (
+    ColourProfileConvertedWarning,
+    ConversionNotes,
+    ImageConversionWarning,
+    conversion_warning,
+    decoded_mode,
+    restore_mode,
+    to_rgb,
+)
+from .errors import TacoError
 from .fileobjects import checked_path, read_file_object
 from .locks import ForkSafeLock
 from .memory import MAX_ENCODE_PIXELS, allocation_failure
@@ -94,30 +102,6 @@ default) is moved above a larger cap, or lifted for None, while the file is read
 #: over any real file of :data:`MAX_PIXELS` pixels (an uncompressed 16-bit RGBA TIFF of 100 MP is
 #: 800 MB). An endless or enormous stream is refused at that point, not read to its end.
 MAX_IMAGE_BYTES: int = 1 << 30
-
-# Modes holding 16-bit (or wider) integer samples; their values are read as 0..65535.
-_WIDE_INT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
-# Modes with an alpha channel that to_rgb drops ("PA" goes through RGBA first).
-_ALPHA_MODES = ("LA", "La", "RGBA", "RGBa", "PA")
-# Modes whose colours an RGB ICC profile describes (to_rgb converts them to sRGB through it).
-_RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA")
-# What to_rgb tells the user it loses, by source mode (alpha modes: see to_rgb).
-_LOSSES = {
-    **dict.fromkeys(("I;16", "I;16L", "I;16B", "I;16N"),  # restore_mode: each decodes as I;16
-                    "16-bit grey samples are coded with 8-bit precision (decoded as 16-bit grey, "
-                    "8 significant bits)"),
-    "I": "32-bit integer samples are clipped to 0..65535 and coded with 8-bit precision "
-         "(decoded as 16-bit grey, 8 significant bits)",
-    "F": "float samples are clamped to 0..255 and coded as 8-bit integers (decoded as 8-bit grey, L)",
-    "CMYK": "CMYK is converted to RGB without colour management (it has no CMYK colour "
-            "profile); it decodes as RGB",
-    "P": "the palette is not kept: the image is coded, and decodes, as RGB",
-    "YCbCr": "YCbCr is converted to RGB (JPEG's full-range BT.601 matrix); it decodes as RGB",
-    "HSV": "HSV is converted to RGB; it decodes as RGB",
-    "LAB": "LAB is converted to sRGB (colour-managed, from CIELAB D50; colours outside sRGB's "
-           "gamut are clipped); it decodes as RGB",
-}
-
 
 #: The longest side a format (Pillow's name) holds where it is shorter than a .taco file's
 #: (``MAX_SIDE``, 32,768): libwebp's 16,383. Pillow 13 refused a wider WebP only as it wrote
@@ -184,36 +168,6 @@ def without_file(reading_no_file: bool = True) -> Iterator[None]:
         raise
 
 
-class ImageConversionWarning(TacoWarning):
-    """Information is lost while loading or converting an image (alpha, animation frames, 16-bit
-    depth, CMYK, a palette), or its colour space is converted (YCbCr, HSV, LAB: it decodes as
-    RGB). The message is one line meant for a person."""
-
-
-class ColourProfileConvertedWarning(ImageConversionWarning):
-    """An image's colours are converted from its colour profile to sRGB (an ICC profile other
-    than sRGB: Display P3 from a phone, Adobe RGB, a CMYK profile; or a HEIC/AVIF photo's nclx
-    primaries): it decodes as sRGB. :attr:`profile` names the profile; :attr:`alpha_dropped`
-    says whether the message also says its alpha channel is dropped."""
-
-    @property
-    def profile(self) -> str:
-        """The profile's name, as the message gives it (``Display P3``)."""
-        found = _CONVERTED.search(str(self))
-        return "" if found is None else found["icc"] or found["nclx"]
-
-    @property
-    def alpha_dropped(self) -> bool:
-        """Whether the message says the image's alpha channel is dropped too."""
-        return str(self).endswith(_ALPHA_DROPPED + ")")
-
-
-#: What :class:`ColourProfileConvertedWarning` says: the ICC profile's name or the nclx primaries'.
-_CONVERTED = re.compile(r"colours converted from its (?:'(?P<icc>.*)' profile|(?P<nclx>.*) primaries) "
-                        r"to sRGB \(it decodes as sRGB")
-_ALPHA_DROPPED = "; the alpha channel is dropped"
-
-
 class ImageFileWarning(ImageConversionWarning):
     """Pillow found a flaw in an image file it can still read ("Corrupt EXIF data", "Tag data
     larger than file"): the flawed part (a metadata tag) is skipped. One line, ``NAME: Pillow:
@@ -254,44 +208,13 @@ class _ThreadWarnings:
             warnings.warn(message, category, stacklevel + 1, source, **kwargs)
 
 
-class ConversionNotes:
-    """Inside it, the conversion warnings of this module (:class:`ImageConversionWarning` and
-    :class:`ImageFileWarning`) that this thread would give are kept instead, as (text, category)
-    pairs in the list ``with`` gives, for a caller that says them its own way
-    (:class:`taco.data.CaptionedImages`: once per file). Only this thread's, and the warnings
-    filter is left as it is (not ``catch_warnings``: see :class:`_ThreadWarnings`)."""
-
-    def __enter__(self) -> list[tuple[str, type[Warning]]]:
-        self._outer = getattr(_NOTES, "notes", None)
-        notes: list[tuple[str, type[Warning]]] = []
-        _NOTES.notes = notes
-        return notes
-
-    def __exit__(self, *exc: Any) -> None:
-        _NOTES.notes = self._outer
-
-
-#: The :class:`ConversionNotes` block a thread is in: ``notes``, where its conversion warnings go.
-_NOTES = threading.local()
-
-
-def _conversion_warning(message: str, category: type[Warning]) -> None:
-    """A conversion warning, given at the caller's line (:func:`warn_at_caller`), or kept by the
-    thread's :class:`ConversionNotes` block."""
-    notes = getattr(_NOTES, "notes", None)
-    if notes is not None:
-        notes.append((message, category))
-    else:
-        warn_at_caller(message, category)
-
-
 def warn_pixels_clipped(low: float, high: float, what: str) -> None:
     """The :class:`ImageConversionWarning` (at the caller's line) for float pixels from ``low``
     to ``high`` clipped to [0, 1], if any is more than :data:`PIXEL_ROUNDOFF` outside it;
     ``what`` the caller passed: ``image tensor``, ``numpy array``."""
     if low < -PIXEL_ROUNDOFF or high > 1 + PIXEL_ROUNDOFF:
-        _conversion_warning(f"the {what}'s values run from {low:g} to {high:g}: clipped to "
-                            "[0, 1], which float images take", ImageConversionWarning)
+        conversion_warning(f"the {what}'s values run from {low:g} to {high:g}: clipped to "
+                           "[0, 1], which float images take", ImageConversionWarning)
 
 
 #: The :class:`_PillowWarnings` block a thread is in: ``caught``, where its Pillow warnings go.
@@ -342,7 +265,7 @@ class _PillowWarnings:
             return
         shown = shown_path(self.name)
         for text in dict.fromkeys(f"{shown}: Pillow: {one_line(m, 300)}" for m in self._caught):
-            _conversion_warning(text, ImageFileWarning)
+            conversion_warning(text, ImageFileWarning)
 
 
 #: :func:`pillow_pixel_limit`'s state: how many are inside it (all threads), Pillow's
@@ -715,7 +638,7 @@ def load_image(
         except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
             raise ImageReadError(path, _read_failure("file is truncated or corrupt", e)) from e
         if frames.several:
-            _conversion_warning(f"{shown_path(path)}: it {frames}; using the first one", ImageConversionWarning)
+            conversion_warning(f"{shown_path(path)}: it {frames}; using the first one", ImageConversionWarning)
         # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
         image: Image.Image = im.copy() if frames.several else im
         image = _upright(image, path, stated) if orient else image
@@ -920,316 +843,6 @@ def _upright(image: Image.Image, path: Path, stated: int | None) -> Image.Image:
         raise ImageReadError(path, f"cannot apply its EXIF orientation ({e})") from e
     turned.info["exif_orientation"] = orientation
     return turned
-
-
-def _wide_int_to_l(image: Image.Image) -> Image.Image:
-    # 0..65535 -> 0..255 by scaling (v / 257, rounded): Pillow's own convert("L") clips instead.
-    arr = np.asarray(image).astype(np.float64)
-    arr = np.rint(np.clip(arr, 0, 65535) / 257.0)
-    return Image.fromarray(arr.astype(np.uint8))
-
-
-def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, str]:
-    """Convert ``image`` to 8-bit RGB; return it with the original mode (for :func:`restore_mode`).
-
-    - ``RGB`` is returned unchanged; ``L``, ``1`` (decodes as ``L``) and ``RGBX`` go through
-      Pillow's conversion silently (nothing a viewer would miss is lost).
-    - ``YCbCr`` (JPEG's full-range BT.601) and ``HSV`` go through Pillow's conversion, exact to
-      within a level, with a warning that the colour space is converted (they decode as RGB).
-    - ``LAB`` (CIELAB, D50, as Pillow and TIFF hold it) is converted to sRGB, relative
-      colorimetric (:func:`_lab_to_srgb`), with a warning: colours outside sRGB's gamut are
-      clipped, and it decodes as RGB.
-    - An RGB colour profile other than sRGB (Adobe RGB, Display P3 from a phone) is applied:
-      the colours are converted to sRGB, relative colorimetric, as a colour-managed viewer shows
-      them, with a warning naming the profile; otherwise the decoded image, which is sRGB, would
-      show the profile's numbers as sRGB (duller or shifted colours). sRGB profiles and grey
-      ones are left alone.
-    - A HEIC/AVIF photo whose colours are described by code points (an ``nclx_profile`` from
-      pillow-heif) rather than an ICC profile, with other primaries than sRGB's (Display P3,
-      BT.2020) and the sRGB transfer curve, is converted to sRGB the same way (a matrix in
-      linear light, clipped to the sRGB gamut), with a warning; with an HDR transfer (PQ, HLG)
-      its values are coded as they are, with a warning that they are not tone-mapped.
-    - ``CMYK`` with a CMYK colour profile (as print and stock photos carry: SWOP, FOGRA) is
-      converted to sRGB through it, relative colorimetric, with a warning naming it; without
-      one, naively (Pillow's ``convert``), with a warning that it is not colour-managed.
-    - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with a warning;
-      colours under transparent pixels are kept as stored. A fully opaque alpha channel loses
-      nothing: it is dropped without a warning.
-    - ``P``: expanded through the palette (it decodes as RGB) with a warning; a transparency
-      entry is dropped, both said in one warning.
-    - ``I;16``/``I;16B``/``I;16L``/``I;16N``/``I``: 16-bit samples scaled 0..65535 → 0..255
-      (``v / 257``, rounded), so 65535 → 255 and 257 → 1, with a warning: the file decodes to
-      ``I;16`` again but with 8 significant bits. ``I`` (32-bit) is clipped to 0..65535 first,
-      since Pillow uses it for 16-bit data from some formats, and decodes as ``I;16`` too.
-    - ``F``: float samples clamped to 0..255 and rounded, with a warning; it decodes as ``L``.
-    - A 16-bit colour file (PNG, TIFF), which Pillow reads as 8-bit ``RGB``/``RGBA`` (marked by
-      :func:`load_image`), gets a warning that its precision is 8 bits.
-
-    Every warning is one line meant for a person, starting with ``source:`` when it is given
-    (the image's name; the command line's compress names the file itself). The returned image
-    carries none of the ``info`` a warning was about (a profile ignored, ``source_bits``, an
-    ``nclx_profile`` warned about), so converting it again (:func:`image_to_tensor` does) says
-    nothing more; an ``RGB`` image with such info is returned as a copy without it (an sRGB one,
-    with nothing said, is returned itself).
-    """
-    mode = image.mode
-    about = f"{shown_path(source)}: " if source else ""
-    said: list[str] = []  # the info keys warned about, which the returned image does not carry
-    if image.info.get("source_bits") == 16 and mode in ("RGB", "RGBA"):
-        _conversion_warning(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
-                            "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning)
-        said.append("source_bits")
-    profile, ignored = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else (None, False)
-    converted = None if profile is None else _to_srgb(image, profile, about)
-    if ignored or (profile is not None and converted is None):  # ignored, with a warning
-        said.append("icc_profile")
-    if (converted is None and mode in ("RGB", "RGBA")
-            and ("icc_profile" in said or not image.info.get("icc_profile"))):
-        converted, warned = _nclx_to_srgb(image, about)
-        if converted is None and warned:  # an sRGB one, unsaid, stays: no copy of the image
-            said.append("nclx_profile")
-    if converted is not None:
-        for key in said:
-            converted.info.pop(key, None)
-        return converted, mode
-    image = _without_info(image, said)
-    if mode == "RGB":
-        return image, mode
-    alpha = _has_alpha(image)
-    lost = _LOSSES.get(mode)
-    if alpha and _alpha_matters(image):
-        lost = ("the alpha channel of this palette image is dropped and its palette is not kept "
-                "(TACO codes RGB only): the image is coded, and decodes, as RGB" if mode in ("P", "PA")
-                else f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)")
-    if mode == "CMYK" and profile is not None:  # _to_srgb said why it could not be used
-        lost = ("CMYK is converted to RGB without colour management (its CMYK colour profile "
-                "could not be used); it decodes as RGB")
-    if lost:
-        _conversion_warning(about + lost, ImageConversionWarning)
-    if alpha:
-        if mode in ("P", "PA"):
-            image = image.convert("RGBA")
-        elif mode == "La":  # Pillow converts premultiplied La to LA only
-            image = image.convert("LA")
-        return image.convert("RGB"), mode
-    if mode in _WIDE_INT_MODES:
-        return _wide_int_to_l(image).convert("RGB"), mode
-    if mode == "F":
-        arr = np.rint(np.clip(np.nan_to_num(np.asarray(image)), 0.0, 255.0))
-        return Image.fromarray(arr.astype(np.uint8)).convert("RGB"), mode
-    if mode == "LAB":
-        return _lab_to_srgb(image), mode
-    try:
-        return image.convert("RGB"), mode
-    except ValueError as e:
-        raise ValueError(f"cannot convert a {mode} image to RGB: {e}") from e
-
-
-def _lab_to_srgb(image: Image.Image) -> Image.Image:
-    """A ``LAB`` image (CIELAB with a D50 white, as Pillow and TIFF hold it: L 0..255 for 0..100,
-    a and b signed bytes) -> 8-bit sRGB, relative colorimetric through LittleCMS, each pixel
-    computed. Pillow's ``convert("RGB")`` goes through LittleCMS too, but through the 8-bit
-    table it precalculates, which is off by up to 16 levels near the gamut's edge (kodak-i03
-    in LAB, decoded: max 16, mean 0.31 levels from the CIE formulas); computed per pixel it is
-    within 1 level (max 1, mean 0.004), in about three times the time (2 s for 12 MP)."""
-    from PIL import ImageCms
-
-    transform = ImageCms.buildTransform(
-        ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB",
-        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, flags=ImageCms.Flags.NOOPTIMIZE)
-    return transform.apply(image)
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    """An alpha channel, or a palette's transparency entry: what to_rgb drops."""
-    return image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
-
-
-def _alpha_matters(image: Image.Image) -> bool:
-    """Whether dropping ``image``'s alpha (:func:`_has_alpha`) loses anything: some pixel is not
-    fully opaque. An opaque RGBA screenshot or a palette whose transparent entry no pixel uses
-    codes exactly as its RGB would, so it gets no alpha warning."""
-    with_alpha = image.convert("RGBA") if image.mode in ("P", "PA") else image
-    low = with_alpha.getchannel(with_alpha.getbands()[-1]).getextrema()[0]  # one band: an int
-    return bool(isinstance(low, int) and low < 255)
-
-
-def _without_info(image: Image.Image, keys: list[str]) -> Image.Image:
-    """``image`` itself when its ``info`` has none of ``keys``, else a copy without them (the
-    caller's image is never changed)."""
-    if not any(key in image.info for key in keys):
-        return image
-    copy = image.copy()
-    for key in keys:
-        copy.info.pop(key, None)
-    return copy
-
-
-def _colour_profile(image: Image.Image, about: str) -> tuple[Any, bool]:
-    """The image's ICC profile (an ``ImageCms.ImageCmsProfile``) when colours must be converted
-    from it: an RGB profile that is not sRGB (RGB modes), a CMYK profile (CMYK); None otherwise.
-    The flag is True when a profile that cannot be read is ignored, with a warning, as viewers
-    ignore it."""
-    icc = image.info.get("icc_profile")
-    if not icc:
-        return None, False
-    from PIL import ImageCms
-
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        space = profile.profile.xcolor_space.strip()
-        name = (profile.profile.profile_description or "").strip()
-    except Exception as e:  # Pillow raises OSError, PyCMSError, TypeError for broken profiles
-        _conversion_warning(f"{about}its colour profile cannot be read and is ignored ({one_line(str(e), 200)})",
-                            ImageConversionWarning)
-        return None, True
-    if image.mode == "CMYK":
-        return (profile if space == "CMYK" else None), False
-    if space != "RGB" or name.lower().startswith("srgb"):
-        return None, False
-    return profile, False
-
-
-def _to_srgb(image: Image.Image, profile: Any, about: str) -> Image.Image | None:
-    """``image`` (an RGB, RGB-with-alpha, palette or CMYK mode) -> 8-bit sRGB through its ICC
-    ``profile``, relative colorimetric (what viewers show), with one warning naming it; None,
-    with a warning, when LittleCMS cannot build a transform from the profile (it is then
-    ignored, as a viewer ignores it)."""
-    from PIL import ImageCms
-
-    name = one_line(profile.profile.profile_description or "") or "unnamed"
-    mode = image.mode
-    alpha = _has_alpha(image)
-    if mode == "CMYK":
-        rgb = image
-    elif mode in ("P", "PA", "RGBa"):
-        rgb = image.convert("RGBA").convert("RGB")
-    else:
-        rgb = image.convert("RGB")
-    try:
-        out = ImageCms.profileToProfile(rgb, profile, ImageCms.createProfile("sRGB"),
-                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-                                        outputMode="RGB")
-    except ImageCms.PyCMSError as e:
-        _conversion_warning(f"{about}its colour profile '{name}' cannot be used and is ignored ({one_line(str(e), 200)})",
-                            ImageConversionWarning)
-        return None
-    assert out is not None
-    lost = _ALPHA_DROPPED if alpha and _alpha_matters(image) else ""
-    _conversion_warning(f"{about}colours converted from its '{name}' profile to sRGB (it decodes as "
-                        f"sRGB{lost})", ColourProfileConvertedWarning)
-    out.info.pop("icc_profile", None)
-    return out
-
-
-#: sRGB's primaries and white point (x, y): red, green, blue, white (D65).
-_SRGB_XY = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06), (0.3127, 0.3290))
-#: nclx transfer characteristics (ITU-T H.273) read as the sRGB curve: unspecified, sRGB.
-_SRGB_TRANSFERS = {2, 13}
-#: Names of the nclx colour primaries (H.273) a photo may carry, for the warnings.
-_PRIMARIES_NAMES = {9: "BT.2020", 11: "DCI-P3", 12: "Display P3"}
-_TRANSFER_NAMES = {16: "PQ (HDR)", 18: "HLG (HDR)"}
-#: Bradford's cone response matrix (white-point adaptation, as LittleCMS does it).
-_BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
-
-
-def _rgb_to_xyz(xy: Any) -> np.ndarray:
-    """The RGB -> XYZ matrix of primaries and white ``((xr, yr), (xg, yg), (xb, yb), (xw, yw))``."""
-    prim = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in xy[:3]]).T
-    xw, yw = xy[3]
-    white = np.array([xw / yw, 1.0, (1 - xw - yw) / yw])
-    return prim * np.linalg.solve(prim, white)
-
-
-def _srgb_decoding_table() -> np.ndarray:
-    """8-bit sRGB value -> linear light (float32), the IEC 61966-2-1 curve."""
-    v = np.arange(256, dtype=np.float64) / 255.0
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def _nclx_to_srgb(image: Image.Image, about: str) -> tuple[Image.Image | None, bool]:
-    """``image`` (RGB or RGBA) -> 8-bit sRGB when its ``nclx_profile`` (pillow-heif's code points)
-    has other primaries than sRGB's; None when there is nothing to convert, or nothing it can
-    convert (an HDR or unusual transfer: a warning says the values are coded as they are). The
-    flag: whether it warned."""
-    nclx: Any = image.info.get("nclx_profile")
-    try:
-        xy = tuple((float(nclx[f"color_primary_{c}_x"]), float(nclx[f"color_primary_{c}_y"]))
-                   for c in ("red", "green", "blue", "white"))
-        primaries, transfer = int(nclx["color_primaries"]), int(nclx["transfer_characteristics"])
-    except (TypeError, KeyError, ValueError, OverflowError):
-        return None, False  # no nclx profile, or not one pillow-heif wrote: nothing to say
-    if np.allclose(xy, _SRGB_XY, atol=2e-3) or not all(0 < y <= 1 and 0 <= x <= 1 for x, y in xy):
-        hdr = _TRANSFER_NAMES.get(transfer)
-        if hdr:
-            _conversion_warning(f"{about}its {hdr} transfer is not tone-mapped: its values are coded as "
-                                "they are (it looks flat in sRGB)", ImageConversionWarning)
-        return None, bool(hdr)
-    name = _PRIMARIES_NAMES.get(primaries, f"nclx primaries {primaries}")
-    if transfer not in _SRGB_TRANSFERS:
-        how = _TRANSFER_NAMES.get(transfer, f"nclx transfer {transfer}")
-        _conversion_warning(f"{about}its {name} colours with a {how} transfer are not converted: its "
-                            "values are coded as they are, as sRGB", ImageConversionWarning)
-        return None, True
-    try:
-        to_xyz = _rgb_to_xyz(xy)
-        srgb_to_xyz = _rgb_to_xyz(_SRGB_XY)
-        src_white, dst_white = to_xyz.sum(axis=1), srgb_to_xyz.sum(axis=1)
-        adapt = np.linalg.solve(_BRADFORD, np.diag((_BRADFORD @ dst_white) / (_BRADFORD @ src_white))
-                                @ _BRADFORD)
-        matrix = np.linalg.solve(srgb_to_xyz, adapt @ to_xyz)
-    except np.linalg.LinAlgError:
-        return None, False  # degenerate primaries: nothing a viewer could show either
-    alpha = _has_alpha(image)
-    src = np.asarray(image.convert("RGB"))
-    dst = np.empty_like(src)
-    decode = _srgb_decoding_table()
-    m = matrix.T.astype(np.float32)
-    for top in range(0, src.shape[0], 256):  # bands of rows: a few MB of float32 at a time
-        linear = decode[src[top:top + 256]] @ m
-        np.clip(linear, 0.0, 1.0, out=linear)
-        encoded = np.where(linear <= 0.0031308, 12.92 * linear,
-                           1.055 * np.power(linear, 1 / 2.4, dtype=np.float32) - 0.055)
-        dst[top:top + 256] = np.rint(encoded * 255.0)
-    rgb = Image.fromarray(dst)
-    lost = _ALPHA_DROPPED if alpha and _alpha_matters(image) else ""
-    _conversion_warning(f"{about}colours converted from its {name} primaries to sRGB (it decodes as "
-                        f"sRGB{lost})", ColourProfileConvertedWarning)
-    return rgb, True
-
-
-def decoded_mode(mode: str) -> str:
-    """The mode an image of ``mode`` decodes to (what :func:`restore_mode` makes of the decoded
-    RGB): ``L`` for grey, bilevel and float ones (alpha dropped; floats were coded as 0..255
-    integers), ``I;16`` for 16- and 32-bit integer ones (32-bit ones were clipped to 16 bits),
-    ``RGB`` for every other (alpha, palette, CMYK, ...). PNG holds each of them."""
-    if mode in ("L", "LA", "La", "1", "F"):
-        return "L"
-    return "I;16" if mode in _WIDE_INT_MODES else "RGB"
-
-
-def restore_mode(rgb_image: Image.Image, mode: str) -> Image.Image:
-    """Map a decoded RGB image back towards the mode returned by :func:`to_rgb`, i.e. to
-    :func:`decoded_mode` of it.
-
-    | source mode                   | result                                              |
-    |-------------------------------|-----------------------------------------------------|
-    | ``L``, ``LA``, ``La``         | ``L`` (alpha was dropped on encode)                 |
-    | ``1``                         | ``L`` (no re-binarisation: that would add error)    |
-    | ``I;16``, ``I;16B/L/N``, ``I``| ``I;16``, values ×257 (255 → 65535)                 |
-    | ``F``                         | ``L`` (coded as 0..255 integers)                    |
-    | anything else (``RGBA``, ``P``, ``CMYK``, ``YCbCr``, ``HSV``, ...) | ``RGB``    |
-
-    Alpha and palettes are not recovered: the codec never saw them.
-    """
-    if rgb_image.mode != "RGB":
-        rgb_image = rgb_image.convert("RGB")
-    target = decoded_mode(mode)
-    if target == "L":
-        return rgb_image.convert("L")
-    if target == "I;16":
-        return Image.fromarray((np.asarray(rgb_image.convert("L")).astype(np.uint16) * 257).astype("<u2"))
-    return rgb_image
 
 
 #: How taco writes PNG (:func:`image_file_bytes`, ``taco decompress``): zlib level 1 with its

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("taco.models.*", "taco.text.*", "taco.bitstream.*", "taco.metrics", "taco.losses",
               "taco.data")),
     ("base", ("taco.version", "taco.atomic", "taco.checksums", "taco.images", "taco.distributed", "taco.devices",
-              "taco.shards", "taco.memory", "taco.progress", "taco.compressai_loader", "taco.lazy",
+              "taco.colour", "taco.shards", "taco.memory", "taco.progress", "taco.compressai_loader", "taco.lazy",
               "taco.suffixes", "taco.messages", "taco.captions_file", "taco.locks",
               "taco.checks", "taco.errors", "taco.fileobjects", "taco.filekinds", "taco.jsonfiles", "taco.samples",
               "taco.recipe", "taco.tensor_marks", "taco.draws")),
