@@ -165,7 +165,8 @@ def check_pixel_values(x: Tensor, what: str = "image tensor") -> None:
     """Refuse float pixels that are not finite or are on another scale than [0, 1] (0-255 values
     would code as a white image); values within :data:`PIXEL_SLACK` of it are clamped later, with
     an :class:`~taco.images.ImageConversionWarning` for any more than
-    :data:`~taco.images.PIXEL_ROUNDOFF` (one 8-bit level) outside (:func:`warn_pixels_clipped`).
+    :data:`~taco.images.PIXEL_OVERSHOOT` (0.1, a resampled image's overshoot) outside
+    (:func:`warn_pixels_clipped`).
     ``what`` the caller passed, as the message names it: ``image tensor``, ``numpy array``."""
     low, high = float(x.min()), float(x.max())  # NaN propagates through both
     if not (math.isfinite(low) and math.isfinite(high)):
@@ -727,7 +728,7 @@ def compress(
     """Compress ``image`` guided by ``caption`` (a text-free model, ``model.uses_text`` False,
     reads none: ``caption`` is not used, but must be a str or None all the same): a PIL image (coded as it is), a (3, H, W) float
     tensor in [0, 1] (0-255 float values and NaN refused; values up to 0.5 outside clipped, with
-    an :class:`~taco.images.ImageConversionWarning` past 1/255) or uint8 tensor (0-255, as
+    an :class:`~taco.images.ImageConversionWarning` past 0.1) or uint8 tensor (0-255, as
     ``torchvision.io.decode_image`` gives), a numpy array (:data:`ARRAY_KINDS`: (H, W, 3) uint8
     or float in [0, 1], (H, W, 4) or (H, W) uint8, or (H, W) uint16), a path or the bytes of an
     image file (both read by :func:`taco.images.load_image`: EXIF orientation applied), or

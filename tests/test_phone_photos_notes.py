@@ -11,6 +11,7 @@ transparent colour heard only that its alpha was dropped, not that its palette w
 import struct
 import warnings
 
+import pytest
 from PIL import Image
 
 from taco.cli import main
@@ -53,9 +54,13 @@ def test_a_phone_mpo_preview_is_no_frame(tmp_path):
     assert image.size == (96, 64)
 
 
-def test_a_panorama_mpo_still_says_its_frames(tmp_path):
-    path = _mpo(tmp_path / "pano.jpg", second_type=0x020001)
-    assert Image.open(path).mpinfo[0xB002][1]["Attribute"]["MPType"] == "Multi-Frame Image (Panorama)"
+@pytest.mark.parametrize(("mp_type", "name"), [
+    (0x020001, "Multi-Frame Image (Panorama)"),
+    (0x020002, "Multi-Frame Image: (Disparity)"),  # a 3D camera's other view
+])
+def test_a_panorama_or_stereo_mpo_still_says_its_frames(tmp_path, mp_type, name):
+    path = _mpo(tmp_path / "pano.jpg", second_type=mp_type)
+    assert Image.open(path).mpinfo[0xB002][1]["Attribute"]["MPType"] == name
     image, said = _load(path)
     assert said == [f"{path}: it has 2 frames; using the first one"]
     assert image.size == (96, 64)
