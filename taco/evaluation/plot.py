@@ -497,7 +497,8 @@ def plot_results(
     return the files written.
 
     ``out`` is a path stem (``out_dir/rd`` -> ``rd.png`` + ``rd.svg``; with several datasets
-    ``rd-DATASET.png`` ...). ``reference``: ``auto`` (published points of the results' own
+    ``rd-DATASET.png`` ..., :func:`dataset_slug`; two datasets on one file are a ValueError,
+    before any is written). ``reference``: ``auto`` (published points of the results' own
     dataset kind), ``none``, or dataset kinds such as ``kodak``. ``metrics``: the panels (of
     :data:`PANELS`; another name is a ValueError), those with data drawn. ``anchor``: a curve label; adds
     ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it,
@@ -524,7 +525,7 @@ def plot_results(
     datasets = collect_curves(results)
     figures: list[_Figure] = []  # all of them before anything is written
     for ds, curves in datasets.items():
-        base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{re.sub(r'[^A-Za-z0-9]+', '-', ds).strip('-')}")
+        base = stem if len(datasets) == 1 else stem.with_name(f"{stem.name}-{dataset_slug(ds)}")
         ds_results = [r for c in curves for r in c.sources]
         refs = _references(wanted, {p["dataset_kind"] for c in curves for p in c.points} - {None})
         mixed = _mixed_set_metrics(ds, ds_results, metrics)
@@ -538,6 +539,7 @@ def plot_results(
     if not figures:  # every point without a bpp, or without a value of the panels asked for
         raise TacoValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
                               f"has a bpp and a value of {', '.join(metrics)}")
+    _check_distinct_outputs(figures)
     existing = [p for f in figures for p in f.outputs() if p.exists()]
     if existing and not overwrite:
         raise OutputExists(existing)
@@ -577,7 +579,28 @@ class _Figure:
         """The files it writes: its PNG and SVG, then its BD table's ``.bdrate.md`` and
         ``.bdrate.json`` when it has an anchor."""
         tables = [self.base.with_name(self.base.name + f".bdrate{s}") for s in (".md", ".json")]
-        return [self.base.with_suffix(".png"), self.base.with_suffix(".svg"), *(tables if self.anchor else [])]
+        figures = [self.base.with_name(self.base.name + s) for s in (".png", ".svg")]  # fig.v2 -> fig.v2.png
+        return [*figures, *(tables if self.anchor else [])]
+
+
+def dataset_slug(ds: str) -> str:
+    """The part of a figure's file name that names dataset ``ds`` (``rd-DATASET.png``): its
+    letters, digits, ``.``, ``_`` and ``-``, every other run of characters one ``-``, as ``taco
+    evaluate`` names a folder's dataset (``set.v2`` and ``set_v2`` stay two files)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", ds).strip("-") or "dataset"
+
+
+def _check_distinct_outputs(figures: Sequence[_Figure]) -> None:
+    """A ValueError naming both datasets when two figures would write one file (datasets ``a b``
+    and ``a/b`` are both ``rd-a-b.png``), before anything is written: the second would replace
+    the first."""
+    owner: dict[Path, str] = {}
+    for f in figures:
+        for path in f.outputs():
+            if path in owner:
+                raise TacoValueError(f"datasets {owner[path]!r} and {f.ds!r} would both be drawn to "
+                                      f"{shown_path(path)}; plot each dataset's results with its own -o")
+            owner[path] = f.ds
 
 
 def _legend_order(curve: Curve) -> tuple[int, int, str]:

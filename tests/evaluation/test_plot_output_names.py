@@ -1,0 +1,59 @@
+"""``taco plot`` overwrote its own figures in one run: each dataset's file name replaced every
+character but letters and digits by ``-``, so datasets ``set.v2`` and ``set_v2`` (two folders
+``taco evaluate`` keeps apart) both drew ``rd-set-v2.png``, the second over the first; and
+``-o fig.v2`` wrote ``fig.png`` (the stem's ``.v2`` taken for a suffix). The names keep ``.``
+and ``_`` now, the stem is kept whole, and two datasets that would still share a file (``a b``
+and ``a/b``) are refused, naming both, before anything is written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from taco.errors import TacoError
+from taco.evaluation.plot import dataset_slug, plot_results
+
+POINT = {"setting": "q50", "images": 2, "bpp": 0.5, "psnr": 30.0}
+RESULT = {"format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG", "codec": "jpeg",
+          "dataset": {"name": "photos", "kind": "folder", "images": 2}, "points": [POINT]}
+
+
+def _results(folder: Path, *datasets: str) -> Path:
+    for i, ds in enumerate(datasets):
+        (folder / str(i)).mkdir(parents=True)
+        (folder / str(i) / "jpeg.json").write_text(json.dumps({**RESULT, "dataset": {**RESULT["dataset"], "name": ds}}))
+    return folder
+
+
+def test_datasets_apart_in_evaluate_are_drawn_apart(tmp_path):
+    folder = _results(tmp_path / "res", "set.v2", "set_v2")
+    written = plot_results(folder, tmp_path / "pl" / "rd", metrics=["psnr"], overwrite=False)
+    assert sorted(p.name for p in written) == ["rd-set.v2.png", "rd-set.v2.svg", "rd-set_v2.png", "rd-set_v2.svg"]
+    assert sorted(p.name for p in (tmp_path / "pl").iterdir()) == sorted(p.name for p in written)
+
+
+@pytest.mark.parametrize(("out", "names"), [("fig.v2", ["fig.v2.png", "fig.v2.svg"]),
+                                             ("fig.v2.png", ["fig.v2.png", "fig.v2.svg"]),
+                                             ("fig.svg", ["fig.png", "fig.svg"])])
+def test_a_dot_in_the_output_stem_is_kept(tmp_path, out, names):
+    folder = _results(tmp_path / "res", "photos")
+    written = plot_results(folder, tmp_path / out, metrics=["psnr"])
+    assert sorted(p.name for p in written) == names
+
+
+def test_two_datasets_on_one_file_are_refused_before_writing(eval_main, tmp_path, capsys):
+    folder = _results(tmp_path / "res", "a b", "a/b")
+    with pytest.raises(TacoError, match=r"datasets 'a b' and 'a/b' would both be drawn to .*rd-a-b\.png"):
+        plot_results(folder, tmp_path / "pl" / "rd", metrics=["psnr"])
+    assert not (tmp_path / "pl").exists()
+    assert eval_main(["plot", str(folder), "-o", str(tmp_path / "pl" / "rd"), "--metrics", "psnr"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'a b' and 'a/b'" in err[0], err
+    assert not (tmp_path / "pl").exists()
+
+
+def test_dataset_slug_matches_evaluate_folder_names():
+    assert [dataset_slug(s) for s in ("set.v2", "set_v2", "my photos/2024", "--", "kodak")] == [
+        "set.v2", "set_v2", "my-photos-2024", "dataset", "kodak"]
