@@ -41,7 +41,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -71,6 +70,7 @@ from taco.suffixes import IMAGE_SUFFIXES
 from ..errors import TacoError
 from ..messages import count
 from ..samples import SAMPLES_DIR
+from .result_files import dataset_slug
 
 __all__ = ["CLIC_TEST_IMAGES", "COCO30K_PROTOCOLS", "DATASET_KINDS", "KODAK_IMAGES", "EvalDataset",
            "captions_file_is_path", "not_the_paper_set", "open_dataset"]
@@ -229,10 +229,6 @@ class EvalDataset:
         }
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "dataset"
-
-
 def _transform(crop: int | None):  # noqa: ANN202
     return center_crop_transform(crop) if crop else no_crop()
 
@@ -324,7 +320,7 @@ def _folder(
         raise DatasetError(_not_a_dataset(root))
     if not root.is_dir():  # checked before resolve(), which raises RuntimeError on a symlink loop
         raise DatasetError(f"{root}: no such folder")
-    name = name or _slug(root.resolve().name)
+    name = name or dataset_slug(root.resolve().name)
     named = None if captions_file is None else _captions_path(root, captions_file)
     if named is not None and not named.is_file():
         raise DatasetError(f"captions file -: {STDIN_NOT_READ}" if captions_file == "-"

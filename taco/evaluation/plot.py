@@ -45,6 +45,7 @@ from .result_files import (
     RESULT_FORMAT,
     MalformedResult,
     UnsupportedResultVersion,
+    dataset_slug,
     read_result,
     result_csv,
 )
@@ -581,13 +582,6 @@ class _Figure:
         tables = [self.base.with_name(self.base.name + f".bdrate{s}") for s in (".md", ".json")]
         figures = [self.base.with_name(self.base.name + s) for s in (".png", ".svg")]  # fig.v2 -> fig.v2.png
         return [*figures, *(tables if self.anchor else [])]
-
-
-def dataset_slug(ds: str) -> str:
-    """The part of a figure's file name that names dataset ``ds`` (``rd-DATASET.png``): its
-    letters, digits, ``.``, ``_`` and ``-``, every other run of characters one ``-``, as ``taco
-    evaluate`` names a folder's dataset (``set.v2`` and ``set_v2`` stay two files)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", ds).strip("-") or "dataset"
 
 
 def _check_distinct_outputs(figures: Sequence[_Figure]) -> None:

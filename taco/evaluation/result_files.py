@@ -11,6 +11,7 @@ base modules only: no torch, no numpy, no datasets, no metrics.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "read_result",
     "result_csv",
     "result_problem",
+    "dataset_slug",
     "result_rows",
 ]
 
@@ -161,3 +163,11 @@ def result_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
 
 def _not_a_result(path: Path, reason: str) -> ResultsFileError:
     return ResultsFileError(f"{path}: not a taco evaluation result ({reason})")
+
+
+def dataset_slug(text: str) -> str:
+    """The name ``text`` (a dataset folder's name) gives a dataset in file names: its results
+    folder ``OUT/DATASET/`` and ``taco plot``'s ``rd-DATASET.png``: letters, digits, ``.``,
+    ``_`` and ``-`` kept, every other run of characters one ``-`` (``set.v2`` and ``set_v2``
+    stay two)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "dataset"

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from taco.errors import TacoError
-from taco.evaluation.plot import dataset_slug, plot_results
+from taco.evaluation.plot import plot_results
+from taco.evaluation.result_files import dataset_slug
 
 POINT = {"setting": "q50", "images": 2, "bpp": 0.5, "psnr": 30.0}
 RESULT = {"format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG", "codec": "jpeg",
