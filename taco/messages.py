@@ -75,13 +75,16 @@ def warning_printer(command: str) -> Callable[..., None]:
     per place, but every ``catch_warnings`` forgets which places have warned (a training run
     loading a photo with a colour profile each epoch would say so each epoch). Installed by
     :mod:`taco.cli` for every command, and by ``taco train``'s DataLoader workers, which a spawn
-    start method (macOS, Windows) starts without it."""
+    start method (macOS, Windows) starts without it. A warning is one line, shown as
+    :func:`shown_path` shows a text: a file's name in it (a captions file's, a folder's) sends no
+    escape code to the terminal and breaks no line."""
     shown: set[str] = set()
 
     def show(message: Any, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
         ours = category.__module__.partition(".")[0] == "taco"  # without importing them here
         text = f"taco {command}: warning: {message}" if ours else f"warning: {category.__name__}: {message}"
+        text = shown_path(text)
         if text not in shown:
             shown.add(text)
             if "tqdm" in sys.modules:  # a progress bar may be on the line (taco train): above it
