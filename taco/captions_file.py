@@ -20,7 +20,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path, PurePath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import NamedTuple
 
 from .errors import TacoError
@@ -106,31 +106,39 @@ _BOM = "\ufeff"
 
 
 def _plain_name(name: str) -> bool:
-    """Whether ``name`` is one file name, no folder part (``photo.jpg``): no separator, no null
-    byte, not ``.`` or ``..`` or empty; a name :func:`image_name_problem` finds no problem with,
-    told without building a path (a captions file may list millions)."""
-    return (name not in ("", ".", "..") and "/" not in name and "\0" not in name
-            and os.sep not in name and (os.altsep is None or os.altsep not in name))
+    """Whether ``name`` is one file name, no folder part (``photo.jpg``): no separator (``/`` or
+    ``\\``), no drive's colon, no null byte, not ``.`` or ``..`` or empty; a name
+    :func:`image_name_problem` finds no problem with, told without building a path (a captions
+    file may list millions)."""
+    return name not in ("", ".", "..") and not any(c in name for c in "/\\:\0")
 
 
 def image_name_problem(name: str) -> str | None:
     """Why ``name``, an image as a captions file lists it, names no file inside the folder the
     file describes, in a few words; None when it does. The names are relative to that folder:
-    ``photo.jpg``, or ``sub/photo.jpg`` in a subfolder of it. An absolute path and a ``..`` part
-    lead out of it (a captions file from someone else naming ``../../secret.png``, or a pipe
-    beside the folder whose read would never end), an empty name or ``.`` names the folder
-    itself, and a null byte no file."""
+    ``photo.jpg``, or ``sub/photo.jpg`` in a subfolder of it. An absolute path, a drive
+    (``C:secret.png``, which Windows reads in drive C's current folder) and a ``..`` part lead
+    out of it (a captions file from someone else naming ``../../secret.png``, or a pipe beside
+    the folder whose read would never end), an empty name or ``.`` names the folder itself, and a
+    null byte no file. The rule is one on every system: a name is read both as a POSIX and as a
+    Windows path (``\\`` a separator, ``C:`` a drive). A name is written in its plain form
+    (``a.png``, not ``./a.png``, ``a.png/`` or ``sub//a.png``): one image, one name, never
+    counted twice (lines that name one image alike merge, :func:`read_captions_file`)."""
     if _plain_name(name):
         return None
-    parts = PurePath(name).parts
     if "\0" in name:
         return "holds a null byte"
-    if os.path.isabs(name):
+    posix, windows = PurePosixPath(name), PureWindowsPath(name)
+    if windows.drive:
+        return "names a drive"
+    if posix.root or windows.root:
         return "is an absolute path"
-    if ".." in parts:
+    if ".." in windows.parts:  # a Windows path's parts are split at both separators
         return "has a '..' part"
-    if not parts:
+    if not posix.parts:
         return "names the folder itself"
+    if posix.as_posix() != name:
+        return f"is not written in its plain form ({posix.as_posix()!r:.60})"
     return None
 
 

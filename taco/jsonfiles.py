@@ -24,7 +24,7 @@ import json
 import math
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from .atomic import write_text_atomic
@@ -127,9 +127,11 @@ def format_problem(document: dict[str, Any], fmt: str, version: int, what: str) 
 def is_file_name(name: object) -> bool:
     """Whether a JSON file may name ``name`` as a file beside it (a shard in an index, the CSV of
     an evaluation result): a file in the JSON file's own folder, given without any path (no
-    ``/``, ``\\``, ``..``, NUL)."""
+    ``/``, ``\\``, ``..``, NUL) and without a drive (``C:x``, which Windows opens in drive C's
+    current folder; refused on every system alike). A colon elsewhere is kept: taco names a
+    checkpoint's shards after its file (``run:3.safetensors`` on Linux)."""
     return (isinstance(name, str) and name not in ("", ".", "..")
-            and not any(c in name for c in "/\\\0"))
+            and not any(c in name for c in "/\\\0") and not PureWindowsPath(name).drive)
 
 
 def jsonable(obj: Any) -> Any:

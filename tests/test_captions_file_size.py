@@ -67,7 +67,8 @@ def test_plain_names_are_checked_without_a_path(monkeypatch):
     def no_path(*args):
         raise AssertionError("a path built")
 
-    monkeypatch.setattr(captions_file, "PurePath", no_path)
+    monkeypatch.setattr(captions_file, "PurePosixPath", no_path)
+    monkeypatch.setattr(captions_file, "PureWindowsPath", no_path)
     for name in ("a.png", "IMG 1.JPG", ".hidden.png", "a..png"):
         assert image_name_problem(name) is None
     with pytest.raises(AssertionError):

@@ -52,7 +52,8 @@ def folder(tmp_path) -> Path:
 
 
 @pytest.mark.parametrize(("name", "problem"), [
-    ("a.png", None), ("sub/b.png", None), ("./a.png", None), ("a..b.png", None),
+    ("a.png", None), ("sub/b.png", None), ("a..b.png", None),
+    ("./a.png", "is not written in its plain form ('a.png')"),  # a.png again: one image, one name
     ("../outside.png", "has a '..' part"), ("sub/../../x.png", "has a '..' part"),
     ("/etc/passwd", "is an absolute path"), ("", "names the folder itself"),
     (".", "names the folder itself"), ("a\0.png", "holds a null byte"),

@@ -5,8 +5,15 @@ is a symbolic link is not appended to through it."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+from PIL import Image
+
 import taco.cli
+from taco.captions_file import CaptionsFileError, folder_captions, image_name_problem
 from taco.errors import TacoWarning
+from taco.jsonfiles import is_file_name
 from taco.messages import shown_path, warning_printer
 
 HOSTILE = "zz\x1b[2J\x1b]0;pwned\x07\nx.png"
@@ -34,3 +41,39 @@ def test_an_error_line_shows_a_name_without_escape_codes(tmp_path, capsys, monke
     assert taco.cli.main(["caption", "nod\x1b[2J\nx"]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and err.count("\n") == 1 and "nod\\x1b[2J\\nx" in err
+
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("C:secret.png", "names a drive"),  # Windows: in drive C's current folder, not the dataset's
+    ("C:..\\..\\Users\\me\\secret.png", "names a drive"),
+    ("c:\\x.png", "names a drive"),
+    ("\\\\server\\share\\x.png", "names a drive"),
+    ("\\x.png", "is an absolute path"),  # Windows: the root of the dataset's drive
+    ("//x.png", "is an absolute path"),
+    ("sub\\..\\..\\x.png", "has a '..' part"),
+])
+def test_a_name_that_leaves_the_folder_on_some_system_is_refused_on_every_one(name, why):
+    assert image_name_problem(name) == why
+
+
+@pytest.mark.parametrize("name", ["./a.png", "a.png/", ".//a.png", "sub//a.png", "sub/./a.png"])
+def test_a_name_not_in_its_plain_form_is_refused(name):
+    assert image_name_problem(name).startswith("is not written in its plain form")
+
+
+@pytest.mark.parametrize("name", ["a.png", "sub/a.png", "run:3.png", "..a.png", "a b.png"])
+def test_plain_names_are_kept(name):
+    assert image_name_problem(name) is None
+
+
+def test_one_image_spelt_two_ways_in_a_captions_file_is_refused_with_its_line(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    lines = [{"image": "a.png", "captions": ["one"]}, {"image": "./a.png", "captions": ["two"]}]
+    (tmp_path / "captions.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    with pytest.raises(CaptionsFileError, match=r"captions\.jsonl:2: the image '\./a\.png' is not written"):
+        folder_captions(tmp_path, ["a.png"])
+
+
+def test_a_json_file_names_no_drive():
+    assert not is_file_name("C:secret.safetensors") and not is_file_name("c:")
+    assert is_file_name("run:3-0a1b2c3d-00001-of-00002.safetensors")  # a shard of run:3.safetensors
