@@ -6,13 +6,16 @@ is a symbolic link is not appended to through it."""
 from __future__ import annotations
 
 import json
+import os
+import warnings
 
 import pytest
 from PIL import Image
 
 import taco.cli
 from taco.captions_file import CaptionsFileError, folder_captions, image_name_problem
-from taco.errors import TacoWarning
+from taco.errors import TacoValueError, TacoWarning
+from taco.evaluation.caption import caption_folder
 from taco.jsonfiles import is_file_name
 from taco.messages import shown_path, warning_printer
 
@@ -77,3 +80,27 @@ def test_one_image_spelt_two_ways_in_a_captions_file_is_refused_with_its_line(tm
 def test_a_json_file_names_no_drive():
     assert not is_file_name("C:secret.safetensors") and not is_file_name("c:")
     assert is_file_name("run:3-0a1b2c3d-00001-of-00002.safetensors")  # a shard of run:3.safetensors
+
+
+class _Stub:
+    name = "stub"
+
+    def __call__(self, images: list) -> list[str]:
+        return ["a caption"] * len(images)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links")
+@pytest.mark.parametrize("dangling", [True, False])
+def test_a_captions_file_that_is_a_link_is_not_appended_through(tmp_path, dangling):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "a.png")
+    target = tmp_path / "elsewhere.txt"
+    mine = '{"image": "b.png", "captions": ["mine"]}\n'
+    if not dangling:
+        target.write_text(mine, encoding="utf-8")
+    (folder / "captions.jsonl").symlink_to(target)
+    with warnings.catch_warnings(), pytest.raises(TacoValueError, match="is a symbolic link"):
+        warnings.simplefilter("ignore")
+        caption_folder(folder, _Stub(), progress=False)
+    assert (target.read_text(encoding="utf-8") == mine) if not dangling else not target.exists()

@@ -284,9 +284,18 @@ def run_caption_plan(
 def _append(path: Path, text: str) -> None:
     """Append ``text`` to ``path`` and sync it; an OSError that names no file (a write past the
     file size limit, a full disk: ``[Errno 27] File too large``) is raised again naming
-    ``path``, as every file error of taco's is shown (``captions.jsonl: file too large``)."""
+    ``path``, as every file error of taco's is shown (``captions.jsonl: file too large``).
+    A ``path`` that is a symbolic link is refused, not written through: a link (dangling or not)
+    planted in a folder one captions would have taco append to any file the user may write.
+    O_NOFOLLOW (where the system has it) refuses a link made after the check too."""
+    if path.is_symlink():
+        raise TacoValueError(f"{shown_path(path)}: is a symbolic link; taco caption appends to a captions "
+                             "file itself, not through a link: remove the link, or name its target with -o")
+    # O_BINARY (Windows): the text layer alone turns line ends into the system's, as open("a") did
+    flags = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_BINARY", 0))
     try:
-        with path.open("a", encoding="utf-8") as f:
+        with open(os.open(path, flags, 0o666), "a", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
