@@ -525,7 +525,8 @@ class CaptionedImages(Dataset[Sample]):
     def _dropped_parts(self) -> list[str]:
         """What was dropped at construction, one phrase per reason, each naming its first files."""
         reasons = [
-            ("outside", "named outside the folder (an absolute path or a '..' part)"),
+            ("outside", "named outside the folder or not plainly (an absolute path, a drive, a '..' "
+                        "part, './' or '//')"),
             ("excluded", f"excluded by {list(self.exclude)}"),
             ("missing", "listed without an image file"),
             ("uncaptioned", "without captions"),
