@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..distributed import SilentInterrupted
 from ..errors import Interrupted
-from ..messages import did_you_mean, shown_path, warning_printer
+from ..messages import did_you_mean, warning_printer
 from .common import (
     INPUT_ERRORS,
     SLEEPING_OPENMP_COMMANDS,
@@ -222,8 +222,7 @@ def _run(args: argparse.Namespace) -> int:
             text = error_line(exc)
             if text is None:
                 raise
-            # one line: a name in it (read from a file) may hold a line break or an escape code
-            print(f"taco {args.command}: error: {shown_path(text)}", file=sys.stderr)
+            print(f"taco {args.command}: error: {text}", file=sys.stderr)
             return 2
 
 

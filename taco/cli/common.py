@@ -175,14 +175,16 @@ def is_one_of(exc: BaseException, names: Sequence[tuple[str, str]]) -> bool:
 def error_line(exc: BaseException) -> str | None:
     """The one line a person sees for ``exc``: bad input (:func:`is_user_error`) or an allocation
     failure (MemoryError, std::bad_alloc, torch's allocator); None for anything else, a bug that
-    deserves its traceback."""
+    deserves its traceback. The line is shown as :func:`taco.messages.shown_path` shows a name:
+    one in it (read from a file) may hold a line break or an escape code."""
     if is_user_error(exc):
         # OSError: a file that cannot be read or written (missing, a folder, disk full); taco's
         # own (taco.bitstream.container.TacoFileUnreadable, also an OSError) says it its way
         if isinstance(exc, OSError) and not isinstance(exc, TacoError):
-            return os_error_line(exc)
-        return str(exc)
-    return allocation_failure_line(exc)
+            return shown_path(os_error_line(exc))
+        return shown_path(exc)
+    line = allocation_failure_line(exc)
+    return None if line is None else shown_path(line)
 
 
 def allocation_failure_line(exc: BaseException) -> str | None:
@@ -254,7 +256,7 @@ class Failures:
                 or (isinstance(exc, OSError) and exc.errno is not None and not machine)
                 or (allocation_failure_line(exc) and not machine)):
             return False
-        text = shown_path(str(error_line(exc)))  # one line: a name in it may hold a line break
+        text = str(error_line(exc))
         name = shown_path(src)
         where = "" if name in text else f"{name}: "
         print(f"taco {self.command}: error: {where}{text}", file=sys.stderr, flush=True)
