@@ -8,7 +8,9 @@ reading and writing checkpoints is :mod:`taco.models.checkpoint`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import torch
@@ -24,8 +26,42 @@ from .elic import ELIC, float32_default
 from .fast_codec import check_latent_codec
 from .taco import TACO
 
+#: The text width the model being built takes (:func:`text_width`), else None: the encoder's.
+_KNOWN_TEXT_DIM: ContextVar[int | None] = ContextVar("taco_known_text_dim", default=None)
+
+#: The weights whose last dimension is the text width d: TACO's injectors' ``text_proj`` (N, d),
+#: TGIC's ``word_proj`` (N, d). Every text-guided TACO config has one of them.
+TEXT_WIDTH_WEIGHTS = (".text_proj.weight", ".word_proj.weight")
+
+
+def checkpoint_text_dim(shapes: dict[str, tuple[tuple[int, ...], str]]) -> int | None:
+    """The text width d a checkpoint's weights were trained for, from their shapes (name ->
+    (shape, dtype), :func:`taco.models.header.checkpoint_shapes`): the last dimension of its
+    first :data:`TEXT_WIDTH_WEIGHTS` tensor; None for a model without one (ELIC)."""
+    for name in sorted(shapes):
+        shape = shapes[name][0]
+        if name.endswith(TEXT_WIDTH_WEIGHTS) and len(shape) == 2:
+            return int(shape[1])
+    return None
+
+
+@contextmanager
+def text_width(dim: int | None) -> Iterator[None]:
+    """Build TACO models (:func:`build_taco`) with text width ``dim`` inside the block, instead of
+    asking the text encoder (:func:`taco.text.text_encoder_dim`, which reads a custom encoder's
+    folder): a checkpoint's own width (:func:`checkpoint_text_dim`), so that decoding and
+    ``taco models`` never need the encoder's files. ``None`` changes nothing."""
+    token = _KNOWN_TEXT_DIM.set(dim)
+    try:
+        yield
+    finally:
+        _KNOWN_TEXT_DIM.reset(token)
+
 
 def _text_dim(spec: dict[str, Any]) -> int:
+    known = _KNOWN_TEXT_DIM.get()
+    if known is not None:
+        return known
     from ..text import text_encoder_dim
 
     return text_encoder_dim(**spec)

@@ -30,7 +30,13 @@ from ..messages import some
 from ..shards import ShardedFileError, load_sharded, save_sharded
 from ..tensor_marks import Marks, tensor_marks, unchanged
 from ..version import __version__
-from .architecture import build_model, build_on_meta, unbuildable_config
+from .architecture import (
+    build_model,
+    build_on_meta,
+    checkpoint_text_dim,
+    text_width,
+    unbuildable_config,
+)
 from .config import BUILTIN_ARCHITECTURES, CheckpointError, ModelConfig
 from .elic import ELIC, MAX_SCALE_LEVELS, standard_normal_quantile
 from .header import (
@@ -278,20 +284,25 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
             return load_checkpoint(path, map_location)
     header = read_checkpoint_header(path)
     config = header_config(header, path)
+    shapes = checkpoint_shapes(path)
+    # the text width is the weights' own: the text encoder's folder is not needed to decode
+    width = checkpoint_text_dim(shapes)
     try:
-        skeleton = build_on_meta(config)
+        with text_width(width):
+            skeleton = build_on_meta(config)
     except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
         # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...;
         # or a registered backbone's code refusing it (a version it no longer implements)
         raise CheckpointError(f"{path}: {unbuildable_config(config, exc)}") from None
-    check_checkpoint_shapes(skeleton, checkpoint_shapes(path), path,
+    check_checkpoint_shapes(skeleton, shapes, path,
                             tables_left_out="gaussian_tables_sha256" in header)
     try:
         model = filled_whole(skeleton)  # the checkpoint overwrites every tensor: no init to pay
         del skeleton
         if model is None:
-            with private_draws():  # its random init is overwritten: the caller's seeded draws
-                model = build_model(config)  # stay as they were, in every thread (taco.draws)
+            # its random init is overwritten: the caller's seeded draws stay as they were, in
+            with private_draws(), text_width(width):  # every thread (taco.draws)
+                model = build_model(config)
     except (RuntimeError, MemoryError) as exc:
         what = allocation_failure(exc)
         if what is not None:  # the file's tensors fit on disk, not in memory

@@ -35,6 +35,7 @@ from .config import (
     load_plugins,
 )
 from .header import (
+    checkpoint_shapes,
     header_config,
     header_model_id,
     no_checkpoint_message,
@@ -618,7 +619,7 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         # a file's count is its own: its path may read like a name (pathlib.Path("elic-tiny"))
         named = spec.kind != "checkpoint" and key in PARAMETERS
-        parameters = PARAMETERS[key] if named else _count_parameters(config)
+        parameters = PARAMETERS[key] if named else _count_parameters(config, file if header else None)
     except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
         if not header:  # a config a TACO_PLUGINS module (or a script) registered
             # a ValueError is a config refused (class_builder's for arguments the class cannot
@@ -676,11 +677,14 @@ def _of_its_type(field: str, value: Any) -> bool:
     return isinstance(value, dict) if field == "train_data" else isinstance(value, str)
 
 
-def _count_parameters(config: ModelConfig) -> int:
-    """The parameters of ``config``'s architecture, built on the meta device (imports torch)."""
-    from .architecture import build_on_meta
+def _count_parameters(config: ModelConfig, checkpoint: Path | None = None) -> int:
+    """The parameters of ``config``'s architecture, built on the meta device (imports torch);
+    with the text width of ``checkpoint``'s weights when given (not its text encoder's folder)."""
+    from .architecture import build_on_meta, checkpoint_text_dim, text_width
 
-    return sum(p.numel() for p in build_on_meta(config).parameters())
+    width = None if checkpoint is None else checkpoint_text_dim(checkpoint_shapes(checkpoint))
+    with text_width(width):
+        return sum(p.numel() for p in build_on_meta(config).parameters())
 
 
 def checkpoint_config(path_or_name: str | os.PathLike[str]) -> ModelConfig:

@@ -38,6 +38,7 @@ from .clip import (
     TinyCLIPTextEncoder,
     clip_text_config,
 )
+from .hf import is_hub_id
 from .minilm import MINILM_DIM, MiniLMTextEncoder
 from .weights import CONFIG_MAX_BYTES, checked_size
 
@@ -167,19 +168,29 @@ def clear_text_encoder_cache() -> None:
 def text_encoder_dim(name: str, **options: Any) -> int:
     """Token width d of an encoder, without loading it (to build a model's text adapter).
 
-    With an explicit ``path`` folder holding a config.json the width is read from it (so a larger
-    CLIP works): a CLIP's as its encoder reads it (:func:`taco.text.clip.clip_text_config`,
-    :class:`TextEncoderUnavailable` naming the file when it cannot), MiniLM's
-    (:func:`_minilm_width`); otherwise it is :data:`TEXT_ENCODER_DIMS`.
+    With an explicit ``path`` folder the width is read from its config.json (so a larger CLIP or
+    a user's own BERT works): a CLIP's as its encoder reads it
+    (:func:`taco.text.clip.clip_text_config`, :class:`TextEncoderUnavailable` naming the file
+    when it cannot), MiniLM's (:func:`_minilm_width`); a folder that is missing or has no
+    config.json is a :class:`TextEncoderUnavailable` naming it (the built-in width would be a
+    guess: a model built with it cannot load its own checkpoint). A CLIP ``path`` that is a hub
+    id (no folder) and no ``path`` give :data:`TEXT_ENCODER_DIMS`. A model loaded from a
+    checkpoint takes the width from its weights instead (:mod:`taco.models.architecture`).
     """
     _lookup(name, options)
     path = options.get("path")
     if path is not None:
         folder = Path(os.path.expanduser(os.fspath(path)))
-        if (folder / "config.json").is_file():
-            if name == "clip":
-                return int(clip_text_config(folder)["hidden_size"])
-            return _minilm_width(folder / "config.json")
+        if name == "clip" and not folder.is_dir() and is_hub_id(os.fspath(folder)):
+            return TEXT_ENCODER_DIMS[name]
+        if not (folder / "config.json").is_file():
+            what = "is no folder" if not folder.is_dir() else "has no config.json"
+            raise TextEncoderUnavailable(
+                f"text encoder {name!r}: {os.fspath(folder)!r} {what}, so the width of its "
+                "tokens is unknown")
+        if name == "clip":
+            return int(clip_text_config(folder)["hidden_size"])
+        return _minilm_width(folder / "config.json")
     return TEXT_ENCODER_DIMS[name]
 
 

@@ -68,7 +68,7 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
     def __init__(
         self, path: str | os.PathLike[str] | None = None, max_tokens: int = DEFAULT_MAX_TOKENS
     ) -> None:
-        folder = Path(path) if path is not None else Path(minilm_path())
+        folder = Path(path).expanduser() if path is not None else Path(minilm_path())
         if path is None:
             verify_packaged(folder)
         try:
