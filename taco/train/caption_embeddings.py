@@ -27,7 +27,7 @@ from torch import Tensor
 
 from ..atomic import save_safetensors_atomic
 from ..models import ELIC
-from ..shards import ShardedFileError, load_sharded, read_format_metadata
+from ..shards import ShardedFileError, load_sharded, read_format_metadata, tensor_shapes
 from ..text.base import (
     DEFAULT_MAX_TOKENS,
     CaptionTextError,
@@ -136,6 +136,17 @@ class CaptionTable:
         return cls(meta["captions"], tensors["tokens"], tensors["mask"], meta["encoder"])
 
 
+def table_text_dim(path: str | os.PathLike[str]) -> int | None:
+    """The token width d of a caption-embeddings file's tokens (K, m, d), read from its
+    safetensors header (no tensor is loaded); None when the file cannot say
+    (:meth:`CaptionTable.load` then says why)."""
+    try:
+        shape = tensor_shapes(path)["tokens"][0]
+    except (OSError, ValueError, KeyError):  # ShardedFileError is a ValueError
+        return None
+    return int(shape[2]) if len(shape) == 3 else None
+
+
 def _table_problem(meta: dict[str, Any], tensors: dict[str, Tensor]) -> str | None:
     """What is wrong with a caption-embeddings file's metadata and tensors as :class:`CaptionTable`
     reads them (None: nothing)."""
@@ -231,8 +242,14 @@ def text_inputs(
                 f"{table.encoder}, the model uses {spec}"
             )
         # (m, d) the encoder gives, without loading it: a table of another token count trained
-        # to the end (the adapter takes any m); one of another width was blamed on the checkpoint
-        shape = (spec.get("max_tokens") or DEFAULT_MAX_TOKENS, text_encoder_dim(**spec))
+        # to the end (the adapter takes any m); one of another width was blamed on the checkpoint.
+        # An encoder whose folder is not on this machine cannot say its d: the table's is taken
+        # (the model was built for it: build_training_model).
+        try:
+            width = text_encoder_dim(**spec)
+        except TextEncoderUnavailable:
+            width = int(table.tokens.shape[2])
+        shape = (spec.get("max_tokens") or DEFAULT_MAX_TOKENS, width)
         if tuple(table.tokens.shape[1:]) != shape:
             raise ConfigError(
                 f"text_embeddings {cfg.text_embeddings}: tokens of {tuple(table.tokens.shape[1:])} "

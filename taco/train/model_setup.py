@@ -31,9 +31,12 @@ from ..models import (
     load,
     load_builtin,
 )
+from ..models.architecture import text_width
 from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import ModelSpec, architecture_config, checkpoint_config, trained_lambda
+from ..text import TextEncoderUnavailable, text_encoder_dim
+from .caption_embeddings import table_text_dim
 from .config import PRESET_MODELS, ConfigError, TrainConfig, unknown_model_text
 
 
@@ -321,7 +324,8 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
             # LN residual would not. model_overrides: {residual: paper} restores it. (TGIC has
             # no residual option: its no-op start is the zeroed output conv below.)
             overrides.setdefault("residual", "identity")
-        model = create_model(name, seed=cfg.seed, **overrides)
+        with text_width(table_width(cfg)):
+            model = create_model(name, seed=cfg.seed, **overrides)
     except (ValueError, TypeError, CheckpointError) as e:
         raise ConfigError(f"model {name!r}: {e}") from None
     arch = model.config.architecture
@@ -337,6 +341,21 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
     if cfg.model_id:
         model.model_id = cfg.model_id
     return model
+
+
+def table_width(cfg: TrainConfig) -> int | None:
+    """The text width to build the model with when it trains from a caption-embeddings file
+    (``text_embeddings``) and its text encoder cannot say its own (a folder that is not on this
+    machine): the file's tokens'. None otherwise: the encoder's width, which
+    :func:`~taco.train.caption_embeddings.text_inputs` checks the file against."""
+    spec = text_encoder_spec(cfg) if cfg.text_embeddings else None
+    if spec is None or cfg.text_embeddings is None:
+        return None
+    try:
+        text_encoder_dim(**spec)
+    except TextEncoderUnavailable:
+        return table_text_dim(cfg.text_embeddings)
+    return None
 
 
 def frozen_base_note(cfg: TrainConfig) -> str | None:
