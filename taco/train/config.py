@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+import os
 import re
 import types
 import typing
@@ -427,10 +428,34 @@ def config_from_dict(values: dict[str, Any], notes: list[str] | None = None) -> 
     """A validated :class:`TrainConfig` from a (nested) mapping; a mapping without a preset
     takes the one its model needs (:func:`preset_from_model`), and ``notes`` gets the line
     saying so."""
-    values, inferred = preset_from_model(values)
+    if isinstance(values, dict) and isinstance(values.get("text_encoder"), dict):
+        raise ConfigError(
+            f"text_encoder must be an encoder's name (clip, minilm, clip-tiny), got "
+            f"{shown(values['text_encoder'])}; an encoder with options (its own folder) goes in "
+            "model_overrides: {text_encoder: {name: minilm, path: FOLDER}}")
+    values, inferred = preset_from_model(absolute_encoder_path(values))
     if notes is not None:
         notes.extend(inferred)
     return _build(TrainConfig, values).validate()
+
+
+def absolute_encoder_path(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``model_overrides.text_encoder.path`` absolute (``~`` expanded, resolved
+    against the current directory), so that the checkpoints a run writes name the folder from
+    anywhere; a CLIP ``path`` that is no existing path (a hub id) is left as it is. A copy when
+    it changes; ``values`` otherwise."""
+    overrides = values.get("model_overrides") if isinstance(values, dict) else None
+    if not isinstance(overrides, dict):
+        return values
+    encoder = overrides.get("text_encoder")
+    if not isinstance(encoder, dict) or not isinstance(encoder.get("path"), str | os.PathLike) \
+            or not os.fspath(encoder["path"]):
+        return values
+    path = Path(encoder["path"]).expanduser()
+    if encoder.get("name") != "clip" or path.exists():
+        path = path.resolve()
+    encoder = {**encoder, "path": str(path)}
+    return {**values, "model_overrides": {**overrides, "text_encoder": encoder}}
 
 
 class AliasRefused(yaml.YAMLError):
