@@ -190,23 +190,44 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
         with open(path, "wb") as out:
             _write_all(out, memoryview(data))
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    f, tmp = _create_temporary(path)
+    f, tmp = _stage(path, data)
     try:
         with f:  # open, and so locked, until published: removed by no one as stale
-            _write_all(f, memoryview(data))
-            f.flush()
-            os.fsync(f.fileno())
             if sys.platform == "win32":
                 f.close()  # Windows renames no open file
             _publish(tmp, path, replace)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, str(tmp)):
-            raise _naming(exc, path) from None  # the target, not a name the caller never gave
+        _raise_naming_target(exc, path, [tmp])
         raise
     _fsync_folder(path.parent)
     return path
+
+
+def _stage(path: Path, data: bytes) -> tuple[BinaryIO, Path]:
+    """A new temporary for ``path`` (its folder made first) holding ``data``, flushed and
+    fsynced: returned open, and so locked until published, with its name. A write that fails
+    closes and removes it and raises naming ``path`` (:func:`_raise_naming_target`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    f, tmp = _create_temporary(path)
+    try:
+        _write_all(f, memoryview(data))
+        f.flush()
+        os.fsync(f.fileno())
+    except BaseException as exc:
+        f.close()
+        tmp.unlink(missing_ok=True)
+        _raise_naming_target(exc, path, [tmp])
+        raise
+    return f, tmp
+
+
+def _raise_naming_target(exc: BaseException, path: Path, temporaries: list[Path]) -> None:
+    """Raise ``exc`` as naming ``path`` (:func:`_naming`) if it is an OSError of one of the
+    ``temporaries`` or of no file: the target, not a name the caller never gave; else return
+    (the caller re-raises ``exc`` as it is)."""
+    if isinstance(exc, OSError) and exc.errno and exc.filename in (None, *map(str, temporaries)):
+        raise _naming(exc, path) from None
 
 
 def special_file(path: str | os.PathLike[str]) -> bool:
@@ -313,12 +334,8 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
         for path in targets:
             if path in special:
                 continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            f, tmp = _create_temporary(path)
+            f, tmp = _stage(path, files[path])
             staged.append((f, tmp, path))
-            _write_all(f, memoryview(files[path]))
-            f.flush()
-            os.fsync(f.fileno())
         for f, tmp, path in staged:
             if sys.platform == "win32":
                 f.close()  # Windows renames no open file
@@ -327,8 +344,7 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
         for f, tmp, _ in staged:
             f.close()
             tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, *(str(t) for _, t, _ in staged)):
-            raise _naming(exc, path) from None  # the target, not a name the caller never gave
+        _raise_naming_target(exc, path, [t for _, t, _ in staged])
         raise
     for f, _, _ in staged:
         f.close()
