@@ -32,9 +32,17 @@ def test_help_imports_no_command_module(probe, tmp_path: Path) -> None:
     assert not set(COMMAND_MODULES) & set(r["modules"])
 
 
-def test_command_help_is_each_modules_own() -> None:
+def test_command_help_lists_the_commands_in_the_full_parsers_order() -> None:
     sub = next(a for a in build_parser()._actions if a.dest == "command")  # every module's register()
     assert [(a.dest, a.help) for a in sub._choices_actions] == list(COMMAND_HELP.items())
+
+
+@pytest.mark.parametrize("command", ["compress", "train", "plot", "import-captions", "bench",
+                                     "import-checkpoint"])
+def test_each_module_adds_its_command_with_the_help_listed(monkeypatch, command: str) -> None:
+    monkeypatch.setitem(COMMAND_HELP, command, "the one text")
+    sub = next(a for a in build_parser([command])._actions if a.dest == "command")
+    assert [a.help for a in sub._choices_actions if a.dest == command] == ["the one text"]
 
 
 @pytest.mark.parametrize("columns", ["80", "200"])

@@ -13,7 +13,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cli.common import CLIError, add_device_option, non_negative_int, path_arg, positive_int
+from ..cli.common import (
+    COMMAND_HELP,
+    CLIError,
+    add_device_option,
+    non_negative_int,
+    path_arg,
+    positive_int,
+)
 from ..messages import did_you_mean, shown_path
 
 if TYPE_CHECKING:
@@ -197,7 +204,7 @@ def cmd_profile(cfg: BenchConfig) -> int:
 def register(subparsers: Any) -> None:
     """Add ``taco bench`` to the ``taco`` command line (see taco.cli.COMMAND_MODULES)."""
     p = subparsers.add_parser(
-        "bench", help="encode/decode latency: TACO vs ELIC vs CompressAI's ELIC",
+        "bench", help=COMMAND_HELP["bench"],
         description="Time encode and decode per image for TACO, ELIC (same backbone) and "
         "CompressAI's Elic2022Official on the same images in one process; print a table and the "
         "ratios, optionally write JSON. Random weights: this measures cost, not quality.")

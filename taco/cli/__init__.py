@@ -32,6 +32,7 @@ from ..distributed import SilentInterrupted
 from ..errors import Interrupted
 from ..messages import did_you_mean, warning_printer
 from .common import (
+    COMMAND_HELP,
     INPUT_ERRORS,
     SLEEPING_OPENMP_COMMANDS,
     HelpFormatter,
@@ -46,9 +47,10 @@ __all__ = ["COMMAND_HELP", "COMMAND_MODULES", "COMMAND_MODULE_OF", "INPUT_ERRORS
 #: The modules that add the subcommands, in ``taco --help``'s order, each through
 #: ``register(subparsers)``, which adds its subcommands with ``set_defaults(func=...)``;
 #: ``func(args)`` returns the exit status and raises :class:`taco.cli.common.CLIError` for a user
-#: error. Such a module may use :mod:`taco.cli.common`, never the names of this package, which
-#: imports it. Each must import no torch (nor CompressAI, transformers) at module level, its
-#: package's ``__init__`` included: ``taco --help`` imports all of them.
+#: error. Such a module may use :mod:`taco.cli.common` (its ``add_parser`` help is there:
+#: :data:`~taco.cli.common.COMMAND_HELP`), never the names of this package, which imports it.
+#: Each must import no torch (nor CompressAI, transformers) at module level, its package's
+#: ``__init__`` included: ``taco --help`` imports all of them.
 COMMAND_MODULES: tuple[str, ...] = ("taco.cli.compress", "taco.cli.decompress", "taco.cli.info",
                                     "taco.cli.models", "taco.cli.demo", "taco.train.cli",
                                     "taco.evaluation.cli", "taco.bench.cli", "taco.official.cli")
@@ -62,24 +64,6 @@ COMMAND_MODULE_OF: dict[str, str] = {
     "evaluate": "taco.evaluation.cli", "plot": "taco.evaluation.cli",
     "caption": "taco.evaluation.cli", "import-captions": "taco.evaluation.cli",
     "bench": "taco.bench.cli", "import-checkpoint": "taco.official.cli"}
-
-#: Each command's line in ``taco --help``, in its order: the ``help`` its module gives
-#: ``add_parser`` (tests/test_cli_startup_costs.py checks they agree). ``taco --help`` and a
-#: mistyped command (``invalid choice: ... (did you mean ...)``) list the commands from here,
-#: without building every command's parser (~40 modules).
-COMMAND_HELP: dict[str, str] = {
-    "compress": "images -> .taco files, guided by captions",
-    "decompress": ".taco files -> PNG images (no caption needed)",
-    "info": "show the header of .taco files",
-    "models": "list the built-in trained models and the architectures",
-    "demo": "compress and decode a built-in sample photo, print the numbers",
-    "train": "train a model (one GPU, CPU, or many via torchrun)",
-    "evaluate": "models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
-    "plot": "RD figure (PNG + SVG) and BD-rate table from result JSONs",
-    "caption": "write captions.jsonl for a folder with a captioning model",
-    "import-captions": "the authors' caption JSON (kodak_ofa.json, ...) -> captions.jsonl",
-    "bench": "encode/decode latency: TACO vs ELIC vs CompressAI's ELIC",
-    "import-checkpoint": "import an authors' TACO/ELIC checkpoint"}
 
 
 # --------------------------------------------------------------------------- parser

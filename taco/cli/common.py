@@ -22,6 +22,25 @@ from ..errors import Interrupted, TacoError
 from ..messages import count, note, shown_path, some
 from ..resolve import DEFAULT_MODEL, ResolvedModel
 
+#: Each command's line in ``taco --help``, in its order: the ``help`` its module (in
+#: :data:`taco.cli.COMMAND_MODULES`) gives ``add_parser``. ``taco --help`` and a
+#: mistyped command (``invalid choice: ... (did you mean ...)``) list the commands from here,
+#: without building every command's parser (~40 modules).
+COMMAND_HELP: dict[str, str] = {
+    "compress": "images -> .taco files, guided by captions",
+    "decompress": ".taco files -> PNG images (no caption needed)",
+    "info": "show the header of .taco files",
+    "models": "list the built-in trained models and the architectures",
+    "demo": "compress and decode a built-in sample photo, print the numbers",
+    "train": "train a model (one GPU, CPU, or many via torchrun)",
+    "evaluate": "models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
+    "plot": "RD figure (PNG + SVG) and BD-rate table from result JSONs",
+    "caption": "write captions.jsonl for a folder with a captioning model",
+    "import-captions": "the authors' caption JSON (kodak_ofa.json, ...) -> captions.jsonl",
+    "bench": "encode/decode latency: TACO vs ELIC vs CompressAI's ELIC",
+    "import-checkpoint": "import an authors' TACO/ELIC checkpoint"}
+
+
 #: The user errors (:class:`taco.errors.TacoError`) that belong to one input of a batch (and
 #: CLIError, raised by a check of one input): that input is reported and skipped, the rest is
 #: done. The others (a missing text encoder, a bad --model) would fail every input alike and stop

@@ -18,6 +18,7 @@ from ..memory import MAX_DECODE_PIXELS, MAX_ENCODE_PIXELS, decode_memory_text
 from ..messages import count, note, shown_path, some
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
+    COMMAND_HELP,
     MODEL_HELP,
     CLIError,
     Failures,
@@ -62,7 +63,7 @@ _MATCHED = "by name and image size"
 
 def register(sub: Any) -> None:
     """Add ``taco compress`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
-    c = sub.add_parser("compress", help="images -> .taco files, guided by captions",
+    c = sub.add_parser("compress", help=COMMAND_HELP["compress"],
                        description="Compress images into .taco files. A caption guides the encoder: "
                        "--caption for all, or --captions FILE.jsonl (then the only source), else a "
                        "sidecar IMG.txt, else a captions.jsonl beside the images; an image "

@@ -12,6 +12,7 @@ from ..messages import count, note, shown_path
 from ..resolve import ResolvedModel, made_with_problem, resolve_model
 from ..suffixes import DECODED_SUFFIX
 from .common import (
+    COMMAND_HELP,
     CLIError,
     Failures,
     add_existing_options,
@@ -41,7 +42,7 @@ from .progress_line import StageReporter, stage_delay
 
 def register(sub: Any) -> None:
     """Add ``taco decompress`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
-    d = sub.add_parser("decompress", help=".taco files -> PNG images (no caption needed)",
+    d = sub.add_parser("decompress", help=COMMAND_HELP["decompress"],
                        description="Decode .taco files to PNG. No caption is needed or used. PNG is "
                        "written for speed (zlib level 1, run-length strategy: on photos about the "
                        "size of the default level 6, in less than half the time).")

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from ..messages import note, shown_path
-from .common import MODEL_HELP, CLIError, path_arg
+from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg
 from .files import check_folder
 from .inputs import CaptionSource, refuse_taco_input
 
 
 def register(sub: Any) -> None:
     """Add ``taco demo`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
-    m = sub.add_parser("demo", help="compress and decode a built-in sample photo, print the numbers",
+    m = sub.add_parser("demo", help=COMMAND_HELP["demo"],
                        description="Compress a built-in sample photo with its caption, decode it "
                        "without the caption, print bpp/PSNR/LPIPS/timings, the same for JPEG, "
                        "WebP and AVIF at the nearest file size they make, and write the "

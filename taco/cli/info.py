@@ -7,14 +7,14 @@ import json
 from typing import Any
 
 from ..messages import shown_path
-from .common import Failures, path_arg
+from .common import COMMAND_HELP, Failures, path_arg
 from .files import STDOUT, read_taco
 from .inputs import expand_inputs
 
 
 def register(sub: Any) -> None:
     """Add ``taco info`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
-    i = sub.add_parser("info", help="show the header of .taco files",
+    i = sub.add_parser("info", help=COMMAND_HELP["info"],
                        description="Print what a .taco file's header says, without decoding it: "
                        "the header and the checksum are checked, the coded stream is not (a file "
                        "shown here may still fail to decode).")

@@ -8,12 +8,12 @@ import sys
 from typing import Any
 
 from ..messages import count, one_line
-from .common import CLIError, path_arg
+from .common import COMMAND_HELP, CLIError, path_arg
 
 
 def register(sub: Any) -> None:
     """Add ``taco models`` to the ``taco`` command line (see :data:`taco.cli.COMMAND_MODULES`)."""
-    ls = sub.add_parser("models", help="list the built-in trained models and the architectures",
+    ls = sub.add_parser("models", help=COMMAND_HELP["models"],
                         description="List the trained models that ship with taco and the "
                         "architectures it can build (parameters, rate, file size), or show "
                         "the named ones, or checkpoint files, in full (a checkpoint's training "

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli.common import (
+    COMMAND_HELP,
     PARTIAL_STATUS,
     CLIError,
     RawDescriptionHelpFormatter,
@@ -315,7 +316,7 @@ def _captions_output(output: str) -> tuple[Path, bool]:
 
 def _register_import_captions(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "import-captions", help="the authors' caption JSON (kodak_ofa.json, ...) -> captions.jsonl",
+        "import-captions", help=COMMAND_HELP["import-captions"],
         description="Convert a caption JSON file of effl-lab/TACO (materials/kodak_ofa.json, "
         "clic_ofa.json: {NAME: CAPTION}; mscoco_val41k_img_cap_pair.json: {NAME: [CAPTION, ...]}) "
         "into taco's captions.jsonl, for `taco evaluate kodak:DIR`, `clic:DIR` or `coco30k:ROOT "
@@ -368,7 +369,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     """``taco evaluate``: models and classic codecs x datasets."""
     e = sub.add_parser(
-        "evaluate", help="models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
+        "evaluate", help=COMMAND_HELP["evaluate"],
         description=textwrap.fill("Code every image of each dataset through the real .taco container (and/or "
         "classic codecs), measure bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD, and write a per-image CSV "
         "and a summary JSON per run under OUTPUT/DATASET/, or OUTPUT/DATASET-cropN/ with a crop "
@@ -463,7 +464,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 def _add_plot(sub: argparse._SubParsersAction) -> None:
     """``taco plot``: RD figure and BD-rate table from result JSONs."""
-    p = sub.add_parser("plot", help="RD figure (PNG + SVG) and BD-rate table from result JSONs",
+    p = sub.add_parser("plot", help=COMMAND_HELP["plot"],
                        description="Draw bpp vs PSNR / MS-SSIM / LPIPS / FID / CMMD from taco "
                        "evaluate's JSONs (files or folders), with the paper's reference points "
                        "for the same dataset as dashed lines.")
@@ -493,7 +494,7 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
 
 def _add_caption(sub: argparse._SubParsersAction) -> None:
     """``taco caption``: captions.jsonl for a folder."""
-    c = sub.add_parser("caption", help="write captions.jsonl for a folder with a captioning model",
+    c = sub.add_parser("caption", help=COMMAND_HELP["caption"],
                        description="Caption every image of FOLDER not yet in its captions file "
                        "(nor, for captions.jsonl, in a sidecar IMAGE.txt) with a transformers captioner (BLIP, BLIP-2, GIT, ...; local folder or "
                        "Hugging Face id). Resumable; existing captions are kept. A folder "

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
-from ..cli.common import CLIError, path_arg
+from ..cli.common import COMMAND_HELP, CLIError, path_arg
 from ..messages import docs_ref, shown_path
 
 DESCRIPTION = (
@@ -64,7 +64,7 @@ def model_id_arg(text: str) -> str:
 
 def register(subparsers: Any) -> None:
     """Add ``taco import-checkpoint`` (see taco.cli.COMMAND_MODULES)."""
-    p = subparsers.add_parser("import-checkpoint", help="import an authors' TACO/ELIC checkpoint",
+    p = subparsers.add_parser("import-checkpoint", help=COMMAND_HELP["import-checkpoint"],
                               description=DESCRIPTION)
     p.add_argument("checkpoint", type=path_arg, help="the authors' .pth.tar (or a state dict saved with torch.save)")
     p.add_argument("-o", "--output", required=True, type=path_arg,

@@ -19,7 +19,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cli.common import RawDescriptionHelpFormatter, add_device_option, path_arg
+from ..cli.common import COMMAND_HELP, RawDescriptionHelpFormatter, add_device_option, path_arg
 from ..models.config import TEXT_INJECTIONS
 
 if TYPE_CHECKING:
@@ -284,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``taco train`` to the ``taco`` command line (see taco.cli.COMMAND_MODULES)."""
-    p = subparsers.add_parser("train", help="train a model (one GPU, CPU, or many via torchrun)",
+    p = subparsers.add_parser("train", help=COMMAND_HELP["train"],
                               description=textwrap.fill(DESCRIPTION, 79), epilog=EPILOG,
                               formatter_class=RawDescriptionHelpFormatter)
     add_arguments(p)
