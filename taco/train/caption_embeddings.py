@@ -27,7 +27,7 @@ from torch import Tensor
 
 from ..atomic import save_safetensors_atomic
 from ..models import ELIC
-from ..shards import ShardedFileError, load_sharded, read_format_metadata, tensor_shapes
+from ..shards import ShardedFileError, load_sharded, read_format_metadata
 from ..text.base import (
     DEFAULT_MAX_TOKENS,
     CaptionTextError,
@@ -134,17 +134,6 @@ class CaptionTable:
         if problem:
             raise ConfigError(f"{path}: corrupt caption-embeddings file ({problem})")
         return cls(meta["captions"], tensors["tokens"], tensors["mask"], meta["encoder"])
-
-
-def table_text_dim(path: str | os.PathLike[str]) -> int | None:
-    """The token width d of a caption-embeddings file's tokens (K, m, d), read from its
-    safetensors header (no tensor is loaded); None when the file cannot say
-    (:meth:`CaptionTable.load` then says why)."""
-    try:
-        shape = tensor_shapes(path)["tokens"][0]
-    except (OSError, ValueError, KeyError):  # ShardedFileError is a ValueError
-        return None
-    return int(shape[2]) if len(shape) == 3 else None
 
 
 def _table_problem(meta: dict[str, Any], tensors: dict[str, Tensor]) -> str | None:

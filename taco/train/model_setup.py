@@ -35,8 +35,8 @@ from ..models.architecture import text_width
 from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import ModelSpec, architecture_config, checkpoint_config, trained_lambda
+from ..shards import tensor_shapes
 from ..text import TextEncoderUnavailable, text_encoder_dim
-from .caption_embeddings import table_text_dim
 from .config import PRESET_MODELS, ConfigError, TrainConfig, unknown_model_text
 
 
@@ -354,8 +354,19 @@ def table_width(cfg: TrainConfig) -> int | None:
     try:
         text_encoder_dim(**spec)
     except TextEncoderUnavailable:
-        return table_text_dim(cfg.text_embeddings)
+        return _table_text_dim(cfg.text_embeddings)
     return None
+
+
+def _table_text_dim(path: str) -> int | None:
+    """The token width d of a caption-embeddings file's tokens (K, m, d), read from its
+    safetensors header (no tensor is loaded); None when the file cannot say
+    (:meth:`~taco.train.caption_embeddings.CaptionTable.load` then says why)."""
+    try:
+        shape = tensor_shapes(path)["tokens"][0]
+    except (OSError, ValueError, KeyError):  # ShardedFileError is a ValueError
+        return None
+    return int(shape[2]) if len(shape) == 3 else None
 
 
 def frozen_base_note(cfg: TrainConfig) -> str | None:

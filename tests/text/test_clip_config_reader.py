@@ -88,7 +88,10 @@ def test_a_config_over_the_bound_is_refused_unparsed(tmp_path):
     assert clip_text_config(tmp_path)["hidden_size"] == TINY_DIM
 
 
-def test_a_folder_without_a_config_keeps_the_default_width_but_does_not_load(tmp_path):
-    assert text_encoder_dim("clip", path=tmp_path) == 512
+def test_a_folder_without_a_config_is_refused_not_given_the_default_width(tmp_path):
+    """A folder that cannot say its width is refused naming it (a guess of 512 built a model
+    whose checkpoint then would not load); a checkpoint's own width needs no folder."""
+    with pytest.raises(TextEncoderUnavailable, match="config.json"):
+        text_encoder_dim("clip", path=tmp_path)
     with pytest.raises(TextEncoderUnavailable, match="config.json"):
         load_clip_text(tmp_path)
