@@ -9,6 +9,7 @@ Imports nothing but the standard library (the bottom layer).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import zipfile
@@ -19,7 +20,7 @@ from typing import Any
 from .messages import SHOWN_PATH_LIMIT, shown_path
 
 __all__ = ["READ_PIECE_BYTES", "STR_IS_A_PATH_HINT", "ZIP_MAGIC", "checked_file_path", "checked_path",
-           "file_object_name", "is_file_object", "path_limit", "read_at_most", "read_file_object", "read_file_within",
+           "file_object_name", "is_file_object", "read_at_most", "read_file_object", "read_file_within",
            "zip_inflation_problem"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
@@ -37,9 +38,11 @@ def is_file_object(value: object) -> bool:
 STR_IS_A_PATH_HINT = "a str is read as a path; pass the file's bytes (bytes, e.g. base64.b64decode(s))"
 
 
+@functools.cache
 def path_limit() -> int:
     """The most characters the system takes in a path (``PATH_MAX``: 4096 on Linux, 1024 on
-    macOS; 32,767 where it cannot say, Windows' longest)."""
+    macOS; 32,767 where it cannot say, Windows' longest), asked once: :func:`checked_path` runs
+    for every image of a batch."""
     try:
         return os.pathconf("/", "PC_PATH_MAX")
     except (AttributeError, OSError, ValueError):
