@@ -155,6 +155,19 @@ def _float32_after_fork() -> None:
 os.register_at_fork(after_in_child=_float32_after_fork)
 
 
+def _one_thread_after_fork() -> None:
+    """In a forked child, torch's OpenMP runs on one thread, as in torch's own DataLoader
+    workers: GNU OpenMP's thread team does not survive a fork, so the child's first parallel
+    operation waited for ever on the parent's threads once the parent had run one (a bare
+    ``taco.load`` does; gunicorn ``--preload``, a fork pool). A child that wants more threads
+    sets them itself."""
+    if torch.backends.openmp.is_available() and torch.get_num_threads() > 1:
+        torch.set_num_threads(1)
+
+
+os.register_at_fork(after_in_child=_one_thread_after_fork)
+
+
 @contextmanager
 def float32_default() -> Iterator[None]:
     """Inside it, torch's default dtype is float32. taco's models are float32 (the coder's
