@@ -433,10 +433,34 @@ def config_from_dict(values: dict[str, Any], notes: list[str] | None = None) -> 
             f"text_encoder must be an encoder's name (clip, minilm, clip-tiny), got "
             f"{shown(values['text_encoder'])}; an encoder with options (its own folder) goes in "
             "model_overrides: {text_encoder: {name: minilm, path: FOLDER}}")
-    values, inferred = preset_from_model(absolute_encoder_path(values))
+    values, inferred = preset_from_model(absolute_encoder_path(home_paths(values)))
     if notes is not None:
         notes.extend(inferred)
     return _build(TrainConfig, values).validate()
+
+
+def home_paths(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with a leading ``~`` of the :data:`PATH_KEYS` expanded (``out_dir: ~/runs/a``
+    wrote into a folder named ``~`` in the current directory, and ``data.root: ~/photos`` was
+    no folder): a copy when one changes; ``values`` otherwise."""
+    if not isinstance(values, dict):
+        return values
+    out = values
+    for key in PATH_KEYS:
+        *sections, name = key.split(".")
+        node: Any = out
+        for section in sections:
+            node = node.get(section) if isinstance(node, dict) else None
+        value = node.get(name) if isinstance(node, dict) else None
+        if not isinstance(value, str) or not value.startswith("~"):
+            continue
+        if out is values:
+            out = plain_copy(values)
+        node = out
+        for section in sections:
+            node = node[section]
+        node[name] = os.path.expanduser(value)
+    return out
 
 
 def absolute_encoder_path(values: dict[str, Any]) -> dict[str, Any]:
