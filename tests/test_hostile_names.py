@@ -104,3 +104,16 @@ def test_a_captions_file_that_is_a_link_is_not_appended_through(tmp_path, dangli
         warnings.simplefilter("ignore")
         caption_folder(folder, _Stub(), progress=False)
     assert (target.read_text(encoding="utf-8") == mine) if not dangling else not target.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links")
+def test_a_linked_captions_file_is_refused_before_the_captioner_loads(tmp_path):
+    """The plan (taco caption's first step, before torch and the captioner) refuses the link."""
+    from taco.evaluation.caption_plan import plan_captions
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "a.png")
+    (folder / "captions.jsonl").symlink_to(tmp_path / "elsewhere.txt")
+    with pytest.raises(TacoValueError, match="is a symbolic link"):
+        plan_captions(folder)

@@ -33,7 +33,7 @@ from PIL import Image
 from ..errors import TacoError, TacoValueError, TacoWarning
 from ..messages import count, shown_path
 from ..progress import progress_bar
-from .caption_plan import CaptionPlan, NoImagesError, caption_line, plan_captions
+from .caption_plan import CaptionPlan, NoImagesError, caption_line, plan_captions, refuse_link
 from .defaults import DEFAULT_CAPTIONER
 
 __all__ = [
@@ -288,9 +288,7 @@ def _append(path: Path, text: str) -> None:
     A ``path`` that is a symbolic link is refused, not written through: a link (dangling or not)
     planted in a folder one captions would have taco append to any file the user may write.
     O_NOFOLLOW (where the system has it) refuses a link made after the check too."""
-    if path.is_symlink():
-        raise TacoValueError(f"{shown_path(path)}: is a symbolic link; taco caption appends to a captions "
-                             "file itself, not through a link: remove the link, or name its target with -o")
+    refuse_link(path)
     # O_BINARY (Windows): the text layer alone turns line ends into the system's, as open("a") did
     flags = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
              | getattr(os, "O_BINARY", 0))

@@ -31,7 +31,7 @@ from ..errors import TacoError, TacoValueError, TacoWarning
 from ..messages import shown_path
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 
-__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "check_writable", "plan_captions"]
+__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "check_writable", "plan_captions", "refuse_link"]
 
 
 class NoImagesError(TacoError, ValueError):
@@ -196,6 +196,15 @@ def plan_captions(
     return CaptionPlan(path, tuple(todo), sum(p.name in listed for p in files), newline_owed)
 
 
+def refuse_link(path: Path) -> None:
+    """Refuse a captions file ``path`` that is a symbolic link (dangling or not): taco caption
+    appends to the file itself, and a link planted in a folder one captions would have it append
+    to any file the user may write. Checked before the captioner loads and again when writing."""
+    if path.is_symlink():
+        raise TacoValueError(f"{shown_path(path)}: is a symbolic link; taco caption appends to a captions "
+                             "file itself, not through a link: remove the link, or name its target with -o")
+
+
 def check_writable(path: Path) -> None:
     """Raise the OSError, naming the file or its folder, that appending lines to the captions
     file ``path`` would raise, as far as it can be known without writing: its folder missing
@@ -205,6 +214,7 @@ def check_writable(path: Path) -> None:
     file is opened for appending, no byte written (a pipe or a device is not opened, lest it
     block); for a new one, the folder is asked (:func:`taco.atomic.folder_write_error`). A write can still fail later (a full disk, a
     file size limit): :func:`taco.evaluation.caption.run_caption_plan` names the file then."""
+    refuse_link(path)
     parent = path.parent
     if not parent.is_dir():
         if parent.exists():
@@ -215,7 +225,7 @@ def check_writable(path: Path) -> None:
     if path.is_file():
         os.close(os.open(path, os.O_WRONLY | os.O_APPEND))  # the OSError names the file
         return
-    if path.exists() or path.is_symlink():  # a pipe, a device, a link to nothing: writing says
+    if path.exists():  # a pipe, a device: writing says
         return
     exc = folder_write_error(parent)
     if exc is not None:
