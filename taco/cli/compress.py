@@ -202,20 +202,19 @@ def cmd_compress(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CLIError(str(e)) from None
     report = report_stream(dsts)
-    jobs = [(src, caption or "") for src, caption in zip(files, found, strict=True)]
     caption_of = dict(zip(files, found, strict=True))
     totals = Totals()
     t_all = time.perf_counter()
     with failures.stopping(considered, "image", rest_hint(dsts, args.force)):
-        for (src, caption), dst in zip(jobs, dsts, strict=True):
+        for src, dst in zip(files, dsts, strict=True):
             failures.finished = place[src] - 1
             label = f"[{place[src]}/{considered}] " if many else ""
             profiles: list[str] = []  # in a batch, the colour profile converted: said at the end
             try:
                 with (input_warnings("compress", src, about_input, keeping_profiles(profiles) if many else None),
                       StageReporter(f"{label}{shown_path(src)}", delay=stage_delay(args)) as progress):
-                    res, turned, budget, ms, written = code_one(args, src, caption, dst, model, quality,
-                                                                progress, totals)
+                    res, turned, budget, ms, written = code_one(args, src, caption_of[src] or "", dst, model,
+                                                                quality, cap, progress, totals)
             except Exception as exc:
                 if not failures.skip(src, exc, also=(("taco.codec", "SizeBudgetError"),)):
                     raise
@@ -223,8 +222,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
             if not written:
                 failures.written_meanwhile(dst)
                 continue
-            totals.add(res)
-            totals.coded.append(src)
+            totals.add(res, src)
             totals.profiles.extend(profiles[:1])
             if res.height * res.width > MAX_DECODE_PIXELS:
                 print(f"taco compress: warning: {shown_path(dst)}: {res.width}x{res.height} is over the decoder's "
@@ -290,12 +288,13 @@ def captions_note(args: argparse.Namespace, model: ELIC, files: Sequence[Path],
 
 
 def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model: ELIC,
-             quality: int | None, progress: Any, totals: Totals,
+             quality: int | None, cap: int | None, progress: Any, totals: Totals,
              ) -> tuple[CompressResult, int, int | None, float, bool]:
-    """One image of ``taco compress`` read (under the --max-pixels cap), coded and written to
-    ``dst``: (its result, its EXIF orientation, its byte budget or None, the milliseconds
-    coding took, whether it was written: :func:`taco.cli.files.write_output`). An image
-    carrying metadata a .taco file does not keep is counted in ``totals``."""
+    """One image of ``taco compress`` read (under the pixel ``cap``: --max-pixels, None for
+    none), coded and written to ``dst``: (its result, its EXIF orientation, its byte budget or
+    None, the milliseconds coding took, whether it was written:
+    :func:`taco.cli.files.write_output`). An image carrying metadata a .taco file does not keep
+    is counted in ``totals``."""
     from ..codec import compress_image
     from ..images import ImageReadError, load_image, without_file
 
@@ -303,7 +302,7 @@ def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model
     data = read_stdin_image() if src is STDIN else None
     try:
         with without_file(src is STDIN):
-            image = load_image(src, data=data, max_pixels=args.max_pixels or None)
+            image = load_image(src, data=data, max_pixels=cap)
     except ImageReadError as e:  # over the cap: stdin, a pipe, or a header
         # over_cap could not read; e.size is upright, as over_cap words it
         if e.size is None or e.max_pixels is None:
@@ -322,7 +321,6 @@ def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model
 class Totals:
     """What a ``taco compress`` run has written so far, for its summary line."""
 
-    done: int = 0  # images written
     nbytes: int = 0
     pixels: int = 0
     chosen: set[int] = field(default_factory=set)  # the qualities coded at
@@ -331,9 +329,14 @@ class Totals:
     #: in a batch, the colour profile each image written was converted from (one per image)
     profiles: list[str] = field(default_factory=list)
 
-    def add(self, res: CompressResult) -> None:
-        """Count the file ``res`` as written."""
-        self.done += 1
+    @property
+    def done(self) -> int:
+        """The images written."""
+        return len(self.coded)
+
+    def add(self, res: CompressResult, src: Path) -> None:
+        """Count the file ``res``, coded from the image ``src``, as written."""
+        self.coded.append(src)
         self.chosen.add(res.quality)
         self.nbytes += len(res.data)
         self.pixels += res.height * res.width
