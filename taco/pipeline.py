@@ -71,6 +71,13 @@ def encode_with_text_overlap(
 
 @torch.no_grad()
 @with_coding_defaults
+def _one_value(images: object) -> str:
+    """What ``images`` is, for the refusal: ``generator``, ``ndarray of 3 dimensions``."""
+    ndim = getattr(images, "ndim", None)
+    kind = type(images).__name__
+    return kind if ndim is None else f"one {kind} of {ndim} dimensions"
+
+
 def compress_batch(
     images: Sequence[ImageLike],
     captions: Sequence[str | None] | None,
@@ -113,8 +120,10 @@ def compress_batch(
     check_coding_options(text_encoder=text_encoder, progress=progress, stripe_budget=stripe_budget)
     budget = check_max_bytes(model, max_bytes, quality)
     quality = coding_quality(model, quality)
-    if isinstance(images, str | bytes) or not hasattr(images, "__len__"):  # not a generator
-        raise TypeError(f"images must be a sequence (a list or tuple), not {type(images).__name__}")
+    if (isinstance(images, str | bytes) or not hasattr(images, "__len__")  # not a generator
+            or getattr(images, "ndim", 4) != 4):  # one image's array: a batch of rows
+        raise TypeError(f"images must be a sequence of images (a list or tuple, or a 4-D batch "
+                        f"tensor or array), not {_one_value(images)}")
     if isinstance(captions, str):
         raise TypeError("captions must be a sequence of one caption per image, not one str")
     batch_size = positive_int_argument("batch_size", batch_size, "(images per batch through g_a)")

@@ -181,7 +181,11 @@ def test_float_pixels_outside_0_1_are_clipped_with_a_warning(shift, scale, warne
 def test_compress_batch_names_images_when_given_a_generator_or_one_path(tmp_path: Path) -> None:
     model = taco.create_model("elic-tiny")
     image = np.zeros((16, 16, 3), np.uint8)
-    with pytest.raises(TypeError, match=r"images must be a sequence \(a list or tuple\), not generator"):
+    with pytest.raises(TypeError, match=r"images must be a sequence of images \(a list or tuple, or a "
+                                        r"4-D batch tensor or array\), not generator"):
         taco.compress_batch((image for _ in range(2)), None, model)
     with pytest.raises(TypeError, match="images must be a sequence .*not str"):
         taco.compress_batch(str(tmp_path / "a.png"), None, model)
+    with pytest.raises(TypeError, match="not one ndarray of 3 dimensions"):  # was 16 one-row images
+        taco.compress_batch(image, None, model)
+    assert len(taco.compress_batch(np.stack([image, image]), None, model)) == 2  # a 4-D batch

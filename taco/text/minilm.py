@@ -239,7 +239,7 @@ def verify_packaged(folder: str | os.PathLike[str]) -> None:
             digest = _digest(file, st.st_size, st.st_mtime_ns)
         except OSError as e:
             raise TextEncoderUnavailable(
-                f"MiniLM: the packaged {name} is missing ({e.strerror or e}): {fix}") from None
+                f"MiniLM: the packaged {file} is missing ({e.strerror or e}): {fix}") from None
         if digest != expected:
             raise TextEncoderUnavailable(
                 f"MiniLM: the packaged {file} has SHA-256 {digest[:16]}..., expected "
