@@ -14,9 +14,10 @@ from typing import Any
 
 __all__ = ["Progress", "progress_bar"]
 
-#: ``progress(stage, done, total)``: ``stage`` is a short name ("analysis", "entropy coding",
-#: "synthesis"); ``done`` of ``total`` parts of it are finished (the synthesis tiles). A stage
-#: without parts reports ``(stage, 0, 1)`` when it starts.
+#: ``progress(stage, done, total)``: ``stage`` is a short name ("reading", "converting",
+#: "analysis", "entropy coding", "entropy decoding", "synthesis"); ``done`` of ``total`` parts of
+#: it are finished (the analysis stripes, the synthesis tiles, the tries of a size search). A
+#: stage without parts reports ``(stage, 0, 1)`` when it starts.
 Progress = Callable[[str, int, int], None]
 
 

@@ -586,15 +586,17 @@ class _Figure:
 
 def _check_distinct_outputs(figures: Sequence[_Figure]) -> None:
     """A ValueError naming both datasets when two figures would write one file (datasets ``a b``
-    and ``a/b`` are both ``rd-a-b.png``), before anything is written: the second would replace
-    the first."""
-    owner: dict[Path, str] = {}
+    and ``a/b`` are both ``rd-a-b.png``; ``Kodak`` and ``kodak`` on macOS and Windows, whose file
+    names are case-blind: refused everywhere, so a run means the same on every system), before
+    anything is written: the second would replace the first."""
+    owner: dict[str, str] = {}
     for f in figures:
         for path in f.outputs():
-            if path in owner:
-                raise TacoValueError(f"datasets {owner[path]!r} and {f.ds!r} would both be drawn to "
+            key = str(path).casefold()
+            if key in owner:
+                raise TacoValueError(f"datasets {owner[key]!r} and {f.ds!r} would both be drawn to "
                                       f"{shown_path(path)}; plot each dataset's results with its own -o")
-            owner[path] = f.ds
+            owner[key] = f.ds
 
 
 def _legend_order(curve: Curve) -> tuple[int, int, str]:

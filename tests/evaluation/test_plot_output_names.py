@@ -58,3 +58,11 @@ def test_two_datasets_on_one_file_are_refused_before_writing(eval_main, tmp_path
 def test_dataset_slug_matches_evaluate_folder_names():
     assert [dataset_slug(s) for s in ("set.v2", "set_v2", "my photos/2024", "--", "kodak")] == [
         "set.v2", "set_v2", "my-photos-2024", "dataset", "kodak"]
+
+
+def test_datasets_differing_only_in_case_are_refused_on_every_system(tmp_path):
+    """``rd-Kodak.png`` and ``rd-kodak.png`` are one file on macOS and Windows."""
+    folder = _results(tmp_path / "res", "Kodak", "kodak")
+    with pytest.raises(TacoError, match=r"datasets 'Kodak' and 'kodak' would both be drawn to .*rd-kodak\.png"):
+        plot_results(folder, tmp_path / "pl" / "rd", metrics=["psnr"])
+    assert not (tmp_path / "pl").exists()
