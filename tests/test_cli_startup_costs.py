@@ -37,6 +37,13 @@ def test_command_help_lists_the_commands_in_the_full_parsers_order() -> None:
     assert [(a.dest, a.help) for a in sub._choices_actions] == list(COMMAND_HELP.items())
 
 
+@pytest.mark.parametrize("command", ["info", "decompress"])
+def test_info_and_decompress_import_no_captions_reader(probe, tmp_path: Path, command: str) -> None:
+    r = probe(tmp_path, command, str(tmp_path / "missing.taco"))
+    assert r["code"] == 2 and "missing.taco" in r["stderr"]
+    assert "taco.cli.inputs" in r["modules"] and "taco.captions_file" not in r["modules"]
+
+
 @pytest.mark.parametrize("command", ["compress", "train", "plot", "import-captions", "bench",
                                      "import-checkpoint"])
 def test_each_module_adds_its_command_with_the_help_listed(monkeypatch, command: str) -> None:

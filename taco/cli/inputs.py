@@ -13,19 +13,14 @@ import stat
 import sys
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from ..captions_file import (
-    FOLDER_CAPTIONS,
-    STDIN_NOT_READ,
-    CaptionLookup,
-    CaptionsFileError,
-    SidecarError,
-    read_sidecar,
-)
 from ..messages import count, note, shown_path, some
 from .common import CLIError
 from .files import STDIN
+
+if TYPE_CHECKING:
+    from ..captions_file import CaptionLookup
 
 _T = TypeVar("_T")
 
@@ -184,7 +179,9 @@ class CaptionSource:
     def __init__(self, caption: str | None, captions_file: str | None) -> None:
         self.caption = caption
         self.captions_file = captions_file
-        self.lookup = _reading_captions(lambda: CaptionLookup(captions_file))
+        from ..captions_file import CaptionLookup  # here: taco info and decompress need none
+
+        self.lookup: CaptionLookup = _reading_captions(lambda: CaptionLookup(captions_file))
 
     def __call__(self, image: Path) -> str | None:
         """The caption of ``image`` (the first of its captions), or None when it has none. A
@@ -208,6 +205,8 @@ class SidecarUnreadable(CLIError):
 def _reading_captions(read: Callable[[], _T]) -> _T:
     """``read()``, with a captions file or sidecar that cannot be read a one-line CLIError
     (:class:`SidecarUnreadable` for a sidecar)."""
+    from ..captions_file import STDIN_NOT_READ, CaptionsFileError, SidecarError
+
     try:
         return read()
     except OSError as exc:
@@ -225,6 +224,8 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
     """The one line telling which images a text-guided model codes without a caption, if any.
     With ``captions_file`` (--captions FILE, the only source then) it says to caption them there,
     not in sidecars; a sidecar IMAGE.txt that is there but empty is named as such."""
+    from ..captions_file import FOLDER_CAPTIONS
+
     missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]
     if not missing:
         return None
@@ -264,6 +265,8 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
 
 def _empty_sidecar(path: Path) -> bool:
     """Whether the sidecar ``path`` is there and holds no caption (blank)."""
+    from ..captions_file import CaptionsFileError, read_sidecar
+
     try:
         return path.is_file() and not read_sidecar(path)
     except CaptionsFileError:  # unreadable: not empty (the lookup said why)
