@@ -88,3 +88,8 @@ def test_a_batch_where_every_image_failed_has_no_caption_note(tmp_path, capsys):
         (tmp_path / name).write_text("hello\n")
     assert main(["compress", str(tmp_path), "-o", str(tmp_path / "out"), "-m", "taco-tiny"]) == 2
     assert "caption" not in capsys.readouterr().err
+
+
+def test_the_one_image_coded_is_the_image_not_1_of_1():
+    assert profiles_note(["Display P3"], 1).startswith("the image was converted from its colour profile")
+    assert profiles_note(["Display P3"], 3).startswith("1 of 3 images was converted")

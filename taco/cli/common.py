@@ -142,8 +142,8 @@ def add_existing_options(parser: argparse.ArgumentParser, matches: str = SKIP_MA
     group.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
     group.add_argument("--skip-existing", action="store_true",
                        help="leave the outputs that exist and write only the others (to finish "
-                       "an interrupted batch: an output is never half written); it matches "
-                       f"outputs {matches}")
+                       "an interrupted batch: an output is never half written; after --force, run "
+                       f"that again instead); it matches outputs {matches}")
 
 
 # --------------------------------------------------------------------------- models

@@ -408,7 +408,8 @@ def profiles_note(profiles: Sequence[str], done: int) -> str:
     naming a few profiles, then how many more."""
     shown, n = some(list(dict.fromkeys(profiles))), len(profiles)
     if n == 1:
-        return f"1 of {done} images was converted from its colour profile ({shown}) to sRGB; it decodes as sRGB"
+        which = "the image" if done == 1 else f"1 of {done} images"
+        return f"{which} was converted from its colour profile ({shown}) to sRGB; it decodes as sRGB"
     return f"{n} of {done} images were converted from their colour profiles ({shown}) to sRGB; they decode as sRGB"
 
 
