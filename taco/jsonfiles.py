@@ -37,6 +37,7 @@ __all__ = [
     "format_problem",
     "is_file_name",
     "json_object",
+    "json_text",
     "jsonable",
     "load_json",
     "read_json",
@@ -151,6 +152,11 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
+def json_text(obj: Any) -> str:
+    """``obj`` as the indented JSON text :func:`write_json` writes; NaN and infinities -> null."""
+    return json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n"
+
+
 def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
-    return write_text_atomic(path, json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n")
+    return write_text_atomic(path, json_text(obj))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import errno
 import io
-import json
 import math
 import os
 import re
@@ -35,7 +34,7 @@ import numpy as np
 from ..atomic import write_all_atomic
 from ..checks import is_number
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
-from ..jsonfiles import jsonable
+from ..jsonfiles import json_text
 from ..messages import did_you_mean, shown_path, some
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
 from .reference import ReferenceCurve, reference_datasets, references_for
@@ -793,6 +792,6 @@ def _write_bd_table(f: _Figure, bd: _BDTable | None) -> list[Path]:
                             "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
              if bd.from_images else {}) | ({"left_out": left_out} if left_out else {})
     doc = {"anchor": anchor, "dataset": f.ds, "method": BD_METHOD, **extra, "table": bd.table}
-    # both or neither; the JSON as write_json writes it
+    # both or neither; the JSON as write_json writes it (json_text)
     return write_all_atomic({md: text.encode("utf-8"),
-                             json_path: (json.dumps(jsonable(doc), indent=2, allow_nan=False) + "\n").encode("utf-8")})
+                             json_path: json_text(doc).encode("utf-8")})
