@@ -18,6 +18,7 @@ import os
 import re
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -443,23 +444,11 @@ def home_paths(values: dict[str, Any]) -> dict[str, Any]:
     """``values`` with a leading ``~`` of the :data:`PATH_KEYS` expanded (``out_dir: ~/runs/a``
     wrote into a folder named ``~`` in the current directory, and ``data.root: ~/photos`` was
     no folder): a copy when one changes; ``values`` otherwise."""
-    if not isinstance(values, dict):
+    if not any(node[name].startswith("~") for node, name in _path_slots(values)):
         return values
-    out = values
-    for key in PATH_KEYS:
-        *sections, name = key.split(".")
-        node: Any = out
-        for section in sections:
-            node = node.get(section) if isinstance(node, dict) else None
-        value = node.get(name) if isinstance(node, dict) else None
-        if not isinstance(value, str) or not value.startswith("~"):
-            continue
-        if out is values:
-            out = plain_copy(values)
-        node = out
-        for section in sections:
-            node = node[section]
-        node[name] = os.path.expanduser(value)
+    out = plain_copy(values)
+    for node, name in _path_slots(out):
+        node[name] = os.path.expanduser(node[name])
     return out
 
 
@@ -727,6 +716,17 @@ def dump_config(config: TrainConfig, *, absolute: bool = False) -> str:
 PATH_KEYS = ("out_dir", "data.root", "val.root", "init_from", "text_embeddings", "clip_model")
 
 
+def _path_slots(values: Any) -> Iterator[tuple[dict[str, Any], str]]:
+    """``(section, name)`` of each :data:`PATH_KEYS` key of ``values`` that holds a string."""
+    for key in PATH_KEYS:
+        *sections, name = key.split(".")
+        node = values
+        for section in sections:
+            node = node.get(section) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(name), str):
+            yield node, name
+
+
 def absolute_paths(values: dict[str, Any], cwd: str | Path | None = None) -> dict[str, Any]:
     """A copy of a config mapping (:meth:`TrainConfig.to_dict`) with the relative paths of
     :data:`PATH_KEYS` made absolute against ``cwd`` (default: the current directory).
@@ -739,18 +739,12 @@ def absolute_paths(values: dict[str, Any], cwd: str | Path | None = None) -> dic
     """
     base = Path.cwd() if cwd is None else Path(cwd)
     out = plain_copy(values)
-    for key in PATH_KEYS:
-        *sections, name = key.split(".")
-        node = out
-        for section in sections:
-            node = node.get(section) if isinstance(node, dict) else None
-        if not isinstance(node, dict) or not isinstance(node.get(name), str):
-            continue
+    for node, name in _path_slots(out):
         value = node[name]
         path = Path(value).expanduser()
         if path.is_absolute() or not value:
             continue
-        if key in ("init_from", "clip_model") and not (base / path).exists():
+        if name in ("init_from", "clip_model") and not (base / path).exists():
             continue  # a name, not a path
         node[name] = str(base / path)
     return out

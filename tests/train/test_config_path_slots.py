@@ -1,0 +1,32 @@
+"""home_paths and absolute_paths walked PATH_KEYS each in their own copy of the same loop (and
+home_paths twice): one walk serves both now, and home_paths copies only when a path changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import taco.train.config as config
+from taco.train.config import absolute_paths, home_paths
+
+
+def test_the_path_keys_are_walked_in_one_place() -> None:
+    assert Path(config.__file__).read_text(encoding="utf-8").count("for key in PATH_KEYS") == 1
+
+
+def test_home_paths_copies_only_when_a_path_changes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    plain = {"out_dir": "runs/a", "data": {"root": "x"}, "val": "not a section"}
+    assert home_paths(plain) is plain
+    values = {"out_dir": "~/a", "data": {"root": "~/p"}, "val": {"root": 3}, "clip_model": "~"}
+    out = home_paths(values)
+    assert out == {"out_dir": str(tmp_path / "a"), "data": {"root": str(tmp_path / "p")},
+                   "val": {"root": 3}, "clip_model": str(tmp_path)}
+    assert values["data"] == {"root": "~/p"}  # the caller's mapping is left as it was
+
+
+def test_absolute_paths_keeps_names_and_makes_paths_absolute(tmp_path: Path) -> None:
+    (tmp_path / "ckpt").mkdir()
+    out = absolute_paths({"out_dir": "runs", "init_from": "ckpt", "clip_model": "openai/clip",
+                          "data": {"root": ""}}, cwd=tmp_path)
+    assert out == {"out_dir": str(tmp_path / "runs"), "init_from": str(tmp_path / "ckpt"),
+                   "clip_model": "openai/clip", "data": {"root": ""}}
