@@ -69,8 +69,6 @@ def encode_with_text_overlap(
     return {"strings": out["strings"], "shape": out["shape"]}
 
 
-@torch.no_grad()
-@with_coding_defaults
 def _one_value(images: object) -> str:
     """What ``images`` is, for the refusal: ``generator``, ``ndarray of 3 dimensions``."""
     ndim = getattr(images, "ndim", None)
@@ -78,6 +76,8 @@ def _one_value(images: object) -> str:
     return kind if ndim is None else f"one {kind} of {ndim} dimensions"
 
 
+@torch.no_grad()
+@with_coding_defaults
 def compress_batch(
     images: Sequence[ImageLike],
     captions: Sequence[str | None] | None,
