@@ -73,6 +73,7 @@ class Imports(ast.NodeVisitor):
         self.edges: dict[str, int] = {}
         self.private: list[str] = []
         self.module_names: dict[str, str] = {}  # local name -> taco module it is bound to
+        self.defined: set[str] = set()  # the private names the module defines (defined_private)
 
     def _edge(self, target: str | None, line: int) -> None:
         if target and target != self.module:
@@ -128,11 +129,29 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
+def defined_private(tree: ast.AST) -> set[str]:
+    """The private names a module defines as functions, methods, class attributes or ``self._x``."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                targets = item.targets if isinstance(item, ast.Assign) else [getattr(item, "target", None)]
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+        elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+              and isinstance(node.value, ast.Name) and node.value.id == "self"):
+            names.add(node.attr)
+    return {name for name in names if _private(name)}
+
+
 def _scan() -> dict[str, Imports]:
     out = {}
     for module, (path, is_pkg) in MODULES.items():
         visitor = Imports(module, is_pkg)
-        visitor.visit(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        visitor.visit(tree)
+        visitor.defined = defined_private(tree)
         out[module] = visitor
     return out
 
@@ -317,24 +336,7 @@ class PrivateUses(ast.NodeVisitor):
                 self.uses.setdefault(dotted, node.lineno)
 
 
-def defined_private(tree: ast.AST) -> set[str]:
-    """The private names a module defines as functions, methods, class attributes or ``self._x``."""
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                targets = item.targets if isinstance(item, ast.Assign) else [getattr(item, "target", None)]
-                names |= {t.id for t in targets if isinstance(t, ast.Name)}
-        elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
-              and isinstance(node.value, ast.Name) and node.value.id == "self"):
-            names.add(node.attr)
-    return {name for name in names if _private(name)}
-
-
-TACO_PRIVATE = frozenset().union(*(defined_private(ast.parse(path.read_text(encoding="utf-8")))
-                                   for path, _ in MODULES.values()))
+TACO_PRIVATE = frozenset().union(*(s.defined for s in SCAN.values()))
 
 
 def private_uses(source: str) -> dict[str, int]:
