@@ -301,7 +301,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         del skeleton
         if model is None:
             # its random init is overwritten: the caller's seeded draws stay as they were, in
-            with private_draws(), text_width(width):  # every thread (taco.draws)
+            # every thread (taco.draws)
+            with private_draws(), text_width(width):
                 model = build_model(config)
     except (RuntimeError, MemoryError) as exc:
         what = allocation_failure(exc)

@@ -181,7 +181,7 @@ def text_encoder_dim(name: str, **options: Any) -> int:
     path = options.get("path")
     if path is not None:
         folder = Path(os.path.expanduser(os.fspath(path)))
-        if name == "clip" and not folder.is_dir() and is_hub_id(os.fspath(folder)):
+        if name == "clip" and is_hub_id(os.fspath(folder)):  # never an existing path
             return TEXT_ENCODER_DIMS[name]
         if not (folder / "config.json").is_file():
             what = "is no folder" if not folder.is_dir() else "has no config.json"
