@@ -239,7 +239,7 @@ def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[d
         return values, []
     src_cfg, meta = init_source(source)
     saved: dict[str, Any] = meta["config"] if isinstance(meta.get("config"), dict) else {}
-    out, taken = dict(values), []
+    out, taken, keys = dict(values), [], []
     textless = src_cfg.architecture in TEXTLESS_ARCHITECTURES
     preset = out.get("preset")
     if out.get("model") is None and (preset is None or (preset == "elic") == textless):
@@ -250,6 +250,7 @@ def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[d
                 overrides.pop(key, None)
         out["model"], out["model_overrides"] = name, {**overrides, **mine}
         taken.append(f"model {name}" + (f" (+ {overrides})" if overrides else ""))
+        keys.append("model")
     qualities = run_qualities(out)
     check_variable_rate_layout(source, src_cfg.layout, qualities)
     take_lmbda = lmbda and "lmbda" not in out and qualities is None  # variable-rate: unused
@@ -257,12 +258,12 @@ def settings_from_init(values: dict[str, Any], *, lmbda: bool = True) -> tuple[d
     if trained is not None:  # none recorded, or no positive number: the config's λ
         out["lmbda"] = trained
         taken.append(f"λ={trained:g}")
+        keys.append("lmbda")
     if not taken:
         return out, []
-    keys = " ".join(f"{k}=..." for k, v in (("model", out.get("model") != values.get("model")),
-                                             ("lmbda", trained is not None)) if v)
+    sets = " ".join(f"{k}=..." for k in keys)
     return out, [f"{' and '.join(taken)} from init_from {source}, as it was trained (--set "
-                 f"{keys} to change)"]
+                 f"{sets} to change)"]
 
 
 def _fitting_model(source: ELIC, target: ModelConfig) -> str:
