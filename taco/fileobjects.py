@@ -9,6 +9,9 @@ Imports nothing but the standard library (the bottom layer).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import errno
 import functools
 import io
 import os
@@ -17,11 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .filekinds import TACO_MAGIC, image_kind
 from .messages import SHOWN_PATH_LIMIT, shown_path
 
 __all__ = ["READ_PIECE_BYTES", "STR_IS_A_PATH_HINT", "ZIP_MAGIC", "checked_file_path", "checked_path",
-           "file_object_name", "is_file_object", "read_at_most", "read_file_object", "read_file_within",
-           "zip_inflation_problem"]
+           "file_object_name", "is_base64_file_data", "is_file_object", "read_at_most", "read_file_object",
+           "read_file_within", "zip_inflation_problem"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
 READ_PIECE_BYTES = 1 << 20
@@ -62,7 +66,9 @@ def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Excep
     OSError into the same error. A ``str`` longer than the system's :func:`path_limit` is most
     likely a file's contents (base64 text, ``request.text``): with ``takes_bytes`` (the caller
     also takes the file's bytes) the reason says to pass them (:data:`STR_IS_A_PATH_HINT`), and so
-    it does for a longer ``str`` holding a null byte (data decoded as text)."""
+    it does for a longer ``str`` holding a null byte (data decoded as text), and for a shorter one
+    that names no file (not found, or a name too long) and is base64 of an image or a ``.taco``
+    file (:func:`is_base64_file_data`: a small image's is 300 characters), named as shortened."""
     text = os.fspath(path)
     if not text:
         raise error(text, "an empty path")
@@ -75,7 +81,25 @@ def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Excep
     if long:
         raise error(shown_path(text, SHOWN_PATH_LIMIT), f"too long for a path ({len(text):,} "
                     f"characters, the system's limit is {path_limit():,}){hint}")
+    if takes_bytes and isinstance(path, str) and is_base64_file_data(text):
+        try:
+            os.stat(text)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENAMETOOLONG):
+                reason = "file not found" if exc.errno == errno.ENOENT else "a file name too long"
+                raise error(shown_path(text, SHOWN_PATH_LIMIT), f"{reason}; {STR_IS_A_PATH_HINT}") from None
     return Path(text)
+
+
+def is_base64_file_data(text: str) -> bool:
+    """Whether ``text`` is base64 (whitespace aside) of an image or a ``.taco`` file: its bytes
+    start with :data:`taco.filekinds.TACO_MAGIC` or an image's signature
+    (:func:`taco.filekinds.image_kind`). A file name is almost never base64 (its ``.`` is not)."""
+    try:
+        head = base64.b64decode("".join(text.split()), validate=True)[:16]
+    except (binascii.Error, ValueError):  # not base64; non-ASCII text
+        return False
+    return head.startswith(TACO_MAGIC) or image_kind(head) is not None
 
 
 def checked_file_path(path: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Path:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import taco
-from taco.bitstream.container import TacoFileUnreadable
+from taco.bitstream.container import TacoFileNotFound, TacoFileUnreadable
 from taco.fileobjects import STR_IS_A_PATH_HINT
 from taco.images import ImageReadError
 from taco.messages import SHOWN_PATH_LIMIT, shown_path
@@ -189,3 +189,47 @@ def test_compress_batch_names_images_when_given_a_generator_or_one_path(tmp_path
     with pytest.raises(TypeError, match="not one ndarray of 3 dimensions"):  # was 16 one-row images
         taco.compress_batch(image, None, model)
     assert len(taco.compress_batch(np.stack([image, image]), None, model)) == 2  # a 4-D batch
+
+
+# ------------------------------------------------------------------ 4. a short str of data read as a path
+
+
+def _small_png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_base64_of_a_small_image_given_as_a_path_says_to_pass_the_bytes(tiny_elic):
+    text = base64.b64encode(_small_png()).decode()
+    assert len(text) < 4096  # under the path limit: it was a bare "file not found", echoed whole
+    with pytest.raises(ImageReadError, match="file not found") as caught:
+        taco.compress(text, None, tiny_elic)
+    message = str(caught.value)
+    assert STR_IS_A_PATH_HINT in message and len(message) < 500
+    wrapped = base64.encodebytes(_small_png()).decode()  # line breaks in it, as MIME writes them
+    with pytest.raises(ImageReadError) as caught:
+        taco.compress(wrapped, None, tiny_elic)
+    assert STR_IS_A_PATH_HINT in str(caught.value)
+
+
+def test_base64_of_a_small_taco_file_given_as_a_path_says_to_pass_the_bytes(tiny_elic):
+    text = base64.b64encode(taco.compress(np.zeros((16, 16, 3), np.uint8), None, tiny_elic)).decode()
+    with pytest.raises(TacoFileUnreadable) as caught:
+        taco.decompress(text)
+    message = str(caught.value)
+    assert STR_IS_A_PATH_HINT in message and len(message) < 500
+    with pytest.raises(TacoFileUnreadable) as caught:
+        taco.info(text)
+    assert STR_IS_A_PATH_HINT in str(caught.value)
+
+
+def test_a_missing_file_name_gets_no_hint(tmp_path: Path, tiny_elic) -> None:
+    with pytest.raises(ImageReadError, match="file not found") as caught:
+        taco.compress(str(tmp_path / "photo.png"), None, tiny_elic)
+    assert STR_IS_A_PATH_HINT not in str(caught.value)
+    with pytest.raises(TacoFileNotFound) as caught:  # still a FileNotFoundError
+        taco.decompress("abcd")  # base64 too, of bytes that start no file
+    assert STR_IS_A_PATH_HINT not in str(caught.value)
