@@ -10,7 +10,6 @@ Imports nothing but the standard library (the bottom layer).
 from __future__ import annotations
 
 import base64
-import binascii
 import errno
 import functools
 import io
@@ -97,7 +96,7 @@ def is_base64_file_data(text: str) -> bool:
     (:func:`taco.filekinds.image_kind`). A file name is almost never base64 (its ``.`` is not)."""
     try:
         head = base64.b64decode("".join(text.split()), validate=True)[:16]
-    except (binascii.Error, ValueError):  # not base64; non-ASCII text
+    except ValueError:  # binascii.Error (not base64), or text not ASCII
         return False
     return head.startswith(TACO_MAGIC) or image_kind(head) is not None
 
