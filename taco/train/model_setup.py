@@ -346,17 +346,17 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
 
 def table_width(cfg: TrainConfig) -> int | None:
     """The text width to build the model with when it trains from a caption-embeddings file
-    (``text_embeddings``) and its text encoder cannot say its own (a folder that is not on this
-    machine): the file's tokens'. None otherwise: the encoder's width, which
-    :func:`~taco.train.caption_embeddings.text_inputs` checks the file against."""
+    (``text_embeddings``): its text encoder's (:func:`~taco.text.text_encoder_dim`, which
+    :func:`~taco.train.caption_embeddings.text_inputs` checks the file against), or the file's
+    tokens' when the encoder cannot say its own (a folder that is not on this machine). None
+    otherwise: the model asks its encoder."""
     spec = text_encoder_spec(cfg) if cfg.text_embeddings else None
     if spec is None or cfg.text_embeddings is None:
         return None
     try:
-        text_encoder_dim(**spec)
+        return text_encoder_dim(**spec)
     except TextEncoderUnavailable:
         return _table_text_dim(cfg.text_embeddings)
-    return None
 
 
 def _table_text_dim(path: str) -> int | None:
