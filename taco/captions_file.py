@@ -150,8 +150,9 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
     ``"captioner": NAME``; repeated lines for one image merge their captions; blank captions are
     dropped (an image whose captions are all blank keeps a record without captions). A UTF-8
     byte-order mark at the start of the file is not part of its first line. ``NAME`` is kept as
-    written (``taco compress --captions FILE`` looks images up by the path as given, too): where
-    the names are a folder's images, :func:`folder_captions` checks them.
+    written (``taco compress --captions FILE`` looks images up by the path as given, too, both in
+    their plain form: :class:`CaptionLookup`): where the names are a folder's images,
+    :func:`folder_captions` and :meth:`CaptionLookup.folder_file` check them.
     :class:`CaptionsFileError` (a ``ValueError``) names the line of a malformed entry, of one
     over :data:`CAPTIONS_LINE_MAX_CHARS` characters (read no further), of bytes that are not
     UTF-8 text, or of a caption with a lone surrogate (a valid JSON ``\\ud800`` escape that is no
@@ -280,6 +281,21 @@ def _table(records: list[CaptionRecord]) -> dict[str, tuple[str, ...]]:
     return {r.file: r.captions for r in records if r.captions}
 
 
+def _as_path(name: str) -> str:
+    """``name`` as a path in its plain form, as ``Path`` writes it (``./a.png`` and ``a.png/``:
+    ``a.png``): how a named file's image and the path of an image given are matched."""
+    return name if _plain_name(name) else os.fspath(Path(name))
+
+
+def _path_table(records: list[CaptionRecord]) -> dict[str, tuple[str, ...]]:
+    """:func:`_table` by :func:`_as_path`: the captions of names written two ways are joined."""
+    table: dict[str, tuple[str, ...]] = {}
+    for file, captions in _table(records).items():
+        key = _as_path(file)
+        table[key] = table.get(key, ()) + captions
+    return table
+
+
 class CaptionLookup:
     """The captions of images, by one rule (``taco compress``, ``taco evaluate``, ``taco train``):
 
@@ -288,7 +304,9 @@ class CaptionLookup:
       only source: an image it gives no caption (not listed, only blank captions) has none, and
       sidecars and the folder's captions.jsonl are not read. A named file is a choice of
       captions (``--captions captions-blip2.jsonl`` in a caption-source study), so captions
-      from elsewhere are never mixed in;
+      from elsewhere are never mixed in. Its names and those looked up are matched in their
+      plain form (``./a.png`` is ``a.png``; ``taco compress`` also looks up the path as given);
+      :func:`folder_captions` refuses a name that is not plain;
     - without one: the image's sidecar ``IMAGE.txt`` (:func:`read_sidecar`: one caption, its
       whole text), else ``captions.jsonl`` in the image's folder (:data:`FOLDER_CAPTIONS`): the
       more specific sidecar wins, and one with no caption (empty) leaves the image to the
@@ -302,7 +320,9 @@ class CaptionLookup:
     case (``IMG_1.PNG`` and ``img_1.png``: ``IMG_1.TXT`` is ``IMG_1.PNG``'s alone). Each file
     is read once, when first needed, and each folder listed once (sidecars are found in the
     listing, not by a stat per image). A named file that cannot be opened raises the
-    ``OSError``; a malformed file or an unreadable sidecar a :class:`CaptionsFileError` naming it.
+    ``OSError``; a malformed file or an unreadable sidecar a :class:`CaptionsFileError` naming it,
+    and so does a folder's captions.jsonl listing a name that is no file inside the folder
+    (:func:`image_name_problem`, with its line), as evaluation and training refuse it.
     """
 
     def __init__(self, captions_file: str | os.PathLike[str] | None = None) -> None:
@@ -312,7 +332,7 @@ class CaptionLookup:
         self._named: dict[str, tuple[str, ...]] = {}
         if self.captions_file is not None:
             self.named = read_captions_file(self.captions_file)
-            self._named = _table(self.named.records)
+            self._named = _path_table(self.named.records)
         self._listings: dict[Path, _Listing] = {}
         self._folder_files: dict[Path, CaptionsFile | None] = {}
         self._folder_tables: dict[Path, dict[str, tuple[str, ...]]] = {}
@@ -323,7 +343,7 @@ class CaptionLookup:
         by (``taco compress``: the path as given). With a named file, its captions or None.
         ``sidecar=False``: the image is not in the folder, so its sidecar is not looked for."""
         if self.captions_file is not None:
-            for key in (name, *also):
+            for key in map(_as_path, (name, *also)):
                 if key in self._named:
                     return FoundCaptions(self._named[key], "named")
             return None
@@ -348,10 +368,16 @@ class CaptionLookup:
         return self._present_sidecar(folder, name) is not None
 
     def folder_file(self, folder: Path) -> CaptionsFile | None:
-        """``folder``'s captions.jsonl, read (None when there is none)."""
+        """``folder``'s captions.jsonl, read (None when there is none); a
+        :class:`CaptionsFileError` names its line listing a name that is no file inside the
+        folder (:func:`image_name_problem`)."""
         if folder not in self._folder_files:
             present = self._present(folder, FOLDER_CAPTIONS)
-            self._folder_files[folder] = read_captions_file(folder / present) if present else None
+            file = None
+            if present:
+                file = read_captions_file(folder / present)
+                _check_image_names(folder / present, file.records)
+            self._folder_files[folder] = file
         return self._folder_files[folder]
 
     def has_source(self, folder: Path, names: Iterable[str]) -> bool:

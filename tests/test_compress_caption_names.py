@@ -1,0 +1,69 @@
+"""``taco compress`` reads the image names of a captions file as evaluate and train do.
+
+A folder's captions.jsonl naming ``./a.png`` or ``C:b.png`` was refused by ``taco evaluate`` and
+``taco train`` with its file and line, while ``taco compress`` ignored those lines and said the
+images had no caption ("add them there", where they were). Now compress refuses such a folder's
+captions.jsonl the same way (a captions file shared by images that cannot be read stops the
+command, as a malformed one does); ``--captions FILE``, which compress looks up by image name or
+by the path as given, matches names in their plain form (``./a.png`` is ``a.png``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from taco.captions_file import CaptionLookup, CaptionsFileError
+from taco.cli import main
+from taco.cli.common import CLIError
+from taco.cli.inputs import CaptionSource
+from taco.evaluation.datasets import open_dataset
+
+
+def _folder(tmp_path: Path, *names: str) -> Path:
+    """tmp_path/cap with a.png and b.png, and a captions.jsonl listing ``names``."""
+    root = tmp_path / "cap"
+    root.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (32, 32), (90, 120, 30)).save(root / name)
+    lines = [json.dumps({"image": n, "captions": [f"caption of {n}"]}) for n in names]
+    (root / "captions.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("./a.png", "is not written in its plain form ('a.png')"),
+    ("C:b.png", "names a drive"),
+])  # fmt: skip
+def test_a_folder_captions_file_with_a_name_evaluate_refuses_is_refused_by_compress(
+        tmp_path, capsys, name, problem):
+    root = _folder(tmp_path, name, "b.png")
+    with pytest.raises(CaptionsFileError) as evaluated:
+        open_dataset(str(root))
+    assert f"captions.jsonl:1: the image {name!r} {problem}" in str(evaluated.value)
+    with pytest.raises(CLIError) as looked_up:
+        CaptionSource(None, None)(root / "b.png")
+    assert str(looked_up.value) == str(evaluated.value)
+    assert main(["compress", str(root), "-o", str(tmp_path / "out"), "-m", "taco-tiny"]) == 2
+    err = capsys.readouterr().err
+    assert f"captions.jsonl:1: the image {name!r} {problem}" in err
+    assert "no caption" not in err
+    assert not (tmp_path / "out").exists()  # stopped before any work
+
+
+def test_a_named_captions_file_matches_names_in_their_plain_form(tmp_path, capsys):
+    root = _folder(tmp_path)
+    named = tmp_path / "named.jsonl"
+    lines = [{"image": "./a.png", "captions": ["a by ./"]},
+             {"image": f"{root}//b.png", "captions": ["b by its path"]}]
+    named.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    lookup = CaptionLookup(named)
+    assert lookup.find(root, "a.png") == (("a by ./",), "named")
+    assert lookup.find(root, "b.png", str(root / "b.png")) == (("b by its path",), "named")
+    source = CaptionSource(None, str(named))
+    assert [source(root / n) for n in ("a.png", "b.png")] == ["a by ./", "b by its path"]
+    assert main(["compress", str(root), "--captions", str(named), "-o", str(tmp_path / "out"),
+                 "-m", "taco-tiny"]) == 0
+    assert "no caption" not in capsys.readouterr().err
