@@ -479,9 +479,9 @@ def folder_captions(
     """
     root = Path(root)
     lookup = CaptionLookup(captions_file)
-    listing = lookup.named if lookup.named is not None else lookup.folder_file(root)
-    if listing is not None:
-        _check_image_names(lookup.captions_file or root / FOLDER_CAPTIONS, listing.records)
+    listing = lookup.named if lookup.named is not None else lookup.folder_file(root)  # checked
+    if lookup.named is not None and lookup.captions_file is not None:
+        _check_image_names(lookup.captions_file, lookup.named.records)
     given = dict.fromkeys(images)
     names = dict.fromkeys([r.file for r in listing.records] if listing else [])
     names.update(given)
