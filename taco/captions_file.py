@@ -113,27 +113,30 @@ def _plain_name(name: str) -> bool:
     return name not in ("", ".", "..") and not any(c in name for c in "/\\:\0")
 
 
-def image_name_problem(name: str) -> str | None:
+def image_name_problem(name: str, windows: bool = os.name == "nt") -> str | None:
     """Why ``name``, an image as a captions file lists it, names no file inside the folder the
     file describes, in a few words; None when it does. The names are relative to that folder:
     ``photo.jpg``, or ``sub/photo.jpg`` in a subfolder of it. An absolute path, a drive
     (``C:secret.png``, which Windows reads in drive C's current folder) and a ``..`` part lead
     out of it (a captions file from someone else naming ``../../secret.png``, or a pipe beside
     the folder whose read would never end), an empty name or ``.`` names the folder itself, and a
-    null byte no file. The rule is one on every system: a name is read both as a POSIX and as a
-    Windows path (``\\`` a separator, ``C:`` a drive). A name is written in its plain form
+    null byte no file. On Windows (``windows``, default: this system) a name is read as a
+    Windows path too (``\\`` a separator, ``C:`` a drive); elsewhere ``a:b.png`` and ``c\\d.png``
+    are file names like any (a Linux folder may hold them; taco caption lists them). A name is
+    written in its plain form
     (``a.png``, not ``./a.png``, ``a.png/`` or ``sub//a.png``): one image, one name, never
     counted twice (lines that name one image alike merge, :func:`read_captions_file`)."""
     if _plain_name(name):
         return None
     if "\0" in name:
         return "holds a null byte"
-    posix, windows = PurePosixPath(name), PureWindowsPath(name)
-    if windows.drive:
+    posix = PurePosixPath(name)
+    path = PureWindowsPath(name) if windows else posix  # Windows splits at both separators
+    if path.drive:
         return "names a drive"
-    if posix.root or windows.root:
+    if posix.root or path.root:
         return "is an absolute path"
-    if ".." in windows.parts:  # a Windows path's parts are split at both separators
+    if ".." in path.parts:
         return "has a '..' part"
     if not posix.parts:
         return "names the folder itself"

@@ -125,14 +125,15 @@ def format_problem(document: dict[str, Any], fmt: str, version: int, what: str) 
     return None
 
 
-def is_file_name(name: object) -> bool:
+def is_file_name(name: object, windows: bool = os.name == "nt") -> bool:
     """Whether a JSON file may name ``name`` as a file beside it (a shard in an index, the CSV of
     an evaluation result): a file in the JSON file's own folder, given without any path (no
-    ``/``, ``\\``, ``..``, NUL) and without a drive (``C:x``, which Windows opens in drive C's
-    current folder; refused on every system alike). A colon elsewhere is kept: taco names a
-    checkpoint's shards after its file (``run:3.safetensors`` on Linux)."""
+    ``/``, ``\\``, ``..``, NUL) and, on Windows (``windows``, default: this system), without a
+    drive (``C:x``, which Windows opens in drive C's current folder). Elsewhere a colon is a
+    file name's like any: taco names a checkpoint's shards after its file (``b:32.safetensors``
+    on Linux)."""
     return (isinstance(name, str) and name not in ("", ".", "..")
-            and not any(c in name for c in "/\\\0") and not PureWindowsPath(name).drive)
+            and not any(c in name for c in "/\\\0") and not (windows and PureWindowsPath(name).drive))
 
 
 def jsonable(obj: Any) -> Any:

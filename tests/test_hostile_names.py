@@ -55,8 +55,21 @@ def test_an_error_line_shows_a_name_without_escape_codes(tmp_path, capsys, monke
     ("//x.png", "is an absolute path"),
     ("sub\\..\\..\\x.png", "has a '..' part"),
 ])
-def test_a_name_that_leaves_the_folder_on_some_system_is_refused_on_every_one(name, why):
-    assert image_name_problem(name) == why
+def test_a_name_that_leaves_the_folder_on_windows_is_refused_there(name, why):
+    assert image_name_problem(name, windows=True) == why
+
+
+@pytest.mark.parametrize("name", ["a:coffee.png", "C:secret.png", "c\\d.png"])
+def test_a_colon_or_backslash_is_a_file_names_like_any_elsewhere(name):
+    """On Linux ``a:coffee.png`` is a photo's name (taco caption lists it): refusing it made the
+    folder's captions.jsonl, written by taco caption, refused as a whole."""
+    assert image_name_problem(name, windows=False) is None
+
+
+def test_a_root_or_dot_dot_leaves_the_folder_on_every_system():
+    for windows in (False, True):
+        assert image_name_problem("//x.png", windows=windows) == "is an absolute path"
+        assert image_name_problem("sub/../../x.png", windows=windows) == "has a '..' part"
 
 
 @pytest.mark.parametrize("name", ["./a.png", "a.png/", ".//a.png", "sub//a.png", "sub/./a.png"])
@@ -77,9 +90,10 @@ def test_one_image_spelt_two_ways_in_a_captions_file_is_refused_with_its_line(tm
         folder_captions(tmp_path, ["a.png"])
 
 
-def test_a_json_file_names_no_drive():
-    assert not is_file_name("C:secret.safetensors") and not is_file_name("c:")
+def test_a_json_file_names_no_drive_on_windows():
+    assert not is_file_name("C:secret.safetensors", windows=True) and not is_file_name("c:", windows=True)
     assert is_file_name("run:3-0a1b2c3d-00001-of-00002.safetensors")  # a shard of run:3.safetensors
+    assert is_file_name("b:32-fe761e0a-00001-of-00003.safetensors", windows=False)  # of b:32.safetensors
 
 
 class _Stub:
