@@ -159,8 +159,8 @@ def _one_thread_after_fork() -> None:
     """In a forked child, torch's OpenMP runs on one thread, as in torch's own DataLoader
     workers: GNU OpenMP's thread team does not survive a fork, so the child's first parallel
     operation waited for ever on the parent's threads once the parent had run one (a bare
-    ``taco.load`` does; gunicorn ``--preload``, a fork pool). A child that wants more threads
-    sets them itself."""
+    ``taco.load`` does; gunicorn ``--preload``, a fork pool). The child cannot raise the count
+    again (the dead team hangs it alike): more threads need the spawn start method."""
     if torch.backends.openmp.is_available() and torch.get_num_threads() > 1:
         torch.set_num_threads(1)
 
