@@ -121,7 +121,7 @@ def compress_batch(
     budget = check_max_bytes(model, max_bytes, quality)
     quality = coding_quality(model, quality)
     if (isinstance(images, str | bytes) or not hasattr(images, "__len__")  # not a generator
-            or getattr(images, "ndim", 4) != 4):  # one image's array: a batch of rows
+            or getattr(images, "ndim", 1) in (2, 3)):  # one image's array: a batch of rows
         raise TypeError(f"images must be a sequence of images (a list or tuple, or a 4-D batch "
                         f"tensor or array), not {_one_value(images)}")
     if isinstance(captions, str):

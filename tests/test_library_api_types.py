@@ -189,6 +189,9 @@ def test_compress_batch_names_images_when_given_a_generator_or_one_path(tmp_path
     with pytest.raises(TypeError, match="not one ndarray of 3 dimensions"):  # was 16 one-row images
         taco.compress_batch(image, None, model)
     assert len(taco.compress_batch(np.stack([image, image]), None, model)) == 2  # a 4-D batch
+    photos = np.empty(2, dtype=object)  # what df["image"].to_numpy() gives: photos of any size
+    photos[0], photos[1] = image, np.zeros((24, 16, 3), np.uint8)
+    assert len(taco.compress_batch(photos, None, model)) == 2
 
 
 # ------------------------------------------------------------------ 4. a short str of data read as a path
