@@ -854,21 +854,26 @@ def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
     first dataset had run, and its results went unreported. The images too large for a ``.taco``
     file (:func:`without_oversized`, which reads each image's header) are left out after these
     refusals."""
-    seen: dict[Path, tuple[str, EvalDataset]] = {}  # output folder -> the spec and dataset there
+    # keyed case-blind: OUT/Photos and OUT/photos are one folder on macOS and Windows (and one
+    # figure's file for taco plot, which refuses them)
+    seen: dict[str, tuple[str, EvalDataset, Path]] = {}  # output folder -> spec, dataset, folder
     for spec in cfg.datasets:
         dataset = open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
                                coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit)
         out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
-        if out_dir in seen:
-            first, other = seen[out_dir]
+        key = str(out_dir).casefold()
+        if key in seen:
+            first, other, _ = seen[key]
             if (other.kind, other.root.resolve()) == (dataset.kind, dataset.root.resolve()):
                 raise EvaluationError(f"dataset {spec} is given twice (as {first} and {spec}): give it once")
+            named = (f"both are named {dataset.name!r}" if other.name == dataset.name
+                     else f"named {other.name!r} and {dataset.name!r}, one folder where names are case-blind")
             raise EvaluationError(
                 f"datasets {first} and {spec} would share the output folder {shown_path(out_dir)} "
-                f"(both are named {dataset.name!r}): evaluate them in separate calls, each with its "
+                f"({named}): evaluate them in separate calls, each with its "
                 "own --output")
-        seen[out_dir] = (spec, dataset)
-    return [(spec, without_oversized(dataset), out_dir) for out_dir, (spec, dataset) in seen.items()]
+        seen[key] = (spec, dataset, out_dir)
+    return [(spec, without_oversized(dataset), out_dir) for spec, dataset, out_dir in seen.values()]
 
 
 def _open_target(cfg: EvalConfig, spec: str, dataset: EvalDataset, out_dir: Path, device: str,

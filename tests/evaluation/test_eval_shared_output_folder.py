@@ -45,3 +45,15 @@ def test_one_folder_given_twice_is_refused(main_without_model, folder_factory, t
     assert capsys.readouterr().err.strip() == (
         f"taco evaluate: error: dataset {again} is given twice (as {a} and {again}): give it once")
     assert not out.exists()
+
+
+def test_two_folders_whose_names_differ_only_in_case_are_refused_up_front(
+        main_without_model, folder_factory, tmp_path, capsys):
+    """OUT/Photos and OUT/photos are one folder on macOS and Windows, and one figure's file for
+    taco plot, which refuses them: refused on every system, before any work."""
+    a, b = folder_factory(tmp_path / "A" / "Photos"), folder_factory(tmp_path / "B" / "photos")
+    out = tmp_path / "caseo"
+    assert main_without_model(_argv(out, a, b)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "(named 'Photos' and 'photos', one folder where names are case-blind)" in err[0]
+    assert not out.exists()
