@@ -18,7 +18,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -441,13 +441,15 @@ def config_from_dict(values: dict[str, Any], notes: list[str] | None = None) -> 
 
 
 def home_paths(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with a leading ``~`` of the :data:`PATH_KEYS` expanded (``out_dir: ~/runs/a``
-    wrote into a folder named ``~`` in the current directory, and ``data.root: ~/photos`` was
-    no folder): a copy when one changes; ``values`` otherwise."""
-    if not any(node[name].startswith("~") for node, name in _path_slots(values)):
+    """``values`` with a leading ``~`` of the :data:`PATH_KEYS` and of ``data.captions`` and
+    ``val.captions`` expanded (``out_dir: ~/runs/a`` wrote into a folder named ``~`` in the
+    current directory, and ``data.root: ~/photos`` was no folder): a copy when one changes;
+    ``values`` otherwise."""
+    keys = (*PATH_KEYS, "data.captions", "val.captions")
+    if not any(node[name].startswith("~") for node, name in _path_slots(values, keys)):
         return values
     out = plain_copy(values)
-    for node, name in _path_slots(out):
+    for node, name in _path_slots(out, keys):
         node[name] = os.path.expanduser(node[name])
     return out
 
@@ -716,9 +718,10 @@ def dump_config(config: TrainConfig, *, absolute: bool = False) -> str:
 PATH_KEYS = ("out_dir", "data.root", "val.root", "init_from", "text_embeddings", "clip_model")
 
 
-def _path_slots(values: Any) -> Iterator[tuple[dict[str, Any], str]]:
-    """``(section, name)`` of each :data:`PATH_KEYS` key of ``values`` that holds a string."""
-    for key in PATH_KEYS:
+def _path_slots(values: Any, keys: Iterable[str] = PATH_KEYS) -> Iterator[tuple[dict[str, Any], str]]:
+    """``(section, name)`` of each key of ``keys`` (:data:`PATH_KEYS`) in ``values`` that holds a
+    string."""
+    for key in keys:
         *sections, name = key.split(".")
         node = values
         for section in sections:

@@ -11,10 +11,11 @@ from taco.train.config import config_from_dict
 
 def test_a_leading_tilde_in_a_config_path_is_the_home_folder(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    cfg = config_from_dict({"out_dir": "~/runs/a", "data": {"root": "~/photos"},
+    cfg = config_from_dict({"out_dir": "~/runs/a", "data": {"root": "~/photos", "captions": "~/c.jsonl"},
                             "init_from": "~/ckpt.safetensors"})
     assert cfg.out_dir == str(tmp_path / "runs" / "a")
     assert cfg.data.root == str(tmp_path / "photos")
+    assert cfg.data.captions == str(tmp_path / "c.jsonl")  # was ROOT/~/c.jsonl
     assert cfg.init_from == str(tmp_path / "ckpt.safetensors")
 
 
