@@ -28,7 +28,7 @@ from ..messages import some
 from ..models import ELIC, save_checkpoint
 from ..models.checkpoint import load_model_state
 from ..shards import CHECKPOINT_FILE, SHARD_BYTES, TRAIN_STATE_FILE, remove_stale
-from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_paths
+from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_encoder_path, absolute_paths
 from .distributed import DistEnv
 from .schedule import lr_at
 from .state import (
@@ -323,7 +323,7 @@ def check_resumed_config(cfg: TrainConfig, saved: dict[str, Any], path: Path) ->
     """Warn (not fail) when keys that change what the next step computes differ from the saved.
     Paths compare absolute (a state saved before they were saved so: against this directory)."""
     now, default = absolute_paths(cfg.to_dict()), TrainConfig().to_dict()  # newer keys: default
-    saved = absolute_paths(saved)
+    saved = absolute_paths(absolute_encoder_path(saved))  # a text encoder's folder: since 38efefd
     changed = sorted(
         k for k in now if k not in RESUMABLE_CHANGES and saved.get(k, default[k]) != now[k]
     )
