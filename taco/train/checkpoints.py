@@ -28,7 +28,7 @@ from ..messages import some
 from ..models import ELIC, save_checkpoint
 from ..models.checkpoint import load_model_state
 from ..shards import CHECKPOINT_FILE, SHARD_BYTES, TRAIN_STATE_FILE, remove_stale
-from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_encoder_path, absolute_paths
+from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_paths
 from .distributed import DistEnv
 from .schedule import lr_at
 from .state import (
@@ -304,8 +304,9 @@ def model_misfit(cfg: TrainConfig, saved: dict[str, Any], error: RuntimeError) -
     """Why a saved model's weights do not load into the run's, in one line: the first of
     :data:`MODEL_KEYS` the config changes (the model by name, the preset's where it gives none)
     and what to do; else the first problem ``error`` (from ``load_state_dict``) lists."""
-    now, default = cfg.to_dict(), TrainConfig().to_dict()
+    now, default = absolute_paths(cfg.to_dict()), TrainConfig().to_dict()
     now["model"] = cfg.resolved_model()
+    saved = absolute_paths(saved)  # a text encoder's folder saved relative before 38efefd
     before = {k: saved.get(k, default[k]) for k in MODEL_KEYS}
     if before["model"] is None:
         before["model"] = PRESET_MODELS.get(saved.get("preset", default["preset"]))
@@ -323,7 +324,7 @@ def check_resumed_config(cfg: TrainConfig, saved: dict[str, Any], path: Path) ->
     """Warn (not fail) when keys that change what the next step computes differ from the saved.
     Paths compare absolute (a state saved before they were saved so: against this directory)."""
     now, default = absolute_paths(cfg.to_dict()), TrainConfig().to_dict()  # newer keys: default
-    saved = absolute_paths(absolute_encoder_path(saved))  # a text encoder's folder: since 38efefd
+    saved = absolute_paths(saved)
     changed = sorted(
         k for k in now if k not in RESUMABLE_CHANGES and saved.get(k, default[k]) != now[k]
     )

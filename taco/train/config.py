@@ -454,11 +454,11 @@ def home_paths(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def absolute_encoder_path(values: dict[str, Any]) -> dict[str, Any]:
+def absolute_encoder_path(values: dict[str, Any], cwd: str | Path | None = None) -> dict[str, Any]:
     """``values`` with ``model_overrides.text_encoder.path`` absolute (``~`` expanded, resolved
-    against the current directory), so that the checkpoints a run writes name the folder from
-    anywhere; a CLIP ``path`` that is no existing path (a hub id) is left as it is. A copy when
-    it changes; ``values`` otherwise."""
+    against ``cwd``, default the current directory), so that the checkpoints a run writes name
+    the folder from anywhere; a CLIP ``path`` that is no existing path (a hub id, or ``./clip``
+    not here) is left as it is. A copy when it changes; ``values`` otherwise."""
     overrides = values.get("model_overrides") if isinstance(values, dict) else None
     if not isinstance(overrides, dict):
         return values
@@ -466,10 +466,10 @@ def absolute_encoder_path(values: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(encoder, dict) or not isinstance(encoder.get("path"), str | os.PathLike) \
             or not os.fspath(encoder["path"]):
         return values
-    path = Path(encoder["path"]).expanduser()
-    if encoder.get("name") != "clip" or path.exists():
-        path = path.resolve()
-    encoder = {**encoder, "path": str(path)}
+    path = (Path.cwd() if cwd is None else Path(cwd)) / Path(encoder["path"]).expanduser()
+    if encoder.get("name") == "clip" and not path.exists():
+        return values
+    encoder = {**encoder, "path": str(path.resolve())}
     return {**values, "model_overrides": {**overrides, "text_encoder": encoder}}
 
 
@@ -750,4 +750,4 @@ def absolute_paths(values: dict[str, Any], cwd: str | Path | None = None) -> dic
         if name in ("init_from", "clip_model") and not (base / path).exists():
             continue  # a name, not a path
         node[name] = str(base / path)
-    return out
+    return absolute_encoder_path(out, base)
