@@ -616,10 +616,17 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
         config = header_config(header, spec.checkpoint)
         file = spec.checkpoint
     trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
+    # a file's count is its own: its path may read like a name (pathlib.Path("elic-tiny"))
+    named = spec.kind != "checkpoint" and key in PARAMETERS
+    width = None
+    if not named and header and file is not None:
+        # the text width of the file's weights (not its text encoder's folder), read before the
+        # build: a shard that cannot be read is said as such, not as a config that cannot be built
+        from .architecture import checkpoint_text_dim
+
+        width = checkpoint_text_dim(checkpoint_shapes(file))
     try:
-        # a file's count is its own: its path may read like a name (pathlib.Path("elic-tiny"))
-        named = spec.kind != "checkpoint" and key in PARAMETERS
-        parameters = PARAMETERS[key] if named else _count_parameters(config, file if header else None)
+        parameters = PARAMETERS[key] if named else _count_parameters(config, width)
     except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
         if not header:  # a config a TACO_PLUGINS module (or a script) registered
             # a ValueError is a config refused (class_builder's for arguments the class cannot
@@ -677,12 +684,11 @@ def _of_its_type(field: str, value: Any) -> bool:
     return isinstance(value, dict) if field == "train_data" else isinstance(value, str)
 
 
-def _count_parameters(config: ModelConfig, checkpoint: Path | None = None) -> int:
+def _count_parameters(config: ModelConfig, width: int | None = None) -> int:
     """The parameters of ``config``'s architecture, built on the meta device (imports torch);
-    with the text width of ``checkpoint``'s weights when given (not its text encoder's folder)."""
-    from .architecture import build_on_meta, checkpoint_text_dim, text_width
+    with text width ``width`` when given (a checkpoint's own, not its text encoder's folder's)."""
+    from .architecture import build_on_meta, text_width
 
-    width = None if checkpoint is None else checkpoint_text_dim(checkpoint_shapes(checkpoint))
     with text_width(width):
         return sum(p.numel() for p in build_on_meta(config).parameters())
 
