@@ -26,8 +26,8 @@ def test_image_line_says_orientation_and_budget_only_when_there():
 
 def test_end_of_batch_names_the_qualities_chosen_weights_and_metadata(capsys):
     totals = Totals(with_metadata=2)
-    totals.add(_res(50, 2))
-    totals.add(_res(150, 4))
+    totals.add(_res(50, 2), Path("a.png"))
+    totals.add(_res(150, 4), Path("b.png"))
     resolved = SimpleNamespace(checkpoint=Path("my ck.safetensors"), model=SimpleNamespace(model_id="elic-tiny"))
     end_of_batch(argparse.Namespace(model="my ck.safetensors"), resolved, totals, Failures("compress"),
                  None, quality=None, sized=True, many=True, seconds=1.5)
