@@ -286,31 +286,30 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     config = header_config(header, path)
     shapes = checkpoint_shapes(path)
     # the text width is the weights' own: the text encoder's folder is not needed to decode
-    width = checkpoint_text_dim(shapes)
-    try:
-        with text_width(width):
+    with text_width(checkpoint_text_dim(shapes)):
+        try:
             skeleton = build_on_meta(config)
-    except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
-        # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...;
-        # or a registered backbone's code refusing it (a version it no longer implements)
-        raise CheckpointError(f"{path}: {unbuildable_config(config, exc)}") from None
-    check_checkpoint_shapes(skeleton, shapes, path,
-                            tables_left_out="gaussian_tables_sha256" in header)
-    try:
-        model = filled_whole(skeleton)  # the checkpoint overwrites every tensor: no init to pay
-        del skeleton
-        if model is None:
-            # its random init is overwritten: the caller's seeded draws stay as they were, in
-            # every thread (taco.draws)
-            with private_draws(), text_width(width):
-                model = build_model(config)
-    except (RuntimeError, MemoryError) as exc:
-        what = allocation_failure(exc)
-        if what is not None:  # the file's tensors fit on disk, not in memory
-            raise CheckpointError(f"{path}: the model does not fit in memory ({what})") from None
-        # not memory: the build failed for its config, which is all it was built from (the
-        # meta-device build above took it)
-        raise CheckpointError(f"{path}: {unbuildable_config(config, exc)}") from None
+        except (TypeError, ValueError, KeyError, AssertionError, RuntimeError) as exc:
+            # a bad value: groups, residual, heads not dividing a width (torch asserts that), ...;
+            # or a registered backbone's code refusing it (a version it no longer implements)
+            raise CheckpointError(f"{path}: {unbuildable_config(config, exc)}") from None
+        check_checkpoint_shapes(skeleton, shapes, path,
+                                tables_left_out="gaussian_tables_sha256" in header)
+        try:
+            model = filled_whole(skeleton)  # the checkpoint overwrites every tensor: no init to pay
+            del skeleton
+            if model is None:
+                # its random init is overwritten: the caller's seeded draws stay as they were, in
+                # every thread (taco.draws)
+                with private_draws():
+                    model = build_model(config)
+        except (RuntimeError, MemoryError) as exc:
+            what = allocation_failure(exc)
+            if what is not None:  # the file's tensors fit on disk, not in memory
+                raise CheckpointError(f"{path}: the model does not fit in memory ({what})") from None
+            # not memory: the build failed for its config, which is all it was built from (the
+            # meta-device build above took it)
+            raise CheckpointError(f"{path}: {unbuildable_config(config, exc)}") from None
     state = {k: v.float() if v.is_floating_point() else v
              for k, v in checkpoint_tensors(path).items()}
     if "gaussian_tables_sha256" in header:

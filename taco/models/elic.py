@@ -152,9 +152,6 @@ def _float32_after_fork() -> None:
     _float32_inside, _float32_previous = 0, None
 
 
-os.register_at_fork(after_in_child=_float32_after_fork)
-
-
 def _one_thread_after_fork() -> None:
     """In a forked child, torch's OpenMP runs on one thread, as in torch's own DataLoader
     workers: GNU OpenMP's thread team does not survive a fork, so the child's first parallel
@@ -165,7 +162,13 @@ def _one_thread_after_fork() -> None:
         torch.set_num_threads(1)
 
 
-os.register_at_fork(after_in_child=_one_thread_after_fork)
+def _after_fork() -> None:
+    """What a forked child puts right before it codes: the default dtype, the thread count."""
+    _float32_after_fork()
+    _one_thread_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 @contextmanager
