@@ -6,6 +6,7 @@ qualities of any type taken by some models and not others, float pixels clipped 
 from __future__ import annotations
 
 import base64
+import errno
 import io
 from pathlib import Path
 
@@ -220,11 +221,12 @@ def test_base64_of_a_small_image_given_as_a_path_says_to_pass_the_bytes(tiny_eli
 
 def test_base64_of_a_small_taco_file_given_as_a_path_says_to_pass_the_bytes(tiny_elic):
     text = base64.b64encode(taco.compress(np.zeros((16, 16, 3), np.uint8), None, tiny_elic)).decode()
-    with pytest.raises(TacoFileUnreadable) as caught:
+    with pytest.raises(TacoFileNotFound) as caught:  # a missing path, as any: FileNotFoundError
         taco.decompress(text)
     message = str(caught.value)
     assert STR_IS_A_PATH_HINT in message and len(message) < 500
-    with pytest.raises(TacoFileUnreadable) as caught:
+    assert isinstance(caught.value, FileNotFoundError) and caught.value.errno == errno.ENOENT
+    with pytest.raises(TacoFileNotFound) as caught:
         taco.info(text)
     assert STR_IS_A_PATH_HINT in str(caught.value)
 

@@ -28,6 +28,7 @@ covers the whole file, so a flipped bit anywhere (header included) is an error, 
 
 from __future__ import annotations
 
+import errno
 import io
 import itertools
 import os
@@ -563,11 +564,21 @@ TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
 _T = TypeVar("_T")
 
 
+def _refused_path(shown: str, reason: str) -> TacoFileUnreadable:
+    """:func:`taco.fileobjects.checked_path`'s error for a path it refuses: a
+    :class:`TacoFileNotFound` for a ``str`` of base64 ``.taco`` data that names no file (its
+    reason then starts ``file not found``, with the hint to pass bytes), as for any missing file."""
+    if reason.startswith("file not found"):
+        return TacoFileNotFound(shown, reason, errno.ENOENT, os.strerror(errno.ENOENT))
+    return TacoFileUnreadable(shown, reason)
+
+
 def _from_source(data: str | os.PathLike[str] | IO[bytes], read: Callable[[IO[bytes]], _T]) -> _T:
     """``read`` of the file at path ``data`` (a path that cannot be read is a
-    :class:`TacoFileUnreadable` naming it) or of the binary file object ``data``."""
+    :class:`TacoFileUnreadable` naming it, a missing one a :class:`TacoFileNotFound`) or of the
+    binary file object ``data``."""
     if isinstance(data, str | os.PathLike):
-        path = checked_path(data, TacoFileUnreadable)
+        path = checked_path(data, _refused_path)
         try:
             with path.open("rb") as f:
                 return read(f)
