@@ -398,6 +398,19 @@ def _sample_seed(seed: int, epoch: int, index: int) -> int:
 _SAY_LOCK = ForkSafeLock()
 
 
+
+def _partition(records: list[CaptionRecord], keep: Callable[[CaptionRecord], bool],
+               ) -> tuple[list[CaptionRecord], list[str]]:
+    """The records ``keep`` takes, in order, and the files of those it does not."""
+    kept: list[CaptionRecord] = []
+    dropped: list[str] = []
+    for r in records:
+        if keep(r):
+            kept.append(r)
+        else:
+            dropped.append(r.file)
+    return kept, dropped
+
 class CaptionedImages(Dataset[Sample]):
     """Images under ``root`` with their captions, given as :class:`CaptionRecord` s.
 
@@ -469,22 +482,17 @@ class CaptionedImages(Dataset[Sample]):
         self.exclude = tuple(exclude)
         # the files dropped at construction, by reason (the warning and the error name a few)
         self.dropped: dict[str, list[str]] = {}
-        inside = [r for r in records if image_name_problem(r.file) is None]
-        self.dropped["outside"] = [r.file for r in records if image_name_problem(r.file) is not None]
-        self.outside = len(records) - len(inside)
-        included = [r for r in inside if not _excluded(r.file, self.exclude)]
-        self.dropped["excluded"] = [r.file for r in inside if _excluded(r.file, self.exclude)]
-        self.excluded = len(inside) - len(included)
-        captioned = [r for r in included if r.captions]
-        self.dropped["uncaptioned"] = [r.file for r in included if not r.captions]
-        self.uncaptioned = len(included) - len(captioned)
+        inside, self.dropped["outside"] = _partition(
+            records, lambda r: image_name_problem(r.file) is None)
+        included, self.dropped["excluded"] = _partition(
+            inside, lambda r: not _excluded(r.file, self.exclude))
+        captioned, self.dropped["uncaptioned"] = _partition(included, lambda r: bool(r.captions))
+        kept = captioned
         if check_files:
             present = _existing_files(self.root, (r.file for r in captioned))
-            kept = [r for r in captioned if r.file in present]
-            self.dropped["missing"] = [r.file for r in captioned if r.file not in present]
-        else:
-            kept = captioned
-        self.missing = len(captioned) - len(kept)
+            kept, self.dropped["missing"] = _partition(captioned, lambda r: r.file in present)
+        self.outside, self.excluded, self.uncaptioned, self.missing = (
+            len(self.dropped.get(k, ())) for k in ("outside", "excluded", "uncaptioned", "missing"))
         self.min_side = min_side
         self.too_small = self.unreadable = 0
         self.read_error = ""  # the first unreadable file's, when min_side had headers read
