@@ -6,8 +6,11 @@ gap on the CLIP step. This measures, per image:
 - **taco**: TACO with its text encoder, encode with a cold caption (cache cleared before each run)
   and with a cached one, with the caption encoded alongside g_a
   (:func:`taco.codec.analysis_with_text_overlap`) and, for reference, sequentially; decode.
-- **elic**: the same backbone without text, through taco's entropy-coding path
-  (:mod:`taco.models.fast_codec`) and through CompressAI's own latent-codec methods.
+- **taco-clip-b** (unless ``--no-clip-b``): TACO's backbone with CLIP's adapter and a
+  CLIP-B-sized text encoder (random weights), encode cold and cached.
+- **elic**: the same backbone without text (``--taco-model`` and ``--elic-model`` must have the
+  same N, M and groups), through taco's entropy-coding path (:mod:`taco.models.fast_codec`,
+  float64 codec) and, as "elic-float32-codec", with the model's own float32 latent codec.
 - **compressai-elic**: CompressAI's ``Elic2022Official`` with its own ``compress``/``decompress``,
   the outside anchor.
 

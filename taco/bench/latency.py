@@ -19,6 +19,7 @@ from torch import Tensor
 
 from ..codec import analysis_with_text_overlap, coding_codec
 from ..devices import device_description
+from ..errors import TacoValueError
 from ..models import create_model, fast_codec
 from ..models.elic import ELIC
 from ..pipeline import compress_batch, encode_with_text_overlap
@@ -41,7 +42,7 @@ class BenchConfig:
     images: list[str] = field(default_factory=lambda: list(SAMPLE_IMAGES))
     taco_model: str = "taco-minilm"
     elic_model: str = "elic"
-    clip_b: bool = True  # also time TACO with a CLIP-B-sized (random) text encoder
+    clip_b: bool = True  # also time TACO's backbone with a CLIP-B-sized (random) text encoder
     batch: int = 0  # >0: compress_batch throughput with this batch size
     device: str = "cpu"
     threads: int | None = None
@@ -164,14 +165,6 @@ def _run_elic(rec: Recorder, model: ELIC, x: Tensor, device: torch.device) -> No
                 device)
     rec("elic", "g_s", lambda: model.g_s(y_hat.to(device)).clamp_(0, 1), device)
     rec("elic", "decode", lambda: _decode(model, codec, out), device)
-    if getattr(model, "layout", None) == "compressai":
-        # the same codec through CompressAI's own latent-codec methods (taco.codec without
-        # fast_codec); the reference layout, and a backbone without one, has no other coding path
-        ref = rec("elic-compressai-path", "encode",
-                  lambda: codec.compress(_on(codec, analysis_with_text_overlap(model, x, []))), device)
-        rec("elic-compressai-path", "decode",
-            lambda: model.g_s(codec.decompress(ref["strings"], ref["shape"])["y_hat"].to(device))
-            .clamp_(0, 1), device)
     # the model's own float32 latent codec through the fast path (fast, not deterministic
     # across machines and thread counts; what taco.codec did before coding_codec, whose float64
     # copy is the codec timed above)
@@ -225,8 +218,6 @@ def headline_ratios(s: dict[str, Any]) -> dict[str, float | None]:
         "elic_codec/compressai_elic_codec": _ratio(codec_ms("elic"), codec_ms("compressai-elic")),
         "elic_entropy_path/compressai_elic_entropy_path":
             _ratio(entropy_ms("elic"), entropy_ms("compressai-elic")),
-        "elic_codec/elic_compressai_path_codec":
-            _ratio(codec_ms("elic"), codec_ms("elic-compressai-path")),
     }
     if "elic-float32-codec" in s:
         out["elic_float32_codec/compressai_elic_codec"] = _ratio(
@@ -241,25 +232,47 @@ def headline_ratios(s: dict[str, Any]) -> dict[str, float | None]:
     return out
 
 
+def check_same_backbone(taco_model: str, elic_model: str) -> None:
+    """:class:`~taco.errors.TacoValueError` unless the architectures ``taco_model`` and
+    ``elic_model`` have the same backbone (N, M, groups): every TACO/ELIC ratio compares the two."""
+    from ..models import MODEL_CONFIGS
+
+    def widths(name: str) -> tuple[int, int, list[int]]:
+        c = MODEL_CONFIGS[name]
+        return c.N, c.M, list(c.groups)
+
+    taco, elic = widths(taco_model), widths(elic_model)
+    if taco != elic:
+        def said(w: tuple[int, int, list[int]]) -> str:
+            return f"N={w[0]}, M={w[1]}, groups={w[2]}"
+
+        raise TacoValueError(
+            f"--taco-model {taco_model} ({said(taco)}) and --elic-model {elic_model} ({said(elic)}) "
+            f"have different backbones: the bench compares TACO with ELIC on the same one")
+
+
 def build_systems(cfg: BenchConfig, device: torch.device,
                   log: Callable[[str], None] = lambda s: None) -> Systems:
+    """The models ``cfg`` names; ``taco_clip`` (with ``clip_text``) only when ``cfg.clip_b`` and
+    TACO's own text encoder is not already the CLIP-B-sized one."""
     taco = create_model(cfg.taco_model).to(device)
     elic = create_model(cfg.elic_model).to(device)
     if not taco.uses_text or elic.uses_text:
         raise ValueError(f"--taco-model must be text-guided and --elic-model not "
                          f"(got {cfg.taco_model!r}, {cfg.elic_model!r})")
     text = bench_text_encoder(taco, log)
-    if text.name == "clip-b-random":  # taco-clip-b would time the very same thing twice
-        cfg = dataclasses.replace(cfg, clip_b=False)
     systems = Systems(taco, text.to(device), elic, compressai_elic(elic).to(device))
-    if cfg.clip_b:  # the paper's TACO (d=512 adapter) with a CLIP-B-sized text encoder
-        systems.taco_clip = create_model("taco").to(device)
+    # taco-clip-b would time the very same thing twice when TACO's encoder is the CLIP-B stand-in
+    if cfg.clip_b and text.name != "clip-b-random":
+        # TACO's backbone with CLIP's adapter (d=512) and a CLIP-B-sized text encoder
+        systems.taco_clip = create_model(cfg.taco_model, text_encoder={"name": "clip"}).to(device)
         systems.clip_text = clip_b_random().to(device)
     return systems
 
 
 def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Run the benchmark described by ``cfg``; the result is what ``--json`` writes."""
+    check_same_backbone(cfg.taco_model, cfg.elic_model)
     device = torch.device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -292,7 +305,8 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
         "device_type": device.type,
         "threads": torch.get_num_threads() if device.type == "cpu" else None,
         "mode": "quick" if cfg.quick else "full",
-        "config": dataclasses.asdict(cfg),
+        # clip_b as run: off when TACO's own text encoder is the CLIP-B-sized one
+        "config": dataclasses.asdict(dataclasses.replace(cfg, clip_b=sy.taco_clip is not None)),
         "images": [{"name": n, "height": int(x.shape[-2]), "width": int(x.shape[-1])}
                    for n, x, _ in inputs],
         "models": {
@@ -301,8 +315,9 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
             "elic": f"{cfg.elic_model} (random weights)",
             "compressai-elic": f"compressai.models.Elic2022Official(N={sy.elic.N}, M={sy.elic.M}, "
                                f"groups={sy.elic.groups}) (random weights)",
-            **({"taco-clip-b": "taco + CLIP ViT-B/32-sized text encoder with random weights "
-                               "(real CLIP BPE tokenizer)"}
+            **({"taco-clip-b": f"{cfg.taco_model} with CLIP's adapter (d=512) + CLIP "
+                               "ViT-B/32-sized text encoder with random weights (real CLIP BPE "
+                               "tokenizer)"}
                if sy.taco_clip is not None else {}),
         },
         "entropy_codec":
