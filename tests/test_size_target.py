@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import math
+from argparse import Namespace
+from fractions import Fraction
 
 import pytest
 
@@ -13,6 +15,7 @@ import taco
 import taco.codec
 from taco.bitstream import unpack
 from taco.cli import main
+from taco.cli.compress import byte_budget, target_bpp
 from taco.codec import SizeBudgetError, compress_image
 from taco.models import create_model, save_checkpoint
 from taco.pipeline import compress_batch
@@ -154,7 +157,8 @@ def test_cli_max_bytes_and_target_bpp_round_trip(vr_file, crop, sizes, tmp_path,
     crop.save(image)
     target_bpp = 8 * (sizes[5] + 10) / (200 * 130)  # floor(B * W * H / 8): sizes[5] + 10 bytes
     for option, value, budget in (("--max-bytes", str(sizes[3]), sizes[3]),
-                                  ("--target-bpp", repr(target_bpp), math.floor(target_bpp * 200 * 130 / 8))):
+                                  ("--target-bpp", repr(target_bpp),
+                                   math.floor(Fraction(repr(target_bpp)) * 200 * 130 / 8))):
         out = tmp_path / f"{option[2:]}.taco"
         assert main(["compress", str(image), "-m", str(vr_file), option, value, "-o", str(out)]) == 0
         printed = capsys.readouterr().out
@@ -165,6 +169,15 @@ def test_cli_max_bytes_and_target_bpp_round_trip(vr_file, crop, sizes, tmp_path,
         assert main(["info", str(out), "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["quality"] == quality
         assert main(["decompress", str(out), "-m", str(vr_file), "--quiet"]) == 0
+
+
+@pytest.mark.parametrize(("text", "width", "height", "budget"), [
+    ("0.7", 96, 80, 672), ("0.35", 96, 80, 336), ("2.3", 800, 600, 138_000),
+    ("2.3", 6000, 4000, 6_900_000), ("1e-3", 100, 80, 1), ("0.1", 1, 1, 1)])
+def test_target_bpp_budget_is_exact(text, width, height, budget):
+    """floor(B x W x H / 8) of B as written: a float's 0.7 x 7680 / 8 is 671.999... (671 bytes)."""
+    args = Namespace(target_bpp=target_bpp(text), max_bytes=None)
+    assert byte_budget(args, width, height) == budget
 
 
 def test_cli_refusals(vr_file, tmp_path, crop, sizes, capsys):

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +106,7 @@ def register(sub: Any) -> None:
                       "-size; the analysis runs once, the entropy coder tries ~log2(Q) qualities); "
                       "an image that does not fit even at quality 1 is an error naming its "
                       "smallest size")
-    rate.add_argument("--target-bpp", type=positive_float, metavar="B",
+    rate.add_argument("--target-bpp", type=target_bpp, metavar="B",
                       help="instead of -q: --max-bytes floor(B x width x height / 8), per image "
                            f"(0 < B <= {MAX_TARGET_BPP}; raw 8-bit RGB is 24)")
     c.add_argument("--max-pixels", type=non_negative_int, metavar="N", default=MAX_ENCODE_PIXELS,
@@ -128,15 +129,20 @@ ENCODE_MEMORY = "coding peaks at ~2.1 GiB of memory at 50 MP with the default mo
 MAX_TARGET_BPP = 1024
 
 
-def positive_float(text: str) -> float:
-    """``--target-bpp``'s value: a finite number, 0 < B <= :data:`MAX_TARGET_BPP`."""
+def target_bpp(text: str) -> Fraction:
+    """``--target-bpp``'s value: a finite number, 0 < B <= :data:`MAX_TARGET_BPP`, exactly as
+    written (``0.7`` is 7/10, so 0.7 bpp of a 96x80 image is 672 bytes, not the 671 a float's
+    0.69999... gives)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not math.isfinite(value) or value <= 0 or value > MAX_TARGET_BPP:
         raise argparse.ArgumentTypeError(f"must be a number > 0 and <= {MAX_TARGET_BPP}, got {text}")
-    return value
+    try:
+        return Fraction(text)
+    except ValueError:  # a form float reads and Fraction does not
+        return Fraction(value)
 
 
 def byte_budget(args: argparse.Namespace, width: int, height: int) -> int | None:
