@@ -41,3 +41,17 @@ def test_run_keeps_the_status_atexit_functions_and_buffered_output():
     assert refused.returncode == 2
     assert "taco info: error:" in refused.stderr
     assert "atexit ran, frozen True" in refused.stdout
+
+
+def test_ctrl_c_during_the_exit_ends_the_process_without_a_traceback():
+    """Ctrl-C just after a command finished (threads joining, atexit functions running) printed
+    ``Exception ignored in ... KeyboardInterrupt`` and exited 0: it ends as SIGINT does."""
+    code = (
+        "import atexit, os, signal, time\n"
+        "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(5)))\n"
+        "from taco.cli import run\n"
+        "run(['models'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == -2, (done.returncode, done.stderr)  # killed by SIGINT
+    assert "KeyboardInterrupt" not in done.stderr and "Traceback" not in done.stderr

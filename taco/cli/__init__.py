@@ -175,8 +175,11 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
     Python's last garbage collections at exit walk every object torch made: ~0.3 s of CPU after a
     command that imported it, a tenth of a one-photo ``taco compress``. :func:`gc.freeze` leaves
     those objects to the end of the process, which frees its memory as a whole; the rest of the
-    exit is Python's own (threads joined, ``atexit`` functions run, standard streams flushed)."""
+    exit is Python's own (threads joined, ``atexit`` functions run, standard streams flushed).
+    Ctrl-C during that exit ends the process as the signal does by default, without the
+    traceback Python would print from a joining thread or an ``atexit`` function."""
     status = main(argv)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the command is done: nothing left to stop
     gc.freeze()
     sys.exit(status)
 
