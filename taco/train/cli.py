@@ -170,19 +170,20 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
     return path
 
 
-def run_config_values(run: Path) -> dict[str, Any]:
-    """What a run was started with: its ``config.yaml``, else the config its training state
-    saved; nothing (the defaults) for a folder that holds neither."""
+def run_config_values(run: Path) -> tuple[dict[str, Any], Path | None]:
+    """What a run was started with, and the file that says it: its ``config.yaml``, else the
+    config its training state saved; nothing (the defaults) and None for a folder that holds
+    neither."""
     from ..shards import TRAIN_STATE_FILE as STATE_FILE  # no torch
     from .config import read_config_file
     from .run_log import CONFIG_FILE
     from .state import load_train_state_meta, state_exists
 
     if (run / CONFIG_FILE).is_file():
-        return read_config_file(run / CONFIG_FILE)
+        return read_config_file(run / CONFIG_FILE), run / CONFIG_FILE
     if state_exists(run / STATE_FILE):
-        return dict(load_train_state_meta(run / STATE_FILE).get("config") or {})
-    return {}
+        return dict(load_train_state_meta(run / STATE_FILE).get("config") or {}), run / STATE_FILE
+    return {}, None
 
 
 def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> TrainConfig:
@@ -194,10 +195,12 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     With ``init_from``, the model and λ nothing gives are the checkpoint's
     (:func:`~taco.train.model_setup.settings_from_init`); without a preset, a text-free model
     is trained with preset elic (:func:`~taco.train.config.preset_from_model`); ``notes`` gets
-    what was taken or inferred so."""
-    from .config import ConfigError, apply_overrides, config_from_dict, read_config_file
+    what was taken or inferred so. An error about a key that the config file (or the resumed
+    run's) gave starts with that file's path (:func:`~taco.train.config.file_named`)."""
+    from .config import ConfigError, apply_overrides, config_from_dict, file_named, read_config_file
 
     base = read_config_file(args.config) if args.config else {}
+    source, file_values = (Path(args.config) if args.config else None), dict(base)
     given = _given_keys(args)
     run = resumed_run(args)
     if run is not None and not run.exists():
@@ -212,7 +215,8 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
 
             out = apply_overrides({}, [*args.overrides, *_flag_overrides(args)]).get("out_dir")
             run = Path(str(out if out is not None else TrainConfig.out_dir))
-        saved = run_config_values(run)
+        saved, source = run_config_values(run)
+        file_values = saved
         if not saved and not args.overrides:  # every key would be a default
             from ..shards import TRAIN_STATE_FILE as STATE_FILE  # no torch
             from .run_log import CONFIG_FILE
@@ -242,7 +246,13 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
         if notes is not None:
             notes.extend(taken)
-    return config_from_dict(values, notes)
+    try:
+        return config_from_dict(values, notes)
+    except ConfigError as e:
+        if source is None:
+            raise
+        cli = [*args.overrides, *flags, *(["out_dir"] if run is not None else [])]
+        raise file_named(e, source, file_values, cli) from None
 
 
 def run(args: argparse.Namespace) -> int:

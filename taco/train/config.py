@@ -16,6 +16,7 @@ import datetime
 import math
 import os
 import re
+import sys
 import types
 import typing
 from collections.abc import Iterable, Iterator
@@ -44,8 +45,19 @@ TEXT_MODEL_KEYS = ("text_injection", "injector_at", "heads", "residual", "use_ma
 
 
 class ConfigError(TacoError, ValueError):
-    """A training configuration is malformed: unknown key, wrong type or impossible value."""
+    """A training configuration is malformed: unknown key, wrong type or impossible value.
 
+    ``key``: the dotted config key the error is about, when it is about one (``data.kind``);
+    :func:`file_named` uses it to name the config file that gave the key."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+#: The largest ``seed``: ``seed + rank`` seeds numpy (below 2**32) and torch on every rank,
+#: as :func:`taco.train.trainer.stream_seed`'s seeds (below 2**31) do.
+MAX_SEED = 2**31 - 1
 
 #: The most characters of a value that a :class:`ConfigError` shows (a 900 kB ``model`` was
 #: echoed whole, in one line).
@@ -186,25 +198,28 @@ class TrainConfig:
         """Check values (types were checked when parsing). Returns self."""
         if self.preset not in PRESETS:
             raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {shown(self.preset)}"
-                              f"{did_you_mean(str(self.preset), PRESETS)}")
+                              f"{did_you_mean(str(self.preset), PRESETS)}", key="preset")
         if self.data.kind not in ("folder", "coco"):
-            raise ConfigError(f"data.kind must be 'folder' or 'coco', got {shown(self.data.kind)}")
+            raise ConfigError(f"data.kind must be 'folder' or 'coco', got {shown(self.data.kind)}",
+                              key="data.kind")
         if self.data.kind == "coco" and not self.data.captions:
             raise ConfigError("data.kind=coco needs data.captions (captions_train2014.json)")
         if self.data.small_images not in SMALL_IMAGES:
-            raise ConfigError(f"data.small_images must be 'drop' or 'upscale', got {shown(self.data.small_images)}")
+            raise ConfigError(f"data.small_images must be 'drop' or 'upscale', got {shown(self.data.small_images)}",
+                              key="data.small_images")
         if self.lpips_input not in LPIPS_INPUTS:
-            raise ConfigError(f"lpips_input must be 'standard' or 'official', got {shown(self.lpips_input)}")
+            raise ConfigError(f"lpips_input must be 'standard' or 'official', got {shown(self.lpips_input)}",
+                              key="lpips_input")
         if self.qualities is not None:
             if "qualities" in self.model_overrides:
                 raise ConfigError("give qualities or model_overrides.qualities, not both")
             try:
                 check_qualities(self.qualities)
             except ValueError as e:
-                raise ConfigError(f"qualities: {e}") from None
+                raise ConfigError(f"qualities: {e}", key="qualities") from None
         if self.model_id is not None and (problem := model_id_problem(self.model_id)):
             # checked as the first checkpoint checks it, not ckpt_interval steps later there
-            raise ConfigError(f"model_id {shown(self.model_id, 100)}: {problem}")
+            raise ConfigError(f"model_id {shown(self.model_id, 100)}: {problem}", key="model_id")
         if self.text_encoder is not None and self.preset == "elic":
             raise ConfigError("preset elic trains ELIC, which takes no text encoder")
         self._check_model_fits_preset()
@@ -216,26 +231,37 @@ class TrainConfig:
         )  # fmt: skip
         for key, value in positive.items():
             if not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"{key} must be positive, got {value}")
+                raise ConfigError(f"{key} must be positive, got {value}", key=key)
         for key, value in dict(
             k_p=self.k_p, k_j=self.k_j, beta=self.beta, clip_grad=self.clip_grad,
             workers=self.workers, **{"val.images": self.val.images,
                                      "val.compress_images": self.val.compress_images},
         ).items():  # fmt: skip
             if not (math.isfinite(value) and value >= 0):
-                raise ConfigError(f"{key} must be >= 0, got {value}")
+                raise ConfigError(f"{key} must be >= 0, got {value}", key=key)
         if self.warmup_steps < 0:
-            raise ConfigError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
+            raise ConfigError(f"warmup_steps must be >= 0, got {self.warmup_steps}", key="warmup_steps")
         if self.time_limit is not None:
             parse_duration(self.time_limit, "time_limit")
         if self.max_steps is not None and self.max_steps < 1:  # 0 wrote an untrained checkpoint
-            raise ConfigError(f"max_steps must be >= 1 (or unset: epochs decide), got {self.max_steps}")
+            raise ConfigError(f"max_steps must be >= 1 (or unset: epochs decide), got {self.max_steps}",
+                              key="max_steps")
         if self.crop % 64:
-            raise ConfigError(f"crop must be a multiple of 64 (the codec's padding), got {self.crop}")
+            raise ConfigError(f"crop must be a multiple of 64 (the codec's padding), got {self.crop}",
+                              key="crop")
         if self.val.crop % 64:
-            raise ConfigError(f"val.crop must be a multiple of 64, got {self.val.crop}")
+            raise ConfigError(f"val.crop must be a multiple of 64, got {self.val.crop}", key="val.crop")
         if sorted(self.lr_milestones) != self.lr_milestones:
-            raise ConfigError(f"lr_milestones must be increasing, got {shown(self.lr_milestones)}")
+            raise ConfigError(f"lr_milestones must be increasing, got {shown(self.lr_milestones)}",
+                              key="lr_milestones")
+        if self.lr_milestones and self.lr_milestones[0] < 1:  # epoch >= 0: the lr cut from step 1
+            raise ConfigError(f"lr_milestones must each be >= 1 (the passes over the training set "
+                              f"after which the lr drops; 0 drops it from the first step), got "
+                              f"{shown(self.lr_milestones)}",
+                              key="lr_milestones")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be from 0 to {MAX_SEED} (2**31 - 1), got {shown(self.seed)}",
+                              key="seed")
         return self
 
     def _check_model_fits_preset(self) -> None:
@@ -251,7 +277,7 @@ class TrainConfig:
 
         name = self.resolved_model()
         if name not in MODEL_CONFIGS:
-            raise ConfigError(unknown_model_text(name))
+            raise ConfigError(unknown_model_text(name), key="model")
         known = MODEL_CONFIGS[name]
         arch = self.model_overrides.get("architecture", known.architecture)
         textless = arch in TEXTLESS_ARCHITECTURES
@@ -349,11 +375,11 @@ def parse_duration(text: str | float, key: str = "duration") -> float:
         parts = _DURATION.findall(value)
         if not parts or _DURATION.sub("", value).strip():
             raise ConfigError(
-                f"{key} must be a duration like 8m, 90s, 1h30m or seconds, got {shown(text)}"
+                f"{key} must be a duration like 8m, 90s, 1h30m or seconds, got {shown(text)}", key=key
             ) from None
         seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if not (math.isfinite(seconds) and seconds > 0):
-        raise ConfigError(f"{key} must be a positive duration, got {shown(text)}")
+        raise ConfigError(f"{key} must be a positive duration, got {shown(text)}", key=key)
     return seconds
 
 
@@ -401,7 +427,8 @@ def _coerce(value: Any, annotation: Any) -> Any:
 def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
     """Instantiate dataclass ``cls`` from a mapping, refusing unknown keys and wrong types."""
     if not isinstance(values, dict):
-        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping, got {shown(values)}")
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping, got {shown(values)}",
+                          key=prefix.rstrip(".") or None)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
@@ -409,18 +436,23 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
         if key not in fields:
             hint = did_you_mean(str(key), fields, prefix=prefix)
             raise ConfigError(
-                f"unknown config key {shown(prefix + str(key))}{hint}; known: {', '.join(sorted(fields))}"
-            )
+                f"unknown config key {shown(prefix + str(key))}{hint}; known: {', '.join(sorted(fields))}",
+                key=f"{prefix}{key}")
         annotation = hints[key]
         if dataclasses.is_dataclass(annotation):
-            kwargs[key] = _build(annotation, value or {}, f"{prefix}{key}.")  # type: ignore[arg-type]
+            section = {} if value is None else value  # data: 0, false, "", []: not a mapping
+            kwargs[key] = _build(annotation, section, f"{prefix}{key}.")  # type: ignore[arg-type]
             continue
         value = _coerce(value, annotation)
         if not _type_ok(value, annotation):
             # list[int], not list (a generic alias has the __name__ of its origin)
             name = (annotation.__name__ if isinstance(annotation, type) and not typing.get_args(annotation)
                     else str(annotation).replace("typing.", ""))
-            raise ConfigError(f"{prefix}{key} must be {name}, got {shown(value)}")
+            raise ConfigError(f"{prefix}{key} must be {name}, got {shown(value)}", key=f"{prefix}{key}")
+        if any(is_int(v) and abs(v) > sys.float_info.max for v in (value if isinstance(value, list) else [value])):
+            # 10**400: OverflowError in float() below, or in validate()'s math.isfinite
+            raise ConfigError(f"{prefix}{key} is too large a number, got {shown(value, 40)}",
+                              key=f"{prefix}{key}")
         kwargs[key] = float(value) if annotation is float else value
     return cls(**kwargs)
 
@@ -701,9 +733,36 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
     """Defaults <- config file (YAML/TOML, optional) <- ``key=value`` overrides, validated
-    (without a preset, a text-free model is trained with preset elic: :func:`preset_from_model`)."""
+    (without a preset, a text-free model is trained with preset elic: :func:`preset_from_model`).
+    An error about a key the file gave starts with the file's path (:func:`file_named`)."""
     values = read_config_file(path) if path is not None else {}
-    return config_from_dict(apply_overrides(values, overrides or []))
+    try:
+        return config_from_dict(apply_overrides(values, overrides or []))
+    except ConfigError as e:
+        if path is None:
+            raise
+        raise file_named(e, path, values, overrides or []) from None
+
+
+def file_named(error: ConfigError, path: str | Path, file_values: dict[str, Any],
+               overrides: Iterable[str]) -> ConfigError:
+    """``error`` as ``PATH: MESSAGE`` when the key it is about (``error.key``) has its value from
+    the config file ``path`` (which gave ``file_values``), not from an override: a ``key=value``
+    string of ``overrides`` or a bare key that names it or a section above it (``data`` for
+    ``data.kind``). ``error`` itself otherwise (no key, or the key came from elsewhere)."""
+    if error.key is None:
+        return error
+    given = {item.partition("=")[0].strip() for item in overrides}
+    parts = error.key.split(".")
+    if any(".".join(parts[:n]) in given for n in range(1, len(parts) + 1)):
+        return error
+    node: Any = file_values
+    for part in parts:
+        node = {str(k): v for k, v in node.items()} if isinstance(node, dict) else {}
+        if part not in node:
+            return error
+        node = node[part]
+    return ConfigError(f"{path}: {error}", key=error.key)
 
 
 def dump_config(config: TrainConfig, *, absolute: bool = False) -> str:
