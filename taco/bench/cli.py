@@ -20,6 +20,7 @@ from ..cli.common import (
     non_negative_int,
     path_arg,
     positive_int,
+    thread_count,
 )
 from ..messages import did_you_mean, shown_path
 
@@ -76,7 +77,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="instead: peak memory to encode / decode one HxW photo (multiples of 64, "
                    "e.g. 2176x3840 for 4K) with --taco-model and --elic-model (any architecture each), each in a fresh process")
     add_device_option(p)
-    p.add_argument("--threads", type=positive_int, metavar="N", help="torch CPU threads (default: torch's own)")
+    p.add_argument("--threads", type=thread_count, metavar="N", help="torch CPU threads (default: torch's own)")
     instead.add_argument("--profile", action="store_true",
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
                    "category) on the first image with the ELIC model")

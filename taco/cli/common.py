@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import Interrupted, TacoError
-from ..messages import count, note, shown_path, some
+from ..messages import count, note, one_line, shown_path, some
 from ..resolve import DEFAULT_MODEL, ResolvedModel
 
 #: Each command's line in ``taco --help``, in its order: the ``help`` its module (in
@@ -108,6 +108,19 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """An argparse ``type`` for counts that may be 0 (``--warmup``, ``--bootstrap``)."""
     return _int_at_least(text, 0)
+
+
+#: The most threads ``--threads`` takes: far more than any machine's cores, and torch's
+#: ``set_num_threads`` raised OverflowError on 10**20.
+MAX_THREADS = 4096
+
+
+def thread_count(text: str) -> int:
+    """An argparse ``type`` for ``--threads``: 1 to :data:`MAX_THREADS`."""
+    value = positive_int(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_THREADS}, got {one_line(str(value), 40)}")
+    return value
 
 
 def path_arg(text: str) -> str:

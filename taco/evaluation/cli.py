@@ -23,6 +23,7 @@ from ..cli.common import (
     os_reason,
     path_arg,
     positive_int,
+    thread_count,
 )
 from ..messages import count, docs_ref, note, shown_path
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
@@ -455,7 +456,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="BD-rate anchor label (default: the first --classic codec, else the first "
                    "classic codec with results in the output folder, else no table; not with "
                    "--no-plot)")
-    e.add_argument("--threads", type=positive_int, metavar="N",
+    e.add_argument("--threads", type=thread_count, metavar="N",
                    help="CPU threads for torch (1 is fastest on a busy machine; default: torch's "
                    "own choice)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")
