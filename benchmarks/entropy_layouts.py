@@ -22,18 +22,29 @@ import warnings
 import torch
 from PIL import Image
 
+from taco.cli.common import positive_int
 from taco.samples import SAMPLES_DIR
 
 SAMPLE = SAMPLES_DIR / "skimage-astronaut.png"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="elic", help="an ELIC architecture name (default: elic)")
-    p.add_argument("--size", type=int, default=256, help="centre crop side (default 256)")
-    p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--threads", type=int, default=None)
-    args = p.parse_args()
+    p.add_argument("--model", default="elic",
+                   help="a single-rate ELIC architecture name (default: elic)")
+    p.add_argument("--size", type=positive_int, default=256, help="centre crop side (default 256)")
+    p.add_argument("--runs", type=positive_int, default=5)
+    p.add_argument("--threads", type=positive_int, default=None)
+    args = p.parse_args(argv)
+    from taco.models import MODEL_CONFIGS
+
+    fits = sorted(n for n, c in MODEL_CONFIGS.items() if c.text_encoder is None and c.qualities is None)
+    if args.model not in fits:  # CompressAI's layout has no variable rate, and no text
+        config = MODEL_CONFIGS.get(args.model)
+        why = ("is not an architecture name" if config is None else "is text-guided (the entropy model "
+               "is the same for TACO)" if config.text_encoder is not None else "is variable-rate "
+               "(CompressAI's layout has one rate)")
+        p.error(f"--model {args.model} {why}; give a single-rate ELIC: {', '.join(fits)}")
     if args.threads:
         torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore")
@@ -46,8 +57,6 @@ def main() -> int:
     image = image.crop((left, top, left + s, top + s))
     models = {layout: taco.create_model(args.model, layout=layout) for layout in ("reference", "compressai")}
     for m in models.values():
-        if m.uses_text:
-            raise SystemExit("give an ELIC architecture: the entropy model is the same for TACO")
         coding_codec(m)  # built once per model, outside the timings
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for run in range(args.runs + 1):  # the first is a warm-up

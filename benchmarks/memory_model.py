@@ -22,7 +22,9 @@ decoding, PNG encoding and the write), its peak RSS from ``os.wait4`` and its CP
 sample) upscaled with Pillow to the size and coded once by ``taco compress -m MODEL`` (cached in
 ``--workdir``; 24 MP took 1.5 min on 2 cores). The peak moves by up to ~300 MiB between runs of
 one file (glibc's heap, docs/reliability.md), so ``--repeat`` decodes each file more than once
-and ``taco.memory`` is fitted to the highest run:
+and ``taco.memory`` is fitted to the highest run. Every measured process runs with torch's own
+thread count (``OMP_NUM_THREADS`` when set, else the cores) unless ``--threads N``; each row
+records its ``threads``:
 
     python benchmarks/memory_model.py --parts cli --model taco-minilm-small-q4 \
         --sizes 4000x3000 6000x4000 --repeat 2 --photo ~/photos/val/pyiqa-frame-4wrwr48c.png
@@ -40,6 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from taco.cli.common import positive_int
 from taco.samples import SAMPLES_DIR
 
 SAMPLE = SAMPLES_DIR / "skimage-astronaut.png"
@@ -121,7 +124,6 @@ def child(part: str, name: str, size: str, path: str) -> dict[str, Any]:
 
     import torch
 
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     import taco
 
     model = _model(name)
@@ -152,18 +154,31 @@ def child(part: str, name: str, size: str, path: str) -> dict[str, Any]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     width, height = parse_size(size)
     return {"part": part, "model": name, "size": f"{width}x{height}", "pixels": width * height,
-            "seconds": round(seconds, 2),
+            "threads": torch.get_num_threads(), "seconds": round(seconds, 2),
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime - cpu0, 2),
             "peak_rss_mib": round(usage.ru_maxrss / 1024),
             "stage_peak_rss_mib": peaks,
             "file_bytes": os.path.getsize(path) if part == "decode" else None}
 
 
-def run_measured(cmd: list[str]) -> tuple[Any, float]:
+def child_env(threads: int | None) -> dict[str, str]:
+    """The environment of every measured process: ours, with ``OMP_NUM_THREADS`` set to
+    ``threads`` when given (else torch's default: the cores, or the ``OMP_NUM_THREADS`` we have)."""
+    return {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
+
+
+def torch_threads(env: dict[str, str]) -> int:
+    """The torch CPU threads of a fresh process in ``env`` (what ``taco decompress`` runs with)."""
+    out = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+                         env=env, capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1])
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[Any, float]:
     """Run ``cmd`` (an error if it fails): its resource usage (``ru_maxrss``: its own peak RSS in
     KiB, whatever ran before in this process) and its wall seconds."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     assert proc.stderr is not None
     err = proc.stderr.read()  # a child blocked on a full pipe would never end
     _, status, usage = os.wait4(proc.pid, 0)
@@ -187,8 +202,8 @@ def cli_file(model: str, size: str, photo: Path, workdir: Path) -> Path:
     return path
 
 
-def cli_decode(path: Path, size: str, repeat: int) -> dict[str, Any]:
-    """Peak RSS and CPU time of ``taco decompress`` (the CLI, its own process, its default threads)
+def cli_decode(path: Path, size: str, repeat: int, env: dict[str, str]) -> dict[str, Any]:
+    """Peak RSS and CPU time of ``taco decompress`` (the CLI, its own process in ``env``)
     decoding ``path`` ``repeat`` times, and ``taco.memory``'s estimate."""
     from taco.memory import decode_memory_estimate
 
@@ -196,19 +211,20 @@ def cli_decode(path: Path, size: str, repeat: int) -> dict[str, Any]:
     peaks, cpu, wall = [], [], []
     for _ in range(repeat):
         usage, seconds = run_measured([sys.executable, "-m", "taco", "decompress", str(path), "-o",
-                                       str(out), "--force", "--quiet", "--max-pixels", "0"])
+                                       str(out), "--force", "--quiet", "--max-pixels", "0"], env)
         peaks.append(round(usage.ru_maxrss / 1024))
         cpu.append(round(usage.ru_utime + usage.ru_stime, 1))
         wall.append(round(seconds, 1))
     out.unlink()
     width, height = parse_size(size)
     return {"part": "cli", "size": f"{width}x{height}", "pixels": width * height,
-            "file_bytes": path.stat().st_size, "peak_rss_mib": peaks, "cpu_seconds": cpu,
+            "threads": torch_threads(env), "file_bytes": path.stat().st_size, "peak_rss_mib": peaks, "cpu_seconds": cpu,
             "wall_seconds": wall, "estimate_mib": round(decode_memory_estimate(width * height) / 2**20)}
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
+    env = child_env(args.threads)
     tmp = Path(args.workdir)
     tmp.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
@@ -218,12 +234,12 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         for part in args.parts:
             if part == "cli":
                 row = {"model": args.model, **cli_decode(cli_file(args.model, size, args.photo, tmp),
-                                                         size, args.repeat)}
+                                                         size, args.repeat, env)}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 continue
             out = subprocess.run([sys.executable, __file__, "child", part, args.model, size, str(path)],
-                                 capture_output=True, text=True)
+                                 capture_output=True, text=True, env=env)
             if out.returncode:
                 row = {"part": part, "model": args.model, "size": size, "error": out.stderr.strip()[-500:]}
             else:
@@ -247,7 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parts", nargs="+", default=["decode", "encode"], choices=["decode", "encode", "cli"])
     p.add_argument("--photo", type=Path, default=SAMPLE,
                    help="the photo the cli part upscales and codes")
-    p.add_argument("--repeat", type=int, default=1, help="decodes of each file by the cli part")
+    p.add_argument("--repeat", type=positive_int, default=1, help="decodes of each file by the cli part")
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="torch CPU threads of every measured process (OMP_NUM_THREADS; default: "
+                   "torch's own); each row says its count")
     p.add_argument("--workdir", default="/tmp/taco-memory-model")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from taco.cli.common import positive_int
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = "taco/assets/samples/skimage-chelsea.png"
 
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--root", type=Path, action="append",
                    help="checkout to measure (default: this one); repeat to compare checkouts")
-    p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--runs", type=positive_int, default=7)
     p.add_argument("--only", nargs="+", metavar="NAME", help="measure only these commands")
     p.add_argument("--json", type=Path, help="write the raw times here")
     args = p.parse_args(argv)

@@ -48,6 +48,7 @@ import torch
 
 warnings.filterwarnings("ignore")
 
+from taco.cli.common import non_negative_int, positive_int  # noqa: E402
 from taco.data import CaptionedFolder, collate, train_transform  # noqa: E402
 from taco.losses import TacoLoss  # noqa: E402
 from taco.models import create_model  # noqa: E402
@@ -234,10 +235,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="registry models (default: the built-in size and paper size)")
     p.add_argument("--variants", nargs="+", choices=["plain", *VARIANTS], default=None)
     p.add_argument("--data", default=str(SAMPLES), help="captioned photo folder (default: samples)")
-    p.add_argument("--crop", type=int, default=256)
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--steps", type=int, default=None, help="steps per interval (20 GPU, 3 CPU)")
-    p.add_argument("--workers", type=int, default=None, help="DataLoader workers (GPU 8, CPU 0)")
+    p.add_argument("--crop", type=positive_int, default=256)
+    p.add_argument("--batch", type=positive_int, default=4)
+    p.add_argument("--steps", type=positive_int, default=None, help="steps per interval (20 GPU, 3 CPU)")
+    p.add_argument("--workers", type=non_negative_int, default=None, help="DataLoader workers (GPU 8, CPU 0)")
     p.add_argument("--lmbda", type=float, default=0.0016)
     p.add_argument("--device", default="auto")
     p.add_argument("--text-embeddings", help="caption tokens from this file (no text encoder)")
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
     device = _device(args.device)
     gpu = device.type == "cuda"
-    args.steps = args.steps or (20 if gpu else 3)
+    args.steps = args.steps if args.steps is not None else (20 if gpu else 3)
     args.workers = args.workers if args.workers is not None else (8 if gpu else 0)
     variants = args.variants or (["plain", *VARIANTS] if gpu else ["plain", "fast-fp32", "fast"])
     torch.backends.cudnn.benchmark = True

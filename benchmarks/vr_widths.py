@@ -26,6 +26,8 @@ from typing import Any
 
 import torch
 
+from taco.cli.common import positive_int
+
 #: name -> (registry model, overrides). Qualities are added to every one.
 CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "taco N48 M96 ctx 48/32 (old built-ins)": ("taco-minilm-small", {}),
@@ -90,14 +92,14 @@ def measure(name: str, overrides: dict[str, Any], crop: int, batch: int, steps: 
     }  # fmt: skip
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--crop", type=int, default=128)
-    p.add_argument("--batch", type=int, default=2)
-    p.add_argument("--steps", type=int, default=3, help="measured steps after one warm-up step")
+    p.add_argument("--crop", type=positive_int, default=128)
+    p.add_argument("--batch", type=positive_int, default=2)
+    p.add_argument("--steps", type=positive_int, default=3, help="measured steps after one warm-up step")
     p.add_argument("--only", action="append", help="candidates whose label contains this")
     p.add_argument("--json", help="write the results here")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     warnings.simplefilter("ignore")
     torch.manual_seed(0)
     rows = {}
