@@ -60,7 +60,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def check_demo_files(out_dir: Path, files: list[Path], replace: bool) -> list[Path]:
     """``files``, the demo's, once they can be written into ``out_dir`` (before the model loads
-    and the work; the folder is made if missing), else a one-line :class:`CLIError`: the folder
+    and the work; a missing folder is made by the first file written: a demo that fails before
+    its writes leaves none), else a one-line :class:`CLIError`: the folder
     cannot be written, a folder is in the way of a file, or (unless ``replace``) some of them
     exist: all of them (an earlier demo's, or a user's files of the same names), or some only
     (a run that stopped part way, or a user's file; said so)."""

@@ -148,7 +148,9 @@ def plan_outputs(
 
     Without ``out`` each output goes beside its source (``NAME + beside_suffix``). ``out`` is a
     folder when ``to_folder`` (a folder or several files in), when it is an existing folder or
-    when it ends with a slash; the folder is created (with its parents). In it, outputs are
+    when it ends with a slash; a new one is checked to be makeable and is made (with its parents)
+    by its first output's write, so a refusal or a run stopped before any write leaves no empty
+    folder (:func:`check_folder`). In it, outputs are
     ``NAME + suffix``, but ``NAME + beside_suffix`` when a source is in that folder itself (``taco
     decompress photos -o photos``: photo.decoded.png, not the original photo.png; every output
     of such a batch, so that other/photo.taco's is not photo.png either). Otherwise ``out`` is the
@@ -335,7 +337,11 @@ def _exists(path: Path) -> bool:
 
 
 def check_folder(folder: Path, *, create: bool) -> None:
-    """Raise a one-line :class:`CLIError` unless files can be written into ``folder``."""
+    """Raise a one-line :class:`CLIError` unless files can be written into ``folder``: an
+    existing folder, or with ``create`` one that can be made (the nearest existing folder above
+    it takes new files). It is not made here: the first file written into it makes it
+    (:func:`taco.atomic.write_bytes_atomic`), so a command that stops before writing anything (a
+    refusal, Ctrl-C) leaves no empty folder behind."""
     if folder.is_dir():
         problem = _write_problem(folder)
         if problem:
@@ -346,10 +352,16 @@ def check_folder(folder: Path, *, create: bool) -> None:
     if not create:
         raise CLIError(f"folder {shown_path(folder)} does not exist (create it first, or give a folder "
                        "ending with / to -o)")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CLIError(f"cannot create the output folder {shown_path(folder)}: {os_reason(exc)}") from None
+    above = folder.absolute()
+    while not os.path.lexists(above) and above != above.parent:
+        above = above.parent
+    if above == folder.absolute() or not above.is_dir():  # a dangling link, a file on the way
+        why = ("it is a link to nothing" if above == folder.absolute()
+               else f"{shown_path(above)} is not a folder")
+        raise CLIError(f"cannot create the output folder {shown_path(folder)}: {why}")
+    problem = _write_problem(above)
+    if problem:
+        raise CLIError(f"cannot create the output folder {shown_path(folder)}: {problem}")
 
 
 def _write_problem(folder: Path) -> str | None:

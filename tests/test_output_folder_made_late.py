@@ -1,0 +1,68 @@
+"""A new output folder is made by the first file written into it, not when the outputs are
+planned: `taco compress a.png -o nd/ -m nomodel`, `taco decompress notataco.json -o nd/`,
+`taco demo --image nothere.png` and a batch interrupted before its first write each left an
+empty folder behind (review A). Whether it can be made is still checked before the work."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+
+import pytest
+
+import taco.codec
+from taco.cli import main
+
+CODE = ["--caption", "", "-m", "elic-tiny"]
+
+
+def test_refusals_before_any_write_leave_no_folder(photos, tmp_path, capsys):
+    out = tmp_path / "nd" / "sub"
+    assert main(["compress", str(photos / "a.png"), "-o", f"{out}/", "-m", "nomodel"]) == 2
+    (tmp_path / "notataco.json").write_text("{}")
+    assert main(["decompress", str(tmp_path / "notataco.json"), "-o", f"{out}/"]) == 2
+    assert main(["demo", "--image", str(tmp_path / "nothere.png"), "-m", "elic-tiny", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith("taco demo: error: cannot read image")
+    assert not (tmp_path / "nd").exists()
+
+
+def test_a_batch_interrupted_before_its_first_write_leaves_no_folder(photos, tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(taco.codec, "compress_image", interrupted)
+    out = tmp_path / "o2"
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 130
+    assert "interrupted after 0 of 3 images" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_folder_is_made_with_the_first_output(photos, tmp_path):
+    out = tmp_path / "new" / "sub"
+    assert main(["compress", str(photos), *CODE, "-o", str(out), "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.taco", "b.taco", "c.taco"]
+
+
+def test_a_folder_that_cannot_be_made_is_still_refused_before_the_work(photos, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(taco.codec, "compress_image", lambda *a, **k: pytest.fail("the work started"))
+    (tmp_path / "file").write_bytes(b"x")
+    out = tmp_path / "file" / "sub"
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"taco compress: error: cannot create the output folder {out}: {tmp_path / 'file'} is not a folder")
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    assert main(["compress", str(photos), *CODE, "-o", str(tmp_path / "link")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"taco compress: error: cannot create the output folder {tmp_path / 'link'}: it is a link to nothing")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)  # as on a read-only mount,
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)  # where root cannot write either
+    out = tmp_path / "ro" / "sub"
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"taco compress: error: cannot create the output folder {out}: read-only file system")
+    assert not (tmp_path / "ro").exists()
