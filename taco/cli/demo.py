@@ -9,7 +9,7 @@ from typing import Any
 
 from ..messages import note, shown_path
 from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg
-from .files import check_folder
+from .files import check_folder, refuse_stdout
 from .inputs import CaptionSource, refuse_taco_input
 
 
@@ -33,6 +33,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        refuse_stdout(args.output, "demo", "a folder of files", "taco-demo")
     caption = args.caption
     if args.image:  # a .taco named by mistake: say what it is, as compress does
         refuse_taco_input(Path(args.image))

@@ -33,6 +33,16 @@ STDIN = Path("<stdin>")
 STDOUT = Path("<stdout>")
 
 
+def refuse_stdout(output: str, command: str, writes: str, example: str) -> None:
+    """A one-line :class:`CLIError` for ``-o -`` of a command that writes ``writes`` (files or a
+    folder), as ``taco import-captions`` refuses it: ``-`` is standard output to ``taco
+    compress`` and ``decompress``, so it names no file or folder ``-`` anywhere (``./-`` does).
+    ``example``: an ``-o`` to give instead."""
+    if output == "-":
+        raise CLIError(f"-: {command} writes {writes}, not standard output: name it (e.g. -o {example}; "
+                       "-o ./- for the name -)")
+
+
 def is_regular_file(path: Path) -> bool:
     """Whether ``path`` is a regular file, which can be read twice (a named pipe, ``<(cat x)``,
     cannot); True when it cannot be told (its reader then says why)."""

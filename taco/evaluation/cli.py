@@ -58,7 +58,10 @@ def _qualities(items: list[str] | None) -> dict[str, list[int]]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..cli.files import refuse_stdout
     from .plot import reference_kinds  # no torch
+
+    refuse_stdout(args.output, "evaluate", "a folder of results", "runs/eval")
 
     reference_kinds(args.reference)  # a name without reference points: one line, before any work
     if args.anchor is not None and args.no_plot:  # the anchor is only the BD table's
@@ -216,8 +219,10 @@ def print_summary(written: list[Path]) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    from ..cli.files import refuse_stdout
     from .plot import OutputExists, plot_results
 
+    refuse_stdout(args.output, "plot", "files (-o NAME: NAME.png, NAME.svg, ...)", "rd")
     # its mistakes are TacoErrors (a bad --anchor, --metrics or result file) and OSErrors (a path
     # not found): one line each (taco.cli); any other error is a bug and keeps its traceback
     try:

@@ -1,0 +1,23 @@
+"""``-o -`` is standard output to taco compress and decompress; taco plot wrote ./-.png,
+./-.svg, ..., and taco evaluate and taco demo made a folder ./-/ (review A). They refuse it in
+one line, exit 2, before any work, as taco import-captions does; ``./-`` still names it."""
+
+from __future__ import annotations
+
+import pytest
+
+from taco.cli import main
+
+
+@pytest.mark.parametrize(("argv", "words", "example"), [
+    (["plot", "r.json"], "plot writes files (-o NAME: NAME.png, NAME.svg, ...)", "rd"),
+    (["evaluate", "kodak", "-m", "elic-tiny"], "evaluate writes a folder of results", "runs/eval"),
+    (["demo", "-m", "elic-tiny"], "demo writes a folder of files", "taco-demo"),
+])
+def test_dash_output_is_refused(argv, words, example, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, "-o", "-"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"taco {argv[0]}: error: -: {words}, not standard output: name it "
+                                f"(e.g. -o {example}; -o ./- for the name -)"]
+    assert list(tmp_path.iterdir()) == []
