@@ -110,21 +110,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="print the resolved configuration (YAML) and exit")
 
 
-def _flag_overrides(args: argparse.Namespace) -> list[str]:
-    """The ``key=value`` items the option flags stand for (applied after --set)."""
-    out: list[str] = []
+def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The config values the option flags stand for (dotted key: value), applied after --set as
+    they are, not read as YAML: ``-o 'my runs #1'`` is that folder, ``-o yes`` the folder yes."""
+    out: dict[str, Any] = {}
     if getattr(args, "freeze_base", False):
-        out.append("preset=taco-frozen-base")
+        out["preset"] = "taco-frozen-base"
     if getattr(args, "text_injection", None) is not None:
-        out.append(f"model_overrides.text_injection={args.text_injection}")
+        out["model_overrides.text_injection"] = args.text_injection
     for key in ("out_dir", "max_steps", "device", "init_from", "time_limit"):
         value = getattr(args, key, None)
         if value is not None:
-            out.append(f"{key}={value}")
+            out[key] = value
     fast = getattr(args, "fast", False)
     for flag in ("bf16", "channels_last", "compile", "fused_adam", "data_on_device"):
         if getattr(args, flag, False) or (fast and flag in FAST):
-            out.append(f"{flag}=true")
+            out[flag] = True
     return out
 
 
@@ -135,7 +136,7 @@ FAST = ("data_on_device", "fused_adam", "bf16", "channels_last")
 def _given_keys(args: argparse.Namespace) -> set[str]:
     """The top-level config keys the command line sets (--set items and option flags)."""
     return {item.partition("=")[0].strip().split(".")[0]
-            for item in [*args.overrides, *_flag_overrides(args)]}
+            for item in [*args.overrides, *_flag_values(args)]}
 
 
 def resumed_run(args: argparse.Namespace) -> Path | None:
@@ -187,7 +188,8 @@ def run_config_values(run: Path) -> tuple[dict[str, Any], Path | None]:
 
 
 def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> TrainConfig:
-    """Defaults <- config file <- --set items <- option flags, validated.
+    """Defaults <- config file <- --set items (YAML values) <- option flags (their values as
+    given: ``-o 'my runs #1'`` is that folder), validated.
 
     ``--resume`` without a config file starts from the run's own config (its ``config.yaml``,
     :func:`run_config_values`) instead of the defaults; ``--resume PATH`` continues that run in
@@ -197,7 +199,14 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     is trained with preset elic (:func:`~taco.train.config.preset_from_model`); ``notes`` gets
     what was taken or inferred so. An error about a key that the config file (or the resumed
     run's) gave starts with that file's path (:func:`~taco.train.config.file_named`)."""
-    from .config import ConfigError, apply_overrides, config_from_dict, file_named, read_config_file
+    from .config import (
+        ConfigError,
+        apply_overrides,
+        config_from_dict,
+        file_named,
+        read_config_file,
+        typed_value,
+    )
 
     base = read_config_file(args.config) if args.config else {}
     source, file_values = (Path(args.config) if args.config else None), dict(base)
@@ -213,7 +222,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         if run is None:  # --resume alone: the run in out_dir (--out-dir, --set or the default)
             from .config import TrainConfig
 
-            out = apply_overrides({}, [*args.overrides, *_flag_overrides(args)]).get("out_dir")
+            out = apply_overrides({}, args.overrides, _flag_values(args)).get("out_dir")
             run = Path(str(out if out is not None else TrainConfig.out_dir))
         saved, source = run_config_values(run)
         file_values = saved
@@ -234,19 +243,21 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
             f"--freeze-base trains the text modules of a TACO model on a frozen codec; it "
             f"contradicts preset {preset!r} (from the config or --set)"
         )
-    flags = _flag_overrides(args)
+    flags = _flag_values(args)
     if getattr(args, "init_from", None) and "warmup_steps" not in values:
         from .schedule import INIT_WARMUP_STEPS
 
-        flags.append(f"warmup_steps={INIT_WARMUP_STEPS}")  # a warm start: fresh Adam, warm-up
-    values = apply_overrides(values, flags)
-    if values.get("init_from"):
-        from .model_setup import settings_from_init
-
-        values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
-        if notes is not None:
-            notes.extend(taken)
+        flags["warmup_steps"] = INIT_WARMUP_STEPS  # a warm start: fresh Adam, warm-up
+    values = apply_overrides(values, [], flags)
     try:
+        if values.get("init_from"):
+            from .model_setup import settings_from_init
+
+            # init_from: 2024 is the folder "2024"; true or [a] is refused before it is looked up
+            values = typed_value(values, "init_from")
+            values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
+            if notes is not None:
+                notes.extend(taken)
         return config_from_dict(values, notes)
     except ConfigError as e:
         if source is None:

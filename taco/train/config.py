@@ -443,18 +443,34 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
             section = {} if value is None else value  # data: 0, false, "", []: not a mapping
             kwargs[key] = _build(annotation, section, f"{prefix}{key}.")  # type: ignore[arg-type]
             continue
-        value = _coerce(value, annotation)
-        if not _type_ok(value, annotation):
-            # list[int], not list (a generic alias has the __name__ of its origin)
-            name = (annotation.__name__ if isinstance(annotation, type) and not typing.get_args(annotation)
-                    else str(annotation).replace("typing.", ""))
-            raise ConfigError(f"{prefix}{key} must be {name}, got {shown(value)}", key=f"{prefix}{key}")
-        if any(is_int(v) and abs(v) > sys.float_info.max for v in (value if isinstance(value, list) else [value])):
-            # 10**400: OverflowError in float() below, or in validate()'s math.isfinite
-            raise ConfigError(f"{prefix}{key} is too large a number, got {shown(value, 40)}",
-                              key=f"{prefix}{key}")
-        kwargs[key] = float(value) if annotation is float else value
+        kwargs[key] = _field_value(value, annotation, f"{prefix}{key}")
     return cls(**kwargs)
+
+
+def _field_value(value: Any, annotation: Any, key: str) -> Any:
+    """``value`` for a field of type ``annotation`` (dotted ``key``): coerced (:func:`_coerce`),
+    else a ConfigError naming ``key`` for a value of the wrong type."""
+    value = _coerce(value, annotation)
+    if not _type_ok(value, annotation):
+        # list[int], not list (a generic alias has the __name__ of its origin)
+        name = (annotation.__name__ if isinstance(annotation, type) and not typing.get_args(annotation)
+                else str(annotation).replace("typing.", ""))
+        raise ConfigError(f"{key} must be {name}, got {shown(value)}", key=key)
+    if any(is_int(v) and abs(v) > sys.float_info.max for v in (value if isinstance(value, list) else [value])):
+        # 10**400: OverflowError in float() below, or in validate()'s math.isfinite
+        raise ConfigError(f"{key} is too large a number, got {shown(value, 40)}", key=key)
+    return float(value) if annotation is float else value
+
+
+def typed_value(values: dict[str, Any], key: str) -> dict[str, Any]:
+    """``values`` with its top-level ``key`` (a :class:`TrainConfig` field) coerced and checked
+    as :func:`config_from_dict` will (``init_from: 2024`` is the folder ``"2024"``), for a caller
+    that reads the key before that: a copy when ``values`` holds it. A value of the wrong type
+    (``init_from: true``) is a ConfigError naming the key."""
+    if key not in values:
+        return values
+    annotation = typing.get_type_hints(TrainConfig)[key]
+    return {**values, key: _field_value(values[key], annotation, key)}
 
 
 def config_from_dict(values: dict[str, Any], notes: list[str] | None = None) -> TrainConfig:
@@ -698,9 +714,13 @@ def plain_copy(value: Any, key: str = "") -> Any:
                       "config key takes; write it as text")
 
 
-def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``key=value`` strings (dotted keys for nested sections, YAML values) to a copy."""
+def apply_overrides(values: dict[str, Any], overrides: list[str],
+                    typed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Apply ``key=value`` strings (dotted keys for nested sections, YAML values) to a copy, then
+    the items of ``typed`` (dotted key: value as it is, not read as YAML: ``taco train -o DIR``'s
+    folder, ``my runs #1`` or ``yes``, is that text)."""
     out = plain_copy(values)
+    items: list[tuple[str, Any]] = []
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -720,6 +740,8 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
             value = raw
         except RecursionError:
             raise ConfigError(f"override {shown(key.strip())}: nested too deeply") from None
+        items.append((key, value))
+    for key, value in [*items, *(typed or {}).items()]:
         parts = key.strip().split(".")
         node = out
         for part in parts[:-1]:
