@@ -775,15 +775,11 @@ def file_named(error: ConfigError, path: str | Path, file_values: dict[str, Any]
     if error.key is None:
         return error
     given = {item.partition("=")[0].strip() for item in overrides}
-    parts = error.key.split(".")
-    if any(".".join(parts[:n]) in given for n in range(1, len(parts) + 1)):
+    if any(error.key == g or error.key.startswith(f"{g}.") for g in given):
         return error
-    node: Any = file_values
-    for part in parts:
-        node = {str(k): v for k, v in node.items()} if isinstance(node, dict) else {}
-        if part not in node:
-            return error
-        node = node[part]
+    section, name = _section_of(file_values, error.key)
+    if section is None or name not in section:
+        return error
     return ConfigError(f"{path}: {error}", key=error.key)
 
 
@@ -803,12 +799,19 @@ def _path_slots(values: Any, keys: Iterable[str] = PATH_KEYS) -> Iterator[tuple[
     """``(section, name)`` of each key of ``keys`` (:data:`PATH_KEYS`) in ``values`` that holds a
     string."""
     for key in keys:
-        *sections, name = key.split(".")
-        node = values
-        for section in sections:
-            node = node.get(section) if isinstance(node, dict) else None
-        if isinstance(node, dict) and isinstance(node.get(name), str):
-            yield node, name
+        section, name = _section_of(values, key)
+        if section is not None and isinstance(section.get(name), str):
+            yield section, name
+
+
+def _section_of(values: Any, key: str) -> tuple[dict[str, Any] | None, str]:
+    """The mapping of ``values`` that holds the dotted ``key``'s last part (``data`` for
+    ``data.root``; None when a section on the way is missing or not a mapping), and that part."""
+    *sections, name = key.split(".")
+    node = values
+    for section in sections:
+        node = node.get(section) if isinstance(node, dict) else None
+    return (node if isinstance(node, dict) else None), name
 
 
 def absolute_paths(values: dict[str, Any], cwd: str | Path | None = None) -> dict[str, Any]:
