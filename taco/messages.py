@@ -4,7 +4,8 @@ terminal escape codes), counts of things in the right number, the first few of a
 (:func:`some`), where the docs a message names are (:func:`docs_ref`), the hint after a name
 taco does not know (:func:`did_you_mean`), what keeps a text from being UTF-8
 (:func:`lone_surrogate`), a file's name as a message shows it (:func:`shown_path`), a
-command's note on stderr (:func:`note`) and its warnings (:func:`warning_printer`)."""
+command's note on stderr (:func:`note`) and its warnings (:func:`warning_printer`), written by
+:func:`to_stderr`, which a closed stderr does not stop."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = ["SHOWN_PATH_LIMIT", "count", "did_you_mean", "docs_ref", "lone_surrogate", "note", "one_line", "shown_path",
-           "some", "warning_printer"]
+           "some", "to_stderr", "warning_printer"]
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -58,13 +59,46 @@ def shown_path(path: object, limit: int | None = None) -> str:
     return text[: limit - len(cut)] + cut
 
 
+def to_stderr(text: str, stream: Any = None) -> None:
+    """Write the line ``text`` to ``stream`` (default: stderr), flushed. Stderr carries notes,
+    warnings and progress, never a command's data: where it is a pipe whose reader went away
+    (``taco compress ... 2>&1 >log | head -1``), that is no reason to stop the work (it ended a
+    batch with status 141, writing nothing), so its file descriptor is pointed at the null
+    device (:func:`drop_stream`) and this line and the rest go nowhere."""
+    stream = sys.stderr if stream is None else stream
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        drop_stream(stream)
+
+
+def drop_stream(stream: Any) -> None:
+    """Point ``stream``'s file descriptor at the null device (its reader went away: see
+    :func:`to_stderr`), and flush what it still holds there. A stream without one (a test's
+    capture) is left as it is."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+    try:
+        stream.flush()
+    except OSError:
+        pass
+
+
 def note(command: str, text: str) -> None:
     """Say ``text`` as ``command``'s note (``taco compress: note: TEXT``) on stderr, flushed: a
     note comes before the work it is about, which may take long (or print to stdout meanwhile).
     Every command says its notes so, the library's long jobs (``taco evaluate``) in their
     command's voice; its warnings come as ``taco CMD: warning: ...`` (:func:`warning_printer`). A note
     is one line: the file names in it are shown as :func:`shown_path` shows them."""
-    print(f"taco {command}: note: {shown_path(text)}", file=sys.stderr, flush=True)
+    to_stderr(f"taco {command}: note: {shown_path(text)}")
 
 
 def warning_printer(command: str) -> Callable[..., None]:
@@ -87,10 +121,13 @@ def warning_printer(command: str) -> Callable[..., None]:
         text = shown_path(text)
         if text not in shown:
             shown.add(text)
-            if "tqdm" in sys.modules:  # a progress bar may be on the line (taco train): above it
+            if "tqdm" not in sys.modules:
+                to_stderr(text, file)
+                return
+            try:  # a progress bar may be on the line (taco train): above it
                 sys.modules["tqdm"].tqdm.write(text, file=file or sys.stderr)
-            else:
-                print(text, file=file or sys.stderr)
+            except BrokenPipeError:
+                drop_stream(file or sys.stderr)
 
     return show
 

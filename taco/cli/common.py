@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import Interrupted, TacoError
-from ..messages import count, note, one_line, shown_path, some
+from ..messages import count, note, one_line, shown_path, some, to_stderr
 from ..resolve import DEFAULT_MODEL, ResolvedModel
 
 #: Each command's line in ``taco --help``, in its order: the ``help`` its module (in
@@ -291,7 +291,7 @@ class Failures:
         text = str(error_line(exc))
         name = shown_path(src)
         where = "" if name in text else f"{name}: "
-        print(f"taco {self.command}: error: {where}{text}", file=sys.stderr, flush=True)
+        to_stderr(f"taco {self.command}: error: {where}{text}")
         self.inputs.append(src)
         return True
 
@@ -315,20 +315,20 @@ class Failures:
         try:
             yield
         except KeyboardInterrupt as exc:
-            after = f" after {self.finished} of {count(total, noun)}" + (f"; {rest}" if rest else "")
+            after = f" after {self.finished:,} of {count(total, noun)}" + (f"; {rest}" if rest else "")
             raise Interrupted(getattr(exc, "signum", signal.SIGINT), after) from None
         except OSError as exc:
             if isinstance(exc, BrokenPipeError):
                 raise
             then = f" ({rest})" if rest else ""
-            raise CLIError(f"stopped after {self.finished} of {count(total, noun)}: "
+            raise CLIError(f"stopped after {self.finished:,} of {count(total, noun)}: "
                            f"{os_error_line(exc)}{then}") from None
 
     def summary(self) -> str:
         """`` (2 failed, 14 skipped: their outputs exist)`` for a batch's summary line, or ''."""
-        parts = [f"{len(self.inputs)} failed"] if self.inputs else []
+        parts = [f"{len(self.inputs):,} failed"] if self.inputs else []
         if self.skipped:
-            parts.append(f"{self.skipped} skipped: their outputs exist")
+            parts.append(f"{self.skipped:,} skipped: their outputs exist")
         return f" ({', '.join(parts)})" if parts else ""
 
     def status(self, total: int, noun: str) -> int:
@@ -340,9 +340,8 @@ class Failures:
         if not failed:
             return 0
         if total > 1:
-            print(f"taco {self.command}: error: {len(failed)} of {count(total, noun)} failed: "
-                  f"{some(failed, 5)}",
-                  file=sys.stderr)
+            to_stderr(f"taco {self.command}: error: {len(failed):,} of {count(total, noun)} failed: "
+                      f"{some(failed, 5)}")
         return PARTIAL_STATUS if total - len(failed) - self.meanwhile > 0 else 2
 
 
@@ -372,7 +371,7 @@ def input_warnings(command: str, src: Path, about_input: tuple[type[Warning], ..
                         if fold is not None and fold(w.message):
                             continue
                         named = shown_path(text if text.startswith(f"{src}: ") else f"{src}: {text}")
-                        print(f"taco {command}: warning: {named}", file=sys.stderr)
+                        to_stderr(f"taco {command}: warning: {named}")
                     else:
                         others.append(w)
     finally:

@@ -17,6 +17,8 @@ import threading
 import time
 from typing import TextIO
 
+from ..messages import drop_stream
+
 
 def stage_delay(args: argparse.Namespace) -> float:
     """Seconds before an image's stages are shown on stderr: 2, or never with --quiet."""
@@ -65,8 +67,7 @@ class StageReporter:
         if self._thread is not None:
             self._thread.join()
         if self._shown and self.tty:
-            self.stream.write("\r\x1b[K")  # the result line printed next replaces it
-            self.stream.flush()
+            self._write("\r\x1b[K")  # the result line printed next replaces it
 
     def _watch(self) -> None:
         while not self._done.wait(0.25):
@@ -85,8 +86,13 @@ class StageReporter:
                 return
             self._last_line, self._last_print, self._shown = line, now, True
             text = f"{line}, {elapsed:.0f} s"
-            if self.tty:
-                self.stream.write(f"\r{text}\x1b[K")
-            else:
-                self.stream.write(text + "\n")
+            self._write(f"\r{text}\x1b[K" if self.tty else text + "\n")
+
+    def _write(self, text: str) -> None:
+        """Write ``text``, flushed; a stream whose reader went away (``2>&1 >log | head``) is
+        pointed at the null device and the work goes on (:func:`taco.messages.to_stderr`)."""
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except BrokenPipeError:
+            drop_stream(self.stream)

@@ -1,0 +1,50 @@
+"""A stderr whose reader went away (``taco compress ... 2>&1 >log | true``) ended a whole batch
+with status 141, writing nothing, though only notes and progress lines were lost: stderr is
+then pointed at the null device and the work goes on (review A)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from taco.cli.progress_line import StageReporter
+from taco.messages import note
+
+
+def test_a_batch_goes_on_when_stderrs_reader_has_gone(photos, tmp_path):
+    out = tmp_path / "out"
+    # elic-tiny has no trained weights: its note is the first thing written to stderr, before the work
+    with subprocess.Popen([sys.executable, "-m", "taco", "compress", str(photos), "-m", "elic-tiny",
+                           "--caption", "", "-o", str(out)], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stderr is not None and proc.stdout is not None
+        proc.stderr.close()  # the reader is gone before anything was written
+        stdout = proc.stdout.read().decode()
+    assert proc.returncode == 0, stdout
+    assert sorted(p.name for p in out.iterdir()) == ["a.taco", "b.taco", "c.taco"]
+    assert stdout.splitlines()[-1].startswith("compressed 3 images with elic-tiny")
+
+
+def _closed_pipe():
+    """A text stream into a pipe whose reader is gone."""
+    read, write = os.pipe()
+    os.close(read)
+    return os.fdopen(write, "w")
+
+
+def _to_null_device(stream) -> bool:
+    return os.path.samestat(os.fstat(stream.fileno()), os.stat(os.devnull))
+
+
+def test_progress_lines_and_notes_into_a_closed_pipe_go_nowhere(monkeypatch):
+    with _closed_pipe() as stream:
+        with StageReporter("x.png", delay=0.0, stream=stream) as progress:
+            progress("analysis", 0, 1)  # EPIPE: the stream now writes to the null device
+            progress("entropy coding", 0, 1)
+        assert _to_null_device(stream)
+    with _closed_pipe() as stream:
+        monkeypatch.setattr(sys, "stderr", stream)
+        note("compress", "nobody reads this")
+        note("compress", "nor this")
+        assert _to_null_device(stream)
