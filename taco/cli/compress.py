@@ -416,7 +416,7 @@ def profiles_note(profiles: Sequence[str], done: int) -> str:
     if n == 1:
         which = "the image" if done == 1 else f"1 of {done} images"
         return f"{which} was converted from its colour profile ({shown}) to sRGB; it decodes as sRGB"
-    return f"{n} of {done} images were converted from their colour profiles ({shown}) to sRGB; they decode as sRGB"
+    return f"{n:,} of {done:,} images were converted from their colour profiles ({shown}) to sRGB; they decode as sRGB"
 
 
 def over_cap(source: Path, cap: int | None) -> str | None:

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..messages import note, shown_path
+from ..messages import count, note, shown_path
 from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg
 from .files import check_folder, refuse_stdout
 from .inputs import CaptionSource, refuse_taco_input
@@ -79,7 +79,7 @@ def check_demo_files(out_dir: Path, files: list[Path], replace: bool) -> list[Pa
         missing = " or ".join(f.name for f in files if f not in existing)
         exist, them = ("exists", "it") if len(existing) == 1 else ("exist", "them")
         raise CLIError(f"{there} {exist}, not {missing}: {len(existing)} of the demo's "
-                       f"{len(files)} files (from a demo that stopped part way, or a file of "
+                       f"{count(len(files), 'file')} (from a demo that stopped part way, or a file of "
                        f"yours?); pass --force to replace {them}, or give another -o FOLDER")
     raise CLIError(f"{shown_path(existing[0])} exists: the demo writes {', '.join(f.name for f in files)} "
                    f"into {out_dir}; pass --force to replace them, or give another -o FOLDER")

@@ -240,7 +240,7 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
                f"captions when given, has none for {them}; add {them} there, or give --caption TEXT)")
         if len(missing) == 1:
             return f"{missing[0]} has no caption, so it is coded without one {how}"
-        return (f"{len(missing)} of {len(images)} images have no caption, so they are coded without "
+        return (f"{len(missing):,} of {len(images):,} images have no caption, so they are coded without "
                 f"one: {some(missing, 5)} {how}")
     sidecars = [image.with_suffix(".txt") for image in missing]
     empty = [sidecar for sidecar in sidecars if _empty_sidecar(sidecar)]
@@ -259,7 +259,7 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
         return (f"{missing[0]} has no caption{ignored}, so it is coded without one {how}"
                 f"a sidecar {sidecar}, or a captions.jsonl beside it)")
     blank = (f" ({some(empty)} {'is' if len(empty) == 1 else 'are'} empty)" if empty else "")
-    return (f"{len(missing)} of {len(images)} images have no caption{ignored}, so they are coded "
+    return (f"{len(missing):,} of {len(images):,} images have no caption{ignored}, so they are coded "
             f"without one: {some(missing, 5)} {how}sidecar IMAGE.txt files{blank}, or a captions.jsonl "
             "beside them)")
 

@@ -296,7 +296,7 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
     captioner = args.captioner or Path(args.file).name
     write_captions_jsonl(records, out, captioner)
     n_captions = sum(len(r.captions) for r in records)
-    print(f"{shown_path(out)}: {len(records)} images, {n_captions} captions (captioner: {captioner})")
+    print(f"{shown_path(out)}: {count(len(records), 'image')}, {count(n_captions, 'caption')} (captioner: {captioner})")
     return 0
 
 

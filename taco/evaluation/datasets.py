@@ -103,9 +103,9 @@ def not_the_paper_set(kind: str, names: Sequence[str]) -> str | None:
     they are, or for another kind. Kodak: exactly ``kodim01`` ... ``kodim24`` (any image
     suffix); CLIC: :data:`CLIC_TEST_IMAGES` images."""
     if kind == "kodak" and sorted(Path(n).stem for n in names) != list(KODAK_IMAGES):
-        return f"its {len(names)} images are not exactly kodim01 ... kodim24, the Kodak set"
+        return f"its {len(names):,} images are not exactly kodim01 ... kodim24, the Kodak set"
     if kind == "clic" and len(names) != CLIC_TEST_IMAGES:
-        return f"it has {len(names)} images, not the {CLIC_TEST_IMAGES} of CLIC 2020 test"
+        return f"it has {count(len(names), 'image')}, not the {CLIC_TEST_IMAGES} of CLIC 2020 test"
     return None
 
 

@@ -168,7 +168,7 @@ def import_captions(
         missing = [n for n in wanted if n not in table]
         if missing:
             raise CaptionImportError(
-                f"{len(missing)} of the {len(wanted)} images in {images} have no caption in "
+                f"{len(missing):,} of the {len(wanted):,} images in {images} have no caption in "
                 f"{captions_json}, e.g. {', '.join(f'{n!r:.60}' for n in missing[:3])}"
             )
         names = sorted(wanted)
