@@ -173,13 +173,17 @@ def find_models(given: str | None, headers: dict[Path, Any], cap: int | None,
     if given:
         models[given] = ResolvedModel(command_model(given, "decompress").model, given, trained=True)
     noted: set[str] = set()
+    checked: dict[tuple[str, str, bytes], str | None] = {}  # a batch's files share a few models
     for src, h in list(headers.items()):
         key = given or h.model_id
         try:
             if key not in models:
                 models[key] = resolve_model(key, names_only=True)  # a file names no path
-            made_with = made_with_problem(h.model_id, h.fingerprint, models[key].model,
-                                          given=given, cli=True)
+            pair = (key, h.model_id, h.fingerprint)
+            if pair not in checked:
+                checked[pair] = made_with_problem(h.model_id, h.fingerprint, models[key].model,
+                                                  given=given, cli=True)
+            made_with = checked[pair]
             if made_with:
                 raise CheckpointError(made_with)
             too_big = None if given else decode_cap_problem(
