@@ -66,9 +66,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", nargs="+", metavar="IMG", type=path_arg,
                    help="image files or built-in sample names (default: the 4 samples)")
     p.add_argument("--taco-model", type=path_arg, metavar="NAME", help="TACO architecture (default taco-minilm, quick taco-tiny)")
-    p.add_argument("--elic-model", type=path_arg, metavar="NAME", help="ELIC architecture (default elic, quick elic-tiny)")
+    p.add_argument("--elic-model", type=path_arg, metavar="NAME", help="ELIC architecture with --taco-model's backbone (N, M, groups; default elic, quick elic-tiny)")
     p.add_argument("--no-clip-b", action="store_true",
-                   help="skip TACO with the CLIP-B-sized random text encoder")
+                   help="skip --taco-model's backbone with the CLIP-B-sized random text encoder")
     p.add_argument("--batch", type=batch_size, metavar="N", help="compress_batch batch size for the "
                    "throughput measurement (over 2 x N images, the inputs repeated), 0 to skip, "
                    f"at most {MAX_BATCH} (default 0, quick 2)")
