@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+from PIL import Image
+
 from taco.cli.progress_line import StageReporter
 from taco.messages import note
 
@@ -24,6 +26,21 @@ def test_a_batch_goes_on_when_stderrs_reader_has_gone(photos, tmp_path):
     assert proc.returncode == 0, stdout
     assert sorted(p.name for p in out.iterdir()) == ["a.taco", "b.taco", "c.taco"]
     assert stdout.splitlines()[-1].startswith("compressed 3 images with elic-tiny")
+
+
+def test_report_lines_to_a_closed_stderr_keep_the_data_on_stdout(photos, tmp_path):
+    """With -o - the data is stdout and the report lines go to stderr: a closed stderr loses
+    those lines only (it ended the command with status 141 after the data)."""
+    image = tmp_path / "g.png"
+    Image.new("RGB", (32, 32), (10, 200, 30)).save(image)
+    with subprocess.Popen([sys.executable, "-m", "taco", "compress", str(image), "-m", "elic-small-q4",
+                           "-o", "-"], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stderr is not None and proc.stdout is not None
+        proc.stderr.close()
+        data = proc.stdout.read()
+    assert proc.returncode == 0
+    assert data.startswith(b"TACO")
 
 
 def _closed_pipe():

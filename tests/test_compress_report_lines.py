@@ -30,7 +30,7 @@ def test_end_of_batch_names_the_qualities_chosen_weights_and_metadata(capsys):
     totals.add(_res(150, 4), Path("b.png"))
     resolved = SimpleNamespace(checkpoint=Path("my ck.safetensors"), model=SimpleNamespace(model_id="elic-tiny"))
     end_of_batch(argparse.Namespace(model="my ck.safetensors"), resolved, totals, Failures("compress"),
-                 None, quality=None, sized=True, many=True, seconds=1.5)
+                 print, quality=None, sized=True, many=True, seconds=1.5)
     out, err = capsys.readouterr()
     assert out == ("compressed 2 images with elic-tiny (my ck.safetensors; decode with --model "
                    "'my ck.safetensors') at qualities 2..4: 200 bytes, 4.0000 bpp overall, 1.50 s\n")
@@ -40,9 +40,9 @@ def test_end_of_batch_names_the_qualities_chosen_weights_and_metadata(capsys):
 
 def test_end_of_batch_at_one_quality_and_nothing_written(capsys):
     resolved = SimpleNamespace(checkpoint=None, model=SimpleNamespace(model_id="elic-tiny"))
-    end_of_batch(argparse.Namespace(model=None), resolved, Totals(), Failures("compress"), None,
+    end_of_batch(argparse.Namespace(model=None), resolved, Totals(), Failures("compress"), print,
                  quality=3, sized=False, many=True, seconds=0.25)
     assert capsys.readouterr().out == "compressed 0 images with elic-tiny at quality 3: 0 bytes, 0.25 s\n"
-    end_of_batch(argparse.Namespace(model=None), resolved, Totals(), Failures("compress"), None,
+    end_of_batch(argparse.Namespace(model=None), resolved, Totals(), Failures("compress"), print,
                  quality=3, sized=False, many=False, seconds=0.25)
     assert capsys.readouterr().out == ""

@@ -6,7 +6,6 @@ import argparse
 import math
 import os
 import shlex
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..atomic import special_file
 from ..memory import MAX_DECODE_PIXELS, MAX_ENCODE_PIXELS, decode_memory_text
-from ..messages import count, note, shown_path, some
+from ..messages import count, note, shown_path, some, to_stderr
 from ..suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 from .common import (
     COMMAND_HELP,
@@ -36,7 +35,7 @@ from .files import (
     is_regular_file,
     names_one_file,
     plan_outputs,
-    report_stream,
+    report_printer,
     rest_hint,
     without_existing,
     write_output,
@@ -207,7 +206,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         quality = None if sized else coding_quality(model, args.quality)
     except ValueError as e:
         raise CLIError(str(e)) from None
-    report = report_stream(dsts)
+    report = report_printer(dsts)
     caption_of = dict(zip(files, found, strict=True))
     totals = Totals()
     t_all = time.perf_counter()
@@ -231,11 +230,11 @@ def cmd_compress(args: argparse.Namespace) -> int:
             totals.add(res, src)
             totals.profiles.extend(profiles[:1])
             if res.height * res.width > MAX_DECODE_PIXELS:
-                print(f"taco compress: warning: {shown_path(dst)}: {res.width}x{res.height} is over the decoder's "
-                      f"default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco decompress "
-                      f"--max-pixels 0 ({decode_memory_text(res.height * res.width)})", file=sys.stderr)
+                to_stderr(f"taco compress: warning: {shown_path(dst)}: {res.width}x{res.height} is over the "
+                          f"decoder's default cap of {MAX_DECODE_PIXELS:,} pixels: decode it with taco "
+                          f"decompress --max-pixels 0 ({decode_memory_text(res.height * res.width)})")
             if not args.quiet:
-                print(image_line(label, src, dst, res, turned, budget, ms), file=report, flush=True)
+                report(image_line(label, src, dst, res, turned, budget, ms))
     if totals.done:  # the images coded: none when every one failed
         caption_note = captions_note(args, model, totals.coded, [caption_of[src] for src in totals.coded])
         if caption_note:
@@ -361,7 +360,7 @@ def image_line(label: str, src: Path, dst: Path, res: CompressResult, turned: in
 
 
 def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Totals,
-                 failures: Failures, report: Any, *, quality: int | None, sized: bool, many: bool,
+                 failures: Failures, report: Callable[[str], None], *, quality: int | None, sized: bool, many: bool,
                  seconds: float) -> None:
     """The end of ``taco compress``: a note on the colour profiles converted (a batch), one on the
     metadata not kept, and (a batch, or an image written) the summary line on ``report``:
@@ -389,8 +388,8 @@ def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Tota
     weights = (f" ({args.model}; decode with --model {shlex.quote(args.model)})"
                if resolved.checkpoint is not None else "")
     if totals.done or many:
-        print(f"compressed {count(totals.done, 'image')} with {resolved.model.model_id}{weights}{at}: "
-              f"{totals.nbytes} bytes, {overall}{seconds:.2f} s{failures.summary()}", file=report)
+        report(f"compressed {count(totals.done, 'image')} with {resolved.model.model_id}{weights}{at}: "
+               f"{totals.nbytes} bytes, {overall}{seconds:.2f} s{failures.summary()}")
 
 
 def keeping_profiles(profiles: list[str]) -> Callable[[Warning | str], bool]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from .files import (
     plan_outputs,
     read_taco,
     read_taco_input,
-    report_stream,
+    report_printer,
     rest_hint,
     second_loss,
     without_existing,
@@ -80,13 +81,13 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     headers, kept = read_headers(files, cap, failures)
     check_formats(files, dsts, headers, failures)
     if not headers:  # every file failed its header or format check: no model to find, no torch
-        return finish(failures, files, done=0, seconds=0.0, report=report_stream(dsts))
+        return finish(failures, files, done=0, seconds=0.0, report=report_printer(dsts))
     models = find_models(args.model, headers, cap, failures)
     if not headers:  # the rest failed their model checks: no torch to load
-        return finish(failures, files, done=0, seconds=0.0, report=report_stream(dsts))
+        return finish(failures, files, done=0, seconds=0.0, report=report_printer(dsts))
     from ..codec import decompress
 
-    report = report_stream(dsts)
+    report = report_printer(dsts)
     t_all = time.perf_counter()
     with failures.stopping(len(files), "file", rest_hint(dsts, args.force)):
         for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
@@ -112,8 +113,8 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                 failures.written_meanwhile(dst)
                 continue
             if not args.quiet:
-                print(f"{place}{shown_path(src)} -> {shown_path(dst)}: {image.width}x{image.height} {image.mode}, {ms:.0f} ms",
-                      file=report, flush=True)
+                report(f"{place}{shown_path(src)} -> {shown_path(dst)}: {image.width}x{image.height} "
+                       f"{image.mode}, {ms:.0f} ms")
     return finish(failures, files, done=len(files) - len(failures.inputs) - failures.meanwhile,
                   seconds=time.perf_counter() - t_all, report=report)
 
@@ -201,9 +202,10 @@ def find_models(given: str | None, headers: dict[Path, Any], cap: int | None,
     return models
 
 
-def finish(failures: Failures, files: list[Path], *, done: int, seconds: float, report: Any) -> int:
+def finish(failures: Failures, files: list[Path], *, done: int, seconds: float,
+           report: Callable[[str], None]) -> int:
     """End ``taco decompress``: the summary line (a batch, or a file decoded) on ``report``, and
     the exit status (:meth:`Failures.status`)."""
     if done or len(files) > 1:
-        print(f"decompressed {count(done, 'file')} in {seconds:.2f} s{failures.summary()}", file=report)
+        report(f"decompressed {count(done, 'file')} in {seconds:.2f} s{failures.summary()}")
     return failures.status(len(files), "file")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..messages import note, shown_path, some
+from ..messages import note, shown_path, some, to_stderr
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, os_reason
 
@@ -493,10 +493,13 @@ def save_format(path: Path) -> str | None:
     return Image.EXTENSION.get(suffix) or Image.registered_extensions().get(suffix)  # (all of them)
 
 
-def report_stream(outputs: Sequence[Path]) -> Any:
-    """Where a command's report lines go: stderr when standard output carries the data
-    (:data:`STDOUT`), else stdout."""
-    return sys.stderr if outputs[0] is STDOUT else sys.stdout
+def report_printer(outputs: Sequence[Path]) -> Callable[[str], None]:
+    """What prints a command's report lines: to stderr when standard output carries the data
+    (:data:`STDOUT`), as every stderr line is (:func:`taco.messages.to_stderr`: a closed stderr
+    stops nothing), else to stdout (whose reader going away ends the command, status 141)."""
+    if outputs[0] is STDOUT:
+        return to_stderr
+    return functools.partial(print, flush=True)
 
 
 def write_output(path: Path, data: bytes, *, force: bool, skip_existing: bool = False) -> bool:
