@@ -1,5 +1,6 @@
 """``-o -`` is standard output to taco compress and decompress; taco plot wrote ./-.png,
-./-.svg, ..., and taco evaluate and taco demo made a folder ./-/ (review A). They refuse it in
+./-.svg, ..., and taco evaluate, taco demo and taco train made a folder ./-/, taco caption a file FOLDER/-
+(review A). They refuse it in
 one line, exit 2, before any work, as taco import-captions does; ``./-`` still names it."""
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from taco.cli import main
     (["plot", "r.json"], "plot writes files (-o NAME: NAME.png, NAME.svg, ...)", "rd"),
     (["evaluate", "kodak", "-m", "elic-tiny"], "evaluate writes a folder of results", "runs/eval"),
     (["demo", "-m", "elic-tiny"], "demo writes a folder of files", "taco-demo"),
+    (["train", "--max-steps", "1"], "train writes a run folder", "runs/my-run"),
+    (["caption", "."], "caption writes a captions file inside FOLDER", "captions.jsonl"),
+    (["import-checkpoint", "ck.pth.tar"], "import-checkpoint writes a .safetensors checkpoint",
+     "model.safetensors"),
 ])
 def test_dash_output_is_refused(argv, words, example, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

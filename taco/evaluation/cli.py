@@ -241,8 +241,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_caption(args: argparse.Namespace) -> int:
+    from ..cli.files import refuse_stdout
     from .caption_plan import plan_captions  # no torch
 
+    refuse_stdout(args.output, "caption", "a captions file inside FOLDER", "captions.jsonl")
     # the folder and its captions file first: a mistake there is one line before torch loads; the
     # mistakes are TacoErrors (NoImagesError, CaptionsFileError, CaptionerUnavailable) and OSErrors
     # (no such folder, a captions file that cannot be written: caption_plan.check_writable): one

@@ -269,8 +269,11 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
+    from ..cli.files import refuse_stdout
     from .config import dump_config
 
+    if args.out_dir is not None:
+        refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")
     notes: list[str] = []
     cfg = resolve_config(args, notes)
     if args.print_config:
