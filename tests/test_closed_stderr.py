@@ -65,3 +65,17 @@ def test_progress_lines_and_notes_into_a_closed_pipe_go_nowhere(monkeypatch):
         note("compress", "nobody reads this")
         note("compress", "nor this")
         assert _to_null_device(stream)
+
+
+def test_the_exit_status_survives_a_closed_stderr(tmp_path):
+    """The error line into a closed stderr raised BrokenPipeError inside main's handler, and the
+    process ended with status 1 instead of 2 (review K)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "taco", "info", str(tmp_path / "nothere.taco")],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=write,
+                              timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == 2

@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..distributed import SilentInterrupted
 from ..errors import Interrupted
-from ..messages import did_you_mean, warning_printer
+from ..messages import did_you_mean, to_stderr, warning_printer
 from .common import (
     COMMAND_HELP,
     INPUT_ERRORS,
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             signum = getattr(exc, "signum", signal.SIGINT)
             how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
             if not isinstance(exc, SilentInterrupted):  # a torchrun rank but 0: rank 0 says it
-                print(f"taco{command}: {how}{getattr(exc, 'progress', '')}", file=sys.stderr)
+                to_stderr(f"taco{command}: {how}{getattr(exc, 'progress', '')}")
             return 128 + signum
 
 
@@ -191,7 +191,7 @@ def _run(args: argparse.Namespace) -> int:
     prints (:func:`_prints_its_output`) with standard output closed (``taco info X >&-``)."""
     refused = _cannot_run(args)
     if refused:
-        print(f"taco {args.command}: error: {refused}", file=sys.stderr)
+        to_stderr(f"taco {args.command}: error: {refused}")
         return 2
     with warnings.catch_warnings():  # the caller's filters and showwarning come back after
         warnings.simplefilter("default")
@@ -202,14 +202,14 @@ def _run(args: argparse.Namespace) -> int:
                 return int(args.func(args))
         except BrokenPipeError as exc:  # `taco models | head`: the reader has gone; so do we
             if isinstance(exc, OutputClosed):  # a file's data cut short: not quietly
-                print(f"taco {args.command}: error: {exc.strerror}", file=sys.stderr)
+                to_stderr(f"taco {args.command}: error: {exc.strerror}")
             _quiet_stdout()
             return 141  # as a program ended by SIGPIPE
         except Exception as exc:
             text = error_line(exc)
             if text is None:
                 raise
-            print(f"taco {args.command}: error: {text}", file=sys.stderr)
+            to_stderr(f"taco {args.command}: error: {text}")
             return 2
 
 
