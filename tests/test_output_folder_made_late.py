@@ -66,3 +66,28 @@ def test_a_folder_that_cannot_be_made_is_still_refused_before_the_work(photos, t
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"taco compress: error: cannot create the output folder {out}: read-only file system")
     assert not (tmp_path / "ro").exists()
+
+
+def test_a_folder_the_system_will_not_make_is_refused_before_the_work(photos, tmp_path, monkeypatch,
+                                                                    capsys):
+    """Asking whether the folder above takes files can say yes where making one fails (root
+    under /proc, some FUSE mounts): each image was coded, then failed at its write (review K).
+    The first missing folder is made and removed to be sure."""
+    from pathlib import Path
+
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *args, **kwargs):
+        if self.name == "nd":
+            raise OSError(errno.ENOENT, "No such file or directory", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    with monkeypatch.context() as patch:
+        patch.setattr(taco.codec, "analysis_with_text_overlap", lambda *a, **k: pytest.fail("coded"))
+        assert main(["compress", str(photos / "a.png"), "-o", f"{tmp_path / 'nd' / 'sub'}/", *CODE]) == 2
+    assert "cannot create the output folder" in capsys.readouterr().err
+    assert not (tmp_path / "nd").exists()
+    monkeypatch.setattr(Path, "mkdir", real_mkdir)
+    assert main(["compress", str(photos / "a.png"), "-o", f"{tmp_path / 'ok' / 'sub'}/", *CODE]) == 0
+    assert sorted(p.name for p in (tmp_path / "ok" / "sub").iterdir()) == ["a.taco"]

@@ -10,6 +10,7 @@ Imports no torch at the top (see :mod:`taco.cli`).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -349,7 +350,8 @@ def _exists(path: Path) -> bool:
 def check_folder(folder: Path, *, create: bool) -> None:
     """Raise a one-line :class:`CLIError` unless files can be written into ``folder``: an
     existing folder, or with ``create`` one that can be made (the nearest existing folder above
-    it takes new files). It is not made here: the first file written into it makes it
+    it takes new files; its first missing folder is made and removed to be sure). It is not made
+    here: the first file written into it makes it
     (:func:`taco.atomic.write_bytes_atomic`), so a command that stops before writing anything (a
     refusal, Ctrl-C) leaves no empty folder behind."""
     if folder.is_dir():
@@ -370,6 +372,17 @@ def check_folder(folder: Path, *, create: bool) -> None:
                else f"{shown_path(above)} is not a folder")
         raise CLIError(f"cannot create the output folder {shown_path(folder)}: {why}")
     problem = _write_problem(above)
+    if not problem:  # asked of the system, which may still refuse (root under /proc, FUSE): try
+        first = above / folder.absolute().relative_to(above).parts[0]
+        try:
+            first.mkdir()
+        except FileExistsError:  # made meanwhile, by another run into it
+            pass
+        except OSError as exc:
+            problem = os_reason(exc)
+        else:
+            with contextlib.suppress(OSError):  # files in it already: another run's
+                first.rmdir()
     if problem:
         raise CLIError(f"cannot create the output folder {shown_path(folder)}: {problem}")
 
