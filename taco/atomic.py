@@ -187,28 +187,64 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
     """
     path = Path(path)
     if replace and special_file(path):
-        with open(path, "wb") as out:
-            _write_all(out, memoryview(data))
+        try:
+            with open(path, "wb") as out:
+                _write_all(out, memoryview(data))
+        except OSError as exc:  # /dev/full: its errors name no file
+            _raise_naming_target(exc, path, [])
+            raise
         return path
-    f, tmp = _stage(path, data)
+    made = make_folders(path.parent)
     try:
+        f, tmp = _stage(path, data)
         with f:  # open, and so locked, until published: removed by no one as stale
             if sys.platform == "win32":
                 f.close()  # Windows renames no open file
-            _publish(tmp, path, replace)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        _raise_naming_target(exc, path, [tmp])
+            try:
+                _publish(tmp, path, replace)
+            except BaseException as exc:
+                tmp.unlink(missing_ok=True)
+                _raise_naming_target(exc, path, [tmp])
+                raise
+    except BaseException:
+        remove_folders(made)  # a failed write leaves no empty folder it made
         raise
     _fsync_folder(path.parent)
     return path
 
 
+def make_folders(folder: Path) -> list[Path]:
+    """Make ``folder`` and the missing folders above it; those this call made, deepest first
+    (for :func:`remove_folders`): one another process made meanwhile is not among them."""
+    missing = []
+    for above in (folder, *folder.parents):
+        if above.is_dir():
+            break
+        missing.append(above)
+    made: list[Path] = []
+    for above in reversed(missing):  # top down
+        try:
+            above.mkdir()
+        except FileExistsError:  # another process made it: not ours to remove
+            continue
+        made.insert(0, above)
+    return made
+
+
+def remove_folders(made: list[Path]) -> None:
+    """Remove the folders :func:`make_folders` made, deepest first, those that are empty (one
+    another writer put a file in stays, and so do those above it)."""
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty, or gone
+            continue
+
+
 def _stage(path: Path, data: bytes) -> tuple[BinaryIO, Path]:
-    """A new temporary for ``path`` (its folder made first) holding ``data``, flushed and
+    """A new temporary for ``path``, in its existing folder, holding ``data``, flushed and
     fsynced: returned open, and so locked until published, with its name. A write that fails
     closes and removes it and raises naming ``path`` (:func:`_raise_naming_target`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     f, tmp = _create_temporary(path)
     try:
         _write_all(f, memoryview(data))
@@ -329,11 +365,13 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
     remove_stale_temporaries(targets)
     special = [p for p in targets if special_file(p)]
     staged: list[tuple[BinaryIO, Path, Path]] = []  # (open and locked temporary, its name, target)
+    made: list[Path] = []
     path = Path()
     try:
         for path in targets:
             if path in special:
                 continue
+            made[:0] = make_folders(path.parent)
             f, tmp = _stage(path, files[path])
             staged.append((f, tmp, path))
         for f, tmp, path in staged:
@@ -344,6 +382,7 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
         for f, tmp, _ in staged:
             f.close()
             tmp.unlink(missing_ok=True)
+        remove_folders(made)
         _raise_naming_target(exc, path, [t for _, t, _ in staged])
         raise
     for f, _, _ in staged:

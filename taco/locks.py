@@ -20,6 +20,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from .atomic import make_folders, remove_folders
 from .errors import TacoError
 
 try:
@@ -108,7 +109,7 @@ class FolderLock:
             return self
         try:
             for _ in range(100):  # another process removing the file or folder: open again
-                self._make_folder()
+                self._created[:0] = make_folders(self.folder)
                 try:
                     fd = _open(self.path)
                 except FileNotFoundError:  # the folder was removed since
@@ -164,27 +165,9 @@ class FolderLock:
         if self._fd is not None:  # never released (an object dropped): let the lock go at least
             os.close(self._fd)
 
-    def _make_folder(self) -> None:
-        missing = []
-        for folder in (self.folder, *self.folder.parents):
-            if folder.is_dir():
-                break
-            missing.append(folder)
-        for folder in reversed(missing):  # top down
-            try:
-                folder.mkdir()
-            except FileExistsError:  # another process made it: not ours to remove
-                continue
-            self._created.insert(0, folder)
-
     def _remove_created(self) -> None:
         created, self._created = self._created, []
-        for folder in created:
-            try:
-                folder.rmdir()
-            except OSError:  # not empty (the work wrote there), or gone
-                return
-
+        remove_folders(created)
 
 def hold_folder(folder: str | os.PathLike[str], what: str) -> FolderLock:
     """A :class:`FolderLock` on ``folder``, acquired (see there); :meth:`FolderLock.release`
