@@ -8,7 +8,6 @@ is loaded to build ``taco --help``).
 from __future__ import annotations
 
 import argparse
-import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,7 @@ from ..cli.common import (
     positive_int,
     thread_count,
 )
-from ..messages import did_you_mean, shown_path
+from ..messages import did_you_mean, shown_path, to_stderr
 
 if TYPE_CHECKING:
     from .latency import BenchConfig
@@ -152,7 +151,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return cmd_memory(cfg, args.memory)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = run_bench(cfg, log=lambda s: print(s, file=sys.stderr))
+        result = run_bench(cfg, log=to_stderr)
     print(format_table(result))
     if cfg.output:
         write_json(cfg.output, result)
