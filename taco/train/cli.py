@@ -14,12 +14,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cli.common import COMMAND_HELP, RawDescriptionHelpFormatter, add_device_option, path_arg
+from ..messages import to_stderr
 from ..models.config import TEXT_INJECTIONS
 
 if TYPE_CHECKING:
@@ -140,7 +141,8 @@ def _given_keys(args: argparse.Namespace) -> set[str]:
 
 
 def resumed_run(args: argparse.Namespace) -> Path | None:
-    """The folder of the run ``--resume PATH`` names: PATH, or the folder of the run file PATH
+    """The folder of the run ``--resume PATH`` names (a leading ``~`` expanded, as the config's
+    out_dir is: ``--resume '~/run1'``): PATH, or the folder of the run file PATH
     names (its state or checkpoint; its config.yaml or log.jsonl beside the other or a state);
     None without --resume or without PATH (the config's out_dir is the run). Another file is a
     ConfigError: the run would have been written over it (a hand-written config.yaml too)."""
@@ -151,7 +153,7 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
     if not getattr(args, "resume", None):
         return None
     from .state import state_exists  # imports torch: only for --resume
-    path = Path(args.resume)
+    path = Path(os.path.expanduser(args.resume))  # as home_paths does for out_dir: '~/run1' too
     if path.is_dir():
         return path
     if path.name.startswith((STATE_FILE, CHECKPOINT_FILE)):
@@ -193,7 +195,8 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
 
     ``--resume`` without a config file starts from the run's own config (its ``config.yaml``,
     :func:`run_config_values`) instead of the defaults; ``--resume PATH`` continues that run in
-    its own folder (``out_dir`` is PATH unless --out-dir or --set out_dir says otherwise).
+    its own folder (``out_dir`` is PATH unless --out-dir or --set out_dir says otherwise); the
+    run ``--resume`` alone continues is out_dir's, ``~`` expanded as a new run's out_dir is.
     With ``init_from``, the model and λ nothing gives are the checkpoint's
     (:func:`~taco.train.model_setup.settings_from_init`); without a preset, a text-free model
     is trained with preset elic (:func:`~taco.train.config.preset_from_model`); ``notes`` gets
@@ -223,7 +226,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
             from .config import TrainConfig
 
             out = apply_overrides({}, args.overrides, _flag_values(args)).get("out_dir")
-            run = Path(str(out if out is not None else TrainConfig.out_dir))
+            run = Path(os.path.expanduser(str(out if out is not None else TrainConfig.out_dir)))
         saved, source = run_config_values(run)
         file_values = saved
         if not saved and not args.overrides:  # every key would be a default
@@ -283,8 +286,8 @@ def run(args: argparse.Namespace) -> int:
         from .caption_embeddings import embed_captions
 
         table = embed_captions(cfg, args.embed_captions)
-        print(f"{len(table)} captions ({table.encoder['name']}, {tuple(table.tokens.shape[1:])} "
-              f"tokens each) -> {args.embed_captions}", file=sys.stderr)
+        to_stderr(f"{len(table)} captions ({table.encoder['name']}, {tuple(table.tokens.shape[1:])} "
+                  f"tokens each) -> {args.embed_captions}")
         return 0
     from .trainer import (
         NonFiniteLossError,
@@ -301,7 +304,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             train(cfg, resume=resume, notes=notes)
     except (NonFiniteLossError, NoStepInTimeLimit, OutputWriteError) as e:
-        print(f"taco train: stopped: {e}", file=sys.stderr)
+        to_stderr(f"taco train: stopped: {e}")
         return 3
     return 0
 
