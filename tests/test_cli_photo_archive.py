@@ -312,7 +312,8 @@ def colour_taco(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(("suffix", "how"), [
     (".jpg", "JPEG at quality 75 with 4:2:0 chroma"), (".webp", "WebP at quality 80"),
-    (".avif", "AVIF at quality 75"), (".gif", "GIF with at most 256 colours")])
+    (".avif", "AVIF at quality 75"), (".gif", "GIF with at most 256 colours"),
+    (".pdf", "JPEG at quality 75 inside a PDF")])
 def test_a_lossy_output_format_is_noted(colour_taco, tmp_path, capsys, suffix, how):
     assert main(["decompress", str(colour_taco), "-o", str(tmp_path / f"x{suffix}"), "--quiet"]) == 0
     notes = [line for line in capsys.readouterr().err.splitlines() if "lossy" in line]

@@ -482,10 +482,13 @@ _LOSSY_DEFAULTS = {"JPEG": "JPEG at quality 75 with 4:2:0 chroma", "MPO": "JPEG 
 
 def second_loss(path: Path, mode: str) -> str | None:
     """The note for an output ``path`` whose format re-encodes the decoded image of ``mode``
-    with loss (JPEG, WebP, AVIF at Pillow's defaults; GIF's 256 colours for a colour image),
+    with loss (JPEG, WebP, AVIF at Pillow's defaults; GIF's 256 colours for a colour image; a
+    colour or grey PDF, which Pillow fills with JPEG),
     or None (PNG, TIFF, ...: the decoded pixels)."""
     fmt = save_format(path)
-    how = "GIF with at most 256 colours" if fmt == "GIF" and mode == "RGB" else _LOSSY_DEFAULTS.get(fmt or "")
+    how = ("GIF with at most 256 colours" if fmt == "GIF" and mode == "RGB"
+           else "JPEG at quality 75 inside a PDF" if fmt == "PDF" and mode in ("RGB", "L")  # RGBA: lossless JPEG 2000
+           else _LOSSY_DEFAULTS.get(fmt or ""))
     if how is None:
         return None
     return (f"{path.suffix} is written by Pillow as {how}, a second lossy step after the codec's "
