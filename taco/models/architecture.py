@@ -210,6 +210,20 @@ def check_backbone(model: object) -> None:
                         f"[M] for one), g_a and g_s, which ELIC's methods read ({guide})")
 
 
+def float32_weights(model: nn.Module) -> None:
+    """Convert ``model``'s floating-point parameters and buffers that are not float32 to float32,
+    in place: what the build made while another thread had set torch's process-wide default dtype
+    (float64, say) inside :func:`float32_default`. taco's models hold only float32 ones (none is
+    float64 by design: :func:`taco.codec.check_model` refuses those), so this is what the
+    architecture made them; a mixed model was refused by every compress ("this model's weights
+    are float64"), or ``create_model`` failed building its coder tables ("expected scalar type
+    Double but found Float"). Exact for a checkpoint's weights, copied in after the build; seeded
+    random weights drawn in float64 meanwhile are rounded, but not the seed's usual draws."""
+    if any(t.is_floating_point() and t.dtype != torch.float32
+           for t in (*model.parameters(), *model.buffers())):
+        model.float()
+
+
 def build_model(config: ModelConfig) -> ELIC:
     """Instantiate the architecture described by ``config`` (random weights) with its builder
     in :data:`BUILDERS`; ValueError for a name without one (a config changed after it was
@@ -221,13 +235,15 @@ def build_model(config: ModelConfig) -> ELIC:
     compress or analysis take no text (:func:`text_methods_problem`), and for a model that is no
     ELIC or lacks what ELIC's methods read (:func:`check_backbone`): a new backbone finds out
     here, not at its first compress or training step. The model is float32 whatever torch's
-    default dtype (:func:`float32_default`)."""
+    default dtype (:func:`float32_default`), even when another thread changes that default
+    during the build (:func:`float32_weights`)."""
     build = BUILDERS.get(config.architecture)
     if build is None:
         raise model_config.UnknownArchitectureError(
             model_config.unknown_architecture_message(config.architecture))
     with float32_default():
         model = build(config)
+    float32_weights(model)
     check_backbone(model)
     check_latent_codec(model)
     if model.uses_text and (problem := text_methods_problem(type(model))):

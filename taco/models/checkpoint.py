@@ -38,7 +38,7 @@ from .architecture import (
     unbuildable_config,
 )
 from .config import BUILTIN_ARCHITECTURES, CheckpointError, ModelConfig
-from .elic import ELIC, MAX_SCALE_LEVELS, standard_normal_quantile
+from .elic import ELIC, MAX_SCALE_LEVELS, float32_scale_table, standard_normal_quantile
 from .header import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
@@ -234,6 +234,8 @@ def _rebuild_gaussian_tables(
         # number; the standard library's is the same double at tail_mass / 2 = 5e-10, and the
         # digest below refuses any table that comes out different.
         _standardized_quantile = staticmethod(standard_normal_quantile)
+        # and in float32 whatever torch's default dtype, which another thread may change
+        _prepare_scale_table = staticmethod(float32_scale_table)
 
     keys = _gaussian_table_keys(model)
     built: dict[bytes, GaussianConditional] = {}

@@ -136,6 +136,16 @@ def standard_normal_quantile(quantile: float) -> float:
     return NormalDist().inv_cdf(quantile)
 
 
+def float32_scale_table(scale_table: Sequence[float] | Tensor) -> Tensor:
+    """CompressAI's ``GaussianConditional._prepare_scale_table`` (the scale table as a tensor),
+    in float32. CompressAI's makes it with ``torch.Tensor(...)``, in torch's process-wide default
+    dtype, which another thread may set to float64 at any moment, even inside
+    :func:`float32_default`: the coder tables were then computed from a float64 table (other
+    tables, and a float64 buffer that every compress refused). :meth:`ELIC.update` and the
+    checkpoint loader's table rebuild use it in place of CompressAI's."""
+    return torch.tensor([float(s) for s in scale_table], dtype=torch.float32)
+
+
 #: float32_default's state: how many are inside it, and the default dtype to give back when the
 #: last one leaves (None: it was float32 already)
 _float32_lock = ForkSafeLock()
@@ -179,7 +189,11 @@ def float32_default() -> Iterator[None]:
     weights differed from everyone else's. The default is process-wide: it is set when the first
     thread enters (only if it is not float32 already) and given back when the last one leaves,
     so concurrent builds never see it restored under them; meanwhile other threads' new tensors
-    are float32 too."""
+    are float32 too. Another thread may still set the default itself while a build is inside
+    (``set_default_dtype(float64)`` around a computation of its own): the layers made meanwhile
+    are of that dtype, so :func:`~taco.models.architecture.build_model` converts whatever came
+    out other than float32 (:func:`~taco.models.architecture.float32_weights`) and the scale
+    tables are made in float32 whatever the default (:func:`float32_scale_table`)."""
     global _float32_inside, _float32_previous
     with _float32_lock:
         if _float32_inside == 0 and torch.get_default_dtype() != torch.float32:
@@ -490,11 +504,13 @@ class ELIC(CompressionModel):
     def _quantile_without_scipy(self) -> None:
         """Make every Gaussian conditional take its tail bound from
         :func:`standard_normal_quantile`, not ``scipy.stats`` (1 s to import): the same double,
-        so the same tables. An instance attribute naming a module-level function, so the model
-        still pickles and deep-copies."""
+        so the same tables; and make its scale table with :func:`float32_scale_table`, in
+        float32 whatever torch's default dtype. Instance attributes naming module-level
+        functions, so the model still pickles and deep-copies."""
         for m in self.modules():
             if isinstance(m, GaussianConditional):
                 m._standardized_quantile = standard_normal_quantile
+                m._prepare_scale_table = float32_scale_table
 
     def _scale_table(self) -> Tensor | None:
         """The first built Gaussian-conditional scale table (they are all the same), or None."""

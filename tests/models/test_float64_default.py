@@ -5,6 +5,9 @@ other weights ... (a checkpoint's)"."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 import torch
@@ -117,3 +120,97 @@ def test_a_child_forked_during_a_build_has_its_float64_default_back(float64_defa
         leave.set()
         thread.join(30)
     assert torch.get_default_dtype() == torch.float64
+
+
+@contextmanager
+def default_flipped_mid_build(monkeypatch) -> Iterator[list[int]]:
+    """Another thread setting float64 then float32 as its own work goes (``set_default_dtype``
+    around a computation), here at each convolution a build makes (the count of them): a
+    float32_default build saw it change under it and came out part float64, refused by every
+    compress ("this model's weights are float64 ... convert it back with model.float()")."""
+    reset, count = torch.nn.Conv2d.reset_parameters, [0]
+
+    def flipping(self):
+        count[0] += 1
+        torch.set_default_dtype(torch.float64 if count[0] % 2 else torch.float32)
+        return reset(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.nn.Conv2d, "reset_parameters", flipping)
+        try:
+            yield count
+        finally:
+            torch.set_default_dtype(torch.float32)
+
+
+@pytest.mark.parametrize("name", ["elic-tiny", "taco-tiny"])
+def test_a_default_changed_mid_build_still_gives_a_float32_model(monkeypatch, name):
+    with default_flipped_mid_build(monkeypatch) as flips:
+        model = create_model(name, seed=0)
+    assert flips[0] > 2  # the default did change during the build
+    assert float_dtypes(model) == {torch.float32}
+    assert len(taco.compress(IMAGE, "a cat", model)) > 0
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_a_default_changed_mid_load_still_loads_the_float32_weights(tmp_path, compact, monkeypatch):
+    model = create_model("elic-tiny", seed=0)
+    path = save_checkpoint(model, tmp_path / "m.safetensors", compact_tables=compact)
+    expected = taco.compress(IMAGE, "", model)
+    with default_flipped_mid_build(monkeypatch) as flips:
+        loaded = taco.load(str(path))
+    assert flips[0] > 2
+    assert float_dtypes(loaded) == {torch.float32}
+    assert model_fingerprint(loaded) == model_fingerprint(model)
+    assert taco.compress(IMAGE, "", loaded) == expected
+
+
+def test_a_default_changed_before_the_scale_table_is_made_gives_the_float32_tables(monkeypatch):
+    """CompressAI makes the scale table in the default dtype (``torch.Tensor(...)``): changed by
+    another thread just before, the coder tables came from a float64 table."""
+    import taco.models.elic as elic
+
+    model = create_model("elic-tiny", seed=0)
+    expected = {k: v.clone() for k, v in model.state_dict().items()}
+    table = elic.portable_scale_table
+
+    def then_float64(levels):
+        made = table(levels)
+        torch.set_default_dtype(torch.float64)  # another thread, just now
+        return made
+
+    monkeypatch.setattr(elic, "portable_scale_table", then_float64)
+    try:
+        model.set_scale_levels(64)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    state = model.state_dict()
+    assert float_dtypes(model) == {torch.float32}
+    assert state.keys() == expected.keys()
+    assert all(torch.equal(state[k], expected[k]) for k in state)
+
+
+def test_builds_while_another_thread_toggles_the_default_are_all_float32():
+    """The race itself: a thread switching the default between float64 and float32 while this
+    one creates models."""
+    import threading
+    import time
+
+    stop = threading.Event()
+
+    def toggler() -> None:
+        while not stop.is_set():
+            torch.set_default_dtype(torch.float64)
+            time.sleep(0.0005)
+            torch.set_default_dtype(torch.float32)
+            time.sleep(0.0005)
+
+    thread = threading.Thread(target=toggler)
+    thread.start()
+    try:
+        models = [create_model(name, seed=0) for name in ["elic-tiny", "taco-tiny"] * 2]
+    finally:
+        stop.set()
+        thread.join(30)
+        torch.set_default_dtype(torch.float32)
+    assert [float_dtypes(m) for m in models] == [{torch.float32}] * len(models)
