@@ -216,7 +216,7 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
     try:
         train_set = build_train_dataset(cfg)
     except EmptyDatasetError as e:
-        raise with_small_images_hint(e, validating=False) from None
+        raise with_small_images_hint(e, validating=False, batch_size=cfg.batch_size) from None
     try:
         val_set = build_val_dataset(cfg) if validation else None
     except EmptyDatasetError as e:
@@ -224,16 +224,19 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
     return train_set, val_set
 
 
-def with_small_images_hint(e: EmptyDatasetError, validating: bool) -> EmptyDatasetError:
+def with_small_images_hint(e: EmptyDatasetError, validating: bool, batch_size: int = 1) -> EmptyDatasetError:
     """``e`` with, where photos were dropped as smaller than the crop (``crop``, or ``val.crop``
     when ``validating``), how to train or validate on them: upscale them, or a smaller crop that
-    keeps the largest of them. For validation the smaller crop comes first:
+    keeps the largest of them (for training with a ``batch_size`` over 1, saying that a batch
+    needs that many, or a smaller batch_size). For validation the smaller crop comes first:
     ``data.small_images`` upscales the training photos under ``crop`` too."""
     if not e.too_small:
         return e
     fits = e.largest_small_side // 64 * 64
     crop_key, verb = ("val.crop", "validate") if validating else ("crop", "train")
     smaller = f"a smaller {crop_key}: {crop_key}={fits} keeps those of {fits} px and more" if fits >= 64 else ""
+    if smaller and not validating and batch_size > 1:
+        smaller += f" (a batch needs {batch_size} of them, or a smaller --set batch_size=N)"
     upscale = ("--set data.small_images=upscale (each upscaled to cover the crop"
                + ("; it upscales the training photos under crop too)" if validating else ")"))
     ways = [smaller, upscale] if validating else [upscale, smaller]
@@ -326,7 +329,8 @@ class Trainer:
         if self.steps_per_epoch == 0:
             raise ConfigError(
                 f"{len(self.sampler.dataset)} training images are fewer than one batch per "  # type: ignore[arg-type]
-                f"process ({self.env.world_size} x {cfg.batch_size})"
+                f"process ({self.env.world_size} x {cfg.batch_size}): add images, or "
+                f"--set batch_size=N (at most {len(self.sampler)} here)"
             )
         self.loader = None if self.resident is not None else DataLoader(
             self.dataset,

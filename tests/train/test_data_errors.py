@@ -95,3 +95,22 @@ def test_a_joint_loss_over_empty_captions_warns(tmp_path, tiny):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Trainer(load_config(None, [*overrides, "k_j=0", f"out_dir={tmp_path / 'run2'}"]))
+
+
+def test_the_smaller_crop_hint_says_a_batch_needs_batch_size_of_them(tmp_path, tiny, capsys):
+    """Review M: following the crop hint could keep fewer photos than one batch; the hint says
+    how many a batch needs (the samples' largest is 512 px, the others 300-480)."""
+    out = tmp_path / "run"
+    argv = ["--set", *tiny(out, **ELIC), "crop=1024", "batch_size=2", "--max-steps", "1"]
+    assert train_main(argv) == 2
+    line = _one_error_line(capsys)
+    assert line.endswith("crop=512 keeps those of 512 px and more (a batch needs 2 of them, "
+                         "or a smaller --set batch_size=N)"), line
+
+
+def test_fewer_images_than_one_batch_says_what_to_do(tmp_path, tiny, capsys):
+    out = tmp_path / "run"
+    assert train_main(["--set", *tiny(out, **ELIC), "batch_size=5", "--max-steps", "1"]) == 2
+    line = _one_error_line(capsys)
+    assert line.endswith("4 training images are fewer than one batch per process (1 x 5): "
+                         "add images, or --set batch_size=N (at most 4 here)"), line
