@@ -744,8 +744,8 @@ def _check_something_runs(models: Sequence[_ModelRun], modes: Sequence[CaptionMo
 
 def _classic_codecs(cfg: EvalConfig) -> list[Any]:
     """The ``--classic`` codecs present here, each once whatever its case (one missing here is
-    skipped with a warning); a name that is no codec, or a quality outside a codec's range, is an
-    EvaluationError."""
+    skipped with a warning); a name that is no codec, or a codec's ``qualities`` that are empty,
+    repeat one or fall outside its range, is an EvaluationError."""
     from .classic import CLASSIC_CODECS, CodecUnavailable, get_codec
 
     codecs = []
@@ -762,7 +762,11 @@ def _classic_codecs(cfg: EvalConfig) -> list[Any]:
             warn_at_caller(f"skipping {name}: {exc}", TacoWarning)
     for codec in codecs:  # before any work: a sweep the codec cannot take
         lo, hi = codec.quality_range
-        bad = [q for q in cfg.qualities.get(codec.name, []) if not lo <= q <= hi]
+        qs = cfg.qualities.get(codec.name)
+        if qs is not None and (not qs or len(set(qs)) != len(qs)):  # as for a model's qualities
+            raise EvaluationError(f"--qualities {codec.name}={','.join(map(str, qs))}: {codec.label} "
+                                  f"has qualities {lo}..{hi}; give each at most once")
+        bad = [q for q in qs or [] if not lo <= q <= hi]
         if bad:
             raise EvaluationError(f"--qualities {codec.name}=...: {', '.join(map(str, bad))} outside "
                                   f"{codec.label}'s qualities {lo}..{hi}")

@@ -70,6 +70,10 @@ def test_user_errors_are_one_line(taco_main, tiny_folder, tmp_path, capsys):
 @pytest.mark.parametrize("extra,message", [
     (["--classic", "jpg"], "--classic jpg: no such codec; the codecs are: jpeg, webp, avif, bpg, vtm"),
     (["--classic", "jpeg", "--qualities", "jpeg=0,50,200"], "--qualities jpeg=...: 0, 200 outside JPEG's qualities 1..100"),
+    # Review M: an empty list ran the default sweep and a repeat was dropped, unlike a model's
+    (["--classic", "jpeg", "--qualities", "jpeg="], "--qualities jpeg=: JPEG has qualities 1..100; give each at most once"),
+    (["--classic", "jpeg", "--qualities", "jpeg=50,50"],
+     "--qualities jpeg=50,50: JPEG has qualities 1..100; give each at most once"),
     (["--classic", "jpeg", "--device", "cuda:7"], "device 'cuda:7': "),
 ])
 def test_mistakes_are_one_line_before_any_work(taco_main, tiny_folder, tmp_path, capsys, extra, message):
