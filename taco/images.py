@@ -43,6 +43,7 @@ from .colour import (
     to_rgb,
 )
 from .errors import TacoError
+from .filekinds import TACO_MAGIC
 from .fileobjects import checked_path, read_file_object
 from .locks import ForkSafeLock
 from .memory import MAX_ENCODE_PIXELS, allocation_failure
@@ -650,6 +651,17 @@ def load_image(
         return image
 
 
+def _starts_with(source: Path | io.BytesIO, magic: bytes) -> bool:
+    """Whether the file or bytes ``source`` starts with ``magic``."""
+    if isinstance(source, io.BytesIO):
+        return source.getvalue().startswith(magic)
+    try:
+        with source.open("rb") as f:
+            return f.read(len(magic)) == magic
+    except OSError:
+        return False
+
+
 def _open(path: Path, source: Path | io.BytesIO, max_pixels: int | None) -> ImageFile.ImageFile:
     """``Image.open(source)`` of the formats taco reads (:func:`_open_header`; ``path`` names it),
     every way it fails an :class:`ImageReadError`, an image over ``max_pixels`` (None: no cap)
@@ -658,6 +670,9 @@ def _open(path: Path, source: Path | io.BytesIO, max_pixels: int | None) -> Imag
     try:
         im = _open_header(source, path, max_pixels)
     except UnidentifiedImageError:
+        if _starts_with(source, TACO_MAGIC):  # given by content (stdin, bytes, another name)
+            raise ImageReadError(path, "it is a .taco file, not an image: decompress it (taco "
+                                 "decompress, taco.decompress)") from None
         raise ImageReadError(path, "not an image file Pillow can identify") from None
     except ImageReadError:
         raise
