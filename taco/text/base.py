@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from ..draws import with_coding_defaults_no_warning
+from ..draws import reduced_precision_settings, with_coding_defaults_no_warning
 from ..errors import (  # defined there, so that naming one in an except clause imports no torch
     CaptionTextError as CaptionTextError,
     CaptionTooLongError as CaptionTooLongError,
@@ -152,7 +152,8 @@ class TextEncoder(torch.nn.Module):
         return torch.device("cpu")
 
     def encode(self, captions: Sequence[str]) -> TextTokens:
-        """Encode captions, reusing embeddings of captions seen recently in this process.
+        """Encode captions, reusing embeddings of captions seen recently in this process (not
+        those computed while a process-wide setting lowered float32 precision: :meth:`encode_noting`).
 
         The captions not cached are encoded as one batch. One caption (however often repeated)
         gets the tokens of that caption encoded on its own, never ones cached from a batch: a
@@ -176,7 +177,11 @@ class TextEncoder(torch.nn.Module):
 
         Computed under :func:`taco.draws.coding_defaults`, whatever autocast the calling thread
         set: the tokens are cached for the whole process, and ``taco.compress`` would reuse ones
-        computed in bfloat16 and write other bytes."""
+        computed in bfloat16 and write other bytes. For the same reason tokens computed while a
+        process-wide setting lowered float32 precision
+        (:func:`taco.draws.reduced_precision_settings`: ``torch.set_float32_matmul_precision
+        ("medium")``, ...) are not cached: once it was set back, every thread reused them with
+        no warning and wrote other bytes than a fresh process, until they were evicted."""
         captions = [normalize_caption(c) for c in captions]
         if not captions:
             empty = torch.empty(0, self.max_tokens, self.dim)
@@ -193,10 +198,12 @@ class TextEncoder(torch.nn.Module):
         if missing:
             cut: dict[str, str] = {}
             context = _cut_notes.set(cut)
+            reduced = bool(reduced_precision_settings())
             try:
                 out = self._encode(missing)
             finally:
                 _cut_notes.reset(context)
+            reduced = reduced or bool(reduced_precision_settings())  # or set meanwhile
             tokens, masks = out.tokens.detach().cpu(), out.mask.detach().cpu()
             for i, c in enumerate(missing):
                 # a row of a batch on the CPU is a view: cloned, it frees with its own entry
@@ -204,7 +211,7 @@ class TextEncoder(torch.nn.Module):
                 row = (tokens[i], masks[i]) if alone else (tokens[i].clone(), masks[i].clone())
                 found[c] = (*row, alone, cut.get(c))
             with self._cache_lock:
-                for c in missing:
+                for c in [] if reduced else missing:
                     self._cache[c] = found[c]
                     self._cache.move_to_end(c)
                 while len(self._cache) > max(0, self.cache_entries):
