@@ -35,7 +35,7 @@ from ..atomic import write_all_atomic
 from ..checks import is_number
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import json_text
-from ..messages import did_you_mean, shown_path, some
+from ..messages import count, did_you_mean, shown_path, some
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
@@ -500,7 +500,8 @@ def plot_results(
     ``rd-DATASET.png`` ..., :func:`dataset_slug`; two datasets on one file are a ValueError,
     before any is written). ``reference``: ``auto`` (published points of the results' own
     dataset kind), ``none``, or dataset kinds such as ``kodak``. ``metrics``: the panels (of
-    :data:`PANELS`; another name is a ValueError), those with data drawn. ``anchor``: a curve label; adds
+    :data:`PANELS`; another name is a ValueError), those with data drawn (where ``metrics`` is
+    not all of them, each left out for want of data is said in a warning). ``anchor``: a curve label; adds
     ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it,
     with 95 % bootstrap intervals over the images when ``bootstrap`` (resamples, seeded by
     ``seed``) is above 0 and the runs' CSVs are beside their JSONs. ``auto_anchor``: with no
@@ -533,6 +534,10 @@ def plot_results(
             any(is_number(p.get(m)) for c in curves for p in c.points) or any(r.has(m) for r in refs))]
         if not panels:
             continue
+        if set(metrics) != set(METRIC_ORDER):  # named, not the default all: say which have no data
+            for m in (m for m in metrics if m not in panels and m not in mixed):
+                warn_at_caller(f"{PANELS[m][0].split()[0]} left out of the figure of {ds}: no point there has a "
+                               "value of it", TacoWarning)
         curves = sorted(curves, key=_legend_order)
         label = find_anchor(anchor, ds, curves) if anchor else default_anchor(curves) if auto_anchor else None
         figures.append(_Figure(base, ds, curves, refs, panels, ds_results, label, mixed))
@@ -645,19 +650,21 @@ def _draw_figure(f: _Figure, title: str | None) -> list[Path]:
         p["bpp"] for r in refs for p in r.points if any(m in p for m in panels)]
     log_x = max(all_bpp) / max(min(all_bpp), 1e-9) > 8
     lo, hi = min(all_bpp), max(all_bpp)
-    xlim = (lo / 1.15, hi * 1.15) if log_x else (max(0.0, lo - 0.05 * (hi - lo + 1e-9)), hi + 0.05 * (hi - lo + 1e-9))
+    span = hi - lo + 1e-9 if hi > lo else hi or 1.0  # one bpp: 5 % of it either side, not 5e-11
+    xlim = (lo / 1.15, hi * 1.15) if log_x else (max(0.0, lo - 0.05 * span), hi + 0.05 * span)
     markers = matched_markers(curves)
     handles: dict[str, Any] = {}  # legend label -> its line, the first drawn
     for ax, m in zip(axes.flat, panels, strict=False):
         for lab, h in _draw_panel(ax, m, rates[m], curves, refs, color, markers, ds_results).items():
             handles.setdefault(lab, h)
         ax.set_xlim(*xlim)  # the same bpp range in every panel
+        ax.ticklabel_format(useOffset=False)  # 0.1975, not 1e-10+1.975e-1 under the ticks
         if log_x:
             _log_bpp_axis(ax)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     n_images = max((res["dataset"].get("images", 0) for res in ds_results), default=0)
-    heading = title or f"Rate-distortion on {ds}: {n_images} images"
+    heading = title or f"Rate-distortion on {ds}: {count(n_images, 'image')}"
     if any(c.kind == "learned" and "untrained" in c.label for c in curves):
         heading += "\n(untrained = random seed-0 weights: its quality numbers are meaningless)"
     _literal(fig.suptitle(heading, fontsize=12))
