@@ -89,7 +89,7 @@ from .memory import (
     spans,
     widen,
 )
-from .messages import docs_ref
+from .messages import count, docs_ref
 from .models import (
     MODEL_CONFIGS,
     PAD_MULTIPLE,
@@ -602,7 +602,7 @@ def code_within(
             hi, lowest = mid, len(result.data)
     if best is None:  # hi came down to 1: quality 1 was coded and is over
         raise SizeBudgetError(
-            f"a {width}x{height} image does not fit in {max_bytes:,} bytes with model "
+            f"a {width}x{height} image does not fit in {count(max_bytes, 'byte')} with model "
             f"{model.model_id!r}: its smallest file (quality 1) is "
             f"{lowest:,} bytes ({bits_per_pixel(lowest, height * width):.4f} bpp)")
     return best

@@ -225,3 +225,17 @@ def test_cli_batch_skips_an_image_over_the_budget_and_does_the_rest(vr, vr_file,
     assert "big.png" in err and f"is {sizes[1]:,} bytes" in err
     assert (out / "small.taco").stat().st_size <= sizes[1] - 1
     assert not (out / "big.taco").exists()
+
+
+def test_a_target_bpp_that_does_not_fit_names_the_bpp(vr, vr_file, crop, sizes, tmp_path, capsys):
+    """Review M: --target-bpp 0.0001 said 'does not fit in 1 bytes', the budget it was raised to;
+    the error names the bpp asked for, and one byte is 'byte'."""
+    image = tmp_path / "cat.png"
+    crop.save(image)  # 200x130: 0.0001 bpp is 0.325 bytes, raised to 1
+    out = str(tmp_path / "x.taco")
+    assert main(["compress", str(image), "-m", str(vr_file), "--target-bpp", "0.0001", "-o", out]) != 0
+    err = capsys.readouterr().err
+    assert (f"{image}: --target-bpp 0.0001 is 0 bytes here, raised to 1: a 200x130 image does not fit "
+            f"in 1 byte with model ") in err, err
+    assert main(["compress", str(image), "-m", str(vr_file), "--target-bpp", "0.01", "-o", out]) != 0
+    assert "--target-bpp 0.01 is 32 bytes here: a 200x130 image does not fit in 32 bytes" in capsys.readouterr().err

@@ -301,6 +301,7 @@ def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model
     :func:`taco.cli.files.write_output`). An image carrying metadata a .taco file does not keep
     is counted in ``totals``."""
     from ..codec import compress_image
+    from ..errors import SizeBudgetError
     from ..images import ImageReadError, load_image, without_file
 
     progress("reading", 0, 1)
@@ -316,7 +317,14 @@ def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model
     totals.with_metadata += _carries_metadata(image)
     budget = byte_budget(args, image.width, image.height)
     t0 = time.perf_counter()
-    res = compress_image(image, caption, model, quality=quality, progress=progress, max_bytes=budget)
+    try:
+        res = compress_image(image, caption, model, quality=quality, progress=progress, max_bytes=budget)
+    except SizeBudgetError as e:  # name the bpp asked for, not only the byte budget it made
+        if args.target_bpp is None:
+            raise
+        exact = math.floor(args.target_bpp * image.width * image.height / 8)
+        raise SizeBudgetError(f"--target-bpp {float(args.target_bpp):g} is {count(exact, 'byte')} here"
+                              f"{', raised to 1' if exact < 1 else ''}: {e}") from None
     ms = 1000 * (time.perf_counter() - t0)
     written = write_output(dst, res.data, force=args.force, skip_existing=args.skip_existing)
     return res, image.info.get("exif_orientation", 1), budget, ms, written
