@@ -50,11 +50,11 @@ def test_demo_on_a_thumbnail_says_lpips_is_not_measured(tmp_path, capsys):
     """LPIPS's AlexNet takes 31 px a side at least: the demo of a smaller image still runs."""
     from taco.cli import main
 
-    tiny = tmp_path / "tiny.png"
-    Image.new("RGB", (10, 7), (30, 200, 40)).save(tiny)
+    tiny = tmp_path / "tiny.png"  # one side under 31 px is enough (Review M: not "under 31 px a side")
+    Image.new("RGB", (64, 7), (30, 200, 40)).save(tiny)
     assert main(["demo", "--image", str(tiny), "--caption", "green", "-m", "elic-tiny", "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "LPIPS-Alex n/a (the image is under 31 px a side)" in out and "PSNR" in out
+    assert "LPIPS-Alex n/a (a side of the image is under 31 px)" in out and "PSNR" in out
     # ELIC reads no text: the demo does not claim the caption was used, nor a text encoder loaded
     assert "caption    none (elic-tiny reads no text)" in out and "text encoder" not in out
 

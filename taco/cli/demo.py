@@ -111,4 +111,4 @@ def demo_lines(r: dict[str, Any]) -> list[str]:
 def _lpips(value: float) -> str:
     from ..metrics import LPIPS_MIN_SIDE
 
-    return f"{value:.4f}" if math.isfinite(value) else f"n/a (the image is under {LPIPS_MIN_SIDE} px a side)"
+    return f"{value:.4f}" if math.isfinite(value) else f"n/a (a side of the image is under {LPIPS_MIN_SIDE} px)"

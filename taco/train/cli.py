@@ -19,7 +19,13 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cli.common import COMMAND_HELP, RawDescriptionHelpFormatter, add_device_option, path_arg
+from ..cli.common import (
+    COMMAND_HELP,
+    RawDescriptionHelpFormatter,
+    add_device_option,
+    path_arg,
+    positive_int,
+)
 from ..messages import to_stderr
 from ..models.config import TEXT_INJECTIONS
 
@@ -79,7 +85,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out-dir", "--output", dest="out_dir", type=path_arg, metavar="DIR",
                    help="the run's folder, as -o/--output of the other commands (same as --set "
                    "out_dir=DIR)")
-    p.add_argument("--max-steps", type=int, metavar="N",
+    p.add_argument("--max-steps", type=positive_int, metavar="N",
                    help="stop after at most N steps (the epochs may end the run first: a note "
                    "at the start says so; same as --set max_steps=N)")
     add_device_option(p, default=None, torchrun=True, note="same as --set device=DEVICE (a config file's "

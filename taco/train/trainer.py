@@ -185,7 +185,8 @@ def check_text_encoder(cfg: TrainConfig) -> None:
         if spec.get("name") != "clip":
             raise
         raise TextEncoderUnavailable(
-            f"model {cfg.resolved_model()!r} reads captions with CLIP's text encoder: {e}; "
+            f"model {cfg.resolved_model()!r} reads captions with CLIP's text encoder: "
+            f"{str(e).rstrip('.')}; "
             "or train a model whose MiniLM text encoder works offline: --set "
             "model=taco-minilm-small (or taco-minilm-tiny, taco-minilm; taco models lists them)."
         ) from None

@@ -39,3 +39,14 @@ def test_the_help_fits_80_columns(capsys: pytest.CaptureFixture[str],
     text = capsys.readouterr().out
     assert [line for line in text.splitlines() if len(line) > 80] == []
     assert "-o DIR, --out-dir DIR, --output DIR" in text
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_max_steps_below_one_is_said_as_the_option(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review M: --max-steps 0 was reported by its config key ('max_steps must be >= 1'), where
+    the sibling options say 'argument --X: must be at least 1'."""
+    with pytest.raises(SystemExit) as e:
+        main(["train", str(SMOKE), "--max-steps", value, "--print-config"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"taco train: error: argument --max-steps: must be at least 1, got {value}")
