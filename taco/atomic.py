@@ -227,6 +227,9 @@ def make_folders(folder: Path) -> list[Path]:
             above.mkdir()
         except FileExistsError:  # another process made it: not ours to remove
             continue
+        except OSError:  # a name too long further down: none left made
+            remove_folders(made)
+            raise
         made.insert(0, above)
     return made
 

@@ -36,3 +36,10 @@ def test_a_failed_write_into_a_device_names_it() -> None:
     with pytest.raises(OSError) as caught:
         write_bytes_atomic("/dev/full", b"data" * 10_000)
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == "/dev/full"
+
+
+def test_a_mkdir_that_fails_further_down_removes_those_made_above(tmp_path: Path) -> None:
+    """A name too long two folders down: q2 and q2/b were made, then left (review R)."""
+    with pytest.raises(OSError):
+        write_bytes_atomic(tmp_path / "q2" / "b" / ("a" * 300) / "x.bin", b"x")
+    assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -72,13 +73,11 @@ def test_a_folder_the_system_will_not_make_is_refused_before_the_work(photos, tm
                                                                     capsys):
     """Asking whether the folder above takes files can say yes where making one fails (root
     under /proc, some FUSE mounts): each image was coded, then failed at its write (review K).
-    The first missing folder is made and removed to be sure."""
-    from pathlib import Path
-
+    A folder is made and removed there to be sure."""
     real_mkdir = Path.mkdir
 
     def mkdir(self, *args, **kwargs):
-        if self.name == "nd":
+        if self.parent == tmp_path:  # the system makes no folder here
             raise OSError(errno.ENOENT, "No such file or directory", str(self))
         return real_mkdir(self, *args, **kwargs)
 
@@ -91,3 +90,23 @@ def test_a_folder_the_system_will_not_make_is_refused_before_the_work(photos, tm
     monkeypatch.setattr(Path, "mkdir", real_mkdir)
     assert main(["compress", str(photos / "a.png"), "-o", f"{tmp_path / 'ok' / 'sub'}/", *CODE]) == 0
     assert sorted(p.name for p in (tmp_path / "ok" / "sub").iterdir()) == ["a.taco"]
+
+
+def test_the_probe_leaves_the_output_folder_to_others(tmp_path) -> None:
+    """check_folder's probe made and removed the output folder itself, which could pull it from
+    under another run just writing into it (review R): it probes with a folder of its own."""
+    from taco.cli.files import check_folder
+
+    out = tmp_path / "out"
+    made = []
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *args, **kwargs):
+        made.append(self)
+        return real_mkdir(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "mkdir", mkdir)
+        check_folder(out, create=True)
+    assert made and out not in made
+    assert list(tmp_path.iterdir()) == []

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import functools
 import os
+import secrets
 import stat
 import sys
 import tempfile
@@ -34,14 +35,14 @@ STDIN = Path("<stdin>")
 STDOUT = Path("<stdout>")
 
 
-def refuse_stdout(output: str, command: str, writes: str, example: str) -> None:
+def refuse_stdout(output: str, command: str, writes: str, example: str, dash: str = "./-") -> None:
     """A one-line :class:`CLIError` for ``-o -`` of a command that writes ``writes`` (files or a
     folder), as ``taco import-captions`` refuses it: ``-`` is standard output to ``taco
     compress`` and ``decompress``, so it names no file or folder ``-`` anywhere (``./-`` does).
-    ``example``: an ``-o`` to give instead."""
+    ``example``: an ``-o`` to give instead; ``dash``: the ``-o`` that names ``-`` there."""
     if output == "-":
         raise CLIError(f"-: {command} writes {writes}, not standard output: name it (e.g. -o {example}; "
-                       "-o ./- for the name -)")
+                       f"-o {dash} for the name -)")
 
 
 def is_regular_file(path: Path) -> bool:
@@ -350,7 +351,7 @@ def _exists(path: Path) -> bool:
 def check_folder(folder: Path, *, create: bool) -> None:
     """Raise a one-line :class:`CLIError` unless files can be written into ``folder``: an
     existing folder, or with ``create`` one that can be made (the nearest existing folder above
-    it takes new files; its first missing folder is made and removed to be sure). It is not made
+    it takes new files; a folder is made and removed there to be sure). It is not made
     here: the first file written into it makes it
     (:func:`taco.atomic.write_bytes_atomic`), so a command that stops before writing anything (a
     refusal, Ctrl-C) leaves no empty folder behind."""
@@ -373,16 +374,15 @@ def check_folder(folder: Path, *, create: bool) -> None:
         raise CLIError(f"cannot create the output folder {shown_path(folder)}: {why}")
     problem = _write_problem(above)
     if not problem:  # asked of the system, which may still refuse (root under /proc, FUSE): try
-        first = above / folder.absolute().relative_to(above).parts[0]
+        # a folder of its own, not the output's: another run into it may be making that one now
+        probe = above / f".taco-probe-{os.getpid()}-{secrets.token_hex(4)}"
         try:
-            first.mkdir()
-        except FileExistsError:  # made meanwhile, by another run into it
-            pass
+            probe.mkdir()
         except OSError as exc:
             problem = os_reason(exc)
         else:
-            with contextlib.suppress(OSError):  # files in it already: another run's
-                first.rmdir()
+            with contextlib.suppress(OSError):
+                probe.rmdir()
     if problem:
         raise CLIError(f"cannot create the output folder {shown_path(folder)}: {problem}")
 

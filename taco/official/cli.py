@@ -29,7 +29,8 @@ TEXT_ENCODERS = ("clip", "clip-tiny", "minilm")
 
 
 def cmd_import_checkpoint(args: argparse.Namespace) -> int:
-    refuse_stdout(args.output, "import-checkpoint", "a .safetensors checkpoint", "model.safetensors")
+    refuse_stdout(args.output, "import-checkpoint", "a .safetensors checkpoint", "model.safetensors",
+                  "./-.safetensors")
     out = Path(args.output)
     if out.suffix.lower() != ".safetensors":
         what = f"a {out.suffix} file" if out.suffix else "a name without a suffix"
