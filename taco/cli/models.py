@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from ..messages import count, one_line
+from ..messages import count, one_line, to_stderr
 from .common import COMMAND_HELP, CLIError, path_arg
 
 
@@ -112,7 +111,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                 if args.names:
                     raise
                 # the whole list: a registered config its builder refuses is one line, not the end
-                print(f"taco models: {name}: left out: {one_line(str(exc), 400)}", file=sys.stderr)
+                to_stderr(f"taco models: {name}: left out: {one_line(str(exc), 400)}")
     except KeyError as exc:  # a path: no such file, and the close ones; a name: the models
         from ..models.registry import unknown_model_message
 

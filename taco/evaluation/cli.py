@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from ..cli.common import (
     positive_int,
     thread_count,
 )
-from ..messages import count, docs_ref, note, shown_path
+from ..messages import count, docs_ref, note, shown_path, to_stderr
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
 __all__ = ["print_summary", "register"]
@@ -127,7 +126,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print_summary(written)
     incomplete = _incomplete(written)
     for line in incomplete:
-        print(f"taco evaluate: incomplete: {line}", file=sys.stderr)
+        to_stderr(f"taco evaluate: incomplete: {line}")
     # a run's results miss some of its images (its JSON says "complete": false): the files are
     # written, but they are not the whole set's numbers
     return PARTIAL_STATUS if incomplete else 0
@@ -270,7 +269,7 @@ def cmd_caption(args: argparse.Namespace) -> int:
                        f"be read ({shown_path(report.unreadable[0])}{more}); nothing written to "
                        f"{shown_path(report.path)}")
     for bad in report.unreadable:  # NAME: why
-        print(f"skipped {shown_path(bad)}", file=sys.stderr)
+        to_stderr(f"skipped {shown_path(bad)}")
     print(f"{shown_path(report.path)}: {count(report.written, 'image')} captioned with {shown_path(args.model)}, "
           f"{report.already} already had captions")
     return PARTIAL_STATUS if report.unreadable or report.blank else 0  # a rerun does the rest

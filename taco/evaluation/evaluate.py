@@ -29,7 +29,6 @@ import hashlib
 import math
 import os
 import re
-import sys
 import time
 import warnings
 from collections import Counter
@@ -49,7 +48,7 @@ from ..distributed import DistEnv, dist_env_from_environ, leaving_process_group
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
 from ..locks import FolderLock
-from ..messages import count, did_you_mean, note, shown_path
+from ..messages import count, did_you_mean, note, shown_path, to_stderr
 from ..metrics import check_lpips_input
 from ..models.registry import shadow_note
 from ..text.base import normalize_caption
@@ -646,7 +645,7 @@ def model_qualities(model: Any, info: ModelInfo, wanted: dict[str, list[int]]) -
 
 
 def _say(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    to_stderr(msg)
 
 
 def run_evaluation(cfg: EvalConfig) -> list[Path]:

@@ -23,7 +23,6 @@ import io
 import math
 import os
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from ..atomic import write_all_atomic
 from ..checks import is_number
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import json_text
-from ..messages import count, did_you_mean, shown_path, some
+from ..messages import count, did_you_mean, shown_path, some, to_stderr
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
@@ -781,7 +780,7 @@ def _bd_table(f: _Figure, bootstrap: int, seed: int) -> _BDTable | None:
                          [m for m in f.panels if m in ("psnr", "ms_ssim", "lpips", "fid")],
                          method=BD_METHOD, images=images, resamples=bootstrap, seed=seed)
     except ImportError as exc:  # the eval extra is not installed
-        print(f"no BD-rate table: {exc}", file=sys.stderr)
+        to_stderr(f"no BD-rate table: {exc}")
         return None
     return _BDTable(f.anchor, table, {"resamples": bootstrap, "confidence": 0.95, "seed": seed}, bool(images))
 
