@@ -22,7 +22,7 @@ import warnings
 import torch
 from PIL import Image
 
-from taco.cli.common import positive_int
+from taco.cli.common import positive_int, thread_count
 from taco.samples import SAMPLES_DIR
 
 SAMPLE = SAMPLES_DIR / "skimage-astronaut.png"
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="a single-rate ELIC architecture name (default: elic)")
     p.add_argument("--size", type=positive_int, default=256, help="centre crop side (default 256)")
     p.add_argument("--runs", type=positive_int, default=5)
-    p.add_argument("--threads", type=positive_int, default=None)
+    p.add_argument("--threads", type=thread_count, default=None)
     args = p.parse_args(argv)
     from taco.models import MODEL_CONFIGS
 

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from taco.cli.common import positive_int
+from taco.cli.common import positive_int, thread_count
 from taco.samples import SAMPLES_DIR
 
 SAMPLE = SAMPLES_DIR / "skimage-astronaut.png"
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--photo", type=Path, default=SAMPLE,
                    help="the photo the cli part upscales and codes")
     p.add_argument("--repeat", type=positive_int, default=1, help="decodes of each file by the cli part")
-    p.add_argument("--threads", type=positive_int, metavar="N",
+    p.add_argument("--threads", type=thread_count, metavar="N",
                    help="torch CPU threads of every measured process (OMP_NUM_THREADS; default: "
                    "torch's own); each row says its count")
     p.add_argument("--workdir", default="/tmp/taco-memory-model")

@@ -40,7 +40,11 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import taco  # noqa: E402
-from taco.bitstream import rans, unpack  # noqa: E402
+from taco.bitstream import (  # noqa: E402
+    MAX_SIDE,  # noqa: E402
+    rans,
+    unpack,
+)
 from taco.cli.common import positive_int  # noqa: E402
 from taco.codec import coding_codec  # noqa: E402
 from taco.models import PRETRAINED, create_model, load, save_checkpoint  # noqa: E402
@@ -73,6 +77,17 @@ def first_compress_crop(image: Image.Image) -> Image.Image:
     return image.crop((0, 0, side, side))
 
 
+def image_size(text: str) -> tuple[int, int]:
+    """``--size WxH`` -> (W, H), each 1 to taco's largest side (an argparse ``type``)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes WxH, e.g. 1920x1080, not {text!r}") from None
+    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"sides must be 1 to {MAX_SIDE}, got {width}x{height}")
+    return width, height
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", nargs="+", default=["elic-small-q4"],
@@ -81,11 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--levels", nargs="+", type=int, default=[64, 256])
     p.add_argument("--rounds", type=positive_int, default=7)
     p.add_argument("--image", default=str(SAMPLES_DIR / "skimage-astronaut.png"))
-    p.add_argument("--size", default="1920x1080", help="the decoded image's WxH (the image resized)")
+    p.add_argument("--size", type=image_size, default="1920x1080",
+                   help="the decoded image's WxH (the image resized)")
     p.add_argument("--caption", default="an astronaut in a white suit in front of a flag")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
     big = Image.open(args.image).convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
     small = first_compress_crop(big)
     rows = []

@@ -31,6 +31,22 @@ def test_a_count_out_of_range_is_a_usage_error(load_script, capsys, script, argv
     assert f"argument {option}: must be at least" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(("script", "argv", "words"), [
+    ("entropy_layouts", ["--threads", "100000000000000000000"], "argument --threads: must be at most"),
+    ("memory_model", ["--threads", "5000"], "argument --threads: must be at most"),
+    ("scale_levels", ["--size", "abc"], "argument --size: takes WxH"),
+    ("scale_levels", ["--size", "0x0"], "argument --size: sides must be 1 to"),
+])
+def test_a_thread_count_or_size_out_of_range_is_a_usage_error(load_script, capsys, script, argv, words):
+    """--threads 10**20 reached torch.set_num_threads (OverflowError); --size abc or 0x0 ended
+    in a ValueError traceback (review T)."""
+    with pytest.raises(SystemExit) as exc:
+        load_script(f"benchmarks/{script}.py").main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize(("model", "why"), [
     ("elic-vr", "is variable-rate"), ("taco-tiny", "is text-guided"),
     ("elic-tinyy", "is not an architecture name"),

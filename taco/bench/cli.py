@@ -57,7 +57,8 @@ def memory_size(text: str) -> tuple[int, int]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
-                   help="tiny models, 128x128 crops of 2 images, 3 runs (CI-friendly on a CPU)")
+                   help="tiny models, 128x128 crops of 2 images, 3 runs, --batch 2, no CLIP-B system "
+                   "(CI-friendly on a CPU)")
     p.add_argument("--runs", type=positive_int, metavar="N", help="timed runs per image (default 5, quick 3)")
     p.add_argument("--warmup", type=non_negative_int, metavar="N", help="untimed runs first (default 1)")
     p.add_argument("--crop", type=non_negative_int, metavar="N",

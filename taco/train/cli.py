@@ -83,8 +83,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "gives (e.g. elic-small-q4); without it, the model's untrained random weights "
                    "(a note says so) (same as --set preset=taco-frozen-base)")
     p.add_argument("-o", "--out-dir", "--output", dest="out_dir", type=path_arg, metavar="DIR",
-                   help="the run's folder, as -o/--output of the other commands (same as --set "
-                   "out_dir=DIR)")
+                   help="the run's folder, as -o/--output of the other commands (out_dir, taken "
+                   "as written, not read as YAML as --set values are, and applied after --set)")
     p.add_argument("--max-steps", type=positive_int, metavar="N",
                    help="stop after at most N steps (the epochs may end the run first: a note "
                    "at the start says so; same as --set max_steps=N)")
@@ -92,13 +92,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       "device, when it gives one, is the default)")
     p.add_argument("--init-from", metavar="MODEL", type=path_arg,
                    help="start from these weights (checkpoint, run folder or built-in name) with "
-                   "a fresh optimiser and a 100-step lr warm-up (--set init_from=MODEL "
-                   "warmup_steps=100; give warmup_steps to change it); model and lmbda, unless "
+                   "a fresh optimiser and a 100-step lr warm-up (init_from=MODEL, taken as written, "
+                   "and warmup_steps=100; give warmup_steps to change it); model and lmbda, unless "
                    "given, are the checkpoint's")
     p.add_argument("--time-limit", metavar="DURATION",
                    help="stop cleanly, with a final checkpoint, within this wall-clock budget "
-                   "counted from the start of the set-up (8m, 90s, 1h30m; same as --set "
-                   "time_limit=...); if not one step fits: exit status 3, nothing written (a "
+                   "counted from the start of the set-up (8m, 90s, 1h30m; time_limit, taken as "
+                   "written); if not one step fits: exit status 3, nothing written (a "
                    "folder the run made is removed, a resumed run's files stay as they were)")
     p.add_argument("--bf16", action="store_true",
                    help="bf16 autocast for the transforms (the rate stays float32)")
