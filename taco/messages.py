@@ -59,15 +59,20 @@ def shown_path(path: object, limit: int | None = None) -> str:
     return text[: limit - len(cut)] + cut
 
 
-def to_stderr(text: str, stream: Any = None) -> None:
-    """Write the line ``text`` to ``stream`` (default: stderr), flushed. Stderr carries notes,
-    warnings and progress, never a command's data: where it is a pipe whose reader went away
-    (``taco compress ... 2>&1 >log | head -1``), that is no reason to stop the work (it ended a
-    batch with status 141, writing nothing), so its file descriptor is pointed at the null
-    device (:func:`drop_stream`) and this line and the rest go nowhere."""
+def to_stderr(text: str, stream: Any = None, *, end: str = "\n", above_bar: bool = False) -> None:
+    """Write ``text`` and ``end`` (a line, by default) to ``stream`` (default: stderr), flushed;
+    ``above_bar``: above a tqdm progress bar that may be on the line (``tqdm.write``, when tqdm is
+    loaded: this imports nothing). Stderr carries notes, warnings and progress, never a command's
+    data: where it is a pipe whose reader went away (``taco compress ... 2>&1 >log | head -1``),
+    that is no reason to stop the work (it ended a batch with status 141, writing nothing), so its
+    file descriptor is pointed at the null device (:func:`drop_stream`) and this text and the rest
+    go nowhere. Every write of taco's to stderr but the progress bar's own goes through here."""
     stream = sys.stderr if stream is None else stream
     try:
-        stream.write(text + "\n")
+        if above_bar and "tqdm" in sys.modules:
+            sys.modules["tqdm"].tqdm.write(text, file=stream, end=end)
+        else:
+            stream.write(text + end)
         stream.flush()
     except BrokenPipeError:
         drop_stream(stream)
@@ -121,13 +126,7 @@ def warning_printer(command: str) -> Callable[..., None]:
         text = shown_path(text)
         if text not in shown:
             shown.add(text)
-            if "tqdm" not in sys.modules:
-                to_stderr(text, file)
-                return
-            try:  # a progress bar may be on the line (taco train): above it
-                sys.modules["tqdm"].tqdm.write(text, file=file or sys.stderr)
-            except BrokenPipeError:
-                drop_stream(file or sys.stderr)
+            to_stderr(text, file, above_bar=True)  # a progress bar may be on the line (taco train)
 
     return show
 

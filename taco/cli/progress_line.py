@@ -17,7 +17,7 @@ import threading
 import time
 from typing import TextIO
 
-from ..messages import drop_stream
+from ..messages import to_stderr
 
 
 def stage_delay(args: argparse.Namespace) -> float:
@@ -67,7 +67,7 @@ class StageReporter:
         if self._thread is not None:
             self._thread.join()
         if self._shown and self.tty:
-            self._write("\r\x1b[K")  # the result line printed next replaces it
+            to_stderr("\r\x1b[K", self.stream, end="")  # the result line printed next replaces it
 
     def _watch(self) -> None:
         while not self._done.wait(0.25):
@@ -86,13 +86,5 @@ class StageReporter:
                 return
             self._last_line, self._last_print, self._shown = line, now, True
             text = f"{line}, {elapsed:.0f} s"
-            self._write(f"\r{text}\x1b[K" if self.tty else text + "\n")
+            to_stderr(f"\r{text}\x1b[K" if self.tty else text + "\n", self.stream, end="")
 
-    def _write(self, text: str) -> None:
-        """Write ``text``, flushed; a stream whose reader went away (``2>&1 >log | head``) is
-        pointed at the null device and the work goes on (:func:`taco.messages.to_stderr`)."""
-        try:
-            self.stream.write(text)
-            self.stream.flush()
-        except BrokenPipeError:
-            drop_stream(self.stream)

@@ -13,14 +13,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes_atomic
 from ..jsonfiles import jsonable
-from ..messages import drop_stream, shown_path
+from ..messages import shown_path, to_stderr
 from ..progress import progress_bar
 from ..shards import RUN_CONFIG_FILE, RUN_LOG_FILE
 
@@ -113,16 +112,9 @@ class RunLog:
     def say(self, message: str) -> None:
         """One line on stderr (rank 0), above the progress bar if there is one; the file names in
         it (the run's folder) shown as :func:`taco.messages.shown_path` shows them. A stderr whose
-        reader went away does not stop the run: it is pointed at the null device
-        (:func:`taco.messages.drop_stream`, as :func:`taco.messages.to_stderr` does)."""
+        reader went away does not stop the run (:func:`taco.messages.to_stderr`)."""
         if self.is_main:
-            from tqdm import tqdm
-
-            try:
-                tqdm.write(shown_path(message), file=sys.stderr)
-                sys.stderr.flush()
-            except BrokenPipeError:
-                drop_stream(sys.stderr)
+            to_stderr(shown_path(message), above_bar=True)
 
     def progress_bar(self, total: int, initial: int) -> Any:
         """A tqdm bar on stderr (rank 0, ``progress: true``: :func:`taco.progress.progress_bar`),
