@@ -254,7 +254,8 @@ def _stage(path: Path, data: bytes) -> tuple[BinaryIO, Path]:
         f.flush()
         os.fsync(f.fileno())
     except BaseException as exc:
-        f.close()
+        with suppress(OSError):  # a small file's write fails at its flush, and again here
+            f.close()
         tmp.unlink(missing_ok=True)
         _raise_naming_target(exc, path, [tmp])
         raise

@@ -53,7 +53,8 @@ def path_limit() -> int:
 
 
 def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Exception], *,
-                 takes_bytes: bool = True) -> Path:
+                 takes_bytes: bool = True,
+                 not_found: Callable[[str, str], Exception] | None = None) -> Path:
     """``path`` as a ``Path``, once its text can name a file; ``error(shown, reason)`` is raised
     for text that cannot (``shown``: the path as :func:`taco.messages.shown_path` shows it, a
     null byte written ``\\x00``):
@@ -67,7 +68,8 @@ def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Excep
     also takes the file's bytes) the reason says to pass them (:data:`STR_IS_A_PATH_HINT`), and so
     it does for a longer ``str`` holding a null byte (data decoded as text), and for a shorter one
     that names no file (not found, or a name too long) and is base64 of an image or a ``.taco``
-    file (:func:`is_base64_file_data`: a small image's is 300 characters), named as shortened."""
+    file (:func:`is_base64_file_data`: a small image's is 300 characters), named as shortened;
+    ``not_found`` (default ``error``) is raised for such a str that names no file."""
     text = os.fspath(path)
     if not text:
         raise error(text, "an empty path")
@@ -84,9 +86,11 @@ def checked_path(path: str | os.PathLike[str], error: Callable[[str, str], Excep
         try:
             os.stat(text)
         except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENAMETOOLONG):
-                reason = "file not found" if exc.errno == errno.ENOENT else "a file name too long"
-                raise error(shown_path(text, SHOWN_PATH_LIMIT), f"{reason}; {STR_IS_A_PATH_HINT}") from None
+            shown = shown_path(text, SHOWN_PATH_LIMIT)
+            if exc.errno == errno.ENOENT:
+                raise (not_found or error)(shown, f"file not found; {STR_IS_A_PATH_HINT}") from None
+            if exc.errno == errno.ENAMETOOLONG:
+                raise error(shown, f"a file name too long; {STR_IS_A_PATH_HINT}") from None
     return Path(text)
 
 

@@ -5,6 +5,7 @@ said only "no space left on device") (review P)."""
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 from pathlib import Path
 
@@ -42,4 +43,28 @@ def test_a_mkdir_that_fails_further_down_removes_those_made_above(tmp_path: Path
     """A name too long two folders down: q2 and q2/b were made, then left (review R)."""
     with pytest.raises(OSError):
         write_bytes_atomic(tmp_path / "q2" / "b" / ("a" * 300) / "x.bin", b"x")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("resource") is None
+                    or not hasattr(__import__("signal"), "SIGXFSZ"),
+                    reason="needs RLIMIT_FSIZE and SIGXFSZ (POSIX)")
+def test_a_small_write_that_fails_at_its_flush_leaves_nothing(tmp_path: Path) -> None:
+    """A file smaller than the write buffer fails at its flush, and the handler's close flushed
+    again and raised: the temporary and the folders stayed, and the error named no file (review U)."""
+    import subprocess
+    import sys
+
+    code = ("import resource, signal, sys\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))\n"
+            "from taco.atomic import write_bytes_atomic\n"
+            "try:\n"
+            "    write_bytes_atomic(sys.argv[1], b'x' * 10)\n"
+            "except OSError as exc:\n"
+            "    print(exc.errno, exc.filename)\n")
+    target = tmp_path / "d" / "sub" / "x.taco"
+    done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == [str(errno.EFBIG), str(target)], done.stderr
     assert list(tmp_path.iterdir()) == []

@@ -564,13 +564,10 @@ TacoLike = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
 _T = TypeVar("_T")
 
 
-def _refused_path(shown: str, reason: str) -> TacoFileUnreadable:
-    """:func:`taco.fileobjects.checked_path`'s error for a path it refuses: a
-    :class:`TacoFileNotFound` for a ``str`` of base64 ``.taco`` data that names no file (its
-    reason then starts ``file not found``, with the hint to pass bytes), as for any missing file."""
-    if reason.startswith("file not found"):
-        return TacoFileNotFound(shown, reason, errno.ENOENT, os.strerror(errno.ENOENT))
-    return TacoFileUnreadable(shown, reason)
+def _not_found(shown: str, reason: str) -> TacoFileNotFound:
+    """A missing ``.taco`` path refused by :func:`taco.fileobjects.checked_path` (a ``str`` of
+    base64 data naming no file): a :class:`TacoFileNotFound`, as any missing file is."""
+    return TacoFileNotFound(shown, reason, errno.ENOENT, os.strerror(errno.ENOENT))
 
 
 def _from_source(data: str | os.PathLike[str] | IO[bytes], read: Callable[[IO[bytes]], _T]) -> _T:
@@ -578,7 +575,7 @@ def _from_source(data: str | os.PathLike[str] | IO[bytes], read: Callable[[IO[by
     :class:`TacoFileUnreadable` naming it, a missing one a :class:`TacoFileNotFound`) or of the
     binary file object ``data``."""
     if isinstance(data, str | os.PathLike):
-        path = checked_path(data, _refused_path)
+        path = checked_path(data, TacoFileUnreadable, not_found=_not_found)
         try:
             with path.open("rb") as f:
                 return read(f)

@@ -144,11 +144,17 @@ def target_bpp(text: str) -> Fraction:
         return Fraction(value)
 
 
+def bpp_bytes(bpp: Fraction, width: int, height: int) -> int:
+    """floor(``bpp`` x width x height / 8): the bytes ``--target-bpp`` gives an image (0 for a
+    tiny target: the budget is then raised to 1)."""
+    return math.floor(bpp * width * height / 8)
+
+
 def byte_budget(args: argparse.Namespace, width: int, height: int) -> int | None:
     """The ``max_bytes`` for one width x height image: ``--max-bytes``, or ``--target-bpp`` B as
     floor(B x width x height / 8) (at least 1), or None when coding at a quality."""
     if args.target_bpp is not None:
-        return max(1, math.floor(args.target_bpp * width * height / 8))
+        return max(1, bpp_bytes(args.target_bpp, width, height))
     return args.max_bytes
 
 
@@ -322,8 +328,8 @@ def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model
     except SizeBudgetError as e:  # name the bpp asked for, not only the byte budget it made
         if args.target_bpp is None:
             raise
-        exact = math.floor(args.target_bpp * image.width * image.height / 8)
-        raise SizeBudgetError(f"--target-bpp {float(args.target_bpp):g} is {count(exact, 'byte')} here"
+        exact = bpp_bytes(args.target_bpp, image.width, image.height)
+        raise SizeBudgetError(f"--target-bpp {float(args.target_bpp)!r} is {count(exact, 'byte')} here"
                               f"{', raised to 1' if exact < 1 else ''}: {e}") from None
     ms = 1000 * (time.perf_counter() - t0)
     written = write_output(dst, res.data, force=args.force, skip_existing=args.skip_existing)

@@ -19,7 +19,6 @@ from ..cli.common import (
     RawDescriptionHelpFormatter,
     add_device_option,
     non_negative_int,
-    os_reason,
     path_arg,
     positive_int,
     thread_count,
@@ -289,11 +288,6 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
         records = import_captions(args.file, args.images)
     except CaptionImportError as exc:
         raise CLIError(str(exc)) from None
-    if new_folder:  # made once the input is known good: nothing is created for a refusal
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CLIError(f"cannot create the folder {shown_path(out.parent)}: {os_reason(exc)}") from None
     captioner = args.captioner or Path(args.file).name
     write_captions_jsonl(records, out, captioner)
     n_captions = sum(len(r.captions) for r in records)
