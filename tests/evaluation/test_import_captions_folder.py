@@ -32,7 +32,7 @@ def test_a_new_folder_gets_captions_jsonl(taco_main, ofa, tmp_path, capsys, give
     assert out.is_dir()
     line = json.loads((out / "captions.jsonl").read_text())
     assert line["image"] == "kodim01.png" and line["captioner"] == "OFA"
-    assert "captions.jsonl: 1 images" in capsys.readouterr().out
+    assert "captions.jsonl: 1 image, 1 caption" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", ["new.jsonl", "new.json"])
