@@ -27,8 +27,12 @@ from .messages import count
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["DEVICE_NAMES", "DeviceUnavailable", "check_device", "device_description",
+__all__ = ["DEVICE_NAMES", "MAX_THREADS", "DeviceUnavailable", "check_device", "device_description",
            "device_kind", "resolve_device", "usable_cpus"]
+
+#: The most threads taco takes (``--threads``, :func:`taco.bench.latency.run_bench`'s): far more
+#: than any machine's cores, and torch's ``set_num_threads`` raised OverflowError on 10**20.
+MAX_THREADS = 4096
 
 #: What ``--device`` takes, for help texts and errors.
 DEVICE_NAMES = "auto, cpu, cuda, cuda:N, mps"

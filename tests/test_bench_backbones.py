@@ -36,10 +36,10 @@ def test_models_of_different_backbones_are_refused_before_any_work(
 
 
 def test_the_same_backbone_passes_the_check():
-    latency.check_same_backbone("taco-tiny", "elic-tiny")
-    latency.check_same_backbone("taco-minilm-vr", "elic-vr")
+    latency.check_models("taco-tiny", "elic-tiny")
+    latency.check_models("taco-minilm-vr", "elic-vr")
     with pytest.raises(TacoValueError, match="N=16, M=32"):
-        latency.check_same_backbone("taco-tiny", "elic-small")
+        latency.check_models("taco-tiny", "elic-small")
 
 
 def test_the_clip_b_system_has_the_taco_model_s_backbone(monkeypatch):

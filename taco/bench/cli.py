@@ -21,7 +21,7 @@ from ..cli.common import (
     positive_int,
     thread_count,
 )
-from ..messages import did_you_mean, shown_path, to_stderr
+from ..messages import shown_path, to_stderr
 
 if TYPE_CHECKING:
     from .latency import BenchConfig
@@ -88,7 +88,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
     from ..devices import resolve_device
-    from .latency import BenchConfig
+    from .latency import BenchConfig, check_models
 
     device = str(resolve_device(args.device))  # before any work: a GPU this machine lacks
     over: dict[str, Any] = dict(
@@ -98,7 +98,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     if args.no_clip_b:
         over["clip_b"] = False
     cfg = BenchConfig.quick_defaults(**over) if args.quick else BenchConfig.with_overrides(**over)
-    check_architectures(cfg, any_text=bool(args.memory))
+    check_models(cfg.taco_model, cfg.elic_model, any_text=bool(args.memory))
     if cfg.output:
         check_output(Path(cfg.output), force=args.force)
     return cfg
@@ -119,25 +119,6 @@ def check_output(out: Path, *, force: bool) -> None:
     if out.exists() and not force:
         raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
     check_folder(out.parent, create=True)
-
-
-def check_architectures(cfg: BenchConfig, *, any_text: bool) -> None:
-    """CLIError unless ``--taco-model`` and ``--elic-model`` name architectures (the bench times
-    random weights: a built-in trained model or a checkpoint is not one), the first text-guided
-    and the second not (``any_text``: either may be either, as ``--memory`` takes them)."""
-    from ..models import MODEL_CONFIGS
-
-    for option, name, text in (("--taco-model", cfg.taco_model, True),
-                               ("--elic-model", cfg.elic_model, False)):
-        if name not in MODEL_CONFIGS:
-            raise CLIError(f"{option} {name!r}: not an architecture name (taco bench times an "
-                           f"architecture's random weights): one of {', '.join(sorted(MODEL_CONFIGS))}"
-                           f"{did_you_mean(name, MODEL_CONFIGS)}")
-        if not any_text and (MODEL_CONFIGS[name].text_encoder is not None) != text:
-            fits = sorted(n for n, c in MODEL_CONFIGS.items() if (c.text_encoder is not None) == text)
-            raise CLIError(f"{option} {name!r}: {'takes no text' if text else 'is text-guided'}; "
-                           f"{option} takes {'a text-guided architecture' if text else 'one without text'}: "
-                           f"{', '.join(fits)}")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from ..codec import analysis_with_text_overlap, coding_codec
-from ..devices import device_description
+from ..devices import MAX_THREADS, device_description
 from ..errors import TacoValueError
 from ..models import create_model, fast_codec
 from ..models.elic import ELIC
@@ -232,10 +232,28 @@ def headline_ratios(s: dict[str, Any]) -> dict[str, float | None]:
     return out
 
 
-def check_same_backbone(taco_model: str, elic_model: str) -> None:
-    """:class:`~taco.errors.TacoValueError` unless the architectures ``taco_model`` and
-    ``elic_model`` have the same backbone (N, M, groups): every TACO/ELIC ratio compares the two."""
+def check_models(taco_model: str, elic_model: str, *, any_text: bool = False) -> None:
+    """:class:`~taco.errors.TacoValueError` unless ``taco_model`` and ``elic_model`` (``taco
+    bench``'s ``--taco-model`` and ``--elic-model``) name architectures (the bench times random
+    weights: a built-in trained model or a checkpoint is not one), the first text-guided and the
+    second not, with the same backbone (N, M, groups): every TACO/ELIC ratio compares the two.
+    ``any_text`` (``--memory``, which measures each alone): either may be either, on any backbone.
+    The one check of both, by the command before any work and by :func:`run_bench`."""
+    from ..messages import did_you_mean
     from ..models import MODEL_CONFIGS
+
+    for option, name, text in (("--taco-model", taco_model, True), ("--elic-model", elic_model, False)):
+        if name not in MODEL_CONFIGS:
+            raise TacoValueError(f"{option} {name!r}: not an architecture name (taco bench times an "
+                                 f"architecture's random weights): one of {', '.join(sorted(MODEL_CONFIGS))}"
+                                 f"{did_you_mean(name, MODEL_CONFIGS)}")
+        if not any_text and (MODEL_CONFIGS[name].text_encoder is not None) != text:
+            fits = sorted(n for n, c in MODEL_CONFIGS.items() if (c.text_encoder is not None) == text)
+            raise TacoValueError(f"{option} {name!r}: {'takes no text' if text else 'is text-guided'}; "
+                                 f"{option} takes {'a text-guided architecture' if text else 'one without text'}: "
+                                 f"{', '.join(fits)}")
+    if any_text:
+        return
 
     def widths(name: str) -> tuple[int, int, list[int]]:
         c = MODEL_CONFIGS[name]
@@ -257,9 +275,6 @@ def build_systems(cfg: BenchConfig, device: torch.device,
     TACO's own text encoder is not already the CLIP-B-sized one."""
     taco = create_model(cfg.taco_model).to(device)
     elic = create_model(cfg.elic_model).to(device)
-    if not taco.uses_text or elic.uses_text:
-        raise ValueError(f"--taco-model must be text-guided and --elic-model not "
-                         f"(got {cfg.taco_model!r}, {cfg.elic_model!r})")
     text = bench_text_encoder(taco, log)
     systems = Systems(taco, text.to(device), elic, compressai_elic(elic).to(device))
     # taco-clip-b would time the very same thing twice when TACO's encoder is the CLIP-B stand-in
@@ -272,7 +287,9 @@ def build_systems(cfg: BenchConfig, device: torch.device,
 
 def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Run the benchmark described by ``cfg``; the result is what ``--json`` writes."""
-    check_same_backbone(cfg.taco_model, cfg.elic_model)
+    check_models(cfg.taco_model, cfg.elic_model)
+    if cfg.threads and not 1 <= cfg.threads <= MAX_THREADS:
+        raise TacoValueError(f"threads must be 1 to {MAX_THREADS} (or None: torch's own), got {cfg.threads}")
     device = torch.device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..devices import MAX_THREADS  # no torch
 from ..errors import Interrupted, TacoError
 from ..messages import count, note, one_line, shown_path, some, to_stderr
 from ..resolve import DEFAULT_MODEL, ResolvedModel
@@ -110,13 +111,10 @@ def non_negative_int(text: str) -> int:
     return _int_at_least(text, 0)
 
 
-#: The most threads ``--threads`` takes: far more than any machine's cores, and torch's
-#: ``set_num_threads`` raised OverflowError on 10**20.
-MAX_THREADS = 4096
 
 
 def thread_count(text: str) -> int:
-    """An argparse ``type`` for ``--threads``: 1 to :data:`MAX_THREADS`."""
+    """An argparse ``type`` for ``--threads``: 1 to :data:`taco.devices.MAX_THREADS`."""
     value = positive_int(text)
     if value > MAX_THREADS:
         raise argparse.ArgumentTypeError(f"must be at most {MAX_THREADS}, got {one_line(str(value), 40)}")
