@@ -111,8 +111,6 @@ def non_negative_int(text: str) -> int:
     return _int_at_least(text, 0)
 
 
-
-
 def thread_count(text: str) -> int:
     """An argparse ``type`` for ``--threads``: 1 to :data:`taco.devices.MAX_THREADS`."""
     value = positive_int(text)

@@ -644,10 +644,6 @@ def model_qualities(model: Any, info: ModelInfo, wanted: dict[str, list[int]]) -
     return [*sorted(qs)]
 
 
-def _say(msg: str) -> None:
-    to_stderr(msg)
-
-
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures). A
     results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`.
@@ -949,7 +945,7 @@ def _write_caption_comparison(
     table = format_comparison(comparison)
     written.append(write_text_atomic(target.out_dir / f"{stem}.md", table))
     at = f" at quality {quality}" if quality is not None else ""
-    _say(f"\n{info.model_id} on {target.dataset.name}{at}, caption modes:\n{table}")
+    to_stderr(f"\n{info.model_id} on {target.dataset.name}{at}, caption modes:\n{table}")
     return written
 
 

@@ -649,7 +649,7 @@ def _draw_figure(f: _Figure, title: str | None) -> list[Path]:
         p["bpp"] for r in refs for p in r.points if any(m in p for m in panels)]
     log_x = max(all_bpp) / max(min(all_bpp), 1e-9) > 8
     lo, hi = min(all_bpp), max(all_bpp)
-    span = hi - lo + 1e-9 if hi > lo else hi or 1.0  # one bpp: 5 % of it either side, not 5e-11
+    span = hi - lo if hi > lo else hi or 1.0  # one bpp: 5 % of it either side, not 5e-11
     xlim = (lo / 1.15, hi * 1.15) if log_x else (max(0.0, lo - 0.05 * span), hi + 0.05 * span)
     markers = matched_markers(curves)
     handles: dict[str, Any] = {}  # legend label -> its line, the first drawn
