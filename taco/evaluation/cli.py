@@ -23,7 +23,7 @@ from ..cli.common import (
     positive_int,
     thread_count,
 )
-from ..messages import count, docs_ref, note, shown_path, to_stderr
+from ..messages import count, docs_ref, lone_surrogate, note, shown_path, to_stderr
 from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
 
 __all__ = ["print_summary", "register"]
@@ -31,6 +31,17 @@ __all__ = ["print_summary", "register"]
 
 def _cli_error(exc: BaseException) -> Exception:
     return CLIError(str(exc))
+
+
+def _text_arg(text: str) -> str:
+    """An argparse ``type`` for text drawn in a figure or kept in a result JSON (``--label``,
+    ``--anchor``, ``--title``): one holding a lone surrogate (bytes of the command line that are
+    not UTF-8) is refused, as a caption is (:func:`taco.messages.lone_surrogate`); matplotlib
+    cannot draw it, nor a UTF-8 results file hold it."""
+    bad = lone_surrogate(text)
+    if bad is not None:
+        raise argparse.ArgumentTypeError(f"holds {bad}, which UTF-8 cannot encode: give it as UTF-8 text")
+    return text
 
 
 def _split(text: str | None) -> list[str]:
@@ -72,6 +83,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     labels = args.label or []
+    if labels and not args.model:  # a classic codec's curve keeps its name (JPEG, ...)
+        raise CLIError("--label names the RD curve of the --model runs, and no --model is given: "
+                       "give --model too, or leave --label out")
     if len(labels) > 1 and len(labels) != len(args.model or []):
         raise _cli_error(ValueError(
             f"--label given {len(labels)} times for {len(args.model or [])} --model: give it once "
@@ -443,16 +457,16 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--bootstrap", type=non_negative_int, default=2000, metavar="N",
                    help="bootstrap resamples of the images: CIs of the caption-mode differences and "
                    "of the BD table's BD-rate/BD-metric (0: no CIs; default: 2000)")
-    e.add_argument("--label", action="append",
-                   help="legend label: once for every model, or once per --model in the same "
-                   "order (models sharing a label form one RD curve; not a classic codec's label such as "
-                   "JPEG; default: the model id)")
+    e.add_argument("--label", action="append", type=_text_arg,
+                   help="legend label of the --model curves (needs --model): once for every model, "
+                   "or once per --model in the same order (models sharing a label form one RD curve; "
+                   "not a classic codec's label such as JPEG; default: the model id)")
     e.add_argument("--no-plot", action="store_true", help="do not draw the RD figure nor write the "
                    "BD-rate table (taco plot does both from the results later)")
     e.add_argument("--reference", default="auto",
                    help="published points to draw: auto (same dataset only) | none | kodak | "
                    "coco30k (comma-separated; default: auto)")
-    e.add_argument("--anchor", metavar="LABEL",
+    e.add_argument("--anchor", metavar="LABEL", type=_text_arg,
                    help="BD-rate anchor label (default: the first --classic codec, else the first "
                    "classic codec with results in the output folder, else no table; not with "
                    "--no-plot)")
@@ -478,7 +492,7 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
                    "coco30k (comma-separated; default: auto)")
     p.add_argument("--metrics", default=",".join(PLOT_METRICS), metavar="NAMES",
                    help=f"panels, comma-separated, of {', '.join(PLOT_METRICS)} (default: all)")
-    p.add_argument("--anchor", metavar="LABEL", help="BD-rate table against this curve label (e.g. JPEG; default: "
+    p.add_argument("--anchor", metavar="LABEL", type=_text_arg, help="BD-rate table against this curve label (e.g. JPEG; default: "
                    "the first classic codec with results, in the order jpeg, webp, avif, bpg, vtm, "
                    "as taco evaluate without --classic; with none, no table)")
     p.add_argument("--bootstrap", type=non_negative_int, default=2000, metavar="N",
@@ -486,7 +500,7 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
                    "beside the JSONs (0: none; default: 2000)")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
                    help="seed of the bootstrap (default: 0)")
-    p.add_argument("--title", help="figure title")
+    p.add_argument("--title", type=_text_arg, help="figure title")
     p.add_argument("-f", "--force", action="store_true",
                    help="overwrite existing outputs (the figure, the BD table); without it an existing "
                    "one stops the command before anything is written")

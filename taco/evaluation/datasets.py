@@ -68,7 +68,7 @@ from taco.data import (
 from taco.suffixes import IMAGE_SUFFIXES
 
 from ..errors import TacoError
-from ..messages import count
+from ..messages import count, lone_surrogate, shown_path
 from ..samples import SAMPLES_DIR
 from .result_files import dataset_slug
 
@@ -326,6 +326,11 @@ def _folder(
         raise DatasetError(f"captions file -: {STDIN_NOT_READ}" if captions_file == "-"
                            else f"{named}: no such captions file{_here_hint(captions_file)}")
     names = folder_images(root)
+    for image in names:  # before any work: results files (JSON, CSV) are UTF-8 and name each image
+        bad = lone_surrogate(image)
+        if bad is not None:
+            raise DatasetError(f"{shown_path(root / image)}: the file name holds {bad}, which "
+                               "UTF-8 results files cannot hold; rename it")
     found = folder_captions(root, names, named, skip_unreadable=True)
     if found.unreadable:  # that image's problem, as in taco compress: every codec skips it alike
         why = _unreadable_sidecars(found.unreadable)
@@ -370,7 +375,9 @@ def open_dataset(
     the only source of captions then) or is a path (see the module docstring); None: each image's
     sidecar ``IMAGE.txt``, else the folder's ``captions.jsonl`` (the official coco30k protocol:
     ``ROOT/captions.jsonl``). ``coco30k_protocol``: one of
-    :data:`COCO30K_PROTOCOLS` (only ``coco30k:ROOT`` has a choice).
+    :data:`COCO30K_PROTOCOLS` (only ``coco30k:ROOT`` has a choice). A folder holding an image
+    whose file name is not UTF-8 is refused before anything is read (the results files name
+    each image in UTF-8): rename it.
     """
     if coco30k_protocol not in COCO30K_PROTOCOLS:
         raise DatasetError(
