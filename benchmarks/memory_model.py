@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from taco.bitstream import MAX_SIDE
 from taco.cli.common import positive_int, thread_count
 from taco.samples import SAMPLES_DIR
 
@@ -93,6 +94,18 @@ def parse_size(size: str) -> tuple[int, int]:
     """"SIDE" or "WIDTHxHEIGHT" -> (width, height)."""
     w, _, h = size.partition("x")
     return int(w), int(h or w)
+
+
+def size_arg(text: str) -> str:
+    """``--sizes``' SIDE or WIDTHxHEIGHT, each side 1 to taco's largest (an argparse ``type``;
+    the text is what the children are given)."""
+    try:
+        width, height = parse_size(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes SIDE or WIDTHxHEIGHT, e.g. 6000x4000, not {text!r}") from None
+    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"sides must be 1 to {MAX_SIDE}, got {width}x{height}")
+    return text
 
 
 def make_file(name: str, size: str, path: str) -> None:
@@ -259,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="elic-small-q4")
-    p.add_argument("--sizes", nargs="+", default=["1024", "2048", "4096"], help="SIDE or WIDTHxHEIGHT")
+    p.add_argument("--sizes", nargs="+", type=size_arg, default=["1024", "2048", "4096"],
+                   help="SIDE or WIDTHxHEIGHT")
     p.add_argument("--parts", nargs="+", default=["decode", "encode"], choices=["decode", "encode", "cli"])
     p.add_argument("--photo", type=Path, default=SAMPLE,
                    help="the photo the cli part upscales and codes")

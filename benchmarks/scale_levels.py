@@ -48,6 +48,7 @@ from taco.bitstream import (  # noqa: E402
 from taco.cli.common import positive_int  # noqa: E402
 from taco.codec import coding_codec  # noqa: E402
 from taco.models import PRETRAINED, create_model, load, save_checkpoint  # noqa: E402
+from taco.models.elic import MAX_SCALE_LEVELS  # noqa: E402
 from taco.samples import SAMPLES_DIR  # noqa: E402
 from taco.text import model_text_encoder  # noqa: E402
 
@@ -88,12 +89,24 @@ def image_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def scale_levels(text: str) -> int:
+    """``--levels N``: 2..:data:`MAX_SCALE_LEVELS` (an argparse ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 2 <= value <= MAX_SCALE_LEVELS:
+        raise argparse.ArgumentTypeError(f"must be 2..{MAX_SCALE_LEVELS}, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", nargs="+", default=["elic-small-q4"],
                    help="built-in names or checkpoint files (as trained), or architecture names "
                    "(random weights: load and table times only mean something then)")
-    p.add_argument("--levels", nargs="+", type=int, default=[64, 256])
+    p.add_argument("--levels", nargs="+", type=scale_levels, default=[64, 256],
+                   help=f"scale-table sizes to compare, each 2..{MAX_SCALE_LEVELS} (default: 64 256)")
     p.add_argument("--rounds", type=positive_int, default=7)
     p.add_argument("--image", default=str(SAMPLES_DIR / "skimage-astronaut.png"))
     p.add_argument("--size", type=image_size, default="1920x1080",

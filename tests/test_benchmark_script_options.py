@@ -36,6 +36,9 @@ def test_a_count_out_of_range_is_a_usage_error(load_script, capsys, script, argv
     ("memory_model", ["--threads", "5000"], "argument --threads: must be at most"),
     ("scale_levels", ["--size", "abc"], "argument --size: takes WxH"),
     ("scale_levels", ["--size", "0x0"], "argument --size: sides must be 1 to"),
+    ("scale_levels", ["--levels", "0", "64"], "argument --levels: must be 2..256"),
+    ("memory_model", ["--sizes", "abc"], "argument --sizes: takes SIDE or WIDTHxHEIGHT"),
+    ("memory_model", ["--sizes", "100000"], "argument --sizes: sides must be 1 to"),
 ])
 def test_a_thread_count_or_size_out_of_range_is_a_usage_error(load_script, capsys, script, argv, words):
     """--threads 10**20 reached torch.set_num_threads (OverflowError); --size abc or 0x0 ended
