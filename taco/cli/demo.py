@@ -33,8 +33,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    if args.output is not None:
-        refuse_stdout(args.output, "demo", "a folder of files", "taco-demo")
+    refuse_stdout(args.output, "demo", "a folder of files", "taco-demo")
     caption = args.caption
     if args.image:  # a .taco named by mistake: say what it is, as compress does
         refuse_taco_input(Path(args.image))

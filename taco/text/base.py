@@ -211,9 +211,10 @@ class TextEncoder(torch.nn.Module):
                 row = (tokens[i], masks[i]) if alone else (tokens[i].clone(), masks[i].clone())
                 found[c] = (*row, alone, cut.get(c))
             with self._cache_lock:
-                for c in [] if reduced else missing:
-                    self._cache[c] = found[c]
-                    self._cache.move_to_end(c)
+                if not reduced:
+                    for c in missing:
+                        self._cache[c] = found[c]
+                        self._cache.move_to_end(c)
                 while len(self._cache) > max(0, self.cache_entries):
                     self._cache.popitem(last=False)
         tokens = torch.stack([found[c][0] for c in captions])

@@ -281,8 +281,7 @@ def run(args: argparse.Namespace) -> int:
     from ..cli.files import refuse_stdout
     from .config import dump_config
 
-    if args.out_dir is not None:
-        refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")
+    refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")
     notes: list[str] = []
     cfg = resolve_config(args, notes)
     if args.print_config:

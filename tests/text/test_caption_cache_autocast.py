@@ -6,25 +6,16 @@ suit'), though compress itself turns autocast off."""
 from __future__ import annotations
 
 import torch
-from PIL import Image
 
 import taco
-from taco.samples import SAMPLES_DIR
-from taco.text import model_text_encoder
 
 CAPTION = "a photo of a person in a space suit"
 
 
-def test_caption_encoded_under_autocast_then_compressed_gives_the_clean_bytes():
-    model = taco.load("taco-minilm-small-q4")
-    encoder = model_text_encoder(model)
-    image = Image.open(SAMPLES_DIR / "skimage-coffee.png").convert("RGB").crop((0, 0, 256, 256))
-    encoder.clear_cache()
-    clean = encoder.encode([CAPTION]).tokens
-    want = taco.compress(image, CAPTION, model)
-    encoder.clear_cache()
+def test_caption_encoded_under_autocast_then_compressed_gives_the_clean_bytes(clean_run):
+    run = clean_run(CAPTION, 256)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        under = encoder.encode([CAPTION]).tokens
+        under = run.encoder.encode([CAPTION]).tokens
     assert under.dtype == torch.float32
-    assert torch.equal(under, clean)
-    assert taco.compress(image, CAPTION, model) == want
+    assert torch.equal(under, run.tokens)
+    assert taco.compress(run.image, CAPTION, run.model) == run.data

@@ -9,12 +9,9 @@ from __future__ import annotations
 import warnings
 
 import torch
-from PIL import Image
 
 import taco
 from taco.draws import reduced_precision_settings
-from taco.samples import SAMPLES_DIR
-from taco.text import model_text_encoder
 
 CAPTION = "Heavy traffic stuck on a snowy road while snow falls beside the trees."
 
@@ -33,14 +30,9 @@ class CountingNetwork(torch.nn.Module):
         return self.inner(ids, mask)
 
 
-def test_tokens_encoded_under_reduced_precision_are_not_reused_after_it():
-    model = taco.load("taco-minilm-small-q4")
-    encoder = model_text_encoder(model)
-    image = Image.open(SAMPLES_DIR / "skimage-coffee.png").convert("RGB").crop((0, 0, 128, 128))
-    encoder.clear_cache()
-    clean = encoder.encode([CAPTION]).tokens
-    want = taco.compress(image, CAPTION, model)
-    encoder.clear_cache()
+def test_tokens_encoded_under_reduced_precision_are_not_reused_after_it(clean_run):
+    run = clean_run(CAPTION, 128)
+    model, encoder, image, clean, want = run.model, run.encoder, run.image, run.tokens, run.data
     original = encoder.model
     network = encoder.model = CountingNetwork(original)  # the encoder is shared: put back below
     try:
