@@ -239,7 +239,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     # not found): one line each (taco.cli); any other error is a bug and keeps its traceback
     try:
         written = plot_results(args.results, args.output, reference=args.reference,
-                               metrics=_split(args.metrics), anchor=args.anchor, auto_anchor=True,
+                               metrics=None if args.metrics is None else _split(args.metrics),
+                               anchor=args.anchor, auto_anchor=True,
                                title=args.title, bootstrap=args.bootstrap, seed=args.seed,
                                overwrite=args.force)
     except OutputExists as exc:  # as every command that writes files the user names
@@ -490,7 +491,7 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", default="auto",
                    help="published points to draw: auto (same dataset only) | none | kodak | "
                    "coco30k (comma-separated; default: auto)")
-    p.add_argument("--metrics", default=",".join(PLOT_METRICS), metavar="NAMES",
+    p.add_argument("--metrics", metavar="NAMES",
                    help=f"panels, comma-separated, of {', '.join(PLOT_METRICS)} (default: all)")
     p.add_argument("--anchor", metavar="LABEL", type=_text_arg, help="BD-rate table against this curve label (e.g. JPEG; default: "
                    "the first classic codec with results, in the order jpeg, webp, avif, bpg, vtm, "

@@ -484,7 +484,7 @@ def plot_results(
     out: str | os.PathLike[str],
     *,
     reference: str = "auto",
-    metrics: Sequence[str] = METRIC_ORDER,
+    metrics: Sequence[str] | None = None,
     anchor: str | None = None,
     title: str | None = None,
     bootstrap: int = 0,
@@ -499,8 +499,9 @@ def plot_results(
     ``rd-DATASET.png`` ..., :func:`dataset_slug`; two datasets on one file are a ValueError,
     before any is written). ``reference``: ``auto`` (published points of the results' own
     dataset kind), ``none``, or dataset kinds such as ``kodak``. ``metrics``: the panels (of
-    :data:`PANELS`; another name is a ValueError), those with data drawn (where ``metrics`` is
-    not all of them, each left out for want of data is said in a warning). ``anchor``: a curve label; adds
+    :data:`PANELS`; another name is a ValueError), those with data drawn; None: all of them,
+    :data:`METRIC_ORDER`. Where ``metrics`` is given (all of them too), each left out for want
+    of data is said in a warning. ``anchor``: a curve label; adds
     ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it,
     with 95 % bootstrap intervals over the images when ``bootstrap`` (resamples, seeded by
     ``seed``) is above 0 and the runs' CSVs are beside their JSONs. ``auto_anchor``: with no
@@ -511,6 +512,10 @@ def plot_results(
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    asked = metrics is not None  # not the default all: say which have no data
+    metrics = METRIC_ORDER if metrics is None else metrics
+    if not metrics:
+        raise TacoValueError(f"no metric named (--metrics ''): the metrics are: {', '.join(PANELS)}")
     unknown = [m for m in metrics if m not in PANELS]
     if unknown:
         named = ", ".join(m + did_you_mean(m, PANELS) for m in unknown)
@@ -532,8 +537,10 @@ def plot_results(
         panels = [m for m in metrics if m not in mixed and (
             any(is_number(p.get(m)) for c in curves for p in c.points) or any(r.has(m) for r in refs))]
         if not panels:
+            if asked and len(datasets) > 1:  # said, not dropped unseen: the others are drawn
+                warn_at_caller(f"{ds} left out: none of {', '.join(metrics)} has a value there", TacoWarning)
             continue
-        if set(metrics) != set(METRIC_ORDER):  # named, not the default all: say which have no data
+        if asked:
             for m in (m for m in metrics if m not in panels and m not in mixed):
                 warn_at_caller(f"{PANELS[m][0].split()[0]} left out of the figure of {ds}: no point there has a "
                                "value of it", TacoWarning)
