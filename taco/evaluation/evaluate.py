@@ -637,8 +637,11 @@ def model_qualities(model: Any, info: ModelInfo, wanted: dict[str, list[int]]) -
         raise EvaluationError(f"--qualities {keys[0]}=...: {info.model_id} is a single-rate model "
                               "(--qualities chooses among a variable-rate model's qualities)")
     qs = wanted[keys[0]]
+    if not qs:
+        raise EvaluationError(f"--qualities {keys[0]}= names no quality: {info.model_id} has "
+                              f"qualities 1..{total}")
     bad = [q for q in qs if not 1 <= q <= total]
-    if bad or not qs or len(set(qs)) != len(qs):
+    if bad or len(set(qs)) != len(qs):
         raise EvaluationError(f"--qualities {keys[0]}={','.join(map(str, qs))}: {info.model_id} "
                               f"has qualities 1..{total}; give each at most once")
     return [*sorted(qs)]
@@ -758,7 +761,10 @@ def _classic_codecs(cfg: EvalConfig) -> list[Any]:
     for codec in codecs:  # before any work: a sweep the codec cannot take
         lo, hi = codec.quality_range
         qs = cfg.qualities.get(codec.name)
-        if qs is not None and (not qs or len(set(qs)) != len(qs)):  # as for a model's qualities
+        if qs is not None and not qs:
+            raise EvaluationError(f"--qualities {codec.name}= names no quality: {codec.label} has "
+                                  f"qualities {lo}..{hi}")
+        if qs is not None and len(set(qs)) != len(qs):  # as for a model's qualities
             raise EvaluationError(f"--qualities {codec.name}={','.join(map(str, qs))}: {codec.label} "
                                   f"has qualities {lo}..{hi}; give each at most once")
         bad = [q for q in qs or [] if not lo <= q <= hi]

@@ -71,7 +71,7 @@ def test_user_errors_are_one_line(taco_main, tiny_folder, tmp_path, capsys):
     (["--classic", "jpg"], "--classic jpg: no such codec; the codecs are: jpeg, webp, avif, bpg, vtm"),
     (["--classic", "jpeg", "--qualities", "jpeg=0,50,200"], "--qualities jpeg=...: 0, 200 outside JPEG's qualities 1..100"),
     # Review M: an empty list ran the default sweep and a repeat was dropped, unlike a model's
-    (["--classic", "jpeg", "--qualities", "jpeg="], "--qualities jpeg=: JPEG has qualities 1..100; give each at most once"),
+    (["--classic", "jpeg", "--qualities", "jpeg="], "--qualities jpeg= names no quality: JPEG has qualities 1..100"),
     (["--classic", "jpeg", "--qualities", "jpeg=50,50"],
      "--qualities jpeg=50,50: JPEG has qualities 1..100; give each at most once"),
     (["--classic", "jpeg", "--device", "cuda:7"], "device 'cuda:7': "),
@@ -231,7 +231,8 @@ def test_defaults_have_one_home():
     assert EvalConfig(datasets=[], output="x").fid_min_images == FID_MIN_IMAGES
     assert inspect.signature(measure.SetMetrics).parameters["fid_min_images"].default == FID_MIN_IMAGES
     assert measure.IMAGE_METRICS is taco.metrics.IMAGE_METRICS
-    assert inspect.signature(plot.plot_results).parameters["metrics"].default is bdrate.METRIC_ORDER
+    assert inspect.signature(plot.plot_results).parameters["metrics"].default is None  # all:
+    assert plot.METRIC_ORDER is bdrate.METRIC_ORDER
 
 
 def test_caption_modes_table_is_of_this_runs_images(taco_main, tiny_folder, tmp_path, capsys):
