@@ -35,11 +35,12 @@ STDIN = Path("<stdin>")
 STDOUT = Path("<stdout>")
 
 
-def refuse_stdout(output: str, command: str, writes: str, example: str, dash: str = "./-") -> None:
+def refuse_stdout(output: str | None, command: str, writes: str, example: str, dash: str = "./-") -> None:
     """A one-line :class:`CLIError` for ``-o -`` of a command that writes ``writes`` (files or a
     folder), as ``taco import-captions`` refuses it: ``-`` is standard output to ``taco
     compress`` and ``decompress``, so it names no file or folder ``-`` anywhere (``./-`` does).
-    ``example``: an ``-o`` to give instead; ``dash``: the ``-o`` that names ``-`` there."""
+    ``example``: an ``-o`` to give instead; ``dash``: the ``-o`` that names ``-`` there. None (no
+    ``-o`` given) passes."""
     if output == "-":
         raise CLIError(f"-: {command} writes {writes}, not standard output: name it (e.g. -o {example}; "
                        f"-o {dash} for the name -)")
