@@ -18,6 +18,7 @@ from taco.errors import TacoValueError
     ({"taco_model": "elic-tiny"}, "--taco-model 'elic-tiny': takes no text"),
     ({"threads": MAX_THREADS + 1}, f"threads must be 1 to {MAX_THREADS}"),
     ({"threads": -1}, f"threads must be 1 to {MAX_THREADS}"),
+    ({"threads": 0}, f"threads must be 1 to {MAX_THREADS}"),  # passed as no count: review X
 ])
 def test_run_bench_refuses_a_config_before_any_work(over, said, monkeypatch):
     monkeypatch.setattr(latency, "load_inputs", lambda *a, **k: pytest.fail("the bench ran"))

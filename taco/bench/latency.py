@@ -288,7 +288,7 @@ def build_systems(cfg: BenchConfig, device: torch.device,
 def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Run the benchmark described by ``cfg``; the result is what ``--json`` writes."""
     check_models(cfg.taco_model, cfg.elic_model)
-    if cfg.threads and not 1 <= cfg.threads <= MAX_THREADS:
+    if cfg.threads is not None and not 1 <= cfg.threads <= MAX_THREADS:
         raise TacoValueError(f"threads must be 1 to {MAX_THREADS} (or None: torch's own), got {cfg.threads}")
     device = torch.device(cfg.device)
     if cfg.threads:
