@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import taco.cli
 from taco.samples import SAMPLES_DIR as SAMPLES
 
 
@@ -29,6 +30,14 @@ def make_folder(root: Path, size: int = 64, captions: bool = True) -> Path:
                 f.write(json.dumps({"image": rec["image"], "captions": rec["captions"]}) + "\n")
     return root
 
+
+
+@pytest.fixture
+def taco_main(monkeypatch):
+    """``taco.cli.main`` with only the evaluation commands registered (no other command's
+    imports)."""
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    return taco.cli.main
 
 @pytest.fixture
 def folder_factory():

@@ -10,14 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import taco.cli
 from taco.errors import TacoError, TacoValueError
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def _result(label: str, kind: str, points: list[dict]) -> dict:

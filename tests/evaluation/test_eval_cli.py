@@ -8,14 +8,7 @@ import json
 
 import pytest
 
-import taco.cli
 from taco.resolve import DEFAULT_MODEL
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def test_evaluate_plot_caption_commands(taco_main, tiny_folder, tmp_path, capsys, tiny_captioner_dir):

@@ -8,18 +8,11 @@ import json
 
 import pytest
 
-import taco.cli
 from taco.data import AnnotationsFileError, CocoCaptions, karpathy_split
 from taco.errors import TacoError
 from taco.evaluation.runner import Job, JobResult, ResultsFileError, read_rows, run_jobs
 
 COLUMNS = ["index", "image", "setting", "value"]
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def _jobs(n: int) -> list[Job]:

@@ -10,16 +10,9 @@ import shutil
 
 import pytest
 
-import taco.cli
 from taco.evaluation.datasets import DatasetError, open_dataset
 
 NOT_UTF8 = os.fsdecode(b"x\xff")  # "x\udcff" where file names are read with surrogateescape
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 @pytest.fixture

@@ -7,15 +7,8 @@ import json
 
 import pytest
 
-import taco.cli
 from taco.evaluation.cli import print_summary
 from taco.evaluation.datasets import DatasetError, open_dataset
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def _summary(tmp_path, capsys, point, mode="256x256 patches, grid + grid shifted by 128 px"):

@@ -10,16 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import taco.cli
-
 DEEP = "[" * 100_000
 BIG_NUMBER = '{"run": ' + "9" * 5_000 + "}"
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def _one_line_error(capsys: pytest.CaptureFixture[str], command: str) -> str:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import taco.cli
 from taco.evaluation.datasets import open_dataset
 from taco.evaluation.import_captions import CaptionImportError, import_captions
 
@@ -18,12 +17,6 @@ PAIRS = {"COCO_val2014_000000000074.jpg": ["a dog on a bench", "  ", "a brown do
          "COCO_val2014_000000000073.jpg": ["a motorcycle parked in a garage"],
          "COCO_val2014_000000000042.jpg": ["a kitchen"]}  # fmt: skip
 LIST_30K = ["COCO_val2014_000000000074.jpg", "COCO_val2014_000000000073.jpg"]
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def _first(ds):

@@ -8,14 +8,6 @@ import json
 
 import pytest
 
-import taco.cli
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
-
 
 @pytest.fixture
 def ofa(tmp_path):

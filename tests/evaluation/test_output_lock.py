@@ -6,16 +6,7 @@ from __future__ import annotations
 import csv
 import os
 
-import pytest
-
-import taco.cli
 from taco.locks import LOCK_FILE, hold_folder
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def test_a_dataset_folder_in_use_is_refused(taco_main, tiny_folder, tmp_path, capsys):

@@ -8,15 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import taco.cli
-
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def test_plot_names_a_cropped_sibling(taco_main, tmp_path, capsys):

@@ -13,7 +13,6 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-import taco.cli
 from taco.evaluation.plot import plot_results
 from taco.evaluation.result_files import MalformedResult, read_result
 
@@ -22,12 +21,6 @@ RESULT = {"format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG
           "dataset": {"name": "photos", "kind": "folder", "images": 2}, "points": [POINT]}
 MODEL = {**RESULT, "kind": "learned", "label": "TACO", "codec": "taco",
          "points": [{**POINT, "setting": "", "bpp": 0.3, "psnr": 29.0}]}
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def _write(folder: Path, *results: dict) -> Path:

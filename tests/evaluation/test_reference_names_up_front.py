@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-import taco.cli
 from taco.evaluation.evaluate import EvalConfig, run_evaluation
 from taco.evaluation.plot import reference_kinds
 
 SAYS = "no reference points for ['bogus']; have ['coco30k', 'kodak']"
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def test_reference_kinds():

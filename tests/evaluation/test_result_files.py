@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import taco.cli
 from taco import jsonfiles
 from taco.evaluation import result_files
 from taco.evaluation.classic import evaluate_matched, get_codec
@@ -29,12 +28,6 @@ from taco.evaluation.runner import ResultsFileError
 ROWS = [{"image": f"img{i}.png", "setting": "", "bpp": 0.5 + i / 10, "psnr": 30.0 + i,
          "ms_ssim": 0.95, "lpips": 0.1} for i in range(3)]
 NEWER = "taco evaluation result version 2 is not supported (this taco reads version 1)"
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def _edit(path: Path, **fields: object) -> Path:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import taco.cli
 from taco.evaluation import import_captions as ic
 from taco.evaluation.result_files import MalformedResult, read_result
 from taco.evaluation.results import check_resume
@@ -21,12 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 POINT = {"setting": "q50", "images": 2, "bpp": 0.5, "psnr": 30.0, "ms_ssim": None, "lpips": 0.1}
 RESULT = {"format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG", "codec": "jpeg",
           "dataset": {"name": "photos", "kind": "folder", "images": 2}, "points": [POINT]}
-
-
-@pytest.fixture
-def taco_main(monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    return taco.cli.main
 
 
 def _error(capsys: pytest.CaptureFixture[str], command: str) -> str:
