@@ -398,7 +398,6 @@ def _sample_seed(seed: int, epoch: int, index: int) -> int:
 _SAY_LOCK = ForkSafeLock()
 
 
-
 def _partition(records: list[CaptionRecord], keep: Callable[[CaptionRecord], bool],
                ) -> tuple[list[CaptionRecord], list[str]]:
     """The records ``keep`` takes, in order, and the files of those it does not."""
@@ -410,6 +409,7 @@ def _partition(records: list[CaptionRecord], keep: Callable[[CaptionRecord], boo
         else:
             dropped.append(r.file)
     return kept, dropped
+
 
 class CaptionedImages(Dataset[Sample]):
     """Images under ``root`` with their captions, given as :class:`CaptionRecord` s.

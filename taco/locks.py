@@ -169,6 +169,7 @@ class FolderLock:
         created, self._created = self._created, []
         remove_folders(created)
 
+
 def hold_folder(folder: str | os.PathLike[str], what: str) -> FolderLock:
     """A :class:`FolderLock` on ``folder``, acquired (see there); :meth:`FolderLock.release`
     it, or use it as a context manager."""

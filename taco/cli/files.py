@@ -37,8 +37,9 @@ STDOUT = Path("<stdout>")
 
 def refuse_stdout(output: str | None, command: str, writes: str, example: str, dash: str = "./-") -> None:
     """A one-line :class:`CLIError` for ``-o -`` of a command that writes ``writes`` (files or a
-    folder), as ``taco import-captions`` refuses it: ``-`` is standard output to ``taco
-    compress`` and ``decompress``, so it names no file or folder ``-`` anywhere (``./-`` does).
+    folder; ``taco import-captions`` refuses ``-`` as a name without its suffix): ``-`` is
+    standard output to ``taco compress`` and ``decompress``, so it names no file or folder ``-``
+    anywhere (``./-`` does).
     ``example``: an ``-o`` to give instead; ``dash``: the ``-o`` that names ``-`` there. None (no
     ``-o`` given) passes."""
     if output == "-":
