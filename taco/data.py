@@ -429,8 +429,9 @@ class CaptionedImages(Dataset[Sample]):
     one :class:`SkippedImageWarning` that names the first few files of each reason (counts in
     ``missing``, ``uncaptioned`` and ``outside``, the files in ``dropped``); with no record left,
     :class:`EmptyDatasetError` says why. A file that
-    fails to load is skipped in ``__getitem__`` (warning, ``skipped`` += 1, next index; it is
-    not retried later in the same process); after ``max_retries`` new unreadable files in one
+    fails to load is skipped in ``__getitem__`` (``skipped`` += 1, next index; it is not
+    retried later in the same process; warned about once for the dataset, also across
+    DataLoader workers); after ``max_retries`` new unreadable files in one
     call, or when none is readable, :class:`UnreadableImagesError` (a ``RuntimeError``) is
     raised. ``skipped`` counts distinct
     files in *this* process: DataLoader workers keep their own counts. A file that is converted
@@ -521,9 +522,10 @@ class CaptionedImages(Dataset[Sample]):
                     f"caption_index={caption_index} is out of range for {count(len(short), 'image')}, "
                     f"e.g. {short[:3]}"
                 )
-        # the files whose conversion (to_rgb's warning) was said, in shared memory: DataLoader
-        # workers, re-created each epoch, say each file's once for the whole run
+        # the files whose conversion (to_rgb's warning) or unreadability was said, in shared
+        # memory: DataLoader workers, re-created each epoch, say each file's once for the whole run
         self._said = torch.zeros(len(kept), dtype=torch.bool).share_memory_()
+        self._bad_said = torch.zeros(len(kept), dtype=torch.bool).share_memory_()
         if not kept:
             why = "; ".join(self._dropped_parts())
             if self.unreadable:
@@ -588,11 +590,12 @@ class CaptionedImages(Dataset[Sample]):
                 self._bad[i] = e.reason
                 first = first or f"{record.file}: {e.reason}"
                 self.skipped += 1
-                warnings.warn(
-                    f"skipping unreadable image {record.file}: {e.reason}",
-                    SkippedImageWarning,
-                    stacklevel=2,
-                )
+                if self._first_time(self._bad_said, i):
+                    warnings.warn(
+                        f"skipping unreadable image {record.file}: {e.reason}",
+                        SkippedImageWarning,
+                        stacklevel=2,
+                    )
                 failures += 1
                 if failures >= self.max_retries:
                     break
@@ -610,16 +613,21 @@ class CaptionedImages(Dataset[Sample]):
     def _say(self, index: int, notes: list[tuple[str, type[Warning]]]) -> None:
         """Warn the conversion ``notes`` of loading image ``index`` (:class:`ConversionNotes`)
         the first time the file is loaded in any process (``_said``, shared with DataLoader
-        workers), at the caller's line. Threads of one process test and mark it under one lock
-        (two threads loading one file said it twice)."""
-        if not notes:
-            return
+        workers), at the caller's line."""
+        if notes and self._first_time(self._said, index):
+            for text, category in notes:
+                warn_at_caller(text, category)
+
+    @staticmethod
+    def _first_time(said: torch.Tensor, index: int) -> bool:
+        """Mark ``said[index]`` (shared with DataLoader workers); True if it was not yet marked.
+        Threads of one process test and mark under one lock (two threads loading one file said
+        it twice)."""
         with _SAY_LOCK:
-            if self._said[index]:
-                return
-            self._said[index] = True
-        for text, category in notes:
-            warn_at_caller(text, category)
+            if said[index]:
+                return False
+            said[index] = True
+            return True
 
     def _sample(self, rgb: Image.Image, record: CaptionRecord) -> Sample:
         if self.caption_index is not None:

@@ -97,3 +97,23 @@ def test_threads_reading_a_dataset_leave_the_warnings_filter_alone(tmp_path):
     assert said[-1] == "still heard"
     assert sorted(said[:-1]) == sorted(f"a{i}.png: the alpha channel of this RGBA image is dropped "
                                        "(TACO codes RGB only)" for i in range(4)), said
+
+
+def test_an_unreadable_image_is_said_once_over_epochs_of_workers(tmp_path):
+    """Each worker, re-created each epoch, said the same unreadable file again."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a.png", "b.png"):
+        Image.fromarray(rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)).save(photos / name)
+    (photos / "bad.jpg").write_text("not an image")
+    dataset = CaptionedFolder(photos, transform=train_transform(64), captions_needed=False, seed=0)
+    said = tmp_path / "said.txt"
+    loader = DataLoader(dataset, batch_size=1, num_workers=2, collate_fn=collate,
+                        worker_init_fn=functools.partial(_log_warnings, said))
+    for epoch in range(3):
+        dataset.set_epoch(epoch)
+        assert len(list(loader)) == 3
+    lines = said.read_text(encoding="utf-8").splitlines()
+    assert lines == ["SkippedImageWarning: skipping unreadable image bad.jpg: not an image file "
+                     "Pillow can identify"]
