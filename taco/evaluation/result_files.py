@@ -17,6 +17,7 @@ from typing import Any
 
 from ..checks import is_int, is_number
 from ..jsonfiles import format_problem, is_file_name, read_json_object
+from ..messages import lone_surrogate
 from ..recipe import IMAGE_METRICS
 from .bdrate import METRIC_ORDER
 from .runner import ResultsFileError, read_rows
@@ -99,7 +100,12 @@ def result_problem(result: dict[str, Any]) -> str | None:
     where present); ``run``, ``model``
     (or null), ``set_metrics`` (and its ``fid``) and ``bpp_gap`` objects where present; ``points`` a list of objects whose
     :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` and ``bpp_<metric>`` above 0: every
-    file taco or a codec writes has bytes). The header of a run that has just started (no ``points`` yet) passes."""
+    file taco or a codec writes has bytes); no text that is not UTF-8 (a ``\\udc80`` escape, a lone
+    surrogate: matplotlib cannot draw it nor a UTF-8 file hold it). The header of a run that has
+    just started (no ``points`` yet) passes."""
+    bad = _not_utf8(result)
+    if bad:
+        return bad
     for key in ("run", "set_metrics", "bpp_gap", "model"):
         if key in result and not isinstance(result[key], dict) and not (key == "model" and result[key] is None):
             return f"its {key} is not a JSON object"
@@ -139,6 +145,24 @@ def result_problem(result: dict[str, Any]) -> str | None:
             if not _number_or_null(value) or (rate and value is not None and value <= 0):
                 wanted = "a finite number above 0" if rate else "a finite number"
                 return f"point {i + 1} has a {key} of {value!r:.40}, not {wanted} or null"
+    return None
+
+
+def _not_utf8(data: Any, where: str = "") -> str | None:
+    """Where JSON ``data`` holds a key or string that is not UTF-8 text (:func:`lone_surrogate`)."""
+    if isinstance(data, str):
+        bad = lone_surrogate(data)
+        return f"its {where} has {bad}" if bad else None
+    if isinstance(data, list):
+        return next(filter(None, (_not_utf8(v, f"{where}[{i}]") for i, v in enumerate(data))), None)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            bad = lone_surrogate(key)
+            if bad:
+                return f"a key of its {where or 'top level'} has {bad}"
+            bad = _not_utf8(value, f"{where}.{key}".lstrip("."))
+            if bad:
+                return bad
     return None
 
 

@@ -75,3 +75,19 @@ def test_plot_refuses_points_of_no_bits_in_one_line(taco_main, tmp_path, capsys)
     assert lines == [f"taco plot: error: {folder / 'r0.json'}: not a taco evaluation result (point 1 has a bpp "
                      "of 0, not a finite number above 0 or null)"]
     assert not list(tmp_path.glob("rd*"))
+
+
+@pytest.mark.parametrize("result, said", [
+    ({**MODEL, "label": "T\udc80CO"}, "its label has a lone surrogate at character 2, U+DC80"),
+    ({**MODEL, "dataset": {**RESULT["dataset"], "name": "ph\udcffotos"}}, "its dataset.name has a lone surrogate"),
+    ({**MODEL, "points": [{**MODEL["points"][0], "setting": "\ud800"}]}, "its points[0].setting has a lone"),
+    ({**MODEL, "dataset": {**RESULT["dataset"], "\udc80": 1}}, "a key of its dataset has a lone"),
+])
+def test_text_that_is_not_utf8_is_a_malformed_result(tmp_path, result, said):
+    """An older run's label with a lone surrogate (a JSON \\udc80 escape) ended taco plot in
+    matplotlib's traceback: refused in one line, naming the file and where."""
+    folder = _write(tmp_path / "res", result, RESULT)
+    with pytest.raises(MalformedResult) as raised:
+        plot_results(folder, tmp_path / "rd")
+    assert str(raised.value).startswith(f"{folder / 'r0.json'}: not a taco evaluation result ({said}")
+    assert not (tmp_path / "rd.png").exists()
