@@ -625,6 +625,16 @@ class EvalConfig:
     lpips_input: str = "standard"  # LPIPS convention: standard ([-1, 1]) | official ([0, 1])
     coco30k_protocol: str = "paper"  # paper | official (effl-lab/TACO's script), see datasets
 
+    def __post_init__(self) -> None:
+        # names in any case, as --classic and --model take them (JPEG, Taco-MiniLM): one key each
+        lowered: dict[str, list[int]] = {}
+        for key, qs in self.qualities.items():
+            if key.lower() in lowered:
+                raise EvaluationError(f"qualities: {key!r} given twice (names are matched in any "
+                                      "case): give each name once, with all its qualities")
+            lowered[key.lower()] = qs
+        self.qualities = lowered
+
 
 def model_qualities(model: Any, info: ModelInfo, wanted: dict[str, list[int]]) -> list[int | None]:
     """The qualities a model is evaluated at: ``[None]`` for a single-rate model, else those
