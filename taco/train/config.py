@@ -16,6 +16,7 @@ import datetime
 import math
 import os
 import re
+import shlex
 import sys
 import types
 import typing
@@ -650,7 +651,10 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     try:
         raw, size = read_file_within(path, CONFIG_MAX_BYTES)
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read config ({e.strerror})") from None
+        # a folder of photos given as the config (taco train PHOTOS): say where photos go
+        hint = (f"; a folder of training photos is data.root: taco train --set data.root={shlex.quote(str(path))}"
+                if path.is_dir() else "")
+        raise ConfigError(f"{path}: cannot read config ({e.strerror}){hint}") from None
     if size > CONFIG_MAX_BYTES:
         raise ConfigError(f"{path}: over {CONFIG_MAX_BYTES:,} bytes, more than a config holds "
                           "(the shipped ones are under 3 kB)")

@@ -84,3 +84,12 @@ def test_a_config_nested_too_deeply_is_one_line(tmp_path, capsys, name, text):
 def test_an_override_nested_too_deeply_is_refused():
     with pytest.raises(ConfigError, match="override 'lr': nested too deeply"):
         apply_overrides({}, ["lr=" + "[" * 100_000])
+
+
+def test_a_folder_given_as_the_config_says_where_photos_go(tmp_path, capsys):
+    """``taco train PHOTOS`` said only 'cannot read config (Is a directory)'."""
+    photos = tmp_path / "my photos"
+    photos.mkdir()
+    err = _train_error(photos, capsys)
+    assert err.endswith(f"cannot read config (Is a directory); a folder of training photos is "
+                        f"data.root: taco train --set data.root='{photos}'\n")
