@@ -587,7 +587,10 @@ def clip_image_embeddings(images: Tensor, model: nn.Module) -> Tensor:
 
     ``model`` is a transformers ``CLIPModel`` or ``CLIPVisionModelWithProjection`` (anything with
     ``vision_model`` and ``visual_projection``); the input size is its vision config's
-    ``image_size``. Differentiable (wrap in ``torch.no_grad()`` for evaluation).
+    ``image_size``. Each image is seen through :func:`clip_preprocess`: its centred square (side
+    = the shorter side) resized to the input size, so the ends of the longer side are not seen,
+    as in the CMMD reference (google-research cmmd/io_util.py crops the centred square and resizes
+    it before embedding). Differentiable (wrap in ``torch.no_grad()`` for evaluation).
     """
     vision, projection = (
         getattr(model, "vision_model", None),
@@ -624,7 +627,12 @@ def mmd_rbf(x_emb: Tensor, y_emb: Tensor, sigma: float = 10.0, scale: float = 10
 
 @torch.no_grad()
 def cmmd(images_a: Tensor, images_b: Tensor, model: nn.Module, batch_size: int = 32) -> float:
-    """CMMD between two image sets (N, 3, H, W) and (M, 3, H', W') in [0, 1] (Jayasumana et al.)."""
+    """CMMD between two image sets (N, 3, H, W) and (M, 3, H', W') in [0, 1] (Jayasumana et al.).
+
+    Embeds each image's centred square resized to the CLIP's input size
+    (:func:`clip_image_embeddings`), as the reference does: a change outside that square (the left
+    and right sixth of a 768 x 512 image) leaves CMMD unchanged.
+    """
     _check_scale({"images_a": images_a, "images_b": images_b})
 
     def embed(images: Tensor) -> Tensor:

@@ -263,8 +263,11 @@ class SetMetrics:
         if self.clip is None:
             cmmd["reason"] = self.cmmd_reason
         else:
+            config: Any = getattr(self.clip, "config", None)
+            size = getattr(config, "vision_config", config).image_size  # as clip_image_embeddings reads it
             cmmd.update(clip=self.clip_name, kernel="Gaussian RBF, sigma=10, x1000 (Jayasumana et al. 2023)",
-                        embedding="CLIP image embedding with projection, L2-normalised")
+                        embedding="CLIP image embedding with projection, L2-normalised, of each image's centred "
+                        f"square resized to {size}x{size} (bicubic), as the CMMD reference")
         return {"fid": fid, "cmmd": cmmd}
 
 
