@@ -308,7 +308,8 @@ class CaptionLookup:
       sidecars and the folder's captions.jsonl are not read. A named file is a choice of
       captions (``--captions captions-blip2.jsonl`` in a caption-source study), so captions
       from elsewhere are never mixed in. Its names and those looked up are matched in their
-      plain form (``./a.png`` is ``a.png``; ``taco compress`` also looks up the path as given);
+      plain form (``./a.png`` is ``a.png``; ``taco compress`` also looks up the path as given,
+      first: a line for ``a/cat.png`` wins over one for ``cat.png``);
       :func:`folder_captions` refuses a name that is not plain;
     - without one: the image's sidecar ``IMAGE.txt`` (:func:`read_sidecar`: one caption, its
       whole text), else ``captions.jsonl`` in the image's folder (:data:`FOLDER_CAPTIONS`): the
@@ -343,10 +344,12 @@ class CaptionLookup:
     def find(self, folder: Path, name: str, *also: str, sidecar: bool = True) -> FoundCaptions | None:
         """The captions of the image ``folder / name``, or None when it has none. ``name`` is how
         a captions file of ``folder`` lists it; ``also``: other names the named file may list it
-        by (``taco compress``: the path as given). With a named file, its captions or None.
+        by (``taco compress``: the path as given). With a named file, its captions or None: the
+        line naming one of ``also`` wins over a line naming ``name`` alone (``a/cat.png`` over
+        ``cat.png``, which may be ``b/cat.png`` too), ``also`` tried in its order.
         ``sidecar=False``: the image is not in the folder, so its sidecar is not looked for."""
         if self.captions_file is not None:
-            for key in map(_as_path, (name, *also)):
+            for key in map(_as_path, (*also, name)):  # the more specific name first
                 if key in self._named:
                     return FoundCaptions(self._named[key], "named")
             return None

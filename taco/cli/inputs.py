@@ -173,8 +173,8 @@ def refuse_taco_input(path: Path) -> None:
 class CaptionSource:
     """Finds the caption of an image: --caption TEXT for all, else by the rule of
     :class:`taco.captions_file.CaptionLookup` (as evaluate and train find captions): --captions
-    FILE alone when given (by image name, or by the path as given, each in its plain form:
-    ``./a.png`` there is ``a.png``), else a sidecar IMG.txt, else captions.jsonl beside it (whose
+    FILE alone when given (by the path as given, else by image name, each in its plain form:
+    ``./a.png`` there is ``a.png``; a line for ``a/cat.png`` wins over one for ``cat.png``), else a sidecar IMG.txt, else captions.jsonl beside it (whose
     names must be plain ones inside its folder, as evaluate and train require)."""
 
     def __init__(self, caption: str | None, captions_file: str | None) -> None:
