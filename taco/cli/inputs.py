@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -174,8 +175,9 @@ class CaptionSource:
     """Finds the caption of an image: --caption TEXT for all, else by the rule of
     :class:`taco.captions_file.CaptionLookup` (as evaluate and train find captions): --captions
     FILE alone when given (by the path as given, else by image name, each in its plain form:
-    ``./a.png`` there is ``a.png``; a line for ``a/cat.png`` wins over one for ``cat.png``), else a sidecar IMG.txt, else captions.jsonl beside it (whose
-    names must be plain ones inside its folder, as evaluate and train require)."""
+    ``./a.png`` there is ``a.png``; a line for ``a/cat.png`` wins over one for ``cat.png``),
+    else a sidecar IMG.txt, else captions.jsonl beside it (whose names must be plain ones inside
+    its folder, as evaluate and train require)."""
 
     def __init__(self, caption: str | None, captions_file: str | None) -> None:
         self.caption = caption
@@ -224,7 +226,9 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
                      captions_file: str | None = None) -> str | None:
     """The one line telling which images a text-guided model codes without a caption, if any.
     With ``captions_file`` (--captions FILE, the only source then) it says to caption them there,
-    not in sidecars; a sidecar IMAGE.txt that is there but empty is named as such."""
+    not in sidecars; a sidecar IMAGE.txt that is there but empty is named as such, and so is a
+    captions.jsonl beside them that has no caption for them (with the names it lists that differ
+    from theirs only in case or Unicode form, :func:`_near_names`)."""
     from ..captions_file import FOLDER_CAPTIONS
 
     missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]
@@ -250,18 +254,66 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
            if not_a_regular_file(p)]
     ignored = (f" ({some(odd)} {'is not a regular file' if len(odd) == 1 else 'are not regular files'}; "
                "ignored)" if odd else "")
+    them = "it" if len(missing) == 1 else "them"
+    beside = f"a captions.jsonl beside {them}"
+    listing = _folder_listings(missing)
+    if listing is not None:  # there already: naming it as the thing to give would send the user in a circle
+        files, near = listing
+        one = len(files) == 1
+        beside = (f"{'a line' if them == 'it' else 'lines'} for {them} in {some(files)}, which "
+                  f"{'has' if one else 'have'} no caption for {them}")
+        if near:
+            beside += (f"; {'it lists' if one else 'they list'} {some(near, 5)}, which "
+                       f"{'differs' if len(near) == 1 else 'differ'} from "
+                       f"{'its name' if them == 'it' else 'their names'} only in case or Unicode "
+                       "form (NFC/NFD): a name must match exactly")
     if len(missing) == 1:
         sidecar = sidecars[0].name
         if empty:  # it has one: naming it as the thing to give would send the user in a circle
             return (f"{missing[0]} has no caption, so it is coded without one (a caption guides "
                     f"the encoder: its sidecar {sidecar} is empty; write the caption there, or "
-                    "give --caption TEXT, --captions FILE.jsonl, or a captions.jsonl beside it)")
+                    f"give --caption TEXT, --captions FILE.jsonl, or {beside})")
         return (f"{missing[0]} has no caption{ignored}, so it is coded without one {how}"
-                f"a sidecar {sidecar}, or a captions.jsonl beside it)")
+                f"a sidecar {sidecar}, or {beside})")
     blank = (f" ({some(empty)} {'is' if len(empty) == 1 else 'are'} empty)" if empty else "")
     return (f"{len(missing):,} of {len(images):,} images have no caption{ignored}, so they are coded "
-            f"without one: {some(missing, 5)} {how}sidecar IMAGE.txt files{blank}, or a captions.jsonl "
-            "beside them)")
+            f"without one: {some(missing, 5)} {how}sidecar IMAGE.txt files{blank}, or {beside})")
+
+
+def _folder_listings(images: Sequence[Path]) -> tuple[list[Path], list[str]] | None:
+    """The captions.jsonl files beside ``images`` (uncaptioned ones) and the names they list with
+    a caption that differ from an image's only in case or Unicode form (``cof.png`` for
+    ``Cof.PNG``, a decomposed ``café.png`` for a composed one: :func:`_near_names`); None when
+    none of their folders has one. A file that cannot be read is passed over (the lookup said why)."""
+    from ..captions_file import FOLDER_CAPTIONS, CaptionLookup, CaptionsFileError
+
+    lookup = CaptionLookup()
+    files: list[Path] = []
+    near: list[str] = []
+    by_folder: dict[Path, list[str]] = {}
+    for image in images:
+        by_folder.setdefault(image.parent, []).append(image.name)
+    for folder, names in by_folder.items():
+        try:
+            file = lookup.folder_file(folder)
+        except (OSError, CaptionsFileError):
+            continue
+        if file is not None:
+            files.append(folder / FOLDER_CAPTIONS)
+            near += _near_names(names, [r.file for r in file.records if r.captions])
+    return (files, near) if files else None
+
+
+def _near_names(names: Sequence[str], listed: Sequence[str]) -> list[str]:
+    """The names of ``listed`` that are none of ``names`` but equal one of them when both are
+    case-folded and in Unicode's composed form (NFC), each once."""
+
+    def fold(name: str) -> str:
+        return unicodedata.normalize("NFC", name).casefold()
+
+    wanted = {fold(name) for name in names}
+    given = set(names)
+    return list(dict.fromkeys(n for n in listed if n not in given and fold(n) in wanted))
 
 
 def _empty_sidecar(path: Path) -> bool:
