@@ -119,7 +119,7 @@ class Captioner:
     Face id. A hub id is read from the local cache first; it is downloaded only with
     ``allow_download`` and when the hub answers (checked in seconds: offline, it fails at once
     with :class:`CaptionerUnavailable`). ``prompt`` conditions BLIP/GIT/BLIP-2 (e.g. "a photo of");
-    it is stripped from the output.
+    it is left out of the captions (its tokens are dropped from the generated ones, by position).
     """
 
     def __init__(
@@ -188,22 +188,40 @@ class Captioner:
         if self.prompt:
             kwargs["text"] = [self.prompt] * len(rgb)
         inputs = self.processor(**kwargs)
-        inputs = {k: v.to(self.device) for k, v in inputs.items() if isinstance(v, torch.Tensor)}
+        # GIT's processor gives the prompt's token_type_ids too, which its generate refuses (BLIP's leaves them out)
+        inputs = {k: v.to(self.device) for k, v in inputs.items()
+                  if isinstance(v, torch.Tensor) and k != "token_type_ids"}
+        prompt_ids = inputs["input_ids"].clone() if self.prompt else None  # BLIP's generate writes into it
         ids = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1)
         texts = self.tokenizer.batch_decode(ids, skip_special_tokens=True)
-        out = []
-        for t in texts:
-            t = " ".join(t.split())
-            if self.prompt and t.lower().startswith(self.prompt.lower()):
-                t = t[len(self.prompt):].strip()
-            out.append(t)
-        return out
+        if prompt_ids is not None and not self.model.config.is_encoder_decoder:
+            kept = _echoed_prompt(ids, prompt_ids)
+            # the prompt's tokens decoded beside the caption's: a word the caption goes on with
+            # ("café" + "##rina") is its text after the prompt's ("rina"), not a loose "##rina"
+            heads = self.tokenizer.batch_decode(ids[:, :kept], skip_special_tokens=True)
+            tails = self.tokenizer.batch_decode(ids[:, kept:], skip_special_tokens=True)
+            texts = [t[len(h):] if t.startswith(h) else tail for t, h, tail in zip(texts, heads, tails, strict=True)]
+        return [" ".join(t.split()) for t in texts]
 
     def caption_tensor(self, x: torch.Tensor) -> str:
         """Caption of one image tensor (1, 3, H, W) or (3, H, W) in [0, 1]."""
         from taco.images import tensor_to_image
 
         return self([tensor_to_image(x)])[0]
+
+
+def _echoed_prompt(ids: torch.Tensor, prompt_ids: torch.Tensor) -> int:
+    """How many of the first ``ids`` a decoder-only captioner's ``generate`` gave back are the
+    prompt's tokens, dropped by position (the decoded text need not start with the prompt as
+    written: decoding joins spaces, an uncased tokenizer drops accents). GIT and BLIP-2 with OPT
+    give back all of ``prompt_ids`` before the caption; BLIP gives them back without the final
+    [SEP] (its generate drops it, and writes [BOS] in the first place, hence the comparison from
+    the second token). An encoder-decoder one (BLIP-2 with Flan-T5) gives back none: not called."""
+    n = prompt_ids.shape[1]
+    for kept in (n, n - 1):
+        if ids.shape[1] >= kept and torch.equal(ids[:, 1:kept], prompt_ids[:, 1:kept].to(ids.device)):
+            return kept
+    return 0
 
 
 def _has_captioner(folder: Path) -> bool:
