@@ -310,12 +310,15 @@ class BDBootstrap:
     confidence: float
     seed: int
     method: str
+    #: images both curves coded that were left out: a finite value of the metric at some points
+    #: but not at every point of both curves (an exact decode: PSNR inf)
+    left_out: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {"metric": self.metric, "bd_rate": self.bd_rate.to_dict(),
                 "bd_metric": self.bd_metric.to_dict(), "images": self.images,
                 "resamples": self.resamples, "confidence": self.confidence, "seed": self.seed,
-                "method": self.method}
+                "method": self.method, "left_out": self.left_out}
 
 
 def _mean_points(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -424,11 +427,12 @@ def bd_bootstrap(
 ) -> BDBootstrap:
     """BD-rate and BD-metric of ``test`` against ``anchor`` with percentile bootstrap CIs.
 
-    The images both curves have, with a value of ``metric`` in both (MS-SSIM has none under
-    161 px), are paired by name: those are the images counted, resampled and held to
-    :func:`taco.evaluation.stats.min_pairs`. At each point the rate is averaged over the images
-    whose ``metric`` is finite there, as the quality is (the summary's ``bpp_<metric>``). Each of
-    ``resamples`` seeded draws takes that many images with replacement, averages them into the
+    The images both curves have, with a finite value of ``metric`` at every point of both, are
+    paired by name: those are the images counted, resampled and held to
+    :func:`taco.evaluation.stats.min_pairs`, so every point of the two mean curves is over the
+    same images. An image without the metric at any point (MS-SSIM has none under 161 px) is
+    left out; one with it at some points only (PSNR is inf where an image decoded exactly) too,
+    and counted in :attr:`BDBootstrap.left_out`. Each of ``resamples`` seeded draws takes that many images with replacement, averages them into the
     two mean curves and recomputes
     both deltas; the interval is the central ``confidence`` share of the deltas that are
     defined (:class:`BDInterval` says how many were not). The point estimate is the delta of
@@ -447,17 +451,23 @@ def bd_bootstrap(
     in_test = set(test.images)
     shared = [name for name in anchor.images if name in in_test]
     a, t = anchor.select(shared), test.select(shared)
-    # the images with a value of ``metric`` in both curves (no MS-SSIM under 161 px): the ones
-    # resampled and counted; at each point the rate is averaged over the images the quality is
-    has = np.isfinite(a.quality[metric]).any(axis=1) & np.isfinite(t.quality[metric]).any(axis=1)
+    # the images with a finite ``metric`` at every point of both curves: the ones resampled and
+    # counted, so that every point of a mean curve is over the same images. An image with none
+    # (no MS-SSIM under 161 px) is left out unsaid; one with some but not all (an exact decode's
+    # PSNR is inf at the qualities that decoded exactly) is counted in ``left_out``: the means of
+    # points over 6, 7 and 8 images compare other photos at each rate
+    finite_a, finite_t = np.isfinite(a.quality[metric]), np.isfinite(t.quality[metric])
+    has = finite_a.all(axis=1) & finite_t.all(axis=1)
+    left_out = int((~has & (finite_a.any(axis=1) | finite_t.any(axis=1))).sum())
     images = [name for name, ok in zip(shared, has, strict=True) if ok]
     a, t = a.select(images), t.select(images)
     qa, qt = a.quality[metric], t.quality[metric]
     columns = (np.where(np.isfinite(qa), a.rate, np.nan), qa, np.where(np.isfinite(qt), t.rate, np.nan), qt)
     alongs = ("quality", "rate")  # BD-rate, BD-metric
 
-    none = BDResult(float("nan"), reason=f"no image the two curves share has a {metric}" if shared
-                    else "the two curves share no image")
+    none = BDResult(float("nan"), reason=(f"no image the two curves share has a finite {metric} at every point"
+                                          if left_out else f"no image the two curves share has a {metric}")
+                    if shared else "the two curves share no image")
     ra, qa, rt, qt = (_mean_points(c) for c in columns)
     full = {k: _bd(alongs[k], ra, qa, rt, qt, method, strict=strict) if images else none for k in (0, 1)}
     wanted = [k for k in (0, 1) if not math.isnan(full[k].value)]  # an undefined delta gets no CI
@@ -498,7 +508,8 @@ def bd_bootstrap(
         return BDInterval(d.value, low, high, len(draws[k]), undefined[k], d.overlap, d.interval,
                           d.reason, why)
 
-    return BDBootstrap(metric, interval(0), interval(1), len(images), resamples, confidence, seed, method)
+    return BDBootstrap(metric, interval(0), interval(1), len(images), resamples, confidence, seed, method,
+                       left_out)
 
 
 def _image_counts(points: Sequence[Mapping[str, float]], metric: str) -> set[int]:
@@ -536,8 +547,12 @@ def bd_table(
 
     When ``images`` (label -> :class:`ImageCurve`) holds the per-image results of a label and
     of the anchor in a metric, that cell's deltas are :func:`bd_bootstrap`'s: over the images
-    both curves coded with a value of the metric, paired by name (``images``: how many), which is what its interval is
-    over, so a value is never from other images than its interval. With ``resamples`` > 0 they
+    both curves coded with a finite value of the metric at every point, paired by name
+    (``images``: how many), which is what its interval is over, so a value is never from other
+    images than its interval, and every point of both mean curves is over the same images;
+    ``images_paired`` says so where that is fewer images than a curve's points average, with how
+    many were left out for a value missing at some point (an exact decode's PSNR is inf). With
+    ``resamples`` > 0 they
     also get the intervals: ``bd_rate_low``/``bd_rate_high``, ``bd_metric_low``/``bd_metric_high``,
     ``ci_images`` (images paired) and ``bd_rate_undefined``/``bd_metric_undefined`` (resamples
     without a delta, left out), and ``ci_reason`` when there are too few images for an
@@ -568,7 +583,7 @@ def bd_table(
             b = (bd_bootstrap(a, t, m, resamples=resamples, confidence=confidence, seed=seed, method=method,
                               strict=False)
                  if a is not None and t is not None and m in a.quality and m in t.quality else None)
-            if b is not None and b.images:  # paired: the value over the images of its interval
+            if b is not None and (b.images or b.left_out):  # paired: the value over the images of its interval
                 r: BDResult | BDInterval = b.bd_rate
                 d: BDResult | BDInterval = b.bd_metric
             else:
@@ -602,9 +617,12 @@ def bd_table(
                 )
                 if b.bd_rate.ci_reason or b.bd_metric.ci_reason:
                     row[m]["ci_reason"] = b.bd_rate.ci_reason or b.bd_metric.ci_reason
-            if any(b.images < n for n in own | theirs):
+            if b.left_out or any(b.images < n for n in own | theirs):
+                left = (f"; {b.left_out} left out, without a finite {m} at every point of both curves"
+                        + (": PSNR is inf where an image decoded exactly" if m == "psnr" else "")
+                        if b.left_out else "")
                 row[m]["images_paired"] = (f"{b.images} images ({label}'s points: {_counts_text(own)}, "
-                                           f"{anchor}'s: {_counts_text(theirs)})")
+                                           f"{anchor}'s: {_counts_text(theirs)}{left})")
         table[label] = row
     return table
 
@@ -708,8 +726,9 @@ def _footnotes(notes: _TableNotes, bootstrap: Mapping[str, float | int] | None) 
                   "its mean of the metric is over), so both curves are compared at their bpp over all "
                   "images, beside a quality over fewer: " + "; ".join(notes.all_images) + "."]
     if notes.paired:
-        lines += ["", "Values (and intervals) over the images both curves coded, fewer than the points "
-                  "of a curve average: " + "; ".join(dict.fromkeys(notes.paired)) + "."]
+        lines += ["", "Values (and intervals) over the images both curves coded with a finite value at "
+                  "every point, fewer than the points of a curve average: "
+                  + "; ".join(dict.fromkeys(notes.paired)) + "."]
     if notes.no_ci:
         lines += ["", "no interval: " + "; ".join(sorted(notes.no_ci)) + "."]
     if notes.undefined:

@@ -11,9 +11,10 @@ one folder: their ``dataset.image_content`` differs) are refused; FID (CMMD) val
 different ways (whole images and 256 px patches; two CLIP models) are left out of the figure and
 the BD table, with a warning.
 
-The BD table against an anchor comes from the curves' points; with ``bootstrap`` resamples its
-per-image metrics also get confidence intervals over the images, read from the runs' CSVs
-(:func:`image_curve`, :func:`taco.evaluation.bdrate.bd_bootstrap`).
+The BD table against an anchor pairs the images of the runs' CSVs (:func:`image_curve`,
+:func:`taco.evaluation.bdrate.bd_bootstrap`: the images with a finite value at every point of
+both curves), with or without ``bootstrap`` resamples, which also give its per-image metrics
+confidence intervals over the images; from the curves' points where a CSV is missing.
 """
 
 from __future__ import annotations
@@ -502,9 +503,10 @@ def plot_results(
     :data:`PANELS`; another name is a ValueError), those with data drawn; None: all of them,
     :data:`METRIC_ORDER`. Where ``metrics`` is given (all of them too), each left out for want
     of data is said in a warning. ``anchor``: a curve label; adds
-    ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it,
-    with 95 % bootstrap intervals over the images when ``bootstrap`` (resamples, seeded by
-    ``seed``) is above 0 and the runs' CSVs are beside their JSONs. ``auto_anchor``: with no
+    ``STEM.bdrate.md`` / ``.json`` with BD-rate and BD-metric of every other curve against it:
+    over the images paired from the runs' CSVs where those are beside their JSONs (the images
+    with a finite value at every point of both curves), with 95 % bootstrap intervals over them
+    when ``bootstrap`` (resamples, seeded by ``seed``) is above 0. ``auto_anchor``: with no
     ``anchor``, each dataset's table is against :func:`default_anchor` of its curves (``taco
     plot``, ``taco evaluate``), none where no classic codec has a curve. ``overwrite=False``:
     an :class:`OutputExists` naming the files it would write that exist, before any is
@@ -772,16 +774,15 @@ class _BDTable:
 
 
 def _bd_table(f: _Figure, bootstrap: int, seed: int) -> _BDTable | None:
-    """Every curve of ``f`` against its anchor (a label of theirs), with ``bootstrap`` intervals
-    from the runs' CSVs; None without an anchor or without the eval extra. A CSV that cannot be
+    """Every curve of ``f`` against its anchor (a label of theirs), over the images paired from
+    the runs' CSVs (from the points where a curve has none), with ``bootstrap`` intervals; None without an anchor or without the eval extra. A CSV that cannot be
     read is an :class:`~taco.evaluation.runner.UnreadableResultsCSV` here, before
     :func:`plot_results` writes anything."""
     if not f.anchor:
         return None
     kept = [c for c in f.curves if c.kind != "classic-matched"]
-    images: dict[str, ImageCurve] = {}
-    if bootstrap > 0:
-        images = {c.label: ic for c in kept if (ic := image_curve(c)) is not None}
+    # the per-image rows also without intervals: the values are over the same images either way
+    images = {c.label: ic for c in kept if (ic := image_curve(c)) is not None}
     try:
         table = bd_table({c.label: c.points for c in kept}, f.anchor,
                          [m for m in f.panels if m in ("psnr", "ms_ssim", "lpips", "fid")],
@@ -789,7 +790,8 @@ def _bd_table(f: _Figure, bootstrap: int, seed: int) -> _BDTable | None:
     except ImportError as exc:  # the eval extra is not installed
         to_stderr(f"no BD-rate table: {exc}")
         return None
-    return _BDTable(f.anchor, table, {"resamples": bootstrap, "confidence": 0.95, "seed": seed}, bool(images))
+    return _BDTable(f.anchor, table, {"resamples": bootstrap, "confidence": 0.95, "seed": seed},
+                    bool(images) and bootstrap > 0)
 
 
 def _write_bd_table(f: _Figure, bd: _BDTable | None) -> list[Path]:

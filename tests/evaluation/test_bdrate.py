@@ -219,7 +219,7 @@ def test_bootstrap_resamples_equal_the_package_one_by_one(case):
     from taco.evaluation.stats import percentile_interval
 
     rng = np.random.default_rng(len(case))
-    n, points = (9, 2) if case == "two_points" else (9, 5)
+    n, points = (9, 2) if case == "two_points" else (12, 5) if case == "holes" else (9, 5)
     noise = 2.0 if case == "noisy" else 0.1
 
     def curve(shift):
@@ -238,7 +238,11 @@ def test_bootstrap_resamples_equal_the_package_one_by_one(case):
     test = ImageCurve(names, rt, {"psnr": qt, "lpips": lt})
     metric = "lpips" if case == "lpips" else "psnr"
     b = bd_bootstrap(anchor, test, metric, resamples=400, seed=7)
-    plain = resampled_one_by_one(anchor, test, metric, 400, seed=7)
+    # the images paired: a finite value at every point of both curves (holes: the others left out)
+    kept = [name for i, name in enumerate(names)
+            if np.isfinite(anchor.quality[metric][i]).all() and np.isfinite(test.quality[metric][i]).all()]
+    assert (b.images, b.left_out) == (len(kept), n - len(kept)) and len(kept) >= 6
+    plain = resampled_one_by_one(anchor.select(kept), test.select(kept), metric, 400, seed=7)
     for key in ("bd_rate", "bd_metric"):
         got, values = getattr(b, key), plain[key]
         defined = values[~np.isnan(values)]
