@@ -261,8 +261,9 @@ def _rate_point(result: dict[str, Any], point: dict[str, Any]) -> str | None:
 
 def _check_curve(ds: str, curve: Curve) -> None:
     """A ValueError when one label joins runs that are not one RD curve: models of different
-    architectures, or the same λ (quality) twice — separate runs given one --label, or two
-    folders of the same codec."""
+    architectures, a codec run with other settings (``codec_settings``: AVIF at speed 6 and 3,
+    as ``taco evaluate`` refuses to resume), or the same λ (quality) twice — separate runs given
+    one --label, or two folders of the same codec."""
     name = f"{curve.label!r} ({curve.kind}) on {ds}"
     todo = ("give each run its own --label, or plot them from separate folders"
             if curve.kind == "learned" else "plot them from separate folders")
@@ -275,6 +276,20 @@ def _check_curve(ds: str, curve: Curve) -> None:
         raise TacoValueError(f"curve {name} joins models of different architectures ("
                               + ", ".join(f"{a}: {_where(r)}" for a, r in archs.items())
                               + "): give each its own --label, or plot them from separate folders")
+    first: dict[str, Any] | None = None  # the first run that records its codec's settings
+    for r in curve.sources:
+        if not isinstance(settings := r.get("codec_settings"), dict):
+            continue  # a model, or an older result
+        if first is None:
+            first = r
+            continue
+        # a setting only one records was recorded later: no difference (as evaluate's resume)
+        theirs = first["codec_settings"]
+        key = next((k for k in theirs if k in settings and theirs[k] != settings[k]), None)
+        if key is not None:
+            raise TacoValueError(f"curve {name} joins runs with different codec settings ({key} "
+                                  f"{theirs[key]!r:.60} in {_where(first)}, {settings[key]!r:.60} in "
+                                  f"{_where(r)}): {todo}")
     seen: dict[str, dict[str, Any]] = {}
     for r in curve.sources:
         for p in r["points"]:
@@ -335,7 +350,8 @@ def collect_curves(results: Sequence[dict[str, Any]]) -> dict[str, list[Curve]]:
     with FID: every value both have agrees) count once, the one with more values. A ValueError
     when results of one dataset were run on different images (their ``dataset.image_content``
     differs), when a label joins runs that are not one curve (models of different
-    architectures, the same λ or classic setting twice with other results) or names curves of
+    architectures, a codec run with other settings, the same λ or classic setting twice with
+    other results) or names curves of
     two kinds (a model labelled ``JPEG`` beside the JPEG codec).
     """
     by_dataset: dict[str, dict[str, Curve]] = {}
