@@ -124,15 +124,18 @@ def _unfinished_line_of_ours(line: bytes) -> bool:
 
 def _listed(path: Path) -> tuple[set[str], bool]:
     """Image names already in a captions file with a caption that is not blank (read as every
-    reader does, :func:`taco.captions_file.read_caption_records`; an image whose only captions
+    reader does, :func:`taco.captions_file.folder_captions` with it the named file; an image whose only captions
     are blank, as an older ``taco caption`` wrote them, is captioned again) and whether its last
     line, a whole record, lacks its final newline. A last line without a newline is kept when every reader takes it (a
     file written by hand, or by a tool that ends no line with one); when it is the unfinished
     start of a line :func:`caption_line` writes (an interrupted run), it is cut off with a
     :class:`taco.errors.TacoWarning` that shows it. Anything else a reader refuses (a malformed
-    line, over-long, not UTF-8) raises :class:`taco.captions_file.CaptionsFileError` naming its
-    line, and the file is left as it is (a hand-written line is never cut)."""
-    from taco.captions_file import is_caption_line, read_caption_records
+    line, over-long, not UTF-8, an image name that is no plain name of a file inside the folder:
+    ``./a.png``, ``../a.png``, :func:`taco.captions_file.image_name_problem`) raises
+    :class:`taco.captions_file.CaptionsFileError` naming its line, as ``taco compress``,
+    ``evaluate`` and ``train`` refuse the file (else the image would be captioned again beside
+    it), and the file is left as it is (a hand-written line is never cut)."""
+    from taco.captions_file import folder_captions, is_caption_line
 
     if not path.is_file():
         return set(), False
@@ -149,7 +152,8 @@ def _listed(path: Path) -> tuple[set[str], bool]:
             shown = text if len(text) <= 200 else text[:200] + "..."
             warnings.warn(f"{shown_path(path)}: cut off its unfinished last line ({len(line):,} bytes, from an "
                           f"interrupted run): {shown!r}", TacoWarning, stacklevel=3)
-    return {r.file for r in read_caption_records(path) if any(c.strip() for c in r.captions)}, newline_owed
+    records = folder_captions(path.parent, (), captions_file=path).records  # the file alone, its names checked
+    return {r.file for r in records if any(c.strip() for c in r.captions)}, newline_owed
 
 
 def plan_captions(
@@ -162,7 +166,8 @@ def plan_captions(
     ``FOLDER/output``, found without a captioner (``taco caption`` checks the folder and its
     captions file before it imports torch). A missing folder is a FileNotFoundError, a file a
     NotADirectoryError, ``limit`` below 1 a ValueError, a captions file that a reader refuses a
-    :class:`taco.captions_file.CaptionsFileError` naming the line, a folder without images
+    :class:`taco.captions_file.CaptionsFileError` naming the line (an image name that is not a
+    plain one inside the folder, ``./a.png``, too, as ``taco compress`` refuses it), a folder without images
     (:func:`taco.suffixes.folder_images`) a :class:`NoImagesError`, a captions file that cannot
     be written when there are images to caption the OSError naming it (:func:`check_writable`). A folder whose images all have
     captions already is a plan with nothing to do (``todo`` empty). A last line without a final
