@@ -14,7 +14,8 @@ piecewise-cubic scheme) or ``"cubic"`` (the original VCEG-M33 cubic polynomial f
 ``"akima"``. Points are sorted here first, so LPIPS/FID curves (decreasing in rate) work too.
 
 :func:`bd_bootstrap` puts a confidence interval on both deltas by resampling the *images*
-(no interval on fewer images than :func:`taco.evaluation.stats.min_pairs`: 6 at 95 %)
+(no interval on fewer images than :func:`taco.evaluation.stats.min_pairs`: 6 at 95 %, nor
+from fewer resamples than :data:`taco.evaluation.stats.MIN_RESAMPLES`)
 behind two curves (:class:`ImageCurve`: every image's bpp and metrics at every rate point): each
 resample averages the drawn images into two mean curves and takes their deltas again. With
 ``"pchip"`` the resamples are computed together (:func:`_pchip_deltas`, the same PCHIP as
@@ -36,7 +37,7 @@ from ..checks import is_number
 from ..errors import TacoValueError
 from ..messages import count
 from . import stats
-from .stats import min_pairs, percentile_interval
+from .stats import MIN_RESAMPLES, min_pairs, percentile_interval, too_few_resamples
 
 __all__ = [
     "METHOD_NAMES",
@@ -277,8 +278,8 @@ class BDInterval:
     mean curves over all images (:class:`BDResult`). ``low``/``high`` come from the ``defined``
     resamples; ``undefined`` resamples gave no delta (too little overlap, a curve not monotonic)
     and are left out. When the delta on all images is undefined, no resample is tried; when
-    there are too few images for an interval (:func:`taco.evaluation.stats.min_pairs`) neither,
-    and ``ci_reason`` says so.
+    there are too few images for an interval (:func:`taco.evaluation.stats.min_pairs`) or too
+    few resamples (:data:`taco.evaluation.stats.MIN_RESAMPLES`) neither, and ``ci_reason`` says so.
     """
 
     value: float
@@ -437,7 +438,9 @@ def bd_bootstrap(
     both deltas; the interval is the central ``confidence`` share of the deltas that are
     defined (:class:`BDInterval` says how many were not). The point estimate is the delta of
     the mean curves over all paired images: the value :func:`bd_table` gives for the same
-    images. Same inputs and seed, same intervals. ``strict``: a TacoValueError when a curve has
+    images. Same inputs and seed, same intervals. Fewer ``resamples`` than
+    :data:`taco.evaluation.stats.MIN_RESAMPLES` (but some) give no interval, ``ci_reason``
+    saying so. ``strict``: a TacoValueError when a curve has
     too few points for ``method`` (a cubic fit through 3 points); False: an undefined delta
     saying so, as a cell of :func:`bd_table` is.
     """
@@ -474,7 +477,8 @@ def bd_bootstrap(
     fewest = min_pairs(confidence)
     ci_reason = (f"{count(len(images), 'paired image')}: a "
                  f"{100 * confidence:g} % interval needs at least {fewest}"
-                 if wanted and len(images) < fewest else "")
+                 if wanted and len(images) < fewest
+                 else too_few_resamples(resamples) if wanted and 0 < resamples < MIN_RESAMPLES else "")
     if ci_reason:
         wanted = []
     found: list[list[np.ndarray]] = [[], []]
@@ -555,7 +559,7 @@ def bd_table(
     ``resamples`` > 0 they
     also get the intervals: ``bd_rate_low``/``bd_rate_high``, ``bd_metric_low``/``bd_metric_high``,
     ``ci_images`` (images paired) and ``bd_rate_undefined``/``bd_metric_undefined`` (resamples
-    without a delta, left out), and ``ci_reason`` when there are too few images for an
+    without a delta, left out), and ``ci_reason`` when there are too few images (or resamples) for an
     interval. Otherwise the deltas are the points', and where the two curves' means of the metric
     are over different numbers of images ``images_differ`` says so (``"FAKE 6, JPEG 8"``): the
     value compares different sets of images (:func:`format_bd_table` marks it ``‡``); where an

@@ -372,6 +372,9 @@ More: {docs_ref('evaluation.md')}"""
 #: ``taco plot --metrics``'s names, its panels (:data:`taco.evaluation.plot.PANELS`, which imports
 #: numpy: not for ``--help``).
 PLOT_METRICS = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
+#: The fewest ``--bootstrap`` resamples that give an interval: :data:`taco.evaluation.stats.MIN_RESAMPLES`
+#: (which imports numpy: not for ``--help``).
+MIN_RESAMPLES = 100
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -457,7 +460,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="seed of the shuffled captions and the bootstraps (default: 0)")
     e.add_argument("--bootstrap", type=non_negative_int, default=2000, metavar="N",
                    help="bootstrap resamples of the images: CIs of the caption-mode differences and "
-                   "of the BD table's BD-rate/BD-metric (0: no CIs; default: 2000)")
+                   f"of the BD table's BD-rate/BD-metric (0, or fewer than {MIN_RESAMPLES}: no CIs; default: 2000)")
     e.add_argument("--label", action="append", type=_text_arg,
                    help="legend label of the --model curves (needs --model): once for every model, "
                    "or once per --model in the same order (models sharing a label form one RD curve; "
@@ -498,7 +501,7 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
                    "as taco evaluate without --classic; with none, no table)")
     p.add_argument("--bootstrap", type=non_negative_int, default=2000, metavar="N",
                    help="bootstrap resamples of the images for the BD table's CIs, from the CSVs "
-                   "beside the JSONs (0: none; default: 2000)")
+                   f"beside the JSONs (0, or fewer than {MIN_RESAMPLES}: none; default: 2000)")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
                    help="seed of the bootstrap (default: 0)")
     p.add_argument("--title", type=_text_arg, help="figure title")

@@ -14,7 +14,8 @@ import numpy as np
 from ..errors import TacoValueError
 from ..messages import count
 
-__all__ = ["BootstrapCI", "derangement", "min_pairs", "paired_bootstrap", "percentile_interval"]
+__all__ = ["MIN_RESAMPLES", "BootstrapCI", "derangement", "min_pairs", "paired_bootstrap", "percentile_interval",
+           "too_few_resamples"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class BootstrapCI:
     """Mean of per-image differences ``b - a`` with a percentile bootstrap interval.
 
     ``low`` and ``high`` are NaN when no interval was computed; ``reason`` then says why (no
-    pairs, too few pairs for ``confidence``: :func:`min_pairs`, no resamples).
+    pairs, too few pairs for ``confidence``: :func:`min_pairs`, fewer resamples than
+    :data:`MIN_RESAMPLES`).
     """
 
     mean: float
@@ -41,6 +43,12 @@ class BootstrapCI:
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
 
+
+#: The fewest bootstrap resamples an interval is drawn from (:func:`paired_bootstrap`,
+#: :func:`taco.evaluation.bdrate.bd_bootstrap`); fewer give none, saying why. The central 95 %
+#: of a handful of draws is not an interval: one draw (``--bootstrap 1``) gives ``[x, x]``, which
+#: need not hold the estimate and "excludes 0" for rounding noise.
+MIN_RESAMPLES = 100
 
 #: Bytes of bootstrap indices and gathered values drawn at a time (:func:`paired_bootstrap`,
 #: :func:`taco.evaluation.bdrate.bd_bootstrap`).
@@ -81,9 +89,9 @@ def paired_bootstrap(
     infinite PSNR of identical images) are dropped first. Seeded: the same inputs and seed give
     the same interval.
 
-    With fewer than :func:`min_pairs` finite pairs (6 at 95 %), or no resamples, the mean is
-    given but not the interval: ``low`` and ``high`` are NaN, ``reason`` says why, and
-    :meth:`BootstrapCI.excludes_zero` is False.
+    With fewer than :func:`min_pairs` finite pairs (6 at 95 %), or fewer ``resamples`` than
+    :data:`MIN_RESAMPLES` (none: 0), the mean is given but not the interval: ``low`` and
+    ``high`` are NaN, ``reason`` says why, and :meth:`BootstrapCI.excludes_zero` is False.
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape or a.ndim != 1:
@@ -103,8 +111,9 @@ def paired_bootstrap(
                   f"least {fewest} (with {n}, even differences all of one sign have sign-test "
                   f"p = {2 * 0.5**n:.3g} > {1 - confidence:.3g})")
         return BootstrapCI(float(d.mean()), nan, nan, n, resamples, confidence, seed, reason)
-    if resamples == 0:
-        return BootstrapCI(float(d.mean()), nan, nan, n, 0, confidence, seed, "no resamples drawn")
+    if resamples < MIN_RESAMPLES:
+        why = "no resamples drawn" if resamples == 0 else too_few_resamples(resamples)
+        return BootstrapCI(float(d.mean()), nan, nan, n, resamples, confidence, seed, why)
     rng = np.random.default_rng(seed)
     # the draws a few rows at a time (~32 MB of indices, whatever n): one (resamples, n) array
     # took 960 MB at 30,000 images; the generator gives the same indices either way
@@ -115,6 +124,11 @@ def paired_bootstrap(
     ])
     low, high = percentile_interval(means, confidence)
     return BootstrapCI(float(d.mean()), low, high, n, resamples, confidence, seed)
+
+
+def too_few_resamples(resamples: int) -> str:
+    """Why ``resamples`` (fewer than :data:`MIN_RESAMPLES`) give no interval."""
+    return f"{count(resamples, 'resample')}: an interval needs at least {MIN_RESAMPLES}"
 
 
 def percentile_interval(samples: np.ndarray | list[float], confidence: float = 0.95) -> tuple[float, float]:
