@@ -263,6 +263,12 @@ class TrainConfig:
         if not 0 <= self.seed <= MAX_SEED:
             raise ConfigError(f"seed must be from 0 to {MAX_SEED} (2**31 - 1), got {shown(self.seed)}",
                               key="seed")
+        values = self.to_dict()
+        for key in ALL_PATH_KEYS:  # "" is the current folder: out_dir "" wrote the run there
+            section, name = _section_of(values, key)
+            if section is not None and section.get(name) == "":
+                raise ConfigError(f"{key}: empty: give a path or name (the current folder is .)",
+                                  key=key)
         return self
 
     def _check_model_fits_preset(self) -> None:
@@ -494,11 +500,10 @@ def home_paths(values: dict[str, Any]) -> dict[str, Any]:
     ``val.captions`` expanded (``out_dir: ~/runs/a`` wrote into a folder named ``~`` in the
     current directory, and ``data.root: ~/photos`` was no folder): a copy when one changes;
     ``values`` otherwise."""
-    keys = (*PATH_KEYS, "data.captions", "val.captions")
-    if not any(node[name].startswith("~") for node, name in _path_slots(values, keys)):
+    if not any(node[name].startswith("~") for node, name in _path_slots(values, ALL_PATH_KEYS)):
         return values
     out = plain_copy(values)
-    for node, name in _path_slots(out, keys):
+    for node, name in _path_slots(out, ALL_PATH_KEYS):
         node[name] = os.path.expanduser(node[name])
     return out
 
@@ -646,7 +651,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     that cannot be read, is over :data:`CONFIG_MAX_BYTES` (read no further), is not UTF-8, does not parse, nests deeper than Python's recursion
     limit, uses YAML anchors/aliases or gives a key twice (:class:`ConfigLoader`); a syntax
     error is
-    ``PATH:LINE:COL: ...`` (:func:`syntax_error_text`)."""
+    ``PATH:LINE:COL: ...`` (:func:`syntax_error_text`). An empty file (or one of comments only)
+    is an empty mapping; any other top-level value (``[]``, ``0``, ``false``, a string) is a
+    :class:`ConfigError`."""
     path = Path(path)
     try:
         raw, size = read_file_within(path, CONFIG_MAX_BYTES)
@@ -675,7 +682,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
                 import tomli as tomllib
             data = toml_dates_as_text(tomllib.loads(text))
         else:
-            data = load_yaml(text) or {}
+            data = load_yaml(text)
+            if data is None:  # an empty file, or one of comments only: an empty config
+                data = {}
     except (AliasRefused, KeyGivenTwice, TagRefused) as e:
         raise ConfigError(f"{path}:{e}") from None
     except RecursionError:  # the parsers recurse once (or more) per level of [ or {
@@ -797,6 +806,10 @@ def dump_config(config: TrainConfig, *, absolute: bool = False) -> str:
 #: Config keys that name files or folders: relative values are taken relative to the current
 #: directory (a config file's too), so a run's own config.yaml holds them absolute.
 PATH_KEYS = ("out_dir", "data.root", "val.root", "init_from", "text_embeddings", "clip_model")
+#: Every config key that names a file or folder: :data:`PATH_KEYS` and the captions files (taken
+#: relative to ``data.root``). A leading ``~`` of each is expanded (:func:`home_paths`), and
+#: none may be empty (:meth:`TrainConfig.validate`).
+ALL_PATH_KEYS = (*PATH_KEYS, "data.captions", "val.captions")
 
 
 def _path_slots(values: Any, keys: Iterable[str] = PATH_KEYS) -> Iterator[tuple[dict[str, Any], str]]:
