@@ -275,7 +275,9 @@ def code_at_bpp(
     """The quality whose file has the bpp closest to ``target_bpp``: (quality, bytes, decoded).
 
     Bisection over the integer quality range (bpp is monotonic in quality up to small wiggles),
-    then the best of the bracketing qualities. About log2(range) + 2 encodes.
+    then the best of the bracketing qualities and two more on either side: a wiggle can put the
+    closest file beside the bracket (WebP: q13 0.3854, q14 0.3815 bpp). About log2(range) + 6
+    encodes.
     """
     cache: dict[int, tuple[bytes, Image.Image]] = {}
 
@@ -297,7 +299,8 @@ def code_at_bpp(
             a = mid
         else:
             b = mid
-    best = min((qs[a], qs[b]), key=lambda q: (abs(bpp(q) - target_bpp), q))
+    near = qs[max(0, a - 2):b + 3]  # the bracket and its neighbours
+    best = min(near, key=lambda q: (abs(bpp(q) - target_bpp), q))
     data, decoded = coded(best)
     return best, data, decoded
 

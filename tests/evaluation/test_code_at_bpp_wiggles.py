@@ -1,0 +1,27 @@
+"""--match-bpp picked WebP q13 (0.3854 bpp) for a target of 0.3822 where q14 gave 0.3815: file
+sizes are not monotonic in quality, and the bisection kept the better of its two bracketing
+qualities only. The bracket's neighbours (two either side) are tried too now."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from taco.evaluation.classic import ClassicCodec, code_at_bpp
+
+#: bytes of the file at each quality of a codec whose sizes wiggle: q14 is smaller than q13
+SIZES = {q: 10 * q + 10 for q in range(21)} | {14: 138}
+
+
+def test_the_closest_file_beside_the_bracket_is_found():
+    image = Image.new("RGB", (8, 8))  # 64 px: bpp = bytes / 8
+    encodes: list[int] = []
+
+    def encode(img: Image.Image, q: int) -> tuple[bytes, Image.Image]:
+        encodes.append(q)
+        return bytes(SIZES[q]), img
+
+    codec = ClassicCodec("fake", "Fake", (5, 10), (0, 20), +1, encode)
+    q, data, _ = code_at_bpp(codec, image, 137.5 / 8)  # bisection brackets q12 (130) and q13 (140)
+    assert (q, len(data)) == (14, 138)
+    assert len(set(encodes)) <= 5 + 6 and len(encodes) == len(set(encodes))  # each quality coded once
+    assert code_at_bpp(codec, image, 1000.0)[0] == 20 and code_at_bpp(codec, image, 0.0)[0] == 0
