@@ -33,7 +33,9 @@ image it does not caption has none, and is skipped: sidecars and ``captions.json
 so a caption-source study never mixes in captions from elsewhere), else in each image's sidecar
 ``IMAGE.txt``, else in the folder's ``captions.jsonl``. ``captions_file`` is a
 file name inside the folder or, when it has a folder part (``./ofa.jsonl``,
-``/data/kodak-ofa.jsonl``), a path of its own; a named file must exist.
+``/data/kodak-ofa.jsonl``), a path of its own; a named file must exist. A bare name found both
+inside the folder and in the current one is read inside the folder, and a note says so (``taco
+compress --captions NAME`` reads the one in the current folder).
 """
 
 from __future__ import annotations
@@ -67,8 +69,9 @@ from taco.data import (
 )
 from taco.suffixes import IMAGE_SUFFIXES
 
+from ..distributed import dist_env_from_environ
 from ..errors import TacoError
-from ..messages import count, lone_surrogate, shown_path
+from ..messages import count, lone_surrogate, note, shown_path
 from ..samples import SAMPLES_DIR
 from .result_files import dataset_slug
 
@@ -257,6 +260,22 @@ def _captions_path(root: Path, captions_file: str) -> Path:
     return root / path
 
 
+def _inside_not_here(inside: Path, captions_file: str) -> None:
+    """Say (one note, rank 0 alone) that the bare captions file name ``captions_file``, read as
+    ``inside`` the dataset folder, is a file in the current folder too, which is not read: ``taco
+    compress --captions NAME`` reads that one. Nothing when either is missing or they are one."""
+    here = Path(captions_file)
+    try:
+        if not (inside.is_file() and here.is_file()) or os.path.samefile(inside, here):
+            return
+    except OSError:
+        return
+    if dist_env_from_environ().is_main:
+        note("evaluate", f"captions file {captions_file}: reading {shown_path(inside)}, the one "
+             f"inside the dataset folder, not ./{captions_file} here (a bare name is looked for "
+             f"inside the dataset folder: give ./{captions_file} for the one here)")
+
+
 def _written_by(captioners: tuple[str, ...]) -> str:
     """The caption source's note: which caption is used and who wrote them (``"captioner"``)."""
     return "first caption" + (f"; written by {', '.join(captioners)}" if captioners else "")
@@ -325,6 +344,8 @@ def _folder(
     if named is not None and not named.is_file():
         raise DatasetError(f"captions file -: {STDIN_NOT_READ}" if captions_file == "-"
                            else f"{named}: no such captions file{_here_hint(captions_file)}")
+    if named is not None and captions_file is not None and not captions_file_is_path(captions_file):
+        _inside_not_here(named, captions_file)
     names = folder_images(root)
     for image in names:  # before any work: results files (JSON, CSV) are UTF-8 and name each image
         bad = lone_surrogate(image)
@@ -400,7 +421,8 @@ def open_dataset(
         return _folder(root, kind, None if kind == "folder" else kind, eff_crop, limit, captions_file)
 
     if official:
-        return _coco30k_official(root, eff_crop, limit, captions_file or FOLDER_CAPTIONS)
+        return _coco30k_official(root, eff_crop, limit, captions_file or FOLDER_CAPTIONS,
+                                 named=captions_file is not None)
     if kind == "coco30k":
         split_json = root / "dataset_coco.json"
         if not split_json.is_file():
@@ -431,10 +453,14 @@ def open_dataset(
                        listing=coco.records)
 
 
-def _coco30k_official(root: Path, crop: int | None, limit: int | None, captions_file: str) -> EvalDataset:
+def _coco30k_official(root: Path, crop: int | None, limit: int | None, captions_file: str,
+                      named: bool = True) -> EvalDataset:
     """``coco30k:ROOT`` as effl-lab/TACO's script: the images and captions of a captions file
-    (their list and pairs, converted by ``taco import-captions``), from ``ROOT/val2014/``."""
+    (their list and pairs, converted by ``taco import-captions``), from ``ROOT/val2014/``;
+    ``named``: ``captions_file`` was given (not the default ``captions.jsonl``)."""
     cap_path = _captions_path(root, captions_file)
+    if named and not captions_file_is_path(captions_file):
+        _inside_not_here(cap_path, captions_file)
     if not cap_path.is_file():
         raise DatasetError(
             f"{cap_path} not found: the official coco30k protocol takes its images and captions "
