@@ -378,7 +378,11 @@ def _run_codec(
     dist: DistEnv | None,
     progress: bool,
     lpips_input: str,
+    resume_note: str = "",
 ) -> Path:
+    """Code ``jobs`` into ``out_dir/STEM.{csv,json}``. ``resume_note``: a warning said once the
+    resume is known to go on (an earlier run's results of another configuration are refused
+    first)."""
     dist = dist or DistEnv()
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
     features_dir = out_dir / f"{stem}.features"
@@ -394,6 +398,8 @@ def _run_codec(
                      csv=csv_path.name, **header_extra)
     if dist.is_main:
         check_resume(json_path, header["run"])
+        if resume_note:
+            warn_at_caller(resume_note, TacoWarning)
         write_json(json_path, header)
     columns = CLASSIC_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
     work = _classic_work(codec, dataset, quality_of, sets, captioner, lpips_input)
@@ -430,23 +436,22 @@ def evaluate_codec(
     A quality given twice is coded once. Qualities of an earlier run into the same folder (rows
     of ``CODEC.csv``) stay in the sweep: the JSON summarises every quality its CSV holds, each
     over the same images (a resume with another sweep codes only what is missing, and a
-    configuration that differs is refused as for any resume); a :class:`~taco.errors.TacoWarning`
-    says so (on the main process).
+    configuration that differs is refused as for any resume, before any warning); a
+    :class:`~taco.errors.TacoWarning` says so (on the main process).
     """
     out_dir = Path(out_dir)
     qs = list(dict.fromkeys(qualities or codec.sweep))
     earlier = _earlier_qualities(codec, out_dir / f"{codec.name}.csv")
+    note = ""
     if added := [q for q in earlier if q not in qs]:
-        if dist is None or dist.is_main:
-            warn_at_caller(f"{codec.name}.csv in {out_dir} also holds qualities "
-                           f"{', '.join(map(str, added))} of an earlier run: they stay in its curve",
-                           TacoWarning)
+        note = (f"{codec.name}.csv in {out_dir} also holds qualities {', '.join(map(str, added))} "
+                "of an earlier run: they stay in its curve")  # said once the resume is allowed
         qs = sorted(qs + added, key=lambda q: codec.direction * q)  # from fewest bits to most
     jobs = [Job(i, name, f"q{q}") for i, name in enumerate(dataset.names) for q in qs]
     return _run_codec(
         codec, dataset, out_dir, codec.name, jobs, lambda j: (int(j.setting[1:]), None),
         {"qualities": qs}, kind="classic", label=codec.label, sets=sets, captioner=captioner,
-        dist=dist, progress=progress, lpips_input=lpips_input,
+        dist=dist, progress=progress, lpips_input=lpips_input, resume_note=note,
     )
 
 
