@@ -290,15 +290,20 @@ def _check_curve(ds: str, curve: Curve) -> None:
             raise TacoValueError(f"curve {name} joins runs with different codec settings ({key} "
                                   f"{theirs[key]!r:.60} in {_where(first)}, {settings[key]!r:.60} in "
                                   f"{_where(r)}): {todo}")
-    seen: dict[str, dict[str, Any]] = {}
+    seen: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # key -> its first result and point
+    twice: list[tuple[str, dict[str, Any], bool]] = []  # key, the later result, whether its values differ
     for r in curve.sources:
         for p in r["points"]:
             if p.get("bpp") is None or (key := _rate_point(r, p)) is None:
                 continue
             if key in seen:
-                raise TacoValueError(f"curve {name} has {key} twice, with other results ({_where(seen[key])}, "
-                                      f"{_where(r)}): {todo}")
-            seen[key] = r
+                twice.append((key, r, not _agree(seen[key][1], p)))
+            else:
+                seen[key] = r, p
+    if twice:  # the first setting whose values differ, else the first given twice
+        key, r, _ = next((t for t in twice if t[2]), twice[0])
+        raise TacoValueError(f"curve {name} has {key} twice, with other results ({_where(seen[key][0])}, "
+                              f"{_where(r)}): {todo}")
 
 
 #: Keys of a result's ``run`` that do not make two results two runs: which set metrics (FID, CMMD)
