@@ -154,6 +154,9 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     - ``LA``/``RGBA``/``PA``: the alpha channel is dropped (not composited) with a warning;
       colours under transparent pixels are kept as stored. A fully opaque alpha channel loses
       nothing: it is dropped without a warning.
+    - ``RGB``, ``L``, ``1``, ``I;16`` with a transparent colour (a PNG's tRNS key,
+      ``info["transparency"]``): the key is dropped, with the same warning as an alpha channel
+      where some pixel has that colour (none does: nothing is said).
     - ``P``: expanded through the palette (it decodes as RGB) with a warning; a transparency
       entry is dropped, both said in one warning.
     - ``I;16``/``I;16B``/``I;16L``/``I;16N``/``I``: 16-bit samples scaled 0..65535 → 0..255
@@ -161,23 +164,29 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       ``I;16`` again but with 8 significant bits. ``I`` (32-bit) is clipped to 0..65535 first,
       since Pillow uses it for 16-bit data from some formats, and decodes as ``I;16`` too.
     - ``F``: float samples clamped to 0..255 and rounded, with a warning; it decodes as ``L``.
-    - A 16-bit colour file (PNG, TIFF), which Pillow reads as 8-bit ``RGB``/``RGBA`` (marked by
-      :func:`taco.images.load_image`), gets a warning that its precision is 8 bits.
+    - A 16-bit colour file (PNG, TIFF, PPM), which Pillow reads as 8-bit ``RGB``/``RGBA``, and a
+      16-bit grey PNG with alpha, which :func:`taco.images.load_image` reads as 8-bit ``LA`` (it
+      decodes as ``L``), get a warning that their precision is 8 bits (``load_image`` marks them
+      with ``info["source_bits"]``).
 
     Every warning is one line meant for a person, starting with ``source:`` when it is given
     (the image's name; the command line's compress names the file itself). The returned image
     carries none of the ``info`` a warning was about (a profile ignored, ``source_bits``, an
-    ``nclx_profile`` warned about), so converting it again (:func:`taco.images.image_to_tensor` does) says
+    ``nclx_profile`` warned about, a ``transparency`` colour key), so converting it again (:func:`taco.images.image_to_tensor` does) says
     nothing more; an ``RGB`` image with such info is returned as a copy without it (an sRGB one,
     with nothing said, is returned itself).
     """
     mode = image.mode
     about = f"{shown_path(source)}: " if source else ""
     said: list[str] = []  # the info keys warned about, which the returned image does not carry
-    if image.info.get("source_bits") == 16 and mode in ("RGB", "RGBA"):
-        conversion_warning(f"{about}its 16-bit colour samples are read with 8-bit precision (Pillow "
-                           "reads 16-bit RGB as 8-bit); it decodes as 8-bit RGB", ImageConversionWarning)
+    if image.info.get("source_bits") == 16 and mode in ("RGB", "RGBA", "LA"):
+        samples, read, decodes = (("grey", "grey with alpha", "8-bit grey (L)") if mode == "LA"
+                                  else ("colour", "RGB", "8-bit RGB"))
+        conversion_warning(f"{about}its 16-bit {samples} samples are read with 8-bit precision (Pillow "
+                           f"reads 16-bit {read} as 8-bit); it decodes as {decodes}", ImageConversionWarning)
         said.append("source_bits")
+    if _transparent_colour(image) is not None:  # dropped (said below, where a pixel has it)
+        said.append("transparency")
     profile, ignored = _colour_profile(image, about) if mode in _RGB_MODES or mode == "CMYK" else (None, False)
     converted = None if profile is None else _to_srgb(image, profile, about)
     if ignored or (profile is not None and converted is None):  # ignored, with a warning
@@ -191,21 +200,24 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
         for key in said:
             converted.info.pop(key, None)
         return converted, mode
-    image = _without_info(image, said)
-    if mode == "RGB":
-        return image, mode
     alpha = _has_alpha(image)
+    alpha_lost = alpha and _alpha_matters(image)  # before a colour key leaves the image's info
+    image = _without_info(image, said)
     lost = _LOSSES.get(mode)
-    if alpha and _alpha_matters(image):
+    if alpha_lost and mode in ("P", "PA"):
         lost = ("the alpha channel of this palette image is dropped and its palette is not kept "
-                "(TACO codes RGB only): the image is coded, and decodes, as RGB" if mode in ("P", "PA")
-                else f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)")
+                "(TACO codes RGB only): the image is coded, and decodes, as RGB")
+    elif alpha_lost:
+        dropped = f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)"
+        lost = f"{lost}; {dropped}" if lost else dropped  # a 16-bit grey with a colour key: both
     if mode == "CMYK" and profile is not None:  # _to_srgb said why it could not be used
         lost = ("CMYK is converted to RGB without colour management (its CMYK colour profile "
                 "could not be used); it decodes as RGB")
     if lost:
         conversion_warning(about + lost, ImageConversionWarning)
-    if alpha:
+    if mode == "RGB":
+        return image, mode
+    if mode in _ALPHA_MODES or (alpha and mode == "P"):
         if mode in ("P", "PA"):
             image = image.convert("RGBA")
         elif mode == "La":  # Pillow converts premultiplied La to LA only
@@ -240,14 +252,34 @@ def _lab_to_srgb(image: Image.Image) -> Image.Image:
 
 
 def _has_alpha(image: Image.Image) -> bool:
-    """An alpha channel, or a palette's transparency entry: what to_rgb drops."""
-    return image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
+    """An alpha channel, a palette's transparency entry, or a transparent colour
+    (:func:`_transparent_colour`): what to_rgb drops."""
+    return (image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
+            or _transparent_colour(image) is not None)
+
+
+def _transparent_colour(image: Image.Image) -> int | tuple[int, ...] | None:
+    """The colour key of a grey or RGB image (a PNG's tRNS chunk, Pillow's
+    ``info["transparency"]``: pixels of that value are transparent), in its pixels' scale
+    (:func:`taco.images.load_image` rescales a 2-, 4- or 16-bit file's); None without one."""
+    key = image.info.get("transparency")
+    if image.mode == "RGB":
+        keyed = isinstance(key, tuple) and len(key) == 3 and all(isinstance(v, int) for v in key)
+    else:
+        keyed = image.mode in ("1", "L", *_WIDE_INT_MODES) and isinstance(key, int)
+    return key if keyed else None
 
 
 def _alpha_matters(image: Image.Image) -> bool:
     """Whether dropping ``image``'s alpha (:func:`_has_alpha`) loses anything: some pixel is not
-    fully opaque. An opaque RGBA screenshot or a palette whose transparent entry no pixel uses
+    fully opaque, or has the transparent colour. An opaque RGBA screenshot, a palette whose
+    transparent entry no pixel uses, or an RGB image none of whose pixels has its colour key
     codes exactly as its RGB would, so it gets no alpha warning."""
+    key = _transparent_colour(image)
+    if key is not None:
+        pixels = np.asarray(image.convert("L") if image.mode == "1" else image)
+        same = pixels == np.asarray(key)
+        return bool((same.all(axis=-1) if pixels.ndim == 3 else same).any())
     with_alpha = image.convert("RGBA") if image.mode in ("P", "PA") else image
     low = with_alpha.getchannel(with_alpha.getbands()[-1]).getextrema()[0]  # one band: an int
     return bool(isinstance(low, int) and low < 255)

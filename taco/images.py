@@ -586,6 +586,14 @@ def load_image(
     the way viewers show it, and recorded as ``image.info["exif_orientation"]`` (the tag itself is
     removed from the image's EXIF).
 
+    Grey files that Pillow opens in a colour or 32-bit mode come in their own mode: a 16-bit
+    grey PNG with alpha (Pillow: 8-bit ``RGBA``) as 8-bit ``LA``, a PGM of maxval over 255
+    (Pillow: ``I``) as ``I;16``. A file of 16-bit samples read as 8-bit (colour PNG, TIFF, PPM;
+    grey PNG with alpha) is marked ``image.info["source_bits"] = 16``, for :func:`to_rgb`'s
+    warning. A PNG's transparent colour (``info["transparency"]``, a tRNS key) is given in the
+    decoded pixels' scale (a 2- or 4-bit grey key scaled to 0..255, a 16-bit colour key to its
+    high bytes), as :func:`to_rgb` compares it with them.
+
     The file's format (Pillow's name: ``"PNG"``, ``"JPEG"``) and size in bytes are kept as
     ``image.info["source_format"]`` and ``image.info["source_bytes"]``, for a caller that reports
     them: a pipe cannot be opened again, and its ``stat`` says 0 bytes.
@@ -626,8 +634,8 @@ def load_image(
     with (_PillowWarnings(path), _open(path, path if data is None else io.BytesIO(data), max_pixels) as im,
           pillow_pixel_limit(max_pixels)):
         frames = _count_frames(im, path if data is None else io.BytesIO(data))
-        # Pillow reads 16-bit colour (PNG, TIFF) as 8-bit RGB: only the decoder's raw mode says so
-        wide_rgb = im.mode in ("RGB", "RGBA") and any(len(t) > 3 and ";16" in str(t[3]) for t in im.tile)
+        wide = _sixteen_bit(im)
+        key_scale = _key_scale(im, wide)  # before load, which clears im.tile
         try:
             stated = _header_orientation(im)
         except Exception:  # a broken EXIF block is ignored, as viewers do
@@ -641,14 +649,62 @@ def load_image(
             raise ImageReadError(path, _read_failure("file is truncated or corrupt", e)) from e
         if frames.several:
             conversion_warning(f"{shown_path(path)}: it {frames}; using the first one", ImageConversionWarning)
-        # A multi-frame file gives a plain single-frame copy, detached from the (closed) file.
-        image: Image.Image = im.copy() if frames.several else im
+        # A multi-frame file gives a plain single-frame copy, detached from the (closed) file;
+        # 16-bit grey that Pillow opens in another mode, the file's own (a converted copy).
+        image: Image.Image = (im.convert(wide) if wide in ("LA", "I;16")
+                              else im.copy() if frames.several else im)
         image = _upright(image, path, stated) if orient else image
-        if wide_rgb:
+        if wide in ("RGB", "RGBA", "LA"):
             image.info["source_bits"] = 16  # for to_rgb's warning
+        if key_scale != 1 and image.mode in ("L", "RGB") and "transparency" in image.info:
+            image.info["transparency"] = _scaled_key(image.info["transparency"], key_scale)
         image.info["source_format"] = im.format  # a turned or first-frame copy's .format is None
         image.info["source_bytes"] = size  # a pipe's stat says 0
         return image
+
+
+def _raw_mode(im: ImageFile.ImageFile) -> str:
+    """How the file stores the samples of its first piece, as its decoder is told (Pillow's raw
+    mode of ``im.tile``: ``"LA;16B"``, ``"RGB;16B"``, ``"L;2"``); "" when it does not say."""
+    args = im.tile[0][3] if im.tile and len(im.tile[0]) > 3 else None
+    return str(args[0] if isinstance(args, tuple) and args else args or "")
+
+
+def _sixteen_bit(im: ImageFile.ImageFile) -> str | None:
+    """The mode :func:`load_image` gives a 16-bit file that Pillow opens at another depth (the
+    decoder's raw mode says so, a PPM's maxval): ``"RGB"`` or ``"RGBA"`` for 16-bit colour (PNG,
+    TIFF, PPM: Pillow reads it as 8-bit, and so does taco), ``"LA"`` for a 16-bit grey PNG with
+    alpha (Pillow opens it as 8-bit RGBA: it is grey), ``"I;16"`` for a PGM of maxval over 255
+    (Pillow opens it as 32-bit ``I``); None for every other file."""
+    raw = _raw_mode(im)
+    if im.mode == "RGBA" and raw.startswith("LA;16"):
+        return "LA"
+    if im.format == "PPM" and im.mode == "I":  # Pillow's mode for every PGM of maxval over 255
+        return "I;16"
+    if im.format == "PPM" and im.mode == "RGB":  # its raw mode and maxval, where not 255
+        args = im.tile[0][3] if im.tile and len(im.tile[0]) > 3 else None
+        maxval = args[-1] if isinstance(args, tuple) and args else None
+        return "RGB" if isinstance(maxval, int) and maxval > 255 else None
+    wide = im.mode in ("RGB", "RGBA") and any(len(t) > 3 and ";16" in str(t[3]) for t in im.tile)
+    return im.mode if wide else None
+
+
+def _key_scale(im: ImageFile.ImageFile, wide: str | None) -> float:
+    """What a PNG's tRNS colour key (Pillow's ``info["transparency"]``: the file's raw sample
+    values) is multiplied by to be in the scale of the pixels Pillow decodes, which
+    :func:`taco.colour.to_rgb` compares with it: 85 and 17 for 2- and 4-bit grey (read as
+    0..255), 1/256 for 16-bit colour (``wide``, :func:`_sixteen_bit`: read as its high bytes); 1
+    for every other file."""
+    if wide == "RGB":
+        return 1 / 256
+    return {"L;2": 85, "L;4": 17}.get(_raw_mode(im), 1)
+
+
+def _scaled_key(key: Any, scale: float) -> Any:
+    """A tRNS colour ``key`` (a sample value, or a tuple of them) times ``scale``, as integers."""
+    if isinstance(key, tuple):
+        return tuple(_scaled_key(v, scale) for v in key)
+    return int(key * scale) if isinstance(key, int) else key
 
 
 def _starts_with(source: Path | io.BytesIO, magic: bytes) -> bool:
