@@ -15,7 +15,10 @@ three JSON layouts (read from their repository and their loaders; the files are 
 
 Each image becomes one line ``{"image": NAME, "captions": [...], "captioner": SOURCE}`` (the
 format of :class:`taco.data.CaptionedFolder` and ``taco caption``), sorted by name as the
-authors' loaders sort them. Blank captions are dropped; an image left without any is an error,
+authors' loaders sort them; an image named twice in one object (``{"a.png": "x", "a.png":
+"y"}``) keeps the captions of both, in file order, as repeated lines of a captions.jsonl merge
+(a plain JSON reader keeps the last alone). Blank captions are dropped; an image left without
+any is an error,
 as is a name that leads outside the images' folder (an absolute path, a ``..`` part), one
 whose name or captions hold a lone surrogate (``"\\udc80"``, which no UTF-8 file can
 hold) or whose line would be over :data:`taco.captions_file.CAPTIONS_LINE_MAX_CHARS` characters
@@ -28,6 +31,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from taco.atomic import write_text_atomic
 from taco.captions_file import (
@@ -39,7 +43,8 @@ from taco.captions_file import (
 from taco.messages import lone_surrogate
 
 from ..errors import TacoError
-from ..jsonfiles import JSONFileTooLarge, read_json
+from ..fileobjects import read_file_within
+from ..jsonfiles import JSONFileTooLarge, load_json
 
 __all__ = [
     "CAPTION_JSON_MAX_BYTES",
@@ -62,19 +67,49 @@ class CaptionImportError(TacoError, ValueError):
 CAPTION_JSON_MAX_BYTES = 64 * 2**20
 
 
+class _Repeated(list[Any]):
+    """The values of a key that a JSON object repeats (``{"a.png": "x", "a.png": "y"}``), in
+    file order (:func:`_keeping_repeats`)."""
+
+
+def _keeping_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs -> a dict in which a key given more than once maps to all its values
+    (:class:`_Repeated`), where ``json`` keeps the last alone."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key not in out:
+            out[key] = value
+        elif isinstance(out[key], _Repeated):
+            out[key].append(value)
+        else:
+            out[key] = _Repeated([out[key], value])
+    return out
+
+
 def _load_json(path: Path) -> object:
-    """The JSON value in ``path`` (:func:`taco.jsonfiles.read_json`, within
-    :data:`CAPTION_JSON_MAX_BYTES`), or a :class:`CaptionImportError` naming it and saying why.
-    ``-`` is no stream here (the captioner recorded is the file's name): the refusal names
-    ``/dev/stdin``, which is read."""
+    """The JSON value in ``path``, read as :func:`taco.jsonfiles.read_json` reads it (within
+    :data:`CAPTION_JSON_MAX_BYTES`, UTF-8, a byte-order mark at its start taken) but keeping the
+    values of a key an object repeats (:func:`_keeping_repeats`); or a
+    :class:`CaptionImportError` naming it and saying why (:func:`taco.jsonfiles.load_json`'s
+    words). ``-`` is no stream here (the captioner recorded is the file's name): the refusal
+    names ``/dev/stdin``, which is read."""
     try:
-        return read_json(path, CAPTION_JSON_MAX_BYTES)
+        data, size = read_file_within(path, CAPTION_JSON_MAX_BYTES)
+        if size > CAPTION_JSON_MAX_BYTES:
+            raise JSONFileTooLarge(size, CAPTION_JSON_MAX_BYTES)
+        text = data.decode("utf-8-sig")
+        try:
+            return json.loads(text, object_pairs_hook=_keeping_repeats)
+        except (ValueError, RecursionError):
+            return load_json(text)  # raises its refusal, in taco's words
     except OSError as exc:
         if str(path) == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
             raise CaptionImportError(STDIN_NOT_READ) from None
         raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
     except JSONFileTooLarge as exc:
         raise CaptionImportError(f"{path}: {exc} from a caption JSON") from None
+    except UnicodeDecodeError:
+        raise CaptionImportError(f"{path}: cannot be read as JSON (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
         raise CaptionImportError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     except ValueError as exc:  # not UTF-8, a number of thousands of digits, arrays nested thousands deep
@@ -93,7 +128,9 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     (``mscoco_30k_list.json``) has no captions and is refused with a hint to pass it as
     ``--images``. A ``NAME`` that names no file inside the images' folder (an absolute path, a
     ``..`` part: :func:`taco.captions_file.image_name_problem`) is refused, as taco's datasets
-    would refuse its line.
+    would refuse its line. A ``NAME`` given twice (``{"a.png": "first", "a.png": "second"}``)
+    keeps the captions of both, in file order, as a captions.jsonl's lines naming one image
+    merge (:func:`taco.captions_file.read_captions_file`).
     """
     path = Path(path)
     data = _load_json(path)
@@ -108,17 +145,20 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
             f"got {'an empty object' if data == {} else type(data).__name__}"
         )
     out: dict[str, list[str]] = {}
-    for name, value in data.items():
+    for name, given in data.items():
         if not name.strip():
             raise CaptionImportError(f"{path}: an image name is empty")
         _check_name(path, name)
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise CaptionImportError(
-                f"{path}: the captions of {name!r:.60} must be a string or a list of strings, "
-                f"got {json.dumps(value)[:60]}"
-            )
+        value: list[str] = []
+        for one in given if isinstance(given, _Repeated) else [given]:  # a name given twice: both
+            if isinstance(one, str):
+                one = [one]
+            if not isinstance(one, list) or not all(isinstance(v, str) for v in one):
+                raise CaptionImportError(
+                    f"{path}: the captions of {name!r:.60} must be a string or a list of strings, "
+                    f"got {json.dumps(one)[:60]}"
+                )
+            value += one
         captions = _clean(value)
         if not captions:
             raise CaptionImportError(f"{path}: {name!r:.60} has no caption (only blank text)")
