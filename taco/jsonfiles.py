@@ -24,6 +24,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -59,10 +60,12 @@ class JSONFileTooLarge(TacoError, ValueError):
         return type(self), (self.size, self.limit)
 
 
-def read_json(path: str | os.PathLike[str], limit: int) -> Any:
+def read_json(path: str | os.PathLike[str], limit: int,
+              object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
     """The JSON value in the file at ``path``, read whole only when it has at most ``limit``
     bytes (:func:`taco.fileobjects.read_file_within`), as UTF-8 (a byte-order mark at its start
-    taken, as RFC 8259 allows: an editor on Windows writes one; anywhere else it is bad JSON).
+    taken, as RFC 8259 allows: an editor on Windows writes one; anywhere else it is bad JSON);
+    ``object_pairs_hook`` as :func:`json.loads` takes it (e.g. to keep a repeated key's values).
 
     An ``OSError`` opening or reading it (a missing file, a folder) is raised as is. A file that
     is not JSON taco reads is a ValueError saying why in a few words, without the file's name:
@@ -76,7 +79,7 @@ def read_json(path: str | os.PathLike[str], limit: int) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
-    return load_json(text)
+    return load_json(text, object_pairs_hook)
 
 
 def read_json_object(path: str | os.PathLike[str], limit: int) -> dict[str, Any]:
@@ -85,13 +88,14 @@ def read_json_object(path: str | os.PathLike[str], limit: int) -> dict[str, Any]
     return _object(read_json(path, limit))
 
 
-def load_json(text: str | bytes) -> Any:
-    """``json.loads`` for text from a file, every refusal a ValueError saying in a few words what
-    was wrong: besides bad JSON (``JSONDecodeError``, as is), a number of over 4,300 digits (a
-    ValueError) and arrays or objects nested some thousand deep (a RecursionError), whose own
-    texts tell a user to change Python."""
+def load_json(text: str | bytes,
+              object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
+    """``json.loads`` (with ``object_pairs_hook``) for text from a file, every refusal a
+    ValueError saying in a few words what was wrong: besides bad JSON (``JSONDecodeError``, as
+    is), a number of over 4,300 digits (a ValueError) and arrays or objects nested some thousand
+    deep (a RecursionError), whose own texts tell a user to change Python."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=object_pairs_hook)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except json.JSONDecodeError:

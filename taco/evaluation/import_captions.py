@@ -43,8 +43,7 @@ from taco.captions_file import (
 from taco.messages import lone_surrogate
 
 from ..errors import TacoError
-from ..fileobjects import read_file_within
-from ..jsonfiles import JSONFileTooLarge, load_json
+from ..jsonfiles import JSONFileTooLarge, read_json
 
 __all__ = [
     "CAPTION_JSON_MAX_BYTES",
@@ -87,29 +86,19 @@ def _keeping_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _load_json(path: Path) -> object:
-    """The JSON value in ``path``, read as :func:`taco.jsonfiles.read_json` reads it (within
-    :data:`CAPTION_JSON_MAX_BYTES`, UTF-8, a byte-order mark at its start taken) but keeping the
-    values of a key an object repeats (:func:`_keeping_repeats`); or a
-    :class:`CaptionImportError` naming it and saying why (:func:`taco.jsonfiles.load_json`'s
-    words). ``-`` is no stream here (the captioner recorded is the file's name): the refusal
-    names ``/dev/stdin``, which is read."""
+    """The JSON value in ``path`` (:func:`taco.jsonfiles.read_json`, within
+    :data:`CAPTION_JSON_MAX_BYTES`), keeping the values of a key an object repeats
+    (:func:`_keeping_repeats`); or a :class:`CaptionImportError` naming it and saying why.
+    ``-`` is no stream here (the captioner recorded is the file's name): the refusal names
+    ``/dev/stdin``, which is read."""
     try:
-        data, size = read_file_within(path, CAPTION_JSON_MAX_BYTES)
-        if size > CAPTION_JSON_MAX_BYTES:
-            raise JSONFileTooLarge(size, CAPTION_JSON_MAX_BYTES)
-        text = data.decode("utf-8-sig")
-        try:
-            return json.loads(text, object_pairs_hook=_keeping_repeats)
-        except (ValueError, RecursionError):
-            return load_json(text)  # raises its refusal, in taco's words
+        return read_json(path, CAPTION_JSON_MAX_BYTES, object_pairs_hook=_keeping_repeats)
     except OSError as exc:
         if str(path) == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
             raise CaptionImportError(STDIN_NOT_READ) from None
         raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
     except JSONFileTooLarge as exc:
         raise CaptionImportError(f"{path}: {exc} from a caption JSON") from None
-    except UnicodeDecodeError:
-        raise CaptionImportError(f"{path}: cannot be read as JSON (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
         raise CaptionImportError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     except ValueError as exc:  # not UTF-8, a number of thousands of digits, arrays nested thousands deep
