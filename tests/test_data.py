@@ -220,7 +220,7 @@ def test_an_empty_dataset_is_one_error_that_says_why(folder: Path, tmp_path: Pat
         empty.mkdir()
         (empty / "a.txt").write_text("no image")
         with pytest.raises(EmptyDatasetError, match=r"no images to use under .*notes.: no image "
-                           r"files there \(.avif, .bmp, "):
+                           r"files there \(.apng, .avif, .bmp, "):
             CaptionedFolder(empty, captions_needed=False)
     from taco.cli.common import is_user_error
 
