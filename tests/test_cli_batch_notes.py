@@ -45,6 +45,8 @@ def test_one_image_keeps_its_warning_line(tmp_path, capsys):
 
 
 def test_a_conversion_that_drops_alpha_too_is_still_said_per_image(tmp_path, capsys):
+    """...and counted in the end note with the others (Review D: the note said 1 of 2 images
+    were converted, leaving out the one whose alpha was also dropped)."""
     _photo(tmp_path / "a.png", 0)
     rgba = Image.fromarray(np.random.default_rng(1).integers(0, 256, (32, 48, 4), dtype=np.uint8))
     rgba.save(tmp_path / "b.png", icc_profile=ADOBE_RGB)
@@ -53,8 +55,8 @@ def test_a_conversion_that_drops_alpha_too_is_still_said_per_image(tmp_path, cap
     assert [line for line in err if "colour" in line] == [
         f"taco compress: warning: {tmp_path / 'b.png'}: colours converted from its 'Adobe RGB (1998)' "
         "profile to sRGB (it decodes as sRGB; the alpha channel is dropped)",
-        "taco compress: note: 1 of 2 images was converted from its colour profile (Adobe RGB (1998)) "
-        "to sRGB; it decodes as sRGB"]
+        "taco compress: note: 2 of 2 images were converted from their colour profiles (Adobe RGB (1998)) "
+        "to sRGB; they decode as sRGB"]
 
 
 def test_the_note_names_a_few_profiles_then_how_many_more():

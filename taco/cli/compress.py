@@ -408,15 +408,16 @@ def end_of_batch(args: argparse.Namespace, resolved: ResolvedModel, totals: Tota
 
 def keeping_profiles(profiles: list[str]) -> Callable[[Warning | str], bool]:
     """For :func:`taco.cli.common.input_warnings` in a batch: a colour profile's conversion to
-    sRGB (a :class:`taco.images.ColourProfileConvertedWarning` that drops no alpha channel) is
-    not printed but its profile kept in ``profiles``, for :func:`profiles_note`."""
+    sRGB (a :class:`taco.images.ColourProfileConvertedWarning`) keeps its profile in
+    ``profiles``, for :func:`profiles_note`, which counts every image converted; it is not
+    printed, unless it also says the alpha channel is dropped (that image's own warning line)."""
     from ..images import ColourProfileConvertedWarning
 
     def fold(message: Warning | str) -> bool:
-        if isinstance(message, ColourProfileConvertedWarning) and not message.alpha_dropped:
-            profiles.append(message.profile)
-            return True
-        return False
+        if not isinstance(message, ColourProfileConvertedWarning):
+            return False
+        profiles.append(message.profile)
+        return not message.alpha_dropped
     return fold
 
 
