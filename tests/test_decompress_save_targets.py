@@ -63,6 +63,18 @@ def test_icons_are_refused_before_decoding(small_file, tmp_path, capsys, no_deco
     assert not out.exists()
 
 
+@pytest.mark.parametrize("name", ["small.pfm", "small.PFM"])
+def test_pfm_is_refused_before_decoding(small_file, tmp_path, capsys, no_decoding, name):
+    """Review D: .pfm wrote a P6 PPM under that name (Pillow writes a Portable FloatMap only
+    from a float image, which no decoded image is), which PFM readers refuse."""
+    out = tmp_path / name
+    assert main(["decompress", str(small_file), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "is a Portable FloatMap" in err, err
+    assert err.rstrip().endswith("use .ppm or .pgm"), err
+    assert not out.exists()
+
+
 def test_a_writer_refusal_after_decoding_is_one_line(wide_file, tmp_path, capsys, monkeypatch):
     """A limit the format check does not know (here WebP's, taken out of the check) is raised
     by Pillow's writer after the decode: one error line and exit 2, no file."""

@@ -405,8 +405,9 @@ _ICON_FORMATS = {"ICO": "an icon of at most 256x256 pixels (shrunk)",
 def check_image_format(path: Path, mode: str, size: tuple[int, int]) -> None:
     """Refuse, before decoding, an output suffix Pillow cannot write, a format that cannot
     hold an image of ``mode`` (what the file decodes to: ``taco.images.decoded_mode``) or of
-    ``size`` (width, height: :data:`taco.images.FORMAT_MAX_SIDES`), or one written at other
-    dimensions (ICO, ICNS)."""
+    ``size`` (width, height: :data:`taco.images.FORMAT_MAX_SIDES`), one written at other
+    dimensions (ICO, ICNS), or ``.pfm`` (a Portable FloatMap, which Pillow writes only from a
+    32-bit float image: a decoded one came out a PPM under that name, which PFM readers refuse)."""
     import io
 
     from PIL import Image
@@ -421,6 +422,9 @@ def check_image_format(path: Path, mode: str, size: tuple[int, int]) -> None:
                         ("an image to a name without a suffix", f", or {path.name}/ for a folder"))
         raise CLIError(f"{shown_path(path)}: cannot write {what}; use .png (lossless), or .tif, .webp, "
                        f".bmp, ...{folder}")
+    if path.suffix.lower() == ".pfm" and mode != "F":
+        raise CLIError(f"{shown_path(path)}: {path.suffix} is a Portable FloatMap (float samples), which Pillow writes "
+                       "only from a float image, not a decoded one; use .ppm or .pgm")
     if fmt in _ICON_FORMATS:
         raise CLIError(f"{shown_path(path)}: {path.suffix} is written by Pillow as {_ICON_FORMATS[fmt]}, "
                        "not the decoded image; use .png")
