@@ -249,6 +249,7 @@ def coding_input(image: ImageLike) -> tuple[Tensor, int, int, str]:
         with without_file(not named or no_file):
             image = load_image(source, data=read_image_stream(image, source))  # EXIF orientation applied
     elif isinstance(image, bytes | bytearray | memoryview):  # an encoded file: an upload, say
+        source = IMAGE_BYTES
         with without_file():
             image = load_image(IMAGE_BYTES, data=bytes(image))  # EXIF orientation applied
     elif isinstance(image, str | os.PathLike):

@@ -62,7 +62,7 @@ from taco.suffixes import IMAGE_SUFFIXES, folder_images
 from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .jsonfiles import read_json_object
 from .locks import ForkSafeLock
-from .messages import count
+from .messages import count, shown_path
 
 __all__ = [
     "ANNOTATIONS_MAX_BYTES",
@@ -613,10 +613,15 @@ class CaptionedImages(Dataset[Sample]):
     def _say(self, index: int, notes: list[tuple[str, type[Warning]]]) -> None:
         """Warn the conversion ``notes`` of loading image ``index`` (:class:`ConversionNotes`)
         the first time the file is loaded in any process (``_said``, shared with DataLoader
-        workers), at the caller's line."""
+        workers), at the caller's line, each naming the record's file as to_rgb's do (load_image's
+        and Pillow's name the path read, under the root: ``/data/photos/anim.gif: it has 3
+        frames`` beside ``anim.gif: the palette is not kept``)."""
         if notes and self._first_time(self._said, index):
+            file = self.records[index].file
+            read_as = f"{shown_path(self.root / file)}: "
             for text, category in notes:
-                warn_at_caller(text, category)
+                named = f"{shown_path(file)}: {text[len(read_as):]}" if text.startswith(read_as) else text
+                warn_at_caller(named, category)
 
     @staticmethod
     def _first_time(said: torch.Tensor, index: int) -> bool:

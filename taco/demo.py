@@ -17,6 +17,7 @@ from PIL import Image
 
 from . import samples
 from .atomic import write_bytes_atomic
+from .messages import shown_path
 from .suffixes import DECODED_SUFFIX
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def run_demo(
     ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption, with a
     note when the model reads text)."""
     from .codec import compress_image, decompress, encode_text
+    from .colour import conversion_warning
     from .images import ConversionNotes, image_file_bytes, image_to_tensor, load_image, to_rgb
     from .resolve import resolve_model
 
@@ -97,8 +99,14 @@ def run_demo(
         encode_text(model, [caption])  # load the text encoder once; its load time is reported apart
     load_ms = 1000 * (time.perf_counter() - t0)
     t0 = time.perf_counter()
-    res = compress_image(original, caption, model)
+    with ConversionNotes() as said:
+        res = compress_image(original, caption, model)
     enc_ms = 1000 * (time.perf_counter() - t0)
+    # compress_image's warnings (to_rgb's) named as load_image's are: a first frame or a turned
+    # image is a copy, which has no file name, and they said none
+    name = f"{shown_path(src)}: "
+    for text, category in said:
+        conversion_warning(text if text.startswith(name) else name + text, category)
     t0 = time.perf_counter()
     recon = decompress(res.data, model)  # no caption here
     dec_ms = 1000 * (time.perf_counter() - t0)
