@@ -1,7 +1,8 @@
 """Checkpoint files: saving, checking and loading a model's weights, and its fingerprint.
 
 A checkpoint is a single ``.safetensors`` file (or shards of one with an index): the weights
-(entropy-coder tables included) and, in its metadata under ``"taco"``, a JSON document with the
+(entropy-coder tables included, but for the Gaussian conditionals' where ``compact_tables`` left
+them out: a load rebuilds those from the scale tables) and, in its metadata under ``"taco"``, a JSON document with the
 architecture config, the text encoder, λ, the training data and the taco version. Loading never
 unpickles anything, and checks every shape and table before a tensor is read.
 """
@@ -14,7 +15,7 @@ import json
 import os
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn as nn
@@ -57,7 +58,7 @@ def save_checkpoint(
     model_id: str | None = None,
     metadata: dict[str, Any] | None = None,
     half: bool = False,
-    compact_tables: bool = False,
+    compact_tables: bool | Literal["auto"] = False,
     max_shard_bytes: int | None = None,
 ) -> Path:
     """Write ``model`` as a self-describing safetensors checkpoint, atomically: one file, or
@@ -70,8 +71,12 @@ def save_checkpoint(
     :class:`~taco.errors.TacoValueError` before anything is written.
     ``half`` stores float weights as float16; they load back as float32. ``compact_tables``
     leaves out the Gaussian-conditional CDF tables (identical for every channel group and
-    derived from the stored scale table: most of a small model's file) and stores their SHA-256;
-    :func:`load_checkpoint` rebuilds them and refuses the file if the rebuilt tables differ.
+    derived from the stored scale table: much of a small model's file) and stores their
+    SHA-256; :func:`load_checkpoint` rebuilds them and refuses the file if the rebuilt tables
+    differ. They are rebuilt here first, as a load does, and compared: where a load would not
+    give the same tables (a scale table it does not rebuild from, such as one of more than
+    :data:`MAX_SCALE_TABLE_ENTRIES` scales), ``True`` is a ValueError and ``"auto"`` (what
+    training's checkpoints use) keeps them in the file, which then loads as any other.
     ``max_shard_bytes`` (e.g. :data:`taco.shards.SHARD_BYTES`): a checkpoint larger than that
     is written as shards + ``path.index.json`` (see :mod:`taco.shards`); ``load(path)`` reads
     either. Folders missing on the way to ``path`` are created. Returns ``path``; an empty
@@ -98,9 +103,7 @@ def save_checkpoint(
     model.update(force=True)
     invalidate_fingerprint(model)
     state = {}
-    dropped = _gaussian_table_keys(model) if compact_tables else []
-    if compact_tables:
-        _check_rebuildable(model)
+    dropped = _tables_to_leave_out(model, compact_tables)
     # fp16 for network weights only: buffers (scale tables) and the entropy bottleneck's
     # quantiles define the coder's tables and stay exact
     halvable = {k for k, _ in model.named_parameters() if "entropy_bottleneck" not in k}
@@ -203,6 +206,35 @@ def _rebuildable(scales: torch.Tensor) -> bool:
     """Whether :func:`load_checkpoint` rebuilds Gaussian tables from this scale table."""
     return (scales.dim() == 1 and 1 <= scales.numel() <= MAX_SCALE_TABLE_ENTRIES
             and bool(((scales > 0) & (scales <= MAX_SCALE)).all()))
+
+
+def _tables_to_leave_out(model: ELIC, compact: bool | str) -> list[str]:
+    """The Gaussian-conditional table keys a checkpoint of ``model`` (its tables just updated)
+    leaves out for ``save_checkpoint(compact_tables=compact)``: none for False; all of them for
+    True or "auto" once they are rebuilt as :func:`load_checkpoint` rebuilds them and come out
+    the same, bit for bit. Where they would not, True is a ValueError, "auto" keeps them."""
+    if compact not in (False, True, "auto"):
+        raise TypeError(f"save_checkpoint: compact_tables must be True, False or 'auto', not "
+                        f"{compact!r}")
+    if not compact:
+        return []
+    keys = _gaussian_table_keys(model)
+    state = model.state_dict()
+    try:
+        _check_rebuildable(model)
+    except ValueError:
+        if compact == "auto":
+            return []
+        raise
+    try:
+        _rebuild_gaussian_tables(model, dict(state), _tables_digest(state, keys), "the model")
+    except CheckpointError:
+        if compact == "auto":
+            return []
+        raise TacoValueError(
+            "save_checkpoint: the Gaussian-conditional tables a load would rebuild from this "
+            "model's scale tables differ from its own: save it without compact_tables") from None
+    return keys
 
 
 def _check_rebuildable(model: torch.nn.Module) -> None:
