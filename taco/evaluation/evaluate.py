@@ -32,7 +32,7 @@ import re
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -412,8 +412,8 @@ def draw_captions(
 ) -> CodingCaptions:
     """The captions ``model`` codes each image of ``dataset`` with under ``mode``, every one
     checked (:func:`taco.text.base.normalize_caption`) so that a caption the encoder would refuse
-    stops the run before any coding; EvaluationError for a caption mode the model or dataset
-    cannot take."""
+    stops the run before any coding, its error naming the image whose caption it is;
+    EvaluationError for a caption mode the model or dataset cannot take."""
     mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
     uses_text = bool(getattr(model, "uses_text", False))
     if uses_text and mode.kind in ("true", "best-lpips") and not dataset.captioned:
@@ -427,15 +427,31 @@ def draw_captions(
     if uses_text and mode.kind == "shuffled" and len(dataset.listing) < 2:
         raise EvaluationError(f"caption mode shuffled needs at least 2 captioned images (another "
                               f"image's caption for each): {dataset.root} has {len(dataset.listing)}")
+    checked: set[str] = set()
+
+    def check(captions: Iterable[str]) -> None:  # refused now, not mid-run; each text once
+        for c in captions:
+            if c in checked:
+                continue
+            checked.add(c)
+            try:
+                normalize_caption(c)
+            except TacoError as exc:  # too long, a lone surrogate: the image whose caption it is named
+                image = next((r.file for r in dataset.listing if c in r.captions), None)  # none: fixed:TEXT
+                if image is not None:
+                    exc.args = (f"{shown_path(dataset.images.root / image)}: {exc}",)
+                raise
+
+    firsts = [r.captions[0] for r in dataset.listing]
+    if uses_text and mode.kind == "shuffled":
+        check(firsts)  # the shuffle reads each one
     # drawn over the whole dataset, so a --limit run's shuffled captions are the full run's
     # (looked up by name: images smaller than a crop are in the listing, not in the dataset)
-    drawn = dict(zip([r.file for r in dataset.listing],
-                     mode.captions([r.captions[0] for r in dataset.listing], seed), strict=True))
+    drawn = dict(zip([r.file for r in dataset.listing], mode.captions(firsts, seed), strict=True))
     captions = [drawn[name] for name in dataset.names] if uses_text else [""] * len(dataset)
     chosen: list[tuple[str, ...]] = (dataset.all_captions if uses_text and mode.kind == "best-lpips"
                                      else [(c,) for c in captions])
-    for c in {c for candidates in chosen for c in candidates}:  # refused now, not mid-run
-        normalize_caption(c)
+    check(c for candidates in chosen for c in candidates)
     return CodingCaptions(dataset, mode, seed, uses_text, chosen)
 
 
