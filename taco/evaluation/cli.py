@@ -48,6 +48,21 @@ def _split(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
+def _check_fixed_commas(modes: list[str]) -> None:
+    """``--compare-caption-modes true,fixed:a cat, on a sofa`` is split at its commas: a piece
+    that is no caption mode after a ``fixed:TEXT`` is said as the rest of that text."""
+    from .evaluate import CaptionMode, EvaluationError
+
+    for before, mode in zip(modes, modes[1:], strict=False):
+        if before.startswith("fixed:"):
+            try:
+                CaptionMode.parse(mode)
+            except EvaluationError as e:
+                raise CLIError(f"--compare-caption-modes: {e}; the list is split at commas, so a "
+                               f"fixed:TEXT there holds none: give a caption with commas as "
+                               f"--caption-mode 'fixed:TEXT' (one more mode compared)") from None
+
+
 def _qualities(items: list[str] | None) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for item in items or []:
@@ -100,6 +115,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         note("evaluate", "no --model given, so only the classic codecs run "
              f"(add -m {DEFAULT_MODEL} for taco's default model)")
     modes = _split(args.compare_caption_modes)
+    _check_fixed_commas(modes)
     if args.caption_mode or not modes:  # --caption-mode with --compare-caption-modes: one more mode
         modes = [*dict.fromkeys([*modes, args.caption_mode or "true"])]
     cfg = EvalConfig(
@@ -524,12 +540,14 @@ def _add_caption(sub: argparse._SubParsersAction) -> None:
     c.add_argument("folder", type=path_arg)
     c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, type=path_arg, help=f"captioner (default: {DEFAULT_CAPTIONER})")
     c.add_argument("-o", "--output", default="captions.jsonl", type=path_arg, metavar="NAME",
-                   help="file name inside FOLDER (default: captions.jsonl)")
+                   help="the captions file, its path relative to FOLDER (default: captions.jsonl); "
+                   "the image names in it are FOLDER's")
     c.add_argument("--batch-size", type=positive_int, default=8, metavar="N",
                    help="images per captioner call (default: 8)")
     c.add_argument("--max-new-tokens", type=positive_int, default=30, metavar="N",
                    help="longest caption, in the captioner's tokens (default: 30)")
-    c.add_argument("--prompt", help="text prompt for conditional captioning (e.g. 'a photography of')")
+    c.add_argument("--prompt", help="text prompt for conditional captioning (e.g. 'a photography of'), "
+                   "left out of the captions")
     c.add_argument("--limit", type=positive_int, metavar="N", help="caption at most N new images")
     add_device_option(c, note="the captioner's")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
