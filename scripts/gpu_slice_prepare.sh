@@ -114,7 +114,7 @@ PYEOF
 sed -i 's/\.\(jpg\|jpeg\|webp\)"/.png"/' $G/photos/val/captions.jsonl
 
 echo "== caption embeddings"
-PYTHONPATH=$PWD "$PY" -m taco.train "$CONFIG" --embed-captions $G/embeddings.safetensors
+PYTHONPATH=$PWD "$PY" -m taco.train "$CONFIG" --embed-captions $G/embeddings.safetensors --force  # replaces the last one
 
 rm -rf $G/init
 if [ -n "$INIT" ]; then

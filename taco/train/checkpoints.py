@@ -8,7 +8,8 @@ needs, in float32 (weights, both Adam states, progress, schedule, RNG states of 
 ``NAME.index.json`` (:mod:`taco.shards`); both are written atomically.
 
 :func:`resume_source` decides where a run starts: a saved state, or (nothing saved yet in the
-run's own folder) a clean start from step 0 with a message.
+run's own folder) a clean start from step 0 with a message; a new run never overwrites a run's
+files (:func:`held_files`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ from ..errors import TacoWarning
 from ..messages import some
 from ..models import ELIC, save_checkpoint
 from ..models.checkpoint import load_model_state
-from ..shards import CHECKPOINT_FILE, SHARD_BYTES, TRAIN_STATE_FILE, remove_stale
+from ..shards import (
+    CHECKPOINT_FILE,
+    RUN_CONFIG_FILE,
+    RUN_FILES,
+    SHARD_BYTES,
+    TRAIN_STATE_FILE,
+    find,
+    remove_stale,
+)
 from .config import PRESET_MODELS, ConfigError, TrainConfig, absolute_paths
 from .distributed import DistEnv
 from .schedule import lr_at
@@ -58,39 +67,83 @@ RESUMABLE_CHANGES = frozenset(
 def resume_source(out_dir: Path, resume: str | Path | None) -> tuple[Path | None, str | None]:
     """Where a run starts: (the state to resume from, or None; a message for the user, or None).
 
-    ``resume=None`` (no ``--resume``) refuses a folder that already holds a run. ``--resume``
-    with the run's own folder (or its state file) and nothing saved there yet, because the
-    run was killed before its first checkpoint or never started, is a clean start from step 0
-    with a message. Any other missing state is a :class:`TrainStateError`. Another run's state
-    continues in ``out_dir`` only when ``out_dir`` holds no run of its own (which it would
-    overwrite): otherwise a :class:`ConfigError` names both folders.
+    ``resume=None`` (no ``--resume``) refuses a folder that already holds a run's files or
+    files under their names (:func:`held_files`): a state, a checkpoint (e.g. the one a GPU
+    slice brings back without its state), a ``config.yaml`` or ``log.jsonl`` (a run's, or the
+    user's own), none of which a new run may overwrite. ``--resume`` with the run's own folder
+    (or its state file) and nothing saved there yet, because the run was killed before its
+    first checkpoint or never started, is a clean start from step 0 with a message; a folder
+    with a checkpoint but no state is refused (:func:`no_state_to_resume`: its weights start a
+    new run with ``--init-from``). Any other missing state is a :class:`TrainStateError`.
+    Another run's state continues in ``out_dir`` only when ``out_dir`` holds none of those files
+    (which it would overwrite): otherwise a :class:`ConfigError` names both folders.
     """
-    own = out_dir / STATE_FILE
+    held = held_files(out_dir)
     if resume is None:
-        if state_exists(own):
+        if held is None:
+            return None, None
+        if held == STATE_FILE:
+            todo = "pass --resume to continue it"
+        elif held == CHECKPOINT_FILE:
+            todo = (f"no {STATE_FILE} to continue it from; to train on from its weights: "
+                    f"{init_from_command(out_dir, 'NEWDIR')}")
+        else:
             raise ConfigError(
-                f"{out_dir} already holds a run ({STATE_FILE}); pass --resume to continue it, "
-                "or choose another out_dir"
+                f"{out_dir} already holds {held} (a run's, stopped before its first checkpoint, "
+                "or a file of yours), which a new run would overwrite; choose another out_dir, "
+                "or pass --resume to start that run again there"
             )
-        return None, None
+        raise ConfigError(f"{out_dir} already holds a run ({held}); {todo}, or choose another out_dir")
     path = Path(resume)
     if path.is_dir() or path.resolve() == out_dir.resolve():
         path = path / STATE_FILE
     elsewhere = path.parent.resolve() != out_dir.resolve()
-    if elsewhere and state_exists(own):
+    if elsewhere and held is not None:
+        what = f"another run ({held})" if held in (STATE_FILE, CHECKPOINT_FILE) else held
         raise ConfigError(
-            f"--resume {path.parent}: {out_dir} holds another run ({STATE_FILE}), which "
+            f"--resume {path.parent}: {out_dir} holds {what}, which "
             f"continuing {path.parent} there would overwrite; continue it in its own folder "
             "(--resume without --out-dir), or give an out_dir that holds no run"
         )
     if state_exists(path):
         return path, None
+    if find(path.parent / CHECKPOINT_FILE) is not None:
+        raise TrainStateError(no_state_to_resume(path.parent, out_dir if elsewhere else None))
     if not elsewhere:
         return None, (
             f"nothing to resume in {out_dir} (no {STATE_FILE}: the run stopped before its first "
             "checkpoint, or never started); starting from step 0"
         )
     raise TrainStateError(f"--resume: {path} does not exist")
+
+
+def held_files(out_dir: Path) -> str | None:
+    """The name of the first of a run's files that ``out_dir`` holds (its state, checkpoint,
+    config.yaml, log.jsonl; a sharded one by its index), or None: what a new run there would
+    overwrite."""
+    if state_exists(out_dir / STATE_FILE):
+        return STATE_FILE
+    if find(out_dir / CHECKPOINT_FILE) is not None:
+        return CHECKPOINT_FILE
+    return next((name for name in RUN_FILES if (out_dir / name).exists()), None)
+
+
+def init_from_command(run: Path, out_dir: Path | str) -> str:
+    """The command that starts a new run in ``out_dir`` from the weights of the run in ``run``
+    (its own config.yaml as the config, when it has one)."""
+    config = run / RUN_CONFIG_FILE if (run / RUN_CONFIG_FILE).is_file() else "CONFIG"
+    return f"taco train {config} --init-from {run} -o {out_dir}"
+
+
+def no_state_to_resume(run: Path, out_dir: Path | None = None) -> str:
+    """Why ``--resume run`` cannot go on where ``run`` holds a checkpoint but no training
+    state (a GPU slice's folder: only the float16 checkpoint comes back), and what starts a new
+    run from its weights (in ``out_dir``, or a new folder)."""
+    return (
+        f"--resume {run}: it holds a checkpoint ({CHECKPOINT_FILE}) but no {STATE_FILE} to "
+        "continue from (the optimiser state and progress are not in a checkpoint); to train on "
+        f"from its weights (fresh Adam, lr warm-up): {init_from_command(run, out_dir or 'NEWDIR')}"
+    )
 
 
 def state_step(path: Path) -> int | None:

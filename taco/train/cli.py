@@ -9,6 +9,7 @@
     taco train configs/taco-photos.yaml --freeze-base --set init_from=runs/elic/checkpoint.safetensors
     taco train configs/taco-photos.yaml --fast --time-limit 8m --init-from taco-minilm-small-q4
     taco train configs/taco-photos.yaml --embed-captions emb.safetensors   # for text_embeddings
+    taco train configs/taco-photos.yaml --embed-captions emb.safetensors --force   # write over it
 """
 
 from __future__ import annotations
@@ -112,7 +113,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embed-captions", metavar="FILE", type=path_arg,
                    help="write the token embeddings of the config's training and validation "
                    "captions to FILE (for text_embeddings: FILE on a machine without the text "
-                   "encoder) and exit")
+                   "encoder) and exit; an existing FILE is refused unless --force")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="with --embed-captions: overwrite FILE if it exists (a run's folder is "
+                   "never overwritten: a new run refuses one that holds a run's files)")
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved configuration (YAML) and exit")
 
@@ -236,9 +240,14 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         saved, source = run_config_values(run)
         file_values = saved
         if not saved and not args.overrides:  # every key would be a default
-            from ..shards import TRAIN_STATE_FILE as STATE_FILE  # no torch
+            from ..shards import CHECKPOINT_FILE, TRAIN_STATE_FILE as STATE_FILE, find  # no torch
             from .run_log import CONFIG_FILE
 
+            if find(run / CHECKPOINT_FILE) is not None:  # a model without its run: --init-from
+                from .checkpoints import no_state_to_resume
+                from .state import TrainStateError
+
+                raise TrainStateError(no_state_to_resume(run))
             raise ConfigError(
                 f"--resume: nothing to resume in {run}: no {CONFIG_FILE}, no {STATE_FILE} (not a "
                 "taco train run); to start a run there, give its config without --resume "
@@ -275,6 +284,24 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         raise file_named(e, source, file_values, cli) from None
 
 
+def check_embed_output(args: argparse.Namespace) -> None:
+    """``--embed-captions FILE``: refuse an existing FILE (a checkpoint, a config...) unless
+    ``--force``, before the config is read and the captions encoded; ``--force`` alone."""
+    from ..cli.common import CLIError
+    from ..messages import shown_path
+
+    path = getattr(args, "embed_captions", None)
+    if path is None:
+        if getattr(args, "force", False):
+            raise CLIError("--force goes with --embed-captions FILE (it overwrites FILE); a run "
+                           "never overwrites another: give another -o DIR, or --resume")
+        return
+    if Path(path).is_dir():
+        raise CLIError(f"--embed-captions {shown_path(path)} is a folder; give a file name")
+    if Path(path).exists() and not getattr(args, "force", False):
+        raise CLIError(f"{shown_path(path)} exists; pass --force to overwrite it")
+
+
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
@@ -282,6 +309,7 @@ def run(args: argparse.Namespace) -> int:
     from .config import dump_config
 
     refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")
+    check_embed_output(args)
     notes: list[str] = []
     cfg = resolve_config(args, notes)
     if args.print_config:

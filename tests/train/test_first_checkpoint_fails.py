@@ -16,7 +16,6 @@ import pytest
 import taco
 from taco.cli import main as taco_main
 from taco.train import load_config, train
-from taco.train.state import load_train_state_meta
 from taco.train.trainer import CHECKPOINT_FILE, STATE_FILE
 
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
@@ -42,9 +41,10 @@ def test_the_first_state_failing_says_there_is_nothing_to_resume(tmp_path, tiny,
     )
     assert taco.load(out / CHECKPOINT_FILE).metadata["trained_steps"] == 1  # the model was written
 
-    monkeypatch.undo()  # as advised: the same command again, which the checkpoint does not stop
-    assert taco_main(["train", "--set", *overrides]) == 0
-    assert load_train_state_meta(out / STATE_FILE)["progress"]["step"] == 2
+    monkeypatch.undo()  # a new run would overwrite the checkpoint: refused (review F), --init-from
+    assert taco_main(["train", "--set", *overrides]) == 2
+    assert f"{out} already holds a run ({CHECKPOINT_FILE}); no {STATE_FILE}" in capsys.readouterr().err
+    assert taco.load(out / CHECKPOINT_FILE).metadata["trained_steps"] == 1
 
 
 def test_a_state_a_step_behind_its_checkpoint_is_the_step_named(tmp_path, tiny, monkeypatch, fail_writes,
