@@ -25,7 +25,10 @@ OUT_DIR="$("$PYTHON" -m taco.train "$CONFIG" "${EXTRA[@]}" --print-config | sed 
 
 run_one() {  # λ [CUDA device]: its status; a failed run's log ends on standard error
     local lmbda="$1" dir="$OUT_DIR/lambda-$1" resume=() status=0
-    [ -f "$dir/train_state.safetensors" ] && resume=(--resume)
+    # a run there (its state, sharded or not; or its config.yaml: stopped before its first state,
+    # and a new run refuses the folder) goes on, or starts again, with --resume
+    [ -e "$dir/train_state.safetensors" ] || [ -e "$dir/train_state.safetensors.index.json" ] \
+        || [ -e "$dir/config.yaml" ] && resume=(--resume)
     mkdir -p "$dir"
     echo "λ=$lmbda -> $dir${2:+ (GPU $2)}"
     CUDA_VISIBLE_DEVICES="${2:-${CUDA_VISIBLE_DEVICES:-}}" "$PYTHON" -m taco.train "$CONFIG" \

@@ -165,10 +165,11 @@ def clear_leftovers(out_dir: Path) -> None:
 
 
 def write_checkpoint(model: ELIC, out_dir: Path, metadata: dict[str, Any]) -> Path:
-    """The user's model: float16, entropy tables updated, shards of at most 16 MB."""
+    """The user's model: float16, entropy tables updated (the Gaussian conditionals' left out
+    where a load rebuilds them bit-exactly: ``compact_tables="auto"``), shards of at most 16 MB."""
     return save_checkpoint(
         model, out_dir / CHECKPOINT_FILE, metadata=metadata, half=True,
-        max_shard_bytes=SHARD_BYTES,
+        compact_tables="auto", max_shard_bytes=SHARD_BYTES,
     )  # fmt: skip
 
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .config import TrainConfig
 
 DESCRIPTION = (
-    "Train TACO (or the ELIC baseline) from a YAML/TOML config whose defaults are the paper's "
+    "Train TACO (or the ELIC baseline) from a YAML, JSON or TOML config whose defaults are the paper's "
     "recipe. Runs on one process, or on many under torchrun (DDP)."
 )
 
@@ -65,7 +65,7 @@ text-free baseline). Every key and its default: taco train --print-config."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", nargs="?", type=path_arg, help="config file (.yaml/.yml/.toml); default: all defaults")
+    p.add_argument("config", nargs="?", type=path_arg, help="config file (.yaml/.yml/.json/.toml); default: all defaults")
     p.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
                    metavar="KEY=VALUE",
                    help="override config keys (dotted for sections: data.root=DIR val.interval=500)")
@@ -157,7 +157,7 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
     None without --resume or without PATH (the config's out_dir is the run). Another file is a
     ConfigError: the run would have been written over it (a hand-written config.yaml too)."""
     from ..shards import CHECKPOINT_FILE, TRAIN_STATE_FILE as STATE_FILE  # no torch
-    from .config import ConfigError
+    from .config import CONFIG_SUFFIXES, ConfigError
     from .run_log import CONFIG_FILE, LOG_FILE
 
     if not getattr(args, "resume", None):
@@ -174,7 +174,7 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
         return path.parent
     if path.exists():
         what = (f"a config beside no run: to start a run from it, give it without --resume "
-                f"(taco train {path})" if path.suffix in (".yaml", ".yml", ".toml")
+                f"(taco train {path})" if path.suffix.lower() in CONFIG_SUFFIXES
                 else "not one of a run's files")
         raise ConfigError(
             f"--resume takes a run folder or a file of it ({STATE_FILE}, {CHECKPOINT_FILE}, "

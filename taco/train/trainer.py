@@ -76,6 +76,8 @@ from .checkpoints import (
     CHECKPOINT_FILE,
     STATE_FILE,
     clear_leftovers,
+    held_files,
+    init_from_command,
     read_state,
     resume_source,
     resumed_run_identity,
@@ -671,8 +673,11 @@ class Trainer:
         own = self.out_dir / STATE_FILE
         state = own if state_exists(own) or self.resume_path is None else self.resume_path
         step = state_step(state)
-        if step is None:
-            return f"no resumable state yet: {first}run again (without --resume)"
+        if step is None:  # a new run there is refused (review F): --resume, or its weights
+            if held_files(self.out_dir) != CHECKPOINT_FILE:
+                return f"no resumable state yet: {first}run again with --resume (from step 0)"
+            return (f"no resumable state yet, only the model ({self.out_dir / CHECKPOINT_FILE}): "
+                    f"{first}train on from it with {init_from_command(self.out_dir, 'NEWDIR')}")
         saved = self.out_dir / CHECKPOINT_FILE
         try:
             model_step = read_checkpoint_header(saved)["metadata"]["trained_steps"]
@@ -857,9 +862,8 @@ def lambda_sweep(
                 cfg, lmbda=lmbda, out_dir=str(out),
                 model_id=f"{cfg.model_id}-lambda{lmbda:g}" if cfg.model_id else None,
             )  # fmt: skip
-            has_state = state_exists(out / STATE_FILE)
-            results.append(Trainer(
-                run_cfg, out if resume and has_state else None, notes=notes,
+            results.append(Trainer(  # --resume: a λ stopped before its first state starts again
+                run_cfg, out if resume and out.is_dir() else None, notes=notes,
                 go_on="the same taco train --lambda-sweep command with --resume",
             ).fit())  # fmt: skip
     return results

@@ -37,7 +37,8 @@ def test_the_first_state_failing_says_there_is_nothing_to_resume(tmp_path, tiny,
     assert taco_main(["train", "--set", *overrides]) == 3
     assert _stopped(capsys) == (
         f"taco train: stopped: cannot write {out / STATE_FILE}: No space left on device (at step 1). "
-        "Stopping; no resumable state yet: free some space and run again (without --resume)."
+        f"Stopping; no resumable state yet, only the model ({out / CHECKPOINT_FILE}): free some space and "
+        f"train on from it with taco train {out / 'config.yaml'} --init-from {out} -o NEWDIR."
     )
     assert taco.load(out / CHECKPOINT_FILE).metadata["trained_steps"] == 1  # the model was written
 
@@ -75,7 +76,7 @@ def test_a_non_finite_loss_before_the_first_state_says_so(tmp_path, tiny, monkey
 
     monkeypatch.setattr(TacoLoss, "forward", poisoned)
     with pytest.raises(NonFiniteLossError, match=r"Stopping; no resumable state yet: run again "
-                                                  r"\(without --resume\)\. Try a lower lr"):
+                                                  r"with --resume \(from step 0\)\. Try a lower lr"):
         train(load_config(None, tiny(tmp_path / "run", max_steps=2, **ELIC)))
 
 
@@ -96,4 +97,4 @@ def test_a_file_size_limit_at_the_first_state(tmp_path, tiny):
                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
     assert proc.returncode == 3, proc.stderr[-3000:]
     assert (f"cannot write {out / STATE_FILE}: File too large (at step 1). Stopping; no resumable "
-            "state yet: fix this and run again (without --resume).") in proc.stderr
+            "state yet, only the model ") in proc.stderr

@@ -45,3 +45,16 @@ def test_a_failed_lambda_is_said_and_the_sweep_fails(tmp_path: Path, gpus: str |
 def test_a_sweep_that_succeeds_says_done(tmp_path: Path) -> None:
     r = sweep(tmp_path, "0 1 2", fails=False)
     assert r.returncode == 0 and "done:" in r.stdout and not r.stderr, r
+
+
+def test_a_lambda_with_a_run_is_resumed(tmp_path: Path) -> None:
+    """Its state, or a state's shard index, or only its config.yaml (a run stopped before its
+    first state, which a new run refuses): --resume; an empty or new folder: a new run."""
+    for lmbda, name in [("0.0004", "train_state.safetensors"), ("0.0008", "config.yaml"),
+                        ("0.0016", "train_state.safetensors.index.json"), ("0.004", None)]:
+        (tmp_path / f"lambda-{lmbda}").mkdir()
+        if name:
+            (tmp_path / f"lambda-{lmbda}" / name).write_text("")
+    assert sweep(tmp_path, None, fails=False).returncode == 0
+    runs = (tmp_path / "runs.txt").read_text().splitlines()
+    assert [("--resume" in r) for r in runs] == [True, True, True, False, False, False], runs

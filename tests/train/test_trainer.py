@@ -326,5 +326,6 @@ def test_a_caption_over_the_cap_stops_the_run_at_its_start(tmp_path, tiny, capsy
         for i, p in enumerate(sorted(photos.glob("*.png")))))
     assert cli_main(["--set", *tiny(tmp_path / "run"), f"data.root={photos}", "--max-steps", "1"]) == 2
     err = capsys.readouterr().err
-    assert "training/validation data: caption 'bbb" in err and "10,001 characters" in err
+    assert f"training data: {photos / sorted(p.name for p in photos.glob('*.png'))[1]}: caption 'bbb" in err
+    assert "10,001 characters" in err
     assert not (tmp_path / "run" / "checkpoint.safetensors").exists()
