@@ -320,16 +320,23 @@ def evaluate_model(
     rank 0 only under torchrun). ``lpips_input``: the LPIPS convention (``standard`` or
     ``official``, see :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
     ``quality``: the quality K of a variable-rate model to code at (one RD point; setting
-    ``qK``), None for a single-rate model. ``captions``: what :func:`draw_captions` drew and
+    ``qK``; checked first, as :func:`taco.compress` does: a TypeError or TacoValueError before
+    any file), None for a single-rate model. ``captions``: what :func:`draw_captions` drew and
     checked for this model, ``dataset``, ``mode`` and ``seed`` (``taco evaluate`` does so once
     per caption mode, before any coding); None: drawn and checked here.
     """
-    from taco.codec import encode_text
+    from taco.codec import coding_quality, encode_text
 
     out_dir = Path(out_dir)
     dist = dist or DistEnv()
     mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
     uses_text = bool(getattr(model, "uses_text", False))
+    qualities = getattr(model, "qualities", None)
+    if (quality is None) != (qualities is None):
+        raise EvaluationError(f"{info.model_id}: a variable-rate model is evaluated at one quality "
+                              "at a time, a single-rate one at none")
+    if qualities is not None:  # a TypeError or TacoValueError as taco.compress gives, before any file
+        quality = coding_quality(model, quality)
     if captions is None:
         captions = draw_captions(model, info, dataset, mode, seed)
     elif captions.dataset is not dataset or (captions.mode, captions.seed, captions.uses_text) != (
@@ -338,10 +345,6 @@ def evaluate_model(
                          "give evaluate_model those draw_captions drew for its own")
     candidates = captions.candidates
     device = next(model.parameters()).device
-    qualities = getattr(model, "qualities", None)
-    if (quality is None) != (qualities is None):
-        raise EvaluationError(f"{info.model_id}: a variable-rate model is evaluated at one quality "
-                              "at a time, a single-rate one at none")
     setting = f"q{quality}" if quality is not None else ""
     tag = info.tag + (f".{setting}" if setting else "")
     stem = tag + ("" if mode.kind == "true" else f".caption-{mode.slug}")
