@@ -377,7 +377,10 @@ def _from_start(source: Path | IO[bytes]) -> Iterator[IO[bytes]]:
 def _declared_size(source: Path | IO[bytes]) -> tuple[int, int] | None:
     """The size the header of ``source`` declares, read by its format's Pillow opener (of
     :func:`_open_formats`, which decode nothing at open) without Pillow's decompression-bomb check,
-    for a refusal that names it; None if it cannot be read."""
+    for a refusal that names it; None if it cannot be read. The openers that run that check
+    themselves (WebP's, as its decoder allocates the canvas at open; GIF's, for a first frame
+    outside the screen) are not run without it: the size is read from the header
+    (:func:`_bomb_size`)."""
     try:
         with _from_start(source) as f:
             head = f.read(16)
@@ -388,11 +391,48 @@ def _declared_size(source: Path | IO[bytes]) -> tuple[int, int] | None:
                         continue
                     f.seek(0)
                     return factory(f, "").size  # type: ignore[no-any-return]
+                except Image.DecompressionBombError:
+                    f.seek(0)
+                    return _bomb_size(f, name)
                 except Exception:  # not this format after all
                     continue
     except OSError:
         return None
     return None
+
+
+def _bomb_size(f: IO[bytes], name: str) -> tuple[int, int] | None:
+    """The size Pillow's ``name`` opener gives the file ``f`` (at its start), read from the
+    header where that opener refuses it as a decompression bomb: WebP's canvas (VP8X) or image
+    (VP8, VP8L) size, or GIF's screen widened to hold its first frame; None for another format
+    or a header cut short."""
+    head = f.read(30)
+    if name == "WEBP" and len(head) >= 30:
+        chunk = head[12:16]
+        if chunk == b"VP8X":
+            return (int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1)
+        if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+            return (int.from_bytes(head[26:28], "little") & 0x3FFF,
+                    int.from_bytes(head[28:30], "little") & 0x3FFF)
+        if chunk == b"VP8L" and head[20] == 0x2F:
+            bits = int.from_bytes(head[21:25], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        return None
+    if name != "GIF" or len(head) < 13:
+        return None
+    width, height = int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    f.seek(13 + (3 << ((head[10] & 7) + 1) if head[10] & 128 else 0))
+    while (kind := f.read(1)) == b"!":  # an extension: its label, then sub-blocks up to an empty one
+        f.read(1)
+        while (length := f.read(1)) not in (b"", b"\0"):
+            f.seek(length[0], io.SEEK_CUR)
+    if kind != b",":  # no frame: the screen
+        return width, height
+    frame = f.read(8)
+    if len(frame) < 8:
+        return None
+    x0, y0, w, h = (int.from_bytes(frame[i:i + 2], "little") for i in range(0, 8, 2))
+    return max(width, x0 + w), max(height, y0 + h)
 
 
 def _too_large(name: str | os.PathLike[str], size: tuple[int, int] | Image.Image,

@@ -92,6 +92,42 @@ def test_pillows_refusal_is_tacos_cap_refusal(tmp_path):
         assert exc.value.size == (20000, 10000) and exc.value.max_pixels == 100_000_000
 
 
+def webp_canvas(width: int, height: int) -> bytes:
+    """An animated WebP of 16x16 frames whose VP8X canvas says ``width`` x ``height``."""
+    frames = [Image.new("RGB", (16, 16), (i, 0, 0)) for i in range(2)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], duration=1, lossless=True)
+    data = bytearray(buf.getvalue())
+    at = data.find(b"VP8X")
+    data[at + 12:at + 15] = (width - 1).to_bytes(3, "little")
+    data[at + 15:at + 18] = (height - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+def gif_first_frame(width: int, height: int) -> bytes:
+    """A GIF with a 1x1 screen (a comment before its frame) whose first frame says ``width`` x
+    ``height``."""
+    return (b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0, 0, 0) + b"!\xfe\x03abc\x00"
+            + b"," + struct.pack("<HHHHB", 0, 0, width, height, 0) + b"\x02\x02\x44\x01\x00;")
+
+
+@pytest.mark.parametrize("name, data, size", [
+    ("canvas.webp", webp_canvas(16384, 16384), (16384, 16384)),
+    ("frame.gif", gif_first_frame(65535, 65535), (65535, 65535)),
+])
+@pytest.mark.parametrize("cap", [100_000_000, 150_000_000])
+def test_pillows_refusal_in_its_opener_is_tacos_cap_refusal(tmp_path, name, data, size, cap):
+    # WebP's and GIF's openers run Pillow's check themselves: the size comes from the header
+    path = tmp_path / name
+    path.write_bytes(data)
+    for call in (lambda: load_image(path, max_pixels=cap), lambda: open_image(path, max_pixels=cap),
+                 lambda: load_image("-", data=data, max_pixels=cap)):
+        with pytest.raises(ImageReadError, match=f"{size[0]}x{size[1]} = {size[0] * size[1]} pixels "
+                                                 f"exceeds the cap of {cap}") as exc:
+            call()
+        assert exc.value.size == size and exc.value.max_pixels == cap
+
+
 def test_the_command_lines_check_names_the_size(tmp_path):
     from taco.cli.compress import over_cap
 
