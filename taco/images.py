@@ -439,10 +439,12 @@ def _too_large(name: str | os.PathLike[str], size: tuple[int, int] | Image.Image
                max_pixels: int) -> ImageReadError:
     """The refusal of an image over ``max_pixels``, with its size and the cap on it
     (:class:`ImageReadError`): ``size``, or of an opened image its upright size
-    (:func:`upright_size`), so a file and the same bytes piped in are refused in the same words."""
+    (:func:`upright_size`), so a file and the same bytes piped in are refused in the same words.
+    It says how to lift the cap where one can (the other commands have no option for it)."""
     width, height = upright_size(size) if isinstance(size, Image.Image) else size
     error = ImageReadError(name, f"image too large: {width}x{height} = {width * height} pixels exceeds "
-                                 f"the cap of {max_pixels} (raise max_pixels if the file is trusted)")
+                                 f"the cap of {max_pixels} (if the file is trusted: a larger max_pixels= "
+                                 "in Python, or taco compress --max-pixels 0)")
     error.size, error.max_pixels = (width, height), max_pixels
     return error
 

@@ -128,6 +128,17 @@ def test_pillows_refusal_in_its_opener_is_tacos_cap_refusal(tmp_path, name, data
         assert exc.value.size == size and exc.value.max_pixels == cap
 
 
+def test_the_cap_refusal_names_only_ways_that_exist(tmp_path):
+    # demo, evaluate, caption and train have no --max-pixels: the refusal names max_pixels= (Python)
+    # and taco compress --max-pixels, which do
+    path = tmp_path / "big.png"
+    path.write_bytes(png(20000, 10000))
+    with pytest.raises(ImageReadError) as exc:
+        load_image(path)
+    assert str(exc.value).endswith("(if the file is trusted: a larger max_pixels= in Python, "
+                                   "or taco compress --max-pixels 0)")
+
+
 def test_the_command_lines_check_names_the_size(tmp_path):
     from taco.cli.compress import over_cap
 
