@@ -163,9 +163,18 @@ def allocation_failure(exc: BaseException) -> str | None:
         return None
     m = re.search(r"allocate (\d+) bytes", text)
     if m:
-        return f"could not allocate {int(m.group(1)) / 2**30:.1f} GiB"
+        return f"could not allocate {_in_units(int(m.group(1)))}"
     m = re.search(r"(?:allocate|Tried to allocate) ([\d.]+ ?[KMGT]i?B)", text)
     return f"could not allocate {m.group(1)}" if m else "an allocation failed"
+
+
+def _in_units(nbytes: int) -> str:
+    """``nbytes`` for a person: in GiB, MiB or KiB to one decimal (the largest unit it reaches),
+    or in bytes under 1 KiB."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if nbytes >= 1 << shift:
+            return f"{nbytes / 2**shift:.1f} {unit}"
+    return f"{nbytes} bytes"
 
 
 def spans(length: int, size: int) -> list[slice]:
