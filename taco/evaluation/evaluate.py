@@ -669,10 +669,13 @@ def model_qualities(model: Any, info: ModelInfo, wanted: dict[str, list[int]]) -
     if not qs:
         raise EvaluationError(f"--qualities {keys[0]}= names no quality: {info.model_id} has "
                               f"qualities 1..{total}")
-    bad = [q for q in qs if not 1 <= q <= total]
-    if bad or len(set(qs)) != len(qs):
+    if len(set(qs)) != len(qs):  # as for a classic codec's qualities
         raise EvaluationError(f"--qualities {keys[0]}={','.join(map(str, qs))}: {info.model_id} "
                               f"has qualities 1..{total}; give each at most once")
+    bad = [q for q in qs if not 1 <= q <= total]
+    if bad:
+        raise EvaluationError(f"--qualities {keys[0]}=...: {', '.join(map(str, bad))} outside "
+                              f"{info.model_id}'s qualities 1..{total}")
     return [*sorted(qs)]
 
 

@@ -61,8 +61,8 @@ def test_qualities_chooses_the_points_of_a_variable_rate_model(tiny_folder, tmp_
 
 @pytest.mark.parametrize("qualities, match", [
     ({"elic-tiny": [1]}, "single-rate model"),
-    ({"vr": [0, 2]}, "has qualities 1..3"),
-    ({"vr": [4]}, "has qualities 1..3"),
+    ({"vr": [0, 2]}, r"=\.\.\.: 0 outside elic-tiny\+custom's qualities 1\.\.3$"),
+    ({"vr": [1, 4, 9]}, r"=\.\.\.: 4, 9 outside elic-tiny\+custom's qualities 1\.\.3$"),
     ({"vr": [2, 2]}, "at most once"),
     ({"webp": [50]}, "neither a --classic codec nor a --model"),
 ])
