@@ -790,10 +790,21 @@ def _open(path: Path, source: Path | io.BytesIO, max_pixels: int | None) -> Imag
 def _read_failure(what: str, e: Exception) -> str:
     """Why reading an image failed with ``e``, for :class:`ImageReadError`: ``what (its words)``
     (the system's words alone where ``what`` is its ``strerror``), but an allocation failure
-    (:func:`taco.memory.allocation_failure`: not the file's fault) said as such."""
+    (:func:`taco.memory.allocation_failure`: not the file's fault) said as such, and a PNG whose
+    metadata (text, XMP, an ICC profile) is over Pillow's bounds on it, which says nothing of its
+    pixels, named so."""
     memory = allocation_failure(e)
     if memory is not None:
         return f"out of memory reading it ({memory})"
+    if isinstance(e, ValueError) and ("MAX_TEXT_CHUNK" in str(e) or "MAX_TEXT_MEMORY" in str(e)):
+        from PIL import PngImagePlugin
+
+        over = (f"a PNG metadata chunk (text, XMP or an ICC profile) decompresses to over Pillow's "
+                f"limit of {PngImagePlugin.MAX_TEXT_CHUNK:,} bytes (PngImagePlugin.MAX_TEXT_CHUNK)"
+                if "MAX_TEXT_CHUNK" in str(e) else
+                f"its PNG text chunks hold over Pillow's limit of {PngImagePlugin.MAX_TEXT_MEMORY:,} "
+                "bytes in all (PngImagePlugin.MAX_TEXT_MEMORY)")
+        return f"{over}: metadata, not pixels, so a copy without it can be read"
     return what if isinstance(e, OSError) and what == e.strerror else f"{what} ({e})"
 
 

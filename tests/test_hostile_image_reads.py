@@ -271,3 +271,19 @@ def test_a_cmyk_profile_that_cannot_be_used_is_said_once_as_such():
     assert rgb.mode == "RGB" and mode == "CMYK"
     assert len(said) == 2 and "cannot be used and is ignored" in said[0]
     assert "its CMYK colour profile could not be used" in said[1] and "has no CMYK" not in said[1]
+
+
+def test_png_metadata_over_pillows_limit_is_not_called_corrupt(tmp_path):
+    # 2 MB of XMP, a few KB zipped: Pillow's per-chunk limit, not a broken file
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>" + "a" * (2 << 20) + "</x:xmpmeta>", zip=True)
+    path = tmp_path / "xmp.png"
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    with pytest.raises(ImageReadError) as exc:
+        load_image(path)
+    text = str(exc.value)
+    assert "corrupt" not in text
+    assert "a PNG metadata chunk (text, XMP or an ICC profile) decompresses to over Pillow's limit" in text
+    assert text.endswith("metadata, not pixels, so a copy without it can be read")
