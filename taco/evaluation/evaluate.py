@@ -612,7 +612,13 @@ def format_comparison(comparison: dict[str, Any]) -> str:
 
 @dataclass
 class EvalConfig:
-    """Everything ``taco evaluate`` does, as data (the CLI only fills this in)."""
+    """Everything ``taco evaluate`` does, as data (the CLI only fills this in).
+
+    Two defaults differ from the CLI's, so that a library caller gets results that need nothing
+    downloaded and are byte-identical on every machine: ``cmmd_clip=None`` (no CMMD; the CLI's
+    ``--cmmd-clip`` default is ``DEFAULT_CMMD_CLIP``, a CLIP that may not be cached here) and
+    ``device="cpu"`` (the CLI's ``--device`` default is ``auto``, a GPU when torch sees one).
+    """
 
     datasets: list[str]
     models: list[str] = field(default_factory=list)

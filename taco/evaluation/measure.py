@@ -188,7 +188,9 @@ class SetMetrics:
             self.fid_reason = "switched off (--fid off)"
         self.clip_name = cmmd_clip if clip_model is None else getattr(clip_model, "name_or_path", "injected")
         self.clip = clip_model
-        self.cmmd_reason = "" if cmmd_clip or clip_model is not None else "switched off (--cmmd-clip off)"
+        # true for a library caller (EvalConfig's default is None) and for the CLI alike
+        self.cmmd_reason = ("" if cmmd_clip or clip_model is not None
+                            else "switched off (cmmd_clip None; taco evaluate: --cmmd-clip off)")
         if self.clip is None and cmmd_clip:
             try:
                 self.clip = _load_clip_vision(cmmd_clip, allow_download, self.device)
