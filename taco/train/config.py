@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+import numbers
 import os
 import re
 import shlex
@@ -196,7 +197,11 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     def validate(self) -> TrainConfig:
-        """Check values (types were checked when parsing). Returns self."""
+        """Check types and values; returns self. A config built in Python gets the type checks
+        that parsing a file does (:func:`typed_fields`: a wrong type is a ConfigError naming
+        the key, ``data``/``val`` must be a DataConfig/ValConfig), and its path keys may be
+        ``os.PathLike`` (a ``pathlib.Path``): they are stored as ``str``. Idempotent."""
+        typed_fields(self)
         if self.preset not in PRESETS:
             raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {shown(self.preset)}"
                               f"{did_you_mean(str(self.preset), PRESETS)}", key="preset")
@@ -326,6 +331,34 @@ class TrainConfig:
                 f"{shown(name)} reads no text: train it with --set preset=elic"
                 f"{' (without --freeze-base)' if frozen else ''}, or train {taco}"
             )
+
+
+def typed_fields(config: Any, prefix: str = "") -> None:
+    """Check the type of each field of ``config`` (a :class:`TrainConfig`, :class:`DataConfig` or
+    :class:`ValConfig`, sections in turn) as :func:`config_from_dict` checks a parsed value
+    (:func:`_field_value`), storing back the value it takes: an ``os.PathLike`` as its ``str``,
+    a NumPy integer or float as Python's, a tuple as a list. A value of the wrong type is a :class:`ConfigError`
+    naming the dotted key; a section that is not its dataclass (``data={...}``) too."""
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        key, value, annotation = f"{prefix}{f.name}", getattr(config, f.name), hints[f.name]
+        if dataclasses.is_dataclass(annotation):
+            if not isinstance(value, annotation):  # type: ignore[arg-type]
+                raise ConfigError(
+                    f"{key} must be a {annotation.__name__}, got {shown(value)}: build it as "  # type: ignore[union-attr]
+                    f"{annotation.__name__}(...), or the whole config from a mapping with "  # type: ignore[union-attr]
+                    "taco.train.config.config_from_dict", key=key)
+            typed_fields(value, f"{key}.")
+            continue
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, numbers.Real) and not isinstance(value, (bool, int, float)):
+            value = float(value)
+        elif isinstance(value, tuple):  # a list's items given as a tuple
+            value = list(value)
+        setattr(config, f.name, _field_value(value, annotation, key))
 
 
 def unknown_model_text(name: str) -> str:

@@ -249,7 +249,9 @@ def with_small_images_hint(e: EmptyDatasetError, validating: bool, batch_size: i
 
 
 class Trainer:
-    """One training run. Build with a validated config, then call :meth:`fit`.
+    """One training run. Build with a config (checked first, :meth:`TrainConfig.validate`:
+    a wrong value is a :class:`ConfigError` before anything is written in ``out_dir``), then
+    call :meth:`fit`.
 
     From its start to the end of :meth:`fit` (or :meth:`close`), the run holds ``out_dir``
     (:class:`~taco.locks.FolderLock`, on rank 0 for a torchrun job): another run into it is
@@ -257,7 +259,7 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig, resume: str | Path | None = None, *,
                  notes: Sequence[str] = (), go_on: str | None = None) -> None:
-        self.cfg = cfg
+        self.cfg = cfg.validate()  # a config built in Python: said before out_dir is touched
         self.notes = list(notes)  # said before the run's summary line (e.g. what init_from gave)
         #: How to continue the run after a signal stopped it (default: --resume its folder).
         self.go_on = go_on or f"taco train --resume {cfg.out_dir}"
@@ -849,7 +851,7 @@ def lambda_sweep(
     runs that have a state continue and finished ones are skipped by their own max_steps/epochs."""
     from ..recipe import LAMBDAS
 
-    if model_config(cfg).qualities is not None:
+    if model_config(cfg.validate()).qualities is not None:
         raise ConfigError(
             "--lambda-sweep trains one single-rate model per λ, but this model is variable-rate "
             "(qualities): train it once, every quality is in it"
