@@ -56,6 +56,7 @@ from ..version import __version__
 from .datasets import EvalDataset, captions_file_is_path, open_dataset
 from .measure import (
     FID_MIN_IMAGES,
+    FID_MODES,
     IMAGE_COLUMNS,
     IMAGE_METRICS,
     SetMetrics,
@@ -618,6 +619,8 @@ class EvalConfig:
     downloaded and are byte-identical on every machine: ``cmmd_clip=None`` (no CMMD; the CLI's
     ``--cmmd-clip`` default is ``DEFAULT_CMMD_CLIP``, a CLIP that may not be cached here) and
     ``device="cpu"`` (the CLI's ``--device`` default is ``auto``, a GPU when torch sees one).
+    A list field given one item alone (``datasets="val"``, ``models="elic-tiny"``, a str or a
+    path) is taken as a list of that one item.
     """
 
     datasets: list[str]
@@ -651,6 +654,11 @@ class EvalConfig:
     coco30k_protocol: str = "paper"  # paper | official (effl-lab/TACO's script), see datasets
 
     def __post_init__(self) -> None:
+        # one dataset, model, ... given alone (a str or a path), not read letter by letter
+        for name in ("datasets", "models", "caption_modes", "classic", "model_labels"):
+            value = getattr(self, name)
+            if isinstance(value, (str, os.PathLike)):
+                setattr(self, name, [os.fspath(value)])
         # names in any case, as --classic and --model take them (JPEG, Taco-MiniLM): one key each
         lowered: dict[str, list[int]] = {}
         for key, qs in self.qualities.items():
@@ -739,6 +747,11 @@ def _check_config(cfg: EvalConfig) -> None:
     """EvaluationError for a configuration that cannot run, before anything is loaded."""
     if not cfg.models and not cfg.classic:
         raise EvaluationError("nothing to evaluate: give --model and/or --classic")
+    if not cfg.datasets:
+        raise EvaluationError("nothing to evaluate: give at least one dataset")
+    if cfg.fid not in FID_MODES:
+        raise EvaluationError(f"fid must be {', '.join(FID_MODES[:-1])} or {FID_MODES[-1]}, got "
+                              f"{cfg.fid!r}{did_you_mean(str(cfg.fid), FID_MODES)}")
     try:
         check_lpips_input(cfg.lpips_input)
     except ValueError as exc:

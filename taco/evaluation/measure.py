@@ -56,6 +56,7 @@ __all__ = [
 #: What :func:`pair_metrics` gives per image: the metrics and the LPIPS convention they used.
 IMAGE_COLUMNS = (*IMAGE_METRICS, "lpips_input")
 PATCH = 256
+FID_MODES = ("auto", "full", "patches", "off")  #: SetMetrics' fid (taco evaluate --fid)
 _CMMD_CLIP_HOW_TO = (
     "To fix: let taco evaluate download it (--download, with HF_HUB_OFFLINE unset), give a local "
     "folder holding it (made with `hf download NAME --local-dir DIR` on a machine with network) "
@@ -170,7 +171,7 @@ class SetMetrics:
         extractor: Any = None,
         clip_model: torch.nn.Module | None = None,
     ) -> None:
-        if fid not in ("auto", "full", "patches", "off"):
+        if fid not in FID_MODES:
             raise ValueError(f"fid must be auto, full, patches or off, got {fid!r}")
         self.device = torch.device(device)
         self.fid_min_images = fid_min_images
