@@ -887,7 +887,9 @@ def without_oversized(dataset: EvalDataset) -> EvalDataset:
         return dataset
     over = {}
     for r in images.records:
-        sizes = upright_sizes(images.root / r.file, images.max_pixels)  # none: unreadable, met on load
+        # the header alone, without the pixel cap (nothing is decoded), so that a 65535x65535
+        # image is skipped here as a 1x1,000,000 one is; none: unreadable, met on load
+        sizes = upright_sizes(images.root / r.file, None)
         if sizes and max(sizes[0]) > MAX_SIDE:
             over[r.file] = sizes[0]
     if not over:
