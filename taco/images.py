@@ -467,19 +467,56 @@ def _rereadable(source: Path | IO[bytes], name: str | os.PathLike[str]) -> Path 
     return source if seekable is not None and seekable() else io.BytesIO(read_image_stream(source, str(name)))
 
 
-def _open_capped(source: Path | IO[bytes], name: str | os.PathLike[str],
-                 max_pixels: int | None) -> ImageFile.ImageFile:
-    """``Image.open(source)`` of :func:`_open_formats` inside :func:`pillow_pixel_limit`
-    ``(max_pixels)``: Pillow's own check stays in force for a cap within it, and its error is
+def _open_capped(source: Path | IO[bytes], name: str | os.PathLike[str], max_pixels: int | None,
+                 formats: tuple[str, ...] | None = None) -> ImageFile.ImageFile:
+    """``Image.open(source)`` of ``formats`` (None: :func:`_open_formats`) inside
+    :func:`pillow_pixel_limit` ``(max_pixels)``: Pillow's own check stays in force for a cap within it, and its error is
     taco's refusal of the size (:func:`_too_large`)."""
     try:
         with pillow_pixel_limit(max_pixels):
-            return Image.open(source, formats=_open_formats())
+            return Image.open(source, formats=_open_formats() if formats is None else formats)
     except Image.DecompressionBombError as e:  # over twice Pillow's limit, so over max_pixels
         size = _declared_size(source)
         if size is None or max_pixels is None:
             raise ImageReadError(name, f"image too large (decompression bomb check): {e}") from None
         raise _too_large(name, size, max_pixels) from None
+
+
+#: The most bytes a PNM (PBM, PGM, PPM, PFM) header may take, comments and blanks included:
+#: Pillow reads them a byte at a time (a 5 MB comment took 3 s to open, 50 MB 49 s), and real
+#: headers take a few dozen bytes (a line or two of comment from the program that wrote them).
+PNM_HEADER_BYTES = 16384
+
+
+def _pnm(head: bytes) -> bool:
+    """Whether ``head``, a file's first bytes, starts as a PNM that Pillow reads: P1..P6 or Pf
+    (PBM, PGM, PPM, PFM), then a blank."""
+    return head[:2] in (b"P1", b"P2", b"P3", b"P4", b"P5", b"P6", b"Pf") and head[2:3].isspace()
+
+
+def _refuse_long_pnm_header(head: bytes, name: str | os.PathLike[str]) -> None:
+    """An :class:`ImageReadError` where ``head``, a file's first :data:`PNM_HEADER_BYTES` + 1
+    bytes, starts as a PNM (P1..P6 or Pf, then a blank) whose header (width, height and, but for
+    P1 and P4, maxval or scale, each after blanks and ``#`` comments) does not end within
+    :data:`PNM_HEADER_BYTES`; nothing for another file, or one that ends sooner (Pillow says what
+    is wrong with it)."""
+    blanks = b" \t\n\v\f\r"
+    if len(head) <= PNM_HEADER_BYTES or not _pnm(head):
+        return
+    at, tokens = 2, 2 if head[:2] in (b"P1", b"P4") else 3
+    while tokens and at < PNM_HEADER_BYTES:
+        if head[at] in blanks:
+            at += 1
+        elif head[at] == ord("#"):  # a comment, to the end of its line
+            ends = [i for i in (head.find(b"\n", at), head.find(b"\r", at)) if i >= 0]
+            at = min(ends) + 1 if ends else len(head)
+        else:
+            while at < len(head) and head[at] not in blanks and head[at] != ord("#"):
+                at += 1
+            tokens -= 1
+    if tokens or at >= PNM_HEADER_BYTES:
+        raise ImageReadError(name, f"its PNM header does not end within {PNM_HEADER_BYTES:,} bytes "
+                                   "(a long comment or run of blanks): not read")
 
 
 def _open_header(source: Path | IO[bytes], name: str | os.PathLike[str],
@@ -492,18 +529,24 @@ def _open_header(source: Path | IO[bytes], name: str | os.PathLike[str],
     HEIC (by ``name``'s suffix or its bytes) is opened again with pillow-heif's opener registered
     (:func:`_register_heif`: an ImageReadError saying it is needed where it is not installed);
     another is Pillow's UnidentifiedImageError. A source that cannot be read twice (a pipe) is
-    read into memory first (:func:`_rereadable`)."""
+    read into memory first (:func:`_rereadable`). PNM (Pillow's PPM) is tried only where no other
+    format is, once its header is known to end within :data:`PNM_HEADER_BYTES`
+    (:func:`_refuse_long_pnm_header`): Pillow reads it a byte at a time."""
     _watch_pillow()
     source = _rereadable(source, name)
     try:
-        return _open_capped(source, name, max_pixels)
+        return _open_capped(source, name, max_pixels, tuple(f for f in _open_formats() if f != "PPM"))
     except UnidentifiedImageError:
         with _from_start(source) as f:
             refused = _refused_format(f)
             f.seek(0)
-            heif = Path(name).suffix.lower() in HEIF_SUFFIXES or f.read(12)[4:12] in _HEIF_BRANDS
+            head = f.read(PNM_HEADER_BYTES + 1)
+            heif = Path(name).suffix.lower() in HEIF_SUFFIXES or head[4:12] in _HEIF_BRANDS
         if refused is not None:
             raise ImageReadError(name, f"not an image format taco reads (it is {refused})") from None
+        if _pnm(head):
+            _refuse_long_pnm_header(head, name)
+            return _open_capped(source, name, max_pixels)
         if not heif:
             raise
         tried = "HEIF" in Image.OPEN  # pillow-heif's opener already refused it

@@ -287,3 +287,23 @@ def test_png_metadata_over_pillows_limit_is_not_called_corrupt(tmp_path):
     assert "corrupt" not in text
     assert "a PNG metadata chunk (text, XMP or an ICC profile) decompresses to over Pillow's limit" in text
     assert text.endswith("metadata, not pixels, so a copy without it can be read")
+
+
+def test_a_pnm_header_longer_than_its_bound_is_refused_unread(tmp_path):
+    # Pillow reads a PNM header a byte at a time: a 50 MB comment took 49 s to open
+    from taco.images import PNM_HEADER_BYTES
+
+    body = b"\0" * 64
+    long = b"P5\n#" + b"a" * PNM_HEADER_BYTES + b"\n8 8\n255\n" + body
+    path = tmp_path / "long.pgm"
+    path.write_bytes(long)
+    for call in (lambda: load_image(path), lambda: open_image(path), lambda: load_image("-", data=long)):
+        with pytest.raises(ImageReadError, match=f"its PNM header does not end within {PNM_HEADER_BYTES:,} bytes"):
+            call()
+    # a header with comments, ending well within the bound, before pixels longer than it: read
+    fine = tmp_path / "fine.ppm"
+    fine.write_bytes(b"P6 # made by hand\n# second comment\n 100\t100\n255\n" + bytes(range(256)) * 118)
+    assert load_image(fine).size == (100, 100)
+    plain = tmp_path / "plain.pbm"
+    plain.write_bytes(b"P1\n# c\n4 2\n" + b"0 1 0 1 # a comment in the pixels\n" * 1000)
+    assert load_image(plain).size == (4, 2)
