@@ -180,7 +180,7 @@ def _incomplete(written: list[Path]) -> list[str]:
             continue
         missing = r.get("jobs_missing")
         what = count(missing, "per-image result") if isinstance(missing, int) else "some per-image results"
-        skipped = [str(s) for s in r.get("skipped_images") or []]
+        skipped = [*dict.fromkeys(str(s) for s in r.get("skipped_images") or [])]  # once each
         if skipped:
             what += f" (unreadable: {', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''})"
             todo = "replace or remove the unreadable files and run again with a fresh --output"

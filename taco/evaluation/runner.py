@@ -76,7 +76,7 @@ class RunReport:
     """What happened in one :func:`run_jobs` call (this process only)."""
 
     coded: int = 0
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # each unreadable image once, not per job
     timings: dict[str, list[float]] = field(default_factory=dict)
 
     def timing_summary(self) -> dict[str, float]:
@@ -392,6 +392,7 @@ def run_jobs(
         if len(pending) >= flush_every:
             flush()
     flush()
+    report.skipped = [*dict.fromkeys(report.skipped)]  # one job per image and setting: a name once
     barrier(dist)
     if dist.is_main and dist.world_size > 1:
         _merge(csv_path, columns, jobs)
