@@ -111,7 +111,10 @@ for variant in "${VARIANTS[@]}"; do
             extra=("init_from=$init")
         fi
         resume=()
-        [ -f "$out/train_state.safetensors" ] && resume=(--resume)
+        # a run there (its state, sharded or not; or its config.yaml: stopped before its first
+        # state, and a new run refuses the folder) goes on, or starts again, with --resume
+        [ -e "$out/train_state.safetensors" ] || [ -e "$out/train_state.safetensors.index.json" ] \
+            || [ -e "$out/config.yaml" ] && resume=(--resume)
         taco train "configs/ablation/$variant.yaml" "${resume[@]}" --device "$DEVICE" --set \
             lmbda="$lmbda" model_id="ablation-$variant-l$lmbda" out_dir="$out" "${extra[@]}" \
             "${TRAIN_SET[@]}"
