@@ -555,10 +555,9 @@ class CaptionedImages(Dataset[Sample]):
     def _warn_dropped(self) -> None:
         parts = self._dropped_parts()
         if parts:
-            warnings.warn(
+            warn_at_caller(  # the caller's line (open_dataset, train, CaptionedImages(...))
                 f"{type(self).__name__}('{self.root}'): skipping {' and '.join(parts)}",
                 SkippedImageWarning,
-                stacklevel=3,
             )
 
     def set_epoch(self, epoch: int) -> None:

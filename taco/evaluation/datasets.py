@@ -43,7 +43,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,7 +69,7 @@ from taco.data import (
 from taco.suffixes import IMAGE_SUFFIXES
 
 from ..distributed import dist_env_from_environ
-from ..errors import TacoError
+from ..errors import TacoError, warn_at_caller
 from ..messages import count, lone_surrogate, note, shown_path
 from ..samples import SAMPLES_DIR
 from .result_files import dataset_slug
@@ -357,7 +356,7 @@ def _folder(
         why = _unreadable_sidecars(found.unreadable)
         if not found.records:
             raise DatasetError(f"{root}: no image to evaluate: {why}")
-        warnings.warn(f"{root}: skipping {why}", SkippedImageWarning, stacklevel=3)
+        warn_at_caller(f"{root}: skipping {why}", SkippedImageWarning)
         names = [r.file for r in found.records]
     if found.has_source:
         folder = CaptionedImages(root, found.records, _transform(crop), caption_index=0)

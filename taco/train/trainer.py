@@ -41,7 +41,6 @@ import errno
 import random
 import signal
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -296,11 +295,11 @@ class Trainer:
         #: holds the validation set)
         self.validates = cfg.val.root is not None and cfg.val.images != 0
         if cfg.k_j > 0 and self.env.is_main and not any(captions_of(self.dataset)):
-            warnings.warn(
+            warn_at_caller(
                 f"every training caption is empty ({cfg.data.root} has no captions file): the "
                 f"joint loss (k_j={cfg.k_j:g}) contrasts each image with the same empty caption; "
                 "give the photos captions (taco caption DIR) or train with k_j=0",
-                TacoWarning, stacklevel=2,
+                TacoWarning,
             )
 
         self.model = build_training_model(cfg).to(self.device)
@@ -319,9 +318,9 @@ class Trainer:
                           if self.model.qualities is not None else None)
         self.loss_fn.to(self.device)
         if cfg.k_j > 0 and cfg.batch_size < 2 and self.env.is_main:
-            warnings.warn("k_j > 0 with batch_size 1 (per process): the contrastive part of the "
-                          "joint loss is taken within each process's batch and is 0 with one image; "
-                          "give each process at least 2 images", TacoWarning, stacklevel=2)
+            warn_at_caller("k_j > 0 with batch_size 1 (per process): the contrastive part of the "
+                           "joint loss is taken within each process's batch and is 0 with one image; "
+                           "give each process at least 2 images", TacoWarning)
 
         workers = loader_workers(cfg.workers)
         self.resident = (
