@@ -65,6 +65,7 @@ __all__ = [
     "PIL_IMAGE",
     "PIXEL_OVERSHOOT",
     "PNG_SAVE_OPTIONS",
+    "PNM_HEADER_BYTES",
     "REFUSED_FORMATS",
     "ConversionNotes",
     "ColourProfileConvertedWarning",
