@@ -30,7 +30,6 @@ import math
 import os
 import re
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -900,7 +899,7 @@ def without_oversized(dataset: EvalDataset) -> EvalDataset:
     kept = [r for r in images.records if r.file not in over]
     if not kept:
         raise EvaluationError(f"{shown_path(dataset.root)}: no image to evaluate: {why}")
-    warnings.warn(f"{shown_path(dataset.root)}: skipping {why}", SkippedImageWarning, stacklevel=2)
+    warn_at_caller(f"{shown_path(dataset.root)}: skipping {why}", SkippedImageWarning)
     return dataset.keeping(kept)  # its caption source loses the counts of the images left out
 
 
