@@ -363,6 +363,7 @@ class Trainer:
         )  # fmt: skip
         self.progress = TrainProgress()
         # Each rank draws its own training noise; the model was built from cfg.seed everywhere.
+        # The process's global generators, left so after the run (train's docstring says so).
         torch.manual_seed(self.seed + self.env.rank)
         np.random.seed(self.seed + self.env.rank)
         random.seed(self.seed + self.env.rank)  # its state is saved and restored too
@@ -836,7 +837,10 @@ class Trainer:
 def train(cfg: TrainConfig, resume: str | Path | None = None, *,
           notes: Sequence[str] = ()) -> TrainResult:
     """Run one training job (see :class:`Trainer`; ``notes`` are said before its summary
-    line); leaves the process group on return."""
+    line); leaves the process group on return. ``cfg`` is checked first
+    (:meth:`TrainConfig.validate`). The process's global generators, Python's ``random``,
+    NumPy's and torch's, are seeded with ``seed`` plus the rank and left so (a caller that
+    wants its own streams back saves and restores their states)."""
     with leaving_process_group():
         return Trainer(cfg, resume, notes=notes).fit()
 
