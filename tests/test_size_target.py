@@ -239,3 +239,23 @@ def test_a_target_bpp_that_does_not_fit_names_the_bpp(vr, vr_file, crop, sizes, 
             f"in 1 byte with model ") in err, err
     assert main(["compress", str(image), "-m", str(vr_file), "--target-bpp", "0.01", "-o", out]) != 0
     assert "--target-bpp 0.01 is 32 bytes here: a 200x130 image does not fit in 32 bytes" in capsys.readouterr().err
+
+
+def test_the_smallest_files_bpp_is_one_target_bpp_reaches(vr, crop, monkeypatch):
+    """The bpp a budget failure names is rounded up (234 bytes of 64x64, 0.45703, was printed
+    0.4570, which --target-bpp gave 233 bytes for): floor(B x pixels / 8) reaches the file."""
+    pixels = crop.width * crop.height
+    header = compress_image(crop, None, vr, max_bytes=10_000).header_bytes
+    for total in range(header + 100, header + 140):
+
+        def fake_coding(model, y, quality=None, payload=total - header, **kwargs):
+            shape = model.latent_shapes(*(n * model.latent_scale for n in y.shape[-2:]), quality)
+            return {"strings": [[bytes(payload)]], "shape": shape, "y_hat": None}
+
+        monkeypatch.setattr(taco.codec, "entropy_code", fake_coding)
+        with pytest.raises(SizeBudgetError) as caught:
+            compress_image(crop, None, vr, max_bytes=total - 1)
+        said = str(caught.value).rpartition("(")[2].removesuffix(" bpp)")
+        assert f"{total:,} bytes ({said} bpp)" in str(caught.value)
+        assert math.floor(Fraction(said) * pixels / 8) >= total
+        assert Fraction(said) - Fraction(8 * total, pixels) < Fraction(1, 10_000)
