@@ -24,7 +24,13 @@ from ..cli.common import (
     thread_count,
 )
 from ..messages import count, docs_ref, lone_surrogate, note, shown_path, to_stderr
-from .defaults import DEFAULT_CAPTIONER, DEFAULT_CMMD_CLIP, FID_FEATURE_DIMS, FID_MIN_IMAGES
+from .defaults import (
+    DEFAULT_CAPTIONER,
+    DEFAULT_CMMD_CLIP,
+    FID_FEATURE_DIMS,
+    FID_MIN_IMAGES,
+    FID_MODES,
+)
 
 __all__ = ["print_summary", "register"]
 
@@ -457,7 +463,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="LPIPS convention: standard (inputs scaled to [-1, 1], the default) or "
                    "official (inputs left in [0, 1] as effl-lab/TACO's scripts; the convention of "
                    "the paper's LPIPS numbers, 10-31%% lower). Results go to DATASET-lpips-official/")
-    e.add_argument("--fid", choices=("auto", "full", "patches", "off"), default="auto",
+    e.add_argument("--fid", choices=FID_MODES, default="auto",
                    help="FID on whole images (>= --fid-min-images) or 256 px patches (default: auto)")
     e.add_argument("--fid-min-images", type=non_negative_int, default=FID_MIN_IMAGES, metavar="N",
                    help="with --fid auto, whole-image FID from N images on, else 256 px patches "

@@ -10,3 +10,5 @@ FID_FEATURE_DIMS = 2048
 #: FID on whole images needs at least as many images as feature dimensions to be full rank; a
 #: smaller set gets FID on 256 px patches (``--fid-min-images``).
 FID_MIN_IMAGES = FID_FEATURE_DIMS
+#: SetMetrics' ``fid`` (``taco evaluate --fid``): by the set's size, whole images, patches, none.
+FID_MODES = ("auto", "full", "patches", "off")

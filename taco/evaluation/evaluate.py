@@ -53,9 +53,9 @@ from ..models.registry import shadow_note
 from ..text.base import normalize_caption
 from ..version import __version__
 from .datasets import EvalDataset, captions_file_is_path, open_dataset
+from .defaults import FID_MODES
 from .measure import (
     FID_MIN_IMAGES,
-    FID_MODES,
     IMAGE_COLUMNS,
     IMAGE_METRICS,
     SetMetrics,

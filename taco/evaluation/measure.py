@@ -38,7 +38,7 @@ from taco.metrics import (
 )
 from taco.progress import progress_bar
 
-from .defaults import FID_FEATURE_DIMS, FID_MIN_IMAGES
+from .defaults import FID_FEATURE_DIMS, FID_MIN_IMAGES, FID_MODES
 
 __all__ = [
     "FID_MIN_IMAGES",
@@ -56,7 +56,6 @@ __all__ = [
 #: What :func:`pair_metrics` gives per image: the metrics and the LPIPS convention they used.
 IMAGE_COLUMNS = (*IMAGE_METRICS, "lpips_input")
 PATCH = 256
-FID_MODES = ("auto", "full", "patches", "off")  #: SetMetrics' fid (taco evaluate --fid)
 _CMMD_CLIP_HOW_TO = (
     "To fix: let taco evaluate download it (--download, with HF_HUB_OFFLINE unset), give a local "
     "folder holding it (made with `hf download NAME --local-dir DIR` on a machine with network) "
