@@ -68,7 +68,9 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the demo and write its files; return the numbers, the files written and the notes for
     the user (``notes``, each also given to ``notify`` as soon as it is known: before the
-    coding), for :mod:`taco.cli.demo` to print (``classic``: :func:`classic_at_same_size`).
+    coding), for :mod:`taco.cli.demo` to print (``classic``: :func:`classic_at_same_size`;
+    ``quality`` the rate quality a variable-rate model coded at, its default, of ``qualities``;
+    both 0 for a single-rate model).
     ``replace`` False: a file of the demo's that exists when it is written (another process
     wrote it during the work) is kept, and a :class:`FileExistsError` names it.
 
@@ -134,6 +136,8 @@ def run_demo(
         "source_format": original.info["source_format"],
         "taco_bytes": len(res.data),
         "bpp": res.bpp,
+        "quality": res.quality,  # 0: a single-rate model
+        "qualities": len(model.qualities or ()),
         **psnr_lpips(x, image_to_tensor(recon_rgb)),
         "encode_ms": enc_ms,
         "decode_ms": dec_ms,

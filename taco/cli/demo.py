@@ -92,7 +92,7 @@ def demo_lines(r: dict[str, Any]) -> list[str]:
              f"{r['source_format']})",
              f"caption    {r['caption']!r} (used by the encoder only)" if r["reads_text"]
              else f"caption    none ({r['model']} reads no text)",
-             f"taco file  {taco_path} ({r['taco_bytes']} bytes, {r['bpp']:.4f} bpp)",
+             f"taco file  {taco_path} ({r['taco_bytes']} bytes, {r['bpp']:.4f} bpp{_quality(r)})",
              f"quality    PSNR {r['psnr_db']:.2f} dB, LPIPS-Alex {_lpips(r['lpips_alex'])}"]
     loading = f"; text encoder load {r['text_encoder_load_ms']:.0f} ms" if r["reads_text"] else ""
     lines.append(f"time       encode {r['encode_ms']:.0f} ms, decode {r['decode_ms']:.0f} ms "
@@ -105,6 +105,12 @@ def demo_lines(r: dict[str, Any]) -> list[str]:
                      f"makes): PSNR {c['psnr_db']:.2f} dB, LPIPS-Alex {_lpips(c['lpips_alex'])}")
     lines.append(f"wrote      {', '.join(r['files'])}")  # the .taco too: it was written
     return lines
+
+
+def _quality(r: dict[str, Any]) -> str:
+    """", quality 4 of 7" for a variable-rate model's file (as the classic codecs' lines say
+    theirs), nothing for a single-rate one's (quality 0, or a result without it)."""
+    return f", quality {r['quality']} of {r['qualities']}" if r.get("quality") else ""
 
 
 def _lpips(value: float) -> str:
