@@ -30,6 +30,7 @@ from .defaults import (
     FID_FEATURE_DIMS,
     FID_MIN_IMAGES,
     FID_MODES,
+    MIN_RESAMPLES,
 )
 
 __all__ = ["print_summary", "register"]
@@ -394,9 +395,6 @@ More: {docs_ref('evaluation.md')}"""
 #: ``taco plot --metrics``'s names, its panels (:data:`taco.evaluation.plot.PANELS`, which imports
 #: numpy: not for ``--help``).
 PLOT_METRICS = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
-#: The fewest ``--bootstrap`` resamples that give an interval: :data:`taco.evaluation.stats.MIN_RESAMPLES`
-#: (which imports numpy: not for ``--help``).
-MIN_RESAMPLES = 100
 
 
 def register(sub: argparse._SubParsersAction) -> None:

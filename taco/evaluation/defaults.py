@@ -1,5 +1,6 @@
-"""The evaluation's defaults (model names, FID's whole-image threshold), in a torch-free module so
-that ``taco evaluate --help`` (which shows them) imports no torch."""
+"""The evaluation's defaults (model names, FID's whole-image threshold and modes, the fewest
+bootstrap resamples), in a torch- and numpy-free module so that ``taco evaluate --help`` (which
+shows them) imports neither."""
 
 DEFAULT_CAPTIONER = "Salesforce/blip-image-captioning-base"
 DEFAULT_CMMD_CLIP = "openai/clip-vit-large-patch14-336"  # the CMMD paper's CLIP
@@ -12,3 +13,9 @@ FID_FEATURE_DIMS = 2048
 FID_MIN_IMAGES = FID_FEATURE_DIMS
 #: SetMetrics' ``fid`` (``taco evaluate --fid``): by the set's size, whole images, patches, none.
 FID_MODES = ("auto", "full", "patches", "off")
+
+#: The fewest bootstrap resamples an interval is drawn from (:func:`taco.evaluation.stats.paired_bootstrap`,
+#: :func:`taco.evaluation.bdrate.bd_bootstrap`); fewer give none, saying why. The central 95 %
+#: of a handful of draws is not an interval: one draw (``--bootstrap 1``) gives ``[x, x]``, which
+#: need not hold the estimate and "excludes 0" for rounding noise.
+MIN_RESAMPLES = 100

@@ -171,7 +171,7 @@ class SetMetrics:
         clip_model: torch.nn.Module | None = None,
     ) -> None:
         if fid not in FID_MODES:
-            raise ValueError(f"fid must be auto, full, patches or off, got {fid!r}")
+            raise ValueError(f"fid must be {', '.join(FID_MODES[:-1])} or {FID_MODES[-1]}, got {fid!r}")
         self.device = torch.device(device)
         self.fid_min_images = fid_min_images
         self.fid_reason = ""

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import TacoValueError
 from ..messages import count
+from .defaults import MIN_RESAMPLES
 
 __all__ = ["MIN_RESAMPLES", "BootstrapCI", "derangement", "min_pairs", "paired_bootstrap", "percentile_interval",
            "too_few_resamples"]
@@ -44,11 +45,6 @@ class BootstrapCI:
         return asdict(self)
 
 
-#: The fewest bootstrap resamples an interval is drawn from (:func:`paired_bootstrap`,
-#: :func:`taco.evaluation.bdrate.bd_bootstrap`); fewer give none, saying why. The central 95 %
-#: of a handful of draws is not an interval: one draw (``--bootstrap 1``) gives ``[x, x]``, which
-#: need not hold the estimate and "excludes 0" for rounding noise.
-MIN_RESAMPLES = 100
 
 #: Bytes of bootstrap indices and gathered values drawn at a time (:func:`paired_bootstrap`,
 #: :func:`taco.evaluation.bdrate.bd_bootstrap`).

@@ -675,7 +675,7 @@ class Trainer:
         own = self.out_dir / STATE_FILE
         state = own if state_exists(own) or self.resume_path is None else self.resume_path
         step = state_step(state)
-        if step is None:  # a new run there is refused (review F): --resume, or its weights
+        if step is None:  # a new run in a run's folder is refused: --resume, or its weights
             if held_files(self.out_dir) != CHECKPOINT_FILE:
                 return f"no resumable state yet: {first}run again with --resume (from step 0)"
             return (f"no resumable state yet, only the model ({self.out_dir / CHECKPOINT_FILE}): "
@@ -851,7 +851,9 @@ def lambda_sweep(
 ) -> list[TrainResult]:
     """Train one model per λ (default: the paper's six), one after the other, each in
     ``out_dir/lambda-<λ>`` (which each holds while it runs: :class:`Trainer`); with ``resume``,
-    runs that have a state continue and finished ones are skipped by their own max_steps/epochs."""
+    runs that have a state continue, finished ones are skipped by their own max_steps/epochs, and
+    one stopped before its first state starts again from step 0 (a folder holding only a
+    checkpoint is refused, as :class:`Trainer` refuses it)."""
     from ..recipe import LAMBDAS
 
     if model_config(cfg.validate()).qualities is not None:

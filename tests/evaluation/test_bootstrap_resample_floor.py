@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
-from taco.evaluation import cli
 from taco.evaluation.bdrate import ImageCurve, bd_bootstrap, bd_table, format_bd_table
 from taco.evaluation.stats import MIN_RESAMPLES, paired_bootstrap
 
@@ -43,5 +43,7 @@ def test_bd_bootstrap_gives_no_interval_from_a_few_resamples():
     assert "[low, high]" not in md and f"no interval: 3 resamples: an interval needs at least {MIN_RESAMPLES}" in md
 
 
-def test_the_help_names_the_floor():
-    assert cli.MIN_RESAMPLES == MIN_RESAMPLES
+def test_the_help_names_the_floor(taco_main, capsys):
+    with pytest.raises(SystemExit):
+        taco_main(["plot", "--help"])
+    assert f"fewer than {MIN_RESAMPLES}: none" in " ".join(capsys.readouterr().out.split())
