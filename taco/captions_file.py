@@ -378,13 +378,19 @@ class CaptionLookup:
         :class:`CaptionsFileError` names its line listing a name that is no file inside the
         folder (:func:`image_name_problem`)."""
         if folder not in self._folder_files:
-            present = self._present(folder, FOLDER_CAPTIONS)
+            path = self.folder_file_path(folder)
             file = None
-            if present:
-                file = read_captions_file(folder / present)
-                _check_image_names(folder / present, file.records)
+            if path is not None:
+                file = read_captions_file(path)
+                _check_image_names(path, file.records)
             self._folder_files[folder] = file
         return self._folder_files[folder]
+
+    def folder_file_path(self, folder: Path) -> Path | None:
+        """Where ``folder``'s captions.jsonl is, by its name in the folder (``Captions.jsonl``:
+        see the class), the file :meth:`folder_file` reads; None when there is none."""
+        present = self._present(folder, FOLDER_CAPTIONS)
+        return None if present is None else folder / present
 
     def has_source(self, folder: Path, names: Iterable[str]) -> bool:
         """Whether images ``names`` of ``folder`` have any caption source, read or not: a named

@@ -12,7 +12,8 @@ import json
 import unicodedata
 from pathlib import Path
 
-from taco.cli.inputs import uncaptioned_note
+from taco import captions_file
+from taco.cli.inputs import CaptionSource, uncaptioned_note
 
 
 def _captions(folder: Path, *names: str) -> None:
@@ -50,3 +51,30 @@ def test_without_near_misses_or_a_file_the_note_says_so_plainly(tmp_path):
     bare.mkdir()
     note = uncaptioned_note([bare / "a.png", bare / "b.png"], [None, None])
     assert note is not None and note.endswith("or a captions.jsonl beside them)")
+
+
+def test_a_captions_file_in_another_case_is_named_as_it_is(tmp_path):
+    # review U3: with CAPTIONS.JSONL beside Cat.png the note said "a line for it in captions.jsonl"
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "CAPTIONS.JSONL").write_text(
+        json.dumps({"image": "cat.png", "captions": ["a cat"]}) + "\n", encoding="utf-8")
+    note = uncaptioned_note([folder / "Cat.png"], [None])
+    assert note is not None
+    assert f"or a line for it in {folder / 'CAPTIONS.JSONL'}, which has no caption" in note
+    assert "captions.jsonl," not in note
+
+
+def test_the_lookup_that_found_the_captions_is_asked_not_the_files_again(tmp_path, monkeypatch):
+    # review U3: the note read and parsed every captions.jsonl again with a new lookup
+    folder = tmp_path / "f"
+    _captions(folder, "x.png")
+    source = CaptionSource(None, None)
+    assert source(folder / "a.png") is None
+    reads: list[Path] = []
+    real = captions_file.read_captions_file
+    monkeypatch.setattr(captions_file, "read_captions_file", lambda p: reads.append(p) or real(p))
+    note = uncaptioned_note([folder / "a.png"], [None], lookup=source.lookup)
+    assert note is not None and note.endswith(
+        f"or a line for it in {folder / 'captions.jsonl'}, which has no caption for it)")
+    assert reads == []

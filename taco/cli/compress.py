@@ -52,6 +52,7 @@ from .inputs import (
 from .progress_line import StageReporter, stage_delay
 
 if TYPE_CHECKING:
+    from ..captions_file import CaptionLookup
     from ..codec import CompressResult
     from ..models.elic import ELIC
     from ..resolve import ResolvedModel
@@ -176,7 +177,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
     files = [f for f in files if not _refused(f, failures, camera_raw(f) or over_cap(f, cap))]
     if not files:
         return _none_left(failures, total)
-    files, found = captions_of(files, CaptionSource(args.caption, args.captions), failures, many)
+    source = CaptionSource(args.caption, args.captions)
+    files, found = captions_of(files, source, failures, many)
     if not files:
         return _none_left(failures, total)
     dsts = plan_outputs(files, args.output, to_folder=to_folder, suffix=".taco",
@@ -242,7 +244,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
             if not args.quiet:
                 report(image_line(label, src, dst, res, turned, budget, ms))
     if totals.done:  # the images coded: none when every one failed
-        caption_note = captions_note(args, model, totals.coded, [caption_of[src] for src in totals.coded])
+        caption_note = captions_note(args, model, totals.coded, [caption_of[src] for src in totals.coded],
+                                     source.lookup)
         if caption_note:
             note("compress", caption_note)
     end_of_batch(args, resolved, totals, failures, report, quality=quality, sized=sized, many=many,
@@ -286,12 +289,13 @@ def without_done(files: list[Path], dsts: list[Path], found: list[str | None], b
 
 
 def captions_note(args: argparse.Namespace, model: ELIC, files: Sequence[Path],
-                  found: Sequence[str | None]) -> str | None:
+                  found: Sequence[str | None], lookup: CaptionLookup | None = None) -> str | None:
     """The note on the captions of a run, or None: for a text-guided ``model``, the images coded
-    without one (:func:`uncaptioned_note`); for a text-free one, that --caption or --captions,
-    asked for by name, changes nothing."""
+    without one (:func:`uncaptioned_note`, with ``lookup``: the one that found their captions,
+    so no file is read again); for a text-free one, that --caption or --captions, asked for by
+    name, changes nothing."""
     if model.uses_text:
-        return uncaptioned_note(files, found, args.captions)
+        return uncaptioned_note(files, found, args.captions, lookup)
     if args.caption or args.captions:
         return (f"{model.model_id} takes no caption (a text-free model): "
                 f"{'--caption' if args.caption else '--captions'} is not used")

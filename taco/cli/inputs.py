@@ -223,12 +223,15 @@ def _reading_captions(read: Callable[[], _T]) -> _T:
 
 
 def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
-                     captions_file: str | None = None) -> str | None:
+                     captions_file: str | None = None,
+                     lookup: CaptionLookup | None = None) -> str | None:
     """The one line telling which images a text-guided model codes without a caption, if any.
     With ``captions_file`` (--captions FILE, the only source then) it says to caption them there,
     not in sidecars; a sidecar IMAGE.txt that is there but empty is named as such, and so is a
-    captions.jsonl beside them that has no caption for them (with the names it lists that differ
-    from theirs only in case or Unicode form, :func:`_near_names`)."""
+    captions.jsonl beside them that has no caption for them, by its name there (with the names it
+    lists that differ from theirs only in case or Unicode form, :func:`_near_names`). ``lookup``:
+    the one the captions were looked up with (:attr:`CaptionSource.lookup`), so its files are
+    not read again; without it, a new one."""
     from ..captions_file import FOLDER_CAPTIONS
 
     missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]
@@ -256,7 +259,7 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
                "ignored)" if odd else "")
     them = "it" if len(missing) == 1 else "them"
     beside = f"a captions.jsonl beside {them}"
-    listing = _folder_listings(missing)
+    listing = _folder_listings(missing, lookup)
     if listing is not None:  # there already: naming it as the thing to give would send the user in a circle
         files, near = listing
         one = len(files) == 1
@@ -280,14 +283,17 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
             f"without one: {some(missing, 5)} {how}sidecar IMAGE.txt files{blank}, or {beside})")
 
 
-def _folder_listings(images: Sequence[Path]) -> tuple[list[Path], list[str]] | None:
-    """The captions.jsonl files beside ``images`` (uncaptioned ones) and the names they list with
-    a caption that differ from an image's only in case or Unicode form (``cof.png`` for
-    ``Cof.PNG``, a decomposed ``café.png`` for a composed one: :func:`_near_names`); None when
-    none of their folders has one. A file that cannot be read is passed over (the lookup said why)."""
-    from ..captions_file import FOLDER_CAPTIONS, CaptionLookup, CaptionsFileError
+def _folder_listings(images: Sequence[Path], lookup: CaptionLookup | None = None,
+                     ) -> tuple[list[Path], list[str]] | None:
+    """The captions.jsonl files beside ``images`` (uncaptioned ones), as ``lookup`` found and
+    read them (a new lookup without one), and the names they list with a caption that differ
+    from an image's only in case or Unicode form (``cof.png`` for ``Cof.PNG``, a decomposed
+    ``café.png`` for a composed one: :func:`_near_names`); None when none of their folders has
+    one. A file that cannot be read is passed over (the lookup said why)."""
+    from ..captions_file import CaptionLookup, CaptionsFileError
 
-    lookup = CaptionLookup()
+    if lookup is None:
+        lookup = CaptionLookup()
     files: list[Path] = []
     near: list[str] = []
     by_folder: dict[Path, list[str]] = {}
@@ -298,8 +304,9 @@ def _folder_listings(images: Sequence[Path]) -> tuple[list[Path], list[str]] | N
             file = lookup.folder_file(folder)
         except (OSError, CaptionsFileError):
             continue
-        if file is not None:
-            files.append(folder / FOLDER_CAPTIONS)
+        path = lookup.folder_file_path(folder)
+        if file is not None and path is not None:
+            files.append(path)
             near += _near_names(names, [r.file for r in file.records if r.captions])
     return (files, near) if files else None
 
