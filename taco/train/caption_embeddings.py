@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.utils.data import Dataset
 
 from ..atomic import save_safetensors_atomic
 from ..models import ELIC
@@ -174,41 +175,33 @@ class TableTextEncoder(TextEncoder):
         return self.table.lookup(captions)
 
 
-def check_captions(captions: Iterable[str], cfg: TrainConfig | None = None) -> None:
+def check_captions(captions: Iterable[str], training: Dataset | None = None,
+                   validation: Dataset | None = None) -> None:
     """ConfigError at a run's start for a caption the text encoders refuse (over
     :data:`taco.text.base.MAX_CAPTION_CHARS`, or text that is not UTF-8: a lone surrogate),
-    instead of a crash at the step that draws it. With ``cfg``, the config whose training and
-    validation data ``captions`` are, the error names the image whose caption it is
-    (``training data: photos/cof.png: caption ...``), as ``taco compress`` does: the data are
-    listed again to find it, only then."""
+    instead of a crash at the step that draws it. With the run's ``training`` and ``validation``
+    datasets, whose captions ``captions`` are, the error names the image whose caption it is
+    (``training data: photos/cof.png: caption ...``), as ``taco compress`` does: their records
+    are searched for it, only then."""
     for caption in captions:
         try:
             normalize_caption(caption)
         except (CaptionTooLongError, CaptionTextError) as e:
-            where = _image_of(cfg, caption) if cfg is not None else None
+            where = _image_of({"training": training, "validation": validation}, caption)
             raise ConfigError(f"{where or 'training/validation data'}: {e}") from None
 
 
-def _image_of(cfg: TrainConfig, caption: str) -> str | None:
-    """``training data: PATH`` (or ``validation data``) of the first image of ``cfg``'s data
-    whose captions hold ``caption``; None when none does."""
-    import warnings
-
-    from torch.utils.data import Subset
-
+def _image_of(data: dict[str, Dataset | None], caption: str) -> str | None:
+    """``training data: PATH`` (or ``validation data``: the keys of ``data``) of the first image
+    of ``data``'s datasets whose captions hold ``caption``; None when none does."""
     from ..messages import shown_path
-    from .datasets import build_train_dataset, build_val_dataset
+    from .datasets import records_of
 
-    with warnings.catch_warnings():  # the data's notes (images dropped...) were given once already
-        warnings.simplefilter("ignore")
-        data = {"training": build_train_dataset(cfg), "validation": build_val_dataset(cfg)}
     for what, dataset in data.items():
         if dataset is None:
             continue
-        images: Any = dataset.dataset if isinstance(dataset, Subset) else dataset
-        indices = dataset.indices if isinstance(dataset, Subset) else range(len(images.records))
-        for i in indices:
-            record = images.records[i]
+        images, records = records_of(dataset)
+        for record in records:
             if caption in record.captions:
                 return f"{what} data: {shown_path(images.root / record.file)}"
     return None
@@ -224,8 +217,9 @@ def embed_captions(cfg: TrainConfig, path: str | os.PathLike[str], device: str =
     spec = text_encoder_spec(cfg)
     if spec is None:
         raise ConfigError(f"model {cfg.resolved_model()!r} takes no text: nothing to embed")
-    captions = captions_of(build_train_dataset(cfg)) + captions_of(build_val_dataset(cfg))
-    check_captions(captions, cfg)
+    training, validation = build_train_dataset(cfg), build_val_dataset(cfg)
+    captions = captions_of(training) + captions_of(validation)
+    check_captions(captions, training, validation)
     encoder = text_encoder_from_spec(spec).to(device)
     table = CaptionTable.encode(captions, encoder, spec, device)
     table.save(path)
@@ -233,7 +227,8 @@ def embed_captions(cfg: TrainConfig, path: str | os.PathLike[str], device: str =
 
 
 def text_inputs(
-    model: ELIC, cfg: TrainConfig, captions: list[str], device: torch.device
+    model: ELIC, cfg: TrainConfig, captions: list[str], device: torch.device,
+    training: Dataset | None = None, validation: Dataset | None = None,
 ) -> tuple[TextEncoder | None, CaptionTable | None]:
     """What a run gives its model as text: (an encoder, for validation's real coding; a table of
     ``captions``' tokens on ``device``, or None to encode each batch with the encoder).
@@ -241,15 +236,16 @@ def text_inputs(
     ``text_embeddings: FILE``: both from the file, which must hold every caption, name the
     model's encoder and hold tokens of its shape (m, d). ``data_on_device``: the encoder, and a
     table it fills once. Otherwise the encoder alone (with its per-caption cache). A model
-    without text: (None, None). ``captions`` are those of ``cfg``'s training and validation data;
-    one the text encoders refuse is a ConfigError naming its image (:func:`check_captions`).
+    without text: (None, None). ``captions`` are those of ``cfg``'s training and validation data
+    (the datasets ``training`` and ``validation``, as the run built them); one the text encoders
+    refuse is a ConfigError naming its image in them (:func:`check_captions`).
     """
     from ..text import model_text_encoder_spec, text_encoder_dim, text_encoder_from_spec
 
     spec = model_text_encoder_spec(model)
     if spec is None:
         return None, None
-    check_captions(captions, cfg)
+    check_captions(captions, training, validation)
     if cfg.text_embeddings:
         try:
             table = CaptionTable.load(cfg.text_embeddings, device)

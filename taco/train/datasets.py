@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from torch.utils.data import Dataset, Subset
 
+from ..captions_file import CaptionRecord
 from ..data import (
     CaptionedFolder,
     CaptionedImages,
@@ -51,11 +52,17 @@ def build_val_dataset(cfg: TrainConfig) -> Dataset | None:
     return Subset(ds, range(min(v.images, len(ds))))
 
 
+def records_of(dataset: Dataset) -> tuple[CaptionedImages, list[CaptionRecord]]:
+    """(the CaptionedImages ``dataset`` is, or is a Subset of; the records ``dataset`` holds, in
+    its order), without decoding: an image's path is ``images.root / record.file``."""
+    if isinstance(dataset, Subset):
+        images: CaptionedImages = dataset.dataset  # type: ignore[assignment]
+        return images, [images.records[i] for i in dataset.indices]
+    return dataset, dataset.records  # type: ignore[return-value,attr-defined]
+
+
 def captions_of(dataset: Dataset | None) -> list[str]:
     """Every caption of a CaptionedImages dataset (or a Subset of one), without decoding."""
     if dataset is None:
         return []
-    if isinstance(dataset, Subset):
-        records = dataset.dataset.records  # type: ignore[attr-defined]
-        return [c for i in dataset.indices for c in records[i].captions]
-    return [c for r in dataset.records for c in r.captions]  # type: ignore[attr-defined]
+    return [c for r in records_of(dataset)[1] for c in r.captions]

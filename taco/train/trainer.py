@@ -350,7 +350,8 @@ class Trainer:
             worker_init_fn=worker_signals if workers else None,
         )  # fmt: skip
         captions = captions_of(self.dataset) + captions_of(self.val_dataset)
-        self.text_encoder, self.caption_table = text_inputs(self.model, cfg, captions, self.device)
+        self.text_encoder, self.caption_table = text_inputs(self.model, cfg, captions, self.device,
+                                                            self.dataset, self.val_dataset)
 
         self.main_params, self.aux_params = split_parameters(self.model)
         if not self.main_params:

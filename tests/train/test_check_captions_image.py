@@ -15,6 +15,7 @@ from taco.models import create_model
 from taco.text.base import MAX_CAPTION_CHARS
 from taco.train.caption_embeddings import check_captions, embed_captions, text_inputs
 from taco.train.config import ConfigError, load_config
+from taco.train.datasets import build_train_dataset, build_val_dataset, records_of
 
 LONG = "x " * (MAX_CAPTION_CHARS // 2 + 1000)
 
@@ -41,18 +42,40 @@ def test_the_refusal_names_the_image(tiny, tmp_path, folders, where):
     roots = (bad, good) if where == "training" else (good, bad)
     cfg = load_config(None, tiny(tmp_path / "run", **{"data.root": roots[0], "val.root": roots[1], "val.crop": 64}))
     with pytest.raises(ConfigError, match=f"^{where} data: {bad / 'cof.png'}: caption 'x x "):
-        check_captions(["A cat.", LONG], cfg)
+        check_captions(["A cat.", LONG], build_train_dataset(cfg), build_val_dataset(cfg))
     with pytest.raises(ConfigError, match="^training/validation data: caption 'x x "):  # no config: no image
         check_captions([LONG])
 
 
 def test_a_run_and_embed_captions_name_the_image(tiny, tmp_path, folders):
-    """What taco train (text_inputs, given the data's captions) and --embed-captions say."""
+    """What taco train (text_inputs, given the data's captions and datasets) and --embed-captions say."""
     good, bad = folders
     cfg = load_config(None, tiny(tmp_path / "run", **{"data.root": good, "val.root": bad, "val.crop": 64}))
     shown = f"^validation data: {bad / 'cof.png'}: caption 'x x "
+    data = build_train_dataset(cfg), build_val_dataset(cfg)
     with pytest.raises(ConfigError, match=shown):
-        text_inputs(create_model("taco-tiny", seed=0), cfg, ["A cat.", "A cup.", "A cat.", LONG], torch.device("cpu"))
+        text_inputs(create_model("taco-tiny", seed=0), cfg, ["A cat.", "A cup.", "A cat.", LONG], torch.device("cpu"),
+                    *data)
     with pytest.raises(ConfigError, match=shown):
         embed_captions(cfg, tmp_path / "emb.safetensors")
     assert not (tmp_path / "emb.safetensors").exists()
+
+
+def test_the_image_is_found_in_the_datasets_given_not_built_again(tiny, tmp_path, folders, monkeypatch):
+    """Review U4: the refusal rebuilt both datasets (folder scans, size checks) to find the image;
+    it now searches the records of those the run built (records_of: a Subset's own records)."""
+    good, bad = folders
+    cfg = load_config(None, tiny(tmp_path / "run", **{"data.root": good, "val.root": bad, "val.crop": 64}))
+    training, validation = build_train_dataset(cfg), build_val_dataset(cfg)
+    images, records = records_of(validation)
+    assert images.root == bad and [r.file for r in records] == ["a.png", "cof.png"]
+    assert records_of(training)[1] == training.records
+    from taco.train import datasets
+
+    def built_again(*args, **kwargs):
+        raise AssertionError("a dataset built again")
+
+    monkeypatch.setattr(datasets, "build_train_dataset", built_again)
+    monkeypatch.setattr(datasets, "build_val_dataset", built_again)
+    with pytest.raises(ConfigError, match=f"^validation data: {bad / 'cof.png'}: caption 'x x "):
+        check_captions(["A cat.", LONG], training, validation)
