@@ -35,6 +35,7 @@ from .files import (
     is_regular_file,
     names_one_file,
     plan_outputs,
+    read_taco,
     report_printer,
     rest_hint,
     without_existing,
@@ -74,7 +75,8 @@ def register(sub: Any) -> None:
                        "IPTC; a note says so). "
                        "Camera RAW files (.dng, .cr2, .nef, ...) are not read: export a TIFF, "
                        "JPEG or PNG first. --skip-existing leaves an output of the same name "
-                       "only when it holds an image of the same size; another is refused.")
+                       "only when it holds an image of the same size; another is refused; a note "
+                       "says when one left was made with another model or quality.")
     c.add_argument("images", nargs="+", type=path_arg, help="image files or folders of images (in a folder, "
                    "taco's own outputs NAME.decoded.png are left out); - reads one image from "
                    "standard input (its .taco goes to standard output unless -o FILE)")
@@ -185,8 +187,11 @@ def cmd_compress(args: argparse.Namespace) -> int:
                         beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing,
                         command="compress", matches=_MATCHED)
     if args.skip_existing:
-        files, dsts, found, batch = without_done(files, dsts, found, batch, failures)
-        if not files:
+        files, dsts, found, batch, kept = without_done(files, dsts, found, batch, failures)
+        if not files:  # said without loading the model: its name as given, -q if given
+            kept_note = kept_settings_note(kept, _named_model(args.model), args.quality)
+            if kept_note:
+                note("compress", kept_note)
             return _none_left(failures, total)
     # the inputs the count ([2/3]) and the exit status run over, as taco decompress counts them:
     # all but those skipped; one refused before coding keeps its place ([1/1] read oddly beside
@@ -214,6 +219,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
         quality = None if sized else coding_quality(model, args.quality)
     except ValueError as e:
         raise CLIError(str(e)) from None
+    if args.skip_existing:
+        kept_note = kept_settings_note(kept, model.model_id, quality)
+        if kept_note:
+            note("compress", kept_note)
     report = report_printer(dsts)
     caption_of = dict(zip(files, found, strict=True))
     totals = Totals()
@@ -274,18 +283,54 @@ def captions_of(files: list[Path], captions: CaptionSource, failures: Failures,
 
 
 def without_done(files: list[Path], dsts: list[Path], found: list[str | None], batch: list[Path],
-                 failures: Failures) -> tuple[list[Path], list[Path], list[str | None], list[Path]]:
+                 failures: Failures) -> tuple[list[Path], list[Path], list[str | None], list[Path], list[Path]]:
     """For ``--skip-existing``: ``files``, their outputs ``dsts``, their captions ``found`` and
     the ``batch`` the count runs over, without the images whose outputs exist (counted as
-    skipped in ``failures``). An output of the same name but of another image size is another
-    photo's (:func:`taco.cli.files.another_photo`): that image is refused, not skipped."""
+    skipped in ``failures``), and the outputs so kept. An output of the same name but of another
+    image size is another photo's (:func:`taco.cli.files.another_photo`): that image is refused,
+    not skipped."""
     mine = [i for i, (src, dst) in enumerate(zip(files, dsts, strict=True))
             if not _refused(src, failures, another_photo(src, dst))]
     dsts, files, found = [dsts[i] for i in mine], [files[i] for i in mine], [found[i] for i in mine]
-    checked = files
+    checked, outputs = files, dsts
     failures.skipped, dsts, (files, found) = without_existing(dsts, files, found)
     skipped = set(checked) - set(files)
-    return files, dsts, found, [f for f in batch if f not in skipped]
+    kept = [dst for src, dst in zip(checked, outputs, strict=True) if src in skipped]
+    return files, dsts, found, [f for f in batch if f not in skipped], kept
+
+
+def _named_model(spec: str | None) -> str | None:
+    """The model id ``--model`` ``spec`` names without loading it: a name (the default when
+    None), not a file or folder; None when it cannot be told."""
+    from ..resolve import DEFAULT_MODEL
+
+    spec = spec or DEFAULT_MODEL
+    return None if "/" in spec or "\\" in spec or Path(spec).exists() else spec
+
+
+def kept_settings_note(kept: Sequence[Path], model_id: str | None, quality: int | None) -> str | None:
+    """For ``--skip-existing``: a note on the outputs ``kept`` that another model or quality
+    made than this run's ``model_id`` (None: not known, not compared) at ``quality`` (None:
+    chosen per image by a size budget, a single-rate model, or not known: the model alone
+    compared), read from their headers; None when each is this run's (or cannot be read: it is
+    left as the user had it)."""
+    others = []
+    for dst in kept:
+        try:
+            header = read_taco(dst).header
+        except (CLIError, OSError):
+            continue
+        if (model_id is not None and header.model_id != model_id) or (
+                quality is not None and header.quality and header.quality != quality):
+            others.append((dst, header))
+    if not others:
+        return None
+    dst, header = others[0]
+    made = header.model_id + (f" -q {header.quality}" if header.quality else "")
+    this = " ".join(filter(None, [model_id, f"-q {quality}" if quality else ""]))
+    return (f"{count(len(others), 'output')} kept by --skip-existing "
+            f"{'was' if len(others) == 1 else 'were'} made with another model or quality "
+            f"({shown_path(dst)}: {made}; this run: {this}): --force codes them again")
 
 
 def captions_note(args: argparse.Namespace, model: ELIC, files: Sequence[Path],
