@@ -490,9 +490,9 @@ PNM_HEADER_BYTES = 16384
 
 
 def _pnm(head: bytes) -> bool:
-    """Whether ``head``, a file's first bytes, starts as a PNM that Pillow reads: P1..P6 or Pf
-    (PBM, PGM, PPM, PFM), then a blank."""
-    return head[:2] in (b"P1", b"P2", b"P3", b"P4", b"P5", b"P6", b"Pf") and head[2:3].isspace()
+    """Whether ``head``, a file's first bytes, starts as a file Pillow's PPM opener takes: P1..P6
+    or Pf (PBM, PGM, PPM, PFM), or Pillow's own P0 and Py kinds (``P0CMYK``, ``PyRGBA``)."""
+    return head[:1] == b"P" and head[1:2] != b"" and head[1:2] in b"0123456fy"
 
 
 def _refuse_long_pnm_header(head: bytes, name: str | os.PathLike[str]) -> None:
@@ -505,6 +505,8 @@ def _refuse_long_pnm_header(head: bytes, name: str | os.PathLike[str]) -> None:
     if len(head) <= PNM_HEADER_BYTES or not _pnm(head):
         return
     at, tokens = 2, 2 if head[:2] in (b"P1", b"P4") else 3
+    while at < len(head) and head[at] not in blanks:  # the rest of a P0/Py magic word (P0CMYK)
+        at += 1
     while tokens and at < PNM_HEADER_BYTES:
         if head[at] in blanks:
             at += 1

@@ -16,13 +16,13 @@ __all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "folder_images"]
 HEIF_SUFFIXES = frozenset({".heic", ".heif", ".hif"})
 
 #: Every suffix taco reads as an image, lower case with the dot: those of a format it reads also
-#: under its other names (``.jfif``/``.jpe`` JPEG, ``.pbm``/``.pnm`` netpbm, ``.apng``, an
+#: under its other names (``.jfif``/``.jpe`` JPEG, ``.pbm``/``.pnm``/``.pfm`` netpbm, ``.apng``, an
 #: animated PNG, whose first frame is coded), ``.mpo``, the multi-picture JPEG of phones and 3D
 #: cameras (its first picture is coded), and JPEG 2000 (``.jp2``, ``.j2k``), TGA and QOI, which
 #: ``taco decompress`` writes too (a folder of its outputs is read whole).
 IMAGE_SUFFIXES = frozenset({".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".mpo", ".webp",
                             ".avif", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm", ".pbm",
-                            ".pnm", ".jp2", ".j2k", ".tga", ".qoi"}) | HEIF_SUFFIXES
+                            ".pnm", ".pfm", ".jp2", ".j2k", ".tga", ".qoi"}) | HEIF_SUFFIXES
 
 #: What ``taco decompress`` writes beside a file (``NAME.decoded.png``); ``taco compress`` leaves
 #: such images out when it reads a folder, so it does not compress its own outputs again.

@@ -307,3 +307,8 @@ def test_a_pnm_header_longer_than_its_bound_is_refused_unread(tmp_path):
     plain = tmp_path / "plain.pbm"
     plain.write_bytes(b"P1\n# c\n4 2\n" + b"0 1 0 1 # a comment in the pixels\n" * 1000)
     assert load_image(plain).size == (4, 2)
+    # Pillow's own P0/Py kinds, which its PPM opener reads too (PNM tried last left them out)
+    cmyk = tmp_path / "cmyk.ppm"
+    cmyk.write_bytes(b"P0CMYK\n64 64\n255\n" + Image.new("CMYK", (64, 64), (10, 20, 30, 0)).tobytes())
+    assert open_image(cmyk).mode == "CMYK"
+    assert load_image(cmyk).size == (64, 64)

@@ -185,7 +185,7 @@ class SetMetrics:
             except MetricUnavailable as exc:
                 self.fid_mode, self.fid_reason = "off", str(exc)
         elif fid == "off":
-            self.fid_reason = "switched off (--fid off)"
+            self.fid_reason = "switched off (fid='off'; taco evaluate: --fid off)"
         self.clip_name = cmmd_clip if clip_model is None else getattr(clip_model, "name_or_path", "injected")
         self.clip = clip_model
         # true for a library caller (EvalConfig's default is None) and for the CLI alike

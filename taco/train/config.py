@@ -350,15 +350,23 @@ def typed_fields(config: Any, prefix: str = "") -> None:
                     "taco.train.config.config_from_dict", key=key)
             typed_fields(value, f"{key}.")
             continue
-        if isinstance(value, os.PathLike):
-            value = os.fspath(value)
-        elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            value = int(value)
-        elif isinstance(value, numbers.Real) and not isinstance(value, (bool, int, float)):
-            value = float(value)
-        elif isinstance(value, tuple):  # a list's items given as a tuple
-            value = list(value)
-        setattr(config, f.name, _field_value(value, annotation, key))
+        if isinstance(value, (list, tuple)):  # a list's items given as a tuple too
+            value = [_plain(v) for v in value]
+        setattr(config, f.name, _field_value(_plain(value), annotation, key))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as a config file gives it: a path as its text, a NumPy number or bool (or any
+    ``numbers`` one) as Python's; anything else as it is."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if type(value).__name__ == "bool_":  # numpy.bool_, which is no numbers.Integral
+        return bool(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, int, float)):
+        return float(value)
+    return value
 
 
 def unknown_model_text(name: str) -> str:

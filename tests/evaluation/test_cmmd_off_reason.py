@@ -11,6 +11,6 @@ REASON = "switched off (cmmd_clip None; taco evaluate: --cmmd-clip off)"
 
 def test_cmmd_and_fid_switched_off_say_so_alike() -> None:
     sets = SetMetrics(n_images=4, fid="off", cmmd_clip=None)
-    assert sets.fid_reason == "switched off (--fid off)"
+    assert sets.fid_reason == "switched off (fid='off'; taco evaluate: --fid off)"
     assert sets.cmmd_reason == REASON
     assert sets.describe()["cmmd"] == {"computed": False, "reason": REASON}

@@ -49,6 +49,10 @@ def test_numpy_numbers_and_tuples_are_taken_as_python_ones():
     cfg = TrainConfig(batch_size=np.int64(2), lr=np.float32(1e-4), lr_milestones=(2, 3)).validate()
     assert type(cfg.batch_size) is int and type(cfg.lr) is float
     assert cfg.lr_milestones == [2, 3]
+    cfg = TrainConfig(lr_milestones=[np.int64(45), np.int64(48)], qualities=np.array([1e-3, 4e-3]).tolist(),
+                      progress=np.True_).validate()  # items of a list, a NumPy bool: as Python's
+    assert cfg.lr_milestones == [45, 48] and type(cfg.lr_milestones[0]) is int
+    assert cfg.progress is True
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
