@@ -208,7 +208,7 @@ def _rebuildable(scales: torch.Tensor) -> bool:
             and bool(((scales > 0) & (scales <= MAX_SCALE)).all()))
 
 
-def _tables_to_leave_out(model: ELIC, compact: bool | str) -> list[str]:
+def _tables_to_leave_out(model: ELIC, compact: bool | Literal["auto"]) -> list[str]:
     """The Gaussian-conditional table keys a checkpoint of ``model`` (its tables just updated)
     leaves out for ``save_checkpoint(compact_tables=compact)``: none for False; all of them for
     True or "auto" once they are rebuilt as :func:`load_checkpoint` rebuilds them and come out
@@ -218,15 +218,11 @@ def _tables_to_leave_out(model: ELIC, compact: bool | str) -> list[str]:
                         f"{compact!r}")
     if not compact:
         return []
+    if compact is True:  # its ValueError names the scale table a load would not rebuild from
+        _check_rebuildable(model)
     keys = _gaussian_table_keys(model)
     state = model.state_dict()
-    try:
-        _check_rebuildable(model)
-    except ValueError:
-        if compact == "auto":
-            return []
-        raise
-    try:
+    try:  # the rebuild refuses such a table too: "auto" keeps the tables then
         _rebuild_gaussian_tables(model, dict(state), _tables_digest(state, keys), "the model")
     except CheckpointError:
         if compact == "auto":
