@@ -815,6 +815,12 @@ def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
     if model is not None:
         check_model(model)
         return model
+    with _named_models_lock:
+        built = _named_prints.get(header.model_id)
+    problem = built and made_with_problem(header.model_id, header.fingerprint, built, given=None,
+                                          cli=False)
+    if problem:  # other weights than the name builds here: refused without building it again
+        raise TacoFormatError(problem)
     try:
         return named_model(header)
     except CheckpointError as exc:  # a model not here is the file's failure
@@ -826,6 +832,10 @@ def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
 #: How many models :func:`named_model` keeps loaded (a -small built-in: ~12 MB each).
 NAMED_MODELS_KEPT = 4
 _named_models: OrderedDict[tuple[str, bytes], ELIC] = OrderedDict()
+#: The fingerprint of the weights each name :func:`named_model` built has here (a name always
+#: builds the same ones): a file naming it with other weights is refused without a build (a
+#: 229-byte file naming a paper-size architecture built 38 M parameters at every decode).
+_named_prints: dict[str, bytes] = {}
 _named_models_lock = ForkSafeLock()
 _named_builds_lock = ForkSafeLock()  # held while a model not kept is loaded or built
 
@@ -834,6 +844,7 @@ def clear_named_models() -> None:
     """Forget the models :func:`named_model` keeps (their memory is freed with the last use)."""
     with _named_models_lock:
         _named_models.clear()
+        _named_prints.clear()
 
 
 def named_model(header: TacoHeader) -> ELIC:
@@ -841,7 +852,8 @@ def named_model(header: TacoHeader) -> ELIC:
     never a path), kept for the next files when its weights are the file's (a loop of
     ``taco.decompress(data)`` loaded, hashed and built it at every call: 14x the decode time of a
     small image). Only models that made a file are kept, at most :data:`NAMED_MODELS_KEPT`, least
-    recently used out first, so files naming other weights cannot fill memory."""
+    recently used out first, so files naming other weights cannot fill memory; the fingerprint
+    each name built is remembered, so :func:`model_for_file` refuses such files without a build."""
     key = (header.model_id, header.fingerprint)
     model = kept_model(key)
     if model is not None:
@@ -851,7 +863,10 @@ def named_model(header: TacoHeader) -> ELIC:
         if model is not None:
             return model
         model = resolve_model(header.model_id, names_only=True).model
-        if model_fingerprint(model) == header.fingerprint:
+        built = model_fingerprint(model)
+        with _named_models_lock:
+            _named_prints[header.model_id] = built
+        if built == header.fingerprint:
             with _named_models_lock:
                 _named_models[key] = model
                 while len(_named_models) > NAMED_MODELS_KEPT:

@@ -98,10 +98,11 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
                          checkpoint=found.checkpoint)
 
 
-def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC, *, given: str | None,
-                      cli: bool) -> str | None:
+def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, *,
+                      given: str | None, cli: bool) -> str | None:
     """Why ``model`` cannot decode a ``.taco`` file naming model ``file_model`` and weights
     ``fingerprint`` (it did not make it), in one line that says what to do; None when it made it.
+    ``model`` may be given as its fingerprint (:func:`taco.models.model_fingerprint`).
 
     The one check of taco decompress (which raises CheckpointError) and of ``taco.decompress``
     (TacoFormatError). ``given``: the model the caller gave, as it named it (``--model``'s value;
@@ -114,7 +115,7 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC, *, given
     model code 0: :data:`DEFAULT_MODEL` was tried), or another name."""
     from .models import model_fingerprint
 
-    if fingerprint == model_fingerprint(model):
+    if fingerprint == (model if isinstance(model, bytes) else model_fingerprint(model)):
         return None
     from .models.registry import classify_model_spec
 
@@ -136,8 +137,10 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC, *, given
         if kind == "architecture":  # seed-0 weights differ in their last bits between CPU kinds
             return (f"this file was made with a checkpoint's weights of {file_model!r}, or with its "
                     "untrained weights on another kind of CPU (they differ in their last bits "
-                    f"between CPU kinds), not with its untrained weights here: decode it with the "
-                    f"checkpoint, or on the kind of CPU that made it: {checkpoint}")
+                    "between CPU kinds) or by another taco version (whose "
+                    f"{file_model!r} was defined otherwise), not with its untrained weights here: "
+                    "decode it with the checkpoint, on the kind of CPU that made it, or with the "
+                    f"taco version that made it: {checkpoint}")
         return (f"this file was made with other weights of {file_model!r} (a checkpoint's), not "
                 f"the built-in ones: decode it with them: {checkpoint}")
     if cli:

@@ -69,9 +69,10 @@ CLI = [
      "give the checkpoint that made it: --model FILE"),
     ("checkpoint", "ckpt", None),
     ("checkpoint", None, "this file was made with a checkpoint's weights of 'elic-tiny', or with its "
-     "untrained weights on another kind of CPU (they differ in their last bits between CPU kinds), "
-     "not with its untrained weights here: decode it with the checkpoint, or on the kind of CPU that "
-     "made it: --model FILE (the checkpoint or its run folder)"),
+     "untrained weights on another kind of CPU (they differ in their last bits between CPU kinds) "
+     "or by another taco version (whose 'elic-tiny' was defined otherwise), not with its untrained "
+     "weights here: decode it with the checkpoint, on the kind of CPU that made it, or with the taco "
+     "version that made it: --model FILE (the checkpoint or its run folder)"),
     # --model naming the file's own model is what leaving it out gives: only the checkpoint helps
     ("checkpoint", "elic-tiny", "not with --model 'elic-tiny': give the checkpoint that made it: "
      "--model FILE"),
@@ -108,8 +109,9 @@ API = [
     ("checkpoint", "ckpt", None),
     ("checkpoint", None, r"^this file was made with a checkpoint's weights of 'elic-tiny', or with "
      r"its untrained weights on another kind of CPU \(they differ in their last bits between CPU "
-     r"kinds\), not with its untrained weights here: decode it with the checkpoint, or on the kind "
-     r"of CPU that made it: taco.decompress\(data, taco.load\(FILE\)\)"),
+     r"kinds\) or by another taco version \(whose 'elic-tiny' was defined otherwise\), not with its "
+     r"untrained weights here: decode it with the checkpoint, on the kind of CPU that made it, or "
+     r"with the taco version that made it: taco.decompress\(data, taco.load\(FILE\)\)"),
     ("renamed", None, rf"^this file was made with other weights of '{BUILTIN}' \(a checkpoint's\), "
      r"not the built-in ones: decode it with them: taco.decompress\(data, taco.load\(FILE\)\)"),
 ]
