@@ -128,6 +128,29 @@ def _wide_int_to_l(image: Image.Image) -> Image.Image:
     return Image.fromarray(arr.astype(np.uint8))
 
 
+def _float_loss(image: Image.Image) -> str:
+    """What :func:`to_rgb` says of an ``F`` image: its samples are read as 0..255 (Pillow's
+    convention for float images), clamped and rounded; said plainly when every finite sample lies
+    within 0..1 (some above 0: a 0..1 float TIFF, which decodes near black), and how many samples
+    are NaN or infinite (NaN and -inf are coded as 0, +inf as 255)."""
+    arr = np.asarray(image)
+    finite = np.isfinite(arr)
+    low = float(np.min(arr, where=finite, initial=np.inf))
+    high = float(np.max(arr, where=finite, initial=-np.inf))
+    if 0.0 <= low and 0.0 < high <= 1.0:
+        lost = ("float samples all lie within 0..1 but are read as 0..255, as Pillow reads float "
+                "images: the image decodes near black (scale them to 0..255 first); they are coded "
+                "as 8-bit integers (decoded as 8-bit grey, L)")
+    else:
+        lost = _LOSSES["F"]
+    if not finite.all():
+        counts = ((np.count_nonzero(np.isnan(arr)), "NaN", 0), (np.count_nonzero(arr == -np.inf), "-inf", 0),
+                  (np.count_nonzero(arr == np.inf), "+inf", 255))
+        lost += "; NaN and infinite samples are coded as 0 or 255: " + ", ".join(
+            f"{int(n):,} {kind} ({value})" for n, kind, value in counts if n)
+    return lost
+
+
 def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, str]:
     """Convert ``image`` to 8-bit RGB; return it with the original mode (for :func:`restore_mode`).
 
@@ -163,7 +186,10 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       (``v / 257``, rounded), so 65535 → 255 and 257 → 1, with a warning: the file decodes to
       ``I;16`` again but with 8 significant bits. ``I`` (32-bit) is clipped to 0..65535 first,
       since Pillow uses it for 16-bit data from some formats, and decodes as ``I;16`` too.
-    - ``F``: float samples clamped to 0..255 and rounded, with a warning; it decodes as ``L``.
+    - ``F``: float samples read as 0..255 (Pillow's convention: a float TIFF holding 0..1 is
+      not rescaled, it decodes near black, which the warning then says), clamped and rounded,
+      with a warning that also counts NaN samples (coded as 0) and infinite ones (-inf as 0,
+      +inf as 255); it decodes as ``L``.
     - A 16-bit colour file (PNG, TIFF, PPM), which Pillow reads as 8-bit ``RGB``/``RGBA``, and a
       16-bit grey PNG with alpha, which :func:`taco.images.load_image` reads as 8-bit ``LA`` (it
       decodes as ``L``), get a warning that their precision is 8 bits (``load_image`` marks them
@@ -203,7 +229,7 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     alpha = _has_alpha(image)
     alpha_lost = alpha and _alpha_matters(image)  # before a colour key leaves the image's info
     image = _without_info(image, said)
-    lost = _LOSSES.get(mode)
+    lost = _float_loss(image) if mode == "F" else _LOSSES.get(mode)
     if alpha_lost and mode in ("P", "PA"):
         lost = ("the alpha channel of this palette image is dropped and its palette is not kept "
                 "(TACO codes RGB only): the image is coded, and decodes, as RGB")
