@@ -651,13 +651,17 @@ def default_anchor(curves: Sequence[Curve]) -> str | None:
 
 def find_anchor(anchor: str, ds: str, curves: Sequence[Curve]) -> str:
     """The label of the curve ``anchor`` names (exactly, else ignoring case: ``jpeg`` is
-    ``JPEG``); a ValueError naming the curves there are when none is."""
+    ``JPEG``); a ValueError naming the curves there are when none is, or the ones it matches
+    when it matches several only ignoring case (``ours`` with ``Ours`` and ``OURS``)."""
     labels = [c.label for c in curves if c.kind != "classic-matched"]
     if anchor in labels:
         return anchor
-    same = [label for label in labels if label.casefold() == anchor.casefold()]
+    same = sorted({label for label in labels if label.casefold() == anchor.casefold()})
     if len(same) == 1:
         return same[0]
+    if same:
+        named = ("both " if len(same) == 2 else "") + ", ".join(map(repr, same[:-1])) + f" and {same[-1]!r}"
+        raise TacoValueError(f"--anchor {anchor!r} matches {named} on {ds} (ignoring case): give the exact label")
     raise TacoValueError(f"--anchor {anchor!r} is none of the curves on {ds}: {', '.join(sorted(set(labels)))}")
 
 
