@@ -1,0 +1,33 @@
+"""Review M3: taco bench's headline ratio is taco's decode time over ELIC's (above 1 when taco is
+slower), and the batch speedup is one-by-one time over compress_batch time (above 1 when batching
+is faster)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from taco.bench import latency
+from taco.bench.latency import BenchConfig, batch_throughput, headline_ratios
+
+
+def test_the_decode_ratio_is_taco_over_elic():
+    r = headline_ratios({"taco": {"decode": {"median": 300.0}}, "elic": {"decode": {"median": 100.0}}})
+    assert r["taco_decode/elic_decode"] == pytest.approx(3.0)
+
+
+class NoText:
+    def encode(self, captions):
+        return None
+
+
+def test_the_batch_speedup_is_above_one_when_batching_is_faster(monkeypatch):
+    monkeypatch.setattr(latency, "encode_with_text_overlap", lambda *a, **k: time.sleep(0.03))
+    monkeypatch.setattr(latency, "compress_batch", lambda *a, **k: time.sleep(0.005))
+    inputs = [("a", torch.rand(1, 3, 8, 8), "a cat")]
+    cfg = BenchConfig.quick_defaults(runs=1, warmup=0, batch=2)
+    r = batch_throughput(None, NoText(), inputs, cfg, torch.device("cpu"))  # type: ignore[arg-type]
+    assert r["images"] == 4 and r["speedup"] > 2
+    assert r["speedup"] == pytest.approx(r["compress_batch_images_per_s"] / r["one_by_one_images_per_s"])
