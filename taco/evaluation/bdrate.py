@@ -41,6 +41,7 @@ from .stats import MIN_RESAMPLES, min_pairs, percentile_interval, too_few_resamp
 
 __all__ = [
     "METHOD_NAMES",
+    "METRIC_UNITS",
     "MIN_OVERLAP",
     "BDBootstrap",
     "BDInterval",
@@ -62,6 +63,9 @@ Points = Sequence[float] | np.ndarray
 LOWER_IS_BETTER = frozenset({"lpips", "fid", "cmmd", "bpp"})
 #: The metrics of the BD table and the plot's panels, in their order.
 METRIC_ORDER = ("psnr", "ms_ssim", "lpips", "fid", "cmmd")
+#: The unit of a metric's values and differences, as table headers name it (BD-psnr (dB));
+#: the others (MS-SSIM, LPIPS, FID, CMMD) are unitless scores.
+METRIC_UNITS = {"psnr": "dB"}
 #: A delta averaged over less than this share of the two curves' union is marked in the
 #: table: a mean over a sliver of the range says little (scripts/check_targets.py fails a
 #: target measured over less, its ``--min-overlap``).
@@ -751,7 +755,8 @@ def format_bd_table(
 ) -> str:
     """A Markdown table of :func:`bd_table` output: BD-rate % and BD-metric per metric.
 
-    The header names the anchor and ``method``, the interpolation the table was computed with.
+    The header names the anchor and ``method``, the interpolation the table was computed with;
+    a BD-metric column names its unit where it has one (``BD-psnr (dB)``, :data:`METRIC_UNITS`).
 
     Cells with a bootstrap interval read ``value [low, high]``; ``bootstrap`` (``resamples``,
     ``confidence``, ``seed``) describes it in a note under the table. A value averaged over less
@@ -764,7 +769,8 @@ def format_bd_table(
         return f"Anchor: **{anchor}**. No other curve to compare with it: nothing to tabulate.\n"
     present = {m for row in table.values() for m in row}
     metrics = [m for m in METRIC_ORDER if m in present] + sorted(present - set(METRIC_ORDER))
-    head = ["codec"] + [f"BD-rate {m} (%)" for m in metrics] + [f"BD-{m}" for m in metrics]
+    head = (["codec"] + [f"BD-rate {m} (%)" for m in metrics]
+            + [f"BD-{m}" + (f" ({METRIC_UNITS[m]})" if m in METRIC_UNITS else "") for m in metrics])
     lower = [m.upper() for m in metrics if m in LOWER_IS_BETTER]
     lower_note = (f" (for {', '.join(lower[:-1])}{' and ' if len(lower) > 1 else ''}{lower[-1]} lower "
                   "is better, so < 0 is a gain)" if lower else "")

@@ -576,16 +576,29 @@ def compare_caption_modes(
 def format_comparison(comparison: dict[str, Any]) -> str:
     """The caption-mode comparison as a Markdown table (difference [CI] per metric).
 
-    A difference without an interval (too few images, see :func:`compare_caption_modes`) reads
-    ``mean [no CI]``, with the reason under the table.
+    A title line names the model (its tag: model id, fingerprint, ``.qK``) and the dataset
+    when ``comparison`` has them (as :func:`run_evaluation` writes it); a metric's column names
+    its unit where it has one (``Δpsnr (dB)``; bpp is one). A difference without an interval
+    (too few images, see :func:`compare_caption_modes`) reads ``mean [no CI]``, with the reason
+    under the table.
     """
+    from .bdrate import METRIC_UNITS
+
     metrics = ("bpp", *IMAGE_METRICS)
     confidence = comparison["bootstrap"]["confidence"]
+    model, dataset = comparison.get("model") or {}, comparison.get("dataset") or {}
+    name = model.get("tag") or model.get("model_id")
+    crop = dataset.get("crop")
+    where = (f" on {dataset['name']}" + (f" ({crop} crop)" if crop and crop != "none" else "")
+             if dataset.get("name") else "")
+    title = [f"# Caption modes of {name}{where}", ""] if name else []
     lines = [
+        *title,
         f"Difference vs `{comparison['reference']}` captions: mean over images "
         f"[{100 * confidence:g}% bootstrap CI]; * = CI excludes 0.",
         "",
-        "| mode | images | identical files | " + " | ".join(f"Δ{m}" for m in metrics) + " |",
+        "| mode | images | identical files | "
+        + " | ".join(f"Δ{m}" + (f" ({METRIC_UNITS[m]})" if m in METRIC_UNITS else "") for m in metrics) + " |",
         "|---|---|---|" + "---|" * len(metrics),
     ]
     reasons: list[str] = []
@@ -1002,8 +1015,7 @@ def _write_caption_comparison(
     written = [write_json(target.out_dir / f"{stem}.json", comparison)]
     table = format_comparison(comparison)
     written.append(write_text_atomic(target.out_dir / f"{stem}.md", table))
-    at = f" at quality {quality}" if quality is not None else ""
-    to_stderr(f"\n{info.model_id} on {target.dataset.name}{at}, caption modes:\n{table}")
+    to_stderr(f"\n{table}")  # its title names the model (and quality) and the dataset
     return written
 
 

@@ -111,7 +111,8 @@ def test_compare_caption_modes_command(taco_main, tiny_folder, tmp_path, capsys)
     comparison = json.loads((folder / f"{tag}.caption-modes.json").read_text())
     assert set(comparison["modes"]) == {"shuffled", "empty", "fixed:NA"}  # "true" added as reference
     assert comparison["bootstrap"]["resamples"] == 200
-    assert (folder / f"{tag}.caption-modes.md").is_file()
+    assert (folder / f"{tag}.caption-modes.md").read_text().startswith(f"# Caption modes of {tag} on photos\n")
+    assert (folder / f"{tag}.caption-fixed-NA-20ef0f.json").is_file()  # fixed:TEXT: TEXT-HASH
     for mode in ("shuffled", "empty"):
         assert json.loads((folder / f"{tag}.caption-{mode}.json").read_text())["label"].endswith(
             f"[caption {mode}]")
