@@ -399,7 +399,8 @@ class Trainer:
         by_epochs = cfg.epochs * per_epoch
         if cfg.max_steps is None or by_epochs >= cfg.max_steps:
             return None
-        return (f"{count(cfg.epochs, 'epoch')} of {count(per_epoch, 'step')} end the run at step "
+        return (f"{count(cfg.epochs, 'epoch')} of {count(per_epoch, 'step')} "
+                f"{'ends' if cfg.epochs == 1 else 'end'} the run at step "
                 f"{by_epochs}, before max_steps={cfg.max_steps} (--max-steps); to train "
                 f"{cfg.max_steps} steps, raise epochs (--set epochs={-(-cfg.max_steps // per_epoch)})")
 

@@ -33,3 +33,10 @@ def test_the_help_says_it_is_an_upper_bound(capsys):
         taco_main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--max-steps N stop after at most N steps (the epochs may end the run first" in text
+
+
+def test_one_epoch_ends_the_run(tmp_path, tiny, capsys):
+    out = tmp_path / "run"
+    assert taco_main(["train", "--set", *tiny(out, epochs=1, **ELIC), "--max-steps", "3"]) == 0
+    assert ("note: 1 epoch of 2 steps ends the run at step 2, before max_steps=3 (--max-steps); "
+            "to train 3 steps, raise epochs (--set epochs=2)") in capsys.readouterr().err
