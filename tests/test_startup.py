@@ -135,6 +135,26 @@ def test_mistyped_model_refused_without_torch(probe, tmp_path: Path, small_file:
         assert not heavy, f"taco {args[0]} -m TYPO imports {sorted(heavy)}"
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (["demo", "-m", "taco-minilm-smal-q4"], "is neither a checkpoint file nor a built-in model"),
+    (["demo", "--image", "nope.png"], "cannot read image 'nope.png': file not found"),
+    (["evaluate", "nofolder"], "nothing to evaluate: give --model and/or --classic"),
+    (["evaluate", ".", "-m", "nosuch"], "is neither a checkpoint file nor a built-in model"),
+    (["bench", "--images", "nope.png"], "cannot read image 'nope.png': no such file, and not a sample"),
+    (["train", "--init-from", "nope", "-o", "run", "--max-steps", "1"],
+     "init_from nope: no such checkpoint file, run folder or built-in trained model"),
+])
+def test_simple_mistakes_refused_without_torch(probe, tmp_path: Path, args: list[str], said: str) -> None:
+    """A mistyped model, a missing input or nothing to do is said in a fraction of a second, as
+    compress and decompress say theirs, not after torch has loaded (6-9 s, 650 MiB)."""
+    r = probe(tmp_path, *args)
+    assert r["code"] == 2 and said in r["stderr"], r["stderr"]
+    assert len(r["stderr"].strip().splitlines()) == 1, r["stderr"]
+    heavy = set(HEAVY) & set(r["modules"])
+    assert not heavy, f"taco {' '.join(args)} imports {sorted(heavy)}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["probe.json"]  # nothing written
+
+
 def test_decompress_imports_only_what_it_uses(probe, tmp_path: Path, small_file: Path) -> None:
     r = probe(tmp_path, "decompress", str(small_file), "-o", str(tmp_path / "out.png"))
     assert r["code"] == 0, r["stderr"]

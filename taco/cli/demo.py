@@ -39,6 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         refuse_taco_input(Path(args.image))
     if args.image and caption is None:  # the caption compress would find for it (None: none)
         caption = CaptionSource(None, None)(Path(args.image))
+    check_demo_inputs(args.image, args.model)
     from ..demo import DEFAULT_OUTPUT, demo_files, run_demo
 
     out_dir = DEFAULT_OUTPUT if args.output is None else Path(args.output)
@@ -57,6 +58,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
                        "--force replaces it") from None
     print("\n".join(demo_lines(result)))
     return 0
+
+
+def check_demo_inputs(image: str | None, model: str | None) -> None:
+    """Refuse a missing ``--image`` and a ``--model`` that names nothing, before torch loads
+    (seconds), in the words :func:`taco.demo.run_demo` says them in: an
+    :class:`~taco.images.ImageReadError`, then the CheckpointError of
+    :func:`~taco.models.registry.locate_model` (``--model``'s lookup,
+    :func:`taco.resolve.resolve_model`). The image is not read here: it may be a pipe."""
+    from ..images import ImageReadError
+    from ..models.registry import locate_model
+    from ..resolve import DEFAULT_MODEL
+
+    if image is not None:
+        try:
+            Path(image).stat()
+        except FileNotFoundError:
+            raise ImageReadError(image, "file not found") from None
+        except OSError:  # said by load_image, as it says it
+            pass
+    locate_model(model or DEFAULT_MODEL)
 
 
 def check_demo_files(out_dir: Path, files: list[Path], replace: bool) -> list[Path]:

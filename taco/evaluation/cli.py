@@ -98,12 +98,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.anchor is not None and args.no_plot:  # the anchor is only the BD table's
         raise CLIError("--anchor names the BD-rate table's anchor, which --no-plot does not write: "
                        "give one or the other (taco plot --anchor draws the table later)")
-    from .evaluate import EvalConfig, run_evaluation
-
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     labels = args.label or []
     if labels and not args.model:  # a classic codec's curve keeps its name (JPEG, ...)
         raise CLIError("--label names the RD curve of the --model runs, and no --model is given: "
@@ -122,7 +116,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         note("evaluate", "no --model given, so only the classic codecs run "
              f"(add -m {DEFAULT_MODEL} for taco's default model)")
     modes = _split(args.compare_caption_modes)
-    _check_fixed_commas(modes)
+    if modes:  # imports taco.evaluation.evaluate (torch) to parse them
+        _check_fixed_commas(modes)
+    if not args.model and not _split(args.classic):  # said by run_evaluation too, after torch loads
+        raise CLIError("nothing to evaluate: give --model and/or --classic")
+    from ..models.registry import locate_model  # no torch
+
+    for spec in args.model or []:  # a mistyped name: refused as load_model would, before torch loads
+        locate_model(spec)
+    from .evaluate import EvalConfig, run_evaluation
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if args.caption_mode or not modes:  # --caption-mode with --compare-caption-modes: one more mode
         modes = [*dict.fromkeys([*modes, args.caption_mode or "true"])]
     cfg = EvalConfig(

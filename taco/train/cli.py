@@ -217,6 +217,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         apply_overrides,
         config_from_dict,
         file_named,
+        locate_init_from,
         read_config_file,
         typed_value,
     )
@@ -269,10 +270,11 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     values = apply_overrides(values, [], flags)
     try:
         if values.get("init_from"):
-            from .model_setup import settings_from_init
-
             # init_from: 2024 is the folder "2024"; true or [a] is refused before it is looked up
             values = typed_value(values, "init_from")
+            locate_init_from(values["init_from"])  # a typo refused before torch loads (seconds)
+            from .model_setup import settings_from_init
+
             values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
             if notes is not None:
                 notes.extend(taken)

@@ -24,7 +24,7 @@ import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -35,6 +35,9 @@ from ..fileobjects import read_file_within
 from ..messages import did_you_mean, one_line
 from ..models.config import check_qualities
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPUTS
+
+if TYPE_CHECKING:
+    from ..models.registry import ModelSpec
 
 PRESETS = ("taco", "elic", "taco-frozen-base")
 #: Registry architecture each preset trains unless ``model`` says otherwise.
@@ -383,6 +386,40 @@ def unknown_model_text(name: str) -> str:
     models = sorted(MODEL_CONFIGS)
     return (f"unknown model {shown(name)}{did_you_mean(name, models)}; models: {', '.join(models)}; "
             f"{plugin_hint()}")
+
+
+def locate_init_from(init_from: str | Path) -> ModelSpec:
+    """What an ``init_from`` names, looked up as ``--model`` is
+    (:func:`~taco.models.registry.locate_model`: a name taco knows before a file or folder of the
+    same name, which ``./NAME`` gives): a built-in trained model (kind ``pretrained``) or a
+    checkpoint (``checkpoint``: a checkpoint file, a sharded checkpoint's index, a run folder's
+    checkpoint). A CheckpointError says why there is none, in one line: a folder without a
+    checkpoint (what it looked for), an architecture without trained weights (and the checkpoint
+    ./NAME holds, when it holds one), a retired built-in (where its checkpoint is), or no such
+    file nor built-in (did you mean ...?: the close files in its folder for a path-like one,
+    :func:`~taco.models.registry.no_such_file_message`). Reads names and file headers only, no
+    torch: ``taco train`` refuses a mistyped ``init_from`` before torch loads."""
+    from ..models import PRETRAINED, CheckpointError
+    from ..models.registry import locate_model, looks_like_path, no_such_file_message, shadow_clause
+
+    key = str(init_from)
+    trained = ", ".join(sorted(PRETRAINED)) or "none yet"
+
+    def no_such() -> CheckpointError:
+        if looks_like_path(key):  # runs/x/checkpoint.safetenors: the close files, not the built-ins
+            return CheckpointError(f"init_from: {no_such_file_message(key)}")
+        return CheckpointError(f"init_from {key}: no such checkpoint file, run folder or built-in "
+                               f"trained model{did_you_mean(key, sorted(PRETRAINED))}; built-in "
+                               f"trained models: {trained}")
+
+    spec = locate_model(init_from, context="init_from: ", unknown=no_such)
+    if spec.kind == "architecture":
+        hidden = shadow_clause(key, spec.shadowed)
+        raise CheckpointError(
+            f"init_from {key}: an architecture without trained weights (model={key} trains it "
+            f"from random weights); the built-in trained models: {trained}{hidden}"
+        )
+    return spec
 
 
 def preset_from_model(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

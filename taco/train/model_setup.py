@@ -20,11 +20,9 @@ import torch
 from torch import nn
 
 from ..checks import is_int
-from ..messages import did_you_mean
 from ..models import (
     ELIC,
     MODEL_CONFIGS,
-    PRETRAINED,
     CheckpointError,
     ModelConfig,
     create_model,
@@ -34,10 +32,10 @@ from ..models import (
 from ..models.architecture import text_width
 from ..models.checkpoint import TABLE_BUFFERS, load_model_state
 from ..models.config import TEXTLESS_ARCHITECTURES
-from ..models.registry import ModelSpec, architecture_config, checkpoint_config, trained_lambda
+from ..models.registry import architecture_config, checkpoint_config, trained_lambda
 from ..shards import tensor_shapes
 from ..text import TextEncoderUnavailable, text_encoder_dim
-from .config import PRESET_MODELS, ConfigError, TrainConfig, unknown_model_text
+from .config import PRESET_MODELS, ConfigError, TrainConfig, locate_init_from, unknown_model_text
 
 
 def elic_key_to_taco(key: str) -> str:
@@ -147,38 +145,6 @@ def run_qualities(values: dict[str, Any]) -> object:
     name = values.get("model") or PRESET_MODELS.get(str(values.get("preset") or "taco"))
     config = MODEL_CONFIGS.get(str(name))
     return config.qualities if config is not None else None
-
-
-def locate_init_from(init_from: str | Path) -> ModelSpec:
-    """What an ``init_from`` names, looked up as ``--model`` is
-    (:func:`~taco.models.registry.locate_model`: a name taco knows before a file or folder of the
-    same name, which ``./NAME`` gives): a built-in trained model (kind ``pretrained``) or a
-    checkpoint (``checkpoint``: a checkpoint file, a sharded checkpoint's index, a run folder's
-    checkpoint). A CheckpointError says why there is none, in one line: a folder without a
-    checkpoint (what it looked for), an architecture without trained weights (and the checkpoint
-    ./NAME holds, when it holds one), a retired built-in (where its checkpoint is), or no such
-    file nor built-in (did you mean ...?: the close files in its folder for a path-like one,
-    :func:`~taco.models.registry.no_such_file_message`)."""
-    from ..models.registry import locate_model, looks_like_path, no_such_file_message, shadow_clause
-
-    key = str(init_from)
-    trained = ", ".join(sorted(PRETRAINED)) or "none yet"
-
-    def no_such() -> CheckpointError:
-        if looks_like_path(key):  # runs/x/checkpoint.safetenors: the close files, not the built-ins
-            return CheckpointError(f"init_from: {no_such_file_message(key)}")
-        return CheckpointError(f"init_from {key}: no such checkpoint file, run folder or built-in "
-                               f"trained model{did_you_mean(key, sorted(PRETRAINED))}; built-in "
-                               f"trained models: {trained}")
-
-    spec = locate_model(init_from, context="init_from: ", unknown=no_such)
-    if spec.kind == "architecture":
-        hidden = shadow_clause(key, spec.shadowed)
-        raise CheckpointError(
-            f"init_from {key}: an architecture without trained weights (model={key} trains it "
-            f"from random weights); the built-in trained models: {trained}{hidden}"
-        )
-    return spec
 
 
 def init_from_file(init_from: str | Path) -> Path:
