@@ -204,15 +204,21 @@ def _incomplete(written: list[Path]) -> list[str]:
     return lines
 
 
-def _setting(result: dict[str, Any], point: dict[str, Any]) -> str:
+def _setting(result: dict[str, Any], point: dict[str, Any], *, weights: bool = False) -> str:
     """What tells one summary line from another of the same label: a classic quality, the model
     and quality of a learned point (runs sharing a label: a λ sweep, a variable-rate model), the
-    run a matched-bpp point was matched to."""
+    run a matched-bpp point was matched to. ``weights``: the learned point's model is named with
+    its weights' fingerprint as the result files are (``taco-minilm-tiny-6133308d``), for
+    checkpoints of one model id under one label, whose lines would read alike."""
     if result.get("matched_to"):
         return f" matched to {Path(str(result['matched_to'])).stem}"
     if result.get("kind") == "learned":
-        model_id = str(result.get("model", {}).get("model_id", ""))
+        model = result.get("model", {})
+        model_id = str(model.get("model_id", ""))
         quality = f"q{result['quality']}" if result.get("quality") else ""
+        fingerprint = str(model.get("fingerprint") or "")[:8]
+        if weights and model_id and fingerprint:
+            return f" ({model_id}-{fingerprint}{' ' + quality if quality else ''})"
         if model_id and model_id not in result["label"]:
             return " (" + " ".join(filter(None, (model_id, quality))) + ")"
         return f" {quality}" if quality else ""
@@ -243,20 +249,32 @@ def print_summary(written: list[Path]) -> None:
     """Print what ``taco eval`` wrote (``written``, :func:`~taco.evaluation.run_evaluation`'s
     files): a BD-rate table (``*.bdrate.md``) as it is, a line per point of each result file
     (label, setting, dataset, image count; bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD with their
-    caveats), then the paths written."""
+    caveats; where two result files' lines would read alike, checkpoints of one model id under
+    one ``--label``, each names its model with its weights' fingerprint, as the file names do:
+    ``Tiny (taco-minilm-tiny-6133308d)``), then the paths written."""
     from .result_files import read_result
 
+    results = {path: read_result(path) for path in written if _is_result_json(path)}
+
+    def name(r: dict[str, Any], p: dict[str, Any], weights: bool = False) -> str:
+        return f"{r['label']}{_setting(r, p, weights=weights)} on {r['dataset']['name']}"
+
+    files_of: dict[str, set[Path]] = {}  # a line's name -> the result files whose lines it names
+    for path, r in results.items():
+        for p in r.get("points", []):
+            files_of.setdefault(name(r, p), set()).add(path)
     for path in written:
         if path.name.endswith(".bdrate.md"):
             print(path.read_text(encoding="utf-8"))
-        if not _is_result_json(path):
+        if path not in results:
             continue
-        r = read_result(path)
+        r = results[path]
         for p in r.get("points", []):
             cells = [f"{k} {p[k]:.4f}{_over(p, k)}{_fid_caveat(r, p) if k == 'fid' else ''}"
                      for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd") if isinstance(p.get(k), float)]
             images = count(p["images"], "image")
-            print(f"{r['label']}{_setting(r, p)} on {r['dataset']['name']} ({images}): " + ", ".join(cells))
+            shared = len(files_of[name(r, p)]) > 1
+            print(f"{name(r, p, shared)} ({images}): " + ", ".join(cells))
     print("wrote:\n  " + "\n  ".join(str(p) for p in written))
 
 
