@@ -924,9 +924,11 @@ def test_file_made_with_a_checkpoint_says_to_give_it(elic_checkpoint, tmp_path, 
     err = capsys.readouterr().err
     assert err.strip() == (f"taco decompress: error: {out}: this file was made with a checkpoint's "
                            "weights of 'elic-small', or with its untrained weights on another kind of "
-                           "CPU (they differ in their last bits between CPU kinds), not with its "
-                           "untrained weights here: decode it with the checkpoint, or on the kind of "
-                           "CPU that made it: --model FILE (the checkpoint or its run folder)")
+                           "CPU (they differ in their last bits between CPU kinds) or by another taco "
+                           "version (whose 'elic-small' was defined otherwise), not with its untrained "
+                           "weights here: decode it with the checkpoint, on the kind of CPU that made "
+                           "it, or with the taco version that made it: --model FILE (the checkpoint "
+                           "or its run folder)")
     assert not (tmp_path / "a.png").exists()
     assert main(["decompress", str(out), "-m", str(elic_checkpoint), "-o", str(tmp_path / "b.png")]) == 0
     untrained = tmp_path / "untrained.taco"  # beside one made with the untrained weights, in a batch
