@@ -104,19 +104,6 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     return cfg
 
 
-def check_images(images: list[str]) -> None:
-    """Refuse an ``--images`` item that is neither a file nor a sample's name before torch loads
-    (seconds), as :func:`taco.bench.inputs.load_inputs` refuses it (an
-    :class:`~taco.images.ImageReadError`)."""
-    from ..images import ImageReadError
-    from ..samples import sample_names
-
-    samples = sample_names()
-    for item in images:
-        if not Path(item).is_file() and item not in samples:
-            raise ImageReadError(item, f"no such file, and not a sample ({', '.join(samples)})")
-
-
 def check_output(out: Path, *, force: bool) -> None:
     """CLIError unless the ``--json`` file ``out`` can be written, checked before the bench runs
     (minutes): its folder (made when missing, :func:`taco.cli.files.check_folder`) takes files,
@@ -135,8 +122,11 @@ def check_output(out: Path, *, force: bool) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if not args.memory:  # --memory codes photos of its own size
-        check_images(args.images or [])
+    if not args.memory:  # refused before the model loads; --memory codes photos of its own size
+        from .inputs import image_path
+
+        for item in args.images or []:
+            image_path(item)
     from ..jsonfiles import write_json
     from .latency import run_bench
     from .report import format_table

@@ -4,27 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from torch import Tensor
-
-from ..codec import pad_to_multiple
 from ..images import ImageReadError, image_to_tensor, load_image, to_rgb
 from ..samples import SAMPLES_DIR, sample_caption, sample_names
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 #: The sample photos' names: the images bench times by default.
 SAMPLE_IMAGES = sample_names()
 
 
+def image_path(item: str) -> Path:
+    """The file an ``--images`` item names: a file, else the sample photo of that name; an
+    :class:`~taco.images.ImageReadError` for neither (no torch is imported: taco bench checks
+    its items with it before the model loads)."""
+    path = Path(item)
+    if path.is_file():
+        return path
+    if item not in SAMPLE_IMAGES:
+        raise ImageReadError(item, f"no such file, and not a sample ({', '.join(SAMPLE_IMAGES)})")
+    return SAMPLES_DIR / item
+
+
 def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str]]:
-    """(name, padded (1, 3, H, W) tensor, caption) per image: a file or a sample's name; the
-    centre ``crop`` x ``crop`` square (0: the whole image); a sample's own caption, else "a photo"."""
+    """(name, padded (1, 3, H, W) tensor, caption) per image: a file or a sample's name
+    (:func:`image_path`); the centre ``crop`` x ``crop`` square (0: the whole image); a sample's
+    own caption, else "a photo"."""
+    from ..codec import pad_to_multiple
+
     out = []
     for item in images:
-        path = Path(item)
-        if not path.is_file():
-            if item not in SAMPLE_IMAGES:
-                raise ImageReadError(item, f"no such file, and not a sample ({', '.join(SAMPLE_IMAGES)})")
-            path = SAMPLES_DIR / item
+        path = image_path(item)
         image = to_rgb(load_image(path))[0]
         if crop:
             s = min(crop, image.width, image.height)
