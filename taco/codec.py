@@ -103,6 +103,7 @@ from .models.coding import (  # both also importable from here, as scripts and t
     float64_copy as float64_copy,
 )
 from .models.elic import ELIC, stripe_progress
+from .models.registry import registrations
 from .models.taco import TACO
 from .progress import Progress
 from .resolve import made_with_problem, resolve_model
@@ -816,7 +817,7 @@ def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
         check_model(model)
         return model
     with _named_models_lock:
-        built = _named_prints.get(header.model_id)
+        built = _named_prints.get((header.model_id, registrations()))
     problem = built and made_with_problem(header.model_id, header.fingerprint, built, given=None,
                                           cli=False)
     if problem:  # other weights than the name builds here: refused without building it again
@@ -832,10 +833,11 @@ def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
 #: How many models :func:`named_model` keeps loaded (a -small built-in: ~12 MB each).
 NAMED_MODELS_KEPT = 4
 _named_models: OrderedDict[tuple[str, bytes], ELIC] = OrderedDict()
-#: The fingerprint of the weights each name :func:`named_model` built has here (a name always
-#: builds the same ones): a file naming it with other weights is refused without a build (a
+#: The fingerprint of the weights each name :func:`named_model` built has here, by name and
+#: :func:`~taco.models.registry.registrations` (a name builds the same weights until a backbone
+#: is registered again): a file naming it with other weights is refused without a build (a
 #: 229-byte file naming a paper-size architecture built 38 M parameters at every decode).
-_named_prints: dict[str, bytes] = {}
+_named_prints: dict[tuple[str, int], bytes] = {}
 _named_models_lock = ForkSafeLock()
 _named_builds_lock = ForkSafeLock()  # held while a model not kept is loaded or built
 
@@ -865,7 +867,7 @@ def named_model(header: TacoHeader) -> ELIC:
         model = resolve_model(header.model_id, names_only=True).model
         built = model_fingerprint(model)
         with _named_models_lock:
-            _named_prints[header.model_id] = built
+            _named_prints[header.model_id, registrations()] = built
         if built == header.fingerprint:
             with _named_models_lock:
                 _named_models[key] = model

@@ -122,6 +122,9 @@ def registry_restored():
     architecture.BUILDERS.update(saved[2])
     registry.MODEL_CONFIGS.clear()
     registry.MODEL_CONFIGS.update(saved[3])
+    from taco.codec import clear_named_models
+
+    clear_named_models()  # what the names built during the test
 
 
 @pytest.fixture(scope="session")

@@ -275,6 +275,18 @@ def register_architecture(
         raise
     BUILDERS[name] = class_builder(build) if isinstance(build, type) else build
     MODEL_CONFIGS.update(named)
+    _REGISTRATIONS.append(name)
+
+
+#: The names :func:`register_architecture` registered, in order (see :func:`registrations`).
+_REGISTRATIONS: list[str] = []
+
+
+def registrations() -> int:
+    """How many registrations :func:`register_architecture` has made in this process: what a
+    name builds may change when it changes (a backbone registered again replaces its builder),
+    so a cache of what names build (:func:`taco.codec.named_model`'s fingerprints) keys on it."""
+    return len(_REGISTRATIONS)
 
 
 def plugin_hint() -> str:

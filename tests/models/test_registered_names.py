@@ -109,6 +109,25 @@ def test_a_checkpoint_the_backbones_new_code_refuses_says_so(versioned, tmp_path
     assert str(described.value) == expected
 
 
+def test_a_file_of_a_backbone_registered_again_decodes_by_its_name(versioned):
+    """taco.decompress(data) remembers the fingerprint each name built, to refuse files of other
+    weights without building them again; a backbone registered again builds other weights under
+    the same name, and its files decode (they were refused as made with other weights)."""
+    import numpy as np
+
+    import taco
+
+    image = (np.random.default_rng(0).random((32, 32, 3)) * 255).astype("uint8")
+    first = taco.compress(image, None, create_model(versioned, seed=0))
+    assert taco.decompress(first).size == (32, 32)
+    register_architecture("versioned", Versioned,
+                          configs={"versioned-tiny": {"N": 16, "M": 48, "options": {"version": 1}}})
+    second = taco.compress(image, None, create_model(versioned, seed=0))
+    assert taco.decompress(second).size == (32, 32)
+    with pytest.raises(taco.TacoFormatError, match="made with a checkpoint's weights of 'versioned-tiny'"):
+        taco.decompress(first)  # the name builds other weights now
+
+
 def test_a_name_taco_does_not_know_points_to_taco_plugins(monkeypatch):
     monkeypatch.delenv("TACO_PLUGINS", raising=False)
     hint = plugin_hint()
