@@ -833,10 +833,11 @@ def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
 #: How many models :func:`named_model` keeps loaded (a -small built-in: ~12 MB each).
 NAMED_MODELS_KEPT = 4
 _named_models: OrderedDict[tuple[str, bytes], ELIC] = OrderedDict()
-#: The fingerprint of the weights each name :func:`named_model` built has here, by name and
-#: :func:`~taco.models.registry.registrations` (a name builds the same weights until a backbone
-#: is registered again): a file naming it with other weights is refused without a build (a
-#: 229-byte file naming a paper-size architecture built 38 M parameters at every decode).
+#: The fingerprint of the seed-0 weights each architecture name :func:`named_model` built has
+#: here, by name and :func:`~taco.models.registry.registrations` (a name builds the same weights
+#: until a backbone is registered again): a file naming it with other weights is refused without
+#: a build (a 229-byte file naming a paper-size architecture built 38 M parameters at every
+#: decode). A built-in trained model's name is not kept: its file is small and read again.
 _named_prints: dict[tuple[str, int], bytes] = {}
 _named_models_lock = ForkSafeLock()
 _named_builds_lock = ForkSafeLock()  # held while a model not kept is loaded or built
@@ -864,10 +865,11 @@ def named_model(header: TacoHeader) -> ELIC:
         model = kept_model(key)
         if model is not None:
             return model
-        model = resolve_model(header.model_id, names_only=True).model
-        built = model_fingerprint(model)
-        with _named_models_lock:
-            _named_prints[header.model_id, registrations()] = built
+        resolved = resolve_model(header.model_id, names_only=True)
+        model, built = resolved.model, model_fingerprint(resolved.model)
+        if not resolved.trained:  # an architecture's seed-0 weights (a built-in: a small file)
+            with _named_models_lock:
+                _named_prints[header.model_id, registrations()] = built
         if built == header.fingerprint:
             with _named_models_lock:
                 _named_models[key] = model
