@@ -27,6 +27,8 @@
 #    config matches and the run continues exactly);
 #    every SYNC_EVERY seconds the float16 checkpoint (and the state, when it fits) is copied to
 #    OUT (scripts/gpu_slice.py sync), so a machine taken back mid-run still returns the last one;
+#    stopped by TERM, INT or HUP (the device tool's timeout), it waits for the trainer's final
+#    checkpoint (saved on the signal) and syncs that before it exits (status 143);
 #    no training (TRAIN_TIME=0, or auto leaving under 30 s) still syncs the benchmark's JSON files;
 # 4. prints the loss curve and the validation figures (real bpp / PSNR of coded val crops).
 set -uo pipefail
@@ -127,6 +129,11 @@ say "training for $TRAIN_TIME: ${start[*]:-from scratch} -> $RUN"
 $PY -m taco.train "$CONFIG" --time-limit "$TRAIN_TIME" --out-dir "$RUN" \
     "${start[@]}" $TRAIN_ARGS > "$RUN.log" 2>&1 &
 pid=$!
+# The device tool's timeout sends TERM to the whole process group: the trainer catches it and saves
+# a final checkpoint, but bash would die on the same signal before syncing it (OUT kept the last
+# periodic one). Wait for the trainer instead (no second TERM: that stops it at once), then sync.
+trap 'say "stopped by a signal: waiting for the trainer'"'"'s final checkpoint"; wait $pid;
+    sync_out "$RUN.log"; tail -n 2 "$RUN.log"; exit 143' TERM INT HUP
 while kill -0 $pid 2>/dev/null; do
     for _ in $(seq "$SYNC_EVERY"); do kill -0 $pid 2>/dev/null && sleep 1; done
     sync_out "$RUN.log"
