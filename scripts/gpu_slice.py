@@ -3,8 +3,9 @@ machine, and print what a slice achieved.
 
     python scripts/gpu_slice.py sync RUN OUT [--extra FILE ...]   # checkpoint (+ state if room)
     python scripts/gpu_slice.py report RUN                       # loss curve, validation
-    python scripts/gpu_slice.py pack-init CKPT DIR     # here: a checkpoint to start from, xz'd
-    python scripts/gpu_slice.py unpack-init DIR DST [--config CONFIG]
+    python scripts/gpu_slice.py pack-init CKPT DIR [--config CONFIG [--train-args ARGS]]
+                                                       # here: a checkpoint to start from, xz'd
+    python scripts/gpu_slice.py unpack-init DIR DST [--config CONFIG [--train-args ARGS]]
                                                        # there: unpacked; prints what to load
     python scripts/gpu_slice.py repack-jpegs DIR       # here: JPEGs smaller, the same pixels
     python scripts/gpu_slice.py travel DIR             # here: what the device tool sends, checked
@@ -24,10 +25,13 @@ holding the previous checkpoint or the new one, whole.
 built-in name) to the GPU machine as ``DIR/*.xz``: float16 weights lose 20-25 % to xz (the
 exponent bits repeat), which is what makes a 24 MB checkpoint fit beside the photos in the 64
 MiB that travel. ``unpack-init`` restores the files byte for byte (xz checks its CRC) and prints
-the path to give ``--init-from``; with ``--config`` it first refuses a checkpoint of another
-architecture than the recipe trains (the one ``.gpu/init`` slot serves whichever CONFIG runs, and
-``taco train`` takes an ELIC checkpoint to start a TACO: the ELIC baseline's would have
-initialised the TACO built-in without a word).
+the path to give ``--init-from``. With ``--config`` (and ``--train-args``, the run's other
+arguments) both refuse a checkpoint that the recipe cannot start from (``check_init``): one of
+another architecture than the recipe trains (the one ``.gpu/init`` slot serves whichever CONFIG
+runs, and ``taco train`` takes an ELIC checkpoint to start a TACO: the ELIC baseline's would have
+initialised the TACO built-in without a word), and one that ``taco train``'s own config checks
+refuse, such as CompressAI's entropy layout (every built-in's) for a variable-rate recipe: so
+gpu_slice_prepare.sh fails here, not the GPU machine after its benchmark.
 
 ``repack-jpegs`` re-packs a folder's JPEGs losslessly (the same DCT coefficients: optimised
 Huffman tables, progressive scans, no metadata): with the ``mozjpeg-lossless-optimization``
@@ -151,13 +155,15 @@ def sync(run: Path, out: Path, extra: list[Path]) -> None:
     print(f"sync: {used_files} files, {used_bytes / 2**20:.1f} MiB in {out}", file=sys.stderr)
 
 
-def pack_init(checkpoint: str, folder: Path) -> None:
+def pack_init(checkpoint: str, folder: Path, config: str | None = None, train_args: str = "") -> None:
     from taco.models import PRETRAINED, pretrained_file
 
     path = pretrained_file(checkpoint) if checkpoint in PRETRAINED else Path(checkpoint)
     files = shards.files(path)
     if not files:
         raise SystemExit(f"pack-init: no checkpoint at {path}")
+    if config is not None:
+        check_init(files[0], config, train_args, "pack-init")
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -171,6 +177,37 @@ def pack_init(checkpoint: str, folder: Path) -> None:
           f"({after / 2**20:.1f} MiB)")
 
 
+def check_init(checkpoint: Path, config: str, train_args: str, command: str) -> None:
+    """Refuse a checkpoint that ``taco train CONFIG --init-from CHECKPOINT TRAIN_ARGS`` would not
+    start from, on this machine, before any minute of the GPU machine goes to it: another
+    architecture than the recipe trains (``taco train`` would take an ELIC checkpoint to start a
+    TACO), then the trainer's own checks of the settings it takes from the checkpoint
+    (:func:`taco.train.cli.resolve_config`: e.g. a variable-rate recipe refuses a checkpoint of
+    CompressAI's entropy layout, which every shipped built-in has)."""
+    from taco.errors import TacoError
+    from taco.models.registry import checkpoint_config
+    from taco.train import load_config
+    from taco.train.cli import add_arguments, resolve_config
+    from taco.train.model_setup import model_config
+
+    trainer = argparse.ArgumentParser(add_help=False)  # the trainer's own options (TRAIN_ARGS)
+    add_arguments(trainer)
+    try:
+        args = trainer.parse_args([config, "--init-from", str(checkpoint), *shlex.split(train_args)])
+    except SystemExit:
+        raise SystemExit(f"{command}: TRAIN_ARGS {train_args!r} are not taco train's options") from None
+    try:
+        held = checkpoint_config(checkpoint).architecture
+        trains = model_config(load_config(config, args.overrides)).architecture
+        if held != trains:
+            raise SystemExit(f"{command}: {checkpoint} holds a {held} checkpoint, but {config} trains "
+                             f"{trains}: pack its own (gpu_slice_prepare.sh INIT=...), or name a "
+                             "checkpoint with INIT_FROM= to start from another architecture")
+        resolve_config(args)
+    except TacoError as e:
+        raise SystemExit(f"{command}: {config} cannot start from {checkpoint}: {e}") from None
+
+
 def unpack_init(folder: Path, dest: Path, config: str | None = None, train_args: str = "") -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for f in sorted(folder.glob("*.xz")):
@@ -180,19 +217,7 @@ def unpack_init(folder: Path, dest: Path, config: str | None = None, train_args:
     if missing:
         raise SystemExit(f"unpack-init: {folder} lacks {', '.join(missing)}")
     if config is not None:
-        from taco.models.registry import checkpoint_config
-        from taco.train import load_config
-        from taco.train.model_setup import model_config
-
-        sets = argparse.ArgumentParser(add_help=False)  # the run's --set overrides (TRAIN_ARGS)
-        sets.add_argument("--set", nargs="+", action="extend", default=[])
-        overrides = sets.parse_known_args(shlex.split(train_args))[0].set
-        held = checkpoint_config(entry).architecture
-        trains = model_config(load_config(config, overrides)).architecture
-        if held != trains:
-            raise SystemExit(f"unpack-init: {folder} holds a {held} checkpoint, but {config} trains "
-                             f"{trains}: pack its own (gpu_slice_prepare.sh INIT=...), or name a "
-                             "checkpoint with INIT_FROM= to start from another architecture")
+        check_init(entry, config, train_args, f"unpack-init: {folder}")
     print(entry)
 
 
@@ -252,7 +277,7 @@ def repack_jpegs(folder: Path) -> None:
 #: What the GPU machine never reads, in the order to take it out of the working tree for a run:
 #: (what it is, git pathspecs of the files, ``git rm -r`` arguments, ``git checkout HEAD --`` paths).
 NOT_READ_THERE = (
-    ("the shipped weights (a built-in to continue from travels in .gpu/init: INIT=NAME)",
+    ("the shipped weights (a checkpoint to continue from travels xz'd in .gpu/init)",
      ["taco/assets/models/*.safetensors"], "taco/assets/models/*.safetensors", "taco/assets/models"),
     ("tests/ and docs/", ["tests", "docs"], "tests docs", "tests docs"),
 )
@@ -347,10 +372,12 @@ def main() -> int:
     k = sub.add_parser("pack-init")
     k.add_argument("checkpoint")
     k.add_argument("folder", type=Path)
+    k.add_argument("--config", help="the training recipe: refuse a checkpoint it cannot start from")
+    k.add_argument("--train-args", default="", help="the run's other arguments (TRAIN_ARGS)")
     u = sub.add_parser("unpack-init")
     u.add_argument("folder", type=Path)
     u.add_argument("dest", type=Path)
-    u.add_argument("--config", help="the training recipe: refuse a checkpoint of another architecture")
+    u.add_argument("--config", help="the training recipe: refuse a checkpoint it cannot start from")
     u.add_argument("--train-args", default="", help="the run's other arguments (their --set items)")
     j = sub.add_parser("repack-jpegs")
     j.add_argument("folder", type=Path)
@@ -364,7 +391,7 @@ def main() -> int:
     elif args.command == "sync":
         sync(args.run, args.out, args.extra)
     elif args.command == "pack-init":
-        pack_init(args.checkpoint, args.folder)
+        pack_init(args.checkpoint, args.folder, args.config, args.train_args)
     elif args.command == "unpack-init":
         unpack_init(args.folder, args.dest, args.config, args.train_args)
     else:

@@ -17,8 +17,12 @@
 #   .gpu/photos/val       the first VAL_IMAGES (4) validation photos with their captions
 #   .gpu/embeddings.safetensors   MiniLM tokens of every caption above (the machine has no
 #                         MiniLM package; `taco train --embed-captions`)
-#   .gpu/init/            INIT (a checkpoint file or index, or a built-in name), xz'd: what the
-#                         next slice warm-starts from (gpu_slice.sh unpacks it); none without INIT
+#   .gpu/init/            INIT (a checkpoint file or index: what a slice brought back), xz'd:
+#                         what the next slice warm-starts from (gpu_slice.sh unpacks it); none
+#                         without INIT. Refused here when CONFIG (with TRAIN_ARGS' --set items)
+#                         cannot start from it, as taco train would refuse it on the GPU machine:
+#                         another architecture, or CompressAI's entropy layout (every built-in's)
+#                         for a variable-rate recipe
 #   .gpu/whl/             wheels the machine lacks (CompressAI, LPIPS, pytorch-msssim) for its
 #                         Python (3.12, manylinux x86-64), installed there with --no-deps
 #
@@ -34,6 +38,7 @@ EXTRA_PHOTOS=${EXTRA_PHOTOS:-1}
 EXTRA_CACHE=${EXTRA_CACHE:-$HOME/.cache/taco/extra-photos}
 INIT=${INIT:-}
 CONFIG=${CONFIG:-configs/taco-minilm-vr.yaml}  # the recipe whose val crop and text encoder count
+TRAIN_ARGS=${TRAIN_ARGS:-}  # the slice's: its --set items count in checking INIT against CONFIG
 PY_VERSION=${PY_VERSION:-3.12}   # the GPU machine's python3 (device KINDS.md)
 WHEELS=${WHEELS:-"compressai==1.2.8 lpips==0.1.4 pytorch-msssim==1.0.0"}
 G=.gpu
@@ -119,7 +124,9 @@ PYTHONPATH=$PWD "$PY" -m taco.train "$CONFIG" --embed-captions $G/embeddings.saf
 rm -rf $G/init
 if [ -n "$INIT" ]; then
     echo "== checkpoint to start from"
-    PYTHONPATH=$PWD "$PY" scripts/gpu_slice.py pack-init "$INIT" $G/init
+    # refused here if CONFIG (with TRAIN_ARGS' --set) cannot start from it, not on the GPU machine
+    PYTHONPATH=$PWD "$PY" scripts/gpu_slice.py pack-init "$INIT" $G/init --config "$CONFIG" \
+        --train-args "$TRAIN_ARGS"
 fi
 
 echo "== wheels for Python $PY_VERSION"

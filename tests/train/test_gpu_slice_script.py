@@ -107,3 +107,27 @@ def test_repack_jpegs_keeps_every_pixel_and_never_grows_a_file(tmp_path):
     assert (tmp_path / "notes.txt").read_bytes() == before["notes.txt"]
     if "left as they are" not in r.stderr:  # an optimiser was there: a.jpg did shrink
         assert len((tmp_path / "a.jpg").read_bytes()) < len(before["a.jpg"])
+
+
+def test_pack_and_unpack_init_refuse_a_built_in_that_the_variable_rate_recipe_cannot_start_from(tmp_path):
+    """INIT=elic-small-q4 passed prepare and unpack-init (the same architecture as configs/elic-vr.yaml)
+    and was refused by the trainer only on the GPU machine, after the benchmark: every built-in
+    has CompressAI's entropy layout, which a variable-rate model cannot start from. The trainer's
+    own check now runs in pack-init (prepare) and again in unpack-init."""
+    import lzma
+
+    from taco.models import pretrained_file
+
+    repo = SCRIPT.parents[1]
+    recipe = repo / "configs" / "elic-vr.yaml"
+    packed = _run("pack-init", "elic-small-q4", tmp_path / "init", "--config", recipe)
+    assert packed.returncode != 0 and "CompressAI's layout" in packed.stderr, packed.stderr
+    assert "Traceback" not in packed.stderr and not (tmp_path / "init").exists()
+
+    built_in = pretrained_file("elic-small-q4")  # packed by hand, as an older prepare did
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / f"{built_in.name}.xz").write_bytes(lzma.compress(built_in.read_bytes()))
+    (tmp_path / "old" / "entry").write_text(built_in.name + "\n")
+    there = _run("unpack-init", tmp_path / "old", tmp_path / "there", "--config", recipe)
+    assert there.returncode != 0 and "CompressAI's layout" in there.stderr, there.stderr
+    assert there.stdout == "" and "Traceback" not in there.stderr
