@@ -23,7 +23,8 @@
 #    stop with a final checkpoint), from scratch or warm-started from INIT_FROM (a checkpoint
 #    that an earlier slice brought back, carried in .gpu/; by default the one gpu_slice_prepare.sh
 #    packed into .gpu/init with INIT=...), or resuming the state in RESUME_FROM
-#    (a folder holding what OUT/state + OUT/ckpt brought back; keep INIT_FROM as it was, so the
+#    (a run folder's files, or the OUT a slice brought back: its ckpt/, state/ and run.tar.gz;
+#    refused unless it holds both checkpoint and state; keep INIT_FROM as it was, so the
 #    config matches and the run continues exactly);
 #    every SYNC_EVERY seconds the float16 checkpoint (and the state, when it fits) is copied to
 #    OUT (scripts/gpu_slice.py sync), so a machine taken back mid-run still returns the last one;
@@ -119,7 +120,27 @@ if [ "$TRAIN_TIME" = 0 ]; then
 fi
 start=()
 if [ -n "$RESUME_FROM" ]; then  # the same flags as the slice that saved it: exact continuation
-    mkdir -p "$RUN" && cp "$RESUME_FROM"/* "$RUN"/ && start=(--resume "$RUN")
+    # a run folder's files flat, or the OUT a slice brought back (ckpt/, state/, run.tar.gz)
+    [ -d "$RESUME_FROM" ] || { say "RESUME_FROM=$RESUME_FROM is no folder"; exit 1; }
+    mkdir -p "$RUN" || exit 1
+    for d in "$RESUME_FROM" "$RESUME_FROM/ckpt" "$RESUME_FROM/state"; do
+        if [ -d "$d" ]; then
+            find "$d" -maxdepth 1 -type f ! -name run.tar.gz -exec cp -p -t "$RUN" {} + \
+                || { say "RESUME_FROM: copying $d into $RUN failed"; exit 1; }
+        fi
+    done
+    if [ -f "$RESUME_FROM/run.tar.gz" ]; then  # the run's log and config, as sync packed them
+        tar -xzf "$RESUME_FROM/run.tar.gz" -C "$RUN" log.jsonl config.yaml 2>/dev/null
+    fi
+    if ! ls "$RUN"/train_state.safetensors* >/dev/null 2>&1 \
+            || ! ls "$RUN"/checkpoint.safetensors* >/dev/null 2>&1; then
+        say "RESUME_FROM=$RESUME_FROM holds no run to resume: it needs checkpoint.safetensors and" \
+            "train_state.safetensors (each a file or an index with its shards), in it or in its" \
+            "ckpt/ and state/ (what OUT brought back); without the state, warm-start from the" \
+            "checkpoint with INIT_FROM= instead"
+        exit 1
+    fi
+    start=(--resume "$RUN")
     [ -n "$INIT_FROM" ] && start+=(--init-from "$INIT_FROM")
 elif [ -n "$INIT_FROM" ]; then
     start=(--init-from "$INIT_FROM")
