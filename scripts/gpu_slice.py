@@ -335,6 +335,9 @@ def _shown(value: float | None, spec: str) -> str:
 
 
 def report(run: Path) -> None:
+    if not (run / "log.jsonl").is_file():  # the trainer failed in its set-up, or no step fitted
+        print(f"no training records ({run / 'log.jsonl'} was not written)")
+        return
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line]
     train = [r for r in records if r["kind"] == "train"]
     val = [r for r in records if r["kind"] == "val"]
