@@ -55,7 +55,6 @@ import io
 import json
 import lzma
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -193,7 +192,7 @@ def check_init(checkpoint: Path, config: str, train_args: str, command: str) -> 
     trainer = argparse.ArgumentParser(add_help=False)  # the trainer's own options (TRAIN_ARGS)
     add_arguments(trainer)
     try:
-        args = trainer.parse_args([config, "--init-from", str(checkpoint), *shlex.split(train_args)])
+        args = trainer.parse_args([config, "--init-from", str(checkpoint), *train_args.split()])  # as gpu_slice.sh passes $TRAIN_ARGS: split at spaces, quotes kept
     except SystemExit:
         raise SystemExit(f"{command}: TRAIN_ARGS {train_args!r} are not taco train's options") from None
     try:

@@ -80,8 +80,19 @@ mkdir -p "$OUT" "$(dirname "$RUN")"
 # the checkpoint to continue from, checked against CONFIG before any minute goes to the benchmark
 if [ -z "$INIT_FROM" ] && [ -d $G/init ]; then  # a resumed run names it too (its config)
     INIT_FROM=$($PY scripts/gpu_slice.py unpack-init $G/init /tmp/init --config "$CONFIG" \
-        --train-args "$TRAIN_ARGS") || exit 1
+        --train-args="$TRAIN_ARGS") || exit 1
     say "unpacked $G/init: $INIT_FROM"
+fi
+# RESUME_FROM too (copied into RUN after the benchmark): a checkpoint and a state, flat or in OUT's
+# ckpt/ and state/ (the same test as after the copy)
+found() { compgen -G "$RESUME_FROM/$1*" >/dev/null || compgen -G "$RESUME_FROM/$2/$1*" >/dev/null; }
+[ -z "$RESUME_FROM" ] || [ -d "$RESUME_FROM" ] || { say "RESUME_FROM=$RESUME_FROM is no folder"; exit 1; }
+if [ -n "$RESUME_FROM" ] && { ! found checkpoint.safetensors ckpt || ! found train_state.safetensors state; }; then
+    say "RESUME_FROM=$RESUME_FROM holds no run to resume: it needs checkpoint.safetensors and" \
+        "train_state.safetensors (each a file or an index with its shards), in it or in its" \
+        "ckpt/ and state/ (what OUT brought back); without the state, warm-start from the" \
+        "checkpoint with INIT_FROM= instead"
+    exit 1
 fi
 
 extras=()
@@ -121,7 +132,6 @@ fi
 start=()
 if [ -n "$RESUME_FROM" ]; then  # the same flags as the slice that saved it: exact continuation
     # a run folder's files flat, or the OUT a slice brought back (ckpt/, state/, run.tar.gz)
-    [ -d "$RESUME_FROM" ] || { say "RESUME_FROM=$RESUME_FROM is no folder"; exit 1; }
     mkdir -p "$RUN" || exit 1
     for d in "$RESUME_FROM" "$RESUME_FROM/ckpt" "$RESUME_FROM/state"; do
         if [ -d "$d" ]; then

@@ -126,7 +126,7 @@ if [ -n "$INIT" ]; then
     echo "== checkpoint to start from"
     # refused here if CONFIG (with TRAIN_ARGS' --set) cannot start from it, not on the GPU machine
     PYTHONPATH=$PWD "$PY" scripts/gpu_slice.py pack-init "$INIT" $G/init --config "$CONFIG" \
-        --train-args "$TRAIN_ARGS"
+        --train-args="$TRAIN_ARGS"
 fi
 
 echo "== wheels for Python $PY_VERSION"
