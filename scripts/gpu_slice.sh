@@ -84,15 +84,18 @@ if [ -z "$INIT_FROM" ] && [ -d $G/init ]; then  # a resumed run names it too (it
     say "unpacked $G/init: $INIT_FROM"
 fi
 # RESUME_FROM too (copied into RUN after the benchmark): a checkpoint and a state, flat or in OUT's
-# ckpt/ and state/ (the same test as after the copy)
-found() { compgen -G "$RESUME_FROM/$1*" >/dev/null || compgen -G "$RESUME_FROM/$2/$1*" >/dev/null; }
-[ -z "$RESUME_FROM" ] || [ -d "$RESUME_FROM" ] || { say "RESUME_FROM=$RESUME_FROM is no folder"; exit 1; }
-if [ -n "$RESUME_FROM" ] && { ! found checkpoint.safetensors ckpt || ! found train_state.safetensors state; }; then
+# ckpt/ and state/ (tested again after the copy)
+no_run() {
     say "RESUME_FROM=$RESUME_FROM holds no run to resume: it needs checkpoint.safetensors and" \
         "train_state.safetensors (each a file or an index with its shards), in it or in its" \
         "ckpt/ and state/ (what OUT brought back); without the state, warm-start from the" \
         "checkpoint with INIT_FROM= instead"
     exit 1
+}
+found() { compgen -G "$RESUME_FROM/$1*" >/dev/null || compgen -G "$RESUME_FROM/$2/$1*" >/dev/null; }
+[ -z "$RESUME_FROM" ] || [ -d "$RESUME_FROM" ] || { say "RESUME_FROM=$RESUME_FROM is no folder"; exit 1; }
+if [ -n "$RESUME_FROM" ] && { ! found checkpoint.safetensors ckpt || ! found train_state.safetensors state; }; then
+    no_run
 fi
 
 extras=()
@@ -144,11 +147,7 @@ if [ -n "$RESUME_FROM" ]; then  # the same flags as the slice that saved it: exa
     fi
     if ! ls "$RUN"/train_state.safetensors* >/dev/null 2>&1 \
             || ! ls "$RUN"/checkpoint.safetensors* >/dev/null 2>&1; then
-        say "RESUME_FROM=$RESUME_FROM holds no run to resume: it needs checkpoint.safetensors and" \
-            "train_state.safetensors (each a file or an index with its shards), in it or in its" \
-            "ckpt/ and state/ (what OUT brought back); without the state, warm-start from the" \
-            "checkpoint with INIT_FROM= instead"
-        exit 1
+        no_run
     fi
     start=(--resume "$RUN")
     [ -n "$INIT_FROM" ] && start+=(--init-from "$INIT_FROM")

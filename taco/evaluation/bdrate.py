@@ -54,6 +54,7 @@ __all__ = [
     "format_bd_table",
     "metric_bpp",
     "rate_metric",
+    "with_unit",
 ]
 
 #: One curve's rates or qualities.
@@ -76,6 +77,12 @@ METHOD_NAMES = {
     "cubic": "cubic (VCEG-M33's cubic polynomial fit)",
     "akima": "akima (Akima spline)",
 }
+
+
+def with_unit(header: str, metric: str) -> str:
+    """A table column's ``header`` for ``metric`` with the unit of its values
+    (:data:`METRIC_UNITS`): ``BD-psnr (dB)``, ``Δpsnr (dB)``; as it is for a unitless metric."""
+    return f"{header} ({METRIC_UNITS[metric]})" if metric in METRIC_UNITS else header
 
 
 @dataclass(frozen=True)
@@ -756,7 +763,7 @@ def format_bd_table(
     """A Markdown table of :func:`bd_table` output: BD-rate % and BD-metric per metric.
 
     The header names the anchor and ``method``, the interpolation the table was computed with;
-    a BD-metric column names its unit where it has one (``BD-psnr (dB)``, :data:`METRIC_UNITS`).
+    a BD-metric column names its unit where it has one (``BD-psnr (dB)``, :func:`with_unit`).
 
     Cells with a bootstrap interval read ``value [low, high]``; ``bootstrap`` (``resamples``,
     ``confidence``, ``seed``) describes it in a note under the table. A value averaged over less
@@ -770,7 +777,7 @@ def format_bd_table(
     present = {m for row in table.values() for m in row}
     metrics = [m for m in METRIC_ORDER if m in present] + sorted(present - set(METRIC_ORDER))
     head = (["codec"] + [f"BD-rate {m} (%)" for m in metrics]
-            + [f"BD-{m}" + (f" ({METRIC_UNITS[m]})" if m in METRIC_UNITS else "") for m in metrics])
+            + [with_unit(f"BD-{m}", m) for m in metrics])
     lower = [m.upper() for m in metrics if m in LOWER_IS_BETTER]
     lower_note = (f" (for {', '.join(lower[:-1])}{' and ' if len(lower) > 1 else ''}{lower[-1]} lower "
                   "is better, so < 0 is a gain)" if lower else "")

@@ -582,7 +582,7 @@ def format_comparison(comparison: dict[str, Any]) -> str:
     (too few images, see :func:`compare_caption_modes`) reads ``mean [no CI]``, with the reason
     under the table.
     """
-    from .bdrate import METRIC_UNITS
+    from .bdrate import with_unit
 
     metrics = ("bpp", *IMAGE_METRICS)
     confidence = comparison["bootstrap"]["confidence"]
@@ -598,7 +598,7 @@ def format_comparison(comparison: dict[str, Any]) -> str:
         f"[{100 * confidence:g}% bootstrap CI]; * = CI excludes 0.",
         "",
         "| mode | images | identical files | "
-        + " | ".join(f"Δ{m}" + (f" ({METRIC_UNITS[m]})" if m in METRIC_UNITS else "") for m in metrics) + " |",
+        + " | ".join(with_unit(f"Δ{m}", m) for m in metrics) + " |",
         "|---|---|---|" + "---|" * len(metrics),
     ]
     reasons: list[str] = []
