@@ -464,7 +464,8 @@ _KIND_ORDER = {"learned": 0, "classic": 1, "classic-matched": 2}
 
 
 class _Palette:
-    """A stable colour per curve: fixed for classic codecs, in order for models and references."""
+    """A stable colour per curve: fixed for classic codecs, in order of first use for models and
+    references (one palette serves every figure of a :func:`plot_results` call)."""
 
     def __init__(self) -> None:
         self.colors: dict[str, Any] = {}
@@ -578,9 +579,14 @@ def plot_results(
     if existing and not overwrite:
         raise OutputExists(existing)
     tables = [_bd_table(f, bootstrap, seed) for f in figures]  # CSVs that cannot be read: nothing written
+    color = _Palette()  # one for every figure: a label has the same colour in each
+    for f in figures:
+        for c in f.curves:
+            if c.kind == "learned":
+                color(c.label)
     written: list[Path] = []
     for f, table in zip(figures, tables, strict=True):
-        written += _draw_figure(f, title) + _write_bd_table(f, table)
+        written += _draw_figure(f, title, color) + _write_bd_table(f, table)
     return written
 
 
@@ -665,8 +671,9 @@ def find_anchor(anchor: str, ds: str, curves: Sequence[Curve]) -> str:
     raise TacoValueError(f"--anchor {anchor!r} is none of the curves on {ds}: {', '.join(sorted(set(labels)))}")
 
 
-def _draw_figure(f: _Figure, title: str | None) -> list[Path]:
-    """One dataset's figure: a panel per metric, one legend below, saved as PNG and SVG."""
+def _draw_figure(f: _Figure, title: str | None, color: _Palette) -> list[Path]:
+    """One dataset's figure: a panel per metric, one legend below, saved as PNG and SVG, its
+    curves in ``color``'s colours."""
     ds, curves, refs, panels, ds_results = f.ds, f.curves, f.refs, f.panels, f.ds_results
     import matplotlib
 
@@ -676,7 +683,6 @@ def _draw_figure(f: _Figure, title: str | None) -> list[Path]:
     ncols = min(len(panels), 3 if len(panels) > 4 else 2 if len(panels) == 4 else len(panels))
     nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
-    color = _Palette()
     rates = {m: rate_metric([c.points for c in curves], m) for m in panels}  # one rate per panel
     all_bpp = [p["bpp"] for c in curves for p in c.points] + [
         metric_bpp(p, rates[m]) for c in curves for p in c.points for m in panels if is_number(p.get(m))] + [

@@ -275,18 +275,19 @@ def register_architecture(
         raise
     BUILDERS[name] = class_builder(build) if isinstance(build, type) else build
     MODEL_CONFIGS.update(named)
-    _REGISTRATIONS.append(name)
+    global _registrations
+    _registrations += 1
 
 
-#: The names :func:`register_architecture` registered, in order (see :func:`registrations`).
-_REGISTRATIONS: list[str] = []
+#: How many registrations :func:`register_architecture` has made (see :func:`registrations`).
+_registrations = 0
 
 
 def registrations() -> int:
     """How many registrations :func:`register_architecture` has made in this process: what a
     name builds may change when it changes (a backbone registered again replaces its builder),
     so a cache of what names build (:func:`taco.codec.named_model`'s fingerprints) keys on it."""
-    return len(_REGISTRATIONS)
+    return _registrations
 
 
 def plugin_hint() -> str:
