@@ -29,9 +29,11 @@ the path to give ``--init-from``. With ``--config`` (and ``--train-args``, the r
 arguments) both refuse a checkpoint that the recipe cannot start from (``check_init``): one of
 another architecture than the recipe trains (the one ``.gpu/init`` slot serves whichever CONFIG
 runs, and ``taco train`` takes an ELIC checkpoint to start a TACO: the ELIC baseline's would have
-initialised the TACO built-in without a word), and one that ``taco train``'s own config checks
-refuse, such as CompressAI's entropy layout (every built-in's) for a variable-rate recipe: so
-gpu_slice_prepare.sh fails here, not the GPU machine after its benchmark.
+initialised the TACO built-in without a word), and one that ``taco train``'s own checks refuse:
+its config checks, such as CompressAI's entropy layout (every built-in's) for a variable-rate
+recipe, and its warm start, run on the model the recipe builds (other widths, N/M/groups/
+ctx_hidden, or qualities): so gpu_slice_prepare.sh fails here, not the GPU machine after its
+benchmark.
 
 ``repack-jpegs`` re-packs a folder's JPEGs losslessly (the same DCT coefficients: optimised
 Huffman tables, progressive scans, no metadata): with the ``mozjpeg-lossless-optimization``
@@ -180,14 +182,17 @@ def check_init(checkpoint: Path, config: str, train_args: str, command: str) -> 
     """Refuse a checkpoint that ``taco train CONFIG --init-from CHECKPOINT TRAIN_ARGS`` would not
     start from, on this machine, before any minute of the GPU machine goes to it: another
     architecture than the recipe trains (``taco train`` would take an ELIC checkpoint to start a
-    TACO), then the trainer's own checks of the settings it takes from the checkpoint
+    TACO), then the trainer's own checks: of the settings it takes from the checkpoint
     (:func:`taco.train.cli.resolve_config`: e.g. a variable-rate recipe refuses a checkpoint of
-    CompressAI's entropy layout, which every shipped built-in has)."""
+    CompressAI's entropy layout, which every shipped built-in has), and its warm start
+    (:func:`taco.train.model_setup.build_training_model`, the model the config describes with the
+    checkpoint's weights loaded: one of other widths, N/M/groups/ctx_hidden, or qualities is
+    refused; the paper-size model takes ~3 s on a CPU)."""
     from taco.errors import TacoError
     from taco.models.registry import checkpoint_config
     from taco.train import load_config
     from taco.train.cli import add_arguments, resolve_config
-    from taco.train.model_setup import model_config
+    from taco.train.model_setup import build_training_model, model_config
 
     trainer = argparse.ArgumentParser(add_help=False)  # the trainer's own options (TRAIN_ARGS)
     add_arguments(trainer)
@@ -202,7 +207,7 @@ def check_init(checkpoint: Path, config: str, train_args: str, command: str) -> 
             raise SystemExit(f"{command}: {checkpoint} holds a {held} checkpoint, but {config} trains "
                              f"{trains}: pack its own (gpu_slice_prepare.sh INIT=...), or name a "
                              "checkpoint with INIT_FROM= to start from another architecture")
-        resolve_config(args)
+        build_training_model(resolve_config(args))  # the trainer's warm start: widths, weights
     except TacoError as e:
         raise SystemExit(f"{command}: {config} cannot start from {checkpoint}: {e}") from None
 

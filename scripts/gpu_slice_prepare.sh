@@ -21,8 +21,9 @@
 #                         what the next slice warm-starts from (gpu_slice.sh unpacks it); none
 #                         without INIT. Refused here when CONFIG (with TRAIN_ARGS' --set items)
 #                         cannot start from it, as taco train would refuse it on the GPU machine:
-#                         another architecture, or CompressAI's entropy layout (every built-in's)
-#                         for a variable-rate recipe
+#                         another architecture, CompressAI's entropy layout (every built-in's)
+#                         for a variable-rate recipe, or other widths than the recipe's model
+#                         (the trainer's warm start, run here on the model CONFIG builds)
 #   .gpu/whl/             wheels the machine lacks (CompressAI, LPIPS, pytorch-msssim) for its
 #                         Python (3.12, manylinux x86-64), installed there with --no-deps
 #

@@ -64,11 +64,12 @@ def test_unpack_init_refuses_a_checkpoint_of_another_architecture_than_the_recip
                  repo / "configs" / "taco-minilm-vr.yaml")
     assert wrong.returncode != 0 and "holds a elic checkpoint" in wrong.stderr
     assert "trains taco" in wrong.stderr and "Traceback" not in wrong.stderr
-    right = _run("unpack-init", tmp_path / "init", tmp_path / "b", "--config", repo / "configs" / "elic-vr.yaml")
+    right = _run("unpack-init", tmp_path / "init", tmp_path / "b", "--config", repo / "configs" / "elic-vr.yaml",
+                 "--train-args", "--set model=elic-tiny")  # its widths (elic-vr's are refused)
     assert right.returncode == 0, right.stderr
     overridden = _run("unpack-init", tmp_path / "init", tmp_path / "c", "--config",  # TRAIN_ARGS' --set
                       repo / "configs" / "taco-minilm-vr.yaml", "--train-args",
-                      "--time-limit 1m --set preset=elic model=elic-vr crop=64")
+                      "--time-limit 1m --set preset=elic model=elic-tiny crop=64")
     assert overridden.returncode == 0, overridden.stderr
     assert Path(right.stdout.strip()) == tmp_path / "b" / "elic.safetensors"
 
@@ -131,3 +132,29 @@ def test_pack_and_unpack_init_refuse_a_built_in_that_the_variable_rate_recipe_ca
     there = _run("unpack-init", tmp_path / "old", tmp_path / "there", "--config", recipe)
     assert there.returncode != 0 and "CompressAI's layout" in there.stderr, there.stderr
     assert there.stdout == "" and "Traceback" not in there.stderr
+
+
+def test_pack_init_refuses_a_checkpoint_of_other_widths_than_the_recipe_s_model(tmp_path):
+    """A checkpoint of the recipe's architecture but other layer sizes passed prepare and was
+    refused only on the GPU machine, by the trainer's warm start (init_from_checkpoint): pack-init
+    now builds the model CONFIG + TRAIN_ARGS describe and loads the checkpoint into it, as the
+    trainer does, and says the trainer's words."""
+    import pytest
+
+    from taco.models import CheckpointError, create_model, save_checkpoint
+    from taco.train.model_setup import init_from_checkpoint
+
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text("preset: elic\nmodel: elic-tiny\n")
+    wide = save_checkpoint(create_model("elic-tiny", seed=0, N=32), tmp_path / "wide.safetensors")
+    with pytest.raises(CheckpointError) as trainer:  # what taco train says on the GPU machine
+        init_from_checkpoint(create_model("elic-tiny", seed=0), wide)
+
+    refused = _run("pack-init", wide, tmp_path / "init", "--config", recipe)
+    assert refused.returncode != 0 and str(trainer.value) in refused.stderr, refused.stderr
+    assert "N=32 there, 16 in the model being trained" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "init").exists()
+    matching = _run("pack-init", wide, tmp_path / "init", "--config", recipe,
+                    "--train-args", "--set model_overrides.N=32")  # fmt: skip
+    assert matching.returncode == 0, matching.stderr
+    assert (tmp_path / "init" / "wide.safetensors.xz").is_file()
