@@ -103,6 +103,7 @@ from .models.coding import (  # both also importable from here, as scripts and t
     float64_copy as float64_copy,
 )
 from .models.elic import ELIC, stripe_progress
+from .models.rates import checked_quality, needs_variable_rate
 from .models.registry import registrations
 from .models.taco import TACO
 from .progress import Progress
@@ -294,25 +295,9 @@ def coding_quality(model: ELIC, quality: int | None) -> int | None:
     (:attr:`~taco.models.ELIC.default_quality`) when None, as a Python int (NumPy integers are
     taken); None for a single-rate model, which refuses one. A TypeError for a quality that is no
     integer (a ``bool``, ``2.0``, ``"2"``), for every model, a TacoValueError (a sentence for a
-    person) for an integer the model does not have."""
-    qualities = model.qualities
-    number = None if quality is None else as_int(quality)  # a NumPy integer is a number too
-    if quality is not None and number is None:  # the type first, for every model
-        span, rate = (f" 1..{len(qualities)}", "") if qualities else ("", " (a single rate: give none)")
-        raise TypeError(f"quality must be an integer{span} for model {model.model_id!r}{rate}, "
-                        f"not {type(quality).__name__}")
-    if qualities is None:
-        if quality is not None:
-            name = model.model_id
-            raise TacoValueError(f"model {name!r} has a single rate (one model per λ): it takes "
-                                 f"no quality (got {quality!r}){rate_models_clause(name)}")
-        return None
-    if number is None:
-        return model.default_quality
-    if not 1 <= number <= len(qualities):
-        raise TacoValueError(f"quality must be an integer 1..{len(qualities)} for model "
-                             f"{model.model_id!r}, got {number}")  # NumPy 2's repr: np.int64(9)
-    return number
+    person) for an integer the model does not have. The rule is
+    :func:`taco.models.rates.checked_quality`'s, which the CLI applies before a model loads."""
+    return checked_quality(model.qualities, model.model_id, quality)
 
 
 def check_max_bytes(model: ELIC, max_bytes: object, quality: object) -> int | None:
@@ -329,30 +314,6 @@ def check_max_bytes(model: ELIC, max_bytes: object, quality: object) -> int | No
     if model.qualities is None:
         raise TacoValueError(needs_variable_rate("max_bytes=", model.model_id))
     return budget
-
-
-def needs_variable_rate(option: str, model_id: str) -> str:
-    """The refusal of a size target (``option``: ``max_bytes=``, ``--max-bytes``, ...) for
-    single-rate ``model_id``, naming its other rates where it has some
-    (:func:`rate_models_clause`)."""
-    return (f"{option} needs a variable-rate model, which codes one analysis at any of its "
-            f"qualities; model {model_id!r} has a single rate (one model per λ)"
-            f"{rate_models_clause(model_id) or ': choose the model by name instead'}")
-
-
-def rate_models_clause(model_id: str) -> str:
-    """What a message about single-rate ``model_id`` adds to name the built-in trained models
-    that are its rates (the same name up to ``-qN``), by λ: ``; its rates are separate models,
-    chosen by name: taco-minilm-small-q3 (λ=0.0016), taco-minilm-small-q4 (λ=0.004)``, or ''
-    when there are not two of them (a checkpoint's own id, an architecture)."""
-    if "-q" not in model_id:
-        return ""
-    family = sorted((e.lmbda, n) for n, e in PRETRAINED.items() if e.lmbda is not None
-                    and n.rpartition("-q")[0] == model_id.rpartition("-q")[0])
-    if len(family) < 2:
-        return ""
-    return "; its rates are separate models, chosen by name: " + ", ".join(
-        f"{n} (λ={lmbda:g})" for lmbda, n in family)
 
 
 #: Input pixels per analysis stripe (halo included) times the model's width

@@ -309,7 +309,7 @@ def test_a_size_target_on_a_single_rate_built_in_names_its_other_rates(tiny_elic
     family = {f"x-small-q{k}": PretrainedEntry(f"x-small-q{k}.safetensors", "0" * 64, "elic", lmbda,
                                                "nothing")
               for k, lmbda in ((4, 0.004), (3, 0.0016))}
-    monkeypatch.setattr("taco.codec.PRETRAINED", family)
+    monkeypatch.setattr("taco.models.rates.PRETRAINED", family)
     monkeypatch.setattr(tiny_elic, "model_id", "x-small-q4", raising=False)
     with pytest.raises(ValueError, match=r"^max_bytes= needs a variable-rate model, .* model "
                                          r"'x-small-q4' has a single rate \(one model per λ\); its rates "

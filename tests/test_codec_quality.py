@@ -107,7 +107,7 @@ def test_a_single_rate_built_in_names_the_models_of_its_other_rates(tiny_elic, m
     family = {f"x-small-q{k}": PretrainedEntry(f"x-small-q{k}.safetensors", "0" * 64, "elic", lmbda,
                                                "nothing")
               for k, lmbda in ((4, 0.004), (3, 0.0016))}
-    monkeypatch.setattr("taco.codec.PRETRAINED", {**family, "y-small-q2": family["x-small-q3"]})
+    monkeypatch.setattr("taco.models.rates.PRETRAINED", {**family, "y-small-q2": family["x-small-q3"]})
     monkeypatch.setattr(tiny_elic, "model_id", "x-small-q4", raising=False)
     with pytest.raises(ValueError, match=r"single rate .* chosen by name: x-small-q3 "
                                          r"\(λ=0\.0016\), x-small-q4 \(λ=0\.004\)$"):

@@ -171,6 +171,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     to_folder = from_folder or len(args.images) > 1
     if names_one_file(args.output, to_folder=to_folder):
         refuse_output_name(Path(args.output))
+    named_rate(args)  # -q or a size target the model cannot take: before the images and torch
     total, many = len(files), len(files) > 1
     batch = files  # what the count runs over (below)
     failures = Failures("compress")
@@ -202,7 +203,6 @@ def cmd_compress(args: argparse.Namespace) -> int:
     resolved = command_model(args.model, "compress")  # first: a mistyped name is refused before torch loads
     model = resolved.model
 
-    from ..codec import coding_quality, needs_variable_rate
     from ..images import ImageConversionWarning
     from ..text.base import CaptionTruncatedWarning
     from ..text.clip import CLIP_PATH_ENV
@@ -212,13 +212,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
     about_input = (ImageConversionWarning, CaptionTruncatedWarning)
     sized = args.max_bytes is not None or args.target_bpp is not None
-    if sized and model.qualities is None:  # refused before any image is read
-        option = "--max-bytes" if args.max_bytes is not None else "--target-bpp"
-        raise CLIError(needs_variable_rate(option, model.model_id))
-    try:
-        quality = None if sized else coding_quality(model, args.quality)
-    except ValueError as e:
-        raise CLIError(str(e)) from None
+    quality = rate_of(args, model.model_id, model.qualities)  # the model's own, as loaded
     if args.skip_existing:
         kept_note = kept_settings_note(kept, model.model_id, quality)
         if kept_note:
@@ -260,6 +254,40 @@ def cmd_compress(args: argparse.Namespace) -> int:
     end_of_batch(args, resolved, totals, failures, report, quality=quality, sized=sized, many=many,
                  seconds=time.perf_counter() - t_all)
     return failures.status(considered, "image")
+
+
+def rate_of(args: argparse.Namespace, model_id: str, qualities: Sequence[float] | None) -> int | None:
+    """The quality to code at (:func:`taco.models.rates.checked_quality`: ``-q``, else the
+    middle one; None for a single-rate model or a size target) for model ``model_id`` with
+    ``qualities`` (None: a single rate); a CLIError for a quality it does not have, or for
+    ``--max-bytes`` / ``--target-bpp`` with a single-rate model."""
+    from ..models.rates import checked_quality, needs_variable_rate  # no torch
+
+    if args.max_bytes is not None or args.target_bpp is not None:
+        if qualities is None:
+            option = "--max-bytes" if args.max_bytes is not None else "--target-bpp"
+            raise CLIError(needs_variable_rate(option, model_id))
+        return None
+    try:
+        return checked_quality(qualities, model_id, args.quality)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+
+
+def named_rate(args: argparse.Namespace) -> None:
+    """:func:`rate_of` for the model ``--model`` names, read from its config and header
+    (:func:`taco.models.rates.named_rates`) before torch, the images and the untrained-weights
+    note; a model that cannot be looked up is left to :func:`~taco.cli.common.command_model`,
+    which refuses it in its own words."""
+    from ..errors import TacoError
+    from ..models.rates import named_rates
+    from ..resolve import DEFAULT_MODEL
+
+    try:
+        model_id, qualities = named_rates(args.model or DEFAULT_MODEL)
+    except (TacoError, OSError):
+        return
+    rate_of(args, model_id, qualities)
 
 
 def captions_of(files: list[Path], captions: CaptionSource, failures: Failures,

@@ -86,6 +86,11 @@ def check_options(options: Any, architecture: str) -> dict[str, Any]:
                              f"got {options!r:.200}") from None
 
 
+def default_quality(num_qualities: int) -> int:
+    """The quality used when none is asked for: the middle one (the lower middle for even Q)."""
+    return (num_qualities + 1) // 2
+
+
 def check_qualities(qualities: Sequence[float]) -> list[float]:
     """The λ of each quality as Python floats; TacoValueError unless a list, tuple or 1-D array (or
     tensor) of 1..255 finite numbers > 0 (NumPy's too, a float32 or float16 one read as its
@@ -172,7 +177,8 @@ def load_plugins() -> bool:
     a model name or architecture is not found, and by :func:`taco.models.list_models`: with the variable
     unset, or for a built-in name, nothing is imported (``taco --help`` and ``taco info``
     import no torch). While one of them imports, nothing more is (False): a name it misses as
-    it registers is no cue for the next. :class:`PluginError` for a module that fails to import."""
+    it registers is no cue for the next. :class:`PluginError` for a module that fails to import,
+    naming the line of its own file where it failed (:func:`plugin_frame`)."""
     if _plugins_importing:  # the next modules are imported after this one, by the first call
         return False
     names = [n.strip() for n in os.environ.get(PLUGINS_VARIABLE, "").split(",") if n.strip()]
@@ -184,10 +190,31 @@ def load_plugins() -> bool:
             importlib.import_module(name)
         except Exception as e:
             raise PluginError(f"{PLUGINS_VARIABLE}: cannot import {name!r}: "
-                              f"{type(e).__name__}: {e}") from e
+                              f"{type(e).__name__}: {e}{plugin_frame(name, e)}") from e
         finally:
             _plugins_importing.remove(name)
     return bool(new)
+
+
+def plugin_frame(name: str, exc: BaseException) -> str:
+    """`` (at FILE:LINE in FUNC)``: the deepest frame of ``exc``'s traceback inside plugin
+    module ``name``'s own file (its folder, for a package), where its import failed; "" when
+    none is (the module not found, a SyntaxError: its message names the line)."""
+    import traceback
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec(name)
+    except Exception:  # a parent package that fails to import: no file of its own to name
+        return ""
+    if spec is None or not spec.origin or not os.path.isfile(spec.origin):
+        return ""
+    origin = os.path.abspath(spec.origin)
+    folder = os.path.dirname(origin) + os.sep if spec.submodule_search_locations else None
+    own = [f for f in traceback.extract_tb(exc.__traceback__)
+           if os.path.abspath(f.filename) == origin
+           or (folder and os.path.abspath(f.filename).startswith(folder))]
+    return f" (at {own[-1].filename}:{own[-1].lineno} in {own[-1].name})" if own else ""
 
 
 #: ModelConfig fields added after the first release, with the value a config written before the

@@ -44,7 +44,7 @@ from torch import Tensor
 
 from ..checks import as_int
 from ..errors import TacoValueError
-from .config import check_qualities
+from .config import check_qualities, default_quality
 
 __all__ = ["GainVectors", "QualityGains", "check_quality", "default_quality"]
 
@@ -72,11 +72,6 @@ def check_quality(quality: Any, num_qualities: int | None) -> None:
 def _shown(quality: Any) -> str:
     """A number's or a string's repr, anything else's type (text tokens' repr is a tensor's)."""
     return repr(quality) if isinstance(quality, (numbers.Number, str)) else type(quality).__name__
-
-
-def default_quality(num_qualities: int) -> int:
-    """The quality used when none is asked for: the middle one (the lower middle for even Q)."""
-    return (num_qualities + 1) // 2
 
 
 class GainVectors(NamedTuple):

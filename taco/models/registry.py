@@ -207,14 +207,18 @@ def register_architecture(
     added for a variable-rate config, or a function ``build(config: ModelConfig) -> model``.
     The tables are updated in place (``ARCHITECTURES`` and ``TEXTLESS_ARCHITECTURES`` are
     lists, ``BUILDERS`` and ``MODEL_CONFIGS`` dicts), so every module that holds them sees the
-    backbone. Registering ``name`` again replaces its builder; TacoValueError for taco's own architectures,
-    for a class whose ``uses_text`` contradicts ``textless``, for a text-guided class
+    backbone. Registering ``name`` again replaces its builder (a TacoWarning naming both when the
+    new one has another module or qualified name: not the same module re-imported); TypeError
+    for a ``build`` that is not callable; TacoValueError for taco's own architectures,
+    for a class whose ``uses_text`` contradicts ``textless``
+    (:func:`~taco.models.architecture.uses_text_problem`), for a text-guided class
     (``textless=False``) whose ``forward``, ``compress`` or ``analysis`` takes no ``text`` second
     (:func:`~taco.models.architecture.text_methods_problem`; a builder function's model is checked
     when built), for a config name that a trained model or another architecture has or that
     checkpoints and ``.taco`` files cannot carry as their model id
     (:func:`~taco.bitstream.container.model_id_problem`: empty, unprintable, over 255 bytes),
-    for a config that ModelConfig refuses (a field it lacks points to ``options``), and, for a
+    for a config that ModelConfig refuses (a field it lacks points to ``options``; a text-guided
+    architecture's config without ``text_encoder``), and, for a
     class, for a config whose arguments its signature cannot take
     (:func:`~taco.models.architecture.class_arguments`: an option it lacks): then no table is
     changed. A TypeError naming it for a class that is no subclass of ELIC (a builder
@@ -223,16 +227,18 @@ def register_architecture(
         raise TacoValueError(f"architecture {name!r} is taco's own: give the backbone another name")
     if not name or looks_like_path(name):
         raise TacoValueError(f"architecture name {name!r} must be a plain, non-empty name")
+    if not callable(build):
+        raise TypeError(f"register_architecture({name!r}): build must be a model class or a "
+                        f"function of the config, got {type(build).__name__} {build!r:.100}")
     if isinstance(build, type):
-        from .architecture import not_elic_problem  # imports torch: a backbone's class did
+        from .architecture import not_elic_problem, uses_text_problem  # imports torch: a backbone's class did
         from .elic import ELIC
 
         bind_annotation_names()
         if not issubclass(build, ELIC):
             raise TypeError(not_elic_problem(build.__name__))
-    if isinstance(build, type) and getattr(build, "uses_text", not textless) == textless:
-        raise TacoValueError(f"{build.__name__}.uses_text is {build.uses_text}: register it "  # type: ignore[attr-defined]
-                             f"with textless={not build.uses_text}")  # type: ignore[attr-defined]
+        if problem := uses_text_problem(build.__name__, build.uses_text, textless):
+            raise TacoValueError(problem)
     for key in configs or {}:
         # a model's name is its id in checkpoints and .taco headers: refused here, not there
         problem = model_id_problem(key)
@@ -245,6 +251,7 @@ def register_architecture(
             raise TacoValueError(f"model name {key!r} reads as a file path: give it another name")
     from .architecture import (  # imports torch: a backbone does anyway
         BUILDERS,
+        builder_name,
         class_arguments,
         class_builder,
         text_methods_problem,
@@ -273,7 +280,15 @@ def register_architecture(
     except BaseException:
         ARCHITECTURES[:], TEXTLESS_ARCHITECTURES[:] = saved
         raise
-    BUILDERS[name] = class_builder(build) if isinstance(build, type) else build
+    builder = class_builder(build) if isinstance(build, type) else build
+    old = BUILDERS.get(name)
+    if old is not None and builder_name(old) != builder_name(builder):  # not the same one reloaded
+        from ..errors import TacoWarning, warn_at_caller
+
+        warn_at_caller(f"architecture {name!r} registered again: its builder {builder_name(old)} "
+                       f"is replaced by {builder_name(builder)}, for every config registered "
+                       f"under it", TacoWarning)
+    BUILDERS[name] = builder
     MODEL_CONFIGS.update(named)
     global _registrations
     _registrations += 1
@@ -302,7 +317,13 @@ def plugin_hint() -> str:
 
 def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -> ModelConfig:
     """The ModelConfig of a config ``key`` given to :func:`register_architecture`; a field
-    ModelConfig lacks is a TacoValueError naming the config and pointing to ``options``."""
+    ModelConfig lacks is a TacoValueError naming the config and pointing to ``options``, and so
+    is a text-guided architecture's config without ``text_encoder`` (not CLIP by default)."""
+    if architecture not in TEXTLESS_ARCHITECTURES and "text_encoder" not in fields:
+        # ModelConfig's default (CLIP) would be taken silently, and fail offline at compress
+        raise TacoValueError(f"config {key!r}: a text-guided backbone's config (textless=False) "
+                             f"names its text encoder: add \"text_encoder\": {{\"name\": \"minilm\"}} "
+                             f"or {{\"name\": \"clip\"}}")
     fields = {**fields, "architecture": architecture}
     problem = ModelConfig.unknown_fields_problem(fields)
     if problem:
@@ -598,6 +619,25 @@ class UnknownModelError(TacoError, KeyError):
         return self.message
 
 
+def spec_config(name: str | os.PathLike[str], *, unknown: Callable[[], Exception] | None = None,
+                ) -> tuple[ModelSpec, ModelConfig, dict[str, Any]]:
+    """What model argument ``name`` names (:func:`locate_model`, with its errors: ``unknown``
+    as there), its config and, for a checkpoint file or run folder, its taco header ({} for a
+    built-in trained name or an architecture), without weights or torch: a built-in's config is
+    its file's header's (:func:`checkpoint_config`), an architecture's :data:`MODEL_CONFIGS`
+    entry. What :func:`describe_model` and :func:`taco.models.rates.named_rates` read."""
+    key = str(name)
+    spec = locate_model(name, unknown=unknown)
+    if spec.kind == "pretrained":
+        return spec, checkpoint_config(key), {}
+    if spec.kind == "architecture":
+        return spec, MODEL_CONFIGS[key], {}
+    # a checkpoint file, or a sharded one's index
+    assert spec.checkpoint is not None  # classify_model_spec gives a checkpoint its file
+    header = read_checkpoint_header(spec.checkpoint)
+    return spec, header_config(header, spec.checkpoint), header
+
+
 def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     """What a user may want to know about a built-in trained model, an architecture or a
     checkpoint file, without loading weights (a checkpoint file's architecture is built on the
@@ -615,19 +655,11 @@ def describe_model(name: str | os.PathLike[str]) -> dict[str, Any]:
     says it); :class:`~taco.models.config.PluginError` for a registered name whose builder
     refuses its config or fails building it (naming the architecture and the builder's error)."""
     key = str(name)
-    spec = locate_model(name, unknown=lambda: UnknownModelError(key, unknown_model_message(name)))
+    spec, config, header = spec_config(
+        name, unknown=lambda: UnknownModelError(key, unknown_model_message(name)))
     entry = PRETRAINED[key] if spec.kind == "pretrained" else None
-    file: Path | None = pretrained_file(key) if entry else None
-    header: dict[str, Any] = {}
-    if entry:
-        config = checkpoint_config(key)
-    elif spec.kind == "architecture":
-        config = MODEL_CONFIGS[key]
-    else:  # a checkpoint file, or a sharded one's index
-        assert spec.checkpoint is not None  # classify_model_spec gives a checkpoint its file
-        header = read_checkpoint_header(spec.checkpoint)
-        config = header_config(header, spec.checkpoint)
-        file = spec.checkpoint
+    file: Path | None = (pretrained_file(key) if entry else
+                         spec.checkpoint if spec.kind == "checkpoint" else None)
     trained_with = header.get("metadata") or {}  # a dict: read_checkpoint_header checks
     # a file's count is its own: its path may read like a name (pathlib.Path("elic-tiny"))
     named = spec.kind != "checkpoint" and key in PARAMETERS
