@@ -178,8 +178,14 @@ def unbuildable_config(config: ModelConfig, exc: BaseException) -> str:
         return f"invalid model config in the taco header ({exc})"
     reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
     return (f"the registered architecture {config.architecture!r} "
-            f"({builder.__module__}.{builder.__qualname__}) cannot build this checkpoint's config: "
-            f"{reason}")
+            f"({builder_name(builder)}) cannot build this checkpoint's config: {reason}")
+
+
+def builder_name(builder: Callable[..., Any]) -> str:
+    """``module.qualname`` of a builder (a registered class's is the class's:
+    :func:`class_builder`; a callable object without them, its type's)."""
+    module = getattr(builder, "__module__", None) or type(builder).__module__
+    return f"{module}.{getattr(builder, '__qualname__', type(builder).__qualname__)}"
 
 
 #: What ELIC's inherited methods read of a backbone, which its ``__init__`` sets when it does
@@ -195,13 +201,29 @@ def not_elic_problem(name: str) -> str:
             f"and the CLI take ELIC models ({docs_ref('models.md', 'Adding a backbone')})")
 
 
-def check_backbone(model: object) -> None:
+def uses_text_problem(name: str, uses_text: bool, textless: bool) -> str | None:
+    """The refusal of model class ``name`` whose ``uses_text`` contradicts the ``textless`` it
+    is registered with (:func:`~taco.models.registry.register_architecture`'s for a class,
+    :func:`build_model`'s for a builder function's model); None when they agree."""
+    if bool(uses_text) != textless:
+        return None
+    return f"{name}.uses_text is {uses_text}: register it with textless={not uses_text}"
+
+
+def check_backbone(model: object, builder: Callable[..., Any] | None = None,
+                   architecture: str | None = None) -> None:
     """TypeError naming ``model``'s class unless it is a :class:`ELIC` that has every one of
     :data:`MODEL_ATTRIBUTES` (naming those it lacks): :func:`build_model` calls it, so a
-    backbone finds out when it is built, not at its first compress (``tiling_width`` reads N)."""
+    backbone finds out when it is built, not at its first compress (``tiling_width`` reads N).
+    With ``builder`` (what built it for ``architecture``), a model that is no ELIC (None: a
+    builder function without ``return``) is said to be what that builder returned."""
     name = type(model).__name__
     if not isinstance(model, ELIC):
-        raise TypeError(not_elic_problem(name))
+        if builder is None:
+            raise TypeError(not_elic_problem(name))
+        what = "None (a missing return?)" if model is None else f"a {name}"
+        raise TypeError(f"the builder of architecture {architecture!r} ({builder_name(builder)}) "
+                        f"returned {what}: {not_elic_problem(name)}")
     guide = docs_ref("models.md", "Adding a backbone")
     missing = [a for a in MODEL_ATTRIBUTES if not hasattr(model, a)]
     if missing:
@@ -232,8 +254,10 @@ def build_model(config: ModelConfig) -> ELIC:
     not take: a checkpoint's header is text from a file). TypeError, naming the class, for a
     model whose latent codec :mod:`taco.models.fast_codec` cannot code
     (:func:`~taco.models.fast_codec.check_latent_codec`) and for a text-guided one whose forward,
-    compress or analysis take no text (:func:`text_methods_problem`), and for a model that is no
-    ELIC or lacks what ELIC's methods read (:func:`check_backbone`): a new backbone finds out
+    compress or analysis take no text (:func:`text_methods_problem`), for a model whose
+    ``uses_text`` contradicts its architecture's registration (``textless``:
+    :func:`uses_text_problem`), and for a model that is no ELIC (None included, naming its
+    builder) or lacks what ELIC's methods read (:func:`check_backbone`): a new backbone finds out
     here, not at its first compress or training step. The model is float32 whatever torch's
     default dtype (:func:`float32_default`), even when another thread changes that default
     during the build (:func:`float32_weights`)."""
@@ -243,9 +267,12 @@ def build_model(config: ModelConfig) -> ELIC:
             model_config.unknown_architecture_message(config.architecture))
     with float32_default():
         model = build(config)
+    check_backbone(model, build, config.architecture)  # before its weights: None has none
     float32_weights(model)
-    check_backbone(model)
     check_latent_codec(model)
+    textless = config.architecture in model_config.TEXTLESS_ARCHITECTURES
+    if problem := uses_text_problem(type(model).__name__, model.uses_text, textless):
+        raise TypeError(problem)  # a builder function's model (a class's is refused when registered)
     if model.uses_text and (problem := text_methods_problem(type(model))):
         raise TypeError(problem)
     model.config = config

@@ -231,7 +231,8 @@ def register_architecture(
         raise TypeError(f"register_architecture({name!r}): build must be a model class or a "
                         f"function of the config, got {type(build).__name__} {build!r:.100}")
     if isinstance(build, type):
-        from .architecture import not_elic_problem, uses_text_problem  # imports torch: a backbone's class did
+        # imports torch: a backbone's class did
+        from .architecture import not_elic_problem, uses_text_problem
         from .elic import ELIC
 
         bind_annotation_names()

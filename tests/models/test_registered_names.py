@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from taco.errors import TacoValueError
+from taco.errors import TacoValueError, TacoWarning
 from taco.models import (
     ELIC,
     MODEL_CONFIGS,
@@ -96,8 +96,10 @@ def test_a_keyword_the_config_lacks_is_a_value_error_not_a_checkpoint_error(vers
 
 def test_a_checkpoint_the_backbones_new_code_refuses_says_so(versioned, tmp_path):
     path = save_checkpoint(create_model(versioned), tmp_path / "run1.safetensors")
-    register_architecture("versioned", VersionTwo,
-                          configs={"versioned-tiny": {"N": 16, "M": 32, "options": {"version": 2}}})
+    with pytest.warns(TacoWarning, match=r"architecture 'versioned' registered again: its builder "
+                      r".*Versioned is replaced by .*VersionTwo"):  # new code, another class
+        register_architecture("versioned", VersionTwo,
+                              configs={"versioned-tiny": {"N": 16, "M": 32, "options": {"version": 2}}})
     expected = (f"{path}: the registered architecture 'versioned' "
                 f"({VersionTwo.__module__}.VersionTwo) cannot build this checkpoint's config: "
                 "versioned version 1 is no longer implemented")
