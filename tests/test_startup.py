@@ -143,6 +143,18 @@ def test_mistyped_model_refused_without_torch(probe, tmp_path: Path, small_file:
     (["bench", "--images", "nope.png"], "cannot read image 'nope.png': no such file, and not a sample"),
     (["train", "--init-from", "nope", "-o", "run", "--max-steps", "1"],
      "init_from nope: no such checkpoint file, run folder or built-in trained model"),
+    # bench checks --taco-model and --elic-model before torch loads too, as run_bench does
+    (["bench", "--taco-model", "TYPO"], "--taco-model 'TYPO': not an architecture name"),
+    (["bench", "--elic-model", "TYPO"], "--elic-model 'TYPO': not an architecture name"),
+    (["bench", "--taco-model", DEFAULT_MODEL], f"--taco-model '{DEFAULT_MODEL}': not an architecture name"),
+    (["bench", "--quick", "--elic-model", "elic"], "have different backbones"),
+    # evaluate checks each dataset's folder (annotation file) before torch loads, as open_dataset does
+    (["evaluate", "-m", "taco-tiny", "nofolder"], "nofolder: no such folder"),
+    (["evaluate", "-m", "taco-tiny", "kodak:nofolder"], "nofolder: no such folder"),
+    (["evaluate", "-m", "taco-tiny", "coco30k:nofolder"], "dataset_coco.json not found: coco30k:ROOT needs"),
+    (["evaluate", "-m", "taco-tiny", "coco40k:nofolder"], "captions_val2014.json not found: coco40k:ROOT needs"),
+    (["evaluate", "-m", "taco-tiny", "coco30k:nofolder", "--coco30k-protocol", "official"],
+     "captions.jsonl not found: the official coco30k protocol"),
 ])
 def test_simple_mistakes_refused_without_torch(probe, tmp_path: Path, args: list[str], said: str) -> None:
     """A mistyped model, a missing input or nothing to do is said in a fraction of a second, as

@@ -1,6 +1,7 @@
 """``taco bench``: encode/decode latency of TACO, ELIC and CompressAI's ELIC, same images, same process.
 
-The command line only: the measurements live in :mod:`.latency`, :mod:`.peak_memory` and
+The command line and what it asks for (:class:`BenchConfig`, checked by :func:`check_models`
+before torch loads) only: the measurements live in :mod:`.latency`, :mod:`.peak_memory` and
 :mod:`.profiling`, the printing in :mod:`.report`. Importing this module imports no torch (it
 is loaded to build ``taco --help``).
 """
@@ -8,9 +9,11 @@ is loaded to build ``taco --help``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..cli.common import (
     COMMAND_HELP,
@@ -21,16 +24,87 @@ from ..cli.common import (
     positive_int,
     thread_count,
 )
+from ..errors import TacoValueError
 from ..messages import shown_path, to_stderr
-
-if TYPE_CHECKING:
-    from .latency import BenchConfig
-
 
 #: The largest ``--batch``: 2 x batch images are held at once (at 256 px, 1,024 is 1.6 GB).
 MAX_BATCH = 1024
 #: The largest side ``--memory`` probes (taco's own largest image side).
 MAX_MEMORY_SIDE = 32768
+
+
+def sample_images() -> list[str]:
+    """The built-in sample photos' names: the images bench times by default."""
+    from .inputs import SAMPLE_IMAGES  # numpy, PIL: not for ``taco --help``
+
+    return list(SAMPLE_IMAGES)
+
+
+@dataclass
+class BenchConfig:
+    """What ``taco bench`` measures. ``quick`` swaps in tiny models, small crops and few runs."""
+
+    quick: bool = False
+    runs: int = 5
+    warmup: int = 1
+    crop: int = 256  # centre crop side (paper Table 2: 256x256 COCO); 0 = whole image, padded
+    images: list[str] = field(default_factory=sample_images)
+    taco_model: str = "taco-minilm"
+    elic_model: str = "elic"
+    clip_b: bool = True  # also time TACO's backbone with a CLIP-B-sized (random) text encoder
+    batch: int = 0  # >0: compress_batch throughput with this batch size
+    device: str = "cpu"
+    threads: int | None = None
+    output: str | None = None
+
+    @classmethod
+    def with_overrides(cls, **overrides: Any) -> BenchConfig:
+        """The defaults with every override that is not None."""
+        return dataclasses.replace(cls(), **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def quick_defaults(cls, **overrides: Any) -> BenchConfig:
+        quick = cls(quick=True, runs=3, warmup=1, crop=128, images=sample_images()[:2],
+                    taco_model="taco-tiny", elic_model="elic-tiny", clip_b=False, batch=2)
+        return dataclasses.replace(quick, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def check_models(taco_model: str, elic_model: str, *, any_text: bool = False) -> None:
+    """:class:`~taco.errors.TacoValueError` unless ``taco_model`` and ``elic_model`` (``taco
+    bench``'s ``--taco-model`` and ``--elic-model``) name architectures (the bench times random
+    weights: a built-in trained model or a checkpoint is not one), the first text-guided and the
+    second not, with the same backbone (N, M, groups): every TACO/ELIC ratio compares the two.
+    ``any_text`` (``--memory``, which measures each alone): either may be either, on any backbone.
+    The one check of both, by the command before torch loads and by
+    :func:`.latency.run_bench`."""
+    from ..messages import did_you_mean
+    from ..models import MODEL_CONFIGS
+
+    for option, name, text in (("--taco-model", taco_model, True), ("--elic-model", elic_model, False)):
+        if name not in MODEL_CONFIGS:
+            raise TacoValueError(f"{option} {name!r}: not an architecture name (taco bench times an "
+                                 f"architecture's random weights): one of {', '.join(sorted(MODEL_CONFIGS))}"
+                                 f"{did_you_mean(name, MODEL_CONFIGS)}")
+        if not any_text and (MODEL_CONFIGS[name].text_encoder is not None) != text:
+            fits = sorted(n for n, c in MODEL_CONFIGS.items() if (c.text_encoder is not None) == text)
+            raise TacoValueError(f"{option} {name!r}: {'takes no text' if text else 'is text-guided'}; "
+                                 f"{option} takes {'a text-guided architecture' if text else 'one without text'}: "
+                                 f"{', '.join(fits)}")
+    if any_text:
+        return
+
+    def widths(name: str) -> tuple[int, int, list[int]]:
+        c = MODEL_CONFIGS[name]
+        return c.N, c.M, list(c.groups)
+
+    taco, elic = widths(taco_model), widths(elic_model)
+    if taco != elic:
+        def said(w: tuple[int, int, list[int]]) -> str:
+            return f"N={w[0]}, M={w[1]}, groups={w[2]}"
+
+        raise TacoValueError(
+            f"--taco-model {taco_model} ({said(taco)}) and --elic-model {elic_model} ({said(elic)}) "
+            f"have different backbones: the bench compares TACO with ELIC on the same one")
 
 
 def batch_size(text: str) -> int:
@@ -87,21 +161,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
-    from ..devices import resolve_device
-    from .latency import BenchConfig, check_models
-
-    device = str(resolve_device(args.device))  # before any work: a GPU this machine lacks
     over: dict[str, Any] = dict(
         runs=args.runs, warmup=args.warmup, crop=args.crop, images=args.images,
-        taco_model=args.taco_model, elic_model=args.elic_model, batch=args.batch, device=device,
+        taco_model=args.taco_model, elic_model=args.elic_model, batch=args.batch,
         threads=args.threads, output=args.output)
     if args.no_clip_b:
         over["clip_b"] = False
     cfg = BenchConfig.quick_defaults(**over) if args.quick else BenchConfig.with_overrides(**over)
-    check_models(cfg.taco_model, cfg.elic_model, any_text=bool(args.memory))
+    check_models(cfg.taco_model, cfg.elic_model, any_text=bool(args.memory))  # before torch loads
+    from ..devices import resolve_device
+
+    device = str(resolve_device(args.device))  # before any work: a GPU this machine lacks
     if cfg.output:
         check_output(Path(cfg.output), force=args.force)
-    return cfg
+    return dataclasses.replace(cfg, device=device)
 
 
 def check_output(out: Path, *, force: bool) -> None:
@@ -127,15 +200,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         for item in args.images or []:
             image_path(item)
-    from ..jsonfiles import write_json
-    from .latency import run_bench
-    from .report import format_table
-
-    cfg = config_from_args(args)
+    cfg = config_from_args(args)  # before torch loads: a mistyped --taco-model is one line
     if args.profile:
         return cmd_profile(cfg)
     if args.memory:
         return cmd_memory(cfg, args.memory)
+    from ..jsonfiles import write_json
+    from .latency import run_bench
+    from .report import format_table
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = run_bench(cfg, log=to_stderr)

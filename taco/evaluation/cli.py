@@ -124,6 +124,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     for spec in args.model or []:  # a mistyped name: refused as load_model would, before torch loads
         locate_model(spec)
+    from .datasets import check_dataset  # no torch
+
+    for spec in args.datasets:  # a missing folder or annotation file: refused as open_dataset would
+        check_dataset(spec, captions_file=args.captions_file, coco30k_protocol=args.coco30k_protocol)
     from .evaluate import EvalConfig, run_evaluation
 
     if args.threads:

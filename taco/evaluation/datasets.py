@@ -46,7 +46,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taco.captions_file import (
     FOLDER_CAPTIONS,
@@ -56,17 +56,7 @@ from taco.captions_file import (
     folder_captions,
     read_captions_file,
 )
-from taco.data import (
-    CaptionedImages,
-    CocoCaptions,
-    SkippedImageWarning,
-    center_crop_transform,
-    count_usable,
-    folder_images,
-    karpathy_split,
-    no_crop,
-)
-from taco.suffixes import IMAGE_SUFFIXES
+from taco.suffixes import IMAGE_SUFFIXES, folder_images
 
 from ..distributed import dist_env_from_environ
 from ..errors import TacoError, warn_at_caller
@@ -74,8 +64,11 @@ from ..messages import count, lone_surrogate, note, shown_path
 from ..samples import SAMPLES_DIR
 from .result_files import dataset_slug
 
+if TYPE_CHECKING:  # taco.data imports torch: imported where a dataset is built (check_dataset needs none)
+    from taco.data import CaptionedImages
+
 __all__ = ["CLIC_TEST_IMAGES", "COCO30K_PROTOCOLS", "DATASET_KINDS", "KODAK_IMAGES", "EvalDataset",
-           "captions_file_is_path", "not_the_paper_set", "open_dataset"]
+           "captions_file_is_path", "check_dataset", "not_the_paper_set", "open_dataset"]
 
 DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
 #: Paper crop rule per kind: None = whole image (padded to 64 by the codec and cropped back).
@@ -149,6 +142,8 @@ class EvalDataset:
         those too large for a ``.taco`` file). Its :attr:`caption_source` counted the images
         left out, so it loses its counts. The records passed the existence check when the
         dataset was opened: not checked again."""
+        from taco.data import CaptionedImages
+
         images = self.images
         kept = CaptionedImages(images.root, records, images.transform, caption_index=0,
                                max_pixels=images.max_pixels, check_files=False)
@@ -168,6 +163,8 @@ class EvalDataset:
             return n
         rest = [r.file for r in self.listing[self.limit:] if r.captions]
         more = None if at_most is None else at_most - n
+        from taco.data import count_usable
+
         return n + count_usable(self.images.root, rest, self.crop, more,
                                 max_pixels=self.images.max_pixels)
 
@@ -232,6 +229,8 @@ class EvalDataset:
 
 
 def _transform(crop: int | None):  # noqa: ANN202
+    from taco.data import center_crop_transform, no_crop
+
     return center_crop_transform(crop) if crop else no_crop()
 
 
@@ -333,11 +332,8 @@ def _not_a_dataset(path: Path) -> str:
 def _folder(
     root: Path, kind: str, name: str | None, crop: int | None, limit: int | None, captions_file: str | None
 ) -> EvalDataset:
-    """The dataset of the folder ``root``, named ``name`` (None: after the folder itself)."""
-    if root.is_file():
-        raise DatasetError(_not_a_dataset(root))
-    if not root.is_dir():  # checked before resolve(), which raises RuntimeError on a symlink loop
-        raise DatasetError(f"{root}: no such folder")
+    """The dataset of the folder ``root``, named ``name`` (None: after the folder itself), which
+    :func:`check_dataset` has found."""
     name = name or dataset_slug(root.resolve().name)
     named = None if captions_file is None else _captions_path(root, captions_file)
     if named is not None and not named.is_file():
@@ -356,8 +352,12 @@ def _folder(
         why = _unreadable_sidecars(found.unreadable)
         if not found.records:
             raise DatasetError(f"{root}: no image to evaluate: {why}")
+        from taco.data import SkippedImageWarning
+
         warn_at_caller(f"{root}: skipping {why}", SkippedImageWarning)
         names = [r.file for r in found.records]
+    from taco.data import CaptionedImages
+
     if found.has_source:
         folder = CaptionedImages(root, found.records, _transform(crop), caption_index=0)
         records = _limit(folder.records, limit)
@@ -373,6 +373,61 @@ def _folder(
     source = (f"none (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files; write {FOLDER_CAPTIONS} "
               f"with `taco caption {root}`)")
     return EvalDataset(name, kind, root, images, crop, source, False, limit, listing=every)
+
+
+def _kind_and_root(spec: str) -> tuple[str, Path]:
+    """The kind and folder of a dataset spec: ``KIND:PATH``, ``samples`` or a folder path."""
+    kind, sep, rest = spec.partition(":")
+    if not sep or kind not in DATASET_KINDS:
+        kind, rest = ("samples", "") if spec == "samples" else ("folder", spec)
+    return kind, SAMPLES_DIR if kind == "samples" else Path(rest).expanduser()
+
+
+def check_dataset(
+    spec: str | os.PathLike[str],
+    *,
+    captions_file: str | os.PathLike[str] | None = None,
+    coco30k_protocol: str = "paper",
+) -> None:
+    """A :class:`DatasetError` unless what :func:`open_dataset` lists ``spec``'s images from is
+    there: the folder (not missing, not a file), ``coco30k:ROOT``'s ``dataset_coco.json`` (the
+    official protocol: its captions file, ``captions_file`` or ``ROOT/captions.jsonl``),
+    ``coco40k:ROOT``'s ``annotations/captions_val2014.json``; and ``coco30k_protocol`` is one it
+    knows. :func:`open_dataset` checks with it first (a folder's named captions file after
+    it); it lists no folder, reads no file and imports no torch, so ``taco evaluate`` refuses a
+    mistyped dataset with it before torch loads."""
+    if coco30k_protocol not in COCO30K_PROTOCOLS:
+        raise DatasetError(
+            f"coco30k protocol must be one of {', '.join(COCO30K_PROTOCOLS)}, got {coco30k_protocol!r}"
+        )
+    captions_file = None if captions_file is None else os.fspath(captions_file)
+    kind, root = _kind_and_root(os.fspath(spec))
+    if kind == "coco30k" and coco30k_protocol == "official":
+        cap_path = _captions_path(root, captions_file or FOLDER_CAPTIONS)
+        if not cap_path.is_file():
+            raise DatasetError(
+                f"{cap_path} not found: the official coco30k protocol takes its images and captions "
+                "from the authors' files: taco import-captions mscoco_val41k_img_cap_pair.json "
+                f"--images mscoco_30k_list.json -o {cap_path}"
+            )
+    elif kind == "coco30k":
+        split_json = root / "dataset_coco.json"
+        if not split_json.is_file():
+            raise DatasetError(
+                f"{split_json} not found: coco30k:ROOT needs Karpathy's dataset_coco.json in ROOT "
+                "and the images in ROOT/val2014/"
+            )
+    elif kind == "coco40k":
+        ann = root / "annotations" / "captions_val2014.json"
+        if not ann.is_file():
+            raise DatasetError(
+                f"{ann} not found: coco40k:ROOT needs ROOT/val2014/ and "
+                "ROOT/annotations/captions_val2014.json"
+            )
+    elif root.is_file():
+        raise DatasetError(_not_a_dataset(root))
+    elif not root.is_dir():  # checked before resolve(), which raises RuntimeError on a symlink loop
+        raise DatasetError(f"{root}: no such folder")
 
 
 def open_dataset(
@@ -399,23 +454,18 @@ def open_dataset(
     whose file name is not UTF-8 is refused before anything is read (the results files name
     each image in UTF-8): rename it.
     """
-    if coco30k_protocol not in COCO30K_PROTOCOLS:
-        raise DatasetError(
-            f"coco30k protocol must be one of {', '.join(COCO30K_PROTOCOLS)}, got {coco30k_protocol!r}"
-        )
-    spec = os.fspath(spec)
-    captions_file = None if captions_file is None else os.fspath(captions_file)
-    kind, sep, rest = spec.partition(":")
-    if not sep or kind not in DATASET_KINDS:
-        kind, rest = ("samples", "") if spec == "samples" else ("folder", spec)
+    from taco.data import CaptionedImages, CocoCaptions, karpathy_split
+
     if limit is not None and limit <= 0:
         raise DatasetError(f"limit must be at least 1, got {limit}")
+    check_dataset(spec, captions_file=captions_file, coco30k_protocol=coco30k_protocol)
+    captions_file = None if captions_file is None else os.fspath(captions_file)
+    kind, root = _kind_and_root(os.fspath(spec))
     official = kind == "coco30k" and coco30k_protocol == "official"
     eff_crop = (None if official else PAPER_CROP.get(kind)) if crop is None else (crop or None)
 
     if kind == "samples":
-        return _folder(SAMPLES_DIR, kind, "samples", eff_crop, limit, captions_file)
-    root = Path(rest).expanduser()
+        return _folder(root, kind, "samples", eff_crop, limit, captions_file)
     if kind in ("folder", "kodak", "clic"):
         return _folder(root, kind, None if kind == "folder" else kind, eff_crop, limit, captions_file)
 
@@ -423,13 +473,7 @@ def open_dataset(
         return _coco30k_official(root, eff_crop, limit, captions_file or FOLDER_CAPTIONS,
                                  named=captions_file is not None)
     if kind == "coco30k":
-        split_json = root / "dataset_coco.json"
-        if not split_json.is_file():
-            raise DatasetError(
-                f"{split_json} not found: coco30k:ROOT needs Karpathy's dataset_coco.json in ROOT "
-                "and the images in ROOT/val2014/"
-            )
-        every = karpathy_split(split_json, "restval")
+        every = karpathy_split(root / "dataset_coco.json", "restval")
         images = CaptionedImages(root, _limit(every, limit), _transform(eff_crop), caption_index=0,
                                  min_side=eff_crop)
         source = "MS-COCO human captions (Karpathy split, first sentence)"
@@ -438,11 +482,6 @@ def open_dataset(
 
     # coco40k
     ann = root / "annotations" / "captions_val2014.json"
-    if not ann.is_file():
-        raise DatasetError(
-            f"{ann} not found: coco40k:ROOT needs ROOT/val2014/ and "
-            "ROOT/annotations/captions_val2014.json"
-        )
     coco = CocoCaptions(root / "val2014", ann, _transform(eff_crop), caption_index=0)
     records = _limit(coco.records, limit)
     images = CaptionedImages(root / "val2014", records, _transform(eff_crop), caption_index=0,
@@ -456,16 +495,13 @@ def _coco30k_official(root: Path, crop: int | None, limit: int | None, captions_
                       named: bool = True) -> EvalDataset:
     """``coco30k:ROOT`` as effl-lab/TACO's script: the images and captions of a captions file
     (their list and pairs, converted by ``taco import-captions``), from ``ROOT/val2014/``;
-    ``named``: ``captions_file`` was given (not the default ``captions.jsonl``)."""
+    ``named``: ``captions_file`` was given (not the default ``captions.jsonl``); checked by
+    :func:`check_dataset`."""
+    from taco.data import CaptionedImages
+
     cap_path = _captions_path(root, captions_file)
     if named and not captions_file_is_path(captions_file):
         _inside_not_here(cap_path, captions_file)
-    if not cap_path.is_file():
-        raise DatasetError(
-            f"{cap_path} not found: the official coco30k protocol takes its images and captions "
-            "from the authors' files: taco import-captions mscoco_val41k_img_cap_pair.json "
-            f"--images mscoco_30k_list.json -o {cap_path}"
-        )
     try:
         records, captioners = read_captions_file(cap_path)
     except ValueError as exc:
