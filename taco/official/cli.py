@@ -76,7 +76,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--text-encoder", default="clip", choices=TEXT_ENCODERS,
                    help="taco text encoder whose tokens the adapter takes: clip (default: "
                    "openai/clip-vit-base-patch32, 512 wide, as in the paper), clip-tiny (32 wide, "
-                   "taco's test encoder: the golden file tests/data/official/taco-tiny.pth.tar) or "
+                   "taco's test encoder: the golden file tests/data/official/taco-tiny.pth.tar in taco's "
+                   "source tree (a checkout or the sdist)) or "
                    "minilm (384 wide); ignored for ELIC")
     p.add_argument("--model-id", type=model_id_arg, metavar="NAME",
                    help="the name the model and its .taco files carry (taco info, evaluate's "

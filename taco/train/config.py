@@ -739,6 +739,10 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         # a folder of photos given as the config (taco train PHOTOS): say where photos go
         hint = (f"; a folder of training photos is data.root: taco train --set data.root={shlex.quote(str(path))}"
                 if path.is_dir() else "")
+        if path.parts[:1] == ("configs",) and not Path("configs").is_dir():
+            # the README's and docs' example configs, run where there are none (a pip install)
+            hint = ("; the example configs/ ship in taco's source tree (a checkout or the sdist), "
+                    "not in a pip install; taco train --help ends with how to train without a config file")
         raise ConfigError(f"{path}: cannot read config ({e.strerror}){hint}") from None
     if size > CONFIG_MAX_BYTES:
         raise ConfigError(f"{path}: over {CONFIG_MAX_BYTES:,} bytes, more than a config holds "
