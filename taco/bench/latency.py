@@ -26,7 +26,7 @@ from ..pipeline import compress_batch, encode_with_text_overlap
 from ..text.base import TextEncoder, TextTokens
 from ..text.worker import encode_captions_async
 from ..version import __version__
-from .cli import BenchConfig, check_models
+from .config import BenchConfig, check_models
 from .inputs import load_inputs
 from .systems import bench_text_encoder, clip_b_random, compressai_elic
 from .timing import Recorder, clocks
