@@ -151,13 +151,18 @@ def some(items: Sequence[object], shown: int = 3, sep: str = ", ") -> str:
     return f"{text}{' ' if sep == ', ' else sep}and {len(items) - shown:,} more"
 
 
+#: Where the files a wheel lacks are (docs/, configs/, tests/: the wheel is the package alone;
+#: the sdist grafts them, MANIFEST.in), as every message and help text says it.
+SOURCE_TREE = "in taco's source tree (a checkout or the sdist)"
+
+
 def docs_ref(name: str, section: str | None = None) -> str:
     """Where to read more, as every message and help text says it: ``docs/NAME`` (and its
     ``section``) in the source tree, which a wheel lacks (the wheel is the package alone; the sdist
     grafts docs/, MANIFEST.in): ``docs_ref("models.md", "Adding a backbone")`` is
     ``docs/models.md, "Adding a backbone", in taco's source tree (a checkout or the sdist)``."""
     page = f'docs/{name}, "{section}",' if section else f"docs/{name}"
-    return f"{page} in taco's source tree (a checkout or the sdist)"
+    return f"{page} {SOURCE_TREE}"
 
 
 def did_you_mean(name: str, candidates: Iterable[str], *, prefix: str = "",

@@ -13,7 +13,7 @@ from typing import Any
 from ..bitstream.container import model_id_problem
 from ..cli.common import COMMAND_HELP, CLIError, path_arg
 from ..cli.files import refuse_stdout
-from ..messages import docs_ref, shown_path
+from ..messages import SOURCE_TREE, docs_ref, shown_path
 
 DESCRIPTION = (
     "Import a checkpoint of the TACO authors' code (effl-lab/TACO train.py: a .pth.tar with "
@@ -76,8 +76,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--text-encoder", default="clip", choices=TEXT_ENCODERS,
                    help="taco text encoder whose tokens the adapter takes: clip (default: "
                    "openai/clip-vit-base-patch32, 512 wide, as in the paper), clip-tiny (32 wide, "
-                   "taco's test encoder: the golden file tests/data/official/taco-tiny.pth.tar in taco's "
-                   "source tree (a checkout or the sdist)) or "
+                   f"taco's test encoder: the golden file tests/data/official/taco-tiny.pth.tar {SOURCE_TREE}) or "
                    "minilm (384 wide); ignored for ELIC")
     p.add_argument("--model-id", type=model_id_arg, metavar="NAME",
                    help="the name the model and its .taco files carry (taco info, evaluate's "

@@ -32,7 +32,7 @@ from ..bitstream.container import model_id_problem
 from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
-from ..messages import did_you_mean, one_line
+from ..messages import SOURCE_TREE, did_you_mean, one_line
 from ..models.config import check_qualities
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPUTS
 
@@ -741,8 +741,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
                 if path.is_dir() else "")
         if path.parts[:1] == ("configs",) and not Path("configs").is_dir():
             # the README's and docs' example configs, run where there are none (a pip install)
-            hint = ("; the example configs/ ship in taco's source tree (a checkout or the sdist), "
-                    "not in a pip install; taco train --help ends with how to train without a config file")
+            hint = (f"; the example configs/ ship {SOURCE_TREE}, not in a pip install; taco train "
+                    "--help ends with how to train without a config file")
         raise ConfigError(f"{path}: cannot read config ({e.strerror}){hint}") from None
     if size > CONFIG_MAX_BYTES:
         raise ConfigError(f"{path}: over {CONFIG_MAX_BYTES:,} bytes, more than a config holds "
