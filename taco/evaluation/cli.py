@@ -539,7 +539,8 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results", nargs="+", type=path_arg, help="result JSON files or folders")
     p.add_argument("-o", "--output", default="rd", type=path_arg,
                    help="output path stem (default: rd -> rd.png, rd.svg, rd.bdrate.md, rd.bdrate.json; "
-                   "with several datasets rd-DATASET.png ...)")
+                   "with several datasets rd-DATASET.png ...), or a folder to write those into: one "
+                   "that exists, a name ending with /, . or ..")
     p.add_argument("--reference", default="auto",
                    help="published points to draw: auto (same dataset only) | none | kodak | "
                    "coco30k (comma-separated; default: auto)")

@@ -518,9 +518,11 @@ def plot_results(
     """Draw the RD figure(s) of the results in ``paths`` (files and folders, or one of them);
     return the files written.
 
-    ``out`` is a path stem (``out_dir/rd`` -> ``rd.png`` + ``rd.svg``; with several datasets
-    ``rd-DATASET.png`` ..., :func:`dataset_slug`; two datasets on one file are a ValueError,
-    before any is written). ``reference``: ``auto`` (published points of the results' own
+    ``out`` is a path stem (``out_dir/rd`` -> ``rd.png`` + ``rd.svg``; ``rd.png`` or ``rd.SVG``
+    is the stem ``rd``; with several datasets ``rd-DATASET.png`` ..., :func:`dataset_slug`; two
+    datasets on one file are a ValueError, before any is written) or a folder to draw ``rd.png``
+    ... into: one that exists, a name ending with a path separator (``figs/``), or ``.``, ``..``,
+    ``""`` (the current folder). ``reference``: ``auto`` (published points of the results' own
     dataset kind), ``none``, or dataset kinds such as ``kodak``. ``metrics``: the panels (of
     :data:`PANELS`; another name is a ValueError), those with data drawn; None: all of them,
     :data:`METRIC_ORDER`. Where ``metrics`` is given (all of them too), each left out for want
@@ -549,8 +551,7 @@ def plot_results(
     results = load_results(paths)
     if not results:
         raise TacoValueError(f"no {RESULT_FORMAT} result JSONs with points in {', '.join(map(str, paths))}")
-    out = Path(out)
-    stem = out.with_suffix("") if out.suffix in (".png", ".svg") else out
+    stem = _output_stem(out)
     datasets = collect_curves(results)
     figures: list[_Figure] = []  # all of them before anything is written
     for ds, curves in datasets.items():
@@ -588,6 +589,16 @@ def plot_results(
     for f, table in zip(figures, tables, strict=True):
         written += _draw_figure(f, title, color) + _write_bd_table(f, table)
     return written
+
+
+def _output_stem(out: str | os.PathLike[str]) -> Path:
+    """The path stem of :func:`plot_results`'s ``out``: a folder (one that exists, a name ending
+    with a path separator, or one whose last part is empty, ``.`` or ``..``) means ``rd`` inside
+    it, as ``taco plot`` without ``-o``; a ``.png`` or ``.svg`` suffix, in any case, is dropped."""
+    path = Path(out)
+    if os.path.basename(os.fspath(out)) in ("", ".", "..") or path.is_dir():
+        return path / "rd"
+    return path.with_suffix("") if path.suffix.lower() in (".png", ".svg") else path
 
 
 class OutputExists(TacoError, FileExistsError):
