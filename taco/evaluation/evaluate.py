@@ -321,7 +321,9 @@ def evaluate_model(
     ``official``, see :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
     ``quality``: the quality K of a variable-rate model to code at (one RD point; setting
     ``qK``; checked first, as :func:`taco.compress` does: a TypeError or TacoValueError before
-    any file), None for a single-rate model. ``captions``: what :func:`draw_captions` drew and
+    any file, also for a single-rate model given one), None for a single-rate model (None for a
+    variable-rate one is an :class:`EvaluationError`: it has no default here, unlike
+    :func:`taco.compress`). ``captions``: what :func:`draw_captions` drew and
     checked for this model, ``dataset``, ``mode`` and ``seed`` (``taco evaluate`` does so once
     per caption mode, before any coding); None: drawn and checked here.
     """
@@ -332,11 +334,11 @@ def evaluate_model(
     mode = CaptionMode.parse(mode) if isinstance(mode, str) else mode
     uses_text = bool(getattr(model, "uses_text", False))
     qualities = getattr(model, "qualities", None)
-    if (quality is None) != (qualities is None):
+    if qualities is not None and quality is None:  # taco.compress would take the middle one
         raise EvaluationError(f"{info.model_id}: a variable-rate model is evaluated at one quality "
-                              "at a time, a single-rate one at none")
-    if qualities is not None:  # a TypeError or TacoValueError as taco.compress gives, before any file
-        quality = coding_quality(model, quality)
+                              f"at a time: give quality= (1..{len(qualities)})")
+    if quality is not None:  # a TypeError or TacoValueError as taco.compress gives, before any file
+        quality = coding_quality(model, quality)  # a single-rate model's too: it takes none
     if captions is None:
         captions = draw_captions(model, info, dataset, mode, seed)
     elif captions.dataset is not dataset or (captions.mode, captions.seed, captions.uses_text) != (
