@@ -250,8 +250,8 @@ class _PillowWarnings:
     ``name`` None they are dropped. Pillow's warnings are taken before any filter sees them
     (:class:`_ThreadWarnings`), and only this thread's: the warnings filter is left as it is. Other
     warnings pass as they come; when the block raises, its error says what is wrong and Pillow's
-    warnings are dropped. A class, not a ``contextmanager``: :func:`warn_at_caller` then blames
-    the caller's line, not contextlib's."""
+    warnings are dropped. A class, not a ``contextmanager``: :func:`taco.errors.warn_at_caller`
+    then blames the caller's line, not contextlib's."""
 
     def __init__(self, name: object) -> None:
         self.name = name

@@ -137,10 +137,11 @@ def _once_each(files: Sequence[Path]) -> list[Path]:
 
 
 def not_a_regular_file(path: str | os.PathLike[str]) -> bool:
-    """Whether something is at ``path`` that the caption lookup (:class:`CaptionLookup`) passes
-    over as not a regular file: a pipe, a device, a socket or a folder, or a link to one
-    (``side.txt`` linking to ``/dev/zero``, whose read would never end); False where nothing
-    is (unlike :func:`taco.cli.files.is_regular_file`, which says True where it cannot tell)."""
+    """Whether something is at ``path`` that the caption lookup
+    (:class:`taco.captions_file.CaptionLookup`) passes over as not a regular file: a pipe, a
+    device, a socket or a folder, or a link to one (``side.txt`` linking to ``/dev/zero``, whose
+    read would never end); False where nothing is (unlike :func:`taco.cli.files.is_regular_file`,
+    which says True where it cannot tell)."""
     try:
         return not stat.S_ISREG(os.stat(path).st_mode)
     except (OSError, ValueError):
@@ -230,8 +231,8 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
     not in sidecars; a sidecar IMAGE.txt that is there but empty is named as such, and so is a
     captions.jsonl beside them that has no caption for them, by its name there (with the names it
     lists that differ from theirs only in case or Unicode form, :func:`_near_names`). ``lookup``:
-    the one the captions were looked up with (:attr:`CaptionSource.lookup`), so its files are
-    not read again; without it, a new one."""
+    the one the captions were looked up with (:attr:`taco.cli.inputs.CaptionSource.lookup`), so
+    its files are not read again; without it, a new one."""
     from ..captions_file import FOLDER_CAPTIONS
 
     missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]

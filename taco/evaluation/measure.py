@@ -278,7 +278,7 @@ def image_digests(dataset: Any) -> dict[str, str]:
     """Each image's file, by name, as :func:`original_features` keys its cache: its size and
     modification time (``SIZE-MTIME_NS``; "" for a file that cannot be read). A photo replaced
     under its name changes them; hashing every original at the end of every run (COCO's 5 GB:
-    ~9 s a run) is what :attr:`EvalDataset.content` already avoids."""
+    ~9 s a run) is what :attr:`taco.evaluation.datasets.EvalDataset.content` already avoids."""
     out = {}
     for name in dataset.names:
         try:

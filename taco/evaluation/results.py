@@ -4,7 +4,8 @@ Per run, in ``OUT/DATASET/``: ``STEM.csv`` (one row per image, written by :mod:`
 ``STEM.json``, whose header (:func:`result_header`) is written when the run starts, marked
 incomplete, and completed with the summary by :func:`finish_run`. :func:`check_resume` refuses
 to append to results of another configuration. Reading them back (:func:`read_result`,
-:func:`result_rows`) is :mod:`.result_files`, which needs no torch (``taco plot``).
+:func:`taco.evaluation.result_files.result_rows`) is :mod:`.result_files`, which needs no
+torch (``taco plot``).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def clip_bpe_folder() -> Path:
     """A folder with CLIP's vocab.json, merges.txt and tokenizer_config.json, derived from the
     shipped BPE vocabulary (:data:`BPE_FILE`) exactly as CLIP's ``SimpleTokenizer`` derives
     them, and written once to ``$TACO_CACHE_DIR/clip-bpe`` (default ``~/.cache/taco/clip-bpe``).
-    Both :func:`clip_tokenizer` and transformers' ``CLIPTokenizer`` read it."""
+    Both :func:`taco.text.clip.clip_tokenizer` and transformers' ``CLIPTokenizer`` read it."""
     return _write_clip_bpe(_read_bpe_lines())
 
 

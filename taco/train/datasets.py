@@ -18,7 +18,8 @@ from .config import ConfigError, TrainConfig
 
 def build_train_dataset(cfg: TrainConfig) -> CaptionedImages:
     """Random ``crop`` windows with a random caption; per-sample randomness from the seed.
-    ``data.small_images`` / ``data.hflip`` / ``data.exclude``: see :class:`DataConfig`."""
+    ``data.small_images`` / ``data.hflip`` / ``data.exclude``: see
+    :class:`taco.train.config.DataConfig`."""
     d = cfg.data
     if d.root is None:
         raise ConfigError("data.root is not set (the training images)")
