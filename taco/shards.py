@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .atomic import stale_temporaries, write_bytes_atomic
+from .atomic import remove_stale_temporaries, stale_temporaries, write_bytes_atomic
 from .errors import TacoError
 from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, json_object, read_json_object
 from .memory import allocation_failure
@@ -243,11 +243,14 @@ def _remove_shards(base: Path, keep: set[str]) -> None:
 
 
 def remove_stale(path: str | os.PathLike[str]) -> None:
-    """Remove what killed writes of ``path`` left: temporaries, shards no index refers to."""
+    """Remove what killed writes of ``path`` left: temporaries (of the file, its index and its
+    shards; a shard's only where its writer is gone), shards no index refers to."""
     base = base_path(path)
     for p in (base, index_path(base)):
         for stale in stale_temporaries(p):
             stale.unlink(missing_ok=True)
+    shard_temporaries = base.parent.glob("." + _shard_glob(base) + ".tmp-*")
+    remove_stale_temporaries(t.with_name(t.name[1:].rpartition(".tmp-")[0]) for t in shard_temporaries)
     found = find(base)
     keep = {f.name for f in files(base)} if found is not None and is_index(found) else set()
     _remove_shards(base, keep)

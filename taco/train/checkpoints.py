@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..atomic import remove_stale_temporaries
 from ..errors import TacoWarning
 from ..messages import some
 from ..models import ELIC, save_checkpoint
@@ -32,6 +33,7 @@ from ..shards import (
     CHECKPOINT_FILE,
     RUN_CONFIG_FILE,
     RUN_FILES,
+    RUN_LOG_FILE,
     SHARD_BYTES,
     TRAIN_STATE_FILE,
     find,
@@ -156,9 +158,11 @@ def state_step(path: Path) -> int | None:
 
 
 def clear_leftovers(out_dir: Path) -> None:
-    """Remove what killed writes left: temporaries, shards that no index refers to."""
+    """Remove what killed writes left: temporaries (the checkpoint's, the state's, config.yaml's
+    and log.jsonl's), shards that no index refers to."""
     for name in (CHECKPOINT_FILE, STATE_FILE):
         remove_stale(out_dir / name)
+    remove_stale_temporaries([out_dir / RUN_CONFIG_FILE, out_dir / RUN_LOG_FILE])
 
 
 # --------------------------------------------------------------------------- writing

@@ -1,0 +1,53 @@
+"""What a ``taco train`` killed by SIGKILL left (review KR, session 33): a temporary of a shard of
+the training state (or of a sharded checkpoint) stayed beside the run for good, as did one of
+config.yaml or log.jsonl; a resumed run now removes them (only those whose writer is gone)."""
+
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+
+import torch
+
+from taco import shards
+from taco.train.checkpoints import clear_leftovers
+
+
+def _leftover(target: Path) -> Path:
+    """A temporary of ``target`` as a writer killed mid-write leaves it (no lock held)."""
+    tmp = target.with_name(f".{target.name}.tmp-0123abcd")
+    tmp.write_bytes(b"half a file")
+    return tmp
+
+
+def test_a_killed_shard_writes_temporary_is_removed(tmp_path):
+    """F1: killed while shard 2 of 3 was written: its temporary goes, the published run stays."""
+    path = tmp_path / shards.TRAIN_STATE_FILE
+    written = shards.save_sharded({"w": torch.ones(1000), "v": torch.zeros(1000)}, path, max_bytes=6000)
+    stem = path.name.removesuffix(".safetensors")
+    tmp = _leftover(tmp_path / f"{stem}-8f836f26-00002-of-00003.safetensors")
+    clear_leftovers(tmp_path)
+    assert not tmp.exists()
+    assert sorted(tmp_path.iterdir()) == sorted(written)
+
+
+def test_a_shard_temporary_being_written_is_kept(tmp_path):
+    """A shard temporary whose writer holds its lock is another process's write in progress."""
+    path = tmp_path / "checkpoint.safetensors"
+    tmp = _leftover(tmp_path / "checkpoint-8f836f26-00001-of-00002.safetensors")
+    with open(tmp, "rb") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        shards.remove_stale(path)
+        assert tmp.exists()
+    shards.remove_stale(path)
+    assert not tmp.exists()
+
+
+def test_killed_config_and_log_writes_temporaries_are_removed(tmp_path):
+    """F2: a run killed while it wrote config.yaml or log.jsonl left their temporaries."""
+    left = [_leftover(tmp_path / shards.RUN_CONFIG_FILE), _leftover(tmp_path / shards.RUN_LOG_FILE)]
+    mine = tmp_path / ".notes.tmp-0123abcd"  # no temporary of a run file
+    mine.write_bytes(b"mine")
+    clear_leftovers(tmp_path)
+    assert not any(t.exists() for t in left)
+    assert mine.exists()
