@@ -442,6 +442,11 @@ class Trainer:
         cfg, p = self.cfg, self.progress
         if p.step > 0 and (p.step >= self.total_steps or p.epoch >= cfg.epochs):
             # a finished run resumed (a sweep's --resume, a repeated command): nothing is written
+            # but a checkpoint its state is ahead of (a run stopped between the two writes)
+            if self.env.is_main:
+                clear_leftovers(self.out_dir)
+                if self._checkpoint_step() != p.step:
+                    self._write_model()
             self.log.say(f"taco train: {self.out_dir} already finished at step {p.step} "
                          "(raise max_steps or epochs to train on); nothing to do")
             return self._result({}, "done")
@@ -669,8 +674,8 @@ class Trainer:
 
     def _kept(self, todo: str = "") -> str:
         """What a stopped run leaves to go on from: the checkpoint (the model) and the step
-        ``--resume`` continues from, which is its training state's (the checkpoint is written
-        first: a failed state leaves it a step ahead); or, no state saved yet (the first one
+        ``--resume`` continues from, which is its training state's (the state is written first: a
+        failed checkpoint leaves it a step behind); or, no state saved yet (the first one
         failed, or none was due), that the run starts again. With ``todo`` (``free some
         space``): what to do first, then how to go on."""
         first = f"{todo} and " if todo else ""
@@ -683,10 +688,7 @@ class Trainer:
             return (f"no resumable state yet, only the model ({self.out_dir / CHECKPOINT_FILE}): "
                     f"{first}train on from it with {init_from_command(self.out_dir, 'NEWDIR')}")
         saved = self.out_dir / CHECKPOINT_FILE
-        try:
-            model_step = read_checkpoint_header(saved)["metadata"]["trained_steps"]
-        except (CheckpointError, KeyError, TypeError):
-            model_step = None
+        model_step = self._checkpoint_step()
         if model_step is None:  # resumed from another folder, no checkpoint written here yet
             kept = f"the training state is kept: {state} (step {step})"
         elif model_step == step:
@@ -695,6 +697,13 @@ class Trainer:
             kept = (f"the last good checkpoint is kept: {saved} (step {model_step}; --resume "
                     f"continues from step {step})")
         return kept + (f"; {first}continue with --resume" if todo else "")
+
+    def _checkpoint_step(self) -> int | None:
+        """The step of the checkpoint in out_dir; None where there is none (or none that reads)."""
+        try:
+            return read_checkpoint_header(self.out_dir / CHECKPOINT_FILE)["metadata"]["trained_steps"]
+        except (CheckpointError, KeyError, TypeError):
+            return None
 
     def _write_failed(self, path: Path, error: OSError) -> OutputWriteError:
         """A one-line error for a file that could not be written (full disk, permissions...)."""
@@ -810,30 +819,36 @@ class Trainer:
                         "write the checkpoint")
 
     def _save(self, final: bool = False) -> float:
-        """Model checkpoint + training state (rank 0 writes; every rank takes part in gathers);
-        -> seconds it took."""
+        """Training state, then model checkpoint (rank 0 writes; every rank takes part in
+        gathers); -> seconds it took."""
         t0 = time.perf_counter()
         rng = {"torch": gather_rows(torch.get_rng_state(), self.env, self.device)}
         if self.device.type == "cuda":
             rng["cuda"] = gather_rows(torch.cuda.get_rng_state(self.device), self.env, self.device)
         if not self.env.is_main:
             return time.perf_counter() - t0
-        path = self.out_dir / CHECKPOINT_FILE
         try:
-            meta = training_metadata(
-                self.cfg, self.progress, self.model, self.loss_fn, self.env, self.device,
-                self.steps_per_epoch, len(self.sampler.dataset),  # type: ignore[arg-type]
-            )  # fmt: skip
-            write_checkpoint(self.model, self.out_dir, meta)
-            path = self.out_dir / STATE_FILE
             meta = state_meta(self.cfg, self.progress, self.env, self.steps_per_epoch, final,
                               stream_seed=self.seed,
                               init_from=getattr(self.model, "metadata", {}).get("init_from"),
                               train_set=self.train_set)
             write_state(self.out_dir, self.model, self._optimizers(), rng, meta)  # type: ignore[arg-type]
         except OSError as e:
-            raise self._write_failed(path, e) from None
+            raise self._write_failed(self.out_dir / STATE_FILE, e) from None
+        self._write_model()
         return time.perf_counter() - t0
+
+    def _write_model(self) -> None:
+        """The checkpoint (rank 0), after the state, which holds the same weights in float32: a
+        run stopped between the two resumes from the state and writes the checkpoint again."""
+        try:
+            meta = training_metadata(
+                self.cfg, self.progress, self.model, self.loss_fn, self.env, self.device,
+                self.steps_per_epoch, len(self.sampler.dataset),  # type: ignore[arg-type]
+            )  # fmt: skip
+            write_checkpoint(self.model, self.out_dir, meta)
+        except OSError as e:
+            raise self._write_failed(self.out_dir / CHECKPOINT_FILE, e) from None
 
 
 def train(cfg: TrainConfig, resume: str | Path | None = None, *,

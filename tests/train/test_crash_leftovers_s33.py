@@ -4,13 +4,17 @@ config.yaml or log.jsonl; a resumed run now removes them (only those whose write
 
 from __future__ import annotations
 
+import errno
 import fcntl
 from pathlib import Path
 
+import pytest
 import torch
 
+import taco
 from taco import shards
-from taco.train.checkpoints import clear_leftovers
+from taco.cli import main as taco_main
+from taco.train.checkpoints import STATE_FILE, clear_leftovers, state_step
 
 
 def _leftover(target: Path) -> Path:
@@ -51,3 +55,32 @@ def test_killed_config_and_log_writes_temporaries_are_removed(tmp_path):
     clear_leftovers(tmp_path)
     assert not any(t.exists() for t in left)
     assert mine.exists()
+
+
+ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
+
+
+def _weights(out: Path) -> dict[str, torch.Tensor]:
+    return shards.load_sharded(out / shards.CHECKPOINT_FILE)[0]
+
+
+@pytest.mark.parametrize("nth", [1, 2])
+def test_a_run_stopped_between_its_state_and_its_checkpoint_resumes_exactly(tmp_path, tiny, fail_writes, nth):
+    """F3: the state is written before the checkpoint, so a run killed while it writes its first
+    checkpoint (``nth=1``) has a state to resume from (it had a checkpoint and no state: neither
+    ``--resume`` nor the same command went on). Killed at its last checkpoint (``nth=2``), the
+    finished run's ``--resume`` writes the checkpoint its state is ahead of. Both end as a run
+    never stopped."""
+    reference = tmp_path / "reference"
+    assert taco_main(["train", "--set", *tiny(reference, max_steps=2, ckpt_interval=1, **ELIC)]) == 0
+    out = tmp_path / "run"
+    overrides = tiny(out, max_steps=2, ckpt_interval=1, **ELIC)
+    fail_writes(errno.ENOSPC, nth=nth, once=True, target=shards.CHECKPOINT_FILE)  # once: then room
+    assert taco_main(["train", "--set", *overrides]) == 3
+    assert state_step(out / STATE_FILE) == nth
+    tmp = _leftover(out / shards.CHECKPOINT_FILE)  # what the kill would have left
+    assert taco_main(["train", "--set", *overrides, "--resume"]) == 0
+    assert not tmp.exists()
+    assert taco.load(out / shards.CHECKPOINT_FILE).metadata["trained_steps"] == 2
+    mine, theirs = _weights(out), _weights(reference)
+    assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)

@@ -332,8 +332,8 @@ def test_sigkill_inside_a_write_keeps_the_previous_file(tmp_path, tiny, referenc
     # killed in the second save (step 4): the file holds step 2, whole; a half temporary is left
     (stale,) = taco.atomic.stale_temporaries(out / target)
     assert 0 < stale.stat().st_size < (out / target).stat().st_size
-    assert _state_step(out) == 2
-    assert _ckpt_step(out) == (2 if target == CHECKPOINT_FILE else 4)
+    assert _state_step(out) == (4 if target == CHECKPOINT_FILE else 2)  # the state is written first
+    assert _ckpt_step(out) == 2
 
     # resuming reads train_state.safetensors only, clears the temporary and ends as if unbroken
     train(load_config(None, overrides), resume=out)
@@ -356,15 +356,15 @@ def test_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     (line,) = [x for x in err.splitlines() if "stopped" in x]
-    kept = 1 if target == CHECKPOINT_FILE else 2  # the checkpoint is written before the state
-    behind = "" if kept == 1 else "; --resume continues from step 1"  # the state's step
+    state = 2 if target == CHECKPOINT_FILE else 1  # the state is written before the checkpoint
+    ahead = "" if state == 1 else "; --resume continues from step 2"  # the state's step
     assert line == (
         f"taco train: stopped: cannot write {out / target}: No space left on device (at step 2). "
-        f"Stopping; the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step {kept}{behind}); "
+        f"Stopping; the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step 1{ahead}); "
         "free some space and continue with --resume."
     )
     assert sorted(p.name for p in out.iterdir()) == FILES  # no temporary left behind
-    assert _state_step(out) == 1 and _ckpt_step(out) == kept
+    assert _state_step(out) == state and _ckpt_step(out) == 1
 
     monkeypatch.undo()  # space freed: the run continues from the state
     assert train_main(["--set", *overrides, "--resume"]) == 0
@@ -383,7 +383,7 @@ def _tmpfs(path: Path, size: int) -> bool:
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mounts a tmpfs")
 def test_a_really_full_disk(tmp_path, tiny, capsys):
     """The same on a real full file system: a tmpfs with room for one set of files and half a
-    checkpoint more, so the second checkpoint cannot be staged."""
+    checkpoint more, so the second state (written first, and larger) cannot be staged."""
     sizing = tmp_path / "sizing"
     train(load_config(None, tiny(sizing, max_steps=1, **ELIC)))
     used = sum(p.stat().st_size for p in sizing.iterdir())
@@ -397,7 +397,7 @@ def test_a_really_full_disk(tmp_path, tiny, capsys):
         err = capsys.readouterr().err
         assert "Traceback" not in err
         (line,) = [x for x in err.splitlines() if "stopped" in x]
-        assert f"cannot write {out / CHECKPOINT_FILE}: No space left on device" in line, line
+        assert f"cannot write {out / STATE_FILE}: No space left on device" in line, line
         assert f"kept: {out / CHECKPOINT_FILE} (step 1)" in line
         assert sorted(p.name for p in out.iterdir()) == FILES
         assert _state_step(out) == 1 and _ckpt_step(out) == 1
