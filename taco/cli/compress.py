@@ -278,13 +278,18 @@ def named_rate(args: argparse.Namespace) -> None:
     """:func:`rate_of` for the model ``--model`` names, read from its config and header
     (:func:`taco.models.rates.named_rates`) before torch, the images and the untrained-weights
     note; a model that cannot be looked up is left to :func:`~taco.cli.common.command_model`,
-    which refuses it in its own words."""
+    which refuses it in its own words. A ``TACO_PLUGINS`` module that fails to import
+    (:class:`~taco.models.config.PluginError`) is said here: the import is tried once per
+    process, so the later lookup would not see it again."""
     from ..errors import TacoError
+    from ..models.config import PluginError
     from ..models.rates import named_rates
     from ..resolve import DEFAULT_MODEL
 
     try:
         model_id, qualities = named_rates(args.model or DEFAULT_MODEL)
+    except PluginError:
+        raise
     except (TacoError, OSError):
         return
     rate_of(args, model_id, qualities)

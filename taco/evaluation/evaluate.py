@@ -1050,7 +1050,8 @@ def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
     try:
         # overwrite: the figure and table in its own output folder are taco's, from an earlier call
         written = plot_results([out_dir], out_dir / "rd", reference=cfg.reference, anchor=anchor,
-                               auto_anchor=True, bootstrap=cfg.bootstrap, seed=cfg.seed, overwrite=True)
+                               auto_anchor=True, bootstrap=cfg.bootstrap, seed=cfg.seed, overwrite=True,
+                               out_folder=False)  # rd is the stem, even beside a folder named rd
     except ValueError as exc:  # an --anchor naming no curve, runs on other images: results kept
         raise EvaluationError(f"{exc} (this run's results are kept in {out_dir})") from None
     if not any(p.name == "rd.bdrate.md" for p in written):

@@ -374,7 +374,8 @@ def git_checkout(folder: Path | None = None) -> tuple[str | None, bool | None]:
     there is none): ``folder`` (default: the one above the ``taco`` package) counts only when it
     is taco's own checkout, holding ``.git`` and a ``pyproject.toml`` of project ``taco-codec``.
     A taco installed with ``pip install --target`` into another git project, or an sdist
-    unpacked inside one, is not: that project's commit is not taco's. One ``git status`` call."""
+    unpacked inside one, is not: that project's commit is not taco's. One ``git status`` call,
+    without optional locks (it neither rewrites the index nor takes ``index.lock``)."""
     folder = Path(__file__).resolve().parents[2] if folder is None else Path(folder)
     if not (folder / ".git").exists():
         return None, None
@@ -389,7 +390,9 @@ def git_checkout(folder: Path | None = None) -> tuple[str | None, bool | None]:
     if not isinstance(project, dict) or project.get("name") != "taco-codec":
         return None, None
     try:  # "# branch.oid COMMIT" (or "(initial)"), then one line per changed tracked file
-        out = subprocess.run(["git", "-C", str(folder), "status", "--porcelain=v2", "--branch",
+        # --no-optional-locks: status would refresh .git/index under index.lock, and a git
+        # commit the user runs meanwhile would fail on the lock
+        out = subprocess.run(["git", "--no-optional-locks", "-C", str(folder), "status", "--porcelain=v2", "--branch",
                               "--untracked-files=no"], capture_output=True, text=True, timeout=5,
                              check=True)
     except (OSError, subprocess.SubprocessError):

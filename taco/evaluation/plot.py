@@ -24,7 +24,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -480,6 +480,22 @@ class _Palette:
             self.used[group] += 1
         return self.colors[key]
 
+    def within(self, labels: Sequence[str]) -> Callable[..., Any]:
+        """This palette for one figure whose models' curves are ``labels``: each label its own
+        colour, unless a label given its colour first (in the order of first use) has it in this
+        figure already (the cycle wrapped across figures): then the next colour of the cycle that
+        is free in this figure, while one is."""
+        order = {key: i for i, key in enumerate(self.colors)}
+        taken: dict[str, Any] = {}
+        for label in sorted(dict.fromkeys(labels), key=lambda key: order.get(key, len(order))):
+            colour = self(label)
+            if colour in taken.values():
+                start = LEARNED_COLORS.index(colour) if colour in LEARNED_COLORS else 0
+                free = [c for c in LEARNED_COLORS[start:] + LEARNED_COLORS[:start] if c not in taken.values()]
+                colour = free[0] if free else colour
+            taken[label] = colour
+        return lambda key, group="learned": taken[key] if group == "learned" and key in taken else self(key, group)
+
 
 def reference_kinds(reference: str) -> list[str] | None:
     """The dataset kinds whose published points ``reference`` asks for: None for ``auto`` (the
@@ -514,6 +530,7 @@ def plot_results(
     seed: int = 0,
     auto_anchor: bool = False,
     overwrite: bool = True,
+    out_folder: bool = True,
 ) -> list[Path]:
     """Draw the RD figure(s) of the results in ``paths`` (files and folders, or one of them);
     return the files written.
@@ -522,7 +539,8 @@ def plot_results(
     is the stem ``rd``; with several datasets ``rd-DATASET.png`` ..., :func:`dataset_slug`; two
     datasets on one file are a ValueError, before any is written) or a folder to draw ``rd.png``
     ... into: one that exists, a name ending with a path separator (``figs/``), or ``.``, ``..``,
-    ``""`` (the current folder). ``reference``: ``auto`` (published points of the results' own
+    ``""`` (the current folder); ``out_folder=False`` takes ``out`` as a stem even where a
+    folder of that name exists (``taco evaluate``'s ``OUT/DATASET/rd``, beside a folder ``rd``). ``reference``: ``auto`` (published points of the results' own
     dataset kind), ``none``, or dataset kinds such as ``kodak``. ``metrics``: the panels (of
     :data:`PANELS`; another name is a ValueError), those with data drawn; None: all of them,
     :data:`METRIC_ORDER`. Where ``metrics`` is given (all of them too), each left out for want
@@ -551,7 +569,7 @@ def plot_results(
     results = load_results(paths)
     if not results:
         raise TacoValueError(f"no {RESULT_FORMAT} result JSONs with points in {', '.join(map(str, paths))}")
-    stem = _output_stem(out)
+    stem = _output_stem(out, folder=out_folder)
     datasets = collect_curves(results)
     figures: list[_Figure] = []  # all of them before anything is written
     for ds, curves in datasets.items():
@@ -580,7 +598,7 @@ def plot_results(
     if existing and not overwrite:
         raise OutputExists(existing)
     tables = [_bd_table(f, bootstrap, seed) for f in figures]  # CSVs that cannot be read: nothing written
-    color = _Palette()  # one for every figure: a label has the same colour in each
+    color = _Palette()  # one for every figure: a label has the same colour in each (where it can)
     for f in figures:
         for c in f.curves:
             if c.kind == "learned":
@@ -591,12 +609,13 @@ def plot_results(
     return written
 
 
-def _output_stem(out: str | os.PathLike[str]) -> Path:
-    """The path stem of :func:`plot_results`'s ``out``: a folder (one that exists, a name ending
-    with a path separator, or one whose last part is empty, ``.`` or ``..``) means ``rd`` inside
-    it, as ``taco plot`` without ``-o``; a ``.png`` or ``.svg`` suffix, in any case, is dropped."""
+def _output_stem(out: str | os.PathLike[str], *, folder: bool = True) -> Path:
+    """The path stem of :func:`plot_results`'s ``out``: with ``folder``, a folder (one that
+    exists, a name ending with a path separator, or one whose last part is empty, ``.`` or
+    ``..``) means ``rd`` inside it, as ``taco plot`` without ``-o``; a ``.png`` or ``.svg``
+    suffix, in any case, is dropped."""
     path = Path(out)
-    if os.path.basename(os.fspath(out)) in ("", ".", "..") or path.is_dir():
+    if folder and (os.path.basename(os.fspath(out)) in ("", ".", "..") or path.is_dir()):
         return path / "rd"
     return path.with_suffix("") if path.suffix.lower() in (".png", ".svg") else path
 
@@ -684,8 +703,10 @@ def find_anchor(anchor: str, ds: str, curves: Sequence[Curve]) -> str:
 
 def _draw_figure(f: _Figure, title: str | None, color: _Palette) -> list[Path]:
     """One dataset's figure: a panel per metric, one legend below, saved as PNG and SVG, its
-    curves in ``color``'s colours."""
+    curves in ``color``'s colours (:meth:`_Palette.within`: no two of its models' alike while
+    the palette has a colour none of them has)."""
     ds, curves, refs, panels, ds_results = f.ds, f.curves, f.refs, f.panels, f.ds_results
+    colour = color.within([c.label for c in curves if c.kind == "learned"])
     import matplotlib
 
     matplotlib.use("Agg")
@@ -705,7 +726,7 @@ def _draw_figure(f: _Figure, title: str | None, color: _Palette) -> list[Path]:
     markers = matched_markers(curves)
     handles: dict[str, Any] = {}  # legend label -> its line, the first drawn
     for ax, m in zip(axes.flat, panels, strict=False):
-        for lab, h in _draw_panel(ax, m, rates[m], curves, refs, color, markers, ds_results).items():
+        for lab, h in _draw_panel(ax, m, rates[m], curves, refs, colour, markers, ds_results).items():
             handles.setdefault(lab, h)
         ax.set_xlim(*xlim)  # the same bpp range in every panel
         ax.ticklabel_format(useOffset=False)  # 0.1975, not 1e-10+1.975e-1 under the ticks
@@ -746,7 +767,7 @@ def _literal(text: Any) -> Any:
     return text
 
 
-def _draw_panel(ax: Any, m: str, rate: str, curves: list[Curve], refs: list[ReferenceCurve], color: _Palette,
+def _draw_panel(ax: Any, m: str, rate: str, curves: list[Curve], refs: list[ReferenceCurve], color: Callable[..., Any],
                 markers: dict[str, str], ds_results: list[dict[str, Any]]) -> dict[str, Any]:
     """Metric ``m`` against bpp (``rate``: :func:`taco.evaluation.bdrate.rate_metric`'s for the
     panel's curves): every curve that has it, then the published references; returns the legend

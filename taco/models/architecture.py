@@ -8,7 +8,7 @@ reading and writing checkpoints is :mod:`taco.models.checkpoint`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -97,12 +97,20 @@ def class_arguments(model_class: type[ELIC], config: ModelConfig) -> dict[str, A
     """The keyword arguments a backbone registered as a class is built with:
     ``N=config.N, M=config.M, **config.options``, with ``qualities=config.qualities`` for a
     variable-rate config. Arguments the class's signature cannot take (an option it lacks,
-    ``qualities`` for a single-rate class) are a TacoValueError naming them."""
+    ``qualities`` for a single-rate class) are a TacoValueError naming them, and so is a
+    single-rate config for a class whose ``qualities`` default is not None
+    (:func:`qualities_problem`: :func:`~taco.models.registry.register_architecture` refuses it
+    before any build)."""
     settings: dict[str, Any] = dict(config.options)
     if config.qualities is not None:
         settings["qualities"] = config.qualities
     arguments = dict(N=config.N, M=config.M, **settings)
     signature = inspect.signature(model_class)
+    keyword = signature.parameters.get("qualities")
+    default = None if keyword is None or keyword.default is keyword.empty else keyword.default
+    if config.qualities is None and default is not None:
+        problem = qualities_problem(config.architecture, model_class, default, None)
+        raise TacoValueError(problem)
     try:
         signature.bind(**arguments)
     except TypeError as exc:
@@ -210,6 +218,26 @@ def uses_text_problem(name: str, uses_text: bool, textless: bool) -> str | None:
     return f"{name}.uses_text is {uses_text}: register it with textless={not uses_text}"
 
 
+def qualities_problem(architecture: str, builder: Callable[..., Any], built: object,
+                      configured: Sequence[float] | None) -> str | None:
+    """The refusal of the builder of ``architecture`` whose model's qualities (``built``: the
+    model's ``qualities``, or a class's default for them) are not its config's
+    (``configured``): checkpoints' headers and ``taco compress``'s early -q check read the
+    config, so a model that is variable-rate only by its class's default would be called
+    single-rate there (:func:`build_model`'s, and :func:`class_arguments`' for a class's
+    default); None when they agree."""
+    def as_list(value: object) -> object:
+        return list(value) if isinstance(value, list | tuple) else value
+
+    if as_list(built) == as_list(configured):
+        return None
+    return (f"the builder of architecture {architecture!r} ({builder_name(builder)}) builds a "
+            f"model with qualities {as_list(built)!r:.200} from a config with qualities "
+            f"{as_list(configured)!r:.200}: put the model's qualities in the config (checkpoints "
+            f"and taco compress -q read them from it; "
+            f"{docs_ref('models.md', 'Adding a backbone')})")
+
+
 def check_backbone(model: object, builder: Callable[..., Any] | None = None,
                    architecture: str | None = None) -> None:
     """TypeError naming ``model``'s class unless it is a :class:`ELIC` that has every one of
@@ -256,7 +284,8 @@ def build_model(config: ModelConfig) -> ELIC:
     (:func:`~taco.models.fast_codec.check_latent_codec`) and for a text-guided one whose forward,
     compress or analysis take no text (:func:`text_methods_problem`), for a model whose
     ``uses_text`` contradicts its architecture's registration (``textless``:
-    :func:`uses_text_problem`), and for a model that is no ELIC (None included, naming its
+    :func:`uses_text_problem`), for a model whose ``qualities`` are not its config's (a class
+    variable-rate by its own default: :func:`qualities_problem`), and for a model that is no ELIC (None included, naming its
     builder) or lacks what ELIC's methods read (:func:`check_backbone`): a new backbone finds out
     here, not at its first compress or training step. The model is float32 whatever torch's
     default dtype (:func:`float32_default`), even when another thread changes that default
@@ -270,6 +299,8 @@ def build_model(config: ModelConfig) -> ELIC:
     check_backbone(model, build, config.architecture)  # before its weights: None has none
     float32_weights(model)
     check_latent_codec(model)
+    if problem := qualities_problem(config.architecture, build, model.qualities, config.qualities):
+        raise TypeError(problem)
     textless = config.architecture in model_config.TEXTLESS_ARCHITECTURES
     if problem := uses_text_problem(type(model).__name__, model.uses_text, textless):
         raise TypeError(problem)  # a builder function's model (a class's is refused when registered)

@@ -40,3 +40,26 @@ def test_a_label_has_one_colour_in_every_figure(tmp_path, monkeypatch):
     one, two = seen
     assert one["Ours"] == two["Ours"] and one["ZBase"] == two["ZBase"], seen
     assert len({two["AAA"], two["Ours"], two["ZBase"]}) == 3, seen
+
+
+def test_two_curves_of_one_figure_never_share_a_colour_while_one_is_free(tmp_path, monkeypatch):
+    """Six models in one figure use the whole learned palette, so a seventh label met in the next
+    figure wrapped to the first colour, which that figure's other model had: two blue curves of
+    two. It takes the next colour free in its own figure; the first keeps its colour."""
+    labels = ("A1", "A2", "A3", "A4", "A5", "A6")
+    for label in labels:
+        _result(tmp_path / "res" / "a", "a", label)
+    for label in ("A1", "B7"):
+        _result(tmp_path / "res" / "b", "b", label)
+    seen: list[dict[str, str]] = []
+    legend = matplotlib.figure.Figure.legend
+
+    def record(self, handles, labels, *args, **kwargs):
+        seen.append({lab: h.get_color() for h, lab in zip(handles, labels, strict=True)})
+        return legend(self, handles, labels, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "legend", record)
+    plot_results(tmp_path / "res", tmp_path / "pl" / "rd", metrics=["psnr"], reference="none")
+    one, two = seen
+    assert len(set(one.values())) == len(labels), seen
+    assert two["A1"] == one["A1"] and two["B7"] != two["A1"], seen
