@@ -22,11 +22,8 @@ def _result(folder: Path, dataset: str, label: str) -> None:
         "dataset": {"name": dataset, "kind": "folder", "images": 2}, "points": [POINT]}))
 
 
-def test_a_label_has_one_colour_in_every_figure(tmp_path, monkeypatch):
-    for label in ("Ours", "ZBase"):
-        _result(tmp_path / "res" / "a", "a", label)
-    for label in ("AAA", "Ours", "ZBase"):  # AAA comes first in b's legend
-        _result(tmp_path / "res" / "b", "b", label)
+def _legend_colours(monkeypatch) -> list[dict[str, str]]:
+    """Each figure's legend as {label: colour}, in drawing order, filled as figures are drawn."""
     seen: list[dict[str, str]] = []
     legend = matplotlib.figure.Figure.legend
 
@@ -35,6 +32,15 @@ def test_a_label_has_one_colour_in_every_figure(tmp_path, monkeypatch):
         return legend(self, handles, labels, *args, **kwargs)
 
     monkeypatch.setattr(matplotlib.figure.Figure, "legend", record)
+    return seen
+
+
+def test_a_label_has_one_colour_in_every_figure(tmp_path, monkeypatch):
+    for label in ("Ours", "ZBase"):
+        _result(tmp_path / "res" / "a", "a", label)
+    for label in ("AAA", "Ours", "ZBase"):  # AAA comes first in b's legend
+        _result(tmp_path / "res" / "b", "b", label)
+    seen = _legend_colours(monkeypatch)
     written = plot_results(tmp_path / "res", tmp_path / "pl" / "rd", metrics=["psnr"])
     assert len(written) == 4 and len(seen) == 2, (written, seen)
     one, two = seen
@@ -51,14 +57,7 @@ def test_two_curves_of_one_figure_never_share_a_colour_while_one_is_free(tmp_pat
         _result(tmp_path / "res" / "a", "a", label)
     for label in ("A1", "B7"):
         _result(tmp_path / "res" / "b", "b", label)
-    seen: list[dict[str, str]] = []
-    legend = matplotlib.figure.Figure.legend
-
-    def record(self, handles, labels, *args, **kwargs):
-        seen.append({lab: h.get_color() for h, lab in zip(handles, labels, strict=True)})
-        return legend(self, handles, labels, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "legend", record)
+    seen = _legend_colours(monkeypatch)
     plot_results(tmp_path / "res", tmp_path / "pl" / "rd", metrics=["psnr"], reference="none")
     one, two = seen
     assert len(set(one.values())) == len(labels), seen
