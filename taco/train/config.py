@@ -246,8 +246,9 @@ class TrainConfig:
             workers=self.workers, **{"val.images": self.val.images,
                                      "val.compress_images": self.val.compress_images},
         ).items():  # fmt: skip
-            if not (math.isfinite(value) and value >= 0):
-                raise ConfigError(f"{key} must be >= 0, got {value}", key=key)
+            if not (math.isfinite(value) and value >= 0):  # inf is >= 0: say finite (floats)
+                bound = "a finite number >= 0" if isinstance(value, float) else ">= 0"
+                raise ConfigError(f"{key} must be {bound}, got {value}", key=key)
         if self.warmup_steps < 0:
             raise ConfigError(f"warmup_steps must be >= 0, got {self.warmup_steps}", key="warmup_steps")
         if self.time_limit is not None:

@@ -75,7 +75,7 @@ def test_dumped_config_loads_back(tmp_path):
         ("model=elic-small-q4", re.escape("trained model, not an architecture: --init-from elic-small-q4")),
         ("data.kind=coco", "data.captions"),
         ("lr=-1", "lr must be positive"),
-        ("k_p=-0.5", "k_p must be >= 0"),
+        ("k_p=-0.5", "k_p must be a finite number >= 0, got -0.5"),
         ("max_steps=0", re.escape("max_steps must be >= 1 (or unset: epochs decide), got 0")),
         ("max_steps=-3", "max_steps must be >= 1"),
         ("lpips_input=[0,1]", "lpips_input must be str"),
