@@ -94,8 +94,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init-from", metavar="MODEL", type=path_arg,
                    help="start from these weights (checkpoint, run folder or built-in name) with "
                    "a fresh optimiser and a 100-step lr warm-up (init_from=MODEL, taken as written, "
-                   "and warmup_steps=100; give warmup_steps to change it); model and lmbda, unless "
-                   "given, are the checkpoint's")
+                   "and warmup_steps=100; give warmup_steps to change it: a run's own config.yaml's "
+                   "is not taken); model and lmbda, unless given, are the checkpoint's")
     p.add_argument("--time-limit", metavar="DURATION",
                    help="stop cleanly, with a final checkpoint, within this wall-clock budget "
                    "counted from the start of the set-up (8m, 90s, 1h30m; time_limit, taken as "
@@ -183,6 +183,20 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
     return path
 
 
+def run_saved_config(path: str | os.PathLike[str] | None) -> bool:
+    """Whether ``path`` is a run's own ``config.yaml`` (beside its log.jsonl, checkpoint or
+    training state): every key at the value that run resolved, defaults too, so none of them
+    was given for a new run that reads it (``warmup_steps: 0`` of a run started from scratch)."""
+    from ..shards import CHECKPOINT_FILE, TRAIN_STATE_FILE as STATE_FILE, find  # no torch
+    from .run_log import CONFIG_FILE, LOG_FILE
+
+    if path is None or Path(path).name != CONFIG_FILE:
+        return False
+    folder = Path(path).parent
+    return (folder / LOG_FILE).is_file() or any(find(folder / name) is not None
+                                                for name in (CHECKPOINT_FILE, STATE_FILE))
+
+
 def run_config_values(run: Path) -> tuple[dict[str, Any], Path | None]:
     """What a run was started with, and the file that says it: its ``config.yaml``, else the
     config its training state saved; nothing (the defaults) and None for a folder that holds
@@ -210,7 +224,11 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     With ``init_from``, the model and λ nothing gives are the checkpoint's
     (:func:`~taco.train.model_setup.settings_from_init`); without a preset, a text-free model
     is trained with preset elic (:func:`~taco.train.config.preset_from_model`); ``notes`` gets
-    what was taken or inferred so. An error about a key that the config file (or the resumed
+    what was taken or inferred so, and a line when an ``lmbda`` given for this run (``--set``,
+    a config file) goes unused by a variable-rate model. A run's own config.yaml given as the
+    config (:func:`run_saved_config`) gives no ``warmup_steps`` to ``--init-from``, whose warm
+    start warms up over :data:`~taco.train.schedule.INIT_WARMUP_STEPS` unless this run's
+    ``--set`` or config file says otherwise, nor an ``lmbda`` that note is about. An error about a key that the config file (or the resumed
     run's) gave starts with that file's path (:func:`~taco.train.config.file_named`)."""
     from .config import (
         ConfigError,
@@ -225,6 +243,10 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     base = read_config_file(args.config) if args.config else {}
     source, file_values = (Path(args.config) if args.config else None), dict(base)
     given = _given_keys(args)
+    run_file = args.resume is None and run_saved_config(args.config)  # gives every key, as resolved
+    if run_file and getattr(args, "init_from", None):
+        base.pop("warmup_steps", None)  # that run's (0 from scratch): this warm start warms up
+    lmbda_given = "lmbda" in given or ("lmbda" in base and args.config is not None and not run_file)
     run = resumed_run(args)
     if run is not None and not run.exists():
         from .state import TrainStateError
@@ -278,12 +300,21 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
             values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
             if notes is not None:
                 notes.extend(taken)
-        return config_from_dict(values, notes)
+        cfg = config_from_dict(values, notes)
     except ConfigError as e:
         if source is None:
             raise
         cli = [*args.overrides, *flags, *(["out_dir"] if run is not None else [])]
         raise file_named(e, source, file_values, cli) from None
+    if lmbda_given and notes is not None:
+        from .model_setup import run_qualities  # imports torch: only for a given lmbda
+
+        qualities = run_qualities(cfg.to_dict())
+        if isinstance(qualities, list | tuple):
+            lambdas = ", ".join(f"{v:g}" for v in qualities)
+            notes.append(f"lmbda {cfg.lmbda:g} is unused: a variable-rate run trains each step "
+                         f"with the λ of the quality drawn for it ({lambdas})")
+    return cfg
 
 
 def check_embed_output(args: argparse.Namespace) -> None:
