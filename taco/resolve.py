@@ -112,7 +112,9 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
     (``taco.decompress(data, taco.load(FILE))``, "leave the model out"). What else to say
     follows from what ``file_model`` is: a built-in trained model (taco finds it from the file),
     an architecture (its untrained seed-0 weights, or a checkpoint of it), no model (``""``,
-    model code 0: :data:`DEFAULT_MODEL` was tried), or another name."""
+    model code 0: :data:`DEFAULT_MODEL` was tried), or another name. A ``--model`` given by
+    another name (a checkpoint's path) whose model id is the file's is said to be another
+    checkpoint of that model, with other weights."""
     from .models import model_fingerprint
 
     if fingerprint == (model if isinstance(model, bytes) else model_fingerprint(model)):
@@ -143,8 +145,11 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
                     f"taco version that made it: {checkpoint}")
         return (f"this file was made with other weights of {file_model!r} (a checkpoint's), not "
                 f"the built-in ones: decode it with them: {checkpoint}")
-    if cli:
-        not_with = f"--model {given!r}"
+    if cli:  # a checkpoint of the file's model id with other weights: said as such
+        same_id = given != file_model and not isinstance(model, bytes) and model.model_id == file_model
+        not_with = f"--model {given!r}" + (
+            f" (another checkpoint of {file_model!r}: other weights, their fingerprints differ)"
+            if same_id else "")
     else:
         not_with = f"the model given ({given!r})" if given != file_model else (
             "the model given (the same name, other weights)")
