@@ -76,7 +76,8 @@ def register(sub: Any) -> None:
                        "Camera RAW files (.dng, .cr2, .nef, ...) are not read: export a TIFF, "
                        "JPEG or PNG first. --skip-existing leaves an output of the same name "
                        "only when it holds an image of the same size; another is refused; a note "
-                       "says when one left was made with another model or quality.")
+                       "says when one left was made with another model or quality (or, when an image is "
+                       "left to code, with other weights of the same model).")
     c.add_argument("images", nargs="+", type=path_arg, help="image files or folders of images (in a folder, "
                    "taco's own outputs NAME.decoded.png are left out); - reads one image from "
                    "standard input (its .taco goes to standard output unless -o FILE)")
@@ -171,7 +172,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     to_folder = from_folder or len(args.images) > 1
     if names_one_file(args.output, to_folder=to_folder):
         refuse_output_name(Path(args.output))
-    named_rate(args)  # -q or a size target the model cannot take: before the images and torch
+    named = named_rate(args)  # -q or a size target the model cannot take: before the images and torch
     total, many = len(files), len(files) > 1
     batch = files  # what the count runs over (below)
     failures = Failures("compress")
@@ -189,8 +190,9 @@ def cmd_compress(args: argparse.Namespace) -> int:
                         command="compress", matches=_MATCHED)
     if args.skip_existing:
         files, dsts, found, batch, kept = without_done(files, dsts, found, batch, failures)
-        if not files:  # said without loading the model: its name as given, -q if given
-            kept_note = kept_settings_note(kept, _named_model(args.model), args.quality)
+        if not files:  # said without loading the model: its id and quality from its config and header
+            model_id, early_quality = named or (_named_model(args.model), args.quality)
+            kept_note = kept_settings_note(kept, model_id, early_quality)
             if kept_note:
                 note("compress", kept_note)
             return _none_left(failures, total)
@@ -204,6 +206,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     model = resolved.model
 
     from ..images import ImageConversionWarning
+    from ..models import model_fingerprint
     from ..text.base import CaptionTruncatedWarning
     from ..text.clip import CLIP_PATH_ENV
 
@@ -214,7 +217,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     sized = args.max_bytes is not None or args.target_bpp is not None
     quality = rate_of(args, model.model_id, model.qualities)  # the model's own, as loaded
     if args.skip_existing:
-        kept_note = kept_settings_note(kept, model.model_id, quality)
+        kept_note = kept_settings_note(kept, model.model_id, quality, model_fingerprint(model))
         if kept_note:
             note("compress", kept_note)
     report = report_printer(dsts)
@@ -274,11 +277,12 @@ def rate_of(args: argparse.Namespace, model_id: str, qualities: Sequence[float] 
         raise CLIError(str(e)) from None
 
 
-def named_rate(args: argparse.Namespace) -> None:
+def named_rate(args: argparse.Namespace) -> tuple[str, int | None] | None:
     """:func:`rate_of` for the model ``--model`` names, read from its config and header
     (:func:`taco.models.rates.named_rates`) before torch, the images and the untrained-weights
-    note; a model that cannot be looked up is left to :func:`~taco.cli.common.command_model`,
-    which refuses it in its own words. A ``TACO_PLUGINS`` module that fails to import
+    note: (its model id, the quality to code at: ``-q`` or its default, None as for
+    :func:`rate_of`); None for a model that cannot be looked up, left to
+    :func:`~taco.cli.common.command_model`, which refuses it in its own words. A ``TACO_PLUGINS`` module that fails to import
     (:class:`~taco.models.config.PluginError`) is said here: the import is tried once per
     process, so the later lookup would not see it again."""
     from ..errors import TacoError
@@ -291,8 +295,8 @@ def named_rate(args: argparse.Namespace) -> None:
     except PluginError:
         raise
     except (TacoError, OSError):
-        return
-    rate_of(args, model_id, qualities)
+        return None
+    return model_id, rate_of(args, model_id, qualities)
 
 
 def captions_of(files: list[Path], captions: CaptionSource, failures: Failures,
@@ -341,9 +345,12 @@ def _named_model(spec: str | None) -> str | None:
     return None if "/" in spec or "\\" in spec or Path(spec).exists() else spec
 
 
-def kept_settings_note(kept: Sequence[Path], model_id: str | None, quality: int | None) -> str | None:
+def kept_settings_note(kept: Sequence[Path], model_id: str | None, quality: int | None,
+                       fingerprint: bytes | None = None) -> str | None:
     """For ``--skip-existing``: a note on the outputs ``kept`` that another model or quality
-    made than this run's ``model_id`` (None: not known, not compared) at ``quality`` (None:
+    made than this run's ``model_id`` (None: not known, not compared) with weights
+    ``fingerprint`` (:func:`taco.models.model_fingerprint`; None: the model not loaded, not
+    compared, so another checkpoint of the same model id is not told) at ``quality`` (None:
     chosen per image by a size budget, a single-rate model, or not known: the model alone
     compared), read from their headers; None when each is this run's (or cannot be read: it is
     left as the user had it)."""
@@ -354,12 +361,15 @@ def kept_settings_note(kept: Sequence[Path], model_id: str | None, quality: int 
         except (CLIError, OSError):
             continue
         if (model_id is not None and header.model_id != model_id) or (
+                fingerprint is not None and header.fingerprint != fingerprint) or (
                 quality is not None and header.quality and header.quality != quality):
             others.append((dst, header))
     if not others:
         return None
     dst, header = others[0]
-    made = header.model_id + (f" -q {header.quality}" if header.quality else "")
+    weights = fingerprint is not None and header.model_id == model_id and header.fingerprint != fingerprint
+    made = header.model_id + (f" -q {header.quality}" if header.quality else "") + (
+        ", other weights" if weights else "")
     this = " ".join(filter(None, [model_id, f"-q {quality}" if quality else ""]))
     return (f"{count(len(others), 'output')} kept by --skip-existing "
             f"{'was' if len(others) == 1 else 'were'} made with another model or quality "
