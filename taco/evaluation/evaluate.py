@@ -683,11 +683,22 @@ class EvalConfig:
         self.qualities = lowered
 
 
+def names_model(key: str, info: ModelInfo) -> bool:
+    """Whether ``--qualities`` name ``key`` (lower-cased, as the CLI keeps it) names the model
+    ``info``: its ``--model`` value or its model id (any case), or the same path written
+    otherwise (``./run2``, ``run2/``, its absolute path for ``-m run2``)."""
+    if key in (info.spec.lower(), info.model_id.lower()):
+        return True
+    return os.path.abspath(key).lower() == os.path.abspath(info.spec).lower()
+
+
 def model_qualities(model: Any, info: ModelInfo, wanted: dict[str, list[int]]) -> list[int | None]:
     """The qualities a model is evaluated at: ``[None]`` for a single-rate model, else those
-    ``wanted`` names for it (by its ``--model`` value or its model id), else all of them."""
+    ``wanted`` names for it (by its ``--model`` value, the same path written otherwise, or its
+    model id: :func:`names_model`), else all of them."""
     total = len(getattr(model, "qualities", None) or ())
-    keys = [k for k in (info.spec.lower(), info.model_id.lower()) if k in wanted]
+    keys = [k for k in (info.spec.lower(), info.model_id.lower()) if k in wanted] or [
+        k for k in wanted if names_model(k, info)]
     if not keys:
         return [None] if not total else [*range(1, total + 1)]
     if not total:
@@ -857,9 +868,9 @@ def _load_models(cfg: EvalConfig, device: str, dist: DistEnv) -> list[_ModelRun]
         )
     loaded = [load_model(spec, device) for spec in cfg.models]
     chosen = [model_qualities(model, info, cfg.qualities) for model, info in loaded]
-    named = {c.lower() for c in cfg.classic} | {
-        k for _, info in loaded for k in (info.spec.lower(), info.model_id.lower())}
-    for key in sorted(cfg.qualities.keys() - named):
+    classic = {c.lower() for c in cfg.classic}
+    for key in sorted(k for k in cfg.qualities
+                      if k not in classic and not any(names_model(k, info) for _, info in loaded)):
         raise EvaluationError(f"--qualities {key}=...: {key!r} is neither a --classic codec nor a "
                               "--model of this run")
     labels: list[str | None] = [*cfg.model_labels] or [cfg.label] * len(loaded)
