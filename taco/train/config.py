@@ -239,8 +239,9 @@ class TrainConfig:
             **{"val.interval": self.val.interval, "val.crop": self.val.crop},
         )  # fmt: skip
         for key, value in positive.items():
-            if not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"{key} must be positive, got {value}", key=key)
+            if not (math.isfinite(value) and value > 0):  # inf is > 0: say finite (floats)
+                bound = "a finite number > 0" if isinstance(value, float) else "positive"
+                raise ConfigError(f"{key} must be {bound}, got {value}", key=key)
         for key, value in dict(
             k_p=self.k_p, k_j=self.k_j, beta=self.beta, clip_grad=self.clip_grad,
             workers=self.workers, **{"val.images": self.val.images,
