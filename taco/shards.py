@@ -21,9 +21,11 @@ the new checkpoint complete, and the index's SHA-256 per shard refuses a mixed s
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -143,9 +145,22 @@ def is_index(path: str | os.PathLike[str]) -> bool:
     return Path(path).name.endswith(INDEX_SUFFIX)
 
 
-def _shard_glob(base: Path) -> str:
+#: Bytes of the random tag in a shard's name (twice as many hex digits).
+_TAG_BYTES = 4
+
+
+def _shard_name(base: Path) -> re.Pattern[str]:
+    """The names of ``base``'s shards, exactly: ``STEM-<tag>-<i>-of-<n>.safetensors``; not those
+    of another checkpoint whose name begins alike (``STEM-best.safetensors``'s)."""
     stem = base.name.removesuffix(".safetensors")
-    return f"{stem}-*-?????-of-?????.safetensors"
+    return re.compile(
+        rf"{re.escape(stem)}-[0-9a-f]{{{2 * _TAG_BYTES}}}-[0-9]{{5}}-of-[0-9]{{5}}\.safetensors"
+    )
+
+
+def _shard_glob(base: Path) -> str:
+    """A glob for the names of ``base``'s shards and more: filter them with :func:`_shard_name`."""
+    return glob.escape(base.name.removesuffix(".safetensors")) + "-*.safetensors"
 
 
 def files(path: str | os.PathLike[str]) -> list[Path]:
@@ -208,7 +223,7 @@ def save_sharded(
         return [base]
     del whole
     assert max_bytes is not None  # no limit always fits in one file
-    tag = secrets.token_hex(4)
+    tag = secrets.token_hex(_TAG_BYTES)
     groups = _pack(tensors, max_bytes)
     stem = base.name.removesuffix(".safetensors")
     written: list[Path] = []
@@ -237,8 +252,9 @@ def _remove(path: Path) -> None:
 
 
 def _remove_shards(base: Path, keep: set[str]) -> None:
+    name = _shard_name(base)
     for shard in base.parent.glob(_shard_glob(base)):
-        if shard.name not in keep:
+        if name.fullmatch(shard.name) and shard.name not in keep:
             shard.unlink(missing_ok=True)
 
 
@@ -249,8 +265,10 @@ def remove_stale(path: str | os.PathLike[str]) -> None:
     for p in (base, index_path(base)):
         for stale in stale_temporaries(p):
             stale.unlink(missing_ok=True)
-    shard_temporaries = base.parent.glob("." + _shard_glob(base) + ".tmp-*")
-    remove_stale_temporaries(t.with_name(t.name[1:].rpartition(".tmp-")[0]) for t in shard_temporaries)
+    name = _shard_name(base)
+    temporaries = base.parent.glob("." + _shard_glob(base) + ".tmp-*")
+    targets = (t.with_name(t.name[1:].rpartition(".tmp-")[0]) for t in temporaries)
+    remove_stale_temporaries(t for t in targets if name.fullmatch(t.name))
     found = find(base)
     keep = {f.name for f in files(base)} if found is not None and is_index(found) else set()
     _remove_shards(base, keep)
