@@ -114,7 +114,8 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
     an architecture (its untrained seed-0 weights, or a checkpoint of it), no model (``""``,
     model code 0: :data:`DEFAULT_MODEL` was tried), or another name. A ``--model`` given by
     another name (a checkpoint's path) whose model id is the file's is said to be another
-    checkpoint of that model, with other weights."""
+    checkpoint of that model, with other weights; one that is the file's own model name, to be
+    that name's untrained seed-0 weights (an architecture) or other weights of that name."""
     from .models import model_fingerprint
 
     if fingerprint == (model if isinstance(model, bytes) else model_fingerprint(model)):
@@ -147,9 +148,11 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
                 f"the built-in ones: decode it with them: {checkpoint}")
     if cli:  # a checkpoint of the file's model id with other weights: said as such
         same_id = given != file_model and not isinstance(model, bytes) and model.model_id == file_model
-        not_with = f"--model {given!r}" + (
-            f" (another checkpoint of {file_model!r}: other weights, their fingerprints differ)"
+        other = ("its untrained seed-0 weights" if kind == "architecture" else "the same name, other "
+                 "weights") if given == file_model else (
+            f"another checkpoint of {file_model!r}: other weights, their fingerprints differ"
             if same_id else "")
+        not_with = f"--model {given!r}" + (f" ({other})" if other else "")
     else:
         not_with = f"the model given ({given!r})" if given != file_model else (
             "the model given (the same name, other weights)")

@@ -74,8 +74,8 @@ CLI = [
      "weights here: decode it with the checkpoint, on the kind of CPU that made it, or with the taco "
      "version that made it: --model FILE (the checkpoint or its run folder)"),
     # --model naming the file's own model is what leaving it out gives: only the checkpoint helps
-    ("checkpoint", "elic-tiny", "not with --model 'elic-tiny': give the checkpoint that made it: "
-     "--model FILE"),
+    ("checkpoint", "elic-tiny", "not with --model 'elic-tiny' (its untrained seed-0 weights): give "
+     "the checkpoint that made it: --model FILE"),
     ("renamed", None, f"this file was made with other weights of '{BUILTIN}' (a checkpoint's), not "
      "the built-in ones: decode it with them: --model FILE"),
 ]
