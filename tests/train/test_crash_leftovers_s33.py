@@ -84,3 +84,28 @@ def test_a_run_stopped_between_its_state_and_its_checkpoint_resumes_exactly(tmp_
     assert taco.load(out / shards.CHECKPOINT_FILE).metadata["trained_steps"] == 2
     mine, theirs = _weights(out), _weights(reference)
     assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
+
+
+def test_a_finished_runs_resume_into_another_folder_writes_nothing_there(tmp_path, tiny, fail_writes, capsys):
+    """Review R2 F1: ``--resume RUN -o NEWDIR`` of a finished run whose checkpoint lags its state
+    wrote NEWDIR/checkpoint.safetensors alone (no config, log or state: NEWDIR was then neither
+    resumable nor a new run's folder). The checkpoint is rewritten only in the run's own folder,
+    and that is said."""
+    out = tmp_path / "run"
+    overrides = tiny(out, max_steps=2, ckpt_interval=1, **ELIC)
+    fail_writes(errno.ENOSPC, nth=2, once=True, target=shards.CHECKPOINT_FILE)  # its last one
+    assert taco_main(["train", "--set", *overrides]) == 3
+    new = tmp_path / "new"
+    capsys.readouterr()
+    assert taco_main(["train", "--resume", str(out), "-o", str(new)]) == 0
+    said = capsys.readouterr()
+    assert "already finished at step 2" in said.err + said.out
+    assert not (new / shards.CHECKPOINT_FILE).exists()
+    assert taco.load(out / shards.CHECKPOINT_FILE).metadata["trained_steps"] == 1
+    assert taco_main(["train", "--resume", str(out)]) == 0
+    said = capsys.readouterr()
+    assert "wrote its checkpoint of step 2, which a stop had left behind" in said.err + said.out
+    assert taco.load(out / shards.CHECKPOINT_FILE).metadata["trained_steps"] == 2
+    assert taco_main(["train", "--resume", str(out)]) == 0
+    said = capsys.readouterr()
+    assert "; nothing to do" in said.err + said.out
