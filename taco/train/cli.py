@@ -184,17 +184,27 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
 
 
 def run_saved_config(path: str | os.PathLike[str] | None) -> bool:
-    """Whether ``path`` is a run's own ``config.yaml`` (beside its log.jsonl, checkpoint or
-    training state): every key at the value that run resolved, defaults too, so none of them
-    was given for a new run that reads it (``warmup_steps: 0`` of a run started from scratch)."""
+    """Whether ``path`` is a run's own ``config.yaml``: every key at the value that run resolved,
+    defaults too, so none of them was given for a new run that reads it (``warmup_steps: 0`` of
+    a run started from scratch). Taken as one when its ``out_dir`` (which taco writes there,
+    absolute) is the folder it is in and that folder holds the run's log.jsonl, checkpoint or
+    training state; a config.yaml of the user's own (another or no ``out_dir``), or one that does
+    not read, is not."""
     from ..shards import CHECKPOINT_FILE, TRAIN_STATE_FILE as STATE_FILE, find  # no torch
+    from .config import ConfigError, read_config_file
     from .run_log import CONFIG_FILE, LOG_FILE
 
     if path is None or Path(path).name != CONFIG_FILE:
         return False
     folder = Path(path).parent
-    return (folder / LOG_FILE).is_file() or any(find(folder / name) is not None
-                                                for name in (CHECKPOINT_FILE, STATE_FILE))
+    if not ((folder / LOG_FILE).is_file() or any(find(folder / name) is not None
+                                                 for name in (CHECKPOINT_FILE, STATE_FILE))):
+        return False
+    try:
+        out_dir = read_config_file(Path(path)).get("out_dir")
+        return isinstance(out_dir, str) and Path(out_dir).expanduser().resolve() == folder.resolve()
+    except (ConfigError, OSError):
+        return False  # read again (and any problem said) where the config is resolved
 
 
 def run_config_values(run: Path) -> tuple[dict[str, Any], Path | None]:

@@ -79,3 +79,24 @@ def test_a_given_lmbda_of_a_variable_rate_run_gets_a_note(tmp_path, old_run):
     saved = yaml.safe_load((old_run / "config.yaml").read_text())
     (old_run / "config.yaml").write_text(yaml.safe_dump({**saved, "qualities": [0.001, 0.01]}), encoding="utf-8")
     assert notes_of(str(old_run / "config.yaml"), "-o", str(tmp_path / "r3")) == []
+
+
+def test_a_users_config_beside_a_log_of_its_own_still_gives_warmup_steps(old_run, tmp_path, capsys):
+    """Review R2 F3: any config.yaml beside a log.jsonl (or checkpoint, or state) was taken as a
+    run's own, so a user's ``warmup_steps: 0`` there was dropped under --init-from. A run's own
+    names its folder as out_dir; another out_dir, or none, is the user's file."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "log.jsonl").write_text('{"event": "my app"}\n', encoding="utf-8")
+    mine = folder / "config.yaml"
+    out = str(tmp_path / "r2")
+    for text in ("model: elic-tiny\npreset: elic\nwarmup_steps: 0\n",
+                 f"model: elic-tiny\npreset: elic\nwarmup_steps: 0\nout_dir: {old_run}\n"):
+        mine.write_text(text, encoding="utf-8")
+        assert not run_saved_config(mine)
+        assert printed(capsys, str(mine), "--init-from", str(old_run), "-o", out)["warmup_steps"] == 0
+    # a run's saved config names its own folder: taken as the run's, wherever it is given from
+    mine.write_text(f"model: elic-tiny\npreset: elic\nwarmup_steps: 0\nout_dir: {folder}\n", encoding="utf-8")
+    assert run_saved_config(mine)
+    (folder / "log.jsonl").unlink()  # but only beside that run's files
+    assert not run_saved_config(mine)
