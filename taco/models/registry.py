@@ -449,7 +449,7 @@ def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = Fals
     except RuntimeError:  # ~user of no such user: the text as it is
         path = Path(key)
     kind: SpecKind | None = None
-    if isinstance(spec, str):
+    if isinstance(spec, str) and not looks_like_path(key):  # no name reads as a path: no plugin import
         kind = ("pretrained" if key in PRETRAINED else "retired" if key in RETIRED
                 else "architecture" if key in MODEL_CONFIGS else None)
     if names_only:

@@ -295,7 +295,8 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
             f"contradicts preset {preset!r} (from the config or --set)"
         )
     flags = _flag_values(args)
-    if getattr(args, "init_from", None) and "warmup_steps" not in values:
+    warm_start = getattr(args, "init_from", None) or values.get("init_from")  # the flag, --set, a file
+    if warm_start and "warmup_steps" not in values and args.resume is None:
         from .schedule import INIT_WARMUP_STEPS
 
         flags["warmup_steps"] = INIT_WARMUP_STEPS  # a warm start: fresh Adam, warm-up
