@@ -68,6 +68,7 @@ from ..locks import FolderLock, hold_folder
 from ..losses import TacoLoss
 from ..messages import count
 from ..models import CheckpointError
+from ..models.checkpoint import invalidate_fingerprint
 from ..models.header import read_checkpoint_header
 from ..text.base import TextEncoderUnavailable, TextTokens
 from .caption_embeddings import text_inputs
@@ -834,6 +835,10 @@ class Trainer:
             rng["cuda"] = gather_rows(torch.cuda.get_rng_state(self.device), self.env, self.device)
         if not self.env.is_main:
             return time.perf_counter() - t0
+        # the entropy tables the checkpoint's save builds, built first: the state holds them too,
+        # as when the checkpoint was written first (a resumed run's state equals an unbroken one's)
+        self.model.update(force=True)
+        invalidate_fingerprint(self.model)
         try:
             meta = state_meta(self.cfg, self.progress, self.env, self.steps_per_epoch, final,
                               stream_seed=self.seed,
