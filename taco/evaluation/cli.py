@@ -31,6 +31,7 @@ from .defaults import (
     FID_MIN_IMAGES,
     FID_MODES,
     MIN_RESAMPLES,
+    PLOT_STEM,
 )
 
 __all__ = ["print_summary", "register"]
@@ -286,7 +287,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from ..cli.files import refuse_stdout
     from .plot import OutputExists, plot_results
 
-    refuse_stdout(args.output, "plot", "files (-o NAME: NAME.png, NAME.svg, ...)", "rd")
+    refuse_stdout(args.output, "plot", "files (-o NAME: NAME.png, NAME.svg, ...)", PLOT_STEM)
     # its mistakes are TacoErrors (a bad --anchor, --metrics or result file) and OSErrors (a path
     # not found): one line each (taco.cli); any other error is a bug and keeps its traceback
     try:
@@ -537,7 +538,7 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
                        "evaluate's JSONs (files or folders), with the paper's reference points "
                        "for the same dataset as dashed lines.")
     p.add_argument("results", nargs="+", type=path_arg, help="result JSON files or folders")
-    p.add_argument("-o", "--output", default="rd", type=path_arg,
+    p.add_argument("-o", "--output", default=PLOT_STEM, type=path_arg,
                    help="output path stem (default: rd -> rd.png, rd.svg, rd.bdrate.md, rd.bdrate.json; "
                    "with several datasets rd-DATASET.png ...), or a folder to write those into: one "
                    "that exists, a name ending with /, . or ..")

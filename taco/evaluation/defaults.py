@@ -1,6 +1,10 @@
-"""The evaluation's defaults (model names, FID's whole-image threshold and modes, the fewest
+"""The evaluation's defaults (the figure's file stem, model names, FID's whole-image threshold and modes, the fewest
 bootstrap resamples), in a torch- and numpy-free module so that ``taco evaluate --help`` (which
 shows them) imports neither."""
+
+#: The path stem of the RD figure and BD table (``taco plot``'s ``-o`` default; ``taco evaluate``
+#: writes OUT/DATASET/rd.png, rd.svg, rd.bdrate.md, rd.bdrate.json).
+PLOT_STEM = "rd"
 
 DEFAULT_CAPTIONER = "Salesforce/blip-image-captioning-base"
 DEFAULT_CMMD_CLIP = "openai/clip-vit-large-patch14-336"  # the CMMD paper's CLIP

@@ -53,7 +53,7 @@ from ..models.registry import shadow_note
 from ..text.base import normalize_caption
 from ..version import __version__
 from .datasets import EvalDataset, captions_file_is_path, open_dataset
-from .defaults import FID_MODES
+from .defaults import FID_MODES, PLOT_STEM
 from .measure import (
     FID_MIN_IMAGES,
     IMAGE_COLUMNS,
@@ -1060,12 +1060,12 @@ def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
     anchor = cfg.anchor or (str(codecs[0].label) if codecs else None)
     try:
         # overwrite: the figure and table in its own output folder are taco's, from an earlier call
-        written = plot_results([out_dir], out_dir / "rd", reference=cfg.reference, anchor=anchor,
+        written = plot_results([out_dir], out_dir / PLOT_STEM, reference=cfg.reference, anchor=anchor,
                                auto_anchor=True, bootstrap=cfg.bootstrap, seed=cfg.seed, overwrite=True,
                                out_folder=False)  # rd is the stem, even beside a folder named rd
     except ValueError as exc:  # an --anchor naming no curve, runs on other images: results kept
         raise EvaluationError(f"{exc} (this run's results are kept in {out_dir})") from None
-    if not any(p.name == "rd.bdrate.md" for p in written):
+    if not any(p.name == f"{PLOT_STEM}.bdrate.md" for p in written):
         for suffix in (".md", ".json"):
-            (out_dir / f"rd.bdrate{suffix}").unlink(missing_ok=True)
+            (out_dir / f"{PLOT_STEM}.bdrate{suffix}").unlink(missing_ok=True)
     return written

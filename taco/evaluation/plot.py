@@ -37,6 +37,7 @@ from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import json_text
 from ..messages import count, did_you_mean, shown_path, some, to_stderr
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
+from .defaults import PLOT_STEM
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
     IMAGE_METRICS,
@@ -616,7 +617,7 @@ def _output_stem(out: str | os.PathLike[str], *, folder: bool = True) -> Path:
     suffix, in any case, is dropped."""
     path = Path(out)
     if folder and (os.path.basename(os.fspath(out)) in ("", ".", "..") or path.is_dir()):
-        return path / "rd"
+        return path / PLOT_STEM
     return path.with_suffix("") if path.suffix.lower() in (".png", ".svg") else path
 
 
