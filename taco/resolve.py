@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models.elic import ELIC
 
-__all__ = ["DEFAULT_MODEL", "ResolvedModel", "made_with_problem", "resolve_model"]
+__all__ = ["DEFAULT_MODEL", "ResolvedModel", "made_with_problem", "resolve_model", "weights_note"]
 
 #: The model commands use when given none: the shipped text-guided model.
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -45,16 +45,26 @@ class ResolvedModel:
 
     @property
     def note(self) -> str | None:
-        """What to tell a user about these weights: that they are untrained, and that a
-        checkpoint of the same name was not used; None when neither."""
-        from .models.registry import shadow_note
+        """What to tell a user about these weights (:func:`weights_note`); None when nothing."""
+        return weights_note(self.spec, trained=self.trained, shadowed=self.shadowed)
 
-        notes = [] if self.trained else [
-            f"{self.spec!r} has no trained weights; using its seed-0 random initialisation "
-            "(the output will not look like the input)"]
-        if self.shadowed is not None:
-            notes.append(shadow_note(self.spec, self.shadowed))
-        return "; ".join(notes) or None
+
+def weights_note(spec: str, *, trained: bool, shadowed: str | os.PathLike[str] | None,
+                 untrained_means: str = "the output will not look like the input") -> str | None:
+    """The one note on a resolved ``--model`` ``spec``, in one line: that its weights are an
+    architecture's seed-0 random initialisation (not ``trained``), ending with
+    ``untrained_means`` (what that means for the command's output), and that a checkpoint of
+    the same name in the working directory, ``shadowed``, was not used; None when neither.
+    :attr:`ResolvedModel.note` for compress, decompress and demo; taco evaluate's models say
+    it with their own ``untrained_means``."""
+    from .models.registry import shadow_note
+
+    notes = [] if trained else [
+        f"{spec!r} has no trained weights; using its seed-0 random initialisation "
+        f"({untrained_means})"]
+    if shadowed is not None:
+        notes.append(shadow_note(spec, shadowed))
+    return "; ".join(notes) or None
 
 
 def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "cpu",

@@ -49,7 +49,7 @@ from ..jsonfiles import write_json
 from ..locks import FolderLock
 from ..messages import count, did_you_mean, note, shown_path, to_stderr
 from ..metrics import check_lpips_input
-from ..models.registry import shadow_note
+from ..resolve import weights_note
 from ..text.base import normalize_caption
 from ..version import __version__
 from .datasets import EvalDataset, captions_file_is_path, open_dataset
@@ -234,6 +234,14 @@ class ModelInfo:
     def label(self) -> str:
         """Legend label: checkpoints of one model id (several λ) share it and form one curve."""
         return self.model_id if self.trained else f"{self.model_id} (untrained)"
+
+    @property
+    def note(self) -> str | None:
+        """The note every ``--model`` command gives on these weights
+        (:func:`taco.resolve.weights_note`: untrained, or a same-named checkpoint not used),
+        saying that an untrained model's quality numbers are meaningless; None when nothing."""
+        return weights_note(self.spec, trained=self.trained, shadowed=self.shadowed,
+                            untrained_means="its quality numbers are meaningless")
 
     @property
     def weights(self) -> str:
@@ -876,11 +884,8 @@ def _load_models(cfg: EvalConfig, device: str, dist: DistEnv) -> list[_ModelRun]
     labels: list[str | None] = [*cfg.model_labels] or [cfg.label] * len(loaded)
     check_one_curve_per_label(loaded, labels)
     for _, info in loaded:
-        if not info.trained and dist.is_main:
-            note("evaluate", f"{info.model_id} has no trained weights: evaluating its seed-0 "
-                 "random initialisation (expect meaningless quality)")
-        if info.shadowed and dist.is_main:  # as every --model command says it (command_model)
-            note("evaluate", shadow_note(info.spec, info.shadowed))
+        if info.note and dist.is_main:  # as every --model command says it (command_model)
+            note("evaluate", info.note)
     return [_ModelRun(model, info, label, qs)
             for (model, info), label, qs in zip(loaded, labels, chosen, strict=True)]
 

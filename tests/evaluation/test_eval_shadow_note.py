@@ -18,10 +18,10 @@ def test_evaluate_says_a_run_of_the_models_name_was_not_used(tiny_folder, tmp_pa
     assert taco.cli.main(["evaluate", str(tiny_folder), "--limit", "1", "--fid", "off", "--cmmd-clip", "off",
                           "--no-plot", "--quiet", "-o", str(out), "-m", "elic-tiny"]) == 0
     err = capsys.readouterr().err
-    note = ("note: ./elic-tiny holds a checkpoint (elic-tiny/checkpoint.safetensors), but 'elic-tiny' "
-            "is the built-in name: give ./elic-tiny to use that checkpoint")
-    assert err.count(note) == 1, err
-    assert f"taco evaluate: {note}" in err.splitlines() and ("taco evaluate: note: elic-tiny has no "
-                                                            "trained weights") in err
+    note = ("taco evaluate: note: 'elic-tiny' has no trained weights; using its seed-0 random "
+            "initialisation (its quality numbers are meaningless); ./elic-tiny holds a checkpoint "
+            "(elic-tiny/checkpoint.safetensors), but 'elic-tiny' is the built-in name: give "
+            "./elic-tiny to use that checkpoint")
+    assert err.count("holds a checkpoint") == 1 and note in err.splitlines(), err
     (result,) = (out / "photos").glob("*.json")
     assert json.loads(result.read_text())["model"]["shadowed"] == str(checkpoint)
