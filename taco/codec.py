@@ -62,6 +62,7 @@ from .draws import with_coding_defaults
 from .errors import (  # the two errors live there, so that naming one imports no torch
     ImageSizeError as ImageSizeError,
     SizeBudgetError as SizeBudgetError,
+    TacoError,
     TacoValueError,
 )
 from .fileobjects import file_object_name, is_file_object
@@ -91,9 +92,7 @@ from .memory import (
 )
 from .messages import count, docs_ref
 from .models import (
-    MODEL_CONFIGS,
     PAD_MULTIPLE,
-    PRETRAINED,
     CheckpointError,
     fast_codec,
     model_fingerprint,
@@ -104,7 +103,7 @@ from .models.coding import (  # both also importable from here, as scripts and t
 )
 from .models.elic import ELIC, stripe_progress
 from .models.rates import checked_quality, needs_variable_rate
-from .models.registry import registrations
+from .models.registry import classify_model_spec, registrations
 from .models.taco import TACO
 from .progress import Progress
 from .resolve import made_with_problem, resolve_model
@@ -735,15 +734,22 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 def model_hint(model: object) -> str:
-    """How to get a model from ``model``, given where one goes: ``taco.load`` for a trained
-    model's name or an existing path, ``taco.create_model`` for an architecture's; nothing for
-    other text (a caption, given in the model's place) or other objects."""
+    """How to get a model from ``model``, given where one goes, as the registry reads its text
+    (:func:`~taco.models.registry.classify_model_spec`: a name taco knows before a file or folder
+    of that name): ``taco.load`` for a trained model's name or a checkpoint, ``taco.create_model``
+    for an architecture's name; nothing for other text (a caption given in the model's place, a
+    folder without a checkpoint, a retired name, a path that cannot be looked at) or other
+    objects."""
     if not isinstance(model, str | os.PathLike):
         return ""
     text = os.fspath(model)
-    if text in PRETRAINED or os.path.exists(text):
+    try:  # the hint's call takes the text as a str, so the text is what is classified
+        kind = classify_model_spec(text).kind
+    except (TacoError, OSError):  # a hint never raises
+        return ""
+    if kind in ("pretrained", "checkpoint"):
         return f"; load it first: model = taco.load({text!r})"
-    if text in MODEL_CONFIGS:
+    if kind == "architecture":
         return f"; create it first (random weights): model = taco.create_model({text!r})"
     return ""
 
