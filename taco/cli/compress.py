@@ -191,7 +191,9 @@ def cmd_compress(args: argparse.Namespace) -> int:
     if args.skip_existing:
         files, dsts, found, batch, kept = without_done(files, dsts, found, batch, failures)
         if not files:  # said without loading the model: its id and quality from its config and header
-            model_id, early_quality = named or (_named_model(args.model), args.quality)
+            if named is None:  # a --model that names no model: refused as without --skip-existing
+                command_model(args.model, "compress")
+            model_id, early_quality = named or (None, args.quality)  # None: not known, not compared
             kept_note = kept_settings_note(kept, model_id, early_quality)
             if kept_note:
                 note("compress", kept_note)
@@ -334,15 +336,6 @@ def without_done(files: list[Path], dsts: list[Path], found: list[str | None], b
     skipped = set(checked) - set(files)
     kept = [dst for src, dst in zip(checked, outputs, strict=True) if src in skipped]
     return files, dsts, found, [f for f in batch if f not in skipped], kept
-
-
-def _named_model(spec: str | None) -> str | None:
-    """The model id ``--model`` ``spec`` names without loading it: a name (the default when
-    None), not a file or folder; None when it cannot be told."""
-    from ..resolve import DEFAULT_MODEL
-
-    spec = spec or DEFAULT_MODEL
-    return None if "/" in spec or "\\" in spec or Path(spec).exists() else spec
 
 
 def kept_settings_note(kept: Sequence[Path], model_id: str | None, quality: int | None,
