@@ -16,11 +16,7 @@ import torch.distributed as dist
 from torch import Tensor
 from torch.utils.data import Dataset, DistributedSampler
 
-from ..devices import resolve_device as resolve_device  # re-exported: one rule for every command
-from ..distributed import (
-    DistEnv,
-    dist_env_from_environ as dist_env_from_environ,  # re-exported
-)
+from ..distributed import DistEnv
 from ..errors import TacoError
 
 T = TypeVar("T")

@@ -61,8 +61,8 @@ from ..data import (
     folder_images,
     no_images_message,
 )
-from ..devices import usable_cpus
-from ..distributed import SilentInterrupted, leaving_process_group
+from ..devices import resolve_device, usable_cpus
+from ..distributed import SilentInterrupted, dist_env_from_environ, leaving_process_group
 from ..errors import Interrupted, TacoError, TacoWarning, warn_at_caller
 from ..locks import FolderLock, hold_folder
 from ..losses import TacoLoss
@@ -95,11 +95,9 @@ from .distributed import (
     ResumableSampler,
     all_reduce_mean,
     all_true,
-    dist_env_from_environ,
     gather_rows,
     init_distributed,
     replicas_in_sync,
-    resolve_device,
     shared_stop,
     together,
 )
