@@ -28,13 +28,9 @@ SAMPLE = "skimage-chelsea.png"
 
 def sample_dir() -> Path:
     """The folder of the sample photos the package ships (with their captions.jsonl and
-    SOURCES.md), wherever taco is installed: :data:`taco.samples.SAMPLES_DIR`."""
+    SOURCES.md), wherever taco is installed: :data:`taco.samples.SAMPLES_DIR` (kept for the
+    README's examples; taco itself uses :mod:`taco.samples`)."""
     return samples.SAMPLES_DIR
-
-
-def sample_caption(name: str = SAMPLE) -> str:
-    """The first caption of the built-in sample ``name`` (a KeyError for another name)."""
-    return samples.sample_caption(name)
 
 
 def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
@@ -65,6 +61,7 @@ def run_demo(
     out_dir: Path = DEFAULT_OUTPUT,
     notify: Callable[[str], None] | None = None,
     replace: bool = True,
+    caption_note: str | None = None,
 ) -> dict[str, Any]:
     """Run the demo and write its files; return the numbers, the files written and the notes for
     the user (``notes``, each also given to ``notify`` as soon as it is known: before the
@@ -74,8 +71,9 @@ def run_demo(
     ``replace`` False: a file of the demo's that exists when it is written (another process
     wrote it during the work) is kept, and a :class:`FileExistsError` names it.
 
-    ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption, with a
-    note when the model reads text)."""
+    ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption);
+    ``caption_note`` is then one of the notes when the model reads text (the caller's words,
+    as :func:`taco.cli.inputs.uncaptioned_note` gives them for ``taco demo``; None: no note)."""
     from .codec import compress_image, decompress, encode_text
     from .colour import conversion_warning
     from .images import ConversionNotes, image_file_bytes, image_to_tensor, load_image, to_rgb
@@ -84,14 +82,13 @@ def run_demo(
     src = Path(image) if image else samples.SAMPLES_DIR / SAMPLE
     uncaptioned = image is not None and caption is None
     if caption is None:
-        caption = sample_caption(src.name) if image is None else ""
+        caption = samples.sample_caption(src.name) if image is None else ""
     original = load_image(src)  # read once: src can be a pipe
     resolved = resolve_model(model_name)
     model, name = resolved.model, resolved.spec
     notes = [resolved.note] if resolved.note else []
-    if uncaptioned and model.uses_text:
-        notes.append(f"{src} has no caption, so it is coded without one (give --caption TEXT, a "
-                     f"sidecar {src.stem}.txt, or a captions.jsonl beside it)")
+    if uncaptioned and model.uses_text and caption_note:
+        notes.append(caption_note)
     if notify is not None:
         for note in notes:
             notify(note)

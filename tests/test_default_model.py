@@ -21,9 +21,10 @@ from PIL import Image
 
 import taco
 from taco.cli import main
-from taco.demo import SAMPLE, sample_caption, sample_dir
+from taco.demo import SAMPLE
 from taco.models import PRETRAINED
 from taco.resolve import DEFAULT_MODEL, resolve_model
+from taco.samples import SAMPLES_DIR, sample_caption
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "builtin"
 DEMO = json.loads((GOLDEN / "golden.json").read_text())["demo"]
@@ -67,6 +68,6 @@ def test_taco_demo_with_the_default_model_gives_the_golden_file_and_pixels(tmp_p
 
     # the library gives the same file, and decodes it without a model (the file names it)
     model = resolve_model().model
-    with Image.open(sample_dir() / SAMPLE) as photo:
-        assert taco.compress(photo, sample_caption(), model) == data
+    with Image.open(SAMPLES_DIR / SAMPLE) as photo:
+        assert taco.compress(photo, sample_caption(SAMPLE), model) == data
     _assert_golden_pixels(taco.decompress(data))

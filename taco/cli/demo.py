@@ -10,7 +10,7 @@ from typing import Any
 from ..messages import count, note, shown_path
 from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg
 from .files import check_folder, refuse_stdout
-from .inputs import CaptionSource, refuse_taco_input
+from .inputs import CaptionSource, refuse_taco_input, uncaptioned_note
 
 
 def register(sub: Any) -> None:
@@ -34,11 +34,14 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     refuse_stdout(args.output, "demo", "a folder of files", "taco-demo")
-    caption = args.caption
+    caption, caption_note = args.caption, None
     if args.image:  # a .taco named by mistake: say what it is, as compress does
         refuse_taco_input(Path(args.image))
     if args.image and caption is None:  # the caption compress would find for it (None: none)
-        caption = CaptionSource(None, None)(Path(args.image))
+        source = CaptionSource(None, None)
+        caption = source(Path(args.image))
+        # said (when the model reads text) in compress's words: one builder of the note
+        caption_note = uncaptioned_note([Path(args.image)], [caption], lookup=source.lookup)
     check_demo_inputs(args.image, args.model)
     from ..demo import DEFAULT_OUTPUT, demo_files, run_demo
 
@@ -50,7 +53,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     remove_stale_temporaries(files)  # a killed run's, not a running one's
     try:
         result = run_demo(model_name=args.model, image=args.image, caption=caption,
-                          out_dir=out_dir, notify=lambda text: note("demo", text), replace=replace)
+                          out_dir=out_dir, notify=lambda text: note("demo", text), replace=replace,
+                          caption_note=caption_note)
     except FileExistsError as exc:
         if exc.filename not in {str(f) for f in files}:
             raise
