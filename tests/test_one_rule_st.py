@@ -44,8 +44,23 @@ def test_demo_says_compress_s_note_for_an_empty_sidecar(tmp_path, capsys):
             if "has no caption" in line]
     assert len(said) == 1 and "its sidecar b.txt is empty" in said[0]
     assert main(["demo", "--image", str(photo), "-m", "taco-tiny", "-o", str(tmp_path / "demo")]) == 0
+    # the same words, less the option demo lacks
+    assert "--captions FILE.jsonl, " in said[0]
     assert [line.split(": note: ", 1)[1] for line in capsys.readouterr().err.splitlines()
-            if "has no caption" in line] == said
+            if "has no caption" in line] == [said[0].replace("--captions FILE.jsonl, ", "")]
+
+
+def test_demo_names_only_options_demo_has(tmp_path, capsys):
+    from PIL import Image
+
+    from taco.samples import SAMPLES_DIR
+
+    photo = tmp_path / "b.png"
+    Image.open(SAMPLES_DIR / "skimage-chelsea.png").resize((64, 48)).save(photo)
+    assert main(["demo", "--image", str(photo), "-m", "taco-tiny", "-o", str(tmp_path / "demo")]) == 0
+    note = [line for line in capsys.readouterr().err.splitlines() if "has no caption" in line]
+    assert len(note) == 1 and "give --caption TEXT, a sidecar b.txt, or a captions.jsonl" in note[0]
+    assert "--captions" not in note[0]
 
 
 def test_the_library_demo_names_no_cli_option(tmp_path):

@@ -41,7 +41,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         source = CaptionSource(None, None)
         caption = source(Path(args.image))
         # said (when the model reads text) in compress's words: one builder of the note
-        caption_note = uncaptioned_note([Path(args.image)], [caption], lookup=source.lookup)
+        caption_note = uncaptioned_note([Path(args.image)], [caption], lookup=source.lookup,
+                                        captions_option=False)
     check_demo_inputs(args.image, args.model)
     from ..demo import DEFAULT_OUTPUT, demo_files, run_demo
 

@@ -225,20 +225,23 @@ def _reading_captions(read: Callable[[], _T]) -> _T:
 
 def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
                      captions_file: str | None = None,
-                     lookup: CaptionLookup | None = None) -> str | None:
+                     lookup: CaptionLookup | None = None, *,
+                     captions_option: bool = True) -> str | None:
     """The one line telling which images a text-guided model codes without a caption, if any.
     With ``captions_file`` (--captions FILE, the only source then) it says to caption them there,
     not in sidecars; a sidecar IMAGE.txt that is there but empty is named as such, and so is a
     captions.jsonl beside them that has no caption for them, by its name there (with the names it
     lists that differ from theirs only in case or Unicode form, :func:`_near_names`). ``lookup``:
     the one the captions were looked up with (:attr:`taco.cli.inputs.CaptionSource.lookup`), so
-    its files are not read again; without it, a new one."""
+    its files are not read again; without it, a new one. ``captions_option``: whether the
+    command has ``--captions FILE.jsonl`` to suggest (``taco demo`` has not)."""
     from ..captions_file import FOLDER_CAPTIONS
 
     missing = [image for image, caption in zip(images, captions, strict=True) if caption is None]
     if not missing:
         return None
-    how = "(a caption guides the encoder: give --caption TEXT, --captions FILE.jsonl, "
+    give = "--caption TEXT, --captions FILE.jsonl," if captions_option else "--caption TEXT,"
+    how = f"(a caption guides the encoder: give {give} "
     if len(missing) == 1 and missing[0] is STDIN:
         return (f"{STDIN} has no caption, so it is coded without one (a caption guides the "
                 "encoder: give --caption TEXT)")
@@ -276,7 +279,7 @@ def uncaptioned_note(images: Sequence[Path], captions: Sequence[str | None],
         if empty:  # it has one: naming it as the thing to give would send the user in a circle
             return (f"{missing[0]} has no caption, so it is coded without one (a caption guides "
                     f"the encoder: its sidecar {sidecar} is empty; write the caption there, or "
-                    f"give --caption TEXT, --captions FILE.jsonl, or {beside})")
+                    f"give {give} or {beside})")
         return (f"{missing[0]} has no caption{ignored}, so it is coded without one {how}"
                 f"a sidecar {sidecar}, or {beside})")
     blank = (f" ({some(empty)} {'is' if len(empty) == 1 else 'are'} empty)" if empty else "")
