@@ -171,9 +171,10 @@ def find_models(given: str | None, headers: dict[Path, Any], cap: int | None,
     from ..models import CheckpointError
 
     models: dict[str, ResolvedModel] = {}
-    if given:
-        models[given] = ResolvedModel(command_model(given, "decompress").model, given, trained=True)
     noted: set[str] = set()
+    if given:  # its note said here, once
+        models[given] = command_model(given, "decompress")
+        noted.add(given)
     checked: dict[tuple[str, str, bytes], str | None] = {}  # a batch's files share a few models
     for src, h in list(headers.items()):
         key = given or h.model_id
