@@ -95,10 +95,13 @@ def load_results(
     """Result JSONs (``format: taco-eval``) with points, from files and folders (searched
     recursively), each read by :func:`taco.evaluation.result_files.read_result`.
 
-    ``paths``: one file or folder, or several. Other JSON files (a BD table, a caption-mode
-    comparison, a captions file; one that is not JSON) are skipped, as are results without
-    points (a run that has not finished any); a result of another version is refused (an
-    :class:`~taco.evaluation.result_files.UnsupportedResultVersion`), not left out of its figure, and
+    ``paths``: one file or folder, or several. Other JSON files in a folder (a BD table, a
+    caption-mode comparison, a captions file; one that is not JSON) are skipped, as are results
+    without points (a run that has not finished any); a file named in ``paths`` that is not a
+    result (not JSON, another format, ...) is refused, a
+    :class:`~taco.evaluation.runner.ResultsFileError` naming it and saying why, not left out
+    of its figure unsaid. A result of another version is refused (an
+    :class:`~taco.evaluation.result_files.UnsupportedResultVersion`) wherever it is found, and
     so is one whose fields are not what taco writes (a
     :class:`~taco.evaluation.result_files.MalformedResult`: a ``bpp`` of NaN, a ``dataset`` that is no
     object, ...).
@@ -106,21 +109,28 @@ def load_results(
     if isinstance(paths, str | os.PathLike):  # one path, not a sequence of its characters
         paths = [paths]
     files: list[Path] = []
+    named: set[Path] = set()  # files named in paths: refused, not skipped, when no result
     for p in map(Path, paths):
         if p.is_dir():
             files += _json_files(p)
         elif p.is_file():
             files.append(p)
+            named.add(p.resolve())
         else:
             raise FileNotFoundError(errno.ENOENT, "no such file or folder" + _did_you_mean(p), str(p))
     results = []
-    for f in dict.fromkeys(f.resolve() for f in files):  # `runs/eval runs/eval/kodak`: once
+    given: dict[Path, Path] = {}  # `runs/eval runs/eval/kodak`: once, named as first given
+    for f in files:
+        given.setdefault(f.resolve(), f)
+    for f in given:
         try:
-            data = read_result(f)
+            data = read_result(given[f])
         except (UnsupportedResultVersion, MalformedResult):
             raise
-        except ResultsFileError:  # not UTF-8, not JSON, another format, ...: not a result, skipped
-            continue
+        except ResultsFileError:  # not UTF-8, not JSON, another format, ...: not a result
+            if f in named:  # named on its own: said, not dropped from the figure unsaid
+                raise
+            continue  # found in a folder: skipped
         if data.get("points"):
             data["_path"] = str(f)
             results.append(data)

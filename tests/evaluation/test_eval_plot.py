@@ -11,6 +11,7 @@ from PIL import Image
 
 from taco.evaluation.plot import collect_curves, load_results, matched_markers, plot_results
 from taco.evaluation.reference import REFERENCES, reference_datasets, references_for
+from taco.evaluation.runner import ResultsFileError
 
 
 def result(label: str, kind: str, points: list[dict], dataset: str = "val", dkind: str = "folder") -> dict:
@@ -106,7 +107,7 @@ def test_reference_points_on_request(results_dir, tmp_path):
     assert "ELIC (paper), kodak" in svg and "MS-ILLM (paper), kodak" in svg
     with pytest.raises(ValueError, match="no reference points"):
         plot_results([results_dir], tmp_path / "rd", reference="clic")
-    with pytest.raises(ValueError, match="no taco-eval"):
+    with pytest.raises(ResultsFileError, match=r"rd\.svg: not a taco evaluation result"):  # named: said why
         plot_results([tmp_path / "rd.svg"], tmp_path / "x")
 
 

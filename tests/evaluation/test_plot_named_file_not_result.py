@@ -1,0 +1,41 @@
+"""``taco plot`` given a file by name that is not a result (not JSON, a safetensors file): it was
+skipped as a JSON found in a folder is, so its curve was left out of the figure with exit 0 and no
+word (or, named alone, "no taco-eval result JSONs with points" without the reason). A file named
+is refused now, in one line naming it and saying why, as taco evaluate refuses it; in a folder
+such a file is still skipped."""
+
+from __future__ import annotations
+
+import pytest
+
+from taco.evaluation.plot import load_results
+from taco.evaluation.runner import ResultsFileError
+
+
+def _broken_copy(folder):
+    text = (folder / "webp.json").read_text(encoding="utf-8")
+    broken = folder / "webp-broken.json"
+    broken.write_text(text.replace("{", "{,", 1), encoding="utf-8")
+    return broken
+
+
+def test_a_named_file_that_is_no_result_is_refused(rd_folder, tmp_path):
+    folder = rd_folder(tmp_path / "runs")
+    broken = _broken_copy(folder)
+    with pytest.raises(ResultsFileError, match=r"webp-broken\.json: not a taco evaluation result \("):
+        load_results([folder / "jpeg.json", broken])
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00\xff\xfe{}")
+    with pytest.raises(ResultsFileError, match=r"model\.safetensors: not a taco evaluation result"):
+        load_results([folder / "jpeg.json", model])
+    assert len(load_results(folder)) == len(load_results([p for p in folder.glob("*.json") if p != broken]))
+
+
+def test_the_command_says_why(eval_main, rd_folder, tmp_path, capsys):
+    folder = rd_folder(tmp_path / "runs")
+    broken = _broken_copy(folder)
+    out = tmp_path / "fig" / "rd"
+    assert eval_main(["plot", str(folder / "jpeg.json"), str(broken), "-o", str(out), "--reference", "none"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"taco plot: error: {broken}: not a taco evaluation result ("), err
+    assert not out.parent.exists()
