@@ -22,7 +22,15 @@ from ..checksums import sha256_file
 from ..errors import TacoError, TacoValueError
 from ..fileobjects import checked_path
 from ..messages import did_you_mean, docs_ref
-from ..shards import INDEX_SUFFIX, TRAIN_STATE_FILE, files as shard_files, find
+from ..shards import (
+    CHECKPOINT_FILE,
+    INDEX_SUFFIX,
+    TRAIN_STATE_FILE,
+    base_path,
+    files as shard_files,
+    find,
+    index_path,
+)
 from .config import (
     ARCHITECTURES,
     BUILTIN_ARCHITECTURES,
@@ -362,23 +370,55 @@ def without_ending(name: str) -> str:
     return name[: len(name) - len(ending)]
 
 
+def not_a_file_message(path: str | os.PathLike[str], prefix: str = "") -> str | None:
+    """One line for a checkpoint path that is there but is no file to read, looked at as
+    :func:`taco.shards.find` looks (the plain file and its sharded index): ``NAME is a broken
+    symbolic link to TARGET`` or ``NAME is not a regular file (a pipe, a device or a socket)``, each
+    ``..., not a checkpoint file``, with ``NAME`` shown after ``prefix`` (the folder part as
+    the user typed it); None where neither form is there, or one is a file or a folder."""
+    path = Path(path)
+    for there in dict.fromkeys((path, base_path(path), index_path(path))):
+        if not os.path.lexists(there) or os.path.isfile(there) or os.path.isdir(there):
+            continue
+        shown = prefix + there.name
+        try:
+            target = os.readlink(there)
+        except OSError:  # not a link
+            target = None
+        if target is not None and not os.path.exists(there):
+            return f"{shown} is a broken symbolic link to {target!r}, not a checkpoint file"
+        link = f"a symbolic link to {target!r}: " if target is not None else ""
+        return f"{shown} is not a regular file ({link}a pipe, a device or a socket), not a checkpoint file"
+    return None
+
+
 def no_such_file_message(key: str) -> str:
     """One line for a path-like model argument (:func:`looks_like_path`) that names nothing on
     disk: ``PATH: no such checkpoint file``, then the closest checkpoint files and folders in
     its folder (did you mean ...?; the names compared without their endings:
     :func:`without_ending`), shown with the folder part as ``key`` has it; a training state is
-    no model, so its file is not among them."""
+    no model, so its file is not among them, nor is an entry that is no file to read (a broken
+    link, a FIFO, a device) nor the typed name itself. A path that is there but is no file to
+    read is said as such instead (:func:`not_a_file_message`)."""
     typed = key.rstrip("/" + os.sep)
     name = Path(typed).name
-    folder = Path(typed).expanduser().parent
+    prefix = typed[: len(typed) - len(name)]
+    try:
+        path = Path(typed).expanduser()
+    except RuntimeError:  # ~user of no such user: the text as it is
+        path = Path(typed)
+    if name and (problem := not_a_file_message(path, prefix)):
+        return problem
+    folder = path.parent
     try:
         held = [p.name.removesuffix(INDEX_SUFFIX) for p in folder.iterdir()
-                if p.is_dir() or p.name.endswith((".safetensors", ".safetensors" + INDEX_SUFFIX))]
+                if p.is_dir() or (p.name.endswith((".safetensors", ".safetensors" + INDEX_SUFFIX))
+                                  and p.is_file())]
     except OSError:  # no such folder, or an unreadable one: nothing to suggest from it
         held = []
-    candidates = sorted({n for n in held if n != TRAIN_STATE_FILE and not _SHARD.search(n)})
-    hint = (did_you_mean(name, candidates, prefix=typed[: len(typed) - len(name)], key=without_ending)
-            if name else "")
+    candidates = sorted({n for n in held if n not in (TRAIN_STATE_FILE, name, name.removesuffix(INDEX_SUFFIX))
+                         and not _SHARD.search(n)})
+    hint = did_you_mean(name, candidates, prefix=prefix, key=without_ending) if name else ""
     return f"{key}: no such checkpoint file{hint}"
 
 
@@ -491,7 +531,8 @@ def locate_model(spec: str | os.PathLike[str], *, context: str = "", names_only:
     if found.kind == "retired":
         raise CheckpointError(context + retired_message(os.fspath(spec), found.shadowed))
     if found.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
-        raise CheckpointError(context + no_checkpoint_message(found.path))
+        problem = not_a_file_message(found.path / CHECKPOINT_FILE, os.path.join(os.fspath(spec), ""))
+        raise CheckpointError(context + (problem or no_checkpoint_message(found.path)))
     if found.kind == "unknown":
         raise unknown() if unknown else CheckpointError(context + unknown_model_message(spec))
     return found
