@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..atomic import special_file
 from ..bitstream.container import model_id_problem
 from ..checks import is_int
 from ..errors import TacoError
@@ -70,8 +71,14 @@ SHOWN_VALUE_CHARS = 200
 
 
 def shown(value: Any, limit: int = SHOWN_VALUE_CHARS) -> str:
-    """``repr(value)`` as a config error shows it: one line, cut to ``limit`` characters."""
-    return one_line(repr(value), limit)
+    """``repr(value)`` as a config error shows it: one line, cut to ``limit`` characters (an int
+    of over 4,300 digits, a TOML or YAML ``0xFFFF...``, which Python gives no decimal text, as
+    those words)."""
+    try:
+        text = repr(value)
+    except ValueError as e:
+        text = _too_many_digits(e) or str(e)
+    return one_line(text, limit)
 
 
 @dataclass
@@ -505,7 +512,10 @@ def _coerce(value: Any, annotation: Any) -> Any:
             return value
     if isinstance(value, float) or is_int(value):
         if _type_ok("", annotation) and not _type_ok(value, annotation):
-            return str(value)  # a folder named 2014
+            try:
+                return str(value)  # a folder named 2014
+            except ValueError:  # an int of over 4,300 digits (0xFFFF...): refused as no str
+                return value
     if isinstance(value, list) and _type_ok([0.5], annotation) and not _type_ok(value, annotation):
         return [_coerce(v, float) for v in value]  # qualities: [2e-4, 4e-4]
     return value
@@ -717,6 +727,16 @@ def syntax_error_text(path: Path, kind: str, error: Exception) -> str:
     return f"{path}: not valid {kind}: {first}"
 
 
+def _too_many_digits(error: Exception) -> str | None:
+    """What a YAML or TOML value of over ``sys.get_int_max_str_digits()`` digits (4,300 unless
+    changed) was, in taco's words, when ``error`` is Python's refusal of it (a ValueError whose
+    text asks the user to raise that limit); None for any other error."""
+    if not (isinstance(error, ValueError) and "int_max_str_digits" in str(error)):
+        return None
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+    return f"a number of over {limit:,} digits"
+
+
 #: The largest config file taco reads, in bytes (1 MiB; the shipped ones are under 3 kB): a
 #: 300 MB one was parsed for minutes in 1.4 GB before its first error.
 CONFIG_MAX_BYTES = 1 << 20
@@ -728,13 +748,15 @@ CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file, the suffix
     in any case, UTF-8 with or without a byte-order mark -> mapping (not yet validated). Every failure is one :class:`ConfigError` line naming the file: one
-    that cannot be read, is over :data:`CONFIG_MAX_BYTES` (read no further), is not UTF-8, does not parse, nests deeper than Python's recursion
+    that cannot be read (or is a pipe, a device or a socket), is over :data:`CONFIG_MAX_BYTES` (read no further), is not UTF-8, does not parse, nests deeper than Python's recursion
     limit, uses YAML anchors/aliases or gives a key twice (:class:`ConfigLoader`); a syntax
     error is
     ``PATH:LINE:COL: ...`` (:func:`syntax_error_text`). An empty file (or one of comments only)
     is an empty mapping; any other top-level value (``[]``, ``0``, ``false``, a string) is a
     :class:`ConfigError`."""
     path = Path(path)
+    if special_file(path):  # a named pipe's open waits for a writer, maybe forever
+        raise ConfigError(f"{path}: cannot read config (not a regular file: a pipe, a device or a socket)")
     try:
         raw, size = read_file_within(path, CONFIG_MAX_BYTES)
     except OSError as e:
@@ -776,6 +798,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     except (yaml.YAMLError, ValueError) as e:
         if isinstance(e, ConfigError):  # a TOML date-time: toml_dates_as_text
             raise ConfigError(f"{path}: {e}") from None
+        too_many = _too_many_digits(e)
+        if too_many is not None:
+            raise ConfigError(f"{path}: not valid {kind}: {too_many}") from None
         raise ConfigError(syntax_error_text(path, kind, e)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping of keys to values")
@@ -837,6 +862,11 @@ def apply_overrides(values: dict[str, Any], overrides: list[str],
             value = raw
         except RecursionError:
             raise ConfigError(f"override {shown(key.strip())}: nested too deeply") from None
+        except ValueError as e:  # 5,000 digits: Python's text asks for sys.set_int_max_str_digits
+            too_many = _too_many_digits(e)
+            if too_many is None:
+                raise
+            raise ConfigError(f"override {shown(key.strip())}: {too_many}") from None
         items.append((key, value))
     for key, value in [*items, *(typed or {}).items()]:
         parts = key.strip().split(".")
