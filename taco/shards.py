@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .atomic import remove_stale_temporaries, stale_temporaries, write_bytes_atomic
+from .atomic import remove_stale_temporaries, special_file, stale_temporaries, write_bytes_atomic
 from .errors import TacoError
 from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, json_object, read_json_object
 from .memory import allocation_failure
@@ -79,7 +79,11 @@ def check_header_size(path: Path, index: Path | None = None) -> None:
     endian) is over :data:`SAFETENSORS_HEADER_MAX_BYTES`: a :class:`ShardedFileError` naming it
     (a shard by its ``index`` and its name), before safetensors reads the header. A file too
     short to say, or whose header would run past its end, is left to safetensors (which refuses
-    it unread); an ``OSError`` opening it is raised."""
+    it unread); an ``OSError`` opening it is raised. A named pipe, a device or a socket (or a link
+    to one), whose open or read may wait forever, is a ShardedFileError before it is opened."""
+    if special_file(path):
+        which = f"{index}: shard {path.name} is" if index else f"{path}:"
+        raise ShardedFileError(f"{which} not a regular file (a pipe, a device or a socket)")
     with Path(path).open("rb") as f:
         start = f.read(8)
         file_size = os.fstat(f.fileno()).st_size

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,10 @@ def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
     if problem:
         raise ValueError(problem)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        with warnings.catch_warnings():  # a plain pickle (protocol 3 up): torch warns, asking for
+            # an issue to be filed, before refusing it; the refusal says what is wrong
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
         raise ValueError(image_file_problem(path) or text_file_problem(path)
                          or torch_load_problem(exc)) from None

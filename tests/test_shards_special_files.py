@@ -1,0 +1,59 @@
+"""Review HC 5 and 6: a shard of a sharded checkpoint that is a named pipe (or a link to one, or
+to a device) is refused before it is opened, where loading waited forever; importing a plain
+pickle says only taco's refusal, not torch's "please file an issue" warning too."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import warnings
+
+import pytest
+import torch
+
+from taco import shards
+from taco.cli import main
+from taco.text.weights import load_torch_file
+
+
+def _sharded(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    tensors = {f"layer{i}.weight": torch.randn(64, 64, generator=g) for i in range(4)}
+    return shards.save_sharded(tensors, tmp_path / "x.safetensors", max_bytes=40_000)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_shard_that_is_a_named_pipe_is_refused_unopened(tmp_path):
+    written = _sharded(tmp_path)
+    index, shard = written[0], written[-1]
+    shard.unlink()
+    os.mkfifo(shard)  # no writer: its open waited forever
+    words = f"{index}: shard {shard.name} is not a regular file (a pipe, a device or a socket)"
+    for read in (shards.load_sharded, shards.tensor_shapes):
+        with pytest.raises(shards.ShardedFileError) as e:
+            read(tmp_path / "x.safetensors")
+        assert str(e.value) == words
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="a device")
+def test_a_shard_linking_to_a_device_is_refused(tmp_path):
+    written = _sharded(tmp_path)
+    shard = written[1]
+    shard.unlink()
+    shard.symlink_to("/dev/zero")
+    with pytest.raises(shards.ShardedFileError, match=f"shard {shard.name} is not a regular file"):
+        shards.load_sharded(written[0])
+
+
+def test_a_plain_pickle_is_refused_without_torchs_warning(tmp_path, capsys):
+    path = tmp_path / "plain.pth"
+    with open(path, "wb") as f:
+        pickle.dump({"a": 1}, f, protocol=4)  # torch warned of protocol 4 before refusing it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="not a readable PyTorch checkpoint"):
+            load_torch_file(path)
+    assert main(["import-checkpoint", str(path), "-o", str(tmp_path / "out.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "warning" not in err.lower() and "file an issue" not in err, err
+    assert "not a readable PyTorch checkpoint" in err
