@@ -17,6 +17,8 @@ from taco import TacoFormatError
 from taco.bitstream.container import TacoHeader, pack, unpack
 from taco.codec import MAX_SIDE, check_image_size
 from taco.errors import ImageSizeError, TacoValueError
+from taco.models import fast_codec
+from taco.models.entropy import check_latent_shapes, check_streams, quantize_symbols, scale_indexes
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +81,91 @@ def test_a_quality_one_past_the_models_last_is_a_format_error():
     bad = pack(TacoHeader(f.header.model_id, f.header.fingerprint, 64, 64, "RGB", quality=q + 1), f.payload)
     with pytest.raises(TacoFormatError, match=f"quality {q + 1}, but model .* has qualities 1..{q}"):
         taco.decompress(bad, model)
+
+
+# --------------------------------------------------------------------------- models/entropy.py
+
+
+def test_scales_above_the_table_get_the_last_table_index():
+    """E2: a scale above the scale table's last entry gets the index of the last of its CDFs
+    (len(table) - 1, as CompressAI's build_indexes), never one past it: the C++ coder reads that
+    CDF without a bounds check."""
+    from compressai.entropy_models import GaussianConditional
+    from compressai.models.base import get_scale_table
+
+    gc = GaussianConditional(None)
+    gc.update_scale_table(get_scale_table(), force=True)
+    last = len(gc.scale_table) - 1
+    indexes = scale_indexes(gc, torch.tensor([0.0, 1.0, 256.0, 300.0, 1e30])).tolist()
+    assert indexes[0] == 0
+    assert indexes[-3:] == [last, last, last]
+
+
+def test_symbols_round_ties_to_even():
+    """E1: symbols are torch.round's (ties to even, as CompressAI's), not floor(x + 0.5)."""
+    got = quantize_symbols(torch.tensor([0.5, 1.5, 2.5, -0.5, -1.5]), torch.zeros(5)).tolist()
+    assert got == [0, 2, 2, 0, -2]
+
+
+def test_reference_codec_band_rows_are_pinned():
+    """E8: the reference layout's entropy-parameter bands (part of what the coder computes: large
+    images' bytes follow them)."""
+    codec = taco.create_model("elic-small", seed=0).latent_codec
+    assert type(codec).__name__ == "ReferenceLatentCodec"
+    assert codec.band_rows(512, 512) == 52
+    assert codec.band_rows(1024, 2048) == 12
+    assert codec.band_rows(64, 64) == 64  # a latent that fits is one band
+
+
+def test_latent_shapes_are_checked_in_full():
+    """E6: a y latent whose height or width does not fit z's is refused, not only its channels."""
+    check_latent_shapes({"hyper": (2, 3), "y": [(8, 8, 12), (8, 8, 12)]}, [8, 8])
+    for bad in ([(8, 8, 12), (8, 8, 13)], [(8, 9, 12), (8, 8, 12)]):
+        with pytest.raises(ValueError, match="do not fit this codec"):
+            check_latent_shapes({"hyper": (2, 3), "y": bad}, [8, 8])
+
+
+def test_streams_without_an_image_are_refused():
+    """E7: [[]] (no stream at all) is not [[stream per image]]."""
+    check_streams([[b"x"]])
+    with pytest.raises(ValueError, match="stream per image"):
+        check_streams([[]])
+
+
+# --------------------------------------------------------------------------- models/fast_codec.py
+
+
+def test_compressai_layout_band_rows_are_pinned(monkeypatch):
+    """F2: the bytes per latent position from which the CompressAI layout's bands follow (8 bytes
+    a float64 activation), as taco.compress passes them to band_rows."""
+    model = taco.create_model("elic-tiny", seed=0, layout="compressai")
+    seen: list[tuple[int, int, int]] = []
+    original = fast_codec.band_rows
+
+    def spy(h: int, w: int, per_position: int) -> int:
+        seen.append((h, w, per_position))
+        return original(h, w, per_position)
+
+    monkeypatch.setattr(fast_codec, "band_rows", spy)
+    taco.compress(_photo(64, 64), None, model)
+    assert seen == [(4, 4, 8 * (3 * (32 + 2 * 16) + 32 + 3 * 32))]
+
+
+def test_supports_checks_the_gaussian_chunks():
+    """F1: a CompressAI composition whose Gaussian conditional reads other parameter chunks than
+    scales and means is not one the fast path codes."""
+    model = taco.create_model("elic-tiny", seed=0, layout="compressai")
+    codec = model.latent_codec
+    assert fast_codec.supports(codec)
+    codec.latent_codec["y"].latent_codec["y0"].latent_codec["y"].chunks = ("scales",)
+    assert not fast_codec.supports(codec)
+    with pytest.raises(TypeError, match="which taco cannot code"):
+        fast_codec.compress_latent(codec, torch.zeros(1, 32, 4, 4))
+
+
+def test_fast_decompress_clamps_x_hat(tiny):
+    """F3: fast_codec.decompress's x_hat is in [0, 1] (a random model's synthesis is not)."""
+    out = fast_codec.compress(tiny, torch.rand(1, 3, 64, 64))
+    x_hat = fast_codec.decompress(tiny, out["strings"], out["shape"])["x_hat"]
+    assert x_hat.min() >= 0 and x_hat.max() <= 1
+    assert (x_hat == 0).any()  # the synthesis had values below 0 (clamped)
