@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,7 @@ from ..atomic import remove_stale_temporaries, write_bytes_atomic, write_text_at
 from ..distributed import DistEnv
 from ..errors import TacoError
 from ..progress import progress_bar
+from ..recipe import IMAGE_METRICS
 
 __all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
 
@@ -134,12 +136,21 @@ def _repair_tail(path: Path) -> None:
         f.truncate(0)
 
 
+#: Columns of a results CSV that taco always writes as a finite number (where the CSV has them).
+FINITE_COLUMNS = ("index", "height", "width", "bytes", "bpp")
+#: Columns of a results CSV that taco writes as a number (NaN or an infinity, where not
+#: measurable: the MS-SSIM of a small image, the PSNR of an exact copy) or leaves empty.
+NUMBER_COLUMNS = ("target_bpp", *IMAGE_METRICS)
+
+
 def read_rows(path: Path) -> list[dict[str, str]]:
     """Complete rows of a results CSV, read row by row. Every row the writer ends ends with a
     newline: a last line without one was cut by a crash (even inside its last field, where it
     still has every column) and is ignored, as :func:`_repair_tail` cuts it before the next
-    append. A CSV over :data:`RESULTS_CSV_MAX_BYTES` (left unread) or that cannot be read is an
-    :class:`UnreadableResultsCSV`."""
+    append. A CSV over :data:`RESULTS_CSV_MAX_BYTES` (left unread), that cannot be read, or
+    with a complete row whose :data:`FINITE_COLUMNS` are not finite numbers or whose
+    :data:`NUMBER_COLUMNS` are not numbers (nor empty) is an :class:`UnreadableResultsCSV`
+    naming its line and column."""
     if not path.is_file():
         return []
     try:
@@ -149,16 +160,38 @@ def read_rows(path: Path) -> list[dict[str, str]]:
                 raise UnreadableResultsCSV(f"{path}: not read: {size:,} bytes, over the "
                                            f"{RESULTS_CSV_MAX_BYTES:,} taco reads of a results CSV")
             cut = size > 0 and os.pread(f.fileno(), 1, size - 1) != b"\n"
-            rows, complete = [], False
-            for r in csv.DictReader(f):
+            rows, complete, problems = [], False, []
+            reader = csv.DictReader(f)
+            for r in reader:
                 complete = None not in r.values() and None not in r
                 if complete:
                     rows.append(r)
+                    problems.append(_number_problem(r, reader.line_num))
         if cut and complete:
             rows.pop()
+            problems.pop()
+        problem = next((p for p in problems if p), None)
+        if problem:
+            raise UnreadableResultsCSV(f"{path}: not a taco results CSV ({problem})")
         return rows
     except (UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable_csv(path, exc) from None
+
+
+def _number_problem(row: Mapping[str, str], line: int) -> str | None:
+    """What is wrong with the numbers of ``row``, on ``line`` of its CSV (None: nothing)."""
+    for column in (*FINITE_COLUMNS, *NUMBER_COLUMNS):
+        value = row.get(column)
+        if value is None or (value == "" and column in NUMBER_COLUMNS):
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is None or (column in FINITE_COLUMNS and not math.isfinite(number)):
+            what = "a finite number" if column in FINITE_COLUMNS else "a number"
+            return f"{column} of {row.get('image', '?')} on line {line} is {value[:40]!r}, not {what}"
+    return None
 
 
 def _csv_columns(path: Path) -> list[str] | None:

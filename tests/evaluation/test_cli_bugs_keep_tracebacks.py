@@ -104,7 +104,7 @@ def test_a_results_csv_cell_that_is_no_number_is_one_line_naming_the_csv(taco_ma
     assert taco_main(["plot", str(folder), "-o", str(tmp_path / "rd"), "--anchor", "JPEG",
                       "--bootstrap", "20"]) == 2
     assert _one_line(capsys, "plot") == (f"taco plot: error: {csv}: not a taco results CSV (psnr of "
-                                         "img00.png is 'n/a', not a number)")
+                                         "img00.png on line 2 is 'n/a', not a number)")
 
 
 def _losses_rd(lmbda):
