@@ -60,7 +60,7 @@ from taco.suffixes import IMAGE_SUFFIXES, folder_images
 
 from ..distributed import dist_env_from_environ
 from ..errors import TacoError, warn_at_caller
-from ..messages import count, lone_surrogate, note, shown_path
+from ..messages import SHOWN_PATH_LIMIT, count, lone_surrogate, note, shown_path
 from ..samples import SAMPLES_DIR
 from .result_files import dataset_slug
 
@@ -375,6 +375,10 @@ def _folder(
     return EvalDataset(name, kind, root, images, crop, source, False, limit, listing=every)
 
 
+#: What ``coco30k:ROOT`` and ``coco40k:ROOT`` read in ROOT besides the images.
+_COCO_FILES = {"coco30k": "dataset_coco.json", "coco40k": "annotations/captions_val2014.json"}
+
+
 def _kind_and_root(spec: str) -> tuple[str, Path]:
     """The kind and folder of a dataset spec: ``KIND:PATH``, ``samples`` or a folder path."""
     kind, sep, rest = spec.partition(":")
@@ -390,7 +394,8 @@ def check_dataset(
     coco30k_protocol: str = "paper",
 ) -> None:
     """A :class:`DatasetError` unless what :func:`open_dataset` lists ``spec``'s images from is
-    there: the folder (not missing, not a file), ``coco30k:ROOT``'s ``dataset_coco.json`` (the
+    there: the folder (not missing, not a file nor a device: a "not a folder" before any file
+    in it is looked for), ``coco30k:ROOT``'s ``dataset_coco.json`` (the
     official protocol: its captions file, ``captions_file`` or ``ROOT/captions.jsonl``),
     ``coco40k:ROOT``'s ``annotations/captions_val2014.json``; and ``coco30k_protocol`` is one it
     knows. :func:`open_dataset` checks with it first (a folder's named captions file after
@@ -402,32 +407,36 @@ def check_dataset(
         )
     captions_file = None if captions_file is None else os.fspath(captions_file)
     kind, root = _kind_and_root(os.fspath(spec))
+    shown = shown_path(root, SHOWN_PATH_LIMIT)  # a 5,000-character spec is not said whole
+    if kind in ("coco30k", "coco40k") and os.path.exists(root) and not os.path.isdir(root):
+        raise DatasetError(f"{shown}: not a folder ({kind}:ROOT names the folder of MS-COCO's "
+                           f"val2014/ and {_COCO_FILES[kind]})")
     if kind == "coco30k" and coco30k_protocol == "official":
         cap_path = _captions_path(root, captions_file or FOLDER_CAPTIONS)
-        if not cap_path.is_file():
+        if not os.path.isfile(cap_path):
             raise DatasetError(
-                f"{cap_path} not found: the official coco30k protocol takes its images and captions "
+                f"{shown_path(cap_path, SHOWN_PATH_LIMIT)} not found: the official coco30k protocol takes its images and captions "
                 "from the authors' files: taco import-captions mscoco_val41k_img_cap_pair.json "
                 f"--images mscoco_30k_list.json -o {cap_path}"
             )
     elif kind == "coco30k":
         split_json = root / "dataset_coco.json"
-        if not split_json.is_file():
+        if not os.path.isfile(split_json):
             raise DatasetError(
-                f"{split_json} not found: coco30k:ROOT needs Karpathy's dataset_coco.json in ROOT "
+                f"{shown_path(split_json, SHOWN_PATH_LIMIT)} not found: coco30k:ROOT needs Karpathy's dataset_coco.json in ROOT "
                 "and the images in ROOT/val2014/"
             )
     elif kind == "coco40k":
         ann = root / "annotations" / "captions_val2014.json"
-        if not ann.is_file():
+        if not os.path.isfile(ann):
             raise DatasetError(
-                f"{ann} not found: coco40k:ROOT needs ROOT/val2014/ and "
+                f"{shown_path(ann, SHOWN_PATH_LIMIT)} not found: coco40k:ROOT needs ROOT/val2014/ and "
                 "ROOT/annotations/captions_val2014.json"
             )
-    elif root.is_file():
+    elif os.path.isfile(root):  # os.path: no OSError (a name too long) raised
         raise DatasetError(_not_a_dataset(root))
-    elif not root.is_dir():  # checked before resolve(), which raises RuntimeError on a symlink loop
-        raise DatasetError(f"{root}: no such folder")
+    elif not os.path.isdir(root):  # checked before resolve(), which raises RuntimeError on a symlink loop
+        raise DatasetError(f"{shown}: not a folder" if os.path.exists(root) else f"{shown}: no such folder")
 
 
 def open_dataset(
