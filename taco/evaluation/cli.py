@@ -25,6 +25,7 @@ from ..cli.common import (
 )
 from ..messages import count, docs_ref, lone_surrogate, note, shown_path, to_stderr
 from .defaults import (
+    COMPANION_JSON_SUFFIXES,
     DEFAULT_CAPTIONER,
     DEFAULT_CMMD_CLIP,
     FID_FEATURE_DIMS,
@@ -183,7 +184,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def _is_result_json(path: Path) -> bool:
     """Whether ``path``, a file an evaluation wrote, is a run's results JSON (not its caption-mode
     or BD-rate table)."""
-    return path.suffix == ".json" and not path.name.endswith((".caption-modes.json", ".bdrate.json"))
+    return path.suffix == ".json" and not path.name.endswith(COMPANION_JSON_SUFFIXES)
 
 
 def _incomplete(written: list[Path]) -> list[str]:

@@ -5,6 +5,9 @@ shows them) imports neither."""
 #: The path stem of the RD figure and BD table (``taco plot``'s ``-o`` default; ``taco evaluate``
 #: writes OUT/DATASET/rd.png, rd.svg, rd.bdrate.md, rd.bdrate.json).
 PLOT_STEM = "rd"
+#: The endings of the JSONs an evaluation writes beside its results that are not results (a BD
+#: table, a caption-mode comparison): ``taco plot out/kodak/*.json`` passes over them.
+COMPANION_JSON_SUFFIXES = (".bdrate.json", ".caption-modes.json")
 
 DEFAULT_CAPTIONER = "Salesforce/blip-image-captioning-base"
 DEFAULT_CMMD_CLIP = "openai/clip-vit-large-patch14-336"  # the CMMD paper's CLIP

@@ -37,7 +37,7 @@ from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import json_text
 from ..messages import count, did_you_mean, shown_path, some, to_stderr
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
-from .defaults import PLOT_STEM
+from .defaults import COMPANION_JSON_SUFFIXES, PLOT_STEM
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
     IMAGE_METRICS,
@@ -100,7 +100,8 @@ def load_results(
     without points (a run that has not finished any); a file named in ``paths`` that is not a
     result (not JSON, another format, ...) is refused, a
     :class:`~taco.evaluation.runner.ResultsFileError` naming it and saying why, not left out
-    of its figure unsaid. A result of another version is refused (an
+    of its figure unsaid (an evaluation's BD table or caption-mode comparison, which ``taco plot
+    out/kodak/*.json`` names too, is passed over). A result of another version is refused (an
     :class:`~taco.evaluation.result_files.UnsupportedResultVersion`) wherever it is found, and
     so is one whose fields are not what taco writes (a
     :class:`~taco.evaluation.result_files.MalformedResult`: a ``bpp`` of NaN, a ``dataset`` that is no
@@ -128,8 +129,9 @@ def load_results(
         except (UnsupportedResultVersion, MalformedResult):
             raise
         except ResultsFileError:  # not UTF-8, not JSON, another format, ...: not a result
-            if f in named:  # named on its own: said, not dropped from the figure unsaid
-                raise
+            if f in named and not given[f].name.endswith(COMPANION_JSON_SUFFIXES):
+                raise  # named on its own: said, not dropped from the figure unsaid (a BD table or
+                # caption-mode comparison beside the results, named by `*.json`, is passed over)
             continue  # found in a folder: skipped
         if data.get("points"):
             data["_path"] = str(f)

@@ -39,3 +39,16 @@ def test_the_command_says_why(eval_main, rd_folder, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"taco plot: error: {broken}: not a taco evaluation result ("), err
     assert not out.parent.exists()
+
+
+def test_a_glob_of_a_results_folder_passes_over_its_bd_table_and_caption_mode_comparison(
+        eval_main, rd_folder, tmp_path):
+    # what `taco plot out/val/*.json` names after taco evaluate (and an earlier taco plot) wrote there
+    folder = rd_folder(tmp_path / "runs")
+    assert eval_main(["plot", str(folder), "-o", str(folder / "rd"), "--reference", "none", "--anchor", "JPEG"]) == 0
+    assert (folder / "rd.bdrate.json").is_file()
+    (folder / "taco-vr.caption-modes.json").write_text('{"modes": []}', encoding="utf-8")
+    named = sorted(folder.glob("*.json"))
+    assert folder / "rd.bdrate.json" in named
+    assert len(load_results(named)) == len(load_results(folder))
+    assert eval_main(["plot", *map(str, named), "-o", str(tmp_path / "fig"), "--reference", "none"]) == 0
