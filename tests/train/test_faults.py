@@ -107,12 +107,14 @@ def _resume_equals(cmd: list[str], out: Path, reference: Path, *said: str) -> No
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, tiny) -> Path:
-    """The uninterrupted run every interrupted one must reproduce (taco-tiny, STEPS steps)."""
+    """The uninterrupted run every interrupted one must reproduce (elic-tiny, STEPS steps: no
+    text encoder to import in each process; taco-tiny's exact resume is
+    tests/train/test_trainer.py::test_resume_continues_exactly)."""
     out = tmp_path_factory.mktemp("faults") / "uninterrupted"
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        train(load_config(None, tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)))
+        train(load_config(None, tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY, **ELIC)))
     finally:
         torch.set_num_threads(threads)
     return out
@@ -160,7 +162,7 @@ def test_sigkill_at_a_seeded_step_then_resume_equals_an_uninterrupted_run(tmp_pa
     step 4 with the default seed, ``TACO_FAULT_SEED=<n>`` varies it."""
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "taco.train", "--set",
-           *tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)]  # fmt: skip
+           *tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY, **ELIC)]  # fmt: skip
     kill_at = random.Random(SEED).randint(CKPT_EVERY + 1, STEPS - 1)  # a state exists by then
     status = _sigkill_when(cmd, lambda: any(r["step"] >= kill_at for r in _records(out)),
                            f"step {kill_at}", tmp_path / "output.txt")
@@ -181,7 +183,7 @@ def test_a_signal_stops_after_the_step_with_a_checkpoint_then_resume_equals_an_u
     the signal; --resume then ends bit-identical to the uninterrupted run (nothing recomputed)."""
     out = tmp_path / "stopped"
     cmd = [sys.executable, "-m", "taco.train", "--set",
-           *tiny(out, max_steps=STEPS, ckpt_interval=STEPS)]  # fmt: skip
+           *tiny(out, max_steps=STEPS, ckpt_interval=STEPS, **ELIC)]  # fmt: skip
     output = tmp_path / "output.txt"
     status = _sigkill_when(cmd, lambda: any(r["step"] >= 3 for r in _records(out)), "step 3",
                            output, signum)
@@ -234,14 +236,14 @@ def _worker(torchrun: int, rank: int) -> int | None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the rank through /proc")
 def test_a_signal_to_one_torchrun_rank_stops_every_rank_and_rank_0_alone_says_which(tmp_path, tiny):
-    """SIGHUP to rank 1 alone (in CI, not slow: two gloo processes, ~12 s): both ranks stop at the same step with
+    """SIGHUP to rank 1 alone (in CI, not slow: two gloo processes of elic-tiny): both ranks stop at the same step with
     a checkpoint; rank 0, which got no signal, names SIGHUP (it said SIGTERM, whatever came), in
     the one "stopped by" line of the job (each rank printed its own); rank 1 exits as failed
     (129, or SIGABRT from gloo's teardown, seen once in a loaded run)."""
     out = tmp_path / "stopped"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "taco.train", "--set",
-           *tiny(out, batch_size=1, k_j=0, max_steps=400, ckpt_interval=400)]  # fmt: skip
+           *tiny(out, batch_size=1, max_steps=400, ckpt_interval=400, **ELIC)]  # fmt: skip
     with open(tmp_path / "output.txt", "w+") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=log, stderr=log,
                                 preexec_fn=_signals_as_a_terminal_has_them)
@@ -280,7 +282,7 @@ def test_sigkill_before_the_first_checkpoint_then_resume_starts_clean(tmp_path, 
     the killed run, and the run ends as the uninterrupted one."""
     out = tmp_path / "killed-early"
     cmd = [sys.executable, "-m", "taco.train", "--set",
-           *tiny(out, max_steps=STEPS, ckpt_interval=STEPS)]  # fmt: skip
+           *tiny(out, max_steps=STEPS, ckpt_interval=STEPS, **ELIC)]  # fmt: skip
     status = _sigkill_when(cmd, lambda: any(r["step"] >= 3 for r in _records(out)),
                            "step 3", tmp_path / "output.txt")
     assert status == -signal.SIGKILL
@@ -325,7 +327,7 @@ sys.exit(main(["train", *sys.argv[1:]]))
 @pytest.mark.parametrize("target", [_slow(CHECKPOINT_FILE), STATE_FILE])
 def test_sigkill_inside_a_write_keeps_the_previous_file(tmp_path, tiny, reference, hang_in_write, target):
     out, marker = tmp_path / "run", tmp_path / "inside-the-write"
-    overrides = tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY)
+    overrides = tiny(out, max_steps=STEPS, ckpt_interval=CKPT_EVERY, **ELIC)
     child = hang_in_write(marker, nth=2, target=target) + _TRAIN
     cmd = [sys.executable, "-c", child, "--set", *overrides]
     _sigkill_when(cmd, marker.exists, "the write", tmp_path / "output.txt")
