@@ -11,7 +11,7 @@ from taco.samples import SAMPLES_DIR as SAMPLES
 from taco.train import load_config, train
 from taco.train.trainer import Trainer
 
-PAUSE = 2.0
+PAUSE = 1.0  # seconds of each slow save and validation: the checks below scale with it
 
 
 def test_a_slow_validation_and_save_do_not_lower_the_next_records_img_per_s(tmp_path, tiny, monkeypatch):
