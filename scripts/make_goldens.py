@@ -42,10 +42,11 @@ from PIL import Image
 import taco
 from taco.bitstream import unpack
 from taco.codec import coding_codec
-from taco.demo import SAMPLE, sample_caption, sample_dir
+from taco.demo import SAMPLE, sample_dir
 from taco.models import PRETRAINED, fast_codec
 from taco.models.registry import checkpoint_config
 from taco.resolve import DEFAULT_MODEL
+from taco.samples import sample_caption
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "builtin"
@@ -133,7 +134,7 @@ def demo_golden() -> tuple[dict[str, Any], Image.Image]:
 
     model = resolve_model(DEFAULT_MODEL).model
     with Image.open(sample_dir() / SAMPLE) as photo:
-        data = taco.compress(photo, sample_caption(), model)
+        data = taco.compress(photo, sample_caption(SAMPLE), model)
     entry = {"model": DEFAULT_MODEL, "weights_sha256": PRETRAINED[DEFAULT_MODEL].sha256,
              "sample": SAMPLE, "file_sha256": sha256(data), "decoded": "demo.png",
              "made_with": made_with()}
