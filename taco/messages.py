@@ -155,6 +155,10 @@ def some(items: Sequence[object], shown: int = 3, sep: str = ", ") -> str:
 #: the sdist grafts them, MANIFEST.in), as every message and help text says it.
 SOURCE_TREE = "in taco's source tree (a checkout or the sdist)"
 
+#: What a path that is there but no regular file or folder is, as every refusal says it (a
+#: named pipe's open may wait forever; a device may never end).
+SPECIAL_FILE = "a pipe, a device or a socket"
+
 
 def docs_ref(name: str, section: str | None = None) -> str:
     """Where to read more, as every message and help text says it: ``docs/NAME`` (and its

@@ -36,6 +36,7 @@ from .atomic import remove_stale_temporaries, special_file, stale_temporaries, w
 from .errors import TacoError
 from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, json_object, read_json_object
 from .memory import allocation_failure
+from .messages import SPECIAL_FILE
 
 if TYPE_CHECKING:
     import torch
@@ -83,7 +84,7 @@ def check_header_size(path: Path, index: Path | None = None) -> None:
     to one), whose open or read may wait forever, is a ShardedFileError before it is opened."""
     if special_file(path):
         which = f"{index}: shard {path.name} is" if index else f"{path}:"
-        raise ShardedFileError(f"{which} not a regular file (a pipe, a device or a socket)")
+        raise ShardedFileError(f"{which} not a regular file ({SPECIAL_FILE})")
     with Path(path).open("rb") as f:
         start = f.read(8)
         file_size = os.fstat(f.fileno()).st_size

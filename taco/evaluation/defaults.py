@@ -8,6 +8,10 @@ PLOT_STEM = "rd"
 #: The endings of the JSONs an evaluation writes beside its results that are not results (a BD
 #: table, a caption-mode comparison): ``taco plot out/kodak/*.json`` passes over them.
 COMPANION_JSON_SUFFIXES = (".bdrate.json", ".caption-modes.json")
+#: The endings of every file an evaluation (or ``taco plot``) writes beside its results that is
+#: not one (those, its per-image CSVs, tables and figures): ``taco plot out/kodak/*`` passes
+#: over them, where a file of another kind named on its own is refused.
+BESIDE_RESULTS_SUFFIXES = (*COMPANION_JSON_SUFFIXES, ".csv", ".md", ".png", ".svg")
 
 DEFAULT_CAPTIONER = "Salesforce/blip-image-captioning-base"
 DEFAULT_CMMD_CLIP = "openai/clip-vit-large-patch14-336"  # the CMMD paper's CLIP

@@ -35,9 +35,9 @@ from ..atomic import write_all_atomic
 from ..checks import is_number
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import json_text
-from ..messages import count, did_you_mean, shown_path, some, to_stderr
+from ..messages import SPECIAL_FILE, count, did_you_mean, shown_path, some, to_stderr
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
-from .defaults import COMPANION_JSON_SUFFIXES, PLOT_STEM
+from .defaults import BESIDE_RESULTS_SUFFIXES, PLOT_STEM
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
     IMAGE_METRICS,
@@ -100,8 +100,9 @@ def load_results(
     without points (a run that has not finished any); a file named in ``paths`` that is not a
     result (not JSON, another format, ...) is refused, a
     :class:`~taco.evaluation.runner.ResultsFileError` naming it and saying why, not left out
-    of its figure unsaid (an evaluation's BD table or caption-mode comparison, which ``taco plot
-    out/kodak/*.json`` names too, is passed over). A result of another version is refused (an
+    of its figure unsaid (what an evaluation writes beside its results, which ``taco plot
+    out/kodak/*`` names too, is passed over: :data:`~taco.evaluation.defaults.BESIDE_RESULTS_SUFFIXES`);
+    a path that is there but no file or folder (a FIFO) is refused as such. A result of another version is refused (an
     :class:`~taco.evaluation.result_files.UnsupportedResultVersion`) wherever it is found, and
     so is one whose fields are not what taco writes (a
     :class:`~taco.evaluation.result_files.MalformedResult`: a ``bpp`` of NaN, a ``dataset`` that is no
@@ -117,6 +118,8 @@ def load_results(
         elif p.is_file():
             files.append(p)
             named.add(p.resolve())
+        elif os.path.lexists(p) and os.path.exists(p):  # open() would wait on a FIFO forever
+            raise ResultsFileError(f"{p}: not a regular file ({SPECIAL_FILE}), not a taco evaluation result")
         else:
             raise FileNotFoundError(errno.ENOENT, "no such file or folder" + _did_you_mean(p), str(p))
     results = []
@@ -129,9 +132,9 @@ def load_results(
         except (UnsupportedResultVersion, MalformedResult):
             raise
         except ResultsFileError:  # not UTF-8, not JSON, another format, ...: not a result
-            if f in named and not given[f].name.endswith(COMPANION_JSON_SUFFIXES):
-                raise  # named on its own: said, not dropped from the figure unsaid (a BD table or
-                # caption-mode comparison beside the results, named by `*.json`, is passed over)
+            if f in named and not given[f].name.lower().endswith(BESIDE_RESULTS_SUFFIXES):
+                raise  # named on its own: said, not dropped from the figure unsaid (what taco
+                # writes beside the results, named by `OUT/DATASET/*`, is passed over)
             continue  # found in a folder: skipped
         if data.get("points"):
             data["_path"] = str(f)

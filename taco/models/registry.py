@@ -21,7 +21,7 @@ from ..checks import is_number
 from ..checksums import sha256_file
 from ..errors import TacoError, TacoValueError
 from ..fileobjects import checked_path
-from ..messages import did_you_mean, docs_ref
+from ..messages import SPECIAL_FILE, did_you_mean, docs_ref
 from ..shards import (
     CHECKPOINT_FILE,
     INDEX_SUFFIX,
@@ -388,7 +388,7 @@ def not_a_file_message(path: str | os.PathLike[str], prefix: str = "") -> str | 
         if target is not None and not os.path.exists(there):
             return f"{shown} is a broken symbolic link to {target!r}, not a checkpoint file"
         link = f"a symbolic link to {target!r}: " if target is not None else ""
-        return f"{shown} is not a regular file ({link}a pipe, a device or a socket), not a checkpoint file"
+        return f"{shown} is not a regular file ({link}{SPECIAL_FILE}), not a checkpoint file"
     return None
 
 

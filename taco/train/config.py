@@ -33,7 +33,7 @@ from ..bitstream.container import model_id_problem
 from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
-from ..messages import SOURCE_TREE, did_you_mean, one_line
+from ..messages import SOURCE_TREE, SPECIAL_FILE, did_you_mean, one_line
 from ..models.config import check_qualities
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPUTS
 
@@ -756,7 +756,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     :class:`ConfigError`."""
     path = Path(path)
     if special_file(path):  # a named pipe's open waits for a writer, maybe forever
-        raise ConfigError(f"{path}: cannot read config (not a regular file: a pipe, a device or a socket)")
+        raise ConfigError(f"{path}: cannot read config (not a regular file: {SPECIAL_FILE})")
     try:
         raw, size = read_file_within(path, CONFIG_MAX_BYTES)
     except OSError as e:

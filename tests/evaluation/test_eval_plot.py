@@ -11,7 +11,6 @@ from PIL import Image
 
 from taco.evaluation.plot import collect_curves, load_results, matched_markers, plot_results
 from taco.evaluation.reference import REFERENCES, reference_datasets, references_for
-from taco.evaluation.runner import ResultsFileError
 
 
 def result(label: str, kind: str, points: list[dict], dataset: str = "val", dkind: str = "folder") -> dict:
@@ -107,7 +106,7 @@ def test_reference_points_on_request(results_dir, tmp_path):
     assert "ELIC (paper), kodak" in svg and "MS-ILLM (paper), kodak" in svg
     with pytest.raises(ValueError, match="no reference points"):
         plot_results([results_dir], tmp_path / "rd", reference="clic")
-    with pytest.raises(ResultsFileError, match=r"rd\.svg: not a taco evaluation result"):  # named: said why
+    with pytest.raises(ValueError, match="no taco-eval"):  # a figure taco wrote: passed over, no result left
         plot_results([tmp_path / "rd.svg"], tmp_path / "x")
 
 

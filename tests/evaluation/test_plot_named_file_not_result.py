@@ -52,3 +52,27 @@ def test_a_glob_of_a_results_folder_passes_over_its_bd_table_and_caption_mode_co
     assert folder / "rd.bdrate.json" in named
     assert len(load_results(named)) == len(load_results(folder))
     assert eval_main(["plot", *map(str, named), "-o", str(tmp_path / "fig"), "--reference", "none"]) == 0
+
+
+def test_a_star_glob_of_an_evaluation_folder_passes_over_its_csvs_tables_and_figures(
+        eval_main, rd_folder, tmp_path):
+    # `taco plot OUT/DATASET/*`: the CSVs beside the results, the BD table and figures an earlier plot wrote
+    folder = rd_folder(tmp_path / "runs")
+    assert eval_main(["plot", str(folder), "-o", str(folder / "rd"), "--reference", "none", "--anchor", "JPEG"]) == 0
+    named = sorted(p for p in folder.iterdir() if p.is_file())
+    assert {p.suffix for p in named} >= {".csv", ".json", ".md", ".png", ".svg"}
+    assert len(load_results(named)) == len(load_results(folder))
+    other = tmp_path / "notes.txt"
+    other.write_text("not a result", encoding="utf-8")
+    with pytest.raises(ResultsFileError, match=r"notes\.txt: not a taco evaluation result"):
+        load_results([*named, other])
+
+
+def test_a_fifo_named_is_refused_as_such_without_opening_it(rd_folder, tmp_path):
+    import os
+
+    folder = rd_folder(tmp_path / "runs")
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ResultsFileError, match=r"fifo\.json: not a regular file \(a pipe, a device or a socket\)"):
+        load_results([folder / "jpeg.json", fifo])
