@@ -27,9 +27,6 @@ from taco.train.distributed import together
 from taco.train.schedule import StopSignals
 
 REPO = Path(__file__).resolve().parents[2]
-#: The two-rank runs: elic-tiny, no text encoder (which cost each rank seconds of imports); what
-#: they check is what the ranks say, the same for every model.
-ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0}
 
 
 def test_a_worker_leaves_the_first_stop_signal_to_the_run_whatever_its_start_method():
@@ -167,8 +164,8 @@ def test_when_rank_0_cannot_save_a_stopped_run_the_other_ranks_say_so_in_one_lin
     """Two gloo ranks stop together after step 2 and rank 0's checkpoint write fails (a full
     disk): rank 0 says why, rank 1 says in one line that rank 0 could not write, instead of
     gloo's "Connection closed by peer" traceback from a barrier rank 0 never reached."""
-    errs, codes = two_ranks(STOPPED_RUN, tiny(tmp_path / "run", batch_size=1, max_steps=400,
-                                              ckpt_interval=400, **ELIC))
+    errs, codes = two_ranks(STOPPED_RUN, tiny(tmp_path / "run", batch_size=1, k_j=0, max_steps=400,
+                                              ckpt_interval=400))
     assert "No space left on device" in errs[0].splitlines()[-1], errs[0][-4000:]
     said = "taco train: error: rank 0 could not write the checkpoint; see its error"
     assert errs[1].splitlines()[-1] == said, errs[1][-4000:]
@@ -198,7 +195,7 @@ def test_when_rank_0_cannot_save_any_checkpoint_the_other_ranks_say_so_in_one_li
     or the one at the normal end of training, rank 1 too says in one line that rank 0 could
     not write, instead of gloo's "Connection closed by peer" traceback at its next collective
     (the next step's gradients, or the barrier on the way out)."""
-    errs, codes = two_ranks(FAILED_SAVE, tiny(tmp_path / "run", batch_size=1, **steps, **ELIC))
+    errs, codes = two_ranks(FAILED_SAVE, tiny(tmp_path / "run", batch_size=1, k_j=0, **steps))
     assert "No space left on device" in errs[0].splitlines()[-1], errs[0][-4000:]
     said = "taco train: error: rank 0 could not write the checkpoint; see its error"
     assert errs[1].splitlines()[-1] == said, errs[1][-4000:]
@@ -225,7 +222,7 @@ def test_when_rank_0_cannot_validate_the_other_ranks_say_so_in_one_line(tmp_path
     traceback at its next collective. Now every rank waits for the validation (together):
     rank 0 says why, rank 1 says in one line that rank 0 could not validate."""
     errs, codes = two_ranks(FAILED_VALIDATION, tiny(
-        tmp_path / "run", batch_size=1, max_steps=4, ckpt_interval=400, **ELIC,
+        tmp_path / "run", batch_size=1, k_j=0, max_steps=4, ckpt_interval=400,
         **{"val.root": SAMPLES, "val.interval": 2, "val.images": 1, "val.compress_images": 0}))
     assert "image file is truncated" in errs[0].splitlines()[-1], errs[0][-4000:]
     said = "taco train: error: rank 0 could not validate; see its error"
