@@ -103,7 +103,7 @@ from .models.coding import (  # both also importable from here, as scripts and t
 )
 from .models.elic import ELIC, stripe_progress
 from .models.rates import checked_quality, needs_variable_rate
-from .models.registry import classify_model_spec, registrations
+from .models.registry import classify_model_spec, holds_checkpoint, registrations
 from .models.taco import TACO
 from .progress import Progress
 from .resolve import made_with_problem, resolve_model
@@ -738,13 +738,16 @@ def model_hint(model: object) -> str:
     (:func:`~taco.models.registry.classify_model_spec`: a name taco knows before a file or folder
     of that name): ``taco.load`` for a trained model's name or a checkpoint, ``taco.create_model``
     for an architecture's name; nothing for other text (a caption given in the model's place, a
-    folder without a checkpoint, a retired name, a path that cannot be looked at) or other
-    objects."""
+    file that is no taco checkpoint, such as an output path given in the model's place, a folder
+    without a checkpoint, a retired name, a path that cannot be looked at) or other objects."""
     if not isinstance(model, str | os.PathLike):
         return ""
     text = os.fspath(model)
     try:  # the hint's call takes the text as a str, so the text is what is classified
-        kind = classify_model_spec(text).kind
+        spec = classify_model_spec(text)
+        kind = spec.kind
+        if kind == "checkpoint" and not (spec.checkpoint and holds_checkpoint(spec.checkpoint)):
+            return ""  # cat.png: taco.load would refuse it
     except (TacoError, OSError):  # a hint never raises
         return ""
     if kind in ("pretrained", "checkpoint"):

@@ -100,8 +100,7 @@ def test_a_str_for_the_model_gets_a_hint_only_when_it_names_one(model, hint):
 
 
 def test_an_existing_path_for_the_model_gets_the_load_hint(tmp_path):
-    path = tmp_path / "m.safetensors"
-    path.write_bytes(b"")
+    path = taco.save_checkpoint(taco.create_model("elic-tiny"), tmp_path / "m.safetensors")
     with pytest.raises(TypeError, match=r"load it first: model = taco.load\("):
         taco.compress(PNG, None, str(path))
 

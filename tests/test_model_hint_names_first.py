@@ -36,6 +36,16 @@ def test_a_folder_or_file_that_holds_no_model_gets_no_hint(tmp_path, monkeypatch
 
 def test_a_checkpoint_folder_gets_the_load_hint(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "checkpoint.safetensors").write_bytes(b"")
+    taco.save_checkpoint(taco.create_model("elic-tiny"), tmp_path / "run" / "checkpoint.safetensors")
     assert "load it first: model = taco.load('run')" in refusal("run")
+    assert "load it first: model = taco.load('run/checkpoint.safetensors')" in refusal("run/checkpoint.safetensors")
+
+
+def test_a_file_that_is_no_checkpoint_gets_no_load_hint(tmp_path, monkeypatch):
+    # an output path in the model's place (taco.decompress(data, "cat.png")): taco.load would refuse it
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cat.png").write_bytes(PNG)
+    (tmp_path / "empty.safetensors").write_bytes(b"")
+    for text in ("cat.png", "empty.safetensors"):
+        said = refusal(text)
+        assert "taco.load" not in said and "create_model" not in said, said
