@@ -9,7 +9,7 @@ from typing import Any
 
 from ..messages import count, note, shown_path
 from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg
-from .files import check_folder, refuse_stdout
+from .files import check_folder, refuse_stdin, refuse_stdout
 from .inputs import CaptionSource, refuse_taco_input, uncaptioned_note
 
 
@@ -34,6 +34,7 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     refuse_stdout(args.output, "demo", "a folder of files", "taco-demo")
+    refuse_stdin([args.image], "demo")
     caption, caption_note = args.caption, None
     if args.image:  # a .taco named by mistake: say what it is, as compress does
         refuse_taco_input(Path(args.image))

@@ -47,6 +47,15 @@ def refuse_stdout(output: str | None, command: str, writes: str, example: str, d
                        f"-o {dash} for the name -)")
 
 
+def refuse_stdin(inputs: Sequence[str | None], command: str) -> None:
+    """A one-line :class:`CLIError` for ``-`` among the ``inputs`` of a command that reads no
+    standard input: ``-`` is standard input to ``taco compress``, ``decompress`` and ``info``, so
+    it names no file ``-`` anywhere (``./-`` does). None (an option not given) passes."""
+    if "-" in inputs:
+        raise CLIError(f"-: taco {command} does not read standard input: name a file (./- for a "
+                       "file named -)")
+
+
 def is_regular_file(path: Path) -> bool:
     """Whether ``path`` is a regular file, which can be read twice (a named pipe, ``<(cat x)``,
     cannot); True when it cannot be told (its reader then says why)."""

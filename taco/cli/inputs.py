@@ -216,6 +216,8 @@ def _reading_captions(read: Callable[[], _T]) -> _T:
     except OSError as exc:
         if exc.filename == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
             raise CLIError(f"--captions -: {STDIN_NOT_READ}") from None
+        if isinstance(exc, FileNotFoundError):  # as taco evaluate says it
+            raise CLIError(f"{shown_path(exc.filename)}: no such captions file") from None
         raise CLIError(f"{shown_path(exc.filename)}: cannot read captions ({exc.strerror})") from None
     except SidecarError as exc:
         raise SidecarUnreadable(str(exc)) from None

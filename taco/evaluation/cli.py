@@ -285,10 +285,11 @@ def print_summary(written: list[Path]) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from ..cli.files import refuse_stdout
+    from ..cli.files import refuse_stdin, refuse_stdout
     from .plot import OutputExists, plot_results
 
     refuse_stdout(args.output, "plot", "files (-o NAME: NAME.png, NAME.svg, ...)", PLOT_STEM)
+    refuse_stdin(args.results, "plot")
     # its mistakes are TacoErrors (a bad --anchor, --metrics or result file) and OSErrors (a path
     # not found): one line each (taco.cli); any other error is a bug and keeps its traceback
     try:

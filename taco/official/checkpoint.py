@@ -35,7 +35,7 @@ from torch import Tensor
 from ..atomic import remove_stale_temporaries
 from ..bitstream.container import model_id_problem
 from ..errors import TacoError, TacoValueError
-from ..messages import some
+from ..messages import SPECIAL_FILE, some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model
 from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave them empty
@@ -184,6 +184,10 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     with ``weights_only=True``; optimizer and scheduler states are read (plain data) and dropped.
     """
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    if path.exists() and not path.is_file():
+        raise CheckpointError(f"{path} is not a regular file ({SPECIAL_FILE}), not a checkpoint file")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     if _is_taco_checkpoint(path):  # (torch.load reads a safetensors file's tensors too)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..bitstream.container import model_id_problem
 from ..cli.common import COMMAND_HELP, CLIError, path_arg
-from ..cli.files import refuse_stdout
+from ..cli.files import refuse_stdin, refuse_stdout
 from ..messages import SOURCE_TREE, docs_ref, shown_path
 
 DESCRIPTION = (
@@ -31,6 +31,7 @@ TEXT_ENCODERS = ("clip", "clip-tiny", "minilm")
 def cmd_import_checkpoint(args: argparse.Namespace) -> int:
     refuse_stdout(args.output, "import-checkpoint", "a .safetensors checkpoint", "model.safetensors",
                   "./-.safetensors")
+    refuse_stdin([args.checkpoint], "import-checkpoint")
     out = Path(args.output)
     if out.suffix.lower() != ".safetensors":
         what = f"a {out.suffix} file" if out.suffix else "a name without a suffix"
