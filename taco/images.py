@@ -58,6 +58,7 @@ __all__ = [
     "FRAMES_COUNTED",
     "IMAGE_BYTES",
     "IMAGE_FILE_OBJECT",
+    "LIFT_CAP_IN_PYTHON",
     "MAX_IMAGE_BYTES",
     "MAX_JPEG_SCANS",
     "MAX_PIXELS",
@@ -72,6 +73,7 @@ __all__ = [
     "ImageConversionWarning",
     "ImageFileWarning",
     "ImageReadError",
+    "cap_refusal",
     "decoded_mode",
     "header_upright_sizes",
     "image_file_bytes",
@@ -142,7 +144,8 @@ class ImageReadError(TacoError, ValueError):
 
     An image refused for its size by :func:`load_image` has ``size`` (width, height) and
     ``max_pixels`` (the cap it is over) set, for a caller that words the refusal its own way
-    (``taco compress`` names its ``--max-pixels``); both are None for any other failure.
+    (``taco compress`` names its ``--max-pixels``: :func:`cap_refusal`); both are None for any
+    other failure.
     """
 
     size: tuple[int, int] | None = None
@@ -436,16 +439,29 @@ def _bomb_size(f: IO[bytes], name: str) -> tuple[int, int] | None:
     return max(width, x0 + w), max(height, y0 + h)
 
 
+#: How :func:`cap_refusal` says the cap is lifted in Python: :func:`load_image` takes
+#: ``max_pixels=None`` and :func:`taco.compress` takes the PIL image it gives.
+LIFT_CAP_IN_PYTHON = ("to code it anyway, if the file is trusted, read it with "
+                      "taco.images.load_image(path, max_pixels=None) and pass that image to taco.compress")
+
+
+def cap_refusal(width: int, height: int, cap: int, lift: str = LIFT_CAP_IN_PYTHON) -> str:
+    """Why a ``width`` x ``height`` image is refused under a cap of ``cap`` pixels, in one line
+    (numbers with thousands separators), ending with ``lift``: how to lift the cap. The default
+    names the Python way (:data:`LIFT_CAP_IN_PYTHON`), as :func:`load_image` says it for every
+    caller (demo, bench, evaluate, train have no option for the cap); ``taco compress`` names its
+    ``--max-pixels``."""
+    return f"a {width}x{height} image ({width * height:,} pixels), over the cap of {cap:,}: {lift}"
+
+
 def _too_large(name: str | os.PathLike[str], size: tuple[int, int] | Image.Image,
                max_pixels: int) -> ImageReadError:
     """The refusal of an image over ``max_pixels``, with its size and the cap on it
     (:class:`ImageReadError`): ``size``, or of an opened image its upright size
-    (:func:`upright_size`), so a file and the same bytes piped in are refused in the same words.
-    It says how to lift the cap where one can (the other commands have no option for it)."""
+    (:func:`upright_size`), so a file and the same bytes piped in are refused in the same words
+    (:func:`cap_refusal`)."""
     width, height = upright_size(size) if isinstance(size, Image.Image) else size
-    error = ImageReadError(name, f"image too large: {width}x{height} = {width * height} pixels exceeds "
-                                 f"the cap of {max_pixels} (if the file is trusted: a larger max_pixels= "
-                                 "in Python, or taco compress --max-pixels 0)")
+    error = ImageReadError(name, cap_refusal(width, height, max_pixels))
     error.size, error.max_pixels = (width, height), max_pixels
     return error
 

@@ -393,7 +393,7 @@ def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model
     is counted in ``totals``."""
     from ..codec import compress_image
     from ..errors import SizeBudgetError
-    from ..images import ImageReadError, load_image, without_file
+    from ..images import ImageReadError, cap_refusal, load_image, without_file
 
     progress("reading", 0, 1)
     data = read_stdin_image() if src is STDIN else None
@@ -404,7 +404,7 @@ def code_one(args: argparse.Namespace, src: Path, caption: str, dst: Path, model
         # over_cap could not read; e.size is upright, as over_cap words it
         if e.size is None or e.max_pixels is None:
             raise
-        raise CLIError(cap_refusal(*e.size, e.max_pixels)) from None
+        raise CLIError(cap_refusal(*e.size, e.max_pixels, LIFT_CAP)) from None
     totals.with_metadata += _carries_metadata(image)
     budget = byte_budget(args, image.width, image.height)
     t0 = time.perf_counter()
@@ -527,7 +527,7 @@ def over_cap(source: Path, cap: int | None) -> str | None:
     header would be gone and the second open would wait for a writer for ever)."""
     if cap is None or source is STDIN or not is_regular_file(source):
         return None
-    from ..images import ConversionNotes, ImageReadError, open_image, upright_size
+    from ..images import ConversionNotes, ImageReadError, cap_refusal, open_image, upright_size
 
     # what Pillow warns of the file is said when it is read whole: dropped here; Pillow's own
     # decompression-bomb check stays in force for a cap within it (moved above a larger cap), and
@@ -543,13 +543,11 @@ def over_cap(source: Path, cap: int | None) -> str | None:
         width, height = e.size
     except Exception:  # Pillow raises several types for a file it cannot read
         return None
-    return cap_refusal(width, height, cap)
+    return cap_refusal(width, height, cap, LIFT_CAP)
 
 
-def cap_refusal(width: int, height: int, cap: int) -> str:
-    """Why a ``width`` x ``height`` image is refused under ``--max-pixels`` ``cap``, in one line."""
-    return (f"a {width}x{height} image ({width * height:,} pixels), over the cap of {cap:,}: pass "
-            "--max-pixels 0 (or a larger N) to code it anyway, if the file is trusted")
+#: How ``taco compress`` says its cap is lifted, ending :func:`taco.images.cap_refusal`.
+LIFT_CAP = "pass --max-pixels 0 (or a larger N) to code it anyway, if the file is trusted"
 
 
 def refuse_output_name(path: Path) -> None:
