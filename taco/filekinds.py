@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["IMAGE_SIGNATURES", "TACO_MAGIC", "TEXT_HEAD_BYTES", "WEIGHT_SUFFIXES", "image_kind",
-           "text_file_problem", "text_weights_problem"]
+__all__ = ["IMAGE_SIGNATURES", "TACO_MAGIC", "TEXT_HEAD_BYTES", "WEIGHT_SUFFIXES", "image_file_problem",
+           "image_kind", "text_file_problem", "text_weights_problem"]
 
 #: The first bytes of every ``.taco`` file (:mod:`taco.bitstream.container`: ``MAGIC``).
 TACO_MAGIC = b"TACO"
@@ -39,6 +39,23 @@ def image_kind(head: bytes) -> str | None:
     if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1"):
         return "an AVIF" if head[8:12] in (b"avif", b"avis") else "a HEIF"
     return None
+
+
+def image_file_problem(path: str | os.PathLike[str]) -> str | None:
+    """One line saying that ``path`` is a ``.taco`` file or an image, not a checkpoint, by its
+    first bytes (:data:`TACO_MAGIC`, :func:`image_kind`); None for another file or one that
+    cannot be read. The one wording wherever a model or checkpoint is read: torch.load described
+    their bytes as a pickle ("Unsupported operand 84"), safetensors as a header ("header too
+    large")."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    if head.startswith(TACO_MAGIC):
+        return "a .taco file (a compressed image), not a checkpoint: taco decompress reads it"
+    image = image_kind(head)
+    return f"{image} image, not a checkpoint" if image else None
 
 
 def text_file_problem(path: str | os.PathLike[str]) -> str | None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .atomic import remove_stale_temporaries, special_file, stale_temporaries, write_bytes_atomic
 from .errors import TacoError
+from .filekinds import image_file_problem
 from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, json_object, read_json_object
 from .memory import allocation_failure
 from .messages import SPECIAL_FILE
@@ -101,10 +102,11 @@ def check_header_size(path: Path, index: Path | None = None) -> None:
 @contextmanager
 def _reading(file: Path, index: Path | None = None) -> Iterator[None]:
     """What safetensors raises reading ``file`` as a ShardedFileError naming it: ``FILE: not a
-    safetensors file (why)``, or ``INDEX: shard NAME cannot be read (why)`` for a shard of
-    ``index``. safetensors raises several types for a bad file, so any exception counts but an
-    allocation failure (:func:`taco.memory.allocation_failure`: not the file's fault) and, for a
-    plain file, an ``OSError`` (a file that cannot be opened, said as such)."""
+    safetensors file (why)`` (a ``.taco`` file or an image named as one:
+    :func:`taco.filekinds.image_file_problem`), or ``INDEX: shard NAME cannot be read (why)``
+    for a shard of ``index``. safetensors raises several types for a bad file, so any exception
+    counts but an allocation failure (:func:`taco.memory.allocation_failure`: not the file's
+    fault) and, for a plain file, an ``OSError`` (a file that cannot be opened, said as such)."""
     try:
         yield
     except ShardedFileError:
@@ -114,7 +116,8 @@ def _reading(file: Path, index: Path | None = None) -> Iterator[None]:
             raise
         if index is not None:
             raise ShardedFileError(f"{index}: shard {file.name} cannot be read ({e})") from None
-        raise ShardedFileError(f"{file}: not a safetensors file ({e})") from None
+        problem = image_file_problem(file) or f"not a safetensors file ({e})"
+        raise ShardedFileError(f"{file}: {problem}") from None
 
 
 def index_path(path: str | os.PathLike[str]) -> Path:

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from ..checks import is_int, is_number
 from ..draws import private_draws
-from ..filekinds import TACO_MAGIC, image_kind, text_file_problem
+from ..filekinds import image_file_problem, text_file_problem
 from ..fileobjects import zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
 from ..shards import check_header_size
@@ -131,29 +131,15 @@ def torch_load_problem(exc: BaseException) -> str:
     return f"not a readable PyTorch checkpoint ({first})"
 
 
-def image_file_problem(path: Path) -> str | None:
-    """One line saying that ``path`` is a ``.taco`` file or an image, not a checkpoint, by its
-    first bytes (:data:`taco.filekinds.TACO_MAGIC`, :func:`taco.filekinds.image_kind`); None for
-    another file or one that cannot be read. torch.load described their bytes as a pickle ("Unsupported operand 84")."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-    except OSError:
-        return None
-    if head.startswith(TACO_MAGIC):
-        return "a .taco file (a compressed image), not a checkpoint: taco decompress reads it"
-    image = image_kind(head)
-    return f"{image} image, not a checkpoint" if image else None
-
-
 def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU, the one way taco reads a torch pickle
     (an authors' checkpoint, a text encoder's ``pytorch_model.bin``): a ``.taco`` file or an
-    image is named as one (:func:`image_file_problem`, once torch.load has failed on it) and its
-    zip records are checked (:func:`taco.fileobjects.zip_inflation_problem`) first. A file that
-    cannot be read is a ValueError saying why in one line (:func:`torch_load_problem`; for a text
-    file, such as a Git LFS pointer, :func:`taco.filekinds.text_file_problem`), for the caller to
-    put into its own error class naming the file."""
+    image is named as one (:func:`taco.filekinds.image_file_problem`, once torch.load has failed
+    on it) and its zip records are checked (:func:`taco.fileobjects.zip_inflation_problem`)
+    first. A file that cannot be read is a ValueError saying why in one line
+    (:func:`torch_load_problem`; for a text file, such as a Git LFS pointer,
+    :func:`taco.filekinds.text_file_problem`), for the caller to put into its own error class
+    naming the file."""
     # (the zip check before torch inflates a compressed record whole; an image or a .taco file
     # never starts as a zip, so it is named after the load fails, as a text file is)
     problem = zip_inflation_problem(path)
