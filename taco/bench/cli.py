@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crop", type=non_negative_int, metavar="N",
                    help="centre crop side in pixels, 0 for whole images (default 256, quick 128)")
     p.add_argument("--images", nargs="+", metavar="IMG", type=path_arg,
-                   help="image files or built-in sample names (default: the 4 samples)")
+                   help="image files or built-in sample names (default: the 4 samples); - alone "
+                   "reads one image from standard input (./- is a file named -)")
     p.add_argument("--taco-model", type=path_arg, metavar="NAME", help="TACO architecture (default taco-minilm, quick taco-tiny)")
     p.add_argument("--elic-model", type=path_arg, metavar="NAME", help="ELIC architecture with --taco-model's backbone (N, M, groups; default elic, quick elic-tiny)")
     p.add_argument("--no-clip-b", action="store_true",
@@ -81,7 +84,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
                    "category) on the first image with the ELIC model")
     p.add_argument("--json", metavar="FILE", dest="output", type=path_arg,
-                   help="write the results as JSON here (checked before the bench runs)")
+                   help="write the results as JSON here (checked before the bench runs); - writes "
+                   "them to standard output, and the table to standard error")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing --json FILE")
 
 
@@ -97,7 +101,11 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     from ..devices import resolve_device
 
     device = str(resolve_device(args.device))  # before any work: a GPU this machine lacks
-    if cfg.output:
+    if cfg.output == "-":
+        if sys.stdout is None:  # closed (>&-)
+            raise CLIError("--json -: standard output is closed: redirect it (> FILE, | ...) or "
+                           "give --json FILE")
+    elif cfg.output:
         check_output(Path(cfg.output), force=args.force)
     return dataclasses.replace(cfg, device=device)
 
@@ -119,43 +127,74 @@ def check_output(out: Path, *, force: bool) -> None:
     check_folder(out.parent, create=True)
 
 
+def report_to(cfg: BenchConfig) -> Callable[[str], None]:
+    """What prints the bench's report (its table, ``wrote FILE``): standard error when ``--json
+    -`` writes the JSON to standard output, which then carries nothing else (as
+    :func:`taco.cli.files.report_printer` does for ``-o -``), else standard output."""
+    return to_stderr if cfg.output == "-" else print
+
+
+def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None]) -> None:
+    """Write ``result`` as ``--json`` asks: to its file (then ``say`` so), to standard output for
+    ``-``, nowhere without it."""
+    from ..jsonfiles import json_text, write_json
+
+    if cfg.output == "-":
+        from ..cli.files import write_stdout
+
+        write_stdout(json_text(result).encode("utf-8"))
+    elif cfg.output:
+        write_json(cfg.output, result)
+        say(f"wrote {cfg.output}")
+
+
+def check_images(images: list[str]) -> None:
+    """Refuse, before the model loads, ``--images`` items that are neither a path that exists
+    nor a sample's name (:func:`.inputs.image_path`), and ``-`` (standard input) beside others
+    or where standard input is a terminal or closed, as ``taco compress -`` refuses it
+    (:func:`taco.cli.inputs.expand_inputs`)."""
+    from .inputs import STDIN_ITEM, image_path
+
+    if STDIN_ITEM in images:
+        from ..cli.inputs import expand_inputs
+        from ..suffixes import IMAGE_SUFFIXES
+
+        expand_inputs(images, IMAGE_SUFFIXES)
+        return
+    for item in images:
+        image_path(item)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if not args.memory:  # refused before the model loads; --memory codes photos of its own size
-        from .inputs import image_path
-
-        for item in args.images or []:
-            image_path(item)
+        check_images(args.images or [])
     cfg = config_from_args(args)  # before torch loads: a mistyped --taco-model is one line
     if args.profile:
         return cmd_profile(cfg)
     if args.memory:
         return cmd_memory(cfg, args.memory)
-    from ..jsonfiles import write_json
     from .latency import run_bench
     from .report import format_table
 
+    say = report_to(cfg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = run_bench(cfg, log=to_stderr)
-    print(format_table(result))
-    if cfg.output:
-        write_json(cfg.output, result)
-        print(f"wrote {cfg.output}")
+    say(format_table(result))
+    write_result(cfg, result, say)
     return 0
 
 
 def cmd_memory(cfg: BenchConfig, size: tuple[int, int]) -> int:
-    from ..jsonfiles import write_json
     from .peak_memory import peak_memory
     from .report import format_memory
 
+    say = report_to(cfg)
     h, w = size
     result = {"memory": [peak_memory(m, h, w, cfg.device) for m in (cfg.taco_model, cfg.elic_model)]}
     for m in result["memory"]:
-        print(format_memory(m))
-    if cfg.output:
-        write_json(cfg.output, result)
-        print(f"wrote {cfg.output}")
+        say(format_memory(m))
+    write_result(cfg, result, say)
     return 0
 
 
@@ -163,7 +202,6 @@ def cmd_profile(cfg: BenchConfig) -> int:
     import torch
 
     from ..devices import device_description
-    from ..jsonfiles import write_json
     from ..models import create_model
     from .inputs import load_inputs
     from .profiling import profile_entropy_coding
@@ -177,12 +215,11 @@ def cmd_profile(cfg: BenchConfig) -> int:
         name, x, _ = load_inputs(cfg.images, cfg.crop)[0]
         model = compressai_elic(create_model(cfg.elic_model))
         prof = profile_entropy_coding(model.to(cfg.device), x.to(cfg.device), runs=cfg.runs)
-    print(f"entropy coding of {name} {x.shape[-1]}x{x.shape[-2]}, Elic2022Official at "
-          f"{cfg.elic_model} widths, {device_description(cfg.device)}")
-    print(format_profile(prof))
-    if cfg.output:
-        write_json(cfg.output, prof)
-        print(f"wrote {cfg.output}")
+    say = report_to(cfg)
+    say(f"entropy coding of {name} {x.shape[-1]}x{x.shape[-2]}, Elic2022Official at "
+        f"{cfg.elic_model} widths, {device_description(cfg.device)}")
+    say(format_profile(prof))
+    write_result(cfg, prof, say)
     return 0
 
 

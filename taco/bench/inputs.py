@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..images import ImageReadError, image_to_tensor, load_image, to_rgb
+from ..images import (
+    ImageReadError,
+    image_to_tensor,
+    load_image,
+    read_image_stream,
+    to_rgb,
+    without_file,
+)
 from ..samples import SAMPLES_DIR, sample_caption, sample_names
 
 if TYPE_CHECKING:
@@ -14,14 +23,20 @@ if TYPE_CHECKING:
 
 #: The sample photos' names: the images bench times by default.
 SAMPLE_IMAGES = sample_names()
+#: The item that is standard input (read once, as ``taco compress -`` reads it; ``./-`` is a file).
+STDIN_ITEM = "-"
+#: The name an image read from standard input goes by (in messages, the table and the JSON).
+STDIN_NAME = "<stdin>"
 
 
 def image_path(item: str) -> Path:
-    """The file an ``--images`` item names: a file, else the sample photo of that name; an
+    """The path an ``--images`` item names: any path that exists (a file; a folder, a pipe or a
+    device too, which :func:`~taco.images.load_image` refuses in its own words or reads, as
+    ``<(cat x.png)``), else the sample photo of that name; an
     :class:`~taco.images.ImageReadError` for neither (no torch is imported: taco bench checks
-    its items with it before the model loads)."""
+    its items with it before the model loads). Not for :data:`STDIN_ITEM`."""
     path = Path(item)
-    if path.is_file():
+    if os.path.lexists(path):  # a link to nothing too: load_image says so
         return path
     if item not in SAMPLE_IMAGES:
         raise ImageReadError(item, f"no such file, and not a sample ({', '.join(SAMPLE_IMAGES)})")
@@ -29,15 +44,21 @@ def image_path(item: str) -> Path:
 
 
 def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str]]:
-    """(name, padded (1, 3, H, W) tensor, caption) per image: a file or a sample's name
-    (:func:`image_path`); the centre ``crop`` x ``crop`` square (0: the whole image); a sample's
+    """(name, padded (1, 3, H, W) tensor, caption) per image: a path or a sample's name
+    (:func:`image_path`), or :data:`STDIN_ITEM`, standard input, read here (named
+    :data:`STDIN_NAME`); the centre ``crop`` x ``crop`` square (0: the whole image); a sample's
     own caption, else "a photo"."""
     from ..codec import pad_to_multiple
 
     out = []
     for item in images:
-        path = image_path(item)
-        image = to_rgb(load_image(path))[0]
+        if item == STDIN_ITEM:
+            path = Path(STDIN_NAME)
+            with without_file():
+                image = to_rgb(load_image(STDIN_NAME, data=read_image_stream(sys.stdin.buffer, STDIN_NAME)))[0]
+        else:
+            path = image_path(item)
+            image = to_rgb(load_image(path))[0]
         if crop:
             s = min(crop, image.width, image.height)
             left, top = (image.width - s) // 2, (image.height - s) // 2
