@@ -54,8 +54,8 @@ def _bad_images(folder: Path, photo: Image.Image) -> dict[str, tuple[Path, str]]
         "not an image": (folder / "text.png", "identify"),
         "truncated png": (folder / "trunc.png", "truncated"),
         "truncated jpeg": (folder / "trunc.jpg", "truncated"),
-        "bomb over taco's cap": (folder / "bomb.png", "too large"),
-        "bomb over Pillow's cap": (folder / "bomb2.png", "too large"),
+        "bomb over taco's cap": (folder / "bomb.png", "over the cap of 100,000,000"),
+        "bomb over Pillow's cap": (folder / "bomb2.png", "over the cap of 100,000,000"),
     }
     (folder / "zero.png").write_bytes(b"")
     (folder / "text.png").write_text("this is not a picture\n" * 20)
