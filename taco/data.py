@@ -81,6 +81,7 @@ __all__ = [
     "Transform",
     "UnreadableImagesError",
     "center_crop_transform",
+    "check_image_folder",
     "collate",
     "count_usable",
     "folder_images",
@@ -647,6 +648,30 @@ class CaptionedImages(Dataset[Sample]):
         )
 
 
+def check_image_folder(root: str | os.PathLike[str]) -> None:
+    """Refuse a ``root`` that is no folder of images, in one line worded as ``taco evaluate``
+    and ``taco caption`` word it: ``ROOT: no such folder`` (a relative one with the working
+    directory it was looked for in) as a FileNotFoundError; for a file, a NotADirectoryError
+    saying what it is: ``ROOT: an image file, not a folder of images; put the image in a folder
+    of its own``, a ``.taco`` file (with the commands that read one), ``a file`` or, for
+    anything else there, ``not a folder``. Looks at the name only: no file is read."""
+    root = Path(root)
+    if os.path.isdir(root):  # os.path: no OSError (a name too long) raised
+        return
+    shown = shown_path(root)
+    if os.path.isfile(root):
+        suffix = root.suffix.lower()
+        what = ("a .taco file, not a folder of images; `taco info` and `taco decompress` read "
+                ".taco files" if suffix == ".taco" else
+                "an image file, not a folder of images; put the image in a folder of its own"
+                if suffix in IMAGE_SUFFIXES else "a file, not a folder of images")
+        raise NotADirectoryError(f"{shown}: {what}")
+    if os.path.lexists(root):
+        raise NotADirectoryError(f"{shown}: not a folder")
+    where = "" if root.is_absolute() else f" (in {Path.cwd()})"
+    raise FileNotFoundError(f"{shown}: no such folder{where}")
+
+
 class CaptionedFolder(CaptionedImages):
     """The images in ``root`` with their captions, e.g. ``shared/data/photos/val``.
 
@@ -674,8 +699,7 @@ class CaptionedFolder(CaptionedImages):
     ) -> None:
         root = Path(root)
         where = "" if root.is_absolute() else f" (in {Path.cwd()})"
-        if not root.is_dir():
-            raise FileNotFoundError(f"no folder '{root}'{where}")
+        check_image_folder(root)
         images = folder_images(root)
         named = None if captions_file is None else root / captions_file
         found = folder_captions(root, images, named) if named is None or named.is_file() else None

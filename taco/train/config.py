@@ -402,32 +402,37 @@ def locate_init_from(init_from: str | Path) -> ModelSpec:
     (:func:`~taco.models.registry.locate_model`: a name taco knows before a file or folder of the
     same name, which ``./NAME`` gives): a built-in trained model (kind ``pretrained``) or a
     checkpoint (``checkpoint``: a checkpoint file, a sharded checkpoint's index, a run folder's
-    checkpoint). A CheckpointError says why there is none, in one line: a folder without a
+    checkpoint). A CheckpointError says why there is none, in one line beginning ``init_from:``,
+    in the words ``--model`` and :func:`taco.load` give: a checkpoint whose header cannot be read
+    (a ``.taco`` file, an image, a truncated file), a folder without a
     checkpoint (what it looked for), an architecture without trained weights (and the checkpoint
     ./NAME holds, when it holds one), a retired built-in (where its checkpoint is), or no such
     file nor built-in (did you mean ...?: the close files in its folder for a path-like one,
-    :func:`~taco.models.registry.no_such_file_message`). Reads names and file headers only, no
+    the close names for a name: :func:`~taco.models.registry.unknown_model_message`). Reads names and file headers only, no
     torch: ``taco train`` refuses a mistyped ``init_from`` before torch loads."""
     from ..models import PRETRAINED, CheckpointError
-    from ..models.registry import locate_model, looks_like_path, no_such_file_message, shadow_clause
+    from ..models.header import read_checkpoint_header
+    from ..models.registry import locate_model, shadow_clause, unknown_model_message
 
     key = str(init_from)
     trained = ", ".join(sorted(PRETRAINED)) or "none yet"
 
-    def no_such() -> CheckpointError:
-        if looks_like_path(key):  # runs/x/checkpoint.safetenors: the close files, not the built-ins
-            return CheckpointError(f"init_from: {no_such_file_message(key)}")
-        return CheckpointError(f"init_from {key}: no such checkpoint file, run folder or built-in "
-                               f"trained model{did_you_mean(key, sorted(PRETRAINED))}; built-in "
-                               f"trained models: {trained}")
+    def no_such() -> CheckpointError:  # the words --model and taco.load give, after init_from:
+        return CheckpointError("init_from: " + unknown_model_message(
+            init_from, untrained_use="model=NAME trains one from random weights"))
 
     spec = locate_model(init_from, context="init_from: ", unknown=no_such)
     if spec.kind == "architecture":
         hidden = shadow_clause(key, spec.shadowed)
         raise CheckpointError(
-            f"init_from {key}: an architecture without trained weights (model={key} trains it "
+            f"init_from: {key!r} is an architecture without trained weights (model={key} trains it "
             f"from random weights); the built-in trained models: {trained}{hidden}"
         )
+    if spec.kind == "checkpoint" and spec.checkpoint is not None:  # its header, read as load reads it
+        try:
+            read_checkpoint_header(spec.checkpoint)
+        except CheckpointError as e:  # a .taco file, an image, a truncated file: what it is
+            raise CheckpointError(f"init_from: {e}") from None
     return spec
 
 

@@ -57,6 +57,7 @@ from ..data import (
     Batch,
     CaptionedImages,
     EmptyDatasetError,
+    check_image_folder,
     collate,
     folder_images,
     no_images_message,
@@ -282,7 +283,13 @@ class Trainer:
         model, text inputs and optimisers."""
         self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
         self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed)
-        # what needs files from elsewhere (the text encoder, CLIP and LPIPS for the loss) first:
+        # a data folder that is not there (or is a file) first: the user's own mistake, said
+        # before a text encoder is looked for (checks the names only)
+        if cfg.data.root is not None and cfg.data.kind == "folder":
+            check_image_folder(cfg.data.root)
+        if self.env.is_main and cfg.val.root is not None and cfg.val.images != 0:
+            check_image_folder(cfg.val.root)
+        # what needs files from elsewhere (the text encoder, CLIP and LPIPS for the loss) next:
         # a missing one is said in seconds, before the data's headers are read
         check_text_encoder(cfg)
         self.loss_fn = TacoLoss(cfg.lmbda, cfg.k_p, cfg.k_j, cfg.beta, clip=cfg.clip_model,

@@ -45,7 +45,7 @@ def test_flags_still_win_over_set_and_keep_their_types(capsys):
 
 def test_init_from_flag_is_a_name_not_a_bool(capsys):
     assert taco_main(["train", str(SMOKE), "--init-from", "on", "--print-config"]) == 2
-    assert "init_from on: no such checkpoint" in capsys.readouterr().err
+    assert "init_from: model 'on' is neither a checkpoint file" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("value", ["true", "[a]", "{a: 1}"])
@@ -71,4 +71,4 @@ def test_a_number_init_from_is_the_folder_of_that_name(capsys, tmp_path, monkeyp
     cfg = yaml.safe_load(capsys.readouterr().out)
     assert (cfg["init_from"], cfg["model"], cfg["preset"]) == ("2024", "elic-tiny", "elic")
     assert taco_main(["train", str(config), "--set", "init_from=2025", "--print-config"]) == 2
-    assert "init_from 2025: no such checkpoint" in capsys.readouterr().err
+    assert "init_from: model '2025' is neither a checkpoint file" in capsys.readouterr().err
