@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # torch is imported by the two functions that use it
     from torch import Tensor
 
 __all__ = [
+    "FOLDER_NOT_IMAGE",
     "FORMAT_MAX_SIDES",
     "FRAMES_COUNTED",
     "IMAGE_BYTES",
@@ -668,6 +669,9 @@ def read_image_stream(stream: Any, name: str) -> bytes:
     return data
 
 
+#: What :func:`load_image` says of a folder given as an image (``taco bench --images`` too).
+FOLDER_NOT_IMAGE = "is a directory, not a file"
+
 def load_image(
     path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIXELS, orient: bool = True,
     data: bytes | None = None,
@@ -720,7 +724,7 @@ def load_image(
         except OSError as e:
             raise ImageReadError(path, e.strerror or str(e)) from e
         if stat.S_ISDIR(st.st_mode):
-            raise ImageReadError(path, "is a directory, not a file")
+            raise ImageReadError(path, FOLDER_NOT_IMAGE)
         if not stat.S_ISREG(st.st_mode):  # a pipe (<(cat x.png)), a device: its size says nothing
             try:
                 with path.open("rb") as f:

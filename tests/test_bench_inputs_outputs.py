@@ -8,6 +8,7 @@ import io
 import json
 import os
 import threading
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,7 +16,7 @@ from PIL import Image
 from taco import cli
 from taco.bench import latency
 from taco.bench.inputs import image_path, load_inputs
-from taco.images import ImageReadError
+from taco.images import FOLDER_NOT_IMAGE, ImageReadError
 
 
 def _png() -> bytes:
@@ -35,9 +36,23 @@ class _Stdin:
 
 
 def test_a_folder_is_the_image_readers_refusal_not_a_missing_sample(tmp_path):
-    assert image_path(str(tmp_path)) == tmp_path  # exists: not "no such file"
-    with pytest.raises(ImageReadError, match="is a directory, not a file"):
+    # in load_image's words, and before the model loads (image_path imports no torch)
+    with pytest.raises(ImageReadError, match=f"^cannot read image '{tmp_path}': {FOLDER_NOT_IMAGE}$"):
+        image_path(str(tmp_path))
+    with pytest.raises(ImageReadError, match=FOLDER_NOT_IMAGE):
         load_inputs([str(tmp_path)], 0)
+
+
+def test_a_folder_or_dangling_link_of_a_samples_name_does_not_hide_the_sample(tmp_path, monkeypatch):
+    from taco.samples import SAMPLES_DIR
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "skimage-chelsea.png").mkdir()
+    (tmp_path / "skimage-coffee.png").symlink_to(tmp_path / "gone")
+    assert image_path("skimage-chelsea.png") == SAMPLES_DIR / "skimage-chelsea.png"
+    assert image_path("skimage-coffee.png") == SAMPLES_DIR / "skimage-coffee.png"
+    (tmp_path / "other.png").symlink_to(tmp_path / "gone")  # no sample: load_image says what it is
+    assert image_path("other.png") == Path("other.png")
 
 
 def test_a_pipe_is_read(tmp_path):

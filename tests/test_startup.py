@@ -142,7 +142,7 @@ def test_mistyped_model_refused_without_torch(probe, tmp_path: Path, small_file:
     (["evaluate", ".", "-m", "nosuch"], "is neither a checkpoint file nor a built-in model"),
     (["bench", "--images", "nope.png"], "cannot read image 'nope.png': no such file, and not a sample"),
     (["train", "--init-from", "nope", "-o", "run", "--max-steps", "1"],
-     "init_from: model 'nope' is neither a checkpoint file nor a built-in model"),
+     "init_from: model 'nope' is neither a checkpoint file nor a built-in trained model"),
     # bench checks --taco-model and --elic-model before torch loads too, as run_bench does
     (["bench", "--taco-model", "TYPO"], "--taco-model 'TYPO': not an architecture name"),
     (["bench", "--elic-model", "TYPO"], "--elic-model 'TYPO': not an architecture name"),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..images import (
+    FOLDER_NOT_IMAGE,
     ImageReadError,
     image_to_tensor,
     load_image,
@@ -30,17 +31,22 @@ STDIN_NAME = "<stdin>"
 
 
 def image_path(item: str) -> Path:
-    """The path an ``--images`` item names: any path that exists (a file; a folder, a pipe or a
-    device too, which :func:`~taco.images.load_image` refuses in its own words or reads, as
-    ``<(cat x.png)``), else the sample photo of that name; an
-    :class:`~taco.images.ImageReadError` for neither (no torch is imported: taco bench checks
-    its items with it before the model loads). Not for :data:`STDIN_ITEM`."""
+    """The path an ``--images`` item names: a file, a pipe or a device (which
+    :func:`~taco.images.load_image` reads, as ``<(cat x.png)``, or refuses in its own words), else
+    the sample photo of that name (a folder or a dangling link of a sample's name does not hide
+    it), else a dangling link (load_image says so); an :class:`~taco.images.ImageReadError` for
+    a folder, in load_image's words, or for nothing of that name (no torch is imported: taco
+    bench checks its items with it before the model loads). Not for :data:`STDIN_ITEM`."""
     path = Path(item)
-    if os.path.lexists(path):  # a link to nothing too: load_image says so
+    if os.path.exists(path) and not os.path.isdir(path):
         return path
-    if item not in SAMPLE_IMAGES:
-        raise ImageReadError(item, f"no such file, and not a sample ({', '.join(SAMPLE_IMAGES)})")
-    return SAMPLES_DIR / item
+    if item in SAMPLE_IMAGES:
+        return SAMPLES_DIR / item
+    if os.path.isdir(path):
+        raise ImageReadError(item, FOLDER_NOT_IMAGE)
+    if os.path.lexists(path):  # a link to nothing: load_image says so
+        return path
+    raise ImageReadError(item, f"no such file, and not a sample ({', '.join(SAMPLE_IMAGES)})")
 
 
 def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str]]:

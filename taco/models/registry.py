@@ -422,14 +422,16 @@ def no_such_file_message(key: str) -> str:
     return f"{key}: no such checkpoint file{hint}"
 
 
-def unknown_model_message(spec: str | os.PathLike[str], *, untrained_use: str = "random weights") -> str:
+def unknown_model_message(spec: str | os.PathLike[str], *, untrained_use: str = "random weights",
+                          trained_only: bool = False) -> str:
     """One line for a model argument that is neither a checkpoint nor a name taco knows: for a
     ``pathlib.Path`` (always a path: :func:`classify_model_spec`) whose text is a name taco knows,
     that it was read as a path and to pass the name as a str; for a path
     (:func:`looks_like_path`), that no such file exists and the close names in its folder
     (:func:`no_such_file_message`); for a name, the closest names, then the trained models and
     the architectures (``untrained_use``: what the architectures are for where this is said),
-    then :func:`plugin_hint`."""
+    then :func:`plugin_hint`; with ``trained_only`` (where only trained weights will do:
+    ``init_from``), the closest trained names and the trained models alone."""
     key = os.fspath(spec)
     if not isinstance(spec, str) and classify_model_spec(key, names_only=True).kind != "unknown":
         return (f"Path({key!r}) is read as a path and ./{key} does not exist; pass the str "
@@ -437,6 +439,9 @@ def unknown_model_message(spec: str | os.PathLike[str], *, untrained_use: str = 
     if looks_like_path(key):
         return no_such_file_message(key)
     trained, untrained = sorted(PRETRAINED), sorted(set(MODEL_CONFIGS) - set(PRETRAINED))
+    if trained_only:  # an architecture suggested would be refused next
+        return (f"model {key!r} is neither a checkpoint file nor a built-in trained model"
+                f"{did_you_mean(key, trained)}; trained: {', '.join(trained) or 'none yet'}")
     return (f"model {key!r} is neither a checkpoint file nor a built-in model"
             f"{did_you_mean(key, [*trained, *untrained])}; "
             f"trained: {', '.join(trained) or 'none yet'}; "

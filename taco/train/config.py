@@ -418,8 +418,7 @@ def locate_init_from(init_from: str | Path) -> ModelSpec:
     trained = ", ".join(sorted(PRETRAINED)) or "none yet"
 
     def no_such() -> CheckpointError:  # the words --model and taco.load give, after init_from:
-        return CheckpointError("init_from: " + unknown_model_message(
-            init_from, untrained_use="model=NAME trains one from random weights"))
+        return CheckpointError("init_from: " + unknown_model_message(init_from, trained_only=True))
 
     spec = locate_model(init_from, context="init_from: ", unknown=no_such)
     if spec.kind == "architecture":

@@ -288,7 +288,10 @@ class Trainer:
         if cfg.data.root is not None and cfg.data.kind == "folder":
             check_image_folder(cfg.data.root)
         if self.env.is_main and cfg.val.root is not None and cfg.val.images != 0:
-            check_image_folder(cfg.val.root)
+            try:
+                check_image_folder(cfg.val.root)
+            except OSError as e:  # named as the validation set's other refusals name it
+                raise type(e)(f"val.root: {e}") from None
         # what needs files from elsewhere (the text encoder, CLIP and LPIPS for the loss) next:
         # a missing one is said in seconds, before the data's headers are read
         check_text_encoder(cfg)

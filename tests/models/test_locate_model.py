@@ -75,7 +75,7 @@ def test_nothing_is_the_callers_own_error(in_folder):
         locate_model("no-such-model", unknown=lambda: KeyError("no-such-model"))
     with pytest.raises(KeyError):  # describe_model's: taco models reads the name from it
         describe_model("no-such-model")
-    with pytest.raises(CheckpointError, match="^init_from: model 'no-such-model' is neither a checkpoint file nor a built-in model"):
+    with pytest.raises(CheckpointError, match="^init_from: model 'no-such-model' is neither a checkpoint file nor a built-in trained model"):
         init_from_file("no-such-model")
 
 

@@ -57,12 +57,13 @@ def test_a_missing_data_folder_is_said_before_the_text_encoder_is_looked_for(tmp
     shutil.copytree(SAMPLES_DIR, photos)
     roots = {"data.root": str(photos), "val.root": str(photos), key: str(tmp_path / "nosuch")}
     err = _error(capsys, ["--set", *(f"{k}={v}" for k, v in roots.items()), *SMALL, "-o", str(tmp_path / "run")])
-    assert err == f"{tmp_path / 'nosuch'}: no such folder"
+    # the validation set's folder is named as its other refusals name it
+    assert err == ("val.root: " if key == "val.root" else "") + f"{tmp_path / 'nosuch'}: no such folder"
 
 
 @pytest.mark.parametrize(("make", "said"), [
-    (None, "init_from: model 'taco-minilm-smal-q4' is neither a checkpoint file nor a built-in model "
-           "(did you mean 'taco-minilm-small-q4'"),
+    (None, "init_from: model 'taco-minilm-smal-q4' is neither a checkpoint file nor a built-in trained "
+           "model (did you mean 'taco-minilm-small-q4'"),
     (b"TACO" + bytes(40), "init_from: TRUNC: a .taco file (a compressed image), not a checkpoint"),
     (b"\x08\x00\x00\x00\x00\x00\x00\x00{\"a\"", "init_from: TRUNC: "),
 ])
@@ -74,3 +75,19 @@ def test_every_init_from_refusal_begins_init_from(tmp_path, capsys, make, said):
     err = _error(capsys, ["--init-from", source, "--print-config", "--set",
                           f"data.root={SAMPLES_DIR}", "k_j=0"])
     assert err.startswith(said.replace("TRUNC", source)), err
+
+
+@pytest.mark.parametrize("typo", ["elic-smal", "taco-minilm-smal"])
+def test_an_init_from_typo_is_offered_trained_models_only(typo):
+    # an architecture offered would be refused next ("an architecture without trained weights")
+    from taco.models import PRETRAINED, CheckpointError
+    from taco.models.registry import MODEL_CONFIGS
+    from taco.train.config import locate_init_from
+
+    with pytest.raises(CheckpointError) as caught:
+        locate_init_from(typo)
+    said = str(caught.value)
+    offered = said.split("(did you mean ", 1)[1].split("?)", 1)[0]
+    assert offered and all(name.strip("' ") in PRETRAINED for name in offered.split(" or "))
+    assert not any(f"'{name}'" in said for name in set(MODEL_CONFIGS) - set(PRETRAINED))
+    assert "TACO_PLUGINS" not in said
