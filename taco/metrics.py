@@ -252,7 +252,8 @@ def lpips_from_trunk(trunk: Mapping[str, Tensor]) -> nn.Module:
         model = _lpips_pkg.LPIPS(net="alex", pretrained=False, pnet_rand=True, verbose=False)
     heads_file = Path(_lpips_pkg.__file__).parent / "weights" / "v0.1" / "alex.pth"
     try:
-        heads = load_torch_file(heads_file)  # lin{0..4}.model.1.weight
+        with _LPIPS_BUILD_LOCK:  # load_torch_file sets a warnings filter for its load, as above
+            heads = load_torch_file(heads_file)  # lin{0..4}.model.1.weight
     except ValueError as e:
         raise MetricUnavailable(f"LPIPS heads {heads_file}: {e} (reinstall lpips)") from None
     state = {

@@ -28,12 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..atomic import special_file
 from ..bitstream.container import model_id_problem
 from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
-from ..messages import SOURCE_TREE, SPECIAL_FILE, did_you_mean, one_line
+from ..messages import SOURCE_TREE, did_you_mean, one_line
 from ..models.config import check_qualities
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPUTS
 
@@ -752,15 +751,13 @@ CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """A YAML (.yaml/.yml), JSON (.json, read as the YAML it is) or TOML (.toml) file, the suffix
     in any case, UTF-8 with or without a byte-order mark -> mapping (not yet validated). Every failure is one :class:`ConfigError` line naming the file: one
-    that cannot be read (or is a pipe, a device or a socket), is over :data:`CONFIG_MAX_BYTES` (read no further), is not UTF-8, does not parse, nests deeper than Python's recursion
+    that cannot be read, is over :data:`CONFIG_MAX_BYTES` (read no further), is not UTF-8, does not parse, nests deeper than Python's recursion
     limit, uses YAML anchors/aliases or gives a key twice (:class:`ConfigLoader`); a syntax
     error is
     ``PATH:LINE:COL: ...`` (:func:`syntax_error_text`). An empty file (or one of comments only)
     is an empty mapping; any other top-level value (``[]``, ``0``, ``false``, a string) is a
     :class:`ConfigError`."""
     path = Path(path)
-    if special_file(path):  # a named pipe's open waits for a writer, maybe forever
-        raise ConfigError(f"{path}: cannot read config (not a regular file: {SPECIAL_FILE})")
     try:
         raw, size = read_file_within(path, CONFIG_MAX_BYTES)
     except OSError as e:

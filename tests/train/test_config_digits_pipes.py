@@ -1,10 +1,8 @@
-"""Review HC 3 and 5: a number of over Python's 4,300-digit limit in ``--set`` or a config file,
-and a config file that is a named pipe, are each one ``taco train`` error line, exit 2: no
-traceback, no advice to call ``sys.set_int_max_str_digits``, and no wait on the pipe."""
+"""Review HC 3: a number of over Python's 4,300-digit limit in ``--set`` or a config file is one
+``taco train`` error line, exit 2: no traceback, no advice to call ``sys.set_int_max_str_digits``.
+(A config through a pipe is read, as a file is: tests/test_mutants_r4_fileobjects.py.)"""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
@@ -50,15 +48,3 @@ def test_a_huge_hex_number_is_shown_in_words(tmp_path, capsys, key):
     assert "max_steps is too large a number, got a number of over 4,300 digits" in _train_error(
         [str(path)], capsys)
 
-
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
-def test_a_config_that_is_a_named_pipe_is_refused_unopened(tmp_path, capsys):
-    fifo = tmp_path / "fifo.yaml"
-    os.mkfifo(fifo)  # no writer: opening it waited forever
-    with pytest.raises(ConfigError, match="not a regular file"):
-        read_config_file(fifo)
-    err = _train_error([str(fifo)], capsys)
-    assert f"{fifo}: cannot read config (not a regular file: a pipe, a device or a socket)" in err
-    link = tmp_path / "link.yaml"
-    link.symlink_to(fifo)  # followed
-    assert "link.yaml: cannot read config (not a regular file" in _train_error([str(link)], capsys)

@@ -54,15 +54,17 @@ def test_the_recipe_trains_offline(tmp_path, capsys, monkeypatch):
 
 def test_a_missing_clip_text_encoder_is_said_before_the_data(tmp_path, capsys, monkeypatch):
     """The default model reads captions with CLIP: where CLIP is not, the error comes before the
-    data is looked at (here: a folder that does not exist), names TACO_CLIP_PATH (training
-    has no --clip-path) and the models that need no CLIP."""
+    data is read (here: a folder without photos; a folder that is not there at all is said
+    first, checked by its name alone), names TACO_CLIP_PATH (training has no --clip-path) and
+    the models that need no CLIP."""
     monkeypatch.setenv("TACO_CLIP_PATH", str(tmp_path / "no-clip-here"))
     out = tmp_path / "run"
-    assert train_main(["--set", f"data.root={tmp_path / 'no-photos'}", "k_j=0",
+    (tmp_path / "empty-photos").mkdir()
+    assert train_main(["--set", f"data.root={tmp_path / 'empty-photos'}", "k_j=0",
                        f"out_dir={out}"]) == 2
     err = capsys.readouterr().err
     assert "CLIP" in err and "TACO_CLIP_PATH" in err and "--set model=taco-minilm-small" in err
-    assert "no-photos" not in err and not out.exists()
+    assert "empty-photos" not in err and not out.exists()
 
 
 def test_loader_workers_are_capped_at_the_cpus():
