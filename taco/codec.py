@@ -704,7 +704,10 @@ def compress(
     a binary file object (``open(path, "rb")``, ``io.BytesIO``: read to its end, at most
     :data:`taco.images.MAX_IMAGE_BYTES`, then the same).
 
-    Any size from 1x1 up; modes RGB, L, LA, RGBA (alpha dropped with an
+    Any size from 1x1 up (a path, bytes or file object of over :data:`taco.images.MAX_PIXELS`
+    pixels is an :class:`~taco.images.ImageReadError`, a decompression-bomb guard: to code a
+    trusted one, read it with ``taco.images.load_image(path, max_pixels=None)`` and pass that
+    image); modes RGB, L, LA, RGBA (alpha dropped with an
     :class:`~taco.images.ImageConversionWarning` at the caller's line, naming the path), P, I;16, ... are
     converted to RGB for coding and the original mode is recorded in the file. ``quality``: 1..Q
     for a variable-rate model (default: its middle one; recorded in the file, so decoding needs

@@ -649,8 +649,8 @@ class CaptionedImages(Dataset[Sample]):
 
 
 def check_image_folder(root: str | os.PathLike[str]) -> None:
-    """Refuse a ``root`` that is no folder of images, in one line worded as ``taco evaluate``
-    and ``taco caption`` word it: ``ROOT: no such folder`` (a relative one with the working
+    """Refuse a ``root`` that is no folder of images (``taco train``'s data), in one line:
+    ``ROOT: no such folder`` (a relative one with the working
     directory it was looked for in) as a FileNotFoundError; for a file, a NotADirectoryError
     saying what it is: ``ROOT: an image file, not a folder of images; put the image in a folder
     of its own``, a ``.taco`` file (with the commands that read one), ``a file`` or, for

@@ -19,6 +19,9 @@ from taco.official.checkpoint import read_official_state_dict
     ["demo", "--image", "-", "--caption", "x", "-o", "{tmp}/d"],
     ["plot", "-", "-o", "{tmp}/r"],
     ["import-checkpoint", "-", "-o", "{tmp}/i.safetensors"],
+    ["evaluate", "-", "--classic", "jpeg", "-o", "{tmp}/e"],
+    ["caption", "-"],
+    ["train", "-", "--print-config"],
 ])
 def test_dash_is_refused_as_standard_input_not_read(argv, tmp_path, capsys):
     command = argv[0]

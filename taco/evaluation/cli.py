@@ -91,9 +91,10 @@ def _qualities(items: list[str] | None) -> dict[str, list[int]]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..cli.files import refuse_stdout
+    from ..cli.files import refuse_stdin, refuse_stdout
     from .plot import reference_kinds  # no torch
 
+    refuse_stdin(args.datasets, "evaluate")
     refuse_stdout(args.output, "evaluate", "a folder of results", "runs/eval")
 
     reference_kinds(args.reference)  # a name without reference points: one line, before any work
@@ -309,9 +310,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_caption(args: argparse.Namespace) -> int:
-    from ..cli.files import refuse_stdout
+    from ..cli.files import refuse_stdin, refuse_stdout
     from .caption_plan import plan_captions  # no torch
 
+    refuse_stdin([args.folder], "caption")
     refuse_stdout(args.output, "caption", "a captions file inside FOLDER", "captions.jsonl")
     # the folder and its captions file first: a mistake there is one line before torch loads; the
     # mistakes are TacoErrors (NoImagesError, CaptionsFileError, CaptionerUnavailable) and OSErrors

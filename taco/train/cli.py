@@ -92,7 +92,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_device_option(p, default=None, torchrun=True, note="same as --set device=DEVICE (a config file's "
                       "device, when it gives one, is the default)")
     p.add_argument("--init-from", metavar="MODEL", type=path_arg,
-                   help="start from these weights (checkpoint, run folder or built-in name) with "
+                   help="start from these weights (checkpoint, run folder or built-in trained name, "
+                   "e.g. elic-small-q4) with "
                    "a fresh optimiser and a 100-step lr warm-up (init_from=MODEL, taken as written, "
                    "and warmup_steps=100; give warmup_steps to change it: a run's own config.yaml's "
                    "is not taken); model and lmbda, unless given, are the checkpoint's")
@@ -240,6 +241,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     start warms up over :data:`~taco.train.schedule.INIT_WARMUP_STEPS` unless this run's
     ``--set`` or config file says otherwise, nor an ``lmbda`` that note is about. An error about a key that the config file (or the resumed
     run's) gave starts with that file's path (:func:`~taco.train.config.file_named`)."""
+    from ..cli.files import refuse_stdin
     from .config import (
         ConfigError,
         apply_overrides,
@@ -250,6 +252,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         typed_value,
     )
 
+    refuse_stdin([args.config], "train")
     base = read_config_file(args.config) if args.config else {}
     source, file_values = (Path(args.config) if args.config else None), dict(base)
     given = _given_keys(args)
