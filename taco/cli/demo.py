@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     caption, caption_note = args.caption, None
     if args.image:  # a .taco named by mistake: say what it is, as compress does
         refuse_taco_input(Path(args.image))
+    check_demo_inputs(args.image, args.model)  # before its caption is looked up beside it
     if args.image and caption is None:  # the caption compress would find for it (None: none)
         source = CaptionSource(None, None)
         caption = source(Path(args.image))
         # said (when the model reads text) in compress's words: one builder of the note
         caption_note = uncaptioned_note([Path(args.image)], [caption], lookup=source.lookup,
                                         captions_option=False)
-    check_demo_inputs(args.image, args.model)
     from ..demo import DEFAULT_OUTPUT, demo_files, run_demo
 
     out_dir = DEFAULT_OUTPUT if args.output is None else Path(args.output)
@@ -67,22 +68,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def check_demo_inputs(image: str | None, model: str | None) -> None:
-    """Refuse a missing ``--image`` and a ``--model`` that names nothing, before torch loads
+    """Refuse a missing ``--image`` (or a folder) and a ``--model`` that names nothing, before torch loads
     (seconds), in the words :func:`taco.demo.run_demo` says them in: an
     :class:`~taco.images.ImageReadError`, then the CheckpointError of
     :func:`~taco.models.registry.locate_model` (``--model``'s lookup,
     :func:`taco.resolve.resolve_model`). The image is not read here: it may be a pipe."""
-    from ..images import ImageReadError
+    from ..images import FOLDER_NOT_IMAGE, ImageReadError
     from ..models.registry import locate_model
     from ..resolve import DEFAULT_MODEL
 
     if image is not None:
         try:
-            Path(image).stat()
+            st = Path(image).stat()
         except FileNotFoundError:
             raise ImageReadError(image, "file not found") from None
         except OSError:  # said by load_image, as it says it
             pass
+        else:
+            if stat.S_ISDIR(st.st_mode):
+                raise ImageReadError(image, FOLDER_NOT_IMAGE)
     locate_model(model or DEFAULT_MODEL)
 
 
