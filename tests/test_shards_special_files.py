@@ -22,6 +22,7 @@ def _sharded(tmp_path):
     return shards.save_sharded(tensors, tmp_path / "x.safetensors", max_bytes=40_000)
 
 
+@pytest.mark.timeout(60)  # a regression would wait on the pipe for ever
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
 def test_a_shard_that_is_a_named_pipe_is_refused_unopened(tmp_path):
     written = _sharded(tmp_path)
@@ -35,6 +36,7 @@ def test_a_shard_that_is_a_named_pipe_is_refused_unopened(tmp_path):
         assert str(e.value) == words
 
 
+@pytest.mark.timeout(60)  # a regression would read the device for ever
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="a device")
 def test_a_shard_linking_to_a_device_is_refused(tmp_path):
     written = _sharded(tmp_path)
