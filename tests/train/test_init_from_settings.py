@@ -134,7 +134,7 @@ def test_a_recorded_lambda_that_is_no_positive_number_is_not_taken(tmp_path, eli
     "source, message",
     [
         ("elic-smal-q4", "init_from: model 'elic-smal-q4' is neither a checkpoint file nor a "
-                         "built-in model (did you mean 'elic-small-q4'"),
+                         "built-in trained model (did you mean 'elic-small-q4'"),
         ("elic-small", "init_from: 'elic-small' is an architecture without trained weights "
                        "(model=elic-small trains it"),
         ("EMPTY", "init_from: EMPTY is a folder without a model checkpoint (checkpoint.safetensors)"),
