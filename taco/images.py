@@ -672,6 +672,7 @@ def read_image_stream(stream: Any, name: str) -> bytes:
 #: What :func:`load_image` says of a folder given as an image (``taco bench --images`` too).
 FOLDER_NOT_IMAGE = "is a directory, not a file"
 
+
 def load_image(
     path: str | os.PathLike[str], *, max_pixels: int | None = MAX_PIXELS, orient: bool = True,
     data: bytes | None = None,

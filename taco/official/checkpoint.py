@@ -35,7 +35,7 @@ from torch import Tensor
 from ..atomic import remove_stale_temporaries
 from ..bitstream.container import model_id_problem
 from ..errors import TacoError, TacoValueError
-from ..messages import SPECIAL_FILE, some
+from ..messages import some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model
 from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave them empty
@@ -46,6 +46,7 @@ from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave t
 )
 from ..models.config import MAX_GROUPS
 from ..models.header import checkpoint_metadata
+from ..models.registry import not_a_file_message
 from ..text import TEXT_ENCODER_DIMS, text_encoder_dim
 from ..text.weights import load_torch_file
 
@@ -186,8 +187,10 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     path = Path(path)
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder, not a checkpoint file")
-    if path.exists() and not path.is_file():
-        raise CheckpointError(f"{path} is not a regular file ({SPECIAL_FILE}), not a checkpoint file")
+    shown = os.fspath(path)
+    problem = not_a_file_message(path, shown[: len(shown) - len(path.name)])  # as taco.load says it
+    if problem:  # a pipe, a device, a broken link
+        raise CheckpointError(problem)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     if _is_taco_checkpoint(path):  # (torch.load reads a safetensors file's tensors too)
