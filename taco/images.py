@@ -449,10 +449,11 @@ LIFT_CAP_IN_PYTHON = ("to code it anyway, if the file is trusted, read it with "
 def cap_refusal(width: int, height: int, cap: int, lift: str = LIFT_CAP_IN_PYTHON) -> str:
     """Why a ``width`` x ``height`` image is refused under a cap of ``cap`` pixels, in one line
     (numbers with thousands separators), ending with ``lift``: how to lift the cap. The default
-    names the Python way (:data:`LIFT_CAP_IN_PYTHON`), as :func:`load_image` says it for every
-    caller (demo, bench, evaluate, train have no option for the cap); ``taco compress`` names its
-    ``--max-pixels``."""
-    return f"a {width}x{height} image ({width * height:,} pixels), over the cap of {cap:,}: {lift}"
+    names the Python way (:data:`LIFT_CAP_IN_PYTHON`), as :func:`load_image` says it; ``taco
+    compress`` names its ``--max-pixels``; ``""`` says no way (``taco demo`` and ``bench``, which
+    have no option for the cap, and whose users cannot apply the Python way)."""
+    refusal = f"a {width}x{height} image ({width * height:,} pixels), over the cap of {cap:,}"
+    return f"{refusal}: {lift}" if lift else refusal
 
 
 def _too_large(name: str | os.PathLike[str], size: tuple[int, int] | Image.Image,

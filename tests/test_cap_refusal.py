@@ -1,6 +1,7 @@
 """The refusal of an image over the pixel cap, one wording (thousands separators) for the library
-and every command: the library and the commands without ``--max-pixels`` (demo, bench) name the
-Python call that lifts the cap, which exists and works; ``taco compress`` names its option."""
+and every command: the library names the Python call that lifts the cap, which exists and works;
+``taco compress`` names its option; the commands without ``--max-pixels`` (demo, bench) name no
+way, as their users cannot apply the Python one."""
 
 from __future__ import annotations
 
@@ -60,10 +61,17 @@ def test_commands_without_the_option_are_not_told_to_pass_it(huge, tmp_path, cap
     args = [{"HUGE": str(huge), "OUT": str(tmp_path / "out")}.get(a, a) for a in command]
     assert main(args) != 0
     err = capsys.readouterr().err
-    assert f"{HUGE}{PYTHON_WAY}" in err and "--max-pixels" not in err, err
+    # nor told of the Python call, which a user of the command cannot apply: no way is named
+    assert f"{HUGE.removesuffix(': ')}\n" in err, err
+    assert "--max-pixels" not in err and "max_pixels=None" not in err, err
 
 
 def test_compress_names_its_option(huge, tmp_path, capsys):
     assert main(["compress", str(huge), "-o", str(tmp_path / "h.taco"), "--caption", "x"]) != 0
     assert (f"{HUGE}pass --max-pixels 0 (or a larger N) to code it anyway, if the file is trusted"
             in capsys.readouterr().err)
+
+
+def test_no_way_past_the_cap_is_one_sentence_without_a_colon():
+    assert cap_refusal(3, 2, 5, "") == "a 3x2 image (6 pixels), over the cap of 5"
+    assert cap_refusal(3, 2, 5, "lift it").endswith("over the cap of 5: lift it")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ..images import (
     FOLDER_NOT_IMAGE,
     ImageReadError,
+    cap_refusal,
     image_to_tensor,
     load_image,
     read_image_stream,
@@ -58,13 +59,17 @@ def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str
 
     out = []
     for item in images:
-        if item == STDIN_ITEM:
-            path = Path(STDIN_NAME)
-            with without_file():
-                image = to_rgb(load_image(STDIN_NAME, data=read_image_stream(sys.stdin.buffer, STDIN_NAME)))[0]
-        else:
-            path = image_path(item)
-            image = to_rgb(load_image(path))[0]
+        path = Path(STDIN_NAME) if item == STDIN_ITEM else image_path(item)
+        try:
+            if item == STDIN_ITEM:
+                with without_file():
+                    image = to_rgb(load_image(STDIN_NAME, data=read_image_stream(sys.stdin.buffer, STDIN_NAME)))[0]
+            else:
+                image = to_rgb(load_image(path))[0]
+        except ImageReadError as e:  # over the cap: bench has no option to lift it
+            if e.size is None or e.max_pixels is None:
+                raise
+            raise ImageReadError(path, cap_refusal(*e.size, e.max_pixels, "")) from None
         if crop:
             s = min(crop, image.width, image.height)
             left, top = (image.width - s) // 2, (image.height - s) // 2

@@ -47,6 +47,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         caption_note = uncaptioned_note([Path(args.image)], [caption], lookup=source.lookup,
                                         captions_option=False)
     from ..demo import DEFAULT_OUTPUT, demo_files, run_demo
+    from ..images import ImageReadError, cap_refusal
 
     out_dir = DEFAULT_OUTPUT if args.output is None else Path(args.output)
     replace = args.force or out_dir.resolve() == DEFAULT_OUTPUT.resolve()
@@ -58,6 +59,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         result = run_demo(model_name=args.model, image=args.image, caption=caption,
                           out_dir=out_dir, notify=lambda text: note("demo", text), replace=replace,
                           caption_note=caption_note)
+    except ImageReadError as exc:  # over the cap: the demo has no option to lift it
+        if exc.size is None or exc.max_pixels is None:
+            raise
+        raise ImageReadError(args.image or "", cap_refusal(*exc.size, exc.max_pixels, "")) from None
     except FileExistsError as exc:
         if exc.filename not in {str(f) for f in files}:
             raise
