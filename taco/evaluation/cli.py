@@ -91,7 +91,7 @@ def _qualities(items: list[str] | None) -> dict[str, list[int]]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..cli.files import refuse_stdin, refuse_stdout
+    from ..cli.files import check_folder, refuse_stdin, refuse_stdout
     from .plot import reference_kinds  # no torch
 
     refuse_stdin(args.datasets, "evaluate")
@@ -131,6 +131,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     for spec in args.datasets:  # a missing folder or annotation file: refused as open_dataset would
         check_dataset(spec, captions_file=args.captions_file, coco30k_protocol=args.coco30k_protocol)
+    # a file on the way to the output folder, a folder that takes no files: said as taco
+    # compress says it, before torch loads and the work
+    check_folder(Path(args.output), create=True)
     from .evaluate import EvalConfig, run_evaluation
 
     if args.threads:
@@ -286,11 +289,16 @@ def print_summary(written: list[Path]) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from ..cli.files import refuse_stdin, refuse_stdout
-    from .plot import OutputExists, plot_results
+    from ..cli.files import check_folder, refuse_stdin, refuse_stdout
+    from .plot import OutputExists, _output_stem, plot_results
 
     refuse_stdout(args.output, "plot", "files (-o NAME: NAME.png, NAME.svg, ...)", PLOT_STEM)
     refuse_stdin(args.results, "plot")
+    # the folder the files go to, checked before the figure is drawn, as taco compress checks
+    # it: a folder given (-o DIR/, the stem inside it) is made if missing; a stem's own folder
+    # (-o figs/kodak) must exist, as compress's -o FILE's
+    folder = _output_stem(args.output).parent
+    check_folder(folder, create=folder != Path(args.output).parent)
     # its mistakes are TacoErrors (a bad --anchor, --metrics or result file) and OSErrors (a path
     # not found): one line each (taco.cli); any other error is a bug and keeps its traceback
     try:

@@ -102,7 +102,7 @@ def load_results(
     :class:`~taco.evaluation.runner.ResultsFileError` naming it and saying why, not left out
     of its figure unsaid (what an evaluation writes beside its results, which ``taco plot
     out/kodak/*`` names too, is passed over: :data:`~taco.evaluation.defaults.BESIDE_RESULTS_SUFFIXES`);
-    a path that is there but no file or folder (a FIFO) is refused as such. A result of another version is refused (an
+    a path that is there but no file or folder (a FIFO, a broken symbolic link) is refused as such. A result of another version is refused (an
     :class:`~taco.evaluation.result_files.UnsupportedResultVersion`) wherever it is found, and
     so is one whose fields are not what taco writes (a
     :class:`~taco.evaluation.result_files.MalformedResult`: a ``bpp`` of NaN, a ``dataset`` that is no
@@ -120,6 +120,9 @@ def load_results(
             named.add(p.resolve())
         elif os.path.lexists(p) and os.path.exists(p):  # open() would wait on a FIFO forever
             raise ResultsFileError(f"{p}: not a regular file ({SPECIAL_FILE}), not a taco evaluation result")
+        elif os.path.islink(p):  # named as taco.load names a broken link (registry.not_a_file_message)
+            raise ResultsFileError(f"{p} is a broken symbolic link to {os.readlink(p)!r}, not a taco "
+                                   "evaluation result")
         else:
             raise FileNotFoundError(errno.ENOENT, "no such file or folder" + _did_you_mean(p), str(p))
     results = []

@@ -352,7 +352,7 @@ def check_embed_output(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
-    from ..cli.files import refuse_stdout
+    from ..cli.files import check_folder, refuse_stdout
     from .config import dump_config
 
     refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")
@@ -369,6 +369,9 @@ def run(args: argparse.Namespace) -> int:
         to_stderr(f"{len(table)} captions ({table.encoder['name']}, {tuple(table.tokens.shape[1:])} "
                   f"tokens each) -> {args.embed_captions}")
         return 0
+    # a file on the way to out_dir, a folder that takes no files: said as taco compress says
+    # it, before torch loads (the run's lock would say it only after)
+    check_folder(Path(cfg.out_dir), create=True)
     from .trainer import (
         NonFiniteLossError,
         NoStepInTimeLimit,

@@ -35,7 +35,9 @@ def test_the_command_says_why(eval_main, rd_folder, tmp_path, capsys):
     folder = rd_folder(tmp_path / "runs")
     broken = _broken_copy(folder)
     out = tmp_path / "fig" / "rd"
-    assert eval_main(["plot", str(folder / "jpeg.json"), str(broken), "-o", str(out), "--reference", "none"]) == 2
+    # -o fig/: a folder given, made when missing (fig/rd's missing folder is refused first)
+    assert eval_main(["plot", str(folder / "jpeg.json"), str(broken), "-o", f"{out.parent}/", "--reference",
+                      "none"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"taco plot: error: {broken}: not a taco evaluation result ("), err
     assert not out.parent.exists()

@@ -49,7 +49,8 @@ def test_two_datasets_on_one_file_are_refused_before_writing(eval_main, tmp_path
     with pytest.raises(TacoError, match=r"datasets 'a b' and 'a/b' would both be drawn to .*rd-a-b\.png"):
         plot_results(folder, tmp_path / "pl" / "rd", metrics=["psnr"])
     assert not (tmp_path / "pl").exists()
-    assert eval_main(["plot", str(folder), "-o", str(tmp_path / "pl" / "rd"), "--metrics", "psnr"]) == 2
+    # -o pl/ (a folder given: made when missing; a stem's missing folder, pl/rd, is refused first)
+    assert eval_main(["plot", str(folder), "-o", f"{tmp_path / 'pl'}/", "--metrics", "psnr"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'a b' and 'a/b'" in err[0], err
     assert not (tmp_path / "pl").exists()
