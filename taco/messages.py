@@ -64,9 +64,10 @@ def to_stderr(text: str, stream: Any = None, *, end: str = "\n", above_bar: bool
     ``above_bar``: above a tqdm progress bar that may be on the line (``tqdm.write``, when tqdm is
     loaded: this imports nothing). Stderr carries notes, warnings and progress, never a command's
     data: where it is a pipe whose reader went away (``taco compress ... 2>&1 >log | head -1``),
-    that is no reason to stop the work (it ended a batch with status 141, writing nothing), so its
-    file descriptor is pointed at the null device (:func:`drop_stream`) and this text and the rest
-    go nowhere. Every write of taco's to stderr but the progress bar's own goes through here."""
+    a full disk (``2>/dev/full``) or a terminal that hung up (EIO), that is no reason to stop the
+    work (it ended a batch with status 141, or 1, writing nothing): on any OSError its file
+    descriptor is pointed at the null device (:func:`drop_stream`) and this text and the rest go
+    nowhere. Every write of taco's to stderr but the progress bar's own goes through here."""
     stream = sys.stderr if stream is None else stream
     try:
         if above_bar and "tqdm" in sys.modules:
@@ -74,12 +75,12 @@ def to_stderr(text: str, stream: Any = None, *, end: str = "\n", above_bar: bool
         else:
             stream.write(text + end)
         stream.flush()
-    except BrokenPipeError:
+    except OSError:  # EPIPE, ENOSPC, EIO: stderr is gone
         drop_stream(stream)
 
 
 def drop_stream(stream: Any) -> None:
-    """Point ``stream``'s file descriptor at the null device (its reader went away: see
+    """Point ``stream``'s file descriptor at the null device (it can no longer be written: see
     :func:`to_stderr`), and flush what it still holds there. A stream without one (a test's
     capture) is left as it is."""
     try:
