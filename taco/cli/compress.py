@@ -28,6 +28,7 @@ from .common import (
     non_negative_int,
     path_arg,
     positive_int,
+    report_to,
 )
 from .files import (
     STDIN,
@@ -36,7 +37,6 @@ from .files import (
     names_one_file,
     plan_outputs,
     read_taco,
-    report_printer,
     rest_hint,
     without_existing,
     write_output,
@@ -222,7 +222,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
         kept_note = kept_settings_note(kept, model.model_id, quality, model_fingerprint(model))
         if kept_note:
             note("compress", kept_note)
-    report = report_printer(dsts)
+    report = report_to(dsts)
     caption_of = dict(zip(files, found, strict=True))
     totals = Totals()
     t_all = time.perf_counter()
@@ -240,6 +240,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
                 if not failures.skip(src, exc, also=(("taco.codec", "SizeBudgetError"),)):
                     raise
                 continue
+            failures.finished = place[src]  # written: a report line that cannot be printed counts it
             if not written:
                 failures.written_meanwhile(dst)
                 continue

@@ -20,6 +20,7 @@ from .common import (
     command_model,
     non_negative_int,
     path_arg,
+    report_to,
 )
 from .files import (
     NO_CAP,
@@ -31,7 +32,6 @@ from .files import (
     plan_outputs,
     read_taco,
     read_taco_input,
-    report_printer,
     rest_hint,
     second_loss,
     without_existing,
@@ -81,13 +81,13 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     headers, kept = read_headers(files, cap, failures)
     check_formats(files, dsts, headers, failures)
     if not headers:  # every file failed its header or format check: no model to find, no torch
-        return finish(failures, files, done=0, seconds=0.0, report=report_printer(dsts))
+        return finish(failures, files, done=0, seconds=0.0, report=report_to(dsts))
     models = find_models(args.model, headers, cap, failures)
     if not headers:  # the rest failed their model checks: no torch to load
-        return finish(failures, files, done=0, seconds=0.0, report=report_printer(dsts))
+        return finish(failures, files, done=0, seconds=0.0, report=report_to(dsts))
     from ..codec import decompress
 
-    report = report_printer(dsts)
+    report = report_to(dsts)
     t_all = time.perf_counter()
     with failures.stopping(len(files), "file", rest_hint(dsts, args.force)):
         for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
@@ -109,6 +109,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
                 if not failures.skip(src, exc):
                     raise
                 continue
+            failures.finished = i  # written: a report line that cannot be printed counts it
             if not written:
                 failures.written_meanwhile(dst)
                 continue

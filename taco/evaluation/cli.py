@@ -21,6 +21,7 @@ from ..cli.common import (
     non_negative_int,
     path_arg,
     positive_int,
+    report_to,
     thread_count,
 )
 from ..messages import count, docs_ref, lone_surrogate, note, shown_path, to_stderr
@@ -371,7 +372,8 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
     captioner = args.captioner or Path(args.file).name
     write_captions_jsonl(records, out, captioner)
     n_captions = sum(len(r.captions) for r in records)
-    print(f"{shown_path(out)}: {count(len(records), 'image')}, {count(n_captions, 'caption')} (captioner: {captioner})")
+    report_to([out])(f"{shown_path(out)}: {count(len(records), 'image')}, {count(n_captions, 'caption')} "
+                     f"(captioner: {captioner})")  # a line that cannot be printed names <stdout>, not OUT
     return 0
 
 
