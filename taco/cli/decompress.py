@@ -68,7 +68,10 @@ def register(sub: Any) -> None:
 def cmd_decompress(args: argparse.Namespace) -> int:
     files, from_folder = expand_inputs(args.files, {".taco"})
     many = len(files) > 1
-    dsts = plan_outputs(files, args.output, to_folder=from_folder or many, suffix=".png",
+    # folder or file by the arguments as given, as taco compress and --help decide: `x.taco
+    # ./x.taco -o out` (one file once its names are merged) still writes into the folder out
+    to_folder = from_folder or len(args.files) > 1
+    dsts = plan_outputs(files, args.output, to_folder=to_folder, suffix=".png",
                         beside_suffix=DECODED_SUFFIX, force=args.force, skip_existing=args.skip_existing,
                         inputs_in=folder_tacos, command="decompress")
     failures = Failures("decompress")
