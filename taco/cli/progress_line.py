@@ -4,7 +4,7 @@ The codec reports its stages through a :data:`taco.progress.Progress` callback;
 :class:`StageReporter` is the command line's: nothing for an image done within ``delay`` seconds
 (most photos), then one line per stage, with the elapsed time, and a line every ``interval``
 seconds while a stage runs on; on a terminal the line is rewritten in place and cleared at the
-end, in a log each line is printed once.
+end, in a log (or on a terminal with ``TERM=dumb``) each line is printed once.
 
 Imports no torch (see :mod:`taco.cli`).
 """
@@ -12,6 +12,7 @@ Imports no torch (see :mod:`taco.cli`).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -38,7 +39,10 @@ class StageReporter:
         self.delay = delay
         self.interval = interval
         self.stream = stream if stream is not None else sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        # a terminal that takes the rewrite (\r ... ESC[K): not TERM=dumb (an editor's shell
+        # buffer, a CI log), which gets one line per update, as a pipe does
+        self.tty = (bool(getattr(self.stream, "isatty", lambda: False)())
+                    and os.environ.get("TERM") != "dumb")
         self._stage = "starting"
         self._parts = ""
         self._t0 = time.perf_counter()
