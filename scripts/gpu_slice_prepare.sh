@@ -14,7 +14,8 @@
 #                         plus (EXTRA_PHOTOS=1, the default) the 34 photos of
 #                         scripts/fetch_extra_photos.py (docs/data.md), downloads cached in
 #                         EXTRA_CACHE (default ~/.cache/taco/extra-photos)
-#   .gpu/photos/val       the first VAL_IMAGES (4) validation photos with their captions
+#   .gpu/photos/val       the first VAL_IMAGES (4) validation photos with their captions: each
+#                         one's centre val.crop² crop as NAME.png (kodak.JPG, scan.tif alike)
 #   .gpu/embeddings.safetensors   MiniLM tokens of every caption above (the machine has no
 #                         MiniLM package; `taco train --embed-captions`)
 #   .gpu/init/            INIT (a checkpoint file or index: what a slice brought back), xz'd:
@@ -66,9 +67,10 @@ echo "== photos"
 # mozjpeg-lossless-optimization from pip, or Debian's jpegtran; the same pixels, ~8 % smaller).
 rm -rf $G/photos/train && mkdir -p $G/photos/train
 # What the recipe trains on (taco.data.CaptionedFolder with its data.exclude): only those
-# photos and their captions travel; the excluded ones stay here.
+# photos and their captions travel, each at the path its captions name (sub/photo.JPG stays
+# that); the excluded ones stay here.
 PYTHONPATH=$PWD "$PY" - "$PHOTOS/train" $G/photos/train "$CONFIG" <<'PYEOF'
-import json, sys, warnings
+import json, shutil, sys, warnings
 from pathlib import Path
 from taco.data import CaptionedFolder
 from taco.train import load_config
@@ -81,12 +83,11 @@ kept = {r.file for r in folder.records}
 lines = [line for line in (src / "captions.jsonl").read_text(encoding="utf-8").splitlines()
          if line.strip() and json.loads(line)["image"] in kept]
 (dst / "captions.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-(dst.parent / "train-files.txt").write_text("".join(f + "\n" for f in sorted(kept)), encoding="utf-8")
+for name in sorted(kept):
+    (dst / name).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src / name, dst / name)
 print(f"{len(kept)} captioned photos kept, {folder.excluded} excluded by {patterns}")
 PYEOF
-while IFS= read -r name; do
-    cp "$PHOTOS/train/$name" "$G/photos/train/"
-done < $G/photos/train-files.txt
 if [ "$EXTRA_PHOTOS" = 1 ]; then
     extra=$(mktemp -d)  # not under .gpu/, which travels whole
     "$PY" scripts/fetch_extra_photos.py "$extra" --cache "$EXTRA_CACHE"
@@ -100,24 +101,32 @@ if [ "$EXTRA_PHOTOS" = 1 ]; then
 fi
 "$PY" scripts/gpu_slice.py repack-jpegs $G/photos/train
 # Validation: the centre val.crop² crop of the first VAL_IMAGES photos (what validation reads
-# of them, the same pixels; PNG).
-rm -f $G/photos/val/*
-head -n "$VAL_IMAGES" "$PHOTOS/val/captions.jsonl" > $G/photos/val/captions.jsonl
-PYTHONPATH=$PWD "$PY" - "$PHOTOS/val" $G/photos/val "$CONFIG" <<'PYEOF'
+# of them, the same pixels), each saved as NAME.png whatever its format (kodak.JPG, scan.tif),
+# and captions.jsonl written with those names.
+rm -rf $G/photos/val && mkdir -p $G/photos/val
+PYTHONPATH=$PWD "$PY" - "$PHOTOS/val" $G/photos/val "$CONFIG" "$VAL_IMAGES" <<'PYEOF'
 import json, sys
+from pathlib import Path
 from PIL import Image
 from taco.train import load_config
-src, dst = sys.argv[1:3]
+src, dst = Path(sys.argv[1]), Path(sys.argv[2])
 crop = load_config(sys.argv[3]).val.crop
-for line in open(f"{dst}/captions.jsonl"):
-    name = json.loads(line)["image"]
-    img = Image.open(f"{src}/{name}").convert("RGB")
+lines = [line for line in (src / "captions.jsonl").read_text(encoding="utf-8").splitlines()
+         if line.strip()][: int(sys.argv[4])]
+out, saved = [], {}  # the .png written: the photo it holds
+for line in lines:
+    entry = json.loads(line)
+    name, png = entry["image"], str(Path(entry["image"]).with_suffix(".png"))
+    assert saved.setdefault(png, name) == name, f"{saved[png]} and {name} would both be {png}"
+    img = Image.open(src / name).convert("RGB")
     w, h = img.size
     assert min(w, h) >= crop, f"{name} is smaller than val.crop"
     left, top = (w - crop) // 2, (h - crop) // 2
-    img.crop((left, top, left + crop, top + crop)).save(f"{dst}/{name.rsplit('.', 1)[0]}.png")
+    (dst / png).parent.mkdir(parents=True, exist_ok=True)
+    img.crop((left, top, left + crop, top + crop)).save(dst / png)
+    out.append(json.dumps({**entry, "image": png}, ensure_ascii=False) + "\n")
+(dst / "captions.jsonl").write_text("".join(out), encoding="utf-8")
 PYEOF
-sed -i 's/\.\(jpg\|jpeg\|webp\)"/.png"/' $G/photos/val/captions.jsonl
 
 echo "== caption embeddings"
 PYTHONPATH=$PWD "$PY" -m taco.train "$CONFIG" --embed-captions $G/embeddings.safetensors --force  # replaces the last one

@@ -158,3 +158,58 @@ def test_pack_init_refuses_a_checkpoint_of_other_widths_than_the_recipe_s_model(
                     "--train-args", "--set model_overrides.N=32")  # fmt: skip
     assert matching.returncode == 0, matching.stderr
     assert (tmp_path / "init" / "wide.safetensors.xz").is_file()
+
+
+PREPARE_STUB = """#!/usr/bin/env bash
+# gpu_slice_prepare.sh's python: its own Python blocks (stdin) run for real; pip, the caption
+# embeddings, the JPEG re-pack and the travel check are not this test's
+[ "$1" = - ] || exit 0
+PYTHONPATH=$REPO exec "$REAL_PY" "$@"
+"""
+
+
+def test_prepare_writes_the_captions_of_the_photos_it_saved(tmp_path):
+    """Validation photos that were not lower-case .jpg/.jpeg/.webp (kodak.JPG, scan.tif) were saved
+    as NAME.png while captions.jsonl still named NAME.JPG (a case-sensitive sed), so taco train
+    found them "listed without an image file"; a training photo in a subfolder (sub/photo.jpg, as
+    a captions file may name it) was copied flat. Both now land where their captions say."""
+    import json
+    import os
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    git = shutil.which("git")
+    assert git is not None
+    repo = SCRIPT.parents[1]
+    clone = tmp_path / "clone"  # the script works in its checkout's .gpu/: not this one's
+    (clone / "scripts").mkdir(parents=True)
+    shutil.copy(repo / "scripts" / "gpu_slice_prepare.sh", clone / "scripts")
+    subprocess.run([git, "init", "-q", str(clone)], check=True)
+    photos = tmp_path / "photos"
+    rng = np.random.default_rng(0)
+    for name in ("train/sub/a.jpg", "train/B.JPG", "val/kodak.JPG", "val/scan.tif", "val/c.png"):
+        (photos / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)).save(photos / name)
+    for part, names in (("train", ["sub/a.jpg", "B.JPG"]), ("val", ["kodak.JPG", "scan.tif", "c.png"])):
+        (photos / part / "captions.jsonl").write_text(
+            "".join(json.dumps({"image": n, "captions": [f"photo {n}"]}) + "\n" for n in names))
+    config = tmp_path / "recipe.yaml"
+    config.write_text("val:\n  crop: 64\n")
+    stub = tmp_path / "python"
+    stub.write_text(PREPARE_STUB)
+    stub.chmod(0o755)
+
+    env = {**os.environ, "PY": str(stub), "REAL_PY": sys.executable, "REPO": str(repo),
+           "PHOTOS": str(photos), "CONFIG": str(config), "EXTRA_PHOTOS": "0", "VAL_IMAGES": "2"}
+    r = subprocess.run(["bash", str(clone / "scripts" / "gpu_slice_prepare.sh")], cwd=clone,
+                       env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    for part, expected in (("train", ["sub/a.jpg", "B.JPG"]), ("val", ["kodak.png", "scan.png"])):
+        folder = clone / ".gpu" / "photos" / part
+        listed = [json.loads(line)["image"] for line in (folder / "captions.jsonl").read_text().splitlines()]
+        assert sorted(listed) == sorted(expected)
+        assert all((folder / name).is_file() for name in listed), sorted(p.name for p in folder.rglob("*"))
+    with Image.open(clone / ".gpu" / "photos" / "val" / "scan.png") as crop:
+        assert crop.size == (64, 64)
