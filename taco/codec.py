@@ -444,12 +444,20 @@ def check_latent_shape(
     with, after a TypeError naming ``model``'s class and both shapes unless ``y`` (B, M, h, w),
     its analysis of a padded ``height x width`` input, has its y shape: a backbone whose g_a
     down-samples by other than its ``latent_scale`` would write files no taco decodes ("corrupt
-    .taco file") (docs/models.md, "Adding a backbone", item 2). Checked before y is coded; the
+    .taco file") (docs/models.md, "Adding a backbone", item 2); a y of the right height and
+    width but other channels than M is told so, with its count. Checked before y is coded; the
     shapes the coder then returns are checked against them by :func:`check_coded_shape`."""
     declared_shapes = model.latent_shapes(height, width, quality)
     groups = declared_shapes["y"]
     declared = (sum(int(c) for c, _, _ in groups), *(int(n) for n in groups[0][1:]))
     analysed = tuple(int(n) for n in y.shape[1:])
+    if analysed[0] != declared[0] and analysed[1:] == declared[1:]:
+        name = type(model).__name__
+        raise TypeError(
+            f"{name}'s g_a gives y {analysed[0]} channels, but its M (the sum of its groups, "
+            f"latent_shapes' y channels) is {declared[0]}, the channels the decoder reads: make "
+            f"g_a's last layer give M channels, or build the model with M={analysed[0]} "
+            f"({docs_ref('models.md', 'Adding a backbone')})")
     if analysed != declared:
         name = type(model).__name__
         raise TypeError(

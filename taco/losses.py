@@ -46,6 +46,7 @@ from torch import Tensor, nn
 
 from . import metrics
 from .errors import TacoValueError
+from .messages import docs_ref
 from .metrics import MetricUnavailable
 from .recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS
 from .text.base import DEFAULT_MAX_TOKENS
@@ -147,6 +148,12 @@ class RateDistortionLoss(nn.Module):
         lmbda = self.lmbda if lmbda is None else float(lmbda)
         if not lmbda > 0:
             raise TacoValueError(f"lmbda must be positive, got {lmbda}")
+        missing = [k for k in ("x_hat", "likelihoods") if k not in out] if isinstance(out, Mapping) else []
+        if missing or not isinstance(out, Mapping):
+            got = sorted(map(str, out)) if isinstance(out, Mapping) else type(out).__name__
+            raise TacoValueError(
+                f"expected the model's forward to return {{'x_hat': ..., 'likelihoods': {{'y': ..., "
+                f"'z': ...}}}}, got {got} ({docs_ref('models.md', 'Adding a backbone')})")
         b, _, h, w = x.shape
         x_hat = out["x_hat"].float()
         parts = bpp_from_likelihoods(out["likelihoods"], b * h * w)

@@ -51,12 +51,15 @@ def check_models(taco_model: str, elic_model: str, *, any_text: bool = False) ->
     """:class:`~taco.errors.TacoValueError` unless ``taco_model`` and ``elic_model`` (``taco
     bench``'s ``--taco-model`` and ``--elic-model``) name architectures (the bench times random
     weights: a built-in trained model or a checkpoint is not one), the first text-guided and the
-    second not, with the same backbone (N, M, groups): every TACO/ELIC ratio compares the two.
+    second not, with the same backbone (N, M, and groups where both are taco's own architectures;
+    a registered backbone's groups are ELIC's defaults, unread): every TACO/ELIC ratio compares
+    the two.
     ``any_text`` (``--memory``, which measures each alone): either may be either, on any backbone.
     The one check of both, by the command before torch loads and by
     :func:`.latency.run_bench`."""
     from ..messages import did_you_mean
     from ..models import MODEL_CONFIGS
+    from ..models.config import BUILTIN_ARCHITECTURES
 
     for option, name, text in (("--taco-model", taco_model, True), ("--elic-model", elic_model, False)):
         if name not in MODEL_CONFIGS:
@@ -71,14 +74,18 @@ def check_models(taco_model: str, elic_model: str, *, any_text: bool = False) ->
     if any_text:
         return
 
+    # groups are ELIC's and TACO's: a registered backbone carries ELIC's defaults unread (as
+    # taco.train.config reasons), so with one of those only N and M are compared and printed
+    own = all(MODEL_CONFIGS[n].architecture in BUILTIN_ARCHITECTURES for n in (taco_model, elic_model))
+
     def widths(name: str) -> tuple[int, int, list[int]]:
         c = MODEL_CONFIGS[name]
-        return c.N, c.M, list(c.groups)
+        return c.N, c.M, list(c.groups) if own else []
 
     taco, elic = widths(taco_model), widths(elic_model)
     if taco != elic:
         def said(w: tuple[int, int, list[int]]) -> str:
-            return f"N={w[0]}, M={w[1]}, groups={w[2]}"
+            return f"N={w[0]}, M={w[1]}" + (f", groups={w[2]}" if own else "")
 
         raise TacoValueError(
             f"--taco-model {taco_model} ({said(taco)}) and --elic-model {elic_model} ({said(elic)}) "

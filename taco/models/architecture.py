@@ -140,19 +140,22 @@ def class_builder(model_class: type[ELIC]) -> Callable[[ModelConfig], ELIC]:
 
 #: The methods a text-guided model (``uses_text``) is called with the text in second place:
 #: ``model(x, text, quality=q)`` in training, ``model.analysis(x, text, stripe_rows=)`` in
-#: :mod:`taco.codec`, and ``compress(x, text, quality)`` as TACO's.
+#: :mod:`taco.codec`, and ``compress(x, text, quality)`` as TACO's; always by position, so the
+#: second parameter may have any name.
 TEXT_METHODS = {"forward": "forward(self, x, text, quality=None)",
                 "compress": "compress(self, x, text, quality=None)",
                 "analysis": "analysis(self, x, text=None, *, stripe_rows=None)"}
 
 
 def _takes_text(method: Callable[..., Any]) -> bool:
-    """Whether ``method`` (a function of the class: ``self`` first) takes a parameter named
-    ``text`` second after ``self``, positionally (or takes ``*args`` by then)."""
+    """Whether ``method`` (a function of the class: ``self`` first) takes a second parameter
+    after ``self`` positionally (or takes ``*args`` by then): taco hands the text by position
+    only, so any name does but those taco passes by keyword (``quality``, ``stripe_rows``: ELIC's
+    ``forward(self, x, quality=None)`` takes no text)."""
     params = list(inspect.signature(method).parameters.values())[1:3]
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         return True
-    return (len(params) == 2 and params[1].name == "text"
+    return (len(params) == 2 and params[1].name not in ("quality", "stripe_rows")
             and params[1].kind in (params[1].POSITIONAL_ONLY, params[1].POSITIONAL_OR_KEYWORD))
 
 

@@ -220,13 +220,13 @@ def register_architecture(
     for a ``build`` that is not callable; TacoValueError for taco's own architectures,
     for a class whose ``uses_text`` contradicts ``textless``
     (:func:`~taco.models.architecture.uses_text_problem`), for a text-guided class
-    (``textless=False``) whose ``forward``, ``compress`` or ``analysis`` takes no ``text`` second
+    (``textless=False``) whose ``forward``, ``compress`` or ``analysis`` takes no text second
     (:func:`~taco.models.architecture.text_methods_problem`; a builder function's model is checked
     when built), for a config name that a trained model or another architecture has or that
     checkpoints and ``.taco`` files cannot carry as their model id
     (:func:`~taco.bitstream.container.model_id_problem`: empty, unprintable, over 255 bytes),
     for a config that ModelConfig refuses (a field it lacks points to ``options``; a text-guided
-    architecture's config without ``text_encoder``), and, for a
+    architecture's config without ``text_encoder``, a textless one's with it), and, for a
     class, for a config whose arguments its signature cannot take
     (:func:`~taco.models.architecture.class_arguments`: an option it lacks): then no table is
     changed. A TypeError naming it for a class that is no subclass of ELIC (a builder
@@ -327,12 +327,17 @@ def plugin_hint() -> str:
 def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -> ModelConfig:
     """The ModelConfig of a config ``key`` given to :func:`register_architecture`; a field
     ModelConfig lacks is a TacoValueError naming the config and pointing to ``options``, and so
-    is a text-guided architecture's config without ``text_encoder`` (not CLIP by default)."""
+    is a text-guided architecture's config without ``text_encoder`` (not CLIP by default) and a
+    textless one's with it."""
     if architecture not in TEXTLESS_ARCHITECTURES and "text_encoder" not in fields:
         # ModelConfig's default (CLIP) would be taken silently, and fail offline at compress
         raise TacoValueError(f"config {key!r}: a text-guided backbone's config (textless=False) "
                              f"names its text encoder: add \"text_encoder\": {{\"name\": \"minilm\"}} "
                              f"or {{\"name\": \"clip\"}}")
+    if architecture in TEXTLESS_ARCHITECTURES and fields.get("text_encoder") is not None:
+        # ModelConfig would drop it silently, and the builder fail on what it expected of it
+        raise TacoValueError(f"config {key!r}: a textless backbone (textless=True) reads no text: "
+                             f"drop \"text_encoder\" or register with textless=False")
     fields = {**fields, "architecture": architecture}
     problem = ModelConfig.unknown_fields_problem(fields)
     if problem:
