@@ -19,9 +19,17 @@ def register(sub: Any) -> None:
                         "record too). Nothing is loaded but the checkpoints' headers.")
     ls.add_argument("names", nargs="*", metavar="NAME", type=path_arg,
                     help="show these models in full: names, or checkpoint files (.safetensors)")
-    ls.add_argument("--json", action="store_true", help="one JSON object per model")
+    ls.add_argument("--json", action="store_true", help="one JSON object per model, each with the same "
+                    "keys (null where one does not apply: a built-in's sha256, a checkpoint's training)")
     ls.set_defaults(func=cmd_models)
 
+
+#: The keys of every ``taco models --json`` line, in this order: those
+#: :func:`taco.models.describe_model` gives only some models (a file's, a built-in's sha256, a
+#: checkpoint's training record) are null on the others' lines, so that each line has them all.
+JSON_KEYS = ("name", "default", "trained", "architecture", "text_encoder", "parameters", "qualities",
+             "lmbda", "config", "file", "file_bytes", "sha256", "trained_on", "description",
+             "model_id", "training", "shadowed_checkpoint")
 
 _TEXT_NAMES = {"clip": "CLIP", "clip-tiny": "tiny CLIP", "minilm": "MiniLM"}
 #: Each architecture's entropy-model layouts (docs/official.md): the authors' code has a TACO
@@ -118,7 +126,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         raise CLIError(unknown_model_message(str(exc.args[0]))) from None
     if args.json:
         for info in infos:
-            print(json.dumps({**info, "default": info["name"] == DEFAULT_MODEL}), flush=True)
+            print(json.dumps({**dict.fromkeys(JSON_KEYS), **info, "default": info["name"] == DEFAULT_MODEL}),
+                  flush=True)
         return 0
     if args.names:  # each one in full
         for i, info in enumerate(infos):
