@@ -29,7 +29,8 @@
 #    every SYNC_EVERY seconds the float16 checkpoint (and the state, when it fits) is copied to
 #    OUT (scripts/gpu_slice.py sync), so a machine taken back mid-run still returns the last one;
 #    stopped by TERM, INT or HUP (the device tool's timeout), it waits for the trainer's final
-#    checkpoint (saved on the signal) and syncs that before it exits (status 143);
+#    checkpoint (saved on the signal), syncs that, and says how the next slice warm-starts from
+#    it (INIT=<files_at>/ckpt/... gpu_slice_prepare.sh) before it exits (status 143);
 #    no training (TRAIN_TIME=0, or auto leaving under 30 s) still syncs the benchmark's JSON files;
 # 4. prints the loss curve and the validation figures (real bpp / PSNR of coded val crops).
 set -uo pipefail
@@ -162,8 +163,22 @@ pid=$!
 # The device tool's timeout sends TERM to the whole process group: the trainer catches it and saves
 # a final checkpoint, but bash would die on the same signal before syncing it (OUT kept the last
 # periodic one). Wait for the trainer instead (no second TERM: that stops it at once), then sync.
+# The trainer's last words end "go on with taco train --resume RUN": RUN is on this machine, which
+# goes back with it; say instead how the next slice goes on from what comes back in OUT.
+stopped() {
+    tail -n 2 "$RUN.log" | sed 's/; the model and state are saved in .*//'
+    local ckpt
+    ckpt=$(cd "$OUT/ckpt" 2>/dev/null && ls checkpoint.safetensors.index.json checkpoint.safetensors 2>/dev/null | head -n 1)
+    if [ -z "$ckpt" ]; then
+        say "no checkpoint came back in $OUT: the next slice starts as this one did"
+        return
+    fi
+    say "$RUN goes back with this machine; the next slice warm-starts from the checkpoint that" \
+        "comes back in $OUT (<files_at>: where it lands): INIT=<files_at>/ckpt/$ckpt bash" \
+        "scripts/gpu_slice_prepare.sh, then BENCH=0 bash scripts/gpu_slice.sh (docs/training.md)"
+}
 trap 'say "stopped by a signal: waiting for the trainer'"'"'s final checkpoint"; wait $pid;
-    sync_out "$RUN.log"; tail -n 2 "$RUN.log"; exit 143' TERM INT HUP
+    sync_out "$RUN.log"; stopped; exit 143' TERM INT HUP
 while kill -0 $pid 2>/dev/null; do
     for _ in $(seq "$SYNC_EVERY"); do kill -0 $pid 2>/dev/null && sleep 1; done
     sync_out "$RUN.log"
