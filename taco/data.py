@@ -52,6 +52,7 @@ from taco.images import (
     MAX_PIXELS,
     ConversionNotes,
     ImageReadError,
+    cap_refusal,
     image_to_tensor,
     load_image,
     open_image,
@@ -346,6 +347,16 @@ def _shorter_side(path: Path, max_pixels: int | None) -> int | ImageReadError:
         return e
 
 
+def _read_reason(error: ImageReadError) -> str:
+    """Why a dataset's image was not read: ``error.reason``, or for an image over the pixel cap
+    its size and the cap alone (:func:`taco.images.cap_refusal` with no way to lift it): the
+    Python call that :func:`taco.images.load_image` names is none for ``taco train``'s and
+    ``taco evaluate``'s users, who read these words."""
+    if error.size is None or error.max_pixels is None:
+        return error.reason
+    return cap_refusal(*error.size, error.max_pixels, "")
+
+
 def _fits(side: int | ImageReadError, min_side: int) -> bool:
     """Whether an image of shorter side ``side`` (as :func:`_shorter_side` gives it) is kept
     under ``min_side``: readable and not smaller than ``min_side``."""
@@ -452,8 +463,11 @@ class CaptionedImages(Dataset[Sample]):
     ``excluded``, reported in the same warning), e.g. ``("lomiri-*",)`` keeps photos of a source
     that is held out for testing out of training.
 
-    ``max_pixels`` is passed to :func:`taco.images.load_image`; ``check_files=False`` skips the
-    existence check at construction (the files are still checked, and skipped, on load).
+    ``max_pixels`` is passed to :func:`taco.images.load_image`; an image over it is skipped as
+    unreadable, its size and the cap said without load_image's Python way past the cap (words that
+    ``taco train`` and ``taco evaluate`` show: :func:`taco.images.cap_refusal` with no lift).
+    ``check_files=False`` skips the existence check at construction (the files are still
+    checked, and skipped, on load).
     """
 
     def __init__(
@@ -506,7 +520,7 @@ class CaptionedImages(Dataset[Sample]):
             errors = [e for _, e in read if isinstance(e, ImageReadError)]
             self.dropped["unreadable"] = [r.file for r, e in read if isinstance(e, ImageReadError)]
             self.unreadable = len(errors)
-            self.read_error = errors[0].reason if errors else ""
+            self.read_error = _read_reason(errors[0]) if errors else ""
             sides = [(r, n) for r, n in read if isinstance(n, int)]
             self.dropped["too_small"] = [r.file for r, n in sides if not _fits(n, min_side)]
             largest_small = max((n for _, n in sides if not _fits(n, min_side)), default=0)
@@ -587,12 +601,12 @@ class CaptionedImages(Dataset[Sample]):
                     rgb, _ = to_rgb(load_image(self.root / record.file, max_pixels=self.max_pixels),
                                     source=record.file)
             except ImageReadError as e:
-                self._bad[i] = e.reason
-                first = first or f"{record.file}: {e.reason}"
+                self._bad[i] = _read_reason(e)
+                first = first or f"{record.file}: {self._bad[i]}"
                 self.skipped += 1
                 if self._first_time(self._bad_said, i):
                     warnings.warn(
-                        f"skipping unreadable image {record.file}: {e.reason}",
+                        f"skipping unreadable image {record.file}: {self._bad[i]}",
                         SkippedImageWarning,
                         stacklevel=2,
                     )

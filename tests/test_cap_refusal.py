@@ -75,3 +75,22 @@ def test_compress_names_its_option(huge, tmp_path, capsys):
 def test_no_way_past_the_cap_is_one_sentence_without_a_colon():
     assert cap_refusal(3, 2, 5, "") == "a 3x2 image (6 pixels), over the cap of 5"
     assert cap_refusal(3, 2, 5, "lift it").endswith("over the cap of 5: lift it")
+
+
+def test_datasets_say_the_size_and_the_cap_without_the_python_way(huge, tmp_path):
+    """taco train and taco evaluate read photos through taco.data's datasets, whose warning for a
+    photo skipped on load named load_image's max_pixels=None, which their users cannot apply: it
+    now ends at the cap, as demo and bench do."""
+    import warnings
+
+    from taco.captions_file import CaptionRecord
+    from taco.data import CaptionedImages, SkippedImageWarning
+
+    Image.new("RGB", (64, 64), (90, 120, 30)).save(tmp_path / "small.png")
+    records = [CaptionRecord(huge.name, ("x",)), CaptionRecord("small.png", ("y",))]
+    dataset = CaptionedImages(huge.parent, records)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        assert dataset[0] is not None  # the huge one skipped, the small one returned
+    texts = [str(w.message) for w in said if issubclass(w.category, SkippedImageWarning)]
+    assert texts == [f"skipping unreadable image huge.png: {HUGE.removesuffix(': ')}"], texts
