@@ -559,11 +559,12 @@ def atheris_main(argv: list[str]) -> None:
 
 
 def _workdir() -> str:
-    """Where ``taco info`` reads its input from: memory-backed where there is one; removed when
-    this process exits (a long run's workers, restarted after a crash or hang, share their
-    parent's)."""
+    """Where ``taco info`` reads its input from: in ``$TMPDIR`` when it is set, else memory-backed
+    where there is one (``/dev/shm``); removed when this process exits (a long run's workers,
+    restarted after a crash or hang, share their parent's)."""
     shm = "/dev/shm"
-    path = tempfile.mkdtemp(prefix="taco-fuzz-", dir=shm if os.path.isdir(shm) else None)
+    parent = os.environ.get("TMPDIR") or (shm if os.path.isdir(shm) else None)
+    path = tempfile.mkdtemp(prefix="taco-fuzz-", dir=parent)
     atexit.register(shutil.rmtree, path, True)
     return path
 

@@ -58,7 +58,7 @@ def to_run() -> list[str]:
 def test_readme_commands_found_and_classified() -> None:
     lines = command_lines()
     assert lines[0].startswith("python3 -m venv") and "taco demo" in lines[0]
-    assert next(c for c in lines if c.startswith("pytest ")) == 'pytest -q -m "not slow"'
+    assert next(c for c in lines if c.startswith("pytest ")) == 'pytest -q -m "not slow" -n logical'
     runs = to_run()
     assert any(c.startswith("taco compress") for c in runs)
     assert any(c.startswith("taco evaluate") for c in runs)

@@ -14,9 +14,9 @@ limit so that a regression fails the test instead of the machine.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 import zlib
 from dataclasses import replace
@@ -201,12 +201,12 @@ def test_fuzz_script_ci_sized_run(tmp_path):
     """``scripts/fuzz_decoder.py run`` as run by hand: a crash-isolated worker under a memory
     limit, 150 structure-aware cases, most behind re-sealed CRCs."""
     out = tmp_path / "fuzz.json"
-    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-    before = set(shm.glob("taco-fuzz-*"))
+    work = tmp_path / "tmp"  # its TMPDIR: tests side by side (pytest-xdist) see their own folders
+    work.mkdir()
     r = subprocess.run([sys.executable, str(FUZZ_SCRIPT), "run", "--cases", "150", "--seed", "17",
                         "--memory-limit-mib", "2048", "--json", str(out)],
-                       capture_output=True, text=True, timeout=800)
-    assert set(shm.glob("taco-fuzz-*")) <= before  # its work folder is removed (one was left per run)
+                       capture_output=True, text=True, timeout=800, env={**os.environ, "TMPDIR": str(work)})
+    assert not list(work.iterdir())  # its work folder is removed (one was left per run)
     s = json.loads(out.read_text())
     assert r.returncode == 0, (r.stderr[-2000:], s["failures"][:2])
     assert s["cases"] == 150 and sum(s["outcomes"].values()) == 150
