@@ -84,7 +84,6 @@ from .memory import (
     MAX_DECODE_PIXELS,
     OutOfMemoryError,
     allocation_failure,
-    decode_cap_problem,
     decode_memory_text,
     latent_channels,
     spans,
@@ -106,7 +105,7 @@ from .models.rates import checked_quality, needs_variable_rate
 from .models.registry import classify_model_spec, holds_checkpoint, registrations
 from .models.taco import TACO
 from .progress import Progress
-from .resolve import made_with_problem, resolve_model
+from .resolve import decode_problems, made_with_problem, resolve_model
 from .text import model_text_encoder
 from .text.base import TextEncoder, TextTokens
 from .text.worker import encode_captions, encode_captions_async
@@ -788,27 +787,35 @@ def check_model(model: object) -> None:
                         "with model.float()")
 
 
-def model_for_file(header: TacoHeader, model: ELIC | None) -> ELIC:
-    """The model to decode the file with ``header`` with: the given one, or the model the file
-    names (a built-in trained model, or an architecture's seed-0 weights; the fingerprint check
-    that follows, :func:`taco.resolve.made_with_problem`, tells whether they are the ones that
-    made it), kept loaded for the next files
-    (:data:`NAMED_MODELS_KEPT`, :func:`named_model`)."""
+def model_for_file(header: TacoHeader, model: ELIC | None,
+                   max_pixels: int | None = MAX_DECODE_PIXELS) -> ELIC:
+    """The model to decode the file with ``header`` with, checked: the given one, or the model
+    the file names (a built-in trained model, or an architecture's seed-0 weights), kept loaded
+    for the next files (:data:`NAMED_MODELS_KEPT`, :func:`named_model`). A TacoFormatError when
+    it is not here, or did not make the file, or is one the file names that is too wide for its
+    image under ``max_pixels`` (:func:`taco.resolve.decode_problems`, the check ``taco
+    decompress`` makes before a batch decodes)."""
     if model is not None:
         check_model(model)
-        return model
-    with _named_models_lock:
-        built = _named_prints.get((header.model_id, registrations()))
-    problem = built and made_with_problem(header.model_id, header.fingerprint, built, given=None,
-                                          cli=False)
-    if problem:  # other weights than the name builds here: refused without building it again
-        raise TacoFormatError(problem)
-    try:
-        return named_model(header)
-    except CheckpointError as exc:  # a model not here is the file's failure
-        said = str(exc)
-        raise TacoFormatError(said if said.startswith("this file") else
-                              f"this file was made with model {header.model_id!r}: {said}") from None
+        given: str | None = model.model_id
+    else:
+        given = None
+        with _named_models_lock:
+            built = _named_prints.get((header.model_id, registrations()))
+        problem = built and made_with_problem(header.model_id, header.fingerprint, built,
+                                              given=None, cli=False)
+        if problem:  # other weights than the name builds here: refused without building it again
+            raise TacoFormatError(problem)
+        try:
+            model = named_model(header)
+        except CheckpointError as exc:  # a model not here is the file's failure
+            said = str(exc)
+            raise TacoFormatError(said if said.startswith("this file") else
+                                  f"this file was made with model {header.model_id!r}: {said}") from None
+    made_with, too_big = decode_problems(header, model, given=given, cli=False, max_pixels=max_pixels)
+    if made_with or too_big:
+        raise TacoFormatError(made_with or too_big)
+    return model
 
 
 #: How many models :func:`named_model` keeps loaded (a -small built-in: ~12 MB each).
@@ -969,20 +976,10 @@ def _decode(
     check_progress(progress)
     # the cap before the payload is read; a view of the payload, not a copy (docs/reliability.md)
     hdr, payload = load_payload(data, max_pixels=max_pixels)
-    left_out = model is None
-    model = model_for_file(hdr, model)
-    made_with = made_with_problem(hdr.model_id, hdr.fingerprint, model,
-                                  given=None if left_out else model.model_id, cli=False)
-    if made_with:
-        raise TacoFormatError(made_with)
-    if left_out:  # an architecture the file names, wider than the built-ins: fewer pixels
-        too_big = decode_cap_problem(hdr.width, hdr.height, max_pixels,
-                                     latent_channels=latent_channels(model))
-        if too_big:
-            raise TacoFormatError(too_big)
+    model = model_for_file(hdr, model, max_pixels)
     ph, pw = padded_size(hdr.height, hdr.width)
     shape = model.latent_shapes(ph, pw, file_quality(model, hdr))
-    codec = coding_codec(model, fingerprint=hdr.fingerprint)  # the model's: made_with_problem checked
+    codec = coding_codec(model, fingerprint=hdr.fingerprint)  # the model's: model_for_file checked
     stream: memoryview | UnchunkedStream = payload
     if hdr.version == 2:
         symbols = fast_codec.num_symbols(codec, shape)

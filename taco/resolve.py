@@ -20,10 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .memory import NO_CAP_HINT, decode_cap_problem, latent_channels
+
 if TYPE_CHECKING:
+    from .bitstream import TacoHeader
     from .models.elic import ELIC
 
-__all__ = ["DEFAULT_MODEL", "ResolvedModel", "made_with_problem", "resolve_model", "weights_note"]
+__all__ = ["DEFAULT_MODEL", "ResolvedModel", "decode_problems", "made_with_problem", "resolve_model",
+           "weights_note"]
 
 #: The model commands use when given none: the shipped text-guided model.
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -106,6 +110,35 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     # a checkpoint file, or a sharded checkpoint (taco train writes those)
     return ResolvedModel(load(found.path, device).eval(), key, trained=True,
                          checkpoint=found.checkpoint)
+
+
+def decode_problems(header: TacoHeader, model: ELIC, *, given: str | None, cli: bool,
+                   max_pixels: int | None, no_cap: str = NO_CAP_HINT,
+                   checked: dict[tuple[str | None, str, bytes], str | None] | None = None,
+                   ) -> tuple[str | None, str | None]:
+    """Why ``model`` cannot decode the ``.taco`` file with ``header``, each in one line: (it did not
+    make it, its image is too big for it); at most one is said, (None, None) when it can decode
+    it. The one check of ``taco decompress`` (before any file of a batch decodes) and of
+    ``taco.decompress``: the model must have made the file (:func:`made_with_problem`, with
+    ``given`` and ``cli`` as it takes them), and a model taken from the file's own name
+    (``given`` None) is held to the memory the decoder's cap ``max_pixels`` allows the
+    built-ins (:func:`taco.memory.decode_cap_problem`, ending with ``no_cap``), so a file naming
+    a wider architecture is refused for fewer pixels; a model the caller gives is held to the
+    pixels alone (the container's check, before this one). ``checked``: the caller's record of
+    the (``given``, model, weights) already checked, so a batch's files that share them are
+    checked once (a check hashes the model's weights: ~2.5 ms). Two answers, so that a caller can
+    raise each as its own error (taco decompress: CheckpointError, CLIError)."""
+    pair = (given, header.model_id, header.fingerprint)
+    if checked is not None and pair in checked:
+        made_with = checked[pair]
+    else:
+        made_with = made_with_problem(header.model_id, header.fingerprint, model, given=given, cli=cli)
+        if checked is not None:
+            checked[pair] = made_with
+    if made_with or given is not None:
+        return made_with, None
+    return None, decode_cap_problem(header.width, header.height, max_pixels, no_cap,
+                                    latent_channels(model))
 
 
 def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, *,

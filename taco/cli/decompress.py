@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..memory import MAX_DECODE_PIXELS, decode_cap_problem, latent_channels
+from ..memory import MAX_DECODE_PIXELS
 from ..messages import count, note, shown_path
-from ..resolve import ResolvedModel, made_with_problem, resolve_model
+from ..resolve import ResolvedModel, decode_problems, resolve_model
 from ..suffixes import DECODED_SUFFIX
 from .common import (
     COMMAND_HELP,
@@ -171,7 +171,9 @@ def find_models(given: str | None, headers: dict[Path, Any], cap: int | None,
     names), found before any decoding: by name (``given`` first, so a mistyped --model is
     refused before torch loads). A file whose model is not here, did not make it, or is wider
     than the built-ins for its size under ``cap`` is that file's failure alone, and leaves
-    ``headers``. An untrained architecture's note is said once."""
+    ``headers`` (:func:`taco.resolve.decode_problems`, the check ``taco.decompress`` makes of
+    each file again, here once for the files that share a model and weights). An untrained
+    architecture's note is said once."""
     from ..models import CheckpointError
 
     models: dict[str, ResolvedModel] = {}
@@ -179,21 +181,16 @@ def find_models(given: str | None, headers: dict[Path, Any], cap: int | None,
     if given:  # its note said here, once
         models[given] = command_model(given, "decompress")
         noted.add(given)
-    checked: dict[tuple[str, str, bytes], str | None] = {}  # a batch's files share a few models
+    checked: dict[tuple[str | None, str, bytes], str | None] = {}  # a batch's files share a few models
     for src, h in list(headers.items()):
         key = given or h.model_id
         try:
             if key not in models:
                 models[key] = resolve_model(key, names_only=True)  # a file names no path
-            pair = (key, h.model_id, h.fingerprint)
-            if pair not in checked:
-                checked[pair] = made_with_problem(h.model_id, h.fingerprint, models[key].model,
-                                                  given=given, cli=True)
-            made_with = checked[pair]
+            made_with, too_big = decode_problems(h, models[key].model, given=given, cli=True,
+                                                max_pixels=cap, no_cap=NO_CAP, checked=checked)
             if made_with:
                 raise CheckpointError(made_with)
-            too_big = None if given else decode_cap_problem(
-                h.width, h.height, cap, NO_CAP, latent_channels(models[key].model))
             if too_big:  # a model the file names, wider than the built-ins: fewer pixels
                 raise CLIError(too_big)
             model_note = models[key].note
