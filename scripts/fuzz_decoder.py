@@ -563,7 +563,8 @@ def _workdir() -> str:
     where there is one (``/dev/shm``); removed when this process exits (a long run's workers,
     restarted after a crash or hang, share their parent's)."""
     shm = "/dev/shm"
-    parent = os.environ.get("TMPDIR") or (shm if os.path.isdir(shm) else None)
+    # gettempdir() checks $TMPDIR and falls back past a folder that is not there
+    parent = tempfile.gettempdir() if os.environ.get("TMPDIR") else shm if os.path.isdir(shm) else None
     path = tempfile.mkdtemp(prefix="taco-fuzz-", dir=parent)
     atexit.register(shutil.rmtree, path, True)
     return path

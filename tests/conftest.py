@@ -24,6 +24,15 @@ torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """README's ``-n logical`` (or ``auto``): one worker per CPU, at most 4 (each imports torch;
+    the slowest tests start child processes of their own). A hook, not ``--maxprocesses`` in
+    addopts, so that pytest without pytest-xdist still runs."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cpus or 1))
+
+
 @pytest.fixture(scope="session")
 def load_script() -> Callable[[str], ModuleType]:
     """``load_script("scripts/x.py")``: a file of scripts/ or examples/ (no packages) imported as
