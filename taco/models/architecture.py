@@ -140,37 +140,43 @@ def class_builder(model_class: type[ELIC]) -> Callable[[ModelConfig], ELIC]:
 
 #: The methods a text-guided model (``uses_text``) is called with the text in second place:
 #: ``model(x, text, quality=q)`` in training, ``model.analysis(x, text, stripe_rows=)`` in
-#: :mod:`taco.codec`, and ``compress(x, text, quality)`` as TACO's; always by position, so the
-#: second parameter may have any name.
+#: :mod:`taco.codec`, and ``compress(x, text, quality=q)`` as TACO's; the text always by
+#: position, so the second parameter may have any name, and quality and stripe_rows by keyword.
 TEXT_METHODS = {"forward": "forward(self, x, text, quality=None)",
                 "compress": "compress(self, x, text, quality=None)",
                 "analysis": "analysis(self, x, text=None, *, stripe_rows=None)"}
 
+#: The keyword each of :data:`TEXT_METHODS` is called with after ``(x, text)``.
+TEXT_METHOD_KEYWORDS = {"forward": "quality", "compress": "quality", "analysis": "stripe_rows"}
 
-def _takes_text(method: Callable[..., Any]) -> bool:
-    """Whether ``method`` (a function of the class: ``self`` first) takes a second parameter
-    after ``self`` positionally (or takes ``*args`` by then): taco hands the text by position
-    only, so any name does but those taco passes by keyword (``quality``, ``stripe_rows``: ELIC's
-    ``forward(self, x, quality=None)`` takes no text)."""
-    params = list(inspect.signature(method).parameters.values())[1:3]
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return True
-    return (len(params) == 2 and params[1].name not in ("quality", "stripe_rows")
-            and params[1].kind in (params[1].POSITIONAL_ONLY, params[1].POSITIONAL_OR_KEYWORD))
+
+def text_call_problem(method: Callable[..., Any], name: str) -> str | None:
+    """Why ``method`` (a function of the class: ``self`` first) cannot be called as taco calls
+    method ``name`` of :data:`TEXT_METHODS`, ``(self, x, text, <keyword>=...)``
+    (``inspect.Signature.bind``'s words: a forward(self, x, q=None) takes the text as its q and
+    no ``quality``); None when it can."""
+    try:
+        inspect.signature(method).bind(None, None, None, **{TEXT_METHOD_KEYWORDS[name]: None})
+    except TypeError as exc:
+        return str(exc)
+    return None
 
 
 def text_methods_problem(model_class: type) -> str | None:
-    """What keeps a text-guided model class from taking the text taco hands it
-    (:data:`TEXT_METHODS`: a class that inherits ELIC's forward and compress takes none), in one
-    sentence naming each method and where it comes from; None when nothing does."""
-    missing = [name for name in TEXT_METHODS if not _takes_text(getattr(model_class, name))]
+    """What keeps a text-guided model class from taking the calls taco makes
+    (:data:`TEXT_METHODS`: a class that inherits ELIC's forward and compress takes no text), in
+    one sentence naming each method, where it comes from and why; None when nothing does."""
+    problems = {name: text_call_problem(getattr(model_class, name), name) for name in TEXT_METHODS}
+    missing = {name: why for name, why in problems.items() if why}
     if not missing:
         return None
-    named = " and ".join(f"{model_class.__name__}.{name} ({getattr(model_class, name).__qualname__})"
-                         for name in missing)
-    return (f"{named} take{'s' if len(missing) == 1 else ''} no text: a text-guided backbone "
-            f"(textless=False) needs {', '.join(TEXT_METHODS.values())}, the text second "
-            f"(TextTokens, or None), as TACO's ({docs_ref('models.md', 'Adding a backbone')})")
+    named = " and ".join(f"{model_class.__name__}.{name} ({getattr(model_class, name).__qualname__}: "
+                         f"{why})" for name, why in missing.items())
+    calls = ", ".join(f"{name}(x, text, {keyword}=...)" for name, keyword in TEXT_METHOD_KEYWORDS.items())
+    return (f"{named} cannot take the text as taco passes it: a text-guided backbone "
+            f"(textless=False) is called {calls}, the text second by position (TextTokens, or "
+            f"None; any name), so it needs {', '.join(TEXT_METHODS.values())}, as TACO's "
+            f"({docs_ref('models.md', 'Adding a backbone')})")
 
 
 #: The builder of each architecture name (:data:`~taco.models.config.ARCHITECTURES`): a function
@@ -285,7 +291,7 @@ def build_model(config: ModelConfig) -> ELIC:
     not take: a checkpoint's header is text from a file). TypeError, naming the class, for a
     model whose latent codec :mod:`taco.models.fast_codec` cannot code
     (:func:`~taco.models.fast_codec.check_latent_codec`) and for a text-guided one whose forward,
-    compress or analysis take no text (:func:`text_methods_problem`), for a model whose
+    compress or analysis cannot take the call taco makes (:func:`text_methods_problem`), for a model whose
     ``uses_text`` contradicts its architecture's registration (``textless``:
     :func:`uses_text_problem`), for a model whose ``qualities`` are not its config's (a class
     variable-rate by its own default: :func:`qualities_problem`), and for a model that is no ELIC (None included, naming its

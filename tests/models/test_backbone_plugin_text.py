@@ -82,8 +82,54 @@ def test_a_text_parameter_of_any_name_is_taken_by_position(film, example):
         def forward(self, x: Any, *, caption: Any = None, quality: int | None = None) -> Any:
             return super().forward(x, caption, quality)
 
-    with pytest.raises(TacoValueError, match=r"KeywordOnly.forward \(.*\) takes no text"):
+    with pytest.raises(TacoValueError, match=r"KeywordOnly.forward \(.*\) cannot take the text"):
         register_architecture("film-kw", KeywordOnly, textless=False)
+
+
+def test_a_method_is_checked_against_the_call_taco_makes(film):
+    """Any name but quality and stripe_rows passed as the text (review R3 1): a forward and compress
+    whose second parameter is a quality named ``q`` took taco's text as that quality and failed
+    mid-training ("forward() got an unexpected keyword argument 'quality'"). Each method is now
+    bound to the call taco makes, ``(x, text, quality=...)`` / ``(x, text, stripe_rows=...)``:
+    a method that cannot take it is refused at registration, in one line naming it, why, and
+    the call; one that takes ``*args, **kwargs`` passes."""
+    from taco.models import create_model, register_architecture
+
+    class QualityNamedQ(film):
+        def forward(self, x: Any, q: int | None = None) -> Any:
+            return super().forward(x, None, q)
+
+        def compress(self, x: Any, q: int | None = None) -> Any:
+            return super().compress(x, None, q)
+
+    with pytest.raises(TacoValueError) as refused:
+        register_architecture("film-q", QualityNamedQ, textless=False)
+    message = str(refused.value)
+    assert len(message.splitlines()) == 1
+    assert ("QualityNamedQ.forward (test_a_method_is_checked_against_the_call_taco_makes.<locals>."
+            "QualityNamedQ.forward: got an unexpected keyword argument 'quality') and "
+            "QualityNamedQ.compress (") in message
+    assert "cannot take the text as taco passes it" in message
+    assert "is called forward(x, text, quality=...), compress(x, text, quality=...), " \
+           "analysis(x, text, stripe_rows=...)" in message
+    assert "analysis" not in message.split(" cannot take")[0]
+
+    class ExtraRequired(film):
+        def analysis(self, x: Any, caption: Any = None, scale: float = 1.0, *, stripe_rows: int | None,
+                     extra: int) -> Any:
+            return super().analysis(x, caption, stripe_rows=stripe_rows)
+
+    with pytest.raises(TacoValueError, match=r"ExtraRequired.analysis \(.*: missing a required "
+                                             r"argument: 'extra'\) cannot take the text"):
+        register_architecture("film-x", ExtraRequired, textless=False)
+
+    class Forwards(film):
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return super().forward(*args, **kwargs)
+
+    register_architecture("film-args", Forwards, textless=False, configs={"film-args-tiny": {
+        "N": 32, "M": 48, "groups": [48], "text_encoder": {"name": "clip-tiny"}}})
+    assert create_model("film-args-tiny").uses_text
 
 
 def test_the_bench_hands_a_text_backbone_tokens_and_times_no_overlap_for_it(film):

@@ -223,13 +223,15 @@ def test_a_text_guided_class_whose_forward_takes_no_text_is_refused(film):
         register_architecture("film-bad", Inherits, textless=False,
                               configs={"film-bad-tiny": {"N": 8, "M": 8, "text_encoder": {"name": "minilm"}}})
     message = str(refused.value)
-    assert "Inherits.forward (ELIC.forward) and Inherits.compress (ELIC.compress) take no text" in message
+    assert ("Inherits.forward (ELIC.forward: multiple values for argument 'quality') and "
+            "Inherits.compress (ELIC.compress: multiple values for argument 'quality') cannot take "
+            "the text as taco passes it") in message
     assert "forward(self, x, text, quality=None)" in message, message
     assert "film-bad" not in ARCHITECTURES and "film-bad" not in BUILDERS
     assert "film-bad-tiny" not in dict(MODEL_CONFIGS)
 
     register_architecture("film-built", lambda config: Inherits(N=config.N, M=config.M), textless=False)
-    with pytest.raises(TypeError, match=r"Inherits.forward \(ELIC.forward\) and .* take no text"):
+    with pytest.raises(TypeError, match=r"Inherits.forward \(ELIC.forward: .*\) and .* cannot take the text"):
         build_model(ModelConfig(architecture="film-built", N=8, M=8, text_encoder={"name": "minilm"}))
     assert build_model(ModelConfig(architecture="film8", N=8, M=8, text_encoder={"name": "minilm"})).uses_text
 
