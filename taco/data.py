@@ -89,6 +89,7 @@ __all__ = [
     "karpathy_split",
     "no_crop",
     "no_images_message",
+    "read_reason",
     "train_transform",
     "upscale_to_cover",
 ]
@@ -347,11 +348,13 @@ def _shorter_side(path: Path, max_pixels: int | None) -> int | ImageReadError:
         return e
 
 
-def _read_reason(error: ImageReadError) -> str:
+def read_reason(error: ImageReadError) -> str:
     """Why a dataset's image was not read: ``error.reason``, or for an image over the pixel cap
     its size and the cap alone (:func:`taco.images.cap_refusal` with no way to lift it): the
-    Python call that :func:`taco.images.load_image` names is none for ``taco train``'s and
-    ``taco evaluate``'s users, who read these words."""
+    Python call that :func:`taco.images.load_image` names is none for ``taco train``'s,
+    ``taco evaluate``'s and ``taco caption``'s users, who read these words (``--data-on-device``'s
+    :class:`taco.train.resident_data.ResidentImages` and :mod:`taco.evaluation.caption` say it so
+    too)."""
     if error.size is None or error.max_pixels is None:
         return error.reason
     return cap_refusal(*error.size, error.max_pixels, "")
@@ -520,7 +523,7 @@ class CaptionedImages(Dataset[Sample]):
             errors = [e for _, e in read if isinstance(e, ImageReadError)]
             self.dropped["unreadable"] = [r.file for r, e in read if isinstance(e, ImageReadError)]
             self.unreadable = len(errors)
-            self.read_error = _read_reason(errors[0]) if errors else ""
+            self.read_error = read_reason(errors[0]) if errors else ""
             sides = [(r, n) for r, n in read if isinstance(n, int)]
             self.dropped["too_small"] = [r.file for r, n in sides if not _fits(n, min_side)]
             largest_small = max((n for _, n in sides if not _fits(n, min_side)), default=0)
@@ -601,7 +604,7 @@ class CaptionedImages(Dataset[Sample]):
                     rgb, _ = to_rgb(load_image(self.root / record.file, max_pixels=self.max_pixels),
                                     source=record.file)
             except ImageReadError as e:
-                self._bad[i] = _read_reason(e)
+                self._bad[i] = read_reason(e)
                 first = first or f"{record.file}: {self._bad[i]}"
                 self.skipped += 1
                 if self._first_time(self._bad_said, i):

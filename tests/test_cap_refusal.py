@@ -94,3 +94,19 @@ def test_datasets_say_the_size_and_the_cap_without_the_python_way(huge, tmp_path
         assert dataset[0] is not None  # the huge one skipped, the small one returned
     texts = [str(w.message) for w in said if issubclass(w.category, SkippedImageWarning)]
     assert texts == [f"skipping unreadable image huge.png: {HUGE.removesuffix(': ')}"], texts
+
+
+def test_data_on_device_says_the_size_and_the_cap_without_the_python_way(huge):
+    """``taco train --data-on-device`` decodes the photos itself (ResidentImages): its refusal of
+    a folder of none readable still named load_image's max_pixels=None (review R3 4); it ends
+    at the cap, as taco.data's datasets say it."""
+    from taco.captions_file import CaptionRecord
+    from taco.data import CaptionedImages, UnreadableImagesError
+    from taco.train.resident_data import ResidentImages
+
+    dataset = CaptionedImages(huge.parent, [CaptionRecord(huge.name, ("x",))])
+    with pytest.raises(UnreadableImagesError) as refused:
+        ResidentImages.decode(dataset, 64, "cpu", workers=1)
+    message = str(refused.value)
+    assert f"huge.png: {HUGE.removesuffix(': ')})" in message, message
+    assert "max_pixels=None" not in message and "taco.compress" not in message, message

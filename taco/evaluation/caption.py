@@ -257,6 +257,7 @@ def run_caption_plan(
     images are all unreadable leaves no file. An empty caption is never written: the image is
     in ``blank``, with a :class:`taco.errors.TacoWarning`, and a run whose every caption was empty
     is an :class:`EmptyCaptionsError`. ``batch_size`` below 1 is a ValueError."""
+    from taco.data import read_reason
     from taco.images import ImageReadError, load_image
 
     if batch_size < 1:
@@ -273,7 +274,7 @@ def run_caption_plan(
                 images.append(load_image(p))
                 batch.append(p)
             except ImageReadError as exc:
-                unreadable.append(f"{p.name}: {exc.reason}")
+                unreadable.append(f"{p.name}: {read_reason(exc)}")
         if batch:
             captions = captioner(images)
             lines = []

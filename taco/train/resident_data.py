@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..data import Batch, CaptionedImages, UnreadableImagesError, upscale_to_cover
+from ..data import Batch, CaptionedImages, UnreadableImagesError, read_reason, upscale_to_cover
 from ..devices import usable_cpus
 from ..images import ImageReadError, load_image, to_rgb
 
@@ -86,7 +86,7 @@ class ResidentImages:
             decoded = pool.map(lambda i: _decode(dataset, i, crop), range(n))
             for i, image in enumerate(decoded):
                 if isinstance(image, ImageReadError):
-                    first = first or f"{dataset.records[i].file}: {image.reason}"
+                    first = first or f"{dataset.records[i].file}: {read_reason(image)}"
                     continue
                 images.append(image.to(device))
                 captions.append(dataset.records[i].captions)
