@@ -130,8 +130,12 @@ def check_output(out: Path, *, force: bool) -> None:
 def report_to(cfg: BenchConfig) -> Callable[[str], None]:
     """What prints the bench's report (its table, ``wrote FILE``): standard error when ``--json
     -`` writes the JSON to standard output, which then carries nothing else (as
-    :func:`taco.cli.files.report_printer` does for ``-o -``), else standard output."""
-    return to_stderr if cfg.output == "-" else print
+    :func:`taco.cli.files.report_printer` does for ``-o -``), else standard output, where a line
+    that cannot be printed (``>/dev/full``) names ``<stdout>`` (:func:`taco.cli.common.report_to`)."""
+    from ..cli import common
+    from ..cli.files import STDOUT
+
+    return common.report_to([STDOUT] if cfg.output == "-" else [])
 
 
 def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None]) -> None:

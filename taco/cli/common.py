@@ -238,15 +238,16 @@ def os_error_line(exc: OSError) -> str:
     return f"{where}: {os_reason(exc)}" if where else os_reason(exc)
 
 
-def report_to(outputs: Sequence[Path]) -> Callable[[str], None]:
+def report_to(outputs: Sequence[Path] = ()) -> Callable[[str], None]:
     """What prints a command's report lines (:func:`taco.cli.files.report_printer` for its
-    ``outputs``), an error writing one to standard output (a full disk: ``>/dev/full``; an I/O
+    ``outputs``; none, for a command whose printing is its output, ``taco models``: standard
+    output), an error writing one to standard output (a full disk: ``>/dev/full``; an I/O
     error) naming it as :func:`taco.cli.files.write_stdout` does, ``<stdout>: no space left on
     device``, not as the outputs' (it said "no space left on device" though they were written).
-    A broken pipe stays one (status 141)."""
+    Every command's stdout lines go through it. A broken pipe stays one (status 141)."""
     from .files import STDOUT, report_printer
 
-    printer = report_printer(outputs)
+    printer = report_printer(outputs or [Path()])  # no outputs: none is STDOUT
 
     def report(line: str) -> None:
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..messages import count, note, shown_path
-from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg
+from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg, report_to
 from .files import check_folder, refuse_stdin, refuse_stdout
 from .inputs import CaptionSource, refuse_taco_input, uncaptioned_note
 
@@ -68,7 +68,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             raise
         raise CLIError(f"{shown_path(exc.filename)} exists (written meanwhile, by another process?): "
                        "--force replaces it") from None
-    print("\n".join(demo_lines(result)))
+    report_to(files)("\n".join(demo_lines(result)))  # a line that cannot be printed names <stdout>
     return 0
 
 

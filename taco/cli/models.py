@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..messages import count, one_line, to_stderr
-from .common import COMMAND_HELP, CLIError, path_arg
+from .common import COMMAND_HELP, CLIError, path_arg, report_to
 
 
 def register(sub: Any) -> None:
@@ -124,10 +124,10 @@ def cmd_models(args: argparse.Namespace) -> int:
         from ..models.registry import unknown_model_message
 
         raise CLIError(unknown_model_message(str(exc.args[0]))) from None
+    say = report_to()  # a line that cannot be printed (>/dev/full) names <stdout>, as taco info's
     if args.json:
         for info in infos:
-            print(json.dumps({**dict.fromkeys(JSON_KEYS), **info, "default": info["name"] == DEFAULT_MODEL}),
-                  flush=True)
+            say(json.dumps({**dict.fromkeys(JSON_KEYS), **info, "default": info["name"] == DEFAULT_MODEL}))
         return 0
     if args.names:  # each one in full
         for i, info in enumerate(infos):
@@ -151,11 +151,11 @@ def cmd_models(args: argparse.Namespace) -> int:
                      "note": (shadow_note(info["name"], info["shadowed_checkpoint"])
                               if info.get("shadowed_checkpoint") else None)}
             # one printable line per value: a checkpoint's record is text from a file
-            print(("\n" if i else "") + "\n".join(f"{k:>14}: {one_line(str(v), 400)}"
-                                                    for k, v in lines.items() if v))
+            say(("\n" if i else "") + "\n".join(f"{k:>14}: {one_line(str(v), 400)}"
+                                                  for k, v in lines.items() if v))
             if info.get("description"):
-                print(textwrap.fill(one_line(info["description"], 2000), 96, initial_indent=" " * 16,
-                                    subsequent_indent=" " * 16))
+                say(textwrap.fill(one_line(info["description"], 2000), 96, initial_indent=" " * 16,
+                                  subsequent_indent=" " * 16))
         return 0
     width = max(len(i["name"]) for i in infos) + 2
     kind_width = max(len(_model_kind(i)) for i in infos)
@@ -165,11 +165,11 @@ def cmd_models(args: argparse.Namespace) -> int:
         group = [i for i in infos if i["trained"] == trained]
         if not group:
             continue
-        print(title)
+        say(title)
         for info in group:
             mark = "*" if info["name"] == DEFAULT_MODEL else " "
             size = f"  {info['file_bytes'] / 1e6:5.1f} MB" if info.get("file_bytes") else ""
-            print(f"  {info['name']:<{width}}{mark} {_model_kind(info):<{kind_width}}  {_model_rate(info):<12} "
-                  f"{info['parameters'] / 1e6:6.2f} M parameters{size}")
-    print("* the default. taco models NAME: one model in full.")
+            say(f"  {info['name']:<{width}}{mark} {_model_kind(info):<{kind_width}}  {_model_rate(info):<12} "
+                f"{info['parameters'] / 1e6:6.2f} M parameters{size}")
+    say("* the default. taco models NAME: one model in full.")
     return 0

@@ -262,8 +262,11 @@ def print_summary(written: list[Path]) -> None:
     (label, setting, dataset, image count; bpp, PSNR, MS-SSIM, LPIPS, FID, CMMD with their
     caveats; where two result files' lines would read alike, checkpoints of one model id under
     one ``--label``, each names its model with its weights' fingerprint, as the file names do:
-    ``Tiny (taco-minilm-tiny-6133308d)``), then the paths written."""
+    ``Tiny (taco-minilm-tiny-6133308d)``), then the paths written. A line that cannot be
+    printed (``>/dev/full``) names ``<stdout>``, not the files (:func:`taco.cli.common.report_to`)."""
     from .result_files import read_result
+
+    say = report_to(written)
 
     results = {path: read_result(path) for path in written if _is_result_json(path)}
 
@@ -276,7 +279,7 @@ def print_summary(written: list[Path]) -> None:
             files_of.setdefault(name(r, p), set()).add(path)
     for path in written:
         if path.name.endswith(".bdrate.md"):
-            print(path.read_text(encoding="utf-8"))
+            say(path.read_text(encoding="utf-8"))
         if path not in results:
             continue
         r = results[path]
@@ -285,8 +288,8 @@ def print_summary(written: list[Path]) -> None:
                      for k in ("bpp", "psnr", "ms_ssim", "lpips", "fid", "cmmd") if isinstance(p.get(k), float)]
             images = count(p["images"], "image")
             shared = len(files_of[name(r, p)]) > 1
-            print(f"{name(r, p, shared)} ({images}): " + ", ".join(cells))
-    print("wrote:\n  " + "\n  ".join(str(p) for p in written))
+            say(f"{name(r, p, shared)} ({images}): " + ", ".join(cells))
+    say("wrote:\n  " + "\n  ".join(str(p) for p in written))
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -311,10 +314,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
     except OutputExists as exc:  # as every command that writes files the user names
         them = "it" if len(exc.paths) == 1 else "them"
         raise CLIError(f"{exc}; pass --force to overwrite {them}") from None
+    say = report_to(written)  # a line that cannot be printed names <stdout>, not the files
     for p in written:
         if p.suffix == ".md":
-            print(p.read_text(encoding="utf-8"))
-    print("wrote:\n  " + "\n  ".join(map(str, written)))
+            say(p.read_text(encoding="utf-8"))
+    say("wrote:\n  " + "\n  ".join(map(str, written)))
     return 0
 
 
@@ -337,7 +341,7 @@ def cmd_caption(args: argparse.Namespace) -> int:
     check_captioner_name(args.model)  # a path that is not a folder, even with nothing to do
     if not plan.todo:  # no captioner to load
         every = "the 1 image" if plan.already == 1 else f"all {plan.already:,} images"
-        print(f"{shown_path(plan.path)}: nothing to caption, {every} already had captions")
+        report_to([plan.path])(f"{shown_path(plan.path)}: nothing to caption, {every} already had captions")
         return 0
     captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
                           prompt=args.prompt)
@@ -350,8 +354,9 @@ def cmd_caption(args: argparse.Namespace) -> int:
                        f"{shown_path(report.path)}")
     for bad in report.unreadable:  # NAME: why
         to_stderr(f"skipped {shown_path(bad)}")
-    print(f"{shown_path(report.path)}: {count(report.written, 'image')} captioned with {shown_path(args.model)}, "
-          f"{report.already} already had captions")
+    # a line that cannot be printed names <stdout>, not the captions file written
+    report_to([report.path])(f"{shown_path(report.path)}: {count(report.written, 'image')} captioned with "
+                             f"{shown_path(args.model)}, {report.already} already had captions")
     return PARTIAL_STATUS if report.unreadable or report.blank else 0  # a rerun does the rest
 
 
