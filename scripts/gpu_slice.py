@@ -35,8 +35,8 @@ recipe, and its warm start, run on the model the recipe builds (other widths, N/
 ctx_hidden, or qualities): so gpu_slice_prepare.sh fails here, not the GPU machine after its
 benchmark.
 
-``repack-jpegs`` re-packs a folder's JPEGs losslessly (the same DCT coefficients: optimised
-Huffman tables, progressive scans, no metadata): with the ``mozjpeg-lossless-optimization``
+``repack-jpegs`` re-packs a folder's JPEGs, its subfolders' included, losslessly (the same DCT
+coefficients: optimised Huffman tables, progressive scans, no metadata): with the ``mozjpeg-lossless-optimization``
 package (pip; 8.5 % off the training photos) or else Debian's ``jpegtran`` (libjpeg-turbo-progs;
 ~6 %), each file checked to decode to the same pixels and kept only when smaller; one with an
 EXIF orientation or a colour profile is left as it is (both are metadata, which goes). Neither there,
@@ -252,11 +252,13 @@ def repack_jpegs(folder: Path) -> None:
     from PIL import Image
 
     name, optimize = _optimizer()
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
+    # the training photos travel at the paths their captions name (sub/photo.JPG): every folder
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg") and p.is_file())
     if optimize is None:
-        print(f"repack-jpegs: {len(files)} JPEGs left as they are (~8 % bigger): neither "
-              "mozjpeg-lossless-optimization (pip install mozjpeg-lossless-optimization) nor "
-              "jpegtran (apt install libjpeg-turbo-progs) is here", file=sys.stderr)
+        print(f"repack-jpegs: {len(files)} JPEGs (subfolders included) left as they are "
+              "(~8 % bigger): neither mozjpeg-lossless-optimization (pip install "
+              "mozjpeg-lossless-optimization) nor jpegtran (apt install libjpeg-turbo-progs) "
+              "is here", file=sys.stderr)
         return
     before = after = 0
     for f in files:
@@ -274,8 +276,8 @@ def repack_jpegs(folder: Path) -> None:
         if len(new) < len(data):
             f.write_bytes(new)
         before, after = before + len(data), after + min(len(new), len(data))
-    print(f"repack-jpegs: {len(files)} JPEGs by {name}: {before / 2**20:.1f} -> "
-          f"{after / 2**20:.1f} MiB, the same pixels")
+    print(f"repack-jpegs: {len(files)} JPEGs (subfolders included) by {name}: "
+          f"{before / 2**20:.1f} -> {after / 2**20:.1f} MiB, the same pixels")
 
 
 #: What the GPU machine never reads, in the order to take it out of the working tree for a run:

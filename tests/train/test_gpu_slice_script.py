@@ -213,3 +213,25 @@ def test_prepare_writes_the_captions_of_the_photos_it_saved(tmp_path):
         assert all((folder / name).is_file() for name in listed), sorted(p.name for p in folder.rglob("*"))
     with Image.open(clone / ".gpu" / "photos" / "val" / "scan.png") as crop:
         assert crop.size == (64, 64)
+
+
+def test_repack_jpegs_repacks_the_photos_in_subfolders_too(tmp_path):
+    """gpu_slice_prepare.sh keeps training photos at the paths their captions name (sub/a.jpg):
+    repack-jpegs looked at the top folder only, so those travelled ~8-12 % bigger and its count
+    left them out without a word (review R3 6). It searches every subfolder and counts them."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    smooth = np.cumsum(rng.integers(-3, 4, (96, 128, 3)), axis=1).clip(0, 255).astype(np.uint8)
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    for name in ("top.jpg", "sub/a.JPG", "sub/deeper/b.jpeg"):
+        Image.fromarray(smooth).save(tmp_path / name, format="JPEG", quality=90)
+    before = {name: (tmp_path / name).read_bytes() for name in ("top.jpg", "sub/a.JPG", "sub/deeper/b.jpeg")}
+
+    r = _run("repack-jpegs", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "repack-jpegs: 3 JPEGs (subfolders included) " in r.stdout + r.stderr, (r.stdout, r.stderr)
+    if "left as they are" not in r.stderr:  # an optimiser was there: each one shrank, in any folder
+        for name, data in before.items():
+            assert len((tmp_path / name).read_bytes()) < len(data), name
