@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import atexit
 import errno
 import importlib.util
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +19,11 @@ from taco.samples import SAMPLES_DIR as SAMPLES
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# taco's cache (CLIP's BPE files, written at first use) in a folder of this test process's own:
+# pytest-xdist's workers writing one ~/.cache/taco at once listed each other's temporaries (tests
+# copy the folder), and the suite leaves the user's home alone. Child processes inherit it.
+os.environ["TACO_CACHE_DIR"] = tempfile.mkdtemp(prefix="taco-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["TACO_CACHE_DIR"], True)
 
 # Small convolutions run several times faster on one thread than on two competing ones; tests
 # that are about thread counts start their own subprocesses.
