@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import taco.cli
 import taco.cli.demo
@@ -65,6 +67,23 @@ def test_models_names_stdout(args):
     done = _taco_stdout_full(*args)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"taco models: error: {FULL}"]
+
+
+
+def test_train_print_config_names_stdout():
+    done = _taco_stdout_full("train", "--print-config")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"taco train: error: {FULL}"]
+
+
+def test_info_names_stdout(tmp_path):
+    image = tmp_path / "a.png"
+    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(image)
+    assert taco.cli.main(["compress", str(image), "-m", "elic-tiny", "-o", str(tmp_path / "a.taco"), "--quiet"]) == 0
+    for args in ([], ["--json"]):
+        done = _taco_stdout_full("info", str(tmp_path / "a.taco"), *args)
+        assert done.returncode == 2
+        assert done.stderr.splitlines() == [f"taco info: error: {FULL}"]
 
 
 def test_plot_names_stdout_after_writing_its_files(tmp_path):

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from ..messages import shown_path
-from .common import COMMAND_HELP, Failures, path_arg
-from .files import STDOUT, read_taco
+from .common import COMMAND_HELP, Failures, path_arg, report_to
+from .files import read_taco
 from .inputs import expand_inputs
 
 
@@ -28,6 +28,7 @@ def register(sub: Any) -> None:
 def cmd_info(args: argparse.Namespace) -> int:
     files, _ = expand_inputs(args.files, {".taco"})
     failures = Failures("info")
+    report = report_to()  # each file's lines now; a full stdout named as <stdout>
     shown = 0
     for src in files:
         try:
@@ -54,7 +55,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             "bpp": round(f.bpp, 4),
         }
         if args.json:
-            _print(json.dumps(info))
+            report(json.dumps(info))
         else:
             if not h.quality:
                 info["quality"] = "- (single-rate model)"  # the header's 0
@@ -62,20 +63,6 @@ def cmd_info(args: argparse.Namespace) -> int:
             info["bpp"] = f"{f.bpp:.4f}"  # as taco compress prints it: 0.2140, not 0.214
             info["file"] = shown_path(src)  # on its line (JSON escapes a name's control characters)
             blank = "\n" if shown else ""  # a blank line between files
-            _print(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()))
+            report(blank + "\n".join(f"{k:>18}: {v}" for k, v in info.items()))
         shown += 1
     return failures.status(len(files), "file")
-
-
-def _print(text: str) -> None:
-    """Print one file's lines now; an error writing them (``> /dev/full``) names standard
-    output (``<stdout>: no space left on device``), not the file being shown. A reader gone
-    (``| head``) stays a broken pipe: :func:`taco.cli.main` ends quietly."""
-    try:
-        print(text, flush=True)
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        if exc.errno is None or exc.filename is not None:
-            raise
-        raise OSError(exc.errno, exc.strerror, str(STDOUT)) from None

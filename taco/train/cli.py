@@ -352,6 +352,7 @@ def check_embed_output(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
+    from ..cli.common import report_to
     from ..cli.files import check_folder, refuse_stdout
     from .config import dump_config
 
@@ -360,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     cfg = resolve_config(args, notes)
     if args.print_config:
-        print(dump_config(cfg), end="")
+        report_to()(dump_config(cfg).removesuffix("\n"))  # a full stdout named as <stdout>
         return 0
     if args.embed_captions:
         from .caption_embeddings import embed_captions
