@@ -2,7 +2,7 @@
 "no space left on device" by taco plot, evaluate, caption, demo, models and bench, which reads as
 if their files were not written (review R3, 3). compress, decompress, import-captions and info
 name standard output, ``<stdout>: no space left on device``: every command's stdout lines now go
-through :func:`taco.cli.common.report_to` and say it so, exit status 2 as compress's."""
+through :func:`taco.cli.files.report_to` and say it so, exit status 2 as compress's."""
 
 from __future__ import annotations
 

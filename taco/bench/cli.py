@@ -130,12 +130,11 @@ def check_output(out: Path, *, force: bool) -> None:
 def report_to(cfg: BenchConfig) -> Callable[[str], None]:
     """What prints the bench's report (its table, ``wrote FILE``): standard error when ``--json
     -`` writes the JSON to standard output, which then carries nothing else (as
-    :func:`taco.cli.files.report_printer` does for ``-o -``), else standard output, where a line
-    that cannot be printed (``>/dev/full``) names ``<stdout>`` (:func:`taco.cli.common.report_to`)."""
-    from ..cli import common
-    from ..cli.files import STDOUT
+    :func:`taco.cli.files.report_to` does for ``-o -``), else standard output, where a line
+    that cannot be printed (``>/dev/full``) names ``<stdout>``."""
+    from ..cli import files
 
-    return common.report_to([STDOUT] if cfg.output == "-" else [])
+    return files.report_to([files.STDOUT] if cfg.output == "-" else [])
 
 
 def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None]) -> None:

@@ -238,30 +238,6 @@ def os_error_line(exc: OSError) -> str:
     return f"{where}: {os_reason(exc)}" if where else os_reason(exc)
 
 
-def report_to(outputs: Sequence[Path] = ()) -> Callable[[str], None]:
-    """What prints a command's report lines (:func:`taco.cli.files.report_printer` for its
-    ``outputs``; none, for a command whose printing is its output, ``taco models``: standard
-    output), an error writing one to standard output (a full disk: ``>/dev/full``; an I/O
-    error) naming it as :func:`taco.cli.files.write_stdout` does, ``<stdout>: no space left on
-    device``, not as the outputs' (it said "no space left on device" though they were written).
-    Every command's stdout lines go through it. A broken pipe stays one (status 141)."""
-    from .files import STDOUT, report_printer
-
-    printer = report_printer(outputs or [Path()])  # no outputs: none is STDOUT
-
-    def report(line: str) -> None:
-        try:
-            printer(line)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            if exc.errno is None or exc.filename is not None:
-                raise
-            raise OSError(exc.errno, exc.strerror, str(STDOUT)) from None
-
-    return report
-
-
 # --------------------------------------------------------------------------- batches
 
 

@@ -28,7 +28,6 @@ from .common import (
     non_negative_int,
     path_arg,
     positive_int,
-    report_to,
 )
 from .files import (
     STDIN,
@@ -37,6 +36,7 @@ from .files import (
     names_one_file,
     plan_outputs,
     read_taco,
+    report_to,
     rest_hint,
     without_existing,
     write_output,

@@ -20,7 +20,6 @@ from .common import (
     command_model,
     non_negative_int,
     path_arg,
-    report_to,
 )
 from .files import (
     NO_CAP,
@@ -32,6 +31,7 @@ from .files import (
     plan_outputs,
     read_taco,
     read_taco_input,
+    report_to,
     rest_hint,
     second_loss,
     without_existing,

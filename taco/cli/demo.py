@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..messages import count, note, shown_path
-from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg, report_to
-from .files import check_folder, refuse_stdin, refuse_stdout
+from .common import COMMAND_HELP, MODEL_HELP, CLIError, path_arg
+from .files import check_folder, refuse_stdin, refuse_stdout, report_to
 from .inputs import CaptionSource, refuse_taco_input, uncaptioned_note
 
 

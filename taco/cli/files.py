@@ -524,13 +524,29 @@ def save_format(path: Path) -> str | None:
     return Image.EXTENSION.get(suffix) or Image.registered_extensions().get(suffix)  # (all of them)
 
 
-def report_printer(outputs: Sequence[Path]) -> Callable[[str], None]:
+def report_to(outputs: Sequence[Path] = ()) -> Callable[[str], None]:
     """What prints a command's report lines: to stderr when standard output carries the data
-    (:data:`STDOUT`), as every stderr line is (:func:`taco.messages.to_stderr`: a closed stderr
-    stops nothing), else to stdout (whose reader going away ends the command, status 141)."""
-    if outputs[0] is STDOUT:
+    (``outputs[0]`` is :data:`STDOUT`), as every stderr line is (:func:`taco.messages.to_stderr`: a
+    closed stderr stops nothing); else to standard output (no ``outputs``: a command whose
+    printing is its output, ``taco models``), flushed, where a reader going away ends the command
+    (status 141) and an error writing a line (a full disk: ``>/dev/full``; an I/O error) is
+    named as :func:`write_stdout` names it, ``<stdout>: no space left on device``, not as the
+    outputs' (it said "no space left on device" though they were written). Every command's
+    stdout lines go through it."""
+    if outputs and outputs[0] is STDOUT:
         return to_stderr
-    return functools.partial(print, flush=True)
+
+    def report(line: str) -> None:
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            if exc.errno is None or exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(STDOUT)) from None
+
+    return report
 
 
 def write_output(path: Path, data: bytes, *, force: bool, skip_existing: bool = False) -> bool:

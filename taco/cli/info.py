@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from ..messages import shown_path
-from .common import COMMAND_HELP, Failures, path_arg, report_to
-from .files import read_taco
+from .common import COMMAND_HELP, Failures, path_arg
+from .files import read_taco, report_to
 from .inputs import expand_inputs
 
 

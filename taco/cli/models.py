@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from ..messages import count, one_line, to_stderr
-from .common import COMMAND_HELP, CLIError, path_arg, report_to
+from .common import COMMAND_HELP, CLIError, path_arg
+from .files import report_to
 
 
 def register(sub: Any) -> None:

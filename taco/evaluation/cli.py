@@ -21,9 +21,9 @@ from ..cli.common import (
     non_negative_int,
     path_arg,
     positive_int,
-    report_to,
     thread_count,
 )
+from ..cli.files import report_to
 from ..messages import count, docs_ref, lone_surrogate, note, shown_path, to_stderr
 from .defaults import (
     COMPANION_JSON_SUFFIXES,
@@ -263,7 +263,7 @@ def print_summary(written: list[Path]) -> None:
     caveats; where two result files' lines would read alike, checkpoints of one model id under
     one ``--label``, each names its model with its weights' fingerprint, as the file names do:
     ``Tiny (taco-minilm-tiny-6133308d)``), then the paths written. A line that cannot be
-    printed (``>/dev/full``) names ``<stdout>``, not the files (:func:`taco.cli.common.report_to`)."""
+    printed (``>/dev/full``) names ``<stdout>``, not the files (:func:`taco.cli.files.report_to`)."""
     from .result_files import read_result
 
     say = report_to(written)
@@ -294,14 +294,14 @@ def print_summary(written: list[Path]) -> None:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from ..cli.files import check_folder, refuse_stdin, refuse_stdout
-    from .plot import OutputExists, _output_stem, plot_results
+    from .plot import OutputExists, output_stem, plot_results
 
     refuse_stdout(args.output, "plot", "files (-o NAME: NAME.png, NAME.svg, ...)", PLOT_STEM)
     refuse_stdin(args.results, "plot")
     # the folder the files go to, checked before the figure is drawn, as taco compress checks
     # it: a folder given (-o DIR/, the stem inside it) is made if missing; a stem's own folder
     # (-o figs/kodak) must exist, as compress's -o FILE's
-    folder = _output_stem(args.output).parent
+    folder = output_stem(args.output).parent
     check_folder(folder, create=folder != Path(args.output).parent)
     # its mistakes are TacoErrors (a bad --anchor, --metrics or result file) and OSErrors (a path
     # not found): one line each (taco.cli); any other error is a bug and keeps its traceback

@@ -51,8 +51,8 @@ from .result_files import (
 )
 from .runner import ResultsFileError, UnreadableResultsCSV, read_rows
 
-__all__ = ["Curve", "OutputExists", "collect_curves", "default_anchor", "image_curve", "load_results", "plot_results",
-           "reference_kind", "reference_kinds"]
+__all__ = ["Curve", "OutputExists", "collect_curves", "default_anchor", "image_curve", "load_results", "output_stem",
+           "plot_results", "reference_kind", "reference_kinds"]
 
 PANELS = {
     "psnr": ("PSNR (dB) ↑", False),
@@ -588,7 +588,7 @@ def plot_results(
     results = load_results(paths)
     if not results:
         raise TacoValueError(f"no {RESULT_FORMAT} result JSONs with points in {', '.join(map(str, paths))}")
-    stem = _output_stem(out, folder=out_folder)
+    stem = output_stem(out, folder=out_folder)
     datasets = collect_curves(results)
     figures: list[_Figure] = []  # all of them before anything is written
     for ds, curves in datasets.items():
@@ -628,7 +628,7 @@ def plot_results(
     return written
 
 
-def _output_stem(out: str | os.PathLike[str], *, folder: bool = True) -> Path:
+def output_stem(out: str | os.PathLike[str], *, folder: bool = True) -> Path:
     """The path stem of :func:`plot_results`'s ``out``: with ``folder``, a folder (one that
     exists, a name ending with a path separator, or one whose last part is empty, ``.`` or
     ``..``) means ``rd`` inside it, as ``taco plot`` without ``-o``; a ``.png`` or ``.svg``

@@ -352,8 +352,7 @@ def check_embed_output(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
-    from ..cli.common import report_to
-    from ..cli.files import check_folder, refuse_stdout
+    from ..cli.files import check_folder, refuse_stdout, report_to
     from .config import dump_config
 
     refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")
