@@ -118,11 +118,15 @@ def decode_cap_problem(width: int, height: int, max_pixels: int | None,
     needs, allowed = decode_memory_estimate(pixels, latent_channels), decode_memory_estimate(max_pixels)
     if needs <= allowed:
         return None
+    digits = 0  # as many decimals as tell the two apart (it said "783 MiB ... over the 783 MiB")
+    while digits < 3 and f"{needs / 2**20:.{digits}f}" == f"{allowed / 2**20:.{digits}f}":
+        digits += 1
     return (f"this file declares a {width}x{height} image ({pixels:,} pixels) for the model of "
             f"{latent_channels} latent channels it names (the built-in models have "
-            f"{DECODE_LATENT_CHANNELS}), which would take about {needs / 2**20:,.0f} MiB to "
-            f"decode, over the {allowed / 2**20:,.0f} MiB the decoder's cap of {max_pixels:,} "
-            f"pixels allows: pass the model to decode with, or {no_cap} to decode it anyway")
+            f"{DECODE_LATENT_CHANNELS}), which would take about {needs / 2**20:,.{digits}f} MiB to "
+            f"decode, over the {allowed / 2**20:,.{digits}f} MiB the decoder's cap of "
+            f"{max_pixels:,} pixels allows: pass the model to decode with, or {no_cap} to decode it "
+            f"anyway")
 
 
 def latent_channels(model: object) -> int:

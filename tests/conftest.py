@@ -36,7 +36,10 @@ REPO = Path(__file__).resolve().parents[1]
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """README's ``-n logical`` (or ``auto``): one worker per CPU, at most 4 (each imports torch;
     the slowest tests start child processes of their own). A hook, not ``--maxprocesses`` in
-    addopts, so that pytest without pytest-xdist still runs."""
+    addopts, so that pytest without pytest-xdist still runs. ``PYTEST_XDIST_AUTO_NUM_WORKERS``
+    (pytest-xdist's own setting) is the number, as without this hook."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "").strip().isdigit():
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(4, cpus or 1))
 

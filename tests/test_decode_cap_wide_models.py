@@ -66,3 +66,12 @@ def test_the_command_line_says_its_own_option(wide_file, tmp_path, capsys):
     assert main(["decompress", str(wide_file), "-o", str(out), "--max-pixels", str(64 * 64),
                  "--model", "elic-vr"]) == 0
     assert out.exists()
+
+
+def test_the_two_sizes_are_said_apart_where_whole_mebibytes_would_be_the_same():
+    """A 128x96 image for M=320 under a cap of 13,000 pixels: 783.15 against 783.11 MiB, which it
+    said as "783 MiB ... over the 783 MiB" (review R4)."""
+    line = decode_cap_problem(128, 96, 13000, "--max-pixels 0", 320)
+    assert "about 783.2 MiB to decode, over the 783.1 MiB the decoder's cap" in line
+    line = decode_cap_problem(1000, 1000, 10**6, "--max-pixels 0", 320)  # whole MiB tell them apart
+    assert "about 1,037 MiB to decode, over the 1,019 MiB" in line
