@@ -21,7 +21,7 @@ from PIL import Image
 import taco.cli
 import taco.cli.demo
 import taco.demo
-from taco.bench.cli import report_to as bench_report_to
+from taco.bench.cli import report_to as bench_report_to, write_result
 from taco.bench.config import BenchConfig
 from taco.evaluation import caption
 from taco.evaluation.cli import print_summary
@@ -150,3 +150,23 @@ def test_bench_report_names_stdout(output, monkeypatch):
 def test_bench_json_on_stdout_reports_on_stderr(monkeypatch, capsys):
     bench_report_to(BenchConfig(output="-"))("a table")
     assert capsys.readouterr() == ("", "a table\n")
+
+
+def test_bench_writes_its_json_file_before_a_table_that_cannot_be_printed(tmp_path, monkeypatch):
+    """The table was printed first: with stdout full, the measurements never reached --json FILE."""
+    cfg = BenchConfig(output=str(tmp_path / "b.json"))
+    monkeypatch.setattr(sys, "stdout", FullStdout())
+    with pytest.raises(OSError) as exc:
+        write_result(cfg, {"runs": [1.5]}, bench_report_to(cfg), "a table")
+    assert exc.value.filename == "<stdout>"
+    assert json.loads((tmp_path / "b.json").read_text()) == {"runs": [1.5]}
+
+
+def test_bench_says_its_table_then_where_it_wrote(tmp_path, capsys):
+    cfg = BenchConfig(output=str(tmp_path / "b.json"))
+    write_result(cfg, {"runs": [1.5]}, bench_report_to(cfg), "a table")
+    assert capsys.readouterr().out.splitlines() == ["a table", f"wrote {tmp_path / 'b.json'}"]
+    cfg = BenchConfig(output="-")
+    write_result(cfg, {"runs": [1.5]}, bench_report_to(cfg), "a table")
+    out, err = capsys.readouterr()
+    assert err == "a table\n" and json.loads(out) == {"runs": [1.5]}

@@ -137,17 +137,21 @@ def report_to(cfg: BenchConfig) -> Callable[[str], None]:
     return files.report_to([files.STDOUT] if cfg.output == "-" else [])
 
 
-def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None]) -> None:
-    """Write ``result`` as ``--json`` asks: to its file (then ``say`` so), to standard output for
-    ``-``, nowhere without it."""
+def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None], report: str) -> None:
+    """Say ``report`` (the bench's table) and write ``result`` as ``--json`` asks: to its file
+    first, then the table and ``wrote FILE`` (a table that cannot be printed, ``>/dev/full``,
+    lost the measurements written after it); to standard output for ``-``, after the table
+    (on stderr); nowhere without it."""
     from ..jsonfiles import json_text, write_json
 
+    if cfg.output and cfg.output != "-":
+        write_json(cfg.output, result)
+    say(report)
     if cfg.output == "-":
         from ..cli.files import write_stdout
 
         write_stdout(json_text(result).encode("utf-8"))
     elif cfg.output:
-        write_json(cfg.output, result)
         say(f"wrote {cfg.output}")
 
 
@@ -183,8 +187,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = run_bench(cfg, log=to_stderr)
-    say(format_table(result))
-    write_result(cfg, result, say)
+    write_result(cfg, result, say, format_table(result))
     return 0
 
 
@@ -195,9 +198,7 @@ def cmd_memory(cfg: BenchConfig, size: tuple[int, int]) -> int:
     say = report_to(cfg)
     h, w = size
     result = {"memory": [peak_memory(m, h, w, cfg.device) for m in (cfg.taco_model, cfg.elic_model)]}
-    for m in result["memory"]:
-        say(format_memory(m))
-    write_result(cfg, result, say)
+    write_result(cfg, result, say, "\n".join(format_memory(m) for m in result["memory"]))
     return 0
 
 
@@ -219,10 +220,8 @@ def cmd_profile(cfg: BenchConfig) -> int:
         model = compressai_elic(create_model(cfg.elic_model))
         prof = profile_entropy_coding(model.to(cfg.device), x.to(cfg.device), runs=cfg.runs)
     say = report_to(cfg)
-    say(f"entropy coding of {name} {x.shape[-1]}x{x.shape[-2]}, Elic2022Official at "
-        f"{cfg.elic_model} widths, {device_description(cfg.device)}")
-    say(format_profile(prof))
-    write_result(cfg, prof, say)
+    write_result(cfg, prof, say, f"entropy coding of {name} {x.shape[-1]}x{x.shape[-2]}, Elic2022Official "
+                 f"at {cfg.elic_model} widths, {device_description(cfg.device)}\n{format_profile(prof)}")
     return 0
 
 

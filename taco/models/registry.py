@@ -220,8 +220,8 @@ def register_architecture(
     for a ``build`` that is not callable; TacoValueError for taco's own architectures,
     for a class whose ``uses_text`` contradicts ``textless``
     (:func:`~taco.models.architecture.uses_text_problem`), for a text-guided class
-    (``textless=False``) whose ``forward``, ``compress`` or ``analysis`` takes no text second
-    (:func:`~taco.models.architecture.text_methods_problem`; a builder function's model is checked
+    (``textless=False``) whose ``forward``, ``compress`` or ``analysis`` cannot take taco's calls,
+    the text second (:func:`~taco.models.architecture.text_methods_problem`; a builder function's model is checked
     when built), for a config name that a trained model or another architecture has or that
     checkpoints and ``.taco`` files cannot carry as their model id
     (:func:`~taco.bitstream.container.model_id_problem`: empty, unprintable, over 255 bytes),
