@@ -51,8 +51,8 @@ def test_bench_says_where_it_wrote_its_json(tmp_path):
 
     said: list[str] = []
     out = tmp_path / "b.json"
-    write_result(SimpleNamespace(output=str(out)), {"a": 1}, said.append)  # type: ignore[arg-type]
-    assert said == [f"wrote {out}"] and out.is_file()
+    write_result(SimpleNamespace(output=str(out)), {"a": 1}, said.append, "a table")  # type: ignore[arg-type]
+    assert said == ["a table", f"wrote {out}"] and out.is_file()
 
 
 def test_a_toml_syntax_error_is_not_called_a_huge_number(tmp_path):
