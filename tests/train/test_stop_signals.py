@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -233,14 +232,17 @@ def test_when_rank_0_cannot_validate_the_other_ranks_say_so_in_one_line(tmp_path
 
 def two_ranks(script: str, overrides: list[str]) -> tuple[list[str], list[int | None]]:
     """Run ``script`` (given ``overrides`` as its arguments) as ranks 0 and 1 of a two-process
-    gloo job, set up as torchrun would -> (each rank's stderr, each rank's exit status)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    gloo job, set up as torchrun would -> (each rank's stderr, each rank's exit status).
+
+    As torchrun's agent does, this process serves the job's store, on a port the system picks
+    and this store holds until the ranks are done: a free port found, closed and handed to rank
+    0 to bind seconds later could be taken in between (another pytest-xdist worker)."""
+    store = torch.distributed.TCPStore("127.0.0.1", 0, is_master=True)
     procs = []
     for rank in (0, 1):
         env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2",
-               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1",
+               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(store.port),
+               "TORCHELASTIC_USE_AGENT_STORE": "True", "OMP_NUM_THREADS": "1",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}
         procs.append(subprocess.Popen([sys.executable, "-c", script, *overrides], cwd=REPO,
