@@ -50,6 +50,7 @@ _LAZY = {
     "CaptionTooLongError": "taco.errors",
     "CaptionTextError": "taco.errors",
     "TextEncoderUnavailable": "taco.errors",
+    "BackboneError": "taco.errors",
     "create_model": "taco.models",
     "load": "taco.models",
     "save_checkpoint": "taco.models",
@@ -90,6 +91,7 @@ __all__ = [
     "CaptionTooLongError",
     "CaptionTextError",
     "TextEncoderUnavailable",
+    "BackboneError",
     "create_model",
     "load",
     "save_checkpoint",
@@ -113,6 +115,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         decompress as decompress,
     )
     from taco.errors import (
+        BackboneError as BackboneError,
         CaptionTextError as CaptionTextError,
         CaptionTooLongError as CaptionTooLongError,
         CaptionTruncatedWarning as CaptionTruncatedWarning,

@@ -60,6 +60,7 @@ from .bitstream.rans import (
 from .checks import as_int, positive_int_argument
 from .draws import with_coding_defaults
 from .errors import (  # the two errors live there, so that naming one imports no torch
+    BackboneError,
     ImageSizeError as ImageSizeError,
     SizeBudgetError as SizeBudgetError,
     TacoError,
@@ -440,26 +441,27 @@ def check_latent_shape(
     model: ELIC, y: Tensor, height: int, width: int, quality: int | None
 ) -> dict[str, Any]:
     """``model.latent_shapes(height, width, quality)``, the shapes the decoder reads the stream
-    with, after a TypeError naming ``model``'s class and both shapes unless ``y`` (B, M, h, w),
-    its analysis of a padded ``height x width`` input, has its y shape: a backbone whose g_a
-    down-samples by other than its ``latent_scale`` would write files no taco decodes ("corrupt
-    .taco file") (docs/models.md, "Adding a backbone", item 2); a y of the right height and
-    width but other channels than M is told so, with its count. Checked before y is coded; the
-    shapes the coder then returns are checked against them by :func:`check_coded_shape`."""
+    with, after a :class:`~taco.errors.BackboneError` (a TypeError) naming ``model``'s class and
+    both shapes unless ``y`` (B, M, h, w), its analysis of a padded ``height x width`` input, has
+    its y shape: a backbone whose g_a down-samples by other than its ``latent_scale`` would write
+    files no taco decodes ("corrupt .taco file") (docs/models.md, "Adding a backbone", item 2); a
+    y of the right height and width but other channels than M is told so, with its count.
+    Checked before y is coded; the shapes the coder then returns are checked against them by
+    :func:`check_coded_shape`."""
     declared_shapes = model.latent_shapes(height, width, quality)
     groups = declared_shapes["y"]
     declared = (sum(int(c) for c, _, _ in groups), *(int(n) for n in groups[0][1:]))
     analysed = tuple(int(n) for n in y.shape[1:])
     if analysed[0] != declared[0] and analysed[1:] == declared[1:]:
         name = type(model).__name__
-        raise TypeError(
+        raise BackboneError(
             f"{name}'s g_a gives y {analysed[0]} channels, but its M (the sum of its groups, "
             f"latent_shapes' y channels) is {declared[0]}, the channels the decoder reads: make "
             f"g_a's last layer give M channels, or build the model with M={analysed[0]} "
             f"({docs_ref('models.md', 'Adding a backbone')})")
     if analysed != declared:
         name = type(model).__name__
-        raise TypeError(
+        raise BackboneError(
             f"{name} analyses a {width}x{height} (padded) image into y of shape {analysed}, but its "
             f"latent_shapes({height}, {width}) declares {declared}, the shape the decoder reads: "
             f"its g_a down-samples by other than {name}.latent_scale ({model.latent_scale}); set "
@@ -469,22 +471,23 @@ def check_latent_shape(
 
 
 def check_coded_shape(model: ELIC, coded: dict[str, Any], declared: dict[str, Any]) -> None:
-    """TypeError naming ``model``'s class unless the ``shape`` its latent codec returned
-    (:func:`entropy_code`) has the y groups and hyper-latent size (hz, wz) of ``declared``
-    (:func:`check_latent_shape`'s ``latent_shapes``), which the decoder reads the stream with: a
-    codec that codes z at y / 2 under the inherited ``latent_shapes`` (z at y / 4) wrote files no
-    taco decodes ("corrupt .taco file") (docs/models.md, "Adding a backbone", item 2)."""
+    """:class:`~taco.errors.BackboneError` (a TypeError) naming ``model``'s class unless the
+    ``shape`` its latent codec returned (:func:`entropy_code`) has the y groups and hyper-latent
+    size (hz, wz) of ``declared`` (:func:`check_latent_shape`'s ``latent_shapes``), which the
+    decoder reads the stream with: a codec that codes z at y / 2 under the inherited
+    ``latent_shapes`` (z at y / 4) wrote files no taco decodes ("corrupt .taco file")
+    (docs/models.md, "Adding a backbone", item 2)."""
     name = type(model).__name__
     coded_y, declared_y = ([tuple(int(n) for n in s) for s in shapes["y"]] for shapes in (coded, declared))
     if coded_y != declared_y:
-        raise TypeError(f"{name}: its latent codec codes y as {coded_y} but latent_shapes declares "
-                        f"{declared_y}, the shapes the decoder reads: override latent_shapes "
-                        f"({docs_ref('models.md', 'Adding a backbone')})")
+        raise BackboneError(f"{name}: its latent codec codes y as {coded_y} but latent_shapes "
+                            f"declares {declared_y}, the shapes the decoder reads: override "
+                            f"latent_shapes ({docs_ref('models.md', 'Adding a backbone')})")
     coded_z, declared_z = (tuple(int(n) for n in shapes["hyper"]) for shapes in (coded, declared))
     if coded_z != declared_z:
-        raise TypeError(f"{name}: its latent codec codes z at {coded_z} but latent_shapes declares "
-                        f"{declared_z}, the size the decoder reads: override latent_shapes "
-                        f"({docs_ref('models.md', 'Adding a backbone')})")
+        raise BackboneError(f"{name}: its latent codec codes z at {coded_z} but latent_shapes "
+                            f"declares {declared_z}, the size the decoder reads: override "
+                            f"latent_shapes ({docs_ref('models.md', 'Adding a backbone')})")
 
 
 def entropy_code(

@@ -5,7 +5,8 @@ before (``CheckpointError`` is also a ``ValueError``, ``OutOfMemoryError`` a ``M
 bad argument value a :class:`TacoValueError`), so ``except taco.TacoError`` catches all of them
 and older ``except ValueError`` code still works. An argument of the wrong type (a string for a
 model, ``progress=True``) is a plain ``TypeError``: a mistake in the calling code, not bad
-input. Every warning taco gives on purpose is a :class:`TacoWarning` (a ``UserWarning``), given
+input; a registered backbone that breaks taco's contract is a :class:`BackboneError` (a
+``TypeError`` too). Every warning taco gives on purpose is a :class:`TacoWarning` (a ``UserWarning``), given
 through :func:`warn_at_caller` so that it points at the user's line. Imports nothing of taco's
 or torch's (the bottom layer), so ``import taco.errors`` loads no torch.
 
@@ -20,7 +21,7 @@ import os
 import sys
 import warnings
 
-__all__ = ["CaptionTextError", "CaptionTooLongError", "CaptionTruncatedWarning", "ImageSizeError",
+__all__ = ["BackboneError", "CaptionTextError", "CaptionTooLongError", "CaptionTruncatedWarning", "ImageSizeError",
            "Interrupted", "SizeBudgetError", "TacoError", "TacoValueError", "TacoWarning",
            "TextEncoderUnavailable", "warn_at_caller"]
 
@@ -35,6 +36,16 @@ class TacoValueError(TacoError, ValueError):
     of 7 qualities, ``max_pixels=0``, a float image in 0-255, images and captions of different
     lengths, an unknown architecture for ``create_model``. A ``ValueError``, as it was before
     it was a :class:`TacoError`."""
+
+
+class BackboneError(TacoError, TypeError):
+    """A registered backbone (:func:`taco.models.register_architecture`) that breaks taco's
+    contract, said with its class or builder and what to change (docs/models.md, "Adding a
+    backbone"): a ``build`` that is no ELIC class nor a function, a builder that returns None or
+    a model lacking what ELIC's methods read, a ``uses_text`` or ``qualities`` at odds with its
+    registration or config, a g_a giving y other channels than M or another size than
+    ``latent_shapes`` declares, a latent codec coding other shapes. A ``TypeError``, as it was
+    before it was a :class:`TacoError`; ``taco compress -m PLUGIN`` says it in one line."""
 
 
 class TacoWarning(UserWarning):

@@ -18,7 +18,7 @@ import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
 from ..draws import private_draws
-from ..errors import TacoValueError
+from ..errors import BackboneError, TacoValueError
 from ..messages import docs_ref
 from . import config as model_config
 from .config import BUILTIN_ARCHITECTURES, OWN_FIELDS, ModelConfig
@@ -249,24 +249,25 @@ def qualities_problem(architecture: str, builder: Callable[..., Any], built: obj
 
 def check_backbone(model: object, builder: Callable[..., Any] | None = None,
                    architecture: str | None = None) -> None:
-    """TypeError naming ``model``'s class unless it is a :class:`ELIC` that has every one of
-    :data:`MODEL_ATTRIBUTES` (naming those it lacks): :func:`build_model` calls it, so a
-    backbone finds out when it is built, not at its first compress (``tiling_width`` reads N).
-    With ``builder`` (what built it for ``architecture``), a model that is no ELIC (None: a
+    """:class:`~taco.errors.BackboneError` (a TypeError) naming ``model``'s class unless it is
+    a :class:`ELIC` that has every one of :data:`MODEL_ATTRIBUTES` (naming those it lacks):
+    :func:`build_model` calls it, so a backbone finds out when it is built, not at its first
+    compress (``tiling_width`` reads N). With ``builder`` (what built it for ``architecture``), a model that is no ELIC (None: a
     builder function without ``return``) is said to be what that builder returned."""
     name = type(model).__name__
     if not isinstance(model, ELIC):
         if builder is None:
-            raise TypeError(not_elic_problem(name))
+            raise BackboneError(not_elic_problem(name))
         what = "None (a missing return?)" if model is None else f"a {name}"
-        raise TypeError(f"the builder of architecture {architecture!r} ({builder_name(builder)}) "
-                        f"returned {what}: {not_elic_problem(name)}")
+        raise BackboneError(f"the builder of architecture {architecture!r} "
+                            f"({builder_name(builder)}) returned {what}: {not_elic_problem(name)}")
     guide = docs_ref("models.md", "Adding a backbone")
     missing = [a for a in MODEL_ATTRIBUTES if not hasattr(model, a)]
     if missing:
-        raise TypeError(f"{name} does not set {', '.join(f'self.{a}' for a in missing)}: a backbone "
-                        f"that does not run ELIC.__init__ sets N, groups (the y channel groups: "
-                        f"[M] for one), g_a and g_s, which ELIC's methods read ({guide})")
+        raise BackboneError(f"{name} does not set {', '.join(f'self.{a}' for a in missing)}: a "
+                            f"backbone that does not run ELIC.__init__ sets N, groups (the y "
+                            f"channel groups: [M] for one), g_a and g_s, which ELIC's methods "
+                            f"read ({guide})")
 
 
 def float32_weights(model: nn.Module) -> None:
@@ -290,8 +291,9 @@ def build_model(config: ModelConfig) -> ELIC:
     the config's arguments (:func:`class_builder`: a backbone's ``options`` that its class does
     not take: a checkpoint's header is text from a file). TypeError, naming the class, for a
     model whose latent codec :mod:`taco.models.fast_codec` cannot code
-    (:func:`~taco.models.fast_codec.check_latent_codec`) and for a text-guided one whose forward,
-    compress or analysis cannot take the call taco makes (:func:`text_methods_problem`), for a model whose
+    (:func:`~taco.models.fast_codec.check_latent_codec`), and a
+    :class:`~taco.errors.BackboneError` (a TypeError too), naming it, for a text-guided one
+    whose forward, compress or analysis cannot take the call taco makes (:func:`text_methods_problem`), for a model whose
     ``uses_text`` contradicts its architecture's registration (``textless``:
     :func:`uses_text_problem`), for a model whose ``qualities`` are not its config's (a class
     variable-rate by its own default: :func:`qualities_problem`), and for a model that is no ELIC (None included, naming its
@@ -309,12 +311,12 @@ def build_model(config: ModelConfig) -> ELIC:
     float32_weights(model)
     check_latent_codec(model)
     if problem := qualities_problem(config.architecture, build, model.qualities, config.qualities):
-        raise TypeError(problem)
+        raise BackboneError(problem)
     textless = config.architecture in model_config.TEXTLESS_ARCHITECTURES
     if problem := uses_text_problem(type(model).__name__, model.uses_text, textless):
-        raise TypeError(problem)  # a builder function's model (a class's is refused when registered)
+        raise BackboneError(problem)  # a builder function's model (a class's: when registered)
     if model.uses_text and (problem := text_methods_problem(type(model))):
-        raise TypeError(problem)
+        raise BackboneError(problem)
     model.config = config
     model.model_id = "custom"
     model.metadata = {}

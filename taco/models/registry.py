@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..bitstream.container import model_id_problem
 from ..checks import is_number
 from ..checksums import sha256_file
-from ..errors import TacoError, TacoValueError
+from ..errors import BackboneError, TacoError, TacoValueError
 from ..fileobjects import checked_path
 from ..messages import SPECIAL_FILE, did_you_mean, docs_ref
 from ..shards import (
@@ -216,9 +216,9 @@ def register_architecture(
     The tables are updated in place (``ARCHITECTURES`` and ``TEXTLESS_ARCHITECTURES`` are
     lists, ``BUILDERS`` and ``MODEL_CONFIGS`` dicts), so every module that holds them sees the
     backbone. Registering ``name`` again replaces its builder (a TacoWarning naming both when the
-    new one has another module or qualified name: not the same module re-imported); TypeError
-    for a ``build`` that is not callable; TacoValueError for taco's own architectures,
-    for a class whose ``uses_text`` contradicts ``textless``
+    new one has another module or qualified name: not the same module re-imported);
+    :class:`~taco.errors.BackboneError` (a TypeError) for a ``build`` that is not callable;
+    TacoValueError for taco's own architectures, for a class whose ``uses_text`` contradicts ``textless``
     (:func:`~taco.models.architecture.uses_text_problem`), for a text-guided class
     (``textless=False``) whose ``forward``, ``compress`` or ``analysis`` cannot take taco's calls,
     the text second (:func:`~taco.models.architecture.text_methods_problem`; a builder function's model is checked
@@ -229,15 +229,15 @@ def register_architecture(
     architecture's config without ``text_encoder``, a textless one's with it), and, for a
     class, for a config whose arguments its signature cannot take
     (:func:`~taco.models.architecture.class_arguments`: an option it lacks): then no table is
-    changed. A TypeError naming it for a class that is no subclass of ELIC (a builder
+    changed. A BackboneError naming it for a class that is no subclass of ELIC (a builder
     function's model is refused when it is built)."""
     if name in BUILTIN_ARCHITECTURES:
         raise TacoValueError(f"architecture {name!r} is taco's own: give the backbone another name")
     if not name or looks_like_path(name):
         raise TacoValueError(f"architecture name {name!r} must be a plain, non-empty name")
     if not callable(build):
-        raise TypeError(f"register_architecture({name!r}): build must be a model class or a "
-                        f"function of the config, got {type(build).__name__} {build!r:.100}")
+        raise BackboneError(f"register_architecture({name!r}): build must be a model class or a "
+                            f"function of the config, got {type(build).__name__} {build!r:.100}")
     if isinstance(build, type):
         # imports torch: a backbone's class did
         from .architecture import not_elic_problem, uses_text_problem
@@ -245,7 +245,7 @@ def register_architecture(
 
         bind_annotation_names()
         if not issubclass(build, ELIC):
-            raise TypeError(not_elic_problem(build.__name__))
+            raise BackboneError(not_elic_problem(build.__name__))
         if problem := uses_text_problem(build.__name__, build.uses_text, textless):
             raise TacoValueError(problem)
     for key in configs or {}:
