@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,45 @@ def _qualities(items: list[str] | None) -> dict[str, list[int]]:
     return out
 
 
+@dataclass(frozen=True)
+class _NamedRates:
+    """A ``--model`` as its config and header name it (:func:`taco.models.rates.named_rates`):
+    what :func:`~taco.evaluation.quality_names.model_qualities` reads of the loaded model."""
+
+    spec: str
+    model_id: str
+    qualities: list[float] | None
+
+
+def _check_model_qualities(specs: list[str], wanted: dict[str, list[int]], classic: list[str]) -> None:
+    """Refuse a ``--qualities`` quality a ``--model`` does not have, and (when every model could
+    be looked up) a name that is neither a ``--classic`` codec nor a model, in the words of the
+    check of the loaded models (:mod:`taco.evaluation.quality_names`), from the models' configs
+    and headers: before torch loads. A model that cannot be looked up so is left to the load."""
+    from ..errors import TacoError
+    from ..models.config import PluginError
+    from ..models.rates import named_rates
+    from .quality_names import QualitiesError, check_quality_names, model_qualities
+
+    if not wanted:
+        return
+    models = []
+    for spec in specs:
+        try:
+            models.append(_NamedRates(spec, *named_rates(spec)))
+        except PluginError:  # said now: the import is tried once per process (taco compress too)
+            raise
+        except (TacoError, OSError):
+            pass
+    try:
+        for m in models:
+            model_qualities(m, m, wanted)
+        if len(models) == len(specs):  # a model not looked up may be the one a name names
+            check_quality_names(wanted, {c.lower() for c in classic}, models)
+    except QualitiesError as exc:
+        raise CLIError(str(exc)) from None
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..cli.files import check_folder, refuse_stdin, refuse_stdout
     from .plot import reference_kinds  # no torch
@@ -99,6 +139,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     refuse_stdout(args.output, "evaluate", "a folder of results", "runs/eval")
 
     reference_kinds(args.reference)  # a name without reference points: one line, before any work
+    given = args.caption_mode or []
+    if len(given) > 1:  # the last would silently win
+        times = "twice" if len(given) == 2 else f"{len(given)} times"
+        raise CLIError(f"--caption-mode given {times}: it names the one mode to run; to run several, "
+                       "list them in --compare-caption-modes (e.g. --compare-caption-modes true,shuffled)")
+    caption_mode = given[0] if given else None
     if args.anchor is not None and args.no_plot:  # the anchor is only the BD table's
         raise CLIError("--anchor names the BD-rate table's anchor, which --no-plot does not write: "
                        "give one or the other (taco plot --anchor draws the table later)")
@@ -128,6 +174,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     for spec in args.model or []:  # a mistyped name: refused as load_model would, before torch loads
         locate_model(spec)
+    qualities = _qualities(args.qualities)
+    _check_model_qualities(args.model or [], qualities, _split(args.classic))
     from .datasets import check_dataset  # no torch
 
     for spec in args.datasets:  # a missing folder or annotation file: refused as open_dataset would
@@ -141,8 +189,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    if args.caption_mode or not modes:  # --caption-mode with --compare-caption-modes: one more mode
-        modes = [*dict.fromkeys([*modes, args.caption_mode or "true"])]
+    if caption_mode or not modes:  # --caption-mode with --compare-caption-modes: one more mode
+        modes = [*dict.fromkeys([*modes, caption_mode or "true"])]
     cfg = EvalConfig(
         datasets=args.datasets,
         models=args.model or [],
@@ -150,7 +198,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         caption_modes=modes,
         compare_caption_modes=bool(args.compare_caption_modes),
         classic=_split(args.classic),
-        qualities=_qualities(args.qualities),
+        qualities=qualities,
         match_bpp=args.match_bpp,
         crop=args.crop,
         limit=args.limit,
@@ -472,9 +520,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     e.add_argument("-m", "--model", action="append", type=path_arg,
                    help="checkpoint, trained name or architecture (random seed-0); repeatable")
     e.add_argument("-o", "--output", default="runs/eval", type=path_arg, help="output folder (default: runs/eval)")
-    e.add_argument("--caption-mode", metavar="MODE",
+    e.add_argument("--caption-mode", metavar="MODE", action="append",
                    help="true | shuffled | empty | fixed:TEXT | best-lpips (each caption of the "
-                   "image, keep the lowest-LPIPS file) (default: true; with "
+                   "image, keep the lowest-LPIPS file), given once (default: true; with "
                    "--compare-caption-modes, one more mode compared)")
     e.add_argument("--compare-caption-modes", metavar="MODES",
                    help="e.g. true,shuffled,empty,fixed:NA: run each (and --caption-mode's) and "

@@ -61,6 +61,7 @@ from .measure import (
     SetMetrics,
     pair_metrics,
 )
+from .quality_names import QualitiesError, check_quality_names, model_qualities
 from .result_files import TEXT_COLUMNS, result_rows
 from .results import check_resume, dataset_dir, finish_run, result_header
 from .runner import (
@@ -691,41 +692,6 @@ class EvalConfig:
         self.qualities = lowered
 
 
-def names_model(key: str, info: ModelInfo) -> bool:
-    """Whether ``--qualities`` name ``key`` (lower-cased, as the CLI keeps it) names the model
-    ``info``: its ``--model`` value or its model id (any case), or the same path written
-    otherwise (``./run2``, ``run2/``, its absolute path for ``-m run2``)."""
-    if key in (info.spec.lower(), info.model_id.lower()):
-        return True
-    return os.path.abspath(key).lower() == os.path.abspath(info.spec).lower()
-
-
-def model_qualities(model: Any, info: ModelInfo, wanted: dict[str, list[int]]) -> list[int | None]:
-    """The qualities a model is evaluated at: ``[None]`` for a single-rate model, else those
-    ``wanted`` names for it (by its ``--model`` value, the same path written otherwise, or its
-    model id: :func:`names_model`), else all of them."""
-    total = len(getattr(model, "qualities", None) or ())
-    keys = [k for k in (info.spec.lower(), info.model_id.lower()) if k in wanted] or [
-        k for k in wanted if names_model(k, info)]
-    if not keys:
-        return [None] if not total else [*range(1, total + 1)]
-    if not total:
-        raise EvaluationError(f"--qualities {keys[0]}=...: {info.model_id} is a single-rate model "
-                              "(--qualities chooses among a variable-rate model's qualities)")
-    qs = wanted[keys[0]]
-    if not qs:
-        raise EvaluationError(f"--qualities {keys[0]}= names no quality: {info.model_id} has "
-                              f"qualities 1..{total}")
-    if len(set(qs)) != len(qs):  # as for a classic codec's qualities
-        raise EvaluationError(f"--qualities {keys[0]}={','.join(map(str, qs))}: {info.model_id} "
-                              f"has qualities 1..{total}; give each at most once")
-    bad = [q for q in qs if not 1 <= q <= total]
-    if bad:
-        raise EvaluationError(f"--qualities {keys[0]}=...: {', '.join(map(str, bad))} outside "
-                              f"{info.model_id}'s qualities 1..{total}")
-    return [*sorted(qs)]
-
-
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures). A
     results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`.
@@ -875,12 +841,11 @@ def _load_models(cfg: EvalConfig, device: str, dist: DistEnv) -> list[_ModelRun]
             "all of them, or one per model"
         )
     loaded = [load_model(spec, device) for spec in cfg.models]
-    chosen = [model_qualities(model, info, cfg.qualities) for model, info in loaded]
-    classic = {c.lower() for c in cfg.classic}
-    for key in sorted(k for k in cfg.qualities
-                      if k not in classic and not any(names_model(k, info) for _, info in loaded)):
-        raise EvaluationError(f"--qualities {key}=...: {key!r} is neither a --classic codec nor a "
-                              "--model of this run")
+    try:  # taco evaluate checks the same before torch loads, from the models' configs
+        chosen = [model_qualities(model, info, cfg.qualities) for model, info in loaded]
+        check_quality_names(cfg.qualities, {c.lower() for c in cfg.classic}, [info for _, info in loaded])
+    except QualitiesError as exc:
+        raise EvaluationError(str(exc)) from None
     labels: list[str | None] = [*cfg.model_labels] or [cfg.label] * len(loaded)
     check_one_curve_per_label(loaded, labels)
     for _, info in loaded:
