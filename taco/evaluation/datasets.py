@@ -401,6 +401,13 @@ def check_dataset(
     knows. :func:`open_dataset` checks with it first (a folder's named captions file after
     it); it lists no folder, reads no file and imports no torch, so ``taco evaluate`` refuses a
     mistyped dataset with it before torch loads."""
+    _checked_spec(spec, captions_file, coco30k_protocol)
+
+
+def _checked_spec(spec: str | os.PathLike[str], captions_file: str | os.PathLike[str] | None,
+                  coco30k_protocol: str) -> tuple[str, Path, str | None]:
+    """:func:`check_dataset`'s checks -> the spec's kind and folder (:func:`_kind_and_root`) and
+    ``captions_file`` as a str (or None), parsed once for :func:`open_dataset`."""
     if coco30k_protocol not in COCO30K_PROTOCOLS:
         raise DatasetError(
             f"coco30k protocol must be one of {', '.join(COCO30K_PROTOCOLS)}, got {coco30k_protocol!r}"
@@ -437,6 +444,7 @@ def check_dataset(
         raise DatasetError(_not_a_dataset(root))
     elif not os.path.isdir(root):  # checked before resolve(), which raises RuntimeError on a symlink loop
         raise DatasetError(f"{shown}: not a folder" if os.path.exists(root) else f"{shown}: no such folder")
+    return kind, root, captions_file
 
 
 def open_dataset(
@@ -467,9 +475,7 @@ def open_dataset(
 
     if limit is not None and limit <= 0:
         raise DatasetError(f"limit must be at least 1, got {limit}")
-    check_dataset(spec, captions_file=captions_file, coco30k_protocol=coco30k_protocol)
-    captions_file = None if captions_file is None else os.fspath(captions_file)
-    kind, root = _kind_and_root(os.fspath(spec))
+    kind, root, captions_file = _checked_spec(spec, captions_file, coco30k_protocol)
     official = kind == "coco30k" and coco30k_protocol == "official"
     eff_crop = (None if official else PAPER_CROP.get(kind)) if crop is None else (crop or None)
 
