@@ -38,6 +38,7 @@ from ..messages import did_you_mean
 from .bdrate import metric_bpp
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
+from .quality_names import CODEC_LABELS, CODEC_QUALITIES, check_qualities
 from .result_files import TEXT_COLUMNS, read_result, result_rows
 from .results import check_resume, finish_run, result_header
 from .runner import Job, JobResult, read_rows, run_jobs
@@ -221,30 +222,28 @@ def _needs(binaries: Sequence[str], what: str) -> str | None:
 
 SWEEP = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 
-#: name -> legend label (each codec's :attr:`ClassicCodec.label`), read without building the
-#: codec or probing whether it runs here
-CODEC_LABELS = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF", "bpg": "BPG", "vtm": "VTM (intra)"}
-
+# CODEC_LABELS (name -> legend label) and CODEC_QUALITIES (name -> quality range) are in
+# .quality_names, which taco evaluate reads before torch loads
 #: name -> (codec, reason it is unavailable or None); checked when asked for.
 CLASSIC_CODECS: dict[str, Callable[[], tuple[ClassicCodec, str | None]]] = {
     "jpeg": lambda: (ClassicCodec(
-        "jpeg", CODEC_LABELS["jpeg"], SWEEP, (1, 100), +1,
+        "jpeg", CODEC_LABELS["jpeg"], SWEEP, CODEC_QUALITIES["jpeg"], +1,
         _pillow("JPEG", subsampling="4:2:0", optimize=True),
         {"implementation": f"Pillow {_pillow_version()} (libjpeg)", "subsampling": "4:2:0",
          "optimize": True}), None),
     "webp": lambda: (ClassicCodec(
-        "webp", CODEC_LABELS["webp"], SWEEP, (0, 100), +1, _pillow("WEBP", method=6),
+        "webp", CODEC_LABELS["webp"], SWEEP, CODEC_QUALITIES["webp"], +1, _pillow("WEBP", method=6),
         {"implementation": f"Pillow {_pillow_version()} (libwebp)", "method": 6, "lossy": True},
         max_side=FORMAT_MAX_SIDES["WEBP"]), None),
     "avif": lambda: (ClassicCodec(
-        "avif", CODEC_LABELS["avif"], SWEEP, (0, 100), +1,
+        "avif", CODEC_LABELS["avif"], SWEEP, CODEC_QUALITIES["avif"], +1,
         _pillow("AVIF", speed=AVIF_SPEED, subsampling="4:2:0"), _avif_settings()), _avif_support()),
     "bpg": lambda: (ClassicCodec(
-        "bpg", CODEC_LABELS["bpg"], (48, 44, 40, 36, 32, 28, 24), (0, 51), -1, _bpg,
+        "bpg", CODEC_LABELS["bpg"], (48, 44, 40, 36, 32, 28, 24), CODEC_QUALITIES["bpg"], -1, _bpg,
         {"implementation": "bpgenc/bpgdec", "chroma": "4:4:4", "color": "ycbcr", "bit_depth": 8}),
         _needs(["bpgenc", "bpgdec"], "BPG")),
     "vtm": lambda: (ClassicCodec(
-        "vtm", CODEC_LABELS["vtm"], (47, 42, 37, 32, 27, 22), (0, 63), -1, _vtm,
+        "vtm", CODEC_LABELS["vtm"], (47, 42, 37, 32, 27, 22), CODEC_QUALITIES["vtm"], -1, _vtm,
         {"implementation": "VTM EncoderApp/DecoderApp", "config": os.environ.get(VTM_CFG_ENV),
          "chroma": "4:4:4", "bit_depth": 8}),
         _needs(["EncoderApp", "DecoderApp"], "VTM")
@@ -433,14 +432,19 @@ def evaluate_codec(
     """Code every image at every quality of the sweep: ``out_dir/CODEC.{csv,json}``, one point
     per quality. ``lpips_input``: the LPIPS convention (see :func:`taco.metrics.lpips`).
 
-    A quality given twice is coded once. Qualities of an earlier run into the same folder (rows
+    ``qualities`` (None: the codec's sweep) that are empty, repeat one or fall outside
+    :attr:`ClassicCodec.quality_range` are a :class:`~taco.evaluation.quality_names.QualitiesError`
+    (a ValueError), in the words of ``taco evaluate --qualities``, before anything is written.
+    Qualities of an earlier run into the same folder (rows
     of ``CODEC.csv``) stay in the sweep: the JSON summarises every quality its CSV holds, each
     over the same images (a resume with another sweep codes only what is missing, and a
     configuration that differs is refused as for any resume, before any warning); a
     :class:`~taco.errors.TacoWarning` says so (on the main process).
     """
     out_dir = Path(out_dir)
-    qs = list(dict.fromkeys(qualities or codec.sweep))
+    if qualities is not None:
+        check_qualities(codec.name, codec.label, qualities, *codec.quality_range)
+    qs = list(codec.sweep if qualities is None else qualities)
     earlier = _earlier_qualities(codec, out_dir / f"{codec.name}.csv")
     note = ""
     if added := [q for q in earlier if q not in qs]:

@@ -103,14 +103,20 @@ class _NamedRates:
 
 
 def _check_model_qualities(specs: list[str], wanted: dict[str, list[int]], classic: list[str]) -> None:
-    """Refuse a ``--qualities`` quality a ``--model`` does not have, and (when every model could
-    be looked up) a name that is neither a ``--classic`` codec nor a model, in the words of the
-    check of the loaded models (:mod:`taco.evaluation.quality_names`), from the models' configs
-    and headers: before torch loads. A model that cannot be looked up so is left to the load."""
+    """Refuse a ``--qualities`` quality a ``--classic`` codec or a ``--model`` does not have, and
+    (when every model could be looked up) a name that is neither a ``--classic`` codec nor a
+    model, in the words of the check of the codecs and loaded models
+    (:mod:`taco.evaluation.quality_names`), from the codecs' ranges and the models' configs and
+    headers: before torch loads. A model that cannot be looked up so is left to the load."""
     from ..errors import TacoError
     from ..models.config import PluginError
     from ..models.rates import named_rates
-    from .quality_names import QualitiesError, check_quality_names, model_qualities
+    from .quality_names import (
+        QualitiesError,
+        check_classic_qualities,
+        check_quality_names,
+        model_qualities,
+    )
 
     if not wanted:
         return
@@ -123,6 +129,7 @@ def _check_model_qualities(specs: list[str], wanted: dict[str, list[int]], class
         except (TacoError, OSError):
             pass
     try:
+        check_classic_qualities(wanted, classic)
         for m in models:
             model_qualities(m, m, wanted)
         if len(models) == len(specs):  # a model not looked up may be the one a name names

@@ -61,7 +61,12 @@ from .measure import (
     SetMetrics,
     pair_metrics,
 )
-from .quality_names import QualitiesError, check_quality_names, model_qualities
+from .quality_names import (
+    QualitiesError,
+    check_classic_qualities,
+    check_quality_names,
+    model_qualities,
+)
 from .result_files import TEXT_COLUMNS, result_rows
 from .results import check_resume, dataset_dir, finish_run, result_header
 from .runner import (
@@ -793,7 +798,7 @@ def _check_something_runs(models: Sequence[_ModelRun], modes: Sequence[CaptionMo
 def _classic_codecs(cfg: EvalConfig) -> list[Any]:
     """The ``--classic`` codecs present here, each once whatever its case (one missing here is
     skipped with a warning); a name that is no codec, or a codec's ``qualities`` that are empty,
-    repeat one or fall outside its range, is an EvaluationError."""
+    repeat one or fall outside its range (a codec missing here too), is an EvaluationError."""
     from .classic import CLASSIC_CODECS, CodecUnavailable, get_codec
 
     codecs = []
@@ -804,23 +809,15 @@ def _classic_codecs(cfg: EvalConfig) -> list[Any]:
         if name.lower() not in CLASSIC_CODECS:  # a typo, not a codec missing here: nothing runs
             raise EvaluationError(f"--classic {name}: no such codec; the codecs are: "
                                   f"{', '.join(CLASSIC_CODECS)}{did_you_mean(name.lower(), CLASSIC_CODECS)}")
+    try:  # before any work, also for a codec missing here (taco evaluate checks it before torch)
+        check_classic_qualities(cfg.qualities, firsts)
+    except QualitiesError as exc:
+        raise EvaluationError(str(exc)) from None
+    for name in firsts.values():
         try:
             codecs.append(get_codec(name))
         except CodecUnavailable as exc:
             warn_at_caller(f"skipping {name}: {exc}", TacoWarning)
-    for codec in codecs:  # before any work: a sweep the codec cannot take
-        lo, hi = codec.quality_range
-        qs = cfg.qualities.get(codec.name)
-        if qs is not None and not qs:
-            raise EvaluationError(f"--qualities {codec.name}= names no quality: {codec.label} has "
-                                  f"qualities {lo}..{hi}")
-        if qs is not None and len(set(qs)) != len(qs):  # as for a model's qualities
-            raise EvaluationError(f"--qualities {codec.name}={','.join(map(str, qs))}: {codec.label} "
-                                  f"has qualities {lo}..{hi}; give each at most once")
-        bad = [q for q in qs or [] if not lo <= q <= hi]
-        if bad:
-            raise EvaluationError(f"--qualities {codec.name}=...: {', '.join(map(str, bad))} outside "
-                                  f"{codec.label}'s qualities {lo}..{hi}")
     return codecs
 
 

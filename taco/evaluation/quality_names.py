@@ -1,17 +1,29 @@
 """Which qualities ``--qualities NAME=Q,...`` (:attr:`taco.evaluation.EvalConfig.qualities`)
 chooses for each ``--model``, checked from what names the model and how many qualities it has
 (no torch): :mod:`taco.evaluation.evaluate` checks the loaded models with it, ``taco evaluate``
-the models' configs and headers (:func:`taco.models.rates.named_rates`) before torch loads."""
+the models' configs and headers (:func:`taco.models.rates.named_rates`) before torch loads.
+A classic codec's sweep is checked by the same :func:`check_qualities` (its range:
+:data:`CODEC_QUALITIES`), by ``taco evaluate`` before torch, by
+:func:`taco.evaluation.run_evaluation` and by :func:`taco.evaluation.classic.evaluate_codec`."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..errors import TacoError
 
-__all__ = ["NamedModel", "QualitiesError", "check_quality_names", "model_qualities", "names_model"]
+__all__ = ["CODEC_LABELS", "CODEC_QUALITIES", "NamedModel", "QualitiesError", "check_classic_qualities",
+           "check_qualities", "check_quality_names", "model_qualities", "names_model"]
+
+#: classic codec name -> legend label (each codec's :attr:`~taco.evaluation.classic.ClassicCodec.label`),
+#: read without building the codec or probing whether it runs here
+CODEC_LABELS = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF", "bpg": "BPG", "vtm": "VTM (intra)"}
+
+#: classic codec name -> the qualities it takes, lowest and highest (each codec's
+#: :attr:`~taco.evaluation.classic.ClassicCodec.quality_range`)
+CODEC_QUALITIES = {"jpeg": (1, 100), "webp": (0, 100), "avif": (0, 100), "bpg": (0, 51), "vtm": (0, 63)}
 
 
 class QualitiesError(TacoError, ValueError):
@@ -52,17 +64,32 @@ def model_qualities(model: Any, info: NamedModel, wanted: Mapping[str, list[int]
         raise QualitiesError(f"--qualities {keys[0]}=...: {info.model_id} is a single-rate model "
                              "(--qualities chooses among a variable-rate model's qualities)")
     qs = wanted[keys[0]]
-    if not qs:
-        raise QualitiesError(f"--qualities {keys[0]}= names no quality: {info.model_id} has "
-                             f"qualities 1..{total}")
-    if len(set(qs)) != len(qs):  # as for a classic codec's qualities
-        raise QualitiesError(f"--qualities {keys[0]}={','.join(map(str, qs))}: {info.model_id} "
-                             f"has qualities 1..{total}; give each at most once")
-    bad = [q for q in qs if not 1 <= q <= total]
-    if bad:
-        raise QualitiesError(f"--qualities {keys[0]}=...: {', '.join(map(str, bad))} outside "
-                             f"{info.model_id}'s qualities 1..{total}")
+    check_qualities(keys[0], info.model_id, qs, 1, total)
     return [*sorted(qs)]
+
+
+def check_qualities(key: str, owner: str, qualities: Sequence[int], lo: int, hi: int) -> None:
+    """A :class:`QualitiesError` unless ``qualities`` (``--qualities key=...``, of the model or
+    codec labelled ``owner``, which has qualities ``lo..hi``) names at least one quality, each
+    at most once, all within ``lo..hi``."""
+    qs = [*qualities]
+    if not qs:
+        raise QualitiesError(f"--qualities {key}= names no quality: {owner} has qualities {lo}..{hi}")
+    if len(set(qs)) != len(qs):
+        raise QualitiesError(f"--qualities {key}={','.join(map(str, qs))}: {owner} has qualities "
+                             f"{lo}..{hi}; give each at most once")
+    bad = [q for q in qs if not lo <= q <= hi]
+    if bad:
+        raise QualitiesError(f"--qualities {key}=...: {', '.join(map(str, bad))} outside "
+                             f"{owner}'s qualities {lo}..{hi}")
+
+
+def check_classic_qualities(wanted: Mapping[str, Sequence[int]], classic: Iterable[str]) -> None:
+    """:func:`check_qualities` for each of the ``classic`` codecs (any case; a name that is no
+    codec is left to whoever builds them) that ``wanted`` gives qualities."""
+    for name in dict.fromkeys(c.lower() for c in classic):
+        if name in wanted and name in CODEC_QUALITIES:
+            check_qualities(name, CODEC_LABELS[name], wanted[name], *CODEC_QUALITIES[name])
 
 
 def check_quality_names(wanted: Iterable[str], classic: Collection[str], models: Iterable[NamedModel]) -> None:

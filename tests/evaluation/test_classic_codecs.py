@@ -6,6 +6,7 @@ import io
 import json
 import math
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ from taco.evaluation.evaluate import (
     load_model,
     run_evaluation,
 )
+from taco.evaluation.quality_names import CODEC_QUALITIES, QualitiesError
 from taco.evaluation.runner import read_rows
 
 
@@ -70,6 +72,8 @@ def test_the_label_table_is_the_codecs_labels(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")  # labels of codecs missing here too
     assert {name: make()[0].label for name, make in CLASSIC_CODECS.items()} == CODEC_LABELS == {
         "jpeg": "JPEG", "webp": "WebP", "avif": "AVIF", "bpg": "BPG", "vtm": "VTM (intra)"}
+    # the ranges taco evaluate checks --qualities against before torch loads
+    assert {name: make()[0].quality_range for name, make in CLASSIC_CODECS.items()} == CODEC_QUALITIES
 
 
 def test_labels_are_checked_without_building_a_codec(tiny_folder, tmp_path, monkeypatch):
@@ -162,13 +166,22 @@ def test_sweep_run_is_resumable(tiny_folder, tmp_path):
     assert again["timing"]["images_timed"] == 0 and again["points"] == result["points"]
 
 
-def test_a_quality_given_twice_is_coded_once(tiny_folder, tmp_path):
-    """``--qualities jpeg=30,30`` coded every image twice (duplicate rows, qualities [30, 30])."""
+@pytest.mark.parametrize("qualities, message", [
+    ([], "--qualities jpeg= names no quality: JPEG has qualities 1..100"),
+    ([30, 30], "--qualities jpeg=30,30: JPEG has qualities 1..100; give each at most once"),
+    ([50, 500], "--qualities jpeg=...: 500 outside JPEG's qualities 1..100"),
+])
+def test_a_sweep_the_codec_cannot_take_is_refused_before_anything_is_written(tiny_folder, tmp_path,
+                                                                               qualities, message):
+    """Review ST2: ``qualities=[]`` ran the whole default sweep, ``[30, 30]`` coded q30 once, and
+    ``[500]`` stopped mid-run with a bare ValueError after writing jpeg.csv (its header) and an
+    incomplete jpeg.json; each is refused first, in the words of ``taco evaluate --qualities``."""
     ds = open_dataset(str(tiny_folder), limit=2)
-    result = json.loads(evaluate_codec(get_codec("jpeg"), ds, tmp_path, qualities=[30, 30],
-                                       progress=False).read_text())
-    assert result["qualities"] == [30] and [p["setting"] for p in result["points"]] == ["q30"]
-    assert len(read_rows(tmp_path / result["csv"])) == 2
+    out = tmp_path / "out"
+    with pytest.raises(QualitiesError, match=f"^{re.escape(message)}$") as refused:
+        evaluate_codec(get_codec("jpeg"), ds, out, qualities=qualities, progress=False)
+    assert isinstance(refused.value, ValueError)
+    assert not out.exists() or not any(out.iterdir())
 
 
 def test_another_sweep_into_the_same_folder_keeps_the_earlier_qualities(tiny_folder, tmp_path):

@@ -38,6 +38,19 @@ def test_a_quality_a_built_in_model_lacks_is_refused_before_torch(probe, tmp_pat
     assert refused(probe, tmp_path, "-m", model, "--qualities", qualities) == f"taco evaluate: error: {message}"
 
 
+@pytest.mark.parametrize("qualities, message", [
+    ("jpeg=0", "--qualities jpeg=...: 0 outside JPEG's qualities 1..100"),
+    ("BPG=52,30", "--qualities bpg=...: 52 outside BPG's qualities 0..51"),
+    ("jpeg=", "--qualities jpeg= names no quality: JPEG has qualities 1..100"),
+    ("jpeg=50,50", "--qualities jpeg=50,50: JPEG has qualities 1..100; give each at most once"),
+])
+def test_a_quality_a_classic_codec_lacks_is_refused_before_torch(probe, tmp_path, qualities, message):
+    """Review ST2: a classic codec's sweep was checked only by run_evaluation, after torch loaded
+    (bpg: whether or not bpgenc is here)."""
+    err = refused(probe, tmp_path, "--classic", "jpeg,bpg", "--qualities", qualities)
+    assert err.splitlines()[-1] == f"taco evaluate: error: {message}"
+
+
 @pytest.fixture()
 def vr_checkpoint(tmp_path):
     return save_checkpoint(create_model("elic-tiny", seed=0, qualities=LAMBDAS), tmp_path / "vr.safetensors")
