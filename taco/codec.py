@@ -108,7 +108,7 @@ from .models.taco import TACO
 from .progress import Progress
 from .resolve import decode_problems, made_with_problem, resolve_model
 from .text import model_text_encoder
-from .text.base import TextEncoder, TextTokens
+from .text.base import TextEncoder, TextTokens, normalize_caption
 from .text.worker import encode_captions, encode_captions_async
 
 ImageLike = (Image.Image | Tensor | np.ndarray[Any, Any] | str | os.PathLike[str] | bytes | bytearray
@@ -380,6 +380,15 @@ def analysis_stripe_rows(
     return max(2 * halo, budget // (n * scale * width) - 2 * halo)
 
 
+def takes_pending_caption(model: ELIC) -> bool:
+    """Whether ``model.analysis`` may be handed a caption still being encoded (a
+    :class:`~taco.text.worker.CaptionFuture`): only when it is TACO's own analysis, looked up as
+    the call looks it up (on the instance, then its class). A TACO subclass, or an instance, that
+    overrides ``analysis`` is given the TextTokens, as every other text-guided backbone is
+    (docs/models.md, "Adding a backbone"): its code may read ``text.tokens``."""
+    return getattr(model.analysis, "__func__", None) is TACO.analysis
+
+
 @torch.no_grad()
 def analysis_with_text_overlap(
     model: ELIC,
@@ -395,8 +404,9 @@ def analysis_with_text_overlap(
 
     With ``overlap`` the captions are encoded on a worker thread while g_a runs its first stages
     (:mod:`taco.text.worker`); g_a waits for them at CA1. ``False`` encodes them first, on this
-    thread, as for every model that is not TACO: only TACO's analysis takes a caption still
-    being encoded (a Future); another text-guided backbone's is given the TextTokens
+    thread, as for every model whose analysis is not TACO's own: only TACO's analysis takes a
+    caption still being encoded (a Future, :func:`takes_pending_caption`); another text-guided
+    backbone's, or a TACO subclass's that overrides ``analysis``, is given the TextTokens
     (docs/models.md, "Adding a backbone"). The bytes are the same either way: the same modules
     see the same inputs. ``None`` (default) overlaps on a CPU only: on an H100 the worker
     thread made cold-caption encodes slower (median 129.7 vs 110.9 ms, docs/performance.md),
@@ -427,7 +437,7 @@ def analysis_with_text_overlap(
     assert encoder is not None
     if overlap is None:
         overlap = x.device.type == "cpu"
-    encode = encode_captions_async if overlap and isinstance(model, TACO) else encode_captions
+    encode = encode_captions_async if overlap and takes_pending_caption(model) else encode_captions
     with told:
         return model.analysis(x, encode(encoder, list(captions)), stripe_rows=rows)
 
@@ -621,11 +631,15 @@ def check_caption(caption: object) -> None:
         raise TypeError(f"caption must be a str, got {type(caption).__name__}")
 
 
-def coding_captions(model: ELIC, captions: Sequence[str | None]) -> list[str]:
+def coding_captions(model: ELIC, captions: Sequence[str | None], *, batch: bool = False) -> list[str]:
     """The captions g_a reads, one per image: each as given, '' for None. A TypeError for a
     caption neither a str nor None (:func:`check_caption`, with the image's index for several),
     a TacoValueError for a None given to a text-guided model (``model.uses_text``), which needs
-    a caption for every image ('' for none); a text-free model reads none."""
+    a caption for every image ('' for none); a text-free model reads none. A text-guided
+    model's captions are then checked as its encoder will check them
+    (:func:`taco.text.base.normalize_caption`: a :class:`~taco.text.base.CaptionTooLongError` or
+    :class:`~taco.text.base.CaptionTextError`, with the image's index for several or a
+    ``batch``), so a caption the encoder would refuse fails before any image is read or coded."""
     for index, caption in enumerate(captions):
         try:
             check_caption(caption)
@@ -639,7 +653,15 @@ def coding_captions(model: ELIC, captions: Sequence[str | None]) -> list[str]:
             raise TacoValueError("this model is text-guided: give a caption (use '' for none)")
         raise TacoValueError(f"this model is text-guided: give a caption per image (use '' for "
                              f"none); image {missing[0]} (counting from 0) has none")
-    return ["" if caption is None else caption for caption in captions]
+    given = ["" if caption is None else caption for caption in captions]
+    for index, caption in enumerate(given if model.uses_text else ()):
+        try:
+            normalize_caption(caption)
+        except TacoError as exc:  # too long, a lone surrogate
+            if batch or len(captions) > 1:
+                exc.args = (f"image {index} (counting from 0): {exc}",)
+            raise
+    return given
 
 
 def encoding_out_of_memory(exc: BaseException, coded: str, batch: bool = False) -> OutOfMemoryError | None:
@@ -733,8 +755,9 @@ def compress(
     for Q = 7); the file records the quality, so decoding is unchanged.
 
     Raises :class:`taco.images.ImageReadError` for an image that cannot be read,
-    :class:`ImageSizeError`, :class:`taco.text.base.CaptionTooLongError`,
-    :class:`SizeBudgetError` (even quality 1 is over ``max_bytes``),
+    :class:`ImageSizeError`, :class:`taco.text.base.CaptionTooLongError` or
+    :class:`taco.text.base.CaptionTextError` (a text-guided model's caption, checked before the
+    image is read: :func:`coding_captions`), :class:`SizeBudgetError` (even quality 1 is over ``max_bytes``),
     :class:`taco.errors.TacoValueError` (a ``ValueError``) for other bad values, ``TypeError``
     for wrong types (each naming the argument), :class:`taco.memory.OutOfMemoryError`.
     """

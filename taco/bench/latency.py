@@ -17,12 +17,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..codec import analysis_with_text_overlap, coding_codec
+from ..codec import analysis_with_text_overlap, coding_codec, takes_pending_caption
 from ..devices import MAX_THREADS, device_description
 from ..errors import TacoValueError
 from ..models import create_model, fast_codec
 from ..models.elic import ELIC
-from ..models.taco import TACO
 from ..pipeline import compress_batch, encode_with_text_overlap
 from ..text.base import TextEncoder, TextTokens
 from ..text.worker import encode_captions_async
@@ -112,10 +111,11 @@ def _run_taco(rec: Recorder, name: str, model: ELIC, enc: TextEncoder, x: Tensor
               lambda: encode_with_text_overlap(model, x, caption, enc, overlap=True), device)
     # the overlap itself, inside model.analysis: how long g_a's first stages take, and how long
     # g_a then still waits for the caption at CA1 (0 = the text step is off the critical path).
-    # Only TACO takes a pending caption (taco.codec.analysis_with_text_overlap): any other text
-    # backbone is handed the tokens (docs/models.md, "Adding a backbone"), so these two stages
-    # are left out of its columns (the table prints "-")
-    if isinstance(model, TACO):
+    # Only TACO's own analysis takes a pending caption (taco.codec.takes_pending_caption): any
+    # other text backbone, or a TACO subclass overriding analysis, is handed the tokens
+    # (docs/models.md, "Adding a backbone"), so these two stages are left out of its columns
+    # (the table prints "-")
+    if takes_pending_caption(model):
         enc.clear_cache()
         pending = WaitClock(encode_captions_async(enc, [caption]), device)
         start = clocks(device)
