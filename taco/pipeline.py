@@ -40,7 +40,7 @@ from .errors import TacoError, TacoValueError
 from .models import model_fingerprint
 from .models.elic import ELIC
 from .progress import Progress
-from .text.base import TextEncoder, normalize_caption
+from .text.base import TextEncoder
 
 __all__ = ["compress_batch", "encode_with_text_overlap"]
 
@@ -130,13 +130,7 @@ def compress_batch(
     given: list[str | None] = list(captions) if captions is not None else [None] * len(images)
     if len(given) != len(images):
         raise TacoValueError(f"{len(images)} images but {len(given)} captions")
-    caps = coding_captions(model, given)
-    for index, caption in enumerate(caps if model.uses_text else ()):  # before any image is coded
-        try:
-            normalize_caption(caption)
-        except (TacoError, TypeError) as exc:  # too long, a lone surrogate, not a str
-            exc.args = (f"image {index} (counting from 0): {exc}",)
-            raise
+    caps = coding_captions(model, given, batch=True)  # every caption checked before any image
     weight = next(model.parameters())
 
     results: list[CompressResult] = []
