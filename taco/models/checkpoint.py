@@ -60,12 +60,16 @@ def save_checkpoint(
     half: bool = False,
     compact_tables: bool | Literal["auto"] = False,
     max_shard_bytes: int | None = None,
+    update_tables: bool = True,
 ) -> Path:
     """Write ``model`` as a self-describing safetensors checkpoint, atomically: one file, or
     shards plus an index with ``max_shard_bytes``.
 
     The entropy-coder tables are rebuilt (``update(force=True)``, with the model's own scale
-    table: :meth:`ELIC.set_scale_levels`) first, so the file can be used for real coding as is.
+    table: :meth:`ELIC.set_scale_levels`) first, so the file can be used for real coding as is;
+    ``update_tables=False`` writes them as they are, for a caller that has just rebuilt them
+    from these very weights (training's save, which writes them into its state first: one
+    rebuild, ~0.16 s for the built-ins, not two).
     ``metadata`` (λ, training data, steps, ...) is stored beside the config; a header longer
     than a load reads (:data:`~taco.models.header.MAX_HEADER_CHARS`) is a
     :class:`~taco.errors.TacoValueError` before anything is written.
@@ -100,8 +104,9 @@ def save_checkpoint(
     problem = model_id_problem(model_id)
     if problem:
         raise TacoValueError(f"model id {model_id!r}: {problem}")
-    model.update(force=True)
-    invalidate_fingerprint(model)
+    if update_tables:
+        model.update(force=True)
+        invalidate_fingerprint(model)
     state = {}
     dropped = _tables_to_leave_out(model, compact_tables)
     # fp16 for network weights only: buffers (scale tables) and the entropy bottleneck's

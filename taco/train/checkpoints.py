@@ -168,12 +168,15 @@ def clear_leftovers(out_dir: Path) -> None:
 # --------------------------------------------------------------------------- writing
 
 
-def write_checkpoint(model: ELIC, out_dir: Path, metadata: dict[str, Any]) -> Path:
+def write_checkpoint(model: ELIC, out_dir: Path, metadata: dict[str, Any], *,
+                     update_tables: bool = True) -> Path:
     """The user's model: float16, entropy tables updated (the Gaussian conditionals' left out
-    where a load rebuilds them bit-exactly: ``compact_tables="auto"``), shards of at most 16 MB."""
+    where a load rebuilds them bit-exactly: ``compact_tables="auto"``), shards of at most 16 MB.
+    ``update_tables=False``: the caller has just rebuilt them (``update(force=True)``) from these
+    weights, and they are written as they are (:func:`~taco.models.save_checkpoint`)."""
     return save_checkpoint(
         model, out_dir / CHECKPOINT_FILE, metadata=metadata, half=True,
-        compact_tables="auto", max_shard_bytes=SHARD_BYTES,
+        compact_tables="auto", max_shard_bytes=SHARD_BYTES, update_tables=update_tables,
     )  # fmt: skip
 
 

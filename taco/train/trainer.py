@@ -843,8 +843,8 @@ class Trainer:
             rng["cuda"] = gather_rows(torch.cuda.get_rng_state(self.device), self.env, self.device)
         if not self.env.is_main:
             return time.perf_counter() - t0
-        # the entropy tables the checkpoint's save builds, built first: the state holds them too,
-        # as when the checkpoint was written first (a resumed run's state equals an unbroken one's)
+        # the entropy tables built once, before the state, which holds them too (a resumed run's
+        # state equals an unbroken one's); the checkpoint written after it takes them as they are
         self.model.update(force=True)
         invalidate_fingerprint(self.model)
         try:
@@ -855,18 +855,20 @@ class Trainer:
             write_state(self.out_dir, self.model, self._optimizers(), rng, meta)  # type: ignore[arg-type]
         except OSError as e:
             raise self._write_failed(self.out_dir / STATE_FILE, e) from None
-        self._write_model()
+        self._write_model(update_tables=False)
         return time.perf_counter() - t0
 
-    def _write_model(self) -> None:
+    def _write_model(self, update_tables: bool = True) -> None:
         """The checkpoint (rank 0), after the state, which holds the same weights in float32: a
-        run stopped between the two resumes from the state and writes the checkpoint again."""
+        run stopped between the two resumes from the state and writes the checkpoint again.
+        ``update_tables=False``: :meth:`_save` has just built the entropy tables (for the
+        state), and the checkpoint takes them as they are."""
         try:
             meta = training_metadata(
                 self.cfg, self.progress, self.model, self.loss_fn, self.env, self.device,
                 self.steps_per_epoch, len(self.sampler.dataset),  # type: ignore[arg-type]
             )  # fmt: skip
-            write_checkpoint(self.model, self.out_dir, meta)
+            write_checkpoint(self.model, self.out_dir, meta, update_tables=update_tables)
         except OSError as e:
             raise self._write_failed(self.out_dir / CHECKPOINT_FILE, e) from None
 

@@ -1,0 +1,47 @@
+"""Training's save builds the entropy-coder tables once: its state holds them, and the
+checkpoint written after it takes them as they are (the same bytes as a save that rebuilds
+them); every other save_checkpoint still rebuilds them."""
+
+from __future__ import annotations
+
+import hashlib
+
+import taco
+from taco.models import save_checkpoint
+from taco.train.checkpoints import CHECKPOINT_FILE, write_checkpoint
+
+
+def _counting(monkeypatch, model) -> list[bool]:
+    calls: list[bool] = []
+    update = model.update
+
+    def counted(*args, **kwargs):
+        calls.append(True)
+        return update(*args, **kwargs)
+
+    monkeypatch.setattr(model, "update", counted)
+    return calls
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_tables_built_before_are_written_as_they_are(tmp_path, monkeypatch):
+    model = taco.create_model("elic-tiny")
+    meta = {"trained_steps": 2}
+    write_checkpoint(model, tmp_path / "rebuilt", meta)  # rebuilds the tables, as before
+    model.update(force=True)
+    calls = _counting(monkeypatch, model)
+    write_checkpoint(model, tmp_path / "as-built", meta, update_tables=False)
+    assert calls == []
+    assert (_digest(tmp_path / "as-built" / CHECKPOINT_FILE)
+            == _digest(tmp_path / "rebuilt" / CHECKPOINT_FILE))
+
+
+def test_other_saves_still_rebuild_the_tables(tmp_path, monkeypatch):
+    model = taco.create_model("elic-tiny")
+    calls = _counting(monkeypatch, model)
+    save_checkpoint(model, tmp_path / "m.safetensors")
+    write_checkpoint(model, tmp_path, {})
+    assert len(calls) == 2
