@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from taco.cli import files, main
+from taco.cli.common import CLIError
 
 CODE = ["--caption", "", "-m", "elic-tiny"]
 
@@ -69,6 +70,7 @@ import signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)
 signal.signal(signal.SIGHUP, signal.SIG_DFL)
 from taco.cli import files, main
+from taco.cli.common import CLIError
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -274,6 +276,35 @@ def test_outputs_that_differ_only_by_case_are_one_file(photos, tmp_path, monkeyp
         assert main(["compress", *both, "-o", str(tmp_path / "o4")]) == 2
     assert "one file on this file system (it does not tell names apart by case)" in capsys.readouterr().err
     assert not (tmp_path / "o4").exists()
+
+
+def test_outputs_that_differ_only_in_unicode_form_or_by_final_sigma_are_one_file(tmp_path, monkeypatch):
+    """x/café.png (é composed, NFC) and y/café.png (decomposed, NFD) went to café.taco twice:
+    one file on macOS, where the second failed as "written meanwhile" or, with --force, replaced
+    the first. Names are compared composed and case-folded (casefold, not lower: Windows folds
+    ς and σ to one letter): they keep their whole names, and are refused where still one file."""
+    nfc, nfd = "caf\u00e9.png", "cafe\u0301.png"
+    for folder, name in (("x", nfc), ("y", nfd), ("s", "\u03b1\u03c2.png"), ("S", "\u0391\u03a3.png")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).touch()
+    accents = [tmp_path / "x" / nfc, tmp_path / "y" / nfd]
+    sigmas = [tmp_path / "s" / "\u03b1\u03c2.png", tmp_path / "S" / "\u0391\u03a3.png"]
+
+    def plan(sources, out):
+        return files.plan_outputs(sources, str(out), to_folder=True, suffix=".taco",
+                                  beside_suffix=".taco", force=False)
+
+    assert files.name_key(nfc) == files.name_key(nfd) == "caf\u00e9.png"
+    assert files.name_key("\u03b1\u03c2") == files.name_key("\u0391\u03a3")
+    if not files._case_blind(tmp_path):  # Linux: two files, told apart by their whole names
+        assert [d.name for d in plan(accents, tmp_path / "o1")] == [nfc + ".taco", nfd + ".taco"]
+    with monkeypatch.context() as m:  # where such names are one (macOS): refused
+        m.setattr(files, "_case_blind", lambda folder: True)
+        with pytest.raises(CLIError, match=r"one file on this file system \(it does not tell names "
+                           r"apart by Unicode form"):
+            plan(accents, tmp_path / "o2")
+        with pytest.raises(CLIError, match=r"apart by case\)"):
+            plan(sigmas, tmp_path / "o3")
 
 
 def test_an_unwritable_output_folder_says_why(photos, tmp_path, monkeypatch, capsys):

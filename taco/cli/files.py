@@ -18,6 +18,7 @@ import secrets
 import stat
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,7 +85,7 @@ def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path], full_name: C
         if src.parent not in beside:
             beside[src.parent] = _inputs_beside(src.parent, inputs_in)
         names, stems = beside[src.parent]
-        others = stems.get(src.stem.lower(), 0) - (src.name.lower() in names)  # itself, when listed
+        others = stems.get(name_key(src.stem), 0) - (name_key(src.name) in names)  # itself, when listed
         whole.append(full_name(src) if others > 0 or len(by_dst[_one_file(dst)]) > 1 else dst)
     return whole
 
@@ -92,18 +93,18 @@ def _keep_suffixes_apart(sources: Sequence[Path], dsts: list[Path], full_name: C
 def _inputs_beside(folder: Path, inputs_in: Callable[[Path], Sequence[str]],
                    ) -> tuple[frozenset[str], dict[str, int]]:
     """The names of the inputs ``folder`` holds, and how many of them have each stem (IMG_1.jpg
-    and IMG_1.png: img_1 2), both in lower case, as :func:`_one_file` compares outputs (Photo.jpg
-    and photo.png share a stem: their short outputs are one file on macOS and Windows); none
-    where the folder cannot be listed."""
+    and IMG_1.png: img_1 2), both as :func:`name_key` compares outputs (Photo.jpg and photo.png
+    share a stem: their short outputs are one file on macOS and Windows); none where the folder
+    cannot be listed."""
     try:
         listed = inputs_in(folder)
     except OSError:
         return frozenset(), {}
     stems: dict[str, int] = {}
     for name in listed:  # Photo.jpg and photo.jpg are two inputs of one stem
-        stem = Path(name).stem.lower()
+        stem = name_key(Path(name).stem)
         stems[stem] = stems.get(stem, 0) + 1
-    return frozenset(name.lower() for name in listed), stems
+    return frozenset(name_key(name) for name in listed), stems
 
 
 def folder_tacos(folder: Path) -> list[str]:
@@ -113,26 +114,42 @@ def folder_tacos(folder: Path) -> list[str]:
                   if p.suffix.lower() == ".taco" and not p.name.startswith(".") and p.is_file())
 
 
+def name_key(name: str) -> str:
+    """The one form of a file name that names compared for being one file are reduced to: in
+    Unicode's composed form (NFC) and case-folded, as macOS file systems compare names (Photo
+    and photo, and café with its é composed or decomposed, are one name there) and Windows'
+    compare case (its folding makes ς and σ one letter, as ``casefold`` does and ``lower`` does
+    not)."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
 def _one_file(path: Path) -> str:
-    """What names one file wherever it is written: its name in lower case, as macOS and Windows
-    file systems compare names (Photo.taco and photo.taco are one file there), in its folder as
-    given."""
-    return os.path.join(str(path.parent), path.name.lower())
+    """What names one file wherever it is written: its name as :func:`name_key` reduces it, as
+    macOS and Windows file systems compare names (Photo.taco and photo.taco are one file there;
+    on macOS also café.taco with its é composed and decomposed), in its folder as given."""
+    return os.path.join(str(path.parent), name_key(path.name))
+
+
+#: The name :func:`_case_blind`'s probe file starts with: an é, composed (NFC).
+_PROBE_PREFIX = ".taco-case-\u00e9-"
 
 
 def _case_blind(folder: Path) -> bool:
     """Whether ``folder`` (or, not made yet, the nearest folder above it) is on a file system
-    that does not tell names apart by case: a probe file is made there and looked up in the
-    other case. False when nothing can be made there (check_folder says why)."""
+    that does not tell names apart by case or by Unicode form (macOS: both; Windows: case): a
+    probe file whose name holds a composed é is made there and looked up in the other case and
+    with its é decomposed (NFD). False when nothing can be made there (check_folder says why)."""
     while not folder.is_dir() and folder != folder.parent:
         folder = folder.parent
     try:
-        fd, probe = tempfile.mkstemp(prefix=".taco-case-", suffix=".tmp", dir=folder)
-    except OSError:
+        fd, probe = tempfile.mkstemp(prefix=_PROBE_PREFIX, suffix=".tmp", dir=folder)
+    except (OSError, ValueError):  # ValueError: an é the file system's encoding cannot hold
         return False
     try:
         os.close(fd)
-        return os.path.exists(os.path.join(os.path.dirname(probe), os.path.basename(probe).upper()))
+        name = os.path.basename(probe)
+        return any(os.path.exists(os.path.join(os.path.dirname(probe), other))
+                   for other in (name.upper(), unicodedata.normalize("NFD", name)))
     finally:
         os.unlink(probe)
 
@@ -242,8 +259,11 @@ def plan_outputs(
             first, first_dst = seen[_one_file(dst)]
             if first_dst != dst and not _case_blind(dst.parent):
                 continue  # Photo.jpg.taco and photo.jpg.taco: two files here
+            how = ("Unicode form (an accent composed or decomposed)"
+                   if unicodedata.normalize("NFC", first_dst.name) == unicodedata.normalize("NFC", dst.name)
+                   else "case")
             where = (f"{first_dst} and {dst}, one file on this file system (it does not tell "
-                     "names apart by case)" if first_dst != dst else str(dst))
+                     f"names apart by {how})" if first_dst != dst else str(dst))
             raise CLIError(f"{shown_path(first)} and {shown_path(src)} would both be written to {shown_path(where)}; rename one, or "
                            "give them separate output folders")
         seen[_one_file(dst)] = src, dst

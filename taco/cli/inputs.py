@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..messages import count, note, shown_path, some
 from .common import CLIError
-from .files import STDIN
+from .files import STDIN, name_key
 
 if TYPE_CHECKING:
     from ..captions_file import CaptionLookup
@@ -319,14 +318,10 @@ def _folder_listings(images: Sequence[Path], lookup: CaptionLookup | None = None
 
 def _near_names(names: Sequence[str], listed: Sequence[str]) -> list[str]:
     """The names of ``listed`` that are none of ``names`` but equal one of them when both are
-    case-folded and in Unicode's composed form (NFC), each once."""
-
-    def fold(name: str) -> str:
-        return unicodedata.normalize("NFC", name).casefold()
-
-    wanted = {fold(name) for name in names}
+    case-folded and in Unicode's composed form (NFC, :func:`taco.cli.files.name_key`), each once."""
+    wanted = {name_key(name) for name in names}
     given = set(names)
-    return list(dict.fromkeys(n for n in listed if n not in given and fold(n) in wanted))
+    return list(dict.fromkeys(n for n in listed if n not in given and name_key(n) in wanted))
 
 
 def _empty_sidecar(path: Path) -> bool:
