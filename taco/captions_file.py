@@ -124,8 +124,9 @@ def image_name_problem(name: str, windows: bool = os.name == "nt") -> str | None
     Windows path too (``\\`` a separator, ``C:`` a drive); elsewhere ``a:b.png`` and ``c\\d.png``
     are file names like any (a Linux folder may hold them; taco caption lists them). A name is
     written in its plain form
-    (``a.png``, not ``./a.png``, ``a.png/`` or ``sub//a.png``): one image, one name, never
-    counted twice (lines that name one image alike merge, :func:`read_captions_file`)."""
+    (``a.png``, not ``./a.png``, ``a.png/`` or ``sub//a.png``; on Windows ``sub/a.png``, not
+    ``sub\\a.png``, ``.\\a.png`` or ``a.png\\``): one image, one name, never counted twice
+    (lines that name one image alike merge, :func:`read_captions_file`)."""
     if _plain_name(name):
         return None
     if "\0" in name:
@@ -138,10 +139,11 @@ def image_name_problem(name: str, windows: bool = os.name == "nt") -> str | None
         return "is an absolute path"
     if ".." in path.parts:
         return "has a '..' part"
-    if not posix.parts:
+    if not path.parts:  # ".\" on Windows too
         return "names the folder itself"
-    if posix.as_posix() != name:
-        return f"is not written in its plain form ({posix.as_posix()!r:.60})"
+    plain = path.as_posix()  # on Windows, backslashes read as separators: .\a.png is ./a.png
+    if plain != name:
+        return f"is not written in its plain form ({plain!r:.60})"
     return None
 
 

@@ -77,6 +77,16 @@ def test_a_name_not_in_its_plain_form_is_refused(name):
     assert image_name_problem(name).startswith("is not written in its plain form")
 
 
+@pytest.mark.parametrize(("name", "plain"), [(".\\a.png", "a.png"), ("sub\\\\b.png", "sub/b.png"),
+                                           ("a.png\\", "a.png"), ("sub\\b.png", "sub/b.png"),
+                                           ("sub/.\\b.png", "sub/b.png")])
+def test_a_name_not_in_its_plain_form_with_backslashes_is_refused_on_windows(name, plain):
+    """``./a.png`` was refused there, ``.\\a.png`` (one image named twice on Windows) passed."""
+    assert image_name_problem(name, windows=True) == f"is not written in its plain form ({plain!r})"
+    assert image_name_problem(name, windows=False) is None  # elsewhere a backslash is a letter
+    assert image_name_problem(".\\", windows=True) == "names the folder itself"
+
+
 @pytest.mark.parametrize("name", ["a.png", "sub/a.png", "run:3.png", "..a.png", "a b.png"])
 def test_plain_names_are_kept(name):
     assert image_name_problem(name) is None
