@@ -289,10 +289,10 @@ def build_model(config: ModelConfig) -> ELIC:
     in :data:`BUILDERS`; ValueError for a name without one (a config changed after it was
     checked) and, naming the architecture and what it refuses, for a class that cannot take
     the config's arguments (:func:`class_builder`: a backbone's ``options`` that its class does
-    not take: a checkpoint's header is text from a file). TypeError, naming the class, for a
-    model whose latent codec :mod:`taco.models.fast_codec` cannot code
-    (:func:`~taco.models.fast_codec.check_latent_codec`), and a
-    :class:`~taco.errors.BackboneError` (a TypeError too), naming it, for a text-guided one
+    not take: a checkpoint's header is text from a file). A :class:`~taco.errors.BackboneError`
+    (a TypeError), naming the class, for a model whose latent codec
+    :mod:`taco.models.fast_codec` cannot code (:func:`~taco.models.fast_codec.check_latent_codec`),
+    for a text-guided one
     whose forward, compress or analysis cannot take the call taco makes (:func:`text_methods_problem`), for a model whose
     ``uses_text`` contradicts its architecture's registration (``textless``:
     :func:`uses_text_problem`), for a model whose ``qualities`` are not its config's (a class

@@ -60,6 +60,7 @@ from compressai.latent_codecs import (
 from torch import Tensor
 
 from ..bitstream.rans import StreamDecoder, StreamEncoder, UnchunkedStream
+from ..errors import BackboneError
 from ..memory import spans
 from ..messages import docs_ref
 from .entropy import (
@@ -233,26 +234,26 @@ _WHAT_IT_CODES = ("it must be the reference layout, CompressAI's ELIC compositio
 
 
 def check_latent_codec(model: nn.Module) -> None:
-    """TypeError naming ``model``'s class and what is missing, unless this module codes its
-    ``latent_codec``: the CompressAI ELIC composition, or a codec that codes itself and has
-    every one of :data:`ONE_STREAM_METHODS`. :func:`taco.models.architecture.build_model` calls
+    """:class:`~taco.errors.BackboneError` (a TypeError) naming ``model``'s class and what is
+    missing, unless this module codes its ``latent_codec``: the CompressAI ELIC composition, or
+    a codec that codes itself and has every one of :data:`ONE_STREAM_METHODS`. :func:`taco.models.architecture.build_model` calls
     it, so a new backbone's codec is refused when the model is built, not at its first
     ``taco.compress`` (which codes with this module, never with the codec's own methods)."""
     owner = type(model).__name__
     codec = getattr(model, "latent_codec", None)
     if not isinstance(codec, nn.Module):
-        raise TypeError(f"{owner} has no latent_codec module (got {type(codec).__name__}): "
-                        "taco.compress entropy-codes model.latent_codec")
+        raise BackboneError(f"{owner} has no latent_codec module (got {type(codec).__name__}): "
+                            "taco.compress entropy-codes model.latent_codec")
     name = type(codec).__name__
     if not supports(codec):
-        raise TypeError(f"{owner}.latent_codec is a {name}, which taco cannot code: "
-                        f"{_WHAT_IT_CODES}")
+        raise BackboneError(f"{owner}.latent_codec is a {name}, which taco cannot code: "
+                            f"{_WHAT_IT_CODES}")
     missing = [m for m in ONE_STREAM_METHODS if not callable(getattr(codec, m, None))
                or getattr(type(codec), m, None) is getattr(nn.Module, m, None)]  # Module's own forward raises
     if codes_itself(codec) and missing:
-        raise TypeError(f"{owner}.latent_codec ({name}) says it codes itself (one_stream) but has "
-                        f"no {', '.join(missing)}: a codec that codes itself needs "
-                        f"{', '.join(ONE_STREAM_METHODS)}; see {docs_ref('models.md', 'Adding a backbone')}")
+        raise BackboneError(f"{owner}.latent_codec ({name}) says it codes itself (one_stream) but "
+                            f"has no {', '.join(missing)}: a codec that codes itself needs "
+                            f"{', '.join(ONE_STREAM_METHODS)}; see {docs_ref('models.md', 'Adding a backbone')}")
 
 
 def _branch_method(codec: nn.Module, name: str) -> Callable[..., dict[str, Any]]:
