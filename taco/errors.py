@@ -44,8 +44,9 @@ class BackboneError(TacoError, TypeError):
     backbone"): a ``build`` that is no ELIC class nor a function, a builder that returns None or
     a model lacking what ELIC's methods read, a ``uses_text`` or ``qualities`` at odds with its
     registration or config, a g_a giving y other channels than M or another size than
-    ``latent_shapes`` declares, a latent codec coding other shapes. A ``TypeError``, as it was
-    before it was a :class:`TacoError`; ``taco compress -m PLUGIN`` says it in one line."""
+    ``latent_shapes`` declares, a latent codec taco cannot code or one coding other shapes. A
+    ``TypeError``, as it was before it was a :class:`TacoError`; ``taco compress -m PLUGIN``
+    says it in one line."""
 
 
 class TacoWarning(UserWarning):
