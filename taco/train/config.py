@@ -39,9 +39,14 @@ from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPU
 if TYPE_CHECKING:
     from ..models.registry import ModelSpec
 
-PRESETS = ("taco", "elic", "taco-frozen-base")
 #: Registry architecture each preset trains unless ``model`` says otherwise.
 PRESET_MODELS = {"taco": "taco", "elic": "elic", "taco-frozen-base": "taco"}
+#: The presets ``preset`` may name.
+PRESETS = tuple(PRESET_MODELS)
+#: What ``crop`` and ``val.crop`` must be multiples of: the codec's padding,
+#: :data:`taco.models.PAD_MULTIPLE`, spelt here so that a config is checked without torch (a
+#: test pins that the two agree).
+CROP_MULTIPLE = 64
 #: ``data.small_images``: what happens to images under ``crop`` px on the shorter side.
 SMALL_IMAGES = ("drop", "upscale")
 #: ``model_overrides`` keys that only a model with text has (the text modules' options).
@@ -127,7 +132,8 @@ class ValConfig:
     ``images`` centre crops of ``crop`` px give the loss parts in eval mode (true rounding);
     the first ``compress_images`` of them are also really coded (bpp from the bytes, PSNR of the
     decoded image). Photos under ``crop`` px follow ``data.small_images`` as in training
-    (dropped with one warning, or upscaled). ``root=None`` switches validation off.
+    (dropped with one warning, or upscaled). Validation is off with ``root=None`` or
+    ``images=0`` (:attr:`enabled`): then ``root`` is not read at all.
     """
 
     root: str | None = None
@@ -136,6 +142,11 @@ class ValConfig:
     images: int = 8
     compress_images: int = 2
     crop: int = 256
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the run validates: ``root`` is set and ``images`` is not 0."""
+        return self.root is not None and self.images != 0
 
 
 @dataclass
@@ -220,11 +231,15 @@ class TrainConfig:
         if self.data.kind == "coco" and not self.data.captions:
             raise ConfigError("data.kind=coco needs data.captions (captions_train2014.json)")
         if self.data.small_images not in SMALL_IMAGES:
-            raise ConfigError(f"data.small_images must be 'drop' or 'upscale', got {shown(self.data.small_images)}",
-                              key="data.small_images")
-        if self.lpips_input not in LPIPS_INPUTS:
-            raise ConfigError(f"lpips_input must be 'standard' or 'official', got {shown(self.lpips_input)}",
-                              key="lpips_input")
+            raise ConfigError(f"data.small_images must be one of {', '.join(SMALL_IMAGES)}, got "
+                              f"{shown(self.data.small_images)}", key="data.small_images")
+        if self.lpips_input not in LPIPS_INPUTS:  # in evaluate's words (torch loads only here)
+            from ..metrics import check_lpips_input
+
+            try:
+                check_lpips_input(self.lpips_input)
+            except ValueError as e:
+                raise ConfigError(one_line(str(e), SHOWN_VALUE_CHARS), key="lpips_input") from None
         if self.qualities is not None:
             if "qualities" in self.model_overrides:
                 raise ConfigError("give qualities or model_overrides.qualities, not both")
@@ -263,11 +278,12 @@ class TrainConfig:
         if self.max_steps is not None and self.max_steps < 1:  # 0 wrote an untrained checkpoint
             raise ConfigError(f"max_steps must be >= 1 (or unset: epochs decide), got {self.max_steps}",
                               key="max_steps")
-        if self.crop % 64:
-            raise ConfigError(f"crop must be a multiple of 64 (the codec's padding), got {self.crop}",
-                              key="crop")
-        if self.val.crop % 64:
-            raise ConfigError(f"val.crop must be a multiple of 64, got {self.val.crop}", key="val.crop")
+        if self.crop % CROP_MULTIPLE:
+            raise ConfigError(f"crop must be a multiple of {CROP_MULTIPLE} (the codec's padding), got "
+                              f"{self.crop}", key="crop")
+        if self.val.crop % CROP_MULTIPLE:
+            raise ConfigError(f"val.crop must be a multiple of {CROP_MULTIPLE}, got {self.val.crop}",
+                              key="val.crop")
         if sorted(self.lr_milestones) != self.lr_milestones:
             raise ConfigError(f"lr_milestones must be increasing, got {shown(self.lr_milestones)}",
                               key="lr_milestones")

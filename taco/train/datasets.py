@@ -41,12 +41,14 @@ def reads_text(cfg: TrainConfig) -> bool:
 
 
 def build_val_dataset(cfg: TrainConfig) -> Dataset | None:
-    """The first ``val.images`` centre crops of ``val.root`` (first caption each), or None.
+    """The first ``val.images`` centre crops of ``val.root`` (first caption each), or None
+    where validation is off (:attr:`taco.train.config.ValConfig.enabled`).
     Photos under ``val.crop`` px on the shorter side follow ``data.small_images`` as in training:
     dropped with one warning (``drop``), or upscaled to cover the crop (``upscale``)."""
     v = cfg.val
-    if v.root is None or v.images == 0:
+    if not v.enabled:
         return None
+    assert v.root is not None  # enabled
     ds = CaptionedFolder(v.root, v.captions, center_crop_transform(v.crop), caption_index=0,
                          captions_needed=reads_text(cfg),
                          min_side=v.crop if cfg.data.small_images == "drop" else None)

@@ -89,7 +89,7 @@ from .checkpoints import (
     write_checkpoint,
     write_state,
 )
-from .config import ConfigError, TrainConfig, dump_config
+from .config import CROP_MULTIPLE, ConfigError, TrainConfig, dump_config
 from .datasets import build_train_dataset, build_val_dataset, captions_of, reads_text
 from .distributed import (
     RankZeroFailed,
@@ -194,8 +194,10 @@ def check_text_encoder(cfg: TrainConfig) -> None:
 
 
 def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, Dataset | None]:
-    """The training set and (with ``validation``) the validation set of ``cfg``; what is
-    missing or empty is said in one line with what to do about it."""
+    """The training set and (with ``validation``, where ``cfg.val`` is enabled) the validation
+    set of ``cfg``; what is missing or empty is said in one line with what to do about it (for
+    the validation set starting ``val.root: ``)."""
+    validation = validation and cfg.val.enabled
     for root, key in ((cfg.data.root, "data.root"), (cfg.val.root if validation else None, "val.root")):
         if (root is None or (key == "data.root" and cfg.data.kind != "folder")
                 or not reads_text(cfg)):
@@ -207,7 +209,8 @@ def training_data(cfg: TrainConfig, validation: bool) -> tuple[CaptionedImages, 
         images = folder_images(Path(root))
         if not has_captions(root, images, named):
             if not images:  # the dataset's own words for an empty folder, before the captions
-                raise EmptyDatasetError(no_images_message(root))
+                where = "val.root: " if key == "val.root" else ""
+                raise EmptyDatasetError(where + no_images_message(root))
             missing = (f"no captions file {named}" if named else
                        f"no captions in {root} (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files)")
             raise ConfigError(
@@ -231,19 +234,21 @@ def with_small_images_hint(e: EmptyDatasetError, validating: bool, batch_size: i
     when ``validating``), how to train or validate on them: upscale them, or a smaller crop that
     keeps the largest of them (for training with a ``batch_size`` over 1, saying that a batch
     needs that many, or a smaller batch_size). For validation the smaller crop comes first:
-    ``data.small_images`` upscales the training photos under ``crop`` too."""
+    ``data.small_images`` upscales the training photos under ``crop`` too. A validation set's
+    error starts ``val.root: `` (with or without a hint)."""
+    where = "val.root: " if validating else ""
     if not e.too_small:
-        return e
-    fits = e.largest_small_side // 64 * 64
+        return EmptyDatasetError(f"{where}{e}") if validating else e
+    fits = e.largest_small_side // CROP_MULTIPLE * CROP_MULTIPLE
     crop_key, verb = ("val.crop", "validate") if validating else ("crop", "train")
-    smaller = f"a smaller {crop_key}: {crop_key}={fits} keeps those of {fits} px and more" if fits >= 64 else ""
+    smaller = (f"a smaller {crop_key}: {crop_key}={fits} keeps those of {fits} px and more"
+               if fits >= CROP_MULTIPLE else "")
     if smaller and not validating and batch_size > 1:
         smaller += f" (a batch needs {batch_size} of them, or a smaller --set batch_size=N)"
     upscale = ("--set data.small_images=upscale (each upscaled to cover the crop"
                + ("; it upscales the training photos under crop too)" if validating else ")"))
     ways = [smaller, upscale] if validating else [upscale, smaller]
     hint = f"; {verb} on them with " + ", or ".join(w for w in ways if w)
-    where = "val.root: " if validating else ""
     return EmptyDatasetError(f"{where}{e}{hint}", e.too_small, e.largest_small_side)
 
 
@@ -287,7 +292,8 @@ class Trainer:
         # before a text encoder is looked for (checks the names only)
         if cfg.data.root is not None and cfg.data.kind == "folder":
             check_image_folder(cfg.data.root)
-        if self.env.is_main and cfg.val.root is not None and cfg.val.images != 0:
+        if self.env.is_main and cfg.val.enabled:
+            assert cfg.val.root is not None  # enabled
             try:
                 check_image_folder(cfg.val.root)
             except OSError as e:  # named as the validation set's other refusals name it
@@ -302,7 +308,7 @@ class Trainer:
         self.train_set = training_set(r.file for r in self.dataset.records)  # what a state records
         #: whether the run validates: every rank waits for rank 0's validations (only rank 0
         #: holds the validation set)
-        self.validates = cfg.val.root is not None and cfg.val.images != 0
+        self.validates = cfg.val.enabled
         if cfg.k_j > 0 and self.env.is_main and not any(captions_of(self.dataset)):
             warn_at_caller(
                 f"every training caption is empty ({cfg.data.root} has no captions file): the "
