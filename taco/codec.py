@@ -1013,7 +1013,7 @@ def _decode(
             raise TacoFormatError(
                 f"this .taco file has format version 2 (one rANS string), which this taco decodes "
                 f"up to {MAX_UNCHUNKED_SYMBOLS:,} coded symbols; its {hdr.width}x{hdr.height} image "
-                f"has {symbols:,}: re-encode the original image with model {hdr.model_id!r} "
+                f"has {symbols:,}: re-encode the original image with model {model.model_id!r} "
                 f"(this taco writes version {FORMAT_VERSION})"
             )
         stream = UnchunkedStream(payload)

@@ -330,6 +330,10 @@ def pack(header: TacoHeader, payload: bytes) -> bytes:
     return head + crc.to_bytes(4, "big") + payload
 
 
+#: What a version, model code, mode code or padding scheme this taco does not know says of the file.
+_NEWER = ": a file from a newer or forked taco"
+
+
 @dataclass(frozen=True)
 class _Head:
     """A parsed header before the checksum is checked (``model_id`` None: a code past the table;
@@ -362,12 +366,13 @@ def _parse_head(data: bytes) -> _Head:
     version = r.u8("format version")
     if version == 1:
         raise TacoFormatError(
-            "this .taco file has format version 1 (taco 0.1.0 before the version-2 container), "
-            f"which this taco no longer reads: re-encode the image (this taco writes version {FORMAT_VERSION})"
+            "this .taco file has format version 1 (an unreleased development version of taco), "
+            f"which this taco does not read: re-encode the image (this taco writes version {FORMAT_VERSION})"
         )
     if version not in READABLE_VERSIONS:
         raise TacoFormatError(
-            f"unsupported .taco format version {version}; this taco reads versions "
+            f"unsupported .taco format version {version}{_NEWER if version > FORMAT_VERSION else ''}; "
+            "this taco reads versions "
             f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     code = r.u8("model code")
@@ -429,20 +434,20 @@ def _checked_header(head: _Head, crc: int) -> TacoHeader:
             "corrupt or truncated .taco file: checksum mismatch (the file was altered, cut short "
             "or extended)"
         )
-    newer = ": a file from a newer or forked taco"
     if head.model_id is None:
-        raise TacoFormatError(f"unknown built-in model code {head.code}{newer}")
+        raise TacoFormatError(f"unknown built-in model code {head.code}{_NEWER}")
     if head.mode_index >= len(MODES):
-        raise TacoFormatError(f"unknown image mode code {head.mode_index}{newer}")
+        raise TacoFormatError(f"unknown image mode code {head.mode_index}{_NEWER}")
     if head.padding != PAD_REPLICATE_64:
-        raise TacoFormatError(f"unknown padding scheme {head.padding}{newer}")
+        raise TacoFormatError(f"unknown padding scheme {head.padding}{_NEWER}")
     return TacoHeader(head.model_id, head.fingerprint, head.height, head.width,
                       MODES[head.mode_index], head.padding, head.version, head.quality)
 
 
 def _check_cap(head: _Head, max_pixels: int | None, no_cap: str) -> None:
     """The decoder's cap (:func:`taco.memory.decode_cap_problem`) on the image ``head`` declares,
-    as a :class:`TacoFormatError`: checked before the payload is read."""
+    as a :class:`TacoFormatError`: checked once the checksum holds (a bit flipped in the height
+    or width is a corrupt file, not a large one)."""
     too_big = decode_cap_problem(head.width, head.height, max_pixels, no_cap)
     if too_big:
         raise TacoFormatError(too_big)
@@ -450,13 +455,14 @@ def _check_cap(head: _Head, max_pixels: int | None, no_cap: str) -> None:
 
 def _parse_bytes(data: bytes, max_pixels: int | None, no_cap: str) -> tuple[_Head, TacoHeader]:
     """The header of the whole file ``data`` and the header its checksum confirms; its length
-    bound and the cap checked first."""
+    bound checked first, the cap last."""
     head = _parse_head(data)
     if len(data) > max_file_bytes(head.header_bytes, head.height, head.width):
         raise _too_long(len(data), head)
-    _check_cap(head, max_pixels, no_cap)
     view = memoryview(data)  # no copy of the payload for its checksum
-    return head, _checked_header(head, zlib.crc32(view[head.header_bytes:], zlib.crc32(view[:head.crc_at])))
+    header = _checked_header(head, zlib.crc32(view[head.header_bytes:], zlib.crc32(view[:head.crc_at])))
+    _check_cap(head, max_pixels, no_cap)
+    return head, header
 
 
 def unpack(data: bytes) -> TacoFile:
@@ -474,8 +480,12 @@ def _open_stream(stream: IO[bytes], max_pixels: int | None,
     """The header bytes of the ``.taco`` file ``stream`` holds from where it stands (read first,
     with at most :data:`MAX_HEADER_BYTES` in all), the header they hold, and the payload as it is
     read (:func:`_payload`). Refused before the payload is read: a regular file longer than the
-    bound the header sets (:func:`max_file_bytes`; its size from the file system) and an image
-    over ``max_pixels`` (None: no cap)."""
+    bound the header sets (:func:`max_file_bytes`; its size from the file system). An image over
+    ``max_pixels`` (None: no cap) is refused before the payload is kept: a regular file's rest
+    is read first, piece by piece into the checksum and not kept, so that a corrupt file (a bit
+    flipped in its height) is refused as corrupt, not as too large, as bytes are; any other
+    stream (a pipe, a ``BytesIO``) is refused from its header, unread (the checksum covers the
+    payload too: a pipe would be drained up to the bound)."""
     start = read_file_object(stream, "a .taco file", TacoFormatError, limit=MAX_HEADER_BYTES)
     head = _parse_head(start)
     most = max_file_bytes(head.header_bytes, head.height, head.width)
@@ -486,11 +496,17 @@ def _open_stream(stream: IO[bytes], max_pixels: int | None,
         size = None
     if size is not None and size > most:
         raise _too_long(size, head)
-    _check_cap(head, max_pixels, no_cap)
     # one byte past the bound, or past a regular file's size if less (a 126-byte file declaring
     # 32768x32768 is not asked for its 8 GiB bound)
     left = max(0, (most if size is None else min(most, size)) + 1 - len(start))
-    return start[:head.header_bytes], head, _payload(stream, start[head.header_bytes:], left, head)
+    payload = _payload(stream, start[head.header_bytes:], left, head)
+    if size is not None and decode_cap_problem(head.width, head.height, max_pixels, no_cap):
+        crc = zlib.crc32(start[:head.crc_at])
+        for part in payload:  # the checksum before the cap, as for bytes: nothing kept
+            crc = zlib.crc32(part, crc)
+        _checked_header(head, crc)
+    _check_cap(head, max_pixels, no_cap)
+    return start[:head.header_bytes], head, payload
 
 
 def _payload(stream: IO[bytes], first: bytes, left: int, head: _Head) -> Iterator[bytes]:
@@ -550,8 +566,11 @@ def read_taco_stream(stream: IO[bytes], *, max_pixels: int | None = None,
     byte past the bound; both in pieces of :data:`taco.fileobjects.READ_PIECE_BYTES` into one
     buffer, so memory follows the bytes read, not the bound. An image over ``max_pixels`` (the
     decoder's cap, :func:`taco.memory.decode_cap_problem`; ``no_cap`` says how to lift it) is
-    refused before the rest is read. A malformed header is the error :func:`unpack` gives for
-    it; the checksum is not checked here (:func:`unpack` does)."""
+    refused before the rest is kept: a regular file's once the rest, read piece by piece into
+    the checksum, shows the file intact (a corrupt one is refused as :func:`unpack` refuses it),
+    any other stream's from its header, unread. A malformed header is the error :func:`unpack`
+    gives for it; the checksum of a file within the cap is not checked here (:func:`unpack`
+    does)."""
     header_bytes, _, payload = _open_stream(stream, max_pixels, no_cap)
     return _joined(itertools.chain((header_bytes,), payload))
 
@@ -608,9 +627,11 @@ def load_taco(data: TacoLike, *, max_pixels: int | None = None,
     """The :class:`TacoFile` of a ``.taco`` file given as bytes, as its path or as a binary file
     object (read from where it stands), checked as :func:`unpack` checks it. A path or a file
     object is read header first: a file longer than its header allows (a regular file by its
-    size, unread) and an image over ``max_pixels`` (the decoder's cap, None: none; ``no_cap``
-    ends the message with how to lift it) are refused before the payload is read, and the payload
-    is read into one buffer of its own: memory follows the file's bytes, within what its header
+    size, unread) is refused before the payload is read, and an image over ``max_pixels`` (the
+    decoder's cap, None: none; ``no_cap`` ends the message with how to lift it) before it is
+    kept (a regular file's checksum checked first, so a corrupt one is refused as corrupt, as
+    bytes are; a pipe's not: :func:`read_taco_stream`); the payload is read into one buffer of
+    its own: memory follows the file's bytes, within what its header
     allows (``taco.decompress``). A path that cannot be read: as :func:`taco_bytes` says."""
     if isinstance(data, bytes | bytearray | memoryview):
         data = bytes(data)

@@ -176,8 +176,9 @@ def test_typed_error_is_a_value_error():
     (b"", "it is empty: 0 bytes"),
     (b"PNG\x89rest", "wrong magic"),
     (b"TACO", "truncated"),
-    (MAGIC + bytes([FORMAT_VERSION + 1]), "unsupported .taco format version 4; this taco reads versions 2, 3"),
-    (MAGIC + bytes([0]), "unsupported .taco format version 0"),
+    (MAGIC + bytes([FORMAT_VERSION + 1]),
+     "unsupported .taco format version 4: a file from a newer or forked taco; this taco reads versions 2, 3"),
+    (MAGIC + bytes([0]), "unsupported .taco format version 0; this taco reads versions 2, 3"),
 ])
 def test_bad_starts(data, match):
     with pytest.raises(TacoFormatError, match=match):
@@ -185,10 +186,10 @@ def test_bad_starts(data, match):
 
 
 def test_version_1_files_are_refused_with_a_clear_message():
-    # a version-1 file as taco 0.1.0 wrote it: id length + id, ..., string count, lengths, crc
+    # a version-1 file as taco's development versions wrote it: id length + id, ..., string count, lengths, crc
     v1 = (MAGIC + b"\x01\x09taco-tiny" + bytes(8) + b"\xac\x02\xc3\x03\x00\x01\x01\x04"
           + zlib.crc32(b"abcd").to_bytes(4, "big") + b"abcd")
-    with pytest.raises(TacoFormatError, match=r"format version 1 \(taco 0\.1\.0 .*re-encode"):
+    with pytest.raises(TacoFormatError, match=r"format version 1 \(an unreleased development version of taco\).*re-encode"):
         unpack(v1)
 
 

@@ -1,5 +1,6 @@
 """A ``.taco`` file declaring a huge image is read within what its header allows and what the
-caller caps: the decoder's cap is checked on the header before the payload is read, the payload
+caller caps: the decoder's cap is checked before the payload is kept (a pipe's from the header,
+unread; a regular file's once its checksum holds, computed piece by piece), the payload
 is read into one buffer (no copy of the whole file, none of the payload), and
 :func:`taco.bitstream.summarize` (``taco info``) keeps none of it. The files are sparse
 (``os.truncate``): hundreds of MB that take no disk."""
@@ -81,14 +82,19 @@ def peak_bytes(call: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
-def test_the_cap_refuses_a_huge_sparse_file_before_reading_it(tmp_path):
-    """256 MiB declaring 32768x32768: refused by the default cap from its first bytes (it was read
-    whole, and its payload copied, before the cap was looked at: 2x the file)."""
-    path = sparse(tmp_path, 256 * MiB)
+def test_the_cap_refuses_a_huge_sparse_file_before_keeping_it(tmp_path):
+    """256 MiB declaring 32768x32768: refused by the default cap once its checksum, computed
+    piece by piece, holds (it was read whole, and its payload copied, before the cap was looked
+    at: 2x the file); with a wrong checksum it is refused as corrupt, not as too large."""
+    path = sparse(tmp_path, 256 * MiB, crc_of_zeros=True)
     with pytest.raises(TacoFormatError, match="declares a 32768x32768 image .* over the decoder's cap"):
         taco.decompress(path)
-    assert peak_bytes(lambda: taco.decompress(path)) < MiB
-    assert peak_bytes(lambda: load_taco(path, max_pixels=64_000_000)) < MiB
+    assert peak_bytes(lambda: taco.decompress(path)) < 8 * MiB
+    assert peak_bytes(lambda: load_taco(path, max_pixels=64_000_000)) < 8 * MiB
+    wrong = sparse(tmp_path, 256 * MiB)
+    with pytest.raises(TacoFormatError, match="checksum mismatch"):
+        taco.decompress(wrong)
+    assert peak_bytes(lambda: taco.decompress(wrong)) < 8 * MiB
 
 
 def test_the_cap_refuses_a_stream_after_its_header():
@@ -124,8 +130,10 @@ def test_summarize_reads_the_checksum_piece_by_piece(tmp_path):
     with pytest.raises(TacoFormatError, match="checksum mismatch"):
         summarize(wrong)
     assert peak_bytes(lambda: summarize(wrong)) < 8 * MiB
-    with pytest.raises(TacoFormatError, match="over the decoder's cap"):
+    with pytest.raises(TacoFormatError, match="checksum mismatch"):  # before the cap
         summarize(wrong, max_pixels=64_000_000)
+    with pytest.raises(TacoFormatError, match="over the decoder's cap"):
+        summarize(sparse(tmp_path, size, crc_of_zeros=True), max_pixels=64_000_000)
 
 
 def test_the_payload_is_read_into_one_buffer(tmp_path):
