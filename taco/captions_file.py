@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import NamedTuple
 
 from .errors import TacoError
+from .fileobjects import name_key
 from .jsonfiles import load_json
 from .messages import lone_surrogate
 from .suffixes import IMAGE_SUFFIXES
@@ -319,11 +320,14 @@ class CaptionLookup:
       folder's file.
 
     A sidecar or captions.jsonl is found by its exact name, else by the one name in the folder
-    that differs from it only in case (``IMG_1.TXT`` for ``IMG_1.PNG``, ``Captions.jsonl``: the
-    same file on macOS and Windows); where several do (``img_1.txt`` and ``IMG_1.TXT``), by
-    its exact name alone. A sidecar differing from an image's name in more than its suffix's
-    case is the image's only when no other image of the folder has a name differing only in
-    case (``IMG_1.PNG`` and ``img_1.png``: ``IMG_1.TXT`` is ``IMG_1.PNG``'s alone). Each file
+    that differs from it only in case or Unicode form, as :func:`taco.fileobjects.name_key`
+    compares names (``IMG_1.TXT`` for ``IMG_1.PNG``, ``Captions.jsonl``: the same file on macOS
+    and Windows; ``café.txt`` with its é decomposed for ``café.png`` with it composed: one file
+    on macOS); where several do (``img_1.txt`` and ``IMG_1.TXT``), by its exact name alone. A
+    sidecar differing from an image's name in more than its suffix's case is the image's only
+    when no other image of the folder has a name differing only so (``IMG_1.PNG`` and
+    ``img_1.png``: ``IMG_1.TXT`` is ``IMG_1.PNG``'s alone). The names a captions file lists
+    are matched exactly, not so (``taco compress`` notes a listed name that differs so). Each file
     is read once, when first needed, and each folder listed once (sidecars are found in the
     listing, not by a stat per image). A named file that cannot be opened raises the
     ``OSError``; a malformed file or an unreadable sidecar a :class:`CaptionsFileError` naming it,
@@ -408,52 +412,54 @@ class CaptionLookup:
         present = self._present(sidecar.parent, sidecar.name)
         if present is None or present == sidecar.name:
             return None if present is None else sidecar
-        # a case-variant: the image's when only its suffix differs (IMG_1.TXT for IMG_1.PNG), or
-        # when no other image's name differs from its own only in case (img_1.png beside it)
+        # a variant (case, Unicode form): the image's when only its suffix differs (IMG_1.TXT for
+        # IMG_1.PNG), or when no other image's name differs from its own only so (img_1.png beside it)
         stem = sidecar.name[:-len(SIDECAR_SUFFIX)]
-        others = self._listings[sidecar.parent].image_stems.get(stem.casefold(), ())
+        others = self._listings[sidecar.parent].image_stems.get(name_key(stem), ())
         if present.startswith(stem) or all(other == stem for other in others):
             return sidecar.with_name(present)
         return None
 
     def _present(self, folder: Path, name: str) -> str | None:
         """The name in ``folder`` of the file ``name`` the rule reads (a sidecar or
-        captions.jsonl): ``name`` itself, else its one case-variant there; None if neither."""
+        captions.jsonl): ``name`` itself, else its one variant there in case or Unicode form
+        (:func:`taco.fileobjects.name_key`); None if neither."""
         if folder not in self._listings:
             self._listings[folder] = _case_blind_listing(folder)
         listing = self._listings[folder]
-        return name if name in listing.names else listing.folded.get(name.casefold())
+        return name if name in listing.names else listing.folded.get(name_key(name))
 
 
 class _Listing(NamedTuple):
     """What :class:`CaptionLookup` keeps of a folder's listing (:func:`_case_blind_listing`)."""
 
-    #: the names of the files the rule reads (sidecars and captions.jsonl, in any case)
+    #: the names of the files the rule reads (sidecars and captions.jsonl, in any case or form)
     names: frozenset[str]
-    #: each case-folded name of those -> the one file's name (None where several share it)
+    #: each of those names by :func:`taco.fileobjects.name_key` -> the one file's name (None
+    #: where several share it)
     folded: dict[str, str | None]
-    #: the images' names without suffix, case-folded -> those names (several where images'
-    #: names differ only in case, as ``IMG_1.PNG`` and ``img_1.png``)
+    #: the images' names without suffix by ``name_key`` -> those names (several where images'
+    #: names differ only in case or Unicode form, as ``IMG_1.PNG`` and ``img_1.png``)
     image_stems: dict[str, set[str]]
 
 
 def _case_blind_listing(folder: Path) -> _Listing:
-    """``folder``'s listing, for :class:`CaptionLookup`: where several names share a case-folded
-    one, no guess between them."""
+    """``folder``'s listing, for :class:`CaptionLookup`: where several names share one
+    :func:`taco.fileobjects.name_key`, no guess between them."""
     names: list[str] = []
     folded: dict[str, str | None] = {}
     image_stems: dict[str, set[str]] = {}
     try:
         with os.scandir(folder) as entries:
             for e in entries:
-                key = e.name.casefold()
+                key = name_key(e.name)
                 if (key.endswith(SIDECAR_SUFFIX) or key == FOLDER_CAPTIONS) and e.is_file():
                     names.append(e.name)
                     folded[key] = None if key in folded else e.name
                 else:
                     stem, suffix = os.path.splitext(e.name)
                     if suffix.lower() in IMAGE_SUFFIXES:
-                        image_stems.setdefault(stem.casefold(), set()).add(stem)
+                        image_stems.setdefault(name_key(stem), set()).add(stem)
     except OSError:  # no such folder (yet): nothing there
         pass
     return _Listing(frozenset(names), folded, image_stems)

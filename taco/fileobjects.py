@@ -2,7 +2,8 @@
 or within a bound:
 what :func:`taco.compress` takes for an image and :func:`taco.decompress` / :func:`taco.info` for
 a ``.taco`` file; a file by its path, read whole within a bound (:func:`read_file_within`); the
-text of a path checked before the disk is asked about it (:func:`checked_path`); and a zip
+text of a path checked before the disk is asked about it (:func:`checked_path`); the one form
+names compared for being one file are reduced to (:func:`name_key`); and a zip
 archive's records checked before ``torch.load`` inflates them (:func:`zip_inflation_problem`).
 Imports nothing but the standard library (the bottom layer).
 """
@@ -14,6 +15,7 @@ import errno
 import functools
 import io
 import os
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +25,7 @@ from .filekinds import TACO_MAGIC, image_kind
 from .messages import SHOWN_PATH_LIMIT, shown_path
 
 __all__ = ["READ_PIECE_BYTES", "STR_IS_A_PATH_HINT", "ZIP_MAGIC", "checked_file_path", "checked_path",
-           "file_object_name", "is_base64_file_data", "is_file_object", "read_at_most", "read_file_object",
+           "file_object_name", "is_base64_file_data", "is_file_object", "name_key", "read_at_most", "read_file_object",
            "read_file_within", "zip_inflation_problem"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
@@ -117,6 +119,15 @@ def checked_file_path(path: str | os.PathLike[str], error: Callable[[str, str], 
     if os.path.basename(text) in ("", ".", "..") or os.path.isdir(text):
         raise error(shown_path(text), "the path names a folder, not a file")
     return checked
+
+
+def name_key(name: str) -> str:
+    """The one form of a file name that names compared for being one file are reduced to: in
+    Unicode's composed form (NFC) and case-folded, as macOS file systems compare names (Photo
+    and photo, and café with its é composed or decomposed, are one name there) and Windows'
+    compare case (its folding makes ς and σ one letter, as ``casefold`` does and ``lower`` does
+    not)."""
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 def file_object_name(stream: Any, default: str) -> str:

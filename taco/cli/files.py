@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..fileobjects import name_key
 from ..messages import note, shown_path, some, to_stderr
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, os_reason
@@ -112,15 +113,6 @@ def folder_tacos(folder: Path) -> list[str]:
     decompress`` reads a folder: the inputs whose stems a folder's outputs must tell apart."""
     return sorted(p.name for p in folder.iterdir()
                   if p.suffix.lower() == ".taco" and not p.name.startswith(".") and p.is_file())
-
-
-def name_key(name: str) -> str:
-    """The one form of a file name that names compared for being one file are reduced to: in
-    Unicode's composed form (NFC) and case-folded, as macOS file systems compare names (Photo
-    and photo, and café with its é composed or decomposed, are one name there) and Windows'
-    compare case (its folding makes ς and σ one letter, as ``casefold`` does and ``lower`` does
-    not)."""
-    return unicodedata.normalize("NFC", name).casefold()
 
 
 def _one_file(path: Path) -> str:

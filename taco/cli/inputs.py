@@ -15,9 +15,10 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from ..fileobjects import name_key
 from ..messages import count, note, shown_path, some
 from .common import CLIError
-from .files import STDIN, name_key
+from .files import STDIN
 
 if TYPE_CHECKING:
     from ..captions_file import CaptionLookup
@@ -318,7 +319,7 @@ def _folder_listings(images: Sequence[Path], lookup: CaptionLookup | None = None
 
 def _near_names(names: Sequence[str], listed: Sequence[str]) -> list[str]:
     """The names of ``listed`` that are none of ``names`` but equal one of them when both are
-    case-folded and in Unicode's composed form (NFC, :func:`taco.cli.files.name_key`), each once."""
+    case-folded and in Unicode's composed form (NFC, :func:`taco.fileobjects.name_key`), each once."""
     wanted = {name_key(name) for name in names}
     given = set(names)
     return list(dict.fromkeys(n for n in listed if n not in given and name_key(n) in wanted))

@@ -45,6 +45,7 @@ from ..checksums import sha256_file
 from ..devices import device_kind, resolve_device
 from ..distributed import DistEnv, dist_env_from_environ, leaving_process_group
 from ..errors import TacoError, TacoWarning, warn_at_caller
+from ..fileobjects import name_key
 from ..jsonfiles import write_json
 from ..locks import FolderLock
 from ..messages import count, did_you_mean, note, shown_path, to_stderr
@@ -904,14 +905,15 @@ def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
     first dataset had run, and its results went unreported. The images too large for a ``.taco``
     file (:func:`without_oversized`, which reads each image's header) are left out after these
     refusals."""
-    # keyed case-blind: OUT/Photos and OUT/photos are one folder on macOS and Windows (and one
-    # figure's file for taco plot, which refuses them)
+    # keyed by name_key: OUT/Photos and OUT/photos are one folder on macOS and Windows, and so
+    # are OUT/café with its é composed and decomposed on macOS (and one figure's file for taco
+    # plot, which refuses them)
     seen: dict[str, tuple[str, EvalDataset, Path]] = {}  # output folder -> spec, dataset, folder
     for spec in cfg.datasets:
         dataset = open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
                                coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit)
         out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
-        key = str(out_dir).casefold()
+        key = name_key(str(out_dir))
         if key in seen:
             first, other, _ = seen[key]
             if (other.kind, other.root.resolve()) == (dataset.kind, dataset.root.resolve()):

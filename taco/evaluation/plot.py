@@ -34,6 +34,7 @@ import numpy as np
 from ..atomic import write_all_atomic
 from ..checks import is_number
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
+from ..fileobjects import name_key
 from ..jsonfiles import json_text
 from ..messages import SPECIAL_FILE, count, did_you_mean, shown_path, some, to_stderr
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
@@ -675,12 +676,13 @@ class _Figure:
 def _check_distinct_outputs(figures: Sequence[_Figure]) -> None:
     """A ValueError naming both datasets when two figures would write one file (datasets ``a b``
     and ``a/b`` are both ``rd-a-b.png``; ``Kodak`` and ``kodak`` on macOS and Windows, whose file
-    names are case-blind: refused everywhere, so a run means the same on every system), before
-    anything is written: the second would replace the first."""
+    names are case-blind, and ``café`` with its é composed and decomposed on macOS: names are
+    compared by :func:`taco.fileobjects.name_key`, refused everywhere, so a run means the same on
+    every system), before anything is written: the second would replace the first."""
     owner: dict[str, str] = {}
     for f in figures:
         for path in f.outputs():
-            key = str(path).casefold()
+            key = name_key(str(path))
             if key in owner:
                 raise TacoValueError(f"datasets {owner[key]!r} and {f.ds!r} would both be drawn to "
                                       f"{shown_path(path)}; plot each dataset's results with its own -o")
