@@ -25,7 +25,7 @@ def doc_table(heading: str) -> list[tuple[int, str]]:
     """The (number, `name`) rows of the first table after ``### heading`` in docs/format.md."""
     text = FORMAT_MD.read_text(encoding="utf-8")
     section = text.split(f"\n### {heading}\n", 1)[1].split("\n#", 1)[0]
-    return [(int(n), name) for n, name in re.findall(r"^\| (\d+) \| `([^`]+)` \|$", section, re.M)]
+    return [(int(n), name) for n, name in re.findall(r"^\| (\d+) \| `([^`]+)` \|", section, re.M)]
 
 
 def test_the_doc_lists_every_model_code():
@@ -106,3 +106,22 @@ def test_the_fingerprint_recipe_gives_a_fresh_checkpoints_fingerprint(tmp_path):
 
     path = save_checkpoint(create_model("elic-tiny", seed=0), tmp_path / "elic-tiny.safetensors")
     assert fingerprint_from_the_doc(path) == model_fingerprint(taco.load(str(path)))
+
+
+def test_the_model_code_table_gives_each_models_sizes():
+    """Review FS #5: N, M and the channel groups a decoder needs to cut the chunks, as the
+    models' configs (a trained built-in's from its file's header) say."""
+    from taco.models import MODEL_CONFIGS, PRETRAINED
+    from taco.models.header import header_config, read_checkpoint_header
+
+    text = FORMAT_MD.read_text(encoding="utf-8")
+    section = text.split("\n### Model codes\n", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| \d+ \| `([^`]+)` \| (\d+) \| (\d+) \| ([\d, ]+) \|$", section, re.M)
+    assert [name for name, *_ in rows] == [m for m in BUILTIN_MODEL_IDS if m != "custom"]
+    for name, n, m, groups in rows:
+        if name in PRETRAINED:
+            path = ASSETS / PRETRAINED[name].file
+            config = header_config(read_checkpoint_header(path), path)
+        else:
+            config = MODEL_CONFIGS[name]
+        assert (int(n), int(m), [int(g) for g in groups.split(", ")]) == (config.N, config.M, list(config.groups))
