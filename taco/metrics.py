@@ -45,7 +45,7 @@ from .draws import with_cpu_default_device
 from .errors import TacoError, TacoValueError
 from .images import PIXEL_SLACK
 from .locks import ForkSafeLock
-from .recipe import IMAGE_METRICS, LPIPS_INPUTS
+from .recipe import IMAGE_METRICS, LPIPS_INPUTS, check_lpips_input
 
 __all__ = [
     "IMAGE_METRICS",
@@ -306,15 +306,6 @@ def lpips_model(device: torch.device | str = "cpu") -> nn.Module:
     if key not in _LPIPS_CACHE:
         _LPIPS_CACHE[key] = lpips_from_trunk(_load_lpips_trunk()).to(device)
     return _LPIPS_CACHE[key]
-
-
-def check_lpips_input(lpips_input: str) -> str:
-    """``lpips_input`` if it is one of :data:`LPIPS_INPUTS`, else ``TacoValueError`` naming them."""
-    if lpips_input not in LPIPS_INPUTS:
-        raise TacoValueError(
-            f"lpips_input must be one of {', '.join(LPIPS_INPUTS)}, got {lpips_input!r}"
-        )
-    return lpips_input
 
 
 #: The smallest image side LPIPS's AlexNet takes (its last pooling needs a 3x3 map).

@@ -5,7 +5,10 @@ compute with, and ``taco plot`` reads results by.
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_BETA", "DEFAULT_K_J", "DEFAULT_K_P", "IMAGE_METRICS", "LAMBDAS", "LPIPS_INPUTS"]
+from .errors import TacoValueError
+
+__all__ = ["DEFAULT_BETA", "DEFAULT_K_J", "DEFAULT_K_P", "IMAGE_METRICS", "LAMBDAS", "LPIPS_INPUTS",
+           "check_lpips_input"]
 
 #: The paper's six rate points, λ ∈ {4, 8, 16, 40, 90, 150}·1e-4 (§4.1), low to high rate.
 LAMBDAS: tuple[float, ...] = (0.0004, 0.0008, 0.0016, 0.004, 0.009, 0.015)
@@ -17,3 +20,13 @@ LPIPS_INPUTS = ("standard", "official")
 #: The per-image full-reference metrics :func:`taco.metrics.compute_metrics` gives (every results
 #: CSV has them).
 IMAGE_METRICS = ("psnr", "ms_ssim", "lpips")
+
+
+def check_lpips_input(lpips_input: str) -> str:
+    """``lpips_input`` if it is one of :data:`LPIPS_INPUTS`, else ``TacoValueError`` naming them
+    (evaluate, the loss and ``taco train``'s config check, in one wording)."""
+    if lpips_input not in LPIPS_INPUTS:
+        raise TacoValueError(
+            f"lpips_input must be one of {', '.join(LPIPS_INPUTS)}, got {lpips_input!r}"
+        )
+    return lpips_input

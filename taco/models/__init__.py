@@ -14,12 +14,12 @@ from ..lazy import lazy_names
 #: Exported name -> the submodule that defines it.
 _LAZY = {
     **dict.fromkeys(("TextAdapter", "TextExtractor", "TextInjector"), "taco.models.adapter"),
-    **dict.fromkeys(("CheckpointError", "ModelConfig", "PluginError", "UnknownArchitectureError",
-                     "load_plugins"),
+    **dict.fromkeys(("CheckpointError", "ModelConfig", "PAD_MULTIPLE", "PluginError",
+                     "UnknownArchitectureError", "load_plugins"),
                     "taco.models.config"),
     **dict.fromkeys(("load_checkpoint", "model_fingerprint", "save_checkpoint"),
                     "taco.models.checkpoint"),
-    **dict.fromkeys(("ELIC", "PAD_MULTIPLE"), "taco.models.elic"),
+    "ELIC": "taco.models.elic",
     **dict.fromkeys(("MODEL_CONFIGS", "PRETRAINED", "RETIRED", "PretrainedEntry", "create_model",
                      "UnknownModelError", "describe_model", "list_models", "load", "load_builtin",
                      "pretrained_file", "register_architecture"),
@@ -47,16 +47,14 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         save_checkpoint as save_checkpoint,
     )
     from taco.models.config import (
+        PAD_MULTIPLE as PAD_MULTIPLE,
         CheckpointError as CheckpointError,
         ModelConfig as ModelConfig,
         PluginError as PluginError,
         UnknownArchitectureError as UnknownArchitectureError,
         load_plugins as load_plugins,
     )
-    from taco.models.elic import (
-        ELIC as ELIC,
-        PAD_MULTIPLE as PAD_MULTIPLE,
-    )
+    from taco.models.elic import ELIC as ELIC
     from taco.models.registry import (
         MODEL_CONFIGS as MODEL_CONFIGS,
         PRETRAINED as PRETRAINED,

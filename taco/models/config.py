@@ -45,6 +45,10 @@ TEXTLESS_ARCHITECTURES: list[str] = ["elic"]
 #: the text options) are theirs; a registered backbone takes its own settings from ``options``.
 BUILTIN_ARCHITECTURES = ("taco", "elic")
 
+#: Total down-sampling factor of g_a (y) times that of h_a (z): a coded image is padded to a
+#: multiple of it (:mod:`taco.models.elic` codes with it; ``taco train`` checks crops without torch).
+PAD_MULTIPLE = 64
+
 #: Qualities a model may have: the ``.taco`` header stores the quality in one byte (0 = single-rate).
 MAX_QUALITIES = 255
 

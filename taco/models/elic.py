@@ -52,13 +52,9 @@ from ..checks import is_int
 from ..errors import TacoValueError
 from ..locks import ForkSafeLock
 from ..memory import spans, widen
-from .config import LAYOUTS, ModelConfig, check_choice
+from .config import LAYOUTS, PAD_MULTIPLE, ModelConfig, check_choice
 from .entropy import ReferenceLatentCodec, codes_itself, portable_scale_table
 from .gains import check_quality, default_quality
-
-#: Total down-sampling factor of g_a (y) times that of h_a (z): inputs are padded to this.
-PAD_MULTIPLE = 64
-
 
 #: Most scale levels a model may code with (:meth:`ELIC.set_scale_levels`): 4x CompressAI's 64,
 #: the finest docs/performance.md measured ("Bitstream efficiency"), and the largest scale table

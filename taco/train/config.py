@@ -33,8 +33,8 @@ from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
 from ..messages import SOURCE_TREE, did_you_mean, one_line
-from ..models.config import check_qualities
-from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, LPIPS_INPUTS
+from ..models.config import PAD_MULTIPLE, check_qualities
+from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, check_lpips_input
 
 if TYPE_CHECKING:
     from ..models.registry import ModelSpec
@@ -43,10 +43,8 @@ if TYPE_CHECKING:
 PRESET_MODELS = {"taco": "taco", "elic": "elic", "taco-frozen-base": "taco"}
 #: The presets ``preset`` may name.
 PRESETS = tuple(PRESET_MODELS)
-#: What ``crop`` and ``val.crop`` must be multiples of: the codec's padding,
-#: :data:`taco.models.PAD_MULTIPLE`, spelt here so that a config is checked without torch (a
-#: test pins that the two agree).
-CROP_MULTIPLE = 64
+#: What ``crop`` and ``val.crop`` must be multiples of: the codec's padding.
+CROP_MULTIPLE = PAD_MULTIPLE
 #: ``data.small_images``: what happens to images under ``crop`` px on the shorter side.
 SMALL_IMAGES = ("drop", "upscale")
 #: ``model_overrides`` keys that only a model with text has (the text modules' options).
@@ -233,13 +231,10 @@ class TrainConfig:
         if self.data.small_images not in SMALL_IMAGES:
             raise ConfigError(f"data.small_images must be one of {', '.join(SMALL_IMAGES)}, got "
                               f"{shown(self.data.small_images)}", key="data.small_images")
-        if self.lpips_input not in LPIPS_INPUTS:  # in evaluate's words (torch loads only here)
-            from ..metrics import check_lpips_input
-
-            try:
-                check_lpips_input(self.lpips_input)
-            except ValueError as e:
-                raise ConfigError(one_line(str(e), SHOWN_VALUE_CHARS), key="lpips_input") from None
+        try:
+            check_lpips_input(self.lpips_input)  # in evaluate's words
+        except ValueError as e:
+            raise ConfigError(one_line(str(e), SHOWN_VALUE_CHARS), key="lpips_input") from None
         if self.qualities is not None:
             if "qualities" in self.model_overrides:
                 raise ConfigError("give qualities or model_overrides.qualities, not both")
