@@ -332,6 +332,11 @@ def pack(header: TacoHeader, payload: bytes) -> bytes:
 
 #: What a version, model code, mode code or padding scheme this taco does not know says of the file.
 _NEWER = ": a file from a newer or forked taco"
+#: A regular file over the decoder's cap is read into its checksum first (a bit flipped in its
+#: height is a corrupt file, not a large one) when it is at most this long: a real file, as
+#: large as its image, is megabytes; a longer one, most likely hostile, is refused from its
+#: header, unread.
+CHECKSUM_FIRST_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -481,11 +486,12 @@ def _open_stream(stream: IO[bytes], max_pixels: int | None,
     with at most :data:`MAX_HEADER_BYTES` in all), the header they hold, and the payload as it is
     read (:func:`_payload`). Refused before the payload is read: a regular file longer than the
     bound the header sets (:func:`max_file_bytes`; its size from the file system). An image over
-    ``max_pixels`` (None: no cap) is refused before the payload is kept: a regular file's rest
-    is read first, piece by piece into the checksum and not kept, so that a corrupt file (a bit
-    flipped in its height) is refused as corrupt, not as too large, as bytes are; any other
-    stream (a pipe, a ``BytesIO``) is refused from its header, unread (the checksum covers the
-    payload too: a pipe would be drained up to the bound)."""
+    ``max_pixels`` (None: no cap) is refused before the payload is kept: the rest of a regular
+    file of at most :data:`CHECKSUM_FIRST_BYTES` is read first, piece by piece into the checksum
+    and not kept, so that a corrupt file (a bit flipped in its height) is refused as corrupt, not
+    as too large, as bytes are; a longer file or any other stream (a pipe, a ``BytesIO``) is
+    refused from its header, unread (the checksum covers the payload too: a pipe would be
+    drained up to the bound)."""
     start = read_file_object(stream, "a .taco file", TacoFormatError, limit=MAX_HEADER_BYTES)
     head = _parse_head(start)
     most = max_file_bytes(head.header_bytes, head.height, head.width)
@@ -500,7 +506,8 @@ def _open_stream(stream: IO[bytes], max_pixels: int | None,
     # 32768x32768 is not asked for its 8 GiB bound)
     left = max(0, (most if size is None else min(most, size)) + 1 - len(start))
     payload = _payload(stream, start[head.header_bytes:], left, head)
-    if size is not None and decode_cap_problem(head.width, head.height, max_pixels, no_cap):
+    if (size is not None and size <= CHECKSUM_FIRST_BYTES
+            and decode_cap_problem(head.width, head.height, max_pixels, no_cap)):
         crc = zlib.crc32(start[:head.crc_at])
         for part in payload:  # the checksum before the cap, as for bytes: nothing kept
             crc = zlib.crc32(part, crc)
@@ -566,9 +573,10 @@ def read_taco_stream(stream: IO[bytes], *, max_pixels: int | None = None,
     byte past the bound; both in pieces of :data:`taco.fileobjects.READ_PIECE_BYTES` into one
     buffer, so memory follows the bytes read, not the bound. An image over ``max_pixels`` (the
     decoder's cap, :func:`taco.memory.decode_cap_problem`; ``no_cap`` says how to lift it) is
-    refused before the rest is kept: a regular file's once the rest, read piece by piece into
-    the checksum, shows the file intact (a corrupt one is refused as :func:`unpack` refuses it),
-    any other stream's from its header, unread. A malformed header is the error :func:`unpack`
+    refused before the rest is kept: a regular file's of at most :data:`CHECKSUM_FIRST_BYTES`
+    once the rest, read piece by piece into the checksum, shows the file intact (a corrupt one is
+    refused as :func:`unpack` refuses it), a longer one's or any other stream's from its header,
+    unread. A malformed header is the error :func:`unpack`
     gives for it; the checksum of a file within the cap is not checked here (:func:`unpack`
     does)."""
     header_bytes, _, payload = _open_stream(stream, max_pixels, no_cap)
@@ -629,8 +637,9 @@ def load_taco(data: TacoLike, *, max_pixels: int | None = None,
     object is read header first: a file longer than its header allows (a regular file by its
     size, unread) is refused before the payload is read, and an image over ``max_pixels`` (the
     decoder's cap, None: none; ``no_cap`` ends the message with how to lift it) before it is
-    kept (a regular file's checksum checked first, so a corrupt one is refused as corrupt, as
-    bytes are; a pipe's not: :func:`read_taco_stream`); the payload is read into one buffer of
+    kept (the checksum of a regular file of at most :data:`CHECKSUM_FIRST_BYTES` checked first,
+    so a corrupt one is refused as corrupt, as bytes are; a longer one's or a pipe's not:
+    :func:`read_taco_stream`); the payload is read into one buffer of
     its own: memory follows the file's bytes, within what its header
     allows (``taco.decompress``). A path that cannot be read: as :func:`taco_bytes` says."""
     if isinstance(data, bytes | bytearray | memoryview):

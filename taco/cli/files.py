@@ -621,8 +621,9 @@ def write_stdout(data: bytes) -> None:
 
 def read_taco_input(path: Path, max_pixels: int | None = None) -> bytes:
     """The bytes of a ``.taco`` input, or of standard input for :data:`STDIN`, read within the
-    bound the file's header sets and, from its header, the decoder's cap ``max_pixels`` (a longer
-    file or a larger image is a :class:`CLIError` naming it, the rest unread:
+    bound the file's header sets and the decoder's cap ``max_pixels`` (a longer file or a larger
+    image is a :class:`CLIError` naming it, nothing past the header kept; a corrupt file is
+    called corrupt, not large, where its checksum is read first:
     :func:`taco.bitstream.container.read_taco_stream`)."""
     from ..bitstream import TacoFormatError
     from ..bitstream.container import read_taco_stream

@@ -1,6 +1,5 @@
 """A ``.taco`` file declaring a huge image is read within what its header allows and what the
-caller caps: the decoder's cap is checked before the payload is kept (a pipe's from the header,
-unread; a regular file's once its checksum holds, computed piece by piece), the payload
+caller caps: the decoder's cap is checked on the header before the payload is read, the payload
 is read into one buffer (no copy of the whole file, none of the payload), and
 :func:`taco.bitstream.summarize` (``taco info``) keeps none of it. The files are sparse
 (``os.truncate``): hundreds of MB that take no disk."""
@@ -18,7 +17,12 @@ import pytest
 
 import taco
 from taco.bitstream import TacoFormatError, TacoSummary, info, load_taco, summarize
-from taco.bitstream.container import MAX_HEADER_BYTES, read_taco_stream, varint
+from taco.bitstream.container import (
+    CHECKSUM_FIRST_BYTES,
+    MAX_HEADER_BYTES,
+    read_taco_stream,
+    varint,
+)
 from taco.memory import MAX_DECODE_PIXELS
 
 MiB = 1 << 20
@@ -82,19 +86,14 @@ def peak_bytes(call: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
-def test_the_cap_refuses_a_huge_sparse_file_before_keeping_it(tmp_path):
-    """256 MiB declaring 32768x32768: refused by the default cap once its checksum, computed
-    piece by piece, holds (it was read whole, and its payload copied, before the cap was looked
-    at: 2x the file); with a wrong checksum it is refused as corrupt, not as too large."""
-    path = sparse(tmp_path, 256 * MiB, crc_of_zeros=True)
+def test_the_cap_refuses_a_huge_sparse_file_before_reading_it(tmp_path):
+    """256 MiB declaring 32768x32768: refused by the default cap from its first bytes (it was read
+    whole, and its payload copied, before the cap was looked at: 2x the file)."""
+    path = sparse(tmp_path, 256 * MiB)
     with pytest.raises(TacoFormatError, match="declares a 32768x32768 image .* over the decoder's cap"):
         taco.decompress(path)
-    assert peak_bytes(lambda: taco.decompress(path)) < 8 * MiB
-    assert peak_bytes(lambda: load_taco(path, max_pixels=64_000_000)) < 8 * MiB
-    wrong = sparse(tmp_path, 256 * MiB)
-    with pytest.raises(TacoFormatError, match="checksum mismatch"):
-        taco.decompress(wrong)
-    assert peak_bytes(lambda: taco.decompress(wrong)) < 8 * MiB
+    assert peak_bytes(lambda: taco.decompress(path)) < MiB
+    assert peak_bytes(lambda: load_taco(path, max_pixels=64_000_000)) < MiB
 
 
 def test_the_cap_refuses_a_stream_after_its_header():
@@ -130,10 +129,12 @@ def test_summarize_reads_the_checksum_piece_by_piece(tmp_path):
     with pytest.raises(TacoFormatError, match="checksum mismatch"):
         summarize(wrong)
     assert peak_bytes(lambda: summarize(wrong)) < 8 * MiB
-    with pytest.raises(TacoFormatError, match="checksum mismatch"):  # before the cap
+    assert size <= CHECKSUM_FIRST_BYTES  # so its checksum is checked before the cap
+    with pytest.raises(TacoFormatError, match="checksum mismatch"):
         summarize(wrong, max_pixels=64_000_000)
+    (tmp_path / "valid").mkdir()
     with pytest.raises(TacoFormatError, match="over the decoder's cap"):
-        summarize(sparse(tmp_path, size, crc_of_zeros=True), max_pixels=64_000_000)
+        summarize(sparse(tmp_path / "valid", size, crc_of_zeros=True), max_pixels=64_000_000)
 
 
 def test_the_payload_is_read_into_one_buffer(tmp_path):
@@ -150,3 +151,16 @@ def test_the_payload_is_read_into_one_buffer(tmp_path):
     assert peak_bytes(lambda: info(Zeros(huge_file(size, crc_of_zeros=True), size))) < 1.3 * size
     with path.open("rb") as stream:
         assert peak_bytes(lambda: read_taco_stream(stream)) < 1.3 * size
+
+
+def test_a_file_over_the_checksum_first_length_is_refused_by_the_cap_unread(tmp_path):
+    """A corrupt file longer than CHECKSUM_FIRST_BYTES declaring an image over the cap: refused
+    from its header (a hostile 8 GiB file is not read through for a better message); one byte
+    shorter, its checksum is read first and it is called corrupt."""
+    over = sparse(tmp_path, CHECKSUM_FIRST_BYTES + 1)
+    with pytest.raises(TacoFormatError, match="over the decoder's cap"):
+        taco.decompress(over)
+    at = tmp_path / "at"
+    at.mkdir()
+    with pytest.raises(TacoFormatError, match="checksum mismatch"):
+        taco.decompress(sparse(at, CHECKSUM_FIRST_BYTES))
