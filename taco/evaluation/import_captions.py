@@ -36,7 +36,6 @@ from typing import Any
 from taco.atomic import write_text_atomic
 from taco.captions_file import (
     CAPTIONS_LINE_MAX_CHARS,
-    STDIN_NOT_READ,
     CaptionRecord,
     image_name_problem,
 )
@@ -53,6 +52,12 @@ __all__ = [
     "read_image_list",
     "write_captions_jsonl",
 ]
+
+
+#: The refusal of ``-`` (FILE.json or ``--images``) when no file ``-`` is there, worded as the
+#: other commands refuse it (:func:`taco.cli.files.refuse_stdin`).
+STDIN_REFUSED = ("-: taco import-captions does not read standard input: name a file (./- for a file "
+                 "named -)")
 
 
 class CaptionImportError(TacoError, ValueError):
@@ -85,24 +90,27 @@ def _keeping_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _load_json(path: Path) -> object:
-    """The JSON value in ``path`` (:func:`taco.jsonfiles.read_json`, within
+def _load_json(given: str | os.PathLike[str]) -> object:
+    """The JSON value in ``given`` (:func:`taco.jsonfiles.read_json`, within
     :data:`CAPTION_JSON_MAX_BYTES`), keeping the values of a key an object repeats
     (:func:`_keeping_repeats`); or a :class:`CaptionImportError` naming it and saying why.
-    ``-`` is no stream here (the captioner recorded is the file's name): the refusal names
-    ``/dev/stdin``, which is read."""
+    ``-`` as given is no stream here (the captioner recorded is the file's name): when no file
+    ``-`` is there it is refused in the words of the other commands that read no standard input
+    (name a file, ``./-`` for a file named ``-``); a missing ``./-`` is a file not there (the
+    test is of the name as given: ``Path("./-")`` is ``-``). ``/dev/stdin`` is read."""
+    name = os.fspath(given)  # as given, in the messages: ./- is no -
     try:
-        return read_json(path, CAPTION_JSON_MAX_BYTES, object_pairs_hook=_keeping_repeats)
+        return read_json(Path(given), CAPTION_JSON_MAX_BYTES, object_pairs_hook=_keeping_repeats)
     except OSError as exc:
-        if str(path) == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
-            raise CaptionImportError(STDIN_NOT_READ) from None
-        raise CaptionImportError(f"{path}: cannot read ({exc.strerror})") from None
+        if name == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
+            raise CaptionImportError(STDIN_REFUSED) from None
+        raise CaptionImportError(f"{name}: cannot read ({exc.strerror})") from None
     except JSONFileTooLarge as exc:
-        raise CaptionImportError(f"{path}: {exc} from a caption JSON") from None
+        raise CaptionImportError(f"{name}: {exc} from a caption JSON") from None
     except json.JSONDecodeError as exc:
-        raise CaptionImportError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        raise CaptionImportError(f"{name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     except ValueError as exc:  # not UTF-8, a number of thousands of digits, arrays nested thousands deep
-        raise CaptionImportError(f"{path}: cannot be read as JSON ({exc})") from None
+        raise CaptionImportError(f"{name}: cannot be read as JSON ({exc})") from None
 
 
 def _clean(captions: Iterable[str]) -> list[str]:
@@ -121,8 +129,8 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     keeps the captions of both, in file order, as a captions.jsonl's lines naming one image
     merge (:func:`taco.captions_file.read_captions_file`).
     """
-    path = Path(path)
     data = _load_json(path)
+    path = Path(path)
     if isinstance(data, list):
         raise CaptionImportError(
             f"{path} is a list of {len(data)} image names without captions: give it with "
@@ -173,8 +181,8 @@ def _check_name(path: Path, name: str) -> None:
 def read_image_list(path: str | os.PathLike[str]) -> list[str]:
     """A JSON list of image names (the authors' ``mscoco_30k_list.json``), duplicates removed;
     each must name a file inside the images' folder, as in :func:`read_caption_json`."""
-    path = Path(path)
     data = _load_json(path)
+    path = Path(path)
     if not isinstance(data, list) or not data or not all(isinstance(n, str) and n for n in data):
         raise CaptionImportError(f'{path}: expected a non-empty JSON list of image names ["NAME", ...]')
     for name in data:

@@ -1,5 +1,7 @@
-"""taco import-captions -: standard input is not read as FILE.json; the refusal says so and
-names /dev/stdin, which is read (it said "-: cannot read (No such file or directory)")."""
+"""taco import-captions -: standard input is not read as FILE.json; the refusal says so in the
+words of the other commands (it said "-: cannot read (No such file or directory)"), and
+/dev/stdin is read. A missing ./- is a file not there, not standard input (Review CL #4: it was
+refused as `-`, Path("./-") being "-")."""
 
 from __future__ import annotations
 
@@ -14,13 +16,25 @@ OFA = {"kodim01.png": "a brick building with red doors and windows"}
 
 
 @pytest.mark.parametrize("where", ["file", "--images"])
-def test_dash_is_refused_naming_dev_stdin(eval_main, tmp_path, monkeypatch, capsys, where):
+def test_dash_is_refused_as_other_commands_refuse_it(eval_main, tmp_path, monkeypatch, capsys, where):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ofa.json").write_text(json.dumps(OFA))
     argv = ["-", "-o", "ic.jsonl"] if where == "file" else ["ofa.json", "--images", "-", "-o", "ic.jsonl"]
     assert eval_main(["import-captions", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.endswith("`-` (standard input) is not read here; use /dev/stdin")
+    assert err == ("taco import-captions: error: -: taco import-captions does not read standard input: "
+                   "name a file (./- for a file named -)")
+    assert not (tmp_path / "ic.jsonl").exists()
+
+
+@pytest.mark.parametrize("where", ["file", "--images"])
+def test_a_missing_dot_slash_dash_is_a_missing_file(eval_main, tmp_path, monkeypatch, capsys, where):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ofa.json").write_text(json.dumps(OFA))
+    argv = ["./-", "-o", "ic.jsonl"] if where == "file" else ["ofa.json", "--images", "./-", "-o", "ic.jsonl"]
+    assert eval_main(["import-captions", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == "taco import-captions: error: ./-: cannot read (No such file or directory)"
     assert not (tmp_path / "ic.jsonl").exists()
 
 
