@@ -28,7 +28,7 @@ from ..text.worker import encode_captions_async
 from ..version import __version__
 from .config import BenchConfig, check_models
 from .inputs import load_inputs
-from .systems import bench_text_encoder, clip_b_random, compressai_elic
+from .systems import bench_text_encoder, clip_b_random, compressai_elic, context_widths
 from .timing import Recorder, clocks
 
 # --------------------------------------------------------------------------- systems
@@ -270,7 +270,8 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
                     f"{', the real tokenizer' if sy.taco_text.name == 'clip-b-random' else ''})",
             "elic": f"{cfg.elic_model} (random weights)",
             "compressai-elic": f"compressai.models.Elic2022Official(N={sy.elic.N}, M={sy.elic.M}, "
-                               f"groups={sy.elic.groups}) (random weights)",
+                               f"groups={sy.elic.groups}), channel context widths "
+                               f"{list(context_widths(sy.elic))} (random weights)",
             **({"taco-clip-b": f"{cfg.taco_model} with CLIP's adapter (d=512) + CLIP "
                                "ViT-B/32-sized text encoder with random weights (real CLIP BPE "
                                "tokenizer)"}
