@@ -50,12 +50,33 @@ def test_a_full_disk_stops_the_batch_saying_how_far_it_got(photos, tmp_path, fai
     # ENOMEM from the system is the machine's, not one input's, though it is running out of memory
     fail_writes(code, nth=2, once=True)  # the second file: half written, then the error
     out = tmp_path / "out"
-    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    # done in part (README, exit status 3): a.taco was written and is kept
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 3
     captured = capsys.readouterr()
     assert _names(out) == ["a.taco"]  # the third was not tried, no temporary is left
     assert captured.err.splitlines()[-1].startswith(
         f"taco compress: error: stopped after 1 of 3 images: {out / 'b.taco'}: {words}")
     assert "compressed" not in captured.out  # no summary: the batch did not end
+
+
+def test_a_full_disk_at_the_first_write_exits_2_having_written_nothing(photos, tmp_path, fail_writes,
+                                                                        capsys):
+    fail_writes(errno.ENOSPC, nth=1, once=True)
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    assert not out.exists() or _names(out) == []
+    assert capsys.readouterr().err.splitlines()[-1].startswith(
+        "taco compress: error: stopped after 0 of 3 images: ")
+
+
+def test_a_full_disk_after_a_failed_input_and_no_output_exits_2(photos, tmp_path, fail_writes, capsys):
+    """The first image fails alone (not a photo) and the second's write finds the disk full:
+    one input finished, none written, so nothing was done (2), not done in part."""
+    (photos / "a.png").write_bytes(b"not a photo")
+    fail_writes(errno.ENOSPC, nth=1, once=True)
+    out = tmp_path / "out"
+    assert main(["compress", str(photos), *CODE, "-o", str(out)]) == 2
+    assert "stopped after 1 of 3 images: " in capsys.readouterr().err.splitlines()[-1]
 
 
 # --------------------------------------------------------------------------- signals

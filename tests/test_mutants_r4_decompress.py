@@ -63,6 +63,18 @@ def test_a_full_disk_at_the_second_write_stops_after_1_of_3(three_files, tmp_pat
 
     nth_write(monkeypatch, 2, full)
     out = tmp_path / "out"
-    assert main(["decompress", *map(str, three_files), "-o", f"{out}/", "--quiet"]) == 2
+    # f0.png written and kept: done in part (3), as README's exit status says
+    assert main(["decompress", *map(str, three_files), "-o", f"{out}/", "--quiet"]) == 3
     err = capsys.readouterr().err
     assert "stopped after 1 of 3 files" in err, err
+    assert sorted(p.name for p in out.iterdir()) == ["f0.png"]
+
+
+def test_a_full_disk_at_the_first_write_exits_2(three_files, tmp_path, capsys, monkeypatch):
+    def full(dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    nth_write(monkeypatch, 1, full)
+    out = tmp_path / "out"
+    assert main(["decompress", *map(str, three_files), "-o", f"{out}/", "--quiet"]) == 2
+    assert "stopped after 0 of 3 files" in capsys.readouterr().err

@@ -251,7 +251,8 @@ STOP_ERRNOS = frozenset(getattr(errno, name) for name in (
 
 
 #: The exit status of a command that did part of its work: a batch (``compress``, ``decompress``,
-#: ``info``) in which some inputs failed and the others were done, ``taco evaluate`` whose results
+#: ``info``) in which some inputs failed and the others were done, or that a full disk (any of
+#: :data:`STOP_ERRNOS`) stopped after some outputs were written, ``taco evaluate`` whose results
 #: lack some images, ``taco caption`` that left some images uncaptioned: told apart from 2, a usage
 #: error or nothing done.
 PARTIAL_STATUS = 3
@@ -271,6 +272,11 @@ class Failures:
         self.skipped = 0
         #: Of those, outputs another process wrote while the batch ran (:meth:`written_meanwhile`).
         self.meanwhile = 0
+        #: Outputs this process wrote so far; the loop keeps it.
+        self.written = 0
+        #: The exit status of a batch :meth:`stopping` stopped (its line said), for the caller to
+        #: return; None while it was not stopped.
+        self.stopped: int | None = None
 
     def skip(self, src: Path, exc: Exception, also: Sequence[tuple[str, str]] = ()) -> bool:
         """Whether ``exc`` is a failure of the input ``src`` alone (:data:`INPUT_ERRORS`,
@@ -302,9 +308,12 @@ class Failures:
     @contextmanager
     def stopping(self, total: int, noun: str, rest: str = "") -> Iterator[None]:
         """Around a batch's loop of ``total`` inputs, each a ``noun`` (``"image"``): an interrupt
-        (:class:`Interrupted`) or an error that dooms the rest (:data:`STOP_ERRNOS`, as a
-        CLIError) says how far it got, ``after 6 of 20 images``, and ``rest``: how to do the others (``run it again with
-        --skip-existing``). A broken pipe stays one (the reader has gone: nobody to tell)."""
+        (:class:`Interrupted`) or an error that dooms the rest (:data:`STOP_ERRNOS`) says how far
+        it got, ``after 6 of 20 images``, and ``rest``: how to do the others (``run it again with
+        --skip-existing``). An interrupt is raised again; an error is said on one line and ends the
+        loop, :attr:`stopped` then the exit status for the caller to return: :data:`PARTIAL_STATUS`
+        when some outputs were written (:attr:`written`), 2 when none was. A broken pipe stays one
+        (the reader has gone: nobody to tell)."""
         if total < 2:
             yield
             return
@@ -317,8 +326,9 @@ class Failures:
             if isinstance(exc, BrokenPipeError):
                 raise
             then = f" ({rest})" if rest else ""
-            raise CLIError(f"stopped after {self.finished:,} of {count(total, noun)}: "
-                           f"{os_error_line(exc)}{then}") from None
+            to_stderr(f"taco {self.command}: error: " + shown_path(
+                f"stopped after {self.finished:,} of {count(total, noun)}: {os_error_line(exc)}{then}"))
+            self.stopped = PARTIAL_STATUS if self.written else 2
 
     def summary(self) -> str:
         """`` (2 failed, 14 skipped: their outputs exist)`` for a batch's summary line, or ''."""

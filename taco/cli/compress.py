@@ -244,6 +244,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
             if not written:
                 failures.written_meanwhile(dst)
                 continue
+            failures.written += 1
             totals.add(res, src)
             totals.profiles.extend(profiles[:1])
             if res.height * res.width > MAX_DECODE_PIXELS:
@@ -252,6 +253,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
                           f"decompress --max-pixels 0 ({decode_memory_text(res.height * res.width)})")
             if not args.quiet:
                 report(image_line(label, src, dst, res, turned, budget, ms))
+    if failures.stopped is not None:  # said: no summary, the batch did not end
+        return failures.stopped
     if totals.done:  # the images coded: none when every one failed
         caption_note = captions_note(args, model, totals.coded, [caption_of[src] for src in totals.coded],
                                      source.lookup)

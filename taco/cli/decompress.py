@@ -116,9 +116,12 @@ def cmd_decompress(args: argparse.Namespace) -> int:
             if not written:
                 failures.written_meanwhile(dst)
                 continue
+            failures.written += 1
             if not args.quiet:
                 report(f"{place}{shown_path(src)} -> {shown_path(dst)}: {image.width}x{image.height} "
                        f"{image.mode}, {ms:.0f} ms")
+    if failures.stopped is not None:  # said: no summary, the batch did not end
+        return failures.stopped
     return finish(failures, files, done=len(files) - len(failures.inputs) - failures.meanwhile,
                   seconds=time.perf_counter() - t_all, report=report)
 
