@@ -178,10 +178,11 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
       colours under transparent pixels are kept as stored. A fully opaque alpha channel loses
       nothing: it is dropped without a warning.
     - ``RGB``, ``L``, ``1``, ``I;16`` with a transparent colour (a PNG's tRNS key,
-      ``info["transparency"]``): the key is dropped, with the same warning as an alpha channel
-      where some pixel has that colour (none does: nothing is said).
+      ``info["transparency"]``): the key is dropped, with a warning that says so ("its
+      transparent colour (tRNS) is dropped") where some pixel has that colour (none does:
+      nothing is said).
     - ``P``: expanded through the palette (it decodes as RGB) with a warning; a transparency
-      entry is dropped, both said in one warning.
+      entry is dropped ("its palette's transparency"), both said in one warning.
     - ``I;16``/``I;16B``/``I;16L``/``I;16N``/``I``: 16-bit samples scaled 0..65535 → 0..255
       (``v / 257``, rounded), so 65535 → 255 and 257 → 1, with a warning: the file decodes to
       ``I;16`` again but with 8 significant bits. ``I`` (32-bit) is clipped to 0..65535 first,
@@ -230,11 +231,14 @@ def to_rgb(image: Image.Image, source: str | None = None) -> tuple[Image.Image, 
     alpha_lost = alpha and _alpha_matters(image)  # before a colour key leaves the image's info
     image = _without_info(image, said)
     lost = _float_loss(image) if mode == "F" else _LOSSES.get(mode)
-    if alpha_lost and mode in ("P", "PA"):
-        lost = ("the alpha channel of this palette image is dropped and its palette is not kept "
-                "(TACO codes RGB only): the image is coded, and decodes, as RGB")
+    if alpha_lost and mode in ("P", "PA"):  # a P image's transparency is its info's, no channel
+        what = "the alpha channel of this palette image" if mode == "PA" else "its palette's transparency"
+        lost = (f"{what} is dropped and its palette is not kept (TACO codes RGB only): the image is "
+                "coded, and decodes, as RGB")
     elif alpha_lost:
-        dropped = f"the alpha channel of this {mode} image is dropped (TACO codes RGB only)"
+        what = ("its transparent colour (tRNS)" if "transparency" in said  # a colour key, no channel
+                else f"the alpha channel of this {mode} image")
+        dropped = f"{what} is dropped (TACO codes RGB only)"
         lost = f"{lost}; {dropped}" if lost else dropped  # a 16-bit grey with a colour key: both
     if mode == "CMYK" and profile is not None:  # _to_srgb said why it could not be used
         lost = ("CMYK is converted to RGB without colour management (its CMYK colour profile "

@@ -719,6 +719,6 @@ def test_a_palette_transparency_no_pixel_uses_is_not_an_alpha_loss() -> None:
         to_rgb(image)
     assert [str(w.message) for w in caught] == ["the palette is not kept: the image is coded, and decodes, as RGB"]
     image.putpixel((0, 0), 1)
-    with pytest.warns(ImageConversionWarning, match="the alpha channel of this palette image is dropped and its palette "
+    with pytest.warns(ImageConversionWarning, match="its palette's transparency is dropped and its palette "
                                                     "is not kept"):
         to_rgb(image)

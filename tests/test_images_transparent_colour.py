@@ -1,7 +1,8 @@
 """A transparent colour (a PNG's tRNS colour key) of an RGB or grey image is dropped with the
-alpha warning where some pixel has it (review D: it was dropped silently, though palette
-images' transparency was said), and with nothing said where none has it. The key of a 2-, 4-
-or 16-bit file is compared in the decoded pixels' scale."""
+warning "its transparent colour (tRNS) is dropped" where some pixel has it (review D: it was
+dropped silently, though palette images' transparency was said; Review CL #6: it was said as
+"the alpha channel of this RGB image", which it has none of), and with nothing said where none
+has it. The key of a 2-, 4- or 16-bit file is compared in the decoded pixels' scale."""
 
 from __future__ import annotations
 
@@ -42,9 +43,16 @@ def test_a_used_transparent_colour_is_said(pixels, key, mode):
     image = _saved(pixels, key)
     assert image.info["transparency"] == key
     rgb, said = _said(image)
-    assert said == [f"x.png: the alpha channel of this {mode} image is dropped (TACO codes RGB only)"]
+    assert said == ["x.png: its transparent colour (tRNS) is dropped (TACO codes RGB only)"]
     assert "transparency" not in rgb.info
     assert _said(rgb)[1] == []  # converting it again says nothing more
+
+
+def test_an_rgb_png_saved_with_a_transparent_colour_says_no_alpha_channel(tmp_path):
+    path = tmp_path / "k.png"
+    Image.new("RGB", (2, 2), (1, 2, 3)).save(path, transparency=(1, 2, 3))
+    _, said = _said(load_image(path), "k.png")
+    assert said == ["k.png: its transparent colour (tRNS) is dropped (TACO codes RGB only)"]
 
 
 @pytest.mark.parametrize(("pixels", "key"), [(RGB, (0, 255, 1)), (np.array([[0, 9]], np.uint8), 8)])
@@ -59,7 +67,7 @@ def test_a_16_bit_grey_image_with_a_transparent_colour_says_both():
     image.info["transparency"] = 2000
     _, said = _said(image)
     assert said == ["x.png: 16-bit grey samples are coded with 8-bit precision (decoded as 16-bit grey, 8 "
-                    "significant bits); the alpha channel of this I;16 image is dropped (TACO codes RGB only)"]
+                    "significant bits); its transparent colour (tRNS) is dropped (TACO codes RGB only)"]
 
 
 @pytest.mark.parametrize(("key", "used"), [((0, 255, 0), True), ((0, 255, 1), False)])
@@ -93,7 +101,7 @@ def _png(raw_rows: bytes, w: int, h: int, depth: int, colour_type: int, key: byt
 def test_a_low_bit_grey_key_is_compared_in_the_pixels_scale(row, depth, key, used):
     image = load_image("g.png", data=_png(b"\x00" + row, 4, 1, depth, 0, struct.pack(">H", key)))
     _, said = _said(image, "g.png")
-    assert said == (["g.png: the alpha channel of this L image is dropped (TACO codes RGB only)"] if used else [])
+    assert said == (["g.png: its transparent colour (tRNS) is dropped (TACO codes RGB only)"] if used else [])
 
 
 @pytest.mark.parametrize(("key", "used"), [((0x1234, 0x5678, 0x9ABC), True), ((0x1234, 0x5678, 0x9BBC), False)])
@@ -102,5 +110,5 @@ def test_a_16_bit_colour_key_is_compared_in_the_pixels_scale(key, used):
     image = load_image("c.png", data=_png(b"\x00" + row, 2, 1, 16, 2, struct.pack(">HHH", *key)))
     _, said = _said(image, "c.png")
     assert said[0].startswith("c.png: its 16-bit colour samples")
-    assert said[1:] == (["c.png: the alpha channel of this RGB image is dropped (TACO codes RGB only)"]
+    assert said[1:] == (["c.png: its transparent colour (tRNS) is dropped (TACO codes RGB only)"]
                         if used else [])

@@ -96,7 +96,7 @@ def test_a_16_bit_grey_image_is_said_in_words():
 def test_a_transparent_palette_image_hears_both_losses():
     image = _photo().quantize(16)
     image.info["transparency"] = image.getpixel((0, 0))
-    assert _said(image) == ["x.png: the alpha channel of this palette image is dropped and its palette is not "
+    assert _said(image) == ["x.png: its palette's transparency is dropped and its palette is not "
                             "kept (TACO codes RGB only): the image is coded, and decodes, as RGB"]
     del image.info["transparency"]
     assert _said(image) == ["x.png: the palette is not kept: the image is coded, and decodes, as RGB"]
