@@ -149,13 +149,21 @@ class OutOfMemoryError(TacoError, MemoryError):
     what was being coded and how much was asked for, in one line."""
 
 
+#: A shared library the dynamic loader could not map (the address space or memory ran out), as
+#: glibc says it: without a reason, or with ENOMEM's.
+_UNMAPPED_LIBRARY = re.compile(r"failed to map segment from shared object(?:: Cannot allocate memory)?\s*$")
+
+
 def allocation_failure(exc: BaseException) -> str | None:
     """What an allocation failure says, for a person ("could not allocate 11.4 GiB", or "an
     allocation failed" when it does not say how much); None if ``exc`` is not one. Python's and
     numpy's ``MemoryError``, CompressAI's ``std::bad_alloc`` (a ``MemoryError``), torch's
     "can't allocate memory" / "out of memory" ``RuntimeError``, an ``OSError`` with ENOMEM (a
-    failed ``mmap``) and safetensors' error for a mapping that failed so ("Cannot allocate memory
-    (os error 12)", an exception of its own type)."""
+    failed ``mmap``), safetensors' error for a mapping that failed so ("Cannot allocate memory
+    (os error 12)", an exception of its own type), and the ``ImportError`` (or ctypes'
+    ``OSError``) of a shared library that could not be mapped when torch or its libraries load
+    (``libtorch_cpu.so: failed to map segment from shared object``, under ``ulimit -v``; one
+    that names another reason, a ``noexec`` mount's "Operation not permitted", is not one)."""
     text = str(exc)
     if isinstance(exc, OutOfMemoryError):
         return text
@@ -163,7 +171,8 @@ def allocation_failure(exc: BaseException) -> str | None:
             or (isinstance(exc, RuntimeError)
                 and any(k in text for k in ("can't allocate memory", "out of memory", "bad_alloc")))
             or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
-            or f"(os error {errno.ENOMEM})" in text):
+            or f"(os error {errno.ENOMEM})" in text
+            or (isinstance(exc, (ImportError, OSError)) and _UNMAPPED_LIBRARY.search(text))):
         return None
     m = re.search(r"allocate (\d+) bytes", text)
     if m:

@@ -18,3 +18,39 @@ def test_the_size_asked_for_is_in_a_unit_that_fits(nbytes, said):
     exc = RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes. "
                        "Error code 12 (Cannot allocate memory)")
     assert allocation_failure(exc) == f"could not allocate {said}"
+
+
+UNMAPPED = "libtorch_cpu.so: failed to map segment from shared object"
+
+
+@pytest.mark.parametrize("exc", [
+    ImportError(UNMAPPED),  # importing torch._C under `ulimit -v` (Review CL #7: a traceback, exit 1)
+    OSError(UNMAPPED),  # ctypes loading one of torch's libraries
+    ImportError(f"{UNMAPPED}: Cannot allocate memory"),
+])
+def test_a_library_that_could_not_be_mapped_is_an_allocation_failure(exc):
+    assert allocation_failure(exc) == "an allocation failed"
+
+
+@pytest.mark.parametrize("exc", [
+    ImportError(f"{UNMAPPED}: Operation not permitted"),  # a noexec mount: no memory matter
+    ImportError("No module named 'torch'"),
+])
+def test_other_import_errors_are_not_allocation_failures(exc):
+    assert allocation_failure(exc) is None
+
+
+def test_the_command_line_says_one_line_with_status_2(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    import taco.resolve
+    from taco.cli import main
+
+    def unmapped(*args, **kwargs):
+        raise ImportError(UNMAPPED)
+
+    monkeypatch.setattr(taco.resolve, "resolve_model", unmapped)
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    assert main(["compress", str(tmp_path / "a.png"), "--caption", "x", "-o", str(tmp_path / "m.taco")]) == 2
+    assert capsys.readouterr().err.splitlines() == ["taco compress: error: out of memory: an allocation failed"]
+    assert not (tmp_path / "m.taco").exists()
