@@ -52,9 +52,11 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
         if torch_file := _torch_save_file(path):
             raise CheckpointError(
                 f"{path}: {torch_file} (torch.save), not a taco checkpoint: if it is one of the "
-                f"TACO or ELIC authors', import it once (taco import-checkpoint "
-                f"{shlex.quote(str(path))} -o MODEL.safetensors; in Python "
-                "taco.official.import_checkpoint_file) and give MODEL.safetensors") from None
+                f"TACO or ELIC authors' or of CompressAI's Elic2022Official, import it once "
+                f"(taco import-checkpoint {shlex.quote(str(path))} -o MODEL.safetensors; in "
+                "Python taco.official.import_checkpoint_file) and give MODEL.safetensors; a taco "
+                "model's own state dict: model.load_state_dict it into its model "
+                "(taco.create_model) and taco.save_checkpoint(model, 'MODEL.safetensors')") from None
         if not is_index(path) and (text := text_file_problem(path)):  # (an index is text)
             raise CheckpointError(f"{path}: {text}") from None
         raise CheckpointError(str(exc)) from None

@@ -4,7 +4,9 @@ Their ``train.py`` saves ``torch.save({"epoch", "state_dict", "optimizer", "aux_
 "lr_scheduler", "best_psnr", ..., "best_lpips_model_path"}, "*.pth.tar")`` with the state dict of
 the DistributedDataParallel wrapper (every key prefixed ``module.``) and the entropy-coder tables
 never built (empty). ELIC checkpoints of the code TACO builds on (GitHub JiangWeibeta/ELIC) have
-the same layout without the text modules. Either file, or a bare state dict, imports here:
+the same layout without the text modules. Either file, or a bare state dict, imports here, and
+so does one of CompressAI's ``Elic2022Official`` (its ``examples/train.py`` dict or a bare state
+dict, ``module.`` or not, before or after ``update()``: :func:`compressai_key_to_taco`):
 
 1. ``torch.load(..., weights_only=True)``: tensors and plain containers only, nothing else is
    ever unpickled (a file that needs more is refused);
@@ -17,7 +19,9 @@ the same layout without the text modules. Either file, or a bare state dict, imp
    :func:`taco.models.save_checkpoint` (safetensors + config + fingerprint).
 
 The model is taco's ``taco`` / ``elic`` in the reference layout (:mod:`taco.models.entropy`), whose
-eval-mode forward gives the authors' x_hat and likelihoods (tests/official, docs/official.md).
+eval-mode forward gives the authors' x_hat and likelihoods (tests/official, docs/official.md); an
+``Elic2022Official`` imports as ``elic`` in the ``compressai`` layout, which is it weight for weight
+(the same likelihoods and strings). A taco model's own state dict is refused with how to save it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from ..atomic import remove_stale_temporaries
@@ -37,7 +40,7 @@ from ..bitstream.container import model_id_problem
 from ..errors import TacoError, TacoValueError
 from ..messages import some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
-from ..models.architecture import build_model
+from ..models.architecture import build_model, build_on_meta
 from ..models.checkpoint import (  # TABLE_BUFFERS: derived, their files leave them empty
     TABLE_BUFFERS,
     check_finite,
@@ -52,6 +55,7 @@ from ..text.weights import load_torch_file
 
 __all__ = [
     "OutputExists",
+    "compressai_key_to_taco",
     "convert_state_dict",
     "import_checkpoint",
     "import_checkpoint_file",
@@ -175,6 +179,27 @@ def _official_name(name: str, architecture: str = "taco") -> str | None:
     return None
 
 
+# CompressAI's Elic2022Official (compressai.models) is taco's layout="compressai" ELIC name for
+# name, but for g_a: one nn.Sequential there (g_a.{i}), named stages here (_ELIC_G_A).
+_CAI_G_A = re.compile(r"^g_a\.(\d+)\.(.*)")
+_CAI_KEYS = ("latent_codec.hyper.", "latent_codec.y.")
+_CAI_GROUP = re.compile(r"^latent_codec\.y\.latent_codec\.y(\d+)\.")
+_CAI = "CompressAI's Elic2022Official"
+# taco's own g_a names (ELIC's stages, TACO's base and adapter): a taco model's state dict
+_OWN_G_A = re.compile(r"^g_a\.(stage\d|base\.|adapter\.)")
+
+
+def compressai_key_to_taco(key: str) -> str | None:
+    """The taco name (``layout="compressai"`` ELIC) of one key of a CompressAI
+    ``Elic2022Official`` state dict (``module.`` already stripped): g_a's index -> taco's stage,
+    every other name as it is; None for a g_a index past ELIC's 14."""
+    m = _CAI_G_A.match(key)
+    if m:
+        stage = _ELIC_G_A.get(int(m.group(1)))
+        return None if stage is None else f"g_a.{stage}.{m.group(2)}"
+    return key
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -249,18 +274,19 @@ def _is_taco_checkpoint(path: Path) -> bool:
         return False
 
 
-def _shape(state: dict[str, Tensor], key: str, dims: int = 4) -> tuple[int, ...]:
+def _shape(state: dict[str, Tensor], key: str, dims: int = 4,
+           source: str = "the authors' TACO or ELIC") -> tuple[int, ...]:
     """The shape of ``state[key]``, which must be a ``dims``-dimensional tensor (a convolution's
-    weight: 4) with no empty dimension."""
+    weight: 4) with no empty dimension; ``source`` names the checkpoint kind in the refusal."""
     if key not in state:
         raise CheckpointError(
-            f"no tensor {key!r}: not a checkpoint of the authors' TACO or ELIC "
+            f"no tensor {key!r}: not a checkpoint of {source} "
             f"(first keys: {sorted(state)[:5]})"
         )
     shape = tuple(state[key].shape)
     if len(shape) != dims or 0 in shape:
-        raise CheckpointError(f"{key} is {list(shape)}: not a checkpoint of the authors' TACO or "
-                              f"ELIC (expected a {dims}-dimensional weight with no empty dimension)")
+        raise CheckpointError(f"{key} is {list(shape)}: not a checkpoint of {source} "
+                              f"(expected a {dims}-dimensional weight with no empty dimension)")
     return shape
 
 
@@ -287,8 +313,20 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
     index past ELIC's 14), else ELIC. N, M, the channel groups,
     the channel-context widths and the text width come from tensor shapes. ``text_encoder``
     (taco's name) must produce tokens of the checkpoint's text width (CLIP: 512); 8 attention
-    heads, as in their code (head counts are not visible in the weights).
+    heads, as in their code (head counts are not visible in the weights). A CompressAI
+    ``Elic2022Official`` state dict (``latent_codec.hyper.*`` / ``latent_codec.y.*`` keys) gives
+    ``elic`` with ``layout="compressai"``; a taco model's own state dict is refused with what to
+    do with it.
     """
+    if own := next((k for k in state if _OWN_G_A.match(k)), None):
+        raise CheckpointError(
+            f"a taco model's own state dict ({own!r:.60} is taco's name), not a checkpoint of the "
+            f"authors' TACO or ELIC or of {_CAI}: nothing to import; build its model "
+            "(taco.create_model(NAME, ...) with the name and options it was made with), "
+            "model.load_state_dict(torch.load(FILE)) and taco.save_checkpoint(model, "
+            "'MODEL.safetensors'), which taco compress -m and taco.load read")
+    if any(k.startswith(_CAI_KEYS) for k in state):
+        return _compressai_config(state)
     architecture = "taco" if any(map(_taco_only, state)) else "elic"
     N, M = _shape(state, "h_a.reduction.0.weight")[:2]  # conv3x3 M -> N: (N, M, 3, 3)
     # one spatial context per group: counted from every local_context.{k}.* key, so a file
@@ -333,14 +371,41 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
                    text_encoder={"name": text_encoder}, heads=8, residual="paper", use_mask=False)
 
 
-def _config(**fields: Any) -> ModelConfig:
+def _compressai_config(state: dict[str, Tensor]) -> ModelConfig:
+    """The taco config of a CompressAI ``Elic2022Official`` state dict: ``elic``,
+    ``layout="compressai"``, N and M from h_a, the groups from the spatial contexts, the
+    channel-context widths from the first channel context (CompressAI's 224 and 128)."""
+    N, M = _shape(state, "latent_codec.hyper.h_a.0.weight", source=_CAI)[:2]  # (N, M, 3, 3)
+    count = 1 + max((int(m.group(1)) for k in state if (m := _CAI_GROUP.match(k))), default=0)
+    if count > MAX_GROUPS:
+        raise CheckpointError(f"latent_codec.y.latent_codec.y{count - 1}.*: {count} channel groups, "
+                              f"over the {MAX_GROUPS} of any taco model: not a checkpoint of {_CAI}")
+    groups = [_shape(state, f"latent_codec.y.latent_codec.y{k}.context_prediction.weight",
+                     source=_CAI)[1] for k in range(count)]
+    ctx_hidden = [224, 128]
+    if len(groups) > 1:
+        ctx_hidden = [_shape(state, f"latent_codec.y.channel_context.y1.{i}.weight", source=_CAI)[0]
+                      for i in (0, 2)]
+    if sum(groups) != M:
+        raise CheckpointError(f"channel groups {groups} (from the context predictions) do not sum "
+                              f"to M={M} (from h_a): not a checkpoint of {_CAI}")
+    return _config(architecture="elic", N=N, M=M, groups=groups, ctx_hidden=ctx_hidden,
+                   layout="compressai", source=_CAI)
+
+
+def _config(source: str = "the authors' TACO or ELIC", **fields: Any) -> ModelConfig:
     """The ModelConfig of sizes read from a file's shapes; sizes it refuses (N = 0 or 70,000,
     65 groups, heads not dividing a width) are the file's CheckpointError."""
     try:
         return ModelConfig(**fields)
     except ValueError as exc:
-        raise CheckpointError(f"sizes no taco model has ({exc}): not a checkpoint of the "
-                              "authors' TACO or ELIC") from None
+        raise CheckpointError(f"sizes no taco model has ({exc}): not a checkpoint of "
+                              f"{source}") from None
+
+
+def _source(config: ModelConfig) -> str:
+    """What the checkpoint of ``config`` (an inferred one) was: its maker and model."""
+    return _CAI if config.layout == "compressai" else f"the authors' {config.architecture.upper()}"
 
 
 def _listing(keys: set[str], limit: int = 8, architecture: str | None = None) -> str:
@@ -355,24 +420,28 @@ def _listing(keys: set[str], limit: int = 8, architecture: str | None = None) ->
 def convert_state_dict(
     state: dict[str, Tensor], text_encoder: str | None = "clip"
 ) -> tuple[ModelConfig, dict[str, Tensor]]:
-    """An authors' state dict (``module.`` stripped) -> (taco config, taco state dict).
+    """An authors' (or CompressAI's ``Elic2022Official``) state dict (``module.`` stripped) ->
+    (taco config, taco state dict).
 
     Raises :class:`CheckpointError` unless the names map one-to-one onto the taco model of the
     inferred config (derived entropy-coder tables aside) and every shape matches.
     """
     config = infer_config(state, text_encoder)
-    with torch.device("meta"):  # shapes only: no memory, no initialisation
-        reference = build_model(config).state_dict()
+    compressai = config.layout == "compressai"
+
+    def to_taco(key: str) -> str | None:
+        return compressai_key_to_taco(key) if compressai else official_key_to_taco(key, config.architecture)
+    reference = build_on_meta(config).state_dict()  # shapes only: no memory, no initialisation
     mapped: dict[str, Tensor] = {}
     unknown: set[str] = set()
     for key, value in state.items():
         if key.rsplit(".", 1)[-1] in TABLE_BUFFERS:
             continue  # empty in their files; rebuilt from the weights
-        name = official_key_to_taco(key, config.architecture)
+        name = to_taco(key)
         if name is None or name not in reference:
             unknown.add(key)
         elif name in mapped:  # an old and a new bottleneck name ('_matrix0', 'matrices.0')
-            first = next(k for k in state if official_key_to_taco(k, config.architecture) == name)
+            first = next(k for k in state if to_taco(k) == name)
             raise CheckpointError(f"{first!r:.80} and {key!r:.80} both give {name!r:.80}")
         else:
             mapped[name] = value
@@ -380,9 +449,9 @@ def convert_state_dict(
     missing = set(reference) - set(mapped) - optional - _constant_buffers(reference)
     if missing or unknown:
         raise CheckpointError(
-            f"the weights do not fit the authors' {config.architecture.upper()} with N={config.N}, "
+            f"the weights do not fit {_source(config)} with N={config.N}, "
             f"M={config.M}, groups {config.groups}: missing (taco names) "
-            f"{_listing(missing, architecture=config.architecture)}; "
+            f"{_listing(missing, architecture=None if compressai else config.architecture)}; "
             f"unexpected (their names) {_listing(unknown)}"
         )
     wrong = [f"{k} {tuple(v.shape)} (expected {tuple(reference[k].shape)})"
@@ -420,11 +489,12 @@ def _shortened(value: Any) -> Any:
 def import_checkpoint(
     path: str | os.PathLike[str], text_encoder: str | None = "clip", model_id: str | None = None
 ) -> ELIC:
-    """An authors' checkpoint -> taco model (eval mode, entropy tables built), not yet saved.
+    """An authors' checkpoint -> taco model (eval mode, entropy tables built), not yet saved; a
+    CompressAI ``Elic2022Official`` one likewise (``elic``, ``layout="compressai"``).
 
     ``model_id`` names the model in its checkpoint and in every ``.taco`` header made with it
-    (``taco info``, evaluation labels): by default ``taco-official`` or ``elic-official``, none
-    of taco's own names, so such a file is decoded with the model given (docs/format.md). Any
+    (``taco info``, evaluation labels): by default ``taco-official``, ``elic-official`` or (from
+    CompressAI) ``elic-compressai``, none of taco's own names, so such a file is decoded with the model given (docs/format.md). Any
     model id is printable text of 1 to 255 UTF-8 bytes
     (:func:`taco.bitstream.container.model_id_problem`).
     """
@@ -447,9 +517,11 @@ def import_checkpoint(
         raise CheckpointError(f"{path}: {exc}") from None
     model.eval()
     model.update(force=True)
-    model.model_id = model_id or f"{config.architecture}-official"
+    compressai = config.layout == "compressai"
+    model.model_id = model_id or ("elic-compressai" if compressai else f"{config.architecture}-official")
     model.metadata = {
-        "imported_from": "effl-lab/TACO checkpoint (taco import-checkpoint)",
+        "imported_from": (f"{_CAI} checkpoint" if compressai else "effl-lab/TACO checkpoint")
+        + " (taco import-checkpoint)",
         "source_file": _shortened(Path(path).name),
         **{f"source_{k}": _shortened(v) for k, v in info.items()
            if len(k) <= SOURCE_TEXT_CHARS and (k == "epoch" or k.startswith("best_")

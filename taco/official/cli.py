@@ -17,7 +17,8 @@ from ..messages import SOURCE_TREE, docs_ref, shown_path
 
 DESCRIPTION = (
     "Import a checkpoint of the TACO authors' code (effl-lab/TACO train.py: a .pth.tar with "
-    "'state_dict', or a bare state dict; ELIC checkpoints of JiangWeibeta/ELIC too) as a taco "
+    "'state_dict', or a bare state dict; ELIC checkpoints of JiangWeibeta/ELIC and of CompressAI's "
+    "Elic2022Official too) as a taco "
     "checkpoint (.safetensors with its config). Read with torch.load(weights_only=True): "
     "nothing else is unpickled. Architecture and widths are read from the tensor shapes; "
     f"entropy-coder tables are rebuilt. See {docs_ref('official.md')}."
@@ -81,5 +82,6 @@ def register(subparsers: Any) -> None:
                    "minilm (384 wide); ignored for ELIC")
     p.add_argument("--model-id", type=model_id_arg, metavar="NAME",
                    help="the name the model and its .taco files carry (taco info, evaluate's "
-                   "labels; default taco-official, or elic-official for an ELIC checkpoint)")
+                   "labels; default taco-official, elic-official for an ELIC checkpoint, elic-compressai "
+                   "for CompressAI's Elic2022Official)")
     p.set_defaults(func=cmd_import_checkpoint)
