@@ -101,7 +101,7 @@ from .models.coding import (  # both also importable from here, as scripts and t
     coding_codec as coding_codec,
     float64_copy as float64_copy,
 )
-from .models.elic import ELIC, stripe_progress
+from .models.elic import ELIC, check_configured, stripe_progress
 from .models.rates import checked_quality, needs_variable_rate
 from .models.registry import classify_model_spec, holds_checkpoint, registrations
 from .models.taco import TACO
@@ -801,10 +801,7 @@ def check_model(model: object) -> None:
     if not isinstance(model, ELIC):
         raise TypeError(f"model must be a loaded taco model, not {type(model).__name__}"
                         f"{model_hint(model)}")
-    if getattr(model, "config", None) is None:  # a bare ELIC(...)/TACO(...): no config to code with
-        raise TypeError(f"this {type(model).__name__} was built without a ModelConfig, which the "
-                        "file records: build it with taco.create_model(...) or load it with "
-                        "taco.load(...)")
+    check_configured(model)  # a bare ELIC(...)/TACO(...): no config to code with
     dtypes = {t.dtype for t in (*model.parameters(), *model.buffers()) if t.is_floating_point()}
     if dtypes - {torch.float32}:
         other = ", ".join(sorted(str(d).removeprefix("torch.") for d in dtypes - {torch.float32}))

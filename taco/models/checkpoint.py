@@ -39,7 +39,16 @@ from .architecture import (
     unbuildable_config,
 )
 from .config import BUILTIN_ARCHITECTURES, CheckpointError, ModelConfig
-from .elic import ELIC, MAX_SCALE_LEVELS, float32_scale_table, standard_normal_quantile
+from .elic import (
+    CODER_TABLES,
+    ELIC,
+    MAX_SCALE_LEVELS,
+    TABLE_BUFFERS,
+    check_configured,
+    float32_scale_table,
+    load_state_resizing_tables,
+    standard_normal_quantile,
+)
 from .header import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
@@ -86,7 +95,8 @@ def save_checkpoint(
     either. Folders missing on the way to ``path`` are created. Returns ``path``; an empty
     ``path``, one holding a null byte, or one that names a folder (``"."``, ``"/"``, ``"x/.."``,
     ``"runs/"``) is a :class:`~taco.errors.TacoValueError`
-    (:func:`taco.fileobjects.checked_file_path`). A ``model`` that is no taco model and a
+    (:func:`taco.fileobjects.checked_file_path`). A ``model`` that is no taco model or one built
+    bare, without a config (``ELIC(...)``: build it with :func:`taco.create_model`), and a
     ``path`` that is no str or ``os.PathLike`` (a file object) are TypeErrors naming them.
     """
     if not isinstance(model, ELIC):
@@ -95,6 +105,7 @@ def save_checkpoint(
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"save_checkpoint: path must be a str or os.PathLike, not "
                         f"{type(path).__name__}")
+    check_configured(model, "save_checkpoint")
 
     def refused(shown: str, reason: str) -> TacoValueError:
         return TacoValueError(f"save_checkpoint: cannot write to '{shown}': {reason}")
@@ -156,30 +167,15 @@ def _header_text(header: dict[str, Any]) -> str:
                          "long metadata (nothing was written)")
 
 
-#: The coder tables of an entropy model (the entropy bottleneck's, each Gaussian conditional's),
-#: built by CompressAI's ``update`` from the learned densities.
-CODER_TABLES = ("_quantized_cdf", "_offset", "_cdf_length")
-#: Every table buffer of the entropy models: the coder tables and the Gaussian conditionals'
-#: scale table. Their sizes are set by training (levels, learned densities), not by the config,
-#: and CompressAI resizes only empty ones when a state dict is loaded.
-TABLE_BUFFERS = (*CODER_TABLES, "scale_table")
-
-
 def load_model_state(model: nn.Module, state: dict[str, torch.Tensor], strict: bool = True) -> Any:
-    """``nn.Module.load_state_dict(model, state, strict)`` after resizing each entropy-model
-    table buffer (:data:`TABLE_BUFFERS`) whose shape differs from the one in ``state``: their
-    sizes depend on the learned densities, and CompressAI's ``load_state_dict`` resizes only
-    empty ones (a model built, then updated with other densities, refused the file). Tables
-    ``state`` leaves out stay as they are. The one way taco loads weights into a model:
-    :func:`load_checkpoint`, ``init_from``, resuming a run, ``taco import-checkpoint``. Returns
-    ``load_state_dict``'s missing and unexpected keys; a mismatch it refuses is its
-    RuntimeError."""
-    buffers = dict(model.named_buffers())
-    for key, value in state.items():
-        buf = buffers.get(key)
-        if buf is not None and buf.shape != value.shape and key.rsplit(".", 1)[-1] in TABLE_BUFFERS:
-            buf.resize_(value.shape)
-    return nn.Module.load_state_dict(model, state, strict=strict)
+    """:func:`~taco.models.elic.load_state_resizing_tables` (:meth:`ELIC.load_state_dict`): each
+    entropy-model table buffer (:data:`TABLE_BUFFERS`) whose shape differs from the one in
+    ``state`` is resized first (their sizes depend on the learned densities, and CompressAI's
+    ``load_state_dict`` resizes only empty ones). Tables ``state`` leaves out stay as they are.
+    The one way taco loads weights into a model: :func:`load_checkpoint`, ``init_from``,
+    resuming a run, ``taco import-checkpoint``. Returns ``load_state_dict``'s missing and
+    unexpected keys; a mismatch it refuses is its RuntimeError."""
+    return load_state_resizing_tables(model, state, strict=strict)
 
 
 def _gaussian_table_keys(model: torch.nn.Module) -> list[str]:
@@ -492,8 +488,10 @@ def model_fingerprint(model: ELIC) -> bytes:
     ``torch.inference_mode`` (built or ``update(force=True)``-ed there; :func:`load_checkpoint`
     makes none) is hashed anew on every call (10 ms for elic-small, ~1.5 ms cached: its state_dict is most of that): an inference
     tensor keeps no version counter, and in-place writes to it (allowed inside inference mode)
-    would go unseen.
+    would go unseen. A bare ``ELIC(...)`` (no config to hash) is a TypeError saying how to
+    build one that has it.
     """
+    check_configured(model, "model_fingerprint")
     digest = model.config.digest()
     state = model.state_dict(keep_vars=True)
     names, tensors = tuple(state), list(state.values())

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from statistics import NormalDist
 from typing import Any
@@ -44,7 +44,7 @@ from compressai.latent_codecs import (
 from compressai.layers import AttentionBlock, CheckerboardMaskedConv2d, sequential_channel_ramp
 from compressai.models.base import SCALES_LEVELS, CompressionModel
 from compressai.models.sensetime import ResidualBottleneckBlock
-from compressai.models.utils import conv, deconv
+from compressai.models.utils import conv, deconv, remap_old_keys
 from torch import Tensor
 
 from ..bitstream.rans import check_symbols
@@ -359,6 +359,47 @@ def apply_context_masks(model: nn.Module) -> None:
                 m.weight.mul_(m.mask)
 
 
+#: The coder tables of an entropy model (the entropy bottleneck's, each Gaussian conditional's),
+#: built by CompressAI's ``update`` from the learned densities.
+CODER_TABLES = ("_quantized_cdf", "_offset", "_cdf_length")
+#: Every table buffer of the entropy models: the coder tables and the Gaussian conditionals'
+#: scale table. Their sizes are set by training (levels, learned densities), not by the config,
+#: and CompressAI's ``load_state_dict`` resizes only empty ones (:meth:`ELIC.load_state_dict`
+#: resizes each).
+TABLE_BUFFERS = (*CODER_TABLES, "scale_table")
+
+
+def check_configured(model: ELIC, who: str = "") -> None:
+    """A TypeError unless ``model`` has the :class:`~taco.models.config.ModelConfig` that
+    ``.taco`` files, checkpoints and fingerprints record: a bare ``ELIC(...)``/``TACO(...)`` has
+    none. ``who`` ("save_checkpoint") starts the message."""
+    if getattr(model, "config", None) is None:
+        raise TypeError(f"{who + ': ' if who else ''}this {type(model).__name__} was built without a "
+                        "ModelConfig, which taco's files record: build it with "
+                        "taco.create_model(...) or load it with taco.load(...)")
+
+
+def load_state_resizing_tables(module: nn.Module, state_dict: Mapping[str, Any],
+                               strict: bool = True, assign: bool = False) -> Any:
+    """``nn.Module.load_state_dict(module, ...)`` after resizing each entropy-model table buffer
+    (:data:`TABLE_BUFFERS`) whose shape differs from the one in ``state_dict`` (their sizes depend
+    on the learned densities and scale levels), and reading the entropy bottlenecks' names of
+    older CompressAI versions (``_matrix0``) as CompressAI's ``load_state_dict`` does. Tables
+    ``state_dict`` leaves out stay as they are; the tables are loaded as they are, not rebuilt.
+    :meth:`ELIC.load_state_dict` and every load of taco
+    (:func:`taco.models.checkpoint.load_model_state`). Returns the missing and unexpected keys;
+    a mismatch it refuses is torch's RuntimeError."""
+    buffers = dict(module.named_buffers())
+    for key, value in state_dict.items():
+        buf = buffers.get(key)
+        if buf is not None and buf.shape != value.shape and key.rsplit(".", 1)[-1] in TABLE_BUFFERS:
+            buf.resize_(value.shape)
+    for name, m in module.named_modules():
+        if isinstance(m, EntropyBottleneck) and any(k.startswith(name) for k in state_dict):
+            state_dict = remap_old_keys(name, state_dict)
+    return nn.Module.load_state_dict(module, state_dict, strict=strict, assign=assign)
+
+
 def check_input(x: Tensor) -> Tensor:
     """``x`` if it is what :meth:`ELIC.forward` and ``compress`` take: (B, 3, H, W) with H and W
     multiples of :data:`PAD_MULTIPLE` (``taco.codec`` pads any image so; crops for training are)."""
@@ -496,6 +537,15 @@ class ELIC(CompressionModel):
         self._quantile_without_scipy()
         with float32_default():  # CompressAI builds the tables in the default dtype
             return bool(super().update(scale_table, force=force, update_quantiles=update_quantiles))
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> Any:
+        """:func:`load_state_resizing_tables`: ``nn.Module.load_state_dict`` after resizing each
+        entropy-model table to the one in ``state_dict``. CompressAI's own resizes only empty
+        tables, and :func:`taco.create_model` and :func:`taco.load` build them at once, so the
+        CompressAI idiom ``net.load_state_dict(sd)`` with a state of other densities or scale
+        levels (a fine-tune saved after ``update(force=True)``) refused it."""
+        return load_state_resizing_tables(self, state_dict, strict=strict, assign=assign)
 
     def _quantile_without_scipy(self) -> None:
         """Make every Gaussian conditional take its tail bound from
