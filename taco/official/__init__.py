@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from ..lazy import lazy_names
 
 __all__ = [
-    "OutputExists", "convert_state_dict", "import_checkpoint", "import_checkpoint_file", "infer_config",
+    "OutputExists", "compressai_key_to_taco", "convert_state_dict", "import_checkpoint", "import_checkpoint_file", "infer_config",
     "official_key_to_taco", "read_official_state_dict",
 ]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import nothing here)
     from .checkpoint import (
         OutputExists as OutputExists,
+        compressai_key_to_taco as compressai_key_to_taco,
         convert_state_dict as convert_state_dict,
         import_checkpoint as import_checkpoint,
         import_checkpoint_file as import_checkpoint_file,

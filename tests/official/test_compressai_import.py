@@ -14,8 +14,7 @@ from PIL import Image
 
 import taco
 from taco import cli
-from taco.official import import_checkpoint, import_checkpoint_file
-from taco.official.checkpoint import compressai_key_to_taco
+from taco.official import compressai_key_to_taco, import_checkpoint, import_checkpoint_file
 
 N, M, GROUPS = 8, 16, [2, 2, 4, 8]
 
