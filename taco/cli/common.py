@@ -39,7 +39,7 @@ COMMAND_HELP: dict[str, str] = {
     "caption": "write captions.jsonl for a folder with a captioning model",
     "import-captions": "the authors' caption JSON (kodak_ofa.json, ...) -> captions.jsonl",
     "bench": "encode/decode latency: TACO vs ELIC vs CompressAI's ELIC",
-    "import-checkpoint": "import an authors' TACO/ELIC checkpoint"}
+    "import-checkpoint": "import an authors' TACO/ELIC or a CompressAI ELIC checkpoint"}
 
 
 #: The user errors (:class:`taco.errors.TacoError`) that belong to one input of a batch (and
