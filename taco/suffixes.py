@@ -7,9 +7,10 @@ the ``heif`` extra (:func:`taco.images.load_image` says how to get it when it is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "folder_images"]
+__all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "decoded_outputs", "folder_images"]
 
 #: HEIC/HEIF photos (a phone camera's default; ``.hif`` is what Canon and Fujifilm cameras name
 #: them), read through ``pillow-heif``.
@@ -25,21 +26,41 @@ IMAGE_SUFFIXES = frozenset({".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", "
                             ".pnm", ".pfm", ".jp2", ".j2k", ".tga", ".qoi"}) | HEIF_SUFFIXES
 
 #: What ``taco decompress`` writes beside a file (``NAME.decoded.png``); ``taco compress`` leaves
-#: such images out when it reads a folder, so it does not compress its own outputs again.
+#: such images out of a folder when their source is beside them (:func:`decoded_outputs`), so it
+#: does not compress its own outputs again.
 DECODED_SUFFIX = ".decoded.png"
+
+
+def decoded_outputs(names: Iterable[str], suffix: str = DECODED_SUFFIX) -> set[str]:
+    """Of ``names``, those of one folder, the ones that are ``taco decompress``'s outputs:
+    ``NAME.decoded.png`` (``NAME`` + ``suffix``, :data:`DECODED_SUFFIX`) with its source beside
+    it, ``NAME.taco`` or ``NAME.<image suffix>`` (an image whose ``.taco`` was decoded beside it), or ``NAME`` itself
+    when it is such a file (``a.jpg.decoded.png``, the whole-name output of ``a.jpg.taco``).
+    Names are matched in any case, as image suffixes are. Any other ``*.decoded.png`` (a photo
+    named so, or one copied away from its source) is an image like any."""
+    names = list(names)
+    end = suffix.lower()
+    sources: set[str] = set()
+    for name in names:
+        key = name.lower()
+        kind = Path(key).suffix
+        if kind in IMAGE_SUFFIXES or kind == ".taco":
+            sources.update((key, key[: -len(kind)]))
+    return {name for name in names if name.lower().endswith(end) and name.lower()[: -len(end)] in sources}
 
 
 def folder_images(root: Path) -> list[str]:
     """The names of the image files in ``root``, sorted: files (not folders) with an image suffix
-    (:data:`IMAGE_SUFFIXES`), leaving out ``NAME.decoded.png``, what ``taco
-    decompress`` writes beside a file (:data:`DECODED_SUFFIX`), as ``taco
-    compress`` leaves it out of a folder: a folder where ``taco decompress`` ran holds its photos
-    once. Hidden files are left out too, as ``taco compress`` does (macOS's ``._NAME.jpg`` beside
+    (:data:`IMAGE_SUFFIXES`), leaving out ``NAME.decoded.png`` beside its source, what ``taco
+    decompress`` writes (:func:`decoded_outputs`), as ``taco compress`` leaves it out of a
+    folder: a folder where ``taco decompress`` ran holds its photos once. Hidden files are left out too, as ``taco compress`` does (macOS's ``._NAME.jpg`` beside
     each photo copied from its disks is not an image). (A captions file that lists such a file
     by name still has it.)"""
+    entries = list(root.iterdir())
+    outputs = decoded_outputs(p.name for p in entries)
     return sorted(
         p.name
-        for p in root.iterdir()
-        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.endswith(DECODED_SUFFIX)
+        for p in entries
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.name not in outputs
         and not p.name.startswith(".") and p.is_file()
     )

@@ -543,7 +543,8 @@ def test_compress_refuses_a_taco_input_and_an_image_output_name(tmp_path, capsys
 
 def test_a_folder_says_what_it_leaves_out(tmp_path, capsys):
     """A camera folder: subfolders are not searched and RAW or video files are not read; one
-    note names them. Captions, notes, hidden files and taco's own files are left out quietly."""
+    note names them, and taco decompress's outputs beside their sources (Review CL #2). Captions,
+    notes, hidden folders and taco's .taco files are left out quietly."""
     folder = tmp_path / "DCIM"
     (folder / "sub").mkdir(parents=True)
     (folder / ".thumbs").mkdir()
@@ -553,8 +554,9 @@ def test_a_folder_says_what_it_leaves_out(tmp_path, capsys):
     assert main(["compress", str(folder), "--caption", "", "-m", "elic-tiny", "-o", str(tmp_path / "out"),
                  "--quiet"]) == 0
     notes = [line for line in capsys.readouterr().err.splitlines() if "left out" in line]
-    assert notes == [f"taco compress: note: left out 1 subfolder, not searched ({folder / 'sub'}) and 2 "
-                     f"files it does not read as images ({folder / 'IMG_1.CR2'}, {folder / 'clip.MOV'})"]
+    assert notes == [f"taco compress: note: left out 1 subfolder, not searched ({folder / 'sub'}), 2 "
+                     f"files it does not read as images ({folder / 'IMG_1.CR2'}, {folder / 'clip.MOV'}) "
+                     f"and 1 output of taco decompress beside its source ({folder / 'a.decoded.png'})"]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.taco"]
 
 

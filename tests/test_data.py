@@ -94,12 +94,13 @@ def test_the_old_image_extensions_name_still_answers_with_a_deprecation_warning(
 
 
 def test_folder_images_leave_out_decoded_outputs_as_taco_compress_does(folder: Path) -> None:
-    """A folder where ``taco decompress`` ran: its NAME.decoded.png are not photos of the folder
-    (not captioned, trained on or evaluated), unless a captions file lists one by name."""
+    """A folder where ``taco decompress`` ran: its NAME.decoded.png beside their sources are not
+    photos of the folder (not captioned, trained on or evaluated), unless a captions file lists
+    one by name."""
     from taco.cli.inputs import expand_inputs
     from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
 
-    _write(folder / "red.taco.decoded.png", (64, 64), (220, 20, 20))
+    _write(folder / "red.png.decoded.png", (64, 64), (220, 20, 20))  # red.png.taco's, whole name
     _write(folder / "green.decoded.png", (64, 64), (20, 220, 20))
     (folder / "folder.png").mkdir()
     names = ["corrupt.png", "green.jpg", "red.png", "small.png", "uncaptioned.png"]
@@ -111,7 +112,7 @@ def test_folder_images_leave_out_decoded_outputs_as_taco_compress_does(folder: P
     plain = folder / "plain"  # no captions file, a model that reads no text: every image
     plain.mkdir()
     _write(plain / "a.png", (64, 64), (1, 2, 3))
-    _write(plain / "a.taco.decoded.png", (64, 64), (1, 2, 3))
+    _write(plain / "a.decoded.png", (64, 64), (1, 2, 3))
     assert [r.file for r in _quiet_folder(plain, captions_needed=False).records] == ["a.png"]
     with (folder / "captions.jsonl").open("a") as f:
         f.write(json.dumps({"image": "green.decoded.png", "captions": ["listed by name"]}) + "\n")

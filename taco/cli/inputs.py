@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ..fileobjects import name_key
 from ..messages import count, note, shown_path, some
+from ..suffixes import IMAGE_SUFFIXES, decoded_outputs
 from .common import CLIError
 from .files import STDIN
 
@@ -36,12 +37,16 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                   ) -> tuple[list[Path], bool]:
     """Files named and files in the folders named -> (files, whether any argument was a folder),
     each file once (a file named twice, or named and in a folder named, is one input). In a
-    folder, names ending with ``skip_in_folders`` are left out (taco's own outputs), and so are
-    hidden files and folders (``.x.jpg``, and macOS's ``._x.jpg``, which are not photos),
-    subfolders (not searched), links to nothing and files of other suffixes; with
-    ``note_left_out`` (the command, ``compress``) one note line on stderr names those a user
-    may have expected (not captions, notes or taco's own). ``-`` is standard input,
-    [:data:`STDIN`], and must be the only input."""
+    folder, ``taco decompress``'s outputs ``NAME`` + ``skip_in_folders`` (``.decoded.png``, any
+    case) are left out where their source is beside them (:func:`taco.suffixes.decoded_outputs`;
+    any other such file is an input), and so are hidden files and folders (``.x.jpg``, and
+    macOS's ``._x.jpg``, which are not photos), subfolders (not searched), links to nothing and
+    files of other suffixes; with ``note_left_out`` (the command: ``compress``, ``decompress``)
+    one note line on stderr names those a user may have expected (not captions, notes or
+    taco's other files; files it does not read as images only where the inputs are images),
+    and one more names each folder named that holds no input, when other inputs are given
+    (with none at all the command is refused, naming what was left out). ``-`` is standard
+    input, [:data:`STDIN`], and must be the only input."""
     if "-" in paths:
         if len(paths) > 1:
             raise CLIError("- (standard input) must be the only input")
@@ -53,11 +58,16 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     out: list[Path] = []
     folder = False
     left = _LeftOut()
+    images = not IMAGE_SUFFIXES.isdisjoint(suffixes)  # else a file of another suffix is expected
+    empty: list[Path] = []  # folders named that hold no input
     for p in map(Path, paths):
         if p.is_dir():
             folder = True
+            found = len(out)
             try:
-                for f in sorted(p.iterdir()):  # each entry looked at once: folders of many photos
+                entries = sorted(p.iterdir())  # each entry looked at once: folders of many photos
+                outputs = decoded_outputs((f.name for f in entries), skip_in_folders) if skip_in_folders else set()
+                for f in entries:
                     kind = f.suffix.lower()
                     if f.name.startswith("."):
                         if kind in suffixes and not f.is_dir():
@@ -67,20 +77,22 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                     elif not f.is_file():  # a link to nothing, a socket, ...
                         if f.is_symlink():
                             left.broken_links.append(f)
-                    elif skip_in_folders and f.name.endswith(skip_in_folders):
-                        continue
+                    elif f.name in outputs:
+                        left.outputs.append(f)
                     elif kind in suffixes:
                         out.append(f)
-                    elif kind not in _EXPECTED_BESIDE:
+                    elif kind not in _EXPECTED_BESIDE and images:
                         left.others.append(f)
             except OSError as exc:
                 raise CLIError(f"{shown_path(p)}: cannot list the folder ({exc.strerror})") from None
+            if len(out) == found:
+                empty.append(p)
         elif p.is_file() or p.exists():  # a regular file, or a pipe given by name (<(cat x))
             out.append(p)
         else:
             raise CLIError(f"{shown_path(p)}: no such file or folder")
+    kinds = ", ".join(sorted(suffixes))
     if not out:
-        kinds = ", ".join(sorted(suffixes))
         why = left.parts(others=False)
         from .. import shards  # only for this refusal: not on every command's start-up
 
@@ -90,8 +102,11 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                f"; {some(runs)} hold model checkpoints (for one: taco models FOLDER)")
         raise CLIError(f"no input files ({kinds}) found in {', '.join(paths)}"
                        + (f"; left out {_and(why)}" if why else "") + run)
-    if note_left_out and left.parts():
-        note(note_left_out, f"left out {_and(left.parts())}")
+    if note_left_out:
+        if left.parts():
+            note(note_left_out, f"left out {_and(left.parts())}")
+        for p in empty:
+            note(note_left_out, f"no input files ({kinds}) found in {shown_path(p)}")
     return _once_each(out), folder
 
 
@@ -103,6 +118,7 @@ class _LeftOut:
         self.others: list[Path] = []  # files of other suffixes a user may have expected (RAW, video)
         self.hidden: list[Path] = []  # hidden files with an input's suffix
         self.broken_links: list[Path] = []
+        self.outputs: list[Path] = []  # taco decompress's NAME.decoded.png beside its source
 
     def parts(self, others: bool = True) -> list[str]:
         parts = []
@@ -114,6 +130,9 @@ class _LeftOut:
             parts.append(f"{count(len(self.hidden), 'hidden file')} ({some(self.hidden)})")
         if self.broken_links:
             parts.append(f"{count(len(self.broken_links), 'link')} to nothing ({some(self.broken_links)})")
+        if self.outputs:
+            parts.append(f"{count(len(self.outputs), 'output')} of taco decompress beside "
+                         f"{'its source' if len(self.outputs) == 1 else 'their sources'} ({some(self.outputs)})")
         return parts
 
 

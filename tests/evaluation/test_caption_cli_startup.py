@@ -60,7 +60,7 @@ def test_the_plan_module_imports_no_torch():
 
 
 @pytest.mark.parametrize("contents", [{}, {"notes.txt": b"hi", "photo.png.bak": b"x",
-                                           ".hidden.png": b"x", "a.taco.decoded.png": b"x"}])
+                                           ".hidden.png": b"x", "a.taco": b"x", "a.decoded.png": b"x"}])
 def test_a_folder_without_images_is_an_error_and_writes_nothing(main_without_captioner, tmp_path, capsys, contents):
     folder = tmp_path / "photos"
     folder.mkdir()

@@ -94,10 +94,10 @@ def test_caption_folder_reads_the_captions_file_as_every_reader_does(captioner, 
 
 def test_caption_folder_leaves_out_decoded_outputs(captioner, folder_factory, tmp_path):
     folder = folder_factory(tmp_path / "photos", captions=False)
-    (folder / "skimage-chelsea.taco.decoded.png").write_bytes((folder / "skimage-chelsea.png").read_bytes())
+    (folder / "skimage-chelsea.decoded.png").write_bytes((folder / "skimage-chelsea.png").read_bytes())
     report = caption_folder(folder, captioner, progress=False)
     assert report.written == 4
-    assert "skimage-chelsea.taco.decoded.png" not in {r["image"] for r in lines(report.path)}
+    assert "skimage-chelsea.decoded.png" not in {r["image"] for r in lines(report.path)}
 
 
 def test_unreadable_images_are_reported(captioner, tmp_path, sample_image):

@@ -95,10 +95,10 @@ def test_caption_source_names_the_captioners_of_the_file(tiny_folder):
 
 def test_an_uncaptioned_folder_leaves_out_decoded_outputs(tiny_folder):
     (tiny_folder / "captions.jsonl").unlink()
-    (tiny_folder / "skimage-chelsea.taco.decoded.png").write_bytes((tiny_folder / "skimage-chelsea.png").read_bytes())
+    (tiny_folder / "skimage-chelsea.decoded.png").write_bytes((tiny_folder / "skimage-chelsea.png").read_bytes())
     ds = open_dataset(str(tiny_folder))
     assert not ds.captioned and len(ds) == 4
-    assert "skimage-chelsea.taco.decoded.png" not in ds.names
+    assert "skimage-chelsea.decoded.png" not in ds.names  # beside its source: taco decompress's
 
 
 def test_the_listing_is_every_record_and_is_required(tiny_folder):

@@ -1,0 +1,103 @@
+"""Inputs a folder holds that are left out, and folders named that hold none, are said (Review CL
+#2, #3): every ``*.decoded.png`` was dropped from every folder (compress, evaluate, caption,
+train), a photo named ``holiday.decoded.png`` included, without a word; a folder named among
+other inputs that held no input was passed over silently, and ``taco decompress`` said nothing
+of the subfolders and hidden ``.taco`` files it left out."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from taco.cli import main
+from taco.cli.common import CLIError
+from taco.cli.inputs import expand_inputs
+from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES, decoded_outputs, folder_images
+
+CODE = ["--caption", "", "-m", "elic-tiny"]
+
+
+def _compress_inputs(*paths: Path) -> list[str]:
+    files, _ = expand_inputs([str(p) for p in paths], IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX,
+                             note_left_out="compress")
+    return sorted(Path(f).name for f in files)
+
+
+def test_a_decoded_png_is_taco_s_output_only_beside_its_source(photos):
+    """NAME.decoded.png is left out where NAME.<image suffix>, NAME.taco or NAME itself (the
+    whole-name output of NAME.taco) is beside it, in any case; any other is a photo."""
+    a = (photos / "a.png").read_bytes()
+    for name in ("a.decoded.png", "b.decoded.PNG", "c.png.decoded.png", "holiday.decoded.png",
+                 "z.decoded.png"):
+        (photos / name).write_bytes(a)
+    (photos / "z.taco").write_bytes(b"not read here")
+    assert decoded_outputs(p.name for p in photos.iterdir()) == {
+        "a.decoded.png", "b.decoded.PNG", "c.png.decoded.png", "z.decoded.png"}
+    assert folder_images(photos) == ["a.png", "b.png", "c.png", "holiday.decoded.png"]
+    assert decoded_outputs(["x.decoded.png"]) == set()
+    assert decoded_outputs(["X.JPG", "x.Decoded.Png"]) == {"x.Decoded.Png"}
+
+
+def test_a_folder_of_decoded_pngs_alone_is_read(photos, capsys):
+    """The repro: a folder holding only holiday.decoded.png was 'no input files', and a
+    b.decoded.png without its b.png was skipped with no note."""
+    dec = photos.parent / "dec2"
+    dec.mkdir()
+    shutil.copy(photos / "a.png", dec / "holiday.decoded.png")
+    assert _compress_inputs(dec) == ["holiday.decoded.png"]
+    assert folder_images(dec) == ["holiday.decoded.png"]  # evaluate, caption and train
+    (photos / "b.png").rename(photos / "b.decoded.png")
+    shutil.copy(photos / "a.png", photos / "a.decoded.png")
+    assert _compress_inputs(photos) == ["a.png", "b.decoded.png", "c.png"]
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"taco compress: note: left out 1 output of taco decompress beside its source "
+                   f"({photos / 'a.decoded.png'})"]
+
+
+def test_no_input_because_of_outputs_left_out_says_so(tmp_path):
+    folder = tmp_path / "decoded"
+    folder.mkdir()
+    (folder / "a.taco").write_bytes(b"x")
+    (folder / "a.decoded.png").write_bytes(b"x")
+    with pytest.raises(CLIError, match=r"no input files \(.*\) found in .*decoded; left out 1 "
+                       r"output of taco decompress beside its source \(.*a\.decoded\.png\)$"):
+        _compress_inputs(folder)
+
+
+def test_a_folder_named_among_other_inputs_that_holds_none_is_noted(photos, tmp_path, capsys):
+    """``taco compress emptyd a.png`` coded a.png and said nothing of emptyd; alone, emptyd is
+    refused as before."""
+    empty = tmp_path / "emptyd"
+    empty.mkdir()
+    out = tmp_path / "out"
+    assert main(["compress", str(empty), str(photos / "a.png"), *CODE, "-o", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert any(line.startswith("taco compress: note: no input files (.apng, ") and
+               line.endswith(f") found in {empty}") for line in err), err
+    assert sorted(p.name for p in out.iterdir()) == ["a.taco"]
+    assert main(["compress", str(empty), *CODE]) == 2
+    assert f") found in {empty}" in capsys.readouterr().err
+
+
+def test_decompress_notes_folders_without_tacos_and_what_it_left_out(tmp_path, capsys):
+    """``taco decompress bad a.taco`` (bad/ holding photos) exited 0 with no note, and
+    subfolders and hidden .taco files were left out silently; photos beside .taco files (its
+    own outputs, the originals) are not noted."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.png").write_bytes(b"x")
+    (bad / "y.jpg").write_bytes(b"y")
+    tacos = tmp_path / "tacos"
+    (tacos / "sub").mkdir(parents=True)
+    (tacos / "sub" / "s.taco").write_bytes(b"s")
+    (tacos / ".h.taco").write_bytes(b"h")
+    (tacos / "a.taco").write_bytes(b"not a taco file")
+    (tacos / "a.png").write_bytes(b"x")
+    main(["decompress", str(bad), str(tacos), "-o", str(tmp_path / "decs")])  # a.taco fails: not read
+    err = capsys.readouterr().err.splitlines()
+    assert f"taco decompress: note: no input files (.taco) found in {bad}" in err
+    assert (f"taco decompress: note: left out 1 subfolder, not searched ({tacos / 'sub'}) "
+            f"and 1 hidden file ({tacos / '.h.taco'})") in err
+    assert not any("does not read" in line for line in err)
