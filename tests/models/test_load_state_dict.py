@@ -10,6 +10,8 @@ model then codes the bytes of the same model saved and loaded the taco way.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -81,3 +83,15 @@ def test_bare_elic_is_refused_by_save_checkpoint_and_model_fingerprint(tmp_path)
                                             ".*taco.create_model"):
             call()
     assert not (tmp_path / "bare.safetensors").exists()
+
+
+def test_load_state_dict_still_reads_old_compressai_bottleneck_names():
+    """CompressAI's ``load_state_dict`` read ``_matrix0`` as ``matrices.0``; taco's keeps that."""
+    sd = create_model("elic-tiny", seed=0).state_dict()
+    old = {re.sub(r"entropy_bottleneck\.matrices\.(\d+)$", r"entropy_bottleneck._matrix\1", k): v
+           for k, v in sd.items()}
+    assert old.keys() != sd.keys()
+    model = create_model("elic-tiny", seed=1)
+    model.load_state_dict(old)
+    for k, v in sd.items():
+        assert torch.equal(model.state_dict()[k], v), k
