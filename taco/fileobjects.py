@@ -123,11 +123,21 @@ def checked_file_path(path: str | os.PathLike[str], error: Callable[[str, str], 
 
 def name_key(name: str) -> str:
     """The one form of a file name that names compared for being one file are reduced to: in
-    Unicode's composed form (NFC) and case-folded, as macOS file systems compare names (Photo
-    and photo, and café with its é composed or decomposed, are one name there) and Windows'
-    compare case (its folding makes ς and σ one letter, as ``casefold`` does and ``lower`` does
-    not)."""
-    return unicodedata.normalize("NFC", name).casefold()
+    Unicode's composed form (NFC) and case-folded one character at a time, as macOS file systems
+    compare names (Photo and photo, and café with its é composed or decomposed, are one name
+    there) and Windows' compare case (its folding makes ς and σ one letter, as ``casefold``
+    does and ``lower`` does not). Neither folds one character into several, so a character
+    whose ``casefold`` is longer is only lower-cased: Straße and strasse, ﬁle and file, are
+    two names there and here (İ, whose ``lower`` is two characters too, stays as it is)."""
+    return "".join(_fold_one(ch) for ch in unicodedata.normalize("NFC", name))
+
+
+def _fold_one(ch: str) -> str:
+    """``ch`` case-folded as :func:`name_key` folds it: one character, never several."""
+    for folded in (ch.casefold(), ch.lower()):
+        if len(folded) == 1:
+            return folded
+    return ch
 
 
 def file_object_name(stream: Any, default: str) -> str:

@@ -49,3 +49,23 @@ def test_listed_names_stay_matched_exactly(tmp_path):
     (tmp_path / "captions.jsonl").write_text(json.dumps({"image": f"{NFD}.png", "caption": "a cup"}) + "\n")
     found = CaptionLookup().find(tmp_path, f"{NFC}.png")
     assert found is None or found.captions == ()
+
+
+def test_case_is_folded_one_letter_at_a_time(tmp_path):
+    """Review R5a #1: name_key folded Straße to strasse and ﬁ to fi (full case folding), which
+    neither Windows nor macOS does: Straße.png and strasse.png, two files there, were taken for
+    one, so their outputs got whole names (Straße.png.taco) or, where case is not told apart,
+    were refused as one file. Each letter now folds to one letter: ς/σ and NFC/NFD stay one."""
+    key = fileobjects.name_key
+    assert key("Straße.png") != key("strasse.png") and key("STRASSE.PNG") == key("strasse.png")
+    assert key("\ufb01le") != key("file")  # the ligature ﬁ
+    assert key("\u03b1\u03c2") == key("\u0391\u03a3") == key("\u03b1\u03c3")
+    assert key(NFD + ".PNG") == NFC + ".png"
+    folder = tmp_path / "z"
+    folder.mkdir()
+    sources = [folder / "Straße.png", folder / "strasse.png"]
+    for source in sources:
+        source.touch()
+    planned = files.plan_outputs(sources, str(tmp_path / "out"), to_folder=True, suffix=".taco",
+                                 beside_suffix=".taco", force=False)
+    assert [d.name for d in planned] == ["Straße.taco", "strasse.taco"]
