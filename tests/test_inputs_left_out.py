@@ -101,3 +101,19 @@ def test_decompress_notes_folders_without_tacos_and_what_it_left_out(tmp_path, c
     assert (f"taco decompress: note: left out 1 subfolder, not searched ({tacos / 'sub'}) "
             f"and 1 hidden file ({tacos / '.h.taco'})") in err
     assert not any("does not read" in line for line in err)
+
+
+def test_a_folder_named_twice_is_listed_once(photos, tmp_path, capsys):
+    """Review R5a #3: ``taco compress A A/`` counted A's left-out files twice ("left out 2
+    outputs" for one) and ``E E b.png`` noted the empty E twice: a folder is listed once."""
+    shutil.copy(photos / "a.png", photos / "a.decoded.png")
+    assert _compress_inputs(photos, Path(f"{photos}/")) == ["a.png", "b.png", "c.png"]
+    assert capsys.readouterr().err.splitlines() == [
+        f"taco compress: note: left out 1 output of taco decompress beside its source "
+        f"({photos / 'a.decoded.png'})"]
+    empty = tmp_path / "E"
+    empty.mkdir()
+    assert _compress_inputs(empty, empty, photos / "b.png") == ["b.png"]
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("taco compress: note: no input files (.apng, ")
+    assert err[0].endswith(f") found in {empty}"), err

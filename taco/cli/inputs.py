@@ -36,10 +36,11 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                   skip_in_folders: str | None = None, note_left_out: str | None = None,
                   ) -> tuple[list[Path], bool]:
     """Files named and files in the folders named -> (files, whether any argument was a folder),
-    each file once (a file named twice, or named and in a folder named, is one input). In a
-    folder, ``taco decompress``'s outputs ``NAME`` + ``skip_in_folders`` (``.decoded.png``, any
-    case) are left out where their source is beside them (:func:`taco.suffixes.decoded_outputs`;
-    any other such file is an input), and so are hidden files and folders (``.x.jpg``, and
+    each file once (a file named twice, or named and in a folder named, is one input; a folder
+    named twice, ``A`` and ``A/``, is listed once). In a folder, ``taco decompress``'s outputs
+    ``NAME`` + ``skip_in_folders`` (``.decoded.png``, any case) are left out where their source
+    is beside them (:func:`taco.suffixes.decoded_outputs`; any other such file is an input), and
+    so are hidden files and folders (``.x.jpg``, and
     macOS's ``._x.jpg``, which are not photos), subfolders (not searched), links to nothing and
     files of other suffixes; with ``note_left_out`` (the command: ``compress``, ``decompress``)
     one note line on stderr names those a user may have expected (not captions, notes or
@@ -60,9 +61,13 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     left = _LeftOut()
     images = not IMAGE_SUFFIXES.isdisjoint(suffixes)  # else a file of another suffix is expected
     empty: list[Path] = []  # folders named that hold no input
+    listed: set[str] = set()  # each folder once (A and A/): its files, and its notes, once
     for p in map(Path, paths):
         if p.is_dir():
             folder = True
+            if _path_key(p) in listed:
+                continue
+            listed.add(_path_key(p))
             found = len(out)
             try:
                 entries = sorted(p.iterdir())  # each entry looked at once: folders of many photos
@@ -148,11 +153,16 @@ def _once_each(files: Sequence[Path]) -> list[Path]:
     seen: set[str] = set()
     once = []
     for f in files:
-        key = os.path.normcase(os.path.abspath(f))
+        key = _path_key(f)
         if key not in seen:
             seen.add(key)
             once.append(f)
     return once
+
+
+def _path_key(path: Path) -> str:
+    """What tells two paths named apart (:func:`_once_each`): absolute, links not followed."""
+    return os.path.normcase(os.path.abspath(path))
 
 
 def not_a_regular_file(path: str | os.PathLike[str]) -> bool:
