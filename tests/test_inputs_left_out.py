@@ -117,3 +117,17 @@ def test_a_folder_named_twice_is_listed_once(photos, tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("taco compress: note: no input files (.apng, ")
     assert err[0].endswith(f") found in {empty}"), err
+
+
+def test_help_and_readme_name_the_sources_that_count(capsys):
+    """Review R5a #5: compress --help and README said NAME.decoded.png is left out beside its
+    source NAME.*; only NAME.<image suffix> or NAME.taco counts (decoded_outputs)."""
+    assert decoded_outputs(["a.txt", "a.decoded.png"]) == set()  # a.txt is no source
+    with pytest.raises(SystemExit):
+        main(["compress", "--help"])
+    usage = " ".join(capsys.readouterr().out.split())
+    readme = " ".join(line.lstrip("# ") for line in
+                      (Path(__file__).parents[1] / "README.md").read_text().splitlines())
+    for text in (usage, readme):
+        assert "beside their source NAME.*" not in text
+        assert "NAME.<image suffix> or NAME.taco" in text

@@ -79,7 +79,8 @@ def register(sub: Any) -> None:
                        "says when one left was made with another model or quality (or, when an image is "
                        "left to code, with other weights of the same model).")
     c.add_argument("images", nargs="+", type=path_arg, help="image files or folders of images (in a folder, "
-                   "taco's own outputs NAME.decoded.png beside their source NAME.* are left out); - reads one image from "
+                   "taco's own outputs NAME.decoded.png beside their source, NAME.<image suffix> or NAME.taco, "
+                   "are left out; any other is an image); - reads one image from "
                    "standard input (its .taco goes to standard output unless -o FILE)")
     given = c.add_mutually_exclusive_group()  # each is the only source: one or the other
     given.add_argument("--caption", help="caption for every image ('' to code without one); the "
