@@ -283,9 +283,15 @@ class Failures:
         ``also``, a CLIError of its checks, an OSError of its own files not in
         :data:`STOP_ERRNOS`, running out of memory on it): then it is reported now, naming the
         input, and counted. False for anything else (a missing text encoder, a full disk, a
-        bug), which stops the command as :func:`taco.cli.main` reports it. The line shows the
-        input's name, and any in the error, as :func:`taco.messages.shown_path` does."""
-        machine = isinstance(exc, OSError) and exc.errno in STOP_ERRNOS  # ENOMEM too: not this input's
+        library that could not load: an ImportError, or an OSError without an errno, such as
+        torch's ``failed to map segment from shared object`` under ``ulimit -v``; a bug), which
+        stops the command as :func:`taco.cli.main` reports it, in one line naming no input. The
+        line shows the input's name, and any in the error, as :func:`taco.messages.shown_path`
+        does."""
+        # ENOMEM too: not this input's; nor a library that could not be loaded (torch imported
+        # lazily at the first input: every other would fail the same way)
+        machine = (isinstance(exc, ImportError)
+                   or (isinstance(exc, OSError) and (exc.errno is None or exc.errno in STOP_ERRNOS)))
         if not (isinstance(exc, CLIError) or is_one_of(exc, (*INPUT_ERRORS, *also))
                 or (isinstance(exc, OSError) and exc.errno is not None and not machine)
                 or (allocation_failure_line(exc) and not machine)):
