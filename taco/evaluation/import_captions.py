@@ -130,7 +130,7 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     merge (:func:`taco.captions_file.read_captions_file`).
     """
     data = _load_json(path)
-    path = Path(path)
+    path = os.fspath(path)  # as given, in the messages: ./- is no -
     if isinstance(data, list):
         raise CaptionImportError(
             f"{path} is a list of {len(data)} image names without captions: give it with "
@@ -168,7 +168,7 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     return out
 
 
-def _check_name(path: Path, name: str) -> None:
+def _check_name(path: str, name: str) -> None:
     """A :class:`CaptionImportError` for an image ``name`` in ``path`` that names no file inside
     the folder its captions.jsonl describes (:func:`taco.captions_file.image_name_problem`: an
     absolute path, a ``..`` part): taco's datasets refuse such a line."""
@@ -182,7 +182,7 @@ def read_image_list(path: str | os.PathLike[str]) -> list[str]:
     """A JSON list of image names (the authors' ``mscoco_30k_list.json``), duplicates removed;
     each must name a file inside the images' folder, as in :func:`read_caption_json`."""
     data = _load_json(path)
-    path = Path(path)
+    path = os.fspath(path)  # as given, in the messages: ./- is no -
     if not isinstance(data, list) or not data or not all(isinstance(n, str) and n for n in data):
         raise CaptionImportError(f'{path}: expected a non-empty JSON list of image names ["NAME", ...]')
     for name in data:
@@ -205,8 +205,8 @@ def import_captions(
         missing = [n for n in wanted if n not in table]
         if missing:
             raise CaptionImportError(
-                f"{len(missing):,} of the {len(wanted):,} images in {images} have no caption in "
-                f"{captions_json}, e.g. {', '.join(f'{n!r:.60}' for n in missing[:3])}"
+                f"{len(missing):,} of the {len(wanted):,} images in {os.fspath(images)} have no "
+                f"caption in {os.fspath(captions_json)}, e.g. {', '.join(f'{n!r:.60}' for n in missing[:3])}"
             )
         names = sorted(wanted)
     return [CaptionRecord(n, tuple(table[n])) for n in names]
