@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import weakref
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -171,7 +172,8 @@ def load_model_state(model: nn.Module, state: dict[str, torch.Tensor], strict: b
     """:func:`~taco.models.elic.load_state_resizing_tables` (:meth:`ELIC.load_state_dict`): each
     entropy-model table buffer (:data:`TABLE_BUFFERS`) whose shape differs from the one in
     ``state`` is resized first (their sizes depend on the learned densities, and CompressAI's
-    ``load_state_dict`` resizes only empty ones). Tables ``state`` leaves out stay as they are.
+    ``load_state_dict`` resizes only empty ones). Coder tables ``state`` leaves out of an entropy
+    model whose state it holds are rebuilt to match it.
     The one way taco loads weights into a model: :func:`load_checkpoint`, ``init_from``,
     resuming a run, ``taco import-checkpoint``. Returns ``load_state_dict``'s missing and
     unexpected keys; a mismatch it refuses is its RuntimeError."""
@@ -249,12 +251,15 @@ def _check_rebuildable(model: torch.nn.Module) -> None:
 
 
 def _rebuild_gaussian_tables(
-    model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str, path: str | os.PathLike[str]
+    model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str | None,
+    path: str | os.PathLike[str], only: Collection[str] | None = None,
 ) -> None:
     """Fill the Gaussian-conditional tables left out by ``compact_tables`` into ``state``.
 
     Each distinct scale table is built once (the CompressAI layout has one Gaussian conditional
     per channel group, all with the same table): the tables are a function of its values.
+    ``only``: the names of the Gaussian conditionals to fill (all of them by default); ``digest``
+    None checks no digest (``load_state_dict`` of a state that left them out: there is none).
     """
     from compressai.entropy_models import GaussianConditional
 
@@ -269,7 +274,7 @@ def _rebuild_gaussian_tables(
     keys = _gaussian_table_keys(model)
     built: dict[bytes, GaussianConditional] = {}
     for name, m in model.named_modules():
-        if not isinstance(m, GaussianConditional):
+        if not isinstance(m, GaussianConditional) or (only is not None and name not in only):
             continue
         scale_key = f"{name}.scale_table"
         if scale_key not in state:
@@ -286,7 +291,7 @@ def _rebuild_gaussian_tables(
             built[key].update_scale_table(scales, force=True)
         for b in CODER_TABLES:
             state[f"{name}.{b}"] = getattr(built[key], b).clone()
-    if _tables_digest(state, keys) != digest:
+    if digest is not None and _tables_digest(state, keys) != digest:
         raise CheckpointError(
             f"{path}: the entropy-coder tables rebuilt on this machine differ from those the model "
             "was saved with, so its files would not decode bit-exactly here"
@@ -359,7 +364,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise CheckpointError(f"{path}: tensor shapes do not match the architecture: {exc}") from None
     try:
         check_quantiles(model)
-        check_entropy_tables(model)
+        check_entropy_tables(model, from_file=True)
     except ValueError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
     model.model_id = header_model_id(header, path)
@@ -592,7 +597,7 @@ _CHECKED_TABLES: weakref.WeakKeyDictionary[nn.Module, tuple[int | None, Marks]] 
     weakref.WeakKeyDictionary())
 
 
-def check_entropy_tables(module: nn.Module) -> None:
+def check_entropy_tables(module: nn.Module, from_file: bool = False) -> None:
     """Raise :class:`CheckpointError` unless every entropy model's coder tables are well formed.
 
     The C++ coder indexes them without bounds checks and divides by symbol frequencies: a
@@ -601,8 +606,10 @@ def check_entropy_tables(module: nn.Module) -> None:
     at 2^16 at ``cdf_length - 1`` (>= 3 entries), each offset lie in [-(cdf_length - 3), 0] (as
     CompressAI's ``update`` makes them), and there must be one per scale-table entry (Gaussian
     conditional) or per channel (entropy bottleneck).
-    Tables not built yet are a ValueError. Run by :func:`load_checkpoint` and by
-    ``taco.models.coding.coding_codec`` (a model's tables can change after it is loaded).
+    Tables not built yet are a ValueError. Run by :func:`load_checkpoint` (``from_file``: the
+    message of malformed tables blames the checkpoint) and by
+    ``taco.models.coding.coding_codec`` (a model's tables can change after it is loaded: the
+    message says to rebuild them with ``model.update(force=True)``).
 
     Each entropy model's tables that passed are remembered (the tensors, their version counters,
     data pointers and shapes), and checked again only once one of them has changed: replaced
@@ -647,8 +654,9 @@ def check_entropy_tables(module: nn.Module) -> None:
             ok = bool(rising.all() and (cdf[:, 0] == 0).all() and (end == 1 << 16).all())
         if not ok:
             raise CheckpointError(
-                f"the model's entropy-coder tables ({name}) are malformed: the checkpoint is "
-                "corrupt or was not saved with save_checkpoint"
+                f"the model's entropy-coder tables ({name}) are malformed: "
+                + ("the checkpoint is corrupt or was not saved with save_checkpoint" if from_file
+                   else "rebuild them from its state with model.update(force=True)")
             )
         marks = tensor_marks(tables)  # none for inference tensors: checked every time
         if marks is not None:

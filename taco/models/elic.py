@@ -384,20 +384,48 @@ def load_state_resizing_tables(module: nn.Module, state_dict: Mapping[str, Any],
     """``nn.Module.load_state_dict(module, ...)`` after resizing each entropy-model table buffer
     (:data:`TABLE_BUFFERS`) whose shape differs from the one in ``state_dict`` (their sizes depend
     on the learned densities and scale levels), and reading the entropy bottlenecks' names of
-    older CompressAI versions (``_matrix0``) as CompressAI's ``load_state_dict`` does. Tables
-    ``state_dict`` leaves out stay as they are; the tables are loaded as they are, not rebuilt.
-    :meth:`ELIC.load_state_dict` and every load of taco
+    older CompressAI versions (``_matrix0``) as CompressAI's ``load_state_dict`` does. The tables
+    in ``state_dict`` are loaded as they are, not rebuilt; coder tables (:data:`CODER_TABLES`)
+    it leaves out of an entropy model whose state it holds are rebuilt to match that state,
+    not kept from the model's old one: a Gaussian conditional's from the incoming scale table
+    as :func:`taco.load` fills a ``compact_tables`` checkpoint's (so such a checkpoint's tensors
+    load, even with ``strict=True``), an entropy bottleneck's by its ``update(force=True)`` after
+    the load. :meth:`ELIC.load_state_dict` and every load of taco
     (:func:`taco.models.checkpoint.load_model_state`). Returns the missing and unexpected keys;
-    a mismatch it refuses is torch's RuntimeError."""
+    a mismatch it refuses is torch's RuntimeError (a scale table the rebuild refuses, a
+    :class:`~taco.models.config.CheckpointError`)."""
+    from .checkpoint import _rebuild_gaussian_tables  # it imports this module
+
     buffers = dict(module.named_buffers())
     for key, value in state_dict.items():
         buf = buffers.get(key)
         if buf is not None and buf.shape != value.shape and key.rsplit(".", 1)[-1] in TABLE_BUFFERS:
             buf.resize_(value.shape)
+    gaussians, bottlenecks = [], []
     for name, m in module.named_modules():
         if isinstance(m, EntropyBottleneck) and any(k.startswith(name) for k in state_dict):
             state_dict = remap_old_keys(name, state_dict)
-    return nn.Module.load_state_dict(module, state_dict, strict=strict, assign=assign)
+        if isinstance(m, GaussianConditional | EntropyBottleneck):
+            prefix = f"{name}."
+            tables_left_out = any(prefix + b not in state_dict for b in CODER_TABLES)
+            if isinstance(m, GaussianConditional):
+                if tables_left_out and prefix + "scale_table" in state_dict:
+                    gaussians.append(name)
+            elif tables_left_out and any(k.startswith(prefix) and k[len(prefix):] not in CODER_TABLES
+                                         for k in state_dict):
+                bottlenecks.append(m)
+    if gaussians:
+        state_dict = dict(state_dict)
+        _rebuild_gaussian_tables(module, state_dict, None, "the state dict", only=gaussians)
+        for name in gaussians:  # resized to the rebuilt tables, as to loaded ones
+            for b in CODER_TABLES:
+                key = f"{name}.{b}"
+                buffers[key].resize_(state_dict[key].shape)
+    result = nn.Module.load_state_dict(module, state_dict, strict=strict, assign=assign)
+    for eb in bottlenecks:
+        with float32_default():  # CompressAI builds the tables in the default dtype
+            eb.update(force=True)
+    return result
 
 
 def check_input(x: Tensor) -> Tensor:
