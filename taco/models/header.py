@@ -55,8 +55,10 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
                 f"TACO or ELIC authors' or of CompressAI's Elic2022Official, import it once "
                 f"(taco import-checkpoint {shlex.quote(str(path))} -o MODEL.safetensors; in "
                 "Python taco.official.import_checkpoint_file) and give MODEL.safetensors; a taco "
-                "model's own state dict: model.load_state_dict it into its model "
-                "(taco.create_model) and taco.save_checkpoint(model, 'MODEL.safetensors')") from None
+                "model's own state dict: model.load_state_dict it into its model (taco.load(NAME) "
+                "for a fine-tune of a built-in, else taco.create_model in the layout it was made "
+                "with; the import command above says which and how) and "
+                "taco.save_checkpoint(model, 'MODEL.safetensors')") from None
         if not is_index(path) and (text := text_file_problem(path)):  # (an index is text)
             raise CheckpointError(f"{path}: {text}") from None
         raise CheckpointError(str(exc)) from None

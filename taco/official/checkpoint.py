@@ -189,6 +189,26 @@ _CAI = "CompressAI's Elic2022Official"
 _OWN_G_A = re.compile(r"^g_a\.(stage\d|base\.|adapter\.)")
 
 
+def _own_state_dict_problem(state: dict[str, Any], loaded: str) -> str | None:
+    """What to do with ``state`` if it is a taco model's own state dict (``module.`` stripped;
+    taco's ``g_a.stage*`` / ``base.`` / ``adapter.`` names), else None: load it into its model,
+    built in the layout its keys show (``layout='compressai'`` where ``latent_codec.hyper.*``
+    keys are, as the built-in trained models' are), and save that with ``save_checkpoint``.
+    ``loaded``: the Python expression of the state to give ``load_state_dict``
+    (``torch.load(FILE)``, or what takes the ``state_dict`` entry and strips ``module.``)."""
+    own = next((k for k in state if _OWN_G_A.match(k)), None)
+    if own is None:
+        return None
+    layout = ", layout='compressai'" if any(k.startswith("latent_codec.hyper.") for k in state) else ""
+    return (f"a taco model's own state dict ({own!r:.60} is taco's name), not a checkpoint of the "
+            f"authors' TACO or ELIC or of {_CAI}: nothing to import; load it into its model, "
+            f"model = taco.load(NAME) for a fine-tune of the built-in model NAME, else "
+            f"model = taco.create_model(NAME{layout}, ...) (the architecture and options it was "
+            f"made with), then model.load_state_dict({loaded}) and "
+            "taco.save_checkpoint(model, 'MODEL.safetensors'), which taco compress -m and "
+            "taco.load read")
+
+
 def compressai_key_to_taco(key: str) -> str | None:
     """The taco name (``layout="compressai"`` ELIC) of one key of a CompressAI
     ``Elic2022Official`` state dict (``module.`` already stripped): g_a's index -> taco's stage,
@@ -252,6 +272,11 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
             raise CheckpointError(f"{path}: {_first_key(state, name)!r:.80} and {key!r:.80} both "
                                   f"give {name!r:.80}")
         out[name] = value
+    entries = "torch.load(FILE)['state_dict']" if "state_dict" in obj else "torch.load(FILE)"
+    if any(k.startswith("module.") for k in state):
+        entries = f"{{k.removeprefix('module.'): v for k, v in {entries}.items()}}"
+    if problem := _own_state_dict_problem(out, entries.replace("FILE", repr(shown))):
+        raise CheckpointError(f"{path}: {problem}")
     stored = sum(v.numel() * v.element_size() for v in out.values())
     if stored > 2 * path.stat().st_size + (1 << 20):  # many tensors viewing one storage
         raise CheckpointError(f"{path}: its tensors hold {stored:,} bytes, more than the "
@@ -318,13 +343,8 @@ def infer_config(state: dict[str, Tensor], text_encoder: str | None = "clip") ->
     ``elic`` with ``layout="compressai"``; a taco model's own state dict is refused with what to
     do with it.
     """
-    if own := next((k for k in state if _OWN_G_A.match(k)), None):
-        raise CheckpointError(
-            f"a taco model's own state dict ({own!r:.60} is taco's name), not a checkpoint of the "
-            f"authors' TACO or ELIC or of {_CAI}: nothing to import; build its model "
-            "(taco.create_model(NAME, ...) with the name and options it was made with), "
-            "model.load_state_dict(torch.load(FILE)) and taco.save_checkpoint(model, "
-            "'MODEL.safetensors'), which taco compress -m and taco.load read")
+    if problem := _own_state_dict_problem(state, "torch.load(FILE)"):
+        raise CheckpointError(problem)
     if any(k.startswith(_CAI_KEYS) for k in state):
         return _compressai_config(state)
     architecture = "taco" if any(map(_taco_only, state)) else "elic"
