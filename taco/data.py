@@ -435,8 +435,11 @@ class CaptionedImages(Dataset[Sample]):
     Randomness (caption draw and a random ``transform``) uses torch's global RNG, which
     ``DataLoader`` seeds per worker from its ``generator``/``torch.manual_seed``. With ``seed``
     set, each item's randomness is instead derived from ``(seed, epoch, index)``: the same for
-    any ``num_workers``, and changed by :meth:`set_epoch` (workers see a new epoch only when
-    they are re-created, i.e. ``persistent_workers=False``).
+    any ``num_workers``, and changed by :meth:`set_epoch`. A DataLoader worker sees a new
+    :meth:`set_epoch` only when it is re-created (``persistent_workers=False``); with persistent
+    workers, carry the epoch with each index instead: ``dataset[(epoch, index)]`` is
+    ``dataset[index]`` drawn for ``epoch``, whatever this copy's :meth:`set_epoch` said (the
+    sampler :class:`taco.train.distributed.EpochIndices` yields such pairs).
 
     Records whose file does not exist or is not a regular file (a folder, a pipe: its read would
     wait for ever), with no captions, or whose name leads outside ``root`` (an absolute path, a
@@ -541,7 +544,7 @@ class CaptionedImages(Dataset[Sample]):
                     f"e.g. {short[:3]}"
                 )
         # the files whose conversion (to_rgb's warning) or unreadability was said, in shared
-        # memory: DataLoader workers, re-created each epoch, say each file's once for the whole run
+        # memory: DataLoader workers (also ones re-created each epoch) say each file's once for the run
         self._said = torch.zeros(len(kept), dtype=torch.bool).share_memory_()
         self._bad_said = torch.zeros(len(kept), dtype=torch.bool).share_memory_()
         if not kept:
@@ -585,7 +588,8 @@ class CaptionedImages(Dataset[Sample]):
     def __len__(self) -> int:
         return len(self.records)
 
-    def __getitem__(self, index: int) -> Sample:
+    def __getitem__(self, index: int | tuple[int, int]) -> Sample:
+        epoch, index = index if isinstance(index, tuple) else (self.epoch, index)
         n = len(self.records)
         if not -n <= index < n:
             raise IndexError(f"index {index} out of range for {n} images")
@@ -621,7 +625,7 @@ class CaptionedImages(Dataset[Sample]):
             if self.seed is None:
                 return self._sample(rgb, record)
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(_sample_seed(self.seed, self.epoch, i))
+                torch.manual_seed(_sample_seed(self.seed, epoch, i))
                 return self._sample(rgb, record)
         what = (f"all {n} files tried are unreadable" if tried == n else
                 f"{tried} unreadable in a row from index {index}, of {n} files")

@@ -14,7 +14,7 @@ from typing import TypeVar
 import torch
 import torch.distributed as dist
 from torch import Tensor
-from torch.utils.data import Dataset, DistributedSampler
+from torch.utils.data import Dataset, DistributedSampler, Sampler
 
 from ..distributed import DistEnv
 from ..errors import TacoError
@@ -138,3 +138,22 @@ class ResumableSampler(DistributedSampler):
         indices = list(super().__iter__())
         start, self.start = self.start, 0
         return iter(indices[start:])
+
+
+class EpochIndices(Sampler[tuple[int, int]]):
+    """``(epoch, index)`` for each index of ``sampler``, ``epoch`` being ``dataset.epoch``
+    (:meth:`taco.data.CaptionedImages.set_epoch`) when the iteration starts, read in the main
+    process. :class:`taco.data.CaptionedImages` draws item ``(epoch, index)`` for that epoch, so
+    persistent DataLoader workers, which keep the epoch their copy of the dataset had when they
+    were started, draw each epoch's samples as re-created workers (or none) would."""
+
+    def __init__(self, sampler: Sampler[int], dataset: Dataset) -> None:
+        self.sampler = sampler
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.sampler)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        epoch: int = self.dataset.epoch  # type: ignore[attr-defined]
+        return ((epoch, i) for i in self.sampler)

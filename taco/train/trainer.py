@@ -36,11 +36,13 @@ writing nothing, when the set-up left no time for one step), or when Ctrl-C, SIG
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import errno
 import random
 import signal
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +94,7 @@ from .checkpoints import (
 from .config import CROP_MULTIPLE, ConfigError, TrainConfig, dump_config
 from .datasets import build_train_dataset, build_val_dataset, captions_of, reads_text
 from .distributed import (
+    EpochIndices,
     RankZeroFailed,
     ResumableSampler,
     all_reduce_mean,
@@ -351,19 +354,12 @@ class Trainer:
                 f"process ({self.env.world_size} x {cfg.batch_size}): add images, or "
                 f"--set batch_size=N (at most {len(self.sampler)} here)"
             )
-        self.loader = None if self.resident is not None else DataLoader(
-            self.dataset,
-            batch_size=cfg.batch_size,
-            sampler=self.sampler,
-            num_workers=workers,
-            collate_fn=collate,
-            pin_memory=self.device.type == "cuda",
-            drop_last=True,
-            # a private generator: creating an iterator must not draw from the global RNG,
-            # or a resumed run would see other training noise than an uninterrupted one
-            generator=torch.Generator(),
-            worker_init_fn=worker_signals if workers else None,
-        )  # fmt: skip
+        self.loader = None if self.resident is not None else self._data_loader(workers)
+        if self.loader is not None and workers:
+            # their workers, kept across epochs, end at fit's end (close); a process that drew
+            # batches() without either ends them at its exit, before multiprocessing's exit
+            # waits for them (for ever: they leave its SIGTERM to the run, worker_signals)
+            atexit.register(_close_at_exit, weakref.ref(self))
         captions = captions_of(self.dataset) + captions_of(self.val_dataset)
         self.text_encoder, self.caption_table = text_inputs(self.model, cfg, captions, self.device,
                                                             self.dataset, self.val_dataset)
@@ -390,6 +386,26 @@ class Trainer:
                 train_set=self.train_set,
             )  # fmt: skip
         self.net = training_net(self.model, cfg, self.env, self.device)
+
+    def _data_loader(self, workers: int) -> DataLoader:
+        """The training set's DataLoader, with ``workers`` processes (none started yet)."""
+        return DataLoader(
+            self.dataset,
+            batch_size=self.cfg.batch_size,
+            # each index with the dataset's epoch: persistent workers draw every epoch's
+            # samples (spawned ones are not started again each epoch: seconds per epoch on
+            # macOS/Windows)
+            sampler=EpochIndices(self.sampler, self.dataset),
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            collate_fn=collate,
+            pin_memory=self.device.type == "cuda",
+            drop_last=True,
+            # a private generator: creating an iterator must not draw from the global RNG,
+            # or a resumed run would see other training noise than an uninterrupted one
+            generator=torch.Generator(),
+            worker_init_fn=worker_signals if workers else None,
+        )  # fmt: skip
 
     # ----------------------------------------------------------------- text
 
@@ -447,11 +463,23 @@ class Trainer:
             self.close()
 
     def close(self) -> None:
-        """Let ``out_dir`` go, so that another run may write there (:meth:`fit` does at its
-        end; a Trainer that is not fitted holds it until this, or until it is collected)."""
+        """Let ``out_dir`` go, so that another run may write there, and end the DataLoader's
+        workers, which are kept across epochs (:meth:`fit` does both at its end, however it
+        ends; a Trainer that is not fitted holds ``out_dir`` until this, or until it is
+        collected). :meth:`batches` still works after it, starting workers again."""
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+        loader = getattr(self, "loader", None)  # None too when __init__ failed before it
+        if loader is not None and loader.persistent_workers:
+            # left to Python's exit, the workers would be waited for for ever: they leave its
+            # SIGTERM to the run (worker_signals). torch ends them when the loader's iterator is
+            # collected, but a batches() generator still held (not run to its end) holds it
+            # too: ended here, by torch's own shutdown, and a fresh loader for later batches()
+            iterator = getattr(loader, "_iterator", None)
+            if iterator is not None and hasattr(iterator, "_shutdown_workers"):
+                iterator._shutdown_workers()
+            self.loader = self._data_loader(loader.num_workers)
 
     def _fit(self) -> TrainResult:
         cfg, p = self.cfg, self.progress
@@ -877,6 +905,13 @@ class Trainer:
             write_checkpoint(self.model, self.out_dir, meta, update_tables=update_tables)
         except OSError as e:
             raise self._write_failed(self.out_dir / CHECKPOINT_FILE, e) from None
+
+
+def _close_at_exit(trainer: weakref.ref[Trainer]) -> None:
+    """At the exit of a process that still holds ``trainer``: :meth:`Trainer.close`."""
+    held = trainer()
+    if held is not None:
+        held.close()
 
 
 def train(cfg: TrainConfig, resume: str | Path | None = None, *,
