@@ -15,26 +15,21 @@ import pytest
 OFA = {"kodim01.png": "a brick building with red doors and windows"}
 
 
-@pytest.mark.parametrize("where", ["file", "--images"])
-def test_dash_is_refused_as_other_commands_refuse_it(eval_main, tmp_path, monkeypatch, capsys, where):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "ofa.json").write_text(json.dumps(OFA))
-    argv = ["-", "-o", "ic.jsonl"] if where == "file" else ["ofa.json", "--images", "-", "-o", "ic.jsonl"]
-    assert eval_main(["import-captions", *argv]) == 2
-    err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err == ("taco import-captions: error: -: taco import-captions does not read standard input: "
-                   "name a file (./- for a file named -)")
-    assert not (tmp_path / "ic.jsonl").exists()
+DASH_REFUSED = ("-: taco import-captions does not read standard input: name a file (./- for a "
+                "file named -)")
+DOT_DASH_MISSING = "./-: cannot read (No such file or directory)"
 
 
 @pytest.mark.parametrize("where", ["file", "--images"])
-def test_a_missing_dot_slash_dash_is_a_missing_file(eval_main, tmp_path, monkeypatch, capsys, where):
+@pytest.mark.parametrize(("name", "error"), [("-", DASH_REFUSED), ("./-", DOT_DASH_MISSING)])
+def test_dash_is_refused_and_a_missing_dot_slash_dash_is_a_missing_file(
+        eval_main, tmp_path, monkeypatch, capsys, where, name, error):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ofa.json").write_text(json.dumps(OFA))
-    argv = ["./-", "-o", "ic.jsonl"] if where == "file" else ["ofa.json", "--images", "./-", "-o", "ic.jsonl"]
+    argv = [name, "-o", "ic.jsonl"] if where == "file" else ["ofa.json", "--images", name, "-o", "ic.jsonl"]
     assert eval_main(["import-captions", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err == "taco import-captions: error: ./-: cannot read (No such file or directory)"
+    assert err == f"taco import-captions: error: {error}"
     assert not (tmp_path / "ic.jsonl").exists()
 
 
