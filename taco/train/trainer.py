@@ -115,8 +115,8 @@ from .state import TrainProgress, state_exists
 from .validation import validate
 
 __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NoStepInTimeLimit", "NonFiniteLossError",
-           "OutputWriteError", "RankZeroFailed", "Trainer", "TrainResult", "lambda_sweep",
-           "train"]  # fmt: skip
+           "OutputWriteError", "RankZeroFailed", "Trainer", "TrainerClosed", "TrainResult",
+           "lambda_sweep", "train"]  # fmt: skip
 
 
 
@@ -128,6 +128,11 @@ class NoStepInTimeLimit(TacoError, RuntimeError):
     """``time_limit`` was spent before the run's first step (by the set-up: data, model, text
     encoder). Decided before anything is written in out_dir (a folder the run made is removed
     with its lock), so a resumed run's files stay as they were."""
+
+
+class TrainerClosed(TacoError, RuntimeError):
+    """A :meth:`Trainer.batches` generator taken before :meth:`Trainer.close` was drawn from
+    after it: close ended the workers it read from; a new ``batches()`` goes on."""
 
 
 class OutputWriteError(TacoError, RuntimeError):
@@ -436,14 +441,22 @@ class Trainer:
                 f"{cfg.max_steps} steps, raise epochs (--set epochs={-(-cfg.max_steps // per_epoch)})")
 
     def batches(self) -> Iterator[Batch]:
-        """The rest of the current epoch's batches, from ``progress`` on (DataLoader or device)."""
+        """The rest of the current epoch's batches, from ``progress`` on (DataLoader or device).
+        A generator taken before :meth:`close` raises :class:`TrainerClosed` when drawn from
+        after it (close ended the DataLoader workers it read from): call ``batches()`` again."""
         p, cfg = self.progress, self.cfg
         self.sampler.set_epoch(p.epoch)
         self.dataset.set_epoch(p.epoch)
         self.sampler.start = p.batch_in_epoch * cfg.batch_size
         if self.resident is None:
-            assert self.loader is not None
-            yield from self.loader
+            loader = self.loader
+            assert loader is not None
+            for batch in loader:
+                yield batch
+                if self.loader is not loader:
+                    raise TrainerClosed("this batches() generator was taken before "
+                                        "Trainer.close(), which ended its DataLoader workers: "
+                                        "call batches() again for the rest of the epoch")
             return
         order = list(self.sampler)
         for k in range(0, len(order) - cfg.batch_size + 1, cfg.batch_size):
@@ -466,7 +479,8 @@ class Trainer:
         """Let ``out_dir`` go, so that another run may write there, and end the DataLoader's
         workers, which are kept across epochs (:meth:`fit` does both at its end, however it
         ends; a Trainer that is not fitted holds ``out_dir`` until this, or until it is
-        collected). :meth:`batches` still works after it, starting workers again."""
+        collected). :meth:`batches` still works after it, starting workers again; a
+        ``batches()`` generator taken before it raises :class:`TrainerClosed` when drawn from."""
         if self._lock is not None:
             self._lock.release()
             self._lock = None
