@@ -388,12 +388,12 @@ def load_state_resizing_tables(module: nn.Module, state_dict: Mapping[str, Any],
     in ``state_dict`` are loaded as they are, not rebuilt; coder tables (:data:`CODER_TABLES`)
     it leaves out of an entropy model whose state it holds are rebuilt to match that state,
     not kept from the model's old one: a Gaussian conditional's from the incoming scale table
-    as :func:`taco.load` fills a ``compact_tables`` checkpoint's (so such a checkpoint's tensors
-    load, even with ``strict=True``), an entropy bottleneck's by its ``update(force=True)`` after
-    the load. :meth:`ELIC.load_state_dict` and every load of taco
-    (:func:`taco.models.checkpoint.load_model_state`). Returns the missing and unexpected keys;
-    a mismatch it refuses is torch's RuntimeError (a scale table the rebuild refuses, a
-    :class:`~taco.models.config.CheckpointError`)."""
+    as :func:`taco.load` fills a ``compact_tables`` checkpoint's, an entropy bottleneck's by its
+    ``update(force=True)`` after the load; either way they are not missing keys, so a state
+    without any coder tables loads, even with ``strict=True``. :meth:`ELIC.load_state_dict` and
+    every load of taco (:func:`taco.models.checkpoint.load_model_state`). Returns the missing and
+    unexpected keys (less those rebuilt tables); a mismatch it refuses is torch's RuntimeError
+    (a scale table the rebuild refuses, a :class:`~taco.models.config.CheckpointError`)."""
     from .checkpoint import _rebuild_gaussian_tables  # it imports this module
 
     buffers = dict(module.named_buffers())
@@ -413,7 +413,7 @@ def load_state_resizing_tables(module: nn.Module, state_dict: Mapping[str, Any],
                     gaussians.append(name)
             elif tables_left_out and any(k.startswith(prefix) and k[len(prefix):] not in CODER_TABLES
                                          for k in state_dict):
-                bottlenecks.append(m)
+                bottlenecks.append((prefix, m))
     if gaussians:
         state_dict = dict(state_dict)
         _rebuild_gaussian_tables(module, state_dict, None, "the state dict", only=gaussians)
@@ -421,8 +421,21 @@ def load_state_resizing_tables(module: nn.Module, state_dict: Mapping[str, Any],
             for b in CODER_TABLES:
                 key = f"{name}.{b}"
                 buffers[key].resize_(state_dict[key].shape)
-    result = nn.Module.load_state_dict(module, state_dict, strict=strict, assign=assign)
-    for eb in bottlenecks:
+    if not bottlenecks:
+        return nn.Module.load_state_dict(module, state_dict, strict=strict, assign=assign)
+    # the bottlenecks' tables are rebuilt after the load, from the loaded densities: not missing
+    # (torch's strict check, left to it, would refuse them first), all else checked as torch does
+    result = nn.Module.load_state_dict(module, state_dict, strict=False, assign=assign)
+    rebuilt = {prefix + b for prefix, _ in bottlenecks for b in CODER_TABLES}
+    result = type(result)([k for k in result.missing_keys if k not in rebuilt],
+                          result.unexpected_keys)
+    if strict and (result.missing_keys or result.unexpected_keys):
+        errors = [f"{what} key(s) in state_dict: " + ", ".join('"' + k + '"' for k in keys) + ". "
+                  for what, keys in (("Missing", result.missing_keys),
+                                     ("Unexpected", result.unexpected_keys)) if keys]
+        raise RuntimeError(f"Error(s) in loading state_dict for {type(module).__name__}:\n\t"
+                           + "\n\t".join(errors))
+    for _, eb in bottlenecks:
         with float32_default():  # CompressAI builds the tables in the default dtype
             eb.update(force=True)
     return result

@@ -58,3 +58,25 @@ def test_bottleneck_tables_left_out_are_rebuilt_from_its_densities():
     model = create_model("elic-tiny", seed=0).eval()
     model.load_state_dict(sd, strict=False)
     assert taco.compress(_image(), None, model) == taco.compress(_image(), None, source)
+
+
+def test_a_state_without_any_coder_tables_loads_strictly_and_codes_as_its_source():
+    """Review R6 #2: with ``strict=True`` the bottleneck's tables left out were missing keys
+    (the Gaussian ones were not): they are rebuilt after the load, so they are not missing;
+    a key that is missing or unexpected still is."""
+    from taco.models.checkpoint import CODER_TABLES
+
+    source = create_model("elic-tiny", seed=1).eval()
+    sd = {k: v for k, v in source.state_dict().items() if k.rsplit(".", 1)[-1] not in CODER_TABLES}
+    assert any("entropy_bottleneck." in k for k in sd) and any("gaussian_conditional." in k for k in sd)
+    model = create_model("elic-tiny", seed=0).eval()
+    result = model.load_state_dict(sd)
+    assert not result.missing_keys and not result.unexpected_keys
+    img = _image()
+    assert taco.compress(img, None, model) == taco.compress(img, None, source)
+    broken = {k: v for k, v in sd.items() if not k.startswith("g_s.0.")}
+    broken["bogus"] = next(iter(sd.values()))
+    with pytest.raises(RuntimeError, match=r"Missing key\(s\) in state_dict: \"g_s\.0\.(?s:.*)"
+                                           r"Unexpected key\(s\) in state_dict: \"bogus\""):
+        create_model("elic-tiny", seed=0).load_state_dict(broken)
+    assert create_model("elic-tiny", seed=0).load_state_dict(broken, strict=False).unexpected_keys == ["bogus"]
