@@ -28,12 +28,12 @@ _LAZY = {
     **dict.fromkeys(("elic_key_to_taco", "init_from_checkpoint"), "taco.train.model_setup"),
     "TrainStateError": "taco.train.state",
     **dict.fromkeys(("NonFiniteLossError", "OutputWriteError", "Trainer", "TrainResult",
-                     "lambda_sweep", "train"), "taco.train.trainer"),
+                     "TrainerClosed", "lambda_sweep", "train"), "taco.train.trainer"),
 }
 
 __all__ = [
     "ConfigError", "DataConfig", "NonFiniteLossError", "OutputWriteError", "TrainConfig",
-    "TrainResult", "TrainStateError", "Trainer", "ValConfig", "elic_key_to_taco",
+    "TrainResult", "TrainStateError", "Trainer", "TrainerClosed", "ValConfig", "elic_key_to_taco",
     "init_from_checkpoint", "lambda_sweep", "load_config", "train",
 ]
 
@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         NonFiniteLossError as NonFiniteLossError,
         OutputWriteError as OutputWriteError,
         Trainer as Trainer,
+        TrainerClosed as TrainerClosed,
         TrainResult as TrainResult,
         lambda_sweep as lambda_sweep,
         train as train,
