@@ -104,7 +104,8 @@ class StopSignals:
     meanwhile (a DataLoader worker) inherits the handler: there the signal that a terminal's
     Ctrl-C, ``timeout`` or a scheduler sends to every process of the job is left to the run,
     which stops its loader (a worker killed under it would end the run with a RuntimeError);
-    a second SIGTERM or SIGHUP ends the worker (the loader's last-resort ``terminate()``).
+    a second SIGTERM or SIGHUP (not the first repeated within :data:`REPEAT_S`) ends the
+    worker (the loader's last-resort ``terminate()``).
     torch's workers set their own SIGTERM handler: :func:`worker_signals` puts this rule back."""
 
     def __init__(self, announce: bool = True) -> None:
@@ -155,10 +156,21 @@ class StopSignals:
             os.kill(os.getpid(), signum)
 
 
+#: When a DataLoader worker got its first SIGTERM and SIGHUP (time.monotonic), by signal.
+_worker_first_at: dict[int, float] = {}
+
+
 def leave_to_the_run(signum: int, frame: FrameType | None) -> None:
     """A DataLoader worker's handler of SIGTERM or SIGHUP: the first is left to the run, which
-    stops its loader; a second one (the loader's last-resort ``terminate()``) ends the worker."""
+    stops its loader, and so is that signal repeated within :data:`REPEAT_S` (the same request,
+    as in the run: sent to the job's process group twice, it killed the worker and ended the run
+    with a RuntimeError); a later one (the loader's last-resort ``terminate()``) ends the
+    worker."""
+    first_at = _worker_first_at.setdefault(signum, time.monotonic())
+    if time.monotonic() - first_at < REPEAT_S:
+        return
     signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def worker_signals(worker_id: int) -> None:

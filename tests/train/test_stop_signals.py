@@ -31,15 +31,18 @@ REPO = Path(__file__).resolve().parents[2]
 def test_a_worker_leaves_the_first_stop_signal_to_the_run_whatever_its_start_method():
     """A spawned worker inherits no handler: SIGHUP killed it (and the run, with a traceback).
     After worker_signals it ignores Ctrl-C, survives a first SIGTERM and SIGHUP, and a second
-    one (the loader's terminate()) ends it."""
+    one (the loader's terminate(), after REPEAT_S) ends it."""
     code = textwrap.dedent("""
-        import os, signal
-        from taco.train.schedule import worker_signals
+        import os, signal, time
+        from taco.train.schedule import REPEAT_S, worker_signals
+        clock = [100.0]
+        time.monotonic = lambda: clock[0]
         worker_signals(0)
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             os.kill(os.getpid(), signum)
         print("alive", flush=True)
+        clock[0] += REPEAT_S
         os.kill(os.getpid(), signal.SIGTERM)
         print("not reached", flush=True)
     """)
@@ -47,6 +50,39 @@ def test_a_worker_leaves_the_first_stop_signal_to_the_run_whatever_its_start_met
                           timeout=120)
     assert proc.stdout == "alive\n", proc.stderr
     assert proc.returncode == -signal.SIGTERM
+
+
+def test_a_worker_takes_a_signal_repeated_at_once_as_the_same_request():
+    """Two SIGTERMs to the job's process group within a second: the run takes the second as the
+    first repeated (test_a_signal_repeated_at_once_is_the_same_request), and so does a worker,
+    forked (StopSignals' inherited handler) or set up by worker_signals; it died of the second
+    one and the run ended in "DataLoader worker (pid N) is killed by signal: Terminated". After
+    REPEAT_S the signal ends the worker, as the run's second request ends the run."""
+    code = textwrap.dedent("""
+        import os, signal, sys, time
+        from taco.train.schedule import REPEAT_S, StopSignals, worker_signals
+        clock = [100.0]
+        time.monotonic = lambda: clock[0]
+        with StopSignals(announce=False):
+            pid = os.fork()
+            if pid == 0:  # a forked worker, before and after its worker_init_fn
+                if sys.argv[1] == "init":
+                    worker_signals(0)
+                os.kill(os.getpid(), signal.SIGTERM)
+                clock[0] += REPEAT_S / 2
+                os.kill(os.getpid(), signal.SIGTERM)  # the same request, sent again
+                print("alive", flush=True)
+                clock[0] += REPEAT_S
+                os.kill(os.getpid(), signal.SIGTERM)
+                print("not reached", flush=True)
+                os._exit(0)
+            _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), flush=True)
+    """)
+    for how in ("fork", "init"):
+        proc = subprocess.run([sys.executable, "-c", code, how], cwd=REPO, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.stdout == f"alive\n{-signal.SIGTERM}\n", (how, proc.stderr)
 
 
 def test_a_signal_repeated_at_once_is_the_same_request(monkeypatch):
