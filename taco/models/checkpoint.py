@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import weakref
-from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,11 +42,13 @@ from .config import BUILTIN_ARCHITECTURES, CheckpointError, ModelConfig
 from .elic import (
     CODER_TABLES,
     ELIC,
+    MAX_SCALE,
     MAX_SCALE_LEVELS,
     TABLE_BUFFERS,
     check_configured,
     float32_scale_table,
     load_state_resizing_tables,
+    rebuildable_scale_table,
     standard_normal_quantile,
 )
 from .header import (
@@ -202,13 +203,6 @@ def _tables_digest(state: dict[str, torch.Tensor], keys: list[str]) -> str:
 #: 47 MiB (the built-ins' take 40 ms); unbounded, a 1.3 MB file whose scales were 100x took 15 s
 #: and 390 MB to end in a RuntimeError. The most levels a model may be set to is the same number.
 MAX_SCALE_TABLE_ENTRIES = MAX_SCALE_LEVELS
-MAX_SCALE = 512.0
-
-
-def _rebuildable(scales: torch.Tensor) -> bool:
-    """Whether :func:`load_checkpoint` rebuilds Gaussian tables from this scale table."""
-    return (scales.dim() == 1 and 1 <= scales.numel() <= MAX_SCALE_TABLE_ENTRIES
-            and bool(((scales > 0) & (scales <= MAX_SCALE)).all()))
 
 
 def _tables_to_leave_out(model: ELIC, compact: bool | Literal["auto"]) -> list[str]:
@@ -242,7 +236,7 @@ def _check_rebuildable(model: torch.nn.Module) -> None:
     from compressai.entropy_models import GaussianConditional
 
     for name, m in model.named_modules():
-        if isinstance(m, GaussianConditional) and not _rebuildable(m.scale_table):
+        if isinstance(m, GaussianConditional) and not rebuildable_scale_table(m.scale_table):
             raise ValueError(
                 f"{name}.scale_table: a compact checkpoint's scale tables have 1.."
                 f"{MAX_SCALE_TABLE_ENTRIES} scales in (0, {MAX_SCALE:g}] (set_scale_levels gives "
@@ -252,14 +246,13 @@ def _check_rebuildable(model: torch.nn.Module) -> None:
 
 def _rebuild_gaussian_tables(
     model: torch.nn.Module, state: dict[str, torch.Tensor], digest: str | None,
-    path: str | os.PathLike[str], only: Collection[str] | None = None,
+    path: str | os.PathLike[str],
 ) -> None:
     """Fill the Gaussian-conditional tables left out by ``compact_tables`` into ``state``.
 
     Each distinct scale table is built once (the CompressAI layout has one Gaussian conditional
     per channel group, all with the same table): the tables are a function of its values.
-    ``only``: the names of the Gaussian conditionals to fill (all of them by default); ``digest``
-    None checks no digest (``load_state_dict`` of a state that left them out: there is none).
+    ``digest`` None checks no digest.
     """
     from compressai.entropy_models import GaussianConditional
 
@@ -274,13 +267,13 @@ def _rebuild_gaussian_tables(
     keys = _gaussian_table_keys(model)
     built: dict[bytes, GaussianConditional] = {}
     for name, m in model.named_modules():
-        if not isinstance(m, GaussianConditional) or (only is not None and name not in only):
+        if not isinstance(m, GaussianConditional):
             continue
         scale_key = f"{name}.scale_table"
         if scale_key not in state:
             raise CheckpointError(f"{path}: missing tensor {scale_key}")
         scales = state[scale_key]
-        if not _rebuildable(scales):
+        if not rebuildable_scale_table(scales):
             raise CheckpointError(
                 f"{path}: {scale_key} is not a scale table (1..{MAX_SCALE_TABLE_ENTRIES} scales "
                 f"in (0, {MAX_SCALE:g}])"

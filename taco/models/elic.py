@@ -52,7 +52,7 @@ from ..checks import is_int
 from ..errors import TacoValueError
 from ..locks import ForkSafeLock
 from ..memory import spans, widen
-from .config import LAYOUTS, PAD_MULTIPLE, ModelConfig, check_choice
+from .config import LAYOUTS, PAD_MULTIPLE, CheckpointError, ModelConfig, check_choice
 from .entropy import ReferenceLatentCodec, codes_itself, portable_scale_table
 from .gains import check_quality, default_quality
 
@@ -369,6 +369,19 @@ CODER_TABLES = ("_quantized_cdf", "_offset", "_cdf_length")
 TABLE_BUFFERS = (*CODER_TABLES, "scale_table")
 
 
+#: The largest scale a scale table the loaders rebuild coder tables from may hold: 2x the largest
+#: of CompressAI's and the authors' tables (taco.models.checkpoint.MAX_SCALE_TABLE_ENTRIES says
+#: why these tables are bounded).
+MAX_SCALE = 512.0
+
+
+def rebuildable_scale_table(scales: Tensor) -> bool:
+    """Whether coder tables are rebuilt from this scale table (a ``compact_tables`` checkpoint's,
+    a state dict's): 1..:data:`MAX_SCALE_LEVELS` scales in (0, :data:`MAX_SCALE`]."""
+    return (scales.dim() == 1 and 1 <= scales.numel() <= MAX_SCALE_LEVELS
+            and bool(((scales > 0) & (scales <= MAX_SCALE)).all()))
+
+
 def check_configured(model: ELIC, who: str = "") -> None:
     """A TypeError unless ``model`` has the :class:`~taco.models.config.ModelConfig` that
     ``.taco`` files, checkpoints and fingerprints record: a bare ``ELIC(...)``/``TACO(...)`` has
@@ -387,57 +400,59 @@ def load_state_resizing_tables(module: nn.Module, state_dict: Mapping[str, Any],
     older CompressAI versions (``_matrix0``) as CompressAI's ``load_state_dict`` does. The tables
     in ``state_dict`` are loaded as they are, not rebuilt; coder tables (:data:`CODER_TABLES`)
     it leaves out of an entropy model whose state it holds are rebuilt to match that state,
-    not kept from the model's old one: a Gaussian conditional's from the incoming scale table
-    as :func:`taco.load` fills a ``compact_tables`` checkpoint's, an entropy bottleneck's by its
-    ``update(force=True)`` after the load; either way they are not missing keys, so a state
+    not kept from the model's old one, after the load: a Gaussian conditional's from the
+    incoming scale table (:func:`rebuildable_scale_table`), an entropy bottleneck's from its
+    densities (CompressAI's ``update_scale_table`` / ``update``, the tables :func:`taco.load`
+    fills a ``compact_tables`` checkpoint with); either way they are not missing keys, so a state
     without any coder tables loads, even with ``strict=True``. :meth:`ELIC.load_state_dict` and
     every load of taco (:func:`taco.models.checkpoint.load_model_state`). Returns the missing and
     unexpected keys (less those rebuilt tables); a mismatch it refuses is torch's RuntimeError
     (a scale table the rebuild refuses, a :class:`~taco.models.config.CheckpointError`)."""
-    from .checkpoint import _rebuild_gaussian_tables  # it imports this module
-
     buffers = dict(module.named_buffers())
     for key, value in state_dict.items():
         buf = buffers.get(key)
         if buf is not None and buf.shape != value.shape and key.rsplit(".", 1)[-1] in TABLE_BUFFERS:
             buf.resize_(value.shape)
-    gaussians, bottlenecks = [], []
+    # the entropy models whose coder tables the state lacks
+    rebuilt: list[tuple[str, GaussianConditional | EntropyBottleneck]] = []
     for name, m in module.named_modules():
         if isinstance(m, EntropyBottleneck) and any(k.startswith(name) for k in state_dict):
             state_dict = remap_old_keys(name, state_dict)
         if isinstance(m, GaussianConditional | EntropyBottleneck):
             prefix = f"{name}."
-            tables_left_out = any(prefix + b not in state_dict for b in CODER_TABLES)
+            if all(prefix + b in state_dict for b in CODER_TABLES):
+                continue
             if isinstance(m, GaussianConditional):
-                if tables_left_out and prefix + "scale_table" in state_dict:
-                    gaussians.append(name)
-            elif tables_left_out and any(k.startswith(prefix) and k[len(prefix):] not in CODER_TABLES
-                                         for k in state_dict):
-                bottlenecks.append((prefix, m))
-    if gaussians:
-        state_dict = dict(state_dict)
-        _rebuild_gaussian_tables(module, state_dict, None, "the state dict", only=gaussians)
-        for name in gaussians:  # resized to the rebuilt tables, as to loaded ones
-            for b in CODER_TABLES:
-                key = f"{name}.{b}"
-                buffers[key].resize_(state_dict[key].shape)
-    if not bottlenecks:
+                scales = state_dict.get(prefix + "scale_table")
+                if scales is None:
+                    continue
+                if not rebuildable_scale_table(scales):
+                    raise CheckpointError(
+                        f"the state dict: {prefix}scale_table is not a scale table (1..{MAX_SCALE_LEVELS} "
+                        f"scales in (0, {MAX_SCALE:g}])")
+                rebuilt.append((prefix, m))
+            elif any(k.startswith(prefix) and k[len(prefix):] not in CODER_TABLES for k in state_dict):
+                rebuilt.append((prefix, m))
+    if not rebuilt:
         return nn.Module.load_state_dict(module, state_dict, strict=strict, assign=assign)
-    # the bottlenecks' tables are rebuilt after the load, from the loaded densities: not missing
-    # (torch's strict check, left to it, would refuse them first), all else checked as torch does
+    # the coder tables the state lacks are rebuilt after the load, from the loaded scale table or
+    # densities: not missing (torch's strict check, left to it, would refuse them first), all
+    # else checked as torch does
     result = nn.Module.load_state_dict(module, state_dict, strict=False, assign=assign)
-    rebuilt = {prefix + b for prefix, _ in bottlenecks for b in CODER_TABLES}
-    result = type(result)([k for k in result.missing_keys if k not in rebuilt],
-                          result.unexpected_keys)
+    left = {prefix + b for prefix, _ in rebuilt for b in CODER_TABLES}
+    result = type(result)([k for k in result.missing_keys if k not in left], result.unexpected_keys)
     if strict and (result.missing_keys or result.unexpected_keys):
         errors = [f"{what} key(s) in state_dict: " + ", ".join('"' + k + '"' for k in keys) + ". "
                   for what, keys in (("Missing", result.missing_keys),
                                      ("Unexpected", result.unexpected_keys)) if keys]
         raise RuntimeError(f"Error(s) in loading state_dict for {type(module).__name__}:\n\t"
                            + "\n\t".join(errors))
-    for _, eb in bottlenecks:
-        with float32_default():  # CompressAI builds the tables in the default dtype
-            eb.update(force=True)
+    with float32_default():  # CompressAI builds the tables in the default dtype
+        for _, m in rebuilt:
+            if isinstance(m, GaussianConditional):
+                m.update_scale_table(m.scale_table, force=True)
+            else:
+                m.update(force=True)
     return result
 
 
