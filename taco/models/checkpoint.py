@@ -173,12 +173,12 @@ def load_model_state(model: nn.Module, state: dict[str, torch.Tensor], strict: b
     """:func:`~taco.models.elic.load_state_resizing_tables` (:meth:`ELIC.load_state_dict`): each
     entropy-model table buffer (:data:`TABLE_BUFFERS`) whose shape differs from the one in
     ``state`` is resized first (their sizes depend on the learned densities, and CompressAI's
-    ``load_state_dict`` resizes only empty ones). Coder tables ``state`` leaves out of an entropy
-    model whose state it holds are rebuilt to match it.
+    ``load_state_dict`` resizes only empty ones); no table is rebuilt here (each caller checks
+    the state, then builds or fills them: hostile quantiles would build huge tables).
     The one way taco loads weights into a model: :func:`load_checkpoint`, ``init_from``,
     resuming a run, ``taco import-checkpoint``. Returns ``load_state_dict``'s missing and
     unexpected keys; a mismatch it refuses is its RuntimeError."""
-    return load_state_resizing_tables(model, state, strict=strict)
+    return load_state_resizing_tables(model, state, strict=strict, rebuild=False)
 
 
 def _gaussian_table_keys(model: torch.nn.Module) -> list[str]:

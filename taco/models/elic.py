@@ -393,7 +393,8 @@ def check_configured(model: ELIC, who: str = "") -> None:
 
 
 def load_state_resizing_tables(module: nn.Module, state_dict: Mapping[str, Any],
-                               strict: bool = True, assign: bool = False) -> Any:
+                               strict: bool = True, assign: bool = False,
+                               rebuild: bool = True) -> Any:
     """``nn.Module.load_state_dict(module, ...)`` after resizing each entropy-model table buffer
     (:data:`TABLE_BUFFERS`) whose shape differs from the one in ``state_dict`` (their sizes depend
     on the learned densities and scale levels), and reading the entropy bottlenecks' names of
@@ -407,7 +408,10 @@ def load_state_resizing_tables(module: nn.Module, state_dict: Mapping[str, Any],
     without any coder tables loads, even with ``strict=True``. :meth:`ELIC.load_state_dict` and
     every load of taco (:func:`taco.models.checkpoint.load_model_state`). Returns the missing and
     unexpected keys (less those rebuilt tables); a mismatch it refuses is torch's RuntimeError
-    (a scale table the rebuild refuses, a :class:`~taco.models.config.CheckpointError`)."""
+    (a scale table the rebuild refuses, a :class:`~taco.models.config.CheckpointError`).
+    ``rebuild`` False: no table is rebuilt and torch checks every key (taco's own loads, which
+    check the densities before building tables from them: hostile quantiles would build huge
+    ones here)."""
     buffers = dict(module.named_buffers())
     for key, value in state_dict.items():
         buf = buffers.get(key)
@@ -418,7 +422,7 @@ def load_state_resizing_tables(module: nn.Module, state_dict: Mapping[str, Any],
     for name, m in module.named_modules():
         if isinstance(m, EntropyBottleneck) and any(k.startswith(name) for k in state_dict):
             state_dict = remap_old_keys(name, state_dict)
-        if isinstance(m, GaussianConditional | EntropyBottleneck):
+        if rebuild and isinstance(m, GaussianConditional | EntropyBottleneck):
             prefix = f"{name}."
             if all(prefix + b in state_dict for b in CODER_TABLES):
                 continue
