@@ -376,3 +376,27 @@ def test_force_refuses_a_folder_in_an_output_s_place_before_any_work(photos, tmp
     assert f"{out / 'b.taco'} is a folder; it cannot be overwritten by a file" in err
     assert writes.seen == 0 and _names(out) == ["b.taco"]
     assert (out / "b.taco" / "keep.txt").read_text() == "mine"
+
+
+def test_outputs_that_differ_in_both_case_and_unicode_form_name_both(tmp_path, monkeypatch):
+    """Review LA (session 37) #2: x/Cafe\u0301.png (decomposed, capital C) and y/café.PNG
+    (composed) are one output where neither case nor Unicode form tells names apart (macOS);
+    the refusal said "by case" alone. It names both; one that differs in one names that one."""
+    for folder, name in (("x", "Cafe\u0301.png"), ("y", "caf\u00e9.PNG"), ("z", "caf\u00e9.png"),
+                         ("w", "Caf\u00e9.png")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).touch()
+
+    def plan(*sources):
+        return files.plan_outputs([tmp_path / s for s in sources], str(tmp_path / "out"), to_folder=True,
+                                  suffix=".taco", beside_suffix=".taco", force=False)
+
+    with monkeypatch.context() as m:
+        m.setattr(files, "_case_blind", lambda folder: True)
+        with pytest.raises(CLIError, match=r"apart by case or Unicode form \(an accent composed or "
+                           r"decomposed\)\)"):
+            plan("x/Cafe\u0301.png", "y/caf\u00e9.PNG")
+        with pytest.raises(CLIError, match=r"apart by case\)"):
+            plan("y/caf\u00e9.PNG", "z/caf\u00e9.png")
+        with pytest.raises(CLIError, match=r"apart by Unicode form \(an accent composed or decomposed\)\)"):
+            plan("x/Cafe\u0301.png", "w/Caf\u00e9.png")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..fileobjects import name_key
-from ..messages import note, shown_path, some, to_stderr
+from ..messages import note, shown_path, some, stdin_refused, to_stderr
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, os_reason
 
@@ -54,8 +54,7 @@ def refuse_stdin(inputs: Sequence[str | None], command: str) -> None:
     standard input: ``-`` is standard input to ``taco compress``, ``decompress`` and ``info``, so
     it names no file ``-`` anywhere (``./-`` does). None (an option not given) passes."""
     if "-" in inputs:
-        raise CLIError(f"-: taco {command} does not read standard input: name a file (./- for a "
-                       "file named -)")
+        raise CLIError(stdin_refused(command))
 
 
 def is_regular_file(path: Path) -> bool:
@@ -251,9 +250,12 @@ def plan_outputs(
             first, first_dst = seen[_one_file(dst)]
             if first_dst != dst and not _case_blind(dst.parent):
                 continue  # Photo.jpg.taco and photo.jpg.taco: two files here
-            how = ("Unicode form (an accent composed or decomposed)"
-                   if unicodedata.normalize("NFC", first_dst.name) == unicodedata.normalize("NFC", dst.name)
-                   else "case")
+            # what tells the two names apart (their keys are one): case, where they differ
+            # composed; Unicode form, where they differ case-folded (casefold composes nothing)
+            how = " or ".join(word for word, differs in (
+                ("case", unicodedata.normalize("NFC", first_dst.name) != unicodedata.normalize("NFC", dst.name)),
+                ("Unicode form (an accent composed or decomposed)", first_dst.name.casefold() != dst.name.casefold()),
+            ) if differs)
             where = (f"{first_dst} and {dst}, one file on this file system (it does not tell "
                      f"names apart by {how})" if first_dst != dst else str(dst))
             raise CLIError(f"{shown_path(first)} and {shown_path(src)} would both be written to {shown_path(where)}; rename one, or "

@@ -28,8 +28,8 @@ from pathlib import Path
 from ..atomic import folder_write_error
 from ..captions_file import CAPTIONS_LINE_MAX_CHARS
 from ..errors import TacoError, TacoValueError, TacoWarning
-from ..messages import shown_path
-from ..suffixes import IMAGE_SUFFIXES, folder_images
+from ..messages import decoded_skipped, shown_path
+from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
 
 __all__ = ["CaptionPlan", "NoImagesError", "caption_line", "check_writable", "plan_captions", "refuse_link"]
 
@@ -168,7 +168,8 @@ def plan_captions(
     NotADirectoryError, ``limit`` below 1 a ValueError, a captions file that a reader refuses a
     :class:`taco.captions_file.CaptionsFileError` naming the line (an image name that is not a
     plain one inside the folder, ``./a.png``, too, as ``taco compress`` refuses it), a folder without images
-    (:func:`taco.suffixes.folder_images`) a :class:`NoImagesError`, a captions file that cannot
+    (:func:`taco.suffixes.folder_images`) a :class:`NoImagesError` (naming the ``taco decompress``
+    outputs it left out, where those were all it held), a captions file that cannot
     be written when there are images to caption the OSError naming it (:func:`check_writable`). A folder whose images all have
     captions already is a plan with nothing to do (``todo`` empty). A last line without a final
     newline is kept when it is a whole record (``newline_owed``), and cut off with a warning when
@@ -190,7 +191,8 @@ def plan_captions(
     listed, newline_owed = _listed(path)
     files = [folder / name for name in folder_images(folder)]
     if not files:
-        raise NoImagesError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise NoImagesError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
+                            + decoded_skipped(decoded_outputs(os.listdir(folder))))
     if path.resolve() == (folder / FOLDER_CAPTIONS).resolve():
         lookup = CaptionLookup()
         listed |= {p.name for p in files if lookup.has_sidecar(folder, p.name)

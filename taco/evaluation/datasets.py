@@ -56,11 +56,11 @@ from taco.captions_file import (
     folder_captions,
     read_captions_file,
 )
-from taco.suffixes import IMAGE_SUFFIXES, folder_images
+from taco.suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
 
 from ..distributed import dist_env_from_environ
 from ..errors import TacoError, warn_at_caller
-from ..messages import SHOWN_PATH_LIMIT, count, lone_surrogate, note, shown_path
+from ..messages import SHOWN_PATH_LIMIT, count, decoded_skipped, lone_surrogate, note, shown_path
 from ..samples import SAMPLES_DIR
 from .result_files import dataset_slug
 
@@ -367,7 +367,7 @@ def _folder(
                            uncounted_source=_caption_source(found, captions_file, counted=False))
     every = [CaptionRecord(name, ("",)) for name in names]
     if not every:
-        raise DatasetError(f"{root}: no images found")
+        raise DatasetError(f"{root}: no images found{decoded_skipped(decoded_outputs(os.listdir(root)))}")
     images = CaptionedImages(root, _limit(every, limit), _transform(crop), caption_index=0,
                              min_side=crop)
     source = (f"none (no {FOLDER_CAPTIONS}, no sidecar IMAGE.txt files; write {FOLDER_CAPTIONS} "

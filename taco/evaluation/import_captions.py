@@ -39,7 +39,7 @@ from taco.captions_file import (
     CaptionRecord,
     image_name_problem,
 )
-from taco.messages import lone_surrogate
+from taco.messages import lone_surrogate, stdin_refused
 
 from ..errors import TacoError
 from ..jsonfiles import JSONFileTooLarge, read_json
@@ -52,12 +52,6 @@ __all__ = [
     "read_image_list",
     "write_captions_jsonl",
 ]
-
-
-#: The refusal of ``-`` (FILE.json or ``--images``) when no file ``-`` is there, worded as the
-#: other commands refuse it (:func:`taco.cli.files.refuse_stdin`).
-STDIN_REFUSED = ("-: taco import-captions does not read standard input: name a file (./- for a file "
-                 "named -)")
 
 
 class CaptionImportError(TacoError, ValueError):
@@ -103,7 +97,7 @@ def _load_json(given: str | os.PathLike[str]) -> object:
         return read_json(Path(given), CAPTION_JSON_MAX_BYTES, object_pairs_hook=_keeping_repeats)
     except OSError as exc:
         if name == "-" and isinstance(exc, FileNotFoundError):  # a file named - is read
-            raise CaptionImportError(STDIN_REFUSED) from None
+            raise CaptionImportError(stdin_refused("import-captions")) from None
         raise CaptionImportError(f"{name}: cannot read ({exc.strerror})") from None
     except JSONFileTooLarge as exc:
         raise CaptionImportError(f"{name}: {exc} from a caption JSON") from None
