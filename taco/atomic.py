@@ -3,7 +3,10 @@
 The new content goes to a temporary file beside the target (``.<name>.tmp-<random>``, created
 exclusively, so each write, of any thread or process, has its own), is flushed and fsynced, then
 renamed over the target (or, not to replace one, linked to its name: ``replace=False``); the
-folder is fsynced so the rename survives a power cut. A write that fails (full disk, ...)
+folder is fsynced so the rename survives a power cut. A target replaced keeps its permission bits
+(the temporary gets them before it is published; a new file has the umask's), and a target that is
+a symbolic link is written through, as ``cp`` and the shell's ``>`` do: the file it points to is
+replaced, the link stays. A write that fails (full disk, ...)
 removes its temporary file and raises :class:`OSError` with its ``errno`` (``ENOSPC`` for a full
 disk) and the target's name. A process killed mid-write leaves the target untouched and, at
 worst, a temporary file that no loader reads (:func:`stale_temporaries`); the writer holds an
@@ -184,6 +187,11 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
     A ``path`` that is a device, a named pipe or a socket (``-o /dev/null``) is written into, as
     the shell's ``>`` does: renaming over it would put a regular file in its place (as root,
     ``/dev/null`` itself).
+
+    Replacing (``replace=True``) an existing file keeps its permission bits (a 0600 output stays
+    0600); a ``path`` that is a symbolic link is written through, as ``cp`` and ``>`` do: the
+    file it points to is replaced (written where the link points to nothing yet, if that folder
+    exists; else :class:`FileNotFoundError` naming ``path``) and the link stays.
     """
     path = Path(path)
     if replace and special_file(path):
@@ -196,12 +204,12 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
         return path
     made = make_folders(path.parent)
     try:
-        f, tmp = _stage(path, data)
+        f, tmp, target = _stage(path, data, through_links=replace)
         with f:  # open, and so locked, until published: removed by no one as stale
             if sys.platform == "win32":
                 f.close()  # Windows renames no open file
             try:
-                _publish(tmp, path, replace)
+                _publish(tmp, target, replace)
             except BaseException as exc:
                 tmp.unlink(missing_ok=True)
                 _raise_naming_target(exc, path, [tmp])
@@ -209,7 +217,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
     except BaseException:
         remove_folders(made)  # a failed write leaves no empty folder it made
         raise
-    _fsync_folder(path.parent)
+    _fsync_folder(target.parent)
     return path
 
 
@@ -244,11 +252,14 @@ def remove_folders(made: list[Path]) -> None:
             continue
 
 
-def _stage(path: Path, data: bytes) -> tuple[BinaryIO, Path]:
+def _stage(path: Path, data: bytes, *, through_links: bool = True) -> tuple[BinaryIO, Path, Path]:
     """A new temporary for ``path``, in its existing folder, holding ``data``, flushed and
-    fsynced: returned open, and so locked until published, with its name. A write that fails
-    closes and removes it and raises naming ``path`` (:func:`_raise_naming_target`)."""
-    f, tmp = _create_temporary(path)
+    fsynced: returned open, and so locked until published, with its name and the target it is to
+    replace: ``path``, or with ``through_links`` the file a link ``path`` points to
+    (:func:`_written_through`). It has the permission bits of the file it replaces. A write that
+    fails closes and removes it and raises naming ``path`` (:func:`_raise_naming_target`)."""
+    target = _written_through(path) if through_links else path
+    f, tmp = _create_temporary(target, path)
     try:
         _write_all(f, memoryview(data))
         f.flush()
@@ -259,7 +270,22 @@ def _stage(path: Path, data: bytes) -> tuple[BinaryIO, Path]:
         tmp.unlink(missing_ok=True)
         _raise_naming_target(exc, path, [tmp])
         raise
-    return f, tmp
+    return f, tmp, target
+
+
+def _written_through(path: Path) -> Path:
+    """The file that replacing ``path`` writes: ``path``, or where it is a symbolic link the file
+    it points to (``os.path.realpath``), as ``cp`` and the shell's ``>`` write through a link. A
+    link to nothing names the file to write if that file's folder exists, else it is
+    :class:`FileNotFoundError`; a loop of links is ``ELOOP``; both name ``path``."""
+    if not path.is_symlink():
+        return path
+    real = Path(os.path.realpath(path))
+    if real.is_symlink():  # realpath stops at a loop
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))
+    if not real.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"it links to {real}, in a folder that does not exist", str(path))
+    return real
 
 
 def _raise_naming_target(exc: BaseException, path: Path, temporaries: list[Path]) -> None:
@@ -302,11 +328,12 @@ def _publish(tmp: Path, path: Path, replace: bool) -> None:
         os.unlink(tmp)
 
 
-def _create_temporary(path: Path) -> tuple[BinaryIO, Path]:
-    """A new temporary file for ``path``, open for writing and locked (:func:`_lock_new`; its
-    permissions as ``open`` gives a new file: the umask's, not mkstemp's 0600)."""
+def _create_temporary(target: Path, path: Path) -> tuple[BinaryIO, Path]:
+    """A new temporary file beside ``target``, open for writing and locked (:func:`_lock_new`);
+    its permissions those of the file ``target`` it is to replace (:func:`_copy_mode`), else as
+    ``open`` gives a new file: the umask's, not mkstemp's 0600. Errors name ``path``."""
     for _ in range(100):
-        tmp = temporary_path(path)
+        tmp = temporary_path(target)
         try:
             f = open(tmp, "xb")
         except FileExistsError:
@@ -314,9 +341,23 @@ def _create_temporary(path: Path) -> tuple[BinaryIO, Path]:
         except OSError as exc:
             raise _naming(exc, path) from None
         if _lock_new(f, tmp):
+            _copy_mode(f, target)
             return f, tmp
         f.close()  # taken for a stale one and being removed: draw another name
     raise FileExistsError(errno.EEXIST, "no free temporary name beside it", str(path))
+
+
+def _copy_mode(f: BinaryIO, target: Path) -> None:
+    """Give the new temporary open as ``f`` the permission bits of the regular file ``target``
+    it is to replace, before any data is in it; none where ``target`` is not there. Best-effort:
+    an error here loses no write. (Not on Windows, which has no ``fchmod``: its only bit is
+    read-only, and a read-only target is not replaced there anyway.)"""
+    if not hasattr(os, "fchmod"):
+        return
+    with suppress(OSError):
+        st = os.stat(target)
+        if stat.S_ISREG(st.st_mode):
+            os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode) & 0o777)
 
 
 def _lock_new(f: BinaryIO, tmp: Path) -> bool:
@@ -363,12 +404,14 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
     write no data; one that fails, a target that became a folder, leaves those before it done.)
     The temporaries of these targets that killed writers left are removed first, as by
     :func:`write_text_atomic`; a target that is a device, a named pipe or a socket is written
-    into after the others are published, as by :func:`write_bytes_atomic`. Returns the paths.
+    into after the others are published, and one replaced keeps its permission bits (a link is
+    written through), as by :func:`write_bytes_atomic`. Returns the paths.
     """
     targets = list(files)
     remove_stale_temporaries(targets)
     special = [p for p in targets if special_file(p)]
-    staged: list[tuple[BinaryIO, Path, Path]] = []  # (open and locked temporary, its name, target)
+    # (open and locked temporary, its name, the path given, the file it replaces: _stage)
+    staged: list[tuple[BinaryIO, Path, Path, Path]] = []
     made: list[Path] = []
     path = Path()
     try:
@@ -376,22 +419,22 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
             if path in special:
                 continue
             made[:0] = make_folders(path.parent)
-            f, tmp = _stage(path, files[path])
-            staged.append((f, tmp, path))
-        for f, tmp, path in staged:
+            f, tmp, target = _stage(path, files[path])
+            staged.append((f, tmp, path, target))
+        for f, tmp, path, target in staged:  # noqa: B007 - path: what an error names
             if sys.platform == "win32":
                 f.close()  # Windows renames no open file
-            os.replace(tmp, path)
+            os.replace(tmp, target)
     except BaseException as exc:
-        for f, tmp, _ in staged:
+        for f, tmp, _, _ in staged:
             f.close()
             tmp.unlink(missing_ok=True)
         remove_folders(made)
-        _raise_naming_target(exc, path, [t for _, t, _ in staged])
+        _raise_naming_target(exc, path, [t for _, t, _, _ in staged])
         raise
-    for f, _, _ in staged:
+    for f, _, _, _ in staged:
         f.close()
-    for folder in dict.fromkeys(p.parent for _, _, p in staged):
+    for folder in dict.fromkeys(t.parent for _, _, _, t in staged):
         _fsync_folder(folder)
     for path in special:
         write_bytes_atomic(path, files[path])
