@@ -3,7 +3,8 @@
 The codec reports its stages through a :data:`taco.progress.Progress` callback;
 :class:`StageReporter` is the command line's: nothing for an image done within ``delay`` seconds
 (most photos), then one line per stage, with the elapsed time, and a line every ``interval``
-seconds while a stage runs on; on a terminal the line is rewritten in place and cleared at the
+seconds while a stage runs on; on a terminal the line is rewritten in place (cut to the
+terminal's width, :func:`fit_line`: a wrapped line left a stale row per update) and cleared at the
 end, in a log (or on a terminal with ``TERM=dumb``) each line is printed once.
 
 Imports no torch (see :mod:`taco.cli`).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import threading
 import time
@@ -24,6 +26,18 @@ from ..messages import to_stderr
 def stage_delay(args: argparse.Namespace) -> float:
     """Seconds before an image's stages are shown on stderr: 2, or never with --quiet."""
     return float("inf") if args.quiet else 2.0
+
+
+def fit_line(name: str, status: str, width: int) -> str:
+    """``name + status`` in at most ``width`` characters: ``name`` (a file name) shortened from the
+    left with ``…`` (its end, the file's own name, is kept), ``status`` kept whole; where even
+    ``status`` is wider, its first ``width`` characters."""
+    if len(name) + len(status) <= width:
+        return name + status
+    room = width - len(status) - 1  # one for the …
+    if room < 1:
+        return status[:max(width, 0)]
+    return "…" + name[-room:] + status
 
 
 class StageReporter:
@@ -89,6 +103,11 @@ class StageReporter:
             if not (changed or (force and due)):
                 return
             self._last_line, self._last_print, self._shown = line, now, True
-            text = f"{line}, {elapsed:.0f} s"
-            to_stderr(f"\r{text}\x1b[K" if self.tty else text + "\n", self.stream, end="")
+            status = f": {self._stage}{self._parts}, {elapsed:.0f} s"
+            if not self.tty:
+                to_stderr(f"{self.name}{status}\n", self.stream, end="")
+                return
+            # one column short of the width: a line that fills the last column wraps on some terminals
+            text = fit_line(self.name, status, shutil.get_terminal_size().columns - 1)
+            to_stderr(f"\r{text}\x1b[K", self.stream, end="")
 

@@ -40,9 +40,12 @@ def clip_bpe_folder() -> Path:
 def taco_cache_dir() -> Path:
     """taco's cache folder: ``$TACO_CACHE_DIR``, else ``$XDG_CACHE_HOME/taco``, else
     ``~/.cache/taco``. A leading ``~`` is expanded: a quoted ``TACO_CACHE_DIR='~/tc'`` used to
-    make a folder literally named ``~`` in the current directory."""
-    root = os.environ.get("TACO_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "taco")
-    return Path(os.path.expanduser(root))
+    make a folder literally named ``~`` in the current directory. An ``XDG_CACHE_HOME`` that is
+    not absolute (after that expansion) is ignored, as the XDG Base Directory specification says."""
+    if os.environ.get("TACO_CACHE_DIR"):
+        return Path(os.path.expanduser(os.environ["TACO_CACHE_DIR"]))
+    xdg = os.path.expanduser(os.environ.get("XDG_CACHE_HOME") or "")
+    return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache"), "taco")
 
 
 def _read_bpe_lines() -> list[str]:
@@ -116,7 +119,8 @@ def _write_files(folder: Path, files: dict[str, str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         target = folder / name
-        if target.is_file() and target.read_text(encoding="utf-8") == text:
+        # bytes, not text: a damaged file (not UTF-8) is simply rewritten
+        if target.is_file() and target.read_bytes() == text.encode("utf-8"):
             continue
         # Atomic: a concurrent process never reads a half-written file.
         write_text_atomic(target, text)
