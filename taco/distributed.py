@@ -1,7 +1,8 @@
 """Where this process stands in a ``torchrun`` job: the one type training and evaluation share.
 
 ``torchrun`` (or ``python -m torch.distributed.run``) starts the processes and sets ``RANK``,
-``LOCAL_RANK`` and ``WORLD_SIZE``; a plain process is rank 0 of a world of one. Joining a process
+``LOCAL_RANK`` and ``WORLD_SIZE`` (and ``MASTER_ADDR``, ``MASTER_PORT``); a plain process is rank 0
+of a world of one. Values torchrun would not set are refused (:class:`DistEnvError`). Joining a process
 group is left to each user (training: NCCL or gloo, :mod:`taco.train.distributed`; evaluation:
 gloo barriers only, :mod:`taco.evaluation.runner`); leaving it is shared
 (:func:`leaving_process_group`). No torch import at module level: the functions that need
@@ -12,14 +13,22 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .errors import Interrupted
+from .errors import Interrupted, TacoError
 
-__all__ = ["DistEnv", "SilentInterrupted", "dist_env_from_environ", "leaving_process_group",
-           "shutdown_distributed"]
+__all__ = ["DistEnv", "DistEnvError", "SilentInterrupted", "dist_env_from_environ",
+           "leaving_process_group", "shutdown_distributed"]
+
+
+class DistEnvError(TacoError, ValueError):
+    """torchrun's variables in the environment hold what torchrun would not set: a value that is
+    not a whole number, a rank outside the world, ``RANK`` other than 0 in a world of one (left
+    over from a torchrun job: it would make this process code only its share of the images), or
+    a world of several processes without ``MASTER_ADDR``/``MASTER_PORT`` to meet at."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +48,63 @@ class DistEnv:
         return self.world_size > 1
 
 
+#: What a variable left over from a torchrun job would do to a single process.
+_LEFTOVER_EFFECT = {"RANK": " and would make this process do only its share of the work",
+                   "LOCAL_RANK": " and would pick the GPU by it"}
+
+
 def dist_env_from_environ() -> DistEnv:
-    """Read torchrun's variables (absent: a single process)."""
-    return DistEnv(
-        rank=int(os.environ.get("RANK", 0)),
-        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
-        world_size=int(os.environ.get("WORLD_SIZE", 1)),
-    )
+    """Read torchrun's variables (absent: a single process), checked: a :class:`DistEnvError`
+    names the variable and its value when one is not a whole number, when ``WORLD_SIZE`` is
+    below 1 or ``RANK``/``LOCAL_RANK`` is not below it (``RANK`` or ``LOCAL_RANK`` other than 0
+    with ``WORLD_SIZE`` unset or 1: left over from a torchrun job), and when ``WORLD_SIZE`` > 1
+    lacks ``RANK``, ``MASTER_ADDR`` or ``MASTER_PORT`` (unless a process group is joined
+    already)."""
+    world_size = _whole_number("WORLD_SIZE", 1)
+    if world_size < 1:
+        raise DistEnvError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} in the environment: the "
+                           "number of processes is 1 or more (torchrun sets it); fix or unset it")
+    env = DistEnv(rank=_whole_number("RANK", 0), local_rank=_whole_number("LOCAL_RANK", 0),
+                  world_size=world_size)
+    for name, value in (("RANK", env.rank), ("LOCAL_RANK", env.local_rank)):
+        if value < world_size:
+            continue
+        if world_size == 1:
+            world = "WORLD_SIZE=1" if "WORLD_SIZE" in os.environ else "WORLD_SIZE unset"
+            raise DistEnvError(
+                f"{name}={os.environ[name]!r} in the environment with {world} (a single "
+                f"process, rank 0): {name} looks left over from a torchrun job"
+                f"{_LEFTOVER_EFFECT[name]}; unset it (unset {name}), or start the job with torchrun")
+        raise DistEnvError(
+            f"{name}={os.environ[name]!r} in the environment is not below "
+            f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} (ranks are 0 to {world_size - 1}): torchrun "
+            "sets both; fix or unset them")
+    missing = [name for name in ("RANK", "MASTER_ADDR", "MASTER_PORT") if not os.environ.get(name)]
+    if env.distributed and missing and not _joined_process_group():
+        raise DistEnvError(
+            f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} in the environment but "
+            f"{' and '.join(missing)} unset: a job of several processes is started by torchrun, "
+            "which sets them; start it with torchrun, or unset WORLD_SIZE, RANK and LOCAL_RANK "
+            "for a single process")
+    return env
+
+
+def _whole_number(name: str, default: int) -> int:
+    """Environment variable ``name`` as a whole number of 0 or more (``default`` when unset)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()):
+        raise DistEnvError(f"{name}={value!r} in the environment is not a whole number of 0 or "
+                           "more (torchrun sets RANK, LOCAL_RANK and WORLD_SIZE); fix or unset it")
+    return int(value)
+
+
+def _joined_process_group() -> bool:
+    """Whether this process is in a process group already (its caller's: no torchrun rendezvous
+    to go through, so no MASTER_ADDR needed). Imports nothing: torch not loaded, no group."""
+    td = sys.modules.get("torch.distributed")
+    return td is not None and td.is_available() and td.is_initialized()
 
 
 class SilentInterrupted(Interrupted):
