@@ -38,7 +38,7 @@ from .clip import (
     TinyCLIPTextEncoder,
     clip_text_config,
 )
-from .hf import is_hub_id
+from .hf import holds_other_model, is_hub_id
 from .minilm import MINILM_DIM, MiniLMTextEncoder
 from .weights import CONFIG_MAX_BYTES, checked_size
 
@@ -198,11 +198,15 @@ def _minilm_width(config_file: Path) -> int:
     """``hidden_size`` of a BERT folder's config.json (read within
     :data:`taco.text.weights.CONFIG_MAX_BYTES`), an integer in [1,
     :data:`taco.text.weights.MAX_SIZE`] as the encoder checks it when it loads; TacoValueError
-    naming the file otherwise (a width of 10^30 ended in a C++ backtrace building the adapter)."""
+    naming the file otherwise (a width of 10^30 ended in a C++ backtrace building the adapter),
+    and naming the folder when its ``model_type`` is not ``bert`` (a CLIP's, a BLIP's)."""
     try:
         config = read_json_object(config_file, CONFIG_MAX_BYTES)
     except (OSError, ValueError) as e:
         raise TacoValueError(f"{config_file}: not a readable config.json ({e})") from None
+    if isinstance(model_type := config.get("model_type", "bert"), str) and model_type != "bert":
+        raise TacoValueError(
+            f"{os.fspath(config_file.parent)!r} {holds_other_model(model_type, 'a BERT (MiniLM)')}")
     try:
         return checked_size(config, "hidden_size")
     except ValueError as e:

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from ..draws import private_draws
 from ..filekinds import text_weights_problem
 from ..jsonfiles import read_json_object
+from ..messages import one_line
 from .base import (
     DEFAULT_MAX_TOKENS,
     TextEncoderUnavailable,
@@ -280,8 +281,14 @@ def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
     root = Path(folder)
     try:
         if (root / "tokenizer.json").is_file():
-            model = _tokenizer_json(root / "tokenizer.json", TOKENIZER_MAX_BYTES)["model"]
-            vocab, merges = model["vocab"], model["merges"]
+            model = _tokenizer_json(root / "tokenizer.json", TOKENIZER_MAX_BYTES).get("model")
+            if not isinstance(model, dict) or model.get("type", "BPE") != "BPE":  # WordPiece: a BERT's
+                kind = model.get("type") if isinstance(model, dict) else None
+                raise ValueError("not a BPE vocabulary with merges"
+                                 + (f" (a {one_line(str(kind), 40)} one)" if kind else ""))
+            vocab, merges = model.get("vocab"), model.get("merges")
+            if not isinstance(merges, list):
+                raise ValueError("not a BPE vocabulary with merges")
         elif (root / "vocab.json").is_file() and (root / "merges.txt").is_file():
             from tokenizers.models import BPE
 

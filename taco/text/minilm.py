@@ -37,6 +37,7 @@ from .base import (
     TokenNetworkEncoder,
     special_token_id,
 )
+from .hf import holds_other_model
 from .weights import CONFIG_MAX_BYTES, checked_config, empty_embedding, load_network
 
 MINILM_DIM = 384
@@ -73,6 +74,9 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
             verify_packaged(folder)
         try:
             config = _read_config(folder / "config.json")
+            if isinstance(model_type := config.get("model_type", "bert"), str) and model_type != "bert":
+                raise TextEncoderUnavailable(
+                    f"{os.fspath(folder)!r} {holds_other_model(model_type, 'a BERT (MiniLM)')}")
             if not (folder / "tokenizer.json").is_file():  # tokenizers: "No such file or directory"
                 raise TextEncoderUnavailable(f"{os.fspath(folder)!r} has no tokenizer.json")
             tokenizer = WordPieceTokenizer(folder / "tokenizer.json")
