@@ -191,7 +191,8 @@ def plan_outputs(
     would otherwise be one file; with ``command`` a note names the outputs of the short names left
     from before (IMG_1.taco, written when IMG_1.JPG was alone). Refused, with one line each: an output folder that
     is a file or not writable, a missing or unwritable folder for the output file, two sources
-    with the same output, an output that is one of the inputs, and outputs that exist already
+    with the same output, an output that is one of the inputs or a loop of symbolic links
+    (``ln -s x.taco x.taco``; --force or not), and outputs that exist already
     (unless ``force``, or ``skip_existing``: then the caller leaves them out, :func:`without_existing`;
     the refusal's hint says --skip-existing matches outputs ``matches``, as the command's help does).
     The temporaries that killed runs left beside the outputs are removed (those of a run still
@@ -221,6 +222,7 @@ def plan_outputs(
         folders = sorted({d.parent for d in dsts})
     else:
         o = Path(out)
+        _refuse_loop(o)  # -o x.taco or -o FOLDER/ that is a loop of links, --force or not
         if not names_one_file(out, to_folder=to_folder):
             if o.exists() and not o.is_dir():
                 raise CLIError(f"{shown_path(o)} exists and is not a folder (the output of a folder or of "
@@ -263,6 +265,7 @@ def plan_outputs(
         seen[_one_file(dst)] = src, dst
     inputs = {s.resolve() for s in sources if s is not STDIN}
     for dst in dsts:
+        _refuse_loop(dst)  # before resolve, which raises RuntimeError for one before Python 3.13
         if dst.resolve() in inputs:
             raise CLIError(f"{shown_path(dst)} is an input; it cannot be its own output")
     for folder in folders:
@@ -362,6 +365,18 @@ def rest_hint(dsts: Sequence[Path], force: bool) -> str:
     return ("run the same command again to do the rest (--skip-existing would keep the earlier "
             "outputs it had not replaced yet)" if force
             else "run the same command with --skip-existing to do the rest")
+
+
+def _refuse_loop(path: Path) -> None:
+    """A one-line :class:`CLIError` where the output ``path`` is, or goes through, a loop of
+    symbolic links (``ln -s x.taco x.taco``: ``stat`` says ``ELOOP``), with ``--force`` or
+    without: there is no file to write through to (:mod:`taco.atomic`)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CLIError(f"{shown_path(path)}: too many levels of symbolic links (a link to itself, or "
+                           "links that point to each other): fix or remove it, or give another output") from None
 
 
 def _exists(path: Path) -> bool:
