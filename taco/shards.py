@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import remove_stale_temporaries, special_file, stale_temporaries, write_bytes_atomic
+from .checks import is_int
 from .errors import TacoError
 from .filekinds import image_file_problem
 from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, json_object, read_json_object
@@ -55,6 +56,11 @@ INDEX_MAX_BYTES = 4 * 2**20
 #: safetensors itself reads up to 100 MB: a 90 MB one peaked at 0.9 GB before that bound refused
 #: it; a larger one is now refused from its 8-byte length, before safetensors is called.
 SAFETENSORS_HEADER_MAX_BYTES = 4 * 2**20
+#: Bits per element of each dtype a safetensors header may name (those safetensors 0.8 reads).
+_DTYPE_BITS = {"BOOL": 8, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6, "U8": 8, "I8": 8, "F8_E5M2": 8,
+               "F8_E4M3": 8, "F8_E8M0": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8, "I16": 16,
+               "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32, "C64": 64,
+               "F64": 64, "I64": 64, "U64": 64}
 INDEX_FORMAT = "taco-shards"
 INDEX_VERSION = 1
 #: The checkpoint a training run writes into its folder: a folder given for a checkpoint
@@ -97,6 +103,69 @@ def check_header_size(path: Path, index: Path | None = None) -> None:
         raise ShardedFileError(f"{which} a safetensors header of {size:,} bytes, over the "
                                f"{SAFETENSORS_HEADER_MAX_BYTES:,} taco reads (the built-ins' are "
                                "about 40 kB)")
+
+
+def _read_header(file: Path, index: Path | None = None
+                 ) -> tuple[dict[str, str], dict[str, tuple[tuple[int, ...], str]]]:
+    """(metadata, name -> (shape, dtype)) from the header of the safetensors file ``file``, read
+    here rather than by safetensors' ``safe_open``, which imports numpy (half of ``taco models``'
+    time), and checked as safetensors checks a file it opens: a JSON object of known dtypes,
+    shapes and offsets that tile the data after the header exactly. :func:`check_header_size`
+    first; a file that is not safetensors is a ValueError saying why (under :func:`_reading`,
+    ``FILE: not a safetensors file (why)``)."""
+    check_header_size(file, index)
+    with Path(file).open("rb") as f:
+        start = f.read(8)
+        file_size = os.fstat(f.fileno()).st_size
+        if len(start) < 8:
+            raise ValueError(f"{file_size} bytes, too short for the 8 that give its header's length")
+        size = int.from_bytes(start, "little")
+        raw = f.read(min(size, SAFETENSORS_HEADER_MAX_BYTES))
+    if len(raw) < size:
+        raise ValueError(f"a header of {size:,} bytes declared, past the end of the file: truncated")
+    try:
+        if not raw.startswith(b"{"):  # as safetensors refuses it
+            raise ValueError("it does not start with {")
+        header = json_object(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("bad header: not UTF-8 text") from None
+    except ValueError as e:  # bad JSON, a 5,000-digit number, [[[[..., not an object
+        raise ValueError(f"bad header: {e}") from None
+    metadata = header.pop("__metadata__", None)
+    metadata = {} if metadata is None else metadata
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise ValueError("bad header: its __metadata__ does not map names to strings")
+    data_bytes = file_size - 8 - size
+    spans: list[tuple[int, int, str]] = []
+    shapes: dict[str, tuple[tuple[int, ...], str]] = {}
+    for name in sorted(header):
+        info = header[name]
+        dtype, shape, offsets = (info.get(k) if isinstance(info, dict) else None
+                                 for k in ("dtype", "shape", "data_offsets"))
+        if (not isinstance(dtype, str) or dtype not in _DTYPE_BITS
+                or not isinstance(shape, list) or not all(is_int(d, 0, 2**64 - 1) for d in shape)
+                or not isinstance(offsets, list) or len(offsets) != 2
+                or not all(is_int(o, 0, 2**64 - 1) for o in offsets)):
+            raise ValueError(f"bad header: tensor {name!r:.80} has no valid dtype, shape and "
+                             "data_offsets")
+        bits = 0 if 0 in shape else _DTYPE_BITS[dtype]
+        for d in shape:
+            if bits > 8 * file_size:  # too large already: a product of huge numbers is slow
+                break
+            bits *= d
+        if bits % 8 or bits // 8 != offsets[1] - offsets[0]:
+            raise ValueError(f"tensor {name!r:.80}'s data_offsets do not fit its dtype and shape")
+        spans.append((offsets[0], offsets[1], name))
+        shapes[name] = (tuple(shape), dtype)
+    end = 0
+    for begin, stop, name in sorted(spans):
+        if begin != end:
+            raise ValueError(f"tensor {name!r:.80}'s data_offsets overlap another's or leave a gap")
+        end = stop
+    if end != data_bytes:
+        raise ValueError(f"its tensors hold {end:,} bytes and the file {data_bytes:,} after the "
+                         "header (truncated?)")
+    return metadata, shapes
 
 
 @contextmanager
@@ -347,12 +416,8 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
         raise FileNotFoundError(f"{path}: no such file")
     if is_index(found):
         return dict(_read_index(found)["metadata"])
-    from safetensors import safe_open
-
     with _reading(found):
-        check_header_size(found)
-        with safe_open(str(found), framework="numpy") as f:  # headers only: no torch
-            return dict(f.metadata() or {})
+        return _read_header(found)[0]
 
 
 def read_format_metadata(path: str | os.PathLike[str], key: str, format: str, version: int,
@@ -383,8 +448,6 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
 
     Raises as :func:`read_metadata` does, and ShardedFileError for a shard that cannot be opened.
     """
-    from safetensors import safe_open
-
     every = files(path)  # the plain file, or the index and its shards
     if not every:
         raise FileNotFoundError(f"{path}: no such file")
@@ -394,14 +457,10 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
     seen: dict[str, str] = {}
     for file in every[1:] if index is not None else every:
         with _reading(file, found if index is not None else None):
-            check_header_size(file, found if index is not None else None)
-            with safe_open(str(file), framework="numpy") as f:
-                names = list(f.keys())
-                if index is not None:
-                    _check_shard_tensors(found, index, file.name, names, seen)
-                for name in names:
-                    part = f.get_slice(name)
-                    shapes[name] = (tuple(part.get_shape()), part.get_dtype())
+            part = _read_header(file, found if index is not None else None)[1]
+        if index is not None:
+            _check_shard_tensors(found, index, file.name, list(part), seen)
+        shapes.update(part)
     if index is not None:
         _check_all_listed(found, index, seen)
     return shapes
