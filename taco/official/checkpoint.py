@@ -561,8 +561,11 @@ def import_checkpoint_file(
     """:func:`import_checkpoint` and write the result with :func:`save_checkpoint` to ``output``;
     an existing ``output`` (a symbolic link of its name too, whether or not it points to a
     file: as ``taco compress`` and ``taco demo`` count their outputs) is :class:`OutputExists`
-    before anything is read, unless ``force``, which replaces it (the link, not its target; as
-    ``taco import-checkpoint`` wants ``--force``)."""
+    before anything is read, unless ``force``, which replaces it (as ``taco import-checkpoint``
+    wants ``--force``). A link is written through, as by every taco writer
+    (:mod:`taco.atomic`), ``cp`` and the shell's ``>``: the file it points to is replaced (written
+    where it points to nothing yet, if that folder exists; else :class:`FileNotFoundError`
+    naming ``output``) and the link stays."""
     if not force and os.path.lexists(output):
         raise OutputExists(errno.EEXIST, "exists; pass force=True to overwrite it", os.fspath(output))
     remove_stale_temporaries([Path(output)])  # what an import killed while writing it left

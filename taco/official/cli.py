@@ -74,7 +74,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("checkpoint", type=path_arg, help="the authors' .pth.tar (or a state dict saved with torch.save)")
     p.add_argument("-o", "--output", required=True, type=path_arg,
                    help="the taco checkpoint to write (NAME.safetensors)")
-    p.add_argument("-f", "--force", action="store_true", help="replace the output file (or a symbolic link of its name)")
+    p.add_argument("-f", "--force", action="store_true", help="replace the output file; a symbolic link of its name is written through (the file it points to is replaced)")
     p.add_argument("--text-encoder", default="clip", choices=TEXT_ENCODERS,
                    help="taco text encoder whose tokens the adapter takes: clip (default: "
                    "openai/clip-vit-base-patch32, 512 wide, as in the paper), clip-tiny (32 wide, "

@@ -102,7 +102,8 @@ def test_an_empty_model_id_is_refused_as_a_name(tmp_path, capsys):
 def test_a_symbolic_link_to_a_missing_file_is_an_existing_output(tmp_path, capsys):
     """The CLI checked out.exists() (False for it) and then the library's lexists said
     '[Errno 17] exists; pass force=True to overwrite it'. One check now, said as taco compress
-    says an existing output; --force replaces the link, not a file it points to."""
+    says an existing output. --force writes through the link, as every taco command does
+    (taco.atomic): a link into a missing folder is refused in one line naming it, and stays."""
     out = tmp_path / "model.safetensors"
     out.symlink_to(tmp_path / "missing" / "target.safetensors")
     args = ["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny"]
@@ -110,5 +111,23 @@ def test_a_symbolic_link_to_a_missing_file_is_an_existing_output(tmp_path, capsy
     err = capsys.readouterr().err
     assert f"{out} exists; pass --force to replace it" in err and "Errno" not in err and "force=True" not in err
     assert out.is_symlink()
-    assert main([*args, "--force"]) == 0
-    assert not out.is_symlink() and taco.load(out).model_id == "taco-official"
+    assert main([*args, "--force"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"taco import-checkpoint: error: {out}: it links to {tmp_path / 'missing' / 'target.safetensors'}, "
+                   "in a folder that does not exist"], err
+    assert out.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
+
+
+def test_force_writes_through_a_symbolic_link(tmp_path, capsys):
+    """--force replaces the file a link points to (written where it points to nothing yet, in a
+    folder that exists), not the link, as taco compress -f, cp and the shell's > do."""
+    real = tmp_path / "models"
+    real.mkdir()
+    out = tmp_path / "model.safetensors"
+    out.symlink_to(Path("models") / "taco.safetensors")
+    args = ["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny", "--force"]
+    assert main(args) == 0
+    assert out.is_symlink() and taco.load(real / "taco.safetensors").model_id == "taco-official"
+    assert main([*args, "--model-id", "again"]) == 0  # now a link to a file: that file replaced
+    assert out.is_symlink() and taco.load(real / "taco.safetensors").model_id == "again"
+    assert sorted(p.name for p in real.iterdir()) == ["taco.safetensors"]
