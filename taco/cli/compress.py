@@ -97,7 +97,8 @@ def register(sub: Any) -> None:
     c.add_argument("-m", "--model", type=path_arg, help=MODEL_HELP)
     c.add_argument("--clip-path", metavar="DIR", type=path_arg,
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
-                   "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH)")
+                   "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH); "
+                   "used instead of the CLIP folder a trained checkpoint records")
     add_existing_options(c, _MATCHED)
     rate = c.add_mutually_exclusive_group()
     rate.add_argument("-q", "--quality", type=int, metavar="N",
@@ -210,15 +211,19 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
     from ..images import ImageConversionWarning
     from ..models import model_fingerprint
+    from ..text import model_text_encoder
     from ..text.base import CaptionTruncatedWarning
     from ..text.clip import CLIP_PATH_ENV
 
-    if args.clip_path:  # read where the clip text encoder is built, in compress_image
+    if args.clip_path:  # read where the clip text encoder is built (taco.text.model_text_encoder)
         os.environ[CLIP_PATH_ENV] = args.clip_path
 
     about_input = (ImageConversionWarning, CaptionTruncatedWarning)
     sized = args.max_bytes is not None or args.target_bpp is not None
     quality = rate_of(args, model.model_id, model.qualities)  # the model's own, as loaded
+    # the model's text encoder (shared: compress_image takes this one), before any image is read:
+    # a recorded folder that is gone, or tokens of the wrong width, are said once, naming the folder
+    model_text_encoder(model)
     if args.skip_existing:
         kept_note = kept_settings_note(kept, model.model_id, quality, model_fingerprint(model))
         if kept_note:

@@ -155,9 +155,57 @@ def model_text_encoder_spec(model: _Model) -> dict[str, Any] | None:
 
 def model_text_encoder(model: _Model, *, shared: bool = True) -> TextEncoder | None:
     """The text encoder a model's config names (:func:`model_text_encoder_spec`: None for a model
-    that reads no text); ``shared`` as in :func:`text_encoder_from_spec`."""
+    that reads no text); ``shared`` as in :func:`text_encoder_from_spec`.
+
+    A CLIP's folder is ``$TACO_CLIP_PATH`` when that is set (taco compress's ``--clip-path``
+    sets it), over the ``path`` the config records (training records the folder it used, as an
+    absolute path): the user's choice wins, and the width check below and the model's
+    fingerprint still catch a wrong CLIP. A recorded folder that is gone, with nothing set over
+    it, is a :class:`TextEncoderUnavailable` naming it, saying it comes from the model's config
+    and what to do. An encoder whose tokens are not as wide as the model's text adapter takes
+    (its ``text_dim``, where it has one) is a TacoValueError naming the encoder's folder and
+    where that came from, before any image is coded.
+    """
     spec = model_text_encoder_spec(model)
-    return None if spec is None else text_encoder_from_spec(spec, shared=shared)
+    if spec is None:
+        return None
+    origin = "the default of the model's config"
+    chosen = os.environ.get(CLIP_PATH_ENV)
+    if spec["name"] == "clip" and chosen:
+        spec["path"] = chosen
+        origin = f"from {CLIP_PATH_ENV}, which taco compress's --clip-path sets"
+    elif spec.get("path") is not None:
+        origin = "recorded in the model's config"
+        _check_recorded_folder(model.model_id, spec["name"], os.fspath(spec["path"]))
+    encoder = text_encoder_from_spec(spec, shared=shared)
+    width = getattr(model, "text_dim", None)
+    if isinstance(width, int) and encoder.dim != width:
+        source = getattr(encoder, "source", None)
+        named = f"{spec['name']!r}" + (f" ({source!r}, {origin})" if source else "")
+        raise TacoValueError(
+            f"{model.model_id}: the text encoder {named} gives tokens of width {encoder.dim}, "
+            f"this model's text adapter takes {width}: it was trained with another text encoder"
+            + (f"; point {CLIP_PATH_ENV} (taco compress: --clip-path DIR) at the CLIP it was "
+               "trained with" if spec["name"] == "clip" else ""))
+    return encoder
+
+
+def _check_recorded_folder(model_id: str, name: str, path: str) -> None:
+    """A :class:`TextEncoderUnavailable` when the folder ``path`` that a model's config records
+    for its text encoder ``name`` is gone (a CLIP ``path`` shaped like a hub id is looked up
+    there instead)."""
+    folder = os.path.expanduser(path)
+    if os.path.exists(folder) or (name == "clip" and is_hub_id(folder)):
+        return
+    if name == "clip":
+        fix = (f"set {CLIP_PATH_ENV} to the folder where it is now (taco compress also takes it "
+               "as --clip-path DIR): it is used instead")
+    else:
+        fix = ("put the folder back there (a symbolic link to where it is now will do): no "
+               f"option points a model's {name} text encoder elsewhere")
+    raise TextEncoderUnavailable(
+        f"{model_id}: the {name} text encoder's folder {folder!r}, recorded in the model's config "
+        f"(a trained checkpoint records the folder it was trained with), is not there. To fix: {fix}")
 
 
 def clear_text_encoder_cache() -> None:
