@@ -77,7 +77,8 @@ def register(sub: Any) -> None:
                        "JPEG or PNG first. --skip-existing leaves an output of the same name "
                        "only when it holds an image of the same size; another is refused; a note "
                        "says when one left was made with another model or quality (or, when an image is "
-                       "left to code, with other weights of the same model).")
+                       "left to code, with other weights of the same model), or is over the "
+                       "--max-bytes or --target-bpp limit of its image.")
     c.add_argument("images", nargs="+", type=path_arg, help="image files or folders of images (in a folder, "
                    "taco's own outputs NAME.decoded.png beside their source, NAME.<image suffix> or NAME.taco, "
                    "are left out; any other is an image); - reads one image from "
@@ -196,7 +197,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
             if named is None:  # a --model that names no model: refused as without --skip-existing
                 command_model(args.model, "compress")
             model_id, early_quality = named or (None, args.quality)  # None: not known, not compared
-            kept_note = kept_settings_note(kept, model_id, early_quality)
+            kept_note = kept_settings_note(kept, model_id, early_quality, limit=args)
             if kept_note:
                 note("compress", kept_note)
             return _none_left(failures, total)
@@ -225,7 +226,7 @@ def cmd_compress(args: argparse.Namespace) -> int:
     # a recorded folder that is gone, or tokens of the wrong width, are said once, naming the folder
     model_text_encoder(model)
     if args.skip_existing:
-        kept_note = kept_settings_note(kept, model.model_id, quality, model_fingerprint(model))
+        kept_note = kept_settings_note(kept, model.model_id, quality, model_fingerprint(model), limit=args)
         if kept_note:
             note("compress", kept_note)
     report = report_to(dsts)
@@ -349,34 +350,52 @@ def without_done(files: list[Path], dsts: list[Path], found: list[str | None], b
 
 
 def kept_settings_note(kept: Sequence[Path], model_id: str | None, quality: int | None,
-                       fingerprint: bytes | None = None) -> str | None:
+                       fingerprint: bytes | None = None, *,
+                       limit: argparse.Namespace | None = None) -> str | None:
     """For ``--skip-existing``: a note on the outputs ``kept`` that another model or quality
     made than this run's ``model_id`` (None: not known, not compared) with weights
     ``fingerprint`` (:func:`taco.models.model_fingerprint`; None: the model not loaded, not
     compared, so another checkpoint of the same model id is not told) at ``quality`` (None:
     chosen per image by a size budget, a single-rate model, or not known: the model alone
-    compared), read from their headers; None when each is this run's (or cannot be read: it is
-    left as the user had it)."""
-    others = []
+    compared), and, with ``limit`` (the run's arguments) giving --max-bytes or --target-bpp,
+    on those whose file is over its image's byte budget (:func:`byte_budget`, of the image size
+    in its header), read from their headers; None when each is this run's (or cannot be read:
+    it is left as the user had it)."""
+    others, over = [], []
     for dst in kept:
         try:
-            header = read_taco(dst).header
+            summary = read_taco(dst)
         except (CLIError, OSError):
             continue
+        header = summary.header
         if (model_id is not None and header.model_id != model_id) or (
                 fingerprint is not None and header.fingerprint != fingerprint) or (
                 quality is not None and header.quality and header.quality != quality):
             others.append((dst, header))
-    if not others:
+        budget = None if limit is None else byte_budget(limit, header.width, header.height)
+        if budget is not None and summary.total_bytes > budget:
+            over.append((dst, summary.total_bytes, budget))
+    said = []
+    if others:
+        dst, header = others[0]
+        weights = fingerprint is not None and header.model_id == model_id and header.fingerprint != fingerprint
+        made = header.model_id + (f" -q {header.quality}" if header.quality else "") + (
+            ", other weights" if weights else "")
+        this = " ".join(filter(None, [model_id, f"-q {quality}" if quality else ""]))
+        said.append(f"{count(len(others), 'output')} kept by --skip-existing "
+                    f"{'was' if len(others) == 1 else 'were'} made with another model or quality "
+                    f"({shown_path(dst)}: {made}; this run: {this})")
+    if over and limit is not None:
+        dst, nbytes, budget = over[0]
+        option = (f"--max-bytes {limit.max_bytes:,}" if limit.target_bpp is None
+                  else f"--target-bpp {float(limit.target_bpp)!r}")
+        here = "" if limit.target_bpp is None else f", {count(budget, 'byte')} for its image"
+        whose = f"{len(over):,}" if others else f"{count(len(over), 'output')} kept by --skip-existing"
+        said.append(f"{whose} {'is' if len(over) == 1 else 'are'} over the {option} limit "
+                    f"({shown_path(dst)}: {count(nbytes, 'byte')}{here})")
+    if not said:
         return None
-    dst, header = others[0]
-    weights = fingerprint is not None and header.model_id == model_id and header.fingerprint != fingerprint
-    made = header.model_id + (f" -q {header.quality}" if header.quality else "") + (
-        ", other weights" if weights else "")
-    this = " ".join(filter(None, [model_id, f"-q {quality}" if quality else ""]))
-    return (f"{count(len(others), 'output')} kept by --skip-existing "
-            f"{'was' if len(others) == 1 else 'were'} made with another model or quality "
-            f"({shown_path(dst)}: {made}; this run: {this}): --force codes them again")
+    return ", and ".join(said) + ": --force codes them again"
 
 
 def captions_note(args: argparse.Namespace, model: ELIC, files: Sequence[Path],
