@@ -58,7 +58,7 @@ from taco.images import (
     open_image,
     to_rgb,
 )
-from taco.suffixes import IMAGE_SUFFIXES, folder_images
+from taco.suffixes import IMAGE_SUFFIXES, check_image_folder, folder_images
 
 from .errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from .jsonfiles import read_json_object
@@ -667,30 +667,6 @@ class CaptionedImages(Dataset[Sample]):
             f"{type(self).__name__}(root='{self.root}', images={len(self)}, "
             f"transform={self.transform!r})"
         )
-
-
-def check_image_folder(root: str | os.PathLike[str]) -> None:
-    """Refuse a ``root`` that is no folder of images (``taco train``'s data), in one line:
-    ``ROOT: no such folder`` (a relative one with the working
-    directory it was looked for in) as a FileNotFoundError; for a file, a NotADirectoryError
-    saying what it is: ``ROOT: an image file, not a folder of images; put the image in a folder
-    of its own``, a ``.taco`` file (with the commands that read one), ``a file`` or, for
-    anything else there, ``not a folder``. Looks at the name only: no file is read."""
-    root = Path(root)
-    if os.path.isdir(root):  # os.path: no OSError (a name too long) raised
-        return
-    shown = shown_path(root)
-    if os.path.isfile(root):
-        suffix = root.suffix.lower()
-        what = ("a .taco file, not a folder of images; `taco info` and `taco decompress` read "
-                ".taco files" if suffix == ".taco" else
-                "an image file, not a folder of images; put the image in a folder of its own"
-                if suffix in IMAGE_SUFFIXES else "a file, not a folder of images")
-        raise NotADirectoryError(f"{shown}: {what}")
-    if os.path.lexists(root):
-        raise NotADirectoryError(f"{shown}: not a folder")
-    where = "" if root.is_absolute() else f" (in {Path.cwd()})"
-    raise FileNotFoundError(f"{shown}: no such folder{where}")
 
 
 class CaptionedFolder(CaptionedImages):

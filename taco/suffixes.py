@@ -1,5 +1,6 @@
-"""The file suffixes taco reads as images, and the images of a folder, in one place for the
-command line (which must import nothing heavy to list a folder) and the datasets.
+"""The file suffixes taco reads as images, the images of a folder and the check that a folder
+is one (:func:`check_image_folder`), in one place for the command line (which must import
+nothing heavy to list or check a folder) and the datasets.
 
 Pillow reads all of them (AVIF since Pillow 11.3); HEIC/HEIF through the ``pillow-heif`` plugin,
 the ``heif`` extra (:func:`taco.images.load_image` says how to get it when it is missing).
@@ -7,10 +8,14 @@ the ``heif`` extra (:func:`taco.images.load_image` says how to get it when it is
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "decoded_outputs", "folder_images"]
+from .messages import shown_path
+
+__all__ = ["DECODED_SUFFIX", "HEIF_SUFFIXES", "IMAGE_SUFFIXES", "check_image_folder", "decoded_outputs",
+           "folder_images"]
 
 #: HEIC/HEIF photos (a phone camera's default; ``.hif`` is what Canon and Fujifilm cameras name
 #: them), read through ``pillow-heif``.
@@ -64,3 +69,28 @@ def folder_images(root: Path) -> list[str]:
         if p.suffix.lower() in IMAGE_SUFFIXES and p.name not in outputs
         and not p.name.startswith(".") and p.is_file()
     )
+
+
+def check_image_folder(root: str | os.PathLike[str]) -> None:
+    """Refuse a ``root`` that is no folder of images (``taco train``'s data), in one line:
+    ``ROOT: no such folder`` (a relative one with the working
+    directory it was looked for in) as a FileNotFoundError; for a file, a NotADirectoryError
+    saying what it is: ``ROOT: an image file, not a folder of images; put the image in a folder
+    of its own``, a ``.taco`` file (with the commands that read one), ``a file`` or, for
+    anything else there, ``not a folder``. Looks at the name only: no file is read, no torch
+    imported (``taco train`` refuses a missing ``data.root`` before torch loads)."""
+    root = Path(root)
+    if os.path.isdir(root):  # os.path: no OSError (a name too long) raised
+        return
+    shown = shown_path(root)
+    if os.path.isfile(root):
+        suffix = root.suffix.lower()
+        what = ("a .taco file, not a folder of images; `taco info` and `taco decompress` read "
+                ".taco files" if suffix == ".taco" else
+                "an image file, not a folder of images; put the image in a folder of its own"
+                if suffix in IMAGE_SUFFIXES else "a file, not a folder of images")
+        raise NotADirectoryError(f"{shown}: {what}")
+    if os.path.lexists(root):
+        raise NotADirectoryError(f"{shown}: not a folder")
+    where = "" if root.is_absolute() else f" (in {Path.cwd()})"
+    raise FileNotFoundError(f"{shown}: no such folder{where}")

@@ -116,7 +116,14 @@ def test_train_config_checks_import_no_torch(probe, tmp_path: Path) -> None:
     torch loads: 0.2 s and 38 MB, not 2.1 s and 660 MB (the loss constants came from
     taco.losses, the run's file names from taco.train.checkpoints, both torch)."""
     (tmp_path / "bad.yaml").write_text("lmbda: 0.004\nlamda: 1\n")
-    for args, code in ((["train", str(ROOT / "configs" / "smoke.yaml"), "--print-config"], 0),
+    smoke = str(ROOT / "configs" / "smoke.yaml")
+    # a config that sets lmbda: its model's qualities are read (a variable-rate run notes the lmbda unused)
+    # from the registry's names, without torch (it came from taco.train.model_setup)
+    for args, code in ((["train", smoke, "--print-config"], 0),
+                       (["train", str(ROOT / "configs" / "taco-photos.yaml"), "--print-config"], 0),
+                       (["train", smoke, "--set", "lmbda=0.002", "--print-config"], 0),
+                       (["train", smoke, "--set", "lmbda=0.002", "model=taco-minilm-vr",
+                         "--print-config"], 0),
                        (["train", str(tmp_path / "bad.yaml")], 2)):
         r = probe(tmp_path, *args)
         assert r["code"] == code, r["stderr"]
@@ -147,6 +154,13 @@ def test_mistyped_model_refused_without_torch(probe, tmp_path: Path, small_file:
     (["bench", "--images", "nope.png"], "cannot read image 'nope.png': no such file, and not a sample"),
     (["train", "--init-from", "nope", "-o", "run", "--max-steps", "1"],
      "init_from: model 'nope' is neither a checkpoint file nor a built-in trained model"),
+    # train checks its data folders (relative to the working directory) before torch loads too
+    (["train", str(ROOT / "configs" / "smoke.yaml"), "-o", "run"],
+     "taco/assets/samples: no such folder (in "),
+    (["train", str(ROOT / "configs" / "smoke.yaml"), "-o", "run", "--set", f"data.root={SAMPLES_DIR}"],
+     "val.root: taco/assets/samples: no such folder (in "),
+    (["train", "--set", f"data.root={CHELSEA}", "-o", "run"],
+     "an image file, not a folder of images; put the image in a folder of its own"),
     # bench checks --taco-model and --elic-model before torch loads too, as run_bench does
     (["bench", "--taco-model", "TYPO"], "--taco-model 'TYPO': not an architecture name"),
     (["bench", "--elic-model", "TYPO"], "--elic-model 'TYPO': not an architecture name"),

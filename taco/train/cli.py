@@ -249,6 +249,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         file_named,
         locate_init_from,
         read_config_file,
+        run_qualities,
         typed_value,
     )
 
@@ -321,8 +322,6 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         cli = [*args.overrides, *flags, *(["out_dir"] if run is not None else [])]
         raise file_named(e, source, file_values, cli) from None
     if lmbda_given and notes is not None:
-        from .model_setup import run_qualities  # imports torch: only for a given lmbda
-
         qualities = run_qualities(cfg.to_dict())
         if isinstance(qualities, list | tuple):
             lambdas = ", ".join(f"{v:g}" for v in qualities)
@@ -349,6 +348,24 @@ def check_embed_output(args: argparse.Namespace) -> None:
         raise CLIError(f"{shown_path(path)} exists; pass --force to overwrite it")
 
 
+def check_data_folders(cfg: TrainConfig) -> None:
+    """Refuse a ``data.root`` folder (and, on the main process of a validating run, ``val.root``)
+    that is not there, before torch and the trainer load (seconds), in the words the trainer
+    says it in (:func:`taco.suffixes.check_image_folder`, ``val.root:`` before the validation
+    set's); torch-free, as evaluate and bench check their folders."""
+    from ..distributed import dist_env_from_environ
+    from ..suffixes import check_image_folder
+
+    if cfg.data.root is not None and cfg.data.kind == "folder":
+        check_image_folder(cfg.data.root)
+    if cfg.val.enabled and dist_env_from_environ().is_main:
+        assert cfg.val.root is not None  # enabled
+        try:
+            check_image_folder(cfg.val.root)
+        except OSError as e:  # named as the validation set's other refusals name it
+            raise type(e)(f"val.root: {e}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
@@ -372,6 +389,7 @@ def run(args: argparse.Namespace) -> int:
     # a file on the way to out_dir, a folder that takes no files: said as taco compress says
     # it, before torch loads (the run's lock would say it only after)
     check_folder(Path(cfg.out_dir), create=True)
+    check_data_folders(cfg)
     from .trainer import (
         NonFiniteLossError,
         NoStepInTimeLimit,

@@ -445,6 +445,25 @@ def locate_init_from(init_from: str | Path) -> ModelSpec:
     return spec
 
 
+def run_qualities(values: dict[str, Any]) -> object:
+    """The qualities of the model a config mapping trains, as
+    :func:`~taco.train.model_setup.model_overrides` and the registry give them: the top-level
+    ``qualities`` where not None, else ``model_overrides``' (an explicit None there:
+    single-rate), else the registered model's (``model``, or the preset's); None for a
+    single-rate model or an unknown name. Reads the registry's names only, no torch: ``taco
+    train --print-config`` notes an unused ``lmbda`` before torch loads."""
+    from ..models import MODEL_CONFIGS
+
+    if values.get("qualities") is not None:
+        return values["qualities"]
+    overrides = values.get("model_overrides")
+    if isinstance(overrides, dict) and "qualities" in overrides:
+        return overrides["qualities"]
+    name = values.get("model") or PRESET_MODELS.get(str(values.get("preset") or "taco"))
+    config = MODEL_CONFIGS.get(str(name))
+    return config.qualities if config is not None else None
+
+
 def preset_from_model(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """A config mapping that gives no ``preset`` (no config key, no ``--set``, no
     ``--freeze-base``) and whose ``model`` reads no text (its architecture is in

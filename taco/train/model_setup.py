@@ -35,7 +35,7 @@ from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import architecture_config, checkpoint_config, trained_lambda
 from ..shards import tensor_shapes
 from ..text import TextEncoderUnavailable, text_encoder_dim
-from .config import PRESET_MODELS, ConfigError, TrainConfig, locate_init_from, unknown_model_text
+from .config import ConfigError, TrainConfig, locate_init_from, run_qualities, unknown_model_text
 
 
 def elic_key_to_taco(key: str) -> str:
@@ -130,21 +130,6 @@ def check_variable_rate_layout(init_from: str | Path, layout: str, qualities: ob
             "variable-rate model needs the authors' layout (reference): train it from scratch, or "
             "start from a reference-layout checkpoint"
         )
-
-
-def run_qualities(values: dict[str, Any]) -> object:
-    """The qualities of the model a config mapping trains, as :func:`model_overrides` and the
-    registry give them: the top-level ``qualities`` where not None, else ``model_overrides``'
-    (an explicit None there: single-rate), else the registered model's (``model``, or the
-    preset's); None for a single-rate model or an unknown name."""
-    if values.get("qualities") is not None:
-        return values["qualities"]
-    overrides = values.get("model_overrides")
-    if isinstance(overrides, dict) and "qualities" in overrides:
-        return overrides["qualities"]
-    name = values.get("model") or PRESET_MODELS.get(str(values.get("preset") or "taco"))
-    config = MODEL_CONFIGS.get(str(name))
-    return config.qualities if config is not None else None
 
 
 def init_from_file(init_from: str | Path) -> Path:
