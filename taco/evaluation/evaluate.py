@@ -60,6 +60,7 @@ from .measure import (
     IMAGE_COLUMNS,
     IMAGE_METRICS,
     SetMetrics,
+    image_sizes,
     pair_metrics,
 )
 from .quality_names import (
@@ -932,10 +933,13 @@ def _open_target(cfg: EvalConfig, spec: str, dataset: EvalDataset, out_dir: Path
                  captioner: Any, dist: DistEnv) -> _Target:
     # --fid auto decides on the whole set's size, --limit or not, so a limited run and the full
     # run after it share their FID; only whether it reaches fid_min_images matters, so at most
-    # that many headers are read (not one per image of coco30k), and none for another --fid
+    # that many headers are read (not one per image of coco30k), and none for another --fid;
+    # FID over patches reads them (without a crop) up to the first image that gives a patch, and
+    # is off, Inception unbuilt, when none does (image_sizes)
     n_full = (dataset.full_size(at_most=cfg.fid_min_images) if cfg.fid == "auto" else len(dataset))
     sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
-                      cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download)
+                      cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download,
+                      image_sizes=image_sizes(dataset))
     if dist.is_main and cfg.limit is None and (why_not_set := dataset.not_the_paper_set):
         note("evaluate", f"{spec}: {why_not_set}, so its results do not count as the paper's "
              f"{dataset.kind} set: taco plot draws no paper reference points beside them "

@@ -16,7 +16,7 @@ import importlib.metadata
 import math
 import platform
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ __all__ = [
     "git_checkout",
     "hific_patches",
     "image_digests",
+    "image_sizes",
     "metric_notes",
     "pair_metrics",
     "summarize_rows",
@@ -154,7 +155,10 @@ class SetMetrics:
     ``fid``: ``"auto"`` (whole images if the set has ``fid_min_images`` or more, else 256 px
     patches), ``"full"``, ``"patches"`` or ``"off"``. ``n_images``, the set's size, is read
     by ``"auto"`` alone, and only against ``fid_min_images``: a count that stopped once it
-    reached ``fid_min_images`` decides the same. ``cmmd_clip``: a CLIP name or folder, or
+    reached ``fid_min_images`` decides the same. ``image_sizes``: each image's (width, height)
+    as measured (:func:`image_sizes`), read only for patches and only up to the first image of
+    256 px or more a side: when none is, FID is off with the reason and Inception is not built
+    (None: not checked). ``cmmd_clip``: a CLIP name or folder, or
     None for no CMMD. Unavailable networks switch a metric off with the reason kept for the
     JSON. ``extractor`` / ``clip_model`` inject ready networks (tests).
     """
@@ -170,6 +174,7 @@ class SetMetrics:
         allow_download: bool = False,
         extractor: Any = None,
         clip_model: torch.nn.Module | None = None,
+        image_sizes: Iterable[tuple[int, int]] | None = None,
     ) -> None:
         if fid not in FID_MODES:
             raise ValueError(f"fid must be {', '.join(FID_MODES[:-1])} or {FID_MODES[-1]}, got {fid!r}")
@@ -178,6 +183,10 @@ class SetMetrics:
         self.fid_reason = ""
         if fid == "auto":
             fid = "full" if n_images >= fid_min_images else "patches"
+        if fid == "patches" and image_sizes is not None and not any(min(s) >= PATCH for s in image_sizes):
+            fid, self.fid_reason = "off", (
+                f"no image is {PATCH}x{PATCH} px or larger, so none gives a patch for FID over "
+                f"{PATCH}x{PATCH} patches (HiFiC's; --fid full takes whole images)")
         self.fid_mode = fid
         self.extractor = extractor
         if fid != "off" and extractor is None:
@@ -185,7 +194,7 @@ class SetMetrics:
                 self.extractor = InceptionFeatures(self.device)
             except MetricUnavailable as exc:
                 self.fid_mode, self.fid_reason = "off", str(exc)
-        elif fid == "off":
+        elif fid == "off" and not self.fid_reason:
             self.fid_reason = "switched off (fid='off'; taco evaluate: --fid off)"
         self.clip_name = cmmd_clip if clip_model is None else getattr(clip_model, "name_or_path", "injected")
         self.clip = clip_model
@@ -244,9 +253,13 @@ class SetMetrics:
         return out
 
     def describe(self, samples: int | None = None) -> dict[str, Any]:
-        fid: dict[str, Any] = {"computed": self.fid_mode != "off"}
+        """What the summary JSON says of FID and CMMD; ``samples``: the FID feature rows
+        compared (FID is computed from 2 on)."""
+        fid: dict[str, Any] = {"computed": self.fid_mode != "off" and (samples is None or samples >= 2)}
         if self.fid_mode == "off":
             fid["reason"] = self.fid_reason
+        elif samples is not None and samples < 2:
+            fid["reason"] = f"{samples} feature rows, fewer than the 2 FID needs"
         else:
             fid.update(
                 mode=("whole images resized to 299x299 (Muckley et al. 2023)" if self.fid_mode == "full"
@@ -272,6 +285,21 @@ class SetMetrics:
                         embedding="CLIP image embedding with projection, L2-normalised, of each image's centred "
                         f"square resized to {size}x{size} (bicubic), as the CMMD reference")
         return {"fid": fid, "cmmd": cmmd}
+
+
+def image_sizes(dataset: Any) -> Iterator[tuple[int, int]]:
+    """(width, height) of each image of ``dataset`` as it is measured, read from its header when
+    asked for (:class:`SetMetrics` stops at the first that gives a FID patch): ``crop x crop``
+    each with a crop (smaller images are not in the set); an image whose header cannot be read
+    is left out (it is met on load)."""
+    from taco.images import upright_sizes
+
+    if dataset.crop is not None:
+        yield from ((dataset.crop, dataset.crop) for _ in dataset.names)
+        return
+    for name in dataset.names:
+        if sizes := upright_sizes(dataset.images.root / name, None):
+            yield sizes[0]
 
 
 def image_digests(dataset: Any) -> dict[str, str]:

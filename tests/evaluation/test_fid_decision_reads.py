@@ -70,7 +70,7 @@ def _fid(folder: Path, out: Path, **kw) -> dict:  # noqa: ANN003
     (path,) = [p for p in run_evaluation(cfg) if p.name == "jpeg.json"]
     result = json.loads(path.read_text())
     fid = result["set_metrics"]["fid"]
-    return {k: fid[k] for k in ("computed", "mode", "min_images_for_whole_image_fid")}
+    return {k: fid.get(k) for k in ("computed", "mode", "min_images_for_whole_image_fid", "reason")}
 
 
 @pytest.mark.parametrize(("min_images", "fid", "reads"), [
@@ -87,7 +87,10 @@ def test_a_limited_run_reads_only_the_headers_its_fid_decision_needs(
     assert len(header_reads) == reads
     # the decision and what is recorded are those of the exact whole-set count (6 usable images)
     exact = SetMetrics(n_images=6, fid=fid, fid_min_images=min_images, extractor=FakeInception("cpu"))
-    assert limited["mode"].startswith("whole images" if exact.fid_mode == "full" else "256x256 patches")
+    if exact.fid_mode == "full":
+        assert limited["computed"] and limited["mode"].startswith("whole images")
+    else:  # patches of 32 px crops: none, so no FID (and no Inception)
+        assert not limited["computed"] and limited["reason"].startswith("no image is 256x256 px")
     header_reads.clear()
     assert _fid(mixed_folder, tmp_path / "whole", fid=fid, fid_min_images=min_images) == limited
     assert len(header_reads) == 12  # a run without a limit reads each header once, as before
