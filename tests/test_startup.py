@@ -97,8 +97,8 @@ def test_errors_import_no_torch(probe, tmp_path: Path) -> None:
 #: which imports NumPy).
 HEAVY = tuple(m for m in NO_TORCH if m not in ("numpy", "PIL"))
 #: What checking a training config may not import (check_qualities imported NumPy on every
-#: call). Listing models and ``-m TYPO`` read the built-ins' headers with safetensors' numpy
-#: reader, which imports it.
+#: call). Listing models reads the built-ins' headers without NumPy too
+#: (tests/test_startup_models.py); ``-m TYPO`` imports it with Pillow.
 NO_NUMPY = HEAVY + ("numpy",)
 
 
