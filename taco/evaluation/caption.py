@@ -66,6 +66,9 @@ class EmptyCaptionsError(TacoError, RuntimeError):
 CAPTIONER_KINDS = "BLIP, BLIP-2, GIT, vision-encoder-decoder or another image-text-to-text model"
 #: The files a tokenizer's vocabulary is read from (a sentencepiece ``*.model`` too).
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json")
+#: The files that hold a captioner's image processor's settings (older transformers write the
+#: first, newer ones the second, with the image processor's settings inside).
+PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")
 
 
 _CAPTIONER_HOW_TO = (
@@ -154,11 +157,17 @@ class Captioner:
     def _load(self, folder: str, name: str) -> tuple[Any, Any, Any]:
         from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
 
-        from taco.text.hf import MIN_VOCAB, quiet_transformers, unloaded_weights
+        from taco.text.hf import MIN_VOCAB, is_hub_id, quiet_transformers, unloaded_weights
 
         with quiet_transformers():
             config = AutoConfig.from_pretrained(folder, local_files_only=True)
             cls = _model_class(config.model_type, name)
+            if not is_hub_id(name) and not any((Path(folder) / f).is_file() for f in PROCESSOR_FILES):
+                # else transformers' hub hint, cut before the file's name
+                raise CaptionerUnavailable(
+                    f"captioner {name!r} cannot be loaded: no image processor settings in it "
+                    f"(neither {' nor '.join(PROCESSOR_FILES)}): save the processor of the model "
+                    f"it came from there, processor.save_pretrained({shown_path(folder)!r})")
             model, info = cls.from_pretrained(folder, local_files_only=True, output_loading_info=True,
                                               ignore_mismatched_sizes=True)
             if bad := unloaded_weights(info):
@@ -229,8 +238,7 @@ def _has_captioner(folder: Path) -> bool:
     its tokenizer's vocabulary (:data:`TOKENIZER_FILES`, or a sentencepiece ``*.model``)."""
     from taco.text.hf import has_weights
 
-    return has_weights(folder) and any(
-        (folder / f).is_file() for f in ("preprocessor_config.json", "processor_config.json")) and (
+    return has_weights(folder) and any((folder / f).is_file() for f in PROCESSOR_FILES) and (
         any((folder / f).is_file() for f in TOKENIZER_FILES) or any(folder.glob("*.model")))
 
 
