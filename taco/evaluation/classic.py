@@ -66,6 +66,11 @@ class CodecUnavailable(TacoError, RuntimeError):
     """A classic codec cannot run here (binary not on PATH, Pillow without the format)."""
 
 
+class ExternalCodecError(TacoError, RuntimeError):
+    """An external encoder or decoder (bpgenc, bpgdec, EncoderApp, DecoderApp) failed on an
+    image: a non-zero exit, past :data:`EXTERNAL_TIMEOUT_S`, or no output written."""
+
+
 class ImageTooLargeForCodec(TacoError, ValueError):
     """An image wider or taller than a classic codec's format holds (WebP: 16,383 px a side)."""
 
@@ -175,12 +180,27 @@ def _avif_settings() -> dict[str, Any]:
 # --------------------------------------------------------------------------- external binaries
 
 
-def _run(cmd: Sequence[str]) -> None:
+#: Seconds one run of an external encoder or decoder (bpgenc, EncoderApp, ...) may take on one
+#: image before it is stopped and the codec's run fails.
+EXTERNAL_TIMEOUT_S = 600
+
+
+def _run(cmd: Sequence[str], output: Path, what: str) -> None:
+    """Run the encoder or decoder ``cmd``, which writes ``what`` (``"bitstream"``, ``"image"``)
+    to ``output``: an :class:`ExternalCodecError` naming the tool where it fails, runs past
+    :data:`EXTERNAL_TIMEOUT_S`, or exits 0 but leaves ``output`` missing or empty."""
+    tool = Path(cmd[0]).name
     try:
-        subprocess.run(list(cmd), check=True, capture_output=True, timeout=600)
+        subprocess.run(list(cmd), check=True, capture_output=True, timeout=EXTERNAL_TIMEOUT_S)
     except subprocess.CalledProcessError as exc:
         tail = (exc.stderr or exc.stdout or b"").decode(errors="replace").strip()[-400:]
-        raise RuntimeError(f"{Path(cmd[0]).name} failed (exit {exc.returncode}): {tail}") from None
+        raise ExternalCodecError(f"{tool} failed (exit {exc.returncode}): {tail}") from None
+    except subprocess.TimeoutExpired:
+        raise ExternalCodecError(f"{tool} did not finish within {EXTERNAL_TIMEOUT_S:g} s (taco's "
+                                 "limit for one run on one image): stopped") from None
+    if not output.is_file() or output.stat().st_size == 0:
+        raise ExternalCodecError(f"{tool} exited 0 but wrote no {what}"
+                                 f"{' (an empty file)' if output.is_file() else ''}")
 
 
 def _bpg(image: Image.Image, qp: int) -> tuple[bytes, Image.Image]:
@@ -188,8 +208,9 @@ def _bpg(image: Image.Image, qp: int) -> tuple[bytes, Image.Image]:
         src, bits, dec = Path(tmp, "in.png"), Path(tmp, "out.bpg"), Path(tmp, "dec.png")
         image.save(src)
         # 4:4:4 YCbCr 8 bit, as CompressAI's benchmark runs BPG
-        _run(["bpgenc", "-o", str(bits), "-q", str(qp), "-f", "444", "-c", "ycbcr", "-b", "8", str(src)])
-        _run(["bpgdec", "-o", str(dec), str(bits)])
+        _run(["bpgenc", "-o", str(bits), "-q", str(qp), "-f", "444", "-c", "ycbcr", "-b", "8", str(src)],
+             bits, "bitstream")
+        _run(["bpgdec", "-o", str(dec), str(bits)], dec, "image")
         with Image.open(dec) as d:
             return bits.read_bytes(), d.convert("RGB")
 
@@ -204,8 +225,8 @@ def _vtm(image: Image.Image, qp: int) -> tuple[bytes, Image.Image]:
         _run(["EncoderApp", "-c", cfg, "-i", str(yuv), "-b", str(bits), "-o", os.devnull,
               "-wdt", str(w), "-hgt", str(h), "-fr", "1", "-f", "1", "-q", str(qp),
               "--InputChromaFormat=444", "--ChromaFormatIDC=444", "--InputBitDepth=8",
-              "--OutputBitDepth=8", "--ConformanceWindowMode=1"])
-        _run(["DecoderApp", "-b", str(bits), "-o", str(dec), "-d", "8"])
+              "--OutputBitDepth=8", "--ConformanceWindowMode=1"], bits, "bitstream")
+        _run(["DecoderApp", "-b", str(bits), "-o", str(dec), "-d", "8"], dec, "image")
         out = np.frombuffer(dec.read_bytes(), dtype=np.uint8)
         if out.size != 3 * h * w:
             raise RuntimeError(f"DecoderApp wrote {out.size} bytes, expected {3 * h * w} (4:4:4, 8 bit)")
