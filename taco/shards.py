@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .atomic import remove_stale_temporaries, special_file, stale_temporaries, write_bytes_atomic
 from .checks import is_int
-from .errors import TacoError
+from .errors import TacoError, TacoWarning, warn_at_caller
 from .filekinds import image_file_problem
 from .jsonfiles import JSONFileTooLarge, format_problem, is_file_name, json_object, read_json_object
 from .memory import allocation_failure
@@ -206,16 +206,31 @@ def base_path(path: str | os.PathLike[str]) -> Path:
 def find(path: str | os.PathLike[str]) -> Path | None:
     """The file that holds ``path``'s tensors: the plain file, the index, or None if neither.
 
-    ``path`` may name either, or a training run's folder (its :data:`CHECKPOINT_FILE`). When
-    both exist (a write killed between its last two steps), the newer one wins.
+    ``path`` may name either, or a training run's folder (its :data:`CHECKPOINT_FILE`). A path
+    that names an existing file is that file, even where the other form is there too: a plain
+    ``X.safetensors`` is never swapped for an ``X.safetensors.index.json`` beside it, nor the
+    other way round. Only the files a training run writes (:data:`CHECKPOINT_FILE`,
+    :data:`TRAIN_STATE_FILE`, named or through their folder), where both forms mean a write
+    killed between its last two steps, take the newer of the two, with a :class:`TacoWarning`
+    naming both.
     """
     if Path(path).is_dir():
         path = Path(path) / CHECKPOINT_FILE
+    path = Path(path)
     single, index = base_path(path), index_path(path)
+    run_file = single.name in (CHECKPOINT_FILE, TRAIN_STATE_FILE)
+    if not run_file and path.is_file():
+        return path
     found = [p for p in (single, index) if p.is_file()]
     if not found:
         return None
-    return max(found, key=lambda p: p.stat().st_mtime_ns)
+    newer = max(found, key=lambda p: p.stat().st_mtime_ns)
+    if len(found) == 2:
+        older = index if newer == single else single
+        warn_at_caller(f"{single.parent} holds both {single.name} and its sharded index "
+                       f"{index.name} (a write killed before it removed the older): using the "
+                       f"newer, {newer.name}; remove {older.name} to silence this", TacoWarning)
+    return newer
 
 
 def is_index(path: str | os.PathLike[str]) -> bool:

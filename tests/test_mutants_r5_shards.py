@@ -1,6 +1,6 @@
 """taco.shards behaviours no earlier test pinned (mutation testing, round 5): a user's own
-STEM-best.safetensors beside a checkpoint is no shard of it, the newer of a plain file and an
-index is the one read, and an index that misplaces a tensor is refused."""
+STEM-best.safetensors beside a checkpoint is no shard of it, the newer of a run's plain
+checkpoint and its index is the one read, and an index that misplaces a tensor is refused."""
 
 import json
 import os
@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from taco import shards
+from taco.errors import TacoWarning
 from taco.train.checkpoints import clear_leftovers
 
 
@@ -36,20 +37,23 @@ def test_a_users_stem_best_file_survives_saving_and_clearing_leftovers(tmp_path,
 
 @pytest.mark.parametrize("newer", ["plain", "index"])
 def test_the_newer_of_a_plain_file_and_an_index_wins(tmp_path, newer):
-    """Both layouts present (a write killed between its last two steps): find and load_sharded
-    take the newer one (taco.shards.find's docstring)."""
-    path = tmp_path / "m.safetensors"
+    """Both layouts of a run's checkpoint present (a write killed between its last two steps):
+    find and load_sharded take the newer one, with a warning naming both (taco.shards.find's
+    docstring; a file of another name is read as named: tests/test_shards_named_file.py)."""
+    path = tmp_path / shards.CHECKPOINT_FILE
     other = tmp_path / "other"
     other.mkdir()
     shards.save_sharded({"w": torch.zeros(1000), "v": torch.zeros(1000)}, path, max_bytes=None)
-    for f in _two_shards(other / "m.safetensors"):  # ones, as an index and two shards
+    for f in _two_shards(other / shards.CHECKPOINT_FILE):  # ones, as an index and two shards
         shutil.copy(f, tmp_path / f.name)
     index = shards.index_path(path)
     old, new = 1_000_000_000 * 10**9, 1_000_000_100 * 10**9
     os.utime(path, ns=(new, new) if newer == "plain" else (old, old))
     os.utime(index, ns=(old, old) if newer == "plain" else (new, new))
-    assert shards.find(path) == (path if newer == "plain" else index)
-    tensors, _ = shards.load_sharded(path)
+    with pytest.warns(TacoWarning, match="holds both checkpoint.safetensors and its sharded index"):
+        assert shards.find(path) == (path if newer == "plain" else index)
+    with pytest.warns(TacoWarning):
+        tensors, _ = shards.load_sharded(path)
     assert float(tensors["w"][0]) == (0.0 if newer == "plain" else 1.0)
 
 
