@@ -59,10 +59,11 @@ from .state import (
 __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "RESUMABLE_CHANGES"]
 
 STATE_FILE = TRAIN_STATE_FILE
-#: Config keys that may differ when resuming (they do not change what the next step computes).
+#: Config keys that may differ when resuming (they do not change what the next step computes;
+#: init_from only as written otherwise: another one is refused, check_resumed_init_from).
 RESUMABLE_CHANGES = frozenset(
     {"max_steps", "epochs", "out_dir", "log_interval", "ckpt_interval", "val", "workers",
-     "progress", "device", "compile", "time_limit"}
+     "progress", "device", "compile", "time_limit", "init_from"}
 )  # fmt: skip
 
 
@@ -308,6 +309,9 @@ def read_state(
         load_model_state(model, prefixed(tensors, "model"))
     except RuntimeError as e:  # load_state_dict lists every key: one line instead
         raise TrainStateError(f"{path}: {model_misfit(cfg, meta.get('config', {}), e)}") from None
+    changed_preset = preset_misfit(cfg, meta.get("config", {}))
+    if changed_preset is not None:  # other parameters train: said before the optimizers' misfit
+        raise TrainStateError(f"{path}: {changed_preset}")
     named = dict(model.named_parameters())
     keys = {"optim": "optimizer", "aux_optim": "aux_optimizer"}
     for prefix, optimizer in optimizers.items():
@@ -373,12 +377,37 @@ def model_misfit(cfg: TrainConfig, saved: dict[str, Any], error: RuntimeError) -
         before["model"] = PRESET_MODELS.get(saved.get("preset", default["preset"]))
     for key in MODEL_KEYS:
         if before[key] != now[key]:
-            return (f"the run was trained with {key} {before[key]!r} and this config asks for "
-                    f"{now[key]!r}, which its weights do not fit: to resume the run, drop that "
-                    f"{key} from --set (or the config); to train that, start a new run (without "
-                    "--resume, in another --out-dir)")
+            what = f"that {key} from --set (or the config)"
+            injection = [(d or {}).get("text_injection") if isinstance(d, dict) else None
+                         for d in (before[key], now[key])]
+            if key == "model_overrides" and injection[0] != injection[1]:
+                what = "--text-injection (or model_overrides.text_injection from --set or the config)"
+            return misfit_words(f"{key} {before[key]!r}", repr(now[key]),
+                                "which its weights do not fit", what)
     lines = [f"{line.strip().rstrip('.'):.300}" for line in str(error).splitlines() if line.strip()]
     return f"the saved model does not fit this run: {some(lines[1:] or lines, 1, sep='; ')}"
+
+
+def misfit_words(before: str, now: str, why: str, drop: str) -> str:
+    """One line for a resume whose config changes what the saved state fits (:func:`model_misfit`,
+    :func:`preset_misfit`): what the run was trained with, what is asked, why it cannot go on, and
+    what to drop."""
+    return (f"the run was trained with {before} and this config asks for {now}, {why}: to resume "
+            f"the run, drop {drop}; to train that, start a new run (without --resume, in another "
+            "--out-dir)")
+
+
+def preset_misfit(cfg: TrainConfig, saved: dict[str, Any]) -> str | None:
+    """Why a saved state's optimisers cannot go on under this run's preset, in one line (the
+    preset says which parameters train: ``taco-frozen-base``, ``--freeze-base``, only TACO's text
+    modules); None when the preset is the saved one."""
+    before = saved.get("preset", TrainConfig().preset)
+    if before == cfg.preset:
+        return None
+    flag = " (--freeze-base)" if cfg.preset == "taco-frozen-base" else ""
+    drop = "--freeze-base" if flag else "that preset from --set (or the config)"
+    return misfit_words(f"preset {before!r}", f"{cfg.preset!r}{flag}",
+                        "which trains other parameters than its saved optimizer", drop)
 
 
 def check_resumed_config(cfg: TrainConfig, saved: dict[str, Any], path: Path) -> None:

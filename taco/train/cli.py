@@ -96,7 +96,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "e.g. elic-small-q4) with "
                    "a fresh optimiser and a 100-step lr warm-up (init_from=MODEL, taken as written, "
                    "and warmup_steps=100; give warmup_steps to change it: a run's own config.yaml's "
-                   "is not taken); model and lmbda, unless given, are the checkpoint's")
+                   "is not taken); model and lmbda, unless given, are the checkpoint's; with --resume, "
+                   "only the run's own (another is refused: a warm start is a new run)")
     p.add_argument("--time-limit", metavar="DURATION",
                    help="stop cleanly, with a final checkpoint, within this wall-clock budget "
                    "counted from the start of the set-up (8m, 90s, 1h30m; time_limit, taken as "
@@ -305,6 +306,8 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
 
         flags["warmup_steps"] = INIT_WARMUP_STEPS  # a warm start: fresh Adam, warm-up
     values = apply_overrides(values, [], flags)
+    if args.resume is not None and values.get("init_from"):
+        check_resumed_init(args, values, run)
     try:
         if values.get("init_from"):
             # init_from: 2024 is the folder "2024"; true or [a] is refused before it is looked up
@@ -327,7 +330,29 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
             lambdas = ", ".join(f"{v:g}" for v in qualities)
             notes.append(f"lmbda {cfg.lmbda:g} is unused: a variable-rate run trains each step "
                          f"with the λ of the quality drawn for it ({lambdas})")
+        elif args.lambda_sweep:
+            from ..recipe import LAMBDAS
+
+            lambdas = ", ".join(f"{v:g}" for v in LAMBDAS)
+            notes.append(f"lmbda {cfg.lmbda:g} is unused: --lambda-sweep trains one run per λ "
+                         f"of the paper's six ({lambdas})")
     return cfg
+
+
+def check_resumed_init(args: argparse.Namespace, values: dict[str, Any], run: Path | None) -> None:
+    """``--resume`` with an ``init_from`` (``--init-from``, ``--set`` or the config file): refused
+    before torch when it is not the one the run started with and the run has a state to go on
+    from (:func:`taco.train.config.check_resumed_init_from`); a run stopped before its first
+    state starts again from step 0, from those weights."""
+    from ..shards import TRAIN_STATE_FILE as STATE_FILE
+    from .config import TrainConfig, check_resumed_init_from
+    from .state import state_exists
+
+    if run is None:  # --resume alone with a config file: the run in its out_dir
+        run = Path(os.path.expanduser(str(values.get("out_dir") or TrainConfig.out_dir)))
+    if state_exists(run / STATE_FILE):
+        given = "--init-from" if getattr(args, "init_from", None) else "init_from"
+        check_resumed_init_from(values["init_from"], run_config_values(run)[0], run, given)
 
 
 def check_embed_output(args: argparse.Namespace) -> None:
@@ -348,29 +373,11 @@ def check_embed_output(args: argparse.Namespace) -> None:
         raise CLIError(f"{shown_path(path)} exists; pass --force to overwrite it")
 
 
-def check_data_folders(cfg: TrainConfig) -> None:
-    """Refuse a ``data.root`` folder (and, on the main process of a validating run, ``val.root``)
-    that is not there, before torch and the trainer load (seconds), in the words the trainer
-    says it in (:func:`taco.suffixes.check_image_folder`, ``val.root:`` before the validation
-    set's); torch-free, as evaluate and bench check their folders."""
-    from ..distributed import dist_env_from_environ
-    from ..suffixes import check_image_folder
-
-    if cfg.data.root is not None and cfg.data.kind == "folder":
-        check_image_folder(cfg.data.root)
-    if cfg.val.enabled and dist_env_from_environ().is_main:
-        assert cfg.val.root is not None  # enabled
-        try:
-            check_image_folder(cfg.val.root)
-        except OSError as e:  # named as the validation set's other refusals name it
-            raise type(e)(f"val.root: {e}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
     from ..cli.files import check_folder, refuse_stdout, report_to
-    from .config import dump_config
+    from .config import check_data_folders, dump_config
 
     refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")
     check_embed_output(args)

@@ -407,6 +407,53 @@ def unknown_model_text(name: str) -> str:
             f"{plugin_hint()}")
 
 
+def check_resumed_init_from(init_from: Any, saved: dict[str, Any], run: str | Path,
+                            given: str = "init_from") -> None:
+    """Refuse an ``init_from`` (``given``: how the user gave it, e.g. ``--init-from``) other
+    than the one the resumed ``run`` started with (``saved``: its config.yaml or its state's
+    config): the state's weights would replace it, so it would be recorded without being used.
+    A warm start is a new run; the same value as saved (a warm-started run resumed with its
+    own config or command) passes, and so does none. Paths compare absolute
+    (:func:`absolute_paths`); torch-free, for ``taco train`` before torch and for the trainer."""
+    if init_from is None or init_from == "":
+        return
+    before = absolute_paths(saved).get("init_from")
+    if before is not None and same_path(str(init_from), str(before)):
+        return
+    source = "from scratch" if before is None else f"from {before}"
+    raise ConfigError(
+        f"{given} {init_from} starts a new run from other weights, and --resume continues "
+        f"{run} from its own (it was started {source}): drop {given} to resume the run, or "
+        f"start a new run from those weights without --resume, in another --out-dir"
+    )
+
+
+def same_path(a: str, b: str) -> bool:
+    """Whether two ``init_from`` values name the same thing: made absolute
+    (:func:`absolute_paths`), ``~`` expanded, written alike (``runs/a/`` is ``runs/a``)."""
+    def norm(value: str) -> str:
+        return os.path.normpath(os.path.expanduser(absolute_paths({"init_from": value})["init_from"]))
+    return norm(a) == norm(b)
+
+
+def check_data_folders(cfg: TrainConfig) -> None:
+    """Refuse a ``data.root`` folder (and, on the main process of a validating run, ``val.root``)
+    that is not there (:func:`taco.suffixes.check_image_folder`, ``val.root:`` before the
+    validation set's); torch-free: ``taco train`` calls it before torch and the trainer loads
+    (seconds), as evaluate and bench check their folders, and the trainer for library callers."""
+    from ..distributed import dist_env_from_environ
+    from ..suffixes import check_image_folder
+
+    if cfg.data.root is not None and cfg.data.kind == "folder":
+        check_image_folder(cfg.data.root)
+    if cfg.val.enabled and dist_env_from_environ().is_main:
+        assert cfg.val.root is not None  # enabled
+        try:
+            check_image_folder(cfg.val.root)
+        except OSError as e:  # named as the validation set's other refusals name it
+            raise type(e)(f"val.root: {e}") from None
+
+
 def locate_init_from(init_from: str | Path) -> ModelSpec:
     """What an ``init_from`` names, looked up as ``--model`` is
     (:func:`~taco.models.registry.locate_model`: a name taco knows before a file or folder of the

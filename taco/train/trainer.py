@@ -59,7 +59,6 @@ from ..data import (
     Batch,
     CaptionedImages,
     EmptyDatasetError,
-    check_image_folder,
     collate,
     folder_images,
     no_images_message,
@@ -91,7 +90,14 @@ from .checkpoints import (
     write_checkpoint,
     write_state,
 )
-from .config import CROP_MULTIPLE, ConfigError, TrainConfig, dump_config
+from .config import (
+    CROP_MULTIPLE,
+    ConfigError,
+    TrainConfig,
+    check_data_folders,
+    check_resumed_init_from,
+    dump_config,
+)
 from .datasets import build_train_dataset, build_val_dataset, captions_of, reads_text
 from .distributed import (
     EpochIndices,
@@ -111,7 +117,7 @@ from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, train_postfix
 from .schedule import StopSignals, TimeBudget, lr_at, worker_signals
-from .state import TrainProgress, state_exists
+from .state import TrainProgress, load_train_state_meta, state_exists
 from .validation import validate
 
 __all__ = ["CHECKPOINT_FILE", "STATE_FILE", "NoStepInTimeLimit", "NonFiniteLossError",
@@ -296,16 +302,12 @@ class Trainer:
         model, text inputs and optimisers."""
         self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
         self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed)
+        if self.resume_path is not None:  # its state's weights would replace init_from's
+            saved = load_train_state_meta(self.resume_path).get("config") or {}
+            check_resumed_init_from(cfg.init_from, saved, self.resume_path.parent)
         # a data folder that is not there (or is a file) first: the user's own mistake, said
         # before a text encoder is looked for (checks the names only)
-        if cfg.data.root is not None and cfg.data.kind == "folder":
-            check_image_folder(cfg.data.root)
-        if self.env.is_main and cfg.val.enabled:
-            assert cfg.val.root is not None  # enabled
-            try:
-                check_image_folder(cfg.val.root)
-            except OSError as e:  # named as the validation set's other refusals name it
-                raise type(e)(f"val.root: {e}") from None
+        check_data_folders(cfg)
         # what needs files from elsewhere (the text encoder, CLIP and LPIPS for the loss) next:
         # a missing one is said in seconds, before the data's headers are read
         check_text_encoder(cfg)
