@@ -16,7 +16,10 @@ Why: files that must travel through a channel with a per-file limit (16 MB here:
 back from a rented GPU machine) and that a loader can still check. Every shard is written
 atomically under a name no earlier write used (the tag), then the index atomically, then the
 shards of the previous write are removed: a process killed at any point leaves either the old or
-the new checkpoint complete, and the index's SHA-256 per shard refuses a mixed set.
+the new checkpoint complete, and the index's SHA-256 per shard refuses a mixed set. A reader
+that read the previous index and then finds one of its shards removed by that save reads the new
+index and loads again (a few times at most): a load during a save gives the old or the new
+checkpoint, never an error; a shard missing while the index stays as it was is an error.
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .atomic import remove_stale_temporaries, special_file, stale_temporaries, write_bytes_atomic
 from .checks import is_int
@@ -42,6 +45,8 @@ from .messages import SPECIAL_FILE
 
 if TYPE_CHECKING:
     import torch
+
+_T = TypeVar("_T")
 
 #: The per-file limit for checkpoints a user keeps: 16 MB (10^6), under 16 MiB with room to spare.
 SHARD_BYTES = 16_000_000
@@ -462,15 +467,18 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
     checked against the index's SHA-256 (:func:`load_sharded` does that).
 
     Raises as :func:`read_metadata` does, and ShardedFileError for a shard that cannot be opened.
+    A shard gone because another process saved ``path`` meanwhile is read again
+    (:func:`_read_again_if_replaced`).
     """
-    every = files(path)  # the plain file, or the index and its shards
-    if not every:
-        raise FileNotFoundError(f"{path}: no such file")
-    found = every[0]
-    index = _read_index(found) if is_index(found) else None
+    return _read_again_if_replaced(path, _shapes)
+
+
+def _shapes(found: Path, index: dict[str, Any] | None
+            ) -> dict[str, tuple[tuple[int, ...], str]]:
     shapes: dict[str, tuple[tuple[int, ...], str]] = {}
     seen: dict[str, str] = {}
-    for file in every[1:] if index is not None else every:
+    every = [found] if index is None else [found.parent / s["file"] for s in index["shards"]]
+    for file in every:
         with _reading(file, found if index is not None else None):
             part = _read_header(file, found if index is not None else None)[1]
         if index is not None:
@@ -481,28 +489,74 @@ def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ..
     return shapes
 
 
+#: How many times a read of a sharded checkpoint starts again when it fails on a shard and the
+#: index has been replaced since it was read (see :func:`_read_again_if_replaced`).
+_READ_TRIES = 5
+
+
+def _read_again_if_replaced(path: str | os.PathLike[str],
+                            read: Callable[[Path, dict[str, Any] | None], _T]) -> _T:
+    """``read(found, index)`` for the checkpoint at ``path`` (``index`` None for a plain file).
+
+    A save removes the previous shards right after it publishes its new index, so a reader that
+    read the old index can meet a listed shard that is gone (or any shard error): when the index
+    at ``path`` is then another one (another write's: its shard names carry a fresh tag), the read
+    starts again, up to :data:`_READ_TRIES` times. When the index is unchanged the checkpoint is
+    really damaged, and the error is raised as it was.
+    """
+    tries = 1
+    while True:
+        found = find(path)
+        if found is None:
+            raise FileNotFoundError(f"{path}: no such file")
+        if not is_index(found):
+            return read(found, None)
+        index = _read_index(found)
+        try:
+            return read(found, index)
+        except ShardedFileError:
+            if tries >= _READ_TRIES or not _replaced(path, found, index):
+                raise
+        tries += 1
+
+
+def _replaced(path: str | os.PathLike[str], found: Path, index: dict[str, Any]) -> bool:
+    """Whether the checkpoint at ``path`` is no longer the index ``index`` read from ``found``."""
+    again = find(path)
+    if again is None:
+        return False
+    if again != found:
+        return True
+    try:
+        return _read_index(again) != index
+    except ShardedFileError:
+        return False
+
+
 def load_sharded(
     path: str | os.PathLike[str], device: str = "cpu"
 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """(tensors, metadata) of ``path`` in either layout; shards are checked against the index.
 
     Raises as :func:`read_metadata` does; a shard that is missing, changed or not safetensors is
-    a ShardedFileError too. The tensors are read on the CPU and then moved to ``device``, so
-    that a device that cannot be used is not said to be a bad file.
+    a ShardedFileError too. A shard gone because another process saved ``path`` meanwhile is
+    read again (:func:`_read_again_if_replaced`). The tensors are read on the CPU and then moved
+    to ``device``, so that a device that cannot be used is not said to be a bad file.
     """
+    return _read_again_if_replaced(path, lambda found, index: _load(found, index, device))
+
+
+def _load(found: Path, index: dict[str, Any] | None, device: str
+          ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     from safetensors.torch import load
 
-    found = find(path)
-    if found is None:
-        raise FileNotFoundError(f"{path}: no such file")
-    if not is_index(found):
+    if index is None:
         from safetensors.torch import load_file
 
         with _reading(found):
             check_header_size(found)
             plain = load_file(str(found))
         return {k: v.to(device) for k, v in plain.items()}, read_metadata(found)
-    index = _read_index(found)
     tensors: dict[str, torch.Tensor] = {}
     seen: dict[str, str] = {}
     for entry in index["shards"]:
