@@ -23,7 +23,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ import torch
 from PIL import Image
 
 from ..errors import TacoError, TacoValueError, TacoWarning
+from ..locks import FolderLock
 from ..messages import count, shown_path
 from ..progress import progress_bar
 from .caption_plan import CaptionPlan, NoImagesError, caption_line, plan_captions, refuse_link
@@ -264,12 +265,34 @@ def run_caption_plan(
     every batch (flushed). The file is opened only when there is a line to write, so a run whose
     images are all unreadable leaves no file. An empty caption is never written: the image is
     in ``blank``, with a :class:`taco.errors.TacoWarning`, and a run whose every caption was empty
-    is an :class:`EmptyCaptionsError`. ``batch_size`` below 1 is a ValueError."""
+    is an :class:`EmptyCaptionsError`. ``batch_size`` below 1 is a ValueError.
+
+    One run at a time appends to a folder's captions file: while it captions, the run holds a
+    :class:`taco.locks.FolderLock` on the file's folder (``taco caption``), so a second run there
+    (or a ``taco evaluate`` or ``taco train`` holding that folder) is a
+    :class:`taco.locks.FolderInUse` (``FOLDER is in use by another taco caption (pid N)``) before
+    it captions anything; two runs used to caption every image and write each twice. Holding
+    the lock, it plans again (:func:`plan_captions`) and leaves out the images of ``plan.todo``
+    that a run which finished since ``plan`` was made captioned (counted in ``already``)."""
+    if batch_size < 1:
+        raise TacoValueError(f"batch_size must be at least 1, got {batch_size}")
+    if not plan.todo:
+        return CaptionReport(plan.path, 0, plan.already, [], [])
+    with FolderLock(plan.path.parent, "taco caption"):
+        # the images are FOLDER/NAME and plan.path FOLDER/output (FOLDER / an absolute path is it);
+        # a run that finished meanwhile also changed how the file ends (newline_owed)
+        fresh = plan_captions(plan.todo[0].parent, output=plan.path.absolute())
+        still = {p.name for p in fresh.todo}
+        todo = tuple(p for p in plan.todo if p.name in still)
+        return _run_plan(replace(plan, todo=todo, already=plan.already + len(plan.todo) - len(todo),
+                                 newline_owed=fresh.newline_owed), captioner, batch_size, progress)
+
+
+def _run_plan(plan: CaptionPlan, captioner: Captioner, batch_size: int, progress: bool) -> CaptionReport:
+    """:func:`run_caption_plan`'s work, its folder held."""
     from taco.data import read_reason
     from taco.images import ImageReadError, load_image
 
-    if batch_size < 1:
-        raise TacoValueError(f"batch_size must be at least 1, got {batch_size}")
     todo, newline_owed = plan.todo, plan.newline_owed
     unreadable: list[str] = []
     blank: list[str] = []
@@ -342,8 +365,9 @@ def caption_folder(
     """Append ``{"image", "captions": [text], "captioner"}`` lines to ``FOLDER/output``
     (:func:`plan_captions`, then :func:`run_caption_plan`).
 
-    Images already listed in the file (by any captioner or by hand) are left alone, so an
-    interrupted run resumes and human captions are never overwritten; writing the folder's own
+    One run at a time per captions file's folder (:func:`run_caption_plan`: a second is a
+    :class:`taco.locks.FolderInUse`). Images already listed in the file (by any captioner or by
+    hand) are left alone, so an interrupted run resumes and human captions are never overwritten; writing the folder's own
     ``captions.jsonl``, so are images with a caption in a sidecar ``IMAGE.txt`` (which every
     command reads before ``captions.jsonl`` when no captions file is named:
     :class:`taco.captions_file.CaptionLookup`; a named file such as ``captions-blip2.jsonl`` is
