@@ -3,9 +3,10 @@
 The codec reports its stages through a :data:`taco.progress.Progress` callback;
 :class:`StageReporter` is the command line's: nothing for an image done within ``delay`` seconds
 (most photos), then one line per stage, with the elapsed time, and a line every ``interval``
-seconds while a stage runs on; on a terminal the line is rewritten in place (cut to the
-terminal's width, :func:`fit_line`: a wrapped line left a stale row per update) and cleared at the
-end, in a log (or on a terminal with ``TERM=dumb``) each line is printed once.
+seconds while a stage runs on; on a terminal the line is rewritten in place (cut to the width,
+in columns, of the terminal it is drawn on, :func:`terminal_columns` and :func:`fit_line`: a
+wrapped line left a stale row per update) and cleared at the end, in a log (or on a terminal with
+``TERM=dumb``) each line is printed once.
 
 Imports no torch (see :mod:`taco.cli`).
 """
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import threading
 import time
+import unicodedata
 from typing import TextIO
 
 from ..messages import to_stderr
@@ -28,16 +29,68 @@ def stage_delay(args: argparse.Namespace) -> float:
     return float("inf") if args.quiet else 2.0
 
 
+def terminal_columns(stream: TextIO, fallback: int = 80) -> int:
+    """The width in columns of the terminal ``stream`` is drawn on: ``COLUMNS`` where set (as
+    :func:`shutil.get_terminal_size` takes it), else the terminal's own, else ``fallback``.
+
+    Not :func:`shutil.get_terminal_size`: that measures stdout's terminal, none at all when stdout
+    is redirected (``-o -``, ``> log``) while the line goes to stderr on a narrow one."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # no file descriptor, a closed one, no terminal
+        return fallback
+    return columns if columns > 0 else fallback
+
+
+def _char_columns(char: str) -> int:
+    """Terminal columns of one character: 2 for East Asian wide and fullwidth ones, 0 for
+    combining marks, 1 for the others."""
+    if unicodedata.category(char) in ("Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _text_columns(text: str) -> int:
+    return sum(_char_columns(char) for char in text)
+
+
+def _cut(text: str, columns: int, *, keep_end: bool) -> str:
+    """The start (or with ``keep_end`` the end) of ``text`` that fits in ``columns``; a wide
+    character that would straddle the limit is left out, and so are combining marks left
+    without the character they go with."""
+    chars = reversed(text) if keep_end else iter(text)
+    kept: list[str] = []
+    used = 0
+    for char in chars:
+        used += _char_columns(char)
+        if used > columns:
+            break
+        kept.append(char)
+    if keep_end:
+        kept.reverse()
+        while kept and _char_columns(kept[0]) == 0:  # marks whose base character was cut off
+            kept.pop(0)
+    return "".join(kept)
+
+
 def fit_line(name: str, status: str, width: int) -> str:
-    """``name + status`` in at most ``width`` characters: ``name`` (a file name) shortened from the
-    left with ``…`` (its end, the file's own name, is kept), ``status`` kept whole; where even
-    ``status`` is wider, its first ``width`` characters."""
-    if len(name) + len(status) <= width:
+    """``name + status`` in at most ``width`` terminal columns (a wide character, CJK, takes two, a
+    combining mark none): ``name`` (a file name) shortened from the left with ``…`` (its end, the
+    file's own name, is kept), ``status`` kept whole; where even ``status`` is wider, its first
+    ``width`` columns."""
+    status_columns = _text_columns(status)
+    if _text_columns(name) + status_columns <= width:
         return name + status
-    room = width - len(status) - 1  # one for the …
+    room = width - status_columns - 1  # one for the …
     if room < 1:
-        return status[:max(width, 0)]
-    return "…" + name[-room:] + status
+        return _cut(status, max(width, 0), keep_end=False)
+    return "…" + _cut(name, room, keep_end=True) + status
 
 
 class StageReporter:
@@ -108,6 +161,6 @@ class StageReporter:
                 to_stderr(f"{self.name}{status}\n", self.stream, end="")
                 return
             # one column short of the width: a line that fills the last column wraps on some terminals
-            text = fit_line(self.name, status, shutil.get_terminal_size().columns - 1)
+            text = fit_line(self.name, status, terminal_columns(self.stream) - 1)
             to_stderr(f"\r{text}\x1b[K", self.stream, end="")
 

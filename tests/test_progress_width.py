@@ -1,0 +1,106 @@
+"""Review R7-A: the in-place progress line still wrapped. It was sized to stdout's terminal (none
+when stdout is redirected, ``-o -`` or ``> log``, so 80 columns while stderr's was 40), and
+:func:`fit_line` counted characters, not terminal columns (a wide, CJK, character takes two)."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import unicodedata
+from collections.abc import Iterator
+
+import pytest
+
+from taco.cli.progress_line import StageReporter, fit_line, terminal_columns
+
+
+def columns(text: str) -> int:
+    """The test's own measure: 2 for East Asian wide/fullwidth, 0 for combining marks, else 1."""
+    return sum(0 if unicodedata.category(c) in ("Mn", "Me")
+               else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+# -- fit_line measures terminal columns
+
+
+def test_a_wide_name_is_cut_by_columns() -> None:
+    name = "写真" * 8 + ".png"  # 20 characters, 36 columns
+    line = fit_line(name, ": analysis, 3 s", 39)
+    assert columns(line) <= 39
+    assert line.startswith("…") and line.endswith("真.png: analysis, 3 s")
+
+
+@pytest.mark.parametrize("width", range(17, 60))
+def test_a_wide_name_never_exceeds_the_width(width: int) -> None:
+    line = fit_line("写真" * 8 + ".png", ": analysis, 3 s", width)
+    assert columns(line) <= width
+    # the whole line is 51 columns; a wide character straddling the limit leaves one free
+    assert columns(line) >= min(width, 51) - 1
+
+
+def test_a_wide_name_that_fits_in_columns_is_kept() -> None:
+    assert fit_line("写真.png", ": analysis, 3 s", 23) == "写真.png: analysis, 3 s"  # 8 + 15 columns
+
+
+def test_combining_marks_take_no_column() -> None:
+    name = "e\u0301" * 10 + ".png"  # 24 characters, 14 columns
+    assert fit_line(name, ": analysis, 3 s", 29) == name + ": analysis, 3 s"
+    cut = fit_line(name, ": analysis, 3 s", 25)
+    assert columns(cut) <= 25 and not unicodedata.combining(cut[1])  # no mark left without its e
+
+
+def test_a_wide_status_is_cut_by_columns() -> None:
+    assert fit_line("a.png", ": 写真写真", 6) == ": 写真"
+    assert fit_line("a.png", ": 写真写真", 5) == ": 写"  # the next one would straddle the last column
+
+
+# -- the width is that of the stream the line is drawn on
+
+
+@pytest.fixture
+def narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[io.TextIOWrapper, int]]:
+    """A pseudo-terminal 40 columns wide (stdout, here pytest's capture, is no terminal)."""
+    pty = pytest.importorskip("pty")
+    fcntl = pytest.importorskip("fcntl")
+    termios = pytest.importorskip("termios")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+    with open(slave, "w", encoding="utf-8") as screen:
+        yield screen, master
+    os.close(master)
+
+
+def test_the_width_is_the_streams_terminal(narrow_terminal, monkeypatch: pytest.MonkeyPatch) -> None:
+    screen, _ = narrow_terminal
+    assert terminal_columns(screen) == 40
+    monkeypatch.setenv("COLUMNS", "30")  # COLUMNS first, as shutil.get_terminal_size takes it
+    assert terminal_columns(screen) == 30
+
+
+def test_without_a_terminal_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert terminal_columns(io.StringIO()) == 80
+    monkeypatch.setenv("COLUMNS", "wide")
+    assert terminal_columns(io.StringIO(), fallback=50) == 50
+
+
+def test_the_line_on_a_narrow_stderr_fits_it(narrow_terminal) -> None:
+    screen, master = narrow_terminal
+    with StageReporter("a" * 50 + ".png", delay=0.0, stream=screen) as progress:
+        progress("analysis", 0, 1)
+    shown = os.read(master, 65536).decode("utf-8")
+    rows = [row.removesuffix("\x1b[K") for row in shown.split("\r") if row.strip("\x1b[K")]
+    assert rows and all(columns(row) <= 39 for row in rows)  # one column short of the width
+    assert rows[0].startswith("…") and rows[0].endswith(".png: analysis, 0 s")
+
+
+def test_a_wide_name_on_a_narrow_stderr_fits_it(narrow_terminal) -> None:
+    screen, master = narrow_terminal
+    with StageReporter("写真" * 8 + ".png", delay=0.0, stream=screen) as progress:
+        progress("analysis", 0, 1)
+    shown = os.read(master, 65536).decode("utf-8")
+    rows = [row.removesuffix("\x1b[K") for row in shown.split("\r") if row.strip("\x1b[K")]
+    assert rows and all(columns(row) <= 39 for row in rows)
