@@ -934,12 +934,12 @@ def _open_target(cfg: EvalConfig, spec: str, dataset: EvalDataset, out_dir: Path
     # --fid auto decides on the whole set's size, --limit or not, so a limited run and the full
     # run after it share their FID; only whether it reaches fid_min_images matters, so at most
     # that many headers are read (not one per image of coco30k), and none for another --fid;
-    # FID over patches reads them (without a crop) up to the first image that gives a patch, and
-    # is off, Inception unbuilt, when none does (image_sizes)
+    # FID over patches reads them (without a crop) until they give the 2 patches it needs, and
+    # is off, Inception unbuilt, when they give fewer (image_sizes)
     n_full = (dataset.full_size(at_most=cfg.fid_min_images) if cfg.fid == "auto" else len(dataset))
     sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
                       cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download,
-                      image_sizes=image_sizes(dataset))
+                      image_sizes=image_sizes(dataset), crop=dataset.crop)
     if dist.is_main and cfg.limit is None and (why_not_set := dataset.not_the_paper_set):
         note("evaluate", f"{spec}: {why_not_set}, so its results do not count as the paper's "
              f"{dataset.kind} set: taco plot draws no paper reference points beside them "

@@ -47,6 +47,7 @@ __all__ = [
     "SetMetrics",
     "environment",
     "git_checkout",
+    "hific_patch_count",
     "hific_patches",
     "image_digests",
     "image_sizes",
@@ -111,6 +112,25 @@ def hific_patches(x: Tensor, size: int = PATCH) -> Tensor:
     return torch.stack(patches)
 
 
+def hific_patch_count(width: int, height: int, size: int = PATCH) -> int:
+    """How many patches :func:`hific_patches` gives of a ``width`` x ``height`` image."""
+    shifted = (max(height - size // 2, 0) // size) * (max(width - size // 2, 0) // size)
+    return (height // size) * (width // size) + shifted
+
+
+def _too_few_patches(patches: int, crop: int | None, n_images: int) -> str:
+    """Why FID over patches is off when the set gives ``patches`` (0 or 1) of them."""
+    whole = "; --fid full takes whole images" if n_images >= 2 else ""
+    if patches:
+        return (f"the images give 1 patch of {PATCH}x{PATCH} px in all, fewer than the 2 FID over "
+                f"{PATCH}x{PATCH} patches (HiFiC's) needs{whole}")
+    if crop is not None and crop < PATCH:
+        why = f"the --crop {crop} px crops are smaller than {PATCH} px"
+    else:
+        why = f"no image is {PATCH}x{PATCH} px or larger"
+    return f"{why}, so none gives a patch for FID over {PATCH}x{PATCH} patches (HiFiC's{whole})"
+
+
 def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> torch.nn.Module:
     """CLIP vision tower with projection from a local folder or the HF cache (download if allowed:
     :func:`taco.text.hf.model_folder`)."""
@@ -156,9 +176,10 @@ class SetMetrics:
     patches), ``"full"``, ``"patches"`` or ``"off"``. ``n_images``, the set's size, is read
     by ``"auto"`` alone, and only against ``fid_min_images``: a count that stopped once it
     reached ``fid_min_images`` decides the same. ``image_sizes``: each image's (width, height)
-    as measured (:func:`image_sizes`), read only for patches and only up to the first image of
-    256 px or more a side: when none is, FID is off with the reason and Inception is not built
-    (None: not checked). ``cmmd_clip``: a CLIP name or folder, or
+    as measured (:func:`image_sizes`), read only for patches and only until they give 2 patches
+    (:func:`hific_patch_count`): when they give fewer, FID (which needs 2) is off with the reason
+    and Inception is not built (None: not checked); ``crop``, the dataset's crop (its images'
+    sizes with one), names a crop under 256 px as that reason. ``cmmd_clip``: a CLIP name or folder, or
     None for no CMMD. Unavailable networks switch a metric off with the reason kept for the
     JSON. ``extractor`` / ``clip_model`` inject ready networks (tests).
     """
@@ -175,6 +196,7 @@ class SetMetrics:
         extractor: Any = None,
         clip_model: torch.nn.Module | None = None,
         image_sizes: Iterable[tuple[int, int]] | None = None,
+        crop: int | None = None,
     ) -> None:
         if fid not in FID_MODES:
             raise ValueError(f"fid must be {', '.join(FID_MODES[:-1])} or {FID_MODES[-1]}, got {fid!r}")
@@ -183,10 +205,14 @@ class SetMetrics:
         self.fid_reason = ""
         if fid == "auto":
             fid = "full" if n_images >= fid_min_images else "patches"
-        if fid == "patches" and image_sizes is not None and not any(min(s) >= PATCH for s in image_sizes):
-            fid, self.fid_reason = "off", (
-                f"no image is {PATCH}x{PATCH} px or larger, so none gives a patch for FID over "
-                f"{PATCH}x{PATCH} patches (HiFiC's; --fid full takes whole images)")
+        if fid == "patches" and image_sizes is not None:
+            patches = 0
+            for width, height in image_sizes:
+                patches += hific_patch_count(width, height)
+                if patches >= 2:
+                    break
+            else:
+                fid, self.fid_reason = "off", _too_few_patches(patches, crop, n_images)
         self.fid_mode = fid
         self.extractor = extractor
         if fid != "off" and extractor is None:
@@ -289,7 +315,7 @@ class SetMetrics:
 
 def image_sizes(dataset: Any) -> Iterator[tuple[int, int]]:
     """(width, height) of each image of ``dataset`` as it is measured, read from its header when
-    asked for (:class:`SetMetrics` stops at the first that gives a FID patch): ``crop x crop``
+    asked for (:class:`SetMetrics` stops once they give the 2 FID patches it needs): ``crop x crop``
     each with a crop (smaller images are not in the set); an image whose header cannot be read
     is left out (it is met on load)."""
     from taco.images import upright_sizes

@@ -90,7 +90,8 @@ def test_a_limited_run_reads_only_the_headers_its_fid_decision_needs(
     if exact.fid_mode == "full":
         assert limited["computed"] and limited["mode"].startswith("whole images")
     else:  # patches of 32 px crops: none, so no FID (and no Inception)
-        assert not limited["computed"] and limited["reason"].startswith("no image is 256x256 px")
+        assert not limited["computed"] and limited["reason"].startswith(
+            f"the --crop {CROP} px crops are smaller than 256 px")
     header_reads.clear()
     assert _fid(mixed_folder, tmp_path / "whole", fid=fid, fid_min_images=min_images) == limited
     assert len(header_reads) == 12  # a run without a limit reads each header once, as before

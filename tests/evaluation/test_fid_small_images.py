@@ -49,11 +49,11 @@ def test_no_patch_no_fid_and_no_inception(no_inception, fid: str) -> None:
     assert sets.describe(0)["fid"] == {"computed": False, "reason": sets.fid_reason}
 
 
-def test_one_image_with_a_patch_keeps_fid(no_inception) -> None:
-    def sizes():  # noqa: ANN202 - read only up to the first image that gives a patch
+def test_one_image_with_patches_keeps_fid(no_inception) -> None:
+    def sizes():  # noqa: ANN202 - read only until the 2 patches FID needs (R7-D: 1 is off)
         yield (64, 64)
-        yield (256, 300)
-        raise AssertionError("read past the first image with a patch")
+        yield (384, 384)
+        raise AssertionError("read past the image that gives 2 patches")
 
     sets = SetMetrics(n_images=2, fid="patches", image_sizes=sizes(), extractor=FakeInception())
     assert sets.fid_mode == "patches" and sets.fid_reason == ""
