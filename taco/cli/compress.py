@@ -99,7 +99,8 @@ def register(sub: Any) -> None:
     c.add_argument("--clip-path", metavar="DIR", type=path_arg,
                    help="local folder with openai/clip-vit-base-patch32 (for models using the CLIP "
                    "text encoder when it is not in the Hugging Face cache; same as TACO_CLIP_PATH); "
-                   "used instead of the CLIP folder a trained checkpoint records")
+                   "used instead of the CLIP folder a trained checkpoint records; unused (a note "
+                   "says so) with a model whose text encoder is not CLIP")
     add_existing_options(c, _MATCHED)
     rate = c.add_mutually_exclusive_group()
     rate.add_argument("-q", "--quality", type=int, metavar="N",
@@ -212,12 +213,17 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
     from ..images import ImageConversionWarning
     from ..models import model_fingerprint
-    from ..text import model_text_encoder
+    from ..text import model_text_encoder, model_text_encoder_spec
     from ..text.base import CaptionTruncatedWarning
     from ..text.clip import CLIP_PATH_ENV
 
     if args.clip_path:  # read where the clip text encoder is built (taco.text.model_text_encoder)
         os.environ[CLIP_PATH_ENV] = args.clip_path
+        spec = model_text_encoder_spec(model)
+        if spec is None:
+            note("compress", f"--clip-path is unused: {model.model_id} reads no text (a text-free model)")
+        elif spec["name"] != "clip":
+            note("compress", f"--clip-path is unused: {model.model_id}'s text encoder is {spec['name']}")
 
     about_input = (ImageConversionWarning, CaptionTruncatedWarning)
     sized = args.max_bytes is not None or args.target_bpp is not None
