@@ -4,14 +4,17 @@ The new content goes to a temporary file beside the target (``.<name>.tmp-<rando
 exclusively, so each write, of any thread or process, has its own), is flushed and fsynced, then
 renamed over the target (or, not to replace one, linked to its name: ``replace=False``); the
 folder is fsynced so the rename survives a power cut. A target replaced keeps its permission bits
-(the temporary gets them before it is published; a new file has the umask's), and a target that is
-a symbolic link is written through, as ``cp`` and the shell's ``>`` do: the file it points to is
-replaced, the link stays. A write that fails (full disk, ...)
-removes its temporary file and raises :class:`OSError` with its ``errno`` (``ENOSPC`` for a full
-disk) and the target's name. A process killed mid-write leaves the target untouched and, at
-worst, a temporary file that no loader reads (:func:`stale_temporaries`); the writer holds an
-exclusive ``flock`` on its temporary until it is published, so that
-:func:`remove_stale_temporaries` can tell a killed writer's temporary from one being written.
+and, where this process may give it, its owner (the temporary gets them before it is published;
+a new file has the umask's; another user's file whose owner cannot be kept gets the umask's
+bits); another hard link to the file replaced keeps the old content (a new file takes the name
+alone). A target that is a symbolic link is written through, as ``cp`` and the shell's ``>`` do:
+the file it points to is replaced (its temporary staged beside it), the link stays. A write that
+fails (full disk, ...) removes its temporary file and raises :class:`OSError` with its ``errno``
+(``ENOSPC`` for a full disk) and the target's name. A process killed mid-write leaves the target
+untouched and, at worst, a temporary file that no loader reads (:func:`stale_temporaries`, which
+looks beside a link and beside the file it points to); the writer holds an exclusive ``flock``
+on its temporary until it is published, so that :func:`remove_stale_temporaries` can tell a
+killed writer's temporary from one being written.
 """
 
 from __future__ import annotations
@@ -82,16 +85,34 @@ def temporary_path(path: Path) -> Path:
 def stale_temporaries(path: Path) -> list[Path]:
     """Temporary files of ``path``: those of processes killed while writing it, and any being
     written now (a caller that owns the folder, as the trainer its run folder, removes them all;
-    :func:`remove_stale_temporaries` removes only the abandoned ones)."""
-    prefix = _temporary_prefix(path)
-    return sorted(p for p in path.parent.glob(glob.escape(prefix) + "*")
-                  if _STALE_TAIL.fullmatch(p.name[len(prefix):]))
+    :func:`remove_stale_temporaries` removes only the abandoned ones). Where ``path`` is a
+    symbolic link, those beside the file it points to too (a write through it stages there)."""
+    found = []
+    for place in _staged_beside(path):
+        prefix = _temporary_prefix(place)
+        found += [p for p in place.parent.glob(glob.escape(prefix) + "*")
+                  if _STALE_TAIL.fullmatch(p.name[len(prefix):])]
+    return sorted(found)
+
+
+def _staged_beside(path: Path) -> list[Path]:
+    """The names whose temporaries a write of ``path`` may have left: ``path``, and where it is a
+    symbolic link the file it points to (:func:`_written_through`: a write through the link
+    stages beside that file, in its folder), unless that cannot be told (a loop, a link into a
+    folder that is not there: nothing was staged there)."""
+    try:
+        through = _written_through(path)
+    except OSError:
+        return [path]
+    return [path] if through == path else [path, through]
 
 
 def remove_stale_temporaries(paths: Iterable[Path]) -> list[Path]:
     """Remove the temporaries of ``paths`` that killed writers left; return those removed.
 
-    Each folder is listed once (a batch of thousands of outputs in one folder). A temporary is
+    A path that is a symbolic link has its temporaries looked for beside it and beside the file
+    it points to (where a write through the link stages them). Each folder is listed once (a
+    batch of thousands of outputs in one folder). A temporary is
     removed only when its writer is gone: the lock a writer holds on it until it is published
     can be taken (and is held while it is removed, so a writer that has just made it sees that).
     Where that cannot be told (a file system without ``flock``, a temporary named as taco named
@@ -102,7 +123,8 @@ def remove_stale_temporaries(paths: Iterable[Path]) -> list[Path]:
     """
     by_folder: dict[Path, set[str]] = {}
     for path in paths:
-        by_folder.setdefault(path.parent, set()).add(_temporary_prefix(path))
+        for place in _staged_beside(path):
+            by_folder.setdefault(place.parent, set()).add(_temporary_prefix(place))
     removed = []
     for folder, prefixes in by_folder.items():
         try:
@@ -189,7 +211,10 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, replace: bo
     ``/dev/null`` itself).
 
     Replacing (``replace=True``) an existing file keeps its permission bits (a 0600 output stays
-    0600); a ``path`` that is a symbolic link is written through, as ``cp`` and ``>`` do: the
+    0600) and, where this process may give it (root; a group the writer is in), its owner and
+    group; another user's file whose owner cannot be kept is replaced by the writer's with the
+    umask's bits (:func:`_copy_mode`). A new file takes the name: another hard link to the file
+    replaced still has the old content. A ``path`` that is a symbolic link is written through, as ``cp`` and ``>`` do: the
     file it points to is replaced (written where the link points to nothing yet, if that folder
     exists; else :class:`FileNotFoundError` naming ``path``) and the link stays.
     """
@@ -348,15 +373,27 @@ def _create_temporary(target: Path, path: Path) -> tuple[BinaryIO, Path]:
 
 
 def _copy_mode(f: BinaryIO, target: Path) -> None:
-    """Give the new temporary open as ``f`` the permission bits of the regular file ``target``
-    it is to replace, before any data is in it; none where ``target`` is not there. Best-effort:
-    an error here loses no write. (Not on Windows, which has no ``fchmod``: its only bit is
-    read-only, and a read-only target is not replaced there anyway.)"""
+    """Give the new temporary open as ``f`` the owner and permission bits of the regular file
+    ``target`` it is to replace, before any data is in it; none where ``target`` is not there.
+    The owner (user and group) is kept where this process may give it (root; a group the writer
+    is in); where it cannot be, the bits are copied only if ``target`` was the writer's own, else
+    the temporary keeps the umask's (another user's 0600 file made the writer's 0600 would lock
+    its owner out). Best-effort: an error here loses no write. (Not on Windows, which has no
+    ``fchmod``: its only bit is read-only, and a read-only target is not replaced there anyway.)"""
     if not hasattr(os, "fchmod"):
         return
     with suppress(OSError):
-        st = os.stat(target)
-        if stat.S_ISREG(st.st_mode):
+        st, mine = os.stat(target), os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return
+        owner_kept = (st.st_uid, st.st_gid) == (mine.st_uid, mine.st_gid)
+        if not owner_kept:
+            try:
+                os.fchown(f.fileno(), st.st_uid, st.st_gid)
+                owner_kept = True
+            except OSError:
+                pass
+        if owner_kept or st.st_uid == mine.st_uid:
             os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode) & 0o777)
 
 

@@ -130,3 +130,79 @@ def test_not_replacing_still_refuses_a_link(tmp_path):
     with pytest.raises(FileExistsError) as exc:
         write_bytes_atomic(link, b"new", replace=False)
     assert exc.value.filename == str(link) and target.read_bytes() == b"old" and link.is_symlink()
+
+
+root_only = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                               reason="giving a file to another user takes root")
+OTHER = 65534  # nobody / nogroup
+
+
+def _owner(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_uid, st.st_gid
+
+
+@root_only
+@pytest.mark.parametrize("writer", ["bytes", "text", "all"])
+def test_a_replaced_file_of_another_user_keeps_its_owner(tmp_path, writer):
+    """Root replacing nobody's 0640 file made it root's 0640: nobody could not read it."""
+    path = tmp_path / "own.taco"
+    path.write_bytes(b"old")
+    os.chown(path, OTHER, OTHER)
+    path.chmod(0o640)
+    if writer == "bytes":
+        write_bytes_atomic(path, b"new")
+    elif writer == "text":
+        write_text_atomic(path, "new")
+    else:
+        write_all_atomic({path: b"new"})
+    assert path.read_bytes() == b"new" and _owner(path) == (OTHER, OTHER) and _mode(path) == 0o640
+
+
+@root_only
+def test_an_owner_that_cannot_be_kept_leaves_the_umasks_bits(tmp_path, monkeypatch):
+    """Another user's file the writer cannot give back becomes the writer's, with the umask's
+    bits, not the other user's (0600 of the writer's would lock its owner out)."""
+    path = tmp_path / "own.taco"
+    path.write_bytes(b"old")
+    os.chown(path, OTHER, OTHER)
+    path.chmod(0o600)
+
+    def refuse(fd, uid, gid):
+        raise PermissionError(errno.EPERM, "not permitted")
+
+    monkeypatch.setattr(os, "fchown", refuse)
+    old = os.umask(0o022)
+    try:
+        write_bytes_atomic(path, b"new")
+    finally:
+        os.umask(old)
+    assert path.read_bytes() == b"new" and _owner(path) == (os.geteuid(), os.getegid())
+    assert _mode(path) == 0o644
+
+
+@root_only
+def test_the_writers_own_file_keeps_its_bits_when_its_group_cannot_be_kept(tmp_path, monkeypatch):
+    path = tmp_path / "own.taco"
+    path.write_bytes(b"old")
+    os.chown(path, os.geteuid(), OTHER)
+    path.chmod(0o640)
+
+    def refuse(fd, uid, gid):
+        raise PermissionError(errno.EPERM, "not permitted")
+
+    monkeypatch.setattr(os, "fchown", refuse)
+    write_bytes_atomic(path, b"new")
+    assert path.read_bytes() == b"new" and _mode(path) == 0o640
+
+
+@posix_only
+def test_a_hard_link_of_the_replaced_file_keeps_the_old_content(tmp_path):
+    """The named path alone gets the new file (as docs/reliability.md says), as ``mv`` would."""
+    path = tmp_path / "out.taco"
+    path.write_bytes(b"old")
+    other = tmp_path / "hard.taco"
+    os.link(path, other)
+    write_bytes_atomic(path, b"new")
+    assert path.read_bytes() == b"new" and other.read_bytes() == b"old"
+    assert path.stat().st_nlink == other.stat().st_nlink == 1
