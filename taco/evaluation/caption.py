@@ -259,7 +259,8 @@ class CaptionReport:
 
 
 def run_caption_plan(
-    plan: CaptionPlan, captioner: Captioner, *, batch_size: int = 8, progress: bool = True
+    plan: CaptionPlan, captioner: Captioner, *, batch_size: int = 8, progress: bool = True,
+    lock: FolderLock | None = None,
 ) -> CaptionReport:
     """Caption ``plan.todo`` with ``captioner``, appending a line per image to ``plan.path`` after
     every batch (flushed). The file is opened only when there is a line to write, so a run whose
@@ -273,12 +274,20 @@ def run_caption_plan(
     :class:`taco.locks.FolderInUse` (``FOLDER is in use by another taco caption (pid N)``) before
     it captions anything; two runs used to caption every image and write each twice. Holding
     the lock, it plans again (:func:`plan_captions`) and leaves out the images of ``plan.todo``
-    that a run which finished since ``plan`` was made captioned (counted in ``already``)."""
+    that a run which finished since ``plan`` was made captioned (counted in ``already``).
+
+    ``lock``: that lock, the caller's, taken before its captioner loaded (``taco caption`` does,
+    so a second run is refused before it loads one, not after): the run uses it (taking it if
+    not held) and leaves it held for the caller to release; another FolderLock on the folder in
+    this process would be refused as another run's. A lock on another folder is a ValueError."""
     if batch_size < 1:
         raise TacoValueError(f"batch_size must be at least 1, got {batch_size}")
+    if lock is not None and lock.folder.absolute() != plan.path.parent.absolute():
+        raise TacoValueError(f"lock is on {lock.folder}, not on {plan.path.parent}, the captions file's folder")
     if not plan.todo:
         return CaptionReport(plan.path, 0, plan.already, [], [])
-    with FolderLock(plan.path.parent, "taco caption"):
+    with (contextlib.nullcontext(lock.acquire()) if lock is not None
+          else FolderLock(plan.path.parent, "taco caption")):
         # the images are FOLDER/NAME and plan.path FOLDER/output (FOLDER / an absolute path is it);
         # a run that finished meanwhile also changed how the file ends (newline_owed)
         fresh = plan_captions(plan.todo[0].parent, output=plan.path.absolute())

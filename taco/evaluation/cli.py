@@ -397,6 +397,7 @@ def cmd_caption(args: argparse.Namespace) -> int:
     from ..devices import resolve_device
 
     device = str(resolve_device(args.device))  # a device this machine lacks: one line, exit 2
+    from ..locks import hold_folder
     from .caption import Captioner, check_captioner_name, run_caption_plan
 
     check_captioner_name(args.model)  # a path that is not a folder, even with nothing to do
@@ -404,9 +405,12 @@ def cmd_caption(args: argparse.Namespace) -> int:
         every = "the 1 image" if plan.already == 1 else f"all {plan.already:,} images"
         report_to([plan.path])(f"{shown_path(plan.path)}: nothing to caption, {every} already had captions")
         return 0
-    captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
-                          prompt=args.prompt)
-    report = run_caption_plan(plan, captioner, batch_size=args.batch_size, progress=not args.quiet)
+    # the folder first: a second run on it is refused before its captioner loads (minutes), not after
+    with hold_folder(plan.path.parent, "taco caption") as lock:
+        captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
+                              prompt=args.prompt)
+        report = run_caption_plan(plan, captioner, batch_size=args.batch_size, progress=not args.quiet,
+                                  lock=lock)
     if report.unreadable and not report.written:
         n = len(report.unreadable)
         more = f"; {n - 1:,} more" if n > 1 else ""

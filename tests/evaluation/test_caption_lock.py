@@ -54,3 +54,31 @@ def test_taco_caption_on_a_folder_in_use_is_one_line(stub_captioner, folder_fact
     assert err == [f"taco caption: error: {folder} is in use by another taco caption (pid {os.getpid()})"]
     assert status == 2
     assert not (folder / "captions.jsonl").exists()
+
+
+def test_taco_caption_is_refused_before_its_captioner_loads(stub_captioner, folder_factory, tmp_path,
+                                                            monkeypatch, capsys):
+    """Review R7-D #4: the lock was taken in run_caption_plan, after the captioner had loaded
+    (minutes for BLIP-2); taco caption now holds the folder first."""
+    def not_loaded(*args, **kwargs):
+        raise AssertionError("the captioner was loaded")
+
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    monkeypatch.setattr(caption, "Captioner", not_loaded)
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    with hold_folder(folder, "taco caption"):
+        status = taco.cli.main(["caption", str(folder), "--quiet"])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert err == [f"taco caption: error: {folder} is in use by another taco caption (pid {os.getpid()})"]
+    assert status == 2
+
+
+def test_a_run_uses_the_lock_its_caller_holds(stub_captioner, folder_factory, tmp_path):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    with hold_folder(folder, "taco caption") as lock:
+        report = run_caption_plan(plan_captions(folder), stub_captioner(), progress=False, lock=lock)
+        assert report.written == 4 and lock.held  # not refused by itself; left to the caller
+        assert (folder / LOCK_FILE).exists()
+    assert not (folder / LOCK_FILE).exists()
+    with hold_folder(tmp_path, "taco caption") as elsewhere, pytest.raises(ValueError, match="not on"):
+        run_caption_plan(plan_captions(folder), stub_captioner(), progress=False, lock=elsewhere)
