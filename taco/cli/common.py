@@ -120,12 +120,15 @@ def thread_count(text: str) -> int:
 
 
 def path_arg(text: str) -> str:
-    """An argparse ``type`` for a file, folder or model name: the empty string is refused. As a
-    path it is the current folder (``Path("")`` is ``.``), so ``taco compress "$UNSET"`` coded
-    every photo there, and ``-o ""`` wrote beside them."""
+    """An argparse ``type`` for a file, folder or model name, input or output: the empty string
+    is refused (as a path it is the current folder, ``Path("")`` is ``.``, so ``taco compress
+    "$UNSET"`` coded every photo there, and ``-o ""`` wrote beside them), and a leading ``~`` is
+    expanded (``os.path.expanduser``), as the shell does only unquoted and not after ``--opt=``:
+    ``--output='~/o/'`` made a folder named ``~`` in the current one. Every path option and
+    argument of taco's commands takes this ``type``: one rule for all of them."""
     if not text:
         raise argparse.ArgumentTypeError("empty: give a path or name (the current folder is .)")
-    return text
+    return os.path.expanduser(text)
 
 
 def _int_at_least(text: str, low: int) -> int:

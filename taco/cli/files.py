@@ -192,9 +192,11 @@ def plan_outputs(
     from before (IMG_1.taco, written when IMG_1.JPG was alone). Refused, with one line each: an output folder that
     is a file or not writable, a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs or a loop of symbolic links
-    (``ln -s x.taco x.taco``; --force or not), and outputs that exist already
-    (unless ``force``, or ``skip_existing``: then the caller leaves them out, :func:`without_existing`;
-    the refusal's hint says --skip-existing matches outputs ``matches``, as the command's help does).
+    (``ln -s x.taco x.taco``; --force or not), a link to a file in a folder that is missing or
+    takes no new files (with ``force``, which writes through links: :func:`_check_link_target`),
+    a link to a missing file without ``force`` (``skip_existing`` has no output there to keep),
+    and outputs that exist already (unless ``force``, or ``skip_existing``: then the caller
+    leaves them out, :func:`without_existing`; the refusal's hint says --skip-existing matches outputs ``matches``, as the command's help does).
     The temporaries that killed runs left beside the outputs are removed (those of a run still
     writing are not: :func:`taco.atomic.remove_stale_temporaries`).
 
@@ -270,7 +272,13 @@ def plan_outputs(
             raise CLIError(f"{shown_path(dst)} is an input; it cannot be its own output")
     for folder in folders:
         check_folder(folder, create=out is not None and folder == Path(out))
-    existing = [d for d in dsts if _exists(d)]
+    existing = [d for d in dsts if _exists(d)]  # a link to a missing file too: it is written through
+    dangling = [d for d in existing if not d.exists()]
+    if dangling and not force:  # coded, then refused at the write ("exists (written meanwhile...)");
+        # --skip-existing has no output there to keep
+        _check_link_target(dangling[0])  # where --force could not write through it either
+        raise CLIError(f"{shown_path(dangling[0])} links to {shown_path(Path(os.path.realpath(dangling[0])))}, "
+                       "a missing file; pass --force to write it through the link")
     if existing and not (force or skip_existing):
         others = (f", or --skip-existing to write only the others (it matches outputs {matches})"
                   if len(dsts) > len(existing) else "")
@@ -282,6 +290,7 @@ def plan_outputs(
         for d in existing:
             if d.is_dir():
                 raise CLIError(f"{shown_path(d)} is a folder; it cannot be overwritten by a file")
+            _check_link_target(d)
     from ..atomic import remove_stale_temporaries
 
     remove_stale_temporaries(dsts)
@@ -380,12 +389,27 @@ def _refuse_loop(path: Path) -> None:
 
 
 def _exists(path: Path) -> bool:
-    """Whether ``path`` exists; False where asking fails (a name too long for the file system:
-    that output's write fails alone, and the rest of the batch is done)."""
-    try:
-        return path.exists()
-    except OSError:
-        return False
+    """Whether ``path`` exists, or is a symbolic link to a missing file (which a write without
+    ``--force`` cannot publish over: :func:`write_output`); False where asking fails (a name too
+    long for the file system: that output's write fails alone, and the rest of the batch is
+    done)."""
+    return os.path.lexists(path)  # False where asking fails, as it was for exists()
+
+
+def _check_link_target(path: Path) -> None:
+    """For an output ``path`` that ``--force`` replaces: where it is a symbolic link, a one-line
+    :class:`CLIError` unless the folder of the file it points to (``os.path.realpath``: what the
+    write replaces, :mod:`taco.atomic`) exists and takes new files, checked before any work (it
+    was found only at the write, after the coding, naming the link's folder)."""
+    if not path.is_symlink():
+        return
+    real = Path(os.path.realpath(path))
+    if not real.parent.is_dir():
+        raise CLIError(f"{shown_path(path)} links to {shown_path(real)}, in a folder that does not exist")
+    problem = _write_problem(real.parent)
+    if problem:
+        raise CLIError(f"{shown_path(path)} links to {shown_path(real)}, whose folder takes no new "
+                       f"files: {problem}")
 
 
 def check_folder(folder: Path, *, create: bool) -> None:

@@ -144,9 +144,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     refuse_stdin(args.datasets, "evaluate")
     refuse_stdout(args.output, "evaluate", "a folder of results", "runs/eval")
-    # a leading ~ expanded, as DATASET, -m and taco train's out_dir are: a quoted -o '~/x' made
-    # a folder named ~ in the current one
-    args.output = os.path.expanduser(args.output)
 
     reference_kinds(args.reference)  # a name without reference points: one line, before any work
     given = args.caption_mode or []
@@ -356,7 +353,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     refuse_stdout(args.output, "plot", "files (-o NAME: NAME.png, NAME.svg, ...)", PLOT_STEM)
     refuse_stdin(args.results, "plot")
-    args.output = os.path.expanduser(args.output)  # -o '~/figs/rd': as taco evaluate's -o
     # the folder the files go to, checked before the figure is drawn, as taco compress checks
     # it: a folder given (-o DIR/, the stem inside it) is made if missing; a stem's own folder
     # (-o figs/kodak) must exist, as compress's -o FILE's
@@ -387,8 +383,6 @@ def cmd_caption(args: argparse.Namespace) -> int:
 
     refuse_stdin([args.folder], "caption")
     refuse_stdout(args.output, "caption", "a captions file inside FOLDER", "captions.jsonl")
-    # FOLDER '~/photos' and -o '~/c.jsonl' (a path not inside FOLDER): as taco evaluate's paths
-    args.folder, args.output = os.path.expanduser(args.folder), os.path.expanduser(args.output)
     # the folder and its captions file first: a mistake there is one line before torch loads; the
     # mistakes are TacoErrors (NoImagesError, CaptionsFileError, CaptionerUnavailable) and OSErrors
     # (no such folder, a captions file that cannot be written: caption_plan.check_writable): one
@@ -428,7 +422,7 @@ def cmd_caption(args: argparse.Namespace) -> int:
 def cmd_import_captions(args: argparse.Namespace) -> int:
     from .import_captions import CaptionImportError, import_captions, write_captions_jsonl
 
-    out, new_folder = _captions_output(os.path.expanduser(args.output))  # -o '~/kodak/': as evaluate's
+    out, new_folder = _captions_output(args.output)
     if out.exists() and not args.force:
         raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
     if new_folder and out.parent.exists():  # a file of the folder's name

@@ -1,0 +1,120 @@
+"""Output paths of taco compress, decompress, bench and demo (Review R7-C).
+
+1. A quoted ``~`` (``--output='~/o/'``, ``--json '~/b.json'``: the shell leaves it) made a
+   folder literally named ``~`` in the current one; every path a command is given now expands a
+   leading ``~`` (``taco.cli.common.path_arg``), inputs too, as evaluate's already did.
+2. ``-f`` with an output that is a link into a folder that takes no new files was refused only
+   at the write, after the coding, naming the link's folder: now before any work, naming the
+   file the link points to.
+3. An output that is a link to a missing file, without ``-f``, was coded, then refused as
+   "exists (written meanwhile, by another process?)": now refused before any work as a link to a
+   missing file, and ``-f`` writes through it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import taco.atomic
+from taco.cli import build_parser, main
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder of its own; the current folder beside it, with a photo a.png."""
+    home = tmp_path / "home"
+    home.mkdir()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    Image.new("RGB", (32, 32), (120, 60, 30)).save(cwd / "a.png")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    return home
+
+
+def parsed(argv: list[str]):
+    return build_parser(argv).parse_args(argv)
+
+
+@pytest.mark.parametrize(("argv", "dest", "under_home"), [
+    (["compress", "a.png", "--output=~/o/"], "output", "o/"),
+    (["decompress", "x.taco", "--output=~/o/"], "output", "o/"),
+    (["bench", "--json", "~/b.json"], "output", "b.json"),
+    (["demo", "-o", "~/d"], "output", "d"),
+    (["compress", "~/a.png"], "images", "a.png"),
+    (["compress", "a.png", "--captions", "~/c.jsonl"], "captions", "c.jsonl"),
+])
+def test_every_path_expands_a_leading_tilde(home, argv, dest, under_home) -> None:
+    value = getattr(parsed(argv), dest)
+    value = value[0] if isinstance(value, list) else value
+    assert value == str(home) + "/" + under_home
+
+
+def test_compress_and_decompress_write_under_home(home) -> None:
+    assert main(["compress", "a.png", "-m", "elic-tiny", "--output=~/o/"]) == 0
+    assert (home / "o" / "a.taco").is_file()
+    assert main(["decompress", "~/o/a.taco", "--output=~/o/"]) == 0
+    assert (home / "o" / "a.decoded.png").is_file()  # beside its source there
+    assert not Path("~").exists()
+
+
+def test_bench_json_under_home_is_checked_there(home, capsys) -> None:
+    (home / "b.json").write_text("{}")  # refused before the bench runs: it names the expanded path
+    assert main(["bench", "--quick", "--images", "a.png", "--json", "~/b.json"]) == 2
+    err = capsys.readouterr().err
+    assert str(home / "b.json") in err and "exists" in err, err
+    assert not Path("~").exists()
+
+
+def test_a_forced_link_into_a_folder_taking_no_files_is_refused_first(home, monkeypatch, capsys) -> None:
+    other = home / "ro"
+    other.mkdir()
+    Path("o2").mkdir()
+    Path("o2/a.taco").symlink_to(other / "real.taco")
+    real_check = taco.atomic.folder_write_error
+    monkeypatch.setattr(taco.atomic, "folder_write_error", lambda folder: (
+        OSError(errno.EPERM, os.strerror(errno.EPERM)) if Path(folder) == other else real_check(folder)))
+    assert main(["compress", "a.png", "--caption", "x", "-m", "elic-tiny", "-o", "o2/", "-f"]) == 2
+    err = capsys.readouterr().err  # exit 2 before the coding (it was 3, after it, at the write)
+    assert err.strip() == (f"taco compress: error: o2/a.taco links to {other / 'real.taco'}, whose "
+                           "folder takes no new files: operation not permitted"), err
+
+
+def test_a_forced_link_into_a_missing_folder_is_refused_first(home, capsys) -> None:
+    Path("x.taco").symlink_to(home / "nowhere" / "x.taco")
+    assert main(["compress", "a.png", "--caption", "x", "-m", "elic-tiny", "-o", "x.taco", "-f"]) == 2
+    err = capsys.readouterr().err
+    assert f"x.taco links to {home / 'nowhere' / 'x.taco'}, in a folder that does not exist" in err, err
+
+
+def test_a_link_to_a_missing_file_is_refused_first_and_forced_through(home, capsys) -> None:
+    target = home / "target.taco"
+    Path("dang.taco").symlink_to(target)
+    assert main(["compress", "a.png", "--caption", "x", "-m", "elic-tiny", "-o", "dang.taco"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"taco compress: error: dang.taco links to {target}, a missing file; "
+                           "pass --force to write it through the link"), err
+    assert "meanwhile" not in err and not target.exists()
+    assert main(["compress", "a.png", "--caption", "x", "-m", "elic-tiny", "-o", "dang.taco", "-f"]) == 0
+    assert Path("dang.taco").is_symlink() and target.is_file()
+
+
+def test_skip_existing_refuses_a_link_to_a_missing_file_first(home, capsys) -> None:
+    """--skip-existing coded the image, then left the link with 'exists (written meanwhile, by
+    another process?)': there is no output there to keep."""
+    target = home / "target.taco"
+    Path("dang.taco").symlink_to(target)
+    assert main(["compress", "a.png", "-m", "elic-tiny", "-o", "dang.taco", "--skip-existing"]) == 2
+    err = capsys.readouterr().err
+    assert f"dang.taco links to {target}, a missing file; pass --force" in err and "meanwhile" not in err, err
+
+
+def test_a_link_to_a_missing_file_in_a_missing_folder_says_so_without_force(home, capsys) -> None:
+    Path("x.taco").symlink_to(home / "nowhere" / "x.taco")
+    assert main(["compress", "a.png", "-m", "elic-tiny", "-o", "x.taco"]) == 2
+    assert "in a folder that does not exist" in capsys.readouterr().err
