@@ -68,8 +68,10 @@ def test_an_encoder_of_another_width_is_said_naming_its_folder(moved, monkeypatc
     model, _ = moved
     wide = clip_folder(tmp_path / "clip16", width=16)
     monkeypatch.setenv(CLIP_PATH_ENV, str(wide))
-    with pytest.raises(TacoError, match=f"{str(wide)!r}, from {CLIP_PATH_ENV}.*width 16.*takes 32"):
+    with pytest.raises(TacoError, match=f"{str(wide)!r}, from {CLIP_PATH_ENV}.*width 16.*takes 32") as caught:
         model_text_encoder(model)
+    assert str(caught.value).endswith(  # what to do about it
+        f"; point {CLIP_PATH_ENV} (taco compress: --clip-path DIR) at the CLIP it was trained with")
 
 
 def test_compress_takes_clip_path_over_the_checkpoints_folder(moved, tmp_path, monkeypatch, capsys):
