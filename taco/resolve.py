@@ -86,7 +86,9 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     model). With ``names_only`` (the model a ``.taco`` file names: the file must not choose a
     file to read), ``spec`` is never taken for a path.
     """
-    from .models import CheckpointError, create_model, load, load_builtin
+    from .devices import resolve_device
+    from .models import CheckpointError, create_model, load_builtin
+    from .models.checkpoint import load_checkpoint
     from .models.registry import locate_model, plugin_hint
 
     key = os.fspath(spec or DEFAULT_MODEL)
@@ -108,8 +110,9 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
         return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False,
                              shadowed=found.shadowed)
     # a checkpoint file, or a sharded checkpoint (taco train writes those)
-    return ResolvedModel(load(found.path, device).eval(), key, trained=True,
-                         checkpoint=found.checkpoint)
+    return ResolvedModel(load_checkpoint(found.path, resolve_device(device),
+                                         found=found.checkpoint).eval(),  # looked up once
+                         key, trained=True, checkpoint=found.checkpoint)
 
 
 def decode_problems(header: TacoHeader, model: ELIC, *, given: str | None, cli: bool,

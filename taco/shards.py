@@ -425,13 +425,15 @@ def _check_all_listed(found: Path, index: dict[str, Any], seen: dict[str, str]) 
                                f"shard holds ({missing[0]!r:.80}, ...)")
 
 
-def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+def read_metadata(path: str | os.PathLike[str], *, found: Path | None = None) -> dict[str, str]:
     """The safetensors metadata of ``path`` (either layout), without loading tensors.
 
-    Raises FileNotFoundError when neither layout exists, ShardedFileError for a bad index or a
-    file that is not safetensors, and OSError for a file that cannot be opened.
+    ``found`` is what :func:`find` gave for ``path``, where the caller looked already (it is not
+    looked up again, nor its warning given again). Raises FileNotFoundError when neither layout
+    exists, ShardedFileError for a bad index or a file that is not safetensors, and OSError for a
+    file that cannot be opened.
     """
-    found = find(path)
+    found = found or find(path)
     if found is None:
         raise FileNotFoundError(f"{path}: no such file")
     if is_index(found):
@@ -461,16 +463,17 @@ def read_format_metadata(path: str | os.PathLike[str], key: str, format: str, ve
     return meta
 
 
-def tensor_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
+def tensor_shapes(path: str | os.PathLike[str], *, found: Path | None = None
+                  ) -> dict[str, tuple[tuple[int, ...], str]]:
     """Name -> (shape, safetensors dtype such as ``"F16"``) of every tensor of ``path`` (either
     layout), from the safetensors headers alone: no tensor data is read, and shards are not
     checked against the index's SHA-256 (:func:`load_sharded` does that).
 
-    Raises as :func:`read_metadata` does, and ShardedFileError for a shard that cannot be opened.
-    A shard gone because another process saved ``path`` meanwhile is read again
-    (:func:`_read_again_if_replaced`).
+    ``found`` as for :func:`read_metadata`. Raises as :func:`read_metadata` does, and
+    ShardedFileError for a shard that cannot be opened. A shard gone because another process
+    saved ``path`` meanwhile is read again (:func:`_read_again_if_replaced`).
     """
-    return _read_again_if_replaced(path, _shapes)
+    return _read_again_if_replaced(path, _shapes, found)
 
 
 def _shapes(found: Path, index: dict[str, Any] | None
@@ -495,8 +498,11 @@ _READ_TRIES = 5
 
 
 def _read_again_if_replaced(path: str | os.PathLike[str],
-                            read: Callable[[Path, dict[str, Any] | None], _T]) -> _T:
-    """``read(found, index)`` for the checkpoint at ``path`` (``index`` None for a plain file).
+                            read: Callable[[Path, dict[str, Any] | None], _T],
+                            found: Path | None = None) -> _T:
+    """``read(found, index)`` for the checkpoint at ``path`` (``index`` None for a plain file);
+    ``found``, where given, is what :func:`find` gave for ``path`` (a try after the first looks
+    again).
 
     A save removes the previous shards right after it publishes its new index, so a reader that
     read the old index can meet a listed shard that is gone (or any shard error): when the index
@@ -504,9 +510,9 @@ def _read_again_if_replaced(path: str | os.PathLike[str],
     starts again, up to :data:`_READ_TRIES` times. When the index is unchanged the checkpoint is
     really damaged, and the error is raised as it was.
     """
-    tries = 1
+    tries, given = 1, found
     while True:
-        found = find(path)
+        found, given = given or find(path), None  # a try after the first looks again
         if found is None:
             raise FileNotFoundError(f"{path}: no such file")
         if not is_index(found):
@@ -534,16 +540,16 @@ def _replaced(path: str | os.PathLike[str], found: Path, index: dict[str, Any]) 
 
 
 def load_sharded(
-    path: str | os.PathLike[str], device: str = "cpu"
+    path: str | os.PathLike[str], device: str = "cpu", *, found: Path | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """(tensors, metadata) of ``path`` in either layout; shards are checked against the index.
 
-    Raises as :func:`read_metadata` does; a shard that is missing, changed or not safetensors is
-    a ShardedFileError too. A shard gone because another process saved ``path`` meanwhile is
-    read again (:func:`_read_again_if_replaced`). The tensors are read on the CPU and then moved
+    ``found`` as for :func:`read_metadata`. Raises as :func:`read_metadata` does; a shard that
+    is missing, changed or not safetensors is a ShardedFileError too. A shard gone because another
+    process saved ``path`` meanwhile is read again (:func:`_read_again_if_replaced`). The tensors are read on the CPU and then moved
     to ``device``, so that a device that cannot be used is not said to be a bad file.
     """
-    return _read_again_if_replaced(path, lambda found, index: _load(found, index, device))
+    return _read_again_if_replaced(path, lambda found, index: _load(found, index, device), found)
 
 
 def _load(found: Path, index: dict[str, Any] | None, device: str
@@ -556,7 +562,7 @@ def _load(found: Path, index: dict[str, Any] | None, device: str
         with _reading(found):
             check_header_size(found)
             plain = load_file(str(found))
-        return {k: v.to(device) for k, v in plain.items()}, read_metadata(found)
+        return {k: v.to(device) for k, v in plain.items()}, read_metadata(found, found=found)
     tensors: dict[str, torch.Tensor] = {}
     seen: dict[str, str] = {}
     for entry in index["shards"]:

@@ -28,7 +28,7 @@ from ..fileobjects import checked_file_path
 from ..jsonfiles import jsonable
 from ..memory import allocation_failure
 from ..messages import some
-from ..shards import ShardedFileError, load_sharded, save_sharded
+from ..shards import ShardedFileError, find, load_sharded, save_sharded
 from ..tensor_marks import Marks, tensor_marks, unchanged
 from ..version import __version__
 from .architecture import (
@@ -292,8 +292,13 @@ def _rebuild_gaussian_tables(
 
 
 @with_cpu_default_device
-def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> ELIC:
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu", *,
+                    found: Path | None = None) -> ELIC:
     """Load a checkpoint written by :func:`save_checkpoint` (eval mode, tables loaded).
+
+    ``found`` is the file :func:`taco.shards.find` gave for ``path`` where the caller looked it
+    up already (:attr:`taco.models.registry.ModelSpec.checkpoint`): it is read as it is, and not
+    looked up (nor warned about) again; errors still name ``path``.
 
     The file is trusted step by step: its header's config is validated, the architecture is
     built on the meta device (no memory) and every tensor's name, shape and dtype is compared
@@ -310,10 +315,11 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     """
     if torch.is_inference_mode_enabled():
         with torch.inference_mode(False), torch.no_grad():
-            return load_checkpoint(path, map_location)
-    header = read_checkpoint_header(path)
+            return load_checkpoint(path, map_location, found=found)
+    found = found or find(path)
+    header = read_checkpoint_header(path, found=found)
     config = header_config(header, path)
-    shapes = checkpoint_shapes(path)
+    shapes = checkpoint_shapes(path, found=found)
     # the text width is the weights' own: the text encoder's folder is not needed to decode
     with text_width(checkpoint_text_dim(shapes)):
         try:
@@ -340,7 +346,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
             # meta-device build above took it)
             raise CheckpointError(f"{path}: {unbuildable_config(config, exc)}") from None
     state = {k: v.float() if v.is_floating_point() else v
-             for k, v in checkpoint_tensors(path).items()}
+             for k, v in checkpoint_tensors(path, found=found).items()}
     if "gaussian_tables_sha256" in header:
         _rebuild_gaussian_tables(model, state, header["gaussian_tables_sha256"], path)
     try:
@@ -516,10 +522,12 @@ def invalidate_fingerprint(model: ELIC) -> None:
 # --------------------------------------------------------------------------- sharded checkpoints
 
 
-def checkpoint_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """Every tensor of a checkpoint in either layout (shards checked against their index)."""
+def checkpoint_tensors(path: str | os.PathLike[str], *, found: Path | None = None
+                       ) -> dict[str, torch.Tensor]:
+    """Every tensor of a checkpoint in either layout (shards checked against their index;
+    ``found`` as for :func:`load_checkpoint`)."""
     try:
-        return load_sharded(path)[0]
+        return load_sharded(path, found=found)[0]
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
 

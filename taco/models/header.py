@@ -89,19 +89,24 @@ def _torch_save_file(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
-def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
-    """The safetensors metadata of a checkpoint in either layout, as CheckpointError on failure."""
-    if find(path) is None:
+def checkpoint_metadata(path: str | os.PathLike[str], *, found: Path | None = None
+                        ) -> dict[str, str]:
+    """The safetensors metadata of a checkpoint in either layout, as CheckpointError on failure
+    (``found``: what :func:`taco.shards.find` gave for ``path``, where the caller looked)."""
+    found = found or find(path)
+    if found is None:
         raise CheckpointError(f"{path}: no such checkpoint file")
     with reading_headers(path):
-        return read_metadata(path)
+        return read_metadata(path, found=found)
 
 
-def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_checkpoint_header(path: str | os.PathLike[str], *, found: Path | None = None
+                           ) -> dict[str, Any]:
     """The JSON header of a checkpoint, validated, without loading weights (a training state
-    given for one is refused with :func:`training_state_message`)."""
+    given for one is refused with :func:`training_state_message`); ``found`` as for
+    :func:`checkpoint_metadata`."""
     path = Path(path)
-    meta = checkpoint_metadata(path)
+    meta = checkpoint_metadata(path, found=found)
     if TRAIN_STATE_KEY in meta:
         raise CheckpointError(training_state_message(path))
     if "taco" not in meta:
@@ -181,8 +186,10 @@ def header_model_id(header: dict[str, Any], path: str | os.PathLike[str]) -> str
     return model_id
 
 
-def checkpoint_shapes(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
+def checkpoint_shapes(path: str | os.PathLike[str], *, found: Path | None = None
+                      ) -> dict[str, tuple[tuple[int, ...], str]]:
     """Name -> (shape, safetensors dtype) of every tensor of a checkpoint in either layout, read
-    from the safetensors headers only (no weight is loaded)."""
+    from the safetensors headers only (no weight is loaded); ``found`` as for
+    :func:`checkpoint_metadata`."""
     with reading_headers(path):
-        return tensor_shapes(path)
+        return tensor_shapes(path, found=found)

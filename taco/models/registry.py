@@ -866,7 +866,7 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
             warn_at_caller(shadow_note(key, spec.shadowed), TacoWarning)
         return load_builtin(key, target)
     if spec.kind == "checkpoint":
-        return load_checkpoint(spec.path, target)
+        return load_checkpoint(spec.path, target, found=spec.checkpoint)  # looked up once
     hidden = shadow_clause(key, spec.shadowed)  # an architecture
     raise CheckpointError(
         f"{key!r} is an architecture without trained weights; use taco.create_model({key!r}) "

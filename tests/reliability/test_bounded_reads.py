@@ -103,7 +103,7 @@ def test_running_out_of_memory_is_not_called_a_bad_file(tmp_path, tiny_checkpoin
     """Each was 'not a safetensors file (...)', a MemoryError with nothing in the parentheses."""
     path = tiny_checkpoint[0]
 
-    def fail(_path):  # noqa: ANN001, ANN202
+    def fail(_path, **_found):  # noqa: ANN001, ANN003, ANN202
         raise exc
 
     monkeypatch.setattr(header_module, "read_metadata", fail)
