@@ -88,7 +88,6 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     """
     from .devices import resolve_device
     from .models import CheckpointError, create_model, load_builtin
-    from .models.checkpoint import load_checkpoint
     from .models.registry import locate_model, plugin_hint
 
     key = os.fspath(spec or DEFAULT_MODEL)
@@ -109,7 +108,10 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     if found.kind == "architecture":
         return ResolvedModel(create_model(key, seed=0).to(device).eval(), key, trained=False,
                              shadowed=found.shadowed)
-    # a checkpoint file, or a sharded checkpoint (taco train writes those)
+    # a checkpoint file, or a sharded checkpoint (taco train writes those); imported here, as
+    # taco.models.checkpoint imports torch: a mistyped name is refused before (tests/test_startup.py)
+    from .models.checkpoint import load_checkpoint
+
     return ResolvedModel(load_checkpoint(found.path, resolve_device(device),
                                          found=found.checkpoint).eval(),  # looked up once
                          key, trained=True, checkpoint=found.checkpoint)
