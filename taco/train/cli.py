@@ -306,9 +306,10 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
 
         flags["warmup_steps"] = INIT_WARMUP_STEPS  # a warm start: fresh Adam, warm-up
     values = apply_overrides(values, [], flags)
-    resumes_state = args.resume is not None and check_resumed_init(args, values, run, file_values)
+    if args.resume is not None and values.get("init_from"):
+        check_resumed_init(args, values, run)
     try:
-        if values.get("init_from") and not resumes_state:  # a state's weights replace init_from's
+        if values.get("init_from"):
             # init_from: 2024 is the folder "2024"; true or [a] is refused before it is looked up
             values = typed_value(values, "init_from")
             locate_init_from(values["init_from"])  # a typo refused before torch loads (seconds)
@@ -338,32 +339,20 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     return cfg
 
 
-def check_resumed_init(args: argparse.Namespace, values: dict[str, Any], run: Path | None,
-                       file_values: dict[str, Any]) -> bool:
-    """Whether ``--resume`` continues a saved state. If so, an ``init_from`` given for this
-    command (``--init-from``, ``--set`` or a config file) is refused before torch when it is
-    not the one the state's config started the run from
-    (:func:`taco.train.config.check_resumed_init_from`, as the trainer checks it), and one
-    given by none of them is the state's own (``values`` is changed), even where the run's
-    config.yaml says another: the state's weights replace init_from's, which is then neither
-    looked up nor loaded (it may be gone). A run stopped before its first state starts again
-    from step 0, from those weights (False: nothing checked)."""
+def check_resumed_init(args: argparse.Namespace, values: dict[str, Any], run: Path | None) -> None:
+    """``--resume`` with an ``init_from`` (``--init-from``, ``--set`` or the config file): refused
+    before torch when it is not the one the run started with and the run has a state to go on
+    from (:func:`taco.train.config.check_resumed_init_from`); a run stopped before its first
+    state starts again from step 0, from those weights."""
     from ..shards import TRAIN_STATE_FILE as STATE_FILE
     from .config import TrainConfig, check_resumed_init_from
-    from .state import load_train_state_meta, state_exists
+    from .state import state_exists
 
     if run is None:  # --resume alone with a config file: the run in its out_dir
         run = Path(os.path.expanduser(str(values.get("out_dir") or TrainConfig.out_dir)))
-    if not state_exists(run / STATE_FILE):
-        return False
-    saved = load_train_state_meta(run / STATE_FILE).get("config")
-    flag = getattr(args, "init_from", None)
-    if flag or "init_from" in _given_keys(args) or (args.config and "init_from" in file_values):
-        check_resumed_init_from(values.get("init_from"), saved or {}, run,
-                                "--init-from" if flag else "init_from")
-    elif isinstance(saved, dict) and "init_from" in saved:
-        values["init_from"] = saved["init_from"]
-    return True
+    if state_exists(run / STATE_FILE):
+        given = "--init-from" if getattr(args, "init_from", None) else "init_from"
+        check_resumed_init_from(values["init_from"], run_config_values(run)[0], run, given)
 
 
 def check_embed_output(args: argparse.Namespace) -> None:

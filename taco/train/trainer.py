@@ -297,22 +297,6 @@ class Trainer:
             self.close()
             raise
 
-    def _model_cfg(self, cfg: TrainConfig) -> TrainConfig:
-        """The config the model is built from: a resumed state's weights replace init_from's,
-        so a resume neither looks up nor loads init_from (it may be gone); the entropy-model
-        layout it would give is then the resumed run's checkpoint's."""
-        from ..models.registry import checkpoint_config
-        from ..shards import find
-
-        if self.resume_path is None or not cfg.init_from or "layout" in cfg.model_overrides:
-            return cfg
-        saved = find(self.resume_path.parent / CHECKPOINT_FILE)
-        if saved is None:
-            return cfg
-        layout = checkpoint_config(saved).layout
-        return dataclasses.replace(cfg, init_from=None,
-                                   model_overrides={**cfg.model_overrides, "layout": layout})
-
     def _set_up(self, cfg: TrainConfig, resume: str | Path | None) -> None:
         """The rest of :meth:`__init__`, ``out_dir`` held: where the run starts, its data,
         model, text inputs and optimisers."""
@@ -343,7 +327,7 @@ class Trainer:
                 TacoWarning,
             )
 
-        self.model = build_training_model(self._model_cfg(cfg)).to(self.device)
+        self.model = build_training_model(cfg).to(self.device)
         training_layout(self.model, cfg)  # channels_last before Adam makes (or loads) its moments
         self.model.train()
         warm_steps = getattr(self.model, "metadata", {}).get("init_from", {}).get("trained_steps_total", 0)
