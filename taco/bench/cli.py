@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -113,7 +114,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
 def check_output(out: Path, *, force: bool) -> None:
     """CLIError unless the ``--json`` file ``out`` can be written, checked before the bench runs
     (minutes): its folder (made when missing, :func:`taco.cli.files.check_folder`) takes files,
-    and ``out`` is not a folder, nor a file already there unless ``force``. A device or pipe
+    and ``out`` is not a folder, nor a file already there (or a symbolic link to a missing
+    file, which the write would go through) unless ``force``. A device or pipe
     (``/dev/stdout``) is written into."""
     from ..atomic import special_file
     from ..cli.files import check_folder
@@ -122,7 +124,7 @@ def check_output(out: Path, *, force: bool) -> None:
         return
     if out.is_dir():
         raise CLIError(f"--json {shown_path(out)} is a folder: give the JSON file to write")
-    if out.exists() and not force:
+    if os.path.lexists(out) and not force:  # a link to a missing file too: written through
         raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
     check_folder(out.parent, create=True)
 

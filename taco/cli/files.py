@@ -193,7 +193,7 @@ def plan_outputs(
     is a file or not writable, a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs or a loop of symbolic links
     (``ln -s x.taco x.taco``; --force or not), a link to a file in a folder that is missing or
-    takes no new files (with ``force``, which writes through links: :func:`_check_link_target`),
+    takes no new files (with ``force``, which writes through links: :func:`check_link_target`),
     a link to a missing file without ``force`` (``skip_existing`` has no output there to keep),
     and outputs that exist already (unless ``force``, or ``skip_existing``: then the caller
     leaves them out, :func:`without_existing`; the refusal's hint says --skip-existing matches outputs ``matches``, as the command's help does).
@@ -276,7 +276,7 @@ def plan_outputs(
     dangling = [d for d in existing if not d.exists()]
     if dangling and not force:  # coded, then refused at the write ("exists (written meanwhile...)");
         # --skip-existing has no output there to keep
-        _check_link_target(dangling[0])  # where --force could not write through it either
+        check_link_target(dangling[0])  # where --force could not write through it either
         raise CLIError(f"{shown_path(dangling[0])} links to {shown_path(Path(os.path.realpath(dangling[0])))}, "
                        "a missing file; pass --force to write it through the link")
     if existing and not (force or skip_existing):
@@ -290,7 +290,7 @@ def plan_outputs(
         for d in existing:
             if d.is_dir():
                 raise CLIError(f"{shown_path(d)} is a folder; it cannot be overwritten by a file")
-            _check_link_target(d)
+            check_link_target(d)
     from ..atomic import remove_stale_temporaries
 
     remove_stale_temporaries(dsts)
@@ -396,7 +396,7 @@ def _exists(path: Path) -> bool:
     return os.path.lexists(path)  # False where asking fails, as it was for exists()
 
 
-def _check_link_target(path: Path) -> None:
+def check_link_target(path: Path) -> None:
     """For an output ``path`` that ``--force`` replaces: where it is a symbolic link, a one-line
     :class:`CLIError` unless the folder of the file it points to (``os.path.realpath``: what the
     write replaces, :mod:`taco.atomic`) exists and takes new files, checked before any work (it

@@ -423,7 +423,7 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
     from .import_captions import CaptionImportError, import_captions, write_captions_jsonl
 
     out, new_folder = _captions_output(args.output)
-    if out.exists() and not args.force:
+    if os.path.lexists(out) and not args.force:  # a link to a missing file too: written through
         raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
     if new_folder and out.parent.exists():  # a file of the folder's name
         raise CLIError(f"{shown_path(out.parent)} exists and is not a folder")

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..bitstream.container import model_id_problem
 from ..cli.common import COMMAND_HELP, CLIError, path_arg
-from ..cli.files import refuse_stdin, refuse_stdout
+from ..cli.files import check_link_target, refuse_stdin, refuse_stdout
 from ..messages import SOURCE_TREE, docs_ref, shown_path
 
 DESCRIPTION = (
@@ -40,6 +40,8 @@ def cmd_import_checkpoint(args: argparse.Namespace) -> int:
                        f"{what}: name it {out.with_suffix('.safetensors').name}")
     if out.is_dir():
         raise CLIError(f"{shown_path(out)} is a folder: give the checkpoint file to write")
+    if args.force:  # a link written through: its target's folder must exist and take files
+        check_link_target(out)
 
     from ..models import load, model_fingerprint
     from .checkpoint import OutputExists, import_checkpoint_file

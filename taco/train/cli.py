@@ -356,8 +356,9 @@ def check_resumed_init(args: argparse.Namespace, values: dict[str, Any], run: Pa
 
 
 def check_embed_output(args: argparse.Namespace) -> None:
-    """``--embed-captions FILE``: refuse an existing FILE (a checkpoint, a config...) unless
-    ``--force``, before the config is read and the captions encoded; ``--force`` alone."""
+    """``--embed-captions FILE``: refuse an existing FILE (a checkpoint, a config..., or a
+    symbolic link to a missing file, which the write would go through) unless ``--force``,
+    before the config is read and the captions encoded; ``--force`` alone."""
     from ..cli.common import CLIError
     from ..messages import shown_path
 
@@ -369,7 +370,7 @@ def check_embed_output(args: argparse.Namespace) -> None:
         return
     if Path(path).is_dir():
         raise CLIError(f"--embed-captions {shown_path(path)} is a folder; give a file name")
-    if Path(path).exists() and not getattr(args, "force", False):
+    if os.path.lexists(path) and not getattr(args, "force", False):  # a link to a missing file too
         raise CLIError(f"{shown_path(path)} exists; pass --force to overwrite it")
 
 

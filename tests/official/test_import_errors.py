@@ -103,7 +103,8 @@ def test_a_symbolic_link_to_a_missing_file_is_an_existing_output(tmp_path, capsy
     """The CLI checked out.exists() (False for it) and then the library's lexists said
     '[Errno 17] exists; pass force=True to overwrite it'. One check now, said as taco compress
     says an existing output. --force writes through the link, as every taco command does
-    (taco.atomic): a link into a missing folder is refused in one line naming it, and stays."""
+    (taco.atomic): a link into a missing folder is refused in one line naming it, before the
+    checkpoint is read (as taco compress -f refuses it), and stays."""
     out = tmp_path / "model.safetensors"
     out.symlink_to(tmp_path / "missing" / "target.safetensors")
     args = ["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny"]
@@ -113,7 +114,7 @@ def test_a_symbolic_link_to_a_missing_file_is_an_existing_output(tmp_path, capsy
     assert out.is_symlink()
     assert main([*args, "--force"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"taco import-checkpoint: error: {out}: it links to {tmp_path / 'missing' / 'target.safetensors'}, "
+    assert err == [f"taco import-checkpoint: error: {out} links to {tmp_path / 'missing' / 'target.safetensors'}, "
                    "in a folder that does not exist"], err
     assert out.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
 
