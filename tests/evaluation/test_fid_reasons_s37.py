@@ -94,3 +94,17 @@ def test_taco_evaluate_says_one_patch(tmp_path, capsys, no_inception) -> None:  
     err, fid = _evaluate(tmp_path, capsys, [(256, 256)])
     assert err.count("FID not computed: the images give 1 patch of 256x256 px in all") == 1, err
     assert fid["computed"] is False and fid["reason"].startswith("the images give 1 patch")
+
+
+def test_full_fid_of_one_image_is_off_before_inception(no_inception) -> None:  # noqa: ANN001
+    """--fid full with one image (review DC2): Inception was built, then FID dropped silently."""
+    sets = SetMetrics(n_images=1, fid="full")
+    assert sets.fid_mode == "off" and sets.extractor is None
+    assert sets.fid_reason.startswith("the set has 1 image, fewer than the 2 FID over whole images needs")
+    assert SetMetrics(n_images=2, fid="full", extractor=FakeInception()).fid_mode == "full"
+
+
+def test_taco_evaluate_says_one_image_for_full(tmp_path, capsys, no_inception) -> None:  # noqa: ANN001
+    err, fid = _evaluate(tmp_path, capsys, [(64, 48)], "--fid", "full")
+    assert err.count("FID not computed: the set has 1 image, fewer than the 2") == 1, err
+    assert fid["computed"] is False and fid["reason"].startswith("the set has 1 image")
