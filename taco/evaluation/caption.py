@@ -34,7 +34,14 @@ from ..errors import TacoError, TacoValueError, TacoWarning
 from ..locks import FolderLock
 from ..messages import count, shown_path
 from ..progress import progress_bar
-from .caption_plan import CaptionPlan, NoImagesError, caption_line, plan_captions, refuse_link
+from .caption_plan import (
+    CaptionPlan,
+    NoImagesError,
+    caption_line,
+    listed_captions,
+    plan_captions,
+    refuse_link,
+)
 from .defaults import DEFAULT_CAPTIONER
 
 __all__ = [
@@ -273,8 +280,9 @@ def run_caption_plan(
     (or a ``taco evaluate`` or ``taco train`` holding that folder) is a
     :class:`taco.locks.FolderInUse` (``FOLDER is in use by another taco caption (pid N)``) before
     it captions anything; two runs used to caption every image and write each twice. Holding
-    the lock, it plans again (:func:`plan_captions`) and leaves out the images of ``plan.todo``
-    that a run which finished since ``plan`` was made captioned (counted in ``already``).
+    the lock, it reads the captions file again (:func:`listed_captions`) and leaves out the images
+    of ``plan.todo`` that a run which finished since ``plan`` was made captioned (counted in
+    ``already``); an image gone from the folder since is still to do, and fails as unreadable.
 
     ``lock``: that lock, the caller's, taken before its captioner loaded (``taco caption`` does,
     so a second run is refused before it loads one, not after): the run uses it (taking it if
@@ -288,13 +296,13 @@ def run_caption_plan(
         return CaptionReport(plan.path, 0, plan.already, [], [])
     with (contextlib.nullcontext(lock.acquire()) if lock is not None
           else FolderLock(plan.path.parent, "taco caption")):
-        # the images are FOLDER/NAME and plan.path FOLDER/output (FOLDER / an absolute path is it);
-        # a run that finished meanwhile also changed how the file ends (newline_owed)
-        fresh = plan_captions(plan.todo[0].parent, output=plan.path.absolute())
-        still = {p.name for p in fresh.todo}
-        todo = tuple(p for p in plan.todo if p.name in still)
+        # what a run that finished meanwhile captioned, read from the file alone (an image gone
+        # from the folder since the plan stays to do, and fails as unreadable); that run also
+        # changed how the file ends (newline_owed)
+        listed, newline_owed = listed_captions(plan.path)
+        todo = tuple(p for p in plan.todo if p.name not in listed)
         return _run_plan(replace(plan, todo=todo, already=plan.already + len(plan.todo) - len(todo),
-                                 newline_owed=fresh.newline_owed), captioner, batch_size, progress)
+                                 newline_owed=newline_owed), captioner, batch_size, progress)
 
 
 def _run_plan(plan: CaptionPlan, captioner: Captioner, batch_size: int, progress: bool) -> CaptionReport:

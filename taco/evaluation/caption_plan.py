@@ -31,7 +31,8 @@ from ..errors import TacoError, TacoValueError, TacoWarning
 from ..messages import decoded_skipped, shown_path
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
 
-__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "check_writable", "plan_captions", "refuse_link"]
+__all__ = ["CaptionPlan", "NoImagesError", "caption_line", "check_writable", "listed_captions", "plan_captions",
+           "refuse_link"]
 
 
 class NoImagesError(TacoError, ValueError):
@@ -122,7 +123,7 @@ def _unfinished_line_of_ours(line: bytes) -> bool:
     return pos == len(text)  # cut before the closing brace (with it, or more: not unfinished)
 
 
-def _listed(path: Path) -> tuple[set[str], bool]:
+def listed_captions(path: Path) -> tuple[set[str], bool]:
     """Image names already in a captions file with a caption that is not blank (read as every
     reader does, :func:`taco.captions_file.folder_captions` with it the named file; an image whose only captions
     are blank, as an older ``taco caption`` wrote them, is captioned again) and whether its last
@@ -188,7 +189,7 @@ def plan_captions(
             raise NotADirectoryError(errno.ENOTDIR, "not a folder (give the folder of the images)", str(folder))
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(folder))
     path = folder / output
-    listed, newline_owed = _listed(path)
+    listed, newline_owed = listed_captions(path)
     files = [folder / name for name in folder_images(folder)]
     if not files:
         raise NoImagesError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
