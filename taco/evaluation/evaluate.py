@@ -936,7 +936,9 @@ def _open_target(cfg: EvalConfig, spec: str, dataset: EvalDataset, out_dir: Path
     # that many headers are read (not one per image of coco30k), and none for another --fid;
     # FID over patches reads them (without a crop) until they give the 2 patches it needs, and
     # is off, Inception unbuilt, when they give fewer (image_sizes)
-    n_full = (dataset.full_size(at_most=cfg.fid_min_images) if cfg.fid == "auto" else len(dataset))
+    # (and at least 2: FID over whole images needs 2, so --fid-min-images 0 or 1 on one image is
+    # off before Inception, as --fid full is)
+    n_full = (dataset.full_size(at_most=max(cfg.fid_min_images, 2)) if cfg.fid == "auto" else len(dataset))
     sets = SetMetrics(n_images=n_full, fid=cfg.fid, fid_min_images=cfg.fid_min_images,
                       cmmd_clip=cfg.cmmd_clip, device=device, allow_download=cfg.download,
                       image_sizes=image_sizes(dataset), crop=dataset.crop)

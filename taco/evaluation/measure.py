@@ -175,8 +175,9 @@ class SetMetrics:
     ``fid``: ``"auto"`` (whole images if the set has ``fid_min_images`` or more, else 256 px
     patches), ``"full"``, ``"patches"`` or ``"off"``. ``n_images``, the set's size, is read
     by ``"auto"``, only against ``fid_min_images`` (a count that stopped once it reached
-    ``fid_min_images`` decides the same), and by ``"full"``, which with fewer than 2 images
-    (FID needs 2) is off with the reason and Inception is not built. ``image_sizes``: each image's (width, height)
+    ``fid_min_images`` decides the same, as long as it counted at least 2), and by ``"full"``
+    (asked for, or chosen by ``"auto"`` with ``fid_min_images`` under 2), which with fewer than 2
+    images (FID needs 2) is off with the reason and Inception is not built. ``image_sizes``: each image's (width, height)
     as measured (:func:`image_sizes`), read only for patches and only until they give 2 patches
     (:func:`hific_patch_count`): when they give fewer, FID (which needs 2) is off with the reason
     and Inception is not built (None: not checked); ``crop``, the dataset's crop (its images'
@@ -204,12 +205,12 @@ class SetMetrics:
         self.device = torch.device(device)
         self.fid_min_images = fid_min_images
         self.fid_reason = ""
-        if fid == "full" and n_images < 2:  # asked for: "auto" counts only up to fid_min_images
+        if fid == "auto":
+            fid = "full" if n_images >= fid_min_images else "patches"
+        if fid == "full" and n_images < 2:  # "auto" counts up to max(fid_min_images, 2)
             fid, self.fid_reason = "off", (
                 f"the set has {n_images} image{'' if n_images == 1 else 's'}, fewer than the 2 FID over "
                 f"whole images needs (--fid patches compares {PATCH}x{PATCH} patches)")
-        if fid == "auto":
-            fid = "full" if n_images >= fid_min_images else "patches"
         if fid == "patches" and image_sizes is not None:
             patches = 0
             for width, height in image_sizes:

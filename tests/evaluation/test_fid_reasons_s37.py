@@ -108,3 +108,29 @@ def test_taco_evaluate_says_one_image_for_full(tmp_path, capsys, no_inception) -
     err, fid = _evaluate(tmp_path, capsys, [(64, 48)], "--fid", "full")
     assert err.count("FID not computed: the set has 1 image, fewer than the 2") == 1, err
     assert fid["computed"] is False and fid["reason"].startswith("the set has 1 image")
+
+
+@pytest.mark.parametrize("min_images", [0, 1])
+def test_auto_whole_image_fid_on_one_image_is_off_before_inception(no_inception, min_images: int) -> None:
+    """--fid auto with --fid-min-images 0 or 1 chose whole-image FID for a one-image set, built
+    Inception, then dropped FID with nothing on stderr (session 37's left-alone item)."""
+    sets = SetMetrics(n_images=1, fid="auto", fid_min_images=min_images)
+    assert sets.fid_mode == "off" and sets.extractor is None
+    assert sets.fid_reason.startswith("the set has 1 image, fewer than the 2"), sets.fid_reason
+    assert SetMetrics(n_images=2, fid="auto", fid_min_images=min_images,
+                      extractor=FakeInception()).fid_mode == "full"
+
+
+def test_auto_counts_at_least_two_images(tmp_path, capsys, no_inception) -> None:  # noqa: ANN001
+    """The CLI's count for --fid auto stops at max(--fid-min-images, 2), so a one-image folder
+    with --fid-min-images 1 gets the note on stderr and the reason in the JSON."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.new("RGB", (64, 48), (90, 120, 150)).save(folder / "a.png")
+    (folder / "captions.jsonl").write_text('{"image": "a.png", "captions": ["a blue wall"]}\n')
+    out = tmp_path / "out"
+    rc = main(["evaluate", str(folder), "--classic", "jpeg", "--qualities", "jpeg=50",
+               "--fid-min-images", "1", "--cmmd-clip", "off", "--no-plot", "-o", str(out)])
+    assert rc == 0
+    assert "FID not computed: the set has 1 image" in capsys.readouterr().err
+    assert "the set has 1 image" in "".join(p.read_text() for p in out.rglob("*.json"))
