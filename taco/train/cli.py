@@ -240,7 +240,8 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     a config file) goes unused by a variable-rate model. A run's own config.yaml given as the
     config (:func:`run_saved_config`) gives no ``warmup_steps`` to ``--init-from``, whose warm
     start warms up over :data:`~taco.train.schedule.INIT_WARMUP_STEPS` unless this run's
-    ``--set`` or config file says otherwise, nor an ``lmbda`` that note is about. An error about a key that the config file (or the resumed
+    ``--set`` or config file says otherwise, nor an ``lmbda`` that note is about; ``CONFIG
+    --resume`` of a warm-started run keeps that run's ``warmup_steps`` unless given. An error about a key that the config file (or the resumed
     run's) gave starts with that file's path (:func:`~taco.train.config.file_named`)."""
     from ..cli.files import refuse_stdin
     from .config import (
@@ -301,11 +302,19 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         )
     flags = _flag_values(args)
     warm_start = getattr(args, "init_from", None) or values.get("init_from")  # the flag, --set, a file
-    if warm_start and "warmup_steps" not in values and args.resume is None:
+    if warm_start and "warmup_steps" not in values:
         from .schedule import INIT_WARMUP_STEPS
 
         flags["warmup_steps"] = INIT_WARMUP_STEPS  # a warm start: fresh Adam, warm-up
     values = apply_overrides(values, [], flags)
+    if "warmup_steps" in flags and args.resume is not None:  # CONFIG --resume: the run's own
+        from .config import TrainConfig
+
+        folder = run if run is not None else Path(os.path.expanduser(str(values.get("out_dir", TrainConfig.out_dir))))
+        try:  # a run's config or state that does not read is said where the trainer reads it
+            values["warmup_steps"] = run_config_values(folder)[0].get("warmup_steps", INIT_WARMUP_STEPS)
+        except (ConfigError, OSError, ValueError):
+            pass
     if args.resume is not None and values.get("init_from"):
         check_resumed_init(args, values, run)
     try:
