@@ -364,7 +364,10 @@ def _parse_head(data: bytes) -> _Head:
     r = _Reader(data)
     if not data:
         raise TacoFormatError("not a .taco file (it is empty: 0 bytes)")
-    if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
+    if len(data) < len(MAGIC) and MAGIC.startswith(data):  # the file's first 1-3 bytes
+        raise TacoFormatError(f"truncated .taco file: it ends inside the magic bytes "
+                              f"(needs {len(MAGIC)} bytes, has {len(data)})")
+    if data[: len(MAGIC)] != MAGIC:
         kind = other_file_kind(data[:MAX_HEADER_BYTES])  # the head a path or stream reader gives it
         raise TacoFormatError(f"not a .taco file: it is {kind}" if kind else "not a .taco file (wrong magic bytes)")
     r.pos = len(MAGIC)

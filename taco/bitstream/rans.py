@@ -277,12 +277,13 @@ def check_chunk(chunk: bytes | memoryview, parts: Sequence[tuple[list[int], list
 
     The decoder reads a string forward from its start and does not say how far it got, so bytes
     it never reads -- appended to the file, or inside a chunk longer than its symbols need --
-    would change nothing and be accepted. The encoder is deterministic and the decoder its exact
-    inverse on what the encoder writes, so re-encoding the decoded symbols gives back every byte
-    of a chunk taco wrote (about 1 % of decoding time). Such a chunk also ends where the encoder
-    began (state 2^31), which a decoder with other tables than the encoder's (desynchronised)
-    almost never does: it is refused here instead of making a wrong picture. Chunks of fewer
-    than :data:`MIN_REENCODED_SYMBOLS` symbols are not re-encoded.
+    would change nothing and be accepted, and a chunk cut short would be decoded from the guard
+    padding after it. The encoder is deterministic and the decoder its exact inverse on what the
+    encoder writes, so re-encoding the decoded symbols gives back every byte of a chunk taco wrote
+    (about 1 % of decoding time). Such a chunk also ends where the encoder began (state 2^31),
+    which a decoder with other tables than the encoder's (desynchronised) almost never does: it
+    is refused here instead of making a wrong picture. Chunks of fewer than
+    :data:`MIN_REENCODED_SYMBOLS` symbols are not re-encoded.
     """
     if sum(len(values) for values, _, _ in parts) < MIN_REENCODED_SYMBOLS:
         return
@@ -292,8 +293,9 @@ def check_chunk(chunk: bytes | memoryview, parts: Sequence[tuple[list[int], list
     if enc.flush() != chunk:
         raise TacoFormatError(
             f"corrupt .taco file: {where} is not what the encoder writes for the symbols it "
-            "decodes to: it holds bytes the decoder does not read (data appended to the file), "
-            "or it was altered behind a recomputed checksum, or the model computes other tables "
+            "decodes to: it holds bytes the decoder does not read (data appended to the file) or "
+            "lacks bytes the decoder reads (the file cut short), or it was altered behind a "
+            "recomputed checksum, or the model computes other tables "
             "here than where the file was made"
         )
 
@@ -486,6 +488,8 @@ class _ChunkReader:
             self._chunks = split_stream(stream, num_symbols)
             n = len(self._chunks)
             self._sizes = [CHUNK_SYMBOLS] * (n - 1) + [num_symbols - CHUNK_SYMBOLS * (n - 1)]
+        # how messages name the string decoded (a version-2 stream has no chunks)
+        self._unchunked = isinstance(stream, UnchunkedStream)
         self._decoder = ans.RansDecoder()
         self._next = 0  # chunk to open next
         self._left = 0  # symbols left in the open chunk
@@ -508,16 +512,21 @@ class _ChunkReader:
             decoded[:] = np.fromiter(values, dtype=np.int32, count=stop - start)
             if decoded.min() < -MAX_SYMBOL or decoded.max() > MAX_SYMBOL:
                 raise TacoFormatError(
-                    f"corrupt .taco file: rANS chunk {self._next} of {len(self._chunks):,} decodes "
-                    f"to a symbol beyond what the encoder writes (±{MAX_SYMBOL:,}), or the model "
-                    "computes other tables here than where the file was made")
+                    f"corrupt .taco file: {self._where()} decodes to a symbol beyond what the "
+                    f"encoder writes (±{MAX_SYMBOL:,}), or the model computes other tables here "
+                    "than where the file was made")
             self._parts.append((values, indexes, t))
             self._left -= stop - start
             start = stop
             if not self._left:
                 parts, self._parts = self._parts, []
-                check_chunk(self._chunks[self._next - 1], parts,
-                            f"rANS chunk {self._next} of {len(self._chunks):,}")
+                check_chunk(self._chunks[self._next - 1], parts, self._where())
+
+    def _where(self) -> str:
+        """The string being decoded, as a message names it."""
+        if self._unchunked:
+            return "the rANS stream (.taco format version 2, unchunked)"
+        return f"rANS chunk {self._next} of {len(self._chunks):,}"
 
 
 class StreamDecoder:

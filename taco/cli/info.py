@@ -25,6 +25,20 @@ def register(sub: Any) -> None:
     i.set_defaults(func=cmd_info)
 
 
+NO_MODEL_ID = "(none: model code 0)"  # how the text output shows an empty model id
+
+
+def _shown_model_id(model_id: str) -> str:
+    """``model_id`` as the text output shows it: an empty one (model code 0) said so, one with
+    leading or trailing spaces (an inline id may have them) quoted as ``repr`` quotes it, so they
+    show; any other id as it is (the header refuses unprintable ids)."""
+    if not model_id:
+        return NO_MODEL_ID
+    if model_id != model_id.strip() or model_id == NO_MODEL_ID:
+        return repr(model_id)
+    return model_id
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     files, _ = expand_inputs(args.files, {".taco"})
     failures = Failures("info")
@@ -60,6 +74,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             if not h.quality:
                 info["quality"] = "- (single-rate model)"  # the header's 0
             info["padding"] = f"{h.padding} (edges replicated to a multiple of 64)"  # the only scheme
+            info["model_id"] = _shown_model_id(h.model_id)
             info["bpp"] = f"{f.bpp:.4f}"  # as taco compress prints it: 0.2140, not 0.214
             info["file"] = shown_path(src)  # on its line (JSON escapes a name's control characters)
             blank = "\n" if shown else ""  # a blank line between files
