@@ -254,6 +254,17 @@ def bd_metric(
 # --------------------------------------------------------------------------- CIs over images
 
 
+def curve_array(name: str, values: object) -> np.ndarray:
+    """``values`` (an array or nested lists of numbers) as a floating-point array for
+    :class:`ImageCurve` field ``name``: an array that is already floating point as it is, any
+    other as float64; a TacoValueError naming ``name`` for values that are not numbers."""
+    try:
+        a = np.asarray(values)
+        return a if a.dtype.kind == "f" else a.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TacoValueError(f"{name} must be numbers, (images, points): {exc}") from None
+
+
 @dataclass(frozen=True)
 class ImageCurve:
     """The per-image results behind one RD curve: every image at every rate point.
@@ -261,7 +272,9 @@ class ImageCurve:
     ``rate`` and each ``quality[metric]`` are ``(images, points)`` arrays in the same image and
     point order; the curve's point ``j`` is the mean over images of column ``j`` (non-finite
     values skipped, as in the summary JSON's means; :func:`bd_bootstrap` averages the rate over
-    the images whose quality it averages, as the summary's ``bpp_<metric>``).
+    the images whose quality it averages, as the summary's ``bpp_<metric>``). Nested lists are
+    taken too: the curve holds them as arrays (float64 unless already floating point), and
+    ``images`` as a tuple; values that are not numbers are a TacoValueError naming the field.
     """
 
     images: tuple[str, ...]
@@ -269,6 +282,11 @@ class ImageCurve:
     quality: Mapping[str, np.ndarray] = field(default_factory=dict)  # metric -> (images, points)
 
     def __post_init__(self) -> None:
+        # frozen: the fields are set through object.__setattr__
+        object.__setattr__(self, "images", tuple(self.images))
+        object.__setattr__(self, "rate", curve_array("rate", self.rate))
+        object.__setattr__(self, "quality",
+                           {m: curve_array(m, q) for m, q in self.quality.items()})
         shape = (len(self.images), self.rate.shape[1] if self.rate.ndim == 2 else -1)
         for name, a in {"rate": self.rate, **self.quality}.items():
             if a.shape != shape:

@@ -234,12 +234,22 @@ def qualities_problem(architecture: str, builder: Callable[..., Any], built: obj
     (``configured``): checkpoints' headers and ``taco compress``'s early -q check read the
     config, so a model that is variable-rate only by its class's default would be called
     single-rate there (:func:`build_model`'s, and :func:`class_arguments`' for a class's
-    default); None when they agree."""
+    default); None when they agree. A model whose qualities are None from a variable-rate
+    config keeps its gains where ELIC's ``qualities`` does not read them (it reads
+    ``latent_codec.gains``): the refusal says that, not to put qualities already there in the
+    config."""
     def as_list(value: object) -> object:
         return list(value) if isinstance(value, list | tuple) else value
 
     if as_list(built) == as_list(configured):
         return None
+    if built is None and configured is not None:
+        return (f"the builder of architecture {architecture!r} ({builder_name(builder)}) builds a "
+                f"model whose qualities are None from a config with qualities "
+                f"{as_list(configured)!r:.200}: ELIC's qualities property reads "
+                f"latent_codec.gains; keep a taco.models.gains.QualityGains as "
+                f"latent_codec.gains, or override the qualities property "
+                f"({docs_ref('models.md', 'Adding a backbone')})")
     return (f"the builder of architecture {architecture!r} ({builder_name(builder)}) builds a "
             f"model with qualities {as_list(built)!r:.200} from a config with qualities "
             f"{as_list(configured)!r:.200}: put the model's qualities in the config (checkpoints "

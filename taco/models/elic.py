@@ -628,7 +628,12 @@ class ELIC(CompressionModel):
     def analysis(self, x: Tensor, text: Any = None, *, stripe_rows: int | None = None) -> Tensor:
         """g_a: (B, 3, H, W) -> y (B, M, H/16, W/16). ELIC ignores text. ``stripe_rows``: stages
         1-4 in stripes of that many rows at H/8 (:class:`AnalysisTransform`), each reading
-        :attr:`analysis_halo` rows beyond its own; None: whole."""
+        :attr:`analysis_halo` rows beyond its own; None: whole. A backbone's g_a that is no
+        :class:`AnalysisTransform` (an ``nn.Sequential``, say) is called as ``g_a(x)``: it
+        analyses the whole image at once whatever ``stripe_rows`` (the same y, in the memory of
+        the whole image; a backbone that stripes overrides this method)."""
+        if not isinstance(self.g_a, AnalysisTransform):
+            return self.g_a(x)
         return self.g_a(x, stripe_rows, halo=self.analysis_halo)
 
     def forward(self, x: Tensor, quality: int | None = None) -> dict[str, Any]:
