@@ -48,7 +48,11 @@ CAPTIONS = [
 def hf_model(model: ClipText, config: dict) -> torch.nn.Module:
     """transformers' CLIPTextModel holding ``model``'s weights."""
     reference = transformers.CLIPTextModel(transformers.CLIPTextConfig(**config)).eval()
-    reference.load_state_dict(model.state_dict(), strict=False)  # its position_ids buffer
+    ours = model.state_dict()
+    if not ours.keys() & reference.state_dict().keys():  # transformers 4 names them text_model.*
+        ours = {f"text_model.{key}": value for key, value in ours.items()}
+    missing, unexpected = reference.load_state_dict(ours, strict=False)  # its position_ids buffer
+    assert not unexpected and all(key.endswith("position_ids") for key in missing), (missing, unexpected)
     return reference
 
 
