@@ -194,6 +194,19 @@ def _reading(file: Path, index: Path | None = None) -> Iterator[None]:
         raise ShardedFileError(f"{file}: {problem}") from None
 
 
+def opens_by_name(path: str | os.PathLike[str]) -> bool:
+    """Whether safetensors can open ``path`` by its name (``load_file``, ``safe_open``): its
+    Rust code takes the name as UTF-8, so a name whose bytes are not UTF-8 (Python holds them as
+    lone surrogates such as ``\\udcff``), or any name the locale's encoding gives other bytes
+    than UTF-8 does, cannot be opened that way. Such a file is read as bytes instead
+    (``safetensors.torch.load``)."""
+    name = os.fspath(path)
+    try:
+        return name.encode("utf-8") == os.fsencode(name)
+    except UnicodeError:
+        return False
+
+
 def index_path(path: str | os.PathLike[str]) -> Path:
     """``NAME.safetensors`` -> ``NAME.safetensors.index.json`` (an index path stays itself)."""
     path = Path(path)
@@ -561,7 +574,8 @@ def _load(found: Path, index: dict[str, Any] | None, device: str
 
         with _reading(found):
             check_header_size(found)
-            plain = load_file(str(found))
+            # load_file maps the file; a name safetensors cannot open is read whole instead
+            plain = load_file(str(found)) if opens_by_name(found) else load(found.read_bytes())
         return {k: v.to(device) for k, v in plain.items()}, read_metadata(found, found=found)
     tensors: dict[str, torch.Tensor] = {}
     seen: dict[str, str] = {}

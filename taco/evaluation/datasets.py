@@ -40,9 +40,11 @@ compress --captions NAME`` reads the one in the current folder).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -316,6 +318,22 @@ def _unreadable_sidecars(unreadable: dict[str, str]) -> str:
     return f"{count(n, 'image')} whose caption sidecar cannot be read ({shown})"
 
 
+def _locale_hint(text: str) -> str:
+    """For a name (an argument, a file name) whose lone surrogates are the UTF-8 bytes of text
+    the locale's encoding could not read (``LC_ALL=C`` without Python's UTF-8 mode: ascii), how
+    to have them read as UTF-8, e.g. `` (the locale's encoding is ascii, ...: set
+    LC_ALL=C.UTF-8 or PYTHONUTF8=1)``; else nothing (bytes that are not UTF-8 under any locale)."""
+    encoding = sys.getfilesystemencoding()
+    if codecs.lookup(encoding).name == "utf-8":
+        return ""
+    try:
+        os.fsencode(text).decode("utf-8")
+    except UnicodeError:
+        return ""
+    return (f" (the locale's encoding is {encoding}, which cannot read these UTF-8 bytes: set "
+            "LC_ALL=C.UTF-8 or PYTHONUTF8=1)")
+
+
 def _not_a_dataset(path: Path) -> str:
     """Why the file ``path`` is not a dataset, in one line: what a dataset is, and for a
     ``.taco`` file the commands that read one."""
@@ -346,7 +364,7 @@ def _folder(
         bad = lone_surrogate(image)
         if bad is not None:
             raise DatasetError(f"{shown_path(root / image)}: the file name holds {bad}, which "
-                               "UTF-8 results files cannot hold; rename it")
+                               f"UTF-8 results files cannot hold; rename it{_locale_hint(image)}")
     found = folder_captions(root, names, named, skip_unreadable=True)
     if found.unreadable:  # that image's problem, as in taco compress: every codec skips it alike
         why = _unreadable_sidecars(found.unreadable)
@@ -397,8 +415,9 @@ def check_dataset(
     there: the folder (not missing, not a file nor a device: a "not a folder" before any file
     in it is looked for), ``coco30k:ROOT``'s ``dataset_coco.json`` (the
     official protocol: its captions file, ``captions_file`` or ``ROOT/captions.jsonl``),
-    ``coco40k:ROOT``'s ``annotations/captions_val2014.json``; and ``coco30k_protocol`` is one it
-    knows. :func:`open_dataset` checks with it first (a folder's named captions file after
+    ``coco40k:ROOT``'s ``annotations/captions_val2014.json``; ``coco30k_protocol`` is one it
+    knows; and the folder's path and ``captions_file`` are UTF-8 text, as the results files
+    that record them. :func:`open_dataset` checks with it first (a folder's named captions file after
     it); it lists no folder, reads no file and imports no torch, so ``taco evaluate`` refuses a
     mistyped dataset with it before torch loads."""
     _checked_spec(spec, captions_file, coco30k_protocol)
@@ -415,6 +434,12 @@ def _checked_spec(spec: str | os.PathLike[str], captions_file: str | os.PathLike
     captions_file = None if captions_file is None else os.fspath(captions_file)
     kind, root = _kind_and_root(os.fspath(spec))
     shown = shown_path(root, SHOWN_PATH_LIMIT)  # a 5,000-character spec is not said whole
+    # before any work: the results files (JSON, CSV) are UTF-8 and record the dataset's folder
+    # (dataset.root) and a named captions file (dataset.caption_source)
+    for path, what in ((str(root), "the folder's path"), (captions_file, "the captions file's path")):
+        if path is not None and (bad := lone_surrogate(path)) is not None:
+            raise DatasetError(f"{shown_path(path, SHOWN_PATH_LIMIT)}: {what} holds {bad}, which "
+                               f"UTF-8 results files cannot hold; rename it{_locale_hint(path)}")
     if kind in ("coco30k", "coco40k") and os.path.exists(root) and not os.path.isdir(root):
         raise DatasetError(f"{shown}: not a folder ({kind}:ROOT names the folder of MS-COCO's "
                            f"val2014/ and {_COCO_FILES[kind]})")
@@ -467,9 +492,10 @@ def open_dataset(
     the only source of captions then) or is a path (see the module docstring); None: each image's
     sidecar ``IMAGE.txt``, else the folder's ``captions.jsonl`` (the official coco30k protocol:
     ``ROOT/captions.jsonl``). ``coco30k_protocol``: one of
-    :data:`COCO30K_PROTOCOLS` (only ``coco30k:ROOT`` has a choice). A folder holding an image
-    whose file name is not UTF-8 is refused before anything is read (the results files name
-    each image in UTF-8): rename it.
+    :data:`COCO30K_PROTOCOLS` (only ``coco30k:ROOT`` has a choice). A folder path or
+    ``captions_file`` path that is not UTF-8 (:func:`check_dataset`), or a folder holding an
+    image whose file name is not UTF-8, is refused before anything is read (the results files
+    name them in UTF-8): rename it.
     """
     from taco.data import CaptionedImages, CocoCaptions, karpathy_split
 

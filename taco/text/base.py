@@ -7,6 +7,9 @@ checkpoint's weights. Only the *encoder* (``compress``) side of taco ever builds
 
 from __future__ import annotations
 
+import codecs
+import os
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
@@ -298,5 +301,21 @@ def normalize_caption(caption: str) -> str:
         shown = repr(caption)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise CaptionTextError(f"caption {shown} holds {bad}, which UTF-8 cannot encode and no text "
-                               "encoder can read; fix its text")
+                               f"encoder can read; fix its text{_locale_hint(caption)}")
     return " ".join(caption.split())
+
+
+def _locale_hint(caption: str) -> str:
+    """For a caption whose lone surrogates are the UTF-8 bytes of a command-line argument the
+    locale's encoding could not read (``LC_ALL=C`` without Python's UTF-8 mode: ascii), how to
+    have them read as UTF-8; else nothing (bytes that are not UTF-8, a JSON ``\\udcxx``
+    escape under a UTF-8 locale)."""
+    encoding = sys.getfilesystemencoding()
+    if codecs.lookup(encoding).name == "utf-8":
+        return ""
+    try:
+        os.fsencode(caption).decode("utf-8")
+    except UnicodeError:
+        return ""
+    return (f" (if it was given on the command line: the locale's encoding is {encoding}, which "
+            "cannot read these UTF-8 bytes; set LC_ALL=C.UTF-8 or PYTHONUTF8=1)")

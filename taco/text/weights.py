@@ -24,7 +24,7 @@ from ..draws import private_draws
 from ..filekinds import image_file_problem, text_file_problem
 from ..fileobjects import zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
-from ..shards import check_header_size
+from ..shards import check_header_size, opens_by_name, tensor_shapes
 from .base import TextEncoderUnavailable
 from .hf import WEIGHT_FILES
 
@@ -207,6 +207,10 @@ class _WeightFiles:
             if problem := text_file_problem(file):  # safetensors: "header too large"
                 raise TextEncoderUnavailable(f"{os.fspath(file)!r}: {problem}")
             check_header_size(file)  # before safetensors reads up to 100 MB of header
+            if not opens_by_name(file):  # (a folder whose name is not UTF-8): taco's own reader
+                for key, (shape, _) in tensor_shapes(file, found=file).items():
+                    out[self.rename(key)] = shape
+                continue
             with safe_open(os.fspath(file), "pt") as f:
                 for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping
                     out[self.rename(key)] = tuple(f.get_slice(key).get_shape())
@@ -220,6 +224,13 @@ class _WeightFiles:
 
         out: dict[str, Tensor] = {}
         for file in self.files:
+            if not opens_by_name(file):  # safe_open takes UTF-8 names only: read the bytes
+                from safetensors.torch import load
+
+                for key, tensor in load(file.read_bytes()).items():
+                    if (name := self.rename(key)) in names:
+                        out[name] = tensor
+                continue
             with safe_open(os.fspath(file), "pt") as f:
                 for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping
                     if (name := self.rename(key)) in names:
