@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from .errors import TacoError
 from .fileobjects import name_key
-from .jsonfiles import load_json
+from .jsonfiles import UTF16_TEXT, load_json, utf16_start
 from .messages import lone_surrogate
 from .suffixes import IMAGE_SUFFIXES
 
@@ -188,6 +188,8 @@ def read_captions_file(path: str | os.PathLike[str]) -> CaptionsFile:
                     f"{path}:{line_no}: the line has over {CAPTIONS_LINE_MAX_CHARS:,} characters, "
                     "far more than an image's captions take; shorten it")
             bad = _NOT_UTF8.search(line)
+            if bad and line_no == 1 and utf16_start(line[:2].encode("utf-8", "surrogateescape")):
+                raise CaptionsFileError(f"{path}: {UTF16_TEXT}")  # PowerShell 5's > writes it
             if bad:
                 raise CaptionsFileError(
                     f"{path}:{line_no}: not UTF-8 text (byte 0x{ord(bad.group()) - 0xDC00:02x} at "

@@ -34,6 +34,7 @@ from .errors import TacoError
 from .fileobjects import read_file_within
 
 __all__ = [
+    "UTF16_TEXT",
     "JSONFileTooLarge",
     "format_problem",
     "is_file_name",
@@ -43,6 +44,7 @@ __all__ = [
     "load_json",
     "read_json",
     "read_json_object",
+    "utf16_start",
     "write_json",
 ]
 
@@ -60,6 +62,17 @@ class JSONFileTooLarge(TacoError, ValueError):
         return type(self), (self.size, self.limit)
 
 
+#: What taco says of a file that starts with a UTF-16 byte-order mark (FF FE or FE FF) where
+#: UTF-8 text is read: PowerShell 5's ``>`` writes UTF-16 LE (see :func:`utf16_start`).
+UTF16_TEXT = "UTF-16 text (not UTF-8): save it as UTF-8"
+
+
+def utf16_start(data: bytes) -> bool:
+    """Whether ``data``, the start of a file, is a UTF-16 byte-order mark's (FF FE, FE FF; neither
+    starts UTF-8 text): the file is then said to be :data:`UTF16_TEXT`, not "not UTF-8 text"."""
+    return data[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
 def read_json(path: str | os.PathLike[str], limit: int,
               object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
     """The JSON value in the file at ``path``, read whole only when it has at most ``limit``
@@ -69,7 +82,8 @@ def read_json(path: str | os.PathLike[str], limit: int,
 
     An ``OSError`` opening or reading it (a missing file, a folder) is raised as is. A file that
     is not JSON taco reads is a ValueError saying why in a few words, without the file's name:
-    :class:`JSONFileTooLarge` (left unread), "not UTF-8 text", or :func:`load_json`'s reasons
+    :class:`JSONFileTooLarge` (left unread), "not UTF-8 text" (:data:`UTF16_TEXT` where it
+    starts with a UTF-16 byte-order mark), or :func:`load_json`'s reasons
     (a ``json.JSONDecodeError`` for bad JSON, as is).
     """
     data, size = read_file_within(path, limit)
@@ -78,7 +92,7 @@ def read_json(path: str | os.PathLike[str], limit: int,
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError("not UTF-8 text") from None
+        raise ValueError(UTF16_TEXT if utf16_start(data) else "not UTF-8 text") from None
     return load_json(text, object_pairs_hook)
 
 

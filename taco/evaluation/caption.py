@@ -354,8 +354,11 @@ def _append(path: Path, text: str) -> None:
     ``path``, as every file error of taco's is shown (``captions.jsonl: file too large``).
     A ``path`` that is a symbolic link is refused, not written through: a link (dangling or not)
     planted in a folder one captions would have taco append to any file the user may write.
-    O_NOFOLLOW (where the system has it) refuses a link made after the check too."""
+    O_NOFOLLOW (where the system has it) refuses a link made after the check too. Text that
+    UTF-8 cannot encode (a lone surrogate) raises before the file is opened, so no empty file is
+    left."""
     refuse_link(path)
+    text.encode("utf-8")  # the UnicodeEncodeError, before the file is made
     # O_BINARY (Windows): the text layer alone turns line ends into the system's, as open("a") did
     flags = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
              | getattr(os, "O_BINARY", 0))

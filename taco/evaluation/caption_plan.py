@@ -7,6 +7,8 @@
   without images (:func:`taco.suffixes.folder_images`).
   With images to caption, it checks that their captions file can be written
   (:func:`check_writable`), so a read-only folder is that one line too, before any captioning.
+  An image whose file name is not UTF-8 (bytes that Python holds as lone surrogates) is left
+  out with a warning saying to rename it: a UTF-8 captions file cannot name it.
 * :func:`caption_line`: the line ``taco caption`` writes for an image. A last line of the file
   without a final newline that is the unfinished start of such a line (an interrupted run) is
   cut off with a warning; a whole record is kept; anything else is refused, the file unchanged.
@@ -28,11 +30,11 @@ from pathlib import Path
 from ..atomic import folder_write_error
 from ..captions_file import CAPTIONS_LINE_MAX_CHARS
 from ..errors import TacoError, TacoValueError, TacoWarning
-from ..messages import decoded_skipped, shown_path
+from ..messages import count, decoded_skipped, lone_surrogate, shown_path
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
 
 __all__ = ["CaptionPlan", "NoImagesError", "caption_line", "check_writable", "listed_captions", "plan_captions",
-           "refuse_link"]
+           "refuse_link", "utf8_name"]
 
 
 class NoImagesError(TacoError, ValueError):
@@ -53,6 +55,20 @@ class CaptionPlan:
     already: int
     #: the file's last line is a whole record without a final newline: one is written first
     newline_owed: bool
+    #: the images left out because their file names are not UTF-8 (a captions file cannot name
+    #: them: rename them), each said in a warning
+    misnamed: tuple[Path, ...] = ()
+
+
+def utf8_name(name: str) -> str:
+    """``name`` (a file's, a folder's, as Python holds a name of the system's) as UTF-8 text can
+    hold it: each byte of it that is not UTF-8 (a lone surrogate U+DC80..U+DCFF, as
+    surrogateescape gives it) written as ``\\xff``, any other lone surrogate as ``\\ud800``;
+    any other name unchanged."""
+    if lone_surrogate(name) is None:
+        return name
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF
+                   else f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in name)
 
 
 #: The text of a line :func:`caption_line` writes around its three JSON strings (the image, its
@@ -170,8 +186,12 @@ def plan_captions(
     :class:`taco.captions_file.CaptionsFileError` naming the line (an image name that is not a
     plain one inside the folder, ``./a.png``, too, as ``taco compress`` refuses it), a folder without images
     (:func:`taco.suffixes.folder_images`) a :class:`NoImagesError` (naming the ``taco decompress``
-    outputs it left out, where those were all it held), a captions file that cannot
-    be written when there are images to caption the OSError naming it (:func:`check_writable`). A folder whose images all have
+    outputs it left out, where those were all it held), and so is a folder whose images to caption
+    all have file names that are not UTF-8 (bytes Python holds as lone surrogates, which a UTF-8
+    captions file cannot hold: rename them) and none has a caption; where other images are
+    there, such images are left out (``misnamed``), each with a
+    :class:`taco.errors.TacoWarning` saying to rename it; a captions file that cannot
+    be written when there are images to caption is the OSError naming it (:func:`check_writable`). A folder whose images all have
     captions already is a plan with nothing to do (``todo`` empty). A last line without a final
     newline is kept when it is a whole record (``newline_owed``), and cut off with a warning when
     it is the unfinished start of a line ``taco caption`` writes (an interrupted run); only then
@@ -198,10 +218,29 @@ def plan_captions(
         lookup = CaptionLookup()
         listed |= {p.name for p in files if lookup.has_sidecar(folder, p.name)
                    and read_sidecar(lookup.sidecar(folder, p.name))}
-    todo = [p for p in files if p.name not in listed][:limit]
+    todo: list[Path] = []
+    misnamed: list[Path] = []
+    for p in files:
+        if p.name not in listed:  # a name that is not UTF-8 cannot be a line of the file
+            (todo if lone_surrogate(p.name) is None else misnamed).append(p)
+    already = sum(p.name in listed for p in files)
+    if misnamed and not todo and not already:
+        raise NoImagesError(f"no image to caption in {shown_path(folder)}: {_misnamed(misnamed)}")
+    for p in misnamed:
+        warnings.warn(f"{shown_path(p)}: left out: the file name holds {lone_surrogate(p.name)}, which a "
+                      "UTF-8 captions file cannot hold; rename it", TacoWarning, stacklevel=2)
+    todo = todo[:limit]
     if todo:  # before a captioner loads and captions a batch
         check_writable(path)
-    return CaptionPlan(path, tuple(todo), sum(p.name in listed for p in files), newline_owed)
+    return CaptionPlan(path, tuple(todo), already, newline_owed, tuple(misnamed))
+
+
+def _misnamed(images: list[Path]) -> str:
+    """Why the ``images`` (all of a folder's to caption) are not captioned, in one line."""
+    first = images[0]
+    more = f" (and {count(len(images) - 1, 'more name')} alike)" if len(images) > 1 else ""
+    return (f"the file name {shown_path(first.name)} holds {lone_surrogate(first.name)}{more}, which a UTF-8 "
+            f"captions file cannot hold; rename {'them' if more else 'it'}")
 
 
 def refuse_link(path: Path) -> None:

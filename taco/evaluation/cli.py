@@ -395,10 +395,16 @@ def cmd_caption(args: argparse.Namespace) -> int:
     from .caption import Captioner, check_captioner_name, run_caption_plan
 
     check_captioner_name(args.model)  # a path that is not a folder, even with nothing to do
+    # images whose names are not UTF-8 are left out, each named in a warning: rename them
+    misnamed = (f", {count(len(plan.misnamed), 'image')} left out (file name not UTF-8: rename it)"
+                if plan.misnamed else "")
     if not plan.todo:  # no captioner to load
         every = "the 1 image" if plan.already == 1 else f"all {plan.already:,} images"
-        report_to([plan.path])(f"{shown_path(plan.path)}: nothing to caption, {every} already had captions")
-        return 0
+        if misnamed:  # not all of the folder's
+            every = count(plan.already, "image")
+        report_to([plan.path])(f"{shown_path(plan.path)}: nothing to caption, {every} already had "
+                               f"captions{misnamed}")
+        return PARTIAL_STATUS if misnamed else 0
     # the folder first: a second run on it is refused before its captioner loads (minutes), not after
     with hold_folder(plan.path.parent, "taco caption") as lock:
         captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
@@ -415,8 +421,8 @@ def cmd_caption(args: argparse.Namespace) -> int:
         to_stderr(f"skipped {shown_path(bad)}")
     # a line that cannot be printed names <stdout>, not the captions file written
     report_to([report.path])(f"{shown_path(report.path)}: {count(report.written, 'image')} captioned with "
-                             f"{shown_path(args.model)}, {report.already} already had captions")
-    return PARTIAL_STATUS if report.unreadable or report.blank else 0  # a rerun does the rest
+                             f"{shown_path(args.model)}, {report.already} already had captions{misnamed}")
+    return PARTIAL_STATUS if report.unreadable or report.blank or misnamed else 0  # a rerun does the rest
 
 
 def cmd_import_captions(args: argparse.Namespace) -> int:
@@ -433,7 +439,10 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
         records = import_captions(args.file, args.images)
     except CaptionImportError as exc:
         raise CLIError(str(exc)) from None
-    captioner = args.captioner or Path(args.file).name
+    from .caption_plan import utf8_name
+
+    # a file name's bytes that are not UTF-8 as \xff: the captions file is UTF-8 text
+    captioner = args.captioner or utf8_name(Path(args.file).name)
     write_captions_jsonl(records, out, captioner)
     n_captions = sum(len(r.captions) for r in records)
     report_to([out])(f"{shown_path(out)}: {count(len(records), 'image')}, {count(n_captions, 'caption')} "
@@ -475,9 +484,9 @@ def _register_import_captions(sub: argparse._SubParsersAction) -> None:
                    "(default: captions.jsonl)")
     p.add_argument("--images", metavar="LIST.json", type=path_arg,
                    help="keep exactly the images of this JSON list of names (e.g. mscoco_30k_list.json)")
-    p.add_argument("--captioner", metavar="NAME",
+    p.add_argument("--captioner", metavar="NAME", type=_text_arg,
                    help="who wrote the captions, recorded in every line (e.g. OFA, human; "
-                   "default: the JSON file's name)")
+                   "default: the JSON file's name, bytes of it that are not UTF-8 written as \\xff)")
     p.add_argument("-f", "--force", action="store_true", help="overwrite the output file")
     p.set_defaults(func=cmd_import_captions)
 
@@ -649,7 +658,7 @@ def _add_caption(sub: argparse._SubParsersAction) -> None:
                        "without images is an error (exit status 2); one whose images all have "
                        "captions is done (status 0) without loading the captioner; images left uncaptioned "
                        "(unreadable, or given an empty caption) are named and the status is 3 (a rerun "
-                       "captions them).")
+                       "captions them), as are images whose file names are not UTF-8 (rename them).")
     c.add_argument("folder", type=path_arg)
     c.add_argument("-m", "--model", default=DEFAULT_CAPTIONER, type=path_arg, help=f"captioner (default: {DEFAULT_CAPTIONER})")
     c.add_argument("-o", "--output", default="captions.jsonl", type=path_arg, metavar="NAME",

@@ -214,8 +214,13 @@ def write_captions_jsonl(
     A record whose line would be over :data:`~taco.captions_file.CAPTIONS_LINE_MAX_CHARS`
     characters (a caption of millions of characters, hundreds of thousands of captions) is a
     :class:`CaptionImportError` naming its image, and nothing is written: taco's reader of the
-    file would refuse that line.
+    file would refuse that line. So is a ``captioner`` that UTF-8 cannot encode (a lone
+    surrogate: :func:`taco.messages.lone_surrogate`).
     """
+    bad = lone_surrogate(captioner)
+    if bad is not None:
+        raise CaptionImportError(f"the captioner name {captioner!r:.60} holds {bad}, which a UTF-8 captions "
+                                 "file cannot hold; give it as UTF-8 text")
     lines = []
     for r in records:
         line = json.dumps({"image": r.file, "captions": list(r.captions), "captioner": captioner},

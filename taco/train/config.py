@@ -32,6 +32,7 @@ from ..bitstream.container import model_id_problem
 from ..checks import is_int
 from ..errors import TacoError
 from ..fileobjects import read_file_within
+from ..jsonfiles import UTF16_TEXT, utf16_start
 from ..messages import SOURCE_TREE, did_you_mean, one_line
 from ..models.config import PAD_MULTIPLE, check_qualities
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, check_lpips_input
@@ -293,9 +294,13 @@ class TrainConfig:
         values = self.to_dict()
         for key in ALL_PATH_KEYS:  # "" is the current folder: out_dir "" wrote the run there
             section, name = _section_of(values, key)
-            if section is not None and section.get(name) == "":
+            given = section.get(name) if section is not None else None
+            if given == "":
                 raise ConfigError(f"{key}: empty: give a path or name (the current folder is .)",
                                   key=key)
+            if isinstance(given, str) and "\0" in given:  # os calls raise ValueError on it, late
+                raise ConfigError(f"{key}: the path holds a null byte (character {given.index(chr(0)) + 1}), "
+                                  "which no file name can", key=key)
         return self
 
     def _check_model_fits_preset(self) -> None:
@@ -852,6 +857,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
+        if utf16_start(raw):  # PowerShell 5's > writes UTF-16 LE with a byte-order mark
+            raise ConfigError(f"{path}: {UTF16_TEXT}") from None
         raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})") from None
     text = text.removeprefix("\ufeff")  # a byte-order mark: PowerShell 5.1 and old Notepad write one
     suffix = path.suffix.lower()  # up.YAML: suffixes are case-blind, as images' are
@@ -1000,7 +1007,7 @@ def dump_config(config: TrainConfig, *, absolute: bool = False) -> str:
 PATH_KEYS = ("out_dir", "data.root", "val.root", "init_from", "text_embeddings", "clip_model")
 #: Every config key that names a file or folder: :data:`PATH_KEYS` and the captions files (taken
 #: relative to ``data.root``). A leading ``~`` of each is expanded (:func:`home_paths`), and
-#: none may be empty (:meth:`TrainConfig.validate`).
+#: none may be empty or hold a null byte (:meth:`TrainConfig.validate`).
 ALL_PATH_KEYS = (*PATH_KEYS, "data.captions", "val.captions")
 
 
