@@ -229,3 +229,22 @@ def lone_surrogate(text: str) -> str | None:
     was = (f"a \\u{code:04x} escape, or the byte 0x{code - 0xDC00:02x} of text that is not UTF-8"
            if 0xDC80 <= code <= 0xDCFF else f"a \\u{code:04x} escape: no character")
     return f"a lone surrogate at character {at + 1}, U+{code:04X} ({was})"
+
+
+def locale_hint(text: str) -> str:
+    """For text (an argument, a file name) whose lone surrogates are the UTF-8 bytes of text the
+    locale's encoding could not read (``LC_ALL=C`` without Python's UTF-8 mode: ascii), how to
+    have them read as UTF-8: ``the locale's encoding is ascii, which cannot read these UTF-8
+    bytes: set LC_ALL=C.UTF-8 or PYTHONUTF8=1``; else "" (bytes that are not UTF-8 under any
+    locale, a JSON ``\\udcxx`` escape under a UTF-8 locale)."""
+    import codecs
+
+    encoding = sys.getfilesystemencoding()
+    if codecs.lookup(encoding).name == "utf-8":
+        return ""
+    try:
+        os.fsencode(text).decode("utf-8")
+    except UnicodeError:
+        return ""
+    return (f"the locale's encoding is {encoding}, which cannot read these UTF-8 bytes: set "
+            "LC_ALL=C.UTF-8 or PYTHONUTF8=1")

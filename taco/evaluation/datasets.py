@@ -40,11 +40,9 @@ compress --captions NAME`` reads the one in the current folder).
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -62,7 +60,15 @@ from taco.suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
 
 from ..distributed import dist_env_from_environ
 from ..errors import TacoError, warn_at_caller
-from ..messages import SHOWN_PATH_LIMIT, count, decoded_skipped, lone_surrogate, note, shown_path
+from ..messages import (
+    SHOWN_PATH_LIMIT,
+    count,
+    decoded_skipped,
+    locale_hint,
+    lone_surrogate,
+    note,
+    shown_path,
+)
 from ..samples import SAMPLES_DIR
 from .result_files import dataset_slug
 
@@ -319,19 +325,10 @@ def _unreadable_sidecars(unreadable: dict[str, str]) -> str:
 
 
 def _locale_hint(text: str) -> str:
-    """For a name (an argument, a file name) whose lone surrogates are the UTF-8 bytes of text
-    the locale's encoding could not read (``LC_ALL=C`` without Python's UTF-8 mode: ascii), how
-    to have them read as UTF-8, e.g. `` (the locale's encoding is ascii, ...: set
-    LC_ALL=C.UTF-8 or PYTHONUTF8=1)``; else nothing (bytes that are not UTF-8 under any locale)."""
-    encoding = sys.getfilesystemencoding()
-    if codecs.lookup(encoding).name == "utf-8":
-        return ""
-    try:
-        os.fsencode(text).decode("utf-8")
-    except UnicodeError:
-        return ""
-    return (f" (the locale's encoding is {encoding}, which cannot read these UTF-8 bytes: set "
-            "LC_ALL=C.UTF-8 or PYTHONUTF8=1)")
+    """`` (<taco.messages.locale_hint>)`` where that says how the locale could read
+    ``text``'s bytes as UTF-8, else ""."""
+    hint = locale_hint(text)
+    return f" ({hint})" if hint else ""
 
 
 def _not_a_dataset(path: Path) -> str:

@@ -7,9 +7,6 @@ checkpoint's weights. Only the *encoder* (``compress``) side of taco ever builds
 
 from __future__ import annotations
 
-import codecs
-import os
-import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
@@ -29,7 +26,7 @@ from ..errors import (  # defined there, so that naming one in an except clause 
     warn_at_caller,
 )
 from ..locks import ForkSafeLock
-from ..messages import lone_surrogate
+from ..messages import locale_hint, lone_surrogate
 
 #: Tokens per caption (m in the paper) of every built-in text encoder not given ``max_tokens``.
 DEFAULT_MAX_TOKENS = 38
@@ -305,17 +302,8 @@ def normalize_caption(caption: str) -> str:
     return " ".join(caption.split())
 
 
-def _locale_hint(caption: str) -> str:
-    """For a caption whose lone surrogates are the UTF-8 bytes of a command-line argument the
-    locale's encoding could not read (``LC_ALL=C`` without Python's UTF-8 mode: ascii), how to
-    have them read as UTF-8; else nothing (bytes that are not UTF-8, a JSON ``\\udcxx``
-    escape under a UTF-8 locale)."""
-    encoding = sys.getfilesystemencoding()
-    if codecs.lookup(encoding).name == "utf-8":
-        return ""
-    try:
-        os.fsencode(caption).decode("utf-8")
-    except UnicodeError:
-        return ""
-    return (f" (if it was given on the command line: the locale's encoding is {encoding}, which "
-            "cannot read these UTF-8 bytes; set LC_ALL=C.UTF-8 or PYTHONUTF8=1)")
+def _locale_hint(text: str) -> str:
+    """`` (if it was given on the command line: <taco.messages.locale_hint>)`` where that says how the locale could read
+    ``text``'s bytes as UTF-8, else ""."""
+    hint = locale_hint(text)
+    return f" (if it was given on the command line: {hint})" if hint else ""

@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from ..checksums import sha256_file
 from ..jsonfiles import read_json_object
+from ..shards import opens_by_name
 from .base import (
     DEFAULT_MAX_TOKENS,
     TextEncoderUnavailable,
@@ -106,7 +107,10 @@ class WordPieceTokenizer:
     def __init__(self, file: Path) -> None:
         from tokenizers import Tokenizer
 
-        tokenizer = Tokenizer.from_file(os.fspath(file))
+        if opens_by_name(file):
+            tokenizer = Tokenizer.from_file(os.fspath(file))
+        else:  # a name that is not UTF-8, which the Rust library cannot open
+            tokenizer = Tokenizer.from_str(file.read_text(encoding="utf-8"))
         tokenizer.no_truncation()  # lengths are measured, then cut, by fit_tokens
         tokenizer.no_padding()
         self._tokenizer = tokenizer
