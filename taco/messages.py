@@ -248,3 +248,23 @@ def locale_hint(text: str) -> str:
         return ""
     return (f"the locale's encoding is {encoding}, which cannot read these UTF-8 bytes: set "
             "LC_ALL=C.UTF-8 or PYTHONUTF8=1")
+
+
+def utf8_text(value: Any) -> Any:
+    """``value`` (text, or JSON data: every string and key in it) as UTF-8 text can hold it: each
+    byte that is not UTF-8 (a lone surrogate U+DC80..U+DCFF, as Python reads such a byte of a
+    path) written as ``\\xff``, any other lone surrogate (a JSON ``\\ud800`` escape) as
+    ``\\ud800``: ``"/data/\\udcffset"`` -> ``"/data/\\\\xffset"``; the rest as it is."""
+    if isinstance(value, str):
+        if lone_surrogate(value) is None:
+            return value
+        return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF
+                       else f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+    if isinstance(value, dict):
+        return {utf8_text(k): utf8_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [utf8_text(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(utf8_text(v) for v in value)
+    return value
+

@@ -163,7 +163,7 @@ def test_a_checkpoint_records_a_non_utf8_training_folder_escaped(tmp_path: Path)
 
 
 def test_utf8_text_escapes_only_what_is_no_text() -> None:
-    from taco.train.checkpoints import utf8_text
+    from taco.messages import utf8_text
 
     value = {"a": ["/x/" + BAD + "set", ("\ud800",)], BAD: 1, "é": "café", "n": None}
     assert utf8_text(value) == {"a": ["/x/\\xffset", ("\\ud800",)], "\\xff": 1, "é": "café", "n": None}

@@ -34,7 +34,7 @@ from ..messages import count, decoded_skipped, lone_surrogate, shown_path
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
 
 __all__ = ["CaptionPlan", "NoImagesError", "caption_line", "check_writable", "listed_captions", "plan_captions",
-           "refuse_link", "utf8_name"]
+           "refuse_link"]
 
 
 class NoImagesError(TacoError, ValueError):
@@ -58,17 +58,6 @@ class CaptionPlan:
     #: the images left out because their file names are not UTF-8 (a captions file cannot name
     #: them: rename them), each said in a warning
     misnamed: tuple[Path, ...] = ()
-
-
-def utf8_name(name: str) -> str:
-    """``name`` (a file's, a folder's, as Python holds a name of the system's) as UTF-8 text can
-    hold it: each byte of it that is not UTF-8 (a lone surrogate U+DC80..U+DCFF, as
-    surrogateescape gives it) written as ``\\xff``, any other lone surrogate as ``\\ud800``;
-    any other name unchanged."""
-    if lone_surrogate(name) is None:
-        return name
-    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF
-                   else f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in name)
 
 
 #: The text of a line :func:`caption_line` writes around its three JSON strings (the image, its

@@ -439,10 +439,10 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
         records = import_captions(args.file, args.images)
     except CaptionImportError as exc:
         raise CLIError(str(exc)) from None
-    from .caption_plan import utf8_name
+    from ..messages import utf8_text
 
     # a file name's bytes that are not UTF-8 as \xff: the captions file is UTF-8 text
-    captioner = args.captioner or utf8_name(Path(args.file).name)
+    captioner = args.captioner or utf8_text(Path(args.file).name)
     write_captions_jsonl(records, out, captioner)
     n_captions = sum(len(r.captions) for r in records)
     report_to([out])(f"{shown_path(out)}: {count(len(records), 'image')}, {count(n_captions, 'caption')} "

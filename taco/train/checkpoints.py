@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from ..atomic import remove_stale_temporaries
 from ..errors import TacoWarning
-from ..messages import lone_surrogate, some
+from ..messages import some, utf8_text
 from ..models import ELIC, save_checkpoint
 from ..models.checkpoint import load_model_state
 from ..shards import (
@@ -214,7 +214,7 @@ def training_metadata(
     """The checkpoint header's metadata: λ (a variable-rate model: None, and its qualities' λ),
     loss weights, steps (and the total over warm starts), epochs, wall time, device, world size,
     training data, torch, the config; the model's warm-start record (``init_from``) as it has it.
-    Every text in it is UTF-8 text (:func:`utf8_text`): a path whose bytes are not UTF-8 (the
+    Every text in it is UTF-8 text (:func:`taco.messages.utf8_text`): a path whose bytes are not UTF-8 (the
     training folder, ``init_from``) is recorded with them escaped (``\\xff``), so that
     ``taco evaluate`` can copy the metadata into its UTF-8 results files."""
     p = progress
@@ -242,27 +242,6 @@ def training_metadata(
         **({"replicas_in_sync": p.extra["replicas_in_sync"]} if "replicas_in_sync" in p.extra else {}),
         "config": cfg.to_dict(),
     })
-
-
-def utf8_text(value: Any) -> Any:
-    """``value`` (JSON data) with every string and key that holds a lone surrogate (a byte that
-    is not UTF-8 in a path, which Python reads as ``\\udcff``) written with that byte escaped:
-    ``"/data/\\udcffset"`` -> ``"/data/\\\\xffset"``, as ``backslashreplace`` shows it; the rest
-    as it is."""
-    if isinstance(value, str):
-        if lone_surrogate(value) is None:
-            return value
-        try:
-            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:  # a surrogate no byte gives (a JSON \ud800 escape)
-            return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {utf8_text(k): utf8_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [utf8_text(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(utf8_text(v) for v in value)
-    return value
 
 
 def training_set(files: Iterable[str]) -> dict[str, Any]:

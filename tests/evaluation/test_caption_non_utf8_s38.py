@@ -28,10 +28,10 @@ from PIL import Image
 
 from taco.captions_file import CaptionsFileError
 from taco.errors import TacoWarning
-from taco.evaluation.caption_plan import NoImagesError, plan_captions, utf8_name
+from taco.evaluation.caption_plan import NoImagesError, plan_captions
 from taco.evaluation.import_captions import CaptionImportError, CaptionRecord, write_captions_jsonl
 from taco.jsonfiles import UTF16_TEXT, read_json
-from taco.messages import shown_path
+from taco.messages import shown_path, utf8_text as utf8_name
 
 BAD = os.fsdecode(b"\xff.png")
 
