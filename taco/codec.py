@@ -97,6 +97,7 @@ from .models import (
     fast_codec,
     model_fingerprint,
 )
+from .models.checkpoint import check_has_data, wrapped_model_hint
 from .models.coding import (  # both also importable from here, as scripts and tests do
     coding_codec as coding_codec,
     float64_copy as float64_copy,
@@ -795,13 +796,16 @@ def model_hint(model: object) -> str:
 
 def check_model(model: object) -> None:
     """A TypeError unless ``model`` is a loaded float32 model (a name or path is loaded with
-    taco.load). A model converted with ``.half()``, ``.double()`` or ``.to(torch.bfloat16)`` is
+    taco.load; a ``torch.compile`` or ``DataParallel`` wrapper is told to pass the model it
+    wraps). A model moved to the meta device (no data) is refused before any work. A model
+    converted with ``.half()``, ``.double()`` or ``.to(torch.bfloat16)`` is
     refused: its fingerprint is over the converted weights and its decoder would not take the
     encoder's float32 latents, so the files it wrote could be decoded by nothing."""
     if not isinstance(model, ELIC):
         raise TypeError(f"model must be a loaded taco model, not {type(model).__name__}"
-                        f"{model_hint(model)}")
+                        f"{model_hint(model)}{wrapped_model_hint(model)}")
     check_configured(model)  # a bare ELIC(...)/TACO(...): no config to code with
+    check_has_data(model)  # .to("meta"): shapes only, it would fail in torch after the analysis
     dtypes = {t.dtype for t in (*model.parameters(), *model.buffers()) if t.is_floating_point()}
     if dtypes - {torch.float32}:
         other = ", ".join(sorted(str(d).removeprefix("torch.") for d in dtypes - {torch.float32}))

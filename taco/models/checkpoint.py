@@ -9,6 +9,7 @@ unpickles anything, and checks every shape and table before a tensor is read.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
@@ -23,7 +24,7 @@ import torch.nn as nn
 from ..atomic import save_safetensors_atomic
 from ..bitstream.container import model_id_problem
 from ..draws import private_draws, with_cpu_default_device
-from ..errors import TacoValueError
+from ..errors import TacoValueError, TacoWarning, warn_at_caller
 from ..fileobjects import checked_file_path
 from ..jsonfiles import jsonable
 from ..memory import allocation_failure
@@ -31,6 +32,7 @@ from ..messages import some
 from ..shards import ShardedFileError, find, load_sharded, save_sharded
 from ..tensor_marks import Marks, tensor_marks, unchanged
 from ..version import __version__
+from . import elic  # ELIC.update's functions, as it takes them (not this module's names)
 from .architecture import (
     build_model,
     build_on_meta,
@@ -46,11 +48,13 @@ from .elic import (
     MAX_SCALE_LEVELS,
     TABLE_BUFFERS,
     check_configured,
+    float32_default,
     float32_scale_table,
     load_state_resizing_tables,
     rebuildable_scale_table,
     standard_normal_quantile,
 )
+from .entropy import portable_scale_table
 from .header import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
@@ -76,11 +80,17 @@ def save_checkpoint(
     """Write ``model`` as a self-describing safetensors checkpoint, atomically: one file, or
     shards plus an index with ``max_shard_bytes``.
 
-    The entropy-coder tables are rebuilt (``update(force=True)``, with the model's own scale
-    table: :meth:`ELIC.set_scale_levels`) first, so the file can be used for real coding as is;
-    ``update_tables=False`` writes them as they are, for a caller that has just rebuilt them
-    from these very weights (training's save, which writes them into its state first: one
-    rebuild, ~0.16 s for the built-ins, not two).
+    The file holds entropy-coder tables rebuilt from the weights (what ``update(force=True)``
+    builds, with the model's own scale table: :meth:`ELIC.set_scale_levels`), so it can be used
+    for real coding as is. They are built on copies of the model's entropy models: ``model``
+    itself is left as it was, tables included, so the files it coded still decode with it.
+    Where its tables were out of date (weights changed since they were built: a fine-tune in
+    Python), the file's differ from them, and a :class:`~taco.errors.TacoWarning` says that
+    files coded with the model in memory need its old tables (they decode with it, not with
+    the checkpoint): call ``model.update(force=True)`` after changing weights, before coding.
+    ``update_tables=False`` writes the model's tables as they are, for a caller that has just
+    rebuilt them from these very weights (training's save, which writes them into its state
+    first: one rebuild, ~0.16 s for the built-ins, not two).
     ``metadata`` (λ, training data, steps, ...) is stored beside the config; a header longer
     than a load reads (:data:`~taco.models.header.MAX_HEADER_CHARS`) is a
     :class:`~taco.errors.TacoValueError` before anything is written.
@@ -97,17 +107,20 @@ def save_checkpoint(
     either. Folders missing on the way to ``path`` are created. Returns ``path``; an empty
     ``path``, one holding a null byte, or one that names a folder (``"."``, ``"/"``, ``"x/.."``,
     ``"runs/"``) is a :class:`~taco.errors.TacoValueError`
-    (:func:`taco.fileobjects.checked_file_path`). A ``model`` that is no taco model or one built
-    bare, without a config (``ELIC(...)``: build it with :func:`taco.create_model`), and a
-    ``path`` that is no str or ``os.PathLike`` (a file object) are TypeErrors naming them.
+    (:func:`taco.fileobjects.checked_file_path`). A ``model`` that is no taco model (a
+    ``torch.compile`` or ``DataParallel`` wrapper: the message names the model inside), one
+    built bare, without a config (``ELIC(...)``: build it with :func:`taco.create_model`), one
+    whose weights are on the meta device, and a ``path`` that is no str or ``os.PathLike`` (a
+    file object) are TypeErrors naming them.
     """
     if not isinstance(model, ELIC):
         raise TypeError(f"save_checkpoint: model must be a taco model (from taco.load or "
-                        f"taco.create_model), not {type(model).__name__}")
+                        f"taco.create_model), not {type(model).__name__}{wrapped_model_hint(model)}")
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"save_checkpoint: path must be a str or os.PathLike, not "
                         f"{type(path).__name__}")
     check_configured(model, "save_checkpoint")
+    check_has_data(model, "save_checkpoint")
 
     def refused(shown: str, reason: str) -> TacoValueError:
         return TacoValueError(f"save_checkpoint: cannot write to '{shown}': {reason}")
@@ -117,15 +130,22 @@ def save_checkpoint(
     problem = model_id_problem(model_id)
     if problem:
         raise TacoValueError(f"model id {model_id!r}: {problem}")
+    full = model.state_dict()
     if update_tables:
-        model.update(force=True)
-        invalidate_fingerprint(model)
+        stale = _with_rebuilt_tables(model, full)
+        if stale:
+            warn_at_caller(
+                f"save_checkpoint: this model's entropy-coder tables were out of date for its "
+                f"weights ({some(stale)}; weights changed since they were built): the checkpoint "
+                "holds tables rebuilt from the weights, the model in memory keeps its own, so files "
+                "it has coded decode with it, not with the checkpoint; call "
+                "model.update(force=True) after changing weights, before coding", TacoWarning)
     state = {}
-    dropped = _tables_to_leave_out(model, compact_tables)
+    dropped = _tables_to_leave_out(model, full, compact_tables)
     # fp16 for network weights only: buffers (scale tables) and the entropy bottleneck's
     # quantiles define the coder's tables and stay exact
     halvable = {k for k, _ in model.named_parameters() if "entropy_bottleneck" not in k}
-    for k, v in model.state_dict().items():
+    for k, v in full.items():
         if k in dropped:
             continue
         v = v.detach().cpu().contiguous().clone()
@@ -142,12 +162,76 @@ def save_checkpoint(
         "metadata": {**getattr(model, "metadata", {}), **(metadata or {})},
     }
     if dropped:
-        header["gaussian_tables_sha256"] = _tables_digest(model.state_dict(), dropped)
+        header["gaussian_tables_sha256"] = _tables_digest(full, dropped)
     text = _header_text(header)
     if max_shard_bytes is None:
         return save_safetensors_atomic(state, path, metadata={"taco": text})
     save_sharded(state, path, {"taco": text}, max_bytes=max_shard_bytes)
     return path
+
+
+def check_has_data(model: nn.Module, who: str = "") -> None:
+    """A TypeError unless ``model``'s weights hold data: a model moved to the meta device
+    (``model.to("meta")``) has shapes only, and would fail deep inside torch after the work
+    before it (the analysis of an image, ...). ``who`` ("save_checkpoint") starts the message."""
+    if any(t.is_meta for t in itertools.chain(model.parameters(), model.buffers())):
+        raise TypeError(f"{who + ': ' if who else ''}the model's weights are on the meta device "
+                        "(no data): load it again (taco.load(...))")
+
+
+def wrapped_model_hint(model: object) -> str:
+    """For a wrapper of a taco model given where the model goes, how to pass the model itself:
+    ``model._orig_mod`` for ``torch.compile``'s, ``model.module`` for ``DataParallel``'s and
+    ``DistributedDataParallel``'s (the same weights: the same files); "" for anything else."""
+    if not isinstance(model, nn.Module):
+        return ""
+    for attr, wrapper in (("_orig_mod", "torch.compile"), ("module", type(model).__name__)):
+        if isinstance(getattr(model, attr, None), ELIC):
+            return f"; pass the taco model it wraps: model.{attr} (what {wrapper} wrapped)"
+    return ""
+
+
+def _with_rebuilt_tables(model: ELIC, state: dict[str, torch.Tensor]) -> list[str]:
+    """Put into ``state`` (``model``'s) the entropy-coder tables ``model.update(force=True)``
+    would build, built on copies of its entropy models, so that ``model`` is left as it is (its
+    tables are what the files it has coded decode with). Returns the keys of the tables that
+    came out different from the model's own, built ones (empty tables, never built, left out):
+    the weights changed since they were built."""
+    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+    from compressai.models.base import SCALES_LEVELS
+
+    entropy_models = [(name, m) for name, m in model.named_modules(remove_duplicate=False)
+                      if isinstance(m, EntropyBottleneck | GaussianConditional)]
+    # ELIC.update: the model's own scale table (the first built one; they are all the same),
+    # CompressAI's 64 levels where none is built yet
+    scale_table = next((m.scale_table for _, m in entropy_models
+                        if isinstance(m, GaussianConditional) and m.scale_table.numel()), None)
+    if scale_table is None:
+        scale_table = portable_scale_table(SCALES_LEVELS)
+    rebuilt: dict[int, dict[str, torch.Tensor]] = {}
+    with torch.no_grad(), float32_default():  # CompressAI builds the tables in the default dtype
+        for _, m in entropy_models:
+            if id(m) in rebuilt:  # one module under two names
+                continue
+            c = copy.deepcopy(m)
+            if isinstance(c, GaussianConditional):  # as ELIC.update: no scipy, float32 scales
+                c._standardized_quantile = elic.standard_normal_quantile
+                c._prepare_scale_table = elic.float32_scale_table
+                c.update_scale_table(scale_table, force=True)
+            else:
+                c.update(force=True)
+            rebuilt[id(m)] = c.state_dict()
+    stale = []
+    for name, m in entropy_models:
+        for key, value in rebuilt[id(m)].items():
+            full_key = f"{name}.{key}" if name else key
+            if full_key not in state:
+                continue
+            old = state[full_key]
+            if old.numel() and (old.shape != value.shape or not torch.equal(old, value)):
+                stale.append(full_key)
+            state[full_key] = value
+    return list(dict.fromkeys(stale))
 
 
 def _header_text(header: dict[str, Any]) -> str:
@@ -205,9 +289,11 @@ def _tables_digest(state: dict[str, torch.Tensor], keys: list[str]) -> str:
 MAX_SCALE_TABLE_ENTRIES = MAX_SCALE_LEVELS
 
 
-def _tables_to_leave_out(model: ELIC, compact: bool | Literal["auto"]) -> list[str]:
-    """The Gaussian-conditional table keys a checkpoint of ``model`` (its tables just updated)
-    leaves out for ``save_checkpoint(compact_tables=compact)``: none for False; all of them for
+def _tables_to_leave_out(model: ELIC, state: dict[str, torch.Tensor],
+                         compact: bool | Literal["auto"]) -> list[str]:
+    """The Gaussian-conditional table keys a checkpoint of ``model`` (``state``, its state with
+    the tables just updated) leaves out for ``save_checkpoint(compact_tables=compact)``: none
+    for False; all of them for
     True or "auto" once they are rebuilt as :func:`load_checkpoint` rebuilds them and come out
     the same, bit for bit. Where they would not, True is a ValueError, "auto" keeps them."""
     if compact not in (False, True, "auto"):
@@ -216,9 +302,8 @@ def _tables_to_leave_out(model: ELIC, compact: bool | Literal["auto"]) -> list[s
     if not compact:
         return []
     if compact is True:  # its ValueError names the scale table a load would not rebuild from
-        _check_rebuildable(model)
+        _check_rebuildable(model, state)
     keys = _gaussian_table_keys(model)
-    state = model.state_dict()
     try:  # the rebuild refuses such a table too: "auto" keeps the tables then
         _rebuild_gaussian_tables(model, dict(state), _tables_digest(state, keys), "the model")
     except CheckpointError:
@@ -230,13 +315,14 @@ def _tables_to_leave_out(model: ELIC, compact: bool | Literal["auto"]) -> list[s
     return keys
 
 
-def _check_rebuildable(model: torch.nn.Module) -> None:
-    """ValueError unless a compact checkpoint of ``model`` would load: a scale table set with
-    ``update(scale_table=...)`` may be one :func:`load_checkpoint` refuses to rebuild."""
+def _check_rebuildable(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """ValueError unless a compact checkpoint of ``model`` (``state``) would load: a scale table
+    set with ``update(scale_table=...)`` may be one :func:`load_checkpoint` refuses to rebuild."""
     from compressai.entropy_models import GaussianConditional
 
     for name, m in model.named_modules():
-        if isinstance(m, GaussianConditional) and not rebuildable_scale_table(m.scale_table):
+        if (isinstance(m, GaussianConditional)
+                and not rebuildable_scale_table(state[f"{name}.scale_table"])):
             raise ValueError(
                 f"{name}.scale_table: a compact checkpoint's scale tables have 1.."
                 f"{MAX_SCALE_TABLE_ENTRIES} scales in (0, {MAX_SCALE:g}] (set_scale_levels gives "

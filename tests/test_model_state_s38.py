@@ -1,0 +1,123 @@
+"""save_checkpoint leaves the caller's model as it was (session 38's review, t9): it used to
+rebuild the model's entropy-coder tables in place, so a model fine-tuned in Python that had
+coded files could no longer decode them after saving. A model on the meta device and a
+torch.compile / DataParallel wrapper are refused in one clear line (t3, t14)."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import pytest
+import torch
+import torch.nn as nn
+
+import taco
+from taco.codec import decompress_tensor
+from taco.errors import TacoWarning
+from taco.models import model_fingerprint, save_checkpoint
+
+CAPTION = "a cat"
+
+
+def _image() -> torch.Tensor:
+    g = torch.Generator().manual_seed(38)
+    return torch.rand(3, 64, 96, generator=g)
+
+
+def _fine_tuned() -> taco.ELIC:
+    """elic-tiny whose weights changed after its tables were built (as a few optimiser steps
+    in Python change them): its tables are out of date for its weights."""
+    model = taco.create_model("elic-tiny", seed=0)
+    with torch.no_grad():
+        model.latent_codec.entropy_bottleneck.quantiles.mul_(1.5)
+        for p in model.g_s.parameters():
+            p.mul_(1.01)
+    return model
+
+
+def _state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_saving_keeps_the_models_tables_and_its_files_decode(tmp_path):
+    model = _fine_tuned()
+    data = taco.compress(_image(), None, model)
+    decoded = decompress_tensor(data, model)[0]
+    before, fingerprint = _state(model), model_fingerprint(model)
+
+    with pytest.warns(TacoWarning, match=r"out of date .*model\.update\(force=True\)") as caught:
+        path = save_checkpoint(model, tmp_path / "ft.safetensors")
+    assert len(caught) == 1 and caught[0].filename == __file__  # once, at the caller's line
+
+    after = model.state_dict()
+    assert [k for k in before if not torch.equal(before[k], after[k])] == []
+    assert model_fingerprint(model) == fingerprint
+    assert torch.equal(decompress_tensor(data, model)[0], decoded)  # was TacoFormatError
+    # the checkpoint holds tables rebuilt from the weights: not the model's, as the warning says
+    saved = taco.load(path)
+    with pytest.raises(taco.TacoFormatError):
+        taco.decompress(data, saved)
+    # after update(force=True), as documented, the model codes what the checkpoint decodes
+    model.update(force=True)
+    again = taco.compress(_image(), None, model)
+    assert taco.compress(_image(), None, saved) == again
+    assert torch.equal(decompress_tensor(again, saved)[0], decompress_tensor(again, model)[0])
+
+
+@pytest.mark.parametrize("form", [{}, {"half": True, "compact_tables": True},
+                                  {"compact_tables": "auto"}])
+def test_the_file_is_what_an_in_place_update_wrote(tmp_path, form):
+    """The tables built on copies are those update(force=True) builds on the model itself."""
+    model = _fine_tuned()
+    updated = copy.deepcopy(model)
+    updated.update(force=True)
+    with pytest.warns(TacoWarning):
+        a = save_checkpoint(model, tmp_path / "copies.safetensors", **form)
+    b = save_checkpoint(updated, tmp_path / "in-place.safetensors", update_tables=False, **form)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_model_with_current_tables_saves_the_same_bytes_without_a_warning(tmp_path):
+    model = taco.create_model("elic-tiny", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = save_checkpoint(model, tmp_path / "a.safetensors")
+    b = save_checkpoint(model, tmp_path / "b.safetensors", update_tables=False)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_model_on_the_meta_device_is_refused_before_any_work(tmp_path):
+    model = taco.create_model("elic-tiny", seed=0)
+    data = taco.compress(_image(), None, model)
+    model.to("meta")
+    calls = [
+        lambda: taco.compress(_image(), None, model),
+        lambda: taco.compress_batch([_image()], [None], model),
+        lambda: taco.decompress(data, model),
+        lambda: decompress_tensor(data, model),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match=r"^the model's weights are on the meta device \(no "
+                                            r"data\): load it again"):
+            call()
+    with pytest.raises(TypeError, match=r"^save_checkpoint: the model's weights are on the meta"):
+        save_checkpoint(model, tmp_path / "meta.safetensors")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_wrapper_is_told_which_model_to_pass(tmp_path):
+    model = taco.create_model("elic-tiny", seed=0)
+    wrapped = nn.DataParallel(model)
+    with pytest.raises(TypeError, match=r"not DataParallel; pass the taco model it wraps: "
+                                        r"model\.module"):
+        taco.compress(_image(), None, wrapped)
+    with pytest.raises(TypeError, match=r"^save_checkpoint: .*model\.module"):
+        save_checkpoint(wrapped, tmp_path / "dp.safetensors")
+    assert taco.compress(_image(), None, wrapped.module) == taco.compress(_image(), None, model)
+    compiled = torch.compile(model)
+    with pytest.raises(TypeError, match=r"not OptimizedModule; pass the taco model it wraps: "
+                                        r"model\._orig_mod"):
+        taco.compress(_image(), None, compiled)
+    with pytest.raises(TypeError, match=r"model\._orig_mod"):
+        taco.decompress(taco.compress(_image(), None, model), compiled)
