@@ -32,7 +32,6 @@ from ..messages import some
 from ..shards import ShardedFileError, find, load_sharded, save_sharded
 from ..tensor_marks import Marks, tensor_marks, unchanged
 from ..version import __version__
-from . import elic  # ELIC.update's functions, as it takes them (not this module's names)
 from .architecture import (
     build_model,
     build_on_meta,
@@ -48,13 +47,11 @@ from .elic import (
     MAX_SCALE_LEVELS,
     TABLE_BUFFERS,
     check_configured,
-    float32_default,
     float32_scale_table,
     load_state_resizing_tables,
     rebuildable_scale_table,
     standard_normal_quantile,
 )
-from .entropy import portable_scale_table
 from .header import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
@@ -193,45 +190,25 @@ def wrapped_model_hint(model: object) -> str:
 
 def _with_rebuilt_tables(model: ELIC, state: dict[str, torch.Tensor]) -> list[str]:
     """Put into ``state`` (``model``'s) the entropy-coder tables ``model.update(force=True)``
-    would build, built on copies of its entropy models, so that ``model`` is left as it is (its
-    tables are what the files it has coded decode with). Returns the keys of the tables that
-    came out different from the model's own, built ones (empty tables, never built, left out):
-    the weights changed since they were built."""
-    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
-    from compressai.models.base import SCALES_LEVELS
-
-    entropy_models = [(name, m) for name, m in model.named_modules(remove_duplicate=False)
-                      if isinstance(m, EntropyBottleneck | GaussianConditional)]
-    # ELIC.update: the model's own scale table (the first built one; they are all the same),
-    # CompressAI's 64 levels where none is built yet
-    scale_table = next((m.scale_table for _, m in entropy_models
-                        if isinstance(m, GaussianConditional) and m.scale_table.numel()), None)
-    if scale_table is None:
-        scale_table = portable_scale_table(SCALES_LEVELS)
-    rebuilt: dict[int, dict[str, torch.Tensor]] = {}
-    with torch.no_grad(), float32_default():  # CompressAI builds the tables in the default dtype
-        for _, m in entropy_models:
-            if id(m) in rebuilt:  # one module under two names
-                continue
-            c = copy.deepcopy(m)
-            if isinstance(c, GaussianConditional):  # as ELIC.update: no scipy, float32 scales
-                c._standardized_quantile = elic.standard_normal_quantile
-                c._prepare_scale_table = elic.float32_scale_table
-                c.update_scale_table(scale_table, force=True)
-            else:
-                c.update(force=True)
-            rebuilt[id(m)] = c.state_dict()
+    builds, built on a copy of ``model``, so that ``model`` is left as it is (its tables are what
+    the files it has coded decode with). Returns the keys of the tables that came out different
+    from the model's own, built ones (empty tables, never built, left out): the weights changed
+    since they were built."""
+    # the copy shares the weights (update reads them, and builds buffers only)
+    rebuilt = copy.deepcopy(model, memo={id(p): p for p in model.parameters()})
+    with torch.no_grad():  # the class's update: not one set on the instance, which names model
+        type(rebuilt).update(rebuilt, force=True)
     stale = []
-    for name, m in entropy_models:
-        for key, value in rebuilt[id(m)].items():
-            full_key = f"{name}.{key}" if name else key
-            if full_key not in state:
-                continue
-            old = state[full_key]
-            if old.numel() and (old.shape != value.shape or not torch.equal(old, value)):
-                stale.append(full_key)
-            state[full_key] = value
-    return list(dict.fromkeys(stale))
+    for key, value in rebuilt.state_dict().items():
+        old = state.get(key)
+        if key.rpartition(".")[2] not in TABLE_BUFFERS:
+            continue
+        if old is None or (old.shape == value.shape and torch.equal(old, value)):
+            continue
+        if old.numel():
+            stale.append(key)
+        state[key] = value
+    return stale
 
 
 def _header_text(header: dict[str, Any]) -> str:
