@@ -90,7 +90,7 @@ from .memory import (
     spans,
     widen,
 )
-from .messages import count, docs_ref
+from .messages import count, docs_ref, one_line
 from .models import (
     PAD_MULTIPLE,
     CheckpointError,
@@ -481,14 +481,41 @@ def check_latent_shape(
     return declared_shapes
 
 
+def is_size(value: object, length: int) -> bool:
+    """Whether ``value`` is a tuple, list or torch.Size of ``length`` integers (0-d integer
+    tensors included): a shape ``int(n)`` reads."""
+    return (isinstance(value, (tuple, list)) and len(value) == length
+            and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                    or isinstance(n, Tensor) and n.ndim == 0 and not n.is_floating_point()
+                    for n in value))
+
+
+def coded_shape_form(coded: object) -> bool:
+    """Whether ``coded`` has the form of :meth:`ELIC.latent_shapes`: a dict whose ``"y"`` is a
+    non-empty list (or tuple) of (c, h, w) and whose ``"hyper"`` is (h, w)."""
+    if not isinstance(coded, dict):
+        return False
+    groups, hyper = coded.get("y"), coded.get("hyper")
+    return (isinstance(groups, (list, tuple)) and len(groups) > 0
+            and all(is_size(s, 3) for s in groups) and is_size(hyper, 2))
+
+
 def check_coded_shape(model: ELIC, coded: dict[str, Any], declared: dict[str, Any]) -> None:
     """:class:`~taco.errors.BackboneError` (a TypeError) naming ``model``'s class unless the
     ``shape`` its latent codec returned (:func:`entropy_code`) has the y groups and hyper-latent
     size (hz, wz) of ``declared`` (:func:`check_latent_shape`'s ``latent_shapes``), which the
     decoder reads the stream with: a codec that codes z at y / 2 under the inherited
     ``latent_shapes`` (z at y / 4) wrote files no taco decodes ("corrupt .taco file")
-    (docs/models.md, "Adding a backbone", item 2)."""
+    (docs/models.md, "Adding a backbone", item 2). A ``shape`` of another form (CompressAI's
+    usual ``z.size()[-2:]``, or a ``"y"`` that is one shape rather than a list of them) is
+    refused the same way, saying what it is and the form taco reads."""
     name = type(model).__name__
+    if not coded_shape_form(coded):
+        raise BackboneError(
+            f"{name}: its latent codec's compress returns shape {one_line(repr(coded), 120)}, but taco "
+            f"reads {{'y': [(c, h, w) per y group], 'hyper': (h, w)}}, the form of latent_shapes: "
+            f"return that, with the hyper-latent's (h, w) under 'hyper' "
+            f"({docs_ref('models.md', 'Adding a backbone')})")
     coded_y, declared_y = ([tuple(int(n) for n in s) for s in shapes["y"]] for shapes in (coded, declared))
     if coded_y != declared_y:
         raise BackboneError(f"{name}: its latent codec codes y as {coded_y} but latent_shapes "
@@ -955,6 +982,34 @@ def synthesis_tiles(model: ELIC, h: int, w: int) -> list[tuple[slice, slice]]:
     return [(rows, cols) for rows in spans(h, side) for cols in spans(w, side)]
 
 
+def check_synthesis_shape(model: ELIC, x: object, batch: int, rows: slice, cols: slice) -> None:
+    """:class:`~taco.errors.BackboneError` (a TypeError) naming ``model``'s class and its
+    ``latent_scale`` s unless ``x``, what its g_s gave for ``rows`` x ``cols`` latent positions
+    of ``batch`` images, is (batch, 3, s x rows, s x cols): :func:`synthesize` keeps pixels by
+    those offsets, so a g_s that up-samples by 2s gave the top-left crop of a 2x image (exit
+    status 0), one by s/2 a RuntimeError about expanded sizes, a 1-channel one grey pixels.
+    A compare of sizes per tile, nothing more."""
+    s = model.latent_scale
+    h, w = rows.stop - rows.start, cols.stop - cols.start
+    needed = (batch, 3, s * h, s * w)
+    got = tuple(x.shape) if isinstance(x, Tensor) else None
+    if got == needed:
+        return
+    name = type(model).__name__
+    guide = docs_ref("models.md", "Adding a backbone")
+    if got is not None and len(got) == 4 and got[1] != 3 and (got[0], *got[2:]) == (batch, *needed[2:]):
+        raise BackboneError(f"{name}'s g_s gives {count(got[1], 'channel')}, but taco reads 3 (RGB): "
+                            f"make g_s's last layer give 3 channels ({guide})")
+    what = f"shape {got}" if got is not None else f"a {type(x).__name__}, no tensor"
+    factor = ""
+    if got is not None and len(got) == 4 and got[2] % h == got[3] % w == 0 and got[2] // h == got[3] // w:
+        factor = f" (it up-samples by {got[2] // h})"
+    raise BackboneError(
+        f"{name}'s g_s synthesises {w}x{h} latent positions into {what}{factor}, but taco reads "
+        f"{needed}: 3 channels (RGB) at {name}.latent_scale ({s}) pixels per latent position on a "
+        f"side, the factor its g_a down-samples by; make g_s up-sample by latent_scale ({guide})")
+
+
 @torch.no_grad()
 def synthesize(
     model: ELIC, y_hat: Tensor, height: int, width: int, out: Tensor,
@@ -966,7 +1021,9 @@ def synthesize(
 
     Each tile is synthesised with ``model.synthesis_halo`` latents of context around it and only
     its own pixels are kept, so peak memory follows the tile, not the image, and the pixels are
-    those of one whole-image synthesis up to float rounding (at most one grey level).
+    those of one whole-image synthesis up to float rounding (at most one grey level). Each
+    tile's g_s output is checked to be RGB at ``model.latent_scale`` pixels per latent
+    (:func:`check_synthesis_shape`: a :class:`~taco.errors.BackboneError` otherwise).
     """
     device = next(model.parameters()).device
     _, _, h, w = y_hat.shape
@@ -979,6 +1036,7 @@ def synthesize(
         read_rows, read_cols = widen(rows, halo, h), widen(cols, halo, w)
         r0, c0 = read_rows.start, read_cols.start
         x = model.g_s(y_hat[:, :, read_rows, read_cols].to(device))  # (1, 3, s x rows read, s x cols read)
+        check_synthesis_shape(model, x, y_hat.shape[0], read_rows, read_cols)
         top, left = s * rows.start, s * cols.start
         bottom, right = min(height, s * rows.stop), min(width, s * cols.stop)
         if top < bottom and left < right:
