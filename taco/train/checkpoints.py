@@ -214,6 +214,9 @@ def training_metadata(
     """The checkpoint header's metadata: λ (a variable-rate model: None, and its qualities' λ),
     loss weights, steps (and the total over warm starts), epochs, wall time, device, world size,
     training data, torch, the config; the model's warm-start record (``init_from``) as it has it.
+    Its paths (the training folder, the config's) are absolute, as in ``config.yaml``
+    (:func:`taco.train.config.absolute_paths`), so that ``taco models`` and ``taco evaluate`` read
+    them the same from any folder.
     Every text in it is UTF-8 text (:func:`taco.messages.utf8_text`): a path whose bytes are not UTF-8 (the
     training folder, ``init_from``) is recorded with them escaped (``\\xff``), so that
     ``taco evaluate`` can copy the metadata into its UTF-8 results files."""
@@ -221,6 +224,7 @@ def training_metadata(
     init_from = getattr(model, "metadata", {}).get("init_from")
     before = (init_from or {}).get("trained_steps_total", 0)
     qualities = getattr(model, "qualities", None)
+    config = absolute_paths(cfg.to_dict())  # as config.yaml and the state: read from any folder
     return utf8_text({
         **({"init_from": init_from} if init_from is not None else {}),
         "lambda": cfg.lmbda if qualities is None else None,  # variable rate: one λ per quality
@@ -235,12 +239,12 @@ def training_metadata(
         "world_size": env.world_size,
         "global_batch": cfg.batch_size * env.world_size,
         "train_data": {
-            "kind": cfg.data.kind, "root": cfg.data.root, "captions": cfg.data.captions,
+            "kind": cfg.data.kind, "root": config["data"]["root"], "captions": cfg.data.captions,
             "images": images,
         },  # fmt: skip
         "torch": torch.__version__,
         **({"replicas_in_sync": p.extra["replicas_in_sync"]} if "replicas_in_sync" in p.extra else {}),
-        "config": cfg.to_dict(),
+        "config": config,
     })
 
 
