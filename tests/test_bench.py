@@ -48,7 +48,8 @@ def test_quick_bench_writes_json_with_the_expected_keys(tmp_path, monkeypatch, c
     assert isinstance(result["threads"], int) and result["device"]
     # the same words as taco evaluate's JSON: the CPU's model and the threads it ran with
     assert result["device"] == device_description("cpu") and result["device"].endswith(", 1 thread)")
-    assert result["images"] == [{"name": "skimage-chelsea.png", "height": 64, "width": 64}]
+    assert result["images"] == [{"name": "skimage-chelsea.png", "height": 64, "width": 64,
+                                 "padded_height": 64, "padded_width": 64}]
     assert SYSTEMS <= set(result["systems"])
     taco, elic, anchor = (result["systems"][k] for k in ("taco", "elic", "compressai-elic"))
     for stages, keys in (

@@ -50,11 +50,12 @@ def image_path(item: str) -> Path:
     raise ImageReadError(item, f"no such file, and not a sample ({', '.join(SAMPLE_IMAGES)})")
 
 
-def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str]]:
+def load_inputs(images: Sequence[str], crop: int, *, pad: bool = True) -> list[tuple[str, Tensor, str]]:
     """(name, padded (1, 3, H, W) tensor, caption) per image: a path or a sample's name
     (:func:`image_path`), or :data:`STDIN_ITEM`, standard input, read here (named
     :data:`STDIN_NAME`); the centre ``crop`` x ``crop`` square (0: the whole image); a sample's
-    own caption, else "a photo"."""
+    own caption, else "a photo". ``pad=False``: the image's own tensor, not padded to a multiple
+    of 64 (what the codec codes: :func:`taco.codec.pad_to_multiple`)."""
     from ..codec import pad_to_multiple
 
     out = []
@@ -78,5 +79,6 @@ def load_inputs(images: Sequence[str], crop: int) -> list[tuple[str, Tensor, str
             caption = sample_caption(path.name)
         except KeyError:
             caption = "a photo"
-        out.append((path.name, pad_to_multiple(image_to_tensor(image)), caption))
+        x = image_to_tensor(image)
+        out.append((path.name, pad_to_multiple(x) if pad else x, caption))
     return out

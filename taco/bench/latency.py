@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..codec import analysis_with_text_overlap, coding_codec, takes_pending_caption
+from ..codec import analysis_with_text_overlap, coding_codec, pad_to_multiple, takes_pending_caption
 from ..devices import MAX_THREADS, device_description
 from ..errors import TacoValueError
 from ..models import create_model, fast_codec
@@ -232,7 +232,8 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
     device = torch.device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    inputs = load_inputs(cfg.images, cfg.crop)
+    own = load_inputs(cfg.images, cfg.crop, pad=False)  # the JSON gives each image's own size
+    inputs = [(n, pad_to_multiple(x), c) for n, x, c in own]  # and the size coded
     log(f"building models on {device} ...")
     sy = build_systems(cfg, device, log)
     rec = Recorder()
@@ -263,8 +264,9 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
         "mode": "quick" if cfg.quick else "full",
         # clip_b as run: off when TACO's own text encoder is the CLIP-B-sized one
         "config": dataclasses.asdict(dataclasses.replace(cfg, clip_b=sy.taco_clip is not None)),
-        "images": [{"name": n, "height": int(x.shape[-2]), "width": int(x.shape[-1])}
-                   for n, x, _ in inputs],
+        "images": [{"name": n, "height": int(x.shape[-2]), "width": int(x.shape[-1]),
+                    "padded_height": int(p.shape[-2]), "padded_width": int(p.shape[-1])}
+                   for (n, x, _), (_, p, _) in zip(own, inputs, strict=True)],
         "models": {
             "taco": f"{cfg.taco_model} + {sy.taco_text.name} text encoder (random weights"
                     f"{', the real tokenizer' if sy.taco_text.name == 'clip-b-random' else ''})",
@@ -279,6 +281,7 @@ def run_bench(cfg: BenchConfig, log: Callable[[str], None] = lambda s: None) -> 
         },
         "entropy_codec":
             "taco.codec.coding_codec (float64 CPU copy of the latent codec) through fast_codec",
+        "time_unit": "ms",  # of every median / p90 in systems and systems_cpu_time
         "systems": systems,
         "ratios": headline_ratios(systems),
         "systems_cpu_time": systems_cpu,

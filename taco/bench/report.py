@@ -25,6 +25,14 @@ _ROWS = (
 )
 
 
+def _image_size(image: dict[str, Any]) -> str:
+    """``name WxH``, with the size coded where padding changed it (results from before
+    2026-12-07 have only the padded size, as ``width`` / ``height``)."""
+    own, coded = (image["width"], image["height"]), (image.get("padded_width"), image.get("padded_height"))
+    padded = f" (padded to {coded[0]}x{coded[1]})" if None not in coded and coded != own else ""
+    return f"{image['name']} {own[0]}x{own[1]}{padded}"
+
+
 def format_table(result: dict[str, Any]) -> str:
     """The result as a plain-text table: median / p90 ms per stage and system, then the ratios."""
     systems = result["systems"]
@@ -32,7 +40,7 @@ def format_table(result: dict[str, Any]) -> str:
     lines = [
         f"taco bench ({result['mode']}) on {result['device']}"  # a CPU's threads included
         + f"; torch {result['torch']}, compressai {result['compressai']}",
-        "images: " + ", ".join(f"{i['name']} {i['width']}x{i['height']}" for i in result["images"])
+        "images: " + ", ".join(_image_size(i) for i in result["images"])
         + f"; {result['config']['runs']} runs after {result['config']['warmup']} warm-up",
         "",
         "ms, median / p90".ljust(36) + "".join(n.rjust(22) for n in names),
