@@ -19,7 +19,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,21 @@ class ImageTooLargeForCodec(TacoError, ValueError):
     """An image wider or taller than a classic codec's format holds (WebP: 16,383 px a side)."""
 
 
+#: Where the built-in codecs add up the wall time (ms) of their encoder (``encode_ms``: Pillow's
+#: save, bpgenc, EncoderApp) and decoder (``decode_ms``) while :meth:`ClassicCodec.code_timed`
+#: runs; None otherwise.
+_CLOCK: ContextVar[dict[str, float] | None] = ContextVar("taco_classic_clock", default=None)
+
+
+def _clock(step: str, since: float) -> float:
+    """Add the time from ``since`` (``time.perf_counter()``) to now to ``step`` of the clock
+    :meth:`ClassicCodec.code_timed` set, if any; now."""
+    now = time.perf_counter()
+    if (clock := _CLOCK.get()) is not None:
+        clock[step] = clock.get(step, 0.0) + 1000 * (now - since)
+    return now
+
+
 @dataclass(frozen=True)
 class ClassicCodec:
     """A classic image codec: ``code(image, quality) -> (file bytes, decoded RGB image)``.
@@ -113,6 +130,19 @@ class ClassicCodec:
         pixels.info = {}
         return self.encode(pixels, quality)
 
+    def code_timed(self, image: Image.Image, quality: int) -> tuple[bytes, Image.Image, dict[str, float]]:
+        """:meth:`code`, and the wall time in ms of its encoder and decoder (``encode_ms``,
+        ``decode_ms``: around Pillow's save and open, or the bpgenc/bpgdec and
+        EncoderApp/DecoderApp runs) where the codec's ``encode`` is a built-in one that says
+        them (an empty dict otherwise)."""
+        token = _CLOCK.set({})
+        try:
+            data, decoded = self.code(image, quality)
+            clock = _CLOCK.get() or {}
+        finally:
+            _CLOCK.reset(token)
+        return data, decoded, (clock if all(k in clock for k in ("encode_ms", "decode_ms")) else {})
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "quality_range": list(self.quality_range),
                 "quality_direction": "higher = more bits" if self.direction > 0 else "lower = more bits",
@@ -124,11 +154,15 @@ class ClassicCodec:
 
 def _pillow(fmt: str, **options: Any) -> Callable[[Image.Image, int], tuple[bytes, Image.Image]]:
     def encode(image: Image.Image, quality: int) -> tuple[bytes, Image.Image]:
+        start = time.perf_counter()
         buf = io.BytesIO()
         image.save(buf, fmt, quality=quality, **options)
         data = buf.getvalue()
+        start = _clock("encode_ms", start)
         with Image.open(io.BytesIO(data)) as decoded:
-            return data, decoded.convert("RGB")
+            pixels = decoded.convert("RGB")
+        _clock("decode_ms", start)
+        return data, pixels
 
     return encode
 
@@ -208,9 +242,12 @@ def _bpg(image: Image.Image, qp: int) -> tuple[bytes, Image.Image]:
         src, bits, dec = Path(tmp, "in.png"), Path(tmp, "out.bpg"), Path(tmp, "dec.png")
         image.save(src)
         # 4:4:4 YCbCr 8 bit, as CompressAI's benchmark runs BPG
+        start = time.perf_counter()
         _run(["bpgenc", "-o", str(bits), "-q", str(qp), "-f", "444", "-c", "ycbcr", "-b", "8", str(src)],
              bits, "bitstream")
+        start = _clock("encode_ms", start)
         _run(["bpgdec", "-o", str(dec), str(bits)], dec, "image")
+        _clock("decode_ms", start)
         with Image.open(dec) as d:
             return bits.read_bytes(), d.convert("RGB")
 
@@ -222,11 +259,14 @@ def _vtm(image: Image.Image, qp: int) -> tuple[bytes, Image.Image]:
         yuv, bits, dec = Path(tmp, "in.yuv"), Path(tmp, "out.bin"), Path(tmp, "dec.yuv")
         planes = np.asarray(image.convert("YCbCr"), dtype=np.uint8).transpose(2, 0, 1)  # (3, H, W)
         yuv.write_bytes(np.ascontiguousarray(planes).tobytes())
+        start = time.perf_counter()
         _run(["EncoderApp", "-c", cfg, "-i", str(yuv), "-b", str(bits), "-o", os.devnull,
               "-wdt", str(w), "-hgt", str(h), "-fr", "1", "-f", "1", "-q", str(qp),
               "--InputChromaFormat=444", "--ChromaFormatIDC=444", "--InputBitDepth=8",
               "--OutputBitDepth=8", "--ConformanceWindowMode=1"], bits, "bitstream")
+        start = _clock("encode_ms", start)
         _run(["DecoderApp", "-b", str(bits), "-o", str(dec), "-d", "8"], dec, "image")
+        _clock("decode_ms", start)
         out = np.frombuffer(dec.read_bytes(), dtype=np.uint8)
         if out.size != 3 * h * w:
             raise RuntimeError(f"DecoderApp wrote {out.size} bytes, expected {3 * h * w} (4:4:4, 8 bit)")
@@ -299,11 +339,20 @@ def code_at_bpp(
     closest file beside the bracket (WebP: q13 0.3854, q14 0.3815 bpp). About log2(range) + 6
     encodes.
     """
-    cache: dict[int, tuple[bytes, Image.Image]] = {}
+    quality, data, decoded, _ = _code_at_bpp_timed(codec, image, target_bpp)
+    return quality, data, decoded
 
-    def coded(q: int) -> tuple[bytes, Image.Image]:
+
+def _code_at_bpp_timed(
+    codec: ClassicCodec, image: Image.Image, target_bpp: float
+) -> tuple[int, bytes, Image.Image, dict[str, float]]:
+    """:func:`code_at_bpp`, and the timings (:meth:`ClassicCodec.code_timed`) of the encode and
+    decode of the file it chose, not of the search."""
+    cache: dict[int, tuple[bytes, Image.Image, dict[str, float]]] = {}
+
+    def coded(q: int) -> tuple[bytes, Image.Image, dict[str, float]]:
         if q not in cache:
-            cache[q] = codec.code(image, q)
+            cache[q] = codec.code_timed(image, q)
         return cache[q]
 
     def bpp(q: int) -> float:
@@ -321,8 +370,7 @@ def code_at_bpp(
             b = mid
     near = qs[max(0, a - 2):b + 3]  # the bracket and its neighbours
     best = min(near, key=lambda q: (abs(bpp(q) - target_bpp), q))
-    data, decoded = coded(best)
-    return best, data, decoded
+    return (best, *coded(best))
 
 
 def interpolate_rd(points: Sequence[dict[str, float]], target_bpp: float, metric: str) -> float:
@@ -361,9 +409,9 @@ def _classic_work(
         quality, target = quality_of(job)
         if quality is None:  # matched: search the quality for this image
             assert target is not None
-            quality, data, decoded = code_at_bpp(codec, pil, target)
+            quality, data, decoded, timings = _code_at_bpp_timed(codec, pil, target)
         else:
-            data, decoded = codec.code(pil, quality)
+            data, decoded, timings = codec.code_timed(pil, quality)
         x = sample.image.unsqueeze(0)  # (1, 3, H, W)
         x_hat = image_to_tensor(decoded)
         row: dict[str, object] = {
@@ -377,7 +425,7 @@ def _classic_work(
                 cache["caption"] = captioner([pil])[0]
             row["gen_caption_original"] = cache["caption"]
             row["gen_caption_recon"] = captioner([decoded])[0]
-        return JobResult(row, sets.features(x_hat) if sets is not None else {})
+        return JobResult(row, sets.features(x_hat) if sets is not None else {}, timings)
 
     return work
 
@@ -399,10 +447,13 @@ def _run_codec(
     progress: bool,
     lpips_input: str,
     resume_note: str = "",
+    not_run: Sequence[str] = (),
+    skipped_before: Sequence[str] = (),
 ) -> Path:
     """Code ``jobs`` into ``out_dir/STEM.{csv,json}``. ``resume_note``: a warning said once the
     resume is known to go on (an earlier run's results of another configuration are refused
-    first)."""
+    first). ``not_run``, ``skipped_before``: the dataset's images without a job, and those of
+    them found unreadable before (:func:`~taco.evaluation.results.finish_run`)."""
     dist = dist or DistEnv()
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
     features_dir = out_dir / f"{stem}.features"
@@ -428,7 +479,7 @@ def _run_codec(
     if not dist.is_main:
         return json_path
     return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
-                      features_dir, progress)
+                      features_dir, progress, not_run=not_run, skipped_before=skipped_before)
 
 
 def _earlier_qualities(codec: ClassicCodec, csv_path: Path) -> list[int]:
@@ -497,11 +548,18 @@ def evaluate_matched(
     Writes ``out_dir/CODEC.matched-MODELTAG.{csv,json}``: one point, paired image by image with
     the model's results in ``model_json``. Images beyond the codec's bpp range get its nearest
     end (see ``bpp_gap`` in the JSON).
+
+    Only the images the model's run coded have a target: the result is ``complete`` when they
+    are all of the dataset's images and each was coded; the others count in its
+    ``jobs_missing``, and those the model's run skipped as unreadable are in its
+    ``skipped_images``, as in the model's JSON.
     """
     out_dir, model_json = Path(out_dir), Path(model_json)
     meta = read_result(model_json)
     targets = {r["image"]: float(r["bpp"]) for r in result_rows(model_json)}
     jobs = [Job(i, n, "matched") for i, n in enumerate(dataset.names) if n in targets]
+    not_run = [n for n in dataset.names if n not in targets]
+    unreadable = {str(n) for n in meta.get("skipped_images") or []}
     tag = meta.get("model", {}).get("tag", model_json.stem)
     path = _run_codec(
         codec, dataset, out_dir, f"{codec.name}.matched-{tag}", jobs,
@@ -510,6 +568,7 @@ def evaluate_matched(
          "matched_to_label": meta.get("label")},
         kind="classic-matched", label=f"{codec.label} @ {meta.get('label')} bpp", sets=sets,
         captioner=captioner, dist=dist, progress=progress, lpips_input=lpips_input,
+        not_run=not_run, skipped_before=[n for n in not_run if n in unreadable],
     )
     if dist is None or dist.is_main:
         result = read_result(path)

@@ -126,8 +126,19 @@ def finish_run(
     captioner: Any,
     features_dir: Path,
     progress: bool,
+    *,
+    not_run: Sequence[str] = (),
+    skipped_before: Sequence[str] = (),
 ) -> Path:
-    """Summarise a finished run (rank 0): points, set metrics, timings; mark the JSON complete."""
+    """Summarise a finished run (rank 0): points, set metrics, timings; mark the JSON complete
+    when every job has its row and ``not_run`` is empty.
+
+    ``not_run``: images of the dataset the run had no job for (a matched-bpp run's images
+    that the model's run lacks): each counts in ``jobs_missing``. ``skipped_before``: those of
+    them that the run it derives from skipped as unreadable, listed in ``skipped_images``.
+    ``timing``: ``images_timed``, the jobs of this session that returned timings, and the means
+    of their ``encode_ms`` and ``decode_ms`` (null when none).
+    """
     originals = {}
     if sets is not None and sets.feature_names:
         originals = original_features(sets, dataset, out_dir / "originals.features", progress=progress,
@@ -136,18 +147,19 @@ def finish_run(
                            features_dir=features_dir, text=captioner is not None)
     samples = points[0].get("fid_samples") if points else None
     coded = sum(p["images"] for p in points)
+    missing = len(jobs) - coded + len(not_run)
     header.update(
-        complete=coded == len(jobs),
-        jobs_missing=len(jobs) - coded,
+        complete=missing == 0,
+        jobs_missing=missing,
         points=points,
         set_metrics=(sets.describe(samples) if sets is not None else {}),
         text_similarity=(
             {"captioner": captioner.name, "metrics": "BLEU-4, CIDEr-D (pycocoevalcap), captions of "
              "original vs reconstruction"} if captioner is not None else {"computed": False}
         ),
-        timing={"images_timed": report.coded, **report.timing_summary(),
+        timing={"images_timed": report.timed, **report.timing_summary(),
                 "note": "wall clock of the images coded in the latest session only"},
-        skipped_images=report.skipped,
+        skipped_images=[*dict.fromkeys([*skipped_before, *report.skipped])],
         features=features_dir.name if features_dir.is_dir() else None,
     )
     return write_json(json_path, header)

@@ -32,7 +32,8 @@ from ..errors import TacoError
 from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
-__all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "read_rows", "run_jobs"]
+__all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS", "read_rows",
+           "run_jobs"]
 
 
 class ResultsFileError(TacoError, RuntimeError):
@@ -73,16 +74,25 @@ class JobResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+#: The timings (ms) every results JSON's ``timing`` has the mean of (null when none was timed).
+TIMINGS = ("encode_ms", "decode_ms")
+
+
 @dataclass
 class RunReport:
-    """What happened in one :func:`run_jobs` call (this process only)."""
+    """What happened in one :func:`run_jobs` call (this process only): ``coded`` jobs (rows
+    written), of which ``timed`` returned timings."""
 
     coded: int = 0
     skipped: list[str] = field(default_factory=list)  # each unreadable image once, not per job
     timings: dict[str, list[float]] = field(default_factory=dict)
+    timed: int = 0
 
-    def timing_summary(self) -> dict[str, float]:
-        return {f"{k}_mean": float(np.mean(v)) for k, v in self.timings.items() if v}
+    def timing_summary(self) -> dict[str, float | None]:
+        """``encode_ms_mean`` and ``decode_ms_mean`` (each None when no job was timed), and the
+        mean of any other timing the jobs returned."""
+        keys = dict.fromkeys((*TIMINGS, *self.timings))
+        return {f"{k}_mean": float(np.mean(v)) if (v := self.timings.get(k)) else None for k in keys}
 
 
 def join_process_group(env: DistEnv) -> bool:
@@ -421,6 +431,7 @@ def run_jobs(
             store.add(job.key, result.features)
         for k, v in result.timings.items():
             report.timings.setdefault(k, []).append(v)
+        report.timed += bool(result.timings)
         report.coded += 1
         if len(pending) >= flush_every:
             flush()
