@@ -342,8 +342,14 @@ def evaluate_model(
     :func:`taco.compress`). ``captions``: what :func:`draw_captions` drew and
     checked for this model, ``dataset``, ``mode`` and ``seed`` (``taco evaluate`` does so once
     per caption mode, before any coding); None: drawn and checked here.
+
+    ``info`` must describe ``model``'s weights as they are now: an :class:`EvaluationError`,
+    before any file, when the model's fingerprint is not ``info.fingerprint`` (other weights
+    loaded into it, a fine-tune since :func:`load_model`), whose results would be filed, resumed
+    and recorded as the model ``info`` names.
     """
     from taco.codec import coding_quality, encode_text
+    from taco.models import model_fingerprint
 
     out_dir = Path(out_dir)
     dist = dist or DistEnv()
@@ -355,6 +361,16 @@ def evaluate_model(
                               f"at a time: give quality= (1..{len(qualities)})")
     if quality is not None:  # a TypeError or TacoValueError as taco.compress gives, before any file
         quality = coding_quality(model, quality)  # a single-rate model's too: it takes none
+    # info names the results (tag, resume, JSON): it must be these weights' (~1.5 ms, cached)
+    held = model_fingerprint(model).hex()
+    if held != info.fingerprint:
+        raise EvaluationError(
+            f"the model's weights (fingerprint {held}) are not those info describes "
+            f"({info.model_id!r}, fingerprint {info.fingerprint}): they changed after load_model "
+            "(load_state_dict, a fine-tune), and their results would be filed, resumed and "
+            f"recorded as those of {info.spec!r}: make a new ModelInfo for them: save them with "
+            "taco.save_checkpoint(model, PATH) and evaluate the model and info that "
+            "taco.evaluation.load_model(PATH) returns")
     if captions is None:
         captions = draw_captions(model, info, dataset, mode, seed)
     elif captions.dataset is not dataset or (captions.mode, captions.seed, captions.uses_text) != (
