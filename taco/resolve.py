@@ -146,6 +146,29 @@ def decode_problems(header: TacoHeader, model: ELIC, *, given: str | None, cli: 
                                     latent_channels(model))
 
 
+#: The fingerprint of each built-in trained model's weights, by name and file SHA-256
+#: (:func:`_builtin_fingerprint`).
+_BUILTIN_PRINTS: dict[tuple[str, str], bytes] = {}
+
+
+def _builtin_fingerprint(name: str) -> bytes | None:
+    """The fingerprint (:func:`taco.models.model_fingerprint`) of the built-in trained model
+    ``name``'s weights, loaded once per process (~0.5 s for a -small built-in); None when it
+    cannot be loaded (not installed, or changed: :func:`taco.models.load_builtin` says which)."""
+    from .models import CheckpointError, load_builtin, model_fingerprint
+    from .models.registry import PRETRAINED
+
+    if name not in PRETRAINED:
+        return None
+    key = (name, PRETRAINED[name].sha256)
+    if key not in _BUILTIN_PRINTS:
+        try:
+            _BUILTIN_PRINTS[key] = model_fingerprint(load_builtin(name))
+        except CheckpointError:
+            return None
+    return _BUILTIN_PRINTS[key]
+
+
 def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, *,
                       given: str | None, cli: bool) -> str | None:
     """Why ``model`` cannot decode a ``.taco`` file naming model ``file_model`` and weights
@@ -158,7 +181,9 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
     the one ``file_model`` names (:func:`resolve_model` with ``names_only``). ``cli``: the fix is
     said as taco decompress's options (``--model FILE``, "leave out --model"), else as Python
     (``taco.decompress(data, taco.load(FILE))``, "leave the model out"). What else to say
-    follows from what ``file_model`` is: a built-in trained model (taco finds it from the file),
+    follows from what ``file_model`` is: a built-in trained model (taco finds it from the file;
+    when the built-in's weights did not make it either, other weights of that name did, and the
+    fix is their checkpoint: in Python the model given by that name may be the built-in itself),
     an architecture (its untrained seed-0 weights, or a checkpoint of it), no model (``""``,
     model code 0: :data:`DEFAULT_MODEL` was tried), or another name. A ``--model`` given by
     another name (a checkpoint's path) whose model id is the file's is said to be another
@@ -207,6 +232,11 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
     head = f"this file was made with model {file_model!r}, not with {not_with}"
     if cli and given == file_model:  # leaving --model out would give the very same weights
         fix = f"give the checkpoint that made it: {checkpoint}"
+    elif kind == "pretrained" and _builtin_fingerprint(file_model) not in (fingerprint, None):
+        # leaving the model out would give the built-in's weights, which did not make it either
+        # (in Python a model given by the file's name may be that very built-in)
+        fix = (f"it was made with other weights of {file_model!r} (a checkpoint's), not the "
+               f"built-in ones: give the checkpoint that made it: {checkpoint}")
     elif kind == "pretrained":
         taken = "taco decodes it" if cli else "taco.decompress(data) decodes it"
         fix = f"{leave_out}: {taken} with {file_model!r}, the built-in model it names"
