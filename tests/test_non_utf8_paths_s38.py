@@ -212,3 +212,25 @@ def test_minilm_under_a_non_utf8_folder_loads(tmp_path: Path) -> None:
     reference = MiniLMTextEncoder()
     got, want = encoder.encode(["a cat on a mat"]), reference.encode(["a cat on a mat"])
     assert torch.equal(got.tokens, want.tokens) and torch.equal(got.mask, want.mask)
+
+
+def test_evaluate_of_a_model_under_a_non_utf8_folder_writes_and_resumes(tmp_path: Path, capsys) -> None:
+    """taco evaluate -m $'\\xffout' recorded the model's path (spec, checkpoint) as it is in the
+    results JSON, which it then refused to read back (a lone surrogate), exit 2; it is written
+    escaped, and a rerun resumes from it."""
+    import taco
+    from taco.cli import main as taco_main
+
+    run = tmp_path / (BAD + "out")
+    taco.save_checkpoint(taco.create_model("elic-tiny", seed=1), run / "checkpoint.safetensors")
+    data = tmp_path / "ds"
+    data.mkdir()
+    for i in range(2):
+        Image.new("RGB", (64, 48), (30 * i, 90, 150)).save(data / f"{i}.png")
+        (data / f"{i}.txt").write_text("a wall", encoding="utf-8")
+    argv = ["evaluate", str(data), "-m", str(run), "--fid", "off", "--cmmd-clip", "off", "--no-plot",
+            "-o", str(tmp_path / "ev"), "--quiet"]
+    assert taco_main(argv) == 0
+    assert taco_main(argv) == 0
+    (written,) = (tmp_path / "ev" / "ds").glob("*.json")
+    assert "\\\\xffout" in written.read_text(encoding="utf-8")

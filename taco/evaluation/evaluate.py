@@ -48,7 +48,7 @@ from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..fileobjects import name_key
 from ..jsonfiles import write_json
 from ..locks import FolderLock
-from ..messages import count, did_you_mean, note, shown_path, to_stderr
+from ..messages import count, did_you_mean, note, shown_path, to_stderr, utf8_text
 from ..metrics import check_lpips_input
 from ..resolve import weights_note
 from ..text.base import normalize_caption
@@ -405,7 +405,7 @@ def evaluate_model(
         label = f"{label} [caption {mode}]"
     header = result_header(
         "learned", label, info.model_id, dataset, run, str(device),
-        model={**asdict(info), "weights": info.weights, "tag": stem},
+        model=utf8_text({**asdict(info), "weights": info.weights, "tag": stem}),  # UTF-8 text: paths escaped
         **({"quality": quality, "lambda": qualities[quality - 1]} if qualities and quality else {}),
         caption_mode=str(mode) if uses_text else "n/a (model takes no text)",
         caption_mode_description=mode.describe(seed) if uses_text else None,
@@ -1013,7 +1013,7 @@ def _write_caption_comparison(
     tag = info.tag + (f".q{quality}" if quality is not None else "")
     comparison = compare_caption_modes(runs, resamples=cfg.bootstrap, seed=cfg.seed,
                                        images=set(target.dataset.names))
-    comparison.update(model=asdict(info) | {"tag": tag}, dataset=target.dataset.describe(),
+    comparison.update(model=utf8_text(asdict(info) | {"tag": tag}), dataset=target.dataset.describe(),
                       **({"quality": quality} if quality is not None else {}))
     stem = f"{tag}.caption-modes"
     written = [write_json(target.out_dir / f"{stem}.json", comparison)]
