@@ -22,6 +22,7 @@ import io
 import os
 import shutil
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +32,7 @@ import torch
 from PIL import Image
 
 from ..errors import TacoError, TacoValueError, TacoWarning
-from ..locks import FolderLock
+from ..locks import FolderLock, ForkSafeLock
 from ..messages import count, shown_path
 from ..progress import progress_bar
 from .caption_plan import (
@@ -49,12 +50,14 @@ __all__ = [
     "Captioner",
     "CaptionPlan",
     "CaptionReport",
+    "CAPTIONERS_KEPT",
     "CaptionerUnavailable",
     "EmptyCaptionsError",
     "NoImagesError",
     "auto_caption",
     "caption_folder",
     "check_captioner_name",
+    "clear_captioner_cache",
     "plan_captions",
     "run_caption_plan",
     "text_similarity",
@@ -406,7 +409,38 @@ def caption_folder(
     return run_caption_plan(plan, captioner, batch_size=batch_size, progress=progress)
 
 
-_CAPTIONERS: dict[tuple[str, str], Captioner] = {}
+#: How many captioners :func:`auto_caption` keeps loaded (BLIP-base: ~1 GB each), least recently
+#: used out first.
+CAPTIONERS_KEPT = 1
+_captioners: OrderedDict[tuple[Any, ...], Captioner] = OrderedDict()
+_captioners_lock = ForkSafeLock()  # held while one is looked up or loaded
+
+
+def clear_captioner_cache() -> None:
+    """Forget the captioners :func:`auto_caption` keeps (their memory is freed with the last use)."""
+    with _captioners_lock:
+        _captioners.clear()
+
+
+def _captioner_key(name: str, device: str) -> tuple[Any, ...]:
+    """What a captioner :func:`auto_caption` keeps is kept by: a local folder by its resolved path
+    and each top-level file's name, size, mtime and inode (a folder rewritten in place, its
+    weights or config saved over, is another captioner), a Hugging Face id by the id."""
+    from taco.text.hf import MODEL_WEIGHTS
+
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        return (name, device, ())
+    folder = folder.resolve()
+    names = {"config.json", *MODEL_WEIGHTS, *PROCESSOR_FILES, *TOKENIZER_FILES}
+    with contextlib.suppress(OSError):  # a folder that can be read by name only: those files
+        names.update(entry.name for entry in os.scandir(folder))
+    files = []
+    for file in sorted(names):
+        with contextlib.suppress(OSError):
+            st = os.stat(folder / file)
+            files.append((file, st.st_size, st.st_mtime_ns, st.st_ino))
+    return (str(folder), device, tuple(files))
 
 
 def auto_caption(
@@ -418,15 +452,31 @@ def auto_caption(
 ) -> list[str]:
     """Captions for image files, in order (a folder: ``taco caption``, :func:`caption_folder`).
 
-    The captioner is loaded once per process and name. Raises :class:`CaptionerUnavailable`
-    (fast) when it cannot be loaded.
+    The captioner is loaded once and kept for the next calls with the same one: a local folder
+    as it is on disk (its resolved path, so a relative name after ``os.chdir`` is the folder it
+    names then, and its files' sizes and modification times, so a folder whose model was saved
+    over is loaded again), a Hugging Face id by its id, and the device. At most
+    :data:`CAPTIONERS_KEPT` are kept, the least recently used let go first (before the next one
+    loads); :func:`clear_captioner_cache` lets them all go. Raises
+    :class:`CaptionerUnavailable` (fast) when it cannot be loaded.
     """
     from taco.images import load_image
 
-    key = (os.fspath(captioner_name), device)
-    if key not in _CAPTIONERS:
-        _CAPTIONERS[key] = Captioner(key[0], device=device)
-    captioner = _CAPTIONERS[key]
+    name = os.fspath(captioner_name)
+    key = _captioner_key(name, device)
+    with _captioners_lock:
+        captioner = _captioners.get(key)
+        if captioner is None:
+            stale = [k for k in _captioners if k[:2] == key[:2]]  # the folder's model as it was
+            for k in stale:
+                del _captioners[k]
+            while _captioners and len(_captioners) >= CAPTIONERS_KEPT:
+                _captioners.popitem(last=False)  # freed before the next one loads
+            captioner = Captioner(name, device=device)
+            if CAPTIONERS_KEPT > 0:
+                _captioners[key] = captioner
+        else:
+            _captioners.move_to_end(key)
     paths = list(image_paths)
     out: list[str] = []
     for start in range(0, len(paths), batch_size):
