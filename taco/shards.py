@@ -552,6 +552,14 @@ def _replaced(path: str | os.PathLike[str], found: Path, index: dict[str, Any]) 
         return False
 
 
+#: A checkpoint or state file up to this size is read whole and parsed from memory, not mapped by
+#: ``safetensors.torch.load_file``: in safetensors 0.8 each ``load_file`` keeps ~23 KB for the
+#: life of the process (a service calling ``taco.load`` per request grew ~2.3 GB per 100k
+#: loads), and for the built-ins (5-7 MB) reading is faster too (2.6 ms against 4.9 ms). A
+#: larger file (a paper-size training state) is mapped: one copy in memory, not two.
+READ_WHOLE_MAX_BYTES = 256 * 2**20
+
+
 def load_sharded(
     path: str | os.PathLike[str], device: str = "cpu", *, found: Path | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -574,8 +582,9 @@ def _load(found: Path, index: dict[str, Any] | None, device: str
 
         with _reading(found):
             check_header_size(found)
-            # load_file maps the file; a name safetensors cannot open is read whole instead
-            plain = load_file(str(found)) if opens_by_name(found) else load(found.read_bytes())
+            # read whole (a name safetensors cannot open, any file of the usual sizes), or mapped
+            plain = (load(found.read_bytes()) if not opens_by_name(found)
+                     or found.stat().st_size <= READ_WHOLE_MAX_BYTES else load_file(str(found)))
         return {k: v.to(device) for k, v in plain.items()}, read_metadata(found, found=found)
     tensors: dict[str, torch.Tensor] = {}
     seen: dict[str, str] = {}
