@@ -245,4 +245,16 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
                f"checkpoint that made it: {checkpoint}")
     else:
         fix = f"give the checkpoint that made it: {checkpoint}"
+    of_that_model = given == file_model or (not isinstance(model, bytes) and model.model_id == file_model)
+    if of_that_model and "give the checkpoint that made it" in fix:  # its weights in memory?
+        fix += STALE_TABLES_HINT
     return f"{head}: {fix}"
+
+
+#: Said where a model given did not make a file and the checkpoint that did is asked for: a file
+#: coded in Python by a model whose weights changed after its coder tables were built (a
+#: fine-tune) decodes with that model alone, not with a checkpoint saved from it (whose tables are
+#: rebuilt: :func:`taco.models.save_checkpoint` warns so).
+STALE_TABLES_HINT = ("; a file coded by a model in memory whose weights changed after its coder "
+                     "tables were built (a fine-tune without model.update(force=True)) decodes with "
+                     "that model alone")

@@ -121,3 +121,18 @@ def test_a_wrapper_is_told_which_model_to_pass(tmp_path):
         taco.compress(_image(), None, compiled)
     with pytest.raises(TypeError, match=r"model\._orig_mod"):
         taco.decompress(taco.compress(_image(), None, model), compiled)
+
+
+def test_a_file_coded_after_the_save_says_why_the_checkpoint_does_not_decode_it(tmp_path):
+    """Regression hunt R10 #1: fine-tune, save, then code with the model in memory (tables still
+    stale): the file does not decode with the checkpoint just saved. The warning at the save says
+    so for the files coded from then on, and the refusal at the decode names that cause beside
+    'give the checkpoint that made it'."""
+    model = _fine_tuned()
+    with pytest.warns(TacoWarning, match=r"those it codes from now on, decode with it, not with the checkpoint"):
+        path = save_checkpoint(model, tmp_path / "ft.safetensors")
+    data = taco.compress(_image(), None, model)
+    with pytest.raises(taco.TacoFormatError) as err:
+        taco.decompress(data, taco.load(path))
+    assert "give the checkpoint that made it" in str(err.value)
+    assert "a fine-tune without model.update(force=True)) decodes with that model alone" in str(err.value)

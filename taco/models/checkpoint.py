@@ -134,9 +134,10 @@ def save_checkpoint(
             warn_at_caller(
                 f"save_checkpoint: this model's entropy-coder tables were out of date for its "
                 f"weights ({some(stale)}; weights changed since they were built): the checkpoint "
-                "holds tables rebuilt from the weights, the model in memory keeps its own, so files "
-                "it has coded decode with it, not with the checkpoint; call "
-                "model.update(force=True) after changing weights, before coding", TacoWarning)
+                "holds tables rebuilt from the weights, the model in memory keeps its own, so the "
+                "files it has coded, and those it codes from now on, decode with it, not with the "
+                "checkpoint, until model.update(force=True) rebuilds its tables (call it after "
+                "changing weights, before coding)", TacoWarning)
     state = {}
     dropped = _tables_to_leave_out(model, full, compact_tables)
     # fp16 for network weights only: buffers (scale tables) and the entropy bottleneck's
