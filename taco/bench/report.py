@@ -60,7 +60,7 @@ def format_table(result: dict[str, Any]) -> str:
                      f"{'-' if c is None else f'{c:.3f}':>10}")
     if "batch" in result:
         b = result["batch"]
-        lines += ["", f"throughput, {b['images']} images {b['width']}x{b['height']}, cached captions: "
+        lines += ["", f"throughput, {b['images']} images coded at {b['width']}x{b['height']}, cached captions: "
                   f"one by one {b['one_by_one_images_per_s']:.2f} img/s, compress_batch "
                   f"(batch {b['batch_size']}) {b['compress_batch_images_per_s']:.2f} img/s "
                   f"(x{b['speedup']:.2f}; CPU time x{b['speedup_cpu_time']:.2f})"]
