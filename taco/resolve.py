@@ -148,7 +148,7 @@ def decode_problems(header: TacoHeader, model: ELIC, *, given: str | None, cli: 
 
 #: The fingerprint of each built-in trained model's weights, by name and file SHA-256
 #: (:func:`_builtin_fingerprint`).
-_BUILTIN_PRINTS: dict[tuple[str, str], bytes] = {}
+BUILTIN_FINGERPRINTS: dict[tuple[str, str], bytes] = {}
 
 
 def _builtin_fingerprint(name: str) -> bytes | None:
@@ -161,12 +161,12 @@ def _builtin_fingerprint(name: str) -> bytes | None:
     if name not in PRETRAINED:
         return None
     key = (name, PRETRAINED[name].sha256)
-    if key not in _BUILTIN_PRINTS:
+    if key not in BUILTIN_FINGERPRINTS:
         try:
-            _BUILTIN_PRINTS[key] = model_fingerprint(load_builtin(name))
+            BUILTIN_FINGERPRINTS[key] = model_fingerprint(load_builtin(name))
         except CheckpointError:
             return None
-    return _BUILTIN_PRINTS[key]
+    return BUILTIN_FINGERPRINTS[key]
 
 
 def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, *,

@@ -125,7 +125,7 @@ def test_a_built_in_that_cannot_load_keeps_the_leave_it_out_advice(sample_image,
     model = load_builtin("elic-small-q3")
     data = taco.compress(sample_image.crop((0, 0, 64, 48)), None, model)
     other = load_builtin("elic-small-q4")
-    monkeypatch.setattr(resolve, "_BUILTIN_PRINTS", {})
+    monkeypatch.setattr(resolve, "BUILTIN_FINGERPRINTS", {})
     calls = []
 
     def unloadable(name: str) -> ELIC:
