@@ -255,6 +255,6 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
 #: coded in Python by a model whose weights changed after its coder tables were built (a
 #: fine-tune) decodes with that model alone, not with a checkpoint saved from it (whose tables are
 #: rebuilt: :func:`taco.models.save_checkpoint` warns so).
-STALE_TABLES_HINT = ("; a file coded by a model in memory whose weights changed after its coder "
-                     "tables were built (a fine-tune without model.update(force=True)) decodes with "
-                     "that model alone")
+STALE_TABLES_HINT = ("; if it was coded in Python by a model whose weights changed after its "
+                     "coder tables were built (a fine-tune without model.update(force=True)), only "
+                     "that model in memory decodes it")

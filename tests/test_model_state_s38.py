@@ -135,4 +135,4 @@ def test_a_file_coded_after_the_save_says_why_the_checkpoint_does_not_decode_it(
     with pytest.raises(taco.TacoFormatError) as err:
         taco.decompress(data, taco.load(path))
     assert "give the checkpoint that made it" in str(err.value)
-    assert "a fine-tune without model.update(force=True)) decodes with that model alone" in str(err.value)
+    assert "(a fine-tune without model.update(force=True)), only that model in memory decodes it" in str(err.value)
