@@ -22,6 +22,7 @@ import taco.cli.compress
 from taco.cli import main
 from taco.evaluation.evaluate import EvalConfig, run_evaluation
 from taco.models import create_model, save_checkpoint
+from taco.resolve import STALE_TABLES_HINT
 
 LAMBDAS = [0.0004, 0.0016, 0.009]
 
@@ -49,7 +50,7 @@ def test_decompress_says_the_model_given_is_another_checkpoint_of_the_files(ckpt
     assert errors == [
         f"taco decompress: error: {coded}: this file was made with model 'mine', not with --model "
         f"'{b}' (another checkpoint of 'mine': other weights, their fingerprints differ): give the "
-        "checkpoint that made it: --model FILE (the checkpoint or its run folder)"]
+        f"checkpoint that made it: --model FILE (the checkpoint or its run folder){STALE_TABLES_HINT}"]
     assert main(["decompress", str(coded), "-m", str(a), "-o", str(tmp_path / "x.png"), "--quiet"]) == 0
 
 
