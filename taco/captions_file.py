@@ -80,8 +80,9 @@ class CaptionsFileError(TacoError, ValueError):
 
 
 class SidecarError(CaptionsFileError):
-    """A sidecar ``IMAGE.txt`` that :func:`read_sidecar` refuses (not readable UTF-8 text, or
-    too long): one image's caption, where a captions file's error is every image's it lists."""
+    """A sidecar ``IMAGE.txt`` that :func:`read_sidecar` refuses (not readable UTF-8 text, UTF-16
+    text, or too long): one image's caption, where a captions file's error is every image's it
+    lists."""
 
 
 class CaptionRecord(NamedTuple):
@@ -258,14 +259,26 @@ def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
 def read_sidecar(path: str | os.PathLike[str]) -> str:
     """The caption in a sidecar ``IMAGE.txt``: its whole text, stripped ("" for none; a UTF-8
     byte-order mark is not part of it). :class:`SidecarError` (a :class:`CaptionsFileError`)
-    names a file that cannot be read or is not UTF-8 text, or one over :data:`SIDECAR_MAX_CHARS`
-    characters (read no further)."""
+    names a file that cannot be read or is not UTF-8 text (one starting with a UTF-16
+    byte-order mark, as Windows Notepad's "Unicode" saves, is said to be
+    :data:`taco.jsonfiles.UTF16_TEXT`), or one over :data:`SIDECAR_MAX_CHARS` characters (read
+    no further)."""
+    unreadable = f"{path}: cannot read the caption (not readable UTF-8 text)"
     try:
         with Path(path).open(encoding="utf-8-sig") as f:
             text = f.read(SIDECAR_MAX_CHARS)  # characters, however many bytes each
             more = f.read(1)
-    except (OSError, UnicodeDecodeError):
-        raise SidecarError(f"{path}: cannot read the caption (not readable UTF-8 text)") from None
+    except OSError:
+        raise SidecarError(unreadable) from None
+    except UnicodeDecodeError:
+        try:  # the file's first two bytes: the decoding error does not say if it failed there
+            with Path(path).open("rb") as raw:
+                utf16 = utf16_start(raw.read(2))
+        except OSError:
+            utf16 = False
+        if utf16:
+            raise SidecarError(f"{path}: cannot read the caption: {UTF16_TEXT}") from None
+        raise SidecarError(unreadable) from None
     if more:
         raise SidecarError(f"{path}: the caption has over {SIDECAR_MAX_CHARS:,} characters, "
                                 "far more than a caption may have; shorten it")

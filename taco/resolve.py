@@ -230,6 +230,7 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
         not_with = f"the model given ({given!r})" if given != file_model else (
             "the model given (the same name, other weights)")
     head = f"this file was made with model {file_model!r}, not with {not_with}"
+    asks_checkpoint = True  # the fix asks for the checkpoint that made it (all but one branch)
     if cli and given == file_model:  # leaving --model out would give the very same weights
         fix = f"give the checkpoint that made it: {checkpoint}"
     elif kind == "pretrained" and _builtin_fingerprint(file_model) not in (fingerprint, None):
@@ -240,13 +241,14 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
     elif kind == "pretrained":
         taken = "taco decodes it" if cli else "taco.decompress(data) decodes it"
         fix = f"{leave_out}: {taken} with {file_model!r}, the built-in model it names"
+        asks_checkpoint = False
     elif kind == "architecture":
         fix = (f"{leave_out} if it was made with the untrained {file_model!r}, else give the "
                f"checkpoint that made it: {checkpoint}")
     else:
         fix = f"give the checkpoint that made it: {checkpoint}"
     of_that_model = given == file_model or (not isinstance(model, bytes) and model.model_id == file_model)
-    if of_that_model and "give the checkpoint that made it" in fix:  # its weights in memory?
+    if of_that_model and asks_checkpoint:  # its weights in memory?
         fix += STALE_TABLES_HINT
     return f"{head}: {fix}"
 

@@ -79,7 +79,7 @@ def test_a_sidecar_that_is_not_utf8_fails_its_image_only(photos, tmp_path, capsy
 
 
 def test_a_bad_sidecar_of_the_only_image_is_still_an_error(photos, tmp_path, capsys):
-    (photos / "a.txt").write_bytes(b"\xff\xfe caption")
+    (photos / "a.txt").write_bytes(b"caf\xe9 caption")  # Latin-1
     assert main(["compress", str(photos / "a.png"), *CODE, "-o", str(tmp_path / "a.taco")]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err == [f"taco compress: error: {photos / 'a.txt'}: cannot read the caption (not "

@@ -30,7 +30,7 @@ def _photo(path, size=(32, 32)):
 def test_an_image_with_an_unreadable_sidecar_is_left_out_with_a_warning(tmp_path):
     _photo(tmp_path / "a.png")
     _photo(tmp_path / "b.png")
-    (tmp_path / "a.txt").write_bytes(b"\xff\xfe")
+    (tmp_path / "a.txt").write_bytes(b"caf\xe9")  # Latin-1 (a UTF-16 one is said to be UTF-16)
     with pytest.warns(SkippedImageWarning, match=r"skipping 1 image whose caption sidecar cannot be "
                       r"read \(.*a\.txt: cannot read the caption \(not readable UTF-8 text\)\)"):
         dataset = open_dataset(tmp_path)
