@@ -21,7 +21,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..fileobjects import name_key
 from ..messages import note, shown_path, some, stdin_refused, to_stderr
@@ -30,6 +30,8 @@ from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, os_reason
 
 if TYPE_CHECKING:
     from PIL import Image
+
+_T = TypeVar("_T")
 
 #: The input ``-``: standard input (a file really named ``-`` is ``./-``).
 STDIN = Path("<stdin>")
@@ -666,16 +668,9 @@ def read_taco_input(path: Path, max_pixels: int | None = None) -> bytes:
     image is a :class:`CLIError` naming it, nothing past the header kept; a corrupt file is
     called corrupt, not large, where its checksum is read first:
     :func:`taco.bitstream.container.read_taco_stream`)."""
-    from ..bitstream import TacoFormatError
     from ..bitstream.container import read_taco_stream
 
-    try:
-        if path is STDIN:
-            return read_taco_stream(sys.stdin.buffer, max_pixels=max_pixels, no_cap=NO_CAP)
-        with path.open("rb") as f:
-            return read_taco_stream(f, max_pixels=max_pixels, no_cap=NO_CAP)
-    except TacoFormatError as exc:
-        raise CLIError(f"{shown_path(path)}: {exc}") from None
+    return _read_taco_with(functools.partial(read_taco_stream, max_pixels=max_pixels, no_cap=NO_CAP), path)
 
 
 #: How ``taco decompress`` lifts the decoder's cap: the hint its refusals end with.
@@ -687,14 +682,23 @@ def read_taco(path: Path, data: bytes | None = None, max_pixels: int | None = No
     computed piece by piece and nothing kept: :func:`taco.bitstream.summarize`), refused from its
     header if it declares more than ``max_pixels``; a bad one is a :class:`CLIError` naming the
     file."""
-    from ..bitstream import TacoFormatError, summarize
+    from ..bitstream import summarize
+
+    return _read_taco_with(functools.partial(summarize, max_pixels=max_pixels, no_cap=NO_CAP), path, data)
+
+
+def _read_taco_with(read: Callable[[Any], _T], path: Path, data: bytes | None = None) -> _T:
+    """``read`` of ``data`` where given, else of standard input's bytes for :data:`STDIN`, else of
+    ``path`` opened; a bad ``.taco`` (a :class:`~taco.bitstream.TacoFormatError`) is a
+    :class:`CLIError` naming ``path``."""
+    from ..bitstream import TacoFormatError
 
     try:
         if data is not None:
-            return summarize(data, max_pixels=max_pixels, no_cap=NO_CAP)
+            return read(data)
         if path is STDIN:
-            return summarize(sys.stdin.buffer, max_pixels=max_pixels, no_cap=NO_CAP)
+            return read(sys.stdin.buffer)
         with path.open("rb") as f:
-            return summarize(f, max_pixels=max_pixels, no_cap=NO_CAP)
+            return read(f)
     except TacoFormatError as exc:
         raise CLIError(f"{shown_path(path)}: {exc}") from None
