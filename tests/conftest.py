@@ -384,3 +384,34 @@ def declared_png(path: Path, width: int, height: int, bits: int = 8) -> Path:
 def png_header() -> Callable[..., Path]:
     """:func:`declared_png`: ``png_header(path, width, height, bits=8)``."""
     return declared_png
+
+
+# --------------------------------------------------------------------------- symbolic link loops
+
+
+class LinkLoops:
+    """Outputs that are a loop of symbolic links (``ln -s NAME NAME``), and taco's one-line
+    refusal of them (tests/test_link_loops.py, tests/evaluation/test_output_link_loops.py)."""
+
+    #: How taco says why: the OS's words for ELOOP.
+    reason = "too many levels of symbolic links"
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def make(self, path: Path) -> Path:
+        """``path`` made a link to itself."""
+        path.symlink_to(path.name)
+        return path
+
+    def assert_refused(self, command: str, path: Path) -> None:
+        """stderr so far ends with ``taco COMMAND: error: PATH: <reason>``, without a traceback."""
+        err = self.capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith(f"taco {command}: error: {path}: {self.reason}"), err
+        assert not any("Traceback" in line for line in err), err
+
+
+@pytest.fixture()
+def link_loops(capsys: pytest.CaptureFixture[str]) -> LinkLoops:
+    """:class:`LinkLoops`: ``link_loops.make(path)``, ``link_loops.assert_refused(command, path)``."""
+    return LinkLoops(capsys)

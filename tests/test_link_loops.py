@@ -6,7 +6,6 @@ naming it, exit 2, before any work (evaluate's and plot's: tests/evaluation/test
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,18 +14,6 @@ from taco.cli import main
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX symbolic links")
 
 CODE = ["--caption", "", "-m", "elic-tiny"]
-LOOP = "too many levels of symbolic links"
-
-
-def _loop(path: Path) -> Path:
-    path.symlink_to(path.name)
-    return path
-
-
-def _one_line_error(capsys, command: str, path: Path) -> None:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith(f"taco {command}: error: {path}: {LOOP}"), err
-    assert not any("Traceback" in line for line in err), err
 
 
 @pytest.fixture
@@ -36,35 +23,36 @@ def coded(photos, tmp_path):
 
 
 @pytest.mark.parametrize("force", [[], ["-f"]], ids=["plain", "force"])
-def test_compress_to_a_looping_link_is_one_line(photos, tmp_path, capsys, force):
-    loop = _loop(tmp_path / "loop.taco")
+def test_compress_to_a_looping_link_is_one_line(photos, tmp_path, link_loops, force):
+    loop = link_loops.make(tmp_path / "loop.taco")
     assert main(["compress", str(photos / "a.png"), *CODE, "-o", str(loop), *force]) == 2
-    _one_line_error(capsys, "compress", loop)
+    link_loops.assert_refused("compress", loop)
     assert loop.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["loop.taco", "photos"]
 
 
-def test_compress_beside_its_source_to_a_looping_link_is_one_line(photos, capsys):
-    loop = _loop(photos / "a.taco")
+def test_compress_beside_its_source_to_a_looping_link_is_one_line(photos, link_loops):
+    loop = link_loops.make(photos / "a.taco")
     assert main(["compress", str(photos / "a.png"), *CODE, "-f"]) == 2
-    _one_line_error(capsys, "compress", loop)
+    link_loops.assert_refused("compress", loop)
 
 
 @pytest.mark.parametrize("force", [[], ["-f"]], ids=["plain", "force"])
-def test_decompress_to_a_looping_link_is_one_line(coded, tmp_path, capsys, force):
-    loop = _loop(tmp_path / "loop.png")
+def test_decompress_to_a_looping_link_is_one_line(coded, tmp_path, link_loops, force):
+    loop = link_loops.make(tmp_path / "loop.png")
     assert main(["decompress", str(coded), "-m", "elic-tiny", "-o", str(loop), *force]) == 2
-    _one_line_error(capsys, "decompress", loop)
+    link_loops.assert_refused("decompress", loop)
     out = tmp_path / "out"
     out.mkdir()
-    loop = _loop(out / "a.png")  # into a folder, where one output is a loop
+    loop = link_loops.make(out / "a.png")  # into a folder, where one output is a loop
     assert main(["decompress", str(coded), "-m", "elic-tiny", "-o", f"{out}/", *force]) == 2
-    _one_line_error(capsys, "decompress", loop)
+    link_loops.assert_refused("decompress", loop)
 
 
 @pytest.mark.parametrize("output", ["{}", "{}/", "{}/x.png", "{}/sub/"])
-def test_an_output_folder_that_loops_is_one_line(coded, tmp_path, capsys, output):
-    loop = _loop(tmp_path / "ld")
+def test_an_output_folder_that_loops_is_one_line(coded, tmp_path, capsys, link_loops, output):
+    loop = link_loops.make(tmp_path / "ld")
     assert main(["decompress", str(coded), "-m", "elic-tiny", "-o", output.format(loop)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("taco decompress: error: ") and LOOP in err[-1] and str(loop) in err[-1], err
+    assert (err[-1].startswith("taco decompress: error: ") and link_loops.reason in err[-1]
+            and str(loop) in err[-1]), err
     assert not any("Traceback" in line for line in err), err
