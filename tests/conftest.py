@@ -365,25 +365,40 @@ def hang_in_write() -> Callable[..., str]:
 # --------------------------------------------------------------------------- declared sizes
 
 
-def declared_png(path: Path, width: int, height: int, bits: int = 8) -> Path:
-    """A PNG at ``path`` that declares ``width`` x ``height`` (8-bit RGB, or 1-bit grey for
-    ``bits=1``) and holds a few bytes of pixels: its header opens, its pixels do not decode
-    (nothing large written to disk or decoded)."""
+def _write_png(path: Path, width: int, height: int, bits: int, pixels: bytes) -> Path:
+    """A PNG at ``path`` of a header declaring ``width`` x ``height`` (8-bit RGB, or 1-bit grey
+    for ``bits=1``) and one IDAT chunk ``pixels``, taken as they are."""
     import struct
     import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     ihdr = struct.pack(">IIBBBBB", width, height, bits, 2 if bits == 8 else 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels)
                      + chunk(b"IEND", b""))
     return path
+
+
+def declared_png(path: Path, width: int, height: int, bits: int = 8) -> Path:
+    """A PNG at ``path`` that declares ``width`` x ``height`` (8-bit RGB, or 1-bit grey for
+    ``bits=1``) and holds a few bytes of pixels: its header opens, its pixels do not decode
+    (nothing large written to disk or decoded)."""
+    import zlib
+
+    return _write_png(path, width, height, bits, zlib.compress(b"\0" * 64))
 
 
 @pytest.fixture()
 def png_header() -> Callable[..., Path]:
     """:func:`declared_png`: ``png_header(path, width, height, bits=8)``."""
     return declared_png
+
+
+@pytest.fixture()
+def broken_png() -> Callable[[Path], Path]:
+    """``broken_png(path)``: an 8x8 PNG at ``path`` whose header reads but whose pixel data is
+    not zlib data (a damaged file: opening it works, decoding it fails)."""
+    return lambda path: _write_png(path, 8, 8, 8, b"not zlib data")
 
 
 # --------------------------------------------------------------------------- symbolic link loops

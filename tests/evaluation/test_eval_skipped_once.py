@@ -6,23 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import struct
-import zlib
-from pathlib import Path
 
 from taco.samples import SAMPLES_DIR
 
 
-def broken_png(path: Path) -> None:
-    """An 8x8 PNG whose header reads but whose pixel data does not decode."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-                     + chunk(b"IDAT", b"not zlib data") + chunk(b"IEND", b""))
-
-
-def test_an_unreadable_image_is_named_once(taco_main, tmp_path, capsys):
+def test_an_unreadable_image_is_named_once(taco_main, tmp_path, capsys, broken_png):
     data = tmp_path / "photos"
     data.mkdir()
     broken_png(data / "bad.png")

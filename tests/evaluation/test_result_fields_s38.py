@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import struct
-import zlib
 from pathlib import Path
 
 from PIL import Image
@@ -23,17 +21,8 @@ from taco.evaluation.evaluate import evaluate_model, load_model
 from taco.evaluation.runner import Job, JobResult, RunReport, run_jobs
 
 
-def broken_png(path: Path) -> None:
-    """An 8x8 PNG whose header reads but whose pixel data does not decode (a truncated file)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-                     + chunk(b"IDAT", b"not zlib data") + chunk(b"IEND", b""))
-
-
 def test_a_matched_result_of_a_partial_run_is_incomplete_and_names_the_unreadable_image(
-        taco_main, tiny_folder, tmp_path, capsys):
+        taco_main, tiny_folder, tmp_path, capsys, broken_png):
     broken_png(tiny_folder / "trunc.png")
     with (tiny_folder / "captions.jsonl").open("a") as f:
         f.write(json.dumps({"image": "trunc.png", "captions": ["a broken picture"]}) + "\n")
