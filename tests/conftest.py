@@ -430,3 +430,19 @@ class LinkLoops:
 def link_loops(capsys: pytest.CaptureFixture[str]) -> LinkLoops:
     """:class:`LinkLoops`: ``link_loops.make(path)``, ``link_loops.assert_refused(command, path)``."""
     return LinkLoops(capsys)
+
+
+# --------------------------------------------------------------------------- a home of its own
+
+
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder of its own (``$HOME``, what ``~`` expands to), the current folder beside
+    it (``tmp_path / "cwd"``, empty)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    return home

@@ -25,15 +25,9 @@ from taco.cli import build_parser, main
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home folder of its own; the current folder beside it, with a photo a.png."""
-    home = tmp_path / "home"
-    home.mkdir()
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    Image.new("RGB", (32, 32), (120, 60, 30)).save(cwd / "a.png")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(cwd)
+def home(home: Path) -> Path:
+    """conftest's home of its own, with a photo a.png in the current folder beside it."""
+    Image.new("RGB", (32, 32), (120, 60, 30)).save(Path.cwd() / "a.png")
     return home
 
 

@@ -9,21 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from taco.evaluation import evaluate, plot
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home folder of its own, the current folder beside it."""
-    home = tmp_path / "home"
-    home.mkdir()
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(cwd)
-    return home
 
 
 def no_tilde_folder() -> bool:
