@@ -288,6 +288,20 @@ def photos(tmp_path):
     return d
 
 
+@pytest.fixture()
+def walls(tmp_path: Path) -> Path:
+    """A dataset folder ``tmp_path / "ds"`` of two 64x48 plain images (0.png, 1.png), each with
+    its sidecar caption "a blue wall" (0.txt, 1.txt)."""
+    from PIL import Image
+
+    data = tmp_path / "ds"
+    data.mkdir()
+    for i in range(2):
+        Image.new("RGB", (64, 48), (30 * i, 90, 150)).save(data / f"{i}.png")
+        (data / f"{i}.txt").write_text("a blue wall", encoding="utf-8")
+    return data
+
+
 # --------------------------------------------------------------------------- failing writes
 # The one place that names taco.atomic's private write loop: tests make writes fail (a full
 # disk, a file too large, an interrupt) or hang through the fixtures

@@ -214,7 +214,7 @@ def test_minilm_under_a_non_utf8_folder_loads(tmp_path: Path) -> None:
     assert torch.equal(got.tokens, want.tokens) and torch.equal(got.mask, want.mask)
 
 
-def test_evaluate_of_a_model_under_a_non_utf8_folder_writes_and_resumes(tmp_path: Path, capsys) -> None:
+def test_evaluate_of_a_model_under_a_non_utf8_folder_writes_and_resumes(tmp_path: Path, walls: Path) -> None:
     """taco evaluate -m $'\\xffout' recorded the model's path (spec, checkpoint) as it is in the
     results JSON, which it then refused to read back (a lone surrogate), exit 2; it is written
     escaped, and a rerun resumes from it."""
@@ -223,12 +223,7 @@ def test_evaluate_of_a_model_under_a_non_utf8_folder_writes_and_resumes(tmp_path
 
     run = tmp_path / (BAD + "out")
     taco.save_checkpoint(taco.create_model("elic-tiny", seed=1), run / "checkpoint.safetensors")
-    data = tmp_path / "ds"
-    data.mkdir()
-    for i in range(2):
-        Image.new("RGB", (64, 48), (30 * i, 90, 150)).save(data / f"{i}.png")
-        (data / f"{i}.txt").write_text("a wall", encoding="utf-8")
-    argv = ["evaluate", str(data), "-m", str(run), "--fid", "off", "--cmmd-clip", "off", "--no-plot",
+    argv = ["evaluate", str(walls), "-m", str(run), "--fid", "off", "--cmmd-clip", "off", "--no-plot",
             "-o", str(tmp_path / "ev"), "--quiet"]
     assert taco_main(argv) == 0
     assert taco_main(argv) == 0

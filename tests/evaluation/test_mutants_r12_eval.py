@@ -60,17 +60,12 @@ def test_fid_auto_with_min_images_one_counts_a_two_image_set_whole(tmp_path: Pat
     assert seen[0][0] >= 2
 
 
-def test_caption_mode_comparison_records_a_non_utf8_model_path_escaped(tmp_path: Path) -> None:
+def test_caption_mode_comparison_records_a_non_utf8_model_path_escaped(tmp_path: Path, walls: Path) -> None:
     """The caption-modes JSON copies the model record as the results JSON does: a model under
     $'\\xffrun' is written escaped (\\xff), not as a lone surrogate JSON cannot hold."""
     run = tmp_path / (BAD + "run")
     taco.save_checkpoint(taco.create_model("taco-tiny", seed=1), run / "checkpoint.safetensors")
-    data = tmp_path / "ds"
-    data.mkdir()
-    for i in range(2):
-        Image.new("RGB", (64, 48), (30 * i, 90, 150)).save(data / f"{i}.png")
-        (data / f"{i}.txt").write_text("a blue wall", encoding="utf-8")
-    rc = main(["evaluate", str(data), "-m", str(run), "--fid", "off", "--cmmd-clip", "off", "--no-plot",
+    rc = main(["evaluate", str(walls), "-m", str(run), "--fid", "off", "--cmmd-clip", "off", "--no-plot",
                "--compare-caption-modes", "true,shuffled", "-o", str(tmp_path / "ev"), "--quiet"])
     assert rc == 0
     (written,) = (tmp_path / "ev").rglob("*.caption-modes.json")
