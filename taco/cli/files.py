@@ -192,7 +192,8 @@ def plan_outputs(
     names a folder's inputs) keeps its whole name (IMG_1.HEIC.taco), in a batch or alone, and so do inputs of the batch whose outputs
     would otherwise be one file; with ``command`` a note names the outputs of the short names left
     from before (IMG_1.taco, written when IMG_1.JPG was alone). Refused, with one line each: an output folder that
-    is a file or not writable, a missing or unwritable folder for the output file, two sources
+    is a file or not writable (with ``skip_existing``, only one that has an output still to
+    write), a missing or unwritable folder for the output file, two sources
     with the same output, an output that is one of the inputs or a loop of symbolic links
     (``ln -s x.taco x.taco``; --force or not), a link to a file in a folder that is missing or
     takes no new files (with ``force``, which writes through links: :func:`check_link_target`),
@@ -272,7 +273,11 @@ def plan_outputs(
         _refuse_loop(dst)  # before resolve, which raises RuntimeError for one before Python 3.13
         if dst.resolve() in inputs:
             raise CLIError(f"{shown_path(dst)} is an input; it cannot be its own output")
+    # --skip-existing: a folder whose outputs all exist gets nothing written (read-only is fine)
+    writing = {d.parent for d, due in zip(dsts, to_write(dsts), strict=True) if due}
     for folder in folders:
+        if skip_existing and folder not in writing and any(d.parent == folder for d in dsts):
+            continue
         check_folder(folder, create=out is not None and folder == Path(out))
     existing = [d for d in dsts if _exists(d)]  # a link to a missing file too: it is written through
     dangling = [d for d in existing if not d.exists()]
