@@ -21,6 +21,8 @@ import contextlib
 import io
 import os
 import shutil
+import subprocess
+import tempfile
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -504,13 +506,45 @@ def _spice_available() -> str | None:
     return None
 
 
-def _tokenize(captions: dict[int, list[str]]) -> dict[int, list[str]]:
-    """PTB tokenisation as in the COCO caption evaluation (Java), or a lower-case fallback."""
-    if shutil.which("java") is not None:
-        from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+def _ptb_tokenize(captions: dict[int, list[str]]) -> dict[int, list[str]] | None:
+    """pycocoevalcap's ``PTBTokenizer().tokenize`` (the COCO caption evaluation's tokens), or
+    None where it cannot run (no Java, the jar or a temporary file cannot be used).
 
-        with contextlib.redirect_stdout(io.StringIO()):
-            return PTBTokenizer().tokenize({k: [{"caption": c} for c in v] for k, v in captions.items()})
+    The same jar is run the same way and its output read the same way, so the tokens are the
+    library's; but its input file is made in the temporary folder (``tempfile.gettempdir()``),
+    not, as the library does, in its own package folder: that fails in an install the user
+    cannot write (permission denied, after every image was coded) and writes into
+    site-packages on every run where it can."""
+    if shutil.which("java") is None:
+        return None
+    from pycocoevalcap.tokenizer import ptbtokenizer
+
+    jar_folder = os.path.dirname(os.path.abspath(ptbtokenizer.__file__))
+    cmd = ["java", "-cp", ptbtokenizer.STANFORD_CORENLP_3_4_1_JAR, "edu.stanford.nlp.process.PTBTokenizer",
+           "-preserveLines", "-lowerCase"]
+    image_ids = [k for k, v in captions.items() for _ in v]
+    sentences = "\n".join(c.replace("\n", " ") for v in captions.values() for c in v)
+    try:
+        with tempfile.TemporaryDirectory(prefix="taco-ptb-") as tmp:
+            path = os.path.join(tmp, "captions.txt")
+            with open(path, "wb") as f:
+                f.write(sentences.encode())
+            run = subprocess.run([*cmd, path], cwd=jar_folder, stdin=subprocess.DEVNULL,
+                                 capture_output=True, check=False)
+        lines = run.stdout.decode().split("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if run.returncode != 0:
+        return None
+    out: dict[int, list[str]] = {}
+    for k, line in zip(image_ids, lines, strict=False):  # as the library pairs them
+        words = [w for w in line.rstrip().split(" ") if w not in ptbtokenizer.PUNCTUATIONS]
+        out.setdefault(k, []).append(" ".join(words))
+    return out
+
+
+def _lower_case_words(captions: dict[int, list[str]]) -> dict[int, list[str]]:
+    """The tokens without Java: lower-case runs of ASCII letters and digits."""
     import re
 
     return {k: [" ".join(re.findall(r"[a-z0-9]+", c.lower())) for c in v] for k, v in captions.items()}
@@ -521,7 +555,12 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
 
     One reference per candidate (the caption of the original image, as in the paper's Table 1,
     which reports CIDEr-D on pycocoevalcap's 0-10 scale). CIDEr-D's IDF comes from the
-    references, so it is only stable on sets of a few hundred images or more.
+    references, so it is only stable on sets of a few hundred images or more. The captions are
+    PTB-tokenised as pycocoevalcap does (Java), or, where that cannot run (no Java, no
+    temporary folder), cut into lower-case words: ``tokenizer`` says which. Nothing is written
+    into pycocoevalcap's package folder (a read-only install works): the tokenizer's and SPICE's
+    files go to a temporary folder. A SPICE run that fails leaves ``spice`` None and says why in
+    ``spice_skipped``.
     """
     if len(references) != len(candidates):
         raise TacoValueError("need one reference per candidate")
@@ -530,8 +569,13 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
     from pycocoevalcap.bleu.bleu import Bleu
     from pycocoevalcap.cider.cider import Cider
 
-    gts = _tokenize({i: [r] for i, r in enumerate(references)})
-    res = _tokenize({i: [c] for i, c in enumerate(candidates)})
+    refs = {i: [r] for i, r in enumerate(references)}
+    cands = {i: [c] for i, c in enumerate(candidates)}
+    gts = _ptb_tokenize(refs)
+    res = _ptb_tokenize(cands) if gts is not None else None
+    ptb = gts is not None and res is not None
+    if gts is None or res is None:  # both the same way
+        gts, res = _lower_case_words(refs), _lower_case_words(cands)
     with contextlib.redirect_stdout(io.StringIO()):  # Bleu prints its counts
         bleu, _ = Bleu(4).compute_score(gts, res)
     cider, _ = Cider().compute_score(gts, res)
@@ -539,13 +583,49 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
         "images": len(references),
         "bleu4": float(bleu[3]),
         "cider_d": float(cider),
-        "tokenizer": "PTB (Stanford CoreNLP, Java)" if shutil.which("java") else "lower-case words",
+        "tokenizer": "PTB (Stanford CoreNLP, Java)" if ptb else "lower-case words",
     }
     why = _spice_available()
     if why is None:
-        from pycocoevalcap.spice.spice import Spice
-
-        out["spice"], _ = Spice().compute_score(gts, res)
-    else:
+        try:
+            out["spice"] = _spice(gts, res)
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
+            why = f"SPICE failed: {exc}"
+    if why is not None:
         out["spice"], out["spice_skipped"] = None, why
     return out
+
+
+def _spice(gts: dict[int, list[str]], res: dict[int, list[str]]) -> float:
+    """pycocoevalcap's ``Spice().compute_score(gts, res)[0]``: its jar run the same way, but
+    with its input and output files in a temporary folder of its own, removed after, and
+    without a parse cache, where the library makes both folders (tmp, cache) in its own package
+    folder (refused in an install the user cannot write; written into site-packages on every
+    run otherwise)."""
+    import json
+
+    import numpy as np
+    from pycocoevalcap.spice import spice
+
+    data = [{"image_id": i, "test": res[i][0], "refs": gts[i]} for i in sorted(gts)]
+    with tempfile.TemporaryDirectory(prefix="taco-spice-") as tmp:
+        in_file, out_file = os.path.join(tmp, "input.json"), os.path.join(tmp, "scores.json")
+        with open(in_file, "w") as f:
+            json.dump(data, f, indent=2)
+        run = subprocess.run(["java", "-jar", "-Xmx8G", spice.SPICE_JAR, in_file, "-out", out_file,
+                              "-subset", "-silent"], cwd=os.path.dirname(os.path.abspath(spice.__file__)),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             check=False)
+        if run.returncode != 0:
+            said = run.stderr.decode(errors="replace").strip().splitlines()
+            raise RuntimeError(said[-1] if said else f"java exited with status {run.returncode}")
+        with open(out_file) as f:
+            results = json.load(f)
+
+    def number(value: Any) -> float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return float("nan")
+
+    return float(np.mean([number(item["scores"]["All"]["f"]) for item in results]))

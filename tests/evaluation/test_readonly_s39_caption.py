@@ -1,0 +1,202 @@
+"""Caption similarity (``taco evaluate --text-similarity``) in an install the user cannot write
+(s39 review: pip install --target, chmod -R a-w): pycocoevalcap's PTB tokenizer makes its input
+file in its own package folder, and SPICE its tmp and cache folders there, so the evaluation coded
+every image and then failed "permission denied" (and wrote into site-packages on every run where
+it could). taco runs the same jars with their files in the temporary folder."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pycocoevalcap")
+
+from taco.evaluation.caption import text_similarity  # noqa: E402
+
+JAVA = shutil.which("java")
+needs_java = pytest.mark.skipif(JAVA is None, reason="PTB tokenizer needs Java")
+
+#: Captions with what the PTB tokenizer changes: punctuation, quotes, contractions, brackets,
+#: accents, a newline inside a caption, an empty one, several per image.
+CAPTIONS = {
+    0: ["A man riding a horse.", 'Two dogs, "playing" in the snow!'],
+    1: ["It's a cat's toy -- isn't it? (maybe) {x} [y]"],
+    7: ["Caf\u00e9 cr\u00e8me; na\u00efve r\u00e9sum\u00e9...", "line one\nline two", ""],
+    3: ["  spaces   around  ", "U.S. 3.5 km/h, 1,000 people & a `quote' ``done''"],
+}
+
+
+@pytest.fixture
+def package_read_only(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """pycocoevalcap's folder takes no new files or folders (EACCES, as for a user who cannot
+    write site-packages; root ignores mode bits, so it is simulated). Returns the paths tried."""
+    import pycocoevalcap
+
+    root = Path(next(iter(pycocoevalcap.__path__))).resolve()
+    tried: list[str] = []
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def inside(path: object) -> bool:
+        name = os.fsdecode(path)  # type: ignore[call-overload]
+        if Path(os.path.abspath(name)).resolve().is_relative_to(root):
+            tried.append(name)
+            return True
+        return False
+
+    def refused(path: object) -> PermissionError:
+        return PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))  # type: ignore[call-overload]
+
+    def open_(path, flags, mode=0o777, *, dir_fd=None):  # noqa: ANN001, ANN202
+        if flags & os.O_CREAT and dir_fd is None and inside(path):
+            raise refused(path)
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+
+    def mkdir_(path, mode=0o777, *, dir_fd=None):  # noqa: ANN001, ANN202
+        if dir_fd is None and inside(path):
+            raise refused(path)
+        return real_mkdir(path, mode, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "mkdir", mkdir_)
+    return tried
+
+
+def _library_tokens(captions: dict[int, list[str]]) -> dict[int, list[str]]:
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+    return PTBTokenizer().tokenize({k: [{"caption": c} for c in v] for k, v in captions.items()})
+
+
+@pytest.fixture
+def scored(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict[int, list[str]], dict[int, list[str]]]]:
+    """The tokens text_similarity scores: each (references, candidates) given to BLEU."""
+    from pycocoevalcap.bleu.bleu import Bleu
+
+    seen = []
+    real = Bleu.compute_score
+
+    def compute_score(self, gts, res, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append((gts, res))
+        return real(self, gts, res, *args, **kwargs)
+
+    monkeypatch.setattr(Bleu, "compute_score", compute_score)
+    return seen
+
+
+@needs_java
+def test_the_tokens_are_those_of_pycocoevalcaps_ptb_tokenizer(scored):
+    """Where the package folder can be written, the library's own tokens, byte for byte."""
+    refs = [c for v in CAPTIONS.values() for c in v]
+    cands = refs[::-1]
+    assert text_similarity(refs, cands)["tokenizer"] == "PTB (Stanford CoreNLP, Java)"
+    ((gts, res),) = scored
+    assert gts == _library_tokens({i: [r] for i, r in enumerate(refs)})
+    assert res == _library_tokens({i: [c] for i, c in enumerate(cands)})
+    assert gts[2] == [  # (lower-cased, the brackets' names are kept: as the library's)
+        "it 's a cat 's toy is n't it -lrb- maybe -rrb- -lcb- x -rcb- -lsb- y -rsb-"]
+
+
+@needs_java
+def test_text_similarity_in_a_read_only_install(package_read_only):
+    with pytest.raises(PermissionError):  # the reviewer's failure, as pycocoevalcap does it
+        _library_tokens(CAPTIONS)
+    package_read_only.clear()
+    refs = ["A cat sits on a red mat.", "Two dogs run across a grassy field!", "A bowl of soup, on a table"]
+    same = text_similarity(refs, refs)
+    assert same["tokenizer"] == "PTB (Stanford CoreNLP, Java)"
+    assert same["bleu4"] == pytest.approx(1.0, abs=1e-6) and same["cider_d"] == pytest.approx(10.0, rel=1e-6)
+    other = text_similarity(refs, ["a cat on a mat", "a dog in a field", "soup"])
+    assert other["tokenizer"] == "PTB (Stanford CoreNLP, Java)" and other["bleu4"] < same["bleu4"]
+    assert package_read_only == []  # nothing tried in the package folder
+
+
+def _fake_java(folder: Path, monkeypatch: pytest.MonkeyPatch, *, tokenizer_status: int | None = None) -> None:
+    """A ``java`` first on PATH: the tokenizer's runs go to the real one (or exit
+    ``tokenizer_status``); SPICE's (``-jar``) write a score of 1 for a candidate among its
+    references, 0.5 otherwise, or fail as the JVM does when ``FAKE_SPICE_FAIL`` is set."""
+    folder.mkdir()
+    script = folder / "java"
+    tokenizer = (f"    sys.exit({tokenizer_status})" if tokenizer_status is not None
+                 else f"    os.execv({JAVA!r}, [{JAVA!r}, *args])")
+    script.write_text(f"""#!{sys.executable}
+import json, os, sys
+args = sys.argv[1:]
+if "-jar" not in args:
+{tokenizer}
+if os.environ.get("FAKE_SPICE_FAIL"):
+    print("Exception in thread main", file=sys.stderr)
+    print("java.lang.OutOfMemoryError: Java heap space", file=sys.stderr)
+    sys.exit(1)
+with open(args[args.index("-jar") + 3]) as f:
+    data = json.load(f)
+with open(args[args.index("-out") + 1], "w") as f:
+    json.dump([{{"image_id": d["image_id"], "scores": {{"All": {{"f": 1.0 if d["test"] in d["refs"] else 0.5}}}}}}
+               for d in data], f)
+""")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+@needs_java  # the fake java hands the tokenizer to the real one
+def test_spice_runs_its_jar_with_its_files_outside_the_package(package_read_only, tmp_path, monkeypatch):
+    """SPICE made its tmp and cache folders in pycocoevalcap's folder (refused there when it
+    cannot be written); its files are now in a temporary folder of their own."""
+    import pycocoevalcap.spice.spice  # noqa: F401 - imported before its package is pointed elsewhere
+    from pycocoevalcap import spice
+
+    _fake_java(tmp_path / "bin", monkeypatch)
+    lib = tmp_path / "spice" / "lib"  # as where the CoreNLP jars were downloaded
+    lib.mkdir(parents=True)
+    for jar in ("stanford-corenlp-3.6.0.jar", "stanford-corenlp-3.6.0-models.jar"):
+        (lib / jar).write_bytes(b"")
+    monkeypatch.setattr(spice, "__path__", [str(lib.parent)])
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = text_similarity(["a cat on a mat", "a dog"], ["a cat on a mat", "a bird"])
+    assert result["spice"] == pytest.approx(0.75) and "spice_skipped" not in result
+    assert package_read_only == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "spice"]  # its temporary folder removed
+    monkeypatch.setenv("FAKE_SPICE_FAIL", "1")
+    failed = text_similarity(["a cat"], ["a cat"])
+    assert failed["spice"] is None
+    assert failed["spice_skipped"] == "SPICE failed: java.lang.OutOfMemoryError: Java heap space"
+    assert failed["bleu4"] is not None
+
+
+def test_a_tokenizer_that_fails_falls_back_to_lower_case_words(tmp_path, monkeypatch):
+    """Java is on PATH but the tokenizer cannot run: the lower-case fallback, said so in
+    ``tokenizer``, as without Java (not a failed evaluation)."""
+    _fake_java(tmp_path / "bin", monkeypatch, tokenizer_status=1)
+    result = text_similarity(["A cat, on a mat."], ["a cat on a mat"])
+    assert result["tokenizer"] == "lower-case words"
+    assert result["bleu4"] == pytest.approx(1.0, abs=1e-6)
+
+
+@needs_java
+def test_no_temporary_folder_falls_back_to_lower_case_words(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    result = text_similarity(["A cat, on a mat."], ["a cat on a mat"])
+    assert result["tokenizer"] == "lower-case words"
+
+
+@needs_java
+def test_evaluate_with_text_similarity_in_a_read_only_install(eval_main, tiny_folder, tiny_captioner_dir,
+                                                              package_read_only, tmp_path, capsys):
+    """The reviewer's run: ``taco evaluate ... --text-similarity CAPTIONER_DIR`` coded every image,
+    wrote its CSV, then failed ".../pycocoevalcap/tokenizer/tmpXXXX: permission denied" (exit 2)."""
+    import json
+
+    out = tmp_path / "out"
+    assert eval_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--limit", "2", "--fid", "off",
+                      "--cmmd-clip", "off", "--no-plot", "--quiet", "-o", str(out),
+                      "--text-similarity", str(tiny_captioner_dir)]) == 0
+    assert "error" not in capsys.readouterr().err
+    (result,) = out.rglob("*.json")
+    sim = json.loads(result.read_text())["points"][0]["text_similarity"]
+    assert sim["images"] == 2 and sim["tokenizer"] == "PTB (Stanford CoreNLP, Java)"
+    assert package_read_only == []
