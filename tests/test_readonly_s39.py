@@ -81,3 +81,41 @@ def test_skip_existing_beside_the_sources_checks_only_the_folders_written(photos
     assert main(["compress", str(a), str(c), *CODE, "--skip-existing", "--quiet"]) == 0
     assert (other / "c.taco").is_file()
     assert "error" not in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- matplotlib's folder
+
+
+def _plot(tmp_path: Path, out: str, **env: str):  # noqa: ANN202 - a CompletedProcess
+    import json
+    import subprocess
+    import sys
+
+    results = tmp_path / "res"
+    results.mkdir(exist_ok=True)
+    (results / "jpeg.json").write_text(json.dumps({
+        "format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG", "codec": "jpeg",
+        "dataset": {"name": "photos", "kind": "folder", "images": 2},
+        "points": [{"setting": "q50", "images": 2, "bpp": 0.5, "psnr": 30.0}]}))
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "HOME")}
+    return subprocess.run([sys.executable, "-m", "taco", "plot", str(results), "-o", f"{tmp_path / out}/",
+                           "--metrics", "psnr"], env={**base, "TMPDIR": str(tmp_path / "tmp"), **env},
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_plot_without_a_home_folder_says_nothing_of_matplotlibs(tmp_path):
+    """``HOME=/nonexistent taco plot RESULTS -o out/`` printed matplotlib's "mkdir -p failed ...
+    Matplotlib created a temporary cache directory ..." on every run. (HOME is a file here: root
+    could make /nonexistent.) matplotlib's temporary folder is still removed at exit."""
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    run = _plot(tmp_path, "out", HOME=str(home))
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert {"rd.png", "rd.svg"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    assert list((tmp_path / "tmp").iterdir()) == []
+    # an MPLCONFIGDIR of the user's that cannot be used is still said
+    run = _plot(tmp_path, "out2", HOME=str(home), MPLCONFIGDIR=str(home / "mpl"))
+    assert "mkdir -p failed for path" in run.stderr and run.returncode == 0

@@ -722,17 +722,44 @@ def find_anchor(anchor: str, ds: str, curves: Sequence[Curve]) -> str:
     raise TacoValueError(f"--anchor {anchor!r} is none of the curves on {ds}: {', '.join(sorted(set(labels)))}")
 
 
+#: The start of what matplotlib logs, on each import, when its default config or cache folder
+#: (under $HOME) cannot be made (HOME=/nonexistent, a read-only home): it then makes a
+#: temporary one, removed at exit, by itself, so nothing is amiss for a figure.
+_MPL_NO_HOME_FOLDER = ("mkdir -p failed for path", "%s is not a writable directory",
+                       "Matplotlib created a temporary cache directory")
+
+
+def _pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend, without matplotlib's two-line warning that its
+    default folder cannot be made (while MPLCONFIGDIR is not set: one set but unusable is
+    the user's, and still said)."""
+    import logging
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_MPL_NO_HOME_FOLDER)
+
+    quiet = not os.environ.get("MPLCONFIGDIR")
+    logger = logging.getLogger("matplotlib")
+    if quiet:
+        logger.addFilter(keep)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    finally:
+        if quiet:
+            logger.removeFilter(keep)
+    return plt
+
+
 def _draw_figure(f: _Figure, title: str | None, color: _Palette) -> list[Path]:
     """One dataset's figure: a panel per metric, one legend below, saved as PNG and SVG, its
     curves in ``color``'s colours (:meth:`_Palette.within`: no two of its models' alike while
     the palette has a colour none of them has)."""
     ds, curves, refs, panels, ds_results = f.ds, f.curves, f.refs, f.panels, f.ds_results
     colour = color.within([c.label for c in curves if c.kind == "learned"])
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     ncols = min(len(panels), 3 if len(panels) > 4 else 2 if len(panels) == 4 else len(panels))
     nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
