@@ -17,6 +17,7 @@ import importlib
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +35,32 @@ __all__ = ["FolderInUse", "FolderLock", "ForkSafeLock", "LOCK_FILE", "hold_folde
 
 
 class ForkSafeLock:
-    """A ``threading.Lock`` (a context manager) renewed in a forked child."""
+    """A ``threading.Lock`` (a context manager) renewed in a forked child.
+
+    ``with lock:`` runs the C lock's own ``__enter__`` and ``__exit__`` (found through the
+    properties below, which CPython's lookup of a ``with``'s methods calls before it takes the
+    lock): no Python code runs between the acquire and the with-block, nor between the block's
+    end and the release, so a KeyboardInterrupt (Ctrl-C, Jupyter's Stop) never lands there and
+    leaves the lock held for good, as it did with Python methods here. ``with lock as x`` binds
+    x to True, as ``with threading.Lock() as x`` does. A block a fork happens in releases, in
+    the child, the lock it took (the parent's copy); the child's own lock is a new one, free.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         _LOCKS.add(self)
 
-    def __enter__(self) -> ForkSafeLock:
-        self._lock.acquire()
-        return self
+    @property
+    def __enter__(self) -> Callable[[], bool]:
+        return self._lock.__enter__
 
-    def __exit__(self, *exc: Any) -> None:
-        self._lock.release()
+    @property
+    def __exit__(self) -> Callable[..., None]:
+        return self._lock.__exit__
+
+    def locked(self) -> bool:
+        """Whether some thread holds the lock now."""
+        return self._lock.locked()
 
 
 _LOCKS: weakref.WeakSet[ForkSafeLock] = weakref.WeakSet()
