@@ -2,6 +2,7 @@
 
     save_sharded(tensors, "run/checkpoint.safetensors", metadata, max_bytes=SHARD_BYTES)
     tensors, metadata = load_sharded("run/checkpoint.safetensors")     # either layout
+    read = read_once("run/checkpoint.safetensors")    # metadata, shapes(), tensors(): one file's
 
 A tensor dict that serialises to at most ``max_bytes`` is written as ``NAME.safetensors``, a
 plain safetensors file. A larger one goes to ``NAME-<tag>-00001-of-0000N.safetensors`` ... (each
@@ -20,6 +21,10 @@ the new checkpoint complete, and the index's SHA-256 per shard refuses a mixed s
 that read the previous index and then finds one of its shards removed by that save reads the new
 index and loads again (a few times at most): a load during a save gives the old or the new
 checkpoint, never an error; a shard missing while the index stays as it was is an error.
+
+A plain file of up to :data:`READ_WHOLE_MAX_BYTES` is read in one open, its metadata and shapes
+taken from the bytes its tensors come from: a file another process puts in its place meanwhile
+(``os.replace``) is never half read (a larger one is mapped: header and tensors in two reads).
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from .atomic import remove_stale_temporaries, special_file, stale_temporaries, write_bytes_atomic
 from .checks import is_int
@@ -100,6 +106,11 @@ def check_header_size(path: Path, index: Path | None = None) -> None:
     with Path(path).open("rb") as f:
         start = f.read(8)
         file_size = os.fstat(f.fileno()).st_size
+    _check_declared_size(path, index, start, file_size)
+
+
+def _check_declared_size(path: Path, index: Path | None, start: bytes, file_size: int) -> None:
+    """:func:`check_header_size`'s refusal, from a file's first 8 bytes (``start``) and size."""
     if len(start) < 8:
         return
     size = int.from_bytes(start, "little")
@@ -120,12 +131,36 @@ def _read_header(file: Path, index: Path | None = None
     ``FILE: not a safetensors file (why)``)."""
     check_header_size(file, index)
     with Path(file).open("rb") as f:
-        start = f.read(8)
-        file_size = os.fstat(f.fileno()).st_size
-        if len(start) < 8:
-            raise ValueError(f"{file_size} bytes, too short for the 8 that give its header's length")
-        size = int.from_bytes(start, "little")
-        raw = f.read(min(size, SAFETENSORS_HEADER_MAX_BYTES))
+        start, raw, file_size = _header_bytes(f)
+    return _parse_header(start, raw, file_size)
+
+
+def _header_bytes(f: BinaryIO) -> tuple[bytes, bytes, int]:
+    """(the first 8 bytes, the header they declare (at most :data:`SAFETENSORS_HEADER_MAX_BYTES`
+    of it), the file's size) of the safetensors file open as ``f`` at its start."""
+    start = f.read(8)
+    file_size = os.fstat(f.fileno()).st_size
+    size = int.from_bytes(start, "little") if len(start) == 8 else 0
+    return start, f.read(min(size, SAFETENSORS_HEADER_MAX_BYTES)), file_size
+
+
+def _header_of(file: Path, data: bytes
+               ) -> tuple[dict[str, str], dict[str, tuple[tuple[int, ...], str]]]:
+    """:func:`_read_header` of the plain safetensors file ``file`` whose every byte is ``data``
+    (read before): from those bytes, not from the file again, which may be another one by now."""
+    start = data[:8]
+    _check_declared_size(file, None, start, len(data))
+    size = int.from_bytes(start, "little") if len(start) == 8 else 0
+    return _parse_header(start, data[8:8 + min(size, SAFETENSORS_HEADER_MAX_BYTES)], len(data))
+
+
+def _parse_header(start: bytes, raw: bytes, file_size: int
+                  ) -> tuple[dict[str, str], dict[str, tuple[tuple[int, ...], str]]]:
+    """:func:`_read_header`'s parse and checks of a file's first 8 bytes (``start``), the header
+    read after them (``raw``) and its size in bytes."""
+    if len(start) < 8:
+        raise ValueError(f"{file_size} bytes, too short for the 8 that give its header's length")
+    size = int.from_bytes(start, "little")
     if len(raw) < size:
         raise ValueError(f"a header of {size:,} bytes declared, past the end of the file: truncated")
     try:
@@ -507,7 +542,7 @@ def _shapes(found: Path, index: dict[str, Any] | None
 
 #: How many times a read of a sharded checkpoint starts again when it fails on a shard and the
 #: index has been replaced since it was read (see :func:`_read_again_if_replaced`).
-_READ_TRIES = 5
+READ_TRIES = 5
 
 
 def _read_again_if_replaced(path: str | os.PathLike[str],
@@ -520,7 +555,7 @@ def _read_again_if_replaced(path: str | os.PathLike[str],
     A save removes the previous shards right after it publishes its new index, so a reader that
     read the old index can meet a listed shard that is gone (or any shard error): when the index
     at ``path`` is then another one (another write's: its shard names carry a fresh tag), the read
-    starts again, up to :data:`_READ_TRIES` times. When the index is unchanged the checkpoint is
+    starts again, up to :data:`READ_TRIES` times. When the index is unchanged the checkpoint is
     really damaged, and the error is raised as it was.
     """
     tries, given = 1, found
@@ -534,7 +569,7 @@ def _read_again_if_replaced(path: str | os.PathLike[str],
         try:
             return read(found, index)
         except ShardedFileError:
-            if tries >= _READ_TRIES or not _replaced(path, found, index):
+            if tries >= READ_TRIES or not _replaced(path, found, index):
                 raise
         tries += 1
 
@@ -560,6 +595,118 @@ def _replaced(path: str | os.PathLike[str], found: Path, index: dict[str, Any]) 
 READ_WHOLE_MAX_BYTES = 256 * 2**20
 
 
+def _read_plain(found: Path, *, header: bool
+                ) -> tuple[bytes | None, tuple[dict[str, str], dict[str, tuple[tuple[int, ...], str]]] | None]:
+    """(every byte of the plain safetensors file ``found``, or None for one mapped instead: over
+    :data:`READ_WHOLE_MAX_BYTES` with a name safetensors opens; and, for ``header``, its
+    :func:`_read_header`), from one open of the file: a file put in its place meanwhile
+    (``os.replace``, as every taco save does) is not mixed in. The header is checked before the
+    rest is read (a file that is not safetensors is refused from its first bytes), and taken from
+    the bytes the tensors come from. Raises as :func:`_read_header` does (under :func:`_reading`)."""
+    check_header_size(found)
+    with found.open("rb") as f:
+        head = _header_bytes(f) if header else None
+        parsed = None if head is None else _parse_header(*head)
+        f.seek(0)
+        whole = not opens_by_name(found) or os.fstat(f.fileno()).st_size <= READ_WHOLE_MAX_BYTES
+        data = f.read() if whole else None
+    if head is not None and data is not None and (
+            len(data) != head[2] or data[:8 + len(head[1])] != head[0] + head[1]):
+        parsed = _header_of(found, data)  # written in place meanwhile: the bytes read are the file
+    return data, parsed
+
+
+def _plain_tensors(found: Path, data: bytes | None, device: str) -> dict[str, torch.Tensor]:
+    """The tensors of the plain safetensors file ``found`` from its bytes ``data`` (None: mapped
+    by ``safetensors.torch.load_file``, a read of its own), moved to ``device``."""
+    from safetensors.torch import load, load_file
+
+    with _reading(found):
+        plain = load(data) if data is not None else load_file(str(found))
+    return {k: v.to(device) for k, v in plain.items()}
+
+
+class CheckpointReplaced(ShardedFileError):
+    """A :class:`CheckpointRead` of a sharded checkpoint failed on a shard and the checkpoint at
+    its path is another one now (a save published a new index and removed the shards of the one
+    read): read it again from the start (:func:`read_once`). Its message is the failure's."""
+
+
+@dataclass(frozen=True, eq=False)
+class CheckpointRead:
+    """A checkpoint in either layout, read once (:func:`read_once`): its :attr:`metadata`,
+    :meth:`shapes` and :meth:`tensors` all come from this one read, so a checkpoint replaced
+    meanwhile (another process saving the same path) never gives one file's header and another's
+    tensors. A plain file: its bytes (:attr:`data`), read in one go, the header taken from them; a
+    sharded one: one read of its index (:attr:`index`), whose shards are checked against its
+    SHA-256 (and which a later save never rewrites: it names its shards anew) and, where one is
+    gone because a save replaced the index since, a :class:`CheckpointReplaced`.
+
+    A plain file over :data:`READ_WHOLE_MAX_BYTES` (with a name safetensors opens) is read in two
+    passes instead: its header here, its tensors mapped by :meth:`tensors` (one copy in memory,
+    not two); a file put in its place between the two is not detected here (a caller comparing
+    the tensors with the shapes sees another architecture's, not other weights of the same)."""
+
+    #: the path given (what errors name); ``found``: the file :func:`find` gave for it
+    path: str | os.PathLike[str]
+    found: Path
+    metadata: dict[str, str]
+    #: a sharded checkpoint's index, as read (checked); None for a plain file
+    index: dict[str, Any] | None = None
+    #: every byte of a plain file read whole; None for a mapped one or a sharded checkpoint
+    data: bytes | None = None
+    #: a plain file's tensor shapes, from its header
+    plain_shapes: dict[str, tuple[tuple[int, ...], str]] | None = None
+
+    def shapes(self) -> dict[str, tuple[tuple[int, ...], str]]:
+        """Name -> (shape, safetensors dtype) of every tensor, as :func:`tensor_shapes` gives
+        them (a sharded checkpoint's from its shards' headers, read now)."""
+        if self.index is None:
+            assert self.plain_shapes is not None
+            return self.plain_shapes
+        index = self.index
+        return self._replaced_as_such(lambda: _shapes(self.found, index))
+
+    def tensors(self, device: str = "cpu") -> dict[str, torch.Tensor]:
+        """Every tensor, read on the CPU and moved to ``device``; a sharded checkpoint's shards
+        checked against the index, as :func:`load_sharded` checks them."""
+        if self.index is None:
+            return _plain_tensors(self.found, self.data, device)
+        index = self.index
+        return self._replaced_as_such(lambda: _load(self.found, index, device)[0])
+
+    def _replaced_as_such(self, read: Callable[[], _T]) -> _T:
+        """``read()``; a ShardedFileError of it as a :class:`CheckpointReplaced` where the index at
+        :attr:`path` is another one now."""
+        assert self.index is not None
+        try:
+            return read()
+        except ShardedFileError as e:
+            if not _replaced(self.path, self.found, self.index):
+                raise
+            raise CheckpointReplaced(str(e)) from None
+
+
+def read_once(path: str | os.PathLike[str], *, found: Path | None = None) -> CheckpointRead:
+    """The checkpoint at ``path`` (either layout) read once: a :class:`CheckpointRead`, whose
+    metadata, shapes and tensors are one checkpoint's even while another process saves ``path``
+    again. A plain file is read here, header and tensors' bytes (mapped later where over
+    :data:`READ_WHOLE_MAX_BYTES`); a sharded one's index is read here, its shards by
+    :meth:`CheckpointRead.shapes` and :meth:`CheckpointRead.tensors`.
+
+    ``found`` as for :func:`read_metadata`. Raises as :func:`read_metadata` does."""
+    found = found or find(path)
+    if found is None:
+        raise FileNotFoundError(f"{path}: no such file")
+    if is_index(found):
+        index = _read_index(found)
+        return CheckpointRead(path, found, dict(index["metadata"]), index=index)
+    with _reading(found):
+        data, parsed = _read_plain(found, header=True)
+    assert parsed is not None
+    return CheckpointRead(path, found, parsed[0], data=data, plain_shapes=parsed[1])
+
+
 def load_sharded(
     path: str | os.PathLike[str], device: str = "cpu", *, found: Path | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -568,7 +715,8 @@ def load_sharded(
     ``found`` as for :func:`read_metadata`. Raises as :func:`read_metadata` does; a shard that
     is missing, changed or not safetensors is a ShardedFileError too. A shard gone because another
     process saved ``path`` meanwhile is read again (:func:`_read_again_if_replaced`). The tensors are read on the CPU and then moved
-    to ``device``, so that a device that cannot be used is not said to be a bad file.
+    to ``device``, so that a device that cannot be used is not said to be a bad file. A plain
+    file's metadata comes from the bytes its tensors were read from (:func:`read_once`).
     """
     return _read_again_if_replaced(path, lambda found, index: _load(found, index, device), found)
 
@@ -578,14 +726,14 @@ def _load(found: Path, index: dict[str, Any] | None, device: str
     from safetensors.torch import load
 
     if index is None:
-        from safetensors.torch import load_file
-
         with _reading(found):
-            check_header_size(found)
-            # read whole (a name safetensors cannot open, any file of the usual sizes), or mapped
-            plain = (load(found.read_bytes()) if not opens_by_name(found)
-                     or found.stat().st_size <= READ_WHOLE_MAX_BYTES else load_file(str(found)))
-        return {k: v.to(device) for k, v in plain.items()}, read_metadata(found, found=found)
+            data, _ = _read_plain(found, header=False)
+        # the metadata from the bytes the tensors came from: the file may be another one by now
+        if data is None:  # mapped: a second read of the file (READ_WHOLE_MAX_BYTES)
+            return _plain_tensors(found, None, device), read_metadata(found, found=found)
+        plain = _plain_tensors(found, data, device)
+        with _reading(found):
+            return plain, _header_of(found, data)[0]
     tensors: dict[str, torch.Tensor] = {}
     seen: dict[str, str] = {}
     for entry in index["shards"]:

@@ -29,7 +29,14 @@ from ..fileobjects import checked_file_path
 from ..jsonfiles import jsonable
 from ..memory import allocation_failure
 from ..messages import some
-from ..shards import ShardedFileError, find, load_sharded, save_sharded
+from ..shards import (
+    READ_TRIES,
+    CheckpointRead,
+    CheckpointReplaced,
+    ShardedFileError,
+    load_sharded,
+    save_sharded,
+)
 from ..tensor_marks import Marks, tensor_marks, unchanged
 from ..version import __version__
 from .architecture import (
@@ -56,10 +63,10 @@ from .header import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
     MAX_HEADER_CHARS,
-    checkpoint_shapes,
     header_config,
     header_model_id,
-    read_checkpoint_header,
+    read_checkpoint,
+    read_shapes,
 )
 
 
@@ -371,6 +378,16 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     dict does not cover it) and the weights read. Once loaded, its entropy-coder tables are checked
     (:func:`check_entropy_tables`). Every failure is a :class:`CheckpointError` naming ``path``.
 
+    Header, shapes and weights come from one read of the file (:func:`taco.shards.read_once`: a
+    plain file's bytes, read in one go; a sharded one's index, its shards checked against it), so
+    a checkpoint another process saves at ``path`` meanwhile (atomically, as :func:`save_checkpoint`
+    does) gives the old model or the new one, never one's config and the other's weights; a
+    sharded one replaced before its shards were read is read again (up to
+    :data:`taco.shards.READ_TRIES` times). A plain file over
+    :data:`taco.shards.READ_WHOLE_MAX_BYTES` (256 MiB) is mapped, in two reads (header, then
+    weights), and is not covered: one replaced between them by a model of another architecture
+    is refused, by one of the same loads that one's weights under the first file's header.
+
     Inside ``torch.inference_mode`` the model is loaded outside it all the same (grad off, as
     there): of normal tensors, which it can later be trained with or used outside it like any
     other model (inference tensors cannot be saved for backward nor written outside it). It is
@@ -380,10 +397,24 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     if torch.is_inference_mode_enabled():
         with torch.inference_mode(False), torch.no_grad():
             return load_checkpoint(path, map_location, found=found)
-    found = found or find(path)
-    header = read_checkpoint_header(path, found=found)
+    tries = 1
+    while True:
+        try:
+            return _load_read(path, map_location, found)
+        except CheckpointReplaced as exc:  # a sharded one saved again meanwhile: read the new one
+            if tries >= READ_TRIES:
+                raise CheckpointError(str(exc)) from None
+        found, tries = None, tries + 1  # a try after the first looks again
+
+
+def _load_read(path: str | os.PathLike[str], map_location: str | torch.device,
+               found: Path | None) -> ELIC:
+    """:func:`load_checkpoint` from one read of the file (:func:`read_checkpoint`): its header,
+    shapes and tensors are one checkpoint's even while another process saves ``path`` again; a
+    :class:`~taco.shards.CheckpointReplaced` where a sharded one was replaced meanwhile."""
+    read, header = read_checkpoint(path, found=found)
     config = header_config(header, path)
-    shapes = checkpoint_shapes(path, found=found)
+    shapes = read_shapes(read)
     # the text width is the weights' own: the text encoder's folder is not needed to decode
     with text_width(checkpoint_text_dim(shapes)):
         try:
@@ -410,7 +441,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
             # meta-device build above took it)
             raise CheckpointError(f"{path}: {unbuildable_config(config, exc)}") from None
     state = {k: v.float() if v.is_floating_point() else v
-             for k, v in checkpoint_tensors(path, found=found).items()}
+             for k, v in checkpoint_tensors(path, read=read).items()}
+    del read  # its bytes (the file's size) are not kept beside the model they filled
     if "gaussian_tables_sha256" in header:
         _rebuild_gaussian_tables(model, state, header["gaussian_tables_sha256"], path)
     try:
@@ -419,7 +451,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise CheckpointError(f"{path}: {exc}") from None
     expected = set(model.state_dict())
     missing, unexpected = expected - set(state), set(state) - expected
-    if missing or unexpected:  # the shards changed since their headers were read
+    if missing or unexpected:  # a file mapped (over READ_WHOLE_MAX_BYTES) replaced since its header was read
         raise CheckpointError(_names_mismatch(path, config, missing, unexpected))
     try:
         load_model_state(model, state)
@@ -586,12 +618,17 @@ def invalidate_fingerprint(model: ELIC) -> None:
 # --------------------------------------------------------------------------- sharded checkpoints
 
 
-def checkpoint_tensors(path: str | os.PathLike[str], *, found: Path | None = None
-                       ) -> dict[str, torch.Tensor]:
+def checkpoint_tensors(path: str | os.PathLike[str], *, found: Path | None = None,
+                       read: CheckpointRead | None = None) -> dict[str, torch.Tensor]:
     """Every tensor of a checkpoint in either layout (shards checked against their index;
-    ``found`` as for :func:`load_checkpoint`)."""
+    ``found`` as for :func:`load_checkpoint`). ``read``: the checkpoint at ``path`` as
+    :func:`read_checkpoint` read it, whose tensors are taken (from the same bytes as its header),
+    not the file read anew; a :class:`~taco.shards.CheckpointReplaced` where a sharded one was
+    replaced since."""
     try:
-        return load_sharded(path, found=found)[0]
+        return read.tensors() if read is not None else load_sharded(path, found=found)[0]
+    except CheckpointReplaced:
+        raise
     except ShardedFileError as exc:
         raise CheckpointError(str(exc)) from None
 

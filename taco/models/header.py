@@ -24,10 +24,13 @@ from ..shards import (
     RUN_FILES,
     TRAIN_STATE_FILE,
     TRAIN_STATE_KEY,
+    CheckpointRead,
+    CheckpointReplaced,
     ShardedFileError,
     find,
     is_index,
     read_metadata,
+    read_once,
     tensor_shapes,
 )
 from .config import CheckpointError, ModelConfig
@@ -45,9 +48,12 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
     ``path``: a ``torch.save`` file said as one, with how to import it; a text file (a Git LFS
     pointer, an HTML page) as one (:func:`taco.filekinds.text_file_problem`); an allocation failure as
     running out of memory (not for lack of a valid file); a file the system cannot read
-    (permissions, an I/O error) as such."""
+    (permissions, an I/O error) as such. A :class:`~taco.shards.CheckpointReplaced` is let
+    through: its caller reads the checkpoint again."""
     try:
         yield
+    except CheckpointReplaced:
+        raise
     except ShardedFileError as exc:
         if torch_file := _torch_save_file(path):
             raise CheckpointError(
@@ -106,7 +112,35 @@ def read_checkpoint_header(path: str | os.PathLike[str], *, found: Path | None =
     given for one is refused with :func:`training_state_message`); ``found`` as for
     :func:`checkpoint_metadata`."""
     path = Path(path)
-    meta = checkpoint_metadata(path, found=found)
+    return checked_header(path, checkpoint_metadata(path, found=found))
+
+
+def read_checkpoint(path: str | os.PathLike[str], *, found: Path | None = None
+                    ) -> tuple[CheckpointRead, dict[str, Any]]:
+    """The checkpoint at ``path`` read once (:func:`taco.shards.read_once`: its header, shapes and
+    tensors are one file's even while another process saves ``path`` again) and its JSON header,
+    validated as :func:`read_checkpoint_header` validates it (every failure the same
+    CheckpointError); ``found`` as for :func:`checkpoint_metadata`. Read its shapes with
+    :func:`read_shapes`."""
+    named = Path(path)  # as read_checkpoint_header names it; read.path is path as given
+    found = found or find(path)
+    if found is None:
+        raise CheckpointError(f"{named}: no such checkpoint file")
+    with reading_headers(named):
+        read = read_once(path, found=found)
+    return read, checked_header(named, read.metadata)
+
+
+def read_shapes(read: CheckpointRead) -> dict[str, tuple[tuple[int, ...], str]]:
+    """:func:`checkpoint_shapes` of a checkpoint :func:`read_checkpoint` read (the same failures;
+    a :class:`~taco.shards.CheckpointReplaced` where a save replaced it meanwhile)."""
+    with reading_headers(read.path):
+        return read.shapes()
+
+
+def checked_header(path: Path, meta: dict[str, str]) -> dict[str, Any]:
+    """The taco header in ``meta`` (the safetensors metadata of the checkpoint at ``path``),
+    validated: :func:`read_checkpoint_header`'s checks and CheckpointErrors."""
     if TRAIN_STATE_KEY in meta:
         raise CheckpointError(training_state_message(path))
     if "taco" not in meta:
