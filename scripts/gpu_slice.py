@@ -22,12 +22,13 @@ files the new checkpoint does not name removed: a machine stopped at any point l
 holding the previous checkpoint or the new one, whole.
 
 ``pack-init`` carries a checkpoint to continue from (a file, an index with its shards, or a
-built-in name) to the GPU machine as ``DIR/*.xz``: float16 weights lose 20-25 % to xz (the
-exponent bits repeat), which is what makes a 24 MB checkpoint fit beside the photos in the 64
-MiB that travel. ``unpack-init`` restores the files byte for byte (xz checks its CRC) and prints
-the path to give ``--init-from``. With ``--config`` (and ``--train-args``, the run's other
-arguments) both refuse a checkpoint that the recipe cannot start from (``check_init``): one of
-another architecture than the recipe trains (the one ``.gpu/init`` slot serves whichever CONFIG
+built-in name) to the GPU machine as ``DIR/*.xz``: float16 weights lose ~13 % to xz (the
+exponent bits repeat; 23.0 -> 20.0 MiB for the CPU stand-in checkpoint of 2026-12-07), which is
+what makes a 24 MB checkpoint fit beside the photos in the 64 MiB that travel (2.0 MiB to
+spare). ``unpack-init`` restores the files byte for byte (xz checks its CRC) and prints the path
+to give ``--init-from``. With ``--config`` (and ``--train-args``, the run's other arguments)
+both refuse a checkpoint that the recipe cannot start from (``check_init``): one of another
+architecture than the recipe trains (the one ``.gpu/init`` slot serves whichever CONFIG
 runs, and ``taco train`` takes an ELIC checkpoint to start a TACO: the ELIC baseline's would have
 initialised the TACO built-in without a word), and one that ``taco train``'s own checks refuse:
 its config checks, such as CompressAI's entropy layout (every built-in's) for a variable-rate
@@ -43,7 +44,8 @@ EXIF orientation or a colour profile is left as it is (both are metadata, which 
 the photos travel as they are, ~2.4 MiB more, and a slice that continues a checkpoint may not fit.
 
 ``travel`` measures what the device tool sends (run in the repository root: the tracked files,
-the untracked ones git does not ignore, and DIR, the carried .gpu) against its 64 MiB. Over it,
+the untracked ones git does not ignore, and DIR, the carried .gpu) against its 64 MiB and says
+how much is left under it (on stderr, after the measure on stdout). Over it,
 it says what to take out of the working tree for the run and put back after it, in this order:
 the shipped weights, then also tests/ and docs/ (the GPU machine reads none of them: gpu_slice.sh
 runs taco, configs/, benchmarks/ and scripts/); when even that is not enough, to carry fewer
@@ -300,13 +302,16 @@ def _bytes(files: list[Path]) -> int:
 
 def travel(carried: Path) -> int:
     """Print what the device tool sends from the repository root (the working tree git sees,
-    and ``carried``); over 64 MiB, what to take out for the run: 1, else 0."""
+    and ``carried``) and the headroom left under 64 MiB, 0; over it, what to take out for the
+    run: 1."""
     tracked, untracked = _bytes(_git_files()), _bytes(_git_files("--others", "--exclude-standard"))
     extra = _bytes([Path(d) / f for d, _, names in os.walk(carried) for f in names])
     total, mib = tracked + untracked + extra, 2**20
     print(f"tracked {tracked / mib:.1f} MiB + untracked {untracked / mib:.1f} MiB + {carried} "
           f"{extra / mib:.1f} MiB = {total / mib:.1f} MiB of 64 MiB", flush=True)
-    if total <= LIMIT_TOTAL:
+    if total <= LIMIT_TOTAL:  # the headroom: what a bigger checkpoint or more photos may add
+        print(f"{(LIMIT_TOTAL - total) / mib:.1f} MiB left under the device tool's 64 MiB",
+              file=sys.stderr)
         return 0
     out: list[tuple[str, int, str, str]] = []
     for what, pathspecs, removed, restored in NOT_READ_THERE:
@@ -324,7 +329,8 @@ def travel(carried: Path) -> int:
     removed = " ".join(r for _, _, r, _ in out)
     restored = " ".join(r for _, _, _, r in out)
     print(f"over the device tool's 64 MiB. The GPU machine reads none of: {listed}. Take them out "
-          f"of the working tree for the run, and it is {total / mib:.1f} MiB (commit any change to "
+          f"of the working tree for the run, and it is {total / mib:.1f} MiB, "
+          f"{(LIMIT_TOTAL - total) / mib:.1f} MiB left under the limit (commit any change to "
           f"them first: git rm refuses a changed file, and checkout puts back what HEAD has):\n"
           f"  git rm -r -q {removed}   # before run(...)\n"
           f"  git checkout HEAD -- {restored}   # right after it", file=sys.stderr)

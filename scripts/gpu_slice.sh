@@ -11,9 +11,12 @@
 #       of it trains (the default BENCH=1 spends at most 1.5 of 9.5 minutes benchmarking;
 #       BENCH_VARIANTS="plain fast-fp32 fast fast-compile" and a longer BENCH_TIMEOUT ask for
 #       every variant, compilation included, which takes minutes)
-#   OUT=/tmp/out TRAIN_TIME=40s BENCH_SMALL="--crop 64 --batch 4 --steps 2" \
-#       TRAIN_ARGS="--set crop=64 batch_size=4 val.crop=64 log_interval=5 ckpt_interval=20" \
-#       bash scripts/gpu_slice.sh                   # the CPU rehearsal
+#   OUT=/tmp/out PY=/tmp/v211/bin/python BENCH=1 BENCH_TIMEOUT=150 \
+#     BENCH_SMALL="--crop 64 --batch 4 --steps 2" BENCH_PAPER="--crop 64 --batch 2 --steps 1" \
+#     TRAIN_TIME=auto BUDGET=420 TRAIN_ARGS="--set crop=64 batch_size=4 val.crop=64 \
+#     log_interval=7 ckpt_interval=21 val.interval=14 device=cpu" bash scripts/gpu_slice.sh
+#       # the CPU rehearsal (docs/models.md; PY: a venv with the GPU machine's torch 2.11): tiny
+#       # benchmark sizes and 150 s, or a 2-core CPU kills both benchmarks before they print
 #
 # 1. installs the carried wheels (unless CompressAI & co. import already);
 # 2. the throughput benchmark (plain fp32 loop vs the fast path, built-in and paper size; the
@@ -40,10 +43,13 @@ G=.gpu
 # the last call's run ("already holds a run": the training would not start, and the report would
 # show the old run), and a compile killed mid-write (BENCH_TIMEOUT) leaves a truncated kernel in
 # inductor's cache that the next compile loads ("file too short"): both seen in a rehearsal.
-# Made only when RUN or TORCHINDUCTOR_CACHE_DIR is not given, and removed at the end if unused.
+# Made only when RUN or TORCHINDUCTOR_CACHE_DIR is not given, and removed at the end if unused:
+# importing torch makes the inductor folder (empty unless something compiled), so its empty
+# folders go first, then the slice's folder if that left it empty; a folder holding a file stays.
 if [ -z "${RUN:-}" ] || [ -z "${TORCHINDUCTOR_CACHE_DIR:-}" ]; then
     SLICE_DIR=$(mktemp -d -t slice.XXXXXX)
-    trap 'rmdir "$SLICE_DIR" 2>/dev/null' EXIT
+    trap 'find "$SLICE_DIR/inductor" -depth -type d -empty -delete 2>/dev/null
+        rmdir "$SLICE_DIR" 2>/dev/null' EXIT
     RUN=${RUN:-$SLICE_DIR/run}
     export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-$SLICE_DIR/inductor}
 fi

@@ -29,8 +29,9 @@
 #                         Python (3.12, manylinux x86-64), installed there with --no-deps
 #
 # Then it measures what travels (tracked + untracked-not-ignored files + .gpu) against the
-# device tool's 64 MiB and fails if it is over, saying what to take out of the working tree for
-# the run (the shipped weights, then tests/ and docs/: the GPU machine reads none of them).
+# device tool's 64 MiB, says how much is left under it, and fails if it is over, saying what to
+# take out of the working tree for the run (the shipped weights, then tests/ and docs/: the GPU
+# machine reads none of them) and what is left then.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 PY=${PY:-python3}
@@ -148,4 +149,4 @@ echo "== wheels for Python $PY_VERSION"
 ls $G/whl
 
 echo "== what travels"
-"$PY" scripts/gpu_slice.py travel $G   # over 64 MiB: what to take out, and exit 1
+"$PY" scripts/gpu_slice.py travel $G   # what is left under 64 MiB; over: what to take out, exit 1
