@@ -286,12 +286,12 @@ class ClipTowers(nn.Module):
         name = requested_clip_source(source or None)  # as the clip text encoder decides it
         folder = model_folder(name, what="the joint image-text loss (k_j > 0) needs CLIP",
                               fix=_CLIP_HOW_TO, error=MetricUnavailable, allow_download=False)
-        from transformers import CLIPModel
-
         try:
             check_clip_folder(folder)  # before transformers, whose errors name none of the files
             tokenizer = _transformers_clip_tokenizer(folder)
-            with quiet_transformers():
+            with quiet_transformers():  # one load at a time in the process: transformers' is not thread-safe
+                from transformers import CLIPModel
+
                 loaded: Any = CLIPModel.from_pretrained(
                     folder, local_files_only=True, output_loading_info=True
                 )
@@ -373,12 +373,12 @@ def tiny_clip_model(seed: int = 0) -> nn.Module:
     Weights depend on ``seed`` only (the caller's RNG is left untouched). Numerically meaningless:
     it exercises the joint loss, it does not measure semantics.
     """
-    from transformers import CLIPConfig, CLIPModel
-
-    config = CLIPConfig(
-        text_config=TINY_CLIP_TEXT, vision_config=TINY_CLIP_VISION, projection_dim=16
-    )
     with torch.random.fork_rng(devices=[]), quiet_transformers():
+        from transformers import CLIPConfig, CLIPModel
+
+        config = CLIPConfig(
+            text_config=TINY_CLIP_TEXT, vision_config=TINY_CLIP_VISION, projection_dim=16
+        )
         torch.manual_seed(seed)
         model = CLIPModel(config)
     return model.eval()

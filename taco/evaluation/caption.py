@@ -18,7 +18,6 @@ BLIP (``Salesforce/blip-image-captioning-base``).
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
 import subprocess
@@ -168,11 +167,11 @@ class Captioner:
         self.model.eval().requires_grad_(False).to(self.device)
 
     def _load(self, folder: str, name: str) -> tuple[Any, Any, Any]:
-        from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
-
         from taco.text.hf import MIN_VOCAB, is_hub_id, quiet_transformers, unloaded_weights
 
-        with quiet_transformers():
+        with quiet_transformers():  # one load at a time in the process: transformers' is not thread-safe
+            from transformers import AutoConfig, AutoImageProcessor, AutoProcessor, AutoTokenizer
+
             config = AutoConfig.from_pretrained(folder, local_files_only=True)
             cls = _model_class(config.model_type, name)
             if not is_hub_id(name) and not any((Path(folder) / f).is_file() for f in PROCESSOR_FILES):
@@ -576,8 +575,9 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
     ptb = gts is not None and res is not None
     if gts is None or res is None:  # both the same way
         gts, res = _lower_case_words(refs), _lower_case_words(cands)
-    with contextlib.redirect_stdout(io.StringIO()):  # Bleu prints its counts
-        bleu, _ = Bleu(4).compute_score(gts, res)
+    # verbose=0: its counts not printed (a redirect of sys.stdout, process-wide, lost another
+    # thread's output)
+    bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
     cider, _ = Cider().compute_score(gts, res)
     out: dict[str, Any] = {
         "images": len(references),

@@ -144,13 +144,13 @@ def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> 
 
     folder = model_folder(name, what="CMMD needs CLIP", fix=_CMMD_CLIP_HOW_TO,
                           error=MetricUnavailable, allow_download=allow_download)
-    from transformers import AutoConfig, CLIPVisionModelWithProjection
-
     where = "" if folder == name else f" (from {folder})"
     if not (Path(folder) / "config.json").is_file():  # else a "model_type" missing from it
         raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: no config.json in it")
     try:
-        with quiet_transformers():
+        with quiet_transformers():  # one load at a time in the process: transformers' is not thread-safe
+            from transformers import AutoConfig, CLIPVisionModelWithProjection
+
             config = AutoConfig.from_pretrained(folder, local_files_only=True)
             if config.model_type not in ("clip", "clip_vision_model"):
                 raise MetricUnavailable(f"CLIP {name!r} cannot be loaded{where}: it "

@@ -36,6 +36,7 @@ from ..checks import is_number
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..fileobjects import name_key
 from ..jsonfiles import json_text
+from ..locks import ForkSafeLock
 from ..messages import SPECIAL_FILE, count, did_you_mean, shown_path, some, to_stderr
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
 from .defaults import BESIDE_RESULTS_SUFFIXES, PLOT_STEM
@@ -729,10 +730,11 @@ _MPL_NO_HOME_FOLDER = ("mkdir -p failed for path", "%s is not a writable directo
                        "Matplotlib created a temporary cache directory")
 
 
-def _pyplot() -> Any:
-    """``matplotlib.pyplot`` on the Agg backend, without matplotlib's two-line warning that its
-    default folder cannot be made (while MPLCONFIGDIR is not set: one set but unusable is
-    the user's, and still said)."""
+def _figure_class() -> Any:
+    """matplotlib's ``Figure``, imported without matplotlib's two-line warning that its default
+    folder cannot be made (while MPLCONFIGDIR is not set: one set but unusable is the user's, and
+    still said). A figure of its own, not pyplot's: nothing of pyplot's global state (its figure
+    manager, the current figure) is touched, from any thread."""
     import logging
 
     def keep(record: logging.LogRecord) -> bool:
@@ -743,26 +745,42 @@ def _pyplot() -> Any:
     if quiet:
         logger.addFilter(keep)
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     finally:
         if quiet:
             logger.removeFilter(keep)
-    return plt
+    return Figure
+
+
+#: Held while a figure is drawn and saved: its SVG is saved under matplotlib's global rcParams
+#: ``svg.fonttype`` and ``svg.hashsalt``, set for the moment (the drawing reads rcParams too).
+#: Two figures drawn at once in two threads (a web service's) gave SVGs with the text drawn as
+#: paths and random ids, and left those rcParams changed.
+_DRAWING = ForkSafeLock()
 
 
 def _draw_figure(f: _Figure, title: str | None, color: _Palette) -> list[Path]:
     """One dataset's figure: a panel per metric, one legend below, saved as PNG and SVG, its
     curves in ``color``'s colours (:meth:`_Palette.within`: no two of its models' alike while
-    the palette has a colour none of them has)."""
+    the palette has a colour none of them has). One figure at a time in the process
+    (:data:`_DRAWING`)."""
+    Figure = _figure_class()
+    with _DRAWING:
+        png, svg = _draw_and_save(Figure, f, title, color)
+    png_path, svg_path = f.outputs()[:2]
+    return write_all_atomic({png_path: png, svg_path: svg})  # both or neither
+
+
+def _draw_and_save(Figure: Any, f: _Figure, title: str | None, color: _Palette) -> tuple[bytes, bytes]:
+    """:func:`_draw_figure`'s figure drawn, as PNG and SVG bytes."""
+    import matplotlib
+
     ds, curves, refs, panels, ds_results = f.ds, f.curves, f.refs, f.panels, f.ds_results
     colour = color.within([c.label for c in curves if c.kind == "learned"])
-    plt = _pyplot()
     ncols = min(len(panels), 3 if len(panels) > 4 else 2 if len(panels) == 4 else len(panels))
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
+    fig = Figure(figsize=(5.2 * ncols, 4.0 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     rates = {m: rate_metric([c.points for c in curves], m) for m in panels}  # one rate per panel
     all_bpp = [p["bpp"] for c in curves for p in c.points] + [
         metric_bpp(p, rates[m]) for c in curves for p in c.points for m in panels if is_number(p.get(m))] + [
@@ -798,11 +816,9 @@ def _draw_figure(f: _Figure, title: str | None, color: _Palette) -> list[Path]:
     png, svg = io.BytesIO(), io.BytesIO()
     fig.savefig(png, format="png", dpi=130)
     # text kept as text (searchable, editable); no date and fixed ids: the same figure, the same bytes
-    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "taco"}):
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "taco"}):
         fig.savefig(svg, format="svg", metadata={"Date": None})
-    plt.close(fig)
-    png_path, svg_path = f.outputs()[:2]
-    return write_all_atomic({png_path: png.getvalue(), svg_path: svg.getvalue()})  # both or neither
+    return png.getvalue(), svg.getvalue()
 
 
 def _literal(text: Any) -> Any:

@@ -2,7 +2,8 @@
 part of taco finds or fetches a Hugging Face model: the CLIP text encoder, the training loss's
 CLIP, CMMD's CLIP, the captioner); detecting ``HF_HUB_OFFLINE`` and probing the hub in a few
 seconds, so a missing model fails at once instead of after minutes of huggingface_hub retries;
-quieting transformers' load reports; refusing a tokenizer built without its vocabulary.
+the one lock taco's transformers loads take in turn, their load reports quieted meanwhile
+(:func:`quiet_transformers`); refusing a tokenizer built without its vocabulary.
 
 Nothing here imports huggingface_hub or transformers until a function needs it.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..filekinds import text_weights_problem
+from ..locks import ForkSafeLock
 from ..messages import one_line
 from .base import TextEncoderUnavailable
 
@@ -44,20 +46,48 @@ HUB_TIMEOUT = 10.0
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
+#: The one lock taco's transformers loads take (:func:`quiet_transformers`).
+_TRANSFORMERS = ForkSafeLock()
+_holding = threading.local()  # .depth: how many quiet_transformers blocks this thread is in
+
+
 @contextmanager
 def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' load reports and progress bars for a moment, then restore them."""
-    from transformers.utils import logging
+    """Hold taco's process-wide transformers lock, and silence transformers' load reports and
+    progress bars meanwhile (restored after): the block every transformers import and
+    ``from_pretrained`` of taco's runs in (the captioner, CMMD's CLIP, the training loss's CLIP
+    and its tokenizer).
 
-    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(verbosity)
-        if bars:
-            logging.enable_progress_bar()
+    transformers' ``from_pretrained`` is not thread-safe: two captioners loaded at once in two
+    threads (a web service's thread pool) lost their tied weights ("not a complete
+    BlipForConditionalGeneration (missing or mis-shaped weights ...)"), and every load in the
+    process failed after; the first import of its lazy names raced ("cannot import name
+    'AutoConfig' from 'transformers'"); and the logging state saved and restored around each
+    load (process-wide) was left changed. Loads in several threads now take turns. A block
+    nested in another of the same thread runs in it (the lock is held already)."""
+    if getattr(_holding, "depth", 0):
+        _holding.depth += 1
+        try:
+            yield
+        finally:
+            _holding.depth -= 1
+        return
+    with _TRANSFORMERS:
+        _holding.depth = 1
+        try:
+            from transformers.utils import logging
+
+            verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+            logging.set_verbosity_error()
+            logging.disable_progress_bar()
+            try:
+                yield
+            finally:
+                logging.set_verbosity(verbosity)
+                if bars:
+                    logging.enable_progress_bar()
+        finally:
+            _holding.depth = 0
 
 
 def check_vocab(tokenizer: Any, source: str) -> None:
