@@ -33,6 +33,7 @@ import torch
 from PIL import Image
 
 from ..errors import TacoError, TacoValueError, TacoWarning
+from ..jsonfiles import read_json
 from ..locks import FolderLock, ForkSafeLock
 from ..messages import count, shown_path
 from ..progress import progress_bar
@@ -596,6 +597,10 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
     return out
 
 
+#: The most bytes of SPICE's score file taco reads (:func:`taco.jsonfiles.read_json`).
+SPICE_SCORES_MAX_BYTES = 256 * 2**20
+
+
 def _spice(gts: dict[int, list[str]], res: dict[int, list[str]]) -> float:
     """pycocoevalcap's ``Spice().compute_score(gts, res)[0]``: its jar run the same way, but
     with its input and output files in a temporary folder of its own, removed after, and
@@ -619,8 +624,8 @@ def _spice(gts: dict[int, list[str]], res: dict[int, list[str]]) -> float:
         if run.returncode != 0:
             said = run.stderr.decode(errors="replace").strip().splitlines()
             raise RuntimeError(said[-1] if said else f"java exited with status {run.returncode}")
-        with open(out_file) as f:
-            results = json.load(f)
+        # the jar's scores: a few hundred bytes per image
+        results = read_json(out_file, SPICE_SCORES_MAX_BYTES)
 
     def number(value: Any) -> float:
         try:
