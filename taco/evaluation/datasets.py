@@ -75,10 +75,13 @@ from .result_files import dataset_slug
 if TYPE_CHECKING:  # taco.data imports torch: imported where a dataset is built (check_dataset needs none)
     from taco.data import CaptionedImages
 
-__all__ = ["CLIC_TEST_IMAGES", "COCO30K_PROTOCOLS", "DATASET_KINDS", "KODAK_IMAGES", "EvalDataset",
-           "captions_file_is_path", "check_dataset", "not_the_paper_set", "open_dataset"]
+__all__ = ["CLIC_TEST_IMAGES", "COCO30K_PROTOCOLS", "DATASET_KINDS", "IMAGE_CONTENT_MARK", "KODAK_IMAGES",
+           "EvalDataset", "captions_file_is_path", "check_dataset", "not_the_paper_set", "open_dataset"]
 
 DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
+#: What begins a result's ``dataset.image_content`` (:attr:`EvalDataset.image_content`) that
+#: holds each image's modification time; one without it (written before) holds names and sizes.
+IMAGE_CONTENT_MARK = "t-"
 #: Paper crop rule per kind: None = whole image (padded to 64 by the codec and cropped back).
 PAPER_CROP: dict[str, int | None] = {"coco30k": 256}
 #: How ``coco30k:ROOT`` is made. ``paper``: as the paper's §4.1 states it. ``official``: as
@@ -188,27 +191,34 @@ class EvalDataset:
     @property
     def content(self) -> str:
         """A short digest of what the results rows depend on, cheap to take on every run: each
-        image's name and byte size, and its captions. A photo replaced, a caption edited or
-        another folder of the same name changes it, so a resumed run refuses old rows. Taken
-        over the whole dataset even with a ``limit`` (:attr:`listing`)."""
+        image's name, byte size and modification time (``st_mtime_ns``, as
+        :func:`taco.evaluation.measure.image_digests` keys the originals' features), and its
+        captions. A photo replaced (even by one of the same byte size: a BMP, PPM or TIFF of the
+        same dimensions), a caption edited or another folder of the same name changes it, so a
+        resumed run refuses old rows; so does a photo merely touched or copied without its
+        times. Taken over the whole dataset even with a ``limit`` (:attr:`listing`)."""
         return self._digest(captions=True)
 
     @property
     def image_content(self) -> str:
-        """:attr:`content` without the captions: a short digest of each image's name and byte
-        size, over :attr:`listing`. What ``taco plot`` compares to tell runs on other images from
+        """:attr:`content` without the captions: a short digest of each image's name, byte
+        size and modification time, over :attr:`listing`, marked ``IMAGE_CONTENT_MARK``
+        (``t-`` and 16 hex digits): results written before it held the times have 16 hex
+        digits alone, and ``taco plot`` compares each kind only with its own. What ``taco plot`` compares to tell runs on other images from
         runs with other captions (a model run with ``--captions`` beside JPEG run before the
         captions were written)."""
-        return self._digest(captions=False)
+        return IMAGE_CONTENT_MARK + self._digest(captions=False)
 
     def _digest(self, *, captions: bool) -> str:
         digest = hashlib.sha256()
         for r in self.listing:
             try:
-                size = (self.images.root / r.file).stat().st_size
+                st = (self.images.root / r.file).stat()
             except OSError:
-                size = -1
-            digest.update(json.dumps([r.file, size, *([list(r.captions)] if captions else [])]).encode())
+                size, mtime = -1, -1
+            else:
+                size, mtime = st.st_size, st.st_mtime_ns
+            digest.update(json.dumps([r.file, size, mtime, *([list(r.captions)] if captions else [])]).encode())
         return digest.hexdigest()[:16]
 
     @property

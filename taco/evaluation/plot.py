@@ -39,6 +39,7 @@ from ..jsonfiles import json_text
 from ..locks import ForkSafeLock
 from ..messages import SPECIAL_FILE, count, did_you_mean, shown_path, some, to_stderr
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
+from .datasets import IMAGE_CONTENT_MARK
 from .defaults import BESIDE_RESULTS_SUFFIXES, PLOT_STEM
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
@@ -215,19 +216,23 @@ def _where(r: dict[str, Any]) -> str:
 
 def _check_same_images(ds: str, results: Sequence[dict[str, Any]]) -> None:
     """A ValueError when results on ``ds`` were run on different images: their datasets' image
-    digests (``dataset.image_content``: each image's name and size, not its captions) differ, as
-    after a photo was replaced between two runs into one folder. Their BD-rate would compare
-    other photos, and the bootstrap pairs images by name. Results without a digest (older
-    files) are not compared."""
-    digests: dict[str, str] = {}  # digest -> the first result of it
+    digests (``dataset.image_content``: each image's name, size and modification time, not its
+    captions) differ, as after a photo was replaced between two runs into one folder (even by
+    one of the same byte size). Their BD-rate would compare other photos, and the bootstrap
+    pairs images by name. Results without a digest (older files) are not compared, and a digest
+    of names and sizes alone (written before the times were, without
+    :data:`~taco.evaluation.datasets.IMAGE_CONTENT_MARK`) only with its like."""
+    kinds: dict[bool, dict[str, str]] = {}  # timed or not -> digest -> the first result of it
     for r in results:
         if (content := _field(r, "dataset", "image_content")) is not None:
-            digests.setdefault(str(content), _where(r))
-    if len(digests) > 1:
-        raise TacoValueError(f"the results on {ds} were run on different images (image digest "
-                              + ", ".join(f"{c}: {shown_path(w)}" for c, w in digests.items())
-                              + "): a photo changed between the runs, or two folders of photos share "
-                              "one name; run them again on the same images")
+            content = str(content)
+            kinds.setdefault(content.startswith(IMAGE_CONTENT_MARK), {}).setdefault(content, _where(r))
+    for digests in kinds.values():
+        if len(digests) > 1:
+            raise TacoValueError(f"the results on {ds} were run on different images (image digest "
+                                  + ", ".join(f"{c}: {shown_path(w)}" for c, w in digests.items())
+                                  + "): a photo changed between the runs, or two folders of photos share "
+                                  "one name; run them again on the same images")
 
 
 #: What says how a set metric was measured (its field in a result's ``set_metrics``): FID's mode
