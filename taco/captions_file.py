@@ -344,7 +344,9 @@ class CaptionLookup:
     ``img_1.png``: ``IMG_1.TXT`` is ``IMG_1.PNG``'s alone). The names a captions file lists
     are matched exactly, not so (``taco compress`` notes a listed name that differs so). Each file
     is read once, when first needed, and each folder listed once (sidecars are found in the
-    listing, not by a stat per image). A named file that cannot be opened raises the
+    listing, not by a stat per image); in a folder that can be read by name only, not listed
+    (mode 711: a shared home or project folder), a sidecar or captions.jsonl is found by its
+    exact name alone, a stat each. A named file that cannot be opened raises the
     ``OSError``; a malformed file or an unreadable sidecar a :class:`CaptionsFileError` naming it,
     and so does a folder's captions.jsonl listing a name that is no file inside the folder
     (:func:`image_name_problem`, with its line), as evaluation and training refuse it.
@@ -438,10 +440,13 @@ class CaptionLookup:
     def _present(self, folder: Path, name: str) -> str | None:
         """The name in ``folder`` of the file ``name`` the rule reads (a sidecar or
         captions.jsonl): ``name`` itself, else its one variant there in case or Unicode form
-        (:func:`taco.fileobjects.name_key`); None if neither."""
+        (:func:`taco.fileobjects.name_key`); None if neither. In a folder that cannot be listed
+        (read by name only), ``name`` if it is a file there, else None."""
         if folder not in self._listings:
             self._listings[folder] = _case_blind_listing(folder)
         listing = self._listings[folder]
+        if not listing.listed:  # its files open by name, so look for this one by its name
+            return name if os.path.isfile(folder / name) else None
         return name if name in listing.names else listing.folded.get(name_key(name))
 
 
@@ -456,11 +461,16 @@ class _Listing(NamedTuple):
     #: the images' names without suffix by ``name_key`` -> those names (several where images'
     #: names differ only in case or Unicode form, as ``IMG_1.PNG`` and ``img_1.png``)
     image_stems: dict[str, set[str]]
+    #: False for a folder that is there but cannot be listed (mode 711: read by name only), so
+    #: what is in it is unknown: each file is looked for by its exact name
+    listed: bool = True
 
 
 def _case_blind_listing(folder: Path) -> _Listing:
     """``folder``'s listing, for :class:`CaptionLookup`: where several names share one
-    :func:`taco.fileobjects.name_key`, no guess between them."""
+    :func:`taco.fileobjects.name_key`, no guess between them. No folder (yet) is an empty
+    listing; one that cannot be listed (permission denied: its files may still open by name)
+    is ``listed=False``, not an empty one."""
     names: list[str] = []
     folded: dict[str, str | None] = {}
     image_stems: dict[str, set[str]] = {}
@@ -475,8 +485,10 @@ def _case_blind_listing(folder: Path) -> _Listing:
                     stem, suffix = os.path.splitext(e.name)
                     if suffix.lower() in IMAGE_SUFFIXES:
                         image_stems.setdefault(name_key(stem), set()).add(stem)
-    except OSError:  # no such folder (yet): nothing there
+    except (FileNotFoundError, NotADirectoryError):  # no such folder (yet): nothing there
         pass
+    except OSError:  # there but not listed (EACCES on a mode 711 folder): unknown, not empty
+        return _Listing(frozenset(), {}, {}, listed=False)
     return _Listing(frozenset(names), folded, image_stems)
 
 
@@ -524,11 +536,14 @@ def folder_captions(
     records = []
     unreadable: dict[str, str] = {}
     files: set[str] | None = None  # the folder's files, listed when a name is not in images
+    listed = False  # whether the folder was listed yet (files None after: it cannot be)
     for name in names:
         there = name in given or not _plain_name(name)
         if not there:  # an image listed but not in the folder (a file may list millions)
-            files = _file_names(root) if files is None else files
-            there = name in files
+            if not listed:
+                files, listed = _file_names(root), True
+            # a folder read by name only: the name itself
+            there = name in files if files is not None else os.path.isfile(root / name)
         try:
             found = lookup.find(root, name, sidecar=there)  # no sidecar looked for if not there
         except SidecarError as exc:
@@ -550,13 +565,16 @@ def folder_captions(
                           captioners, lookup.has_source(root, kept), unreadable)
 
 
-def _file_names(folder: Path) -> set[str]:
-    """The names of the files in ``folder`` (links to files too; none if it cannot be listed)."""
+def _file_names(folder: Path) -> set[str] | None:
+    """The names of the files in ``folder`` (links to files too; none if there is no such
+    folder); None if it is there but cannot be listed (mode 711: its files open by name only)."""
     try:
         with os.scandir(folder) as entries:
             return {e.name for e in entries if e.is_file()}
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         return set()
+    except OSError:
+        return None
 
 
 def _check_image_names(path: Path, records: list[CaptionRecord]) -> None:
