@@ -58,6 +58,7 @@ from .text.clip import (
     requested_clip_source,
 )
 from .text.hf import check_vocab, model_folder, quiet_transformers
+from .text.weights import loading_out_of_memory
 
 __all__ = [
     "CLIP_LOGIT_SCALE",
@@ -276,7 +277,8 @@ class ClipTowers(nn.Module):
 
         ``source``: folder or hub id; ``"tiny"`` for :func:`tiny_clip_model`; default
         ``$TACO_CLIP_PATH``, else openai/clip-vit-base-patch32 from the cache.
-        Raises :class:`taco.metrics.MetricUnavailable` with what to do when it is not there.
+        Raises :class:`taco.metrics.MetricUnavailable` with what to do when it is not there,
+        :class:`taco.OutOfMemoryError` when memory runs out loading it.
         """
         if source is not None and os.fspath(source) == "tiny":
             from .text.clip_vocab import clip_bpe_folder
@@ -296,7 +298,9 @@ class ClipTowers(nn.Module):
                     folder, local_files_only=True, output_loading_info=True
                 )
             model, info = loaded
-        except Exception as e:
+        except Exception as e:  # out of memory is not the folder's fault: said as such
+            if oom := loading_out_of_memory(e, f"CLIP from {name!r}"):
+                raise oom from None
             raise MetricUnavailable(f"cannot load CLIP from {name!r}: {e}. {_CLIP_HOW_TO}") from e
         if info["missing_keys"] or info["mismatched_keys"]:
             raise MetricUnavailable(

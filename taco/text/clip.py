@@ -42,7 +42,14 @@ from .base import (
 )
 from .clip_vocab import BOS, EOS, clip_bpe_folder
 from .hf import MIN_VOCAB, holds_other_model, is_hub_id, model_folder
-from .weights import CONFIG_MAX_BYTES, WEIGHT_FILES, checked_config, empty_embedding, load_network
+from .weights import (
+    CONFIG_MAX_BYTES,
+    WEIGHT_FILES,
+    checked_config,
+    empty_embedding,
+    load_network,
+    loading_out_of_memory,
+)
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 CLIP_PATH_ENV = "TACO_CLIP_PATH"
@@ -312,7 +319,9 @@ def clip_tokenizer(folder: str | os.PathLike[str]) -> ClipTokenizer:
         tokenizer = ClipTokenizer(vocab, pairs, special)  # type: ignore[arg-type]
     except TextEncoderUnavailable:
         raise
-    except Exception as e:
+    except Exception as e:  # out of memory is not the files' fault: said as such
+        if oom := loading_out_of_memory(e, f"the tokenizer of {os.fspath(root)!r}"):
+            raise oom from None
         raise TextEncoderUnavailable(
             f"the tokenizer files in {os.fspath(root)!r} cannot be read: {e}") from e
     if tokenizer.vocab_size < MIN_VOCAB:
@@ -337,7 +346,8 @@ def load_clip_text(folder: str | os.PathLike[str]) -> ClipText:
     the weights before anything is allocated; only the text tower's tensors are read), float32.
 
     Raises :class:`TextEncoderUnavailable` when a file is missing or unreadable (the config:
-    :func:`clip_text_config`), or when the weights lack or mis-shape some of the model's tensors.
+    :func:`clip_text_config`), or when the weights lack or mis-shape some of the model's tensors;
+    :class:`taco.OutOfMemoryError` when memory runs out reading them.
     """
     root = Path(folder)
     config = clip_text_config(root)

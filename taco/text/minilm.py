@@ -39,7 +39,13 @@ from .base import (
     special_token_id,
 )
 from .hf import holds_other_model
-from .weights import CONFIG_MAX_BYTES, checked_config, empty_embedding, load_network
+from .weights import (
+    CONFIG_MAX_BYTES,
+    checked_config,
+    empty_embedding,
+    load_network,
+    loading_out_of_memory,
+)
 
 MINILM_DIM = 384
 #: The model files a MiniLM folder must hold (a Hugging Face ``BertModel`` folder has them).
@@ -84,7 +90,9 @@ class MiniLMTextEncoder(TokenNetworkEncoder):
             model = load_network(lambda: Bert(config), folder, str, "a BERT model")
         except TextEncoderUnavailable as e:  # names the folder
             raise TextEncoderUnavailable(f"MiniLM: {e}") from e
-        except Exception as e:
+        except Exception as e:  # out of memory is not the folder's fault: said as such
+            if oom := loading_out_of_memory(e, f"MiniLM from {os.fspath(folder)!r}"):
+                raise oom from None
             raise TextEncoderUnavailable(f"MiniLM: cannot load {os.fspath(folder)!r}: {e}") from e
         super().__init__(tokenizer, model, max_tokens)
         self.source = os.fspath(folder)

@@ -9,6 +9,7 @@ clear error before anything is allocated for it, and no random initialisation is
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import warnings
@@ -24,6 +25,7 @@ from ..draws import private_draws
 from ..filekinds import image_file_problem, text_file_problem
 from ..fileobjects import zip_inflation_problem
 from ..jsonfiles import is_file_name, read_json_object
+from ..memory import OutOfMemoryError, allocation_failure
 from ..shards import check_header_size, opens_by_name, tensor_shapes
 from .base import TextEncoderUnavailable
 from .hf import WEIGHT_FILES
@@ -43,13 +45,16 @@ def load_network(build: Callable[[], nn.Module], folder: str | os.PathLike[str],
     stored tensors the network does not have are ignored. Raises :class:`TextEncoderUnavailable`
     naming the folder when ``build`` fails (it builds from the folder's config.json: that is the
     config's error), when the weights cannot be read, or when they lack or mis-shape some of the
-    network's tensors (``what``: the network's name in that message).
+    network's tensors (``what``: the network's name in that message). Running out of memory
+    (:func:`loading_out_of_memory`: not the folder's fault) raises :class:`OutOfMemoryError`.
     """
     root = Path(folder)
     try:
         with private_draws(), torch.device("meta"):
             network = build()
     except Exception as e:
+        if oom := loading_out_of_memory(e, f"the text encoder's weights in {os.fspath(root)!r}"):
+            raise oom from None
         raise TextEncoderUnavailable(f"{os.fspath(root)!r}: no usable config.json ({e})") from e
     wanted = {name: tuple(t.shape) for name, t in network.state_dict().items()}
     try:
@@ -64,9 +69,34 @@ def load_network(build: Callable[[], nn.Module], folder: str | os.PathLike[str],
     except TextEncoderUnavailable:
         raise
     except Exception as e:
+        if oom := loading_out_of_memory(e, f"the text encoder's weights in {os.fspath(root)!r}"):
+            raise oom from None
         raise TextEncoderUnavailable(f"{os.fspath(root)!r}: cannot read the weights ({e})") from e
     network.load_state_dict(tensors, assign=True)
     return network
+
+
+#: torch's words for a file it could not map for want of memory (safetensors' ``safe_open`` with
+#: ``"pt"``, ``torch.load(mmap=True)``): "unable to mmap 90868376 bytes from file <...>: Cannot
+#: allocate memory (12)", a RuntimeError :func:`taco.memory.allocation_failure` does not take.
+_UNMAPPED = re.compile(r"unable to mmap (\d+) bytes.*" + re.escape(f"{os.strerror(errno.ENOMEM)} ({errno.ENOMEM})"))
+
+
+def loading_out_of_memory(exc: BaseException, what: str) -> OutOfMemoryError | None:
+    """The :class:`OutOfMemoryError` to raise for ``exc`` when it is an allocation failure while
+    loading ``what`` (a model's weights, a tokenizer): ``out of memory loading WHAT: could not
+    allocate 86.7 MiB`` (:func:`taco.memory.allocation_failure`, or torch's failed mmap of a
+    weight file); ``exc`` itself when it is one already; None for any other error, which is
+    the file's to report."""
+    if isinstance(exc, OutOfMemoryError):
+        return exc
+    why = allocation_failure(exc)
+    if why is None:
+        unmapped = _UNMAPPED.search(str(exc))
+        if unmapped is None:
+            return None
+        why = f"could not map {int(unmapped.group(1)) / 2**20:.1f} MiB"
+    return OutOfMemoryError(f"out of memory loading {what}: {why}")
 
 
 #: The most a text encoder's config.json may name: widths, vocabulary and positions; layers.
@@ -139,7 +169,8 @@ def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
     first. A file that cannot be read is a ValueError saying why in one line
     (:func:`torch_load_problem`; for a text file, such as a Git LFS pointer,
     :func:`taco.filekinds.text_file_problem`), for the caller to put into its own error class
-    naming the file."""
+    naming the file; running out of memory reading it is an :class:`OutOfMemoryError` naming it
+    (:func:`loading_out_of_memory`), not a bad file."""
     # (the zip check before torch inflates a compressed record whole; an image or a .taco file
     # never starts as a zip, so it is named after the load fails, as a text file is)
     problem = zip_inflation_problem(path)
@@ -151,6 +182,8 @@ def load_torch_file(path: Path, *, mmap: bool = False) -> Any:
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
             return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ... for a bad file
+        if oom := loading_out_of_memory(exc, os.fspath(path)):
+            raise oom from None
         raise ValueError(image_file_problem(path) or text_file_problem(path)
                          or torch_load_problem(exc)) from None
 
