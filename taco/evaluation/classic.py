@@ -36,14 +36,14 @@ from ..checks import is_number
 from ..distributed import DistEnv
 from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
-from ..messages import did_you_mean
+from ..messages import did_you_mean, some
 from .bdrate import metric_bpp
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
 from .quality_names import CODEC_LABELS, CODEC_QUALITIES, check_qualities
 from .result_files import TEXT_COLUMNS, read_result, result_rows
 from .results import check_resume, finish_run, result_header
-from .runner import Job, JobResult, read_rows, run_jobs
+from .runner import RESUME_ADVICE, Job, JobResult, ResultsFileError, done_rows, read_rows, run_jobs
 
 __all__ = [
     "AVIF_SPEED",
@@ -449,11 +449,14 @@ def _run_codec(
     resume_note: str = "",
     not_run: Sequence[str] = (),
     skipped_before: Sequence[str] = (),
+    targets: dict[str, float] | None = None,
 ) -> Path:
     """Code ``jobs`` into ``out_dir/STEM.{csv,json}``. ``resume_note``: a warning said once the
     resume is known to go on (an earlier run's results of another configuration are refused
     first). ``not_run``, ``skipped_before``: the dataset's images without a job, and those of
-    them found unreadable before (:func:`~taco.evaluation.results.finish_run`)."""
+    them found unreadable before (:func:`~taco.evaluation.results.finish_run`). ``targets``
+    (a matched run's bpp of each image): rows already there coded for another target are
+    refused (:func:`_check_targets`)."""
     dist = dist or DistEnv()
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
     features_dir = out_dir / f"{stem}.features"
@@ -469,6 +472,8 @@ def _run_codec(
                      csv=csv_path.name, **header_extra)
     if dist.is_main:
         check_resume(json_path, header["run"])
+        if targets is not None:
+            _check_targets(json_path, csv_path, targets)
         if resume_note:
             warn_at_caller(resume_note, TacoWarning)
         write_json(json_path, header)
@@ -480,6 +485,25 @@ def _run_codec(
         return json_path
     return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
                       features_dir, progress, not_run=not_run, skipped_before=skipped_before)
+
+
+def _check_targets(json_path: Path, csv_path: Path, targets: dict[str, float]) -> None:
+    """Refuse to resume a matched run whose rows (in ``csv_path`` or its rank shards) were
+    coded for another ``target_bpp`` than the model's run now has for their image: that run
+    was made again with other results since (another seed, caption mode), and its old rows
+    would keep their old targets and ``bpp_gap``. Images the model's run has no row for now
+    and rows without a target are left to the resume as before."""
+    stale = []
+    for r in done_rows(csv_path):
+        image, target = r.get("image"), r.get("target_bpp")
+        if image in targets and target and float(target) != targets[image]:
+            stale.append(image)
+    if stale:
+        named = some([f"{n:.40}" for n in dict.fromkeys(stale)], 4)
+        raise ResultsFileError(
+            f"{json_path} holds results of another configuration (differs in: target_bpp of "
+            f"{named}, the bpp the model's results now have); " + RESUME_ADVICE
+        )
 
 
 def _earlier_qualities(codec: ClassicCodec, csv_path: Path) -> list[int]:
@@ -553,6 +577,10 @@ def evaluate_matched(
     are all of the dataset's images and each was coded; the others count in its
     ``jobs_missing``, and those the model's run skipped as unreadable are in its
     ``skipped_images``, as in the model's JSON.
+
+    An earlier matched run in ``out_dir`` is resumed only while its rows' ``target_bpp`` are
+    the model's bpp now: rows coded for other targets (the model's run made again since with
+    other results) are a :class:`~taco.evaluation.runner.ResultsFileError`.
     """
     out_dir, model_json = Path(out_dir), Path(model_json)
     meta = read_result(model_json)
@@ -568,7 +596,7 @@ def evaluate_matched(
          "matched_to_label": meta.get("label")},
         kind="classic-matched", label=f"{codec.label} @ {meta.get('label')} bpp", sets=sets,
         captioner=captioner, dist=dist, progress=progress, lpips_input=lpips_input,
-        not_run=not_run, skipped_before=[n for n in not_run if n in unreadable],
+        not_run=not_run, skipped_before=[n for n in not_run if n in unreadable], targets=targets,
     )
     if dist is None or dist.is_main:
         result = read_result(path)

@@ -32,8 +32,8 @@ from ..errors import TacoError
 from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
-__all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS", "read_rows",
-           "run_jobs"]
+__all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS", "done_rows",
+           "read_rows", "run_jobs"]
 
 
 class ResultsFileError(TacoError, RuntimeError):
@@ -361,12 +361,15 @@ def _merge(csv_path: Path, columns: Sequence[str], jobs: Sequence[Job]) -> None:
         s.unlink()
 
 
+def done_rows(csv_path: Path) -> list[dict[str, str]]:
+    """The rows already in ``csv_path`` and its rank shards (an interrupted run's), as
+    :func:`read_rows` reads them."""
+    return [r for path in [csv_path, *_shards(csv_path)] for r in read_rows(path)]
+
+
 def done_keys(csv_path: Path) -> set[str]:
     """Keys of the jobs already in ``csv_path`` or its rank shards."""
-    keys = set()
-    for path in [csv_path, *_shards(csv_path)]:
-        keys |= {f"{r['image']}\t{r.get('setting', '')}" for r in read_rows(path)}
-    return keys
+    return {f"{r['image']}\t{r.get('setting', '')}" for r in done_rows(csv_path)}
 
 
 def run_jobs(
