@@ -696,7 +696,11 @@ def encoding_out_of_memory(exc: BaseException, coded: str, batch: bool = False) 
     """The :class:`OutOfMemoryError` to raise for ``exc`` when it is an allocation failure
     (:func:`taco.memory.allocation_failure`) while encoding ``coded`` (``a 4000x3000 image
     (12,000,000 pixels)``), saying what lowers the peak (``batch``: ``batch_size=`` too); None
-    for any other error."""
+    for any other error. One of taco's own (loading the model's text encoder inside the encoding:
+    ``out of memory loading the text encoder's weights in ...``) is ``exc`` itself, unchanged:
+    it says already what ran out, and the stripes do not lower it."""
+    if isinstance(exc, OutOfMemoryError):
+        return exc
     what = allocation_failure(exc)
     if what is None:
         return None
@@ -960,6 +964,8 @@ def file_quality(model: ELIC, header: TacoHeader) -> int | None:
 SYNTHESIS_TILE_BUDGET = 48 * 2048 * 2048
 
 def _decode_failed(exc: BaseException, hdr: TacoHeader, channels: int) -> OutOfMemoryError | None:
+    if isinstance(exc, OutOfMemoryError):  # taco's own says already what ran out: as it is
+        return exc
     what = allocation_failure(exc)
     if what is None:
         return None

@@ -21,6 +21,7 @@ float64 (2N or 2M channels), y_hat, one pass's indexes and means, and the 8-bit 
 from __future__ import annotations
 
 import errno
+import os
 import re
 
 from .errors import TacoError
@@ -152,6 +153,11 @@ class OutOfMemoryError(TacoError, MemoryError):
 #: A shared library the dynamic loader could not map (the address space or memory ran out), as
 #: glibc says it: without a reason, or with ENOMEM's.
 _UNMAPPED_LIBRARY = re.compile(r"failed to map segment from shared object(?:: Cannot allocate memory)?\s*$")
+#: A file torch could not map for want of memory (safetensors' ``safe_open`` with ``"pt"``,
+#: ``torch.load(mmap=True)``), as it says it, a RuntimeError: "unable to mmap 90868376 bytes from
+#: file <...>: Cannot allocate memory (12)" (another reason, "Invalid argument (22)", is not one).
+_UNMAPPED_FILE = re.compile(r"unable to mmap (\d+) bytes.*"
+                            + re.escape(f"{os.strerror(errno.ENOMEM)} ({errno.ENOMEM})"))
 
 
 def allocation_failure(exc: BaseException) -> str | None:
@@ -160,10 +166,12 @@ def allocation_failure(exc: BaseException) -> str | None:
     numpy's ``MemoryError``, CompressAI's ``std::bad_alloc`` (a ``MemoryError``), torch's
     "can't allocate memory" / "out of memory" ``RuntimeError``, an ``OSError`` with ENOMEM (a
     failed ``mmap``), safetensors' error for a mapping that failed so ("Cannot allocate memory
-    (os error 12)", an exception of its own type), and the ``ImportError`` (or ctypes'
-    ``OSError``) of a shared library that could not be mapped when torch or its libraries load
-    (``libtorch_cpu.so: failed to map segment from shared object``, under ``ulimit -v``; one
-    that names another reason, a ``noexec`` mount's "Operation not permitted", is not one)."""
+    (os error 12)", an exception of its own type), torch's for a file it could not map so
+    ("unable to mmap 90868376 bytes from file <...>: Cannot allocate memory (12)": "could not map
+    86.7 MiB"), and the ``ImportError`` (or ctypes' ``OSError``) of a shared library that could
+    not be mapped when torch or its libraries load (``libtorch_cpu.so: failed to map segment from
+    shared object``, under ``ulimit -v``; one that names another reason, a ``noexec`` mount's
+    "Operation not permitted", is not one)."""
     text = str(exc)
     if isinstance(exc, OutOfMemoryError):
         return text
@@ -172,8 +180,11 @@ def allocation_failure(exc: BaseException) -> str | None:
                 and any(k in text for k in ("can't allocate memory", "out of memory", "bad_alloc")))
             or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
             or f"(os error {errno.ENOMEM})" in text
+            or _UNMAPPED_FILE.search(text)
             or (isinstance(exc, (ImportError, OSError)) and _UNMAPPED_LIBRARY.search(text))):
         return None
+    if unmapped := _UNMAPPED_FILE.search(text):
+        return f"could not map {_in_units(int(unmapped.group(1)))}"
     m = re.search(r"allocate (\d+) bytes", text)
     if m:
         return f"could not allocate {_in_units(int(m.group(1)))}"

@@ -9,7 +9,6 @@ clear error before anything is allocated for it, and no random initialisation is
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import warnings
@@ -76,26 +75,17 @@ def load_network(build: Callable[[], nn.Module], folder: str | os.PathLike[str],
     return network
 
 
-#: torch's words for a file it could not map for want of memory (safetensors' ``safe_open`` with
-#: ``"pt"``, ``torch.load(mmap=True)``): "unable to mmap 90868376 bytes from file <...>: Cannot
-#: allocate memory (12)", a RuntimeError :func:`taco.memory.allocation_failure` does not take.
-_UNMAPPED = re.compile(r"unable to mmap (\d+) bytes.*" + re.escape(f"{os.strerror(errno.ENOMEM)} ({errno.ENOMEM})"))
-
-
 def loading_out_of_memory(exc: BaseException, what: str) -> OutOfMemoryError | None:
     """The :class:`OutOfMemoryError` to raise for ``exc`` when it is an allocation failure while
     loading ``what`` (a model's weights, a tokenizer): ``out of memory loading WHAT: could not
-    allocate 86.7 MiB`` (:func:`taco.memory.allocation_failure`, or torch's failed mmap of a
-    weight file); ``exc`` itself when it is one already; None for any other error, which is
-    the file's to report."""
+    allocate 86.7 MiB`` (:func:`taco.memory.allocation_failure`, torch's failed mmap of a weight
+    file included: ``could not map 86.7 MiB``); ``exc`` itself when it is one already; None for
+    any other error, which is the file's to report."""
     if isinstance(exc, OutOfMemoryError):
         return exc
     why = allocation_failure(exc)
     if why is None:
-        unmapped = _UNMAPPED.search(str(exc))
-        if unmapped is None:
-            return None
-        why = f"could not map {int(unmapped.group(1)) / 2**20:.1f} MiB"
+        return None
     return OutOfMemoryError(f"out of memory loading {what}: {why}")
 
 

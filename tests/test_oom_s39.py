@@ -1,0 +1,149 @@
+"""Follow-ups of 68b058e (review F-OOM2, s39). ``taco.compress(image, "a caption", model)`` of a
+MiniLM model out of memory loading its text encoder said "out of memory encoding a 64x48 image
+...: out of memory loading the text encoder's weights in '...': could not map 86.7 MiB; a smaller
+stripe_budget= lowers the analysis peak" (the encoder is loaded inside the encoding's handler,
+which wrapped taco's own error again, with a hint that does not help); it is now the loader's
+line as it is, in ``taco.compress_batch`` too. And torch's "unable to mmap N bytes ... Cannot
+allocate memory (12)" is an allocation failure to :func:`taco.memory.allocation_failure` itself
+(it was matched in taco.text.weights alone), so every caller of it takes it.
+"""
+
+from __future__ import annotations
+
+import pytest
+import safetensors
+import torch
+from PIL import Image
+
+import taco
+from taco import codec
+from taco.cli.common import allocation_failure_line
+from taco.memory import OutOfMemoryError, allocation_failure
+from taco.models import create_model
+from taco.text import clear_text_encoder_cache
+from taco.text.weights import loading_out_of_memory
+
+_UNMAPPED = ("unable to mmap 90868376 bytes from file </x/model.safetensors>: "
+             "Cannot allocate memory (12)")
+
+
+@pytest.fixture(scope="module")
+def minilm_tiny():
+    return create_model("taco-minilm-tiny", seed=0)
+
+
+@pytest.fixture()
+def unmappable_weights(monkeypatch):
+    """MiniLM's weights cannot be mapped (as under ``ulimit -v``): the loader's own error."""
+    def safe_open(*args, **kwargs):
+        raise RuntimeError(_UNMAPPED)
+
+    clear_text_encoder_cache()  # a MiniLM another test loaded is not loaded again
+    monkeypatch.setattr(safetensors, "safe_open", safe_open)
+    yield
+    clear_text_encoder_cache()
+
+
+def _loader_line() -> str:
+    from taco.text.minilm import minilm_path
+
+    return f"out of memory loading the text encoder's weights in {minilm_path()!r}: could not map 86.7 MiB"
+
+
+def test_compress_says_the_loaders_line_unchanged(minilm_tiny, unmappable_weights):
+    image = Image.new("RGB", (64, 48), (120, 30, 200))
+    with pytest.raises(OutOfMemoryError) as caught:
+        taco.compress(image, "a purple wall", minilm_tiny)
+    assert str(caught.value) == _loader_line()
+    assert caught.value.__cause__ is None
+
+
+def test_compress_batch_says_the_loaders_line_unchanged(minilm_tiny, unmappable_weights):
+    images = [Image.new("RGB", (64, 48), (120, 30, 200))] * 2
+    with pytest.raises(OutOfMemoryError) as caught:
+        taco.compress_batch(images, ["a wall", "a door"], minilm_tiny)
+    assert str(caught.value) == _loader_line()
+
+
+def test_a_taco_out_of_memory_in_the_encoding_passes_through(minilm_tiny, monkeypatch):
+    said = "out of memory loading the text encoder's weights in '/x': an allocation failed"
+
+    def load(model, **kwargs):
+        raise OutOfMemoryError(said)
+
+    monkeypatch.setattr(codec, "model_text_encoder", load)
+    image = Image.new("RGB", (64, 48))
+    for code in (lambda: taco.compress(image, "a cat", minilm_tiny),
+                 lambda: taco.compress_batch([image], ["a cat"], minilm_tiny)):
+        with pytest.raises(OutOfMemoryError) as caught:
+            code()
+        assert str(caught.value) == said
+
+
+def test_the_encoders_own_allocation_failures_are_still_wrapped():
+    oom = codec.encoding_out_of_memory(MemoryError(), "a 4x4 image (16 pixels)")
+    assert oom is not None and str(oom).startswith("out of memory encoding a 4x4 image (16 pixels): "
+                                                   "an allocation failed; a smaller stripe_budget=")
+    already = OutOfMemoryError("out of memory loading X: could not map 1.0 MiB")
+    assert codec.encoding_out_of_memory(already, "a 4x4 image (16 pixels)", batch=True) is already
+    assert codec.encoding_out_of_memory(RuntimeError("shapes differ"), "a 4x4 image") is None
+
+
+def test_decoding_passes_taco_out_of_memory_through(tiny_elic, monkeypatch):
+    data = taco.compress(Image.new("RGB", (32, 32), (10, 200, 40)), None, tiny_elic)
+    said = "out of memory loading something: an allocation failed"
+
+    def synthesize(*args, **kwargs):
+        raise OutOfMemoryError(said)
+
+    monkeypatch.setattr(codec, "synthesize", synthesize)
+    with pytest.raises(OutOfMemoryError) as caught:
+        taco.decompress(data, tiny_elic)
+    assert str(caught.value) == said
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(codec, "synthesize", no_memory)
+    with pytest.raises(OutOfMemoryError, match=r"^out of memory decoding a 32x32 image"):
+        taco.decompress(data, tiny_elic)
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    (_UNMAPPED, "could not map 86.7 MiB"),
+    ("unable to mmap 4294967296 bytes from file <m.bin>: Cannot allocate memory (12)", "could not map 4.0 GiB"),
+    ("unable to mmap 512 bytes from file <m.bin>: Cannot allocate memory (12)", "could not map 512 bytes"),
+])
+def test_a_file_torch_could_not_map_is_an_allocation_failure(text, said):
+    assert allocation_failure(RuntimeError(text)) == said
+    assert allocation_failure_line(RuntimeError(text)) == f"out of memory: {said}"
+    assert str(loading_out_of_memory(RuntimeError(text), "W")) == f"out of memory loading W: {said}"
+
+
+@pytest.mark.parametrize("text", [
+    "unable to mmap 12 bytes from file </x>: Invalid argument (22)",
+    "unable to mmap 12 bytes from file </x>: Permission denied (13)",
+    "Cannot allocate memory (12)",  # no size, no mmap: not torch's words for a file
+])
+def test_other_mmap_failures_are_not(text):
+    assert allocation_failure(RuntimeError(text)) is None
+    assert loading_out_of_memory(RuntimeError(text), "W") is None
+
+
+def test_a_checkpoint_torch_could_not_map_is_not_a_bad_file(tmp_path, monkeypatch):
+    import safetensors.torch
+
+    from taco.shards import ShardedFileError, load_sharded
+
+    path = tmp_path / "w.safetensors"
+    safetensors.torch.save_file({"w": torch.zeros(2)}, str(path))
+    assert set(load_sharded(path)[0]) == {"w"}
+
+    def load(*args, **kwargs):
+        raise RuntimeError(_UNMAPPED)
+
+    monkeypatch.setattr(safetensors.torch, "load", load)
+    with pytest.raises(RuntimeError) as caught:  # was "not a safetensors file (unable to mmap ...)"
+        load_sharded(path)
+    assert not isinstance(caught.value, ShardedFileError)
+    assert allocation_failure_line(caught.value) == "out of memory: could not map 86.7 MiB"
