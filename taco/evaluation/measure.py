@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
+import json
 import math
 import platform
+import re
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -45,6 +48,7 @@ __all__ = [
     "IMAGE_COLUMNS",
     "IMAGE_METRICS",  # taco.metrics's: the per-image metrics of every results CSV
     "SetMetrics",
+    "clip_feature_name",
     "environment",
     "git_checkout",
     "hific_patch_count",
@@ -169,6 +173,29 @@ def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> 
     return model.eval().requires_grad_(False).to(device)
 
 
+def clip_feature_name(name: str, clip: torch.nn.Module) -> str:
+    """``clip-NAME-DIGEST``: what CMMD's features of ``clip`` (loaded from ``name``, a CLIP id or
+    folder) are kept under. ``NAME`` is the last part of ``name`` in letters, digits, ``.``, ``_``
+    and ``-`` (for the eye); ``DIGEST`` tells networks apart: 12 hex digits of a SHA-256 over the
+    network's configuration and each weight tensor's name, shape and first and last 16 values
+    (cheap: no file is read again, nothing is hashed whole). Two folders of one CLIP give one
+    name; a folder whose weights were replaced, or two folders both called ``clip`` that hold
+    other weights, two."""
+    digest = hashlib.sha256()
+    config: Any = getattr(clip, "config", None)
+    if config is not None and hasattr(config, "to_dict"):  # less where it was loaded from
+        settings = {k: v for k, v in config.to_dict().items() if k != "_name_or_path"}
+        digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    with torch.no_grad():
+        for key, tensor in clip.state_dict().items():
+            flat = tensor.detach().reshape(-1)
+            ends = torch.cat([flat[:16], flat[-16:]]).to("cpu", torch.float64)
+            digest.update(f"{key}{tuple(tensor.shape)}".encode())
+            digest.update(ends.numpy().tobytes())
+    short = re.sub(r"[^A-Za-z0-9._-]+", "_", name.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1])[:40]
+    return f"clip-{short or 'model'}-{digest.hexdigest()[:12]}"
+
+
 class SetMetrics:
     """FID and CMMD for a run: decides how, loads the networks, extracts and compares features.
 
@@ -230,6 +257,7 @@ class SetMetrics:
             self.fid_reason = "switched off (fid='off'; taco evaluate: --fid off)"
         self.clip_name = cmmd_clip if clip_model is None else getattr(clip_model, "name_or_path", "injected")
         self.clip = clip_model
+        self._clip_feature: tuple[Any, str] | None = None  # (the CLIP it names, clip_feature)
         # true for a library caller (EvalConfig's default is None) and for the CLI alike
         self.cmmd_reason = ("" if cmmd_clip or clip_model is not None
                             else "switched off (cmmd_clip None; taco evaluate: --cmmd-clip off)")
@@ -246,8 +274,20 @@ class SetMetrics:
         return None if self.fid_mode == "off" else f"inception-{'full' if self.fid_mode == 'full' else 'p256'}"
 
     @property
+    def clip_feature(self) -> str | None:
+        """The name CMMD's CLIP features are kept under (:func:`clip_feature_name`: the CLIP's
+        name and a digest of its weights), None without CMMD. The run's ``set_metrics`` and
+        the features cached beside its results (``originals.features/`` too) hold it, so the
+        features of one CLIP are never compared with another's."""
+        if self.clip is None:
+            return None
+        if self._clip_feature is None or self._clip_feature[0] is not self.clip:
+            self._clip_feature = (self.clip, clip_feature_name(str(self.clip_name), self.clip))
+        return self._clip_feature[1]
+
+    @property
     def feature_names(self) -> list[str]:
-        return [n for n in (self.fid_feature, "clip" if self.clip is not None else None) if n]
+        return [n for n in (self.fid_feature, self.clip_feature) if n]
 
     @torch.no_grad()
     def features(self, x: Tensor) -> dict[str, np.ndarray]:
@@ -258,8 +298,8 @@ class SetMetrics:
             batch = x if self.fid_mode == "full" else hific_patches(x)
             if len(batch):
                 out[self.fid_feature] = self.extractor(batch).numpy()  # (P, 2048)
-        if self.clip is not None:
-            out["clip"] = clip_image_embeddings(x.clamp(0, 1), self.clip).float().cpu().numpy()
+        if self.clip is not None and (clip := self.clip_feature) is not None:
+            out[clip] = clip_image_embeddings(x.clamp(0, 1), self.clip).float().cpu().numpy()
         return out
 
     def compute(
@@ -270,7 +310,7 @@ class SetMetrics:
     ) -> dict[str, float | int | None]:
         """FID and CMMD between the originals and reconstructions of ``pairs`` (image, job key)."""
         out: dict[str, float | int | None] = {}
-        for name, key in ((self.fid_feature, "fid"), ("clip" if self.clip is not None else None, "cmmd")):
+        for name, key in ((self.fid_feature, "fid"), (self.clip_feature, "cmmd")):
             if name is None:
                 continue
             a = [originals[i][name] for i, k in pairs if name in originals.get(i, {}) and name in recons.get(k, {})]
