@@ -44,8 +44,10 @@ G=.gpu
 # show the old run), and a compile killed mid-write (BENCH_TIMEOUT) leaves a truncated kernel in
 # inductor's cache that the next compile loads ("file too short"): both seen in a rehearsal.
 # Made only when RUN or TORCHINDUCTOR_CACHE_DIR is not given, and removed at the end if unused:
-# importing torch makes the inductor folder (empty unless something compiled), so its empty
-# folders go first, then the slice's folder if that left it empty; a folder holding a file stays.
+# importing torch's compiler (torch._dynamo, torch._inductor.codecache: the benchmark does; a
+# plain "import torch" does not) makes the inductor folder (empty unless something compiled), so
+# its empty folders go first, then the slice's folder if that left it empty; a folder holding a
+# file stays.
 if [ -z "${RUN:-}" ] || [ -z "${TORCHINDUCTOR_CACHE_DIR:-}" ]; then
     SLICE_DIR=$(mktemp -d -t slice.XXXXXX)
     trap 'find "$SLICE_DIR/inductor" -depth -type d -empty -delete 2>/dev/null

@@ -716,7 +716,10 @@ def load_sharded(
     is missing, changed or not safetensors is a ShardedFileError too. A shard gone because another
     process saved ``path`` meanwhile is read again (:func:`_read_again_if_replaced`). The tensors are read on the CPU and then moved
     to ``device``, so that a device that cannot be used is not said to be a bad file. A plain
-    file's metadata comes from the bytes its tensors were read from (:func:`read_once`).
+    file of up to :data:`READ_WHOLE_MAX_BYTES` is read whole in one open, its metadata taken from
+    the bytes its tensors come from; a larger one (with a name safetensors opens) is mapped and
+    its metadata read separately afterwards (:func:`read_metadata`), so a file put in its place
+    between the two reads is not detected (as in :class:`CheckpointRead`).
     """
     return _read_again_if_replaced(path, lambda found, index: _load(found, index, device), found)
 

@@ -557,7 +557,8 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
     which reports CIDEr-D on pycocoevalcap's 0-10 scale). CIDEr-D's IDF comes from the
     references, so it is only stable on sets of a few hundred images or more. The captions are
     PTB-tokenised as pycocoevalcap does (Java), or, where that cannot run (no Java, no
-    temporary folder), cut into lower-case words: ``tokenizer`` says which. Nothing is written
+    temporary folder), cut into lower-case words: ``tokenizer`` says which (None where there
+    are no captions: nothing was tokenised, and every score is None). Nothing is written
     into pycocoevalcap's package folder (a read-only install works): the tokenizer's and SPICE's
     files go to a temporary folder. A SPICE run that fails leaves ``spice`` None and says why in
     ``spice_skipped``.
@@ -565,7 +566,7 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
     if len(references) != len(candidates):
         raise TacoValueError("need one reference per candidate")
     if not references:
-        return {"images": 0, "bleu4": None, "cider_d": None, "spice": None}
+        return {"images": 0, "bleu4": None, "cider_d": None, "spice": None, "tokenizer": None}
     from pycocoevalcap.bleu.bleu import Bleu
     from pycocoevalcap.cider.cider import Cider
 

@@ -17,7 +17,6 @@ import importlib.metadata
 import json
 import math
 import platform
-import re
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -173,14 +172,15 @@ def _load_clip_vision(name: str, allow_download: bool, device: torch.device) -> 
     return model.eval().requires_grad_(False).to(device)
 
 
-def clip_feature_name(name: str, clip: torch.nn.Module) -> str:
-    """``clip-NAME-DIGEST``: what CMMD's features of ``clip`` (loaded from ``name``, a CLIP id or
-    folder) are kept under. ``NAME`` is the last part of ``name`` in letters, digits, ``.``, ``_``
-    and ``-`` (for the eye); ``DIGEST`` tells networks apart: 12 hex digits of a SHA-256 over the
-    network's configuration and each weight tensor's name, shape and first and last 16 values
-    (cheap: no file is read again, nothing is hashed whole). Two folders of one CLIP give one
-    name; a folder whose weights were replaced, or two folders both called ``clip`` that hold
-    other weights, two."""
+def clip_feature_name(clip: torch.nn.Module) -> str:
+    """``clip-DIGEST``: what CMMD's features of ``clip`` are kept under. ``DIGEST``, 12 hex
+    digits of a SHA-256 over the network's configuration (less where it was loaded from) and
+    each weight tensor's name, shape and first and last 16 values, tells networks apart (cheap:
+    no file is read again, nothing is hashed whole). It alone decides, not the ``--cmmd-clip``
+    the network was loaded from: one CLIP in two folders (``clipA`` and ``copy/clip-vit``, a
+    Hub id and its cache's snapshot folder) gives one name; a folder whose weights were
+    replaced, or two folders of one last name that hold other weights, two. Where it was
+    loaded from is recorded for the eye in the run's JSON (``set_metrics.cmmd.clip``)."""
     digest = hashlib.sha256()
     config: Any = getattr(clip, "config", None)
     if config is not None and hasattr(config, "to_dict"):  # less where it was loaded from
@@ -192,8 +192,7 @@ def clip_feature_name(name: str, clip: torch.nn.Module) -> str:
             ends = torch.cat([flat[:16], flat[-16:]]).to("cpu", torch.float64)
             digest.update(f"{key}{tuple(tensor.shape)}".encode())
             digest.update(ends.numpy().tobytes())
-    short = re.sub(r"[^A-Za-z0-9._-]+", "_", name.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1])[:40]
-    return f"clip-{short or 'model'}-{digest.hexdigest()[:12]}"
+    return f"clip-{digest.hexdigest()[:12]}"
 
 
 class SetMetrics:
@@ -275,14 +274,15 @@ class SetMetrics:
 
     @property
     def clip_feature(self) -> str | None:
-        """The name CMMD's CLIP features are kept under (:func:`clip_feature_name`: the CLIP's
-        name and a digest of its weights), None without CMMD. The run's ``set_metrics`` and
-        the features cached beside its results (``originals.features/`` too) hold it, so the
-        features of one CLIP are never compared with another's."""
+        """The name CMMD's CLIP features are kept under (:func:`clip_feature_name`: a digest
+        of the CLIP's configuration and weights, wherever it was loaded from), None without
+        CMMD. The run's ``set_metrics`` and the features cached beside its results
+        (``originals.features/`` too) hold it, so the features of one CLIP are never compared
+        with another's, and one CLIP's are taken from any folder it is loaded from."""
         if self.clip is None:
             return None
         if self._clip_feature is None or self._clip_feature[0] is not self.clip:
-            self._clip_feature = (self.clip, clip_feature_name(str(self.clip_name), self.clip))
+            self._clip_feature = (self.clip, clip_feature_name(self.clip))
         return self._clip_feature[1]
 
     @property

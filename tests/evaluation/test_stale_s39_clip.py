@@ -4,11 +4,14 @@ clipB`` resumed clipA's number (the JSON saying clipB), another run into outA wi
 clipA's features of the originals with clipB's of its reconstructions (cmmd 15.43 against 5.38
 fresh), and a CLIP of another width crashed (mat1 and mat2 shapes). The features are now named
 after the network (:func:`taco.evaluation.measure.clip_feature_name`), in the caches and in the
-run's ``set_metrics``."""
+run's ``set_metrics``: ``clip-DIGEST``, the digest of its configuration and weights alone, so
+one CLIP loaded from two folders (``clipA`` and ``copy/clip-vit``) is one CLIP (F-DC4: its first
+name, ``clip-NAME-DIGEST``, refused that resume and took the originals' features again)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -50,12 +53,25 @@ def _cmmd(json_path: Path) -> float:
 
 def test_the_feature_name_tells_clips_apart(clips, tmp_path):
     a, b, c, a2 = (_sets(clips[k]).clip_feature for k in ("A", "B", "C", "A2"))
-    assert a.startswith("clip-clipA-") and b.startswith("clip-clipB-")
+    assert all(re.fullmatch(r"clip-[0-9a-f]{12}", n) for n in (a, b, c, a2))
     assert len({a, b, c}) == 3
-    assert a2.split("-")[-1] == a.split("-")[-1]  # the same weights elsewhere: the same digest
+    assert a2 == a  # the same weights in a folder of another last name: the same CLIP
     assert _sets(clips["A"]).feature_names == [a]
     replaced = _clip(tmp_path / "clipA", 5)  # a folder of the same name, other weights
-    assert _sets(replaced).clip_feature.startswith("clip-clipA-") and _sets(replaced).clip_feature != a
+    assert _sets(replaced).clip_feature != a
+
+
+def test_one_clip_in_another_folder_resumes_on_its_features(clips, tiny_folder, tmp_path):
+    """``--cmmd-clip clipA`` then ``--cmmd-clip other/clip`` (the same CLIP) into one folder: the
+    second run resumes (it was refused, 'differs in: set_metrics') and takes no feature again;
+    its JSON names the folder it loaded the CLIP from."""
+    ds, jpeg = open_dataset(str(tiny_folder)), get_codec("jpeg")
+    first = evaluate_codec(jpeg, ds, tmp_path, qualities=[50], sets=_sets(clips["A"]), progress=False)
+    chunks = sorted(p.name for p in tmp_path.rglob("*.npz"))
+    again = evaluate_codec(jpeg, ds, tmp_path, qualities=[50], sets=_sets(clips["A2"]), progress=False)
+    assert sorted(p.name for p in tmp_path.rglob("*.npz")) == chunks  # nothing extracted again
+    assert _cmmd(again) == pytest.approx(_cmmd(first), rel=1e-6)
+    assert json.loads(again.read_text())["set_metrics"]["cmmd"]["clip"] == str(clips["A2"])
 
 
 def test_a_resume_with_another_clip_is_refused(clips, tiny_folder, tmp_path):
@@ -79,13 +95,16 @@ def test_cached_originals_of_another_clip_are_not_compared(clips, tiny_folder, t
     assert mixed == pytest.approx(fresh, rel=1e-6)
 
 
-def test_an_older_folder_of_clip_features_is_taken_again(clips, tiny_folder, tmp_path):
-    """originals.features written before the features were named after their CLIP (``clip``,
-    here of another width) are not read: the originals' features are taken again."""
+@pytest.mark.parametrize("old_name", ["clip", "clip-clipB-{digest}"])
+def test_an_older_folder_of_clip_features_is_taken_again(clips, tiny_folder, tmp_path, old_name):
+    """originals.features written before the features were named by their CLIP's digest alone
+    (``clip``, or ``clip-NAME-DIGEST``; here of another width) are not read: the originals'
+    features are taken again, no crash."""
     ds, webp = open_dataset(str(tiny_folder)), get_codec("webp")
+    name = old_name.format(digest=_sets(clips["B"]).clip_feature.split("-")[-1])
     store = FeatureStore(tmp_path / "old" / "originals.features", "orig")
-    for name, digest in image_digests(ds).items():
-        store.add(f"{name}\t{digest}", {"clip": np.ones((1, 7), np.float32)})
+    for image, digest in image_digests(ds).items():
+        store.add(f"{image}\t{digest}", {name: np.ones((1, 7), np.float32)})
     store.flush()
     old = _cmmd(evaluate_codec(webp, ds, tmp_path / "old", qualities=[50], sets=_sets(clips["B"]), progress=False))
     fresh = _cmmd(evaluate_codec(webp, ds, tmp_path / "fresh", qualities=[50], sets=_sets(clips["B"]),
