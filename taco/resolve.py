@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from .bitstream import TacoHeader
     from .models.elic import ELIC
 
-__all__ = ["DEFAULT_MODEL", "ResolvedModel", "decode_problems", "made_with_problem", "resolve_model",
-           "weights_note"]
+__all__ = ["DEFAULT_MODEL", "ResolvedModel", "decode_problems", "former_weights", "made_with_problem",
+           "resolve_model", "weights_note"]
 
 #: The model commands use when given none: the shipped text-guided model.
 DEFAULT_MODEL = "taco-minilm-small-q4"
@@ -169,6 +169,56 @@ def _builtin_fingerprint(name: str) -> bytes | None:
     return BUILTIN_FINGERPRINTS[key]
 
 
+#: The fingerprint of an architecture's seed-0 weights (``create_model(name, seed=0)``), by name
+#: and :func:`~taco.models.registry.registrations` (:func:`_seed0_fingerprint`).
+SEED0_FINGERPRINTS: dict[tuple[str, int], bytes] = {}
+
+
+def _seed0_fingerprint(name: str) -> bytes | None:
+    """The fingerprint of architecture ``name``'s seed-0 weights, built once per process; None
+    when ``name`` is no architecture or cannot be built."""
+    from .errors import TacoError
+    from .models import create_model, model_fingerprint
+    from .models.registry import MODEL_CONFIGS, registrations
+
+    if name not in MODEL_CONFIGS:
+        return None
+    key = (name, registrations())
+    if key not in SEED0_FINGERPRINTS:
+        try:
+            SEED0_FINGERPRINTS[key] = model_fingerprint(create_model(name, seed=0))
+        except TacoError:  # a plugin's builder that fails now: nothing to compare with
+            return None
+    return SEED0_FINGERPRINTS[key]
+
+
+def former_weights(file_model: str, fingerprint: bytes, *, cli: bool) -> str | None:
+    """For a ``.taco`` file naming built-in ``file_model`` whose weights, ``fingerprint``, are not
+    the built-in's: which weights of that name made it, when taco knows, and how to decode it
+    with them, in one clause; None when taco does not know them (a checkpoint's). Weights that
+    shipped under that name before the built-in's were replaced
+    (:data:`taco.models.registry.REPLACED`): where their checkpoint is in taco's git history
+    (:func:`~taco.models.registry.history_clause`). The seed-0 weights of the architecture of the
+    same name (a built-in shipped under an architecture's name: before it shipped, ``--model
+    NAME`` built those): ``taco.create_model(NAME)``, which in Python decodes it (the CLI has no
+    name for them: its ``--model NAME`` is the built-in). ``cli``: the fix said for taco
+    decompress, else for Python (as :func:`made_with_problem`)."""
+    from .models.registry import REPLACED, history_clause
+
+    name, rev = REPLACED.get(fingerprint.hex(), ("", ""))
+    if name == file_model:
+        return (f"it was made with the former weights of {file_model!r}, which "
+                f"shipped up to commit {rev} and were replaced since; their checkpoint is in "
+                f"taco's git history: {history_clause(file_model, rev, '--model' if cli else 'taco.decompress')}")
+    if _seed0_fingerprint(file_model) == fingerprint:
+        python = f"taco.decompress(data, taco.create_model({file_model!r}))"
+        how = (f"taco decompress has no name for them (--model {file_model} is the built-in): "
+               f"decode it in Python: {python}" if cli else f"decode it with them: {python}")
+        return (f"it was made with the untrained seed-0 weights of the architecture {file_model!r}, "
+                f"not with the trained built-in of that name: {how}")
+    return None
+
+
 def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, *,
                       given: str | None, cli: bool) -> str | None:
     """Why ``model`` cannot decode a ``.taco`` file naming model ``file_model`` and weights
@@ -183,7 +233,9 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
     (``taco.decompress(data, taco.load(FILE))``, "leave the model out"). What else to say
     follows from what ``file_model`` is: a built-in trained model (taco finds it from the file;
     when the built-in's weights did not make it either, other weights of that name did, and the
-    fix is their checkpoint: in Python the model given by that name may be the built-in itself),
+    fix is their checkpoint: in Python the model given by that name may be the built-in itself;
+    weights of that name taco knows are said as such, :func:`former_weights`: the built-in's
+    before it was replaced, the untrained architecture's of the same name),
     an architecture (its untrained seed-0 weights, or a checkpoint of it), no model (``""``,
     model code 0: :data:`DEFAULT_MODEL` was tried), or another name. A ``--model`` given by
     another name (a checkpoint's path) whose model id is the file's is said to be another
@@ -217,6 +269,9 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
                     f"{file_model!r} was defined otherwise), not with its untrained weights here: "
                     "decode it with the checkpoint, on the kind of CPU that made it, or with the "
                     f"taco version that made it: {checkpoint}")
+        former = former_weights(file_model, fingerprint, cli=cli) if kind == "pretrained" else None
+        if former:  # weights of that name taco knows: the former built-in's, the architecture's
+            return f"this file names the built-in {file_model!r}, but {former}"
         return (f"this file was made with other weights of {file_model!r} (a checkpoint's), not "
                 f"the built-in ones: decode it with them: {checkpoint}")
     if cli:  # a checkpoint of the file's model id with other weights: said as such
@@ -232,12 +287,16 @@ def made_with_problem(file_model: str, fingerprint: bytes, model: ELIC | bytes, 
     head = f"this file was made with model {file_model!r}, not with {not_with}"
     asks_checkpoint = True  # the fix asks for the checkpoint that made it (all but one branch)
     if cli and given == file_model:  # leaving --model out would give the very same weights
-        fix = f"give the checkpoint that made it: {checkpoint}"
+        former = former_weights(file_model, fingerprint, cli=cli) if kind == "pretrained" else None
+        fix = former or f"give the checkpoint that made it: {checkpoint}"
+        asks_checkpoint = former is None
     elif kind == "pretrained" and _builtin_fingerprint(file_model) not in (fingerprint, None):
         # leaving the model out would give the built-in's weights, which did not make it either
         # (in Python a model given by the file's name may be that very built-in)
-        fix = (f"it was made with other weights of {file_model!r} (a checkpoint's), not the "
-               f"built-in ones: give the checkpoint that made it: {checkpoint}")
+        former = former_weights(file_model, fingerprint, cli=cli)
+        fix = former or (f"it was made with other weights of {file_model!r} (a checkpoint's), not "
+                         f"the built-in ones: give the checkpoint that made it: {checkpoint}")
+        asks_checkpoint = former is None
     elif kind == "pretrained":
         taken = "taco decodes it" if cli else "taco.decompress(data) decodes it"
         fix = f"{leave_out}: {taken} with {file_model!r}, the built-in model it names"

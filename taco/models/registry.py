@@ -173,6 +173,13 @@ PRETRAINED: dict[str, PretrainedEntry] = {
 #: where the checkpoint is, instead of a "did you mean" pointing at an untrained architecture.
 RETIRED: dict[str, str] = {}
 
+#: Former weights of a built-in that still ships under the same name with other weights, by their
+#: fingerprint (:func:`taco.models.model_fingerprint`, 16 hex digits: ``taco info FILE`` of a file
+#: they made shows it): ``(name, commit)``, the last commit whose package shipped them. A file
+#: they made fails the fingerprint check with the new weights; :func:`taco.resolve.made_with_problem`
+#: then says where the former checkpoint is (:func:`history_clause`), as for a retired name.
+REPLACED: dict[str, tuple[str, str]] = {}
+
 
 #: Parameters of every name :func:`list_models` gives, so that :func:`describe_model` (``taco
 #: models``) need not import torch to build each on the meta device. The meta build is the
@@ -345,14 +352,37 @@ def _registered_config(key: str, fields: Mapping[str, Any], architecture: str) -
     return ModelConfig(**fields)
 
 
-def retired_message(name: str, shadowed: str | os.PathLike[str] | None = None) -> str:
-    """Where a :data:`RETIRED` built-in's checkpoint is, in one sentence for a person; with
-    ``shadowed`` (:attr:`ModelSpec.shadowed`), how to use the checkpoint of that name here."""
+#: How a caller takes the checkpoint file a refusal points to (:func:`history_clause`), by the
+#: way it takes a model: the CLI's ``--model`` (also ``taco models``), ``taco train``'s
+#: ``init_from``, Python's :func:`load`, a ``.taco`` file's own name (``taco decompress`` and
+#: ``taco.decompress`` alike: both ways), ``taco.decompress`` given a model (Python alone).
+HISTORY_USES: dict[str, str] = {
+    "--model": "then give that file as the model (--model {file})",
+    "--init-from": "then start from that file (--init-from {file})",
+    "taco.load": "then load that file: taco.load({file!r})",
+    "decode": ("then decode with that file: taco decompress --model {file}, or in Python "
+               "taco.decompress(data, taco.load({file!r}))"),
+    "taco.decompress": "then decode with that file: taco.decompress(data, taco.load({file!r}))",
+}
+
+
+def history_clause(name: str, rev: str, use: str = "--model") -> str:
+    """How to take built-in ``name``'s checkpoint as it shipped at commit ``rev`` out of taco's
+    git history and use it, ``use`` being how the caller takes a model (:data:`HISTORY_USES`)."""
+    file = f"{name}.safetensors"
+    return (f"git show {rev}:taco/assets/models/{file} > {file}, "
+            + HISTORY_USES[use].format(file=file))
+
+
+def retired_message(name: str, shadowed: str | os.PathLike[str] | None = None, *,
+                    use: str = "--model") -> str:
+    """Where a :data:`RETIRED` built-in's checkpoint is, in one sentence for a person, and how to
+    use it where the caller takes a model (``use``: :data:`HISTORY_USES`); with ``shadowed``
+    (:attr:`ModelSpec.shadowed`), how to use the checkpoint of that name here."""
     rev = RETIRED[name]
     hidden = shadow_clause(name, shadowed)
     return (f"{name!r} was a built-in model of taco up to commit {rev} and no longer ships; its "
-            f"checkpoint is in taco's git history: git show {rev}:taco/assets/models/{name}.safetensors "
-            f"> {name}.safetensors, then give that file as the model (--model {name}.safetensors){hidden}")
+            f"checkpoint is in taco's git history: {history_clause(name, rev, use)}{hidden}")
 
 
 #: The endings of a checkpoint file's name: a model argument ending so is a path, not a name.
@@ -527,7 +557,7 @@ def classify_model_spec(spec: str | os.PathLike[str], *, names_only: bool = Fals
 
 
 def locate_model(spec: str | os.PathLike[str], *, context: str = "", names_only: bool = False,
-                 unknown: Callable[[], Exception] | None = None) -> ModelSpec:
+                 unknown: Callable[[], Exception] | None = None, use: str | None = None) -> ModelSpec:
     """A model argument looked up (:func:`classify_model_spec`) for a caller that uses what it
     names: the spec of a trained name (``pretrained``), a checkpoint (``checkpoint``) or an
     architecture (``architecture``). What no caller can use is refused here, in the same words
@@ -536,10 +566,14 @@ def locate_model(spec: str | os.PathLike[str], *, context: str = "", names_only:
     a folder without a checkpoint (:func:`~taco.models.header.no_checkpoint_message`) as a
     CheckpointError whose text follows ``context`` (``"init_from: "``); an argument that names
     nothing as ``unknown()``, by default a CheckpointError (``context`` and
-    :func:`unknown_model_message`)."""
+    :func:`unknown_model_message`). ``use``: how the caller takes a model, which the retired
+    built-in's message ends with (:data:`HISTORY_USES`); None: ``init_from``'s for the context
+    ``"init_from: "``, a ``.taco`` file's for ``names_only``, else ``--model``."""
     found = classify_model_spec(spec, names_only=names_only)
     if found.kind == "retired":
-        raise CheckpointError(context + retired_message(os.fspath(spec), found.shadowed))
+        if use is None:
+            use = "--init-from" if context == "init_from: " else "decode" if names_only else "--model"
+        raise CheckpointError(context + retired_message(os.fspath(spec), found.shadowed, use=use))
     if found.kind == "folder":  # a run that has not written its checkpoint yet, or not a run
         problem = not_a_file_message(found.path / CHECKPOINT_FILE, os.path.join(os.fspath(spec), ""))
         raise CheckpointError(context + (problem or no_checkpoint_message(found.path)))
@@ -857,7 +891,7 @@ def load(path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu
     bind_annotation_names()
 
     key = str(path_or_name)
-    spec = locate_model(path_or_name, unknown=lambda: CheckpointError(
+    spec = locate_model(path_or_name, use="taco.load", unknown=lambda: CheckpointError(
         unknown_model_message(path_or_name, untrained_use="for taco.create_model")))
     if spec.kind == "pretrained":
         if spec.shadowed is not None:  # the CLI says it as a note (taco.resolve)
