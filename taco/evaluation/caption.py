@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from ..errors import TacoError, TacoValueError, TacoWarning
+from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import read_json
 from ..locks import FolderLock, ForkSafeLock
 from ..messages import count, shown_path
@@ -506,41 +506,46 @@ def _spice_available() -> str | None:
     return None
 
 
-def _ptb_tokenize(captions: dict[int, list[str]]) -> dict[int, list[str]] | None:
-    """pycocoevalcap's ``PTBTokenizer().tokenize`` (the COCO caption evaluation's tokens), or
-    None where it cannot run (no Java, the jar or a temporary file cannot be used).
+def _ptb_tokenize(captions: dict[int, list[str]]) -> tuple[dict[int, list[str]] | None, str | None]:
+    """pycocoevalcap's ``PTBTokenizer().tokenize`` (the COCO caption evaluation's tokens) and
+    None; or None and why it could not run (None where there is no Java, a line where Java is
+    there but the run failed: the jar, a temporary file, java's own error).
 
     The same jar is run the same way and its output read the same way, so the tokens are the
     library's; but its input file is made in the temporary folder (``tempfile.gettempdir()``),
     not, as the library does, in its own package folder: that fails in an install the user
     cannot write (permission denied, after every image was coded) and writes into
-    site-packages on every run where it can."""
+    site-packages on every run where it can. java runs in that temporary folder and is given
+    the file's name alone (the jar by its absolute path): PTBTokenizer cuts its file
+    arguments at white space, so a temporary folder with a space in its path
+    (``TMPDIR="/tmp/my dir"``) failed it ("Unable to resolve /tmp/my")."""
     if shutil.which("java") is None:
-        return None
+        return None, None
     from pycocoevalcap.tokenizer import ptbtokenizer
 
-    jar_folder = os.path.dirname(os.path.abspath(ptbtokenizer.__file__))
-    cmd = ["java", "-cp", ptbtokenizer.STANFORD_CORENLP_3_4_1_JAR, "edu.stanford.nlp.process.PTBTokenizer",
-           "-preserveLines", "-lowerCase"]
+    jar = os.path.join(os.path.dirname(os.path.abspath(ptbtokenizer.__file__)),
+                       ptbtokenizer.STANFORD_CORENLP_3_4_1_JAR)
+    name = "captions.txt"  # relative to the run's folder: no white space for the tokenizer to cut at
+    cmd = ["java", "-cp", jar, "edu.stanford.nlp.process.PTBTokenizer", "-preserveLines", "-lowerCase", name]
     image_ids = [k for k, v in captions.items() for _ in v]
     sentences = "\n".join(c.replace("\n", " ") for v in captions.values() for c in v)
     try:
         with tempfile.TemporaryDirectory(prefix="taco-ptb-") as tmp:
-            path = os.path.join(tmp, "captions.txt")
-            with open(path, "wb") as f:
+            with open(os.path.join(tmp, name), "wb") as f:
                 f.write(sentences.encode())
-            run = subprocess.run([*cmd, path], cwd=jar_folder, stdin=subprocess.DEVNULL,
-                                 capture_output=True, check=False)
+            run = subprocess.run(cmd, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, check=False)
         lines = run.stdout.decode().split("\n")
-    except (OSError, UnicodeDecodeError):
-        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, str(exc) or type(exc).__name__
     if run.returncode != 0:
-        return None
+        said = [line.strip() for line in run.stderr.decode(errors="replace").splitlines() if line.strip()]
+        why = f"java exited with status {run.returncode}"
+        return None, f"{why}: {said[0][:300]}" if said else why
     out: dict[int, list[str]] = {}
     for k, line in zip(image_ids, lines, strict=False):  # as the library pairs them
         words = [w for w in line.rstrip().split(" ") if w not in ptbtokenizer.PUNCTUATIONS]
         out.setdefault(k, []).append(" ".join(words))
-    return out
+    return out, None
 
 
 def _lower_case_words(captions: dict[int, list[str]]) -> dict[int, list[str]]:
@@ -558,7 +563,9 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
     references, so it is only stable on sets of a few hundred images or more. The captions are
     PTB-tokenised as pycocoevalcap does (Java), or, where that cannot run (no Java, no
     temporary folder), cut into lower-case words: ``tokenizer`` says which (None where there
-    are no captions: nothing was tokenised, and every score is None). Nothing is written
+    are no captions: nothing was tokenised, and every score is None), and where Java is on
+    PATH but the tokenizer's run fails a :class:`~taco.TacoWarning` says why, as those scores
+    differ from the PTB ones. Nothing is written
     into pycocoevalcap's package folder (a read-only install works): the tokenizer's and SPICE's
     files go to a temporary folder. A SPICE run that fails leaves ``spice`` None and says why in
     ``spice_skipped``.
@@ -572,11 +579,15 @@ def text_similarity(references: Sequence[str], candidates: Sequence[str]) -> dic
 
     refs = {i: [r] for i, r in enumerate(references)}
     cands = {i: [c] for i, c in enumerate(candidates)}
-    gts = _ptb_tokenize(refs)
-    res = _ptb_tokenize(cands) if gts is not None else None
+    gts, failed = _ptb_tokenize(refs)
+    res, failed = _ptb_tokenize(cands) if gts is not None else (None, failed)
     ptb = gts is not None and res is not None
     if gts is None or res is None:  # both the same way
         gts, res = _lower_case_words(refs), _lower_case_words(cands)
+        if failed is not None:  # Java is there: scores that differ from the PTB ones, said once
+            warn_at_caller(f"the PTB tokenizer (Java) failed ({failed}): BLEU-4 and CIDEr-D are of "
+                           "lower-case words (tokenizer: 'lower-case words'), not comparable with "
+                           "PTB-tokenised scores", TacoWarning)
     # verbose=0: its counts not printed (a redirect of sys.stdout, process-wide, lost another
     # thread's output)
     bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
@@ -607,7 +618,10 @@ def _spice(gts: dict[int, list[str]], res: dict[int, list[str]]) -> float:
     with its input and output files in a temporary folder of its own, removed after, and
     without a parse cache, where the library makes both folders (tmp, cache) in its own package
     folder (refused in an install the user cannot write; written into site-packages on every
-    run otherwise)."""
+    run otherwise). Its paths may hold spaces: SPICE takes each argument whole (its
+    ``SpiceArguments``: the input is ``args[0]``, the output the one after ``-out``), unlike the
+    PTB tokenizer, so they are given as they are; it runs in its package folder, as the library
+    runs it."""
     import json
 
     import numpy as np
