@@ -34,11 +34,32 @@ msvcrt: Any = importlib.import_module("msvcrt") if fcntl is None and os.name == 
 __all__ = ["FolderInUse", "FolderLock", "ForkSafeLock", "LOCK_FILE", "hold_folder"]
 
 
+class _LockMethod:
+    """``ForkSafeLock.__enter__`` / ``__exit__``: for a lock, its C lock's own method (bound), so
+    ``with lock:`` runs no Python code between the acquire and the block; for the class, a plain
+    function of the lock, as ``contextlib.ExitStack.enter_context`` (``type(cm).__enter__(cm)``)
+    and ``AsyncExitStack`` call them (a property there was "'property' object is not callable")."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, lock: ForkSafeLock | None, owner: type | None = None) -> Callable[..., Any]:
+        if lock is not None:
+            return getattr(lock._lock, self.name)  # type: ignore[no-any-return]
+        name = self.name
+
+        def method(lock: ForkSafeLock, *exc: Any) -> Any:
+            return getattr(lock._lock, name)(*exc)
+
+        method.__name__ = method.__qualname__ = name
+        return method
+
+
 class ForkSafeLock:
     """A ``threading.Lock`` (a context manager) renewed in a forked child.
 
     ``with lock:`` runs the C lock's own ``__enter__`` and ``__exit__`` (found through the
-    properties below, which CPython's lookup of a ``with``'s methods calls before it takes the
+    descriptors below, which CPython's lookup of a ``with``'s methods calls before it takes the
     lock): no Python code runs between the acquire and the with-block, nor between the block's
     end and the release, so a KeyboardInterrupt (Ctrl-C, Jupyter's Stop) never lands there and
     leaves the lock held for good, as it did with Python methods here. ``with lock as x`` binds
@@ -50,13 +71,8 @@ class ForkSafeLock:
         self._lock = threading.Lock()
         _LOCKS.add(self)
 
-    @property
-    def __enter__(self) -> Callable[[], bool]:
-        return self._lock.__enter__
-
-    @property
-    def __exit__(self) -> Callable[..., None]:
-        return self._lock.__exit__
+    __enter__ = _LockMethod("__enter__")
+    __exit__ = _LockMethod("__exit__")
 
     def locked(self) -> bool:
         """Whether some thread holds the lock now."""
