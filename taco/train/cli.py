@@ -97,7 +97,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "a fresh optimiser and a 100-step lr warm-up (init_from=MODEL, taken as written, "
                    "and warmup_steps=100; give warmup_steps to change it: a run's own config.yaml's "
                    "is not taken); model and lmbda, unless given, are the checkpoint's; with --resume, "
-                   "only the run's own (another is refused: a warm start is a new run)")
+                   "only the run's own weights, which resuming does not need (others are refused: a "
+                   "warm start is a new run)")
     p.add_argument("--time-limit", metavar="DURATION",
                    help="stop cleanly, with a final checkpoint, within this wall-clock budget "
                    "counted from the start of the set-up (8m, 90s, 1h30m; time_limit, taken as "
@@ -252,6 +253,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         locate_init_from,
         read_config_file,
         run_qualities,
+        settings_from_run,
         typed_value,
     )
 
@@ -315,16 +317,20 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
             values["warmup_steps"] = run_config_values(folder)[0].get("warmup_steps", INIT_WARMUP_STEPS)
         except (ConfigError, OSError, ValueError):
             pass
+    resumed = None  # the config a resumed run's state saved: what its warm start gave
     if args.resume is not None and values.get("init_from"):
-        check_resumed_init(args, values, run)
+        resumed = check_resumed_init(args, values, run, notes)
     try:
         if values.get("init_from"):
             # init_from: 2024 is the folder "2024"; true or [a] is refused before it is looked up
             values = typed_value(values, "init_from")
-            locate_init_from(values["init_from"])  # a typo refused before torch loads (seconds)
-            from .model_setup import settings_from_init
+            if resumed is None:
+                locate_init_from(values["init_from"])  # a typo refused before torch loads (seconds)
+                from .model_setup import settings_from_init
 
-            values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
+                values, taken = settings_from_init(values, lmbda=not args.lambda_sweep)
+            else:  # the state holds every weight: init_from is not needed, nor looked up
+                values, taken = settings_from_run(values, resumed, lmbda=not args.lambda_sweep)
             if notes is not None:
                 notes.extend(taken)
         cfg = config_from_dict(values, notes)
@@ -348,20 +354,34 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     return cfg
 
 
-def check_resumed_init(args: argparse.Namespace, values: dict[str, Any], run: Path | None) -> None:
-    """``--resume`` with an ``init_from`` (``--init-from``, ``--set`` or the config file): refused
-    before torch when it is not the one the run started with and the run has a state to go on
-    from (:func:`taco.train.config.check_resumed_init_from`); a run stopped before its first
-    state starts again from step 0, from those weights."""
+def check_resumed_init(args: argparse.Namespace, values: dict[str, Any], run: Path | None,
+                       notes: list[str] | None = None) -> dict[str, Any] | None:
+    """``--resume`` with an ``init_from`` (``--init-from``, ``--set``, the config file or the
+    run's own config.yaml): where the run has a state to go on from, refused before torch when
+    it names other weights than the run started from
+    (:func:`taco.train.config.check_resumed_init_from`); the same weights by another name (a
+    copy of the checkpoint, the file of a built-in that taco no longer ships) are replaced in
+    ``values`` by the run's saved ``init_from``, with a line in ``notes``. Returns the config
+    the run's state saved (the model and λ its warm start gave: its ``init_from`` is then
+    neither looked up nor loaded, the state holding every weight); None for a run stopped
+    before its first state, which starts again from step 0, from those weights."""
     from ..shards import TRAIN_STATE_FILE as STATE_FILE
     from .config import TrainConfig, check_resumed_init_from
-    from .state import state_exists
+    from .state import load_train_state_meta, state_exists
 
     if run is None:  # --resume alone with a config file: the run in its out_dir
         run = Path(os.path.expanduser(str(values.get("out_dir") or TrainConfig.out_dir)))
-    if state_exists(run / STATE_FILE):
-        given = "--init-from" if getattr(args, "init_from", None) else "init_from"
-        check_resumed_init_from(values["init_from"], run_config_values(run)[0], run, given)
+    if not state_exists(run / STATE_FILE):
+        return None
+    meta = load_train_state_meta(run / STATE_FILE)
+    saved = dict(meta.get("config") or {})
+    given = "--init-from" if getattr(args, "init_from", None) else "init_from"
+    if check_resumed_init_from(values["init_from"], saved, run, given, meta.get("init_from")):
+        if notes is not None:
+            notes.append(f"{given} {values['init_from']} holds the weights {run} was started from "
+                         f"({saved['init_from']}); the run goes on from its training state")
+        values["init_from"] = saved["init_from"]
+    return saved
 
 
 def check_embed_output(args: argparse.Namespace) -> None:

@@ -413,24 +413,114 @@ def unknown_model_text(name: str) -> str:
 
 
 def check_resumed_init_from(init_from: Any, saved: dict[str, Any], run: str | Path,
-                            given: str = "init_from") -> None:
-    """Refuse an ``init_from`` (``given``: how the user gave it, e.g. ``--init-from``) other
-    than the one the resumed ``run`` started with (``saved``: its config.yaml or its state's
-    config): the state's weights would replace it, so it would be recorded without being used.
-    A warm start is a new run; the same value as saved (a warm-started run resumed with its
-    own config or command) passes, and so does none. Paths compare absolute
-    (:func:`absolute_paths`); torch-free, for ``taco train`` before torch and for the trainer."""
+                            given: str = "init_from", record: object = None) -> bool:
+    """Refuse an ``init_from`` (``given``: how the user gave it, e.g. ``--init-from``) that names
+    other weights than the resumed ``run`` started from (``saved``: its state's config, or its
+    config.yaml; ``record``: the warm-start record its state saved, ``{"model_id",
+    "trained_steps_total", ...}``): the state's weights would replace them, so they would be
+    recorded without being used. A warm start is a new run; none passes, and so do the weights
+    the run started from (:func:`same_init_weights`): the same value as saved (a warm-started run
+    resumed with its own config or command; paths compare absolute, :func:`absolute_paths`),
+    or the same weights by another name (a copy of the checkpoint, the file of a built-in that
+    taco no longer ships). Returns True for another name of the saved weights (the caller keeps
+    the saved value), else False. Torch-free, for ``taco train`` before torch and for the
+    trainer."""
     if init_from is None or init_from == "":
-        return
+        return False
     before = absolute_paths(saved).get("init_from")
     if before is not None and same_path(str(init_from), str(before)):
-        return
+        return False
+    if before is not None and same_init_weights(init_from, before, record):
+        return True
     source = "from scratch" if before is None else f"from {before}"
     raise ConfigError(
         f"{given} {init_from} starts a new run from other weights, and --resume continues "
         f"{run} from its own (it was started {source}): drop {given} to resume the run, or "
         f"start a new run from those weights without --resume, in another --out-dir"
     )
+
+
+def init_from_found(init_from: Any) -> Path | None:
+    """The checkpoint file (or sharded checkpoint's index) an ``init_from`` names
+    (:func:`locate_init_from`: a built-in trained model's installed file); None where it names
+    none now (gone, retired, unreadable). Torch-free."""
+    from ..models import CheckpointError
+    from ..models.registry import pretrained_file
+
+    try:
+        spec = locate_init_from(str(init_from))
+        return pretrained_file(str(init_from)) if spec.kind == "pretrained" else spec.checkpoint
+    except (CheckpointError, OSError, ValueError):
+        return None
+
+
+def init_weights_identity(path: Path) -> tuple[str, int] | None:
+    """(model id, trained steps in all) of a checkpoint, from its header: what a warm start
+    records of its source (:func:`~taco.train.model_setup.init_from_checkpoint`); None for a
+    header that does not read. Torch-free."""
+    from ..models import CheckpointError
+    from ..models.header import header_model_id, read_checkpoint_header
+
+    try:
+        header = read_checkpoint_header(path)
+        model_id = header_model_id(header, path)
+    except (CheckpointError, OSError, ValueError):
+        return None
+    meta = header.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    steps = meta.get("trained_steps_total", meta.get("trained_steps", 0))
+    return model_id, int(steps) if is_int(steps, 0) else 0
+
+
+def same_init_weights(init_from: Any, before: Any, record: object = None) -> bool:
+    """Whether ``init_from`` names the weights a run started from as ``before`` (its saved
+    ``init_from``), though by another name: where ``before`` still names a checkpoint, the two
+    files hold the same bytes; where ``before`` is a built-in that taco no longer ships
+    (:data:`~taco.models.registry.RETIRED`), the checkpoint ``init_from`` names has that
+    built-in's name as its model id and the trained steps the run's warm-start ``record``
+    saved (the file its retirement message points at). False otherwise: ``init_from`` names no
+    checkpoint, or ``before`` is a file deleted or moved since, whose bytes are not there to
+    compare. Reads file headers (and, to compare two files, their bytes), no torch."""
+    import filecmp
+
+    from ..models.registry import RETIRED
+
+    now = init_from_found(init_from)
+    if now is None:
+        return False
+    then = init_from_found(before)
+    if then is not None:
+        try:
+            return filecmp.cmp(now, then, shallow=False)
+        except OSError:
+            return False
+    if str(before) not in RETIRED or not isinstance(record, dict) or record.get("model_id") != str(before):
+        return False
+    return init_weights_identity(now) == (str(before), record.get("trained_steps_total", 0))
+
+
+def settings_from_run(values: dict[str, Any], saved: dict[str, Any], *,
+                      lmbda: bool = True) -> tuple[dict[str, Any], list[str]]:
+    """What :func:`~taco.train.model_setup.settings_from_init` filled in when a warm-started
+    run began, taken from the config its training state saved (``saved``) instead of from its
+    ``init_from`` checkpoint, which resuming neither needs nor reads (the state holds every
+    weight; the checkpoint may be gone since): the model (with the ``model_overrides`` that
+    made its architecture, this config's own winning) where ``values`` gives none, and with
+    ``lmbda`` the saved λ of a single-rate run where ``values`` gives none. Returns (values,
+    notes for the user)."""
+    out, taken = dict(values), []
+    if out.get("model") is None and saved.get("model") is not None:
+        mine = out.get("model_overrides") or {}
+        out["model"] = saved["model"]
+        out["model_overrides"] = {**(saved.get("model_overrides") or {}), **mine}
+        taken.append(f"model {saved['model']}")
+    if lmbda and "lmbda" not in out and run_qualities(out) is None and saved.get("lmbda") is not None:
+        out["lmbda"] = saved["lmbda"]
+        taken.append(f"λ={saved['lmbda']:g}" if isinstance(saved["lmbda"], (int, float)) else "lmbda")
+    if not taken:
+        return out, []
+    return out, [f"{' and '.join(taken)} as the resumed run was started (from init_from "
+                 f"{saved.get('init_from')})"]
 
 
 def same_path(a: str, b: str) -> bool:

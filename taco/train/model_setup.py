@@ -36,6 +36,7 @@ from ..models.registry import architecture_config, checkpoint_config, trained_la
 from ..shards import tensor_shapes
 from ..text import TextEncoderUnavailable, text_encoder_dim
 from .config import ConfigError, TrainConfig, locate_init_from, run_qualities, unknown_model_text
+from .state import load_train_state_meta
 
 
 def elic_key_to_taco(key: str) -> str:
@@ -258,15 +259,26 @@ def zero_tgic_outputs(model: nn.Module) -> int:
     return n
 
 
-def build_training_model(cfg: TrainConfig) -> ELIC:
-    """The model the preset trains, with its trainable parameters set (requires_grad)."""
+def build_training_model(cfg: TrainConfig, *, resume: str | Path | None = None) -> ELIC:
+    """The model the preset trains, with its trainable parameters set (requires_grad).
+
+    ``resume``: the training state the run goes on from (the trainer loads it into the model
+    next). Its weights replace ``init_from``'s, so a state that saved the run's stream seed and
+    warm-start record (:func:`~taco.train.checkpoints.resumed_run_identity`) makes the model
+    without looking ``init_from`` up or loading it (a checkpoint deleted or moved since, a
+    built-in that taco no longer ships), in the entropy-model layout the state's weights have
+    (:func:`state_layout`)."""
     overrides = model_overrides(cfg)
     name = cfg.resolved_model()
     frozen = cfg.preset == "taco-frozen-base"
+    state = None if resume is None else Path(resume)
+    resumed = state is not None and load_train_state_meta(state).get("stream_seed") is not None
     if cfg.init_from and "layout" not in overrides:
         # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
-        # have CompressAI's layout, new models the reference one: taco.models.elic)
-        overrides["layout"] = checkpoint_config(init_from_file(cfg.init_from)).layout
+        # have CompressAI's layout, new models the reference one: taco.models.elic): resumed,
+        # the one the state's weights have, which that checkpoint gave them
+        layout = state_layout(state) if resumed and state is not None else None
+        overrides["layout"] = layout or checkpoint_config(init_from_file(cfg.init_from)).layout
         check_variable_rate_layout(cfg.init_from, overrides["layout"], overrides.get("qualities"))
     try:
         if frozen and name in MODEL_CONFIGS and (
@@ -285,7 +297,7 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
         raise ConfigError(f"preset {cfg.preset!r} cannot train the {arch} model {name!r}")
     if frozen:
         zero_tgic_outputs(model)
-    if cfg.init_from:
+    if cfg.init_from and not resumed:
         init_from_checkpoint(model, cfg.init_from)
     if cfg.preset == "taco-frozen-base":
         for key, p in model.named_parameters():
@@ -293,6 +305,30 @@ def build_training_model(cfg: TrainConfig) -> ELIC:
     if cfg.model_id:
         model.model_id = cfg.model_id
     return model
+
+
+#: Where a model's entropy-model layout shows in its state-dict names (taco.models.elic):
+#: CompressAI's ``latent_codec.hyper`` / ``latent_codec.y``, the reference layout's
+#: ``latent_codec.entropy_bottleneck``.
+LAYOUT_MARKS = {"compressai": "latent_codec.hyper.", "reference": "latent_codec.entropy_bottleneck."}
+
+
+def state_layout(state: Path) -> str | None:
+    """The entropy-model layout of the model a training state holds, from its tensors' names
+    (safetensors headers: no tensor read); the layout of the run's checkpoint beside it where
+    the names say none (a backbone of its own); None where neither says."""
+    from ..shards import CHECKPOINT_FILE, find
+
+    names = tensor_shapes(state)
+    found = [layout for layout, mark in LAYOUT_MARKS.items()
+             if any(n.startswith("model/" + mark) for n in names)]
+    if len(found) == 1:
+        return found[0]
+    checkpoint = find(state.parent / CHECKPOINT_FILE)
+    try:
+        return checkpoint_config(checkpoint).layout if checkpoint is not None else None
+    except (CheckpointError, OSError, ValueError):
+        return None
 
 
 def table_width(cfg: TrainConfig) -> int | None:

@@ -303,8 +303,9 @@ class Trainer:
         self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
         self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed)
         if self.resume_path is not None:  # its state's weights would replace init_from's
-            saved = load_train_state_meta(self.resume_path).get("config") or {}
-            check_resumed_init_from(cfg.init_from, saved, self.resume_path.parent)
+            meta = load_train_state_meta(self.resume_path)  # other weights refused; the same pass
+            check_resumed_init_from(cfg.init_from, meta.get("config") or {}, self.resume_path.parent,
+                                    record=meta.get("init_from"))
         # a data folder that is not there (or is a file) first: the user's own mistake, said
         # before a text encoder is looked for (checks the names only)
         check_data_folders(cfg)
@@ -327,7 +328,8 @@ class Trainer:
                 TacoWarning,
             )
 
-        self.model = build_training_model(cfg).to(self.device)
+        # resumed: the state's weights, init_from neither looked up nor loaded (it may be gone)
+        self.model = build_training_model(cfg, resume=self.resume_path).to(self.device)
         training_layout(self.model, cfg)  # channels_last before Adam makes (or loads) its moments
         self.model.train()
         warm_steps = getattr(self.model, "metadata", {}).get("init_from", {}).get("trained_steps_total", 0)
