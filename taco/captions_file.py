@@ -80,8 +80,8 @@ class CaptionsFileError(TacoError, ValueError):
 
 
 class SidecarError(CaptionsFileError):
-    """A sidecar ``IMAGE.txt`` that :func:`read_sidecar` refuses (not readable UTF-8 text, UTF-16
-    text, or too long): one image's caption, where a captions file's error is every image's it
+    """A sidecar ``IMAGE.txt`` that :func:`read_sidecar` refuses (not to be read: permission
+    denied; not readable UTF-8 text, UTF-16 text, or too long): one image's caption, where a captions file's error is every image's it
     lists."""
 
 
@@ -259,17 +259,17 @@ def read_caption_records(path: str | os.PathLike[str]) -> list[CaptionRecord]:
 def read_sidecar(path: str | os.PathLike[str]) -> str:
     """The caption in a sidecar ``IMAGE.txt``: its whole text, stripped ("" for none; a UTF-8
     byte-order mark is not part of it). :class:`SidecarError` (a :class:`CaptionsFileError`)
-    names a file that cannot be read or is not UTF-8 text (one starting with a UTF-16
-    byte-order mark, as Windows Notepad's "Unicode" saves, is said to be
-    :data:`taco.jsonfiles.UTF16_TEXT`), or one over :data:`SIDECAR_MAX_CHARS` characters (read
+    names a file that cannot be read (saying why: ``Permission denied``) or is not UTF-8 text
+    (one starting with a UTF-16 byte-order mark, as Windows Notepad's "Unicode" saves, is said
+    to be :data:`taco.jsonfiles.UTF16_TEXT`), or one over :data:`SIDECAR_MAX_CHARS` characters (read
     no further)."""
     unreadable = f"{path}: cannot read the caption (not readable UTF-8 text)"
     try:
         with Path(path).open(encoding="utf-8-sig") as f:
             text = f.read(SIDECAR_MAX_CHARS)  # characters, however many bytes each
             more = f.read(1)
-    except OSError:
-        raise SidecarError(unreadable) from None
+    except OSError as exc:  # not its text's fault: say why (Permission denied)
+        raise SidecarError(f"{path}: cannot read the caption ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         try:  # the file's first two bytes: the decoding error does not say if it failed there
             with Path(path).open("rb") as raw:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import importlib
 import os
+import stat
 import threading
 import weakref
 from collections.abc import Callable
@@ -212,22 +213,53 @@ _BINARY = getattr(os, "O_BINARY", 0)
 
 
 def _open(path: Path) -> int | None:
-    """The lock file open (created if missing; read-only where it may not be written: another
-    user's, whose lock this process can still take); None if it can be neither created nor
-    opened because the folder or file is not this process's to write (read-only, permissions)."""
+    """The lock file open (created if missing, readable to all: another user's process must
+    open it to take its lock; read-only where it may not be written: another user's, whose
+    lock this process can still take); None if it can be neither created nor opened and the
+    folder is not this process's to write (read-only, permissions): nothing of this process's
+    can change it. In a folder this process may write in, a lock file it cannot open (another
+    user's, readable only to them: an older taco's, made under umask 077) is a PermissionError
+    naming it: taking that as "no lock needed" ran a second ``taco evaluate`` beside the first."""
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
     except OSError as e:
         if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
+    else:
+        _readable_to_all(fd)
+        return fd
     try:
         return os.open(path, os.O_RDONLY | _BINARY)
-    except FileNotFoundError:
+    except FileNotFoundError:  # its creation was refused: a folder this process cannot write in
         return None
     except OSError as e:
         if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
-        return None
+        if not _writable(path.parent):
+            return None
+        raise PermissionError(
+            e.errno, "cannot open the lock file (permission denied: another user's, not "
+            f"readable to others); if no taco of theirs works in {path.parent}, remove it",
+            str(path)) from None
+
+
+def _writable(folder: Path) -> bool:
+    """Whether this process may create files in ``folder``."""
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _readable_to_all(fd: int) -> None:
+    """Make the lock file just created readable to all (0644 whatever the umask: under umask 077
+    it was 0600, and another user's process, unable to open it, took the folder for one it
+    need not lock and ran beside its holder). Another user's file is left as it is."""
+    if not hasattr(os, "fchmod"):  # Windows before Python 3.13: no modes to speak of
+        return
+    try:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o044 != 0o044:
+            os.fchmod(fd, mode | 0o644)
+    except OSError:  # not ours (EPERM), a file system without modes: it locks all the same
+        pass
 
 
 #: The byte of the lock file that ``msvcrt.locking`` locks on Windows: past the holder's line, which

@@ -191,7 +191,8 @@ def test_a_bad_sidecar_is_a_clear_error_naming_it_everywhere(photos, bad, monkey
         monkeypatch.setattr(Path, "open", refused)
     else:
         sidecar.write_bytes(bad)
-    message = f"{sidecar}: cannot read the caption (not readable UTF-8 text)"
+    why = "Permission denied" if bad is None else "not readable UTF-8 text"  # not its text's fault
+    message = f"{sidecar}: cannot read the caption ({why})"
     with pytest.raises(CLIError) as compress:
         CaptionSource(None, None)(photos / "b.png")
     with pytest.warns(SkippedImageWarning, match=re.escape(message)):

@@ -63,7 +63,12 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     empty: list[Path] = []  # folders named that hold no input
     listed: set[str] = set()  # each folder once (A and A/): its files, and its notes, once
     for p in map(Path, paths):
-        if p.is_dir():
+        try:
+            is_dir = p.is_dir()
+            exists = is_dir or p.is_file() or p.exists()  # a pipe given by name (<(cat x))
+        except OSError:  # in a folder without search permission (EACCES): an input all the same,
+            is_dir, exists = False, True  # whose open fails, reported and skipped with the others
+        if is_dir:
             folder = True
             if _path_key(p) in listed:
                 continue
@@ -74,25 +79,32 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                 outputs = decoded_outputs((f.name for f in entries), skip_in_folders) if skip_in_folders else set()
                 for f in entries:
                     kind = f.suffix.lower()
-                    if f.name.startswith("."):
-                        if kind in suffixes and not f.is_dir():
-                            left.hidden.append(f)
-                    elif f.is_dir():
-                        left.subfolders.append(f)
-                    elif not f.is_file():  # a link to nothing, a socket, ...
-                        if f.is_symlink():
-                            left.broken_links.append(f)
-                    elif f.name in outputs:
-                        left.outputs.append(f)
-                    elif kind in suffixes:
-                        out.append(f)
-                    elif kind not in _EXPECTED_BESIDE and images:
-                        left.others.append(f)
+                    try:
+                        if f.name.startswith("."):
+                            if kind in suffixes and not f.is_dir():
+                                left.hidden.append(f)
+                        elif f.is_dir():
+                            left.subfolders.append(f)
+                        elif not f.is_file():  # a link to nothing, a socket, ...
+                            if f.is_symlink():
+                                left.broken_links.append(f)
+                        elif f.name in outputs:
+                            left.outputs.append(f)
+                        elif kind in suffixes:
+                            out.append(f)
+                        elif kind not in _EXPECTED_BESIDE and images:
+                            left.others.append(f)
+                    except PermissionError:
+                        if not os.access(p, os.X_OK):  # it lists (read permission), no more
+                            raise CLIError(f"{shown_path(p)}: cannot open the files in the folder "
+                                           "(no search permission)") from None
+                        if kind in suffixes and not f.name.startswith("."):
+                            out.append(f)  # a link into such a folder: its open fails, skipped
             except OSError as exc:
                 raise CLIError(f"{shown_path(p)}: cannot list the folder ({exc.strerror})") from None
             if len(out) == found:
                 empty.append(p)
-        elif p.is_file() or p.exists():  # a regular file, or a pipe given by name (<(cat x))
+        elif exists:
             out.append(p)
         else:
             raise CLIError(f"{shown_path(p)}: no such file or folder")
