@@ -43,7 +43,16 @@ from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
 from .quality_names import CODEC_LABELS, CODEC_QUALITIES, check_qualities
 from .result_files import TEXT_COLUMNS, read_result, result_rows
 from .results import check_resume, finish_run, result_header
-from .runner import RESUME_ADVICE, Job, JobResult, ResultsFileError, done_rows, read_rows, run_jobs
+from .runner import (
+    RESUME_ADVICE,
+    Job,
+    JobResult,
+    ResultsFileError,
+    check_writable,
+    done_rows,
+    read_rows,
+    run_jobs,
+)
 
 __all__ = [
     "AVIF_SPEED",
@@ -474,6 +483,9 @@ def _run_codec(
         check_resume(json_path, header["run"])
         if targets is not None:
             _check_targets(json_path, csv_path, targets)
+        # a file the run may not write is refused before the header replaces the JSON
+        check_writable([json_path, csv_path],
+                       [features_dir] if sets is not None and sets.feature_names else [])
         if resume_note:
             warn_at_caller(resume_note, TacoWarning)
         write_json(json_path, header)

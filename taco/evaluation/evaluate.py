@@ -77,6 +77,7 @@ from .runner import (
     JobResult,
     ResultsFileError,
     UnreadableResultsCSV,
+    check_writable,
     join_process_group,
     run_jobs,
 )
@@ -333,8 +334,10 @@ def evaluate_model(
     """Code every image of ``dataset`` with ``model`` and write ``out_dir/TAG[.qK][.caption-MODE].{csv,json}``.
 
     Resumes: images already in the CSV are not coded again. Returns the JSON path (written by
-    rank 0 only under torchrun). ``lpips_input``: the LPIPS convention (``standard`` or
-    ``official``, see :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
+    rank 0 only under torchrun). A results file or features folder it may not write is an
+    OSError naming it before any file is written (:func:`~taco.evaluation.runner.check_writable`).
+    ``lpips_input``: the LPIPS convention (``standard`` or ``official``, see
+    :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
     ``quality``: the quality K of a variable-rate model to code at (one RD point; setting
     ``qK``; checked first, as :func:`taco.compress` does: a TypeError or TacoValueError before
     any file, also for a single-rate model given one), None for a single-rate model (None for a
@@ -413,6 +416,9 @@ def evaluate_model(
     )
     if dist.is_main:
         check_resume(json_path, header["run"])
+        # a file the run may not write is refused before the header replaces the JSON
+        check_writable([json_path, csv_path],
+                       [features_dir] if sets is not None and sets.feature_names else [])
         write_json(json_path, header)
     if uses_text:
         encode_text(model, [""])  # load the text encoder before timing starts

@@ -26,14 +26,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import remove_stale_temporaries, write_bytes_atomic, write_text_atomic
+from ..atomic import (
+    folder_write_error,
+    remove_stale_temporaries,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 from ..distributed import DistEnv
 from ..errors import TacoError
 from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
-__all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS", "done_rows",
-           "read_rows", "run_jobs"]
+__all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS",
+           "check_writable", "done_rows", "read_rows", "run_jobs"]
 
 
 class ResultsFileError(TacoError, RuntimeError):
@@ -250,6 +255,25 @@ def _check_columns(path: Path, columns: Sequence[str]) -> list[str] | None:
     return header
 
 
+def check_writable(files: Iterable[Path], folders: Iterable[Path] = ()) -> None:
+    """Raise the OSError, naming the path (``PATH: permission denied``), that writing the
+    existing results ``files`` (a CSV appended to, a JSON replaced) or making files in the
+    existing ``folders`` (a features folder) would raise: a run checks this before it writes its
+    JSON's header, so that a rerun refused leaves every file as it was (a read-only file in a
+    writable folder would otherwise be replaced by the header's atomic write, its points lost).
+    Creates and changes nothing: a file is opened for appending, no byte written; a folder is
+    asked (:func:`taco.atomic.folder_write_error`). Paths not there yet (a new run's) pass; a
+    write can still fail later (a full disk), naming its file."""
+    for path in files:
+        if path.is_file():
+            os.close(os.open(str(path), os.O_WRONLY | os.O_APPEND))  # the OSError names the file
+    for folder in folders:
+        if folder.is_dir():
+            exc = folder_write_error(folder)
+            if exc is not None:
+                raise OSError(exc.errno, exc.strerror, str(folder))
+
+
 class _CSVWriter:
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self.path, self.columns = path, list(columns)
@@ -391,7 +415,8 @@ def run_jobs(
 
     ``work(job)`` returns a :class:`JobResult`; its row is written with the given ``columns``
     (``image`` and ``setting`` identify the job). Rows and features are flushed every
-    ``flush_every`` jobs, features first, so a row on disk always has its features.
+    ``flush_every`` jobs, features first, so a row on disk always has its features. A process
+    with no job left leaves its existing CSV untouched (a complete run's, a read-only one).
     """
     dist = dist or DistEnv()
     if dist.is_main:
@@ -410,14 +435,16 @@ def run_jobs(
     report = RunReport()
 
     out = csv_path if dist.world_size == 1 else csv_path.with_name(f"{csv_path.stem}.rank{dist.rank}.csv")
-    writer = _CSVWriter(out, columns)
+    # nothing to code here: an existing CSV is left as it is (not even opened for its tail)
+    writer = _CSVWriter(out, columns) if mine or not out.is_file() else None
     store = FeatureStore(features_dir, f"r{dist.rank}") if features_dir else None
     pending: list[dict[str, object]] = []
 
     def flush() -> None:
         if store is not None:
             store.flush()
-        writer.append(pending)
+        if writer is not None:
+            writer.append(pending)
         pending.clear()
 
     iterator: Iterable[Job] = mine
