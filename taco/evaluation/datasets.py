@@ -76,11 +76,14 @@ if TYPE_CHECKING:  # taco.data imports torch: imported where a dataset is built 
     from taco.data import CaptionedImages
 
 __all__ = ["CLIC_TEST_IMAGES", "COCO30K_PROTOCOLS", "DATASET_KINDS", "IMAGE_CONTENT_MARK", "KODAK_IMAGES",
-           "EvalDataset", "captions_file_is_path", "check_dataset", "not_the_paper_set", "open_dataset"]
+           "ContentDigest", "EvalDataset", "captions_file_is_path", "check_dataset", "not_the_paper_set",
+           "open_dataset"]
 
 DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
-#: What begins a result's ``dataset.image_content`` (:attr:`EvalDataset.image_content`) that
-#: holds each image's modification time; one without it (written before) holds names and sizes.
+#: What begins a result's ``dataset.image_content`` (:attr:`EvalDataset.image_content`) and
+#: ``run.dataset.content`` (:attr:`EvalDataset.content`) that hold each image's modification
+#: time; one without it (written before) holds names and sizes. (A ``run.dataset.content`` of
+#: the taco between the two, whose ``dataset.image_content`` is marked, held the times unmarked.)
 IMAGE_CONTENT_MARK = "t-"
 #: Paper crop rule per kind: None = whole image (padded to 64 by the codec and cropped back).
 PAPER_CROP: dict[str, int | None] = {"coco30k": 256}
@@ -113,6 +116,29 @@ def not_the_paper_set(kind: str, names: Sequence[str]) -> str | None:
     if kind == "clic" and len(names) != CLIC_TEST_IMAGES:
         return f"it has {count(len(names), 'image')}, not the {CLIC_TEST_IMAGES} of CLIC 2020 test"
     return None
+
+
+class ContentDigest(str):
+    """:attr:`EvalDataset.content`: :data:`IMAGE_CONTENT_MARK` and 16 hex digits (each image's
+    name, byte size, modification time and captions), the string a result's
+    ``run.dataset.content`` records. It also knows what a result written by an earlier taco
+    would have recorded of the same dataset, for
+    :func:`taco.evaluation.results.check_resume`: ``unmarked`` (the same digest without the
+    mark), ``names_sizes`` (the digest of names, byte sizes and captions alone, before the times
+    were taken), and ``newest`` (the latest modification time of an image, in ns, and its
+    file name; ``(-1, "")`` with none)."""
+
+    unmarked: str
+    names_sizes: str
+    newest: tuple[int, str]
+
+    def __new__(cls, unmarked: str, names_sizes: str, newest: tuple[int, str]) -> ContentDigest:
+        digest = super().__new__(cls, IMAGE_CONTENT_MARK + unmarked)
+        digest.unmarked, digest.names_sizes, digest.newest = unmarked, names_sizes, newest
+        return digest
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ContentDigest, (self.unmarked, self.names_sizes, self.newest)
 
 
 class DatasetError(TacoError, ValueError):
@@ -189,15 +215,17 @@ class EvalDataset:
         return [r.captions for r in self.images.records]
 
     @property
-    def content(self) -> str:
+    def content(self) -> ContentDigest:
         """A short digest of what the results rows depend on, cheap to take on every run: each
         image's name, byte size and modification time (``st_mtime_ns``, as
         :func:`taco.evaluation.measure.image_digests` keys the originals' features), and its
-        captions. A photo replaced (even by one of the same byte size: a BMP, PPM or TIFF of the
-        same dimensions), a caption edited or another folder of the same name changes it, so a
+        captions, marked :data:`IMAGE_CONTENT_MARK` (``t-`` and 16 hex digits; a
+        :class:`ContentDigest`, which also knows the digest an earlier taco recorded). A photo
+        replaced (even by one of the same byte size: a BMP, PPM or TIFF of the same
+        dimensions), a caption edited or another folder of the same name changes it, so a
         resumed run refuses old rows; so does a photo merely touched or copied without its
         times. Taken over the whole dataset even with a ``limit`` (:attr:`listing`)."""
-        return self._digest(captions=True)
+        return ContentDigest(*self._digests(captions=True))
 
     @property
     def image_content(self) -> str:
@@ -207,10 +235,15 @@ class EvalDataset:
         digits alone, and ``taco plot`` compares each kind only with its own. What ``taco plot`` compares to tell runs on other images from
         runs with other captions (a model run with ``--captions`` beside JPEG run before the
         captions were written)."""
-        return IMAGE_CONTENT_MARK + self._digest(captions=False)
+        return IMAGE_CONTENT_MARK + self._digests(captions=False)[0]
 
-    def _digest(self, *, captions: bool) -> str:
-        digest = hashlib.sha256()
+    def _digests(self, *, captions: bool) -> tuple[str, str, tuple[int, str]]:
+        """Over :attr:`listing`: the digest of each image's name, byte size and modification
+        time (and captions); the one taco took before it held the times (names, sizes and
+        captions: the one place it is still taken, to resume results written then); the newest
+        image's modification time and name."""
+        timed, names_sizes = hashlib.sha256(), hashlib.sha256()
+        newest = (-1, "")
         for r in self.listing:
             try:
                 st = (self.images.root / r.file).stat()
@@ -218,8 +251,11 @@ class EvalDataset:
                 size, mtime = -1, -1
             else:
                 size, mtime = st.st_size, st.st_mtime_ns
-            digest.update(json.dumps([r.file, size, mtime, *([list(r.captions)] if captions else [])]).encode())
-        return digest.hexdigest()[:16]
+            newest = max(newest, (mtime, r.file))
+            texts = [list(r.captions)] if captions else []
+            timed.update(json.dumps([r.file, size, mtime, *texts]).encode())
+            names_sizes.update(json.dumps([r.file, size, *texts]).encode())
+        return timed.hexdigest()[:16], names_sizes.hexdigest()[:16], newest
 
     @property
     def not_the_paper_set(self) -> str | None:

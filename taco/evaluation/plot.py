@@ -39,7 +39,6 @@ from ..jsonfiles import json_text
 from ..locks import ForkSafeLock
 from ..messages import SPECIAL_FILE, count, did_you_mean, shown_path, some, to_stderr
 from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_bpp, rate_metric
-from .datasets import IMAGE_CONTENT_MARK
 from .defaults import BESIDE_RESULTS_SUFFIXES, PLOT_STEM
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
@@ -56,6 +55,11 @@ from .runner import ResultsFileError, UnreadableResultsCSV, read_rows
 
 __all__ = ["Curve", "OutputExists", "collect_curves", "default_anchor", "image_curve", "load_results", "output_stem",
            "plot_results", "reference_kind", "reference_kinds"]
+
+#: What begins a result's dataset digest that holds the images' modification times:
+#: :data:`taco.evaluation.datasets.IMAGE_CONTENT_MARK`, written out here because that module
+#: (the datasets, the captions) is not for ``taco plot`` to import.
+IMAGE_CONTENT_MARK = "t-"
 
 PANELS = {
     "psnr": ("PSNR (dB) ↑", False),
@@ -360,13 +364,39 @@ def _agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _same_results(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two results are one run's twice: the same ``run`` (but for its set metrics, and
     keys only one of them records) and points of the same settings that agree wherever both
-    have a value (JPEG run into two folders, one of them with FID; an older run's copy)."""
-    def run(r: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in (r.get("run") or {}).items() if k not in _RUN_KEYS_NOT_COMPARED}
+    have a value (JPEG run into two folders, one of them with FID; an older run's copy). Their
+    ``run.dataset.content`` is compared only with its like (:func:`_run_content`): a digest of
+    names and sizes that an earlier taco wrote is no difference beside one that holds the
+    images' modification times (the same run resumed or made again by a newer taco)."""
+    def run(r: dict[str, Any], like: bool) -> dict[str, Any]:
+        kept = {k: v for k, v in (r.get("run") or {}).items() if k not in _RUN_KEYS_NOT_COMPARED}
+        if isinstance(kept.get("dataset"), dict) and "content" in kept["dataset"]:
+            content = _run_content(r)  # compared only with its like
+            kept["dataset"] = {k: v for k, v in kept["dataset"].items() if k != "content"}
+            if like and content is not None:
+                kept["dataset"]["content"] = content[1]
+        return kept
 
+    ca, cb = _run_content(a), _run_content(b)
+    like = ca is None or cb is None or ca[0] == cb[0]
     pa, pb = a["points"], b["points"]
-    return _same_where_both(run(a), run(b)) and len(pa) == len(pb) and all(
+    return _same_where_both(run(a, like), run(b, like)) and len(pa) == len(pb) and all(
         p.get("setting") == q.get("setting") and _agree(p, q) for p, q in zip(pa, pb, strict=True))
+
+
+def _run_content(result: dict[str, Any]) -> tuple[bool, str] | None:
+    """A result's ``run.dataset.content``: whether it holds the images' modification times, and
+    the digest without :data:`~taco.evaluation.datasets.IMAGE_CONTENT_MARK`. It holds them when
+    marked, or when unmarked beside a marked ``dataset.image_content`` (the taco between the
+    two marks); unmarked beside an unmarked or no image digest, it holds names, sizes and
+    captions alone (an earlier taco's). None without one."""
+    content = _field(result, "run", "dataset", "content")
+    if content is None:
+        return None
+    content = str(content)
+    if content.startswith(IMAGE_CONTENT_MARK):
+        return True, content[len(IMAGE_CONTENT_MARK):]
+    return str(_field(result, "dataset", "image_content")).startswith(IMAGE_CONTENT_MARK), content
 
 
 def _richness(result: dict[str, Any]) -> int:

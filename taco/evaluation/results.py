@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..jsonfiles import write_json
-from ..messages import some
-from .datasets import EvalDataset
+from ..messages import shown_path, some
+from .datasets import IMAGE_CONTENT_MARK, ContentDigest, EvalDataset
 from .measure import (
     SetMetrics,
     environment,
@@ -47,6 +47,14 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
     format or version, ...) is refused too: its configuration is unknown, and the CSV beside it
     may hold another's rows. A key of :data:`RECORDED_LATER` (a model run's device kind and
     taco version) that the old ``run`` lacks is no difference.
+
+    A ``run.dataset.content`` written by an earlier taco, without
+    :data:`~taco.evaluation.datasets.IMAGE_CONTENT_MARK`, is the dataset's too when it is what
+    that taco recorded of it (:class:`~taco.evaluation.datasets.ContentDigest`): the same
+    digest unmarked, or the digest of the images' names, sizes and captions alone, taken before
+    modification times were; for the latter, an image modified after the results JSON was last
+    written (it may have been replaced by one of the same byte size) is refused in its own
+    words.
     """
     if not json_path.is_file():
         return
@@ -62,6 +70,9 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
             f"{json_path} holds results labelled {old.get('label')!r:.40}, not {run['label']!r:.40}; "
             "resume with that --label, or choose another --output for a separate result"
         )
+    untimed = _older_content(old, run)
+    if untimed:
+        old["dataset"] = run["dataset"]  # what an earlier taco recorded of the same images
     diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k)
                   and not (k in RECORDED_LATER and k not in old))
     if diff:
@@ -70,6 +81,41 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
             f"{json_path} holds results of another configuration (differs in: {named}); "
             + RESUME_ADVICE
         )
+    if untimed == "names and sizes":  # a photo replaced by one of the same size looks the same
+        _check_not_modified_since(json_path, run["dataset"]["content"])
+
+
+def _check_not_modified_since(json_path: Path, content: ContentDigest) -> None:
+    """Refuse to resume results whose digest held no modification times when an image of the
+    dataset was modified after their JSON was last written: it may be another photo of the same
+    byte size, and the rows are of the one before."""
+    newest_ns, newest = content.newest
+    try:
+        written_ns = json_path.stat().st_mtime_ns
+    except OSError:
+        written_ns = -1
+    if newest_ns > written_ns:
+        raise ResultsFileError(
+            f"{json_path} holds results written by an earlier taco, which did not record the images' "
+            f"modification times, and {shown_path(newest)} was modified after them: its rows may be "
+            f"of another photo; {RESUME_ADVICE}"
+        )
+
+
+def _older_content(old: dict[str, Any], run: dict[str, Any]) -> str | None:
+    """How the old ``run`` (a result JSON's) records the new ``run``'s dataset where an earlier
+    taco wrote it (``run.dataset.content`` unmarked, the rest of ``run.dataset`` the same):
+    ``"unmarked"`` (the same digest, of the times too, without the mark), ``"names and sizes"``
+    (the digest of names, sizes and captions taco took before it held the times); None when
+    it is not (another dataset, or recorded as taco records it now)."""
+    old_ds, new_ds = old.get("dataset"), run.get("dataset")
+    if not (isinstance(old_ds, dict) and isinstance(new_ds, dict)):
+        return None
+    stored, content = old_ds.get("content"), new_ds.get("content")
+    if (not isinstance(content, ContentDigest) or not isinstance(stored, str)
+            or stored.startswith(IMAGE_CONTENT_MARK) or {**old_ds, "content": content} != new_ds):
+        return None
+    return {content.unmarked: "unmarked", content.names_sizes: "names and sizes"}.get(stored)
 
 
 def dataset_dir(out: Path, dataset: EvalDataset, lpips_input: str = "standard") -> Path:
