@@ -50,6 +50,21 @@ def _without_bypass(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 # --------------------------------------------------------------------------- the folder lock
 
+def _lock_file_it_cannot_open(folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Another user's lock file in FOLDER: opening it is refused (os.open), as a process that
+    may not bypass modes finds a 0600 file of someone else's. Returns its path."""
+    lock_file, opened = os.fspath(folder / LOCK_FILE), os.open
+    (folder / LOCK_FILE).write_text("4242 taco evaluate\n")
+
+    def denied(path, flags, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if os.fspath(path) == lock_file:
+            raise _denied(path)
+        return opened(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
+    return lock_file
+
+
 def test_the_lock_file_is_readable_to_all_under_umask_077(tmp_path):
     old = os.umask(0o077)
     try:
@@ -63,15 +78,7 @@ def test_the_lock_file_is_readable_to_all_under_umask_077(tmp_path):
 def test_a_lock_file_it_cannot_open_in_a_writable_folder_is_an_error_naming_it(tmp_path, monkeypatch):
     """Another user's lock file readable only to them (an older taco's, umask 077): this process
     may write in the folder, so the folder is not one it need not lock; it ran unlocked."""
-    lock_file, opened = os.fspath(tmp_path / LOCK_FILE), os.open
-    (tmp_path / LOCK_FILE).write_text("4242 taco evaluate\n")
-
-    def denied(path, flags, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if os.fspath(path) == lock_file:
-            raise _denied(path)
-        return opened(path, flags, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", denied)
+    lock_file = _lock_file_it_cannot_open(tmp_path, monkeypatch)
     with pytest.raises(PermissionError) as e:
         FolderLock(tmp_path, "taco evaluate").acquire()
     assert e.value.filename == lock_file
@@ -80,15 +87,7 @@ def test_a_lock_file_it_cannot_open_in_a_writable_folder_is_an_error_naming_it(t
 
 
 def test_a_folder_it_cannot_write_in_still_needs_no_lock(tmp_path, monkeypatch):
-    lock_file, opened = os.fspath(tmp_path / LOCK_FILE), os.open
-    (tmp_path / LOCK_FILE).write_text("4242 taco evaluate\n")
-
-    def denied(path, flags, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if os.fspath(path) == lock_file:
-            raise _denied(path)
-        return opened(path, flags, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", denied)
+    _lock_file_it_cannot_open(tmp_path, monkeypatch)
     monkeypatch.setattr(os, "access", lambda path, mode, **kw: os.fspath(path) != os.fspath(tmp_path))
     with FolderLock(tmp_path, "taco evaluate") as lock:
         assert not lock.held

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -247,3 +250,71 @@ def main_without_captioner(eval_main, monkeypatch):
 def check_targets(load_script) -> ModuleType:
     """``scripts/check_targets.py`` imported as a module (scripts/ is no package)."""
     return load_script("scripts/check_targets.py")
+
+
+def make_bmp_folder(root: Path) -> Path:
+    """ROOT made, with a.bmp (red) and b.bmp (blue), 48x32: a dataset of two uncaptioned photos."""
+    root.mkdir()
+    Image.new("RGB", (48, 32), "red").save(root / "a.bmp")
+    Image.new("RGB", (48, 32), "blue").save(root / "b.bmp")
+    return root
+
+
+def write_model_result(out: Path, bpps: dict[str, float]) -> Path:
+    """A model's results (OUT/m.json + m.csv, tag m-1234) as evaluate_matched reads them: one row
+    per image of BPPS (image name -> bpp); returns the JSON's path."""
+    from taco.evaluation.result_files import RESULT_FORMAT, RESULT_VERSION
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "m.csv").write_text("image,setting,bpp\n" + "".join(f"{n},q,{b!r}\n" for n, b in bpps.items()))
+    (out / "m.json").write_text(json.dumps({
+        "format": RESULT_FORMAT, "version": RESULT_VERSION, "complete": True, "kind": "learned",
+        "label": "M", "codec": "m", "csv": "m.csv", "dataset": {"name": "bmp"},
+        "model": {"tag": "m-1234", "fingerprint": "1234"},
+    }))  # fmt: skip
+    return out / "m.json"
+
+
+@pytest.fixture(scope="session")
+def bmp_folder() -> Callable[[Path], Path]:
+    """``bmp_folder(root)``: :func:`make_bmp_folder`."""
+    return make_bmp_folder
+
+
+@pytest.fixture(scope="session")
+def model_result() -> Callable[[Path, dict[str, float]], Path]:
+    """``model_result(out, bpps)``: :func:`write_model_result`."""
+    return write_model_result
+
+
+#: A fake SPICE (``java -jar ...``): a score of 1 for a candidate among its references, 0.5
+#: otherwise; it fails as the JVM does when ``FAKE_SPICE_FAIL`` is set.
+FAKE_SPICE = """if os.environ.get("FAKE_SPICE_FAIL"):
+    print("Exception in thread main", file=sys.stderr)
+    print("java.lang.OutOfMemoryError: Java heap space", file=sys.stderr)
+    sys.exit(1)
+with open(args[args.index("-jar") + 3]) as f:
+    data = json.load(f)
+with open(args[args.index("-out") + 1], "w") as f:
+    json.dump([{"image_id": d["image_id"], "scores": {"All": {"f": 1.0 if d["test"] in d["refs"] else 0.5}}}
+               for d in data], f)
+"""
+
+
+@pytest.fixture
+def fake_java(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """``fake_java(folder, tokenizer, *, first="")``: FOLDER/java (FOLDER made), first on PATH, a
+    Python script with ``args`` its arguments: it runs the lines ``first`` at each call, then the
+    lines ``tokenizer`` (indented by 4) for a run that is not ``-jar`` (the PTB tokenizer's), and
+    :data:`FAKE_SPICE` for SPICE's. Returns the script's path."""
+
+    def make(folder: Path, tokenizer: str, *, first: str = "") -> Path:
+        folder.mkdir()
+        script = folder / "java"
+        script.write_text(f"#!{sys.executable}\nimport json, os, sys\nargs = sys.argv[1:]\n{first}"
+                          f"if \"-jar\" not in args:\n{tokenizer}{FAKE_SPICE}")  # fmt: skip
+        script.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+        return script
+
+    return make

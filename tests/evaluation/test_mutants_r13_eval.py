@@ -43,55 +43,31 @@ def test_a_plot_leaves_no_filter_on_matplotlibs_logger(rd_folder, tmp_path, monk
     assert logger.filters == before
 
 
-def _bmp_folder(root):  # noqa: ANN001, ANN202
-    from PIL import Image
-
-    root.mkdir()
-    Image.new("RGB", (48, 32), "red").save(root / "a.bmp")
-    Image.new("RGB", (48, 32), "blue").save(root / "b.bmp")
-    return root
-
-
-def _model_result(out, bpps):  # noqa: ANN001, ANN202
-    import json
-
-    from taco.evaluation.result_files import RESULT_FORMAT, RESULT_VERSION
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "m.csv").write_text("image,setting,bpp\n" + "".join(f"{n},q,{b!r}\n" for n, b in bpps.items()))
-    (out / "m.json").write_text(json.dumps({
-        "format": RESULT_FORMAT, "version": RESULT_VERSION, "complete": True, "kind": "learned",
-        "label": "M", "codec": "m", "csv": "m.csv", "dataset": {"name": "bmp"},
-        "model": {"tag": "m-1234", "fingerprint": "1234"},
-    }))
-    return out / "m.json"
-
-
-def test_matched_rows_of_images_the_model_run_no_longer_has_are_left_to_the_resume(tmp_path):
+def test_matched_rows_of_images_the_model_run_no_longer_has_are_left_to_the_resume(bmp_folder, model_result, tmp_path):
     """(K1) The model's run made again on fewer images (a smaller --limit): the matched rows of
     an image it has no row for now are not compared with a target (no KeyError)."""
     from taco.evaluation.classic import evaluate_matched, get_codec
     from taco.evaluation.datasets import open_dataset
 
-    ds, jpeg, out = open_dataset(str(_bmp_folder(tmp_path / "bmp"))), get_codec("jpeg"), tmp_path / "out"
-    model_json = _model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})
+    ds, jpeg, out = open_dataset(str(bmp_folder(tmp_path / "bmp"))), get_codec("jpeg"), tmp_path / "out"
+    model_json = model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})
     evaluate_matched(jpeg, ds, out, model_json, progress=False)
-    _model_result(tmp_path / "model", {"a.bmp": 1.5})
+    model_result(tmp_path / "model", {"a.bmp": 1.5})
     assert evaluate_matched(jpeg, ds, out, model_json, progress=False).is_file()
 
 
-def test_matched_rows_in_rank_shards_for_another_target_are_refused(tmp_path):
+def test_matched_rows_in_rank_shards_for_another_target_are_refused(bmp_folder, model_result, tmp_path):
     """(K3) An interrupted run's rows in its rank shards are checked as the CSV's are."""
     from taco.evaluation.classic import evaluate_matched, get_codec
     from taco.evaluation.datasets import open_dataset
     from taco.evaluation.runner import ResultsFileError
 
-    ds, jpeg, out = open_dataset(str(_bmp_folder(tmp_path / "bmp"))), get_codec("jpeg"), tmp_path / "out"
-    model_json = _model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})
+    ds, jpeg, out = open_dataset(str(bmp_folder(tmp_path / "bmp"))), get_codec("jpeg"), tmp_path / "out"
+    model_json = model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})
     evaluate_matched(jpeg, ds, out, model_json, progress=False)
     csv_path = out / "jpeg.matched-m-1234.csv"
     csv_path.rename(out / "jpeg.matched-m-1234.rank1.csv")  # the rows in a rank's shard alone
-    _model_result(tmp_path / "model", {"a.bmp": 1.0, "b.bmp": 2.0})
+    model_result(tmp_path / "model", {"a.bmp": 1.0, "b.bmp": 2.0})
     with pytest.raises(ResultsFileError, match=r"differs in: target_bpp of a\.bmp"):
         evaluate_matched(jpeg, ds, out, model_json, progress=False)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -56,45 +55,31 @@ def test_a_temporary_folder_with_a_space_still_uses_the_ptb_tokenizer(name, tmp_
     assert list(spaced.iterdir()) == []  # its temporary folder removed
 
 
-def _fake_java(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A ``java`` first on PATH recording each call's arguments and folder in ``calls.txt``: the
-    tokenizer's run fails as the real one did with a space (or goes to the real java with
-    ``FAKE_PTB_REAL``); SPICE's (``-jar``) open its input and output as given, from its folder."""
-    folder.mkdir()
-    script = folder / "java"
-    script.write_text(f"""#!{sys.executable}
-import json, os, sys
-args = sys.argv[1:]
-with open({str(folder / 'calls.txt')!r}, "a") as f:
-    f.write(json.dumps([os.getcwd(), args]) + "\\n")
-if "-jar" not in args:
-    if os.environ.get("FAKE_PTB_REAL"):
+def _fake_java(fake_java, folder: Path) -> Path:  # noqa: ANN001 - the conftest fixture
+    """A ``java`` first on PATH (conftest's fake_java) recording each call's arguments and folder
+    in ``calls.txt``: the tokenizer's run fails as the real one did with a space (or goes to the
+    real java with ``FAKE_PTB_REAL``); SPICE's (``-jar``) open its input and output as given."""
+    record = (f"with open({str(folder / 'calls.txt')!r}, 'a') as f:\n"
+              "    f.write(json.dumps([os.getcwd(), args]) + '\\n')\n")  # fmt: skip
+    tokenizer = f"""    if os.environ.get("FAKE_PTB_REAL"):
         os.execv({JAVA!r}, [{JAVA!r}, *args])
     print('Exception in thread "main" java.io.IOException: Unable to resolve "/tmp/x" as either '
           'class path, filename or URL', file=sys.stderr)
     print("\\tat edu.stanford.nlp.io.IOUtils.readerFromString(IOUtils.java:596)", file=sys.stderr)
     sys.exit(1)
-with open(args[args.index("-jar") + 3]) as f:
-    data = json.load(f)
-with open(args[args.index("-out") + 1], "w") as f:
-    json.dump([{{"image_id": d["image_id"], "scores": {{"All": {{"f": 1.0 if d["test"] in d["refs"] else 0.5}}}}}}
-               for d in data], f)
-""")
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+"""
+    fake_java(folder, tokenizer, first=record)
     return folder / "calls.txt"
-
-
 def _calls(path: Path) -> list[tuple[str, list[str]]]:
     import json
 
     return [tuple(json.loads(line)) for line in path.read_text().splitlines()]  # type: ignore[misc]
 
 
-def test_a_failed_tokenizer_run_warns_once(tmp_path, monkeypatch):
+def test_a_failed_tokenizer_run_warns_once(fake_java, tmp_path, monkeypatch):
     """Java on PATH, its run failing: the lower-case fallback, and a TacoWarning saying why
     (before, nothing told the numbers were not PTB's)."""
-    calls = _fake_java(tmp_path / "bin", monkeypatch)
+    calls = _fake_java(fake_java, tmp_path / "bin")
     _temp_folder(tmp_path / "tmp sp", monkeypatch)
     with pytest.warns(TacoWarning) as record:
         result = text_similarity(["A cat, on a mat."], ["a cat on a mat"])
@@ -111,8 +96,8 @@ def test_a_failed_tokenizer_run_warns_once(tmp_path, monkeypatch):
     assert os.path.isabs(jar) and os.path.isfile(jar)
 
 
-def test_a_missing_temporary_folder_warns_where_java_is_there(tmp_path, monkeypatch):
-    _fake_java(tmp_path / "bin", monkeypatch)
+def test_a_missing_temporary_folder_warns_where_java_is_there(fake_java, tmp_path, monkeypatch):
+    _fake_java(fake_java, tmp_path / "bin")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
     with pytest.warns(TacoWarning, match=r"^the PTB tokenizer \(Java\) failed \(.*missing"):
         result = text_similarity(["A cat, on a mat."], ["a cat on a mat"])
@@ -128,11 +113,11 @@ def test_no_java_falls_back_without_a_warning(tmp_path, monkeypatch):
 
 
 @needs_java  # the fake java hands the tokenizer to the real one
-def test_spice_takes_its_paths_with_a_space(tmp_path, monkeypatch):
+def test_spice_takes_its_paths_with_a_space(fake_java, tmp_path, monkeypatch):
     import pycocoevalcap.spice.spice  # noqa: F401 - imported before its package is pointed elsewhere
     from pycocoevalcap import spice
 
-    calls = _fake_java(tmp_path / "bin", monkeypatch)
+    calls = _fake_java(fake_java, tmp_path / "bin")
     monkeypatch.setenv("FAKE_PTB_REAL", "1")
     lib = tmp_path / "spice" / "lib"
     lib.mkdir(parents=True)

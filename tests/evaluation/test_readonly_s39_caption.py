@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -116,41 +115,23 @@ def test_text_similarity_in_a_read_only_install(package_read_only):
     assert package_read_only == []  # nothing tried in the package folder
 
 
-def _fake_java(folder: Path, monkeypatch: pytest.MonkeyPatch, *, tokenizer_status: int | None = None) -> None:
-    """A ``java`` first on PATH: the tokenizer's runs go to the real one (or exit
-    ``tokenizer_status``); SPICE's (``-jar``) write a score of 1 for a candidate among its
+def _fake_java(fake_java, folder: Path, *, tokenizer_status: int | None = None) -> None:  # noqa: ANN001
+    """A ``java`` first on PATH (conftest's fake_java): the tokenizer's runs go to the real one (or
+    exit ``tokenizer_status``); SPICE's (``-jar``) write a score of 1 for a candidate among its
     references, 0.5 otherwise, or fail as the JVM does when ``FAKE_SPICE_FAIL`` is set."""
-    folder.mkdir()
-    script = folder / "java"
-    tokenizer = (f"    sys.exit({tokenizer_status})" if tokenizer_status is not None
-                 else f"    os.execv({JAVA!r}, [{JAVA!r}, *args])")
-    script.write_text(f"""#!{sys.executable}
-import json, os, sys
-args = sys.argv[1:]
-if "-jar" not in args:
-{tokenizer}
-if os.environ.get("FAKE_SPICE_FAIL"):
-    print("Exception in thread main", file=sys.stderr)
-    print("java.lang.OutOfMemoryError: Java heap space", file=sys.stderr)
-    sys.exit(1)
-with open(args[args.index("-jar") + 3]) as f:
-    data = json.load(f)
-with open(args[args.index("-out") + 1], "w") as f:
-    json.dump([{{"image_id": d["image_id"], "scores": {{"All": {{"f": 1.0 if d["test"] in d["refs"] else 0.5}}}}}}
-               for d in data], f)
-""")
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+    tokenizer = (f"    sys.exit({tokenizer_status})\n" if tokenizer_status is not None
+                 else f"    os.execv({JAVA!r}, [{JAVA!r}, *args])\n")  # fmt: skip
+    fake_java(folder, tokenizer)
 
 
 @needs_java  # the fake java hands the tokenizer to the real one
-def test_spice_runs_its_jar_with_its_files_outside_the_package(package_read_only, tmp_path, monkeypatch):
+def test_spice_runs_its_jar_with_its_files_outside_the_package(fake_java, package_read_only, tmp_path, monkeypatch):
     """SPICE made its tmp and cache folders in pycocoevalcap's folder (refused there when it
     cannot be written); its files are now in a temporary folder of their own."""
     import pycocoevalcap.spice.spice  # noqa: F401 - imported before its package is pointed elsewhere
     from pycocoevalcap import spice
 
-    _fake_java(tmp_path / "bin", monkeypatch)
+    _fake_java(fake_java, tmp_path / "bin")
     lib = tmp_path / "spice" / "lib"  # as where the CoreNLP jars were downloaded
     lib.mkdir(parents=True)
     for jar in ("stanford-corenlp-3.6.0.jar", "stanford-corenlp-3.6.0-models.jar"):
@@ -168,10 +149,10 @@ def test_spice_runs_its_jar_with_its_files_outside_the_package(package_read_only
     assert failed["bleu4"] is not None
 
 
-def test_a_tokenizer_that_fails_falls_back_to_lower_case_words(tmp_path, monkeypatch):
+def test_a_tokenizer_that_fails_falls_back_to_lower_case_words(fake_java, tmp_path, monkeypatch):
     """Java is on PATH but the tokenizer cannot run: the lower-case fallback, said so in
     ``tokenizer``, as without Java (not a failed evaluation)."""
-    _fake_java(tmp_path / "bin", monkeypatch, tokenizer_status=1)
+    _fake_java(fake_java, tmp_path / "bin", tokenizer_status=1)
     result = text_similarity(["A cat, on a mat."], ["a cat on a mat"])
     assert result["tokenizer"] == "lower-case words"
     assert result["bleu4"] == pytest.approx(1.0, abs=1e-6)

@@ -5,35 +5,13 @@ made again since (another seed or caption mode): they would keep their old ``tar
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from taco.evaluation.classic import evaluate_matched, get_codec
 from taco.evaluation.datasets import open_dataset
-from taco.evaluation.result_files import RESULT_FORMAT, RESULT_VERSION
 from taco.evaluation.runner import ResultsFileError, read_rows
-
-
-def _bmp_folder(root: Path) -> Path:
-    root.mkdir()
-    Image.new("RGB", (48, 32), "red").save(root / "a.bmp")
-    Image.new("RGB", (48, 32), "blue").save(root / "b.bmp")
-    return root
-
-
-def _model_result(out: Path, bpps: dict[str, float]) -> Path:
-    """A model's results (JSON + CSV) as evaluate_matched reads them: one row per image."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "m.csv").write_text("image,setting,bpp\n" + "".join(f"{n},q,{b!r}\n" for n, b in bpps.items()))
-    (out / "m.json").write_text(json.dumps({
-        "format": RESULT_FORMAT, "version": RESULT_VERSION, "complete": True, "kind": "learned",
-        "label": "M", "codec": "m", "csv": "m.csv", "dataset": {"name": "bmp"},
-        "model": {"tag": "m-1234", "fingerprint": "1234"},
-    }))
-    return out / "m.json"
 
 
 def _targets(path: Path) -> dict[str, str]:
@@ -41,25 +19,25 @@ def _targets(path: Path) -> dict[str, str]:
         return {r["image"]: r["target_bpp"] for r in csv.DictReader(f)}
 
 
-def test_matched_rows_for_the_bpp_of_a_model_run_made_again_are_refused(tmp_path):
-    root = _bmp_folder(tmp_path / "bmp")
+def test_matched_rows_for_the_bpp_of_a_model_run_made_again_are_refused(bmp_folder, model_result, tmp_path):
+    root = bmp_folder(tmp_path / "bmp")
     ds, jpeg, out = open_dataset(str(root)), get_codec("jpeg"), tmp_path / "out"
-    model_json = _model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})
+    model_json = model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})
     path = evaluate_matched(jpeg, ds, out, model_json, progress=False)
     assert _targets(out / "jpeg.matched-m-1234.csv") == {"a.bmp": "1.5", "b.bmp": "2.0"}
-    _model_result(tmp_path / "model", {"a.bmp": 1.0, "b.bmp": 2.0})  # run again: other results
+    model_result(tmp_path / "model", {"a.bmp": 1.0, "b.bmp": 2.0})  # run again: other results
     with pytest.raises(ResultsFileError, match=r"differs in: target_bpp of a\.bmp.*delete its CSV/JSON"):
         evaluate_matched(jpeg, ds, out, model_json, progress=False)
     assert _targets(out / "jpeg.matched-m-1234.csv") == {"a.bmp": "1.5", "b.bmp": "2.0"}  # untouched
     assert path.is_file()
 
 
-def test_matched_rows_resume_while_the_model_run_only_grew(tmp_path):
-    root = _bmp_folder(tmp_path / "bmp")
+def test_matched_rows_resume_while_the_model_run_only_grew(bmp_folder, model_result, tmp_path):
+    root = bmp_folder(tmp_path / "bmp")
     ds, jpeg, out = open_dataset(str(root)), get_codec("jpeg"), tmp_path / "out"
-    model_json = _model_result(tmp_path / "model", {"a.bmp": 1.5})
+    model_json = model_result(tmp_path / "model", {"a.bmp": 1.5})
     evaluate_matched(jpeg, ds, out, model_json, progress=False)
-    _model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})  # a larger --limit: one more image
+    model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})  # a larger --limit: one more image
     path = evaluate_matched(jpeg, ds, out, model_json, progress=False)
     rows = read_rows(out / "jpeg.matched-m-1234.csv")
     assert [r["image"] for r in rows] == ["a.bmp", "b.bmp"]

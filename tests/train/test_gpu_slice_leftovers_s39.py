@@ -13,7 +13,6 @@ Run with a stand-in Python that makes the inductor folder as importing torch doe
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -24,34 +23,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "gpu_slice.sh"
-MIB = 2**20
 
-STUB = """#!/usr/bin/env bash
-mkdir -p "$TORCHINDUCTOR_CACHE_DIR"   # what importing torch does
+#: Shell lines first in the stand-in Python: what importing torch does, and a compile's leftovers.
+INDUCTOR = """mkdir -p "$TORCHINDUCTOR_CACHE_DIR"   # what importing torch does
 if [ -n "${KERNEL:-}" ]; then         # a compile: a kernel, and folders left empty beside it
     mkdir -p "$TORCHINDUCTOR_CACHE_DIR/fxgraph/ab" "$TORCHINDUCTOR_CACHE_DIR/triton/0/x"
     echo kernel > "$TORCHINDUCTOR_CACHE_DIR/fxgraph/ab/kernel.py"
 fi
-case "$1" in
-    benchmarks/*)
-        while [ $# -gt 0 ]; do [ "$1" = --json ] && echo '{"variants": []}' > "$2"; shift; done;;
-    scripts/gpu_slice.py) shift; exec "$REAL_PY" "$REPO/scripts/gpu_slice.py" "$@";;
-esac
-exit 0
 """
-
-
-def _slice(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    stub = tmp_path / "python"
-    stub.write_text(STUB)
-    stub.chmod(0o755)
-    (tmp_path / "tmp").mkdir()
-    run_env = {**os.environ, "PY": str(stub), "REAL_PY": sys.executable, "REPO": str(ROOT),
-               "OUT": str(tmp_path / "out"), "TMPDIR": str(tmp_path / "tmp"), **env}  # fmt: skip
-    run_env.pop("TORCHINDUCTOR_CACHE_DIR", None)
-    run_env.pop("RUN", None)
-    return subprocess.run(["bash", str(SCRIPT)], cwd=tmp_path, env=run_env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
 
 
 def _left(tmp_path: Path) -> list[str]:
@@ -63,21 +42,21 @@ def _left(tmp_path: Path) -> list[str]:
     {"BENCH": "0", "TRAIN_TIME": "auto", "BUDGET": "60"},  # auto leaves under 30 s
     {"BENCH": "0", "TRAIN_TIME": "0"},
 ])  # fmt: skip
-def test_a_slice_that_trained_nothing_leaves_nothing_in_tmp(tmp_path, env):
-    result = _slice(tmp_path, **env)
+def test_a_slice_that_trained_nothing_leaves_nothing_in_tmp(gpu_slice, tmp_path, env):
+    result = gpu_slice(INDUCTOR, **env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert _left(tmp_path) == []
 
 
-def test_a_used_slice_folder_keeps_its_files_but_not_an_empty_inductor(tmp_path):
-    result = _slice(tmp_path, BENCH="1", TRAIN_TIME="0")  # the benchmark's JSON in the folder
+def test_a_used_slice_folder_keeps_its_files_but_not_an_empty_inductor(gpu_slice, tmp_path):
+    result = gpu_slice(INDUCTOR, BENCH="1", TRAIN_TIME="0")  # the benchmark's JSON in the folder
     assert result.returncode == 0, result.stdout + result.stderr
     (folder,) = (tmp_path / "tmp").iterdir()
     assert sorted(p.name for p in folder.iterdir()) == ["run-bench-paper.json", "run-bench-small.json"]
 
 
-def test_a_compiled_kernel_stays_with_its_folders(tmp_path):
-    result = _slice(tmp_path, BENCH="0", TRAIN_TIME="0", KERNEL="1")
+def test_a_compiled_kernel_stays_with_its_folders(gpu_slice, tmp_path):
+    result = gpu_slice(INDUCTOR, BENCH="0", TRAIN_TIME="0", KERNEL="1")
     assert result.returncode == 0, result.stdout + result.stderr
     (folder,) = (tmp_path / "tmp").iterdir()
     left = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
@@ -101,30 +80,19 @@ def test_the_headers_rehearsal_is_the_documented_one():
     assert "BENCH_TIMEOUT=150" in script_cmd and 'BENCH_PAPER="--crop 64' in script_cmd
 
 
-def _sparse(path: Path, mib: float) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as f:
-        f.truncate(int(mib * MIB))
-
-
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo,
-                   check=True, capture_output=True)  # fmt: skip
-
-
 @pytest.mark.skipif(shutil.which("git") is None, reason="measures a git checkout")
 @pytest.mark.parametrize(("gpu_mib", "rc", "says"), [
     (40, 0, "11.0 MiB left under the device tool's 64 MiB"),  # 53 MiB
     (55, 1, "and it is 60.0 MiB, 4.0 MiB left under the limit"),  # 68; 60 without the weights
 ])  # fmt: skip
-def test_travel_says_the_headroom(tmp_path, gpu_mib, rc, says):
-    _sparse(tmp_path / "taco" / "assets" / "models" / "a.safetensors", 8)
-    _sparse(tmp_path / "taco" / "code.py", 5)
-    _git(tmp_path, "init", "-q")
+def test_travel_says_the_headroom(sparse, git, tmp_path, gpu_mib, rc, says):
+    sparse(tmp_path / "taco" / "assets" / "models" / "a.safetensors", 8)
+    sparse(tmp_path / "taco" / "code.py", 5)
+    git(tmp_path, "init", "-q")
     (tmp_path / ".git" / "info" / "exclude").write_text("/.gpu/\n")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-q", "-m", "x")
-    _sparse(tmp_path / ".gpu" / "photos.bin", gpu_mib)
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "x")
+    sparse(tmp_path / ".gpu" / "photos.bin", gpu_mib)
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_slice.py"), "travel", ".gpu"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert r.returncode == rc, r.stderr
