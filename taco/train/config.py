@@ -421,8 +421,8 @@ def check_resumed_init_from(init_from: Any, saved: dict[str, Any], run: str | Pa
     recorded without being used. A warm start is a new run; none passes, and so do the weights
     the run started from (:func:`same_init_weights`): the same value as saved (a warm-started run
     resumed with its own config or command; paths compare absolute, :func:`absolute_paths`),
-    or the same weights by another name (a copy of the checkpoint, the file of a built-in that
-    taco no longer ships). Returns True for another name of the saved weights (the caller keeps
+    or the same weights by another name (another name of the same checkpoint file, the file of
+    a built-in that taco no longer ships; not a copy: see :func:`same_init_weights`). Returns True for another name of the saved weights (the caller keeps
     the saved value), else False. Torch-free, for ``taco train`` before torch and for the
     trainer."""
     if init_from is None or init_from == "":
@@ -475,14 +475,15 @@ def init_weights_identity(path: Path) -> tuple[str, int] | None:
 def same_init_weights(init_from: Any, before: Any, record: object = None) -> bool:
     """Whether ``init_from`` names the weights a run started from as ``before`` (its saved
     ``init_from``), though by another name: where ``before`` still names a checkpoint, the two
-    files hold the same bytes; where ``before`` is a built-in that taco no longer ships
+    name the same file (resolved, links followed: ``runs/a`` and ``runs/a/CHECKPOINT``, a
+    symbolic link to the file); where ``before`` is a built-in that taco no longer ships
     (:data:`~taco.models.registry.RETIRED`), the checkpoint ``init_from`` names has that
     built-in's name as its model id and the trained steps the run's warm-start ``record``
     saved (the file its retirement message points at). False otherwise: ``init_from`` names no
-    checkpoint, or ``before`` is a file deleted or moved since, whose bytes are not there to
-    compare. Reads file headers (and, to compare two files, their bytes), no torch."""
-    import filecmp
-
+    checkpoint, or another file, even one with the same bytes (the run recorded no digest of
+    the weights it started from, and ``before``'s file may have been overwritten since, so
+    its bytes today say nothing of them), or ``before`` is a file deleted or moved since.
+    Reads file headers, no torch."""
     from ..models.registry import RETIRED
 
     now = init_from_found(init_from)
@@ -491,8 +492,8 @@ def same_init_weights(init_from: Any, before: Any, record: object = None) -> boo
     then = init_from_found(before)
     if then is not None:
         try:
-            return filecmp.cmp(now, then, shallow=False)
-        except OSError:
+            return Path(now).resolve() == Path(then).resolve()
+        except (OSError, RuntimeError):  # a link loop
             return False
     if str(before) not in RETIRED or not isinstance(record, dict) or record.get("model_id") != str(before):
         return False

@@ -42,27 +42,35 @@ def test_resume_after_the_init_from_checkpoint_is_deleted(tmp_path, tiny, capsys
     again = tmp_path / "again"
     shutil.copytree(part, again)
 
-    # a copy of the checkpoint: the same weights, so the run goes on (a note says why)
+    # a copy of the checkpoint is not taken for the run's weights: the run recorded no digest
+    # of them, and its init_from may have been overwritten since (was: the same bytes passed)
     copy = tmp_path / "copy.safetensors"
     shutil.copyfile(src, copy)
     capsys.readouterr()
     assert taco_main(["train", "--resume", str(again), "--init-from", str(copy),
+                      "--max-steps", "2"]) == 2
+    assert "starts a new run from other weights" in refusal(capsys.readouterr().err)
+    # another name of the same file (a symbolic link): the run's weights, so it goes on
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(src)
+    assert taco_main(["train", "--resume", str(again), "--init-from", str(link),
                       "--max-steps", "2"]) == 0
     err = capsys.readouterr().err
-    assert (f"--init-from {copy} holds the weights {again} was started from ({src}); the run "
+    assert (f"--init-from {link} holds the weights {again} was started from ({src}); the run "
             "goes on from its training state") in err
     assert "resuming at step 1" in err
     assert f"init_from: {src}\n" in (again / "config.yaml").read_text()  # the run's own, kept
     assert same_weights(again, whole)
 
+    link.unlink()
     src.unlink()  # was: init_from: .../src.safetensors: no such file (the resume a dead end)
     assert taco_main(["train", "--resume", str(part), "--max-steps", "2"]) == 0
     err = capsys.readouterr().err
     assert "resuming at step 1" in err and "error" not in err
     assert same_weights(part, whole)  # as the run that was never stopped
 
-    # other weights are still refused, in one line; so is the copy, now that the run's own
-    # checkpoint is gone (nothing to compare it with): dropping --init-from resumes, as above
+    # other weights are still refused, in one line; so is the copy: dropping --init-from
+    # resumes, as above
     other = tmp_path / "other.safetensors"
     save_checkpoint(create_model("elic-tiny", seed=4), other)
     for given in (other, copy):
@@ -123,3 +131,26 @@ def test_resume_of_a_run_warm_started_from_a_retired_builtin(tmp_path, tiny, mon
     assert taco_main(["train", "--resume", str(copy), "--init-from", str(other),
                       "--max-steps", "2"]) == 2
     assert "starts a new run from other weights" in refusal(capsys.readouterr().err)
+
+
+def test_resume_refuses_other_weights_copied_over_the_init_from_file(tmp_path, tiny, capsys):
+    """9c1ea22: with the run's init_from file overwritten by other weights since, --init-from
+    naming those other weights (a file of the same bytes as the overwritten one) was taken for
+    the run's own ('holds the weights RUN was started from') and resumed."""
+    src, other = tmp_path / "src.safetensors", tmp_path / "other.safetensors"
+    save_checkpoint(create_model("elic-tiny", seed=3), src)
+    save_checkpoint(create_model("elic-tiny", seed=4), other)
+    run = tmp_path / "run"
+    assert taco_main(["train", "--set", *tiny(run, **ELIC), "--init-from", str(src),
+                      "--max-steps", "1"]) == 0
+    shutil.copyfile(other, src)
+    capsys.readouterr()
+    assert taco_main(["train", "--resume", str(run), "--init-from", str(other),
+                      "--max-steps", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "holds the weights" not in err
+    assert refusal(err) == (
+        f"taco train: error: --init-from {other} starts a new run from other weights, and "
+        f"--resume continues {run} from its own (it was started from {src}): drop "
+        "--init-from to resume the run, or start a new run from those weights without "
+        "--resume, in another --out-dir")
