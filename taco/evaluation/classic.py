@@ -49,6 +49,7 @@ from .runner import (
     JobResult,
     ResultsFileError,
     check_writable,
+    done_keys,
     done_rows,
     read_rows,
     run_jobs,
@@ -483,9 +484,11 @@ def _run_codec(
         check_resume(json_path, header["run"])
         if targets is not None:
             _check_targets(json_path, csv_path, targets)
-        # a file the run may not write is refused before the header replaces the JSON
+        # a file the run may not write is refused before the header replaces the JSON; its
+        # features folder only where a job is left (a complete run's is only read)
         check_writable([json_path, csv_path],
-                       [features_dir] if sets is not None and sets.feature_names else [])
+                       [features_dir] if sets is not None and sets.feature_names
+                       and _jobs_left(csv_path, jobs) else [])
         if resume_note:
             warn_at_caller(resume_note, TacoWarning)
         write_json(json_path, header)
@@ -497,6 +500,17 @@ def _run_codec(
         return json_path
     return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
                       features_dir, progress, not_run=not_run, skipped_before=skipped_before)
+
+
+def _jobs_left(csv_path: Path, jobs: Sequence[Job]) -> bool:
+    """Whether a job of ``jobs`` has no row yet in ``csv_path`` or its rank shards
+    (:func:`~taco.evaluation.runner.done_keys`); True where they cannot be read (the run
+    refuses them later, in its own words)."""
+    try:
+        done = done_keys(csv_path)
+    except (OSError, ValueError, KeyError):
+        return True
+    return any(job.key not in done for job in jobs)
 
 
 def _check_targets(json_path: Path, csv_path: Path, targets: dict[str, float]) -> None:

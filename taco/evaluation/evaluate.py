@@ -78,6 +78,7 @@ from .runner import (
     ResultsFileError,
     UnreadableResultsCSV,
     check_writable,
+    done_keys,
     join_process_group,
     run_jobs,
 )
@@ -414,18 +415,20 @@ def evaluate_model(
         caption_mode_description=mode.describe(seed) if uses_text else None,
         csv=csv_path.name,
     )
+    jobs = [Job(i, name, setting) for i, name in enumerate(dataset.names)]
     if dist.is_main:
         check_resume(json_path, header["run"])
-        # a file the run may not write is refused before the header replaces the JSON
+        # a file the run may not write is refused before the header replaces the JSON; its
+        # features folder only where a job is left (a complete run's is only read)
         check_writable([json_path, csv_path],
-                       [features_dir] if sets is not None and sets.feature_names else [])
+                       [features_dir] if sets is not None and sets.feature_names
+                       and _jobs_left(csv_path, jobs) else [])
         write_json(json_path, header)
     if uses_text:
         encode_text(model, [""])  # load the text encoder before timing starts
 
     work = _coding_work(model, dataset, candidates, quality, uses_text=uses_text, sets=sets,
                         captioner=captioner, lpips_input=lpips_input)
-    jobs = [Job(i, name, setting) for i, name in enumerate(dataset.names)]
     report = run_jobs(
         jobs, work, csv_path, columns, features_dir=features_dir, dist=dist, progress=progress,
         desc=f"{info.model_id}{' ' + setting if setting else ''} on {dataset.name}"
@@ -435,6 +438,17 @@ def evaluate_model(
         return json_path
     return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
                       features_dir, progress)
+
+
+def _jobs_left(csv_path: Path, jobs: Sequence[Job]) -> bool:
+    """Whether a job of ``jobs`` has no row yet in ``csv_path`` or its rank shards
+    (:func:`~taco.evaluation.runner.done_keys`); True where they cannot be read (the run
+    refuses them later, in its own words)."""
+    try:
+        done = done_keys(csv_path)
+    except (OSError, ValueError, KeyError):
+        return True
+    return any(job.key not in done for job in jobs)
 
 
 @dataclass(frozen=True)

@@ -228,3 +228,40 @@ def test_check_writable_passes_what_is_not_there_and_names_what_cannot_be_writte
     with pytest.raises(PermissionError) as caught:
         check_writable([tmp_path / "a.json"], [folder])
     assert caught.value.filename == str(folder)
+
+
+def test_rerunning_a_complete_run_reads_a_read_only_features_folder(
+        tiny_model, tiny_folder, tmp_path, monkeypatch):
+    """fc08ada checked STEM.features/ whether or not a job was left: rerunning a complete run
+    whose features folder is read-only said 'STEM.features: permission denied' (exit 2), where
+    the summary is made from the features there, only read. Checked only when a job is left."""
+    from taco.evaluation.classic import evaluate_codec, get_codec
+
+    sets = SetMetrics(n_images=4, fid="full", extractor=FakeInception())
+    json_path = evaluate(tiny_model, tiny_folder, tmp_path, sets=sets)
+    first = json.loads(json_path.read_text())
+    features = json_path.with_suffix(".features")
+    assert first["complete"] and first["features"] == features.name and any(features.iterdir())
+    jpeg = get_codec("jpeg")
+    jpeg_json = evaluate_codec(jpeg, open_dataset(str(tiny_folder)), tmp_path, qualities=[10, 50],
+                               sets=sets, progress=False)
+    jpeg_features = jpeg_json.with_suffix(".features")
+    assert any(jpeg_features.iterdir())
+    csvs = {p: p.read_bytes() for p in (json_path.with_suffix(".csv"), jpeg_json.with_suffix(".csv"))}
+    deny_writes(monkeypatch, folders=[features, jpeg_features])
+    again = json.loads(evaluate(tiny_model, tiny_folder, tmp_path, sets=sets).read_text())
+    assert again["complete"] and again["points"] == first["points"]
+    assert again["set_metrics"] == first["set_metrics"]
+    jpeg_first = json.loads(jpeg_json.read_text())
+    jpeg_again = json.loads(evaluate_codec(jpeg, open_dataset(str(tiny_folder)), tmp_path,
+                                           qualities=[10, 50], sets=sets, progress=False).read_text())
+    assert jpeg_again["complete"] and jpeg_again["points"] == jpeg_first["points"]
+    assert {p: p.read_bytes() for p in csvs} == csvs  # nothing coded again
+    # with a job left (another quality), the read-only folder is refused before the header
+    before = snapshot(tmp_path)
+    with pytest.raises(PermissionError) as caught:
+        evaluate_codec(jpeg, open_dataset(str(tiny_folder)), tmp_path, qualities=[10, 50, 90],
+                       sets=sets, progress=False)
+    assert caught.value.filename == str(jpeg_features)
+    monkeypatch.undo()
+    assert snapshot(tmp_path) == before
