@@ -49,8 +49,8 @@ from .runner import (
     JobResult,
     ResultsFileError,
     check_writable,
-    done_keys,
     done_rows,
+    jobs_left,
     read_rows,
     run_jobs,
 )
@@ -488,7 +488,7 @@ def _run_codec(
         # features folder only where a job is left (a complete run's is only read)
         check_writable([json_path, csv_path],
                        [features_dir] if sets is not None and sets.feature_names
-                       and _jobs_left(csv_path, jobs) else [])
+                       and jobs_left(csv_path, jobs) else [])
         if resume_note:
             warn_at_caller(resume_note, TacoWarning)
         write_json(json_path, header)
@@ -500,17 +500,6 @@ def _run_codec(
         return json_path
     return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
                       features_dir, progress, not_run=not_run, skipped_before=skipped_before)
-
-
-def _jobs_left(csv_path: Path, jobs: Sequence[Job]) -> bool:
-    """Whether a job of ``jobs`` has no row yet in ``csv_path`` or its rank shards
-    (:func:`~taco.evaluation.runner.done_keys`); True where they cannot be read (the run
-    refuses them later, in its own words)."""
-    try:
-        done = done_keys(csv_path)
-    except (OSError, ValueError, KeyError):
-        return True
-    return any(job.key not in done for job in jobs)
 
 
 def _check_targets(json_path: Path, csv_path: Path, targets: dict[str, float]) -> None:

@@ -78,7 +78,7 @@ from .runner import (
     ResultsFileError,
     UnreadableResultsCSV,
     check_writable,
-    done_keys,
+    jobs_left,
     join_process_group,
     run_jobs,
 )
@@ -422,7 +422,7 @@ def evaluate_model(
         # features folder only where a job is left (a complete run's is only read)
         check_writable([json_path, csv_path],
                        [features_dir] if sets is not None and sets.feature_names
-                       and _jobs_left(csv_path, jobs) else [])
+                       and jobs_left(csv_path, jobs) else [])
         write_json(json_path, header)
     if uses_text:
         encode_text(model, [""])  # load the text encoder before timing starts
@@ -438,17 +438,6 @@ def evaluate_model(
         return json_path
     return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
                       features_dir, progress)
-
-
-def _jobs_left(csv_path: Path, jobs: Sequence[Job]) -> bool:
-    """Whether a job of ``jobs`` has no row yet in ``csv_path`` or its rank shards
-    (:func:`~taco.evaluation.runner.done_keys`); True where they cannot be read (the run
-    refuses them later, in its own words)."""
-    try:
-        done = done_keys(csv_path)
-    except (OSError, ValueError, KeyError):
-        return True
-    return any(job.key not in done for job in jobs)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
 __all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS",
-           "check_writable", "done_rows", "read_rows", "run_jobs"]
+           "check_writable", "done_rows", "jobs_left", "read_rows", "run_jobs"]
 
 
 class ResultsFileError(TacoError, RuntimeError):
@@ -394,6 +394,17 @@ def done_rows(csv_path: Path) -> list[dict[str, str]]:
 def done_keys(csv_path: Path) -> set[str]:
     """Keys of the jobs already in ``csv_path`` or its rank shards."""
     return {f"{r['image']}\t{r.get('setting', '')}" for r in done_rows(csv_path)}
+
+
+def jobs_left(csv_path: Path, jobs: Sequence[Job]) -> bool:
+    """Whether a job of ``jobs`` has no row yet in ``csv_path`` or its rank shards
+    (:func:`done_keys`); True where they cannot be read (the run refuses them later, in its
+    own words)."""
+    try:
+        done = done_keys(csv_path)
+    except (OSError, ValueError, KeyError):
+        return True
+    return any(job.key not in done for job in jobs)
 
 
 def run_jobs(
