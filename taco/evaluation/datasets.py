@@ -70,7 +70,7 @@ from ..messages import (
     shown_path,
 )
 from ..samples import SAMPLES_DIR
-from .result_files import dataset_slug
+from .result_files import IMAGE_CONTENT_MARK, dataset_slug
 
 if TYPE_CHECKING:  # taco.data imports torch: imported where a dataset is built (check_dataset needs none)
     from taco.data import CaptionedImages
@@ -80,11 +80,6 @@ __all__ = ["CLIC_TEST_IMAGES", "COCO30K_PROTOCOLS", "DATASET_KINDS", "IMAGE_CONT
            "open_dataset"]
 
 DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
-#: What begins a result's ``dataset.image_content`` (:attr:`EvalDataset.image_content`) and
-#: ``run.dataset.content`` (:attr:`EvalDataset.content`) that hold each image's modification
-#: time; one without it (written before) holds names and sizes. (A ``run.dataset.content`` of
-#: the taco between the two, whose ``dataset.image_content`` is marked, held the times unmarked.)
-IMAGE_CONTENT_MARK = "t-"
 #: Paper crop rule per kind: None = whole image (padded to 64 by the codec and cropped back).
 PAPER_CROP: dict[str, int | None] = {"coco30k": 256}
 #: How ``coco30k:ROOT`` is made. ``paper``: as the paper's §4.1 states it. ``official``: as

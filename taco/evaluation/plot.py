@@ -42,6 +42,7 @@ from .bdrate import METRIC_ORDER, ImageCurve, bd_table, format_bd_table, metric_
 from .defaults import BESIDE_RESULTS_SUFFIXES, PLOT_STEM
 from .reference import ReferenceCurve, reference_datasets, references_for
 from .result_files import (
+    IMAGE_CONTENT_MARK,
     IMAGE_METRICS,
     RECORDED_LATER,
     RESULT_FORMAT,
@@ -55,11 +56,6 @@ from .runner import ResultsFileError, UnreadableResultsCSV, read_rows
 
 __all__ = ["Curve", "OutputExists", "collect_curves", "default_anchor", "image_curve", "load_results", "output_stem",
            "plot_results", "reference_kind", "reference_kinds"]
-
-#: What begins a result's dataset digest that holds the images' modification times:
-#: :data:`taco.evaluation.datasets.IMAGE_CONTENT_MARK`, written out here because that module
-#: (the datasets, the captions) is not for ``taco plot`` to import.
-IMAGE_CONTENT_MARK = "t-"
 
 PANELS = {
     "psnr": ("PSNR (dB) ↑", False),

@@ -23,6 +23,7 @@ from .bdrate import METRIC_ORDER
 from .runner import ResultsFileError, read_rows
 
 __all__ = [
+    "IMAGE_CONTENT_MARK",
     "IMAGE_METRICS",
     "POINT_NUMBERS",
     "RESULT_FORMAT",
@@ -38,6 +39,14 @@ __all__ = [
     "dataset_slug",
     "result_rows",
 ]
+
+#: What begins a result's ``dataset.image_content`` (:attr:`~taco.evaluation.datasets.EvalDataset.image_content`)
+#: and ``run.dataset.content`` (:attr:`~taco.evaluation.datasets.EvalDataset.content`) that hold
+#: each image's modification time; one without it (written before) holds names and sizes. (A
+#: ``run.dataset.content`` of the taco between the two, whose ``dataset.image_content`` is
+#: marked, held the times unmarked.) Here, not in taco.evaluation.datasets, so that ``taco plot``
+#: reads it without importing the datasets.
+IMAGE_CONTENT_MARK = "t-"
 
 #: Keys of a run's ``run`` block that results written before they were recorded lack (a model
 #: run's device kind and taco version): such results still resume, and still plot as one run
