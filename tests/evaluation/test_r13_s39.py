@@ -20,13 +20,6 @@ from taco.evaluation.datasets import IMAGE_CONTENT_MARK, ContentDigest, open_dat
 from taco.evaluation.runner import ResultsFileError
 
 
-def _bmp_folder(root: Path) -> Path:
-    root.mkdir()
-    Image.new("RGB", (48, 32), "red").save(root / "a.bmp")
-    Image.new("RGB", (48, 32), "blue").save(root / "b.bmp")
-    return root
-
-
 def _names_sizes(root: Path) -> str:
     """The digest taco recorded as ``run.dataset.content`` before it held the times (taken as
     eb0f0ba took it: each image's name, byte size and captions; these have none, listed as one
@@ -57,8 +50,8 @@ def _jpeg_run(root: Path, out: Path) -> Path:
     return evaluate_codec(get_codec("jpeg"), open_dataset(str(root)), out, qualities=[50], progress=False)
 
 
-def test_the_run_digest_is_marked_and_knows_the_older_ones(tmp_path):
-    root = _bmp_folder(tmp_path / "bmp")
+def test_the_run_digest_is_marked_and_knows_the_older_ones(tmp_path, bmp_folder):
+    root = bmp_folder(tmp_path / "bmp")
     content = open_dataset(str(root)).content
     assert isinstance(content, ContentDigest) and content.startswith(IMAGE_CONTENT_MARK)
     assert content == IMAGE_CONTENT_MARK + content.unmarked and len(content.unmarked) == 16
@@ -71,8 +64,8 @@ def test_the_run_digest_is_marked_and_knows_the_older_ones(tmp_path):
     assert json.loads(json.dumps({"content": content})) == {"content": str(content)}
 
 
-def test_results_of_an_earlier_taco_resume_and_record_the_new_digest(tmp_path):
-    root = _bmp_folder(tmp_path / "bmp")
+def test_results_of_an_earlier_taco_resume_and_record_the_new_digest(tmp_path, bmp_folder):
+    root = bmp_folder(tmp_path / "bmp")
     _age(root)
     out = tmp_path / "out"
     json_path = _jpeg_run(root, out)
@@ -85,10 +78,10 @@ def test_results_of_an_earlier_taco_resume_and_record_the_new_digest(tmp_path):
     assert (json_path.parent / "jpeg.csv").read_text(encoding="utf-8") == rows  # resumed, not coded again
 
 
-def test_results_with_the_times_but_no_mark_resume(tmp_path):
+def test_results_with_the_times_but_no_mark_resume(tmp_path, bmp_folder):
     """Written by the taco between the two marks: ``dataset.image_content`` marked,
     ``run.dataset.content`` the same digest of the times without its mark."""
-    root = _bmp_folder(tmp_path / "bmp")
+    root = bmp_folder(tmp_path / "bmp")
     out = tmp_path / "out"
     json_path = _jpeg_run(root, out)
     _as_written_before(json_path, open_dataset(str(root)).content.unmarked)
@@ -97,8 +90,8 @@ def test_results_with_the_times_but_no_mark_resume(tmp_path):
         IMAGE_CONTENT_MARK)
 
 
-def test_an_earlier_taco_s_results_of_another_dataset_are_still_refused(tmp_path):
-    root = _bmp_folder(tmp_path / "bmp")
+def test_an_earlier_taco_s_results_of_another_dataset_are_still_refused(tmp_path, bmp_folder):
+    root = bmp_folder(tmp_path / "bmp")
     _age(root)
     out = tmp_path / "out"
     json_path = _jpeg_run(root, out)
@@ -111,10 +104,10 @@ def test_an_earlier_taco_s_results_of_another_dataset_are_still_refused(tmp_path
         _jpeg_run(root, out)
 
 
-def test_an_earlier_taco_s_results_with_a_photo_modified_since_are_refused_in_their_own_words(tmp_path):
+def test_an_earlier_taco_s_results_with_a_photo_modified_since_are_refused_in_their_own_words(tmp_path, bmp_folder):
     """Names and sizes agree, but a.bmp was written after the results: it may have been replaced
     by another photo of the same byte size, which the old digest cannot tell."""
-    root = _bmp_folder(tmp_path / "bmp")
+    root = bmp_folder(tmp_path / "bmp")
     _age(root)
     out = tmp_path / "out"
     json_path = _jpeg_run(root, out)
@@ -133,8 +126,8 @@ def test_an_earlier_taco_s_results_with_a_photo_modified_since_are_refused_in_th
     assert json_path.read_text(encoding="utf-8") == before  # refused before the header is written
 
 
-def test_a_marked_digest_of_other_images_is_refused(tmp_path):
-    root = _bmp_folder(tmp_path / "bmp")
+def test_a_marked_digest_of_other_images_is_refused(tmp_path, bmp_folder):
+    root = bmp_folder(tmp_path / "bmp")
     out = tmp_path / "out"
     json_path = _jpeg_run(root, out)
     _as_written_before(json_path, IMAGE_CONTENT_MARK + _names_sizes(root))  # marked: compared as it is

@@ -15,13 +15,6 @@ from taco.evaluation.datasets import open_dataset
 from taco.evaluation.runner import ResultsFileError
 
 
-def _bmp_folder(root: Path) -> Path:
-    root.mkdir()
-    Image.new("RGB", (48, 32), "red").save(root / "a.bmp")
-    Image.new("RGB", (48, 32), "blue").save(root / "b.bmp")
-    return root
-
-
 def _replace_same_size(photo: Path) -> None:
     """Another picture of the same dimensions (so the same BMP byte size), written later."""
     size = photo.stat().st_size
@@ -31,8 +24,8 @@ def _replace_same_size(photo: Path) -> None:
     os.utime(photo, ns=(before + 2_000_000_000, before + 2_000_000_000))  # a coarse clock's tick too
 
 
-def test_a_photo_replaced_by_one_of_the_same_byte_size_changes_both_digests(tmp_path):
-    root = _bmp_folder(tmp_path / "bmp")
+def test_a_photo_replaced_by_one_of_the_same_byte_size_changes_both_digests(tmp_path, bmp_folder):
+    root = bmp_folder(tmp_path / "bmp")
     before = open_dataset(str(root))
     content, image_content = before.content, before.image_content  # taken when asked for
     _replace_same_size(root / "a.bmp")
@@ -41,14 +34,14 @@ def test_a_photo_replaced_by_one_of_the_same_byte_size_changes_both_digests(tmp_
     assert after.image_content != image_content
 
 
-def test_the_digests_are_the_same_while_nothing_changed(tmp_path):
-    root = _bmp_folder(tmp_path / "bmp")
+def test_the_digests_are_the_same_while_nothing_changed(tmp_path, bmp_folder):
+    root = bmp_folder(tmp_path / "bmp")
     first, again = open_dataset(str(root)), open_dataset(str(root))
     assert (first.content, first.image_content) == (again.content, again.image_content)
 
 
-def test_a_resume_after_a_same_size_replacement_is_refused(tmp_path):
-    root = _bmp_folder(tmp_path / "bmp")
+def test_a_resume_after_a_same_size_replacement_is_refused(tmp_path, bmp_folder):
+    root = bmp_folder(tmp_path / "bmp")
     jpeg = get_codec("jpeg")
     out = tmp_path / "out"
     evaluate_codec(jpeg, open_dataset(str(root)), out, qualities=[50], progress=False)
@@ -72,10 +65,10 @@ def _result(codec: str, content: str, tmp_path: Path) -> Path:
     return path.parent
 
 
-def test_taco_plot_refuses_runs_before_and_after_a_same_size_replacement(tmp_path):
+def test_taco_plot_refuses_runs_before_and_after_a_same_size_replacement(tmp_path, bmp_folder):
     from taco.evaluation.plot import collect_curves, load_results
 
-    root = _bmp_folder(tmp_path / "bmp")
+    root = bmp_folder(tmp_path / "bmp")
     before = open_dataset(str(root)).image_content
     _replace_same_size(root / "a.bmp")
     _result("jpeg", before, tmp_path)
@@ -84,13 +77,13 @@ def test_taco_plot_refuses_runs_before_and_after_a_same_size_replacement(tmp_pat
         collect_curves(load_results(folder))
 
 
-def test_taco_plot_compares_an_older_digest_only_with_its_like(tmp_path):
+def test_taco_plot_compares_an_older_digest_only_with_its_like(tmp_path, bmp_folder):
     """A result written before the digest held the times (16 hex digits, names and sizes) is not
     refused beside a newer one of the same folder; two older ones that differ still are."""
     from taco.evaluation.datasets import IMAGE_CONTENT_MARK
     from taco.evaluation.plot import collect_curves, load_results
 
-    root = _bmp_folder(tmp_path / "bmp")
+    root = bmp_folder(tmp_path / "bmp")
     new = open_dataset(str(root)).image_content
     assert new.startswith(IMAGE_CONTENT_MARK) and len(new) == len(IMAGE_CONTENT_MARK) + 16
     _result("jpeg", "0123456789abcdef", tmp_path)
