@@ -275,6 +275,29 @@ def write_model_result(out: Path, bpps: dict[str, float]) -> Path:
     return out / "m.json"
 
 
+def make_clip_folder(root: Path) -> Path:
+    """taco's tiny CLIP (projection 16) saved in ROOT (made), with its BPE vocabulary: a CMMD
+    CLIP and a loss CLIP."""
+    import shutil
+
+    from taco.losses import tiny_clip_model
+    from taco.text.clip_vocab import clip_bpe_folder
+
+    root.mkdir(parents=True, exist_ok=True)
+    tiny_clip_model().save_pretrained(root)
+    for f in clip_bpe_folder().iterdir():
+        shutil.copy(f, root / f.name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def clip_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`make_clip_folder`, built once per session (per xdist worker) and shared: read it
+    only. A test that damages a CLIP folder (cuts its weights, deletes its config) damages a
+    copy of it (``shutil.copytree(clip_folder, tmp_path / ...)``)."""
+    return make_clip_folder(tmp_path_factory.mktemp("tiny-clip"))
+
+
 @pytest.fixture(scope="session")
 def bmp_folder() -> Callable[[Path], Path]:
     """``bmp_folder(root)``: :func:`make_bmp_folder`."""

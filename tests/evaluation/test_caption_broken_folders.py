@@ -38,19 +38,6 @@ def damaged(source: Path, where: Path, how: str) -> Path:
     return where
 
 
-@pytest.fixture(scope="module")
-def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """taco's tiny CLIP (projection 16) saved as a folder, with its BPE vocabulary."""
-    from taco.losses import tiny_clip_model
-    from taco.text.clip_vocab import clip_bpe_folder
-
-    out = tmp_path_factory.mktemp("tiny-clip")
-    tiny_clip_model().save_pretrained(out)
-    for f in clip_bpe_folder().iterdir():
-        shutil.copy(f, out / f.name)
-    return out
-
-
 @pytest.mark.parametrize("how", ["truncated", "lfs"])
 def test_a_damaged_captioner_is_one_error(tiny_captioner_dir, tmp_path, how):
     folder = damaged(tiny_captioner_dir, tmp_path / how, how)
@@ -82,10 +69,10 @@ def test_a_captioner_without_its_tokenizer_files_is_refused(tiny_captioner_dir, 
     assert "tokenizer.json" in str(info.value) and "empty captions" in str(info.value)
 
 
-def test_a_clip_folder_is_not_a_captioner(clip_dir):
+def test_a_clip_folder_is_not_a_captioner(clip_folder):
     with pytest.raises(CaptionerUnavailable) as info:
-        Captioner(clip_dir)
-    assert str(info.value) == (f"{str(clip_dir)!r} holds a clip model, not a captioner (BLIP, BLIP-2, GIT, "
+        Captioner(clip_folder)
+    assert str(info.value) == (f"{str(clip_folder)!r} holds a clip model, not a captioner (BLIP, BLIP-2, GIT, "
                                "vision-encoder-decoder or another image-text-to-text model)")
 
 
@@ -135,8 +122,8 @@ def test_a_blank_record_is_captioned_again(folder_factory, tmp_path):
 
 
 @pytest.mark.parametrize("how", ["truncated", "lfs"])
-def test_a_damaged_cmmd_clip_switches_cmmd_off(clip_dir, tmp_path, how):
-    folder = damaged(clip_dir, tmp_path / how, how)
+def test_a_damaged_cmmd_clip_switches_cmmd_off(clip_folder, tmp_path, how):
+    folder = damaged(clip_folder, tmp_path / how, how)
     sets = SetMetrics(n_images=2, fid="off", cmmd_clip=str(folder))
     assert sets.clip is None and "cannot be loaded" in sets.cmmd_reason and "\n" not in sets.cmmd_reason
     if how == "lfs":
@@ -144,16 +131,16 @@ def test_a_damaged_cmmd_clip_switches_cmmd_off(clip_dir, tmp_path, how):
     assert sets.describe()["cmmd"]["computed"] is False
 
 
-def test_a_cmmd_clip_without_config_or_of_another_kind(clip_dir, tiny_captioner_dir, tmp_path):
+def test_a_cmmd_clip_without_config_or_of_another_kind(clip_folder, tiny_captioner_dir, tmp_path):
     folder = tmp_path / "noconfig"
-    shutil.copytree(clip_dir, folder)
+    shutil.copytree(clip_folder, folder)
     (folder / "config.json").unlink()
     assert SetMetrics(n_images=2, fid="off", cmmd_clip=str(folder)).cmmd_reason.endswith("no config.json in it")
     reason = SetMetrics(n_images=2, fid="off", cmmd_clip=str(tiny_captioner_dir)).cmmd_reason
     assert reason.endswith("it holds a blip model, not a CLIP")
 
 
-def test_a_whole_tiny_clip_loads_for_cmmd(clip_dir):
+def test_a_whole_tiny_clip_loads_for_cmmd(clip_folder):
     """Its projection (16 wide) is read from the CLIP config, not the vision config's 512."""
-    sets = SetMetrics(n_images=2, fid="off", cmmd_clip=str(clip_dir))
+    sets = SetMetrics(n_images=2, fid="off", cmmd_clip=str(clip_folder))
     assert sets.clip is not None and sets.cmmd_reason == ""

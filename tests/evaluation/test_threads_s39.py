@@ -83,21 +83,6 @@ def in_threads(*jobs: Callable[[], Any]) -> list[Any]:
     return out
 
 
-@pytest.fixture(scope="module")
-def clip_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """taco's tiny CLIP saved as a folder with its BPE vocabulary: a CMMD CLIP and a loss CLIP."""
-    import shutil
-
-    from taco.losses import tiny_clip_model
-    from taco.text.clip_vocab import clip_bpe_folder
-
-    out = tmp_path_factory.mktemp("tiny-clip-threads")
-    tiny_clip_model().save_pretrained(out)
-    for f in clip_bpe_folder().iterdir():
-        shutil.copy(f, out / f.name)
-    return out
-
-
 # --------------------------------------------------------------------------- transformers loads
 
 
