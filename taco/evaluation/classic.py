@@ -42,15 +42,13 @@ from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
 from .quality_names import CODEC_LABELS, CODEC_QUALITIES, check_qualities
 from .result_files import TEXT_COLUMNS, read_result, result_rows
-from .results import check_resume, finish_run, result_header
+from .results import check_resume, check_run_writable, finish_run, result_header
 from .runner import (
     RESUME_ADVICE,
     Job,
     JobResult,
     ResultsFileError,
-    check_writable,
     done_rows,
-    jobs_left,
     read_rows,
     run_jobs,
 )
@@ -470,9 +468,10 @@ def _run_codec(
     dist = dist or DistEnv()
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
     features_dir = out_dir / f"{stem}.features"
+    digests = dataset.digests()  # its content and what an earlier taco recorded (check_resume)
     run = {
         "codec": codec.describe(),
-        "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop")}, "content": dataset.content},
+        "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop")}, "content": digests.content},
         "set_metrics": sets.feature_names if sets else [],
         "captioner": getattr(captioner, "name", None),
         "lpips_input": lpips_input,
@@ -481,14 +480,12 @@ def _run_codec(
     header = result_header(kind, label, codec.name, dataset, run, "cpu", codec_settings=codec.describe(),
                      csv=csv_path.name, **header_extra)
     if dist.is_main:
-        check_resume(json_path, header["run"])
+        check_resume(json_path, header["run"], digests=digests)
         if targets is not None:
             _check_targets(json_path, csv_path, targets)
         # a file the run may not write is refused before the header replaces the JSON; its
-        # features folder only where a job is left (a complete run's is only read)
-        check_writable([json_path, csv_path],
-                       [features_dir] if sets is not None and sets.feature_names
-                       and jobs_left(csv_path, jobs) else [])
+        # features folders only where a job is left (a complete run's are only read)
+        check_run_writable(json_path, csv_path, features_dir, jobs, sets)
         if resume_note:
             warn_at_caller(resume_note, TacoWarning)
         write_json(json_path, header)

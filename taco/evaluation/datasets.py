@@ -76,7 +76,7 @@ if TYPE_CHECKING:  # taco.data imports torch: imported where a dataset is built 
     from taco.data import CaptionedImages
 
 __all__ = ["CLIC_TEST_IMAGES", "COCO30K_PROTOCOLS", "DATASET_KINDS", "IMAGE_CONTENT_MARK", "KODAK_IMAGES",
-           "ContentDigest", "EvalDataset", "captions_file_is_path", "check_dataset", "not_the_paper_set",
+           "DatasetDigests", "EvalDataset", "captions_file_is_path", "check_dataset", "not_the_paper_set",
            "open_dataset"]
 
 DATASET_KINDS = ("folder", "kodak", "clic", "coco30k", "coco40k", "samples")
@@ -113,27 +113,26 @@ def not_the_paper_set(kind: str, names: Sequence[str]) -> str | None:
     return None
 
 
-class ContentDigest(str):
-    """:attr:`EvalDataset.content`: :data:`IMAGE_CONTENT_MARK` and 16 hex digits (each image's
-    name, byte size, modification time and captions), the string a result's
-    ``run.dataset.content`` records. It also knows what a result written by an earlier taco
-    would have recorded of the same dataset, for
-    :func:`taco.evaluation.results.check_resume`: ``unmarked`` (the same digest without the
+@dataclass(frozen=True)
+class DatasetDigests:
+    """:meth:`EvalDataset.digests`, taken in one pass over the dataset's files. ``content``
+    (:attr:`EvalDataset.content`: :data:`IMAGE_CONTENT_MARK` and 16 hex digits of each image's
+    name, byte size, modification time and captions) is the plain string a result's
+    ``run.dataset.content`` records. The rest is what a result written by an earlier taco
+    would have recorded of the same dataset, passed explicitly to
+    :func:`taco.evaluation.results.check_resume`: :attr:`unmarked` (the same digest without the
     mark), ``names_sizes`` (the digest of names, byte sizes and captions alone, before the times
-    were taken), and ``newest`` (the latest modification time of an image, in ns, and its
-    file name; ``(-1, "")`` with none)."""
+    were taken), and ``newest`` (the latest modification time of an image, in ns, and its file
+    name; ``(-1, "")`` with none)."""
 
-    unmarked: str
+    content: str
     names_sizes: str
     newest: tuple[int, str]
 
-    def __new__(cls, unmarked: str, names_sizes: str, newest: tuple[int, str]) -> ContentDigest:
-        digest = super().__new__(cls, IMAGE_CONTENT_MARK + unmarked)
-        digest.unmarked, digest.names_sizes, digest.newest = unmarked, names_sizes, newest
-        return digest
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return ContentDigest, (self.unmarked, self.names_sizes, self.newest)
+    @property
+    def unmarked(self) -> str:
+        """:attr:`content` without :data:`IMAGE_CONTENT_MARK`."""
+        return self.content.removeprefix(IMAGE_CONTENT_MARK)
 
 
 class DatasetError(TacoError, ValueError):
@@ -210,17 +209,24 @@ class EvalDataset:
         return [r.captions for r in self.images.records]
 
     @property
-    def content(self) -> ContentDigest:
+    def content(self) -> str:
         """A short digest of what the results rows depend on, cheap to take on every run: each
         image's name, byte size and modification time (``st_mtime_ns``, as
         :func:`taco.evaluation.measure.image_digests` keys the originals' features), and its
-        captions, marked :data:`IMAGE_CONTENT_MARK` (``t-`` and 16 hex digits; a
-        :class:`ContentDigest`, which also knows the digest an earlier taco recorded). A photo
+        captions, marked :data:`IMAGE_CONTENT_MARK` (``t-`` and 16 hex digits; a plain str:
+        :meth:`digests` has it with the digests an earlier taco recorded). A photo
         replaced (even by one of the same byte size: a BMP, PPM or TIFF of the same
         dimensions), a caption edited or another folder of the same name changes it, so a
         resumed run refuses old rows; so does a photo merely touched or copied without its
         times. Taken over the whole dataset even with a ``limit`` (:attr:`listing`)."""
-        return ContentDigest(*self._digests(captions=True))
+        return self.digests().content
+
+    def digests(self) -> DatasetDigests:
+        """:attr:`content` and, taken in the same pass, the digests an earlier taco recorded of
+        the dataset (:class:`DatasetDigests`), for :func:`taco.evaluation.results.check_resume`
+        to resume results written then."""
+        timed, names_sizes, newest = self._digests(captions=True)
+        return DatasetDigests(IMAGE_CONTENT_MARK + timed, names_sizes, newest)
 
     @property
     def image_content(self) -> str:

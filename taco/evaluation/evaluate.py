@@ -70,15 +70,13 @@ from .quality_names import (
     model_qualities,
 )
 from .result_files import TEXT_COLUMNS, result_rows
-from .results import check_resume, dataset_dir, finish_run, result_header
+from .results import check_resume, check_run_writable, dataset_dir, finish_run, result_header
 from .runner import (
     RESUME_ADVICE,
     Job,
     JobResult,
     ResultsFileError,
     UnreadableResultsCSV,
-    check_writable,
-    jobs_left,
     join_process_group,
     run_jobs,
 )
@@ -335,8 +333,10 @@ def evaluate_model(
     """Code every image of ``dataset`` with ``model`` and write ``out_dir/TAG[.qK][.caption-MODE].{csv,json}``.
 
     Resumes: images already in the CSV are not coded again. Returns the JSON path (written by
-    rank 0 only under torchrun). A results file or features folder it may not write is an
-    OSError naming it before any file is written (:func:`~taco.evaluation.runner.check_writable`).
+    rank 0 only under torchrun). A results file it may not write, or a features folder
+    (``STEM.features``, the shared ``originals.features``) while images are left to code, is an
+    OSError naming it before any file is written
+    (:func:`~taco.evaluation.results.check_run_writable`).
     ``lpips_input``: the LPIPS convention (``standard`` or ``official``, see
     :func:`taco.metrics.lpips`), recorded in every row and in the JSON.
     ``quality``: the quality K of a variable-rate model to code at (one RD point; setting
@@ -390,10 +390,11 @@ def evaluate_model(
     features_dir = out_dir / f"{stem}.features"
     columns = MODEL_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
 
+    digests = dataset.digests()  # its content and what an earlier taco recorded (check_resume)
     run = {
         "model_fingerprint": info.fingerprint,
         "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop", "caption_source")},
-                    "content": dataset.content},
+                    "content": digests.content},
         "caption_mode": str(mode) if uses_text else "n/a",
         "caption_seed": seed if mode.kind == "shuffled" else None,
         "set_metrics": sets.feature_names if sets else [],
@@ -417,12 +418,10 @@ def evaluate_model(
     )
     jobs = [Job(i, name, setting) for i, name in enumerate(dataset.names)]
     if dist.is_main:
-        check_resume(json_path, header["run"])
+        check_resume(json_path, header["run"], digests=digests)
         # a file the run may not write is refused before the header replaces the JSON; its
-        # features folder only where a job is left (a complete run's is only read)
-        check_writable([json_path, csv_path],
-                       [features_dir] if sets is not None and sets.feature_names
-                       and jobs_left(csv_path, jobs) else [])
+        # features folders only where a job is left (a complete run's are only read)
+        check_run_writable(json_path, csv_path, features_dir, jobs, sets)
         write_json(json_path, header)
     if uses_text:
         encode_text(model, [""])  # load the text encoder before timing starts

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..jsonfiles import write_json
 from ..messages import shown_path, some
-from .datasets import IMAGE_CONTENT_MARK, ContentDigest, EvalDataset
+from .datasets import IMAGE_CONTENT_MARK, DatasetDigests, EvalDataset
 from .measure import (
     SetMetrics,
     environment,
@@ -27,17 +27,38 @@ from .measure import (
     summarize_run,
 )
 from .result_files import RECORDED_LATER, RESULT_FORMAT, RESULT_VERSION, read_result
-from .runner import RESUME_ADVICE, Job, ResultsFileError
+from .runner import RESUME_ADVICE, Job, ResultsFileError, check_writable, jobs_left
 
 __all__ = [
+    "ORIGINALS_FEATURES",
     "check_resume",
+    "check_run_writable",
     "dataset_dir",
     "finish_run",
     "result_header",
 ]
 
 
-def check_resume(json_path: Path, run: dict[str, Any]) -> None:
+#: The folder of ``OUT/DATASET/`` where :func:`finish_run` keeps the set-metric features of the
+#: dataset's original images, shared by every run on the dataset.
+ORIGINALS_FEATURES = "originals.features"
+
+
+def check_run_writable(json_path: Path, csv_path: Path, features_dir: Path, jobs: Sequence[Job],
+                       sets: SetMetrics | None) -> None:
+    """Refuse (:func:`~taco.evaluation.runner.check_writable`: the ``OSError`` naming the path)
+    a run whose results it may not write, before its header replaces the JSON: its JSON and CSV,
+    and, where it takes set-metric features and a job of ``jobs`` is left to code
+    (:func:`~taco.evaluation.runner.jobs_left`), its ``STEM.features`` folder
+    (``features_dir``) and the dataset's shared :data:`ORIGINALS_FEATURES` folder beside it. A
+    complete run's features folders are only read, so they are not checked."""
+    folders = []
+    if sets is not None and sets.feature_names and jobs_left(csv_path, jobs):
+        folders = [features_dir, json_path.parent / ORIGINALS_FEATURES]
+    check_writable([json_path, csv_path], folders)
+
+
+def check_resume(json_path: Path, run: dict[str, Any], *, digests: DatasetDigests | None = None) -> None:
     """Refuse to append to results made with another model, dataset or configuration, or
     under another label (a resume under ``--label B`` would move A's points to curve B).
 
@@ -48,13 +69,13 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
     may hold another's rows. A key of :data:`RECORDED_LATER` (a model run's device kind and
     taco version) that the old ``run`` lacks is no difference.
 
-    A ``run.dataset.content`` written by an earlier taco, without
-    :data:`~taco.evaluation.datasets.IMAGE_CONTENT_MARK`, is the dataset's too when it is what
-    that taco recorded of it (:class:`~taco.evaluation.datasets.ContentDigest`): the same
-    digest unmarked, or the digest of the images' names, sizes and captions alone, taken before
+    ``digests``: the dataset's (:meth:`~taco.evaluation.datasets.EvalDataset.digests`, whose
+    ``content`` is ``run.dataset.content``). With them, a ``run.dataset.content`` written by an
+    earlier taco, without :data:`~taco.evaluation.datasets.IMAGE_CONTENT_MARK`, is the
+    dataset's too when it is what that taco recorded of it: the same digest unmarked, or the digest of the images' names, sizes and captions alone, taken before
     modification times were; for the latter, an image modified after the results JSON was last
     written (it may have been replaced by one of the same byte size) is refused in its own
-    words.
+    words. Without them (or with another dataset's) an old digest is compared as it is.
     """
     if not json_path.is_file():
         return
@@ -70,7 +91,7 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
             f"{json_path} holds results labelled {old.get('label')!r:.40}, not {run['label']!r:.40}; "
             "resume with that --label, or choose another --output for a separate result"
         )
-    untimed = _older_content(old, run)
+    untimed = _older_content(old, run, digests)
     if untimed:
         old["dataset"] = run["dataset"]  # what an earlier taco recorded of the same images
     diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k)
@@ -81,15 +102,16 @@ def check_resume(json_path: Path, run: dict[str, Any]) -> None:
             f"{json_path} holds results of another configuration (differs in: {named}); "
             + RESUME_ADVICE
         )
-    if untimed == "names and sizes":  # a photo replaced by one of the same size looks the same
-        _check_not_modified_since(json_path, run["dataset"]["content"])
+    if untimed == "names and sizes" and digests is not None:  # (untimed is None without digests)
+        # a photo replaced by one of the same size looks the same
+        _check_not_modified_since(json_path, digests)
 
 
-def _check_not_modified_since(json_path: Path, content: ContentDigest) -> None:
+def _check_not_modified_since(json_path: Path, digests: DatasetDigests) -> None:
     """Refuse to resume results whose digest held no modification times when an image of the
     dataset was modified after their JSON was last written: it may be another photo of the same
     byte size, and the rows are of the one before."""
-    newest_ns, newest = content.newest
+    newest_ns, newest = digests.newest
     try:
         written_ns = json_path.stat().st_mtime_ns
     except OSError:
@@ -102,20 +124,21 @@ def _check_not_modified_since(json_path: Path, content: ContentDigest) -> None:
         )
 
 
-def _older_content(old: dict[str, Any], run: dict[str, Any]) -> str | None:
+def _older_content(old: dict[str, Any], run: dict[str, Any], digests: DatasetDigests | None) -> str | None:
     """How the old ``run`` (a result JSON's) records the new ``run``'s dataset where an earlier
     taco wrote it (``run.dataset.content`` unmarked, the rest of ``run.dataset`` the same):
     ``"unmarked"`` (the same digest, of the times too, without the mark), ``"names and sizes"``
     (the digest of names, sizes and captions taco took before it held the times); None when
-    it is not (another dataset, or recorded as taco records it now)."""
+    it is not (another dataset, recorded as taco records it now, or ``digests`` None or not
+    of the new ``run``'s dataset)."""
     old_ds, new_ds = old.get("dataset"), run.get("dataset")
     if not (isinstance(old_ds, dict) and isinstance(new_ds, dict)):
         return None
     stored, content = old_ds.get("content"), new_ds.get("content")
-    if (not isinstance(content, ContentDigest) or not isinstance(stored, str)
+    if (digests is None or content != digests.content or not isinstance(stored, str)
             or stored.startswith(IMAGE_CONTENT_MARK) or {**old_ds, "content": content} != new_ds):
         return None
-    return {content.unmarked: "unmarked", content.names_sizes: "names and sizes"}.get(stored)
+    return {digests.unmarked: "unmarked", digests.names_sizes: "names and sizes"}.get(stored)
 
 
 def dataset_dir(out: Path, dataset: EvalDataset, lpips_input: str = "standard") -> Path:
@@ -187,7 +210,7 @@ def finish_run(
     """
     originals = {}
     if sets is not None and sets.feature_names:
-        originals = original_features(sets, dataset, out_dir / "originals.features", progress=progress,
+        originals = original_features(sets, dataset, out_dir / ORIGINALS_FEATURES, progress=progress,
                                       digests=image_digests(dataset))
     points = summarize_run(csv_path, jobs, sets=sets, originals=originals,
                            features_dir=features_dir, text=captioner is not None)

@@ -13,10 +13,11 @@ import pickle
 from pathlib import Path
 
 import pytest
+import yaml
 from PIL import Image
 
 from taco.evaluation.classic import evaluate_codec, get_codec
-from taco.evaluation.datasets import IMAGE_CONTENT_MARK, ContentDigest, open_dataset
+from taco.evaluation.datasets import IMAGE_CONTENT_MARK, DatasetDigests, open_dataset
 from taco.evaluation.runner import ResultsFileError
 
 
@@ -52,16 +53,39 @@ def _jpeg_run(root: Path, out: Path) -> Path:
 
 def test_the_run_digest_is_marked_and_knows_the_older_ones(tmp_path, bmp_folder):
     root = bmp_folder(tmp_path / "bmp")
-    content = open_dataset(str(root)).content
-    assert isinstance(content, ContentDigest) and content.startswith(IMAGE_CONTENT_MARK)
-    assert content == IMAGE_CONTENT_MARK + content.unmarked and len(content.unmarked) == 16
-    assert content.names_sizes == _names_sizes(root)
+    dataset = open_dataset(str(root))
+    content, digests = dataset.content, dataset.digests()
+    assert type(content) is str and content.startswith(IMAGE_CONTENT_MARK)  # a plain str: yaml/json safe
+    assert isinstance(digests, DatasetDigests) and digests.content == content
+    assert content == IMAGE_CONTENT_MARK + digests.unmarked and len(digests.unmarked) == 16
+    assert digests.names_sizes == _names_sizes(root)
     newest = max((root / n).stat().st_mtime_ns for n in ("a.bmp", "b.bmp"))
-    assert content.newest[0] == newest and content.newest[1] in ("a.bmp", "b.bmp")
-    for again in (pickle.loads(pickle.dumps(content)), copy.deepcopy(content)):
-        assert (again, again.unmarked, again.names_sizes, again.newest) == (
-            content, content.unmarked, content.names_sizes, content.newest)
-    assert json.loads(json.dumps({"content": content})) == {"content": str(content)}
+    assert digests.newest[0] == newest and digests.newest[1] in ("a.bmp", "b.bmp")
+    for again in (pickle.loads(pickle.dumps(digests)), copy.deepcopy(digests)):
+        assert again == digests
+    assert json.loads(json.dumps({"content": content})) == {"content": content}
+    assert yaml.safe_load(yaml.safe_dump({"content": content})) == {"content": content}
+
+
+def test_check_resume_takes_an_older_digest_only_with_the_dataset_s_digests(tmp_path, bmp_folder):
+    """The older forms are known only through ``digests``: without them (or with another
+    dataset's) an earlier taco's ``run.dataset.content`` is compared as it is."""
+    from taco.evaluation.results import check_resume
+
+    root = bmp_folder(tmp_path / "bmp")
+    _age(root)
+    json_path = _jpeg_run(root, tmp_path / "out")
+    run = json.loads(json_path.read_text(encoding="utf-8"))["run"]  # as a resume's header has it
+    digests = open_dataset(str(root)).digests()
+    assert run["dataset"]["content"] == digests.content
+    other = DatasetDigests("t-0123456789abcdef", digests.names_sizes, digests.newest)
+    for stored in (digests.unmarked, _names_sizes(root)):
+        _as_written_before(json_path, stored)
+        check_resume(json_path, run, digests=digests)  # not refused
+        with pytest.raises(ResultsFileError, match=r"differs in: dataset"):
+            check_resume(json_path, run)
+        with pytest.raises(ResultsFileError, match=r"differs in: dataset"):
+            check_resume(json_path, run, digests=other)  # not the run's dataset's
 
 
 def test_results_of_an_earlier_taco_resume_and_record_the_new_digest(tmp_path, bmp_folder):
@@ -84,7 +108,7 @@ def test_results_with_the_times_but_no_mark_resume(tmp_path, bmp_folder):
     root = bmp_folder(tmp_path / "bmp")
     out = tmp_path / "out"
     json_path = _jpeg_run(root, out)
-    _as_written_before(json_path, open_dataset(str(root)).content.unmarked)
+    _as_written_before(json_path, open_dataset(str(root)).digests().unmarked)
     _jpeg_run(root, out)  # not refused
     assert json.loads(json_path.read_text(encoding="utf-8"))["run"]["dataset"]["content"].startswith(
         IMAGE_CONTENT_MARK)
@@ -115,7 +139,7 @@ def test_an_earlier_taco_s_results_with_a_photo_modified_since_are_refused_in_th
     Image.effect_noise((48, 32), 60).convert("RGB").save(root / "a.bmp")  # the same byte size
     later = json_path.stat().st_mtime_ns + 2_000_000_000
     os.utime(root / "a.bmp", ns=(later, later))
-    assert open_dataset(str(root)).content.names_sizes == _names_sizes(root)
+    assert open_dataset(str(root)).digests().names_sizes == _names_sizes(root)
     before = json_path.read_text(encoding="utf-8")
     with pytest.raises(ResultsFileError) as exc:
         _jpeg_run(root, out)
