@@ -408,6 +408,7 @@ def run(args: argparse.Namespace) -> int:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
     from ..cli.files import check_folder, refuse_stdout, report_to
     from .config import check_data_folders, dump_config
+    from .run_log import check_run_files
 
     refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")
     check_embed_output(args)
@@ -426,6 +427,8 @@ def run(args: argparse.Namespace) -> int:
     # a file on the way to out_dir, a folder that takes no files: said as taco compress says
     # it, before torch loads (the run's lock would say it only after)
     check_folder(Path(cfg.out_dir), create=True)
+    if not args.lambda_sweep:  # each λ's folder is checked where its run starts (RunLog)
+        check_run_files(Path(cfg.out_dir))  # a log it cannot append to: said before torch
     check_data_folders(cfg)
     from .trainer import (
         NonFiniteLossError,

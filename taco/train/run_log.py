@@ -13,21 +13,72 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_bytes_atomic
+from ..atomic import folder_write_error, write_bytes_atomic
+from ..errors import TacoError
 from ..jsonfiles import jsonable
 from ..messages import shown_path, to_stderr
 from ..progress import progress_bar
-from ..shards import RUN_CONFIG_FILE, RUN_LOG_FILE
+from ..shards import CHECKPOINT_FILE, INDEX_SUFFIX, RUN_CONFIG_FILE, RUN_LOG_FILE, TRAIN_STATE_FILE
 
 LOG_FILE = RUN_LOG_FILE
 CONFIG_FILE = RUN_CONFIG_FILE
 
 #: Builds the exception raised for a file that cannot be written (the trainer's, with context).
 WriteError = Callable[[Path, OSError], Exception]
+
+
+class RunFilesNotWritable(TacoError, OSError):
+    """A run's folder holds a file the run would append to or replace, and cannot: said before
+    the run builds anything (:func:`check_run_files`)."""
+
+
+def check_run_files(out_dir: Path) -> None:
+    """Refuse, with :class:`RunFilesNotWritable` naming the file or folder and the reason, a run
+    folder whose files the run could not write: the folder itself (each checkpoint, state and
+    config.yaml replaces its file there), the log it appends to (``log.jsonl``: opened for
+    appending, which changes nothing in it), the folder a run file that is a symbolic link
+    points into (it is replaced there), and ``tb/`` (TensorBoard, where installed). Without it a
+    resumed run built its model and data (minutes) and stopped at its first write (exit 3).
+    A folder not made yet passes (nothing in it to write over)."""
+    if not out_dir.is_dir():
+        return
+    error = folder_write_error(out_dir)
+    if error is not None:
+        raise RunFilesNotWritable(f"cannot write into {out_dir}: {_reason(error)}")
+    log = out_dir / LOG_FILE
+    if log.is_file():
+        try:
+            os.close(os.open(log, os.O_WRONLY | os.O_APPEND))
+        except OSError as e:
+            raise RunFilesNotWritable(
+                f"cannot write {log}: {_reason(e)} (the run appends its records to it): make "
+                "it writable, or go on in another folder (--out-dir DIR)"
+            ) from None
+    replaced = (CONFIG_FILE, LOG_FILE, CHECKPOINT_FILE, CHECKPOINT_FILE + INDEX_SUFFIX,
+                TRAIN_STATE_FILE, TRAIN_STATE_FILE + INDEX_SUFFIX)
+    for name in replaced:
+        if (out_dir / name).is_symlink():
+            into = Path(os.path.realpath(out_dir / name)).parent
+            error = folder_write_error(into) if into.is_dir() else None
+            if error is not None:
+                raise RunFilesNotWritable(f"cannot write {out_dir / name}: {_reason(error)} in "
+                                          f"{into}, where it links to (the run replaces it there)")
+    tb = out_dir / "tb"
+    if tb.is_dir() and importlib.util.find_spec("tensorboard") is not None:
+        error = folder_write_error(tb)
+        if error is not None:
+            raise RunFilesNotWritable(f"cannot write into {tb} (TensorBoard's scalars): {_reason(error)}")
+
+
+def _reason(error: OSError) -> str:
+    """An OSError's reason in words (``permission denied``)."""
+    text = error.strerror or str(error)
+    return text[:1].lower() + text[1:]
 
 
 def records_up_to(text: str, step: int) -> tuple[list[str], bool]:
@@ -48,7 +99,8 @@ def records_up_to(text: str, step: int) -> tuple[list[str], bool]:
 
 
 class RunLog:
-    """The run's log files and messages. ``open`` before the first record, ``close`` at the end."""
+    """The run's log files and messages. ``open`` before the first record, ``close`` at the end.
+    Made (rank 0), it checks that the run can write its files (:func:`check_run_files`)."""
 
     def __init__(self, out_dir: Path, is_main: bool, progress: bool, write_error: WriteError) -> None:
         self.out_dir = out_dir
@@ -57,6 +109,8 @@ class RunLog:
         self.write_error = write_error
         self._file: Any = None
         self._tb: Any = None
+        if is_main:  # before the run builds its model and data (minutes) to fail at a write
+            check_run_files(out_dir)
 
     # ----------------------------------------------------------------- files
 
