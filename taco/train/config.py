@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import math
 import numbers
 import os
@@ -422,8 +423,9 @@ def check_resumed_init_from(init_from: Any, saved: dict[str, Any], run: str | Pa
     the run started from (:func:`same_init_weights`): the same value as saved (a warm-started run
     resumed with its own config or command; paths compare absolute, :func:`absolute_paths`),
     or the same weights by another name (another name of the same checkpoint file, the file of
-    a built-in that taco no longer ships; not a copy: see :func:`same_init_weights`). Returns True for another name of the saved weights (the caller keeps
-    the saved value), else False. Torch-free, for ``taco train`` before torch and for the
+    a built-in that taco no longer ships, a copy of the file where the run recorded its digest:
+    see :func:`same_init_weights`). Returns True for another name of the saved weights (the
+    caller keeps the saved value), else False. Torch-free, for ``taco train`` before torch and for the
     trainer."""
     if init_from is None or init_from == "":
         return False
@@ -472,6 +474,21 @@ def init_weights_identity(path: Path) -> tuple[str, int] | None:
     return model_id, int(steps) if is_int(steps, 0) else 0
 
 
+def weights_digest(checkpoint: str | os.PathLike[str]) -> str:
+    """The SHA-256 (hex) of a checkpoint's bytes: the plain file's (for a built-in, the SHA-256
+    taco checks it against), or a sharded one's index and shards, in that order. What a warm
+    start records of its source (``sha256`` in the run's warm-start record), so that resuming
+    knows a copy of those weights under another name. Torch-free; raises OSError."""
+    from ..shards import files
+
+    digest = hashlib.sha256()
+    for file in files(checkpoint) or [Path(checkpoint)]:
+        with open(file, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
 def same_init_weights(init_from: Any, before: Any, record: object = None) -> bool:
     """Whether ``init_from`` names the weights a run started from as ``before`` (its saved
     ``init_from``), though by another name: where ``before`` still names a checkpoint, the two
@@ -479,16 +496,27 @@ def same_init_weights(init_from: Any, before: Any, record: object = None) -> boo
     symbolic link to the file); where ``before`` is a built-in that taco no longer ships
     (:data:`~taco.models.registry.RETIRED`), the checkpoint ``init_from`` names has that
     built-in's name as its model id and the trained steps the run's warm-start ``record``
-    saved (the file its retirement message points at). False otherwise: ``init_from`` names no
-    checkpoint, or another file, even one with the same bytes (the run recorded no digest of
-    the weights it started from, and ``before``'s file may have been overwritten since, so
-    its bytes today say nothing of them), or ``before`` is a file deleted or moved since.
-    Reads file headers, no torch."""
+    saved (the file its retirement message points at); where the ``record`` holds the SHA-256
+    of the weights the run started from (``sha256``, :func:`weights_digest`: recorded by
+    warm starts since it was added), ``init_from``'s bytes have that digest (a copy of the file
+    under any name, even where ``before``'s file was deleted or overwritten since). False
+    otherwise: ``init_from`` names no checkpoint, or another file, even one with the same bytes
+    where the run recorded no digest (an older run: ``before``'s file may have been
+    overwritten since, so its bytes today say nothing of the weights it started from), or
+    ``before`` is a file deleted or moved since. Reads file headers, and with a recorded
+    digest the bytes of the file ``init_from`` names; no torch."""
     from ..models.registry import RETIRED
 
     now = init_from_found(init_from)
     if now is None:
         return False
+    digest = record.get("sha256") if isinstance(record, dict) else None
+    if isinstance(digest, str):
+        try:
+            if weights_digest(now) == digest:
+                return True
+        except OSError:  # unreadable: not known to be the same (its name may still say it)
+            pass
     then = init_from_found(before)
     if then is not None:
         try:

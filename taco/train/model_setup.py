@@ -35,7 +35,14 @@ from ..models.config import TEXTLESS_ARCHITECTURES
 from ..models.registry import architecture_config, checkpoint_config, trained_lambda
 from ..shards import tensor_shapes
 from ..text import TextEncoderUnavailable, text_encoder_dim
-from .config import ConfigError, TrainConfig, locate_init_from, run_qualities, unknown_model_text
+from .config import (
+    ConfigError,
+    TrainConfig,
+    locate_init_from,
+    run_qualities,
+    unknown_model_text,
+    weights_digest,
+)
 from .state import load_train_state_meta
 
 
@@ -57,8 +64,10 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
     ELIC -> TACO maps the analysis stages into ``g_a.base`` (:func:`elic_key_to_taco`); the text
     adapter keeps its fresh initialisation, and so do the gains of a variable-rate model started
     from a single-rate checkpoint. Returns the keys left at their initialisation. The
-    source's name and trained steps go into ``model.metadata["init_from"]`` (and so into every
-    checkpoint of the run), so a chain of warm-started runs keeps its total step count.
+    source's name, trained steps and SHA-256 (:func:`~taco.train.config.weights_digest`) go into
+    ``model.metadata["init_from"]`` (and so into every checkpoint and training state of the
+    run): a chain of warm-started runs keeps its total step count, and a resume knows a copy of
+    the source under another name.
     """
     # what init_source read its settings from (a name taco knows before a file or folder of that
     # name); a built-in trained name (elic-small-q4) loads by its name, which checks the
@@ -109,14 +118,16 @@ def init_from_checkpoint(model: ELIC, path: str | Path) -> list[str]:
         )
     model.update(force=True)
     meta = getattr(source, "metadata", {}) or {}
-    model.metadata = {
-        **getattr(model, "metadata", {}),
-        "init_from": {
-            "source": str(path),
-            "model_id": source.model_id,
-            "trained_steps_total": _steps(meta.get("trained_steps_total", meta.get("trained_steps", 0))),
-        },
+    record: dict[str, Any] = {
+        "source": str(path),
+        "model_id": source.model_id,
+        "trained_steps_total": _steps(meta.get("trained_steps_total", meta.get("trained_steps", 0))),
     }
+    try:  # a copy of these bytes under another name is these weights (resuming: same_init_weights)
+        record["sha256"] = weights_digest(init_from_file(path))
+    except OSError:  # read a moment ago: gone since; the run records no digest, as older ones
+        pass
+    model.metadata = {**getattr(model, "metadata", {}), "init_from": record}
     return list(result.missing_keys)
 
 

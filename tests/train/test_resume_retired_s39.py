@@ -42,14 +42,16 @@ def test_resume_after_the_init_from_checkpoint_is_deleted(tmp_path, tiny, capsys
     again = tmp_path / "again"
     shutil.copytree(part, again)
 
-    # a copy of the checkpoint is not taken for the run's weights: the run recorded no digest
-    # of them, and its init_from may have been overwritten since (was: the same bytes passed)
-    copy = tmp_path / "copy.safetensors"
+    # a copy of the checkpoint: the run's weights by the SHA-256 its warm start recorded (a run
+    # that recorded none refuses it: tests/train/test_init_digest_s40.py)
+    copy, via_copy = tmp_path / "copy.safetensors", tmp_path / "via-copy"
     shutil.copyfile(src, copy)
+    shutil.copytree(part, via_copy)
     capsys.readouterr()
-    assert taco_main(["train", "--resume", str(again), "--init-from", str(copy),
-                      "--max-steps", "2"]) == 2
-    assert "starts a new run from other weights" in refusal(capsys.readouterr().err)
+    assert taco_main(["train", "--resume", str(via_copy), "--init-from", str(copy),
+                      "--max-steps", "2"]) == 0
+    assert f"--init-from {copy} holds the weights {via_copy} was started from ({src})" in capsys.readouterr().err
+    assert same_weights(via_copy, whole)
     # another name of the same file (a symbolic link): the run's weights, so it goes on
     link = tmp_path / "link.safetensors"
     link.symlink_to(src)
@@ -69,11 +71,10 @@ def test_resume_after_the_init_from_checkpoint_is_deleted(tmp_path, tiny, capsys
     assert "resuming at step 1" in err and "error" not in err
     assert same_weights(part, whole)  # as the run that was never stopped
 
-    # other weights are still refused, in one line; so is the copy: dropping --init-from
-    # resumes, as above
+    # other weights are still refused, in one line: dropping --init-from resumes, as above
     other = tmp_path / "other.safetensors"
     save_checkpoint(create_model("elic-tiny", seed=4), other)
-    for given in (other, copy):
+    for given in (other,):
         assert taco_main(["train", "--resume", str(part), "--init-from", str(given),
                           "--max-steps", "3"]) == 2
         assert refusal(capsys.readouterr().err) == (
