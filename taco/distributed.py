@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from .errors import Interrupted, TacoError
 
-__all__ = ["DistEnv", "DistEnvError", "SilentInterrupted", "dist_env_from_environ",
-           "leaving_process_group", "shutdown_distributed"]
+__all__ = ["DistEnv", "DistEnvError", "SilentInterrupted", "StoppedTogether",
+           "dist_env_from_environ", "leaving_process_group", "shutdown_distributed"]
 
 
 class DistEnvError(TacoError, ValueError):
@@ -107,11 +107,17 @@ def _joined_process_group() -> bool:
     return td is not None and td.is_available() and td.is_initialized()
 
 
-class SilentInterrupted(Interrupted):
-    """:class:`~taco.errors.Interrupted` on a torchrun rank other than 0 when every rank stops
-    together (a training run's shared stop): rank 0 says where the job stopped, so
-    :func:`taco.cli.main` prints nothing for this one; the process still exits with 128 + the
-    signal."""
+class StoppedTogether(Interrupted):
+    """:class:`~taco.errors.Interrupted` when every rank of the job stops at the same point (a
+    training run's shared stop: the signal one rank received, decided by all together); on
+    rank 0, which says where the job stopped (the other ranks raise :class:`SilentInterrupted`).
+    Every rank raises it, so :func:`leaving_process_group` lets them leave together."""
+
+
+class SilentInterrupted(StoppedTogether):
+    """:class:`StoppedTogether` on a torchrun rank other than 0: rank 0 says where the job
+    stopped, so :func:`taco.cli.main` prints nothing for this one; the process still exits with
+    128 + the signal."""
 
 
 def shutdown_distributed(*, wait: bool = False) -> None:
@@ -135,10 +141,35 @@ def shutdown_distributed(*, wait: bool = False) -> None:
 @contextmanager
 def leaving_process_group() -> Iterator[None]:
     """Run the block, then leave the process group: after a barrier when the block ended
-    normally, at once when it raised (:func:`shutdown_distributed`)."""
+    normally, at once when it raised (:func:`shutdown_distributed`), but after a barrier too
+    when it raised :class:`StoppedTogether`, which every rank raises.
+
+    So after a shared stop no rank leaves before rank 0 has come this far: torchrun stops the
+    whole job (SIGTERM) as soon as one process exits with a failure status, and a rank that
+    left first had rank 0 end with ``stopped by SIGTERM``, not its ``stopped by SIGHUP at step
+    N ...``. Such a SIGTERM while rank 0 leaves the group (:class:`~taco.errors.Interrupted`
+    from :func:`taco.cli.main`'s handler) does not replace the stop it is leaving with."""
     try:
         yield
+    except StoppedTogether:
+        try:
+            _leave_together()
+        except Interrupted:
+            pass  # torchrun's stop of the job once another rank has left: the first stop is said
+        raise
     except BaseException:
         shutdown_distributed()
         raise
     shutdown_distributed(wait=True)
+
+
+def _leave_together() -> None:
+    """:func:`shutdown_distributed` after a barrier, which every rank reaches after a shared
+    stop; where it fails (a rank gone meanwhile), the group is left all the same."""
+    import torch.distributed as dist
+
+    try:
+        shutdown_distributed(wait=True)
+    except Exception:  # a rank gone: gloo's "Connection closed by peer"
+        if dist.is_initialized():
+            dist.destroy_process_group()

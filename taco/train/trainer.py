@@ -64,7 +64,12 @@ from ..data import (
     no_images_message,
 )
 from ..devices import resolve_device, usable_cpus
-from ..distributed import SilentInterrupted, dist_env_from_environ, leaving_process_group
+from ..distributed import (
+    SilentInterrupted,
+    StoppedTogether,
+    dist_env_from_environ,
+    leaving_process_group,
+)
 from ..errors import Interrupted, TacoError, TacoWarning, warn_at_caller
 from ..locks import FolderLock, hold_folder
 from ..losses import TacoLoss
@@ -471,9 +476,11 @@ class Trainer:
         """Train until ``epochs``, ``max_steps`` or ``time_limit``; write the final checkpoint
         and state. Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP: :class:`StopSignals`), it
         writes them after the step in hand, then raises :class:`~taco.errors.Interrupted`
-        saying where it stopped and how to go on (under torchrun: on rank 0; the other ranks
-        raise :class:`~taco.distributed.SilentInterrupted`, with the same signal). Then, or on
-        any error, it lets ``out_dir`` go (:meth:`close`)."""
+        (:class:`~taco.distributed.StoppedTogether`) saying where it stopped and how to go on
+        (under torchrun: on rank 0; the other ranks raise
+        :class:`~taco.distributed.SilentInterrupted`, with the same signal, and :func:`train`
+        lets no rank leave the process group, and torchrun stop the job, before rank 0 is on
+        its way out too). Then, or on any error, it lets ``out_dir`` go (:meth:`close`)."""
         try:
             return self._fit()
         finally:
@@ -671,8 +678,10 @@ class Trainer:
 
     def _interrupted(self, signum: int | None, progress: str) -> Interrupted:
         """The :class:`~taco.errors.Interrupted` that ends a run stopped by ``signum``: rank 0's
-        says where the job stopped, the other ranks' exit with the same status, silently."""
-        kind = Interrupted if self.env.is_main else SilentInterrupted
+        says where the job stopped, the other ranks' exit with the same status, silently. Every
+        rank raises one (a shared stop: :meth:`_stop_reason`), so they leave the process group
+        together (:func:`~taco.distributed.leaving_process_group`)."""
+        kind = StoppedTogether if self.env.is_main else SilentInterrupted
         return kind(signum or signal.SIGTERM, progress)
 
     # ----------------------------------------------------------------- one step
