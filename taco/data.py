@@ -23,13 +23,17 @@ keep, reading no more headers than the bound needs.
 
 Unreadable images are skipped, not fatal: ``__getitem__`` warns with a
 :class:`SkippedImageWarning`, counts the image in ``skipped`` and returns the next readable one;
-when none is left to return it raises :class:`UnreadableImagesError`.
+when none is left to return it raises :class:`UnreadableImagesError`. A read that failed for the
+moment (too many open files, out of memory: :data:`TRANSIENT_ERRNOS`) is tried again, then
+skipped for that draw only.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -78,6 +82,9 @@ __all__ = [
     "RandomCrop",
     "Sample",
     "SkippedImageWarning",
+    "TRANSIENT_ERRNOS",
+    "TRANSIENT_PAUSE_S",
+    "TRANSIENT_TRIES",
     "ToTensor",
     "Transform",
     "UnreadableImagesError",
@@ -360,6 +367,41 @@ def read_reason(error: ImageReadError) -> str:
     return cap_refusal(*error.size, error.max_pixels, "")
 
 
+#: The errnos of a read that failed for the moment, not for the file: too many open files in
+#: the process (EMFILE: a DataLoader worker's moment of descriptor pressure) or the system
+#: (ENFILE), a call to be made again (EAGAIN, EINTR), memory or buffers short (ENOMEM,
+#: ENOBUFS). ``CaptionedImages.__getitem__`` reads such a file again rather than drop it.
+TRANSIENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.EINTR,
+                              errno.ENOMEM, errno.ENOBUFS})
+#: How many times ``CaptionedImages.__getitem__`` reads a file whose read failed for the moment,
+#: the first read included, before it skips the file for that draw.
+TRANSIENT_TRIES = 3
+#: The pause after the first such failure, in seconds (twice it after the second...).
+TRANSIENT_PAUSE_S = 0.05
+
+
+def _transient(error: ImageReadError) -> bool:
+    """Whether ``error`` failed for the moment, not for its file: the error it was raised from
+    (:func:`taco.images.load_image` chains it) is an ``OSError`` with one of
+    :data:`TRANSIENT_ERRNOS`, or a ``MemoryError``."""
+    seen: set[int] = set()
+    cause = _cause(error)
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, MemoryError) or (isinstance(cause, OSError)
+                                              and cause.errno in TRANSIENT_ERRNOS):
+            return True
+        cause = _cause(cause)
+    return False
+
+
+def _cause(error: BaseException) -> BaseException | None:
+    """The error ``error`` was raised from or while handling, as its traceback shows it."""
+    if error.__cause__ is not None or error.__suppress_context__:
+        return error.__cause__
+    return error.__context__
+
+
 def _fits(side: int | ImageReadError, min_side: int) -> bool:
     """Whether an image of shorter side ``side`` (as :func:`_shorter_side` gives it) is kept
     under ``min_side``: readable and not smaller than ``min_side``."""
@@ -449,7 +491,11 @@ class CaptionedImages(Dataset[Sample]):
     :class:`EmptyDatasetError` says why. A file that
     fails to load is skipped in ``__getitem__`` (``skipped`` += 1, next index; it is not
     retried later in the same process; warned about once for the dataset, also across
-    DataLoader workers); after ``max_retries`` new unreadable files in one
+    DataLoader workers). A read that failed for the moment, not for the file (an ``OSError``
+    with one of :data:`TRANSIENT_ERRNOS`, too many open files in a DataLoader worker, or a
+    ``MemoryError``), is tried again up to :data:`TRANSIENT_TRIES` times in all, a short pause
+    between; failing still, the file is skipped for this draw only (a warning each time, not
+    counted in ``skipped``) and read again when next drawn. After ``max_retries`` unreadable files in one
     call, or when none is readable, :class:`UnreadableImagesError` (a ``RuntimeError``) is
     raised. ``skipped`` counts distinct
     files in *this* process: DataLoader workers keep their own counts. A file that is converted
@@ -604,19 +650,26 @@ class CaptionedImages(Dataset[Sample]):
                 first = first or f"{record.file}: {self._bad[i]}"
                 continue
             try:  # its conversion warnings (load_image's, to_rgb's) are said by _say
-                with ConversionNotes() as notes:
-                    rgb, _ = to_rgb(load_image(self.root / record.file, max_pixels=self.max_pixels),
-                                    source=record.file)
+                rgb, notes = self._load(record)
             except ImageReadError as e:
-                self._bad[i] = read_reason(e)
-                first = first or f"{record.file}: {self._bad[i]}"
-                self.skipped += 1
-                if self._first_time(self._bad_said, i):
+                reason = read_reason(e)
+                first = first or f"{record.file}: {reason}"
+                if _transient(e):  # the moment's, not the file's: read again when next drawn
                     warnings.warn(
-                        f"skipping unreadable image {record.file}: {self._bad[i]}",
+                        f"skipping image {record.file} for now: {reason} (tried "
+                        f"{TRANSIENT_TRIES} times; it is read again when next drawn)",
                         SkippedImageWarning,
                         stacklevel=2,
                     )
+                else:
+                    self._bad[i] = reason
+                    self.skipped += 1
+                    if self._first_time(self._bad_said, i):
+                        warnings.warn(
+                            f"skipping unreadable image {record.file}: {reason}",
+                            SkippedImageWarning,
+                            stacklevel=2,
+                        )
                 failures += 1
                 if failures >= self.max_retries:
                     break
@@ -630,6 +683,22 @@ class CaptionedImages(Dataset[Sample]):
         what = (f"all {n} files tried are unreadable" if tried == n else
                 f"{tried} unreadable in a row from index {index}, of {n} files")
         raise UnreadableImagesError.none_readable(self.root, what, first)
+
+    def _load(self, record: CaptionRecord) -> tuple[Image.Image, list[tuple[str, type[Warning]]]]:
+        """``record``'s image as RGB, and the conversion notes of its load
+        (:class:`ConversionNotes`); a read that failed for the moment (:func:`_transient`) is
+        tried again, up to :data:`TRANSIENT_TRIES` times in all, after a pause that grows."""
+        for attempt in range(1, TRANSIENT_TRIES + 1):
+            try:
+                with ConversionNotes() as notes:
+                    rgb, _ = to_rgb(load_image(self.root / record.file, max_pixels=self.max_pixels),
+                                    source=record.file)
+                return rgb, notes
+            except ImageReadError as e:
+                if attempt == TRANSIENT_TRIES or not _transient(e):
+                    raise
+            time.sleep(TRANSIENT_PAUSE_S * attempt)
+        raise AssertionError("unreachable")  # the last attempt returned or raised
 
     def _say(self, index: int, notes: list[tuple[str, type[Warning]]]) -> None:
         """Warn the conversion ``notes`` of loading image ``index`` (:class:`ConversionNotes`)

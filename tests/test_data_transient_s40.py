@@ -1,0 +1,113 @@
+"""A read that failed for the moment does not drop the photo from training: one EMFILE (too many
+open files) in a DataLoader worker had put it among the process's unreadable files for good.
+Such a read is tried again, then skipped for that draw only; an unreadable file is dropped as
+before."""
+
+from __future__ import annotations
+
+import errno
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import taco.data
+from taco.data import TRANSIENT_TRIES, CaptionedImages, CaptionRecord, SkippedImageWarning
+from taco.images import ImageReadError
+
+
+@pytest.fixture
+def photos(tmp_path: Path, monkeypatch) -> Path:
+    """Two readable photos, a.png and b.png, each captioned with its name; no pause between tries."""
+    monkeypatch.setattr(taco.data, "TRANSIENT_PAUSE_S", 0.0)
+    for name, colour in (("a", (200, 10, 10)), ("b", (10, 200, 10))):
+        Image.new("RGB", (24, 16), colour).save(tmp_path / f"{name}.png")
+    return tmp_path
+
+
+def _dataset(root: Path) -> CaptionedImages:
+    return CaptionedImages(root, [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")])
+
+
+def _failing(monkeypatch, fails: dict[str, list[BaseException]]) -> dict[str, int]:
+    """taco.data's load_image raises, for a file named in ``fails``, its next error chained in an
+    ImageReadError as taco.images.load_image chains it (``from e``); -> the reads by file."""
+    real = taco.data.load_image
+    reads: dict[str, int] = {}
+
+    def load(path: Path, **kwargs: object) -> Image.Image:
+        name = Path(path).name
+        reads[name] = reads.get(name, 0) + 1
+        if fails.get(name):
+            cause = fails[name].pop(0)
+            reason = cause.strerror if isinstance(cause, OSError) else "out of memory reading it"
+            raise ImageReadError(path, reason) from cause
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(taco.data, "load_image", load)
+    return reads
+
+
+def _os_error(code: int) -> OSError:
+    return OSError(code, os.strerror(code))
+
+
+@pytest.mark.parametrize("code", [errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.EINTR, errno.ENOMEM],
+                         ids=errno.errorcode.get)
+def test_a_read_that_fails_once_for_the_moment_is_read_again(photos, monkeypatch, code):
+    reads = _failing(monkeypatch, {"a.png": [_os_error(code)]})
+    ds = _dataset(photos)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "skipping": the second read worked
+        assert ds[0].name == "a.png"
+    assert reads == {"a.png": 2} and ds.skipped == 0
+
+
+def test_a_photo_failing_for_the_moment_each_try_is_skipped_for_this_draw_only(photos, monkeypatch):
+    """EMFILE at every try of one draw: the next photo stands in, and a later draw of the same
+    index reads the photo again (it had been dropped for the rest of the process)."""
+    reads = _failing(monkeypatch, {"a.png": [_os_error(errno.EMFILE)] * TRANSIENT_TRIES})
+    ds = _dataset(photos)
+    with pytest.warns(SkippedImageWarning, match=r"skipping image a\.png for now: Too many open "
+                      r"files \(tried 3 times; it is read again when next drawn\)"):
+        assert ds[0].name == "b.png"
+    assert ds.skipped == 0 and reads["a.png"] == TRANSIENT_TRIES
+    assert ds[0].name == "a.png"  # the photo is still drawn
+    assert reads["a.png"] == TRANSIENT_TRIES + 1
+
+
+def test_a_memory_error_is_of_the_moment_too(photos, monkeypatch):
+    _failing(monkeypatch, {"a.png": [MemoryError()]})
+    assert _dataset(photos)[0].name == "a.png"
+
+
+@pytest.mark.parametrize("code", [errno.EACCES, errno.ENOENT, errno.EIO], ids=errno.errorcode.get)
+def test_an_unreadable_file_is_still_dropped_at_once(photos, monkeypatch, code):
+    """Not retried, and not read again in this process: as before."""
+    reads = _failing(monkeypatch, {"a.png": [_os_error(code)] * 5})
+    ds = _dataset(photos)
+    with pytest.warns(SkippedImageWarning, match=rf"skipping unreadable image a\.png: {os.strerror(code)}"):
+        assert ds[0].name == "b.png"
+    assert ds[0].name == "b.png" and reads["a.png"] == 1 and ds.skipped == 1
+
+
+def test_load_image_s_own_error_for_too_many_open_files_is_read_again(photos, monkeypatch):
+    """Pillow's open failing with EMFILE once, as in a worker short of descriptors: the
+    ImageReadError that taco.images.load_image makes of it is known as of the moment."""
+    real_open = Image.open
+    calls: list[str] = []
+
+    def flaky_open(source: object, *args: object, **kwargs: object) -> Image.Image:
+        calls.append(str(source))
+        if len(calls) == 1:
+            raise _os_error(errno.EMFILE)
+        return real_open(source, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", flaky_open)
+    ds = _dataset(photos)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ds[0].name == "a.png"
+    assert ds.skipped == 0 and len(calls) >= 2
