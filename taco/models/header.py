@@ -43,13 +43,16 @@ MAX_HEADER_CHARS = 2**20
 
 
 @contextmanager
-def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
+def reading_headers(path: str | os.PathLike[str], *, file: Path | None = None) -> Iterator[None]:
     """Failures to read a checkpoint's headers (index or safetensors) as CheckpointError naming
     ``path``: a ``torch.save`` file said as one, with how to import it; a text file (a Git LFS
     pointer, an HTML page) as one (:func:`taco.filekinds.text_file_problem`); an allocation failure as
     running out of memory (not for lack of a valid file); a file the system cannot read
-    (permissions, an I/O error) as such. A :class:`~taco.shards.CheckpointReplaced` is let
-    through: its caller reads the checkpoint again."""
+    (permissions, an I/O error) as such, naming ``file`` where given: the checkpoint file read
+    for ``path`` (:func:`taco.shards.find`'s; a run folder's ``checkpoint.safetensors``), which
+    is what cannot be read, not the folder (a shard is named by :mod:`taco.shards`). A
+    :class:`~taco.shards.CheckpointReplaced` is let through: its caller reads the checkpoint
+    again."""
     try:
         yield
     except CheckpointReplaced:
@@ -72,7 +75,7 @@ def reading_headers(path: str | os.PathLike[str]) -> Iterator[None]:
         if allocation_failure(exc):
             raise CheckpointError(f"out of memory reading {path}") from None
         if isinstance(exc, OSError):  # permissions, an I/O error: named, and no checkpoint
-            raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+            raise CheckpointError(f"{file or path}: cannot be read ({exc.strerror or exc})") from None
         raise
 
 
@@ -102,7 +105,7 @@ def checkpoint_metadata(path: str | os.PathLike[str], *, found: Path | None = No
     found = found or find(path)
     if found is None:
         raise CheckpointError(f"{path}: no such checkpoint file")
-    with reading_headers(path):
+    with reading_headers(path, file=found):
         return read_metadata(path, found=found)
 
 
@@ -126,7 +129,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, found: Path | None = None
     found = found or find(path)
     if found is None:
         raise CheckpointError(f"{named}: no such checkpoint file")
-    with reading_headers(named):
+    with reading_headers(named, file=found):
         read = read_once(path, found=found)
     return read, checked_header(named, read.metadata)
 
@@ -134,7 +137,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, found: Path | None = None
 def read_shapes(read: CheckpointRead) -> dict[str, tuple[tuple[int, ...], str]]:
     """:func:`checkpoint_shapes` of a checkpoint :func:`read_checkpoint` read (the same failures;
     a :class:`~taco.shards.CheckpointReplaced` where a save replaced it meanwhile)."""
-    with reading_headers(read.path):
+    with reading_headers(read.path, file=read.found):
         return read.shapes()
 
 
