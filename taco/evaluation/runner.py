@@ -151,8 +151,11 @@ def _repair_tail(path: Path) -> None:
         f.truncate(0)
 
 
-#: Columns of a results CSV that taco always writes as a finite number (where the CSV has them).
+#: Columns of a results CSV that taco always writes as a finite number (where the CSV has them),
+#: each with the least it can be and whether it is a whole number: a coded file has bytes (the
+#: smallest, a classic codec's container or a taco header, has some), so its bpp is above 0.
 FINITE_COLUMNS = ("index", "height", "width", "bytes", "bpp")
+_LEAST = {"index": (0, True), "height": (1, True), "width": (1, True), "bytes": (1, True), "bpp": (0, False)}
 #: Columns of a results CSV that taco writes as a number (NaN or an infinity, where not
 #: measurable: the MS-SSIM of a small image, the PSNR of an exact copy) or leaves empty.
 NUMBER_COLUMNS = ("target_bpp", *IMAGE_METRICS)
@@ -163,7 +166,8 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     newline: a last line without one was cut by a crash (even inside its last field, where it
     still has every column) and is ignored, as :func:`_repair_tail` cuts it before the next
     append. A CSV over :data:`RESULTS_CSV_MAX_BYTES` (left unread), that cannot be read, or
-    with a complete row whose :data:`FINITE_COLUMNS` are not finite numbers or whose
+    with a complete row whose :data:`FINITE_COLUMNS` are not finite numbers (whole numbers from 0
+    for ``index``, from 1 for ``height``, ``width`` and ``bytes``; above 0 for ``bpp``) or whose
     :data:`NUMBER_COLUMNS` are not numbers (nor empty) is an :class:`UnreadableResultsCSV`
     naming its line and column."""
     if not path.is_file():
@@ -203,8 +207,16 @@ def _number_problem(row: Mapping[str, str], line: int) -> str | None:
             number = float(value)
         except ValueError:
             number = None
+        what = None
         if number is None or (column in FINITE_COLUMNS and not math.isfinite(number)):
             what = "a finite number" if column in FINITE_COLUMNS else "a number"
+        elif column in _LEAST:
+            least, whole = _LEAST[column]
+            if whole and (number < least or not number.is_integer()):
+                what = f"a whole number from {least}"
+            elif not whole and number <= least:
+                what = f"a finite number above {least}"
+        if what:
             return f"{column} of {row.get('image', '?')} on line {line} is {value[:40]!r}, not {what}"
     return None
 

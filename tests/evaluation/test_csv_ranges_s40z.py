@@ -1,0 +1,66 @@
+"""A results CSV row with a bpp of 0 or below, a negative byte count or an image of no height or
+width: taco writes none (a coded file has bytes, an image pixels), yet read_rows took them, so
+``taco plot`` on a folder whose webp.csv's first bpp was -1 drew its curve and a BD-rate from it,
+exit 0, and a resumed ``taco evaluate`` summed it into its JSON. Such a row is refused now in one
+line naming the CSV, the line and the column, as one that is not a number."""
+
+from __future__ import annotations
+
+import pytest
+
+from taco.evaluation.runner import UnreadableResultsCSV, read_rows
+
+HEADER = "index,image,setting,height,width,bytes,bpp,psnr,ms_ssim,lpips\n"
+GOOD = "0,a.png,q5,64,64,350,0.68,24.9,nan,\n1,b.png,q5,64,64,1,1e-320,inf,0.9,0.2\n"
+
+
+@pytest.mark.parametrize("row, says", [
+    ("2,c.png,q5,64,64,350,-1,24.9,0.9,0.2\n", "bpp of c.png on line 4 is '-1', not a finite number above 0"),
+    ("2,c.png,q5,64,64,350,0,24.9,0.9,0.2\n", "bpp of c.png on line 4 is '0', not a finite number above 0"),
+    ("2,c.png,q5,64,64,350,-0.0,24.9,0.9,0.2\n", "bpp of c.png on line 4 is '-0.0', not a finite number above 0"),
+    ("2,c.png,q5,64,64,-350,0.68,24.9,0.9,0.2\n", "bytes of c.png on line 4 is '-350', not a whole number from 1"),
+    ("2,c.png,q5,64,64,0,0.68,24.9,0.9,0.2\n", "bytes of c.png on line 4 is '0', not a whole number from 1"),
+    ("2,c.png,q5,64,64,350.5,0.68,24.9,0.9,0.2\n", "bytes of c.png on line 4 is '350.5', not a whole number from 1"),
+    ("2,c.png,q5,0,64,350,0.68,24.9,0.9,0.2\n", "height of c.png on line 4 is '0', not a whole number from 1"),
+    ("2,c.png,q5,64,-64,350,0.68,24.9,0.9,0.2\n", "width of c.png on line 4 is '-64', not a whole number from 1"),
+    ("2,c.png,q5,64,6.4,350,0.68,24.9,0.9,0.2\n", "width of c.png on line 4 is '6.4', not a whole number from 1"),
+    ("-2,c.png,q5,64,64,350,0.68,24.9,0.9,0.2\n", "index of c.png on line 4 is '-2', not a whole number from 0"),
+    ("2.5,c.png,q5,64,64,350,0.68,24.9,0.9,0.2\n", "index of c.png on line 4 is '2.5', not a whole number from 0"),
+])
+def test_a_row_out_of_range_is_refused(tmp_path, row, says):
+    path = tmp_path / "webp.csv"
+    path.write_text(HEADER + GOOD + row)
+    with pytest.raises(UnreadableResultsCSV) as info:
+        read_rows(path)
+    assert str(info.value) == f"{path}: not a taco results CSV ({says})"
+
+
+def test_the_least_values_taco_can_write_are_read(tmp_path):
+    path = tmp_path / "webp.csv"
+    path.write_text(HEADER + GOOD + "2,c.png,q5,1,1,1,8.0,24.9,0.9,0.2\n")
+    assert [r["image"] for r in read_rows(path)] == ["a.png", "b.png", "c.png"]
+
+
+def _poison(csv_path, column, value):
+    header, row, *rest = csv_path.read_text().splitlines()
+    columns, values = header.split(","), row.split(",")
+    values[columns.index(column)] = value
+    csv_path.write_text("\n".join([header, ",".join(values), *rest]) + "\n")
+    return values[columns.index("image")]
+
+
+def test_plot_and_a_resumed_evaluate_refuse_a_bpp_below_0(taco_main, tiny_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=30", "-o", str(out),
+            "--limit", "1", "--fid", "off", "--cmmd-clip", "off", "--no-plot", "--quiet"]
+    assert taco_main(argv) == 0
+    csv_path = out / tiny_folder.name / "jpeg.csv"
+    image = _poison(csv_path, "bpp", "-1")
+    says = f"{csv_path}: not a taco results CSV (bpp of {image} on line 2 is '-1', not a finite number above 0)"
+    capsys.readouterr()
+    assert taco_main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1] == f"taco evaluate: error: {says}; delete its CSV/JSON or choose another --output"
+    assert taco_main(["plot", str(out / tiny_folder.name), "-o", str(tmp_path / "plots") + "/"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and says in err, err
