@@ -41,9 +41,10 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     ``NAME`` + ``skip_in_folders`` (``.decoded.png``, any case) are left out where their source
     is beside them (:func:`taco.suffixes.decoded_outputs`; any other such file is an input), and
     so are hidden files and folders (``.x.jpg``, and
-    macOS's ``._x.jpg``, which are not photos), subfolders (not searched), links to nothing and
-    files of other suffixes; with ``note_left_out`` (the command: ``compress``, ``decompress``)
-    one note line on stderr names those a user may have expected (not captions, notes or
+    macOS's ``._x.jpg``, which are not photos), subfolders (not searched), links to nothing,
+    pipes, devices and sockets (or links to them) and files of other suffixes; with
+    ``note_left_out`` (the command: ``compress``, ``decompress``) one note line on stderr names
+    those a user may have expected (not captions, notes or
     taco's other files; files it does not read as images only where the inputs are images),
     and one more names each folder named that holds no input, when other inputs are given
     (with none at all the command is refused, naming what was left out). ``-`` is standard
@@ -85,9 +86,11 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
                                 left.hidden.append(f)
                         elif f.is_dir():
                             left.subfolders.append(f)
-                        elif not f.is_file():  # a link to nothing, a socket, ...
-                            if f.is_symlink():
+                        elif not f.is_file():  # a link to nothing; a pipe, device or socket, or a link to one
+                            if not f.exists():
                                 left.broken_links.append(f)
+                            elif kind in suffixes:
+                                left.not_regular.append(f)
                         elif f.name in outputs:
                             left.outputs.append(f)
                         elif kind in suffixes:
@@ -135,6 +138,7 @@ class _LeftOut:
         self.others: list[Path] = []  # files of other suffixes a user may have expected (RAW, video)
         self.hidden: list[Path] = []  # hidden files with an input's suffix
         self.broken_links: list[Path] = []
+        self.not_regular: list[Path] = []  # an input's name on a pipe, device or socket, or a link to one
         self.outputs: list[Path] = []  # taco decompress's NAME.decoded.png beside its source
 
     def parts(self, others: bool = True) -> list[str]:
@@ -147,6 +151,10 @@ class _LeftOut:
             parts.append(f"{count(len(self.hidden), 'hidden file')} ({some(self.hidden)})")
         if self.broken_links:
             parts.append(f"{count(len(self.broken_links), 'link')} to nothing ({some(self.broken_links)})")
+        if self.not_regular:
+            many = len(self.not_regular) > 1
+            parts.append(f"{count(len(self.not_regular), 'input')} that "
+                         f"{'are not regular files' if many else 'is not a regular file'} ({some(self.not_regular)})")
         if self.outputs:
             parts.append(f"{count(len(self.outputs), 'output')} of taco decompress beside "
                          f"{'its source' if len(self.outputs) == 1 else 'their sources'} ({some(self.outputs)})")
