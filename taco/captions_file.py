@@ -209,9 +209,14 @@ def _read_line(path: Path, line_no: int, line: str, captions: dict[str, list[str
     try:
         # without its line ending, which json would read as a line 2 of its own
         entry = load_json(line.rstrip("\r\n"))  # 200,000 deep or 5,000 digits: a ValueError
+        if not isinstance(entry, dict):  # ["a.png"], "a cat", 3: json's own words would be Python's
+            raise CaptionsFileError(f'{path}:{line_no}: expected {{"image": ..., "captions": [...]}} '
+                                    f"(the line holds {_json_kind(entry)}, not a JSON object)")
         image = entry["image"]
         caps = entry.get("captions", entry.get("caption", []))
         captioner = entry.get("captioner")
+    except CaptionsFileError:
+        raise
     except json.JSONDecodeError as e:
         raise CaptionsFileError(
             f'{path}:{line_no}: expected {{"image": ..., "captions": [...]}} '
@@ -233,6 +238,19 @@ def _read_line(path: Path, line_no: int, line: str, captions: dict[str, list[str
     captions.setdefault(image, []).extend(c for c in caps if c.strip())
     if isinstance(captioner, str) and captioner:
         captioners[captioner] = None
+
+
+def _json_kind(value: object) -> str:
+    """What a JSON value that is not an object is, in a few words: ``a JSON array``, ..."""
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str):
+        return "a JSON string"
+    if isinstance(value, bool):
+        return f"JSON {str(value).lower()}"
+    if value is None:
+        return "JSON null"
+    return "a JSON number"
 
 
 def is_caption_line(line: str) -> bool:
