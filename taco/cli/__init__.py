@@ -28,7 +28,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any, NoReturn
 
 from .. import __version__
-from ..distributed import SilentInterrupted
+from ..distributed import SilentInterrupted, StoppedTogether
 from ..errors import Interrupted
 from ..messages import did_you_mean, to_stderr, warning_printer
 from .common import (
@@ -160,11 +160,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             command = f" {args.command}"
             return _run(args)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: `finally`s have run
-            signum = getattr(exc, "signum", signal.SIGINT)
+            stop = _first_stop(exc)
+            signum, progress = ((stop.signum, stop.progress) if isinstance(stop, Interrupted)
+                                else (signal.SIGINT, ""))
             how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
-            if not isinstance(exc, SilentInterrupted):  # a torchrun rank but 0: rank 0 says it
-                to_stderr(f"taco{command}: {how}{getattr(exc, 'progress', '')}")
+            if not isinstance(stop, SilentInterrupted):  # a torchrun rank but 0: rank 0 says it
+                to_stderr(f"taco{command}: {how}{progress}")
             return 128 + signum
+
+
+def _first_stop(exc: KeyboardInterrupt) -> KeyboardInterrupt:
+    """The stop :func:`main` says (and exits with) for ``exc``: a signal that came while an
+    earlier stop was on its way out (raised in a ``finally`` or ``except`` of it: torchrun's
+    SIGTERM to rank 0 once another rank of a shared stop has exited) does not replace it. Of
+    the stops in ``exc``'s chain (its ``__cause__``/``__context__``, the KeyboardInterrupts), the
+    first that says how far it got (a :class:`~taco.distributed.StoppedTogether`: ``at step N``),
+    else the first of them."""
+    stops: list[KeyboardInterrupt] = []
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, KeyboardInterrupt):
+            stops.insert(0, error)  # the first (oldest) first
+        error = error.__cause__ or error.__context__
+    for stop in stops:
+        if isinstance(stop, StoppedTogether) or (isinstance(stop, Interrupted) and stop.progress):
+            return stop
+    return stops[0]
 
 
 def run(argv: Sequence[str] | None = None) -> NoReturn:
