@@ -357,25 +357,53 @@ def _append(path: Path, text: str) -> None:
     """Append ``text`` to ``path`` and sync it; an OSError that names no file (a write past the
     file size limit, a full disk: ``[Errno 27] File too large``) is raised again naming
     ``path``, as every file error of taco's is shown (``captions.jsonl: file too large``).
+    A failed append (any exception: a full disk after some of the bytes, an fsync that fails, an
+    interrupt) takes its bytes back: the file is cut to the size it had, so no half line is left
+    for every reader to refuse, and a file this call made is removed while it is still empty.
     A ``path`` that is a symbolic link is refused, not written through: a link (dangling or not)
     planted in a folder one captions would have taco append to any file the user may write.
     O_NOFOLLOW (where the system has it) refuses a link made after the check too. Text that
     UTF-8 cannot encode (a lone surrogate) raises before the file is opened, so no empty file is
     left."""
     refuse_link(path)
-    text.encode("utf-8")  # the UnicodeEncodeError, before the file is made
-    # O_BINARY (Windows): the text layer alone turns line ends into the system's, as open("a") did
-    flags = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-             | getattr(os, "O_BINARY", 0))
+    # the UnicodeEncodeError, before the file is made; line ends the system's, as open("a") wrote
+    data = memoryview(text.replace("\n", os.linesep).encode("utf-8"))
+    flags = (os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
     try:
-        with open(os.open(path, flags, 0o666), "a", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        try:  # made by this call (O_EXCL), or there before: only the former is removed
+            fd, made = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666), True
+        except FileExistsError:
+            fd, made = os.open(path, flags | os.O_CREAT, 0o666), False
     except OSError as exc:
-        if exc.filename is not None or exc.errno is None:
+        _raise_naming(exc, path)
+        raise
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):  # the bytes written so far taken back
+                os.ftruncate(fd, size)
+                os.fsync(fd)
+            if made:
+                with contextlib.suppress(OSError):
+                    if os.fstat(fd).st_size == 0 and os.path.samestat(os.fstat(fd), os.lstat(path)):
+                        os.unlink(path)  # made by this call, nothing in it: as it was, no file
             raise
-        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # its subclass, by errno
+    except OSError as exc:
+        _raise_naming(exc, path)
+        raise
+    finally:
+        os.close(fd)
+
+
+def _raise_naming(exc: OSError, path: Path) -> None:
+    """Raise ``exc`` again naming ``path`` (its subclass, by errno) where it names no file; else
+    return, for the caller to raise it as it is."""
+    if exc.filename is None and exc.errno is not None:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def caption_folder(
@@ -399,11 +427,12 @@ def caption_folder(
     the only source of captions where it is named, so it gets every image). A last line without
     a final newline is kept when it is a whole record, and cut off with a warning when it is a
     line of an interrupted run (:func:`plan_captions`). Lines are written and flushed after every
-    batch; the file is not created until there is one. Unreadable images are reported and
-    skipped. The images are those of :func:`taco.suffixes.folder_images` (not ``taco decompress``'s
-    ``NAME.decoded.png``); a folder without any is a :class:`NoImagesError`. ``batch_size`` and
-    ``limit`` (None: every image) below 1 are a ValueError (``limit=-1`` once left out the last
-    image).
+    batch; the file is not created until there is one, and a batch whose lines cannot all be
+    written (a full disk) is taken back whole, no half line left (earlier batches' lines stay).
+    Unreadable images are reported and skipped. The images are those of
+    :func:`taco.suffixes.folder_images` (not ``taco decompress``'s ``NAME.decoded.png``); a folder
+    without any is a :class:`NoImagesError`. ``batch_size`` and ``limit`` (None: every image)
+    below 1 are a ValueError (``limit=-1`` once left out the last image).
     """
     if batch_size < 1:
         raise TacoValueError(f"batch_size must be at least 1, got {batch_size}")

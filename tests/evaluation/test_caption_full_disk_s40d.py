@@ -1,0 +1,140 @@
+"""``taco caption`` on a full disk: an append that fails after some of its bytes (ENOSPC from
+``os.write``), or at its fsync, or interrupted, takes its bytes back, so the captions file is
+left byte for byte as it was (no half line that every reader then refuses) and a file the append
+made is not left empty; the error names the file."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+
+import pytest
+
+from taco.evaluation import caption
+from taco.evaluation.caption_plan import plan_captions
+
+
+def _fail_writes_to(monkeypatch, path, after: int, exc: BaseException | None = None) -> dict[str, int]:
+    """``os.write`` to the file at ``path`` takes ``after`` bytes, then raises ``exc`` (default
+    ENOSPC, as a full disk does: the first write short, the next an error); writes to other files
+    go through."""
+    real_write = os.write
+    seen = {"bytes": 0, "calls": 0}
+
+    def write(fd, data):
+        try:
+            ours = os.path.exists(path) and os.path.samestat(os.fstat(fd), os.stat(path))
+        except OSError:
+            ours = False
+        if not ours:
+            return real_write(fd, data)
+        seen["calls"] += 1
+        room = after - seen["bytes"]
+        if room <= 0:
+            raise exc if exc is not None else OSError(errno.ENOSPC, "No space left on device")
+        n = real_write(fd, bytes(data[:room]))
+        seen["bytes"] += n
+        return n
+
+    monkeypatch.setattr(os, "write", write)
+    return seen
+
+
+def _with_two_captions(folder):
+    names = sorted(p.name for p in folder.glob("*.png"))[:2]
+    text = "".join(json.dumps({"image": n, "captions": [f"caption of {n}"]}) + "\n" for n in names)
+    (folder / "captions.jsonl").write_text(text)
+    return (folder / "captions.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("after", [0, 1, 37, 90])
+def test_a_full_disk_in_the_middle_of_a_line_leaves_the_file_as_it_was(stub_captioner, monkeypatch, folder_factory,
+                                                                      tmp_path, after):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    before = _with_two_captions(folder)
+    seen = _fail_writes_to(monkeypatch, folder / "captions.jsonl", after)
+    with pytest.raises(OSError) as e:
+        caption.caption_folder(folder, stub_captioner(), progress=False)  # one append, two lines
+    assert (e.value.errno, e.value.filename) == (errno.ENOSPC, str(folder / "captions.jsonl"))
+    assert seen["calls"] >= 1 and seen["bytes"] == after  # the bytes were written, then taken back
+    assert (folder / "captions.jsonl").read_bytes() == before
+    monkeypatch.undo()
+    assert plan_captions(folder).already == 2  # read as it was: no half line refused
+    report = caption.caption_folder(folder, stub_captioner(), progress=False)
+    assert report.written == 2 and len((folder / "captions.jsonl").read_text().splitlines()) == 4
+
+
+def test_the_batches_written_before_stay(stub_captioner, monkeypatch, folder_factory, tmp_path):
+    """One line per batch: the first is kept whole, the second taken back."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    before = _with_two_captions(folder)
+    seen = _fail_writes_to(monkeypatch, folder / "captions.jsonl", 100)
+    with pytest.raises(OSError, match="No space left"):
+        caption.caption_folder(folder, stub_captioner(), progress=False, batch_size=1)
+    after = (folder / "captions.jsonl").read_bytes()
+    first = after.removeprefix(before)
+    assert after.startswith(before) and first.count(b"\n") == 1 and first.endswith(b"\n")
+    assert json.loads(first)["captions"] == ["a stub caption"] and seen["bytes"] == 100 > len(first)
+
+
+def test_the_line_owed_its_newline_is_taken_back_too(stub_captioner, monkeypatch, folder_factory, tmp_path):
+    """A last line that is a whole record without its newline: the append begins with one."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    before = _with_two_captions(folder).removesuffix(b"\n")
+    (folder / "captions.jsonl").write_bytes(before)
+    _fail_writes_to(monkeypatch, folder / "captions.jsonl", 1)  # the newline alone
+    with pytest.raises(OSError, match="No space left"):
+        caption.caption_folder(folder, stub_captioner(), progress=False)
+    assert (folder / "captions.jsonl").read_bytes() == before
+
+
+@pytest.mark.parametrize("after", [0, 25])
+def test_a_captions_file_the_append_made_is_removed(stub_captioner, monkeypatch, folder_factory, tmp_path, after):
+    """No room for one line: no captions file (an empty one was left, for every command to read)."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    _fail_writes_to(monkeypatch, folder / "captions.jsonl", after)
+    with pytest.raises(OSError) as e:
+        caption.caption_folder(folder, stub_captioner(), progress=False)
+    assert e.value.filename == str(folder / "captions.jsonl")
+    assert not os.path.lexists(folder / "captions.jsonl")
+
+
+def test_a_failed_fsync_or_an_interrupt_takes_the_bytes_back(stub_captioner, monkeypatch, folder_factory, tmp_path):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    before = _with_two_captions(folder)
+
+    def fsync(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "fsync", fsync)
+        with pytest.raises(OSError) as e:
+            caption.caption_folder(folder, stub_captioner(), progress=False)
+    assert (e.value.errno, e.value.filename) == (errno.EIO, str(folder / "captions.jsonl"))
+    assert (folder / "captions.jsonl").read_bytes() == before
+    _fail_writes_to(monkeypatch, folder / "captions.jsonl", 50, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        caption.caption_folder(folder, stub_captioner(), progress=False)
+    assert (folder / "captions.jsonl").read_bytes() == before
+
+
+def test_taco_caption_on_a_full_disk_is_one_line_and_keeps_the_file(eval_main, stub_captioner, monkeypatch,
+                                                                    folder_factory, tmp_path, capsys):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    before = _with_two_captions(folder)
+    monkeypatch.setattr(caption, "Captioner", stub_captioner)
+    _fail_writes_to(monkeypatch, folder / "captions.jsonl", 40)
+    assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"taco caption: error: {folder / 'captions.jsonl'}: no space left on device"]
+    assert (folder / "captions.jsonl").read_bytes() == before
+
+
+def test_a_whole_append_is_written_as_before(stub_captioner, folder_factory, tmp_path):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    before = _with_two_captions(folder)
+    caption.caption_folder(folder, stub_captioner(), progress=False)
+    after = (folder / "captions.jsonl").read_bytes()
+    assert after.startswith(before) and after.endswith(b"\n") and after.count(b"\n") == 4
+    assert [json.loads(line)["captions"] for line in after.splitlines()[2:]] == [["a stub caption"]] * 2
