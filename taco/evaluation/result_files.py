@@ -104,9 +104,9 @@ def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def result_problem(result: dict[str, Any]) -> str | None:
     """What is wrong with the fields of the summary JSON ``result`` that taco reads (None:
-    nothing): ``label`` and ``kind`` strings (``codec`` too, where present), ``dataset`` an object with a string
-    ``name`` (its ``kind`` a string, its ``images`` a count, its ``paper_set`` true or false,
-    where present); ``run``, ``model``
+    nothing): ``label`` (not empty) and ``kind`` strings (``codec`` too, where present), ``dataset`` an object
+    with a string ``name`` (its ``kind`` and ``crop`` strings, its ``images`` a count, its
+    ``paper_set`` true or false, where present); ``run``, ``model``
     (or null), ``set_metrics`` (and its ``fid``) and ``bpp_gap`` objects where present; ``points`` a list of objects whose
     :data:`POINT_NUMBERS` are finite numbers or null (``bpp`` and ``bpp_<metric>`` above 0: every
     file taco or a codec writes has bytes); no text that is not UTF-8 (a ``\\udc80`` escape, a lone
@@ -121,6 +121,8 @@ def result_problem(result: dict[str, Any]) -> str | None:
     for key in ("label", "kind"):
         if not isinstance(result.get(key), str):
             return f"its {key} is not a string" if key in result else f"it has no {key}"
+    if not result["label"]:  # taco labels a run with its model id or codec where --label is ""
+        return "its label is empty"
     if "codec" in result and not isinstance(result["codec"], str):
         return "its codec is not a string"
     for key in ("lpips_input", "matched_to", "matched_to_label"):
@@ -137,8 +139,9 @@ def result_problem(result: dict[str, Any]) -> str | None:
     dataset = result.get("dataset")
     if not isinstance(dataset, dict) or not isinstance(dataset.get("name"), str):
         return "its dataset is not a JSON object with a name" if "dataset" in result else "it has no dataset"
-    if "kind" in dataset and not isinstance(dataset["kind"], str):
-        return "its dataset's kind is not a string"
+    for key in ("kind", "crop"):
+        if key in dataset and not isinstance(dataset[key], str):
+            return f"its dataset's {key} is not a string"
     if "images" in dataset and not is_int(dataset["images"], 0):
         return "its dataset's images is not a count"
     if "paper_set" in dataset and not isinstance(dataset["paper_set"], bool):
