@@ -37,7 +37,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import torch
@@ -343,14 +343,21 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 def _shorter_side(path: Path, max_pixels: int | None) -> int | ImageReadError:
     """The shorter side of the image at ``path``, from its header alone where Pillow reads it;
     else the file is loaded once (:func:`taco.images.load_image`: a HEIC photo opens after its
-    plugin is registered there) for its size, or the :class:`ImageReadError` that says why not."""
-    try:
-        with open_image(path) as im:
-            return min(im.size)
-    except Exception:  # Pillow raises several types; load_image turns them into one reason
-        pass
-    try:
+    plugin is registered there) for its size, or the :class:`ImageReadError` that says why not.
+    A read that failed for the moment (:func:`_transient`: too many open files...) is made
+    again, as ``CaptionedImages.__getitem__`` makes it (:func:`_read_again`), before the file is
+    said to be unreadable."""
+
+    def side() -> int:
+        try:
+            with open_image(path) as im:
+                return min(im.size)
+        except Exception:  # Pillow raises several types; load_image turns them into one reason
+            pass
         return min(load_image(path, max_pixels=max_pixels).size)
+
+    try:
+        return _read_again(side)
     except ImageReadError as e:
         return e
 
@@ -374,10 +381,13 @@ def read_reason(error: ImageReadError) -> str:
 TRANSIENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.EINTR,
                               errno.ENOMEM, errno.ENOBUFS})
 #: How many times ``CaptionedImages.__getitem__`` reads a file whose read failed for the moment,
-#: the first read included, before it skips the file for that draw.
+#: the first read included, before it skips the file for that draw (and ``min_side``'s header
+#: read at construction, before it drops the file as unreadable).
 TRANSIENT_TRIES = 3
 #: The pause after the first such failure, in seconds (twice it after the second...).
 TRANSIENT_PAUSE_S = 0.05
+
+_T = TypeVar("_T")
 
 
 def _transient(error: ImageReadError) -> bool:
@@ -393,6 +403,20 @@ def _transient(error: ImageReadError) -> bool:
             return True
         cause = _cause(cause)
     return False
+
+
+def _read_again(read: Callable[[], _T]) -> _T:
+    """``read()``, made again where it raised an :class:`ImageReadError` that failed for the
+    moment (:func:`_transient`), up to :data:`TRANSIENT_TRIES` times in all, after a pause that
+    grows (:data:`TRANSIENT_PAUSE_S`, twice it...); the last such error, or any other, is raised."""
+    for attempt in range(1, TRANSIENT_TRIES + 1):
+        try:
+            return read()
+        except ImageReadError as e:
+            if attempt == TRANSIENT_TRIES or not _transient(e):
+                raise
+        time.sleep(TRANSIENT_PAUSE_S * attempt)
+    raise AssertionError("unreachable")  # the last attempt returned or raised
 
 
 def _cause(error: BaseException) -> BaseException | None:
@@ -504,7 +528,8 @@ class CaptionedImages(Dataset[Sample]):
 
     ``min_side``: drop, at construction, the records whose image is smaller than ``min_side``
     px on its shorter side (only the file header is read; counted in ``too_small``) or that
-    cannot be read (a file whose header Pillow cannot read is loaded once to be sure; counted in
+    cannot be read (a file whose header Pillow cannot read is loaded once to be sure; a read
+    that failed for the moment is tried again, as on load; counted in
     ``unreadable``, the first one's read error said), both reported in the same single warning,
     so ``len(dataset)`` counts no file known to be unreadable and DataLoader workers do not warn
     about those again. None keeps every size (a cropping transform then upscales small images)
@@ -687,18 +712,16 @@ class CaptionedImages(Dataset[Sample]):
     def _load(self, record: CaptionRecord) -> tuple[Image.Image, list[tuple[str, type[Warning]]]]:
         """``record``'s image as RGB, and the conversion notes of its load
         (:class:`ConversionNotes`); a read that failed for the moment (:func:`_transient`) is
-        tried again, up to :data:`TRANSIENT_TRIES` times in all, after a pause that grows."""
-        for attempt in range(1, TRANSIENT_TRIES + 1):
-            try:
-                with ConversionNotes() as notes:
-                    rgb, _ = to_rgb(load_image(self.root / record.file, max_pixels=self.max_pixels),
-                                    source=record.file)
-                return rgb, notes
-            except ImageReadError as e:
-                if attempt == TRANSIENT_TRIES or not _transient(e):
-                    raise
-            time.sleep(TRANSIENT_PAUSE_S * attempt)
-        raise AssertionError("unreachable")  # the last attempt returned or raised
+        tried again, up to :data:`TRANSIENT_TRIES` times in all, after a pause that grows
+        (:func:`_read_again`)."""
+
+        def read() -> tuple[Image.Image, list[tuple[str, type[Warning]]]]:
+            with ConversionNotes() as notes:
+                rgb, _ = to_rgb(load_image(self.root / record.file, max_pixels=self.max_pixels),
+                                source=record.file)
+            return rgb, notes
+
+        return _read_again(read)
 
     def _say(self, index: int, notes: list[tuple[str, type[Warning]]]) -> None:
         """Warn the conversion ``notes`` of loading image ``index`` (:class:`ConversionNotes`)
