@@ -176,19 +176,24 @@ def download_model(name: str) -> str:
     request hung forever; each file's own requests are bounded by huggingface_hub
     (``HF_HUB_ETAG_TIMEOUT``, ``HF_HUB_DOWNLOAD_TIMEOUT``). Every file comes from the commit the
     list was read at (``main`` could move between two files); the cache's ``refs/main`` is then
-    set to that commit, where huggingface_hub's cache lookup (offline too) finds the snapshot."""
-    from huggingface_hub import HfApi, hf_hub_download
+    set to that commit, where huggingface_hub's cache lookup (offline too) finds the snapshot.
+    The hub and the cache are huggingface_hub's ``constants.ENDPOINT`` and ``HF_HUB_CACHE`` as
+    they are now, passed explicitly (huggingface_hub before 1.0 otherwise takes copies made when
+    its modules were imported)."""
+    from huggingface_hub import HfApi, constants, hf_hub_download
 
     from ..atomic import write_text_atomic
 
-    info = HfApi().model_info(name, timeout=HUB_TIMEOUT)
+    endpoint, cache = constants.ENDPOINT, constants.HF_HUB_CACHE
+    info = HfApi(endpoint=endpoint).model_info(name, timeout=HUB_TIMEOUT)
     files = [s.rfilename for s in info.siblings or [] if "/" not in s.rfilename]
     wanted = [f for f in files if any(fnmatch.fnmatch(f, p) for p in _DOWNLOAD)]
     if not any(f.endswith(".safetensors") for f in wanted):
         wanted += [f for f in files if fnmatch.fnmatch(f, "pytorch_model*.bin")]
     if not wanted:
         raise ValueError("the repository has none of the files a model needs")
-    paths = [hf_hub_download(name, f, revision=info.sha) for f in sorted(wanted)]
+    paths = [hf_hub_download(name, f, revision=info.sha, cache_dir=cache, endpoint=endpoint)
+             for f in sorted(wanted)]
     snapshot = Path(paths[-1]).parent  # REPO_CACHE/snapshots/SHA (top-folder files only)
     if info.sha:
         write_text_atomic(snapshot.parent.parent / "refs" / "main", info.sha)
@@ -226,7 +231,8 @@ def model_folder(
     from huggingface_hub import constants, try_to_load_from_cache
 
     try:
-        config = try_to_load_from_cache(name, "config.json")
+        # the cache the error below names (old huggingface_hub defaults to an import-time copy)
+        config = try_to_load_from_cache(name, "config.json", cache_dir=constants.HF_HUB_CACHE)
     except ValueError as e:  # HFValidationError: 'a--b', 'x.git', over 96 characters
         raise error(f"{what}: {name!r} is not a folder{exists}, nor a Hugging Face model id "
                     f"({e}) {fix}") from None

@@ -49,8 +49,9 @@ def serve(stall: threading.Event | None, revisions: list[str] | None = None) -> 
                 return
             body, headers = b"", {}
             if self.path.startswith(f"/api/models/{REPO}"):
-                body = json.dumps({"id": REPO, "sha": SHA,
-                                   "siblings": [{"rfilename": f} for f in FILES]}).encode()
+                body = json.dumps({"id": REPO, "sha": SHA, "siblings": [{"rfilename": f} for f in FILES],
+                                   # what huggingface_hub 0.23's ModelInfo requires
+                                   "private": False, "downloads": 0, "likes": 0, "tags": []}).encode()
             elif self.path.startswith(f"/{REPO}/resolve/"):
                 revision, file = self.path.removeprefix(f"/{REPO}/resolve/").split("/", 1)
                 if revisions is not None:
@@ -77,18 +78,26 @@ def serve(stall: threading.Event | None, revisions: list[str] | None = None) -> 
 
 @pytest.fixture
 def hub_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Point taco and huggingface_hub at a local hub, with an empty cache."""
-    from huggingface_hub import constants
+    """Point taco and huggingface_hub at a local hub, with an empty cache.
+
+    taco passes huggingface_hub's ``constants.ENDPOINT`` and ``HF_HUB_CACHE`` explicitly, so
+    patching ``constants`` reaches it on every hub version; but huggingface_hub before 1.0 builds
+    a file's URL from file_download's import-time copies of ``HUGGINGFACE_CO_URL_TEMPLATE`` and
+    (0.23) ``ENDPOINT``, which no argument reaches: those copies are patched too, where present."""
+    from huggingface_hub import constants, file_download
 
     def use(endpoint: str) -> Path:
         for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
             monkeypatch.delenv(var, raising=False)
         monkeypatch.setenv("HF_ENDPOINT", endpoint)
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # read at its import
-        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
-        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
-                            endpoint + "/{repo_id}/resolve/{revision}/{filename}")
         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+        url = {"ENDPOINT": endpoint,
+               "HUGGINGFACE_CO_URL_TEMPLATE": endpoint + "/{repo_id}/resolve/{revision}/{filename}"}
+        for name, value in url.items():
+            monkeypatch.setattr(constants, name, value)
+            if hasattr(file_download, name):  # huggingface_hub < 1.0: an import-time copy
+                monkeypatch.setattr(file_download, name, value)
         return tmp_path / "hub"
     return use
 
