@@ -35,8 +35,9 @@ import json
 import os
 import re
 import secrets
+import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -353,8 +354,9 @@ def save_sharded(
     ``max_bytes`` (None: no limit), else shards + index. Returns the files written.
 
     Tensors are written as they are (contiguous, CPU). A failed write (``OSError``, e.g. a full
-    disk) leaves the previous checkpoint loadable. Files of the other layout or of earlier
-    writes are removed once the new one is complete.
+    disk; any exception) leaves the previous checkpoint loadable and removes the shards it had
+    finished, before it raises (the previous shards, which the index names, stay). Files of the
+    other layout or of earlier writes are removed once the new one is complete.
     """
     base = base_path(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
@@ -374,22 +376,47 @@ def save_sharded(
     written: list[Path] = []
     entries: list[dict[str, Any]] = []
     weight_map: dict[str, str] = {}
-    for i, group in enumerate(groups, 1):
-        name = f"{stem}-{tag}-{i:05d}-of-{len(groups):05d}.safetensors"
-        data = _serialise(group, {"shard": f"{i}/{len(groups)}"})
-        if len(data) > max_bytes:  # pragma: no cover - _pack leaves ample room for the header
-            raise ValueError(f"shard {name} is {len(data)} bytes, over {max_bytes}")
-        written.append(write_bytes_atomic(base.with_name(name), data))
-        entries.append({"file": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
-        weight_map.update(dict.fromkeys(group, name))
-    index = {
-        "format": INDEX_FORMAT, "version": INDEX_VERSION, "metadata": metadata or {},
-        "shards": entries, "weight_map": weight_map,
-    }  # fmt: skip
-    write_bytes_atomic(index_path(base), json.dumps(index, indent=1).encode("utf-8"))
+    index_bytes = b""
+    try:
+        for i, group in enumerate(groups, 1):
+            name = f"{stem}-{tag}-{i:05d}-of-{len(groups):05d}.safetensors"
+            data = _serialise(group, {"shard": f"{i}/{len(groups)}"})
+            if len(data) > max_bytes:  # pragma: no cover - _pack leaves ample room for the header
+                raise ValueError(f"shard {name} is {len(data)} bytes, over {max_bytes}")
+            written.append(base.with_name(name))  # listed first: removed if its write fails late
+            write_bytes_atomic(written[-1], data)
+            entries.append({"file": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+            weight_map.update(dict.fromkeys(group, name))
+        index = {
+            "format": INDEX_FORMAT, "version": INDEX_VERSION, "metadata": metadata or {},
+            "shards": entries, "weight_map": weight_map,
+        }  # fmt: skip
+        index_bytes = json.dumps(index, indent=1).encode("utf-8")
+        write_bytes_atomic(index_path(base), index_bytes)
+    except BaseException:
+        # a full disk at a later shard or the index: the shards this call finished go (~16 MB
+        # each, in the space the user is told to free), unless its index was published (an
+        # error after the rename): the previous set the index names is never touched
+        if not _published(index_path(base), index_bytes):
+            for shard in written:
+                with suppress(OSError):
+                    shard.unlink()
+        raise
     _remove(base)
     _remove_shards(base, keep={e["file"] for e in entries})
     return [index_path(base), *written]
+
+
+def _published(index: Path, data: bytes) -> bool:
+    """Whether ``index`` holds ``data`` (an index naming this save's fresh tag): written, though
+    its write then failed (the folder's fsync, an interrupt after the rename)."""
+    try:  # a regular file of that size only: no FIFO read (and waited on) here
+        st = os.stat(index)
+        if not data or not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        return index.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _remove(path: Path) -> None:
