@@ -112,39 +112,9 @@ def resolve_model(spec: str | os.PathLike[str] | None = None, *, device: Any = "
     # taco.models.checkpoint imports torch: a mistyped name is refused before (tests/test_startup.py)
     from .models.checkpoint import load_checkpoint
 
-    if found.checkpoint is not None and found.path != found.checkpoint:
-        check_readable(found.checkpoint)  # a run folder's: the file named, not the folder
     return ResolvedModel(load_checkpoint(found.path, resolve_device(device),
                                          found=found.checkpoint).eval(),  # looked up once
                          key, trained=True, checkpoint=found.checkpoint)
-
-
-def check_readable(checkpoint: Path) -> None:
-    """Raise :class:`taco.models.CheckpointError` naming the file of ``checkpoint`` (a run
-    folder's checkpoint file, or a sharded one's index and its shards) that cannot be opened,
-    with the reason (``run/checkpoint.safetensors: cannot be read (Permission denied)``), as
-    for that file given itself: the load names the folder given, as if the folder were what
-    cannot be read. Files that open, and what is not a plain file, pass: what is in them is for
-    the load to judge."""
-    from .models import CheckpointError
-    from .shards import files
-
-    def opens(file: Path) -> None:
-        if not file.is_file():  # a FIFO would wait for a writer; a shard missing: the load says it
-            return
-        try:
-            with open(file, "rb"):
-                pass
-        except OSError as exc:
-            raise CheckpointError(f"{file}: cannot be read ({exc.strerror or exc})") from None
-
-    opens(checkpoint)
-    try:
-        shards = files(checkpoint)[1:]
-    except (OSError, ValueError):  # an index that does not read: the load says why
-        return
-    for shard in shards:
-        opens(shard)
 
 
 def decode_problems(header: TacoHeader, model: ELIC, *, given: str | None, cli: bool,

@@ -369,7 +369,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
 
     ``found`` is the file :func:`taco.shards.find` gave for ``path`` where the caller looked it
     up already (:attr:`taco.models.registry.ModelSpec.checkpoint`): it is read as it is, and not
-    looked up (nor warned about) again; errors still name ``path``.
+    looked up (nor warned about) again; errors still name ``path``, but for a file that cannot be
+    opened, which is named itself (``run/checkpoint.safetensors: cannot be read (...)``).
 
     The file is trusted step by step: its header's config is validated, the architecture is
     built on the meta device (no memory) and every tensor's name, shape and dtype is compared
