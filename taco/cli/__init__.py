@@ -106,12 +106,24 @@ def _abbreviates(word: str, option: str) -> bool:
 class Parser(argparse.ArgumentParser):
     """``taco``'s parser: a word that is not one of the choices (a command, ``--fid``'s modes)
     is refused with the closest ones, ``invalid choice: 'compres' (choose from ...) (did you
-    mean 'compress'?)``. Its help is laid out by :class:`~taco.cli.common.HelpFormatter` unless
-    the parser names another."""
+    mean 'compress'?)``; an option whose own value is ``--`` (``--model=--``, ``-o--``) is one
+    missing its value (``argument --model/-m: expected one argument``). Its help is laid out by
+    :class:`~taco.cli.common.HelpFormatter` unless the parser names another."""
 
     def __init__(self, **kwargs: Any) -> None:  # (add_parser gives every argument by name)
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(**kwargs)
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # An option's own value "--" (--model=--, -o--) is refused as a missing one is
+        # ("argument --model/-m: expected one argument", exit 2): argparse (3.11) strips that
+        # "--" as if it ended the options, leaving [] where the option takes one word (a
+        # TypeError, an unhashable list, later) or a silently empty --set, --images; a "--" after
+        # an option (--model -- x) ends the options and never reaches here.
+        if action.option_strings and "--" in arg_strings:
+            one = action.nargs in (None, argparse.OPTIONAL)
+            raise argparse.ArgumentError(action, f"expected {'one' if one else 'at least one'} argument")
+        return super()._get_values(action, arg_strings)  # type: ignore[misc]  # (argparse's own, unannotated)
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         try:
