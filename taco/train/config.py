@@ -305,7 +305,8 @@ class TrainConfig:
         return self
 
     def _check_model_fits_preset(self) -> None:
-        """An unknown model, a text option on a model without text, an option of TACO's text
+        """An unknown model or architecture (``model_overrides.architecture``, in the words
+        building the model uses), a text option on a model without text, an option of TACO's text
         modules on another architecture (a text-guided backbone's conditioning is its own: it
         reads only ``text_encoder``), a text preset on ELIC, preset elic on a model that reads
         text, or preset taco-frozen-base (TACO's adapter only) on any architecture but taco is
@@ -313,13 +314,22 @@ class TrainConfig:
         a text preset on ELIC names the ``--set`` that trains it and the TACO models of its
         width."""
         from ..models import MODEL_CONFIGS
-        from ..models.config import TEXTLESS_ARCHITECTURES
+        from ..models.config import (
+            ARCHITECTURES,
+            TEXTLESS_ARCHITECTURES,
+            load_plugins,
+            unknown_architecture_message,
+        )
 
         name = self.resolved_model()
         if name not in MODEL_CONFIGS:
             raise ConfigError(unknown_model_text(name), key="model")
         known = MODEL_CONFIGS[name]
         arch = self.model_overrides.get("architecture", known.architecture)
+        if arch not in ARCHITECTURES and not (load_plugins() and arch in ARCHITECTURES):
+            # as building the model says it: not "reads text" (preset elic), nor "no TACO model"
+            raise ConfigError(f"model {shown(name)}: {unknown_architecture_message(arch)}",
+                              key="model_overrides")
         textless = arch in TEXTLESS_ARCHITECTURES
         text_keys = [k for k in TEXT_MODEL_KEYS if k in self.model_overrides
                      and arch != "taco" and (textless or k != "text_encoder")]
