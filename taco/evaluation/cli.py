@@ -190,7 +190,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     # a file on the way to the output folder, a folder that takes no files: said as taco
     # compress says it, before torch loads and the work
     check_folder(Path(args.output), create=True)
-    from .evaluate import EvalConfig, run_evaluation
+    from .evaluate import EvalConfig, EvaluationStopped, run_evaluation
 
     if args.threads:
         import torch
@@ -227,7 +227,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         lpips_input=args.lpips_input,
         coco30k_protocol=args.coco30k_protocol,
     )
-    written = run_evaluation(cfg)  # its errors are TacoErrors and OSErrors: one line each (taco.cli)
+    try:
+        written = run_evaluation(cfg)  # its errors are TacoErrors and OSErrors: one line each (taco.cli)
+    except EvaluationStopped as exc:  # a full disk after some results: what they are, then the line
+        print_summary(exc.written)
+        to_stderr(f"taco evaluate: error: {shown_path(exc)}")
+        return PARTIAL_STATUS
     from ..distributed import dist_env_from_environ
 
     if not dist_env_from_environ().is_main:
@@ -533,7 +538,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "(the folder to give taco plot). Re-running resumes. Runs on several "
         "GPUs with torchrun (each rank a shard). Exit status 3: a run's results lack some images "
         "(files found unreadable while coding; its JSON says complete: false; one line says "
-        "which; files the dataset skipped up front are warned about and not counted).", 79,
+        "which; files the dataset skipped up front are warned about and not counted), or a full "
+        "disk stopped it after some results were written (the figure, or the runs left, are not: "
+        "run it again to finish).", 79,
         break_on_hyphens=False),
         epilog=DATASETS_EPILOG, formatter_class=RawDescriptionHelpFormatter)
     e.add_argument("datasets", nargs="+", metavar="DATASET", type=path_arg)

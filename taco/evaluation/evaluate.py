@@ -25,6 +25,7 @@ effl-lab/TACO's ``generate_images_mscoco30k.py`` means to make, see docs/officia
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
 import os
@@ -48,7 +49,7 @@ from ..errors import TacoError, TacoWarning, warn_at_caller
 from ..fileobjects import name_key
 from ..jsonfiles import write_json
 from ..locks import FolderLock
-from ..messages import count, did_you_mean, note, shown_path, to_stderr, utf8_text
+from ..messages import count, did_you_mean, note, shown_path, some, to_stderr, utf8_text
 from ..metrics import check_lpips_input
 from ..resolve import weights_note
 from ..text.base import normalize_caption
@@ -90,6 +91,7 @@ __all__ = [
     "CodingCaptions",
     "EvalConfig",
     "EvaluationError",
+    "EvaluationStopped",
     "ModelInfo",
     "compare_caption_modes",
     "draw_captions",
@@ -106,6 +108,22 @@ MODEL_COLUMNS = ("index", "image", "setting", "caption", "height", "width", "byt
 
 class EvaluationError(TacoError, ValueError):
     """A user error in an evaluation request (unknown model, caption mode, resume mismatch)."""
+
+
+class EvaluationStopped(TacoError, RuntimeError):
+    """An evaluation stopped by a file error (a full disk, a quota) after it had written some of
+    its results: ``written``, the files written (as :func:`run_evaluation` returns them); the
+    line says which, what was not written (the RD figure, the runs left) and to run it again to
+    finish (what is written is read, not coded again). ``errno`` is the OSError's, its
+    ``__cause__``. ``taco evaluate`` prints what was written, then the line, exit status 3."""
+
+    def __init__(self, message: str, written: Sequence[Path] = (), errno: int | None = None) -> None:
+        super().__init__(message)
+        self.written = list(written)
+        self.errno = errno
+
+    def __reduce__(self) -> tuple[Any, ...]:  # a worker's error pickled to its parent, whole
+        return type(self), (str(self), self.written, self.errno)
 
 
 # --------------------------------------------------------------------------- caption modes
@@ -726,6 +744,10 @@ class EvalConfig:
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures). A
     results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`.
+    An OSError (a full disk) once some results are written (the RD figure after complete
+    results; a later model, codec or dataset) is an :class:`EvaluationStopped` naming them and
+    what is not written (run again to finish: the results written are read, not coded again);
+    before any, the OSError as it is.
 
     Under torchrun the process group it joins is left when it returns (after a barrier) or
     fails (:func:`taco.distributed.leaving_process_group`); a group the caller had
@@ -754,6 +776,7 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
     _check_something_runs(models, modes, codecs)
 
     written: list[Path] = []
+    left = "the runs left"  # what a stop leaves unwritten (EvaluationStopped)
     try:
         for spec, dataset, out_dir in datasets:
             target = _open_target(cfg, spec, dataset, out_dir, device, captioner, dist)
@@ -763,14 +786,37 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
                 FolderLock(target.out_dir, "taco evaluate") if dist.is_main else nullcontext())
             with held:
                 model_jsons: list[Path] = []  # the model results --match-bpp matches (_run_model)
-                for model in models:
-                    written += _run_model(cfg, model, modes, target, model_jsons)
-                written += _run_classic(cfg, codecs, target, model_jsons)
+                for model in models:  # each adds its files to written as they are done
+                    _run_model(cfg, model, modes, target, model_jsons, written)
+                _run_classic(cfg, codecs, target, model_jsons, written)
                 if cfg.plot and dist.is_main:
+                    left = f"the RD figure and BD-rate table ({PLOT_STEM}.png, ...) in {target.out_dir}"
                     written += _plot(cfg, target.out_dir, codecs)
+                left = "the runs left"
     except UnreadableResultsCSV as exc:  # a CSV under --output, which this run resumes
         raise ResultsFileError(f"{exc}; {RESUME_ADVICE}") from None
+    except OSError as exc:  # a full disk after some results were written: done in part
+        if not written or not dist.is_main or isinstance(exc, BrokenPipeError):
+            raise
+        raise EvaluationStopped(_stopped_line(exc, written, left), written, exc.errno) from exc
     return written
+
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # a full disk, a quota
+
+
+def _stopped_line(exc: OSError, written: Sequence[Path], left: str) -> str:
+    """:class:`EvaluationStopped`'s line: the error, the files written, what is not."""
+    reason = exc.strerror or str(exc)
+    reason = reason[:1].lower() + reason[1:]  # as taco.cli says an OSError: FILE: reason
+    if isinstance(exc, TacoError):
+        error = str(exc)
+    else:
+        error = reason if exc.filename is None else f"{exc.filename}: {reason}"
+    results = [p for p in written if p.suffix == ".json"] or list(written)
+    return (f"stopped after writing {count(len(results), 'result file')} ({some([p.name for p in results], 3)}): "
+            f"{error}; not written: {left}: {'free some space' if exc.errno in _FULL else 'fix this'} "
+            "and run the same command again to finish (the results written are read, not coded again)")
 
 
 def _check_config(cfg: EvalConfig) -> None:
@@ -978,13 +1024,14 @@ def _open_target(cfg: EvalConfig, spec: str, dataset: EvalDataset, out_dir: Path
 
 
 def _run_model(
-    cfg: EvalConfig, m: _ModelRun, modes: Sequence[CaptionMode], target: _Target, model_jsons: list[Path]
-) -> list[Path]:
+    cfg: EvalConfig, m: _ModelRun, modes: Sequence[CaptionMode], target: _Target, model_jsons: list[Path],
+    written: list[Path],
+) -> None:
     """Every quality and caption mode of one model on one dataset; the results --match-bpp
     matches are added to ``model_jsons``: those of caption mode ``true``, else (a run of one
-    other mode) those of the first mode run. Returns the files written."""
+    other mode) those of the first mode run. Each file written is added to ``written`` once it
+    is (a run stopped by a full disk names those done)."""
     dist = target.dist
-    written: list[Path] = []
     uses_text = getattr(m.model, "uses_text", False)
     # drawn and checked once per mode, before any coding: a mode the dataset cannot take, or a
     # caption the encoder would refuse, stops the run now
@@ -1005,12 +1052,11 @@ def _run_model(
                                   lpips_input=cfg.lpips_input, quality=quality,
                                   captions=captions[str(mode)])
             runs[str(mode)] = path
+            written.append(path)
         if runs:
             model_jsons.append(runs.get("true", next(iter(runs.values()))))
-        written += runs.values()
         if cfg.compare_caption_modes and len(runs) > 1 and dist.is_main:
             written += _write_caption_comparison(cfg, m.info, quality, runs, target)
-    return written
 
 
 def _write_caption_comparison(
@@ -1031,13 +1077,12 @@ def _write_caption_comparison(
     return written
 
 
-def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_jsons: Sequence[Path]
-                 ) -> list[Path]:
+def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_jsons: Sequence[Path],
+                 written: list[Path]) -> None:
     """Each classic codec's sweep on one dataset, and with ``match_bpp`` its points at each
-    model's rates. Returns the files written."""
+    model's rates. Each file written is added to ``written`` once it is."""
     from .classic import evaluate_codec, evaluate_matched
 
-    written = []
     common = dict(sets=target.sets, captioner=target.captioner, dist=target.dist,
                   progress=cfg.progress, lpips_input=cfg.lpips_input)
     for codec in codecs:
@@ -1046,7 +1091,6 @@ def _run_classic(cfg: EvalConfig, codecs: Sequence[Any], target: _Target, model_
         if cfg.match_bpp:
             for mj in model_jsons:
                 written.append(evaluate_matched(codec, target.dataset, target.out_dir, mj, **common))
-    return written
 
 
 def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:

@@ -1,0 +1,100 @@
+"""``taco evaluate`` stopped by a full disk after some of its results were written (the RD figure
+after complete results, a later codec's run) is done in part: it prints what was written, says in
+one line which files were written and which not, and to run it again to finish, and exits 3 (not
+2, a usage error or a command that did nothing). A stop before any result is the plain error
+line, exit 2. A rerun finishes without coding anything again."""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+
+import pytest
+
+from taco.evaluation import classic, plot
+from taco.evaluation.evaluate import EvalConfig, EvaluationStopped, run_evaluation
+
+ARGS = ["--fid", "off", "--cmmd-clip", "off", "--quiet"]
+
+
+def _full(path: Path) -> OSError:
+    return OSError(errno.ENOSPC, "No space left on device", str(path))
+
+
+def _errors(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("taco evaluate: error:")]
+
+
+def _figure_fails(monkeypatch) -> None:
+    def write_all_atomic(files, *args, **kwargs):
+        raise _full(next(iter(files)))
+
+    monkeypatch.setattr(plot, "write_all_atomic", write_all_atomic)
+
+
+def _json_fails(monkeypatch, name: str) -> None:
+    real = classic.write_json
+
+    def write_json(path, *args, **kwargs):
+        if Path(path).name == name:
+            raise _full(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(classic, "write_json", write_json)
+
+
+def test_a_full_disk_at_the_figure_says_what_was_written_and_exits_3(taco_main, tiny_folder, tmp_path, monkeypatch,
+                                                                      capsys):
+    out = tmp_path / "ev"
+    args = ["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=10,50", *ARGS, "-o", str(out)]
+    _figure_fails(monkeypatch)
+    assert taco_main(args) == 3
+    captured = capsys.readouterr()
+    folder = out / tiny_folder.name
+    assert _errors(captured.err) == [
+        f"taco evaluate: error: stopped after writing 1 result file (jpeg.json): {folder / 'rd.png'}: no space "
+        f"left on device; not written: the RD figure and BD-rate table (rd.png, ...) in {folder}: free some "
+        "space and run the same command again to finish (the results written are read, not coded again)"]
+    assert "JPEG" in captured.out and str(folder / "jpeg.json") in captured.out  # the summary of what was written
+    assert json.loads((folder / "jpeg.json").read_text())["complete"] and not (folder / "rd.png").exists()
+    csv = (folder / "jpeg.csv").read_bytes()
+    monkeypatch.undo()
+    assert taco_main(args) == 0  # the rerun draws the figure, coding nothing again
+    assert (folder / "rd.png").is_file() and (folder / "jpeg.csv").read_bytes() == csv
+
+
+def test_a_full_disk_at_a_later_codec_keeps_the_first_and_exits_3(taco_main, tiny_folder, tmp_path, monkeypatch,
+                                                                   capsys):
+    out = tmp_path / "ev"
+    args = ["evaluate", str(tiny_folder), "--classic", "jpeg,webp", "--qualities", "jpeg=10,50",
+            "--qualities", "webp=10,50", *ARGS, "-o", str(out), "--no-plot"]
+    _json_fails(monkeypatch, "webp.json")
+    assert taco_main(args) == 3
+    err = _errors(capsys.readouterr().err)
+    folder = out / tiny_folder.name
+    assert err == [f"taco evaluate: error: stopped after writing 1 result file (jpeg.json): {folder / 'webp.json'}: "
+                   "no space left on device; not written: the runs left: free some space and run the same "
+                   "command again to finish (the results written are read, not coded again)"]
+    assert json.loads((folder / "jpeg.json").read_text())["complete"]
+
+
+def test_a_full_disk_before_any_result_is_the_error_line_and_exit_2(taco_main, tiny_folder, tmp_path, monkeypatch,
+                                                                   capsys):
+    out = tmp_path / "ev"
+    _json_fails(monkeypatch, "jpeg.json")
+    assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=10", *ARGS,
+                      "-o", str(out)]) == 2
+    folder = out / tiny_folder.name
+    assert _errors(capsys.readouterr().err) == [
+        f"taco evaluate: error: {folder / 'jpeg.json'}: no space left on device"]
+
+
+def test_the_library_raises_evaluation_stopped_with_the_files_written(tiny_folder, tmp_path, monkeypatch):
+    _figure_fails(monkeypatch)
+    cfg = EvalConfig(datasets=[str(tiny_folder)], classic=["jpeg"], qualities={"jpeg": [10]}, output=tmp_path / "ev",
+                     fid="off", cmmd_clip=None, progress=False)
+    with pytest.raises(EvaluationStopped) as e:
+        run_evaluation(cfg)
+    assert [p.name for p in e.value.written] == ["jpeg.json"] and e.value.errno == errno.ENOSPC
+    assert isinstance(e.value, RuntimeError) and isinstance(e.value.__cause__, OSError)
