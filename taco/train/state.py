@@ -306,6 +306,11 @@ def _meta_problem(meta: dict[str, Any]) -> str | None:
     for k in ("world_size", "batch_size", "steps_per_epoch"):
         if not is_int(meta.get(k), 1):
             return f"{k} must be an integer >= 1"
+    # an epoch's batches end at steps_per_epoch (a resume with another layout rescales the
+    # position below it): one past them would be an epoch with no batch, resumed for ever
+    if p["batch_in_epoch"] >= meta["steps_per_epoch"]:
+        return (f"progress.batch_in_epoch is {p['batch_in_epoch']}, not below steps_per_epoch "
+                f"({meta['steps_per_epoch']})")
     for k in ("optimizer", "aux_optimizer"):
         groups = meta.get(k)
         if not isinstance(groups, list) or not all(
