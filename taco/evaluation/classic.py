@@ -484,8 +484,8 @@ def _run_codec(
         if targets is not None:
             _check_targets(json_path, csv_path, targets)
         # a file the run may not write is refused before the header replaces the JSON; its
-        # features folders only where a job is left (a complete run's are only read)
-        check_run_writable(json_path, csv_path, features_dir, jobs, sets)
+        # features folders only where it will add to them (a job left; an original's missing)
+        check_run_writable(json_path, csv_path, features_dir, jobs, sets, dataset=dataset)
         if resume_note:
             warn_at_caller(resume_note, TacoWarning)
         write_json(json_path, header)

@@ -438,8 +438,8 @@ def evaluate_model(
     if dist.is_main:
         check_resume(json_path, header["run"], digests=digests)
         # a file the run may not write is refused before the header replaces the JSON; its
-        # features folders only where a job is left (a complete run's are only read)
-        check_run_writable(json_path, csv_path, features_dir, jobs, sets)
+        # features folders only where it will add to them (a job left; an original's missing)
+        check_run_writable(json_path, csv_path, features_dir, jobs, sets, dataset=dataset)
         write_json(json_path, header)
     if uses_text:
         encode_text(model, [""])  # load the text encoder before timing starts

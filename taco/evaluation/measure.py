@@ -55,7 +55,10 @@ __all__ = [
     "image_digests",
     "image_sizes",
     "metric_notes",
+    "original_keys",
+    "originals_left",
     "pair_metrics",
+    "stored_feature_names",
     "summarize_rows",
 ]
 
@@ -390,6 +393,52 @@ def image_digests(dataset: Any) -> dict[str, str]:
     return out
 
 
+def original_keys(dataset: Any, names: Iterable[str] | None = None, *,
+                  digests: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The key :func:`original_features` keeps each original's features under in its cache, by
+    name: the name and its file's ``digests`` entry (:func:`image_digests`; "" with None), for
+    each image of the dataset (of ``names`` only, when given)."""
+    wanted = None if names is None else set(names)
+    return {n: f"{n}\t{digests[n] if digests is not None else ''}" for n in dataset.names
+            if wanted is None or n in wanted}
+
+
+def originals_left(sets: SetMetrics, dataset: Any, keys: Mapping[str, str],
+                   stored: Mapping[str, Iterable[str]]) -> list[tuple[int, str]]:
+    """(index, name) of each image of ``keys`` (:func:`original_keys`) whose features
+    :func:`original_features` must take: ``stored`` (cache key -> the feature names kept under
+    it: :meth:`~taco.evaluation.runner.FeatureStore.load`'s dict, or :func:`stored_feature_names`)
+    lacks one of ``sets``' feature names. Empty when ``sets`` takes no features."""
+    wanted = set(sets.feature_names)
+    if not wanted:
+        return []
+    return [(i, n) for i, n in enumerate(dataset.names)
+            if n in keys and not wanted <= set(stored.get(keys[n], ()))]
+
+
+def stored_feature_names(folder: Path) -> dict[str, set[str]]:
+    """Cache key -> the names of the features kept under it in ``folder`` (a
+    :class:`~taco.evaluation.runner.FeatureStore`'s chunks), read from each chunk's keys and row
+    counts alone, not its feature rows. Unreadable chunks are left out (their images count as
+    not cached); an unreadable or missing folder holds none."""
+    found: dict[str, set[str]] = {}
+    try:
+        chunks = [p for p in folder.glob("*.npz") if not p.name.startswith(".")]
+    except OSError:
+        return found
+    for chunk in chunks:
+        try:
+            with np.load(chunk, allow_pickle=False) as z:
+                keys = [str(k) for k in z["keys"]]
+                for n in [f for f in z.files if f != "keys" and not f.endswith(".count")]:
+                    for k, count in zip(keys, z[f"{n}.count"], strict=True):
+                        if count:
+                            found.setdefault(k, set()).add(n)
+        except (OSError, ValueError, KeyError):
+            continue
+    return found
+
+
 def original_features(
     sets: SetMetrics, dataset: Any, folder: Path, names: Iterable[str] | None = None, progress: bool = True,
     *, digests: Mapping[str, str] | None = None,
@@ -402,14 +451,12 @@ def original_features(
     """
     from .runner import FeatureStore
 
-    wanted = set(sets.feature_names)
-    if not wanted:
+    if not sets.feature_names:
         return {}
-    keys = {n: f"{n}\t{digests[n] if digests is not None else ''}" for n in dataset.names
-            if names is None or n in names}
+    keys = original_keys(dataset, names, digests=digests)
     stored = FeatureStore.load(folder)
     cached = {n: stored[k] for n, k in keys.items() if k in stored}
-    todo = [(i, n) for i, n in enumerate(dataset.names) if n in keys and not wanted <= set(cached.get(n, {}))]
+    todo = originals_left(sets, dataset, keys, stored)
     if todo:
         store = FeatureStore(folder, "orig")
         it: Iterable[tuple[int, str]] = todo

@@ -24,6 +24,9 @@ from .measure import (
     image_digests,
     metric_notes,
     original_features,
+    original_keys,
+    originals_left,
+    stored_feature_names,
     summarize_run,
 )
 from .result_files import RECORDED_LATER, RESULT_FORMAT, RESULT_VERSION, read_result
@@ -45,16 +48,27 @@ ORIGINALS_FEATURES = "originals.features"
 
 
 def check_run_writable(json_path: Path, csv_path: Path, features_dir: Path, jobs: Sequence[Job],
-                       sets: SetMetrics | None) -> None:
+                       sets: SetMetrics | None, *, dataset: EvalDataset | None = None) -> None:
     """Refuse (:func:`~taco.evaluation.runner.check_writable`: the ``OSError`` naming the path)
-    a run whose results it may not write, before its header replaces the JSON: its JSON and CSV,
-    and, where it takes set-metric features and a job of ``jobs`` is left to code
-    (:func:`~taco.evaluation.runner.jobs_left`), its ``STEM.features`` folder
-    (``features_dir``) and the dataset's shared :data:`ORIGINALS_FEATURES` folder beside it. A
-    complete run's features folders are only read, so they are not checked."""
+    a run whose results it may not write, before its header replaces the JSON: its JSON and CSV
+    and, where it takes set-metric features, the features folders it will add to. Its
+    ``STEM.features`` folder (``features_dir``) while a job of ``jobs`` is left to code
+    (:func:`~taco.evaluation.runner.jobs_left`); the dataset's shared
+    :data:`ORIGINALS_FEATURES` folder beside it while an original of ``dataset`` has features
+    missing there (:func:`~taco.evaluation.measure.originals_left`, from the cached keys and
+    feature names alone: :func:`finish_run` takes them). A folder that holds what the run needs
+    is only read, so it is not checked. Without ``dataset``, :data:`ORIGINALS_FEATURES` is
+    checked with ``STEM.features``."""
     folders = []
-    if sets is not None and sets.feature_names and jobs_left(csv_path, jobs):
-        folders = [features_dir, json_path.parent / ORIGINALS_FEATURES]
+    if sets is not None and sets.feature_names:
+        left = jobs_left(csv_path, jobs)
+        if left:
+            folders.append(features_dir)
+        originals = json_path.parent / ORIGINALS_FEATURES
+        if left if dataset is None else originals_left(
+                sets, dataset, original_keys(dataset, digests=image_digests(dataset)),
+                stored_feature_names(originals)):
+            folders.append(originals)
     check_writable([json_path, csv_path], folders)
 
 

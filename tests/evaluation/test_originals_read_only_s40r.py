@@ -1,0 +1,124 @@
+"""R15 (s40): 706746d's up-front check refused a read-only ``originals.features/`` that already
+held every original's features for a NEW codec/model run into the same results folder (exit 2
+``originals.features: permission denied``), where the run only reads it (nothing to take). The
+folder is now checked only when an original's features are missing from it.
+
+Real modes: root without the capabilities that bypass them (capsh), as another user meets them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from taco.evaluation.datasets import open_dataset
+from taco.evaluation.measure import (
+    image_digests,
+    original_keys,
+    originals_left,
+    stored_feature_names,
+)
+from taco.evaluation.runner import FeatureStore
+
+CAPSH = shutil.which("capsh")
+NO_BYPASS = "cap_dac_override,cap_dac_read_search,cap_fowner"
+as_another_user = pytest.mark.skipif(
+    CAPSH is None or not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="needs capsh and root, to run without the permission bypass")
+
+
+def _taco_without_bypass(args: list[str]) -> subprocess.CompletedProcess[str]:
+    command = shlex.join([sys.executable, "-m", "taco", *args])
+    return subprocess.run([CAPSH or "capsh", f"--drop={NO_BYPASS}", "--", "-c", command], capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def _args(folder: Path, clip: Path, out: Path, coder: list[str]) -> list[str]:
+    return ["evaluate", str(folder), *coder, "--fid", "off", "--cmmd-clip", str(clip), "-o", str(out),
+            "--no-plot"]
+
+
+JPEG = ["--classic", "jpeg", "--qualities", "jpeg=50"]
+WEBP = ["--classic", "webp", "--qualities", "webp=50"]
+
+
+@as_another_user
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*colours converted from its")
+@pytest.mark.parametrize(("coder", "stem"), [(WEBP, "webp"), (["-m", "taco-tiny"], None)], ids=["classic", "model"])
+def test_a_new_run_only_reads_a_read_only_originals_folder_holding_every_original(
+        eval_main, tiny_folder, clip_folder, tmp_path, coder, stem):
+    out = tmp_path / "out"
+    assert eval_main(_args(tiny_folder, clip_folder, out, JPEG)) == 0
+    originals = out / tiny_folder.name / "originals.features"
+    kept = sorted(p.name for p in originals.iterdir())
+    assert kept
+    originals.chmod(0o555)
+    try:
+        done = _taco_without_bypass(_args(tiny_folder, clip_folder, out, coder))
+    finally:
+        originals.chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in originals.iterdir()) == kept
+    results = sorted(p.name for p in (out / tiny_folder.name).glob("*.json"))
+    assert len(results) == 2 and "jpeg.json" in results
+    if stem:
+        assert f"{stem}.json" in results
+
+
+@as_another_user
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*colours converted from its")
+def test_a_read_only_originals_folder_missing_an_original_is_still_refused(
+        eval_main, tiny_folder, clip_folder, tmp_path):
+    """An original added to the folder since: its features would be written, so it is refused
+    up front, before the new run's header or CSV exist."""
+    out = tmp_path / "out"
+    assert eval_main(_args(tiny_folder, clip_folder, out, JPEG)) == 0
+    first = json.loads((tiny_folder / "captions.jsonl").read_text().splitlines()[0])
+    shutil.copy(tiny_folder / first["image"], tiny_folder / "zz.png")
+    with (tiny_folder / "captions.jsonl").open("a") as f:
+        f.write(json.dumps({"image": "zz.png", "captions": first["captions"]}) + "\n")
+    originals = out / tiny_folder.name / "originals.features"
+    originals.chmod(0o555)
+    try:
+        done = _taco_without_bypass(_args(tiny_folder, clip_folder, out, WEBP))
+    finally:
+        originals.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"taco evaluate: error: {originals}: permission denied"
+    assert not (out / tiny_folder.name / "webp.json").exists()
+    assert not (out / tiny_folder.name / "webp.csv").exists()
+
+
+class _Sets:
+    feature_names = ["clip-x", "inception"]
+
+
+def test_originals_left_reads_the_cached_keys_and_names_alone(tiny_folder, tmp_path):
+    dataset = open_dataset(str(tiny_folder))
+    keys = original_keys(dataset, digests=image_digests(dataset))
+    folder = tmp_path / "originals.features"
+    names = list(dataset.names)
+    assert originals_left(_Sets(), dataset, keys, stored_feature_names(folder)) == list(enumerate(names))
+    store = FeatureStore(folder, "orig")
+    for n in names:
+        store.add(keys[n], {"clip-x": np.ones((1, 4), "float32")})
+    store.flush()
+    # clip-x kept for all, inception for none: every image still left
+    assert originals_left(_Sets(), dataset, keys, stored_feature_names(folder)) == list(enumerate(names))
+    for n in names[1:]:
+        store.add(keys[n], {"inception": np.ones((2, 3), "float32")})
+    store.flush()
+    assert originals_left(_Sets(), dataset, keys, stored_feature_names(folder)) == [(0, names[0])]
+    assert stored_feature_names(folder) == {k: set(v) for k, v in FeatureStore.load(folder).items()}
+    # a photo replaced under its name (another size and time) is left again
+    other = original_keys(dataset, digests={n: "1-2" for n in names})
+    assert originals_left(_Sets(), dataset, other, stored_feature_names(folder)) == list(enumerate(names))
