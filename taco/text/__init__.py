@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..checks import is_int
 from ..draws import cpu_default_device
 from ..errors import TacoValueError
 from ..jsonfiles import read_json_object
@@ -62,6 +63,7 @@ __all__ = [
     "model_text_encoder",
     "model_text_encoder_spec",
     "normalize_caption",
+    "text_encoder_spec_problem",
     "text_encoder_dim",
     "text_encoder_from_spec",
 ]
@@ -114,12 +116,44 @@ def get_text_encoder(name: str, **options: Any) -> TextEncoder:
     return _cached(name, key)
 
 
+#: What each option of an encoder may be (None: the encoder's default), as
+#: :func:`text_encoder_spec_problem` says it; the encoder checks the rest as it loads (the
+#: folder's files, ``max_tokens`` against its model's positions).
+_OPTION_CHECKS: dict[str, tuple[Any, str]] = {
+    "path": (lambda v: isinstance(v, (str, os.PathLike)) and bool(os.fspath(v)), "a folder's path or a hub id"),
+    "seed": (lambda v: is_int(v, -(2**63), 2**64 - 1), "an integer"),
+    "max_tokens": (lambda v: is_int(v, 2), "an integer >= 2"),
+}
+
+
+def text_encoder_spec_problem(spec: object) -> str | None:
+    """What is wrong with a model config's ``text_encoder`` entry (``{"name": ..., **options}``),
+    in words, without building the encoder (None: nothing): an unknown name or option, an
+    option's value of the wrong kind (``seed`` a string: a traceback from torch when built)."""
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
+        return f"text_encoder must be a JSON object with a name, not {str(spec)[:60]!r}"
+    options = {k: v for k, v in spec.items() if k != "name"}
+    try:
+        _lookup(spec["name"], options)
+    except TacoValueError as exc:
+        return str(exc)
+    for option, value in options.items():
+        valid, what = _OPTION_CHECKS[option]
+        if value is not None and not valid(value):
+            return f"text encoder {spec['name']!r}: {option} must be {what}, not {str(value)[:60]!r}"
+    return None
+
+
 def text_encoder_from_spec(spec: Mapping[str, Any], *, shared: bool = True) -> TextEncoder:
     """A model config's ``text_encoder`` entry (``{"name": ..., **options}``) -> its encoder.
 
     ``shared``: the process-wide instance (:func:`get_text_encoder`); else a new one with its own
-    caption cache (:func:`build_text_encoder`).
+    caption cache (:func:`build_text_encoder`). An entry :func:`text_encoder_spec_problem` finds
+    wrong is a TacoValueError saying what.
     """
+    problem = text_encoder_spec_problem(spec)
+    if problem:
+        raise TacoValueError(problem)
     options = {k: v for k, v in spec.items() if k != "name"}
     return (get_text_encoder if shared else build_text_encoder)(spec["name"], **options)
 
