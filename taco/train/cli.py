@@ -407,8 +407,9 @@ def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
     from ..cli.files import check_folder, refuse_stdout, report_to
+    from ..shards import TRAIN_STATE_FILE
     from .config import check_data_folders, dump_config
-    from .run_log import check_run_files
+    from .run_log import check_run_files, run_finished, saved_progress
 
     refuse_stdout(args.out_dir, "train", "a run folder", "runs/my-run")
     check_embed_output(args)
@@ -428,7 +429,10 @@ def run(args: argparse.Namespace) -> int:
     # it, before torch loads (the run's lock would say it only after)
     check_folder(Path(cfg.out_dir), create=True)
     if not args.lambda_sweep:  # each λ's folder is checked where its run starts (RunLog)
-        check_run_files(Path(cfg.out_dir))  # a log it cannot append to: said before torch
+        # a log it cannot append to: said before torch; a finished run resumed appends nothing
+        finished = args.resume is not None and run_finished(
+            saved_progress(Path(cfg.out_dir) / TRAIN_STATE_FILE), cfg.epochs, cfg.max_steps)
+        check_run_files(Path(cfg.out_dir), appends=not finished)
     check_data_folders(cfg)
     from .trainer import (
         NonFiniteLossError,

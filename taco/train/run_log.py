@@ -14,16 +14,26 @@ import importlib.util
 import json
 import math
 import os
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..atomic import folder_write_error, write_bytes_atomic
+from ..checks import is_int
 from ..errors import TacoError
 from ..jsonfiles import jsonable
 from ..messages import shown_path, to_stderr
 from ..progress import progress_bar
-from ..shards import CHECKPOINT_FILE, INDEX_SUFFIX, RUN_CONFIG_FILE, RUN_LOG_FILE, TRAIN_STATE_FILE
+from ..shards import (
+    CHECKPOINT_FILE,
+    INDEX_SUFFIX,
+    RUN_CONFIG_FILE,
+    RUN_LOG_FILE,
+    TRAIN_STATE_FILE,
+    TRAIN_STATE_KEY,
+    read_metadata,
+)
 
 LOG_FILE = RUN_LOG_FILE
 CONFIG_FILE = RUN_CONFIG_FILE
@@ -37,21 +47,25 @@ class RunFilesNotWritable(TacoError, OSError):
     the run builds anything (:func:`check_run_files`)."""
 
 
-def check_run_files(out_dir: Path) -> None:
+def check_run_files(out_dir: Path, *, appends: bool = True) -> None:
     """Refuse, with :class:`RunFilesNotWritable` naming the file or folder and the reason, a run
     folder whose files the run could not write: the folder itself (each checkpoint, state and
     config.yaml replaces its file there), the log it appends to (``log.jsonl``: opened for
     appending, which changes nothing in it), the folder a run file that is a symbolic link
     points into (it is replaced there), and ``tb/`` (TensorBoard, where installed). Without it a
     resumed run built its model and data (minutes) and stopped at its first write (exit 3).
-    A folder not made yet passes (nothing in it to write over)."""
+    A folder not made yet passes (nothing in it to write over).
+
+    ``appends=False``: a run that will log nothing (a finished run resumed, which only says so:
+    :func:`run_finished`), whose ``log.jsonl`` and ``tb/`` are not checked; they may be
+    read-only."""
     if not out_dir.is_dir():
         return
     error = folder_write_error(out_dir)
     if error is not None:
         raise RunFilesNotWritable(f"cannot write into {out_dir}: {_reason(error)}")
     log = out_dir / LOG_FILE
-    if log.is_file():
+    if appends and log.is_file():
         try:
             os.close(os.open(log, os.O_WRONLY | os.O_APPEND))
         except OSError as e:
@@ -69,10 +83,39 @@ def check_run_files(out_dir: Path) -> None:
                 raise RunFilesNotWritable(f"cannot write {out_dir / name}: {_reason(error)} in "
                                           f"{into}, where it links to (the run replaces it there)")
     tb = out_dir / "tb"
-    if tb.is_dir() and importlib.util.find_spec("tensorboard") is not None:
+    if appends and tb.is_dir() and importlib.util.find_spec("tensorboard") is not None:
         error = folder_write_error(tb)
         if error is not None:
             raise RunFilesNotWritable(f"cannot write into {tb} (TensorBoard's scalars): {_reason(error)}")
+
+
+def run_finished(progress: Mapping[str, Any] | None, epochs: int, max_steps: int | None) -> bool:
+    """Whether a run that resumes from a state saved at ``progress`` (its ``step`` and ``epoch``;
+    None: no state) is already finished under ``epochs`` and ``max_steps``, so that it trains
+    no step and writes no log record: a step > 0 that reaches ``max_steps``, or an ``epoch`` that
+    reaches ``epochs``, as :class:`~taco.train.trainer.Trainer` decides it (which also counts
+    the steps of ``epochs`` in the run's steps per epoch, known once its data is read: a run this
+    says is not finished may still be)."""
+    if not progress:
+        return False
+    step, epoch = progress.get("step"), progress.get("epoch")
+    if not (is_int(step, 1) and is_int(epoch, 0)):
+        return False
+    return (max_steps is not None and step >= max_steps) or epoch >= epochs
+
+
+def saved_progress(state: Path) -> dict[str, Any] | None:
+    """The ``progress`` (step, epoch, ...) a training state records (``train_state.safetensors``,
+    either layout), read from its header alone, without torch; None where there is none or it
+    cannot be read (the run says why where it loads the state)."""
+    try:
+        with warnings.catch_warnings():  # both layouts: said where the run loads it
+            warnings.simplefilter("ignore")
+            raw = read_metadata(state).get(TRAIN_STATE_KEY)
+        progress = json.loads(raw).get("progress") if isinstance(raw, str) else None
+    except (OSError, ValueError, AttributeError, TacoError, RecursionError):
+        return None
+    return progress if isinstance(progress, dict) else None
 
 
 def _reason(error: OSError) -> str:
@@ -100,9 +143,12 @@ def records_up_to(text: str, step: int) -> tuple[list[str], bool]:
 
 class RunLog:
     """The run's log files and messages. ``open`` before the first record, ``close`` at the end.
-    Made (rank 0), it checks that the run can write its files (:func:`check_run_files`)."""
+    Made (rank 0), it checks that the run can write its files (:func:`check_run_files`; its
+    log and ``tb/`` only where it ``appends``: not for a finished run resumed, which never opens
+    them)."""
 
-    def __init__(self, out_dir: Path, is_main: bool, progress: bool, write_error: WriteError) -> None:
+    def __init__(self, out_dir: Path, is_main: bool, progress: bool, write_error: WriteError, *,
+                 appends: bool = True) -> None:
         self.out_dir = out_dir
         self.is_main = is_main
         self.progress = progress
@@ -110,7 +156,7 @@ class RunLog:
         self._file: Any = None
         self._tb: Any = None
         if is_main:  # before the run builds its model and data (minutes) to fail at a write
-            check_run_files(out_dir)
+            check_run_files(out_dir, appends=appends)
 
     # ----------------------------------------------------------------- files
 

@@ -120,7 +120,7 @@ from .forward import training_layout, training_net
 from .model_setup import build_training_model, frozen_base_note, model_config, split_parameters
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
-from .run_log import RunLog, train_postfix
+from .run_log import RunLog, run_finished, train_postfix
 from .schedule import StopSignals, TimeBudget, lr_at, worker_signals
 from .state import TrainProgress, load_train_state_meta, state_exists
 from .validation import validate
@@ -306,9 +306,13 @@ class Trainer:
         """The rest of :meth:`__init__`, ``out_dir`` held: where the run starts, its data,
         model, text inputs and optimisers."""
         self.resume_path, self.resume_note = resume_source(self.out_dir, resume)
-        self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed)
-        if self.resume_path is not None:  # its state's weights would replace init_from's
-            meta = load_train_state_meta(self.resume_path)  # other weights refused; the same pass
+        meta = None if self.resume_path is None else load_train_state_meta(self.resume_path)
+        # a finished run resumed (a sweep's --resume) logs nothing: its log may be read-only
+        finished = meta is not None and run_finished(meta["progress"], cfg.epochs, cfg.max_steps)
+        self.log = RunLog(self.out_dir, self.env.is_main, cfg.progress, self._write_failed,
+                          appends=not finished)
+        if meta is not None and self.resume_path is not None:  # its state's weights would
+            # replace init_from's: other weights refused; the same pass
             check_resumed_init_from(cfg.init_from, meta.get("config") or {}, self.resume_path.parent,
                                     record=meta.get("init_from"))
         # a data folder that is not there (or is a file) first: the user's own mistake, said

@@ -103,7 +103,7 @@ def test_the_library_refuses_it_before_the_build_too(run: Path, monkeypatch):
 
     built = []
     monkeypatch.setattr("taco.train.trainer.check_data_folders", lambda cfg: built.append(cfg))
-    cfg = load_config(run / "config.yaml")
+    cfg = load_config(run / "config.yaml", ["max_steps=2"])  # a step left: it would append
     with pytest.raises(RunFilesNotWritable):
         train(cfg, resume=run)
     assert built == []  # refused before the data folders were even looked at

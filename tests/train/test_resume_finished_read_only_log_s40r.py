@@ -1,0 +1,141 @@
+"""R15 (s40): b3679c2's up-front check of a run's files refused ``taco train --resume RUN`` of a
+FINISHED run whose ``log.jsonl`` is read-only (its folder writable): exit 2 ``cannot write
+RUN/log.jsonl``, where it said ``RUN already finished at step 1 (...); nothing to do`` (exit 0)
+before; a ``--lambda-sweep --resume`` stopped the whole sweep at such a λ. A finished run logs
+nothing, so its log (and ``tb/``) is no longer checked; a run with steps left is still refused.
+
+Real modes: root without the capabilities that bypass them (capsh), the log chowned to nobody."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from taco.cli import main as taco_main
+from taco.train.run_log import (
+    RunFilesNotWritable,
+    RunLog,
+    check_run_files,
+    run_finished,
+    saved_progress,
+)
+
+CAPSH = shutil.which("capsh")
+NO_BYPASS = "cap_dac_override,cap_dac_read_search,cap_fowner"
+needs_capsh = pytest.mark.skipif(
+    CAPSH is None or not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="needs capsh and root, to run without the permission bypass")
+ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0, "clip_model": "null"}
+
+
+def _without_bypass(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = shlex.join([sys.executable, "-m", "taco", *argv])
+    return subprocess.run([CAPSH or "capsh", f"--drop={NO_BYPASS}", "--", "-c", command], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def _files(folder: Path) -> dict[str, int]:
+    return {f.name: f.stat().st_mtime_ns for f in folder.iterdir()}
+
+
+@pytest.fixture
+def run(tmp_path: Path, tiny, capsys) -> Path:
+    """A finished 1-step elic-tiny run (its state, checkpoint, config.yaml and log.jsonl)."""
+    folder = tmp_path / "run"
+    assert taco_main(["train", "--set", *tiny(folder, **ELIC), "--max-steps", "1"]) == 0
+    capsys.readouterr()
+    return folder
+
+
+def _refuse_log(monkeypatch: pytest.MonkeyPatch, *logs: Path) -> None:
+    """Opening ``logs`` for writing is refused (EACCES), as for another user's mode 444 file."""
+    opened = os.open
+    refused = {os.fspath(log) for log in logs}
+
+    def denied(path, flags, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if os.fspath(path) in refused and flags & (os.O_WRONLY | os.O_RDWR):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return opened(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
+
+
+@needs_capsh
+def test_resuming_a_finished_run_whose_log_is_read_only_says_it_is_finished(run: Path):
+    log = run / "log.jsonl"
+    records = log.read_bytes()
+    os.chown(log, 65534, 65534)
+    log.chmod(0o444)
+    before = _files(run)
+    done = _without_bypass(["train", "--resume", "run"], run.parent)
+    assert done.returncode == 0, done.stderr  # was 2: cannot write run/log.jsonl
+    assert "run already finished at step 1" in done.stderr and "nothing to do" in done.stderr
+    assert "cannot write" not in done.stderr
+    assert _files(run) == before
+    assert log.read_bytes() == records
+    # with steps left it appends: still refused up front, as b3679c2 made it
+    done = _without_bypass(["train", "--resume", "run", "--max-steps", "2"], run.parent)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1].startswith("taco train: error: cannot write run/log.jsonl: permission denied")
+    assert _files(run) == before
+
+
+def test_the_library_resumes_a_finished_run_with_a_read_only_log(run: Path, monkeypatch):
+    from taco.train import train
+    from taco.train.config import load_config
+
+    _refuse_log(monkeypatch, run / "log.jsonl")
+    cfg = load_config(run / "config.yaml")  # max_steps 1: finished
+    result = train(cfg, resume=run)
+    assert result.stopped == "done"
+    built = []
+    monkeypatch.setattr("taco.train.trainer.check_data_folders", lambda cfg: built.append(cfg))
+    with pytest.raises(RunFilesNotWritable, match=r"^cannot write .*log\.jsonl: permission denied"):
+        train(load_config(run / "config.yaml", ["max_steps=2"]), resume=run)
+    assert built == []  # steps left: refused before the data folders are looked at
+
+
+def test_a_sweep_goes_on_past_a_finished_lambda_whose_log_is_read_only(tmp_path: Path, tiny, monkeypatch,
+                                                                       capsys):
+    from taco.train import lambda_sweep, load_config
+
+    cfg = load_config(None, tiny(tmp_path, max_steps=1, **ELIC))
+    lambda_sweep(cfg, lambdas=(0.0004,))
+    first = tmp_path / "lambda-0.0004"
+    _refuse_log(monkeypatch, first / "log.jsonl")
+    capsys.readouterr()
+    results = lambda_sweep(cfg, lambdas=(0.0004, 0.0008), resume=True)
+    assert [r.stopped for r in results] == ["done", "done"]
+    assert "already finished at step 1" in capsys.readouterr().err
+    assert (tmp_path / "lambda-0.0008" / "checkpoint.safetensors").is_file()
+
+
+def test_run_finished_and_saved_progress(run: Path, tmp_path: Path):
+    progress = saved_progress(run / "train_state.safetensors")
+    assert progress is not None and progress["step"] == 1
+    assert run_finished(progress, epochs=100, max_steps=1)
+    assert not run_finished(progress, epochs=100, max_steps=2)
+    assert run_finished({"step": 3, "epoch": 2}, epochs=2, max_steps=None)
+    assert not run_finished({"step": 3, "epoch": 1}, epochs=2, max_steps=None)
+    assert not run_finished({"step": 0, "epoch": 0}, epochs=0, max_steps=0)  # nothing trained yet
+    assert not run_finished(None, epochs=1, max_steps=1)
+    assert saved_progress(tmp_path / "none.safetensors") is None
+    (tmp_path / "bad.safetensors").write_bytes(b"not safetensors")
+    assert saved_progress(tmp_path / "bad.safetensors") is None
+
+
+def test_check_run_files_leaves_the_log_alone_for_a_run_that_appends_nothing(run: Path, monkeypatch):
+    _refuse_log(monkeypatch, run / "log.jsonl")
+    with pytest.raises(RunFilesNotWritable):
+        check_run_files(run)
+    check_run_files(run, appends=False)
+    RunLog(run, True, False, lambda path, e: e, appends=False)
+    with pytest.raises(RunFilesNotWritable):
+        RunLog(run, True, False, lambda path, e: e)
