@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from statistics import NormalDist
@@ -29,10 +28,6 @@ from typing import Any
 
 import torch
 import torch.nn as nn
-
-# CompressAI calls torch.jit.script at import time, which recent torch flags as deprecated.
-warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
-
 from compressai.entropy_models import EntropyBottleneck, GaussianConditional
 from compressai.latent_codecs import (
     ChannelGroupsLatentCodec,
