@@ -421,9 +421,14 @@ def preset_misfit(cfg: TrainConfig, saved: dict[str, Any]) -> str | None:
 
 def check_resumed_config(cfg: TrainConfig, saved: dict[str, Any], path: Path) -> None:
     """Warn (not fail) when keys that change what the next step computes differ from the saved.
-    Paths compare absolute (a state saved before they were saved so: against this directory)."""
+    Paths compare absolute (a state saved before they were saved so: against this directory).
+    ``data.root`` is left out: the same photos moved or copied elsewhere (``--set data.root=NEW``)
+    continue exactly, and other photos are said by the training set's check (:func:`layout_changes`)."""
     now, default = absolute_paths(cfg.to_dict()), TrainConfig().to_dict()  # newer keys: default
     saved = absolute_paths(saved)
+    for values in (now, saved, default):
+        if isinstance(values.get("data"), dict):
+            values["data"] = {k: v for k, v in values["data"].items() if k != "root"}
     changed = sorted(
         k for k in now if k not in RESUMABLE_CHANGES and saved.get(k, default[k]) != now[k]
     )

@@ -71,7 +71,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="override config keys (dotted for sections: data.root=DIR val.interval=500)")
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="PATH",
                    help="continue a run: its folder or a file of it (train_state.safetensors, "
-                   "checkpoint.safetensors, config.yaml; no PATH: the config's out_dir). The run "
+                   "checkpoint.safetensors, config.yaml; no PATH: the config's out_dir, or the folder of "
+                   "a run's own config.yaml given, moved or copied with it). The run "
                    "goes on in that folder (--out-dir DIR: in DIR, which must hold no other run); "
                    "without a config file, the run's own config.yaml is read, --set applies on top")
     p.add_argument("--lambda-sweep", action="store_true",
@@ -186,28 +187,75 @@ def resumed_run(args: argparse.Namespace) -> Path | None:
     return path
 
 
-def run_saved_config(path: str | os.PathLike[str] | None) -> bool:
-    """Whether ``path`` is a run's own ``config.yaml``: every key at the value that run resolved,
-    defaults too, so none of them was given for a new run that reads it (``warmup_steps: 0`` of
-    a run started from scratch). Taken as one when its ``out_dir`` (which taco writes there,
-    absolute) is the folder it is in and that folder holds the run's log.jsonl, checkpoint or
-    training state; a config.yaml of the user's own (another or no ``out_dir``), or one that does
-    not read, is not."""
+def run_config_folder(path: str | os.PathLike[str] | None) -> tuple[Path, str] | None:
+    """(the folder, the ``out_dir`` it records) of a ``config.yaml`` that sits beside a run's
+    log.jsonl, checkpoint or training state and records an ``out_dir`` (taco writes it there,
+    absolute): a run's own config, in its folder or moved (copied) with it, where the recorded
+    ``out_dir`` names the folder it was written in; None for another file, or one that does not
+    read (read again, and any problem said, where the config is resolved)."""
     from ..shards import CHECKPOINT_FILE, TRAIN_STATE_FILE as STATE_FILE, find  # no torch
     from .config import ConfigError, read_config_file
     from .run_log import CONFIG_FILE, LOG_FILE
 
     if path is None or Path(path).name != CONFIG_FILE:
-        return False
+        return None
     folder = Path(path).parent
     if not ((folder / LOG_FILE).is_file() or any(find(folder / name) is not None
                                                  for name in (CHECKPOINT_FILE, STATE_FILE))):
-        return False
+        return None
     try:
         out_dir = read_config_file(Path(path)).get("out_dir")
-        return isinstance(out_dir, str) and Path(out_dir).expanduser().resolve() == folder.resolve()
     except (ConfigError, OSError):
-        return False  # read again (and any problem said) where the config is resolved
+        return None
+    return (folder, out_dir) if isinstance(out_dir, str) else None
+
+
+def same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two folder names (``~`` expanded) name the same folder."""
+    return Path(os.path.expanduser(a)).resolve() == Path(os.path.expanduser(b)).resolve()
+
+
+def run_saved_config(path: str | os.PathLike[str] | None) -> bool:
+    """Whether ``path`` is a run's own ``config.yaml`` (:func:`run_config_folder`) in the folder
+    it records as ``out_dir``: every key at the value that run resolved, defaults too, so none
+    of them was given for a new run that reads it (``warmup_steps: 0`` of a run started from
+    scratch); a config.yaml of the user's own (another or no ``out_dir``), or one that does not
+    read, is not."""
+    found = run_config_folder(path)
+    return found is not None and same_folder(found[1], found[0])
+
+
+def config_run(args: argparse.Namespace, notes: list[str] | None) -> Path | None:
+    """``taco train RUN/config.yaml --resume`` (no PATH), where that file is a run's own config
+    (:func:`run_config_folder`) which records another ``out_dir`` than its folder (the run was
+    moved or copied since): the run to continue is the file's folder, not the recorded one
+    (said in ``notes``); None where the config's ``out_dir`` is the run, as for any config.
+    With an ``out_dir`` given (``-o``, ``--set out_dir``) other than that folder, which run is
+    meant is not clear: a ConfigError naming both and the command for each."""
+    from .config import ConfigError, apply_overrides
+
+    if args.resume != "" or not args.config or args.lambda_sweep:
+        return None
+    found = run_config_folder(args.config)
+    if found is None:
+        return None
+    folder, recorded = found
+    out = (apply_overrides({}, args.overrides, _flag_values(args)).get("out_dir")
+           if "out_dir" in _given_keys(args) else None)
+    if out is not None:
+        if same_folder(str(out), folder):
+            return None  # the out_dir given is the config's folder: that run
+        raise ConfigError(
+            f"{args.config} is the config of the run in {folder}, and the out_dir given is {out}: "
+            f"to continue the run in {folder} there, give --resume {folder} --out-dir {out}; to "
+            f"continue the run in {out}, give --resume {out}"
+        )
+    if same_folder(recorded, folder):
+        return None
+    if notes is not None:
+        notes.append(f"{args.config} records out_dir {recorded} (the run was moved or copied "
+                     f"since): resuming the run in its folder, {folder}")
+    return folder
 
 
 def run_config_values(run: Path) -> tuple[dict[str, Any], Path | None]:
@@ -265,7 +313,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     if run_file and getattr(args, "init_from", None):
         base.pop("warmup_steps", None)  # that run's (0 from scratch): this warm start warms up
     lmbda_given = "lmbda" in given or ("lmbda" in base and args.config is not None and not run_file)
-    run = resumed_run(args)
+    run = resumed_run(args) or config_run(args, notes)
     if run is not None and not run.exists():
         from .state import TrainStateError
 
@@ -403,6 +451,30 @@ def check_embed_output(args: argparse.Namespace) -> None:
         raise CLIError(f"{shown_path(path)} exists; pass --force to overwrite it")
 
 
+def recorded_folder_hint(args: argparse.Namespace, cfg: TrainConfig, error: str) -> str:
+    """For a resumed run's ``data.root`` (``val.root``) that is not there (``error``, from
+    :func:`~taco.train.config.check_data_folders`) and that the run's own config gave (nothing
+    on the command line did): `` (the run's data.root, recorded in RUN/config.yaml; photos
+    moved? add --set data.root=DIR)``; else nothing (a config of the user's own names it)."""
+    from ..messages import shown_path
+
+    key = "val.root" if error.startswith("val.root:") else "data.root"
+    given = {item.partition("=")[0].strip() for item in args.overrides}
+    if args.resume is None or given & {key, key.split(".")[0]}:
+        return ""
+    if args.config:
+        source: Path | None = Path(args.config) if run_config_folder(args.config) else None
+    else:
+        try:
+            source = run_config_values(resumed_run(args) or Path(cfg.out_dir))[1]
+        except (OSError, ValueError):
+            return ""
+    if source is None:
+        return ""
+    return (f" (the run's {key}, recorded in {shown_path(source)}; photos moved? add --set "
+            f"{key}=DIR)")
+
+
 def run(args: argparse.Namespace) -> int:
     """The ``taco train`` subcommand: resolve the config and train. Its errors (ConfigError & co.:
     TacoErrors) reach :func:`taco.cli.main`, which says each in one line (exit status 2)."""
@@ -433,7 +505,10 @@ def run(args: argparse.Namespace) -> int:
         finished = args.resume is not None and run_finished(
             saved_progress(Path(cfg.out_dir) / TRAIN_STATE_FILE), cfg.epochs, cfg.max_steps)
         check_run_files(Path(cfg.out_dir), appends=not finished)
-    check_data_folders(cfg)
+    try:
+        check_data_folders(cfg)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"{e}{recorded_folder_hint(args, cfg, str(e))}") from None
     from .trainer import (
         NonFiniteLossError,
         NoStepInTimeLimit,
