@@ -123,11 +123,16 @@ class DatasetDigests:
     :func:`taco.evaluation.results.check_resume`: :attr:`unmarked` (the same digest without the
     mark), ``names_sizes`` (the digest of names, byte sizes and captions alone, before the times
     were taken), and ``newest`` (the latest modification time of an image, in ns, and its file
-    name; ``(-1, "")`` with none)."""
+    name; ``(-1, "")`` with none). ``oldest`` (the earliest modification time of an image, in
+    ns; -1 with none, or for a file missing) and ``whole_seconds`` (every image's time is a whole
+    second, as tar and zip restore them) tell a dataset copied without its files' times from
+    one changed (:func:`taco.evaluation.results.check_resume`)."""
 
     content: str
     names_sizes: str
     newest: tuple[int, str]
+    oldest: int = -1
+    whole_seconds: bool = False
 
     @property
     def unmarked(self) -> str:
@@ -225,8 +230,10 @@ class EvalDataset:
         """:attr:`content` and, taken in the same pass, the digests an earlier taco recorded of
         the dataset (:class:`DatasetDigests`), for :func:`taco.evaluation.results.check_resume`
         to resume results written then."""
-        timed, names_sizes, newest = self._digests(captions=True)
-        return DatasetDigests(IMAGE_CONTENT_MARK + timed, names_sizes, newest)
+        timed, names_sizes, newest, times = self._digests(captions=True)
+        oldest = min(times, default=-1)
+        return DatasetDigests(IMAGE_CONTENT_MARK + timed, names_sizes, newest, oldest,
+                              all(t % 1_000_000_000 == 0 for t in times))
 
     @property
     def image_content(self) -> str:
@@ -238,13 +245,14 @@ class EvalDataset:
         captions were written)."""
         return IMAGE_CONTENT_MARK + self._digests(captions=False)[0]
 
-    def _digests(self, *, captions: bool) -> tuple[str, str, tuple[int, str]]:
+    def _digests(self, *, captions: bool) -> tuple[str, str, tuple[int, str], list[int]]:
         """Over :attr:`listing`: the digest of each image's name, byte size and modification
         time (and captions); the one taco took before it held the times (names, sizes and
         captions: the one place it is still taken, to resume results written then); the newest
-        image's modification time and name."""
+        image's modification time and name; every image's modification time (-1: missing)."""
         timed, names_sizes = hashlib.sha256(), hashlib.sha256()
         newest = (-1, "")
+        times = []
         for r in self.listing:
             try:
                 st = (self.images.root / r.file).stat()
@@ -253,10 +261,11 @@ class EvalDataset:
             else:
                 size, mtime = st.st_size, st.st_mtime_ns
             newest = max(newest, (mtime, r.file))
+            times.append(mtime)
             texts = [list(r.captions)] if captions else []
             timed.update(json.dumps([r.file, size, mtime, *texts]).encode())
             names_sizes.update(json.dumps([r.file, size, *texts]).encode())
-        return timed.hexdigest()[:16], names_sizes.hexdigest()[:16], newest
+        return timed.hexdigest()[:16], names_sizes.hexdigest()[:16], newest, times
 
     @property
     def not_the_paper_set(self) -> str | None:

@@ -411,7 +411,8 @@ def evaluate_model(
     digests = dataset.digests()  # its content and what an earlier taco recorded (check_resume)
     run = {
         "model_fingerprint": info.fingerprint,
-        "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop", "caption_source")},
+        # not its caption_source: a captions file's name as typed (its captions are in content)
+        "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop")},
                     "content": digests.content},
         "caption_mode": str(mode) if uses_text else "n/a",
         "caption_seed": seed if mode.kind == "shuffled" else None,
@@ -427,7 +428,7 @@ def evaluate_model(
     if mode.kind != "true":  # its own point in a figure, never joined to the model's RD curve
         label = f"{label} [caption {mode}]"
     header = result_header(
-        "learned", label, info.model_id, dataset, run, str(device),
+        "learned", label, info.model_id, dataset, run, str(device), digests=digests,
         model=utf8_text({**asdict(info), "weights": info.weights, "tag": stem}),  # UTF-8 text: paths escaped
         **({"quality": quality, "lambda": qualities[quality - 1]} if qualities and quality else {}),
         caption_mode=str(mode) if uses_text else "n/a (model takes no text)",

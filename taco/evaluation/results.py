@@ -33,6 +33,9 @@ from .result_files import RECORDED_LATER, RESULT_FORMAT, RESULT_VERSION, read_re
 from .runner import RESUME_ADVICE, Job, ResultsFileError, check_writable, jobs_left
 
 __all__ = [
+    "DATASET_NOT_COMPARED",
+    "MTIMES",
+    "NAMES_SIZES",
     "ORIGINALS_FEATURES",
     "check_resume",
     "check_run_writable",
@@ -45,6 +48,26 @@ __all__ = [
 #: The folder of ``OUT/DATASET/`` where :func:`finish_run` keeps the set-metric features of the
 #: dataset's original images, shared by every run on the dataset.
 ORIGINALS_FEATURES = "originals.features"
+
+#: The key of a result's ``dataset`` (not of its ``run``: not compared) that records the
+#: digest of the images' names, byte sizes and captions alone
+#: (:attr:`~taco.evaluation.datasets.DatasetDigests.names_sizes`): when it is the dataset's
+#: but ``run.dataset.content`` is not, only the images' modification times changed (a folder
+#: copied with ``cp -r`` or unpacked from tar or zip), and :func:`check_resume` says so.
+#: Results written before it have none.
+NAMES_SIZES = "names_sizes"
+#: The key of a result's ``dataset`` (not compared) that records the earliest and the latest
+#: modification time of its images, in ns (``[oldest, newest]``): with :data:`NAMES_SIZES`,
+#: how :func:`check_resume` tells every image's time changed (each one now after the newest
+#: then: copied anew; each cut to the whole second: unpacked from tar or zip) from some photos
+#: changed (one replaced by another of the same byte size).
+MTIMES = "mtimes_ns"
+
+#: Keys of ``run.dataset`` that an earlier taco recorded (a model run's ``caption_source``,
+#: which names a captions file as it was typed: ``./caps.jsonl``) but that are not compared on a resume:
+#: the captions' text is in ``run.dataset.content``, and the same file named another way (an
+#: absolute path, from another folder, an identical copy) codes the same.
+DATASET_NOT_COMPARED = ("caption_source",)
 
 
 def check_run_writable(json_path: Path, csv_path: Path, features_dir: Path, jobs: Sequence[Job],
@@ -81,7 +104,9 @@ def check_resume(json_path: Path, run: dict[str, Any], *, digests: DatasetDigest
     that cannot be read as a result (:func:`read_result`: not UTF-8, not a JSON object, another
     format or version, ...) is refused too: its configuration is unknown, and the CSV beside it
     may hold another's rows. A key of :data:`RECORDED_LATER` (a model run's device kind and
-    taco version) that the old ``run`` lacks is no difference.
+    taco version) that the old ``run`` lacks is no difference, nor is a key of
+    ``run.dataset`` in :data:`DATASET_NOT_COMPARED` (the captions source as an earlier taco
+    recorded it: the captions themselves are in ``run.dataset.content``).
 
     ``digests``: the dataset's (:meth:`~taco.evaluation.datasets.EvalDataset.digests`, whose
     ``content`` is ``run.dataset.content``). With them, a ``run.dataset.content`` written by an
@@ -89,7 +114,10 @@ def check_resume(json_path: Path, run: dict[str, Any], *, digests: DatasetDigest
     dataset's too when it is what that taco recorded of it: the same digest unmarked, or the digest of the images' names, sizes and captions alone, taken before
     modification times were; for the latter, an image modified after the results JSON was last
     written (it may have been replaced by one of the same byte size) is refused in its own
-    words. Without them (or with another dataset's) an old digest is compared as it is.
+    words. Without them (or with another dataset's) an old digest is compared as it is. With
+    them, results whose ``dataset`` records :data:`NAMES_SIZES` and differ from the dataset only
+    in the images' modification times (the folder copied with ``cp -r``, or unpacked from tar
+    or zip) are refused in those words, saying how to give the photos their times back.
     """
     if not json_path.is_file():
         return
@@ -105,11 +133,21 @@ def check_resume(json_path: Path, run: dict[str, Any], *, digests: DatasetDigest
             f"{json_path} holds results labelled {old.get('label')!r:.40}, not {run['label']!r:.40}; "
             "resume with that --label, or choose another --output for a separate result"
         )
+    old, run = _compared(old), _compared(run)
     untimed = _older_content(old, run, digests)
     if untimed:
         old["dataset"] = run["dataset"]  # what an earlier taco recorded of the same images
     diff = sorted(k for k in set(old) | set(run) if old.get(k) != run.get(k)
                   and not (k in RECORDED_LATER and k not in old))
+    if diff == ["dataset"] and _only_times_differ(data, old, run, digests):
+        raise ResultsFileError(
+            f"{json_path} holds results of images of the same names, byte sizes and captions; "
+            "only their modification times differ, every one of them: copied or unpacked without "
+            "them? (cp -r does not keep them, tar and zip keep them to the whole second at best; "
+            "cp -a and rsync -a keep them.) If they are the same photos, give them their times "
+            "back (rsync -a ORIGINAL/ COPY/ sets them from the original folder) and run again; "
+            "else " + RESUME_ADVICE
+        )
     if diff:
         named = some([f"{k:.40}" for k in diff], 8)
         raise ResultsFileError(
@@ -119,6 +157,41 @@ def check_resume(json_path: Path, run: dict[str, Any], *, digests: DatasetDigest
     if untimed == "names and sizes" and digests is not None:  # (untimed is None without digests)
         # a photo replaced by one of the same size looks the same
         _check_not_modified_since(json_path, digests)
+
+
+def _compared(run: dict[str, Any]) -> dict[str, Any]:
+    """``run`` (a result's or a new header's) as :func:`check_resume` compares it: its
+    ``dataset`` without :data:`DATASET_NOT_COMPARED`."""
+    dataset = run.get("dataset")
+    if isinstance(dataset, dict) and any(k in dataset for k in DATASET_NOT_COMPARED):
+        return {**run, "dataset": {k: v for k, v in dataset.items() if k not in DATASET_NOT_COMPARED}}
+    return run
+
+
+def _only_times_differ(data: dict[str, Any], old: dict[str, Any], run: dict[str, Any],
+                       digests: DatasetDigests | None) -> bool:
+    """Whether the old result ``data`` (its ``run`` compared as ``old``) differs from the new
+    ``run`` only in the images' modification times, every one of them changed: ``run.dataset``
+    differs in its ``content`` alone, the result's :data:`NAMES_SIZES` is the dataset's, and by
+    its :data:`MTIMES` (both recorded since they were) every image was modified after the
+    newest of them then (copied anew: ``cp -r``) or every time was cut to the whole second
+    (unpacked from tar or zip). A photo replaced by one of the same byte size beside photos
+    left as they were is neither."""
+    old_ds, new_ds, recorded = old.get("dataset"), run.get("dataset"), data.get("dataset")
+    if not (digests is not None and isinstance(old_ds, dict) and isinstance(new_ds, dict)
+            and isinstance(recorded, dict) and new_ds.get("content") == digests.content
+            and {**old_ds, "content": digests.content} == new_ds
+            and recorded.get(NAMES_SIZES) == digests.names_sizes):
+        return False
+    times = recorded.get(MTIMES)
+    if not (isinstance(times, list) and len(times) == 2
+            and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in times)):
+        return False
+    (was_oldest, was_newest), now = times, (digests.oldest, digests.newest[0])
+    second = 1_000_000_000
+    cut = (was_oldest // second * second, was_newest // second * second)
+    return digests.oldest > was_newest or (digests.whole_seconds and now == cut
+                                           and now != (was_oldest, was_newest))
 
 
 def _check_not_modified_since(json_path: Path, digests: DatasetDigests) -> None:
@@ -173,13 +246,26 @@ def result_header(
     dataset: EvalDataset,
     run: dict[str, Any],
     device: str,
+    *,
+    digests: DatasetDigests | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """The JSON of a run as it starts: what codes what, how, where (``complete``: False).
 
     Its ``run`` is ``run`` with the ``label``, so that :func:`check_resume` given it refuses to
-    resume the results under another label.
+    resume the results under another label. Its ``dataset`` (not compared on a resume) holds,
+    besides :meth:`~taco.evaluation.datasets.EvalDataset.describe`, the ``image_content``
+    digest ``taco plot`` compares, :data:`NAMES_SIZES` (the digest of the images' names, byte
+    sizes and captions without their times) and :data:`MTIMES` (the earliest and latest of
+    those times), with which :func:`check_resume` tells a dataset copied without its files'
+    times from one changed; ``digests``: the dataset's
+    (:meth:`~taco.evaluation.datasets.EvalDataset.digests`; None: taken here, where
+    ``dataset`` can: a stand-in with ``describe`` and ``image_content`` alone records neither).
     """
+    if digests is None and hasattr(dataset, "digests"):
+        digests = dataset.digests()
+    untimed = {} if digests is None else {NAMES_SIZES: digests.names_sizes,
+                                          MTIMES: [digests.oldest, digests.newest[0]]}
     return {
         "format": RESULT_FORMAT,
         "version": RESULT_VERSION,
@@ -187,7 +273,7 @@ def result_header(
         "kind": kind,
         "label": label,
         "codec": codec,
-        "dataset": {**dataset.describe(), "image_content": dataset.image_content},
+        "dataset": {**dataset.describe(), "image_content": dataset.image_content, **untimed},
         "lpips_input": run["lpips_input"],
         **extra,
         "run": {**run, "label": label},
