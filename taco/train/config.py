@@ -874,7 +874,8 @@ class ConfigLoader(yaml.SafeLoader):
     given twice in one mapping (:class:`KeyGivenTwice`), as tomllib does, and the tags
     ``!!binary``, ``!!timestamp`` and ``!!set`` (:class:`TagRefused`). A bare date
     (``out_dir: 2024-06-01``) is the string it reads as, not a ``datetime.date``: YAML 1.1's
-    implicit timestamps are not resolved.
+    implicit timestamps are not resolved; nor are its base-60 numbers (``1:30`` is a string,
+    not 90).
 
     A config has no use for anchors and aliases, and they are a "billion laughs": ten nested
     aliases in 500 bytes load as shared references but expand to 10**10 values when the mapping
@@ -903,8 +904,21 @@ class ConfigLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+#: YAML 1.1's ints and floats without their base-60 forms: ``time_limit: 1:30`` is the string
+#: it reads as (refused as a duration, as ``--time-limit 1:30`` is), not 90 seconds.
+_NUMBERS = {
+    "tag:yaml.org,2002:int": re.compile(r"""^(?:[-+]?0b[0-1_]+
+                    |[-+]?0[0-7_]+
+                    |[-+]?(?:0|[1-9][0-9_]*)
+                    |[-+]?0x[0-9a-fA-F_]+)$""", re.X),
+    "tag:yaml.org,2002:float": re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+                    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X),
+}
 ConfigLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, _NUMBERS.get(tag, regexp)) for tag, regexp in resolvers
+            if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 for _tag in ("binary", "timestamp", "set"):
     ConfigLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import statistics
 import sys
 import threading
 import time
@@ -36,25 +37,52 @@ def lr_at(cfg: TrainConfig, epoch: int, step: int | None = None) -> float:
     return lr
 
 
+#: How many of the latest steps' times, and of the latest checkpoint writes' and validations',
+#: :class:`TimeBudget` takes the median of: one slow outlier (a process suspended with SIGSTOP
+#: for a while, a machine swapping) does not stand for the steps after it.
+STEP_WINDOW = 20
+PAUSE_WINDOW = 5
+
+
 class TimeBudget:
     """A wall-clock budget for one run, measured from construction.
 
     :meth:`spent` says whether to stop before the next step: when what is left no longer covers
-    the last step plus the end of the run, which writes the final checkpoint and then runs the
-    final validation: the longest checkpoint write plus the longest validation measured so far.
-    So the final checkpoint normally lands inside the budget, and the validation after it too.
+    the next step plus the end of the run, which writes the final checkpoint and then runs the
+    final validation. A step is reckoned at the median of the last :data:`STEP_WINDOW` steps'
+    times, a checkpoint write and a validation at the higher median of the last
+    :data:`PAUSE_WINDOW` of each (the larger of two: a write that is slow every time is reserved
+    in full, a single slow one only while it is one of two). So the final checkpoint normally
+    lands inside the budget, and the validation after it too. Under torchrun the processes decide
+    together at some steps only (:func:`next_shared_check`): there ``steps`` looks ahead to the
+    next such check.
     """
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self.start = time.perf_counter()
-        self.save_time = 0.0  # the longest checkpoint write seen
-        self.validation_time = 0.0  # the longest validation seen (0: none ran yet, or none is set)
-        self.step_time = 0.0  # the last step's
+        self.step_times: list[float] = []  # the latest steps' (STEP_WINDOW at most)
+        self.save_times: list[float] = []  # the latest checkpoint writes' (PAUSE_WINDOW at most)
+        self.validation_times: list[float] = []  # the latest validations' (none: none ran yet)
 
     @classmethod
     def from_config(cls, cfg: TrainConfig) -> TimeBudget:
         return cls(parse_duration(cfg.time_limit, "time_limit") if cfg.time_limit else None)
+
+    @property
+    def step_time(self) -> float:
+        """A step's seconds: the median of the latest steps' (0 before the first)."""
+        return statistics.median(self.step_times) if self.step_times else 0.0
+
+    @property
+    def save_time(self) -> float:
+        """A checkpoint write's seconds: the higher median of the latest (0 before the first)."""
+        return statistics.median_high(self.save_times) if self.save_times else 0.0
+
+    @property
+    def validation_time(self) -> float:
+        """A validation's seconds: the higher median of the latest (0 before the first)."""
+        return statistics.median_high(self.validation_times) if self.validation_times else 0.0
 
     @property
     def reserve(self) -> float:
@@ -65,18 +93,66 @@ class TimeBudget:
         return time.perf_counter() - self.start
 
     def note_step(self, seconds: float) -> None:
-        self.step_time = seconds
+        _keep(self.step_times, seconds, STEP_WINDOW)
 
     def note_save(self, seconds: float) -> None:
-        self.save_time = max(self.save_time, seconds)
+        _keep(self.save_times, seconds, PAUSE_WINDOW)
 
     def note_validation(self, seconds: float) -> None:
-        self.validation_time = max(self.validation_time, seconds)
+        _keep(self.validation_times, seconds, PAUSE_WINDOW)
 
-    def spent(self) -> bool:
+    def spent(self, steps: int = 1, saves: int = 0, validations: int = 0) -> bool:
+        """Whether ``steps`` more steps, with ``saves`` checkpoint writes and ``validations``
+        validations among them, and then the end of the run no longer fit in what is left."""
         if self.seconds is None:
             return False
-        return self.elapsed() + self.reserve + self.step_time >= self.seconds
+        ahead = (self.step_time * steps + self.save_time * saves
+                 + self.validation_time * validations)
+        return self.elapsed() + self.reserve + ahead >= self.seconds
+
+
+def _keep(times: list[float], seconds: float, window: int) -> None:
+    times.append(seconds)
+    del times[:-window]
+
+
+def spent_at_shared_check(budget: TimeBudget, cfg: TrainConfig, step: int, start: int,
+                          total_steps: int, validates: bool) -> bool | None:
+    """A torchrun rank's part of the stop decision after ``step`` of a run that started (or
+    resumed) at ``start``: None when the step is no shared check (:func:`is_shared_check`: the
+    ranks go on without deciding), else whether ``budget`` is spent for the steps up to the next
+    shared check (or to ``total_steps``, the run's end), with the checkpoint writes and, when
+    the run ``validates``, the validations due before it (one due at that check is the end's,
+    which the budget reserves anyway), and then the end of the run."""
+    if not is_shared_check(step, start, cfg.log_interval):
+        return None
+    upto = min(next_shared_check(step, start, cfg.log_interval), total_steps)
+    saves = _due(step, upto, cfg.ckpt_interval)
+    validations = _due(step, upto, cfg.val.interval) if validates else 0
+    return budget.spent(upto - step, saves, validations)
+
+
+def _due(step: int, upto: int, interval: int) -> int:
+    """How many of the steps after ``step`` and before ``upto`` are multiples of ``interval``."""
+    return max(0, (upto - 1) // interval - step // interval)
+
+
+def is_shared_check(step: int, start: int, interval: int) -> bool:
+    """Whether the processes of a torchrun job decide together, after ``step``, whether to stop
+    (one all-reduce, which waits for the device): at every ``interval``-th step (the log steps),
+    and at the steps ``start`` + 1, 2, 4, 8, ... of a run that started (or resumed) at
+    ``start``, so that its first steps, before a step's time is known, are not run blind for a
+    whole interval."""
+    gone = step - start
+    return step % interval == 0 or (gone > 0 and gone & (gone - 1) == 0)
+
+
+def next_shared_check(step: int, start: int, interval: int) -> int:
+    """The first step after ``step`` at which :func:`is_shared_check` holds."""
+    gone, power = step - start, 1
+    while power <= gone:
+        power *= 2
+    return min((step // interval + 1) * interval, start + power)
 
 
 #: The signals that ask a training run to stop: Ctrl-C, a ``kill`` or a scheduler's stop, a

@@ -121,7 +121,13 @@ from .model_setup import build_training_model, frozen_base_note, model_config, s
 from .qualities import QualitySchedule
 from .resident_data import ResidentImages
 from .run_log import RunLog, run_finished, train_postfix
-from .schedule import StopSignals, TimeBudget, lr_at, worker_signals
+from .schedule import (
+    StopSignals,
+    TimeBudget,
+    lr_at,
+    spent_at_shared_check,
+    worker_signals,
+)
 from .state import TrainProgress, load_train_state_meta, state_exists
 from .validation import validate
 
@@ -287,6 +293,7 @@ class Trainer:
         #: How to continue the run after a signal stopped it (default: --resume its folder).
         self.go_on = go_on or f"taco train --resume {cfg.out_dir}"
         self.budget = TimeBudget.from_config(cfg)  # counts the set-up (decoding, encoding) too
+        self._start_step = 0  # the step fit starts (or resumes) at: the shared stop checks
         self.env = dist_env_from_environ()
         self.device = resolve_device(cfg.device, self.env)
         init_distributed(self.env, self.device)
@@ -530,6 +537,7 @@ class Trainer:
                          f"(raise max_steps or epochs to train on); {done}")
             return self._result({}, "done")
         budget = self.budget
+        self._start_step = p.step
         with StopSignals(announce=self.env.is_main) as stop:
             self._refuse_first_step(stop)
             stopped: str = "done"
@@ -541,10 +549,10 @@ class Trainer:
             last: dict[str, float] = {}
             t_window, t_start, wall0 = time.perf_counter(), time.perf_counter(), p.wall_time_s
             validated = p.step  # the step of the last validation
+            t_step = time.perf_counter()  # a step's time counts drawing its batch
             try:
                 while p.epoch < cfg.epochs and p.step < self.total_steps and stopped == "done":
                     for batch in self.batches():
-                        t_step = time.perf_counter()
                         self._set_lr()
                         parts = self.train_step(batch)
                         window.append(parts)
@@ -569,6 +577,7 @@ class Trainer:
                         stopped, signum = self._stop_reason(budget, stop)
                         if stopped != "done":
                             break
+                        t_step = time.perf_counter()
                 self._check_finite(unchecked)
                 if window and stopped != "done":  # the last, partial log interval
                     last = self._log_train(window, time.perf_counter() - t_window, bar)
@@ -597,9 +606,10 @@ class Trainer:
     def _refuse_first_step(self, stop: StopSignals) -> None:
         """The first step's stop check, before anything in out_dir is written or a batch drawn:
         a signal already received raises :class:`~taco.errors.Interrupted`, a spent
-        ``time_limit`` :class:`NoStepInTimeLimit`, and the folder stays as it was found. Later
-        checks follow each step (:meth:`_stop_reason`)."""
-        stopped, signum = self._stop_reason(self.budget, stop)
+        ``time_limit`` :class:`NoStepInTimeLimit`, and the folder stays as it was found. Under
+        torchrun every rank decides together here, wherever the run starts, so that all of them
+        refuse (or none). Later checks follow each step (:meth:`_stop_reason`)."""
+        stopped, signum = self._stop_reason(self.budget, stop, first=True)
         if stopped == "interrupted":
             raise self._interrupted(signum, f" before its first step; {self._kept()}")
         if stopped == "time_limit":
@@ -666,16 +676,30 @@ class Trainer:
         return TrainResult(self.out_dir / CHECKPOINT_FILE, self.out_dir / STATE_FILE, p.step,
                            p.epoch, p.wall_time_s, last, stopped)
 
-    def _stop_reason(self, budget: TimeBudget, stop: StopSignals) -> tuple[str, int | None]:
+    def _stop_reason(self, budget: TimeBudget, stop: StopSignals,
+                     first: bool = False) -> tuple[str, int | None]:
         """Whether to stop before the next step: ("interrupted", the signal) when a signal
-        asked to, ("time_limit", None) when the budget is spent, ("done", None) to go on. With
-        several processes decided together, at log steps (one all-reduce), so that every rank
-        stops at the same step and names the signal one of them received."""
-        signum, spent = stop.signum, budget.spent()
-        if self.env.distributed:
-            if self.progress.step % self.cfg.log_interval:
+        asked to, ("time_limit", None) when the budget is spent, ("done", None) to go on.
+
+        With several processes decided together (one all-reduce, which waits for the device),
+        so that every rank stops at the same step and names the signal one of them received:
+        before the ``first`` step, then at the shared checks only (every ``log_interval``-th
+        step, and the run's steps 1, 2, 4, 8, ...: :func:`~taco.train.schedule.is_shared_check`,
+        :func:`~taco.train.schedule.spent_at_shared_check`).
+        There the budget must cover the steps up to the next shared check, with the checkpoint
+        writes and validations due before it, and then the end of the run: the run stops at the
+        last check before the time limit, not up to an interval past it."""
+        signum = stop.signum
+        if not self.env.distributed:
+            spent = budget.spent()
+        elif first:
+            signum, spent = shared_stop(signum, budget.spent(), self.device)
+        else:
+            spent_now = spent_at_shared_check(budget, self.cfg, self.progress.step,
+                                              self._start_step, self.total_steps, self.validates)
+            if spent_now is None:
                 return "done", None
-            signum, spent = shared_stop(signum, spent, self.device)
+            signum, spent = shared_stop(signum, spent_now, self.device)
         if signum is not None:
             return "interrupted", signum
         return ("time_limit" if spent else "done"), None
