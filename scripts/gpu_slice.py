@@ -75,9 +75,23 @@ LIMIT_FILES, LIMIT_FILE, LIMIT_TOTAL = 8, 16 << 20, 64 << 20
 
 
 def _copy(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` atomically, ``dst`` stamped with the modification time ``src``
+    had before the copy: a ``src`` replaced meanwhile (a new checkpoint, the same size) differs
+    from it then, and the next :func:`_mirror` copies it again."""
+    before = src.stat()
     tmp = dst.with_name(f".{dst.name}.part")
     shutil.copyfile(src, tmp)
+    os.utime(tmp, ns=(before.st_atime_ns, before.st_mtime_ns))
     os.replace(tmp, dst)
+
+
+def _copied(src: Path, dst: Path) -> bool:
+    """Whether ``dst`` is :func:`_copy`'s copy of ``src`` as it is now: the same size and
+    modification time."""
+    if not dst.exists():
+        return False
+    s, d = src.stat(), dst.stat()
+    return (s.st_size, s.st_mtime_ns) == (d.st_size, d.st_mtime_ns)
 
 
 def _write(data: bytes, dst: Path) -> None:
@@ -112,8 +126,7 @@ def _mirror(files: list[Path], index: bytes | None, folder: Path, name: str) -> 
     keep = {f.name for f in files}
     for f in files:
         target = folder / f.name
-        if not (target.exists() and target.stat().st_size == f.stat().st_size
-                and target.stat().st_mtime_ns >= f.stat().st_mtime_ns):  # fmt: skip
+        if not _copied(f, target):
             _copy(f, target)
     if index is not None:
         entry = shards.index_path(folder / name)
