@@ -524,7 +524,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             train(cfg, resume=resume, notes=notes)
     except (NonFiniteLossError, NoStepInTimeLimit, OutputWriteError) as e:
-        to_stderr(f"taco train: stopped: {e}")
+        from ..distributed import dist_env_from_environ
+
+        # no step fitted: every rank of a torchrun job decided it together; rank 0 alone says it
+        if not isinstance(e, NoStepInTimeLimit) or dist_env_from_environ().is_main:
+            to_stderr(f"taco train: stopped: {e}")
         return 3
     return 0
 

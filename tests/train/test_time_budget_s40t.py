@@ -139,7 +139,7 @@ def test_a_resumed_ddp_run_with_no_time_for_a_step_stops_every_rank(tmp_path, ti
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0, proc.stderr[-4000:]
-    assert "no step fitted in the time limit 1s" in proc.stderr
+    assert proc.stderr.count("no step fitted in the time limit 1s") == 1, proc.stderr[-4000:]  # rank 0's
     assert "exitcode  : 3" in proc.stderr and "exitcode  : 0" not in proc.stderr
     assert taco.load(out / "checkpoint.safetensors").metadata["trained_steps"] == 3
 
