@@ -106,8 +106,9 @@ def _abbreviates(word: str, option: str) -> bool:
 class Parser(argparse.ArgumentParser):
     """``taco``'s parser: a word that is not one of the choices (a command, ``--fid``'s modes)
     is refused with the closest ones, ``invalid choice: 'compres' (choose from ...) (did you
-    mean 'compress'?)``; an option whose own value is ``--`` (``--model=--``, ``-o--``) is one
-    missing its value (``argument --model/-m: expected one argument``). Its help is laid out by
+    mean 'compress'?)``; an option whose own value ``--`` (``--model=--``, ``-o--``) argparse
+    drops (Python 3.11, 3.12) is one missing its value (``argument --model/-m: expected one
+    argument``); where argparse keeps it (3.13), ``--`` is the value. Its help is laid out by
     :class:`~taco.cli.common.HelpFormatter` unless the parser names another."""
 
     def __init__(self, **kwargs: Any) -> None:  # (add_parser gives every argument by name)
@@ -115,15 +116,22 @@ class Parser(argparse.ArgumentParser):
         super().__init__(**kwargs)
 
     def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
-        # An option's own value "--" (--model=--, -o--) is refused as a missing one is
-        # ("argument --model/-m: expected one argument", exit 2): argparse (3.11) strips that
-        # "--" as if it ended the options, leaving [] where the option takes one word (a
-        # TypeError, an unhashable list, later) or a silently empty --set, --images; a "--" after
-        # an option (--model -- x) ends the options and never reaches here.
-        if action.option_strings and "--" in arg_strings:
+        # An option's own value "--" (--model=--, -o--) that argparse lost is refused as a
+        # missing one is ("argument --model/-m: expected one argument", exit 2): Python 3.11 and
+        # 3.12's argparse strip that "--" as if it ended the options, leaving [] where the option
+        # takes one word (a TypeError, an unhashable list, later), its const for an optional
+        # value, or a silently empty --set, --images. Python 3.13's keeps it: there "--" is the
+        # value (--caption=-- captions "--"). A "--" after an option (--model -- x) ends the
+        # options and never reaches here.
+        given = list(arg_strings)
+        values = super()._get_values(action, arg_strings)  # type: ignore[misc]  # (argparse's own, unannotated)
+        if action.option_strings and "--" in given and (
+                len(arg_strings) < len(given)  # stripped from the list given (3.11, 3.12)
+                or (isinstance(values, list) and not values
+                    and action.nargs in (None, argparse.OPTIONAL, argparse.ONE_OR_MORE))):
             one = action.nargs in (None, argparse.OPTIONAL)
             raise argparse.ArgumentError(action, f"expected {'one' if one else 'at least one'} argument")
-        return super()._get_values(action, arg_strings)  # type: ignore[misc]  # (argparse's own, unannotated)
+        return values
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         try:
