@@ -55,7 +55,7 @@ from ..resolve import weights_note
 from ..text.base import normalize_caption
 from ..version import __version__
 from .datasets import EvalDataset, captions_file_is_path, open_dataset
-from .defaults import FID_MODES, PLOT_STEM
+from .defaults import COMPANION_JSON_SUFFIXES, FID_MODES, PLOT_STEM
 from .measure import (
     FID_MIN_IMAGES,
     IMAGE_COLUMNS,
@@ -111,8 +111,8 @@ class EvaluationError(TacoError, ValueError):
 
 
 class EvaluationStopped(TacoError, RuntimeError):
-    """An evaluation stopped by a file error (a full disk, a quota) after it had written some of
-    its results: ``written``, the files written (as :func:`run_evaluation` returns them); the
+    """An evaluation stopped by a full disk or quota (ENOSPC, EDQUOT) after it had written some
+    of its results JSONs: ``written``, the files written (as :func:`run_evaluation` returns them); the
     line says which, what was not written (the RD figure, the runs left) and to run it again to
     finish (what is written is read, not coded again). ``errno`` is the OSError's, its
     ``__cause__``. ``taco evaluate`` prints what was written, then the line, exit status 3."""
@@ -745,10 +745,10 @@ class EvalConfig:
 def run_evaluation(cfg: EvalConfig) -> list[Path]:
     """Run a whole :class:`EvalConfig`; return the files written (JSONs, tables, figures). A
     results CSV it cannot read is a :class:`ResultsFileError` ending with :data:`RESUME_ADVICE`.
-    An OSError (a full disk) once some results are written (the RD figure after complete
-    results; a later model, codec or dataset) is an :class:`EvaluationStopped` naming them and
-    what is not written (run again to finish: the results written are read, not coded again);
-    before any, the OSError as it is.
+    A full disk or quota (ENOSPC, EDQUOT) once some results JSONs are written (the RD figure
+    after complete results; a later model, codec or dataset) is an :class:`EvaluationStopped`
+    naming them and what is not written (free some space and run again to finish: the results
+    written are read, not coded again); before any, and any other OSError, the OSError as it is.
 
     Under torchrun the process group it joins is left when it returns (after a barrier) or
     fails (:func:`taco.distributed.leaving_process_group`); a group the caller had
@@ -797,26 +797,36 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
     except UnreadableResultsCSV as exc:  # a CSV under --output, which this run resumes
         raise ResultsFileError(f"{exc}; {RESUME_ADVICE}") from None
     except OSError as exc:  # a full disk after some results were written: done in part
-        if not written or not dist.is_main or isinstance(exc, BrokenPipeError):
-            raise
-        raise EvaluationStopped(_stopped_line(exc, written, left), written, exc.errno) from exc
+        results = [p for p in written if _is_results_json(p)]
+        if not results or not dist.is_main or exc.errno not in _FULL:
+            raise  # any other error (a permission, a file in a folder's place): a rerun would meet it again
+        raise EvaluationStopped(_stopped_line(exc, results, Path(cfg.output), left), written, exc.errno) from exc
     return written
 
 
-_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # a full disk, a quota
+#: The errors that stop an evaluation in part (:class:`EvaluationStopped`): a full disk, a quota.
+#: Freeing space and running again finishes it; any other OSError is said as it is.
+_FULL = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name))
 
 
-def _stopped_line(exc: OSError, written: Sequence[Path], left: str) -> str:
-    """:class:`EvaluationStopped`'s line: the error, the files written, what is not."""
+def _is_results_json(path: Path) -> bool:
+    """Whether ``path``, a file an evaluation wrote, is a run's results JSON (not a BD-rate
+    table's ``*.bdrate.json`` nor a ``*.caption-modes.json`` comparison)."""
+    return path.suffix == ".json" and not path.name.endswith(COMPANION_JSON_SUFFIXES)
+
+
+def _stopped_line(exc: OSError, results: Sequence[Path], output: Path, left: str) -> str:
+    """:class:`EvaluationStopped`'s line: the error, the results JSONs written (named under
+    the output folder ``output``: ``DATASET/jpeg.json``), what is not."""
     reason = exc.strerror or str(exc)
     reason = reason[:1].lower() + reason[1:]  # as taco.cli says an OSError: FILE: reason
     if isinstance(exc, TacoError):
         error = str(exc)
     else:
         error = reason if exc.filename is None else f"{exc.filename}: {reason}"
-    results = [p for p in written if p.suffix == ".json"] or list(written)
-    return (f"stopped after writing {count(len(results), 'result file')} ({some([p.name for p in results], 3)}): "
-            f"{error}; not written: {left}: {'free some space' if exc.errno in _FULL else 'fix this'} "
+    names = [p.relative_to(output).as_posix() if p.is_relative_to(output) else str(p) for p in results]
+    return (f"stopped after writing {count(len(results), 'result file')} ({some(names, 3)}): "
+            f"{error}; not written: {left}: free some space "
             "and run the same command again to finish (the results written are read, not coded again)")
 
 

@@ -1,13 +1,16 @@
 """``taco evaluate`` stopped by a full disk after some of its results were written (the RD figure
 after complete results, a later codec's run) is done in part: it prints what was written, says in
 one line which files were written and which not, and to run it again to finish, and exits 3 (not
-2, a usage error or a command that did nothing). A stop before any result is the plain error
+2, a usage error or a command that did nothing). A stop before any result, or by any other
+error (a permission, a file in a folder's place: a rerun would meet it again), is the plain error
 line, exit 2. A rerun finishes without coding anything again."""
 
 from __future__ import annotations
 
 import errno
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,8 +21,8 @@ from taco.evaluation.evaluate import EvalConfig, EvaluationStopped, run_evaluati
 ARGS = ["--fid", "off", "--cmmd-clip", "off", "--quiet"]
 
 
-def _full(path: Path) -> OSError:
-    return OSError(errno.ENOSPC, "No space left on device", str(path))
+def _full(path: Path, code: int = errno.ENOSPC) -> OSError:
+    return OSError(code, "No space left on device" if code == errno.ENOSPC else os.strerror(code), str(path))
 
 
 def _errors(err: str) -> list[str]:
@@ -33,12 +36,12 @@ def _figure_fails(monkeypatch) -> None:
     monkeypatch.setattr(plot, "write_all_atomic", write_all_atomic)
 
 
-def _json_fails(monkeypatch, name: str) -> None:
+def _json_fails(monkeypatch, name: str, code: int = errno.ENOSPC) -> None:
     real = classic.write_json
 
     def write_json(path, *args, **kwargs):
         if Path(path).name == name:
-            raise _full(path)
+            raise _full(path, code)
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(classic, "write_json", write_json)
@@ -53,7 +56,7 @@ def test_a_full_disk_at_the_figure_says_what_was_written_and_exits_3(taco_main, 
     captured = capsys.readouterr()
     folder = out / tiny_folder.name
     assert _errors(captured.err) == [
-        f"taco evaluate: error: stopped after writing 1 result file (jpeg.json): {folder / 'rd.png'}: no space "
+        f"taco evaluate: error: stopped after writing 1 result file ({tiny_folder.name}/jpeg.json): {folder / 'rd.png'}: no space "
         f"left on device; not written: the RD figure and BD-rate table (rd.png, ...) in {folder}: free some "
         "space and run the same command again to finish (the results written are read, not coded again)"]
     assert "JPEG" in captured.out and str(folder / "jpeg.json") in captured.out  # the summary of what was written
@@ -73,7 +76,8 @@ def test_a_full_disk_at_a_later_codec_keeps_the_first_and_exits_3(taco_main, tin
     assert taco_main(args) == 3
     err = _errors(capsys.readouterr().err)
     folder = out / tiny_folder.name
-    assert err == [f"taco evaluate: error: stopped after writing 1 result file (jpeg.json): {folder / 'webp.json'}: "
+    assert err == [f"taco evaluate: error: stopped after writing 1 result file ({tiny_folder.name}/jpeg.json): "
+                   f"{folder / 'webp.json'}: "
                    "no space left on device; not written: the runs left: free some space and run the same "
                    "command again to finish (the results written are read, not coded again)"]
     assert json.loads((folder / "jpeg.json").read_text())["complete"]
@@ -98,3 +102,54 @@ def test_the_library_raises_evaluation_stopped_with_the_files_written(tiny_folde
         run_evaluation(cfg)
     assert [p.name for p in e.value.written] == ["jpeg.json"] and e.value.errno == errno.ENOSPC
     assert isinstance(e.value, RuntimeError) and isinstance(e.value.__cause__, OSError)
+
+
+@pytest.mark.parametrize("code", [errno.EPERM, errno.ENOTDIR, errno.EIO])
+def test_another_error_after_some_results_is_the_error_line_and_exit_2(taco_main, tiny_folder, tmp_path,
+                                                                       monkeypatch, capsys, code):
+    # not a full disk: a rerun meets it again, so it is not "done in part, run again" (exit 3)
+    out = tmp_path / "ev"
+    _json_fails(monkeypatch, "webp.json", code)
+    assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg,webp", "--qualities", "jpeg=10",
+                      "--qualities", "webp=10", *ARGS, "-o", str(out), "--no-plot"]) == 2
+    folder = out / tiny_folder.name
+    reason = os.strerror(code)
+    assert _errors(capsys.readouterr().err) == [
+        f"taco evaluate: error: {folder / 'webp.json'}: {reason[:1].lower() + reason[1:]}"]
+    assert json.loads((folder / "jpeg.json").read_text())["complete"]
+
+
+def test_a_quota_after_some_results_exits_3(tiny_folder, tmp_path, monkeypatch):
+    def write_all_atomic(files, *args, **kwargs):
+        raise _full(next(iter(files)), errno.EDQUOT)
+
+    monkeypatch.setattr(plot, "write_all_atomic", write_all_atomic)
+    cfg = EvalConfig(datasets=[str(tiny_folder)], classic=["jpeg"], qualities={"jpeg": [10]}, output=tmp_path / "ev",
+                     fid="off", cmmd_clip=None, progress=False)
+    with pytest.raises(EvaluationStopped) as e:
+        run_evaluation(cfg)
+    assert e.value.errno == errno.EDQUOT and "free some space" in str(e.value)
+
+
+def test_the_line_counts_results_jsons_only_named_under_the_output_folder(taco_main, tiny_folder, tmp_path,
+                                                                          monkeypatch, capsys):
+    # the first dataset's BD-rate table (rd.bdrate.json) is no result file; names say the dataset
+    second = tmp_path / "second"
+    shutil.copytree(tiny_folder, second)
+    out = tmp_path / "ev"
+    real = classic.write_json
+
+    def write_json(path, *args, **kwargs):
+        if Path(path).parent.name == "second" and Path(path).name == "jpeg.json":
+            raise _full(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(classic, "write_json", write_json)
+    assert taco_main(["evaluate", str(tiny_folder), str(second), "--classic", "jpeg,webp", "--qualities",
+                      "jpeg=10,50", "--qualities", "webp=10,50", *ARGS, "-o", str(out)]) == 3
+    assert (out / tiny_folder.name / "rd.bdrate.json").is_file()
+    err = _errors(capsys.readouterr().err)
+    name = tiny_folder.name
+    assert len(err) == 1 and err[0].startswith(
+        f"taco evaluate: error: stopped after writing 2 result files ({name}/jpeg.json, {name}/webp.json): "
+        f"{out / 'second' / 'jpeg.json'}: no space left on device; "), err
