@@ -18,6 +18,7 @@ BLIP (``Salesforce/blip-image-captioning-base``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import subprocess
@@ -52,6 +53,7 @@ __all__ = [
     "Captioner",
     "CaptionPlan",
     "CaptionReport",
+    "CaptionStopped",
     "CAPTIONERS_KEPT",
     "CaptionerUnavailable",
     "EmptyCaptionsError",
@@ -278,7 +280,8 @@ def run_caption_plan(
     every batch (flushed). The file is opened only when there is a line to write, so a run whose
     images are all unreadable leaves no file. An empty caption is never written: the image is
     in ``blank``, with a :class:`taco.errors.TacoWarning`, and a run whose every caption was empty
-    is an :class:`EmptyCaptionsError`. ``batch_size`` below 1 is a ValueError.
+    is an :class:`EmptyCaptionsError`. ``batch_size`` below 1 is a ValueError. A full disk or
+    quota after some lines were written is a :class:`CaptionStopped` (how many, and to run again).
 
     One run at a time appends to a folder's captions file: while it captions, the run holds a
     :class:`taco.locks.FolderLock` on the file's folder (``taco caption``), so a second run there
@@ -339,7 +342,18 @@ def _run_plan(plan: CaptionPlan, captioner: Captioner, batch_size: int, progress
                     warnings.warn(f"{shown_path(p.name)}: captioner {shown_path(captioner.name)} gave an empty "
                                   "caption; not written (a rerun captions it again)", TacoWarning, stacklevel=2)
             if lines:
-                _append(plan.path, ("\n" if newline_owed else "") + "".join(lines))
+                try:
+                    _append(plan.path, ("\n" if newline_owed else "") + "".join(lines))
+                except OSError as exc:
+                    if not written or exc.errno not in _FULL:
+                        raise
+                    reason = exc.strerror or str(exc)
+                    error = str(exc) if isinstance(exc, TacoError) or exc.filename is None else (
+                        f"{shown_path(exc.filename)}: {reason[:1].lower()}{reason[1:]}")
+                    raise CaptionStopped(
+                        f"captioned {written:,} of {count(len(todo), 'image')} to "
+                        f"{shown_path(plan.path)}, then {error}: free some space and run the same "
+                        "command again to do the rest", written, exc.errno) from exc
                 newline_owed = False  # the last line of the file is kept whole, on its own line
             written += len(lines)
         if bar is not None:
@@ -351,6 +365,26 @@ def _run_plan(plan: CaptionPlan, captioner: Captioner, batch_size: int, progress
                                  f"{'the' if len(blank) == 1 else 'all'} {count(len(blank), 'image')}; nothing "
                                  f"written to {shown_path(plan.path)}")
     return CaptionReport(plan.path, written, plan.already, unreadable, blank)
+
+
+#: The errors that stop captioning in part (:class:`CaptionStopped`): a full disk, a quota.
+_FULL = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name))
+
+
+class CaptionStopped(TacoError, RuntimeError):
+    """Captioning stopped by a full disk or quota (ENOSPC, EDQUOT) after some batches' lines
+    were appended: ``written`` of them stay in the captions file (the failed batch's are taken
+    back), the line says so and to run the same command again, which captions the rest.
+    ``errno`` is the OSError's, its ``__cause__``. ``taco caption`` says the line, exit
+    status 3; with nothing written the OSError is raised as it is (exit 2)."""
+
+    def __init__(self, message: str, written: int = 0, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.written = written
+        self.errno = errno
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (str(self), self.written, self.errno)
 
 
 def _append(path: Path, text: str) -> None:

@@ -397,7 +397,7 @@ def cmd_caption(args: argparse.Namespace) -> int:
 
     device = str(resolve_device(args.device))  # a device this machine lacks: one line, exit 2
     from ..locks import hold_folder
-    from .caption import Captioner, check_captioner_name, run_caption_plan
+    from .caption import Captioner, CaptionStopped, check_captioner_name, run_caption_plan
 
     check_captioner_name(args.model)  # a path that is not a folder, even with nothing to do
     # images whose names are not UTF-8 are left out, each named in a warning: rename them
@@ -414,8 +414,12 @@ def cmd_caption(args: argparse.Namespace) -> int:
     with hold_folder(plan.path.parent, "taco caption") as lock:
         captioner = Captioner(args.model, device=device, max_new_tokens=args.max_new_tokens,
                               prompt=args.prompt)
-        report = run_caption_plan(plan, captioner, batch_size=args.batch_size, progress=not args.quiet,
-                                  lock=lock)
+        try:
+            report = run_caption_plan(plan, captioner, batch_size=args.batch_size,
+                                      progress=not args.quiet, lock=lock)
+        except CaptionStopped as exc:  # a full disk after some lines: they stay, a rerun does the rest
+            to_stderr(f"taco caption: error: {exc}")
+            return PARTIAL_STATUS
     if report.unreadable and not report.written:
         n = len(report.unreadable)
         more = f"; {n - 1:,} more" if n > 1 else ""

@@ -70,8 +70,9 @@ def test_the_batches_written_before_stay(stub_captioner, monkeypatch, folder_fac
     folder = folder_factory(tmp_path / "photos", captions=False)
     before = _with_two_captions(folder)
     seen = _fail_writes_to(monkeypatch, folder / "captions.jsonl", 100)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(caption.CaptionStopped, match="no space left") as e:  # after a batch: in part
         caption.caption_folder(folder, stub_captioner(), progress=False, batch_size=1)
+    assert e.value.written == 1 and e.value.errno == errno.ENOSPC
     after = (folder / "captions.jsonl").read_bytes()
     first = after.removeprefix(before)
     assert after.startswith(before) and first.count(b"\n") == 1 and first.endswith(b"\n")

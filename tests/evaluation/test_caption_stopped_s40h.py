@@ -1,0 +1,66 @@
+"""F_DC5 (3): ``taco caption`` on a full disk after some batches were written exited 2 with
+only the error line, though some images were captioned (README: 2 = nothing written, 3 = done
+in part). A full disk or quota (ENOSPC, EDQUOT) after some lines now says how many of the images
+were captioned and to run again, exit status 3; another error, or nothing written, stays 2."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+
+import pytest
+
+from taco.evaluation import caption
+
+
+def _fail_after_lines(monkeypatch, path, lines: int, code: int) -> None:
+    """Appends to ``path`` go through for ``lines`` whole appends, then raise OSError(code)."""
+    real_write = os.write
+    seen = {"appends": 0}
+
+    def write(fd, data):
+        try:
+            ours = os.path.exists(path) and os.path.samestat(os.fstat(fd), os.stat(path))
+        except OSError:
+            ours = False
+        if not ours:
+            return real_write(fd, data)
+        if seen["appends"] >= lines:
+            raise OSError(code, os.strerror(code))
+        seen["appends"] += 1
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
+def test_a_full_disk_after_some_batches_is_a_partial_stop(eval_main, stub_captioner, monkeypatch,
+                                                          folder_factory, tmp_path, capsys, code):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    total = len(list(folder.glob("*.png")))
+    assert total >= 3
+    monkeypatch.setattr(caption, "Captioner", stub_captioner)
+    _fail_after_lines(monkeypatch, folder / "captions.jsonl", 2, code)
+    assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu", "--batch-size", "1"]) == 3
+    reason = os.strerror(code)
+    assert capsys.readouterr().err.splitlines() == [
+        f"taco caption: error: captioned 2 of {total} images to {folder / 'captions.jsonl'}, then "
+        f"{folder / 'captions.jsonl'}: {reason[:1].lower()}{reason[1:]}: free some space and run "
+        "the same command again to do the rest"]
+    lines = (folder / "captions.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["captions"] for line in lines)
+    monkeypatch.undo()
+    monkeypatch.setattr(caption, "Captioner", stub_captioner)
+    assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu"]) == 0  # the rest
+    assert len((folder / "captions.jsonl").read_text().splitlines()) == total
+
+
+def test_another_error_after_some_batches_stays_an_error(eval_main, stub_captioner, monkeypatch,
+                                                         folder_factory, tmp_path, capsys):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    monkeypatch.setattr(caption, "Captioner", stub_captioner)
+    _fail_after_lines(monkeypatch, folder / "captions.jsonl", 2, errno.EIO)
+    assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu", "--batch-size", "1"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"taco caption: error: {folder / 'captions.jsonl'}: input/output error"]
