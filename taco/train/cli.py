@@ -216,13 +216,13 @@ def same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 
 def run_saved_config(path: str | os.PathLike[str] | None) -> bool:
-    """Whether ``path`` is a run's own ``config.yaml`` (:func:`run_config_folder`) in the folder
-    it records as ``out_dir``: every key at the value that run resolved, defaults too, so none
+    """Whether ``path`` is a run's own ``config.yaml`` (:func:`run_config_folder`: beside that
+    run's files, in the folder it records as ``out_dir`` or moved or copied with them, the rule
+    ``--resume`` goes by too): every key at the value that run resolved, defaults too, so none
     of them was given for a new run that reads it (``warmup_steps: 0`` of a run started from
-    scratch); a config.yaml of the user's own (another or no ``out_dir``), or one that does not
-    read, is not."""
-    found = run_config_folder(path)
-    return found is not None and same_folder(found[1], found[0])
+    scratch); a config.yaml of the user's own (beside no run's files, or recording no
+    ``out_dir``), or one that does not read, is not."""
+    return run_config_folder(path) is not None
 
 
 def config_run(args: argparse.Namespace, notes: list[str] | None) -> Path | None:

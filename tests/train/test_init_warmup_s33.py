@@ -90,13 +90,14 @@ def test_a_users_config_beside_a_log_of_its_own_still_gives_warmup_steps(old_run
     (folder / "log.jsonl").write_text('{"event": "my app"}\n', encoding="utf-8")
     mine = folder / "config.yaml"
     out = str(tmp_path / "r2")
-    for text in ("model: elic-tiny\npreset: elic\nwarmup_steps: 0\n",
-                 f"model: elic-tiny\npreset: elic\nwarmup_steps: 0\nout_dir: {old_run}\n"):
-        mine.write_text(text, encoding="utf-8")
-        assert not run_saved_config(mine)
-        assert printed(capsys, str(mine), "--init-from", str(old_run), "-o", out)["warmup_steps"] == 0
-    # a run's saved config names its own folder: taken as the run's, wherever it is given from
-    mine.write_text(f"model: elic-tiny\npreset: elic\nwarmup_steps: 0\nout_dir: {folder}\n", encoding="utf-8")
-    assert run_saved_config(mine)
+    mine.write_text("model: elic-tiny\npreset: elic\nwarmup_steps: 0\n", encoding="utf-8")
+    assert not run_saved_config(mine)
+    assert printed(capsys, str(mine), "--init-from", str(old_run), "-o", out)["warmup_steps"] == 0
+    # a run's saved config records an out_dir: taken as the run's, its own folder or another
+    # (a run moved or copied, as --resume takes it), wherever it is given from
+    for recorded in (folder, old_run):
+        mine.write_text(f"model: elic-tiny\npreset: elic\nwarmup_steps: 0\nout_dir: {recorded}\n",
+                        encoding="utf-8")
+        assert run_saved_config(mine)
     (folder / "log.jsonl").unlink()  # but only beside that run's files
     assert not run_saved_config(mine)
