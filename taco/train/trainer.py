@@ -294,6 +294,7 @@ class Trainer:
         self.go_on = go_on or f"taco train --resume {cfg.out_dir}"
         self.budget = TimeBudget.from_config(cfg)  # counts the set-up (decoding, encoding) too
         self._start_step = 0  # the step fit starts (or resumes) at: the shared stop checks
+        self._saved_step: int | None = None  # the step of the last complete save (state and checkpoint)
         self.env = dist_env_from_environ()
         self.device = resolve_device(cfg.device, self.env)
         init_distributed(self.env, self.device)
@@ -581,8 +582,9 @@ class Trainer:
                 self._check_finite(unchecked)
                 if window and stopped != "done":  # the last, partial log interval
                     last = self._log_train(window, time.perf_counter() - t_window, bar)
-                self._check_replicas()
-                self._save_together(final=p.step >= self.total_steps)
+                final = p.step >= self.total_steps
+                if final or self._saved_step != p.step:  # a stop at a checkpoint step: written
+                    self._save_together(final=final)
                 if (self.validates and validated != p.step
                         and stopped != "interrupted"):  # asked to stop: not a validation more
                     self._validate_together()
@@ -915,13 +917,18 @@ class Trainer:
         return {"optim": self.optimizer, "aux_optim": self.aux_optimizer}
 
     def _save_together(self, final: bool = False) -> float:
-        """:meth:`_save` on every rank, which under torchrun all wait until rank 0 has written
+        """The replicas' check (:meth:`_check_replicas`, recorded in what is saved), then
+        :meth:`_save` on every rank, which under torchrun all wait until rank 0 has written
         (:func:`together`): where it could not, the others say so in one line instead
         of failing at the next collective; and after a signal they leave no sooner than rank 0
         has written, since torchrun stops the whole job (SIGTERM) as soon as one process exits
-        with a failure status."""
-        return together(lambda: self._save(final=final), self.env, self.device,
-                        "write the checkpoint")
+        with a failure status. A save of a step not final writes what the final save of a run
+        stopped at that step would: that stop writes no second one (``_saved_step``)."""
+        self._check_replicas()
+        seconds = together(lambda: self._save(final=final), self.env, self.device,
+                           "write the checkpoint")
+        self._saved_step = self.progress.step
+        return seconds
 
     def _save(self, final: bool = False) -> float:
         """Training state, then model checkpoint (rank 0 writes; every rank takes part in
