@@ -127,19 +127,8 @@ def test_a_stop_at_a_later_dataset_names_its_results_and_the_runs_left(tiny_fold
         run_evaluation(cfg)
     assert any(p.suffix == ".png" for p in e.value.written)  # the first dataset's figure, drawn
     named = str(e.value).split("(", 1)[1].split(")", 1)[0].split(", ")
-    assert "jpeg.json" in named and all(n.endswith(".json") for n in named)  # not rd.png
+    assert any(n.endswith("jpeg.json") for n in named) and all(n.endswith(".json") for n in named)  # no rd.png
     assert "; not written: the runs left: free some space" in str(e.value)
-
-
-def test_a_stop_by_another_error_than_a_full_disk_says_to_fix_it(tiny_folder, tmp_path, monkeypatch):
-    from taco.evaluation.evaluate import EvaluationStopped, run_evaluation
-
-    _figure_fails(monkeypatch, OSError(errno.EIO, "Input/output error", str(tmp_path / "rd.png")))
-    with pytest.raises(EvaluationStopped) as e:
-        run_evaluation(_config(tiny_folder, tmp_path))
-    assert e.value.errno == errno.EIO
-    assert ": input/output error; not written: the RD figure" in str(e.value)
-    assert ": fix this and run the same command again to finish" in str(e.value)
 
 
 def test_a_taco_error_that_stops_it_is_said_in_its_own_words(tiny_folder, tmp_path, monkeypatch):
@@ -150,10 +139,12 @@ def test_a_taco_error_that_stops_it_is_said_in_its_own_words(tiny_folder, tmp_pa
     class Refused(TacoError, OSError):
         pass
 
-    _figure_fails(monkeypatch, Refused("Quota of the results folder reached (ask for more)"))
+    refused = Refused("Quota of the results folder reached (ask for more)")
+    refused.errno = errno.EDQUOT  # a quota: a stop
+    _figure_fails(monkeypatch, refused)
     with pytest.raises(EvaluationStopped) as e:
         run_evaluation(_config(tiny_folder, tmp_path))
-    assert "(jpeg.json): Quota of the results folder reached (ask for more); not written:" in str(e.value)
+    assert "json): Quota of the results folder reached (ask for more); not written:" in str(e.value)
 
 
 def test_evaluation_stopped_pickles_whole():
