@@ -27,7 +27,6 @@ from ..cli.common import (
 from ..cli.files import report_to
 from ..messages import count, docs_ref, lone_surrogate, note, shown_path, to_stderr
 from .defaults import (
-    COMPANION_JSON_SUFFIXES,
     DEFAULT_CAPTIONER,
     DEFAULT_CMMD_CLIP,
     FID_FEATURE_DIMS,
@@ -35,6 +34,7 @@ from .defaults import (
     FID_MODES,
     MIN_RESAMPLES,
     PLOT_STEM,
+    is_results_json,
 )
 
 __all__ = ["print_summary", "register"]
@@ -246,12 +246,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return PARTIAL_STATUS if incomplete else 0
 
 
-def _is_result_json(path: Path) -> bool:
-    """Whether ``path``, a file an evaluation wrote, is a run's results JSON (not its caption-mode
-    or BD-rate table)."""
-    return path.suffix == ".json" and not path.name.endswith(COMPANION_JSON_SUFFIXES)
-
-
 def _incomplete(written: list[Path]) -> list[str]:
     """One line per results JSON in ``written`` whose run is not complete: which, how many of its
     per-image results are missing, the images it skipped as unreadable (a few), what to do (a
@@ -259,7 +253,7 @@ def _incomplete(written: list[Path]) -> list[str]:
     from .result_files import read_result
 
     lines = []
-    for path in filter(_is_result_json, written):
+    for path in filter(is_results_json, written):
         r = read_result(path)
         if r.get("complete", True):
             continue
@@ -328,7 +322,7 @@ def print_summary(written: list[Path]) -> None:
 
     say = report_to(written)
 
-    results = {path: read_result(path) for path in written if _is_result_json(path)}
+    results = {path: read_result(path) for path in written if is_results_json(path)}
 
     def name(r: dict[str, Any], p: dict[str, Any], weights: bool = False) -> str:
         return f"{r['label']}{_setting(r, p, weights=weights)} on {r['dataset']['name']}"

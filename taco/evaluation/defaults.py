@@ -2,6 +2,8 @@
 bootstrap resamples), in a torch- and numpy-free module so that ``taco evaluate --help`` (which
 shows them) imports neither."""
 
+from pathlib import PurePath
+
 #: The path stem of the RD figure and BD table (``taco plot``'s ``-o`` default; ``taco evaluate``
 #: writes OUT/DATASET/rd.png, rd.svg, rd.bdrate.md, rd.bdrate.json).
 PLOT_STEM = "rd"
@@ -12,6 +14,12 @@ COMPANION_JSON_SUFFIXES = (".bdrate.json", ".caption-modes.json")
 #: not one (those, its per-image CSVs, tables and figures): ``taco plot out/kodak/*`` passes
 #: over them, where a file of another kind named on its own is refused.
 BESIDE_RESULTS_SUFFIXES = (*COMPANION_JSON_SUFFIXES, ".csv", ".md", ".png", ".svg")
+
+
+def is_results_json(path: PurePath) -> bool:
+    """Whether ``path``, a file an evaluation wrote, is a run's results JSON (not a BD-rate
+    table's ``*.bdrate.json`` nor a ``*.caption-modes.json`` comparison)."""
+    return path.suffix == ".json" and not path.name.endswith(COMPANION_JSON_SUFFIXES)
 
 DEFAULT_CAPTIONER = "Salesforce/blip-image-captioning-base"
 DEFAULT_CMMD_CLIP = "openai/clip-vit-large-patch14-336"  # the CMMD paper's CLIP

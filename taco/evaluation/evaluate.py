@@ -55,7 +55,7 @@ from ..resolve import weights_note
 from ..text.base import normalize_caption
 from ..version import __version__
 from .datasets import EvalDataset, captions_file_is_path, open_dataset
-from .defaults import COMPANION_JSON_SUFFIXES, FID_MODES, PLOT_STEM
+from .defaults import FID_MODES, PLOT_STEM, is_results_json
 from .measure import (
     FID_MIN_IMAGES,
     IMAGE_COLUMNS,
@@ -797,7 +797,7 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
     except UnreadableResultsCSV as exc:  # a CSV under --output, which this run resumes
         raise ResultsFileError(f"{exc}; {RESUME_ADVICE}") from None
     except OSError as exc:  # a full disk after some results were written: done in part
-        results = [p for p in written if _is_results_json(p)]
+        results = [p for p in written if is_results_json(p)]
         if not results or not dist.is_main or exc.errno not in _FULL:
             raise  # any other error (a permission, a file in a folder's place): a rerun would meet it again
         raise EvaluationStopped(_stopped_line(exc, results, Path(cfg.output), left), written, exc.errno) from exc
@@ -807,12 +807,6 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
 #: The errors that stop an evaluation in part (:class:`EvaluationStopped`): a full disk, a quota.
 #: Freeing space and running again finishes it; any other OSError is said as it is.
 _FULL = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name))
-
-
-def _is_results_json(path: Path) -> bool:
-    """Whether ``path``, a file an evaluation wrote, is a run's results JSON (not a BD-rate
-    table's ``*.bdrate.json`` nor a ``*.caption-modes.json`` comparison)."""
-    return path.suffix == ".json" and not path.name.endswith(COMPANION_JSON_SUFFIXES)
 
 
 def _stopped_line(exc: OSError, results: Sequence[Path], output: Path, left: str) -> str:
