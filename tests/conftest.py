@@ -4,7 +4,9 @@ import atexit
 import errno
 import importlib.util
 import os
+import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -460,3 +462,71 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(cwd)
     return home
+
+
+# --------------------------------------------------------------------------- real file modes
+# Root passes every file mode check; capsh without the capabilities that bypass them meets the
+# modes as another user does.
+
+CAPSH = shutil.which("capsh")
+NO_BYPASS = "cap_dac_override,cap_dac_read_search,cap_fowner"
+
+
+@pytest.fixture(scope="session")
+def without_bypass() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``without_bypass(ARGS, cwd=None)``: ``python ARGS`` (``["-m", "taco", ...]``, ``["-c", CODE,
+    ...]``) run as root without the capabilities that bypass file modes (capsh), its output
+    captured as text. Skips the test without capsh or root."""
+    if CAPSH is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("needs capsh and root, to run without the permission bypass")
+
+    def run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        command = shlex.join([sys.executable, *args])
+        return subprocess.run([CAPSH or "capsh", f"--drop={NO_BYPASS}", "--", "-c", command], cwd=cwd,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    return run
+
+
+# --------------------------------------------------------------------------- reads of the moment
+
+
+@pytest.fixture()
+def transient_photos(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two readable 24x16 photos in tmp_path, a.png and b.png; taco.data does not pause between
+    the tries of a read that failed for the moment (TRANSIENT_PAUSE_S 0)."""
+    from PIL import Image
+
+    import taco.data
+
+    monkeypatch.setattr(taco.data, "TRANSIENT_PAUSE_S", 0.0)
+    for name, colour in (("a", (200, 10, 10)), ("b", (10, 200, 10))):
+        Image.new("RGB", (24, 16), colour).save(tmp_path / f"{name}.png")
+    return tmp_path
+
+
+@pytest.fixture()
+def failing_loads(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, int]]:
+    """``failing_loads(FAILS, otherwise="failed")``: taco.data's load_image raises, for a file
+    named in FAILS (name -> errors), its next error chained in an ImageReadError (``from`` it, as
+    taco.images.load_image does), the error's strerror its reason (``otherwise`` for one without);
+    -> the reads by file name."""
+    import taco.data
+    from taco.images import ImageReadError
+
+    def install(fails: dict[str, list[BaseException]], otherwise: str = "failed") -> dict[str, int]:
+        real = taco.data.load_image
+        reads: dict[str, int] = {}
+
+        def load(path: Path, **kwargs: object):  # noqa: ANN202
+            name = Path(path).name
+            reads[name] = reads.get(name, 0) + 1
+            if fails.get(name):
+                cause = fails[name].pop(0)
+                raise ImageReadError(path, getattr(cause, "strerror", None) or otherwise) from cause
+            return real(path, **kwargs)
+
+        monkeypatch.setattr(taco.data, "load_image", load)
+        return reads
+
+    return install

@@ -21,12 +21,9 @@ RECORDS = [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")]
 
 
 @pytest.fixture
-def photos(tmp_path: Path, monkeypatch) -> Path:
-    """Two readable 24x16 photos, a.png and b.png; no pause between tries."""
-    monkeypatch.setattr(taco.data, "TRANSIENT_PAUSE_S", 0.0)
-    for name, colour in (("a", (200, 10, 10)), ("b", (10, 200, 10))):
-        Image.new("RGB", (24, 16), colour).save(tmp_path / f"{name}.png")
-    return tmp_path
+def photos(transient_photos: Path) -> Path:
+    """a.png and b.png, no pause between tries (tests/conftest.py's transient_photos)."""
+    return transient_photos
 
 
 def _failing(monkeypatch, name: str, code: int, times: int) -> dict[str, int]:

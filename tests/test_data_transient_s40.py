@@ -13,41 +13,17 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import taco.data
 from taco.data import TRANSIENT_TRIES, CaptionedImages, CaptionRecord, SkippedImageWarning
-from taco.images import ImageReadError
 
 
 @pytest.fixture
-def photos(tmp_path: Path, monkeypatch) -> Path:
-    """Two readable photos, a.png and b.png, each captioned with its name; no pause between tries."""
-    monkeypatch.setattr(taco.data, "TRANSIENT_PAUSE_S", 0.0)
-    for name, colour in (("a", (200, 10, 10)), ("b", (10, 200, 10))):
-        Image.new("RGB", (24, 16), colour).save(tmp_path / f"{name}.png")
-    return tmp_path
+def photos(transient_photos: Path) -> Path:
+    """a.png and b.png, no pause between tries (tests/conftest.py's transient_photos)."""
+    return transient_photos
 
 
 def _dataset(root: Path) -> CaptionedImages:
     return CaptionedImages(root, [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")])
-
-
-def _failing(monkeypatch, fails: dict[str, list[BaseException]]) -> dict[str, int]:
-    """taco.data's load_image raises, for a file named in ``fails``, its next error chained in an
-    ImageReadError as taco.images.load_image chains it (``from e``); -> the reads by file."""
-    real = taco.data.load_image
-    reads: dict[str, int] = {}
-
-    def load(path: Path, **kwargs: object) -> Image.Image:
-        name = Path(path).name
-        reads[name] = reads.get(name, 0) + 1
-        if fails.get(name):
-            cause = fails[name].pop(0)
-            reason = cause.strerror if isinstance(cause, OSError) else "out of memory reading it"
-            raise ImageReadError(path, reason) from cause
-        return real(path, **kwargs)
-
-    monkeypatch.setattr(taco.data, "load_image", load)
-    return reads
 
 
 def _os_error(code: int) -> OSError:
@@ -56,8 +32,8 @@ def _os_error(code: int) -> OSError:
 
 @pytest.mark.parametrize("code", [errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.EINTR, errno.ENOMEM],
                          ids=errno.errorcode.get)
-def test_a_read_that_fails_once_for_the_moment_is_read_again(photos, monkeypatch, code):
-    reads = _failing(monkeypatch, {"a.png": [_os_error(code)]})
+def test_a_read_that_fails_once_for_the_moment_is_read_again(photos, monkeypatch, failing_loads, code):
+    reads = failing_loads({"a.png": [_os_error(code)]})
     ds = _dataset(photos)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "skipping": the second read worked
@@ -65,10 +41,10 @@ def test_a_read_that_fails_once_for_the_moment_is_read_again(photos, monkeypatch
     assert reads == {"a.png": 2} and ds.skipped == 0
 
 
-def test_a_photo_failing_for_the_moment_each_try_is_skipped_for_this_draw_only(photos, monkeypatch):
+def test_a_photo_failing_for_the_moment_each_try_is_skipped_for_this_draw_only(photos, monkeypatch, failing_loads):
     """EMFILE at every try of one draw: the next photo stands in, and a later draw of the same
     index reads the photo again (it had been dropped for the rest of the process)."""
-    reads = _failing(monkeypatch, {"a.png": [_os_error(errno.EMFILE)] * TRANSIENT_TRIES})
+    reads = failing_loads({"a.png": [_os_error(errno.EMFILE)] * TRANSIENT_TRIES})
     ds = _dataset(photos)
     with pytest.warns(SkippedImageWarning, match=r"skipping image a\.png for now: Too many open "
                       r"files \(tried 3 times; it is read again when next drawn\)"):
@@ -78,15 +54,15 @@ def test_a_photo_failing_for_the_moment_each_try_is_skipped_for_this_draw_only(p
     assert reads["a.png"] == TRANSIENT_TRIES + 1
 
 
-def test_a_memory_error_is_of_the_moment_too(photos, monkeypatch):
-    _failing(monkeypatch, {"a.png": [MemoryError()]})
+def test_a_memory_error_is_of_the_moment_too(photos, monkeypatch, failing_loads):
+    failing_loads({"a.png": [MemoryError()]}, otherwise="out of memory reading it")
     assert _dataset(photos)[0].name == "a.png"
 
 
 @pytest.mark.parametrize("code", [errno.EACCES, errno.ENOENT, errno.EIO], ids=errno.errorcode.get)
-def test_an_unreadable_file_is_still_dropped_at_once(photos, monkeypatch, code):
+def test_an_unreadable_file_is_still_dropped_at_once(photos, monkeypatch, failing_loads, code):
     """Not retried, and not read again in this process: as before."""
-    reads = _failing(monkeypatch, {"a.png": [_os_error(code)] * 5})
+    reads = failing_loads({"a.png": [_os_error(code)] * 5})
     ds = _dataset(photos)
     with pytest.warns(SkippedImageWarning, match=rf"skipping unreadable image a\.png: {os.strerror(code)}"):
         assert ds[0].name == "b.png"

@@ -20,39 +20,18 @@ from taco.images import ImageReadError
 
 
 @pytest.fixture
-def photos(tmp_path: Path, monkeypatch) -> Path:
-    """a.png and b.png, each captioned with its name; no pause between tries."""
-    monkeypatch.setattr(taco.data, "TRANSIENT_PAUSE_S", 0.0)
-    for name, colour in (("a", (200, 10, 10)), ("b", (10, 200, 10))):
-        Image.new("RGB", (24, 16), colour).save(tmp_path / f"{name}.png")
-    return tmp_path
-
-
-def _failing_load(monkeypatch, fails: dict[str, list[BaseException]]) -> dict[str, int]:
-    """taco.data's load_image raises, for a file named in ``fails``, its next error chained in an
-    ImageReadError (``from`` it, as taco.images.load_image does); -> the reads by file."""
-    real = taco.data.load_image
-    reads: dict[str, int] = {}
-
-    def load(path: Path, **kwargs: object) -> Image.Image:
-        name = Path(path).name
-        reads[name] = reads.get(name, 0) + 1
-        if fails.get(name):
-            cause = fails[name].pop(0)
-            raise ImageReadError(path, getattr(cause, "strerror", None) or "failed") from cause
-        return real(path, **kwargs)
-
-    monkeypatch.setattr(taco.data, "load_image", load)
-    return reads
+def photos(transient_photos: Path) -> Path:
+    """a.png and b.png, no pause between tries (tests/conftest.py's transient_photos)."""
+    return transient_photos
 
 
 # --------------------------------------------------------------------------- taco.data
 
 
-def test_enobufs_is_a_read_of_the_moment_and_read_again(photos, monkeypatch):
+def test_enobufs_is_a_read_of_the_moment_and_read_again(photos, monkeypatch, failing_loads):
     """ENOBUFS (buffers short) is one of TRANSIENT_ERRNOS: the photo is read again, not dropped."""
     assert errno.ENOBUFS in TRANSIENT_ERRNOS
-    reads = _failing_load(monkeypatch, {"a.png": [OSError(errno.ENOBUFS, os.strerror(errno.ENOBUFS))]})
+    reads = failing_loads({"a.png": [OSError(errno.ENOBUFS, os.strerror(errno.ENOBUFS))]})
     ds = CaptionedImages(photos, [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -90,22 +69,22 @@ def test_an_errno_of_the_moment_in_the_context_of_the_cause_is_of_the_moment(pho
     assert reads == ["a.png", "a.png"] and ds.skipped == 0
 
 
-def test_the_pause_between_tries_grows(photos, monkeypatch):
+def test_the_pause_between_tries_grows(photos, monkeypatch, failing_loads):
     """TRANSIENT_PAUSE_S after the first failure, twice it after the second; none after the last."""
     monkeypatch.setattr(taco.data, "TRANSIENT_PAUSE_S", 0.001)
     pauses: list[float] = []
     monkeypatch.setattr(taco.data.time, "sleep", pauses.append)
-    _failing_load(monkeypatch, {"a.png": [_emfile() for _ in range(taco.data.TRANSIENT_TRIES)]})
+    failing_loads({"a.png": [_emfile() for _ in range(taco.data.TRANSIENT_TRIES)]})
     ds = CaptionedImages(photos, [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")])
     with pytest.warns(taco.data.SkippedImageWarning, match="for now"):
         assert ds[0].name == "b.png"
     assert pauses == pytest.approx([0.001 * k for k in range(1, taco.data.TRANSIENT_TRIES)])
 
 
-def test_a_transient_failure_counts_toward_max_retries(photos, monkeypatch):
+def test_a_transient_failure_counts_toward_max_retries(photos, monkeypatch, failing_loads):
     """A photo skipped for the moment is one of the ``max_retries`` failures of the call: with
     max_retries=1 the draw stops there (UnreadableImagesError), as for an unreadable one."""
-    _failing_load(monkeypatch, {"a.png": [_emfile() for _ in range(taco.data.TRANSIENT_TRIES)]})
+    failing_loads({"a.png": [_emfile() for _ in range(taco.data.TRANSIENT_TRIES)]})
     ds = CaptionedImages(photos, [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")], max_retries=1)
     with pytest.warns(taco.data.SkippedImageWarning, match="for now"), \
             pytest.raises(taco.data.UnreadableImagesError, match="1 unreadable in a row"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -341,3 +342,36 @@ def fake_java(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
         return script
 
     return make
+
+
+@pytest.fixture
+def fail_writes_to(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, int]]:
+    """``fail_writes_to(PATH, *, after_bytes=None, after_writes=None, error=ENOSPC)``: ``os.write``
+    to the file at PATH takes ``after_bytes`` bytes (the write that crosses it short, as a full
+    disk does), or ``after_writes`` whole writes, then raises ``error`` (an errno, raised as the
+    system raises it, or any exception); writes to other files go through. -> ``{"calls": os.write
+    calls on PATH, "bytes": bytes written to it}``."""
+    def install(path: Path, *, after_bytes: int | None = None, after_writes: int | None = None,
+                error: int | BaseException = errno.ENOSPC) -> dict[str, int]:
+        real_write = os.write
+        seen = {"bytes": 0, "calls": 0}
+
+        def write(fd: int, data: bytes) -> int:
+            try:
+                ours = os.path.exists(path) and os.path.samestat(os.fstat(fd), os.stat(path))
+            except OSError:
+                ours = False
+            if not ours:
+                return real_write(fd, data)
+            seen["calls"] += 1
+            room = None if after_bytes is None else after_bytes - seen["bytes"]
+            if (room is not None and room <= 0) or (after_writes is not None and seen["calls"] > after_writes):
+                raise OSError(error, os.strerror(error)) if isinstance(error, int) else error
+            n = real_write(fd, bytes(data[:room]))
+            seen["bytes"] += n
+            return n
+
+        monkeypatch.setattr(os, "write", write)
+        return seen
+
+    return install

@@ -15,32 +15,6 @@ from taco.evaluation import caption
 from taco.evaluation.caption_plan import plan_captions
 
 
-def _fail_writes_to(monkeypatch, path, after: int, exc: BaseException | None = None) -> dict[str, int]:
-    """``os.write`` to the file at ``path`` takes ``after`` bytes, then raises ``exc`` (default
-    ENOSPC, as a full disk does: the first write short, the next an error); writes to other files
-    go through."""
-    real_write = os.write
-    seen = {"bytes": 0, "calls": 0}
-
-    def write(fd, data):
-        try:
-            ours = os.path.exists(path) and os.path.samestat(os.fstat(fd), os.stat(path))
-        except OSError:
-            ours = False
-        if not ours:
-            return real_write(fd, data)
-        seen["calls"] += 1
-        room = after - seen["bytes"]
-        if room <= 0:
-            raise exc if exc is not None else OSError(errno.ENOSPC, "No space left on device")
-        n = real_write(fd, bytes(data[:room]))
-        seen["bytes"] += n
-        return n
-
-    monkeypatch.setattr(os, "write", write)
-    return seen
-
-
 def _with_two_captions(folder):
     names = sorted(p.name for p in folder.glob("*.png"))[:2]
     text = "".join(json.dumps({"image": n, "captions": [f"caption of {n}"]}) + "\n" for n in names)
@@ -49,11 +23,11 @@ def _with_two_captions(folder):
 
 
 @pytest.mark.parametrize("after", [0, 1, 37, 90])
-def test_a_full_disk_in_the_middle_of_a_line_leaves_the_file_as_it_was(stub_captioner, monkeypatch, folder_factory,
+def test_a_full_disk_in_the_middle_of_a_line_leaves_the_file_as_it_was(stub_captioner, monkeypatch, fail_writes_to, folder_factory,
                                                                       tmp_path, after):
     folder = folder_factory(tmp_path / "photos", captions=False)
     before = _with_two_captions(folder)
-    seen = _fail_writes_to(monkeypatch, folder / "captions.jsonl", after)
+    seen = fail_writes_to(folder / "captions.jsonl", after_bytes=after)
     with pytest.raises(OSError) as e:
         caption.caption_folder(folder, stub_captioner(), progress=False)  # one append, two lines
     assert (e.value.errno, e.value.filename) == (errno.ENOSPC, str(folder / "captions.jsonl"))
@@ -65,11 +39,11 @@ def test_a_full_disk_in_the_middle_of_a_line_leaves_the_file_as_it_was(stub_capt
     assert report.written == 2 and len((folder / "captions.jsonl").read_text().splitlines()) == 4
 
 
-def test_the_batches_written_before_stay(stub_captioner, monkeypatch, folder_factory, tmp_path):
+def test_the_batches_written_before_stay(stub_captioner, monkeypatch, fail_writes_to, folder_factory, tmp_path):
     """One line per batch: the first is kept whole, the second taken back."""
     folder = folder_factory(tmp_path / "photos", captions=False)
     before = _with_two_captions(folder)
-    seen = _fail_writes_to(monkeypatch, folder / "captions.jsonl", 100)
+    seen = fail_writes_to(folder / "captions.jsonl", after_bytes=100)
     with pytest.raises(caption.CaptionStopped, match="no space left") as e:  # after a batch: in part
         caption.caption_folder(folder, stub_captioner(), progress=False, batch_size=1)
     assert e.value.written == 1 and e.value.errno == errno.ENOSPC
@@ -79,29 +53,29 @@ def test_the_batches_written_before_stay(stub_captioner, monkeypatch, folder_fac
     assert json.loads(first)["captions"] == ["a stub caption"] and seen["bytes"] == 100 > len(first)
 
 
-def test_the_line_owed_its_newline_is_taken_back_too(stub_captioner, monkeypatch, folder_factory, tmp_path):
+def test_the_line_owed_its_newline_is_taken_back_too(stub_captioner, monkeypatch, fail_writes_to, folder_factory, tmp_path):
     """A last line that is a whole record without its newline: the append begins with one."""
     folder = folder_factory(tmp_path / "photos", captions=False)
     before = _with_two_captions(folder).removesuffix(b"\n")
     (folder / "captions.jsonl").write_bytes(before)
-    _fail_writes_to(monkeypatch, folder / "captions.jsonl", 1)  # the newline alone
+    fail_writes_to(folder / "captions.jsonl", after_bytes=1)  # the newline alone
     with pytest.raises(OSError, match="No space left"):
         caption.caption_folder(folder, stub_captioner(), progress=False)
     assert (folder / "captions.jsonl").read_bytes() == before
 
 
 @pytest.mark.parametrize("after", [0, 25])
-def test_a_captions_file_the_append_made_is_removed(stub_captioner, monkeypatch, folder_factory, tmp_path, after):
+def test_a_captions_file_the_append_made_is_removed(stub_captioner, monkeypatch, fail_writes_to, folder_factory, tmp_path, after):
     """No room for one line: no captions file (an empty one was left, for every command to read)."""
     folder = folder_factory(tmp_path / "photos", captions=False)
-    _fail_writes_to(monkeypatch, folder / "captions.jsonl", after)
+    fail_writes_to(folder / "captions.jsonl", after_bytes=after)
     with pytest.raises(OSError) as e:
         caption.caption_folder(folder, stub_captioner(), progress=False)
     assert e.value.filename == str(folder / "captions.jsonl")
     assert not os.path.lexists(folder / "captions.jsonl")
 
 
-def test_a_failed_fsync_or_an_interrupt_takes_the_bytes_back(stub_captioner, monkeypatch, folder_factory, tmp_path):
+def test_a_failed_fsync_or_an_interrupt_takes_the_bytes_back(stub_captioner, monkeypatch, fail_writes_to, folder_factory, tmp_path):
     folder = folder_factory(tmp_path / "photos", captions=False)
     before = _with_two_captions(folder)
 
@@ -114,18 +88,18 @@ def test_a_failed_fsync_or_an_interrupt_takes_the_bytes_back(stub_captioner, mon
             caption.caption_folder(folder, stub_captioner(), progress=False)
     assert (e.value.errno, e.value.filename) == (errno.EIO, str(folder / "captions.jsonl"))
     assert (folder / "captions.jsonl").read_bytes() == before
-    _fail_writes_to(monkeypatch, folder / "captions.jsonl", 50, KeyboardInterrupt())
+    fail_writes_to(folder / "captions.jsonl", after_bytes=50, error=KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         caption.caption_folder(folder, stub_captioner(), progress=False)
     assert (folder / "captions.jsonl").read_bytes() == before
 
 
-def test_taco_caption_on_a_full_disk_is_one_line_and_keeps_the_file(eval_main, stub_captioner, monkeypatch,
+def test_taco_caption_on_a_full_disk_is_one_line_and_keeps_the_file(eval_main, stub_captioner, monkeypatch, fail_writes_to,
                                                                     folder_factory, tmp_path, capsys):
     folder = folder_factory(tmp_path / "photos", captions=False)
     before = _with_two_captions(folder)
     monkeypatch.setattr(caption, "Captioner", stub_captioner)
-    _fail_writes_to(monkeypatch, folder / "captions.jsonl", 40)
+    fail_writes_to(folder / "captions.jsonl", after_bytes=40)
     assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu"]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"taco caption: error: {folder / 'captions.jsonl'}: no space left on device"]

@@ -14,34 +14,14 @@ import pytest
 from taco.evaluation import caption
 
 
-def _fail_after_lines(monkeypatch, path, lines: int, code: int) -> None:
-    """Appends to ``path`` go through for ``lines`` whole appends, then raise OSError(code)."""
-    real_write = os.write
-    seen = {"appends": 0}
-
-    def write(fd, data):
-        try:
-            ours = os.path.exists(path) and os.path.samestat(os.fstat(fd), os.stat(path))
-        except OSError:
-            ours = False
-        if not ours:
-            return real_write(fd, data)
-        if seen["appends"] >= lines:
-            raise OSError(code, os.strerror(code))
-        seen["appends"] += 1
-        return real_write(fd, data)
-
-    monkeypatch.setattr(os, "write", write)
-
-
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
-def test_a_full_disk_after_some_batches_is_a_partial_stop(eval_main, stub_captioner, monkeypatch,
+def test_a_full_disk_after_some_batches_is_a_partial_stop(eval_main, stub_captioner, monkeypatch, fail_writes_to,
                                                           folder_factory, tmp_path, capsys, code):
     folder = folder_factory(tmp_path / "photos", captions=False)
     total = len(list(folder.glob("*.png")))
     assert total >= 3
     monkeypatch.setattr(caption, "Captioner", stub_captioner)
-    _fail_after_lines(monkeypatch, folder / "captions.jsonl", 2, code)
+    fail_writes_to(folder / "captions.jsonl", after_writes=2, error=code)
     assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu", "--batch-size", "1"]) == 3
     reason = os.strerror(code)
     assert capsys.readouterr().err.splitlines() == [
@@ -56,11 +36,11 @@ def test_a_full_disk_after_some_batches_is_a_partial_stop(eval_main, stub_captio
     assert len((folder / "captions.jsonl").read_text().splitlines()) == total
 
 
-def test_another_error_after_some_batches_stays_an_error(eval_main, stub_captioner, monkeypatch,
+def test_another_error_after_some_batches_stays_an_error(eval_main, stub_captioner, monkeypatch, fail_writes_to,
                                                          folder_factory, tmp_path, capsys):
     folder = folder_factory(tmp_path / "photos", captions=False)
     monkeypatch.setattr(caption, "Captioner", stub_captioner)
-    _fail_after_lines(monkeypatch, folder / "captions.jsonl", 2, errno.EIO)
+    fail_writes_to(folder / "captions.jsonl", after_writes=2, error=errno.EIO)
     assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu", "--batch-size", "1"]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"taco caption: error: {folder / 'captions.jsonl'}: input/output error"]

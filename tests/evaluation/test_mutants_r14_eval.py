@@ -11,46 +11,24 @@ import pytest
 from taco.evaluation import caption
 
 
-def _fail_writes_to(monkeypatch, path, after: int) -> None:
-    """``os.write`` to the file at ``path`` takes ``after`` bytes, then raises ENOSPC."""
-    real_write = os.write
-    seen = {"bytes": 0}
-
-    def write(fd, data):
-        try:
-            ours = os.path.exists(path) and os.path.samestat(os.fstat(fd), os.stat(path))
-        except OSError:
-            ours = False
-        if not ours:
-            return real_write(fd, data)
-        room = after - seen["bytes"]
-        if room <= 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        n = real_write(fd, bytes(data[:room]))
-        seen["bytes"] += n
-        return n
-
-    monkeypatch.setattr(os, "write", write)
-
-
-def test_an_empty_captions_file_there_before_is_kept(stub_captioner, monkeypatch, folder_factory, tmp_path):
+def test_an_empty_captions_file_there_before_is_kept(stub_captioner, monkeypatch, fail_writes_to, folder_factory, tmp_path):
     """The append did not make it (it was there, empty): a failed append cuts it back to empty
     and leaves it, as it was."""
     folder = folder_factory(tmp_path / "photos", captions=False)
     (folder / "captions.jsonl").write_bytes(b"")
-    _fail_writes_to(monkeypatch, folder / "captions.jsonl", 10)
+    fail_writes_to(folder / "captions.jsonl", after_bytes=10)
     with pytest.raises(OSError) as e:
         caption.caption_folder(folder, stub_captioner(), progress=False)
     assert e.value.errno == errno.ENOSPC
     assert (folder / "captions.jsonl").is_file() and (folder / "captions.jsonl").read_bytes() == b""
 
 
-def test_a_file_the_append_made_is_removed_only_while_empty(stub_captioner, monkeypatch, folder_factory,
+def test_a_file_the_append_made_is_removed_only_while_empty(stub_captioner, monkeypatch, fail_writes_to, folder_factory,
                                                              tmp_path):
     """The bytes could not be taken back (ftruncate failing too): the file holds something, so it
     is not removed (only a file still empty is: nothing in it can be anyone's)."""
     folder = folder_factory(tmp_path / "photos", captions=False)
-    _fail_writes_to(monkeypatch, folder / "captions.jsonl", 10)
+    fail_writes_to(folder / "captions.jsonl", after_bytes=10)
 
     def ftruncate(fd, size):
         raise OSError(errno.EIO, "Input/output error")

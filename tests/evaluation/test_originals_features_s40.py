@@ -9,30 +9,14 @@ Real modes: root without the capabilities that bypass them (capsh), as another u
 
 from __future__ import annotations
 
-import os
-import shlex
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-CAPSH = shutil.which("capsh")
-NO_BYPASS = "cap_dac_override,cap_dac_read_search,cap_fowner"
 pytestmark = [
-    pytest.mark.skipif(CAPSH is None or not hasattr(os, "geteuid") or os.geteuid() != 0,
-                       reason="needs capsh and root, to run without the permission bypass"),
     pytest.mark.filterwarnings("ignore:.*colours converted from its"),
     pytest.mark.slow,
 ]
-
-
-def _taco_without_bypass(args: list[str]) -> subprocess.CompletedProcess[str]:
-    """``taco ARGS`` as root without the capabilities that bypass file modes."""
-    command = shlex.join([sys.executable, "-m", "taco", *args])
-    return subprocess.run([CAPSH, f"--drop={NO_BYPASS}", "--", "-c", command], capture_output=True,
-                          text=True, timeout=300, check=False)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes | None]:
@@ -48,13 +32,13 @@ def _args(folder: Path, clip: Path, out: Path, coder: list[str]) -> list[str]:
 @pytest.mark.parametrize("coder", [["--classic", "jpeg", "--qualities", "jpeg=50"], ["-m", "taco-tiny"]],
                          ids=["classic", "model"])
 def test_a_read_only_originals_features_folder_is_refused_before_anything_is_coded(
-        tiny_folder, clip_folder, tmp_path, coder):
+        without_bypass, tiny_folder, clip_folder, tmp_path, coder):
     out = tmp_path / "out"
     originals = out / tiny_folder.name / "originals.features"
     originals.mkdir(parents=True)
     originals.chmod(0o555)
     try:
-        done = _taco_without_bypass(_args(tiny_folder, clip_folder, out, coder))
+        done = without_bypass(["-m", "taco", *_args(tiny_folder, clip_folder, out, coder)])
     finally:
         originals.chmod(0o755)
     assert done.returncode == 2, done.stderr
@@ -62,7 +46,7 @@ def test_a_read_only_originals_features_folder_is_refused_before_anything_is_cod
     assert _snapshot(out) == {tiny_folder.name: None, f"{tiny_folder.name}/originals.features": None}
 
 
-def test_a_complete_rerun_reads_a_read_only_originals_features_folder(eval_main, tiny_folder, clip_folder,
+def test_a_complete_rerun_reads_a_read_only_originals_features_folder(without_bypass, eval_main, tiny_folder, clip_folder,
                                                                        tmp_path):
     """The same rule as STEM.features: with nothing left to code the kept features are only read."""
     out = tmp_path / "out"
@@ -74,7 +58,7 @@ def test_a_complete_rerun_reads_a_read_only_originals_features_folder(eval_main,
     rows = csv_path.read_bytes()
     originals.chmod(0o555)
     try:
-        done = _taco_without_bypass(args)
+        done = without_bypass(["-m", "taco", *args])
     finally:
         originals.chmod(0o755)
     assert done.returncode == 0, done.stderr

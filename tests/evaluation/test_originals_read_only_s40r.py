@@ -8,11 +8,7 @@ Real modes: root without the capabilities that bypass them (capsh), as another u
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,18 +23,6 @@ from taco.evaluation.measure import (
 )
 from taco.evaluation.runner import FeatureStore
 
-CAPSH = shutil.which("capsh")
-NO_BYPASS = "cap_dac_override,cap_dac_read_search,cap_fowner"
-as_another_user = pytest.mark.skipif(
-    CAPSH is None or not hasattr(os, "geteuid") or os.geteuid() != 0,
-    reason="needs capsh and root, to run without the permission bypass")
-
-
-def _taco_without_bypass(args: list[str]) -> subprocess.CompletedProcess[str]:
-    command = shlex.join([sys.executable, "-m", "taco", *args])
-    return subprocess.run([CAPSH or "capsh", f"--drop={NO_BYPASS}", "--", "-c", command], capture_output=True,
-                          text=True, timeout=300, check=False)
-
 
 def _args(folder: Path, clip: Path, out: Path, coder: list[str]) -> list[str]:
     return ["evaluate", str(folder), *coder, "--fid", "off", "--cmmd-clip", str(clip), "-o", str(out),
@@ -49,12 +33,11 @@ JPEG = ["--classic", "jpeg", "--qualities", "jpeg=50"]
 WEBP = ["--classic", "webp", "--qualities", "webp=50"]
 
 
-@as_another_user
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*colours converted from its")
 @pytest.mark.parametrize(("coder", "stem"), [(WEBP, "webp"), (["-m", "taco-tiny"], None)], ids=["classic", "model"])
 def test_a_new_run_only_reads_a_read_only_originals_folder_holding_every_original(
-        eval_main, tiny_folder, clip_folder, tmp_path, coder, stem):
+        without_bypass, eval_main, tiny_folder, clip_folder, tmp_path, coder, stem):
     out = tmp_path / "out"
     assert eval_main(_args(tiny_folder, clip_folder, out, JPEG)) == 0
     originals = out / tiny_folder.name / "originals.features"
@@ -62,7 +45,7 @@ def test_a_new_run_only_reads_a_read_only_originals_folder_holding_every_origina
     assert kept
     originals.chmod(0o555)
     try:
-        done = _taco_without_bypass(_args(tiny_folder, clip_folder, out, coder))
+        done = without_bypass(["-m", "taco", *_args(tiny_folder, clip_folder, out, coder)])
     finally:
         originals.chmod(0o755)
     assert done.returncode == 0, done.stderr
@@ -73,11 +56,10 @@ def test_a_new_run_only_reads_a_read_only_originals_folder_holding_every_origina
         assert f"{stem}.json" in results
 
 
-@as_another_user
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*colours converted from its")
 def test_a_read_only_originals_folder_missing_an_original_is_still_refused(
-        eval_main, tiny_folder, clip_folder, tmp_path):
+        without_bypass, eval_main, tiny_folder, clip_folder, tmp_path):
     """An original added to the folder since: its features would be written, so it is refused
     up front, before the new run's header or CSV exist."""
     out = tmp_path / "out"
@@ -89,7 +71,7 @@ def test_a_read_only_originals_folder_missing_an_original_is_still_refused(
     originals = out / tiny_folder.name / "originals.features"
     originals.chmod(0o555)
     try:
-        done = _taco_without_bypass(_args(tiny_folder, clip_folder, out, WEBP))
+        done = without_bypass(["-m", "taco", *_args(tiny_folder, clip_folder, out, WEBP)])
     finally:
         originals.chmod(0o755)
     assert done.returncode == 2, done.stderr

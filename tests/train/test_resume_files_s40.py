@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shlex
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,19 +16,7 @@ import pytest
 from taco.cli import main as taco_main
 from taco.train.run_log import RunFilesNotWritable, RunLog, check_run_files
 
-CAPSH = shutil.which("capsh")
-NO_BYPASS = "cap_dac_override,cap_dac_read_search,cap_fowner"
-needs_capsh = pytest.mark.skipif(
-    CAPSH is None or not hasattr(os, "geteuid") or os.geteuid() != 0,
-    reason="needs capsh and root, to run without the permission bypass")
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0, "clip_model": "null"}
-
-
-def _without_bypass(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m taco ARGV`` as root without the capabilities that bypass file modes."""
-    command = shlex.join([sys.executable, "-m", "taco", *argv])
-    return subprocess.run([CAPSH, f"--drop={NO_BYPASS}", "--", "-c", command], cwd=cwd,
-                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def _files(folder: Path) -> dict[str, int]:
@@ -48,13 +32,12 @@ def run(tmp_path: Path, tiny, capsys) -> Path:
     return folder
 
 
-@needs_capsh
-def test_resume_with_a_log_it_cannot_append_to_is_refused_before_the_build(run: Path):
+def test_resume_with_a_log_it_cannot_append_to_is_refused_before_the_build(without_bypass, run: Path):
     log = run / "log.jsonl"
     os.chown(log, 65534, 65534)
     log.chmod(0o444)
     before = _files(run)
-    done = _without_bypass(["train", "--resume", "run", "--max-steps", "2"], run.parent)
+    done = without_bypass(["-m", "taco", "train", "--resume", "run", "--max-steps", "2"], run.parent)
     assert done.returncode == 2, done.stderr  # was 3, after the model and data were built
     assert done.stderr.splitlines() == [
         "taco train: error: cannot write run/log.jsonl: permission denied (the run appends its "
@@ -63,18 +46,17 @@ def test_resume_with_a_log_it_cannot_append_to_is_refused_before_the_build(run: 
     # writable again: it resumes
     log.chmod(0o644)
     os.chown(log, 0, 0)
-    done = _without_bypass(["train", "--resume", "run", "--max-steps", "2"], run.parent)
+    done = without_bypass(["-m", "taco", "train", "--resume", "run", "--max-steps", "2"], run.parent)
     assert done.returncode == 0, done.stderr
     assert "resuming at step 1" in done.stderr
 
 
-@needs_capsh
-def test_a_new_run_into_a_read_only_folder_is_refused_up_front(tmp_path: Path, tiny):
+def test_a_new_run_into_a_read_only_folder_is_refused_up_front(without_bypass, tmp_path: Path, tiny):
     folder = tmp_path / "ro"
     folder.mkdir()
     os.chown(folder, 65534, 65534)
     folder.chmod(0o555)
-    done = _without_bypass(["train", "--set", *tiny(folder, **ELIC), "--max-steps", "1"], tmp_path)
+    done = without_bypass(["-m", "taco", "train", "--set", *tiny(folder, **ELIC), "--max-steps", "1"], tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [f"taco train: error: cannot write into {folder}: permission denied"]
     assert list(folder.iterdir()) == []

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shlex
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,18 +23,7 @@ from taco.train.run_log import (
     saved_progress,
 )
 
-CAPSH = shutil.which("capsh")
-NO_BYPASS = "cap_dac_override,cap_dac_read_search,cap_fowner"
-needs_capsh = pytest.mark.skipif(
-    CAPSH is None or not hasattr(os, "geteuid") or os.geteuid() != 0,
-    reason="needs capsh and root, to run without the permission bypass")
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0, "clip_model": "null"}
-
-
-def _without_bypass(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = shlex.join([sys.executable, "-m", "taco", *argv])
-    return subprocess.run([CAPSH or "capsh", f"--drop={NO_BYPASS}", "--", "-c", command], cwd=cwd,
-                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def _files(folder: Path) -> dict[str, int]:
@@ -67,21 +52,20 @@ def _refuse_log(monkeypatch: pytest.MonkeyPatch, *logs: Path) -> None:
     monkeypatch.setattr(os, "open", denied)
 
 
-@needs_capsh
-def test_resuming_a_finished_run_whose_log_is_read_only_says_it_is_finished(run: Path):
+def test_resuming_a_finished_run_whose_log_is_read_only_says_it_is_finished(without_bypass, run: Path):
     log = run / "log.jsonl"
     records = log.read_bytes()
     os.chown(log, 65534, 65534)
     log.chmod(0o444)
     before = _files(run)
-    done = _without_bypass(["train", "--resume", "run"], run.parent)
+    done = without_bypass(["-m", "taco", "train", "--resume", "run"], run.parent)
     assert done.returncode == 0, done.stderr  # was 2: cannot write run/log.jsonl
     assert "run already finished at step 1" in done.stderr and "nothing to do" in done.stderr
     assert "cannot write" not in done.stderr
     assert _files(run) == before
     assert log.read_bytes() == records
     # with steps left it appends: still refused up front, as b3679c2 made it
-    done = _without_bypass(["train", "--resume", "run", "--max-steps", "2"], run.parent)
+    done = without_bypass(["-m", "taco", "train", "--resume", "run", "--max-steps", "2"], run.parent)
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines()[-1].startswith("taco train: error: cannot write run/log.jsonl: permission denied")
     assert _files(run) == before
