@@ -30,11 +30,14 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     state = types.SimpleNamespace(files=[], fetched=[], snapshot=tmp_path / "snapshots" / "abc")
 
     class Api:
+        def __init__(self, endpoint=None):  # taco passes the hub's endpoint at call time
+            self.endpoint = endpoint
+
         def model_info(self, name, timeout=None):
             return types.SimpleNamespace(sha=None, siblings=[types.SimpleNamespace(rfilename=f)
                                                              for f in state.files])
 
-    def download(name, file, revision=None):
+    def download(name, file, revision=None, cache_dir=None, endpoint=None):
         state.fetched.append(file)
         path = state.snapshot / file
         path.parent.mkdir(parents=True, exist_ok=True)
