@@ -39,6 +39,9 @@ if sys.platform != "win32":
 
 #: Bytes per ``write`` call (a full disk fails on the first chunk that does not fit).
 CHUNK = 16 << 20
+#: What a write raises on a full disk or quota: freeing space and running again finishes the work
+#: (``taco evaluate`` and ``taco caption`` stop in part on these, exit status 3).
+DISK_FULL_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name))
 #: The longest file name, in bytes, that common file systems take (ext4, XFS, APFS, NTFS).
 NAME_MAX = 255
 _TMP = ".tmp-"

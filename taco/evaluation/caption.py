@@ -18,7 +18,6 @@ BLIP (``Salesforce/blip-image-captioning-base``).
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import shutil
 import subprocess
@@ -33,6 +32,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from ..atomic import DISK_FULL_ERRNOS
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
 from ..jsonfiles import read_json
 from ..locks import FolderLock, ForkSafeLock
@@ -345,7 +345,7 @@ def _run_plan(plan: CaptionPlan, captioner: Captioner, batch_size: int, progress
                 try:
                     _append(plan.path, ("\n" if newline_owed else "") + "".join(lines))
                 except OSError as exc:
-                    if not written or exc.errno not in _FULL:
+                    if not written or exc.errno not in DISK_FULL_ERRNOS:
                         raise
                     reason = exc.strerror or str(exc)
                     error = str(exc) if isinstance(exc, TacoError) or exc.filename is None else (
@@ -365,10 +365,6 @@ def _run_plan(plan: CaptionPlan, captioner: Captioner, batch_size: int, progress
                                  f"{'the' if len(blank) == 1 else 'all'} {count(len(blank), 'image')}; nothing "
                                  f"written to {shown_path(plan.path)}")
     return CaptionReport(plan.path, written, plan.already, unreadable, blank)
-
-
-#: The errors that stop captioning in part (:class:`CaptionStopped`): a full disk, a quota.
-_FULL = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name))
 
 
 class CaptionStopped(TacoError, RuntimeError):

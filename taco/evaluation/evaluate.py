@@ -25,7 +25,6 @@ effl-lab/TACO's ``generate_images_mscoco30k.py`` means to make, see docs/officia
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import math
 import os
@@ -41,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..atomic import write_text_atomic
+from ..atomic import DISK_FULL_ERRNOS, write_text_atomic
 from ..checksums import sha256_file
 from ..devices import device_kind, resolve_device
 from ..distributed import DistEnv, dist_env_from_environ, leaving_process_group
@@ -798,15 +797,10 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
         raise ResultsFileError(f"{exc}; {RESUME_ADVICE}") from None
     except OSError as exc:  # a full disk after some results were written: done in part
         results = [p for p in written if is_results_json(p)]
-        if not results or not dist.is_main or exc.errno not in _FULL:
+        if not results or not dist.is_main or exc.errno not in DISK_FULL_ERRNOS:
             raise  # any other error (a permission, a file in a folder's place): a rerun would meet it again
         raise EvaluationStopped(_stopped_line(exc, results, Path(cfg.output), left), written, exc.errno) from exc
     return written
-
-
-#: The errors that stop an evaluation in part (:class:`EvaluationStopped`): a full disk, a quota.
-#: Freeing space and running again finishes it; any other OSError is said as it is.
-_FULL = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name))
 
 
 def _stopped_line(exc: OSError, results: Sequence[Path], output: Path, left: str) -> str:
