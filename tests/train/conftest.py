@@ -45,6 +45,19 @@ def tiny_overrides(out_dir: Path, **extra: object) -> list[str]:
     return [f"{k}={v}" for k, v in values.items()]
 
 
+@pytest.fixture
+def one_step_elic_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A finished 1-step elic-tiny run made by ``taco train`` in ``tmp_path / "run"`` (its
+    state, checkpoint, config.yaml and log.jsonl)."""
+    from taco.cli import main as taco_main
+
+    folder = tmp_path / "run"
+    elic = {"preset": "elic", "model": "elic-tiny", "k_j": 0, "clip_model": "null"}
+    assert taco_main(["train", "--set", *tiny_overrides(folder, **elic), "--max-steps", "1"]) == 0
+    capsys.readouterr()
+    return folder
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 #: The stand-in Python for scripts/gpu_slice.sh: the benchmarks write their --json file,

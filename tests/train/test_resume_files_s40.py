@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from taco.cli import main as taco_main
 from taco.train.run_log import RunFilesNotWritable, RunLog, check_run_files
 
 ELIC = {"preset": "elic", "model": "elic-tiny", "k_j": 0, "clip_model": "null"}
@@ -24,12 +23,8 @@ def _files(folder: Path) -> dict[str, int]:
 
 
 @pytest.fixture
-def run(tmp_path: Path, tiny, capsys) -> Path:
-    """A 1-step elic-tiny run (its state, checkpoint, config.yaml and log.jsonl)."""
-    folder = tmp_path / "run"
-    assert taco_main(["train", "--set", *tiny(folder, **ELIC), "--max-steps", "1"]) == 0
-    capsys.readouterr()
-    return folder
+def run(one_step_elic_run: Path) -> Path:
+    return one_step_elic_run
 
 
 def test_resume_with_a_log_it_cannot_append_to_is_refused_before_the_build(without_bypass, run: Path):

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from taco.cli import main as taco_main
 from taco.train.run_log import (
     RunFilesNotWritable,
     RunLog,
@@ -31,12 +30,8 @@ def _files(folder: Path) -> dict[str, int]:
 
 
 @pytest.fixture
-def run(tmp_path: Path, tiny, capsys) -> Path:
-    """A finished 1-step elic-tiny run (its state, checkpoint, config.yaml and log.jsonl)."""
-    folder = tmp_path / "run"
-    assert taco_main(["train", "--set", *tiny(folder, **ELIC), "--max-steps", "1"]) == 0
-    capsys.readouterr()
-    return folder
+def run(one_step_elic_run: Path) -> Path:
+    return one_step_elic_run
 
 
 def _refuse_log(monkeypatch: pytest.MonkeyPatch, *logs: Path) -> None:
