@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +33,7 @@ from ..shards import (
     read_once,
     tensor_shapes,
 )
+from ..text_specs import text_encoder_spec_problem
 from .config import CheckpointError, ModelConfig
 
 CHECKPOINT_FORMAT = "taco-checkpoint"
@@ -202,11 +202,10 @@ def no_checkpoint_message(folder: str | os.PathLike[str]) -> str:
 
 def header_config(header: dict[str, Any], path: str | os.PathLike[str]) -> ModelConfig:
     """The architecture a checkpoint's taco header (read from ``path``) gives; a missing or
-    invalid one is a :class:`CheckpointError` naming ``path``. Once torch is imported (a model is
-    to be built from it: :func:`taco.load`, training's ``init_from``), so is its text encoder
-    entry (:func:`taco.text.text_encoder_spec_problem`: an unknown name or option, a value of
-    the wrong kind); reading a header alone (``taco models``, taco's torch-free refusals) leaves
-    it to that load, as :mod:`taco.text` imports torch."""
+    invalid one is a :class:`CheckpointError` naming ``path``, and so is an invalid text encoder
+    entry (:func:`taco.text_specs.text_encoder_spec_problem`: an unknown name or option, a value
+    of the wrong kind), read without torch: ``taco models FILE`` refuses it as :func:`taco.load`
+    and training's ``init_from`` do."""
     if not isinstance(header.get("config"), dict):
         raise CheckpointError(f"{path}: the taco header has no model config")
     try:
@@ -215,9 +214,7 @@ def header_config(header: dict[str, Any], path: str | os.PathLike[str]) -> Model
         raise type(exc)(f"{path}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: invalid model config in the taco header ({exc})") from None
-    if config.text_encoder is not None and "torch" in sys.modules:
-        from ..text import text_encoder_spec_problem
-
+    if config.text_encoder is not None:
         problem = text_encoder_spec_problem(config.text_encoder)
         if problem:  # said where the model is loaded, not where its first caption is encoded
             raise CheckpointError(f"{path}: invalid model config in the taco header ({problem})")

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..checks import is_int
 from ..draws import cpu_default_device
 from ..errors import TacoValueError
 from ..jsonfiles import read_json_object
+from ..text_specs import TEXT_ENCODER_OPTIONS, text_encoder_arguments, text_encoder_spec_problem
 from .base import (
     MAX_CAPTION_CHARS,
     CaptionTextError,
@@ -71,12 +71,11 @@ __all__ = [
 #: Token width d of each encoder with its default weights: the text adapter's input width.
 TEXT_ENCODER_DIMS: dict[str, int] = {"clip": 512, "clip-tiny": TINY_DIM, "minilm": MINILM_DIM}
 
-# name -> (class, {option: constructor argument})
-_ENCODERS: dict[str, tuple[type[TextEncoder], dict[str, str]]] = {
-    "clip": (CLIPTextEncoder, {"path": "path_or_id", "max_tokens": "max_tokens"}),
-    "clip-tiny": (TinyCLIPTextEncoder, {"seed": "seed", "max_tokens": "max_tokens"}),
-    "minilm": (MiniLMTextEncoder, {"path": "path", "max_tokens": "max_tokens"}),
-}
+#: name -> its class, for each name of :data:`taco.text_specs.TEXT_ENCODER_OPTIONS` (the one list
+#: of the names and options, read without torch); a name there without a class here fails here.
+_CLASSES: dict[str, type[TextEncoder]] = {
+    cls.name: cls for cls in (CLIPTextEncoder, TinyCLIPTextEncoder, MiniLMTextEncoder)}
+_ENCODERS: dict[str, type[TextEncoder]] = {name: _CLASSES[name] for name in TEXT_ENCODER_OPTIONS}
 
 
 def build_text_encoder(name: str, **options: Any) -> TextEncoder:
@@ -114,34 +113,6 @@ def get_text_encoder(name: str, **options: Any) -> TextEncoder:
         )
     )
     return _cached(name, key)
-
-
-#: What each option of an encoder may be (None: the encoder's default), as
-#: :func:`text_encoder_spec_problem` says it; the encoder checks the rest as it loads (the
-#: folder's files, ``max_tokens`` against its model's positions).
-_OPTION_CHECKS: dict[str, tuple[Any, str]] = {
-    "path": (lambda v: isinstance(v, (str, os.PathLike)) and bool(os.fspath(v)), "a folder's path or a hub id"),
-    "seed": (lambda v: is_int(v, -(2**63), 2**64 - 1), "an integer"),
-    "max_tokens": (lambda v: is_int(v, 2), "an integer >= 2"),
-}
-
-
-def text_encoder_spec_problem(spec: object) -> str | None:
-    """What is wrong with a model config's ``text_encoder`` entry (``{"name": ..., **options}``),
-    in words, without building the encoder (None: nothing): an unknown name or option, an
-    option's value of the wrong kind (``seed`` a string: a traceback from torch when built)."""
-    if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
-        return f"text_encoder must be a JSON object with a name, not {str(spec)[:60]!r}"
-    options = {k: v for k, v in spec.items() if k != "name"}
-    try:
-        _lookup(spec["name"], options)
-    except TacoValueError as exc:
-        return str(exc)
-    for option, value in options.items():
-        valid, what = _OPTION_CHECKS[option]
-        if value is not None and not valid(value):
-            return f"text encoder {spec['name']!r}: {option} must be {what}, not {str(value)[:60]!r}"
-    return None
 
 
 def text_encoder_from_spec(spec: Mapping[str, Any], *, shared: bool = True) -> TextEncoder:
@@ -295,11 +266,8 @@ def _minilm_width(config_file: Path) -> int:
         raise TacoValueError(f"{config_file}: {e}") from None
 
 
-def _lookup(name: str, options: dict[str, Any]) -> tuple[type[TextEncoder], dict[str, str]]:
-    if name not in _ENCODERS:
-        raise TacoValueError(f"unknown text encoder {name!r}; known: {', '.join(sorted(_ENCODERS))}")
-    cls, arguments = _ENCODERS[name]
-    unknown = sorted(set(options) - set(arguments))
-    if unknown:
-        raise TacoValueError(f"text encoder {name!r} takes options {sorted(arguments)}, not {unknown}")
-    return cls, arguments
+def _lookup(name: str, options: dict[str, Any]) -> tuple[type[TextEncoder], Mapping[str, str]]:
+    """The class of the encoder ``name`` and its options' constructor arguments; a TacoValueError
+    for an unknown name or option (:func:`taco.text_specs.text_encoder_arguments`)."""
+    arguments = text_encoder_arguments(name, options)
+    return _ENCODERS[name], arguments
