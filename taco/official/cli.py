@@ -14,6 +14,7 @@ from ..bitstream.container import model_id_problem
 from ..cli.common import COMMAND_HELP, CLIError, path_arg
 from ..cli.files import check_link_target, refuse_stdin, refuse_stdout
 from ..messages import SOURCE_TREE, docs_ref, shown_path
+from ..text_specs import TEXT_ENCODER_OPTIONS  # no torch: taco --help builds this parser
 
 DESCRIPTION = (
     "Import a checkpoint of the TACO authors' code (effl-lab/TACO train.py: a .pth.tar with "
@@ -24,9 +25,6 @@ DESCRIPTION = (
     f"entropy-coder tables are rebuilt. See {docs_ref('official.md')}."
 )
 
-#: taco's text encoders, by name (taco.text.TEXT_ENCODER_DIMS, which imports torch: not here,
-#: where ``taco --help`` builds this parser; tests/official check the two agree).
-TEXT_ENCODERS = ("clip", "clip-tiny", "minilm")
 
 
 def cmd_import_checkpoint(args: argparse.Namespace) -> int:
@@ -77,7 +75,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("-o", "--output", required=True, type=path_arg,
                    help="the taco checkpoint to write (NAME.safetensors)")
     p.add_argument("-f", "--force", action="store_true", help="replace the output file; a symbolic link of its name is written through (the file it points to is replaced)")
-    p.add_argument("--text-encoder", default="clip", choices=TEXT_ENCODERS,
+    p.add_argument("--text-encoder", default="clip", choices=tuple(TEXT_ENCODER_OPTIONS),
                    help="taco text encoder whose tokens the adapter takes: clip (default: "
                    "openai/clip-vit-base-patch32, 512 wide, as in the paper), clip-tiny (32 wide, "
                    f"taco's test encoder: the golden file tests/data/official/taco-tiny.pth.tar {SOURCE_TREE}) or "
