@@ -74,38 +74,9 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
             if _path_key(p) in listed:
                 continue
             listed.add(_path_key(p))
-            found = len(out)
-            try:
-                entries = sorted(p.iterdir())  # each entry looked at once: folders of many photos
-                outputs = decoded_outputs((f.name for f in entries), skip_in_folders) if skip_in_folders else set()
-                for f in entries:
-                    kind = f.suffix.lower()
-                    try:
-                        if f.name.startswith("."):
-                            if kind in suffixes and not f.is_dir():
-                                left.hidden.append(f)
-                        elif f.is_dir():
-                            left.subfolders.append(f)
-                        elif not f.is_file():  # a link to nothing; a pipe, device or socket, or a link to one
-                            if not f.exists():
-                                left.broken_links.append(f)
-                            elif kind in suffixes:
-                                left.not_regular.append(f)
-                        elif f.name in outputs:
-                            left.outputs.append(f)
-                        elif kind in suffixes:
-                            out.append(f)
-                        elif kind not in _EXPECTED_BESIDE and images:
-                            left.others.append(f)
-                    except PermissionError:
-                        if not os.access(p, os.X_OK):  # it lists (read permission), no more
-                            raise CLIError(f"{shown_path(p)}: cannot open the files in the folder "
-                                           "(no search permission)") from None
-                        if kind in suffixes and not f.name.startswith("."):
-                            out.append(f)  # a link into such a folder: its open fails, skipped
-            except OSError as exc:
-                raise CLIError(f"{shown_path(p)}: cannot list the folder ({exc.strerror})") from None
-            if len(out) == found:
+            inside = _folder_inputs(p, suffixes, skip_in_folders, left, images=images)
+            out.extend(inside)
+            if not inside:
                 empty.append(p)
         elif exists:
             out.append(p)
@@ -128,6 +99,43 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
         for p in empty:
             note(note_left_out, f"no input files ({kinds}) found in {shown_path(p)}")
     return _once_each(out), folder
+
+
+def _folder_inputs(p: Path, suffixes: Collection[str], skip_in_folders: str | None, left: _LeftOut,
+                   *, images: bool) -> list[Path]:
+    """The inputs in the folder ``p`` (:func:`expand_inputs`), what it leaves out added to ``left``."""
+    out: list[Path] = []
+    try:
+        entries = sorted(p.iterdir())  # each entry looked at once: folders of many photos
+        outputs = decoded_outputs((f.name for f in entries), skip_in_folders) if skip_in_folders else set()
+        for f in entries:
+            kind = f.suffix.lower()
+            try:
+                if f.name.startswith("."):
+                    if kind in suffixes and not f.is_dir():
+                        left.hidden.append(f)
+                elif f.is_dir():
+                    left.subfolders.append(f)
+                elif not f.is_file():  # a link to nothing; a pipe, device or socket, or a link to one
+                    if not f.exists():
+                        left.broken_links.append(f)
+                    elif kind in suffixes:
+                        left.not_regular.append(f)
+                elif f.name in outputs:
+                    left.outputs.append(f)
+                elif kind in suffixes:
+                    out.append(f)
+                elif kind not in _EXPECTED_BESIDE and images:
+                    left.others.append(f)
+            except PermissionError:
+                if not os.access(p, os.X_OK):  # it lists (read permission), no more
+                    raise CLIError(f"{shown_path(p)}: cannot open the files in the folder "
+                                   "(no search permission)") from None
+                if kind in suffixes and not f.name.startswith("."):
+                    out.append(f)  # a link into such a folder: its open fails, skipped
+    except OSError as exc:
+        raise CLIError(f"{shown_path(p)}: cannot list the folder ({exc.strerror})") from None
+    return out
 
 
 class _LeftOut:
