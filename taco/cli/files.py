@@ -206,51 +206,10 @@ def plan_outputs(
     ``out`` ``-`` is standard output, [:data:`STDOUT`], for one source; so is the output of
     :data:`STDIN` without ``out``. Standard output may not be a terminal (binary data).
     """
-    if out == "-" or (out is None and len(sources) == 1 and sources[0] is STDIN):
-        if len(sources) > 1:
-            raise CLIError(f"-o - (standard output) takes one input; got {len(sources)}")
-        if sys.stdout is None or sys.stdout.isatty():  # None: closed (>&-)
-            how = "closed" if sys.stdout is None else "a terminal"
-            raise CLIError(f"standard output is {how}: redirect it (> FILE, | ...) or give "
-                           "-o FILE")
-        return [STDOUT]
-    if out is None:
-        for src in sources:  # /dev/fd/63 of <(cat x), /dev/stdin: nothing to write beside
-            if not is_regular_file(src) or str(src.absolute()).startswith(("/dev/", "/proc/")):
-                raise CLIError(f"{shown_path(src)} is not a regular file (a pipe or a device): there is no "
-                               "folder to write the output beside it; give -o FILE (or -o "
-                               "FOLDER/ for several)")
-        dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
-        short = dsts
-        dsts = _keep_suffixes_apart(sources, dsts, lambda src: src.with_name(src.name + beside_suffix),
-                                    inputs_in)
-        folders = sorted({d.parent for d in dsts})
-    else:
-        o = Path(out)
-        _refuse_loop(o)  # -o x.taco or -o FOLDER/ that is a loop of links, --force or not
-        if not names_one_file(out, to_folder=to_folder):
-            if o.exists() and not o.is_dir():
-                raise CLIError(f"{shown_path(o)} exists and is not a folder (the output of a folder or of "
-                               "several files is a folder)")
-            if not o.exists() and not out.endswith(("/", os.sep)) and o.suffix.lower() in FILE_SUFFIXES:
-                raise CLIError(f"{shown_path(o)} names a file, but the output of a folder or of several files "
-                               f"is a folder: give a folder name (a {o.suffix} folder ends with "
-                               "a slash)")
-            if sources[0] is STDIN:
-                raise CLIError(f"{shown_path(o)} is a folder, and standard input has no name to give the "
-                               "file in it: give -o FILE")
-            # into a folder of the sources' own, outputs are named as beside them, those of
-            # sources from elsewhere too: photo.taco's photo.png there is the original photo
-            # (--force would have replaced it), whichever photo.taco is decoded into it
-            parents = {src.parent for src in sources}
-            end = beside_suffix if any(same_folder(parent, o) for parent in parents) else suffix
-            dsts = [o / (src.stem + end) for src in sources]
-            short = dsts
-            dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + end), inputs_in)
-            folders = [o]
-        else:
-            short = dsts = [o]
-            folders = [o.parent]
+    dsts, short, folders = _destinations(sources, out, to_folder=to_folder, suffix=suffix,
+                                         beside_suffix=beside_suffix, inputs_in=inputs_in)
+    if dsts and dsts[0] is STDOUT:  # nothing to check there
+        return dsts
     seen: dict[str, tuple[Path, Path]] = {}  # the names first: nothing is created for a plan refused
     for src, dst in zip(sources, dsts, strict=True):
         if _one_file(dst) in seen:
@@ -304,6 +263,63 @@ def plan_outputs(
     if command:
         _note_left_from_before(command, short, dsts)
     return dsts
+
+
+def _destinations(sources: Sequence[Path], out: str | None, *, to_folder: bool, suffix: str,
+                  beside_suffix: str, inputs_in: Callable[[Path], Sequence[str]],
+                  ) -> tuple[list[Path], list[Path], list[Path]]:
+    """Where :func:`plan_outputs` writes each source's output: (the outputs, the same each as
+    named by its stem alone -- IMG_1.taco for IMG_1.HEIC.taco, for :func:`_note_left_from_before`
+    -- and the folders they go to), or ``[STDOUT]`` each and no folder for standard output.
+    Refuses what names no output: standard output for several sources or on a terminal, a
+    source with no folder to write beside, ``-o`` a loop of links, a file where a folder is due,
+    a folder for standard input."""
+    if out == "-" or (out is None and len(sources) == 1 and sources[0] is STDIN):
+        if len(sources) > 1:
+            raise CLIError(f"-o - (standard output) takes one input; got {len(sources)}")
+        if sys.stdout is None or sys.stdout.isatty():  # None: closed (>&-)
+            how = "closed" if sys.stdout is None else "a terminal"
+            raise CLIError(f"standard output is {how}: redirect it (> FILE, | ...) or give "
+                           "-o FILE")
+        return [STDOUT], [STDOUT], []
+    if out is None:
+        for src in sources:  # /dev/fd/63 of <(cat x), /dev/stdin: nothing to write beside
+            if not is_regular_file(src) or str(src.absolute()).startswith(("/dev/", "/proc/")):
+                raise CLIError(f"{shown_path(src)} is not a regular file (a pipe or a device): there is no "
+                               "folder to write the output beside it; give -o FILE (or -o "
+                               "FOLDER/ for several)")
+        dsts = [src.with_name(src.stem + beside_suffix) for src in sources]
+        short = dsts
+        dsts = _keep_suffixes_apart(sources, dsts, lambda src: src.with_name(src.name + beside_suffix),
+                                    inputs_in)
+        folders = sorted({d.parent for d in dsts})
+    else:
+        o = Path(out)
+        _refuse_loop(o)  # -o x.taco or -o FOLDER/ that is a loop of links, --force or not
+        if not names_one_file(out, to_folder=to_folder):
+            if o.exists() and not o.is_dir():
+                raise CLIError(f"{shown_path(o)} exists and is not a folder (the output of a folder or of "
+                               "several files is a folder)")
+            if not o.exists() and not out.endswith(("/", os.sep)) and o.suffix.lower() in FILE_SUFFIXES:
+                raise CLIError(f"{shown_path(o)} names a file, but the output of a folder or of several files "
+                               f"is a folder: give a folder name (a {o.suffix} folder ends with "
+                               "a slash)")
+            if sources[0] is STDIN:
+                raise CLIError(f"{shown_path(o)} is a folder, and standard input has no name to give the "
+                               "file in it: give -o FILE")
+            # into a folder of the sources' own, outputs are named as beside them, those of
+            # sources from elsewhere too: photo.taco's photo.png there is the original photo
+            # (--force would have replaced it), whichever photo.taco is decoded into it
+            parents = {src.parent for src in sources}
+            end = beside_suffix if any(same_folder(parent, o) for parent in parents) else suffix
+            dsts = [o / (src.stem + end) for src in sources]
+            short = dsts
+            dsts = _keep_suffixes_apart(sources, dsts, lambda src: o / (src.name + end), inputs_in)
+            folders = [o]
+        else:
+            short = dsts = [o]
+            folders = [o.parent]
+    return dsts, short, folders
 
 
 def _note_left_from_before(command: str, short: Sequence[Path], dsts: Sequence[Path]) -> None:
