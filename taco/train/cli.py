@@ -311,7 +311,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     given = _given_keys(args)
     run_file = args.resume is None and run_saved_config(args.config)  # gives every key, as resolved
     if run_file and getattr(args, "init_from", None):
-        base.pop("warmup_steps", None)  # that run's (0 from scratch): this warm start warms up
+        base.pop("warmup_steps", None)  # that run's (0 from scratch): not given (warm_start_warmup)
     lmbda_given = "lmbda" in given or ("lmbda" in base and args.config is not None and not run_file)
     run = resumed_run(args) or config_run(args, notes)
     if run is not None and not run.exists():
@@ -352,19 +352,9 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         )
     flags = _flag_values(args)
     warm_start = getattr(args, "init_from", None) or values.get("init_from")  # the flag, --set, a file
-    if warm_start and "warmup_steps" not in values:
-        from .schedule import INIT_WARMUP_STEPS
-
-        flags["warmup_steps"] = INIT_WARMUP_STEPS  # a warm start: fresh Adam, warm-up
     values = apply_overrides(values, [], flags)
-    if "warmup_steps" in flags and args.resume is not None:  # CONFIG --resume: the run's own
-        from .config import TrainConfig
-
-        folder = run if run is not None else Path(os.path.expanduser(str(values.get("out_dir", TrainConfig.out_dir))))
-        try:  # a run's config or state that does not read is said where the trainer reads it
-            values["warmup_steps"] = run_config_values(folder)[0].get("warmup_steps", INIT_WARMUP_STEPS)
-        except (ConfigError, OSError, ValueError):
-            pass
+    if warm_start and "warmup_steps" not in values:  # no flag sets it
+        values["warmup_steps"] = warm_start_warmup(args, values, run)
     resumed = None  # the config a resumed run's state saved: what its warm start gave
     if args.resume is not None and values.get("init_from"):
         resumed = check_resumed_init(args, values, run, notes)
@@ -400,6 +390,26 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
             notes.append(f"lmbda {cfg.lmbda:g} is unused: --lambda-sweep trains one run per λ "
                          f"of the paper's six ({lambdas})")
     return cfg
+
+
+def warm_start_warmup(args: argparse.Namespace, values: dict[str, Any], run: Path | None) -> Any:
+    """The ``warmup_steps`` of a warm start (``init_from``: ``--init-from``, ``--set``, a config
+    file) that neither ``--set`` nor the config file gives (a run's own config.yaml gives none
+    to ``--init-from``: :func:`resolve_config`): :data:`~taco.train.schedule.INIT_WARMUP_STEPS`,
+    Adam starting afresh; with ``--resume``, the resumed run's own (``run``, else the one in
+    ``values``' ``out_dir``), whatever it is, so that its lr schedule goes on as it started, and
+    the warm-up where that run has no config or one that does not read (said where the trainer
+    reads it)."""
+    from .config import ConfigError, TrainConfig
+    from .schedule import INIT_WARMUP_STEPS
+
+    if args.resume is None:
+        return INIT_WARMUP_STEPS
+    folder = run if run is not None else Path(os.path.expanduser(str(values.get("out_dir", TrainConfig.out_dir))))
+    try:
+        return run_config_values(folder)[0].get("warmup_steps", INIT_WARMUP_STEPS)
+    except (ConfigError, OSError, ValueError):
+        return INIT_WARMUP_STEPS
 
 
 def check_resumed_init(args: argparse.Namespace, values: dict[str, Any], run: Path | None,
