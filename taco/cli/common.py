@@ -14,7 +14,7 @@ import signal
 import sys
 import textwrap
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -264,18 +264,19 @@ PARTIAL_STATUS = 3
 class Failures:
     """The inputs of one batch command that failed alone: each is reported on one line when it
     fails and skipped, the rest of the batch is still done, and :meth:`status` ends the command.
-    Around the batch's loop, :meth:`stopping` says how far it got when it is stopped."""
+    :meth:`run` is the batch's loop; :meth:`stopping`, around it, says how far it got when it is
+    stopped."""
 
     def __init__(self, command: str) -> None:
         self.command = command
         self.inputs: list[Path] = []
-        #: Inputs of the batch finished so far (done, failed); the loop keeps it.
+        #: Inputs of the batch finished so far (done, failed); :meth:`run` keeps it.
         self.finished = 0
         #: Inputs left out because their outputs exist (--skip-existing).
         self.skipped = 0
         #: Of those, outputs another process wrote while the batch ran (:meth:`written_meanwhile`).
         self.meanwhile = 0
-        #: Outputs this process wrote so far; the loop keeps it.
+        #: Outputs this process wrote so far; :meth:`run` keeps it.
         self.written = 0
         #: The exit status of a batch :meth:`stopping` stopped (its line said), for the caller to
         #: return; None while it was not stopped.
@@ -338,6 +339,35 @@ class Failures:
             to_stderr(f"taco {self.command}: error: " + shown_path(
                 f"stopped after {self.finished:,} of {count(total, noun)}: {os_error_line(exc)}{then}"))
             self.stopped = PARTIAL_STATUS if self.written else 2
+
+    def run(self, batch: Iterable[tuple[int, Path, Path]],
+            do_one: Callable[[int, Path, Path], tuple[bool, Callable[[], None]]], *, total: int,
+            noun: str, rest: str = "", also: Sequence[tuple[str, str]] = ()) -> int | None:
+        """A batch's loop over ``batch``: (its place in the count, input, output) each, of
+        ``total`` inputs, each a ``noun``, inside :meth:`stopping` (``rest``). ``do_one(place,
+        src, dst)`` does one input's work and returns (whether it wrote ``dst``, what is done once
+        it is counted: its report line); an error of that input alone (:meth:`skip`, ``also``)
+        is reported and the rest is done; an output found written meanwhile is
+        :meth:`written_meanwhile`. :attr:`finished` counts the inputs before this one while it
+        is worked on, and it too once its output is written (a report line that cannot be
+        printed counts it); :attr:`written` the outputs written. Returns :attr:`stopped`: None
+        when the loop ran to its end."""
+        with self.stopping(total, noun, rest):
+            for i, src, dst in batch:
+                self.finished = i - 1
+                try:
+                    written, counted = do_one(i, src, dst)
+                except Exception as exc:
+                    if not self.skip(src, exc, also):
+                        raise
+                    continue
+                self.finished = i
+                if not written:
+                    self.written_meanwhile(dst)
+                    continue
+                self.written += 1
+                counted()
+        return self.stopped
 
     def summary(self) -> str:
         """`` (2 failed, 14 skipped: their outputs exist)`` for a batch's summary line, or ''."""

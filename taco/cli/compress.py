@@ -239,25 +239,16 @@ def cmd_compress(args: argparse.Namespace) -> int:
     caption_of = dict(zip(files, found, strict=True))
     totals = Totals()
     t_all = time.perf_counter()
-    with failures.stopping(considered, "image", rest_hint(dsts, args.force)):
-        for src, dst in zip(files, dsts, strict=True):
-            failures.finished = place[src] - 1
-            label = f"[{place[src]}/{considered}] " if many else ""
-            profiles: list[str] = []  # in a batch, the colour profile converted: said at the end
-            try:
-                with (input_warnings("compress", src, about_input, keeping_profiles(profiles) if many else None),
-                      StageReporter(f"{label}{shown_path(src)}", delay=stage_delay(args)) as progress):
-                    res, turned, budget, ms, written = code_one(args, src, caption_of[src] or "", dst, model,
-                                                                quality, cap, progress, totals)
-            except Exception as exc:
-                if not failures.skip(src, exc, also=(("taco.codec", "SizeBudgetError"),)):
-                    raise
-                continue
-            failures.finished = place[src]  # written: a report line that cannot be printed counts it
-            if not written:
-                failures.written_meanwhile(dst)
-                continue
-            failures.written += 1
+
+    def code(i: int, src: Path, dst: Path) -> tuple[bool, Callable[[], None]]:
+        label = f"[{i}/{considered}] " if many else ""
+        profiles: list[str] = []  # in a batch, the colour profile converted: said at the end
+        with (input_warnings("compress", src, about_input, keeping_profiles(profiles) if many else None),
+              StageReporter(f"{label}{shown_path(src)}", delay=stage_delay(args)) as progress):
+            res, turned, budget, ms, written = code_one(args, src, caption_of[src] or "", dst, model,
+                                                        quality, cap, progress, totals)
+
+        def counted() -> None:
             totals.add(res, src)
             totals.profiles.extend(profiles[:1])
             if res.height * res.width > MAX_DECODE_PIXELS:
@@ -266,8 +257,13 @@ def cmd_compress(args: argparse.Namespace) -> int:
                           f"decompress --max-pixels 0 ({decode_memory_text(res.height * res.width)})")
             if not args.quiet:
                 report(image_line(label, src, dst, res, turned, budget, ms))
-    if failures.stopped is not None:  # said: no summary, the batch did not end
-        return failures.stopped
+        return written, counted
+
+    stopped = failures.run([(place[src], src, dst) for src, dst in zip(files, dsts, strict=True)], code,
+                           total=considered, noun="image", rest=rest_hint(dsts, args.force),
+                           also=(("taco.codec", "SizeBudgetError"),))
+    if stopped is not None:  # said: no summary, the batch did not end
+        return stopped
     if totals.done:  # the images coded: none when every one failed
         caption_note = captions_note(args, model, totals.coded, [caption_of[src] for src in totals.coded],
                                      source.lookup)

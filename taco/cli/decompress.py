@@ -92,36 +92,29 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     report = report_to(dsts)
     t_all = time.perf_counter()
-    with failures.stopping(len(files), "file", rest_hint(dsts, args.force)):
-        for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1):
-            failures.finished = i - 1
-            if src not in headers:
-                continue
-            place = f"[{i}/{len(files)}] " if many else ""
-            model = models[args.model or headers[src].model_id].model
-            try:
-                with StageReporter(f"{place}{shown_path(src)}", delay=stage_delay(args)) as progress:
-                    t0 = time.perf_counter()
-                    data = kept.pop(src) if src in kept else read_taco_input(src, cap)
-                    image = decompress(data, model, max_pixels=cap, progress=progress)
-                    ms = 1000 * (time.perf_counter() - t0)
-                    progress("writing", 0, 1)
-                    written = write_output(dst, output_bytes(image, dst), force=args.force,
-                                           skip_existing=args.skip_existing)
-            except Exception as exc:
-                if not failures.skip(src, exc):
-                    raise
-                continue
-            failures.finished = i  # written: a report line that cannot be printed counts it
-            if not written:
-                failures.written_meanwhile(dst)
-                continue
-            failures.written += 1
+
+    def decode_one(i: int, src: Path, dst: Path) -> tuple[bool, Callable[[], None]]:
+        place = f"[{i}/{len(files)}] " if many else ""
+        model = models[args.model or headers[src].model_id].model
+        with StageReporter(f"{place}{shown_path(src)}", delay=stage_delay(args)) as progress:
+            t0 = time.perf_counter()
+            data = kept.pop(src) if src in kept else read_taco_input(src, cap)
+            image = decompress(data, model, max_pixels=cap, progress=progress)
+            ms = 1000 * (time.perf_counter() - t0)
+            progress("writing", 0, 1)
+            written = write_output(dst, output_bytes(image, dst), force=args.force,
+                                   skip_existing=args.skip_existing)
+
+        def counted() -> None:
             if not args.quiet:
                 report(f"{place}{shown_path(src)} -> {shown_path(dst)}: {image.width}x{image.height} "
                        f"{image.mode}, {ms:.0f} ms")
-    if failures.stopped is not None:  # said: no summary, the batch did not end
-        return failures.stopped
+        return written, counted
+
+    batch = [(i, src, dst) for i, (src, dst) in enumerate(zip(files, dsts, strict=True), 1) if src in headers]
+    stopped = failures.run(batch, decode_one, total=len(files), noun="file", rest=rest_hint(dsts, args.force))
+    if stopped is not None:  # said: no summary, the batch did not end
+        return stopped
     return finish(failures, files, done=len(files) - len(failures.inputs) - failures.meanwhile,
                   seconds=time.perf_counter() - t_all, report=report)
 
