@@ -322,10 +322,7 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
         base["out_dir"] = str(run)
     if args.resume is not None and not args.config:
         if run is None:  # --resume alone: the run in out_dir (--out-dir, --set or the default)
-            from .config import TrainConfig
-
-            out = apply_overrides({}, args.overrides, _flag_values(args)).get("out_dir")
-            run = Path(os.path.expanduser(str(out if out is not None else TrainConfig.out_dir)))
+            run = out_folder(apply_overrides({}, args.overrides, _flag_values(args)).get("out_dir"))
         saved, source = run_config_values(run)
         file_values = saved
         if not saved and not args.overrides:  # every key would be a default
@@ -392,6 +389,16 @@ def resolve_config(args: argparse.Namespace, notes: list[str] | None = None) -> 
     return cfg
 
 
+def out_folder(out_dir: Any) -> Path:
+    """The folder of the run a config's ``out_dir`` (None: not given) names, ``~`` expanded as
+    :func:`~taco.train.config.home_paths` does: the default's where None. An ``out_dir`` that
+    is not a path (null given, ``''``) is refused when the config is validated; ``''`` is the
+    current folder until then."""
+    from .config import TrainConfig
+
+    return Path(os.path.expanduser(str(out_dir if out_dir is not None else TrainConfig.out_dir)))
+
+
 def warm_start_warmup(args: argparse.Namespace, values: dict[str, Any], run: Path | None) -> Any:
     """The ``warmup_steps`` of a warm start (``init_from``: ``--init-from``, ``--set``, a config
     file) that neither ``--set`` nor the config file gives (a run's own config.yaml gives none
@@ -400,12 +407,12 @@ def warm_start_warmup(args: argparse.Namespace, values: dict[str, Any], run: Pat
     ``values``' ``out_dir``), whatever it is, so that its lr schedule goes on as it started, and
     the warm-up where that run has no config or one that does not read (said where the trainer
     reads it)."""
-    from .config import ConfigError, TrainConfig
+    from .config import ConfigError
     from .schedule import INIT_WARMUP_STEPS
 
     if args.resume is None:
         return INIT_WARMUP_STEPS
-    folder = run if run is not None else Path(os.path.expanduser(str(values.get("out_dir", TrainConfig.out_dir))))
+    folder = run if run is not None else out_folder(values.get("out_dir"))
     try:
         return run_config_values(folder)[0].get("warmup_steps", INIT_WARMUP_STEPS)
     except (ConfigError, OSError, ValueError):
@@ -424,11 +431,11 @@ def check_resumed_init(args: argparse.Namespace, values: dict[str, Any], run: Pa
     neither looked up nor loaded, the state holding every weight); None for a run stopped
     before its first state, which starts again from step 0, from those weights."""
     from ..shards import TRAIN_STATE_FILE as STATE_FILE
-    from .config import TrainConfig, check_resumed_init_from
+    from .config import check_resumed_init_from
     from .state import load_train_state_meta, state_exists
 
     if run is None:  # --resume alone with a config file: the run in its out_dir
-        run = Path(os.path.expanduser(str(values.get("out_dir") or TrainConfig.out_dir)))
+        run = out_folder(values.get("out_dir"))
     if not state_exists(run / STATE_FILE):
         return None
     meta = load_train_state_meta(run / STATE_FILE)

@@ -1,5 +1,6 @@
 """F_S6 (structure review SIMPLE): ``resolve_config`` decides a warm start's ``warmup_steps`` in
-one helper (``warm_start_warmup``). These pin what that refactor had to keep: which ``warmup_steps`` a
+one helper (``warm_start_warmup``) and works out the run folder an ``out_dir`` names in one
+function (``out_folder``). These pin what that refactor had to keep: which ``warmup_steps`` a
 warm start resolves to (a resumed run's own value, whatever it is, even null; the warm-up when
 the run's config does not read; the run ``-o`` names), and the errors of an ``out_dir`` given
 as null or as ``''`` with ``--resume``."""
@@ -13,6 +14,8 @@ import yaml
 
 from taco.cli import main as taco_main
 from taco.models import create_model, save_checkpoint
+from taco.train.cli import out_folder
+from taco.train.config import TrainConfig
 from taco.train.schedule import INIT_WARMUP_STEPS
 
 
@@ -48,6 +51,12 @@ def warm_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 def set_run_warmup(run: Path, value: object) -> None:
     saved = yaml.safe_load((run / "config.yaml").read_text())
     (run / "config.yaml").write_text(yaml.safe_dump({**saved, "warmup_steps": value}), encoding="utf-8")
+
+
+def test_out_folder() -> None:
+    assert out_folder(None) == Path(TrainConfig.out_dir)
+    assert out_folder("~/r1") == Path.home() / "r1"
+    assert out_folder("a b #1") == Path("a b #1")
 
 
 def test_config_resume_takes_the_runs_warmup_whatever_it_is(warm_run, capsys) -> None:  # noqa: ANN001
