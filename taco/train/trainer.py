@@ -518,25 +518,29 @@ class Trainer:
                 iterator._shutdown_workers()
             self.loader = self._data_loader(loader.num_workers)
 
+    def _already_finished(self) -> TrainResult:
+        """A finished run resumed (a sweep's --resume, a repeated command): nothing is written
+        but, in the run's own folder, a checkpoint its state is ahead of (a run stopped between
+        the two writes); resumed into another folder, that folder gets nothing. Said in a line."""
+        p = self.progress
+        run = self.out_dir if self.resume_path is None else self.resume_path.parent
+        own = run.resolve() == self.out_dir.resolve()
+        wrote = False
+        if self.env.is_main:
+            clear_leftovers(self.out_dir)
+            if own and self._checkpoint_step() != p.step:
+                self._write_model()
+                wrote = True
+        done = (f"wrote its checkpoint of step {p.step}, which a stop had left behind"
+                if wrote else "nothing to do")
+        self.log.say(f"taco train: {run} already finished at step {p.step} "
+                     f"(raise max_steps or epochs to train on); {done}")
+        return self._result({}, "done")
+
     def _fit(self) -> TrainResult:
         cfg, p = self.cfg, self.progress
         if p.step > 0 and (p.step >= self.total_steps or p.epoch >= cfg.epochs):
-            # a finished run resumed (a sweep's --resume, a repeated command): nothing is written
-            # but, in the run's own folder, a checkpoint its state is ahead of (a run stopped
-            # between the two writes); resumed into another folder, that folder gets nothing
-            run = self.out_dir if self.resume_path is None else self.resume_path.parent
-            own = run.resolve() == self.out_dir.resolve()
-            wrote = False
-            if self.env.is_main:
-                clear_leftovers(self.out_dir)
-                if own and self._checkpoint_step() != p.step:
-                    self._write_model()
-                    wrote = True
-            done = (f"wrote its checkpoint of step {p.step}, which a stop had left behind"
-                    if wrote else "nothing to do")
-            self.log.say(f"taco train: {run} already finished at step {p.step} "
-                         f"(raise max_steps or epochs to train on); {done}")
-            return self._result({}, "done")
+            return self._already_finished()
         budget = self.budget
         self._start_step = p.step
         with StopSignals(announce=self.env.is_main) as stop:
