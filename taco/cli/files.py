@@ -21,7 +21,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from ..fileobjects import name_key
 from ..messages import note, shown_path, some, stdin_refused, to_stderr
@@ -162,6 +162,15 @@ def same_folder(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+def closed_or_terminal(stream: TextIO | None) -> str | None:
+    """Why standard input or output (``stream``) takes no codec data, or None where it does:
+    ``closed`` (None: ``<&-``, ``>&-``) or ``a terminal``; for ``-``
+    (:func:`taco.cli.inputs.expand_inputs`) and ``-o -`` (:func:`plan_outputs`)."""
+    if stream is None:
+        return "closed"
+    return "a terminal" if stream.isatty() else None
+
+
 def names_one_file(out: str | None, *, to_folder: bool) -> bool:
     """Whether ``-o out`` names the one output file, as :func:`plan_outputs` decides: given, not
     ``-`` (standard output), and not a folder (``to_folder``: a folder or several files named;
@@ -277,8 +286,8 @@ def _destinations(sources: Sequence[Path], out: str | None, *, to_folder: bool, 
     if out == "-" or (out is None and len(sources) == 1 and sources[0] is STDIN):
         if len(sources) > 1:
             raise CLIError(f"-o - (standard output) takes one input; got {len(sources)}")
-        if sys.stdout is None or sys.stdout.isatty():  # None: closed (>&-)
-            how = "closed" if sys.stdout is None else "a terminal"
+        how = closed_or_terminal(sys.stdout)
+        if how:
             raise CLIError(f"standard output is {how}: redirect it (> FILE, | ...) or give "
                            "-o FILE")
         return [STDOUT], [STDOUT], []

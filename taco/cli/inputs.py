@@ -19,7 +19,7 @@ from ..fileobjects import name_key
 from ..messages import count, note, shown_path, some
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs
 from .common import CLIError
-from .files import STDIN
+from .files import STDIN, closed_or_terminal
 
 if TYPE_CHECKING:
     from ..captions_file import CaptionLookup
@@ -52,8 +52,8 @@ def expand_inputs(paths: Sequence[str], suffixes: Collection[str], *,
     if "-" in paths:
         if len(paths) > 1:
             raise CLIError("- (standard input) must be the only input")
-        if sys.stdin is None or sys.stdin.isatty():  # None: closed (<&-)
-            how = "closed" if sys.stdin is None else "a terminal"
+        how = closed_or_terminal(sys.stdin)
+        if how:
             raise CLIError(f"- reads standard input, which is {how} here: pipe the data in "
                            "(... | taco CMD -, or taco CMD - < FILE), or name the file")
         return [STDIN], False
