@@ -7,7 +7,7 @@ import math
 import os
 import shlex
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -186,25 +186,28 @@ def cmd_compress(args: argparse.Namespace) -> int:
     if not files:
         return _none_left(failures, total)
     source = CaptionSource(args.caption, args.captions)
-    files, found = captions_of(files, source, failures, many)
-    if not files:
+    caption_of = captions_of(files, source, failures, many)
+    if not caption_of:
         return _none_left(failures, total)
+    files = list(caption_of)
     dsts = plan_outputs(files, args.output, to_folder=to_folder, suffix=".taco",
                         beside_suffix=".taco", force=args.force, skip_existing=args.skip_existing,
                         command="compress", matches=_MATCHED)
+    kept: dict[Path, Path] = {}  # --skip-existing: the images skipped, their outputs
     if args.skip_existing:
-        files, dsts, found, batch, kept = without_done(files, dsts, found, batch, failures)
+        files, dsts, kept = without_done(files, dsts, failures)
         if not files:  # said without loading the model: its id and quality from its config and header
             if named is None:  # a --model that names no model: refused as without --skip-existing
                 command_model(args.model, "compress")
             model_id, early_quality = named or (None, args.quality)  # None: not known, not compared
-            kept_note = kept_settings_note(kept, model_id, early_quality, limit=args)
+            kept_note = kept_settings_note(kept.values(), model_id, early_quality, limit=args)
             if kept_note:
                 note("compress", kept_note)
             return _none_left(failures, total)
     # the inputs the count ([2/3]) and the exit status run over, as taco decompress counts them:
     # all but those skipped; one refused before coding keeps its place ([1/1] read oddly beside
     # "1 of 2 images failed")
+    batch = [f for f in batch if f not in kept]
     place = {src: i for i, src in enumerate(batch, 1)}
     considered = len(batch)
 
@@ -232,11 +235,10 @@ def cmd_compress(args: argparse.Namespace) -> int:
     # a recorded folder that is gone, or tokens of the wrong width, are said once, naming the folder
     model_text_encoder(model)
     if args.skip_existing:
-        kept_note = kept_settings_note(kept, model.model_id, quality, model_fingerprint(model), limit=args)
+        kept_note = kept_settings_note(kept.values(), model.model_id, quality, model_fingerprint(model), limit=args)
         if kept_note:
             note("compress", kept_note)
     report = report_to(dsts)
-    caption_of = dict(zip(files, found, strict=True))
     totals = Totals()
     t_all = time.perf_counter()
 
@@ -315,43 +317,36 @@ def named_rate(args: argparse.Namespace) -> tuple[str, int | None] | None:
 
 
 def captions_of(files: list[Path], captions: CaptionSource, failures: Failures,
-                many: bool) -> tuple[list[Path], list[str | None]]:
-    """(the images whose captions could be looked up, their captions: None for none), before
-    any work starts. An image's own sidecar that cannot be read (:class:`SidecarUnreadable`) is
-    that image's failure alone in a batch (``many``), and the command's error for one image."""
-    found: list[str | None] = []
-    read: list[Path] = []
+                many: bool) -> dict[Path, str | None]:
+    """{image: its caption, None for none}, in the order of ``files``, for the images whose
+    captions could be looked up, before any work starts. An image's own sidecar that cannot be
+    read (:class:`SidecarUnreadable`) is that image's failure alone in a batch (``many``), and
+    the command's error for one image."""
+    found: dict[Path, str | None] = {}
     for f in files:
         try:
-            caption = captions(f)
+            found[f] = captions(f)
         except SidecarUnreadable as exc:
             if not many:
                 raise
             failures.skip(f, exc)
-            continue
-        found.append(caption)
-        read.append(f)
-    return read, found
+    return found
 
 
-def without_done(files: list[Path], dsts: list[Path], found: list[str | None], batch: list[Path],
-                 failures: Failures) -> tuple[list[Path], list[Path], list[str | None], list[Path], list[Path]]:
-    """For ``--skip-existing``: ``files``, their outputs ``dsts``, their captions ``found`` and
-    the ``batch`` the count runs over, without the images whose outputs exist (counted as
-    skipped in ``failures``), and the outputs so kept. An output of the same name but of another
-    image size is another photo's (:func:`taco.cli.files.another_photo`): that image is refused,
-    not skipped."""
-    mine = [i for i, (src, dst) in enumerate(zip(files, dsts, strict=True))
+def without_done(files: list[Path], dsts: list[Path],
+                 failures: Failures) -> tuple[list[Path], list[Path], dict[Path, Path]]:
+    """For ``--skip-existing``: (``files`` and their outputs ``dsts`` without the images whose
+    outputs exist, counted as skipped in ``failures``; {image skipped: its output kept}). An
+    output of the same name but of another image size is another photo's
+    (:func:`taco.cli.files.another_photo`): that image is refused, not skipped."""
+    mine = [(src, dst) for src, dst in zip(files, dsts, strict=True)
             if not _refused(src, failures, another_photo(src, dst))]
-    dsts, files, found = [dsts[i] for i in mine], [files[i] for i in mine], [found[i] for i in mine]
-    checked, outputs = files, dsts
-    failures.skipped, dsts, (files, found) = without_existing(dsts, files, found)
-    skipped = set(checked) - set(files)
-    kept = [dst for src, dst in zip(checked, outputs, strict=True) if src in skipped]
-    return files, dsts, found, [f for f in batch if f not in skipped], kept
+    failures.skipped, dsts, (files,) = without_existing([dst for _, dst in mine], [src for src, _ in mine])
+    left = set(files)
+    return files, dsts, {src: dst for src, dst in mine if src not in left}
 
 
-def kept_settings_note(kept: Sequence[Path], model_id: str | None, quality: int | None,
+def kept_settings_note(kept: Iterable[Path], model_id: str | None, quality: int | None,
                        fingerprint: bytes | None = None, *,
                        limit: argparse.Namespace | None = None) -> str | None:
     """For ``--skip-existing``: a note on the outputs ``kept`` that another model or quality
