@@ -424,9 +424,12 @@ def _naming(exc: OSError, path: Path) -> OSError:
     return OSError(exc.errno, exc.strerror or str(exc), str(path))
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
+def write_text_atomic(
+    path: str | os.PathLike[str], text: str, encoding: str = "utf-8", *, replace: bool = True
+) -> Path:
     """Replace ``path`` with ``text`` atomically, as :func:`write_bytes_atomic` (no newline
-    translation: the file holds exactly ``text`` encoded).
+    translation: the file holds exactly ``text`` encoded); ``replace=False``: only if ``path``
+    does not exist when it is published, else :class:`FileExistsError` naming it, as there.
 
     The temporaries of ``path`` that killed writers left are removed first
     (:func:`remove_stale_temporaries`): this writes one file a command writes once (a JSON
@@ -434,10 +437,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, encoding: str = "
     :func:`write_bytes_atomic`, which a batch calls for each of thousands of files in a folder.)
     """
     remove_stale_temporaries([Path(path)])
-    return write_bytes_atomic(path, text.encode(encoding))
+    return write_bytes_atomic(path, text.encode(encoding), replace=replace)
 
 
-def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
+def write_all_atomic(files: Mapping[Path, bytes], *, replace: bool = True) -> list[Path]:
     """Replace each path of ``files`` with its bytes, all or none (a figure's PNG and SVG): every
     temporary is written and fsynced before the first is renamed, so a failure while writing (a
     full disk at the last file) removes them all and leaves every target as it was. (The renames
@@ -446,9 +449,19 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
     :func:`write_text_atomic`; a target that is a device, a named pipe or a socket is written
     into after the others are published, and one replaced keeps its permission bits (a link is
     written through), as by :func:`write_bytes_atomic`. Returns the paths.
+
+    ``replace=False``: none of the paths is replaced. Each is published as
+    :func:`write_bytes_atomic` publishes with ``replace=False`` (hard-linked to its name, which
+    fails if the name exists), in order; one found there (written by another process since the
+    caller checked: two runs writing one figure) is :class:`FileExistsError` naming it, and the
+    files of this call published before it are removed again (those still this call's: the
+    same file), so that no mix of two writers' files is left: the one that publishes the first
+    path has them all. A device, a named pipe or a socket counts as a file there.
     """
     targets = list(files)
     remove_stale_temporaries(targets)
+    if not replace:
+        return _write_all_new(files)
     special = [p for p in targets if special_file(p)]
     # (open and locked temporary, its name, the path given, the file it replaces: _stage)
     staged: list[tuple[BinaryIO, Path, Path, Path]] = []
@@ -481,17 +494,59 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
     return targets
 
 
+def _write_all_new(files: Mapping[Path, bytes]) -> list[Path]:
+    """:func:`write_all_atomic` with ``replace=False``: every temporary staged, then each linked
+    to its name in order; a name found there undoes the links made before it."""
+    targets = list(files)
+    # (open and locked temporary, its name, the path given, its file's (st_dev, st_ino))
+    staged: list[tuple[BinaryIO, Path, Path, tuple[int, int]]] = []
+    published: list[tuple[Path, tuple[int, int]]] = []
+    made: list[Path] = []
+    path = Path()
+    try:
+        for path in targets:
+            made[:0] = make_folders(path.parent)
+            f, tmp, _ = _stage(path, files[path], through_links=False)
+            st = os.fstat(f.fileno())
+            staged.append((f, tmp, path, (st.st_dev, st.st_ino)))
+        for f, tmp, path, ident in staged:  # noqa: B007 - path: what an error names
+            if sys.platform == "win32":
+                f.close()  # Windows renames no open file
+            _publish(tmp, path, replace=False)
+            published.append((path, ident))
+    except BaseException as exc:
+        for done, ident in published:  # ours still: another writer's file of that name stays
+            with suppress(OSError):
+                now = os.stat(done, follow_symlinks=False)
+                if (now.st_dev, now.st_ino) == ident:
+                    os.unlink(done)
+        for f, tmp, _, _ in staged:
+            f.close()
+            tmp.unlink(missing_ok=True)
+        remove_folders(made)
+        _raise_naming_target(exc, path, [t for _, t, _, _ in staged])
+        raise
+    for f, _, _, _ in staged:
+        f.close()
+    for folder in dict.fromkeys(p.parent for _, _, p, _ in staged):
+        _fsync_folder(folder)
+    return targets
+
+
 def save_safetensors_atomic(
-    tensors: dict, path: str | os.PathLike[str], metadata: dict[str, str] | None = None
+    tensors: dict, path: str | os.PathLike[str], metadata: dict[str, str] | None = None,
+    *, replace: bool = True,
 ) -> Path:
-    """``safetensors.torch.save_file`` made atomic, with a full disk raised as ``OSError``.
+    """``safetensors.torch.save_file`` made atomic, with a full disk raised as ``OSError``;
+    ``replace=False``: only if ``path`` does not exist when it is published, else
+    :class:`FileExistsError` naming it (:func:`write_bytes_atomic`).
 
     (safetensors' own ``save_file`` reports I/O errors as ``SafetensorError`` without an errno
     and, depending on its version, writes the target in place.)
     """
     from safetensors.torch import save
 
-    return write_bytes_atomic(path, save(tensors, metadata=metadata))
+    return write_bytes_atomic(path, save(tensors, metadata=metadata), replace=replace)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -176,6 +176,8 @@ def json_text(obj: Any) -> str:
     return json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n"
 
 
-def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    """Write ``obj`` as indented JSON, atomically; NaN and infinities become null."""
-    return write_text_atomic(path, json_text(obj))
+def write_json(path: str | os.PathLike[str], obj: Any, *, replace: bool = True) -> Path:
+    """Write ``obj`` as indented JSON, atomically; NaN and infinities become null.
+    ``replace=False``: only if ``path`` does not exist when it is published, else
+    :class:`FileExistsError` naming it (:func:`taco.atomic.write_text_atomic`)."""
+    return write_text_atomic(path, json_text(obj), replace=replace)

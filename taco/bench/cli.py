@@ -139,15 +139,27 @@ def report_to(cfg: BenchConfig) -> Callable[[str], None]:
     return files.report_to([files.STDOUT] if cfg.output == "-" else [])
 
 
-def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None], report: str) -> None:
+def write_result(cfg: BenchConfig, result: Any, say: Callable[[str], None], report: str, *,
+                 force: bool = True) -> None:
     """Say ``report`` (the bench's table) and write ``result`` as ``--json`` asks: to its file
     first, then the table and ``wrote FILE`` (a table that cannot be printed, ``>/dev/full``,
     lost the measurements written after it); to standard output for ``-``, after the table
-    (on stderr); nowhere without it."""
+    (on stderr); nowhere without it. Without ``force`` (``--force``), a file found there when it
+    is published (:func:`check_output` saw none: another bench wrote it meanwhile) is left as it
+    is and, after the table, the bench is a CLIError naming it, as ``taco compress`` refuses
+    one."""
+    from ..atomic import special_file
     from ..jsonfiles import json_text, write_json
 
     if cfg.output and cfg.output != "-":
-        write_json(cfg.output, result)
+        try:  # a device or pipe (/dev/stdout) is written into, as check_output lets it
+            write_json(cfg.output, result, replace=force or special_file(cfg.output))
+        except FileExistsError as exc:
+            if exc.filename != str(cfg.output):
+                raise
+            say(report)  # the measurements are not lost with the file
+            raise CLIError(f"{shown_path(cfg.output)} exists (written meanwhile, by another process?): "
+                           "--force replaces it") from None
     say(report)
     if cfg.output == "-":
         from ..cli.files import write_stdout
@@ -179,9 +191,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         check_images(args.images or [])
     cfg = config_from_args(args)  # before torch loads: a mistyped --taco-model is one line
     if args.profile:
-        return cmd_profile(cfg)
+        return cmd_profile(cfg, force=args.force)
     if args.memory:
-        return cmd_memory(cfg, args.memory)
+        return cmd_memory(cfg, args.memory, force=args.force)
     from .latency import run_bench
     from .report import format_table
 
@@ -189,22 +201,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = run_bench(cfg, log=to_stderr)
-    write_result(cfg, result, say, format_table(result))
+    write_result(cfg, result, say, format_table(result), force=args.force)
     return 0
 
 
-def cmd_memory(cfg: BenchConfig, size: tuple[int, int]) -> int:
+def cmd_memory(cfg: BenchConfig, size: tuple[int, int], *, force: bool = False) -> int:
     from .peak_memory import peak_memory
     from .report import format_memory
 
     say = report_to(cfg)
     h, w = size
     result = {"memory": [peak_memory(m, h, w, cfg.device) for m in (cfg.taco_model, cfg.elic_model)]}
-    write_result(cfg, result, say, "\n".join(format_memory(m) for m in result["memory"]))
+    write_result(cfg, result, say, "\n".join(format_memory(m) for m in result["memory"]), force=force)
     return 0
 
 
-def cmd_profile(cfg: BenchConfig) -> int:
+def cmd_profile(cfg: BenchConfig, *, force: bool = False) -> int:
     import torch
 
     from ..devices import device_description
@@ -223,7 +235,8 @@ def cmd_profile(cfg: BenchConfig) -> int:
         prof = profile_entropy_coding(model.to(cfg.device), x.to(cfg.device), runs=cfg.runs)
     say = report_to(cfg)
     write_result(cfg, prof, say, f"entropy coding of {name} {x.shape[-1]}x{x.shape[-2]}, Elic2022Official "
-                 f"at {cfg.elic_model} widths, {device_description(cfg.device)}\n{format_profile(prof)}")
+                 f"at {cfg.elic_model} widths, {device_description(cfg.device)}\n{format_profile(prof)}",
+                 force=force)
     return 0
 
 
