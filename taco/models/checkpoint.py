@@ -10,6 +10,7 @@ unpickles anything, and checks every shape and table before a tensor is read.
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import itertools
 import json
@@ -34,6 +35,8 @@ from ..shards import (
     CheckpointRead,
     CheckpointReplaced,
     ShardedFileError,
+    base_path,
+    index_path,
     load_sharded,
     save_sharded,
 )
@@ -80,6 +83,7 @@ def save_checkpoint(
     compact_tables: bool | Literal["auto"] = False,
     max_shard_bytes: int | None = None,
     update_tables: bool = True,
+    replace: bool = True,
 ) -> Path:
     """Write ``model`` as a self-describing safetensors checkpoint, atomically: one file, or
     shards plus an index with ``max_shard_bytes``.
@@ -108,7 +112,12 @@ def save_checkpoint(
     training's checkpoints use) keeps them in the file, which then loads as any other.
     ``max_shard_bytes`` (e.g. :data:`taco.shards.SHARD_BYTES`): a checkpoint larger than that
     is written as shards + ``path.index.json`` (see :mod:`taco.shards`); ``load(path)`` reads
-    either. Folders missing on the way to ``path`` are created. Returns ``path``; an empty
+    either. ``replace=False``: an existing ``path`` is not replaced: the file is published
+    only if nothing has that name then (:func:`taco.atomic.write_bytes_atomic`), else it is a
+    :class:`FileExistsError` naming ``path`` (another process wrote it since the caller
+    checked); a sharded save (``max_shard_bytes``) is checked for ``path`` and its index right
+    before its files are written, not when they are published: a set written meanwhile by
+    another process can still be replaced there. Folders missing on the way to ``path`` are created. Returns ``path``; an empty
     ``path``, one holding a null byte, or one that names a folder (``"."``, ``"/"``, ``"x/.."``,
     ``"runs/"``) is a :class:`~taco.errors.TacoValueError`
     (:func:`taco.fileobjects.checked_file_path`). A ``model`` that is no taco model (a
@@ -170,7 +179,11 @@ def save_checkpoint(
         header["gaussian_tables_sha256"] = _tables_digest(full, dropped)
     text = _header_text(header)
     if max_shard_bytes is None:
-        return save_safetensors_atomic(state, path, metadata={"taco": text})
+        return save_safetensors_atomic(state, path, metadata={"taco": text}, replace=replace)
+    if not replace:  # checked last thing before the shards are written (not on publishing them)
+        for there in (base_path(path), index_path(path)):
+            if os.path.lexists(there):
+                raise FileExistsError(errno.EEXIST, "exists", str(there))
     save_sharded(state, path, {"taco": text}, max_bytes=max_shard_bytes)
     return path
 

@@ -565,8 +565,12 @@ def import_checkpoint_file(
     wants ``--force``). A link is written through, as by every taco writer
     (:mod:`taco.atomic`), ``cp`` and the shell's ``>``: the file it points to is replaced (written
     where it points to nothing yet, if that folder exists; else :class:`FileNotFoundError`
-    naming ``output``) and the link stays."""
+    naming ``output``) and the link stays. Without ``force``, an ``output`` that another process
+    wrote while this one imported (two imports to one file) is not replaced either: the file is
+    published only if nothing has its name then (:func:`taco.atomic.write_bytes_atomic` with
+    ``replace=False``), else it is a :class:`FileExistsError` naming ``output`` (not an
+    :class:`OutputExists`: ``output`` was checked and not there)."""
     if not force and os.path.lexists(output):
         raise OutputExists(errno.EEXIST, "exists; pass force=True to overwrite it", os.fspath(output))
     remove_stale_temporaries([Path(output)])  # what an import killed while writing it left
-    return save_checkpoint(import_checkpoint(path, text_encoder, model_id), output)
+    return save_checkpoint(import_checkpoint(path, text_encoder, model_id), output, replace=force)

@@ -48,6 +48,11 @@ def cmd_import_checkpoint(args: argparse.Namespace) -> int:
         path = import_checkpoint_file(args.checkpoint, out, args.text_encoder, args.model_id, args.force)
     except OutputExists:
         raise CLIError(f"{shown_path(out)} exists; pass --force to replace it") from None
+    except FileExistsError as exc:  # not there when checked: another import wrote it since
+        if exc.filename != str(out):
+            raise
+        raise CLIError(f"{shown_path(out)} exists (written meanwhile, by another process?): "
+                       "--force replaces it") from None
     model = load(path)  # as a user will: what was written, read back and checked
     cfg = model.config
     n = sum(p.numel() for p in model.parameters())
