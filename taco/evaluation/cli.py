@@ -367,6 +367,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
                                overwrite=args.force)
     except OutputExists as exc:  # as every command that writes files the user names
         them = "it" if len(exc.paths) == 1 else "them"
+        if exc.meanwhile:  # not there when checked: another plot wrote it since, as compress says it
+            raise CLIError(f"{exc}: --force replaces {them}") from None
         raise CLIError(f"{exc}; pass --force to overwrite {them}") from None
     say = report_to(written)  # a line that cannot be printed names <stdout>, not the files
     for p in written:
@@ -446,7 +448,13 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
 
     # a file name's bytes that are not UTF-8 as \xff: the captions file is UTF-8 text
     captioner = args.captioner or utf8_text(Path(args.file).name)
-    write_captions_jsonl(records, out, captioner)
+    try:  # without --force not replacing a file another import wrote after the check above
+        write_captions_jsonl(records, out, captioner, replace=args.force)
+    except FileExistsError as exc:
+        if exc.filename != str(out):
+            raise
+        raise CLIError(f"{shown_path(out)} exists (written meanwhile, by another process?): "
+                       "--force replaces it") from None
     n_captions = sum(len(r.captions) for r in records)
     report_to([out])(f"{shown_path(out)}: {count(len(records), 'image')}, {count(n_captions, 'caption')} "
                      f"(captioner: {captioner})")  # a line that cannot be printed names <stdout>, not OUT
@@ -650,7 +658,8 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", type=_text_arg, help="figure title")
     p.add_argument("-f", "--force", action="store_true",
                    help="overwrite existing outputs (the figure, the BD table); without it an existing "
-                   "one stops the command before anything is written")
+                   "one stops the command before anything is written, and one another process "
+                   "writes meanwhile stops it with none of its files written")
     p.set_defaults(func=cmd_plot)
 
 

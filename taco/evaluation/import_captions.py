@@ -207,9 +207,12 @@ def import_captions(
 
 
 def write_captions_jsonl(
-    records: Sequence[CaptionRecord], path: str | os.PathLike[str], captioner: str
+    records: Sequence[CaptionRecord], path: str | os.PathLike[str], captioner: str, *,
+    replace: bool = True,
 ) -> Path:
-    """Write ``records`` as ``captions.jsonl`` lines (atomically: a complete file or none).
+    """Write ``records`` as ``captions.jsonl`` lines (atomically: a complete file or none);
+    ``replace=False``: only if ``path`` does not exist when it is published, else
+    :class:`FileExistsError` naming it (:func:`taco.atomic.write_text_atomic`).
 
     A record whose line would be over :data:`~taco.captions_file.CAPTIONS_LINE_MAX_CHARS`
     characters (a caption of millions of characters, hundreds of thousands of captions) is a
@@ -230,4 +233,4 @@ def write_captions_jsonl(
                 f"the captions of {r.file!r:.60} make a line of {len(line):,} characters, over the "
                 f"{CAPTIONS_LINE_MAX_CHARS:,} taco reads from a captions file; shorten them")
         lines.append(line + "\n")
-    return write_text_atomic(path, "".join(lines))
+    return write_text_atomic(path, "".join(lines), replace=replace)

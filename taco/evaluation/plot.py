@@ -604,7 +604,12 @@ def plot_results(
     ``anchor``, each dataset's table is against :func:`default_anchor` of its curves (``taco
     plot``, ``taco evaluate``), none where no classic codec has a curve. ``overwrite=False``:
     an :class:`OutputExists` naming the files it would write that exist, before any is
-    written (``taco plot`` without ``--force``).
+    written (``taco plot`` without ``--force``); no file is replaced then, either: one that
+    another process wrote after that check (two plots to one name) is an :class:`OutputExists`
+    naming it with ``meanwhile`` set, and none of this call's files is left (each is published
+    only if its name is free, those published before it are removed again:
+    :func:`taco.atomic.write_all_atomic`). The files of all figures and tables are written
+    together, all or none.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -646,7 +651,7 @@ def plot_results(
         raise TacoValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
                               f"has a bpp and a value of {', '.join(metrics)}")
     _check_distinct_outputs(figures)
-    existing = [p for f in figures for p in f.outputs() if p.exists()]
+    existing = [p for f in figures for p in f.outputs() if os.path.lexists(p)]  # a dangling link too
     if existing and not overwrite:
         raise OutputExists(existing)
     tables = [_bd_table(f, bootstrap, seed) for f in figures]  # CSVs that cannot be read: nothing written
@@ -655,10 +660,15 @@ def plot_results(
         for c in f.curves:
             if c.kind == "learned":
                 color(c.label)
-    written: list[Path] = []
+    files: dict[Path, bytes] = {}  # every figure drawn before any file is written
     for f, table in zip(figures, tables, strict=True):
-        written += _draw_figure(f, title, color) + _write_bd_table(f, table)
-    return written
+        files |= _figure_files(f, title, color) | _bd_table_files(f, table)
+    try:  # all or none; without overwrite none replaced: one written meanwhile is refused
+        return write_all_atomic(files, replace=overwrite)
+    except FileExistsError as exc:
+        if overwrite or exc.filename not in {str(p) for p in files}:
+            raise
+        raise OutputExists([Path(exc.filename)], meanwhile=True) from None
 
 
 def output_stem(out: str | os.PathLike[str], *, folder: bool = True) -> Path:
@@ -673,14 +683,18 @@ def output_stem(out: str | os.PathLike[str], *, folder: bool = True) -> Path:
 
 
 class OutputExists(TacoError, FileExistsError):
-    """:func:`plot_results` with ``overwrite=False`` found files it would write (``paths``)."""
+    """:func:`plot_results` with ``overwrite=False`` found files it would write (``paths``):
+    before drawing, or, ``meanwhile``, one written by another process since, when it came to
+    publish its files."""
 
-    def __init__(self, paths: Sequence[Path]) -> None:
+    def __init__(self, paths: Sequence[Path], meanwhile: bool = False) -> None:
         self.paths = list(paths)
-        super().__init__(f"{some(self.paths)} exist{'s' if len(self.paths) == 1 else ''}")
+        self.meanwhile = meanwhile
+        when = " (written meanwhile, by another process?)" if meanwhile else ""
+        super().__init__(f"{some(self.paths)} exist{'s' if len(self.paths) == 1 else ''}{when}")
 
-    def __reduce__(self) -> tuple[type[OutputExists], tuple[list[Path]]]:
-        return type(self), (self.paths,)  # rebuilt from its paths, as a worker's error is
+    def __reduce__(self) -> tuple[type[OutputExists], tuple[list[Path], bool]]:
+        return type(self), (self.paths, self.meanwhile)  # rebuilt from its paths, as a worker's error is
 
 
 @dataclass
@@ -790,16 +804,16 @@ def _figure_class() -> Any:
 _DRAWING = ForkSafeLock()
 
 
-def _draw_figure(f: _Figure, title: str | None, color: _Palette) -> list[Path]:
-    """One dataset's figure: a panel per metric, one legend below, saved as PNG and SVG, its
-    curves in ``color``'s colours (:meth:`_Palette.within`: no two of its models' alike while
-    the palette has a colour none of them has). One figure at a time in the process
-    (:data:`_DRAWING`)."""
+def _figure_files(f: _Figure, title: str | None, color: _Palette) -> dict[Path, bytes]:
+    """One dataset's figure: a panel per metric, one legend below, as PNG and SVG (path ->
+    bytes, to be written), its curves in ``color``'s colours (:meth:`_Palette.within`: no two
+    of its models' alike while the palette has a colour none of them has). One figure at a time
+    in the process (:data:`_DRAWING`)."""
     Figure = _figure_class()
     with _DRAWING:
         png, svg = _draw_and_save(Figure, f, title, color)
     png_path, svg_path = f.outputs()[:2]
-    return write_all_atomic({png_path: png, svg_path: svg})  # both or neither
+    return {png_path: png, svg_path: svg}
 
 
 def _draw_and_save(Figure: Any, f: _Figure, title: str | None, color: _Palette) -> tuple[bytes, bytes]:
@@ -952,11 +966,11 @@ def _bd_table(f: _Figure, bootstrap: int, seed: int) -> _BDTable | None:
                     bool(images) and bootstrap > 0)
 
 
-def _write_bd_table(f: _Figure, bd: _BDTable | None) -> list[Path]:
-    """``STEM.bdrate.md`` / ``.json`` of ``f``'s table (none: nothing written); the metrics it
-    leaves out (metric -> why) are said under the table."""
+def _bd_table_files(f: _Figure, bd: _BDTable | None) -> dict[Path, bytes]:
+    """``STEM.bdrate.md`` / ``.json`` of ``f``'s table, path -> bytes to be written (none: no
+    file); the metrics it leaves out (metric -> why) are said under the table."""
     if bd is None:
-        return []
+        return {}
     anchor, left_out, boot = bd.anchor, f.left_out, bd.bootstrap
     md, json_path = f.outputs()[2:]
     notes = "".join(f"\n{m.upper()} left out: {why}\n" for m, why in left_out.items())
@@ -965,6 +979,5 @@ def _write_bd_table(f: _Figure, bd: _BDTable | None) -> list[Path]:
                             "resampled together (taco.evaluation.bdrate.bd_bootstrap)"}}
              if bd.from_images else {}) | ({"left_out": left_out} if left_out else {})
     doc = {"anchor": anchor, "dataset": f.ds, "method": BD_METHOD, **extra, "table": bd.table}
-    # both or neither; the JSON as write_json writes it (json_text)
-    return write_all_atomic({md: text.encode("utf-8"),
-                             json_path: json_text(doc).encode("utf-8")})
+    # the JSON as write_json writes it (json_text)
+    return {md: text.encode("utf-8"), json_path: json_text(doc).encode("utf-8")}
