@@ -34,7 +34,7 @@ from taco.images import FORMAT_MAX_SIDES, image_to_tensor, tensor_to_image
 from ..bitstream import bits_per_pixel
 from ..checks import is_number
 from ..distributed import DistEnv
-from ..errors import TacoError, TacoWarning, warn_at_caller
+from ..errors import TacoError
 from ..jsonfiles import write_json
 from ..messages import did_you_mean, some
 from .bdrate import metric_bpp
@@ -42,7 +42,7 @@ from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
 from .quality_names import CODEC_LABELS, CODEC_QUALITIES, check_qualities
 from .result_files import TEXT_COLUMNS, read_result, result_rows
-from .results import check_resume, check_run_writable, finish_run, result_header
+from .results import code_run
 from .runner import (
     RESUME_ADVICE,
     Job,
@@ -50,7 +50,6 @@ from .runner import (
     ResultsFileError,
     done_rows,
     read_rows,
-    run_jobs,
 )
 
 __all__ = [
@@ -459,44 +458,26 @@ def _run_codec(
     skipped_before: Sequence[str] = (),
     targets: dict[str, float] | None = None,
 ) -> Path:
-    """Code ``jobs`` into ``out_dir/STEM.{csv,json}``. ``resume_note``: a warning said once the
+    """Code ``jobs`` into ``out_dir/STEM.{csv,json}`` as every run is
+    (:func:`~taco.evaluation.results.code_run`). ``resume_note``: a warning said once the
     resume is known to go on (an earlier run's results of another configuration are refused
     first). ``not_run``, ``skipped_before``: the dataset's images without a job, and those of
     them found unreadable before (:func:`~taco.evaluation.results.finish_run`). ``targets``
     (a matched run's bpp of each image): rows already there coded for another target are
     refused (:func:`_check_targets`)."""
-    dist = dist or DistEnv()
-    csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
-    features_dir = out_dir / f"{stem}.features"
-    digests = dataset.digests()  # its content and what an earlier taco recorded (check_resume)
-    run = {
-        "codec": codec.describe(),
-        "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop")}, "content": digests.content},
-        "set_metrics": sets.feature_names if sets else [],
-        "captioner": getattr(captioner, "name", None),
-        "lpips_input": lpips_input,
-        **{k: v for k, v in header_extra.items() if k == "matched_to_fingerprint"},
-    }
-    header = result_header(kind, label, codec.name, dataset, run, "cpu", codec_settings=codec.describe(),
-                     csv=csv_path.name, **header_extra)
-    if dist.is_main:
-        check_resume(json_path, header["run"], digests=digests)
-        if targets is not None:
-            _check_targets(json_path, csv_path, targets)
-        # a file the run may not write is refused before the header replaces the JSON; its
-        # features folders only where it will add to them (a job left; an original's missing)
-        check_run_writable(json_path, csv_path, features_dir, jobs, sets, dataset=dataset)
-        if resume_note:
-            warn_at_caller(resume_note, TacoWarning)
-        write_json(json_path, header)
-    columns = CLASSIC_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
-    work = _classic_work(codec, dataset, quality_of, sets, captioner, lpips_input)
-    report = run_jobs(jobs, work, csv_path, columns, features_dir=features_dir, dist=dist,
-                      progress=progress, desc=f"{label} on {dataset.name}")
-    if not dist.is_main:
-        return json_path
-    return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
-                      features_dir, progress, not_run=not_run, skipped_before=skipped_before)
+    return code_run(
+        kind, label, codec.name, dataset, out_dir, stem, jobs,
+        _classic_work(codec, dataset, quality_of, sets, captioner, lpips_input),
+        CLASSIC_COLUMNS + (TEXT_COLUMNS if captioner is not None else ()),
+        coder={"codec": codec.describe()},
+        run_settings={k: v for k, v in header_extra.items() if k == "matched_to_fingerprint"},
+        header_fields={"codec_settings": codec.describe()}, header_tail=header_extra,
+        device="cpu", sets=sets, captioner=captioner, lpips_input=lpips_input, dist=dist,
+        progress=progress, desc=f"{label} on {dataset.name}",
+        check=None if targets is None else (
+            lambda json_path, csv_path: _check_targets(json_path, csv_path, targets)),
+        resume_note=resume_note, not_run=not_run, skipped_before=skipped_before,
+    )
 
 
 def _check_targets(json_path: Path, csv_path: Path, targets: dict[str, float]) -> None:

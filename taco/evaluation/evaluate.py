@@ -70,7 +70,7 @@ from .quality_names import (
     model_qualities,
 )
 from .result_files import TEXT_COLUMNS, result_rows
-from .results import check_resume, check_run_writable, dataset_dir, finish_run, result_header
+from .results import code_run, dataset_dir
 from .runner import (
     RESUME_ADVICE,
     Job,
@@ -78,7 +78,6 @@ from .runner import (
     ResultsFileError,
     UnreadableResultsCSV,
     join_process_group,
-    run_jobs,
 )
 from .stats import derangement, min_pairs, paired_bootstrap
 
@@ -403,58 +402,38 @@ def evaluate_model(
     setting = f"q{quality}" if quality is not None else ""
     tag = info.tag + (f".{setting}" if setting else "")
     stem = tag + ("" if mode.kind == "true" else f".caption-{mode.slug}")
-    csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
-    features_dir = out_dir / f"{stem}.features"
-    columns = MODEL_COLUMNS + (TEXT_COLUMNS if captioner is not None else ())
-
-    digests = dataset.digests()  # its content and what an earlier taco recorded (check_resume)
-    run = {
-        "model_fingerprint": info.fingerprint,
-        # not its caption_source: a captions file's name as typed (its captions are in content)
-        "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop")},
-                    "content": digests.content},
-        "caption_mode": str(mode) if uses_text else "n/a",
-        "caption_seed": seed if mode.kind == "shuffled" else None,
-        "set_metrics": sets.feature_names if sets else [],
-        "captioner": getattr(captioner, "name", None),
-        "lpips_input": lpips_input,
-        **({"quality": quality} if quality is not None else {}),
-        # a GPU's files, or another version's, can differ: a resume must code with the same
-        "device": device_kind(device),
-        "taco_version": __version__,
-    }
     label = label or info.label
     if mode.kind != "true":  # its own point in a figure, never joined to the model's RD curve
         label = f"{label} [caption {mode}]"
-    header = result_header(
-        "learned", label, info.model_id, dataset, run, str(device), digests=digests,
-        model=utf8_text({**asdict(info), "weights": info.weights, "tag": stem}),  # UTF-8 text: paths escaped
-        **({"quality": quality, "lambda": qualities[quality - 1]} if qualities and quality else {}),
-        caption_mode=str(mode) if uses_text else "n/a (model takes no text)",
-        caption_mode_description=mode.describe(seed) if uses_text else None,
-        csv=csv_path.name,
-    )
-    jobs = [Job(i, name, setting) for i, name in enumerate(dataset.names)]
-    if dist.is_main:
-        check_resume(json_path, header["run"], digests=digests)
-        # a file the run may not write is refused before the header replaces the JSON; its
-        # features folders only where it will add to them (a job left; an original's missing)
-        check_run_writable(json_path, csv_path, features_dir, jobs, sets, dataset=dataset)
-        write_json(json_path, header)
-    if uses_text:
-        encode_text(model, [""])  # load the text encoder before timing starts
-
-    work = _coding_work(model, dataset, candidates, quality, uses_text=uses_text, sets=sets,
-                        captioner=captioner, lpips_input=lpips_input)
-    report = run_jobs(
-        jobs, work, csv_path, columns, features_dir=features_dir, dist=dist, progress=progress,
+    return code_run(
+        "learned", label, info.model_id, dataset, out_dir, stem,
+        [Job(i, name, setting) for i, name in enumerate(dataset.names)],
+        _coding_work(model, dataset, candidates, quality, uses_text=uses_text, sets=sets,
+                     captioner=captioner, lpips_input=lpips_input),
+        MODEL_COLUMNS + (TEXT_COLUMNS if captioner is not None else ()),
+        coder={"model_fingerprint": info.fingerprint},
+        # not its caption_source: a captions file's name as typed (its captions are in content)
+        run_captions={"caption_mode": str(mode) if uses_text else "n/a",
+                      "caption_seed": seed if mode.kind == "shuffled" else None},
+        run_settings={
+            **({"quality": quality} if quality is not None else {}),
+            # a GPU's files, or another version's, can differ: a resume must code with the same
+            "device": device_kind(device),
+            "taco_version": __version__,
+        },
+        header_fields={
+            "model": utf8_text({**asdict(info), "weights": info.weights, "tag": stem}),  # UTF-8 text: paths escaped
+            **({"quality": quality, "lambda": qualities[quality - 1]} if qualities and quality else {}),
+            "caption_mode": str(mode) if uses_text else "n/a (model takes no text)",
+            "caption_mode_description": mode.describe(seed) if uses_text else None,
+        },
+        device=str(device), sets=sets, captioner=captioner, lpips_input=lpips_input, dist=dist,
+        progress=progress,
         desc=f"{info.model_id}{' ' + setting if setting else ''} on {dataset.name}"
         + ("" if mode.kind == "true" else f" [{mode}]"),
+        # load the text encoder before timing starts
+        before_jobs=(lambda: encode_text(model, [""])) if uses_text else None,
     )
-    if not dist.is_main:
-        return json_path
-    return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
-                      features_dir, progress)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Writing the result files of an evaluation run, whatever it codes with (a model or a classic codec).
 
-Per run, in ``OUT/DATASET/``: ``STEM.csv`` (one row per image, written by :mod:`.runner`) and
+:func:`code_run` runs one, from its header to its summary. Per run, in ``OUT/DATASET/``: ``STEM.csv`` (one row per image, written by :mod:`.runner`) and
 ``STEM.json``, whose header (:func:`result_header`) is written when the run starts, marked
 incomplete, and completed with the summary by :func:`finish_run`. :func:`check_resume` refuses
 to append to results of another configuration. Reading them back (:func:`read_result`,
@@ -10,11 +10,13 @@ torch (``taco plot``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..distributed import DistEnv
+from ..errors import TacoWarning, warn_at_caller
 from ..jsonfiles import write_json
 from ..messages import shown_path, some
 from .datasets import IMAGE_CONTENT_MARK, DatasetDigests, EvalDataset
@@ -30,7 +32,15 @@ from .measure import (
     summarize_run,
 )
 from .result_files import RECORDED_LATER, RESULT_FORMAT, RESULT_VERSION, read_result
-from .runner import RESUME_ADVICE, Job, ResultsFileError, check_writable, jobs_left
+from .runner import (
+    RESUME_ADVICE,
+    Job,
+    JobResult,
+    ResultsFileError,
+    check_writable,
+    jobs_left,
+    run_jobs,
+)
 
 __all__ = [
     "DATASET_NOT_COMPARED",
@@ -39,6 +49,7 @@ __all__ = [
     "ORIGINALS_FEATURES",
     "check_resume",
     "check_run_writable",
+    "code_run",
     "dataset_dir",
     "finish_run",
     "result_header",
@@ -332,3 +343,81 @@ def finish_run(
         features=features_dir.name if features_dir.is_dir() else None,
     )
     return write_json(json_path, header)
+
+
+def code_run(
+    kind: str,
+    label: str,
+    codec: str,
+    dataset: EvalDataset,
+    out_dir: Path,
+    stem: str,
+    jobs: list[Job],
+    work: Callable[[Job], JobResult],
+    columns: Sequence[str],
+    *,
+    coder: Mapping[str, Any],
+    device: str,
+    sets: SetMetrics | None,
+    captioner: Any,
+    lpips_input: str,
+    dist: DistEnv | None,
+    progress: bool,
+    desc: str,
+    run_captions: Mapping[str, Any] | None = None,
+    run_settings: Mapping[str, Any] | None = None,
+    header_fields: Mapping[str, Any] | None = None,
+    header_tail: Mapping[str, Any] | None = None,
+    check: Callable[[Path, Path], None] | None = None,
+    resume_note: str = "",
+    before_jobs: Callable[[], object] | None = None,
+    not_run: Sequence[str] = (),
+    skipped_before: Sequence[str] = (),
+) -> Path:
+    """Run ``jobs`` with ``work`` into ``out_dir/STEM.{csv,json}`` (and ``STEM.features``), the
+    one sequence of every evaluation run (a model's, a classic codec's); return the JSON path.
+
+    The dataset is hashed once (:meth:`~taco.evaluation.datasets.EvalDataset.digests`). The
+    JSON's ``run`` is ``coder`` (what codes), the dataset, ``run_captions``, the set metrics,
+    captioner and LPIPS convention, then ``run_settings``; its header
+    (:func:`result_header`, ``kind``, ``label``, ``codec``, ``device``) has ``header_fields``,
+    ``csv`` and ``header_tail`` besides. On the main process, before the header replaces the
+    JSON: :func:`check_resume`, ``check(json_path, csv_path)`` (a refusal of its own),
+    :func:`check_run_writable`, then ``resume_note``, a warning said once the resume is known to
+    go on. ``before_jobs`` runs on every process after that, before any job is timed. Then
+    :func:`~taco.evaluation.runner.run_jobs` (``desc``: its progress bar) and, on the main
+    process, :func:`finish_run` (``not_run``, ``skipped_before``).
+    """
+    dist = dist or DistEnv()
+    csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
+    features_dir = out_dir / f"{stem}.features"
+    digests = dataset.digests()  # its content and what an earlier taco recorded (check_resume)
+    run = {
+        **coder,
+        "dataset": {**{k: dataset.describe()[k] for k in ("name", "kind", "crop")}, "content": digests.content},
+        **(run_captions or {}),
+        "set_metrics": sets.feature_names if sets else [],
+        "captioner": getattr(captioner, "name", None),
+        "lpips_input": lpips_input,
+        **(run_settings or {}),
+    }
+    header = result_header(kind, label, codec, dataset, run, device, digests=digests,
+                           **(header_fields or {}), csv=csv_path.name, **(header_tail or {}))
+    if dist.is_main:
+        check_resume(json_path, header["run"], digests=digests)
+        if check is not None:
+            check(json_path, csv_path)
+        # a file the run may not write is refused before the header replaces the JSON; its
+        # features folders only where it will add to them (a job left; an original's missing)
+        check_run_writable(json_path, csv_path, features_dir, jobs, sets, dataset=dataset)
+        if resume_note:
+            warn_at_caller(resume_note, TacoWarning)
+        write_json(json_path, header)
+    if before_jobs is not None:
+        before_jobs()
+    report = run_jobs(jobs, work, csv_path, columns, features_dir=features_dir, dist=dist,
+                      progress=progress, desc=desc)
+    if not dist.is_main:
+        return json_path
+    return finish_run(json_path, header, csv_path, jobs, report, dataset, out_dir, sets, captioner,
+                      features_dir, progress, not_run=not_run, skipped_before=skipped_before)
