@@ -69,8 +69,12 @@ def to_stderr(text: str, stream: Any = None, *, end: str = "\n", above_bar: bool
     a full disk (``2>/dev/full``) or a terminal that hung up (EIO), that is no reason to stop the
     work (it ended a batch with status 141, or 1, writing nothing): on any OSError its file
     descriptor is pointed at the null device (:func:`drop_stream`) and this text and the rest go
-    nowhere. Every write of taco's to stderr but the progress bar's own goes through here."""
+    nowhere. No stderr at all (``sys.stderr`` None: ``pythonw``, a windowed app, a process
+    started with ``2>&-``) takes the text nowhere too. Every write of taco's to stderr but the
+    progress bar's own goes through here."""
     stream = sys.stderr if stream is None else stream
+    if stream is None:  # no stderr: tqdm.write would fall back to stdout, the caller's data
+        return
     try:
         if above_bar and "tqdm" in sys.modules:
             sys.modules["tqdm"].tqdm.write(text, file=stream, end=end)

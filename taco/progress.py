@@ -38,10 +38,15 @@ def progress_bar(
     widget where ipywidgets imports, else a text bar on the cell's stderr), as wide as the
     terminal is now (``dynamic_ncols``). Over ``iterable`` when given (then ``total`` defaults
     to its length), else updated by hand. ``position``: the row of this bar among several
-    processes' bars (one per rank under torchrun). Imports tqdm only when called."""
+    processes' bars (one per rank under torchrun). No stderr (``sys.stderr`` None:
+    ``pythonw``, a windowed app, ``2>&-``) gets no bar. Imports tqdm only when called."""
     bar_class: Any
     disable: bool | None
-    if _in_notebook():
+    if sys.stderr is None:  # tqdm would write to None
+        from tqdm import tqdm
+
+        bar_class, disable = tqdm, True
+    elif _in_notebook():
         bar_class, disable = _notebook_bar_class(), False
     else:
         from tqdm import tqdm
