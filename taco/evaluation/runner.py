@@ -37,7 +37,7 @@ from ..errors import TacoError
 from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
-__all__ = ["RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS",
+__all__ = ["FLUSH_EVERY", "RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS",
            "check_writable", "done_rows", "jobs_left", "read_rows", "run_jobs"]
 
 
@@ -128,6 +128,9 @@ def barrier(env: DistEnv) -> None:
 #: caption): 40,000 images x 30 settings come to about 500 MB; a larger file is refused before
 #: it is read (its rows take some six times its size in memory: 87 MB, 0.55 GB).
 RESULTS_CSV_MAX_BYTES = 2**30
+#: How many jobs :func:`run_jobs` codes between two writes of their rows and features: the most
+#: an interrupted process codes again.
+FLUSH_EVERY = 16
 #: How much of a results CSV :func:`_repair_tail` reads at a time, from its end.
 _TAIL_STEP = 1 << 16
 
@@ -429,7 +432,6 @@ def run_jobs(
     dist: DistEnv | None = None,
     progress: bool = True,
     desc: str = "",
-    flush_every: int = 16,
 ) -> RunReport:
     """Run every job not yet in ``csv_path``; return what this process did.
 
@@ -438,7 +440,7 @@ def run_jobs(
 
     ``work(job)`` returns a :class:`JobResult`; its row is written with the given ``columns``
     (``image`` and ``setting`` identify the job). Rows and features are flushed every
-    ``flush_every`` jobs, features first, so a row on disk always has its features. A process
+    :data:`FLUSH_EVERY` jobs, features first, so a row on disk always has its features. A process
     with no job left leaves its existing CSV untouched (a complete run's, a read-only one).
     """
     dist = dist or DistEnv()
@@ -486,7 +488,7 @@ def run_jobs(
             report.timings.setdefault(k, []).append(v)
         report.timed += bool(result.timings)
         report.coded += 1
-        if len(pending) >= flush_every:
+        if len(pending) >= FLUSH_EVERY:
             flush()
     flush()
     report.skipped = [*dict.fromkeys(report.skipped)]  # one job per image and setting: a name once
