@@ -651,7 +651,7 @@ def plot_results(
         raise TacoValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
                               f"has a bpp and a value of {', '.join(metrics)}")
     _check_distinct_outputs(figures)
-    existing = [p for f in figures for p in f.outputs() if os.path.lexists(p)]  # a dangling link too
+    existing = [p for f in figures for p in f.outputs() if _taken(p)]
     if existing and not overwrite:
         raise OutputExists(existing)
     tables = [_bd_table(f, bootstrap, seed) for f in figures]  # CSVs that cannot be read: nothing written
@@ -669,6 +669,19 @@ def plot_results(
         if overwrite or exc.filename not in {str(p) for p in files}:
             raise
         raise OutputExists([Path(exc.filename)], meanwhile=True) from None
+
+
+def _taken(path: Path) -> bool:
+    """Whether an output's name is taken without ``--force``: a file, or a link to a missing one
+    (published over only with it). A loop of links raises its OSError (ELOOP), as the write with
+    ``--force`` does: there is no file to write through to."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise
+        return os.path.lexists(path)
+    return True
 
 
 def output_stem(out: str | os.PathLike[str], *, folder: bool = True) -> Path:
