@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
+from .progress import bar_shown
+
 __all__ = ["SHOWN_PATH_LIMIT", "count", "decoded_skipped", "did_you_mean", "docs_ref", "lone_surrogate", "note",
            "one_line", "shown_path", "some", "stdin_refused", "to_stderr", "warning_printer"]
 
@@ -63,11 +65,13 @@ def shown_path(path: object, limit: int | None = None) -> str:
 
 def to_stderr(text: str, stream: Any = None, *, end: str = "\n", above_bar: bool = False) -> None:
     """Write ``text`` and ``end`` (a line, by default) to ``stream`` (default: stderr), flushed;
-    ``above_bar``: above a tqdm progress bar that may be on the line (``tqdm.write``, when tqdm is
-    loaded: this imports nothing). Stderr carries notes, warnings and progress, never a command's
-    data: where it is a pipe whose reader went away (``taco compress ... 2>&1 >log | head -1``),
-    a full disk (``2>/dev/full``) or a terminal that hung up (EIO), that is no reason to stop the
-    work (it ended a batch with status 141, or 1, writing nothing): on any OSError its file
+    ``above_bar``: above a progress bar that may be on the line (``tqdm.write`` while one is,
+    :func:`taco.progress.bar_shown`; else straight to the stream: where no bar was ever drawn,
+    ``tqdm.write`` would create tqdm's multiprocessing lock, which fixes the start method of the
+    program taco is in). Stderr carries notes, warnings and progress, never a command's data:
+    where it is a pipe whose reader went away (``taco compress ... 2>&1 >log | head -1``), a full
+    disk (``2>/dev/full``) or a terminal that hung up (EIO), that is no reason to stop the work
+    (it ended a batch with status 141, or 1, writing nothing): on any OSError its file
     descriptor is pointed at the null device (:func:`drop_stream`) and this text and the rest go
     nowhere. No stderr at all (``sys.stderr`` None: ``pythonw``, a windowed app, a process
     started with ``2>&-``) takes the text nowhere too. Every write of taco's to stderr but the
@@ -76,7 +80,7 @@ def to_stderr(text: str, stream: Any = None, *, end: str = "\n", above_bar: bool
     if stream is None:  # no stderr: tqdm.write would fall back to stdout, the caller's data
         return
     try:
-        if above_bar and "tqdm" in sys.modules:
+        if above_bar and bar_shown():
             sys.modules["tqdm"].tqdm.write(text, file=stream, end=end)
         else:
             stream.write(text + end)

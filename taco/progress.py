@@ -4,17 +4,21 @@ The library only calls a :data:`Progress` callback (``compress_image(..., progre
 ``decompress(..., progress=)``); what is shown, and when, is the caller's choice (the command
 line's: :class:`taco.cli.progress_line.StageReporter`). The loops over many images or steps
 (``taco caption``, ``taco evaluate``, ``taco train``, and their library functions with
-``progress=True``) show a :func:`progress_bar`: on a terminal, or in a Jupyter notebook.
+``progress=True``) show a :func:`progress_bar`: on a terminal, or in a Jupyter notebook;
+:func:`bar_shown` says whether one is on the line now (:func:`taco.messages.to_stderr` writes
+above it).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Iterable
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
 
-__all__ = ["Progress", "progress_bar"]
+__all__ = ["Progress", "bar_shown", "progress_bar"]
 
 #: ``progress(stage, done, total)``: ``stage`` is a short name ("reading", "converting",
 #: "analysis", "entropy coding", "entropy decoding", "synthesis"); ``done`` of ``total`` parts of
@@ -33,34 +37,115 @@ def progress_bar(
     position: int | None = None,
 ) -> Any:
     """A tqdm bar on stderr (``sys.stderr`` now, as a test or the caller has it), drawn only
-    where stderr is a terminal (``disable=None``: a log file or pipe gets no bar) or in a
-    Jupyter kernel (``ipykernel`` imported, stderr no terminal: there tqdm.auto's notebook
-    widget where ipywidgets imports, else a text bar on the cell's stderr), as wide as the
-    terminal is now (``dynamic_ncols``). Over ``iterable`` when given (then ``total`` defaults
-    to its length), else updated by hand. ``position``: the row of this bar among several
-    processes' bars (one per rank under torchrun). No stderr (``sys.stderr`` None:
-    ``pythonw``, a windowed app, ``2>&-``) gets no bar. Imports tqdm only when called."""
+    where stderr is a terminal (a log file or pipe gets no bar) or in a Jupyter kernel
+    (``ipykernel`` imported, stderr no terminal: there tqdm.auto's notebook widget where
+    ipywidgets imports, else a text bar on the cell's stderr), as wide as the terminal is now
+    (``dynamic_ncols``). Over ``iterable`` when given (then ``total`` defaults to its length),
+    else updated by hand. ``position``: the row of this bar among several processes' bars (one
+    per rank under torchrun). No stderr (``sys.stderr`` None: ``pythonw``, a windowed app,
+    ``2>&-``) gets no bar. Where no bar is drawn this gives a counter with the bar's interface
+    (``disable`` True; iterating, ``update``, ``set_postfix_str``, ``close``) and builds no
+    tqdm: tqdm's first bar, even a disabled one, creates its multiprocessing lock, which fixes
+    the host program's start method (a later ``multiprocessing.set_start_method("spawn")``
+    raised "context has already been set"). Imports tqdm only when it draws."""
     bar_class: Any
-    disable: bool | None
-    if sys.stderr is None:  # tqdm would write to None
+    if _in_notebook():
+        bar_class = _notebook_bar_class()
+    elif _on_terminal():
         from tqdm import tqdm
 
-        bar_class, disable = tqdm, True
-    elif _in_notebook():
-        bar_class, disable = _notebook_bar_class(), False
+        bar_class = tqdm
     else:
-        from tqdm import tqdm
+        return _Counter(iterable, total=total, initial=initial)
+    bar = bar_class(iterable, total=total, initial=initial, desc=desc, unit=unit,
+                    file=sys.stderr, disable=False, dynamic_ncols=True, position=position)
+    with _SHOWN_LOCK:
+        _SHOWN.add(bar)
+    return bar
 
-        bar_class, disable = tqdm, None
-    return bar_class(iterable, total=total, initial=initial, desc=desc, unit=unit,
-                     file=sys.stderr, disable=disable, dynamic_ncols=True, position=position)
+
+#: The bars :func:`progress_bar` drew that are still there (a bar closed, or done, is
+#: ``disable``\ d by tqdm; one no longer referenced goes).
+_SHOWN: weakref.WeakSet[Any] = weakref.WeakSet()
+_SHOWN_LOCK = threading.Lock()
+
+
+def bar_shown() -> bool:
+    """Whether a progress bar is on stderr now: one of :func:`progress_bar`'s (drawn, not yet
+    closed), or another tqdm bar of the program taco is in (tqdm's own list of its bars, private:
+    read where it is there). A line then goes above it through ``tqdm.write``
+    (:func:`taco.messages.to_stderr`), else straight to the stream: ``tqdm.write`` creates tqdm's
+    multiprocessing lock where no bar has, which fixes the program's start method. Imports
+    nothing."""
+    with _SHOWN_LOCK:
+        if any(not bar.disable for bar in _SHOWN):
+            return True
+    tqdm = sys.modules.get("tqdm")
+    return tqdm is not None and len(getattr(tqdm.tqdm, "_instances", ())) > 0
+
+
+class _Counter:
+    """What :func:`progress_bar` gives where it draws nothing: the part of a tqdm bar taco's
+    loops use, drawing nothing and building no tqdm (see there)."""
+
+    disable = True
+
+    def __init__(self, iterable: Iterable[Any] | None, *, total: int | None, initial: int) -> None:
+        self.iterable = iterable
+        if total is None and isinstance(iterable, Sized):
+            total = len(iterable)
+        self.total = total
+        self.n: float = initial
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.iterable is None:
+            raise TypeError("a progress counter without an iterable is updated by hand")
+        return iter(self.iterable)
+
+    def __len__(self) -> int:
+        return self.total or 0
+
+    def __enter__(self) -> _Counter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def update(self, n: float = 1) -> None:
+        self.n += n
+
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        """Nothing: no bar shows it."""
+
+    def set_description(self, desc: str | None = None, refresh: bool = True) -> None:
+        """Nothing: no bar shows it."""
+
+    def refresh(self) -> None:
+        """Nothing: no bar to draw."""
+
+    def close(self) -> None:
+        """Nothing: no bar to take away."""
+
+
+def _on_terminal() -> bool:
+    """Whether stderr is a terminal, as tqdm's ``disable=None`` takes it (a stream without
+    ``isatty`` is drawn on); no stderr (None), or one closed, is none."""
+    if sys.stderr is None:
+        return False
+    isatty = getattr(sys.stderr, "isatty", None)
+    if isatty is None:
+        return True
+    try:
+        return bool(isatty())
+    except (OSError, ValueError):  # closed
+        return False
 
 
 def _in_notebook() -> bool:
     """Whether this is a Jupyter kernel's process (``ipykernel`` imported) whose stderr is no
     terminal: the cell shows what is written there, though tqdm's ``disable=None`` took it for
     a log file and drew nothing (``evaluate_model(..., progress=True)`` showed no bar)."""
-    if "ipykernel" not in sys.modules:
+    if "ipykernel" not in sys.modules or sys.stderr is None:
         return False
     isatty = getattr(sys.stderr, "isatty", None)
     return not (isatty is not None and isatty())
