@@ -238,42 +238,16 @@ def register_architecture(
     (:func:`~taco.models.architecture.class_arguments`: an option it lacks): then no table is
     changed. A BackboneError naming it for a class that is no subclass of ELIC (a builder
     function's model is refused when it is built)."""
-    if name in BUILTIN_ARCHITECTURES:
-        raise TacoValueError(f"architecture {name!r} is taco's own: give the backbone another name")
-    if not name or looks_like_path(name):
-        raise TacoValueError(f"architecture name {name!r} must be a plain, non-empty name")
-    if not callable(build):
-        raise BackboneError(f"register_architecture({name!r}): build must be a model class or a "
-                            f"function of the config, got {type(build).__name__} {build!r:.100}")
-    if isinstance(build, type):
-        # imports torch: a backbone's class did
-        from .architecture import not_elic_problem, uses_text_problem
-        from .elic import ELIC
-
-        bind_annotation_names()
-        if not issubclass(build, ELIC):
-            raise BackboneError(not_elic_problem(build.__name__))
-        if problem := uses_text_problem(build.__name__, build.uses_text, textless):
-            raise TacoValueError(problem)
-    for key in configs or {}:
-        # a model's name is its id in checkpoints and .taco headers: refused here, not there
-        problem = model_id_problem(key)
-        if problem:
-            raise TacoValueError(f"model name {key!r:.100}: {problem}: give the config another name")
-        taken = MODEL_CONFIGS.get(key)  # get, not `in`: that would import TACO_PLUGINS modules
-        if key in PRETRAINED or (taken is not None and taken.architecture != name):
-            raise TacoValueError(f"model name {key!r} is taken: give the config another name")
-        if looks_like_path(key):
-            raise TacoValueError(f"model name {key!r} reads as a file path: give it another name")
+    model_class = _check_backbone(name, build, textless)
+    _check_config_names(name, configs or {})
     from .architecture import (  # imports torch: a backbone does anyway
         BUILDERS,
         builder_name,
-        class_arguments,
         class_builder,
         text_methods_problem,
     )
 
-    if isinstance(build, type) and not textless and (problem := text_methods_problem(build)):
+    if model_class is not None and not textless and (problem := text_methods_problem(model_class)):
         raise TacoValueError(problem)
 
     # the configs are checked against the architecture lists as they will be, and the lists
@@ -286,17 +260,11 @@ def register_architecture(
     if textless:
         TEXTLESS_ARCHITECTURES.append(name)
     try:
-        named = {key: _registered_config(key, fields, name) for key, fields in (configs or {}).items()}
-        for key, config in named.items():
-            try:
-                if isinstance(build, type):  # its signature takes the config's arguments
-                    class_arguments(build, config)
-            except TacoValueError as exc:
-                raise TacoValueError(f"config {key!r}: {exc}") from None
+        named = _checked_configs(name, model_class, configs or {})
     except BaseException:
         ARCHITECTURES[:], TEXTLESS_ARCHITECTURES[:] = saved
         raise
-    builder = class_builder(build) if isinstance(build, type) else build
+    builder = class_builder(model_class) if model_class is not None else build
     old = BUILDERS.get(name)
     if old is not None and builder_name(old) != builder_name(builder):  # not the same one reloaded
         from ..errors import TacoWarning, warn_at_caller
@@ -308,6 +276,66 @@ def register_architecture(
     MODEL_CONFIGS.update(named)
     global _registrations
     _registrations += 1
+
+
+def _check_backbone(name: str, build: Callable[..., ELIC], textless: bool) -> type[ELIC] | None:
+    """:func:`register_architecture`'s checks of ``name`` and ``build``, before its configs':
+    the model class ``build`` is (a subclass of ELIC whose ``uses_text`` agrees with
+    ``textless``), or None for a builder function."""
+    if name in BUILTIN_ARCHITECTURES:
+        raise TacoValueError(f"architecture {name!r} is taco's own: give the backbone another name")
+    if not name or looks_like_path(name):
+        raise TacoValueError(f"architecture name {name!r} must be a plain, non-empty name")
+    if not callable(build):
+        raise BackboneError(f"register_architecture({name!r}): build must be a model class or a "
+                            f"function of the config, got {type(build).__name__} {build!r:.100}")
+    if not isinstance(build, type):
+        return None
+    # imports torch: a backbone's class did
+    from .architecture import not_elic_problem, uses_text_problem
+    from .elic import ELIC
+
+    bind_annotation_names()
+    if not issubclass(build, ELIC):
+        raise BackboneError(not_elic_problem(build.__name__))
+    if problem := uses_text_problem(build.__name__, build.uses_text, textless):
+        raise TacoValueError(problem)
+    return build
+
+
+def _check_config_names(name: str, configs: Mapping[str, Mapping[str, Any]]) -> None:
+    """TacoValueError for a config name :func:`register_architecture` cannot add under
+    architecture ``name``: no model id (:func:`~taco.bitstream.container.model_id_problem`),
+    a trained model's or another architecture's, or one that reads as a file path."""
+    for key in configs:
+        # a model's name is its id in checkpoints and .taco headers: refused here, not there
+        problem = model_id_problem(key)
+        if problem:
+            raise TacoValueError(f"model name {key!r:.100}: {problem}: give the config another name")
+        taken = MODEL_CONFIGS.get(key)  # get, not `in`: that would import TACO_PLUGINS modules
+        if key in PRETRAINED or (taken is not None and taken.architecture != name):
+            raise TacoValueError(f"model name {key!r} is taken: give the config another name")
+        if looks_like_path(key):
+            raise TacoValueError(f"model name {key!r} reads as a file path: give it another name")
+
+
+def _checked_configs(name: str, model_class: type[ELIC] | None,
+                     configs: Mapping[str, Mapping[str, Any]]) -> dict[str, ModelConfig]:
+    """The ModelConfig of each of :func:`register_architecture`'s ``configs`` under
+    architecture ``name`` (already in the architecture lists); every config is made first
+    (:func:`_registered_config`), then, for a ``model_class``, each one's arguments are checked
+    against its signature (:func:`~taco.models.architecture.class_arguments`: a TacoValueError
+    starting "config 'key':")."""
+    named = {key: _registered_config(key, fields, name) for key, fields in configs.items()}
+    if model_class is not None:
+        from .architecture import class_arguments
+
+        for key, config in named.items():
+            try:
+                class_arguments(model_class, config)
+            except TacoValueError as exc:
+                raise TacoValueError(f"config {key!r}: {exc}") from None
+    return named
 
 
 #: How many registrations :func:`register_architecture` has made (see :func:`registrations`).
