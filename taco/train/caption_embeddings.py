@@ -211,14 +211,14 @@ def embed_captions(cfg: TrainConfig, path: str | os.PathLike[str], device: str =
     """Encode every caption of ``cfg``'s training and validation data with its model's text
     encoder and write them to ``path`` (what ``taco train --embed-captions`` does)."""
     from ..text import text_encoder_from_spec
-    from .datasets import build_train_dataset, build_val_dataset, captions_of
+    from .datasets import build_train_dataset, build_val_dataset, dataset_captions
     from .model_setup import text_encoder_spec
 
     spec = text_encoder_spec(cfg)
     if spec is None:
         raise ConfigError(f"model {cfg.resolved_model()!r} takes no text: nothing to embed")
     training, validation = build_train_dataset(cfg), build_val_dataset(cfg)
-    captions = captions_of(training) + captions_of(validation)
+    captions = dataset_captions(training) + dataset_captions(validation)
     check_captions(captions, training, validation)
     encoder = text_encoder_from_spec(spec).to(device)
     table = CaptionTable.encode(captions, encoder, spec, device)

@@ -64,7 +64,7 @@ def records_of(dataset: Dataset) -> tuple[CaptionedImages, list[CaptionRecord]]:
     return dataset, dataset.records  # type: ignore[return-value,attr-defined]
 
 
-def captions_of(dataset: Dataset | None) -> list[str]:
+def dataset_captions(dataset: Dataset | None) -> list[str]:
     """Every caption of a CaptionedImages dataset (or a Subset of one), without decoding."""
     if dataset is None:
         return []

@@ -103,7 +103,7 @@ from .config import (
     check_resumed_init_from,
     dump_config,
 )
-from .datasets import build_train_dataset, build_val_dataset, captions_of, reads_text
+from .datasets import build_train_dataset, build_val_dataset, dataset_captions, reads_text
 from .distributed import (
     EpochIndices,
     RankZeroFailed,
@@ -337,7 +337,7 @@ class Trainer:
         #: whether the run validates: every rank waits for rank 0's validations (only rank 0
         #: holds the validation set)
         self.validates = cfg.val.enabled
-        if cfg.k_j > 0 and self.env.is_main and not any(captions_of(self.dataset)):
+        if cfg.k_j > 0 and self.env.is_main and not any(dataset_captions(self.dataset)):
             warn_at_caller(
                 f"every training caption is empty ({cfg.data.root} has no captions file): the "
                 f"joint loss (k_j={cfg.k_j:g}) contrasts each image with the same empty caption; "
@@ -386,7 +386,7 @@ class Trainer:
             # batches() without either ends them at its exit, before multiprocessing's exit
             # waits for them (for ever: they leave its SIGTERM to the run, worker_signals)
             atexit.register(_close_at_exit, weakref.ref(self))
-        captions = captions_of(self.dataset) + captions_of(self.val_dataset)
+        captions = dataset_captions(self.dataset) + dataset_captions(self.val_dataset)
         self.text_encoder, self.caption_table = text_inputs(self.model, cfg, captions, self.device,
                                                             self.dataset, self.val_dataset)
 
