@@ -40,7 +40,7 @@ from ..messages import did_you_mean, some
 from .bdrate import metric_bpp
 from .datasets import EvalDataset
 from .measure import IMAGE_COLUMNS, SetMetrics, pair_metrics
-from .quality_names import CODEC_LABELS, CODEC_QUALITIES, check_qualities
+from .quality_names import CODEC_LABELS, CODEC_QUALITIES, check_quality_numbers
 from .result_files import TEXT_COLUMNS, read_result, result_rows
 from .results import code_run
 from .runner import (
@@ -532,7 +532,7 @@ def evaluate_codec(
     """
     out_dir = Path(out_dir)
     if qualities is not None:
-        check_qualities(codec.name, codec.label, qualities, *codec.quality_range)
+        check_quality_numbers(codec.name, codec.label, qualities, *codec.quality_range)
     qs = list(codec.sweep if qualities is None else qualities)
     earlier = _earlier_qualities(codec, out_dir / f"{codec.name}.csv")
     note = ""

@@ -2,20 +2,21 @@
 chooses for each ``--model``, checked from what names the model and how many qualities it has
 (no torch): :mod:`taco.evaluation.evaluate` checks the loaded models with it, ``taco evaluate``
 the models' configs and headers (:func:`taco.models.rates.named_rates`) before torch loads.
-A classic codec's sweep is checked by the same :func:`check_qualities` (its range:
+A classic codec's sweep is checked by the same :func:`check_quality_numbers` (its range:
 :data:`CODEC_QUALITIES`), by ``taco evaluate`` before torch, by
 :func:`taco.evaluation.run_evaluation` and by :func:`taco.evaluation.classic.evaluate_codec`."""
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..errors import TacoError
 
 __all__ = ["CODEC_LABELS", "CODEC_QUALITIES", "NamedModel", "QualitiesError", "check_classic_qualities",
-           "check_qualities", "check_quality_names", "model_qualities", "names_model"]
+           "check_quality_numbers", "check_quality_names", "model_qualities", "names_model"]
 
 #: classic codec name -> legend label (each codec's :attr:`~taco.evaluation.classic.ClassicCodec.label`),
 #: read without building the codec or probing whether it runs here
@@ -64,11 +65,11 @@ def model_qualities(model: Any, info: NamedModel, wanted: Mapping[str, list[int]
         raise QualitiesError(f"--qualities {keys[0]}=...: {info.model_id} is a single-rate model "
                              "(--qualities chooses among a variable-rate model's qualities)")
     qs = wanted[keys[0]]
-    check_qualities(keys[0], info.model_id, qs, 1, total)
+    check_quality_numbers(keys[0], info.model_id, qs, 1, total)
     return [*sorted(qs)]
 
 
-def check_qualities(key: str, owner: str, qualities: Sequence[int], lo: int, hi: int) -> None:
+def check_quality_numbers(key: str, owner: str, qualities: Sequence[int], lo: int, hi: int) -> None:
     """A :class:`QualitiesError` unless ``qualities`` (``--qualities key=...``, of the model or
     codec labelled ``owner``, which has qualities ``lo..hi``) names at least one quality, each
     at most once, all within ``lo..hi``."""
@@ -85,11 +86,11 @@ def check_qualities(key: str, owner: str, qualities: Sequence[int], lo: int, hi:
 
 
 def check_classic_qualities(wanted: Mapping[str, Sequence[int]], classic: Iterable[str]) -> None:
-    """:func:`check_qualities` for each of the ``classic`` codecs (any case; a name that is no
+    """:func:`check_quality_numbers` for each of the ``classic`` codecs (any case; a name that is no
     codec is left to whoever builds them) that ``wanted`` gives qualities."""
     for name in dict.fromkeys(c.lower() for c in classic):
         if name in wanted and name in CODEC_QUALITIES:
-            check_qualities(name, CODEC_LABELS[name], wanted[name], *CODEC_QUALITIES[name])
+            check_quality_numbers(name, CODEC_LABELS[name], wanted[name], *CODEC_QUALITIES[name])
 
 
 def check_quality_names(wanted: Iterable[str], classic: Collection[str], models: Iterable[NamedModel]) -> None:
@@ -100,3 +101,14 @@ def check_quality_names(wanted: Iterable[str], classic: Collection[str], models:
                       if k not in classic and not any(names_model(k, info) for info in models)):
         raise QualitiesError(f"--qualities {key}=...: {key!r} is neither a --classic codec nor a "
                              "--model of this run")
+
+
+def __getattr__(name: str) -> object:
+    """``check_qualities``, this module's old name for :func:`check_quality_numbers` (renamed:
+    :func:`taco.models.config.check_lambdas` is the check of a λ list), still answers, with a
+    DeprecationWarning, for code written before the rename."""
+    if name == "check_qualities":
+        warnings.warn("taco.evaluation.quality_names.check_qualities is deprecated: use "
+                      "check_quality_numbers", DeprecationWarning, stacklevel=2)
+        return check_quality_numbers
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
