@@ -506,6 +506,23 @@ def _shortened(value: Any) -> Any:
     return value
 
 
+def _checked_model(state: dict[str, Tensor], text_encoder: str | None) -> tuple[ModelConfig, ELIC]:
+    """The taco model of an authors' state dict (``module.`` stripped), its weights loaded and
+    checked (:func:`convert_state_dict`, :func:`check_finite`, :func:`check_quantiles`), its
+    tables not yet built; the refusals are CheckpointErrors, which :func:`import_checkpoint`
+    prefixes with the file. ``build_model`` and ``load_model_state`` add none of their own:
+    the same config was built already (``build_on_meta`` in :func:`convert_state_dict`), and a
+    load that rebuilds no table refuses only with torch's RuntimeError."""
+    config, mapped = convert_state_dict(state, text_encoder)
+    model = build_model(config)
+    # not CompressAI's load_state_dict: it wants the (derived, here absent) coder tables in the dict
+    result = load_model_state(model, mapped, strict=False)
+    assert not result.unexpected_keys  # checked by convert_state_dict
+    check_finite(mapped)  # NaN made update() fail in CompressAI's pmf_to_quantized_cdf
+    check_quantiles(model)  # ±10^6 made update() run for minutes in GBs
+    return config, model
+
+
 def import_checkpoint(
     path: str | os.PathLike[str], text_encoder: str | None = "clip", model_id: str | None = None
 ) -> ELIC:
@@ -523,16 +540,7 @@ def import_checkpoint(
         raise TacoValueError(f"model id {model_id!r}: {problem}")
     state, info = read_official_state_dict(path)
     try:
-        config, mapped = convert_state_dict(state, text_encoder)
-    except CheckpointError as exc:
-        raise CheckpointError(f"{path}: {exc}") from None
-    model = build_model(config)
-    # not CompressAI's load_state_dict: it wants the (derived, here absent) coder tables in the dict
-    result = load_model_state(model, mapped, strict=False)
-    assert not result.unexpected_keys  # checked by convert_state_dict
-    try:
-        check_finite(mapped)  # NaN made update() fail in CompressAI's pmf_to_quantized_cdf
-        check_quantiles(model)  # ±10^6 made update() run for minutes in GBs
+        config, model = _checked_model(state, text_encoder)
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
     model.eval()
