@@ -3,7 +3,8 @@ or within a bound:
 what :func:`taco.compress` takes for an image and :func:`taco.decompress` / :func:`taco.info` for
 a ``.taco`` file; a file by its path, read whole within a bound (:func:`read_file_within`); the
 text of a path checked before the disk is asked about it (:func:`checked_path`); the one form
-names compared for being one file are reduced to (:func:`name_key`); and a zip
+names compared for being one file are reduced to (:func:`name_key`), and whether two names are
+one folder (:func:`same_folder`); and a zip
 archive's records checked before ``torch.load`` inflates them (:func:`zip_inflation_problem`).
 Imports nothing but the standard library (the bottom layer).
 """
@@ -26,7 +27,7 @@ from .messages import SHOWN_PATH_LIMIT, shown_path
 
 __all__ = ["READ_PIECE_BYTES", "STR_IS_A_PATH_HINT", "ZIP_MAGIC", "checked_file_path", "checked_path",
            "file_object_name", "is_base64_file_data", "is_file_object", "name_key", "read_at_most", "read_file_object",
-           "read_file_within", "zip_inflation_problem"]
+           "read_file_within", "same_folder", "zip_inflation_problem"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
 READ_PIECE_BYTES = 1 << 20
@@ -215,6 +216,17 @@ def read_file_within(path: str | os.PathLike[str], limit: int) -> tuple[bytes, i
 #: What a file that ``torch.load`` reads as a zip archive starts with (a zip's local file header;
 #: torch looks at these 4 bytes only, any other file is a pickle to it).
 ZIP_MAGIC = b"PK\x03\x04"
+
+
+def same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether the folders ``a`` and ``b`` are one: by identity (device and inode) where both
+    exist, so another name of it is caught too (``Photos`` for ``photos`` on macOS and Windows, a
+    bind mount), which ``resolve`` does not merge; by resolved path where one does not exist yet.
+    ``~`` is not expanded: give names as the user meant them."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
 
 
 def zip_inflation_problem(path: str | os.PathLike[str], factor: int = 2) -> str | None:

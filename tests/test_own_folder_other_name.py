@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from taco.cli.files import folder_tacos, plan_outputs, same_folder
+from taco.cli.files import folder_tacos, plan_outputs
+from taco.fileobjects import same_folder
 
 
 def _photos(tmp_path: Path) -> tuple[Path, Path]:

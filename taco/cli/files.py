@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from ..fileobjects import name_key
+from ..fileobjects import name_key, same_folder
 from ..messages import note, shown_path, some, stdin_refused, to_stderr
 from ..suffixes import IMAGE_SUFFIXES, folder_images
 from .common import SKIP_MATCHES, STOP_ERRNOS, CLIError, OutputClosed, os_reason
@@ -150,16 +150,6 @@ def _case_blind(folder: Path) -> bool:
 #: Suffixes that make a new output a file name: ``-o x.taco`` for a folder of images is a mistake
 #: (it made a folder ``x.taco/``), ``-o x.taco/`` a folder on purpose.
 FILE_SUFFIXES = IMAGE_SUFFIXES | {".taco"}
-
-
-def same_folder(a: Path, b: Path) -> bool:
-    """Whether the folders ``a`` and ``b`` are one: by identity (device and inode) where both
-    exist, so another name of it is caught too (``Photos`` for ``photos`` on macOS and Windows, a
-    bind mount), which ``resolve`` does not merge; by resolved path where one does not exist yet."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()
 
 
 def closed_or_terminal(stream: TextIO | None) -> str | None:

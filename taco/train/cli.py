@@ -27,6 +27,7 @@ from ..cli.common import (
     path_arg,
     positive_int,
 )
+from ..fileobjects import same_folder
 from ..messages import to_stderr
 from ..models.config import TEXT_INJECTIONS
 
@@ -210,11 +211,6 @@ def run_config_folder(path: str | os.PathLike[str] | None) -> tuple[Path, str] |
     return (folder, out_dir) if isinstance(out_dir, str) else None
 
 
-def same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    """Whether two folder names (``~`` expanded) name the same folder."""
-    return Path(os.path.expanduser(a)).resolve() == Path(os.path.expanduser(b)).resolve()
-
-
 def run_saved_config(path: str | os.PathLike[str] | None) -> bool:
     """Whether ``path`` is a run's own ``config.yaml`` (:func:`run_config_folder`: beside that
     run's files, in the folder it records as ``out_dir`` or moved or copied with them, the rule
@@ -243,14 +239,14 @@ def config_run(args: argparse.Namespace, notes: list[str] | None) -> Path | None
     out = (apply_overrides({}, args.overrides, _flag_values(args)).get("out_dir")
            if "out_dir" in _given_keys(args) else None)
     if out is not None:
-        if same_folder(str(out), folder):
+        if same_folder(os.path.expanduser(str(out)), os.path.expanduser(folder)):
             return None  # the out_dir given is the config's folder: that run
         raise ConfigError(
             f"{args.config} is the config of the run in {folder}, and the out_dir given is {out}: "
             f"to continue the run in {folder} there, give --resume {folder} --out-dir {out}; to "
             f"continue the run in {out}, give --resume {out}"
         )
-    if same_folder(recorded, folder):
+    if same_folder(os.path.expanduser(recorded), os.path.expanduser(folder)):
         return None
     if notes is not None:
         notes.append(f"{args.config} records out_dir {recorded} (the run was moved or copied "
