@@ -214,8 +214,18 @@ def error_line(exc: BaseException) -> str | None:
         if isinstance(exc, OSError) and not isinstance(exc, TacoError):
             return shown_path(os_error_line(exc))
         return shown_path(exc)
-    line = allocation_failure_line(exc)
+    line = allocation_failure_line(exc) or missing_package_line(exc)
     return None if line is None else shown_path(line)
+
+
+def missing_package_line(exc: BaseException) -> str | None:
+    """What a package taco imports that is not installed says (a ModuleNotFoundError for a module
+    outside taco: ``compressai`` after ``pip install --no-deps``, a venv missing one), in one line
+    with the way to install them; None for anything else (a taco module missing is a bug)."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name or exc.name.partition(".")[0] == "taco":
+        return None
+    return (f"{exc}: a package taco needs is not installed here; install taco's dependencies again "
+            "(pip install taco-codec, or pip install -e . in its checkout)")
 
 
 def allocation_failure_line(exc: BaseException) -> str | None:
