@@ -37,6 +37,7 @@ writing nothing, when the set-up left no time for one step), or when Ctrl-C, SIG
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import errno
 import random
@@ -188,6 +189,17 @@ def stream_seed(seed: int, warm_steps: int) -> int:
     return int(state[0]) >> 1  # < 2**31: seed + rank + step stays a valid torch seed
 
 
+@contextlib.contextmanager
+def grad_enabled() -> Iterator[None]:
+    """Autograd on for the run, whatever the caller's mode: :func:`train` inside a
+    ``torch.no_grad()`` or ``torch.inference_mode()`` block, or after a notebook's
+    ``torch.set_grad_enabled(False)``, trains as it would outside them (the model, its loss and
+    optimisers built in it hold no inference tensors); the caller's mode is back on leaving.
+    What runs without gradients (validation, the frozen text encoder) keeps its own no_grad."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
 def loader_workers(workers: int) -> int:
     """``workers`` capped at the usable CPUs: more worker processes than CPUs only contend (and
     PyTorch warns). Changes no draw: each sample's randomness comes from (seed, epoch, index),
@@ -305,7 +317,8 @@ class Trainer:
             self.env, self.device, f"take {self.out_dir} for the run",
         )  # fmt: skip
         try:
-            self._set_up(cfg, resume)
+            with grad_enabled():  # the model, loss and optimisers: whatever the caller's mode
+                self._set_up(cfg, resume)
         except BaseException:
             self.close()
             raise
@@ -494,7 +507,8 @@ class Trainer:
         lets no rank leave the process group, and torchrun stop the job, before rank 0 is on
         its way out too). Then, or on any error, it lets ``out_dir`` go (:meth:`close`)."""
         try:
-            return self._fit()
+            with grad_enabled():  # trains inside a caller's no_grad() or inference_mode() too
+                return self._fit()
         finally:
             self.close()
 
@@ -720,12 +734,16 @@ class Trainer:
 
     # ----------------------------------------------------------------- one step
 
+    @grad_enabled()
     def train_step(self, batch: Batch) -> dict[str, Tensor]:
         """One optimisation step on a :class:`taco.data.Batch`; returns the loss parts (plus
         ``aux_loss``, ``psnr`` and ``grad_norm``) as detached device tensors, without waiting
-        for the device. Used by :meth:`fit` and by the benchmarks."""
+        for the device. Used by :meth:`fit` and by the benchmarks; with autograd on whatever
+        the caller's mode (:func:`grad_enabled`)."""
         cfg = self.cfg
         x = batch.images.to(self.device, non_blocking=True)
+        if x.is_inference():  # a batch drawn inside the caller's inference_mode(): not one
+            x = x.clone()  # that autograd may save for the backward
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         text = self._text(batch.captions)
@@ -986,7 +1004,9 @@ def train(cfg: TrainConfig, resume: str | Path | None = None, *,
     line); leaves the process group on return. ``cfg`` is checked first
     (:meth:`TrainConfig.validate`). The process's global generators, Python's ``random``,
     NumPy's and torch's, are seeded with ``seed`` plus the rank and left so (a caller that
-    wants its own streams back saves and restores their states)."""
+    wants its own streams back saves and restores their states). It trains with autograd on
+    whatever the caller's grad mode (inside ``torch.no_grad()`` or ``torch.inference_mode()``,
+    after ``torch.set_grad_enabled(False)``: :func:`grad_enabled`) and leaves that mode as it was."""
     with leaving_process_group():
         return Trainer(cfg, resume, notes=notes).fit()
 
