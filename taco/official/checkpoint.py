@@ -229,6 +229,43 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
     ``info`` has the file's other plain entries (``epoch``, ``best_*``) for the record. Loaded
     with ``weights_only=True``; optimizer and scheduler states are read (plain data) and dropped.
     """
+    path = _checked_source(path)
+    try:
+        obj = load_torch_file(path)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path}: expected a dict (a checkpoint or a state dict), got "
+                              f"{type(obj).__name__}")
+    state = obj.get("state_dict", obj)
+    if not isinstance(state, dict) or not state:
+        raise CheckpointError(f"{path}: 'state_dict' is not a non-empty dict of tensors")
+    out: dict[str, Tensor] = {}
+    for key, value in state.items():
+        _check_entry(path, obj, key, value)
+        name = key.removeprefix("module.")
+        if name in out:  # both 'module.x' and 'x': which one the model was is not known
+            raise CheckpointError(f"{path}: {_first_key(state, name)!r:.80} and {key!r:.80} both "
+                                  f"give {name!r:.80}")
+        out[name] = value
+    entries = "torch.load(FILE)['state_dict']" if "state_dict" in obj else "torch.load(FILE)"
+    if any(k.startswith("module.") for k in state):
+        entries = f"{{k.removeprefix('module.'): v for k, v in {entries}.items()}}"
+    if problem := _own_state_dict_problem(out, entries.replace("FILE", repr(os.fspath(path)))):
+        raise CheckpointError(f"{path}: {problem}")
+    stored = sum(v.numel() * v.element_size() for v in out.values())
+    if stored > 2 * path.stat().st_size + (1 << 20):  # many tensors viewing one storage
+        raise CheckpointError(f"{path}: its tensors hold {stored:,} bytes, more than the "
+                              f"{path.stat().st_size:,}-byte file stores: not a saved model's weights")
+    info = {k: v for k, v in obj.items()
+            if isinstance(k, str) and k != "state_dict" and isinstance(v, (int, float, str))}
+    return out, info
+
+
+def _checked_source(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path if it is a file to import: not a folder, a pipe, a device, a broken
+    link (:func:`not_a_file_message`, as ``taco.load`` says it), a missing file or a taco
+    checkpoint; else the CheckpointError saying which (checked in that order)."""
     path = Path(path)
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder, not a checkpoint file")
@@ -242,48 +279,27 @@ def read_official_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, Te
         raise CheckpointError(
             f"{path}: a taco checkpoint already, nothing to import: give it as the model "
             f"(taco compress -m {shlex.quote(str(path))}; taco.load in Python)")
-    try:
-        obj = load_torch_file(path)
-    except ValueError as exc:
-        raise CheckpointError(f"{path}: {exc}") from None
-    if not isinstance(obj, dict):
-        raise CheckpointError(f"{path}: expected a dict (a checkpoint or a state dict), got "
-                              f"{type(obj).__name__}")
-    state = obj.get("state_dict", obj)
-    if not isinstance(state, dict) or not state:
-        raise CheckpointError(f"{path}: 'state_dict' is not a non-empty dict of tensors")
-    out: dict[str, Tensor] = {}
-    for key, value in state.items():
-        if "state_dict" not in obj and not isinstance(value, Tensor):
-            raise CheckpointError(
-                f"{path}: no 'state_dict' entry (the key taco reads the weights from, as the "
-                f"authors' train.py writes them), and not a bare state dict: its entry {key!r:.80} "
-                f"is no tensor (top-level keys: {some([repr(k)[:40] for k in obj], 8)})")
-        if not isinstance(key, str) or not isinstance(value, Tensor):
-            raise CheckpointError(f"{path}: the state dict holds a non-tensor entry {key!r:.80}")
-        if value.untyped_storage().nbytes() < value.numel() * value.element_size():
-            # a view that repeats its storage (stride 0, overlapping strides): a 132 KB file
-            # declared 96 M parameters (2.2 GB to import); torch.save never writes a parameter so
-            raise CheckpointError(f"{path}: tensor {key!r:.80} is a view of {value.numel():,} "
-                                  f"values over storage of {value.untyped_storage().nbytes():,} "
-                                  "bytes: not a saved model's weights")
-        name = key.removeprefix("module.")
-        if name in out:  # both 'module.x' and 'x': which one the model was is not known
-            raise CheckpointError(f"{path}: {_first_key(state, name)!r:.80} and {key!r:.80} both "
-                                  f"give {name!r:.80}")
-        out[name] = value
-    entries = "torch.load(FILE)['state_dict']" if "state_dict" in obj else "torch.load(FILE)"
-    if any(k.startswith("module.") for k in state):
-        entries = f"{{k.removeprefix('module.'): v for k, v in {entries}.items()}}"
-    if problem := _own_state_dict_problem(out, entries.replace("FILE", repr(shown))):
-        raise CheckpointError(f"{path}: {problem}")
-    stored = sum(v.numel() * v.element_size() for v in out.values())
-    if stored > 2 * path.stat().st_size + (1 << 20):  # many tensors viewing one storage
-        raise CheckpointError(f"{path}: its tensors hold {stored:,} bytes, more than the "
-                              f"{path.stat().st_size:,}-byte file stores: not a saved model's weights")
-    info = {k: v for k, v in obj.items()
-            if isinstance(k, str) and k != "state_dict" and isinstance(v, (int, float, str))}
-    return out, info
+    return path
+
+
+def _check_entry(path: Path, obj: dict[Any, Any], key: Any, value: Any) -> None:
+    """Refuse one entry ``key: value`` of the state dict of ``obj`` (the file's dict, read from
+    ``path``) unless it is a name and a tensor that owns its values: a bare state dict's
+    non-tensor (a dict of something else: its top-level keys), a non-tensor entry, a view that
+    repeats its storage."""
+    if "state_dict" not in obj and not isinstance(value, Tensor):
+        raise CheckpointError(
+            f"{path}: no 'state_dict' entry (the key taco reads the weights from, as the "
+            f"authors' train.py writes them), and not a bare state dict: its entry {key!r:.80} "
+            f"is no tensor (top-level keys: {some([repr(k)[:40] for k in obj], 8)})")
+    if not isinstance(key, str) or not isinstance(value, Tensor):
+        raise CheckpointError(f"{path}: the state dict holds a non-tensor entry {key!r:.80}")
+    if value.untyped_storage().nbytes() < value.numel() * value.element_size():
+        # a view that repeats its storage (stride 0, overlapping strides): a 132 KB file
+        # declared 96 M parameters (2.2 GB to import); torch.save never writes a parameter so
+        raise CheckpointError(f"{path}: tensor {key!r:.80} is a view of {value.numel():,} "
+                              f"values over storage of {value.untyped_storage().nbytes():,} "
+                              "bytes: not a saved model's weights")
 
 
 def _first_key(state: dict[str, Any], name: str) -> str:
