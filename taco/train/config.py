@@ -16,6 +16,7 @@ import datetime
 import hashlib
 import math
 import numbers
+import operator
 import os
 import re
 import shlex
@@ -256,31 +257,28 @@ class TrainConfig:
             log_interval=self.log_interval, ckpt_interval=self.ckpt_interval,
             **{"val.interval": self.val.interval, "val.crop": self.val.crop},
         )  # fmt: skip
-        for key, value in positive.items():
-            if not (math.isfinite(value) and value > 0):  # inf is > 0: say finite (floats)
-                bound = "a finite number > 0" if isinstance(value, float) else "positive"
-                raise ConfigError(f"{key} must be {bound}, got {value}", key=key)
-        for key, value in dict(
+        non_negative = dict(
             k_p=self.k_p, k_j=self.k_j, beta=self.beta, clip_grad=self.clip_grad,
             workers=self.workers, **{"val.images": self.val.images,
                                      "val.compress_images": self.val.compress_images},
-        ).items():  # fmt: skip
-            if not (math.isfinite(value) and value >= 0):  # inf is >= 0: say finite (floats)
-                bound = "a finite number >= 0" if isinstance(value, float) else ">= 0"
-                raise ConfigError(f"{key} must be {bound}, got {value}", key=key)
-        if self.warmup_steps < 0:
-            raise ConfigError(f"warmup_steps must be >= 0, got {self.warmup_steps}", key="warmup_steps")
+            warmup_steps=self.warmup_steps,
+        )  # fmt: skip
+        for values, holds, bound, whole in ((positive, operator.gt, "> 0", "positive"),
+                                            (non_negative, operator.ge, ">= 0", ">= 0")):
+            for key, value in values.items():
+                if not (math.isfinite(value) and holds(value, 0)):  # inf is > 0: say finite (floats)
+                    said = f"a finite number {bound}" if isinstance(value, float) else whole
+                    raise ConfigError(f"{key} must be {said}, got {value}", key=key)
         if self.time_limit is not None:
             parse_duration(self.time_limit, "time_limit")
         if self.max_steps is not None and self.max_steps < 1:  # 0 wrote an untrained checkpoint
             raise ConfigError(f"max_steps must be >= 1 (or unset: epochs decide), got {self.max_steps}",
                               key="max_steps")
-        if self.crop % CROP_MULTIPLE:
-            raise ConfigError(f"crop must be a multiple of {CROP_MULTIPLE} (the codec's padding), got "
-                              f"{self.crop}", key="crop")
-        if self.val.crop % CROP_MULTIPLE:
-            raise ConfigError(f"val.crop must be a multiple of {CROP_MULTIPLE}, got {self.val.crop}",
-                              key="val.crop")
+        for key, crop, why in (("crop", self.crop, " (the codec's padding)"),
+                               ("val.crop", self.val.crop, "")):
+            if crop % CROP_MULTIPLE:
+                raise ConfigError(f"{key} must be a multiple of {CROP_MULTIPLE}{why}, got {crop}",
+                                  key=key)
         if sorted(self.lr_milestones) != self.lr_milestones:
             raise ConfigError(f"lr_milestones must be increasing, got {shown(self.lr_milestones)}",
                               key="lr_milestones")
@@ -292,16 +290,7 @@ class TrainConfig:
         if not 0 <= self.seed <= MAX_SEED:
             raise ConfigError(f"seed must be from 0 to {MAX_SEED} (2**31 - 1), got {shown(self.seed)}",
                               key="seed")
-        values = self.to_dict()
-        for key in ALL_PATH_KEYS:  # "" is the current folder: out_dir "" wrote the run there
-            section, name = _section_of(values, key)
-            given = section.get(name) if section is not None else None
-            if given == "":
-                raise ConfigError(f"{key}: empty: give a path or name (the current folder is .)",
-                                  key=key)
-            if isinstance(given, str) and "\0" in given:  # os calls raise ValueError on it, late
-                raise ConfigError(f"{key}: the path holds a null byte (character {given.index(chr(0)) + 1}), "
-                                  "which no file name can", key=key)
+        _check_path_keys(self.to_dict())
         return self
 
     def _check_model_fits_preset(self) -> None:
@@ -1161,6 +1150,20 @@ def _path_slots(values: Any, keys: Iterable[str] = PATH_KEYS) -> Iterator[tuple[
         section, name = _section_of(values, key)
         if section is not None and isinstance(section.get(name), str):
             yield section, name
+
+
+def _check_path_keys(values: dict[str, Any]) -> None:
+    """A ConfigError for the first key of :data:`ALL_PATH_KEYS` in ``values`` (a config mapping)
+    that is empty or holds a null byte."""
+    for key in ALL_PATH_KEYS:  # "" is the current folder: out_dir "" wrote the run there
+        section, name = _section_of(values, key)
+        given = section.get(name) if section is not None else None
+        if given == "":
+            raise ConfigError(f"{key}: empty: give a path or name (the current folder is .)",
+                              key=key)
+        if isinstance(given, str) and "\0" in given:  # os calls raise ValueError on it, late
+            raise ConfigError(f"{key}: the path holds a null byte (character {given.index(chr(0)) + 1}), "
+                              "which no file name can", key=key)
 
 
 def _section_of(values: Any, key: str) -> tuple[dict[str, Any] | None, str]:
