@@ -96,7 +96,7 @@ def test_errors_import_no_torch(probe, tmp_path: Path) -> None:
 #: What ``decompress -m TYPO`` may not import (it checks the output format with Pillow first,
 #: which imports NumPy).
 HEAVY = tuple(m for m in NO_TORCH if m not in ("numpy", "PIL"))
-#: What checking a training config may not import (check_qualities imported NumPy on every
+#: What checking a training config may not import (check_lambdas imported NumPy on every
 #: call). Listing models reads the built-ins' headers without NumPy too
 #: (tests/test_startup_models.py); ``-m TYPO`` imports it with Pillow.
 NO_NUMPY = HEAVY + ("numpy",)

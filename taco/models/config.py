@@ -95,7 +95,7 @@ def default_quality(num_qualities: int) -> int:
     return (num_qualities + 1) // 2
 
 
-def check_qualities(qualities: Sequence[float]) -> list[float]:
+def check_lambdas(qualities: Sequence[float]) -> list[float]:
     """The λ of each quality as Python floats; TacoValueError unless a list, tuple or 1-D array (or
     tensor) of 1..255 finite numbers > 0 (NumPy's too, a float32 or float16 one read as its
     shortest decimal; not bools or strings: a header's ``true`` or ``"0.2"`` is no λ), strictly
@@ -300,7 +300,7 @@ class ModelConfig:
         if self.qualities is not None:
             if isinstance(self.qualities, (str, bytes)) or not hasattr(self.qualities, "__len__"):
                 raise TacoValueError(f"qualities must be a list of λ values, got {self.qualities!r}")
-            self.qualities = check_qualities(self.qualities)
+            self.qualities = check_lambdas(self.qualities)
             if self.layout != "reference":
                 raise TacoValueError(
                     "a variable-rate model (qualities) needs layout='reference' (the authors' "

@@ -44,7 +44,7 @@ from torch import Tensor
 
 from ..checks import as_int
 from ..errors import TacoValueError
-from .config import check_qualities, default_quality
+from .config import check_lambdas, default_quality
 
 __all__ = ["GainVectors", "QualityGains", "check_quality", "default_quality"]
 
@@ -91,7 +91,7 @@ class QualityGains(nn.Module):
 
     def __init__(self, lambdas: Sequence[float], M: int, N: int) -> None:
         super().__init__()
-        self.lambdas = check_qualities(lambdas)
+        self.lambdas = check_lambdas(lambdas)
         lam = torch.tensor(self.lambdas, dtype=torch.float64)
         start = (lam / lam.log().mean().exp()).sqrt().float()  # (Q,): √(λ_q / λ̄)
         q = len(self.lambdas)

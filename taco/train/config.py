@@ -36,7 +36,7 @@ from ..errors import TacoError
 from ..fileobjects import read_file_within
 from ..jsonfiles import UTF16_TEXT, utf16_start
 from ..messages import SOURCE_TREE, did_you_mean, one_line
-from ..models.config import PAD_MULTIPLE, check_qualities
+from ..models.config import PAD_MULTIPLE, check_lambdas
 from ..recipe import DEFAULT_BETA, DEFAULT_K_J, DEFAULT_K_P, LAMBDAS, check_lpips_input
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ class TrainConfig:
             if "qualities" in self.model_overrides:
                 raise ConfigError("give qualities or model_overrides.qualities, not both")
             try:
-                check_qualities(self.qualities)
+                check_lambdas(self.qualities)
             except ValueError as e:
                 raise ConfigError(f"qualities: {e}", key="qualities") from None
         if self.model_id is not None and (problem := model_id_problem(self.model_id)):

@@ -25,3 +25,13 @@ def test_the_old_name_warns_and_is_the_new_function():
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         quality_names.no_such_name  # noqa: B018
 
+
+
+def test_one_name_one_meaning():
+    """The λ-list check is taco.models.config.check_lambdas; neither module defines a
+    function named check_qualities."""
+    from taco.models import config
+
+    assert config.check_lambdas([0.1, 0.2]) == [0.1, 0.2]
+    assert not hasattr(config, "check_qualities")
+    assert "check_qualities" not in vars(quality_names)

@@ -13,7 +13,7 @@ import torch
 
 from taco.errors import TacoError, TacoValueError
 from taco.models import ELIC, ModelConfig, create_model, register_architecture
-from taco.models.config import CheckpointError, check_options, check_qualities
+from taco.models.config import CheckpointError, check_lambdas, check_options
 from taco.models.elic import check_input, elic_latent_codec
 from taco.models.header import header_config
 
@@ -60,7 +60,7 @@ def test_a_model_config_value_it_refuses(fields, message):
 ], ids=["a set", "none", "zero", "descending"])
 def test_qualities_it_refuses(qualities, message):
     with refused(message):
-        check_qualities(qualities)
+        check_lambdas(qualities)
 
 
 def test_create_model_with_qualities_it_refuses():

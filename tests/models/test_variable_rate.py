@@ -17,7 +17,7 @@ from taco.models import (
     model_fingerprint,
     save_checkpoint,
 )
-from taco.models.config import QUALITY_LAMBDAS, check_qualities
+from taco.models.config import QUALITY_LAMBDAS, check_lambdas
 from taco.models.gains import QualityGains, check_quality, default_quality
 from taco.text.base import TextTokens
 
@@ -63,7 +63,7 @@ def test_quality_lambdas_are_the_papers_six_plus_one_lower():
     assert QUALITY_LAMBDAS[0] == PAPER[0] / 2
     assert default_quality(len(QUALITY_LAMBDAS)) == 4
     assert QUALITY_LAMBDAS[3] == 0.0016  # the middle one: the paper's third point
-    assert check_qualities(QUALITY_LAMBDAS) == list(QUALITY_LAMBDAS)
+    assert check_lambdas(QUALITY_LAMBDAS) == list(QUALITY_LAMBDAS)
 
 
 def test_gains_start_at_the_square_root_of_lambda_and_draw_no_random_numbers():
