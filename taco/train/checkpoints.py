@@ -262,8 +262,9 @@ def state_meta(
 ) -> dict[str, Any]:
     """The JSON part of a training state (what :func:`read_state` checks on resume). With it,
     the run's stream seed and warm-start record: a resumed run takes them from here, not again
-    from its ``init_from`` source, which may have trained on since (:func:`resumed_run_identity`),
-    and its training set (:func:`training_set`)."""
+    from its ``init_from`` source, which may have trained on since (a state from before they
+    were saved has neither: the run's are derived as at its start), and its training set
+    (:func:`training_set`)."""
     return {
         "stream_seed": stream_seed,
         "init_from": init_from,
@@ -282,13 +283,6 @@ def state_meta(
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def resumed_run_identity(path: Path) -> tuple[int | None, dict[str, Any] | None]:
-    """(stream seed, warm-start record) a state saved (None, None for a state from before they
-    were saved: the run's are derived as at its start)."""
-    meta = load_train_state_meta(path)
-    return meta.get("stream_seed"), meta.get("init_from")
 
 
 def read_state(

@@ -270,12 +270,14 @@ def zero_tgic_outputs(model: nn.Module) -> int:
     return n
 
 
-def build_training_model(cfg: TrainConfig, *, resume: str | Path | None = None) -> ELIC:
+def build_training_model(cfg: TrainConfig, *, resume: str | Path | None = None,
+                         meta: dict[str, Any] | None = None) -> ELIC:
     """The model the preset trains, with its trainable parameters set (requires_grad).
 
     ``resume``: the training state the run goes on from (the trainer loads it into the model
-    next). Its weights replace ``init_from``'s, so a state that saved the run's stream seed and
-    warm-start record (:func:`~taco.train.checkpoints.resumed_run_identity`) makes the model
+    next); ``meta``: its JSON part as the trainer read it (:func:`load_train_state_meta`; read
+    from ``resume`` where not given). Its weights replace ``init_from``'s, so a state that saved
+    the run's stream seed and warm-start record (``stream_seed``, ``init_from``) makes the model
     without looking ``init_from`` up or loading it (a checkpoint deleted or moved since, a
     built-in that taco no longer ships), in the entropy-model layout the state's weights have
     (:func:`state_layout`)."""
@@ -283,7 +285,10 @@ def build_training_model(cfg: TrainConfig, *, resume: str | Path | None = None) 
     name = cfg.resolved_model()
     frozen = cfg.preset == "taco-frozen-base"
     state = None if resume is None else Path(resume)
-    resumed = state is not None and load_train_state_meta(state).get("stream_seed") is not None
+    resumed = False
+    if state is not None:  # one that saved them: the stream seed and warm-start record
+        meta = meta if meta is not None else load_train_state_meta(state)
+        resumed = meta.get("stream_seed") is not None
     if cfg.init_from and "layout" not in overrides:
         # the entropy-model layout follows the checkpoint it starts from (the built-in ELICs
         # have CompressAI's layout, new models the reference one: taco.models.elic): resumed,

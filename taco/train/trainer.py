@@ -88,7 +88,6 @@ from .checkpoints import (
     init_from_command,
     read_state,
     resume_source,
-    resumed_run_identity,
     state_meta,
     state_step,
     training_metadata,
@@ -359,13 +358,14 @@ class Trainer:
             )
 
         # resumed: the state's weights, init_from neither looked up nor loaded (it may be gone)
-        self.model = build_training_model(cfg, resume=self.resume_path).to(self.device)
+        self.model = build_training_model(cfg, resume=self.resume_path, meta=meta).to(self.device)
         training_layout(self.model, cfg)  # channels_last before Adam makes (or loads) its moments
         self.model.train()
         warm_steps = getattr(self.model, "metadata", {}).get("init_from", {}).get("trained_steps_total", 0)
         self.seed = stream_seed(cfg.seed, warm_steps)
-        if self.resume_path is not None:  # the saved run's own, whatever its source did since
-            saved_seed, saved_init = resumed_run_identity(self.resume_path)
+        if meta is not None:  # resumed: the saved run's own, whatever its source did since (a
+            # state from before they were saved has neither: derived as at the run's start)
+            saved_seed, saved_init = meta.get("stream_seed"), meta.get("init_from")
             self.seed = self.seed if saved_seed is None else saved_seed
             if saved_init is not None:
                 self.model.metadata = {**getattr(self.model, "metadata", {}), "init_from": saved_init}
