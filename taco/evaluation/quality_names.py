@@ -9,7 +9,6 @@ A classic codec's sweep is checked by the same :func:`check_quality_numbers` (it
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -101,14 +100,3 @@ def check_quality_names(wanted: Iterable[str], classic: Collection[str], models:
                       if k not in classic and not any(names_model(k, info) for info in models)):
         raise QualitiesError(f"--qualities {key}=...: {key!r} is neither a --classic codec nor a "
                              "--model of this run")
-
-
-def __getattr__(name: str) -> object:
-    """``check_qualities``, this module's old name for :func:`check_quality_numbers` (renamed:
-    :func:`taco.models.config.check_lambdas` is the check of a λ list), still answers, with a
-    DeprecationWarning, for code written before the rename."""
-    if name == "check_qualities":
-        warnings.warn("taco.evaluation.quality_names.check_qualities is deprecated: use "
-                      "check_quality_numbers", DeprecationWarning, stacklevel=2)
-        return check_quality_numbers
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
