@@ -304,7 +304,10 @@ def lpips_model(device: torch.device | str = "cpu") -> nn.Module:
     device = _device_key(device)
     key = str(device)
     if key not in _LPIPS_CACHE:
-        _LPIPS_CACHE[key] = lpips_from_trunk(_load_lpips_trunk()).to(device)
+        # never inference tensors, even built under a caller's torch.inference_mode(): training's
+        # LPIPS loss saves them for backward, which refuses those
+        with torch.inference_mode(False):
+            _LPIPS_CACHE[key] = lpips_from_trunk(_load_lpips_trunk()).to(device)
     return _LPIPS_CACHE[key]
 
 
