@@ -750,16 +750,17 @@ def _check_distinct_outputs(figures: Sequence[_Figure]) -> None:
 
 def _legend_order(curve: Curve) -> tuple[int, int, str]:
     """Where a curve goes in a figure's legend: models, then classic codecs (JPEG, WebP, AVIF,
-    BPG, VTM: :data:`CODEC_COLORS`' order), then matched points; by label within each."""
+    BPG, VTM: :data:`CODEC_COLORS`' order, then any other codec, e.g. one of the user's own
+    :class:`~taco.evaluation.classic.ClassicCodec`), then matched points; by label within each."""
     codecs = list(CODEC_COLORS)
-    return (_KIND_ORDER.get(curve.kind, 3), codecs.index(curve.codec) if curve.codec in codecs else -1,
+    return (_KIND_ORDER.get(curve.kind, 3), codecs.index(curve.codec) if curve.codec in codecs else len(codecs),
             curve.label)
 
 
 def default_anchor(curves: Sequence[Curve]) -> str | None:
     """The BD table's anchor when none is named: the label of the first classic codec with a
-    curve among ``curves``, in the legend's order (JPEG, WebP, AVIF, BPG, VTM), else None (no
-    table). ``taco evaluate`` anchors on its first ``--classic`` codec when given one, and on this
+    curve among ``curves``, in the legend's order (JPEG, WebP, AVIF, BPG, VTM, then any other
+    codec by label), else None (no table). ``taco evaluate`` anchors on its first ``--classic`` codec when given one, and on this
     otherwise; ``taco plot`` on this, so both write the same table from the same folder."""
     classic = sorted((c for c in curves if c.kind == "classic"), key=_legend_order)
     return classic[0].label if classic else None
