@@ -1,4 +1,4 @@
-"""``taco import-captions``: the authors' caption JSON files -> taco's ``captions.jsonl``.
+"""``taco import-captions``: caption JSON files (the authors', COCO's) -> taco's ``captions.jsonl``.
 
 effl-lab/TACO publishes the captions of its evaluation sets beside its code (``materials/``), in
 three JSON layouts (read from their repository and their loaders; the files are not shipped here):
@@ -12,6 +12,12 @@ three JSON layouts (read from their repository and their loaders; the files are 
 * ``["COCO_val2014_000000338840.jpg", ...]``: image names only. ``mscoco_30k_list.json``
   (30,504 val2014 images, the authors' "MS-COCO 30k"); it holds no captions, so it is given as
   ``--images`` to choose the images of a captions file.
+
+Other tools' captions are read too: a COCO captions file (``captions_val2014.json``:
+``{"images": [{"id", "file_name"}], "annotations": [{"image_id", "caption"}]}``, every caption of
+an image kept) and a list of ``{"image": NAME, "caption": CAPTION}`` objects (the name's key
+``image``, ``file`` or ``file_name``, the captions' ``caption``, ``captions`` or ``text``: a string
+or a list of strings). Any other layout is refused naming these.
 
 Each image becomes one line ``{"image": NAME, "captions": [...], "captioner": SOURCE}`` (the
 format of :class:`taco.data.CaptionedFolder` and ``taco caption``), sorted by name as the
@@ -59,10 +65,12 @@ class CaptionImportError(TacoError, ValueError):
 
 
 #: The largest caption JSON read, in bytes: a larger one is refused before it is read (parsing
-#: takes several times a file's size: a 300 MB one peaked at 900 MB). The authors' largest,
-#: ``mscoco_val41k_img_cap_pair.json`` (about 41k images, five captions each), is some 15 MB by
-#: that count (not measured: the file is not shipped here).
-CAPTION_JSON_MAX_BYTES = 64 * 2**20
+#: takes several times a file's size: a 300 MB one peaked at 900 MB; a COCO captions file of
+#: 100 MB, 118k images and 592k captions as ``captions_train2017.json``, at 530 MB, in 4 s). The
+#: authors' largest, ``mscoco_val41k_img_cap_pair.json`` (about 41k images, five captions each),
+#: is some 15 MB by that count (not measured: the file is not shipped here); COCO's
+#: ``captions_train2017.json`` has some 92 MB.
+CAPTION_JSON_MAX_BYTES = 256 * 2**20
 
 
 class _Repeated(list[Any]):
@@ -111,29 +119,42 @@ def _clean(captions: Iterable[str]) -> list[str]:
     return [c.strip() for c in captions if c.strip()]
 
 
-def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
-    """A caption JSON file of the authors -> ``{image name: [captions]}``.
+#: The layouts :func:`read_caption_json` reads, as its refusals name them.
+_LAYOUTS = ('{"NAME": "CAPTION", ...}, {"NAME": ["CAPTION", ...], ...}, a COCO captions file '
+            '({"images": [{"id", "file_name"}], "annotations": [{"image_id", "caption"}]}) or a list of '
+            '{"image": "NAME", "caption": "CAPTION"} objects')
 
-    Takes ``{NAME: CAPTION}`` (their OFA files) and ``{NAME: [CAPTION, ...]}`` (their COCO
-    pairs); UTF-8, a byte-order mark at the start taken. A list of names
-    (``mscoco_30k_list.json``) has no captions and is refused with a hint to pass it as
-    ``--images``. A ``NAME`` that names no file inside the images' folder (an absolute path, a
-    ``..`` part: :func:`taco.captions_file.image_name_problem`) is refused, as taco's datasets
-    would refuse its line. A ``NAME`` given twice (``{"a.png": "first", "a.png": "second"}``)
-    keeps the captions of both, in file order, as a captions.jsonl's lines naming one image
-    merge (:func:`taco.captions_file.read_captions_file`).
+#: The keys of an image's name and of its captions in a list of objects, either of each.
+_NAME_KEYS = ("image", "file", "file_name")
+_CAPTION_KEYS = ("caption", "captions", "text")
+
+
+def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """A caption JSON file -> ``{image name: [captions]}``.
+
+    Takes ``{NAME: CAPTION}`` (the authors' OFA files) and ``{NAME: [CAPTION, ...]}`` (their COCO
+    pairs); a COCO captions file (``captions_val2014.json``: ``{"images": [{"id", "file_name"},
+    ...], "annotations": [{"image_id", "caption"}, ...]}``, every caption of an image kept, in
+    annotation order, as ``coco40k:`` reads it); and a list of objects, one per image or per
+    caption, naming the image by ``image``, ``file`` or ``file_name`` and its captions by
+    ``caption``, ``captions`` or ``text`` (a string or a list of strings). UTF-8, a byte-order
+    mark at the start taken. A list of names (``mscoco_30k_list.json``) has no captions and is
+    refused with a hint to pass it as ``--images``; any other layout is refused naming those read.
+    A ``NAME`` that names no file inside the images' folder (an absolute path, a ``..`` part:
+    :func:`taco.captions_file.image_name_problem`) is refused, as taco's datasets would refuse
+    its line. A ``NAME`` given twice (``{"a.png": "first", "a.png": "second"}``, two objects or
+    two COCO images of one file name) keeps the captions of both, in file order, as a
+    captions.jsonl's lines naming one image merge (:func:`taco.captions_file.read_captions_file`).
     """
     data = _load_json(path)
     path = os.fspath(path)  # as given, in the messages: ./- is no -
     if isinstance(data, list):
-        raise CaptionImportError(
-            f"{path} is a list of {len(data)} image names without captions: give it with "
-            "--images LIST.json, and a captions file (e.g. mscoco_val41k_img_cap_pair.json) as FILE"
-        )
+        data = _from_list(path, data)
+    elif isinstance(data, dict) and _is_coco(data):
+        data = _from_coco(path, data)
     if not isinstance(data, dict) or not data:
         raise CaptionImportError(
-            f'{path}: expected {{"NAME": "CAPTION", ...}} or {{"NAME": ["CAPTION", ...], ...}}, '
-            f"got {'an empty object' if data == {} else type(data).__name__}"
+            f"{path}: expected {_LAYOUTS}; got {'an empty object' if data == {} else type(data).__name__}"
         )
     out: dict[str, list[str]] = {}
     for name, given in data.items():
@@ -147,7 +168,7 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
             if not isinstance(one, list) or not all(isinstance(v, str) for v in one):
                 raise CaptionImportError(
                     f"{path}: the captions of {name!r:.60} must be a string or a list of strings, "
-                    f"got {json.dumps(one)[:60]}"
+                    f"got {json.dumps(one)[:60]} (the layouts read: {_LAYOUTS})"
                 )
             value += one
         captions = _clean(value)
@@ -160,6 +181,82 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
             raise CaptionImportError(f"{path}: {which} {name!r:.60} holds {bad}, which UTF-8 cannot write")
         out[name] = captions
     return out
+
+
+def _from_list(path: str, data: list[Any]) -> dict[str, Any]:
+    """A JSON list -> ``{NAME: _Repeated([captions value, ...])}``: a list of objects naming an
+    image and its captions (:data:`_NAME_KEYS`, :data:`_CAPTION_KEYS`); a list of names is
+    refused with the ``--images`` hint, anything else naming the layouts read."""
+    if data and all(isinstance(n, str) for n in data):
+        raise CaptionImportError(
+            f"{path} is a list of {len(data)} image names without captions: give it with "
+            "--images LIST.json, and a captions file (e.g. mscoco_val41k_img_cap_pair.json) as FILE"
+        )
+    out: dict[str, Any] = {}
+    for i, item in enumerate(data):
+        shown = f"{path}: item {i} of the list, {json.dumps(item)[:60]},"
+        if not isinstance(item, dict):
+            raise CaptionImportError(f"{shown} is no object (the layouts read: {_LAYOUTS})")
+        names = [k for k in _NAME_KEYS if k in item]
+        texts = [k for k in _CAPTION_KEYS if k in item]
+        if len(names) != 1 or len(texts) != 1:
+            keys, what = (_NAME_KEYS, "an image name") if len(names) != 1 else (_CAPTION_KEYS, "its captions")
+            raise CaptionImportError(f"{shown} must give {what} by one of {', '.join(map(repr, keys))}")
+        name = item[names[0]]
+        if not isinstance(name, str):
+            raise CaptionImportError(f"{shown} names no image: {names[0]!r} must be a string")
+        out.setdefault(name, _Repeated()).append(item[texts[0]])
+    return out
+
+
+def _is_coco(data: dict[str, Any]) -> bool:
+    """Whether ``data`` is a COCO captions file's object rather than ``{NAME: captions}``: it has
+    ``images`` and ``annotations``, neither a caption or list of captions."""
+    def captions(value: object) -> bool:
+        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+    return "images" in data and "annotations" in data and not (
+        captions(data["images"]) or captions(data["annotations"]))
+
+
+def _from_coco(path: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A COCO captions file's object -> ``{file_name: _Repeated([caption, ...])}``, every caption
+    of an image in annotation order (as :class:`taco.data.CocoCaptions` reads one for
+    ``coco40k:``); an image no annotation describes, an annotation of an id no image has, or an
+    entry without its keys is a :class:`CaptionImportError`."""
+    what = "a COCO captions file"
+    images, annotations = data["images"], data["annotations"]
+    if not isinstance(images, list) or not isinstance(annotations, list):
+        raise CaptionImportError(f"{path}: {what} has lists of images and annotations (the layouts read: {_LAYOUTS})")
+    files: dict[object, str] = {}
+    for i, im in enumerate(images):
+        if not (isinstance(im, dict) and isinstance(im.get("file_name"), str) and _is_id(im.get("id"))):
+            raise CaptionImportError(f'{path}: images[{i}] of {what} must have an "id" and a "file_name", '
+                                     f"got {json.dumps(im)[:60]}")
+        if im["id"] in files:
+            raise CaptionImportError(f"{path}: images[{i}] has the id {im['id']!r:.30} of an image before it")
+        files[im["id"]] = im["file_name"]
+    captions: dict[object, list[str]] = {image_id: [] for image_id in files}
+    for i, ann in enumerate(annotations):
+        if not (isinstance(ann, dict) and isinstance(ann.get("caption"), str) and _is_id(ann.get("image_id"))):
+            raise CaptionImportError(f'{path}: annotations[{i}] of {what} must have an "image_id" and a '
+                                     f'"caption" (a COCO captions_*.json), got {json.dumps(ann)[:60]}')
+        if ann["image_id"] not in captions:
+            raise CaptionImportError(f"{path}: annotations[{i}] names the image_id {ann['image_id']!r:.30}, "
+                                     "which no image has")
+        captions[ann["image_id"]].append(ann["caption"])
+    out: dict[str, Any] = {}
+    for image_id, name in files.items():
+        if not captions[image_id]:
+            raise CaptionImportError(f"{path}: {name!r:.60} (id {image_id!r:.30}) has no caption: no annotation "
+                                     "names its id")
+        out.setdefault(name, _Repeated()).extend(captions[image_id])
+    return out
+
+
+def _is_id(value: object) -> bool:
+    """Whether ``value`` is a COCO id: an integer (not true or false) or a string."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _check_name(path: str, name: str) -> None:
