@@ -52,12 +52,35 @@ def entropy_model_name(architecture: str, layout: str) -> str:
     return _LAYOUT_NAMES.get((architecture, layout), f"{architecture}'s own latent codec")
 
 
+def _text_folder(info: dict[str, Any]) -> str | None:
+    """The folder a model's config records for its text encoder (its ``path``: a model trained
+    with ``text_encoder: {name: minilm, path: DIR}``, any BERT, or with a CLIP folder), else None."""
+    spec = info["config"].get("text_encoder")
+    path = spec.get("path") if isinstance(spec, dict) else None
+    return str(path) if path else None
+
+
+def _text_encoder_line(info: dict[str, Any]) -> str | None:
+    """``taco models NAME``'s line on a text encoder read from a folder the config records: the
+    folder, and what reads it (None for the packaged MiniLM, a CLIP without a folder, no text)."""
+    folder = _text_folder(info)
+    if folder is None:
+        return None
+    if info["text_encoder"] == "clip":
+        return f"{folder} (a CLIP folder; TACO_CLIP_PATH, taco compress --clip-path DIR, is used over it)"
+    return (f"{folder} (a BERT folder read as {info['text_encoder']}; unpinned: the model's fingerprint "
+            "covers its path, not its weights)")
+
+
 def _model_kind(info: dict[str, Any]) -> str:
     """``TACO + MiniLM``, ``TACO (TGIC) + CLIP``, ``ELIC``, ``film-hp + tiny CLIP``: one
     model's kind, for a table and the model in full; a backbone added since (docs/models.md)
-    by its architecture's name, with the text encoder it reads."""
+    by its architecture's name, with the text encoder it reads. A ``minilm`` read from a folder
+    the config records (any BERT: ``text_encoder: {name: minilm, path: DIR}``) is ``BERT
+    folder``, not the packaged MiniLM (``taco models NAME`` names the folder)."""
     encoder = info["text_encoder"]
-    text = f" + {_TEXT_NAMES.get(encoder, encoder)}" if encoder else ""
+    shown = "BERT folder" if encoder == "minilm" and _text_folder(info) else _TEXT_NAMES.get(encoder, encoder)
+    text = f" + {shown}" if encoder else ""
     if info["architecture"] == "elic":
         return "ELIC"
     if info["architecture"] != "taco":
@@ -139,7 +162,8 @@ def cmd_models(args: argparse.Namespace) -> int:
                                  "yes (ships with taco)" if info["trained"] else
                                  "no: random seed-0 weights until trained (taco train --set model=NAME)"),
                      "training": _training_line(training) if training else None,
-                     "model": _model_kind(info), "rate": _model_rate(info),
+                     "model": _model_kind(info), "text encoder": _text_encoder_line(info),
+                     "rate": _model_rate(info),
                      "qualities (λ)": ", ".join(f"{q}: {lmbda:g}" for q, lmbda in
                                                 enumerate(info["qualities"] or [], 1)) or None,
                      "parameters": f"{info['parameters']:,}",
