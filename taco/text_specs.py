@@ -8,6 +8,7 @@ as loading the model does (:func:`taco.models.header.header_config`).
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,6 +17,14 @@ from .checks import is_int
 from .errors import TacoValueError
 
 __all__ = ["TEXT_ENCODER_OPTIONS", "text_encoder_arguments", "text_encoder_spec_problem"]
+
+#: How a model reads another BERT (docs/training.md, docs/models.md), as an unknown encoder's
+#: name that is no typo of a known one (``mpnet``, ``bert-base``) is told: the ``minilm`` encoder
+#: reads any Hugging Face ``BertModel`` folder (``model_type`` bert) given as its ``path``; an
+#: encoder of another architecture (MPNet, T5) has no name here.
+_ANOTHER_BERT = ("another BERT, a Hugging Face BertModel folder with config.json, model.safetensors and "
+                "tokenizer.json, is {name: minilm, path: DIR}: in taco train's config under "
+                "model_overrides.text_encoder; other architectures (MPNet, T5) are not read")
 
 #: Each text encoder's name -> {option: the argument of its class's constructor it sets}. The one
 #: list of the names: :mod:`taco.text` maps each to its class (the class's ``name``).
@@ -40,7 +49,10 @@ def text_encoder_arguments(name: str, options: Mapping[str, Any]) -> Mapping[str
     (:data:`TEXT_ENCODER_OPTIONS`); a TacoValueError (a ValueError) for an unknown name, or an
     option in ``options`` it does not take (the values are not looked at)."""
     if name not in TEXT_ENCODER_OPTIONS:
-        raise TacoValueError(f"unknown text encoder {name!r}; known: {', '.join(sorted(TEXT_ENCODER_OPTIONS))}")
+        known = f"unknown text encoder {name!r}; known: {', '.join(sorted(TEXT_ENCODER_OPTIONS))}"
+        if not difflib.get_close_matches(name, TEXT_ENCODER_OPTIONS, n=1):  # no typo of one: another model
+            known += f" ({_ANOTHER_BERT})"
+        raise TacoValueError(known)
     arguments = TEXT_ENCODER_OPTIONS[name]
     unknown = sorted(set(options) - set(arguments))
     if unknown:
