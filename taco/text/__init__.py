@@ -164,12 +164,16 @@ def model_text_encoder(model: _Model, *, shared: bool = True) -> TextEncoder | N
 
     A CLIP's folder is ``$TACO_CLIP_PATH`` when that is set (taco compress's ``--clip-path``
     sets it), over the ``path`` the config records (training records the folder it used, as an
-    absolute path): the user's choice wins, and the width check below and the model's
-    fingerprint still catch a wrong CLIP. A recorded folder that is gone, with nothing set over
-    it, is a :class:`TextEncoderUnavailable` naming it, saying it comes from the model's config
-    and what to do. An encoder whose tokens are not as wide as the model's text adapter takes
-    (its ``text_dim``, where it has one) is a TacoValueError naming the encoder's folder and
-    where that came from, before any image is coded.
+    absolute path): the user's choice wins, and the width check below catches a CLIP of another
+    width. One of the same width with other weights is not caught: the model's fingerprint covers
+    its config (the recorded ``path`` as text) and its own weights, not a text encoder folder's
+    (only the packaged MiniLM's files are pinned), so such a CLIP, or a BERT folder changed in
+    place, codes with its embeddings unnoticed (decoding reads no text: the files still decode,
+    coded with text features the model was not trained with). A recorded folder that is gone,
+    with nothing set over it, is a :class:`TextEncoderUnavailable` naming it, saying it comes
+    from the model's config and what to do. An encoder whose tokens are not as wide as the
+    model's text adapter takes (its ``text_dim``, where it has one) is a TacoValueError naming
+    the encoder's folder and where that came from, before any image is coded.
     """
     spec = model_text_encoder_spec(model)
     if spec is None:
