@@ -11,7 +11,9 @@ folder (:func:`image_name_problem`: not absolute, no ``..`` part).
 Which captions an image has is one rule, :class:`CaptionLookup`, used by ``taco compress``,
 ``taco evaluate`` and ``taco train`` (:func:`folder_captions` for a folder): a captions file
 named on purpose is the only source; without one, the image's sidecar ``IMAGE.txt``, else the
-``captions.jsonl`` of its folder. Imports no torch (the CLI reads captions before it loads a model).
+``captions.jsonl`` of its folder. A COCO captions file (``captions_val2014.json``) is read by
+:func:`coco_caption_records`, for ``coco40k:`` and ``taco import-captions`` alike. Imports no
+torch (the CLI reads captions before it loads a model).
 """
 
 from __future__ import annotations
@@ -39,9 +41,12 @@ __all__ = [
     "CaptionRecord",
     "CaptionsFile",
     "CaptionsFileError",
+    "CocoCaptionRecords",
+    "CocoCaptionsError",
     "FolderCaptions",
     "FoundCaptions",
     "SidecarError",
+    "coco_caption_records",
     "folder_captions",
     "has_captions",
     "image_name_problem",
@@ -637,3 +642,93 @@ def has_captions(
     if captions_file is not None:
         return Path(captions_file).is_file()
     return CaptionLookup().has_source(Path(root), images)
+
+
+class CocoCaptionsError(TacoError, ValueError):
+    """A COCO captions object (:func:`coco_caption_records`) with a malformed entry: one line
+    saying which (``images[3]``, ``annotations[7]``) and why, without the file's name, which
+    the caller adds."""
+
+
+class CocoCaptionRecords(NamedTuple):
+    """A COCO captions file's images with their captions (:func:`coco_caption_records`)."""
+
+    #: Each image by its id, in the file's order of images, with the captions of the
+    #: annotations naming it, as written (not stripped, blank ones kept), in annotation order;
+    #: none for an image no annotation names.
+    images: dict[int, CaptionRecord]
+    #: ``(index in annotations, image_id)`` of each annotation whose id no image has.
+    unmatched: list[tuple[int, int]]
+
+
+def _coco_id(value: object) -> int | None:
+    """A COCO id as its number, None for a value that is no id. An id is a whole number: an
+    integer, a number with no fraction (``74.0``) or a string of one (``"74"``, as ``int()``
+    reads it), so ``74`` and ``"74"`` name one image; not true or false, not ``1.5``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None  # not inf, not nan
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:  # not a number, or over int()'s digits
+            return None
+    return None
+
+
+def _shown(value: object) -> str:
+    """A JSON value as its first 60 characters of JSON, for a message; one nested too deeply
+    to write (a RecursionError) as what it is."""
+    try:
+        return json.dumps(value)[:60]
+    except RecursionError:
+        return "an array or object nested too deeply to show"
+
+
+def coco_caption_records(data: object) -> CocoCaptionRecords:
+    """A COCO captions file's object (``captions_val2014.json``: ``{"images": [{"id",
+    "file_name"}, ...], "annotations": [{"image_id", "caption"}, ...]}``, other keys ignored) ->
+    its images with their captions, by id (:class:`CocoCaptionRecords`).
+
+    The one reader of the format: ``coco40k:`` (:class:`taco.data.CocoCaptions`) and ``taco
+    import-captions`` (:func:`taco.evaluation.import_captions.read_caption_json`) both read it
+    here, with one rule for ids (:func:`_coco_id`: whole numbers, ``"74"`` being ``74``) and for
+    malformed entries: an image without a string ``file_name`` or an id, two images of one id,
+    an annotation without a string ``caption`` or an ``image_id`` are a
+    :class:`CocoCaptionsError`, as is a ``data`` that is no object of two lists. What the two
+    keep of the rest differs by purpose, so it is given to them, not decided here: an image
+    no annotation names and an annotation naming no image (:attr:`CocoCaptionRecords.unmatched`)
+    are left out of a training set as COCO's own tools leave them, and refused by
+    ``import-captions``, whose captions file would otherwise list an image without a caption
+    or lose a caption unseen. Both strip the captions and drop blank ones, as every taco reader
+    of captions does. Imports no torch (``import-captions`` runs without it).
+    """
+    if not (isinstance(data, dict) and isinstance(data.get("images"), list)
+            and isinstance(data.get("annotations"), list)):
+        raise CocoCaptionsError('a COCO captions file is an object with lists "images" and "annotations"')
+    images: dict[int, CaptionRecord] = {}
+    for i, im in enumerate(data["images"]):
+        image_id = _coco_id(im.get("id")) if isinstance(im, dict) else None
+        if image_id is None or not isinstance(im.get("file_name"), str):
+            raise CocoCaptionsError(f'images[{i}] of a COCO captions file must have an "id" and a "file_name" '
+                                    f'(an id is a whole number, "74" or 74), got {_shown(im)}')
+        if image_id in images:
+            raise CocoCaptionsError(f"images[{i}] has the id {im['id']!r:.30} of an image before it")
+        images[image_id] = CaptionRecord(im["file_name"], ())
+    captions: dict[int, list[str]] = {image_id: [] for image_id in images}
+    unmatched: list[tuple[int, int]] = []
+    for i, ann in enumerate(data["annotations"]):
+        image_id = _coco_id(ann.get("image_id")) if isinstance(ann, dict) else None
+        if image_id is None or not isinstance(ann.get("caption"), str):
+            raise CocoCaptionsError(f'annotations[{i}] of a COCO captions file must have an "image_id" and a '
+                                    f'"caption" (a COCO captions_*.json), got {_shown(ann)}')
+        if image_id in captions:
+            captions[image_id].append(ann["caption"])
+        else:
+            unmatched.append((i, image_id))
+    return CocoCaptionRecords(
+        {image_id: CaptionRecord(record.file, tuple(captions[image_id])) for image_id, record in images.items()},
+        unmatched)

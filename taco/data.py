@@ -49,6 +49,8 @@ from taco.captions_file import (
     FOLDER_CAPTIONS,
     SIDECAR_SUFFIX,
     CaptionRecord,
+    CocoCaptionsError,
+    coco_caption_records,
     folder_captions,
     image_name_problem,
 )
@@ -806,19 +808,18 @@ class CaptionedFolder(CaptionedImages):
 
 def _read_coco_annotations(annotations_json: Path) -> list[CaptionRecord]:
     """The images of a COCO captions file with their captions, by COCO id; an
-    :class:`AnnotationsFileError` for a file that is not one."""
+    :class:`AnnotationsFileError` for a file that is not one. Read by
+    :func:`taco.captions_file.coco_caption_records` (``taco import-captions`` reads it there too):
+    a training set keeps an image no annotation names (with no caption: it is skipped with
+    the uncaptioned ones) and leaves out the annotations of ids no image has."""
     what = "COCO captions file (images[{id, file_name}], annotations[{image_id, caption}])"
     data = _read_annotations_json(annotations_json, what)
     try:
-        files = {int(im["id"]): _text(im["file_name"]) for im in data["images"]}
-        captions: dict[int, list[str]] = {image_id: [] for image_id in files}
-        for ann in data["annotations"]:
-            image_id = int(ann["image_id"])
-            if image_id in captions and _text(ann["caption"]).strip():
-                captions[image_id].append(ann["caption"].strip())
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
-        raise AnnotationsFileError(f"{annotations_json}: not a {what}: {e!r:.200}") from None
-    return [CaptionRecord(files[i], tuple(captions[i])) for i in sorted(files)]
+        images = coco_caption_records(data).images
+    except CocoCaptionsError as e:
+        raise AnnotationsFileError(f"{annotations_json}: not a {what}: {e}") from None
+    return [CaptionRecord(images[i].file, tuple(c.strip() for c in images[i].captions if c.strip()))
+            for i in sorted(images)]
 
 
 class CocoCaptions(CaptionedImages):
@@ -827,7 +828,9 @@ class CocoCaptions(CaptionedImages):
     All captions of an image are kept (five for most, up to seven) and one is drawn at random
     per sample (paper §4.1: 82,783 training images × 5 captions). Images are ordered by COCO id.
     Keyword arguments as :class:`CaptionedImages`. An ``annotations_json`` that is not a COCO
-    captions file is an :class:`AnnotationsFileError` naming it.
+    captions file (:func:`taco.captions_file.coco_caption_records`: an entry without its keys,
+    an id that is no whole number, two images of one id) is an :class:`AnnotationsFileError`
+    naming it.
     """
 
     def __init__(

@@ -37,7 +37,7 @@ COMMAND_HELP: dict[str, str] = {
     "evaluate": "models and classic codecs x datasets -> CSV + JSON (+ RD figure)",
     "plot": "RD figure (PNG + SVG) and BD-rate table from result JSONs",
     "caption": "write captions.jsonl for a folder with a captioning model",
-    "import-captions": "the authors' caption JSON (kodak_ofa.json, ...) -> captions.jsonl",
+    "import-captions": "caption JSON (the authors', COCO's, lists of objects) -> captions.jsonl",
     "bench": "encode/decode latency: TACO vs ELIC vs CompressAI's ELIC",
     "import-checkpoint": "import an authors' TACO/ELIC or a CompressAI ELIC checkpoint"}
 

@@ -15,9 +15,10 @@ three JSON layouts (read from their repository and their loaders; the files are 
 
 Other tools' captions are read too: a COCO captions file (``captions_val2014.json``:
 ``{"images": [{"id", "file_name"}], "annotations": [{"image_id", "caption"}]}``, every caption of
-an image kept) and a list of ``{"image": NAME, "caption": CAPTION}`` objects (the name's key
-``image``, ``file`` or ``file_name``, the captions' ``caption``, ``captions`` or ``text``: a string
-or a list of strings). Any other layout is refused naming these.
+an image kept; read by :func:`taco.captions_file.coco_caption_records`, as ``coco40k:`` reads it,
+an id a whole number, ``"74"`` the same as ``74``) and a list of ``{"image": NAME, "caption":
+CAPTION}`` objects (the name's key ``image``, ``file`` or ``file_name``, the captions'
+``caption``, ``captions`` or ``text``: a string or a list of strings). Any other layout is refused naming these.
 
 Each image becomes one line ``{"image": NAME, "captions": [...], "captioner": SOURCE}`` (the
 format of :class:`taco.data.CaptionedFolder` and ``taco caption``), sorted by name as the
@@ -43,6 +44,8 @@ from taco.atomic import write_text_atomic
 from taco.captions_file import (
     CAPTIONS_LINE_MAX_CHARS,
     CaptionRecord,
+    CocoCaptionsError,
+    coco_caption_records,
     image_name_problem,
 )
 from taco.messages import lone_surrogate, stdin_refused
@@ -221,42 +224,25 @@ def _is_coco(data: dict[str, Any]) -> bool:
 
 def _from_coco(path: str, data: dict[str, Any]) -> dict[str, Any]:
     """A COCO captions file's object -> ``{file_name: _Repeated([caption, ...])}``, every caption
-    of an image in annotation order (as :class:`taco.data.CocoCaptions` reads one for
-    ``coco40k:``); an image no annotation describes, an annotation of an id no image has, or an
-    entry without its keys is a :class:`CaptionImportError`."""
-    what = "a COCO captions file"
-    images, annotations = data["images"], data["annotations"]
-    if not isinstance(images, list) or not isinstance(annotations, list):
-        raise CaptionImportError(f"{path}: {what} has lists of images and annotations (the layouts read: {_LAYOUTS})")
-    files: dict[object, str] = {}
-    for i, im in enumerate(images):
-        if not (isinstance(im, dict) and isinstance(im.get("file_name"), str) and _is_id(im.get("id"))):
-            raise CaptionImportError(f'{path}: images[{i}] of {what} must have an "id" and a "file_name", '
-                                     f"got {json.dumps(im)[:60]}")
-        if im["id"] in files:
-            raise CaptionImportError(f"{path}: images[{i}] has the id {im['id']!r:.30} of an image before it")
-        files[im["id"]] = im["file_name"]
-    captions: dict[object, list[str]] = {image_id: [] for image_id in files}
-    for i, ann in enumerate(annotations):
-        if not (isinstance(ann, dict) and isinstance(ann.get("caption"), str) and _is_id(ann.get("image_id"))):
-            raise CaptionImportError(f'{path}: annotations[{i}] of {what} must have an "image_id" and a '
-                                     f'"caption" (a COCO captions_*.json), got {json.dumps(ann)[:60]}')
-        if ann["image_id"] not in captions:
-            raise CaptionImportError(f"{path}: annotations[{i}] names the image_id {ann['image_id']!r:.30}, "
-                                     "which no image has")
-        captions[ann["image_id"]].append(ann["caption"])
+    of an image in annotation order, read by :func:`taco.captions_file.coco_caption_records` (as
+    ``coco40k:`` reads one: its rule for ids and malformed entries). Where a training set
+    leaves them out, an image no annotation describes and an annotation of an id no image has
+    are a :class:`CaptionImportError` here: the captions file written would list an image
+    without a caption, or lose a caption unseen."""
+    try:
+        coco = coco_caption_records(data)
+    except CocoCaptionsError as exc:
+        raise CaptionImportError(f"{path}: {exc}") from None
+    if coco.unmatched:
+        i, image_id = coco.unmatched[0]
+        raise CaptionImportError(f"{path}: annotations[{i}] names the image_id {image_id!r:.30}, which no image has")
     out: dict[str, Any] = {}
-    for image_id, name in files.items():
-        if not captions[image_id]:
-            raise CaptionImportError(f"{path}: {name!r:.60} (id {image_id!r:.30}) has no caption: no annotation "
-                                     "names its id")
-        out.setdefault(name, _Repeated()).extend(captions[image_id])
+    for image_id, record in coco.images.items():
+        if not record.captions:
+            raise CaptionImportError(f"{path}: {record.file!r:.60} (id {image_id!r:.30}) has no caption: no "
+                                     "annotation names its id")
+        out.setdefault(record.file, _Repeated()).extend(record.captions)
     return out
-
-
-def _is_id(value: object) -> bool:
-    """Whether ``value`` is a COCO id: an integer (not true or false) or a string."""
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _check_name(path: str, name: str) -> None:
