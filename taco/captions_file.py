@@ -701,7 +701,7 @@ def coco_caption_records(data: object) -> CocoCaptionRecords:
     :class:`CocoCaptionsError`, as is a ``data`` that is no object of two lists. What the two
     keep of the rest differs by purpose, so it is given to them, not decided here: an image
     no annotation names and an annotation naming no image (:attr:`CocoCaptionRecords.unmatched`)
-    are left out of a training set as COCO's own tools leave them, and refused by
+    are left out of a training set (its images are the captioned ones), and refused by
     ``import-captions``, whose captions file would otherwise list an image without a caption
     or lose a caption unseen. Both strip the captions and drop blank ones, as every taco reader
     of captions does. Imports no torch (``import-captions`` runs without it).
