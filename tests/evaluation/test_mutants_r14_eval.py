@@ -87,7 +87,7 @@ def test_a_stop_at_a_later_dataset_names_its_results_and_the_runs_left(tiny_fold
     written (not the first dataset's figure, which was)."""
     from pathlib import Path
 
-    from taco.evaluation import classic
+    from taco.evaluation import classic, results
     from taco.evaluation.evaluate import EvalConfig, EvaluationStopped, run_evaluation
 
     other = folder_factory(tmp_path / "other", captions=False)
@@ -99,6 +99,8 @@ def test_a_stop_at_a_later_dataset_names_its_results_and_the_runs_left(tiny_fold
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(classic, "write_json", write_json)
+
+    monkeypatch.setattr(results, "write_json", write_json)  # a run's first write (code_run)
     cfg = EvalConfig(datasets=[str(tiny_folder), str(other)], classic=["jpeg"], qualities={"jpeg": [10]},
                      output=tmp_path / "ev", fid="off", cmmd_clip=None, progress=False)
     with pytest.raises(EvaluationStopped) as e:
