@@ -169,6 +169,33 @@ def tiny_taco():
 
 
 @pytest.fixture(scope="session")
+def with_text_encoder(tmp_path_factory, tiny_taco):
+    """A function (folder, spec) -> ``folder/model.safetensors``: the seed-0 taco-tiny checkpoint
+    with ``spec`` as its header's text encoder entry (an unknown one, a folder of one's own),
+    written as it is, unchecked."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from taco.models import save_checkpoint
+
+    source = save_checkpoint(tiny_taco, tmp_path_factory.mktemp("with-text-encoder") / "tiny.safetensors")
+    with safe_open(str(source), framework="pt") as f:
+        meta = dict(f.metadata())
+    tensors = load_file(str(source))
+
+    def write(folder: Path, spec: dict) -> Path:
+        header = json.loads(meta["taco"])
+        header["config"]["text_encoder"] = spec
+        path = folder / "model.safetensors"
+        save_file(tensors, str(path), {**meta, "taco": json.dumps(header)})
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
 def tiny_elic():
     from taco.models import create_model
 

@@ -8,11 +8,9 @@ file, with exit 2 and without importing torch."""
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -23,38 +21,14 @@ from taco.text_specs import TEXT_ENCODER_OPTIONS, text_encoder_arguments
 HEAVY = ("torch", "compressai", "transformers", "scipy", "matplotlib")
 
 
-@pytest.fixture(scope="module")
-def tiny_file(tmp_path_factory, tiny_taco) -> tuple[dict, dict]:
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    from taco.models import save_checkpoint
-
-    path = save_checkpoint(tiny_taco, tmp_path_factory.mktemp("fenc") / "tiny.safetensors")
-    with safe_open(str(path), framework="pt") as f:
-        meta = dict(f.metadata())
-    return load_file(str(path)), meta
-
-
-def _with_encoder(tiny_file, folder: Path, spec: dict) -> Path:
-    from safetensors.torch import save_file
-
-    tensors, meta = tiny_file
-    header = json.loads(meta["taco"])
-    header["config"]["text_encoder"] = spec
-    path = folder / "model.safetensors"
-    save_file(tensors, str(path), {**meta, "taco": json.dumps(header)})
-    return path
-
-
 @pytest.mark.parametrize(("spec", "says"), [
     ({"name": "clipp"}, "unknown text encoder 'clipp'; known: clip, clip-tiny, minilm"),
     ({"name": "clip-tiny", "bogus": 1},
      "text encoder 'clip-tiny' takes options ['max_tokens', 'seed'], not ['bogus']"),
     ({"name": "clip-tiny", "seed": "x"}, "text encoder 'clip-tiny': seed must be an integer, not 'x'"),
 ])
-def test_taco_models_refuses_it_without_torch(probe, tmp_path, tmp_path_factory, tiny_file, spec, says):
-    path = _with_encoder(tiny_file, tmp_path_factory.mktemp("bad"), spec)
+def test_taco_models_refuses_it_without_torch(probe, tmp_path, tmp_path_factory, with_text_encoder, spec, says):
+    path = with_text_encoder(tmp_path_factory.mktemp("bad"), spec)
     r = probe(tmp_path, "models", str(path))
     assert r["code"] == 2, (r["stdout"], r["stderr"])
     assert r["stderr"].strip() == (
@@ -64,9 +38,9 @@ def test_taco_models_refuses_it_without_torch(probe, tmp_path, tmp_path_factory,
     assert not heavy, f"taco models FILE imports {sorted(heavy)}"
 
 
-def test_a_good_header_is_still_shown(probe, tmp_path, tmp_path_factory, tiny_file):
+def test_a_good_header_is_still_shown(probe, tmp_path, tmp_path_factory, with_text_encoder):
     """(Showing it counts the parameters of its architecture, which imports torch.)"""
-    path = _with_encoder(tiny_file, tmp_path_factory.mktemp("good"),
+    path = with_text_encoder(tmp_path_factory.mktemp("good"),
                          {"name": "clip-tiny", "seed": 3, "max_tokens": 32})
     r = probe(tmp_path, "models", str(path))
     assert r["code"] == 0 and str(path) in r["stdout"], r["stderr"]
