@@ -34,7 +34,8 @@ def test_a_missing_dependency_is_one_line(tmp_path):
     assert "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1] == (
         "taco compress: error: No module named 'compressai': a package taco needs is not installed here; "
-        "install taco's dependencies again (pip install taco-codec, or pip install -e . in its checkout)")
+        "install taco's dependencies again (pip install -e . in taco's checkout, or pip install the taco-codec "
+        "wheel again)")
     assert not out.exists()
 
 

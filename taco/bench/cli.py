@@ -85,9 +85,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="instead: profile CompressAI's vs taco's entropy coding (CPU time by "
                    "category) on the first image with the ELIC model")
     p.add_argument("--json", metavar="FILE", dest="output", type=path_arg,
-                   help="write the results as JSON here (checked before the bench runs); - writes "
-                   "them to standard output, and the table to standard error")
-    p.add_argument("-f", "--force", action="store_true", help="replace an existing --json FILE")
+                   help="write the results as JSON here (checked before the bench runs; one written "
+                   "meanwhile by another process is not replaced: exit 2); - writes them to "
+                   "standard output, and the table to standard error")
+    p.add_argument("-f", "--force", action="store_true", help="replace an existing --json FILE (also one "
+                   "written meanwhile)")
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:

@@ -225,7 +225,7 @@ def missing_package_line(exc: BaseException) -> str | None:
     if not isinstance(exc, ModuleNotFoundError) or not exc.name or exc.name.partition(".")[0] == "taco":
         return None
     return (f"{exc}: a package taco needs is not installed here; install taco's dependencies again "
-            "(pip install taco-codec, or pip install -e . in its checkout)")
+            "(pip install -e . in taco's checkout, or pip install the taco-codec wheel again)")
 
 
 def allocation_failure_line(exc: BaseException) -> str | None:

@@ -652,8 +652,8 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", metavar="NAMES",
                    help=f"panels, comma-separated, of {', '.join(PLOT_METRICS)} (default: all)")
     p.add_argument("--anchor", metavar="LABEL", type=_text_arg, help="BD-rate table against this curve label (e.g. JPEG; default: "
-                   "the first classic codec with results, in the order jpeg, webp, avif, bpg, vtm, "
-                   "as taco evaluate without --classic; with none, no table)")
+                   "the first classic codec with results, in the order jpeg, webp, avif, bpg, vtm, then "
+                   "codecs of your own by label, as taco evaluate without --classic; with none, no table)")
     p.add_argument("--bootstrap", type=non_negative_int, default=2000, metavar="N",
                    help="bootstrap resamples of the images for the BD table's CIs, from the CSVs "
                    f"beside the JSONs (0, or fewer than {MIN_RESAMPLES}: none; default: 2000)")
