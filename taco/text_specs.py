@@ -50,7 +50,8 @@ def text_encoder_arguments(name: str, options: Mapping[str, Any]) -> Mapping[str
     option in ``options`` it does not take (the values are not looked at)."""
     if name not in TEXT_ENCODER_OPTIONS:
         known = f"unknown text encoder {name!r}; known: {', '.join(sorted(TEXT_ENCODER_OPTIONS))}"
-        if not difflib.get_close_matches(name, TEXT_ENCODER_OPTIONS, n=1):  # no typo of one: another model
+        close = difflib.get_close_matches(name.lower(), TEXT_ENCODER_OPTIONS, n=1)
+        if not close:  # no typo of one (MiniLM, clipp): another model
             known += f" ({_ANOTHER_BERT})"
         raise TacoValueError(known)
     arguments = TEXT_ENCODER_OPTIONS[name]

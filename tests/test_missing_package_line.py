@@ -39,10 +39,21 @@ def test_a_missing_dependency_is_one_line(tmp_path):
     assert not out.exists()
 
 
-def test_only_modules_outside_taco():
+def test_only_packages_taco_requires():
+    """taco's own requirements (its installed metadata), an extra's with that extra named; a
+    module no requirement gives (a plugin's own import) or a taco module is a bug's traceback."""
+    def line(name: str) -> str | None:
+        return missing_package_line(ModuleNotFoundError(f"No module named {name!r}", name=name))
+
     outside = ModuleNotFoundError("No module named 'yaml'", name="yaml")
     assert error_line(outside) == missing_package_line(outside)
-    assert "No module named 'yaml': a package taco needs is not installed" in missing_package_line(outside)
-    assert missing_package_line(ModuleNotFoundError("No module named 'taco.nothing'", name="taco.nothing")) is None
+    assert line("yaml").startswith("No module named 'yaml': a package taco needs is not installed here; "
+                                   "install taco's dependencies again")
+    assert "install taco's dependencies again" in line("PIL.Image")  # pillow
+    assert line("pycocoevalcap").endswith("it comes with taco's eval extra: pip install -e '.[eval]' "
+                                          "(or 'taco-codec[eval]')")
+    assert "taco's heif extra" in line("pillow_heif")
+    assert line("timm_extra_layers") is None  # a plugin's dependency: its traceback says whose
+    assert line("taco.nothing") is None
     assert missing_package_line(ModuleNotFoundError("no name")) is None
     assert missing_package_line(ImportError("cannot import name 'x'", name="yaml")) is None  # not missing: a bug

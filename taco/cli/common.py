@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -219,13 +221,52 @@ def error_line(exc: BaseException) -> str | None:
 
 
 def missing_package_line(exc: BaseException) -> str | None:
-    """What a package taco imports that is not installed says (a ModuleNotFoundError for a module
-    outside taco: ``compressai`` after ``pip install --no-deps``, a venv missing one), in one line
-    with the way to install them; None for anything else (a taco module missing is a bug)."""
-    if not isinstance(exc, ModuleNotFoundError) or not exc.name or exc.name.partition(".")[0] == "taco":
+    """What a package taco's install requires but that is not installed says (a
+    ModuleNotFoundError: ``compressai`` after ``pip install --no-deps``; ``pycocoevalcap``, which
+    ``--text-similarity`` needs, without the eval extra), in one line with the way to install it;
+    None for anything else, a bug that deserves its traceback (a taco module missing, a plugin's
+    own import)."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
         return None
-    return (f"{exc}: a package taco needs is not installed here; install taco's dependencies again "
-            "(pip install -e . in taco's checkout, or pip install the taco-codec wheel again)")
+    top = exc.name.partition(".")[0]
+    extras = _required_by_taco().get(_dist_key(_DIST_OF_IMPORT.get(top, top)))
+    if not extras:
+        return None
+    if "" in extras:
+        how = ("install taco's dependencies again (pip install -e . in taco's checkout, or pip "
+               "install the taco-codec wheel again)")
+    else:
+        extra = min(extras - {"dev"} or extras)
+        how = f"it comes with taco's {extra} extra: pip install -e '.[{extra}]' (or 'taco-codec[{extra}]')"
+    return f"{exc}: a package taco needs is not installed here; {how}"
+
+
+#: The distribution of an import name that is not its own (the rest: the same name, ``_`` as ``-``).
+_DIST_OF_IMPORT = {"PIL": "pillow", "yaml": "pyyaml"}
+
+
+def _dist_key(name: str) -> str:
+    """A distribution's name as pip compares them (PEP 503: case, ``-``, ``_``, ``.`` alike)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@functools.cache
+def _required_by_taco() -> dict[str, frozenset[str]]:
+    """{distribution: the extras that require it, "" for taco itself} from taco's installed
+    metadata (``Requires-Dist``); empty where taco is not installed as a distribution."""
+    import importlib.metadata  # only when an import failed: not at every start
+
+    try:
+        requirements = importlib.metadata.requires("taco-codec") or []
+    except importlib.metadata.PackageNotFoundError:
+        return {}
+    found: dict[str, set[str]] = {}
+    for requirement in requirements:
+        name = re.match(r"[A-Za-z0-9._-]+", requirement)
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", requirement)
+        if name:
+            found.setdefault(_dist_key(name.group()), set()).add(extra.group(1) if extra else "")
+    return {k: frozenset(v) for k, v in found.items()}
 
 
 def allocation_failure_line(exc: BaseException) -> str | None:

@@ -149,7 +149,7 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     two COCO images of one file name) keeps the captions of both, in file order, as a
     captions.jsonl's lines naming one image merge (:func:`taco.captions_file.read_captions_file`).
     """
-    data = _load_json(path)
+    data = raw = _load_json(path)
     path = os.fspath(path)  # as given, in the messages: ./- is no -
     if isinstance(data, list):
         data = _from_list(path, data)
@@ -157,7 +157,8 @@ def read_caption_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
         data = _from_coco(path, data)
     if not isinstance(data, dict) or not data:
         raise CaptionImportError(
-            f"{path}: expected {_LAYOUTS}; got {'an empty object' if data == {} else type(data).__name__}"
+            f"{path}: expected {_LAYOUTS}; got "
+            f"{'an empty list' if raw == [] else 'an empty object' if data == {} else type(data).__name__}"
         )
     out: dict[str, list[str]] = {}
     for name, given in data.items():
