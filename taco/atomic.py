@@ -460,11 +460,12 @@ def write_all_atomic(files: Mapping[Path, bytes], *, replace: bool = True) -> li
     """
     targets = list(files)
     remove_stale_temporaries(targets)
-    if not replace:
-        return _write_all_new(files)
-    special = [p for p in targets if special_file(p)]
-    # (open and locked temporary, its name, the path given, the file it replaces: _stage)
+    special = [p for p in targets if special_file(p)] if replace else []
+    # (open and locked temporary, its name, the path given, the file it becomes: _stage)
     staged: list[tuple[BinaryIO, Path, Path, Path]] = []
+    # replace=False: each file staged, by its (st_dev, st_ino); those published, with theirs
+    idents: dict[Path, tuple[int, int]] = {}
+    published: list[tuple[Path, tuple[int, int]]] = []
     made: list[Path] = []
     path = Path()
     try:
@@ -472,48 +473,19 @@ def write_all_atomic(files: Mapping[Path, bytes], *, replace: bool = True) -> li
             if path in special:
                 continue
             made[:0] = make_folders(path.parent)
-            f, tmp, target = _stage(path, files[path])
+            f, tmp, target = _stage(path, files[path], through_links=replace)
             staged.append((f, tmp, path, target))
+            if not replace:
+                st = os.fstat(f.fileno())
+                idents[path] = (st.st_dev, st.st_ino)
         for f, tmp, path, target in staged:  # noqa: B007 - path: what an error names
             if sys.platform == "win32":
                 f.close()  # Windows renames no open file
-            os.replace(tmp, target)
-    except BaseException as exc:
-        for f, tmp, _, _ in staged:
-            f.close()
-            tmp.unlink(missing_ok=True)
-        remove_folders(made)
-        _raise_naming_target(exc, path, [t for _, t, _, _ in staged])
-        raise
-    for f, _, _, _ in staged:
-        f.close()
-    for folder in dict.fromkeys(t.parent for _, _, _, t in staged):
-        _fsync_folder(folder)
-    for path in special:
-        write_bytes_atomic(path, files[path])
-    return targets
-
-
-def _write_all_new(files: Mapping[Path, bytes]) -> list[Path]:
-    """:func:`write_all_atomic` with ``replace=False``: every temporary staged, then each linked
-    to its name in order; a name found there undoes the links made before it."""
-    targets = list(files)
-    # (open and locked temporary, its name, the path given, its file's (st_dev, st_ino))
-    staged: list[tuple[BinaryIO, Path, Path, tuple[int, int]]] = []
-    published: list[tuple[Path, tuple[int, int]]] = []
-    made: list[Path] = []
-    path = Path()
-    try:
-        for path in targets:
-            made[:0] = make_folders(path.parent)
-            f, tmp, _ = _stage(path, files[path], through_links=False)
-            st = os.fstat(f.fileno())
-            staged.append((f, tmp, path, (st.st_dev, st.st_ino)))
-        for f, tmp, path, ident in staged:  # noqa: B007 - path: what an error names
-            if sys.platform == "win32":
-                f.close()  # Windows renames no open file
-            _publish(tmp, path, replace=False)
-            published.append((path, ident))
+            if replace:
+                os.replace(tmp, target)
+            else:  # linked to its name; a name found there undoes the links made before it
+                _publish(tmp, path, replace=False)
+                published.append((path, idents[path]))
     except BaseException as exc:
         for done, ident in published:  # ours still: another writer's file of that name stays
             with suppress(OSError):
@@ -528,8 +500,10 @@ def _write_all_new(files: Mapping[Path, bytes]) -> list[Path]:
         raise
     for f, _, _, _ in staged:
         f.close()
-    for folder in dict.fromkeys(p.parent for _, _, p, _ in staged):
+    for folder in dict.fromkeys(t.parent for _, _, _, t in staged):
         _fsync_folder(folder)
+    for path in special:
+        write_bytes_atomic(path, files[path])
     return targets
 
 
