@@ -40,3 +40,29 @@ def clean_run() -> Callable[[str, int], CleanRun]:
         return CleanRun(model, encoder, image, tokens, data)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def make_bert() -> Callable[..., Any]:
+    """A function (folder, width=24, seed=0) -> ``folder``: a tiny BERT folder as transformers
+    saves it, with a WordPiece tokenizer.json; its weights drawn from ``seed``."""
+    def make(folder, width: int = 24, seed: int = 0):
+        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+        from transformers import BertConfig, BertModel
+
+        words = "a the cat dog on sofa red blue rocket in sky".split()
+        vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
+        tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+        torch.manual_seed(seed)
+        config = BertConfig(vocab_size=len(vocab), hidden_size=width, num_hidden_layers=1,
+                            num_attention_heads=2, intermediate_size=2 * width,
+                            max_position_embeddings=64)
+        BertModel(config, add_pooling_layer=False).save_pretrained(folder)
+        tok.save(str(folder / "tokenizer.json"))
+        return folder
+
+    return make

@@ -22,30 +22,9 @@ WIDTH = 24
 CAPTIONS = ["a cat on a sofa", "a red rocket in the sky"]
 
 
-def make_bert(folder, width=WIDTH):
-    """A tiny BERT folder as transformers saves it, with a WordPiece tokenizer.json."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel
-
-    words = "a the cat dog on sofa red blue rocket in sky".split()
-    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
-    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=width, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=2 * width,
-                        max_position_embeddings=64)
-    BertModel(config, add_pooling_layer=False).save_pretrained(folder)
-    tok.save(str(folder / "tokenizer.json"))
-    return folder
-
-
 @pytest.fixture(scope="module")
-def bert(tmp_path_factory):
-    return make_bert(tmp_path_factory.mktemp("enc") / "bert")
+def bert(tmp_path_factory, make_bert):
+    return make_bert(tmp_path_factory.mktemp("enc") / "bert", WIDTH)
 
 
 @pytest.fixture

@@ -18,27 +18,6 @@ from taco.text import model_text_encoder
 WIDTH = 24
 
 
-def _bert(folder: Path, seed: int) -> Path:
-    """A tiny BERT folder (as transformers saves it) with a WordPiece tokenizer.json."""
-    import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel
-
-    words = "a the cat dog on sofa red".split()
-    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
-    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=WIDTH, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=2 * WIDTH, max_position_embeddings=64)
-    BertModel(config, add_pooling_layer=False).save_pretrained(folder)
-    tok.save(str(folder / "tokenizer.json"))
-    return folder
-
-
 def test_the_docstring_does_not_say_the_fingerprint_catches_a_wrong_encoder():
     doc = " ".join((model_text_encoder.__doc__ or "").split())
     assert "fingerprint still catch" not in doc
@@ -48,14 +27,14 @@ def test_the_docstring_does_not_say_the_fingerprint_catches_a_wrong_encoder():
         assert "Nothing pins such a folder's weights" in docs.read_text(encoding="utf-8")
 
 
-def test_a_same_width_folder_with_other_weights_goes_unnoticed(tmp_path):
+def test_a_same_width_folder_with_other_weights_goes_unnoticed(tmp_path, make_bert):
     pytest.importorskip("transformers")
-    folder = _bert(tmp_path / "bert", seed=0)
+    folder = make_bert(tmp_path / "bert", WIDTH, seed=0)
     model = taco.create_model("taco-tiny", text_encoder={"name": "minilm", "path": str(folder)})
     fingerprint = model_fingerprint(model)
     before = model_text_encoder(model, shared=False).encode(["a cat on a sofa"]).tokens
     shutil.rmtree(folder)
-    _bert(folder, seed=1)  # changed in place: same width, other weights
+    make_bert(folder, WIDTH, seed=1)  # changed in place: same width, other weights
     after = model_text_encoder(model, shared=False).encode(["a cat on a sofa"]).tokens
     assert model_fingerprint(model) == fingerprint  # nothing of the folder's weights is in it
     assert not bool((before == after).all())  # and the encoder read is the new one
