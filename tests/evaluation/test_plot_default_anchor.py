@@ -1,7 +1,9 @@
 """``taco plot`` without ``--anchor`` writes the BD table ``taco evaluate`` would: against the first
 classic codec with results (taco.evaluation.plot.default_anchor). It wrote none, so ``taco evaluate
 --no-plot`` then ``taco plot DIR`` (its help: "taco plot does both from the results later") gave
-no table."""
+no table. A classic codec of the user's own (a ClassicCodec named ``jpeg444``) comes after JPEG,
+WebP, AVIF, BPG and VTM, in the legend and for the anchor, as ``taco plot --help`` and
+docs/evaluation.md say."""
 
 from __future__ import annotations
 
@@ -66,3 +68,50 @@ def test_evaluate_and_plot_write_the_same_table(tmp_path, monkeypatch, tiny_fold
     by_plot = json.loads((tmp_path / "rd.bdrate.json").read_text())
     assert by_evaluate["anchor"] == by_plot["anchor"] == "JPEG"
     assert by_evaluate["table"] == by_plot["table"]
+
+
+def test_a_custom_codec_is_not_the_anchor_ahead_of_jpeg():
+    custom = _result("JPEG 4:4:4", "classic", "jpeg444", 1.1)
+    jpeg = _result("JPEG", "classic", "jpeg", 1.0)
+    avif = _result("AVIF", "classic", "avif", 0.7)
+    for order in ([custom, jpeg], [jpeg, custom], [custom, avif, jpeg]):
+        assert default_anchor(collect_curves(order)["val"]) == "JPEG"
+    assert default_anchor(collect_curves([custom, avif])["val"]) == "AVIF"
+    # with no known codec, a custom one still anchors the table (by label)
+    other = _result("HEIF", "classic", "heif", 0.9)
+    assert default_anchor(collect_curves([custom, other])["val"]) == "HEIF"
+
+
+def test_taco_plot_anchors_on_jpeg_beside_a_custom_codec(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("bjontegaard")
+    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
+    folder = tmp_path / "val"
+    folder.mkdir()
+    for r in (_result("TACO", "learned", "taco", 0.5), _result("JPEG 4:4:4", "classic", "jpeg444", 1.1),
+              _result("JPEG", "classic", "jpeg", 1.0)):
+        (folder / f"{r['codec']}.json").write_text(json.dumps(r))
+    assert taco.cli.main(["plot", str(folder), "-o", str(tmp_path / "rd"), "--bootstrap", "0"]) == 0
+    assert "Anchor: **JPEG**" in capsys.readouterr().out
+    assert json.loads((tmp_path / "rd.bdrate.json").read_text())["anchor"] == "JPEG"
+
+
+def test_the_legend_lists_a_custom_codec_after_the_known_ones(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    from taco.evaluation.plot import plot_results
+
+    folder = tmp_path / "val"
+    folder.mkdir()
+    for r in (_result("JPEG 4:4:4", "classic", "jpeg444", 1.1), _result("WebP", "classic", "webp", 0.8),
+              _result("TACO", "learned", "taco", 0.5), _result("JPEG", "classic", "jpeg", 1.0)):
+        (folder / f"{r['codec']}.json").write_text(json.dumps(r))
+    seen: list[list[str]] = []
+    legend = matplotlib.figure.Figure.legend
+
+    def record(self, handles, labels, *args, **kwargs):
+        seen.append(list(labels))
+        return legend(self, handles, labels, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "legend", record)
+    plot_results(folder, tmp_path / "rd", metrics=["psnr"], bootstrap=0)
+    assert seen == [["TACO", "JPEG", "WebP", "JPEG 4:4:4"]], seen

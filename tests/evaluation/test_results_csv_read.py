@@ -1,6 +1,8 @@
 """read_rows reads a results CSV row by row, within RESULTS_CSV_MAX_BYTES: a larger one (a
 288 MB CSV took 3.5 GB in taco plot) is refused in one line before it is read, and a row cut by
-a crash is still left out."""
+a crash is still left out. A row taco never writes (a bpp of 0 or below, a negative byte count,
+an image of no height or width) is refused in one line naming the CSV, the line and the column,
+as one that is not a number (``taco plot`` drew a curve and a BD-rate from a bpp of -1)."""
 
 from __future__ import annotations
 
@@ -40,3 +42,61 @@ def test_only_complete_rows_are_read(tmp_path, tail, kept):
 
 def test_the_recommended_largest_evaluation_fits_the_cap():
     assert runner.RESULTS_CSV_MAX_BYTES >= 2 * 40_000 * 30 * 400
+
+
+METRICS_HEADER = "index,image,setting,height,width,bytes,bpp,psnr,ms_ssim,lpips\n"
+
+
+GOOD = "0,a.png,q5,64,64,350,0.68,24.9,nan,\n1,b.png,q5,64,64,1,1e-320,inf,0.9,0.2\n"
+
+
+def _poison(csv_path, column, value):
+    header, row, *rest = csv_path.read_text().splitlines()
+    columns, values = header.split(","), row.split(",")
+    values[columns.index(column)] = value
+    csv_path.write_text("\n".join([header, ",".join(values), *rest]) + "\n")
+    return values[columns.index("image")]
+
+
+@pytest.mark.parametrize("row, says", [
+    ("2,c.png,q5,64,64,350,-1,24.9,0.9,0.2\n", "bpp of c.png on line 4 is '-1', not a finite number above 0"),
+    ("2,c.png,q5,64,64,350,0,24.9,0.9,0.2\n", "bpp of c.png on line 4 is '0', not a finite number above 0"),
+    ("2,c.png,q5,64,64,350,-0.0,24.9,0.9,0.2\n", "bpp of c.png on line 4 is '-0.0', not a finite number above 0"),
+    ("2,c.png,q5,64,64,-350,0.68,24.9,0.9,0.2\n", "bytes of c.png on line 4 is '-350', not a whole number from 1"),
+    ("2,c.png,q5,64,64,0,0.68,24.9,0.9,0.2\n", "bytes of c.png on line 4 is '0', not a whole number from 1"),
+    ("2,c.png,q5,64,64,350.5,0.68,24.9,0.9,0.2\n", "bytes of c.png on line 4 is '350.5', not a whole number from 1"),
+    ("2,c.png,q5,0,64,350,0.68,24.9,0.9,0.2\n", "height of c.png on line 4 is '0', not a whole number from 1"),
+    ("2,c.png,q5,64,-64,350,0.68,24.9,0.9,0.2\n", "width of c.png on line 4 is '-64', not a whole number from 1"),
+    ("2,c.png,q5,64,6.4,350,0.68,24.9,0.9,0.2\n", "width of c.png on line 4 is '6.4', not a whole number from 1"),
+    ("-2,c.png,q5,64,64,350,0.68,24.9,0.9,0.2\n", "index of c.png on line 4 is '-2', not a whole number from 0"),
+    ("2.5,c.png,q5,64,64,350,0.68,24.9,0.9,0.2\n", "index of c.png on line 4 is '2.5', not a whole number from 0"),
+])
+def test_a_row_out_of_range_is_refused(tmp_path, row, says):
+    path = tmp_path / "webp.csv"
+    path.write_text(METRICS_HEADER + GOOD + row)
+    with pytest.raises(UnreadableResultsCSV) as info:
+        read_rows(path)
+    assert str(info.value) == f"{path}: not a taco results CSV ({says})"
+
+
+def test_the_least_values_taco_can_write_are_read(tmp_path):
+    path = tmp_path / "webp.csv"
+    path.write_text(METRICS_HEADER + GOOD + "2,c.png,q5,1,1,1,8.0,24.9,0.9,0.2\n")
+    assert [r["image"] for r in read_rows(path)] == ["a.png", "b.png", "c.png"]
+
+
+def test_plot_and_a_resumed_evaluate_refuse_a_bpp_below_0(taco_main, tiny_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=30", "-o", str(out),
+            "--limit", "1", "--fid", "off", "--cmmd-clip", "off", "--no-plot", "--quiet"]
+    assert taco_main(argv) == 0
+    csv_path = out / tiny_folder.name / "jpeg.csv"
+    image = _poison(csv_path, "bpp", "-1")
+    says = f"{csv_path}: not a taco results CSV (bpp of {image} on line 2 is '-1', not a finite number above 0)"
+    capsys.readouterr()
+    assert taco_main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1] == f"taco evaluate: error: {says}; delete its CSV/JSON or choose another --output"
+    assert taco_main(["plot", str(out / tiny_folder.name), "-o", str(tmp_path / "plots") + "/"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and says in err, err

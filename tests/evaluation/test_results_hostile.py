@@ -1,6 +1,7 @@
-"""Result JSONs of the right format and version whose fields are of the wrong types, and caption
-JSONs that taco import-captions cannot turn into a captions file taco reads: one line naming the
-file (and the image), status 2, never a traceback or a file taco then refuses."""
+"""Result JSONs of the right format and version whose fields are of the wrong types (a dataset's
+crop that is not a string, an empty label), and caption JSONs that taco import-captions cannot
+turn into a captions file taco reads: one line naming the file (and the image), status 2, never a
+traceback, a file taco then refuses, or a figure with a nameless curve."""
 
 from __future__ import annotations
 
@@ -142,3 +143,38 @@ def test_import_captions_refuses_a_file_over_its_bound_before_reading_it(taco_ma
         f"taco import-captions: error: {src}: 213 bytes, over the 100 taco reads from a caption JSON")
     src.write_text(json.dumps({"a.png": "x" * 50}))
     assert taco_main(["import-captions", str(src), "-o", str(tmp_path / "out.jsonl")]) == 0
+
+
+RESULT_WITH_CROP = {"format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG", "codec": "jpeg",
+          "dataset": {"name": "photos", "kind": "folder", "images": 2, "crop": "none"}, "points": [POINT]}
+
+
+BAD = [
+    ({**RESULT_WITH_CROP, "dataset": {**RESULT_WITH_CROP["dataset"], "crop": {}}}, "its dataset's crop is not a string"),
+    ({**RESULT_WITH_CROP, "dataset": {**RESULT_WITH_CROP["dataset"], "crop": 7}}, "its dataset's crop is not a string"),
+    ({**RESULT_WITH_CROP, "dataset": {**RESULT_WITH_CROP["dataset"], "crop": None}}, "its dataset's crop is not a string"),
+    ({**RESULT_WITH_CROP, "label": ""}, "its label is empty"),
+]
+
+
+@pytest.mark.parametrize("result, says", BAD)
+def test_read_result_refuses_it(tmp_path, result, says):
+    path = _write(tmp_path, result)
+    with pytest.raises(MalformedResult) as info:
+        read_result(path)
+    assert str(info.value) == f"{path}: not a taco evaluation result ({says})"
+
+
+@pytest.mark.parametrize("result, says", BAD)
+def test_plot_refuses_it_in_one_line(taco_main, tmp_path, capsys, result, says):
+    path = _write(tmp_path / "res", result)
+    assert taco_main(["plot", str(tmp_path / "res"), "-o", str(tmp_path / "rd")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"taco plot: error: {path}: not a taco evaluation result ({says})"]
+    assert not list(tmp_path.glob("rd*"))
+
+
+@pytest.mark.parametrize("crop, label", [("none", "JPEG"), ("center 256x256", " "), ("", "taco (caption)")])
+def test_what_taco_writes_is_read(tmp_path, crop, label):
+    result = {**RESULT_WITH_CROP, "label": label, "dataset": {**RESULT_WITH_CROP["dataset"], "crop": crop}}
+    assert read_result(_write(tmp_path, result)) == result

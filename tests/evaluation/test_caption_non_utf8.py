@@ -1,5 +1,4 @@
-"""File names and files that are not UTF-8 in ``taco caption`` and ``taco import-captions``
-(review ENC, session 38):
+"""File names and files that are not UTF-8 in ``taco caption`` and ``taco import-captions``:
 
 * an image named by bytes that are not UTF-8 (``\\xff.png``, which Python holds as the lone
   surrogate ``\\udcff``) was a UnicodeEncodeError traceback when its line was written, an empty

@@ -1,4 +1,4 @@
-"""F_MOVE_E (s40): a model run's results resume when the same captions file is named another
+"""A model run's results resume when the same captions file is named another
 way (``--captions ./caps.jsonl``, then its absolute path, from another folder, or an identical
 copy), also results written by an earlier taco that recorded the name as typed in
 ``run.dataset.caption_source``; and a dataset whose files lost their modification times (``cp

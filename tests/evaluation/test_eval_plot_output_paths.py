@@ -1,4 +1,4 @@
-"""Session 35, review C45: ``taco evaluate`` and ``taco plot`` refuse an output through a regular
+"""``taco evaluate`` and ``taco plot`` refuse an output through a regular
 file up front (before the work, before the figure is drawn), in ``taco compress``'s words, exit
 2; ``taco plot -o missing/dir/x`` is refused as compress refuses ``-o missing/x.taco`` (a folder
 given, ``-o DIR/``, is still made); a broken link given to plot is named as one."""

@@ -1,7 +1,7 @@
-"""FID over 256 px patches switched off for the right reason, before Inception is built (review
-R7-D, session 37): with ``--crop 128`` the reason said "no image is 256x256 px or larger" of two
-512 x 384 photos (the crop is why), and a set giving exactly one patch built Inception, then
-recorded "1 feature rows, fewer than the 2 FID needs" with nothing said on stderr."""
+"""FID over 256 px patches switched off for the right reason, before Inception is built:
+with ``--crop 128`` the reason said "no image is 256x256 px or larger" of two 512 x 384 photos
+(the crop is why), and a set giving exactly one patch built Inception, then recorded "1 feature
+rows, fewer than the 2 FID needs" with nothing said on stderr."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F-R13 (s39): results written before the dataset's digest held the images' modification times
+"""Results written before the dataset's digest held the images' modification times
 (an earlier taco's ``run.dataset.content``: 16 hex digits of names, byte sizes and captions)
 resume, and ``taco plot`` takes them beside the same run written now; a real dataset change is
 still refused."""

@@ -1,7 +1,9 @@
 """``taco caption`` on a full disk: an append that fails after some of its bytes (ENOSPC from
 ``os.write``), or at its fsync, or interrupted, takes its bytes back, so the captions file is
 left byte for byte as it was (no half line that every reader then refuses) and a file the append
-made is not left empty; the error names the file."""
+made is not left empty; the error names the file. A full disk or quota (ENOSPC, EDQUOT) after
+some lines were written says how many of the images were captioned and to run again, exit
+status 3 (README: 3 = done in part); another error, or nothing written, stays 2."""
 
 from __future__ import annotations
 
@@ -113,3 +115,35 @@ def test_a_whole_append_is_written_as_before(stub_captioner, folder_factory, tmp
     after = (folder / "captions.jsonl").read_bytes()
     assert after.startswith(before) and after.endswith(b"\n") and after.count(b"\n") == 4
     assert [json.loads(line)["captions"] for line in after.splitlines()[2:]] == [["a stub caption"]] * 2
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
+def test_a_full_disk_after_some_batches_is_a_partial_stop(eval_main, stub_captioner, monkeypatch, fail_writes_to,
+                                                          folder_factory, tmp_path, capsys, code):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    total = len(list(folder.glob("*.png")))
+    assert total >= 3
+    monkeypatch.setattr(caption, "Captioner", stub_captioner)
+    fail_writes_to(folder / "captions.jsonl", after_writes=2, error=code)
+    assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu", "--batch-size", "1"]) == 3
+    reason = os.strerror(code)
+    assert capsys.readouterr().err.splitlines() == [
+        f"taco caption: error: captioned 2 of {total} images to {folder / 'captions.jsonl'}, then "
+        f"{folder / 'captions.jsonl'}: {reason[:1].lower()}{reason[1:]}: free some space and run "
+        "the same command again to do the rest"]
+    lines = (folder / "captions.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["captions"] for line in lines)
+    monkeypatch.undo()
+    monkeypatch.setattr(caption, "Captioner", stub_captioner)
+    assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu"]) == 0  # the rest
+    assert len((folder / "captions.jsonl").read_text().splitlines()) == total
+
+
+def test_another_error_after_some_batches_stays_an_error(eval_main, stub_captioner, monkeypatch, fail_writes_to,
+                                                         folder_factory, tmp_path, capsys):
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    monkeypatch.setattr(caption, "Captioner", stub_captioner)
+    fail_writes_to(folder / "captions.jsonl", after_writes=2, error=errno.EIO)
+    assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu", "--batch-size", "1"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"taco caption: error: {folder / 'captions.jsonl'}: input/output error"]

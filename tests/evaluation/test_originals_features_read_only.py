@@ -1,7 +1,9 @@
-"""R15 (s40): 706746d's up-front check refused a read-only ``originals.features/`` that already
-held every original's features for a NEW codec/model run into the same results folder (exit 2
-``originals.features: permission denied``), where the run only reads it (nothing to take). The
-folder is now checked only when an original's features are missing from it.
+"""A read-only ``originals.features/`` (the originals' CMMD features that every run into a
+results folder shares). A run with images left to code checks it up front with its own
+``STEM.features/``: refused in one line naming it, before any results file is written (it coded
+every image, then failed keeping the originals' features, leaving an incomplete JSON and a CSV).
+A run that only reads it (every original's features there: a new codec/model run, a complete
+rerun) goes ahead; one missing an original's features is still refused.
 
 Real modes: root without the capabilities that bypass them (capsh), as another user meets them."""
 
@@ -104,3 +106,48 @@ def test_originals_left_reads_the_cached_keys_and_names_alone(tiny_folder, tmp_p
     # a photo replaced under its name (another size and time) is left again
     other = original_keys(dataset, digests={n: "1-2" for n in names})
     assert originals_left(_Sets(), dataset, other, stored_feature_names(folder)) == list(enumerate(names))
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("coder", [["--classic", "jpeg", "--qualities", "jpeg=50"], ["-m", "taco-tiny"]],
+                         ids=["classic", "model"])
+@pytest.mark.filterwarnings("ignore:.*colours converted from its")
+@pytest.mark.slow
+def test_a_read_only_originals_features_folder_is_refused_before_anything_is_coded(
+        without_bypass, tiny_folder, clip_folder, tmp_path, coder):
+    out = tmp_path / "out"
+    originals = out / tiny_folder.name / "originals.features"
+    originals.mkdir(parents=True)
+    originals.chmod(0o555)
+    try:
+        done = without_bypass(["-m", "taco", *_args(tiny_folder, clip_folder, out, coder)])
+    finally:
+        originals.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"taco evaluate: error: {originals}: permission denied"
+    assert _snapshot(out) == {tiny_folder.name: None, f"{tiny_folder.name}/originals.features": None}
+
+
+@pytest.mark.filterwarnings("ignore:.*colours converted from its")
+@pytest.mark.slow
+def test_a_complete_rerun_reads_a_read_only_originals_features_folder(without_bypass, eval_main, tiny_folder, clip_folder,
+                                                                       tmp_path):
+    """The same rule as STEM.features: with nothing left to code the kept features are only read."""
+    out = tmp_path / "out"
+    args = _args(tiny_folder, clip_folder, out, ["--classic", "jpeg", "--qualities", "jpeg=50"])
+    assert eval_main(args) == 0
+    originals = out / tiny_folder.name / "originals.features"
+    assert any(originals.iterdir())
+    csv_path = out / tiny_folder.name / "jpeg.csv"
+    rows = csv_path.read_bytes()
+    originals.chmod(0o555)
+    try:
+        done = without_bypass(["-m", "taco", *args])
+    finally:
+        originals.chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    assert csv_path.read_bytes() == rows

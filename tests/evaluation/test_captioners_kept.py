@@ -1,4 +1,4 @@
-"""auto_caption's captioners (review LEAK, s38): one is kept per folder as it is on disk (a
+"""auto_caption's captioners: one is kept per folder as it is on disk (a
 folder rewritten in place is loaded again), by its resolved path (a relative name after a
 chdir is another folder's), at most CAPTIONERS_KEPT of them, and clear_captioner_cache frees
 them."""
