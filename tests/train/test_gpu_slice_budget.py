@@ -1,11 +1,13 @@
 """The first GPU slice's minutes go to training (issue 14). scripts/gpu_slice.sh's benchmark: by
 default plain vs fast at the built-in and the paper size, at most BENCH_TIMEOUT (90 s) in all,
 compilation only when asked (run with a stand-in Python that records what it is asked and sleeps
-as told). The recipes' validation: one crop really coded, every few checkpoints."""
+as told). The recipes' validation: one crop really coded, every few checkpoints. The script's
+header gives docs/models.md's CPU rehearsal command (a benchmark a 2-core CPU finishes)."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -84,3 +86,19 @@ def test_the_recipes_validate_cheaply_and_after_a_checkpoint():
         assert cfg.val.compress_images == 1 and cfg.val.images == 4, name
         assert cfg.val.interval == 3 * cfg.ckpt_interval, name
         assert cfg.val.interval % cfg.log_interval == 0, name  # a val step is a log step
+
+
+def _command(lines: list[str]) -> str:
+    return " ".join(" ".join(lines).replace("\\", " ").split())
+
+
+def test_the_headers_rehearsal_is_the_documented_one():
+    header = SCRIPT.read_text().splitlines()
+    start = next(i for i, line in enumerate(header) if line.startswith("#   OUT=/tmp/out"))
+    end = next(i for i in range(start, len(header)) if "bash scripts/gpu_slice.sh" in header[i])
+    script_cmd = _command([line.removeprefix("#") for line in header[start : end + 1]])
+    docs = (ROOT / "docs" / "models.md").read_text()
+    block = re.search(r"^(OUT=/tmp/out PY=.*?bash scripts/gpu_slice\.sh)$", docs, re.M | re.S)
+    assert block, "docs/models.md has no CPU rehearsal command"
+    assert script_cmd == _command(block.group(1).splitlines())
+    assert "BENCH_TIMEOUT=150" in script_cmd and 'BENCH_PAPER="--crop 64' in script_cmd

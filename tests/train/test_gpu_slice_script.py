@@ -235,3 +235,15 @@ def test_repack_jpegs_repacks_the_photos_in_subfolders_too(tmp_path):
     if "left as they are" not in r.stderr:  # an optimiser was there: each one shrank, in any folder
         for name, data in before.items():
             assert len((tmp_path / name).read_bytes()) < len(data), name
+
+
+def test_repack_jpegs_counts_files_not_a_folder_named_like_one(tmp_path):
+    """A folder whose name ends .jpg (photos.jpg/) is searched, not counted or read as a JPEG."""
+    from PIL import Image
+
+    (tmp_path / "photos.jpg").mkdir()
+    Image.new("RGB", (32, 32), (200, 30, 60)).save(tmp_path / "photos.jpg" / "a.jpg", quality=90)
+    r = subprocess.run([sys.executable, str(SCRIPT), "repack-jpegs", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "repack-jpegs: 1 JPEGs (subfolders included) " in r.stdout + r.stderr, (r.stdout, r.stderr)

@@ -1,9 +1,13 @@
 """scripts/gpu_slice.py sync: a machine taken back at any point of a copy, or a trainer saving
 while it copies, leaves OUT/ckpt holding a whole checkpoint (the previous one or the new one).
-It wrote the index first: a stop after that first copy left an index naming shards OUT lacked."""
+It wrote the index first: a stop after that first copy left an index naming shards OUT lacked.
+A checkpoint atomically replaced (same size) while it was being copied is copied again: the copy
+carries the source's (size, mtime) from before the copy and is skipped only while both still match
+(it was skipped as soon as OUT's copy was as new as the run's file)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -99,3 +103,59 @@ def test_a_save_during_the_copy_is_not_paired_with_the_older_shards(gpu_slice, m
     assert _held(out) == "0"
     gpu_slice.sync(run, out, [])
     assert _held(out) == "2"
+
+
+def _replace(path: Path, data: bytes, mtime_ns: int) -> None:
+    """A trainer's atomic save: a new file renamed over ``path``."""
+    tmp = path.with_name(".new")
+    tmp.write_bytes(data)
+    os.utime(tmp, ns=(mtime_ns, mtime_ns))
+    os.replace(tmp, path)
+
+
+def test_a_checkpoint_replaced_during_its_copy_is_copied_again(gpu_slice, monkeypatch, tmp_path):
+    run, out = tmp_path / "run", tmp_path / "out"
+    run.mkdir()
+    src = run / "checkpoint.safetensors"
+    _replace(src, b"old" * 100, 1_700_000_000_000_000_000)
+    real_copyfile = gpu_slice.shutil.copyfile
+
+    def copy_while_saving(a: str | Path, b: str | Path) -> None:
+        data = Path(a).read_bytes()  # the copy has opened the old file ...
+        _replace(src, b"new" * 100, 1_700_000_001_000_000_000)  # ... the trainer saves ...
+        Path(b).write_bytes(data)  # ... and the copy ends after it, with the old bytes
+
+    monkeypatch.setattr(gpu_slice.shutil, "copyfile", copy_while_saving)
+    gpu_slice.sync(run, out, [])
+    assert (out / "ckpt" / src.name).read_bytes() == b"old" * 100
+    monkeypatch.setattr(gpu_slice.shutil, "copyfile", real_copyfile)
+    gpu_slice.sync(run, out, [])
+    assert (out / "ckpt" / src.name).read_bytes() == b"new" * 100
+
+
+def test_an_unchanged_checkpoint_is_not_copied_again(gpu_slice, monkeypatch, tmp_path):
+    run, out = tmp_path / "run", tmp_path / "out"
+    run.mkdir()
+    src = run / "checkpoint.safetensors"
+    _replace(src, b"a" * 300, 1_700_000_000_000_000_000)
+    gpu_slice.sync(run, out, [])
+    copy = out / "ckpt" / src.name
+    assert copy.stat().st_mtime_ns == src.stat().st_mtime_ns
+
+    def no_copy(a: Path, b: Path) -> None:
+        raise AssertionError(f"copied {a} again")
+
+    monkeypatch.setattr(gpu_slice, "_copy", no_copy)
+    gpu_slice.sync(run, out, [])
+
+
+def test_an_older_file_of_the_same_size_is_copied(gpu_slice, tmp_path):
+    """The old test (target at least as new as the source) skipped a run file put back older."""
+    run, out = tmp_path / "run", tmp_path / "out"
+    run.mkdir()
+    src = run / "checkpoint.safetensors"
+    _replace(src, b"a" * 300, 1_700_000_000_000_000_000)
+    gpu_slice.sync(run, out, [])
+    _replace(src, b"b" * 300, 1_600_000_000_000_000_000)
+    gpu_slice.sync(run, out, [])
+    assert (out / "ckpt" / src.name).read_bytes() == b"b" * 300

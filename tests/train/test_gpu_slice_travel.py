@@ -3,7 +3,7 @@ against its 64 MiB. Over it, the advice takes out of the working tree for the ru
 machine never reads, the shipped weights and then tests/ and docs/, and puts it back after; a
 continuing slice measured 63.6 MiB, and the only advice past the weights was EXTRA_PHOTOS=0,
 which changes the recipe. Run in a scratch repository of sparse files: the commands it prints
-are run, and they work."""
+are run, and they work. Under the limit it says how much is left under it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu_slice.py"
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "gpu_slice.py"
 MIB = 2**20
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="measures a git checkout")
@@ -108,3 +109,22 @@ def test_when_nothing_else_is_enough_carry_fewer_photos(repo, travel):
     assert r.returncode == 1
     assert "72.0 MiB even without the shipped weights, tests/ and docs/" in r.stderr
     assert "carry less (EXTRA_PHOTOS=0, VAL_IMAGES)" in r.stderr and "git rm" not in r.stderr
+
+
+@pytest.mark.parametrize(("gpu_mib", "rc", "says"), [
+    (40, 0, "11.0 MiB left under the device tool's 64 MiB"),  # 53 MiB
+    (55, 1, "and it is 60.0 MiB, 4.0 MiB left under the limit"),  # 68; 60 without the weights
+])  # fmt: skip
+def test_travel_says_the_headroom(sparse, git, tmp_path, gpu_mib, rc, says):
+    sparse(tmp_path / "taco" / "assets" / "models" / "a.safetensors", 8)
+    sparse(tmp_path / "taco" / "code.py", 5)
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".git" / "info" / "exclude").write_text("/.gpu/\n")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "x")
+    sparse(tmp_path / ".gpu" / "photos.bin", gpu_mib)
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_slice.py"), "travel", ".gpu"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == rc, r.stderr
+    assert says in r.stderr
+    assert r.stdout.endswith(" MiB of 64 MiB\n")  # the measure's line as it was
