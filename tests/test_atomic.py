@@ -1,5 +1,6 @@
 """taco.atomic: whole-file writes that leave the old file or the new one, never half of either,
-and no temporary file behind when they fail; the writers that use it (text files, CLIP vocab)."""
+and no temporary file behind when they fail; the writers that use it (text files, CLIP vocab);
+without replace, a file another writer published meanwhile is left (FileExistsError)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import taco.atomic
-from taco.atomic import stale_temporaries, write_bytes_atomic, write_text_atomic
+from taco.atomic import stale_temporaries, write_all_atomic, write_bytes_atomic, write_text_atomic
 
 
 def test_write_text_atomic_writes_exactly_the_text(tmp_path):
@@ -281,3 +282,51 @@ def test_a_named_pipe_or_device_is_written_into_not_replaced(tmp_path):
     reader.join(30)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and got == [b"through the pipe"]
     assert not list(tmp_path.glob(".pipe.tmp-*"))  # no temporary beside it
+
+
+def test_write_text_atomic_without_replace_keeps_a_file_there(tmp_path):
+    out = tmp_path / "x.json"
+    out.write_text("first")
+    with pytest.raises(FileExistsError) as e:
+        write_text_atomic(out, "second", replace=False)
+    assert e.value.filename == str(out) and out.read_text() == "first"
+    write_text_atomic(tmp_path / "new.json", "new", replace=False)
+    assert (tmp_path / "new.json").read_text() == "new"
+
+
+def test_write_all_atomic_without_replace_takes_back_what_it_published(tmp_path):
+    """The second name is another writer's: the first, published already, is removed again."""
+    png, svg = tmp_path / "rd.png", tmp_path / "rd.svg"
+    svg.write_bytes(b"their svg")
+    with pytest.raises(FileExistsError) as e:
+        write_all_atomic({png: b"my png", svg: b"my svg"}, replace=False)
+    assert e.value.filename == str(svg)
+    assert not os.path.lexists(png) and svg.read_bytes() == b"their svg"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rd.svg"]  # no temporaries
+
+
+def test_write_all_atomic_without_replace_leaves_another_writers_file_of_a_name_it_published(
+        tmp_path, monkeypatch):
+    """A name this call published and another writer replaced since (with --force) is not
+    removed on the way out: only this call's own files are."""
+    a, b = tmp_path / "a.png", tmp_path / "b.svg"
+    real = os.link
+
+    def link(src, dst, *args, **kwargs):
+        if os.fspath(dst) == str(b):
+            a.unlink()
+            a.write_bytes(b"forced")  # another writer's --force, after this one published a
+            b.write_bytes(b"theirs")
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "link", link)
+    with pytest.raises(FileExistsError):
+        write_all_atomic({a: b"mine a", b: b"mine b"}, replace=False)
+    assert a.read_bytes() == b"forced" and b.read_bytes() == b"theirs"
+
+
+def test_write_all_atomic_without_replace_writes_new_files_and_folders(tmp_path):
+    files = {tmp_path / "new" / "rd.png": b"png", tmp_path / "new" / "rd.svg": b"svg"}
+    assert write_all_atomic(files, replace=False) == list(files)
+    assert [p.read_bytes() for p in files] == [b"png", b"svg"]
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["rd.png", "rd.svg"]

@@ -1,14 +1,19 @@
 """taco bench --json FILE: the output is checked before the bench runs (minutes), and an
-existing file is replaced only with -f/--force."""
+existing file is replaced only with -f/--force, and one written meanwhile (another bench
+publishing first) is left without it; the JSON's time unit and image sizes."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from taco import cli
+from taco.atomic import stale_temporaries
 from taco.bench import latency
+from taco.bench.report import format_table
 
 
 def _bench(argv):
@@ -52,3 +57,72 @@ def test_force_replaces_an_existing_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("taco.bench.report.format_table", lambda result: "table")
     assert _bench(["--quick", "--device", "cpu", "-f", "--json", str(out)]) == 0
     assert json.loads(out.read_text()) == {"results": []}
+
+
+def _bench_units(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    if "taco.bench.cli" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "taco.bench.cli"))
+    return cli.main(["bench", *argv])
+
+
+def test_the_json_says_its_time_unit_and_each_image_s_own_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = tmp_path / "odd.png"
+    Image.new("RGB", (65, 33), (120, 80, 40)).save(odd)
+    out = tmp_path / "bench.json"
+    argv = ["--quick", "--runs", "1", "--warmup", "0", "--images", str(odd), "--crop", "0",
+            "--batch", "0", "--device", "cpu", "--threads", "1", "--json", str(out)]
+    assert _bench_units(argv, monkeypatch) == 0
+    result = json.loads(out.read_text())
+    assert result["time_unit"] == "ms"  # was: no unit anywhere in the JSON
+    assert set(result["systems"]["taco"]["decode"]) == {"median", "p90", "n"}  # as before
+    # was: [{"name": "odd.png", "height": 64, "width": 128}], the padded size as the image's
+    assert result["images"] == [{"name": "odd.png", "height": 33, "width": 65,
+                                 "padded_height": 64, "padded_width": 128}]
+    assert "images: odd.png 65x33 (padded to 128x64);" in capsys.readouterr().out
+
+
+def test_the_table_reads_results_with_and_without_the_padded_size() -> None:
+    def result(image: dict[str, object]) -> dict[str, object]:
+        return {"mode": "quick", "device": "cpu", "torch": "t", "compressai": "c",
+                "images": [image], "config": {"runs": 1, "warmup": 0}, "systems": {}, "ratios": {}}
+
+    old = format_table(result({"name": "a.png", "height": 64, "width": 128}))  # before time_unit
+    assert "images: a.png 128x64;" in old
+    same = format_table(result({"name": "a.png", "height": 64, "width": 64,
+                                "padded_height": 64, "padded_width": 64}))
+    assert "images: a.png 64x64;" in same
+
+
+THEIRS = '{"theirs": true}\n'
+
+
+def _bench_writing_first(monkeypatch, out):
+    """The bench, which meanwhile another bench's --json file appears at ``out``."""
+    def run_bench(*args, **kwargs):
+        out.write_text(THEIRS)
+        return {"results": []}
+
+    monkeypatch.setattr(latency, "run_bench", run_bench)
+    monkeypatch.setattr("taco.bench.report.format_table", lambda result: "the table")
+
+
+def test_bench_json_written_meanwhile_is_left_and_refused(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "bj.json"
+    _bench_writing_first(monkeypatch, out)
+    assert cli.main(["bench", "--quick", "--device", "cpu", "--json", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines()[-1] == (
+        f"taco bench: error: {out} exists (written meanwhile, by another process?): --force replaces it")
+    assert "the table" in captured.out and "wrote" not in captured.out  # measurements not lost
+    assert out.read_text() == THEIRS
+    assert not stale_temporaries(out)
+
+
+def test_bench_json_with_force_replaces_one_written_meanwhile(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "bj.json"
+    _bench_writing_first(monkeypatch, out)
+    assert cli.main(["bench", "--quick", "--device", "cpu", "-f", "--json", str(out)]) == 0
+    assert json.loads(out.read_text()) == {"results": []}
+    assert f"wrote {out}" in capsys.readouterr().out

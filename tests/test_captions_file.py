@@ -9,6 +9,7 @@ import pytest
 from taco.captions_file import (
     CaptionRecord,
     CaptionsFileError,
+    is_caption_line,
     read_caption_records,
     read_captions_file,
 )
@@ -53,3 +54,28 @@ def test_malformed_files_name_the_line(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(CaptionsFileError, match=message):
         read_captions_file(path)
+
+
+GOOD = '{"image": "a.png", "captions": ["a cat"]}\n'
+
+
+EXPECTED = 'expected {"image": ..., "captions": [...]}'
+
+
+@pytest.mark.parametrize(("line", "holds"), [
+    ('["b.png", "a dog"]', "a JSON array"),
+    ('"b.png"', "a JSON string"),
+    ("3", "a JSON number"),
+    ("-1.5e3", "a JSON number"),
+    ("true", "JSON true"),
+    ("null", "JSON null"),
+])
+# was refused in Python's words ("list indices must be integers or slices, not str")
+def test_a_line_that_is_no_json_object_says_what_it_holds(tmp_path, line, holds):
+    path = tmp_path / "captions.jsonl"
+    path.write_text(GOOD + line + "\n", encoding="utf-8")
+    with pytest.raises(CaptionsFileError) as err:
+        read_captions_file(path)
+    assert str(err.value) == f"{path}:2: {EXPECTED} (the line holds {holds}, not a JSON object)"
+    assert not is_caption_line(line)
+    assert is_caption_line(GOOD)

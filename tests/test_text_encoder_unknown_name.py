@@ -1,12 +1,14 @@
 """An unknown text encoder's name said only "unknown text encoder 'mpnet'; known: clip, clip-tiny,
-minilm" (review EXT2): a user with another sentence embedder was not told that a BERT folder of
+minilm" : a user with another sentence embedder was not told that a BERT folder of
 their own is read as ``{name: minilm, path: DIR}`` (docs/training.md, docs/models.md). A name that
-is no typo of a known one says so now; a typo (``clipp``) keeps the short message."""
+is no typo of a known one says so now; a typo (``clipp``) or a known name in other capitals
+(``MiniLM``, as ``taco models`` prints it) keeps the short message."""
 
 from __future__ import annotations
 
 import pytest
 
+from taco.errors import TacoValueError
 from taco.text_specs import text_encoder_arguments, text_encoder_spec_problem
 
 
@@ -33,3 +35,15 @@ def test_taco_train_says_it(tmp_path, monkeypatch, capsys):
                           "max_steps=1", "--out-dir", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2 and "{name: minilm, path: DIR}" in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("name", ["MiniLM", "CLIP", "Clip-Tiny", "clipp"])
+def test_a_known_name_in_other_capitals_is_a_typo(name):
+    with pytest.raises(TacoValueError) as e:
+        text_encoder_arguments(name, {})
+    assert str(e.value) == f"unknown text encoder {name!r}; known: clip, clip-tiny, minilm"
+
+
+def test_another_model_still_gets_the_hint():
+    with pytest.raises(TacoValueError, match="another BERT"):
+        text_encoder_arguments("mpnet", {})

@@ -1,4 +1,4 @@
-"""Session 40, F-FOLLOW (2). A signal that comes while an earlier stop is on its way out (raised
+"""A signal that comes while an earlier stop is on its way out (raised
 in a ``finally`` or ``except`` of it) does not replace that stop in ``taco.cli.main``'s line and
 status: torchrun's SIGTERM to rank 0, once another rank of a shared stop has exited, arriving
 after rank 0 left the process group (589c29a covered the leave itself) but before its line,

@@ -1,4 +1,4 @@
-"""Session 40, F-FOLLOW (1). ``taco.load(RUN)`` (a training run's folder) whose checkpoint file
+"""``taco.load(RUN)`` (a training run's folder) whose checkpoint file
 the process may not read said ``RUN: cannot be read (Permission denied)``, as if the folder were
 what could not be read (1fb6a53 fixed ``-m RUN``, in taco.resolve): it names the checkpoint file
 now, as ``taco.load(RUN/checkpoint.safetensors)`` says it. Seen with real permissions: root

@@ -1,4 +1,4 @@
-"""Session 40, F-RES (3). ``taco compress -m RUN`` (a training run's folder) whose checkpoint
+"""``taco compress -m RUN`` (a training run's folder) whose checkpoint
 file the process may not read said ``RUN: cannot be read (Permission denied)``, as if the
 folder were what could not be read: it names the checkpoint file now, with the reason, as
 ``taco models RUN`` and ``-m RUN/checkpoint.safetensors`` say it. Seen with real permissions:

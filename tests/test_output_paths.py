@@ -1,4 +1,4 @@
-"""Output paths of taco compress, decompress, bench and demo (Review R7-C).
+"""Output paths of taco compress, decompress, bench and demo, and taco train's out_dir.
 
 1. A quoted ``~`` (``--output='~/o/'``, ``--json '~/b.json'``: the shell leaves it) made a
    folder literally named ``~`` in the current one; every path a command is given now expands a
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,29 @@ def test_a_link_to_a_missing_file_in_a_missing_folder_says_so_without_force(home
     Path("x.taco").symlink_to(home / "nowhere" / "x.taco")
     assert main(["compress", "a.png", "-m", "elic-tiny", "-o", "x.taco"]) == 2
     assert "in a folder that does not exist" in capsys.readouterr().err
+
+
+CAN_NOT = "cannot create the output folder"
+
+
+# taco evaluate's and taco plot's: tests/evaluation/test_eval_plot_output_paths.py
+
+def test_train_refuses_an_out_dir_through_a_file_before_torch_loads(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    code = ("import sys\nfrom taco.cli import main\nrc = main(['train', '--set', 'out_dir=afile/run'])\n"
+            "print('torch' in sys.modules)\nsys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"taco train: error: {CAN_NOT} afile/run: {tmp_path / 'afile'} is not a folder"], done.stderr
+    assert done.stdout.strip() == "False"
+    assert not (tmp_path / "afile.taco-lock").exists()
+
+
+def test_train_out_dir_given_as_option_is_checked_too(tmp_path, capsys):
+    from taco.cli import main
+
+    (tmp_path / "afile").write_text("x")
+    assert main(["train", "-o", str(tmp_path / "afile" / "run")]) == 2
+    assert f"{CAN_NOT} {tmp_path / 'afile' / 'run'}: " in capsys.readouterr().err

@@ -1,7 +1,5 @@
-"""Mutation gap RA2 (session 38): the words of the refusals about a version-2 ``.taco`` file's
-symbols (one rANS string for the whole image) were matched in part only, so a mutant that
-changed what they say (what the file is, the bound, what a user can do about it) survived.
-Each is pinned whole here: the cap on one string's symbols, as ``taco.decompress`` and
+"""The words of the refusals about a version-2 ``.taco`` file's symbols (one rANS string for the
+whole image), each pinned whole: the cap on one string's symbols, as ``taco.decompress`` and
 ``taco decompress`` say it (re-encode the original image) and as the stream decoder says it, and
 a string that decodes to a symbol beyond what the encoder writes."""
 

@@ -1,7 +1,8 @@
 """A read that failed for the moment does not drop the photo from training: one EMFILE (too many
 open files) in a DataLoader worker had put it among the process's unreadable files for good.
 Such a read is tried again, then skipped for that draw only; an unreadable file is dropped as
-before."""
+before. ``CaptionedImages(min_side=...)`` reads each photo's header at construction the same way
+(TRANSIENT_TRIES, TRANSIENT_PAUSE_S)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from taco.data import TRANSIENT_TRIES, CaptionedImages, CaptionRecord, SkippedImageWarning
+import taco.data
+from taco.data import (
+    TRANSIENT_TRIES,
+    CaptionedImages,
+    CaptionRecord,
+    SkippedImageWarning,
+    count_usable,
+)
+from taco.images import ImageReadError
 
 
 @pytest.fixture
@@ -87,3 +96,71 @@ def test_load_image_s_own_error_for_too_many_open_files_is_read_again(photos, mo
         warnings.simplefilter("error")
         assert ds[0].name == "a.png"
     assert ds.skipped == 0 and len(calls) >= 2
+
+
+RECORDS = [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")]
+
+
+def _failing(monkeypatch, name: str, code: int, times: int) -> dict[str, int]:
+    """The header read (open_image) and the load (load_image) of file ``name`` fail ``times``
+    times, as the real ones do out of descriptors: an OSError ``code``, and load_image's
+    ImageReadError raised from it; -> the header reads by file."""
+    real_open, real_load = taco.data.open_image, taco.data.load_image
+    reads: dict[str, int] = {}
+    left = [times]
+
+    def error() -> OSError:
+        return OSError(code, os.strerror(code))
+
+    def open_image(path: Path, *args: object, **kwargs: object):  # noqa: ANN202
+        reads[Path(path).name] = reads.get(Path(path).name, 0) + 1
+        if Path(path).name == name and left[0] > 0:
+            raise error()
+        return real_open(path, *args, **kwargs)
+
+    def load_image(path: Path, **kwargs: object) -> Image.Image:
+        if Path(path).name == name and left[0] > 0:
+            left[0] -= 1
+            cause = error()
+            raise ImageReadError(path, cause.strerror or "") from cause
+        return real_load(path, **kwargs)
+
+    monkeypatch.setattr(taco.data, "open_image", open_image)
+    monkeypatch.setattr(taco.data, "load_image", load_image)
+    return reads
+
+
+def test_a_header_read_that_fails_once_with_emfile_is_read_again(photos, monkeypatch):
+    reads = _failing(monkeypatch, "a.png", errno.EMFILE, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing dropped, nothing to warn about
+        data = CaptionedImages(photos, RECORDS, min_side=16)
+    # was: a.png dropped as unreadable (Too many open files), len 1
+    assert len(data) == 2
+    assert (data.unreadable, data.read_error) == (0, "")
+    assert data.dropped.get("unreadable") == []
+    assert reads["a.png"] == 2
+    assert data[0].name == "a.png"
+
+
+def test_count_usable_reads_it_again_too(photos, monkeypatch):
+    _failing(monkeypatch, "a.png", errno.EMFILE, 1)
+    assert count_usable(photos, ["a.png", "b.png"], min_side=16) == 2
+
+
+def test_still_failing_after_the_tries_it_is_dropped_as_before(photos, monkeypatch):
+    reads = _failing(monkeypatch, "a.png", errno.EMFILE, TRANSIENT_TRIES)
+    with pytest.warns(taco.data.SkippedImageWarning):
+        data = CaptionedImages(photos, RECORDS, min_side=16)
+    assert reads["a.png"] == TRANSIENT_TRIES
+    assert data.dropped["unreadable"] == ["a.png"]
+    assert data.read_error == "Too many open files"
+
+
+def test_an_unreadable_file_is_read_once(photos, monkeypatch):
+    reads = _failing(monkeypatch, "a.png", errno.EACCES, 1)
+    with pytest.warns(taco.data.SkippedImageWarning):
+        data = CaptionedImages(photos, RECORDS, min_side=16)
+    assert reads["a.png"] == 1
+    assert data.dropped["unreadable"] == ["a.png"]
+    assert data.read_error == "Permission denied"

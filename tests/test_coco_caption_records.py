@@ -1,11 +1,12 @@
-"""One reader of COCO captions files (fix F_COCO): ``coco40k:`` (:class:`taco.data.CocoCaptions`)
+"""One reader of COCO captions files: ``coco40k:`` (:class:`taco.data.CocoCaptions`)
 and ``taco import-captions`` read ``captions_*.json`` with
 :func:`taco.captions_file.coco_caption_records`, one rule for ids and malformed entries. Before,
 import-captions had a parser of its own: an id ``"74"`` was another image than ``74`` (refused
 there, read by coco40k), an id ``"x"`` was read (refused by coco40k), and coco40k read two images
 of one id (the last one's name kept) and truncated an id ``1.5`` to ``1``. What each keeps of the
 rest still differs by purpose: a training set leaves out images without captions and the
-annotations of unknown ids, import-captions refuses them."""
+annotations of unknown ids, import-captions refuses them, and says what a file that holds no
+list of objects holds."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import taco.cli
 from taco.captions_file import CaptionRecord, CocoCaptionsError, coco_caption_records
 from taco.cli import COMMAND_HELP
 from taco.data import AnnotationsFileError, CocoCaptions
@@ -99,3 +101,11 @@ def test_the_reader_imports_no_torch() -> None:
     code = ("import sys, taco.captions_file as c; c.coco_caption_records({'images': [], 'annotations': []}); "
             "print('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("text", "got"), [("[]", "an empty list"), ("{}", "an empty object"), ("5", "int")])
+def test_import_captions_says_what_it_got(tmp_path, capsys, text, got):
+    source = tmp_path / "captions.json"
+    source.write_text(text)
+    assert taco.cli.main(["import-captions", str(source), "-o", str(tmp_path / "c.jsonl")]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"objects; got {got}")
