@@ -1,4 +1,4 @@
-"""What a ``taco train`` killed by SIGKILL left (review KR, session 33): a temporary of a shard of
+"""What a ``taco train`` killed by SIGKILL left: a temporary of a shard of
 the training state (or of a sharded checkpoint) stayed beside the run for good, as did one of
 config.yaml or log.jsonl; a resumed run now removes them (only those whose writer is gone)."""
 

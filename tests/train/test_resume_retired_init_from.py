@@ -1,4 +1,4 @@
-"""Session 39, F-RET1. A run warm-started from a built-in that a later taco retires (or from a
+"""A run warm-started from a built-in that a later taco retires (or from a
 checkpoint file deleted or moved since) could never be resumed: ``taco train --resume RUN``
 looked its ``init_from`` up again (``init_from: 'elic-small-q4' was a built-in ... give that
 file as the model``), and giving that file (``--init-from FILE``, ``--set init_from=FILE``, or
@@ -43,7 +43,7 @@ def test_resume_after_the_init_from_checkpoint_is_deleted(tmp_path, tiny, capsys
     shutil.copytree(part, again)
 
     # a copy of the checkpoint: the run's weights by the SHA-256 its warm start recorded (a run
-    # that recorded none refuses it: tests/train/test_init_digest_s40.py)
+    # that recorded none refuses it: tests/train/test_init_from_digest.py)
     copy, via_copy = tmp_path / "copy.safetensors", tmp_path / "via-copy"
     shutil.copyfile(src, copy)
     shutil.copytree(part, via_copy)

@@ -1,4 +1,4 @@
-"""F_DC5 (2): a run stopped at a checkpoint step wrote that checkpoint twice: the interval save
+"""A run stopped at a checkpoint step wrote that checkpoint twice: the interval save
 of step 2, then the final save of step 2 again (the same content), which could overrun
 --time-limit by one checkpoint write (the budget's shared checks count no second one). The stop
 now writes no second save of the step just saved; a stop at another step still saves, and the

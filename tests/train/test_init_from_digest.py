@@ -1,4 +1,4 @@
-"""Session 40, F-RES (2). A warm-started run recorded no digest of the weights it started from,
+"""A warm-started run recorded no digest of the weights it started from,
 so ``taco train --resume RUN --init-from COPY``, COPY a byte-identical copy of the run's
 ``init_from`` file under another path, was refused as other weights (8b3994d: only the same
 file passed). The warm start now records the SHA-256 of its source's bytes (``init_from.sha256``

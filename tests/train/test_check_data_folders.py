@@ -1,4 +1,4 @@
-"""Mutation round 11 (M11-b): check_data_folders checks ``val.root`` on the main process only
+"""check_data_folders checks ``val.root`` on the main process only
 (the other ranks of a torchrun job leave it to rank 0, which says it once)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""F_S6 (structure review SIMPLE): ``resolve_config`` decides a warm start's ``warmup_steps`` in
+"""``resolve_config`` decides a warm start's ``warmup_steps`` in
 one helper (``warm_start_warmup``) and works out the run folder an ``out_dir`` names in one
 function (``out_folder``). These pin what that refactor had to keep: which ``warmup_steps`` a
 warm start resolves to (a resumed run's own value, whatever it is, even null; the warm-up when
