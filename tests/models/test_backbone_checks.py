@@ -3,7 +3,9 @@ that a mistake in it is one clear error where it is made: a g_a that down-sample
 its ``latent_scale`` is refused by the encoder (it wrote files no taco decodes: "rANS chunk 1 of
 1 decodes to a symbol beyond ..."), a config the class cannot take is refused by
 ``register_architecture`` (``taco models`` failed as a whole), and a model that is no ELIC or
-lacks N, groups, ... is refused when it is built (not at its first compress)."""
+lacks N, groups, ... is refused when it is built (not at its first compress). A backbone that
+keeps ELIC's inherited ``analysis`` with a plain g_a codes, and variable-rate gains kept under
+another name than ``latent_codec.gains`` are refused naming where they are read."""
 
 from __future__ import annotations
 
@@ -151,3 +153,124 @@ def test_a_backbone_without_m_or_layout_codes(registry_restored):
     assert not hasattr(model, "M") and not hasattr(model, "layout")
     x_hat = taco.decompress(taco.compress(image(), None, model), model)
     assert x_hat.size == (96, 64)
+
+
+def test_a_backbone_keeping_elics_analysis_with_a_plain_g_a_trains_and_codes(example, sample_image):
+    """The guide says a backbone sets N, groups, g_a, g_s and latent_codec; one that keeps
+    ELIC's ``analysis`` with an nn.Sequential g_a failed in its first forward and compress with
+    ``TypeError: Sequential.forward() got an unexpected keyword argument 'halo'`` (ELIC.analysis
+    passed AnalysisTransform's stripe arguments to any g_a). Such a g_a is now called as
+    ``g_a(x)``, the whole image, whatever ``stripe_rows``: the example's own y."""
+    import taco
+    from taco.models import ELIC, register_architecture
+
+    class KeepsAnalysis(example.MeanScaleHyperprior):
+        analysis = ELIC.analysis
+
+    register_architecture("keeps-analysis", KeepsAnalysis, textless=True,
+                          configs={"keeps-analysis-tiny": {"N": 16, "M": 16}})
+    model = taco.create_model("keeps-analysis-tiny").eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        y = model.analysis(x)
+        assert torch.equal(y, model.g_a(x))
+        assert torch.equal(model.analysis(x, stripe_rows=1), y)
+        assert model(x)["x_hat"].shape == (1, 3, 64, 64)  # training's call
+    image = sample_image.crop((0, 0, 96, 64))
+    data = taco.compress(image, None, model)
+    assert taco.decompress(data, model).size == (96, 64)
+
+
+def test_elics_own_analysis_still_stripes():
+    """ELIC's AnalysisTransform still gets the stripes (and the model's halo): the same y."""
+    from taco.models import ELIC
+
+    model = ELIC(N=8, M=16, groups=[4, 4, 8]).eval()
+    x = torch.rand(1, 3, 128, 64)
+    calls = []
+    forward = model.g_a.forward
+    model.g_a.forward = lambda *a, **k: calls.append((a[1:], k)) or forward(*a, **k)
+    with torch.no_grad():
+        torch.testing.assert_close(model.analysis(x, stripe_rows=4), model.analysis(x))
+    assert calls == [((4,), {"halo": model.analysis_halo}), ((None,), {"halo": model.analysis_halo})]
+
+
+def variable_rate(example, gains_attr: str):
+    """A variable-rate backbone whose codec keeps its QualityGains as ``gains_attr``."""
+    from taco.models.gains import QualityGains
+
+    class Codec(example.MeanScaleCodec):
+        def __init__(self, N, M, qualities):
+            super().__init__(N, M)
+            setattr(self, gains_attr, QualityGains(qualities, M, N))
+
+        def gain_vectors(self, quality):
+            return getattr(self, gains_attr).vectors(quality)
+
+    class VR(example.MeanScaleHyperprior):
+        def __init__(self, N=16, M=16, qualities=None):
+            super().__init__(N, M)
+            self.latent_codec = Codec(N, M, qualities)
+
+    return VR
+
+
+QUALITIES = [0.001, 0.004, 0.015]
+
+
+def test_gains_kept_elsewhere_are_refused_naming_latent_codec_gains(example):
+    """With its gains not at ``latent_codec.gains`` (where ELIC's ``qualities`` reads them),
+    the model's qualities are None, and the refusal said to put the model's qualities in the
+    config, where they already were. It now says where they are read and the two ways out."""
+    import taco
+    from taco.errors import BackboneError
+    from taco.models import register_architecture
+
+    register_architecture("vr-elsewhere", variable_rate(example, "qgains"), textless=True,
+                          configs={"vr-elsewhere-tiny": {"N": 16, "M": 16, "qualities": QUALITIES}})
+    with pytest.raises(BackboneError) as info:
+        taco.create_model("vr-elsewhere-tiny")
+    message = str(info.value)
+    assert "put the model's qualities in the config" not in message
+    assert "qualities are None from a config with qualities [0.001, 0.004, 0.015]" in message
+    assert "keep a taco.models.gains.QualityGains as latent_codec.gains" in message
+    assert "override the qualities property" in message
+    assert "\n" not in message
+
+
+def test_gains_at_latent_codec_gains_or_an_overridden_qualities_build(example):
+    """The two ways the refusal names both build a variable-rate model."""
+    import taco
+    from taco.models import register_architecture
+
+    register_architecture("vr-gains", variable_rate(example, "gains"), textless=True,
+                          configs={"vr-gains-tiny": {"N": 16, "M": 16, "qualities": QUALITIES}})
+    assert taco.create_model("vr-gains-tiny").qualities == tuple(QUALITIES)
+
+    class Overrides(variable_rate(example, "qgains")):
+        @property
+        def qualities(self):
+            return tuple(self.latent_codec.qgains.lambdas)
+
+    register_architecture("vr-override", Overrides, textless=True,
+                          configs={"vr-override-tiny": {"N": 16, "M": 16, "qualities": QUALITIES}})
+    model = taco.create_model("vr-override-tiny")
+    assert model.qualities == tuple(QUALITIES) and model.default_quality == 2
+
+
+def test_other_qualities_keep_the_config_message(example):
+    """A model with qualities other than its config's (not None) is still told to put them in
+    the config."""
+    import taco
+    from taco.errors import BackboneError
+    from taco.models import register_architecture
+
+    VR = variable_rate(example, "gains")
+
+    def build(config):
+        return VR(config.N, config.M, [0.002, 0.008])
+
+    register_architecture("vr-other", build, textless=True,
+                          configs={"vr-other-tiny": {"N": 16, "M": 16, "qualities": QUALITIES}})
+    with pytest.raises(BackboneError, match="put the model's qualities in the config"):
+        taco.create_model("vr-other-tiny")

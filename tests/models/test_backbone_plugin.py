@@ -342,3 +342,15 @@ def test_a_bug_inside_a_builder_is_not_called_a_config_it_refuses(example):
         describe_model("ms-buggy-tiny")
     with pytest.raises(PluginError, match=r"'ms-strict': its builder refuses the config \(ValueError: N must"):
         describe_model("ms-strict-tiny")
+
+
+def test_a_registered_backbone_beside_a_built_in_is_compared_by_n_and_m_only(example):
+    """groups are compared only where both models are taco's own architectures: a registered
+    backbone's are ELIC's defaults, unread, beside a built-in TACO of its N and M."""
+    from taco.bench.config import check_models
+    from taco.models import MODEL_CONFIGS, register_architecture
+
+    register_architecture("ms-r9", example.MeanScaleHyperprior, textless=True,
+                          configs={"ms-r9-tiny": {"N": 16, "M": 32}})
+    assert list(MODEL_CONFIGS["ms-r9-tiny"].groups) != list(MODEL_CONFIGS["taco-tiny"].groups)
+    check_models("taco-tiny", "ms-r9-tiny")  # N=16, M=32 both: the same backbone

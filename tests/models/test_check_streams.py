@@ -1,6 +1,8 @@
 """Both layouts check a decoder's input with one :func:`taco.models.entropy.check_streams` and
 count a stream's symbols with one :func:`~taco.models.entropy.stream_symbols`: the reference
-codec's refusal now says what it got, as the CompressAI layout's always did."""
+codec's refusal now says what it got, as the CompressAI layout's always did. A decoder refuses
+``[[]]`` (one kind of stream but no image) as it refuses ``[]``, in check_streams and in both
+layouts' decompress."""
 
 from __future__ import annotations
 
@@ -36,3 +38,17 @@ def test_check_streams_alone():
         check_streams(b"x")
     with pytest.raises(ValueError, match=r"\(expected \[\(8, 4, 8\), \(24, 4, 8\)\]\)"):
         check_latent_shapes({**shape, "y": [(32, 4, 8)]}, [8, 24])
+
+
+@pytest.mark.parametrize("strings", [[[]], ([],), [()]])
+def test_check_streams_refuses_no_image(strings):
+    with pytest.raises(ValueError, match=r"expected \[\[stream per image\]\]: one rANS stream per image"):
+        check_streams(strings)
+
+
+@pytest.mark.parametrize("layout", ["reference", "compressai"])
+def test_decompress_refuses_no_image(layout):
+    codec = create_model("elic-tiny", layout=layout).latent_codec
+    enc = fast_codec.compress_latent(codec, torch.randn(1, 32, 4, 8))
+    with pytest.raises(ValueError, match="one rANS stream per image"):
+        fast_codec.decompress_latent(codec, [[]], enc["shape"])

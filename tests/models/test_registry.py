@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pytest
 import torch
+from compressai.entropy_models import EntropyBottleneck
 from safetensors.torch import save_file
 
 import taco
+import taco.models.registry as registry
 from taco.errors import TacoValueError
 from taco.models import (
     MODEL_CONFIGS,
@@ -17,12 +20,14 @@ from taco.models import (
     ModelConfig,
     create_model,
     load,
+    load_builtin,
     load_checkpoint,
     model_fingerprint,
     save_checkpoint,
 )
 from taco.models.architecture import build_model, build_on_meta
 from taco.models.config import ARCHITECTURES, BUILTIN_ARCHITECTURES, TEXTLESS_ARCHITECTURES
+from taco.models.registry import PRETRAINED, describe_model, pretrained_file, trained_lambda
 
 
 def test_create_model_is_seeded_and_overridable():
@@ -536,3 +541,82 @@ def test_a_model_without_a_name_is_custom():
     bare.model_id = "mine"  # an instance's name is its own
     assert (bare.model_id, ELIC.model_id) == ("mine", "custom")
     assert create_model("elic-tiny").model_id == "elic-tiny"
+
+
+@pytest.mark.parametrize("shift", [-1e6, 1e6])
+def test_quantiles_far_from_0_either_way_are_refused(tmp_path, shift):
+    model = create_model("elic-tiny", seed=0)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, EntropyBottleneck):
+                module.quantiles += shift
+    path = save_checkpoint(model, tmp_path / "m.safetensors")
+    with pytest.raises(CheckpointError, match=r"quantiles are not a trained entropy model's"):
+        load(path)
+
+
+def test_a_compact_scale_table_holding_0_is_refused_at_save(tmp_path):
+    model = create_model("elic-tiny", seed=0)
+    model.update(force=True)
+    changed = 0
+    for module in model.modules():
+        if hasattr(module, "scale_table") and module.scale_table.numel():
+            table = module.scale_table.clone()
+            table[0] = 0.0
+            module.update_scale_table(table, force=True)
+            changed += 1
+    assert changed
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(ValueError, match=r"scale_table: a compact checkpoint's scale tables have"):
+        save_checkpoint(model, path, compact_tables=True)
+    assert not path.exists()
+
+
+BUILTIN = "elic-small-q3"
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint_model():
+    model = create_model("elic-tiny", seed=0)
+    model.update(force=True)
+    return model
+
+
+def test_load_builtin_refuses_a_corrupt_installed_file(tmp_path, monkeypatch):
+    corrupt = tmp_path / PRETRAINED[BUILTIN].file
+    shutil.copyfile(pretrained_file(BUILTIN), corrupt)
+    data = bytearray(corrupt.read_bytes())
+    data[-100] ^= 0x01  # one bit of a weight: the file still loads, its digest differs
+    corrupt.write_bytes(bytes(data))
+    monkeypatch.setattr(registry, "pretrained_file", lambda name: corrupt)
+    with pytest.raises(CheckpointError, match="SHA-256 mismatch") as caught:
+        load_builtin(BUILTIN)
+    assert PRETRAINED[BUILTIN].sha256 in str(caught.value)
+    assert "corrupt" in str(caught.value)
+
+
+def test_describe_model_of_a_sharded_checkpoint_counts_every_shard(tmp_path, tiny_checkpoint_model):
+    index = save_checkpoint(tiny_checkpoint_model, tmp_path / "m.safetensors", max_shard_bytes=1 << 20,
+                            metadata={"train_data": {"root": "photos", "images": 10}})
+    files = list(tmp_path.iterdir())
+    assert len(files) > 2  # the index and at least two shards
+    info = describe_model(index)
+    assert info["file_bytes"] == sum(f.stat().st_size for f in files)
+    assert info["training"]["train_data"] == {"root": "photos", "images": 10}
+
+
+def test_describe_model_keeps_train_data_and_drops_it_of_another_type(tmp_path, tiny_checkpoint_model):
+    kept = save_checkpoint(tiny_checkpoint_model, tmp_path / "kept.safetensors",
+                           metadata={"train_data": {"root": "photos", "images": 10}, "device": "cpu"})
+    assert describe_model(kept)["training"] == {"train_data": {"root": "photos", "images": 10},
+                                                "device": "cpu"}
+    dropped = save_checkpoint(tiny_checkpoint_model, tmp_path / "dropped.safetensors",
+                              metadata={"train_data": "photos", "device": "cpu"})
+    assert describe_model(dropped)["training"] == {"device": "cpu"}
+
+
+def test_an_early_checkpoints_lmbda_is_read(tmp_path, tiny_checkpoint_model):
+    assert trained_lambda({"lmbda": 0.013}) == 0.013
+    assert trained_lambda({"lambda": 0.004, "lmbda": 0.013}) == 0.004
+    path = save_checkpoint(tiny_checkpoint_model, tmp_path / "early.safetensors", metadata={"lmbda": 0.013})
+    assert describe_model(path)["lmbda"] == 0.013

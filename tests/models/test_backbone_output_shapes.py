@@ -1,4 +1,4 @@
-"""Review EXT-2 (s38): the shapes a backbone's g_s and latent codec give, checked.
+"""The shapes a backbone's g_s and latent codec give, checked.
 
 Nothing checked g_s: one up-sampling by 32 under ``latent_scale`` 16 decoded (exit status 0)
 into the top-left crop of a 2x image, one by 8 failed with a RuntimeError about expanded sizes,
