@@ -1,15 +1,19 @@
 """The .taco container (format version 3, and reading version 2): round trip and every
-malformed-input case -> TacoFormatError."""
+malformed-input case -> TacoFormatError, in words that say what is wrong: a version-2 stream
+(no chunks) with bytes appended or cut off is not called a rANS chunk, a file cut inside its
+magic bytes is truncated, not "not a .taco file"."""
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import tracemalloc
 import zlib
 
 import pytest
 
+import taco
 from taco.bitstream import (
     BUILTIN_MODEL_IDS,
     FORMAT_VERSION,
@@ -28,6 +32,7 @@ from taco.bitstream.container import (
     read_taco_stream,
     varint,
 )
+from taco.cli import main
 
 HEADER = TacoHeader(model_id="taco-tiny", fingerprint=bytes(range(8)), height=300, width=451, mode="RGB")
 PAYLOAD = b"abc" + b"\x00\xff" * 40 + b"z" * 300
@@ -486,3 +491,75 @@ def test_the_encoder_refuses_a_stream_over_the_bound(monkeypatch, tiny_elic):
     image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     with pytest.raises(taco.TacoError, match=r"the stream of model .* exceeds the \.taco format's 0 bits a pixel"):
         taco.compress(image, None, tiny_elic)
+
+
+V2 = r"the rANS stream \(\.taco format version 2, unchunked\) is not what the encoder writes"
+
+
+CUT_OR_APPENDED = (r"holds bytes the decoder does not read \(data appended to the file\) or lacks "
+                   r"bytes the decoder reads \(the file cut short\)")
+
+
+def _resealed(head: bytes, payload: bytes) -> bytes:
+    """A file of ``head`` (up to its CRC) and ``payload`` behind a recomputed CRC."""
+    return head + zlib.crc32(payload, zlib.crc32(head)).to_bytes(4, "big") + payload
+
+
+@pytest.fixture(scope="module")
+def v3_and_v2(tiny_elic, sample_image) -> tuple[bytes, bytes]:
+    """A small image's version-3 file and the version-2 file of the same stream: under 65,536
+    symbols a version-3 stream is one rANS string with no length, as version 2 wrote it."""
+    v3 = taco.compress(sample_image.crop((0, 0, 64, 48)), None, tiny_elic)
+    f = unpack(v3)
+    head = v3[:4] + b"\x02" + v3[5:6] + v3[7 : f.header_bytes - 4]  # no quality byte
+    v2 = _resealed(head, f.payload)
+    assert unpack(v2).header.version == 2
+    return v3, v2
+
+
+def test_a_version_2_stream_with_bytes_appended_or_cut_is_not_called_a_chunk(tiny_elic, v3_and_v2):
+    _, v2 = v3_and_v2
+    assert taco.decompress(v2, tiny_elic).size == (64, 48)
+    f = unpack(v2)
+    head = v2[: f.header_bytes - 4]
+    for payload in (f.payload + bytes(4), f.payload[:-4]):
+        with pytest.raises(TacoFormatError, match=V2) as err:
+            taco.decompress(_resealed(head, payload), tiny_elic)
+        assert "rANS chunk" not in str(err.value)
+        assert re.search(CUT_OR_APPENDED, str(err.value))
+
+
+def test_a_version_3_chunk_cut_short_says_so(tiny_elic, v3_and_v2):
+    v3, _ = v3_and_v2
+    f = unpack(v3)
+    head = v3[: f.header_bytes - 4]
+    for payload in (f.payload + bytes(4), f.payload[:-4]):
+        with pytest.raises(TacoFormatError, match=r"rANS chunk 1 of 1 is not what the encoder writes") as err:
+            taco.decompress(_resealed(head, payload), tiny_elic)
+        assert "(the file cut short)" in str(err.value)
+
+
+@pytest.mark.parametrize("data", [b"T", b"TA", b"TAC"])
+def test_a_file_cut_inside_its_magic_bytes_is_truncated(data, tmp_path, capsys):
+    with pytest.raises(TacoFormatError) as err:
+        info(data)
+    assert str(err.value) == (f"truncated .taco file: it ends inside the magic bytes "
+                              f"(needs 4 bytes, has {len(data)})")
+    path = tmp_path / "cut.taco"
+    path.write_bytes(data)
+    assert main(["info", str(path)]) == 2
+    assert capsys.readouterr().err == (f"taco info: error: {path}: truncated .taco file: it ends "
+                                       f"inside the magic bytes (needs 4 bytes, has {len(data)})\n")
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "not a .taco file (it is empty: 0 bytes)"),
+    (b"TAX", "not a .taco file (wrong magic bytes)"),
+    (b"X", "not a .taco file (wrong magic bytes)"),
+    (b"TACX", "not a .taco file (wrong magic bytes)"),
+    (b"TACO", "truncated .taco file: it ends inside the format version (needs 5 bytes, has 4)"),
+])
+def test_other_short_starts_keep_their_words(data, words):
+    with pytest.raises(TacoFormatError) as err:
+        info(data)
+    assert str(err.value) == words

@@ -1,10 +1,14 @@
 """``taco info``: every header field, the padding and the checksum included, in text and JSON;
-it checks the header and the CRC, not the stream."""
+it checks the header and the CRC, not the stream. ``--json`` gives bpp to 4 decimals, as the text
+does; two files' blocks are parted by one blank line; a model-code-0 file's id and an inline id's
+edge spaces are shown visibly."""
 
 from __future__ import annotations
 
 import json
 import zlib
+
+import pytest
 
 from taco.bitstream import TacoHeader, pack, unpack
 from taco.cli import main
@@ -36,3 +40,54 @@ def test_info_does_not_read_the_stream(tmp_path, capsys):
     path.write_bytes(head + zlib.crc32(junk, zlib.crc32(head)).to_bytes(4, "big") + junk)
     assert main(["info", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["payload_bytes"] == len(junk)
+
+
+def test_json_bpp_has_4_decimals(tmp_path, capsys):
+    path = tmp_path / "x.taco"
+    data = pack(HEADER, b"\x01" * 40)
+    path.write_bytes(data)
+    bpp = unpack(data).bpp
+    assert round(bpp, 4) != round(bpp, 3)  # the file is chosen so that the 4th decimal shows
+    assert main(["info", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["bpp"] == round(bpp, 4)
+
+
+def test_two_files_are_parted_by_a_blank_line(tmp_path, capsys):
+    paths = [tmp_path / "a.taco", tmp_path / "b.taco"]
+    for path in paths:
+        path.write_bytes(pack(HEADER, b"\x01" * 40))
+    assert main(["info", str(paths[0])]) == 0
+    one = capsys.readouterr().out.rstrip("\n").splitlines()
+    assert main(["info", *map(str, paths)]) == 0
+    lines = capsys.readouterr().out.rstrip("\n").splitlines()
+    assert "" not in one
+    assert len(lines) == 2 * len(one) + 1, lines
+    assert lines[len(one)] == ""
+    assert lines[len(one) + 1].split(":", 1)[0].strip() == "file"
+
+
+def _info(tmp_path, capsys, model_id: str) -> tuple[str, str]:
+    """``taco info``'s model_id line (text) and the JSON's model_id, for a file naming ``model_id``."""
+    path = tmp_path / "x.taco"
+    path.write_bytes(pack(TacoHeader(model_id, bytes(range(8)), 48, 64, "RGB"), b"\x01" * 40))
+    assert main(["info", str(path)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("model_id:")]
+    assert len(lines) == 1
+    assert main(["info", str(path), "--json"]) == 0
+    return lines[0].split(": ", 1)[1], json.loads(capsys.readouterr().out)["model_id"]
+
+
+@pytest.mark.parametrize("model_id, shown", [
+    ("", "(none: model code 0)"),
+    (" a b ", "' a b '"),
+    ("x ", "'x '"),
+    (" ", "' '"),
+    ("(none: model code 0)", "'(none: model code 0)'"),  # an inline id that reads like the words
+    ("a b", "a b"),
+    ("elic-small-q4", "elic-small-q4"),
+    ("it's", "it's"),
+])
+def test_info_text_shows_an_empty_or_space_edged_model_id(tmp_path, capsys, model_id, shown):
+    text, in_json = _info(tmp_path, capsys, model_id)
+    assert text == shown
+    assert in_json == model_id  # --json gives the header's id as it is

@@ -1,10 +1,13 @@
 """``taco import-checkpoint``'s options and refusals (the 2026-12 review of docs/official.md as a
 researcher follows it): a text width of another encoder names the one that fits, the imported
 model has a name of its own (not "custom"), and the output file is checked as compress checks
-its own: an existing file needs --force, a name that is not ``.safetensors`` is refused."""
+its own: an existing file needs --force, a name that is not ``.safetensors`` is refused, and one
+written meanwhile (by another import at once) is left and refused without --force (the
+checkpoint is published only if its name is free, as ``taco compress`` publishes)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,8 @@ import torch
 import taco
 from taco.cli import main
 from taco.errors import TacoValueError
-from taco.models import CheckpointError
+from taco.models import CheckpointError, save_checkpoint
+from taco.official import checkpoint as official
 from taco.official.checkpoint import import_checkpoint, infer_config, read_official_state_dict
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "official" / "taco-tiny.pth.tar"
@@ -87,3 +91,59 @@ def test_a_folder_as_output_is_refused(tmp_path, capsys):
     folder.mkdir()
     assert main(["import-checkpoint", str(GOLDEN), "-o", str(folder), "--force"]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+THEIRS = b"another import's checkpoint"
+
+
+# Real races are flaky: the file appears while the checkpoint is converted (a stand-in of the
+# converter writes it).
+def _appearing(monkeypatch, out):
+    real = official.import_checkpoint
+
+    def import_checkpoint(*args, **kwargs):
+        model = real(*args, **kwargs)
+        out.write_bytes(THEIRS)
+        return model
+
+    monkeypatch.setattr(official, "import_checkpoint", import_checkpoint)
+
+
+def test_a_checkpoint_written_meanwhile_is_left_and_refused(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "ic" / "o.safetensors"
+    out.parent.mkdir()
+    _appearing(monkeypatch, out)
+    assert main(["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines()[-1] == (
+        f"taco import-checkpoint: error: {out} exists (written meanwhile, by another process?): "
+        "--force replaces it")
+    assert "fingerprint" not in captured.out
+    assert out.read_bytes() == THEIRS
+    assert os.listdir(out.parent) == ["o.safetensors"]  # no temporary left
+
+
+def test_with_force_it_replaces_one_written_meanwhile(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "o.safetensors"
+    _appearing(monkeypatch, out)
+    assert main(["import-checkpoint", str(GOLDEN), "-o", str(out), "--text-encoder", "clip-tiny",
+                 "--force"]) == 0
+    assert out.read_bytes() != THEIRS and "fingerprint" in capsys.readouterr().out
+
+
+def test_save_checkpoint_without_replace(tmp_path):
+    model = official.import_checkpoint(GOLDEN, "clip-tiny")
+    out = tmp_path / "m.safetensors"
+    out.write_bytes(THEIRS)
+    with pytest.raises(FileExistsError) as e:
+        save_checkpoint(model, out, replace=False)
+    assert e.value.filename == str(out) and out.read_bytes() == THEIRS
+    out.unlink()
+    index = tmp_path / "m.safetensors.index.json"
+    index.write_text("{}")
+    with pytest.raises(FileExistsError) as e:  # a sharded set: its index is there
+        save_checkpoint(model, out, replace=False, max_shard_bytes=1 << 16)
+    assert e.value.filename == str(index)
+    assert os.listdir(tmp_path) == ["m.safetensors.index.json"]  # no shard written
+    new = tmp_path / "new.safetensors"
+    assert save_checkpoint(model, new, replace=False) == new and new.stat().st_size > 0

@@ -1,7 +1,10 @@
 """``taco import-checkpoint``'s error paths (the 2026-12 review with checkpoints written as the
 authors' train.py writes them): a TACO file lacking some adapter tensors is still TACO and names
 them, a missing spatial context is named, a taco checkpoint is said to be one already, weights under another key name the file's keys,
-and an existing output is kept without ``force``. State dicts are the golden file's, edited."""
+and an existing output is kept without ``force``. State dicts are the golden file's, edited.
+
+Every refusal of the weights read (names and shapes, NaN weights, untrained quantiles, an empty
+tensor, the file's own checks) names the file once, in front: ``PATH: <the check's words>``."""
 
 from __future__ import annotations
 
@@ -132,3 +135,75 @@ def test_force_writes_through_a_symbolic_link(tmp_path, capsys):
     assert main([*args, "--model-id", "again"]) == 0  # now a link to a file: that file replaced
     assert out.is_symlink() and taco.load(real / "taco.safetensors").model_id == "again"
     assert sorted(p.name for p in real.iterdir()) == ["taco.safetensors"]
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_an_empty_weight_is_refused_by_name(tmp_path, dim):
+    obj = torch.load(GOLDEN, weights_only=True)
+    key = "module.local_context.0.weight"
+    shape = list(obj["state_dict"][key].shape)
+    shape[dim] = 0
+    obj["state_dict"][key] = torch.zeros(shape)
+    path = tmp_path / "empty.pth.tar"
+    torch.save(obj, path)
+    with pytest.raises(CheckpointError) as caught:
+        import_checkpoint(path, "clip-tiny")
+    assert f"local_context.0.weight is {shape}" in str(caught.value)
+    assert "no empty dimension" in str(caught.value)
+
+
+def _edited_by(tmp_path: Path, edit) -> Path:  # noqa: ANN001
+    """The golden checkpoint with ``edit(state_dict)`` applied."""
+    obj = torch.load(GOLDEN, weights_only=True)
+    edit(obj["state_dict"])
+    path = tmp_path / "edited.pth.tar"
+    torch.save(obj, path)
+    return path
+
+
+def _nan(state: dict) -> None:
+    key = "module.g_s.synthesis_transform.2.branch.4.weight"
+    state[key] = state[key].clone()
+    state[key].view(-1)[0] = float("nan")
+
+
+def _quantiles(state: dict) -> None:
+    key = next(k for k in state if k.endswith("entropy_bottleneck.quantiles"))
+    state[key] = state[key].clone().fill_(1e6)
+
+
+def _drop(state: dict) -> None:
+    del state["module.local_context.2.weight"]
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    (_drop, "no tensor 'local_context.2.weight': not a checkpoint of the authors' TACO or ELIC"),
+    (_nan, "tensor g_s.2.conv3.weight holds NaN or infinite values: the weights are broken"),
+    (_quantiles, "entropy_bottleneck.quantiles are not a trained entropy model's"),
+])
+def test_each_refusal_of_the_weights_names_the_file_once(tmp_path, edit, words):
+    path = _edited_by(tmp_path, edit)
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(path, "clip-tiny")
+    text = str(err.value)
+    assert type(err.value) is CheckpointError
+    assert text.startswith(f"{path}: ") and text.count(str(path)) == 1
+    assert words in text
+
+
+def test_a_folder_and_a_missing_file_are_refused_first(tmp_path):
+    with pytest.raises(CheckpointError, match=r"is a folder, not a checkpoint file$"):
+        import_checkpoint(tmp_path, "clip-tiny")
+    missing = tmp_path / "none.pth.tar"
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(missing, "clip-tiny")
+    assert str(err.value) == f"{missing}: no such checkpoint file"
+
+
+def test_a_bare_state_dict_entry_that_is_no_tensor_is_named(tmp_path):
+    path = tmp_path / "bare.pth"
+    torch.save({"module.a.weight": torch.zeros(2), "epoch": 3}, path)
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(path, "clip-tiny")
+    assert str(err.value).startswith(f"{path}: no 'state_dict' entry (the key taco reads")
+    assert "its entry 'epoch' is no tensor (top-level keys: 'module.a.weight', 'epoch')" in str(err.value)
