@@ -1,11 +1,13 @@
 """A researcher's own text encoder folder (``model_overrides.text_encoder = {name: minilm, path:
 FOLDER}``): the folder is needed to encode captions, never to decode or describe a checkpoint,
-and its width is never guessed."""
+and its width is never guessed. Nothing pins such a folder's weights: the model's fingerprint
+does not cover them (only the packaged MiniLM's files are pinned)."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,7 +15,12 @@ import torch
 import taco
 from taco.models.checkpoint import load_checkpoint, model_fingerprint, save_checkpoint
 from taco.models.registry import describe_model
-from taco.text import MiniLMTextEncoder, TextEncoderUnavailable, text_encoder_dim
+from taco.text import (
+    MiniLMTextEncoder,
+    TextEncoderUnavailable,
+    model_text_encoder,
+    text_encoder_dim,
+)
 from taco.train.caption_embeddings import CaptionTable, text_inputs
 from taco.train.config import ConfigError, config_from_dict
 from taco.train.model_setup import build_training_model
@@ -113,3 +120,25 @@ def test_a_table_of_another_width_than_the_present_encoder_is_refused(movable, t
 
 def test_the_tiny_bert_config_is_what_the_width_reads(bert):
     assert json.loads((bert / "config.json").read_text())["hidden_size"] == WIDTH
+
+
+def test_the_docstring_does_not_say_the_fingerprint_catches_a_wrong_encoder():
+    doc = " ".join((model_text_encoder.__doc__ or "").split())
+    assert "fingerprint still catch" not in doc
+    assert "not a text encoder folder's" in doc and "only the packaged MiniLM's files are pinned" in doc
+    docs = Path(__file__).resolve().parents[2] / "docs" / "models.md"
+    if docs.is_file():  # a source tree
+        assert "Nothing pins such a folder's weights" in docs.read_text(encoding="utf-8")
+
+
+def test_a_same_width_folder_with_other_weights_goes_unnoticed(tmp_path, make_bert):
+    pytest.importorskip("transformers")
+    folder = make_bert(tmp_path / "bert", WIDTH, seed=0)
+    model = taco.create_model("taco-tiny", text_encoder={"name": "minilm", "path": str(folder)})
+    fingerprint = model_fingerprint(model)
+    before = model_text_encoder(model, shared=False).encode(["a cat on a sofa"]).tokens
+    shutil.rmtree(folder)
+    make_bert(folder, WIDTH, seed=1)  # changed in place: same width, other weights
+    after = model_text_encoder(model, shared=False).encode(["a cat on a sofa"]).tokens
+    assert model_fingerprint(model) == fingerprint  # nothing of the folder's weights is in it
+    assert not bool((before == after).all())  # and the encoder read is the new one

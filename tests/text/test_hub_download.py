@@ -3,13 +3,15 @@
 A hub that answered taco's probe (a HEAD request) but stalled the request for the file list hung
 ``taco compress`` forever, its stage line saying "analysis": huggingface_hub's
 ``snapshot_download`` asks for the list with no timeout. The list is now asked for with
-:data:`taco.text.hf.HUB_TIMEOUT`, and a stall ends in one line naming the hub."""
+:data:`taco.text.hf.HUB_TIMEOUT`, and a stall ends in one line naming the hub. With a mocked hub (no network): a download fetches
+only the repository's top folder and returns the snapshot; one without weights is one line."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
+import types
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -123,3 +125,50 @@ def test_a_download_takes_the_top_folder_s_safetensors_and_is_found_offline(hub_
     assert revisions and set(revisions) == {SHA}
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the cache's refs name the snapshot
     assert hf.model_folder(REPO, what="X", fix="FIX", error=Missing) == str(folder)
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A mocked hub whose repository holds the files set on the returned namespace; a
+    download writes them into a snapshot folder under ``tmp_path`` and is recorded."""
+    huggingface_hub = pytest.importorskip("huggingface_hub")
+    from huggingface_hub import constants
+
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "cache"))  # empty
+    state = types.SimpleNamespace(files=[], fetched=[], snapshot=tmp_path / "snapshots" / "abc")
+
+    class Api:
+        def __init__(self, endpoint=None):  # taco passes the hub's endpoint at call time
+            self.endpoint = endpoint
+
+        def model_info(self, name, timeout=None):
+            return types.SimpleNamespace(sha=None, siblings=[types.SimpleNamespace(rfilename=f)
+                                                             for f in state.files])
+
+    def download(name, file, revision=None, cache_dir=None, endpoint=None):
+        state.fetched.append(file)
+        path = state.snapshot / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+        return str(path)
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", Api)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setattr(hf, "hub_unreachable", lambda timeout=3.0: None)
+    return state
+
+
+def test_a_download_fetches_only_the_top_folder_and_returns_the_snapshot(hub):
+    hub.files = ["config.json", "model.safetensors", "vision/model.safetensors"]
+    folder = hf.download_model("org/m")
+    assert sorted(hub.fetched) == ["config.json", "model.safetensors"]
+    assert Path(folder) == hub.snapshot
+
+
+def test_a_repository_that_downloads_without_weights_is_one_line(hub):
+    hub.files = ["config.json", "README.txt"]
+    with pytest.raises(Missing, match="^CLIP: the Hugging Face repository 'org/nomodel' lacks files "
+                                      "a model needs .* FIX$"):
+        hf.model_folder("org/nomodel", what="CLIP", fix="FIX", error=Missing)

@@ -1,7 +1,9 @@
 """taco.text.hf.model_folder: the one way taco finds or fetches a Hugging Face model, and the
 four callers that go through it (the CLIP text encoder, the training loss's CLIP, CMMD's CLIP,
 the captioner). Offline with an empty cache, each fails at once, naming the model, the cache it
-looked in, why nothing was downloaded, and the caller's own fix; none touches the network."""
+looked in, why nothing was downloaded, and the caller's own fix; none touches the network. A file
+named like a hub id is not taken for one, an offline flag with spaces or capitals counts, and
+more than three missing weights are named as three and "..."."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from taco.errors import TacoError
+from taco.text import hf
 from taco.text.hf import has_weights, is_hub_id, model_folder
 
 MISSING = "taco-tests/no-such-model"
@@ -148,3 +151,29 @@ def test_captioner(empty_cache, allow_download):
     _says_missing(message, empty_cache)
     assert ("HF_HUB_OFFLINE" if allow_download else "downloading is off") in message
     assert "-m DIR" in message and "--download" in message
+
+
+def test_a_file_named_like_a_hub_id_is_not_taken_for_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("blip").write_text("not a model")
+    assert not hf.is_hub_id("blip")
+    assert hf.is_hub_id("blip2")  # no such path: a hub id
+    with pytest.raises(Missing, match=r"^captioner: 'blip' is not a folder, nor a Hugging Face "
+                                      r"model id\. FIX$"):
+        hf.model_folder("blip", what="captioner", fix="FIX", error=Missing, allow_download=False)
+
+
+@pytest.mark.parametrize("value", ["1 ", " true\n", "YES"])
+def test_an_offline_flag_with_spaces_or_capitals_counts(monkeypatch, value):
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", value)
+    assert hf.hub_offline()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0 ")
+    assert not hf.hub_offline()
+
+
+def test_four_missing_weights_name_three_and_say_there_are_more():
+    info = {"missing_keys": ["w.d", "w.a", "w.c", "w.b"], "mismatched_keys": []}
+    assert hf.unloaded_weights(info) == "w.a, w.b, w.c, ..."
+    assert hf.unloaded_weights({"missing_keys": ["w.a", "w.b"], "mismatched_keys": [("w.c", 1, 2)]}) \
+        == "w.a, w.b, w.c"
