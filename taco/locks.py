@@ -32,7 +32,7 @@ except ImportError:  # Windows: no flock; msvcrt's byte-range locks instead
 #: ``msvcrt`` where there is no ``fcntl`` (Windows), else None.
 msvcrt: Any = importlib.import_module("msvcrt") if fcntl is None and os.name == "nt" else None
 
-__all__ = ["FolderInUse", "FolderLock", "ForkSafeLock", "LOCK_FILE", "hold_folder"]
+__all__ = ["FolderInUse", "FolderLock", "ForkSafeLock", "LOCK_FILE", "NotALockFile", "hold_folder"]
 
 
 class _LockMethod:
@@ -103,6 +103,16 @@ class FolderInUse(TacoError, RuntimeError):
     one ``out_dir``, a second ``taco evaluate`` into one output folder)."""
 
 
+class NotALockFile(FolderInUse):
+    """``FOLDER/.taco-lock`` is no lock file taco may take: a symbolic link (dangling or not), a
+    folder, a pipe, a device or a socket, or a file with other names (hard links). Taking it
+    would make taco chmod, truncate and write the file it leads to (any file the user may
+    write: a link planted in a downloaded image folder before ``taco caption``), or create the
+    one a dangling link names. Said in one line naming it, with what to do
+    (``FOLDER/.taco-lock is a symbolic link, not taco's lock: remove it``); nothing is changed.
+    A :class:`FolderInUse`, so code that keeps out of a held folder keeps out of this one."""
+
+
 class FolderLock:
     """An exclusive lock on ``FOLDER/.taco-lock`` (``flock``; on Windows ``msvcrt.locking`` of
     byte :data:`WINDOWS_LOCK_BYTE`), for one process's
@@ -118,7 +128,9 @@ class FolderLock:
     opens the new one) and the folders :meth:`acquire` created, where they are empty: a run
     refused, or failed before writing, leaves nothing behind (on Windows, where an open file
     cannot be removed, after it lets the lock go). Without ``fcntl`` or ``msvcrt`` nothing is
-    locked or created. The Windows path is tested with a simulated ``msvcrt``
+    locked or created. A lock path that is a symbolic link, no regular file, or a file with
+    other names (hard links) is refused (:class:`NotALockFile`), never followed, changed or
+    removed. The Windows path is tested with a simulated ``msvcrt``
     (tests/test_folder_lock_windows.py), not on Windows itself.
     """
 
@@ -135,8 +147,10 @@ class FolderLock:
         return self._fd is not None
 
     def acquire(self) -> FolderLock:
-        """Take the lock; :class:`FolderInUse` if another process holds it, an OSError if the
-        folder or the lock file cannot be created (a file in the way, a full disk)."""
+        """Take the lock; :class:`FolderInUse` if another process holds it, :class:`NotALockFile`
+        if the lock path is a symbolic link, a folder, no regular file or a file with other names,
+        an OSError if the folder or the lock file cannot be created (a file in the way, a full
+        disk)."""
         if (fcntl is None and msvcrt is None) or self._fd is not None:
             return self
         try:
@@ -168,20 +182,23 @@ class FolderLock:
             raise
 
     def release(self) -> None:
-        """Remove the lock file, let the lock go, remove the folders :meth:`acquire` created
-        if they are empty. Does nothing if not held."""
+        """Remove the lock file (only if the lock path is still the file this lock opened:
+        never a link or file put there since), let the lock go, remove the folders
+        :meth:`acquire` created if they are empty. Does nothing if not held."""
         fd, self._fd = self._fd, None
         if fd is None:
             return
         if os.getpid() != self._pid:  # a forked child's copy: the parent still holds it
             os.close(fd)
             return
+        held = os.fstat(fd)
         if fcntl is None:  # Windows removes no open file: let go first (one opening it now keeps it)
             _unlock(fd)
             os.close(fd)
         try:
-            self.path.unlink(missing_ok=True)
-        except OSError:  # a read-only folder: the file stays, locking nothing
+            if _is(held, os.lstat(self.path)):  # not a link or file put in its place meanwhile
+                self.path.unlink()
+        except OSError:  # a read-only folder: the file stays, locking nothing; already removed
             pass
         if fcntl is not None:
             os.close(fd)
@@ -210,6 +227,60 @@ def hold_folder(folder: str | os.PathLike[str], what: str) -> FolderLock:
 
 #: Windows opens files as text (``\n`` written as ``\r\n``) without it.
 _BINARY = getattr(os, "O_BINARY", 0)
+#: The lock path is opened as itself, never through a symbolic link (where the system can say
+#: so; elsewhere :func:`_refuse_odd` checks it before), and a pipe planted there does not block.
+_OPEN_FLAGS = _BINARY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _odd(path: Path, st: os.stat_result) -> str | None:
+    """Why the lock path ``path`` (``st``: its lstat, or the fstat of what was opened there) is
+    not a lock file taco may take; None if it is one (a regular file with no other name)."""
+    if stat.S_ISLNK(st.st_mode):
+        why = "is a symbolic link"
+    elif stat.S_ISDIR(st.st_mode):
+        why = "is a folder"
+    elif not stat.S_ISREG(st.st_mode):
+        why = "is not a regular file (a pipe, a device or a socket)"
+    elif st.st_nlink > 1:  # truncating it would change the file of its other names
+        why = f"is a hard link (a file with {st.st_nlink} names)"
+    else:
+        return None
+    return f"{path} {why}, not taco's lock: remove it"
+
+
+def _refuse_odd(path: Path) -> None:
+    """Raise :class:`NotALockFile` if ``path`` is there and no lock file taco may take (a
+    symbolic link, dangling or not, is not followed); a path missing or that cannot be looked
+    at is left to the open."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    why = _odd(path, st)
+    if why is not None:
+        raise NotALockFile(why)
+
+
+def _open_as_lock(path: Path, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` of the lock path, refusing (:class:`NotALockFile`) what is no lock file: a
+    symbolic link (checked before; O_NOFOLLOW refuses one put there since), then what was
+    opened, by its fstat (a folder, a pipe, a hard link), before anything in it is changed."""
+    _refuse_odd(path)
+    try:
+        fd = os.open(path, flags | _OPEN_FLAGS, mode)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.EMLINK, errno.EISDIR):  # O_NOFOLLOW's refusal (BSD's EMLINK)
+            _refuse_odd(path)
+        raise
+    try:
+        why = _odd(path, os.fstat(fd))
+    except BaseException:
+        os.close(fd)
+        raise
+    if why is not None:
+        os.close(fd)
+        raise NotALockFile(why)
+    return fd
 
 
 def _open(path: Path) -> int | None:
@@ -219,9 +290,11 @@ def _open(path: Path) -> int | None:
     folder is not this process's to write (read-only, permissions): nothing of this process's
     can change it. In a folder this process may write in, a lock file it cannot open (another
     user's, readable only to them: an older taco's, made under umask 077) is a PermissionError
-    naming it: taking that as "no lock needed" ran a second ``taco evaluate`` beside the first."""
+    naming it: taking that as "no lock needed" ran a second ``taco evaluate`` beside the first.
+    A lock path that is no lock file (a symbolic link, dangling or not: never followed; a
+    folder, a pipe, a hard link) is :class:`NotALockFile`, opened or not, before it is changed."""
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
+        fd = _open_as_lock(path, os.O_RDWR | os.O_CREAT)
     except OSError as e:
         if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
@@ -229,7 +302,7 @@ def _open(path: Path) -> int | None:
         _readable_to_all(fd)
         return fd
     try:
-        return os.open(path, os.O_RDONLY | _BINARY)
+        return _open_as_lock(path, os.O_RDONLY)
     except FileNotFoundError:  # its creation was refused: a folder this process cannot write in
         return None
     except OSError as e:
@@ -295,12 +368,17 @@ def _unlock(fd: int) -> None:
 
 
 def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` itself (not what a link there leads to) is still the file open at ``fd``."""
     try:
-        now = path.stat()
+        now = os.lstat(path)
     except FileNotFoundError:
         return False
-    held = os.fstat(fd)
-    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
+    return _is(os.fstat(fd), now)
+
+
+def _is(held: os.stat_result, now: os.stat_result) -> bool:
+    """Whether two stats are of one file: a regular one (a link put in its place is not)."""
+    return stat.S_ISREG(now.st_mode) and (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
 
 
 def _read_holder(fd: int) -> str | None:
