@@ -1,7 +1,8 @@
 """What taco says is true of a wheel install as well as of a checkout (Review PK): the git commit
 in an evaluation's ``environment`` is taco's own (not that of a git project taco was installed
 into) and says whether the checkout had local changes; help texts and messages that name files
-of the source tree (a test's golden file, the example configs/) say where those are."""
+of the source tree (a test's golden file, the example configs/) say where those are; git status
+runs without optional locks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from taco.cli import main
+from taco.evaluation import measure
 from taco.evaluation.measure import environment, git_checkout
 from taco.train.config import ConfigError, read_config_file
 
@@ -93,3 +95,17 @@ def test_a_missing_example_config_says_the_configs_ship_in_the_source_tree(tmp_p
     with pytest.raises(ConfigError) as caught:  # another folder's missing file: no hint either
         read_config_file("mine/smoke.yaml")
     assert "source tree" not in str(caught.value)
+
+
+def test_git_checkout_takes_no_optional_locks(tmp_path, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "taco-codec"\n')
+    calls: list[list[str]] = []
+
+    def run(args, **kwargs):
+        calls.append(list(args))
+        return subprocess.CompletedProcess(args, 0, stdout="# branch.oid abc123\n", stderr="")
+
+    monkeypatch.setattr(measure.subprocess, "run", run)
+    assert measure.git_checkout(Path(tmp_path)) == ("abc123", False)
+    assert calls and calls[0][:2] == ["git", "--no-optional-locks"] and "status" in calls[0], calls

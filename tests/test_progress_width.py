@@ -1,6 +1,7 @@
 """Review R7-A: the in-place progress line still wrapped. It was sized to stdout's terminal (none
 when stdout is redirected, ``-o -`` or ``> log``, so 80 columns while stderr's was 40), and
-:func:`fit_line` counted characters, not terminal columns (a wide, CJK, character takes two)."""
+:func:`fit_line` counted characters, not terminal columns (a wide, CJK, character takes two). A line wider than the terminal is cut
+from the left, the status kept whole; a log keeps the whole line."""
 
 from __future__ import annotations
 
@@ -104,3 +105,46 @@ def test_a_wide_name_on_a_narrow_stderr_fits_it(narrow_terminal) -> None:
     shown = os.read(master, 65536).decode("utf-8")
     rows = [row.removesuffix("\x1b[K") for row in shown.split("\r") if row.strip("\x1b[K")]
     assert rows and all(columns(row) <= 39 for row in rows)
+
+
+# -- a line wider than the terminal wrapped, and '\r ... ESC[K' rewrote only its last row,
+# leaving a stale row per update
+def test_a_line_that_fits_is_kept() -> None:
+    assert fit_line("a.png", ": analysis, 3 s", 40) == "a.png: analysis, 3 s"
+    assert fit_line("a.png", ": analysis, 3 s", 20) == "a.png: analysis, 3 s"  # exactly the width
+
+
+def test_a_long_name_is_cut_from_the_left_and_the_status_kept_whole() -> None:
+    name = "/data/some/very/long/folder/of/photos/kodim23.png"
+    line = fit_line(name, ": entropy coding 3/8, 12 s", 40)
+    assert len(line) == 40
+    assert line.startswith("…") and line.endswith("kodim23.png: entropy coding 3/8, 12 s")
+
+
+def test_a_terminal_narrower_than_the_status_gets_its_start() -> None:
+    assert fit_line("photo.png", ": analysis, 3 s", 10) == ": analysis"
+    assert fit_line("photo.png", ": analysis, 3 s", 0) == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_rewritten_line_fits_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "30")
+    screen = _Terminal()
+    with StageReporter("x" * 60 + ".png", delay=0.0, stream=screen) as progress:
+        progress("analysis", 0, 1)
+    shown = [row.removesuffix("\x1b[K") for row in screen.getvalue().split("\r") if row.strip("\x1b[K")]
+    assert shown and all(len(row) <= 29 for row in shown)  # one column short of the width
+    assert shown[0].startswith("…") and ".png: analysis, " in shown[0]
+
+
+def test_a_log_keeps_the_whole_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "30")
+    log = io.StringIO()  # not a terminal: nothing is rewritten, so nothing is cut
+    with StageReporter("x" * 60 + ".png", delay=0.0, stream=log) as progress:
+        progress("analysis", 0, 1)
+    assert log.getvalue().startswith("x" * 60 + ".png: analysis, ")

@@ -3,7 +3,9 @@ trained model but was made with other weights of that name (an in-memory fine-tu
 ``load_state_dict`` from another model). Decoding it with ``taco.load("<the built-in>")`` said
 "leave the model out: taco.decompress(data) decodes it with '<built-in>'", and following that
 failed with "made with other weights ... (a checkpoint's), not the built-in ones". Leaving the
-model out is advised only where the built-in's weights made the file."""
+model out is advised only where the built-in's weights made the file. The stale-tables hint
+(:data:`STALE_TABLES_HINT`) follows exactly the "give the checkpoint that made it" advice, to a
+caller whose model is the file's own model (its name or model id)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ import torch
 
 import taco
 from taco.cli import main
-from taco.models import load_builtin
-from taco.resolve import STALE_TABLES_HINT
+from taco.models import load_builtin, model_fingerprint
+from taco.resolve import STALE_TABLES_HINT, made_with_problem
 
 BUILTIN = "elic-small-q3"
 CHECKPOINT_FIX = (f"it was made with other weights of '{BUILTIN}' (a checkpoint's), not the "
@@ -72,3 +74,49 @@ def test_a_fine_tune_given_for_the_built_ins_file_still_says_leave_the_model_out
                        "model it names$"):
         taco.decompress(data, tuned)
     assert taco.decompress(data).size == (64, 48)
+
+
+FILE_FP = b"\x01" * 32  # weights that made the file
+
+
+OTHER_FP = b"\x02" * 32  # the model given
+
+
+@pytest.fixture(scope="module")
+def builtin_fp() -> bytes:
+    return model_fingerprint(load_builtin(BUILTIN))
+
+
+# (file_model, file made by the built-in?, given, cli, hint expected)
+CASES = {
+    "cli, the file's own name given": ("elic-tiny", False, "elic-tiny", True, True),
+    "built-in named, other weights made it": (BUILTIN, False, BUILTIN, False, True),
+    "built-in named and made it: leave the model out": (BUILTIN, True, BUILTIN, False, False),
+    "cli, built-in made it, a checkpoint given": (BUILTIN, True, "ck.safetensors", True, False),
+    "architecture named": ("elic-tiny", False, "elic-tiny", False, True),
+    "another name": ("my-own-model", False, "my-own-model", False, True),
+    "another model given": ("my-own-model", False, "ck.safetensors", True, False),
+    "no model named (code 0)": ("", False, "", False, False),
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_the_stale_tables_hint_follows_the_checkpoint_advice_alone(case, builtin_fp) -> None:  # noqa: ANN001
+    file_model, by_builtin, given, cli, hint = case
+    fingerprint = builtin_fp if by_builtin else FILE_FP
+    said = made_with_problem(file_model, fingerprint, OTHER_FP, given=given, cli=cli)
+    assert said is not None
+    assert said.endswith(STALE_TABLES_HINT) is hint, said
+    assert said.count(STALE_TABLES_HINT) == int(hint)
+    if file_model:  # (a file naming no model is answered before any of this)
+        # the rule the text search stood for: the hint goes with asking for the checkpoint, to
+        # a caller that gave the file's own model
+        own = given == file_model
+        assert hint == (own and "give the checkpoint that made it" in said.removesuffix(STALE_TABLES_HINT))
+
+
+def test_a_model_of_the_files_id_given_by_another_name_gets_the_hint(tiny_elic) -> None:  # noqa: ANN001
+    """A model given by a checkpoint's path whose model id is the file's: its own model too."""
+    said = made_with_problem("elic-tiny", FILE_FP, tiny_elic, given="ck.safetensors", cli=True)
+    assert said is not None and said.endswith(STALE_TABLES_HINT)
+    assert "another checkpoint of 'elic-tiny'" in said

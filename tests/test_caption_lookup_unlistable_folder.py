@@ -1,5 +1,5 @@
 """A folder that cannot be listed but whose files open by name (mode 711: a shared home or
-project folder; review F-EXC, s39): ``taco compress d/a.png`` with a readable sidecar ``d/a.txt``
+project folder): ``taco compress d/a.png`` with a readable sidecar ``d/a.txt``
 coded the image with an empty caption and noted that it had none, and a captions.jsonl there was
 ignored alike: :class:`taco.captions_file.CaptionLookup` took the refused listing (EACCES) for an
 empty folder. Such a folder's sidecars and captions.jsonl are now found by their exact names.

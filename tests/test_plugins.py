@@ -1,13 +1,12 @@
-"""Regressions of session 33's commits (review R): a TACO_PLUGINS module that fails to import is
-said by taco compress in its own words (the early -q check swallowed it, and the import is tried
-once per process); a backbone variable-rate only by its class's default qualities is refused
-where it is registered or built, not taken for single-rate by the config-reading -q check;
-taco evaluate's figure stays OUT/DATASET/rd.png beside a folder named rd; git status runs
-without optional locks."""
+"""Backbones of one's own: a TACO_PLUGINS module that fails to import is said by taco compress
+in its own words (the early -q check swallowed it, and the import is tried once per process); a
+backbone variable-rate only by its class's default qualities is refused where it is registered or
+built, not taken for single-rate by the config-reading -q check; a model argument that reads as a
+path (``./run``, ``x.safetensors``) is looked up without importing the plugins (docs/models.md:
+"never otherwise"), so a broken plugin does not stop a checkpoint path."""
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -18,8 +17,9 @@ from PIL import Image
 import taco
 import taco.cli
 from taco.errors import TacoValueError
-from taco.evaluation import measure
-from taco.models import ELIC, register_architecture
+from taco.models import ELIC, create_model, register_architecture, save_checkpoint
+from taco.models.config import PLUGINS_VARIABLE
+from taco.models.registry import classify_model_spec
 
 GROUPS = [8, 8, 16, 16]
 MESSAGE = r"builds a model with qualities \[0\.001, 0\.004\] from a config with qualities None: put the model's qualities in the config"
@@ -59,31 +59,16 @@ def test_a_builder_functions_model_whose_qualities_are_not_its_configs_is_refuse
         taco.create_model("vrfn-t", seed=0)
 
 
-def test_evaluate_draws_its_figure_beside_a_folder_named_rd(tmp_path, monkeypatch):
-    monkeypatch.setattr(taco.cli, "COMMAND_MODULES", ("taco.evaluation.cli",))
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(photos / f"{i}.png")
-    out = tmp_path / "out"
-    (out / "photos" / "rd").mkdir(parents=True)
-    rc = taco.cli.main(["evaluate", str(photos), "--classic", "jpeg", "--qualities", "jpeg=30,70",
-                        "--fid", "off", "--cmmd-clip", "off", "-o", str(out), "--quiet"])
-    assert rc == 0
-    assert (out / "photos" / "rd.png").is_file() and (out / "photos" / "rd.svg").is_file()
-    assert list((out / "photos" / "rd").iterdir()) == []
+@pytest.fixture
+def checkpoint(tmp_path: Path) -> Path:
+    path = tmp_path / "w.safetensors"
+    save_checkpoint(create_model("elic-tiny", seed=1), path)
+    return path
 
 
-def test_git_checkout_takes_no_optional_locks(tmp_path, monkeypatch):
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "taco-codec"\n')
-    calls: list[list[str]] = []
-
-    def run(args, **kwargs):
-        calls.append(list(args))
-        return subprocess.CompletedProcess(args, 0, stdout="# branch.oid abc123\n", stderr="")
-
-    monkeypatch.setattr(measure.subprocess, "run", run)
-    assert measure.git_checkout(Path(tmp_path)) == ("abc123", False)
-    assert calls and calls[0][:2] == ["git", "--no-optional-locks"] and "status" in calls[0], calls
+def test_a_path_is_looked_up_without_importing_plugins(checkpoint, monkeypatch, tmp_path):
+    monkeypatch.setenv(PLUGINS_VARIABLE, "no_such_plugin_module_s33")
+    monkeypatch.chdir(tmp_path)
+    for spec in (str(checkpoint), f"./{checkpoint.name}", "./nothing", "x/y.safetensors"):
+        classify_model_spec(spec)  # a PluginError if the plugins were imported
+    assert classify_model_spec(f"./{checkpoint.name}").kind == "checkpoint"
