@@ -15,6 +15,9 @@ import pytest
 
 pytest.importorskip("bjontegaard")
 
+import csv
+import os
+
 from taco.errors import TacoValueError
 from taco.evaluation.bdrate import (
     ImageCurve,
@@ -24,6 +27,7 @@ from taco.evaluation.bdrate import (
     bd_table,
     format_bd_table,
 )
+from taco.evaluation.plot import Curve, image_curve
 
 
 def curves(n: int = 8, seed: int = 0) -> tuple[ImageCurve, ImageCurve]:
@@ -129,3 +133,17 @@ def test_a_curve_too_short_for_a_cubic_fit_is_its_own_undefined_cell():
     assert math.isnan(table["T"]["psnr"]["bd_rate"])
     assert "need at least 4 for the cubic fit" in table["T"]["psnr"]["reason"]
     assert table["U"]["psnr"]["bd_rate"] == pytest.approx(-10, abs=1e-6)
+
+
+def test_csv_rows_beyond_the_results_image_count_are_not_paired(tmp_path):
+    """The CSV row with index == the result's image count belongs to an earlier, larger run."""
+    with open(tmp_path / "JPEG.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, ["index", "image", "setting", "bpp", "psnr"])
+        w.writeheader()
+        for s, b in (("q10", 0.2), ("q50", 0.6)):
+            for i in range(3):
+                w.writerow({"index": i, "image": f"kodim0{i + 1}", "setting": s, "bpp": b + i / 100, "psnr": 30 + b})
+    r = {"_path": os.path.join(tmp_path, "JPEG.json"), "csv": "JPEG.csv", "dataset": {"images": 2},
+         "points": [{"setting": "q10", "bpp": 0.205}, {"setting": "q50", "bpp": 0.605}]}
+    ic = image_curve(Curve("JPEG", "classic", "jpeg", sources=[r]), ("psnr",))
+    assert ic is not None and ic.images == ("kodim01", "kodim02")

@@ -9,7 +9,18 @@ import pytest
 
 pytest.importorskip("bjontegaard")
 
-from taco.evaluation.bdrate import bd_metric, bd_rate, bd_table, format_bd_table
+import os
+import subprocess
+import sys
+
+from taco.evaluation.bdrate import (
+    ImageCurve,
+    bd_bootstrap,
+    bd_metric,
+    bd_rate,
+    bd_table,
+    format_bd_table,
+)
 
 # A typical 4-point RD curve (rates in kbit/s, PSNR in dB): the example of the bjontegaard package.
 RATE = [9487.76, 4593.60, 2486.44, 1358.24]
@@ -377,3 +388,106 @@ def test_a_thin_bd_rate_cell_is_named_by_its_column():
     md = format_bd_table(bd_table(curves, "A", ["psnr", "lpips"]), "A")
     assert "| codec | BD-rate psnr (%) | BD-rate lpips (%) |" in md
     assert "T BD-rate psnr: 4 %." in md and "T BD-rate:" not in md
+
+
+def _exact_curves(exact_rows=None, exact_cols=None):
+    rng = np.random.default_rng(0)
+    n = 10
+    names = tuple(f"im{i}" for i in range(n))
+    rate = np.sort(rng.uniform(0.1, 2, (n, 4)), axis=1)
+    qa = 25 + 5 * np.log2(rate) + rng.normal(0, 0.3, (n, 4))
+    qt = qa + 1.0
+    if exact_rows is not None:
+        qt[exact_rows, :] = np.inf
+    if exact_cols is not None:
+        qt[:, exact_cols] = np.inf
+    return n, rate, qa, qt, ImageCurve(names, rate, {"psnr": qa}), ImageCurve(names, rate, {"psnr": qt})
+
+
+def _points(n, rate, q):
+    out = []
+    for j in range(rate.shape[1]):
+        ok = np.isfinite(q[:, j])
+        p = {"bpp": float(rate[:, j].mean()), "psnr": float(q[ok, j].mean()) if ok.any() else None, "images": n}
+        if not ok.all():
+            p["psnr_images"] = int(ok.sum())
+        out.append(p)
+    return out
+
+
+_NO_CI = """
+import numpy as np
+from taco.evaluation.bdrate import ImageCurve, bd_table, format_bd_table
+rng = np.random.default_rng(0)
+names = tuple(f"im{i}" for i in range(4))
+rate = np.sort(rng.uniform(0.1, 2, (4, 4)), axis=1)
+q = 25 + 5 * np.log2(rate) + rng.normal(0, .3, (4, 4))
+lp = 0.5 - q / 100
+lp[3] = np.nan
+a, t = ImageCurve(names, rate, {"psnr": q, "lpips": lp}), ImageCurve(names, rate * 0.8, {"psnr": q, "lpips": lp})
+pts = lambda c: [{"bpp": float(b), "psnr": float(p), "lpips": float(l), "images": 4} for b, p, l in
+                 zip(c.rate.mean(0), c.quality["psnr"].mean(0), np.nanmean(c.quality["lpips"], 0))]
+tab = bd_table({"JPEG": pts(a), "X": pts(t)}, "JPEG", ("psnr", "lpips"), images={"JPEG": a, "X": t}, resamples=200)
+out = format_bd_table(tab, "JPEG", bootstrap={"resamples": 200, "confidence": 0.95, "seed": 0})
+print([l for l in out.splitlines() if l.startswith("no interval")][0])
+"""
+
+
+def test_no_image_pairs_when_every_image_is_exact_at_the_tests_top_point():
+    """Every shared image left out (PSNR inf) gives n/a with the reason, not a BD-rate from
+    the points' means."""
+    n, rate, qa, qt, a, t = _exact_curves(exact_cols=3)
+    cell = bd_table({"JPEG": _points(n, rate, qa), "X": _points(n, rate, qt)}, "JPEG", ("psnr",),
+                    images={"JPEG": a, "X": t}, resamples=0)["X"]["psnr"]
+    assert not np.isfinite(cell["bd_rate"])
+    assert "no image the two curves share has a finite psnr" in cell["reason"]
+    assert "10 left out" in cell["images_paired"]
+
+
+def test_an_image_exact_at_every_test_point_is_counted_as_left_out():
+    """An image with no finite value on one curve only is still counted in left_out."""
+    n, rate, qa, qt, a, t = _exact_curves(exact_rows=0)
+    assert bd_bootstrap(a, t, "psnr", resamples=0).left_out == 1
+    cell = bd_table({"JPEG": _points(n, rate, qa), "X": _points(n, rate, qt)}, "JPEG", ("psnr",),
+                    images={"JPEG": a, "X": t}, resamples=0)["X"]["psnr"]
+    assert "1 left out" in cell["images_paired"] and "PSNR is inf" in cell["images_paired"]
+
+
+def test_an_overlap_of_exactly_a_fifth_gets_no_dagger():
+    """The thin-overlap mark is for less than 20 %, not 20 % itself."""
+    anchor = [{"bpp": 0.2, "psnr": 30.0}, {"bpp": 0.4, "psnr": 35.0}, {"bpp": 0.8, "psnr": 40.0}]
+    test = [{"bpp": 0.3, "psnr": 38.0}, {"bpp": 0.6, "psnr": 40.0}]
+    table = bd_table({"JPEG": anchor, "X": test}, "JPEG", ("psnr",))
+    assert table["X"]["psnr"]["overlap"] == pytest.approx(0.2)
+    text = format_bd_table(table, "JPEG")
+    assert "†" not in text and "less than 20 %" not in text
+
+
+def test_the_no_interval_note_lists_its_reasons_in_one_order():
+    """The reasons are sorted, so the table reads the same whatever PYTHONHASHSEED is."""
+    lines = set()
+    for seed in ("0", "3"):  # 3: a set of the two reasons iterates unsorted
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", _NO_CI], env=env, capture_output=True, text=True, check=True)
+        lines.add(out.stdout.strip())
+    assert lines == {"no interval: 3 paired images: a 95 % interval needs at least 6; "
+                     "4 paired images: a 95 % interval needs at least 6."}
+
+
+def test_a_reason_shared_by_both_deltas_is_said_once():
+    """One reason for BD-rate and BD-psnr alike is one note line."""
+    anchor = [{"bpp": 0.2, "psnr": 30.0}]
+    test = [{"bpp": 0.3, "psnr": 38.0}, {"bpp": 0.6, "psnr": 40.0}]
+    notes = format_bd_table(bd_table({"JPEG": anchor, "X": test}, "JPEG", ("psnr",)), "JPEG").split("n/a:")[1]
+    assert "- X, psnr: anchor has 1 usable point; need at least 2" in notes
+    assert "BD-rate:" not in notes and notes.count("anchor has 1 usable point") == 1
+
+
+def test_points_counting_every_image_are_not_an_older_result():
+    """Psnr_images == images means no image was left out: each curve keeps its own rate."""
+    anchor = [{"bpp": b, "psnr": q, "images": 8, "psnr_images": 8} for b, q in ((0.2, 28), (0.4, 31), (0.8, 34), (1.6, 37))]
+    test = [{"bpp": b, "bpp_psnr": b * 0.8, "psnr": q, "images": 8, "psnr_images": 6}
+            for b, q in ((0.2, 29), (0.4, 32), (0.8, 35), (1.6, 38))]
+    cell = bd_table({"JPEG": anchor, "FAKE": test}, "JPEG", metrics=("psnr",))["FAKE"]["psnr"]
+    assert "rate_all_images" not in cell
+    assert cell["bd_rate"] == pytest.approx(-36.504, abs=0.01)

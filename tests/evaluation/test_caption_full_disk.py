@@ -147,3 +147,31 @@ def test_another_error_after_some_batches_stays_an_error(eval_main, stub_caption
     assert eval_main(["caption", str(folder), "--quiet", "--device", "cpu", "--batch-size", "1"]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"taco caption: error: {folder / 'captions.jsonl'}: input/output error"]
+
+
+def test_an_empty_captions_file_there_before_is_kept(stub_captioner, monkeypatch, fail_writes_to, folder_factory, tmp_path):
+    """The append did not make it (it was there, empty): a failed append cuts it back to empty
+    and leaves it, as it was."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    (folder / "captions.jsonl").write_bytes(b"")
+    fail_writes_to(folder / "captions.jsonl", after_bytes=10)
+    with pytest.raises(OSError) as e:
+        caption.caption_folder(folder, stub_captioner(), progress=False)
+    assert e.value.errno == errno.ENOSPC
+    assert (folder / "captions.jsonl").is_file() and (folder / "captions.jsonl").read_bytes() == b""
+
+
+def test_a_file_the_append_made_is_removed_only_while_empty(stub_captioner, monkeypatch, fail_writes_to, folder_factory,
+                                                             tmp_path):
+    """The bytes could not be taken back (ftruncate failing too): the file holds something, so it
+    is not removed (only a file still empty is: nothing in it can be anyone's)."""
+    folder = folder_factory(tmp_path / "photos", captions=False)
+    fail_writes_to(folder / "captions.jsonl", after_bytes=10)
+
+    def ftruncate(fd, size):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "ftruncate", ftruncate)
+    with pytest.raises(OSError):
+        caption.caption_folder(folder, stub_captioner(), progress=False)
+    assert (folder / "captions.jsonl").is_file() and len((folder / "captions.jsonl").read_bytes()) == 10

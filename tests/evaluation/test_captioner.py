@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -162,3 +164,24 @@ def test_text_similarity_in_an_evaluation(captioner, tiny_folder, tmp_path):
     sim = result["points"][0]["text_similarity"]
     assert sim["images"] == 4 and 0.0 <= sim["bleu4"] <= 1.0 and 0.0 <= sim["cider_d"] <= 10.0
     assert result["text_similarity"]["captioner"] == str(captioner.name)
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="needs Java")
+@pytest.mark.filterwarnings("ignore")
+def test_candidates_the_tokenizer_cannot_run_on_take_both_sides_to_lower_case_words(monkeypatch):
+    """The references PTB-tokenised but the tokenizer failing on the candidates: both
+    sides fall back to lower-case words (not the references' tokens against nothing)."""
+    real, calls = subprocess.run, []
+
+    def run(cmd, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if "edu.stanford.nlp.process.PTBTokenizer" in cmd:
+            calls.append(cmd)
+            if len(calls) == 2:
+                return subprocess.CompletedProcess(cmd, 1, b"", b"failed")
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    result = text_similarity(["A cat, on a mat."], ["a cat on a mat"])
+    assert len(calls) == 2
+    assert result["tokenizer"] == "lower-case words"
+    assert result["bleu4"] == pytest.approx(1.0, abs=1e-6)

@@ -10,15 +10,18 @@ import re
 import stat
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from taco.errors import TacoWarning
+from taco.evaluation import classic
 from taco.evaluation.classic import (
     CLASSIC_CODECS,
     CODEC_LABELS,
+    ClassicCodec,
     CodecUnavailable,
     code_at_bpp,
     evaluate_codec,
@@ -35,7 +38,7 @@ from taco.evaluation.evaluate import (
     run_evaluation,
 )
 from taco.evaluation.quality_names import CODEC_QUALITIES, QualitiesError
-from taco.evaluation.runner import read_rows
+from taco.evaluation.runner import Job, JobResult, RunReport, read_rows, run_jobs
 
 
 @pytest.fixture
@@ -212,3 +215,86 @@ def test_matched_to_a_model(tiny_folder, tmp_path):
     for r in read_rows(tmp_path / matched["csv"]):
         assert float(r["target_bpp"]) == targets[r["image"]]
     assert matched["bpp_gap"]["mean_abs"] < 0.5
+
+
+def test_classic_timings_are_ms_of_the_encoder_and_the_decoder_alone(monkeypatch) -> None:  # noqa: ANN001
+    """With a clock that moves 1 s per reading, Pillow's save and its open each took 1 s:
+    1000 ms each (the decoder's time starts where the encoder's ends)."""
+    ticks = iter(range(100))
+    monkeypatch.setattr(classic, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    image = Image.new("RGB", (32, 32), (40, 90, 160))
+    data, decoded, timings = classic.get_codec("jpeg").code_timed(image, 50)
+    assert data and decoded.size == (32, 32)
+    assert timings == {"encode_ms": 1000.0, "decode_ms": 1000.0}
+
+
+def test_the_quality_search_looks_two_qualities_past_the_bracket():
+    """Bytes 10 q + 10, except q15 with 138: the target 137.5 bytes brackets q12..q13, and the
+    closest file (q15) is two qualities above it."""
+    sizes = {q: 10 * q + 10 for q in range(21)} | {15: 138}
+    codec = ClassicCodec("fake", "Fake", (5, 10), (0, 20), +1, lambda img, q: (bytes(sizes[q]), img))
+    q, data, _ = code_at_bpp(codec, Image.new("RGB", (8, 8)), 137.5 * 8 / 64)
+    assert (q, len(data)) == (15, 138)
+
+
+@pytest.mark.parametrize("name", ["jpeg", "webp"])
+def test_describe_says_a_higher_quality_is_more_bits(name):
+    assert get_codec(name).describe()["quality_direction"] == "higher = more bits"
+
+
+def test_describe_says_a_lower_setting_is_more_bits_for_a_downward_codec():
+    codec = ClassicCodec("fake", "Fake", (5, 10), (0, 20), -1, lambda img, q: (b"", img))
+    assert codec.describe()["quality_direction"] == "lower = more bits"
+
+
+def _first_image(folder: Path) -> Image.Image:
+    with Image.open(sorted(folder.glob("*.png"))[0]) as im:
+        return im.convert("RGB")
+
+
+def test_a_classic_run_times_its_codec_and_a_resume_keeps_both_means(tiny_folder, tmp_path):
+    ds = open_dataset(str(tiny_folder))
+    jpeg = get_codec("jpeg")
+    timing = json.loads(evaluate_codec(jpeg, ds, tmp_path, qualities=[20, 80], progress=False)
+                        .read_text())["timing"]
+    assert timing["images_timed"] == 8
+    assert timing["encode_ms_mean"] > 0 and timing["decode_ms_mean"] > 0
+    assert all(math.isfinite(timing[k]) for k in ("encode_ms_mean", "decode_ms_mean"))
+    again = json.loads(evaluate_codec(jpeg, ds, tmp_path, qualities=[20, 80], progress=False)
+                       .read_text())["timing"]
+    assert again["images_timed"] == 0
+    assert again["encode_ms_mean"] is None and again["decode_ms_mean"] is None
+
+
+def test_a_codec_that_says_no_timings_is_not_counted_as_timed(tiny_folder, tmp_path):
+    """A ClassicCodec with an encode of its own (no clock): its images are coded, none timed."""
+    import dataclasses
+
+    jpeg = get_codec("jpeg")
+    def encode(image: Image.Image, quality: int) -> tuple[bytes, Image.Image]:
+        buf = io.BytesIO()
+        image.save(buf, "JPEG", quality=quality)
+        with Image.open(io.BytesIO(buf.getvalue())) as decoded:
+            return buf.getvalue(), decoded.convert("RGB")
+
+    own = dataclasses.replace(jpeg, encode=encode)
+    assert own.code_timed(_first_image(tiny_folder), 50)[2] == {}
+    assert set(jpeg.code_timed(_first_image(tiny_folder), 50)[2]) == {"encode_ms", "decode_ms"}
+    result = json.loads(evaluate_codec(own, open_dataset(str(tiny_folder), limit=2), tmp_path / "x",
+                                       qualities=[50], progress=False).read_text())
+    assert result["complete"] and result["points"][0]["images"] == 2
+    assert result["timing"]["images_timed"] == 0
+    assert result["timing"]["encode_ms_mean"] is None and result["timing"]["decode_ms_mean"] is None
+
+
+def test_run_jobs_counts_only_the_jobs_that_returned_timings(tmp_path):
+    jobs = [Job(i, f"{i}.png") for i in range(3)]
+
+    def work(job: Job) -> JobResult:
+        timings = {"encode_ms": 2.0, "decode_ms": 4.0} if job.index == 1 else {}
+        return JobResult({"index": job.index}, timings=timings)
+
+    report = run_jobs(jobs, work, tmp_path / "r.csv", ("index", "image", "setting"), progress=False)
+    assert (report.coded, report.timed) == (3, 1)
+    assert report.timing_summary() == {"encode_ms_mean": 2.0, "decode_ms_mean": 4.0}
+    assert RunReport().timing_summary() == {"encode_ms_mean": None, "decode_ms_mean": None}

@@ -25,3 +25,21 @@ def test_the_closest_file_beside_the_bracket_is_found():
     assert (q, len(data)) == (14, 138)
     assert len(set(encodes)) <= 5 + 6 and len(encodes) == len(set(encodes))  # each quality coded once
     assert code_at_bpp(codec, image, 1000.0)[0] == 20 and code_at_bpp(codec, image, 0.0)[0] == 0
+
+
+def _codec(sizes: dict[int, int]) -> ClassicCodec:
+    return ClassicCodec("fake", "Fake", (5,), (min(sizes), max(sizes)), +1, lambda im, q: (b"x" * sizes[q], im))
+
+
+def test_the_matched_rate_search_looks_two_qualities_past_its_bracket():
+    """A codec whose size wobbles: the closest file (q10, 81 B for an 80 B target) lies
+    two qualities beyond the bisection's bracket."""
+    sizes = {1: 10, 2: 20, 3: 30, 4: 40, 5: 50, 6: 60, 7: 70, 8: 90, 9: 95, 10: 81, 11: 110, 12: 120}
+    q, data, _ = code_at_bpp(_codec(sizes), Image.new("RGB", (8, 8)), 80 / 8)
+    assert (q, len(data)) == (10, 81)
+
+
+def test_of_two_equally_close_qualities_the_lower_is_taken():
+    """Q7 (70 B) and q8 (80 B) are as close to 75 B: the tie goes to q7."""
+    q, data, _ = code_at_bpp(_codec({q: 10 * q for q in range(1, 11)}), Image.new("RGB", (8, 8)), 75 / 8)
+    assert (q, len(data)) == (7, 70)

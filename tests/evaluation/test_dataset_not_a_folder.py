@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from taco.data import check_image_folder
 from taco.evaluation.datasets import DatasetError, check_dataset
 from taco.messages import SHOWN_PATH_LIMIT
 
@@ -41,3 +42,12 @@ def test_a_very_long_spec_is_cut(kind):
         check_dataset(f"{kind}:" + "a" * 5000)
     message = str(info.value)
     assert "characters)" in message and len(message) < SHOWN_PATH_LIMIT + 200, message
+
+
+def test_check_image_folder_names_what_is_there(tmp_path):
+    os.symlink(tmp_path / "gone", tmp_path / "dangling")
+    with pytest.raises(NotADirectoryError, match=r"dangling: not a folder$"):
+        check_image_folder(tmp_path / "dangling")
+    (tmp_path / "IMG.PNG").write_bytes(b"x")  # suffixes in any case
+    with pytest.raises(NotADirectoryError, match="an image file, not a folder of images"):
+        check_image_folder(tmp_path / "IMG.PNG")

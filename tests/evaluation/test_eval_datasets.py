@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from taco.data import SkippedImageWarning
-from taco.evaluation.datasets import DatasetError, open_dataset
+from taco.evaluation.datasets import CLIC_TEST_IMAGES, DatasetError, not_the_paper_set, open_dataset
 
 
 def _first(ds):
@@ -158,3 +158,32 @@ def test_repr_is_one_short_line(tiny_folder):
     assert repr(ds) == (f"EvalDataset(name='photos', kind='folder', root={str(tiny_folder)!r}, "
                         "images=2, limit=2, crop=None)")
     assert "CaptionRecord" not in repr(open_dataset(str(tiny_folder)))
+
+
+def test_replacing_a_photo_by_another_of_the_same_name_changes_the_digest(tmp_path):
+    Image.new("RGB", (64, 64), "red").save(tmp_path / "a.png")
+    Image.new("RGB", (64, 64), "blue").save(tmp_path / "b.png")
+    before = open_dataset(tmp_path)
+    content, image_content = before.content, before.image_content
+    Image.effect_noise((64, 64), 60).convert("RGB").save(tmp_path / "a.png")  # other bytes, same name
+    after = open_dataset(tmp_path)
+    assert after.content != content and after.image_content != image_content
+
+
+def test_full_size_of_a_limited_dataset_counts_every_image(tiny_folder):
+    """The images after the limit are all counted, the first of them included."""
+    limited = open_dataset(str(tiny_folder), limit=2)
+    assert len(limited) == 2
+    assert limited.full_size() == len(open_dataset(str(tiny_folder))) == 4
+
+
+def test_a_limit_of_zero_is_refused(tiny_folder):
+    """Limit=0 is not read as 'no limit'."""
+    with pytest.raises(DatasetError):
+        open_dataset(str(tiny_folder), limit=0)
+
+
+def test_a_clic_folder_of_more_images_is_not_the_paper_set():
+    """More than CLIC_TEST_IMAGES images is not the paper's CLIC set either."""
+    assert not_the_paper_set("clic", [f"img{i}.png" for i in range(CLIC_TEST_IMAGES + 2)]) is not None
+    assert not_the_paper_set("clic", [f"img{i}.png" for i in range(CLIC_TEST_IMAGES)]) is None

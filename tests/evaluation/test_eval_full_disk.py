@@ -157,3 +157,99 @@ def test_the_line_counts_results_jsons_only_named_under_the_output_folder(taco_m
     assert len(err) == 1 and err[0].startswith(
         f"taco evaluate: error: stopped after writing 2 result files ({name}/jpeg.json, {name}/webp.json): "
         f"{out / 'second' / 'jpeg.json'}: no space left on device; "), err
+
+
+def _figure_fails_with(monkeypatch, exc: OSError) -> None:
+    from taco.evaluation import plot
+
+    def write_all_atomic(files, *args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(plot, "write_all_atomic", write_all_atomic)
+
+
+def _config(tiny_folder, tmp_path):
+    from taco.evaluation.evaluate import EvalConfig
+
+    return EvalConfig(datasets=[str(tiny_folder)], classic=["jpeg"], qualities={"jpeg": [10]},
+                      output=tmp_path / "ev", fid="off", cmmd_clip=None, progress=False)
+
+
+def test_a_broken_pipe_after_some_results_is_not_a_stop(tiny_folder, tmp_path, monkeypatch):
+    """A BrokenPipeError (the reader of taco's output gone) is raised as it is, for taco.cli to
+    end quietly, not made an EvaluationStopped (exit 3, a line to a pipe no one reads)."""
+    from taco.evaluation.evaluate import run_evaluation
+
+    _figure_fails_with(monkeypatch, BrokenPipeError(errno.EPIPE, "Broken pipe"))
+    with pytest.raises(BrokenPipeError):
+        run_evaluation(_config(tiny_folder, tmp_path))
+
+
+def test_a_model_s_result_counts_as_written_when_the_figure_fails(tiny_folder, tmp_path, monkeypatch):
+    """A model's JSON, written, is among the files a stop names (not only the classic codecs')."""
+    from taco.evaluation.evaluate import EvalConfig, EvaluationStopped, run_evaluation
+
+    _figure_fails_with(monkeypatch, OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "rd.png")))
+    cfg = EvalConfig(datasets=[str(tiny_folder)], models=["elic-tiny"], output=tmp_path / "ev", fid="off",
+                     cmmd_clip=None, progress=False)
+    with pytest.raises(EvaluationStopped) as e:
+        run_evaluation(cfg)
+    assert [p.suffix for p in e.value.written] == [".json"] and "stopped after writing 1 result file" in str(e.value)
+
+
+def test_a_stop_at_a_later_dataset_names_its_results_and_the_runs_left(tiny_folder, folder_factory, tmp_path,
+                                                                       monkeypatch):
+    """The first dataset done, its figure drawn; the second's JSON hits a full disk: the line
+    counts result files (JSONs, not the figure's images) and says the runs left are not
+    written (not the first dataset's figure, which was)."""
+    from pathlib import Path
+
+    from taco.evaluation import classic, results
+    from taco.evaluation.evaluate import EvalConfig, EvaluationStopped, run_evaluation
+
+    other = folder_factory(tmp_path / "other", captions=False)
+    real = classic.write_json
+
+    def write_json(path, *args, **kwargs):
+        if Path(path).parent.name == "other" and Path(path).name == "jpeg.json":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(classic, "write_json", write_json)
+
+    monkeypatch.setattr(results, "write_json", write_json)  # a run's first write (code_run)
+    cfg = EvalConfig(datasets=[str(tiny_folder), str(other)], classic=["jpeg"], qualities={"jpeg": [10]},
+                     output=tmp_path / "ev", fid="off", cmmd_clip=None, progress=False)
+    with pytest.raises(EvaluationStopped) as e:
+        run_evaluation(cfg)
+    assert any(p.suffix == ".png" for p in e.value.written)  # the first dataset's figure, drawn
+    named = str(e.value).split("(", 1)[1].split(")", 1)[0].split(", ")
+    assert any(n.endswith("jpeg.json") for n in named) and all(n.endswith(".json") for n in named)  # no rd.png
+    assert "; not written: the runs left: free some space" in str(e.value)
+
+
+def test_a_taco_error_that_stops_it_is_said_in_its_own_words(tiny_folder, tmp_path, monkeypatch):
+    """An OSError that is a TacoError (its own whole line) is said as it is, not re-worded."""
+    from taco.errors import TacoError
+    from taco.evaluation.evaluate import EvaluationStopped, run_evaluation
+
+    class Refused(TacoError, OSError):
+        pass
+
+    refused = Refused("Quota of the results folder reached (ask for more)")
+    refused.errno = errno.EDQUOT  # a quota: a stop
+    _figure_fails_with(monkeypatch, refused)
+    with pytest.raises(EvaluationStopped) as e:
+        run_evaluation(_config(tiny_folder, tmp_path))
+    assert "json): Quota of the results folder reached (ask for more); not written:" in str(e.value)
+
+
+def test_evaluation_stopped_pickles_whole():
+    """A worker's stop reaches its parent with the files written and the errno."""
+    import pickle
+    from pathlib import Path
+
+    from taco.evaluation.evaluate import EvaluationStopped
+
+    stop = pickle.loads(pickle.dumps(EvaluationStopped("stopped", [Path("a.json")], errno.ENOSPC)))
+    assert (str(stop), stop.written, stop.errno) == ("stopped", [Path("a.json")], errno.ENOSPC)

@@ -5,11 +5,15 @@ files are UTF-8 and matplotlib cannot draw a lone surrogate. And ``--label`` wit
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
+import taco
+from taco.cli import main
 from taco.evaluation.datasets import DatasetError, open_dataset
 
 NOT_UTF8 = os.fsdecode(b"x\xff")  # "x\udcff" where file names are read with surrogateescape
@@ -74,3 +78,20 @@ def test_label_without_a_model_is_refused(taco_main, tiny_folder, tmp_path, caps
         "taco evaluate: error: --label names the RD curve of the --model runs, and no --model is "
         "given: give --model too, or leave --label out")
     assert not (tmp_path / "out").exists()
+
+
+BAD = os.fsdecode(b"\xff")  # "\udcff"
+
+
+def test_caption_mode_comparison_records_a_non_utf8_model_path_escaped(tmp_path: Path, walls: Path) -> None:
+    """The caption-modes JSON copies the model record as the results JSON does: a model under
+    $'\\xffrun' is written escaped (\\xff), not as a lone surrogate JSON cannot hold."""
+    run = tmp_path / (BAD + "run")
+    taco.save_checkpoint(taco.create_model("taco-tiny", seed=1), run / "checkpoint.safetensors")
+    rc = main(["evaluate", str(walls), "-m", str(run), "--fid", "off", "--cmmd-clip", "off", "--no-plot",
+               "--compare-caption-modes", "true,shuffled", "-o", str(tmp_path / "ev"), "--quiet"])
+    assert rc == 0
+    (written,) = (tmp_path / "ev").rglob("*.caption-modes.json")
+    text = written.read_bytes().decode("utf-8")
+    assert "\\\\xffrun" in text and "\\udcff" not in text
+    assert "\\xffrun" in json.loads(text)["model"]["spec"]

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 
+import pytest
 from PIL import Image
 
+from taco.bitstream import MAX_SIDE
+from taco.evaluation.datasets import open_dataset
+from taco.evaluation.evaluate import without_oversized
 from taco.samples import SAMPLES_DIR
 
 
@@ -33,3 +38,18 @@ def test_an_oversized_image_is_skipped_by_every_codec(eval_main, tmp_path, capsy
         assert result["complete"] and result["dataset"]["images"] == 1, path
         rows = path.with_suffix(".csv").read_text().splitlines()
         assert len(rows) == 2 and "coffee.png" in rows[1], rows  # the header and the photo
+
+
+def test_an_image_exactly_max_side_wide_is_kept(tmp_path):
+    """A .taco file holds sides up to 32,768 px: such an image is evaluated, one pixel more is
+    skipped."""
+    Image.new("L", (MAX_SIDE, 1)).save(tmp_path / "wide.png")
+    Image.new("L", (8, 8)).save(tmp_path / "small.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept = without_oversized(open_dataset(str(tmp_path)))
+    assert sorted(r.file for r in kept.images.records) == ["small.png", "wide.png"]
+    Image.new("L", (MAX_SIDE + 1, 1)).save(tmp_path / "wide.png")
+    with pytest.warns(Warning, match=r"skipping 1 image over 32,768 px a side.*wide\.png: 32769x1"):
+        kept = without_oversized(open_dataset(str(tmp_path)))
+    assert [r.file for r in kept.images.records] == ["small.png"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -226,3 +227,20 @@ def test_a_model_labelled_like_a_classic_codec_is_refused(results_dir, tmp_path)
     with pytest.raises(ValueError, match="two kinds"):
         plot_results([results_dir], tmp_path / "p" / "rd", anchor="JPEG")
     assert not (tmp_path / "p").exists()
+
+
+def test_a_plot_leaves_no_filter_on_matplotlibs_logger(rd_folder, tmp_path, monkeypatch):
+    """The filter that quiets matplotlib's no-home-folder warning while it is imported is
+    taken off after: matplotlib's later messages are its own again."""
+    monkeypatch.delenv("MPLCONFIGDIR", raising=False)
+    logger = logging.getLogger("matplotlib")
+    before = list(logger.filters)
+    plot_results(rd_folder(tmp_path / "results"), tmp_path / "out" / "rd")
+    assert logger.filters == before
+
+
+def test_a_matched_run_missing_the_rate_by_a_fifth_is_closest_reachable():
+    """A gap of 20 % of the model's bpp (over the 5 % threshold) is labelled."""
+    r = {"dataset": {"name": "kodak"}, "label": "JPEG @ model", "kind": "classic-matched", "codec": "jpeg",
+         "bpp_gap": {"mean_abs": 0.04}, "points": [{"bpp": 0.2, "psnr": 28.0}], "matched_to_label": "taco"}
+    assert [c.label for c in collect_curves([r])["kodak"]] == ["JPEG @ model (closest reachable)"]

@@ -5,26 +5,34 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import types
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+import taco.evaluation.evaluate as evaluate
 from taco.codec import compress_image, decompress_tensor
 from taco.evaluation.datasets import open_dataset
 from taco.evaluation.evaluate import (
     CaptionMode,
+    EvalConfig,
     EvaluationError,
+    ModelInfo,
     compare_caption_modes,
     evaluate_model,
     format_comparison,
     load_model,
+    model_qualities,
+    run_evaluation,
 )
 from taco.evaluation.measure import SetMetrics, hific_patches
 from taco.evaluation.runner import ResultsFileError, read_rows
 from taco.metrics import psnr
 from taco.models import CheckpointError
+from taco.recipe import IMAGE_METRICS
 
 
 @pytest.fixture(scope="module")
@@ -485,3 +493,69 @@ def test_evaluate_model_takes_captions_drawn_for_its_own_call(tiny_taco_model, t
     for mode, other in (("true", dataset), ("empty", open_dataset(str(tiny_folder)))):
         with pytest.raises(ValueError, match="drawn for another dataset"):
             evaluate_model(model, info, other, tmp_path, mode=mode, captions=empty, progress=False)
+
+
+def test_a_text_model_run_encodes_a_caption_before_its_first_job(tiny_folder, tmp_path, monkeypatch):
+    """The text encoder is loaded before any job is timed (before_jobs)."""
+    import taco.codec
+    from taco.evaluation import evaluate_model, load_model, open_dataset
+
+    calls: list[object] = []
+    real = taco.codec.encode_text
+
+    def encode_text(model, captions, *args, **kwargs):
+        calls.append(list(captions))
+        return real(model, captions, *args, **kwargs)
+
+    monkeypatch.setattr(taco.codec, "encode_text", encode_text)
+    model, info = load_model("taco-tiny")
+    evaluate_model(model, info, open_dataset(str(tiny_folder), limit=1), tmp_path, progress=False)
+    assert calls and calls[0] == [""]
+
+
+def _info(*, trained: bool = True) -> ModelInfo:
+    return ModelInfo(spec="runs/vr/checkpoint.safetensors", model_id="my-vr-model", trained=trained,
+                     fingerprint="0" * 16)
+
+
+def test_qualities_may_name_a_variable_rate_model_by_its_model_id():
+    model = types.SimpleNamespace(qualities=[0.0004, 0.0016, 0.009])
+    assert model_qualities(model, _info(), {"my-vr-model": [2]}) == [2]
+    assert model_qualities(model, _info(), {"runs/vr/checkpoint.safetensors": [1, 3]}) == [1, 3]
+
+
+def test_an_untrained_models_label_says_so():
+    assert _info(trained=False).label == "my-vr-model (untrained)"
+    assert _info(trained=True).label == "my-vr-model"
+
+
+def test_a_text_free_model_with_true_and_empty_runs_the_true_mode(tiny_folder, tmp_path):
+    """caption modes true and empty for elic-tiny (no text): empty means nothing for it, but the
+    true run goes ahead; only when no mode is true is it refused."""
+    cfg = EvalConfig(datasets=[str(tiny_folder)], models=["elic-tiny"], output=tmp_path / "out",
+                     caption_modes=["true", "empty"], limit=1, fid="off", bootstrap=0, plot=False,
+                     progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # untrained weights
+        written = run_evaluation(cfg)
+    results = [p for p in map(Path, written) if p.suffix == ".json"]
+    assert results and all(json.loads(p.read_text())["complete"] for p in results), written
+
+
+def test_an_unmeasured_lpips_cell_leaves_the_reference_mean_a_number(monkeypatch):
+    """compare_caption_modes: an image whose LPIPS was not measured (an empty cell) is left out
+    of the reference mean; it does not make it NaN."""
+    def rows(kind):
+        out = []
+        for i in range(8):
+            row = {"image": f"{i}.png", "sha256": f"{kind}{i}", "bpp": str(0.5 + i / 100)}
+            for metric in IMAGE_METRICS:
+                row[metric] = "" if (metric == "lpips" and i == 0) else str(0.3 + i / 50)
+            out.append(row)
+        return out
+
+    monkeypatch.setattr(evaluate, "result_rows", rows)
+    compared = compare_caption_modes({"true": "t", "empty": "e"}, resamples=50)
+    means = {m: compared["modes"]["empty"][m]["reference_mean"] for m in ("bpp", *IMAGE_METRICS)}
+    assert all(math.isfinite(v) for v in means.values()), means
+    assert means["lpips"] == pytest.approx(sum(0.3 + i / 50 for i in range(1, 8)) / 7)

@@ -6,13 +6,14 @@ rows, fewer than the 2 FID needs" with nothing said on stderr."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
 
 from taco.cli import main
-from taco.evaluation import measure
+from taco.evaluation import evaluate as evaluate_module, measure
 from taco.evaluation.measure import SetMetrics, hific_patch_count, hific_patches
 
 
@@ -134,3 +135,26 @@ def test_auto_counts_at_least_two_images(tmp_path, capsys, no_inception) -> None
     assert rc == 0
     assert "FID not computed: the set has 1 image" in capsys.readouterr().err
     assert "the set has 1 image" in "".join(p.read_text() for p in out.rglob("*.json"))
+
+
+def test_fid_auto_with_min_images_one_counts_a_two_image_set_whole(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """--fid auto --fid-min-images 1 --limit 1 on two images: the set's size is counted past the
+    limit up to 2 (FID over whole images needs 2), so auto decides on a set of 2 (whole images),
+    not 'the set has 1 image' from a count that stopped at 1."""
+    seen = []
+
+    def recording(**kw):  # noqa: ANN003, ANN202
+        probe = SetMetrics(**kw, extractor=FakeInception())  # no Inception built
+        seen.append((kw["n_images"], probe.fid_mode, probe.fid_reason))
+        return SetMetrics(**{**kw, "fid": "off"})
+
+    monkeypatch.setattr(evaluate_module, "SetMetrics", recording)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        Image.new("RGB", (64, 48), (40 * i, 120, 150)).save(folder / f"{i}.png")
+    rc = main(["evaluate", str(folder), "--classic", "jpeg", "--qualities", "jpeg=50", "--fid-min-images", "1",
+               "--limit", "1", "--cmmd-clip", "off", "--no-plot", "--quiet", "-o", str(tmp_path / "out")])
+    assert rc == 0
+    assert seen and seen[0][1] == "full", seen
+    assert seen[0][0] >= 2

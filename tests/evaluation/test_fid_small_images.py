@@ -14,7 +14,7 @@ from PIL import Image
 from taco.cli import main
 from taco.evaluation import measure
 from taco.evaluation.datasets import open_dataset
-from taco.evaluation.measure import SetMetrics, image_sizes
+from taco.evaluation.measure import SetMetrics, hific_patches, image_sizes
 
 
 class FakeInception:
@@ -82,3 +82,18 @@ def test_taco_evaluate_says_it(tmp_path, capsys, no_inception) -> None:  # noqa:
     result = json.loads(next(out.rglob("jpeg.json")).read_text())
     assert result["set_metrics"]["fid"]["computed"] is False
     assert all("fid" not in p for p in result["points"])
+
+
+@pytest.mark.parametrize(("h", "w", "grid"), [(256, 256, 1), (256, 768, 3), (384, 384, 2)])
+def test_an_image_exactly_a_patch_high_gives_its_patches(h, w, grid):
+    """A side of exactly 256 px holds one patch (the grid's last row/column counts);
+    384 px also holds the shifted one at 128."""
+    assert hific_patches(torch.rand(1, 3, h, w)).shape[0] == grid
+
+
+def test_the_shifted_grid_starts_half_a_patch_in():
+    """The second grid of patches is offset by size // 2 = 128 px in both directions."""
+    x = torch.arange(512 * 512, dtype=torch.float32).reshape(1, 1, 512, 512).expand(1, 3, 512, 512)
+    p = hific_patches(x)
+    assert p.shape[0] == 4 + 1
+    assert float(p[-1, 0, 0, 0]) == 128 * 512 + 128

@@ -202,3 +202,19 @@ def test_cocos_largest_captions_file_is_under_the_size_limit():
     from taco.evaluation.import_captions import CAPTION_JSON_MAX_BYTES
 
     assert CAPTION_JSON_MAX_BYTES >= 100 * 10**6
+
+
+@pytest.mark.parametrize(("item", "what"), [
+    ({"image": "a.png", "file": "b.png", "caption": "x"}, "an image name by one of 'image', 'file', 'file_name'"),
+    ({"image": "a.png", "caption": "x", "text": "y"}, "its captions by one of 'caption', 'captions', 'text'"),
+])
+def test_a_list_item_with_two_keys_of_one_kind_is_refused(tmp_path, item, what):
+    with pytest.raises(CaptionImportError, match=f"must give {what}"):
+        read_caption_json(_compact_json(tmp_path / "list.json", [item]))
+
+
+def test_a_coco_file_with_one_id_twice_is_refused(tmp_path):
+    coco = {"images": [{"id": 74, "file_name": "a.jpg"}, {"id": 74, "file_name": "b.jpg"}],
+            "annotations": [{"image_id": 74, "caption": "a dog"}]}
+    with pytest.raises(CaptionImportError, match=r"images\[1\] has the id 74 of an image before it"):
+        read_caption_json(_compact_json(tmp_path / "captions_val2014.json", coco))

@@ -12,6 +12,11 @@ import sys
 
 import pytest
 
+from taco.cli.files import refuse_stdin
+from taco.errors import TacoError
+from taco.evaluation.import_captions import CaptionImportError, read_caption_json
+from taco.messages import stdin_refused
+
 OFA = {"kodim01.png": "a brick building with red doors and windows"}
 
 
@@ -49,3 +54,17 @@ def test_dev_stdin_is_read(tmp_path):
                              stdin=stdin, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert json.loads((tmp_path / "ic.jsonl").read_text())["captions"] == [OFA["kodim01.png"]]
+
+
+WORDS = "-: taco plot does not read standard input: name a file (./- for a file named -)"
+
+
+def test_the_refusal_of_dash_is_worded_in_one_place(tmp_path, monkeypatch):
+    assert stdin_refused("plot") == WORDS
+    with pytest.raises(TacoError) as cli:
+        refuse_stdin(["-"], "plot")
+    assert str(cli.value) == WORDS
+    monkeypatch.chdir(tmp_path)  # no file named - here
+    with pytest.raises(CaptionImportError) as lib:
+        read_caption_json("-")
+    assert str(lib.value) == stdin_refused("import-captions")

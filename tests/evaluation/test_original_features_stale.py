@@ -5,6 +5,8 @@ features taken again, so FID is that of a fresh folder (it used to reuse the old
 from __future__ import annotations
 
 import json
+import os
+import types
 
 import pytest
 import torch
@@ -12,7 +14,7 @@ from PIL import Image
 
 from taco.evaluation.classic import evaluate_codec, get_codec
 from taco.evaluation.datasets import open_dataset
-from taco.evaluation.measure import SetMetrics
+from taco.evaluation.measure import SetMetrics, image_digests
 from taco.evaluation.results import dataset_dir
 
 
@@ -42,3 +44,15 @@ def test_replaced_photo_gets_fresh_original_features(tiny_folder, tmp_path):
     again = fid_of(tiny_folder, tmp_path / "shared", "webp")  # another codec, same --output
     fresh = fid_of(tiny_folder, tmp_path / "fresh", "webp")
     assert again == pytest.approx(fresh)
+
+
+def test_a_photo_replaced_by_one_of_the_same_size_changes_its_digest(tmp_path):
+    """The digest keys the cached features by size and modification time."""
+    photo = tmp_path / "a.png"
+    photo.write_bytes(b"A" * 100)
+    os.utime(photo, ns=(1_000_000_000, 1_000_000_000))
+    ds = types.SimpleNamespace(names=["a.png"], images=types.SimpleNamespace(root=tmp_path))
+    before = image_digests(ds)
+    photo.write_bytes(b"B" * 100)
+    os.utime(photo, ns=(2_000_000_000, 2_000_000_000))
+    assert image_digests(ds) != before

@@ -151,3 +151,38 @@ def test_a_complete_rerun_reads_a_read_only_originals_features_folder(without_by
         originals.chmod(0o755)
     assert done.returncode == 0, done.stderr
     assert csv_path.read_bytes() == rows
+
+
+def test_check_run_writable_checks_the_features_folders_only_with_jobs_left(tmp_path, monkeypatch):
+    """No job left (a complete rerun): neither STEM.features nor originals.features is checked
+    (they are only read); a job left: both are (without a dataset, originals with STEM)."""
+    from taco.evaluation import results
+    from taco.evaluation.runner import Job
+
+    class Sets:
+        feature_names = ["clip-x"]
+
+    checked: list = []
+    monkeypatch.setattr(results, "check_writable", lambda files, folders: checked.append(list(folders)))
+    json_path, csv_path, features = tmp_path / "jpeg.json", tmp_path / "jpeg.csv", tmp_path / "jpeg.features"
+    results.check_run_writable(json_path, csv_path, features, [], Sets())
+    results.check_run_writable(json_path, csv_path, features, [Job(0, "a.png", 50)], Sets())
+    results.check_run_writable(json_path, csv_path, features, [Job(0, "a.png", 50)], None)
+    assert checked == [[], [features, tmp_path / results.ORIGINALS_FEATURES], []]
+
+
+def test_stored_feature_names_leaves_out_a_feature_a_key_has_no_rows_of(tmp_path):
+    """Two keys in one chunk, each with another feature: each is said to hold its own only (a
+    count of 0 rows is no feature kept), as FeatureStore.load reads them."""
+    import numpy as np
+
+    from taco.evaluation.measure import stored_feature_names
+    from taco.evaluation.runner import FeatureStore
+
+    folder = tmp_path / "originals.features"
+    store = FeatureStore(folder, "orig")
+    store.add("a.png\t1", {"clip-x": np.ones((1, 4), "float32")})
+    store.add("b.png\t2", {"inception": np.ones((2, 3), "float32")})
+    store.flush()
+    assert stored_feature_names(folder) == {"a.png\t1": {"clip-x"}, "b.png\t2": {"inception"}}
+    assert stored_feature_names(folder) == {k: set(v) for k, v in FeatureStore.load(folder).items()}

@@ -9,8 +9,10 @@ stand-in of the writer before it writes, or of the captions reader)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import pickle
 
 import pytest
 
@@ -109,3 +111,28 @@ def test_import_captions_with_force_replaces_one_written_meanwhile(taco_main, of
     _captions_appearing(monkeypatch, out)
     assert taco_main(["import-captions", str(ofa), "-o", str(out), "--force"]) == 0
     assert json.loads(out.read_text())["image"] == "kodim01.png"
+
+
+def test_plot_results_raises_another_files_exists_error_as_it_is(rd_folder, tmp_path, monkeypatch):
+    """A FileExistsError naming none of the plot's files is no OutputExists (written meanwhile)."""
+    results = rd_folder(tmp_path / "res")
+    elsewhere = str(tmp_path / "elsewhere")
+
+    def write_all_atomic(files, *args, **kwargs):
+        raise FileExistsError(errno.EEXIST, "File exists", elsewhere)
+
+    monkeypatch.setattr(plot, "write_all_atomic", write_all_atomic)
+    with pytest.raises(FileExistsError) as e:
+        plot.plot_results(results, tmp_path / "rd", overwrite=False)
+    assert not isinstance(e.value, plot.OutputExists)
+    assert e.value.filename == elsewhere
+
+
+@pytest.mark.parametrize("meanwhile", [True, False])
+def test_output_exists_keeps_meanwhile_through_pickle(tmp_path, meanwhile):
+    """As a worker's error is rebuilt in the parent."""
+    exc = plot.OutputExists([tmp_path / "rd.png"], meanwhile=meanwhile)
+    back = pickle.loads(pickle.dumps(exc))
+    assert back.meanwhile is meanwhile
+    assert back.paths == [tmp_path / "rd.png"]
+    assert str(back) == str(exc)

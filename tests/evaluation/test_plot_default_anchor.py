@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import taco.cli
-from taco.evaluation.plot import collect_curves, default_anchor
+from taco.evaluation.plot import Curve, collect_curves, default_anchor, find_anchor
 
 
 def _result(label: str, kind: str, codec: str, scale: float) -> dict:
@@ -115,3 +115,11 @@ def test_the_legend_lists_a_custom_codec_after_the_known_ones(tmp_path, monkeypa
     monkeypatch.setattr(matplotlib.figure.Figure, "legend", record)
     plot_results(folder, tmp_path / "rd", metrics=["psnr"], bootstrap=0)
     assert seen == [["TACO", "JPEG", "WebP", "JPEG 4:4:4"]], seen
+
+
+def test_an_anchor_matching_two_curves_ignoring_case_asks_for_the_exact_label():
+    curves = [Curve("Ours", "learned", ""), Curve("OURS", "learned", ""), Curve("JPEG", "classic", "jpeg")]
+    with pytest.raises(ValueError) as e:
+        find_anchor("ours", "val", curves)
+    assert str(e.value) == "--anchor 'ours' matches both 'OURS' and 'Ours' on val (ignoring case): give the exact label"
+    assert find_anchor("Ours", "val", curves) == "Ours" and find_anchor("jpeg", "val", curves) == "JPEG"

@@ -136,3 +136,45 @@ def test_one_run_written_before_and_after_device_and_version_were_recorded_is_on
     new["run"].update(device="cpu", taco_version="0.1.0")
     curves = collect_curves([old, new])
     assert [c.label for c in curves["val"]] == ["JPEG"]
+
+
+def classic_result(psnr: float, *, crop: str = "none", lpips_input: str | None = None) -> dict:
+    r = {"kind": "classic", "label": "JPEG", "codec": "jpeg", "run": {"codec": "jpeg"},
+         "dataset": {"name": "val", "crop": crop}, "points": [{"setting": 50, "bpp": 1.0, "psnr": psnr}]}
+    return r if lpips_input is None else {**r, "lpips_input": lpips_input}
+
+
+def test_a_run_on_center_crops_is_a_dataset_of_its_own():
+    out = collect_curves([classic_result(30.0), classic_result(28.0, crop="center 256x256")])
+    assert sorted(out) == ["val", "val (crop center 256x256)"]
+    assert out["val"][0].points[0]["psnr"] == 30.0
+    assert out["val (crop center 256x256)"][0].points[0]["psnr"] == 28.0
+
+
+def test_a_run_with_official_lpips_input_is_a_dataset_of_its_own():
+    out = collect_curves([classic_result(30.0, lpips_input="official"),
+                          classic_result(28.0, lpips_input="rgb01")])
+    assert sorted(out) == ["val", "val [LPIPS official]"]
+    assert out["val [LPIPS official]"][0].points[0]["psnr"] == 30.0
+    assert out["val"][0].points[0]["psnr"] == 28.0
+
+
+def test_a_run_without_fid_values_measures_fid_in_no_other_way(tmp_path):
+    """A result recording its FID mode but no FID value does not make FID 'mixed'."""
+    def result(codec, mode, fids, scale):
+        return {"format": "taco-eval", "version": 1, "kind": "classic", "label": codec.upper(), "codec": codec,
+                "dataset": {"name": "val", "kind": "folder", "images": 4, "crop": "none"},
+                "run": {"codec": {"name": codec}, "dataset": {"name": "val", "kind": "folder", "crop": "none"}},
+                "set_metrics": {"fid": {"computed": True, "mode": mode}, "cmmd": {"computed": False}},
+                "points": [{"setting": f"q{q}", "images": 4, "bpp": scale * b, "psnr": p, "fid": f}
+                           for q, b, p, f in zip((20, 50, 80), (0.4, 0.8, 1.5), (28.0, 31.0, 34.0), fids,
+                                                 strict=True)]}
+    folder = tmp_path / "eval"
+    folder.mkdir()
+    (folder / "jpeg.json").write_text(json.dumps(result("jpeg", "whole images resized", (60.0, 30.0, 12.0), 1.0)))
+    (folder / "webp.json").write_text(json.dumps(result("webp", "256x256 patches", (None, None, None), 0.8)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plot_results([folder], tmp_path / "rd", metrics=("psnr", "fid"))
+    assert [str(w.message) for w in caught if issubclass(w.category, TacoWarning)] == []
+    assert "FID" in (tmp_path / "rd.svg").read_text()

@@ -6,6 +6,9 @@ such a file is still skipped."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from taco.evaluation.plot import load_results
@@ -78,3 +81,15 @@ def test_a_fifo_named_is_refused_as_such_without_opening_it(rd_folder, tmp_path)
     os.mkfifo(fifo)
     with pytest.raises(ResultsFileError, match=r"fifo\.json: not a regular file \(a pipe, a device or a socket\)"):
         load_results([folder / "jpeg.json", fifo])
+
+
+def test_plot_names_a_link_as_typed_and_passes_over_upper_case_side_files(rd_folder, tmp_path, monkeypatch):
+    folder = rd_folder(tmp_path / "runs")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "junk.txt").write_text("not json", encoding="utf-8")
+    os.symlink("junk.txt", tmp_path / "res.json")
+    with pytest.raises(ResultsFileError, match=r"^res\.json: not a taco evaluation result"):
+        load_results([Path("res.json")])
+    side = folder / "JPEG.PER-IMAGE.CSV"
+    side.write_text("x\n", encoding="utf-8")
+    assert len(load_results([folder / "jpeg.json", side])) == 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,20 @@ def test_help_and_docs_say_a_folder_is_drawn_into(taco_main, capsys):
     assert "a folder to write those into" in " ".join(capsys.readouterr().out.split())
     docs = (Path(__file__).parents[2] / "docs" / "evaluation.md").read_text(encoding="utf-8")
     assert "writes `DIR/rd.png`" in docs
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_plot_with_stdout_closed_writes_its_files_as_compress_does(tmp_path, rd_folder):
+    results = rd_folder(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "taco", "plot", str(results), "-o", f"{tmp_path / 'figs'}/",
+                        "--metrics", "psnr", "--bootstrap", "0"],
+                       stdout=None, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                       preexec_fn=lambda: os.close(1), timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"})
+    assert r.returncode == 0 and r.stderr == b"", r.stderr
+    table = (tmp_path / "figs" / "rd.bdrate.md").read_text(encoding="utf-8")
+    assert "BD-rate" in table  # what it would have printed is in its file
+    assert json.loads((tmp_path / "figs" / "rd.bdrate.json").read_text(encoding="utf-8"))
+    assert (tmp_path / "figs" / "rd.png").is_file()

@@ -60,3 +60,17 @@ def test_plot_two_folders_sharing_a_run(tmp_path):
     assert curve.sources[0]["_path"].endswith("b/jpeg.json") and len(curve.points) == 2
     written = plot_results(folders, tmp_path / "fig")
     assert (tmp_path / "fig.png").is_file(), written
+
+
+def _jpeg_with_fid(path: str, fid: float | None) -> dict:
+    return {"_path": path, "dataset": {"name": "kodak"}, "label": "JPEG", "kind": "classic", "codec": "jpeg",
+            "run": {"codec": "jpeg"},
+            "points": [{"setting": "q10", "bpp": 0.3, "psnr": 27.0, "fid": fid},
+                       {"setting": "q50", "bpp": 0.9, "psnr": 33.0, "fid": fid and fid / 2}]}
+
+
+@pytest.mark.parametrize("order", [(40.0, None), (None, 40.0)])
+def test_a_run_with_fid_and_its_copy_with_fid_off_merge_in_either_order(order):
+    """A point without FID agrees with one that has it, whichever comes first."""
+    curves = collect_curves([_jpeg_with_fid("a/JPEG.json", order[0]), _jpeg_with_fid("b/JPEG.json", order[1])])["kodak"]
+    assert [(c.label, len(c.points)) for c in curves] == [("JPEG", 2)]

@@ -43,3 +43,24 @@ def test_results_written_before_labels_were_in_the_run_compare_the_top_level_lab
     other, _ = _header("TACO")
     with pytest.raises(ResultsFileError, match="labelled 'ELIC', not 'TACO'"):
         check_resume(path, other)
+
+
+def test_a_resumed_matched_run_of_another_model_run_names_its_fingerprint(bmp_folder, model_result, tmp_path):
+    """The run's record is compared (check_resume) before the rows' targets (_check_targets):
+    another model run (another fingerprint, other bpps) is refused for its fingerprint."""
+    from taco.evaluation import open_dataset
+    from taco.evaluation.classic import evaluate_matched, get_codec
+    from taco.evaluation.runner import ResultsFileError
+
+    dataset = open_dataset(str(bmp_folder(tmp_path / "bmp")))
+    out = tmp_path / "out"
+    model_json = model_result(out, {"a.bmp": 1.0, "b.bmp": 2.0})
+    evaluate_matched(get_codec("jpeg"), dataset, out, model_json, progress=False)
+    model_json = model_result(out, {"a.bmp": 1.5, "b.bmp": 2.5})
+    data = json.loads(model_json.read_text())
+    data["model"] = {"tag": "m-1234", "fingerprint": "5678"}  # its tag, so its stem, kept
+    model_json.write_text(json.dumps(data))
+    with pytest.raises(ResultsFileError) as e:
+        evaluate_matched(get_codec("jpeg"), dataset, out, model_json, progress=False)
+    assert "differs in: matched_to_fingerprint" in str(e.value)
+    assert "target_bpp" not in str(e.value)

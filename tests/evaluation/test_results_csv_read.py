@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import taco.evaluation.runner as runner
-from taco.evaluation.runner import UnreadableResultsCSV, read_rows
+from taco.evaluation.runner import ResultsFileError, UnreadableResultsCSV, read_rows
 
 HEADER = "index,image,setting,value\n"
 
@@ -100,3 +100,24 @@ def test_plot_and_a_resumed_evaluate_refuse_a_bpp_below_0(taco_main, tiny_folder
     assert taco_main(["plot", str(out / tiny_folder.name), "-o", str(tmp_path / "plots") + "/"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and says in err, err
+
+
+RATE_HEADER = "image,index,height,width,bytes,bpp\n"
+
+
+def test_a_last_row_cut_inside_a_number_is_dropped_not_refused(tmp_path):
+    # a kill while the row was written: its tail is repaired on resume, never a refusal
+    path = tmp_path / "cut.csv"
+    path.write_text(RATE_HEADER + "a.png,0,2,3,4,0.5\nb.png,1,2,3,4,1e", encoding="utf-8")
+    assert [r["image"] for r in read_rows(path)] == ["a.png"]
+    path.write_text(RATE_HEADER + "a.png,0,2,3,4,0.5\nb.png,1,2,3,4,1e\n", encoding="utf-8")  # ended: refused
+    with pytest.raises(ResultsFileError, match=r"bpp of b\.png on line 3 is '1e'"):
+        read_rows(path)
+
+
+def test_a_long_bad_value_is_cut_in_the_refusal(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(RATE_HEADER + f"a.png,0,{'9x' * 250},3,4,0.5\n", encoding="utf-8")
+    with pytest.raises(ResultsFileError) as caught:
+        read_rows(path)
+    assert "9x" * 20 in str(caught.value) and "9x" * 21 not in str(caught.value)

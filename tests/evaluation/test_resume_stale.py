@@ -221,3 +221,52 @@ def test_matched_rows_resume_while_the_model_run_only_grew(bmp_folder, model_res
     assert [r["image"] for r in rows] == ["a.bmp", "b.bmp"]
     assert _targets(out / "jpeg.matched-m-1234.csv") == {"a.bmp": "1.5", "b.bmp": "2.0"}
     assert path.is_file()
+
+
+def test_matched_rows_of_images_the_model_run_no_longer_has_are_left_to_the_resume(bmp_folder, model_result, tmp_path):
+    """The model's run made again on fewer images (a smaller --limit): the matched rows of
+    an image it has no row for now are not compared with a target (no KeyError)."""
+    from taco.evaluation.classic import evaluate_matched, get_codec
+    from taco.evaluation.datasets import open_dataset
+
+    ds, jpeg, out = open_dataset(str(bmp_folder(tmp_path / "bmp"))), get_codec("jpeg"), tmp_path / "out"
+    model_json = model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})
+    evaluate_matched(jpeg, ds, out, model_json, progress=False)
+    model_result(tmp_path / "model", {"a.bmp": 1.5})
+    assert evaluate_matched(jpeg, ds, out, model_json, progress=False).is_file()
+
+
+def test_matched_rows_in_rank_shards_for_another_target_are_refused(bmp_folder, model_result, tmp_path):
+    """An interrupted run's rows in its rank shards are checked as the CSV's are."""
+    from taco.evaluation.classic import evaluate_matched, get_codec
+    from taco.evaluation.datasets import open_dataset
+    from taco.evaluation.runner import ResultsFileError
+
+    ds, jpeg, out = open_dataset(str(bmp_folder(tmp_path / "bmp"))), get_codec("jpeg"), tmp_path / "out"
+    model_json = model_result(tmp_path / "model", {"a.bmp": 1.5, "b.bmp": 2.0})
+    evaluate_matched(jpeg, ds, out, model_json, progress=False)
+    csv_path = out / "jpeg.matched-m-1234.csv"
+    csv_path.rename(out / "jpeg.matched-m-1234.rank1.csv")  # the rows in a rank's shard alone
+    model_result(tmp_path / "model", {"a.bmp": 1.0, "b.bmp": 2.0})
+    with pytest.raises(ResultsFileError, match=r"differs in: target_bpp of a\.bmp"):
+        evaluate_matched(jpeg, ds, out, model_json, progress=False)
+
+
+def test_the_clip_feature_name_holds_the_weights_last_values_and_shapes():
+    """Networks that differ only in a weight's last values, or only in a weight's
+    shape (the same values), get other feature names."""
+    import torch
+
+    from taco.evaluation.measure import clip_feature_name
+
+    def net(shape, last=0.0):  # noqa: ANN001, ANN202
+        module = torch.nn.Module()
+        weight = torch.zeros(shape)
+        weight.view(-1)[-1] = last
+        module.weight = torch.nn.Parameter(weight)
+        return module
+
+    base = clip_feature_name(net((4, 40)))
+    assert base == clip_feature_name(net((4, 40)))
+    assert clip_feature_name(net((4, 40), last=1.0)) != base
+    assert clip_feature_name(net((40, 4))) != base

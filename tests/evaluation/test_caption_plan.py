@@ -1,7 +1,7 @@
-"""What ``taco caption`` plans for a folder, pinned where mutation testing (round 6) found it
-unpinned: a captions file that is a symbolic link is refused, an empty sidecar is no caption,
-sidecars count only for the default captions.jsonl, and ``already`` counts this folder's images,
-not lines for images no longer there. No captioner is loaded."""
+"""What ``taco caption`` plans for a folder: a captions file that is a symbolic link is refused,
+an empty sidecar is no caption, sidecars count only for the default captions.jsonl, and
+``already`` counts this folder's images, not lines for images no longer there. No captioner is
+loaded."""
 
 from __future__ import annotations
 
