@@ -1,6 +1,6 @@
 """Training's save builds the entropy-coder tables once: its state holds them, and the
 checkpoint written after it takes them as they are (the same bytes as a save that rebuilds
-them); every other save_checkpoint still rebuilds them."""
+them); every other save_checkpoint still rebuilds them. A run's save builds them once per save."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import torch
 import taco
 from taco.errors import TacoWarning
 from taco.models import save_checkpoint
+from taco.train import Trainer, load_config
 from taco.train.checkpoints import CHECKPOINT_FILE, write_checkpoint
 
 
@@ -59,3 +60,22 @@ def test_other_saves_still_rebuild_the_tables(tmp_path, monkeypatch):
     for saved in (taco.load(tmp_path / "m.safetensors"), taco.load(tmp_path / CHECKPOINT_FILE)):
         assert torch.equal(saved.latent_codec.entropy_bottleneck._quantized_cdf,
                            model.latent_codec.entropy_bottleneck._quantized_cdf)
+
+
+def test_each_save_of_a_run_builds_the_tables_once(tmp_path, tiny, monkeypatch):
+    trainer = Trainer(load_config(None, tiny(tmp_path / "run", model="elic-tiny", preset="elic", k_j=0,
+                                             max_steps=1, ckpt_interval=1, **{"val.images": 0})))
+    calls: list[bool] = []
+    update = trainer.model.update
+
+    def counted(*args, **kwargs):
+        calls.append(True)
+        return update(*args, **kwargs)
+
+    monkeypatch.setattr(trainer.model, "update", counted)
+    try:
+        trainer.fit()
+    finally:
+        trainer.close()
+    assert (tmp_path / "run" / CHECKPOINT_FILE).is_file()
+    assert len(calls) == 1, len(calls)  # one save (the final one): one build, not two

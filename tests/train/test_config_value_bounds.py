@@ -1,6 +1,8 @@
 """Config values that passed validation and then crashed (or quietly did something else):
 a seed numpy cannot take, a number too large for a float, a milestone under 1, a section that is
-no mapping; and errors about a key a config file gave name that file (review C, session 30)."""
+no mapping; and errors about a key a config file gave name that file. Bounds at their exact
+ends: an infinite loss weight or clip, a crop that is a multiple of 32 but not of 64, a huge
+negative integer."""
 
 from __future__ import annotations
 
@@ -99,3 +101,19 @@ def test_a_resumed_runs_config_is_named_in_its_errors(tmp_path, capsys):
     (run / "config.yaml").write_text("lamda: 1\n")
     err = _train_error(["--resume", str(run)], capsys)
     assert f"{run / 'config.yaml'}: unknown config key 'lamda'" in err, err
+
+
+@pytest.mark.parametrize("key", ["k_p", "beta", "clip_grad"])
+def test_an_infinite_loss_weight_or_clip_is_refused_as_not_finite(key):
+    with pytest.raises(ConfigError, match=f"^{key} must be a finite number >= 0, got inf$"):
+        load_config(None, [f"{key}=.inf"])
+
+
+def test_a_crop_that_is_a_multiple_of_32_but_not_64_is_refused():
+    with pytest.raises(ConfigError, match="crop must be a multiple of 64"):
+        load_config(None, ["crop=96"])
+
+
+def test_a_huge_negative_integer_is_a_config_error_not_an_overflow():
+    with pytest.raises(ConfigError, match="lr is too large a number"):
+        load_config(None, ["lr=-1" + "0" * 400])

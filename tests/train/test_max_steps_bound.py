@@ -1,5 +1,6 @@
 """--max-steps is an upper bound: the epochs may end the run first (4 photos in batches of 2 are
-2 steps an epoch), and then a note at the start says so and how to train max_steps steps."""
+2 steps an epoch), and then a note at the start says so and how to train max_steps steps (the
+epochs it suggests rounded up); no note when they end it exactly at max_steps."""
 
 from __future__ import annotations
 
@@ -40,3 +41,16 @@ def test_one_epoch_ends_the_run(tmp_path, tiny, capsys):
     assert taco_main(["train", "--set", *tiny(out, epochs=1, **ELIC), "--max-steps", "3"]) == 0
     assert ("note: 1 epoch of 2 steps ends the run at step 2, before max_steps=3 (--max-steps); "
             "to train 3 steps, raise epochs (--set epochs=2)") in capsys.readouterr().err
+
+
+def test_no_note_when_the_epochs_end_the_run_exactly_at_max_steps(tmp_path, tiny, capsys):
+    assert taco_main(["train", "--set", *tiny(tmp_path / "run", epochs=2, **ELIC), "--max-steps", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "before max_steps" not in err and "done: 4 steps" in err
+
+
+def test_the_suggested_epochs_are_rounded_up(tmp_path, tiny, capsys):
+    assert taco_main(["train", "--set", *tiny(tmp_path / "run", epochs=2, **ELIC), "--max-steps", "5"]) == 0
+    err = capsys.readouterr().err
+    assert ("note: 2 epochs of 2 steps end the run at step 4, before max_steps=5 (--max-steps); "
+            "to train 5 steps, raise epochs (--set epochs=3)") in err

@@ -1,9 +1,12 @@
 """``taco train --resume`` with a run named from the home folder (``~/run1``): a new run's
 ``-o '~/new'`` went to $HOME/new, but ``--resume '~/run1'`` said the run did not exist,
 ``--resume -o '~/run1'`` found nothing to resume and ``--resume --set 'out_dir=~/run1'`` showed
-the defaults instead of the run's config (review K)."""
+the defaults instead of the run's config. A run's config.yaml recording out_dir ``~/runs/r`` is
+that run's folder when it is resumed from there."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +41,21 @@ def test_resume_finds_the_run_under_home(home_run, argv, capsys):
 def test_resume_of_a_missing_run_under_home_names_it_as_given(home_run, capsys):
     assert taco_main(["train", "--resume", "~/run2", "--print-config"]) == 2
     assert "--resume: ~/run2 does not exist" in capsys.readouterr().err
+
+
+def test_a_run_config_recording_its_folder_under_home_is_not_moved(tmp_path, monkeypatch):
+    """A run's config.yaml recording out_dir ~/runs/r (as given) is that run's folder: no
+    'moved or copied' note when it is resumed from there."""
+    from taco.cli import build_parser
+    from taco.train.cli import resolve_config
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "runs" / "r"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text("model: elic-tiny\npreset: elic\nout_dir: ~/runs/r\n", encoding="utf-8")
+    (run / "log.jsonl").write_text("", encoding="utf-8")
+    notes: list[str] = []
+    cfg = resolve_config(build_parser(["train"]).parse_args(["train", str(run / "config.yaml"), "--resume"]), notes)
+    assert not [n for n in notes if "moved or copied" in n], notes
+    assert Path(cfg.out_dir).expanduser() == run

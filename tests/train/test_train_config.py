@@ -1,4 +1,5 @@
-"""taco.train.config: paper defaults, YAML/TOML files, --set overrides, clear errors."""
+"""taco.train.config: paper defaults, YAML/TOML files, --set overrides, clear errors; the
+warm-up learning rate's ends."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 import pytest
 
 from taco.losses import LAMBDAS
-from taco.train.config import ConfigError, TrainConfig, dump_config, load_config
+from taco.train.config import ConfigError, TrainConfig, dump_config, load_config, parse_duration
 from taco.train.schedule import lr_at
 
 
@@ -200,3 +201,23 @@ def test_every_paper_scale_config_trains_the_authors_lpips():
     for path in configs:
         cfg = load_config(path, ["init_from=null"])
         assert cfg.lpips_input == "official", path.name
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("1H30M", 5400.0), ("8M", 480.0), ("90S", 90.0)])
+def test_a_duration_in_upper_case_units_reads_as_in_lower_case(text, seconds):
+    assert parse_duration(text, "time_limit") == seconds
+    assert load_config(None, [f"time_limit={text}"]).time_limit == text
+
+
+@pytest.mark.parametrize("override", ["=5", " =5"])
+def test_an_override_without_a_key_is_said_to_be_not_key_value(override):
+    with pytest.raises(ConfigError, match=f"^override '{override}' is not key=value$"):
+        load_config(None, [override])
+
+
+def test_the_warm_up_starts_above_zero_and_ends_exactly_at_lr():
+    cfg = TrainConfig(warmup_steps=100)
+    assert lr_at(cfg, 0, 0) == pytest.approx(cfg.lr / 100)  # step 0 trains: not lr 0
+    assert lr_at(cfg, 0, 99) == pytest.approx(cfg.lr)
+    assert lr_at(cfg, 0, 100) == cfg.lr  # the warm-up's end: never above lr
+    assert lr_at(cfg, 0, 101) == cfg.lr

@@ -1,12 +1,14 @@
-"""Review VR1. (1) The documented way to train on from a run's weights, ``taco train
+"""(1) The documented way to train on from a run's weights, ``taco train
 DIR/config.yaml --init-from DIR -o NEWDIR``, got no lr warm-up: the run's own config.yaml records
 the resolved ``warmup_steps: 0``, which counted as given. A run's own config.yaml (beside its
 log, checkpoint or state) now gives no ``warmup_steps`` to ``--init-from``; ``--set`` or another
-config file still does, and the run's config.yaml without ``--init-from`` keeps its value.
+config file still does, and the run's config.yaml without ``--init-from`` keeps its value; a moved
+or copied run's config.yaml counts as the run's own too (beside the run's files, moved or not).
 (2) An ``lmbda`` given for a variable-rate run was silently unused: a note says so at start-up."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,25 @@ def test_a_users_config_beside_a_log_of_its_own_still_gives_warmup_steps(old_run
         assert run_saved_config(mine)
     (folder / "log.jsonl").unlink()  # but only beside that run's files
     assert not run_saved_config(mine)
+
+
+def test_a_moved_runs_config_warm_starts_with_the_warm_up(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "x"
+    run.mkdir()
+    save_checkpoint(create_model("elic-tiny", seed=1), run / "checkpoint.safetensors")
+    (run / "config.yaml").write_text(yaml.safe_dump(printed(
+        capsys, "--set", "model=elic-tiny", "preset=elic", f"out_dir={run}")), encoding="utf-8")
+    (run / "log.jsonl").write_text("", encoding="utf-8")
+    moved = tmp_path / "m"
+    shutil.copytree(run, moved)
+    config = str(moved / "config.yaml")
+    assert yaml.safe_load(Path(config).read_text())["warmup_steps"] == 0  # as the run resolved it
+    assert run_saved_config(config)
+    for source in (run, moved):
+        got = printed(capsys, str(source / "config.yaml"), "--init-from", str(moved),
+                      "-o", str(tmp_path / "nm"))
+        assert got["warmup_steps"] == INIT_WARMUP_STEPS
+    # given for this run, it is taken; without --init-from the file is taken as it is
+    assert printed(capsys, config, "--init-from", str(moved), "-o", str(tmp_path / "nm"),
+                   "--set", "warmup_steps=3")["warmup_steps"] == 3
+    assert printed(capsys, config, "-o", str(tmp_path / "nm"))["warmup_steps"] == 0
