@@ -46,7 +46,7 @@ def test_tables_built_before_are_written_as_they_are(tmp_path, monkeypatch):
 
 def test_other_saves_still_rebuild_the_tables(tmp_path, monkeypatch):
     """They rebuild them for the file, on copies: the caller's model is not updated (its files
-    decode with its own tables: tests/test_model_state_s38.py)."""
+    decode with its own tables: tests/test_save_checkpoint_model_state.py)."""
     model = taco.create_model("elic-tiny")
     with torch.no_grad():
         model.latent_codec.entropy_bottleneck.quantiles.mul_(1.5)  # its tables are out of date now
