@@ -293,3 +293,19 @@ def test_the_joint_losss_text_tower_reads_the_encoders_38_tokens(towers):
     assert len(towers.tokenizer(same_start)["input_ids"]) > DEFAULT_MAX_TOKENS
     a, b, c = towers.text_embeddings([same_start, other_end, short])
     assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+# RateDistortionLoss refuses a model forward that is not a mapping holding x_hat and likelihoods
+@pytest.mark.parametrize("out", [
+    {"x_hat": None},  # no likelihoods
+    ("x_hat", "likelihoods"),  # not a mapping at all
+])
+def test_the_loss_refuses_a_forward_without_x_hat_and_likelihoods(out):
+    import torch
+
+    from taco.errors import TacoValueError
+    from taco.losses import RateDistortionLoss
+
+    x = torch.rand(1, 3, 16, 16)
+    with pytest.raises(TacoValueError, match="expected the model's forward to return"):
+        RateDistortionLoss()(out if not isinstance(out, dict) else {**out, "x_hat": x}, x)

@@ -8,7 +8,14 @@ import re
 import pytest
 
 from taco.losses import LAMBDAS
-from taco.train.config import ConfigError, TrainConfig, dump_config, load_config, parse_duration
+from taco.train.config import (
+    ConfigError,
+    TrainConfig,
+    dump_config,
+    load_config,
+    parse_duration,
+    read_config_file,
+)
 from taco.train.schedule import lr_at
 
 
@@ -221,3 +228,12 @@ def test_the_warm_up_starts_above_zero_and_ends_exactly_at_lr():
     assert lr_at(cfg, 0, 99) == pytest.approx(cfg.lr)
     assert lr_at(cfg, 0, 100) == cfg.lr  # the warm-up's end: never above lr
     assert lr_at(cfg, 0, 101) == cfg.lr
+
+
+# a config file that is not valid TOML is refused as such, not as a number too long to read
+def test_a_toml_syntax_error_is_not_called_a_huge_number(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("a = \n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        read_config_file(path)
+    assert "not valid TOML" in str(caught.value) and "4,300 digits" not in str(caught.value)
