@@ -42,25 +42,52 @@ CONFIG_FILE = RUN_CONFIG_FILE
 WriteError = Callable[[Path, OSError], Exception]
 
 
+#: The files a run writes in its folder by a fixed name (it replaces each, appends to the log):
+#: none of them is written through a symbolic link (:func:`refuse_linked_run_file`).
+RUN_OWN_FILES = (CONFIG_FILE, LOG_FILE, CHECKPOINT_FILE, CHECKPOINT_FILE + INDEX_SUFFIX,
+                 TRAIN_STATE_FILE, TRAIN_STATE_FILE + INDEX_SUFFIX)
+
+
 class RunFilesNotWritable(TacoError, OSError):
-    """A run's folder holds a file the run would append to or replace, and cannot: said before
-    the run builds anything (:func:`check_run_files`)."""
+    """A run's folder holds a file the run would append to or replace, and cannot (or, a
+    symbolic link, will not): said before the run builds anything (:func:`check_run_files`)."""
+
+
+def refuse_linked_run_file(path: Path) -> None:
+    """Refuse, with :class:`RunFilesNotWritable`, a run's own file ``path`` (one of
+    :data:`RUN_OWN_FILES` in its folder) that is a symbolic link, dangling or not. A run
+    replaces its files and appends to its log in its own folder, never through a link: a run
+    folder one downloads and resumes could hold ``log.jsonl -> ~/.bashrc``, and the resumed run
+    rewrote the file the link named with its log (an output a user names on the command line is
+    written through a link, as ``cp`` does: docs/reliability.md)."""
+    if path.is_symlink():
+        try:
+            target = f" (to {shown_path(os.readlink(path))})"
+        except OSError:
+            target = ""
+        raise RunFilesNotWritable(
+            f"{shown_path(path)} is a symbolic link{target}: a run writes its own files in its "
+            "folder, never through a link; remove the link (or put a copy of what it links to in "
+            "its place), or go on in another folder (--out-dir DIR)")
 
 
 def check_run_files(out_dir: Path, *, appends: bool = True) -> None:
     """Refuse, with :class:`RunFilesNotWritable` naming the file or folder and the reason, a run
-    folder whose files the run could not write: the folder itself (each checkpoint, state and
-    config.yaml replaces its file there), the log it appends to (``log.jsonl``: opened for
-    appending, which changes nothing in it), the folder a run file that is a symbolic link
-    points into (it is replaced there), and ``tb/`` (TensorBoard, where installed). Without it a
-    resumed run built its model and data (minutes) and stopped at its first write (exit 3).
+    folder whose files the run could not write: a run file that is a symbolic link (never
+    written through: :func:`refuse_linked_run_file`), the folder itself (each checkpoint, state
+    and config.yaml replaces its file there), the log it appends to (``log.jsonl``: opened for
+    appending, which changes nothing in it), and ``tb/`` (TensorBoard, where installed). Without
+    it a resumed run built its model and data (minutes) and stopped at its first write (exit 3).
     A folder not made yet passes (nothing in it to write over).
 
     ``appends=False``: a run that will log nothing (a finished run resumed, which only says so:
     :func:`run_finished`), whose ``log.jsonl`` and ``tb/`` are not checked; they may be
-    read-only."""
+    read-only. Its files that are links are refused all the same (it may still write its
+    checkpoint)."""
     if not out_dir.is_dir():
         return
+    for name in RUN_OWN_FILES:
+        refuse_linked_run_file(out_dir / name)
     error = folder_write_error(out_dir)
     if error is not None:
         raise RunFilesNotWritable(f"cannot write into {out_dir}: {_reason(error)}")
@@ -73,15 +100,6 @@ def check_run_files(out_dir: Path, *, appends: bool = True) -> None:
                 f"cannot write {log}: {_reason(e)} (the run appends its records to it): make "
                 "it writable, or go on in another folder (--out-dir DIR)"
             ) from None
-    replaced = (CONFIG_FILE, LOG_FILE, CHECKPOINT_FILE, CHECKPOINT_FILE + INDEX_SUFFIX,
-                TRAIN_STATE_FILE, TRAIN_STATE_FILE + INDEX_SUFFIX)
-    for name in replaced:
-        if (out_dir / name).is_symlink():
-            into = Path(os.path.realpath(out_dir / name)).parent
-            error = folder_write_error(into) if into.is_dir() else None
-            if error is not None:
-                raise RunFilesNotWritable(f"cannot write {out_dir / name}: {_reason(error)} in "
-                                          f"{into}, where it links to (the run replaces it there)")
     tb = out_dir / "tb"
     if appends and tb.is_dir() and importlib.util.find_spec("tensorboard") is not None:
         error = folder_write_error(tb)
@@ -161,9 +179,13 @@ class RunLog:
     # ----------------------------------------------------------------- files
 
     def open(self, config_yaml: str, start_step: int) -> None:
-        """Write config.yaml; keep the log's records up to ``start_step`` (none when 0)."""
+        """Write config.yaml; keep the log's records up to ``start_step`` (none when 0). Either
+        file a symbolic link is refused (:func:`refuse_linked_run_file`: checked when the run
+        was set up, again here), and the log is opened for appending without following one."""
         if not self.is_main:
             return
+        for name in (CONFIG_FILE, LOG_FILE):
+            refuse_linked_run_file(self.out_dir / name)
         path = self.out_dir
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -174,7 +196,8 @@ class RunLog:
             kept, dropped = records_up_to(old, start_step)
             if dropped or not path.is_file():
                 write_bytes_atomic(path, "".join(f"{line}\n" for line in kept).encode("utf-8"))
-            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            self._file = open(os.open(path, flags, 0o666), "a", encoding="utf-8")  # noqa: SIM115
         except OSError as e:
             raise self.write_error(path, e) from None
         if importlib.util.find_spec("tensorboard") is not None:
