@@ -54,3 +54,10 @@ def test_the_command_line_says_one_line_with_status_2(tmp_path, monkeypatch, cap
     assert main(["compress", str(tmp_path / "a.png"), "--caption", "x", "-o", str(tmp_path / "m.taco")]) == 2
     assert capsys.readouterr().err.splitlines() == ["taco compress: error: out of memory: an allocation failed"]
     assert not (tmp_path / "m.taco").exists()
+
+
+@pytest.mark.parametrize(("nbytes", "shown"), [(1 << 30, "1.0 GiB"), (1 << 20, "1.0 MiB"),
+                                               (1 << 10, "1.0 KiB"), ((1 << 30) - (1 << 20), "1023.0 MiB")])
+def test_a_whole_unit_is_shown_in_that_unit(nbytes, shown):
+    exc = MemoryError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes.")
+    assert allocation_failure(exc) == f"could not allocate {shown}"

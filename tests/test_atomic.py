@@ -330,3 +330,14 @@ def test_write_all_atomic_without_replace_writes_new_files_and_folders(tmp_path)
     assert write_all_atomic(files, replace=False) == list(files)
     assert [p.read_bytes() for p in files] == [b"png", b"svg"]
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["rd.png", "rd.svg"]
+
+
+@pytest.mark.parametrize("length", [241, 242, 243, 245, 249, 250, 255])
+def test_an_atomic_write_to_a_long_legal_name_succeeds(tmp_path, length):
+    """The temporary name (.NAME.tmp- and 8 random hex digits) is shortened to fit 255 bytes,
+    so every legal name up to 255 bytes can be written, and nothing else is left."""
+    path = tmp_path / ("a" * (length - 5) + ".taco")
+    assert len(path.name) == length
+    write_bytes_atomic(path, b"x")
+    assert path.read_bytes() == b"x"
+    assert list(tmp_path.iterdir()) == [path]

@@ -1,5 +1,6 @@
 """A captions.jsonl line longer than CAPTIONS_LINE_MAX_CHARS is refused naming PATH:N, read no
-further (a 50 MB line read whole peaked at 763 MB and took 8.5 s)."""
+further (a 50 MB line read whole peaked at 763 MB and took 8.5 s). A sidecar
+caption over SIDECAR_MAX_CHARS is refused likewise, not cut."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import tracemalloc
 import pytest
 
 from taco import captions_file
-from taco.captions_file import CaptionsFileError, read_captions_file
+from taco.captions_file import (
+    SIDECAR_MAX_CHARS,
+    CaptionsFileError,
+    SidecarError,
+    read_captions_file,
+    read_sidecar,
+)
 from taco.text import MAX_CAPTION_CHARS
 
 
@@ -43,3 +50,12 @@ def test_a_line_over_the_bound_is_refused_unread(tmp_path, monkeypatch):
     assert read_captions_file(path).records[0].file == "a.png"
     path.write_text(fits, encoding="utf-8")
     assert read_captions_file(path).records[0].file == "a.png"
+
+
+def test_a_sidecar_caption_over_the_limit_is_refused_not_cut(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("x" * SIDECAR_MAX_CHARS)
+    assert read_sidecar(path) == "x" * SIDECAR_MAX_CHARS
+    path.write_text("x" * (SIDECAR_MAX_CHARS + 1))
+    with pytest.raises(SidecarError, match="over 1,000,000 characters"):
+        read_sidecar(path)

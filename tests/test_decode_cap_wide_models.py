@@ -75,3 +75,11 @@ def test_the_two_sizes_are_said_apart_where_whole_mebibytes_would_be_the_same():
     assert "about 783.2 MiB to decode, over the 783.1 MiB the decoder's cap" in line
     line = decode_cap_problem(1000, 1000, 10**6, "--max-pixels 0", 320)  # whole MiB tell them apart
     assert "about 1,037 MiB to decode, over the 1,019 MiB" in line
+
+
+def test_a_model_as_wide_as_the_built_ins_is_called_the_built_in_models():
+    line = decode_cap_problem(20000, 20000, 100_000_000, latent_channels=DECODE_LATENT_CHANNELS)
+    assert line is not None and "with the built-in models" in line, line
+    assert "this model" not in line
+    wider = decode_cap_problem(20000, 20000, 100_000_000, latent_channels=DECODE_LATENT_CHANNELS + 1)
+    assert wider is not None and "with this model" in wider, wider

@@ -722,3 +722,15 @@ def test_a_palette_transparency_no_pixel_uses_is_not_an_alpha_loss() -> None:
     with pytest.warns(ImageConversionWarning, match="its palette's transparency is dropped and its palette "
                                                     "is not kept"):
         to_rgb(image)
+
+
+@pytest.mark.parametrize("magic, pixels", [
+    (b"P4", b"\x00" * (50 * 400)),  # binary: 400 rows of 50 bytes, no blank byte among them
+    (b"P1", b"0" * (400 * 400)),  # plain, its bits written without blanks between them
+])
+def test_a_large_pbm_loads(tmp_path, magic, pixels):
+    """A PBM's header has two numbers (no maxval): its pixel data is not read as a third."""
+    path = tmp_path / "a.pbm"
+    path.write_bytes(magic + b"\n400 400\n" + pixels)
+    image = load_image(path)
+    assert image.size == (400, 400)

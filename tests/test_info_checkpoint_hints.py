@@ -1,14 +1,20 @@
 """taco info on a sharded checkpoint's index, or on a training run's folder, says to use
 `taco models` (as it already did for a .safetensors file), not 'wrong magic bytes' or 'no input
-files'."""
+files'. What taco says of other files that are no checkpoint it can use: a folder
+holding a sharded checkpoint under another name gets its index named, and a plain pickle is not
+called an old PyTorch checkpoint."""
 
 import json
+import pickle
 
 import pytest
+import torch
 
 from taco.bitstream.container import other_file_kind
 from taco.cli import main
-from taco.shards import INDEX_FORMAT
+from taco.models.config import CheckpointError
+from taco.models.header import no_checkpoint_message, read_checkpoint_header
+from taco.shards import INDEX_FORMAT, save_sharded
 
 HINT = "(for a model checkpoint: taco models FILE)"
 
@@ -49,3 +55,28 @@ def test_taco_info_on_a_run_folder_says_taco_models(tmp_path, capsys, name):
 def test_a_folder_without_a_checkpoint_gets_no_hint(tmp_path, capsys):
     assert main(["info", str(tmp_path)]) != 0
     assert "taco models" not in capsys.readouterr().err
+
+
+def test_the_not_a_model_folder_hint_names_the_index_not_its_shards(tmp_path):
+    """A folder holding a sharded checkpoint under another name: the hint gives the index, the
+    one file of it that can be given as a model."""
+    written = save_sharded({"w": torch.ones(1000), "v": torch.ones(1000)},
+                           tmp_path / "mine.safetensors", max_bytes=6000)
+    assert len(written) == 3  # the index and two shards
+    message = no_checkpoint_message(tmp_path)
+    assert "give one of its files (mine.safetensors.index.json)," in message
+    assert not any(shard.name in message for shard in written[1:])
+
+
+def test_a_plain_pickle_is_not_called_an_old_pytorch_checkpoint(tmp_path):
+    """Only torch.save's legacy magic number marks a pre-1.6 PyTorch checkpoint; a pickle of
+    protocol 2 starts with the same two bytes (0x80 0x02) and is no checkpoint at all."""
+    notes = tmp_path / "notes.pkl"
+    notes.write_bytes(pickle.dumps({"a": 1}, protocol=2))
+    with pytest.raises(CheckpointError) as err:
+        read_checkpoint_header(notes)
+    assert "PyTorch" not in str(err.value) and "import-checkpoint" not in str(err.value)
+    legacy = tmp_path / "old.pth"
+    torch.save({"a": torch.zeros(1)}, legacy, _use_new_zipfile_serialization=False)
+    with pytest.raises(CheckpointError, match="before PyTorch 1.6"):
+        read_checkpoint_header(legacy)

@@ -1,7 +1,7 @@
 """A checkpoint file named by the user is the file read, even with a newer sharded index of
 the same name beside it (``-m X.safetensors`` used to code with ``X.safetensors.index.json``'s
 model when that was newer); only a training run's own files take the newer form
-(tests/test_mutants_r5_shards.py)."""
+(tests/test_shards.py)."""
 
 import os
 import shutil

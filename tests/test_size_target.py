@@ -15,7 +15,7 @@ import taco
 import taco.codec
 from taco.bitstream import unpack
 from taco.cli import main
-from taco.cli.compress import byte_budget, target_bpp
+from taco.cli.compress import bpp_bytes, byte_budget, target_bpp
 from taco.codec import SizeBudgetError, compress_image
 from taco.models import create_model, save_checkpoint
 from taco.pipeline import compress_batch
@@ -259,3 +259,17 @@ def test_the_smallest_files_bpp_is_one_target_bpp_reaches(vr, crop, monkeypatch)
         assert f"{total:,} bytes ({said} bpp)" in str(caught.value)
         assert math.floor(Fraction(said) * pixels / 8) >= total
         assert Fraction(said) - Fraction(8 * total, pixels) < Fraction(1, 10_000)
+
+
+@pytest.mark.parametrize("bpp, width, height", [
+    (Fraction(7, 10), 99, 81),  # 701.66 bytes: 701, not 702 (over the target)
+    (Fraction(1, 3), 17, 13),  # 9.21
+    (Fraction(9, 10), 5, 9),  # 5.06
+    (Fraction(3, 4), 7, 11),  # 7.22
+    (Fraction(1, 7), 33, 29),  # 17.09
+    (Fraction(5, 9), 10, 10),  # 6.94
+])
+def test_the_target_bpp_budget_never_exceeds_the_target(bpp, width, height):
+    budget = bpp_bytes(bpp, width, height)
+    assert budget == math.floor(bpp * width * height / 8)
+    assert budget * 8 <= bpp * width * height

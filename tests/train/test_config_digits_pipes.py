@@ -1,6 +1,6 @@
 """Review HC 3: a number of over Python's 4,300-digit limit in ``--set`` or a config file is one
 ``taco train`` error line, exit 2: no traceback, no advice to call ``sys.set_int_max_str_digits``.
-(A config through a pipe is read, as a file is: tests/test_mutants_r4_fileobjects.py.)"""
+(A config through a pipe is read, as a file is: tests/test_read_file_within_pipes.py.)"""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""taco.fileobjects.read_file_within over a named pipe (review M4's surviving mutants F2, F3): a
-pipe holding more than the limit reports a size over it (read to one byte past the limit), so the
-caller refuses it instead of taking its first ``limit`` bytes; ``taco train --print-config`` on
-such a pipe is refused so."""
+"""taco.fileobjects.read_file_within over a named pipe: a pipe holding more than the limit reports a
+size over it (read to one byte past the limit), so the caller refuses it instead of taking its first
+``limit`` bytes; ``taco train --print-config`` on such a pipe is refused so."""
 
 from __future__ import annotations
 

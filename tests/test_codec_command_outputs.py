@@ -1,8 +1,8 @@
-"""Output naming and refusals of the codec commands that mutation testing (round 6) found
-unpinned: a decompress batch into one of its sources' folders never writes over the original
-photo, an output that is an input is refused, the exists refusal offers --skip-existing only when
-there are other outputs to write, a grey .gif gets no lossy note (GIF holds 256 greys), and
-WebP's 16,383-pixel side is allowed. Tiny model, small images."""
+"""Output naming and refusals of the codec commands (compress, decompress): a decompress batch into
+one of its sources' folders never writes over the original photo, an output that is an input is
+refused, the exists refusal offers --skip-existing only when there are other outputs to write, a
+grey .gif gets no lossy note (GIF holds 256 greys), and WebP's 16,383-pixel side is allowed. Tiny
+model, small images."""
 
 from __future__ import annotations
 

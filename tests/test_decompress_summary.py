@@ -1,6 +1,6 @@
-"""``taco decompress`` summaries (review M4's surviving mutants X1, X5, X6): one file decoded
-says so; a batch with --skip-existing does not count an output another process wrote meanwhile;
-a batch stopped by a full disk at its 2nd write says it stopped after the 1st."""
+"""``taco decompress`` summaries: one file decoded says so; a batch with --skip-existing does not
+count an output another process wrote meanwhile; a batch stopped by a full disk at its 2nd write
+says it stopped after the 1st."""
 
 from __future__ import annotations
 
