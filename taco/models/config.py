@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import importlib
 import json
+import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -285,6 +286,12 @@ class ModelConfig:
                     and all(is_int(v, 1, MAX_WIDTH) for v in widths)):
                 raise TacoValueError(f"{name} must be a list of {f'{count} ' if count else ''}"
                                      f"integers 1..{MAX_WIDTH}, got {widths!r:.200}")
+        for name in ("use_mask", "learn_gamma"):
+            if not isinstance(getattr(self, name), bool):  # "false" would mean true
+                raise TacoValueError(f"{name} must be true or false, got {getattr(self, name)!r:.40}")
+        if not (isinstance(self.gamma_init, (int, float)) and not isinstance(self.gamma_init, bool)
+                and math.isfinite(self.gamma_init)):
+            raise TacoValueError(f"gamma_init must be a finite number, got {self.gamma_init!r:.40}")
         if len(self.groups) > MAX_GROUPS:
             raise TacoValueError(f"groups must list 1..{MAX_GROUPS} channel groups, got {len(self.groups)}")
         if builtin and sum(self.groups) != self.M:
