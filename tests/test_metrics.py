@@ -16,6 +16,8 @@ import torch
 from PIL import Image
 
 from taco import metrics as M
+from taco.errors import TacoValueError
+from taco.metrics import MS_SSIM_MIN_SIDE, compute_metrics, psnr
 
 DATA = Path(__file__).parent / "data" / "metrics"
 SHARED_CALIBRATION = Path(__file__).parents[2] / "shared" / "data" / "metric-calibration"
@@ -529,3 +531,20 @@ def test_cmmd_same_vs_different_distribution(tiny_clip: torch.nn.Module) -> None
     same = M.cmmd(noise_a, noise_b, tiny_clip, batch_size=10)
     different = M.cmmd(noise_a, ramps, tiny_clip)
     assert same >= 0 and different > 10 * same
+
+
+def test_ms_ssim_is_measured_at_exactly_the_minimum_side():
+    """A smaller side of exactly MS_SSIM_MIN_SIDE px gets an MS-SSIM value, not NaN."""
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, MS_SSIM_MIN_SIDE, MS_SSIM_MIN_SIDE + 8)
+    y = (x + 0.05 * torch.randn_like(x)).clamp(0, 1)
+    value = float(compute_metrics(x, y, "ms_ssim").ms_ssim[0])
+    assert math.isfinite(value) and 0.5 < value < 1.0
+
+
+def test_a_reference_well_above_one_is_refused():
+    """Values up to 1.8 are not on the [0, 1] scale (the slack is a few percent)."""
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 32, 32) * 1.8
+    with pytest.raises(TacoValueError, match="up to 1.7"):
+        psnr(x, x.clamp(0, 1))
