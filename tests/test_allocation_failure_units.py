@@ -61,3 +61,13 @@ def test_the_command_line_says_one_line_with_status_2(tmp_path, monkeypatch, cap
 def test_a_whole_unit_is_shown_in_that_unit(nbytes, shown):
     exc = MemoryError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes.")
     assert allocation_failure(exc) == f"could not allocate {shown}"
+
+
+class _SafetensorsError(Exception):  # safetensors' own exception type, not an OSError
+    pass
+
+
+def test_safetensors_mapping_failure_is_an_allocation_failure():
+    exc = _SafetensorsError("Cannot allocate memory (os error 12)")
+    assert allocation_failure(exc) == "an allocation failed"
+    assert allocation_failure(_SafetensorsError("No such file (os error 2)")) is None

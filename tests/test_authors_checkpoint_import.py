@@ -1,6 +1,7 @@
 """What an authors' checkpoint may hold (taco.official.import_checkpoint): its text values kept
 whole up to 200 characters, its best_*_path entries not copied, and refusals of a channel group
-over MAX_GROUPS, an integer tensor for a float weight and a tensor repeating its storage."""
+over MAX_GROUPS, an integer tensor for a float weight and a tensor repeating its storage; a
+state of taco's own adapter weights is told it is taco's own."""
 
 from __future__ import annotations
 
@@ -73,3 +74,19 @@ def test_a_tensor_repeating_its_storage_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match=rf"tensor '{key}' is a view of {shape.numel():,} "
                                               r"values over storage of 4 bytes"):
         import_checkpoint(path, "clip-tiny")
+
+
+def test_a_state_of_taco_adapter_weights_only_is_told_it_is_taco_own(tmp_path):
+    import pytest
+    import torch
+
+    import taco
+    from taco.official import import_checkpoint
+
+    state = taco.create_model("taco-tiny", seed=0).state_dict()
+    adapter = {k: v for k, v in state.items() if k.startswith("g_a.adapter.")}
+    assert adapter
+    path = tmp_path / "adapter.pth"
+    torch.save(adapter, path)
+    with pytest.raises(taco.CheckpointError, match=r"a taco model's own state dict \('g_a\.adapter\."):
+        import_checkpoint(path)

@@ -215,3 +215,14 @@ def test_the_latency_script_is_taco_bench_with_its_error_handling():
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert run.stderr.startswith("taco bench: error: --taco-model 'nosuch'") and "Traceback" not in run.stderr
+
+
+def test_context_widths_are_read_from_a_compressai_layout_codec_before_the_config():
+    import taco
+    from taco.bench.systems import context_widths
+
+    model = taco.create_model("elic-tiny", layout="compressai")
+    widths = tuple(model.config.ctx_hidden)
+    assert widths != (224, 128)
+    model.config = None  # the latent codec alone says them
+    assert context_widths(model) == widths

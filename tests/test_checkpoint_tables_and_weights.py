@@ -1,6 +1,7 @@
 """taco.models.checkpoint's checks of what a checkpoint gives: entropy-coder tables (an offset below
 -(cdf_length - 3), a CDF not starting at 0 or with a zero-frequency symbol are malformed) and
-finite weights (a float32 sum overflowing to inf is no infinite weight)."""
+finite weights (a float32 sum overflowing to inf is no infinite weight); a
+state missing one coder table has it rebuilt on load."""
 
 from __future__ import annotations
 
@@ -59,3 +60,17 @@ def test_finite_weights_whose_sum_overflows_are_finite():
     assert non_finite(bad) == ["g_s.0.weight"]
     with pytest.raises(CheckpointError, match="tensor g_s.0.weight holds NaN or infinite values"):
         check_finite(bad)
+
+
+def test_a_state_missing_one_coder_table_has_it_rebuilt_on_load():
+    import torch
+
+    import taco
+
+    source = taco.create_model("elic-tiny", seed=0)
+    state = source.state_dict()
+    key = next(k for k in state if k.endswith("gaussian_conditional._quantized_cdf"))
+    del state[key]  # the other coder tables and the scale table are there
+    model = taco.create_model("elic-tiny", seed=1)
+    model.load_state_dict(state, strict=True)
+    assert torch.equal(model.state_dict()[key], source.state_dict()[key])

@@ -5,6 +5,9 @@ taco train with RANK=1 the sampler's 'Invalid rank 1'. Each is now one DistEnvEr
 
 from __future__ import annotations
 
+import sys
+import types
+
 import pytest
 
 from taco.cli import main
@@ -106,3 +109,38 @@ def test_train_says_it_in_one_line(monkeypatch, tmp_path, capsys, values, word):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("taco train: error: ") and word in err[0]
     assert not out.exists()
+
+
+def _set_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    for name in TORCHRUN_VARS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661"])  # superscript two; Arabic-Indic one
+def test_a_non_ascii_digit_is_not_a_whole_number(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    # str.isdigit() is true for both (and int() reads the second): only ASCII digits are torchrun's
+    _set_env(monkeypatch, RANK=value)
+    with pytest.raises(DistEnvError, match="not a whole number"):
+        dist_env_from_environ()
+
+
+def test_a_joined_process_group_needs_no_master_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a caller that joined a process group itself: no torchrun rendezvous, no MASTER_ADDR needed
+    joined = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: True)
+    monkeypatch.setitem(sys.modules, "torch.distributed", joined)
+    _set_env(monkeypatch, RANK="1", WORLD_SIZE="2")
+    assert dist_env_from_environ() == DistEnv(rank=1, world_size=2)
+    # not joined (available, not initialised): refused as before
+    monkeypatch.setitem(sys.modules, "torch.distributed",
+                        types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: False))
+    with pytest.raises(DistEnvError, match="MASTER_ADDR and MASTER_PORT unset"):
+        dist_env_from_environ()
+
+
+def test_an_empty_master_address_is_as_good_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MASTER_ADDR= (set, empty) gives torch's rendezvous nowhere to meet, as unset does
+    _set_env(monkeypatch, RANK="1", WORLD_SIZE="2", MASTER_ADDR="", MASTER_PORT="29500")
+    with pytest.raises(DistEnvError, match="MASTER_ADDR unset"):
+        dist_env_from_environ()

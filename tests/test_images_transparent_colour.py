@@ -112,3 +112,24 @@ def test_a_16_bit_colour_key_is_compared_in_the_pixels_scale(key, used):
     assert said[0].startswith("c.png: its 16-bit colour samples")
     assert said[1:] == (["c.png: its transparent colour (tRNS) is dropped (TACO codes RGB only)"]
                         if used else [])
+
+
+def test_a_palette_image_says_which_transparency_is_dropped():
+    import warnings
+
+    from PIL import Image
+
+    from taco.images import to_rgb
+
+    said = {}
+    p = Image.new("P", (4, 4), 0)
+    p.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
+    p.info["transparency"] = 0  # index 0, which every pixel has
+    pa = Image.new("PA", (4, 4), (0, 0))
+    for mode, image in (("P", p), ("PA", pa)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            to_rgb(image, f"x-{mode}.png")
+        said[mode] = " ".join(str(w.message) for w in caught)
+    assert "its palette's transparency is dropped" in said["P"], said
+    assert "the alpha channel of this palette image is dropped" in said["PA"], said

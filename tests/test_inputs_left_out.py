@@ -131,3 +131,19 @@ def test_help_and_readme_name_the_sources_that_count(capsys):
     for text in (usage, readme):
         assert "beside their source NAME.*" not in text
         assert "NAME.<image suffix> or NAME.taco" in text
+
+
+def test_a_file_and_a_folder_named_relative_and_absolute_are_each_once(tmp_path, monkeypatch, capsys):
+    from taco.cli.inputs import expand_inputs
+    from taco.suffixes import DECODED_SUFFIX, IMAGE_SUFFIXES
+
+    (tmp_path / "a.png").write_bytes(b"")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "b.png").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    files, folder = expand_inputs(["a.png", str(tmp_path / "a.png"), "d", str(tmp_path / "d")],
+                                  IMAGE_SUFFIXES, skip_in_folders=DECODED_SUFFIX, note_left_out="compress")
+    assert folder
+    assert len(files) == 2, files
+    assert sorted(p.name for p in files) == ["a.png", "b.png"]
+    assert capsys.readouterr().err == ""

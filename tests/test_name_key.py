@@ -13,6 +13,7 @@ from taco import fileobjects
 from taco.captions_file import CaptionLookup, folder_captions
 from taco.cli import files, inputs
 from taco.evaluation import evaluate, plot
+from taco.fileobjects import name_key
 
 NFC = unicodedata.normalize("NFC", "café")
 NFD = unicodedata.normalize("NFD", "café")
@@ -69,3 +70,10 @@ def test_case_is_folded_one_letter_at_a_time(tmp_path):
     planned = files.plan_outputs(sources, str(tmp_path / "out"), to_folder=True, suffix=".taco",
                                  beside_suffix=".taco", force=False)
     assert [d.name for d in planned] == ["Straße.taco", "strasse.taco"]
+
+
+def test_name_key_keeps_a_character_whose_fold_and_lower_are_both_longer():
+    # İ (U+0130): casefold and lower are both two characters; name_key keeps it as it is
+    assert "\u0130".lower() != "\u0130" and len("\u0130".lower()) == 2
+    assert name_key("\u0130.png") == "\u0130.png"
+    assert name_key("A\u0130b.PNG") == "a\u0130b.png"

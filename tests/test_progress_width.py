@@ -148,3 +148,14 @@ def test_a_log_keeps_the_whole_line(monkeypatch: pytest.MonkeyPatch) -> None:
     with StageReporter("x" * 60 + ".png", delay=0.0, stream=log) as progress:
         progress("analysis", 0, 1)
     assert log.getvalue().startswith("x" * 60 + ".png: analysis, ")
+
+
+def test_no_room_for_any_of_the_name_gives_the_status_alone() -> None:
+    # room for the status and the … but no character of the name: name[-0:] would be all of it
+    assert fit_line("abcdef", "xyz", 4) == "xyz"
+    assert fit_line("abcdef", "xyz", 5) == "…fxyz"
+
+
+def test_a_width_below_zero_gives_nothing() -> None:
+    # status[:-1] would be all of the status but its last character, wider than asked
+    assert fit_line("abcdef", "xyz", -1) == ""

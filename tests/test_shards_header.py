@@ -82,3 +82,36 @@ def test_reading_headers_imports_no_numpy() -> None:
             "print('numpy' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.stdout.strip() == "False", r.stderr
+
+
+def _safetensors(tmp_path: Path, header: bytes, data: bytes = b"") -> Path:
+    path = tmp_path / "t.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + data)
+    return path
+
+
+def test_a_file_shorter_than_the_length_field_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "t.safetensors"
+    path.write_bytes(b"\x02\0\0\0\0\0\0")  # 7 bytes
+    with pytest.raises(shards.ShardedFileError, match="7 bytes, too short for the 8"):
+        shards.read_metadata(path)
+
+
+@pytest.mark.parametrize(("tensors", "data", "why"), [
+    # three data_offsets
+    ({"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1, 1]}}, b"\0", "no valid dtype, shape"),
+    # negative dimensions whose product is positive
+    ({"a": {"dtype": "U8", "shape": [-1, -4], "data_offsets": [0, 4]}}, b"\0" * 4, "no valid dtype, shape"),
+    # JSON true and false are no offsets (safetensors reads whole numbers only)
+    ({"a": {"dtype": "U8", "shape": [1], "data_offsets": [False, True]}}, b"\0", "no valid dtype, shape"),
+    # a 4-bit tensor of one element is no whole byte
+    ({"a": {"dtype": "F4", "shape": [1], "data_offsets": [0, 0]}}, b"", "do not fit its dtype and shape"),
+    # b's bytes overlap a's
+    ({"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]},
+      "b": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}}, b"\0" * 2, "overlap another's"),
+])
+def test_more_of_what_safetensors_refuses(tmp_path: Path, tensors: dict, data: bytes, why: str) -> None:
+    path = _safetensors(tmp_path, json.dumps(tensors).encode(), data)
+    with pytest.raises(shards.ShardedFileError, match="not a safetensors file") as err:
+        shards.tensor_shapes(path)
+    assert why in str(err.value)
