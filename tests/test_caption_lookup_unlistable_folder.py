@@ -112,3 +112,25 @@ def test_a_real_mode_711_folder(tmp_path):
         assert CaptionSource(None, None)(d / "b.png") == "b.png from the folder"
     finally:
         d.chmod(0o755)
+
+
+def test_a_folder_read_by_name_only_takes_no_folder_for_a_sidecar(tmp_path, monkeypatch):
+    """In a folder that cannot be listed, a sidecar is a file of that name: a folder named
+    a.txt is no caption (as in a listed folder), not an unreadable one."""
+    from taco.captions_file import CaptionLookup
+
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.png").write_bytes(b"")
+    (d / "a.txt").mkdir()
+    real = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if Path(os.fspath(path)) == d:  # type: ignore[arg-type]
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
+        return real(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    lookup = CaptionLookup()
+    assert not lookup.has_sidecar(d, "a.png")
+    assert lookup.find(d, "a.png") is None

@@ -16,7 +16,15 @@ import taco
 from taco import codec
 from taco.bitstream import TacoFormatError, TacoHeader, pack, unpack
 from taco.bitstream.rans import MAX_UNCHUNKED_SYMBOLS, split_stream
-from taco.codec import coding_codec, decompress_tensor, synthesis_tiles, synthesize
+from taco.codec import (
+    check_synthesis_shape,
+    coded_shape_form,
+    coding_codec,
+    decompress_tensor,
+    synthesis_tiles,
+    synthesize,
+)
+from taco.errors import BackboneError
 from taco.images import tensor_to_image
 from taco.memory import MAX_DECODE_PIXELS, decode_memory_estimate
 from taco.models import ELIC, MODEL_CONFIGS, conv_bands, create_model, fast_codec, model_fingerprint
@@ -270,3 +278,29 @@ def test_taco_info_shows_the_quality(tiny_elic, sample_image, tmp_path, capsys):
     assert main(["info", str(path), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert (info["format_version"], info["quality"], info["header_bytes"]) == (3, 5, 22)
+
+
+class Wide:
+    """What check_synthesis_shape reads of a model: its class name and latent_scale."""
+
+    latent_scale = 16
+
+
+def test_the_up_sampling_factor_is_said_of_a_wide_tile() -> None:
+    """rows 0..2 x cols 0..4 (2 x 4 latents) synthesised at 32 per latent: 'by 32', read from
+    each side's own size."""
+    x = torch.zeros(1, 3, 64, 128)
+    with pytest.raises(BackboneError, match=r"synthesises 4x2 latent positions into shape "
+                       r"\(1, 3, 64, 128\) \(it up-samples by 32\)"):
+        check_synthesis_shape(Wide(), x, 1, slice(0, 2), slice(0, 4))
+    check_synthesis_shape(Wide(), torch.zeros(1, 3, 32, 64), 1, slice(0, 2), slice(0, 4))  # right: no error
+
+
+@pytest.mark.parametrize("bad", [torch.tensor(8.0), torch.tensor(8.5), 8.0, True])
+def test_a_coded_shape_of_floats_or_bools_is_not_the_form(bad: object) -> None:
+    """A shape is integers (0-d integer tensors included): a float tensor (8.5 would be read as
+    8) or a bool is not one."""
+    good = {"y": [(8, 4, 4), (torch.tensor(8), 4, 4)], "hyper": (2, 2)}
+    assert coded_shape_form(good)
+    assert not coded_shape_form({"y": [(bad, 4, 4)], "hyper": (2, 2)})
+    assert not coded_shape_form({"y": [(8, 4, 4)], "hyper": (bad, 2)})

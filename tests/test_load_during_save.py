@@ -194,3 +194,73 @@ def test_a_sharded_checkpoint_saved_on_every_try_gives_up(tmp_path, monkeypatch,
     with pytest.raises(CheckpointError, match=r"ck\.safetensors\.index\.json: shard .* cannot be read"):
         taco.load(path)
     assert len(calls) == shards.READ_TRIES
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory):
+    """A and B: the same architecture, other weights, files of the same size."""
+    folder = tmp_path_factory.mktemp("r13")
+    files = {"A": _save(folder / "a.safetensors", "A", 1), "B": _save(folder / "b.safetensors", "B", 2)}
+    assert files["A"].stat().st_size == files["B"].stat().st_size
+    return {who: (file, taco.load(file)) for who, file in files.items()}
+
+
+def test_a_file_rewritten_in_place_with_one_of_the_same_size_gives_its_header(tmp_path, monkeypatch, two):
+    """Rewritten in place between the header's parse and the read of the rest by a file of
+    the same size: the header is the bytes' own (B's), not the one parsed first (A's)."""
+    path = tmp_path / "model.safetensors"
+    shutil.copyfile(two["A"][0], path)
+    opens_by_name = shards.opens_by_name
+
+    def rewrite(name):  # noqa: ANN001, ANN202 - called after the header is parsed
+        with open(path, "r+b") as f:
+            f.write(two["B"][0].read_bytes())
+        return opens_by_name(name)
+
+    monkeypatch.setattr(shards, "opens_by_name", rewrite)
+    read = shards.read_once(path)
+    assert '"who": "B"' in read.metadata["taco"]
+    b = two["B"][1].state_dict()
+    assert torch.equal(read.tensors()["g_a.stage1.0.weight"], b["g_a.stage1.0.weight"])
+
+
+def test_a_damaged_sharded_checkpoint_is_not_said_replaced_nor_read_again(tmp_path, monkeypatch):
+    """A shard gone while the index stays as it was: a ShardedFileError, not a
+    CheckpointReplaced, and taco.load refuses it on its first try."""
+    path = _save(tmp_path / "ck.safetensors", "A", 1, max_shard_bytes=1_000_000)
+    listed = shards.files(path)
+    shard = next(f for f in listed if not f.name.endswith(".index.json"))
+    shard.unlink()
+    read = shards.read_once(path)
+    with pytest.raises(shards.ShardedFileError) as caught:
+        read.tensors()
+    assert not isinstance(caught.value, shards.CheckpointReplaced)
+    build, calls = checkpoint.build_on_meta, []
+    monkeypatch.setattr(checkpoint, "build_on_meta", lambda config: calls.append(1) or build(config))
+    with pytest.raises(taco.models.CheckpointError):
+        taco.load(path)
+    assert len(calls) <= 1
+
+
+def test_a_sharded_checkpoint_saved_plain_during_a_load_gives_the_plain_one(tmp_path, monkeypatch, two):
+    """A save replacing a sharded checkpoint by a plain file while it loads: the load starts
+    again and looks for the checkpoint again (the index it found first is gone)."""
+    path = tmp_path / "ck.safetensors"
+    _save(path, "A", 1, max_shard_bytes=1_000_000)
+    assert len(shards.files(path)) > 2
+    build, calls = checkpoint.build_on_meta, []
+
+    def build_on_meta(config):  # noqa: ANN001, ANN202
+        calls.append(1)
+        if len(calls) == 1:  # B saved plain, the old shards then removed (the index left)
+            old = [f for f in shards.files(path) if not f.name.endswith(".index.json")]
+            save_checkpoint(two["B"][1], path, model_id="ckpt-B", metadata={"who": "B"})
+            for f in old:
+                f.unlink()
+        return build(config)
+
+    monkeypatch.setattr(checkpoint, "build_on_meta", build_on_meta)
+    model = taco.load(path)
+    assert model.model_id == "ckpt-B" and model.metadata.get("who") == "B"
+    assert len(calls) == 2
+    assert os.path.isfile(path)

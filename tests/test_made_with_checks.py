@@ -13,7 +13,7 @@ import pytest
 import taco
 from taco.cli import main
 from taco.cli.common import Failures
-from taco.models import CheckpointError, create_model, load_builtin, save_checkpoint
+from taco.models import ELIC, CheckpointError, create_model, load_builtin, save_checkpoint
 from taco.resolve import made_with_problem
 
 BUILTIN = "elic-small-q3"
@@ -153,3 +153,34 @@ def test_a_file_naming_no_model_taco_has(tiny_elic):
         "this file was made with model 'elic-huge', not with the model given ('elic-tiny'): give the "
         "checkpoint that made it: taco.decompress(data, taco.load(FILE)) (FILE: the checkpoint or its "
         "run folder)")
+
+
+def test_a_built_in_that_cannot_load_keeps_the_leave_it_out_advice(sample_image, monkeypatch) -> None:  # noqa: ANN001
+    """Where the built-in's own weights cannot be loaded to compare (not installed, changed),
+    nothing says other weights made the file: the advice stays 'leave the model out'. The
+    built-in's fingerprint is loaded once per process, not once per refusal."""
+    import taco.models
+    from taco import resolve
+    from taco.models import CheckpointError, load_builtin
+
+    model = load_builtin("elic-small-q3")
+    data = taco.compress(sample_image.crop((0, 0, 64, 48)), None, model)
+    other = load_builtin("elic-small-q4")
+    monkeypatch.setattr(resolve, "BUILTIN_FINGERPRINTS", {})
+    calls = []
+
+    def unloadable(name: str) -> ELIC:
+        calls.append(name)
+        raise CheckpointError(f"{name}: not installed (test)")
+
+    monkeypatch.setattr(taco.models, "load_builtin", unloadable)
+    with pytest.raises(taco.TacoFormatError, match="leave the model out") as e:
+        taco.decompress(data, other)
+    assert "other weights of" not in str(e.value)
+    # loadable: loaded once for two refusals
+    monkeypatch.setattr(taco.models, "load_builtin", lambda name: calls.append(name) or load_builtin(name))
+    calls.clear()
+    for _ in range(2):
+        with pytest.raises(taco.TacoFormatError, match="leave the model out"):
+            taco.decompress(data, other)
+    assert calls == ["elic-small-q3"]

@@ -55,3 +55,13 @@ def test_load_names_the_file_it_did_not_find(run, tmp_path, monkeypatch):
         assert str(e.value) == f"{typo}: no such checkpoint file"
     with pytest.raises(CheckpointError, match=r"^model 'elic-tinny' is neither .*did you mean"):
         taco.load("elic-tinny")  # a name: the built-in models, as before
+
+
+def test_read_checkpoint_of_no_file_says_so(tmp_path):
+    """read_checkpoint of a path with no checkpoint: its own one-line refusal."""
+    from taco.models.header import read_checkpoint
+
+    missing = tmp_path / "none.safetensors"
+    with pytest.raises(taco.models.CheckpointError) as caught:
+        read_checkpoint(missing)
+    assert str(caught.value) == f"{missing}: no such checkpoint file"

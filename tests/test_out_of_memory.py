@@ -14,6 +14,7 @@ TextEncoderUnavailable or a bad file.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 from pathlib import Path
 
@@ -262,3 +263,18 @@ def test_the_training_loss_clip_out_of_memory(tmp_path, monkeypatch):
     monkeypatch.setattr(losses, "check_clip_folder", bad)
     with pytest.raises(MetricUnavailable, match="cannot load CLIP from"):
         losses.ClipTowers.load(tmp_path)
+
+
+def test_a_text_encoder_built_out_of_memory_is_out_of_memory(tmp_path):
+    """load_network's build (from the folder's config.json) failing for want of memory is a
+    taco.OutOfMemoryError naming the folder, not 'no usable config.json'."""
+    from taco.text.weights import load_network
+
+    def build():  # noqa: ANN202
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 90868376 bytes")
+
+    with pytest.raises(taco.OutOfMemoryError) as caught:
+        load_network(build, tmp_path, lambda name: name, "MiniLM")
+    said = str(caught.value)
+    assert said.startswith("out of memory loading the text encoder's weights in ")
+    assert repr(os.fspath(tmp_path)) in said and "config.json" not in said

@@ -158,3 +158,42 @@ def test_evaluation_jobs_show_their_bar_in_a_notebook(kernel, monkeypatch, tmp_p
                     lambda job: runner.JobResult({"x": 1}), tmp_path / "r.csv",
                     ["image", "setting", "x"], progress=True, desc="jpeg")
     assert "jpeg" in sys.stderr.getvalue() and "2/2" in sys.stderr.getvalue()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_kernel_on_a_terminal_with_ipywidgets_draws_a_plain_bar(monkeypatch):
+    """ipykernel imported but stderr a terminal (a console on a kernel): tqdm's own bar, not
+    tqdm.auto's, even where ipywidgets imports."""
+    from tqdm import tqdm
+
+    from taco.progress import progress_bar
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setitem(sys.modules, "ipywidgets", types.ModuleType("ipywidgets"))
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    bar = progress_bar(range(2), desc="d", unit="img")
+    assert type(bar) is tqdm
+    assert list(bar) == [0, 1] and "2/2" in sys.stderr.getvalue()
+
+
+def test_a_notebook_whose_ipywidgets_is_broken_gets_a_text_bar(monkeypatch, tmp_path):
+    """An ipywidgets that fails to import with another error than ImportError (a version
+    clash): a plain text bar, no failure."""
+    from tqdm import tqdm
+
+    from taco.progress import progress_bar
+
+    package = tmp_path / "ipywidgets"
+    package.mkdir()
+    (package / "__init__.py").write_text("raise AttributeError('broken ipywidgets')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "ipywidgets", raising=False)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    bar = progress_bar(range(3), desc="work", unit="img")
+    assert type(bar) is tqdm and not bar.disable
+    assert list(bar) == [0, 1, 2] and "3/3" in sys.stderr.getvalue()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,7 +16,8 @@ import torch.nn as nn
 import taco
 from taco.codec import decompress_tensor
 from taco.errors import TacoWarning
-from taco.models import model_fingerprint, save_checkpoint
+from taco.models import ELIC, create_model, model_fingerprint, save_checkpoint
+from taco.models.checkpoint import check_has_data
 
 CAPTION = "a cat"
 
@@ -136,3 +138,57 @@ def test_a_file_coded_after_the_save_says_why_the_checkpoint_does_not_decode_it(
         taco.decompress(data, taco.load(path))
     assert "give the checkpoint that made it" in str(err.value)
     assert "(a fine-tune without model.update(force=True)), only that model in memory decodes it" in str(err.value)
+
+
+GAUSSIAN_TABLES = ("_offset", "_quantized_cdf", "_cdf_length", "scale_table")
+
+
+def never_built(model: ELIC) -> ELIC:
+    """``model`` with its Gaussian conditional's tables empty, as a fresh CompressAI module has
+    them before its first update."""
+    gc = model.latent_codec.gaussian_conditional
+    for name in GAUSSIAN_TABLES:
+        setattr(gc, name, getattr(gc, name).new_empty(0))
+    return model
+
+
+@pytest.mark.parametrize("compact", [False, True, "auto"])
+def test_tables_never_built_are_no_stale_tables(tmp_path: Path, compact: bool | str) -> None:
+    """Empty tables were never built: no file was coded with them, so no warning; the file
+    holds (or, compact, digests and rebuilds) the tables built from the weights, and loads."""
+    model = never_built(create_model("elic-tiny", seed=0))
+    path = tmp_path / "m.safetensors"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a TacoWarning about out-of-date tables fails
+        save_checkpoint(model, path, compact_tables=compact)
+    loaded = taco.load(str(path))
+    assert loaded.latent_codec.gaussian_conditional.scale_table.numel() == 64
+    # the caller's model is left as it was
+    assert all(getattr(model.latent_codec.gaussian_conditional, n).numel() == 0 for n in GAUSSIAN_TABLES)
+
+
+def test_an_update_set_on_the_instance_does_not_touch_the_callers_tables(tmp_path: Path) -> None:
+    """The rebuild runs the class's update on the copy: an update set on the instance (a spy or
+    wrapper naming the model) would rebuild the caller's own tables."""
+    model = create_model("elic-tiny", seed=0)
+    with torch.no_grad():
+        model.latent_codec.entropy_bottleneck.quantiles.add_(0.5)  # weights changed: tables out of date
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.update = lambda *a, **k: ELIC.update(model, *a, **k)  # names the model, not the copy
+    with pytest.warns(taco.TacoWarning, match="out of date"):
+        save_checkpoint(model, tmp_path / "m.safetensors")
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_weights_partly_on_the_meta_device_are_refused(tmp_path: Path) -> None:
+    """A submodule moved to the meta device (parameters, no buffers of its own) has no data
+    either: refused, before any work."""
+    model = create_model("elic-tiny", seed=0)
+    model.g_s.to("meta")
+    assert not any(b.is_meta for b in model.buffers())
+    with pytest.raises(TypeError, match="meta device"):
+        check_has_data(model)
+    with pytest.raises(TypeError, match="save_checkpoint: the model's weights are on the meta device"):
+        save_checkpoint(model, tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()

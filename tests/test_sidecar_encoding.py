@@ -4,6 +4,7 @@ say it (it was "cannot read the caption (not readable UTF-8 text)"); other bytes
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,21 @@ def test_taco_evaluate_leaves_the_image_out_saying_its_sidecar_is_utf16(tmp_path
     assert dataset.names == ["b.png"]
     said = " ".join(str(w.message) for w in warned)
     assert f"{tmp_path / 'a.txt'}: cannot read the caption: {UTF16_TEXT}" in said, said
+
+
+def test_a_utf16_json_file_and_captions_file_are_said_to_be_utf16(tmp_path: Path) -> None:
+    """PowerShell 5's > writes UTF-16 LE with a byte-order mark: said so, not 'not UTF-8 text'
+    (byte 0xff at ...)."""
+    from taco.captions_file import CaptionsFileError, read_captions_file
+    from taco.jsonfiles import UTF16_TEXT, read_json
+
+    for encoding in ("utf-16", "utf-16-be"):
+        text = '{"image": "a.png", "captions": ["a cat"]}\n'
+        data = ("\ufeff" + text).encode(encoding)
+        assert data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        (tmp_path / "r.json").write_bytes(data)
+        with pytest.raises(ValueError, match=re.escape(UTF16_TEXT)):
+            read_json(tmp_path / "r.json", 10_000)
+        (tmp_path / "captions.jsonl").write_bytes(data)
+        with pytest.raises(CaptionsFileError, match=re.escape(UTF16_TEXT)):
+            read_captions_file(tmp_path / "captions.jsonl")
