@@ -4,6 +4,7 @@ the same error, naming the target, every temporary removed, every target as it w
 import errno
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,57 @@ def test_a_folder_that_cannot_be_made_is_raised_as_it_is(tmp_path):
     both = _failure(write_all_atomic, {one: b"new one", two: b"new two"})
     assert (type(both), both.args, both.filename) == (type(alone), alone.args, alone.filename)
     assert sorted(os.listdir(tmp_path)) == ["file"]  # the first temporary removed too
+
+
+def test_write_all_new_takes_back_only_its_own_files(tmp_path, monkeypatch):
+    """replace=False: a.png published, b.png found taken; a.png, replaced meanwhile by another
+    process's file, is that process's: left as it is (only this call's own file is removed)."""
+    import os
+
+    from taco.atomic import write_all_atomic
+
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    b.write_bytes(b"theirs b")
+    real_link = os.link
+
+    def link(src, dst, *args, **kwargs):
+        real_link(src, dst, *args, **kwargs)
+        if Path(dst) == a:  # another writer replaces a.png right after this one published it
+            other = tmp_path / "other.tmp"
+            other.write_bytes(b"theirs a")
+            os.replace(other, a)
+
+    monkeypatch.setattr(os, "link", link)
+    with pytest.raises(FileExistsError):
+        write_all_atomic({a: b"mine a", b: b"mine b"}, replace=False)
+    assert a.read_bytes() == b"theirs a"
+    assert b.read_bytes() == b"theirs b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]
+
+
+def test_write_all_new_removes_its_own_files_when_one_is_taken(tmp_path):
+    from taco.atomic import write_all_atomic
+
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    b.write_bytes(b"theirs b")
+    with pytest.raises(FileExistsError) as info:
+        write_all_atomic({a: b"mine a", b: b"mine b"}, replace=False)
+    assert info.value.filename == str(b)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png"]
+    assert b.read_bytes() == b"theirs b"
+
+
+def test_write_all_new_at_a_link_into_a_missing_folder_says_the_name_is_taken(tmp_path):
+    """replace=False stages beside the name, not beside a link's target: a dangling link there
+    (into a folder that is not there) is a name taken, FileExistsError naming it."""
+    import os
+
+    from taco.atomic import write_all_atomic
+
+    a = tmp_path / "a.png"
+    os.symlink(tmp_path / "gone" / "x.png", a)
+    with pytest.raises(FileExistsError) as info:
+        write_all_atomic({a: b"mine"}, replace=False)
+    assert info.value.filename == str(a)
+    assert os.readlink(a) == str(tmp_path / "gone" / "x.png")
+    assert not (tmp_path / "gone").exists()

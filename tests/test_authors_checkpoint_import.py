@@ -1,7 +1,8 @@
 """What an authors' checkpoint may hold (taco.official.import_checkpoint): its text values kept
 whole up to 200 characters, its best_*_path entries not copied, and refusals of a channel group
 over MAX_GROUPS, an integer tensor for a float weight and a tensor repeating its storage; a
-state of taco's own adapter weights is told it is taco's own."""
+state of taco's own adapter weights is told it is taco's own, and a taco checkpoint, a
+state-dict key that is no name and a view over fewer bytes than its values are refused."""
 
 from __future__ import annotations
 
@@ -90,3 +91,40 @@ def test_a_state_of_taco_adapter_weights_only_is_told_it_is_taco_own(tmp_path):
     torch.save(adapter, path)
     with pytest.raises(taco.CheckpointError, match=r"a taco model's own state dict \('g_a\.adapter\."):
         import_checkpoint(path)
+
+
+def test_import_of_a_taco_checkpoint_is_refused(tmp_path, tiny_taco):
+    from taco.models import CheckpointError, save_checkpoint
+    from taco.official import import_checkpoint
+
+    path = save_checkpoint(tiny_taco, tmp_path / "tiny.safetensors")
+    with pytest.raises(CheckpointError, match="a taco checkpoint already, nothing to import"):
+        import_checkpoint(path, "clip-tiny")
+
+
+def test_import_refuses_a_state_dict_key_that_is_no_name(tmp_path):
+    import torch
+
+    from taco.models import CheckpointError
+    from taco.official import import_checkpoint
+
+    path = tmp_path / "int_key.pth.tar"
+    torch.save({"state_dict": {"module.a.weight": torch.zeros(2), 7: torch.zeros(2)}}, path)
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(path, "clip-tiny")
+    assert str(err.value) == f"{path}: the state dict holds a non-tensor entry 7"
+
+
+def test_import_refuses_a_view_over_fewer_bytes_than_its_values(tmp_path):
+    """4 float32 values over a storage of 4 bytes (one value expanded): not saved weights."""
+    import torch
+
+    from taco.models import CheckpointError
+    from taco.official import import_checkpoint
+
+    path = tmp_path / "view.pth.tar"
+    torch.save({"state_dict": {"module.a.weight": torch.zeros(1).expand(4)}}, path)
+    with pytest.raises(CheckpointError) as err:
+        import_checkpoint(path, "clip-tiny")
+    assert str(err.value) == (f"{path}: tensor 'module.a.weight' is a view of 4 values over storage "
+                              "of 4 bytes: not a saved model's weights")

@@ -4,6 +4,7 @@ publishing first) is left without it; the JSON's time unit and image sizes."""
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -126,3 +127,74 @@ def test_bench_json_with_force_replaces_one_written_meanwhile(tmp_path, monkeypa
     assert cli.main(["bench", "--quick", "--device", "cpu", "-f", "--json", str(out)]) == 0
     assert json.loads(out.read_text()) == {"results": []}
     assert f"wrote {out}" in capsys.readouterr().out
+
+
+def test_bench_json_to_a_device_without_force_writes_it(tmp_path, monkeypatch, capsys):
+    """--json /dev/null without --force: a device is written into (no name to publish)."""
+    from taco import cli
+    from taco.bench import latency
+
+    monkeypatch.setattr(latency, "run_bench", lambda *a, **k: {"results": []})
+    monkeypatch.setattr("taco.bench.report.format_table", lambda result: "the table")
+    assert cli.main(["bench", "--quick", "--device", "cpu", "--json", "/dev/null"]) == 0
+    out = capsys.readouterr().out
+    assert "the table" in out and "wrote /dev/null" in out
+
+
+def test_bench_memory_with_force_replaces_one_written_meanwhile(tmp_path, monkeypatch, capsys):
+    from taco import cli
+
+    out = tmp_path / "bm.json"
+
+    def peak_memory(model, h, w, device):
+        out.write_text(THEIRS)
+        return {"model": model}
+
+    monkeypatch.setattr("taco.bench.peak_memory.peak_memory", peak_memory)
+    monkeypatch.setattr("taco.bench.report.format_memory", lambda m: "a memory line")
+    assert cli.main(["bench", "--memory", "64x64", "--device", "cpu", "-f", "--json", str(out)]) == 0
+    assert "memory" in out.read_text()
+    assert f"wrote {out}" in capsys.readouterr().out
+
+
+def test_bench_profile_with_force_replaces_one_written_meanwhile(tmp_path, monkeypatch, capsys):
+    import torch
+
+    from taco import cli
+
+    out = tmp_path / "bp.json"
+
+    class _Model:
+        def to(self, device):
+            return self
+
+    def profile(model, x, runs):
+        out.write_text(THEIRS)
+        return {"profiled": True}
+
+    monkeypatch.setattr("taco.bench.inputs.load_inputs", lambda images, crop: [("img", torch.zeros(1, 3, 8, 8), None)])
+    monkeypatch.setattr("taco.models.create_model", lambda name: None)
+    monkeypatch.setattr("taco.bench.systems.compressai_elic", lambda model: _Model())
+    monkeypatch.setattr("taco.bench.profiling.profile_entropy_coding", profile)
+    monkeypatch.setattr("taco.bench.report.format_profile", lambda prof: "a profile")
+    assert cli.main(["bench", "--profile", "--quick", "--device", "cpu", "-f", "--json", str(out)]) == 0
+    assert '"profiled": true' in out.read_text()
+    assert f"wrote {out}" in capsys.readouterr().out
+
+
+def test_bench_json_another_files_exists_error_is_not_said_as_written_meanwhile(tmp_path, monkeypatch, capsys):
+    from taco import cli
+    from taco.bench import latency
+
+    out = tmp_path / "bj.json"
+    elsewhere = str(tmp_path / "elsewhere")
+
+    def write_json(path, obj, *, replace=True):
+        raise FileExistsError(errno.EEXIST, "File exists", elsewhere)
+
+    monkeypatch.setattr(latency, "run_bench", lambda *a, **k: {"results": []})
+    monkeypatch.setattr("taco.bench.report.format_table", lambda result: "the table")
+    monkeypatch.setattr("taco.jsonfiles.write_json", write_json)
+    assert cli.main(["bench", "--quick", "--device", "cpu", "--json", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "written meanwhile" not in err and "elsewhere" in err

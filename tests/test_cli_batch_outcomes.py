@@ -4,9 +4,12 @@ outputs written into the inputs' own folder (tiny models, small photos)."""
 
 from __future__ import annotations
 
+import errno
 import shutil
+from pathlib import Path
 
 from taco.cli import main
+from taco.cli.common import CLIError, Failures
 
 CODE = ["-m", "elic-tiny"]
 
@@ -114,3 +117,18 @@ def test_evaluate_captions_file_from_standard_input_is_refused_in_one_line(photo
                  str(photos.parent / "ev")]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         "taco evaluate: error: captions file -: `-` (standard input) is not read here; use /dev/stdin")
+
+
+BATCH = [(i, Path(f"in/{i}.png"), Path(f"out/{i}.taco")) for i in (1, 2, 3, 4)]
+
+
+def test_a_stop_after_a_failed_input_counts_it_finished(capsys):
+    """Input 1 fails alone (skipped), input 2 stops the batch on a full disk: 1 of 4 finished."""
+    def do_one(i, src, dst):
+        if i == 1:
+            raise CLIError("not an image")
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    failures = Failures("compress")
+    assert failures.run(BATCH, do_one, total=4, noun="image") == 2
+    assert "stopped after 1 of 4 images: " in capsys.readouterr().err

@@ -105,3 +105,42 @@ def test_a_real_sigterm_on_the_way_out(monkeypatch, capsys):
     assert main(["info", "x"]) == 128 + signal.SIGHUP
     assert capsys.readouterr().err == f"taco info: stopped by SIGHUP{STEP}\n"
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # main put it back
+
+
+def _command_raising(monkeypatch, first: BaseException, then: BaseException) -> None:
+    """``taco info X`` raises ``first``, then ``then`` in its ``finally``."""
+    def cmd(args: object) -> int:
+        try:
+            raise first
+        finally:
+            raise then
+
+    monkeypatch.setattr("taco.cli.info.cmd_info", cmd)
+
+
+def test_a_later_stop_that_says_how_far_it_got_is_said_over_an_earlier_bare_one(monkeypatch, capsys):
+    _command_raising(monkeypatch, KeyboardInterrupt(), Interrupted(signal.SIGTERM, " at step 4"))
+    assert main(["info", "x"]) == 128 + signal.SIGTERM
+    assert capsys.readouterr().err == "taco info: stopped by SIGTERM at step 4\n"
+
+
+def test_a_shared_stop_is_said_over_an_earlier_bare_signal_even_without_progress(monkeypatch, capsys):
+    _command_raising(monkeypatch, Interrupted(signal.SIGTERM), StoppedTogether(signal.SIGHUP))
+    assert main(["info", "x"]) == 128 + signal.SIGHUP
+    assert capsys.readouterr().err == "taco info: stopped by SIGHUP\n"
+
+
+def test_a_silent_rank_s_shared_stop_stays_silent_after_a_ctrl_c(monkeypatch, capsys):
+    _command_raising(monkeypatch, KeyboardInterrupt(), SilentInterrupted(signal.SIGHUP))
+    assert main(["info", "x"]) == 128 + signal.SIGHUP
+    assert capsys.readouterr().err == ""
+
+
+def test_a_stop_raised_from_an_earlier_one_keeps_the_earlier(monkeypatch, capsys):
+    """The chain is followed through ``__cause__`` (``raise ... from stop``) too."""
+    def cmd(args: object) -> int:
+        raise Interrupted(signal.SIGTERM) from StoppedTogether(signal.SIGHUP, " at step 4")
+
+    monkeypatch.setattr("taco.cli.info.cmd_info", cmd)
+    assert main(["info", "x"]) == 128 + signal.SIGHUP
+    assert capsys.readouterr().err == "taco info: stopped by SIGHUP at step 4\n"

@@ -460,3 +460,38 @@ def test_karpathy_captions_are_stripped(tmp_path):
          "sentences": [{"raw": "  A dog on a beach.\n"}, {"raw": " \n"}, {"raw": "\tTwo cats. "}]}]}))
     records = karpathy_split(split)
     assert records[0].captions == ("A dog on a beach.", "Two cats.")
+
+
+def test_a_dataset_s_header_check_says_the_cap_without_the_python_way(tmp_path) -> None:
+    """``min_side`` reads each image's header at construction: an image whose header Pillow will
+    not open (its bomb check) is read by load_image, over the cap: dropped as unreadable, its
+    reason the size and the cap alone, as on load."""
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    from taco.captions_file import CaptionRecord
+    from taco.data import CaptionedImages
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", 20000, 10000, 1, 0, 0, 0, 0)  # over Pillow's bomb check too
+    (tmp_path / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                                        + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    Image.new("RGB", (64, 64)).save(tmp_path / "small.png")
+    records = [CaptionRecord("huge.png", ("x",)), CaptionRecord("small.png", ("y",))]
+    from taco.data import SkippedImageWarning
+
+    with pytest.warns(SkippedImageWarning, match="huge.png: a 20000x10000 image"):
+        dataset = CaptionedImages(tmp_path, records, min_side=16)
+    assert dataset.unreadable == 1
+    assert dataset.read_error == "a 20000x10000 image (200,000,000 pixels), over the cap of 100,000,000"
+
+
+def test_read_reason_keeps_any_other_reason() -> None:
+    from taco.data import read_reason
+    from taco.images import ImageReadError
+
+    assert read_reason(ImageReadError("a.png", "file is empty (0 bytes)")) == "file is empty (0 bytes)"

@@ -16,6 +16,7 @@ from PIL import Image
 
 import taco.data
 from taco.data import (
+    TRANSIENT_ERRNOS,
     TRANSIENT_TRIES,
     CaptionedImages,
     CaptionRecord,
@@ -164,3 +165,66 @@ def test_an_unreadable_file_is_read_once(photos, monkeypatch):
     assert reads["a.png"] == 1
     assert data.dropped["unreadable"] == ["a.png"]
     assert data.read_error == "Permission denied"
+
+
+def test_enobufs_is_a_read_of_the_moment_and_read_again(photos, monkeypatch, failing_loads):
+    """ENOBUFS (buffers short) is one of TRANSIENT_ERRNOS: the photo is read again, not dropped."""
+    assert errno.ENOBUFS in TRANSIENT_ERRNOS
+    reads = failing_loads({"a.png": [OSError(errno.ENOBUFS, os.strerror(errno.ENOBUFS))]})
+    ds = CaptionedImages(photos, [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ds[0].name == "a.png"
+    assert reads == {"a.png": 2} and ds.skipped == 0
+
+
+def _emfile() -> OSError:
+    return OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+
+def test_an_errno_of_the_moment_in_the_context_of_the_cause_is_of_the_moment(photos, monkeypatch):
+    """The read error raised from a decoder's error that was itself raised while handling an
+    EMFILE (implicit chaining, ``__context__``): still a read of the moment, read again."""
+    real = taco.data.load_image
+    reads: list[str] = []
+
+    def load(path: Path, **kwargs: object) -> Image.Image:
+        reads.append(Path(path).name)
+        if len(reads) == 1:
+            try:
+                try:
+                    raise _emfile()
+                except OSError:
+                    raise ValueError("decoder failed")  # noqa: B904 (its context, as a decoder has it)
+            except ValueError as e:
+                raise ImageReadError(path, "file is truncated or corrupt") from e
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(taco.data, "load_image", load)
+    ds = CaptionedImages(photos, [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ds[0].name == "a.png"
+    assert reads == ["a.png", "a.png"] and ds.skipped == 0
+
+
+def test_the_pause_between_tries_grows(photos, monkeypatch, failing_loads):
+    """TRANSIENT_PAUSE_S after the first failure, twice it after the second; none after the last."""
+    monkeypatch.setattr(taco.data, "TRANSIENT_PAUSE_S", 0.001)
+    pauses: list[float] = []
+    monkeypatch.setattr(taco.data.time, "sleep", pauses.append)
+    failing_loads({"a.png": [_emfile() for _ in range(taco.data.TRANSIENT_TRIES)]})
+    ds = CaptionedImages(photos, [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")])
+    with pytest.warns(taco.data.SkippedImageWarning, match="for now"):
+        assert ds[0].name == "b.png"
+    assert pauses == pytest.approx([0.001 * k for k in range(1, taco.data.TRANSIENT_TRIES)])
+
+
+def test_a_transient_failure_counts_toward_max_retries(photos, monkeypatch, failing_loads):
+    """A photo skipped for the moment is one of the ``max_retries`` failures of the call: with
+    max_retries=1 the draw stops there (UnreadableImagesError), as for an unreadable one."""
+    failing_loads({"a.png": [_emfile() for _ in range(taco.data.TRANSIENT_TRIES)]})
+    ds = CaptionedImages(photos, [CaptionRecord(f"{n}.png", (n,)) for n in ("a", "b")], max_retries=1)
+    with pytest.warns(taco.data.SkippedImageWarning, match="for now"), \
+            pytest.raises(taco.data.UnreadableImagesError, match="1 unreadable in a row"):
+        ds[0]

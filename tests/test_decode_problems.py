@@ -5,6 +5,8 @@ width. ``taco decompress`` (before a batch decodes) and ``taco.decompress`` (eac
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -56,3 +58,19 @@ def test_the_library_asks_it(wide, tiny_elic) -> None:
         model_for_file(header, tiny_elic, None)
     with pytest.raises(TacoFormatError, match="160 latent channels .* max_pixels=None"):
         model_for_file(header, None, 64 * 64)
+
+
+def test_checked_keeps_each_weights_and_given_apart(wide) -> None:
+    """``checked`` is keyed by (given, model, weights): a file of the same model with other
+    weights is checked on its own, and so is the same file asked with another ``given``."""
+    model, header = wide
+    other = dataclasses.replace(header, fingerprint=bytes(len(header.fingerprint)))
+    checked: dict = {}
+    assert decode_problems(header, model, given=None, cli=True, max_pixels=None,
+                           checked=checked) == (None, None)
+    made_with, _ = decode_problems(other, model, given=None, cli=True, max_pixels=None, checked=checked)
+    assert made_with is not None and "elic-vr" in made_with
+    fresh = decode_problems(other, model, given="elic-vr", cli=True, max_pixels=None)
+    assert fresh[0] is not None and fresh[0] != made_with  # the words differ with --model
+    assert decode_problems(other, model, given="elic-vr", cli=True, max_pixels=None,
+                           checked=checked) == fresh

@@ -6,6 +6,8 @@ of the subfolders and hidden ``.taco`` files it left out."""
 
 from __future__ import annotations
 
+import errno
+import io
 import shutil
 from pathlib import Path
 
@@ -147,3 +149,59 @@ def test_a_file_and_a_folder_named_relative_and_absolute_are_each_once(tmp_path,
     assert len(files) == 2, files
     assert sorted(p.name for p in files) == ["a.png", "b.png"]
     assert capsys.readouterr().err == ""
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_an_empty_folder_after_a_file_is_noted(tmp_path, capsys):
+    from taco.cli.inputs import expand_inputs
+
+    (tmp_path / "a.png").write_bytes(b"x")
+    (tmp_path / "empty").mkdir()
+    files, _ = expand_inputs([str(tmp_path / "a.png"), str(tmp_path / "empty")], {".png"},
+                             note_left_out="compress")
+    assert files == [tmp_path / "a.png"]
+    err = capsys.readouterr().err
+    assert "no input files (.png) found in " in err and "empty" in err
+
+
+def test_a_hidden_name_that_cannot_be_opened_is_no_input(tmp_path, monkeypatch):
+    """A hidden ``.x.png`` (a link into a folder without search permission: looking at it raises
+    PermissionError; the folder itself is searchable) is left out, never an input."""
+    from taco.cli.inputs import expand_inputs
+
+    (tmp_path / "a.png").write_bytes(b"x")
+    (tmp_path / ".h.png").write_bytes(b"x")
+    real = Path.is_dir
+
+    def is_dir(self):
+        if self.name == ".h.png":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    files, _ = expand_inputs([str(tmp_path)], {".png"})
+    assert files == [tmp_path / "a.png"]
+
+
+def test_captions_and_notes_beside_images_are_not_noted(tmp_path, capsys):
+    from taco.cli.inputs import expand_inputs
+
+    for name in ("a.png", "a.txt", "notes.md", "b.raw"):
+        (tmp_path / name).write_bytes(b"x")
+    files, _ = expand_inputs([str(tmp_path)], {".png"}, note_left_out="compress")
+    assert files == [tmp_path / "a.png"]
+    err = capsys.readouterr().err
+    assert "1 file it does not read as images (" in err and "b.raw" in err
+    assert "a.txt" not in err and "notes.md" not in err
+
+
+def test_standard_input_on_a_terminal_is_refused(monkeypatch):
+    from taco.cli.inputs import expand_inputs
+
+    monkeypatch.setattr("sys.stdin", _Tty())
+    with pytest.raises(CLIError, match="- reads standard input, which is a terminal here"):
+        expand_inputs(["-"], {".png"})

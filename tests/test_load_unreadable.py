@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import taco
+import taco.data
 from taco.models import CheckpointError, create_model, save_checkpoint
 
 LOAD = """
@@ -72,4 +73,25 @@ def test_load_names_the_file_that_cannot_be_opened(tmp_path: Path, monkeypatch):
     assert str(caught.value) == f"{ckpt}: cannot be read (Permission denied)"
     with pytest.raises(CheckpointError) as caught:
         taco.load(ckpt)
+    assert str(caught.value) == f"{ckpt}: cannot be read (Permission denied)"
+
+
+def test_checkpoint_metadata_names_the_run_folders_unreadable_checkpoint(tmp_path: Path, monkeypatch):
+    from taco.models import CheckpointError, create_model, save_checkpoint
+    from taco.models.header import checkpoint_metadata
+
+    run = tmp_path / "run"
+    run.mkdir()
+    ckpt = run / "checkpoint.safetensors"
+    save_checkpoint(create_model("elic-tiny", seed=0), ckpt)
+    opened = Path.open
+
+    def denied(file: Path, *args: object, **kwargs: object):  # noqa: ANN202
+        if os.fspath(file) == os.fspath(ckpt):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(file))
+        return opened(file, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    with pytest.raises(CheckpointError) as caught:
+        checkpoint_metadata(run)
     assert str(caught.value) == f"{ckpt}: cannot be read (Permission denied)"

@@ -24,3 +24,17 @@ def test_every_line_has_the_same_keys(tmp_path, capsys):
     assert any(line["trained"] for line in lines) and not all(line["trained"] for line in lines)
     untrained = next(line for line in lines if line["name"] == "elic-tiny")
     assert untrained["sha256"] is None and untrained["training"] is None and untrained["file"] is None
+
+
+def test_models_json_lines_carry_every_key_some_model_has(capsys) -> None:
+    """Keys that only some models have (a built-in's, a checkpoint's, a shadowing file's) are on
+    an untrained architecture's line too, as null."""
+    import json
+
+    from taco.cli import main
+
+    assert main(["models", "--json", "elic-tiny"]) == 0
+    (line,) = [json.loads(s) for s in capsys.readouterr().out.splitlines()]
+    only_some = ("file", "file_bytes", "sha256", "trained_on", "description", "model_id", "training",
+                 "shadowed_checkpoint")
+    assert all(k in line and line[k] is None for k in only_some), line

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from PIL import Image
 
 import taco.atomic
 from taco.cli import build_parser, main
+from taco.cli.common import CLIError
 
 
 @pytest.fixture
@@ -140,3 +142,47 @@ def test_train_out_dir_given_as_option_is_checked_too(tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
     assert main(["train", "-o", str(tmp_path / "afile" / "run")]) == 2
     assert f"{CAN_NOT} {tmp_path / 'afile' / 'run'}: " in capsys.readouterr().err
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_closed_or_terminal_says_which():
+    from taco.cli.files import closed_or_terminal
+
+    assert closed_or_terminal(None) == "closed"
+    assert closed_or_terminal(_Tty()) == "a terminal"
+    assert closed_or_terminal(io.StringIO()) is None
+
+
+def test_standard_output_on_a_terminal_is_refused(monkeypatch, tmp_path):
+    from taco.cli.files import plan_outputs
+
+    monkeypatch.setattr("sys.stdout", _Tty())
+    src = tmp_path / "a.png"
+    src.write_bytes(b"x")
+    with pytest.raises(CLIError, match="standard output is a terminal: redirect it"):
+        plan_outputs([src], "-", to_folder=False, suffix=".taco", beside_suffix=".taco", force=False)
+
+
+def test_one_file_into_a_missing_folder_is_refused(tmp_path):
+    from taco.cli.files import plan_outputs
+
+    src = tmp_path / "a.png"
+    src.write_bytes(b"x")
+    out = tmp_path / "nosuch" / "a.taco"
+    with pytest.raises(CLIError, match="does not exist"):
+        plan_outputs([src], str(out), to_folder=False, suffix=".taco", beside_suffix=".taco", force=False)
+    assert not out.parent.exists()
+
+
+def test_standard_output_takes_one_input_not_two(tmp_path):
+    from taco.cli.files import plan_outputs
+
+    sources = [tmp_path / "a.png", tmp_path / "b.png"]
+    for s in sources:
+        s.write_bytes(b"x")
+    with pytest.raises(CLIError, match=r"-o - \(standard output\) takes one input; got 2"):
+        plan_outputs(sources, "-", to_folder=False, suffix=".taco", beside_suffix=".taco", force=False)

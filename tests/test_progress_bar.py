@@ -197,3 +197,19 @@ def test_a_notebook_whose_ipywidgets_is_broken_gets_a_text_bar(monkeypatch, tmp_
     bar = progress_bar(range(3), desc="work", unit="img")
     assert type(bar) is tqdm and not bar.disable
     assert list(bar) == [0, 1, 2] and "3/3" in sys.stderr.getvalue()
+
+
+class _ClosedStderr(io.StringIO):
+    def isatty(self) -> bool:
+        raise ValueError("I/O operation on closed file")
+
+
+def test_a_closed_stderr_gets_no_bar(monkeypatch):
+    from taco.progress import progress_bar
+
+    monkeypatch.setattr("sys.stderr", _ClosedStderr())
+    bar = progress_bar(total=3, desc="x", unit="image")
+    assert bar.disable is True
+    assert "tqdm" not in type(bar).__module__
+    bar.update(2)
+    bar.close()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
 
 import taco
+import taco.data
 from taco import shards
 from taco.errors import TacoWarning
 from taco.models import create_model, save_checkpoint
@@ -288,3 +291,55 @@ def test_an_index_listing_a_tensor_no_shard_holds_is_refused(tmp_path):
     index_file.write_text(json.dumps(index))
     with pytest.raises(shards.ShardedFileError, match="lists 1 tensors no shard holds \\('ghost'"):
         shards.load_sharded(path)
+
+
+def _shard_tensors(seed: int) -> dict:
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    return {f"layer{i}.weight": torch.randn(64, 64, generator=g) for i in range(6)}  # 3 shards of 40 kB
+
+
+def test_a_shard_published_before_its_own_write_failed_is_removed_too(monkeypatch, tmp_path: Path):
+    """The second shard renamed into place, then its write fails (the folder's fsync): that shard
+    is this save's too, and goes with the first; no new shard is left."""
+    from taco import shards
+
+    real = shards.write_bytes_atomic
+    calls: list = []
+
+    def write(path, data, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            real(path, data, **kwargs)
+            raise OSError(errno.EIO, "Input/output error")
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(shards, "write_bytes_atomic", write)
+    with pytest.raises(OSError):
+        shards.save_sharded(_shard_tensors(0), tmp_path / "train_state.safetensors", {"step": "1"},
+                            max_bytes=40_000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_an_empty_index_left_there_does_not_keep_a_failed_save_s_shards(monkeypatch, tmp_path: Path):
+    """An empty index file in place (a leftover) when a save fails at its second shard: the first
+    shard is still removed (an index not yet written is never 'published')."""
+    from taco import shards
+
+    path = tmp_path / "train_state.safetensors"
+    index = Path(str(path) + ".index.json")
+    index.write_bytes(b"")
+    real = shards.write_bytes_atomic
+    calls: list = []
+
+    def write(p, data, **kwargs):
+        calls.append(p)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(p))
+        return real(p, data, **kwargs)
+
+    monkeypatch.setattr(shards, "write_bytes_atomic", write)
+    with pytest.raises(OSError):
+        shards.save_sharded(_shard_tensors(0), path, {"step": "1"}, max_bytes=40_000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [index.name]

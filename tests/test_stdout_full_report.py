@@ -10,7 +10,10 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+import taco
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
 
@@ -43,3 +46,23 @@ def test_import_captions_names_stdout(tmp_path):
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == "taco import-captions: error: <stdout>: no space left on device"
     assert out.is_file()
+
+
+def test_decompress_counts_each_file_written_when_stdout_is_full(tmp_path, tiny_elic) -> None:
+    """A batch whose report line cannot be printed stops after the file it wrote, and counts it."""
+    import subprocess
+    import sys
+
+    image = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.taco").write_bytes(taco.compress(image, None, tiny_elic))
+    out = tmp_path / "out"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "taco", "decompress", str(tmp_path / "a.taco"),
+                               str(tmp_path / "b.taco"), "-o", str(out)], stdin=subprocess.DEVNULL,
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 3  # a.png written and kept: done in part
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("taco decompress: error: stopped after 1 of 2 files: "
+                           "<stdout>: no space left on device"), last
+    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
