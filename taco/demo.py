@@ -17,6 +17,8 @@ from PIL import Image
 
 from . import samples
 from .atomic import write_bytes_atomic
+from .errors import TacoValueError
+from .fileobjects import own_file_problem
 from .messages import shown_path
 from .suffixes import DECODED_SUFFIX
 
@@ -54,6 +56,19 @@ def demo_files(out_dir: Path, image: str | None = None) -> list[Path]:
             out_dir / f"{stem}.side-by-side.png"]
 
 
+def linked_demo_file(files: list[Path]) -> str | None:
+    """Why the demo will not write ``files`` (:func:`demo_files`, names of its own in its
+    folder), in one line, or None: one of them is a symbolic link, dangling or not
+    (:func:`taco.fileobjects.own_file_problem`). A link planted in a demo folder would have the
+    demo replace whatever file it names."""
+    for f in files:
+        why = own_file_problem(f)
+        if why is not None:
+            return (f"{why}: the demo writes its own files in {shown_path(f.parent)}, never through a "
+                    "link; remove the link, or give another -o FOLDER")
+    return None
+
+
 def run_demo(
     model_name: str | None = None,
     image: str | None = None,
@@ -69,7 +84,9 @@ def run_demo(
     ``quality`` the rate quality a variable-rate model coded at, its default, of ``qualities``;
     both 0 for a single-rate model).
     ``replace`` False: a file of the demo's that exists when it is written (another process
-    wrote it during the work) is kept, and a :class:`FileExistsError` names it.
+    wrote it during the work) is kept, and a :class:`FileExistsError` names it. A file of the
+    demo's that is a symbolic link is a :class:`~taco.errors.TacoValueError`, with or without
+    ``replace``, before any work (:func:`linked_demo_file`): its names are its own.
 
     ``caption`` None: the sample's own caption, or for an ``image`` none (an empty caption);
     ``caption_note`` is then one of the notes when the model reads text (the caller's words,
@@ -79,6 +96,8 @@ def run_demo(
     from .images import ConversionNotes, image_file_bytes, image_to_tensor, load_image, to_rgb
     from .resolve import resolve_model
 
+    if (why := linked_demo_file(demo_files(out_dir, image))) is not None:  # before any work
+        raise TacoValueError(why)
     src = Path(image) if image else samples.SAMPLES_DIR / SAMPLE
     uncaptioned = image is not None and caption is None
     if caption is None:
@@ -117,6 +136,8 @@ def run_demo(
     paths = demo_files(out_dir, image)
     contents = [res.data, image_file_bytes(recon, "PNG"),
                 image_file_bytes(side_by_side(rgb, recon_rgb), "PNG")]  # all made first
+    if (why := linked_demo_file(paths)) is not None:  # a link made during the work
+        raise TacoValueError(why)
     for path, data in zip(paths, contents, strict=True):  # each whole or not at all (a Ctrl-C, a full disk)
         write_bytes_atomic(path, data, replace=replace)
     taco_path, recon_path, side_path = paths

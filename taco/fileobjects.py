@@ -4,7 +4,8 @@ what :func:`taco.compress` takes for an image and :func:`taco.decompress` / :fun
 a ``.taco`` file; a file by its path, read whole within a bound (:func:`read_file_within`); the
 text of a path checked before the disk is asked about it (:func:`checked_path`); the one form
 names compared for being one file are reduced to (:func:`name_key`), and whether two names are
-one folder (:func:`same_folder`); and a zip
+one folder (:func:`same_folder`); a file taco writes by a name of its own that is a link, which it
+never writes through (:func:`own_file_problem`); and a zip
 archive's records checked before ``torch.load`` inflates them (:func:`zip_inflation_problem`).
 Imports nothing but the standard library (the bottom layer).
 """
@@ -16,6 +17,7 @@ import errno
 import functools
 import io
 import os
+import stat
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from .filekinds import TACO_MAGIC, image_kind
 from .messages import SHOWN_PATH_LIMIT, shown_path
 
 __all__ = ["READ_PIECE_BYTES", "STR_IS_A_PATH_HINT", "ZIP_MAGIC", "checked_file_path", "checked_path",
-           "file_object_name", "is_base64_file_data", "is_file_object", "name_key", "read_at_most", "read_file_object",
+           "file_object_name", "is_base64_file_data", "is_file_object", "name_key", "own_file_problem", "read_at_most", "read_file_object",
            "read_file_within", "same_folder", "zip_inflation_problem"]
 
 #: The most :func:`read_at_most` asks of ``read(n)`` at once (1 MiB).
@@ -227,6 +229,32 @@ def same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return Path(a).resolve() == Path(b).resolve()
+
+
+def own_file_problem(path: str | os.PathLike[str], *, in_place: bool = False) -> str | None:
+    """Why taco will not write ``path``, one of its own files (a name taco gives a file in a
+    folder: ``captions.jsonl`` of an image folder, a run's ``log.jsonl``, ``taco evaluate``'s
+    ``rd.svg``), or None: ``"PATH is a symbolic link (to TARGET)"`` for a symbolic link, dangling
+    or not (taco never writes its own files through a link: one planted in a folder a user
+    downloads would have taco write any file the user may write; an output the user names is
+    written through a link, as ``cp`` does); with ``in_place`` (taco appends to the file or
+    truncates it, not replacing it by a new file), ``"PATH is a hard link (a file with N
+    names)"`` for a regular file with other names, whose content would change under them too.
+    A path missing or that cannot be looked at is None: the write says why. The caller adds
+    what to do. Reads no file; the standard library only."""
+    try:
+        st = os.lstat(path)
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            target = f" (to {shown_path(os.readlink(path))})"
+        except OSError:
+            target = ""
+        return f"{shown_path(path)} is a symbolic link{target}"
+    if in_place and stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+        return f"{shown_path(path)} is a hard link (a file with {st.st_nlink} names)"
+    return None
 
 
 def zip_inflation_problem(path: str | os.PathLike[str], factor: int = 2) -> str | None:

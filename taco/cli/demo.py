@@ -98,11 +98,15 @@ def check_demo_inputs(image: str | None, model: str | None) -> None:
 def check_demo_files(out_dir: Path, files: list[Path], replace: bool) -> list[Path]:
     """``files``, the demo's, once they can be written into ``out_dir`` (before the model loads
     and the work; a missing folder is made by the first file written: a demo that fails before
-    its writes leaves none), else a one-line :class:`CLIError`: the folder
-    cannot be written, a folder is in the way of a file, or (unless ``replace``) some of them
+    its writes leaves none), else a one-line :class:`CLIError`: one of them is a symbolic link
+    (never written through: the names are the demo's own), the folder cannot be written, a folder is in the way of a file, or (unless ``replace``) some of them
     exist: all of them (an earlier demo's, or a user's files of the same names), or some only
     (a run that stopped part way, or a user's file; said so)."""
+    from ..demo import linked_demo_file
+
     check_folder(out_dir, create=True)
+    if (why := linked_demo_file(files)) is not None:  # dangling or not, --force or not
+        raise CLIError(why)
     for f in files:
         if f.is_dir() and not f.is_symlink():
             raise CLIError(f"{shown_path(f)} is a folder, where the demo writes a file: give another -o FOLDER")

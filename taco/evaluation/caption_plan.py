@@ -30,6 +30,7 @@ from pathlib import Path
 from ..atomic import folder_write_error
 from ..captions_file import CAPTIONS_LINE_MAX_CHARS
 from ..errors import TacoError, TacoValueError, TacoWarning
+from ..fileobjects import own_file_problem
 from ..messages import count, decoded_skipped, lone_surrogate, shown_path
 from ..suffixes import IMAGE_SUFFIXES, decoded_outputs, folder_images
 
@@ -233,12 +234,16 @@ def _misnamed(images: list[Path]) -> str:
 
 
 def refuse_link(path: Path) -> None:
-    """Refuse a captions file ``path`` that is a symbolic link (dangling or not): taco caption
-    appends to the file itself, and a link planted in a folder one captions would have it append
-    to any file the user may write. Checked before the captioner loads and again when writing."""
-    if path.is_symlink():
-        raise TacoValueError(f"{shown_path(path)}: is a symbolic link; taco caption appends to a captions "
-                             "file itself, not through a link: remove the link, or name its target with -o")
+    """Refuse a captions file ``path`` that is a symbolic link (dangling or not) or a hard link
+    (a file with other names; :func:`taco.fileobjects.own_file_problem`): taco caption appends
+    to the file itself, and a link planted in a folder one captions would have it append to any
+    file the user may write (a hard link: change that file under its other names too). Checked
+    before the captioner loads and again when writing."""
+    why = own_file_problem(path, in_place=True)
+    if why is not None:
+        raise TacoValueError(f"{why}: taco caption appends to a captions file itself, never through a link: "
+                             "remove the link (or put a copy of what it links to in its place), or name "
+                             "another file with -o")
 
 
 def check_writable(path: Path) -> None:

@@ -25,6 +25,7 @@ from ..cli.common import (
     thread_count,
 )
 from ..cli.files import report_to
+from ..fileobjects import own_file_problem
 from ..messages import count, docs_ref, lone_surrogate, note, shown_path, to_stderr
 from .defaults import (
     DEFAULT_CAPTIONER,
@@ -434,7 +435,13 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
     from .import_captions import CaptionImportError, import_captions, write_captions_jsonl
 
     out, new_folder = _captions_output(args.output)
-    if os.path.lexists(out) and not args.force:  # a link to a missing file too: written through
+    if out != Path(args.output):  # -o FOLDER: its captions.jsonl is taco's name, never a link
+        why = own_file_problem(out)
+        if why is not None:
+            raise CLIError(f"{why}: -o names a folder, whose captions.jsonl taco writes itself, never "
+                           "through a link; remove the link, or name the file with -o FILE (written "
+                           "through a link, as cp does)")
+    if os.path.lexists(out) and not args.force:  # -o FILE a link to a missing file too: written through
         raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
     if new_folder and out.parent.exists():  # a file of the folder's name
         raise CLIError(f"{shown_path(out.parent)} exists and is not a folder")

@@ -45,7 +45,7 @@ from ..checksums import sha256_file
 from ..devices import device_kind, resolve_device
 from ..distributed import DistEnv, dist_env_from_environ, leaving_process_group
 from ..errors import TacoError, TacoWarning, warn_at_caller
-from ..fileobjects import name_key
+from ..fileobjects import name_key, own_file_problem
 from ..jsonfiles import write_json
 from ..locks import FolderLock
 from ..messages import count, did_you_mean, note, shown_path, some, to_stderr, utf8_text
@@ -75,9 +75,11 @@ from .runner import (
     RESUME_ADVICE,
     Job,
     JobResult,
+    LinkedOwnFile,
     ResultsFileError,
     UnreadableResultsCSV,
     join_process_group,
+    refuse_linked,
 )
 from .stats import derangement, min_pairs, paired_bootstrap
 
@@ -91,11 +93,13 @@ __all__ = [
     "EvaluationError",
     "EvaluationStopped",
     "ModelInfo",
+    "OWN_SUFFIXES",
     "compare_caption_modes",
     "draw_captions",
     "evaluate_model",
     "format_comparison",
     "load_model",
+    "refuse_linked_outputs",
     "run_evaluation",
     "without_oversized",
 ]
@@ -746,6 +750,9 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
     if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
         modes.insert(0, CaptionMode("true"))
     codecs = _classic_codecs(cfg)
+    if dist.is_main:  # before any model, captioner or image is loaded
+        for _, _, out_dir in datasets:
+            refuse_linked_outputs(out_dir)
     captioner = None
     if cfg.text_similarity:
         from .caption import Captioner
@@ -827,6 +834,31 @@ def _check_config(cfg: EvalConfig) -> None:
             f"--captions {cfg.captions_file} is a path, which would caption every dataset "
             "alike: evaluate one dataset per call, or give a file name inside each folder"
         )
+
+
+#: What taco evaluate writes in a dataset's output folder by names of its own: results
+#: (``STEM.csv``, ``STEM.json``, ``TAG.caption-modes.md``), the RD figure and BD-rate table
+#: (``rd.png``, ``rd.svg``, ``rd.bdrate.md``, ``rd.bdrate.json``) and the feature folders
+#: (``STEM.features``, :data:`ORIGINALS_FEATURES`).
+OWN_SUFFIXES = (".csv", ".json", ".md", ".png", ".svg", ".features")
+
+
+def refuse_linked_outputs(out_dir: Path) -> None:
+    """Refuse, with :class:`~taco.evaluation.runner.LinkedOwnFile` naming it and its target, a
+    dataset's output folder ``out_dir`` (``OUT/DATASET``, named by taco) that is a symbolic
+    link, or a file or folder in it of the kinds taco evaluate writes there (:data:`OWN_SUFFIXES`)
+    that is one (a ``.csv``, appended to, also a hard link): a results folder one downloads
+    and resumes could hold ``rd.svg -> ~/.bashrc``, which the figure replaced, or be a link to
+    another folder, whose files were replaced and whose BD table was deleted. Reads no file."""
+    if os.path.islink(out_dir):
+        why = own_file_problem(out_dir)
+        raise LinkedOwnFile(f"{why}: taco evaluate writes a dataset's results in a folder of its own, "
+                            "never through a link; remove the link, or give another --output")
+    try:
+        names = sorted(os.listdir(out_dir))
+    except OSError:  # not made yet (or not a folder: said where it is made)
+        return
+    refuse_linked([out_dir / n for n in names if n.endswith(OWN_SUFFIXES)])
 
 
 def _check_something_runs(models: Sequence[_ModelRun], modes: Sequence[CaptionMode],
@@ -1048,6 +1080,7 @@ def _write_caption_comparison(
     comparison.update(model=utf8_text(asdict(info) | {"tag": tag}), dataset=target.dataset.describe(),
                       **({"quality": quality} if quality is not None else {}))
     stem = f"{tag}.caption-modes"
+    refuse_linked([target.out_dir / f"{stem}.json", target.out_dir / f"{stem}.md"])  # linked since the start
     written = [write_json(target.out_dir / f"{stem}.json", comparison)]
     table = format_comparison(comparison)
     written.append(write_text_atomic(target.out_dir / f"{stem}.md", table))
@@ -1083,7 +1116,7 @@ def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
         # overwrite: the figure and table in its own output folder are taco's, from an earlier call
         written = plot_results([out_dir], out_dir / PLOT_STEM, reference=cfg.reference, anchor=anchor,
                                auto_anchor=True, bootstrap=cfg.bootstrap, seed=cfg.seed, overwrite=True,
-                               out_folder=False)  # rd is the stem, even beside a folder named rd
+                               out_folder=False, own_names=True)  # rd is the stem, even beside a folder named rd
     except ValueError as exc:  # an --anchor naming no curve, runs on other images: results kept
         raise EvaluationError(f"{exc} (this run's results are kept in {out_dir})") from None
     if not any(p.name == f"{PLOT_STEM}.bdrate.md" for p in written):

@@ -34,7 +34,7 @@ import numpy as np
 from ..atomic import write_all_atomic
 from ..checks import is_number
 from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
-from ..fileobjects import name_key
+from ..fileobjects import name_key, own_file_problem
 from ..jsonfiles import json_text
 from ..locks import ForkSafeLock
 from ..messages import SPECIAL_FILE, count, did_you_mean, shown_path, some, to_stderr
@@ -583,6 +583,7 @@ def plot_results(
     auto_anchor: bool = False,
     overwrite: bool = True,
     out_folder: bool = True,
+    own_names: bool | None = None,
 ) -> list[Path]:
     """Draw the RD figure(s) of the results in ``paths`` (files and folders, or one of them);
     return the files written.
@@ -610,6 +611,13 @@ def plot_results(
     only if its name is free, those published before it are removed again:
     :func:`taco.atomic.write_all_atomic`). The files of all figures and tables are written
     together, all or none.
+
+    ``own_names``: the files' names are taco's, in a folder (None: where ``out`` is taken as a
+    folder, ``figs/`` -> ``figs/rd.png``; ``taco evaluate`` passes True for its output folder's
+    ``rd``): a file of them that is a symbolic link, dangling or not, is a
+    :class:`~taco.errors.TacoValueError` naming it and its target before any is drawn or written
+    (:func:`taco.fileobjects.own_file_problem`), with or without ``overwrite``. A stem the caller
+    names (``figs/kodak``) is written through a link, as ``cp`` does.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -627,6 +635,8 @@ def plot_results(
     if not results:
         raise TacoValueError(f"no {RESULT_FORMAT} result JSONs with points in {', '.join(map(str, paths))}")
     stem = output_stem(out, folder=out_folder)
+    if own_names is None:
+        own_names = out_folder and _names_a_folder(out)
     datasets = collect_curves(results)
     figures: list[_Figure] = []  # all of them before anything is written
     for ds, curves in datasets.items():
@@ -651,6 +661,13 @@ def plot_results(
         raise TacoValueError(f"nothing to draw: no point of the results in {', '.join(map(str, paths))} "
                               f"has a bpp and a value of {', '.join(metrics)}")
     _check_distinct_outputs(figures)
+    if own_names:  # before "exists" (a dangling link is no file) and before anything is drawn
+        for p in (p for f in figures for p in f.outputs()):
+            why = own_file_problem(p)
+            if why is not None:
+                raise TacoValueError(f"{why}: taco writes its figure files in a folder by names of its own, "
+                                     "never through a link; remove the link, or name the files with -o STEM "
+                                     "(written through a link, as cp does)")
     existing = [p for f in figures for p in f.outputs() if _taken(p)]
     if existing and not overwrite:
         raise OutputExists(existing)
@@ -690,9 +707,14 @@ def output_stem(out: str | os.PathLike[str], *, folder: bool = True) -> Path:
     ``..``) means ``rd`` inside it, as ``taco plot`` without ``-o``; a ``.png`` or ``.svg``
     suffix, in any case, is dropped."""
     path = Path(out)
-    if folder and (os.path.basename(os.fspath(out)) in ("", ".", "..") or path.is_dir()):
+    if folder and _names_a_folder(out):
         return path / PLOT_STEM
     return path.with_suffix("") if path.suffix.lower() in (".png", ".svg") else path
+
+
+def _names_a_folder(out: str | os.PathLike[str]) -> bool:
+    """Whether :func:`output_stem` takes ``out`` as a folder (``rd`` inside it)."""
+    return os.path.basename(os.fspath(out)) in ("", ".", "..") or Path(out).is_dir()
 
 
 class OutputExists(TacoError, FileExistsError):

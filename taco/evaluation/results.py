@@ -39,6 +39,7 @@ from .runner import (
     ResultsFileError,
     check_writable,
     jobs_left,
+    refuse_linked,
     run_jobs,
 )
 
@@ -377,6 +378,8 @@ def code_run(
     """Run ``jobs`` with ``work`` into ``out_dir/STEM.{csv,json}`` (and ``STEM.features``), the
     one sequence of every evaluation run (a model's, a classic codec's); return the JSON path.
 
+    First, on the main process, its own files and folders there that are links are refused
+    (:func:`~taco.evaluation.runner.refuse_linked`), before anything is read or computed.
     The dataset is hashed once (:meth:`~taco.evaluation.datasets.EvalDataset.digests`). The
     JSON's ``run`` is ``coder`` (what codes), the dataset, ``run_captions``, the set metrics,
     captioner and LPIPS convention, then ``run_settings``; its header
@@ -391,6 +394,8 @@ def code_run(
     dist = dist or DistEnv()
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
     features_dir = out_dir / f"{stem}.features"
+    if dist.is_main:  # before the dataset is hashed and the JSON read: taco's own names, never links
+        refuse_linked([json_path, csv_path, features_dir, out_dir / ORIGINALS_FEATURES])
     digests = dataset.digests()  # its content and what an earlier taco recorded (check_resume)
     run = {
         **coder,

@@ -34,11 +34,12 @@ from ..atomic import (
 )
 from ..distributed import DistEnv
 from ..errors import TacoError
+from ..fileobjects import own_file_problem
 from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
 __all__ = ["FLUSH_EVERY", "RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS",
-           "check_writable", "done_rows", "jobs_left", "read_rows", "run_jobs"]
+           "LinkedOwnFile", "check_writable", "done_rows", "jobs_left", "read_rows", "refuse_linked", "run_jobs"]
 
 
 class ResultsFileError(TacoError, RuntimeError):
@@ -48,6 +49,27 @@ class ResultsFileError(TacoError, RuntimeError):
 
 #: What to do about results files of ``taco evaluate``'s ``--output`` that a run cannot resume.
 RESUME_ADVICE = "delete its CSV/JSON or choose another --output"
+
+
+class LinkedOwnFile(TacoError, ValueError):
+    """A file or folder that ``taco evaluate`` writes by a name of its own in a dataset's output
+    folder (``STEM.csv``, ``STEM.json``, ``STEM.features``, ``rd.svg``, ...), or that folder
+    itself, is a symbolic link (or a CSV it appends to a hard link): refused before any work, in
+    one line naming it and its target (:func:`refuse_linked`)."""
+
+
+def refuse_linked(paths: Iterable[Path]) -> None:
+    """Raise :class:`LinkedOwnFile` for the first of ``paths`` (files and folders taco names
+    itself in an output folder) that is a symbolic link, dangling or not, or a ``.csv`` (appended
+    to) that is a hard link (:func:`taco.fileobjects.own_file_problem`); reads no file. Such a
+    link planted in a results folder one downloads and resumes would have taco write, append to,
+    or delete any file the user may write."""
+    for path in paths:
+        why = own_file_problem(path, in_place=path.suffix == ".csv")
+        if why is not None:
+            raise LinkedOwnFile(
+                f"{why}: taco writes its own results files in their folder, never through a link; "
+                "remove the link (or put a copy of what it links to in its place), or give another --output")
 
 
 class UnreadableResultsCSV(ResultsFileError):
@@ -278,7 +300,11 @@ def check_writable(files: Iterable[Path], folders: Iterable[Path] = ()) -> None:
     writable folder would otherwise be replaced by the header's atomic write, its points lost).
     Creates and changes nothing: a file is opened for appending, no byte written; a folder is
     asked (:func:`taco.atomic.folder_write_error`). Paths not there yet (a new run's) pass; a
-    write can still fail later (a full disk), naming its file."""
+    write can still fail later (a full disk), naming its file. Any of them a link taco would
+    write through is :class:`LinkedOwnFile` first (:func:`refuse_linked`): these are taco's own
+    names."""
+    files, folders = list(files), list(folders)
+    refuse_linked([*files, *folders])
     for path in files:
         if path.is_file():
             os.close(os.open(str(path), os.O_WRONLY | os.O_APPEND))  # the OSError names the file
@@ -292,6 +318,7 @@ def check_writable(files: Iterable[Path], folders: Iterable[Path] = ()) -> None:
 class _CSVWriter:
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self.path, self.columns = path, list(columns)
+        refuse_linked([path])  # before its header is read: a link's target is not shown
         header = _check_columns(path, self.columns)
         if header is None:
             path.parent.mkdir(parents=True, exist_ok=True)

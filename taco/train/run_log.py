@@ -22,6 +22,7 @@ from typing import Any
 from ..atomic import folder_write_error, write_bytes_atomic
 from ..checks import is_int
 from ..errors import TacoError
+from ..fileobjects import own_file_problem
 from ..jsonfiles import jsonable
 from ..messages import shown_path, to_stderr
 from ..progress import progress_bar
@@ -55,18 +56,16 @@ class RunFilesNotWritable(TacoError, OSError):
 
 def refuse_linked_run_file(path: Path) -> None:
     """Refuse, with :class:`RunFilesNotWritable`, a run's own file ``path`` (one of
-    :data:`RUN_OWN_FILES` in its folder) that is a symbolic link, dangling or not. A run
+    :data:`RUN_OWN_FILES` in its folder) that is a symbolic link, dangling or not, or, for the
+    log it appends to, a hard link (:func:`taco.fileobjects.own_file_problem`). A run
     replaces its files and appends to its log in its own folder, never through a link: a run
     folder one downloads and resumes could hold ``log.jsonl -> ~/.bashrc``, and the resumed run
     rewrote the file the link named with its log (an output a user names on the command line is
     written through a link, as ``cp`` does: docs/reliability.md)."""
-    if path.is_symlink():
-        try:
-            target = f" (to {shown_path(os.readlink(path))})"
-        except OSError:
-            target = ""
+    why = own_file_problem(path, in_place=path.name == LOG_FILE)  # the log is appended to
+    if why is not None:
         raise RunFilesNotWritable(
-            f"{shown_path(path)} is a symbolic link{target}: a run writes its own files in its "
+            f"{why}: a run writes its own files in its "
             "folder, never through a link; remove the link (or put a copy of what it links to in "
             "its place), or go on in another folder (--out-dir DIR)")
 

@@ -30,7 +30,8 @@ def test_a_captions_file_that_is_a_link_is_refused(main_without_captioner, tmp_p
     os.symlink(target, folder / "captions.jsonl")
     assert main_without_captioner(["caption", str(folder), "--quiet", "--device", "cpu"]) == 2
     err = capsys.readouterr().err
-    assert f"{folder / 'captions.jsonl'}: is a symbolic link; taco caption appends to a captions file itself" in err
+    assert (f"{folder / 'captions.jsonl'} is a symbolic link (to {target}): taco caption appends to a captions "
+            "file itself, never through a link" in err)
     assert target.read_text() == ""
     with pytest.raises(ValueError, match="is a symbolic link"):
         plan_captions(folder)

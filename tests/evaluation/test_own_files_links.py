@@ -1,0 +1,245 @@
+"""Files taco names itself in a folder are never written through a link (docs/reliability.md).
+
+A reviewer found, each exiting 0 with the victim (a file the user may write) replaced or made:
+``taco evaluate`` wrote its ``rd.svg`` (``rd.png``, ``rd.bdrate.*``, ``TAG.caption-modes.*``)
+through a link planted in its output folder; a results ``STEM.csv`` / ``STEM.json`` that was a
+dangling link made its target (and one to a non-empty file printed that file's first line in
+the refusal); an output folder ``EV/DATASET`` that was a link to another folder had its files
+replaced and its BD table deleted there; ``taco import-captions X -o FOLDER/ -f`` and ``taco plot
+RES -o FOLDER/ -f`` wrote through ``FOLDER/captions.jsonl`` / ``FOLDER/rd.svg`` links (and said
+"exists; pass --force" for a dangling one); ``taco caption`` appended to a captions.jsonl that
+was a hard link. Each is now refused in one line naming the link (and its target), exit 2,
+before any work. An output the user names (``-o FILE``, ``-o STEM``) is still written through a
+link, as ``cp`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from taco.evaluation.caption_plan import plan_captions
+from taco.evaluation.runner import LinkedOwnFile, check_writable, refuse_linked
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*colours converted from its")
+
+VICTIM_TEXT = "SECRET line one\nline two\n"
+
+
+def _victim(tmp_path: Path, text: str = VICTIM_TEXT) -> Path:
+    victim = tmp_path / "victim" / "bashrc"
+    victim.parent.mkdir(exist_ok=True)
+    victim.write_text(text)
+    victim.chmod(0o600)
+    return victim
+
+
+def _error_lines(capsys) -> list[str]:
+    """The error lines on stderr (taco evaluate's note that no --model was given left out)."""
+    return [line for line in capsys.readouterr().err.splitlines() if ": note: " not in line]
+
+
+def _evaluate(eval_main, out: Path, data: Path) -> int:
+    return eval_main(["evaluate", "--fid", "off", "--cmmd-clip", "off", "--quiet", "--classic", "jpeg",
+                      "--qualities", "jpeg=30,50", "-o", str(out), str(data)])
+
+
+@pytest.fixture
+def data(tmp_path, folder_factory) -> Path:
+    """A dataset folder ``ds``: 32 px crops of the samples and their captions.jsonl."""
+    return folder_factory(tmp_path / "ds", size=32)
+
+
+@pytest.mark.parametrize("name", ["rd.svg", "rd.png", "rd.bdrate.md", "rd.bdrate.json", "x.caption-modes.md",
+                                  "jpeg.json", "jpeg.csv"])
+@pytest.mark.parametrize("dangling", [False, True])
+def test_evaluate_refuses_a_link_among_its_own_files(eval_main, tmp_path, data, capsys, name, dangling):
+    """F1/F2: ``taco evaluate`` with OUT/DATASET/NAME a link (to a victim, or dangling): exit 2
+    in one line naming the link and its target, before any work; the victim unchanged (or not
+    made), nothing coded."""
+    victim = _victim(tmp_path)
+    if dangling:
+        victim.unlink()
+    out_dir = tmp_path / "ev" / "ds"
+    out_dir.mkdir(parents=True)
+    os.symlink(victim, out_dir / name)
+    assert _evaluate(eval_main, tmp_path / "ev", data) == 2
+    err = _error_lines(capsys)
+    assert len(err) == 1, err
+    assert err[0].startswith(f"taco evaluate: error: {out_dir / name} is a symbolic link (to {victim}): "
+                             "taco writes its own results files in their folder, never through a link"), err
+    assert "SECRET" not in err[0]
+    assert victim.exists() is not dangling
+    if not dangling:
+        assert victim.read_text() == VICTIM_TEXT
+    assert sorted(p.name for p in out_dir.iterdir()) == [name]  # nothing coded, no lock left
+
+
+def test_evaluate_refuses_a_dataset_folder_that_is_a_link(eval_main, tmp_path, data, capsys):
+    """F5: OUT/DATASET a link to another folder: refused (exit 2) naming it and its target; the
+    files there (a figure, a BD table) neither replaced nor deleted."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "rd.svg").write_text("mine")
+    (elsewhere / "rd.bdrate.md").write_text("my table")
+    (tmp_path / "ev").mkdir()
+    os.symlink(elsewhere, tmp_path / "ev" / "ds")
+    assert _evaluate(eval_main, tmp_path / "ev", data) == 2
+    err = _error_lines(capsys)
+    assert err == [f"taco evaluate: error: {tmp_path / 'ev' / 'ds'} is a symbolic link (to {elsewhere}): "
+                   "taco evaluate writes a dataset's results in a folder of its own, never through a link; "
+                   "remove the link, or give another --output"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["rd.bdrate.md", "rd.svg"]
+    assert (elsewhere / "rd.svg").read_text() == "mine"
+
+
+def test_evaluate_refuses_a_hard_linked_results_csv(eval_main, tmp_path, data, capsys):
+    """F2/F6: a results CSV it would append to that has another name (a hard-linked backup)."""
+    out_dir = tmp_path / "ev" / "ds"
+    out_dir.mkdir(parents=True)
+    backup = tmp_path / "backup.csv"
+    backup.write_text("")
+    os.link(backup, out_dir / "jpeg.csv")
+    assert _evaluate(eval_main, tmp_path / "ev", data) == 2
+    err = capsys.readouterr().err
+    assert f"{out_dir / 'jpeg.csv'} is a hard link (a file with 2 names)" in err
+    assert backup.read_text() == ""
+
+
+def test_results_files_links_refused_by_the_runner(tmp_path):
+    """F2 at the library: check_writable (every run's check before its header is written) and
+    refuse_linked name the link; a link to a non-empty file shows none of its content."""
+    victim = _victim(tmp_path)
+    csv, js = tmp_path / "r.csv", tmp_path / "r.json"
+    os.symlink(victim, csv)
+    with pytest.raises(LinkedOwnFile) as refused:
+        check_writable([js, csv])
+    assert str(refused.value).startswith(f"{csv} is a symbolic link (to {victim}): ")
+    assert "SECRET" not in str(refused.value)
+    os.symlink(tmp_path / "missing.json", js)
+    with pytest.raises(LinkedOwnFile, match=r"r\.json is a symbolic link"):
+        refuse_linked([js])
+    assert not (tmp_path / "missing.json").exists()
+    refuse_linked([tmp_path / "nothing-there.csv", victim])  # a plain file, a missing one: fine
+
+
+def test_classic_run_refuses_a_dangling_csv_link_before_coding(tmp_path, data):
+    """F2: evaluate_codec into a folder whose jpeg.csv is a dangling link: refused, the target
+    not made."""
+    from taco.evaluation.classic import evaluate_codec, get_codec
+    from taco.evaluation.datasets import open_dataset
+
+    out = tmp_path / "out"
+    out.mkdir()
+    target = tmp_path / "made-by-taco.csv"
+    os.symlink(target, out / "jpeg.csv")
+    with pytest.raises(LinkedOwnFile, match=r"jpeg\.csv is a symbolic link"):
+        evaluate_codec(get_codec("jpeg"), open_dataset(str(data)), out, qualities=[50], progress=False)
+    assert not target.exists()
+    assert not (out / "jpeg.json").exists()
+
+
+# --------------------------------------------------------------------------- taco plot
+
+
+@pytest.fixture
+def results(tmp_path, rd_run) -> Path:
+    """A folder of one complete JPEG run (3 points over 4 images)."""
+    write_rd_run, _ = rd_run
+    rows = [{"image": f"i{i}.png", "setting": f"q{q}", "bpp": 0.2 * q + 0.01 * i, "psnr": 25 + q + i * 0.1,
+             "ms_ssim": 0.9, "lpips": 0.3 - 0.01 * q} for q in (1, 2, 3) for i in range(4)]
+    res = tmp_path / "res"
+    write_rd_run(res, "jpeg", label="JPEG", kind="classic", codec="jpeg", rows=rows)
+    return res
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_plot_into_a_folder_refuses_a_link_there(taco_main, tmp_path, results, capsys, force):
+    """F4: ``taco plot RES -o FOLDER/`` with FOLDER/rd.svg a link: refused (with -f too; without
+    it no more "exists; pass --force" for a dangling link), the victim unchanged."""
+    victim = _victim(tmp_path)
+    figs = tmp_path / "figs"
+    figs.mkdir()
+    os.symlink(victim, figs / "rd.svg")
+    code = taco_main(["plot", str(results), "-o", f"{figs}{os.sep}", *(["-f"] if force else [])])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert err == [f"taco plot: error: {figs / 'rd.svg'} is a symbolic link (to {victim}): taco writes its "
+                   "figure files in a folder by names of its own, never through a link; remove the link, or "
+                   "name the files with -o STEM (written through a link, as cp does)"]
+    assert victim.read_text() == VICTIM_TEXT
+    assert not (figs / "rd.png").exists()
+
+
+def test_plot_to_a_stem_writes_through_a_link_as_cp_does(taco_main, tmp_path, results, capsys):
+    """-o STEM names the files: a link there is written through (the policy for named outputs)."""
+    target = tmp_path / "real.svg"
+    target.write_text("old")
+    os.symlink(target, tmp_path / "fig.svg")
+    assert taco_main(["plot", str(results), "-o", str(tmp_path / "fig"), "-f"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "fig.svg").is_symlink()
+    assert target.read_text().lstrip().startswith("<?xml")
+
+
+# --------------------------------------------------------------------------- import-captions
+
+
+def _caption_json(tmp_path: Path) -> Path:
+    src = tmp_path / "kodak_ofa.json"
+    src.write_text(json.dumps({"a.png": "a cat"}))
+    return src
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("dangling", [False, True])
+def test_import_captions_into_a_folder_refuses_a_link_there(taco_main, tmp_path, capsys, force, dangling):
+    """F4: ``-o FOLDER/`` whose captions.jsonl is a link (to an empty victim, or dangling):
+    refused with or without -f, naming the link, never "exists; pass --force"."""
+    src = _caption_json(tmp_path)
+    victim = _victim(tmp_path, "")
+    if dangling:
+        victim.unlink()
+    folder = tmp_path / "images"
+    folder.mkdir()
+    os.symlink(victim, folder / "captions.jsonl")
+    code = taco_main(["import-captions", str(src), "-o", f"{folder}{os.sep}", *(["-f"] if force else [])])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert err == [f"taco import-captions: error: {folder / 'captions.jsonl'} is a symbolic link (to {victim}): "
+                   "-o names a folder, whose captions.jsonl taco writes itself, never through a link; remove "
+                   "the link, or name the file with -o FILE (written through a link, as cp does)"]
+    assert victim.exists() is not dangling
+    if not dangling:
+        assert victim.read_text() == ""
+
+
+def test_import_captions_to_a_named_file_writes_through_a_link(taco_main, tmp_path, capsys):
+    """-o FILE names the file: a link there is written through with -f, as cp does."""
+    src = _caption_json(tmp_path)
+    target = tmp_path / "real.jsonl"
+    target.write_text("")
+    os.symlink(target, tmp_path / "captions.jsonl")
+    assert taco_main(["import-captions", str(src), "-o", str(tmp_path / "captions.jsonl"), "-f"]) == 0
+    assert '"a.png"' in target.read_text()
+
+
+# --------------------------------------------------------------------------- taco caption
+
+
+def test_caption_refuses_a_hard_linked_captions_file(main_without_captioner, folder_factory, tmp_path, capsys):
+    """F6: captions.jsonl a hard link to an empty file elsewhere: refused before the captioner
+    loads, naming the link count; the other name's file unchanged."""
+    folder = folder_factory(tmp_path / "photos", size=32, captions=False)
+    other = tmp_path / "other.txt"
+    other.write_text("")
+    os.link(other, folder / "captions.jsonl")
+    assert main_without_captioner(["caption", str(folder), "--quiet", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert (f"{folder / 'captions.jsonl'} is a hard link (a file with 2 names): taco caption appends to a "
+            "captions file itself, never through a link" in err)
+    assert other.read_text() == ""
+    with pytest.raises(ValueError, match="is a hard link"):
+        plan_captions(folder)
