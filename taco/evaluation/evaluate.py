@@ -45,7 +45,7 @@ from ..checksums import sha256_file
 from ..devices import device_kind, resolve_device
 from ..distributed import DistEnv, dist_env_from_environ, leaving_process_group
 from ..errors import TacoError, TacoWarning, warn_at_caller
-from ..fileobjects import name_key, own_file_problem
+from ..fileobjects import name_key, own_file_problem, same_folder
 from ..jsonfiles import write_json
 from ..locks import FolderLock
 from ..messages import count, did_you_mean, note, shown_path, some, to_stderr, utf8_text
@@ -70,7 +70,7 @@ from .quality_names import (
     model_qualities,
 )
 from .result_files import TEXT_COLUMNS, result_rows
-from .results import code_run, dataset_dir
+from .results import ORIGINALS_FEATURES, code_run, dataset_dir
 from .runner import (
     RESUME_ADVICE,
     Job,
@@ -80,6 +80,7 @@ from .runner import (
     UnreadableResultsCSV,
     join_process_group,
     refuse_linked,
+    shard_name,
 )
 from .stats import derangement, min_pairs, paired_bootstrap
 
@@ -93,7 +94,7 @@ __all__ = [
     "EvaluationError",
     "EvaluationStopped",
     "ModelInfo",
-    "OWN_SUFFIXES",
+    "OWN_NAMES",
     "compare_caption_modes",
     "draw_captions",
     "evaluate_model",
@@ -750,9 +751,9 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
     if cfg.compare_caption_modes and not any(m.kind == "true" for m in modes):
         modes.insert(0, CaptionMode("true"))
     codecs = _classic_codecs(cfg)
-    if dist.is_main:  # before any model, captioner or image is loaded
+    if dist.is_main:  # before any model, captioner or image is loaded (the models' names: once loaded)
         for _, _, out_dir in datasets:
-            refuse_linked_outputs(out_dir)
+            refuse_linked_outputs(out_dir, _own_stems(cfg, codecs, [], modes))
     captioner = None
     if cfg.text_similarity:
         from .caption import Captioner
@@ -760,6 +761,9 @@ def _evaluate_all(cfg: EvalConfig, dist: DistEnv) -> list[Path]:
         captioner = Captioner(cfg.text_similarity, device=device, allow_download=cfg.download)
     models = _load_models(cfg, device, dist)
     _check_something_runs(models, modes, codecs)
+    if dist.is_main and models:  # the models' results too, before any image is coded
+        for _, _, out_dir in datasets:
+            refuse_linked_outputs(out_dir, _own_stems(cfg, codecs, models, modes))
 
     written: list[Path] = []
     left = "the runs left"  # what a stop leaves unwritten (EvaluationStopped)
@@ -836,20 +840,44 @@ def _check_config(cfg: EvalConfig) -> None:
         )
 
 
-#: What taco evaluate writes in a dataset's output folder by names of its own: results
-#: (``STEM.csv``, ``STEM.json``, ``TAG.caption-modes.md``), the RD figure and BD-rate table
-#: (``rd.png``, ``rd.svg``, ``rd.bdrate.md``, ``rd.bdrate.json``) and the feature folders
-#: (``STEM.features``, :data:`ORIGINALS_FEATURES`).
-OWN_SUFFIXES = (".csv", ".json", ".md", ".png", ".svg", ".features")
+#: What taco evaluate writes in a dataset's output folder by names of its own besides each
+#: run's results (``STEM.csv``, its rank shards ``STEM.rankR.csv``, ``STEM.json``,
+#: ``STEM.features``): the RD figure and BD-rate table and the original images' features.
+OWN_NAMES = (*(f"{PLOT_STEM}{s}" for s in (".png", ".svg", ".bdrate.md", ".bdrate.json")), ORIGINALS_FEATURES)
+#: A caption-mode comparison's files, ``TAG[.qK].caption-modes.{md,json}`` (TAG: a model's id
+#: and fingerprint): taco's names whatever model this run codes.
+_CAPTION_MODES = re.compile(r"[A-Za-z0-9._-]+\.caption-modes\.(md|json)")
 
 
-def refuse_linked_outputs(out_dir: Path) -> None:
+def _own_stems(cfg: EvalConfig, codecs: Sequence[Any], models: Sequence[_ModelRun],
+               modes: Sequence[CaptionMode]) -> list[str]:
+    """The stems of the results files this run writes in a dataset's folder: each classic
+    codec's, each model's at each quality and caption mode it codes (``TAG[.qK][.caption-MODE]``),
+    and with ``--match-bpp`` each codec's matched to each of those (``CODEC.matched-STEM``)."""
+    stems = [str(codec.name) for codec in codecs]
+    model_stems = []
+    for m in models:
+        uses_text = getattr(m.model, "uses_text", False)
+        for quality in m.qualities:
+            tag = m.info.tag + (f".q{quality}" if quality is not None else "")
+            model_stems += [tag + ("" if mode.kind == "true" else f".caption-{mode.slug}")
+                            for mode in modes if uses_text or mode.kind == "true"]
+    matched = [f"{codec.name}.matched-{stem}" for codec in codecs for stem in model_stems] if cfg.match_bpp else []
+    return [*stems, *model_stems, *matched]
+
+
+def refuse_linked_outputs(out_dir: Path, stems: Iterable[str] = ()) -> None:
     """Refuse, with :class:`~taco.evaluation.runner.LinkedOwnFile` naming it and its target, a
     dataset's output folder ``out_dir`` (``OUT/DATASET``, named by taco) that is a symbolic
-    link, or a file or folder in it of the kinds taco evaluate writes there (:data:`OWN_SUFFIXES`)
-    that is one (a ``.csv``, appended to, also a hard link): a results folder one downloads
-    and resumes could hold ``rd.svg -> ~/.bashrc``, which the figure replaced, or be a link to
-    another folder, whose files were replaced and whose BD table was deleted. Reads no file."""
+    link, or a file or folder in it that this run writes by a name of its own and that is one
+    (a ``.csv``, appended to, also a hard link): the results of ``stems`` (``STEM.csv``, its rank
+    shards, ``STEM.json``, ``STEM.features``), :data:`OWN_NAMES` (``rd.png``, ``rd.svg``,
+    ``rd.bdrate.md`` / ``.json``, ``originals.features``) and any caption-mode comparison
+    (``TAG.caption-modes.md`` / ``.json``); names compared as the file system may
+    (:func:`taco.fileobjects.name_key`). A results folder one downloads and resumes could hold
+    ``rd.svg -> ~/.bashrc``, which the figure replaced, or be a link to another folder, whose
+    files were replaced and whose BD table was deleted. Any other file there, a user's
+    ``notes.md`` link among them, is left alone. Reads no file."""
     if os.path.islink(out_dir):
         why = own_file_problem(out_dir)
         raise LinkedOwnFile(f"{why}: taco evaluate writes a dataset's results in a folder of its own, "
@@ -858,7 +886,11 @@ def refuse_linked_outputs(out_dir: Path) -> None:
         names = sorted(os.listdir(out_dir))
     except OSError:  # not made yet (or not a folder: said where it is made)
         return
-    refuse_linked([out_dir / n for n in names if n.endswith(OWN_SUFFIXES)])
+    stems = list(stems)
+    own = {name_key(n) for n in (*OWN_NAMES, *(f"{s}{x}" for s in stems for x in (".csv", ".json", ".features")))}
+    csvs = [out_dir / f"{s}.csv" for s in stems]
+    refuse_linked([out_dir / n for n in names if name_key(n) in own or _CAPTION_MODES.fullmatch(n)
+                   or any(shard_name(c, n) for c in csvs)])
 
 
 def _check_something_runs(models: Sequence[_ModelRun], modes: Sequence[CaptionMode],
@@ -983,7 +1015,10 @@ def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
 
     Two datasets whose folders would be one (``A/photos`` and ``B/photos``: both ``OUT/photos``)
     are an EvaluationError here; found later, the second's resume was refused after the whole
-    first dataset had run, and its results went unreported. The images too large for a ``.taco``
+    first dataset had run, and its results went unreported. An output folder that is the
+    dataset's own (``taco evaluate photos -o .``: ``./photos``) is one too: its results, RD
+    figure and BD table went among the photos, an image named ``rd.png`` replaced by the figure.
+    The images too large for a ``.taco``
     file (:func:`without_oversized`, which reads each image's header) are left out after these
     refusals."""
     # keyed by name_key: OUT/Photos and OUT/photos are one folder on macOS and Windows, and so
@@ -994,6 +1029,10 @@ def _open_datasets(cfg: EvalConfig) -> list[tuple[str, EvalDataset, Path]]:
         dataset = open_dataset(spec, crop=cfg.crop, captions_file=cfg.captions_file,
                                coco30k_protocol=cfg.coco30k_protocol, limit=cfg.limit)
         out_dir = dataset_dir(Path(cfg.output), dataset, cfg.lpips_input)
+        if any(same_folder(out_dir, root) for root in dict.fromkeys((dataset.root, dataset.images.root))):
+            # its results, figure and table among the photos: an image named rd.png replaced
+            raise EvaluationError(f"the output folder {shown_path(out_dir)} is the dataset's own folder "
+                                  f"({spec}): give another --output")
         key = name_key(str(out_dir))
         if key in seen:
             first, other, _ = seen[key]
@@ -1108,7 +1147,8 @@ def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
     """The RD figure and BD table of every result in ``out_dir``, also from earlier invocations
     (other models, codecs). The table's anchor: ``--anchor``, else the first ``--classic`` codec,
     else :func:`taco.evaluation.plot.default_anchor` (``taco plot``'s rule); with none, an
-    earlier call's BD table is removed: it would no longer match the figure."""
+    earlier call's BD table is removed (by :func:`~taco.evaluation.plot.plot_results`): it
+    would no longer match the figure."""
     from .plot import plot_results
 
     anchor = cfg.anchor or (str(codecs[0].label) if codecs else None)
@@ -1119,7 +1159,4 @@ def _plot(cfg: EvalConfig, out_dir: Path, codecs: Sequence[Any]) -> list[Path]:
                                out_folder=False, own_names=True)  # rd is the stem, even beside a folder named rd
     except ValueError as exc:  # an --anchor naming no curve, runs on other images: results kept
         raise EvaluationError(f"{exc} (this run's results are kept in {out_dir})") from None
-    if not any(p.name == f"{PLOT_STEM}.bdrate.md" for p in written):
-        for suffix in (".md", ".json"):
-            (out_dir / f"{PLOT_STEM}.bdrate{suffix}").unlink(missing_ok=True)
     return written

@@ -603,8 +603,10 @@ def plot_results(
     with a finite value at every point of both curves), with 95 % bootstrap intervals over them
     when ``bootstrap`` (resamples, seeded by ``seed``) is above 0. ``auto_anchor``: with no
     ``anchor``, each dataset's table is against :func:`default_anchor` of its curves (``taco
-    plot``, ``taco evaluate``), none where no classic codec has a curve. ``overwrite=False``:
-    an :class:`OutputExists` naming the files it would write that exist, before any is
+    plot``, ``taco evaluate``), none where no classic codec has a curve; a figure with no table
+    removes an earlier ``STEM.bdrate.md`` / ``.json`` of its stem (it would not match the new
+    figure) once its files are written. ``overwrite=False``:
+    an :class:`OutputExists` naming the files it would write (or remove) that exist, before any is
     written (``taco plot`` without ``--force``); no file is replaced then, either: one that
     another process wrote after that check (two plots to one name) is an :class:`OutputExists`
     naming it with ``meanwhile`` set, and none of this call's files is left (each is published
@@ -668,7 +670,7 @@ def plot_results(
                 raise TacoValueError(f"{why}: taco writes its figure files in a folder by names of its own, "
                                      "never through a link; remove the link, or name the files with -o STEM "
                                      "(written through a link, as cp does)")
-    existing = [p for f in figures for p in f.outputs() if _taken(p)]
+    existing = [p for f in figures for p in (*f.outputs(), *f.stale()) if _taken(p)]
     if existing and not overwrite:
         raise OutputExists(existing)
     tables = [_bd_table(f, bootstrap, seed) for f in figures]  # CSVs that cannot be read: nothing written
@@ -681,11 +683,14 @@ def plot_results(
     for f, table in zip(figures, tables, strict=True):
         files |= _figure_files(f, title, color) | _bd_table_files(f, table)
     try:  # all or none; without overwrite none replaced: one written meanwhile is refused
-        return write_all_atomic(files, replace=overwrite)
+        written = write_all_atomic(files, replace=overwrite)
     except FileExistsError as exc:
         if overwrite or exc.filename not in {str(p) for p in files}:
             raise
         raise OutputExists([Path(exc.filename)], meanwhile=True) from None
+    for p in (p for f in figures for p in f.stale()):  # an earlier figure's table: not of this one
+        p.unlink(missing_ok=True)
+    return written
 
 
 def _taken(path: Path) -> bool:
@@ -752,6 +757,12 @@ class _Figure:
         tables = [self.base.with_name(self.base.name + f".bdrate{s}") for s in (".md", ".json")]
         figures = [self.base.with_name(self.base.name + s) for s in (".png", ".svg")]  # fig.v2 -> fig.v2.png
         return [*figures, *(tables if self.anchor else [])]
+
+    def stale(self) -> list[Path]:
+        """The BD table's files when it has no anchor: an earlier figure's of that name, which
+        would not match this one, so :func:`plot_results` removes them once it has written its
+        files (taken, they stop it without ``overwrite``, as its own outputs do)."""
+        return [] if self.anchor else [self.base.with_name(self.base.name + f".bdrate{s}") for s in (".md", ".json")]
 
 
 def _check_distinct_outputs(figures: Sequence[_Figure]) -> None:

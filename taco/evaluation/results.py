@@ -1,8 +1,9 @@
 """Writing the result files of an evaluation run, whatever it codes with (a model or a classic codec).
 
 :func:`code_run` runs one, from its header to its summary. Per run, in ``OUT/DATASET/``: ``STEM.csv`` (one row per image, written by :mod:`.runner`) and
-``STEM.json``, whose header (:func:`result_header`) is written when the run starts, marked
-incomplete, and completed with the summary by :func:`finish_run`. :func:`check_resume` refuses
+``STEM.json``, whose header (:func:`result_header`) is written when a new run starts, marked
+incomplete, and completed with the summary by :func:`finish_run` (a rerun leaves the JSON it
+finds until then). :func:`check_resume` refuses
 to append to results of another configuration. Reading them back (:func:`read_result`,
 :func:`taco.evaluation.result_files.result_rows`) is :mod:`.result_files`, which needs no
 torch (``taco plot``).
@@ -37,10 +38,12 @@ from .runner import (
     Job,
     JobResult,
     ResultsFileError,
+    check_columns,
     check_writable,
     jobs_left,
     refuse_linked,
     run_jobs,
+    shard_paths,
 )
 
 __all__ = [
@@ -85,7 +88,7 @@ DATASET_NOT_COMPARED = ("caption_source",)
 def check_run_writable(json_path: Path, csv_path: Path, features_dir: Path, jobs: Sequence[Job],
                        sets: SetMetrics | None, *, dataset: EvalDataset | None = None) -> None:
     """Refuse (:func:`~taco.evaluation.runner.check_writable`: the ``OSError`` naming the path)
-    a run whose results it may not write, before its header replaces the JSON: its JSON and CSV
+    a run whose results it may not write, before it writes anything: its JSON and CSV
     and, where it takes set-metric features, the features folders it will add to. Its
     ``STEM.features`` folder (``features_dir``) while a job of ``jobs`` is left to code
     (:func:`~taco.evaluation.runner.jobs_left`); the dataset's shared
@@ -379,23 +382,29 @@ def code_run(
     one sequence of every evaluation run (a model's, a classic codec's); return the JSON path.
 
     First, on the main process, its own files and folders there that are links are refused
-    (:func:`~taco.evaluation.runner.refuse_linked`), before anything is read or computed.
+    (:func:`~taco.evaluation.runner.refuse_linked`; its rank shards ``STEM.rankR.csv`` too),
+    before anything is read or computed.
     The dataset is hashed once (:meth:`~taco.evaluation.datasets.EvalDataset.digests`). The
     JSON's ``run`` is ``coder`` (what codes), the dataset, ``run_captions``, the set metrics,
     captioner and LPIPS convention, then ``run_settings``; its header
     (:func:`result_header`, ``kind``, ``label``, ``codec``, ``device``) has ``header_fields``,
-    ``csv`` and ``header_tail`` besides. On the main process, before the header replaces the
-    JSON: :func:`check_resume`, ``check(json_path, csv_path)`` (a refusal of its own),
+    ``csv`` and ``header_tail`` besides. On the main process, before anything is written:
+    :func:`check_resume`, ``check(json_path, csv_path)`` (a refusal of its own), the CSV's and
+    its rank shards' ``columns`` (:func:`~taco.evaluation.runner.check_columns`),
     :func:`check_run_writable`, then ``resume_note``, a warning said once the resume is known to
-    go on. ``before_jobs`` runs on every process after that, before any job is timed. Then
-    :func:`~taco.evaluation.runner.run_jobs` (``desc``: its progress bar) and, on the main
-    process, :func:`finish_run` (``not_run``, ``skipped_before``).
+    go on; then the header is written as the JSON where there is none yet. A JSON there (of the
+    same configuration: :func:`check_resume`), complete or not, is left as it is until
+    :func:`finish_run` replaces it with the new summary, so that a rerun refused, interrupted or
+    failing never leaves less than the results it found (a complete run run again codes nothing
+    and rewrites the JSON once). ``before_jobs`` runs on every process after that, before any
+    job is timed. Then :func:`~taco.evaluation.runner.run_jobs` (``desc``: its progress bar)
+    and, on the main process, :func:`finish_run` (``not_run``, ``skipped_before``).
     """
     dist = dist or DistEnv()
     csv_path, json_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.json"
     features_dir = out_dir / f"{stem}.features"
     if dist.is_main:  # before the dataset is hashed and the JSON read: taco's own names, never links
-        refuse_linked([json_path, csv_path, features_dir, out_dir / ORIGINALS_FEATURES])
+        refuse_linked([json_path, csv_path, *shard_paths(csv_path), features_dir, out_dir / ORIGINALS_FEATURES])
     digests = dataset.digests()  # its content and what an earlier taco recorded (check_resume)
     run = {
         **coder,
@@ -412,12 +421,15 @@ def code_run(
         check_resume(json_path, header["run"], digests=digests)
         if check is not None:
             check(json_path, csv_path)
-        # a file the run may not write is refused before the header replaces the JSON; its
-        # features folders only where it will add to them (a job left; an original's missing)
+        # a file the run may not write or resume is refused before anything is written: a CSV
+        # or rank shard of other columns, then a file or features folder it may not write (those
+        # folders only where it will add to them: a job left; an original's missing)
+        check_columns(csv_path, columns)
         check_run_writable(json_path, csv_path, features_dir, jobs, sets, dataset=dataset)
         if resume_note:
             warn_at_caller(resume_note, TacoWarning)
-        write_json(json_path, header)
+        if not json_path.is_file():  # a new run's header; a JSON there (of this configuration,
+            write_json(json_path, header)  # complete or not) stays until finish_run replaces it
     if before_jobs is not None:
         before_jobs()
     report = run_jobs(jobs, work, csv_path, columns, features_dir=features_dir, dist=dist,

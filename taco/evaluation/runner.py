@@ -19,6 +19,7 @@ import datetime
 import io
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,8 @@ from ..progress import progress_bar
 from ..recipe import IMAGE_METRICS
 
 __all__ = ["FLUSH_EVERY", "RESULTS_CSV_MAX_BYTES", "FeatureStore", "Job", "JobResult", "RunReport", "TIMINGS",
-           "LinkedOwnFile", "check_writable", "done_rows", "jobs_left", "read_rows", "refuse_linked", "run_jobs"]
+           "LinkedOwnFile", "check_columns", "check_writable", "done_rows", "jobs_left", "read_rows", "refuse_linked",
+           "run_jobs", "shard_name", "shard_paths"]
 
 
 class ResultsFileError(TacoError, RuntimeError):
@@ -407,13 +409,34 @@ class FeatureStore:
 # --------------------------------------------------------------------------- the loop
 
 
-def _shards(csv_path: Path) -> list[Path]:
-    return sorted(csv_path.parent.glob(f"{csv_path.stem}.rank*.csv"))
+def shard_name(csv_path: Path, name: str) -> bool:
+    """Whether ``name`` is the name of one of ``csv_path``'s rank shards, ``STEM.rankR.csv``
+    (R a rank number) as :func:`run_jobs` names them: only such files are read, merged and
+    deleted as shards (``STEM.ranking.csv`` beside them is someone else's)."""
+    return re.fullmatch(rf"{re.escape(csv_path.stem)}\.rank[0-9]+\.csv", name) is not None
+
+
+def shard_paths(csv_path: Path) -> list[Path]:
+    """The rank shards of ``csv_path`` there (:func:`shard_name`), by name."""
+    try:
+        names = os.listdir(csv_path.parent)
+    except OSError:  # no folder yet: no shard
+        return []
+    return sorted(csv_path.parent / n for n in names if shard_name(csv_path, n))
+
+
+def check_columns(csv_path: Path, columns: Sequence[str]) -> None:
+    """A :class:`ResultsFileError` naming the file when ``csv_path`` or one of its rank shards
+    (:func:`shard_name`) exists with columns other than ``columns``; reads their headers only.
+    A run calls it before it writes anything (its JSON's header), so that a refused rerun leaves
+    its results as they were."""
+    for path in [csv_path, *shard_paths(csv_path)]:
+        _check_columns(path, columns)
 
 
 def _merge(csv_path: Path, columns: Sequence[str], jobs: Sequence[Job]) -> None:
     """Rank 0: fold the rank shards into ``csv_path``, rows in job order, one row per job."""
-    shards = _shards(csv_path)
+    shards = shard_paths(csv_path)
     if not shards:
         return
     order = {j.key: i for i, j in enumerate(jobs)}
@@ -430,7 +453,7 @@ def _merge(csv_path: Path, columns: Sequence[str], jobs: Sequence[Job]) -> None:
 def done_rows(csv_path: Path) -> list[dict[str, str]]:
     """The rows already in ``csv_path`` and its rank shards (an interrupted run's), as
     :func:`read_rows` reads them."""
-    return [r for path in [csv_path, *_shards(csv_path)] for r in read_rows(path)]
+    return [r for path in [csv_path, *shard_paths(csv_path)] for r in read_rows(path)]
 
 
 def done_keys(csv_path: Path) -> set[str]:
@@ -475,8 +498,7 @@ def run_jobs(
         # columns first (a CSV without an ``image`` column is refused, not read), then the
         # shards of an interrupted run, of any world size, into the CSV: read as done below,
         # they would otherwise be merged by no one
-        for path in [csv_path, *_shards(csv_path)]:
-            _check_columns(path, columns)
+        check_columns(csv_path, columns)
         remove_stale_temporaries([csv_path])  # what a merge killed while writing it left
         _merge(csv_path, columns, jobs)
     barrier(dist)

@@ -243,3 +243,28 @@ def test_caption_refuses_a_hard_linked_captions_file(main_without_captioner, fol
     assert other.read_text() == ""
     with pytest.raises(ValueError, match="is a hard link"):
         plan_captions(folder)
+
+
+@pytest.mark.parametrize("name", ["notes.md", "summary.json", "photo.png", "other-model.csv"])
+def test_evaluate_leaves_a_users_own_link_alone(eval_main, tmp_path, data, capsys, name):
+    """A link of the user's own in OUT/DATASET, by a name this run does not write (notes.md):
+    not refused, neither it nor its target touched."""
+    victim = _victim(tmp_path)
+    out_dir = tmp_path / "ev" / "ds"
+    out_dir.mkdir(parents=True)
+    os.symlink(victim, out_dir / name)
+    assert _evaluate(eval_main, tmp_path / "ev", data) == 0, capsys.readouterr().err
+    assert (out_dir / name).is_symlink()
+    assert victim.read_text() == VICTIM_TEXT
+    assert (out_dir / "jpeg.json").is_file()
+
+
+def test_evaluate_refuses_a_linked_rank_shard(eval_main, tmp_path, data, capsys):
+    """A rank shard STEM.rankR.csv is taco's (merged, then deleted): a link there is refused."""
+    victim = _victim(tmp_path)
+    out_dir = tmp_path / "ev" / "ds"
+    out_dir.mkdir(parents=True)
+    os.symlink(victim, out_dir / "jpeg.rank0.csv")
+    assert _evaluate(eval_main, tmp_path / "ev", data) == 2
+    assert f"{out_dir / 'jpeg.rank0.csv'} is a symbolic link" in capsys.readouterr().err
+    assert victim.read_text() == VICTIM_TEXT
