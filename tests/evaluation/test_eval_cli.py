@@ -42,20 +42,20 @@ def test_evaluate_plot_caption_commands(taco_main, tiny_folder, tmp_path, capsys
 
 
 def test_user_errors_are_one_line(taco_main, tiny_folder, tmp_path, capsys):
-    assert taco_main(["evaluate", str(tiny_folder), "-m", "no-such-model", "-o", str(tmp_path)]) == 2
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "no-such-model", "-o", str(tmp_path / "ev")]) == 2
     assert "neither a checkpoint" in capsys.readouterr().err
-    assert taco_main(["evaluate", str(tmp_path / "missing"), "--classic", "jpeg", "-o", str(tmp_path)]) == 2
+    assert taco_main(["evaluate", str(tmp_path / "missing"), "--classic", "jpeg", "-o", str(tmp_path / "ev")]) == 2
     assert "no such folder" in capsys.readouterr().err
-    assert taco_main(["evaluate", str(tiny_folder), "-o", str(tmp_path)]) == 2
+    assert taco_main(["evaluate", str(tiny_folder), "-o", str(tmp_path / "ev")]) == 2
     assert "nothing to evaluate" in capsys.readouterr().err
     assert taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--caption-mode", "random",
-                      "-o", str(tmp_path)]) == 2
+                      "-o", str(tmp_path / "ev")]) == 2
     assert "unknown caption mode" in capsys.readouterr().err
     assert taco_main(["caption", str(tiny_folder), "-m", str(tmp_path / "nope")]) == 2
     assert "not a local model folder" in capsys.readouterr().err
     assert taco_main(["plot", str(tmp_path / "nothing-here")]) == 2
     assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--match-bpp",
-                      "-o", str(tmp_path)]) == 2
+                      "-o", str(tmp_path / "ev")]) == 2
     assert f"--match-bpp codes the classic codecs at a model's bpp: give --model too (e.g. -m {DEFAULT_MODEL})" in (
         capsys.readouterr().err)
 
@@ -82,7 +82,7 @@ def test_mistakes_are_one_line_before_any_work(taco_main, tiny_folder, tmp_path,
 def test_a_broken_captions_line_is_one_line(taco_main, tiny_folder, tmp_path, capsys):
     with (tiny_folder / "captions.jsonl").open("a") as f:
         f.write("{broken\n")
-    assert taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--fid", "off", "-o", str(tmp_path),
+    assert taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--fid", "off", "-o", str(tmp_path / "ev"),
                       "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"taco evaluate: error: {tiny_folder / 'captions.jsonl'}:5: expected")
@@ -91,7 +91,7 @@ def test_a_broken_captions_line_is_one_line(taco_main, tiny_folder, tmp_path, ca
 
 def test_classic_only_says_so(taco_main, tiny_folder, tmp_path, capsys):
     assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=50",
-                      "--fid", "off", "--cmmd-clip", "off", "--limit", "1", "-o", str(tmp_path),
+                      "--fid", "off", "--cmmd-clip", "off", "--limit", "1", "-o", str(tmp_path / "ev"),
                       "--quiet"]) == 0
     assert (f"no --model given, so only the classic codecs run (add -m {DEFAULT_MODEL} for taco's "
             "default model)") in capsys.readouterr().err
@@ -183,10 +183,10 @@ def test_lpips_input_choices(taco_main, tiny_folder, tmp_path, capsys):
 
 
 def test_protocol_and_captions_path_errors(taco_main, tiny_folder, tmp_path, capsys):
-    base = ["evaluate", str(tiny_folder), "-m", "elic-tiny", "-o", str(tmp_path)]
+    base = ["evaluate", str(tiny_folder), "-m", "elic-tiny", "-o", str(tmp_path / "ev")]
     assert taco_main([*base, "--coco30k-protocol", "official"]) == 2
     assert "--coco30k-protocol applies to coco30k:ROOT datasets only" in capsys.readouterr().err
-    two = ["evaluate", str(tiny_folder), f"kodak:{tiny_folder}", "-m", "elic-tiny", "-o", str(tmp_path)]
+    two = ["evaluate", str(tiny_folder), f"kodak:{tiny_folder}", "-m", "elic-tiny", "-o", str(tmp_path / "ev")]
     assert taco_main([*two, "--captions-file", str(tmp_path / "c.jsonl")]) == 2
     assert "is a path, which would caption every dataset alike" in capsys.readouterr().err
 
@@ -233,12 +233,12 @@ def test_caption_modes_table_is_of_this_runs_images(taco_main, tiny_folder, tmp_
     """After a 4-image run, a --limit 2 run's table compared all 4 rows of the CSVs."""
     base = ["evaluate", str(tiny_folder), "-m", "taco-tiny", "--compare-caption-modes", "empty",
             "--fid", "off", "--cmmd-clip", "off", "--no-plot", "--bootstrap", "0", "-o",
-            str(tmp_path), "--quiet"]
+            str(tmp_path / "ev"), "--quiet"]
     assert taco_main(base) == 0
     assert "| empty | 4 |" in capsys.readouterr().err
     assert taco_main([*base, "--limit", "2"]) == 0
     assert "| empty | 2 |" in capsys.readouterr().err
-    comparison = next((tmp_path / "photos").glob("*.caption-modes.json"))
+    comparison = next((tmp_path / "ev" / "photos").glob("*.caption-modes.json"))
     assert json.loads(comparison.read_text())["modes"]["empty"]["images"] == 2
 
 
@@ -246,9 +246,9 @@ def test_match_bpp_matches_the_caption_mode_run(taco_main, tiny_folder, tmp_path
     """With --caption-mode empty alone, --match-bpp wrote nothing and said nothing."""
     assert taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--caption-mode", "empty",
                       "--classic", "jpeg", "--qualities", "jpeg=30,70", "--match-bpp", "--limit", "1",
-                      "--fid", "off", "--cmmd-clip", "off", "--no-plot", "-o", str(tmp_path),
+                      "--fid", "off", "--cmmd-clip", "off", "--no-plot", "-o", str(tmp_path / "ev"),
                       "--quiet"]) == 0
-    matched = list((tmp_path / "photos").glob("jpeg.matched-*.json"))
+    matched = list((tmp_path / "ev" / "photos").glob("jpeg.matched-*.json"))
     assert len(matched) == 1 and matched[0].name.endswith(".caption-empty.json")
     result = json.loads(matched[0].read_text())
     assert result["matched_to"].endswith(".caption-empty.json") and result["points"][0]["images"] == 1
@@ -279,7 +279,7 @@ def test_shuffled_on_one_image_is_one_line(taco_main, folder_factory, tmp_path, 
 def test_nothing_left_to_run_is_an_error(taco_main, tiny_folder, tmp_path, capsys, extra, message):
     """Every run skipped used to print an empty 'wrote:' and exit 0."""
     assert taco_main(["evaluate", str(tiny_folder), *extra, "--fid", "off", "--cmmd-clip", "off",
-                      "-o", str(tmp_path), "--quiet"]) == 2
+                      "-o", str(tmp_path / "ev"), "--quiet"]) == 2
     captured = capsys.readouterr()
     assert captured.err.strip().splitlines()[-1].startswith(f"taco evaluate: error: {message}")
     assert "wrote:" not in captured.out
@@ -289,15 +289,15 @@ def test_caption_mode_with_compare_is_compared(taco_main, tiny_folder, tmp_path)
     """--caption-mode was silently dropped when --compare-caption-modes was given."""
     assert taco_main(["evaluate", str(tiny_folder), "-m", "taco-tiny", "--compare-caption-modes", "empty",
                       "--caption-mode", "fixed:NA", "--limit", "1", "--fid", "off", "--cmmd-clip", "off",
-                      "--no-plot", "--bootstrap", "0", "-o", str(tmp_path), "--quiet"]) == 0
-    comparison = next((tmp_path / "photos").glob("*.caption-modes.json"))
+                      "--no-plot", "--bootstrap", "0", "-o", str(tmp_path / "ev"), "--quiet"]) == 0
+    comparison = next((tmp_path / "ev" / "photos").glob("*.caption-modes.json"))
     assert list(json.loads(comparison.read_text())["modes"]) == ["empty", "fixed:NA"]
 
 
 def test_a_repeated_qualities_name_is_refused(taco_main, tiny_folder, tmp_path, capsys):
     """--qualities jpeg=10 --qualities jpeg=50 silently kept jpeg=50 alone."""
     assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg", "--qualities", "jpeg=10",
-                      "--qualities", "JPEG=50", "-o", str(tmp_path), "--quiet"]) == 2
+                      "--qualities", "JPEG=50", "-o", str(tmp_path / "ev"), "--quiet"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         "taco evaluate: error: --qualities jpeg=... given twice: give each name once, with all its "
         "qualities (jpeg=Q1,Q2,...)")
@@ -307,16 +307,16 @@ def test_a_repeated_qualities_name_is_refused(taco_main, tiny_folder, tmp_path, 
 def test_a_codec_named_twice_runs_once(taco_main, tiny_folder, tmp_path, capsys):
     assert taco_main(["evaluate", str(tiny_folder), "--classic", "jpeg,JPEG", "--qualities", "jpeg=50",
                       "--limit", "1", "--fid", "off", "--cmmd-clip", "off", "--no-plot", "-o",
-                      str(tmp_path), "--quiet"]) == 0
+                      str(tmp_path / "ev"), "--quiet"]) == 0
     wrote = capsys.readouterr().out.split("wrote:")[1].split()
-    assert wrote == [str(tmp_path / "photos" / "jpeg.json")]
+    assert wrote == [str(tmp_path / "ev" / "photos" / "jpeg.json")]
 
 
 @pytest.mark.parametrize("label", ["JPEG", "webp", "VTM (intra)"])
 def test_a_model_label_of_a_classic_codec_is_refused(taco_main, tiny_folder, tmp_path, capsys, label):
     """-m X --label JPEG --classic jpeg drew the model as JPEG's curve and left it out of the BD table."""
     assert taco_main(["evaluate", str(tiny_folder), "-m", "elic-tiny", "--label", label, "--classic",
-                      "jpeg,webp", "-o", str(tmp_path), "--quiet"]) == 2
+                      "jpeg,webp", "-o", str(tmp_path / "ev"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"taco evaluate: error: --label {label}: the classic codec ")
     assert err[-1].endswith("'s label; give the model a label of its own")
@@ -326,9 +326,9 @@ def test_a_model_label_of_a_classic_codec_is_refused(taco_main, tiny_folder, tmp
 def test_bd_table_is_redrawn_with_the_figure(taco_main, tiny_folder, tmp_path, capsys):
     """A call without --classic redrew rd.png but left the earlier call's rd.bdrate.* as they were."""
     base = ["evaluate", str(tiny_folder), "--limit", "2", "--fid", "off", "--cmmd-clip", "off",
-            "--bootstrap", "0", "-o", str(tmp_path), "--quiet"]
+            "--bootstrap", "0", "-o", str(tmp_path / "ev"), "--quiet"]
     assert taco_main([*base, "-m", "elic-tiny", "--classic", "jpeg", "--qualities", "jpeg=30,70"]) == 0
-    table = tmp_path / "photos" / "rd.bdrate.md"
+    table = tmp_path / "ev" / "photos" / "rd.bdrate.md"
     assert "taco-tiny" not in table.read_text()
     assert taco_main([*base, "-m", "taco-tiny"]) == 0  # anchor: the JPEG results already there
     assert "Anchor: **JPEG**" in capsys.readouterr().out
@@ -337,12 +337,12 @@ def test_bd_table_is_redrawn_with_the_figure(taco_main, tiny_folder, tmp_path, c
 
 def test_no_anchor_leaves_no_stale_bd_table(taco_main, tiny_folder, tmp_path):
     base = ["evaluate", str(tiny_folder), "--limit", "1", "--fid", "off", "--cmmd-clip", "off",
-            "--bootstrap", "0", "-o", str(tmp_path), "--quiet", "-m", "elic-tiny"]
+            "--bootstrap", "0", "-o", str(tmp_path / "ev"), "--quiet", "-m", "elic-tiny"]
     assert taco_main([*base, "--anchor", "elic-tiny (untrained)"]) == 0
-    assert (tmp_path / "photos" / "rd.bdrate.md").is_file()
+    assert (tmp_path / "ev" / "photos" / "rd.bdrate.md").is_file()
     assert taco_main([*base, "-m", "taco-tiny"]) == 0  # no classic codec: no anchor, no table
-    assert not list((tmp_path / "photos").glob("rd.bdrate.*"))
-    assert (tmp_path / "photos" / "rd.png").is_file()
+    assert not list((tmp_path / "ev" / "photos").glob("rd.bdrate.*"))
+    assert (tmp_path / "ev" / "photos" / "rd.png").is_file()
 
 
 def test_images_smaller_than_the_crop_are_skipped(taco_main, tiny_folder, tmp_path, capsys):
@@ -352,13 +352,13 @@ def test_images_smaller_than_the_crop_are_skipped(taco_main, tiny_folder, tmp_pa
     small = sorted(tiny_folder.glob("*.png"))[0]
     Image.open(small).resize((40, 40)).save(small)
     base = ["evaluate", str(tiny_folder), "-m", "elic-tiny", "--fid", "off", "--cmmd-clip", "off",
-            "--no-plot", "-o", str(tmp_path), "--quiet"]
+            "--no-plot", "-o", str(tmp_path / "ev"), "--quiet"]
     assert taco_main([*base, "--crop", "48"]) == 0
     captured = capsys.readouterr()
     warned = [line for line in captured.err.splitlines() if "48 px" in line]
     assert len(warned) == 1 and f"skipping 1 under 48 px on the shorter side ({small.name})" in warned[0]
     assert "on photos (3 images)" in captured.out
-    csv = next((tmp_path / "photos-crop48").glob("*.csv")).read_text()
+    csv = next((tmp_path / "ev" / "photos-crop48").glob("*.csv")).read_text()
     assert small.name not in csv
     assert taco_main([*base, "--crop", "128"]) == 2  # none is left
     assert "4 under 128 px on the shorter side" in capsys.readouterr().err.strip().splitlines()[-1]
