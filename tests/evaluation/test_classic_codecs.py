@@ -88,7 +88,7 @@ def test_labels_are_checked_without_building_a_codec(tiny_folder, tmp_path, monk
     for name in CLASSIC_CODECS:
         monkeypatch.setitem(CLASSIC_CODECS, name, built)
     cfg = EvalConfig(datasets=[str(tiny_folder)], models=["elic-tiny"], label="vtm (INTRA)",
-                     output=tmp_path, fid="off", cmmd_clip="off", plot=False, progress=False)
+                     output=tmp_path / "ev", fid="off", cmmd_clip="off", plot=False, progress=False)
     with pytest.raises(EvaluationError, match="the classic codec vtm's label"):
         run_evaluation(cfg)
     cfg.label, cfg.limit = "ELIC", 1

@@ -33,7 +33,7 @@ def rank0_of_two(monkeypatch):
 @pytest.mark.filterwarnings("ignore:.*colours converted")
 def test_the_group_is_left_after_a_run(rank0_of_two, tiny_folder, tmp_path):
     cfg = EvalConfig(datasets=[str(tiny_folder)], classic=["jpeg"], qualities={"jpeg": [50]},
-                     limit=1, fid="off", cmmd_clip=None, plot=False, progress=False, output=tmp_path)
+                     limit=1, fid="off", cmmd_clip=None, plot=False, progress=False, output=tmp_path / "ev")
     assert run_evaluation(cfg)
     assert not td.is_initialized()
 

@@ -444,7 +444,7 @@ def test_torchrun_maps_device_as_training_does(monkeypatch, tiny_folder, tmp_pat
     for given in ("cuda:0", "cuda", "auto", "cpu"):
         with pytest.raises(Loaded):
             evaluate.run_evaluation(evaluate.EvalConfig(datasets=[str(tiny_folder)], models=["taco-tiny"],
-                                                        device=given, output=tmp_path))
+                                                        device=given, output=tmp_path / "ev"))
     assert seen == ["cuda:0", "cuda:1", "cuda:1", "cpu"]
 
 
@@ -474,7 +474,7 @@ def test_taco_evaluate_checks_each_caption_once(tiny_folder, tmp_path, monkeypat
     real = evaluate_module.normalize_caption
     monkeypatch.setattr(evaluate_module, "normalize_caption", lambda c: checked.append(c) or real(c))
     run_evaluation(EvalConfig(datasets=[str(tiny_folder)], models=["taco-tiny"],
-                              caption_modes=["true", "empty"], output=tmp_path, fid="off",
+                              caption_modes=["true", "empty"], output=tmp_path / "ev", fid="off",
                               cmmd_clip="off", plot=False, progress=False))
     true = [json.loads(line)["captions"][0]
             for line in (tiny_folder / "captions.jsonl").read_text().splitlines()]
