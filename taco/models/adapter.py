@@ -57,7 +57,7 @@ class TextInjector(nn.Module):
         self.text_norm = nn.LayerNorm(image_dim)
         self.image_norm = nn.LayerNorm(image_dim)
         self.attn = nn.MultiheadAttention(image_dim, heads, batch_first=True)
-        self.gamma = nn.Parameter(torch.full((image_dim,), gamma_init), requires_grad=learn_gamma)
+        self.gamma = nn.Parameter(torch.full((image_dim,), float(gamma_init)), requires_grad=bool(learn_gamma))
         self.residual = residual
         self.use_mask = use_mask
 

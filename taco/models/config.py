@@ -286,12 +286,18 @@ class ModelConfig:
                     and all(is_int(v, 1, MAX_WIDTH) for v in widths)):
                 raise TacoValueError(f"{name} must be a list of {f'{count} ' if count else ''}"
                                      f"integers 1..{MAX_WIDTH}, got {widths!r:.200}")
-        for name in ("use_mask", "learn_gamma"):
-            if not isinstance(getattr(self, name), bool):  # "false" would mean true
+        for name in ("use_mask", "learn_gamma"):  # "false" would mean true; 0 and 1 were always read
+            if getattr(self, name) not in (True, False) or not isinstance(getattr(self, name), int):
                 raise TacoValueError(f"{name} must be true or false, got {getattr(self, name)!r:.40}")
-        if not (isinstance(self.gamma_init, (int, float)) and not isinstance(self.gamma_init, bool)
-                and math.isfinite(self.gamma_init)):
-            raise TacoValueError(f"gamma_init must be a finite number, got {self.gamma_init!r:.40}")
+        gamma = self.gamma_init
+        if not (isinstance(gamma, (int, float)) and not isinstance(gamma, bool) and math.isfinite(gamma)):
+            hint = ""
+            if isinstance(gamma, str):  # --set model_overrides.gamma_init=1e-3: YAML 1.1 reads text
+                try:
+                    hint = f" (write {float(gamma)!r}: YAML reads {gamma} as text)" if math.isfinite(float(gamma)) else ""
+                except ValueError:
+                    pass
+            raise TacoValueError(f"gamma_init must be a finite number, got {gamma!r:.40}{hint}")
         if len(self.groups) > MAX_GROUPS:
             raise TacoValueError(f"groups must list 1..{MAX_GROUPS} channel groups, got {len(self.groups)}")
         if builtin and sum(self.groups) != self.M:

@@ -1,6 +1,7 @@
 """ModelConfig's flags (``use_mask``, ``learn_gamma``) and ``gamma_init`` are checked by type: a
 string "false" in a config or a checkpoint header would have meant true, and other wrong types
-failed with torch's own words deep in the build."""
+failed with torch's own words deep in the build. 0 and 1 stay flags (checkpoints trained with
+``use_mask: 0`` load), and an integer ``gamma_init`` builds (it made an integer tensor)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from taco.models import ModelConfig
 
 
 @pytest.mark.parametrize("name", ["use_mask", "learn_gamma"])
-@pytest.mark.parametrize("value", ["false", "no", 0, 1, 2, [0], None])
+@pytest.mark.parametrize("value", ["false", "no", 2, -1, 1.0, [0], None])
 def test_a_flag_must_be_a_bool(name, value):
     with pytest.raises(TacoValueError, match=rf"^{name} must be true or false, got "):
         ModelConfig(N=8, M=16, groups=[4, 4, 8],
@@ -25,7 +26,8 @@ def test_gamma_init_must_be_a_finite_number(value):
 
 
 @pytest.mark.parametrize("flags", [{"use_mask": True, "learn_gamma": False, "gamma_init": 0.5},
-                                   {"use_mask": False, "learn_gamma": True, "gamma_init": 0}])
+                                   {"use_mask": False, "learn_gamma": True, "gamma_init": 0},
+                                   {"use_mask": 0, "learn_gamma": 1, "gamma_init": 1}])
 def test_good_values_pass(flags):
     cfg = ModelConfig(N=8, M=16, groups=[4, 4, 8], **flags)
     assert {k: getattr(cfg, k) for k in flags} == flags
@@ -36,3 +38,20 @@ def test_a_checkpoint_header_with_a_string_flag_is_refused_naming_it():
 
     with pytest.raises((TacoValueError, CheckpointError), match="use_mask must be true or false"):
         ModelConfig.from_dict({"N": 8, "M": 16, "groups": [4, 4, 8], "use_mask": "false"})
+
+
+def test_a_yaml_text_number_is_refused_with_the_way_to_write_it():
+    with pytest.raises(TacoValueError, match=r"got '1e-3' \(write 0\.001: YAML reads 1e-3 as text\)$"):
+        ModelConfig(N=8, M=16, groups=[4, 4, 8], gamma_init="1e-3")
+
+
+@pytest.mark.parametrize("overrides", [{"gamma_init": 0}, {"gamma_init": 1, "learn_gamma": 0, "use_mask": 1}])
+def test_integer_values_build_a_float_model(overrides):
+    import torch
+
+    import taco
+
+    model = taco.create_model("taco-tiny", **overrides)
+    gammas = [p for n, p in model.named_parameters() if n.endswith("gamma")]
+    assert gammas and all(g.dtype == torch.float32 for g in gammas)
+    assert all(g.requires_grad == bool(overrides.get("learn_gamma", True)) for g in gammas)
