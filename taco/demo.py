@@ -62,10 +62,10 @@ def linked_demo_file(files: list[Path]) -> str | None:
     (:func:`taco.fileobjects.own_file_problem`). A link planted in a demo folder would have the
     demo replace whatever file it names."""
     for f in files:
-        why = own_file_problem(f)
+        why = own_file_problem(f, writer=f"the demo writes its own files in {shown_path(f.parent)}",
+                               otherwise="give another -o FOLDER")
         if why is not None:
-            return (f"{why}: the demo writes its own files in {shown_path(f.parent)}, never through a "
-                    "link; remove the link, or give another -o FOLDER")
+            return why
     return None
 
 

@@ -5,7 +5,7 @@ a ``.taco`` file; a file by its path, read whole within a bound (:func:`read_fil
 text of a path checked before the disk is asked about it (:func:`checked_path`); the one form
 names compared for being one file are reduced to (:func:`name_key`), and whether two names are
 one folder (:func:`same_folder`); a file taco writes by a name of its own that is a link, which it
-never writes through (:func:`own_file_problem`); and a zip
+never writes through, and the one line refusing it (:func:`own_file_problem`); and a zip
 archive's records checked before ``torch.load`` inflates them (:func:`zip_inflation_problem`).
 Imports nothing but the standard library (the bottom layer).
 """
@@ -17,6 +17,7 @@ import errno
 import functools
 import io
 import os
+import shlex
 import stat
 import unicodedata
 import zipfile
@@ -231,29 +232,45 @@ def same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return Path(a).resolve() == Path(b).resolve()
 
 
-def own_file_problem(path: str | os.PathLike[str], *, in_place: bool = False) -> str | None:
+def own_file_problem(path: str | os.PathLike[str], *, in_place: bool = False, writer: str,
+                     otherwise: str) -> str | None:
     """Why taco will not write ``path``, one of its own files (a name taco gives a file in a
     folder: ``captions.jsonl`` of an image folder, a run's ``log.jsonl``, ``taco evaluate``'s
-    ``rd.svg``), or None: ``"PATH is a symbolic link (to TARGET)"`` for a symbolic link, dangling
-    or not (taco never writes its own files through a link: one planted in a folder a user
-    downloads would have taco write any file the user may write; an output the user names is
-    written through a link, as ``cp`` does); with ``in_place`` (taco appends to the file or
-    truncates it, not replacing it by a new file), ``"PATH is a hard link (a file with N
-    names)"`` for a regular file with other names, whose content would change under them too.
-    A path missing or that cannot be looked at is None: the write says why. The caller adds
-    what to do. Reads no file; the standard library only."""
+    ``rd.svg``), as the whole refusal in one line, or None. ``writer`` says who writes it how
+    (``"a run writes its own files in its folder"``), ``otherwise`` the other way out
+    (``"go on in another folder (--out-dir DIR)"``); the rest is composed here alone:
+
+    - a symbolic link, dangling or not: ``"PATH is a symbolic link (to TARGET): WRITER, never
+      through a link; remove the link (or put a copy of what it links to in its place), or
+      OTHERWISE"``. taco never writes its own files through a link: one planted in a folder a
+      user downloads would have taco write any file the user may write (an output the user
+      names is written through a link, as ``cp`` does);
+    - with ``in_place`` (taco appends to the file or truncates it, not replacing it by a new
+      file), a regular file with other names: ``"PATH is a hard link (a file with N names, which
+      a write here would change too): WRITER; give it a copy of its own (cp PATH PATH.copy && mv
+      PATH.copy PATH), or OTHERWISE"``. Removing it would lose this folder's log, results or
+      captions (hours to make again); the copy keeps them and leaves the other names alone
+      (``PATH`` shell-quoted in the commands where it needs quoting).
+
+    A path missing or that cannot be looked at is None: the write says why. Reads no file; the
+    standard library only."""
     try:
         st = os.lstat(path)
     except (OSError, ValueError):
         return None
+    shown = shown_path(path)
     if stat.S_ISLNK(st.st_mode):
         try:
             target = f" (to {shown_path(os.readlink(path))})"
         except OSError:
             target = ""
-        return f"{shown_path(path)} is a symbolic link{target}"
+        return (f"{shown} is a symbolic link{target}: {writer}, never through a link; remove the link "
+                f"(or put a copy of what it links to in its place), or {otherwise}")
     if in_place and stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
-        return f"{shown_path(path)} is a hard link (a file with {st.st_nlink} names)"
+        name, copy = shlex.quote(shown), shlex.quote(f"{shown}.copy")
+        return (f"{shown} is a hard link (a file with {st.st_nlink} names, which a write here would "
+                f"change too): {writer}; give it a copy of its own (cp {name} {copy} && mv {copy} "
+                f"{name}), or {otherwise}")
     return None
 
 

@@ -40,7 +40,8 @@ def test_the_default_folder_refuses_a_link_among_its_files(tmp_path, monkeypatch
     assert main(["demo", "-m", "elic-tiny"]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"taco demo: error: {DEFAULT_OUTPUT / name} is a symbolic link (to {victim}): the demo writes its own "
-        f"files in {DEFAULT_OUTPUT}, never through a link; remove the link, or give another -o FOLDER")
+        f"files in {DEFAULT_OUTPUT}, never through a link; remove the link (or put a copy of what it links "
+        "to in its place), or give another -o FOLDER")
     assert victim.exists() is not dangling
     if not dangling:
         assert victim.read_text() == "SECRET\n"

@@ -239,11 +239,10 @@ def refuse_link(path: Path) -> None:
     to the file itself, and a link planted in a folder one captions would have it append to any
     file the user may write (a hard link: change that file under its other names too). Checked
     before the captioner loads and again when writing."""
-    why = own_file_problem(path, in_place=True)
+    why = own_file_problem(path, in_place=True, writer="taco caption appends to a captions file itself",
+                           otherwise="name another file with -o")
     if why is not None:
-        raise TacoValueError(f"{why}: taco caption appends to a captions file itself, never through a link: "
-                             "remove the link (or put a copy of what it links to in its place), or name "
-                             "another file with -o")
+        raise TacoValueError(why)
 
 
 def check_writable(path: Path) -> None:

@@ -436,11 +436,10 @@ def cmd_import_captions(args: argparse.Namespace) -> int:
 
     out, new_folder = _captions_output(args.output)
     if out != Path(args.output):  # -o FOLDER: its captions.jsonl is taco's name, never a link
-        why = own_file_problem(out)
+        why = own_file_problem(out, writer="-o names a folder, whose captions.jsonl taco writes itself",
+                               otherwise="name the file with -o FILE (written through a link, as cp does)")
         if why is not None:
-            raise CLIError(f"{why}: -o names a folder, whose captions.jsonl taco writes itself, never "
-                           "through a link; remove the link, or name the file with -o FILE (written "
-                           "through a link, as cp does)")
+            raise CLIError(why)
     if os.path.lexists(out) and not args.force:  # -o FILE a link to a missing file too: written through
         raise CLIError(f"{shown_path(out)} exists; pass --force to overwrite it")
     if new_folder and out.parent.exists():  # a file of the folder's name

@@ -878,10 +878,10 @@ def refuse_linked_outputs(out_dir: Path, stems: Iterable[str] = ()) -> None:
     ``rd.svg -> ~/.bashrc``, which the figure replaced, or be a link to another folder, whose
     files were replaced and whose BD table was deleted. Any other file there, a user's
     ``notes.md`` link among them, is left alone. Reads no file."""
-    if os.path.islink(out_dir):
-        why = own_file_problem(out_dir)
-        raise LinkedOwnFile(f"{why}: taco evaluate writes a dataset's results in a folder of its own, "
-                            "never through a link; remove the link, or give another --output")
+    why = own_file_problem(out_dir, writer="taco evaluate writes a dataset's results in a folder of its own",
+                           otherwise="give another --output")
+    if why is not None:  # a symbolic link (a folder is no hard link)
+        raise LinkedOwnFile(why)
     try:
         names = sorted(os.listdir(out_dir))
     except OSError:  # not made yet (or not a folder: said where it is made)

@@ -665,11 +665,10 @@ def plot_results(
     _check_distinct_outputs(figures)
     if own_names:  # before "exists" (a dangling link is no file) and before anything is drawn
         for p in (p for f in figures for p in f.outputs()):
-            why = own_file_problem(p)
+            why = own_file_problem(p, writer="taco writes its figure files in a folder by names of its own",
+                                   otherwise="name the files with -o STEM (written through a link, as cp does)")
             if why is not None:
-                raise TacoValueError(f"{why}: taco writes its figure files in a folder by names of its own, "
-                                     "never through a link; remove the link, or name the files with -o STEM "
-                                     "(written through a link, as cp does)")
+                raise TacoValueError(why)
     existing = [p for f in figures for p in (*f.outputs(), *f.stale()) if _taken(p)]
     if existing and not overwrite:
         raise OutputExists(existing)

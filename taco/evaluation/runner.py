@@ -67,11 +67,11 @@ def refuse_linked(paths: Iterable[Path]) -> None:
     link planted in a results folder one downloads and resumes would have taco write, append to,
     or delete any file the user may write."""
     for path in paths:
-        why = own_file_problem(path, in_place=path.suffix == ".csv")
+        why = own_file_problem(path, in_place=path.suffix == ".csv",
+                               writer="taco writes its own results files in their folder",
+                               otherwise="give another --output")
         if why is not None:
-            raise LinkedOwnFile(
-                f"{why}: taco writes its own results files in their folder, never through a link; "
-                "remove the link (or put a copy of what it links to in its place), or give another --output")
+            raise LinkedOwnFile(why)
 
 
 class UnreadableResultsCSV(ResultsFileError):

@@ -62,12 +62,11 @@ def refuse_linked_run_file(path: Path) -> None:
     folder one downloads and resumes could hold ``log.jsonl -> ~/.bashrc``, and the resumed run
     rewrote the file the link named with its log (an output a user names on the command line is
     written through a link, as ``cp`` does: docs/reliability.md)."""
-    why = own_file_problem(path, in_place=path.name == LOG_FILE)  # the log is appended to
+    why = own_file_problem(path, in_place=path.name == LOG_FILE,  # the log is appended to
+                           writer="a run writes its own files in its folder",
+                           otherwise="go on in another folder (--out-dir DIR)")
     if why is not None:
-        raise RunFilesNotWritable(
-            f"{why}: a run writes its own files in its "
-            "folder, never through a link; remove the link (or put a copy of what it links to in "
-            "its place), or go on in another folder (--out-dir DIR)")
+        raise RunFilesNotWritable(why)
 
 
 def check_run_files(out_dir: Path, *, appends: bool = True) -> None:

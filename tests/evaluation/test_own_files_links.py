@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -91,7 +92,7 @@ def test_evaluate_refuses_a_dataset_folder_that_is_a_link(eval_main, tmp_path, d
     err = _error_lines(capsys)
     assert err == [f"taco evaluate: error: {tmp_path / 'ev' / 'ds'} is a symbolic link (to {elsewhere}): "
                    "taco evaluate writes a dataset's results in a folder of its own, never through a link; "
-                   "remove the link, or give another --output"]
+                   "remove the link (or put a copy of what it links to in its place), or give another --output"]
     assert sorted(p.name for p in elsewhere.iterdir()) == ["rd.bdrate.md", "rd.svg"]
     assert (elsewhere / "rd.svg").read_text() == "mine"
 
@@ -105,8 +106,32 @@ def test_evaluate_refuses_a_hard_linked_results_csv(eval_main, tmp_path, data, c
     os.link(backup, out_dir / "jpeg.csv")
     assert _evaluate(eval_main, tmp_path / "ev", data) == 2
     err = capsys.readouterr().err
-    assert f"{out_dir / 'jpeg.csv'} is a hard link (a file with 2 names)" in err
+    csv = out_dir / "jpeg.csv"
+    assert (f"{csv} is a hard link (a file with 2 names, which a write here would change too): taco writes "
+            f"its own results files in their folder; give it a copy of its own (cp {csv} {csv}.copy && mv "
+            f"{csv}.copy {csv}), or give another --output") in err
+    assert "remove the link" not in err  # that would lose the results: every image coded again
     assert backup.read_text() == ""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the advice is a POSIX shell's")
+def test_the_copy_advice_for_a_hard_linked_results_csv_keeps_its_rows(tmp_path):
+    """``cp -al ev "ev snap"``, then taco evaluate -o ev: the advice, run by the shell (the space
+    quoted), gives jpeg.csv a copy of its own, its rows kept; the snapshot's stays as it was."""
+    snap = tmp_path / "ev snap" / "ds"
+    snap.mkdir(parents=True)
+    (snap / "jpeg.csv").write_text("image,setting\na.png,q30\n")
+    out_dir = tmp_path / "ev" / "ds"
+    out_dir.mkdir(parents=True)
+    os.link(snap / "jpeg.csv", out_dir / "jpeg.csv")
+    with pytest.raises(LinkedOwnFile) as refused:
+        refuse_linked([out_dir / "jpeg.csv"])
+    assert "remove the link" not in str(refused.value)
+    advice = str(refused.value).split("give it a copy of its own (", 1)[1].split("), or ", 1)[0]
+    subprocess.run(["sh", "-c", advice], check=True)
+    refuse_linked([out_dir / "jpeg.csv"])
+    assert (out_dir / "jpeg.csv").read_text() == "image,setting\na.png,q30\n"
+    assert os.stat(snap / "jpeg.csv").st_nlink == 1
 
 
 def test_results_files_links_refused_by_the_runner(tmp_path):
@@ -168,8 +193,9 @@ def test_plot_into_a_folder_refuses_a_link_there(taco_main, tmp_path, results, c
     err = capsys.readouterr().err.splitlines()
     assert code == 2
     assert err == [f"taco plot: error: {figs / 'rd.svg'} is a symbolic link (to {victim}): taco writes its "
-                   "figure files in a folder by names of its own, never through a link; remove the link, or "
-                   "name the files with -o STEM (written through a link, as cp does)"]
+                   "figure files in a folder by names of its own, never through a link; remove the link (or "
+                   "put a copy of what it links to in its place), or name the files with -o STEM (written "
+                   "through a link, as cp does)"]
     assert victim.read_text() == VICTIM_TEXT
     assert not (figs / "rd.png").exists()
 
@@ -210,7 +236,8 @@ def test_import_captions_into_a_folder_refuses_a_link_there(taco_main, tmp_path,
     assert code == 2
     assert err == [f"taco import-captions: error: {folder / 'captions.jsonl'} is a symbolic link (to {victim}): "
                    "-o names a folder, whose captions.jsonl taco writes itself, never through a link; remove "
-                   "the link, or name the file with -o FILE (written through a link, as cp does)"]
+                   "the link (or put a copy of what it links to in its place), or name the file with -o FILE "
+                   "(written through a link, as cp does)"]
     assert victim.exists() is not dangling
     if not dangling:
         assert victim.read_text() == ""
@@ -238,8 +265,11 @@ def test_caption_refuses_a_hard_linked_captions_file(main_without_captioner, fol
     os.link(other, folder / "captions.jsonl")
     assert main_without_captioner(["caption", str(folder), "--quiet", "--device", "cpu"]) == 2
     err = capsys.readouterr().err
-    assert (f"{folder / 'captions.jsonl'} is a hard link (a file with 2 names): taco caption appends to a "
-            "captions file itself, never through a link" in err)
+    captions = folder / "captions.jsonl"
+    assert (f"{captions} is a hard link (a file with 2 names, which a write here would change too): taco "
+            f"caption appends to a captions file itself; give it a copy of its own (cp {captions} "
+            f"{captions}.copy && mv {captions}.copy {captions}), or name another file with -o" in err)
+    assert "remove the link" not in err  # that would lose the captions: every image captioned again
     assert other.read_text() == ""
     with pytest.raises(ValueError, match="is a hard link"):
         plan_captions(folder)
