@@ -116,6 +116,7 @@ def test_ratios_and_table_from_synthetic_results():
     r = headline_ratios(systems)
     assert r["taco_encode_cold/elic_encode"] == pytest.approx(1.10)
     assert r["taco_encode_cached/elic_encode"] == pytest.approx(1.01)
+    assert r["taco_encode_cold_sequential/elic_encode"] == pytest.approx(130 / 100)
     assert r["taco_decode/elic_decode"] == pytest.approx(1.0)
     assert r["elic_codec/compressai_elic_codec"] == pytest.approx(300 / 400)
     assert r["elic_entropy_path/compressai_elic_entropy_path"] == pytest.approx(50 / 100)

@@ -330,22 +330,22 @@ def test_unprintable_model_ids_are_refused(model_id):
 
 
 def test_pack_validates_its_inputs():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^image sides must be in 1\.\.32768, got 0x1$"):
         pack(TacoHeader("m", bytes(8), 0, 1, "RGB"), b"")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^fingerprint must be 8 bytes$"):
         pack(TacoHeader("m", bytes(7), 1, 1, "RGB"), b"")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^unsupported original mode 'XYZ'$"):
         pack(TacoHeader("m", bytes(8), 1, 1, "XYZ"), b"")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^model id 'm{256}': it is longer than 255 bytes$"):
         pack(TacoHeader("m" * 256, bytes(8), 1, 1, "RGB"), b"")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^padding code 8 does not fit in 3 bits$"):
         pack(TacoHeader("m", bytes(8), 1, 1, "RGB", padding=8), b"")
     for quality in (-1, 256):
-        with pytest.raises(ValueError, match="quality"):
+        with pytest.raises(ValueError, match=f"^quality index {quality} does not fit in one byte$"):
             pack(TacoHeader("m", bytes(8), 1, 1, "RGB", quality=quality), b"")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^payload must be bytes \(one rANS stream\), got list$"):
         pack(HEADER, [b"ab", b"cd"])  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^expected bytes, got str$"):
         unpack("TACO")  # type: ignore[arg-type]
 
 

@@ -62,6 +62,16 @@ def test_require_ci_and_no_overlap(check_targets, tmp_path, rd_folder, capsys):
     rc, out, _ = run(check_targets, capsys, str(tmp_path), "--model", "TACO", "--json", "--require-ci")
     avif = {t["name"]: t for t in json.loads(out)["targets"]}["BD-rate (PSNR) vs AVIF"]
     assert avif["low"] < 0 < avif["high"] and not avif["ci_passed"] and not avif["passed"] and rc == 1
+    # a ">=" target too: 1.6/sqrt(2) x AVIF's bits is half a doubling below JPEG's, a BD-PSNR of
+    # ~4 log2(sqrt(2)) = 2 dB, its CI straddling the threshold: a pass on the value alone, not
+    # under --require-ci (whose low end is below 2 dB)
+    rd_folder(tmp_path / "jpeg", model_bits=1.6 / math.sqrt(2))
+    rc, out, _ = run(check_targets, capsys, str(tmp_path / "jpeg"), "--model", "TACO", "--json", "--require-ci")
+    jpeg = {t["name"]: t for t in json.loads(out)["targets"]}["BD-PSNR vs JPEG"]
+    assert jpeg["op"] == ">=" and jpeg["low"] < 2.0 < jpeg["value"] < jpeg["high"]
+    assert not jpeg["ci_passed"] and not jpeg["passed"] and rc == 1
+    _, out, _ = run(check_targets, capsys, str(tmp_path / "jpeg"), "--model", "TACO", "--json")
+    assert {t["name"]: t for t in json.loads(out)["targets"]}["BD-PSNR vs JPEG"]["passed"]
     # curves that do not overlap: no value, the ranges of both curves instead, FAIL
     rd_folder(tmp_path / "far", model_bits=100.0)
     rc, out, _ = run(check_targets, capsys, str(tmp_path / "far"), "--model", "TACO")

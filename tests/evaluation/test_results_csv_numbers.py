@@ -31,6 +31,11 @@ def test_what_taco_writes_is_read(tmp_path):
     path = tmp_path / "jpeg.csv"
     path.write_text(HEADER + GOOD + "2,c.png,q5,abc")  # a last row cut by a crash: left out, not refused
     assert [r["image"] for r in read_rows(path)] == ["a.png", "b.png"]
+    # short rows, each ended by its newline (in the middle, and last): their missing columns
+    # are no values, so they are not complete rows and are left out too
+    short = "2,c.png,q5,64,64,350,0.68\n"
+    path.write_text(HEADER + GOOD + short + "3,d.png,q5,64,64,350,0.68,24.9,0.9,0.2\n" + short.replace("2,c", "4,e"))
+    assert [r["image"] for r in read_rows(path)] == ["a.png", "b.png", "d.png"]
 
 
 def test_evaluate_refuses_to_resume_in_one_line(taco_main, tiny_folder, tmp_path, capsys):

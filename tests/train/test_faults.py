@@ -28,6 +28,7 @@ import taco
 import taco.atomic
 from taco.cli import main as taco_main
 from taco.losses import TacoLoss
+from taco.samples import SAMPLES_DIR
 from taco.train import load_config, train
 from taco.train.run_log import RunLog
 from taco.train.state import load_train_state
@@ -507,3 +508,42 @@ def test_non_finite_loss_on_the_command_line(tmp_path, tiny, monkeypatch, capsys
     assert f"the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step 2)" in line
     assert _state_step(out) == 2 and _ckpt_step(out) == 2
     assert sorted(p.name for p in out.iterdir()) == FILES
+
+
+VAL = {"val.root": SAMPLES_DIR, "val.images": 2, "val.crop": 64, "val.compress_images": 0}
+
+
+@pytest.mark.parametrize("before", ["checkpoint", "validation"])
+def test_non_finite_loss_caught_before_a_checkpoint_or_validation(before, tmp_path, tiny, monkeypatch,
+                                                                  capsys):
+    """With log_interval 10 no log step checks the loss before the end: the check before a
+    checkpoint (ckpt_interval 1), or before a validation (val.interval 1), is what stops the run
+    at step 3; nothing is saved or validated from the poisoned model."""
+    forward, steps = TacoLoss.forward, [0]
+
+    def poisoned(self, out, x, captions=None, lmbda=None):
+        parts = forward(self, out, x, captions, lmbda)
+        if torch.is_grad_enabled():  # a training step's loss, not a validation's
+            steps[0] += 1
+            if steps[0] == 3:
+                parts["loss"] = parts["loss"] * float("inf")
+        return parts
+
+    monkeypatch.setattr(TacoLoss, "forward", poisoned)
+    out = tmp_path / "run"
+    extra = ({"ckpt_interval": 1} if before == "checkpoint"
+             else {"ckpt_interval": 10, "val.interval": 1, **VAL})  # fmt: skip
+    assert train_main(["--set", *tiny(out, max_steps=5, log_interval=10, **extra, **ELIC)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [x for x in err.splitlines() if "stopped" in x]
+    assert line.startswith("taco train: stopped: non-finite loss at step 3 (epoch 1): loss=inf")
+    records = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    if before == "checkpoint":
+        assert f"the last good checkpoint is kept: {out / CHECKPOINT_FILE} (step 2)" in line
+        assert _state_step(out) == 2 and _ckpt_step(out) == 2
+        assert sorted(p.name for p in out.iterdir()) == FILES
+    else:
+        assert "no resumable state yet: run again with --resume (from step 0)" in line
+        assert [r["step"] for r in records if r["kind"] == "val"] == [1, 2]  # not the poisoned 3
+        assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "log.jsonl"]
