@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -39,16 +40,33 @@ def test_a_missing_taco_path_is_also_the_oserror_python_raises(read, tmp_path):
         read(tmp_path)
 
 
+#: ``python -c READ_LOCKED PATH``: what taco.info(PATH) raises, for a process of its own.
+READ_LOCKED = """
+import sys
+import taco
+try:
+    taco.info(sys.argv[1])
+except taco.TacoFormatError as error:
+    print(isinstance(error, OSError), error.errno is not None, error)
+"""
+
+
 @pytest.mark.parametrize("denied", ["chmod", "simulated"])
-def test_an_unreadable_taco_path_is_a_taco_error(tmp_path, monkeypatch, denied):
-    """A file not permitted: really (chmod 0; root reads any file) or, for root too (CI), by an
-    open that fails as a non-root user's does."""
+def test_an_unreadable_taco_path_is_a_taco_error(tmp_path, monkeypatch, request, denied):
+    """A file not permitted: really (chmod 0; as root, in a process without the capabilities
+    that read any file) or, for root without capsh too, by an open that fails as a non-root
+    user's does."""
     path = tmp_path / "locked.taco"
     path.write_bytes(b"TACO")
     if denied == "chmod":
-        if not hasattr(os, "geteuid") or os.geteuid() == 0:
-            pytest.skip("root reads any file")
         path.chmod(0)
+        if not hasattr(os, "geteuid"):
+            pytest.skip("POSIX modes")
+        if os.geteuid() == 0:  # root reads any file: the bypass dropped (skips without capsh)
+            done = request.getfixturevalue("without_bypass")(["-c", READ_LOCKED, str(path)])
+            assert done.returncode == 0, done.stderr
+            assert re.fullmatch(r"True True .*locked\.taco.*ermission denied\n", done.stdout), done.stdout
+            return
     else:
         opened = Path.open
 

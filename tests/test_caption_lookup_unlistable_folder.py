@@ -100,12 +100,37 @@ def test_no_such_folder_is_still_nothing_there(tmp_path, monkeypatch):
     assert stats == []  # known empty: no stat per name
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
-                    reason="root lists any folder (the tests above refuse the listing instead)")
-def test_a_real_mode_711_folder(tmp_path):
+#: ``python -c READ_711 FOLDER``: whether FOLDER lists, then the captions of a.png and b.png in
+#: it, for a process of its own.
+READ_711 = """
+import os
+import sys
+from pathlib import Path
+from taco.cli.inputs import CaptionSource
+d = Path(sys.argv[1])
+try:
+    os.listdir(d)
+    print("listed")
+except PermissionError:
+    print("not listed")
+print(CaptionSource(None, None)(d / "a.png"))
+print(CaptionSource(None, None)(d / "b.png"))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX modes")
+def test_a_real_mode_711_folder(tmp_path, request):
+    """What mode 711 leaves the others (search, no read), for the folder's owner: mode 111 (711
+    would let the owner list it). As root, in a process without the capabilities that list any
+    folder (skipped without capsh; the tests above refuse the listing instead)."""
     d = _folder(tmp_path)
-    d.chmod(0o711)
+    d.chmod(0o111)
     try:
+        if os.geteuid() == 0:
+            done = request.getfixturevalue("without_bypass")(["-c", READ_711, str(d)])
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.splitlines() == ["not listed", "a red door", "b.png from the folder"]
+            return
         with pytest.raises(PermissionError):
             os.listdir(d)
         assert CaptionSource(None, None)(d / "a.png") == "a red door"
