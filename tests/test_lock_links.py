@@ -217,3 +217,72 @@ def test_taco_evaluate_refuses_a_link_in_its_output_folder(photos, tmp_path, cli
     else:
         _untouched(target)
     assert sorted(p.name for p in (out / photos.name).iterdir()) == [LOCK_FILE]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="open descriptors listed in /proc/self/fd only")
+def test_a_hard_link_put_there_after_the_check_is_refused_by_what_was_opened(tmp_path, monkeypatch):
+    """The lock path checked (lstat) and found missing, then a hard link to the user's file made
+    before the open: what was opened is checked (fstat) before anything in it is changed, so the
+    file is refused, left as it was, and the descriptor opened on it is closed."""
+    victim, folder = _victim(tmp_path), tmp_path / "dl"
+    folder.mkdir()
+    lock, real_lstat, raced = folder / LOCK_FILE, os.lstat, []
+
+    def hard_link_made_after(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if os.fspath(path) == os.fspath(lock) and not raced:
+            raced.append(True)
+            os.link(victim, lock)  # planted between the check and the open
+            raise FileNotFoundError(2, "No such file or directory", os.fspath(path))
+        return real_lstat(path, *args, **kwargs)
+
+    open_before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "lstat", hard_link_made_after)
+    with pytest.raises(NotALockFile) as refused:
+        hold_folder(folder, "taco caption")
+    monkeypatch.undo()
+    assert raced and str(refused.value) == _refusal(lock, "is a hard link (a file with 2 names)")
+    _untouched(victim)
+    assert len(os.listdir("/proc/self/fd")) == open_before
+
+
+@pytest.mark.skipif(os.name == "nt", reason="flock: the lock taken where fcntl is")
+def test_a_lock_path_made_a_link_to_the_opened_file_while_locking_is_not_taken(tmp_path, monkeypatch):
+    """The lock file opened, then moved aside and a symbolic link to it put at the lock path
+    before it is locked: the lock path itself is no longer the file taco opened (a link is not
+    followed to it), so that file is not taken as the folder's lock; the link is refused."""
+    fcntl = pytest.importorskip("fcntl")
+    folder = tmp_path / "run1"
+    folder.mkdir()
+    lock, moved, real_flock, swapped = folder / LOCK_FILE, folder / "moved-lock", fcntl.flock, []
+
+    def swap_then_lock(fd, operation):  # noqa: ANN001, ANN202
+        if not swapped and operation & fcntl.LOCK_EX:
+            swapped.append(True)
+            os.replace(lock, moved)
+            lock.symlink_to(moved)
+        return real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", swap_then_lock)
+    with pytest.raises(NotALockFile, match="is a symbolic link"):
+        hold_folder(folder, "taco train")
+    assert swapped and lock.is_symlink() and moved.read_bytes() == b""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="open descriptors listed in /proc/self/fd only")
+def test_an_interrupt_while_checking_what_was_opened_closes_it(tmp_path, monkeypatch):
+    """Ctrl-C while the opened lock path is looked at (its fstat): the descriptor is closed, not
+    left open for the rest of the process."""
+    real_fstat, interrupted = os.fstat, []
+
+    def interrupt_once(fd):  # noqa: ANN001, ANN202
+        if not interrupted:
+            interrupted.append(fd)
+            raise KeyboardInterrupt
+        return real_fstat(fd)
+
+    open_before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fstat", interrupt_once)
+    with pytest.raises(KeyboardInterrupt):
+        hold_folder(tmp_path / "run1", "taco train")
+    monkeypatch.undo()
+    assert interrupted and len(os.listdir("/proc/self/fd")) == open_before

@@ -70,3 +70,28 @@ def test_an_output_folder_beside_the_dataset_still_runs(eval_main, tmp_path, fol
     photos, _ = _photos(folder_factory, tmp_path)
     assert eval_main([*ARGS, "-o", str(tmp_path / "ev"), str(photos)]) == 0, capsys.readouterr().err
     assert (tmp_path / "ev" / "photos" / "jpeg.json").is_file()
+
+
+def test_a_coco_root_named_as_the_output_folder_is_caught(tmp_path):
+    """coco40k:ROOT codes the images of ROOT/val2014, but its results would still go into ROOT
+    itself (OUT/coco40k with ROOT named coco40k and -o its parent): refused as the dataset's own."""
+    import json
+
+    from PIL import Image
+
+    root = tmp_path / "coco40k"
+    anns: dict[str, list] = {"images": [], "annotations": []}
+    for i in range(2):
+        name = f"COCO_val2014_{i:012d}.jpg"
+        (root / "val2014").mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (48, 40), (120, 80, 40)).save(root / "val2014" / name)
+        anns["images"].append({"id": i, "file_name": name})
+        anns["annotations"].append({"image_id": i, "caption": f"a photo {i}"})
+    (root / "annotations").mkdir()
+    (root / "annotations" / "captions_val2014.json").write_text(json.dumps(anns))
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    cfg = EvalConfig(datasets=[f"coco40k:{root}"], classic=["jpeg"], qualities={"jpeg": [50]}, output=tmp_path,
+                     fid="off", progress=False)
+    with pytest.raises(EvaluationError, match="is the dataset's own folder"):
+        run_evaluation(cfg)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before

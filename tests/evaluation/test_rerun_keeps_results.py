@@ -74,3 +74,17 @@ def test_the_rerun_then_completes_and_a_new_run_writes_its_header_first(complete
     header = json.loads((tmp_path / "new" / "val" / "jpeg.json").read_text())
     assert header["complete"] is False
     assert "points" not in header
+
+
+@pytest.mark.parametrize("name", ["jpeg.rank0.csv", "jpeg.csv"])
+def test_a_csv_of_other_columns_without_a_json_is_refused_before_a_header_is_written(tmp_path, folder_factory, name):
+    """No JSON yet, a CSV (or rank shard) of other columns there: refused before the new run's
+    header is written, so no JSON saying "complete": false is left behind."""
+    data = folder_factory(tmp_path / "val", size=32)
+    folder = tmp_path / "ev" / "val"
+    folder.mkdir(parents=True)
+    (folder / name).write_text("a,b\n1,2\n")
+    with pytest.raises(ResultsFileError, match=rf"{name} has columns \['a', 'b'\]"):
+        run_evaluation(_config(data, tmp_path / "ev", [30]))
+    assert not (folder / "jpeg.json").exists()
+    assert (folder / name).read_text() == "a,b\n1,2\n"

@@ -55,3 +55,11 @@ def test_integer_values_build_a_float_model(overrides):
     gammas = [p for n, p in model.named_parameters() if n.endswith("gamma")]
     assert gammas and all(g.dtype == torch.float32 for g in gammas)
     assert all(g.requires_grad == bool(overrides.get("learn_gamma", True)) for g in gammas)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "true", "0.5x"])
+def test_yaml_text_that_is_no_finite_number_gets_no_way_to_write_it(value):
+    """Text that does not read as a finite number: refused without suggesting to write it (it
+    would be refused again as a number)."""
+    with pytest.raises(TacoValueError, match=r"^gamma_init must be a finite number, got '[^']*'$"):
+        ModelConfig(N=8, M=16, groups=[4, 4, 8], gamma_init=value)
