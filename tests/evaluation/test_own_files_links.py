@@ -298,3 +298,46 @@ def test_evaluate_refuses_a_linked_rank_shard(eval_main, tmp_path, data, capsys)
     assert _evaluate(eval_main, tmp_path / "ev", data) == 2
     assert f"{out_dir / 'jpeg.rank0.csv'} is a symbolic link" in capsys.readouterr().err
     assert victim.read_text() == VICTIM_TEXT
+
+
+@pytest.mark.parametrize(("name", "refused"), [
+    ("jpeg.rank0.csv", True), ("jpeg.rank7.csv", True), ("jpeg.csv", True), ("jpeg.json", True),
+    ("jpeg.features", True), ("originals.features", True), ("rd.png", True), ("rd.svg", True),
+    ("rd.bdrate.md", True), ("rd.bdrate.json", True), ("RD.SVG", True),
+    ("m-1a2b.q3.caption-modes.md", True), ("m-1a2b.caption-modes.json", True),
+    ("jpeg.ranking.csv", False), ("webp.rank0.csv", False), ("webp.json", False), ("notes.md", False),
+    ("notes.caption-modes.md.bak", False), ("my notes.caption-modes.md", False), ("rd.bdrate.txt", False)])
+def test_which_links_in_a_dataset_folder_are_this_runs_own(tmp_path, name, refused):
+    """refuse_linked_outputs(OUT/DATASET, stems) refuses a link by a name this run writes there:
+    a stem's results and rank shards, the RD figure and BD table, the originals' features and
+    a caption-mode comparison (names compared as a case-blind file system may); any other
+    link, a shard of another stem or a user's file of a like name among them, is left alone."""
+    from taco.evaluation.evaluate import refuse_linked_outputs
+    from taco.evaluation.runner import LinkedOwnFile
+
+    victim = tmp_path / "victim"
+    victim.write_text("mine\n")
+    out_dir = tmp_path / "ev" / "ds"
+    out_dir.mkdir(parents=True)
+    (out_dir / name).symlink_to(victim)
+    if refused:
+        with pytest.raises(LinkedOwnFile, match=r" is a symbolic link"):
+            refuse_linked_outputs(out_dir, ["jpeg"])
+    else:
+        refuse_linked_outputs(out_dir, ["jpeg"])
+    assert victim.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("name", ["MyNet-1a2b.json", "mynet-1a2b.json", "MYNET-1A2B.features"])
+def test_a_stem_with_capitals_is_compared_as_a_case_blind_file_system_may(tmp_path, name):
+    """A model's stem with capitals (a checkpoint named MyNet): its results under any case are
+    this run's own names, refused as links as on macOS and Windows, where they are one file."""
+    from taco.evaluation.evaluate import refuse_linked_outputs
+    from taco.evaluation.runner import LinkedOwnFile
+
+    out_dir = tmp_path / "ds"
+    out_dir.mkdir()
+    (out_dir / name).symlink_to(tmp_path / "made-by-taco")
+    with pytest.raises(LinkedOwnFile, match=r" is a symbolic link"):
+        refuse_linked_outputs(out_dir, ["MyNet-1a2b"])
+    assert not (tmp_path / "made-by-taco").exists()
