@@ -14,6 +14,7 @@ import importlib.util
 import json
 import math
 import os
+import stat
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -57,7 +58,9 @@ class RunFilesNotWritable(TacoError, OSError):
 def refuse_linked_run_file(path: Path) -> None:
     """Refuse, with :class:`RunFilesNotWritable`, a run's own file ``path`` (one of
     :data:`RUN_OWN_FILES` in its folder) that is a symbolic link, dangling or not, or, for the
-    log it appends to, a hard link (:func:`taco.fileobjects.own_file_problem`). A run
+    log it appends to, a hard link (:func:`taco.fileobjects.own_file_problem`); and one that is
+    there and no regular file (a named pipe, a socket, a device, a folder: by its lstat, before
+    anything opens it, as opening a pipe blocked ``taco train --resume`` for ever). A run
     replaces its files and appends to its log in its own folder, never through a link: a run
     folder one downloads and resumes could hold ``log.jsonl -> ~/.bashrc``, and the resumed run
     rewrote the file the link named with its log (an output a user names on the command line is
@@ -67,6 +70,24 @@ def refuse_linked_run_file(path: Path) -> None:
                            otherwise="go on in another folder (--out-dir DIR)")
     if why is not None:
         raise RunFilesNotWritable(why)
+    kind = _not_regular(path)
+    if kind is not None:
+        raise RunFilesNotWritable(f"{shown_path(path)} is not a regular file ({kind}): a run writes its own "
+                                  "files in its folder; remove it, or go on in another folder (--out-dir DIR)")
+
+
+def _not_regular(path: Path) -> str | None:
+    """What ``path`` is when it is there and neither a regular file nor a symbolic link (``a named
+    pipe``, ``a socket``, ``a device``, ``a folder``), by its lstat; None otherwise (missing, or
+    it cannot be looked at: the write says why)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return None
+    return ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a folder" if stat.S_ISDIR(mode) else "a device")
 
 
 def check_run_files(out_dir: Path, *, appends: bool = True) -> None:
@@ -123,7 +144,10 @@ def run_finished(progress: Mapping[str, Any] | None, epochs: int, max_steps: int
 def saved_progress(state: Path) -> dict[str, Any] | None:
     """The ``progress`` (step, epoch, ...) a training state records (``train_state.safetensors``,
     either layout), read from its header alone, without torch; None where there is none or it
-    cannot be read (the run says why where it loads the state)."""
+    cannot be read (the run says why where it loads the state), or is no regular file (a named
+    pipe would block the read for ever: :func:`check_run_files` refuses it, unopened)."""
+    if _not_regular(state) is not None:
+        return None
     try:
         with warnings.catch_warnings():  # both layouts: said where the run loads it
             warnings.simplefilter("ignore")

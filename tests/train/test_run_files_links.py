@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from taco.train.run_log import RunFilesNotWritable, RunLog, check_run_files
+from taco.train.run_log import RunFilesNotWritable, RunLog, check_run_files, saved_progress
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="symbolic links as a user makes them")
 
@@ -146,3 +146,56 @@ def test_a_run_folder_reached_through_a_link_and_plain_files_pass(tmp_path: Path
     log.close()
     lines = (real / "log.jsonl").read_text().splitlines()
     assert [line[:28] for line in lines] == ['{"kind": "train", "step": 1}', '{"kind": "train", "step": 2,']
+
+
+@pytest.mark.parametrize("name", ["log.jsonl", "config.yaml", "train_state.safetensors", "train_state.safetensors.index.json",
+                                  "checkpoint.safetensors"])
+def test_resuming_a_run_with_a_named_pipe_among_its_files_is_refused_not_blocked(
+        one_step_elic_run: Path, name: str):
+    """A named pipe planted at one of a run's own names (``mkfifo run/log.jsonl``) blocked
+    ``taco train --resume run`` for ever in its open (no writer ever comes). Refused now in one
+    line naming it, exit 2, before anything is opened; run in a process of its own with a
+    timeout, so a missing refusal fails here and does not hang the suite."""
+    import subprocess
+    import sys
+
+    run = one_step_elic_run
+    (run / name).unlink(missing_ok=True)  # an index: none in this layout
+    os.mkfifo(run / name)
+    before = _files(run)
+    try:
+        done = subprocess.run([sys.executable, "-m", "taco", "train", "--resume", "run", "--max-steps", "2"],
+                              cwd=run.parent, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"taco train --resume blocked on the named pipe run/{name}")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"taco train: error: run/{name} is not a regular file (a named pipe): a run writes its own "
+        "files in its folder; remove it, or go on in another folder (--out-dir DIR)"]
+    assert _files(run) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "socket"])
+def test_each_of_a_runs_own_files_that_is_no_regular_file_is_refused(tmp_path: Path, kind: str):
+    import socket
+
+    run = tmp_path / "run"
+    run.mkdir()
+    path = run / "train_state.safetensors"
+    words = {"fifo": "a named pipe", "folder": "a folder", "socket": "a socket"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        sock = socket.socket(socket.AF_UNIX)
+        try:
+            sock.bind(str(path))
+        except OSError as e:  # a path too long for a socket's address
+            pytest.skip(f"no socket here: {e}")
+        sock.close()
+    for appends in (True, False):
+        with pytest.raises(RunFilesNotWritable, match=rf"^{run / path.name} is not a regular file \({words}\): "):
+            check_run_files(run, appends=appends)
+    assert saved_progress(path) is None  # not opened (a pipe would block the read)
