@@ -288,7 +288,7 @@ class ModelConfig:
                                      f"integers 1..{MAX_WIDTH}, got {widths!r:.200}")
         for name in ("use_mask", "learn_gamma"):  # "false" would mean true; 0 and 1 were always read
             if getattr(self, name) not in (True, False) or not isinstance(getattr(self, name), int):
-                raise TacoValueError(f"{name} must be true or false, got {getattr(self, name)!r:.40}")
+                raise TacoValueError(f"{name} must be true or false (or 1 or 0), got {getattr(self, name)!r:.40}")
         gamma = self.gamma_init
         if not (isinstance(gamma, (int, float)) and not isinstance(gamma, bool) and math.isfinite(gamma)):
             hint = ""
