@@ -24,6 +24,7 @@ from typing import Any
 
 from .atomic import make_folders, remove_folders
 from .errors import TacoError
+from .messages import shown_path
 
 try:
     import fcntl
@@ -170,13 +171,13 @@ class FolderLock:
                 if not locked:
                     holder = _read_holder(fd)
                     os.close(fd)
-                    raise FolderInUse(f"{self.folder} is in use by another {holder or self.what}")
+                    raise FolderInUse(f"{shown_path(self.folder)} is in use by another {holder or self.what}")
                 if _same_file(fd, self.path):
                     self._fd, self._pid = fd, os.getpid()
                     _write_holder(fd, f"{os.getpid()} {self.what}\n")
                     return self
                 os.close(fd)  # its holder removed it on release: not the folder's lock now
-            raise OSError(f"{self.path}: removed and created again by others, 100 times")
+            raise OSError(f"{shown_path(self.path)}: removed and created again by others, 100 times")
         except BaseException:
             self._remove_created()
             raise
@@ -245,7 +246,7 @@ def _odd(path: Path, st: os.stat_result) -> str | None:
         why = f"is a hard link (a file with {st.st_nlink} names)"
     else:
         return None
-    return f"{path} {why}, not taco's lock: remove it"
+    return f"{shown_path(path)} {why}, not taco's lock: remove it"
 
 
 def _refuse_odd(path: Path) -> None:
@@ -312,7 +313,7 @@ def _open(path: Path) -> int | None:
             return None
         raise PermissionError(
             e.errno, "cannot open the lock file (permission denied: another user's, not "
-            f"readable to others); if no taco of theirs works in {path.parent}, remove it",
+            f"readable to others); if no taco of theirs works in {shown_path(path.parent)}, remove it",
             str(path)) from None
 
 
@@ -388,7 +389,7 @@ def _read_holder(fd: int) -> str | None:
         pid, _, what = os.read(fd, 512).decode("utf-8", "replace").strip().partition(" ")
     except OSError:
         return None
-    return f"{what} (pid {pid})" if pid.isdigit() and what else None
+    return f"{shown_path(what)} (pid {pid})" if pid.isdigit() and what else None
 
 
 def _write_holder(fd: int, text: str) -> None:

@@ -134,3 +134,16 @@ def test_a_folder_this_process_cannot_write_is_not_locked(tmp_path, request):
             assert not lock.held
     finally:
         tmp_path.chmod(0o755)
+
+
+def test_a_refusal_shows_a_folder_name_and_a_holder_with_control_characters_escaped(tmp_path):
+    """A folder whose name holds a line feed or a terminal escape (``ESC[2J`` clears the screen)
+    was named raw in "FOLDER is in use by another ...", and so was what a lock file's holder line
+    says (a planted one can say anything): each is shown escaped now, the refusal one line."""
+    folder = tmp_path / "runs\nx\x1b[2J"
+    with FolderLock(folder, "taco train\x1b]0;owned\x07"):
+        with pytest.raises(FolderInUse) as refused:
+            hold_folder(folder, "taco evaluate")
+    shown = f"{tmp_path}/runs\\nx\\x1b[2J"
+    assert str(refused.value) == (f"{shown} is in use by another taco train\\x1b]0;owned\\x07 "
+                                  f"(pid {os.getpid()})")

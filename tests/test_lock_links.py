@@ -95,6 +95,17 @@ def test_a_folder_at_the_lock_path_is_refused(tmp_path):
     assert (tmp_path / LOCK_FILE).is_dir()
 
 
+def test_a_folder_name_with_control_characters_is_shown_escaped(tmp_path):
+    """The refusal named the folder raw: a line feed in its name broke the one line, a terminal
+    escape (``ESC[2J``) drove the terminal. Shown escaped, as every message names a file."""
+    folder = tmp_path / "photos\n\x1b[2J"
+    folder.mkdir()
+    (folder / LOCK_FILE).mkdir()
+    with pytest.raises(NotALockFile) as refused:
+        hold_folder(folder, "taco caption")
+    assert str(refused.value) == f"{tmp_path}/photos\\n\\x1b[2J/{LOCK_FILE} is a folder, not taco's lock: remove it"
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
 def test_a_pipe_at_the_lock_path_is_refused_without_blocking(tmp_path):
     os.mkfifo(tmp_path / LOCK_FILE)
