@@ -250,7 +250,9 @@ def own_file_problem(path: str | os.PathLike[str], *, in_place: bool = False, wr
       a write here would change too): WRITER; give it a copy of its own (cp PATH PATH.copy && mv
       PATH.copy PATH), or OTHERWISE"``. Removing it would lose this folder's log, results or
       captions (hours to make again); the copy keeps them and leaves the other names alone
-      (``PATH`` shell-quoted in the commands where it needs quoting).
+      (``PATH`` shell-quoted in the commands where it needs quoting, ``./-x`` for a name
+      starting with ``-``; for a name holding a character a message shows escaped, a line feed
+      or a terminal escape, the way in words, no command: pasted, it would name another file).
 
     A path missing or that cannot be looked at is None: the write says why. Reads no file; the
     standard library only."""
@@ -267,11 +269,26 @@ def own_file_problem(path: str | os.PathLike[str], *, in_place: bool = False, wr
         return (f"{shown} is a symbolic link{target}: {writer}, never through a link; remove the link "
                 f"(or put a copy of what it links to in its place), or {otherwise}")
     if in_place and stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
-        name, copy = shlex.quote(shown), shlex.quote(f"{shown}.copy")
         return (f"{shown} is a hard link (a file with {st.st_nlink} names, which a write here would "
-                f"change too): {writer}; give it a copy of its own (cp {name} {copy} && mv {copy} "
-                f"{name}), or {otherwise}")
+                f"change too): {writer}; give it a copy of its own ({_copy_advice(os.fsdecode(path), shown)}), "
+                f"or {otherwise}")
     return None
+
+
+def _copy_advice(text: str, shown: str) -> str:
+    """The commands that give the file ``text`` (``shown``: as :func:`shown_path` shows it) a copy
+    of its own, as a POSIX shell runs them pasted: ``cp X X.copy && mv X.copy X``, each name
+    shell-quoted (``'my log.jsonl'``) and one starting with ``-`` written ``./-x`` (else ``cp``
+    reads it as options). A name holding a character that :func:`shown_path` escapes (a line
+    feed, a terminal escape, a byte that is not UTF-8) cannot be shown as it is: no command is
+    given, which pasted would name another file, but the way in words."""
+    if shown != text:
+        return ("copy it to another name and move the copy back over it; its name holds characters "
+                "that cannot be shown here, so no command is given")
+    if text.startswith("-"):
+        text = f"./{text}"
+    name, copy = shlex.quote(text), shlex.quote(f"{text}.copy")
+    return f"cp {name} {copy} && mv {copy} {name}"
 
 
 def zip_inflation_problem(path: str | os.PathLike[str], factor: int = 2) -> str | None:

@@ -17,6 +17,7 @@ import subprocess
 import pytest
 
 from taco.fileobjects import own_file_problem
+from taco.messages import shown_path
 
 WORDS = {"writer": "W writes it", "otherwise": "go elsewhere"}
 
@@ -76,3 +77,44 @@ def test_nothing_to_say(tmp_path):
     assert own_file_problem(tmp_path, in_place=True, **WORDS) is None
     assert own_file_problem(tmp_path / "missing" / "deeper", **WORDS) is None
     assert own_file_problem("a\x00b", **WORDS) is None  # the write says why
+
+
+def _advice(why: str | None) -> str:
+    assert why is not None
+    return why.split("give it a copy of its own (", 1)[1].rsplit("), or ", 1)[0]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the advice is a POSIX shell's")
+@pytest.mark.parametrize("name", ["-log.jsonl", "--help", "-", "it's \"$(touch pwned)\" `x` *.jsonl",
+                                  "-n 'a b'", "café ς.jsonl"])
+def test_a_hard_links_advice_for_a_relative_name_runs_pasted_in_a_shell(tmp_path, monkeypatch, name):
+    """A relative name starting with ``-`` was given as ``cp -log.jsonl -log.jsonl.copy``, which
+    cp reads as options (and fails, or with ``-n`` does something else); it is written
+    ``./-log.jsonl`` now. Quotes, ``$( )`` and backticks stay quoted: the shell runs no part of
+    the name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text("hours of work\n")
+    os.link(tmp_path / name, tmp_path / "snapshot")
+    why = own_file_problem(name, in_place=True, **WORDS)
+    advice = _advice(why)
+    assert advice.startswith("cp ")
+    done = subprocess.run(["sh", "-c", advice], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert own_file_problem(name, in_place=True, **WORDS) is None
+    assert (tmp_path / name).read_text() == "hours of work\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "snapshot"])  # nothing else made
+
+
+@pytest.mark.skipif(os.name != "posix", reason="names of any bytes")
+@pytest.mark.parametrize("name", ["log\njsonl", "\x1b[2Jlog.jsonl", "log\tjsonl", "log\udcff.jsonl"])
+def test_a_hard_link_whose_name_cannot_be_shown_gets_no_command(tmp_path, name):
+    """The name shown escaped (``log\\njsonl``) is not the file's: pasted, ``cp 'log\\njsonl' ...``
+    copied no file (or another one). Such a name gets the way in words, and the line stays one."""
+    mine = tmp_path / name
+    mine.write_text("x")
+    os.link(mine, tmp_path / "snapshot")
+    why = own_file_problem(mine, in_place=True, **WORDS)
+    assert why is not None and "\n" not in why and "\x1b" not in why and "\t" not in why
+    assert why.startswith(f"{tmp_path}/{shown_path(name)} is a hard link (a file with 2 names")
+    assert _advice(why) == ("copy it to another name and move the copy back over it; its name holds "
+                            "characters that cannot be shown here, so no command is given")
