@@ -851,18 +851,25 @@ _CAPTION_MODES = re.compile(r"[A-Za-z0-9._-]+\.caption-modes\.(md|json)")
 
 def _own_stems(cfg: EvalConfig, codecs: Sequence[Any], models: Sequence[_ModelRun],
                modes: Sequence[CaptionMode]) -> list[str]:
-    """The stems of the results files this run writes in a dataset's folder: each classic
-    codec's, each model's at each quality and caption mode it codes (``TAG[.qK][.caption-MODE]``),
-    and with ``--match-bpp`` each codec's matched to each of those (``CODEC.matched-STEM``)."""
+    """The stems of the results files this run writes in a dataset's folder, exactly: each classic
+    codec's, each model's at each quality and caption mode it codes (``TAG[.qK][.caption-MODE]``;
+    a model that takes no text codes in mode ``true`` only, as :func:`_run_model` does), and with
+    ``--match-bpp`` each codec's matched to the one run of each model and quality that
+    :func:`_run_model` hands it (``CODEC.matched-STEM``: the run in mode ``true``, else the first
+    mode run; none for the other modes)."""
     stems = [str(codec.name) for codec in codecs]
-    model_stems = []
+    model_stems: list[str] = []
+    matched_to: list[str] = []
     for m in models:
         uses_text = getattr(m.model, "uses_text", False)
+        taken = [mode for mode in modes if uses_text or mode.kind == "true"]
         for quality in m.qualities:
             tag = m.info.tag + (f".q{quality}" if quality is not None else "")
-            model_stems += [tag + ("" if mode.kind == "true" else f".caption-{mode.slug}")
-                            for mode in modes if uses_text or mode.kind == "true"]
-    matched = [f"{codec.name}.matched-{stem}" for codec in codecs for stem in model_stems] if cfg.match_bpp else []
+            runs = {str(mode): tag + ("" if mode.kind == "true" else f".caption-{mode.slug}") for mode in taken}
+            model_stems += runs.values()
+            if runs:
+                matched_to.append(runs.get("true", next(iter(runs.values()))))
+    matched = [f"{codec.name}.matched-{stem}" for codec in codecs for stem in matched_to] if cfg.match_bpp else []
     return [*stems, *model_stems, *matched]
 
 

@@ -341,3 +341,36 @@ def test_a_stem_with_capitals_is_compared_as_a_case_blind_file_system_may(tmp_pa
     with pytest.raises(LinkedOwnFile, match=r" is a symbolic link"):
         refuse_linked_outputs(out_dir, ["MyNet-1a2b"])
     assert not (tmp_path / "made-by-taco").exists()
+
+
+@pytest.mark.parametrize("modes", [["--compare-caption-modes", "empty,shuffled"], ["--caption-mode", "empty"]])
+def test_the_names_taken_as_a_runs_own_are_exactly_those_it_writes(taco_main, tiny_folder, tmp_path, monkeypatch,
+                                                                    modes):
+    """The stems refuse_linked_outputs takes as this run's own, for a model with text (taco-tiny,
+    each caption mode), one without (elic-tiny: caption mode true only, none when not asked) and
+    a classic codec matched to them (--match-bpp: each model's run in mode true, else its first
+    mode, and nothing for the other modes), are those of the results the run writes, no more
+    (a user's link of a name never written, jpeg.matched-TAG.caption-empty.json, was refused)
+    and no fewer."""
+    import taco.evaluation.evaluate as evaluate
+
+    listed: list[list[str]] = []
+    real = evaluate.refuse_linked_outputs
+
+    def recorded(out_dir: Path, stems=()) -> None:  # noqa: ANN001
+        listed.append(list(stems))
+        real(out_dir, stems)
+
+    monkeypatch.setattr(evaluate, "refuse_linked_outputs", recorded)
+    out = tmp_path / "ev"
+    args = ["evaluate", str(tiny_folder), "-m", "taco-tiny", "-m", "elic-tiny", "--classic", "jpeg",
+            "--qualities", "jpeg=30", "--match-bpp", "--limit", "2", "--fid", "off", "--cmmd-clip", "off",
+            "--bootstrap", "0", "--no-plot", "--quiet", "-o", str(out), *modes]
+    assert taco_main(args) == 0
+    written = sorted(p.name.removesuffix(".json") for p in (out / "photos").glob("*.json")
+                     if not p.name.endswith(".caption-modes.json"))  # matched by pattern, not stem
+    assert sorted(listed[-1]) == written  # the last call: with the models' stems
+    assert any(".caption-empty" in stem for stem in written)
+    assert not any(stem.startswith("elic-tiny") and ".caption-" in stem for stem in written)
+    compared = modes[0] == "--compare-caption-modes"  # mode true run too: each model matched in it
+    assert sum(stem.startswith("jpeg.matched-") for stem in written) == (2 if compared else 1)
