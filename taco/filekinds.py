@@ -9,8 +9,9 @@ but the standard library (the bottom layer).
 from __future__ import annotations
 
 import os
+import stat
 
-__all__ = ["IMAGE_SIGNATURES", "TACO_MAGIC", "TEXT_HEAD_BYTES", "WEIGHT_SUFFIXES", "image_file_problem",
+__all__ = ["IMAGE_SIGNATURES", "TACO_MAGIC", "TEXT_HEAD_BYTES", "WEIGHT_SUFFIXES", "file_head", "image_file_problem",
            "image_kind", "text_file_problem", "text_weights_problem"]
 
 #: The first bytes of every ``.taco`` file (:mod:`taco.bitstream.container`: ``MAGIC``).
@@ -41,6 +42,16 @@ def image_kind(head: bytes) -> str | None:
     return None
 
 
+def file_head(path: str | os.PathLike[str], size: int) -> bytes:
+    """The first ``size`` bytes of the file at ``path`` (fewer for a shorter one), a regular
+    file read no further than its size says: none from one that ``stat`` calls empty, as
+    ``/proc/kmsg`` is, whose read waits for ever. An ``OSError`` opening or reading it is raised."""
+    with open(path, "rb") as f:
+        info = os.fstat(f.fileno())
+        count = min(size, info.st_size) if stat.S_ISREG(info.st_mode) else size
+        return f.read(count) if count else b""
+
+
 def image_file_problem(path: str | os.PathLike[str]) -> str | None:
     """One line saying that ``path`` is a ``.taco`` file or an image, not a checkpoint, by its
     first bytes (:data:`TACO_MAGIC`, :func:`image_kind`); None for another file or one that
@@ -48,8 +59,7 @@ def image_file_problem(path: str | os.PathLike[str]) -> str | None:
     their bytes as a pickle ("Unsupported operand 84"), safetensors as a header ("header too
     large")."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(16)
+        head = file_head(path, 16)
     except OSError:
         return None
     if head.startswith(TACO_MAGIC):
@@ -63,8 +73,7 @@ def text_file_problem(path: str | os.PathLike[str]) -> str | None:
     for a Git LFS pointer); None for a file that is not text, an empty one or one that cannot be
     read (the caller's own message stands)."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(TEXT_HEAD_BYTES)
+        head = file_head(path, TEXT_HEAD_BYTES)
     except OSError:
         return None
     if not head or any(b in _CONTROL for b in head):

@@ -97,16 +97,22 @@ class ShardedFileError(TacoError, ValueError):
 def check_header_size(path: Path, index: Path | None = None) -> None:
     """Refuse the safetensors file ``path`` if the header length in its first 8 bytes (little
     endian) is over :data:`SAFETENSORS_HEADER_MAX_BYTES`: a :class:`ShardedFileError` naming it
-    (a shard by its ``index`` and its name), before safetensors reads the header. A file too
-    short to say, or whose header would run past its end, is left to safetensors (which refuses
-    it unread); an ``OSError`` opening it is raised. A named pipe, a device or a socket (or a link
-    to one), whose open or read may wait forever, is a ShardedFileError before it is opened."""
+    (a shard by its ``index`` and its name), before safetensors reads the header. A file whose
+    size is under those 8 bytes is a ShardedFileError from its size, unread (``/proc/kmsg``, 0
+    bytes to ``stat``, blocks a read for ever); one whose header would run past its end is left
+    to safetensors (which refuses it unread); an ``OSError`` opening it is raised. A named pipe,
+    a device or a socket (or a link to one), whose open or read may wait forever, is a
+    ShardedFileError before it is opened."""
     if special_file(path):
         which = f"{index}: shard {path.name} is" if index else f"{path}:"
         raise ShardedFileError(f"{which} not a regular file ({SPECIAL_FILE})")
     with Path(path).open("rb") as f:
-        start = f.read(8)
         file_size = os.fstat(f.fileno()).st_size
+        if file_size < 8:  # nothing to read: refused before a read that may block
+            why = f"{file_size} bytes, too short for the 8 that give its header's length"
+            raise ShardedFileError(f"{index}: shard {path.name} cannot be read ({why})" if index
+                                   else f"{path}: not a safetensors file ({why})")
+        start = f.read(8)
     _check_declared_size(path, index, start, file_size)
 
 

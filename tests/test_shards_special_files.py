@@ -59,3 +59,71 @@ def test_a_plain_pickle_is_refused_without_torchs_warning(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "warning" not in err.lower() and "file an issue" not in err, err
     assert "not a readable PyTorch checkpoint" in err
+
+
+class _ReadFails:
+    """A file opened for reading whose read fails the test: a file as ``/proc/kmsg`` is, 0 bytes
+    to ``stat`` and a read that waits for ever (as root)."""
+
+    def __init__(self, f):  # noqa: ANN001
+        self._f = f
+
+    def __enter__(self):  # noqa: ANN204
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        self._f.close()
+
+    def fileno(self) -> int:
+        return self._f.fileno()
+
+    def read(self, *args) -> bytes:  # noqa: ANN002
+        raise AssertionError(f"read {self._f.name}, which stat calls empty (/proc/kmsg blocks)")
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._f, name)
+
+
+def _reads_of(monkeypatch, target):  # noqa: ANN001, ANN202
+    """Every open of ``target`` gives a file whose read fails the test."""
+    import builtins
+    import io
+
+    real = io.open
+
+    def opening(file, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        f = real(file, *args, **kwargs)
+        same = isinstance(file, str | os.PathLike) and os.path.abspath(file) == os.path.abspath(target)
+        return _ReadFails(f) if same else f
+
+    monkeypatch.setattr(io, "open", opening)
+    monkeypatch.setattr(builtins, "open", opening)
+
+
+@pytest.mark.parametrize("words", [["models"], ["compress", "-m"]])
+def test_a_checkpoint_stat_calls_empty_is_refused_unread(tmp_path, monkeypatch, capsys, words):
+    empty = tmp_path / "model.safetensors"  # a link to /proc/kmsg: 0 bytes, its read blocks
+    empty.touch()
+    args = [*words, str(empty)]
+    if words[0] == "compress":
+        photo = tmp_path / "p.png"
+        photo.write_bytes(b"\x89PNG\r\n\x1a\n")
+        args += [str(photo), "-o", str(tmp_path / "p.taco")]
+    _reads_of(monkeypatch, empty)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert (f"{empty}: not a safetensors file (0 bytes, too short for the 8 that give its header's "
+            "length)") in err
+
+
+def test_a_shard_stat_calls_empty_is_refused_unread(tmp_path, monkeypatch):
+    written = _sharded(tmp_path)
+    index, shard = written[0], written[1]
+    shard.write_bytes(b"")
+    _reads_of(monkeypatch, shard)
+    for read in (shards.load_sharded, shards.tensor_shapes):
+        with pytest.raises(shards.ShardedFileError) as e:
+            read(tmp_path / "x.safetensors")
+        assert str(e.value) == (f"{index}: shard {shard.name} cannot be read (0 bytes, too short "
+                                "for the 8 that give its header's length)")

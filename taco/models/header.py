@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bitstream.container import model_id_problem
-from ..filekinds import text_file_problem
+from ..filekinds import file_head, text_file_problem
 from ..fileobjects import ZIP_MAGIC
 from ..jsonfiles import format_problem, json_object
 from ..memory import allocation_failure
@@ -88,8 +88,7 @@ def _torch_save_file(path: str | os.PathLike[str]) -> str | None:
     """What kind of ``torch.save`` file ``path`` is by its first bytes, for a file that is no
     safetensors file; None for another file (a folder, an index) or one that cannot be read."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(len(_LEGACY_TORCH_MAGIC))
+        head = file_head(path, len(_LEGACY_TORCH_MAGIC))
     except OSError:
         return None
     if head.startswith(ZIP_MAGIC):
