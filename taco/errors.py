@@ -22,7 +22,7 @@ import sys
 import warnings
 
 __all__ = ["BackboneError", "CaptionTextError", "CaptionTooLongError", "CaptionTruncatedWarning", "ImageSizeError",
-           "Interrupted", "SizeBudgetError", "TacoError", "TacoValueError", "TacoWarning",
+           "Interrupted", "OutputExists", "SizeBudgetError", "TacoError", "TacoValueError", "TacoWarning",
            "TextEncoderUnavailable", "warn_at_caller"]
 
 
@@ -64,6 +64,15 @@ class SizeBudgetError(TacoError, ValueError):
     """A ``max_bytes=`` budget that even a variable-rate model's lowest quality (1) goes over:
     raised by :func:`taco.codec.code_within` after coding it, with that file's size (the smallest
     the model reaches for this image) in the message."""
+
+
+class OutputExists(TacoError, FileExistsError):
+    """A file taco is to write exists, and overwriting it was not asked for: raised before any
+    work, with the file's name (:func:`taco.official.import_checkpoint_file` without
+    ``force=True``; :func:`taco.evaluation.plot.plot_results` with ``overwrite=False`` raises
+    its subclass :class:`taco.evaluation.plot.OutputExists`, naming its files in ``paths``).
+    ``except taco.errors.OutputExists`` catches every such refusal; a ``FileExistsError``, as
+    ``open(..., "x")`` raises."""
 
 
 class TextEncoderUnavailable(TacoError, RuntimeError):

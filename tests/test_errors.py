@@ -36,8 +36,10 @@ def _declared_exceptions() -> list[tuple[str, str]]:
             continue
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.ClassDef) and (module, node.name) != ("taco.errors", "TacoError"):
-                bases = {b.id for b in node.bases if isinstance(b, ast.Name)}
-                if bases & BUILTIN_BASES or any(b.endswith(("Error", "Warning", "Unavailable"))
+                bases = {b.id if isinstance(b, ast.Name) else b.attr for b in node.bases
+                         if isinstance(b, ast.Name) or isinstance(b, ast.Attribute)
+                         and isinstance(b.value, ast.Name) and b.value.id == "errors"}  # errors.OutputExists
+                if bases & BUILTIN_BASES or any(b.endswith(("Error", "Warning", "Unavailable", "Exists"))
                                                 for b in bases):
                     found.append((module, node.name))
     return found
@@ -138,7 +140,8 @@ ERROR_ARGUMENTS = {"TacoFileUnreadable": ("x.taco", "is a directory, not a file"
                    "TacoFileNotFound": ("x.taco", "file not found", 2, "No such file or directory"),
                    "ImageReadError": ("x.png", "file is empty (0 bytes)"),
                    "JSONFileTooLarge": (70_000_000, 67_108_864),
-                   "OutputExists": ([Path("rd.png"), Path("rd.svg")],)}
+                   "taco.evaluation.plot.OutputExists": ([Path("rd.png"), Path("rd.svg")],),
+                   "taco.errors.OutputExists": (17, "exists; pass force=True to overwrite it", "x.safetensors")}
 
 
 @pytest.mark.parametrize(("module", "name"), DECLARED, ids=[f"{m}.{n}" for m, n in DECLARED])
@@ -150,9 +153,45 @@ def test_every_error_pickles(module, name):
     cls = getattr(importlib.import_module(module), name)
     if issubclass(cls, Warning):
         return
-    error = cls(*ERROR_ARGUMENTS.get(name, ("a message",)))
+    error = cls(*ERROR_ARGUMENTS.get(f"{module}.{name}", ERROR_ARGUMENTS.get(name, ("a message",))))
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is cls and str(copy) == str(error)
     assert vars(copy) == vars(error)
     if isinstance(error, OSError):
         assert (copy.errno, copy.strerror, copy.filename) == (error.errno, error.strerror, error.filename)
+
+
+def test_one_output_exists_catches_every_refusal_to_overwrite(tmp_path):
+    """Two classes were named OutputExists, neither a subclass of the other: ``except
+    taco.official.OutputExists`` missed ``plot_results``'s refusal and ``except
+    taco.evaluation.plot.OutputExists`` the import's. Both are ``taco.errors.OutputExists`` now
+    (the plot's a subclass naming its ``paths``), and ``taco.official.OutputExists`` is it."""
+    import json
+
+    import taco.official
+    from taco.errors import OutputExists
+    from taco.evaluation import plot
+    from taco.official import import_checkpoint_file
+
+    assert taco.official.OutputExists is OutputExists and issubclass(plot.OutputExists, OutputExists)
+    assert issubclass(OutputExists, TacoError) and issubclass(OutputExists, FileExistsError)
+    (tmp_path / "model.safetensors").write_bytes(b"someone's file")
+    with pytest.raises(OutputExists, match="force=True"):  # checked before the checkpoint is read
+        import_checkpoint_file(tmp_path / "none.pth.tar", tmp_path / "model.safetensors")
+    point = {"setting": "q50", "images": 2, "bpp": 0.5, "psnr": 30.0}
+    result = {"format": "taco-eval", "version": 1, "kind": "classic", "label": "JPEG", "codec": "jpeg",
+              "dataset": {"name": "photos", "kind": "folder", "images": 2}, "points": [point]}
+    (tmp_path / "res").mkdir()
+    (tmp_path / "res" / "jpeg.json").write_text(json.dumps(result))
+    (tmp_path / "rd.png").write_bytes(b"a photo")
+    with pytest.raises(OutputExists) as refusal:
+        plot.plot_results(tmp_path / "res", tmp_path / "rd", metrics=["psnr"], overwrite=False)
+    assert isinstance(refusal.value, plot.OutputExists) and refusal.value.paths == [tmp_path / "rd.png"]
+    assert (tmp_path / "rd.png").read_bytes() == b"a photo"
+
+
+def test_taco_official_output_exists_imports_no_torch():
+    """Naming the import's refusal in an ``except`` clause costs no torch import."""
+    code = ("import sys, taco.official as o; from taco.errors import OutputExists; "
+            "assert o.OutputExists is OutputExists; assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

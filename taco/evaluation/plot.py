@@ -31,9 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import errors
 from ..atomic import write_all_atomic
 from ..checks import is_number
-from ..errors import TacoError, TacoValueError, TacoWarning, warn_at_caller
+from ..errors import TacoValueError, TacoWarning, warn_at_caller
 from ..fileobjects import name_key, own_file_problem
 from ..jsonfiles import json_text
 from ..locks import ForkSafeLock
@@ -721,10 +722,12 @@ def _names_a_folder(out: str | os.PathLike[str]) -> bool:
     return os.path.basename(os.fspath(out)) in ("", ".", "..") or Path(out).is_dir()
 
 
-class OutputExists(TacoError, FileExistsError):
+class OutputExists(errors.OutputExists):
     """:func:`plot_results` with ``overwrite=False`` found files it would write (``paths``):
     before drawing, or, ``meanwhile``, one written by another process since, when it came to
-    publish its files."""
+    publish its files. A :class:`taco.errors.OutputExists` (so a ``FileExistsError``), as
+    :func:`taco.official.import_checkpoint_file`'s refusal: ``except taco.errors.OutputExists``
+    catches both."""
 
     def __init__(self, paths: Sequence[Path], meanwhile: bool = False) -> None:
         self.paths = list(paths)

@@ -5,6 +5,7 @@
     taco.save_checkpoint(model, "taco-official.safetensors")
 
 Importing this package imports no torch (``taco --help`` stays fast); :mod:`.checkpoint` does.
+``OutputExists`` is :class:`taco.errors.OutputExists` (naming it in an ``except`` imports no torch).
 """
 
 from typing import TYPE_CHECKING
@@ -17,8 +18,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import nothing here)
+    from ..errors import OutputExists as OutputExists
     from .checkpoint import (
-        OutputExists as OutputExists,
         compressai_key_to_taco as compressai_key_to_taco,
         convert_state_dict as convert_state_dict,
         import_checkpoint as import_checkpoint,
@@ -28,5 +29,5 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers (they import not
         read_official_state_dict as read_official_state_dict,
     )
 else:  # hidden from type checkers: a misspelled name is an error there
-    __getattr__, __dir__ = lazy_names(__name__, dict.fromkeys(__all__, f"{__name__}.checkpoint"),
-                                      globals())
+    __getattr__, __dir__ = lazy_names(
+        __name__, {**dict.fromkeys(__all__, f"{__name__}.checkpoint"), "OutputExists": "taco.errors"}, globals())

@@ -37,7 +37,7 @@ from torch import Tensor
 
 from ..atomic import remove_stale_temporaries
 from ..bitstream.container import model_id_problem
-from ..errors import TacoError, TacoValueError
+from ..errors import OutputExists, TacoValueError
 from ..messages import some
 from ..models import ELIC, CheckpointError, ModelConfig, save_checkpoint
 from ..models.architecture import build_model, build_on_meta
@@ -572,10 +572,6 @@ def import_checkpoint(
                                                and not k.endswith("_path"))},
     }
     return model
-
-
-class OutputExists(TacoError, FileExistsError):
-    """The file :func:`import_checkpoint_file` is to write exists, and ``force`` was not given."""
 
 
 def import_checkpoint_file(
