@@ -35,6 +35,7 @@ from .defaults import (
     FID_MODES,
     MIN_RESAMPLES,
     PLOT_STEM,
+    config_problem,
     is_results_json,
 )
 
@@ -153,24 +154,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise CLIError(f"--caption-mode given {times}: it names the one mode to run; to run several, "
                        "list them in --compare-caption-modes (e.g. --compare-caption-modes true,shuffled)")
     caption_mode = given[0] if given else None
-    if args.anchor is not None and args.no_plot:  # the anchor is only the BD table's
-        raise CLIError("--anchor names the BD-rate table's anchor, which --no-plot does not write: "
-                       "give one or the other (taco plot --anchor draws the table later)")
     labels = args.label or []
-    if labels and not args.model:  # a classic codec's curve keeps its name (JPEG, ...)
-        raise CLIError("--label names the RD curve of the --model runs, and no --model is given: "
-                       "give --model too, or leave --label out")
-    if len(labels) > 1 and len(labels) != len(args.model or []):
-        raise _cli_error(ValueError(
-            f"--label given {len(labels)} times for {len(args.model or [])} --model: give it once "
-            "(every model) or once per --model, in the same order"))
-    if not args.model and args.classic:
+    problem = config_problem(models=args.model or [], classic=_split(args.classic), labels=labels,
+                             match_bpp=args.match_bpp, plot=not args.no_plot, anchor=args.anchor)
+    if problem:  # the rules EvalConfig keeps too (taco.evaluation.evaluate), before torch loads
+        raise CLIError(problem)
+    if not args.model and _split(args.classic):
         from ..resolve import DEFAULT_MODEL  # no torch
 
-        if args.match_bpp:
-            raise _cli_error(ValueError(
-                "--match-bpp codes the classic codecs at a model's bpp: give --model too "
-                f"(e.g. -m {DEFAULT_MODEL})"))
         note("evaluate", "no --model given, so only the classic codecs run "
              f"(add -m {DEFAULT_MODEL} for taco's default model)")
     modes = _split(args.compare_caption_modes)

@@ -54,7 +54,7 @@ from ..resolve import weights_note
 from ..text.base import normalize_caption
 from ..version import __version__
 from .datasets import EvalDataset, captions_file_is_path, open_dataset
-from .defaults import FID_MODES, PLOT_STEM, is_results_json
+from .defaults import FID_MODES, PLOT_STEM, config_problem, is_results_json
 from .measure import (
     FID_MIN_IMAGES,
     IMAGE_COLUMNS,
@@ -809,7 +809,17 @@ def _stopped_line(exc: OSError, results: Sequence[Path], output: Path, left: str
 
 
 def _check_config(cfg: EvalConfig) -> None:
-    """EvaluationError for a configuration that cannot run, before anything is loaded."""
+    """EvaluationError for a configuration that cannot run or would ignore a setting, before
+    anything is loaded (the rules of :func:`~taco.evaluation.defaults.config_problem`, which
+    ``taco evaluate`` says before torch loads, too)."""
+    if cfg.label is not None and cfg.model_labels:
+        raise EvaluationError("label (every model) and model_labels (one per model) both given: "
+                              "give one or the other")
+    problem = config_problem(models=cfg.models, classic=cfg.classic,
+                             labels=[cfg.label] if cfg.label is not None else cfg.model_labels,
+                             match_bpp=cfg.match_bpp, plot=cfg.plot, anchor=cfg.anchor)
+    if problem:
+        raise EvaluationError(problem)
     if not cfg.models and not cfg.classic:
         raise EvaluationError("nothing to evaluate: give --model and/or --classic")
     if not cfg.datasets:
@@ -953,18 +963,15 @@ class _ModelRun:
 
 
 def _load_models(cfg: EvalConfig, device: str, dist: DistEnv) -> list[_ModelRun]:
-    if cfg.model_labels and len(cfg.model_labels) != len(cfg.models):
-        raise EvaluationError(
-            f"{len(cfg.model_labels)} labels for {len(cfg.models)} models: give one label for "
-            "all of them, or one per model"
-        )
     loaded = [load_model(spec, device) for spec in cfg.models]
     try:  # taco evaluate checks the same before torch loads, from the models' configs
         chosen = [model_qualities(model, info, cfg.qualities) for model, info in loaded]
         check_quality_names(cfg.qualities, {c.lower() for c in cfg.classic}, [info for _, info in loaded])
     except QualitiesError as exc:
         raise EvaluationError(str(exc)) from None
-    labels: list[str | None] = [*cfg.model_labels] or [cfg.label] * len(loaded)
+    # label or model_labels of one item: every model's (_check_config: one, or one per model)
+    labels: list[str | None] = ([*cfg.model_labels] if len(cfg.model_labels) > 1
+                                else [cfg.label or next(iter(cfg.model_labels), None)] * len(loaded))
     check_one_curve_per_label(loaded, labels)
     for _, info in loaded:
         if info.note and dist.is_main:  # as every --model command says it (command_model)

@@ -1,5 +1,7 @@
-"""EvalConfig is checked before anything loads: an empty datasets list and an unknown fid are
-EvaluationErrors, and a dataset or model given alone (a str) is one item, not its letters."""
+"""EvalConfig is checked before anything loads: an empty datasets list, an unknown fid and a
+setting the run would ignore (taco evaluate's rules: an anchor with no figure, a label with no
+model or of another count, match_bpp with no model) are EvaluationErrors, and a dataset or model
+given alone (a str) is one item, not its letters."""
 
 from __future__ import annotations
 
@@ -38,3 +40,35 @@ def test_a_dataset_and_a_model_given_alone(tiny_folder, tmp_path):
     assert EvalConfig(datasets=tiny_folder, classic="jpeg").datasets == [str(tiny_folder)]
     results = [json.loads(p.read_text()) for p in run_evaluation(cfg) if p.suffix == ".json"]
     assert [r["model"]["model_id"] for r in results] == ["elic-tiny"]
+
+
+#: The Python repro: each setting the run ignored (it returned [.../jpeg.json]).
+IGNORED = {"match_bpp": True, "label": "mine", "anchor": "JPEG", "plot": False}
+
+
+@pytest.mark.parametrize("given, match", [
+    ({"anchor": "JPEG", "plot": False},
+     r"^--anchor names the BD-rate table's anchor, which --no-plot does not write: "),
+    ({"label": "mine"}, r"^--label names the RD curve of the --model runs, and no --model is given"),
+    ({"model_labels": ["a", "b"]}, r"^--label names the RD curve of the --model runs"),
+    ({"match_bpp": True}, r"^--match-bpp codes the classic codecs at a model's bpp: give --model too"),
+    ({"models": ["elic-tiny"], "model_labels": ["a", "b"]},
+     r"^--label given 2 times for 1 --model: give it once \(every model\) or once per --model"),
+    ({"models": ["elic-tiny"], "label": "a", "model_labels": ["b"]},
+     r"^label \(every model\) and model_labels \(one per model\) both given"),
+])
+def test_a_setting_the_run_would_ignore_is_refused(tiny_folder, tmp_path, no_model_loads, given, match):
+    """taco evaluate refused these before torch loads; run_evaluation ran without them (the
+    label count was said after the device, datasets and captioner were loaded)."""
+    cfg = EvalConfig(**{"datasets": [str(tiny_folder)], "classic": ["jpeg"], "qualities": {"jpeg": [50]},
+                        "output": tmp_path / "out", "limit": 1, "fid": "off", "progress": False, **given})
+    with pytest.raises(EvaluationError, match=match):
+        run_evaluation(cfg)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_repro_is_refused_by_its_first_rule(tiny_folder, tmp_path):
+    with pytest.raises(EvaluationError, match="^--anchor names the BD-rate table's anchor"):
+        run_evaluation(EvalConfig(datasets=[str(tiny_folder)], classic=["jpeg"], limit=1,
+                                  output=tmp_path / "out", qualities={"jpeg": [50]}, **IGNORED))
+
